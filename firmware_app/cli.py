@@ -1,0 +1,166 @@
+"""The ``edgescreen`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from firmware_app import __version__
+from firmware_app.app import build_pipeline
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.config import Config, ConfigError, load_config
+from firmware_app.events import log_event, setup_logging
+from firmware_app.inference.card import CARD_SCHEMA, CardError
+from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
+from firmware_app.inference.preprocess import FieldOfViewNotFound
+from firmware_app.messages import message
+from firmware_app.pipeline import UnusableImage
+from firmware_app.report import result_json, result_line
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+MODALITIES = ("fundus", "dermoscopy")
+# Failures that concern one image: reported for that image, and the run goes on.
+IMAGE_FAILURES = (ImageError, UnusableImage, FieldOfViewNotFound)
+
+
+def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
+    """A progress bar on a terminal for long runs; plain iteration when piped or logged."""
+    if len(items) < 5 or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="image", file=sys.stderr)
+
+
+def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path, str], as_json: bool) -> int:
+    """Screen each image; an unreadable one is reported and skipped. Exit status 1 if any failed."""
+    pipeline = build_pipeline(config)
+    language = config.device.language
+    failed = 0
+    for path in _progress(images, "screening"):
+        try:
+            result = pipeline.screen(read_frame(path), modality_of[path])
+        except IMAGE_FAILURES as error:
+            failed += 1
+            log_event("screen.image_failed", image=path, error=error)
+            print(
+                json.dumps({"image": str(path), "modality": modality_of[path], "error": str(error)})
+                if as_json
+                else f"{path}  ERROR  {error}"
+            )
+            continue
+        log_event("screen.done", image=path, modality=result.modality, triage=result.triage.outcome.value)
+        print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
+    if not as_json:
+        print(message("disclaimer", language))
+    return 1 if failed else 0
+
+
+def cmd_screen(config: Config, args: argparse.Namespace) -> int:
+    modality = args.modality or config.device.modality
+    return screen_images(config, args.images, {path: modality for path in args.images}, args.json)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    """The device's main job on its embedded defaults: screen the bundled sample images."""
+    samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
+    return screen_images(config, samples, modality_of, args.json)
+
+
+def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
+    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir)}
+    try:
+        model = TriageModel(model_dir, threads=threads)
+    except ModelError as error:
+        return summary | {"verified": False, "error": str(error)}
+    card = model.card
+    metrics = card.document.get("metrics", {}).get("int8", {})
+    point = card.operating_point(None)
+    return summary | {
+        "verified": True,
+        "id": card.id,
+        "version": card.version,
+        "modality": card.modality,
+        "task": card.task,
+        "sha256": card.sha256,
+        "runtime": model.runtime,
+        "default_operating_point": {
+            "name": point.name,
+            "threshold": point.threshold,
+            "sensitivity": point.sensitivity.value,
+            "specificity": point.specificity.value,
+        },
+        "test_auc": metrics.get("test", {}).get("auc"),
+        "external_auc": {k: v.get("auc") for k, v in metrics.items() if k.startswith("external")},
+    }
+
+
+def cmd_models(config: Config, args: argparse.Namespace) -> int:
+    """List installed models with their verification status and headline metrics."""
+    directory = config.models.directory
+    model_dirs = sorted(p for p in directory.iterdir() if (p / CARD_FILE).is_file()) if directory.is_dir() else []
+    if not model_dirs:
+        print(f"no models (no */{CARD_FILE}) under {directory}", file=sys.stderr)
+        return 1
+    summaries = [_model_summary(d, config.models.threads) for d in model_dirs]
+    for s in summaries:
+        if args.json:
+            print(json.dumps(s))
+        elif not s["verified"]:
+            print(f"{s['id']}  NOT VERIFIED  {s['error']}")
+        else:
+            point, auc = s["default_operating_point"], s["test_auc"]
+            auc_text = f"test AUC {auc['value']:.3f} [{auc['ci95'][0]:.3f}, {auc['ci95'][1]:.3f}]" if auc else "no AUC"
+            print(
+                f"{s['id']} {s['version']}  verified ({s['runtime']})  {s['modality']}  {auc_text}  "
+                f"{point['name']}: sensitivity {point['sensitivity']:.0%}, specificity {point['specificity']:.0%}"
+            )
+    return 0 if all(s["verified"] for s in summaries) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgescreen",
+        description="On-device triage of fundus and dermoscopy photos. A triage aid, never a diagnosis.",
+    )
+    parser.add_argument("--version", action="version", version=f"edgescreen {__version__}")
+    parser.add_argument(
+        "--config", help="TOML config file (default: $EDGESCREEN_CONFIG, then /etc/edgescreen/config.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the device's main job (now: screen the bundled samples)")
+    run.add_argument("--json", action="store_true", help="one JSON object per line")
+    run.set_defaults(handler=cmd_run)
+
+    screen = commands.add_parser("screen", help="screen image files and print the triage")
+    screen.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
+    screen.add_argument("--json", action="store_true", help="one JSON object per line")
+    screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    screen.set_defaults(handler=cmd_screen)
+
+    models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
+    models.add_argument("--json", action="store_true", help="one JSON object per line")
+    models.set_defaults(handler=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"edgescreen: configuration error: {error}", file=sys.stderr)
+        return 2
+    setup_logging(config.logging.level)
+    try:
+        return args.handler(config, args)
+    except (ModelError, CardError) as error:
+        log_event("model.refused", error=error)
+        print(f"edgescreen: model refused: {error}", file=sys.stderr)
+        return 3

@@ -1,0 +1,180 @@
+"""The device's whole configuration, from one TOML file, typed and checked at start-up.
+
+Every setting has a default, so a device runs with no file at all. A file that has an unknown key,
+a value of the wrong type or out of range stops the program with one message naming the file, the
+key and what was expected: a technician in the field must not have to guess which line is wrong.
+
+Sections are frozen dataclasses; a field's ``metadata`` may carry ``choices``, ``min`` and ``max``.
+Later features add a section here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
+CONFIG_ENV = "EDGESCREEN_CONFIG"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("en", "fr")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file, the key and the expectation."""
+
+
+def _choice(*choices: str) -> dict[str, Any]:
+    return {"choices": choices}
+
+
+def _range(low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    return {"min": low, "max": high}
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """Who this device is on the wire, and which language its operator reads."""
+
+    id: str = "demo-device"
+    site: str = "demo-site"
+    language: str = field(default="en", metadata=_choice(*LANGUAGES))
+    # What the device photographs when a command is not told otherwise.
+    modality: str = field(default="fundus", metadata=_choice("fundus", "dermoscopy"))
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Which bundled model triages each modality, and how the interpreter runs it."""
+
+    directory: Path = PROJECT_ROOT / "models"
+    fundus: str = "dr-referable"
+    dermoscopy: str = "melanoma"
+    # An operating point named in the model's card; empty means the card's own default.
+    operating_point: str = ""
+    threads: int = field(default=2, metadata=_range(1, 64))
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = field(default="info", metadata=_choice("debug", "info", "warning", "error"))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The root of the configuration; one attribute per TOML table."""
+
+    device: DeviceConfig = field(default_factory=DeviceConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = field(default="<embedded defaults>", metadata={"internal": True})
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        return f"a list of {_type_name(typing.get_args(annotation)[0])}"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false", Path: "a path"}.get(
+        annotation, str(annotation)
+    )
+
+
+def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
+    """Check one TOML value against its annotation; raise ``ConfigError`` naming ``where``."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
+        item_type = typing.get_args(annotation)[0]
+        items = [_convert(v, item_type, f"{where}[{i}]", base) for i, v in enumerate(value)]
+        return tuple(items) if origin is tuple else items
+    if origin in (typing.Union, types.UnionType):
+        return _convert(value, next(a for a in typing.get_args(annotation) if a is not type(None)), where, base)
+    if annotation is bool:
+        ok = isinstance(value, bool)
+    elif annotation is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif annotation is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif annotation in (str, Path):
+        ok = isinstance(value, str)
+    else:
+        raise TypeError(f"config field {where} has an unsupported type {annotation}")
+    if not ok:
+        raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
+    if annotation is Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (base / path)
+    return value
+
+
+def _check_limits(value: Any, meta: typing.Mapping[str, Any], where: str) -> None:
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    low, high = meta.get("min"), meta.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{where}: expected a value from {low} to {high}, got {value!r}")
+
+
+def _build(cls: type, table: Any, where: str, base: Path) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table, got {table!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown key (known keys: {', '.join(sorted(fields))})")
+    values = {}
+    for name, value in table.items():
+        key = f"{where}.{name}"
+        if dataclasses.is_dataclass(hints[name]):
+            values[name] = _build(hints[name], value, key, base)
+        else:
+            values[name] = _convert(value, hints[name], key, base)
+            _check_limits(values[name], fields[name].metadata, key)
+    return cls(**values)
+
+
+def parse_config(document: dict[str, Any], source: str, base: Path) -> Config:
+    """Build the typed config from a parsed TOML document; relative paths resolve against ``base``."""
+    hints = typing.get_type_hints(Config)
+    known = {f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ConfigError(f"{source}: [{unknown[0]}]: unknown section (known: {', '.join(sorted(known))})")
+    try:
+        sections = {name: _build(hints[name], table, f"[{name}]", base) for name, table in document.items()}
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}") from None
+    return Config(**sections, source=source)
+
+
+def config_path(explicit: str | None) -> Path | None:
+    """``--config`` wins, then ``EDGESCREEN_CONFIG``, then the device file if it exists."""
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    if chosen:
+        return Path(chosen)
+    return DEVICE_CONFIG_PATH if DEVICE_CONFIG_PATH.is_file() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    """The configuration in force; a named file that is missing or malformed is a ``ConfigError``."""
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config file ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    return parse_config(document, str(path), path.parent)

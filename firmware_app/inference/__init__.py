@@ -1,0 +1,1 @@
+"""Model inference: loading and verifying models, preprocessing, scoring and triage."""

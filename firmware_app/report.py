@@ -1,0 +1,58 @@
+"""How a screening result is shown to people: one JSON object, or one line of text.
+
+This is the local, full view (it names the image file). What leaves the device is built elsewhere,
+from an allow-list (``sync/``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firmware_app.inference.card import Estimate
+from firmware_app.messages import message
+from firmware_app.pipeline import ScreeningResult
+
+
+def _estimate(estimate: Estimate) -> dict[str, Any]:
+    return {"value": estimate.value, "ci95": list(estimate.ci95)}
+
+
+def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
+    triage = result.triage
+    document: dict[str, Any] = {
+        "image": result.source,
+        "modality": result.modality,
+        "triage": triage.outcome.value,
+        "score": triage.score,
+        "threshold": triage.threshold,
+        "operating_point": None,
+        "model": None,
+        "advice": message(f"triage.{triage.outcome.value}", language),
+        "disclaimer": message("disclaimer", language),
+    }
+    if triage.operating_point:
+        point = triage.operating_point
+        document["operating_point"] = {
+            "name": point.name,
+            "sensitivity": _estimate(point.sensitivity),
+            "specificity": _estimate(point.specificity),
+        }
+    if triage.model:
+        document["model"] = {"id": triage.model.id, "version": triage.model.version, "sha256": triage.model.sha256}
+    if triage.research_only:
+        document["research_only"] = True
+    return document
+
+
+def result_line(result: ScreeningResult, language: str) -> str:
+    triage = result.triage
+    parts = [result.source, result.modality, triage.outcome.value.upper()]
+    if triage.score is not None and triage.operating_point and triage.model:
+        point = triage.operating_point
+        parts.append(
+            f"score {triage.score:.3f} vs threshold {point.threshold:.3f} "
+            f"({point.name}: sensitivity {point.sensitivity.value:.0%}, specificity {point.specificity.value:.0%})"
+        )
+        parts.append(f"model {triage.model.id} {triage.model.version}")
+    parts.append(message(f"triage.{triage.outcome.value}", language))
+    return "  ".join(parts)

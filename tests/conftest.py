@@ -1,0 +1,40 @@
+"""Shared fixtures: real images the tests can use without ../shared, and the committed models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "models"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def retina_rgb() -> np.ndarray:
+    """A real healthy fundus photograph (scikit-image's CC0 ``retina``), 1411x1411 RGB."""
+    from skimage import data
+
+    return data.retina()
+
+
+def write_rgb(path: Path, rgb: np.ndarray, params: list[int] | None = None) -> Path:
+    """Write an RGB array as an image file (format from the suffix)."""
+    assert cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params or [])
+    return path
+
+
+@pytest.fixture()
+def retina_jpeg(tmp_path: Path, retina_rgb: np.ndarray) -> Path:
+    return write_rgb(tmp_path / "retina.jpg", retina_rgb)
+
+
+def shared_data(relative: str) -> Path:
+    """A path under ../shared/data, or a skip that says why when the data set is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs the shared data set {path} (present in CI, absent here)")
+    return path
