@@ -10,6 +10,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import ScreeningPipeline
+from firmware_app.quality.gate import QualityGate
 
 
 class ModelShelf:
@@ -39,4 +40,9 @@ class ModelShelf:
 
 
 def build_pipeline(config: Config) -> ScreeningPipeline:
-    return ScreeningPipeline(ModelShelf(config), config.models.operating_point or None)
+    return ScreeningPipeline(
+        ModelShelf(config),
+        config.models.operating_point or None,
+        QualityGate(config.quality),
+        research_run=config.quality.research_run,
+    )

@@ -16,15 +16,13 @@ from firmware_app.config import Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
-from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.messages import message
-from firmware_app.pipeline import UnusableImage
-from firmware_app.report import result_json, result_line
+from firmware_app.quality.gate import QualityGate, Speed
+from firmware_app.quality.guidance import guidance
+from firmware_app.report import quality_json, quality_line, result_json, result_line
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 MODALITIES = ("fundus", "dermoscopy")
-# Failures that concern one image: reported for that image, and the run goes on.
-IMAGE_FAILURES = (ImageError, UnusableImage, FieldOfViewNotFound)
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -36,6 +34,16 @@ def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
     return tqdm(items, desc=label, unit="image", file=sys.stderr)
 
 
+def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
+    """An image that could not be read: reported for that image, and the run goes on."""
+    log_event(event, image=path, error=error)
+    print(
+        json.dumps({"image": str(path), "modality": modality, "error": str(error)})
+        if as_json
+        else f"{path}  ERROR  {error}"
+    )
+
+
 def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path, str], as_json: bool) -> int:
     """Screen each image; an unreadable one is reported and skipped. Exit status 1 if any failed."""
     pipeline = build_pipeline(config)
@@ -44,14 +52,9 @@ def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path
     for path in _progress(images, "screening"):
         try:
             result = pipeline.screen(read_frame(path), modality_of[path])
-        except IMAGE_FAILURES as error:
+        except ImageError as error:
             failed += 1
-            log_event("screen.image_failed", image=path, error=error)
-            print(
-                json.dumps({"image": str(path), "modality": modality_of[path], "error": str(error)})
-                if as_json
-                else f"{path}  ERROR  {error}"
-            )
+            _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
             continue
         log_event("screen.done", image=path, modality=result.modality, triage=result.triage.outcome.value)
         print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
@@ -63,6 +66,29 @@ def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path
 def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     modality = args.modality or config.device.modality
     return screen_images(config, args.images, {path: modality for path in args.images}, args.json)
+
+
+def cmd_quality(config: Config, args: argparse.Namespace) -> int:
+    """The quality gate alone: verdict, reasons and guidance for each image, no model."""
+    gate = QualityGate(config.quality)
+    modality = args.modality or config.device.modality
+    speed = Speed.PREVIEW if args.preview else Speed.FULL
+    language = config.device.language
+    failed = 0
+    for path in _progress(args.images, "checking"):
+        try:
+            report = gate.check(read_frame(path), modality, speed)
+        except ImageError as error:
+            failed += 1
+            _print_failure("quality.image_failed", path, modality, error, args.json)
+            continue
+        log_event("quality.checked", image=path, modality=modality, verdict=report.verdict.value)
+        if args.json:
+            document = {"image": str(path), "modality": modality, "speed": speed.value, **quality_json(report)}
+            print(json.dumps(document | {"guidance": guidance(report.reasons, modality, language)}), flush=True)
+        else:
+            print(f"{path}  {modality}  {report.verdict.value.upper()}  {quality_line(report, language)}", flush=True)
+    return 1 if failed else 0
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
@@ -143,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     screen.add_argument("--json", action="store_true", help="one JSON object per line")
     screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     screen.set_defaults(handler=cmd_screen)
+
+    quality = commands.add_parser("quality", help="check image quality only: verdict, reasons, guidance")
+    quality.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
+    quality.add_argument("--preview", action="store_true", help="the cheap live-preview check, not the full one")
+    quality.add_argument("--json", action="store_true", help="one JSON object per line")
+    quality.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    quality.set_defaults(handler=cmd_quality)
 
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")

@@ -66,12 +66,97 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class FundusQualityConfig:
+    """Limits of the fundus quality gate (``firmware_app.quality.fundus`` documents each measure).
+
+    The defaults were tuned on the tuning half of a real fundus set (dr-600, split by patient) with
+    ``bench/quality_tune.py`` and checked on the other half with ``bench/quality_eval.py``.
+    """
+
+    # Each limit: the tune-half originals' 1st percentile (min_*) or 99th (max_*), rounded outwards,
+    # unless a comment says otherwise.
+    # p0.5 0.944; p1 0.972 is this camera's own top-and-bottom crop, too tight for another camera.
+    min_field_coverage: float = field(default=0.95, metadata=_range(0.0, 1.0))
+    min_sharpness: float = field(default=0.56, metadata=_range(0.0))
+    min_brightness: float = field(default=0.16, metadata=_range(0.0, 1.0))
+    max_brightness: float = field(default=0.6, metadata=_range(0.0, 1.0))
+    # No original has any crushed field; 5% black is far past what any exposure of a retina gives.
+    max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
+    max_bright_fraction: float = field(default=0.06, metadata=_range(0.0, 1.0))
+    max_unevenness: float = field(default=0.42, metadata=_range(0.0, 1.0))
+    # No original has glare (p99.5 0.001): one small reflection's worth.
+    max_glare_fraction: float = field(default=0.002, metadata=_range(0.0, 1.0))
+    max_edge_shadow: float = field(default=0.35, metadata=_range(0.0, 1.0))
+    max_noise: float = field(default=1.0, metadata=_range(0.0))
+    max_blockiness: float = field(default=1.6, metadata=_range(0.0))
+    min_contrast: float = field(default=0.045, metadata=_range(0.0))
+    min_disc_contrast: float = field(default=0.2, metadata=_range(0.0))
+    # Past about 0.9 field radii the expected macula is outside the measured field.
+    max_macula_offset: float = field(default=0.9, metadata=_range(0.0))
+
+
+@dataclass(frozen=True)
+class DermoscopyQualityConfig:
+    """Limits of the dermoscopy quality gate (``firmware_app.quality.dermoscopy`` documents each).
+
+    The defaults were tuned on the tuning half of HAM10000 and ISIC UDA-1 (split by lesion) with
+    ``bench/quality_tune.py`` and checked on the other half with ``bench/quality_eval.py``.
+    """
+
+    # Each limit: the tune-half originals' 1st percentile (min_*) or 99th (max_*), rounded outwards,
+    # unless a comment says otherwise.
+    min_sharpness: float = field(default=0.38, metadata=_range(0.0))
+    min_brightness: float = field(default=0.4, metadata=_range(0.0, 1.0))
+    max_brightness: float = field(default=0.84, metadata=_range(0.0, 1.0))
+    max_dark_fraction: float = field(default=0.02, metadata=_range(0.0, 1.0))
+    max_bright_fraction: float = field(default=0.06, metadata=_range(0.0, 1.0))
+    max_unevenness: float = field(default=0.2, metadata=_range(0.0, 1.0))
+    # Between p98 (0.012) and p97 (0.007): real photos do carry some glare.
+    max_glare_fraction: float = field(default=0.01, metadata=_range(0.0, 1.0))
+    max_hair_fraction: float = field(default=0.12, metadata=_range(0.0, 1.0))
+    max_bubbles: int = field(default=6, metadata=_range(0))
+    # Cut and offset: about p98, since 2% of real photos show a lesion larger than the frame.
+    max_lesion_cut: float = field(default=0.4, metadata=_range(0.0, 1.0))
+    max_lesion_offset: float = field(default=0.45, metadata=_range(0.0))
+    min_lesion_fraction: float = field(default=0.02, metadata=_range(0.0, 1.0))
+    min_lesion_pixels: int = field(default=1000, metadata=_range(0))
+    min_lesion_contrast: float = field(default=10.0, metadata=_range(0.0))
+    max_noise: float = field(default=2.4, metadata=_range(0.0))
+    max_blockiness: float = field(default=1.8, metadata=_range(0.0))
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """The image-quality gate: working sizes, the verdict rule, and the limits for this device's camera.
+
+    Limits depend on the camera (optics, sensor noise, compression): ``camera_model`` names the camera
+    the ``[quality.fundus]`` and ``[quality.dermoscopy]`` limits in this file were set for, and is
+    recorded with every quality report. The defaults are for the camera that took the tuning images.
+    """
+
+    camera_model: str = "reference"
+    # Side of the square the fundus field (or long side the dermoscopy frame) is measured at.
+    full_size: int = field(default=512, metadata=_range(128, 2048))
+    preview_size: int = field(default=256, metadata=_range(64, 2048))
+    # A frame with a shorter side than this cannot be judged at all.
+    min_image_side: int = field(default=120, metadata=_range(16))
+    # A measure that has gone this fraction of the way from a typical good photo to its limit makes
+    # the frame only "usable" (see firmware_app/quality/verdict.py).
+    usable_from: float = field(default=0.7, metadata=_range(0.0, 1.0))
+    # Run the model on rejected frames too, for research: the result stays ungradable, marked so.
+    research_run: bool = False
+    fundus: FundusQualityConfig = field(default_factory=FundusQualityConfig)
+    dermoscopy: DermoscopyQualityConfig = field(default_factory=DermoscopyQualityConfig)
+
+
+@dataclass(frozen=True)
 class Config:
     """The root of the configuration; one attribute per TOML table."""
 
     device: DeviceConfig = field(default_factory=DeviceConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 
 

@@ -23,6 +23,113 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Ungradable: retake the photo, or refer for a manual examination.",
         "fr": "Ininterprétable : reprenez la photo, ou adressez pour un examen manuel.",
     },
+    # Quality gate: one instruction per defect ("quality.<reason>"); a modality may word one its own
+    # way ("quality.<modality>.<reason>"). See firmware_app/quality/guidance.py.
+    "quality.verdict.good": {"en": "Image quality: good.", "fr": "Qualité d'image : bonne."},
+    "quality.verdict.usable": {
+        "en": "Image quality: usable; a retake could be better.",
+        "fr": "Qualité d'image : utilisable ; une nouvelle prise pourrait être meilleure.",
+    },
+    "quality.verdict.reject": {
+        "en": "Image quality: not gradable; retake the photo.",
+        "fr": "Qualité d'image : ininterprétable ; reprenez la photo.",
+    },
+    "quality.burst.none_passed": {
+        "en": "No photo in the series was good enough. Most common problem:",
+        "fr": "Aucune photo de la série n'est assez bonne. Problème le plus fréquent :",
+    },
+    "quality.greyscale": {
+        "en": "Colour photo needed: switch the camera to colour mode.",
+        "fr": "Photo en couleur nécessaire : passez la caméra en mode couleur.",
+    },
+    "quality.image_too_small": {
+        "en": "Image too small: take the photo at the camera's full resolution.",
+        "fr": "Image trop petite : prenez la photo à la pleine résolution de la caméra.",
+    },
+    "quality.too_dark": {
+        "en": "Too dark: check the light, then retake.",
+        "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez.",
+    },
+    "quality.too_bright": {
+        "en": "Too bright: lower the light or the exposure, then retake.",
+        "fr": "Trop clair : baissez l'éclairage ou l'exposition, puis reprenez.",
+    },
+    "quality.blurred": {
+        "en": "Hold still, the image is blurred: refocus and retake.",
+        "fr": "Ne bougez pas, l'image est floue : refaites la mise au point et reprenez.",
+    },
+    "quality.uneven_illumination": {
+        "en": "Uneven light: centre the camera and hold it straight.",
+        "fr": "Éclairage inégal : centrez la caméra et tenez-la bien droite.",
+    },
+    "quality.glare": {
+        "en": "Reflections on the image: change the camera's angle slightly, then retake.",
+        "fr": "Reflets sur l'image : changez légèrement l'angle de la caméra, puis reprenez.",
+    },
+    "quality.fundus.glare": {
+        "en": "Reflections on the retina: move the camera slightly closer or further, then retake.",
+        "fr": "Reflets sur la rétine : avancez ou reculez légèrement la caméra, puis reprenez.",
+    },
+    "quality.dermoscopy.glare": {
+        "en": "Reflections: add immersion fluid or press the dermatoscope gently on the skin.",
+        "fr": "Reflets : ajoutez du liquide d'immersion ou appuyez doucement le dermatoscope sur la peau.",
+    },
+    "quality.noisy": {
+        "en": "Grainy image: add light rather than camera gain, then retake.",
+        "fr": "Image granuleuse : ajoutez de la lumière plutôt que du gain, puis reprenez.",
+    },
+    "quality.compressed": {
+        "en": "Image over-compressed: set the camera to high quality, then retake.",
+        "fr": "Image trop compressée : réglez la caméra en haute qualité, puis reprenez.",
+    },
+    "quality.no_field_of_view": {
+        "en": "No retina visible: align the camera with the pupil and retake.",
+        "fr": "Aucune rétine visible : alignez la caméra sur la pupille et reprenez.",
+    },
+    "quality.field_cut": {
+        "en": "Part of the retina is cut off: centre the camera on the pupil.",
+        "fr": "Une partie de la rétine est coupée : centrez la caméra sur la pupille.",
+    },
+    "quality.edge_artefact": {
+        "en": "Eyelashes or eyelid in the way: ask the patient to open wide, hold the lid if needed.",
+        "fr": "Cils ou paupière gênants : demandez au patient d'ouvrir grand, tenez la paupière si besoin.",
+    },
+    "quality.low_contrast": {
+        "en": "Hazy image: clean the lens and retake; if it stays hazy, refer for an examination.",
+        "fr": "Image voilée : nettoyez l'objectif et reprenez ; si elle reste voilée, adressez pour un examen.",
+    },
+    "quality.no_optic_disc": {
+        "en": "Optic disc not found: ask the patient to look at the fixation target.",
+        "fr": "Papille introuvable : demandez au patient de regarder la cible de fixation.",
+    },
+    "quality.macula_outside": {
+        "en": "Macula out of view: ask the patient to look at the fixation target.",
+        "fr": "Macula hors du champ : demandez au patient de regarder la cible de fixation.",
+    },
+    "quality.no_lesion": {
+        "en": "No lesion found: centre the lesion in the view.",
+        "fr": "Aucune lésion trouvée : centrez la lésion dans le champ.",
+    },
+    "quality.lesion_too_small": {
+        "en": "Move closer: the lesion is too small.",
+        "fr": "Rapprochez-vous : la lésion est trop petite.",
+    },
+    "quality.lesion_cut": {
+        "en": "Part of the lesion is cut off: centre it, or move back to fit it whole.",
+        "fr": "Une partie de la lésion est coupée : centrez-la, ou reculez pour la voir en entier.",
+    },
+    "quality.lesion_off_centre": {
+        "en": "Centre the lesion in the view.",
+        "fr": "Centrez la lésion dans le champ.",
+    },
+    "quality.hair": {
+        "en": "Hair covers the lesion: part or shave it, then retake.",
+        "fr": "Des poils couvrent la lésion : écartez-les ou rasez-les, puis reprenez.",
+    },
+    "quality.bubbles": {
+        "en": "Air bubbles: reapply the immersion fluid and press gently.",
+        "fr": "Bulles d'air : remettez du liquide d'immersion et appuyez doucement.",
+    },
 }
 
 

@@ -9,12 +9,30 @@ from __future__ import annotations
 from typing import Any
 
 from firmware_app.inference.card import Estimate
+from firmware_app.inference.triage import Outcome
 from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningResult
+from firmware_app.quality.guidance import guidance
+from firmware_app.quality.verdict import QualityReport
 
 
 def _estimate(estimate: Estimate) -> dict[str, Any]:
     return {"value": estimate.value, "ci95": list(estimate.ci95)}
+
+
+def quality_json(report: QualityReport) -> dict[str, Any]:
+    return {"verdict": report.verdict.value, "reasons": list(report.reasons), "measures": dict(report.measures)}
+
+
+def quality_line(report: QualityReport, language: str) -> str:
+    """The verdict and, for each defect, what to do about it."""
+    parts = [message(f"quality.verdict.{report.verdict.value}", language)]
+    parts += [f"[{reason}] {text}" for reason, text in zip(report.reasons, _guidance(report, language), strict=True)]
+    return "  ".join(parts)
+
+
+def _guidance(report: QualityReport, language: str) -> list[str]:
+    return guidance(report.reasons, report.modality, language)
 
 
 def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
@@ -28,8 +46,11 @@ def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
         "operating_point": None,
         "model": None,
         "advice": message(f"triage.{triage.outcome.value}", language),
+        "quality": quality_json(result.quality),
         "disclaimer": message("disclaimer", language),
     }
+    if triage.outcome is Outcome.UNGRADABLE:
+        document["guidance"] = _guidance(result.quality, language)
     if triage.operating_point:
         point = triage.operating_point
         document["operating_point"] = {
@@ -54,5 +75,8 @@ def result_line(result: ScreeningResult, language: str) -> str:
             f"({point.name}: sensitivity {point.sensitivity.value:.0%}, specificity {point.specificity.value:.0%})"
         )
         parts.append(f"model {triage.model.id} {triage.model.version}")
+    if triage.research_only:
+        parts.append("(research only)")
     parts.append(message(f"triage.{triage.outcome.value}", language))
+    parts.append(quality_line(result.quality, language))
     return "  ".join(parts)

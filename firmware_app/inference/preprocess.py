@@ -42,7 +42,8 @@ def find_field_of_view(rgb: np.ndarray) -> FieldOfView:
     The circle is the minimum enclosing circle of the largest bright region, so a field whose top
     and bottom are cut by a rectangular sensor (common on 3:2 fundus cameras) keeps its true radius.
     """
-    brightest = rgb.max(axis=2) if rgb.ndim == 3 else rgb
+    # Channel by channel: the same values as ``rgb.max(axis=2)``, an order of magnitude faster.
+    brightest = np.maximum(np.maximum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]) if rgb.ndim == 3 else rgb
     small_scale = 512.0 / max(brightest.shape)
     small = brightest
     if small_scale < 1.0:

@@ -1,0 +1,70 @@
+"""The real photos the quality benchmarks run on, split in two halves that never share a patient or
+a lesion: ``tune`` (thresholds are chosen on it, ``bench/quality_tune.py``) and ``test`` (the
+figures are reported on it, ``bench/quality_eval.py``).
+
+Fundus: ``../shared/data/fundus/dr-600`` (split by patient). Dermoscopy: ISIC UDA-1 (one lesion per
+image) and HAM10000 (split by ``lesion_id``, one photo per lesion, a fixed sample).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from tests.degradations import DERMOSCOPY_DEFECTS, FUNDUS_DEFECTS, STRENGTHS  # noqa: E402
+
+SHARED = PROJECT_ROOT.parent / "shared" / "data"
+SPLITS = ("tune", "test")
+DEFECTS = {"fundus": FUNDUS_DEFECTS, "dermoscopy": DERMOSCOPY_DEFECTS}
+__all__ = ["DEFECTS", "SPLITS", "STRENGTHS", "photos"]
+
+
+def _split_of(group: str) -> str:
+    """A stable half for a patient or lesion id: the same on every machine and every run."""
+    return SPLITS[zlib.crc32(group.encode()) % 2]
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _listing(modality: str, ham_sample: int) -> list[tuple[str, Path]]:
+    """(group id, image path) for every photo of the modality."""
+    if modality == "fundus":
+        root = SHARED / "fundus" / "dr-600"
+        return [(row["patient"], root / row["file"]) for row in _rows(root / "labels.csv")]
+    isic = SHARED / "dermoscopy" / "isic-uda1-cc0"
+    listing = [(row["image_id"], isic / row["file"]) for row in _rows(isic / "labels.csv")]
+    ham = SHARED / "dermoscopy" / "ham10000-200x150"
+    first_photo: dict[str, str] = {}
+    for row in _rows(ham / "metadata.csv"):
+        first_photo.setdefault(row["lesion_id"], row["image_id"])
+    lesions = sorted(first_photo, key=lambda lesion: zlib.crc32(lesion.encode()))[:ham_sample]
+    return listing + [(lesion, ham / "images" / f"{first_photo[lesion]}.jpg") for lesion in sorted(lesions)]
+
+
+def photos(
+    modality: str, split: str, limit: int | None = None, ham_sample: int = 600
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(file name, RGB pixels) of the split's photos, at most ``limit`` of them, spread evenly."""
+    chosen = [path for group, path in _listing(modality, ham_sample) if _split_of(group) == split]
+    if limit and len(chosen) > limit:
+        chosen = chosen[:: len(chosen) // limit][:limit]
+    for path in chosen:
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is not None:
+            yield path.name, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def available() -> bool:
+    return (SHARED / "fundus" / "dr-600").is_dir() and (SHARED / "dermoscopy").is_dir()

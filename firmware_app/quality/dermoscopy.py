@@ -1,0 +1,142 @@
+"""The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
+
+The lesion is found first (``lesion.segment_lesion``); the photo is measured at ``size`` pixels on
+its long side (never enlarged). The measures (all in ``QualityReport.measures``):
+
+- ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
+  lesion stands out, so nothing can be judged.
+- ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
+  pixels; too small and its border and structures cannot be seen.
+- ``lesion_cut``: fraction of the lesion's outline lying on the edge of the frame or of the lit
+  field: part of the lesion is outside the photo.
+- ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
+- ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
+- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the lit field.
+- ``unevenness``: fall-off of the light across the skin around the lesion.
+- ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
+- ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
+- ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
+- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from firmware_app.config import DermoscopyQualityConfig
+from firmware_app.quality import measures
+from firmware_app.quality.lesion import segment_lesion
+from firmware_app.quality.resample import shrink
+from firmware_app.quality.verdict import QualityReport, Rule, judge
+
+MODALITY = "dermoscopy"
+# Hairs are a few pixels wide at the working size: a black-hat a little wider finds them, and a
+# hair is a dark line at least this much darker than the skin around it.
+_HAIR_DEPTH = 18
+_HAIR_MIN_LENGTH = 0.04  # of the long side
+_HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
+# An air bubble's highlight is a small round specular spot.
+_BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
+_BUBBLE_MIN_ROUNDNESS = 0.6
+
+
+def _ellipse(diameter: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
+
+
+def _hair(gray: np.ndarray) -> np.ndarray:
+    """Thin, long dark strokes. The black-hat finds everything dark and narrow; an opening keeps
+    only what is wider than a hair (globules, dots), which is set aside; of the rest, only strokes
+    long enough to be hairs are kept (not the short lines of a pigment network)."""
+    width = max(5, round(max(gray.shape) / 60)) | 1
+    strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
+    blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
+    thin = strokes & (1 - blobs)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    keep = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
+    return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
+
+
+def _bubbles(specular: np.ndarray) -> int:
+    """How many specular spots are small and round, as an air bubble's highlight is."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(specular.astype(np.uint8), connectivity=8)
+    area = stats[1:, cv2.CC_STAT_AREA] / specular.size
+    extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
+    roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
+    return int(np.sum((area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)))
+
+
+def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
+    """Fraction of the lesion's outline on the frame's edge or the lit field's edge."""
+    padded = np.pad(lesion, 1).astype(np.uint8)
+    outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
+    if not outline.any():
+        return 0.0
+    edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
+    return float((outline & edge).sum() / outline.sum())
+
+
+def _offset(lesion: np.ndarray) -> float:
+    rows, cols = np.nonzero(lesion)
+    height, width = lesion.shape
+    return float(max(abs(cols.mean() - width / 2) / (width / 2), abs(rows.mean() - height / 2) / (height / 2)))
+
+
+def dermoscopy_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
+    """All the dermoscopy measures of one RGB photo."""
+    small = shrink(rgb, size)
+    segmentation = segment_lesion(small)
+    lesion, field = segmentation.mask, segmentation.field
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    dark, bright = measures.clipped_fractions(gray, field)
+    found = segmentation.found
+    border_width = max(3, round(max(gray.shape) / 40)) | 1
+    around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
+    skin = field & ~around_lesion
+    specular = measures.specular_mask(small) & field
+    lesion_area = int(lesion.sum())
+    return {
+        "lesion_contrast": segmentation.contrast,
+        "lesion_fraction": lesion_area / lesion.size,
+        "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
+        "lesion_cut": _outline_cut(lesion, field) if found else 0.0,
+        "lesion_offset": _offset(lesion) if found else 0.0,
+        "sharpness": measures.sharpness(gray, around_lesion if found else field),
+        "brightness": measures.brightness(gray, field),
+        "dark_fraction": dark,
+        "bright_fraction": bright,
+        "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
+        "glare_fraction": float(specular.sum() / max(1, field.sum())),
+        "bubbles": float(_bubbles(specular)),
+        "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
+        "noise": measures.noise_sigma(gray, skin if skin.any() else field),
+        "blockiness": measures.blockiness(rgb[:, :, 1]),
+    }
+
+
+# The typical values are the medians of the tune-half originals (bench/quality_tune.py).
+RULES = (
+    Rule("no_lesion", "lesion_contrast", "min_lesion_contrast", 50.3),
+    Rule("lesion_too_small", "lesion_fraction", "min_lesion_fraction", 0.178),
+    Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 84709.0),
+    Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
+    Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.103),
+    Rule("too_dark", "brightness", "min_brightness", 0.62),
+    Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
+    Rule("too_bright", "brightness", "max_brightness", 0.62),
+    Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
+    Rule("blurred", "sharpness", "min_sharpness", 0.64),
+    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.042),
+    Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
+    Rule("bubbles", "bubbles", "max_bubbles", 0.0),
+    Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
+    Rule("noisy", "noise", "max_noise", 0.641),
+    Rule("compressed", "blockiness", "max_blockiness", 1.205),
+)
+
+
+def assess_dermoscopy(rgb: np.ndarray, limits: DermoscopyQualityConfig, size: int, usable_from: float) -> QualityReport:
+    """The dermoscopy verdict for one 8-bit RGB photo."""
+    return judge(MODALITY, RULES, dermoscopy_measures(rgb, size), limits, usable_from)

@@ -1,0 +1,150 @@
+"""The fundus gate: is the retina in this photo gradable, and if not, what should the nurse fix?
+
+Everything is measured inside the circular field of view only, on the field resampled to a square
+of ``size`` pixels, so a 45-degree field is judged the same way whatever the sensor. The measures
+(all in ``QualityReport.measures``):
+
+- ``field_coverage``: fraction of the field's circle inside the frame; the camera cut part of the
+  retina off when it is low.
+- ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp?
+- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
+- ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
+- ``glare_fraction``: colourless specular reflections in the field.
+- ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
+  lid or a pupil too small, all of which shade the edge first.
+- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+- ``contrast``: strength of the vessel pattern; a haze (dirty lens, cataract) lowers it.
+- ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
+  is the brightest large structure of a retina, so a low value means it was not found.
+- ``macula_offset``: where the macula should be (2.5 disc diameters from the disc, towards the
+  centre), in field radii from the centre; above about 0.9 it is out of the field: the patient was
+  not looking at the fixation target.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from firmware_app.config import FundusQualityConfig
+from firmware_app.inference.preprocess import (
+    FieldOfView,
+    FieldOfViewNotFound,
+    crop_to_field_of_view,
+    find_field_of_view,
+)
+from firmware_app.quality import measures
+from firmware_app.quality.resample import block_average, shrink
+from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
+
+MODALITY = "fundus"
+# The inner part of the field that is measured: the last few percent of the radius is the
+# camera's aperture edge, a sharp step that is not retina.
+_FIELD_RADIUS = 0.92
+_CENTRE_RADIUS = 0.5
+_RIM_FROM = 0.72
+# An adult optic disc is about 1/7 of a 45-degree field's diameter, and the fovea lies about 2.5 disc
+# diameters temporal to it.
+_DISC_DIAMETER = 1.0 / 7.0
+_DISC_TO_MACULA = 2.5 * _DISC_DIAMETER * 2.0  # in field radii
+_SHADOW_LEVEL = 0.45
+
+
+def _radius_map(size: int) -> np.ndarray:
+    """Distance of each pixel from the centre of a ``size`` square, in half-sides (field radii)."""
+    axis = (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
+    return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
+
+
+def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The field of view resampled to a ``size`` square, and the mask of pixels the frame covered.
+
+    The frame is first block-averaged by the largest whole factor that keeps its short side (about
+    the field's diameter) at ``size`` or more, so the field is never enlarged afterwards.
+    """
+    small = block_average(rgb, min(rgb.shape[:2]) // size)
+    # Located on a copy at the working size (at 512 pixels, exactly what the model's crop uses).
+    located = shrink(small, size)
+    scale = small.shape[1] / located.shape[1]
+    found = find_field_of_view(located)
+    fov = FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
+    square = crop_to_field_of_view(small, fov)
+    interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR
+    # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
+    per_pixel = size / square.shape[0]
+    left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
+    columns = (np.arange(size) + 0.5) / per_pixel + left
+    rows = (np.arange(size) + 0.5) / per_pixel + top
+    covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
+    return cv2.resize(square, (size, size), interpolation=interpolation), covered
+
+
+def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
+    """The disc's contrast against the field, and the expected macula's distance from the centre."""
+    smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
+    size = smoothed.shape[0]
+    small_radius = cv2.resize(radius, (size, size), interpolation=cv2.INTER_NEAREST)
+    searched = np.where(inside & (small_radius < _FIELD_RADIUS - _DISC_DIAMETER), smoothed, 0.0)
+    y, x = np.unravel_index(int(np.argmax(searched)), searched.shape)
+    level = float(np.median(smoothed[inside])) if inside.any() else 0.0
+    contrast = (float(searched[y, x]) - level) / level if level > 1.0 else 0.0
+    disc_x, disc_y = (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2)
+    macula_x = disc_x - np.copysign(_DISC_TO_MACULA, disc_x)
+    return contrast, float(np.hypot(macula_x, disc_y))
+
+
+def fundus_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
+    """All the fundus measures of one RGB photo; raises ``FieldOfViewNotFound`` when it has no field."""
+    square, covered = _field(rgb, size)
+    radius = _radius_map(size)
+    circle = radius < _FIELD_RADIUS
+    field = circle & covered
+    gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
+    green = square[:, :, 1]
+    dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
+    centre_level = float(np.median(gray[field & (radius < _CENTRE_RADIUS)])) if field.any() else 0.0
+    rim = field & (radius >= _RIM_FROM)
+    shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
+    disc_contrast, macula_offset = _optic_disc(gray, field, radius)
+    return {
+        "field_coverage": float(field.sum() / circle.sum()),
+        "sharpness": measures.sharpness(green, field),
+        "brightness": measures.brightness(gray, field),
+        "dark_fraction": dark,
+        "bright_fraction": bright,
+        "unevenness": measures.illumination_unevenness(gray, field),
+        "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
+        "edge_shadow": shadow,
+        "noise": measures.noise_sigma(green, field),
+        "blockiness": measures.blockiness(rgb[:, :, 1]),
+        "contrast": measures.detail_contrast(green, field),
+        "disc_contrast": disc_contrast,
+        "macula_offset": macula_offset,
+    }
+
+
+# The typical values are the medians of the tune-half originals (bench/quality_tune.py).
+RULES = (
+    Rule("field_cut", "field_coverage", "min_field_coverage", 0.973),
+    Rule("too_dark", "brightness", "min_brightness", 0.326),
+    Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
+    Rule("too_bright", "brightness", "max_brightness", 0.326),
+    Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
+    Rule("blurred", "sharpness", "min_sharpness", 0.698),
+    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
+    Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
+    Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.003),
+    Rule("noisy", "noise", "max_noise", 0.571),
+    Rule("compressed", "blockiness", "max_blockiness", 1.286),
+    Rule("low_contrast", "contrast", "min_contrast", 0.093),
+    Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.822),
+    Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
+)
+
+
+def assess_fundus(rgb: np.ndarray, limits: FundusQualityConfig, size: int, usable_from: float) -> QualityReport:
+    """The fundus verdict for one 8-bit RGB photo; a photo with no field of view is a ``reject``."""
+    try:
+        return judge(MODALITY, RULES, fundus_measures(rgb, size), limits, usable_from)
+    except FieldOfViewNotFound:
+        return rejected(MODALITY, "no_field_of_view")

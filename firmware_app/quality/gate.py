@@ -1,0 +1,50 @@
+"""The quality gate's entry point: one frame, one modality, one of two speeds.
+
+``preview`` measures a small copy (``[quality] preview_size``) and is cheap enough for every live
+frame, to guide the nurse while aiming; ``full`` measures at ``[quality] full_size`` and decides
+whether a captured frame may be triaged. Whatever the frame holds (black, white, greyscale, a few
+pixels) the answer is a ``QualityReport``, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+import numpy as np
+
+from firmware_app.capture.frame import Frame
+from firmware_app.config import QualityConfig
+from firmware_app.quality import dermoscopy, fundus
+from firmware_app.quality.verdict import QualityReport, Rule, rejected
+
+MEASURES: dict[str, Callable[[np.ndarray, int], dict[str, float]]] = {
+    "fundus": fundus.fundus_measures,
+    "dermoscopy": dermoscopy.dermoscopy_measures,
+}
+RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": dermoscopy.RULES}
+
+
+class Speed(StrEnum):
+    PREVIEW = "preview"
+    FULL = "full"
+
+
+class QualityGate:
+    """Judges frames against the configured limits (``[quality]``)."""
+
+    def __init__(self, config: QualityConfig) -> None:
+        self.config = config
+
+    def check(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> QualityReport:
+        pixels = frame.pixels
+        if frame.source_channels < 3 or pixels.ndim != 3 or pixels.shape[2] != 3:
+            return rejected(modality, "greyscale")
+        if min(pixels.shape[:2]) < self.config.min_image_side:
+            return rejected(modality, "image_too_small")
+        size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
+        if modality == "fundus":
+            return fundus.assess_fundus(pixels, self.config.fundus, size, self.config.usable_from)
+        return dermoscopy.assess_dermoscopy(pixels, self.config.dermoscopy, size, self.config.usable_from)
+
+    __call__ = check

@@ -1,0 +1,142 @@
+"""Find the skin lesion in a dermoscopy photo: a reusable segmentation.
+
+The quality gate uses it to judge focus, hair and framing on the lesion itself; other stages can use
+it too (the lesion's size in millimetres from a calibrated scale, the skin tone in a ring around
+it). It works on a copy at most ``WORK_SIZE`` pixels wide, which is plenty for a shape, and returns
+its mask at the size of the photo it was given.
+
+How: the dermatoscope's dark surround is set aside; thin dark hairs are closed away; the skin's
+colour is taken from the edge of the field (a lesion is photographed in the middle); every pixel's
+difference from that skin colour in CIELAB (where a distance is a perceived colour difference,
+whatever the skin tone) is thresholded with Otsu's method; the connected region that is largest and
+most central is the lesion, its holes filled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from firmware_app.quality.measures import brightest_channel
+from firmware_app.quality.resample import shrink
+
+WORK_SIZE = 256
+# The dermatoscope's own dark surround (vignetted corners, a black ring) is darker than any skin:
+# below this level, or below this fraction of the photo's median level.
+_SURROUND_LEVEL = 40
+_SURROUND_RELATIVE = 0.4
+# A hair is 1-3 pixels wide at the working size: a closing this wide removes it, not the lesion.
+_HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+_EDGE_BAND = 0.08
+# Darkness counts twice: pigment darkens skin more than it changes its hue.
+_LIGHTNESS_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
+class LesionSegmentation:
+    """The lesion in a photo. ``mask`` and ``field`` have the photo's height and width.
+
+    ``field`` is what the dermatoscope lit (the photo minus its dark surround); ``contrast`` is the
+    lesion's median colour difference from the skin around it (CIELAB Delta E, tens for a naevus,
+    under about 5 when nothing stands out); ``mask`` is empty when no lesion was found.
+    """
+
+    mask: np.ndarray
+    field: np.ndarray
+    contrast: float
+
+    @property
+    def found(self) -> bool:
+        return bool(self.mask.any())
+
+    @property
+    def area_fraction(self) -> float:
+        return float(self.mask.mean())
+
+
+def lit_field(rgb: np.ndarray) -> np.ndarray:
+    """The part of the photo the dermatoscope lit: everything but the dark surround that touches
+    the photo's border (a dark lesion in the middle is kept)."""
+    brightest = brightest_channel(rgb)
+    level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * float(np.median(brightest)))
+    dark = (brightest < level).astype(np.uint8)
+    count, labels = cv2.connectedComponents(dark, connectivity=4)
+    border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    surround = np.isin(labels, border_labels[border_labels > 0]) if count > 1 else np.zeros_like(dark, bool)
+    return ~surround
+
+
+def _edge_band(shape: tuple[int, int]) -> np.ndarray:
+    height, width = shape
+    band = np.ones(shape, bool)
+    margin_y, margin_x = max(1, round(height * _EDGE_BAND)), max(1, round(width * _EDGE_BAND))
+    band[margin_y:-margin_y, margin_x:-margin_x] = False
+    return band
+
+
+def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away."""
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
+    # OpenCV's 8-bit CIELAB (several times faster than its float one), back in CIELAB's own units.
+    lab = (cv2.cvtColor(closed, cv2.COLOR_RGB2LAB).astype(np.float32) - (0.0, 128.0, 128.0)) * (100 / 255, 1.0, 1.0)
+    # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
+    band = _edge_band(field.shape) & field
+    reference = lab[band] if band.sum() > 0.05 * field.sum() else lab[field]
+    skin = np.median(reference, axis=0)
+    difference = lab - skin
+    lightness = np.maximum(-difference[..., 0], 0.0) * _LIGHTNESS_WEIGHT
+    return np.sqrt(lightness**2 + difference[..., 1] ** 2 + difference[..., 2] ** 2)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros(mask.shape, np.uint8)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled > 0
+
+
+def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
+    """The connected region with the largest area weighted by closeness to the centre."""
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(candidate.shape, bool)
+    height, width = candidate.shape
+    offsets = np.hypot((centroids[1:, 0] - width / 2) / width, (centroids[1:, 1] - height / 2) / height)
+    scores = stats[1:, cv2.CC_STAT_AREA] * np.clip(1.0 - offsets, 0.05, 1.0)
+    return labels == 1 + int(np.argmax(scores))
+
+
+def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
+    """Segment the lesion of an 8-bit RGB dermoscopy photo (see the module's docstring)."""
+    small = shrink(rgb, WORK_SIZE)
+    field = lit_field(small)
+    if field.sum() < 0.2 * field.size:
+        empty = np.zeros(rgb.shape[:2], bool)
+        return LesionSegmentation(empty, _to_size(field, rgb.shape), 0.0)
+    difference = cv2.GaussianBlur(_skin_difference(small, field), (0, 0), 1.5)
+    # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.
+    rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
+    inner = cv2.erode(field.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
+    inner = inner if inner.any() else field
+    top = max(1e-3, float(np.percentile(difference[inner], 99)))
+    scaled = np.clip(difference * (255.0 / top), 0, 255).astype(np.uint8)
+    level, _ = cv2.threshold(scaled[inner], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    candidate = cv2.morphologyEx(((scaled > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
+    # Chosen away from the rim, then grown back to its full extent (a lesion may run off the frame).
+    core = _most_central_large_region(candidate & inner)
+    _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
+    chosen = np.unique(labels[core])
+    lesion = _fill_holes(np.isin(labels, chosen[chosen > 0])) & field
+    skin = field & ~lesion
+    found = lesion.any() and skin.any()
+    contrast = float(np.median(difference[lesion]) - np.median(difference[skin])) if found else 0.0
+    return LesionSegmentation(_to_size(lesion, rgb.shape), _to_size(field, rgb.shape), contrast)
+
+
+def _to_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if mask.shape == shape[:2]:
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0

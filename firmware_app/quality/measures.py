@@ -1,0 +1,170 @@
+"""Image-quality measures shared by both modalities: small pure functions, each one number.
+
+Every measure takes an 8-bit grey (or RGB) image and a boolean ``mask`` of the region that matters
+(the retinal field, the lesion, the skin), and looks only inside it, so that a black camera mask or
+a vignetted corner never counts. The gates call them on a frame already resampled to a fixed working
+size, which is what makes the numbers comparable between a 640x480 preview and a 12-megapixel
+capture: a defect too fine to see at the working size is also too fine to matter to a model or a
+grader looking at the whole field.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from firmware_app.quality.resample import shrink
+
+# Immerkaer's noise kernel: the difference of two Laplacians cancels image structure up to second
+# order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+_REBLUR = 9
+
+
+def _inside(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    selected = values[mask]
+    return selected if selected.size else np.zeros(1, values.dtype)
+
+
+def brightness(gray: np.ndarray, mask: np.ndarray) -> float:
+    """Mean level in the region, 0 (black) to 1 (white)."""
+    return float(_inside(gray, mask).mean()) / 255.0
+
+
+def clipped_fractions(image: np.ndarray, mask: np.ndarray, dark: int = 12, bright: int = 250) -> tuple[float, float]:
+    """Fractions of the region crushed to black (< ``dark``) and burnt out (>= ``bright``).
+
+    Clipped pixels hold no detail at all, whatever the model: these are the exposure defects that no
+    processing can recover. ``image`` is one channel, chosen by the gate: a red retina burns out in
+    its brightest channel long before it turns white, while pale skin always sits near the top of
+    the red channel and is judged on its luminance.
+    """
+    values = _inside(image, mask)
+    return float((values < dark).mean()), float((values >= bright).mean())
+
+
+def sharpness(gray: np.ndarray, mask: np.ndarray) -> float:
+    """How much of the fine variation a deliberate re-blur removes (Crete-Roffet et al., "The blur
+    effect", 2007): about 0.65 for a sharp retina or lesion, falling towards 0 as the frame blurs.
+
+    Each pixel-to-neighbour step is compared with the same step after a 9-pixel box blur; a sharp
+    frame loses most of its steps, an already blurred one little. Measured along rows and along
+    columns and the lower kept, so a motion blur in either direction counts. A ratio of steps, it
+    does not depend on exposure or on how much structure the region holds; measured at the gate's
+    fixed working size, not on the sensor's resolution. Sensor noise raises it, which is why noise
+    is measured on its own.
+    """
+    image = gray.astype(np.float32)
+    kept = []
+    for axis, kernel in ((1, (_REBLUR, 1)), (0, (1, _REBLUR))):
+        steps = np.abs(np.diff(image, axis=axis))
+        blurred_steps = np.abs(np.diff(cv2.blur(image, kernel), axis=axis))
+        region = mask[:, 1:] & mask[:, :-1] if axis == 1 else mask[1:, :] & mask[:-1, :]
+        total = float(steps[region].sum())
+        kept.append(float(np.maximum(steps - blurred_steps, 0.0)[region].sum()) / total if total > 0 else 0.0)
+    return min(kept)
+
+
+def detail_contrast(gray: np.ndarray, mask: np.ndarray) -> float:
+    """Strength of structure (vessels, pigment network) relative to the mean level: a haze or a dirty
+    lens lowers it. The standard deviation of the image minus its coarse version (averaged over
+    4-pixel blocks, then smoothed: about an 8-pixel blur, at a sixteenth of the cost), over the mean."""
+    image = gray.astype(np.float32)
+    height, width = image.shape
+    coarse = cv2.GaussianBlur(shrink(image, max(1, max(height, width) // 4)), (0, 0), 2.0)
+    structure = image - cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+    level = float(_inside(image, mask).mean())
+    return float(_inside(structure, mask).std()) / level if level > 1.0 else 0.0
+
+
+def illumination_map(gray: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The lighting of the region: ``gray`` blurred at ``sigma``, ignoring everything outside
+    ``mask`` (normalised convolution, so a black surround does not darken the rim), returned at a
+    reduced size with the reduced mask. Computed small because a blur this wide is costly at full
+    size and carries no detail anyway."""
+    factor = min(1.0, 2.0 / sigma)
+    size = (max(1, round(gray.shape[1] * factor)), max(1, round(gray.shape[0] * factor)))
+    weights = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    weighted = cv2.resize(gray.astype(np.float32) * mask, size, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(weighted, (0, 0), sigma * factor)
+    support = cv2.GaussianBlur(weights, (0, 0), sigma * factor)
+    return blurred / np.maximum(support, 1e-3), weights > 0.5
+
+
+def illumination_unevenness(gray: np.ndarray, mask: np.ndarray) -> float:
+    """How much darker the darkest half of the region (left, right, top or bottom) is than the
+    brightest one: 0 even, 1 black on one side. Levels are capped at the region's 90th percentile
+    first, so a bright optic disc or a pale lesion does not pass for uneven light. Lighting is a
+    large-scale property, so it is judged on a copy at most 128 pixels wide."""
+    small = shrink(gray, 128)
+    inside = cv2.resize(mask.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    rows, cols = np.nonzero(inside)
+    if rows.size == 0:
+        return 1.0
+    selected = small[rows, cols].astype(np.float32)
+    selected = np.minimum(selected, np.percentile(selected, 90))
+    middle_row, middle_col = np.median(rows), np.median(cols)
+    halves = [
+        selected[cols < middle_col],
+        selected[cols >= middle_col],
+        selected[rows < middle_row],
+        selected[rows >= middle_row],
+    ]
+    means = [float(half.mean()) for half in halves if half.size]
+    return float(1.0 - min(means) / max(means)) if max(means) > 1.0 else 1.0
+
+
+def brightest_channel(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's brightest channel: where any colour clips first, and what stays black only when
+    every channel is black."""
+    red, green, blue = cv2.split(rgb)
+    return cv2.max(cv2.max(red, green), blue)
+
+
+def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30) -> np.ndarray:
+    """Specular reflections: pixels near white, colourless, and at least ``lift`` levels brighter
+    than their surroundings. Tissue under a fundus camera or a dermatoscope is coloured, and a
+    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare."""
+    brightest = brightest_channel(rgb)
+    red, green, blue = cv2.split(rgb)
+    darkest = cv2.min(cv2.min(red, green), blue)
+    sigma = max(rgb.shape[:2]) / 20
+    small = shrink(brightest, 64)
+    background = cv2.resize(
+        cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / rgb.shape[1]),
+        (rgb.shape[1], rgb.shape[0]),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    return (
+        (brightest >= level)
+        & (darkest.astype(np.float32) >= brightest * (1.0 - max_saturation))
+        & (brightest.astype(np.int16) - background.astype(np.int16) >= lift)
+    )
+
+
+def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
+    """The sensor noise's standard deviation in 8-bit levels, by Immerkaer's fast estimator (the
+    mean absolute response of a kernel that cancels smooth image structure)."""
+    response = np.abs(cv2.filter2D(gray.astype(np.float32), -1, _NOISE_KERNEL))
+    return float(_inside(response, mask).mean()) * np.sqrt(np.pi / 2) / 6.0
+
+
+def blockiness(gray: np.ndarray) -> float:
+    """How much stronger the steps across 8x8 JPEG block borders are than the steps inside blocks:
+    about 1 for a natural image, well above 1 for a heavily compressed one.
+
+    Measured on the frame at its own resolution (the block grid is lost once resampled); only a
+    central 256-pixel tile is read, so the cost does not grow with the sensor size.
+    """
+    height, width = gray.shape
+    top, left = (height // 2 - 128) // 8 * 8, (width // 2 - 128) // 8 * 8
+    tile = gray[max(0, top) : max(0, top) + 256, max(0, left) : max(0, left) + 256].astype(np.float32)
+    steps_x = np.abs(np.diff(tile, axis=1))
+    steps_y = np.abs(np.diff(tile, axis=0))
+    on_border_x, on_border_y = steps_x[:, 7::8], steps_y[7::8, :]
+    inside = (steps_x.sum() - on_border_x.sum() + steps_y.sum() - on_border_y.sum()) / max(
+        1, steps_x.size - on_border_x.size + steps_y.size - on_border_y.size
+    )
+    border = (on_border_x.sum() + on_border_y.sum()) / max(1, on_border_x.size + on_border_y.size)
+    # One level added to both keeps a flat tile (a sky, a white frame) at about 1.
+    return float((border + 1.0) / (inside + 1.0))

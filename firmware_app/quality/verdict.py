@@ -1,0 +1,93 @@
+"""From measures to a verdict: ``good``, ``usable`` or ``reject`` (the EyeQ grading scheme), with
+one reason per defect found.
+
+A gate is a table of ``Rule`` values (a reason, a measure, the setting that limits it) and
+``judge`` does the rest, the same way for both modalities: a measure past its limit rejects the
+frame; one that has gone more than ``usable_from`` of the way from a typical good photo to its
+limit makes it only ``usable``, and its reason is still given so the nurse may retake a better one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    GOOD = "good"
+    USABLE = "usable"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measure against its limit; ``reason`` is the defect's stable key (see ``messages``)."""
+
+    reason: str
+    value: float
+    limit: float
+    typical: float  # the measure on a typical good photo (the tuning photos' median)
+
+    @property
+    def severity(self) -> float:
+        """How far the measure has gone from a typical good photo towards its limit: 0 typical (or
+        better), 1 at the limit, above 1 past it. Works for upper and lower limits alike."""
+        span = self.limit - self.typical
+        if span == 0:
+            return float("inf") if self.value != self.limit else 1.0
+        return max(0.0, (self.value - self.typical) / span)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """The gate's answer for one frame; ``measures`` are the raw numbers, for audit and tuning."""
+
+    modality: str
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    measures: Mapping[str, float] = field(default_factory=dict)
+    # The worst measure as a fraction of the way to its limit (see ``Check.severity``): it ranks
+    # frames of the same verdict, lower is better.
+    severity: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is not Verdict.REJECT
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A measure judged against a config setting (``max_*`` an upper limit, ``min_*`` a lower one),
+    with the measure's value on a typical good photo (the tuning half's median, printed by
+    ``bench/quality_tune.py``). Gates are tables of rules, which the tuning script reads too."""
+
+    reason: str
+    measure: str
+    setting: str
+    typical: float
+
+    def check(self, measures: Mapping[str, float], limits: object) -> Check:
+        return Check(self.reason, measures[self.measure], getattr(limits, self.setting), self.typical)
+
+
+def rejected(modality: str, reason: str, measures: Mapping[str, float] | None = None) -> QualityReport:
+    """A frame refused before it could be measured (no field of view, greyscale, tiny...)."""
+    return QualityReport(modality, Verdict.REJECT, (reason,), dict(measures or {}), severity=float("inf"))
+
+
+def judge(
+    modality: str, rules: Iterable[Rule], measures: Mapping[str, float], limits: object, usable_from: float
+) -> QualityReport:
+    """``reject`` if any rule's measure is past its limit, else ``usable`` if any has a severity of
+    ``usable_from`` or more, else ``good``; the reasons are those rules' keys, worst first, each once."""
+    checks = sorted((rule.check(measures, limits) for rule in rules), key=lambda c: c.severity, reverse=True)
+    failing = [c.reason for c in checks if c.severity > 1.0]
+    marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]
+    rounded = {name: round(float(value), 4) for name, value in measures.items()}
+    severity = checks[0].severity if checks else 0.0
+    if failing:
+        return QualityReport(modality, Verdict.REJECT, tuple(dict.fromkeys(failing)), rounded, severity)
+    if marginal:
+        return QualityReport(modality, Verdict.USABLE, tuple(dict.fromkeys(marginal)), rounded, severity)
+    return QualityReport(modality, Verdict.GOOD, (), rounded, severity)
