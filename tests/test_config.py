@@ -56,3 +56,20 @@ def test_a_bad_file_names_the_file_the_key_and_the_expectation(tmp_path, text, e
 def test_a_missing_named_file_is_an_error_not_the_defaults(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(str(tmp_path / "absent.toml"))
+
+
+def test_quality_limits_are_read_per_modality(tmp_path):
+    text = (
+        '[quality]\ncamera_model = "hq-cam"\n[quality.fundus]\nmax_noise = 2.5\n[quality.dermoscopy]\nmax_bubbles = 9\n'
+    )
+    config = load_config(str(write(tmp_path, text)))
+    assert config.quality.camera_model == "hq-cam"
+    assert config.quality.fundus.max_noise == 2.5
+    assert config.quality.dermoscopy.max_bubbles == 9
+    assert config.quality.fundus.min_sharpness == Config().quality.fundus.min_sharpness
+
+
+def test_a_bad_quality_limit_names_its_key(tmp_path):
+    path = write(tmp_path, "[quality.fundus]\nmax_glare = 0.1\n")
+    with pytest.raises(ConfigError, match=r"\[quality\].fundus.max_glare: unknown key"):
+        load_config(str(path))

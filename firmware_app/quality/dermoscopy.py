@@ -7,8 +7,8 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
   lesion stands out, so nothing can be judged.
 - ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
   pixels; too small and its border and structures cannot be seen.
-- ``lesion_cut``: fraction of the lesion's outline lying on the edge of the frame or of the lit
-  field: part of the lesion is outside the photo.
+- ``lesion_cut``: length of the lesion's outline lying on the edge of the frame or of the lit
+  field, in lesion diameters: part of the lesion is outside the photo.
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the lit field.
@@ -69,13 +69,14 @@ def _bubbles(specular: np.ndarray) -> int:
 
 
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
-    """Fraction of the lesion's outline on the frame's edge or the lit field's edge."""
+    """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
+    lesion diameters (of the circle of the same area): 0 for a whole lesion, about 1.4 when half of
+    a round lesion is outside the photo."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
-    if not outline.any():
-        return 0.0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
-    return float((outline & edge).sum() / outline.sum())
+    diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
+    return float((outline & edge).sum() / diameter) if diameter > 0 else 0.0
 
 
 def _offset(lesion: np.ndarray) -> float:
@@ -118,22 +119,22 @@ def dermoscopy_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
-    Rule("no_lesion", "lesion_contrast", "min_lesion_contrast", 50.3),
-    Rule("lesion_too_small", "lesion_fraction", "min_lesion_fraction", 0.178),
-    Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 84709.0),
+    Rule("no_lesion", "lesion_contrast", "min_lesion_contrast", 47.5),
+    Rule("lesion_too_small", "lesion_fraction", "min_lesion_fraction", 0.19),
+    Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 119913.0),
     Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
-    Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.103),
-    Rule("too_dark", "brightness", "min_brightness", 0.62),
+    Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.089),
+    Rule("too_dark", "brightness", "min_brightness", 0.623),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
-    Rule("too_bright", "brightness", "max_brightness", 0.62),
+    Rule("too_bright", "brightness", "max_brightness", 0.623),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
-    Rule("blurred", "sharpness", "min_sharpness", 0.64),
-    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.042),
+    Rule("blurred", "sharpness", "min_sharpness", 0.655),
+    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.047),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("bubbles", "bubbles", "max_bubbles", 0.0),
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
-    Rule("noisy", "noise", "max_noise", 0.641),
-    Rule("compressed", "blockiness", "max_blockiness", 1.205),
+    Rule("noisy", "noise", "max_noise", 0.722),
+    Rule("compressed", "blockiness", "max_blockiness", 1.165),
 )
 
 

@@ -126,18 +126,18 @@ def fundus_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 0.973),
-    Rule("too_dark", "brightness", "min_brightness", 0.326),
+    Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
-    Rule("too_bright", "brightness", "max_brightness", 0.326),
+    Rule("too_bright", "brightness", "max_brightness", 0.327),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
-    Rule("blurred", "sharpness", "min_sharpness", 0.698),
+    Rule("blurred", "sharpness", "min_sharpness", 0.716),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
-    Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.003),
-    Rule("noisy", "noise", "max_noise", 0.571),
+    Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.0),
+    Rule("noisy", "noise", "max_noise", 0.734),
     Rule("compressed", "blockiness", "max_blockiness", 1.286),
-    Rule("low_contrast", "contrast", "min_contrast", 0.093),
-    Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.822),
+    Rule("low_contrast", "contrast", "min_contrast", 0.095),
+    Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.824),
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
 )
 

@@ -8,6 +8,7 @@ pixels) the answer is a ``QualityReport``, never an exception.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -43,8 +44,11 @@ class QualityGate:
         if min(pixels.shape[:2]) < self.config.min_image_side:
             return rejected(modality, "image_too_small")
         size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
+        limits = self.config.fundus if modality == "fundus" else self.config.dermoscopy
+        if speed is Speed.PREVIEW:
+            limits = dataclasses.replace(limits, min_sharpness=limits.preview_min_sharpness)
         if modality == "fundus":
-            return fundus.assess_fundus(pixels, self.config.fundus, size, self.config.usable_from)
-        return dermoscopy.assess_dermoscopy(pixels, self.config.dermoscopy, size, self.config.usable_from)
+            return fundus.assess_fundus(pixels, limits, size, self.config.usable_from)
+        return dermoscopy.assess_dermoscopy(pixels, limits, size, self.config.usable_from)
 
     __call__ = check

@@ -30,6 +30,9 @@ _SURROUND_RELATIVE = 0.4
 # A hair is 1-3 pixels wide at the working size: a closing this wide removes it, not the lesion.
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
+_SHADING_SIGMA = 0.25  # of the long side
+# A colour difference (CIELAB Delta E, darkness weighted) that anyone sees at a glance.
+_MIN_DIFFERENCE = 12.0
 # Darkness counts twice: pigment darkens skin more than it changes its hue.
 _LIGHTNESS_WEIGHT = 2.0
 
@@ -81,6 +84,13 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
     # OpenCV's 8-bit CIELAB (several times faster than its float one), back in CIELAB's own units.
     lab = (cv2.cvtColor(closed, cv2.COLOR_RGB2LAB).astype(np.float32) - (0.0, 128.0, 128.0)) * (100 / 255, 1.0, 1.0)
+    # Shading correction: light falling off across the field must not pass for pigment. The shading
+    # is the lightness blurred far wider than a lesion, which it barely dents.
+    lightness = lab[..., 0]
+    shading = cv2.GaussianBlur(np.where(field, lightness, 0), (0, 0), _SHADING_SIGMA * max(field.shape))
+    support = cv2.GaussianBlur(field.astype(np.float32), (0, 0), _SHADING_SIGMA * max(field.shape))
+    shading = shading / np.maximum(support, 1e-3)
+    lab[..., 0] = lightness - shading + float(np.median(shading[field]))
     # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
     band = _edge_band(field.shape) & field
     reference = lab[band] if band.sum() > 0.05 * field.sum() else lab[field]
@@ -120,11 +130,13 @@ def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
     rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
     inner = cv2.erode(field.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
     inner = inner if inner.any() else field
-    top = max(1e-3, float(np.percentile(difference[inner], 99)))
+    top = max(_MIN_DIFFERENCE, float(np.percentile(difference[inner], 99)))
     scaled = np.clip(difference * (255.0 / top), 0, 255).astype(np.uint8)
     level, _ = cv2.threshold(scaled[inner], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu splits skin texture when the lesion is small: never below a plainly visible difference.
+    level = max(level * top / 255.0, _MIN_DIFFERENCE)
     opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    candidate = cv2.morphologyEx(((scaled > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
+    candidate = cv2.morphologyEx(((difference > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
     # Chosen away from the rim, then grown back to its full extent (a lesion may run off the frame).
     core = _most_central_large_region(candidate & inner)
     _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)

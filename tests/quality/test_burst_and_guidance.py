@@ -1,0 +1,55 @@
+"""Choosing a frame from a burst, and the nurse's instructions for every reason a gate can give."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware_app.messages import CATALOGUE
+from firmware_app.quality.burst import best_frame
+from firmware_app.quality.gate import RULES
+from firmware_app.quality.guidance import guidance, instruction
+from tests.degradations import defocus, underexpose
+from tests.quality.conftest import judge
+
+# Reasons given before any measure (see gate.py, fundus.py).
+HARD_REASONS = ("greyscale", "image_too_small", "no_field_of_view")
+
+
+def test_the_best_passing_frame_of_a_burst_is_chosen(gate, retina_rgb):
+    burst = [defocus(retina_rgb, 3), underexpose(retina_rgb, 1), retina_rgb, defocus(retina_rgb, 1)]
+    choice = best_frame([judge(gate, frame, "fundus") for frame in burst])
+    assert choice.passed and choice.index == 2
+
+
+def test_a_burst_with_no_passing_frame_names_the_most_common_defect(gate, retina_rgb):
+    burst = [defocus(retina_rgb, 3), underexpose(retina_rgb, 3), defocus(retina_rgb, 3)]
+    choice = best_frame([judge(gate, frame, "fundus") for frame in burst])
+    assert not choice.passed
+    assert choice.common_defect == "blurred"
+
+
+def test_an_empty_burst_has_no_choice():
+    choice = best_frame([])
+    assert not choice.passed and choice.common_defect is None
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("modality", sorted(RULES))
+def test_every_reason_has_an_instruction_in_each_language(modality, language):
+    reasons = {rule.reason for rule in RULES[modality]} | set(HARD_REASONS)
+    for reason in reasons:
+        key = f"quality.{modality}.{reason}"
+        texts = CATALOGUE[key] if key in CATALOGUE else CATALOGUE[f"quality.{reason}"]
+        assert texts[language].strip(), reason
+
+
+def test_glare_advice_differs_by_modality():
+    assert "immersion" in instruction("glare", "dermoscopy", "en")
+    assert "immersion" not in instruction("glare", "fundus", "en")
+
+
+def test_guidance_follows_the_reasons_order_in_french():
+    assert guidance(["blurred", "too_dark"], "fundus", "fr") == [
+        CATALOGUE["quality.blurred"]["fr"],
+        CATALOGUE["quality.too_dark"]["fr"],
+    ]

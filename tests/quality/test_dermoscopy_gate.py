@@ -1,0 +1,115 @@
+"""The dermoscopy gate and the lesion segmentation, on photos rendered by ``tests/lesion_renderer``
+and, when ../shared is present, on real dermoscopy photos."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from firmware_app.quality.lesion import segment_lesion
+from firmware_app.quality.verdict import Verdict
+from tests.conftest import shared_data
+from tests.degradations import DERMOSCOPY_DEFECTS
+from tests.lesion_renderer import render_lesion
+from tests.quality.conftest import judge
+
+
+@pytest.fixture(scope="module")
+def lesion_photo() -> np.ndarray:
+    return render_lesion(seed=11).rgb
+
+
+def _overlap(found: np.ndarray, truth: np.ndarray) -> float:
+    return float((found & truth).sum() / (found | truth).sum())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_lesion_is_segmented_where_it_is(seed):
+    rendered = render_lesion(seed=seed, radius=0.18, centre=(0.45, 0.55))
+    segmentation = segment_lesion(rendered.rgb)
+    assert segmentation.mask.shape == rendered.rgb.shape[:2]
+    assert _overlap(segmentation.mask, rendered.mask) > 0.75
+    assert segmentation.contrast > 20
+
+
+def test_segmentation_ignores_the_dermatoscopes_dark_surround():
+    rendered = render_lesion(seed=4)
+    rows, cols = np.mgrid[0:480, 0:640]
+    ring = (np.hypot(cols - 320, rows - 240) < 300)[..., np.newaxis]
+    segmentation = segment_lesion((rendered.rgb * ring).astype(np.uint8))
+    assert not segmentation.field[0, 0] and segmentation.field[240, 320]
+    assert _overlap(segmentation.mask, rendered.mask) > 0.75
+
+
+def test_a_well_framed_lesion_passes(gate, lesion_photo):
+    report = judge(gate, lesion_photo, "dermoscopy")
+    assert report.passed, report
+
+
+@pytest.mark.parametrize(
+    ("defect", "strength"),
+    [(d, 3) for d in DERMOSCOPY_DEFECTS if d not in ("uneven", "glare")] + [("uneven", 1)],
+)
+def test_each_degradation_is_rejected_for_its_reason(gate, lesion_photo, defect, strength):
+    degrade, reasons = DERMOSCOPY_DEFECTS[defect]
+    report = judge(gate, degrade(lesion_photo, strength), "dermoscopy")
+    assert report.verdict is Verdict.REJECT
+    assert set(reasons) & set(report.reasons), report
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"radius": 0.05}, "lesion_too_small"),
+        ({"centre": (0.97, 0.5), "radius": 0.25}, "lesion_cut"),
+        ({"hairs": 90}, "hair"),
+        ({"bubbles": 40}, "bubbles"),
+        ({"glare_spots": 6}, "glare"),
+    ],
+    ids=["small", "cut", "hair", "bubbles", "glare"],
+)
+def test_capture_defects_get_their_reason(gate, options, reason):
+    report = judge(gate, render_lesion(seed=7, **options).rgb, "dermoscopy")
+    assert report.verdict is Verdict.REJECT
+    assert reason in report.reasons, report
+
+
+def test_plain_skin_has_no_lesion(gate):
+    skin = render_lesion(seed=5, radius=0.0).rgb
+    report = judge(gate, skin, "dermoscopy")
+    assert "no_lesion" in report.reasons
+
+
+@pytest.mark.parametrize(
+    ("pixels", "reason"),
+    [
+        (np.zeros((480, 640, 3), np.uint8), "too_dark"),
+        (np.full((480, 640, 3), 255, np.uint8), "too_bright"),
+        (np.zeros((50, 50, 3), np.uint8), "image_too_small"),
+        (np.zeros((480, 640), np.uint8), "greyscale"),
+    ],
+    ids=["black", "white", "tiny", "single-channel"],
+)
+def test_bad_input_is_a_reject_with_a_reason_never_an_exception(gate, pixels, reason):
+    report = judge(gate, pixels, "dermoscopy")
+    assert report.verdict is Verdict.REJECT
+    assert reason in report.reasons
+
+
+def _real_photos(relative: str, count: int) -> list[np.ndarray]:
+    paths = sorted(shared_data(relative).glob("*.jpg"))[:count]
+    return [cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB) for path in paths]
+
+
+@pytest.mark.parametrize("relative", ["dermoscopy/isic-uda1-cc0/images", "dermoscopy/ham10000-200x150/images"])
+def test_real_photos_mostly_pass(gate, relative):
+    passed = [judge(gate, rgb, "dermoscopy").passed for rgb in _real_photos(relative, 20)]
+    assert sum(passed) >= 17
+
+
+def test_real_photos_blurred_are_rejected_as_blurred(gate):
+    """On the 1024-pixel ISIC photos (on HAM10000's 200-pixel ones the same blur is 2 pixels wide)."""
+    photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
+    blurred = [judge(gate, DERMOSCOPY_DEFECTS["defocus"][0](rgb, 3), "dermoscopy") for rgb in photos]
+    assert sum(not report.passed and "blurred" in report.reasons for report in blurred) >= 17

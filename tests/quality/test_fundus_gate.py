@@ -1,0 +1,104 @@
+"""The fundus gate on a real retina (scikit-image's CC0 fundus) and on degraded versions of it:
+each defect must be rejected, and for the reason the nurse can act on."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from firmware_app.inference.preprocess import find_field_of_view
+from firmware_app.quality.gate import Speed
+from firmware_app.quality.verdict import Verdict
+from tests.degradations import FUNDUS_DEFECTS
+from tests.quality.conftest import judge
+
+
+@pytest.mark.parametrize("speed", list(Speed))
+def test_the_real_retina_passes(gate, retina_rgb, speed):
+    report = judge(gate, retina_rgb, "fundus", speed)
+    assert report.verdict is Verdict.GOOD, report
+    assert report.measures["field_coverage"] > 0.99
+
+
+@pytest.mark.parametrize(
+    ("defect", "strength"),
+    [(defect, 3) for defect in FUNDUS_DEFECTS] + [("motion", 2), ("noise", 1), ("jpeg", 1), ("off_centre", 1)],
+)
+def test_each_degradation_is_rejected_for_its_reason(gate, retina_rgb, defect, strength):
+    degrade, reasons = FUNDUS_DEFECTS[defect]
+    report = judge(gate, degrade(retina_rgb, strength), "fundus")
+    assert report.verdict is Verdict.REJECT
+    assert set(reasons) & set(report.reasons), report
+
+
+def _field_distance(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's distance from the field's centre, in field radii."""
+    fov = find_field_of_view(rgb)
+    rows, cols = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
+    return np.hypot(cols - fov.centre_x, rows - fov.centre_y) / fov.radius
+
+
+def test_a_shadow_at_the_rim_is_an_edge_artefact(gate, retina_rgb):
+    """Lashes or a drooping lid shade the lower edge of the field."""
+    distance = _field_distance(retina_rgb)
+    lower = np.arange(retina_rgb.shape[0])[:, np.newaxis] > retina_rgb.shape[0] * 0.62
+    shade = np.where((distance > 0.6) & lower, 0.12, 1.0)[..., np.newaxis]
+    report = judge(gate, (retina_rgb * shade).astype(np.uint8), "fundus")
+    assert report.verdict is Verdict.REJECT
+    assert "edge_artefact" in report.reasons
+
+
+def test_a_hazy_retina_is_low_contrast(gate, retina_rgb):
+    """A cataract or a dirty lens veils the whole field."""
+    inside = (_field_distance(retina_rgb) < 1.0)[..., np.newaxis]
+    veil = np.array([200, 120, 80], np.float32) * inside
+    report = judge(gate, (retina_rgb * 0.35 + veil * 0.65).astype(np.uint8), "fundus")
+    assert report.verdict is Verdict.REJECT
+    assert "low_contrast" in report.reasons
+
+
+def test_a_view_without_the_optic_disc_is_rejected(gate, retina_rgb):
+    """Too close and centred on the macula: the disc is out of the field."""
+    fov = find_field_of_view(retina_rgb)
+    half, shift = round(0.45 * fov.radius), round(0.1 * fov.radius)
+    top, left = round(fov.centre_y) - half, round(fov.centre_x) - half + shift
+    zoomed = cv2.resize(retina_rgb[top : top + 2 * half, left : left + 2 * half], (1400, 1400))
+    rows, cols = np.mgrid[0:1400, 0:1400]
+    zoomed = (zoomed * (np.hypot(cols - 700, rows - 700) < 690)[..., np.newaxis]).astype(np.uint8)
+    report = judge(gate, zoomed, "fundus")
+    assert "no_optic_disc" in report.reasons
+
+
+def test_a_patient_looking_away_puts_the_macula_out_of_the_field(gate, retina_rgb):
+    """The disc high in the field (a gaze turned down): the macula, 2.5 disc diameters from it,
+    falls outside the field."""
+    report = judge(gate, cv2.rotate(retina_rgb, cv2.ROTATE_90_CLOCKWISE), "fundus")
+    assert report.verdict is Verdict.REJECT
+    assert "macula_outside" in report.reasons
+
+
+@pytest.mark.parametrize(
+    ("pixels", "reason"),
+    [
+        (np.zeros((480, 640, 3), np.uint8), "no_field_of_view"),
+        (np.full((480, 640, 3), 255, np.uint8), "too_bright"),
+        (np.full((480, 640, 3), 90, np.uint8), "field_cut"),
+        (np.zeros((40, 60, 3), np.uint8), "image_too_small"),
+        (np.zeros((480, 640), np.uint8), "greyscale"),
+        (np.zeros((1, 1, 3), np.uint8), "image_too_small"),
+    ],
+    ids=["black", "white", "flat-grey", "tiny", "single-channel", "one-pixel"],
+)
+def test_bad_input_is_a_reject_with_a_reason_never_an_exception(gate, pixels, reason):
+    report = judge(gate, pixels, "fundus")
+    assert report.verdict is Verdict.REJECT
+    assert reason in report.reasons
+
+
+def test_a_greyscale_photo_widened_to_rgb_is_rejected_by_its_source(gate, retina_rgb):
+    from firmware_app.capture.frame import Frame
+
+    grey = cv2.cvtColor(cv2.cvtColor(retina_rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    report = gate.check(Frame(grey, source="grey.png", source_channels=1), "fundus")
+    assert report.reasons == ("greyscale",)
