@@ -11,6 +11,8 @@ Later features add a section here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import tomllib
 import types
@@ -60,6 +62,46 @@ class ModelsConfig:
     threads: int = field(default=2, metadata=_range(1, 64))
 
 
+# Where a checkout keeps its records when no config says otherwise (a device sets /var/lib/edgescreen).
+DEV_DATA_DIR = PROJECT_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    """Where the device keeps results, sealed images and the audit log, and for how long."""
+
+    database: Path = DEV_DATA_DIR / "records.sqlite3"
+    # 32 random bytes, created at first start with mode 0600; losing it loses the sealed images.
+    key_file: Path = DEV_DATA_DIR / "records.key"
+    # Images are deleted this many days after their result was acknowledged by the broker.
+    image_retention_days: int = field(default=30, metadata=_range(0, 3650))
+    # New screenings are refused while less than this much disk would remain free.
+    disk_reserve_mb: int = field(default=256, metadata=_range(0, 1_000_000))
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """The site broker, and how results are queued and sent to it."""
+
+    broker_host: str = "localhost"
+    broker_port: int = field(default=1883, metadata=_range(1, 65535))
+    # TLS is on when a CA file is given; a client certificate and key identify this device.
+    tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    keepalive_s: int = field(default=60, metadata=_range(5, 3600))
+    connect_timeout_s: float = field(default=10.0, metadata=_range(0.5, 300))
+    # How long the broker keeps this device's session (and verdicts for it) while it is offline.
+    session_expiry_s: int = field(default=30 * 24 * 3600, metadata=_range(0, 2**32 - 1))
+    inflight_window: int = field(default=32, metadata=_range(1, 65535))
+    backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))
+    backoff_max_s: float = field(default=300.0, metadata=_range(0.01, 86400))
+    outbox_max_rows: int = field(default=100_000, metadata=_range(1, 10_000_000))
+    outbox_max_age_days: int = field(default=90, metadata=_range(1, 3650))
+    # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
+    overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
+
+
 @dataclass(frozen=True)
 class LoggingConfig:
     level: str = field(default="info", metadata=_choice("debug", "info", "warning", "error"))
@@ -71,6 +113,8 @@ class Config:
 
     device: DeviceConfig = field(default_factory=DeviceConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 
@@ -178,3 +222,9 @@ def load_config(explicit: str | None = None) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     return parse_config(document, str(path), path.parent)
+
+
+def config_digest(config: Config) -> str:
+    """A short fingerprint of the settings in force, so the audit log can show when they changed."""
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k != "source"}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -7,12 +7,14 @@ never reaches a ``no_refer``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware_app.capture.frame import Frame
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.triage import Triage, triage
+from firmware_app.records.screening import ScreeningContext, ScreeningRecord, new_result_id
 
 
 class UnusableImage(ValueError):
@@ -24,18 +26,38 @@ class ScreeningResult:
     source: str
     modality: str
     triage: Triage
+    # The random id the result is recorded (and synced) under; None when nothing records it.
+    result_id: str | None = None
+
+
+# Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
+Recorder = Callable[[ScreeningRecord, Frame], None]
 
 
 class ScreeningPipeline:
     """Screens frames of either modality with the model that the configuration assigns to it."""
 
-    def __init__(self, model_for: Callable[[str], TriageModel], operating_point: str | None) -> None:
+    def __init__(
+        self,
+        model_for: Callable[[str], TriageModel],
+        operating_point: str | None,
+        recorder: Recorder | None = None,
+    ) -> None:
         self._model_for = model_for
         self._operating_point = operating_point
+        self._recorder = recorder
 
-    def screen(self, frame: Frame, modality: str) -> ScreeningResult:
+    def screen(self, frame: Frame, modality: str, context: ScreeningContext | None = None) -> ScreeningResult:
+        """Triage one frame and, when a recorder is wired, record it before returning the result."""
+        context = context or ScreeningContext()
+        context.for_modality(modality)
         if frame.source_channels < 3:
             raise UnusableImage(f"{frame.source}: a greyscale photo cannot be screened; the models need colour")
         model = self._model_for(modality)
         operating_point = model.card.operating_point(self._operating_point)
-        return ScreeningResult(frame.source, modality, triage(model.predict(frame.pixels), operating_point))
+        result = ScreeningResult(frame.source, modality, triage(model.predict(frame.pixels), operating_point))
+        if self._recorder is None:
+            return result
+        record = ScreeningRecord(new_result_id(), frame.captured_at, modality, result.triage, context, frame.source)
+        self._recorder(record, frame)
+        return dataclasses.replace(result, result_id=record.result_id)

@@ -21,6 +21,7 @@ def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
     triage = result.triage
     document: dict[str, Any] = {
         "image": result.source,
+        "result_id": result.result_id,
         "modality": result.modality,
         "triage": triage.outcome.value,
         "score": triage.score,
