@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from firmware_app.capture.frame import Frame
 from firmware_app.config import Config, DeviceConfig, config_digest
+from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.records.images import JPEG, jpeg_bytes
@@ -33,9 +34,17 @@ class ModelShelf:
 
     def __call__(self, modality: str) -> TriageModel:
         if modality not in self._loaded:
-            self._loaded[modality] = TriageModel(
-                self._config.directory / self.model_id(modality), threads=self._config.threads
+            model = TriageModel(self._config.directory / self.model_id(modality), threads=self._config.threads)
+            log_event(
+                "model.loaded",
+                modality=modality,
+                id=model.card.id,
+                version=model.card.version,
+                sha256=model.card.sha256,
+                runtime=model.runtime,
+                threads=model.threads,
             )
+            self._loaded[modality] = model
         return self._loaded[modality]
 
 
