@@ -26,8 +26,10 @@ from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import Sealer, key_fingerprint, load_key
 
 KEY_FINGERPRINT = "key_fingerprint"
-# Room for the SQLite pages, WAL frames and indexes around the blobs of one screening.
+# Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
+# The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
+WAL_HEADROOM_BYTES = 1000 * 4096
 
 
 class ScreeningRefused(RecordsError):
@@ -126,8 +128,9 @@ class ScreeningStore:
                 self.records.set_meta("config_digest", digest)
 
     def _check_disk(self, incoming: int) -> None:
+        """Blobs are written twice (WAL, then the main file at checkpoint), hence twice ``incoming``."""
         free = shutil.disk_usage(self.records.path.parent).free
-        if free - incoming - RECORD_OVERHEAD_BYTES < self._disk_reserve:
+        if free - 2 * incoming - RECORD_OVERHEAD_BYTES - WAL_HEADROOM_BYTES < self._disk_reserve:
             raise StorageFull(
                 f"{self.records.path.parent}: {free // 2**20} MiB free, the reserve is "
                 f"{self._disk_reserve // 2**20} MiB: new screenings are refused until space is freed"
@@ -235,7 +238,7 @@ class ScreeningStore:
         with transaction(self._db):
             row = self._screening_row(result_id)
             append_event(self._db, "view", {"result_id": result_id}, self.records.clock())
-        document = {k: row[k] for k in row if not k.endswith("_sealed")}
+        document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
         document["quality"] = json.loads(row["quality"]) if row["quality"] else None
         document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
         document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")
