@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -28,6 +29,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.02)
 
 
+# mosquitto started by root drops to the "mosquitto" user, which cannot read a test's temp files.
+RUN_AS = "user root\n" if os.geteuid() == 0 else ""
+
+
 class Broker:
     """``mosquitto -c <conf>``; persistence on, so a restart keeps its sessions like a site broker."""
 
@@ -38,13 +43,11 @@ class Broker:
         self.port = port or free_port()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config_file = directory / "mosquitto.conf"
-        self.config_file.write_text(
-            config
-            or (
-                f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                f"persistence_location {directory}/\nlog_dest file {directory}/mosquitto.log\n"
-            )
+        plain = (
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {directory}/\nlog_dest file {directory}/mosquitto.log\n"
         )
+        self.config_file.write_text(RUN_AS + (config or plain))
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Broker:

@@ -14,11 +14,7 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.records.kit import open_store, record_one, small_photo, write_config
-
-
-def edgescreen(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "firmware_app", "--config", str(config), *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+from tests.test_cli import edgescreen
 
 
 @pytest.fixture()
@@ -45,7 +41,7 @@ def tamper(config: Path, *statements: str) -> None:
 
 
 def test_an_intact_log_verifies(recorded):
-    run = edgescreen(recorded, "audit", "verify")
+    run = edgescreen("audit", "verify", config=recorded)
     assert run.returncode == 0, run.stderr
     assert "intact: 8 events" in run.stdout
 
@@ -70,7 +66,7 @@ def test_an_intact_log_verifies(recorded):
 )
 def test_tampering_is_detected_and_the_first_bad_event_named(recorded, statements, first_bad, words):
     tamper(recorded, *statements)
-    run = edgescreen(recorded, "audit", "verify")
+    run = edgescreen("audit", "verify", config=recorded)
     assert run.returncode == 4
     assert f"BROKEN at event {first_bad}:" in run.stdout and words in run.stdout
 
