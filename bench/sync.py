@@ -106,7 +106,9 @@ def main() -> None:
             for _ in range(backlog_size):
                 recorder(sample_record(), small)
             fill_s = time.perf_counter() - start
-            payloads = [bytes(r[0]) for r in store.records.connection.execute("SELECT payload FROM outbox ORDER BY seq")]
+            payloads = [
+                bytes(r[0]) for r in store.records.connection.execute("SELECT payload FROM outbox ORDER BY seq")
+            ]
             store.records.close()
 
             bare = bare_publish_rate(broker.port, payloads, args.window)
@@ -116,7 +118,9 @@ def main() -> None:
         finally:
             broker.stop()
 
-    print(f"results: {len(payloads)} payloads of ~{sum(map(len, payloads)) // len(payloads)} bytes, window {args.window}")
+    print(
+        f"results: {len(payloads)} payloads of ~{sum(map(len, payloads)) // len(payloads)} bytes, window {args.window}"
+    )
     print(f"bare paho QoS 1 publish loop:   {bare:8.0f} results/s")
     print(f"durable outbox (sync worker):   {outbox:8.0f} results/s")
     print(f"ratio outbox / bare:            {outbox / bare:8.2f}   (aim: >= 0.50)")
