@@ -14,7 +14,6 @@ synchronous=FULL transaction, and the transaction alone (image already encoded).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import threading
@@ -27,6 +26,7 @@ import paho.mqtt.client as mqtt
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.inference import _median_ms  # noqa: E402
 from firmware_app.app import DurableRecorder, run_sync  # noqa: E402
 from firmware_app.capture.frame import Frame  # noqa: E402
 from firmware_app.capture.image_file import read_frame  # noqa: E402
@@ -65,15 +65,6 @@ def bare_publish_rate(port: int, payloads: list[bytes], window: int) -> float:
     return len(payloads) / elapsed
 
 
-def median_ms(action, repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=int, default=10_000)
@@ -90,14 +81,14 @@ def main() -> None:
             recorder = DurableRecorder(store, DEVICE)
 
             full = read_frame(SAMPLE)
-            record_ms = median_ms(lambda: recorder(sample_record(), full), args.record_repeats)
+            record_ms = _median_ms(lambda: recorder(sample_record(), full), args.record_repeats)
             encoded = [(JPEG, jpeg_bytes(full.pixels))]
 
             def transaction_only() -> None:
                 record = sample_record()
                 store.record_screening(record, encoded, encode_result(result_payload(record, DEVICE.id, DEVICE.site)))
 
-            transaction_ms = median_ms(transaction_only, args.record_repeats)
+            transaction_ms = _median_ms(transaction_only, args.record_repeats)
 
             # The backlog: real recordings, with a small photo so that filling it stays quick.
             small = Frame(cv2.resize(full.pixels, (128, 128), interpolation=cv2.INTER_AREA), "bench")
