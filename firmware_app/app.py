@@ -6,6 +6,10 @@ never pays for loading the melanoma model.
 
 from __future__ import annotations
 
+from firmware_app.capture.camera import Camera, Controls, Size
+from firmware_app.capture.files_camera import FilesCamera
+from firmware_app.capture.opencv_camera import OpenCVCamera
+from firmware_app.capture.picamera2_camera import Picamera2Camera
 from firmware_app.config import Config
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import ScreeningPipeline
@@ -31,3 +35,19 @@ class ModelShelf:
 
 def build_pipeline(config: Config) -> ScreeningPipeline:
     return ScreeningPipeline(ModelShelf(config), config.models.operating_point or None)
+
+
+def build_camera(config: Config) -> tuple[Camera, Controls]:
+    """The configured camera (not yet open) and the manual controls to set once it is."""
+    settings = config.camera
+    preview = Size(settings.preview_width, settings.preview_height)
+    still = Size(settings.still_width, settings.still_height)
+    retries = {"open_attempts": settings.open_attempts, "open_backoff_s": settings.open_backoff}
+    camera: Camera
+    if settings.backend == "picamera2":
+        camera = Picamera2Camera(settings.device, preview, still, settings.frame_timeout, **retries)
+    elif settings.backend == "opencv":
+        camera = OpenCVCamera(settings.device, settings.source, preview, still, settings.frame_timeout, **retries)
+    else:
+        camera = FilesCamera(settings.files, preview, still)
+    return camera, Controls(settings.exposure_us, settings.analogue_gain, settings.lens_position)
