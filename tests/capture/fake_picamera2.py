@@ -12,6 +12,9 @@ picamera2): the scene, how many frames it delivers before it stops, and a file w
 is recorded so a test in another process can see it.
 """
 
+# picamera2's own signatures have mutable defaults (main={}); mirrored as they are.
+# ruff: noqa: B006
+
 from __future__ import annotations
 
 import os
@@ -112,18 +115,27 @@ class Picamera2:
         transform=None,
         colour_space=None,
         buffer_count=4,
-        controls={},  # noqa: B006
+        controls={},
         display="main",
         encode="main",
         queue=True,
-    ) -> dict:  # fmt: skip  (picamera2's own signature, mutable defaults included)
+    ) -> dict:
         default = {"format": "XBGR8888", "size": (640, 480)}
         return self._configuration("preview", main, default, lores=lores, buffer_count=buffer_count, controls=controls)
 
     def create_still_configuration(
-        self, main={}, lores=None, raw={}, transform=None, colour_space=None, buffer_count=1, controls={},  # noqa: B006
-        display=None, encode=None, queue=True,
-    ) -> dict:  # fmt: skip
+        self,
+        main={},
+        lores=None,
+        raw={},
+        transform=None,
+        colour_space=None,
+        buffer_count=1,
+        controls={},
+        display=None,
+        encode=None,
+        queue=True,
+    ) -> dict:
         default = {"format": "BGR888", "size": self.sensor_resolution}
         return self._configuration("still", main, default, lores=lores, buffer_count=buffer_count, controls=controls)
 
