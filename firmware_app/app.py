@@ -11,6 +11,7 @@ from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.opencv_camera import OpenCVCamera
 from firmware_app.capture.picamera2_camera import Picamera2Camera
 from firmware_app.config import Config
+from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import ScreeningPipeline
 
@@ -27,9 +28,17 @@ class ModelShelf:
 
     def __call__(self, modality: str) -> TriageModel:
         if modality not in self._loaded:
-            self._loaded[modality] = TriageModel(
-                self._config.directory / self.model_id(modality), threads=self._config.threads
+            model = TriageModel(self._config.directory / self.model_id(modality), threads=self._config.threads)
+            log_event(
+                "model.loaded",
+                modality=modality,
+                id=model.card.id,
+                version=model.card.version,
+                sha256=model.card.sha256,
+                runtime=model.runtime,
+                threads=model.threads,
             )
+            self._loaded[modality] = model
         return self._loaded[modality]
 
 

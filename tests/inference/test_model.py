@@ -1,0 +1,132 @@
+"""The loader trusts a model only when file, card and tensors agree; every disagreement is named."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware_app.inference.interpreter import RuntimeMissing, installed_runtimes, interpreter_class
+from firmware_app.inference.model import ModelError, TriageModel
+from tests.conftest import MODELS_DIR
+from tests.inference.conftest import edit_card
+
+
+def test_the_expected_runtime_is_the_one_picked():
+    """In .venv-tflite only tflite-runtime is installed; the loader must find it by itself."""
+    expected = os.environ.get("EDGESCREEN_EXPECT_RUNTIME", "ai-edge-litert")
+    assert installed_runtimes()[0] == expected
+    assert interpreter_class()[0] == expected
+
+
+def test_unknown_runtime_is_refused_by_name():
+    with pytest.raises(RuntimeMissing, match="unknown TFLite runtime 'tensorflow'"):
+        interpreter_class("tensorflow")
+
+
+def test_committed_models_load_verified_and_score_in_unit_range(model_id, retina_rgb):
+    model = TriageModel(MODELS_DIR / model_id, threads=1)
+    assert model.card.id == model_id
+    assert model.reference.sha256 == hashlib.sha256((MODELS_DIR / model_id / "model.tflite").read_bytes()).hexdigest()
+    prediction = model.predict(retina_rgb)
+    assert 0.0 <= prediction.score <= 1.0
+    assert prediction.model == model.reference
+
+
+def test_scores_are_deterministic_and_thread_count_does_not_change_them(model_id, retina_rgb):
+    one = TriageModel(MODELS_DIR / model_id, threads=1).predict(retina_rgb).score
+    two = TriageModel(MODELS_DIR / model_id, threads=2).predict(retina_rgb).score
+    assert one == two
+
+
+def test_input_tensor_matches_the_card(model_id, retina_rgb):
+    model = TriageModel(MODELS_DIR / model_id, threads=1)
+    tensor = model.input_tensor(retina_rgb)
+    assert tensor.shape == model.card.input.shape
+    assert tensor.dtype == np.dtype(model.card.input.dtype)
+
+
+def test_tampered_model_is_refused(model_copy: Path):
+    data = bytearray((model_copy / "model.tflite").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_copy / "model.tflite").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the card"):
+        TriageModel(model_copy)
+
+
+def test_truncated_model_is_refused(model_copy: Path):
+    data = (model_copy / "model.tflite").read_bytes()
+    (model_copy / "model.tflite").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelError, match="corrupt, truncated"):
+        TriageModel(model_copy)
+
+
+def _rehash(model_dir: Path) -> None:
+    digest = hashlib.sha256((model_dir / "model.tflite").read_bytes()).hexdigest()
+    edit_card(model_dir, lambda card: card.update(sha256=digest))
+
+
+def test_corrupt_model_with_matching_hash_is_refused_by_the_interpreter(model_copy: Path):
+    """A card re-signed over garbage: the hash agrees, the interpreter must still refuse it."""
+    (model_copy / "model.tflite").write_bytes(os.urandom(4096))
+    _rehash(model_copy)
+    with pytest.raises(ModelError, match="not a loadable TFLite model"):
+        TriageModel(model_copy)
+
+
+def test_wrong_model_for_the_card_is_refused(tmp_path: Path, model_copy: Path, model_id: str):
+    other = "melanoma" if model_id == "dr-referable" else "dr-referable"
+    (model_copy / "model.tflite").write_bytes((MODELS_DIR / other / "model.tflite").read_bytes())
+    with pytest.raises(ModelError, match="does not match the card"):
+        TriageModel(model_copy)
+
+
+def test_card_that_lies_about_its_input_tensor_is_refused(model_copy: Path):
+    def lie(card):
+        card["input"]["shape"] = [1, 96, 96, 3]
+
+    edit_card(model_copy, lie)
+    with pytest.raises(ModelError, match=r"card says the input tensor is .*\[1, 96, 96, 3\], the model's is"):
+        TriageModel(model_copy)
+
+
+def test_card_that_lies_about_its_output_dtype_is_refused(model_copy: Path):
+    def lie(card):
+        card["output"]["dtype"] = "uint8" if card["output"]["dtype"] == "int8" else "int8"
+
+    edit_card(model_copy, lie)
+    with pytest.raises(ModelError, match="card says the output tensor is"):
+        TriageModel(model_copy)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.pop("sha256"), "missing field 'sha256'"),
+        (lambda c: c.update(schema="something/2"), "field 'schema' must be"),
+        (lambda c: c["input"].update(crop="ellipse"), "field 'input.crop' must be one of"),
+        (lambda c: c["input"]["normalisation"].update(std=[0, 1, 1]), "input.normalisation.std"),
+        (lambda c: c["operating_points"]["screening"].update(threshold=1.5), "threshold' must be a number"),
+        (
+            lambda c: c["operating_points"]["screening"]["sensitivity"].update(ci95=[0.99, 1.0]),
+            "an interval",
+        ),
+        (lambda c: c.update(default_operating_point="nonexistent"), "default_operating_point"),
+    ],
+)
+def test_invalid_card_is_refused_naming_the_field(model_copy: Path, edit, message):
+    edit_card(model_copy, edit)
+    with pytest.raises(ModelError, match=message):
+        TriageModel(model_copy)
+
+
+def test_unreadable_card_and_missing_model_file(model_copy: Path):
+    (model_copy / "model.tflite").unlink()
+    with pytest.raises(ModelError, match="cannot read the model file"):
+        TriageModel(model_copy)
+    (model_copy / "card.json").write_text("{ not json")
+    with pytest.raises(ModelError, match="not a readable JSON model card"):
+        TriageModel(model_copy)

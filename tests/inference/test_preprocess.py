@@ -1,0 +1,73 @@
+"""The model sees the field of view, square and unstretched, quantised with the tensor's own scale."""
+
+import numpy as np
+import pytest
+
+from firmware_app.inference.card import InputSpec
+from firmware_app.inference.preprocess import (
+    FieldOfViewNotFound,
+    crop_to_field_of_view,
+    find_field_of_view,
+    model_view,
+    quantise,
+)
+
+FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3)
+
+
+def test_field_of_view_of_a_real_fundus(retina_rgb):
+    fov = find_field_of_view(retina_rgb)
+    height, width = retina_rgb.shape[:2]
+    assert abs(fov.centre_x - width / 2) < 0.05 * width
+    assert abs(fov.centre_y - height / 2) < 0.05 * height
+    assert 0.4 * width < fov.radius < 0.55 * width
+
+
+def test_field_follows_the_eye_when_it_is_off_centre(retina_rgb):
+    canvas = np.zeros((2000, 2600, 3), np.uint8)
+    canvas[300:1711, 900:2311] = retina_rgb
+    reference = find_field_of_view(retina_rgb)
+    moved = find_field_of_view(canvas)
+    assert moved.centre_x == pytest.approx(reference.centre_x + 900, abs=8)
+    assert moved.centre_y == pytest.approx(reference.centre_y + 300, abs=8)
+    assert moved.radius == pytest.approx(reference.radius, rel=0.02)
+
+
+def test_a_field_cut_by_a_wide_sensor_keeps_its_radius_and_is_padded_square(retina_rgb):
+    reference = find_field_of_view(retina_rgb)
+    cut = retina_rgb[250:-250]
+    fov = find_field_of_view(cut)
+    assert fov.radius == pytest.approx(reference.radius, rel=0.03)
+    crop = crop_to_field_of_view(cut, fov)
+    assert crop.shape[0] == crop.shape[1]
+    assert crop[:20].max() == 0 and crop[-20:].max() == 0
+
+
+@pytest.mark.parametrize("level", [0, 5])
+def test_no_field_of_view_in_a_dark_frame(level):
+    with pytest.raises(FieldOfViewNotFound):
+        find_field_of_view(np.full((480, 640, 3), level, np.uint8))
+
+
+def test_model_view_has_the_card_size_and_colour_order(retina_rgb):
+    rgb_view = model_view(retina_rgb, FUNDUS)
+    assert rgb_view.shape == (224, 224, 3) and rgb_view.dtype == np.uint8
+    bgr_view = model_view(retina_rgb, InputSpec(224, 224, "int8", "BGR", "fundus_fov", (0,) * 3, (1,) * 3))
+    np.testing.assert_array_equal(bgr_view, rgb_view[:, :, ::-1])
+
+
+def test_plain_resize_for_dermoscopy():
+    photo = np.random.default_rng(0).integers(0, 255, (150, 200, 3), dtype=np.uint8)
+    spec = InputSpec(224, 224, "uint8", "RGB", "none", (0,) * 3, (1,) * 3)
+    assert model_view(photo, spec).shape == (224, 224, 3)
+
+
+@pytest.mark.parametrize(("dtype", "zero_point"), [("int8", 0), ("uint8", 128)])
+def test_quantisation_inverts_with_the_tensor_scale(dtype, zero_point):
+    spec = InputSpec(2, 2, dtype, "RGB", "none", (127.5,) * 3, (127.5,) * 3)
+    view = np.array([[[0, 128, 255], [10, 20, 30]], [[40, 50, 60], [70, 80, 90]]], np.uint8)
+    scale = 1 / 128
+    tensor = quantise(view, spec, scale, zero_point)
+    assert tensor.shape == (1, 2, 2, 3) and tensor.dtype == np.dtype(dtype)
+    recovered = (tensor.astype(np.float32) - zero_point) * scale * 127.5 + 127.5
+    np.testing.assert_allclose(recovered[0], view, atol=1.0)

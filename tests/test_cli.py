@@ -1,0 +1,108 @@
+"""The ``edgescreen`` command as a nurse or technician runs it: a real process, real models, real images."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, shared_data
+
+
+def edgescreen(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "firmware_app", *(["--config", str(config)] if config else []), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+
+
+def json_lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_screen_json_reports_the_triage_fields(retina_jpeg):
+    run = edgescreen("screen", "--modality", "fundus", "--json", str(retina_jpeg))
+    assert run.returncode == 0, run.stderr
+    (result,) = json_lines(run.stdout)
+    assert result["image"] == str(retina_jpeg)
+    assert result["modality"] == "fundus"
+    assert result["triage"] in ("refer", "no_refer")
+    assert 0.0 <= result["score"] <= 1.0
+    assert result["operating_point"]["name"] == "screening"
+    assert result["threshold"] > 0
+    assert result["model"]["id"] == "dr-referable" and len(result["model"]["sha256"]) == 64
+    assert "clinician" in result["disclaimer"]
+
+
+def test_an_unreadable_image_gets_an_error_and_the_run_goes_on(tmp_path, retina_jpeg):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 definitely not a jpeg")
+    run = edgescreen("screen", "--json", str(broken), str(retina_jpeg))
+    assert run.returncode == 1
+    first, second = json_lines(run.stdout)
+    assert first["image"] == str(broken) and "not an image" in first["error"]
+    assert second["triage"] in ("refer", "no_refer")
+
+
+def test_models_lists_both_verified():
+    run = edgescreen("models", "--json")
+    assert run.returncode == 0, run.stderr
+    summaries = {s["id"]: s for s in json_lines(run.stdout)}
+    assert set(summaries) == {"dr-referable", "melanoma"}
+    for summary in summaries.values():
+        assert summary["verified"] is True
+        assert 0.5 < summary["test_auc"]["value"] <= 1.0
+    assert summaries["melanoma"]["external_auc"]
+
+
+def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
+    import shutil
+
+    models = Path(shutil.copytree(PROJECT_ROOT / "models", tmp_path / "models"))
+    with (models / "melanoma" / "model.tflite").open("r+b") as model_file:
+        model_file.seek(1000)
+        model_file.write(b"\0\0\0\0")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[models]\ndirectory = "{models}"\n')
+    run = edgescreen("models", config=config)
+    assert run.returncode == 1
+    assert "melanoma  NOT VERIFIED" in run.stdout and "does not match the card" in run.stdout
+    assert "dr-referable 1.0.0  verified" in run.stdout
+
+
+def test_french_operator_messages(tmp_path, retina_jpeg):
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nlanguage = "fr"\n')
+    (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
+    assert "clinicien" in result["disclaimer"]
+
+
+def test_a_bad_config_stops_with_one_clear_message(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("[models]\nthreads = -1\n")
+    run = edgescreen("models", config=config)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"edgescreen: configuration error: {config}: [models].threads: expected a value from 1 to 64, got -1"
+    ]
+
+
+def test_run_screens_the_bundled_samples():
+    run = edgescreen("run", "--json")
+    assert run.returncode == 0, run.stderr
+    results = json_lines(run.stdout)
+    assert {r["modality"] for r in results} >= {"fundus"}
+    assert all(r["triage"] in ("refer", "no_refer", "ungradable") for r in results)
+
+
+@pytest.mark.parametrize(
+    ("modality", "relative"),
+    [("fundus", "fundus/dr-600/images"), ("dermoscopy", "dermoscopy/isic-uda1-cc0/images")],
+)
+def test_screen_real_shared_images(modality, relative):
+    images = sorted(shared_data(relative).glob("*.jpg"))[:3]
+    run = edgescreen("screen", "--modality", modality, "--json", *map(str, images))
+    assert run.returncode == 0, run.stderr
+    results = json_lines(run.stdout)
+    assert len(results) == 3 and all(r["model"]["id"] for r in results)
