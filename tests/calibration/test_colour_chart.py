@@ -49,7 +49,7 @@ def test_the_correction_removes_a_known_cast_on_another_photo(turned):
 
 
 def test_a_photo_without_a_chart_is_refused(retina_rgb):
-    with pytest.raises(TargetNotFound, match="no colour chart found|do not match the 24-patch chart"):
+    with pytest.raises(TargetNotFound, match=r"no colour chart found|do not match the 24-patch chart"):
         read_chart(retina_rgb)
 
 

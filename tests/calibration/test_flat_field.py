@@ -53,5 +53,5 @@ def test_bad_targets_are_refused_with_a_reason(retina_rgb):
         measure_flat_field([frames[0], frames[1][:200]])
     half_lit = frames[0].copy()
     half_lit[:, 160:] //= 6
-    with pytest.raises(TargetNotFound, match="does not fill the frame|not uniform"):
+    with pytest.raises(TargetNotFound, match=r"does not fill the frame|not uniform"):
         measure_flat_field([half_lit])
