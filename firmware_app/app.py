@@ -6,6 +6,9 @@ never pays for loading the melanoma model.
 
 from __future__ import annotations
 
+import logging
+
+from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.opencv_camera import OpenCVCamera
@@ -42,8 +45,18 @@ class ModelShelf:
         return self._loaded[modality]
 
 
+def load_calibration(config: Config) -> CalibrationProfile | None:
+    """The device's profile; ``None`` (and a warning) when it has none. A broken one is a ``ProfileError``."""
+    if config.calibration.profile is None:
+        log_event("calibration.none", logging.WARNING, note="no [calibration] profile: results say uncalibrated")
+        return None
+    profile = read_profile(config.calibration.profile)
+    log_event("calibration.loaded", id=profile.id, steps=",".join(profile.steps()), path=config.calibration.profile)
+    return profile
+
+
 def build_pipeline(config: Config) -> ScreeningPipeline:
-    return ScreeningPipeline(ModelShelf(config), config.models.operating_point or None)
+    return ScreeningPipeline(ModelShelf(config), config.models.operating_point or None, load_calibration(config))
 
 
 def build_camera(config: Config) -> tuple[Camera, Controls]:

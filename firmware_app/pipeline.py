@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from firmware_app.calibration.apply import apply, calibration_id
+from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.triage import Triage, triage
@@ -24,18 +26,28 @@ class ScreeningResult:
     source: str
     modality: str
     triage: Triage
+    # The calibration profile's id applied to the frame, or "uncalibrated".
+    calibration: str = UNCALIBRATED
 
 
 class ScreeningPipeline:
     """Screens frames of either modality with the model that the configuration assigns to it."""
 
-    def __init__(self, model_for: Callable[[str], TriageModel], operating_point: str | None) -> None:
+    def __init__(
+        self,
+        model_for: Callable[[str], TriageModel],
+        operating_point: str | None,
+        calibration: CalibrationProfile | None = None,
+    ) -> None:
         self._model_for = model_for
         self._operating_point = operating_point
+        self._calibration = calibration
 
     def screen(self, frame: Frame, modality: str) -> ScreeningResult:
         if frame.source_channels < 3:
             raise UnusableImage(f"{frame.source}: a greyscale photo cannot be screened; the models need colour")
+        frame = apply(self._calibration, frame)
         model = self._model_for(modality)
         operating_point = model.card.operating_point(self._operating_point)
-        return ScreeningResult(frame.source, modality, triage(model.predict(frame.pixels), operating_point))
+        outcome = triage(model.predict(frame.pixels), operating_point)
+        return ScreeningResult(frame.source, modality, outcome, calibration_id(self._calibration))
