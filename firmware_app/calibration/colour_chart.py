@@ -156,7 +156,9 @@ def read_chart(rgb: np.ndarray) -> np.ndarray:
     best, best_correlation = None, -1.0
     for turn in (0, 2):
         patches = _sample_patches(rgb, np.roll(corners, -turn, axis=0))
-        correlation = float(np.corrcoef(srgb8_to_lab(patches)[:, 0], reference_luminance)[0, 1])
+        luminance = srgb8_to_lab(patches)[:, 0]
+        # A board with no patches on it is flat: no correlation to speak of (and none to compute).
+        correlation = float(np.corrcoef(luminance, reference_luminance)[0, 1]) if luminance.std() > 1.0 else 0.0
         if correlation > best_correlation:
             best, best_correlation = patches, correlation
     if best is None or best_correlation < _MIN_LUMINANCE_CORRELATION:
