@@ -18,7 +18,7 @@ import numpy as np
 
 from firmware_app.calibration.apply import apply
 from firmware_app.calibration.profile import CalibrationProfile, ColourCorrection, FlatField, LensDistortion
-from firmware_app.capture.camera import Size
+from firmware_app.capture.camera import CameraSettings, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
 from firmware_app.config import SAMPLES_DIR
@@ -46,7 +46,7 @@ STAGES: list[tuple[str, Callable[[Frame], object]]] = [
 
 
 def frames_per_second(size: Size, stage: Callable[[Frame], object], frames: int) -> float:
-    with FilesCamera([SAMPLES_DIR], size, Size(0, 0)) as camera:
+    with FilesCamera([SAMPLES_DIR], CameraSettings(preview=size)) as camera:
         stream = camera.preview_frames()
         stage(next(stream))  # warm-up: decode cache, gain and undistortion maps
         started = time.perf_counter()

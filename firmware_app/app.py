@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
-from firmware_app.capture.camera import Camera, Controls, Size
+from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.opencv_camera import OpenCVCamera
 from firmware_app.capture.picamera2_camera import Picamera2Camera
@@ -61,15 +61,19 @@ def build_pipeline(config: Config) -> ScreeningPipeline:
 
 def build_camera(config: Config) -> tuple[Camera, Controls]:
     """The configured camera (not yet open) and the manual controls to set once it is."""
-    settings = config.camera
-    preview = Size(settings.preview_width, settings.preview_height)
-    still = Size(settings.still_width, settings.still_height)
-    retries = {"open_attempts": settings.open_attempts, "open_backoff_s": settings.open_backoff}
+    wanted = config.camera
+    settings = CameraSettings(
+        preview=Size(wanted.preview_width, wanted.preview_height),
+        still=Size(wanted.still_width, wanted.still_height),
+        frame_timeout_s=wanted.frame_timeout,
+        open_attempts=wanted.open_attempts,
+        open_backoff_s=wanted.open_backoff,
+    )
     camera: Camera
-    if settings.backend == "picamera2":
-        camera = Picamera2Camera(settings.device, preview, still, settings.frame_timeout, **retries)
-    elif settings.backend == "opencv":
-        camera = OpenCVCamera(settings.device, settings.source, preview, still, settings.frame_timeout, **retries)
+    if wanted.backend == "picamera2":
+        camera = Picamera2Camera(wanted.device, settings)
+    elif wanted.backend == "opencv":
+        camera = OpenCVCamera(wanted.device, wanted.source, settings)
     else:
-        camera = FilesCamera(settings.files, preview, still)
-    return camera, Controls(settings.exposure_us, settings.analogue_gain, settings.lens_position)
+        camera = FilesCamera(wanted.files, settings)
+    return camera, Controls(wanted.exposure_us, wanted.analogue_gain, wanted.lens_position)

@@ -53,6 +53,17 @@ class Size:
 
 
 @dataclass(frozen=True)
+class CameraSettings:
+    """What every backend is configured with: frame sizes, and how long to wait and retry."""
+
+    preview: Size = Size(640, 480)
+    still: Size = Size(0, 0)
+    frame_timeout_s: float = 3.0
+    open_attempts: int = 1
+    open_backoff_s: float = 0.5
+
+
+@dataclass(frozen=True)
 class Controls:
     """Manual exposure, gain and focus; ``None`` leaves that one automatic."""
 
@@ -109,9 +120,9 @@ class Camera(ABC):
 
     name: str = "camera"
 
-    def __init__(self, open_attempts: int = 1, open_backoff_s: float = 0.5) -> None:
+    def __init__(self, settings: CameraSettings) -> None:
         self._open = False
-        self._open_attempts, self._open_backoff_s = open_attempts, open_backoff_s
+        self.settings = settings
         self.model = "unknown"
 
     @abstractmethod
@@ -144,7 +155,8 @@ class Camera(ABC):
         _make_termination_an_exit()
         atexit.register(self.close)
         try:
-            retry_with_backoff(self._open_once, self._open_attempts, self._open_backoff_s, self.name)
+            attempts, backoff = self.settings.open_attempts, self.settings.open_backoff_s
+            retry_with_backoff(self._open_once, attempts, backoff, self.name)
         except BaseException:
             self.close()
             raise

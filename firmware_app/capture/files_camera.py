@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from firmware_app.capture.camera import Camera, CameraError, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import Camera, CameraError, CameraSettings, CameraUnavailable, Controls, Size
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.events import log_event
@@ -54,10 +54,10 @@ def fit_into(pixels: np.ndarray, size: Size) -> np.ndarray:
 class FilesCamera(Camera):
     name = "files"
 
-    def __init__(self, sources: Sequence[Path], preview: Size, still: Size) -> None:
-        super().__init__()
+    def __init__(self, sources: Sequence[Path], settings: CameraSettings) -> None:
+        super().__init__(settings)
         self._sources = list(sources)
-        self._preview, self._still = preview, still
+        self._preview, self._still = settings.preview, settings.still
         self._images: list[Path] = []
         self._on_preview = -1
         self._cache: OrderedDict[Path, Frame] = OrderedDict()

@@ -20,6 +20,7 @@ from firmware_app.capture.camera import (
     Camera,
     CameraBusy,
     CameraError,
+    CameraSettings,
     CameraStalled,
     CameraUnavailable,
     Controls,
@@ -42,20 +43,11 @@ _RETRY_PAUSE_S = 0.02
 class OpenCVCamera(Camera):
     name = "opencv"
 
-    def __init__(
-        self,
-        device: int,
-        source: str,
-        preview: Size,
-        still: Size,
-        frame_timeout_s: float,
-        open_attempts: int = 1,
-        open_backoff_s: float = 0.5,
-    ) -> None:
-        super().__init__(open_attempts, open_backoff_s)
+    def __init__(self, device: int, source: str, settings: CameraSettings) -> None:
+        super().__init__(settings)
         self._device, self._source = device, source
-        self._preview_size, self._still_size = preview, still
-        self._timeout = frame_timeout_s
+        self._preview_size, self._still_size = settings.preview, settings.still
+        self._timeout = settings.frame_timeout_s
         self._capture: cv2.VideoCapture | None = None
         self.model = source or f"/dev/video{device}"
 

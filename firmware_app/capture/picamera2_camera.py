@@ -20,10 +20,10 @@ from firmware_app.capture.camera import (
     Camera,
     CameraBusy,
     CameraError,
+    CameraSettings,
     CameraStalled,
     CameraUnavailable,
     Controls,
-    Size,
 )
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
@@ -54,19 +54,11 @@ def to_rgb(array: np.ndarray, pixel_format: str) -> np.ndarray:
 class Picamera2Camera(Camera):
     name = "picamera2"
 
-    def __init__(
-        self,
-        camera_num: int,
-        preview: Size,
-        still: Size,
-        frame_timeout_s: float,
-        open_attempts: int = 1,
-        open_backoff_s: float = 0.5,
-    ) -> None:
-        super().__init__(open_attempts, open_backoff_s)
+    def __init__(self, camera_num: int, settings: CameraSettings) -> None:
+        super().__init__(settings)
         self._camera_num = camera_num
-        self._preview_size, self._still_size = preview, still
-        self._timeout = frame_timeout_s
+        self._preview_size, self._still_size = settings.preview, settings.still
+        self._timeout = settings.frame_timeout_s
         self._picam: Any = None
         self._preview_config: Any = None
         self._still_config: Any = None

@@ -107,35 +107,17 @@ class Picamera2:
             raise RuntimeError("Camera not opened")
         return {"use_case": use_case, "main": self._stream(default_main, main), **rest}
 
-    def create_preview_configuration(
-        self,
-        main={},
-        lores=None,
-        raw={},
-        transform=None,
-        colour_space=None,
-        buffer_count=4,
-        controls={},
-        display="main",
-        encode="main",
-        queue=True,
-    ) -> dict:
+    # fmt: off
+    def create_preview_configuration(self, main={}, lores=None, raw={}, transform=None, colour_space=None,
+                 buffer_count=4, controls={}, display="main", encode="main", queue=True) -> dict:
+    # fmt: on
         default = {"format": "XBGR8888", "size": (640, 480)}
         return self._configuration("preview", main, default, lores=lores, buffer_count=buffer_count, controls=controls)
 
-    def create_still_configuration(
-        self,
-        main={},
-        lores=None,
-        raw={},
-        transform=None,
-        colour_space=None,
-        buffer_count=1,
-        controls={},
-        display=None,
-        encode=None,
-        queue=True,
-    ) -> dict:
+    # fmt: off
+    def create_still_configuration(self, main={}, lores=None, raw={}, transform=None, colour_space=None,
+                 buffer_count=1, controls={}, display=None, encode=None, queue=True) -> dict:
+    # fmt: on
         default = {"format": "BGR888", "size": self.sensor_resolution}
         return self._configuration("still", main, default, lores=lores, buffer_count=buffer_count, controls=controls)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from firmware_app.app import build_camera
-from firmware_app.capture.camera import CameraError, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import CameraError, CameraSettings, CameraUnavailable, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera, fit_into
 from firmware_app.config import SAMPLES_DIR, Config
 from tests.conftest import write_rgb
@@ -25,7 +25,7 @@ def folder(tmp_path, retina_rgb):
 
 
 def test_preview_is_fitted_to_the_preview_size_and_cycles(folder, retina_rgb):
-    with FilesCamera([folder], Size(640, 480), Size(0, 0)) as camera:
+    with FilesCamera([folder], CameraSettings(Size(640, 480), Size(0, 0))) as camera:
         frames = camera.preview_frames()
         shown = [next(frames) for _ in range(4)]
     assert [f.source.rsplit("/", 1)[1] for f in shown] == ["a.jpg", "b.png", "c.jpg", "a.jpg"]
@@ -36,7 +36,7 @@ def test_preview_is_fitted_to_the_preview_size_and_cycles(folder, retina_rgb):
 
 
 def test_a_burst_starts_at_the_photo_on_preview_at_full_resolution(folder, retina_rgb):
-    with FilesCamera([folder], Size(640, 480), Size(0, 0)) as camera:
+    with FilesCamera([folder], CameraSettings(Size(640, 480), Size(0, 0))) as camera:
         frames = camera.preview_frames()
         next(frames), next(frames)  # b.png is on screen
         burst = camera.capture_burst(3)
@@ -46,29 +46,32 @@ def test_a_burst_starts_at_the_photo_on_preview_at_full_resolution(folder, retin
 
 
 def test_a_still_size_fits_the_burst(folder):
-    with FilesCamera([folder / "c.jpg"], Size(64, 48), Size(2028, 1520)) as camera:
+    with FilesCamera([folder / "c.jpg"], CameraSettings(Size(64, 48), Size(2028, 1520))) as camera:
         assert camera.capture_burst(1)[0].pixels.shape == (1520, 2028, 3)
 
 
 def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder, tmp_path):
     (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    with FilesCamera([folder], Size(64, 48), Size(0, 0)) as camera:
+    with FilesCamera([folder], CameraSettings(Size(64, 48), Size(0, 0))) as camera:
         assert [f.source.rsplit("/", 1)[1] for f in camera.capture_burst(2)] == ["a.jpg", "c.jpg"]
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really")
-    with FilesCamera([broken], Size(64, 48), Size(0, 0)) as camera, pytest.raises(CameraError, match="none of"):
+    with (
+        FilesCamera([broken], CameraSettings(Size(64, 48), Size(0, 0))) as camera,
+        pytest.raises(CameraError, match="none of"),
+    ):
         next(camera.preview_frames())
 
 
 def test_no_images_or_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CameraUnavailable, match="no images"):
-        FilesCamera([tmp_path], Size(64, 48), Size(0, 0)).open()
+        FilesCamera([tmp_path], CameraSettings(Size(64, 48), Size(0, 0))).open()
     with pytest.raises(CameraUnavailable, match=r"absent\.jpg: no such image file"):
-        FilesCamera([tmp_path / "absent.jpg"], Size(64, 48), Size(0, 0)).open()
+        FilesCamera([tmp_path / "absent.jpg"], CameraSettings(Size(64, 48), Size(0, 0))).open()
 
 
 def test_not_open_is_an_error_and_controls_are_not_supported(folder):
-    camera = FilesCamera([folder], Size(64, 48), Size(0, 0))
+    camera = FilesCamera([folder], CameraSettings(Size(64, 48), Size(0, 0)))
     with pytest.raises(CameraError, match="not open"):
         next(camera.preview_frames())
     with camera:

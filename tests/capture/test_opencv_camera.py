@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from firmware_app.capture.camera import CameraStalled, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import CameraSettings, CameraStalled, CameraUnavailable, Controls, Size
 from firmware_app.capture.opencv_camera import OpenCVCamera
 
 
 def camera(device: int = 0, source: str = "", timeout: float = 0.5) -> OpenCVCamera:
-    return OpenCVCamera(device, source, Size(640, 480), Size(0, 0), timeout)
+    return OpenCVCamera(device, source, CameraSettings(Size(640, 480), Size(0, 0), timeout))
 
 
 @pytest.fixture()

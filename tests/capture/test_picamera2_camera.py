@@ -12,7 +12,15 @@ import types
 import numpy as np
 import pytest
 
-from firmware_app.capture.camera import CameraBusy, CameraError, CameraStalled, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import (
+    CameraBusy,
+    CameraError,
+    CameraSettings,
+    CameraStalled,
+    CameraUnavailable,
+    Controls,
+    Size,
+)
 from firmware_app.capture.picamera2_camera import Picamera2Camera, to_rgb
 from tests.capture import fake_picamera2
 from tests.capture.fake_picamera2 import HQ_CAMERA, Picamera2
@@ -33,9 +41,9 @@ def picamera2(monkeypatch, retina_rgb):
     return Picamera2
 
 
-def camera(**overrides) -> Picamera2Camera:
-    settings = {"camera_num": 0, "preview": PREVIEW, "still": STILL, "frame_timeout_s": 0.3} | overrides
-    return Picamera2Camera(**settings)
+def camera(camera_num: int = 0, **overrides) -> Picamera2Camera:
+    settings = {"preview": PREVIEW, "still": STILL, "frame_timeout_s": 0.3} | overrides
+    return Picamera2Camera(camera_num, CameraSettings(**settings))
 
 
 def test_preview_frames_are_rgb_from_four_channel_xrgb(picamera2, retina_rgb):
@@ -145,9 +153,9 @@ CHILD = """
 import sys, time, types
 from tests.capture.fake_picamera2 import Picamera2
 module = types.ModuleType("picamera2"); module.Picamera2 = Picamera2; sys.modules["picamera2"] = module
-from firmware_app.capture.camera import Size
+from firmware_app.capture.camera import CameraSettings, Size
 from firmware_app.capture.picamera2_camera import Picamera2Camera
-with Picamera2Camera(0, Size(64, 48), Size(0, 0), 1.0) as camera:
+with Picamera2Camera(0, CameraSettings(Size(64, 48), Size(0, 0), 1.0)) as camera:
     for frame in camera.preview_frames():
         print("streaming", flush=True)
         time.sleep(0.05)
