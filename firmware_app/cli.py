@@ -11,6 +11,8 @@ from typing import Any
 
 from firmware_app import __version__
 from firmware_app.app import build_recording_pipeline
+from firmware_app.calibrate_command import add_calibrate_command
+from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
@@ -188,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.set_defaults(handler=cmd_models)
+
+    add_calibrate_command(commands)
     add_records_commands(commands)
     return parser
 
@@ -206,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_event("model.refused", error=error)
         print(f"edgescreen: model refused: {error}", file=sys.stderr)
         return 3
+    except ProfileError as error:
+        log_event("calibration.refused", error=error)
+        print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
+        return 2
     except RecordsError as error:
         log_event("records.unusable", error=error)
         print(f"edgescreen: records: {error}", file=sys.stderr)

@@ -24,6 +24,7 @@ from typing import Any
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 LANGUAGES = ("en", "fr")
 
 
@@ -103,6 +104,44 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class CameraConfig:
+    """Which camera the device takes its pictures with, and how long it waits for one.
+
+    ``device`` is the camera index: picamera2's camera number, or N in ``/dev/videoN`` for OpenCV.
+    A width or height of 0 for stills means the sensor's full resolution (files: the file's own).
+    Exposure, gain and lens position left out stay automatic.
+    """
+
+    backend: str = field(default="files", metadata=_choice("picamera2", "opencv", "files"))
+    device: int = field(default=0, metadata=_range(0, 63))
+    # OpenCV only: a video file or stream URL to read instead of /dev/video<device>.
+    source: str = ""
+    # The files backend: image files and folders of images, replayed in order.
+    files: tuple[Path, ...] = (SAMPLES_DIR,)
+    preview_width: int = field(default=640, metadata=_range(16, 8192))
+    preview_height: int = field(default=480, metadata=_range(16, 8192))
+    still_width: int = field(default=0, metadata=_range(0, 16384))
+    still_height: int = field(default=0, metadata=_range(0, 16384))
+    burst: int = field(default=5, metadata=_range(1, 30))
+    # Seconds to wait for one frame before the camera counts as stalled.
+    frame_timeout: float = field(default=3.0, metadata=_range(0.05, 60))
+    open_attempts: int = field(default=3, metadata=_range(1, 20))
+    # Seconds before the second attempt to open a busy camera; doubled at each further attempt.
+    open_backoff: float = field(default=0.5, metadata=_range(0.0, 30))
+    exposure_us: int | None = field(default=None, metadata=_range(1, 10_000_000))
+    analogue_gain: float | None = field(default=None, metadata=_range(1.0, 64.0))
+    # Lens position in dioptres (1 / focus distance in metres); sets manual focus.
+    lens_position: float | None = field(default=None, metadata=_range(0.0, 32.0))
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """The device's calibration profile (see ``calibration/``); empty: run uncalibrated, and say so."""
+
+    profile: Path | None = None
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = field(default="info", metadata=_choice("debug", "info", "warning", "error"))
 
@@ -113,6 +152,8 @@ class Config:
 
     device: DeviceConfig = field(default_factory=DeviceConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     records: RecordsConfig = field(default_factory=RecordsConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -138,6 +179,8 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
         items = [_convert(v, item_type, f"{where}[{i}]", base) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin in (typing.Union, types.UnionType):
+        if value == "" and type(None) in typing.get_args(annotation):
+            return None  # an empty string leaves an optional setting unset
         return _convert(value, next(a for a in typing.get_args(annotation) if a is not type(None)), where, base)
     if annotation is bool:
         ok = isinstance(value, bool)
@@ -159,6 +202,8 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
 
 
 def _check_limits(value: Any, meta: typing.Mapping[str, Any], where: str) -> None:
+    if value is None:
+        return
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, got {value!r}")

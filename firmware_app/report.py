@@ -28,6 +28,7 @@ def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
         "threshold": triage.threshold,
         "operating_point": None,
         "model": None,
+        "calibration": result.calibration,
         "advice": message(f"triage.{triage.outcome.value}", language),
         "disclaimer": message("disclaimer", language),
     }
@@ -55,5 +56,6 @@ def result_line(result: ScreeningResult, language: str) -> str:
             f"({point.name}: sensitivity {point.sensitivity.value:.0%}, specificity {point.specificity.value:.0%})"
         )
         parts.append(f"model {triage.model.id} {triage.model.version}")
+    parts.append(f"calibration {result.calibration}")
     parts.append(message(f"triage.{triage.outcome.value}", language))
     return "  ".join(parts)
