@@ -6,11 +6,27 @@ never pays for loading the melanoma model.
 
 from __future__ import annotations
 
-from firmware_app.config import Config
+import logging
+import threading
+from datetime import timedelta
+
+from firmware_app.calibration.profile import CalibrationProfile, read_profile
+from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
+from firmware_app.capture.files_camera import FilesCamera
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.opencv_camera import OpenCVCamera
+from firmware_app.capture.picamera2_camera import Picamera2Camera
+from firmware_app.config import Config, DeviceConfig, config_digest
 from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
-from firmware_app.pipeline import ScreeningPipeline
+from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
+from firmware_app.records.images import JPEG, jpeg_bytes
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningRecord
+from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
+from firmware_app.sync.payload import encode_result, result_payload
+from firmware_app.sync.worker import SyncWorker
 
 
 class ModelShelf:
@@ -39,10 +55,88 @@ class ModelShelf:
         return self._loaded[modality]
 
 
-def build_pipeline(config: Config) -> ScreeningPipeline:
+def load_calibration(config: Config) -> CalibrationProfile | None:
+    """The device's profile; ``None`` (and a warning) when it has none. A broken one is a ``ProfileError``."""
+    if config.calibration.profile is None:
+        log_event("calibration.none", logging.WARNING, note="no [calibration] profile: results say uncalibrated")
+        return None
+    profile = read_profile(config.calibration.profile)
+    log_event("calibration.loaded", id=profile.id, steps=",".join(profile.steps()), path=config.calibration.profile)
+    return profile
+
+
+def build_pipeline(config: Config, recorder: Recorder | None = None) -> ScreeningPipeline:
     return ScreeningPipeline(
         ModelShelf(config),
         config.models.operating_point or None,
         QualityGate(config.quality),
+        load_calibration(config),
+        recorder,
         research_run=config.quality.research_run,
     )
+
+
+def build_camera(config: Config) -> tuple[Camera, Controls]:
+    """The configured camera (not yet open) and the manual controls to set once it is."""
+    wanted = config.camera
+    settings = CameraSettings(
+        preview=Size(wanted.preview_width, wanted.preview_height),
+        still=Size(wanted.still_width, wanted.still_height),
+        frame_timeout_s=wanted.frame_timeout,
+        open_attempts=wanted.open_attempts,
+        open_backoff_s=wanted.open_backoff,
+    )
+    camera: Camera
+    if wanted.backend == "picamera2":
+        camera = Picamera2Camera(wanted.device, settings)
+    elif wanted.backend == "opencv":
+        camera = OpenCVCamera(wanted.device, wanted.source, settings)
+    else:
+        camera = FilesCamera(wanted.files, settings)
+    return camera, Controls(wanted.exposure_us, wanted.analogue_gain, wanted.lens_position)
+
+
+def open_store(config: Config) -> ScreeningStore:
+    """The device's records, with the disk reserve and outbox caps of the configuration."""
+    records = Records(config.records.database, config.records.key_file)
+    limits = OutboxLimits(
+        max_rows=config.sync.outbox_max_rows,
+        max_age=timedelta(days=config.sync.outbox_max_age_days),
+        policy=config.sync.overflow_policy,
+    )
+    return ScreeningStore(records, config.records.disk_reserve_mb * 2**20, limits)
+
+
+class DurableRecorder:
+    """Records a screening with its sealed photo and its validated, anonymised payload in one go."""
+
+    def __init__(self, store: ScreeningStore, device: DeviceConfig) -> None:
+        self._store, self._device = store, device
+
+    def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
+        payload = encode_result(result_payload(record, self._device.id, self._device.site))
+        self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload)
+
+
+def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, ScreeningStore]:
+    """A pipeline that records every screening; the caller closes ``store.records`` when done."""
+    store = open_store(config)
+    store.note_configuration(config_digest(config))
+    return build_pipeline(config, DurableRecorder(store, config.device)), store
+
+
+def run_sync(config: Config, stop: threading.Event | None = None, until_drained: bool = False) -> None:
+    """Run the sync worker on its own records connection (call it in its own thread or process)."""
+    store = open_store(config)
+    try:
+        worker = SyncWorker(
+            Outbox(store.records),
+            store,
+            config.sync,
+            config.device,
+            timedelta(days=config.records.image_retention_days),
+            stop,
+        )
+        worker.run(until_drained=until_drained)
+    finally:
+        store.records.close()

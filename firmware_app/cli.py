@@ -10,15 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_pipeline
+from firmware_app.app import build_recording_pipeline
+from firmware_app.calibrate_command import add_calibrate_command
+from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
+from firmware_app.pipeline import ScreeningPipeline
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
+from firmware_app.records.database import RecordsError
+from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
+from firmware_app.records.store import ScreeningRefused
+from firmware_app.records_cli import add_records_commands
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
@@ -44,14 +51,41 @@ def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_
     )
 
 
-def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path, str], as_json: bool) -> int:
-    """Screen each image; an unreadable one is reported and skipped. Exit status 1 if any failed."""
-    pipeline = build_pipeline(config)
-    language = config.device.language
+def screen_images(
+    config: Config,
+    images: Sequence[Path],
+    modality_of: dict[Path, str],
+    as_json: bool,
+    context: ScreeningContext | None = None,
+) -> int:
+    """Screen and record each image; an unreadable one is reported and skipped (exit status 1).
+
+    A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
+    refused too, and the nurse must be told at once.
+    """
+    pipeline, store = build_recording_pipeline(config)
+    try:
+        return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
+    finally:
+        store.records.close()
+
+
+def _screen_each(
+    pipeline: ScreeningPipeline,
+    images: Sequence[Path],
+    modality_of: dict[Path, str],
+    as_json: bool,
+    context: ScreeningContext | None,
+    language: str,
+) -> int:
     failed = 0
     for path in _progress(images, "screening"):
         try:
-            result = pipeline.screen(read_frame(path), modality_of[path])
+            result = pipeline.screen(read_frame(path), modality_of[path], context)
+        except ScreeningRefused as error:
+            log_event("screen.refused", image=path, error=error)
+            print(f"edgescreen: {message(error.message_key, language)} ({error})", file=sys.stderr)
+            return 5
         except ImageError as error:
             failed += 1
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
@@ -65,7 +99,13 @@ def screen_images(config: Config, images: Sequence[Path], modality_of: dict[Path
 
 def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     modality = args.modality or config.device.modality
-    return screen_images(config, args.images, {path: modality for path in args.images}, args.json)
+    try:
+        context = ScreeningContext(args.patient, args.eye, args.body_site, args.note)
+        context.for_modality(modality)
+    except ContextError as error:
+        print(f"edgescreen: {error}", file=sys.stderr)
+        return 2
+    return screen_images(config, args.images, {path: modality for path in args.images}, args.json, context)
 
 
 def cmd_quality(config: Config, args: argparse.Namespace) -> int:
@@ -167,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     screen = commands.add_parser("screen", help="screen image files and print the triage")
     screen.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
     screen.add_argument("--json", action="store_true", help="one JSON object per line")
+    screen.add_argument("--patient", help="local patient reference: kept encrypted on this device, never sent")
+    screen.add_argument("--eye", choices=EYES, help="fundus: which eye")
+    screen.add_argument("--body-site", choices=BODY_SITES, help="dermoscopy: the coarse body site")
+    screen.add_argument("--note", help="free-text note: kept encrypted on this device, never sent")
     screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     screen.set_defaults(handler=cmd_screen)
 
@@ -180,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.set_defaults(handler=cmd_models)
+
+    add_calibrate_command(commands)
+    add_records_commands(commands)
     return parser
 
 
@@ -197,3 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_event("model.refused", error=error)
         print(f"edgescreen: model refused: {error}", file=sys.stderr)
         return 3
+    except ProfileError as error:
+        log_event("calibration.refused", error=error)
+        print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
+        return 2
+    except RecordsError as error:
+        log_event("records.unusable", error=error)
+        print(f"edgescreen: records: {error}", file=sys.stderr)
+        return 5

@@ -11,6 +11,8 @@ Later features add a section here and nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import tomllib
 import types
@@ -22,6 +24,7 @@ from typing import Any
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 LANGUAGES = ("en", "fr")
 
 
@@ -58,6 +61,84 @@ class ModelsConfig:
     # An operating point named in the model's card; empty means the card's own default.
     operating_point: str = ""
     threads: int = field(default=2, metadata=_range(1, 64))
+
+
+# Where a checkout keeps its records when no config says otherwise (a device sets /var/lib/edgescreen).
+DEV_DATA_DIR = PROJECT_ROOT / "var"
+
+
+@dataclass(frozen=True)
+class RecordsConfig:
+    """Where the device keeps results, sealed images and the audit log, and for how long."""
+
+    database: Path = DEV_DATA_DIR / "records.sqlite3"
+    # 32 random bytes, created at first start with mode 0600; losing it loses the sealed images.
+    key_file: Path = DEV_DATA_DIR / "records.key"
+    # Images are deleted this many days after their result was acknowledged by the broker.
+    image_retention_days: int = field(default=30, metadata=_range(0, 3650))
+    # New screenings are refused while less than this much disk would remain free.
+    disk_reserve_mb: int = field(default=256, metadata=_range(0, 1_000_000))
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """The site broker, and how results are queued and sent to it."""
+
+    broker_host: str = "localhost"
+    broker_port: int = field(default=1883, metadata=_range(1, 65535))
+    # TLS is on when a CA file is given; a client certificate and key identify this device.
+    tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    keepalive_s: int = field(default=60, metadata=_range(5, 3600))
+    connect_timeout_s: float = field(default=10.0, metadata=_range(0.5, 300))
+    # How long the broker keeps this device's session (and verdicts for it) while it is offline.
+    session_expiry_s: int = field(default=30 * 24 * 3600, metadata=_range(0, 2**32 - 1))
+    inflight_window: int = field(default=32, metadata=_range(1, 65535))
+    backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))
+    backoff_max_s: float = field(default=300.0, metadata=_range(0.01, 86400))
+    outbox_max_rows: int = field(default=100_000, metadata=_range(1, 10_000_000))
+    outbox_max_age_days: int = field(default=90, metadata=_range(1, 3650))
+    # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
+    overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """Which camera the device takes its pictures with, and how long it waits for one.
+
+    ``device`` is the camera index: picamera2's camera number, or N in ``/dev/videoN`` for OpenCV.
+    A width or height of 0 for stills means the sensor's full resolution (files: the file's own).
+    Exposure, gain and lens position left out stay automatic.
+    """
+
+    backend: str = field(default="files", metadata=_choice("picamera2", "opencv", "files"))
+    device: int = field(default=0, metadata=_range(0, 63))
+    # OpenCV only: a video file or stream URL to read instead of /dev/video<device>.
+    source: str = ""
+    # The files backend: image files and folders of images, replayed in order.
+    files: tuple[Path, ...] = (SAMPLES_DIR,)
+    preview_width: int = field(default=640, metadata=_range(16, 8192))
+    preview_height: int = field(default=480, metadata=_range(16, 8192))
+    still_width: int = field(default=0, metadata=_range(0, 16384))
+    still_height: int = field(default=0, metadata=_range(0, 16384))
+    burst: int = field(default=5, metadata=_range(1, 30))
+    # Seconds to wait for one frame before the camera counts as stalled.
+    frame_timeout: float = field(default=3.0, metadata=_range(0.05, 60))
+    open_attempts: int = field(default=3, metadata=_range(1, 20))
+    # Seconds before the second attempt to open a busy camera; doubled at each further attempt.
+    open_backoff: float = field(default=0.5, metadata=_range(0.0, 30))
+    exposure_us: int | None = field(default=None, metadata=_range(1, 10_000_000))
+    analogue_gain: float | None = field(default=None, metadata=_range(1.0, 64.0))
+    # Lens position in dioptres (1 / focus distance in metres); sets manual focus.
+    lens_position: float | None = field(default=None, metadata=_range(0.0, 32.0))
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """The device's calibration profile (see ``calibration/``); empty: run uncalibrated, and say so."""
+
+    profile: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +241,10 @@ class Config:
 
     device: DeviceConfig = field(default_factory=DeviceConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    records: RecordsConfig = field(default_factory=RecordsConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
@@ -184,6 +269,8 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
         items = [_convert(v, item_type, f"{where}[{i}]", base) for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin in (typing.Union, types.UnionType):
+        if value == "" and type(None) in typing.get_args(annotation):
+            return None  # an empty string leaves an optional setting unset
         return _convert(value, next(a for a in typing.get_args(annotation) if a is not type(None)), where, base)
     if annotation is bool:
         ok = isinstance(value, bool)
@@ -205,6 +292,8 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
 
 
 def _check_limits(value: Any, meta: typing.Mapping[str, Any], where: str) -> None:
+    if value is None:
+        return
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
@@ -268,3 +357,9 @@ def load_config(explicit: str | None = None) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     return parse_config(document, str(path), path.parent)
+
+
+def config_digest(config: Config) -> str:
+    """A short fingerprint of the settings in force, so the audit log can show when they changed."""
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k != "source"}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -130,6 +130,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Air bubbles: reapply the immersion fluid and press gently.",
         "fr": "Bulles d'air : remettez du liquide d'immersion et appuyez doucement.",
     },
+    "records.storage_full": {
+        "en": "Storage is almost full: this screening was not recorded. Sync the device or call the technician.",
+        "fr": "Stockage presque plein : ce dépistage n'a pas été enregistré. Synchronisez l'appareil ou appelez "
+        "le technicien.",
+    },
+    "records.outbox_full": {
+        "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
+        "the network or call the technician.",
+        "fr": "Trop de résultats attendent d'être envoyés : ce dépistage n'a pas été enregistré. Connectez "
+        "l'appareil au réseau ou appelez le technicien.",
+    },
+    "records.refused": {
+        "en": "This screening could not be recorded. Call the technician.",
+        "fr": "Ce dépistage n'a pas pu être enregistré. Appelez le technicien.",
+    },
 }
 
 

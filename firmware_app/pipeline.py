@@ -8,9 +8,12 @@ never reaches a ``no_refer``: the model is not even run on it, unless a research
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from firmware_app.calibration.apply import apply, calibration_id
+from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
@@ -18,7 +21,9 @@ from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
 from firmware_app.quality.burst import best_frame
 from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
 
+# Judges one frame of a modality (the quality gate's full check; see app.py).
 QualityGate = Callable[[Frame, str], QualityReport]
 
 
@@ -28,46 +33,65 @@ class ScreeningResult:
     modality: str
     triage: Triage
     quality: QualityReport
+    # The calibration profile's id applied to the frame, or "uncalibrated".
+    calibration: str = UNCALIBRATED
+    # The random id the result is recorded (and synced) under; None when nothing records it.
+    result_id: str | None = None
+
+
+# Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
+Recorder = Callable[[ScreeningRecord, Frame], None]
 
 
 class ScreeningPipeline:
-    """Screens frames of either modality: the quality gate first, then the configured model."""
+    """Screens frames of either modality: calibration, the quality gate, then the configured model."""
 
     def __init__(
         self,
         model_for: Callable[[str], TriageModel],
         operating_point: str | None,
         quality_gate: QualityGate,
+        calibration: CalibrationProfile | None = None,
+        recorder: Recorder | None = None,
         research_run: bool = False,
     ) -> None:
         self._model_for = model_for
         self._operating_point = operating_point
         self._quality_gate = quality_gate
+        self._calibration = calibration
+        self._recorder = recorder
         self._research_run = research_run
 
-    def screen(self, frame: Frame, modality: str) -> ScreeningResult:
-        return self._triage(frame, modality, self._quality_gate(frame, modality))
+    def screen(self, frame: Frame, modality: str, context: ScreeningContext | None = None) -> ScreeningResult:
+        """Triage one frame and, when a recorder is wired, record it before returning the result."""
+        return self.screen_burst([frame], modality, context)
 
-    def screen_burst(self, frames: Sequence[Frame], modality: str) -> ScreeningResult:
-        """Triage the best frame of a burst; when none passes, an ``ungradable`` result whose
-        reason is the defect most frames shared."""
-        reports = [self._quality_gate(frame, modality) for frame in frames]
+    def screen_burst(
+        self, frames: Sequence[Frame], modality: str, context: ScreeningContext | None = None
+    ) -> ScreeningResult:
+        """Triage the best frame of a burst; when none passes, an ``ungradable`` result whose reason
+        is the defect most frames shared (the whole report when the burst is one frame)."""
+        if not frames:
+            raise ValueError("a burst needs at least one frame")
+        context = context or ScreeningContext()
+        context.for_modality(modality)
+        calibrated = [apply(self._calibration, frame) for frame in frames]
+        reports = [self._quality_gate(frame, modality) for frame in calibrated]
         choice = best_frame(reports)
         if choice.index is not None:
-            return self._triage(frames[choice.index], modality, reports[choice.index])
-        summary = QualityReport(modality, Verdict.REJECT, (choice.common_defect,) if choice.common_defect else ())
-        log_event("screen.burst_rejected", frames=len(frames), common_defect=choice.common_defect)
-        return ScreeningResult(frames[0].source if frames else "", modality, ungradable(), summary)
-
-    def _triage(self, frame: Frame, modality: str, quality: QualityReport) -> ScreeningResult:
-        if quality.passed:
+            frame, quality = calibrated[choice.index], reports[choice.index]
             model = self._model_for(modality)
-            operating_point = model.card.operating_point(self._operating_point)
-            return ScreeningResult(
-                frame.source, modality, triage(model.predict(frame.pixels), operating_point), quality
+            outcome = triage(model.predict(frame.pixels), model.card.operating_point(self._operating_point))
+        else:
+            frame = calibrated[0]
+            quality = (
+                reports[0] if len(reports) == 1 else QualityReport(modality, Verdict.REJECT, (choice.common_defect,))
             )
-        log_event("screen.ungradable", image=frame.source, modality=modality, reasons=",".join(quality.reasons))
-        return ScreeningResult(frame.source, modality, self._research_triage(frame, modality), quality)
+            log_event("screen.ungradable", image=frame.source, modality=modality, reasons=",".join(quality.reasons))
+            outcome = self._research_triage(frame, modality)
+        return self._record(
+            ScreeningResult(frame.source, modality, outcome, quality, calibration_id(self._calibration)), frame, context
+        )
 
     def _research_triage(self, frame: Frame, modality: str) -> Triage:
         """``ungradable``; with a research run, the model's score too, where it can be computed at all."""
@@ -79,3 +103,20 @@ class ScreeningPipeline:
         except FieldOfViewNotFound:
             return ungradable()
         return ungradable(prediction, model.card.operating_point(self._operating_point))
+
+    def _record(self, result: ScreeningResult, frame: Frame, context: ScreeningContext) -> ScreeningResult:
+        if self._recorder is None:
+            return result
+        quality = result.quality
+        record = ScreeningRecord(
+            new_result_id(),
+            frame.captured_at,
+            result.modality,
+            result.triage,
+            context,
+            frame.source,
+            quality=QualitySummary(quality.verdict.value, quality.reasons, dict(quality.measures)),
+            calibration_id=result.calibration,
+        )
+        self._recorder(record, frame)
+        return dataclasses.replace(result, result_id=record.result_id)

@@ -39,12 +39,14 @@ def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
     triage = result.triage
     document: dict[str, Any] = {
         "image": result.source,
+        "result_id": result.result_id,
         "modality": result.modality,
         "triage": triage.outcome.value,
         "score": triage.score,
         "threshold": triage.threshold,
         "operating_point": None,
         "model": None,
+        "calibration": result.calibration,
         "advice": message(f"triage.{triage.outcome.value}", language),
         "quality": quality_json(result.quality),
         "disclaimer": message("disclaimer", language),
@@ -77,6 +79,7 @@ def result_line(result: ScreeningResult, language: str) -> str:
         parts.append(f"model {triage.model.id} {triage.model.version}")
     if triage.research_only:
         parts.append("(research only)")
+    parts.append(f"calibration {result.calibration}")
     parts.append(message(f"triage.{triage.outcome.value}", language))
     parts.append(quality_line(result.quality, language))
     return "  ".join(parts)

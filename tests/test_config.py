@@ -40,7 +40,7 @@ def test_environment_variable_names_the_file(tmp_path, monkeypatch):
         ("[models]\nthreads = 0\n", "[models].threads: expected a value from 1 to 64, got 0"),
         ('[models]\nthreads = "two"\n', "[models].threads: expected an integer, got 'two'"),
         ("[device]\ncolour = 1\n", "[device].colour: unknown key"),
-        ("[camera]\nx = 1\n", "[camera]: unknown section"),
+        ("[printer]\nx = 1\n", "[printer]: unknown section"),
         ("[device\n", "not valid TOML"),
         ("device = 3\n", "[device]: expected a table"),
     ],
@@ -58,10 +58,28 @@ def test_a_missing_named_file_is_an_error_not_the_defaults(tmp_path):
         load_config(str(tmp_path / "absent.toml"))
 
 
-def test_quality_limits_are_read_per_modality(tmp_path):
+def test_camera_and_calibration_sections(tmp_path):
     text = (
-        '[quality]\ncamera_model = "hq-cam"\n[quality.fundus]\nmax_noise = 2.5\n[quality.dermoscopy]\nmax_bubbles = 9\n'
+        '[camera]\nbackend = "opencv"\ndevice = 2\nfiles = ["a.jpg", "/abs/b"]\nexposure_us = 8000\n'
+        '[calibration]\nprofile = "profiles/p.json"\n'
     )
+    config = load_config(str(write(tmp_path, text)))
+    assert config.camera.backend == "opencv" and config.camera.device == 2
+    assert config.camera.files == (tmp_path / "a.jpg", Path("/abs/b"))
+    assert config.camera.exposure_us == 8000 and config.camera.analogue_gain is None
+    assert config.calibration.profile == tmp_path / "profiles" / "p.json"
+
+
+def test_an_empty_profile_means_uncalibrated(tmp_path):
+    config = load_config(str(write(tmp_path, '[calibration]\nprofile = ""\n[camera]\nlens_position = ""\n')))
+    assert config.calibration.profile is None and config.camera.lens_position is None
+    with pytest.raises(ConfigError, match=r"\[camera\].backend: expected one of"):
+        load_config(str(write(tmp_path, '[camera]\nbackend = "webcam"\n')))
+
+
+def test_quality_limits_are_read_per_modality(tmp_path):
+    camera = '[quality]\ncamera_model = "hq-cam"\n'
+    text = camera + "[quality.fundus]\nmax_noise = 2.5\n[quality.dermoscopy]\nmax_bubbles = 9\n"
     config = load_config(str(write(tmp_path, text)))
     assert config.quality.camera_model == "hq-cam"
     assert config.quality.fundus.max_noise == 2.5

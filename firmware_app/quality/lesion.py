@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from firmware_app.colour import srgb8_to_lab
 from firmware_app.quality.measures import brightest_channel
 from firmware_app.quality.resample import shrink
 
@@ -82,8 +83,7 @@ def _edge_band(shape: tuple[int, int]) -> np.ndarray:
 def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away."""
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
-    # OpenCV's 8-bit CIELAB (several times faster than its float one), back in CIELAB's own units.
-    lab = (cv2.cvtColor(closed, cv2.COLOR_RGB2LAB).astype(np.float32) - (0.0, 128.0, 128.0)) * (100 / 255, 1.0, 1.0)
+    lab = srgb8_to_lab(closed)
     # Shading correction: light falling off across the field must not pass for pigment. The shading
     # is the lightness blurred far wider than a lesion, which it barely dents.
     lightness = lab[..., 0]

@@ -1,0 +1,154 @@
+"""``edgescreen calibrate flat|colour|geometry|scale``: make or update a device's calibration profile.
+
+The technician photographs a target (a plain card, a colour chart, a checkerboard, a black square)
+and gives the photos here. Each photo is first corrected by the profile's earlier steps, exactly as
+the device will correct frames, then searched for the target; a photo without a usable target is
+listed with the reason and left out, and too few usable photos leave the profile untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import getpass
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from firmware_app.calibration.apply import correct_pixels
+from firmware_app.calibration.colour_chart import fit_colour_correction, read_chart
+from firmware_app.calibration.errors import TargetNotFound
+from firmware_app.calibration.flat_field import measure_flat_field
+from firmware_app.calibration.geometry import find_board, measure_distortion
+from firmware_app.calibration.profile import (
+    PIXEL_STEPS,
+    CalibrationProfile,
+    new_profile,
+    profile_document,
+    read_profile,
+    write_profile,
+)
+from firmware_app.calibration.scale import measure_scale, square_side_px
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.config import Config
+from firmware_app.events import log_event
+
+STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
+
+
+def _board(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or min(int(match[1]), int(match[2])) < 2:
+        raise argparse.ArgumentTypeError(f"expected inner corners as COLUMNSxROWS, e.g. 9x6, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
+    if path.exists():
+        return read_profile(path)
+    return new_profile(args.camera_model, args.serial or config.device.id, args.by or getpass.getuser())
+
+
+def _usable(
+    images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object]
+) -> tuple[list[object], tuple[int, int] | None]:
+    """What ``find`` extracts from each photo that shows the target; the others are reported."""
+    found: list[object] = []
+    size: tuple[int, int] | None = None
+    earlier = profile.before(step)
+    for path in images:
+        try:
+            frame = read_frame(path)
+            if size is not None and (frame.width, frame.height) != size:
+                raise TargetNotFound(f"{frame.width}x{frame.height} differs from the first photo's {size[0]}x{size[1]}")
+            found.append(find(correct_pixels(earlier, frame.pixels)))
+            size = (frame.width, frame.height)
+        except (ImageError, TargetNotFound) as error:
+            log_event("calibrate.image_refused", step=step, image=path, reason=error)
+            print(f"{path}  REFUSED  {error}", file=sys.stderr)
+    return found, size
+
+
+def _measure(args: argparse.Namespace, profile: CalibrationProfile) -> CalibrationProfile:
+    step = STEP_OF_COMMAND[args.step]
+    if step == "flat_field":
+        frames, _ = _usable(args.images, profile, step, lambda pixels: pixels)
+        if len(frames) != len(args.images):
+            raise TargetNotFound("every frame of the uniform target must be usable")
+        return dataclasses.replace(profile, flat_field=measure_flat_field(frames))  # type: ignore[arg-type]
+    if step == "colour":
+        charts, _ = _usable(args.images, profile, step, read_chart)
+        if not charts:
+            raise TargetNotFound("the colour chart was found in none of the photos")
+        return dataclasses.replace(profile, colour=fit_colour_correction(np.mean(charts, axis=0)))
+    if step == "geometry":
+        corners, size = _usable(args.images, profile, step, lambda pixels: find_board(pixels, args.board))
+        lens = measure_distortion(corners, args.board, args.square_mm, size or (0, 0))  # type: ignore[arg-type]
+        return dataclasses.replace(profile, geometry=lens)
+    sides, size = _usable(args.images, profile, step, square_side_px)
+    return dataclasses.replace(profile, scale=measure_scale(sides, args.target_mm, size or (0, 0)))  # type: ignore[arg-type]
+
+
+def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
+    path = args.profile or config.calibration.profile
+    if path is None:
+        print("edgescreen: calibrate needs --profile FILE (or [calibration] profile in the config)", file=sys.stderr)
+        return 2
+    profile = _load_or_create(path, args, config)
+    try:
+        updated = _measure(args, profile)
+    except TargetNotFound as error:
+        print(f"edgescreen: {args.step} calibration refused, {path} left unchanged: {error}", file=sys.stderr)
+        return 1
+    written = write_profile(updated, path)
+    step = STEP_OF_COMMAND[args.step]
+    section = profile_document(written)[step]
+    errors = {k: v for k, v in section.items() if k in _REPORTED}
+    log_event("calibrate.done", step=step, profile=written.id, path=path, **errors)
+    print(f"{path}: profile {written.id}: {args.step} measured: {errors}")
+    order = [*PIXEL_STEPS, "scale"]
+    stale = [later for later in written.steps() if order.index(later) > order.index(step)]
+    if stale:
+        print(f"note: {', '.join(stale)} were measured before this change: make them again")
+    return 0
+
+
+_REPORTED = (
+    "frames",
+    "residual_nonuniformity",
+    "delta_e76_before",
+    "delta_e76_after",
+    "reprojection_rms_px",
+    "views",
+    "distortion",
+    "mm_per_pixel",
+    "relative_spread",
+    "images",
+)
+
+
+def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    calibrate = commands.add_parser("calibrate", help="make or update this device's calibration profile")
+    steps = calibrate.add_subparsers(dest="step", required=True)
+    helps = {
+        "flat": "flat field from a few frames of a plain, evenly lit card filling the frame",
+        "colour": "white balance and colour matrix from photos of the 24-patch colour chart",
+        "geometry": "lens distortion from 3+ photos of the printed checkerboard, tilted differently",
+        "scale": "millimetres per pixel from photos of the printed black square",
+    }
+    for name, text in helps.items():
+        step = steps.add_parser(name, help=text, description=text)
+        step.add_argument("--profile", type=Path, help="profile file (default: [calibration] profile)")
+        step.add_argument("--camera-model", default="unknown", help="for a new profile")
+        step.add_argument("--serial", default="", help="camera serial, for a new profile (default: device id)")
+        step.add_argument("--by", default="", help="who makes the profile (default: the login name)")
+        if name == "geometry":
+            step.add_argument("--board", type=_board, default=(9, 6), help="inner corners, e.g. 9x6 (default)")
+            step.add_argument("--square-mm", type=float, default=2.5, help="printed square side (default 2.5)")
+        if name == "scale":
+            step.add_argument("--target-mm", type=float, default=10.0, help="printed square side (default 10)")
+        step.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+        step.set_defaults(handler=cmd_calibrate)

@@ -1,0 +1,111 @@
+"""Flat field: undo vignetting and uneven illumination, measured on a few frames of a uniform target.
+
+Light falls off towards the corners of a small lens, and a dermatoscope's ring light or a fundus
+camera's illumination is never perfectly even, so the same lesion would look darker at the edge of
+the frame than at its centre. The fall-off is multiplicative in linear light, so it is measured and
+undone there, per channel (the fall-off differs by wavelength). The gains are kept on a coarse grid:
+illumination varies slowly, and the grid fits any frame size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from firmware_app.calibration.errors import TargetNotFound
+from firmware_app.calibration.profile import FlatField
+from firmware_app.colour import srgb8_to_linear
+
+GRID_ROWS, GRID_COLUMNS = 18, 24  # gains at evenly spaced nodes, the outer ones on the frame's edges
+# The illumination is modelled as a smooth polynomial surface in x and y of this degree: enough for
+# vignetting and an off-centre light, too stiff to follow the target's texture or a shadow.
+_DEGREE = 6
+_FIT_SIZE = (128, 96)
+# Refusals: a target this dark or this clipped tells nothing; more fall-off than this is a target
+# that does not fill the frame or is lit from the side, not vignetting.
+_MIN_LEVEL, _MAX_CLIPPED_FRACTION = 0.03, 0.01
+_MAX_GAIN = 4.0
+# Relative texture left after removing the smooth illumination: above this the target is not uniform.
+_MAX_TEXTURE = 0.05
+# Relative difference between a frame and the typical (median) frame: above this it is not the same shot.
+_MAX_FRAME_DIFFERENCE = 0.06
+
+
+def _terms(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Monomials u^i v^j with i + j <= degree, for coordinates in [-1, 1]."""
+    return np.stack([u**i * v**j for i in range(_DEGREE + 1) for j in range(_DEGREE + 1 - i)], axis=-1)
+
+
+def _illumination_at_nodes(mean_linear: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit the smooth surface per channel; return it at the grid nodes and the target's texture."""
+    small = cv2.resize(mean_linear, _FIT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float64)
+    height, width = small.shape[:2]
+    v, u = np.mgrid[0:height, 0:width]
+    # Pixel centres of the small image in the [-1, 1] frame coordinates the nodes use.
+    terms = _terms((2 * u + 1) / width - 1, (2 * v + 1) / height - 1).reshape(-1, _DEGREE_TERMS)
+    coefficients, *_ = np.linalg.lstsq(terms, small.reshape(-1, 3), rcond=None)
+    texture = float(np.std(small.reshape(-1, 3) / np.maximum(terms @ coefficients, 1e-6) - 1))
+    node_v, node_u = np.meshgrid(np.linspace(-1, 1, GRID_ROWS), np.linspace(-1, 1, GRID_COLUMNS), indexing="ij")
+    return _terms(node_u, node_v) @ coefficients, texture
+
+
+_DEGREE_TERMS = (_DEGREE + 1) * (_DEGREE + 2) // 2
+
+
+def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
+    """Gains from frames (8-bit RGB) of one uniform, evenly lit target; ``TargetNotFound`` otherwise."""
+    if not frames:
+        raise TargetNotFound("no frames of the uniform target")
+    if len({f.shape for f in frames}) != 1:
+        raise TargetNotFound("the frames have different sizes: take them all with the same camera settings")
+    clipped = max(float(np.mean(f.max(axis=2) >= 254)) for f in frames)
+    if clipped > _MAX_CLIPPED_FRACTION:
+        raise TargetNotFound(f"{clipped:.0%} of the target is overexposed (clipped at white): lower the exposure")
+    linear = [srgb8_to_linear(f) for f in frames]
+    mean = np.mean(linear, axis=0)
+    if float(mean.mean()) < _MIN_LEVEL:
+        raise TargetNotFound("the target is too dark: light it, or raise the exposure")
+    typical = np.median(linear, axis=0) if len(linear) > 2 else mean  # the odd one out stands out
+    for index, frame in enumerate(linear):
+        difference = float(np.abs(frame - typical).mean() / typical.mean())
+        if difference > _MAX_FRAME_DIFFERENCE:
+            raise TargetNotFound(
+                f"frame {index + 1} differs from the others by {difference:.0%}: the target or the light moved"
+            )
+    nodes, texture = _illumination_at_nodes(mean)
+    if texture > _MAX_TEXTURE or nodes.min() <= 0:
+        raise TargetNotFound(
+            f"the target is not uniform (texture {texture:.0%} after removing the illumination): use a plain, "
+            "matte, evenly coloured card that fills the whole frame, slightly defocused"
+        )
+    gains = nodes.max(axis=(0, 1)) / nodes
+    if float(gains.max()) > _MAX_GAIN:
+        raise TargetNotFound(
+            f"the edges get {1 / gains.max():.0%} of the centre's light: the target does not fill the frame, "
+            "or is lit from one side"
+        )
+    flat = FlatField(gains=gains, frames=len(frames), residual_nonuniformity=0.0)
+    corrected = cv2.resize(mean * flat_field_gains(flat, mean.shape[1], mean.shape[0]), _FIT_SIZE)
+    residual = float(np.std(cv2.GaussianBlur(corrected, (0, 0), 4)) / np.mean(corrected))
+    return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=residual)
+
+
+@lru_cache(maxsize=4)
+def _gain_map(gains: bytes, shape: tuple[int, ...], size: tuple[int, int]) -> np.ndarray:
+    """The node gains interpolated to every pixel of a frame of ``size`` (width, height); cached."""
+    grid = np.frombuffer(gains, np.float32).reshape(shape)
+    width, height = size
+    rows, columns = shape[:2]
+    # Nodes sit on the frame's edges: pixel centre x maps to node coordinate x * (columns-1) / (width-1).
+    map_x = np.broadcast_to(np.linspace(0, columns - 1, width, dtype=np.float32), (height, width))
+    map_y = np.broadcast_to(np.linspace(0, rows - 1, height, dtype=np.float32)[:, None], (height, width))
+    return cv2.remap(grid, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR)
+
+
+def flat_field_gains(flat: FlatField, width: int, height: int) -> np.ndarray:
+    """Per-pixel gains (height, width, 3) for linear light."""
+    gains = flat.gains.astype(np.float32)
+    return _gain_map(gains.tobytes(), gains.shape, (width, height))

@@ -1,0 +1,87 @@
+"""Lens distortion from photos of a printed checkerboard (OpenCV's camera calibration).
+
+A short-focus dermatoscope or fundus lens bends straight lines (barrel distortion), which stretches
+sizes differently at the centre and at the edge: a lesion's diameter in mm is only right after the
+frame is undistorted. The residual is the reprojection error (RMS, pixels) of the fitted model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from firmware_app.calibration.errors import TargetNotFound
+from firmware_app.calibration.profile import LensDistortion
+
+MIN_VIEWS = 3
+_SUBPIXEL = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 40, 0.001)
+
+
+def find_board(rgb: np.ndarray, board: tuple[int, int]) -> np.ndarray:
+    """The board's inner corners to sub-pixel accuracy, (N, 1, 2) float32; ``TargetNotFound`` if absent."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    flags = cv2.CALIB_CB_ADAPTIVE_THRESH + cv2.CALIB_CB_NORMALIZE_IMAGE
+    found, corners = cv2.findChessboardCorners(grey, board, flags=flags)
+    if not found:
+        raise TargetNotFound(
+            f"no {board[0]}x{board[1]} checkerboard (inner corners) found: the whole board must be in the photo, "
+            "sharp and evenly lit"
+        )
+    return cv2.cornerSubPix(grey, corners, (5, 5), (-1, -1), _SUBPIXEL)
+
+
+def board_points(board: tuple[int, int], square_mm: float) -> np.ndarray:
+    """The inner corners' positions on the flat board, in mm, in OpenCV's detection order."""
+    columns, rows = board
+    grid = np.mgrid[0:columns, 0:rows].T.reshape(-1, 2) * square_mm
+    return np.hstack([grid, np.zeros((len(grid), 1))]).astype(np.float32)
+
+
+def measure_distortion(
+    views: Sequence[np.ndarray], board: tuple[int, int], square_mm: float, image_size: tuple[int, int]
+) -> LensDistortion:
+    """Fit the camera matrix and distortion (k1, k2, p1, p2, k3) to the corners found in ``views``."""
+    if len(views) < MIN_VIEWS:
+        raise TargetNotFound(
+            f"the checkerboard was found in {len(views)} photo(s); at least {MIN_VIEWS} are needed, "
+            "tilted differently and covering the corners of the frame"
+        )
+    objects = [board_points(board, square_mm)] * len(views)
+    rms, matrix, distortion, _, _ = cv2.calibrateCamera(objects, list(views), image_size, None, None)
+    return LensDistortion(
+        image_size=image_size,
+        camera_matrix=matrix,
+        distortion=distortion.reshape(-1)[:5],
+        reprojection_rms_px=float(rms),
+        views=len(views),
+        board=board,
+        square_mm=square_mm,
+    )
+
+
+@lru_cache(maxsize=4)
+def _maps(matrix: bytes, distortion: bytes, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    camera = np.frombuffer(matrix, np.float64).reshape(3, 3)
+    coefficients = np.frombuffer(distortion, np.float64)
+    return cv2.initUndistortRectifyMap(camera, coefficients, None, camera, size, cv2.CV_16SC2)
+
+
+def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
+    """The frame as an ideal pinhole camera with the same camera matrix would have taken it.
+
+    A frame of another resolution with the same proportions (preview vs still) uses the camera
+    matrix scaled to it; the distortion coefficients do not depend on resolution.
+    """
+    height, width = rgb.shape[:2]
+    ratio = width / lens.image_size[0]
+    if abs(height / lens.image_size[1] - ratio) > 0.01:
+        raise ValueError(
+            f"a {width}x{height} frame does not have the proportions of the lens calibration "
+            f"({lens.image_size[0]}x{lens.image_size[1]})"
+        )
+    camera = lens.camera_matrix * np.array([[ratio], [ratio], [1.0]])
+    map_x, map_y = _maps(camera.tobytes(), lens.distortion.astype(np.float64).tobytes(), (width, height))
+    return cv2.remap(rgb, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

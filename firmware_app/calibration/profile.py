@@ -1,0 +1,239 @@
+"""A device's calibration profile: a versioned JSON file under ``calibration/``.
+
+One profile per camera: who made it and when, for which camera (model, serial), and one section per
+calibration step with its parameters *and* the errors measured when it was made, so a reviewer can
+judge it without the images. The profile's ``id`` is derived from its content (camera serial, date,
+hash of the parameters), so every result that carries the id names exactly the correction applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PROFILE_SCHEMA = "edgescreen.calibration-profile/1"
+UNCALIBRATED = "uncalibrated"
+# The order in which the steps are applied to a frame: flat field and colour per pixel in linear light,
+# then lens undistortion; scale is a measurement, not a pixel change.
+PIXEL_STEPS = ("flat_field", "colour", "geometry")
+
+
+class ProfileError(ValueError):
+    """A profile file is missing, unreadable or inconsistent; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class FlatField:
+    """Per-channel gains on a coarse grid over the whole frame (resolution-independent)."""
+
+    gains: np.ndarray  # (rows, columns, 3) float, >= 1 where the illumination fell off
+    frames: int
+    residual_nonuniformity: float  # relative std of the corrected target, a fraction
+
+
+@dataclass(frozen=True)
+class ColourCorrection:
+    """White balance then a 3x3 matrix, both in linear light, fitted on a 24-patch chart."""
+
+    white_balance: np.ndarray  # (3,)
+    matrix: np.ndarray  # (3, 3), applied as linear_rgb @ matrix.T
+    chart: str
+    delta_e76_before: dict[str, float]  # mean and max over the 24 patches
+    delta_e76_after: dict[str, float]
+
+
+@dataclass(frozen=True)
+class LensDistortion:
+    image_size: tuple[int, int]  # (width, height) the camera matrix refers to
+    camera_matrix: np.ndarray  # (3, 3)
+    distortion: np.ndarray  # OpenCV order: k1, k2, p1, p2, k3
+    reprojection_rms_px: float
+    views: int
+    board: tuple[int, int]  # inner corners (columns, rows)
+    square_mm: float
+
+
+@dataclass(frozen=True)
+class Scale:
+    image_size: tuple[int, int]  # (width, height) at which mm_per_pixel was measured
+    mm_per_pixel: float
+    relative_spread: float  # std / mean over the target images
+    target_mm: float
+    images: int
+
+
+@dataclass(frozen=True)
+class CalibrationProfile:
+    camera_model: str
+    camera_serial: str
+    made_by: str
+    created: str
+    updated: str
+    flat_field: FlatField | None = None
+    geometry: LensDistortion | None = None
+    colour: ColourCorrection | None = None
+    scale: Scale | None = None
+    id: str = ""
+
+    def before(self, step: str) -> CalibrationProfile:
+        """The profile with ``step`` and the pixel steps after it left out.
+
+        A step is measured on images already corrected by the steps that come before it on the
+        device (a colour chart is read after the flat field), never by itself.
+        """
+        later = PIXEL_STEPS[PIXEL_STEPS.index(step) :] if step in PIXEL_STEPS else ()
+        return dataclasses.replace(self, **{name: None for name in later})
+
+    def steps(self) -> list[str]:
+        return [name for name in (*PIXEL_STEPS, "scale") if getattr(self, name) is not None]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return np.round(value.astype(np.float64), 6).tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _sections(profile: CalibrationProfile) -> dict[str, Any]:
+    return {
+        name: {k: _plain(v) for k, v in vars(getattr(profile, name)).items()}
+        for name in (*PIXEL_STEPS, "scale")
+        if getattr(profile, name) is not None
+    }
+
+
+def _profile_id(profile: CalibrationProfile) -> str:
+    digest = hashlib.sha256(json.dumps(_sections(profile), sort_keys=True).encode()).hexdigest()[:8]
+    who = re.sub(r"[^A-Za-z0-9]+", "-", profile.camera_serial or profile.camera_model).strip("-") or "camera"
+    return f"{who}-{profile.updated[:10].replace('-', '')}-{digest}"
+
+
+def new_profile(camera_model: str, camera_serial: str, made_by: str) -> CalibrationProfile:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return CalibrationProfile(camera_model, camera_serial, made_by, created=now, updated=now)
+
+
+def profile_document(profile: CalibrationProfile) -> dict[str, Any]:
+    return {
+        "schema": PROFILE_SCHEMA,
+        "id": profile.id or _profile_id(profile),
+        "camera": {"model": profile.camera_model, "serial": profile.camera_serial},
+        "made_by": profile.made_by,
+        "created": profile.created,
+        "updated": profile.updated,
+        **_sections(profile),
+    }
+
+
+def write_profile(profile: CalibrationProfile, path: Path) -> CalibrationProfile:
+    """Stamp the profile with today's date and its content id, and write it atomically."""
+    stamped = dataclasses.replace(profile, updated=datetime.now(UTC).isoformat(timespec="seconds"), id="")
+    stamped = dataclasses.replace(stamped, id=_profile_id(stamped))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(profile_document(stamped), indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return stamped
+
+
+def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    array = np.asarray(value, np.float64)
+    if array.shape != shape and not (len(shape) == 3 and array.ndim == 3 and array.shape[2] == shape[2]):
+        raise ProfileError(f"field '{name}' must have shape {shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ProfileError(f"field '{name}' holds a value that is not a finite number")
+    return array
+
+
+def _parse(document: dict[str, Any]) -> CalibrationProfile:
+    if document.get("schema") != PROFILE_SCHEMA:
+        raise ProfileError(f"field 'schema' must be '{PROFILE_SCHEMA}', got {document.get('schema')!r}")
+    flat = colour = geometry = scale = None
+    if "flat_field" in document:
+        section = document["flat_field"]
+        gains = _array(section["gains"], (0, 0, 3), "flat_field.gains")
+        if gains.min() <= 0:
+            raise ProfileError("field 'flat_field.gains' must be positive")
+        flat = FlatField(gains, int(section["frames"]), float(section["residual_nonuniformity"]))
+    if "colour" in document:
+        section = document["colour"]
+        colour = ColourCorrection(
+            _array(section["white_balance"], (3,), "colour.white_balance"),
+            _array(section["matrix"], (3, 3), "colour.matrix"),
+            str(section["chart"]),
+            dict(section["delta_e76_before"]),
+            dict(section["delta_e76_after"]),
+        )
+    if "geometry" in document:
+        section = document["geometry"]
+        width, height = (int(v) for v in section["image_size"])
+        columns, rows = (int(v) for v in section["board"])
+        geometry = LensDistortion(
+            (width, height),
+            _array(section["camera_matrix"], (3, 3), "geometry.camera_matrix"),
+            _array(section["distortion"], (5,), "geometry.distortion"),
+            float(section["reprojection_rms_px"]),
+            int(section["views"]),
+            (columns, rows),
+            float(section["square_mm"]),
+        )
+    if "scale" in document:
+        section = document["scale"]
+        width, height = (int(v) for v in section["image_size"])
+        mm_per_pixel = float(section["mm_per_pixel"])
+        if not mm_per_pixel > 0:
+            raise ProfileError("field 'scale.mm_per_pixel' must be positive")
+        scale = Scale(
+            (width, height),
+            mm_per_pixel,
+            float(section["relative_spread"]),
+            float(section["target_mm"]),
+            int(section["images"]),
+        )
+    profile = CalibrationProfile(
+        camera_model=str(document["camera"]["model"]),
+        camera_serial=str(document["camera"]["serial"]),
+        made_by=str(document["made_by"]),
+        created=str(document["created"]),
+        updated=str(document["updated"]),
+        flat_field=flat,
+        geometry=geometry,
+        colour=colour,
+        scale=scale,
+        id=str(document["id"]),
+    )
+    if profile.id != _profile_id(profile):
+        raise ProfileError(
+            f"field 'id' ({profile.id}) does not match the profile's content: it was edited by hand; "
+            "make it again with `edgescreen calibrate`"
+        )
+    return profile
+
+
+def read_profile(path: Path) -> CalibrationProfile:
+    """Read and check a profile; every problem is a ``ProfileError`` naming the file."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: calibration profile not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ProfileError(f"{path}: not a readable JSON calibration profile ({error})") from None
+    try:
+        if not isinstance(document, dict):
+            raise ProfileError("the profile must be a JSON object")
+        return _parse(document)
+    except ProfileError as error:
+        raise ProfileError(f"{path}: {error}") from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise ProfileError(f"{path}: missing or malformed field ({type(error).__name__}: {error})") from None

@@ -1,0 +1,124 @@
+"""A camera made of image files: for imports, demos and tests on a machine with no camera.
+
+The files are replayed in order, round and round: preview frames are each photo fitted into the
+preview size (black bars keep its proportions, as a sensor's black surround would), and a burst is
+the ``count`` photos starting at the one on preview, at their own resolution. A file that cannot be
+read is logged and skipped, so one bad photo in an import folder does not stop the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from firmware_app.capture.camera import Camera, CameraError, CameraSettings, CameraUnavailable, Controls, Size
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.events import log_event
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+# Decoded photos kept in memory: enough for a burst, small enough for a Pi with a large import folder.
+_CACHED_PHOTOS = 8
+
+
+def list_images(sources: Sequence[Path]) -> list[Path]:
+    """Image files named directly, and those inside named folders (sorted by name)."""
+    images: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            images += sorted(p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            images.append(source)
+    return images
+
+
+def fit_into(pixels: np.ndarray, size: Size) -> np.ndarray:
+    """Scale ``pixels`` to fit ``size`` without distortion and centre it on black."""
+    height, width = pixels.shape[:2]
+    scale = min(size.width / width, size.height / height)
+    new_width, new_height = max(1, round(width * scale)), max(1, round(height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(pixels, (new_width, new_height), interpolation=interpolation)
+    canvas = np.zeros((size.height, size.width, 3), np.uint8)
+    top, left = (size.height - new_height) // 2, (size.width - new_width) // 2
+    canvas[top : top + new_height, left : left + new_width] = resized
+    return canvas
+
+
+class FilesCamera(Camera):
+    name = "files"
+
+    def __init__(self, sources: Sequence[Path], settings: CameraSettings) -> None:
+        super().__init__(settings)
+        self._sources = list(sources)
+        self._preview, self._still = settings.preview, settings.still
+        self._images: list[Path] = []
+        self._on_preview = -1
+        self._cache: OrderedDict[Path, Frame] = OrderedDict()
+
+    def _open_device(self) -> None:
+        self._images = list_images(self._sources)
+        missing = [p for p in self._images if not p.is_file()]
+        if missing:
+            raise CameraUnavailable(f"files camera: {missing[0]}: no such image file")
+        if not self._images:
+            named = ", ".join(map(str, self._sources)) or "nothing"
+            raise CameraUnavailable(f"files camera: no images ({', '.join(IMAGE_SUFFIXES)}) in {named}")
+        self._on_preview = -1  # before the first photo
+
+    def _release_device(self) -> None:
+        self._cache.clear()
+
+    def _photo(self, path: Path) -> Frame:
+        if path in self._cache:
+            self._cache.move_to_end(path)
+            return self._cache[path]
+        frame = read_frame(path)
+        self._cache[path] = frame
+        if len(self._cache) > _CACHED_PHOTOS:
+            self._cache.popitem(last=False)
+        return frame
+
+    def _next_readable(self, start: int) -> tuple[int, Frame]:
+        """The first readable photo at or after ``start`` (cyclically); unreadable ones are logged."""
+        for offset in range(len(self._images)):
+            index = (start + offset) % len(self._images)
+            try:
+                return index, self._photo(self._images[index])
+            except ImageError as error:
+                log_event("camera.file_skipped", image=self._images[index], error=error)
+        raise CameraError(f"files camera: none of the {len(self._images)} images can be read")
+
+    def _require_open(self) -> None:
+        if not self.is_open:
+            raise CameraError("files camera: not open (use it as `with camera:`)")
+
+    def preview_frames(self) -> Iterator[Frame]:
+        self._require_open()
+        for _ in itertools.count():
+            self._on_preview, photo = self._next_readable((self._on_preview + 1) % len(self._images))
+            yield dataclasses.replace(photo, pixels=fit_into(photo.pixels, self._preview))
+
+    def capture_burst(self, count: int) -> list[Frame]:
+        """The ``count`` photos from the one last previewed on (cycling if the folder is shorter)."""
+        self._require_open()
+        burst = []
+        position = max(self._on_preview, 0)
+        for _ in range(count):
+            position, photo = self._next_readable(position)
+            if not self._still.is_full_resolution:
+                photo = dataclasses.replace(photo, pixels=fit_into(photo.pixels, self._still))
+            burst.append(photo)
+            position = (position + 1) % len(self._images)
+        return burst
+
+    def set_controls(self, controls: Controls) -> Controls:
+        if controls.requested():
+            log_event("camera.controls_unsupported", backend=self.name, requested=controls.requested())
+        return Controls()

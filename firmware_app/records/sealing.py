@@ -1,0 +1,83 @@
+"""Authenticated encryption at rest (AES-256-GCM) for images and anything that identifies a patient.
+
+The key lives in its own file, created at first start with mode 0600 and written atomically, so a
+power cut can never leave an empty or half-written key. Each sealed value is bound to its row and
+field (GCM associated data): a value copied into another row does not open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from firmware_app.records.database import RecordsError
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _create_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        os.write(descriptor, AESGCM.generate_key(bit_length=KEY_BYTES * 8))
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    try:
+        os.link(temporary, path)  # fails if another process created the key first: theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    _fsync_directory(path.parent)
+
+
+def load_key(path: Path) -> bytes:
+    """The records key, created on first use; refused if others can read it or it is malformed."""
+    try:
+        if not path.exists():
+            _create_key(path)
+        mode = path.stat().st_mode
+        key = path.read_bytes()
+    except OSError as error:
+        raise RecordsError(f"{path}: cannot read or create the records key ({error})") from error
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise RecordsError(f"{path}: the records key is readable by others (mode {stat.filemode(mode)}); chmod 600 it")
+    if len(key) != KEY_BYTES:
+        raise RecordsError(f"{path}: the records key must be {KEY_BYTES} bytes, not {len(key)}")
+    return key
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a key without revealing it, so a database opened with the wrong key is caught at once."""
+    return hashlib.sha256(b"edgescreen-records-key\0" + key).hexdigest()[:16]
+
+
+class Sealer:
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def seal(self, plaintext: bytes, binding: str) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, binding.encode())
+
+    def open(self, sealed: bytes, binding: str) -> bytes:
+        try:
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], binding.encode())
+        except InvalidTag:
+            raise RecordsError(f"a sealed value for {binding} does not open: altered, or another key") from None

@@ -1,0 +1,151 @@
+"""The ``edgescreen`` commands on the device's records and their sync: audit, erase, records, sync."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from firmware_app.app import open_store, run_sync
+from firmware_app.config import Config
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.store import Records, ScreeningStore
+
+MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
+
+
+def _with_store(config: Config, action: Any) -> int:
+    store = open_store(config)
+    try:
+        return action(store)
+    finally:
+        store.records.close()
+
+
+def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
+    def verify(store: ScreeningStore) -> int:
+        check = store.records.verify_audit()
+        if check.intact:
+            print(f"audit log intact: {check.events} events, each chained to the one before")
+            return 0
+        print(f"audit log BROKEN at event {check.first_bad}: {check.problem}")
+        print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
+        return 4
+
+    return _with_store(config, verify)
+
+
+def cmd_erase(config: Config, args: argparse.Namespace) -> int:
+    def erase(store: ScreeningStore) -> int:
+        erasure = store.erase_patient(args.patient)
+        print(
+            f"erased {erasure.results} screening(s), {erasure.images} image(s); "
+            f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn. "
+            "The audit log records the erasure without the reference."
+        )
+        return 0
+
+    return _with_store(config, erase)
+
+
+def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
+    return _with_store(config, lambda store: print(json.dumps(store.view(args.result_id), indent=2)) or 0)
+
+
+def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
+    def export(store: ScreeningStore) -> int:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for index, (media_type, data) in enumerate(store.export_images(args.result_id)):
+            path = args.out / f"{args.result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}"
+            path.write_bytes(data)
+            print(path)
+        return 0
+
+    return _with_store(config, export)
+
+
+def _worker_alive(pid: str | None) -> bool:
+    try:
+        os.kill(int(pid or 0), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return bool(pid and int(pid) > 0)
+
+
+def sync_status(records: Records) -> dict[str, Any]:
+    outbox = Outbox(records)
+    backlog, state = outbox.backlog(), outbox.state()
+    connection = state.get("connection", "never started")
+    if connection != "stopped" and "worker_pid" in state and not _worker_alive(state["worker_pid"]):
+        connection = f"not running (last state: {connection})"
+    now = datetime.now(UTC)
+    return {
+        "connection": connection,
+        "connection_since": state.get("connection_since"),
+        "connection_detail": state.get("connection_detail") or None,
+        "backlog": backlog.unsent,
+        "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
+        "oldest_unsent_age_s": round((now - backlog.oldest_unsent).total_seconds()) if backlog.oldest_unsent else None,
+        "sent": backlog.sent,
+        "last_success": state.get("last_success"),
+    }
+
+
+def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
+    def status(store: ScreeningStore) -> int:
+        report = sync_status(store.records)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            width = max(map(len, report))
+            for key, value in report.items():
+                print(f"{key.replace('_', ' '):<{width}}  {'-' if value is None else value}")
+        return 0
+
+    return _with_store(config, status)
+
+
+def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
+    """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_sync(config, stop, until_drained=args.until_drained)
+    return 0
+
+
+def add_records_commands(commands: argparse._SubParsersAction) -> None:
+    audit = commands.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit", required=True
+    )
+    audit.add_parser("verify", help="check the hash chain; name the first bad event").set_defaults(
+        handler=cmd_audit_verify
+    )
+
+    erase = commands.add_parser("erase", help="remove everything about one patient (right to erasure)")
+    erase.add_argument("--patient", required=True, help="the local patient reference, as entered at screening")
+    erase.set_defaults(handler=cmd_erase)
+
+    records = commands.add_parser("records", help="read local records (audited)").add_subparsers(
+        dest="records", required=True
+    )
+    show = records.add_parser("show", help="the full local record of one result, patient reference included")
+    show.add_argument("result_id")
+    show.set_defaults(handler=cmd_records_show)
+    export = records.add_parser("export", help="decrypt the images of one result into a folder")
+    export.add_argument("result_id")
+    export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
+    export.set_defaults(handler=cmd_records_export)
+
+    sync = commands.add_parser("sync", help="the outbox and the site broker").add_subparsers(dest="sync", required=True)
+    status = sync.add_parser("status", help="backlog, last success, connection state")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_sync_status)
+    run = sync.add_parser("run", help="run the sync worker in the foreground")
+    run.add_argument("--until-drained", action="store_true", help="exit once every queued result is acknowledged")
+    run.set_defaults(handler=cmd_sync_run)

@@ -1,0 +1,83 @@
+"""Specialist verdicts arriving on the ``review`` topic, and the device's acknowledgement of them.
+
+``edgescreen.review/1`` (specialist -> device)::
+
+    {"schema": "edgescreen.review/1", "review_id": id, "result_id": 32 hex,
+     "verdict": "refer"|"no_refer"|"ungradable", "reviewed_at": "YYYY-MM-DDTHH:MM:SSZ",
+     "reviewer": id, "comment": text of at most 1000 characters (optional)}
+
+``edgescreen.review-ack/1`` (device -> specialists, on ``review_ack``)::
+
+    {"schema": "edgescreen.review-ack/1", "review_id": id, "result_id": 32 hex,
+     "status": "stored"|"duplicate"|"unknown_result"}
+
+Anything else (not JSON, too big, a field missing, unknown or out of pattern) is refused with a
+``WireError`` and never stored or acknowledged on ``review_ack``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from firmware_app.inference.triage import Outcome
+from firmware_app.records.screening import Review
+from firmware_app.sync.wire import (
+    HEX32,
+    IDENTIFIER,
+    UTC_SECONDS,
+    WireError,
+    check_choice,
+    check_keys,
+    check_text,
+    parse_utc_seconds,
+)
+
+REVIEW_SCHEMA = "edgescreen.review/1"
+REVIEW_ACK_SCHEMA = "edgescreen.review-ack/1"
+MAX_REVIEW_BYTES = 8192
+MAX_COMMENT = 1000
+
+
+def parse_review(payload: bytes) -> Review:
+    """A validated ``Review`` from a message's bytes, or a ``WireError`` saying what is wrong."""
+    if len(payload) > MAX_REVIEW_BYTES:
+        raise WireError(f"review: {len(payload)} bytes, more than {MAX_REVIEW_BYTES}")
+    try:
+        document: Any = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"review: not UTF-8 JSON ({error})") from None
+    check_keys(
+        document, {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}, {"comment"}, "review"
+    )
+    check_choice(document["schema"], (REVIEW_SCHEMA,), "schema")
+    check_text(document["review_id"], IDENTIFIER, "review_id")
+    check_text(document["result_id"], HEX32, "result_id")
+    check_choice(document["verdict"], tuple(Outcome), "verdict")
+    check_text(document["reviewed_at"], UTC_SECONDS, "reviewed_at")
+    check_text(document["reviewer"], IDENTIFIER, "reviewer")
+    comment = document.get("comment")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise WireError(f"comment: expected text of at most {MAX_COMMENT} characters")
+    try:
+        reviewed_at = parse_utc_seconds(document["reviewed_at"])
+    except ValueError:
+        raise WireError(f"reviewed_at: {document['reviewed_at']!r} is not a valid time") from None
+    return Review(
+        review_id=document["review_id"],
+        result_id=document["result_id"],
+        verdict=document["verdict"],
+        reviewed_at=reviewed_at,
+        reviewer=document["reviewer"],
+        comment=comment,
+    )
+
+
+def review_ack(review: Review, status: str) -> bytes:
+    document = {
+        "schema": REVIEW_ACK_SCHEMA,
+        "review_id": review.review_id,
+        "result_id": review.result_id,
+        "status": status,
+    }
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -1,0 +1,65 @@
+"""Checks shared by every wire document: exact key sets and tightly patterned values.
+
+Patterns are deliberately narrow (ids, codes, UTC timestamps): a value that could carry a name or a
+sentence fails validation instead of reaching the broker.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+HEX32 = re.compile(r"[0-9a-f]{32}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
+UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+class WireError(ValueError):
+    """A wire document is not valid; the message names the field."""
+
+
+def utc_seconds(moment: datetime) -> str:
+    """A timestamp as the wire carries it: UTC, to the second, with a ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc_seconds(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def check_keys(document: Any, required: set[str], optional: set[str], where: str) -> Mapping[str, Any]:
+    if not isinstance(document, dict):
+        raise WireError(f"{where}: expected a JSON object")
+    missing, unknown = required - document.keys(), document.keys() - required - optional
+    if missing:
+        raise WireError(f"{where}: missing field {sorted(missing)[0]!r}")
+    if unknown:
+        raise WireError(f"{where}: field {sorted(unknown)[0]!r} is not allowed")
+    return document
+
+
+def check_text(value: Any, pattern: re.Pattern[str], where: str, nullable: bool = False) -> None:
+    if value is None and nullable:
+        return
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise WireError(f"{where}: {value!r} does not match {pattern.pattern}")
+
+
+def check_choice(value: Any, choices: tuple[Any, ...], where: str) -> None:
+    if value not in choices:
+        raise WireError(f"{where}: expected one of {list(choices)}, got {value!r}")
+
+
+def check_number(
+    value: Any, where: str, nullable: bool = False, low: float | None = None, high: float | None = None
+) -> None:
+    if value is None and nullable:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or (low is not None and value < low) or (high is not None and value > high):
+        raise WireError(f"{where}: expected a finite number in [{low}, {high}], got {value!r}")

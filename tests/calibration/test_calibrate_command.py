@@ -1,0 +1,136 @@
+"""``edgescreen calibrate`` makes a profile from photos of targets; the pipeline applies it and says so."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from firmware_app.app import load_calibration
+from firmware_app.calibration.profile import PROFILE_SCHEMA, UNCALIBRATED, ProfileError, read_profile
+from firmware_app.cli import main
+from firmware_app.config import CalibrationConfig, Config
+from firmware_app.inference.triage import ungradable
+from firmware_app.pipeline import ScreeningResult
+from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.report import result_json, result_line
+from tests.calibration.render import (
+    checkerboard_views,
+    photographed_chart,
+    scale_target,
+    through_vignetting,
+    uniform_target_frames,
+)
+from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
+from tests.conftest import write_rgb
+from tests.test_cli import edgescreen, json_lines
+
+
+def calibrate(*args: str) -> int:
+    return main(["calibrate", *args])
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory, retina_rgb):
+    """Photos of each target as a camera with vignetting and a colour cast took them, and one fundus."""
+    folder = tmp_path_factory.mktemp("targets")
+    photos = {
+        "flat": [write_rgb(folder / f"flat{i}.png", f) for i, f in enumerate(uniform_target_frames(480, 640, 3))],
+        "chart": [write_rgb(folder / "chart.png", through_vignetting(photographed_chart(seed=7)))],
+        "square": [
+            write_rgb(folder / f"square{i}.png", scale_target(0.02, 10.0, (1280, 960), angle, i))
+            for i, angle in enumerate((3, -20))
+        ],
+        "board": [
+            write_rgb(folder / f"board{i}.png", view)
+            for i, view in enumerate(checkerboard_views(CAMERA, DISTORTION, SIZE, BOARD, SQUARE_MM))
+        ],
+        "fundus": [write_rgb(folder / "fundus.jpg", retina_rgb)],
+    }
+    return {name: [str(p) for p in paths] for name, paths in photos.items()}
+
+
+def test_a_profile_is_made_step_by_step(tmp_path, targets, capsys):
+    profile = tmp_path / "calibration" / "device.json"
+    common = ["--profile", str(profile), "--camera-model", "imx708", "--serial", "SN 42", "--by", "tech"]
+    assert calibrate("flat", *common, *targets["flat"]) == 0
+    assert calibrate("colour", *common, *targets["fundus"], *targets["chart"]) == 0
+    assert f"{targets['fundus'][0]}  REFUSED" in capsys.readouterr().err
+    assert calibrate("scale", *common, "--target-mm", "10", *targets["square"]) == 0
+
+    made = read_profile(profile)
+    assert made.steps() == ["flat_field", "colour", "scale"]
+    assert (made.camera_model, made.camera_serial, made.made_by) == ("imx708", "SN 42", "tech")
+    assert made.id.startswith("SN-42-")
+    assert made.colour.delta_e76_before["mean"] > 10 > 2 > made.colour.delta_e76_after["mean"]
+    assert made.scale.mm_per_pixel == pytest.approx(0.02, rel=0.005)
+    document = json.loads(profile.read_text())
+    assert document["schema"] == PROFILE_SCHEMA and document["id"] == made.id
+
+
+def test_geometry_from_checkerboard_photos(tmp_path, targets, capsys):
+    profile = tmp_path / "lens.json"
+    board = ["--board", "9x6", "--square-mm", str(SQUARE_MM)]
+    assert calibrate("geometry", "--profile", str(profile), *board, *targets["board"], *targets["fundus"]) == 0
+    lens = read_profile(profile).geometry
+    assert lens.views == 8 and lens.reprojection_rms_px < 0.25 and lens.image_size == SIZE
+    assert f"{targets['fundus'][0]}  REFUSED  1411x1411 differs" in capsys.readouterr().err
+
+
+def test_inputs_without_the_target_are_refused_and_the_profile_is_untouched(tmp_path, targets, capsys):
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    before = profile.read_text()
+    assert calibrate("colour", "--profile", str(profile), *targets["fundus"]) == 1
+    assert calibrate("geometry", "--profile", str(profile), *targets["board"][:2]) == 1
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"], *targets["chart"]) == 1
+    err = capsys.readouterr().err
+    assert "colour calibration refused" in err and "at least 3 are needed" in err
+    assert "differs from the first photo's 640x480" in err
+    assert profile.read_text() == before
+
+
+def test_a_hand_edited_or_broken_profile_is_refused(tmp_path, targets):
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    document = json.loads(profile.read_text())
+    document["flat_field"]["gains"][0][0][0] = 9.0
+    profile.write_text(json.dumps(document))
+    with pytest.raises(ProfileError, match="edited by hand"):
+        read_profile(profile)
+    profile.write_text("{not json")
+    with pytest.raises(ProfileError, match="not a readable JSON calibration profile"):
+        read_profile(profile)
+    with pytest.raises(ProfileError, match="not found"):
+        read_profile(tmp_path / "absent.json")
+
+
+def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
+    profile_path = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0
+    profile = load_calibration(Config(calibration=CalibrationConfig(profile=profile_path)))
+    assert load_calibration(Config()) is None
+    for calibration in (profile.id, UNCALIBRATED):
+        quality = QualityReport("fundus", Verdict.REJECT, ("blurred",))
+        result = ScreeningResult("eye.jpg", "fundus", ungradable(), quality, calibration)
+        assert result_json(result, "en")["calibration"] == calibration
+        assert f"calibration {calibration}" in result_line(result, "fr")
+
+
+def test_screen_applies_the_configured_profile(tmp_path, targets):
+    """The whole command: a profile named in the config is applied, and every result names it."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    config = tmp_path / "config.toml"
+    config.write_text(f'[calibration]\nprofile = "{profile}"\n')
+    run = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
+    assert run.returncode == 0, run.stderr
+    (result,) = json_lines(run.stdout)
+    assert result["calibration"] == read_profile(profile).id
+    assert "calibration.loaded" in run.stderr
+    config.write_text(f'[calibration]\nprofile = "{tmp_path / "absent.json"}"\n')
+    refused = edgescreen("screen", "--json", targets["fundus"][0], config=config)
+    assert refused.returncode == 2 and "calibration profile refused" in refused.stderr
+    uncalibrated = edgescreen("screen", "--json", targets["fundus"][0])
+    assert np.all([r["calibration"] == UNCALIBRATED for r in json_lines(uncalibrated.stdout)])

@@ -1,0 +1,57 @@
+"""Flat field: a known vignetting, applied to a real fundus photo, is measured and undone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware_app.calibration.apply import correct_pixels
+from firmware_app.calibration.errors import TargetNotFound
+from firmware_app.calibration.flat_field import flat_field_gains, measure_flat_field
+from firmware_app.calibration.profile import CalibrationProfile
+from tests.calibration.render import through_vignetting, uniform_target_frames, vignetting
+
+
+@pytest.fixture(scope="module")
+def flat(retina_rgb):
+    height, width = retina_rgb.shape[:2]
+    return measure_flat_field(uniform_target_frames(height, width, count=4))
+
+
+def test_the_recovered_gains_undo_the_known_vignetting(flat, retina_rgb):
+    height, width = retina_rgb.shape[:2]
+    truth = vignetting(height, width)
+    restored = truth * flat_field_gains(flat, width, height)
+    # Gains x fall-off is the same everywhere: within 1.5% of its mean (falls to 50% at the corners).
+    relative = restored / restored.mean(axis=(0, 1))
+    assert np.abs(relative - 1).max() < 0.015
+    assert flat.frames == 4 and flat.residual_nonuniformity < 0.01
+
+
+def test_a_real_fundus_through_the_vignetting_comes_back(flat, retina_rgb):
+    vignetted = through_vignetting(retina_rgb)
+    corrected = correct_pixels(CalibrationProfile("sim", "sim-1", "test", "", "", flat_field=flat), vignetted)
+    field = retina_rgb.max(axis=2) > 30  # the retina, not the black surround
+    before = np.abs(vignetted.astype(float) - retina_rgb)[field].mean()
+    after = np.abs(corrected.astype(float) - retina_rgb)[field].mean()
+    print(f"mean absolute error in the retina: vignetted {before:.2f}, corrected {after:.2f} grey levels")
+    assert before > 5  # the fall-off is plainly visible...
+    assert after < 1.0  # ...and is gone to within about one grey level on average
+
+
+def test_bad_targets_are_refused_with_a_reason(retina_rgb):
+    frames = uniform_target_frames(240, 320, count=3)
+    with pytest.raises(TargetNotFound, match="overexposed"):
+        measure_flat_field(uniform_target_frames(240, 320, count=2, level=255))
+    with pytest.raises(TargetNotFound, match="too dark"):
+        measure_flat_field([np.full((240, 320, 3), 8, np.uint8)] * 2)
+    with pytest.raises(TargetNotFound, match="not uniform"):
+        measure_flat_field([retina_rgb[300:1100, 300:1100] // 2])  # a textured scene, not a plain card
+    with pytest.raises(TargetNotFound, match="frame 3 differs"):
+        measure_flat_field([*frames[:2], uniform_target_frames(240, 320, count=1, level=150)[0]])
+    with pytest.raises(TargetNotFound, match="different sizes"):
+        measure_flat_field([frames[0], frames[1][:200]])
+    half_lit = frames[0].copy()
+    half_lit[:, 160:] //= 6
+    with pytest.raises(TargetNotFound, match=r"does not fill the frame|not uniform"):
+        measure_flat_field([half_lit])

@@ -1,0 +1,36 @@
+"""Scale: a square of known size photographed at a known resolution gives the mm per pixel back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware_app.calibration.errors import TargetNotFound
+from firmware_app.calibration.scale import measure_scale, mm_per_pixel_at, square_side_px
+from tests.calibration.render import scale_target
+
+TRUE_MM_PER_PIXEL = 0.0213  # a dermatoscope imaging a ~27 mm field on 1280 pixels
+SIZE = (1280, 960)
+
+
+def test_mm_per_pixel_is_recovered_within_half_a_percent():
+    photos = [scale_target(TRUE_MM_PER_PIXEL, 10.0, SIZE, angle, seed) for seed, angle in enumerate((0, 7, -12, 31))]
+    scale = measure_scale([square_side_px(p) for p in photos], 10.0, SIZE)
+    print(f"mm/px {scale.mm_per_pixel:.5f} (true {TRUE_MM_PER_PIXEL}), spread {scale.relative_spread:.4f}")
+    assert scale.mm_per_pixel == pytest.approx(TRUE_MM_PER_PIXEL, rel=0.005)
+    assert scale.relative_spread < 0.005 and scale.images == 4
+    assert mm_per_pixel_at(scale, 640) == pytest.approx(2 * scale.mm_per_pixel)
+
+
+def test_targets_that_cannot_be_measured_are_refused(retina_rgb):
+    with pytest.raises(TargetNotFound, match="touches the edge"):
+        square_side_px(scale_target(0.005, 10.0, SIZE, 0, 0))  # 2000 px: bigger than the frame
+    plain = np.full((480, 640, 3), 230, np.uint8)
+    with pytest.raises(TargetNotFound, match="no dark square found"):
+        square_side_px(plain)
+    rectangle = plain.copy()
+    rectangle[100:300, 100:400] = 20
+    with pytest.raises(TargetNotFound, match="looks like a rectangle"):
+        square_side_px(rectangle)
+    with pytest.raises(TargetNotFound, match="no photo"):
+        measure_scale([], 10.0, SIZE)

@@ -1,0 +1,177 @@
+"""The picamera2 backend against the picamera2 fake: colour order, modes, controls, and always closing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+
+import numpy as np
+import pytest
+
+from firmware_app.capture.camera import (
+    CameraBusy,
+    CameraError,
+    CameraSettings,
+    CameraStalled,
+    CameraUnavailable,
+    Controls,
+    Size,
+)
+from firmware_app.capture.picamera2_camera import Picamera2Camera, to_rgb
+from tests.capture import fake_picamera2
+from tests.capture.fake_picamera2 import HQ_CAMERA, Picamera2
+from tests.conftest import PROJECT_ROOT
+
+PREVIEW, STILL = Size(640, 480), Size(2028, 1520)
+
+
+@pytest.fixture()
+def picamera2(monkeypatch, retina_rgb):
+    """The fake installed as the ``picamera2`` package, showing the real fundus photo."""
+    module = types.ModuleType("picamera2")
+    module.Picamera2 = Picamera2
+    monkeypatch.setitem(sys.modules, "picamera2", module)
+    monkeypatch.setattr(Picamera2, "fake_scene", retina_rgb)
+    monkeypatch.setattr(Picamera2, "fake_stall_after", None)
+    monkeypatch.setattr(Picamera2, "_acquired", set())
+    return Picamera2
+
+
+def camera(camera_num: int = 0, **overrides) -> Picamera2Camera:
+    settings = {"preview": PREVIEW, "still": STILL, "frame_timeout_s": 0.3} | overrides
+    return Picamera2Camera(camera_num, CameraSettings(**settings))
+
+
+def test_preview_frames_are_rgb_from_four_channel_xrgb(picamera2, retina_rgb):
+    with camera() as cam:
+        frame = next(cam.preview_frames())
+        assert cam._picam.camera_config["main"] == {"format": "XRGB8888", "size": (640, 480)}
+    assert frame.pixels.shape == (480, 640, 3) and frame.pixels.dtype == np.uint8
+    red, green, blue = (frame.pixels[..., c].mean() for c in range(3))
+    assert red > green > blue  # a fundus is red: the B,G,R,X bytes were reordered
+    expected = (retina_rgb[..., 0].mean(), retina_rgb[..., 2].mean())
+    assert red == pytest.approx(expected[0], abs=2) and blue == pytest.approx(expected[1], abs=2)
+    assert frame.source == "picamera2:0:imx708"
+
+
+def test_still_burst_is_full_resolution_rgb_and_preview_resumes(picamera2):
+    with camera(still=Size(0, 0)) as cam:
+        burst = cam.capture_burst(3)
+        assert cam._picam.camera_config["use_case"] == "preview"
+        after = next(cam.preview_frames())
+    assert [f.pixels.shape for f in burst] == [(2592, 4608, 3)] * 3
+    assert burst[0].pixels[..., 0].mean() > burst[0].pixels[..., 2].mean() + 30
+    assert after.pixels.shape == (480, 640, 3)
+
+
+@pytest.mark.parametrize(
+    ("pixel_format", "pixel", "rgb"),
+    [
+        ("XRGB8888", [30, 20, 10, 255], [10, 20, 30]),
+        ("XBGR8888", [10, 20, 30, 255], [10, 20, 30]),
+        ("RGB888", [30, 20, 10], [10, 20, 30]),
+        ("BGR888", [10, 20, 30], [10, 20, 30]),
+    ],
+)
+def test_each_pixel_format_byte_order(pixel_format, pixel, rgb):
+    array = np.array(pixel, np.uint8).reshape(1, 1, -1)
+    assert to_rgb(array, pixel_format).tolist() == [[rgb]]
+
+
+def test_a_wrong_array_shape_is_refused():
+    with pytest.raises(CameraError, match="should be HxWx4"):
+        to_rgb(np.zeros((4, 4, 3), np.uint8), "XRGB8888")
+
+
+def test_a_camera_that_stops_delivering_raises_instead_of_hanging(picamera2):
+    picamera2.fake_stall_after = 5
+    with camera(frame_timeout_s=0.2) as cam:
+        frames = cam.preview_frames()
+        assert len([next(frames) for _ in range(5)]) == 5
+        started = time.monotonic()
+        with pytest.raises(CameraStalled, match=r"no frame from camera 0 within 0.2 s"):
+            next(frames)
+        assert time.monotonic() - started < 2
+    assert picamera2._acquired == set()
+
+
+def test_closed_after_an_exception_so_the_next_start_is_not_in_use(picamera2):
+    with pytest.raises(ZeroDivisionError), camera() as cam:
+        next(cam.preview_frames())
+        _ = 1 / 0
+    assert picamera2._acquired == set() and not cam.is_open
+    with camera() as again:  # would raise CameraBusy if the first one had not been closed
+        assert next(again.preview_frames()).pixels.shape == (480, 640, 3)
+
+
+def test_a_busy_camera_is_retried_with_backoff_then_reported(picamera2):
+    holder = Picamera2(0)  # another process holds the camera
+    started = time.monotonic()
+    with pytest.raises(CameraBusy, match="could not be opened"):
+        camera(open_attempts=3, open_backoff_s=0.05).open()
+    assert time.monotonic() - started >= 0.05 + 0.1
+    holder.close()
+    with camera(open_attempts=3, open_backoff_s=0.05) as cam:
+        assert cam.is_open
+
+
+def test_missing_camera_and_missing_package(picamera2, monkeypatch):
+    with pytest.raises(CameraUnavailable, match="no camera number 1 \\(1 found"):
+        camera(camera_num=1).open()
+    monkeypatch.setitem(sys.modules, "picamera2", None)  # import picamera2 -> ImportError
+    with pytest.raises(CameraUnavailable, match="python3-picamera2"):
+        camera().open()
+
+
+def test_controls_within_range_are_set_and_manual_focus_switches_af_off(picamera2):
+    with camera() as cam:
+        applied = cam.set_controls(Controls(exposure_us=10_000, analogue_gain=2.0, lens_position=4.5))
+        assert applied == Controls(10_000, 2.0, 4.5)
+        assert cam._picam.controls_set == {
+            "ExposureTime": 10_000,
+            "AnalogueGain": 2.0,
+            "LensPosition": 4.5,
+            "AeEnable": False,
+            "AfMode": 0,
+        }
+        with pytest.raises(CameraError, match=r"AnalogueGain 99.0 is outside this camera's range \[1.0, 16.0\]"):
+            cam.set_controls(Controls(analogue_gain=99.0))
+
+
+def test_a_fixed_focus_camera_skips_the_lens(picamera2, monkeypatch):
+    monkeypatch.setattr(Picamera2, "fake_controls", HQ_CAMERA)
+    with camera() as cam:
+        assert cam.set_controls(Controls(exposure_us=5000, lens_position=2.0)) == Controls(exposure_us=5000)
+        assert "LensPosition" not in cam._picam.controls_set
+
+
+CHILD = """
+import sys, time, types
+from tests.capture.fake_picamera2 import Picamera2
+module = types.ModuleType("picamera2"); module.Picamera2 = Picamera2; sys.modules["picamera2"] = module
+from firmware_app.capture.camera import CameraSettings, Size
+from firmware_app.capture.picamera2_camera import Picamera2Camera
+with Picamera2Camera(0, CameraSettings(Size(64, 48), Size(0, 0), 1.0)) as camera:
+    for frame in camera.preview_frames():
+        print("streaming", flush=True)
+        time.sleep(0.05)
+"""
+
+
+def test_sigterm_closes_the_camera(tmp_path):
+    """systemd stops the service with SIGTERM: the camera must still be closed on the way out."""
+    log = tmp_path / "close.log"
+    env = os.environ | {fake_picamera2.FAKE_CLOSE_LOG_ENV: str(log), "PYTHONPATH": str(PROJECT_ROOT)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert child.stdout.readline().strip() == "streaming"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=20) == 128 + signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
+    assert log.read_text() == "closed 0\n"

@@ -1,0 +1,103 @@
+"""A real mosquitto broker for tests, on a free loopback port, and a tap that records what it carries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+# mosquitto started by root drops to the "mosquitto" user, which cannot read a test's temp files.
+RUN_AS = "user root\n" if os.geteuid() == 0 else ""
+
+
+class Broker:
+    """``mosquitto -c <conf>``; persistence on, so a restart keeps its sessions like a site broker."""
+
+    def __init__(self, directory: Path, config: str | None = None, port: int | None = None) -> None:
+        if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
+            pytest.fail("mosquitto is not installed: run scripts/setup --test (Debian package mosquitto)")
+        self.directory = directory
+        self.port = port or free_port()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.config_file = directory / "mosquitto.conf"
+        plain = (
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            f"persistence_location {directory}/\nlog_dest file {directory}/mosquitto.log\n"
+        )
+        self.config_file.write_text(RUN_AS + (config or plain))
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Broker:
+        executable = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self._process = subprocess.Popen([executable, "-c", str(self.config_file)], stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while True:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self._process.stderr.read().decode()}")  # type: ignore[union-attr]
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()  # SIGTERM: mosquitto saves its persistence file
+            self._process.wait(timeout=10)
+        self._process = None
+
+
+class Tap:
+    """A subscriber that keeps every (topic, payload bytes) it receives, in arrival order."""
+
+    def __init__(self, port: int, topic: str = "#", client_id: str = "", **tls: str) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+        # With a client id the tap keeps a persistent session: nothing is missed across a broker restart.
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=not client_id)
+        if tls:
+            self.client.tls_set(**tls)
+        self.subscribed = threading.Event()
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_message = self._keep
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.subscribed.wait(10), "the tap could not subscribe"
+
+    def _keep(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.messages.append((message.topic, bytes(message.payload)))
+
+    def on(self, suffix: str) -> list[bytes]:
+        with self._lock:
+            return [payload for topic, payload in self.messages if topic.endswith(suffix)]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

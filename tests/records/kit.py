@@ -1,0 +1,78 @@
+"""Real records for tests: a store in a temp folder, realistic screening values, a device config file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from firmware_app.app import DurableRecorder
+from firmware_app.capture.frame import Frame
+from firmware_app.config import DeviceConfig
+from firmware_app.inference.card import Estimate, OperatingPoint
+from firmware_app.inference.model import ModelReference, Prediction
+from firmware_app.inference.triage import Triage, triage
+from firmware_app.records.screening import ScreeningContext, ScreeningRecord, new_result_id
+from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
+
+MODEL = ModelReference("dr-referable", "1.0.0", "5" * 64)
+SCREENING_POINT = OperatingPoint("screening", 0.31, Estimate(0.9, (0.85, 0.94)), Estimate(0.7, (0.65, 0.75)))
+DEVICE = DeviceConfig(id="cam-01", site="clinic-7")
+
+
+def sample_triage(score: float = 0.72) -> Triage:
+    return triage(Prediction(score, MODEL), SCREENING_POINT)
+
+
+def sample_record(
+    context: ScreeningContext | None = None,
+    source: str = "retina.jpg",
+    captured_at: datetime | None = None,
+    score: float = 0.72,
+) -> ScreeningRecord:
+    return ScreeningRecord(
+        new_result_id(),
+        captured_at or datetime.now(UTC),
+        "fundus",
+        sample_triage(score),
+        context or ScreeningContext(eye="L"),
+        source,
+    )
+
+
+def small_photo(retina_rgb: np.ndarray | None = None, size: int = 96) -> np.ndarray:
+    """A small real fundus photo (skimage's CC0 retina) so that thousands of records stay fast."""
+    if retina_rgb is None:
+        from skimage import data
+
+        retina_rgb = data.retina()
+    return cv2.resize(retina_rgb, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def open_store(
+    directory: Path, reserve_bytes: int = 0, limits: OutboxLimits | None = None, clock=None
+) -> ScreeningStore:
+    records = Records(directory / "records.sqlite3", directory / "records.key", **({"clock": clock} if clock else {}))
+    return ScreeningStore(records, reserve_bytes, limits or OutboxLimits())
+
+
+def record_one(store: ScreeningStore, photo: np.ndarray, record: ScreeningRecord | None = None) -> ScreeningRecord:
+    """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
+    record = record or sample_record()
+    DurableRecorder(store, DEVICE)(record, Frame(photo, record.source))
+    return record
+
+
+def write_config(directory: Path, port: int, extra: str = "") -> Path:
+    """A device config pointing its records into ``directory`` and its sync at a local broker."""
+    path = directory / "config.toml"
+    path.write_text(
+        f'[device]\nid = "{DEVICE.id}"\nsite = "{DEVICE.site}"\n'
+        f'[records]\ndatabase = "{directory}/records.sqlite3"\nkey_file = "{directory}/records.key"\n'
+        "disk_reserve_mb = 0\n"
+        f'[sync]\nbroker_host = "127.0.0.1"\nbroker_port = {port}\nbackoff_initial_s = 0.05\n'
+        f"backoff_max_s = 0.5\nconnect_timeout_s = 5.0\n{extra}"
+    )
+    return path

@@ -1,0 +1,186 @@
+"""Records on a real SQLite file: one transaction per screening, sealing, erasure, retention, caps."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from firmware_app.records.database import SCHEMA_VERSION, RecordsError
+from firmware_app.records.screening import ContextError, ScreeningContext
+from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
+from firmware_app.sync.payload import ALLOW_LIST
+from tests.records.kit import open_store, record_one, sample_record, small_photo
+
+
+@pytest.fixture(scope="module")
+def photo(retina_rgb):
+    return small_photo(retina_rgb)
+
+
+def raw_bytes(directory) -> bytes:
+    """Everything SQLite has on disk for the records: main file, WAL and shared memory."""
+    return b"".join(p.read_bytes() for p in directory.glob("records.sqlite3*"))
+
+
+def test_a_screening_is_one_row_in_each_table_and_identifying_fields_are_sealed(tmp_path, photo):
+    store = open_store(tmp_path)
+    context = ScreeningContext(patient_ref="MRN-4471-DUPONT", eye="R", note="Mme Jeanne Dupont, née le 1957-03-21")
+    record = record_one(store, photo, sample_record(context, source="/photos/jeanne_dupont_OD.jpg"))
+    db = store.records.connection
+    counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("screening", "image", "outbox")}
+    assert counts == {"screening": 1, "image": 1, "outbox": 1}
+    assert [r[0] for r in db.execute("SELECT kind FROM audit")] == ["model_change", "screening"]
+    payload = json.loads(db.execute("SELECT payload FROM outbox").fetchone()[0])
+    assert set(payload) == ALLOW_LIST and payload["result_id"] == record.result_id and payload["eye"] == "R"
+    on_disk = raw_bytes(tmp_path)
+    for secret in ("MRN-4471", "Dupont", "1957-03-21", "jeanne_dupont"):
+        assert secret.encode() not in on_disk
+    view = store.view(record.result_id)
+    assert view["patient_ref"] == "MRN-4471-DUPONT" and view["note"].startswith("Mme Jeanne")
+    assert view["source"] == "/photos/jeanne_dupont_OD.jpg" and view["images"] == 1
+    ((media, jpeg),) = store.export_images(record.result_id)
+    assert media == "image/jpeg" and jpeg.startswith(b"\xff\xd8")
+    assert [r[0] for r in db.execute("SELECT kind FROM audit")][-2:] == ["view", "export"]
+    assert store.records.verify_audit().intact
+
+
+def test_key_and_database_are_private_to_the_service(tmp_path, photo):
+    record_one(open_store(tmp_path), photo)
+    for name in ("records.key", "records.sqlite3", "records.sqlite3-wal"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+    assert len((tmp_path / "records.key").read_bytes()) == 32
+
+
+def test_a_readable_key_or_another_key_is_refused(tmp_path, photo):
+    record_one(open_store(tmp_path), photo)
+    key = tmp_path / "records.key"
+    key.chmod(0o644)
+    with pytest.raises(RecordsError, match="readable by others"):
+        open_store(tmp_path)
+    key.chmod(0o600)
+    key.write_bytes(bytes(32))
+    with pytest.raises(RecordsError, match="not the key these records were sealed with"):
+        open_store(tmp_path)
+
+
+def test_a_sealed_value_does_not_open_in_another_row(tmp_path, photo):
+    store = open_store(tmp_path)
+    first = record_one(store, photo, sample_record(ScreeningContext(patient_ref="A-1")))
+    second = record_one(store, photo, sample_record(ScreeningContext(patient_ref="B-2")))
+    db = store.records.connection
+    db.execute(
+        "UPDATE screening SET patient_sealed = (SELECT patient_sealed FROM screening WHERE result_id = ?) "
+        "WHERE result_id = ?",
+        (first.result_id, second.result_id),
+    )
+    with pytest.raises(RecordsError, match="does not open"):
+        store.view(second.result_id)
+
+
+def test_the_schema_is_migrated_and_a_newer_one_is_refused(tmp_path):
+    store = open_store(tmp_path)
+    assert store.records.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store.records.close()
+    with pytest.raises(RecordsError, match="newer than this software"):
+        open_store(tmp_path)
+
+
+def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, photo):
+    store = open_store(tmp_path)
+    erased = [record_one(store, photo, sample_record(ScreeningContext(patient_ref=" mrn-9  ", eye=e))) for e in "LR"]
+    kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-10")))
+    erasure = store.erase_patient("MRN-9")
+    assert (erasure.results, erasure.images, erasure.unsent_withdrawn) == (2, 2, 2)
+    db = store.records.connection
+    assert [r[0] for r in db.execute("SELECT result_id FROM screening")] == [kept.result_id]
+    assert [r[0] for r in db.execute("SELECT result_id FROM outbox")] == [kept.result_id]
+    event = db.execute("SELECT details FROM audit WHERE kind = 'erasure'").fetchone()[0]
+    assert "MRN" not in event and "mrn" not in event
+    assert set(json.loads(event)["result_ids"]) == {r.result_id for r in erased}
+    assert store.records.verify_audit().intact
+
+
+def test_images_are_deleted_after_retention_once_synced(tmp_path, photo):
+    now = [datetime(2025, 3, 1, tzinfo=UTC)]
+    store = open_store(tmp_path, clock=lambda: now[0])
+    synced, unsent = record_one(store, photo), record_one(store, photo)
+    from firmware_app.records.outbox import Outbox
+
+    outbox = Outbox(store.records)
+    seq = next(r.seq for r in outbox.pending(0, 10) if r.result_id == synced.result_id)
+    assert outbox.mark_sent([seq]) == 1
+    now[0] += timedelta(days=29)
+    assert store.purge_images(timedelta(days=30)) == 0
+    now[0] += timedelta(days=2)
+    assert store.purge_images(timedelta(days=30)) == 1
+    db = store.records.connection
+    assert [r[0] for r in db.execute("SELECT result_id FROM image")] == [unsent.result_id]
+    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2
+    assert db.execute("SELECT kind FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0] == "retention"
+
+
+def test_a_disk_reserve_larger_than_the_free_space_refuses_and_writes_nothing(tmp_path, photo):
+    import shutil
+
+    store = open_store(tmp_path)
+    record_one(store, photo)
+    free = shutil.disk_usage(tmp_path).free
+    refusing = open_store(tmp_path, reserve_bytes=free + 2**20)
+    with pytest.raises(StorageFull, match="reserve"):
+        record_one(refusing, photo)
+    db = refusing.records.connection
+    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_outbox_cap_refuses_by_default_and_drops_oldest_only_when_configured(tmp_path, photo):
+    store = open_store(tmp_path, limits=OutboxLimits(max_rows=3))
+    for _ in range(3):
+        record_one(store, photo)
+    with pytest.raises(OutboxFull, match="3 results are waiting"):
+        record_one(store, photo)
+    assert store.records.connection.execute("SELECT count(*) FROM outbox").fetchone()[0] == 3
+    store.records.close()
+    dropping = open_store(tmp_path, limits=OutboxLimits(max_rows=3, policy="drop_oldest"))
+    oldest = dropping.records.connection.execute("SELECT result_id FROM outbox ORDER BY seq LIMIT 1").fetchone()[0]
+    newest = record_one(dropping, photo)
+    queued = [r[0] for r in dropping.records.connection.execute("SELECT result_id FROM outbox ORDER BY seq")]
+    assert len(queued) == 3 and oldest not in queued and queued[-1] == newest.result_id
+    event = dropping.records.connection.execute("SELECT details FROM audit WHERE kind='sync'").fetchone()[0]
+    assert json.loads(event)["dropped_unsent"] == 1
+
+
+def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp_path, photo):
+    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=lambda: now[0])
+    record_one(store, photo)
+    now[0] += timedelta(days=11)
+    with pytest.raises(OutboxFull, match="10 days"):
+        record_one(store, photo)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"eye": "left"}, "eye must be one of"),
+        ({"body_site": "left cheek"}, "body site must be one of"),
+        ({"patient_ref": "   "}, "1 to 64 characters"),
+        ({"note": "x" * 2001}, "at most 2000"),
+        ({"eye": "L", "body_site": "trunk"}, "not both"),
+    ],
+)
+def test_a_bad_context_is_refused_with_the_field_named(fields, problem):
+    with pytest.raises(ContextError, match=problem):
+        ScreeningContext(**fields)
+
+
+def test_a_database_not_written_by_edgescreen_is_refused_clearly(tmp_path):
+    (tmp_path / "records.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RecordsError, match="cannot open the records"):
+        Records(tmp_path / "records.sqlite3", tmp_path / "records.key")
+    assert sqlite3.sqlite_version

@@ -1,0 +1,43 @@
+"""Running the sync worker for tests: in a thread of this process, or as a real ``edgescreen`` process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from firmware_app.app import run_sync
+from firmware_app.config import load_config
+from tests.conftest import PROJECT_ROOT
+
+
+def drain(config_path: Path, timeout: float = 60.0) -> None:
+    """``sync run --until-drained`` in a thread; fails the test if it does not finish in time."""
+    stop = threading.Event()
+    worker = threading.Thread(target=run_sync, args=(load_config(str(config_path)), stop, True), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        stop.set()
+        worker.join(10)
+        raise AssertionError(f"the outbox did not drain within {timeout}s")
+
+
+class BackgroundWorker:
+    """The worker running in a thread until ``stop()``, as the device app will run it."""
+
+    def __init__(self, config_path: Path) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=run_sync, args=(load_config(str(config_path)), self._stop), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(15)
+        assert not self._thread.is_alive(), "the worker did not stop"
+
+
+def edgescreen_process(config_path: Path, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config_path), *args]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

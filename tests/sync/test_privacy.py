@@ -1,0 +1,68 @@
+"""Privacy, property-based: identifying strings in every patient and free-text field never reach the
+broker. A tap on ``#`` keeps every byte published (topics and payloads) while screenings carrying
+hypothesis-generated names, patient numbers, birth dates, notes and file names are recorded through
+the real recording path and synced by the real worker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from firmware_app.records.screening import MAX_NOTE, MAX_PATIENT_REF, ScreeningContext
+from tests.mqtt_broker import Broker, Tap, wait_until
+from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.sync.kit import drain
+
+NAMES = ["Jeanne", "Dupont", "Amadou", "Diallo", "Nguyễn", "Oğuz", "Søren", "Zoë", "Ólafsdóttir", "Kowalczyk"]
+
+realistic = st.builds(
+    lambda first, last, number, born: f"{first} {last} MRN-{number:06d} born {born.isoformat()}",
+    st.sampled_from(NAMES),
+    st.sampled_from(NAMES),
+    st.integers(0, 999_999),
+    st.dates(),
+)
+# Arbitrary text is long enough that it cannot turn up by chance in a hash, an id or a timestamp.
+arbitrary = st.text(min_size=12, max_size=MAX_PATIENT_REF).filter(lambda s: s.strip() == s and len(set(s)) > 3)
+identifying = st.one_of(realistic, arbitrary)
+
+
+def forms(secret: str) -> list[bytes]:
+    """Every way a string could appear on the wire: raw UTF-8, JSON-escaped, ASCII-escaped."""
+    return [secret.encode(), json.dumps(secret, ensure_ascii=False)[1:-1].encode(), json.dumps(secret)[1:-1].encode()]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, retina_rgb):
+    directory = tmp_path_factory.mktemp("privacy")
+    broker = Broker(directory / "broker").start()
+    tap = Tap(broker.port)
+    yield directory, broker, tap, small_photo(retina_rgb, 64)
+    tap.close()
+    broker.stop()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    patient=identifying,
+    note=st.one_of(identifying, st.text(min_size=12, max_size=MAX_NOTE).filter(lambda s: len(set(s)) > 3)),
+    file_name=identifying,
+    eye=st.sampled_from(["L", "R", None]),
+)
+def test_nothing_identifying_is_ever_published(site, patient, note, file_name, eye):
+    directory, broker, tap, photo = site
+    config = write_config(directory, broker.port)
+    store = open_store(directory)
+    context = ScreeningContext(patient_ref=patient, eye=eye, note=note)
+    record = record_one(store, photo, sample_record(context, source=str(Path("/media/usb") / file_name)))
+    store.records.close()
+    drain(config)
+    wait_until(lambda: any(record.result_id.encode() in p for p in tap.on("/result")), 10, "the result")
+    published = b"\n".join(topic.encode() + b" " + payload for topic, payload in tap.messages)
+    for secret in (patient, note, file_name):
+        for form in forms(secret):
+            assert form not in published, f"{secret!r} leaked"

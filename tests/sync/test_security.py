@@ -1,0 +1,179 @@
+"""The shipped site-broker configuration (broker/mosquitto.conf + broker/acl) with certificates from
+broker/make-test-certs: only the listener port and the file locations are changed for the test."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import subprocess
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from firmware_app.records.outbox import Outbox
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, drain
+from tests.test_cli import edgescreen
+
+BROKER_DIR = PROJECT_ROOT / "broker"
+
+
+def site_broker_config(directory: Path, certs: Path, port: int) -> str:
+    """The shipped config with its listener on a loopback test port and its files in ``directory``."""
+    text = (BROKER_DIR / "mosquitto.conf").read_text()
+    (directory / "acl").write_text((BROKER_DIR / "acl").read_text())
+    replacements = {
+        "listener": f"listener {port} 127.0.0.1",
+        "persistence_location": f"persistence_location {directory}/",
+        "acl_file": f"acl_file {directory}/acl",
+        "cafile": f"cafile {certs}/ca.crt",
+        "certfile": f"certfile {certs}/broker.crt",
+        "keyfile": f"keyfile {certs}/broker.key",
+    }
+    for key, line in replacements.items():
+        text, count = re.subn(rf"^{key} .*$", line, text, flags=re.MULTILINE)
+        assert count == 1, f"the shipped config has no single {key} line"
+    return text + f"log_dest file {directory}/mosquitto.log\n"
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("certs")
+    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out)], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture()
+def site_broker(tmp_path, certs):
+    directory = tmp_path / "site-broker"
+    directory.mkdir()
+    port = free_port()
+    broker = Broker(directory, site_broker_config(directory, certs, port), port).start()
+    yield broker
+    broker.stop()
+
+
+def tls_of(certs: Path, name: str | None) -> dict[str, str]:
+    tls = {"ca_certs": str(certs / "ca.crt")}
+    if name:
+        tls |= {"certfile": str(certs / f"{name}.crt"), "keyfile": str(certs / f"{name}.key")}
+    return tls
+
+
+class Client:
+    """A bare MQTT 5 client with a certificate, to try what a device or an intruder might."""
+
+    def __init__(self, port: int, certs: Path, name: str | None) -> None:
+        self.connected = threading.Event()
+        self.refused: list[str] = []
+        self.messages: list[tuple[str, bytes]] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.tls_set(**tls_of(certs, name))
+        self.client.on_connect = lambda c, u, f, rc, p: self.connected.set() if not rc.is_failure else None
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, bytes(m.payload)))
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.connected.wait(10), f"{name} could not connect"
+
+    def publish(self, topic: str, payload: bytes) -> str:
+        """Publish at QoS 1; the PUBACK's reason code."""
+        done, reasons = threading.Event(), []
+
+        def on_publish(client, userdata, mid, reason, properties):
+            reasons.append(str(reason))
+            done.set()
+
+        self.client.on_publish = on_publish
+        self.client.publish(topic, payload, qos=1)
+        assert done.wait(10)
+        return reasons[0]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def device_config(tmp_path: Path, certs: Path, port: int, cert_name: str = DEVICE.id) -> Path:
+    return write_config(
+        tmp_path,
+        port,
+        f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/{cert_name}.crt"\n'
+        f'tls_key_file = "{certs}/{cert_name}.key"\n',
+    )
+
+
+def test_a_device_syncs_over_tls_and_the_review_station_receives_it(tmp_path, certs, site_broker, retina_rgb):
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    config = device_config(tmp_path, certs, site_broker.port)
+    result_id = record_one(open_store(tmp_path), small_photo(retina_rgb)).result_id
+    drain(config)
+    wait_until(lambda: len(station.on("/result")) == 1, 10, "the result at the review station")
+    assert json.loads(station.on("/result")[0])["result_id"] == result_id
+    station.close()
+
+
+def test_a_device_cannot_publish_as_another_device(certs, site_broker):
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    intruder = Client(site_broker.port, certs, "cam-01")
+    assert intruder.publish("edgescreen/v1/clinic-7/cam-02/result", b'{"forged": true}') == "Not authorized"
+    assert intruder.publish("edgescreen/v1/clinic-7/cam-02/review", b"{}") == "Not authorized"
+    assert intruder.publish("edgescreen/v1/clinic-7/cam-01/result", b'{"own": true}') == "Success"
+    wait_until(lambda: len(station.on("/result")) == 1, 10, "the device's own result")
+    assert station.on("/result") == [b'{"own": true}']  # the forged one never reached anyone
+    intruder.close()
+    station.close()
+
+
+def test_a_device_cannot_read_other_devices_results(certs, site_broker):
+    snoop = Client(site_broker.port, certs, "cam-01")
+    snoop.client.subscribe("edgescreen/v1/#", qos=1)
+    other = Client(site_broker.port, certs, "cam-02")
+    station = Client(site_broker.port, certs, "review-station")
+    assert other.publish("edgescreen/v1/clinic-7/cam-02/result", b'{"result": "of cam-02"}') == "Success"
+    # A sentinel behind it that cam-01 may read: once it arrives, cam-02's result would have too.
+    assert station.publish("edgescreen/v1/clinic-7/cam-01/review", b"sentinel") == "Success"
+    wait_until(lambda: any(p == b"sentinel" for _, p in snoop.messages), 10, "the sentinel")
+    assert [t for t, _ in snoop.messages] == ["edgescreen/v1/clinic-7/cam-01/review"]
+    for client in (snoop, other, station):
+        client.close()
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls-without-certificate", "plain-tcp"])
+def test_a_client_without_a_certificate_cannot_connect(certs, site_broker, tls):
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if tls:
+        client.tls_set(ca_certs=str(certs / "ca.crt"))
+    connected = threading.Event()
+    client.on_connect = lambda c, u, f, rc, p: connected.set() if not rc.is_failure else None
+    try:
+        client.connect("127.0.0.1", site_broker.port)
+        client.loop_start()
+        assert not connected.wait(2.0)
+    except (ssl.SSLError, ConnectionError, OSError):
+        pass  # the TLS handshake itself is refused
+    finally:
+        client.loop_stop()
+    assert not connected.is_set()
+
+
+def sync_status(config: Path) -> dict:
+    return json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+
+
+def test_results_the_broker_refuses_stay_queued_and_the_status_says_why(tmp_path, certs, site_broker, retina_rgb):
+    # Configured as cam-02 but holding cam-01's certificate: the broker refuses every publish.
+    config = device_config(tmp_path, certs, site_broker.port, cert_name="cam-01")
+    config.write_text(config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-02"'))
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb))
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: "refused" in (sync_status(config)["connection_detail"] or ""), 15, "the refusal")
+    finally:
+        worker.stop()
+    assert Outbox(store.records).backlog().unsent == 1

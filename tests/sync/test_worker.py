@@ -1,0 +1,141 @@
+"""The sync worker against a real mosquitto: order, acknowledgement, reviews, last will, status."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from firmware_app.records.outbox import Outbox
+from firmware_app.sync.topics import REVIEW, device_topic
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
+from tests.test_cli import edgescreen
+
+
+@pytest.fixture(scope="module")
+def photo(retina_rgb):
+    return small_photo(retina_rgb)
+
+
+def result_ids(payloads: list[bytes]) -> list[str]:
+    return [json.loads(p)["result_id"] for p in payloads]
+
+
+def test_with_no_broker_nothing_is_marked_sent_then_all_arrive_in_order(tmp_path, photo):
+    port = free_port()
+    config = write_config(tmp_path, port)
+    store = open_store(tmp_path)
+    recorded = [record_one(store, photo).result_id for _ in range(50)]
+    worker = BackgroundWorker(config)
+    time.sleep(1.0)  # the worker tries, backs off, tries again: no broker
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert status["connection"] in ("disconnected", "connecting") and status["backlog"] == 50
+    worker.stop()
+    assert Outbox(store.records).backlog().unsent == 50
+
+    broker = Broker(tmp_path / "broker", port=port).start()
+    try:
+        tap = Tap(port)
+        drain(config)
+        wait_until(lambda: len(tap.on("/result")) >= 50, 10, "50 results")
+        assert result_ids(tap.on("/result")) == recorded
+        assert tap.on("/status")[-1] == b"offline"
+        tap.close()
+    finally:
+        broker.stop()
+    backlog = Outbox(store.records).backlog()
+    assert (backlog.unsent, backlog.sent) == (0, 50)
+    assert store.records.connection.execute("SELECT count(*) FROM screening WHERE synced_at IS NULL").fetchone()[0] == 0
+    assert store.records.verify_audit().intact
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert status["backlog"] == 0 and status["last_success"] and status["connection"] == "stopped"
+
+
+def review(result_id: str, review_id: str = "rev-1", **changes) -> bytes:
+    document = {
+        "schema": "edgescreen.review/1",
+        "review_id": review_id,
+        "result_id": result_id,
+        "verdict": "refer",
+        "reviewed_at": "2025-06-01T10:00:00Z",
+        "reviewer": "dr-ophtalmo-3",
+        "comment": "Microaneurysms in the temporal arcade; agree with referral.",
+    }
+    return json.dumps(document | changes).encode()
+
+
+def publish(port: int, topic: str, payloads: list[bytes]) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    for payload in payloads:
+        client.publish(topic, payload, qos=1).wait_for_publish(5)
+    client.loop_stop()
+    client.disconnect()
+
+
+def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_path, photo, broker, caplog):
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    result_id = record_one(store, photo).result_id
+    drain(config)  # connects once: the broker now keeps this device's session
+    review_topic = device_topic(DEVICE.site, DEVICE.id, REVIEW)
+    # Sent while the device is offline: the persistent session holds them for it.
+    publish(
+        broker.port,
+        review_topic,
+        [
+            b"\xff not json",
+            review(result_id, verdict="maybe"),
+            review(result_id, extra_field="x"),
+            review("0" * 32, review_id="rev-unknown"),
+            review(result_id),
+            review(result_id),  # the same review again
+        ],
+    )
+    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: len(tap.on("/review_ack")) >= 3, 15, "three review acknowledgements")
+    finally:
+        worker.stop()
+    acks = [json.loads(p) for p in tap.on("/review_ack")]
+    assert [(a["review_id"], a["status"]) for a in acks] == [
+        ("rev-unknown", "unknown_result"),
+        ("rev-1", "stored"),
+        ("rev-1", "duplicate"),
+    ]
+    rows = store.records.connection.execute("SELECT review_id, result_id, verdict FROM review").fetchall()
+    assert [tuple(r) for r in rows] == [("rev-1", result_id, "refer")]
+    rejected = [r.getMessage() for r in caplog.records if "sync.review_rejected" in r.getMessage()]
+    assert len(rejected) == 3
+    tap.close()
+
+
+def test_a_killed_worker_leaves_its_last_will_offline(tmp_path, photo, broker):
+    config = write_config(tmp_path, broker.port)
+    record_one(open_store(tmp_path), photo)
+    tap = Tap(broker.port, "edgescreen/v1/+/+/status")
+    worker = edgescreen_process(config, "sync", "run")
+    wait_until(lambda: tap.on("/status")[-1:] == [b"online"], 15, "status online")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    wait_until(lambda: tap.on("/status")[-1:] == [b"offline"], 15, "the last will")
+    tap.close()
+
+
+def test_sigterm_stops_the_worker_cleanly(tmp_path, photo, broker):
+    config = write_config(tmp_path, broker.port)
+    record_one(open_store(tmp_path), photo)
+    worker = edgescreen_process(config, "sync", "run")
+    wait_until(
+        lambda: json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 0, 15, "drain"
+    )
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(15) == 0
+    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == "stopped"

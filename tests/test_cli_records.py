@@ -1,0 +1,78 @@
+"""``edgescreen screen --patient ...``, ``records``, ``erase`` and ``sync status`` as a technician runs them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from firmware_app.records.screening import ScreeningContext
+from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.test_cli import edgescreen, json_lines
+
+
+def test_screen_records_the_context_encrypted_and_queues_an_anonymous_payload(tmp_path, retina_jpeg):
+    config = write_config(tmp_path, port=1)
+    run = edgescreen(
+        "screen",
+        "--json",
+        "--patient",
+        "MRN-20931",
+        "--eye",
+        "L",
+        "--note",
+        "Mme Léa Martin, diabetic 12 y",
+        str(retina_jpeg),
+        config=config,
+    )
+    assert run.returncode == 0, run.stderr
+    (result,) = json_lines(run.stdout)
+    assert len(result["result_id"]) == 32
+    db = sqlite3.connect(tmp_path / "records.sqlite3")
+    (payload,) = [json.loads(r[0]) for r in db.execute("SELECT payload FROM outbox")]
+    assert payload["result_id"] == result["result_id"] and payload["eye"] == "L"
+    assert payload["triage"] == result["triage"] and payload["score"] == result["score"]
+    assert payload["model"]["sha256"] == result["model"]["sha256"]
+    shown = json.loads(edgescreen("records", "show", result["result_id"], config=config).stdout)
+    assert shown["patient_ref"] == "MRN-20931" and shown["note"].startswith("Mme Léa")
+    assert shown["source"] == str(retina_jpeg)
+
+
+def test_screen_refuses_an_eye_for_dermoscopy(tmp_path, retina_jpeg):
+    run = edgescreen(
+        "screen", "--modality", "dermoscopy", "--eye", "L", str(retina_jpeg), config=write_config(tmp_path, 1)
+    )
+    assert run.returncode == 2 and "--body-site, not --eye" in run.stderr
+
+
+def test_screen_is_refused_with_the_nurse_message_when_the_disk_reserve_is_reached(tmp_path, retina_jpeg):
+    config = write_config(tmp_path, port=1)
+    config.write_text(config.read_text().replace("disk_reserve_mb = 0", "disk_reserve_mb = 900000"))
+    run = edgescreen("screen", str(retina_jpeg), config=config)
+    assert run.returncode == 5
+    assert "Storage is almost full: this screening was not recorded" in run.stderr
+
+
+def test_erase_export_and_sync_status(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1", eye="R")))
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-2", eye="R")))
+    store.records.close()
+
+    status = edgescreen("sync", "status", config=config)
+    assert status.returncode == 0 and "backlog" in status.stdout and "never started" in status.stdout
+    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 2
+
+    exported = edgescreen("records", "export", kept.result_id, "--out", str(tmp_path / "out"), config=config)
+    assert exported.returncode == 0
+    assert (tmp_path / "out" / f"{kept.result_id}-0.jpg").read_bytes().startswith(b"\xff\xd8")
+
+    erased = edgescreen("erase", "--patient", "mrn-2", config=config)
+    assert erased.returncode == 0 and "erased 1 screening(s), 1 image(s); 1 result(s)" in erased.stdout
+    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 1
+    verify = edgescreen("audit", "verify", config=config)
+    assert verify.returncode == 0, verify.stdout
+    assert b"MRN-2" not in (tmp_path / "records.sqlite3").read_bytes()
+    missing = edgescreen("records", "show", "f" * 32, config=config)
+    assert missing.returncode == 5 and "no screening with result id" in missing.stderr
