@@ -8,6 +8,7 @@ image) and HAM10000 (split by ``lesion_id``, one photo per lesion, a fixed sampl
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
 import zlib
@@ -25,7 +26,7 @@ from tests.degradations import DERMOSCOPY_DEFECTS, FUNDUS_DEFECTS, STRENGTHS  # 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 SPLITS = ("tune", "test")
 DEFECTS = {"fundus": FUNDUS_DEFECTS, "dermoscopy": DERMOSCOPY_DEFECTS}
-__all__ = ["DEFECTS", "SPLITS", "STRENGTHS", "photos"]
+__all__ = ["DEFECTS", "SPLITS", "STRENGTHS", "arguments", "modalities", "photos"]
 
 
 def _split_of(group: str) -> str:
@@ -66,5 +67,17 @@ def photos(
             yield path.name, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def available() -> bool:
-    return (SHARED / "fundus" / "dr-600").is_dir() and (SHARED / "dermoscopy").is_dir()
+def arguments(description: str, degraded: int) -> argparse.ArgumentParser:
+    """The options both quality benchmarks take."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modality", choices=tuple(DEFECTS), action="append")
+    parser.add_argument("--limit", type=int, default=300, help="untouched originals per modality")
+    parser.add_argument("--degraded", type=int, default=degraded, help="originals that are also degraded")
+    return parser
+
+
+def modalities(args: argparse.Namespace) -> list[str]:
+    """The modalities asked for; stops with a message when the shared data is absent."""
+    if not ((SHARED / "fundus" / "dr-600").is_dir() and (SHARED / "dermoscopy").is_dir()):
+        raise SystemExit(f"needs the real photos under {SHARED} (fundus/dr-600 and dermoscopy)")
+    return args.modality or list(DEFECTS)

@@ -5,16 +5,15 @@ For each modality it prints the share of untouched originals the gate rejects (f
 for each controlled degradation and strength (``tests/degradations.py``) the share rejected and the
 share rejected with the right reason, for the full check and for the live-preview check.
 
-    python bench/quality_eval.py [--modality fundus|dermoscopy] [--limit 150] [--degraded 80]
+    python bench/quality_eval.py [--modality fundus|dermoscopy] [--limit 300] [--degraded 80]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import defaultdict
 
-from quality_data import DEFECTS, STRENGTHS, available, photos
+from quality_data import DEFECTS, STRENGTHS, arguments, modalities, photos
 
 from firmware_app.capture.frame import Frame
 from firmware_app.config import QualityConfig
@@ -81,14 +80,8 @@ def evaluate(modality: str, limit: int, degraded_count: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--modality", choices=tuple(DEFECTS), action="append")
-    parser.add_argument("--limit", type=int, default=300, help="originals per modality (false-reject rate)")
-    parser.add_argument("--degraded", type=int, default=80, help="originals that are also degraded")
-    args = parser.parse_args()
-    if not available():
-        raise SystemExit("needs ../shared/data (fundus/dr-600 and dermoscopy)")
-    for modality in args.modality or DEFECTS:
+    args = arguments(__doc__, degraded=80).parse_args()
+    for modality in modalities(args):
         evaluate(modality, args.limit, args.degraded)
 
 

@@ -12,9 +12,7 @@ Aim: the full check costs less than decoding the frame it checks.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -22,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.inference import _median_ms
 from firmware_app.capture.frame import Frame
 from firmware_app.config import QualityConfig
 from firmware_app.quality.gate import QualityGate, Speed
@@ -43,15 +42,6 @@ def _fundus_frame(width: int, height: int) -> np.ndarray:
 
 def _dermoscopy_frame(width: int, height: int) -> np.ndarray:
     return cv2.resize(render_lesion(1014, 760, seed=5, hairs=4).rgb, (width, height), interpolation=cv2.INTER_CUBIC)
-
-
-def _median_ms(action, repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
 
 
 def main() -> None:

@@ -56,13 +56,15 @@ def _radius_map(size: int) -> np.ndarray:
     return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
 
 
-def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The field of view resampled to a ``size`` square, and the mask of pixels the frame covered.
+def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
+    """The field of view resampled to a ``size`` square, the mask of pixels the frame covered, and
+    the field in the photo's own pixel coordinates.
 
     The frame is first block-averaged by the largest whole factor that keeps its short side (about
     the field's diameter) at ``size`` or more, so the field is never enlarged afterwards.
     """
-    small = block_average(rgb, min(rgb.shape[:2]) // size)
+    factor = max(1, min(rgb.shape[:2]) // size)
+    small = block_average(rgb, factor)
     # Located on a copy at the working size (at 512 pixels, exactly what the model's crop uses).
     located = shrink(small, size)
     scale = small.shape[1] / located.shape[1]
@@ -76,7 +78,19 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     columns = (np.arange(size) + 0.5) / per_pixel + left
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
-    return cv2.resize(square, (size, size), interpolation=interpolation), covered
+    in_photo = FieldOfView(fov.centre_x * factor, fov.centre_y * factor, fov.radius * factor)
+    return cv2.resize(square, (size, size), interpolation=interpolation), covered, in_photo
+
+
+def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> float:
+    """Focus on the central half of the field, at the scale where the whole field would be
+    ``detail_size`` across. The preview judges focus this way: at its own small size a moderate
+    blur is under a pixel wide, while a quarter of the field at full scale costs little."""
+    tile = crop_to_field_of_view(rgb[:, :, 1], FieldOfView(fov.centre_x, fov.centre_y, fov.radius / 2))
+    tile = block_average(tile, max(1, round(2 * tile.shape[0] / detail_size)))
+    side = detail_size // 2
+    tile = cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA if tile.shape[0] > side else cv2.INTER_LINEAR)
+    return measures.sharpness(tile, np.ones(tile.shape, bool))
 
 
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
@@ -93,9 +107,13 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tupl
     return contrast, float(np.hypot(macula_x, disc_y))
 
 
-def fundus_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
-    """All the fundus measures of one RGB photo; raises ``FieldOfViewNotFound`` when it has no field."""
-    square, covered = _field(rgb, size)
+def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
+    """All the fundus measures of one RGB photo; raises ``FieldOfViewNotFound`` when it has no field.
+
+    With a ``detail_size`` larger than ``size`` (the preview), ``sharpness`` is measured on the
+    central half of the field at that larger scale (see ``_central_sharpness``).
+    """
+    square, covered, fov = _field(rgb, size)
     radius = _radius_map(size)
     circle = radius < _FIELD_RADIUS
     field = circle & covered
@@ -108,7 +126,11 @@ def fundus_measures(rgb: np.ndarray, size: int) -> dict[str, float]:
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
     return {
         "field_coverage": float(field.sum() / circle.sum()),
-        "sharpness": measures.sharpness(green, field),
+        "sharpness": (
+            _central_sharpness(rgb, fov, detail_size)
+            if detail_size and detail_size > size
+            else measures.sharpness(green, field)
+        ),
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
@@ -142,9 +164,11 @@ RULES = (
 )
 
 
-def assess_fundus(rgb: np.ndarray, limits: FundusQualityConfig, size: int, usable_from: float) -> QualityReport:
+def assess_fundus(
+    rgb: np.ndarray, limits: FundusQualityConfig, size: int, usable_from: float, detail_size: int | None = None
+) -> QualityReport:
     """The fundus verdict for one 8-bit RGB photo; a photo with no field of view is a ``reject``."""
     try:
-        return judge(MODALITY, RULES, fundus_measures(rgb, size), limits, usable_from)
+        return judge(MODALITY, RULES, fundus_measures(rgb, size, detail_size), limits, usable_from)
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")

@@ -19,7 +19,8 @@ from firmware_app.config import QualityConfig
 from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
 
-MEASURES: dict[str, Callable[[np.ndarray, int], dict[str, float]]] = {
+# (photo, working size, detail size) -> measures; bench/quality_tune.py reads these too.
+MEASURES: dict[str, Callable[[np.ndarray, int, int | None], dict[str, float]]] = {
     "fundus": fundus.fundus_measures,
     "dermoscopy": dermoscopy.dermoscopy_measures,
 }
@@ -47,8 +48,10 @@ class QualityGate:
         limits = self.config.fundus if modality == "fundus" else self.config.dermoscopy
         if speed is Speed.PREVIEW:
             limits = dataclasses.replace(limits, min_sharpness=limits.preview_min_sharpness)
+        # The preview judges focus at the full check's scale, on part of the frame (see the gates).
+        detail = self.config.full_size
         if modality == "fundus":
-            return fundus.assess_fundus(pixels, limits, size, self.config.usable_from)
-        return dermoscopy.assess_dermoscopy(pixels, limits, size, self.config.usable_from)
+            return fundus.assess_fundus(pixels, limits, size, self.config.usable_from, detail)
+        return dermoscopy.assess_dermoscopy(pixels, limits, size, self.config.usable_from, detail)
 
     __call__ = check

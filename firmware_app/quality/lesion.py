@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from firmware_app.colour import srgb8_to_lab
-from firmware_app.quality.measures import brightest_channel
+from firmware_app.quality.measures import brightest_channel, illumination_map
 from firmware_app.quality.resample import shrink
 
 WORK_SIZE = 256
@@ -87,9 +87,8 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     # Shading correction: light falling off across the field must not pass for pigment. The shading
     # is the lightness blurred far wider than a lesion, which it barely dents.
     lightness = lab[..., 0]
-    shading = cv2.GaussianBlur(np.where(field, lightness, 0), (0, 0), _SHADING_SIGMA * max(field.shape))
-    support = cv2.GaussianBlur(field.astype(np.float32), (0, 0), _SHADING_SIGMA * max(field.shape))
-    shading = shading / np.maximum(support, 1e-3)
+    coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
+    shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
     lab[..., 0] = lightness - shading + float(np.median(shading[field]))
     # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
     band = _edge_band(field.shape) & field

@@ -40,9 +40,9 @@ def _field_distance(rgb: np.ndarray) -> np.ndarray:
 
 
 def test_a_shadow_at_the_rim_is_an_edge_artefact(gate, retina_rgb):
-    """Lashes or a drooping lid shade the lower edge of the field."""
+    """A lid and its lashes shade most of the field's rim (a narrow palpebral opening)."""
     distance = _field_distance(retina_rgb)
-    lower = np.arange(retina_rgb.shape[0])[:, np.newaxis] > retina_rgb.shape[0] * 0.62
+    lower = np.arange(retina_rgb.shape[0])[:, np.newaxis] > retina_rgb.shape[0] * 0.35
     shade = np.where((distance > 0.6) & lower, 0.12, 1.0)[..., np.newaxis]
     report = judge(gate, (retina_rgb * shade).astype(np.uint8), "fundus")
     assert report.verdict is Verdict.REJECT
@@ -102,3 +102,9 @@ def test_a_greyscale_photo_widened_to_rgb_is_rejected_by_its_source(gate, retina
     grey = cv2.cvtColor(cv2.cvtColor(retina_rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
     report = gate.check(Frame(grey, source="grey.png", source_channels=1), "fundus")
     assert report.reasons == ("greyscale",)
+
+
+def test_the_preview_sees_a_severe_defocus_too(gate, retina_rgb):
+    """The preview judges focus at the full check's scale on the field's centre."""
+    report = judge(gate, FUNDUS_DEFECTS["defocus"][0](retina_rgb, 3), "fundus", Speed.PREVIEW)
+    assert "blurred" in report.reasons
