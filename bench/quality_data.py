@@ -60,7 +60,7 @@ def photos(
     """(file name, RGB pixels) of the split's photos, at most ``limit`` of them, spread evenly."""
     chosen = [path for group, path in _listing(modality, ham_sample) if _split_of(group) == split]
     if limit and len(chosen) > limit:
-        chosen = chosen[:: len(chosen) // limit][:limit]
+        chosen = [chosen[i] for i in np.linspace(0, len(chosen) - 1, limit).round().astype(int)]
     for path in chosen:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is not None:

@@ -188,25 +188,25 @@ class DermoscopyQualityConfig:
 
     # Each limit: the tune-half originals' 0.5th percentile (min_*) or 99.5th (max_*), rounded
     # outwards, unless a comment says otherwise.
-    min_sharpness: float = field(default=0.44, metadata=_range(0.0))
-    preview_min_sharpness: float = field(default=0.45, metadata=_range(0.0))
-    min_brightness: float = field(default=0.39, metadata=_range(0.0, 1.0))
+    min_sharpness: float = field(default=0.37, metadata=_range(0.0))
+    preview_min_sharpness: float = field(default=0.37, metadata=_range(0.0))
+    min_brightness: float = field(default=0.38, metadata=_range(0.0, 1.0))
     max_brightness: float = field(default=0.82, metadata=_range(0.0, 1.0))
-    max_dark_fraction: float = field(default=0.03, metadata=_range(0.0, 1.0))
+    max_dark_fraction: float = field(default=0.02, metadata=_range(0.0, 1.0))
     max_bright_fraction: float = field(default=0.06, metadata=_range(0.0, 1.0))
-    max_unevenness: float = field(default=0.25, metadata=_range(0.0, 1.0))
-    # About p99 (p99.5 is 0.085): real dermoscopy photos do carry glare.
+    max_unevenness: float = field(default=0.2, metadata=_range(0.0, 1.0))
+    # Between p99 (0.014) and p99.5 (0.064): real dermoscopy photos do carry glare.
     max_glare_fraction: float = field(default=0.04, metadata=_range(0.0, 1.0))
-    max_hair_fraction: float = field(default=0.15, metadata=_range(0.0, 1.0))
-    max_bubbles: int = field(default=13, metadata=_range(0))
-    # Cut: about p97 (p99.5 is 3.2: some real lesions are larger than the frame); offset: about p99.
+    max_hair_fraction: float = field(default=0.23, metadata=_range(0.0, 1.0))
+    max_bubbles: int = field(default=27, metadata=_range(0))
+    # About p97 (p99.5 is 3.1: some real lesions are larger than the frame).
     max_lesion_cut: float = field(default=1.2, metadata=_range(0.0))
-    max_lesion_offset: float = field(default=0.8, metadata=_range(0.0))
-    min_lesion_fraction: float = field(default=0.015, metadata=_range(0.0, 1.0))
-    min_lesion_pixels: int = field(default=1200, metadata=_range(0))
-    min_lesion_contrast: float = field(default=10.0, metadata=_range(0.0))
-    max_noise: float = field(default=2.4, metadata=_range(0.0))
-    # Well above p99.5 (1.57): a camera's usual JPEG qualities (75 to 95) must pass.
+    max_lesion_offset: float = field(default=0.9, metadata=_range(0.0))
+    min_lesion_fraction: float = field(default=0.014, metadata=_range(0.0, 1.0))
+    min_lesion_pixels: int = field(default=500, metadata=_range(0))
+    min_lesion_contrast: float = field(default=9.0, metadata=_range(0.0))
+    max_noise: float = field(default=3.4, metadata=_range(0.0))
+    # Well above p99.5 (1.56): a camera's usual JPEG qualities (75 to 95) must pass.
     max_blockiness: float = field(default=1.8, metadata=_range(0.0))
 
 

@@ -148,22 +148,22 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
-    Rule("no_lesion", "lesion_contrast", "min_lesion_contrast", 48.5),
-    Rule("lesion_too_small", "lesion_fraction", "min_lesion_fraction", 0.192),
-    Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 119365.0),
+    Rule("no_lesion", "lesion_contrast", "min_lesion_contrast", 43.5),
+    Rule("lesion_too_small", "lesion_fraction", "min_lesion_fraction", 0.16),
+    Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 12856.0),
     Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
-    Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.087),
-    Rule("too_dark", "brightness", "min_brightness", 0.623),
+    Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.105),
+    Rule("too_dark", "brightness", "min_brightness", 0.619),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
-    Rule("too_bright", "brightness", "max_brightness", 0.623),
+    Rule("too_bright", "brightness", "max_brightness", 0.619),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
-    Rule("blurred", "sharpness", "min_sharpness", 0.655),
-    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.046),
+    Rule("blurred", "sharpness", "min_sharpness", 0.624),
+    Rule("uneven_illumination", "unevenness", "max_unevenness", 0.042),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("bubbles", "bubbles", "max_bubbles", 0.0),
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
-    Rule("noisy", "noise", "max_noise", 0.721),
-    Rule("compressed", "blockiness", "max_blockiness", 1.165),
+    Rule("noisy", "noise", "max_noise", 0.589),
+    Rule("compressed", "blockiness", "max_blockiness", 1.314),
 )
 
 
