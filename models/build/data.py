@@ -1,0 +1,143 @@
+"""The labelled image sets, their patient/lesion-grouped splits, and the device's view of each image.
+
+Every pixel a model is trained, calibrated or evaluated on comes from
+``firmware_app.inference.preprocess.model_view``, the function the device runs, so the models never
+see an image the device would not produce. Views are cached as uint8 arrays outside the repository
+(keyed by the preprocessing source, so a change to ``preprocess.py`` invalidates the cache).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import inspect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from firmware_app.inference import preprocess
+from firmware_app.inference.card import InputSpec
+from firmware_app.inference.preprocess import model_view
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+DEFAULT_CACHE_DIR = REPO_ROOT.parent / "cache" / "edgescreen-models"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled image; ``group`` is the patient or lesion that must not straddle a split."""
+
+    path: Path
+    label: int
+    group: str
+
+
+def _rows(csv_path: Path) -> list[dict[str, str]]:
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_dr600(data_dir: Path) -> list[Sample]:
+    """DR-600 fundus photos; label = ``referable``, group = patient (both eyes stay together)."""
+    root = data_dir / "fundus" / "dr-600"
+    return [
+        Sample(root / row["file"], int(row["referable"]), f"patient-{row['patient']}")
+        for row in _rows(root / "labels.csv")
+    ]
+
+
+def load_ham10000(data_dir: Path) -> list[Sample]:
+    """HAM10000 dermoscopy; label = dx is melanoma, group = lesion_id. ``dx_type`` is never read."""
+    root = data_dir / "dermoscopy" / "ham10000-200x150"
+    return [
+        Sample(root / "images" / f"{row['image_id']}.jpg", int(row["dx"] == "mel"), row["lesion_id"])
+        for row in _rows(root / "metadata.csv")
+    ]
+
+
+def load_isic_uda1(data_dir: Path) -> list[Sample]:
+    """ISIC UDA-1 (external test), one image per lesion as far as known.
+
+    Rows without a ``diagnosis`` are skipped: their ``melanoma`` column still says 0, but nothing
+    says what the lesion is, so counting them as negatives would be a guess.
+    """
+    root = data_dir / "dermoscopy" / "isic-uda1-cc0"
+    return [
+        Sample(root / row["file"], int(row["melanoma"]), row["image_id"])
+        for row in _rows(root / "labels.csv")
+        if row["diagnosis"].strip() and row["melanoma"].strip() in ("0", "1")
+    ]
+
+
+@dataclass(frozen=True)
+class Split:
+    train: list[Sample]
+    validation: list[Sample]
+    test: list[Sample]
+
+
+def split_by_group(samples: Sequence[Sample], fractions: tuple[float, float, float], seed: int) -> Split:
+    """Train/validation/test split of whole groups, stratified on whether a group has any positive.
+
+    Stratifying on groups (not images) keeps both eyes of a patient, or every photo of a lesion, on one
+    side, while each side still gets its share of positive groups, which matters with small sets.
+    """
+    groups: dict[str, list[Sample]] = {}
+    for sample in samples:
+        groups.setdefault(sample.group, []).append(sample)
+    rng = np.random.default_rng(seed)
+    parts: tuple[list[Sample], list[Sample], list[Sample]] = ([], [], [])
+    for positive in (False, True):
+        names = sorted(g for g, members in groups.items() if any(s.label for s in members) == positive)
+        order = rng.permutation(len(names))
+        cut1 = round(fractions[0] * len(names))
+        cut2 = cut1 + round(fractions[1] * len(names))
+        for rank, index in enumerate(order):
+            part = 0 if rank < cut1 else 1 if rank < cut2 else 2
+            parts[part].extend(groups[names[index]])
+    return Split(*(sorted(part, key=lambda s: str(s.path)) for part in parts))
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Decode as the device's file backend does: cv2.imread, then BGR -> RGB."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise OSError(f"cannot decode image {path}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _cache_key(samples: Sequence[Sample], spec: InputSpec) -> str:
+    digest = hashlib.sha256(inspect.getsource(preprocess).encode())
+    digest.update(repr((spec.height, spec.width, spec.crop, spec.colour_order)).encode())
+    for sample in samples:
+        digest.update(str(sample.path).encode())
+    return digest.hexdigest()[:16]
+
+
+def device_views(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path, name: str) -> np.ndarray:
+    """The uint8 ``model_view`` of each sample, (N, H, W, 3), computed once and cached on disk."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec)}.npy"
+    if cached.exists():
+        return np.load(cached)
+    views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
+    for index, sample in enumerate(tqdm(samples, desc=f"model_view {name}", unit="img")):
+        views[index] = model_view(read_rgb(sample.path), spec)
+    np.save(cached, views)
+    return views
+
+
+def labels_of(samples: Sequence[Sample]) -> np.ndarray:
+    return np.array([s.label for s in samples], np.int64)
+
+
+def groups_of(samples: Sequence[Sample]) -> np.ndarray:
+    return np.array([s.group for s in samples])
