@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_recording_pipeline
+from firmware_app.app import build_camera, build_recording_pipeline
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError
+from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
-from firmware_app.pipeline import ScreeningPipeline
+from firmware_app.pipeline import ScreeningPipeline, ScreeningResult
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.records.database import RecordsError
@@ -83,29 +85,75 @@ def _screen_each(
         try:
             result = pipeline.screen(read_frame(path), modality_of[path], context)
         except ScreeningRefused as error:
-            log_event("screen.refused", image=path, error=error)
-            print(f"edgescreen: {message(error.message_key, language)} ({error})", file=sys.stderr)
-            return 5
+            return _refused(error, language)
         except ImageError as error:
             failed += 1
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
             continue
-        log_event("screen.done", image=path, modality=result.modality, triage=result.triage.outcome.value)
-        print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
+        _print_result(result, as_json, language)
     if not as_json:
         print(message("disclaimer", language))
     return 1 if failed else 0
 
 
-def cmd_screen(config: Config, args: argparse.Namespace) -> int:
-    modality = args.modality or config.device.modality
+def _refused(error: ScreeningRefused, language: str) -> int:
+    log_event("screen.refused", error=error)
+    print(f"edgescreen: {message(error.message_key, language)} ({error})", file=sys.stderr)
+    return 5
+
+
+def _print_result(result: ScreeningResult, as_json: bool, language: str) -> None:
+    log_event("screen.done", image=result.source, modality=result.modality, triage=result.triage.outcome.value)
+    print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
+
+
+def _context(args: argparse.Namespace, modality: str) -> ScreeningContext | None:
+    """The nurse's context from the command line; ``None`` (and a message) when it does not fit."""
     try:
         context = ScreeningContext(args.patient, args.eye, args.body_site, args.note)
         context.for_modality(modality)
     except ContextError as error:
         print(f"edgescreen: {error}", file=sys.stderr)
+        return None
+    return context
+
+
+def cmd_screen(config: Config, args: argparse.Namespace) -> int:
+    modality = args.modality or config.device.modality
+    context = _context(args, modality)
+    if context is None:
         return 2
     return screen_images(config, args.images, {path: modality for path in args.images}, args.json, context)
+
+
+def cmd_capture(config: Config, args: argparse.Namespace) -> int:
+    """Aim with the configured camera, take a burst, screen and record its best frame."""
+    modality, language = args.modality or config.device.modality, config.device.language
+    context = _context(args, modality)
+    if context is None:
+        return 2
+    auto = args.auto or not sys.stdin.isatty()
+    options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
+    camera, controls = build_camera(config)
+    pipeline, store = build_recording_pipeline(config)
+    try:
+        result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
+    except CameraError as error:
+        log_event("capture.camera_failed", backend=camera.name, error=error)
+        print(f"edgescreen: {message('capture.camera_failed', language).format(error=error)}", file=sys.stderr)
+        return 4
+    except CaptureTimedOut as error:
+        log_event("capture.timed_out", timeout_s=args.timeout)
+        print(f"edgescreen: {error}", file=sys.stderr)
+        return 6
+    except ScreeningRefused as error:
+        return _refused(error, language)
+    finally:
+        store.records.close()
+    _print_result(result, args.json, language)
+    if not args.json:
+        print(message("disclaimer", language))
+    return 0
 
 
 def cmd_quality(config: Config, args: argparse.Namespace) -> int:
@@ -189,6 +237,15 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     return 0 if all(s["verified"] for s in summaries) else 1
 
 
+def _add_screening_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--patient", help="local patient reference: kept encrypted on this device, never sent")
+    parser.add_argument("--eye", choices=EYES, help="fundus: which eye")
+    parser.add_argument("--body-site", choices=BODY_SITES, help="dermoscopy: the coarse body site")
+    parser.add_argument("--note", help="free-text note: kept encrypted on this device, never sent")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgescreen",
@@ -205,14 +262,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")
-    screen.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
-    screen.add_argument("--json", action="store_true", help="one JSON object per line")
-    screen.add_argument("--patient", help="local patient reference: kept encrypted on this device, never sent")
-    screen.add_argument("--eye", choices=EYES, help="fundus: which eye")
-    screen.add_argument("--body-site", choices=BODY_SITES, help="dermoscopy: the coarse body site")
-    screen.add_argument("--note", help="free-text note: kept encrypted on this device, never sent")
+    _add_screening_arguments(screen)
     screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     screen.set_defaults(handler=cmd_screen)
+
+    capture = commands.add_parser("capture", help="aim with the camera's live preview, take a burst, screen it")
+    _add_screening_arguments(capture)
+    capture.add_argument(
+        "--auto",
+        action="store_true",
+        help="take the burst without Enter, once the preview passes (always so when stdin is not a terminal)",
+    )
+    capture.add_argument(
+        "--preview-frames", type=int, default=30, metavar="N", help="auto: take the burst after N frames at most"
+    )
+    capture.add_argument("--timeout", type=float, default=120.0, metavar="S", help="give up aiming after S seconds")
+    capture.set_defaults(handler=cmd_capture)
 
     quality = commands.add_parser("quality", help="check image quality only: verdict, reasons, guidance")
     quality.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")

@@ -130,6 +130,54 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Air bubbles: reapply the immersion fluid and press gently.",
         "fr": "Bulles d'air : remettez du liquide d'immersion et appuyez doucement.",
     },
+    # Dermoscopy measurements beside the triage (see firmware_app/lesion_measurements.py).
+    "lesion.diameter": {"en": "Lesion diameter {diameter} mm.", "fr": "Diamètre de la lésion : {diameter} mm."},
+    "lesion.over_6mm": {
+        "en": "Larger than 6 mm (the D of ABCDE).",
+        "fr": "Plus de 6 mm (le D de ABCDE).",
+    },
+    "lesion.no_scale": {
+        "en": "Lesion diameter unknown: this device has no scale calibration.",
+        "fr": "Diamètre de la lésion inconnu : cet appareil n'a pas d'étalonnage d'échelle.",
+    },
+    "lesion.not_found": {
+        "en": "Lesion diameter unknown: the lesion's border was not found.",
+        "fr": "Diamètre de la lésion inconnu : le bord de la lésion n'a pas été trouvé.",
+    },
+    "skin_tone.category": {
+        "en": "Skin tone: {category} (ITA {ita}°).",
+        "fr": "Teint de la peau : {category} (ITA {ita}°).",
+    },
+    "skin_tone.inside": {
+        "en": "The model was trained on this skin tone.",
+        "fr": "Le modèle a été entraîné sur ce teint.",
+    },
+    "skin_tone.outside": {
+        "en": "The model was not trained on this skin tone: its triage is less reliable.",
+        "fr": "Le modèle n'a pas été entraîné sur ce teint : son tri est moins fiable.",
+    },
+    "skin_tone.unknown": {
+        "en": "The model's card does not say which skin tones it was trained on.",
+        "fr": "La fiche du modèle ne dit pas sur quels teints il a été entraîné.",
+    },
+    "skin_tone.not_measured": {
+        "en": "Skin tone not measured: too little skin around the lesion.",
+        "fr": "Teint non mesuré : trop peu de peau autour de la lésion.",
+    },
+    # The live capture flow (see firmware_app/capture_flow.py).
+    "capture.aim": {
+        "en": "Aim the camera; press Enter to take the photos.",
+        "fr": "Visez avec la caméra ; appuyez sur Entrée pour prendre les photos.",
+    },
+    "capture.taking": {"en": "Taking the photos...", "fr": "Prise des photos..."},
+    "capture.timed_out": {
+        "en": "No photo was taken within {seconds} s: capture cancelled.",
+        "fr": "Aucune photo prise en {seconds} s : capture annulée.",
+    },
+    "capture.camera_failed": {
+        "en": "The camera is not working: {error}. Call the technician.",
+        "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
+    },
     "records.storage_full": {
         "en": "Storage is almost full: this screening was not recorded. Sync the device or call the technician.",
         "fr": "Stockage presque plein : ce dépistage n'a pas été enregistré. Synchronisez l'appareil ou appelez "

@@ -12,13 +12,14 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from firmware_app.calibration.apply import apply, calibration_id
+from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
+from firmware_app.lesion_measurements import LesionMeasurements, measure_lesion
 from firmware_app.quality.burst import best_frame
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
@@ -37,6 +38,8 @@ class ScreeningResult:
     calibration: str = UNCALIBRATED
     # The random id the result is recorded (and synced) under; None when nothing records it.
     result_id: str | None = None
+    # Dermoscopy with a gradable frame: the lesion's diameter and the skin tone around it.
+    lesion: LesionMeasurements | None = None
 
 
 # Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
@@ -75,13 +78,16 @@ class ScreeningPipeline:
             raise ValueError("a burst needs at least one frame")
         context = context or ScreeningContext()
         context.for_modality(modality)
-        calibrated = [apply(self._calibration, frame) for frame in frames]
+        calibrated = [self.calibrate(frame) for frame in frames]
         reports = [self._quality_gate(frame, modality) for frame in calibrated]
         choice = best_frame(reports)
+        lesion = None
         if choice.index is not None:
             frame, quality = calibrated[choice.index], reports[choice.index]
             model = self._model_for(modality)
             outcome = triage(model.predict(frame.pixels), model.card.operating_point(self._operating_point))
+            if modality == "dermoscopy":
+                lesion = measure_lesion(frame.pixels, mm_per_pixel(self._calibration, frame), model.card)
         else:
             frame = calibrated[0]
             quality = (
@@ -89,9 +95,15 @@ class ScreeningPipeline:
             )
             log_event("screen.ungradable", image=frame.source, modality=modality, reasons=",".join(quality.reasons))
             outcome = self._research_triage(frame, modality)
-        return self._record(
-            ScreeningResult(frame.source, modality, outcome, quality, calibration_id(self._calibration)), frame, context
+        result = ScreeningResult(
+            frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
+        return self._record(result, frame, context)
+
+    def calibrate(self, frame: Frame) -> Frame:
+        """The frame as the device's calibrated camera sees it: what the quality gate must judge,
+        also at preview (see ``capture_flow``)."""
+        return apply(self._calibration, frame)
 
     def _research_triage(self, frame: Frame, modality: str) -> Triage:
         """``ungradable``; with a research run, the model's score too, where it can be computed at all."""

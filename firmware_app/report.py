@@ -10,6 +10,7 @@ from typing import Any
 
 from firmware_app.inference.card import Estimate
 from firmware_app.inference.triage import Outcome
+from firmware_app.lesion_measurements import SCALED, LesionMeasurements
 from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningResult
 from firmware_app.quality.guidance import guidance
@@ -64,7 +65,40 @@ def result_json(result: ScreeningResult, language: str) -> dict[str, Any]:
         document["model"] = {"id": triage.model.id, "version": triage.model.version, "sha256": triage.model.sha256}
     if triage.research_only:
         document["research_only"] = True
+    if result.modality == "dermoscopy":
+        document |= lesion_json(result.lesion)
     return document
+
+
+def lesion_json(lesion: LesionMeasurements | None) -> dict[str, Any]:
+    """``lesion`` and ``skin_tone`` of a dermoscopy result; both ``null`` when the frame was ungradable."""
+    if lesion is None:
+        return {"lesion": None, "skin_tone": None}
+    tone = lesion.skin_tone
+    return {
+        "lesion": {"diameter_mm": lesion.diameter_mm, "over_6mm": lesion.over_6mm, "scale": lesion.scale},
+        "skin_tone": None
+        if tone is None
+        else {"ita_degrees": tone.ita_degrees, "category": tone.category, "coverage": tone.training_coverage},
+    }
+
+
+def lesion_line(lesion: LesionMeasurements, language: str) -> str:
+    """The diameter (or why there is none) and the skin tone, with the training coverage."""
+    if lesion.diameter_mm is not None:
+        parts = [message("lesion.diameter", language).format(diameter=f"{lesion.diameter_mm:.1f}")]
+        if lesion.over_6mm:
+            parts.append(message("lesion.over_6mm", language))
+    else:
+        parts = [message("lesion.no_scale" if lesion.scale != SCALED else "lesion.not_found", language)]
+    tone = lesion.skin_tone
+    if tone is None:
+        parts.append(message("skin_tone.not_measured", language))
+    else:
+        category = message("skin_tone.category", language)
+        parts.append(category.format(category=tone.category, ita=f"{tone.ita_degrees:.0f}"))
+        parts.append(message(f"skin_tone.{tone.training_coverage}", language))
+    return " ".join(parts)
 
 
 def result_line(result: ScreeningResult, language: str) -> str:
@@ -81,5 +115,7 @@ def result_line(result: ScreeningResult, language: str) -> str:
         parts.append("(research only)")
     parts.append(f"calibration {result.calibration}")
     parts.append(message(f"triage.{triage.outcome.value}", language))
+    if result.lesion is not None:
+        parts.append(lesion_line(result.lesion, language))
     parts.append(quality_line(result.quality, language))
     return "  ".join(parts)

@@ -1,0 +1,97 @@
+"""What every dermoscopy result states beside the triage: the lesion's diameter and the skin's tone.
+
+The diameter is the D of ABCDE (more than 6 mm matters): the lesion's largest Feret diameter (the
+longest distance across it, whatever its shape) in millimetres, from the device's scale calibration;
+without one, it is not guessed. The skin tone (ITA category) is measured in a ring of skin around
+the lesion, away from its fuzzy border and inside the lit field, because dermoscopy models are less
+reliable on skin tones they were not trained on, and the result must say when that is the case.
+
+Both work on a copy at the lesion segmentation's working size, which is all a shape and a median
+colour need; the diameter is scaled back to the frame's resolution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from firmware_app.inference.card import ModelCard
+from firmware_app.inference.skin_tone import SkinTone, assess_skin_tone
+from firmware_app.quality.lesion import WORK_SIZE, LesionSegmentation, segment_lesion
+from firmware_app.quality.resample import shrink
+
+D_OF_ABCDE_MM = 6.0
+SCALED = "calibrated"
+NO_SCALE = "no scale calibration"
+# The ring of skin: from just outside the lesion's border (which fades into the skin) out to a
+# width proportional to the lesion, as fractions of its equivalent diameter, with floors in pixels.
+_RING_GAP, _RING_WIDTH = 0.08, 0.35
+_MIN_GAP_PX, _MIN_WIDTH_PX = 2, 6
+
+
+@dataclass(frozen=True)
+class LesionMeasurements:
+    """``diameter_mm`` is ``None`` without a scale (``scale`` says why) or without a lesion found;
+    ``skin_tone`` is ``None`` when too little skin is visible to measure it."""
+
+    diameter_mm: float | None
+    scale: str
+    skin_tone: SkinTone | None
+
+    @property
+    def over_6mm(self) -> bool | None:
+        return None if self.diameter_mm is None else self.diameter_mm > D_OF_ABCDE_MM
+
+
+def feret_diameter_px(mask: np.ndarray) -> float:
+    """The longest distance across the region, edge to edge (0 for an empty mask)."""
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    if points is None:
+        return 0.0
+    hull = cv2.convexHull(points).reshape(-1, 2).astype(np.float64)
+    distances = np.linalg.norm(hull[:, None, :] - hull[None, :, :], axis=2)
+    # Between pixel centres, plus the half pixel on each side that the outermost pixels cover.
+    return float(distances.max()) + 1.0
+
+
+def perilesional_ring(lesion: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """Lit skin around the lesion; the whole lit field when no lesion was found."""
+    if not lesion.any():
+        return field
+    size = np.sqrt(4 * lesion.sum() / np.pi)
+    gap = max(_MIN_GAP_PX, round(_RING_GAP * size))
+    outer = gap + max(_MIN_WIDTH_PX, round(_RING_WIDTH * size))
+    grown = lesion.astype(np.uint8)
+    inner_edge = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2)) > 0
+    outer_edge = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * outer + 1,) * 2)) > 0
+    return outer_edge & ~inner_edge & field
+
+
+def lesion_and_skin_ring(small: np.ndarray) -> tuple[LesionSegmentation, np.ndarray]:
+    """The lesion in a photo at most ``WORK_SIZE`` wide, and the skin whose tone is measured.
+
+    ``models/build/skin_tones.py`` measures the training images' skin tone through this too.
+    """
+    segmentation = segment_lesion(small)
+    return segmentation, perilesional_ring(segmentation.mask, segmentation.field)
+
+
+def measure_lesion(rgb: np.ndarray, mm_per_pixel: float | None, card: ModelCard) -> LesionMeasurements:
+    """Diameter and skin tone of the lesion in a calibrated 8-bit RGB dermoscopy photo.
+
+    ``mm_per_pixel`` is at ``rgb``'s resolution (``calibration.apply.mm_per_pixel``); ``card`` is the
+    model's, which says which skin tones it was trained on.
+    """
+    small = shrink(rgb, WORK_SIZE)
+    segmentation, ring = lesion_and_skin_ring(small)
+    diameter_mm = None
+    if mm_per_pixel is not None and segmentation.found:
+        to_frame = rgb.shape[1] / small.shape[1]
+        diameter_mm = round(feret_diameter_px(segmentation.mask) * to_frame * mm_per_pixel, 1)
+    try:
+        skin_tone = assess_skin_tone(small, ring, card)
+    except ValueError:  # too few skin pixels: the lesion fills the field
+        skin_tone = None
+    return LesionMeasurements(diameter_mm, SCALED if mm_per_pixel is not None else NO_SCALE, skin_tone)

@@ -1,0 +1,129 @@
+"""``edgescreen capture`` end to end: the files camera, the preview check, a burst, the real models, a
+real SQLite file; run as a process whose stdin is not a terminal, as a kiosk or a script runs it."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from firmware_app.app import build_pipeline
+from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.calibration.scale import measure_scale, square_side_px
+from firmware_app.capture.camera import CameraSettings, Controls
+from firmware_app.capture.files_camera import FilesCamera
+from firmware_app.capture_flow import CaptureOptions, capture_and_screen
+from firmware_app.config import Config
+from firmware_app.lesion_measurements import feret_diameter_px
+from firmware_app.messages import message
+from firmware_app.quality.gate import QualityGate
+from tests.calibration.render import scale_target
+from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.lesion_renderer import render_lesion
+from tests.records.kit import write_config
+
+MM_PER_PIXEL = 0.035
+SIZE = (640, 480)
+
+
+def capture(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", "--json", *args]
+    return subprocess.run(
+        command, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
+    )
+
+
+def camera_config(tmp_path: Path, *files: Path, extra: str = "") -> Path:
+    names = ", ".join(f'"{f}"' for f in files)
+    return write_config(tmp_path, port=1, extra=f"[camera]\nfiles = [{names}]\nburst = 3\n{extra}")
+
+
+def outbox_payloads(tmp_path: Path) -> list[dict]:
+    with sqlite3.connect(tmp_path / "records.sqlite3") as db:
+        return [json.loads(row[0]) for row in db.execute("SELECT payload FROM outbox")]
+
+
+def test_capture_screens_and_records_the_best_frame_of_a_burst(tmp_path, retina_jpeg):
+    run = capture(camera_config(tmp_path, retina_jpeg), "--modality", "fundus", "--eye", "R", "--preview-frames", "4")
+    assert run.returncode == 0, run.stderr
+    (result,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert result["image"] == str(retina_jpeg) and result["modality"] == "fundus"
+    assert result["triage"] in ("refer", "no_refer") and 0.0 <= result["score"] <= 1.0
+    assert result["quality"]["verdict"] in ("good", "usable")
+    assert result["model"]["id"] == "dr-referable" and result["calibration"] == "uncalibrated"
+    assert "capture.triggered" in run.stderr and "capture.burst frames=3" in run.stderr
+    (payload,) = outbox_payloads(tmp_path)
+    assert payload["result_id"] == result["result_id"] and payload["eye"] == "R"
+    assert payload["triage"] == result["triage"]
+
+
+def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_skin_tone(tmp_path):
+    lesion = render_lesion(*SIZE, seed=4, radius=0.2)
+    photo = write_rgb(tmp_path / "naevus.png", lesion.rgb)
+    # The technician's scale step, through the calibration code, on a photographed 10 mm square.
+    target = scale_target(MM_PER_PIXEL, 10.0, SIZE, 9, seed=1)
+    scale = measure_scale([square_side_px(target)], 10.0, SIZE)
+    profile = dataclasses.replace(new_profile("bench-dermatoscope", "SN-1", "test"), scale=scale)
+    scaled = write_profile(profile, tmp_path / "profile.json")
+    config = camera_config(tmp_path, photo, extra=f'[calibration]\nprofile = "{tmp_path / "profile.json"}"\n')
+    run = capture(config, "--modality", "dermoscopy", "--body-site", "trunk", "--preview-frames", "2")
+    assert run.returncode == 0, run.stderr
+    (result,) = [json.loads(line) for line in run.stdout.splitlines()]
+    true_mm = feret_diameter_px(lesion.mask) * MM_PER_PIXEL
+    print(f"diameter {result['lesion']['diameter_mm']} mm, true {true_mm:.2f} mm; skin {result['skin_tone']}")
+    assert result["calibration"] == scaled.id
+    assert result["lesion"]["scale"] == "calibrated"
+    assert 0.88 * true_mm <= result["lesion"]["diameter_mm"] <= 1.03 * true_mm  # see test_lesion_measurements
+    assert result["lesion"]["over_6mm"] is (true_mm > 6)
+    assert result["skin_tone"]["category"] in ("very_light", "light")
+    assert result["skin_tone"]["coverage"] in ("inside", "outside")
+
+    uncalibrated = tmp_path / "plain"
+    uncalibrated.mkdir()
+    run = capture(camera_config(uncalibrated, photo), "--modality", "dermoscopy", "--preview-frames", "2")
+    assert run.returncode == 0, run.stderr
+    (result,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert result["lesion"] == {"diameter_mm": None, "over_6mm": None, "scale": "no scale calibration"}
+    assert result["skin_tone"]["category"]
+
+
+def test_a_missing_camera_is_a_clear_error_and_nothing_is_recorded(tmp_path):
+    run = capture(camera_config(tmp_path, tmp_path / "nowhere.jpg"), "--modality", "fundus")
+    assert run.returncode == 4
+    assert "The camera is not working" in run.stderr and "nowhere.jpg: no such image file" in run.stderr
+    assert run.stdout == ""
+
+
+def test_aiming_that_never_passes_times_out(tmp_path):
+    plain = write_rgb(tmp_path / "plain.png", render_lesion(*SIZE, seed=0).rgb)  # skin, not a retina
+    config = camera_config(tmp_path, plain)
+    run = capture(config, "--modality", "fundus", "--preview-frames", "1000000", "--timeout", "0.5")
+    assert run.returncode == 6
+    assert "No photo was taken within 0.5 s" in run.stderr
+    assert run.stdout == ""
+
+
+def test_on_a_terminal_enter_takes_the_burst_and_guidance_is_shown_when_it_changes(retina_rgb, tmp_path):
+    """The interactive path in process: Enter on stdin, one guidance line while nothing changes."""
+    config = Config()
+    camera = FilesCamera([write_rgb(tmp_path / "retina.png", retina_rgb)], CameraSettings())
+    options = CaptureOptions("fundus", "en", burst=2, auto=False, timeout_s=30)
+    shown: list[str] = []
+    result = capture_and_screen(
+        camera,
+        Controls(),
+        build_pipeline(config),
+        QualityGate(config.quality),
+        options,
+        None,
+        io.StringIO("\n"),
+        shown.append,
+    )
+    assert result.triage.outcome.value in ("refer", "no_refer")
+    assert shown[0] == message("capture.aim", "en") and shown[-1] == message("capture.taking", "en")
+    assert len(shown) == 3  # the same photo every frame: its guidance is shown once
+    assert not camera.is_open

@@ -1,0 +1,78 @@
+"""The dermoscopy measurements: the lesion's diameter in mm from a scale, and the skin tone around it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import pytest
+
+from firmware_app.inference.card import read_card
+from firmware_app.inference.skin_tone import trained_categories
+from firmware_app.lesion_measurements import NO_SCALE, SCALED, feret_diameter_px, measure_lesion
+from firmware_app.report import lesion_line
+from tests.conftest import PROJECT_ROOT
+from tests.lesion_renderer import render_lesion
+
+MELANOMA_CARD = read_card(PROJECT_ROOT / "models" / "melanoma" / "card.json")
+MM_PER_PIXEL = 0.035  # a ~22 mm field on 640 pixels
+DARK_SKIN = (120, 80, 60)
+DARKER_PIGMENT = (50, 30, 22)
+
+
+@pytest.mark.parametrize(("radius", "over_6mm"), [(0.22, True), (0.09, False)])
+def test_the_diameter_is_the_lesions_feret_diameter_in_mm(radius, over_6mm):
+    lesion = render_lesion(640, 480, seed=3, radius=radius)
+    true_mm = feret_diameter_px(lesion.mask) * MM_PER_PIXEL
+    measured = measure_lesion(lesion.rgb, MM_PER_PIXEL, MELANOMA_CARD)
+    print(f"radius {radius}: {measured.diameter_mm} mm measured, {true_mm:.2f} mm true")
+    assert measured.scale == SCALED
+    # The rendered mask runs out to where the pigment has faded to nothing; the visible border the
+    # segmentation finds is a little inside it.
+    assert 0.88 * true_mm <= measured.diameter_mm <= 1.03 * true_mm
+    assert measured.over_6mm is over_6mm
+
+
+def test_the_diameter_follows_the_frames_resolution():
+    """The same photo at twice the resolution, with half the mm per pixel, shows the same size."""
+    small = render_lesion(640, 480, seed=5, radius=0.2).rgb
+    large = cv2.resize(small, (1280, 960), interpolation=cv2.INTER_CUBIC)
+    one = measure_lesion(small, MM_PER_PIXEL, MELANOMA_CARD).diameter_mm
+    two = measure_lesion(large, MM_PER_PIXEL / 2, MELANOMA_CARD).diameter_mm
+    assert one == pytest.approx(two, rel=0.02)
+
+
+def test_without_a_scale_there_is_no_diameter_and_the_text_says_why():
+    measured = measure_lesion(render_lesion(seed=1).rgb, None, MELANOMA_CARD)
+    assert measured.diameter_mm is None and measured.over_6mm is None and measured.scale == NO_SCALE
+    assert "no scale calibration" in lesion_line(measured, "en")
+    assert "étalonnage" in lesion_line(measured, "fr")
+
+
+def test_the_skin_tone_is_measured_around_the_lesion_not_on_it():
+    light = measure_lesion(render_lesion(seed=2).rgb, None, MELANOMA_CARD).skin_tone
+    # A darker lesion on the same skin: the ring excludes it, so the tone barely moves.
+    darker_lesion = render_lesion(seed=2, pigment=DARKER_PIGMENT)
+    same_skin = measure_lesion(darker_lesion.rgb, None, MELANOMA_CARD).skin_tone
+    dark = measure_lesion(render_lesion(seed=2, skin=DARK_SKIN).rgb, None, MELANOMA_CARD).skin_tone
+    assert light is not None and same_skin is not None and dark is not None
+    print(f"ITA light {light.ita_degrees}, light with darker lesion {same_skin.ita_degrees}, dark {dark.ita_degrees}")
+    assert light.category in ("very_light", "light")
+    assert abs(light.ita_degrees - same_skin.ita_degrees) < 3
+    assert dark.ita_degrees < light.ita_degrees - 20
+    assert dark.category in ("tan", "brown", "dark")
+
+
+def test_the_skin_tone_says_whether_the_model_was_trained_on_it():
+    trained = trained_categories(MELANOMA_CARD)
+    assert trained, "models/melanoma/card.json lists the ITA categories of its training images"
+    tone = measure_lesion(render_lesion(seed=2).rgb, None, MELANOMA_CARD).skin_tone
+    assert tone is not None
+    assert tone.training_coverage == ("inside" if tone.category in trained else "outside")
+    without_field = dataclasses.replace(MELANOMA_CARD, document={"id": "melanoma"})
+    assert measure_lesion(render_lesion(seed=2).rgb, None, without_field).skin_tone.training_coverage == "unknown"
+
+
+def test_a_lesion_larger_than_6mm_is_flagged_in_the_text():
+    measured = measure_lesion(render_lesion(seed=3, radius=0.22).rgb, MM_PER_PIXEL, MELANOMA_CARD)
+    assert "Larger than 6 mm" in lesion_line(measured, "en")
