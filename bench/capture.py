@@ -4,6 +4,9 @@ Each per-frame stage in ``STAGES`` is timed on the same preview stream (the bund
 photo, fitted into the preview size as the files camera does), so the printed ratios compare
 resolutions and stages measured together on this machine. The calibration stage applies a
 representative full profile (flat field, colour matrix, lens undistortion): its cost, not its accuracy.
+The quality stage is the gate's preview check (``[quality]`` defaults), as ``edgescreen capture`` runs it
+on every preview frame; the stream alternates the bundled fundus and dermoscopy photos, each judged
+as its own modality.
 
     .venv/bin/python bench/capture.py [--frames 40]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +25,8 @@ from firmware_app.calibration.profile import CalibrationProfile, ColourCorrectio
 from firmware_app.capture.camera import CameraSettings, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
-from firmware_app.config import SAMPLES_DIR
+from firmware_app.config import SAMPLES_DIR, QualityConfig
+from firmware_app.quality.gate import QualityGate, Speed
 
 SIZES = (Size(640, 480), Size(2028, 1520))
 
@@ -37,11 +42,22 @@ def _representative_profile() -> CalibrationProfile:
 
 
 PROFILE = _representative_profile()
-# One line per per-frame stage; the quality gate's preview check goes here as
-# ("preview + calibration + quality", lambda frame: preview_check(apply(PROFILE, frame))).
+GATE = QualityGate(QualityConfig())
+
+
+def _modality(frame: Frame) -> str:
+    """The bundled samples are named after their modality."""
+    return "dermoscopy" if Path(frame.source).name.startswith("dermoscopy") else "fundus"
+
+
+# One line per per-frame stage; the last is what ``edgescreen capture`` does with each preview frame.
 STAGES: list[tuple[str, Callable[[Frame], object]]] = [
     ("preview", lambda frame: None),
     ("preview + calibration", lambda frame: apply(PROFILE, frame)),
+    (
+        "preview + calibration + quality",
+        lambda frame: GATE.check(apply(PROFILE, frame), _modality(frame), Speed.PREVIEW),
+    ),
 ]
 
 
