@@ -141,11 +141,11 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     except CameraError as error:
         log_event("capture.camera_failed", backend=camera.name, error=error)
         print(f"edgescreen: {message('capture.camera_failed', language).format(error=error)}", file=sys.stderr)
-        return 4
+        return 6
     except CaptureTimedOut as error:
         log_event("capture.timed_out", timeout_s=args.timeout)
         print(f"edgescreen: {error}", file=sys.stderr)
-        return 6
+        return 7
     except ScreeningRefused as error:
         return _refused(error, language)
     finally:

@@ -16,7 +16,7 @@ from firmware_app.calibration.profile import new_profile, write_profile
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraSettings, Controls
 from firmware_app.capture.files_camera import FilesCamera
-from firmware_app.capture_flow import CaptureOptions, capture_and_screen
+from firmware_app.capture_flow import CaptureOptions, aim, capture_and_screen, preview_check
 from firmware_app.config import Config
 from firmware_app.lesion_measurements import feret_diameter_px
 from firmware_app.messages import message
@@ -93,7 +93,7 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
 
 def test_a_missing_camera_is_a_clear_error_and_nothing_is_recorded(tmp_path):
     run = capture(camera_config(tmp_path, tmp_path / "nowhere.jpg"), "--modality", "fundus")
-    assert run.returncode == 4
+    assert run.returncode == 6
     assert "The camera is not working" in run.stderr and "nowhere.jpg: no such image file" in run.stderr
     assert run.stdout == ""
 
@@ -102,7 +102,7 @@ def test_aiming_that_never_passes_times_out(tmp_path):
     plain = write_rgb(tmp_path / "plain.png", render_lesion(*SIZE, seed=0).rgb)  # skin, not a retina
     config = camera_config(tmp_path, plain)
     run = capture(config, "--modality", "fundus", "--preview-frames", "1000000", "--timeout", "0.5")
-    assert run.returncode == 6
+    assert run.returncode == 7
     assert "No photo was taken within 0.5 s" in run.stderr
     assert run.stdout == ""
 
@@ -127,3 +127,14 @@ def test_on_a_terminal_enter_takes_the_burst_and_guidance_is_shown_when_it_chang
     assert shown[0] == message("capture.aim", "en") and shown[-1] == message("capture.taking", "en")
     assert len(shown) == 3  # the same photo every frame: its guidance is shown once
     assert not camera.is_open
+
+
+def test_auto_takes_the_burst_at_the_first_passing_preview_frame(tmp_path):
+    lesion = write_rgb(tmp_path / "naevus.png", render_lesion(*SIZE, seed=4).rgb)
+    config = Config()
+    check = preview_check(build_pipeline(config), QualityGate(config.quality), "dermoscopy")
+    options = CaptureOptions("dermoscopy", "en", burst=1, auto=True, max_preview_frames=30)
+    shown: list[str] = []
+    with FilesCamera([lesion], CameraSettings()) as camera:
+        report = aim(camera, check, options, lambda: False, shown.append)
+    assert report.passed and shown == [message("quality.verdict.good", "en")]
