@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_camera, build_recording_pipeline
+from firmware_app.app import build_camera, build_recording_pipeline, open_store, run_sync
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
-from firmware_app.config import Config, ConfigError, load_config
+from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
@@ -27,10 +28,9 @@ from firmware_app.quality.guidance import guidance
 from firmware_app.records.database import RecordsError
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
-from firmware_app.records_cli import add_records_commands
+from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 MODALITIES = ("fundus", "dermoscopy")
 
 
@@ -179,11 +179,39 @@ def cmd_quality(config: Config, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _sync_once(config: Config, wait_s: float) -> str:
+    """Give the sync worker up to ``wait_s`` to deliver the outbox; say where the results stand.
+
+    With no broker reachable nothing is lost: the results wait in the outbox for the sync service.
+    """
+    stop = threading.Event()
+    worker = threading.Thread(target=run_sync, args=(config, stop, True), name="sync", daemon=True)
+    worker.start()
+    worker.join(wait_s)
+    stop.set()
+    worker.join(10)
+    store = open_store(config)
+    try:
+        status = sync_status(store.records)
+    finally:
+        store.records.close()
+    broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
+    if status["backlog"] == 0:
+        return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
+    return (
+        f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} did not take "
+        f"them within {wait_s:g} s. They are sent when it is reachable (`edgescreen sync run`, or the "
+        "edgescreen-sync service); `edgescreen sync status` shows the backlog."
+    )
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """The device's main job on its embedded defaults: screen the bundled sample images."""
+    """The device's main job: screen the bundled samples, record them, and sync to the broker if there is one."""
     samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
-    return screen_images(config, samples, modality_of, args.json)
+    status = screen_images(config, samples, modality_of, args.json)
+    print(_sync_once(config, args.sync_wait), file=sys.stderr if args.json else sys.stdout)
+    return status
 
 
 def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
@@ -257,8 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the device's main job (now: screen the bundled samples)")
+    run = commands.add_parser(
+        "run", help="the device's main job: screen the bundled samples, record them, sync them to the broker"
+    )
     run.add_argument("--json", action="store_true", help="one JSON object per line")
+    run.add_argument(
+        "--sync-wait", type=float, default=10.0, metavar="SECONDS", help="how long to try the broker (default 10)"
+    )
     run.set_defaults(handler=cmd_run)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT, shared_data
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 
 
 def edgescreen(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -88,12 +89,40 @@ def test_a_bad_config_stops_with_one_clear_message(tmp_path):
     ]
 
 
-def test_run_screens_the_bundled_samples():
-    run = edgescreen("run", "--json")
+def _device_config(tmp_path: Path, broker_port: int) -> Path:
+    config = tmp_path / "device.toml"
+    config.write_text(
+        f"[sync]\nbroker_port = {broker_port}\n"
+        f'[records]\ndatabase = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n'
+    )
+    return config
+
+
+def test_run_screens_the_bundled_samples_records_them_and_syncs_them(tmp_path):
+    broker = Broker(tmp_path / "broker").start()
+    tap = Tap(broker.port)
+    try:
+        run = edgescreen("run", "--json", config=_device_config(tmp_path, broker.port))
+        assert run.returncode == 0, run.stderr
+        results = json_lines(run.stdout)
+        assert {r["modality"] for r in results} == {"fundus", "dermoscopy"}
+        assert all(r["triage"] in ("refer", "no_refer", "ungradable") for r in results)
+        assert "every result delivered" in run.stderr
+        wait_until(lambda: len(tap.on("/result")) == len(results), 10, "the results on the broker")
+        delivered = {json.loads(payload)["result_id"] for payload in tap.on("/result")}
+        assert delivered == {r["result_id"] for r in results}
+    finally:
+        tap.close()
+        broker.stop()
+
+
+def test_run_without_a_broker_keeps_the_results_in_the_outbox(tmp_path):
+    config = _device_config(tmp_path, free_port())
+    run = edgescreen("run", "--sync-wait", "1", config=config)
     assert run.returncode == 0, run.stderr
-    results = json_lines(run.stdout)
-    assert {r["modality"] for r in results} >= {"fundus"}
-    assert all(r["triage"] in ("refer", "no_refer", "ungradable") for r in results)
+    assert "2 result(s) kept safely in the outbox" in run.stdout
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert status["backlog"] == 2
 
 
 @pytest.mark.parametrize(
