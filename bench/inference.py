@@ -96,7 +96,8 @@ def main() -> None:
                     continue
                 rows.append(json.loads(done.stdout))
 
-    print(f"images: {rows[0]['image_source'] if rows else '-'}")
+    for model_id, source in sorted({(r["model"], r["image_source"]) for r in rows}):
+        print(f"{model_id} images: {source}")
     print(
         f"{'runtime':<15} {'model':<13} {'thr':>3} {'invoke ms':>10} {'screen ms':>10} "
         f"{'screen/invoke':>14} {'RSS MB':>7}"

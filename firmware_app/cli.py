@@ -19,7 +19,7 @@ from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
 from firmware_app.events import log_event, setup_logging
-from firmware_app.inference.card import CARD_SCHEMA, CardError
+from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult
@@ -30,8 +30,6 @@ from firmware_app.records.screening import BODY_SITES, EYES, ContextError, Scree
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
-
-MODALITIES = ("fundus", "dermoscopy")
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:

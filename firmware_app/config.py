@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware_app.inference.card import MODALITIES
+
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +50,7 @@ class DeviceConfig:
     site: str = "demo-site"
     language: str = field(default="en", metadata=_choice(*LANGUAGES))
     # What the device photographs when a command is not told otherwise.
-    modality: str = field(default="fundus", metadata=_choice("fundus", "dermoscopy"))
+    modality: str = field(default="fundus", metadata=_choice(*MODALITIES))
 
 
 @dataclass(frozen=True)
