@@ -97,8 +97,8 @@ def test_the_worker_killed_at_random_instants_while_the_device_records(tmp_path,
     tap.close()
     assert kills == 20 and len(recorded) > 200
     assert set(recorded) <= set(arrivals)  # plus the last ones the device committed but had not printed
-    # Kills landed between a PUBACK and its commit: those results were sent again, identically.
-    assert len(tap.on("/result")) > len(arrivals)
+    # A kill between a PUBACK and its commit sends that result again: allowed, but only identically.
+    # (Whether a kill lands there at all depends on the machine's load, so it is not asserted.)
     assert all(len(payloads) == 1 for payloads in arrivals.values()), "a duplicate differed from its original"
     store = open_store(tmp_path)
     assert store.records.connection.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0
