@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from firmware_app.capture.image_file import ImageError, read_frame
+from tests.capture.large_images import png_chunk, write_blank_rgba16_png
 from tests.conftest import write_oriented, write_rgb
 
 
@@ -58,29 +59,11 @@ def test_corrupt_png_body(tmp_path, retina_rgb):
         read_frame(path)
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height but that carries almost no pixel data."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _chunk(b"IEND", b"")
+    body = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + png_chunk(b"IEND", b"")
     return b"\x89PNG\r\n\x1a\n" + body
-
-
-def write_blank_rgba16_png(path, side: int):
-    """A complete, valid 16-bit RGBA PNG of side x side black pixels, written a row at a time: the
-    issue's 309 KB file that decoded to 861 MB, made without holding its pixels in memory."""
-    compressor, row, idat = zlib.compressobj(9), bytes(1 + side * 8), bytearray()
-    for _ in range(side):
-        idat += compressor.compress(row)
-    idat += compressor.flush()
-    header = struct.pack(">IIBBBBB", side, side, 16, 6, 0, 0, 0)
-    path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", bytes(idat)) + _chunk(b"IEND", b"")
-    )
-    return path
 
 
 def test_huge_dimensions_are_refused_from_the_header(tmp_path):
