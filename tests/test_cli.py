@@ -172,3 +172,12 @@ def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_
     exported = edgescreen("records", "export", as_turned["result_id"], "--out", str(tmp_path / "out"), config=config)
     archived = cv2.cvtColor(cv2.imread(exported.stdout.split()[0]), cv2.COLOR_BGR2RGB)
     assert np.abs(archived.astype(int) - retina_rgb).mean() < 3
+
+
+def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp_path, retina_jpeg):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nid = "fundus cam 7"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
+    run = edgescreen("screen", "--json", str(retina_jpeg), config=config)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"edgescreen: configuration error: {config}: [device].id: expected an id the wire")
+    assert not (tmp_path / "records.sqlite3").exists()
