@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.inference.card import MODALITIES
 from firmware_app.sync.wire import IDENTIFIER
 
@@ -252,9 +253,10 @@ class QualityConfig:
     """
 
     camera_model: str = "reference"
-    # Side of the square the fundus field (or long side the dermoscopy frame) is measured at.
-    full_size: int = field(default=512, metadata=_range(128, 2048))
-    preview_size: int = field(default=256, metadata=_range(64, 2048))
+    # Side of the square the fundus field (or long side the dermoscopy frame) is measured at; at most
+    # what image files keep when they are decoded reduced.
+    full_size: int = field(default=512, metadata=_range(128, WORKING_SIDE))
+    preview_size: int = field(default=256, metadata=_range(64, WORKING_SIDE))
     # A frame with a shorter side than this cannot be judged at all.
     min_image_side: int = field(default=120, metadata=_range(16))
     # A measure that has gone this fraction of the way from a typical good photo to its limit makes
