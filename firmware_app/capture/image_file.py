@@ -93,7 +93,7 @@ def _orientation(header: Image.Image) -> int:
 
     Pillow's ``getexif`` on a PNG decodes the whole picture to look for a late eXIf chunk, so a PNG's
     orientation is read from an eXIf chunk before the pixels only. A damaged EXIF block counts as
-    upright, as every viewer treats it.
+    upright, as viewers treat it.
     """
     try:
         if header.format == "PNG":
@@ -128,7 +128,7 @@ def _read_header(path: Path, data: bytes) -> _Header:
         raise ImageError(path, f"unreadable image header ({error})") from None
 
 
-def jpeg_is_complete(data: bytes) -> bool:
+def _jpeg_is_complete(data: bytes) -> bool:
     """Whether a JPEG's picture runs to its end-of-image marker.
 
     The segments are walked by their declared lengths (an EXIF thumbnail's own markers are never
@@ -184,7 +184,7 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
             f"{described} would take {decoded:,} bytes decoded, more than the {max_decoded_bytes:,}-byte "
             "limit; refused before decoding (export it smaller, or as JPEG)",
         )
-    if header.image_format in ("JPEG", "MPO") and not jpeg_is_complete(data):
+    if header.image_format in ("JPEG", "MPO") and not _jpeg_is_complete(data):
         raise ImageError(path, "the JPEG is truncated (no end-of-image marker): copy it again")
     return reduction
 
