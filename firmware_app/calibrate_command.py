@@ -34,7 +34,7 @@ from firmware_app.calibration.profile import (
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config
-from firmware_app.events import log_event
+from firmware_app.events import image_ref, log_event
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
 
@@ -67,7 +67,8 @@ def _usable(
             found.append(find(correct_pixels(earlier, frame.pixels)))
             size = (frame.width, frame.height)
         except (ImageError, TargetNotFound) as error:
-            log_event("calibrate.image_refused", step=step, image=path, reason=error)
+            reason = error.reason if isinstance(error, ImageError) else str(error)
+            log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
             print(f"{path}  REFUSED  {error}", file=sys.stderr)
     return found, size
 

@@ -18,11 +18,11 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
-from firmware_app.events import log_event, setup_logging
+from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
-from firmware_app.pipeline import ScreeningPipeline, ScreeningResult
+from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.records.database import RecordsError
@@ -43,7 +43,7 @@ def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
 
 def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
     """An image that could not be read: reported for that image, and the run goes on."""
-    log_event(event, image=path, error=error)
+    log_event(event, image=image_ref(path), error=error.reason)
     print(
         json.dumps({"image": str(path), "modality": modality, "error": str(error)})
         if as_json
@@ -101,7 +101,7 @@ def _refused(error: ScreeningRefused, language: str) -> int:
 
 
 def _print_result(result: ScreeningResult, as_json: bool, language: str) -> None:
-    log_event("screen.done", image=result.source, modality=result.modality, triage=result.triage.outcome.value)
+    log_event("screen.done", **log_subject(result), modality=result.modality, triage=result.triage.outcome.value)
     print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
 
 
@@ -168,7 +168,7 @@ def cmd_quality(config: Config, args: argparse.Namespace) -> int:
             failed += 1
             _print_failure("quality.image_failed", path, modality, error, args.json)
             continue
-        log_event("quality.checked", image=path, modality=modality, verdict=report.verdict.value)
+        log_event("quality.checked", image=image_ref(path), modality=modality, verdict=report.verdict.value)
         if args.json:
             document = {"image": str(path), "modality": modality, "speed": speed.value, **quality_json(report)}
             print(json.dumps(document | {"guidance": guidance(report.reasons, modality, language)}), flush=True)

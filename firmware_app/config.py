@@ -4,7 +4,11 @@ Every setting has a default, so a device runs with no file at all. A file that h
 a value of the wrong type or out of range stops the program with one message naming the file, the
 key and what was expected: a technician in the field must not have to guess which line is wrong.
 
-Sections are frozen dataclasses; a field's ``metadata`` may carry ``choices``, ``min`` and ``max``.
+Sections are frozen dataclasses; a field's ``metadata`` may carry ``choices``, ``min`` and ``max``,
+a ``pattern`` the text must match, ``at_most`` (another key of the section it must not exceed), and
+``existing_file``. Numbers must be finite (TOML allows nan and inf): nan fails no comparison, so it
+would pass every range check. Everything is checked at load, so a bad setting stops the program
+before it screens anyone, not in the middle of a screening or a sync.
 Later features add a section here and nowhere else.
 """
 
@@ -13,7 +17,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
+import re
+import stat
 import tomllib
 import types
 import typing
@@ -21,13 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.inference.card import MODALITIES
+from firmware_app.sync.wire import IDENTIFIER
 
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 LANGUAGES = ("en", "fr")
+# The documented full config is about 5 KB: anything much larger is not a config file.
+MAX_CONFIG_BYTES = 256 * 1024
+# A host name, an IPv4 or an IPv6 address, as the MQTT client takes it.
+HOST = re.compile(r"[A-Za-z0-9._:%-]{1,253}")
 
 
 class ConfigError(ValueError):
@@ -38,16 +51,25 @@ def _choice(*choices: str) -> dict[str, Any]:
     return {"choices": choices}
 
 
-def _range(low: float | None = None, high: float | None = None) -> dict[str, Any]:
-    return {"min": low, "max": high}
+def _range(low: float | None = None, high: float | None = None, at_most: str | None = None) -> dict[str, Any]:
+    return {"min": low, "max": high, "at_most": at_most}
+
+
+def _pattern(pattern: re.Pattern[str], what: str) -> dict[str, Any]:
+    return {"pattern": pattern, "what": what}
+
+
+_EXISTING_FILE = {"existing_file": True}
+_WIRE_ID = _pattern(IDENTIFIER, "an id the wire accepts (1 to 64 of A-Z a-z 0-9 _ . -, first a letter or digit)")
 
 
 @dataclass(frozen=True)
 class DeviceConfig:
     """Who this device is on the wire, and which language its operator reads."""
 
-    id: str = "demo-device"
-    site: str = "demo-site"
+    # Both are on the wire and in the MQTT topics, so they follow the wire's rule.
+    id: str = field(default="demo-device", metadata=_WIRE_ID)
+    site: str = field(default="demo-site", metadata=_WIRE_ID)
     language: str = field(default="en", metadata=_choice(*LANGUAGES))
     # What the device photographs when a command is not told otherwise.
     modality: str = field(default="fundus", metadata=_choice(*MODALITIES))
@@ -86,23 +108,32 @@ class RecordsConfig:
 class SyncConfig:
     """The site broker, and how results are queued and sent to it."""
 
-    broker_host: str = "localhost"
+    broker_host: str = field(default="localhost", metadata=_pattern(HOST, "a host name or an IP address"))
     broker_port: int = field(default=1883, metadata=_range(1, 65535))
-    # TLS is on when a CA file is given; a client certificate and key identify this device.
-    tls_ca_file: Path | None = None
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
+    # TLS is on when a CA file is given; a client certificate (its key in it, or in the key file)
+    # identifies this device.
+    tls_ca_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
+    tls_cert_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
+    tls_key_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
     keepalive_s: int = field(default=60, metadata=_range(5, 3600))
     connect_timeout_s: float = field(default=10.0, metadata=_range(0.5, 300))
     # How long the broker keeps this device's session (and verdicts for it) while it is offline.
     session_expiry_s: int = field(default=30 * 24 * 3600, metadata=_range(0, 2**32 - 1))
     inflight_window: int = field(default=32, metadata=_range(1, 65535))
-    backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600))
+    backoff_initial_s: float = field(default=1.0, metadata=_range(0.01, 3600, at_most="backoff_max_s"))
     backoff_max_s: float = field(default=300.0, metadata=_range(0.01, 86400))
     outbox_max_rows: int = field(default=100_000, metadata=_range(1, 10_000_000))
     outbox_max_age_days: int = field(default=90, metadata=_range(1, 3650))
     # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
     overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
+
+    def __post_init__(self) -> None:
+        # Without a CA file the client would connect in clear and never present its certificate.
+        if (self.tls_cert_file or self.tls_key_file) and not self.tls_ca_file:
+            key = "tls_cert_file" if self.tls_cert_file else "tls_key_file"
+            raise ConfigError(f"{key}: TLS is on only with tls_ca_file: set it too (or leave both out)")
+        if self.tls_key_file and not self.tls_cert_file:
+            raise ConfigError("tls_key_file: a key needs its certificate: set tls_cert_file too")
 
 
 @dataclass(frozen=True)
@@ -163,7 +194,7 @@ class FundusQualityConfig:
     # The preview judges focus on the field's centre: its own limit, from the same rule on the
     # preview's measures (bench/quality_tune.py --preview).
     preview_min_sharpness: float = field(default=0.52, metadata=_range(0.0))
-    min_brightness: float = field(default=0.15, metadata=_range(0.0, 1.0))
+    min_brightness: float = field(default=0.15, metadata=_range(0.0, 1.0, at_most="max_brightness"))
     max_brightness: float = field(default=0.56, metadata=_range(0.0, 1.0))
     # No original has any crushed field; 5% black is far past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
@@ -192,7 +223,7 @@ class DermoscopyQualityConfig:
     # outwards, unless a comment says otherwise.
     min_sharpness: float = field(default=0.37, metadata=_range(0.0))
     preview_min_sharpness: float = field(default=0.37, metadata=_range(0.0))
-    min_brightness: float = field(default=0.38, metadata=_range(0.0, 1.0))
+    min_brightness: float = field(default=0.38, metadata=_range(0.0, 1.0, at_most="max_brightness"))
     max_brightness: float = field(default=0.82, metadata=_range(0.0, 1.0))
     max_dark_fraction: float = field(default=0.02, metadata=_range(0.0, 1.0))
     max_bright_fraction: float = field(default=0.06, metadata=_range(0.0, 1.0))
@@ -222,9 +253,10 @@ class QualityConfig:
     """
 
     camera_model: str = "reference"
-    # Side of the square the fundus field (or long side the dermoscopy frame) is measured at.
-    full_size: int = field(default=512, metadata=_range(128, 2048))
-    preview_size: int = field(default=256, metadata=_range(64, 2048))
+    # Side of the square the fundus field (or long side the dermoscopy frame) is measured at; at most
+    # what image files keep when they are decoded reduced.
+    full_size: int = field(default=512, metadata=_range(128, WORKING_SIDE))
+    preview_size: int = field(default=256, metadata=_range(64, WORKING_SIDE))
     # A frame with a shorter side than this cannot be judged at all.
     min_image_side: int = field(default=120, metadata=_range(16))
     # A measure that has gone this fraction of the way from a typical good photo to its limit makes
@@ -280,6 +312,8 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
     elif annotation is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
     elif annotation in (str, Path):
         ok = isinstance(value, str)
     else:
@@ -292,6 +326,11 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
     return value
 
 
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
 def _check_limits(value: Any, meta: typing.Mapping[str, Any], where: str) -> None:
     if value is None:
         return
@@ -301,6 +340,26 @@ def _check_limits(value: Any, meta: typing.Mapping[str, Any], where: str) -> Non
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{where}: expected a value from {low} to {high}, got {value!r}")
+    pattern = meta.get("pattern")
+    if pattern and not pattern.fullmatch(value):
+        raise ConfigError(f"{where}: expected {meta['what']}, got {value!r}")
+    if meta.get("existing_file"):
+        try:
+            mode = value.stat().st_mode
+        except OSError as error:
+            raise ConfigError(f"{where}: expected an existing file, got {str(value)!r} ({error.strerror})") from None
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"{where}: expected a regular file, got {str(value)!r} ({_file_kind(mode)})")
+
+
+def _check_order(section: Any, fields: dict[str, dataclasses.Field[Any]], where: str) -> None:
+    """Keys that must not exceed another key of their section (``at_most``), defaults included."""
+    for name, spec in fields.items():
+        other = spec.metadata.get("at_most")
+        if other and getattr(section, name) > getattr(section, other):
+            raise ConfigError(
+                f"{where}.{name}: expected at most {other} ({getattr(section, other)}), got {getattr(section, name)}"
+            )
 
 
 def _build(cls: type, table: Any, where: str, base: Path) -> Any:
@@ -319,7 +378,12 @@ def _build(cls: type, table: Any, where: str, base: Path) -> Any:
         else:
             values[name] = _convert(value, hints[name], key, base)
             _check_limits(values[name], fields[name].metadata, key)
-    return cls(**values)
+    try:
+        section = cls(**values)
+    except ConfigError as error:
+        raise ConfigError(f"{where}.{error}") from None
+    _check_order(section, fields, where)
+    return section
 
 
 def parse_config(document: dict[str, Any], source: str, base: Path) -> Config:
@@ -350,7 +414,7 @@ def load_config(explicit: str | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(_read_config_file(path))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -358,6 +422,26 @@ def load_config(explicit: str | None = None) -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     return parse_config(document, str(path), path.parent)
+
+
+def _read_config_file(path: Path) -> str:
+    """The file's text; only a regular file of at most ``MAX_CONFIG_BYTES``.
+
+    Opened without blocking and checked on the open file: a FIFO would hang the start, and
+    /dev/zero would be read until memory runs out.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"{path}: the config must be a regular file, not {_file_kind(mode)}")
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: a config file is at most {MAX_CONFIG_BYTES:,} bytes; this one is larger")
+    return data.decode("utf-8")
 
 
 def config_digest(config: Config) -> str:

@@ -1,23 +1,57 @@
 """Logging as one line per event: a stable event name, then key=value fields, to stderr.
 
 journald keeps stderr, and a stable event name with flat fields is what a technician can grep and a
-log shipper can parse without a schema.
+log shipper can parse without a schema. Every value is formatted here, in one place, so that none
+can break the format: a value with a space, a quote, an equals sign, a backslash or anything not
+printable (a newline would forge a second log line) is quoted, with those characters escaped.
+
+The journal must never hold an image's file name (in clinics it is often the patient's name and
+date of birth, and ``erase`` cannot reach the journal): a screening is named by its result id, and
+a file with no result by ``image_ref``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
+import secrets
 import sys
 from typing import Any
 
 _LOGGER = logging.getLogger("edgescreen")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# The key of ``image_ref``: random for each process, never stored. A journal line can then be tied
+# to a file only by the process that wrote it, so nothing on the device (not even with this
+# device's records key) links the journal to a name afterwards, and the records' key stays theirs
+# alone. What a run logs about one file still shares one reference.
+_IMAGE_REF_KEY = secrets.token_bytes(32)
+
+
+def image_ref(source: str | os.PathLike[str]) -> str:
+    """A reference to an image file for the logs: a keyed hash of its name, never the name.
+
+    Names that are not valid UTF-8 hash by their bytes, like any other.
+    """
+    digest = hmac.new(_IMAGE_REF_KEY, os.fsencode(source), hashlib.sha256).hexdigest()
+    return f"img-{digest[:16]}"
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isprintable():
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _format_value(value: Any) -> str:
     text = str(value)
-    if not text or any(c.isspace() or c in '"=' for c in text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
+    if text and text.isprintable() and not any(c in ' "=\\' for c in text):
+        return text
+    return '"' + "".join(map(_escaped, text)) + '"'
 
 
 def setup_logging(level: str) -> None:

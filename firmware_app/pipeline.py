@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
-from firmware_app.events import log_event
+from firmware_app.events import image_ref, log_event
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
@@ -40,6 +40,12 @@ class ScreeningResult:
     result_id: str | None = None
     # Dermoscopy with a gradable frame: the lesion's diameter and the skin tone around it.
     lesion: LesionMeasurements | None = None
+
+
+def log_subject(result: ScreeningResult) -> dict[str, str]:
+    """How a log line names a screening: by its result id, or, when nothing records it, by the
+    image's keyed reference; never by the file name (see ``firmware_app.events``)."""
+    return {"result_id": result.result_id} if result.result_id else {"image": image_ref(result.source)}
 
 
 # Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
@@ -93,12 +99,15 @@ class ScreeningPipeline:
             quality = (
                 reports[0] if len(reports) == 1 else QualityReport(modality, Verdict.REJECT, (choice.common_defect,))
             )
-            log_event("screen.ungradable", image=frame.source, modality=modality, reasons=",".join(quality.reasons))
             outcome = self._research_triage(frame, modality)
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
-        return self._record(result, frame, context)
+        recorded = self._record(result, frame, context)
+        if choice.index is None:
+            reasons = ",".join(quality.reasons)
+            log_event("screen.ungradable", **log_subject(recorded), modality=modality, reasons=reasons)
+        return recorded
 
     def calibrate(self, frame: Frame) -> Frame:
         """The frame as the device's calibrated camera sees it: what the quality gate must judge,

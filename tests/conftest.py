@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import ExifTags, Image
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -24,6 +25,30 @@ def retina_rgb() -> np.ndarray:
 def write_rgb(path: Path, rgb: np.ndarray, params: list[int] | None = None) -> Path:
     """Write an RGB array as an image file (format from the suffix)."""
     assert cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params or [])
+    return path
+
+
+# EXIF orientation -> how a camera held that way stores an upright scene (Pillow's exif_transpose undone).
+_STORED_TURNED = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def write_oriented(path: Path, upright_rgb: np.ndarray, orientation: int, **save_options: object) -> Path:
+    """Write an upright scene as a camera held turned does: pixels stored turned, and the EXIF
+    orientation that tells a viewer how to turn them upright (format from the suffix)."""
+    image = Image.fromarray(upright_rgb)
+    if orientation in _STORED_TURNED:
+        image = image.transpose(_STORED_TURNED[orientation])
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    image.save(path, exif=exif, **save_options)
     return path
 
 

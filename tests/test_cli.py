@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
-from tests.conftest import PROJECT_ROOT, shared_data
+from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 
 
@@ -135,3 +137,47 @@ def test_screen_real_shared_images(modality, relative):
     assert run.returncode == 0, run.stderr
     results = json_lines(run.stdout)
     assert len(results) == 3 and all(r["model"]["id"] for r in results)
+
+
+def test_the_logs_never_name_an_image_file(tmp_path, retina_rgb):
+    """Clinic file names carry patients' names; a newline in one must not forge a log line."""
+    good = write_rgb(tmp_path / "Marianne_Dupont_1957-03-14_AB123456C.jpg", retina_rgb)
+    dark = write_rgb(tmp_path / "Paul_Dupont_1961-01-02.png", retina_rgb // 40)
+    broken = tmp_path / "Jean\n2026-01-01 00:00:00,000 INFO screen.done Dupont.jpg"
+    broken.write_bytes(b"\xff\xd8 not a photo")
+    config = _device_config(tmp_path, free_port())
+    screened = edgescreen("screen", "--json", str(good), str(dark), str(broken), config=config)
+    checked = edgescreen("quality", "--json", str(good), str(dark), str(broken), config=config)
+    assert screened.returncode == checked.returncode == 1
+    ok, ungradable, failed = json_lines(screened.stdout)
+    assert ungradable["triage"] == "ungradable" and "not an image" in failed["error"]  # the nurse sees the name
+    for log in (screened.stderr, checked.stderr):
+        assert "Dupont" not in log and "\n2026-01-01" not in log
+    assert f"screen.done result_id={ok['result_id']} " in screened.stderr
+    assert f"screen.ungradable result_id={ungradable['result_id']} " in screened.stderr
+    assert "screen.image_failed image=img-" in screened.stderr and "quality.image_failed image=img-" in checked.stderr
+    assert checked.stderr.count("quality.checked image=img-") == 2
+
+
+def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_rgb):
+    """The EXIF orientation is applied once, at decoding: the gate, the model and the archive see it upright."""
+    upright = write_rgb(tmp_path / "upright.jpg", retina_rgb, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    turned = write_oriented(tmp_path / "turned.jpg", retina_rgb, 6, quality=95)
+    config = _device_config(tmp_path, free_port())
+    run = edgescreen("screen", "--modality", "fundus", "--json", str(upright), str(turned), config=config)
+    assert run.returncode == 0, run.stderr
+    as_taken, as_turned = json_lines(run.stdout)
+    assert as_turned["quality"]["verdict"] == as_taken["quality"]["verdict"]
+    assert as_turned["score"] == pytest.approx(as_taken["score"], abs=0.02)
+    exported = edgescreen("records", "export", as_turned["result_id"], "--out", str(tmp_path / "out"), config=config)
+    archived = cv2.cvtColor(cv2.imread(exported.stdout.split()[0]), cv2.COLOR_BGR2RGB)
+    assert np.abs(archived.astype(int) - retina_rgb).mean() < 3
+
+
+def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp_path, retina_jpeg):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nid = "fundus cam 7"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
+    run = edgescreen("screen", "--json", str(retina_jpeg), config=config)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"edgescreen: configuration error: {config}: [device].id: expected an id the wire")
+    assert not (tmp_path / "records.sqlite3").exists()

@@ -1,3 +1,9 @@
+import dataclasses
+import json
+import os
+import re
+import threading
+import typing
 from pathlib import Path
 
 import pytest
@@ -90,4 +96,143 @@ def test_quality_limits_are_read_per_modality(tmp_path):
 def test_a_bad_quality_limit_names_its_key(tmp_path):
     path = write(tmp_path, "[quality.fundus]\nmax_glare = 0.1\n")
     with pytest.raises(ConfigError, match=r"\[quality\].fundus.max_glare: unknown key"):
+        load_config(str(path))
+
+
+def _numeric_keys() -> list[tuple[str, str, type]]:
+    """(TOML table, key, type) of every int and float setting, nested tables included."""
+    found = []
+
+    def walk(cls: type, table: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for spec in dataclasses.fields(cls):
+            kinds = (hints[spec.name], *typing.get_args(hints[spec.name]))  # an optional number too
+            if dataclasses.is_dataclass(kinds[0]):
+                walk(kinds[0], f"{table}.{spec.name}" if table else spec.name)
+            elif float in kinds or int in kinds:
+                found.append((table, spec.name, float if float in kinds else int))
+
+    walk(Config, "")
+    return found
+
+
+NUMERIC_KEYS = _numeric_keys()
+FLOAT_KEYS = [(table, key) for table, key, kind in NUMERIC_KEYS if kind is float]
+
+
+def test_every_numeric_setting_has_a_range():
+    for table, key, _ in NUMERIC_KEYS:
+        cls = Config
+        for part in table.split("."):
+            cls = typing.get_type_hints(cls)[part]
+        spec = next(f for f in dataclasses.fields(cls) if f.name == key)
+        assert spec.metadata.get("min") is not None, f"[{table}] {key} has no range"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+@pytest.mark.parametrize(("table", "key"), FLOAT_KEYS, ids=[f"{t}.{k}" for t, k in FLOAT_KEYS])
+def test_nan_and_infinity_are_refused_everywhere(tmp_path, table, key, value):
+    """nan fails every comparison, so it passed every range check (min_brightness = nan made a dark photo good)."""
+    path = write(tmp_path, f"[{table}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"{re.escape(str(path))}: .*{key}: expected a finite number, got"):
+        load_config(str(path))
+
+
+@pytest.mark.parametrize("bad", ["", "clinic 7", "clinic/7", "+", "#", "-lead", "clinic\n7", "é", "x" * 65])
+@pytest.mark.parametrize("key", ["id", "site"])
+def test_device_id_and_site_follow_the_wires_rule_at_load(tmp_path, key, bad):
+    path = write(tmp_path, f"[device]\n{key} = {json.dumps(bad)}\n")
+    with pytest.raises(ConfigError, match=rf"\[device\]\.{key}: expected an id the wire accepts"):
+        load_config(str(path))
+
+
+def test_a_wire_id_is_accepted(tmp_path):
+    config = load_config(str(write(tmp_path, '[device]\nid = "fundus-cam_07.b"\nsite = "Clinic7"\n')))
+    assert (config.device.id, config.device.site) == ("fundus-cam_07.b", "Clinic7")
+
+
+@pytest.mark.parametrize("host", ["", "   ", "broker host", "broker\n"])
+def test_an_empty_or_malformed_broker_host_is_refused(tmp_path, host):
+    path = write(tmp_path, f"[sync]\nbroker_host = {json.dumps(host)}\n")
+    with pytest.raises(ConfigError, match=r"\[sync\]\.broker_host: expected a host name or an IP address"):
+        load_config(str(path))
+
+
+@pytest.mark.parametrize("host", ["broker.clinic.local", "10.0.0.7", "::1", "fe80::1%eth0"])
+def test_host_names_and_addresses_are_accepted(tmp_path, host):
+    assert load_config(str(write(tmp_path, f'[sync]\nbroker_host = "{host}"\n'))).sync.broker_host == host
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[sync]\nbackoff_initial_s = 60.0\nbackoff_max_s = 10.0\n", "[sync].backoff_initial_s: expected at most"),
+        ("[sync]\nbackoff_initial_s = 400.0\n", "backoff_initial_s: expected at most backoff_max_s (300.0), got 400.0"),
+        (
+            "[quality.fundus]\nmin_brightness = 0.6\n",
+            "[quality].fundus.min_brightness: expected at most max_brightness",
+        ),
+    ],
+)
+def test_a_lower_bound_above_its_upper_bound_is_refused(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as error:
+        load_config(str(write(tmp_path, text)))
+    assert expected in str(error.value)
+
+
+def test_tls_files_must_exist_and_be_regular_files(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert load_config(str(write(tmp_path, f'[sync]\ntls_ca_file = "{ca}"\n'))).sync.tls_ca_file == ca
+    for value, expected in [("absent.pem", "expected an existing file"), (".", "expected a regular file")]:
+        path = write(tmp_path, f'[sync]\ntls_ca_file = "{value}"\n')
+        with pytest.raises(
+            ConfigError, match=rf"\[sync\]\.tls_ca_file: {expected}, got '.*' \((No such file|a directory)"
+        ):
+            load_config(str(path))
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ('tls_cert_file = "ca.pem"\n', "tls_cert_file: TLS is on only with tls_ca_file"),
+        ('tls_ca_file = "ca.pem"\ntls_key_file = "ca.pem"\n', "tls_key_file: a key needs its certificate"),
+    ],
+)
+def test_a_client_certificate_without_tls_is_refused(tmp_path, keys, expected):
+    (tmp_path / "ca.pem").write_text("pem")
+    with pytest.raises(ConfigError, match=rf"\[sync\]\.{expected}"):
+        load_config(str(write(tmp_path, "[sync]\n" + keys)))
+
+
+def _load_within(path: Path, seconds: float) -> ConfigError:
+    """``load_config(path)``'s error, which must come at once (a thread, so a hang fails the test)."""
+    outcome: list[ConfigError] = []
+
+    def load() -> None:
+        with pytest.raises(ConfigError) as error:
+            load_config(str(path))
+        outcome.append(error.value)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    assert outcome, f"load_config({path}) did not return within {seconds} s"
+    return outcome[0]
+
+
+def test_a_fifo_as_config_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    assert "must be a regular file, not a FIFO" in str(_load_within(fifo, 5))
+
+
+def test_a_device_or_a_directory_as_config_is_refused(tmp_path):
+    assert "must be a regular file, not a character device" in str(_load_within(Path("/dev/zero"), 5))
+    assert "must be a regular file, not a directory" in str(_load_within(tmp_path, 5))
+
+
+def test_a_config_file_has_a_size_limit(tmp_path):
+    path = write(tmp_path, "# padding\n" * 30_000)
+    with pytest.raises(ConfigError, match="a config file is at most 262,144 bytes"):
         load_config(str(path))

@@ -20,7 +20,7 @@ import numpy as np
 from firmware_app.capture.camera import Camera, CameraError, CameraSettings, CameraUnavailable, Controls, Size
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
-from firmware_app.events import log_event
+from firmware_app.events import image_ref, log_event
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 # Decoded photos kept in memory: enough for a burst, small enough for a Pi with a large import folder.
@@ -92,7 +92,7 @@ class FilesCamera(Camera):
             try:
                 return index, self._photo(self._images[index])
             except ImageError as error:
-                log_event("camera.file_skipped", image=self._images[index], error=error)
+                log_event("camera.file_skipped", image=image_ref(self._images[index]), error=error.reason)
         raise CameraError(f"files camera: none of the {len(self._images)} images can be read")
 
     def _require_open(self) -> None:

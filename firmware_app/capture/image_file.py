@@ -1,92 +1,226 @@
 """Read a photo from a file without trusting it.
 
 The header is read first (Pillow reads only the header on ``open``), so a file that claims
-30000x30000 pixels is refused before anything is decoded; only then does OpenCV decode it. Every
-failure is an ``ImageError`` whose message a nurse or technician can act on.
+30000x30000 pixels, or whose decoding would take more memory than a Pi can spare, is refused before
+anything is decoded; so are animations and multi-page files, of which only one picture would be
+judged. Only then does OpenCV decode it, straight to 8-bit RGB, at a reduced size when the photo is
+a large JPEG (``decode_reduction``), and the EXIF orientation is applied: every later stage, and
+the archived copy, sees the photo upright. Every failure is an ``ImageError`` whose message a nurse
+or technician can act on.
 """
 
 from __future__ import annotations
 
+import io
+import re
+import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from firmware_app.capture.frame import Frame
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# A 24-megapixel photo (6000x4000) as 8-bit RGB: the largest a fundus camera or dermatoscope this
+# device supports exports. A larger JPEG is decoded reduced to fit; any other format is refused.
+DEFAULT_MAX_DECODED_BYTES = 6000 * 4000 * 3
+# The most pixels any later stage uses on a photo's short side: the quality gate measures the fundus
+# field (which fits in the short side) or the dermoscopy frame at ``[quality] full_size``, at most
+# this; the models take 320 and 224 px. A JPEG whose short side holds 2, 4 or 8 times this is
+# decoded at 1/2, 1/4 or 1/8 (libjpeg scales while decoding: the full size never is in memory).
+WORKING_SIDE = 2048
+# Reduction -> OpenCV's decoding flags (the reduced decoders give B,G,R only).
+_REDUCTIONS = {
+    1: cv2.IMREAD_COLOR_RGB,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+# EXIF orientation -> what brings the stored pixels upright (EXIF 2.32, tag 0x0112).
+_UPRIGHT = {
+    2: lambda a: cv2.flip(a, 1),
+    3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
+    4: lambda a: cv2.flip(a, 0),
+    5: cv2.transpose,
+    6: lambda a: cv2.rotate(a, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda a: cv2.flip(cv2.transpose(a), -1),
+    8: lambda a: cv2.rotate(a, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
+# In a JPEG's entropy-coded data a 0xFF byte is followed by 0x00 (a stuffed byte) or a restart
+# marker; anything else is a real marker.
+_MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7])")
+_STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length
+_EOI, _SOS = 0xD9, 0xDA
 
 
 class ImageError(ValueError):
-    """A file is not a photo the device can use; the message says why."""
+    """A file is not a photo the device can use; the message says which file and why.
 
-
-def _probe(path: Path, data: bytes, max_pixels: int) -> None:
-    """Refuse non-images, oversized images and cut-off JPEGs before decoding.
-
-    libjpeg decodes a truncated JPEG into a grey-bottomed picture with only a warning, so a JPEG
-    must end with its end-of-image marker (trailing padding allowed).
+    ``reason`` is the message without the file name: what a log may keep (file names in clinics
+    are often patients' names).
     """
-    Image.MAX_IMAGE_PIXELS = None  # the limit below is ours, with our message
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Header:
+    image_format: str
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    orientation: int
+    several_pictures: bool
+
+
+def _bit_depth(header: Image.Image) -> int:
+    """Pillow opens 16-bit colour PNG and TIFF in 8-bit modes; the raw mode it decodes from keeps the depth."""
+    args = header.tile[0].args if header.tile else None
+    raw_mode = args if isinstance(args, str) else (args[0] if args else "")
+    return 16 if "16" in f"{header.mode} {raw_mode}" else 8
+
+
+def _orientation(header: Image.Image) -> int:
+    """The EXIF orientation (1: upright), read from the header only.
+
+    Pillow's ``getexif`` on a PNG decodes the whole picture to look for a late eXIf chunk, so a PNG's
+    orientation is read from an eXIf chunk before the pixels only. A damaged EXIF block counts as
+    upright, as viewers treat it.
+    """
     try:
-        with Image.open(path) as header:
-            width, height = header.size
-            image_format = header.format
+        if header.format == "PNG":
+            exif = Image.Exif()
+            exif.load(header.info.get("exif", b""))
+        else:
+            exif = header.getexif()
+        orientation = exif.get(ExifTags.Base.Orientation, 1)
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return 1
+    return orientation if orientation in _UPRIGHT else 1
+
+
+def _read_header(path: Path, data: bytes) -> _Header:
+    Image.MAX_IMAGE_PIXELS = None  # our limits, with our messages
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            mode = header.palette.mode if header.mode == "P" and header.palette else header.mode
+            return _Header(
+                header.format or "image",
+                header.width,
+                header.height,
+                Image.getmodebands(mode),
+                _bit_depth(header),
+                _orientation(header),
+                # An MPO's further pictures are previews or depth maps of the same shot (CIPA DC-007).
+                getattr(header, "is_animated", False) and header.format != "MPO",
+            )
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file (unrecognised format)") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"{path}: unreadable image header ({error})") from None
-    if width * height > max_pixels:
+        raise ImageError(path, "not an image file (unrecognised format)") from None
+    except (OSError, SyntaxError, ValueError, struct.error) as error:
+        raise ImageError(path, f"unreadable image header ({error})") from None
+
+
+def _jpeg_is_complete(data: bytes) -> bool:
+    """Whether a JPEG's picture runs to its end-of-image marker.
+
+    The segments are walked by their declared lengths (an EXIF thumbnail's own markers are never
+    mistaken for the picture's) and each scan to its next real marker, so bytes after the picture's
+    end (a motion photo's video, padding) are ignored, while a file cut short is caught: libjpeg
+    would decode it into a grey-bottomed picture with only a warning.
+    """
+    position = 2  # after the start-of-image marker
+    while position + 1 < len(data):
+        if data[position] != 0xFF:
+            return False
+        marker = data[position + 1]
+        if marker == 0xFF:  # a fill byte before a marker
+            position += 1
+        elif marker == _EOI:
+            return True
+        elif marker in _STANDALONE_MARKERS:
+            position += 2
+        else:
+            position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+            if marker == _SOS:
+                found = _MARKER_IN_SCAN.search(data, position)
+                position = found.start() if found else len(data)
+    return False
+
+
+def decode_reduction(header_format: str, width: int, height: int, max_decoded_bytes: int) -> int:
+    """By how much (1, 2, 4 or 8) to reduce a photo while decoding it.
+
+    Only libjpeg reduces while decoding (other formats are decoded whole, then reduced: no memory
+    saved), so only a JPEG is reduced: as far as keeps ``WORKING_SIDE`` pixels on its short side,
+    and further if its decoded bytes would still exceed ``max_decoded_bytes``.
+    """
+    if header_format not in ("JPEG", "MPO"):
+        return 1
+    fitting = [r for r in _REDUCTIONS if -(-width // r) * -(-height // r) * 3 <= max_decoded_bytes]
+    unneeded = [r for r in _REDUCTIONS if min(width, height) // r >= WORKING_SIDE]
+    return max(min(fitting, default=max(_REDUCTIONS)), max(unneeded, default=1))
+
+
+def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decoded_bytes: int) -> int:
+    """Refuse what must not be decoded; return the reduction to decode the rest at."""
+    described = f"{header.image_format} image of {header.width}x{header.height} pixels"
+    if header.several_pictures:
+        raise ImageError(path, f"{described} holds several pictures (an animation or pages): export the one photo")
+    if header.width * header.height > max_pixels:
+        raise ImageError(path, f"{described} is larger than the {max_pixels:,}-pixel limit; refused before decoding")
+    reduction = decode_reduction(header.image_format, header.width, header.height, max_decoded_bytes)
+    decoded = -(-header.width // reduction) * -(-header.height // reduction) * 3
+    if decoded > max_decoded_bytes:
         raise ImageError(
-            f"{path}: {image_format} image of {width}x{height} pixels is larger than the "
-            f"{max_pixels:,}-pixel limit; refused before decoding"
+            path,
+            f"{described} would take {decoded:,} bytes decoded, more than the {max_decoded_bytes:,}-byte "
+            "limit; refused before decoding (export it smaller, or as JPEG)",
         )
-    if image_format == "JPEG" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise ImageError(f"{path}: the JPEG is truncated (no end-of-image marker): copy it again")
+    if header.image_format in ("JPEG", "MPO") and not _jpeg_is_complete(data):
+        raise ImageError(path, "the JPEG is truncated (no end-of-image marker): copy it again")
+    return reduction
 
 
-def _to_rgb8(decoded: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Bring any decoded photo to 8-bit RGB; return it with the source channel count and bit depth."""
-    bit_depth = 16 if decoded.dtype == np.uint16 else 8
-    if decoded.dtype == np.uint16:
-        decoded = (decoded >> 8).astype(np.uint8)
-    elif decoded.dtype != np.uint8:
-        raise ImageError(f"unsupported pixel type {decoded.dtype}")
-    channels = 1 if decoded.ndim == 2 else decoded.shape[2]
-    if channels == 1:
-        rgb = cv2.cvtColor(decoded.reshape(decoded.shape[:2]), cv2.COLOR_GRAY2RGB)
-    elif channels == 3:
-        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
-    elif channels == 4:
-        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGB)
-    else:
-        raise ImageError(f"unsupported number of colour channels ({channels})")
-    return rgb, channels, bit_depth
-
-
-def read_frame(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES) -> Frame:
-    """Decode ``path`` into a ``Frame``; raise ``ImageError`` for anything that is not a usable photo."""
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise ImageError(f"{path}: empty file")
+            raise ImageError(path, "empty file")
         if size > max_bytes:
-            raise ImageError(f"{path}: file of {size:,} bytes is larger than the {max_bytes:,}-byte limit")
-        data = path.read_bytes()
+            raise ImageError(path, f"file of {size:,} bytes is larger than the {max_bytes:,}-byte limit")
+        return path.read_bytes()
     except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
+        raise ImageError(path, "no such file") from None
     except IsADirectoryError:
-        raise ImageError(f"{path}: is a directory, not an image") from None
+        raise ImageError(path, "is a directory, not an image") from None
     except OSError as error:
-        raise ImageError(f"{path}: cannot read ({error.strerror})") from None
-    _probe(path, data, max_pixels)
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        raise ImageError(path, f"cannot read ({error.strerror})") from None
+
+
+def read_frame(
+    path: Path,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+) -> Frame:
+    """Decode ``path`` into an upright ``Frame``; raise ``ImageError`` for anything that is not a usable photo."""
+    data = _read_bytes(path, max_bytes)
+    header = _read_header(path, data)
+    reduction = _check(path, data, header, max_pixels, max_decoded_bytes)
+    flags = _REDUCTIONS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION  # applied below, the same for every format
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if decoded is None or decoded.size == 0:
-        raise ImageError(f"{path}: the image data is corrupt or truncated")
-    try:
-        rgb, channels, bit_depth = _to_rgb8(decoded)
-    except ImageError as error:
-        raise ImageError(f"{path}: {error}") from None
-    return Frame(pixels=rgb, source=str(path), source_channels=channels, source_bit_depth=bit_depth)
+        raise ImageError(path, "the image data is corrupt or truncated")
+    if reduction > 1:
+        cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
+    if header.orientation in _UPRIGHT:
+        decoded = _UPRIGHT[header.orientation](decoded)
+    return Frame(pixels=decoded, source=str(path), source_channels=header.channels, source_bit_depth=header.bit_depth)

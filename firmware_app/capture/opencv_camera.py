@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from firmware_app.capture.camera import (
     Camera,
@@ -28,7 +29,6 @@ from firmware_app.capture.camera import (
     call_with_timeout,
 )
 from firmware_app.capture.frame import Frame
-from firmware_app.capture.image_file import _to_rgb8
 from firmware_app.events import log_event
 
 # V4L2's auto-exposure menu as OpenCV passes it through: 1 manual, 3 aperture priority (automatic).
@@ -38,6 +38,25 @@ _V4L2_EXPOSURE_UNIT_US = 100
 # Frames a UVC camera may still hold from before a resolution change; dropped before a burst.
 _STALE_FRAMES = 2
 _RETRY_PAUSE_S = 0.02
+
+
+def _to_rgb8(decoded: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Bring a camera frame to 8-bit RGB; return it with the source channel count and bit depth."""
+    bit_depth = 16 if decoded.dtype == np.uint16 else 8
+    if decoded.dtype == np.uint16:
+        decoded = (decoded >> 8).astype(np.uint8)
+    elif decoded.dtype != np.uint8:
+        raise CameraError(f"opencv: unsupported pixel type {decoded.dtype}")
+    channels = 1 if decoded.ndim == 2 else decoded.shape[2]
+    if channels == 1:
+        rgb = cv2.cvtColor(decoded.reshape(decoded.shape[:2]), cv2.COLOR_GRAY2RGB)
+    elif channels == 3:
+        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    elif channels == 4:
+        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGB)
+    else:
+        raise CameraError(f"opencv: unsupported number of colour channels ({channels})")
+    return rgb, channels, bit_depth
 
 
 class OpenCVCamera(Camera):

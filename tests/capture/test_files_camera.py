@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -50,10 +52,17 @@ def test_a_still_size_fits_the_burst(folder):
         assert camera.capture_burst(1)[0].pixels.shape == (1520, 2028, 3)
 
 
-def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder, tmp_path):
+def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder, tmp_path, caplog):
     (folder / "b.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
-    with FilesCamera([folder], CameraSettings(Size(64, 48), Size(0, 0))) as camera:
-        assert [f.source.rsplit("/", 1)[1] for f in camera.capture_burst(2)] == ["a.jpg", "c.jpg"]
+    logger = logging.getLogger("edgescreen")
+    logger.addHandler(caplog.handler)  # whatever an earlier in-process command set up
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    try:
+        with FilesCamera([folder], CameraSettings(Size(64, 48), Size(0, 0))) as camera:
+            assert [f.source.rsplit("/", 1)[1] for f in camera.capture_burst(2)] == ["a.jpg", "c.jpg"]
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert "camera.file_skipped image=img-" in caplog.text and "b.png" not in caplog.text  # never the file's name
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really")
     with (

@@ -6,9 +6,11 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageOps
 
 from firmware_app.capture.image_file import ImageError, read_frame
-from tests.conftest import write_rgb
+from tests.capture.large_images import png_chunk, write_blank_rgba16_png
+from tests.conftest import write_oriented, write_rgb
 
 
 def test_a_real_jpeg_becomes_an_rgb_frame(retina_jpeg, retina_rgb):
@@ -59,12 +61,8 @@ def test_corrupt_png_body(tmp_path, retina_rgb):
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height but that carries almost no pixel data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    body = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + png_chunk(b"IEND", b"")
     return b"\x89PNG\r\n\x1a\n" + body
 
 
@@ -102,3 +100,98 @@ def test_four_channels_drop_alpha(tmp_path, retina_rgb):
     frame = read_frame(path)
     assert frame.source_channels == 4
     np.testing.assert_array_equal(frame.pixels, retina_rgb)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_exif_orientation_is_applied_at_decoding(tmp_path, retina_rgb, orientation):
+    upright = retina_rgb[100:300, 200:500]  # not square, so a missed quarter turn shows in the shape
+    path = write_oriented(tmp_path / "turned.png", upright, orientation)
+    np.testing.assert_array_equal(
+        np.asarray(ImageOps.exif_transpose(Image.open(path))), upright
+    )  # as a viewer shows it
+    np.testing.assert_array_equal(read_frame(path).pixels, upright)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_turned_camera_jpeg_is_read_upright(tmp_path, retina_rgb, orientation):
+    path = write_oriented(tmp_path / "turned.jpg", retina_rgb[:, 100:1300], orientation, quality=95)
+    pixels = read_frame(path).pixels
+    assert pixels.shape == (1411, 1200, 3)
+    assert np.abs(pixels.astype(int) - retina_rgb[:, 100:1300]).mean() < 2
+
+
+def test_bytes_after_the_end_of_image_are_accepted(tmp_path, retina_jpeg):
+    """Motion photos carry their video after the picture, some tools pad: the picture is whole."""
+    path = tmp_path / "motion.jpg"
+    path.write_bytes(retina_jpeg.read_bytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40)
+    np.testing.assert_array_equal(read_frame(path).pixels, read_frame(retina_jpeg).pixels)
+
+
+def test_a_jpeg_cut_inside_its_scan_is_refused_even_when_padded(tmp_path, retina_jpeg):
+    data = retina_jpeg.read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) * 3 // 4] + bytes(4096))
+    with pytest.raises(ImageError, match="truncated"):
+        read_frame(path)
+
+
+def _frames(retina_rgb) -> list[Image.Image]:
+    return [Image.fromarray(retina_rgb[i * 100 : i * 100 + 300, :300]) for i in range(3)]
+
+
+@pytest.mark.parametrize("name", ["a.gif", "a.webp", "a.tif", "a.png"])
+def test_animations_and_multi_page_files_are_refused(tmp_path, retina_rgb, name):
+    """Only one picture would be judged, silently: the nurse must export the photo meant."""
+    first, *rest = _frames(retina_rgb)
+    first.save(tmp_path / name, save_all=True, append_images=rest)
+    with pytest.raises(ImageError, match="holds several pictures"):
+        read_frame(tmp_path / name)
+
+
+@pytest.mark.parametrize("name", ["one.gif", "one.webp", "one.tif"])
+def test_a_single_picture_in_those_formats_is_read(tmp_path, retina_rgb, name):
+    first = _frames(retina_rgb)[0]
+    first.save(tmp_path / name, save_all=True)
+    assert read_frame(tmp_path / name).pixels.shape == (300, 300, 3)
+
+
+def test_a_png_that_would_decode_to_hundreds_of_mb_is_refused_from_its_header(tmp_path):
+    """The issue's example: 6300x6300, 16-bit RGBA, a few hundred KB on disk."""
+    path = write_blank_rgba16_png(tmp_path / "bomb.png", 6300)
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(ImageError, match="would take 119,070,000 bytes decoded, more than the 72,000,000-byte limit"):
+        read_frame(path)
+
+
+def test_a_large_jpeg_is_decoded_reduced_to_fit_the_decoded_bytes_bound(retina_jpeg):
+    """libjpeg scales while decoding, so the full size never is in memory; R,G,B order is kept."""
+    frame = read_frame(retina_jpeg, max_decoded_bytes=1411 * 1411 * 3 // 3)
+    assert frame.pixels.shape == (706, 706, 3)
+    assert frame.pixels[..., 0].mean() > frame.pixels[..., 2].mean() + 30
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((1280, 848), 1),
+        ((4056, 3040), 1),
+        ((6000, 4000), 1),
+        ((7000, 4000), 2),
+        ((6300, 6300), 2),
+        ((9152, 6944), 2),
+        ((20000, 16500), 8),
+    ],
+)
+def test_jpegs_are_reduced_where_the_full_size_is_not_needed(size, expected):
+    from firmware_app.capture.image_file import DEFAULT_MAX_DECODED_BYTES, decode_reduction
+
+    assert decode_reduction("JPEG", *size, DEFAULT_MAX_DECODED_BYTES) == expected
+    assert decode_reduction("PNG", *size, DEFAULT_MAX_DECODED_BYTES) == 1  # only libjpeg reduces while decoding
+
+
+def test_the_error_keeps_the_file_name_apart_for_the_logs(tmp_path):
+    path = tmp_path / "Marianne_Dupont_1957-03-14.jpg"
+    path.write_text("not a photo")
+    with pytest.raises(ImageError) as error:
+        read_frame(path)
+    assert str(error.value).startswith(str(path)) and "Dupont" not in error.value.reason
