@@ -9,12 +9,18 @@ false, a session expiry), so verdicts sent while the device was offline wait for
 
 One thread does everything (``client.loop`` is called here, not in paho's thread), so callbacks and
 the SQLite connection never race.
+
+Nothing one message carries can stop delivery: each incoming message is handled under one guard
+(anything that cannot become a stored review is logged, rejected and acknowledged, so the broker
+never redelivers it), each outgoing payload is checked against its audit event before it is
+published, and trouble with the records (a full disk) costs a reconnection, not the worker.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -30,21 +36,26 @@ from firmware_app.events import log_event
 from firmware_app.records.database import RecordsError
 from firmware_app.records.outbox import Outbox, OutboxRow
 from firmware_app.records.store import ScreeningStore
+from firmware_app.sync.payload import check_queued
 from firmware_app.sync.review import parse_review, review_ack
 from firmware_app.sync.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.sync.wire import WireError
 
 ACK_COMMIT_ROWS = 256  # mark acknowledged rows sent in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
-READ_AHEAD_ROWS = 512
+CLAIM_ROWS = 64  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
 LOOP_SECONDS = 0.05
+# 2**30 times any configured initial delay exceeds any configured cap; a larger exponent would
+# only overflow a float (after 1,023 failed attempts: about 40 hours without a broker).
+MAX_BACKOFF_EXPONENT = 30
+RECORDS_TROUBLE = (RecordsError, sqlite3.Error, OSError)
 
 
 def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
     """Capped exponential backoff with full jitter: devices that lost the broker together do not
     all come back in the same second."""
-    return rng.uniform(0.0, min(cap, initial * 2.0**attempt))
+    return rng.uniform(0.0, min(cap, initial * 2.0 ** min(attempt, MAX_BACKOFF_EXPONENT)))
 
 
 class SyncWorker:
@@ -71,7 +82,7 @@ class SyncWorker:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._acked: list[int] = []
         self._first_ack_at = 0.0
-        self._read_ahead: deque[OutboxRow] = deque()
+        self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
         self._connack: bool | None = None
         self._problem = ""
@@ -103,21 +114,27 @@ class SyncWorker:
         self._acked.append(seq)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """The one guard around a message: whatever goes wrong with it is logged and the message is
+        acknowledged, except the records' own trouble, when it is kept at the broker for later."""
+        try:
+            self._handle_review(client, message)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=error)
+            self._problem = f"a review could not be stored: {error}"
+            return  # not acknowledged: the broker delivers it again on the next connection
+        except Exception as error:  # one message must never stop delivery
+            log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=repr(error)[:200])
+        client.ack(message.mid, message.qos)
+
+    def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         try:
             review = parse_review(message.payload)
         except WireError as error:
             log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, error=error)
-            client.ack(message.mid, message.qos)  # harmless, and never redelivered
             return
-        try:
-            status = self._store.add_review(review)
-        except RecordsError as error:
-            log_event("sync.review_not_stored", level=logging.ERROR, review_id=review.review_id, error=error)
-            self._problem = f"a review could not be stored: {error}"
-            return  # not acknowledged: the broker delivers it again on the next connection
+        status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
         client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
-        client.ack(message.mid, message.qos)
 
     # the connection
 
@@ -148,25 +165,34 @@ class SyncWorker:
 
     def _fill_window(self, client: mqtt.Client) -> None:
         while len(self._inflight) < self._settings.inflight_window:
-            if not self._read_ahead:
-                self._read_ahead.extend(self._outbox.pending(self._cursor, READ_AHEAD_ROWS))
-                if not self._read_ahead:
+            if not self._claimed:
+                self._claimed.extend(self._outbox.claim(self._cursor, CLAIM_ROWS))
+                if not self._claimed:
                     return
-            row = self._read_ahead.popleft()
+            row = self._claimed[0]
+            try:
+                check_queued(row.payload, row.result_id, row.bound_digest)
+            except WireError as error:
+                log_event("sync.payload_withheld", level=logging.ERROR, result_id=row.result_id, error=error)
+                self._outbox.withhold(row, str(error))
+                self._claimed.popleft()
+                self._cursor = row.seq
+                continue
             info = client.publish(self._topic[RESULT], row.payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # the connection is going; the next one starts again from the oldest unsent row
+            self._claimed.popleft()
             self._inflight[info.mid] = row.seq
             self._cursor = row.seq
 
     def _drained(self) -> bool:
-        return not self._inflight and not self._acked and not self._read_ahead and self._outbox.backlog().unsent == 0
+        return not self._inflight and not self._acked and not self._claimed and self._outbox.backlog().unsent == 0
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
-        self._outbox.set_connection("connected", f"{self._settings.broker_host}:{self._settings.broker_port}")
+        self._set_connection("connected", f"{self._settings.broker_host}:{self._settings.broker_port}")
         log_event(
             "sync.connected",
             broker=f"{self._settings.broker_host}:{self._settings.broker_port}",
@@ -225,10 +251,23 @@ class SyncWorker:
                 self._commit_acks(force=True)
                 self._say_goodbye(client)
             return established, True
+        except RECORDS_TROUBLE as error:
+            self._problem = f"the records: {error}"
+            log_event("sync.records_trouble", level=logging.ERROR, error=error)
+            return established, False
         finally:
+            self._end_connection(client, established)
+
+    def _end_connection(self, client: mqtt.Client, established: bool) -> None:
+        """Commit what the broker acknowledged and give back what was never published; on a full
+        disk neither can be written, which only means those results are sent again later."""
+        try:
             self._commit_acks(force=True)
-            if not established or self._problem:
-                client.disconnect()
+            self._outbox.release([row.seq for row in self._claimed])
+        except RECORDS_TROUBLE as error:
+            log_event("sync.records_trouble", level=logging.ERROR, error=error)
+        if not established or self._problem:
+            client.disconnect()
 
     def maintain(self) -> None:
         """Hourly: delete images past their retention, and report the backlog."""
@@ -237,12 +276,22 @@ class SyncWorker:
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
 
+    def _set_connection(self, state: str, detail: str = "") -> None:
+        """The state ``sync status`` shows is advice: a full disk must not stop delivery for it."""
+        try:
+            self._outbox.set_connection(state, detail)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=error)
+
     def run(self, until_drained: bool = False) -> None:
         """Serve until stopped (or, with ``until_drained``, until every queued result is acknowledged)."""
-        attempt = 0
+        crashes = self._outbox.note_start()
+        if crashes:
+            log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
+        attempt, crash = 0, None
         try:
             while not self._stop.is_set():
-                self._outbox.set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
+                self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
@@ -250,8 +299,14 @@ class SyncWorker:
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
-                self._outbox.set_connection("disconnected", self._problem)
+                self._set_connection("disconnected", self._problem)
                 log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
                 self._stop.wait(delay)
+        except BaseException as error:
+            crash = f"{type(error).__name__}: {error}"[:300]
+            raise
         finally:
-            self._outbox.set_connection("stopped")
+            try:
+                self._outbox.mark_stopped(crash)
+            except RECORDS_TROUBLE as error:
+                log_event("sync.state_not_recorded", level=logging.WARNING, state="stopped", error=error)
