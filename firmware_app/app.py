@@ -98,10 +98,10 @@ def build_camera(config: Config) -> tuple[Camera, Controls]:
     return camera, Controls(wanted.exposure_us, wanted.analogue_gain, wanted.lens_position)
 
 
-def open_store(config: Config, key_required: bool = True) -> ScreeningStore:
+def open_store(config: Config, key_required: bool = True, read_only: bool = False) -> ScreeningStore:
     """The device's records, with the disk reserve and outbox caps of the configuration; work that
-    opens no sealed value (sync, status, audit) passes ``key_required=False``."""
-    records = Records(config.records.database, config.records.key_file, key_required=key_required)
+    opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit)."""
+    records = Records(config.records.database, config.records.key_file, key_required=key_required, read_only=read_only)
     limits = OutboxLimits(
         max_rows=config.sync.outbox_max_rows,
         max_age=timedelta(days=config.sync.outbox_max_age_days),

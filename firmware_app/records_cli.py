@@ -23,8 +23,8 @@ CRASH_LOOP_CRASHES = 2
 CRASH_LOOP_WINDOW = timedelta(minutes=15)
 
 
-def _with_store(config: Config, action: Any, key_required: bool = True) -> int:
-    store = open_store(config, key_required=key_required)
+def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
+    store = open_store(config, read_only=read_only)
     try:
         return action(store)
     finally:
@@ -41,7 +41,7 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
         print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
         return 4
 
-    return _with_store(config, verify, key_required=False)
+    return _with_store(config, verify, read_only=True)
 
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
@@ -131,7 +131,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
                 print(f"{key.replace('_', ' '):<{width}}  {'-' if value is None else value}")
         return 0
 
-    return _with_store(config, status, key_required=False)
+    return _with_store(config, status, read_only=True)
 
 
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:

@@ -179,11 +179,44 @@ def migrate(connection: sqlite3.Connection, source: Path) -> None:
             connection.execute(f"PRAGMA user_version = {number + 1}")
 
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the records file; errors name the file."""
+def _wal_empty(path: Path) -> bool:
+    wal = path.with_name(f"{path.name}-wal")
+    return not wal.exists() or wal.stat().st_size == 0
+
+
+def _open_snapshot(path: Path) -> sqlite3.Connection:
+    """The main file alone, read-only and without SQLite's shared memory: what a read-only command
+    can still use on a full disk, where that memory cannot be created. Only valid when the WAL is
+    empty, so the main file holds every committed change."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        connection.close()
+        raise DamagedRecords(f"schema version {version}, and a full disk leaves no room to migrate it")
+    return connection
+
+
+def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the records file; errors name the file.
+
+    ``read_only`` (status, audit): on a full disk, fall back to reading the main file directly.
+    """
     try:
-        _create_private(path)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        return _open(path)
+    except (OSError, sqlite3.Error, DamagedRecords) as error:
+        if not (read_only and _disk_full(path, error) and _wal_empty(path)):
+            raise records_problem(path, error) from error
+    try:
+        return _open_snapshot(path)
+    except (OSError, sqlite3.Error, DamagedRecords) as error:
+        raise records_problem(path, error) from error
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    _create_private(path)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    try:
         connection.row_factory = sqlite3.Row
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
@@ -191,6 +224,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")
         migrate(connection, path)
-    except (OSError, sqlite3.Error, DamagedRecords) as error:
-        raise records_problem(path, error) from error
+    except BaseException:
+        connection.close()
+        raise
     return connection

@@ -87,8 +87,8 @@ class Records:
 
     The key is created only when the records are first initialised (no key fingerprint, no result
     yet). Once they hold sealed values, a missing key is an error that says what to do; with
-    ``key_required`` false (sync, status, audit) the records open without it and only opening or
-    sealing a value fails.
+    ``key_required`` false (sync) the records open without it and only opening or sealing a value
+    fails. ``read_only`` (status, audit) writes nothing and needs no key, and works on a full disk.
     """
 
     def __init__(
@@ -98,11 +98,15 @@ class Records:
         clock: Callable[[], datetime] = utc_now,
         synchronised: Callable[[], bool] = kernel_clock_synchronised,
         key_required: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.path = database
         self.clock = clock
         self.synchronised = synchronised
-        self.connection = open_database(database)
+        self.connection = open_database(database, read_only)
+        if read_only:
+            self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
+            return
         try:
             self.sealer = self._open_key(key_file, key_required)
             self._seal_clear_comments()
