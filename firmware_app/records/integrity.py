@@ -49,6 +49,11 @@ def payload_digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+def stored_bytes(value: bytes | str) -> bytes:
+    """A BLOB column as bytes, even when an SQL edit (``replace()``) turned it into text."""
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """A result whose row or payload does not match its audit event ``event`` (``None``: it has none)."""
@@ -81,6 +86,6 @@ def first_mismatch(connection: sqlite3.Connection) -> Mismatch | None:
             continue  # recorded before results were bound to their events
         if event.get("outcome") != row["outcome"] or event[ROW_DIGEST] != row_digest(row):
             return Mismatch(result_id, seq, "the result row was altered after it was recorded")
-        if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(bytes(row["payload"])):
+        if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
             return Mismatch(result_id, seq, "its queued payload was altered after it was recorded")
     return None
