@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
+from firmware_app.records.database import records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
 
@@ -27,6 +29,8 @@ def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
     store = open_store(config, read_only=read_only)
     try:
         return action(store)
+    except (sqlite3.Error, ValueError) as error:  # a stored value that cannot be what was written
+        raise records_problem(config.records.database, error) from error
     finally:
         store.records.close()
 

@@ -101,7 +101,10 @@ LOW_SPACE_BYTES = 1 << 20
 
 
 class DamagedRecords(ValueError):
-    """The file opens as SQLite but what it holds cannot be the records' (e.g. an impossible version)."""
+    """The file opens as SQLite but what it holds cannot be the records' (e.g. an impossible version).
+
+    Any ``ValueError`` met while reading stored values (text that is not UTF-8, a time that does not
+    parse) means the same: ``records_problem`` reports it as damage."""
 
 
 def _disk_full(path: Path, error: BaseException) -> bool:
@@ -128,7 +131,7 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
             "folder, and that the file system is mounted read-write"
         )
-    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(error) or isinstance(error, DamagedRecords):
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(error) or isinstance(error, ValueError):
         return RecordsError(
             f"{path}: the records file is damaged ({error}). Stop the EdgeScreen services, keep a copy of "
             f"the file, then restore it from a backup (or recover what is left with `sqlite3 {path} .recover`)"
@@ -204,12 +207,12 @@ def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """
     try:
         return _open(path)
-    except (OSError, sqlite3.Error, DamagedRecords) as error:
+    except (OSError, sqlite3.Error, ValueError) as error:
         if not (read_only and _disk_full(path, error) and _wal_empty(path)):
             raise records_problem(path, error) from error
     try:
         return _open_snapshot(path)
-    except (OSError, sqlite3.Error, DamagedRecords) as error:
+    except (OSError, sqlite3.Error, ValueError) as error:
         raise records_problem(path, error) from error
 
 

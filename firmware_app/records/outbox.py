@@ -84,7 +84,7 @@ class Outbox:
             marks = ",".join("?" * len(rows))
             now = self._records.clock().isoformat()
             self._db.execute(f"UPDATE outbox SET claimed_at = ? WHERE seq IN ({marks})", [now, *(r[0] for r in rows)])
-        return [OutboxRow(seq, rid, stored_bytes(payload), _bound_digest(details)) for seq, rid, payload, details in rows]
+        return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
 
     def release(self, seqs: Sequence[int]) -> None:
         """Give back claimed rows that were never published (the connection ended first)."""

@@ -110,7 +110,7 @@ class Records:
         try:
             self.sealer = self._open_key(key_file, key_required)
             self._seal_clear_comments()
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, sqlite3.Error, ValueError) as error:
             self.connection.close()
             raise records_problem(database, error) from error
         except RecordsError:
