@@ -120,13 +120,22 @@ def _disk_full(path: Path, error: BaseException) -> bool:
         return False
 
 
+def _read_only_medium(path: Path, error: BaseException) -> bool:
+    """Read-only file, folder or file system; SQLite says "unable to open" when it is the folder,
+    where its WAL and shared-memory files cannot be created."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY") or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES):
+        return True
+    return name == "SQLITE_CANTOPEN" and not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
+
+
 def records_problem(path: Path, error: BaseException) -> RecordsError:
     """A ``RecordsError`` naming the records file, what is wrong with it and what to do, for any
     error the file system or SQLite raised: a full disk does not read like broken hardware."""
     name = getattr(error, "sqlite_errorname", "")
     if _disk_full(path, error):
         return RecordsError(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
-    if name.startswith("SQLITE_READONLY") or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES):
+    if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
             "folder, and that the file system is mounted read-write"
@@ -208,7 +217,7 @@ def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:
-        if not (read_only and _disk_full(path, error) and _wal_empty(path)):
+        if not (read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)):
             raise records_problem(path, error) from error
     try:
         return _open_snapshot(path)

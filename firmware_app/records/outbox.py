@@ -71,20 +71,25 @@ class Outbox:
         self._records = records
         self._db = records.connection
 
+    def pending(self, after_seq: int, limit: int) -> list[OutboxRow]:
+        """The next unsent rows after ``after_seq``, oldest first, with the digests that bind them."""
+        rows = self._db.execute(
+            "SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o "
+            "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening' "
+            "WHERE o.sent_at IS NULL AND o.withheld IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
+
     def claim(self, after_seq: int, limit: int) -> list[OutboxRow]:
-        """Take the next unsent rows after ``after_seq`` (oldest first) to publish, with the digests
-        that bind them; one write transaction, so an erasure sees them either claimed or gone."""
+        """``pending`` rows, claimed to be published in the same write transaction, so an erasure
+        sees each of them either claimed or gone."""
         with transaction(self._db):
-            rows = self._db.execute(
-                "SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o "
-                "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening' "
-                "WHERE o.sent_at IS NULL AND o.withheld IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?",
-                (after_seq, limit),
-            ).fetchall()
+            rows = self.pending(after_seq, limit)
             marks = ",".join("?" * len(rows))
             now = self._records.clock().isoformat()
-            self._db.execute(f"UPDATE outbox SET claimed_at = ? WHERE seq IN ({marks})", [now, *(r[0] for r in rows)])
-        return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
+            self._db.execute(f"UPDATE outbox SET claimed_at = ? WHERE seq IN ({marks})", [now, *(r.seq for r in rows)])
+        return rows
 
     def release(self, seqs: Sequence[int]) -> None:
         """Give back claimed rows that were never published (the connection ended first)."""

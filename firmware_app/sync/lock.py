@@ -13,18 +13,25 @@ import os
 import threading
 from pathlib import Path
 
+from firmware_app.records.database import records_problem
+
 RETRY_SECONDS = 0.5
 
 
 class WorkerLock:
     def __init__(self, database: Path) -> None:
+        self._database = database
         self.path = database.with_name(f"{database.name}.sync-lock")
         self._descriptor: int | None = None
 
     def acquire(self) -> bool:
-        """Take the lock if no other worker holds it; never waits."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        """Take the lock if no other worker holds it; never waits. A lock file that cannot be
+        created (a read-only or full file system) is the records' trouble: said as such."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as error:
+            raise records_problem(self._database, error) from error
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

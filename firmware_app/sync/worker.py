@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ from paho.mqtt.properties import Properties
 
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.outbox import Outbox, OutboxRow
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -45,6 +46,7 @@ ACK_COMMIT_ROWS = 256  # mark acknowledged rows sent in batches: one fsync per b
 ACK_COMMIT_SECONDS = 0.05
 CLAIM_ROWS = 64  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
+RECORDS_RETRY_SECONDS = 5.0
 LOOP_SECONDS = 0.05
 # 2**30 times any configured initial delay exceeds any configured cap; a larger exponent would
 # only overflow a float (after 1,023 failed attempts: about 40 hours without a broker).
@@ -76,12 +78,15 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
+        # Acknowledged by the broker, not yet marked sent: kept across connections, so a full disk
+        # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them.
+        self._acked: list[int] = []
+        self._first_ack_at = 0.0
+        self._commit_retry_at = 0.0
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
-        self._acked: list[int] = []
-        self._first_ack_at = 0.0
         self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
         self._connack: bool | None = None
@@ -89,6 +94,10 @@ class SyncWorker:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _described(self, error: BaseException) -> RecordsError:
+        """Trouble with the records in words a technician acts on ("the disk is full")."""
+        return error if isinstance(error, RecordsError) else records_problem(self._store.records.path, error)
 
     # paho callbacks (API version 2); they run inside client.loop(), on this worker's thread
 
@@ -119,7 +128,7 @@ class SyncWorker:
         try:
             self._handle_review(client, message)
         except RECORDS_TROUBLE as error:
-            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=error)
+            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=self._described(error))
             self._problem = f"a review could not be stored: {error}"
             return  # not acknowledged: the broker delivers it again on the next connection
         except Exception as error:  # one message must never stop delivery
@@ -158,15 +167,33 @@ class SyncWorker:
         return client
 
     def _commit_acks(self, force: bool) -> None:
-        due = len(self._acked) >= ACK_COMMIT_ROWS or time.monotonic() - self._first_ack_at >= ACK_COMMIT_SECONDS
-        if self._acked and (force or due):
+        now = time.monotonic()
+        due = len(self._acked) >= ACK_COMMIT_ROWS or now - self._first_ack_at >= ACK_COMMIT_SECONDS
+        if not self._acked or not (force or due) or now < self._commit_retry_at:
+            return
+        try:
             self._outbox.mark_sent(self._acked)
-            self._acked = []
+        except RECORDS_TROUBLE as error:
+            log_event(
+                "sync.not_marked_sent", level=logging.ERROR, results=len(self._acked), error=self._described(error)
+            )
+            self._commit_retry_at = now + RECORDS_RETRY_SECONDS
+            return
+        self._acked = []
+
+    def _next_rows(self) -> list[OutboxRow]:
+        """Claim the next rows; when the records cannot be written (a full disk), read them unclaimed:
+        sending needs no space, and no erasure can run on that disk meanwhile either."""
+        try:
+            return self._outbox.claim(self._cursor, CLAIM_ROWS)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.rows_not_claimed", level=logging.WARNING, error=self._described(error))
+            return self._outbox.pending(self._cursor, CLAIM_ROWS)
 
     def _fill_window(self, client: mqtt.Client) -> None:
         while len(self._inflight) < self._settings.inflight_window:
             if not self._claimed:
-                self._claimed.extend(self._outbox.claim(self._cursor, CLAIM_ROWS))
+                self._claimed.extend(self._next_rows())
                 if not self._claimed:
                     return
             row = self._claimed[0]
@@ -174,7 +201,8 @@ class SyncWorker:
                 check_queued(row.payload, row.result_id, row.bound_digest)
             except WireError as error:
                 log_event("sync.payload_withheld", level=logging.ERROR, result_id=row.result_id, error=error)
-                self._outbox.withhold(row, str(error))
+                with suppress(*RECORDS_TROUBLE):  # on a full disk, withheld again next time
+                    self._outbox.withhold(row, str(error))
                 self._claimed.popleft()
                 self._cursor = row.seq
                 continue
@@ -252,8 +280,8 @@ class SyncWorker:
                 self._say_goodbye(client)
             return established, True
         except RECORDS_TROUBLE as error:
-            self._problem = f"the records: {error}"
-            log_event("sync.records_trouble", level=logging.ERROR, error=error)
+            self._problem = str(self._described(error))
+            log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
             return established, False
         finally:
             self._end_connection(client, established)
@@ -261,11 +289,11 @@ class SyncWorker:
     def _end_connection(self, client: mqtt.Client, established: bool) -> None:
         """Commit what the broker acknowledged and give back what was never published; on a full
         disk neither can be written, which only means those results are sent again later."""
+        self._commit_acks(force=True)
         try:
-            self._commit_acks(force=True)
             self._outbox.release([row.seq for row in self._claimed])
         except RECORDS_TROUBLE as error:
-            log_event("sync.records_trouble", level=logging.ERROR, error=error)
+            log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
         if not established or self._problem:
             client.disconnect()
 
@@ -281,7 +309,7 @@ class SyncWorker:
         try:
             self._outbox.set_connection(state, detail)
         except RECORDS_TROUBLE as error:
-            log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=error)
+            log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=self._described(error))
 
     def run(self, until_drained: bool = False) -> None:
         """Serve until stopped (or, with ``until_drained``, until every queued result is acknowledged)."""
@@ -309,4 +337,6 @@ class SyncWorker:
             try:
                 self._outbox.mark_stopped(crash)
             except RECORDS_TROUBLE as error:
-                log_event("sync.state_not_recorded", level=logging.WARNING, state="stopped", error=error)
+                log_event(
+                    "sync.state_not_recorded", level=logging.WARNING, state="stopped", error=self._described(error)
+                )
