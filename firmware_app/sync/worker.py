@@ -36,6 +36,7 @@ from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.outbox import Outbox, OutboxRow
+from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.review import parse_review, review_ack
@@ -44,7 +45,7 @@ from firmware_app.sync.wire import WireError
 
 ACK_COMMIT_ROWS = 256  # mark acknowledged rows sent in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
-CLAIM_ROWS = 64  # rows claimed per write transaction; what an erasure cannot withdraw any more
+CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
 RECORDS_RETRY_SECONDS = 5.0
 LOOP_SECONDS = 0.05
@@ -129,7 +130,8 @@ class SyncWorker:
             self._handle_review(client, message)
         except RECORDS_TROUBLE as error:
             log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=self._described(error))
-            self._problem = f"a review could not be stored: {error}"
+            if not isinstance(error, KeyUnavailable):  # a passing trouble: reconnect to have it again soon
+                self._problem = f"a review could not be stored: {error}"
             return  # not acknowledged: the broker delivers it again on the next connection
         except Exception as error:  # one message must never stop delivery
             log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=repr(error)[:200])
