@@ -42,7 +42,10 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
             print(f"audit log intact: {check.events} events, each chained to the one before")
             return 0
         print(f"audit log BROKEN at event {check.first_bad}: {check.problem}")
-        print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
+        if check.altered_result:
+            print(f"the hash chain of {check.events} events holds; result {check.altered_result} cannot be trusted")
+        else:
+            print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
         return 4
 
     return _with_store(config, verify, read_only=True)

@@ -63,6 +63,8 @@ class ChainCheck:
     events: int
     first_bad: int | None = None
     problem: str = ""
+    # Set when the chain holds but this result (row or queued payload) differs from its event.
+    altered_result: str | None = None
 
     @property
     def intact(self) -> bool:

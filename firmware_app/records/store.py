@@ -181,11 +181,12 @@ class Records:
         try:
             mismatch = first_mismatch(self.connection)
         except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
-            return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}")
+            return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
         if mismatch is None:
             return chain
         first_bad = mismatch.event or chain.events + 1
-        return ChainCheck(chain.events, first_bad, f"result {mismatch.result_id}: {mismatch.problem}")
+        problem = f"result {mismatch.result_id}: {mismatch.problem}"
+        return ChainCheck(chain.events, first_bad, problem, mismatch.result_id)
 
 
 class ScreeningStore:

@@ -134,7 +134,8 @@ class SyncWorker:
                 self._problem = f"a review could not be stored: {error}"
             return  # not acknowledged: the broker delivers it again on the next connection
         except Exception as error:  # one message must never stop delivery
-            log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=repr(error)[:200])
+            # The error's type only: its text could quote the message, and a comment may name a patient.
+            log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=type(error).__name__)
         client.ack(message.mid, message.qos)
 
     def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:

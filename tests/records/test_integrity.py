@@ -50,6 +50,7 @@ def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):
     run = edgescreen("audit", "verify", config=config)
     assert run.returncode == 4, run.stdout  # on main: "intact"
     assert f"result {target}: the result row was altered" in run.stdout
+    assert f"result {target} cannot be trusted" in run.stdout
 
 
 def test_a_payload_edited_alone_breaks_audit_verify(recorded):
