@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
 from firmware_app.sync.payload import REQUIRED
@@ -109,8 +110,6 @@ def test_images_are_deleted_after_retention_once_synced(tmp_path, photo):
     now = [datetime(2027, 3, 1, tzinfo=UTC)]
     store = open_store(tmp_path, clock=lambda: now[0])
     synced, unsent = record_one(store, photo), record_one(store, photo)
-    from firmware_app.records.outbox import Outbox
-
     outbox = Outbox(store.records)
     seq = next(r.seq for r in outbox.claim(0, 10) if r.result_id == synced.result_id)
     assert outbox.mark_sent([seq]) == 1
@@ -184,3 +183,15 @@ def test_a_database_not_written_by_edgescreen_is_refused_clearly(tmp_path):
     with pytest.raises(RecordsError, match="the records file is damaged"):
         Records(tmp_path / "records.sqlite3", tmp_path / "records.key")
     assert sqlite3.sqlite_version
+
+
+def test_erasure_counts_results_the_sync_worker_has_taken_as_in_flight_not_withdrawn(tmp_path, photo):
+    store = open_store(tmp_path)
+    for _ in range(8):
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5")))
+    taken = Outbox(store.records).claim(0, 3)  # as the worker does just before publishing them
+    erasure = store.erase_patient("MRN-5")
+    assert (erasure.results, erasure.unsent_withdrawn, erasure.unsent_in_flight) == (8, 5, len(taken))
+    details = store.records.connection.execute("SELECT details FROM audit WHERE kind = 'erasure'").fetchone()[0]
+    event = json.loads(details)
+    assert (event["unsent_withdrawn"], event["unsent_in_flight"]) == (5, 3)
