@@ -84,6 +84,9 @@ class SyncWorker:
         self._acked: list[int] = []
         self._first_ack_at = 0.0
         self._commit_retry_at = 0.0
+        # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
+        # refusing every result keeps the worker "connected" most of the time.
+        self._last_problem = ""
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
@@ -183,6 +186,7 @@ class SyncWorker:
             self._commit_retry_at = now + RECORDS_RETRY_SECONDS
             return
         self._acked = []
+        self._last_problem = ""
 
     def _next_rows(self) -> list[OutboxRow]:
         """Claim the next rows; when the records cannot be written (a full disk), read them unclaimed:
@@ -223,7 +227,10 @@ class SyncWorker:
         client.subscribe(self._topic[REVIEW], qos=1)
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
-        self._set_connection("connected", f"{self._settings.broker_host}:{self._settings.broker_port}")
+        broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
+        self._set_connection(
+            "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
+        )
         log_event(
             "sync.connected",
             broker=f"{self._settings.broker_host}:{self._settings.broker_port}",
@@ -330,6 +337,7 @@ class SyncWorker:
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
+                self._last_problem = self._problem
                 self._set_connection("disconnected", self._problem)
                 log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
                 self._stop.wait(delay)
