@@ -237,9 +237,10 @@ class ScreeningStore:
         if unsent < self._limits.max_rows and oldest is None:
             return
         if self._limits.policy == "refuse":
+            age = f", the oldest since {oldest} (cap {self._limits.max_age.days} days)" if oldest else ""
             raise OutboxFull(
-                f"{unsent} results are waiting to be sent (cap {self._limits.max_rows}), the oldest since "
-                f"{oldest} (cap {self._limits.max_age.days} days): new screenings are refused until they are sent"
+                f"{unsent} results are waiting to be sent (cap {self._limits.max_rows}){age}: "
+                "new screenings are refused until they are sent"
             )
         excess = max(0, unsent - self._limits.max_rows + 1)
         dropped = self._db.execute(
