@@ -6,6 +6,7 @@ never pays for loading the melanoma model.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from datetime import timedelta
@@ -25,6 +26,7 @@ from firmware_app.records.images import JPEG, jpeg_bytes
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
+from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import encode_result, result_payload
 from firmware_app.sync.worker import SyncWorker
 
@@ -96,9 +98,10 @@ def build_camera(config: Config) -> tuple[Camera, Controls]:
     return camera, Controls(wanted.exposure_us, wanted.analogue_gain, wanted.lens_position)
 
 
-def open_store(config: Config) -> ScreeningStore:
-    """The device's records, with the disk reserve and outbox caps of the configuration."""
-    records = Records(config.records.database, config.records.key_file)
+def open_store(config: Config, key_required: bool = True, read_only: bool = False) -> ScreeningStore:
+    """The device's records, with the disk reserve and outbox caps of the configuration; work that
+    opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit)."""
+    records = Records(config.records.database, config.records.key_file, key_required=key_required, read_only=read_only)
     limits = OutboxLimits(
         max_rows=config.sync.outbox_max_rows,
         max_age=timedelta(days=config.sync.outbox_max_age_days),
@@ -114,6 +117,7 @@ class DurableRecorder:
         self._store, self._device = store, device
 
     def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
+        record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
         payload = encode_result(result_payload(record, self._device.id, self._device.site))
         self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload)
 
@@ -125,18 +129,36 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
     return build_pipeline(config, DurableRecorder(store, config.device)), store
 
 
-def run_sync(config: Config, stop: threading.Event | None = None, until_drained: bool = False) -> None:
-    """Run the sync worker on its own records connection (call it in its own thread or process)."""
-    store = open_store(config)
+def run_sync(
+    config: Config, stop: threading.Event | None = None, until_drained: bool = False, wait_for_lock: bool = True
+) -> bool:
+    """Run the sync worker on its own records connection (call it in its own thread or process).
+
+    Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
+    until the running one ends, else it hands over at once. ``False``: it never ran.
+    """
+    stop = stop or threading.Event()
+    lock = WorkerLock(config.records.database)
+    if not lock.acquire():
+        if not wait_for_lock:
+            return False
+        log_event("sync.standby", reason="another sync worker of this device is running", lock=lock.path)
+        if not lock.wait(stop):
+            return False
     try:
-        worker = SyncWorker(
-            Outbox(store.records),
-            store,
-            config.sync,
-            config.device,
-            timedelta(days=config.records.image_retention_days),
-            stop,
-        )
-        worker.run(until_drained=until_drained)
+        store = open_store(config, key_required=False)
+        try:
+            worker = SyncWorker(
+                Outbox(store.records),
+                store,
+                config.sync,
+                config.device,
+                timedelta(days=config.records.image_retention_days),
+                stop,
+            )
+            worker.run(until_drained=until_drained)
+        finally:
+            store.records.close()
     finally:
-        store.records.close()
+        lock.release()
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,7 @@ from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
@@ -182,18 +183,24 @@ def _sync_once(config: Config, wait_s: float) -> str:
 
     With no broker reachable nothing is lost: the results wait in the outbox for the sync service.
     """
-    stop = threading.Event()
-    worker = threading.Thread(target=run_sync, args=(config, stop, True), name="sync", daemon=True)
+    stop, ran = threading.Event(), []
+    worker = threading.Thread(
+        target=lambda: ran.append(run_sync(config, stop, until_drained=True, wait_for_lock=False)),
+        name="sync",
+        daemon=True,
+    )
     worker.start()
     worker.join(wait_s)
     stop.set()
     worker.join(10)
-    store = open_store(config)
+    store = open_store(config, read_only=True)
     try:
         status = sync_status(store.records)
     finally:
         store.records.close()
     broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
+    if ran == [False]:
+        return f"sync: {status['backlog']} result(s) in the outbox; this device's sync service is delivering them"
     if status["backlog"] == 0:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
     return (
@@ -344,7 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_event("calibration.refused", error=error)
         print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
         return 2
-    except RecordsError as error:
-        log_event("records.unusable", error=error)
-        print(f"edgescreen: records: {error}", file=sys.stderr)
+    except (RecordsError, sqlite3.Error) as error:
+        # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).
+        problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
+        log_event("records.unusable", error=problem)
+        print(f"edgescreen: records: {problem}", file=sys.stderr)
         return 5

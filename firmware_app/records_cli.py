@@ -6,23 +6,31 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
+import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
-from firmware_app.records.outbox import Outbox
+from firmware_app.records.database import records_problem
+from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
+# Two unclean restarts within this time of each other, and the worker is crash-looping.
+CRASH_LOOP_CRASHES = 2
+CRASH_LOOP_WINDOW = timedelta(minutes=15)
 
 
-def _with_store(config: Config, action: Any) -> int:
-    store = open_store(config)
+def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
+    store = open_store(config, read_only=read_only)
     try:
         return action(store)
+    except (sqlite3.Error, ValueError) as error:  # a stored value that cannot be what was written
+        raise records_problem(config.records.database, error) from error
     finally:
         store.records.close()
 
@@ -34,18 +42,26 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
             print(f"audit log intact: {check.events} events, each chained to the one before")
             return 0
         print(f"audit log BROKEN at event {check.first_bad}: {check.problem}")
-        print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
+        if check.altered_result:
+            print(f"the hash chain of {check.events} events holds; result {check.altered_result} cannot be trusted")
+        else:
+            print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
         return 4
 
-    return _with_store(config, verify)
+    return _with_store(config, verify, read_only=True)
 
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     def erase(store: ScreeningStore) -> int:
         erasure = store.erase_patient(args.patient)
+        in_flight = (
+            f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"
+            if erasure.unsent_in_flight
+            else ""
+        )
         print(
             f"erased {erasure.results} screening(s), {erasure.images} image(s); "
-            f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn. "
+            f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
             "The audit log records the erasure without the reference."
         )
         return 0
@@ -59,40 +75,55 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     def export(store: ScreeningStore) -> int:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for index, (media_type, data) in enumerate(store.export_images(args.result_id)):
+        images = store.export_images(args.result_id)
+        if not args.out.exists():
+            args.out.mkdir(parents=True, mode=0o700)  # a patient's photos: this user's alone
+        elif args.out.stat().st_mode & 0o077:
+            print(f"edgescreen: note: {args.out} is open to other users; the images in it are not", file=sys.stderr)
+        for index, (media_type, data) in enumerate(images):
             path = args.out / f"{args.result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}"
-            path.write_bytes(data)
+            _write_private(path, data)
             print(path)
         return 0
 
     return _with_store(config, export)
 
 
-def _worker_alive(pid: str | None) -> bool:
-    try:
-        os.kill(int(pid or 0), 0)
-    except (ValueError, ProcessLookupError, PermissionError):
-        return False
-    return bool(pid and int(pid) > 0)
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by this user alone, from its creation on (no window at 0644)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        file.write(data)
+
+
+def _connection(state: dict[str, str], now: datetime) -> str:
+    """The worker's state as a technician needs it: a crash loop and a dead worker say so."""
+    connection = state.get("connection", "never started")
+    crashes, last_crash = int(state.get(CRASHES, "0")), state.get("last_crash")
+    if crashes >= CRASH_LOOP_CRASHES and last_crash and now - datetime.fromisoformat(last_crash) < CRASH_LOOP_WINDOW:
+        return f"crash-looping ({crashes} unclean restarts in a row, the last at {last_crash}; now {connection})"
+    if connection != "stopped" and "worker_pid" in state and not process_alive(state["worker_pid"]):
+        return f"not running (last state: {connection})"
+    return connection
 
 
 def sync_status(records: Records) -> dict[str, Any]:
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
-    connection = state.get("connection", "never started")
-    if connection != "stopped" and "worker_pid" in state and not _worker_alive(state["worker_pid"]):
-        connection = f"not running (last state: {connection})"
     now = datetime.now(UTC)
     return {
-        "connection": connection,
+        "connection": _connection(state, now),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
         "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
         "oldest_unsent_age_s": round((now - backlog.oldest_unsent).total_seconds()) if backlog.oldest_unsent else None,
         "sent": backlog.sent,
+        "withheld": backlog.withheld,
         "last_success": state.get("last_success"),
+        "crashes": int(state.get(CRASHES, "0")),
+        "last_crash": state.get("last_crash_detail") or None,
     }
 
 
@@ -107,7 +138,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
                 print(f"{key.replace('_', ' '):<{width}}  {'-' if value is None else value}")
         return 0
 
-    return _with_store(config, status)
+    return _with_store(config, status, read_only=True)
 
 
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:

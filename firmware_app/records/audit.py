@@ -63,17 +63,31 @@ class ChainCheck:
     events: int
     first_bad: int | None = None
     problem: str = ""
+    # Set when the chain holds but this result (row or queued payload) differs from its event.
+    altered_result: str | None = None
 
     @property
     def intact(self) -> bool:
         return self.first_bad is None
 
 
+def _text(value: bytes | None) -> str | None:
+    """A column read as bytes, so that a byte flipped into invalid UTF-8 is reported, not raised."""
+    return None if value is None else bytes(value).decode("utf-8")
+
+
 def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
     """Walk the chain from the first event and report the first one that does not hold."""
     prev_hash, expected = GENESIS, 1
-    rows = connection.execute("SELECT seq, at, kind, details, prev_hash, hash FROM audit ORDER BY seq")
-    for seq, at, kind, details, stored_prev, stored_hash in rows:
+    rows = connection.execute(
+        "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(details AS BLOB), CAST(prev_hash AS BLOB), "
+        "CAST(hash AS BLOB) FROM audit ORDER BY seq"
+    )
+    for seq, *raw in rows:
+        try:
+            at, kind, details, stored_prev, stored_hash = map(_text, raw)
+        except UnicodeDecodeError:
+            return ChainCheck(expected - 1, seq, f"event {seq} holds bytes that are not text: altered or damaged")
         if seq != expected:
             return ChainCheck(expected - 1, expected, f"event {expected} is missing (next is {seq})")
         if stored_prev != prev_hash:
@@ -82,10 +96,11 @@ def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
             return ChainCheck(expected - 1, seq, f"event {seq} ({kind}) was altered: its hash does not match")
         prev_hash, expected = stored_hash, expected + 1
     count = expected - 1
-    head = connection.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+    head = connection.execute("SELECT CAST(value AS BLOB) FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
     if head is not None:
-        head_seq, head_hash = head[0].split(":")
-        if int(head_seq) != count or head_hash != prev_hash:
-            first_bad = min(int(head_seq), count) + 1
-            return ChainCheck(count, first_bad, f"the log ends at event {count}, but event {head_seq} was its last")
+        head_seq, _, head_hash = bytes(head[0]).decode("utf-8", "replace").partition(":")
+        if not head_seq.isdigit() or int(head_seq) != count or head_hash != prev_hash:
+            last = int(head_seq) if head_seq.isdigit() else count
+            problem = f"the log ends at event {count}, but event {head_seq} was its last"
+            return ChainCheck(count, min(last, count) + 1, problem)
     return ChainCheck(count)

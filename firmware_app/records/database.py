@@ -7,7 +7,9 @@ removes. Every write is one ``BEGIN IMMEDIATE`` transaction, so a crash leaves a
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -82,8 +84,68 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
         """CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     ),
+    # The state of the device clock when a screening was recorded (records/clock.py): a wrong clock
+    # must never age a result into a cap or a purge, and the reviewer must know the date is doubtful.
+    ("ALTER TABLE screening ADD COLUMN clock TEXT",),
+    # Each queued payload points at its screening's audit event, whose digests bind row and payload.
+    ("ALTER TABLE outbox ADD COLUMN audit_seq INTEGER", "ALTER TABLE outbox ADD COLUMN withheld TEXT"),
+    # Rows the sync worker has taken to publish: erasure reports these as possibly sent, not withdrawn.
+    ("ALTER TABLE outbox ADD COLUMN claimed_at TEXT",),
+    # Review comments are free text from a specialist: sealed like the nurse's note.
+    ("ALTER TABLE review ADD COLUMN comment_sealed BLOB",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+LOW_SPACE_BYTES = 1 << 20
+
+
+class DamagedRecords(ValueError):
+    """The file opens as SQLite but what it holds cannot be the records' (e.g. an impossible version).
+
+    Any ``ValueError`` met while reading stored values (text that is not UTF-8, a time that does not
+    parse) means the same: ``records_problem`` reports it as damage."""
+
+
+def _disk_full(path: Path, error: BaseException) -> bool:
+    """SQLite reports a full disk as ``SQLITE_FULL``, but as a bare I/O error when it cannot even
+    grow its shared-memory file; then the free space on the folder tells the two apart."""
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(error, "errno", None) == errno.ENOSPC:
+        return True
+    if not getattr(error, "sqlite_errorname", "").startswith("SQLITE_IOERR"):
+        return False
+    try:
+        return shutil.disk_usage(path.parent).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
+
+
+def _read_only_medium(path: Path, error: BaseException) -> bool:
+    """Read-only file, folder or file system; SQLite says "unable to open" when it is the folder,
+    where its WAL and shared-memory files cannot be created."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY") or getattr(error, "errno", None) in (errno.EROFS, errno.EACCES):
+        return True
+    return name == "SQLITE_CANTOPEN" and not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
+
+
+def records_problem(path: Path, error: BaseException) -> RecordsError:
+    """A ``RecordsError`` naming the records file, what is wrong with it and what to do, for any
+    error the file system or SQLite raised: a full disk does not read like broken hardware."""
+    name = getattr(error, "sqlite_errorname", "")
+    if _disk_full(path, error):
+        return RecordsError(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
+    if _read_only_medium(path, error):
+        return RecordsError(
+            f"{path}: the records cannot be written ({error}); check the permissions of the file and its "
+            "folder, and that the file system is mounted read-write"
+        )
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(error) or isinstance(error, ValueError):
+        return RecordsError(
+            f"{path}: the records file is damaged ({error}). Stop the EdgeScreen services, keep a copy of "
+            f"the file, then restore it from a backup (or recover what is left with `sqlite3 {path} .recover`)"
+        )
+    return RecordsError(f"{path}: cannot use the records ({error})")
 
 
 def _create_private(path: Path) -> None:
@@ -106,9 +168,14 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def migrate(connection: sqlite3.Connection, source: Path) -> None:
-    """Bring the schema to ``SCHEMA_VERSION``, one migration per transaction; refuse a newer file."""
-    with transaction(connection):
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+    """Bring the schema to ``SCHEMA_VERSION``, one migration per transaction; refuse a newer file.
+
+    Reading the version takes no write lock, so an up-to-date file opens on a read-only medium.
+    """
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    tables = connection.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").fetchone()[0]
+    if version < 0 or (version == 0 and tables):
+        raise DamagedRecords(f"schema version {version} with {tables} tables is not one EdgeScreen wrote")
     if version > SCHEMA_VERSION:
         raise RecordsError(
             f"{source}: the records are at schema version {version}, newer than this software "
@@ -124,11 +191,44 @@ def migrate(connection: sqlite3.Connection, source: Path) -> None:
             connection.execute(f"PRAGMA user_version = {number + 1}")
 
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the records file; errors name the file."""
+def _wal_empty(path: Path) -> bool:
+    wal = path.with_name(f"{path.name}-wal")
+    return not wal.exists() or wal.stat().st_size == 0
+
+
+def _open_snapshot(path: Path) -> sqlite3.Connection:
+    """The main file alone, read-only and without SQLite's shared memory: what a read-only command
+    can still use on a full disk, where that memory cannot be created. Only valid when the WAL is
+    empty, so the main file holds every committed change."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        connection.close()
+        raise DamagedRecords(f"schema version {version}, and a full disk leaves no room to migrate it")
+    return connection
+
+
+def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the records file; errors name the file.
+
+    ``read_only`` (status, audit): on a full disk, fall back to reading the main file directly.
+    """
     try:
-        _create_private(path)
-        connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        return _open(path)
+    except (OSError, sqlite3.Error, ValueError) as error:
+        if not (read_only and (_disk_full(path, error) or _read_only_medium(path, error)) and _wal_empty(path)):
+            raise records_problem(path, error) from error
+    try:
+        return _open_snapshot(path)
+    except (OSError, sqlite3.Error, ValueError) as error:
+        raise records_problem(path, error) from error
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    _create_private(path)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    try:
         connection.row_factory = sqlite3.Row
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
             raise RecordsError(f"{path}: the file system does not support SQLite's WAL mode")
@@ -136,6 +236,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA secure_delete=ON")
         migrate(connection, path)
-    except (OSError, sqlite3.Error) as error:
-        raise RecordsError(f"{path}: cannot open the records ({error})") from error
+    except BaseException:
+        connection.close()
+        raise
     return connection

@@ -4,10 +4,14 @@ Rows are appended by ``ScreeningStore.record_screening`` in the screening's own 
 is marked sent only after the broker acknowledged it (PUBACK); a crash before that means it is sent
 again, and receivers de-duplicate on the result id. The worker's connection state is kept here too,
 so ``edgescreen sync status`` can read it from another process.
+
+The worker claims the rows it is about to publish in a write transaction of their own: erasure
+takes the same lock, so it knows exactly which of a patient's results may already have left.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +19,24 @@ from datetime import datetime
 
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
+from firmware_app.records.integrity import PAYLOAD_DIGEST, stored_bytes
 from firmware_app.records.store import Records
+
+CRASHES = "crashes"
+
+
+def process_alive(pid: str | None) -> bool:
+    """Whether a process with this id runs (on this device: the records are local)."""
+    try:
+        number = int(pid or 0)
+        if number <= 0:
+            return False
+        os.kill(number, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
 
 
 @dataclass(frozen=True)
@@ -23,6 +44,8 @@ class OutboxRow:
     seq: int
     result_id: str
     payload: bytes
+    # The payload digest its screening's audit event recorded; None for rows queued before that.
+    bound_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,17 @@ class Backlog:
     unsent: int
     sent: int
     oldest_unsent: datetime | None
+    withheld: int = 0
+
+
+def _bound_digest(details: bytes | None) -> str | None:
+    """The digest in the event's details; an unreadable event binds to nothing a payload can match."""
+    if details is None:
+        return None
+    try:
+        return str(json.loads(bytes(details)).get(PAYLOAD_DIGEST))
+    except (ValueError, AttributeError):
+        return "unreadable"
 
 
 class Outbox:
@@ -38,12 +72,38 @@ class Outbox:
         self._db = records.connection
 
     def pending(self, after_seq: int, limit: int) -> list[OutboxRow]:
-        """Unsent rows after ``after_seq``, oldest first."""
+        """The next unsent rows after ``after_seq``, oldest first, with the digests that bind them."""
         rows = self._db.execute(
-            "SELECT seq, result_id, payload FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o "
+            "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening' "
+            "WHERE o.sent_at IS NULL AND o.withheld IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?",
             (after_seq, limit),
         )
-        return [OutboxRow(seq, result_id, bytes(payload)) for seq, result_id, payload in rows]
+        return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
+
+    def claim(self, after_seq: int, limit: int) -> list[OutboxRow]:
+        """``pending`` rows, claimed to be published in the same write transaction, so an erasure
+        sees each of them either claimed or gone."""
+        with transaction(self._db):
+            rows = self.pending(after_seq, limit)
+            marks = ",".join("?" * len(rows))
+            now = self._records.clock().isoformat()
+            self._db.execute(f"UPDATE outbox SET claimed_at = ? WHERE seq IN ({marks})", [now, *(r.seq for r in rows)])
+        return rows
+
+    def release(self, seqs: Sequence[int]) -> None:
+        """Give back claimed rows that were never published (the connection ended first)."""
+        if seqs:
+            with transaction(self._db):
+                marks = ",".join("?" * len(seqs))
+                self._db.execute(f"UPDATE outbox SET claimed_at = NULL WHERE seq IN ({marks})", list(seqs))
+
+    def withhold(self, row: OutboxRow, problem: str) -> None:
+        """Keep a payload that fails its checks from ever being published; audited, and counted by
+        ``sync status``, so a technician runs ``audit verify`` and the queue goes on without it."""
+        with transaction(self._db):
+            self._db.execute("UPDATE outbox SET withheld = ? WHERE seq = ?", (problem, row.seq))
+            append_event(self._db, "sync", {"withheld": row.result_id, "seq": row.seq}, self._records.clock())
 
     def mark_sent(self, seqs: Sequence[int]) -> int:
         """Mark acknowledged rows sent (with their screenings) and audit the batch; one transaction."""
@@ -72,10 +132,11 @@ class Outbox:
 
     def backlog(self) -> Backlog:
         unsent, oldest = self._db.execute(
-            "SELECT count(*), min(queued_at) FROM outbox WHERE sent_at IS NULL"
+            "SELECT count(*), min(queued_at) FROM outbox WHERE sent_at IS NULL AND withheld IS NULL"
         ).fetchone()
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
-        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None)
+        withheld = self._db.execute("SELECT count(*) FROM outbox WHERE withheld IS NOT NULL").fetchone()[0]
+        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld)
 
     def _set_state_in_transaction(self, values: dict[str, str]) -> None:
         self._db.executemany(
@@ -94,6 +155,33 @@ class Outbox:
                     "worker_pid": str(os.getpid()),
                 }
             )
+
+    def note_start(self) -> int:
+        """Record this worker's start; a previous worker that neither stopped cleanly nor still runs
+        died (an error, a kill), and is counted, so ``sync status`` can tell a crash loop (the
+        service manager restarting it again and again) from a worker that stopped. Returns the count."""
+        now = self._records.clock().isoformat()
+        with transaction(self._db):
+            state = self.state()
+            crashes = int(state.get(CRASHES, "0"))
+            previous = state.get("connection", "stopped")
+            if previous != "stopped" and not process_alive(state.get("worker_pid")):
+                crashes += 1
+                detail = state.get("connection_detail", "")
+                self._set_state_in_transaction({"last_crash": now, "last_crash_detail": detail})
+            started = {"connection": "starting", "connection_since": now, "worker_pid": str(os.getpid())}
+            self._set_state_in_transaction({CRASHES: str(crashes), **started})
+        return crashes
+
+    def mark_stopped(self, crash: str | None) -> None:
+        """The worker's end: ``stopped`` (and the crash count reset) when clean, ``crashed`` with the
+        error when not; the next start counts the crash."""
+        if crash is None:
+            self.set_connection("stopped")
+            with transaction(self._db):
+                self._set_state_in_transaction({CRASHES: "0"})
+        else:
+            self.set_connection("crashed", crash)
 
     def state(self) -> dict[str, str]:
         return {key: value for key, value in self._db.execute("SELECT key, value FROM sync_state")}

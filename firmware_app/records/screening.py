@@ -80,6 +80,8 @@ class ScreeningRecord:
     source: str
     quality: QualitySummary | None = None
     calibration_id: str | None = None
+    # The state of the clock ``captured_at`` was read from (a ``records.clock.ClockState`` value).
+    clock: str | None = None
 
 
 @dataclass(frozen=True)

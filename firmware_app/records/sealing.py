@@ -1,7 +1,8 @@
 """Authenticated encryption at rest (AES-256-GCM) for images and anything that identifies a patient.
 
-The key lives in its own file, created at first start with mode 0600 and written atomically, so a
-power cut can never leave an empty or half-written key. Each sealed value is bound to its row and
+The key lives in its own file, created when the records are first initialised (``store.Records``
+decides when) with mode 0600 and written atomically, so a power cut can never leave an empty or
+half-written key. Each sealed value is bound to its row and
 field (GCM associated data): a value copied into another row does not open.
 """
 
@@ -29,7 +30,8 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def _create_key(path: Path) -> None:
+def create_key(path: Path) -> None:
+    """Write a new random key, unless another process just did: theirs wins."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -47,15 +49,13 @@ def _create_key(path: Path) -> None:
     _fsync_directory(path.parent)
 
 
-def load_key(path: Path) -> bytes:
-    """The records key, created on first use; refused if others can read it or it is malformed."""
+def read_key(path: Path) -> bytes:
+    """The records key; refused if others can read it or it is malformed."""
     try:
-        if not path.exists():
-            _create_key(path)
         mode = path.stat().st_mode
         key = path.read_bytes()
     except OSError as error:
-        raise RecordsError(f"{path}: cannot read or create the records key ({error})") from error
+        raise RecordsError(f"{path}: cannot read the records key ({error})") from error
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise RecordsError(f"{path}: the records key is readable by others (mode {stat.filemode(mode)}); chmod 600 it")
     if len(key) != KEY_BYTES:
@@ -81,3 +81,14 @@ class Sealer:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], binding.encode())
         except InvalidTag:
             raise RecordsError(f"a sealed value for {binding} does not open: altered, or another key") from None
+
+
+class KeyUnavailable(RecordsError):
+    """Stands in for the ``Sealer`` when the key is missing: work that needs no key goes on, and
+    anything that would seal or open a value fails with what to do."""
+
+    def seal(self, plaintext: bytes, binding: str) -> bytes:
+        raise KeyUnavailable(*self.args)
+
+    def open(self, sealed: bytes, binding: str) -> bytes:
+        raise KeyUnavailable(*self.args)

@@ -21,9 +21,11 @@ from typing import Any
 
 from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, verify_chain
-from firmware_app.records.database import RecordsError, open_database, transaction
+from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state, trusted_now
+from firmware_app.records.database import RecordsError, open_database, records_problem, transaction
+from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.screening import Review, ScreeningRecord
-from firmware_app.records.sealing import Sealer, key_fingerprint, load_key
+from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key_fingerprint, read_key
 
 KEY_FINGERPRINT = "key_fingerprint"
 # Room for the SQLite pages and indexes around the blobs of one screening.
@@ -61,9 +63,13 @@ class OutboxLimits:
 
 @dataclass(frozen=True)
 class Erasure:
+    """What an erasure removed; ``unsent_in_flight`` results were already handed to the broker (the
+    sync worker had taken them) and may have reached it: they are not counted as withdrawn."""
+
     results: int
     images: int
     unsent_withdrawn: int
+    unsent_in_flight: int = 0
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -71,21 +77,81 @@ def _same_reference(a: str, b: str) -> bool:
     return unicodedata.normalize("NFKC", a).strip().casefold() == unicodedata.normalize("NFKC", b).strip().casefold()
 
 
-class Records:
-    """The open records of this device: one connection, its key, and the clock events are dated by."""
+def _text_bytes(text: str) -> bytes:
+    """UTF-8, keeping undecodable file-name bytes (``surrogateescape``) as the bytes they were."""
+    return text.encode("utf-8", "surrogateescape")
 
-    def __init__(self, database: Path, key_file: Path, clock: Callable[[], datetime] = utc_now) -> None:
+
+class Records:
+    """The open records of this device: one connection, its key, and the clock events are dated by.
+
+    The key is created only when the records are first initialised (no key fingerprint, no result
+    yet). Once they hold sealed values, a missing key is an error that says what to do; with
+    ``key_required`` false (sync) the records open without it and only opening or sealing a value
+    fails. ``read_only`` (status, audit) writes nothing and needs no key, and works on a full disk.
+    """
+
+    def __init__(
+        self,
+        database: Path,
+        key_file: Path,
+        clock: Callable[[], datetime] = utc_now,
+        synchronised: Callable[[], bool] = kernel_clock_synchronised,
+        key_required: bool = True,
+        read_only: bool = False,
+    ) -> None:
         self.path = database
         self.clock = clock
-        key = load_key(key_file)
-        self.sealer = Sealer(key)
-        self.connection = open_database(database)
+        self.synchronised = synchronised
+        self.connection = open_database(database, read_only)
+        if read_only:
+            self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
+            return
+        try:
+            self.sealer = self._open_key(key_file, key_required)
+            self._seal_clear_comments()
+        except (OSError, sqlite3.Error, ValueError) as error:
+            self.connection.close()
+            raise records_problem(database, error) from error
+        except RecordsError:
+            self.connection.close()
+            raise
+
+    def _open_key(self, key_file: Path, key_required: bool) -> Sealer | KeyUnavailable:
+        fingerprint = self.meta(KEY_FINGERPRINT)
+        initialised = fingerprint is not None or self.connection.execute("SELECT 1 FROM screening").fetchone()
+        if not key_file.exists() and not initialised:
+            create_key(key_file)
+        if key_file.exists():
+            key = read_key(key_file)
+            if fingerprint is None:
+                with transaction(self.connection):
+                    self.set_meta(KEY_FINGERPRINT, key_fingerprint(key))
+            elif fingerprint != key_fingerprint(key):
+                raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+            return Sealer(key)
+        missing = KeyUnavailable(
+            f"{key_file}: the records key is missing, and {self.path} holds values sealed with key "
+            f"{fingerprint or 'unknown'}; restore the key file from its backup (mode 0600). No new key was made: "
+            "one would make every sealed value unreadable"
+        )
+        if key_required:
+            raise missing
+        return missing
+
+    def _seal_clear_comments(self) -> None:
+        """Review comments stored in clear before they were sealed are sealed once the key is there."""
+        if isinstance(self.sealer, KeyUnavailable):
+            return
+        clear = self.connection.execute("SELECT review_id, comment FROM review WHERE comment IS NOT NULL").fetchall()
+        if not clear:
+            return
         with transaction(self.connection):
-            row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (KEY_FINGERPRINT,)).fetchone()
-            if row is None:
-                self.connection.execute("INSERT INTO meta VALUES (?, ?)", (KEY_FINGERPRINT, key_fingerprint(key)))
-            elif row[0] != key_fingerprint(key):
-                raise RecordsError(f"{database}: {key_file} is not the key these records were sealed with")
+            for review_id, comment in clear:
+                self.connection.execute(
+                    "UPDATE review SET comment = NULL, comment_sealed = ? WHERE review_id = ?",
+                    (self.sealer.seal(_text_bytes(comment), f"comment:{review_id}"), review_id),
+                )
 
     def close(self) -> None:
         self.connection.close()
@@ -100,8 +166,27 @@ class Records:
             (key, value),
         )
 
+    def clock_state(self, moment: datetime) -> ClockState:
+        return reading_state(moment, self.clock(), self.synchronised())
+
+    def trusted_now(self) -> datetime | None:
+        """Now, when the clock may age anything; ``None`` when it may not (see ``records/clock.py``)."""
+        return trusted_now(self.clock(), self.synchronised())
+
     def verify_audit(self) -> ChainCheck:
-        return verify_chain(self.connection)
+        """The hash chain, then each result and queued payload against its own audit event."""
+        chain = verify_chain(self.connection)
+        if not chain.intact:
+            return chain
+        try:
+            mismatch = first_mismatch(self.connection)
+        except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
+            return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
+        if mismatch is None:
+            return chain
+        first_bad = mismatch.event or chain.events + 1
+        problem = f"result {mismatch.result_id}: {mismatch.problem}"
+        return ChainCheck(chain.events, first_bad, problem, mismatch.result_id)
 
 
 class ScreeningStore:
@@ -114,10 +199,10 @@ class ScreeningStore:
         self._limits = limits
 
     def _seal_text(self, text: str | None, binding: str) -> bytes | None:
-        return None if text is None else self.records.sealer.seal(text.encode(), binding)
+        return None if text is None else self.records.sealer.seal(_text_bytes(text), binding)
 
     def _open_text(self, sealed: bytes | None, binding: str) -> str | None:
-        return None if sealed is None else self.records.sealer.open(sealed, binding).decode()
+        return None if sealed is None else self.records.sealer.open(sealed, binding).decode("utf-8", "surrogateescape")
 
     def note_configuration(self, digest: str) -> None:
         """Audit a configuration that differs from the one in force when the last screening ran."""
@@ -136,27 +221,35 @@ class ScreeningStore:
                 f"{self._disk_reserve // 2**20} MiB: new screenings are refused until space is freed"
             )
 
-    def _make_room(self, now: datetime) -> None:
-        """Apply the overflow policy when the unsent backlog is at its size or age cap."""
-        unsent, oldest = self._db.execute(
-            "SELECT count(*), min(queued_at) FROM outbox WHERE sent_at IS NULL"
-        ).fetchone()
-        too_old = oldest is not None and datetime.fromisoformat(oldest) < now - self._limits.max_age
-        if unsent < self._limits.max_rows and not too_old:
+    def _make_room(self) -> None:
+        """Apply the overflow policy when the unsent backlog is at its size or age cap.
+
+        The age cap counts only on a trusted clock and only rows queued at a time that can be true
+        (after the build, not after now): a clock in 1970, then set right, ages nothing.
+        """
+        now = self.records.trusted_now()
+        cutoff = (now - self._limits.max_age).isoformat() if now else ""
+        unsent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        oldest = self._db.execute(
+            "SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND queued_at >= ? AND queued_at < ?",
+            (BUILD_DATE.isoformat(), cutoff),
+        ).fetchone()[0]
+        if unsent < self._limits.max_rows and oldest is None:
             return
         if self._limits.policy == "refuse":
+            age = f", the oldest since {oldest} (cap {self._limits.max_age.days} days)" if oldest else ""
             raise OutboxFull(
-                f"{unsent} results are waiting to be sent (cap {self._limits.max_rows}), the oldest since "
-                f"{oldest} (cap {self._limits.max_age.days} days): new screenings are refused until they are sent"
+                f"{unsent} results are waiting to be sent (cap {self._limits.max_rows}){age}: "
+                "new screenings are refused until they are sent"
             )
-        cutoff = (now - self._limits.max_age).isoformat()
         excess = max(0, unsent - self._limits.max_rows + 1)
         dropped = self._db.execute(
-            "DELETE FROM outbox WHERE sent_at IS NULL AND (queued_at < ? OR seq IN "
+            "DELETE FROM outbox WHERE sent_at IS NULL AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
             "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?))",
-            (cutoff, excess),
+            (BUILD_DATE.isoformat(), cutoff, excess),
         ).rowcount
-        append_event(self._db, "sync", {"dropped_unsent": dropped, "policy": "drop_oldest"}, now)
+        details = {"dropped_unsent": dropped, "policy": "drop_oldest"}
+        append_event(self._db, "sync", details, self.records.clock())
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:
@@ -171,61 +264,70 @@ class ScreeningStore:
             self.records.set_meta(key, value)
 
     def record_screening(self, record: ScreeningRecord, images: Sequence[tuple[str, bytes]], payload: bytes) -> None:
-        """Record one screening and queue its payload, all in one transaction, or refuse it whole."""
+        """Record one screening and queue its payload, all in one transaction, or refuse it whole.
+
+        The screening's audit event carries digests of the row and of the payload, which bind both
+        to the hash chain (``records/integrity.py``).
+        """
         self._check_disk(sum(len(data) for _, data in images) + len(payload))
         sealer, rid, triage = self.records.sealer, record.result_id, record.triage
         quality = record.quality
         try:
             with transaction(self._db):
                 now = self.records.clock()
-                self._make_room(now)
+                self._make_room()
                 self._note_model(record, now)
+                row = {
+                    "result_id": rid,
+                    "recorded_at": now.isoformat(),
+                    "captured_at": record.captured_at.isoformat(),
+                    "modality": record.modality,
+                    "eye": record.context.eye,
+                    "body_site": record.context.body_site,
+                    "outcome": triage.outcome.value,
+                    "score": triage.score,
+                    "threshold": triage.threshold,
+                    "operating_point": triage.operating_point.name if triage.operating_point else None,
+                    "model_id": triage.model.id if triage.model else None,
+                    "model_version": triage.model.version if triage.model else None,
+                    "model_sha256": triage.model.sha256 if triage.model else None,
+                    "research_only": int(triage.research_only),
+                    "quality": json.dumps(
+                        {"verdict": quality.verdict, "reasons": list(quality.reasons), **dict(quality.measures)}
+                    )
+                    if quality
+                    else None,
+                    "calibration_id": record.calibration_id,
+                    "clock": record.clock,
+                    "patient_sealed": self._seal_text(record.context.patient_ref, f"patient:{rid}"),
+                    "note_sealed": self._seal_text(record.context.note, f"note:{rid}"),
+                    "source_sealed": self._seal_text(record.source, f"source:{rid}"),
+                }
                 self._db.execute(
-                    "INSERT INTO screening (result_id, recorded_at, captured_at, modality, eye, body_site, outcome, "
-                    "score, threshold, operating_point, model_id, model_version, model_sha256, research_only, "
-                    "quality, calibration_id, patient_sealed, note_sealed, source_sealed) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        rid,
-                        now.isoformat(),
-                        record.captured_at.isoformat(),
-                        record.modality,
-                        record.context.eye,
-                        record.context.body_site,
-                        triage.outcome.value,
-                        triage.score,
-                        triage.threshold,
-                        triage.operating_point.name if triage.operating_point else None,
-                        triage.model.id if triage.model else None,
-                        triage.model.version if triage.model else None,
-                        triage.model.sha256 if triage.model else None,
-                        int(triage.research_only),
-                        json.dumps(
-                            {"verdict": quality.verdict, "reasons": list(quality.reasons), **dict(quality.measures)}
-                        )
-                        if quality
-                        else None,
-                        record.calibration_id,
-                        self._seal_text(record.context.patient_ref, f"patient:{rid}"),
-                        self._seal_text(record.context.note, f"note:{rid}"),
-                        self._seal_text(record.source, f"source:{rid}"),
-                    ),
+                    f"INSERT INTO screening ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
                 )
                 for index, (media_type, data) in enumerate(images):
                     self._db.execute(
                         "INSERT INTO image (result_id, media_type, sealed) VALUES (?, ?, ?)",
                         (rid, media_type, sealer.seal(data, f"image:{rid}:{index}")),
                     )
+                details = {
+                    "result_id": rid,
+                    "modality": record.modality,
+                    "outcome": triage.outcome.value,
+                    ROW_DIGEST: row_digest(row),
+                    PAYLOAD_DIGEST: payload_digest(payload),
+                }
+                event = append_event(self._db, "screening", details, now)
                 self._db.execute(
-                    "INSERT INTO outbox (result_id, payload, queued_at) VALUES (?, ?, ?)",
-                    (rid, payload, now.isoformat()),
+                    "INSERT INTO outbox (result_id, payload, queued_at, audit_seq) VALUES (?, ?, ?, ?)",
+                    (rid, payload, now.isoformat(), event),
                 )
-                details = {"result_id": rid, "modality": record.modality, "outcome": triage.outcome.value}
-                append_event(self._db, "screening", details, now)
         except sqlite3.OperationalError as error:
             if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None
-            raise RecordsError(f"{self.records.path}: the screening was not recorded ({error})") from error
+            problem = records_problem(self.records.path, error)
+            raise RecordsError(f"the screening was not recorded: {problem}") from error
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()
@@ -247,7 +349,11 @@ class ScreeningStore:
             "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
         ).fetchone()[0]
         reviews = self._db.execute("SELECT * FROM review WHERE result_id = ? ORDER BY received_at", (result_id,))
-        document["reviews"] = [dict(review) for review in reviews]
+        document["reviews"] = [
+            {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+            | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
+            for review in reviews
+        ]
         return document
 
     def export_images(self, result_id: str) -> list[tuple[str, bytes]]:
@@ -280,12 +386,22 @@ class ScreeningStore:
             ]
             marks = ",".join("?" * len(matched))
             images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
-            unsent = self._db.execute(
-                f"SELECT count(*) FROM outbox WHERE sent_at IS NULL AND result_id IN ({marks})", matched
-            ).fetchone()[0]
+            # The sync worker claims rows in its own write transaction before publishing them, so none
+            # is taken between this count and the deletion: what is reported withdrawn never leaves.
+            unsent, in_flight = self._db.execute(
+                "SELECT count(*) - count(claimed_at), count(claimed_at) FROM outbox "
+                f"WHERE sent_at IS NULL AND result_id IN ({marks})",
+                matched,
+            ).fetchone()
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-            erasure = Erasure(results=len(matched), images=images, unsent_withdrawn=unsent)
-            details = {"results": erasure.results, "images": images, "unsent_withdrawn": unsent, "result_ids": matched}
+            erasure = Erasure(len(matched), images, unsent, in_flight)
+            details = {
+                "results": erasure.results,
+                "images": images,
+                "unsent_withdrawn": unsent,
+                "unsent_in_flight": in_flight,
+                "result_ids": matched,
+            }
             append_event(self._db, "erasure", details, self.records.clock())
         self._flush_deleted_pages()
         return erasure
@@ -297,13 +413,20 @@ class ScreeningStore:
             log_event("records.checkpoint_busy", level=30, reason="another process is reading; retried later")
 
     def purge_images(self, retention: timedelta) -> int:
-        """Delete the images of results synced more than ``retention`` ago; results themselves stay."""
-        now = self.records.clock()
+        """Delete the images of results synced more than ``retention`` ago; results themselves stay.
+
+        Only on a trusted clock, and only for sync times that can be true: a clock a year ahead
+        must not purge every image at once.
+        """
+        now = self.records.trusted_now()
+        if now is None:
+            log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
+            return 0
         with transaction(self._db):
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT result_id FROM screening "
-                "WHERE synced_at IS NOT NULL AND synced_at <= ?)",
-                ((now - retention).isoformat(),),
+                "WHERE synced_at >= ? AND synced_at <= ?)",
+                (BUILD_DATE.isoformat(), (now - retention).isoformat()),
             ).rowcount
             if purged:
                 append_event(self._db, "retention", {"images": purged, "days": retention.days}, now)
@@ -312,16 +435,24 @@ class ScreeningStore:
         return purged
 
     def add_review(self, review: Review) -> str:
-        """Store a specialist's verdict against its result: ``stored``, ``duplicate`` or ``unknown_result``."""
+        """Store a specialist's verdict against its result, its comment sealed.
+
+        Returns ``stored``, ``duplicate`` (the same review again), ``conflict`` (its id is already
+        taken by another result or verdict: nothing is stored, and the station must be told) or
+        ``unknown_result``.
+        """
         with transaction(self._db):
             if self._db.execute("SELECT 1 FROM screening WHERE result_id = ?", (review.result_id,)).fetchone() is None:
                 return "unknown_result"
-            if self._db.execute("SELECT 1 FROM review WHERE review_id = ?", (review.review_id,)).fetchone():
-                return "duplicate"
+            known = self._db.execute(
+                "SELECT result_id, verdict FROM review WHERE review_id = ?", (review.review_id,)
+            ).fetchone()
+            if known is not None:
+                return "duplicate" if tuple(known) == (review.result_id, review.verdict) else "conflict"
             now = self.records.clock()
             self._db.execute(
-                "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, comment) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
+                "comment_sealed) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.review_id,
                     review.result_id,
@@ -329,7 +460,7 @@ class ScreeningStore:
                     review.reviewer,
                     review.reviewed_at.isoformat(),
                     now.isoformat(),
-                    review.comment,
+                    self._seal_text(review.comment, f"comment:{review.review_id}"),
                 ),
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}

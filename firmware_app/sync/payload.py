@@ -11,7 +11,13 @@ codes only, apart from the fixed disclaimer every payload carries.
      "model": {"id": id, "version": id, "sha256": 64 hex}|null,
      "quality": {"verdict": code, "reasons": [code...], "measures": {code: number}}|null,
      "triage": "refer"|"no_refer"|"ungradable", "score": [0,1]|null, "threshold": [0,1]|null,
-     "calibration_id": id|null, "disclaimer": the fixed English disclaimer}
+     "calibration_id": id|null, "disclaimer": the fixed English disclaimer,
+     "clock": "unsynchronised"|"before_build"|"future"}
+
+``clock`` is optional, so every earlier payload stays valid: it is there only when ``captured_at``
+may be wrong (the device clock was not synchronised, or the time cannot be true), as a code the
+reviewer can weigh, never a second date. ``triage`` must agree with ``score`` and ``threshold``
+(``refer`` at or above it): a payload altered in the queue is refused, not published.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from typing import Any
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.triage import Outcome
 from firmware_app.messages import message
+from firmware_app.records.clock import ClockState
+from firmware_app.records.integrity import payload_digest
 from firmware_app.records.screening import BODY_SITES, EYES, ScreeningRecord
 from firmware_app.sync.wire import (
     CODE,
@@ -39,7 +47,7 @@ from firmware_app.sync.wire import (
 
 RESULT_SCHEMA = "edgescreen.result/1"
 DISCLAIMER = message("disclaimer", "en")
-ALLOW_LIST = frozenset(
+REQUIRED = frozenset(
     {
         "schema",
         "result_id",
@@ -58,12 +66,16 @@ ALLOW_LIST = frozenset(
         "disclaimer",
     }
 )
+OPTIONAL = frozenset({"clock"})
+ALLOW_LIST = REQUIRED | OPTIONAL
+FLAGGED_CLOCKS = tuple(state.value for state in ClockState if state is not ClockState.SYNCHRONISED)
 
 
 def result_payload(record: ScreeningRecord, device_id: str, site_id: str) -> dict[str, Any]:
     """The allow-listed view of one record; identifying fields of the record are never read."""
     triage, model, quality = record.triage, record.triage.model, record.quality
-    return {
+    flagged = {"clock": record.clock} if record.clock in FLAGGED_CLOCKS else {}
+    return flagged | {
         "schema": RESULT_SCHEMA,
         "result_id": record.result_id,
         "device_id": device_id,
@@ -111,7 +123,7 @@ def _check_quality(quality: Any) -> None:
 
 def validate_result(document: Any) -> None:
     """Raise ``WireError`` naming the first field that the allow-list or its patterns refuse."""
-    check_keys(document, set(ALLOW_LIST), set(), "result")
+    check_keys(document, set(REQUIRED), set(OPTIONAL), "result")
     check_choice(document["schema"], (RESULT_SCHEMA,), "schema")
     check_text(document["result_id"], HEX32, "result_id")
     check_text(document["device_id"], IDENTIFIER, "device_id")
@@ -127,9 +139,33 @@ def validate_result(document: Any) -> None:
     check_number(document["threshold"], "threshold", nullable=True, low=0.0, high=1.0)
     check_text(document["calibration_id"], IDENTIFIER, "calibration_id", nullable=True)
     check_choice(document["disclaimer"], (DISCLAIMER,), "disclaimer")
+    if "clock" in document:
+        check_choice(document["clock"], FLAGGED_CLOCKS, "clock")
+    _check_triage_agrees(document["triage"], document["score"], document["threshold"])
+
+
+def _check_triage_agrees(outcome: str, score: float | None, threshold: float | None) -> None:
+    if outcome == Outcome.UNGRADABLE or score is None or threshold is None:
+        return
+    if (outcome == Outcome.REFER) != (score >= threshold):
+        raise WireError(f"triage: {outcome!r} contradicts score {score} against threshold {threshold}")
 
 
 def encode_result(document: dict[str, Any]) -> bytes:
     """Validate, then serialise compactly (UTF-8, not ASCII-escaped, keys sorted)."""
     validate_result(document)
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def check_queued(payload: bytes, result_id: str, bound_digest: str | None) -> None:
+    """Re-check a queued payload just before it is published: still valid, still the result it was
+    queued for, and (when its audit event recorded one) still byte for byte what was recorded."""
+    if bound_digest is not None and payload_digest(payload) != bound_digest:
+        raise WireError(f"result {result_id}: the queued payload differs from what its audit event recorded")
+    try:
+        document = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise WireError(f"result {result_id}: the queued payload is not UTF-8 JSON ({error})") from None
+    validate_result(document)
+    if document["result_id"] != result_id:
+        raise WireError(f"result {result_id}: the queued payload is for result {document['result_id']}")

@@ -9,10 +9,15 @@
 ``edgescreen.review-ack/1`` (device -> specialists, on ``review_ack``)::
 
     {"schema": "edgescreen.review-ack/1", "review_id": id, "result_id": 32 hex,
-     "status": "stored"|"duplicate"|"unknown_result"}
+     "status": "stored"|"duplicate"|"conflict"|"unknown_result"}
 
-Anything else (not JSON, too big, a field missing, unknown or out of pattern) is refused with a
-``WireError`` and never stored or acknowledged on ``review_ack``.
+``duplicate``: this very review was stored before. ``conflict``: its ``review_id`` is already taken
+by a review of another result or with another verdict; nothing is stored, and the station must
+resend under a new id.
+
+Anything else (not JSON, too big, nested too deep, a number too long, text that is not valid
+Unicode, a field missing, unknown or out of pattern) is refused with a ``WireError`` and never
+stored or acknowledged on ``review_ack``.
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ def parse_review(payload: bytes) -> Review:
         raise WireError(f"review: {len(payload)} bytes, more than {MAX_REVIEW_BYTES}")
     try:
         document: Any = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"review: not UTF-8 JSON ({error})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # ValueError also covers integers past Python's digit limit; RecursionError, deep nesting.
+        raise WireError(f"review: not UTF-8 JSON that can be read ({type(error).__name__})") from None
     check_keys(
         document, {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}, {"comment"}, "review"
     )
@@ -59,6 +65,8 @@ def parse_review(payload: bytes) -> Review:
     comment = document.get("comment")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise WireError(f"comment: expected text of at most {MAX_COMMENT} characters")
+    if comment is not None and not _encodable(comment):
+        raise WireError("comment: holds a lone surrogate (\\u escape), not text")
     try:
         reviewed_at = parse_utc_seconds(document["reviewed_at"])
     except ValueError:
@@ -71,6 +79,14 @@ def parse_review(payload: bytes) -> Review:
         reviewer=document["reviewer"],
         comment=comment,
     )
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def review_ack(review: Review, status: str) -> bytes:

@@ -9,15 +9,22 @@ false, a session expiry), so verdicts sent while the device was offline wait for
 
 One thread does everything (``client.loop`` is called here, not in paho's thread), so callbacks and
 the SQLite connection never race.
+
+Nothing one message carries can stop delivery: each incoming message is handled under one guard
+(anything that cannot become a stored review is logged, rejected and acknowledged, so the broker
+never redelivers it), each outgoing payload is checked against its audit event before it is
+published, and trouble with the records (a full disk) costs a reconnection, not the worker.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections import deque
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -27,24 +34,31 @@ from paho.mqtt.properties import Properties
 
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.outbox import Outbox, OutboxRow
+from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
+from firmware_app.sync.payload import check_queued
 from firmware_app.sync.review import parse_review, review_ack
 from firmware_app.sync.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.sync.wire import WireError
 
 ACK_COMMIT_ROWS = 256  # mark acknowledged rows sent in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
-READ_AHEAD_ROWS = 512
+CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
+RECORDS_RETRY_SECONDS = 5.0
 LOOP_SECONDS = 0.05
+# 2**30 times any configured initial delay exceeds any configured cap; a larger exponent would
+# only overflow a float (after 1,023 failed attempts: about 40 hours without a broker).
+MAX_BACKOFF_EXPONENT = 30
+RECORDS_TROUBLE = (RecordsError, sqlite3.Error, OSError)
 
 
 def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
     """Capped exponential backoff with full jitter: devices that lost the broker together do not
     all come back in the same second."""
-    return rng.uniform(0.0, min(cap, initial * 2.0**attempt))
+    return rng.uniform(0.0, min(cap, initial * 2.0 ** min(attempt, MAX_BACKOFF_EXPONENT)))
 
 
 class SyncWorker:
@@ -65,19 +79,29 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
+        # Acknowledged by the broker, not yet marked sent: kept across connections, so a full disk
+        # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them.
+        self._acked: list[int] = []
+        self._first_ack_at = 0.0
+        self._commit_retry_at = 0.0
+        # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
+        # refusing every result keeps the worker "connected" most of the time.
+        self._last_problem = ""
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
-        self._acked: list[int] = []
-        self._first_ack_at = 0.0
-        self._read_ahead: deque[OutboxRow] = deque()
+        self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
         self._connack: bool | None = None
         self._problem = ""
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _described(self, error: BaseException) -> RecordsError:
+        """Trouble with the records in words a technician acts on ("the disk is full")."""
+        return error if isinstance(error, RecordsError) else records_problem(self._store.records.path, error)
 
     # paho callbacks (API version 2); they run inside client.loop(), on this worker's thread
 
@@ -103,21 +127,29 @@ class SyncWorker:
         self._acked.append(seq)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """The one guard around a message: whatever goes wrong with it is logged and the message is
+        acknowledged, except the records' own trouble, when it is kept at the broker for later."""
+        try:
+            self._handle_review(client, message)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=self._described(error))
+            if not isinstance(error, KeyUnavailable):  # a passing trouble: reconnect to have it again soon
+                self._problem = f"a review could not be stored: {error}"
+            return  # not acknowledged: the broker delivers it again on the next connection
+        except Exception as error:  # one message must never stop delivery
+            # The error's type only: its text could quote the message, and a comment may name a patient.
+            log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=type(error).__name__)
+        client.ack(message.mid, message.qos)
+
+    def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         try:
             review = parse_review(message.payload)
         except WireError as error:
             log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, error=error)
-            client.ack(message.mid, message.qos)  # harmless, and never redelivered
             return
-        try:
-            status = self._store.add_review(review)
-        except RecordsError as error:
-            log_event("sync.review_not_stored", level=logging.ERROR, review_id=review.review_id, error=error)
-            self._problem = f"a review could not be stored: {error}"
-            return  # not acknowledged: the broker delivers it again on the next connection
+        status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
         client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
-        client.ack(message.mid, message.qos)
 
     # the connection
 
@@ -141,32 +173,64 @@ class SyncWorker:
         return client
 
     def _commit_acks(self, force: bool) -> None:
-        due = len(self._acked) >= ACK_COMMIT_ROWS or time.monotonic() - self._first_ack_at >= ACK_COMMIT_SECONDS
-        if self._acked and (force or due):
+        now = time.monotonic()
+        due = len(self._acked) >= ACK_COMMIT_ROWS or now - self._first_ack_at >= ACK_COMMIT_SECONDS
+        if not self._acked or not (force or due) or now < self._commit_retry_at:
+            return
+        try:
             self._outbox.mark_sent(self._acked)
-            self._acked = []
+        except RECORDS_TROUBLE as error:
+            log_event(
+                "sync.not_marked_sent", level=logging.ERROR, results=len(self._acked), error=self._described(error)
+            )
+            self._commit_retry_at = now + RECORDS_RETRY_SECONDS
+            return
+        self._acked = []
+        self._last_problem = ""
+
+    def _next_rows(self) -> list[OutboxRow]:
+        """Claim the next rows; when the records cannot be written (a full disk), read them unclaimed:
+        sending needs no space, and no erasure can run on that disk meanwhile either."""
+        try:
+            return self._outbox.claim(self._cursor, CLAIM_ROWS)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.rows_not_claimed", level=logging.WARNING, error=self._described(error))
+            return self._outbox.pending(self._cursor, CLAIM_ROWS)
 
     def _fill_window(self, client: mqtt.Client) -> None:
         while len(self._inflight) < self._settings.inflight_window:
-            if not self._read_ahead:
-                self._read_ahead.extend(self._outbox.pending(self._cursor, READ_AHEAD_ROWS))
-                if not self._read_ahead:
+            if not self._claimed:
+                self._claimed.extend(self._next_rows())
+                if not self._claimed:
                     return
-            row = self._read_ahead.popleft()
+            row = self._claimed[0]
+            try:
+                check_queued(row.payload, row.result_id, row.bound_digest)
+            except WireError as error:
+                log_event("sync.payload_withheld", level=logging.ERROR, result_id=row.result_id, error=error)
+                with suppress(*RECORDS_TROUBLE):  # on a full disk, withheld again next time
+                    self._outbox.withhold(row, str(error))
+                self._claimed.popleft()
+                self._cursor = row.seq
+                continue
             info = client.publish(self._topic[RESULT], row.payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # the connection is going; the next one starts again from the oldest unsent row
+            self._claimed.popleft()
             self._inflight[info.mid] = row.seq
             self._cursor = row.seq
 
     def _drained(self) -> bool:
-        return not self._inflight and not self._acked and not self._read_ahead and self._outbox.backlog().unsent == 0
+        return not self._inflight and not self._acked and not self._claimed and self._outbox.backlog().unsent == 0
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
-        self._outbox.set_connection("connected", f"{self._settings.broker_host}:{self._settings.broker_port}")
+        broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
+        self._set_connection(
+            "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
+        )
         log_event(
             "sync.connected",
             broker=f"{self._settings.broker_host}:{self._settings.broker_port}",
@@ -225,10 +289,23 @@ class SyncWorker:
                 self._commit_acks(force=True)
                 self._say_goodbye(client)
             return established, True
+        except RECORDS_TROUBLE as error:
+            self._problem = str(self._described(error))
+            log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
+            return established, False
         finally:
-            self._commit_acks(force=True)
-            if not established or self._problem:
-                client.disconnect()
+            self._end_connection(client, established)
+
+    def _end_connection(self, client: mqtt.Client, established: bool) -> None:
+        """Commit what the broker acknowledged and give back what was never published; on a full
+        disk neither can be written, which only means those results are sent again later."""
+        self._commit_acks(force=True)
+        try:
+            self._outbox.release([row.seq for row in self._claimed])
+        except RECORDS_TROUBLE as error:
+            log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
+        if not established or self._problem:
+            client.disconnect()
 
     def maintain(self) -> None:
         """Hourly: delete images past their retention, and report the backlog."""
@@ -237,12 +314,22 @@ class SyncWorker:
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
 
+    def _set_connection(self, state: str, detail: str = "") -> None:
+        """The state ``sync status`` shows is advice: a full disk must not stop delivery for it."""
+        try:
+            self._outbox.set_connection(state, detail)
+        except RECORDS_TROUBLE as error:
+            log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=self._described(error))
+
     def run(self, until_drained: bool = False) -> None:
         """Serve until stopped (or, with ``until_drained``, until every queued result is acknowledged)."""
-        attempt = 0
+        crashes = self._outbox.note_start()
+        if crashes:
+            log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
+        attempt, crash = 0, None
         try:
             while not self._stop.is_set():
-                self._outbox.set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
+                self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
@@ -250,8 +337,17 @@ class SyncWorker:
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
-                self._outbox.set_connection("disconnected", self._problem)
+                self._last_problem = self._problem
+                self._set_connection("disconnected", self._problem)
                 log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
                 self._stop.wait(delay)
+        except BaseException as error:
+            crash = f"{type(error).__name__}: {error}"[:300]
+            raise
         finally:
-            self._outbox.set_connection("stopped")
+            try:
+                self._outbox.mark_stopped(crash)
+            except RECORDS_TROUBLE as error:
+                log_event(
+                    "sync.state_not_recorded", level=logging.WARNING, state="stopped", error=self._described(error)
+                )

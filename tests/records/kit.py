@@ -52,9 +52,22 @@ def small_photo(retina_rgb: np.ndarray | None = None, size: int = 96) -> np.ndar
 
 
 def open_store(
-    directory: Path, reserve_bytes: int = 0, limits: OutboxLimits | None = None, clock=None
+    directory: Path,
+    reserve_bytes: int = 0,
+    limits: OutboxLimits | None = None,
+    clock=None,
+    synchronised: bool = True,
+    key_required: bool = True,
 ) -> ScreeningStore:
-    records = Records(directory / "records.sqlite3", directory / "records.key", **({"clock": clock} if clock else {}))
+    """The records of ``directory``; the clock is taken as synchronised unless a test says otherwise
+    (the kernel's answer depends on the machine the tests run on)."""
+    records = Records(
+        directory / "records.sqlite3",
+        directory / "records.key",
+        **({"clock": clock} if clock else {}),
+        synchronised=lambda: synchronised,
+        key_required=key_required,
+    )
     return ScreeningStore(records, reserve_bytes, limits or OutboxLimits())
 
 

@@ -1,14 +1,22 @@
-"""A really full disk: a 16 MiB tmpfs is filled with screenings until the file system says no."""
+"""A really full disk: a 16 MiB tmpfs is filled with screenings (or a filler file) until the file
+system says no; and the same tmpfs remounted read-only."""
 
 from __future__ import annotations
 
+import errno
+import json
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
 from firmware_app.records.store import StorageFull
-from tests.records.kit import open_store, record_one, small_photo
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.sync.kit import edgescreen_process
+from tests.test_cli import edgescreen
 
 
 @pytest.fixture()
@@ -57,3 +65,76 @@ def test_when_the_file_system_itself_is_full_nothing_is_half_written(tiny_filesy
     recorded = fill_until_refused(store, small_photo(retina_rgb, 512))
     store.records.close()
     check_nothing_lost(tiny_filesystem, recorded)
+
+
+def filled(directory) -> None:
+    """Fill the file system of ``directory`` to the last byte."""
+    with open(directory / "filler", "wb") as filler:
+        try:
+            while True:
+                filler.write(bytes(65536))
+                filler.flush()
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+
+
+def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem, retina_rgb):
+    port = free_port()
+    config = write_config(tiny_filesystem, port)
+    store = open_store(tiny_filesystem)
+    recorded = [record_one(store, small_photo(retina_rgb, 64)).result_id for _ in range(5)]
+    store.records.close()
+    worker = edgescreen_process(config, "sync", "run")
+    try:
+        wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
+        filled(tiny_filesystem)
+        time.sleep(2.0)  # several reconnection attempts, each recording its state, on a full disk
+        assert worker.poll() is None, worker.communicate()[1]  # on main: dead, with a traceback
+        status = edgescreen("sync", "status", "--json", config=config)
+        assert status.returncode == 0 and "disk I/O error" not in status.stderr, status.stderr
+        assert json.loads(status.stdout)["backlog"] == 5
+        broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
+        try:
+            tap = Tap(port)
+            wait_until(lambda: len(tap.on("/result")) >= 5, 20, "the results sent from a full disk")
+            assert {json.loads(p)["result_id"] for p in tap.on("/result")} == set(recorded)
+            (tiny_filesystem / "filler").unlink()
+            wait_until(
+                lambda: json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 0,
+                20,
+                "the sends recorded once there is room",
+            )
+            tap.close()
+        finally:
+            broker.stop()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+
+
+def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina_rgb, retina_jpeg):
+    config = write_config(tiny_filesystem, port=1)
+    store = open_store(tiny_filesystem)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    filled(tiny_filesystem)
+    assert edgescreen("sync", "status", config=config).returncode == 0
+    assert edgescreen("audit", "verify", config=config).returncode == 0
+    screen = edgescreen("screen", str(retina_jpeg), config=config)
+    assert screen.returncode == 5 and "Traceback" not in screen.stderr
+    assert "disk is full" in screen.stderr or "Storage is almost full" in screen.stderr, screen.stderr
+
+
+def test_a_read_only_database_gives_clean_errors_and_still_reads(tiny_filesystem, retina_rgb, retina_jpeg):
+    config = write_config(tiny_filesystem, port=1)
+    store = open_store(tiny_filesystem)
+    record_one(store, small_photo(retina_rgb, 64))
+    store.records.close()
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    for command in (["screen", str(retina_jpeg)], ["sync", "run", "--until-drained"]):
+        run = edgescreen(*command, config=config)
+        assert run.returncode == 5 and "Traceback" not in run.stderr, run.stderr  # on main: tracebacks
+        assert "records cannot be written" in run.stderr, run.stderr
+    status = edgescreen("sync", "status", "--json", config=config)
+    assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
+    assert edgescreen("audit", "verify", config=config).returncode == 0

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
-from firmware_app.sync.payload import ALLOW_LIST
+from firmware_app.sync.payload import REQUIRED
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 
@@ -35,7 +36,7 @@ def test_a_screening_is_one_row_in_each_table_and_identifying_fields_are_sealed(
     assert counts == {"screening": 1, "image": 1, "outbox": 1}
     assert [r[0] for r in db.execute("SELECT kind FROM audit")] == ["model_change", "screening"]
     payload = json.loads(db.execute("SELECT payload FROM outbox").fetchone()[0])
-    assert set(payload) == ALLOW_LIST and payload["result_id"] == record.result_id and payload["eye"] == "R"
+    assert set(payload) == REQUIRED and payload["result_id"] == record.result_id and payload["eye"] == "R"
     on_disk = raw_bytes(tmp_path)
     for secret in ("MRN-4471", "Dupont", "1957-03-21", "jeanne_dupont"):
         assert secret.encode() not in on_disk
@@ -95,7 +96,7 @@ def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, 
     erased = [record_one(store, photo, sample_record(ScreeningContext(patient_ref=" mrn-9  ", eye=e))) for e in "LR"]
     kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-10")))
     erasure = store.erase_patient("MRN-9")
-    assert (erasure.results, erasure.images, erasure.unsent_withdrawn) == (2, 2, 2)
+    assert (erasure.results, erasure.images, erasure.unsent_withdrawn, erasure.unsent_in_flight) == (2, 2, 2, 0)
     db = store.records.connection
     assert [r[0] for r in db.execute("SELECT result_id FROM screening")] == [kept.result_id]
     assert [r[0] for r in db.execute("SELECT result_id FROM outbox")] == [kept.result_id]
@@ -106,13 +107,11 @@ def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, 
 
 
 def test_images_are_deleted_after_retention_once_synced(tmp_path, photo):
-    now = [datetime(2025, 3, 1, tzinfo=UTC)]
+    now = [datetime(2027, 3, 1, tzinfo=UTC)]
     store = open_store(tmp_path, clock=lambda: now[0])
     synced, unsent = record_one(store, photo), record_one(store, photo)
-    from firmware_app.records.outbox import Outbox
-
     outbox = Outbox(store.records)
-    seq = next(r.seq for r in outbox.pending(0, 10) if r.result_id == synced.result_id)
+    seq = next(r.seq for r in outbox.claim(0, 10) if r.result_id == synced.result_id)
     assert outbox.mark_sent([seq]) == 1
     now[0] += timedelta(days=29)
     assert store.purge_images(timedelta(days=30)) == 0
@@ -156,7 +155,7 @@ def test_the_outbox_cap_refuses_by_default_and_drops_oldest_only_when_configured
 
 
 def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp_path, photo):
-    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+    now = [datetime(2027, 1, 1, tzinfo=UTC)]
     store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=lambda: now[0])
     record_one(store, photo)
     now[0] += timedelta(days=11)
@@ -181,6 +180,18 @@ def test_a_bad_context_is_refused_with_the_field_named(fields, problem):
 
 def test_a_database_not_written_by_edgescreen_is_refused_clearly(tmp_path):
     (tmp_path / "records.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(RecordsError, match="cannot open the records"):
+    with pytest.raises(RecordsError, match="the records file is damaged"):
         Records(tmp_path / "records.sqlite3", tmp_path / "records.key")
     assert sqlite3.sqlite_version
+
+
+def test_erasure_counts_results_the_sync_worker_has_taken_as_in_flight_not_withdrawn(tmp_path, photo):
+    store = open_store(tmp_path)
+    for _ in range(8):
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5")))
+    taken = Outbox(store.records).claim(0, 3)  # as the worker does just before publishing them
+    erasure = store.erase_patient("MRN-5")
+    assert (erasure.results, erasure.unsent_withdrawn, erasure.unsent_in_flight) == (8, 5, len(taken))
+    details = store.records.connection.execute("SELECT details FROM audit WHERE kind = 'erasure'").fetchone()[0]
+    event = json.loads(details)
+    assert (event["unsent_withdrawn"], event["unsent_in_flight"]) == (5, 3)

@@ -32,6 +32,9 @@ class BackgroundWorker:
         self._thread = threading.Thread(target=run_sync, args=(load_config(str(config_path)), self._stop), daemon=True)
         self._thread.start()
 
+    def check_alive(self) -> None:
+        assert self._thread.is_alive(), "the worker died"
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(15)

@@ -82,8 +82,11 @@ def test_the_worker_killed_at_random_instants_while_the_device_records(tmp_path,
     kills = 0
     try:
         for _ in range(20):
+            online = tap.on("/status").count(b"online")
             worker = edgescreen_process(config, "sync", "run")
-            time.sleep(rng.uniform(0.3, 1.0))
+            # Killed while it works: a loaded machine can take longer to start a process than to drain.
+            wait_until(lambda: tap.on("/status").count(b"online") > online, 20, "the worker online")  # noqa: B023
+            time.sleep(rng.uniform(0.05, 0.7))
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             kills += 1

@@ -6,6 +6,7 @@ the real recording path and synced by the real worker."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -52,16 +53,24 @@ def site(tmp_path_factory, retina_rgb):
     note=st.one_of(identifying, st.text(min_size=12, max_size=MAX_NOTE).filter(lambda s: len(set(s)) > 3)),
     file_name=identifying,
     eye=st.sampled_from(["L", "R", None]),
+    # The clock's state travels as a code: a wrong clock must not open a way out for anything else.
+    captured_at=st.sampled_from([None, datetime(1970, 1, 1, tzinfo=UTC), datetime(2031, 5, 5, tzinfo=UTC)]),
+    synchronised=st.booleans(),
 )
-def test_nothing_identifying_is_ever_published(site, patient, note, file_name, eye):
+def test_nothing_identifying_is_ever_published(site, patient, note, file_name, eye, captured_at, synchronised):
     directory, broker, tap, photo = site
     config = write_config(directory, broker.port)
-    store = open_store(directory)
+    store = open_store(directory, synchronised=synchronised)
     context = ScreeningContext(patient_ref=patient, eye=eye, note=note)
-    record = record_one(store, photo, sample_record(context, source=str(Path("/media/usb") / file_name)))
+    source = str(Path("/media/usb") / file_name)
+    record = record_one(store, photo, sample_record(context, source=source, captured_at=captured_at))
     store.records.close()
     drain(config)
     wait_until(lambda: any(record.result_id.encode() in p for p in tap.on("/result")), 10, "the result")
+    sent = next(json.loads(p) for p in tap.on("/result") if record.result_id.encode() in p)
+    now = "synchronised" if synchronised else "unsynchronised"
+    expected = {None: now, 1970: "before_build", 2031: "future"}[captured_at.year if captured_at else None]
+    assert sent.get("clock", "synchronised") == expected
     published = b"\n".join(topic.encode() + b" " + payload for topic, payload in tap.messages)
     for secret in (patient, note, file_name):
         for form in forms(secret):

@@ -9,7 +9,7 @@ import pytest
 
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.screening import QualitySummary, Review, ScreeningContext
-from firmware_app.sync.payload import ALLOW_LIST, encode_result, result_payload, validate_result
+from firmware_app.sync.payload import REQUIRED, encode_result, result_payload, validate_result
 from firmware_app.sync.review import parse_review, review_ack
 from firmware_app.sync.wire import WireError
 from tests.records.kit import DEVICE, sample_record
@@ -22,7 +22,7 @@ def payload(**changes):
 
 def test_the_payload_is_exactly_the_allow_list_with_the_disclaimer():
     document = json.loads(encode_result(payload()))
-    assert set(document) == ALLOW_LIST
+    assert set(document) == REQUIRED
     assert document["schema"] == "edgescreen.result/1"
     assert document["triage"] == "refer" and document["threshold"] == pytest.approx(0.31)
     assert document["quality"] is None and document["calibration_id"] is None

@@ -69,12 +69,12 @@ def review(result_id: str, review_id: str = "rev-1", **changes) -> bytes:
     return json.dumps(document | changes).encode()
 
 
-def publish(port: int, topic: str, payloads: list[bytes]) -> None:
+def publish(port: int, topic: str, payloads: list[bytes], retain: bool = False) -> None:
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", port)
     client.loop_start()
     for payload in payloads:
-        client.publish(topic, payload, qos=1).wait_for_publish(5)
+        client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
     client.loop_stop()
     client.disconnect()
 

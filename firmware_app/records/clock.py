@@ -1,0 +1,59 @@
+"""How far the device's clock can be trusted, so a wrong clock never blocks, drops or purges results.
+
+A Pi has no real-time clock: it boots in 1970 (or at the last saved time) until NTP sets it, and a
+hand-set clock can be off by years. Two facts bound what a reading can be:
+
+- ``BUILD_DATE``: this version was built on that day, so no true reading is earlier. It is set by
+  hand with ``__version__`` at each release (one constant, here), never derived from file times,
+  which an unpacked copy or a clock in 1970 would get wrong.
+- the kernel's own verdict (``adjtimex``): whether NTP (or PTP, GPS...) keeps the clock in step.
+  ``settimeofday`` (``date -s``) marks the clock unsynchronised, so a hand-set clock is seen as such.
+
+Ages decide the outbox age cap and the image purge: they are measured only on a synchronised clock,
+and only from stored times that can be true (not before the build, not after now).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+BUILD_DATE = datetime(2026, 11, 29, tzinfo=UTC)
+# Clocks of two processes on one device, read moments apart, may disagree by this much.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_TIME_ERROR = 5  # adjtimex's answer when the kernel clock is not synchronised
+_TIMEX_BYTES = 512  # room for struct timex (208 bytes on 64-bit Linux); modes 0 only reads it
+
+
+class ClockState(StrEnum):
+    """What a timestamp's clock was worth when it was read; kept with the screening and, unless
+    ``synchronised``, sent as a code with the result."""
+
+    SYNCHRONISED = "synchronised"
+    UNSYNCHRONISED = "unsynchronised"  # free-running: may be right, may be off by any amount
+    BEFORE_BUILD = "before_build"  # cannot be true: the clock was not set
+    FUTURE = "future"  # later than the clock that recorded it: it cannot be true either
+
+
+def kernel_clock_synchronised() -> bool:
+    """The kernel's word on the system clock; ``False`` where it cannot be asked (not Linux)."""
+    try:
+        state = ctypes.CDLL(None, use_errno=True).adjtimex(ctypes.create_string_buffer(_TIMEX_BYTES))
+    except (OSError, AttributeError):
+        return False
+    return state not in (-1, _TIME_ERROR)
+
+
+def reading_state(moment: datetime, now: datetime, synchronised: bool) -> ClockState:
+    """The state of ``moment``, a reading of the same clock that says ``now`` (``synchronised`` or not)."""
+    if moment < BUILD_DATE:
+        return ClockState.BEFORE_BUILD
+    if moment > now + FUTURE_TOLERANCE:
+        return ClockState.FUTURE
+    return ClockState.SYNCHRONISED if synchronised else ClockState.UNSYNCHRONISED
+
+
+def trusted_now(now: datetime, synchronised: bool) -> datetime | None:
+    """``now`` when ages may be measured from it, else ``None``: nothing is aged on a doubtful clock."""
+    return now if synchronised and now >= BUILD_DATE else None

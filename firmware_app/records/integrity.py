@@ -1,0 +1,91 @@
+"""Binding each recorded result and its queued payload to the result's own audit event.
+
+The ``screening`` event carries a SHA-256 of the result row (the columns a reviewer relies on) and
+of the payload queued for the broker. An SQL edit of either no longer matches its event, and the
+event cannot be edited without breaking the hash chain: ``audit verify`` compares them, and the sync
+worker checks the payload against its event before publishing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The columns of ``screening`` fixed when it is recorded (``synced_at`` changes later; sealed
+# columns are bound to their row by their own authentication tag).
+RESULT_COLUMNS = (
+    "result_id",
+    "recorded_at",
+    "captured_at",
+    "modality",
+    "eye",
+    "body_site",
+    "outcome",
+    "score",
+    "threshold",
+    "operating_point",
+    "model_id",
+    "model_version",
+    "model_sha256",
+    "research_only",
+    "quality",
+    "calibration_id",
+    "clock",
+)
+ROW_DIGEST = "row_sha256"
+PAYLOAD_DIGEST = "payload_sha256"
+
+
+def row_digest(row: Mapping[str, Any]) -> str:
+    values = [row[column] for column in RESULT_COLUMNS]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def payload_digest(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def stored_bytes(value: bytes | str) -> bytes:
+    """A BLOB column as bytes, even when an SQL edit (``replace()``) turned it into text."""
+    return value.encode("utf-8", "surrogateescape") if isinstance(value, str) else bytes(value)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A result whose row or payload does not match its audit event ``event`` (``None``: it has none)."""
+
+    result_id: str
+    event: int | None
+    problem: str
+
+
+def _events(connection: sqlite3.Connection) -> dict[str, tuple[int, dict[str, Any]]]:
+    events = {}
+    for seq, details in connection.execute("SELECT seq, CAST(details AS BLOB) FROM audit WHERE kind = 'screening'"):
+        document = json.loads(bytes(details))  # the chain was verified first: it is the text it was
+        events[document["result_id"]] = (seq, document)
+    return events
+
+
+def first_mismatch(connection: sqlite3.Connection) -> Mismatch | None:
+    """The first result (in recording order) that differs from what its audit event recorded."""
+    events = _events(connection)
+    rows = connection.execute(
+        "SELECT s.*, o.payload FROM screening s LEFT JOIN outbox o USING (result_id) ORDER BY s.rowid"
+    )
+    for row in rows:
+        result_id = row["result_id"]
+        if result_id not in events:
+            return Mismatch(result_id, None, "it has no screening event: it was not recorded by EdgeScreen")
+        seq, event = events[result_id]
+        if ROW_DIGEST not in event:
+            continue  # recorded before results were bound to their events
+        if event.get("outcome") != row["outcome"] or event[ROW_DIGEST] != row_digest(row):
+            return Mismatch(result_id, seq, "the result row was altered after it was recorded")
+        if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
+            return Mismatch(result_id, seq, "its queued payload was altered after it was recorded")
+    return None

@@ -1,0 +1,100 @@
+"""Issue 8, point 3: a wrong clock neither blocks nor deletes results, and says so on the result.
+
+A Pi without a real-time clock boots in 1970 until NTP sets it; a hand-set clock may be a year ahead.
+The clock here is the store's injected one, set as those clocks would be."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.store import OutboxFull, OutboxLimits
+from firmware_app.sync.payload import validate_result
+from tests.records.kit import open_store, record_one, sample_record, small_photo
+
+BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
+RIGHT = BUILD_DATE + timedelta(days=200)
+
+
+@pytest.fixture(scope="module")
+def photo(retina_rgb):
+    return small_photo(retina_rgb)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_the_kernel_is_asked_whether_the_clock_is_synchronised():
+    assert kernel_clock_synchronised() in (True, False)
+
+
+def test_reading_states():
+    assert reading_state(BOOTED_IN_1970, BOOTED_IN_1970, synchronised=False) is ClockState.BEFORE_BUILD
+    assert reading_state(RIGHT, RIGHT, synchronised=True) is ClockState.SYNCHRONISED
+    assert reading_state(RIGHT, RIGHT, synchronised=False) is ClockState.UNSYNCHRONISED
+    assert reading_state(RIGHT + timedelta(days=1), RIGHT, synchronised=True) is ClockState.FUTURE
+
+
+def payload_of(store, result_id: str) -> dict:
+    row = store.records.connection.execute("SELECT payload FROM outbox WHERE result_id = ?", (result_id,))
+    return json.loads(row.fetchone()[0])
+
+
+@pytest.mark.parametrize("policy", ["refuse", "drop_oldest"])
+def test_results_recorded_in_1970_neither_block_nor_get_dropped_once_the_clock_is_right(tmp_path, photo, policy):
+    clock = Clock(BOOTED_IN_1970)
+    store = open_store(tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=False)
+    early = [record_one(store, photo, sample_record(captured_at=clock.now)).result_id for _ in range(3)]
+    store.records.close()
+
+    clock.now = RIGHT  # NTP answered
+    store = open_store(tmp_path, limits=OutboxLimits(policy=policy), clock=clock, synchronised=True)
+    later = record_one(store, photo, sample_record(captured_at=clock.now)).result_id  # on main: refused, or 3 dropped
+    queued = [r[0] for r in store.records.connection.execute("SELECT result_id FROM outbox ORDER BY seq")]
+    assert queued == [*early, later]
+    assert not store.records.connection.execute("SELECT 1 FROM audit WHERE details LIKE '%dropped%'").fetchone()
+    # Each result says which clock its time came from; on the wire as a code.
+    states = dict(store.records.connection.execute("SELECT result_id, clock FROM screening"))
+    assert [states[r] for r in early] == ["before_build"] * 3 and states[later] == "synchronised"
+    assert payload_of(store, early[0])["clock"] == "before_build" and "clock" not in payload_of(store, later)
+    validate_result(payload_of(store, early[0]))
+
+
+def test_a_real_age_cap_still_applies_on_a_synchronised_clock(tmp_path, photo):
+    clock = Clock(RIGHT)
+    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=clock)
+    record_one(store, photo)
+    clock.now += timedelta(days=11)
+    with pytest.raises(OutboxFull):
+        record_one(store, photo)
+
+
+def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp_path, photo):
+    clock = Clock(RIGHT)
+    store = open_store(tmp_path, clock=clock)
+    outbox = Outbox(store.records)
+    record_one(store, photo)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+
+    clock.now = RIGHT + timedelta(days=400)  # set by hand: the kernel marks the clock unsynchronised
+    ahead = open_store(tmp_path, clock=clock, synchronised=False)
+    assert ahead.purge_images(timedelta(days=30)) == 0  # on main: every acknowledged image at once
+    ahead_outbox = Outbox(ahead.records)
+    future = record_one(ahead, photo, sample_record(captured_at=clock.now))
+    ahead_outbox.mark_sent([row.seq for row in ahead_outbox.claim(0, 10)])  # synced "in a year"
+    assert payload_of(ahead, future.result_id)["clock"] == "unsynchronised"
+
+    clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP
+    right = open_store(tmp_path, clock=clock, synchronised=True)
+    assert right.purge_images(timedelta(days=30)) == 1  # the first image, truly 40 days after its sync
+    kept = [r[0] for r in right.records.connection.execute("SELECT result_id FROM image")]
+    assert kept == [future.result_id]  # synced at a time that has not come yet: not aged

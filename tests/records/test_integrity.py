@@ -1,0 +1,118 @@
+"""Issue 8, points 6 and 9: results and queued payloads are bound to their audit events, and review
+comments are sealed. Edits are made as an intruder with SQL access would make them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from firmware_app.records.screening import Review
+from firmware_app.sync.payload import encode_result, result_payload
+from firmware_app.sync.wire import WireError
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.test_store import raw_bytes
+from tests.test_cli import edgescreen
+
+
+@pytest.fixture()
+def recorded(tmp_path, retina_rgb):
+    """Three results below threshold (``no_refer``), recorded through the real path."""
+    store = open_store(tmp_path)
+    ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(3)]
+    store.records.close()
+    return write_config(tmp_path, port=1), ids
+
+
+def edit(config, *statements: tuple[str, tuple]) -> None:
+    db = sqlite3.connect(config.parent / "records.sqlite3", isolation_level=None)
+    for statement, values in statements:
+        db.execute(statement, values)
+    db.close()
+
+
+def test_an_intact_store_verifies(recorded):
+    config, _ = recorded
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 0 and "intact" in run.stdout
+
+
+def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):
+    config, ids = recorded
+    target = ids[1]
+    edit(
+        config,
+        ("UPDATE screening SET outcome = 'refer' WHERE result_id = ?", (target,)),
+        ("UPDATE outbox SET payload = replace(payload, '\"no_refer\"', '\"refer\"') WHERE result_id = ?", (target,)),
+    )
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stdout  # on main: "intact"
+    assert f"result {target}: the result row was altered" in run.stdout
+    assert f"result {target} cannot be trusted" in run.stdout
+
+
+def test_a_payload_edited_alone_breaks_audit_verify(recorded):
+    config, ids = recorded
+    edit(config, ("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[0],)))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4 and f"result {ids[0]}: its queued payload was altered" in run.stdout
+
+
+def test_a_result_inserted_outside_edgescreen_breaks_audit_verify(recorded):
+    config, ids = recorded
+    edit(
+        config,
+        (
+            "INSERT INTO screening (result_id, recorded_at, captured_at, modality, outcome, research_only, "
+            "source_sealed) SELECT ?, recorded_at, captured_at, modality, 'refer', 0, source_sealed FROM screening "
+            "WHERE result_id = ?",
+            ("f" * 32, ids[0]),
+        ),
+    )
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4 and "has no screening event" in run.stdout
+
+
+def test_a_non_utf8_byte_in_the_audit_log_is_broken_not_a_crash(recorded):
+    config, _ = recorded
+    edit(
+        config,
+        ("DROP TRIGGER audit_no_update", ()),
+        ("UPDATE audit SET details = CAST(X'7B22FF227D' AS TEXT) WHERE seq = 2", ()),
+    )
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stderr  # on main: a traceback (cannot decode to UTF-8)
+    assert "BROKEN at event 2: event 2 holds bytes that are not text" in run.stdout
+
+
+def test_a_payload_contradicting_its_own_score_is_refused():
+    document = result_payload(sample_record(score=0.929), DEVICE.id, DEVICE.site) | {"triage": "no_refer"}
+    with pytest.raises(WireError, match="contradicts score"):
+        encode_result(document)
+
+
+def test_review_comments_are_sealed_and_read_back(tmp_path, retina_rgb):
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    comment = "Patient Mme Odile Ferrand to be seen in Lyon"
+    review = Review("rev-9", result_id, "refer", datetime(2027, 1, 5, tzinfo=UTC), "dr-9", comment)
+    assert store.add_review(review) == "stored"
+    assert b"Odile Ferrand" not in raw_bytes(tmp_path)  # on main: in clear in the WAL
+    assert store.view(result_id)["reviews"][0]["comment"] == comment
+    assert store.records.verify_audit().intact
+
+
+def test_a_comment_stored_in_clear_before_is_sealed_when_the_records_open(tmp_path, retina_rgb):
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    store.records.connection.execute(
+        "INSERT INTO review VALUES ('rev-old', ?, 'refer', 'dr-1', '2027-01-01', '2027-01-01', 'Dr Clear Text', NULL)",
+        (result_id,),
+    )
+    store.records.close()
+    reopened = open_store(tmp_path)
+    reopened.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert json.dumps(reopened.view(result_id)["reviews"][0]["comment"]) == '"Dr Clear Text"'
+    assert reopened.records.connection.execute("SELECT comment FROM review").fetchone()[0] is None

@@ -1,0 +1,130 @@
+"""Issue 8, points 1, 4 and 18: review messages built to crash the worker, a crash loop made visible,
+a review id reused for another verdict, and a worker that has waited for its broker for days."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+
+import pytest
+
+from firmware_app.sync.review import parse_review
+from firmware_app.sync.topics import REVIEW, device_topic
+from firmware_app.sync.wire import WireError
+from firmware_app.sync.worker import backoff_delay
+from tests.mqtt_broker import Tap, wait_until
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
+from tests.sync.test_worker import publish, review
+from tests.test_cli import edgescreen
+
+DEEP_NESTING = b"[" * 5000
+HUGE_INTEGER = b'{"review_id": ' + b"9" * 5000 + b"}"
+
+
+def lone_surrogate(result_id: str) -> bytes:
+    return review(result_id, review_id="rev-surrogate").replace(b"Microaneurysms", b"\\ud800 Microaneurysms")
+
+
+@pytest.mark.parametrize(
+    "payload", [DEEP_NESTING, HUGE_INTEGER, lone_surrogate("a" * 32)], ids=["nesting", "integer", "surrogate"]
+)
+def test_each_poison_review_is_refused_as_a_wire_error(payload):
+    assert len(payload) <= 5100
+    with pytest.raises(WireError):
+        parse_review(payload)
+
+
+def test_poison_reviews_retained_or_queued_never_stop_delivery(tmp_path, retina_rgb, broker, caplog):
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    first = record_one(store, photo).result_id
+    drain(config)  # the broker now keeps this device's session
+    topic = device_topic(DEVICE.site, DEVICE.id, REVIEW)
+    # A retained copy reaches every fresh session; the others wait in the persistent one.
+    publish(broker.port, topic, [DEEP_NESTING], retain=True)
+    publish(broker.port, topic, [HUGE_INTEGER, lone_surrogate(first), review(first, review_id="rev-good")])
+    later = [record_one(store, photo).result_id for _ in range(20)]
+    tap = Tap(broker.port)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: len(tap.on("/review_ack")) >= 1 and len(tap.on("/result")) >= 20, 20, "ack and results")
+        worker.check_alive()
+    finally:
+        worker.stop()
+    assert {json.loads(p)["result_id"] for p in tap.on("/result")} == set(later)
+    assert [json.loads(p)["status"] for p in tap.on("/review_ack")] == ["stored"]
+    assert [r[0] for r in store.records.connection.execute("SELECT review_id FROM review")] == ["rev-good"]
+    assert sum("sync.review_rejected" in r.getMessage() for r in caplog.records) >= 3
+    # Acknowledged: a second session gets only the retained copy again, and survives it too.
+    tap.messages.clear()
+    drain(config)
+    assert edgescreen("sync", "status", "--json", config=config).returncode == 0
+    tap.close()
+
+
+def test_a_review_id_reused_for_another_verdict_is_a_conflict(tmp_path, retina_rgb, broker):
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    one, other = record_one(store, photo).result_id, record_one(store, photo).result_id
+    drain(config)
+    publish(
+        broker.port,
+        device_topic(DEVICE.site, DEVICE.id, REVIEW),
+        [
+            review(one),
+            review(one),  # the same review again: a duplicate
+            review(one, verdict="no_refer"),  # same id, another verdict
+            review(other),  # same id, another result
+        ],
+    )
+    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: len(tap.on("/review_ack")) >= 4, 15, "four acknowledgements")
+    finally:
+        worker.stop()
+    statuses = [json.loads(p)["status"] for p in tap.on("/review_ack")]
+    assert statuses == ["stored", "duplicate", "conflict", "conflict"]
+    rows = store.records.connection.execute("SELECT result_id, verdict FROM review").fetchall()
+    assert [tuple(r) for r in rows] == [(one, "refer")]
+    tap.close()
+
+
+def sync_status(config) -> dict:
+    return json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+
+
+def test_a_crash_looping_worker_is_shown_as_such(tmp_path, retina_rgb, broker):
+    config = write_config(tmp_path, broker.port)
+    record_one(open_store(tmp_path), small_photo(retina_rgb))
+    tap = Tap(broker.port, "edgescreen/v1/+/+/status")
+    for _ in range(3):  # the service manager restarts a worker that dies, again and again
+        online = len([p for p in tap.on("/status") if p == b"online"])
+        worker = edgescreen_process(config, "sync", "run")
+        wait_until(lambda: tap.on("/status").count(b"online") > online, 15, "the worker online")  # noqa: B023
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    status = sync_status(config)
+    assert status["crashes"] == 2  # counted by the second and third start
+    assert status["connection"].startswith("crash-looping (2 unclean restarts"), status
+    worker = edgescreen_process(config, "sync", "run")
+    try:
+        wait_until(lambda: sync_status(config)["crashes"] == 3, 15, "the third crash counted")
+        assert sync_status(config)["connection"].startswith("crash-looping (3 unclean restarts")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(15) == 0
+    status = sync_status(config)
+    assert status["connection"] == "stopped" and status["crashes"] == 0  # a clean stop ends the loop
+    tap.close()
+
+
+@pytest.mark.parametrize("attempt", [1023, 1024, 5000, 10**9])
+def test_backoff_never_overflows_however_long_the_broker_is_away(attempt):
+    rng = random.Random(3)
+    delays = [backoff_delay(attempt, 1.0, 300.0, rng) for _ in range(200)]
+    assert all(0.0 <= d <= 300.0 for d in delays) and max(delays) > 200.0  # still full jitter up to the cap

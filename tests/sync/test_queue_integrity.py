@@ -1,0 +1,63 @@
+"""Issue 8, points 6 and 7 against a real broker: an altered payload is never published, and an
+erasure while the worker drains reports only what it really withdrew."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
+from tests.mqtt_broker import Tap, wait_until
+from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, drain
+from tests.test_cli import edgescreen
+
+
+def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_rgb, broker):
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(4)]
+    db = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+    # A flipped byte that still parses (score 0.1 -> 0.9, verdict unchanged), and an invalid verdict.
+    db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[1],))
+    db.execute("UPDATE outbox SET payload = replace(payload, 'no_refer', 'xo_refer') WHERE result_id = ?", (ids[2],))
+    db.close()
+    tap = Tap(broker.port)
+    drain(config)
+    wait_until(lambda: len(tap.on("/result")) >= 2, 10, "the two intact results")
+    published = [json.loads(p) for p in tap.on("/result")]
+    assert [p["result_id"] for p in published] == [ids[0], ids[3]]  # on main: all four
+    assert all(p["triage"] == "no_refer" for p in published)
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert status["withheld"] == 2 and status["backlog"] == 0
+    events = [json.loads(r[0]) for r in store.records.connection.execute("SELECT details FROM audit WHERE kind='sync'")]
+    assert {e["withheld"] for e in events if "withheld" in e} == {ids[1], ids[2]}
+    tap.close()
+
+
+def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, retina_rgb, broker):
+    config = write_config(tmp_path, broker.port, "inflight_window = 4\n")
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb, 32)
+    ids = [
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-77", eye="L"))).result_id
+        for _ in range(1500)
+    ]
+    tap = Tap(broker.port)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: len(tap.on("/result")) >= 20, 20, "the drain under way")
+        erasure = store.erase_patient("MRN-77")
+        drain_done = lambda: Outbox(store.records).backlog().unsent == 0  # noqa: E731
+        wait_until(drain_done, 30, "the worker to finish what it had")
+    finally:
+        worker.stop()
+    time.sleep(0.5)  # anything still on its way to the tap
+    arrived = {json.loads(p)["result_id"] for p in tap.on("/result")}
+    assert erasure.results == 1500 and erasure.unsent_withdrawn > 0
+    # What was not withdrawn had already been sent, or handed to the broker: nothing more arrives.
+    assert len(arrived) <= erasure.results - erasure.unsent_withdrawn  # on main: 182 more than reported
+    assert arrived <= set(ids)
+    tap.close()
