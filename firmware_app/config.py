@@ -156,6 +156,11 @@ class FundusQualityConfig:
     ``bench/quality_tune.py`` and checked on the other half with ``bench/quality_eval.py``.
     """
 
+    # Colour (firmware_app/quality/colour.py): real fundus photos of two sources have a colourfulness
+    # of 0.16 or more and a red share of 0.87 or more; a grey photo has 0, a red-free one a red share
+    # near 0.
+    min_colourfulness: float = field(default=0.08, metadata=_range(0.0, 1.0))
+    min_red_share: float = field(default=0.4, metadata=_range(0.0, 1.0))
     # Each limit: the tune-half originals' 0.5th percentile (min_*) or 99.5th (max_*), rounded
     # outwards, unless a comment says otherwise.
     min_field_coverage: float = field(default=0.94, metadata=_range(0.0, 1.0))
@@ -188,6 +193,10 @@ class DermoscopyQualityConfig:
     ``bench/quality_tune.py`` and checked on the other half with ``bench/quality_eval.py``.
     """
 
+    # Colour (firmware_app/quality/colour.py): real dermoscopy photos of three sources have a
+    # colourfulness of 0.026 or more (pale skin is nearly grey) and a red share of 0.61 or more.
+    min_colourfulness: float = field(default=0.015, metadata=_range(0.0, 1.0))
+    min_red_share: float = field(default=0.4, metadata=_range(0.0, 1.0))
     # Each limit: the tune-half originals' 0.5th percentile (min_*) or 99.5th (max_*), rounded
     # outwards, unless a comment says otherwise.
     min_sharpness: float = field(default=0.37, metadata=_range(0.0))
