@@ -78,7 +78,8 @@ def _in_training(card: dict, source: Source) -> bool:
 
 
 def measure(source: Source, config: Config, limit: int, degraded_count: int) -> tuple[Tally, bool]:
-    pipeline = build_pipeline(dataclasses.replace(config, quality=dataclasses.replace(config.quality, research_run=True)))
+    research = dataclasses.replace(config.quality, research_run=True)
+    pipeline = build_pipeline(dataclasses.replace(config, quality=research))
     gate = QualityGate(config.quality)
     tally = Tally()
     listing = source.listing(limit)
@@ -106,7 +107,8 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
                     report = gate.check(Frame(degrade(frame.pixels, strength), "degraded"), source.modality)
                     tally.degraded.append(not report.passed)
                     tally.degraded_right.append(not report.passed and bool(set(reasons) & set(report.reasons)))
-    card = pipeline._model_for(source.modality).card.document  # noqa: SLF001 - the bench reads the card
+    model_id = getattr(config.models, source.modality)
+    card = json.loads((config.models.directory / model_id / "card.json").read_text(encoding="utf-8"))
     return tally, _in_training(card, source)
 
 
