@@ -4,8 +4,10 @@ Everything is measured inside the circular field of view only, on the field resa
 of ``size`` pixels, so a 45-degree field is judged the same way whatever the sensor. The measures
 (all in ``QualityReport.measures``):
 
-- ``field_coverage``: fraction of the field's circle inside the frame; the camera cut part of the
-  retina off when it is low.
+- ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
+  the disc and the macula lie) on its more cut side, in field radii: 1 whole, about 0.7 when the
+  disc's side is cut off (the camera was off the pupil). A field cut at top and bottom by the
+  camera's mask is normal and keeps it at 1.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp?
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
 - ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
@@ -48,20 +50,32 @@ _RIM_FROM = 0.72
 _DISC_DIAMETER = 1.0 / 7.0
 _DISC_TO_MACULA = 2.5 * _DISC_DIAMETER * 2.0  # in field radii
 _SHADOW_LEVEL = 0.45
+# The camera's mask is black: below this share of the field's 95th percentile (brightest channel),
+# and never above this level, a pixel is mask, not retina.
+_MASK_RELATIVE, _MASK_LEVEL = 0.1, 20.0
+# The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
+# (the usual top-and-bottom mask of many cameras) removes neither.
+_MERIDIAN_BAND = 0.45
+
+
+def _radius_axis(size: int) -> np.ndarray:
+    """Each row's (or column's) offset from the centre of a ``size`` square, in field radii."""
+    return (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
 
 
 def _radius_map(size: int) -> np.ndarray:
     """Distance of each pixel from the centre of a ``size`` square, in half-sides (field radii)."""
-    axis = (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
+    axis = _radius_axis(size)
     return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
 
 
 def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
-    """The field of view resampled to a ``size`` square, the mask of pixels the frame covered, and
-    the field in the photo's own pixel coordinates.
+    """The field of view resampled to a square of ``size`` pixels at most, the mask of pixels the
+    frame covered, and the field in the photo's own pixel coordinates.
 
     The frame is first block-averaged by the largest whole factor that keeps its short side (about
-    the field's diameter) at ``size`` or more, so the field is never enlarged afterwards.
+    the field's diameter) at ``size`` or more. A field smaller than ``size`` is measured at its own
+    size, never enlarged: an enlarged field would look blurred.
     """
     factor = max(1, min(rgb.shape[:2]) // size)
     small = block_average(rgb, factor)
@@ -71,7 +85,7 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfV
     found = find_field_of_view(located)
     fov = FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
     square = crop_to_field_of_view(small, fov)
-    interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR
+    size = min(size, square.shape[0])
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
     per_pixel = size / square.shape[0]
     left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
@@ -79,7 +93,27 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfV
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
     in_photo = FieldOfView(fov.centre_x * factor, fov.centre_y * factor, fov.radius * factor)
-    return cv2.resize(square, (size, size), interpolation=interpolation), covered, in_photo
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
+
+
+def _meridian_reach(kept: np.ndarray, side: int) -> float:
+    """How far the frame reaches along the field's horizontal meridian band on its more cut side, in
+    field radii from the centre (1 when the band is whole): ``kept`` is False where the band is cut."""
+    axis = np.abs(_radius_axis(side))
+    cut_columns = ~kept.all(axis=0)
+    return float(min(1.0, axis[cut_columns].min())) if cut_columns.any() else 1.0
+
+
+def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
+    """The pixels of the circle that are retina, not the camera's black mask: brighter than a level
+    set by the field's own brightest channel (so a dim or pigmented field keeps all its retina) and
+    capped (so a lit retina is never taken for the mask). A field cut by the camera's mask at top
+    and bottom, or by a frame off the pupil, is unlit there."""
+    brightest = measures.brightest_channel(square)
+    inside = brightest[circle]
+    level = min(_MASK_LEVEL, _MASK_RELATIVE * float(np.percentile(inside, 95))) if inside.size else _MASK_LEVEL
+    lit = (cv2.medianBlur(brightest, 5) > level).astype(np.uint8)
+    return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
 
 def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> float:
@@ -114,9 +148,11 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
     central half of the field at that larger scale (see ``_central_sharpness``).
     """
     square, covered, fov = _field(rgb, size)
-    radius = _radius_map(size)
+    side = square.shape[0]
+    radius = _radius_map(side)
     circle = radius < _FIELD_RADIUS
-    field = circle & covered
+    field = _lit(square, circle & covered)
+    band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
     dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
@@ -125,7 +161,7 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
     return {
-        "field_coverage": float(field.sum() / circle.sum()),
+        "field_coverage": _meridian_reach(covered & band | ~band, side),
         "sharpness": (
             _central_sharpness(rgb, fov, detail_size)
             if detail_size and detail_size > size
@@ -147,7 +183,7 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
-    Rule("field_cut", "field_coverage", "min_field_coverage", 0.973),
+    Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.327),
