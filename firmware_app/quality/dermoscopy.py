@@ -8,10 +8,12 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
 - ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
   pixels; too small and its border and structures cannot be seen.
 - ``lesion_cut``: length of the lesion's outline lying on the edge of the frame or of the lit
-  field, in lesion diameters: part of the lesion is outside the photo.
+  field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
+  photo on one side (a lesion larger than the frame overflows it all round, and is not cut).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
-- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the lit field.
+- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the skin around the lesion
+  (of the whole lit field when the lesion fills it).
 - ``unevenness``: fall-off of the light across the skin around the lesion.
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
@@ -39,6 +41,8 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
+# Exposure is read on the skin around the lesion when at least this share of the field is skin.
+_MIN_SKIN = 0.1
 
 
 def _ellipse(diameter: int) -> np.ndarray:
@@ -70,13 +74,22 @@ def _bubbles(specular: np.ndarray) -> int:
 
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
     """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
-    lesion diameters (of the circle of the same area): 0 for a whole lesion, about 1.4 when half of
-    a round lesion is outside the photo."""
+    lesion diameters (of the circle of the same area), times how one-sided that cut is (the length
+    of the mean of the unit vectors from the frame's centre to each cut point: 1 all on one side, 0
+    spread all round). A lesion pushed against one edge is cut; a large lesion that overflows the
+    frame on every side, as large irregular lesions do, is photographed as well as it can be: about
+    1.4 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
     diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
-    return float((outline & edge).sum() / diameter) if diameter > 0 else 0.0
+    rows, cols = np.nonzero(outline & edge)
+    if diameter == 0 or rows.size == 0:
+        return 0.0
+    dy, dx = rows - lesion.shape[0] / 2, cols - lesion.shape[1] / 2
+    length = np.maximum(np.hypot(dx, dy), 1e-6)
+    one_sided = float(np.hypot((dx / length).mean(), (dy / length).mean()))
+    return float(rows.size / diameter * one_sided)
 
 
 def _offset(lesion: np.ndarray) -> float:
@@ -116,11 +129,13 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
     segmentation = segment_lesion(small)
     lesion, field = segmentation.mask, segmentation.field
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    dark, bright = measures.clipped_fractions(gray, field)
     found = segmentation.found
     border_width = max(3, round(max(gray.shape) / 40)) | 1
     around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
     skin = field & ~around_lesion
+    # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
+    lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
+    dark, bright = measures.clipped_fractions(gray, lit_skin)
     specular = measures.specular_mask(small) & field
     lesion_area = int(lesion.sum())
     return {
@@ -134,7 +149,7 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
             if detail_size and detail_size > max(small.shape[:2]) and (found or field.any())
             else measures.sharpness(gray, around_lesion if found else field)
         ),
-        "brightness": measures.brightness(gray, field),
+        "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
