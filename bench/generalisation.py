@@ -56,6 +56,7 @@ class Tally:
     reasons: Counter = dataclasses.field(default_factory=Counter)
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
+    right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
     threshold: float = float("nan")
     unscored: int = 0
 
@@ -102,11 +103,13 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
         if not result.quality.passed:
             tally.reasons.update(result.quality.reasons)
         if index % degrade_every == 0 and index // degrade_every < degraded_count:
-            for degrade, reasons in defects.values():
+            for defect, (degrade, reasons) in defects.items():
                 for strength in CLEAR:
                     report = gate.check(Frame(degrade(frame.pixels, strength), "degraded"), source.modality)
+                    right = not report.passed and bool(set(reasons) & set(report.reasons))
                     tally.degraded.append(not report.passed)
-                    tally.degraded_right.append(not report.passed and bool(set(reasons) & set(report.reasons)))
+                    tally.degraded_right.append(right)
+                    tally.right_by_defect.setdefault(defect, []).append(right)
     model_id = getattr(config.models, source.modality)
     card = json.loads((config.models.directory / model_id / "card.json").read_text(encoding="utf-8"))
     return tally, _in_training(card, source)
@@ -166,11 +169,12 @@ def main() -> None:
     if not chosen:
         raise SystemExit("no source of ../shared/data is present")
     started = time.perf_counter()
-    rows, reasons = [], []
+    rows, reasons, defects = [], [], []
     for source in chosen:
         tally, trained = measure(source, config, args.limit or None, args.degraded)
         rows.append(row(source, tally, trained))
         reasons.append(f"{source.name}: " + (", ".join(f"{r} {n}" for r, n in tally.reasons.most_common(6)) or "-"))
+        defects.append(f"{source.name}: " + ", ".join(f"{d} {_rate(v)}" for d, v in tally.right_by_defect.items()))
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
     print(f"quality limits: camera_model {config.quality.camera_model!r}; {time.perf_counter() - started:.0f} s")
     for line in [HEADER, ["-" * w for w in widths], *rows]:
@@ -178,6 +182,7 @@ def main() -> None:
     print("* the model's card lists this source among its training data: not an external test")
     print("pos/neg: referable vs not (fundus), melanoma vs other (dermoscopy); tertiles: dark / mid / light field")
     print("gate rejects by reason: " + "; ".join(reasons))
+    print("degraded (strengths 2, 3) rejected with the right reason, by defect:\n  " + "\n  ".join(defects))
 
 
 if __name__ == "__main__":
