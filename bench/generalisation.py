@@ -14,10 +14,14 @@ research run, so that the model's score is known even for a photo the gate refus
   operating point, and the device's (an ungradable photo counted as referred, as the nurse would).
 
 A model whose card names a source among its training data is marked ``*`` on that source: its
-figures there are not an external test. APTOS photos are 224x224 squashed: the blur defects are too
-fine to carry at that size and are not applied to them.
+figures there are not an external test. With ``--fit-on SOURCE`` the gate's limits are instead
+fitted on that one source's photos (``firmware_app.quality.fit``, its percentiles, not bounded by
+the defaults) and the other sources of its modality are measured: leave one source out. APTOS
+photos are 224x224 squashed: the blur defects are too fine to carry at that size and are not
+applied to them.
 
     .venv/bin/python bench/generalisation.py [--limit 300] [--degraded 30] [--source NAME]... [--config FILE]
+    .venv/bin/python bench/generalisation.py --fit-on dr-600        # fitted on dr-600, measured on APTOS
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config, load_config
 from firmware_app.events import setup_logging
 from firmware_app.inference.triage import Outcome
-from firmware_app.quality.gate import QualityGate
+from firmware_app.quality.fit import apply_limits, fit_limits
+from firmware_app.quality.gate import MEASURES, RULES, QualityGate
 from firmware_app.quality.resample import shrink
 from models.build.metrics import auc, sens_spec
 
@@ -115,6 +120,21 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
     return tally, _in_training(card, source)
 
 
+def fitted_on(source: Source, config: Config, limit: int | None) -> Config:
+    """``config`` with the source's modality limits fitted on the source's photos alone."""
+    quality = config.quality
+    measured = []
+    for path, _ in source.listing(limit):
+        try:
+            measured.append(MEASURES[source.modality](read_frame(path).pixels, quality.full_size, None))
+        except (ImageError, ValueError):
+            continue
+    defaults = getattr(quality, source.modality)
+    limits = apply_limits(defaults, fit_limits(measured, RULES[source.modality], defaults, within_defaults=False))
+    fitted = dataclasses.replace(quality, camera_model=f"fitted on {source.name}", **{source.modality: limits})
+    return dataclasses.replace(config, quality=fitted)
+
+
 def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     rejected, positive = np.array(tally.rejected), np.array(tally.positive)
     gap = rejected[positive].mean() - rejected[~positive].mean() if positive.any() and (~positive).any() else np.nan
@@ -162,10 +182,15 @@ def main() -> None:
     parser.add_argument("--degraded", type=int, default=30, help="photos per source that are also degraded")
     parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES])
     parser.add_argument("--config", help="a device config (its [quality] limits and camera_model); default: built-in")
+    parser.add_argument("--fit-on", choices=[s.name for s in SOURCES], help="fit the limits on this source only")
     args = parser.parse_args()
     config = load_config(args.config) if args.config else Config()
     setup_logging("warning")  # one line per screened photo would bury the table
     chosen = [s for s in SOURCES if (not args.source or s.name in args.source) and s.available()]
+    if args.fit_on:
+        fit_source = next(s for s in SOURCES if s.name == args.fit_on)
+        config = fitted_on(fit_source, config, args.limit or None)
+        chosen = [s for s in chosen if s.modality == fit_source.modality and s is not fit_source]
     if not chosen:
         raise SystemExit("no source of ../shared/data is present")
     started = time.perf_counter()
