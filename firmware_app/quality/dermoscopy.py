@@ -18,7 +18,9 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
-- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+- ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
+  hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
+  flattened to no detail at all are not (``measures.flat_block_fraction``).
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
         "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
         "noise": measures.noise_sigma(gray, skin if skin.any() else field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
+        "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }
 
 
@@ -179,6 +182,7 @@ RULES = (
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
     Rule("noisy", "noise", "max_noise", 0.589),
     Rule("compressed", "blockiness", "max_blockiness", 1.314),
+    Rule("compressed", "flat_blocks", "max_flat_blocks", 0.0),
 )
 
 

@@ -14,7 +14,9 @@ of ``size`` pixels, so a 45-degree field is judged the same way whatever the sen
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
-- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+- ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
+  hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
+  flattened to no detail at all are not (``measures.flat_block_fraction``).
 - ``contrast``: strength of the vessel pattern; a haze (dirty lens, cataract) lowers it.
 - ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
   is the brightest large structure of a retina, so a low value means it was not found.
@@ -175,6 +177,7 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(green, field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
+        "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
         "contrast": measures.detail_contrast(green, field),
         "disc_contrast": disc_contrast,
         "macula_offset": macula_offset,
@@ -194,6 +197,7 @@ RULES = (
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.0),
     Rule("noisy", "noise", "max_noise", 0.734),
     Rule("compressed", "blockiness", "max_blockiness", 1.286),
+    Rule("compressed", "flat_blocks", "max_flat_blocks", 0.0),
     Rule("low_contrast", "contrast", "min_contrast", 0.095),
     Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.824),
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
