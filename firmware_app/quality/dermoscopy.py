@@ -45,6 +45,8 @@ _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
+# Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
+_SKIN_FLOOR = 0.8
 
 
 def _ellipse(diameter: int) -> np.ndarray:
@@ -135,6 +137,9 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
     border_width = max(3, round(max(gray.shape) / 40)) | 1
     around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
     skin = field & ~around_lesion
+    # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
+    if skin.any():
+        skin &= gray >= _SKIN_FLOOR * float(np.median(gray[skin]))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
     dark, bright = measures.clipped_fractions(gray, lit_skin)
