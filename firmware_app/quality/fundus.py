@@ -5,9 +5,11 @@ of ``size`` pixels, so a 45-degree field is judged the same way whatever the sen
 (all in ``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
-  the disc and the macula lie) on its more cut side, in field radii: 1 whole, about 0.7 when the
-  disc's side is cut off (the camera was off the pupil). A field cut at top and bottom by the
-  camera's mask is normal and keeps it at 1.
+  the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
+  and bottom by the camera's mask is normal and keeps it at 1; a frame cut on both sides alike (a
+  field wider than the sensor) keeps the disc and macula down to about 0.6.
+- ``field_offset``: how much more one side of the meridian is cut than the other: the camera was
+  off the pupil, and the disc (out to about 0.85 field radii) is cut off on that side.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp?
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
 - ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
@@ -98,12 +100,16 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfV
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
 
 
-def _meridian_reach(kept: np.ndarray, side: int) -> float:
-    """How far the frame reaches along the field's horizontal meridian band on its more cut side, in
-    field radii from the centre (1 when the band is whole): ``kept`` is False where the band is cut."""
-    axis = np.abs(_radius_axis(side))
-    cut_columns = ~kept.all(axis=0)
-    return float(min(1.0, axis[cut_columns].min())) if cut_columns.any() else 1.0
+def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float]:
+    """How far the frame reaches along the field's horizontal meridian ``band`` on the left and on
+    the right, in field radii from the centre (1 where the band is whole)."""
+    axis = _radius_axis(band.shape[1])
+    cut = (band & ~covered).any(axis=0)
+    left, right = cut & (axis < 0), cut & (axis >= 0)
+    return (
+        float(np.abs(axis[left]).min()) if left.any() else 1.0,
+        float(np.abs(axis[right]).min()) if right.any() else 1.0,
+    )
 
 
 def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
@@ -162,8 +168,10 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
+    reach = _meridian_reach(covered, band)
     return {
-        "field_coverage": _meridian_reach(covered & band | ~band, side),
+        "field_coverage": min(reach),
+        "field_offset": abs(reach[0] - reach[1]),
         "sharpness": (
             _central_sharpness(rgb, fov, detail_size)
             if detail_size and detail_size > size
@@ -187,6 +195,7 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
+    Rule("field_cut", "field_offset", "max_field_offset", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.327),
