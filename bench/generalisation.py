@@ -16,9 +16,8 @@ research run, so that the model's score is known even for a photo the gate refus
 A model whose card names a source among its training data is marked ``*`` on that source: its
 figures there are not an external test. With ``--fit-on SOURCE`` the gate's limits are instead
 fitted on that one source's photos (``firmware_app.quality.fit``, its percentiles, not bounded by
-the defaults) and the other sources of its modality are measured: leave one source out. APTOS
-photos are 224x224 squashed: the blur defects are too fine to carry at that size and are not
-applied to them.
+the defaults) and the other sources of its modality are measured: leave one source out. The blur
+defects are not applied to the sources stored at 256 pixels or less (``TOO_FINE``).
 
     .venv/bin/python bench/generalisation.py [--limit 300] [--degraded 30] [--source NAME]... [--config FILE]
     .venv/bin/python bench/generalisation.py --fit-on dr-600        # fitted on dr-600, measured on APTOS
@@ -47,8 +46,10 @@ from firmware_app.quality.resample import shrink
 from models.build.metrics import auc, sens_spec
 
 CLEAR = (2, 3)
-# Defects finer than a 224-pixel photo can show (see the data's README).
-TOO_FINE = {"aptos2019-224": ("defocus", "motion")}
+# Blur defects are scaled to the photo (radius 4 and 8 per 1000 pixels): on the sources stored at
+# 256 pixels or less (APTOS 224 squashed, HAM10000 200x150, ISIC 2017 256) that is one or two pixels,
+# finer than such a photo can show (see the data's README): they are not applied there.
+TOO_FINE = {name: ("defocus", "motion") for name in ("aptos2019-224", "ham10000", "isic2017-test")}
 
 
 @dataclasses.dataclass

@@ -9,7 +9,8 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
   pixels; too small and its border and structures cannot be seen.
 - ``lesion_cut``: length of the lesion's outline lying on the edge of the frame or of the lit
   field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
-  photo on one side (a lesion larger than the frame overflows it all round, and is not cut).
+  photo on one side (a lesion larger than the frame overflows it all round, and one covering a
+  quarter of the lit field or more cannot be framed whole: neither is cut).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the skin around the lesion
@@ -43,6 +44,9 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
+# A lesion covering this share of the lit field is photographed as well as it can be at a
+# dermatoscope's magnification: it overflows the view, and that is not a framing defect.
+_LARGE = 0.25
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -149,7 +153,7 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": _outline_cut(lesion, field) if found else 0.0,
+        "lesion_cut": _outline_cut(lesion, field) if found and lesion_area < _LARGE * field.sum() else 0.0,
         "lesion_offset": _offset(lesion) if found else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
