@@ -13,8 +13,9 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
   quarter of the lit field or more cannot be framed whole: neither is cut).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
-- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the skin around the lesion
-  (of the whole lit field when the lesion fills it).
+- ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
+  field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
+  burnt out to white, where the detail that matters is lost.
 - ``unevenness``: fall-off of the light across the skin around the lesion.
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
@@ -86,7 +87,7 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
     of the mean of the unit vectors from the frame's centre to each cut point: 1 all on one side, 0
     spread all round). A lesion pushed against one edge is cut; a large lesion that overflows the
     frame on every side, as large irregular lesions do, is photographed as well as it can be: about
-    1.4 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
+    1.3 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
@@ -146,7 +147,9 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
         skin &= gray >= _SKIN_FLOOR * float(np.median(gray[skin]))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
-    dark, bright = measures.clipped_fractions(gray, lit_skin)
+    dark, _ = measures.clipped_fractions(gray, lit_skin)
+    # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
+    _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     specular = measures.specular_mask(small) & field
     lesion_area = int(lesion.sum())
     return {
