@@ -4,6 +4,9 @@ figures are reported on it, ``bench/quality_eval.py``).
 
 Fundus: ``../shared/data/fundus/dr-600`` (split by patient). Dermoscopy: ISIC UDA-1 (one lesion per
 image) and HAM10000 (split by ``lesion_id``, one photo per lesion, a fixed sample).
+
+``SOURCES`` lists every source of ``../shared/data`` as a whole, with its label, for the benchmarks
+that measure one source at a time (``bench/generalisation.py``, leave one source out).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import argparse
 import csv
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,7 +30,7 @@ from tests.degradations import DERMOSCOPY_DEFECTS, FUNDUS_DEFECTS, STRENGTHS  # 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 SPLITS = ("tune", "test")
 DEFECTS = {"fundus": FUNDUS_DEFECTS, "dermoscopy": DERMOSCOPY_DEFECTS}
-__all__ = ["DEFECTS", "SPLITS", "STRENGTHS", "arguments", "modalities", "photos"]
+__all__ = ["DEFECTS", "SOURCES", "SPLITS", "STRENGTHS", "Source", "arguments", "modalities", "photos", "read_rgb"]
 
 
 def _split_of(group: str) -> str:
@@ -54,6 +58,62 @@ def _listing(modality: str, ham_sample: int) -> list[tuple[str, Path]]:
     return listing + [(lesion, ham / "images" / f"{first_photo[lesion]}.jpg") for lesion in sorted(lesions)]
 
 
+def read_rgb(path: Path) -> np.ndarray | None:
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One collection of ``../shared/data``: its folder, label table, and which rows count."""
+
+    name: str
+    modality: str
+    folder: str
+    table: str
+    # The row's label: 1 referable / melanoma, 0 not.
+    positive: Callable[[dict[str, str]], bool]
+    # Rows to keep (ISIC 2017: only the challenge's test part, which no model may train on).
+    keep: Callable[[dict[str, str]], bool] = lambda row: True
+
+    @property
+    def root(self) -> Path:
+        return SHARED / self.modality / self.folder
+
+    def available(self) -> bool:
+        return (self.root / self.table).is_file()
+
+    def listing(self, limit: int | None = None) -> list[tuple[Path, bool]]:
+        """(image path, positive) of the source's rows, at most ``limit`` of them, spread evenly."""
+        rows = [row for row in _rows(self.root / self.table) if self.keep(row)]
+        if limit and len(rows) > limit:
+            rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
+        return [(self.root / row.get("file", f"images/{row.get('image_id')}.jpg"), self.positive(row)) for row in rows]
+
+
+SOURCES = (
+    Source("dr-600", "fundus", "dr-600", "labels.csv", lambda row: row["referable"] == "1"),
+    Source("aptos2019-224", "fundus", "aptos2019-224", "labels.csv", lambda row: row["referable"] == "1"),
+    Source("ham10000", "dermoscopy", "ham10000-200x150", "metadata.csv", lambda row: row["dx"] == "mel"),
+    Source(
+        "isic-uda1",
+        "dermoscopy",
+        "isic-uda1-cc0",
+        "labels.csv",
+        lambda row: row["melanoma"] == "1",
+        lambda row: row["melanoma"] in ("0", "1"),
+    ),
+    Source(
+        "isic2017-test",
+        "dermoscopy",
+        "isic2017-cc0",
+        "labels.csv",
+        lambda row: row["melanoma"] == "1",
+        lambda row: row["challenge_split"] == "test",
+    ),
+)
+
+
 def photos(
     modality: str, split: str, limit: int | None = None, ham_sample: int = 600
 ) -> Iterator[tuple[str, np.ndarray]]:
@@ -62,9 +122,9 @@ def photos(
     if limit and len(chosen) > limit:
         chosen = [chosen[i] for i in np.linspace(0, len(chosen) - 1, limit).round().astype(int)]
     for path in chosen:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is not None:
-            yield path.name, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb = read_rgb(path)
+        if rgb is not None:
+            yield path.name, rgb
 
 
 def arguments(description: str, degraded: int) -> argparse.ArgumentParser:

@@ -26,6 +26,7 @@ from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
+from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
@@ -323,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--json", action="store_true", help="one JSON object per line")
     quality.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     quality.set_defaults(handler=cmd_quality)
+    add_quality_fit_command(commands)
 
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -334,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(route(sys.argv[1:] if argv is None else argv))
     try:
         config = load_config(args.config)
     except ConfigError as error:

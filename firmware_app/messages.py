@@ -46,6 +46,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Image too small: take the photo at the camera's full resolution.",
         "fr": "Image trop petite : prenez la photo à la pleine résolution de la caméra.",
     },
+    "quality.red_free": {
+        "en": "No red in the photo: remove the red-free (green) filter and take a colour photo.",
+        "fr": "Pas de rouge dans la photo : retirez le filtre anérythre (vert) et prenez une photo en couleur.",
+    },
     "quality.too_dark": {
         "en": "Too dark: check the light, then retake.",
         "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez.",

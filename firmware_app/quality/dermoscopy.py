@@ -8,15 +8,21 @@ its long side (never enlarged). The measures (all in ``QualityReport.measures``)
 - ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
   pixels; too small and its border and structures cannot be seen.
 - ``lesion_cut``: length of the lesion's outline lying on the edge of the frame or of the lit
-  field, in lesion diameters: part of the lesion is outside the photo.
+  field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
+  photo on one side (a lesion larger than the frame overflows it all round, and one covering a
+  quarter of the lit field or more cannot be framed whole: neither is cut).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
-- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the lit field.
+- ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
+  field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
+  burnt out to white, where the detail that matters is lost.
 - ``unevenness``: fall-off of the light across the skin around the lesion.
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
-- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+- ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
+  hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
+  flattened to no detail at all are not (``measures.flat_block_fraction``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,13 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
+# A lesion covering this share of the lit field is photographed as well as it can be at a
+# dermatoscope's magnification: it overflows the view, and that is not a framing defect.
+_LARGE = 0.25
+# Exposure is read on the skin around the lesion when at least this share of the field is skin.
+_MIN_SKIN = 0.1
+# Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
+_SKIN_FLOOR = 0.8
 
 
 def _ellipse(diameter: int) -> np.ndarray:
@@ -70,13 +83,22 @@ def _bubbles(specular: np.ndarray) -> int:
 
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
     """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
-    lesion diameters (of the circle of the same area): 0 for a whole lesion, about 1.4 when half of
-    a round lesion is outside the photo."""
+    lesion diameters (of the circle of the same area), times how one-sided that cut is (the length
+    of the mean of the unit vectors from the frame's centre to each cut point: 1 all on one side, 0
+    spread all round). A lesion pushed against one edge is cut; a large lesion that overflows the
+    frame on every side, as large irregular lesions do, is photographed as well as it can be: about
+    1.3 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
     diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
-    return float((outline & edge).sum() / diameter) if diameter > 0 else 0.0
+    rows, cols = np.nonzero(outline & edge)
+    if diameter == 0 or rows.size == 0:
+        return 0.0
+    dy, dx = rows - lesion.shape[0] / 2, cols - lesion.shape[1] / 2
+    length = np.maximum(np.hypot(dx, dy), 1e-6)
+    one_sided = float(np.hypot((dx / length).mean(), (dy / length).mean()))
+    return float(rows.size / diameter * one_sided)
 
 
 def _offset(lesion: np.ndarray) -> float:
@@ -116,25 +138,32 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
     segmentation = segment_lesion(small)
     lesion, field = segmentation.mask, segmentation.field
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    dark, bright = measures.clipped_fractions(gray, field)
     found = segmentation.found
     border_width = max(3, round(max(gray.shape) / 40)) | 1
     around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
     skin = field & ~around_lesion
+    # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
+    if skin.any():
+        skin &= gray >= _SKIN_FLOOR * float(np.median(gray[skin]))
+    # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
+    lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
+    dark, _ = measures.clipped_fractions(gray, lit_skin)
+    # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
+    _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     specular = measures.specular_mask(small) & field
     lesion_area = int(lesion.sum())
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": _outline_cut(lesion, field) if found else 0.0,
+        "lesion_cut": _outline_cut(lesion, field) if found and lesion_area < _LARGE * field.sum() else 0.0,
         "lesion_offset": _offset(lesion) if found else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
             if detail_size and detail_size > max(small.shape[:2]) and (found or field.any())
             else measures.sharpness(gray, around_lesion if found else field)
         ),
-        "brightness": measures.brightness(gray, field),
+        "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
@@ -143,6 +172,7 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
         "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
         "noise": measures.noise_sigma(gray, skin if skin.any() else field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
+        "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }
 
 
@@ -164,6 +194,7 @@ RULES = (
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
     Rule("noisy", "noise", "max_noise", 0.589),
     Rule("compressed", "blockiness", "max_blockiness", 1.314),
+    Rule("compressed", "flat_blocks", "max_flat_blocks", 0.0),
 )
 
 

@@ -4,15 +4,21 @@ Everything is measured inside the circular field of view only, on the field resa
 of ``size`` pixels, so a 45-degree field is judged the same way whatever the sensor. The measures
 (all in ``QualityReport.measures``):
 
-- ``field_coverage``: fraction of the field's circle inside the frame; the camera cut part of the
-  retina off when it is low.
+- ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
+  the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
+  and bottom by the camera's mask is normal and keeps it at 1; a frame cut on both sides alike (a
+  field wider than the sensor) keeps the disc and macula down to about 0.6.
+- ``field_offset``: how much more one side of the meridian is cut than the other: the camera was
+  off the pupil, and the disc (out to about 0.85 field radii) is cut off on that side.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp?
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
 - ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
-- ``noise``, ``blockiness``: sensor noise and JPEG compression damage.
+- ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
+  hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
+  flattened to no detail at all are not (``measures.flat_block_fraction``).
 - ``contrast``: strength of the vessel pattern; a haze (dirty lens, cataract) lowers it.
 - ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
   is the brightest large structure of a retina, so a low value means it was not found.
@@ -48,20 +54,32 @@ _RIM_FROM = 0.72
 _DISC_DIAMETER = 1.0 / 7.0
 _DISC_TO_MACULA = 2.5 * _DISC_DIAMETER * 2.0  # in field radii
 _SHADOW_LEVEL = 0.45
+# The camera's mask is black: below this share of the field's 95th percentile (brightest channel),
+# and never above this level, a pixel is mask, not retina.
+_MASK_RELATIVE, _MASK_LEVEL = 0.1, 20.0
+# The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
+# (the usual top-and-bottom mask of many cameras) removes neither.
+_MERIDIAN_BAND = 0.45
+
+
+def _radius_axis(size: int) -> np.ndarray:
+    """Each row's (or column's) offset from the centre of a ``size`` square, in field radii."""
+    return (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
 
 
 def _radius_map(size: int) -> np.ndarray:
     """Distance of each pixel from the centre of a ``size`` square, in half-sides (field radii)."""
-    axis = (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
+    axis = _radius_axis(size)
     return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
 
 
 def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
-    """The field of view resampled to a ``size`` square, the mask of pixels the frame covered, and
-    the field in the photo's own pixel coordinates.
+    """The field of view resampled to a square of ``size`` pixels at most, the mask of pixels the
+    frame covered, and the field in the photo's own pixel coordinates.
 
     The frame is first block-averaged by the largest whole factor that keeps its short side (about
-    the field's diameter) at ``size`` or more, so the field is never enlarged afterwards.
+    the field's diameter) at ``size`` or more. A field smaller than ``size`` is measured at its own
+    size, never enlarged: an enlarged field would look blurred.
     """
     factor = max(1, min(rgb.shape[:2]) // size)
     small = block_average(rgb, factor)
@@ -71,7 +89,7 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfV
     found = find_field_of_view(located)
     fov = FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
     square = crop_to_field_of_view(small, fov)
-    interpolation = cv2.INTER_AREA if square.shape[0] > size else cv2.INTER_LINEAR
+    size = min(size, square.shape[0])
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
     per_pixel = size / square.shape[0]
     left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
@@ -79,7 +97,31 @@ def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfV
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
     in_photo = FieldOfView(fov.centre_x * factor, fov.centre_y * factor, fov.radius * factor)
-    return cv2.resize(square, (size, size), interpolation=interpolation), covered, in_photo
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
+
+
+def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float]:
+    """How far the frame reaches along the field's horizontal meridian ``band`` on the left and on
+    the right, in field radii from the centre (1 where the band is whole)."""
+    axis = _radius_axis(band.shape[1])
+    cut = (band & ~covered).any(axis=0)
+    left, right = cut & (axis < 0), cut & (axis >= 0)
+    return (
+        float(np.abs(axis[left]).min()) if left.any() else 1.0,
+        float(np.abs(axis[right]).min()) if right.any() else 1.0,
+    )
+
+
+def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
+    """The pixels of the circle that are retina, not the camera's black mask: brighter than a level
+    set by the field's own brightest channel (so a dim or pigmented field keeps all its retina) and
+    capped (so a lit retina is never taken for the mask). A field cut by the camera's mask at top
+    and bottom, or by a frame off the pupil, is unlit there."""
+    brightest = measures.brightest_channel(square)
+    inside = brightest[circle]
+    level = min(_MASK_LEVEL, _MASK_RELATIVE * float(np.percentile(inside, 95))) if inside.size else _MASK_LEVEL
+    lit = (cv2.medianBlur(brightest, 5) > level).astype(np.uint8)
+    return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
 
 def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> float:
@@ -114,9 +156,11 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
     central half of the field at that larger scale (see ``_central_sharpness``).
     """
     square, covered, fov = _field(rgb, size)
-    radius = _radius_map(size)
+    side = square.shape[0]
+    radius = _radius_map(side)
     circle = radius < _FIELD_RADIUS
-    field = circle & covered
+    field = _lit(square, circle & covered)
+    band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
     dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
@@ -124,8 +168,10 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
+    reach = _meridian_reach(covered, band)
     return {
-        "field_coverage": float(field.sum() / circle.sum()),
+        "field_coverage": min(reach),
+        "field_offset": abs(reach[0] - reach[1]),
         "sharpness": (
             _central_sharpness(rgb, fov, detail_size)
             if detail_size and detail_size > size
@@ -139,6 +185,7 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(green, field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
+        "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
         "contrast": measures.detail_contrast(green, field),
         "disc_contrast": disc_contrast,
         "macula_offset": macula_offset,
@@ -147,7 +194,8 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py).
 RULES = (
-    Rule("field_cut", "field_coverage", "min_field_coverage", 0.973),
+    Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
+    Rule("field_cut", "field_offset", "max_field_offset", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.327),
@@ -158,6 +206,7 @@ RULES = (
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.0),
     Rule("noisy", "noise", "max_noise", 0.734),
     Rule("compressed", "blockiness", "max_blockiness", 1.286),
+    Rule("compressed", "flat_blocks", "max_flat_blocks", 0.0),
     Rule("low_contrast", "contrast", "min_contrast", 0.095),
     Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.824),
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),

@@ -17,6 +17,7 @@ import numpy as np
 from firmware_app.capture.frame import Frame
 from firmware_app.config import QualityConfig
 from firmware_app.quality import dermoscopy, fundus
+from firmware_app.quality.colour import colour_defect, colour_measures
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
 
 # (photo, working size, detail size) -> measures; bench/quality_tune.py reads these too.
@@ -46,6 +47,10 @@ class QualityGate:
             return rejected(modality, "image_too_small")
         size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
         limits = self.config.fundus if modality == "fundus" else self.config.dermoscopy
+        colour = colour_measures(pixels)
+        defect = colour_defect(colour, limits.min_colourfulness, limits.min_red_share)
+        if defect:
+            return rejected(modality, defect, colour)
         if speed is Speed.PREVIEW:
             limits = dataclasses.replace(limits, min_sharpness=limits.preview_min_sharpness)
         # The preview judges focus at the full check's scale, on part of the frame (see the gates).

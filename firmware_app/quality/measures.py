@@ -149,6 +149,13 @@ def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
     return float(_inside(response, mask).mean()) * np.sqrt(np.pi / 2) / 6.0
 
 
+def _central_tile(gray: np.ndarray, side: int = 256) -> np.ndarray:
+    """The frame's central ``side``-pixel tile, aligned on the 8x8 JPEG block grid."""
+    height, width = gray.shape
+    top, left = (height // 2 - side // 2) // 8 * 8, (width // 2 - side // 2) // 8 * 8
+    return gray[max(0, top) : max(0, top) + side, max(0, left) : max(0, left) + side].astype(np.float32)
+
+
 def blockiness(gray: np.ndarray) -> float:
     """How much stronger the steps across 8x8 JPEG block borders are than the steps inside blocks:
     about 1 for a natural image, well above 1 for a heavily compressed one.
@@ -156,9 +163,7 @@ def blockiness(gray: np.ndarray) -> float:
     Measured on the frame at its own resolution (the block grid is lost once resampled); only a
     central 256-pixel tile is read, so the cost does not grow with the sensor size.
     """
-    height, width = gray.shape
-    top, left = (height // 2 - 128) // 8 * 8, (width // 2 - 128) // 8 * 8
-    tile = gray[max(0, top) : max(0, top) + 256, max(0, left) : max(0, left) + 256].astype(np.float32)
+    tile = _central_tile(gray)
     steps_x = np.abs(np.diff(tile, axis=1))
     steps_y = np.abs(np.diff(tile, axis=0))
     on_border_x, on_border_y = steps_x[:, 7::8], steps_y[7::8, :]
@@ -168,3 +173,19 @@ def blockiness(gray: np.ndarray) -> float:
     border = (on_border_x.sum() + on_border_y.sum()) / max(1, on_border_x.size + on_border_y.size)
     # One level added to both keeps a flat tile (a sky, a white frame) at about 1.
     return float((border + 1.0) / (inside + 1.0))
+
+
+def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bright: int = 250) -> float:
+    """Share of the lit 8x8 JPEG blocks of the central tile that hold no detail at all (at most
+    ``flat`` levels from darkest to brightest): what a compression too strong for grading leaves.
+
+    Visible block borders (``blockiness``) are harmless while each block keeps its detail, as in the
+    MJPEG stream of a UVC camera; once the quantiser has flattened most blocks, vessels and pigment
+    network are gone. Crushed and burnt-out blocks are flat for another reason and are not counted.
+    """
+    tile = _central_tile(gray)
+    rows, cols = tile.shape[0] // 8 * 8, tile.shape[1] // 8 * 8
+    blocks = tile[:rows, :cols].reshape(rows // 8, 8, cols // 8, 8)
+    low, high = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+    lit = (low >= dark) & (high < bright)
+    return float(((high - low) <= flat)[lit].mean()) if lit.any() else 0.0

@@ -12,7 +12,7 @@ from tests.degradations import defocus, underexpose
 from tests.quality.conftest import judge
 
 # Reasons given before any measure (see gate.py, fundus.py).
-HARD_REASONS = ("greyscale", "image_too_small", "no_field_of_view")
+HARD_REASONS = ("greyscale", "red_free", "image_too_small", "no_field_of_view")
 
 
 def test_the_best_passing_frame_of_a_burst_is_chosen(gate, retina_rgb):

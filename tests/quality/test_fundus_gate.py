@@ -83,7 +83,8 @@ def test_a_patient_looking_away_puts_the_macula_out_of_the_field(gate, retina_rg
     [
         (np.zeros((480, 640, 3), np.uint8), "no_field_of_view"),
         (np.full((480, 640, 3), 255, np.uint8), "too_bright"),
-        (np.full((480, 640, 3), 90, np.uint8), "field_cut"),
+        # A frame cut at 0.8 field radii keeps the disc's region (not "field_cut"), but shows no disc.
+        (np.full((480, 640, 3), 90, np.uint8), "no_optic_disc"),
         (np.zeros((40, 60, 3), np.uint8), "image_too_small"),
         (np.zeros((480, 640), np.uint8), "greyscale"),
         (np.zeros((1, 1, 3), np.uint8), "image_too_small"),

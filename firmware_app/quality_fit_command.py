@@ -1,0 +1,79 @@
+"""``edgescreen quality fit --camera-model NAME IMAGE...``: a device's own quality limits, from its
+first good photos (``firmware_app.quality.fit`` says how each limit is derived).
+
+The photos are measured by the gate's own full and preview checks, exactly as frames will be; one
+that cannot be measured (no field of view, unreadable) is counted and left out. The profile is
+printed (or written with ``--out``) as the ``[quality]`` tables of a device config, each limit with
+the photos' statistics it came from, for the technician to review before installing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.config import Config
+from firmware_app.events import log_event
+from firmware_app.inference.card import MODALITIES
+from firmware_app.quality.fit import fit_limits, profile_toml
+from firmware_app.quality.gate import MEASURES, RULES
+
+COMMAND = "quality-fit"
+# Fewer good photos than this say too little about a camera to set its limits.
+MIN_PHOTOS = 10
+
+
+def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
+    modality = args.modality or config.device.modality
+    settings = config.quality
+    measured, preview_sharpness, skipped = [], [], 0
+    for index, path in enumerate(args.images):
+        try:
+            pixels = read_frame(path).pixels
+            measured.append(MEASURES[modality](pixels, settings.full_size, None))
+            preview_sharpness.append(MEASURES[modality](pixels, settings.preview_size, settings.full_size)["sharpness"])
+        except (ImageError, ValueError) as error:  # no field of view is a ValueError
+            skipped += 1
+            log_event("quality.fit_skipped", photo=index + 1, error=error)
+    if len(measured) < MIN_PHOTOS:
+        print(
+            f"edgescreen: quality fit needs at least {MIN_PHOTOS} measurable good photos; got {len(measured)} "
+            f"({skipped} left out)",
+            file=sys.stderr,
+        )
+        return 2
+    defaults = settings.fundus if modality == "fundus" else settings.dermoscopy
+    fitted = fit_limits(measured, RULES[modality], defaults, preview_sharpness=preview_sharpness)
+    text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"quality profile for {args.camera_model!r} written to {args.out}", file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
+def add_quality_fit_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Registered as ``quality-fit``; ``edgescreen quality fit ...`` is routed to it (``route``)."""
+    text = "derive this camera's quality limits from its first good photos (edgescreen quality fit)"
+    fit = commands.add_parser(COMMAND, help=text, description=text)
+    fit.add_argument("--camera-model", required=True, help="the camera the limits are for ([quality] camera_model)")
+    fit.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
+    fit.add_argument("--out", type=Path, help="write the profile here instead of printing it")
+    fit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    fit.set_defaults(handler=cmd_quality_fit)
+
+
+def route(argv: Sequence[str]) -> list[str]:
+    """``quality fit`` as the subcommand name: ``quality`` itself takes image paths, so ``fit`` is
+    recognised only as the word right after it."""
+    words = list(argv)
+    for index in range(len(words) - 1):
+        if words[index] == "quality" and words[index + 1] == "fit":
+            return [*words[:index], COMMAND, *words[index + 2 :]]
+        if words[index] == "quality":
+            break
+    return words

@@ -1,0 +1,185 @@
+"""Issue 9: a gate that holds across cameras and patients. Pathology and pigmentation are not
+defects, nor is a camera's own field mask or its MJPEG stream; and real graded photos of every
+source in ../shared/data pass (those tests skip, saying why, when it is absent)."""
+
+from __future__ import annotations
+
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+from firmware_app.capture.camera import CameraSettings, Size
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.image_file import read_frame
+from firmware_app.capture.opencv_camera import OpenCVCamera
+from firmware_app.inference.preprocess import find_field_of_view
+from firmware_app.quality.gate import Speed
+from firmware_app.quality.verdict import Verdict
+from tests.conftest import shared_data
+from tests.degradations import jpeg
+from tests.lesion_renderer import render_lesion
+from tests.quality.conftest import judge
+
+EXPOSURE = {"too_dark", "too_bright", "glare"}
+
+
+def _field_coordinates(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's offset from the field's centre, in field radii (x, y)."""
+    fov = find_field_of_view(rgb)
+    rows, cols = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
+    return (cols - fov.centre_x) / fov.radius, (rows - fov.centre_y) / fov.radius
+
+
+def _spots(rgb: np.ndarray, colour: tuple[int, int, int], count: int, radius: float, seed: int) -> np.ndarray:
+    """``count`` soft blobs of ``colour`` scattered around the posterior pole (inside 0.6 radii)."""
+    rng = np.random.default_rng(seed)
+    x, y = _field_coordinates(rgb)
+    fov_radius = find_field_of_view(rgb).radius
+    weight = np.zeros(rgb.shape[:2], np.float32)
+    for _ in range(count):
+        angle, distance = rng.uniform(0, 2 * np.pi), rng.uniform(0.1, 0.6)
+        size = radius * rng.uniform(0.5, 1.5)
+        weight = np.maximum(weight, np.hypot(x - distance * np.cos(angle), y - distance * np.sin(angle)) < size)
+    weight = cv2.GaussianBlur(weight, (0, 0), fov_radius * radius / 4)[..., np.newaxis]
+    return (rgb * (1 - weight) + np.asarray(colour, np.float32) * weight).astype(np.uint8)
+
+
+def test_hard_exudates_are_not_glare(gate, retina_rgb):
+    """Yellow-white lipid deposits, bright but coloured: pathology, not a specular reflection."""
+    report = judge(gate, _spots(retina_rgb, (245, 225, 110), 40, 0.02, seed=1), "fundus")
+    assert report.passed and not EXPOSURE & set(report.reasons), report
+
+
+def test_haemorrhages_are_not_underexposure(gate, retina_rgb):
+    """Dark red blots over the posterior pole."""
+    report = judge(gate, _spots(retina_rgb, (70, 12, 8), 30, 0.035, seed=2), "fundus")
+    assert report.passed and not EXPOSURE & set(report.reasons), report
+
+
+def test_a_pigmented_fundus_is_not_too_dark(gate, retina_rgb):
+    """A heavily pigmented choroid: green and blue absorbed, the red reflex kept."""
+    pigmented = np.clip(retina_rgb * np.array([0.75, 0.5, 0.45], np.float32), 0, 255).astype(np.uint8)
+    report = judge(gate, pigmented, "fundus")
+    assert report.passed and "too_dark" not in report.reasons, report
+
+
+def test_a_field_masked_at_top_and_bottom_is_normal(gate, retina_rgb):
+    """Many cameras mask the field's top and bottom; the disc and macula lie on the meridian."""
+    _, y = _field_coordinates(retina_rgb)
+    masked = (retina_rgb * (np.abs(y) < 0.7)[..., np.newaxis]).astype(np.uint8)
+    report = judge(gate, masked, "fundus")
+    assert report.passed and "field_cut" not in report.reasons, report
+
+
+def test_a_frame_cut_through_the_disc_side_is_field_cut(gate, retina_rgb):
+    """The same cut on the side of the disc removes what graders need."""
+    x, _ = _field_coordinates(retina_rgb)
+    cut = retina_rgb[:, : int(np.argmax(x[0] > 0.55))]
+    report = judge(gate, cut, "fundus")
+    assert report.verdict is Verdict.REJECT and "field_cut" in report.reasons, report
+
+
+def test_a_large_lesion_overflowing_the_frame_is_not_cut_or_off_centre(gate):
+    """Large irregular lesions (often melanomas) fill the dermatoscope's view on every side."""
+    report = judge(gate, render_lesion(seed=3, radius=0.62).rgb, "dermoscopy")
+    assert not {"lesion_cut", "lesion_off_centre", "too_dark"} & set(report.reasons), report
+    assert report.passed
+
+
+def test_a_lesion_pushed_against_one_edge_is_still_cut(gate):
+    report = judge(gate, render_lesion(seed=7, centre=(0.97, 0.5), radius=0.25).rgb, "dermoscopy")
+    assert report.verdict is Verdict.REJECT and "lesion_cut" in report.reasons
+
+
+def _letterboxed(rgb: np.ndarray) -> np.ndarray:
+    """The retina as a 640x480 UVC camera frames it."""
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[:, 80:560] = cv2.resize(rgb, (480, 480), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def test_mjpeg_preview_frames_of_a_sharp_retina_pass(tmp_path, gate, retina_rgb):
+    """A sharp retina streamed as MJPEG through the OpenCV backend, as a UVC camera delivers it:
+    its block borders show, its detail is intact, so the preview passes and ``--auto`` can fire."""
+    path = tmp_path / "uvc.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    assert writer.isOpened()
+    for _ in range(3):
+        writer.write(cv2.cvtColor(_letterboxed(retina_rgb), cv2.COLOR_RGB2BGR))
+    writer.release()
+    with OpenCVCamera(0, str(path), CameraSettings(Size(640, 480), Size(0, 0), 0.5)) as camera:
+        frame = next(camera.preview_frames())
+    for speed in Speed:
+        report = gate.check(frame, "fundus", speed)
+        assert report.passed and "compressed" not in report.reasons, (speed, report)
+
+
+@pytest.mark.parametrize("quality", [50, 70])
+def test_a_jpeg_at_streaming_quality_passes_and_a_crushed_one_does_not(gate, retina_rgb, quality):
+    encoded, data = cv2.imencode(".jpg", _letterboxed(retina_rgb), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert encoded
+    streamed = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    assert judge(gate, streamed, "fundus", Speed.PREVIEW).passed
+    crushed = judge(gate, jpeg(_letterboxed(retina_rgb), 3), "fundus")
+    assert crushed.verdict is Verdict.REJECT and "compressed" in crushed.reasons
+
+
+# A fixed sample of real graded photos of every source: each must pass. (folder, label file, rows)
+SOURCES = {
+    "fundus": [("fundus/dr-600", "labels.csv"), ("fundus/aptos2019-224", "labels.csv")],
+    "dermoscopy": [
+        ("dermoscopy/ham10000-200x150", "metadata.csv"),
+        ("dermoscopy/isic-uda1-cc0", "labels.csv"),
+        ("dermoscopy/isic2017-cc0", "labels.csv"),
+    ],
+}
+SAMPLE = 12
+
+
+def _rows(folder: str, table: str) -> list[dict[str, str]]:
+    with (shared_data(folder) / table).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _image(folder: str, row: dict[str, str]) -> Frame:
+    return read_frame(shared_data(folder) / row.get("file", f"images/{row.get('image_id')}.jpg"))
+
+
+def _spread(rows: list[dict[str, str]], count: int) -> list[dict[str, str]]:
+    return [rows[i] for i in np.linspace(0, len(rows) - 1, count).round().astype(int)]
+
+
+@pytest.mark.parametrize(
+    ("modality", "folder", "table"), [(m, f, t) for m, pairs in SOURCES.items() for f, t in pairs], ids=str
+)
+def test_a_fixed_sample_of_real_graded_photos_passes(gate, modality, folder, table):
+    """Every one was graded by specialists. One of twelve may fail (the aim is 5% false rejects at
+    most): on ISIC 2017, ISIC_0000882's orange ruler sticker outshines its faint naevus and is
+    segmented as the lesion, cut at the frame's edge."""
+    rejected = {}
+    for row in _spread(_rows(folder, table), SAMPLE):
+        report = gate.check(_image(folder, row), modality)
+        if not report.passed:
+            rejected[row["image_id"]] = report.reasons
+    assert len(rejected) <= 1, rejected
+
+
+@pytest.mark.parametrize("folder", ["fundus/dr-600", "fundus/aptos2019-224"])
+def test_real_referable_eyes_are_not_read_as_exposure_defects(gate, folder):
+    """Severe and proliferative DR (grades 3, 4: haemorrhages, exudates, new vessels) and the same
+    number of eyes without DR: a severe eye is never rejected as too dark or too bright, and severe
+    eyes are rejected no more often than healthy ones (one photo of slack). Glare is left to the
+    synthetic exudates above: APTOS's 352e4a939242 has exudates and a real white reflex too."""
+    rows = _rows(folder, "labels.csv")
+    severe = _spread([r for r in rows if r["icdr_grade"] in ("3", "4")], 16)
+    healthy = _spread([r for r in rows if r["icdr_grade"] == "0"], 16)
+    reports = {
+        name: [gate.check(_image(folder, r), "fundus") for r in group]
+        for name, group in (("severe", severe), ("healthy", healthy))
+    }
+    for report in reports["severe"]:
+        assert report.passed or not {"too_dark", "too_bright"} & set(report.reasons), report
+    rejects = {name: sum(not r.passed for r in group) for name, group in reports.items()}
+    assert rejects["severe"] <= rejects["healthy"] + 1, rejects
