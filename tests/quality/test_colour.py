@@ -1,11 +1,12 @@
 """Issue 8, point 2: colourless photos are refused from their pixels, not from their channel count.
 
-A greyscale photo saved as RGB, a grey+alpha PNG and a red-free (green-only) fundus photo all have
-three or more channels; each must be rejected with its own reason, never triaged.
+A greyscale photo saved as RGB, a grey+alpha PNG and a red-free (green-only) fundus photo: each must be
+rejected with its own reason, never triaged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import cv2
@@ -33,7 +34,7 @@ def _red_free(rgb: np.ndarray) -> np.ndarray:
 
 
 def _grey_alpha_png(path: Path, rgb: np.ndarray) -> Path:
-    """A grey+alpha PNG (PNG colour type 4): OpenCV decodes it to four channels, grey copied thrice."""
+    """A grey+alpha PNG (PNG colour type 4): grey in every colour channel once decoded."""
     from PIL import Image
 
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -55,10 +56,13 @@ def test_a_red_free_fundus_photo_is_rejected_as_red_free(gate, retina_rgb):
     assert report.measures["red_share"] < 0.05
 
 
-def test_a_grey_alpha_png_is_decoded_to_four_channels_and_still_rejected(tmp_path, gate, retina_rgb):
+def test_a_grey_alpha_png_is_rejected_by_its_channels_and_by_its_pixels(tmp_path, gate, retina_rgb):
     frame = read_frame(_grey_alpha_png(tmp_path / "grey-alpha.png", retina_rgb))
-    assert frame.source_channels == 4  # the channel count alone would let it through
+    assert frame.source_channels == 2
     assert gate.check(frame, "fundus").reasons == ("greyscale",)
+    # Were the header misread as colour (as OpenCV's four decoded channels once were), the pixels
+    # alone still refuse it.
+    assert gate.check(dataclasses.replace(frame, source_channels=4), "fundus").reasons == ("greyscale",)
 
 
 def test_colour_photos_keep_their_colour_measures(retina_rgb):
