@@ -1,0 +1,34 @@
+"""``edgescreen app``: serve the touchscreen app with uvicorn until Ctrl-C or SIGTERM.
+
+uvicorn turns both signals into a graceful shutdown; the app's lifespan then closes the camera,
+stops the sync worker and closes the records (``Device.stop``), so nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import uvicorn
+
+from firmware_app.config import Config
+from firmware_app.web.device import Device
+from firmware_app.web.server import create_app
+
+# Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+def serve(config: Config) -> int:
+    app = create_app(Device(config))
+    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
+    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.app.bind,
+            port=config.app.port,
+            log_level="warning",
+            access_log=False,  # the app logs its own events; paths carry no patient data, but keep logs lean
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    )
+    server.run()
+    return 0

@@ -1,0 +1,137 @@
+"""The touchscreen app for browser tests: a real uvicorn server in this process, Debian's chromium
+driven by Playwright, the files camera, real SQLite, the real models and (where asked) a real broker.
+
+Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` (scripts/setup --test).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from firmware_app.app import open_store
+from firmware_app.config import Config, load_config
+from firmware_app.operators import Operators
+from firmware_app.web.device import Device
+from firmware_app.web.server import create_app
+from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.degradations import defocus
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screens"
+SCREEN = {"width": 800, "height": 480}
+OPERATOR, PIN = "Amina", "2468"
+DERMOSCOPY_SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "dermoscopy-synthetic-naevus.jpg"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/setup --test")
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+    return {"executable_path": str(CHROMIUM), "args": [*args, "--no-first-run"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict:
+    return {"viewport": SCREEN}
+
+
+@dataclass
+class RunningApp:
+    url: str
+    config: Config
+    camera_dir: Path
+    directory: Path
+
+    def show(self, *photos: Path) -> None:
+        """What the files camera will replay the next time it opens (each capture reopens it)."""
+        for old in self.camera_dir.iterdir():
+            old.unlink()
+        for index, photo in enumerate(photos):
+            shutil.copy(photo, self.camera_dir / f"{index:02d}{photo.suffix}")
+
+
+def start_app(tmp_path: Path, broker_port: int = 1, extra: str = "", burst: int = 2) -> Iterator[RunningApp]:
+    camera_dir = tmp_path / "camera"
+    camera_dir.mkdir()
+    port = free_port()
+    app_section = f"[app]\nport = {port}\nlock_after_s = 300\n" if "[app]" not in extra else ""
+    config_path = write_config(
+        tmp_path, broker_port, f'[camera]\nfiles = ["{camera_dir}"]\nburst = {burst}\n{app_section}{extra}'
+    )
+    config = load_config(str(config_path))
+    store = open_store(config)
+    try:
+        Operators(store.records).add(OPERATOR, PIN)
+    finally:
+        store.records.close()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Device(config)), host="127.0.0.1", port=config.app.port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 60, "the app to start")
+    yield RunningApp(f"http://127.0.0.1:{config.app.port}", config, camera_dir, tmp_path)
+    server.should_exit = True
+    thread.join(30)
+    assert not thread.is_alive(), "the app did not shut down"
+
+
+@pytest.fixture()
+def retina_blurred(tmp_path: Path, retina_rgb) -> Path:
+    return write_rgb(tmp_path / "retina-blurred.jpg", defocus(retina_rgb, 3))
+
+
+@pytest.fixture()
+def app(tmp_path: Path, retina_jpeg: Path) -> Iterator[RunningApp]:
+    running = start_app(tmp_path)
+    app = next(running)
+    app.show(retina_jpeg)
+    yield app
+    next(running, None)
+
+
+def snap(page, name: str) -> None:
+    """An 800x480 screenshot of the screen as the nurse sees it (test-artifacts/, not committed)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    language = page.locator("html").get_attribute("lang")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{language}.png"))
+
+
+def sign_in(page, app: RunningApp, pin: str = PIN) -> None:
+    page.goto(f"{app.url}/signin")
+    page.get_by_label(OPERATOR).check()
+    for digit in pin:
+        page.locator(f'[data-keypad="pin"] [data-key="{digit}"]').click()
+    page.locator("form.signin button[type=submit]").click()
+
+
+def type_on_keypad(page, target: str, text: str) -> None:
+    for key in text:
+        page.locator(f'[data-keypad="{target}"] [data-key="{key}"]').click()
+
+
+def new_patient(page, app: RunningApp, reference: str, modality: str = "fundus", body_site: str | None = None) -> None:
+    page.goto(f"{app.url}/patient")
+    type_on_keypad(page, "reference", reference)
+    page.locator(f'input[name=modality][value="{modality}"]').check()
+    if body_site:
+        page.locator(f'input[name=body_site][value="{body_site}"]').check()
+    page.locator("input[name=consent]").check()
+    page.locator("form.patient button.primary").click()
+
+
+def shoot(page) -> None:
+    """Wait for the live verdict of a preview frame, then press the shutter."""
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_url("**/check", timeout=60_000)
