@@ -16,13 +16,11 @@ from firmware_app.web.server import create_app
 GRACEFUL_SHUTDOWN_S = 3
 
 
-def serve(config: Config) -> int:
-    app = create_app(Device(config))
-    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
-    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
-    server = uvicorn.Server(
+def make_server(config: Config, device: Device | None = None) -> uvicorn.Server:
+    """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
+    return uvicorn.Server(
         uvicorn.Config(
-            app,
+            create_app(device or Device(config)),
             host=config.app.bind,
             port=config.app.port,
             log_level="warning",
@@ -30,5 +28,11 @@ def serve(config: Config) -> int:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
     )
+
+
+def serve(config: Config) -> int:
+    server = make_server(config)
+    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
+    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
     server.run()
     return 0

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from firmware_app.app import open_store
 from firmware_app.config import Config, load_config
 from firmware_app.operators import Operators
-from firmware_app.web.device import Device
-from firmware_app.web.server import create_app
+from firmware_app.web.run import make_server
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.degradations import defocus
 from tests.mqtt_broker import free_port, wait_until
@@ -60,23 +58,28 @@ class RunningApp:
             shutil.copy(photo, self.camera_dir / f"{index:02d}{photo.suffix}")
 
 
-def start_app(tmp_path: Path, broker_port: int = 1, extra: str = "", burst: int = 2) -> Iterator[RunningApp]:
+def start_app(
+    tmp_path: Path, broker_port: int = 1, extra: str = "", burst: int = 2, app: str = "", reserve_mb: int = 0
+) -> Iterator[RunningApp]:
+    """The app on a free port; ``app`` adds lines to its [app] section, ``extra`` other sections."""
     camera_dir = tmp_path / "camera"
     camera_dir.mkdir()
     port = free_port()
-    app_section = f"[app]\nport = {port}\nlock_after_s = 300\n" if "[app]" not in extra else ""
+    app_section = f"[app]\nport = {port}\n{app}"
     config_path = write_config(
         tmp_path, broker_port, f'[camera]\nfiles = ["{camera_dir}"]\nburst = {burst}\n{app_section}{extra}'
     )
+    if reserve_mb:
+        config_path.write_text(
+            config_path.read_text().replace("disk_reserve_mb = 0", f"disk_reserve_mb = {reserve_mb}")
+        )
     config = load_config(str(config_path))
     store = open_store(config)
     try:
         Operators(store.records).add(OPERATOR, PIN)
     finally:
         store.records.close()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(Device(config)), host="127.0.0.1", port=config.app.port, log_level="warning")
-    )
+    server = make_server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, 60, "the app to start")
@@ -128,6 +131,11 @@ def new_patient(page, app: RunningApp, reference: str, modality: str = "fundus",
         page.locator(f'input[name=body_site][value="{body_site}"]').check()
     page.locator("input[name=consent]").check()
     page.locator("form.patient button.primary").click()
+
+
+def csrf_header(page) -> dict[str, str]:
+    """The session's CSRF token as the header htmx sends, for direct requests."""
+    return {"X-CSRF-Token": page.locator("input[name=csrf]").first.input_value()}
 
 
 def shoot(page) -> None:
