@@ -148,6 +148,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Skin tone: {category} (ITA {ita}°).",
         "fr": "Teint de la peau : {category} (ITA {ita}°).",
     },
+    # The Del Bino categories of the ITA (firmware_app/inference/skin_tone.py), as people say them.
+    "skin_tone.name.very_light": {"en": "very light", "fr": "très clair"},
+    "skin_tone.name.light": {"en": "light", "fr": "clair"},
+    "skin_tone.name.intermediate": {"en": "intermediate", "fr": "intermédiaire"},
+    "skin_tone.name.tan": {"en": "tan", "fr": "mat"},
+    "skin_tone.name.brown": {"en": "brown", "fr": "brun"},
+    "skin_tone.name.dark": {"en": "dark", "fr": "foncé"},
     "skin_tone.inside": {
         "en": "The model was trained on this skin tone.",
         "fr": "Le modèle a été entraîné sur ce teint.",
@@ -394,7 +401,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "À ce réglage, le modèle repère {sensitivity} % des personnes à adresser (sensibilité) et écarte "
         "{specificity} % des autres (spécificité).",
     },
-    "result.patient": {"en": "For the patient", "fr": "Pour le patient"},
+    "result.patient": {"en": "For the patient:", "fr": "Pour le patient :"},
+    "result.slot_heading": {"en": "{slot}: {heading}", "fr": "{slot} : {heading}"},
     "result.next": {"en": "Next: {eye}", "fr": "Suivant : {eye}"},
     "result.retake": {"en": "Retake this one", "fr": "Reprendre celle-ci"},
     "result.handout": {"en": "Hand-out", "fr": "Document patient"},

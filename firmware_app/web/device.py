@@ -42,6 +42,8 @@ class Device:
         self.store: ScreeningStore
         self.operators: Operators
         self.model_names: list[str] = []
+        # Set when a shutdown begins: live streams end on their own instead of being cut off.
+        self.closing = threading.Event()
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
@@ -57,7 +59,7 @@ class Device:
         try:
             run_sync(self.config, self._stop_sync)
         except Exception as error:  # the app keeps screening; results wait in the outbox
-            log_event("app.sync_stopped", level=40, error=error)
+            log_event("app.sync_failed", level=40, error=error)
 
     def _preview_check(self, modality: str) -> Callable:
         return preview_check(self.pipeline, self.gate, modality)
@@ -81,6 +83,7 @@ class Device:
         self._stop_sync.set()
         if self._sync_thread.is_alive():
             self._sync_thread.join(15)
+        log_event("app.sync_stopped", alive=self._sync_thread.is_alive())
         self._records_thread.submit(self.store.records.close).result()
         self._records_thread.shutdown()
         log_event("app.stopped")

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import cv2
+import numpy as np
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from firmware_app.events import log_event
 from firmware_app.health.checks import Level
 from firmware_app.health.readiness import disk_check
 from firmware_app.inference.triage import Outcome
@@ -33,6 +36,8 @@ from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 
 BOUNDARY = "frame"
+# The check screen shows the photo in a 400x300 box: twice that is sharp; tapping loads the full size.
+CHECK_PHOTO_SIDE = 800
 # How long a screen waits for the camera to hand over a burst before it says the camera failed.
 BURST_MARGIN_S = 10.0
 
@@ -110,11 +115,19 @@ def routes(web: WebApp) -> list[Route]:
         if visit is None:
             return RedirectResponse("/patient", 303)
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
+        started = time.perf_counter()
         try:
             burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, timeout)
         finally:
             device.camera.release(token)
+        taken = time.perf_counter()
         visit.pending = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
+        log_event(
+            "app.burst_checked",
+            frames=len(burst),
+            burst_ms=round((taken - started) * 1000),
+            check_ms=round((time.perf_counter() - taken) * 1000),
+        )
         return RedirectResponse("/check", 303)
 
     @web.page(activity=False)
@@ -136,9 +149,9 @@ def routes(web: WebApp) -> list[Route]:
         visit = visit_of(session)
         if visit is None or visit.pending is None:
             return Response(status_code=404)
-        pixels = visit.pending.frame.pixels
-        _, jpeg = await asyncio.to_thread(cv2.imencode, ".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
-        return Response(jpeg.tobytes(), media_type="image/jpeg")
+        full = request.query_params.get("size") == "full"
+        jpeg = await asyncio.to_thread(_photo_jpeg, visit.pending.frame.pixels, None if full else CHECK_PHOTO_SIDE)
+        return Response(jpeg, media_type="image/jpeg")
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
@@ -146,7 +159,9 @@ def routes(web: WebApp) -> list[Route]:
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         checked, context = visit.pending, visit.context(session.operator)
+        started = time.perf_counter()
         result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
+        log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
         visit.results[visit.slot], visit.pending = result, None
         return RedirectResponse("/result", 303)
 
@@ -205,6 +220,14 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
+def _photo_jpeg(pixels: np.ndarray, longest_side: int | None) -> bytes:
+    """The checked photo as JPEG: at full size for zooming, else small enough to load at once."""
+    scale = 1.0 if longest_side is None else min(1.0, longest_side / max(pixels.shape[:2]))
+    if scale < 1.0:
+        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
 def _result_view(visit: Visit, session: Session) -> dict:
     """Each slot's triage and the patient's outcome, as the result screen and the hand-out show them."""
     outcome = visit.outcome
@@ -225,7 +248,7 @@ async def _published(device: Device, token: str, with_errors: bool = False) -> A
     seq = -1
     error_sent = False
     try:
-        while camera.holds(token):
+        while camera.holds(token) and not device.closing.is_set():
             camera.touch(token)
             event.clear()
             frame = camera.latest

@@ -30,12 +30,20 @@ OPERATOR, PIN = "Amina", "2468"
 DERMOSCOPY_SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "dermoscopy-synthetic-naevus.jpg"
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: run scripts/setup --test")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-    return {"executable_path": str(CHROMIUM), "args": [*args, "--no-first-run"]}
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
@@ -113,8 +121,11 @@ def snap(page, name: str) -> None:
 def sign_in(page, app: RunningApp, pin: str = PIN) -> None:
     page.goto(f"{app.url}/signin")
     page.get_by_label(OPERATOR).check()
-    for digit in pin:
-        page.locator(f'[data-keypad="pin"] [data-key="{digit}"]').click()
+    enter_pin(page, pin)
+
+
+def enter_pin(page, pin: str = PIN) -> None:
+    type_on_keypad(page, "pin", pin)
     page.locator("form.signin button[type=submit]").click()
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.web.conftest import OPERATOR, PIN, csrf_header, new_patient, sign_in, snap, start_app
+from tests.web.conftest import OPERATOR, csrf_header, enter_pin, new_patient, sign_in, snap, start_app
 
 
 def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
@@ -72,9 +72,7 @@ def test_idle_screen_locks_and_the_pin_resumes_the_patient(page, quick_lock_app)
     page.wait_for_url("**/signin")
     assert OPERATOR in page.locator("form.signin").inner_text()
     snap(page, "locked")
-    for digit in PIN:
-        page.locator(f'[data-keypad="pin"] [data-key="{digit}"]').click()
-    page.locator("form.signin button[type=submit]").click()
+    enter_pin(page)
     page.wait_for_url("**/capture")  # the patient in progress is kept
 
 

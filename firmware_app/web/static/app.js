@@ -53,7 +53,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
   const zoom = document.getElementById("zoom");
-  if (zoom) zoom.addEventListener("click", () => zoom.classList.toggle("zoomed"));
+  if (zoom) zoom.addEventListener("click", () => {
+    const photo = zoom.querySelector("img");
+    if (photo.dataset.full) { photo.src = photo.dataset.full; delete photo.dataset.full; }
+    zoom.classList.toggle("zoomed");
+  });
   document.querySelectorAll("form[data-working]").forEach((form) =>
     form.addEventListener("submit", () => form.querySelector("button").disabled = true));
 });
