@@ -224,8 +224,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.backlog": {"en": "{count} to send", "fr": "{count} à envoyer"},
     "status.disk": {"en": "{free} free", "fr": "{free} libres"},
     "banner.camera_lost": {
-        "en": "The camera stopped answering ({error}). Check its cable, then tap Retry.",
-        "fr": "La caméra ne répond plus ({error}). Vérifiez son câble, puis touchez Réessayer.",
+        "en": "The camera stopped answering. Check its cable, then tap Retry.",
+        "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",
     },
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {

@@ -50,7 +50,7 @@ class _Lease:
 class CameraOwner:
     def __init__(
         self,
-        open_camera: Callable[[], tuple[Camera, Controls]],
+        open_camera: Callable[[str], tuple[Camera, Controls]],
         preview_check: Callable[[str], Callable[[Frame], QualityReport]],
         lease_timeout_s: float = 4.0,
     ) -> None:
@@ -155,11 +155,11 @@ class CameraOwner:
         self._burst_asked.set()
         return done.result(timeout_s)
 
-    def probe(self) -> bool:
+    def probe(self, modality: str) -> bool:
         """Open the camera and read one frame; ``False`` (nothing touched) when a screen holds it."""
         if self.in_use or self._streaming:
             return False
-        camera, _ = self._open_camera()
+        camera, _ = self._open_camera(modality)
         with camera:
             next(iter(camera.preview_frames()))
         return True
@@ -183,7 +183,7 @@ class CameraOwner:
                 self._streaming = False
 
     def _stream(self, lease: _Lease) -> None:
-        camera, controls = self._open_camera()
+        camera, controls = self._open_camera(lease.modality)
         check = self._preview_check(lease.modality)
         with camera:
             camera.set_controls(controls)

@@ -97,7 +97,7 @@ def routes(web: WebApp) -> list[Route]:
             shown = None
             async for frame in _published(device, token, with_errors=True):
                 if frame is None:
-                    error = web.text(session, "banner.camera_lost", error=device.camera.error)
+                    error = web.text(session, "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
                     continue
                 lines = verdict_lines(frame.report, web, session)

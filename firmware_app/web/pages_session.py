@@ -116,7 +116,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def ready(request: Request, session: Session) -> Response:
         def run() -> tuple[list, dict[str, Any]]:
-            checks = readiness(device.config, device.store.records, device.load_models, device.camera.probe)
+            checks = readiness(device.config, device.store.records, device.load_models, device.probe_camera)
             return checks, status(web)
 
         checks, bar = await device.run(run)

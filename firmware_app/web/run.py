@@ -11,7 +11,9 @@ from types import FrameType
 
 import uvicorn
 
+from firmware_app.app import open_store
 from firmware_app.config import Config
+from firmware_app.operators import Operators
 from firmware_app.web.device import Device
 from firmware_app.web.server import create_app
 
@@ -49,6 +51,12 @@ def make_server(config: Config) -> AppServer:
 
 def serve(config: Config) -> int:
     server = make_server(config)
+    store = open_store(config)
+    try:
+        if not Operators(store.records).list(enabled_only=True):
+            print("No operator can sign in yet: add one with `edgescreen operators add NAME`.", flush=True)
+    finally:
+        store.records.close()
     host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
     print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.

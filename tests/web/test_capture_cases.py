@@ -3,8 +3,12 @@ is lost and retried, and a full disk that refuses the screening before the photo
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
+from firmware_app.app import open_store
+from tests.conftest import PROJECT_ROOT
 from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app
 
 
@@ -77,3 +81,26 @@ def test_a_full_disk_refuses_the_screening_before_the_photo(page, tmp_path, reti
             assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
     finally:
         next(running, None)
+
+
+def test_the_bundled_samples_camera_replays_the_photos_of_the_modality_screened(page, app):
+    app.show()
+    for sample in sorted((PROJECT_ROOT / "firmware_app" / "samples").glob("*.jpg")):
+        shutil.copy(sample, app.camera_dir / sample.name)
+    sign_in(page, app)
+    for reference, modality, site in (("M-1", "fundus", None), ("M-2", "dermoscopy", "trunk")):
+        new_patient(page, app, reference, modality, site)
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        rows = db.execute("SELECT result_id, modality FROM screening ORDER BY recorded_at").fetchall()
+    store = open_store(app.config)
+    try:
+        sources = [(store.view(result_id)["source"], modality) for result_id, modality in rows]
+    finally:
+        store.records.close()
+    assert [(Path(source).name.split("-")[0], modality) for source, modality in sources] == [
+        ("fundus", "fundus"),
+        ("dermoscopy", "dermoscopy"),
+    ]
