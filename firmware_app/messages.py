@@ -349,6 +349,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le patient accepte le dépistage et la conservation des photos sur cet appareil.",
     },
     "patient.start": {"en": "Start", "fr": "Commencer"},
+    "patient.scan": {"en": "Scan a code", "fr": "Scanner un code"},
+    "scan.title": {
+        "en": "Hold the patient's QR code or barcode in front of the camera.",
+        "fr": "Présentez le QR code ou le code-barres du patient devant la caméra.",
+    },
     "patient.need_reference": {"en": "Type the patient reference.", "fr": "Tapez la référence du patient."},
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from firmware_app.app import build_camera, build_recording_pipeline, run_sync
 from firmware_app.capture.camera import Camera, Controls
+from firmware_app.capture.codes import CodeReader
 from firmware_app.capture.files_camera import list_images
 from firmware_app.capture_flow import preview_check
 from firmware_app.config import Config
@@ -40,7 +41,7 @@ class Device:
         self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
         self._stop_sync = threading.Event()
         self._sync_thread = threading.Thread(target=self._sync, name="sync", daemon=True)
-        self.camera = CameraOwner(self._open_camera, self._preview_check)
+        self.camera = CameraOwner(self._open_camera, self._preview_check, CodeReader())
         self.pipeline: ScreeningPipeline
         self.store: ScreeningStore
         self.operators: Operators

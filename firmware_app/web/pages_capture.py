@@ -100,6 +100,8 @@ def routes(web: WebApp) -> list[Route]:
                     error = web.text(session, "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
                     continue
+                if frame.report is None:  # a scanning screen's frame: no verdict to show
+                    continue
                 lines = verdict_lines(frame.report, web, session)
                 if lines != shown:
                     shown = lines
@@ -107,6 +109,27 @@ def routes(web: WebApp) -> list[Route]:
                     yield f"event: verdict\ndata: {json.dumps(data)}\n\n"
 
         return StreamingResponse(verdicts(), media_type="text/event-stream")
+
+    @web.page()
+    async def scan(request: Request, session: Session) -> Response:
+        token = device.camera.claim(config.device.modality, scanning=True)
+        if token is None:
+            return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/patient/scan")
+        return web.render(request, session, "scan.html", token=token, status=await device.run(lambda: status(web)))
+
+    @web.page(activity=False)
+    async def scan_events(request: Request, session: Session) -> Response:
+        token = request.query_params.get("token", "")
+
+        async def found() -> AsyncIterator[str]:
+            async for frame in _published(device, token):
+                if frame.code:  # kept in the session: the page is only told to move on
+                    session.scanned_reference = frame.code
+                    device.camera.release(token)
+                    yield "event: found\ndata: {}\n\n"
+                    return
+
+        return StreamingResponse(found(), media_type="text/event-stream")
 
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
@@ -209,6 +232,8 @@ def routes(web: WebApp) -> list[Route]:
         Route("/capture/stream", stream),
         Route("/capture/events", events),
         Route("/capture/shoot", shoot, methods=["POST"]),
+        Route("/patient/scan", scan),
+        Route("/patient/scan/events", scan_events),
         Route("/capture/release", release, methods=["POST"]),
         Route("/check", check),
         Route("/check/photo", photo),

@@ -125,7 +125,9 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
         bar = await device.run(lambda: status(web))
-        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form={})
+        scanned, session.scanned_reference = session.scanned_reference, None
+        form = {"reference": scanned} if scanned else {}
+        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form=form)
 
     @web.page()
     async def patient(request: Request, session: Session) -> Response:

@@ -27,6 +27,8 @@ class Session:
     # The patient being screened (see visit.py), and the reference last searched in Records.
     visit: Any = None
     records_query: str | None = None
+    # A reference read from a QR code or barcode, waiting to fill the patient form.
+    scanned_reference: str | None = None
 
     @property
     def signed_in(self) -> bool:

@@ -54,9 +54,9 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         sign_in(page, app)
         page.wait_for_url("**/ready")
         check_screen(page, "screen-ready")
-        for path in ("/patient", "/today", "/records"):
+        for path in ("/patient", "/today", "/records", "/patient/scan"):
             page.goto(f"{app.url}{path}")
-            check_screen(page, f"screen-{path[1:]}")
+            check_screen(page, f"screen-{path[1:].replace('/', '-')}", no_scroll=path == "/patient/scan")
         if language == "fr":  # French screens show a dermoscopy patient, English ones a fundus patient
             app.show(DERMOSCOPY_SAMPLE)
             new_patient(page, app, "S-FR", "dermoscopy", "trunk")

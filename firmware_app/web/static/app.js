@@ -43,15 +43,29 @@ function startCapture(page) {
     guidance.dataset.verdict = "reject";
     guidance.textContent = JSON.parse(message.data).error;
   });
+  releaseOnLeaving(events, () => shot);
+}
+
+// A closed or left screen gives the camera back at once instead of after the lease lapses.
+function releaseOnLeaving(events, handedOver) {
   window.addEventListener("pagehide", () => {
     events.close();
-    if (!shot) navigator.sendBeacon("/capture/release", new FormData(document.getElementById("release")));
+    if (!handedOver()) navigator.sendBeacon("/capture/release", new FormData(document.getElementById("release")));
   });
+}
+
+function startScan(page) {
+  let found = false;
+  const events = new EventSource("/patient/scan/events?token=" + encodeURIComponent(page.dataset.scanToken));
+  events.addEventListener("found", () => { found = true; events.close(); location.href = "/patient"; });
+  releaseOnLeaving(events, () => found);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
+  const scan = document.querySelector("[data-scan-token]");
+  if (scan) startScan(scan);
   const zoom = document.getElementById("zoom");
   if (zoom) zoom.addEventListener("click", () => {
     const photo = zoom.querySelector("img");
