@@ -444,6 +444,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "today.title": {"en": "Today's screenings", "fr": "Dépistages du jour"},
     "today.all": {"en": "All", "fr": "Tous"},
+    "today.mine": {"en": "Mine", "fr": "Les miens"},
     "today.with_verdict": {"en": "Verdict received", "fr": "Avis reçu"},
     "today.empty": {"en": "No screenings to show.", "fr": "Aucun dépistage à afficher."},
     "today.time": {"en": "Time", "fr": "Heure"},

@@ -4,7 +4,7 @@ of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
 
 from __future__ import annotations
 
-from tests.web.conftest import DERMOSCOPY_SAMPLE, enter_pin, new_patient, shoot, sign_in, snap
+from tests.web.conftest import DERMOSCOPY_SAMPLE, SCREEN, enter_pin, new_patient, shoot, sign_in, snap
 
 # For every visible control and text, what breaks the rules; [] when the screen keeps them all.
 AUDIT = """() => {
@@ -70,6 +70,9 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         page.locator("[data-test=use]").click()
         page.wait_for_url("**/result")
         check_screen(page, "screen-result", no_scroll=True)
+        page.set_viewport_size({"width": 1280, "height": 800})  # the larger 7-inch panel
+        check_screen(page, "screen-result-1280x800")
+        page.set_viewport_size(SCREEN)
         page.locator("[data-test=handout]").click()
         check_screen(page, "screen-handout")
         page.goto(f"{app.url}/today")

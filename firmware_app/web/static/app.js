@@ -2,7 +2,20 @@
 // server-sent events, automatic shutter, freeing the camera on leaving), tap to zoom, "working" notes.
 "use strict";
 
+// The body picture chooses the same radio button as its words, and shows the choice.
+function showBodySite() {
+  const chosen = document.querySelector("input[name=body_site]:checked");
+  document.querySelectorAll(".body-map [data-site]").forEach((region) =>
+    region.classList.toggle("chosen", chosen !== null && region.dataset.site === chosen.value));
+}
+
 document.addEventListener("click", (event) => {
+  const region = event.target.closest(".body-map [data-site]");
+  if (region) {
+    document.querySelector(`input[name=body_site][value="${region.dataset.site}"]`).checked = true;
+    showBodySite();
+    return;
+  }
   const key = event.target.closest("[data-key]");
   if (!key) return;
   const pad = key.closest("[data-keypad]");
@@ -61,7 +74,12 @@ function startScan(page) {
   releaseOnLeaving(events, () => found);
 }
 
+document.addEventListener("change", (event) => {
+  if (event.target.name === "body_site") showBodySite();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
+  showBodySite();
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
   const scan = document.querySelector("[data-scan-token]");
