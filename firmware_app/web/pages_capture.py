@@ -23,8 +23,6 @@ from starlette.routing import Route
 from firmware_app.events import log_event
 from firmware_app.health.checks import Level
 from firmware_app.health.readiness import disk_check
-from firmware_app.inference.triage import Outcome
-from firmware_app.lesion_measurements import LesionMeasurements
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.report import lesion_line
@@ -54,12 +52,9 @@ def routes(web: WebApp) -> list[Route]:
     device = web.device
     config = device.config
 
-    def visit_of(session: Session) -> Visit | None:
-        return session.visit
-
     @web.page()
     async def capture(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         disk = disk_check(config)
@@ -133,7 +128,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         token = str((await request.form()).get("token", ""))
         if visit is None:
             return RedirectResponse("/patient", 303)
@@ -160,7 +155,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def check(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         bar = await device.run(lambda: status(web))
@@ -169,7 +164,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def photo(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return Response(status_code=404)
         full = request.query_params.get("size") == "full"
@@ -178,7 +173,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         checked, context = visit.pending, visit.context(session.operator)
@@ -190,7 +185,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         slot = str((await request.form()).get("slot", visit.slot))
@@ -200,7 +195,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def result(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web))
@@ -208,7 +203,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or not visit.results:
             return RedirectResponse("/patient", 303)
         with_reference = request.method == "POST" and (await request.form()).get("with_reference") == "yes"
@@ -254,14 +249,14 @@ def _photo_jpeg(pixels: np.ndarray, longest_side: int | None) -> bytes:
 
 
 def _result_view(visit: Visit, session: Session) -> dict:
-    """Each slot's triage and the patient's outcome, as the result screen and the hand-out show them."""
+    """What the result screen and the hand-out add to the visit: the patient's outcome, the current
+    slot's lesion measurements in words, and the slot still to photograph."""
     outcome = visit.outcome
-    lesion: LesionMeasurements | None = visit.results.get(visit.slot, None) and visit.results[visit.slot].lesion
+    shown = visit.results.get(visit.slot)
     return {
         "patient_outcome": outcome.value if outcome else "pending",
-        "lesion_text": lesion_line(lesion, session.language) if lesion else None,
+        "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
-        "refer": Outcome.REFER,
     }
 
 

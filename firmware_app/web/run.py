@@ -7,15 +7,20 @@ stops the sync worker and closes the records (``Device.stop``), so nothing is le
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from types import FrameType
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.operators import Operators
+from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.device import Device
-from firmware_app.web.server import create_app
+from firmware_app.web.server import HERE, WebApp
 
 # Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
 GRACEFUL_SHUTDOWN_S = 3
@@ -31,6 +36,27 @@ class AppServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
         super().handle_exit(sig, frame)
+
+
+def create_app(device: Device) -> Starlette:
+    """The ASGI app: every page, the static files, and the device started and stopped with it."""
+    web = WebApp(device)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        device.start()
+        try:
+            yield
+        finally:
+            device.stop()
+
+    routes: list[Route | Mount] = [
+        *pages_session.routes(web),
+        *pages_capture.routes(web),
+        *pages_records.routes(web),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def make_server(config: Config) -> AppServer:
