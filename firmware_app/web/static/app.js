@@ -74,6 +74,13 @@ function startScan(page) {
   releaseOnLeaving(events, () => found);
 }
 
+// htmx only refreshes the status bar: it is loaded once the page is shown, not before.
+addEventListener("load", () => {
+  const htmx = document.createElement("script");
+  htmx.src = "/static/htmx.min.js";
+  document.head.append(htmx);
+});
+
 document.addEventListener("change", (event) => {
   if (event.target.name === "body_site") showBodySite();
 });
