@@ -52,6 +52,10 @@ function startCapture(page) {
     }));
     if (auto.checked && verdict.verdict !== "reject") take();
   });
+  // Ticked while the picture already passes: no new verdict may come (it did not change), so shoot now.
+  auto.addEventListener("change", () => {
+    if (auto.checked && guidance.dataset.verdict && guidance.dataset.verdict !== "reject") take();
+  });
   events.addEventListener("camera", (message) => {
     guidance.dataset.verdict = "reject";
     guidance.textContent = JSON.parse(message.data).error;
@@ -73,13 +77,6 @@ function startScan(page) {
   events.addEventListener("found", () => { found = true; events.close(); location.href = "/patient"; });
   releaseOnLeaving(events, () => found);
 }
-
-// htmx only refreshes the status bar: it is loaded once the page is shown, not before.
-addEventListener("load", () => {
-  const htmx = document.createElement("script");
-  htmx.src = "/static/htmx.min.js";
-  document.head.append(htmx);
-});
 
 document.addEventListener("change", (event) => {
   if (event.target.name === "body_site") showBodySite();
