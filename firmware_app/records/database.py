@@ -93,6 +93,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE outbox ADD COLUMN claimed_at TEXT",),
     # Review comments are free text from a specialist: sealed like the nurse's note.
     ("ALTER TABLE review ADD COLUMN comment_sealed BLOB",),
+    # The touchscreen app's operators (firmware_app/operators.py), and who took each screening:
+    # kept on the device only, never in the payload.
+    (
+        """CREATE TABLE operator (
+            name TEXT PRIMARY KEY,
+            pin_hash BLOB NOT NULL,
+            salt BLOB NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            failed_pins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE screening ADD COLUMN operator TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

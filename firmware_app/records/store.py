@@ -299,6 +299,8 @@ class ScreeningStore:
                     else None,
                     "calibration_id": record.calibration_id,
                     "clock": record.clock,
+                    # Who took it (the touchscreen app's operator): kept here only, never in the payload.
+                    "operator": record.context.operator,
                     "patient_sealed": self._seal_text(record.context.patient_ref, f"patient:{rid}"),
                     "note_sealed": self._seal_text(record.context.note, f"note:{rid}"),
                     "source_sealed": self._seal_text(record.source, f"source:{rid}"),
@@ -369,6 +371,16 @@ class ScreeningStore:
             for i, (media, sealed) in enumerate(rows)
         ]
 
+    def results_of_patient(self, reference: str) -> list[str]:
+        """The result ids recorded under one patient reference, oldest first (references are sealed,
+        so each one is opened and compared as a nurse would)."""
+        rows = self._db.execute(
+            "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL ORDER BY recorded_at"
+        ).fetchall()
+        return [
+            rid for rid, sealed in rows if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
+        ]
+
     def erase_patient(self, reference: str) -> Erasure:
         """Remove every screening, image, review and queued payload of one patient (right to erasure).
 
@@ -376,14 +388,7 @@ class ScreeningStore:
         event counts what went and names the random result ids, never the reference.
         """
         with transaction(self._db):
-            rows = self._db.execute(
-                "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL"
-            ).fetchall()
-            matched = [
-                rid
-                for rid, sealed in rows
-                if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
-            ]
+            matched = self.results_of_patient(reference)
             marks = ",".join("?" * len(matched))
             images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
             # The sync worker claims rows in its own write transaction before publishing them, so none

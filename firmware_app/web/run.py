@@ -1,0 +1,91 @@
+"""``edgescreen app``: serve the touchscreen app with uvicorn until Ctrl-C or SIGTERM.
+
+uvicorn turns both signals into a graceful shutdown; the app's lifespan then closes the camera,
+stops the sync worker and closes the records (``Device.stop``), so nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from types import FrameType
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from firmware_app.app import open_store
+from firmware_app.config import Config
+from firmware_app.operators import Operators
+from firmware_app.web import pages_capture, pages_records, pages_session
+from firmware_app.web.device import Device
+from firmware_app.web.server import HERE, WebApp
+
+# Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class AppServer(uvicorn.Server):
+    """uvicorn's server, which first tells the app's live streams to end when asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, device: Device) -> None:
+        super().__init__(config)
+        self._device = device
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._device.closing.set()
+        super().handle_exit(sig, frame)
+
+
+def create_app(device: Device) -> Starlette:
+    """The ASGI app: every page, the static files, and the device started and stopped with it."""
+    web = WebApp(device)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        device.start()
+        try:
+            yield
+        finally:
+            device.stop()
+
+    routes: list[Route | Mount] = [
+        *pages_session.routes(web),
+        *pages_capture.routes(web),
+        *pages_records.routes(web),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def make_server(config: Config) -> AppServer:
+    """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
+    device = Device(config)
+    return AppServer(
+        uvicorn.Config(
+            create_app(device),
+            host=config.app.bind,
+            port=config.app.port,
+            log_level="warning",
+            access_log=False,  # the app logs its own events; paths carry no patient data, but keep logs lean
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ),
+        device,
+    )
+
+
+def serve(config: Config) -> int:
+    server = make_server(config)
+    store = open_store(config)
+    try:
+        if not Operators(store.records).list(enabled_only=True):
+            print("No operator can sign in yet: add one with `edgescreen operators add NAME`.", flush=True)
+    finally:
+        store.records.close()
+    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
+    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
+    # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0

@@ -1,0 +1,99 @@
+// The few behaviours the server cannot render: on-screen keypads, the live capture page (verdicts by
+// server-sent events, automatic shutter, freeing the camera on leaving), tap to zoom, "working" notes.
+"use strict";
+
+// The body picture chooses the same radio button as its words, and shows the choice.
+function showBodySite() {
+  const chosen = document.querySelector("input[name=body_site]:checked");
+  document.querySelectorAll(".body-map [data-site]").forEach((region) =>
+    region.classList.toggle("chosen", chosen !== null && region.dataset.site === chosen.value));
+}
+
+document.addEventListener("click", (event) => {
+  const region = event.target.closest(".body-map [data-site]");
+  if (region) {
+    document.querySelector(`input[name=body_site][value="${region.dataset.site}"]`).checked = true;
+    showBodySite();
+    return;
+  }
+  const key = event.target.closest("[data-key]");
+  if (!key) return;
+  const pad = key.closest("[data-keypad]");
+  const input = document.getElementById(pad.dataset.keypad);
+  const value = key.dataset.key;
+  if (value === "back") input.value = input.value.slice(0, -1);
+  else if (value === "clear") input.value = "";
+  else if (input.value.length < (input.maxLength > 0 ? input.maxLength : 64)) input.value += value;
+});
+
+function startCapture(page) {
+  const token = page.dataset.token;
+  const guidance = document.getElementById("guidance");
+  const shoot = document.getElementById("shoot");
+  const auto = document.getElementById("auto");
+  let shot = false;
+  const take = () => {
+    if (shot) return;
+    shot = true;
+    document.getElementById("working").hidden = false;
+    shoot.querySelector("button").disabled = true;
+    shoot.submit();
+  };
+  shoot.addEventListener("submit", (event) => { event.preventDefault(); take(); });
+  const events = new EventSource("/capture/events?token=" + encodeURIComponent(token));
+  events.addEventListener("verdict", (message) => {
+    const verdict = JSON.parse(message.data);
+    guidance.dataset.verdict = verdict.verdict;
+    guidance.dataset.seq = verdict.seq;
+    guidance.replaceChildren(...verdict.lines.map((line) => {
+      const item = document.createElement("div");
+      item.textContent = line;
+      return item;
+    }));
+    if (auto.checked && verdict.verdict !== "reject") take();
+  });
+  // Ticked while the picture already passes: no new verdict may come (it did not change), so shoot now.
+  auto.addEventListener("change", () => {
+    if (auto.checked && guidance.dataset.verdict && guidance.dataset.verdict !== "reject") take();
+  });
+  events.addEventListener("camera", (message) => {
+    guidance.dataset.verdict = "reject";
+    guidance.textContent = JSON.parse(message.data).error;
+  });
+  releaseOnLeaving(events, () => shot);
+}
+
+// A closed or left screen gives the camera back at once instead of after the lease lapses.
+function releaseOnLeaving(events, handedOver) {
+  window.addEventListener("pagehide", () => {
+    events.close();
+    if (!handedOver()) navigator.sendBeacon("/capture/release", new FormData(document.getElementById("release")));
+  });
+}
+
+function startScan(page) {
+  let found = false;
+  const events = new EventSource("/patient/scan/events?token=" + encodeURIComponent(page.dataset.scanToken));
+  events.addEventListener("found", () => { found = true; events.close(); location.href = "/patient"; });
+  releaseOnLeaving(events, () => found);
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.name === "body_site") showBodySite();
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  showBodySite();
+  const page = document.querySelector(".capture[data-token]");
+  if (page) startCapture(page);
+  const scan = document.querySelector("[data-scan-token]");
+  if (scan) startScan(scan);
+  const zoom = document.getElementById("zoom");
+  if (zoom) zoom.addEventListener("click", () => {
+    const photo = zoom.querySelector("img");
+    if (photo.dataset.full) { photo.src = photo.dataset.full; delete photo.dataset.full; }
+    zoom.classList.toggle("zoomed");
+  });
+  document.querySelectorAll("form[data-working]").forEach((form) =>
+    form.addEventListener("submit", () => form.querySelector("button").disabled = true));
+});

@@ -1,0 +1,138 @@
+"""Capture in the browser beyond the fundus flow: dermoscopy, two tabs and one camera, a camera that
+is lost and retried, and a full disk that refuses the screening before the photo."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from firmware_app.app import open_store
+from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app
+
+
+def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page, app):
+    app.show(DERMOSCOPY_SAMPLE)
+    sign_in(page, app)
+    new_patient(page, app, "D-100", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text() == "Trunk"
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-lesion]").get_attribute("data-outcome") in ("refer", "no_refer")
+    assert "sensitivity" in page.locator("[data-test=performance]").inner_text()
+    lesion = page.locator("[data-test=lesion]").inner_text()
+    assert "no scale calibration" in lesion and "Skin tone" in lesion
+    assert page.locator("[data-test=patient-outcome]").count() == 0  # one lesion: its triage is the outcome
+    snap(page, "result-dermoscopy")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT modality, body_site FROM screening").fetchall() == [("dermoscopy", "trunk")]
+
+
+def test_a_second_tab_is_told_the_camera_is_in_use_and_gets_it_once_the_first_closes(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "T-2")
+    page.wait_for_selector("#guidance[data-seq]")
+    second = page.context.new_page()
+    second.set_viewport_size({"width": 800, "height": 480})
+    response = second.goto(f"{app.url}/capture")
+    assert response.status == 409
+    assert "in use on another screen" in second.locator("[data-test=message]").inner_text()
+    snap(second, "camera-in-use")
+    page.goto(f"{app.url}/today")  # the first screen leaves: its lease is released on the way out
+    second.get_by_role("link", name="Try again").click()
+    second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    second.close()
+
+
+def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
+    app.show()  # no photos: the files camera cannot open
+    sign_in(page, app)
+    new_patient(page, app, "C-3")
+    banner = page.locator("[data-test=camera-banner]")
+    banner.wait_for(timeout=15_000)
+    assert "Retry" in banner.inner_text()
+    assert "stopped answering" in page.locator("#guidance").inner_text()
+    snap(page, "camera-lost")
+    app.show(retina_jpeg)
+    banner.get_by_role("button").click()
+    page.goto(f"{app.url}/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    assert page.locator("[data-test=camera-banner]").count() == 0
+
+
+def test_a_full_disk_refuses_the_screening_before_the_photo(page, tmp_path, retina_jpeg):
+    running = start_app(tmp_path, reserve_mb=1_000_000)
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        assert page.locator("[data-test=check-disk]").get_attribute("data-level") == "red"
+        assert page.locator("[data-test=blocked]").is_visible()
+        assert page.get_by_text("Start screening").count() == 0
+        snap(page, "ready-disk-full")
+        new_patient(page, app, "F-1")
+        assert page.locator("[data-test=check-disk]").get_attribute("data-level") == "red"
+        assert page.locator("#preview").count() == 0  # no camera, no photo
+        with sqlite3.connect(app.directory / "records.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+    finally:
+        next(running, None)
+
+
+def test_the_bundled_samples_camera_replays_the_photos_of_the_modality_screened(page, app):
+    app.show()
+    for sample in sorted((PROJECT_ROOT / "firmware_app" / "samples").glob("*.jpg")):
+        shutil.copy(sample, app.camera_dir / sample.name)
+    sign_in(page, app)
+    for reference, modality, site in (("M-1", "fundus", None), ("M-2", "dermoscopy", "trunk")):
+        new_patient(page, app, reference, modality, site)
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        rows = db.execute("SELECT result_id, modality FROM screening ORDER BY recorded_at").fetchall()
+    store = open_store(app.config)
+    try:
+        sources = [(store.view(result_id)["source"], modality) for result_id, modality in rows]
+    finally:
+        store.records.close()
+    assert [(Path(source).name.split("-")[0], modality) for source, modality in sources] == [
+        ("fundus", "fundus"),
+        ("dermoscopy", "dermoscopy"),
+    ]
+
+
+def test_the_reference_is_scanned_from_a_qr_code_and_never_put_in_a_url(page, app, tmp_path):
+    code = cv2.resize(cv2.QRCodeEncoder.create().encode("MRN-5150"), (300, 300), interpolation=cv2.INTER_NEAREST)
+    sheet = np.full((600, 800), 255, np.uint8)
+    sheet[150:450, 250:550] = code
+    app.show(write_rgb(tmp_path / "wristband.png", cv2.cvtColor(sheet, cv2.COLOR_GRAY2RGB)))
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    sign_in(page, app)
+    page.goto(f"{app.url}/patient")
+    page.locator("[data-test=scan]").click()
+    page.wait_for_url("**/patient/scan")
+    snap(page, "scan")
+    page.wait_for_url("**/patient", timeout=20_000)
+    assert page.locator("#reference").input_value() == "MRN-5150"
+    assert not any("5150" in url for url in urls)
+    page.goto(f"{app.url}/patient")  # read once: a later patient starts empty
+    assert page.locator("#reference").input_value() == ""
+
+
+def test_take_it_when_sharp_shoots_by_itself_once_a_preview_frame_passes(page, app):
+    app.show(DERMOSCOPY_SAMPLE)  # its preview passes (the test retina's preview is judged grainy)
+    sign_in(page, app)
+    new_patient(page, app, "A-1", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    page.locator("#auto").click()
+    page.wait_for_url("**/check", timeout=30_000)  # nobody touched the shutter
+    assert page.locator("[data-test=use]").is_visible()
