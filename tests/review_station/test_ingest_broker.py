@@ -111,3 +111,58 @@ def test_sigkilled_twenty_times_while_2000_results_arrive_every_result_is_stored
             connection.execute(select(results.c.device_id, func.count()).group_by(results.c.device_id)).all()
         )
     assert per_device == {"cam-01": 1000, "cam-02": 1000}
+
+
+def resident_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_flood_of_5000_malformed_payloads_is_quarantined_in_bounded_memory_and_good_results_flow(
+    tmp_path, engine: Engine, broker
+) -> None:
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    config = station_config(tmp_path, engine, broker.port)
+    process = connected_ingester(config, tmp_path / "ingest.log")
+    rng = random.Random(5)
+    topic = result_topic("site-a", "cam-01")
+    junk = [(topic, rng.randbytes(rng.randint(1, 8192))) for _ in range(5000)]
+    good = device_results(200)
+    try:
+        publisher = Publisher(broker.port)
+        publisher.publish_all(junk[:500])
+        wait_until(lambda: counts(engine)[2] >= 500, 60, "the first 500 quarantined")
+        warm = resident_kib(process.pid)
+        mixed = junk[500:]
+        for index, message in enumerate(good):
+            mixed.insert(index * 20, message)
+        publisher.publish_all(mixed)
+        publisher.close()
+        wait_until(lambda: counts(engine) == (200, 200, 5000), 120, "200 results and 5000 quarantined")
+        grown = resident_kib(process.pid) - warm
+    finally:
+        stop_cleanly(process)
+    assert grown < 20 * 1024, f"the ingester grew by {grown} KiB while quarantining 4500 messages"
+
+
+def test_postgresql_restarted_mid_stream_loses_nothing(tmp_path, postgres, broker) -> None:
+    from review_station.storage.database import open_database
+
+    engine = open_database(postgres.create_database("restart"))
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    process = connected_ingester(station_config(tmp_path, engine, broker.port), tmp_path / "ingest.log")
+    try:
+        publishing = publish_in_steps(broker.port, device_results(600), step=50, pause=0.3)
+        wait_until(lambda: counts(engine)[0] >= 100, 60, "the first results")
+        postgres.stop()
+        time.sleep(2.0)  # results keep arriving at the broker; none can be committed, none is acknowledged
+        postgres.start()
+        publishing.join(60)
+        wait_until(lambda: counts(engine)[0] >= 600, 90, "600 results")
+        assert counts(engine) == (600, 600, 0)
+        assert "review.database_unavailable" in (tmp_path / "ingest.log").read_text()
+    finally:
+        stop_cleanly(process)
+        engine.dispose()
