@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import signal
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from firmware_app.events import log_event, setup_logging
-from review_station import audit, devices
+from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
 from review_station.storage.database import DatabaseError, open_database
 
@@ -55,6 +56,26 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     return 0
 
 
+def _read_password() -> str:
+    """From a terminal: asked twice, not echoed. Piped: the first line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first, second = getpass.getpass("password: "), getpass.getpass("again: ")
+    if first != second:
+        raise accounts.AccountError("the two passwords differ")
+    return first
+
+
+def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        accounts.add_user(engine, args.user, _read_password(), args.role, by=OPERATOR)
+        print(f"added {args.user} ({args.role})")
+    else:
+        accounts.disable_user(engine, args.user, by=OPERATOR)
+        print(f"disabled {args.user}: signed out everywhere")
+    return 0
+
+
 def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         check = audit.verify(connection)
@@ -84,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true"
     )
     device_parser.set_defaults(run=_devices)
+    user_parser = commands.add_parser("users", help="the specialists' accounts")
+    user_actions = user_parser.add_subparsers(dest="action", required=True)
+    add_user = user_actions.add_parser("add", help="add an account (password asked, or read from stdin)")
+    add_user.add_argument("user")
+    add_user.add_argument("--role", required=True, choices=accounts.ROLES)
+    user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument("user")
+    user_parser.set_defaults(run=_users)
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_parser.add_subparsers(dest="action", required=True).add_parser("verify", help="check the hash chain")
     audit_parser.set_defaults(run=_audit)
@@ -105,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except devices.DeviceError as error:
+    except (devices.DeviceError, accounts.AccountError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
     finally:
