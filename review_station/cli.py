@@ -34,6 +34,16 @@ def _ingest(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     return 0
 
 
+def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from review_station.web.app import create_app
+
+    log_event("review.web_start", host=config.web.host, port=config.web.port)
+    uvicorn.run(create_app(config, engine), host=config.web.host, port=config.web.port, log_level="warning")
+    return 0
+
+
 def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     if args.action == "add":
         devices.enrol(engine, args.device, args.site, by=OPERATOR)
@@ -95,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("ingest", help="receive results from the broker and send verdicts back").set_defaults(
         run=_ingest
     )
+    commands.add_parser("serve", help="the specialists' web app").set_defaults(run=_serve)
     device_parser = commands.add_parser("devices", help="the device registry: which device files for which site")
     device_actions = device_parser.add_subparsers(dest="action", required=True)
     add = device_actions.add_parser("add", help="enrol a device at a site")

@@ -74,6 +74,14 @@ class ReviewPolicyConfig:
 
 
 @dataclass(frozen=True)
+class ModelsConfig:
+    """Where the station finds the model cards (to show a result's operating point and its measured
+    sensitivity and specificity): the same folder layout as the device's, ``<directory>/<id>/card.json``."""
+
+    directory: Path = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
 class DashboardConfig:
     offline_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
 
@@ -91,6 +99,7 @@ class ReviewConfig:
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     web: WebConfig = field(default_factory=WebConfig)
     review: ReviewPolicyConfig = field(default_factory=ReviewPolicyConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})

@@ -34,9 +34,13 @@ def station_config(directory: Path, engine: Engine, port: int, broker: str = "",
     return path
 
 
-def result_bytes(device: str, site: str, score: float = 0.72, **record: object) -> tuple[str, bytes]:
-    """One result as the device builds it (its own builder and validator): (result_id, payload)."""
+def result_bytes(
+    device: str, site: str, score: float = 0.72, payload: dict[str, object] | None = None, **record: object
+) -> tuple[str, bytes]:
+    """One result as the device builds it (its own builder and validator): (result_id, payload bytes).
+    ``payload`` overrides fields the test record cannot produce (an ungradable photo, dermoscopy)."""
     document = result_payload(sample_record(score=score, **record), device, site)  # type: ignore[arg-type]
+    document.update(payload or {})
     return document["result_id"], encode_result(document)
 
 
