@@ -8,12 +8,14 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from firmware_app.events import log_event, setup_logging
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
+from review_station.export import ExportError
 from review_station.storage.database import DatabaseError, open_database
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
@@ -86,6 +88,17 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
     return 0
 
 
+def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from review_station.export import export
+
+    text = export(engine, args.format, args.site, args.start, args.end, by=OPERATOR)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         check = audit.verify(connection)
@@ -123,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--role", required=True, choices=accounts.ROLES)
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument("user")
     user_parser.set_defaults(run=_users)
+    export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
+    export_parser.add_argument("--format", choices=("fhir", "csv"), required=True)
+    export_parser.add_argument("--site", required=True)
+    export_parser.add_argument("--from", dest="start", required=True, help="first capture date, YYYY-MM-DD")
+    export_parser.add_argument("--to", dest="end", required=True, help="last capture date, YYYY-MM-DD")
+    export_parser.add_argument("--out", help="file to write (default: standard output)")
+    export_parser.set_defaults(run=_export)
     audit_parser = commands.add_parser("audit", help="the audit log")
     audit_parser.add_subparsers(dest="action", required=True).add_parser("verify", help="check the hash chain")
     audit_parser.set_defaults(run=_audit)
@@ -144,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except (devices.DeviceError, accounts.AccountError) as error:
+    except (devices.DeviceError, accounts.AccountError, ExportError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
     finally:

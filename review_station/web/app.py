@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from review_station import accounts, audit
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
+from review_station.export import ExportError, export
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
     ADJUDICATORS,
@@ -242,5 +243,16 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             rows = connection.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(200)).all()
             audit.append(connection, "view", {"page": "quarantine", "by": user.username})
         return render(request, "quarantine.html", user=user, rows=rows)
+
+    @app.get("/export")
+    def export_download(request: Request, format: str, site: str, start: str, end: str) -> Response:
+        user = signed_in(request, *ADJUDICATORS)
+        try:
+            text = export(engine, format, site, start, end, by=user.username)
+        except ExportError as error:
+            return render(request, "message.html", status=422, title="Export refused", text=str(error), user=user)
+        media = "application/fhir+json" if format == "fhir" else "text/csv"
+        name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"
+        return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return app
