@@ -7,8 +7,10 @@ a filter changes and polls a verdict's delivery state until the device has answe
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
 
-from review_station import accounts, audit
+from review_station import accounts, audit, dashboard
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.export import ExportError, export
@@ -32,6 +34,7 @@ from review_station.verdicts import (
     ReadRefused,
     record_read,
 )
+from review_station.web import plots
 from review_station.web.describe import describe
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, worklist_page
 
@@ -243,6 +246,45 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             rows = connection.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(200)).all()
             audit.append(connection, "view", {"page": "quarantine", "by": user.username})
         return render(request, "quarantine.html", user=user, rows=rows)
+
+    # the dashboard
+
+    def period(days: int) -> date:
+        return datetime.now(UTC).date() - timedelta(days=min(max(days, 1), 366) - 1)
+
+    @app.get("/dashboard")
+    def dashboard_page(request: Request, site: str = "", days: int = 30) -> Response:
+        user = signed_in(request)
+        with engine.connect() as connection:
+            quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
+            performance = dashboard.model_performance(connection, site)
+            delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
+        median = delays[len(delays) // 2] if delays else None
+        return render(
+            request,
+            "dashboard.html",
+            user=user,
+            site=site,
+            days=days,
+            quiet=quiet,
+            performance=performance,
+            median_delay=median,
+            alert_h=config.dashboard.offline_alert_h,
+            query=urlencode({"site": site, "days": days}),
+        )
+
+    @app.get("/dashboard/{name}.svg")
+    def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:
+        signed_in(request)
+        with engine.connect() as connection:
+            if name == "receipt-delay":
+                svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days)))
+            elif name in ("screenings", "ungradable"):
+                per_day = dashboard.daily_triage(connection, site, period(days))
+                svg = plots.screenings_per_day(per_day) if name == "screenings" else plots.ungradable_rate(per_day)
+            else:
+                return Response(status_code=404)
+        return Response(svg, media_type="image/svg+xml")
 
     @app.get("/export")
     def export_download(request: Request, format: str, site: str, start: str, end: str) -> Response:
