@@ -45,7 +45,8 @@ class BrokerConfig:
     share_group: str = "review"
     session_expiry_s: int = field(default=7 * 24 * 3600, metadata={"min": 0, "max": 2**32 - 1})
     keepalive_s: int = field(default=30, metadata={"min": 5, "max": 3600})
-    # Results written per database transaction; each is acknowledged to the broker only after it.
+    # Results written per database transaction (each acknowledged to the broker only after it commits);
+    # the broker hands over at most two batches unacknowledged.
     batch_size: int = field(default=200, metadata={"min": 1, "max": 10_000})
     # A verdict not acknowledged by its device is sent again after this long.
     review_retry_s: float = field(default=60.0, metadata={"min": 0.1, "max": 86_400})

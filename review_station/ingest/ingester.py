@@ -5,8 +5,8 @@
 - Acknowledgement is manual: a message's PUBACK goes to the broker only after the transaction that
   stored it (or quarantined it) has committed. A crash, a SIGKILL or a database outage before that
   leaves it with the broker, which delivers it again; ``store_batch`` skips results already stored.
-- Flow control: the CONNECT's Receive Maximum caps the messages the broker hands over unacknowledged,
-  so a flood of junk or a stalled database cannot grow this process's memory.
+- Flow control: the CONNECT's Receive Maximum (two batches) caps the messages the broker hands over
+  unacknowledged, so a flood of junk or a stalled database cannot grow this process's memory.
 - Verdicts (``deliveries`` rows written by the web app) are published QoS 1 and published again every
   ``review_retry_s`` until the device's ``review_ack`` settles them. Several ingesters may run: a
   delivery is claimed by a conditional UPDATE, so only one of them sends each attempt.
@@ -192,7 +192,8 @@ class Ingester:
         client = self._new_client()
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self._settings.session_expiry_s
-        properties.ReceiveMaximum = self._settings.batch_size
+        # Two batches' worth: the broker sends the next batch while this one is being committed.
+        properties.ReceiveMaximum = 2 * self._settings.batch_size
         try:
             client.connect(
                 self._settings.host,
