@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from review_station import accounts, audit, dashboard
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
+from review_station.devices import all_devices
 from review_station.export import ExportError, export
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
@@ -257,6 +258,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         user = signed_in(request)
         with engine.connect() as connection:
             quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
+            known = [device for device in all_devices(connection) if not site or device.site_id == site]
             performance = dashboard.model_performance(connection, site)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
         median = delays[len(delays) // 2] if delays else None
@@ -267,6 +269,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             site=site,
             days=days,
             quiet=quiet,
+            known=known,
             performance=performance,
             median_delay=median,
             alert_h=config.dashboard.offline_alert_h,

@@ -56,6 +56,7 @@ def test_the_dashboard_page_and_its_svg_plots(engine: Engine) -> None:
     client = signed_in_client(engine, station(), "cleo", "coordinator")
     page = client.get("/dashboard?site=site-a&days=7").text
     assert "Real-world performance" in page and "No reviewed results yet" in page
+    assert "<td>cam-01</td><td>site-a</td>\n<td>never reported</td>" in page
     for name in ("screenings", "ungradable", "receipt-delay"):
         assert f"/dashboard/{name}.svg?site=site-a" in page
         response = client.get(f"/dashboard/{name}.svg?site=site-a&days=7")
