@@ -82,6 +82,11 @@ results = Table(
 )
 Index("results_worklist", results.c.state, results.c.triage_rank, results.c.captured_at)
 Index("results_site_device", results.c.site_id, results.c.device_id)
+# The worklist's own order, so an unfiltered page reads its rows in order instead of sorting them all.
+Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.result_id)
+# The worklist's counts (and its site, triage, state and date filters) read from this index alone,
+# never the rows with their payloads.
+Index("results_counts", results.c.state, results.c.triage, results.c.site_id, results.c.captured_at)
 
 quarantine = Table(
     "quarantine",

@@ -1,8 +1,8 @@
 """The worklist query: filters, the order specialists read in, pages, and counts per state.
 
 Order: ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first within each, so the
-result that has waited longest among the most urgent is on top. The ``results_worklist`` index
-(state, triage_rank, captured_at) serves the default view.
+result that has waited longest among the most urgent is on top. The ``results_order`` index serves
+that order; the counts come from one grouped pass under the filters in force.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class Filters:
     def from_query(cls, query: dict[str, str]) -> Filters:
         return cls(**{f.name: query.get(f.name, "").strip()[:64] for f in fields(cls)})
 
-    def conditions(self, without: str = "") -> list[ColumnElement[bool]]:
-        """The SQL conditions of every filter set, except ``without`` (for the counts of that filter)."""
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The SQL conditions of every filter set."""
         columns = {
             "site": results.c.site_id,
             "device": results.c.device_id,
@@ -45,7 +45,7 @@ class Filters:
             "quality": results.c.quality_verdict,
             "state": results.c.state,
         }
-        found = [columns[name] == getattr(self, name) for name in columns if getattr(self, name) and name != without]
+        found = [columns[name] == getattr(self, name) for name in columns if getattr(self, name)]
         start, end = _day(self.captured_from), _day(self.captured_to)
         if start:
             found.append(results.c.captured_at >= start)
@@ -73,12 +73,28 @@ class Page:
     total: int
     page: int
     pages: int
-    counts: dict[str, dict[str, int]]  # filter name -> value -> matching results
+    counts: dict[str, dict[str, int]]  # "state", "triage", "site" -> value -> results under the filters
+
+
+def _counts(connection: Connection, where: list[ColumnElement[bool]]) -> tuple[dict[str, dict[str, int]], int]:
+    """Results per state, triage and site under the filters in force, and their total: one grouped pass."""
+    counts: dict[str, dict[str, int]] = {"state": {}, "triage": {}, "site": {}}
+    grouped = connection.execute(
+        select(results.c.state, results.c.triage, results.c.site_id, func.count())
+        .where(*where)
+        .group_by(results.c.state, results.c.triage, results.c.site_id)
+    )
+    total = 0
+    for state, triage, site, count in grouped:
+        for name, value in (("state", state), ("triage", triage), ("site", site)):
+            counts[name][value] = counts[name].get(value, 0) + count
+        total += count
+    return counts, total
 
 
 def worklist_page(connection: Connection, filters: Filters, page: int, page_size: int) -> Page:
     where = filters.conditions()
-    total = connection.execute(select(func.count()).select_from(results).where(*where)).scalar_one()
+    counts, total = _counts(connection, where)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     rows = connection.execute(
@@ -97,10 +113,4 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).all()
-    counts = {}
-    for name, column in (("state", results.c.state), ("triage", results.c.triage), ("site", results.c.site_id)):
-        grouped = connection.execute(
-            select(column, func.count()).where(*filters.conditions(without=name)).group_by(column)
-        ).all()
-        counts[name] = {value: count for value, count in grouped if value is not None}
     return Page(rows, total, page, pages, counts)
