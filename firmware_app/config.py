@@ -443,10 +443,12 @@ def _build(cls: type, table: Any, where: str, base: Path) -> Any:
     return section
 
 
-def parse_config(document: dict[str, Any], source: str, base: Path) -> Config:
-    """Build the typed config from a parsed TOML document; relative paths resolve against ``base``."""
-    hints = typing.get_type_hints(Config)
-    known = {f.name for f in dataclasses.fields(Config) if not f.metadata.get("internal")}
+def parse_config(document: dict[str, Any], source: str, base: Path, root: type = Config) -> Any:
+    """Build the typed config from a parsed TOML document; relative paths resolve against ``base``.
+
+    ``root`` is the dataclass of the whole file: the device's ``Config``, or the review station's."""
+    hints = typing.get_type_hints(root)
+    known = {f.name for f in dataclasses.fields(root) if not f.metadata.get("internal")}
     unknown = sorted(set(document) - known)
     if unknown:
         raise ConfigError(f"{source}: [{unknown[0]}]: unknown section (known: {', '.join(sorted(known))})")
@@ -454,22 +456,24 @@ def parse_config(document: dict[str, Any], source: str, base: Path) -> Config:
         sections = {name: _build(hints[name], table, f"[{name}]", base) for name, table in document.items()}
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}") from None
-    return Config(**sections, source=source)
+    return root(**sections, source=source)
 
 
-def config_path(explicit: str | None) -> Path | None:
+def config_path(explicit: str | None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH) -> Path | None:
     """``--config`` wins, then ``EDGESCREEN_CONFIG``, then the device file if it exists."""
-    chosen = explicit or os.environ.get(CONFIG_ENV)
+    chosen = explicit or os.environ.get(env)
     if chosen:
         return Path(chosen)
-    return DEVICE_CONFIG_PATH if DEVICE_CONFIG_PATH.is_file() else None
+    return default if default.is_file() else None
 
 
-def load_config(explicit: str | None = None) -> Config:
+def load_config(
+    explicit: str | None = None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH, root: type = Config
+) -> Any:
     """The configuration in force; a named file that is missing or malformed is a ``ConfigError``."""
-    path = config_path(explicit)
+    path = config_path(explicit, env, default)
     if path is None:
-        return Config()
+        return root()
     try:
         document = tomllib.loads(_read_config_file(path))
     except FileNotFoundError:
@@ -478,7 +482,7 @@ def load_config(explicit: str | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read config file ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    return parse_config(document, str(path), path.parent)
+    return parse_config(document, str(path), path.parent, root)
 
 
 def _read_config_file(path: Path) -> str:

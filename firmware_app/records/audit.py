@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,24 +37,52 @@ def _event_hash(prev_hash: str, seq: int, at: str, kind: str, details: str) -> s
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
-def append_event(connection: sqlite3.Connection, kind: str, details: Mapping[str, Any], at: datetime) -> int:
-    """Append one event; call inside the transaction whose change it records."""
-    if kind not in KINDS:
+@dataclass(frozen=True)
+class ChainedEvent:
+    """One event ready to store: its row, and the head (``seq:hash``) to keep beside the log."""
+
+    seq: int
+    at: str
+    kind: str
+    details: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def head(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+def chain_event(
+    last: tuple[int, str] | None,
+    kind: str,
+    details: Mapping[str, Any],
+    at: datetime,
+    kinds: tuple[str, ...] = KINDS,
+) -> ChainedEvent:
+    """The next event after ``last`` (its seq and hash; None for the first): the chain's one rule,
+    shared by every store that keeps such a log (the device's SQLite, the review station's tables)."""
+    if kind not in kinds:
         raise ValueError(f"unknown audit event kind {kind!r}")
-    last = connection.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     when = at.isoformat()
     text = json.dumps(dict(details), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    digest = _event_hash(prev_hash, seq, when, kind, text)
+    return ChainedEvent(seq, when, kind, text, prev_hash, _event_hash(prev_hash, seq, when, kind, text))
+
+
+def append_event(connection: sqlite3.Connection, kind: str, details: Mapping[str, Any], at: datetime) -> int:
+    """Append one event; call inside the transaction whose change it records."""
+    last = connection.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    event = chain_event(last, kind, details, at)
     connection.execute(
         "INSERT INTO audit (seq, at, kind, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-        (seq, when, kind, text, prev_hash, digest),
+        (event.seq, event.at, event.kind, event.details, event.prev_hash, event.hash),
     )
     connection.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (HEAD_KEY, f"{seq}:{digest}"),
+        (HEAD_KEY, event.head),
     )
-    return seq
+    return event.seq
 
 
 @dataclass(frozen=True)
@@ -72,18 +100,16 @@ class ChainCheck:
         return self.first_bad is None
 
 
-def _text(value: bytes | None) -> str | None:
+def _text(value: bytes | str | None) -> str | None:
     """A column read as bytes, so that a byte flipped into invalid UTF-8 is reported, not raised."""
-    return None if value is None else bytes(value).decode("utf-8")
+    return value if value is None or isinstance(value, str) else bytes(value).decode("utf-8")
 
 
-def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
-    """Walk the chain from the first event and report the first one that does not hold."""
+def check_chain(rows: Iterable[tuple[Any, ...]], head: bytes | str | None) -> ChainCheck:
+    """Walk the chain from the first event (rows of seq, at, kind, details, prev_hash, hash in seq
+    order, as text or as bytes) and report the first one that does not hold; ``head`` is the stored
+    ``seq:hash``. The review station checks its own audit table with this too."""
     prev_hash, expected = GENESIS, 1
-    rows = connection.execute(
-        "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(details AS BLOB), CAST(prev_hash AS BLOB), "
-        "CAST(hash AS BLOB) FROM audit ORDER BY seq"
-    )
     for seq, *raw in rows:
         try:
             at, kind, details, stored_prev, stored_hash = map(_text, raw)
@@ -97,11 +123,21 @@ def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
             return ChainCheck(expected - 1, seq, f"event {seq} ({kind}) was altered: its hash does not match")
         prev_hash, expected = stored_hash, expected + 1
     count = expected - 1
-    head = connection.execute("SELECT CAST(value AS BLOB) FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
     if head is not None:
-        head_seq, _, head_hash = bytes(head[0]).decode("utf-8", "replace").partition(":")
+        head_text = head if isinstance(head, str) else bytes(head).decode("utf-8", "replace")
+        head_seq, _, head_hash = head_text.partition(":")
         if not head_seq.isdigit() or int(head_seq) != count or head_hash != prev_hash:
             last = int(head_seq) if head_seq.isdigit() else count
             problem = f"the log ends at event {count}, but event {head_seq} was its last"
             return ChainCheck(count, min(last, count) + 1, problem)
     return ChainCheck(count)
+
+
+def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
+    """Walk the chain from the first event and report the first one that does not hold."""
+    rows = connection.execute(
+        "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(details AS BLOB), CAST(prev_hash AS BLOB), "
+        "CAST(hash AS BLOB) FROM audit ORDER BY seq"
+    )
+    head = connection.execute("SELECT CAST(value AS BLOB) FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
+    return check_chain(rows, head[0] if head else None)

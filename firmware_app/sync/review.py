@@ -97,3 +97,22 @@ def review_ack(review: Review, status: str) -> bytes:
         "status": status,
     }
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+ACK_STATUSES = ("stored", "duplicate", "unknown_result")
+
+
+def parse_review_ack(payload: bytes) -> dict[str, str]:
+    """A validated ``edgescreen.review-ack/1`` (what the review station reads back), or a ``WireError``."""
+    if len(payload) > MAX_REVIEW_BYTES:
+        raise WireError(f"review_ack: {len(payload)} bytes, more than {MAX_REVIEW_BYTES}")
+    try:
+        document: Any = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"review_ack: not UTF-8 JSON ({error})") from None
+    check_keys(document, {"schema", "review_id", "result_id", "status"}, set(), "review_ack")
+    check_choice(document["schema"], (REVIEW_ACK_SCHEMA,), "schema")
+    check_text(document["review_id"], IDENTIFIER, "review_id")
+    check_text(document["result_id"], HEX32, "result_id")
+    check_choice(document["status"], ACK_STATUSES, "status")
+    return document

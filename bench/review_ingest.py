@@ -1,0 +1,225 @@
+"""Review-station ingest throughput against a bare paho subscriber, and the worklist's server time.
+
+Ingest: a local mosquitto holds ``--results`` result payloads queued for the consumers' persistent
+sessions (each consumer connects once to create its session, then goes away while the results are
+published), then the consumers come back and drain them. The rate is results over the time from the
+first to the last one received. Consumers:
+ - bare: one paho (MQTT 5) client on the same shared subscription that does nothing but count;
+ - the real ingester (``edgescreen-review ingest`` processes: validation, registry check, batch insert,
+   acknowledgement after commit), one and two of them, into SQLite and into a real PostgreSQL.
+The ratio ingester/bare is what the design aims to keep at 0.5 or more (one ingester, PostgreSQL).
+
+Worklist: ``--worklist`` results (100,000 by default) in each database, then the median server time of
+the worklist page (the app in-process through Starlette's TestClient: query, counts and rendering),
+for the default view and two filtered ones; the aim is 200 ms or less.
+
+    .venv/bin/python bench/review_ingest.py [--results 5000] [--worklist 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
+
+from review_station import accounts, devices  # noqa: E402
+from review_station.ingest.classify import result_row  # noqa: E402
+from review_station.ingest.ingester import subscriptions  # noqa: E402
+from review_station.storage.database import open_database  # noqa: E402
+from review_station.storage.tables import results  # noqa: E402
+from review_station.web.app import create_app  # noqa: E402
+from tests.mqtt_broker import wait_until  # noqa: E402
+from tests.postgres_server import PostgresServer  # noqa: E402
+from tests.review_station.kit import (  # noqa: E402
+    Publisher,
+    connected_ingester,
+    result_bytes,
+    result_topic,
+    review_process,
+    roomy_broker,
+    station_config,
+)
+from tests.review_station.web_kit import sign_in, station  # noqa: E402
+
+SITES = [("site-a", "cam-01"), ("site-a", "cam-02"), ("site-b", "cam-03"), ("site-b", "cam-04")]
+
+
+def queued_results(count: int) -> list[tuple[str, bytes]]:
+    return [
+        (result_topic(site, device), result_bytes(device, site)[1]) for _ in range(count // 4) for site, device in SITES
+    ]
+
+
+def bare_rate(directory: Path, messages: list[tuple[str, bytes]]) -> float:
+    broker = roomy_broker(directory / "bare-broker").start()
+    times: list[float] = []
+    subscribed = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare", protocol=mqtt.MQTTv5)
+    client.on_connect = lambda c, u, f, r, p: c.subscribe(subscriptions("review")[:1])
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.on_message = lambda c, u, m: times.append(time.monotonic())
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    try:
+        client.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+        client.loop_start()
+        assert subscribed.wait(10)
+        client.disconnect()
+        client.loop_stop()
+        publisher = Publisher(broker.port)
+        publisher.publish_all(messages)
+        publisher.close()
+        client.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+        client.loop_start()
+        wait_until(lambda: len(times) >= len(messages), 300, "the bare subscriber")
+        client.disconnect()
+        client.loop_stop()
+    finally:
+        broker.stop()
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def ingester_rate(directory: Path, engine: Engine, messages: list[tuple[str, bytes]], ingesters: int) -> float:
+    for site, device in SITES:
+        devices.enrol(engine, device, site, by="bench")
+    broker = roomy_broker(directory / "broker").start()
+    configs = [
+        station_config(directory / f"ingester-{n}", engine, broker.port, f'client_id = "bench-{n}"\n')
+        for n in range(ingesters)
+    ]
+    try:
+        for n, config in enumerate(configs):  # create each persistent session, then leave
+            process = connected_ingester(config, directory / f"ingest-{n}.log")
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        publisher = Publisher(broker.port)
+        publisher.publish_all(messages)
+        publisher.close()
+        # all of them at once: the rate is measured from the first result received to the last
+        logs = [directory / f"ingest-{n}.log" for n in range(ingesters)]
+        processes = [
+            review_process(config, "ingest", stderr=log.open("a")) for config, log in zip(configs, logs, strict=True)
+        ]
+
+        def stored() -> int:
+            with engine.connect() as connection:
+                return connection.execute(select(func.count()).select_from(results)).scalar_one()
+
+        wait_until(lambda: stored() >= len(messages), 600, "the ingesters")
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        with engine.connect() as connection:
+            first, last = connection.execute(
+                select(func.min(results.c.received_at), func.max(results.c.received_at))
+            ).one()
+    finally:
+        broker.stop()
+    return (len(messages) - 1) / (last - first).total_seconds()
+
+
+def fill_worklist(engine: Engine, count: int) -> None:
+    """``count`` results spread over sites, devices, triages and 90 days, written in bulk."""
+    templates = []
+    for site, device in SITES:
+        for payload in ({}, {"triage": "ungradable", "score": None, "threshold": None}):
+            for score in (0.9, 0.1):
+                _, raw = result_bytes(device, site, score=score, payload=payload)
+                templates.append(json.loads(raw))
+    registry = {device: site for site, device in SITES}
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    chunk = []
+    for index in range(count):
+        document = dict(templates[index % len(templates)])
+        document["result_id"] = uuid.uuid4().hex
+        document["captured_at"] = (start + timedelta(minutes=index * 90 * 24 * 60 // count)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        topic = result_topic(document["site_id"], document["device_id"])
+        chunk.append(result_row(topic, json.dumps(document).encode(), registry, datetime.now(UTC)))
+        if len(chunk) == 5000 or index == count - 1:
+            with engine.begin() as connection:
+                connection.execute(insert(results), chunk)
+            chunk = []
+
+
+def worklist_ms(engine: Engine, count: int) -> dict[str, float]:
+    fill_worklist(engine, count)
+    accounts.add_user(engine, "bench", "a long enough secret", "reviewer", by="bench")
+    client = TestClient(create_app(station(), engine), follow_redirects=False)
+    sign_in(client, "bench", "a long enough secret")
+    timings = {}
+    for label, path in (
+        ("default view", "/"),
+        ("site-b, refer", "/?site=site-b&triage=refer"),
+        ("March, page 40", "/?captured_from=2026-03-01&captured_to=2026-03-31&page=40"),
+    ):
+        samples = []
+        for _ in range(15):
+            begin = time.perf_counter()
+            assert client.get(path).status_code == 200
+            samples.append((time.perf_counter() - begin) * 1000)
+        timings[label] = statistics.median(samples)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=int, default=5000)
+    parser.add_argument("--worklist", type=int, default=100_000)
+    args = parser.parse_args()
+    messages = queued_results(args.results)
+    postgres = PostgresServer().init().start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="review-bench-") as temporary:
+            directory = Path(temporary)
+            bare = bare_rate(directory, messages)
+            print(f"bare paho subscriber: {bare:,.0f} results/s ({len(messages)} results)")
+            for database in ("sqlite", "postgresql"):
+                for ingesters in (1, 2):
+                    run = directory / f"{database}-{ingesters}"
+                    url = (
+                        f"sqlite:///{run}/review.sqlite3"
+                        if database == "sqlite"
+                        else postgres.create_database(f"ingest{ingesters}")
+                    )
+                    engine = open_database(url)
+                    rate = ingester_rate(run, engine, messages, ingesters)
+                    engine.dispose()
+                    print(f"{database:10s} {ingesters} ingester(s): {rate:,.0f} results/s, ratio {rate / bare:.2f}")
+            for database in ("sqlite", "postgresql"):
+                url = (
+                    f"sqlite:///{directory}/worklist.sqlite3"
+                    if database == "sqlite"
+                    else postgres.create_database("worklist")
+                )
+                engine = open_database(url)
+                for label, ms in worklist_ms(engine, args.worklist).items():
+                    print(
+                        f"worklist, {database:10s} {args.worklist:,} results, {label:15s}: {ms:.0f} ms (aim <= 200 ms)"
+                    )
+                engine.dispose()
+    finally:
+        postgres.remove()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The remote specialists' review station: receives synced results, and sends their verdicts back."""

@@ -1,0 +1,3 @@
+from review_station.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Specialists' accounts: roles, scrypt-hashed passwords, lockout, sessions with expiry, CSRF tokens.
+
+- Passwords: ``hashlib.scrypt`` (memory-hard: 32 MiB per guess with these parameters), a random salt
+  per password, compared in constant time. The parameters are stored with each hash so they can be
+  raised later without locking anybody out.
+- Lockout: after ``lockout_failures`` wrong passwords in a row the account refuses every password,
+  the right one too, for ``lockout_minutes``. An unknown name costs the same hashing work as a known
+  one and gets the same answer, so sign-in does not tell which names exist.
+- Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry and the
+  session's CSRF token, which every form must send back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
+
+from firmware_app.sync.wire import IDENTIFIER
+from review_station import audit
+from review_station.config import WebConfig
+from review_station.storage.tables import sessions, users
+
+ROLES = ("reviewer", "coordinator", "admin")
+MIN_PASSWORD = 12
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+SCRYPT_MAXMEM = 64 * 1024 * 1024
+REFUSED = "wrong name or password, or the account is locked or disabled"
+
+
+class AccountError(ValueError):
+    """An account change that is refused; the message says why."""
+
+
+class SignInRefused(PermissionError):
+    """Sign-in refused; the message is the same whatever the cause."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    username: str
+    role: str
+    csrf_token: str
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=SCRYPT_MAXMEM, dklen=32
+    )
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encoded[0]}${encoded[1]}"
+
+
+def password_matches(password: str, stored: str) -> bool:
+    _, n, r, p, salt, digest = stored.split("$")
+    computed = hashlib.scrypt(
+        password.encode(),
+        salt=base64.b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        maxmem=SCRYPT_MAXMEM,
+        dklen=32,
+    )
+    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+# A hash to check unknown names against: the same work as a real one, and never a match.
+_DECOY = hash_password(secrets.token_hex(16))
+
+
+def add_user(engine: Engine, username: str, password: str, role: str, by: str) -> None:
+    if not IDENTIFIER.fullmatch(username):
+        raise AccountError(f"user name {username!r}: letters, digits, '.', '_' or '-' (at most 64)")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    with engine.begin() as connection:
+        if connection.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise AccountError(f"user {username!r} exists already")
+        connection.execute(
+            insert(users).values(
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                disabled=False,
+                failed_attempts=0,
+                created_at=datetime.now(UTC),
+            )
+        )
+        audit.append(connection, "user_change", {"action": "add", "user": username, "role": role, "by": by})
+
+
+def disable_user(engine: Engine, username: str, by: str) -> None:
+    """The account can no longer sign in, and its open sessions end now."""
+    with engine.begin() as connection:
+        user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
+        if user_id is None:
+            raise AccountError(f"no user {username!r}")
+        connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+        connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
+        audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _refuse(connection: Connection, user: Row[Any] | None, username: str, locked: bool, settings: WebConfig) -> None:
+    """Count a wrong password towards the lockout, and audit the refusal (without the password)."""
+    if user is not None and not user.disabled and not locked:
+        failures = user.failed_attempts + 1
+        lock_now = failures >= settings.lockout_failures
+        connection.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                failed_attempts=0 if lock_now else failures,
+                locked_until=datetime.now(UTC) + timedelta(minutes=settings.lockout_minutes) if lock_now else None,
+            )
+        )
+    why = "unknown" if user is None else "disabled" if user.disabled else "locked" if locked else "password"
+    audit.append(connection, "sign_in_refused", {"user": username[:64], "why": why})
+
+
+def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -> tuple[str, SignedIn]:
+    """A new session's (token, identity), or ``SignInRefused``. Every attempt is audited."""
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        user = connection.execute(select(users).where(users.c.username == username)).first()
+        matches = password_matches(password, user.password_hash if user else _DECOY)
+        locked = user is not None and user.locked_until is not None and user.locked_until > now
+        if user is None or user.disabled or locked or not matches:
+            _refuse(connection, user, username, locked, settings)
+            identity = None
+        else:
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
+            connection.execute(delete(sessions).where(sessions.c.expires_at < now))
+            connection.execute(
+                insert(sessions).values(
+                    token_hash=_token_hash(token),
+                    user_id=user.id,
+                    csrf_token=csrf,
+                    expires_at=now + timedelta(minutes=settings.session_minutes),
+                )
+            )
+            audit.append(connection, "sign_in", {"user": user.username})
+            identity = SignedIn(user.id, user.username, user.role, csrf)
+    if identity is None:
+        raise SignInRefused(REFUSED)
+    return token, identity
+
+
+def session_user(connection: Connection, token: str | None) -> SignedIn | None:
+    """Who holds this session token, if the session has not expired and the account is enabled."""
+    if not token:
+        return None
+    row = connection.execute(
+        select(users.c.id, users.c.username, users.c.role, sessions.c.csrf_token)
+        .join(users, users.c.id == sessions.c.user_id)
+        .where(
+            sessions.c.token_hash == _token_hash(token),
+            sessions.c.expires_at > datetime.now(UTC),
+            users.c.disabled.is_(False),
+        )
+    ).first()
+    return SignedIn(*row) if row else None
+
+
+def sign_out(engine: Engine, token: str, username: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
+        audit.append(connection, "sign_out", {"user": username})
+
+
+def csrf_ok(signed_in: SignedIn, sent: str | None) -> bool:
+    return sent is not None and hmac.compare_digest(signed_in.csrf_token.encode(), sent.encode())

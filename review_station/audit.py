@@ -1,0 +1,63 @@
+"""The station's audit log: every sign-in, view, verdict, export and administrative change.
+
+Append-only and hash-chained by the device's own chain rule (``firmware_app.records.audit``), so the
+same checker finds an edited, deleted, reordered or truncated event. An event is appended inside the
+transaction of the change it records. Several processes may write (web workers, the CLI): on
+PostgreSQL a transaction-scoped advisory lock keeps the chain linear; SQLite serialises writers itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text, update
+
+from firmware_app.records.audit import HEAD_KEY, ChainCheck, chain_event, check_chain
+from review_station.storage.tables import audit, meta
+
+AUDIT_LOCK = 0x65646765  # any constant: the one advisory lock the audit log takes
+STATION_KINDS = (
+    "sign_in",
+    "sign_in_refused",
+    "sign_out",
+    "view",
+    "verdict",
+    "export",
+    "user_change",
+    "device_change",
+)
+
+
+def append(connection: Connection, kind: str, details: Mapping[str, Any], at: datetime | None = None) -> int:
+    """Append one event in ``connection``'s transaction; the details hold ids and codes, never free text."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    last = connection.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
+    event = chain_event(tuple(last) if last else None, kind, details, at or datetime.now(UTC), STATION_KINDS)
+    connection.execute(
+        insert(audit).values(
+            seq=event.seq,
+            at=event.at,
+            kind=event.kind,
+            details=event.details,
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+        )
+    )
+    if last is None:
+        connection.execute(insert(meta).values(key=HEAD_KEY, value=event.head))
+    else:
+        connection.execute(update(meta).where(meta.c.key == HEAD_KEY).values(value=event.head))
+    return event.seq
+
+
+def verify(connection: Connection) -> ChainCheck:
+    rows = connection.execute(
+        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.details, audit.c.prev_hash, audit.c.hash).order_by(
+            audit.c.seq
+        )
+    )
+    head = connection.execute(select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar_one_or_none()
+    return check_chain((tuple(row) for row in rows), head)

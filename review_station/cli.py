@@ -1,0 +1,175 @@
+"""The ``edgescreen-review`` command line: the ingester, the web app, and the administrators' tools."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from firmware_app.events import log_event, setup_logging
+from review_station import accounts, audit, devices
+from review_station.config import ConfigError, ReviewConfig, load_review_config
+from review_station.export import ExportError
+from review_station.storage.database import DatabaseError, open_database
+
+EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
+OPERATOR = "cli"  # who the audit log names for acts done at the station's console
+
+
+def _ingest(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from review_station.ingest.ingester import Ingester
+
+    ingester = Ingester(engine, config.broker)
+    signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
+    signal.signal(signal.SIGINT, lambda *_: ingester.stop())
+    log_event(
+        "review.ingest_start", broker=f"{config.broker.host}:{config.broker.port}", group=config.broker.share_group
+    )
+    ingester.run()
+    log_event("review.ingest_stop", stored=ingester.totals.stored, quarantined=ingester.totals.quarantined)
+    return 0
+
+
+def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from review_station.web.app import create_app
+
+    log_event("review.web_start", host=config.web.host, port=config.web.port)
+    uvicorn.run(create_app(config, engine), host=config.web.host, port=config.web.port, log_level="warning")
+    return 0
+
+
+def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        devices.enrol(engine, args.device, args.site, by=OPERATOR)
+        print(f"enrolled {args.device} at {args.site}")
+    elif args.action == "retire":
+        devices.retire(engine, args.device, by=OPERATOR)
+        print(f"retired {args.device}: its results now go to quarantine")
+    else:
+        with engine.connect() as connection:
+            known = devices.all_devices(connection)
+        for device in known:
+            row = {
+                "device": device.device_id,
+                "site": device.site_id,
+                "active": device.active,
+                "status": device.status,
+                "last_seen": device.last_seen_at.isoformat() if device.last_seen_at else None,
+            }
+            print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()))
+    return 0
+
+
+def _read_password() -> str:
+    """From a terminal: asked twice, not echoed. Piped: the first line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first, second = getpass.getpass("password: "), getpass.getpass("again: ")
+    if first != second:
+        raise accounts.AccountError("the two passwords differ")
+    return first
+
+
+def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        accounts.add_user(engine, args.user, _read_password(), args.role, by=OPERATOR)
+        print(f"added {args.user} ({args.role})")
+    else:
+        accounts.disable_user(engine, args.user, by=OPERATOR)
+        print(f"disabled {args.user}: signed out everywhere")
+    return 0
+
+
+def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from review_station.export import export
+
+    text = export(engine, args.format, args.site, args.start, args.end, by=OPERATOR)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    with engine.connect() as connection:
+        check = audit.verify(connection)
+    if check.intact:
+        print(f"audit log intact: {check.events} events")
+        return 0
+    print(f"audit log broken at event {check.first_bad}: {check.problem}", file=sys.stderr)
+    return EXIT_AUDIT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgescreen-review", description="The remote specialists' review station for EdgeScreen results."
+    )
+    parser.add_argument("--config", help="TOML file (default: $EDGESCREEN_REVIEW_CONFIG, /etc/edgescreen/review.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("ingest", help="receive results from the broker and send verdicts back").set_defaults(
+        run=_ingest
+    )
+    commands.add_parser("serve", help="the specialists' web app").set_defaults(run=_serve)
+    device_parser = commands.add_parser("devices", help="the device registry: which device files for which site")
+    device_actions = device_parser.add_subparsers(dest="action", required=True)
+    add = device_actions.add_parser("add", help="enrol a device at a site")
+    add.add_argument("device")
+    add.add_argument("--site", required=True)
+    device_actions.add_parser("retire", help="refuse a device's results from now on").add_argument("device")
+    device_actions.add_parser("list", help="every device, its site and status").add_argument(
+        "--json", action="store_true"
+    )
+    device_parser.set_defaults(run=_devices)
+    user_parser = commands.add_parser("users", help="the specialists' accounts")
+    user_actions = user_parser.add_subparsers(dest="action", required=True)
+    add_user = user_actions.add_parser("add", help="add an account (password asked, or read from stdin)")
+    add_user.add_argument("user")
+    add_user.add_argument("--role", required=True, choices=accounts.ROLES)
+    user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument("user")
+    user_parser.set_defaults(run=_users)
+    export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
+    export_parser.add_argument("--format", choices=("fhir", "csv"), required=True)
+    export_parser.add_argument("--site", required=True)
+    export_parser.add_argument("--from", dest="start", required=True, help="first capture date, YYYY-MM-DD")
+    export_parser.add_argument("--to", dest="end", required=True, help="last capture date, YYYY-MM-DD")
+    export_parser.add_argument("--out", help="file to write (default: standard output)")
+    export_parser.set_defaults(run=_export)
+    audit_parser = commands.add_parser("audit", help="the audit log")
+    audit_parser.add_subparsers(dest="action", required=True).add_parser("verify", help="check the hash chain")
+    audit_parser.set_defaults(run=_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_review_config(args.config)
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(config.logging.level)
+    try:
+        engine = open_database(config.database.url)
+    except DatabaseError as error:
+        print(f"database error: {error}", file=sys.stderr)
+        return EXIT_DATABASE
+    try:
+        return args.run(config, engine, args)
+    except (devices.DeviceError, accounts.AccountError, ExportError) as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

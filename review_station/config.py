@@ -1,0 +1,111 @@
+"""The review station's whole configuration, from one TOML file, checked like the device's.
+
+The same rules as ``firmware_app/config.py`` (whose checker this reuses): every setting has a default,
+so ``edgescreen-review`` runs with no file; an unknown key, a wrong type or a value out of range stops
+the program with one message naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firmware_app.config import PROJECT_ROOT, ConfigError, load_config
+
+STATION_CONFIG_PATH = Path("/etc/edgescreen/review.toml")
+CONFIG_ENV = "EDGESCREEN_REVIEW_CONFIG"
+DEV_DATA_DIR = PROJECT_ROOT / "var"
+
+__all__ = ["ConfigError", "ReviewConfig", "load_review_config"]
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """Where the station keeps results, verdicts, users and its audit log.
+
+    A SQLAlchemy URL: ``sqlite:///path`` (the default, embedded) or
+    ``postgresql+psycopg://user@host/db`` for a real site or several stations sharing one database.
+    """
+
+    url: str = f"sqlite:///{DEV_DATA_DIR / 'review.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class BrokerConfig:
+    """The site (or central) broker the ingester reads results from and sends verdicts through."""
+
+    host: str = "localhost"
+    port: int = field(default=1883, metadata={"min": 1, "max": 65535})
+    tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # One MQTT client id per ingester process; its persistent session keeps unacknowledged results.
+    client_id: str = "review-ingest-1"
+    # Ingesters in one group split the results between them (a shared subscription).
+    share_group: str = "review"
+    session_expiry_s: int = field(default=7 * 24 * 3600, metadata={"min": 0, "max": 2**32 - 1})
+    keepalive_s: int = field(default=30, metadata={"min": 5, "max": 3600})
+    # Results written per database transaction (each acknowledged to the broker only after it commits);
+    # the broker hands over at most two batches unacknowledged.
+    batch_size: int = field(default=200, metadata={"min": 1, "max": 10_000})
+    # A verdict not acknowledged by its device is sent again after this long.
+    review_retry_s: float = field(default=60.0, metadata={"min": 0.1, "max": 86_400})
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The specialists' web app: where it listens, and how sign-in protects it."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=8080, metadata={"min": 1, "max": 65535})
+    session_minutes: int = field(default=60, metadata={"min": 1, "max": 24 * 60})
+    # Failed sign-ins in a row before the account is locked, and for how long.
+    lockout_failures: int = field(default=5, metadata={"min": 1, "max": 100})
+    lockout_minutes: int = field(default=15, metadata={"min": 1, "max": 24 * 60})
+    page_size: int = field(default=50, metadata={"min": 5, "max": 500})
+    # Send cookies only over HTTPS; off only behind a local test or a TLS-terminating proxy on loopback.
+    secure_cookies: bool = True
+
+
+@dataclass(frozen=True)
+class ReviewPolicyConfig:
+    """How results are read: sites listed here get a blind second read, and adjudication on disagreement."""
+
+    second_read_sites: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Where the station finds the model cards (to show a result's operating point and its measured
+    sensitivity and specificity): the same folder layout as the device's, ``<directory>/<id>/card.json``."""
+
+    directory: Path = PROJECT_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    offline_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = field(default="info", metadata={"choices": ("debug", "info", "warning", "error")})
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """The root of the configuration; one attribute per TOML table."""
+
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    broker: BrokerConfig = field(default_factory=BrokerConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    review: ReviewPolicyConfig = field(default_factory=ReviewPolicyConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    source: str = field(default="<embedded defaults>", metadata={"internal": True})
+
+
+def load_review_config(explicit: str | None = None) -> ReviewConfig:
+    """``--config``, else ``$EDGESCREEN_REVIEW_CONFIG``, else /etc/edgescreen/review.toml, else the defaults."""
+    return load_config(explicit, env=CONFIG_ENV, default=STATION_CONFIG_PATH, root=ReviewConfig)

@@ -1,0 +1,130 @@
+"""The coordinators' figures: screenings per day by triage, the ungradable rate, capture-to-receipt
+delay, devices gone quiet, and each model version's real-world performance against the specialists.
+
+Performance counts a result once it is reviewed, against its final verdict (the adjudication when there
+was one). A referable case is one the specialist said ``refer``; results the specialist or the device
+called ``ungradable`` are left out of sensitivity and specificity (they are not a yes or a no) but
+counted in the agreement. Intervals are Wilson score 95% intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Connection, select
+
+from review_station.storage.tables import devices, reads, results
+
+Z95 = 1.959964
+
+
+@dataclass(frozen=True)
+class Proportion:
+    hits: int
+    total: int
+
+    @property
+    def value(self) -> float | None:
+        return self.hits / self.total if self.total else None
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        """Wilson score interval: sound at small counts and at 0% or 100%, unlike the normal one."""
+        if not self.total:
+            return None
+        n, p = self.total, self.hits / self.total
+        centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+        half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+    def words(self) -> str:
+        if not self.total:
+            return "no cases yet"
+        low, high = self.ci95  # type: ignore[misc]
+        return f"{self.value:.1%} (95% CI {low:.1%} to {high:.1%}; {self.hits}/{self.total})"
+
+
+@dataclass(frozen=True)
+class ModelPerformance:
+    model: str
+    sensitivity: Proportion
+    specificity: Proportion
+    agreement: Proportion
+
+
+def _where_site(site: str) -> list:
+    return [results.c.site_id == site] if site else []
+
+
+def daily_triage(connection: Connection, site: str, since: date) -> dict[date, Counter[str]]:
+    """Screenings per capture day (UTC) and triage."""
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    rows = connection.execute(
+        select(results.c.captured_at, results.c.triage).where(results.c.captured_at >= start, *_where_site(site))
+    )
+    days: dict[date, Counter[str]] = defaultdict(Counter)
+    for captured_at, triage in rows:
+        days[captured_at.date()][triage] += 1
+    return dict(sorted(days.items()))
+
+
+def receipt_delays_h(connection: Connection, site: str, since: date) -> list[float]:
+    start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
+    rows = connection.execute(
+        select(results.c.captured_at, results.c.received_at).where(results.c.captured_at >= start, *_where_site(site))
+    )
+    return [max(0.0, (received - captured).total_seconds() / 3600) for captured, received in rows]
+
+
+def quiet_devices(connection: Connection, alert_h: float, now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(hours=alert_h)
+    found = []
+    for row in connection.execute(select(devices).where(devices.c.retired_at.is_(None)).order_by(devices.c.device_id)):
+        if row.last_seen_at is None and row.enrolled_at < cutoff:
+            found.append((row.device_id, row.site_id, "never heard from"))
+        elif row.status == "offline" and row.status_at is not None and row.status_at < cutoff:
+            found.append((row.device_id, row.site_id, f"offline since {row.status_at:%Y-%m-%d %H:%M} UTC"))
+        elif row.last_seen_at is not None and row.last_seen_at < cutoff:
+            found.append((row.device_id, row.site_id, f"last seen {row.last_seen_at:%Y-%m-%d %H:%M} UTC"))
+    return found
+
+
+def final_verdicts(connection: Connection, site: str) -> dict[str, str]:
+    """result id -> the verdict that settled it (reads are in id order: the last one settles)."""
+    rows = connection.execute(
+        select(reads.c.result_id, reads.c.verdict)
+        .join(results, results.c.result_id == reads.c.result_id)
+        .where(results.c.state == "reviewed", *_where_site(site))
+        .order_by(reads.c.id)
+    )
+    return dict(rows.all())
+
+
+def model_performance(connection: Connection, site: str) -> list[ModelPerformance]:
+    verdicts = final_verdicts(connection, site)
+    per_model: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    rows = connection.execute(
+        select(results.c.result_id, results.c.model_id, results.c.model_version, results.c.triage).where(
+            results.c.state == "reviewed", results.c.model_id.is_not(None), *_where_site(site)
+        )
+    )
+    for result_id, model_id, version, triage in rows:
+        if result_id in verdicts:
+            per_model[f"{model_id} {version}"].append((triage, verdicts[result_id]))
+    found = []
+    for model, pairs in sorted(per_model.items()):
+        positives = [device for device, truth in pairs if truth == "refer" and device != "ungradable"]
+        negatives = [device for device, truth in pairs if truth == "no_refer" and device != "ungradable"]
+        found.append(
+            ModelPerformance(
+                model,
+                Proportion(positives.count("refer"), len(positives)),
+                Proportion(negatives.count("no_refer"), len(negatives)),
+                Proportion(sum(device == truth for device, truth in pairs), len(pairs)),
+            )
+        )
+    return found

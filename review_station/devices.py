@@ -1,0 +1,76 @@
+"""The device registry: which device may file results for which site.
+
+The broker's ACL pins a device's id (its certificate) but not the site in its topic, so the station
+only trusts a result whose device is enrolled here, not retired, at the site its topic and payload
+name. Enrolment and retirement are administrative acts: both are audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from firmware_app.sync.wire import IDENTIFIER
+from review_station import audit
+from review_station.storage.tables import devices
+
+
+class DeviceError(ValueError):
+    """An enrolment the registry refuses; the message says why."""
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    site_id: str
+    enrolled_at: datetime
+    retired_at: datetime | None
+    status: str | None
+    status_at: datetime | None
+    last_seen_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None
+
+
+def _check_id(value: str, what: str) -> None:
+    if not IDENTIFIER.fullmatch(value):
+        raise DeviceError(f"{what} {value!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
+
+
+def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> None:
+    """Enrol a new device at a site (a retired id cannot come back: give the new device its own)."""
+    _check_id(device_id, "device id")
+    _check_id(site_id, "site id")
+    with engine.begin() as connection:
+        if connection.execute(select(devices.c.device_id).where(devices.c.device_id == device_id)).first():
+            raise DeviceError(f"device {device_id!r} is already enrolled (retired devices stay on record)")
+        connection.execute(insert(devices).values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC)))
+        audit.append(connection, "device_change", {"action": "enrol", "device": device_id, "site": site_id, "by": by})
+
+
+def retire(engine: Engine, device_id: str, by: str) -> None:
+    """From now on this device's results go to quarantine; what it sent before stays."""
+    with engine.begin() as connection:
+        done = connection.execute(
+            update(devices)
+            .where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))
+            .values(retired_at=datetime.now(UTC))
+        )
+        if done.rowcount != 1:
+            raise DeviceError(f"device {device_id!r} is not an enrolled, active device")
+        audit.append(connection, "device_change", {"action": "retire", "device": device_id, "by": by})
+
+
+def all_devices(connection: Connection) -> list[Device]:
+    rows = connection.execute(select(devices).order_by(devices.c.site_id, devices.c.device_id))
+    return [Device(**row._mapping) for row in rows]
+
+
+def active_sites(connection: Connection) -> dict[str, str]:
+    """device id -> site id, for the devices allowed to file results now."""
+    rows = connection.execute(select(devices.c.device_id, devices.c.site_id).where(devices.c.retired_at.is_(None)))
+    return {device_id: site_id for device_id, site_id in rows}

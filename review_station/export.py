@@ -1,0 +1,272 @@
+"""Reviewed results out of the station: FHIR R4 (a ``Bundle`` of ``DiagnosticReport`` + ``Observation``s
+per result, built with ``fhir.resources``' R4B models) and CSV; per site and capture-date range; audited.
+
+``fhir.resources`` checks structure, not terminology: it accepts ``status: "bogus"`` or a code from no
+code system. ``coded_value_problems`` checks every status and every coding against the value sets
+written here, and an export is refused if it finds anything. Nothing identifying is exported: the
+subject of each report is left out (the station has no patient), the device and site ids are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import Connection, Engine, select
+
+from review_station import audit
+from review_station.storage.tables import reads, results, users
+from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS
+
+FORMATS = ("fhir", "csv")
+OBSERVATIONS = ("specialist-verdict", "icdr-grade", "maculopathy", "dermoscopy-diagnosis", "urgency", "device-triage")
+CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
+    "urn:edgescreen:report": ("fundus-screening", "dermoscopy-screening"),
+    "urn:edgescreen:observation": OBSERVATIONS,
+    "urn:edgescreen:verdict": VERDICTS,
+    "urn:edgescreen:icdr-grade": ICDR_GRADES,
+    "urn:edgescreen:maculopathy": MACULOPATHY,
+    "urn:edgescreen:dermoscopy-diagnosis": DIAGNOSES,
+    "urn:edgescreen:urgency": URGENCIES,
+}
+VALUE_SYSTEM = {
+    "specialist-verdict": "urn:edgescreen:verdict",
+    "device-triage": "urn:edgescreen:verdict",
+    "icdr-grade": "urn:edgescreen:icdr-grade",
+    "maculopathy": "urn:edgescreen:maculopathy",
+    "dermoscopy-diagnosis": "urn:edgescreen:dermoscopy-diagnosis",
+    "urgency": "urn:edgescreen:urgency",
+}
+# FHIR R4's required value sets for the fields this export fills.
+BUNDLE_TYPES = ("collection",)
+REPORT_STATUSES = (
+    "registered",
+    "partial",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "appended",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+)
+OBSERVATION_STATUSES = (
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+)
+
+
+class ExportError(ValueError):
+    """An export that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A settled result and the read that settled it (the adjudication, else the last read)."""
+
+    result: Any
+    final: Any
+    reader: str
+    reads: int
+
+
+def _day(text: str, what: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+    except ValueError:
+        raise ExportError(f"{what} {text!r}: expected a date as YYYY-MM-DD") from None
+
+
+def reviewed_results(connection: Connection, site: str, start: str, end: str) -> list[Reviewed]:
+    """Reviewed results of ``site`` captured from ``start`` to ``end`` (inclusive dates), oldest first."""
+    first, last = _day(start, "from"), _day(end, "to") + timedelta(days=1)
+    if last <= first:
+        raise ExportError("the date range is empty: 'to' is before 'from'")
+    rows = connection.execute(
+        select(results)
+        .where(
+            results.c.site_id == site,
+            results.c.state == "reviewed",
+            results.c.captured_at >= first,
+            results.c.captured_at < last,
+        )
+        .order_by(results.c.captured_at, results.c.result_id)
+    ).all()
+    found = []
+    for row in rows:
+        all_reads = connection.execute(
+            select(reads, users.c.username)
+            .join(users, users.c.id == reads.c.user_id)
+            .where(reads.c.result_id == row.result_id)
+            .order_by(reads.c.id)
+        ).all()
+        found.append(Reviewed(row, all_reads[-1], all_reads[-1].username, len(all_reads)))
+    return found
+
+
+def _coded(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}], "text": code.replace("_", " ")}
+
+
+def _observations(item: Reviewed) -> list[tuple[str, str]]:
+    final, payload = item.final, item.result.payload
+    values = [("specialist-verdict", final.verdict), ("urgency", final.urgency), ("device-triage", payload["triage"])]
+    for name, value in (
+        ("icdr-grade", final.icdr_grade),
+        ("maculopathy", final.maculopathy),
+        ("dermoscopy-diagnosis", final.diagnosis),
+    ):
+        if value:
+            values.append((name, value))
+    return values
+
+
+def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
+    entries = []
+    for item in items:
+        result, final = item.result, item.final
+        observation_urls = []
+        for name, value in _observations(item):
+            url = f"urn:uuid:{uuid.uuid4()}"
+            observation_urls.append(url)
+            entries.append(
+                {
+                    "fullUrl": url,
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "code": _coded("urn:edgescreen:observation", name),
+                        "valueCodeableConcept": _coded(VALUE_SYSTEM[name], value),
+                        "effectiveDateTime": result.captured_at.isoformat(),
+                        "issued": final.created_at.isoformat(),
+                        "device": {"display": f"{result.site_id}/{result.device_id}"},
+                    },
+                }
+            )
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:{uuid.uuid4()}",
+                "resource": {
+                    "resourceType": "DiagnosticReport",
+                    "identifier": [{"system": "urn:edgescreen:result-id", "value": result.result_id}],
+                    "status": "final",
+                    "code": _coded("urn:edgescreen:report", f"{result.modality}-screening"),
+                    "effectiveDateTime": result.captured_at.isoformat(),
+                    "issued": final.created_at.isoformat(),
+                    "resultsInterpreter": [{"display": item.reader}],
+                    "result": [{"reference": url} for url in observation_urls],
+                    "conclusion": f"Specialist verdict: {final.verdict.replace('_', ' ')} ({item.reads} read(s)).",
+                },
+            }
+        )
+    document = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "entry": entries,
+    }
+    return json.loads(Bundle.model_validate(document).model_dump_json())  # the library's structural check
+
+
+def coded_value_problems(document: dict[str, Any]) -> list[str]:
+    """Every status and coding of a bundle checked against this export's value sets."""
+    problems = []
+    if document.get("type") not in BUNDLE_TYPES:
+        problems.append(f"Bundle.type {document.get('type')!r} is not one of {BUNDLE_TYPES}")
+    entries = document.get("entry", [])
+    urls = {entry.get("fullUrl") for entry in entries}
+    for index, entry in enumerate(entries):
+        resource, where = entry.get("resource", {}), f"entry[{index}]"
+        kind = resource.get("resourceType")
+        statuses = {"Observation": OBSERVATION_STATUSES, "DiagnosticReport": REPORT_STATUSES}.get(kind)
+        if statuses is None:
+            problems.append(f"{where}: unexpected resource {kind!r}")
+            continue
+        if resource.get("status") not in statuses:
+            problems.append(f"{where}: {kind}.status {resource.get('status')!r} is not a FHIR R4 status")
+        concepts = [("code", resource.get("code"))]
+        if kind == "Observation":
+            concepts.append(("valueCodeableConcept", resource.get("valueCodeableConcept")))
+            name = next((c.get("code") for c in (resource.get("code") or {}).get("coding", [])), None)
+            value_system = next(
+                (c.get("system") for c in (resource.get("valueCodeableConcept") or {}).get("coding", [])), None
+            )
+            if name in VALUE_SYSTEM and value_system != VALUE_SYSTEM[name]:
+                problems.append(f"{where}: a {name} must be coded in {VALUE_SYSTEM[name]}, not {value_system!r}")
+        for field_name, concept in concepts:
+            codings = (concept or {}).get("coding") or []
+            if not codings:
+                problems.append(f"{where}: {kind}.{field_name} has no coding")
+            for coding in codings:
+                system, code = coding.get("system"), coding.get("code")
+                if system not in CODE_SYSTEMS:
+                    problems.append(f"{where}: {kind}.{field_name} uses an unknown code system {system!r}")
+                elif code not in CODE_SYSTEMS[system]:
+                    problems.append(f"{where}: {kind}.{field_name} code {code!r} is not in {system}")
+        for reference in resource.get("result", []):
+            if reference.get("reference") not in urls:
+                problems.append(f"{where}: DiagnosticReport.result {reference.get('reference')!r} is not in the bundle")
+    return problems
+
+
+CSV_COLUMNS = (
+    "result_id", "site_id", "device_id", "modality", "captured_at", "received_at", "device_triage", "score",
+    "threshold", "model_id", "model_version", "quality_verdict", "verdict", "icdr_grade", "maculopathy",
+    "diagnosis", "urgency", "reviewed_at", "reads",
+)  # fmt: skip
+
+
+def csv_text(items: Iterable[Reviewed]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        result, final, payload = item.result, item.final, item.result.payload
+        writer.writerow(
+            [
+                result.result_id, result.site_id, result.device_id, result.modality,
+                result.captured_at.isoformat(), result.received_at.isoformat(), result.triage,
+                "" if payload["score"] is None else payload["score"],
+                "" if payload["threshold"] is None else payload["threshold"],
+                result.model_id or "", result.model_version or "", result.quality_verdict or "",
+                final.verdict, final.icdr_grade or "", final.maculopathy or "", final.diagnosis or "",
+                final.urgency, final.created_at.isoformat(), item.reads,
+            ]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) -> str:
+    """The export's text; the act (not its content) is written to the audit log in the same transaction."""
+    if kind not in FORMATS:
+        raise ExportError(f"format {kind!r}: expected one of {', '.join(FORMATS)}")
+    with engine.begin() as connection:
+        items = reviewed_results(connection, site, start, end)
+        if kind == "fhir":
+            document = fhir_document(items)
+            problems = coded_value_problems(document)
+            if problems:
+                raise ExportError(f"the FHIR export failed its coded-value check: {problems[0]}")
+            text = json.dumps(document, indent=1)
+        else:
+            text = csv_text(items)
+        audit.append(
+            connection,
+            "export",
+            {"format": kind, "site": site, "from": start, "to": end, "results": len(items), "by": by},
+        )
+    return text

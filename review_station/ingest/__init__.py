@@ -1,0 +1,1 @@
+"""From the broker into the database: results, device status, and the devices' acks of verdicts."""

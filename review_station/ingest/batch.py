@@ -1,0 +1,125 @@
+"""Writing one batch of received messages in one transaction.
+
+The ingester acknowledges a batch's messages to the broker only after this transaction commits, so
+a crash anywhere before leaves them unacknowledged and the broker delivers them again; a result
+already stored is then skipped (``ON CONFLICT DO NOTHING`` on ``result_id``), so each is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from firmware_app.events import log_event
+from firmware_app.sync.review import parse_review_ack
+from firmware_app.sync.wire import WireError
+from review_station.ingest.classify import Refused, parse_topic, result_row
+from review_station.storage.tables import deliveries, devices, quarantine, results
+
+QUARANTINE_HEAD_BYTES = 1024
+STATUSES = ("online", "offline")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message as received, before anything is decided about it."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+    mid: int = 0
+    qos: int = 0
+
+
+@dataclass
+class BatchOutcome:
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    acks: int = 0
+    statuses: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def _quarantine_row(message: Incoming, reason: str) -> dict[str, Any]:
+    return {
+        "received_at": message.received_at,
+        "topic": message.topic[:512],
+        "reason": reason[:2000],
+        "payload_head": message.payload[:QUARANTINE_HEAD_BYTES],
+        "payload_bytes": len(message.payload),
+    }
+
+
+def _insert_new_results(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    # One compiled statement executed for many rows (SQLAlchemy batches it as "insertmanyvalues"):
+    # a multi-VALUES statement would be compiled afresh for every batch, which costs more than the insert.
+    statement = dialect.insert(results).on_conflict_do_nothing(index_elements=["result_id"])
+    return len(connection.execute(statement.returning(results.c.result_id), rows).all())
+
+
+def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
+    """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
+    outcome = BatchOutcome()
+    new_results: dict[str, dict[str, Any]] = {}
+    refused: list[dict[str, Any]] = []
+    last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
+    for message in messages:
+        where = parse_topic(message.topic)
+        enrolled = where is not None and registry.get(where.device_id) == where.site_id
+        if where is not None and enrolled:
+            last_seen[where.device_id] = max(message.received_at, last_seen.get(where.device_id, message.received_at))
+        if where is not None and where.leaf == "status":
+            status = message.payload.decode("utf-8", "replace")
+            if enrolled and status in STATUSES:
+                connection.execute(
+                    update(devices)
+                    .where(devices.c.device_id == where.device_id)
+                    .values(status=status, status_at=message.received_at)
+                )
+                outcome.statuses += 1
+            continue
+        if where is not None and where.leaf == "review_ack":
+            try:
+                ack = parse_review_ack(message.payload)
+            except WireError as error:
+                refused.append(_quarantine_row(message, f"invalid review_ack: {error}"))
+                continue
+            review_topic = message.topic.removesuffix("_ack")
+            connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.review_id == ack["review_id"],
+                    deliveries.c.result_id == ack["result_id"],
+                    deliveries.c.topic == review_topic,
+                )
+                .values(state=ack["status"], updated_at=message.received_at)
+            )
+            outcome.acks += 1
+            continue
+        try:
+            row = result_row(message.topic, message.payload, registry, message.received_at)
+        except Refused as reason:
+            refused.append(_quarantine_row(message, str(reason)))
+            outcome.reasons.append(str(reason))
+            continue
+        if row["result_id"] in new_results:
+            outcome.duplicates += 1
+        new_results.setdefault(row["result_id"], row)
+    for device_id, seen in last_seen.items():
+        connection.execute(update(devices).where(devices.c.device_id == device_id).values(last_seen_at=seen))
+    if new_results:
+        outcome.stored = _insert_new_results(connection, list(new_results.values()))
+        outcome.duplicates += len(new_results) - outcome.stored
+    if refused:
+        connection.execute(insert(quarantine), refused)
+        outcome.quarantined = len(refused)
+        log_event("review.quarantined", level=logging.WARNING, count=len(refused), first=refused[0]["reason"])
+    return outcome

@@ -1,0 +1,85 @@
+"""What one incoming result message is: a result to store, or a refusal with its reason.
+
+Validation is the device's own (``firmware_app.sync.payload.validate_result``): the station accepts
+exactly what a device may send. On top, the station checks what a device cannot vouch for itself:
+that the topic's device and site are the payload's, and that the registry has that device at that site.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from firmware_app.sync.payload import validate_result
+from firmware_app.sync.wire import WireError, parse_utc_seconds
+
+MAX_RESULT_BYTES = 65536
+TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
+TOPIC_PREFIX = ("edgescreen", "v1")
+
+
+@dataclass(frozen=True)
+class DeviceTopic:
+    site_id: str
+    device_id: str
+    leaf: str
+
+
+def parse_topic(topic: str) -> DeviceTopic | None:
+    parts = topic.split("/")
+    if len(parts) != 5 or tuple(parts[:2]) != TOPIC_PREFIX:
+        return None
+    return DeviceTopic(parts[2], parts[3], parts[4])
+
+
+class Refused(ValueError):
+    """A result message the station will not store as a result; it goes to quarantine with this reason."""
+
+
+def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at: datetime) -> dict[str, Any]:
+    """The ``results`` row for a valid, authorised result message, or ``Refused`` saying why not."""
+    where = parse_topic(topic)
+    if where is None or where.leaf != "result":
+        raise Refused(f"not a result topic: {topic}")
+    if len(payload) > MAX_RESULT_BYTES:
+        raise Refused(f"{len(payload)} bytes, more than {MAX_RESULT_BYTES}")
+    try:
+        document: Any = json.loads(payload.decode("utf-8"))
+        validate_result(document)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Refused(f"not UTF-8 JSON ({error})") from None
+    except (WireError, RecursionError) as error:
+        raise Refused(f"invalid result: {error}") from None
+    if (document["device_id"], document["site_id"]) != (where.device_id, where.site_id):
+        raise Refused(
+            f"the payload says {document['site_id']}/{document['device_id']}, "
+            f"the topic {where.site_id}/{where.device_id}: a device may only file its own results"
+        )
+    enrolled_site = registry.get(where.device_id)
+    if enrolled_site is None:
+        raise Refused(f"device {where.device_id} is not enrolled (or is retired)")
+    if enrolled_site != where.site_id:
+        raise Refused(f"device {where.device_id} is enrolled at {enrolled_site}, not {where.site_id}")
+    try:
+        captured_at = parse_utc_seconds(document["captured_at"])
+    except ValueError:
+        raise Refused(f"captured_at {document['captured_at']!r} is not a valid time") from None
+    quality, model = document["quality"], document["model"]
+    return {
+        "result_id": document["result_id"],
+        "schema": document["schema"],
+        "device_id": where.device_id,
+        "site_id": where.site_id,
+        "modality": document["modality"],
+        "captured_at": captured_at,
+        "received_at": received_at,
+        "triage": document["triage"],
+        "triage_rank": TRIAGE_RANK[document["triage"]],
+        "quality_verdict": quality["verdict"] if quality else None,
+        "model_id": model["id"] if model else None,
+        "model_version": model["version"] if model else None,
+        "state": "awaiting_review",
+        "payload": document,
+    }

@@ -1,0 +1,235 @@
+"""The MQTT ingester: results in (exactly once in effect), verdicts out (until the device acks them).
+
+- MQTT 5, a persistent session (``clean_start`` false, a session expiry), QoS 1, and the results read
+  through a shared subscription, so several ingesters split one stream between them.
+- Acknowledgement is manual: a message's PUBACK goes to the broker only after the transaction that
+  stored it (or quarantined it) has committed. A crash, a SIGKILL or a database outage before that
+  leaves it with the broker, which delivers it again; ``store_batch`` skips results already stored.
+- Flow control: the CONNECT's Receive Maximum (two batches) caps the messages the broker hands over
+  unacknowledged, so a flood of junk or a stalled database cannot grow this process's memory.
+- Verdicts (``deliveries`` rows written by the web app) are published QoS 1 and published again every
+  ``review_retry_s`` until the device's ``review_ack`` settles them. Several ingesters may run: a
+  delivery is claimed by a conditional UPDATE, so only one of them sends each attempt.
+
+One thread does everything (``client.loop`` is called here), so callbacks never race the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from firmware_app.events import log_event
+from firmware_app.sync.worker import backoff_delay
+from review_station.config import BrokerConfig
+from review_station.devices import active_sites
+from review_station.ingest.batch import BatchOutcome, Incoming, store_batch
+from review_station.storage.tables import deliveries
+
+LOOP_SECONDS = 0.05
+BATCH_SECONDS = 0.05
+REGISTRY_SECONDS = 1.0
+DELIVERY_SECONDS = 0.5
+
+
+def subscriptions(group: str) -> list[tuple[str, int]]:
+    """Results and acks are split between the group's ingesters; retained status goes to each of them
+    (a shared subscription gets no retained messages)."""
+    return [
+        (f"$share/{group}/edgescreen/v1/+/+/result", 1),
+        (f"$share/{group}/edgescreen/v1/+/+/review_ack", 1),
+        ("edgescreen/v1/+/+/status", 1),
+    ]
+
+
+class Ingester:
+    def __init__(self, engine: Engine, settings: BrokerConfig, stop: threading.Event | None = None) -> None:
+        self._engine, self._settings = engine, settings
+        self._stop = stop or threading.Event()
+        self._rng = random.Random()
+        self._pending: list[Incoming] = []
+        self._first_pending_at = 0.0
+        self._registry: dict[str, str] = {}
+        self._registry_at = float("-inf")
+        self._database_retry_at = 0.0
+        self._database_failures = 0
+        self._next_delivery_at = 0.0
+        self._published: dict[int, str] = {}  # paho message id -> review id
+        self.totals = BatchOutcome()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # paho callbacks (API version 2), run inside client.loop() on this thread
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log_event("review.ingest_refused", level=logging.ERROR, reason=reason)
+            return
+        client.subscribe(subscriptions(self._settings.share_group))
+        log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
+        refused = [reason for reason in reasons if reason.is_failure]
+        if refused:
+            log_event("review.subscription_refused", level=logging.ERROR, reasons=refused)
+        else:
+            log_event("review.ingest_subscribed", group=self._settings.share_group)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if not self._pending:
+            self._first_pending_at = time.monotonic()
+        self._pending.append(
+            Incoming(message.topic, bytes(message.payload), datetime.now(UTC), message.mid, message.qos)
+        )
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        review_id = self._published.pop(mid, None)
+        if review_id is None or reason.is_failure:
+            return
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(deliveries)
+                    .where(deliveries.c.review_id == review_id, deliveries.c.state == "pending")
+                    .values(state="sent", updated_at=datetime.now(UTC))
+                )
+        except SQLAlchemyError as error:  # the next retry marks it
+            log_event("review.delivery_not_marked", level=logging.WARNING, review_id=review_id, error=error)
+
+    # the work
+
+    def _commit_pending(self, client: mqtt.Client) -> None:
+        now = time.monotonic()
+        due = len(self._pending) >= self._settings.batch_size or now - self._first_pending_at >= BATCH_SECONDS
+        if not self._pending or not due or now < self._database_retry_at:
+            return
+        try:
+            with self._engine.begin() as connection:
+                if now - self._registry_at >= REGISTRY_SECONDS:
+                    self._registry, self._registry_at = active_sites(connection), now
+                outcome = store_batch(connection, self._pending, self._registry)
+        except SQLAlchemyError as error:
+            # Nothing acknowledged: the batch is kept and tried again; the broker holds the rest back.
+            self._database_failures += 1
+            delay = backoff_delay(self._database_failures, 0.2, 10.0, self._rng)
+            self._database_retry_at = now + delay
+            log_event("review.database_unavailable", level=logging.ERROR, error=error, retry_in_s=round(delay, 2))
+            return
+        self._database_failures = 0
+        for message in self._pending:
+            client.ack(message.mid, message.qos)
+        self._pending = []
+        for name in ("stored", "duplicates", "quarantined", "acks", "statuses"):
+            setattr(self.totals, name, getattr(self.totals, name) + getattr(outcome, name))
+
+    def _send_due_verdicts(self, client: mqtt.Client) -> None:
+        now = time.monotonic()
+        if now < self._next_delivery_at:
+            return
+        self._next_delivery_at = now + DELIVERY_SECONDS
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.review_retry_s)
+        unsettled = deliveries.c.state.in_(("pending", "sent"))
+        due = or_(deliveries.c.last_sent_at.is_(None), deliveries.c.last_sent_at < cutoff)
+        try:
+            with self._engine.connect() as connection:
+                candidates = connection.execute(
+                    select(deliveries.c.review_id, deliveries.c.last_sent_at).where(unsettled, due).limit(100)
+                ).all()
+            for review_id, last_sent_at in candidates:
+                self._send_verdict(client, review_id, last_sent_at)
+        except SQLAlchemyError as error:
+            log_event("review.delivery_check_failed", level=logging.WARNING, error=error)
+
+    def _send_verdict(self, client: mqtt.Client, review_id: str, last_sent_at: datetime | None) -> None:
+        with self._engine.begin() as connection:
+            claimed = connection.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.review_id == review_id,
+                    deliveries.c.last_sent_at.is_(None)
+                    if last_sent_at is None
+                    else deliveries.c.last_sent_at == last_sent_at,
+                )
+                .values(last_sent_at=datetime.now(UTC), attempts=deliveries.c.attempts + 1)
+                .returning(deliveries.c.topic, deliveries.c.payload)
+            ).first()
+        if claimed is None:
+            return  # another ingester took this attempt
+        info = client.publish(claimed.topic, claimed.payload, qos=1)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self._published[info.mid] = review_id
+            log_event("review.verdict_sent", review_id=review_id, topic=claimed.topic)
+
+    # the connection
+
+    def _new_client(self) -> mqtt.Client:
+        settings = self._settings
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        client.on_connect, client.on_subscribe = self._on_connect, self._on_subscribe
+        client.on_message, client.on_publish = self._on_message, self._on_publish
+        if settings.tls_ca_file:
+            certificate = str(settings.tls_cert_file) if settings.tls_cert_file else None
+            key = str(settings.tls_key_file) if settings.tls_key_file else None
+            client.tls_set(ca_certs=str(settings.tls_ca_file), certfile=certificate, keyfile=key)
+        return client
+
+    def _serve_connection(self) -> bool:
+        """One connection until it is lost or we are stopped; returns whether it was established."""
+        self._pending, self._published = [], {}  # unacknowledged ones come again on the next session
+        client = self._new_client()
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self._settings.session_expiry_s
+        # Two batches' worth: the broker sends the next batch while this one is being committed.
+        properties.ReceiveMaximum = 2 * self._settings.batch_size
+        try:
+            client.connect(
+                self._settings.host,
+                self._settings.port,
+                keepalive=self._settings.keepalive_s,
+                clean_start=False,
+                properties=properties,
+            )
+        except (OSError, ValueError) as error:
+            log_event("review.broker_unreachable", level=logging.WARNING, error=error)
+            return False
+        established = False
+        try:
+            while not self._stop.is_set():
+                if client.loop(timeout=LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
+                    return established
+                established = established or client.is_connected()
+                self._commit_pending(client)
+                if client.is_connected():
+                    self._send_due_verdicts(client)
+            if self._pending:
+                self._commit_pending_now(client)
+            return established
+        finally:
+            client.disconnect()
+
+    def _commit_pending_now(self, client: mqtt.Client) -> None:
+        self._first_pending_at, self._database_retry_at = float("-inf"), 0.0
+        self._commit_pending(client)
+        client.loop(timeout=LOOP_SECONDS)  # let the PUBACKs go out before the DISCONNECT
+
+    def run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            established = self._serve_connection()
+            if self._stop.is_set():
+                return
+            attempt = 0 if established else attempt + 1
+            self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))

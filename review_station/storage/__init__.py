@@ -1,0 +1,1 @@
+"""The station's database: tables, the engine, and the migrations that create them."""

@@ -1,0 +1,177 @@
+"""The station's tables (SQLAlchemy Core). Alembic's migrations create them; a test checks both agree.
+
+Times are stored as timezone-aware UTC. A result row keeps the validated payload as received (JSON
+text) beside the columns the worklist filters and sorts on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC, aware on the way out on every database (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a naive datetime cannot be stored: give it a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("site_id", String(64), nullable=False),
+    Column("enrolled_at", UtcDateTime(), nullable=False),
+    Column("retired_at", UtcDateTime()),
+    # From the device's retained status topic: "online" / "offline" (its last will).
+    Column("status", String(16)),
+    Column("status_at", UtcDateTime()),
+    Column("last_seen_at", UtcDateTime()),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("result_id", String(32), primary_key=True),
+    Column("schema", String(32), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("site_id", String(64), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("captured_at", UtcDateTime(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("triage", String(16), nullable=False),
+    # 0: refer, 1: ungradable, 2: no_refer: the worklist shows the urgent ones first.
+    Column("triage_rank", Integer, nullable=False),
+    Column("quality_verdict", String(16)),
+    Column("model_id", String(64)),
+    Column("model_version", String(64)),
+    # awaiting_review, awaiting_second_read, disagreement, reviewed
+    Column("state", String(24), nullable=False),
+    Column("payload", JSON, nullable=False),
+)
+Index("results_worklist", results.c.state, results.c.triage_rank, results.c.captured_at)
+Index("results_site_device", results.c.site_id, results.c.device_id)
+# The worklist's own order, so an unfiltered page reads its rows in order instead of sorting them all.
+Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.result_id)
+# The worklist's counts (and its site, triage, state and date filters) read from this index alone,
+# never the rows with their payloads.
+Index("results_counts", results.c.state, results.c.triage, results.c.site_id, results.c.captured_at)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("topic", String(512), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The first bytes only: a flood of large junk must not fill the disk.
+    Column("payload_head", LargeBinary, nullable=False),
+    Column("payload_bytes", Integer, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # Only the token's SHA-256 is stored: a copy of the database does not sign anybody in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+reads = Table(
+    "reads",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("review_id", String(64), nullable=False, unique=True),
+    Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    # first, second (blind), adjudication
+    Column("kind", String(16), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("icdr_grade", String(16)),
+    Column("maculopathy", String(16)),
+    Column("diagnosis", String(32)),
+    Column("urgency", String(16), nullable=False),
+    Column("comment", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+Index("reads_result", reads.c.result_id)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # One per verdict sent back to a device (edgescreen.review/1), until its review_ack arrives.
+    Column("review_id", String(64), primary_key=True),
+    Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
+    Column("topic", String(256), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    # pending (not yet accepted by the broker), sent, stored, duplicate, unknown_result
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_sent_at", UtcDateTime()),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+Index("deliveries_state", deliveries.c.state)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,156 @@
+"""Specialists' reads of a result, the second read and adjudication, and the verdict sent to the device.
+
+A result's ``state`` moves: ``awaiting_review`` -> (first read) -> ``reviewed``, or, at a site with a
+second read, -> ``awaiting_second_read`` -> (a different reader, blind to the first read) ->
+``reviewed`` when both verdicts agree, else ``disagreement`` -> (a coordinator adjudicates) ->
+``reviewed``. Reaching ``reviewed`` queues the verdict for the device as ``edgescreen.review/1``; the
+ingester sends it until the device acknowledges it. Each read is audited in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from firmware_app.inference.triage import Outcome
+from firmware_app.sync.review import MAX_COMMENT, REVIEW_SCHEMA, parse_review
+from firmware_app.sync.topics import REVIEW, device_topic
+from firmware_app.sync.wire import utc_seconds
+from review_station import audit
+from review_station.accounts import SignedIn
+from review_station.storage.tables import deliveries, reads, results
+
+VERDICTS = tuple(outcome.value for outcome in Outcome)
+URGENCIES = ("routine", "soon", "urgent")
+ICDR_GRADES = ("none", "mild", "moderate", "severe", "proliferative", "ungradable")
+MACULOPATHY = ("absent", "present", "ungradable")
+DIAGNOSES = (
+    "melanoma",
+    "naevus",
+    "seborrhoeic_keratosis",
+    "basal_cell_carcinoma",
+    "squamous_cell_carcinoma",
+    "actinic_keratosis",
+    "dermatofibroma",
+    "vascular_lesion",
+    "other",
+    "ungradable",
+)
+ADJUDICATORS = ("coordinator", "admin")
+
+
+class ReadRefused(ValueError):
+    """A read the workflow does not accept now; the message says why, in words for the reader."""
+
+
+@dataclass(frozen=True)
+class ReadForm:
+    verdict: str
+    urgency: str
+    icdr_grade: str | None = None
+    maculopathy: str | None = None
+    diagnosis: str | None = None
+    comment: str | None = None
+
+    def checked(self, modality: str) -> ReadForm:
+        """The form, or ``ReadRefused`` naming the first field the reader must correct."""
+        if self.verdict not in VERDICTS:
+            raise ReadRefused(f"choose a verdict: {', '.join(VERDICTS)}")
+        if self.urgency not in URGENCIES:
+            raise ReadRefused(f"choose an urgency: {', '.join(URGENCIES)}")
+        if modality == "fundus":
+            if self.icdr_grade not in ICDR_GRADES or self.maculopathy not in MACULOPATHY:
+                raise ReadRefused("a fundus read needs the ICDR grade and the maculopathy")
+            if self.diagnosis:
+                raise ReadRefused("a fundus read has no dermoscopy diagnosis")
+        else:
+            if self.diagnosis not in DIAGNOSES:
+                raise ReadRefused("a dermoscopy read needs a diagnosis category")
+            if self.icdr_grade or self.maculopathy:
+                raise ReadRefused("a dermoscopy read has no ICDR grade nor maculopathy")
+        if self.comment is not None and len(self.comment) > MAX_COMMENT:
+            raise ReadRefused(f"the comment is longer than {MAX_COMMENT} characters")
+        return self
+
+
+def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
+    now = datetime.now(UTC)
+    document: dict[str, Any] = {
+        "schema": REVIEW_SCHEMA,
+        "review_id": review_id,
+        "result_id": result.result_id,
+        "verdict": form.verdict,
+        "reviewed_at": utc_seconds(now),
+        "reviewer": reader,
+    }
+    if form.comment:
+        document["comment"] = form.comment
+    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    parse_review(payload)  # the device's own check: never queue what the device would refuse
+    connection.execute(
+        insert(deliveries).values(
+            review_id=review_id,
+            result_id=result.result_id,
+            topic=device_topic(result.site_id, result.device_id, REVIEW),
+            payload=payload,
+            state="pending",
+            attempts=0,
+            updated_at=now,
+        )
+    )
+
+
+def record_read(
+    engine: Engine, result_id: str, reader: SignedIn, form: ReadForm, second_read_sites: tuple[str, ...]
+) -> str:
+    """Store one read; returns the result's new state. Refused reads change nothing."""
+    with engine.begin() as connection:
+        result = connection.execute(select(results).where(results.c.result_id == result_id).with_for_update()).first()
+        if result is None:
+            raise ReadRefused("no such result")
+        form = form.checked(result.modality)
+        earlier = connection.execute(select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id)).all()
+        if result.state == "awaiting_review":
+            kind = "first"
+            new_state = "awaiting_second_read" if result.site_id in second_read_sites else "reviewed"
+        elif result.state == "awaiting_second_read":
+            if any(read.user_id == reader.user_id for read in earlier):
+                raise ReadRefused("the second read must be by another reader")
+            kind = "second"
+            new_state = "reviewed" if earlier[0].verdict == form.verdict else "disagreement"
+        elif result.state == "disagreement":
+            if reader.role not in ADJUDICATORS:
+                raise ReadRefused("a disagreement is adjudicated by a coordinator")
+            kind, new_state = "adjudication", "reviewed"
+        else:
+            raise ReadRefused("this result has been reviewed already")
+        review_id = f"rv-{uuid.uuid4().hex}"
+        connection.execute(
+            insert(reads).values(
+                review_id=review_id,
+                result_id=result_id,
+                user_id=reader.user_id,
+                kind=kind,
+                verdict=form.verdict,
+                icdr_grade=form.icdr_grade,
+                maculopathy=form.maculopathy,
+                diagnosis=form.diagnosis,
+                urgency=form.urgency,
+                comment=form.comment,
+                created_at=datetime.now(UTC),
+            )
+        )
+        connection.execute(update(results).where(results.c.result_id == result_id).values(state=new_state))
+        if new_state == "reviewed":
+            _queue_delivery(connection, result, review_id, form, reader.username)
+        audit.append(
+            connection,
+            "verdict",
+            {"result": result_id, "review": review_id, "kind": kind, "verdict": form.verdict, "by": reader.username},
+        )
+    return new_state

@@ -1,0 +1,309 @@
+"""The web app (FastAPI + Jinja2 + htmx): every page needs a session; every form carries its CSRF token.
+
+Pages are rendered on the server; htmx (the one copy vendored with the device's app, no CDN) swaps the
+worklist table when a filter changes and polls a verdict's delivery state until the device has answered.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine, select
+
+import firmware_app.web
+from review_station import accounts, audit, dashboard
+from review_station.accounts import SignedIn
+from review_station.config import ReviewConfig
+from review_station.devices import all_devices
+from review_station.export import ExportError, export
+from review_station.storage.tables import deliveries, quarantine, reads, results, users
+from review_station.verdicts import (
+    ADJUDICATORS,
+    DIAGNOSES,
+    ICDR_GRADES,
+    MACULOPATHY,
+    URGENCIES,
+    VERDICTS,
+    ReadForm,
+    ReadRefused,
+    record_read,
+)
+from review_station.web import plots
+from review_station.web.describe import describe
+from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, worklist_page
+
+HERE = Path(__file__).resolve().parent
+# The htmx both web apps use, vendored once (with its licence header) beside the device's app.
+HTMX = Path(firmware_app.web.__file__).resolve().parent / "static" / "htmx.min.js"
+SESSION_COOKIE = "review_session"
+SIGN_IN_COOKIE = "review_sign_in"
+FINAL_DELIVERY = ("stored", "duplicate", "unknown_result")
+
+
+class NotSignedIn(Exception):
+    """No valid session: the browser is sent to the sign-in page."""
+
+
+class Forbidden(Exception):
+    """Signed in, but the role or the CSRF token does not allow this."""
+
+
+def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
+    app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/static/htmx.min.js", include_in_schema=False)
+    def htmx() -> FileResponse:
+        return FileResponse(HTMX, media_type="text/javascript")
+
+    templates = Jinja2Templates(directory=HERE / "templates")
+    web = config.web
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    def signed_in(request: Request, *roles: str) -> SignedIn:
+        with engine.connect() as connection:
+            user = accounts.session_user(connection, request.cookies.get(SESSION_COOKIE))
+        if user is None:
+            raise NotSignedIn()
+        if roles and user.role not in roles:
+            raise Forbidden(f"this page is for {' or '.join(roles)} accounts")
+        return user
+
+    async def posted(request: Request, user: SignedIn) -> dict[str, str]:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        if not accounts.csrf_ok(user, form.get("csrf")):
+            raise Forbidden("the form is stale or forged (CSRF check failed): reload the page")
+        return form
+
+    @app.exception_handler(NotSignedIn)
+    async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=None)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # signing in and out
+
+    @app.get("/sign-in")
+    def sign_in_page(request: Request, failed: str = "") -> Response:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), user=None)
+        response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
+        return response
+
+    @app.post("/sign-in")
+    async def sign_in(request: Request) -> Response:
+        form = await request.form()
+        expected = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
+            raise Forbidden("the sign-in form is stale or forged (CSRF check failed): reload the page")
+        try:
+            token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
+        except accounts.SignInRefused:
+            return RedirectResponse("/sign-in?failed=1", status_code=303)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=web.session_minutes * 60,
+            httponly=True,
+            samesite="strict",
+            secure=web.secure_cookies,
+        )
+        response.delete_cookie(SIGN_IN_COOKIE)
+        return response
+
+    @app.post("/sign-out")
+    async def sign_out(request: Request) -> Response:
+        user = signed_in(request)
+        await posted(request, user)
+        accounts.sign_out(engine, request.cookies.get(SESSION_COOKIE, ""), user.username)
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    # the worklist
+
+    @app.get("/")
+    def worklist(request: Request, page: int = 1) -> Response:
+        user = signed_in(request)
+        filters = Filters.from_query(dict(request.query_params))
+        with engine.connect() as connection:
+            found = worklist_page(connection, filters, page, web.page_size)
+        template = "_worklist_table.html" if request.headers.get("HX-Request") else "worklist.html"
+        return render(
+            request,
+            template,
+            user=user,
+            filters=filters,
+            found=found,
+            states=STATES,
+            triages=TRIAGES,
+            qualities=QUALITY_VERDICTS,
+        )
+
+    # one result
+
+    def result_context(connection: Any, result_id: str, user: SignedIn) -> dict[str, Any]:
+        result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
+        if result is None:
+            raise Forbidden("no such result")
+        history = connection.execute(
+            select(results.c.result_id, results.c.captured_at, results.c.triage, results.c.state)
+            .where(results.c.device_id == result.device_id, results.c.result_id != result_id)
+            .order_by(results.c.captured_at.desc())
+            .limit(10)
+        ).all()
+        all_reads = connection.execute(
+            select(reads, users.c.username)
+            .join(users, users.c.id == reads.c.user_id)
+            .where(reads.c.result_id == result_id)
+            .order_by(reads.c.id)
+        ).all()
+        read_by_me = any(read.user_id == user.user_id for read in all_reads)
+        # Blind second read: nobody sees a verdict before the result is settled, except adjudicators
+        # when the two reads disagree.
+        visible = result.state == "reviewed" or (result.state == "disagreement" and user.role in ADJUDICATORS)
+        may_read = (
+            result.state == "awaiting_review"
+            or (result.state == "awaiting_second_read" and not read_by_me)
+            or (result.state == "disagreement" and user.role in ADJUDICATORS)
+        )
+        delivery = connection.execute(select(deliveries).where(deliveries.c.result_id == result_id)).first()
+        return {
+            "result": result,
+            "result_id": result_id,
+            "rows": describe(result.payload, config.models.directory),
+            "history": history,
+            "reads": all_reads if visible else [],
+            "read_count": len(all_reads),
+            "may_read": may_read,
+            "delivery": delivery,
+            "final_delivery": FINAL_DELIVERY,
+            "verdicts": VERDICTS,
+            "urgencies": URGENCIES,
+            "icdr_grades": ICDR_GRADES,
+            "maculopathies": MACULOPATHY,
+            "diagnoses": DIAGNOSES,
+        }
+
+    @app.get("/results/{result_id}")
+    def result_page(request: Request, result_id: str, refused: str = "") -> Response:
+        user = signed_in(request)
+        with engine.begin() as connection:
+            context = result_context(connection, result_id, user)
+            audit.append(connection, "view", {"result": result_id, "by": user.username})
+        return render(request, "result.html", user=user, refused=refused, **context)
+
+    @app.post("/results/{result_id}/reads")
+    async def read_result(request: Request, result_id: str) -> Response:
+        user = signed_in(request)
+        form = await posted(request, user)
+        read = ReadForm(
+            verdict=form.get("verdict", ""),
+            urgency=form.get("urgency", ""),
+            icdr_grade=form.get("icdr_grade") or None,
+            maculopathy=form.get("maculopathy") or None,
+            diagnosis=form.get("diagnosis") or None,
+            comment=form.get("comment") or None,
+        )
+        try:
+            record_read(engine, result_id, user, read, config.review.second_read_sites)
+        except ReadRefused as error:
+            with engine.connect() as connection:
+                context = result_context(connection, result_id, user)
+            return render(request, "result.html", status=422, user=user, refused=str(error), **context)
+        return RedirectResponse(f"/results/{result_id}", status_code=303)
+
+    @app.get("/results/{result_id}/delivery")
+    def delivery_state(request: Request, result_id: str) -> Response:
+        signed_in(request)
+        with engine.connect() as connection:
+            delivery = connection.execute(select(deliveries).where(deliveries.c.result_id == result_id)).first()
+        return render(request, "_delivery.html", delivery=delivery, final_delivery=FINAL_DELIVERY, result_id=result_id)
+
+    # administration
+
+    @app.get("/quarantine")
+    def quarantine_page(request: Request) -> Response:
+        user = signed_in(request, "admin")
+        with engine.begin() as connection:
+            rows = connection.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(200)).all()
+            audit.append(connection, "view", {"page": "quarantine", "by": user.username})
+        return render(request, "quarantine.html", user=user, rows=rows)
+
+    # the dashboard
+
+    def period(days: int) -> date:
+        return datetime.now(UTC).date() - timedelta(days=min(max(days, 1), 366) - 1)
+
+    @app.get("/dashboard")
+    def dashboard_page(request: Request, site: str = "", days: int = 30) -> Response:
+        user = signed_in(request)
+        with engine.connect() as connection:
+            quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
+            known = [device for device in all_devices(connection) if not site or device.site_id == site]
+            performance = dashboard.model_performance(connection, site)
+            delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
+        median = delays[len(delays) // 2] if delays else None
+        return render(
+            request,
+            "dashboard.html",
+            user=user,
+            site=site,
+            days=days,
+            quiet=quiet,
+            known=known,
+            performance=performance,
+            median_delay=median,
+            alert_h=config.dashboard.offline_alert_h,
+            query=urlencode({"site": site, "days": days}),
+        )
+
+    @app.get("/dashboard/{name}.svg")
+    def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:
+        signed_in(request)
+        with engine.connect() as connection:
+            if name == "receipt-delay":
+                svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days)))
+            elif name in ("screenings", "ungradable"):
+                per_day = dashboard.daily_triage(connection, site, period(days))
+                svg = plots.screenings_per_day(per_day) if name == "screenings" else plots.ungradable_rate(per_day)
+            else:
+                return Response(status_code=404)
+        return Response(svg, media_type="image/svg+xml")
+
+    @app.get("/export")
+    def export_download(request: Request, format: str, site: str, start: str, end: str) -> Response:
+        user = signed_in(request, *ADJUDICATORS)
+        try:
+            text = export(engine, format, site, start, end, by=user.username)
+        except ExportError as error:
+            return render(request, "message.html", status=422, title="Export refused", text=str(error), user=user)
+        media = "application/fhir+json" if format == "fhir" else "text/csv"
+        name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"
+        return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    return app

@@ -1,0 +1,93 @@
+"""A result payload in plain words for the specialist: every field, named, with its meaning.
+
+The operating point is found in the station's copy of the model card (same id, version and file
+hash, and the threshold the device applied), so the page can say what that threshold measured on
+the model's held-out test split. A model the station does not know is said to be unknown, not guessed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
+from firmware_app.inference.model import CARD_FILE
+from firmware_app.messages import CATALOGUE, message
+
+TRIAGE_WORDS = {
+    "refer": "refer: the model found signs that need a specialist",
+    "no_refer": "no referral: the model found no referable signs",
+    "ungradable": "ungradable: the photo could not be judged",
+}
+EYE_WORDS = {"L": "left eye", "R": "right eye", None: "not recorded"}
+
+
+@lru_cache(maxsize=64)
+def _card(directory: Path, model_id: str) -> ModelCard | None:
+    try:
+        return read_card(directory / model_id / CARD_FILE)
+    except CardError:
+        return None
+
+
+def operating_point(directory: Path, model: dict[str, Any] | None, threshold: float | None) -> OperatingPoint | None:
+    if model is None or threshold is None:
+        return None
+    card = _card(directory, model["id"])
+    if card is None or (card.version, card.sha256) != (model["version"], model["sha256"]):
+        return None
+    return next((p for p in card.operating_points.values() if abs(p.threshold - threshold) < 1e-6), None)
+
+
+def _estimate(name: str, point: OperatingPoint) -> str:
+    estimate = getattr(point, name)
+    low, high = estimate.ci95
+    return f"{estimate.value:.1%} (95% CI {low:.1%} to {high:.1%})"
+
+
+def _words(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str, str]]:
+    """(label, value) rows, in the order a specialist reads them."""
+    rows = [
+        ("Triage", TRIAGE_WORDS[payload["triage"]]),
+        ("Modality", "fundus photograph" if payload["modality"] == "fundus" else "dermoscopy photograph"),
+    ]
+    if payload["modality"] == "fundus":
+        rows.append(("Eye", EYE_WORDS.get(payload["eye"], payload["eye"])))
+    else:
+        rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
+    rows.append(("Captured", payload["captured_at"].replace("T", " ").replace("Z", " UTC")))
+    score, threshold = payload["score"], payload["threshold"]
+    rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
+    rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))
+    model = payload["model"]
+    rows.append(
+        (
+            "Model",
+            f"{model['id']} version {model['version']} (file sha256 {model['sha256'][:12]}…)" if model else "none",
+        )
+    )
+    point = operating_point(models_directory, model, threshold)
+    if point is not None:
+        rows.append(("Operating point", f"{point.name}: on the model's held-out test set"))
+        rows.append(("  sensitivity", _estimate("sensitivity", point)))
+        rows.append(("  specificity", _estimate("specificity", point)))
+    elif model is not None:
+        rows.append(("Operating point", "unknown to this station (no matching model card)"))
+    quality = payload["quality"]
+    if quality is None:
+        rows.append(("Image quality", "not checked"))
+    else:
+        key = f"quality.verdict.{quality['verdict']}"
+        rows.append(("Image quality", message(key, "en") if key in CATALOGUE else _words(quality["verdict"])))
+        for reason in quality["reasons"]:
+            rows.append(("  defect", _words(reason)))
+        for name, value in sorted(quality["measures"].items()):
+            rows.append((f"  {_words(name)}", f"{value:.3g}"))
+    rows.append(("Calibration", payload["calibration_id"] or "uncalibrated device"))
+    rows.append(("Result id", payload["result_id"]))
+    return rows

@@ -1,0 +1,118 @@
+"""The review station for tests: its config file, results as devices build them, and its processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine, func, select
+
+from firmware_app.sync.payload import encode_result, result_payload
+from firmware_app.sync.topics import RESULT, device_topic
+from review_station.config import load_review_config
+from review_station.ingest.ingester import Ingester
+from review_station.storage.tables import quarantine, results
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import RUN_AS, Broker, wait_until
+from tests.records.kit import sample_record
+
+
+def station_config(directory: Path, engine: Engine, port: int, broker: str = "", extra: str = "") -> Path:
+    """A station config on ``engine``'s database and a loopback broker; quick retries for tests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "review.toml"
+    path.write_text(
+        f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n'
+        f'[broker]\nhost = "127.0.0.1"\nport = {port}\nreview_retry_s = 2.0\n{broker}'
+        f"[web]\nsecure_cookies = false\n{extra}"
+    )
+    return path
+
+
+def result_bytes(
+    device: str, site: str, score: float = 0.72, payload: dict[str, object] | None = None, **record: object
+) -> tuple[str, bytes]:
+    """One result as the device builds it (its own builder and validator): (result_id, payload bytes).
+    ``payload`` overrides fields the test record cannot produce (an ungradable photo, dermoscopy)."""
+    document = result_payload(sample_record(score=score, **record), device, site)  # type: ignore[arg-type]
+    document.update(payload or {})
+    return document["result_id"], encode_result(document)
+
+
+def result_topic(site: str, device: str) -> str:
+    return device_topic(site, device, RESULT)
+
+
+def roomy_broker(directory: Path) -> Broker:
+    """A loopback broker whose queues do not overflow while an ingester is down (as broker/ sets it)."""
+    broker = Broker(directory)
+    broker.config_file.write_text(
+        RUN_AS + f"listener {broker.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        f"persistence_location {directory}/\nlog_dest file {directory}/mosquitto.log\n"
+        "max_queued_messages 100000\nmax_inflight_messages 0\n"
+    )
+    return broker
+
+
+class Publisher:
+    """A device-like client that publishes QoS 1 and waits for every PUBACK."""
+
+    def __init__(self, port: int, client_id: str = "") -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.max_inflight_messages_set(100)
+        self.client.max_queued_messages_set(0)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def publish_all(self, messages: Iterable[tuple[str, bytes]], timeout: float = 120.0) -> None:
+        infos = [self.client.publish(topic, payload, qos=1) for topic, payload in messages]
+        for info in infos:
+            info.wait_for_publish(timeout)
+            assert info.is_published()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class IngesterThread:
+    """The ingester in a thread of this process, as ``edgescreen-review ingest`` runs it."""
+
+    def __init__(self, config_path: Path, engine: Engine) -> None:
+        self.ingester = Ingester(engine, load_review_config(str(config_path)).broker)
+        self._thread = threading.Thread(target=self.ingester.run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.ingester.stop()
+        self._thread.join(15)
+        assert not self._thread.is_alive(), "the ingester did not stop"
+
+
+def review_process(config_path: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "review_station", "--config", str(config_path), *args]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, text=True, **popen)  # type: ignore[call-overload]
+
+
+def connected_ingester(config_path: Path, log: Path, timeout: float = 60.0) -> subprocess.Popen[str]:
+    """``edgescreen-review ingest`` as a process, once its subscriptions hold (its stderr goes to ``log``)."""
+    with log.open("a") as sink:
+        start = log.stat().st_size
+        process = review_process(config_path, "ingest", stderr=sink)
+    wait_until(lambda: "review.ingest_subscribed" in log.read_text()[start:], timeout, "the ingester to subscribe")
+    return process
+
+
+def counts(engine: Engine) -> tuple[int, int, int]:
+    """(result rows, distinct result ids, quarantined messages)."""
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(results)).scalar_one()
+        distinct = connection.execute(select(func.count(results.c.result_id.distinct()))).scalar_one()
+        quarantined = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
+    return stored, distinct, quarantined

@@ -1,0 +1,74 @@
+"""Accounts: scrypt hashes, lockout, disabled accounts, session expiry, and the audit of every attempt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from review_station import accounts, audit
+from review_station.config import WebConfig
+from review_station.storage.tables import audit as audit_table
+from review_station.storage.tables import sessions, users
+
+SETTINGS = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=30)
+PASSWORD = "correct horse battery"
+
+
+def test_passwords_are_salted_scrypt_hashes_and_only_the_right_one_matches() -> None:
+    first, second = accounts.hash_password(PASSWORD), accounts.hash_password(PASSWORD)
+    assert first != second and first.startswith("scrypt$32768$8$1$") and PASSWORD not in first
+    assert accounts.password_matches(PASSWORD, first) and not accounts.password_matches(PASSWORD + "!", first)
+
+
+def test_bad_accounts_are_refused_with_a_reason(engine: Engine) -> None:
+    with pytest.raises(accounts.AccountError, match="role"):
+        accounts.add_user(engine, "ana", PASSWORD, "surgeon", by="test")
+    with pytest.raises(accounts.AccountError, match="at least 12"):
+        accounts.add_user(engine, "ana", "short", "reviewer", by="test")
+    with pytest.raises(accounts.AccountError, match="user name"):
+        accounts.add_user(engine, "ana smith", PASSWORD, "reviewer", by="test")
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with pytest.raises(accounts.AccountError, match="exists"):
+        accounts.add_user(engine, "ana", PASSWORD, "admin", by="test")
+
+
+def test_lockout_after_repeated_failures_refuses_even_the_right_password(engine: Engine) -> None:
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    for _ in range(3):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    with pytest.raises(accounts.SignInRefused) as refused:
+        accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    with pytest.raises(accounts.SignInRefused) as unknown:
+        accounts.sign_in(engine, "nobody", PASSWORD, SETTINGS)
+    assert str(refused.value) == str(unknown.value)  # the answer does not tell which names exist
+    with engine.begin() as connection:
+        connection.execute(update(users).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    token, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    assert signed_in.role == "reviewer" and len(token) > 30
+    with engine.connect() as connection:
+        kinds = [kind for (kind,) in connection.execute(select(audit_table.c.kind).order_by(audit_table.c.seq))]
+        assert audit.verify(connection).intact
+        assert PASSWORD not in str(connection.execute(select(audit_table.c.details)).all())
+    assert kinds == ["user_change", *["sign_in_refused"] * 5, "sign_in"]
+
+
+def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> None:
+    accounts.add_user(engine, "ana", PASSWORD, "coordinator", by="test")
+    token, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    with engine.connect() as connection:
+        assert accounts.session_user(connection, token) == signed_in
+        assert accounts.session_user(connection, token + "x") is None
+        assert connection.execute(select(sessions.c.token_hash)).scalar_one() != token  # only its hash is kept
+    assert accounts.csrf_ok(signed_in, signed_in.csrf_token) and not accounts.csrf_ok(signed_in, "forged")
+    with engine.begin() as connection:
+        connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        assert accounts.session_user(connection, token) is None
+    token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    accounts.disable_user(engine, "ana", by="test")
+    with engine.connect() as connection:
+        assert accounts.session_user(connection, token) is None
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)

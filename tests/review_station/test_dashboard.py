@@ -1,0 +1,68 @@
+"""The dashboard: its figures on known data, quiet devices, and server-drawn SVG plots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import Engine, update
+
+from review_station import accounts, dashboard
+from review_station.storage.tables import devices
+from review_station.verdicts import ReadForm, record_read
+from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
+
+UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
+
+
+def test_wilson_intervals_hold_at_the_edges() -> None:
+    assert dashboard.Proportion(0, 0).ci95 is None
+    low, high = dashboard.Proportion(10, 10).ci95  # type: ignore[misc]
+    assert high == pytest.approx(1.0) and 0.69 < low < 0.73  # Wilson: 0.722 for 10/10
+    low, high = dashboard.Proportion(45, 50).ci95  # type: ignore[misc]
+    assert round(low, 3) == 0.786 and round(high, 3) == 0.957
+
+
+def test_performance_against_final_verdicts_and_quiet_devices(engine: Engine) -> None:
+    today = datetime.now(UTC).replace(microsecond=0)
+    refer = add_results(engine, "cam-01", "site-a", [0.9] * 4, captured_at=today)
+    no_refer = add_results(engine, "cam-01", "site-a", [0.1] * 3, captured_at=today)
+    add_results(engine, "cam-02", "site-b", [0.5], captured_at=today, payload=UNGRADABLE)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
+    truth = {refer[0]: "refer", refer[1]: "refer", refer[2]: "no_refer", refer[3]: "ungradable"}
+    truth |= {no_refer[0]: "no_refer", no_refer[1]: "no_refer", no_refer[2]: "refer"}
+    for result_id, verdict in truth.items():
+        record_read(engine, result_id, ana, ReadForm(verdict, "routine", "none", "absent"), ())
+    with engine.begin() as connection:
+        [performance] = dashboard.model_performance(connection, "")
+        connection.execute(
+            update(devices)
+            .where(devices.c.device_id == "cam-02")
+            .values(status="offline", status_at=today - timedelta(hours=30), last_seen_at=today - timedelta(hours=30))
+        )
+        quiet = dashboard.quiet_devices(connection, alert_h=24)
+    assert performance.model == "dr-referable 1.0.0"
+    assert (performance.sensitivity.hits, performance.sensitivity.total) == (2, 3)
+    assert (performance.specificity.hits, performance.specificity.total) == (2, 3)
+    assert (performance.agreement.hits, performance.agreement.total) == (4, 7)
+    assert [(device, site) for device, site, _ in quiet] == [("cam-02", "site-b")]
+
+
+def test_the_dashboard_page_and_its_svg_plots(engine: Engine) -> None:
+    add_results(engine, "cam-01", "site-a", [0.9, 0.1], captured_at=datetime.now(UTC))
+    add_results(engine, "cam-01", "site-a", [0.5], captured_at=datetime.now(UTC), payload=UNGRADABLE)
+    client = signed_in_client(engine, station(), "cleo", "coordinator")
+    page = client.get("/dashboard?site=site-a&days=7").text
+    assert "Real-world performance" in page and "No reviewed results yet" in page
+    assert "<td>cam-01</td><td>site-a</td>\n<td>never reported</td>" in page
+    for name in ("screenings", "ungradable", "receipt-delay"):
+        assert f"/dashboard/{name}.svg?site=site-a" in page
+        response = client.get(f"/dashboard/{name}.svg?site=site-a&days=7")
+        assert response.headers["content-type"] == "image/svg+xml"
+        root = ElementTree.fromstring(response.text)
+        assert root.tag.endswith("svg") and len(root.findall(".//{http://www.w3.org/2000/svg}path")) > 5
+    assert "Screenings per day by triage" in client.get("/dashboard/screenings.svg").text
+    assert "no screenings in this period" in client.get("/dashboard/screenings.svg?site=nowhere").text
+    assert client.get("/dashboard/nothing.svg").status_code == 404

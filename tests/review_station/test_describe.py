@@ -1,0 +1,28 @@
+"""The result page's plain words: the operating point comes from the station's copy of the model card."""
+
+from __future__ import annotations
+
+import json
+
+from firmware_app.inference.card import read_card
+from review_station.web.describe import describe
+from tests.conftest import MODELS_DIR
+from tests.review_station.kit import result_bytes
+
+
+def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_says_so() -> None:
+    card = read_card(MODELS_DIR / "dr-referable" / "card.json")
+    point = card.operating_point(None)
+    model = {"id": card.id, "version": card.version, "sha256": card.sha256}
+    quality = {"verdict": "usable", "reasons": ["uneven_illumination"], "measures": {"sharpness": 0.81234}}
+    _, raw = result_bytes(
+        "cam-01", "site-a", payload={"model": model, "threshold": point.threshold, "quality": quality}
+    )
+    rows = dict(describe(json.loads(raw), MODELS_DIR))
+    assert rows["Operating point"].startswith(f"{point.name}:")
+    assert rows["  sensitivity"].startswith(f"{point.sensitivity.value:.1%} (95% CI {point.sensitivity.ci95[0]:.1%}")
+    assert rows["  specificity"].startswith(f"{point.specificity.value:.1%}")
+    assert rows["  defect"] == "uneven illumination" and rows["  sharpness"] == "0.812"
+    assert rows["Image quality"].startswith("Image quality: usable") or "usable" in rows["Image quality"]
+    other = json.loads(raw) | {"model": model | {"version": "9.9.9"}}
+    assert "unknown to this station" in dict(describe(other, MODELS_DIR))["Operating point"]

@@ -1,0 +1,90 @@
+"""Exports: FHIR R4 that fhir.resources parses and our coded-value checks pass, CSV, ranges, audit."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import Engine, select
+
+from review_station import accounts
+from review_station.export import ExportError, coded_value_problems, export
+from review_station.storage.tables import audit as audit_table
+from review_station.verdicts import ReadForm, record_read
+from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
+
+DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
+
+
+def reviewed_site(engine: Engine) -> list[str]:
+    fundus = add_results(engine, "cam-01", "site-a", [0.9, 0.1], captured_at=DAY)
+    skin = add_results(engine, "derm-01", "site-a", [0.8], captured_at=DAY, payload=DERMOSCOPY)
+    add_results(engine, "cam-01", "site-a", [0.7], captured_at=datetime(2026, 5, 1, tzinfo=UTC))  # out of range
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
+    record_read(engine, fundus[0], ana, ReadForm("refer", "soon", "severe", "present"), ())
+    record_read(engine, skin[0], ana, ReadForm("refer", "urgent", diagnosis="melanoma"), ())
+    return [fundus[0], skin[0]]
+
+
+def test_the_fhir_export_parses_with_fhir_resources_and_passes_the_coded_value_checks(engine: Engine) -> None:
+    reviewed = reviewed_site(engine)
+    document = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-30", by="test"))
+    Bundle.model_validate(document)
+    assert coded_value_problems(document) == []
+    reports = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"]
+    assert sorted(r["identifier"][0]["value"] for r in reports) == sorted(reviewed)
+    codes = {
+        (e["resource"]["code"]["coding"][0]["code"], e["resource"]["valueCodeableConcept"]["coding"][0]["code"])
+        for e in document["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    }
+    assert {("icdr-grade", "severe"), ("maculopathy", "present"), ("dermoscopy-diagnosis", "melanoma")} <= codes
+    assert "subject" not in json.dumps(reports)
+
+
+def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: Engine) -> None:
+    reviewed_site(engine)
+    good = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-30", by="test"))
+    bad = copy.deepcopy(good)
+    observation = next(e["resource"] for e in bad["entry"] if e["resource"]["resourceType"] == "Observation")
+    observation["status"] = "bogus"
+    observation["valueCodeableConcept"]["coding"][0]["code"] = "probably_fine"
+    bad["entry"][-1]["resource"]["result"].append({"reference": "urn:uuid:nowhere"})
+    Bundle.model_validate(bad)  # the library accepts all of it
+    problems = " | ".join(coded_value_problems(bad))
+    assert "status 'bogus'" in problems and "'probably_fine' is not in" in problems and "not in the bundle" in problems
+
+
+def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audited(engine: Engine) -> None:
+    reviewed = reviewed_site(engine)
+    text = export(engine, "csv", "site-a", "2026-04-01", "2026-04-01", by="test")
+    rows = {row["result_id"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert sorted(rows) == sorted(reviewed)
+    fundus, skin = rows[reviewed[0]], rows[reviewed[1]]
+    assert (fundus["verdict"], fundus["icdr_grade"], skin["diagnosis"]) == ("refer", "severe", "melanoma")
+    assert export(engine, "csv", "site-b", "2026-04-01", "2026-04-01", by="test").count("\n") == 1
+    with pytest.raises(ExportError, match="YYYY-MM-DD"):
+        export(engine, "csv", "site-a", "April", "2026-04-01", by="test")
+    with pytest.raises(ExportError, match="empty"):
+        export(engine, "csv", "site-a", "2026-04-02", "2026-04-01", by="test")
+    with engine.connect() as connection:
+        exports = (
+            connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "export")).scalars().all()
+        )
+    assert len(exports) == 2 and '"results":2' in exports[0]
+
+
+def test_web_export_is_for_coordinators(engine: Engine) -> None:
+    reviewed_site(engine)
+    query = "/export?format=csv&site=site-a&start=2026-04-01&end=2026-04-30"
+    assert signed_in_client(engine, station(), "ben", "reviewer").get(query).status_code == 403
+    response = signed_in_client(engine, station(), "cleo", "coordinator").get(query)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.text.count("\n") == 3

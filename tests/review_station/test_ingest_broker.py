@@ -1,0 +1,172 @@
+"""The ingester against a real mosquitto: shared subscription, manual acknowledgement, and faults."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from review_station import devices
+from review_station.storage.tables import results
+from tests.mqtt_broker import wait_until
+from tests.review_station.kit import (
+    IngesterThread,
+    Publisher,
+    connected_ingester,
+    counts,
+    result_bytes,
+    result_topic,
+    roomy_broker,
+    station_config,
+)
+
+
+@pytest.fixture()
+def broker(tmp_path: Path):
+    broker = roomy_broker(tmp_path / "broker").start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def device_results(count: int, device: str = "cam-01", site: str = "site-a") -> list[tuple[str, bytes]]:
+    return [(result_topic(site, device), result_bytes(device, site)[1]) for _ in range(count)]
+
+
+def test_two_ingesters_share_the_stream_and_store_each_result_once(tmp_path, engine: Engine, broker) -> None:
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    first = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+    second = None
+    try:
+        second = IngesterThread(station_config(tmp_path / "2", engine, broker.port, 'client_id = "ingest-2"\n'), engine)
+        time.sleep(0.5)  # both subscribed
+        publisher = Publisher(broker.port)
+        publisher.publish_all(device_results(300))
+        # a result from cam-01 published on cam-02's topic: refused, as the issue's broker test showed
+        publisher.publish_all([(result_topic("site-b", "cam-02"), result_bytes("cam-01", "site-a")[1])])
+        publisher.close()
+        wait_until(lambda: counts(engine) == (300, 300, 1), 60, "300 results and one refusal")
+
+        def shares() -> tuple[int, int]:  # each ingester counts its share just after its commit
+            return first.ingester.totals.stored, second.ingester.totals.stored  # type: ignore[union-attr]
+
+        wait_until(lambda: sum(shares()) == 300, 10, "both ingesters' counts")
+        assert min(shares()) > 0, shares()
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+
+
+def publish_in_steps(port: int, messages: list[tuple[str, bytes]], step: int, pause: float) -> threading.Thread:
+    def publish() -> None:
+        publisher = Publisher(port)
+        for start in range(0, len(messages), step):
+            publisher.publish_all(messages[start : start + step])
+            time.sleep(pause)
+        publisher.close()
+
+    thread = threading.Thread(target=publish, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_cleanly(process) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+
+
+def test_sigkilled_twenty_times_while_2000_results_arrive_every_result_is_stored_once(
+    tmp_path, engine: Engine, broker
+) -> None:
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    devices.enrol(engine, "cam-02", "site-b", by="test")
+    config = station_config(tmp_path, engine, broker.port)
+    log = tmp_path / "ingest.log"
+    connected_ingester(config, log).kill()  # from now on its session (and shared subscription) exists
+    messages = device_results(1000) + device_results(1000, "cam-02", "site-b")
+    random.Random(12).shuffle(messages)
+    publishing = publish_in_steps(broker.port, messages, step=50, pause=1.0)
+    rng = random.Random(2026)
+    kills_while_publishing = 0
+    for _ in range(20):
+        process = connected_ingester(config, log)
+        time.sleep(rng.uniform(0.0, 1.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills_while_publishing += publishing.is_alive()
+    assert kills_while_publishing >= 10
+    publishing.join(120)
+    assert not publishing.is_alive()
+    process = connected_ingester(config, log)
+    try:
+        wait_until(lambda: counts(engine)[0] >= 2000, 60, "2000 results")
+    finally:
+        stop_cleanly(process)
+    assert counts(engine) == (2000, 2000, 0)
+    with engine.connect() as connection:
+        per_device = dict(
+            connection.execute(select(results.c.device_id, func.count()).group_by(results.c.device_id)).all()
+        )
+    assert per_device == {"cam-01": 1000, "cam-02": 1000}
+
+
+def resident_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_flood_of_5000_malformed_payloads_is_quarantined_in_bounded_memory_and_good_results_flow(
+    tmp_path, engine: Engine, broker
+) -> None:
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    config = station_config(tmp_path, engine, broker.port)
+    process = connected_ingester(config, tmp_path / "ingest.log")
+    rng = random.Random(5)
+    topic = result_topic("site-a", "cam-01")
+    junk = [(topic, rng.randbytes(rng.randint(1, 8192))) for _ in range(5000)]
+    good = device_results(200)
+    try:
+        publisher = Publisher(broker.port)
+        publisher.publish_all(junk[:500])
+        wait_until(lambda: counts(engine)[2] >= 500, 60, "the first 500 quarantined")
+        warm = resident_kib(process.pid)
+        mixed = junk[500:]
+        for index, message in enumerate(good):
+            mixed.insert(index * 20, message)
+        publisher.publish_all(mixed)
+        publisher.close()
+        wait_until(lambda: counts(engine) == (200, 200, 5000), 120, "200 results and 5000 quarantined")
+        grown = resident_kib(process.pid) - warm
+    finally:
+        stop_cleanly(process)
+    assert grown < 20 * 1024, f"the ingester grew by {grown} KiB while quarantining 4500 messages"
+
+
+def test_postgresql_restarted_mid_stream_loses_nothing(tmp_path, postgres, broker) -> None:
+    from review_station.storage.database import open_database
+
+    engine = open_database(postgres.create_database("restart"))
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    process = connected_ingester(station_config(tmp_path, engine, broker.port), tmp_path / "ingest.log")
+    try:
+        publishing = publish_in_steps(broker.port, device_results(600), step=50, pause=0.3)
+        wait_until(lambda: counts(engine)[0] >= 100, 60, "the first results")
+        postgres.stop()
+        time.sleep(2.0)  # results keep arriving at the broker; none can be committed, none is acknowledged
+        postgres.start()
+        publishing.join(60)
+        wait_until(lambda: counts(engine)[0] >= 600, 90, "600 results")
+        assert counts(engine) == (600, 600, 0)
+        assert "review.database_unavailable" in (tmp_path / "ingest.log").read_text()
+    finally:
+        stop_cleanly(process)
+        engine.dispose()

@@ -1,0 +1,131 @@
+"""What the ingester stores, refuses and notes, message by message (one batch, real databases)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select
+
+from review_station import devices
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import deliveries, quarantine, results
+from review_station.storage.tables import devices as device_table
+from tests.review_station.kit import counts, result_bytes, result_topic
+
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def ingest(engine: Engine, *messages: tuple[str, bytes]):
+    with engine.begin() as connection:
+        registry = devices.active_sites(connection)
+        return store_batch(connection, [Incoming(topic, payload, NOW) for topic, payload in messages], registry)
+
+
+def enrolled(engine: Engine) -> Engine:
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    devices.enrol(engine, "cam-02", "site-b", by="test")
+    return engine
+
+
+def reasons(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(quarantine.c.topic, quarantine.c.reason))]
+
+
+def test_a_valid_result_is_stored_once_however_often_it_comes(engine: Engine) -> None:
+    enrolled(engine)
+    result_id, payload = result_bytes("cam-01", "site-a")
+    topic = result_topic("site-a", "cam-01")
+    first = ingest(engine, (topic, payload), (topic, payload))
+    again = ingest(engine, (topic, payload))
+    assert (first.stored, first.duplicates, again.stored, again.duplicates) == (1, 1, 0, 1)
+    assert counts(engine) == (1, 1, 0)
+    with engine.connect() as connection:
+        row = connection.execute(select(results).where(results.c.result_id == result_id)).one()
+    assert (row.device_id, row.site_id, row.triage, row.state) == ("cam-01", "site-a", "refer", "awaiting_review")
+    assert row.payload == json.loads(payload) and row.received_at == NOW
+
+
+def test_malformed_payloads_go_to_quarantine_with_reason_and_topic(engine: Engine) -> None:
+    enrolled(engine)
+    topic = result_topic("site-a", "cam-01")
+    _, good = result_bytes("cam-01", "site-a")
+    with_name = json.loads(good) | {"patient": "Jane Doe"}
+    outcome = ingest(
+        engine,
+        (topic, b"\xff\xfe not json"),
+        (topic, b"[" * 100_000),
+        (topic, json.dumps(with_name).encode()),
+        (topic, b"x" * 70_000),
+        (topic, good),
+    )
+    assert (outcome.stored, outcome.quarantined) == (1, 4)
+    found = reasons(engine)
+    assert {t for t, _ in found} == {topic}
+    text = " | ".join(r for _, r in found)
+    assert "not UTF-8 JSON" in text and "'patient' is not allowed" in text and "more than 65536" in text
+    with engine.connect() as connection:
+        heads = [len(h) for (h,) in connection.execute(select(quarantine.c.payload_head))]
+    assert max(heads) <= 1024
+
+
+def test_a_device_cannot_file_as_another_nor_from_a_site_it_is_not_enrolled_at(engine: Engine) -> None:
+    enrolled(engine)
+    _, as_cam01 = result_bytes("cam-01", "site-a")
+    _, cam02_at_a = result_bytes("cam-02", "site-a")
+    _, unknown = result_bytes("cam-99", "site-a")
+    outcome = ingest(
+        engine,
+        (result_topic("site-b", "cam-02"), as_cam01),  # cam-02's topic, cam-01's payload
+        (result_topic("site-a", "cam-02"), cam02_at_a),  # cam-02 enrolled at site-b (the issue's case)
+        (result_topic("site-a", "cam-99"), unknown),
+    )
+    assert (outcome.stored, outcome.quarantined) == (0, 3)
+    text = " | ".join(r for _, r in reasons(engine))
+    assert "a device may only file its own results" in text
+    assert "cam-02 is enrolled at site-b, not site-a" in text
+    assert "cam-99 is not enrolled" in text
+
+
+def test_a_retired_device_is_refused_but_its_earlier_results_stay(engine: Engine) -> None:
+    enrolled(engine)
+    topic = result_topic("site-a", "cam-01")
+    ingest(engine, (topic, result_bytes("cam-01", "site-a")[1]))
+    devices.retire(engine, "cam-01", by="test")
+    outcome = ingest(engine, (topic, result_bytes("cam-01", "site-a")[1]))
+    assert outcome.quarantined == 1 and counts(engine)[:2] == (1, 1)
+
+
+def test_status_and_last_seen_come_from_the_retained_status_topic(engine: Engine) -> None:
+    enrolled(engine)
+    ingest(engine, ("edgescreen/v1/site-a/cam-01/status", b"online"), ("edgescreen/v1/site-a/cam-02/status", b"x"))
+    with engine.connect() as connection:
+        rows = {r.device_id: r for r in connection.execute(select(device_table))}
+    assert (rows["cam-01"].status, rows["cam-01"].last_seen_at) == ("online", NOW)
+    assert rows["cam-02"].status is None  # cam-02 is at site-b: a status under site-a is not its own
+
+
+def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -> None:
+    enrolled(engine)
+    result_id, payload = result_bytes("cam-01", "site-a")
+    ingest(engine, (result_topic("site-a", "cam-01"), payload))
+    with engine.begin() as connection:
+        connection.execute(
+            insert(deliveries).values(
+                review_id="rev-1",
+                result_id=result_id,
+                topic="edgescreen/v1/site-a/cam-01/review",
+                payload=b"{}",
+                state="sent",
+                attempts=1,
+                updated_at=NOW,
+            )
+        )
+    ack = {"schema": "edgescreen.review-ack/1", "review_id": "rev-1", "result_id": result_id, "status": "stored"}
+    ingest(engine, ("edgescreen/v1/site-b/cam-02/review_ack", json.dumps(ack).encode()))
+    with engine.connect() as connection:
+        assert connection.execute(select(deliveries.c.state)).scalar_one() == "sent"
+    ingest(engine, ("edgescreen/v1/site-a/cam-01/review_ack", json.dumps(ack).encode()))
+    with engine.connect() as connection:
+        assert connection.execute(select(deliveries.c.state)).scalar_one() == "stored"

@@ -1,0 +1,39 @@
+"""The schema: Alembic builds it on both databases, it matches the tables the code uses, and it migrates once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, insert, select
+
+from review_station.storage.database import DatabaseError, open_database, upgrade
+from review_station.storage.tables import devices, metadata
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_uses(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+    upgrade(engine)  # a second start migrates nothing and breaks nothing
+
+
+def test_times_come_back_in_utc_and_naive_ones_are_refused(engine: Engine) -> None:
+    paris = datetime(2026, 3, 1, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    with engine.begin() as connection:
+        connection.execute(insert(devices).values(device_id="cam-01", site_id="site-a", enrolled_at=paris))
+        stored = connection.execute(select(devices.c.enrolled_at)).scalar_one()
+    assert stored == paris and stored.tzinfo == UTC
+    with pytest.raises(Exception, match="naive"), engine.begin() as connection:
+        connection.execute(insert(devices).values(device_id="cam-02", site_id="s", enrolled_at=datetime(2026, 1, 1)))
+
+
+def test_an_unusable_database_is_a_named_error(tmp_path) -> None:
+    with pytest.raises(DatabaseError, match="only sqlite"):
+        open_database("mysql://nobody@localhost/x")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(DatabaseError, match=r"review\.sqlite3"):
+        open_database(f"sqlite:///{blocker}/review.sqlite3")

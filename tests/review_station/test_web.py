@@ -1,0 +1,112 @@
+"""The web app through HTTP (FastAPI's TestClient): sign-in, worklist, result page, reads, roles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from review_station import audit
+from review_station.storage.tables import audit as audit_table
+from review_station.storage.tables import deliveries, results
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
+
+UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
+DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+
+
+def test_every_page_needs_a_session_and_sign_in_needs_its_csrf_token(engine: Engine) -> None:
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    client.cookies.clear()
+    assert client.get("/").headers["location"] == "/sign-in"
+    assert client.get("/", headers={"HX-Request": "true"}).headers["HX-Redirect"] == "/sign-in"
+    assert client.post("/sign-in", data={"username": "ana", "password": PASSWORD}).status_code == 403
+    assert sign_in(client, "ana", "not the password") == "/sign-in?failed=1"
+    assert sign_in(client, "ana", PASSWORD) == "/"
+    assert client.get("/").status_code == 200
+
+
+def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_and_pages(engine: Engine) -> None:
+    no_refer = add_results(engine, "cam-01", "site-a", [0.05], captured_at=DAY)
+    refer_new = add_results(engine, "cam-01", "site-a", [0.9], captured_at=DAY + timedelta(hours=2))
+    refer_old = add_results(engine, "cam-01", "site-a", [0.8], captured_at=DAY)
+    ungradable = add_results(engine, "cam-02", "site-b", [0.5], captured_at=DAY, payload=UNGRADABLE)
+    many = add_results(engine, "cam-02", "site-b", [0.1] * 12, captured_at=DAY + timedelta(days=3))
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    page = client.get("/").text
+    order = [page.index(f'data-result="{r}"') for r in (*refer_old, *refer_new, *ungradable, *no_refer)]
+    assert order == sorted(order) and page.count("data-result=") == 10  # 10 per page
+    assert 'data-count-state="awaiting_review">16<' in page and 'data-count-triage="refer">2<' in page
+    second = client.get("/?page=2").text
+    assert second.count("data-result=") == 6 and "Page 2 of 2" in second
+    assert sum(f'data-result="{r}"' in page + second for r in many) == 12
+    filtered = client.get("/?site=site-b&captured_from=2026-04-01&captured_to=2026-04-01", headers={"HX-Request": "1"})
+    assert "<html" not in filtered.text  # htmx gets the table only
+    assert ungradable[0] in filtered.text and many[0] not in filtered.text and "1 results" in filtered.text
+    assert 'data-count-triage="no_refer">0<' in filtered.text
+
+
+def test_the_result_page_says_everything_in_plain_words_and_its_view_is_audited(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    page = client.get(f"/results/{result_id}").text
+    for words in ("refer: the model found signs", "left eye", "Model score", "0.900", "dr-referable version 1.0.0"):
+        assert words in page
+    assert "Operating point" in page and "Record the read" in page
+    with engine.connect() as connection:
+        details = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "view")).scalars().all()
+        assert audit.verify(connection).intact
+    assert details == [f'{{"by":"ana","result":"{result_id}"}}']
+
+
+def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+    assert client.post(f"/results/{result_id}/reads", data=form).status_code == 403
+    csrf = csrf_of(client, f"/results/{result_id}")
+    missing = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf, "icdr_grade": ""})
+    assert missing.status_code == 422 and "ICDR grade" in missing.text
+    done = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf, "comment": "Refer within 4 weeks"})
+    assert done.status_code == 303
+    page = client.get(f"/results/{result_id}").text
+    assert 'data-delivery="pending"' in page and "Record the read" not in page
+    with engine.connect() as connection:
+        delivery = connection.execute(select(deliveries)).one()
+        state = connection.execute(select(results.c.state)).scalar_one()
+    assert state == "reviewed" and delivery.topic == "edgescreen/v1/site-a/cam-01/review"
+    assert b'"verdict":"refer"' in delivery.payload and b"Refer within 4 weeks" in delivery.payload
+
+
+def test_second_read_is_blind_and_a_disagreement_goes_to_a_coordinator(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    config = station(second_read_sites=("site-a",))
+    first = signed_in_client(engine, config, "ana", "reviewer")
+    second = signed_in_client(engine, config, "ben", "reviewer")
+    coordinator = signed_in_client(engine, config, "cleo", "coordinator")
+
+    def read(client, verdict: str) -> int:
+        form = {"verdict": verdict, "urgency": "routine", "icdr_grade": "mild", "maculopathy": "absent"}
+        return client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client)}).status_code
+
+    assert read(first, "refer") == 303
+    assert read(first, "refer") == 422  # not twice by the same reader
+    blind = second.get(f"/results/{result_id}").text
+    assert "hidden until the result is settled" in blind and "Second read (blind)" in blind
+    assert read(second, "no_refer") == 303
+    assert "Adjudication" not in second.get(f"/results/{result_id}").text
+    assert read(second, "refer") == 422  # a reviewer cannot adjudicate
+    queue = coordinator.get("/?state=disagreement").text
+    assert result_id in queue
+    assert "Adjudication" in coordinator.get(f"/results/{result_id}").text
+    assert read(coordinator, "refer") == 303
+    with engine.connect() as connection:
+        assert connection.execute(select(results.c.state)).scalar_one() == "reviewed"
+        assert connection.execute(select(func.count()).select_from(deliveries)).scalar_one() == 1
+
+
+def test_the_quarantine_is_for_admins(engine: Engine) -> None:
+    reviewer = signed_in_client(engine, station(), "ana", "reviewer")
+    admin = signed_in_client(engine, station(), "root", "admin")
+    assert reviewer.get("/quarantine").status_code == 403
+    assert admin.get("/quarantine").status_code == 200

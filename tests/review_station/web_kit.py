@@ -1,0 +1,59 @@
+"""The web app for tests: an engine with results, users and a signed-in ``TestClient``."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from review_station import accounts, devices
+from review_station.config import ReviewConfig, ReviewPolicyConfig, WebConfig
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.web.app import create_app
+from tests.review_station.kit import result_bytes, result_topic
+
+PASSWORD = "a long enough secret"
+
+
+def station(second_read_sites: tuple[str, ...] = ()) -> ReviewConfig:
+    return ReviewConfig(
+        web=WebConfig(secure_cookies=False, page_size=10),
+        review=ReviewPolicyConfig(second_read_sites=second_read_sites),
+    )
+
+
+def add_results(engine: Engine, device: str, site: str, scores: list[float], **changes: object) -> list[str]:
+    """Results as a device sends them, written by the ingester's own batch writer."""
+    if device not in _enrolled(engine):
+        devices.enrol(engine, device, site, by="test")
+    made = [result_bytes(device, site, score=score, **changes) for score in scores]
+    with engine.begin() as connection:
+        registry = devices.active_sites(connection)
+        now = datetime.now(UTC)
+        store_batch(connection, [Incoming(result_topic(site, device), payload, now) for _, payload in made], registry)
+    return [result_id for result_id, _ in made]
+
+
+def _enrolled(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return devices.active_sites(connection)
+
+
+def signed_in_client(engine: Engine, config: ReviewConfig, username: str, role: str) -> TestClient:
+    accounts.add_user(engine, username, PASSWORD, role, by="test")
+    client = TestClient(create_app(config, engine), follow_redirects=False)
+    sign_in(client, username, PASSWORD)
+    return client
+
+
+def sign_in(client: TestClient, username: str, password: str) -> str:
+    """Sign in through the form; returns where the app sent the browser."""
+    form = client.get("/sign-in").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    return client.post("/sign-in", data={"username": username, "password": password, "csrf": csrf}).headers["location"]
+
+
+def csrf_of(client: TestClient, path: str = "/") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
