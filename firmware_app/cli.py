@@ -22,6 +22,7 @@ from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
+from firmware_app.models_cli import add_bundle_commands
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
@@ -243,7 +244,9 @@ def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
     """List installed models with their verification status and headline metrics."""
     directory = config.models.directory
-    model_dirs = sorted(p for p in directory.iterdir() if (p / CARD_FILE).is_file()) if directory.is_dir() else []
+    # Hidden entries are an installed bundle's previous version and its store (firmware_app.bundles.install).
+    listed = [p for p in directory.iterdir() if not p.name.startswith(".")] if directory.is_dir() else []
+    model_dirs = sorted(p for p in listed if (p / CARD_FILE).is_file())
     if not model_dirs:
         print(f"no models (no */{CARD_FILE}) under {directory}", file=sys.stderr)
         return 1
@@ -320,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.set_defaults(handler=cmd_models)
+    add_bundle_commands(models)
 
     add_calibrate_command(commands)
     add_records_commands(commands)
