@@ -23,6 +23,7 @@ from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
+from firmware_app.operators_cli import add_operators_commands
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
@@ -213,6 +214,13 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_app(config: Config, args: argparse.Namespace) -> int:
+    """The nurse's touchscreen app ([app] bind and port), until Ctrl-C."""
+    from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
+
+    return serve(config)
+
+
 def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
     summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir)}
     try:
@@ -295,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=cmd_run)
 
+    app = commands.add_parser("app", help="the nurse's touchscreen app: a local web app ([app] bind, port)")
+    app.set_defaults(handler=cmd_app)
+
     screen = commands.add_parser("screen", help="screen image files and print the triage")
     _add_screening_arguments(screen)
     screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -327,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calibrate_command(commands)
     add_records_commands(commands)
+    add_operators_commands(commands)
     return parser
 
 

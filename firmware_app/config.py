@@ -271,6 +271,22 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class AppConfig:
+    """The nurse's touchscreen app (``edgescreen app``); its language is ``[device] language``.
+
+    It binds the loopback interface by default: the kiosk browser runs on the device itself, and
+    nothing on the network should reach a page that shows patient references.
+    """
+
+    bind: str = "127.0.0.1"
+    port: int = field(default=8080, metadata=_range(1, 65535))
+    # An unattended screen locks (the operator's PIN opens it again) after this many idle seconds.
+    lock_after_s: int = field(default=300, metadata=_range(5, 86400))
+    # The "broker unreachable" banner appears once the sync worker has been offline this long.
+    offline_banner_after_s: int = field(default=900, metadata=_range(1, 30 * 86400))
+
+
+@dataclass(frozen=True)
 class Config:
     """The root of the configuration; one attribute per TOML table."""
 
@@ -282,6 +298,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    app: AppConfig = field(default_factory=AppConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 
 

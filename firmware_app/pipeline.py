@@ -20,7 +20,7 @@ from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
 from firmware_app.lesion_measurements import LesionMeasurements, measure_lesion
-from firmware_app.quality.burst import best_frame
+from firmware_app.quality.burst import BurstChoice, best_frame
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
 
@@ -48,6 +48,30 @@ def log_subject(result: ScreeningResult) -> dict[str, str]:
     return {"result_id": result.result_id} if result.result_id else {"image": image_ref(result.source)}
 
 
+@dataclass(frozen=True)
+class BurstCheck:
+    """A burst after the full quality check: each frame as calibrated, its report, and the choice."""
+
+    modality: str
+    calibrated: tuple[Frame, ...]
+    reports: tuple[QualityReport, ...]
+    choice: BurstChoice
+
+    @property
+    def frame(self) -> Frame:
+        """The frame to triage, or (none passed) the first, which the record keeps."""
+        return self.calibrated[self.choice.index if self.choice.index is not None else 0]
+
+    @property
+    def quality(self) -> QualityReport:
+        """The chosen frame's report; when none passed, the defect most frames shared."""
+        if self.choice.index is not None:
+            return self.reports[self.choice.index]
+        if len(self.reports) == 1:
+            return self.reports[0]
+        return QualityReport(self.modality, Verdict.REJECT, (self.choice.common_defect,))
+
+
 # Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
 Recorder = Callable[[ScreeningRecord, Frame], None]
 
@@ -71,6 +95,10 @@ class ScreeningPipeline:
         self._recorder = recorder
         self._research_run = research_run
 
+    def model(self, modality: str) -> TriageModel:
+        """The model this pipeline triages ``modality`` with, loaded and verified on first use."""
+        return self._model_for(modality)
+
     def screen(self, frame: Frame, modality: str, context: ScreeningContext | None = None) -> ScreeningResult:
         """Triage one frame and, when a recorder is wired, record it before returning the result."""
         return self.screen_burst([frame], modality, context)
@@ -80,31 +108,35 @@ class ScreeningPipeline:
     ) -> ScreeningResult:
         """Triage the best frame of a burst; when none passes, an ``ungradable`` result whose reason
         is the defect most frames shared (the whole report when the burst is one frame)."""
+        return self.screen_checked(self.check_burst(frames, modality), context)
+
+    def check_burst(self, frames: Sequence[Frame], modality: str) -> BurstCheck:
+        """The full quality check of every frame as calibrated, and the one to triage: what a nurse
+        looks at before submitting (``screen_checked`` then uses it without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
+        calibrated = tuple(self.calibrate(frame) for frame in frames)
+        reports = tuple(self._quality_gate(frame, modality) for frame in calibrated)
+        return BurstCheck(modality, calibrated, reports, best_frame(reports))
+
+    def screen_checked(self, checked: BurstCheck, context: ScreeningContext | None = None) -> ScreeningResult:
+        """Triage (and record) the frame a burst check chose, or an ``ungradable`` when none passed."""
+        modality, frame, quality = checked.modality, checked.frame, checked.quality
         context = context or ScreeningContext()
         context.for_modality(modality)
-        calibrated = [self.calibrate(frame) for frame in frames]
-        reports = [self._quality_gate(frame, modality) for frame in calibrated]
-        choice = best_frame(reports)
         lesion = None
-        if choice.index is not None:
-            frame, quality = calibrated[choice.index], reports[choice.index]
+        if checked.choice.passed:
             model = self._model_for(modality)
             outcome = triage(model.predict(frame.pixels), model.card.operating_point(self._operating_point))
             if modality == "dermoscopy":
                 lesion = measure_lesion(frame.pixels, mm_per_pixel(self._calibration, frame), model.card)
         else:
-            frame = calibrated[0]
-            quality = (
-                reports[0] if len(reports) == 1 else QualityReport(modality, Verdict.REJECT, (choice.common_defect,))
-            )
             outcome = self._research_triage(frame, modality)
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
         recorded = self._record(result, frame, context)
-        if choice.index is None:
+        if not checked.choice.passed:
             reasons = ",".join(quality.reasons)
             log_event("screen.ungradable", **log_subject(recorded), modality=modality, reasons=reasons)
         return recorded

@@ -96,7 +96,8 @@ def lesion_line(lesion: LesionMeasurements, language: str) -> str:
         parts.append(message("skin_tone.not_measured", language))
     else:
         category = message("skin_tone.category", language)
-        parts.append(category.format(category=tone.category, ita=f"{tone.ita_degrees:.0f}"))
+        name = message(f"skin_tone.name.{tone.category}", language)
+        parts.append(category.format(category=name, ita=f"{tone.ita_degrees:.0f}"))
         parts.append(message(f"skin_tone.{tone.training_coverage}", language))
     return " ".join(parts)
 

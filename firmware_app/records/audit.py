@@ -26,6 +26,7 @@ KINDS = (
     "model_change",
     "sync",
     "review",
+    "operator",
 )
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

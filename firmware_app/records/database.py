@@ -82,6 +82,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
         """CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     ),
+    # The touchscreen app's operators (firmware_app/operators.py), and who took each screening:
+    # kept on the device only, never in the payload.
+    (
+        """CREATE TABLE operator (
+            name TEXT PRIMARY KEY,
+            pin_hash BLOB NOT NULL,
+            salt BLOB NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            failed_pins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "ALTER TABLE screening ADD COLUMN operator TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

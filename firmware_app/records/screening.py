@@ -27,12 +27,14 @@ class ContextError(ValueError):
 
 @dataclass(frozen=True)
 class ScreeningContext:
-    """What the nurse adds to a photo: who (locally only), which eye or body site, a note."""
+    """What the nurse adds to a photo: who (locally only), which eye or body site, a note, and the
+    signed-in operator who took it (locally only)."""
 
     patient_ref: str | None = None
     eye: str | None = None
     body_site: str | None = None
     note: str | None = None
+    operator: str | None = None
 
     def __post_init__(self) -> None:
         if self.patient_ref is not None and not 0 < len(self.patient_ref.strip()) <= MAX_PATIENT_REF:

@@ -216,6 +216,10 @@ class ScreeningStore:
                         self._seal_text(record.source, f"source:{rid}"),
                     ),
                 )
+                if record.context.operator is not None:
+                    self._db.execute(
+                        "UPDATE screening SET operator = ? WHERE result_id = ?", (record.context.operator, rid)
+                    )
                 for index, (media_type, data) in enumerate(images):
                     self._db.execute(
                         "INSERT INTO image (result_id, media_type, sealed) VALUES (?, ?, ?)",
@@ -268,6 +272,16 @@ class ScreeningStore:
             for i, (media, sealed) in enumerate(rows)
         ]
 
+    def results_of_patient(self, reference: str) -> list[str]:
+        """The result ids recorded under one patient reference, oldest first (references are sealed,
+        so each one is opened and compared as a nurse would)."""
+        rows = self._db.execute(
+            "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL ORDER BY recorded_at"
+        ).fetchall()
+        return [
+            rid for rid, sealed in rows if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
+        ]
+
     def erase_patient(self, reference: str) -> Erasure:
         """Remove every screening, image, review and queued payload of one patient (right to erasure).
 
@@ -275,14 +289,7 @@ class ScreeningStore:
         event counts what went and names the random result ids, never the reference.
         """
         with transaction(self._db):
-            rows = self._db.execute(
-                "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL"
-            ).fetchall()
-            matched = [
-                rid
-                for rid, sealed in rows
-                if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
-            ]
+            matched = self.results_of_patient(reference)
             marks = ",".join("?" * len(matched))
             images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
             unsent = self._db.execute(

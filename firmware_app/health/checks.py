@@ -1,0 +1,134 @@
+"""The readiness checks: each looks at one part of the device and says green, amber or red, with
+the catalogue key of the sentence that tells the nurse what to do (``health.<check>.<level>``)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.records.store import Records
+
+# A profile this old still works, but optics and lamps drift: recalibrate.
+CALIBRATION_MAX_AGE_DAYS = 180
+# Storage under twice the reserve: warn while screening still works.
+DISK_WARNING_FACTOR = 2
+# A clock before this is a board that booted without its real-time clock or network time.
+EARLIEST_PLAUSIBLE = datetime(2025, 1, 1, tzinfo=UTC)
+BACKLOG_WARNING_DAYS = 2
+BACKLOG_RED_FRACTION = 0.9
+
+
+class Level(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome; ``message_key`` and ``values`` make the sentence in the nurse's language."""
+
+    name: str
+    level: Level
+    message_key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _check(name: str, level: Level, variant: str | None = None, **values: Any) -> Check:
+    return Check(name, level, f"health.{name}.{variant or level.value}", values)
+
+
+def check_models(load: Callable[[], list[str]]) -> Check:
+    """``load`` loads and verifies every configured model and returns their "id version" names."""
+    try:
+        names = load()
+    except Exception as error:  # any refusal (card, sha256, tensors, runtime) blocks screening
+        return _check("models", Level.RED, error=error)
+    return _check("models", Level.GREEN, models=", ".join(names))
+
+
+def check_camera(probe: Callable[[], bool]) -> Check:
+    """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it."""
+    try:
+        free = probe()
+    except Exception as error:  # a camera failure of any kind: say it, never crash the check
+        return _check("camera", Level.RED, error=error)
+    return _check("camera", Level.GREEN if free else Level.AMBER)
+
+
+def check_calibration(profile: Path | None, now: datetime) -> Check:
+    """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red."""
+    if profile is None:
+        return _check("calibration", Level.AMBER, "none")
+    try:
+        loaded = read_profile(profile)
+    except (ProfileError, OSError) as error:
+        return _check("calibration", Level.RED, error=error)
+    updated = datetime.fromisoformat(loaded.updated or loaded.created)
+    days = max(0, (now - (updated if updated.tzinfo else updated.replace(tzinfo=UTC))).days)
+    old = days > CALIBRATION_MAX_AGE_DAYS
+    return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)
+
+
+def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Check:
+    """Red when one more screening (``incoming_bytes``) would eat into the reserve: the records
+    would refuse it, so the nurse must know before the photo, not after."""
+    free = shutil.disk_usage(directory).free
+    values = {"free": free // 2**20, "reserve": reserve_bytes // 2**20}
+    if free - incoming_bytes < reserve_bytes:
+        return _check("disk", Level.RED, **values)
+    if free < DISK_WARNING_FACTOR * reserve_bytes + incoming_bytes:
+        return _check("disk", Level.AMBER, **values)
+    return _check("disk", Level.GREEN, **values)
+
+
+def check_records(records: Records) -> Check:
+    try:
+        answer = records.connection.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.Error as error:
+        return _check("records", Level.RED, error=error)
+    return _check("records", Level.GREEN) if answer == "ok" else _check("records", Level.RED, error=answer)
+
+
+def check_audit(records: Records) -> Check:
+    chain = records.verify_audit()
+    if chain.intact:
+        return _check("audit", Level.GREEN, events=chain.events)
+    return _check("audit", Level.RED, event=chain.first_bad)
+
+
+def check_clock(now: datetime, latest_recorded: datetime | None) -> Check:
+    """A clock before the build era, or before the last screening recorded here, has been reset."""
+    shown = now.strftime("%Y-%m-%d %H:%M UTC")
+    if now < EARLIEST_PLAUSIBLE or (latest_recorded is not None and now < latest_recorded):
+        return _check("clock", Level.RED, now=shown)
+    return _check("clock", Level.GREEN, now=shown)
+
+
+def check_broker(sync: Mapping[str, Any]) -> Check:
+    """Offline is amber, never red: the device screens offline and results wait in the outbox."""
+    state = sync["connection"]
+    return _check("broker", Level.GREEN) if state == "connected" else _check("broker", Level.AMBER, state=state)
+
+
+def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime) -> Check:
+    count = sync["backlog"]
+    if refuses_when_full and count >= BACKLOG_RED_FRACTION * max_rows:
+        return _check("backlog", Level.RED, count=count)
+    oldest = sync["oldest_unsent"]
+    days = (now - datetime.fromisoformat(oldest)).days if oldest else 0
+    if days >= BACKLOG_WARNING_DAYS:
+        return _check("backlog", Level.AMBER, count=count, days=days)
+    return _check("backlog", Level.GREEN, count=count)
+
+
+def blocking(checks: list[Check]) -> list[Check]:
+    """The red checks: while there is one, no screening starts."""
+    return [check for check in checks if check.level is Level.RED]

@@ -1,0 +1,115 @@
+"""The device's operators: local accounts with a PIN, for the touchscreen app's sign-in.
+
+A PIN is short, so what protects it is the cost of each guess: it is stored as a memory-hard
+scrypt hash with its own salt, and five wrong PINs in a row lock the account for a minute (kept in
+the records, so restarting the app does not reset the count). Accounts are disabled, never deleted:
+screenings keep naming the operator who took them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from firmware_app.events import log_event
+from firmware_app.records.audit import append_event
+from firmware_app.records.database import transaction
+from firmware_app.records.store import Records
+
+MAX_WRONG_PINS = 5
+LOCKOUT = timedelta(minutes=1)
+PIN_PATTERN = re.compile(r"[0-9]{4,12}")
+NAME_PATTERN = re.compile(r"[\w][\w .'-]{0,39}")
+# scrypt's cost: 16 MiB and about 50 ms a guess on a Pi-class CPU.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
+
+
+class OperatorError(ValueError):
+    """An operator cannot be added or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    enabled: bool
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one PIN attempt; ``locked_until`` is set when the account is locked."""
+
+    accepted: bool
+    locked_until: datetime | None = None
+
+
+def _hash_pin(pin: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+
+
+class Operators:
+    def __init__(self, records: Records) -> None:
+        self._records = records
+        self._db = records.connection
+
+    def add(self, name: str, pin: str) -> None:
+        if not NAME_PATTERN.fullmatch(name):
+            raise OperatorError("a name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes")
+        if not PIN_PATTERN.fullmatch(pin):
+            raise OperatorError("a PIN has 4 to 12 digits")
+        salt = secrets.token_bytes(16)
+        now = self._records.clock()
+        with transaction(self._db):
+            if self._db.execute("SELECT 1 FROM operator WHERE name = ?", (name,)).fetchone():
+                raise OperatorError(f"an operator named {name!r} already exists")
+            self._db.execute(
+                "INSERT INTO operator (name, pin_hash, salt, created_at) VALUES (?, ?, ?, ?)",
+                (name, _hash_pin(pin, salt), salt, now.isoformat()),
+            )
+            append_event(self._db, "operator", {"action": "add", "name": name}, now)
+
+    def disable(self, name: str) -> None:
+        with transaction(self._db):
+            if self._db.execute("UPDATE operator SET enabled = 0 WHERE name = ?", (name,)).rowcount == 0:
+                raise OperatorError(f"no operator named {name!r}")
+            append_event(self._db, "operator", {"action": "disable", "name": name}, self._records.clock())
+
+    def list(self, enabled_only: bool = False) -> list[Operator]:
+        rows = self._db.execute(
+            "SELECT name, enabled, locked_until FROM operator" + (" WHERE enabled = 1" if enabled_only else "")
+        )
+        return [
+            Operator(name, bool(enabled), datetime.fromisoformat(locked) if locked else None)
+            for name, enabled, locked in sorted(rows, key=lambda row: row[0].casefold())
+        ]
+
+    def sign_in(self, name: str, pin: str) -> SignIn:
+        """Check a PIN; a locked or disabled account refuses every PIN, the right one included."""
+        now = self._records.clock()
+        with transaction(self._db):
+            row = self._db.execute(
+                "SELECT pin_hash, salt, enabled, failed_pins, locked_until FROM operator WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None or not row["enabled"]:
+                return SignIn(False)
+            locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
+            if locked_until and locked_until > now:
+                return SignIn(False, locked_until)
+            if hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"]):
+                self._db.execute("UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?", (name,))
+                log_event("operator.signed_in", operator=name)
+                return SignIn(True)
+            failed = row["failed_pins"] + 1
+            locked_until = now + LOCKOUT if failed >= MAX_WRONG_PINS else None
+            self._db.execute(
+                "UPDATE operator SET failed_pins = ?, locked_until = ? WHERE name = ?",
+                (0 if locked_until else failed, locked_until.isoformat() if locked_until else None, name),
+            )
+            if locked_until:
+                append_event(self._db, "operator", {"action": "locked", "name": name}, now)
+                log_event("operator.locked", operator=name, until=locked_until.isoformat())
+            return SignIn(False, locked_until)

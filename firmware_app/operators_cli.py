@@ -1,0 +1,56 @@
+"""``edgescreen operators add|disable|list``: the local accounts that sign in to the touchscreen app."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from firmware_app.app import open_store
+from firmware_app.config import Config
+from firmware_app.operators import OperatorError, Operators
+
+
+def _read_pin(from_stdin: bool) -> str | None:
+    """The new PIN: one line of stdin for scripts, else typed twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    pin = getpass.getpass("PIN (4 to 12 digits): ")
+    return pin if getpass.getpass("PIN again: ") == pin else None
+
+
+def cmd_operators(config: Config, args: argparse.Namespace) -> int:
+    store = open_store(config)
+    try:
+        operators = Operators(store.records)
+        if args.operators == "list":
+            for operator in operators.list():
+                print(f"{operator.name}\t{'enabled' if operator.enabled else 'disabled'}")
+            return 0
+        if args.operators == "add":
+            pin = _read_pin(args.pin_stdin)
+            if pin is None:
+                print("edgescreen: the two PINs differ; nothing was changed", file=sys.stderr)
+                return 2
+            operators.add(args.name, pin)
+        else:
+            operators.disable(args.name)
+    except OperatorError as error:
+        print(f"edgescreen: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.records.close()
+    print(f"operator {args.name}: {'added' if args.operators == 'add' else 'disabled'}")
+    return 0
+
+
+def add_operators_commands(commands: argparse._SubParsersAction) -> None:
+    operators = commands.add_parser("operators", help="the local accounts that sign in to the touchscreen app")
+    actions = operators.add_subparsers(dest="operators", required=True)
+    add = actions.add_parser("add", help="add an operator; the PIN is asked twice (4 to 12 digits)")
+    add.add_argument("name")
+    add.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of stdin instead")
+    disable = actions.add_parser("disable", help="stop an operator signing in (their screenings keep their name)")
+    disable.add_argument("name")
+    actions.add_parser("list", help="every operator and whether they may sign in")
+    operators.set_defaults(handler=cmd_operators)

@@ -1,0 +1,70 @@
+"""The screenings of a period as the nurse's worklist sees them: sync state and specialist verdict.
+
+Reads codes and times only; nothing sealed is opened, so listing the day is not an audited view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from firmware_app.records.store import Records
+
+
+@dataclass(frozen=True)
+class WorklistEntry:
+    result_id: str
+    recorded_at: datetime
+    modality: str
+    eye: str | None
+    body_site: str | None
+    outcome: str
+    operator: str | None
+    # "queued" until the broker acknowledged the result, then "acknowledged".
+    sync: str
+    # The latest specialist verdict received for it, if any.
+    verdict: str | None
+
+
+_SELECT = (
+    "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
+    "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS sent, "
+    "(SELECT verdict FROM review r WHERE r.result_id = s.result_id ORDER BY received_at DESC LIMIT 1) AS verdict "
+    "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
+)
+
+
+def _entries(records: Records, where: str, parameters: list[str]) -> list[WorklistEntry]:
+    rows = records.connection.execute(f"{_SELECT} WHERE {where} ORDER BY s.recorded_at DESC", parameters)
+    return [
+        WorklistEntry(
+            row["result_id"],
+            datetime.fromisoformat(row["recorded_at"]),
+            row["modality"],
+            row["eye"],
+            row["body_site"],
+            row["outcome"],
+            row["operator"],
+            "acknowledged" if row["sent"] else "queued",
+            row["verdict"],
+        )
+        for row in rows
+    ]
+
+
+def worklist(records: Records, since: datetime, with_verdict_only: bool = False) -> list[WorklistEntry]:
+    """The screenings recorded since ``since``, newest first; optionally only those with a verdict."""
+    entries = _entries(records, "s.recorded_at >= ?", [since.isoformat()])
+    return [entry for entry in entries if entry.verdict] if with_verdict_only else entries
+
+
+def entries_of(records: Records, result_ids: list[str]) -> list[WorklistEntry]:
+    """The worklist entries of given results (a patient's, found by ``results_of_patient``)."""
+    return _entries(records, f"s.result_id IN ({','.join('?' * len(result_ids))})", result_ids)
+
+
+def image_count(records: Records, result_ids: list[str]) -> int:
+    marks = ",".join("?" * len(result_ids))
+    return records.connection.execute(
+        f"SELECT count(*) FROM image WHERE result_id IN ({marks})", result_ids
+    ).fetchone()[0]

@@ -1,0 +1,217 @@
+"""The one thread that owns the camera, and the lease that decides which screen may use it.
+
+A camera has one user at a time and a driver that blocks: so a single thread opens it, reads every
+preview frame, judges it with the preview quality check, encodes it as JPEG and publishes frame and
+verdict together (the page's live picture and its guidance are about the same frame). Bursts are
+taken by the same thread, between two preview frames.
+
+A capture screen claims a lease; a second screen asking while the lease is alive is told the camera
+is in use, and nothing else happens. A lease lives while its screen keeps reading the stream, so a
+closed tab frees the camera a few seconds later; with no lease the camera is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import cv2
+
+from firmware_app.capture.camera import Camera, CameraError, Controls
+from firmware_app.capture.frame import Frame
+from firmware_app.events import log_event
+from firmware_app.quality.verdict import QualityReport
+
+PREVIEW_JPEG_QUALITY = 80
+MAX_PREVIEW_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    seq: int
+    jpeg: bytes
+    report: QualityReport
+
+
+@dataclass
+class _Lease:
+    token: str
+    modality: str
+    seen: float
+
+
+class CameraOwner:
+    def __init__(
+        self,
+        open_camera: Callable[[], tuple[Camera, Controls]],
+        preview_check: Callable[[str], Callable[[Frame], QualityReport]],
+        lease_timeout_s: float = 4.0,
+    ) -> None:
+        self._open_camera = open_camera
+        self._preview_check = preview_check
+        self._lease_timeout = lease_timeout_s
+        self._lock = threading.Lock()
+        self._lease: _Lease | None = None
+        self._bursts: queue.Queue[tuple[int, Future[list[Frame]]]] = queue.Queue()
+        self._wake = threading.Event()
+        # Cuts short the pause between preview frames: a burst is taken as soon as it is asked for.
+        self._burst_asked = threading.Event()
+        self._stopping = threading.Event()
+        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._streaming = False
+        # Frame numbers run on across leases and reopenings, so a page never mistakes a new frame for one seen.
+        self._sequence = itertools.count(1)
+        self.latest: PreviewFrame | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="camera-owner", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Close the camera and end the thread (the app's shutdown)."""
+        self._stopping.set()
+        self._wake.set()
+        self._burst_asked.set()
+        self._thread.join(15)
+
+    # The lease -------------------------------------------------------------------------------
+    def _live(self) -> _Lease | None:
+        lease = self._lease
+        if lease and time.monotonic() - lease.seen > self._lease_timeout:
+            log_event("camera.lease_expired")
+            self._lease = lease = None
+        return lease
+
+    def claim(self, modality: str) -> str | None:
+        """A lease token for a capture screen, or ``None`` while another screen holds the camera."""
+        with self._lock:
+            if self._live() is not None:
+                return None
+            self._lease = _Lease(secrets.token_urlsafe(16), modality, time.monotonic())
+            self.latest = None
+        self._wake.set()
+        return self._lease.token
+
+    def holds(self, token: str) -> bool:
+        with self._lock:
+            lease = self._live()
+            return lease is not None and secrets.compare_digest(lease.token, token)
+
+    def touch(self, token: str) -> None:
+        with self._lock:
+            if self._lease and secrets.compare_digest(self._lease.token, token):
+                self._lease.seen = time.monotonic()
+
+    def release(self, token: str) -> None:
+        with self._lock:
+            if self._lease and secrets.compare_digest(self._lease.token, token):
+                self._lease = None
+        self._wake.set()
+
+    @property
+    def in_use(self) -> bool:
+        with self._lock:
+            return self._live() is not None
+
+    def retry(self) -> None:
+        """Forget the last camera failure: the next lease opens the camera again."""
+        self.error = None
+        self._wake.set()
+
+    # What a page waits on ----------------------------------------------------------------------
+    def subscribe(self) -> asyncio.Event:
+        """An event set (on the caller's loop) whenever a frame or an error is published."""
+        event = asyncio.Event()
+        with self._lock:
+            self._subscribers.add((asyncio.get_running_loop(), event))
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        with self._lock:
+            self._subscribers = {entry for entry in self._subscribers if entry[1] is not event}
+
+    def _publish(self) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for loop, event in subscribers:
+            loop.call_soon_threadsafe(event.set)
+
+    # Work done by the owner thread -------------------------------------------------------------
+    def take_burst(self, token: str, count: int, timeout_s: float) -> list[Frame]:
+        """A burst from the streaming camera (blocking: call it from a worker thread)."""
+        if not self.holds(token):
+            raise CameraError("the capture screen lost the camera; open it again")
+        done: Future[list[Frame]] = Future()
+        self._bursts.put((count, done))
+        self._wake.set()
+        self._burst_asked.set()
+        return done.result(timeout_s)
+
+    def probe(self) -> bool:
+        """Open the camera and read one frame; ``False`` (nothing touched) when a screen holds it."""
+        if self.in_use or self._streaming:
+            return False
+        camera, _ = self._open_camera()
+        with camera:
+            next(iter(camera.preview_frames()))
+        return True
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                lease = self._live()
+            if lease is None or self.error is not None:
+                self._fail_waiting_bursts("the camera is not streaming")
+                self._wake.wait(0.5)
+                self._wake.clear()
+                continue
+            try:
+                self._stream(lease)
+            except CameraError as error:
+                self.error = str(error)
+                log_event("camera.lost", error=error)
+                self._publish()
+            finally:
+                self._streaming = False
+
+    def _stream(self, lease: _Lease) -> None:
+        camera, controls = self._open_camera()
+        check = self._preview_check(lease.modality)
+        with camera:
+            camera.set_controls(controls)
+            self._streaming = True
+            next_due = time.monotonic()
+            for frame in camera.preview_frames():
+                if self._stopping.is_set() or not self.holds(lease.token):
+                    return
+                while not self._bursts.empty():
+                    self._burst(camera, *self._bursts.get_nowait())
+                report = check(frame)
+                bgr = cv2.cvtColor(frame.pixels, cv2.COLOR_RGB2BGR)
+                _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
+                self.latest = PreviewFrame(next(self._sequence), jpeg.tobytes(), report)
+                self._publish()
+                next_due = max(next_due + 1 / MAX_PREVIEW_FPS, time.monotonic())
+                self._burst_asked.wait(max(0.0, next_due - time.monotonic()))
+                self._burst_asked.clear()
+
+    @staticmethod
+    def _burst(camera: Camera, count: int, done: Future[list[Frame]]) -> None:
+        try:
+            done.set_result(camera.capture_burst(count))
+        except CameraError as error:
+            done.set_exception(error)
+            raise
+
+    def _fail_waiting_bursts(self, why: str) -> None:
+        while not self._bursts.empty():
+            _, done = self._bursts.get_nowait()
+            done.set_exception(CameraError(self.error or why))

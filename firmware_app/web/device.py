@@ -1,0 +1,89 @@
+"""The running device behind the app: one records thread, the sync thread and the camera owner.
+
+SQLite connections belong to the thread that opened them, and screening (model load, inference,
+the durable write) takes long: so every records and pipeline call runs on one dedicated thread
+(``Device.run``) and the event loop never waits on them. The sync worker keeps its own thread and
+connection, as the sync service would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from firmware_app.app import build_camera, build_recording_pipeline, run_sync
+from firmware_app.capture_flow import preview_check
+from firmware_app.config import Config
+from firmware_app.events import log_event
+from firmware_app.inference.card import MODALITIES
+from firmware_app.operators import Operators
+from firmware_app.pipeline import ScreeningPipeline
+from firmware_app.quality.gate import QualityGate
+from firmware_app.records.store import ScreeningStore
+from firmware_app.web.camera_owner import CameraOwner
+
+T = TypeVar("T")
+
+
+class Device:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.started_at = time.time()
+        self.gate = QualityGate(config.quality)
+        self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
+        self._stop_sync = threading.Event()
+        self._sync_thread = threading.Thread(target=self._sync, name="sync", daemon=True)
+        self.camera = CameraOwner(lambda: build_camera(config), self._preview_check)
+        self.pipeline: ScreeningPipeline
+        self.store: ScreeningStore
+        self.operators: Operators
+        self.model_names: list[str] = []
+        # Set when a shutdown begins: live streams end on their own instead of being cut off.
+        self.closing = threading.Event()
+
+    def start(self) -> None:
+        self._records_thread.submit(self._open_records).result()
+        self._sync_thread.start()
+        self.camera.start()
+        log_event("app.started")
+
+    def _open_records(self) -> None:
+        self.pipeline, self.store = build_recording_pipeline(self.config)
+        self.operators = Operators(self.store.records)
+
+    def _sync(self) -> None:
+        try:
+            run_sync(self.config, self._stop_sync)
+        except Exception as error:  # the app keeps screening; results wait in the outbox
+            log_event("app.sync_failed", level=40, error=error)
+
+    def _preview_check(self, modality: str) -> Callable:
+        return preview_check(self.pipeline, self.gate, modality)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the records thread without blocking the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._records_thread, work)
+
+    def load_models(self) -> list[str]:
+        """Load and verify the model of every modality (records thread); their "id version" names."""
+        names = []
+        for modality in MODALITIES:
+            card = self.pipeline.model(modality).card
+            names.append(f"{card.id} {card.version}")
+        self.model_names = names
+        return names
+
+    def stop(self) -> None:
+        """Ctrl-C or SIGTERM: close the camera, stop the sync worker, close the records, in that order."""
+        self.camera.stop()
+        self._stop_sync.set()
+        if self._sync_thread.is_alive():
+            self._sync_thread.join(15)
+        log_event("app.sync_stopped", alive=self._sync_thread.is_alive())
+        self._records_thread.submit(self.store.records.close).result()
+        self._records_thread.shutdown()
+        log_event("app.stopped")

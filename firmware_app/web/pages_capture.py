@@ -1,0 +1,265 @@
+"""Capture, check before submit, result and hand-out: one patient's screening, slot by slot.
+
+The live picture is MJPEG from the camera owner; the preview verdict and guidance of the same frames
+come as server-sent events. The shutter takes a burst (camera thread), the full quality check picks
+its best frame (records thread), the nurse checks it, and only "Use this photo" triages and records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from firmware_app.events import log_event
+from firmware_app.health.checks import Level
+from firmware_app.health.readiness import disk_check
+from firmware_app.inference.triage import Outcome
+from firmware_app.lesion_measurements import LesionMeasurements
+from firmware_app.quality.guidance import guidance
+from firmware_app.quality.verdict import QualityReport
+from firmware_app.report import lesion_line
+from firmware_app.web.camera_owner import PreviewFrame
+from firmware_app.web.device import Device
+from firmware_app.web.pages_session import status
+from firmware_app.web.server import WebApp
+from firmware_app.web.sessions import Session
+from firmware_app.web.visit import Visit
+
+BOUNDARY = "frame"
+# The check screen shows the photo in a 400x300 box: twice that is sharp; tapping loads the full size.
+CHECK_PHOTO_SIDE = 800
+# How long a screen waits for the camera to hand over a burst before it says the camera failed.
+BURST_MARGIN_S = 10.0
+
+
+def verdict_lines(report: QualityReport, web: WebApp, session: Session) -> list[str]:
+    """The verdict and one instruction per defect, in the nurse's language (no codes)."""
+    return [
+        web.text(session, f"quality.verdict.{report.verdict.value}"),
+        *guidance(report.reasons, report.modality, session.language),
+    ]
+
+
+def routes(web: WebApp) -> list[Route]:
+    device = web.device
+    config = device.config
+
+    def visit_of(session: Session) -> Visit | None:
+        return session.visit
+
+    @web.page()
+    async def capture(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None:
+            return RedirectResponse("/patient", 303)
+        disk = disk_check(config)
+        if disk.level is Level.RED:  # refused before the photo, not after it
+            bar = await device.run(lambda: status(web))
+            return web.render(request, session, "ready.html", 507, checks=[disk], blocked=[disk], status=bar)
+        token = device.camera.claim(visit.modality)
+        bar = await device.run(lambda: status(web))
+        if token is None:
+            return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/capture")
+        return web.render(request, session, "capture.html", token=token, visit=visit, status=bar)
+
+    @web.page(activity=False)
+    async def stream(request: Request, session: Session) -> Response:
+        token = request.query_params.get("token", "")
+
+        async def frames() -> AsyncIterator[bytes]:
+            async for frame in _published(device, token):
+                yield (
+                    (
+                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
+                        f"X-Frame-Seq: {frame.seq}\r\n\r\n"
+                    ).encode()
+                    + frame.jpeg
+                    + b"\r\n"
+                )
+
+        return StreamingResponse(frames(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+
+    @web.page(activity=False)
+    async def events(request: Request, session: Session) -> Response:
+        token = request.query_params.get("token", "")
+
+        async def verdicts() -> AsyncIterator[str]:
+            shown = None
+            async for frame in _published(device, token, with_errors=True):
+                if frame is None:
+                    error = web.text(session, "banner.camera_lost", error=device.camera.error)
+                    yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
+                    continue
+                lines = verdict_lines(frame.report, web, session)
+                if lines != shown:
+                    shown = lines
+                    data = {"seq": frame.seq, "verdict": frame.report.verdict.value, "lines": lines}
+                    yield f"event: verdict\ndata: {json.dumps(data)}\n\n"
+
+        return StreamingResponse(verdicts(), media_type="text/event-stream")
+
+    @web.page()
+    async def shoot(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        token = str((await request.form()).get("token", ""))
+        if visit is None:
+            return RedirectResponse("/patient", 303)
+        timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
+        started = time.perf_counter()
+        try:
+            burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, timeout)
+        finally:
+            device.camera.release(token)
+        taken = time.perf_counter()
+        visit.pending = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
+        log_event(
+            "app.burst_checked",
+            frames=len(burst),
+            burst_ms=round((taken - started) * 1000),
+            check_ms=round((time.perf_counter() - taken) * 1000),
+        )
+        return RedirectResponse("/check", 303)
+
+    @web.page(activity=False)
+    async def release(request: Request, session: Session) -> Response:
+        device.camera.release(str((await request.form()).get("token", "")))
+        return Response(status_code=204)
+
+    @web.page()
+    async def check(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None or visit.pending is None:
+            return RedirectResponse("/capture", 303)
+        bar = await device.run(lambda: status(web))
+        lines = verdict_lines(visit.pending.quality, web, session)
+        return web.render(request, session, "check.html", visit=visit, lines=lines, status=bar)
+
+    @web.page()
+    async def photo(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None or visit.pending is None:
+            return Response(status_code=404)
+        full = request.query_params.get("size") == "full"
+        jpeg = await asyncio.to_thread(_photo_jpeg, visit.pending.frame.pixels, None if full else CHECK_PHOTO_SIDE)
+        return Response(jpeg, media_type="image/jpeg")
+
+    @web.page()
+    async def use(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None or visit.pending is None:
+            return RedirectResponse("/capture", 303)
+        checked, context = visit.pending, visit.context(session.operator)
+        started = time.perf_counter()
+        result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
+        log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
+        visit.results[visit.slot], visit.pending = result, None
+        return RedirectResponse("/result", 303)
+
+    @web.page()
+    async def retake(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None:
+            return RedirectResponse("/patient", 303)
+        slot = str((await request.form()).get("slot", visit.slot))
+        visit.slot = slot if slot in visit.slots else visit.slot
+        visit.pending = None
+        return RedirectResponse("/capture", 303)
+
+    @web.page()
+    async def result(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None or visit.slot not in visit.results:
+            return RedirectResponse("/capture" if visit else "/patient", 303)
+        bar = await device.run(lambda: status(web))
+        return web.render(request, session, "result.html", visit=visit, status=bar, **_result_view(visit, session))
+
+    @web.page()
+    async def handout(request: Request, session: Session) -> Response:
+        visit = visit_of(session)
+        if visit is None or not visit.results:
+            return RedirectResponse("/patient", 303)
+        with_reference = request.method == "POST" and (await request.form()).get("with_reference") == "yes"
+        return web.render(
+            request,
+            session,
+            "handout.html",
+            visit=visit,
+            with_reference=with_reference,
+            date=datetime.now(UTC).strftime("%Y-%m-%d"),
+            **_result_view(visit, session),
+        )
+
+    @web.page()
+    async def finish(request: Request, session: Session) -> Response:
+        session.visit = None
+        return RedirectResponse("/patient", 303)
+
+    return [
+        Route("/capture", capture),
+        Route("/capture/stream", stream),
+        Route("/capture/events", events),
+        Route("/capture/shoot", shoot, methods=["POST"]),
+        Route("/capture/release", release, methods=["POST"]),
+        Route("/check", check),
+        Route("/check/photo", photo),
+        Route("/check/use", use, methods=["POST"]),
+        Route("/retake", retake, methods=["POST"]),
+        Route("/result", result),
+        Route("/handout", handout, methods=["GET", "POST"]),
+        Route("/finish", finish, methods=["POST"]),
+    ]
+
+
+def _photo_jpeg(pixels: np.ndarray, longest_side: int | None) -> bytes:
+    """The checked photo as JPEG: at full size for zooming, else small enough to load at once."""
+    scale = 1.0 if longest_side is None else min(1.0, longest_side / max(pixels.shape[:2]))
+    if scale < 1.0:
+        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def _result_view(visit: Visit, session: Session) -> dict:
+    """Each slot's triage and the patient's outcome, as the result screen and the hand-out show them."""
+    outcome = visit.outcome
+    lesion: LesionMeasurements | None = visit.results.get(visit.slot, None) and visit.results[visit.slot].lesion
+    return {
+        "patient_outcome": outcome.value if outcome else "pending",
+        "lesion_text": lesion_line(lesion, session.language) if lesion else None,
+        "next_slot": visit.next_slot,
+        "refer": Outcome.REFER,
+    }
+
+
+async def _published(device: Device, token: str, with_errors: bool = False) -> AsyncIterator[PreviewFrame | None]:
+    """Each new preview frame while ``token`` holds the camera (``None`` for a camera error, when
+    asked); reading it keeps the lease alive, and a closed page lets it lapse."""
+    camera = device.camera
+    event = camera.subscribe()
+    seq = -1
+    error_sent = False
+    try:
+        while camera.holds(token) and not device.closing.is_set():
+            camera.touch(token)
+            event.clear()
+            frame = camera.latest
+            if frame is not None and frame.seq != seq:
+                seq = frame.seq
+                yield frame
+                continue
+            if with_errors and camera.error and not error_sent:
+                error_sent = True
+                yield None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), 1.0)
+    finally:
+        camera.unsubscribe(event)

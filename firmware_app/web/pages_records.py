@@ -1,0 +1,93 @@
+"""Today's worklist, and a patient's records: find, view, export, erase (each audited by the records)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from firmware_app.records.images import JPEG
+from firmware_app.records.screening import MAX_PATIENT_REF
+from firmware_app.records.worklist import entries_of, image_count, worklist
+from firmware_app.web.pages_session import status
+from firmware_app.web.server import WebApp
+from firmware_app.web.sessions import Session
+
+
+def routes(web: WebApp) -> list[Route]:
+    device = web.device
+
+    @web.page()
+    async def today(request: Request, session: Session) -> Response:
+        with_verdict = request.query_params.get("filter") == "verdict"
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+        def read() -> tuple[list, dict]:
+            return worklist(device.store.records, midnight, with_verdict), status(web)
+
+        entries, bar = await device.run(read)
+        return web.render(request, session, "today.html", entries=entries, with_verdict=with_verdict, status=bar)
+
+    async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:
+        reference = session.records_query
+
+        def read() -> tuple[list, dict]:
+            ids = device.store.results_of_patient(reference) if reference else []
+            return (entries_of(device.store.records, ids) if ids else []), status(web)
+
+        entries, bar = await device.run(read)
+        context = {"entries": entries, "reference": reference, "status": bar, "detail": None, "confirm": None}
+        return web.render(request, session, "records.html", status_code, **(context | extra))
+
+    @web.page()
+    async def records(request: Request, session: Session) -> Response:
+        if request.method == "POST":
+            reference = str((await request.form()).get("reference", "")).strip()[:MAX_PATIENT_REF]
+            session.records_query = reference or None
+        return await _records_page(request, session)
+
+    @web.page()
+    async def view(request: Request, session: Session) -> Response:
+        result_id = str((await request.form()).get("result_id", ""))
+        detail = await device.run(lambda: device.store.view(result_id))
+        return await _records_page(request, session, detail=detail)
+
+    @web.page()
+    async def export(request: Request, session: Session) -> Response:
+        result_id = str((await request.form()).get("result_id", ""))
+        images = await device.run(lambda: device.store.export_images(result_id))
+        jpegs = [data for media_type, data in images if media_type == JPEG]
+        if not jpegs:
+            return await _records_page(request, session, 404)
+        headers = {"Content-Disposition": f'attachment; filename="edgescreen-{result_id}.jpg"'}
+        return Response(jpegs[0], media_type=JPEG, headers=headers)
+
+    @web.page()
+    async def erase(request: Request, session: Session) -> Response:
+        reference = session.records_query
+        if not reference:
+            return RedirectResponse("/records", 303)
+        if (await request.form()).get("confirmed") != "yes":
+
+            def count() -> dict[str, int | str]:
+                ids = device.store.results_of_patient(reference)
+                return {"results": len(ids), "images": image_count(device.store.records, ids) if ids else 0}
+
+            confirm = await device.run(count)
+            return await _records_page(request, session, confirm=confirm | {"reference": reference})
+        erasure = await device.run(lambda: device.store.erase_patient(reference))
+        session.records_query = None
+        done = web.text(
+            session, "records.erased", results=erasure.results, images=erasure.images, unsent=erasure.unsent_withdrawn
+        )
+        return await _records_page(request, session, done=done)
+
+    return [
+        Route("/today", today),
+        Route("/records", records, methods=["GET", "POST"]),
+        Route("/records/view", view, methods=["POST"]),
+        Route("/records/export", export, methods=["POST"]),
+        Route("/records/erase", erase, methods=["POST"]),
+    ]

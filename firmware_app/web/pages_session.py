@@ -1,0 +1,165 @@
+"""Sign-in, lock, language, the status bar, "Ready to screen?" and the patient screen."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from firmware_app.config import LANGUAGES
+from firmware_app.health.checks import blocking
+from firmware_app.health.readiness import readiness
+from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
+from firmware_app.records_cli import sync_status
+from firmware_app.web.server import WebApp
+from firmware_app.web.sessions import Session
+from firmware_app.web.visit import Visit
+
+
+def home(session: Session) -> str:
+    """Where a signed-in nurse resumes: the patient in progress, or the start-of-session check."""
+    visit: Visit | None = session.visit
+    if visit is None:
+        return "/ready"
+    if visit.pending is not None:
+        return "/check"
+    return "/result" if visit.slot in visit.results else "/capture"
+
+
+def status(web: WebApp) -> dict[str, Any]:
+    """What the status bar shows (records thread): connection, backlog, disk, models, banners."""
+    device, config = web.device, web.device.config
+    sync = sync_status(device.store.records)
+    online = sync["connection"] == "connected"
+    last_ok = datetime.fromisoformat(sync["last_success"]).timestamp() if sync["last_success"] else 0.0
+    offline_s = time.time() - max(last_ok, device.started_at)
+    long_offline = not online and offline_s > config.app.offline_banner_after_s
+    return {
+        "online": online,
+        "backlog": sync["backlog"],
+        "disk_free": f"{shutil.disk_usage(config.records.database.parent).free / 2**30:.1f} GB",
+        "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
+        "offline_minutes": int(offline_s // 60) if long_offline else None,
+        "camera_error": device.camera.error,
+    }
+
+
+def routes(web: WebApp) -> list[Route]:
+    device = web.device
+
+    @web.page(public=True)
+    async def root(request: Request, session: Session) -> Response:
+        return RedirectResponse(home(session) if session.signed_in else "/signin", 303)
+
+    @web.page(public=True)
+    async def signin_form(request: Request, session: Session) -> Response:
+        operators = await device.run(lambda: device.operators.list(enabled_only=True))
+        return web.render(request, session, "signin.html", operators=operators, error=None)
+
+    @web.page(public=True)
+    async def signin(request: Request, session: Session) -> Response:
+        form = await request.form()
+        name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
+        if session.locked and session.operator:
+            name = session.operator
+        outcome = await device.run(lambda: device.operators.sign_in(name, pin))
+        if not outcome.accepted:
+            operators = await device.run(lambda: device.operators.list(enabled_only=True))
+            error = (
+                web.text(session, "signin.locked", name=name, time=outcome.locked_until.strftime("%H:%M:%S UTC"))
+                if outcome.locked_until
+                else web.text(session, "signin.wrong")
+            )
+            return web.render(request, session, "signin.html", 401, operators=operators, error=error, chosen=name)
+        resuming = session.locked and session.operator == name
+        fresh = web.sessions.rotate(session)
+        fresh.operator = name
+        fresh.visit = session.visit if resuming else None
+        request.state.session = fresh
+        return RedirectResponse(home(fresh) if resuming else "/ready", 303)
+
+    @web.page()
+    async def lock(request: Request, session: Session) -> Response:
+        session.locked = True
+        return RedirectResponse("/signin", 303)
+
+    @web.page()
+    async def signout(request: Request, session: Session) -> Response:
+        web.sessions.end(session)
+        request.state.session = web.sessions.new()
+        return RedirectResponse("/signin", 303)
+
+    @web.page(public=True)
+    async def language(request: Request, session: Session) -> Response:
+        session.language = next(code for code in LANGUAGES if code != session.language)
+        back = urlsplit(request.headers.get("referer", "/"))
+        return RedirectResponse(back.path if back.path.startswith("/") else "/", 303)
+
+    @web.page(public=True, activity=False)
+    async def status_bar(request: Request, session: Session) -> Response:
+        if not session.signed_in:
+            return Response(status_code=204, headers={"HX-Redirect": "/signin"})
+        return web.render(request, session, "status.html", status=await device.run(lambda: status(web)))
+
+    @web.page()
+    async def camera_retry(request: Request, session: Session) -> Response:
+        device.camera.retry()
+        back = urlsplit(request.headers.get("referer", "/"))
+        return RedirectResponse(back.path if back.path.startswith("/") else "/", 303)
+
+    @web.page()
+    async def ready(request: Request, session: Session) -> Response:
+        def run() -> tuple[list, dict[str, Any]]:
+            checks = readiness(device.config, device.store.records, device.load_models, device.camera.probe)
+            return checks, status(web)
+
+        checks, bar = await device.run(run)
+        return web.render(request, session, "ready.html", checks=checks, blocked=blocking(checks), status=bar)
+
+    @web.page()
+    async def patient_form(request: Request, session: Session) -> Response:
+        bar = await device.run(lambda: status(web))
+        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form={})
+
+    @web.page()
+    async def patient(request: Request, session: Session) -> Response:
+        form = await request.form()
+        reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
+        modality = "dermoscopy" if form.get("modality") == "dermoscopy" else "fundus"
+        site = str(form.get("body_site", "")) or None
+        error = (
+            "patient.need_reference"
+            if not reference
+            else "patient.need_site"
+            if modality == "dermoscopy" and site not in BODY_SITES
+            else "patient.need_consent"
+            if form.get("consent") != "yes"
+            else None
+        )
+        if error:
+            bar = await device.run(lambda: status(web))
+            return web.render(
+                request, session, "patient.html", 400, status=bar, error=error, body_sites=BODY_SITES, form=form
+            )
+        session.visit = Visit(reference, modality, site if modality == "dermoscopy" else None)
+        return RedirectResponse("/capture", 303)
+
+    return [
+        Route("/", root),
+        Route("/signin", signin_form, methods=["GET"]),
+        Route("/signin", signin, methods=["POST"]),
+        Route("/lock", lock, methods=["POST"]),
+        Route("/signout", signout, methods=["POST"]),
+        Route("/language", language, methods=["POST"]),
+        Route("/status", status_bar),
+        Route("/camera/retry", camera_retry, methods=["POST"]),
+        Route("/ready", ready),
+        Route("/patient", patient_form, methods=["GET"]),
+        Route("/patient", patient, methods=["POST"]),
+    ]

@@ -1,0 +1,57 @@
+"""``edgescreen app``: serve the touchscreen app with uvicorn until Ctrl-C or SIGTERM.
+
+uvicorn turns both signals into a graceful shutdown; the app's lifespan then closes the camera,
+stops the sync worker and closes the records (``Device.stop``), so nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import FrameType
+
+import uvicorn
+
+from firmware_app.config import Config
+from firmware_app.web.device import Device
+from firmware_app.web.server import create_app
+
+# Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
+GRACEFUL_SHUTDOWN_S = 3
+
+
+class AppServer(uvicorn.Server):
+    """uvicorn's server, which first tells the app's live streams to end when asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, device: Device) -> None:
+        super().__init__(config)
+        self._device = device
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._device.closing.set()
+        super().handle_exit(sig, frame)
+
+
+def make_server(config: Config) -> AppServer:
+    """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
+    device = Device(config)
+    return AppServer(
+        uvicorn.Config(
+            create_app(device),
+            host=config.app.bind,
+            port=config.app.port,
+            log_level="warning",
+            access_log=False,  # the app logs its own events; paths carry no patient data, but keep logs lean
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ),
+        device,
+    )
+
+
+def serve(config: Config) -> int:
+    server = make_server(config)
+    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
+    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
+    # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0

@@ -1,0 +1,136 @@
+"""The app's pages and the plumbing every page shares: session, CSRF, sign-in, errors, rendering.
+
+Every endpoint goes through ``page``: it finds (or starts) the session behind the cookie, refuses a
+POST whose CSRF token does not match, sends a signed-out or locked screen to sign-in, and turns any
+failure into a sentence and what to do (the details go to the log, never to the screen). No patient
+data goes in a URL: forms POST it, and pages about a patient have generic titles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from jinja2 import select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from firmware_app import __version__
+from firmware_app.capture.camera import CameraError
+from firmware_app.events import log_event
+from firmware_app.messages import message
+from firmware_app.records.screening import ContextError
+from firmware_app.records.store import ScreeningRefused
+from firmware_app.web.device import Device
+from firmware_app.web.sessions import COOKIE, Session, Sessions
+
+HERE = Path(__file__).resolve().parent
+Handler = Callable[[Request, Session], Awaitable[Response]]
+
+
+class WebApp:
+    """What the pages share: the device, the sessions and the templates."""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+        self.sessions = Sessions(device.config.app.lock_after_s, device.config.device.language)
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+        self.templates.env.autoescape = select_autoescape(default=True)
+
+    @staticmethod
+    def text(session: Session, key: str, **values: Any) -> str:
+        """A catalogue sentence in the session's language, its ``{placeholders}`` filled in."""
+        text = message(key, session.language)
+        return text.format(**values) if values else text
+
+    def render(
+        self, request: Request, session: Session, template: str, http_status: int = 200, **context: Any
+    ) -> Response:
+        def t(key: str, **values: Any) -> str:
+            return self.text(session, key, **values)
+
+        context |= {"t": t, "session": session, "version": __version__, "device": self.device}
+        return self.templates.TemplateResponse(request, template, context, status_code=http_status)
+
+    def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:
+        """Wrap a handler with the session, CSRF, sign-in and error handling every page needs.
+
+        ``activity`` false: the request (a poll, a stream) does not count as the nurse using the
+        screen, so it does not hold off the idle lock.
+        """
+
+        def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                session = self.sessions.find(request.cookies.get(COOKIE)) or self.sessions.new()
+                request.state.session = session
+                response = await self._answer(request, session, handler, public, activity)
+                current: Session = request.state.session
+                if request.cookies.get(COOKIE) != current.id:
+                    response.set_cookie(COOKIE, current.id, httponly=True, samesite="strict", path="/")
+                response.headers["Cache-Control"] = "no-store"
+                return response
+
+            return endpoint
+
+        return wrap
+
+    async def _answer(
+        self, request: Request, session: Session, handler: Handler, public: bool, activity: bool
+    ) -> Response:
+        if request.method == "POST":
+            form = await request.form()
+            token = form.get("csrf") or request.headers.get("x-csrf-token")
+            if not session.csrf_ok(token if isinstance(token, str) else None):
+                log_event("app.csrf_refused", path=request.url.path)
+                return self.render(request, session, "message.html", 403, text_key="app.form_expired")
+        if not public and not session.signed_in:
+            return RedirectResponse("/signin", 303)
+        if activity and session.signed_in:
+            session.last_active = time.monotonic()
+        try:
+            return await handler(request, session)
+        except ScreeningRefused as error:
+            log_event("app.screening_refused", error=error)
+            return self.render(request, session, "message.html", 507, text_key=error.message_key)
+        except CameraError as error:
+            log_event("app.camera_failed", error=error)
+            text = self.text(session, "capture.camera_failed", error=error)
+            return self.render(request, session, "message.html", 503, text=text)
+        except ContextError as error:
+            return self.render(request, session, "message.html", 400, text=str(error))
+        except Exception as error:  # never a stack trace on the screen: the log has the details
+            log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
+            text = self.text(session, "app.error", what=type(error).__name__)
+            return self.render(request, session, "message.html", 500, text=text)
+
+
+def create_app(device: Device, manage_device: bool = True) -> Starlette:
+    """The ASGI app; with ``manage_device`` it starts the device at start-up and stops it at shutdown."""
+    from firmware_app.web import pages_capture, pages_records, pages_session
+
+    web = WebApp(device)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_device:
+            device.start()
+        try:
+            yield
+        finally:
+            if manage_device:
+                device.stop()
+
+    routes: list[Route | Mount] = [
+        *pages_session.routes(web),
+        *pages_capture.routes(web),
+        *pages_records.routes(web),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,65 @@
+"""Who is at the screen: server-side sessions behind an HttpOnly, SameSite=Strict cookie.
+
+The cookie holds a random id and nothing else; the operator, the CSRF token, the language and the
+patient being screened stay in this process's memory (a restart signs everyone out, which is the
+safe side). A session idle for ``lock_after_s`` is locked: its operator's PIN opens it again and the
+patient in progress is kept.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+COOKIE = "edgescreen_session"
+
+
+@dataclass
+class Session:
+    id: str
+    language: str
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    operator: str | None = None
+    locked: bool = False
+    last_active: float = field(default_factory=time.monotonic)
+    # The patient being screened (see visit.py), and the reference last searched in Records.
+    visit: Any = None
+    records_query: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.operator is not None and not self.locked
+
+    def csrf_ok(self, token: str | None) -> bool:
+        return token is not None and secrets.compare_digest(token, self.csrf)
+
+
+class Sessions:
+    def __init__(self, lock_after_s: float, language: str) -> None:
+        self._lock_after = lock_after_s
+        self._language = language
+        self._sessions: dict[str, Session] = {}
+
+    def find(self, session_id: str | None) -> Session | None:
+        """The session of a cookie, locked first if it has been idle too long."""
+        session = self._sessions.get(session_id or "")
+        if session and session.operator and time.monotonic() - session.last_active > self._lock_after:
+            session.locked = True
+        return session
+
+    def new(self) -> Session:
+        session = Session(secrets.token_urlsafe(32), self._language)
+        self._sessions[session.id] = session
+        return session
+
+    def rotate(self, session: Session) -> Session:
+        """A new id (and CSRF token) at sign-in, so an id seen before sign-in is worth nothing after."""
+        self._sessions.pop(session.id, None)
+        fresh = Session(secrets.token_urlsafe(32), session.language, visit=session.visit)
+        self._sessions[fresh.id] = fresh
+        return fresh
+
+    def end(self, session: Session) -> None:
+        self._sessions.pop(session.id, None)

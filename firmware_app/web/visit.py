@@ -1,0 +1,43 @@
+"""The patient being screened on one session: reference, what is photographed, and each slot's result.
+
+Kept in the app's memory only until the nurse finishes; every result in it is already recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from firmware_app.inference.triage import Outcome
+from firmware_app.pipeline import BurstCheck, ScreeningResult
+from firmware_app.protocol import patient_outcome, slots
+from firmware_app.records.screening import ScreeningContext
+
+
+@dataclass
+class Visit:
+    reference: str
+    modality: str
+    body_site: str | None = None
+    slot: str = ""
+    results: dict[str, ScreeningResult] = field(default_factory=dict)
+    # The burst the nurse is checking before submitting it.
+    pending: BurstCheck | None = None
+
+    def __post_init__(self) -> None:
+        self.slot = self.slot or slots(self.modality)[0]
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return slots(self.modality)
+
+    def context(self, operator: str | None) -> ScreeningContext:
+        eye = self.slot if self.modality == "fundus" else None
+        return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
+
+    @property
+    def next_slot(self) -> str | None:
+        return next((slot for slot in self.slots if slot not in self.results), None)
+
+    @property
+    def outcome(self) -> Outcome | None:
+        return patient_outcome(self.modality, {slot: r.triage.outcome for slot, r in self.results.items()})

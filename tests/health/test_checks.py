@@ -1,0 +1,93 @@
+"""The readiness checks on real records, a real disk and real profiles: each level, and what it says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.config import load_config
+from firmware_app.health.checks import (
+    Level,
+    blocking,
+    check_backlog,
+    check_broker,
+    check_calibration,
+    check_camera,
+    check_clock,
+    check_disk,
+    check_models,
+)
+from firmware_app.health.readiness import readiness
+from firmware_app.messages import CATALOGUE
+from tests.records.kit import open_store, record_one, small_photo, write_config
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_disk_is_red_when_one_more_screening_would_eat_into_the_reserve(tmp_path):
+    assert check_disk(tmp_path, 0, 1).level is Level.GREEN
+    huge = 2**60
+    red = check_disk(tmp_path, huge, 1)
+    assert red.level is Level.RED and red.values["reserve"] == huge // 2**20
+    assert blocking([red]) == [red]
+
+
+def test_calibration_none_is_amber_an_old_one_amber_a_broken_one_red(tmp_path):
+    assert check_calibration(None, NOW).message_key == "health.calibration.none"
+    profile = write_profile(new_profile("reference", "0001", "test"), tmp_path / "profile.json")
+    fresh = check_calibration(tmp_path / "profile.json", datetime.fromisoformat(profile.updated) + timedelta(days=3))
+    assert fresh.level is Level.GREEN and fresh.values["days"] == 3
+    old = check_calibration(tmp_path / "profile.json", datetime.fromisoformat(profile.updated) + timedelta(days=400))
+    assert old.level is Level.AMBER and old.message_key == "health.calibration.old"
+    (tmp_path / "broken.json").write_text("{")
+    assert check_calibration(tmp_path / "broken.json", NOW).level is Level.RED
+
+
+def test_clock_before_the_build_era_or_the_last_screening_is_red():
+    assert check_clock(NOW, NOW - timedelta(days=1)).level is Level.GREEN
+    assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), None).level is Level.RED
+    assert check_clock(NOW, NOW + timedelta(days=2)).level is Level.RED
+
+
+def test_offline_is_amber_never_red_and_a_nearly_full_outbox_is_red():
+    sync = {"connection": "disconnected", "backlog": 95, "oldest_unsent": (NOW - timedelta(days=3)).isoformat()}
+    assert check_broker(sync).level is Level.AMBER
+    assert check_broker({"connection": "connected"}).level is Level.GREEN
+    assert check_backlog(sync, 100, True, NOW).level is Level.RED
+    assert check_backlog(sync, 100, False, NOW).level is Level.AMBER  # drop_oldest never refuses
+    assert check_backlog(sync | {"backlog": 1}, 100, True, NOW).values == {"count": 1, "days": 3}
+
+
+def test_a_failing_model_or_camera_is_red_with_its_reason():
+    def refuse() -> list[str]:
+        raise ValueError("sha256 mismatch")
+
+    models = check_models(refuse)
+    assert models.level is Level.RED and "sha256" in str(models.values["error"])
+    assert check_camera(lambda: False).level is Level.AMBER  # another screen has it
+    assert check_camera(lambda: True).level is Level.GREEN
+
+
+def test_readiness_on_real_records_and_every_sentence_in_both_languages(tmp_path):
+    store = open_store(tmp_path)
+    record_one(store, small_photo())
+    config = load_config(str(write_config(tmp_path, port=1)))
+    checks = readiness(config, store.records, lambda: ["dr-referable 1.0.0"], lambda: True)
+    levels = {check.name: check.level for check in checks}
+    assert levels["records"] is levels["audit"] is levels["disk"] is levels["clock"] is Level.GREEN
+    assert levels["broker"] is Level.AMBER and not blocking(checks)
+    for check in checks:
+        for language in ("en", "fr"):
+            assert CATALOGUE[check.message_key][language].format(**check.values)
+    store.records.connection.execute("DROP TRIGGER audit_no_update")
+    store.records.connection.execute("UPDATE audit SET details = '{}' WHERE seq = 1")
+    audit = next(c for c in readiness(config, store.records, list, lambda: True) if c.name == "audit")
+    assert audit.level is Level.RED and audit.values["event"] == 1
+    store.records.close()
+
+
+@pytest.mark.parametrize("level", ["green", "amber", "red"])
+def test_every_level_has_its_label(level):
+    assert set(CATALOGUE[f"level.{level}"]) == {"en", "fr"}

@@ -1,0 +1,156 @@
+"""The touchscreen app for browser tests: a real uvicorn server in this process, Debian's chromium
+driven by Playwright, the files camera, real SQLite, the real models and (where asked) a real broker.
+
+Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` (scripts/setup --test).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from firmware_app.app import open_store
+from firmware_app.config import Config, load_config
+from firmware_app.operators import Operators
+from firmware_app.web.run import make_server
+from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.degradations import defocus
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screens"
+SCREEN = {"width": 800, "height": 480}
+OPERATOR, PIN = "Amina", "2468"
+DERMOSCOPY_SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "dermoscopy-synthetic-naevus.jpg"
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/setup --test")
+    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict:
+    return {"viewport": SCREEN}
+
+
+@dataclass
+class RunningApp:
+    url: str
+    config: Config
+    camera_dir: Path
+    directory: Path
+
+    def show(self, *photos: Path) -> None:
+        """What the files camera will replay the next time it opens (each capture reopens it)."""
+        for old in self.camera_dir.iterdir():
+            old.unlink()
+        for index, photo in enumerate(photos):
+            shutil.copy(photo, self.camera_dir / f"{index:02d}{photo.suffix}")
+
+
+def start_app(
+    tmp_path: Path, broker_port: int = 1, extra: str = "", burst: int = 2, app: str = "", reserve_mb: int = 0
+) -> Iterator[RunningApp]:
+    """The app on a free port; ``app`` adds lines to its [app] section, ``extra`` other sections."""
+    camera_dir = tmp_path / "camera"
+    camera_dir.mkdir()
+    port = free_port()
+    app_section = f"[app]\nport = {port}\n{app}"
+    config_path = write_config(
+        tmp_path, broker_port, f'[camera]\nfiles = ["{camera_dir}"]\nburst = {burst}\n{app_section}{extra}'
+    )
+    if reserve_mb:
+        config_path.write_text(
+            config_path.read_text().replace("disk_reserve_mb = 0", f"disk_reserve_mb = {reserve_mb}")
+        )
+    config = load_config(str(config_path))
+    store = open_store(config)
+    try:
+        Operators(store.records).add(OPERATOR, PIN)
+    finally:
+        store.records.close()
+    server = make_server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 60, "the app to start")
+    yield RunningApp(f"http://127.0.0.1:{config.app.port}", config, camera_dir, tmp_path)
+    server.should_exit = True
+    thread.join(30)
+    assert not thread.is_alive(), "the app did not shut down"
+
+
+@pytest.fixture()
+def retina_blurred(tmp_path: Path, retina_rgb) -> Path:
+    return write_rgb(tmp_path / "retina-blurred.jpg", defocus(retina_rgb, 3))
+
+
+@pytest.fixture()
+def app(tmp_path: Path, retina_jpeg: Path) -> Iterator[RunningApp]:
+    running = start_app(tmp_path)
+    app = next(running)
+    app.show(retina_jpeg)
+    yield app
+    next(running, None)
+
+
+def snap(page, name: str) -> None:
+    """An 800x480 screenshot of the screen as the nurse sees it (test-artifacts/, not committed)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    language = page.locator("html").get_attribute("lang")
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{language}.png"))
+
+
+def sign_in(page, app: RunningApp, pin: str = PIN) -> None:
+    page.goto(f"{app.url}/signin")
+    page.get_by_label(OPERATOR).check()
+    enter_pin(page, pin)
+
+
+def enter_pin(page, pin: str = PIN) -> None:
+    type_on_keypad(page, "pin", pin)
+    page.locator("form.signin button[type=submit]").click()
+
+
+def type_on_keypad(page, target: str, text: str) -> None:
+    for key in text:
+        page.locator(f'[data-keypad="{target}"] [data-key="{key}"]').click()
+
+
+def new_patient(page, app: RunningApp, reference: str, modality: str = "fundus", body_site: str | None = None) -> None:
+    page.goto(f"{app.url}/patient")
+    type_on_keypad(page, "reference", reference)
+    page.locator(f'input[name=modality][value="{modality}"]').check()
+    if body_site:
+        page.locator(f'input[name=body_site][value="{body_site}"]').check()
+    page.locator("input[name=consent]").check()
+    page.locator("form.patient button.primary").click()
+
+
+def csrf_header(page) -> dict[str, str]:
+    """The session's CSRF token as the header htmx sends, for direct requests."""
+    return {"X-CSRF-Token": page.locator("input[name=csrf]").first.input_value()}
+
+
+def shoot(page) -> None:
+    """Wait for the live verdict of a preview frame, then press the shutter."""
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_url("**/check", timeout=60_000)

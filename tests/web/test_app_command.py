@@ -1,0 +1,78 @@
+"""``edgescreen app`` as the device runs it: a process that prints its URL, serves the pages, and on
+Ctrl-C closes the camera mid-stream, stops sync and closes the records, then exits 0."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import write_config
+from tests.web.conftest import OPERATOR, PIN
+
+
+class Browser:
+    """Just enough of a browser for a smoke test: cookies and the CSRF token of the last page."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = ""
+
+    def _keep_csrf(self, page: str) -> str:
+        self.csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        return page
+
+    def get(self, path: str) -> str:
+        return self._keep_csrf(self.opener.open(self.url + path, timeout=60).read().decode())
+
+    def post(self, path: str, **fields: str) -> str:
+        data = urllib.parse.urlencode({"csrf": self.csrf, **fields}).encode()
+        return self._keep_csrf(self.opener.open(self.url + path, data, timeout=60).read().decode())
+
+
+def _answers(browser: Browser) -> bool:
+    try:
+        browser.get("/signin")
+    except OSError:
+        return False
+    return True
+
+
+def test_app_prints_its_url_and_ctrl_c_closes_camera_sync_and_records(tmp_path, retina_jpeg):
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\n')
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config)]
+    added = subprocess.run(
+        [*command, "operators", "add", OPERATOR, "--pin-stdin"], input=PIN, text=True, capture_output=True
+    )
+    assert added.returncode == 0, added.stderr
+    app = subprocess.Popen(
+        [*command, "app"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert app.stdout.readline().strip() == f"EdgeScreen app: open http://127.0.0.1:{port}/ (Ctrl-C stops it)"
+        browser = Browser(f"http://127.0.0.1:{port}")
+        wait_until(lambda: _answers(browser), 60, "the app to listen")
+        assert "Ready to screen?" in browser.post("/signin", operator=OPERATOR, pin=PIN)
+        capture = browser.post("/patient", reference="P-1", modality="fundus", consent="yes")
+        token = re.search(r'data-token="([^"]+)"', capture).group(1)
+        stream = browser.opener.open(f"{browser.url}/capture/stream?token={token}", timeout=60)
+        assert stream.read(200).startswith(b"--frame")  # the camera is open and streaming
+        threading.Thread(target=stream.read, daemon=True).start()  # a page still watching
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 0
+    finally:
+        app.kill()
+    log = app.stderr.read()
+    for event in ("camera.opened", "camera.closed", "app.sync_stopped alive=False", "app.stopped"):
+        assert event in log, log
+    assert log.rindex("camera.closed") < log.index("app.stopped")
+    assert "Traceback" not in log and "P-1" not in log

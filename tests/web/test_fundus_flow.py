@@ -1,0 +1,84 @@
+"""A fundus patient end to end in the browser: sign-in, readiness, both eyes (one blurred, guidance in
+French, retake), the patient's outcome, the hand-out as PDF; recorded with the operator, never sent."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.web.conftest import OPERATOR, new_patient, shoot, sign_in, snap
+
+
+def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_blurred):
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    snap(page, "ready")
+    checks = {row.get_attribute("data-test"): row.get_attribute("data-level") for row in page.locator(".check").all()}
+    assert checks["check-models"] == "green" and checks["check-disk"] == "green" and checks["check-audit"] == "green"
+    assert checks["check-broker"] == "amber" and checks["check-calibration"] == "amber"
+    page.get_by_text("Start screening").click()
+
+    new_patient(page, app, "MRN-4711")
+    page.wait_for_url("**/capture")
+    assert "MRN-4711" not in page.url and "MRN-4711" not in page.title()
+    page.wait_for_selector("#guidance[data-seq]")
+    snap(page, "capture")
+    shoot(page)
+    assert page.locator("[data-test=check-quality]").get_attribute("class").split()[-1] in (
+        "verdict-good",
+        "verdict-usable",
+    )
+    snap(page, "check")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    first_eye = page.locator("[data-test=triage-R]").get_attribute("data-outcome")
+    assert first_eye in ("refer", "no_refer")
+    assert "sensitivity" in page.locator("[data-test=performance]").inner_text()
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") in ("refer", "pending")
+    assert "not a diagnosis" in page.locator(".disclaimer").inner_text()
+    snap(page, "result-right")
+
+    # The left eye: a blurred photo, the nurse reads the guidance in French and retakes.
+    app.show(retina_blurred)
+    page.locator("[data-test=language]").click()
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    # The preview's cheap check already sees the blur (the full check, below, rejects it).
+    page.wait_for_function("document.getElementById('guidance').innerText.includes('floue')")
+    snap(page, "capture-blurred")
+    shoot(page)
+    quality = page.locator("[data-test=check-quality]")
+    assert "verdict-reject" in quality.get_attribute("class") and "floue" in quality.inner_text()
+    assert "Enregistrer comme ininterprétable" in page.locator("[data-test=use]").inner_text()
+    snap(page, "check-blurred")
+    app.show(retina_jpeg)
+    page.locator("[data-test=retake]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    left = page.locator("[data-test=triage-L]").get_attribute("data-outcome")
+    assert left in ("refer", "no_refer")
+    expected = "refer" if "refer" in (first_eye, left) else "no_refer"
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == expected
+    snap(page, "result-left")
+
+    # The hand-out, printed to A5 PDF by the browser, with the reference only when asked.
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    assert page.locator("[data-test=handout-reference]").count() == 0
+    page.locator("input[name=with_reference]").check()
+    page.wait_for_selector("[data-test=handout-reference]")
+    assert "MRN-4711" in page.locator("[data-test=handout-reference]").inner_text()
+    snap(page, "handout")
+    pdf = page.pdf(format="A5", print_background=True)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type/Page") >= 1
+    (app.directory / "handout.pdf").write_bytes(pdf)
+
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        rows = db.execute("SELECT eye, operator FROM screening ORDER BY recorded_at").fetchall()
+        payloads = [row[0] for row in db.execute("SELECT payload FROM outbox")]
+    assert rows == [("R", OPERATOR), ("L", OPERATOR)]
+    for payload in payloads:
+        assert OPERATOR.encode() not in payload and b"MRN-4711" not in payload
+        assert "operator" not in json.loads(payload)

@@ -1,0 +1,93 @@
+"""Every screen at 800x480 in both languages: screenshots for a person to look at (test-artifacts/),
+and what can be measured: no scrolling on capture, check and result; touch targets of 48 px; text
+of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
+
+from __future__ import annotations
+
+from tests.web.conftest import DERMOSCOPY_SAMPLE, enter_pin, new_patient, shoot, sign_in, snap
+
+# For every visible control and text, what breaks the rules; [] when the screen keeps them all.
+AUDIT = """() => {
+  const problems = [];
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgb(getComputedStyle(e).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour;
+    }
+    return [255, 255, 255];
+  };
+  const visible = (e) => { const box = e.getBoundingClientRect(); return box.width > 0 && box.height > 0; };
+  const controls = "button, a.button, label.choice, input[type=checkbox], input[type=radio]";
+  for (const control of document.querySelectorAll(controls)) {
+    if (!visible(control) || control.matches("label.choice input")) continue;
+    const box = control.getBoundingClientRect();
+    if (box.width < 48 || box.height < 48) problems.push(`small target ${control.textContent.trim()}`);
+  }
+  for (const element of document.querySelectorAll("body *")) {
+    if (!visible(element) || ![...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const style = getComputedStyle(element);
+    if (parseFloat(style.fontSize) < 16) problems.push(`small text ${element.textContent.trim().slice(0, 30)}`);
+    const [a, b] = [luminance(rgb(style.color)), luminance(background(element))];
+    const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (contrast < 4.5) problems.push(`contrast ${contrast.toFixed(2)} ${element.textContent.trim().slice(0, 30)}`);
+  }
+  return problems;
+}"""
+
+
+def check_screen(page, name: str, no_scroll: bool = False) -> None:
+    snap(page, name)
+    assert page.evaluate(AUDIT) == [], name
+    if no_scroll:
+        size = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+        assert size[0] <= 800 and size[1] <= 480, f"{name} scrolls: {size}"
+
+
+def test_each_screen_in_both_languages(page, app, retina_jpeg):
+    page.goto(f"{app.url}/signin")
+    for language in ("en", "fr"):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        check_screen(page, "screen-ready")
+        for path in ("/patient", "/today", "/records"):
+            page.goto(f"{app.url}{path}")
+            check_screen(page, f"screen-{path[1:]}")
+        if language == "fr":  # French screens show a dermoscopy patient, English ones a fundus patient
+            app.show(DERMOSCOPY_SAMPLE)
+            new_patient(page, app, "S-FR", "dermoscopy", "trunk")
+        else:
+            new_patient(page, app, "S-EN")
+        page.wait_for_url("**/capture")
+        page.wait_for_selector("#guidance[data-seq]")
+        check_screen(page, "screen-capture", no_scroll=True)
+        shoot(page)
+        check_screen(page, "screen-check", no_scroll=True)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+        check_screen(page, "screen-result", no_scroll=True)
+        page.locator("[data-test=handout]").click()
+        check_screen(page, "screen-handout")
+        page.goto(f"{app.url}/today")
+        check_screen(page, "screen-today-with-entry")
+        page.locator("form[action='/lock'] button").click()
+        page.wait_for_url("**/signin")
+        check_screen(page, "screen-locked")
+        enter_pin(page)
+        page.locator("[data-test=sign-out]").click()
+        page.wait_for_url("**/signin")
+        check_screen(page, "screen-signin")
+        app.show(retina_jpeg)
+
+    # The audit itself catches what it is for: a small, pale line of text and a small button.
+    page.evaluate(
+        """() => document.querySelector("main").insertAdjacentHTML("beforeend",
+        '<p style="font-size:12px;color:#bbb">pale</p><button style="min-height:20px;height:20px">x</button>')"""
+    )
+    problems = page.evaluate(AUDIT)
+    assert any(p.startswith("small text pale") for p in problems) and any(p.startswith("contrast") for p in problems)
+    assert any(p.startswith("small target x") for p in problems)

@@ -1,0 +1,112 @@
+"""The worklist and records screens in the browser, with a real broker: the offline banner while it
+is down, the backlog sent once it is back, a specialist's verdict appearing, and a patient erased."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from firmware_app.sync.topics import REVIEW, device_topic
+from tests.mqtt_broker import Broker, free_port
+from tests.records.kit import DEVICE
+from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app
+
+
+def screen_one_eye(page, app, reference: str) -> None:
+    new_patient(page, app, reference)
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/patient")
+
+
+def publish_review(port: int, result_id: str, verdict: str) -> None:
+    review = {
+        "schema": "edgescreen.review/1",
+        "review_id": "rev-1",
+        "result_id": result_id,
+        "verdict": verdict,
+        "reviewed_at": "2026-01-02T03:04:05Z",
+        "reviewer": "dr-lopez",
+    }
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="review-station")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    client.publish(device_topic(DEVICE.site, DEVICE.id, REVIEW), json.dumps(review), qos=1).wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+
+
+@pytest.fixture()
+def offline_app(tmp_path, retina_jpeg):
+    port = free_port()
+    running = start_app(tmp_path, broker_port=port, app="offline_banner_after_s = 1\n")
+    app = next(running)
+    app.show(retina_jpeg)
+    broker = Broker(tmp_path / "broker", port=port)
+    yield app, broker
+    broker.stop()
+    next(running, None)
+
+
+def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arrives(page, offline_app):
+    app, broker = offline_app
+    sign_in(page, app)
+    screen_one_eye(page, app, "W-1")
+    page.goto(f"{app.url}/today")
+    page.locator("[data-test=offline-banner]").wait_for(timeout=15_000)
+    assert page.locator("[data-test=connection]").inner_text() == "Offline"
+    assert page.locator("[data-test=backlog]").inner_text() == "1 to send"
+    assert page.locator("[data-test=entry]").get_attribute("data-sync") == "queued"
+    snap(page, "today-offline")
+
+    broker.start()
+    page.wait_for_function(
+        "document.querySelector('[data-test=backlog]').innerText === '0 to send'", timeout=60_000, polling=500
+    )
+    assert page.locator("[data-test=connection]").inner_text() == "Online"
+    assert page.locator("[data-test=offline-banner]").count() == 0
+    page.reload()
+    assert page.locator("[data-test=entry]").get_attribute("data-sync") == "acknowledged"
+
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        (result_id,) = db.execute("SELECT result_id FROM screening").fetchone()
+    publish_review(broker.port, result_id, "refer")
+    for _ in range(60):
+        page.goto(f"{app.url}/today?filter=verdict")
+        if page.locator("[data-test=verdict]").count():
+            break
+        page.wait_for_timeout(500)
+    assert page.locator("[data-test=verdict]").inner_text() == "Specialist: refer"
+    snap(page, "today-verdict")
+
+
+def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
+    sign_in(page, app)
+    screen_one_eye(page, app, "E-9")
+    page.goto(f"{app.url}/records")
+    for key in "E-9":
+        page.locator(f'[data-keypad="reference"] [data-key="{key}"]').click()
+    page.locator("[data-test=find]").click()
+    assert page.locator("[data-test=found]").inner_text() == "1 screening(s) found."
+    assert "E-9" not in page.url and "E-9" not in page.title()
+    page.get_by_role("button", name="View").click()
+    assert "E-9" in page.locator("[data-test=detail]").inner_text()
+    with page.expect_download() as download:
+        page.locator("[data-test=export]").click()
+    assert download.value.path().read_bytes()[:3] == b"\xff\xd8\xff"
+    page.locator("[data-test=erase]").click()
+    confirm = page.locator("[data-test=erase-confirm]").inner_text()
+    assert "1 screening(s) and 1 photo(s) of patient E-9" in confirm
+    snap(page, "records-erase-confirm")
+    page.locator("[data-test=erase-yes]").click()
+    assert "Erased 1 screening(s) and 1 photo(s)" in page.locator("[data-test=erased]").inner_text()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+        kinds = [row[0] for row in db.execute("SELECT kind FROM audit ORDER BY seq")]
+    assert kinds[-3:] == ["view", "export", "erasure"]
