@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
@@ -125,8 +126,14 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
     return build_pipeline(config, DurableRecorder(store, config.device)), store
 
 
-def run_sync(config: Config, stop: threading.Event | None = None, until_drained: bool = False) -> None:
-    """Run the sync worker on its own records connection (call it in its own thread or process)."""
+def run_sync(
+    config: Config,
+    stop: threading.Event | None = None,
+    until_drained: bool = False,
+    started: Callable[[SyncWorker], object] = lambda worker: None,
+) -> None:
+    """Run the sync worker on its own records connection (call it in its own thread or process);
+    ``started`` is told the worker once its records are open (readiness, its heartbeat)."""
     store = open_store(config)
     try:
         worker = SyncWorker(
@@ -137,6 +144,7 @@ def run_sync(config: Config, stop: threading.Event | None = None, until_drained:
             timedelta(days=config.records.image_retention_days),
             stop,
         )
+        started(worker)
         worker.run(until_drained=until_drained)
     finally:
         store.records.close()

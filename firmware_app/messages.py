@@ -338,6 +338,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} result(s) waiting: the outbox is almost full. Connect the device to the network.",
         "fr": "{count} résultat(s) en attente : la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.loop.green": {"en": "The {loop} is running.", "fr": "La boucle {loop} tourne."},
+    "health.loop.red": {
+        "en": "The {loop} is stuck ({overdue} s late): the service restarts it.",
+        "fr": "La boucle {loop} est bloquée ({overdue} s de retard) : le service la redémarre.",
+    },
+    "health.writable.green": {"en": "Records writable.", "fr": "Dossiers accessibles en écriture."},
+    "health.writable.red": {
+        "en": "The records cannot be written ({error}). Call the technician.",
+        "fr": "Les dossiers ne peuvent pas être écrits ({error}). Appelez le technicien.",
+    },
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "patient.what": {"en": "What are you screening?", "fr": "Que dépistez-vous ?"},

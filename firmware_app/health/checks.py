@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.store import Records
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
@@ -127,6 +128,29 @@ def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: boo
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
     return _check("backlog", Level.GREEN, count=count)
+
+
+def check_heartbeat(heartbeat: Heartbeat) -> Check:
+    """A loop that let its promised next beat lapse is stuck: the watchdog stops, systemd restarts it."""
+    overdue = heartbeat.overdue_s()
+    if overdue > 0:
+        return _check("loop", Level.RED, loop=heartbeat.name, overdue=round(overdue))
+    return _check("loop", Level.GREEN, loop=heartbeat.name)
+
+
+def check_records_writable(database: Path, timeout_s: float = 10.0) -> Check:
+    """Take the records' write lock on a connection of our own, and give it back unused: a disk
+    gone read-only or a writer wedged holding the lock both show here, without writing a thing."""
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=timeout_s, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return _check("writable", Level.RED, error=error)
+    return _check("writable", Level.GREEN)
 
 
 def blocking(checks: list[Check]) -> list[Check]:

@@ -27,6 +27,7 @@ from paho.mqtt.properties import Properties
 
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsError
 from firmware_app.records.outbox import Outbox, OutboxRow
 from firmware_app.records.store import ScreeningStore
@@ -65,6 +66,7 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
+        self.heartbeat = Heartbeat("sync loop")
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
@@ -201,6 +203,7 @@ class SyncWorker:
         deadline, established, next_maintenance = time.monotonic() + self._settings.connect_timeout_s, False, 0.0
         try:
             while not self._stop.is_set():
+                self.heartbeat.beat(self._settings.connect_timeout_s)
                 if client.loop(timeout=0.0 if self._inflight else LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
                     return established, False
                 if self._connack is None:
@@ -242,6 +245,7 @@ class SyncWorker:
         attempt = 0
         try:
             while not self._stop.is_set():
+                self.heartbeat.beat(self._settings.connect_timeout_s)
                 self._outbox.set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
@@ -252,6 +256,7 @@ class SyncWorker:
                 )
                 self._outbox.set_connection("disconnected", self._problem)
                 log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
+                self.heartbeat.beat(delay)
                 self._stop.wait(delay)
         finally:
             self._outbox.set_connection("stopped")

@@ -7,6 +7,7 @@ stops the sync worker and closes the records (``Device.stop``), so nothing is le
 from __future__ import annotations
 
 import contextlib
+import socket
 from types import FrameType
 
 import uvicorn
@@ -25,6 +26,11 @@ class AppServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, device: Device) -> None:
         super().__init__(config)
         self._device = device
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            await self._device.announce_ready()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
