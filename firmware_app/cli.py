@@ -18,6 +18,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
+from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
@@ -338,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calibrate_command(commands)
     add_records_commands(commands)
+    add_device_commands(commands)
     add_operators_commands(commands)
     return parser
 

@@ -47,7 +47,7 @@ def _audit(config: Config, switch: Switch) -> None:
     }
     store = open_store(config)
     try:
-        store.note_model_switch(details)
+        store.audit("model_change", details)
     finally:
         store.records.close()
     log_event(f"model.{switch.action}", **details)

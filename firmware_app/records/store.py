@@ -127,10 +127,10 @@ class ScreeningStore:
                 append_event(self._db, "config_change", {"digest": digest, "previous": previous}, self.records.clock())
                 self.records.set_meta("config_digest", digest)
 
-    def note_model_switch(self, details: dict[str, Any]) -> None:
-        """Audit an operator's model install or rollback (a screening's own model change is ``_note_model``)."""
+    def audit(self, kind: str, details: dict[str, Any]) -> None:
+        """Audit an operator's action on the whole device: a model install or rollback, a backup."""
         with transaction(self._db):
-            append_event(self._db, "model_change", details, self.records.clock())
+            append_event(self._db, kind, details, self.records.clock())
 
     def _check_disk(self, incoming: int) -> None:
         """Blobs are written twice (WAL, then the main file at checkpoint), hence twice ``incoming``."""
