@@ -219,7 +219,7 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     """The nurse's touchscreen app ([app] bind and port), until Ctrl-C."""
     from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
 
-    return serve(config)
+    return serve(config, with_sync=not args.no_sync)
 
 
 def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     app = commands.add_parser("app", help="the nurse's touchscreen app: a local web app ([app] bind, port)")
+    app.add_argument(
+        "--no-sync", action="store_true", help="leave the outbox to the edgescreen-sync service (as its unit does)"
+    )
     app.set_defaults(handler=cmd_app)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")

@@ -33,8 +33,10 @@ T = TypeVar("T")
 
 
 class Device:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, with_sync: bool = True) -> None:
         self.config = config
+        # Off when the edgescreen-sync service runs the worker: two workers would share one MQTT client id.
+        self._with_sync = with_sync
         self.started_at = time.time()
         self.gate = QualityGate(config.quality)
         self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
@@ -53,7 +55,8 @@ class Device:
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
-        self._sync_thread.start()
+        if self._with_sync:
+            self._sync_thread.start()
         self.camera.start()
         log_event("app.started")
 

@@ -37,9 +37,9 @@ class AppServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def make_server(config: Config) -> AppServer:
+def make_server(config: Config, with_sync: bool = True) -> AppServer:
     """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
-    device = Device(config)
+    device = Device(config, with_sync)
     return AppServer(
         uvicorn.Config(
             create_app(device),
@@ -53,8 +53,8 @@ def make_server(config: Config) -> AppServer:
     )
 
 
-def serve(config: Config) -> int:
-    server = make_server(config)
+def serve(config: Config, with_sync: bool = True) -> int:
+    server = make_server(config, with_sync)
     host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
     print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.

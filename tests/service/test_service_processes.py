@@ -47,7 +47,7 @@ def test_sync_service_is_ready_with_its_records_then_pings_and_says_when_it_stop
 def test_app_is_ready_only_once_its_models_verify(tmp_path, systemd, retina_jpeg):
     port = free_port()
     config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\n')
-    app = _start(config, "app", environment=systemd.environment(watchdog_s=0.4))
+    app = _start(config, "app", "--no-sync", environment=systemd.environment(watchdog_s=0.4))
     try:
         ready = systemd.wait_for("READY=1", 90)[-1]
         assert "dr-referable 1.0.0" in ready and "melanoma 1.0.0" in ready
@@ -58,7 +58,9 @@ def test_app_is_ready_only_once_its_models_verify(tmp_path, systemd, retina_jpeg
         assert app.wait(30) in (0, -signal.SIGTERM)
     finally:
         app.kill()
-    assert "app.stopped" in app.stderr.read()
+    log = app.stderr.read()
+    assert "app.stopped" in log
+    assert "sync.disconnected" not in log  # --no-sync: the sync service owns the outbox
 
 
 def test_app_with_a_refused_model_never_says_ready(tmp_path, systemd, retina_jpeg):
