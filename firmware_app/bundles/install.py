@@ -137,8 +137,8 @@ def install_bundle(
             )
         name = f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
         final = directory / STORE / name
-        if final.exists():
-            shutil.rmtree(final)
+        if final.exists():  # the same bundle installed before (now the previous one): swap in the fresh copy
+            os.rename(final, directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         os.rename(staging, final)
         _fsync_dir(directory / STORE)
     finally:
