@@ -224,8 +224,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.backlog": {"en": "{count} to send", "fr": "{count} à envoyer"},
     "status.disk": {"en": "{free} free", "fr": "{free} libres"},
     "banner.camera_lost": {
-        "en": "The camera stopped answering ({error}). Check its cable, then tap Retry.",
-        "fr": "La caméra ne répond plus ({error}). Vérifiez son câble, puis touchez Réessayer.",
+        "en": "The camera stopped answering. Check its cable, then tap Retry.",
+        "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",
     },
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
@@ -398,6 +398,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le patient accepte le dépistage et la conservation des photos sur cet appareil.",
     },
     "patient.start": {"en": "Start", "fr": "Commencer"},
+    "patient.scan": {"en": "Scan a code", "fr": "Scanner un code"},
+    "scan.title": {
+        "en": "Hold the patient's QR code or barcode in front of the camera.",
+        "fr": "Présentez le QR code ou le code-barres du patient devant la caméra.",
+    },
     "patient.need_reference": {"en": "Type the patient reference.", "fr": "Tapez la référence du patient."},
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",
@@ -488,6 +493,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "today.title": {"en": "Today's screenings", "fr": "Dépistages du jour"},
     "today.all": {"en": "All", "fr": "Tous"},
+    "today.mine": {"en": "Mine", "fr": "Les miens"},
     "today.with_verdict": {"en": "Verdict received", "fr": "Avis reçu"},
     "today.empty": {"en": "No screenings to show.", "fr": "Aucun dépistage à afficher."},
     "today.time": {"en": "Time", "fr": "Heure"},

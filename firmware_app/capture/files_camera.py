@@ -61,6 +61,8 @@ class FilesCamera(Camera):
         self._images: list[Path] = []
         self._on_preview = -1
         self._cache: OrderedDict[Path, Frame] = OrderedDict()
+        # Each cached photo's preview-size pixels, dropped with the photo (keyed to the same Frame).
+        self._preview_cache: dict[Path, tuple[Frame, np.ndarray]] = {}
 
     def _open_device(self) -> None:
         self._images = list_images(self._sources)
@@ -74,6 +76,7 @@ class FilesCamera(Camera):
 
     def _release_device(self) -> None:
         self._cache.clear()
+        self._preview_cache.clear()
 
     def _photo(self, path: Path) -> Frame:
         if path in self._cache:
@@ -82,7 +85,8 @@ class FilesCamera(Camera):
         frame = read_frame(path)
         self._cache[path] = frame
         if len(self._cache) > _CACHED_PHOTOS:
-            self._cache.popitem(last=False)
+            evicted, _ = self._cache.popitem(last=False)
+            self._preview_cache.pop(evicted, None)
         return frame
 
     def _next_readable(self, start: int) -> tuple[int, Frame]:
@@ -103,7 +107,18 @@ class FilesCamera(Camera):
         self._require_open()
         for _ in itertools.count():
             self._on_preview, photo = self._next_readable((self._on_preview + 1) % len(self._images))
-            yield dataclasses.replace(photo, pixels=fit_into(photo.pixels, self._preview))
+            yield self._previewed(self._images[self._on_preview], photo)
+
+    def _previewed(self, path: Path, photo: Frame) -> Frame:
+        """The photo fitted to the preview size, scaled once per cached photo: a sensor delivers its
+        preview at that size for free, and a replayed photo should not cost more per frame."""
+        fitted = self._preview_cache.get(path)
+        if fitted is None or fitted[0] is not photo:
+            pixels = fit_into(photo.pixels, self._preview)
+            pixels.setflags(write=False)  # shared by every frame of this photo: nobody may paint on it
+            fitted = (photo, pixels)
+            self._preview_cache[path] = fitted
+        return dataclasses.replace(photo, pixels=fitted[1])
 
     def capture_burst(self, count: int) -> list[Frame]:
         """The ``count`` photos from the one last previewed on (cycling if the folder is shorter)."""

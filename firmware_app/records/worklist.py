@@ -52,10 +52,17 @@ def _entries(records: Records, where: str, parameters: list[str]) -> list[Workli
     ]
 
 
-def worklist(records: Records, since: datetime, with_verdict_only: bool = False) -> list[WorklistEntry]:
-    """The screenings recorded since ``since``, newest first; optionally only those with a verdict."""
+def worklist(
+    records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
+) -> list[WorklistEntry]:
+    """The screenings recorded since ``since``, newest first; optionally only those with a verdict,
+    or only one operator's."""
     entries = _entries(records, "s.recorded_at >= ?", [since.isoformat()])
-    return [entry for entry in entries if entry.verdict] if with_verdict_only else entries
+    return [
+        entry
+        for entry in entries
+        if (entry.verdict or not with_verdict_only) and (operator is None or entry.operator == operator)
+    ]
 
 
 def entries_of(records: Records, result_ids: list[str]) -> list[WorklistEntry]:

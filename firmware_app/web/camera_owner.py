@@ -39,9 +39,13 @@ MAX_PREVIEW_FPS = 30.0
 
 @dataclass(frozen=True)
 class PreviewFrame:
+    """One published frame and what was judged on it: its preview quality report while capturing,
+    or the code read from it while scanning a patient's reference."""
+
     seq: int
     jpeg: bytes
-    report: QualityReport
+    report: QualityReport | None = None
+    code: str | None = None
 
 
 @dataclass
@@ -49,17 +53,20 @@ class _Lease:
     token: str
     modality: str
     seen: float
+    scanning: bool = False
 
 
 class CameraOwner:
     def __init__(
         self,
-        open_camera: Callable[[], tuple[Camera, Controls]],
+        open_camera: Callable[[str], tuple[Camera, Controls]],
         preview_check: Callable[[str], Callable[[Frame], QualityReport]],
+        read_code: Callable[[Frame], str | None],
         lease_timeout_s: float = 4.0,
     ) -> None:
         self._open_camera = open_camera
         self._preview_check = preview_check
+        self._read_code = read_code
         self._lease_timeout = lease_timeout_s
         self._lock = threading.Lock()
         self._lease: _Lease | None = None
@@ -95,12 +102,13 @@ class CameraOwner:
             self._lease = lease = None
         return lease
 
-    def claim(self, modality: str) -> str | None:
-        """A lease token for a capture screen, or ``None`` while another screen holds the camera."""
+    def claim(self, modality: str, scanning: bool = False) -> str | None:
+        """A lease token for a capture (or, ``scanning``, a code-reading) screen; ``None`` while
+        another screen holds the camera."""
         with self._lock:
             if self._live() is not None:
                 return None
-            self._lease = _Lease(secrets.token_urlsafe(16), modality, time.monotonic())
+            self._lease = _Lease(secrets.token_urlsafe(16), modality, time.monotonic(), scanning)
             self.latest = None
         self._wake.set()
         return self._lease.token
@@ -160,11 +168,11 @@ class CameraOwner:
         self._burst_asked.set()
         return done.result(timeout_s)
 
-    def probe(self) -> bool:
+    def probe(self, modality: str) -> bool:
         """Open the camera and read one frame; ``False`` (nothing touched) when a screen holds it."""
         if self.in_use or self._streaming:
             return False
-        camera, _ = self._open_camera()
+        camera, _ = self._open_camera(modality)
         with camera:
             next(iter(camera.preview_frames()))
         return True
@@ -189,8 +197,8 @@ class CameraOwner:
                 self._streaming = False
 
     def _stream(self, lease: _Lease) -> None:
-        camera, controls = self._open_camera()
-        check = self._preview_check(lease.modality)
+        camera, controls = self._open_camera(lease.modality)
+        check = None if lease.scanning else self._preview_check(lease.modality)
         with camera:
             camera.set_controls(controls)
             self._streaming = True
@@ -201,10 +209,13 @@ class CameraOwner:
                     return
                 while not self._bursts.empty():
                     self._burst(camera, *self._bursts.get_nowait())
-                report = check(frame)
                 bgr = cv2.cvtColor(frame.pixels, cv2.COLOR_RGB2BGR)
                 _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
-                self.latest = PreviewFrame(next(self._sequence), jpeg.tobytes(), report)
+                seq = next(self._sequence)
+                if check is None:
+                    self.latest = PreviewFrame(seq, jpeg.tobytes(), code=self._read_code(frame))
+                else:
+                    self.latest = PreviewFrame(seq, jpeg.tobytes(), report=check(frame))
                 self._publish()
                 next_due = max(next_due + 1 / MAX_PREVIEW_FPS, time.monotonic())
                 self._burst_asked.wait(max(0.0, next_due - time.monotonic()))

@@ -9,6 +9,7 @@ connection, as the sync service would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from firmware_app.app import build_camera, build_recording_pipeline, run_sync
+from firmware_app.capture.camera import Camera, Controls
+from firmware_app.capture.codes import CodeReader
+from firmware_app.capture.files_camera import list_images
 from firmware_app.capture_flow import preview_check
 from firmware_app.config import Config
 from firmware_app.events import log_event
@@ -42,7 +46,7 @@ class Device:
         self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
         self._stop_sync = threading.Event()
         self._sync_thread = threading.Thread(target=self._sync, name="sync", daemon=True)
-        self.camera = CameraOwner(lambda: build_camera(config), self._preview_check)
+        self.camera = CameraOwner(self._open_camera, self._preview_check, CodeReader())
         self.pipeline: ScreeningPipeline
         self.store: ScreeningStore
         self.operators: Operators
@@ -69,6 +73,20 @@ class Device:
             run_sync(self.config, self._stop_sync, started=lambda worker: self.heartbeats.append(worker.heartbeat))
         except Exception as error:  # the app keeps screening; results wait in the outbox
             log_event("app.sync_failed", level=40, error=error)
+
+    def _open_camera(self, modality: str) -> tuple[Camera, Controls]:
+        """The configured camera. A files camera replays only the photos named for the modality being
+        screened when its folders hold any (the bundled samples are ``fundus-*`` and ``dermoscopy-*``),
+        so the demo's fundus preview and bursts never show a skin photo."""
+        config = self.config
+        if config.camera.backend == "files":
+            named = tuple(p for p in list_images(config.camera.files) if p.name.startswith(modality))
+            if named:
+                config = dataclasses.replace(config, camera=dataclasses.replace(config.camera, files=named))
+        return build_camera(config)
+
+    def probe_camera(self) -> bool:
+        return self.camera.probe(self.config.device.modality)
 
     def _preview_check(self, modality: str) -> Callable:
         return preview_check(self.pipeline, self.gate, modality)

@@ -23,8 +23,6 @@ from starlette.routing import Route
 from firmware_app.events import log_event
 from firmware_app.health.checks import Level
 from firmware_app.health.readiness import disk_check
-from firmware_app.inference.triage import Outcome
-from firmware_app.lesion_measurements import LesionMeasurements
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.report import lesion_line
@@ -54,12 +52,9 @@ def routes(web: WebApp) -> list[Route]:
     device = web.device
     config = device.config
 
-    def visit_of(session: Session) -> Visit | None:
-        return session.visit
-
     @web.page()
     async def capture(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         disk = disk_check(config)
@@ -97,8 +92,10 @@ def routes(web: WebApp) -> list[Route]:
             shown = None
             async for frame in _published(device, token, with_errors=True):
                 if frame is None:
-                    error = web.text(session, "banner.camera_lost", error=device.camera.error)
+                    error = web.text(session, "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
+                    continue
+                if frame.report is None:  # a scanning screen's frame: no verdict to show
                     continue
                 lines = verdict_lines(frame.report, web, session)
                 if lines != shown:
@@ -109,8 +106,29 @@ def routes(web: WebApp) -> list[Route]:
         return StreamingResponse(verdicts(), media_type="text/event-stream")
 
     @web.page()
+    async def scan(request: Request, session: Session) -> Response:
+        token = device.camera.claim(config.device.modality, scanning=True)
+        if token is None:
+            return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/patient/scan")
+        return web.render(request, session, "scan.html", token=token, status=await device.run(lambda: status(web)))
+
+    @web.page(activity=False)
+    async def scan_events(request: Request, session: Session) -> Response:
+        token = request.query_params.get("token", "")
+
+        async def found() -> AsyncIterator[str]:
+            async for frame in _published(device, token):
+                if frame.code:  # kept in the session: the page is only told to move on
+                    session.scanned_reference = frame.code
+                    device.camera.release(token)
+                    yield "event: found\ndata: {}\n\n"
+                    return
+
+        return StreamingResponse(found(), media_type="text/event-stream")
+
+    @web.page()
     async def shoot(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         token = str((await request.form()).get("token", ""))
         if visit is None:
             return RedirectResponse("/patient", 303)
@@ -137,7 +155,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def check(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         bar = await device.run(lambda: status(web))
@@ -146,7 +164,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def photo(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return Response(status_code=404)
         full = request.query_params.get("size") == "full"
@@ -155,7 +173,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         checked, context = visit.pending, visit.context(session.operator)
@@ -167,7 +185,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         slot = str((await request.form()).get("slot", visit.slot))
@@ -177,7 +195,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def result(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web))
@@ -185,7 +203,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
-        visit = visit_of(session)
+        visit: Visit | None = session.visit
         if visit is None or not visit.results:
             return RedirectResponse("/patient", 303)
         with_reference = request.method == "POST" and (await request.form()).get("with_reference") == "yes"
@@ -209,6 +227,8 @@ def routes(web: WebApp) -> list[Route]:
         Route("/capture/stream", stream),
         Route("/capture/events", events),
         Route("/capture/shoot", shoot, methods=["POST"]),
+        Route("/patient/scan", scan),
+        Route("/patient/scan/events", scan_events),
         Route("/capture/release", release, methods=["POST"]),
         Route("/check", check),
         Route("/check/photo", photo),
@@ -229,14 +249,14 @@ def _photo_jpeg(pixels: np.ndarray, longest_side: int | None) -> bytes:
 
 
 def _result_view(visit: Visit, session: Session) -> dict:
-    """Each slot's triage and the patient's outcome, as the result screen and the hand-out show them."""
+    """What the result screen and the hand-out add to the visit: the patient's outcome, the current
+    slot's lesion measurements in words, and the slot still to photograph."""
     outcome = visit.outcome
-    lesion: LesionMeasurements | None = visit.results.get(visit.slot, None) and visit.results[visit.slot].lesion
+    shown = visit.results.get(visit.slot)
     return {
         "patient_outcome": outcome.value if outcome else "pending",
-        "lesion_text": lesion_line(lesion, session.language) if lesion else None,
+        "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
-        "refer": Outcome.REFER,
     }
 
 

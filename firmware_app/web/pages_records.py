@@ -21,14 +21,15 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def today(request: Request, session: Session) -> Response:
-        with_verdict = request.query_params.get("filter") == "verdict"
+        shown = request.query_params.get("filter", "all")
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        mine = session.operator if shown == "mine" else None
 
         def read() -> tuple[list, dict]:
-            return worklist(device.store.records, midnight, with_verdict), status(web)
+            return worklist(device.store.records, midnight, shown == "verdict", mine), status(web)
 
         entries, bar = await device.run(read)
-        return web.render(request, session, "today.html", entries=entries, with_verdict=with_verdict, status=bar)
+        return web.render(request, session, "today.html", entries=entries, shown=shown, status=bar)
 
     async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:
         reference = session.records_query

@@ -32,6 +32,12 @@ def home(session: Session) -> str:
     return "/result" if visit.slot in visit.results else "/capture"
 
 
+def back(request: Request) -> Response:
+    """Back to the page the nurse was on (its path only: never another site)."""
+    path = urlsplit(request.headers.get("referer", "/")).path
+    return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else "/", 303)
+
+
 def status(web: WebApp) -> dict[str, Any]:
     """What the status bar shows (records thread): connection, backlog, disk, models, banners."""
     device, config = web.device, web.device.config
@@ -98,8 +104,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)
     async def language(request: Request, session: Session) -> Response:
         session.language = next(code for code in LANGUAGES if code != session.language)
-        back = urlsplit(request.headers.get("referer", "/"))
-        return RedirectResponse(back.path if back.path.startswith("/") else "/", 303)
+        return back(request)
 
     @web.page(public=True, activity=False)
     async def status_bar(request: Request, session: Session) -> Response:
@@ -110,13 +115,12 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def camera_retry(request: Request, session: Session) -> Response:
         device.camera.retry()
-        back = urlsplit(request.headers.get("referer", "/"))
-        return RedirectResponse(back.path if back.path.startswith("/") else "/", 303)
+        return back(request)
 
     @web.page()
     async def ready(request: Request, session: Session) -> Response:
         def run() -> tuple[list, dict[str, Any]]:
-            checks = readiness(device.config, device.store.records, device.load_models, device.camera.probe)
+            checks = readiness(device.config, device.store.records, device.load_models, device.probe_camera)
             return checks, status(web)
 
         checks, bar = await device.run(run)
@@ -125,7 +129,9 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
         bar = await device.run(lambda: status(web))
-        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form={})
+        scanned, session.scanned_reference = session.scanned_reference, None
+        form = {"reference": scanned} if scanned else {}
+        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form=form)
 
     @web.page()
     async def patient(request: Request, session: Session) -> Response:
@@ -133,15 +139,13 @@ def routes(web: WebApp) -> list[Route]:
         reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
         modality = "dermoscopy" if form.get("modality") == "dermoscopy" else "fundus"
         site = str(form.get("body_site", "")) or None
-        error = (
-            "patient.need_reference"
-            if not reference
-            else "patient.need_site"
-            if modality == "dermoscopy" and site not in BODY_SITES
-            else "patient.need_consent"
-            if form.get("consent") != "yes"
-            else None
-        )
+        error = None
+        if not reference:
+            error = "patient.need_reference"
+        elif modality == "dermoscopy" and site not in BODY_SITES:
+            error = "patient.need_site"
+        elif form.get("consent") != "yes":
+            error = "patient.need_consent"
         if error:
             bar = await device.run(lambda: status(web))
             return web.render(

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from collections.abc import AsyncIterator
 from types import FrameType
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from firmware_app.app import open_store
 from firmware_app.config import Config
+from firmware_app.operators import Operators
+from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.device import Device
-from firmware_app.web.server import create_app
+from firmware_app.web.server import HERE, WebApp
 
 # Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
 GRACEFUL_SHUTDOWN_S = 3
@@ -37,6 +44,27 @@ class AppServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def create_app(device: Device) -> Starlette:
+    """The ASGI app: every page, the static files, and the device started and stopped with it."""
+    web = WebApp(device)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        device.start()
+        try:
+            yield
+        finally:
+            device.stop()
+
+    routes: list[Route | Mount] = [
+        *pages_session.routes(web),
+        *pages_capture.routes(web),
+        *pages_records.routes(web),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
 def make_server(config: Config, with_sync: bool = True) -> AppServer:
     """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
     device = Device(config, with_sync)
@@ -55,6 +83,12 @@ def make_server(config: Config, with_sync: bool = True) -> AppServer:
 
 def serve(config: Config, with_sync: bool = True) -> int:
     server = make_server(config, with_sync)
+    store = open_store(config)
+    try:
+        if not Operators(store.records).list(enabled_only=True):
+            print("No operator can sign in yet: add one with `edgescreen operators add NAME`.", flush=True)
+    finally:
+        store.records.close()
     host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
     print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.

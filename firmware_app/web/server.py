@@ -8,18 +8,14 @@ data goes in a URL: forms POST it, and pages about a patient have generic titles
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import select_autoescape
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from firmware_app import __version__
@@ -109,28 +105,3 @@ class WebApp:
             log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
             text = self.text(session, "app.error", what=type(error).__name__)
             return self.render(request, session, "message.html", 500, text=text)
-
-
-def create_app(device: Device, manage_device: bool = True) -> Starlette:
-    """The ASGI app; with ``manage_device`` it starts the device at start-up and stops it at shutdown."""
-    from firmware_app.web import pages_capture, pages_records, pages_session
-
-    web = WebApp(device)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if manage_device:
-            device.start()
-        try:
-            yield
-        finally:
-            if manage_device:
-                device.stop()
-
-    routes: list[Route | Mount] = [
-        *pages_session.routes(web),
-        *pages_capture.routes(web),
-        *pages_records.routes(web),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 COOKIE = "edgescreen_session"
+# A session untouched this long is forgotten (a kiosk runs for months; anonymous visits add up).
+FORGET_AFTER_S = 12 * 3600
 
 
 @dataclass
@@ -23,10 +25,12 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     operator: str | None = None
     locked: bool = False
-    last_active: float = field(default_factory=time.monotonic)
+    last_active: float = field(default_factory=lambda: time.monotonic())
     # The patient being screened (see visit.py), and the reference last searched in Records.
     visit: Any = None
     records_query: str | None = None
+    # A reference read from a QR code or barcode, waiting to fill the patient form.
+    scanned_reference: str | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -50,6 +54,8 @@ class Sessions:
         return session
 
     def new(self) -> Session:
+        now = time.monotonic()
+        self._sessions = {k: v for k, v in self._sessions.items() if now - v.last_active < FORGET_AFTER_S}
         session = Session(secrets.token_urlsafe(32), self._language)
         self._sessions[session.id] = session
         return session

@@ -3,8 +3,15 @@ is lost and retried, and a full disk that refuses the screening before the photo
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
+import cv2
+import numpy as np
+
+from firmware_app.app import open_store
+from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app
 
 
@@ -77,3 +84,45 @@ def test_a_full_disk_refuses_the_screening_before_the_photo(page, tmp_path, reti
             assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
     finally:
         next(running, None)
+
+
+def test_the_bundled_samples_camera_replays_the_photos_of_the_modality_screened(page, app):
+    app.show()
+    for sample in sorted((PROJECT_ROOT / "firmware_app" / "samples").glob("*.jpg")):
+        shutil.copy(sample, app.camera_dir / sample.name)
+    sign_in(page, app)
+    for reference, modality, site in (("M-1", "fundus", None), ("M-2", "dermoscopy", "trunk")):
+        new_patient(page, app, reference, modality, site)
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        rows = db.execute("SELECT result_id, modality FROM screening ORDER BY recorded_at").fetchall()
+    store = open_store(app.config)
+    try:
+        sources = [(store.view(result_id)["source"], modality) for result_id, modality in rows]
+    finally:
+        store.records.close()
+    assert [(Path(source).name.split("-")[0], modality) for source, modality in sources] == [
+        ("fundus", "fundus"),
+        ("dermoscopy", "dermoscopy"),
+    ]
+
+
+def test_the_reference_is_scanned_from_a_qr_code_and_never_put_in_a_url(page, app, tmp_path):
+    code = cv2.resize(cv2.QRCodeEncoder.create().encode("MRN-5150"), (300, 300), interpolation=cv2.INTER_NEAREST)
+    sheet = np.full((600, 800), 255, np.uint8)
+    sheet[150:450, 250:550] = code
+    app.show(write_rgb(tmp_path / "wristband.png", cv2.cvtColor(sheet, cv2.COLOR_GRAY2RGB)))
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    sign_in(page, app)
+    page.goto(f"{app.url}/patient")
+    page.locator("[data-test=scan]").click()
+    page.wait_for_url("**/patient/scan")
+    snap(page, "scan")
+    page.wait_for_url("**/patient", timeout=20_000)
+    assert page.locator("#reference").input_value() == "MRN-5150"
+    assert not any("5150" in url for url in urls)
+    page.goto(f"{app.url}/patient")  # read once: a later patient starts empty
+    assert page.locator("#reference").input_value() == ""

@@ -4,7 +4,7 @@ of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
 
 from __future__ import annotations
 
-from tests.web.conftest import DERMOSCOPY_SAMPLE, enter_pin, new_patient, shoot, sign_in, snap
+from tests.web.conftest import DERMOSCOPY_SAMPLE, SCREEN, enter_pin, new_patient, shoot, sign_in, snap
 
 # For every visible control and text, what breaks the rules; [] when the screen keeps them all.
 AUDIT = """() => {
@@ -54,9 +54,9 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         sign_in(page, app)
         page.wait_for_url("**/ready")
         check_screen(page, "screen-ready")
-        for path in ("/patient", "/today", "/records"):
+        for path in ("/patient", "/today", "/records", "/patient/scan"):
             page.goto(f"{app.url}{path}")
-            check_screen(page, f"screen-{path[1:]}")
+            check_screen(page, f"screen-{path[1:].replace('/', '-')}", no_scroll=path == "/patient/scan")
         if language == "fr":  # French screens show a dermoscopy patient, English ones a fundus patient
             app.show(DERMOSCOPY_SAMPLE)
             new_patient(page, app, "S-FR", "dermoscopy", "trunk")
@@ -70,6 +70,9 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         page.locator("[data-test=use]").click()
         page.wait_for_url("**/result")
         check_screen(page, "screen-result", no_scroll=True)
+        page.set_viewport_size({"width": 1280, "height": 800})  # the larger 7-inch panel
+        check_screen(page, "screen-result-1280x800")
+        page.set_viewport_size(SCREEN)
         page.locator("[data-test=handout]").click()
         check_screen(page, "screen-handout")
         page.goto(f"{app.url}/today")

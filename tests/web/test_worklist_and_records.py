@@ -9,10 +9,12 @@ import sqlite3
 import paho.mqtt.client as mqtt
 import pytest
 
+from firmware_app.app import open_store
+from firmware_app.operators import Operators
 from firmware_app.sync.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, free_port
 from tests.records.kit import DEVICE
-from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import enter_pin, new_patient, shoot, sign_in, snap, start_app
 
 
 def screen_one_eye(page, app, reference: str) -> None:
@@ -110,3 +112,22 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
         kinds = [row[0] for row in db.execute("SELECT kind FROM audit ORDER BY seq")]
     assert kinds[-3:] == ["view", "export", "erasure"]
+
+
+def test_the_worklist_filters_the_operators_own_screenings(page, app):
+    sign_in(page, app)
+    screen_one_eye(page, app, "O-1")
+    store = open_store(app.config)
+    try:
+        Operators(store.records).add("Bruno", "1357")
+    finally:
+        store.records.close()
+    page.goto(f"{app.url}/today?filter=mine")
+    assert page.locator("[data-test=entry]").count() == 1
+    page.locator("[data-test=sign-out]").click()
+    page.get_by_label("Bruno").check()
+    enter_pin(page, "1357")
+    page.goto(f"{app.url}/today?filter=mine")
+    assert page.locator("[data-test=entry]").count() == 0
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 1

@@ -2,7 +2,20 @@
 // server-sent events, automatic shutter, freeing the camera on leaving), tap to zoom, "working" notes.
 "use strict";
 
+// The body picture chooses the same radio button as its words, and shows the choice.
+function showBodySite() {
+  const chosen = document.querySelector("input[name=body_site]:checked");
+  document.querySelectorAll(".body-map [data-site]").forEach((region) =>
+    region.classList.toggle("chosen", chosen !== null && region.dataset.site === chosen.value));
+}
+
 document.addEventListener("click", (event) => {
+  const region = event.target.closest(".body-map [data-site]");
+  if (region) {
+    document.querySelector(`input[name=body_site][value="${region.dataset.site}"]`).checked = true;
+    showBodySite();
+    return;
+  }
   const key = event.target.closest("[data-key]");
   if (!key) return;
   const pad = key.closest("[data-keypad]");
@@ -43,15 +56,41 @@ function startCapture(page) {
     guidance.dataset.verdict = "reject";
     guidance.textContent = JSON.parse(message.data).error;
   });
+  releaseOnLeaving(events, () => shot);
+}
+
+// A closed or left screen gives the camera back at once instead of after the lease lapses.
+function releaseOnLeaving(events, handedOver) {
   window.addEventListener("pagehide", () => {
     events.close();
-    if (!shot) navigator.sendBeacon("/capture/release", new FormData(document.getElementById("release")));
+    if (!handedOver()) navigator.sendBeacon("/capture/release", new FormData(document.getElementById("release")));
   });
 }
 
+function startScan(page) {
+  let found = false;
+  const events = new EventSource("/patient/scan/events?token=" + encodeURIComponent(page.dataset.scanToken));
+  events.addEventListener("found", () => { found = true; events.close(); location.href = "/patient"; });
+  releaseOnLeaving(events, () => found);
+}
+
+// htmx only refreshes the status bar: it is loaded once the page is shown, not before.
+addEventListener("load", () => {
+  const htmx = document.createElement("script");
+  htmx.src = "/static/htmx.min.js";
+  document.head.append(htmx);
+});
+
+document.addEventListener("change", (event) => {
+  if (event.target.name === "body_site") showBodySite();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
+  showBodySite();
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
+  const scan = document.querySelector("[data-scan-token]");
+  if (scan) startScan(scan);
   const zoom = document.getElementById("zoom");
   if (zoom) zoom.addEventListener("click", () => {
     const photo = zoom.querySelector("img");

@@ -1,0 +1,33 @@
+"""Sessions without a browser: idle lock, rotation, and forgetting what nobody uses."""
+
+from __future__ import annotations
+
+import time
+
+from firmware_app.web import sessions
+from firmware_app.web.sessions import Sessions
+
+
+def test_an_idle_signed_in_session_locks_and_rotation_changes_id_and_token(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    store = Sessions(lock_after_s=60, language="fr")
+    session = store.new()
+    assert session.language == "fr" and not session.signed_in
+    fresh = store.rotate(session)
+    fresh.operator = "Amina"
+    assert fresh.id != session.id and fresh.csrf != session.csrf and store.find(session.id) is None
+    now[0] += 30
+    assert store.find(fresh.id).signed_in
+    now[0] += 61
+    assert store.find(fresh.id).locked and not fresh.signed_in
+
+
+def test_sessions_untouched_for_long_are_forgotten(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    store = Sessions(lock_after_s=60, language="en")
+    old = store.new()
+    now[0] += sessions.FORGET_AFTER_S + 1
+    store.new()
+    assert store.find(old.id) is None
