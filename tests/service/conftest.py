@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
+from tests.service.notify_socket import NotifySocket
 
 INSTALL = PROJECT_ROOT / "scripts" / "install-device"
 
@@ -29,3 +30,11 @@ def staged_root(tmp_path_factory) -> Path:
     run = install_device(root)
     assert run.returncode == 0, run.stderr
     return root
+
+
+@pytest.fixture()
+def systemd(tmp_path):
+    """A notification socket standing in for systemd's."""
+    listener = NotifySocket(tmp_path)
+    yield listener
+    listener.close()

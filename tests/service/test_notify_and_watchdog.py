@@ -5,22 +5,12 @@ from __future__ import annotations
 import os
 import sqlite3
 
-import pytest
-
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
 from firmware_app.service.watchdog import Watchdog
 from tests.records.kit import open_store
-from tests.service.notify_socket import NotifySocket
-
-
-@pytest.fixture()
-def systemd(tmp_path):
-    listener = NotifySocket(tmp_path)
-    yield listener
-    listener.close()
 
 
 def test_sd_notify_is_a_no_op_outside_systemd(monkeypatch):
@@ -36,7 +26,7 @@ def test_the_watchdog_interval_is_half_of_watchdog_sec_and_only_for_our_pid(monk
     assert watchdog_interval_s() is None
 
 
-def test_pings_stop_while_a_loop_is_stuck_or_the_records_cannot_be_written(tmp_path, systemd, monkeypatch):
+def test_pings_stop_while_a_loop_is_stuck_and_resume_when_it_beats(tmp_path, systemd, monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
     open_store(tmp_path).records.close()
     database = tmp_path / "records.sqlite3"
@@ -50,8 +40,11 @@ def test_pings_stop_while_a_loop_is_stuck_or_the_records_cannot_be_written(tmp_p
     (status,) = systemd.receive(0.3)
     assert "WATCHDOG=1" not in status and "The sync loop is stuck (2 s late)" in status
 
+    loop.beat(5)
+    assert watchdog.check_once() and systemd.receive(0.3) == ["WATCHDOG=1\nSTATUS=healthy"]
 
-def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_file_is_read_only(tmp_path):
+
+def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_file_is_missing(tmp_path):
     open_store(tmp_path).records.close()
     database = tmp_path / "records.sqlite3"
     assert check_records_writable(database).level is Level.GREEN

@@ -8,19 +8,9 @@ import signal
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
-from tests.service.notify_socket import NotifySocket
-
-
-@pytest.fixture()
-def systemd(tmp_path):
-    listener = NotifySocket(tmp_path)
-    yield listener
-    listener.close()
 
 
 def _start(config, *args, environment=None, stderr=subprocess.PIPE) -> subprocess.Popen:
