@@ -16,8 +16,7 @@ from pathlib import Path
 
 from firmware_app.records.audit import verify_chain
 from firmware_app.records.database import RecordsError
-from firmware_app.records.sealing import key_fingerprint, load_key
-from firmware_app.records.store import KEY_FINGERPRINT, Records, ScreeningStore
+from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 
@@ -49,7 +48,11 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.rename(partial, target)
-    directory = os.open(target.parent, os.O_RDONLY)
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
@@ -86,8 +89,8 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
 
 
 def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
-    """Restore a backup as ``database`` after proving it whole and sealed with ``key_file``'s key,
-    then open every image with that key."""
+    """Restore a backup as ``database`` once it proved whole and every image in it opened with
+    ``key_file``'s key; until then it sits beside, under a name nothing opens."""
     if database.exists():
         raise RecordsError(f"{database}: records already exist there; move them away before restoring")
     if not key_file.is_file():
@@ -97,18 +100,23 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)
-        row = source.execute("SELECT value FROM meta WHERE key = ?", (KEY_FINGERPRINT,)).fetchone()
-        if row is None or row[0] != key_fingerprint(load_key(key_file)):
-            raise RecordsError(f"{backup_file}: sealed with another key than {key_file}; restore that key first")
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _copy(source, database)
+        staged = database.with_name(f".{database.name}.restoring")
+        _copy(source, staged)
     finally:
         source.close()
-    records = Records(database, key_file)
     try:
-        _open_every_image(records)
-    finally:
-        records.close()
+        records = Records(staged, key_file)  # refuses a key other than the one the records were sealed with
+        try:
+            _open_every_image(records)
+        finally:
+            records.close()
+    except RecordsError as error:
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
+    os.rename(staged, database)
+    _fsync_directory(database.parent)
     return BackupSummary(database, screenings, images, events)
 
 

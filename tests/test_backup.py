@@ -103,8 +103,9 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
 
     Records(tmp_path / "other.sqlite3", target / "records.key").close()  # makes a new, different key
     other = edgescreen("restore", str(tmp_path / "b"), config=target_config)
-    assert other.returncode == 5 and "sealed with another key" in other.stderr
-    assert not (target / "records.sqlite3").exists()
+    assert other.returncode == 5 and "does not open with the key" in other.stderr
+    assert "is not the key these records were sealed with" in other.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]  # nothing left behind
 
     shutil.copy2(directory / "records.key", target / "records.key")
     tampered = tmp_path / "tampered"
