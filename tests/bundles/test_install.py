@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from firmware_app.bundles.manifest import verify_bundle
 from firmware_app.inference.model import TriageModel
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.test_cli import edgescreen
 
 
@@ -99,9 +100,15 @@ def test_rollback_without_a_previous_bundle_is_refused(device):
 
 def test_a_checkout_models_folder_is_not_overwritten(device):
     directory, _, _trusted, first, config = device
-    config.write_text(config.read_text().replace(f"{directory}/installed", str(PROJECT_ROOT / "models")))
+    checkout_models = directory / "checkout-models"
+    shutil.copytree(MODELS_DIR, checkout_models)  # plain model folders, as in a checkout
+    config.write_text(config.read_text().replace(f"{directory}/installed", str(checkout_models)))
     run = edgescreen("models", "install", str(first), config=config)
     assert run.returncode == 3 and "is a plain folder, not an installed bundle" in run.stderr
+    assert not (checkout_models / ".lock").exists() and not (checkout_models / ".bundles").exists()
+    assert (checkout_models / "melanoma" / "model.tflite").read_bytes() == (
+        MODELS_DIR / "melanoma/model.tflite"
+    ).read_bytes()
 
 
 def _install_process(config, bundle) -> subprocess.Popen:
