@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
@@ -130,9 +131,14 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
 
 
 def run_sync(
-    config: Config, stop: threading.Event | None = None, until_drained: bool = False, wait_for_lock: bool = True
+    config: Config,
+    stop: threading.Event | None = None,
+    until_drained: bool = False,
+    wait_for_lock: bool = True,
+    started: Callable[[SyncWorker], object] = lambda worker: None,
 ) -> bool:
-    """Run the sync worker on its own records connection (call it in its own thread or process).
+    """Run the sync worker on its own records connection (call it in its own thread or process);
+    ``started`` is told the worker once its records are open (readiness, its heartbeat).
 
     Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
     until the running one ends, else it hands over at once. ``False``: it never ran.
@@ -156,6 +162,7 @@ def run_sync(
                 timedelta(days=config.records.image_retention_days),
                 stop,
             )
+            started(worker)
             worker.run(until_drained=until_drained)
         finally:
             store.records.close()

@@ -19,10 +19,12 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
+from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 from firmware_app.messages import message
+from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
@@ -225,7 +227,7 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     """The nurse's touchscreen app ([app] bind and port), until Ctrl-C."""
     from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
 
-    return serve(config)
+    return serve(config, with_sync=not args.no_sync)
 
 
 def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
@@ -259,7 +261,9 @@ def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
 def cmd_models(config: Config, args: argparse.Namespace) -> int:
     """List installed models with their verification status and headline metrics."""
     directory = config.models.directory
-    model_dirs = sorted(p for p in directory.iterdir() if (p / CARD_FILE).is_file()) if directory.is_dir() else []
+    # Hidden entries are an installed bundle's previous version and its store (firmware_app.bundles.install).
+    listed = [p for p in directory.iterdir() if not p.name.startswith(".")] if directory.is_dir() else []
+    model_dirs = sorted(p for p in listed if (p / CARD_FILE).is_file())
     if not model_dirs:
         print(f"no models (no */{CARD_FILE}) under {directory}", file=sys.stderr)
         return 1
@@ -309,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
 
     app = commands.add_parser("app", help="the nurse's touchscreen app: a local web app ([app] bind, port)")
+    app.add_argument(
+        "--no-sync", action="store_true", help="leave the outbox to the edgescreen-sync service (as its unit does)"
+    )
     app.set_defaults(handler=cmd_app)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")
@@ -340,9 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help=f"list installed models ({CARD_SCHEMA}) and verify them")
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.set_defaults(handler=cmd_models)
+    add_bundle_commands(models)
 
     add_calibrate_command(commands)
     add_records_commands(commands)
+    add_device_commands(commands)
     add_operators_commands(commands)
     return parser
 

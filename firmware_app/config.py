@@ -85,6 +85,8 @@ class ModelsConfig:
     # An operating point named in the model's card; empty means the card's own default.
     operating_point: str = ""
     threads: int = field(default=2, metadata=_range(1, 64))
+    # Public keys a model bundle must be signed with (a device uses /etc/edgescreen/trusted-keys).
+    trusted_keys: Path = PROJECT_ROOT / "models" / "trusted-keys"
 
 
 # Where a checkout keeps its records when no config says otherwise (a device sets /var/lib/edgescreen).

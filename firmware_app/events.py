@@ -54,10 +54,33 @@ def _format_value(value: Any) -> str:
     return '"' + "".join(map(_escaped, text)) + '"'
 
 
+# sd-daemon(3) priority prefixes: journald files a line that starts with one at that priority.
+_JOURNAL_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+
+class _JournalFormatter(logging.Formatter):
+    """For journald: a priority prefix and no time of our own (the journal stamps every line)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{_JOURNAL_PRIORITY.get(record.levelno, 6)}>{record.levelname} {record.getMessage()}"
+
+
+def journal_attached() -> bool:
+    """Whether stderr is the journal's stream: ``$JOURNAL_STREAM`` names its device and inode
+    (checked, so a child whose stderr was redirected keeps its timestamps)."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        stat = os.fstat(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return expected == f"{stat.st_dev}:{stat.st_ino}"
+
+
 def setup_logging(level: str) -> None:
-    """Send events to stderr at ``level`` (debug, info, warning, error)."""
+    """Send events to stderr at ``level`` (debug, info, warning, error), journald's way under systemd."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    plain = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    handler.setFormatter(_JournalFormatter() if journal_attached() else plain)
     _LOGGER.handlers[:] = [handler]
     _LOGGER.setLevel(level.upper())
     _LOGGER.propagate = False

@@ -342,6 +342,55 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} result(s) waiting: the outbox is almost full. Connect the device to the network.",
         "fr": "{count} résultat(s) en attente : la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.loop.green": {"en": "The {loop} is running.", "fr": "La boucle {loop} tourne."},
+    "health.loop.red": {
+        "en": "The {loop} is stuck ({overdue} s late): the service restarts it.",
+        "fr": "La boucle {loop} est bloquée ({overdue} s de retard) : le service la redémarre.",
+    },
+    "health.writable.green": {"en": "Records writable.", "fr": "Dossiers accessibles en écriture."},
+    "health.writable.red": {
+        "en": "The records cannot be written ({error}). Call the technician.",
+        "fr": "Les dossiers ne peuvent pas être écrits ({error}). Appelez le technicien.",
+    },
+    "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
+    "health.key.new": {
+        "en": "No records yet: the key {path} is made at first start. Back it up then.",
+        "fr": "Pas encore de dossiers : la clé {path} sera créée au premier démarrage. Sauvegardez-la alors.",
+    },
+    "health.key.missing": {
+        "en": "The records key {path} is missing: put back the key kept with the backups, or nothing opens.",
+        "fr": "La clé des dossiers {path} manque : remettez celle gardée avec les sauvegardes, sinon rien ne s'ouvre.",
+    },
+    "health.key.exposed": {
+        "en": "The records key {path} is readable by others (mode {mode}): run chmod 600 on it.",
+        "fr": "La clé des dossiers {path} est lisible par d'autres (mode {mode}) : faites chmod 600.",
+    },
+    "health.key.unreadable": {
+        "en": "The records key {path} cannot be used ({error}). Call the technician.",
+        "fr": "La clé des dossiers {path} est inutilisable ({error}). Appelez le technicien.",
+    },
+    "health.tls.green": {
+        "en": "TLS certificates valid; the first expires in {days} days ({path}).",
+        "fr": "Certificats TLS valides ; le premier expire dans {days} jours ({path}).",
+    },
+    "health.tls.amber": {
+        "en": "The TLS certificate {path} expires in {days} days: issue and install a new one.",
+        "fr": "Le certificat TLS {path} expire dans {days} jours : installez-en un nouveau.",
+    },
+    "health.tls.red": {
+        "en": "The TLS certificate {path} is not valid now ({days} days to expiry): the broker refuses this "
+        "device. Install a new certificate, or set the clock.",
+        "fr": "Le certificat TLS {path} n'est pas valide maintenant ({days} jours avant expiration) : le serveur "
+        "refuse cet appareil. Installez un nouveau certificat, ou réglez l'horloge.",
+    },
+    "health.tls.none": {
+        "en": "No TLS: results go to the broker unencrypted. Set [sync] tls_ca_file and the device certificate.",
+        "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
+    },
+    "health.tls.unreadable": {
+        "en": "The TLS file {path} cannot be read as a certificate ({error}).",
+        "fr": "Le fichier TLS {path} n'est pas un certificat lisible ({error}).",
+    },
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "patient.what": {"en": "What are you screening?", "fr": "Que dépistez-vous ?"},

@@ -18,6 +18,9 @@ from firmware_app.config import Config
 from firmware_app.records.database import records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.service.notify import sd_notify
+from firmware_app.service.watchdog import supervise
+from firmware_app.sync.worker import SyncWorker
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
 # Two unclean restarts within this time of each other, and the worker is crash-looping.
@@ -142,11 +145,17 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
-    """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status)."""
+    """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
+    Under systemd it is ready once its records are open, and pings the watchdog while its loop runs."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    run_sync(config, stop, until_drained=args.until_drained)
+
+    def started(worker: SyncWorker) -> None:
+        supervise(config.records.database, [worker.heartbeat], "sync worker running")
+
+    run_sync(config, stop, until_drained=args.until_drained, started=started)
+    sd_notify("STOPPING=1")
     return 0
 
 

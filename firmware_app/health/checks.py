@@ -12,7 +12,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
@@ -23,6 +27,8 @@ DISK_WARNING_FACTOR = 2
 EARLIEST_PLAUSIBLE = datetime(2025, 1, 1, tzinfo=UTC)
 BACKLOG_WARNING_DAYS = 2
 BACKLOG_RED_FRACTION = 0.9
+# A certificate this close to expiry is amber: enough time to issue and install the next one.
+CERTIFICATE_WARNING_DAYS = 30
 
 
 class Level(StrEnum):
@@ -97,6 +103,11 @@ def check_records(records: Records) -> Check:
     return _check("records", Level.GREEN) if answer == "ok" else _check("records", Level.RED, error=answer)
 
 
+def records_unusable(error: Exception) -> Check:
+    """The records could not even be opened: the same red as damaged records."""
+    return _check("records", Level.RED, error=error)
+
+
 def check_audit(records: Records) -> Check:
     chain = records.verify_audit()
     if chain.intact:
@@ -127,6 +138,66 @@ def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: boo
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
     return _check("backlog", Level.GREEN, count=count)
+
+
+def check_heartbeat(heartbeat: Heartbeat) -> Check:
+    """A loop that let its promised next beat lapse is stuck: the watchdog stops, systemd restarts it."""
+    overdue = heartbeat.overdue_s()
+    if overdue > 0:
+        return _check("loop", Level.RED, loop=heartbeat.name, overdue=round(overdue))
+    return _check("loop", Level.GREEN, loop=heartbeat.name)
+
+
+def check_records_writable(database: Path, timeout_s: float = 10.0) -> Check:
+    """Take the records' write lock on a connection of our own, and give it back unused: a disk
+    gone read-only or a writer wedged holding the lock both show here, without writing a thing."""
+    try:
+        connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=timeout_s, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return _check("writable", Level.RED, error=error)
+    return _check("writable", Level.GREEN)
+
+
+def check_key_file(path: Path, records_exist: bool) -> Check:
+    """The records key: present (once there are records), 32 bytes, and readable by its owner alone."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if records_exist:
+            return _check("key", Level.RED, "missing", path=path)
+        return _check("key", Level.GREEN, "new", path=path)
+    except OSError as error:
+        return _check("key", Level.RED, "unreadable", path=path, error=error)
+    if info.st_mode & 0o077:
+        return _check("key", Level.RED, "exposed", path=path, mode=oct(info.st_mode & 0o777))
+    if info.st_size != KEY_BYTES:
+        return _check("key", Level.RED, "unreadable", path=path, error=f"{info.st_size} bytes, not {KEY_BYTES}")
+    return _check("key", Level.GREEN, path=path)
+
+
+def check_certificates(paths: list[Path], now: datetime) -> Check:
+    """The TLS files the sync worker presents or trusts: amber within ``CERTIFICATE_WARNING_DAYS`` of
+    expiry (time to renew), red once expired or unreadable (the broker refuses the device)."""
+    if not paths:
+        return _check("tls", Level.AMBER, "none")
+    soonest: tuple[int, Path] | None = None
+    for path in paths:
+        try:
+            certificate = x509.load_pem_x509_certificate(path.read_bytes())
+        except (OSError, ValueError) as error:
+            return _check("tls", Level.RED, "unreadable", path=path, error=error)
+        days = (certificate.not_valid_after_utc - now).days
+        if now > certificate.not_valid_after_utc or now < certificate.not_valid_before_utc:
+            return _check("tls", Level.RED, path=path, days=days)
+        soonest = min(soonest or (days, path), (days, path))
+    assert soonest is not None
+    days, path = soonest
+    return _check("tls", Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
 def blocking(checks: list[Check]) -> list[Check]:

@@ -212,6 +212,11 @@ class ScreeningStore:
                 append_event(self._db, "config_change", {"digest": digest, "previous": previous}, self.records.clock())
                 self.records.set_meta("config_digest", digest)
 
+    def audit(self, kind: str, details: dict[str, Any]) -> None:
+        """Audit an operator's action on the whole device: a model install or rollback, a backup."""
+        with transaction(self._db):
+            append_event(self._db, kind, details, self.records.clock())
+
     def _check_disk(self, incoming: int) -> None:
         """Blobs are written twice (WAL, then the main file at checkpoint), hence twice ``incoming``."""
         free = shutil.disk_usage(self.records.path.parent).free

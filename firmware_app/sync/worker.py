@@ -34,6 +34,7 @@ from paho.mqtt.properties import Properties
 
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsError, records_problem
 from firmware_app.records.outbox import Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
@@ -87,6 +88,7 @@ class SyncWorker:
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
         # refusing every result keeps the worker "connected" most of the time.
         self._last_problem = ""
+        self.heartbeat = Heartbeat("sync loop")
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
@@ -265,6 +267,7 @@ class SyncWorker:
         deadline, established, next_maintenance = time.monotonic() + self._settings.connect_timeout_s, False, 0.0
         try:
             while not self._stop.is_set():
+                self.heartbeat.beat(self._settings.connect_timeout_s)
                 if client.loop(timeout=0.0 if self._inflight else LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
                     return established, False
                 if self._connack is None:
@@ -329,6 +332,7 @@ class SyncWorker:
         attempt, crash = 0, None
         try:
             while not self._stop.is_set():
+                self.heartbeat.beat(self._settings.connect_timeout_s)
                 self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
@@ -340,6 +344,7 @@ class SyncWorker:
                 self._last_problem = self._problem
                 self._set_connection("disconnected", self._problem)
                 log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
+                self.heartbeat.beat(delay)
                 self._stop.wait(delay)
         except BaseException as error:
             crash = f"{type(error).__name__}: {error}"[:300]

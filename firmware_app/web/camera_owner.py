@@ -27,9 +27,13 @@ import cv2
 from firmware_app.capture.camera import Camera, CameraError, Controls
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.quality.verdict import QualityReport
 
 PREVIEW_JPEG_QUALITY = 80
+# The longest one step of the owner thread may take: opening the camera with its retries, or a burst
+# at full resolution (every wait for a frame has its own timeout, so a step always ends).
+STEP_ALLOWANCE_S = 60.0
 MAX_PREVIEW_FPS = 30.0
 
 
@@ -78,6 +82,7 @@ class CameraOwner:
         self.latest: PreviewFrame | None = None
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="camera-owner", daemon=True)
+        self.heartbeat = Heartbeat("camera loop")
 
     def start(self) -> None:
         self._thread.start()
@@ -174,6 +179,7 @@ class CameraOwner:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            self.heartbeat.beat(STEP_ALLOWANCE_S)
             with self._lock:
                 lease = self._live()
             if lease is None or self.error is not None:
@@ -198,6 +204,7 @@ class CameraOwner:
             self._streaming = True
             next_due = time.monotonic()
             for frame in camera.preview_frames():
+                self.heartbeat.beat(STEP_ALLOWANCE_S)
                 if self._stopping.is_set() or not self.holds(lease.token):
                     return
                 while not self._bursts.empty():

@@ -23,19 +23,24 @@ from firmware_app.capture.files_camera import list_images
 from firmware_app.capture_flow import preview_check
 from firmware_app.config import Config
 from firmware_app.events import log_event
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
+from firmware_app.inference.model import ModelError
 from firmware_app.operators import Operators
 from firmware_app.pipeline import ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
 from firmware_app.records.store import ScreeningStore
+from firmware_app.service.watchdog import Watchdog, supervise
 from firmware_app.web.camera_owner import CameraOwner
 
 T = TypeVar("T")
 
 
 class Device:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, with_sync: bool = True) -> None:
         self.config = config
+        # Off when the edgescreen-sync service runs the worker: two workers would share one MQTT client id.
+        self._with_sync = with_sync
         self.started_at = time.time()
         self.gate = QualityGate(config.quality)
         self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
@@ -48,10 +53,14 @@ class Device:
         self.model_names: list[str] = []
         # Set when a shutdown begins: live streams end on their own instead of being cut off.
         self.closing = threading.Event()
+        # The loops the systemd watchdog watches (the sync worker's joins once its records are open).
+        self.heartbeats: list[Heartbeat] = [self.camera.heartbeat]
+        self.watchdog: Watchdog | None = None
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
-        self._sync_thread.start()
+        if self._with_sync:
+            self._sync_thread.start()
         self.camera.start()
         log_event("app.started")
 
@@ -61,7 +70,7 @@ class Device:
 
     def _sync(self) -> None:
         try:
-            run_sync(self.config, self._stop_sync)
+            run_sync(self.config, self._stop_sync, started=lambda worker: self.heartbeats.append(worker.heartbeat))
         except Exception as error:  # the app keeps screening; results wait in the outbox
             log_event("app.sync_failed", level=40, error=error)
 
@@ -95,8 +104,20 @@ class Device:
         self.model_names = names
         return names
 
+    async def announce_ready(self) -> None:
+        """Tell systemd the app is ready once its models verify (its records are open since ``start``);
+        a refused model withholds it, so systemd restarts the app while the readiness screen says why."""
+        try:
+            names = await self.run(self.load_models)
+        except ModelError as error:
+            log_event("service.not_ready", level=40, error=error)
+            return
+        self.watchdog = supervise(self.config.records.database, self.heartbeats, f"ready: {', '.join(names)}")
+
     def stop(self) -> None:
         """Ctrl-C or SIGTERM: close the camera, stop the sync worker, close the records, in that order."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
         self.camera.stop()
         self._stop_sync.set()
         if self._sync_thread.is_alive():

@@ -7,6 +7,7 @@ stops the sync worker and closes the records (``Device.stop``), so nothing is le
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from types import FrameType
 
@@ -32,6 +33,11 @@ class AppServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, device: Device) -> None:
         super().__init__(config)
         self._device = device
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            await self._device.announce_ready()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
@@ -59,9 +65,9 @@ def create_app(device: Device) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def make_server(config: Config) -> AppServer:
+def make_server(config: Config, with_sync: bool = True) -> AppServer:
     """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
-    device = Device(config)
+    device = Device(config, with_sync)
     return AppServer(
         uvicorn.Config(
             create_app(device),
@@ -75,8 +81,8 @@ def make_server(config: Config) -> AppServer:
     )
 
 
-def serve(config: Config) -> int:
-    server = make_server(config)
+def serve(config: Config, with_sync: bool = True) -> int:
+    server = make_server(config, with_sync)
     store = open_store(config)
     try:
         if not Operators(store.records).list(enabled_only=True):

@@ -1,0 +1,130 @@
+"""Backup and restore of the records with SQLite's online backup API.
+
+The backup API copies a consistent snapshot page by page while the app and the sync worker keep
+writing (WAL readers never block writers), so a backup needs no downtime. The records key is never
+in a backup: the images and the sealed fields in it stay unreadable without the key file, which is
+kept apart (README, "Backup"). A restore refuses anything that would lose data or that could not be
+read afterwards: an existing database, a damaged backup, a broken audit chain, another key.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware_app.records.audit import verify_chain
+from firmware_app.records.database import RecordsError
+from firmware_app.records.store import Records, ScreeningStore
+
+PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    path: Path
+    screenings: int
+    images: int
+    audit_events: int
+
+
+def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
+    screenings = connection.execute("SELECT count(*) FROM screening").fetchone()[0]
+    return screenings, connection.execute("SELECT count(*) FROM image").fetchone()[0]
+
+
+def _copy(source: sqlite3.Connection, target: Path) -> None:
+    """Snapshot ``source`` into a new private file at ``target``, flushed, in place only when whole."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    destination = sqlite3.connect(partial)
+    try:
+        source.backup(destination, pages=PAGES_PER_STEP)
+        destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        destination.close()
+    with partial.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    os.rename(partial, target)
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    directory = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
+    """Integrity, audit chain and counts of a backup file, or a ``RecordsError`` saying what is wrong."""
+    try:
+        answer = connection.execute("PRAGMA integrity_check").fetchone()[0]
+        if answer != "ok":
+            raise RecordsError(f"{path}: the backup is damaged ({answer})")
+        chain = verify_chain(connection)
+        screenings, images = _counts(connection)
+    except sqlite3.DatabaseError as error:
+        raise RecordsError(f"{path}: not an EdgeScreen records backup ({error})") from error
+    if not chain.intact:
+        raise RecordsError(f"{path}: the backup's audit log is broken at event {chain.first_bad}: {chain.problem}")
+    return screenings, images, chain.events
+
+
+def backup(store: ScreeningStore, out: Path) -> BackupSummary:
+    """Write a consistent copy of the records to ``out`` (never over an existing file); audited."""
+    if out.exists():
+        raise RecordsError(f"{out}: already exists; a backup never overwrites a file")
+    store.audit("export", {"scope": "backup"})  # before the copy, so the backup holds its own event
+    _copy(store.records.connection, out)
+    copy = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+    try:
+        screenings, images, events = _check(out, copy)
+    finally:
+        copy.close()
+    return BackupSummary(out, screenings, images, events)
+
+
+def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
+    """Restore a backup as ``database`` once it proved whole and every image in it opened with
+    ``key_file``'s key; until then it sits beside, under a name nothing opens."""
+    if database.exists():
+        raise RecordsError(f"{database}: records already exist there; move them away before restoring")
+    if not key_file.is_file():
+        raise RecordsError(f"{key_file}: no records key; put the device's key file back first (README, Backup)")
+    if not backup_file.is_file():
+        raise RecordsError(f"{backup_file}: no such backup file")
+    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    try:
+        screenings, images, events = _check(backup_file, source)
+        database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        staged = database.with_name(f".{database.name}.restoring")
+        _copy(source, staged)
+    finally:
+        source.close()
+    try:
+        records = Records(staged, key_file)  # refuses a key other than the one the records were sealed with
+        try:
+            _open_every_image(records)
+        finally:
+            records.close()
+    except RecordsError as error:
+        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
+    os.rename(staged, database)
+    _fsync_directory(database.parent)
+    return BackupSummary(database, screenings, images, events)
+
+
+def _open_every_image(records: Records) -> None:
+    """Decrypt each image (authenticated): a restored image that does not open is found now, not later."""
+    rows = records.connection.execute("SELECT result_id, sealed FROM image ORDER BY result_id, id")
+    index: dict[str, int] = {}
+    for result_id, sealed in rows:
+        position = index.get(result_id, 0)
+        records.sealer.open(sealed, f"image:{result_id}:{position}")
+        index[result_id] = position + 1

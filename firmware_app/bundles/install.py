@@ -1,0 +1,166 @@
+"""Installing a verified bundle so that a power cut at any instant leaves a whole model active.
+
+Layout under the models directory (``[models] directory``)::
+
+    <id>            -> .bundles/<id>-<version>-<digest>     the active model (a symlink)
+    .<id>.previous  -> .bundles/<id>-<old version>-<digest> what ``rollback`` returns to
+    .bundles/       the installed bundles, each complete before any link points at it
+
+A bundle is copied into a temporary folder, flushed to disk, verified there (so what runs is exactly
+what was verified), renamed into ``.bundles/``, and only then is the link switched, by renaming a new
+symlink over the old one: ``rename`` is atomic, so the link names the old bundle or the new one,
+never neither. Leftovers of an interrupted install are removed when the next one completes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
+
+STORE = ".bundles"
+TEMPORARY_PREFIX = ".tmp-"
+LOCK_FILE = ".lock"
+
+
+@dataclass(frozen=True)
+class Switch:
+    """What an install or a rollback did, for the audit log and the operator."""
+
+    action: str
+    model_id: str
+    version: str
+    digest: str
+    previous_version: str | None
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _copy_durably(source: Path, target: Path) -> None:
+    """Copy a bundle folder and flush every file and folder, so a power cut cannot leave it half-written."""
+    shutil.copytree(source, target, copy_function=shutil.copy2)
+    for path in sorted(target.rglob("*"), reverse=True):
+        if path.is_file():
+            with path.open("rb+") as handle:
+                os.fsync(handle.fileno())
+        else:
+            _fsync_dir(path)
+    _fsync_dir(target)
+
+
+def _point(directory: Path, link_name: str, target: str) -> None:
+    """Make ``link_name`` point at ``target`` in one atomic rename."""
+    temporary = directory / f"{TEMPORARY_PREFIX}link-{uuid.uuid4().hex}"
+    os.symlink(target, temporary)
+    os.replace(temporary, directory / link_name)
+    _fsync_dir(directory)
+
+
+def _link_target(directory: Path, link_name: str) -> str | None:
+    link = directory / link_name
+    if link.is_symlink():
+        return os.readlink(link)
+    if link.exists():
+        raise BundleError(
+            f"{link} is a plain folder, not an installed bundle: install bundles into a models directory "
+            "they manage (the device's /var/lib/edgescreen/models), not into a checkout's models/"
+        )
+    return None
+
+
+def _previous_name(model_id: str) -> str:
+    return f".{model_id}.previous"
+
+
+def _remove_leftovers(directory: Path, model_id: str) -> None:
+    """Delete interrupted installs' temporary files and bundles no link names any more."""
+    store = directory / STORE
+    kept = {_link_target(directory, name) for name in (model_id, _previous_name(model_id))}
+    for path in [*directory.glob(f"{TEMPORARY_PREFIX}*"), *store.glob("*")]:
+        is_ours = path.name.startswith((TEMPORARY_PREFIX, f"{model_id}-"))
+        if is_ours and f"{STORE}/{path.name}" not in kept:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+@contextmanager
+def exclusive(directory: Path) -> Iterator[None]:
+    """One install or rollback at a time: each cleans up the others' temporary files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def active_manifest(directory: Path, model_id: str) -> Manifest | None:
+    target = _link_target(directory, model_id)
+    return None if target is None else read_manifest(directory / target)
+
+
+def install_bundle(
+    bundle: Path,
+    directory: Path,
+    keys: dict[str, Any],
+    threads: int,
+    allow_downgrade: bool = False,
+) -> Switch | None:
+    """Verify and activate ``bundle``; ``None`` when exactly this bundle is already active."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / STORE).mkdir(exist_ok=True)
+    staging = directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}"
+    _copy_durably(bundle, staging)
+    try:
+        manifest = verify_bundle(staging, keys, threads)
+        current = active_manifest(directory, manifest.model_id)
+        if current is not None and current.digest == manifest.digest:
+            return None
+        if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
+            raise BundleError(
+                f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
+                "a downgrade needs --allow-downgrade (or use `edgescreen models rollback`)"
+            )
+        name = f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
+        final = directory / STORE / name
+        if final.exists():  # the same bundle installed before (now the previous one): swap in the fresh copy
+            os.rename(final, directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
+        os.rename(staging, final)
+        _fsync_dir(directory / STORE)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    previous = _link_target(directory, manifest.model_id)
+    if previous is not None:
+        _point(directory, _previous_name(manifest.model_id), previous)
+    _point(directory, manifest.model_id, f"{STORE}/{name}")
+    _remove_leftovers(directory, manifest.model_id)
+    return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
+
+
+def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:
+    """Make the previous bundle active again (verified first), and the current one the previous."""
+    previous = _link_target(directory, _previous_name(model_id))
+    current = _link_target(directory, model_id)
+    if previous is None or current is None:
+        raise BundleError(f"{directory}: {model_id} has no previous installed bundle to roll back to")
+    manifest = verify_bundle(directory / previous, keys, threads)
+    current_version = read_manifest(directory / current).version
+    _point(directory, _previous_name(model_id), current)
+    _point(directory, model_id, previous)
+    _remove_leftovers(directory, model_id)
+    return Switch("rollback", model_id, manifest.version, manifest.digest, current_version)

@@ -1,0 +1,210 @@
+"""The bundle manifest: what a model bundle holds, signed by its publisher, checked before install.
+
+A bundle is a folder: the ``.tflite``, its card, ``reference/`` images, ``manifest.json`` and
+``manifest.sig`` (the Ed25519 signature of the manifest's exact bytes, base64). The manifest lists
+the sha256 of every other file, the model's id and version, the oldest app that can run it, and the
+score the model gave each reference image when it was signed. Verification re-runs those images on
+this device's interpreter: a model that loads but computes something else (a wrong card, a broken
+runtime) is refused before it can triage anyone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from firmware_app import __version__
+from firmware_app.bundles.keys import key_id, signature_holds
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
+
+MANIFEST_FILE = "manifest.json"
+SIGNATURE_FILE = "manifest.sig"
+REFERENCE_DIR = "reference"
+MANIFEST_SCHEMA = "edgescreen.model-bundle/1"
+# int8 models score the same image identically on one interpreter; ai-edge-litert and tflite-runtime
+# may round a few activations differently, which moves a score by far less than this.
+SCORE_TOLERANCE = 0.02
+
+
+class BundleError(ModelError):
+    """A model bundle is refused; the message is one sentence that names the bundle and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model_id: str
+    version: str
+    min_app_version: str
+    files: dict[str, str]
+    reference_scores: dict[str, float]
+    tolerance: float
+    key_id: str
+    digest: str
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Dotted numbers compare as numbers (1.10 after 1.9); anything else cannot be ordered."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError as error:
+        raise BundleError(f"version {version!r} is not dotted numbers (such as 1.2.0)") from error
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _bundle_files(bundle: Path) -> list[str]:
+    """Every file of the bundle but the manifest and its signature, as relative POSIX paths."""
+    skip = {MANIFEST_FILE, SIGNATURE_FILE}
+    return sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file() and p.name not in skip)
+
+
+def _reference_images(bundle: Path) -> list[str]:
+    return [name for name in _bundle_files(bundle) if name.startswith(f"{REFERENCE_DIR}/")]
+
+
+def reference_scores(model: TriageModel, bundle: Path, images: list[str]) -> dict[str, float]:
+    try:
+        return {name: model.predict(read_frame(bundle / name).pixels).score for name in images}
+    except ImageError as error:
+        raise BundleError(f"{bundle}: a reference image cannot be read ({error})") from error
+
+
+def sign_bundle(bundle: Path, private_key: Any, threads: int = 2) -> Manifest:
+    """Write ``manifest.json`` and ``manifest.sig`` for a bundle whose card and model agree."""
+    model = _load(bundle, threads)
+    images = _reference_images(bundle)
+    if not images:
+        raise BundleError(f"{bundle}: no reference images under {REFERENCE_DIR}/ to pin the model's scores")
+    document = {
+        "schema": MANIFEST_SCHEMA,
+        "model_id": model.card.id,
+        "version": model.card.version,
+        "min_app_version": __version__,
+        "files": {name: _sha256(bundle / name) for name in _bundle_files(bundle)},
+        "reference_scores": reference_scores(model, bundle, images),
+        "score_tolerance": SCORE_TOLERANCE,
+        "key_id": key_id(private_key.public_key()),
+    }
+    write_signed(bundle, document, private_key)
+    return read_manifest(bundle)
+
+
+def write_signed(bundle: Path, document: dict[str, Any], private_key: Any) -> None:
+    """Write a manifest document and its signature (the manifest first: a signature never lacks its text)."""
+    text = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
+    (bundle / MANIFEST_FILE).write_bytes(text)
+    (bundle / SIGNATURE_FILE).write_text(base64.b64encode(private_key.sign(text)).decode() + "\n")
+
+
+def _parse(bundle: Path, text: bytes) -> Manifest:
+    try:
+        document = json.loads(text)
+        if document["schema"] != MANIFEST_SCHEMA:
+            raise BundleError(f"{bundle}: the manifest is not {MANIFEST_SCHEMA}")
+        version_key(document["version"])
+        return Manifest(
+            model_id=str(document["model_id"]),
+            version=document["version"],
+            min_app_version=document["min_app_version"],
+            files={str(k): str(v) for k, v in document["files"].items()},
+            reference_scores={str(k): float(v) for k, v in document["reference_scores"].items()},
+            tolerance=float(document["score_tolerance"]),
+            key_id=str(document["key_id"]),
+            digest=hashlib.sha256(text).hexdigest(),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise BundleError(f"{bundle}: the manifest is not a valid {MANIFEST_SCHEMA} ({error!r})") from error
+
+
+def read_manifest(bundle: Path) -> Manifest:
+    """The manifest, unverified: for reading what is installed, never for trusting a new bundle."""
+    try:
+        return _parse(bundle, (bundle / MANIFEST_FILE).read_bytes())
+    except OSError as error:
+        raise BundleError(f"{bundle}: no readable {MANIFEST_FILE} ({error.strerror})") from error
+
+
+def _check_signature(bundle: Path, keys: dict[str, Any]) -> bytes:
+    try:
+        text = (bundle / MANIFEST_FILE).read_bytes()
+    except OSError as error:
+        raise BundleError(f"{bundle}: no readable {MANIFEST_FILE}, so it cannot be verified") from error
+    try:
+        signature = base64.b64decode((bundle / SIGNATURE_FILE).read_text().strip(), validate=True)
+    except OSError as error:
+        raise BundleError(f"{bundle}: no readable {SIGNATURE_FILE}: the bundle is not signed") from error
+    except (ValueError, binascii.Error) as error:
+        raise BundleError(f"{bundle}: {SIGNATURE_FILE} is not a base64 signature") from error
+    if not any(signature_holds(key, signature, text) for key in keys.values()):
+        raise BundleError(
+            f"{bundle}: the signature does not verify with any trusted key ({', '.join(sorted(keys))}): "
+            "the manifest was changed or signed with a key this device does not trust"
+        )
+    return text
+
+
+def _check_files(bundle: Path, manifest: Manifest) -> None:
+    present = set(_bundle_files(bundle))
+    for name, expected in sorted(manifest.files.items()):
+        if name not in present:
+            raise BundleError(f"{bundle}: {name} is listed in the manifest but missing from the bundle")
+        if _sha256(bundle / name) != expected:
+            raise BundleError(f"{bundle}: {name} does not match its sha256 in the manifest: changed or corrupt")
+    extra = sorted(present - set(manifest.files))
+    if extra:
+        raise BundleError(f"{bundle}: {extra[0]} is in the bundle but not in the signed manifest")
+    if CARD_FILE not in manifest.files:
+        raise BundleError(f"{bundle}: the manifest lists no {CARD_FILE}")
+
+
+def _load(bundle: Path, threads: int) -> TriageModel:
+    """The loader's own checks (card against ``.tflite``, tensors, a warm-up run), as a bundle refusal."""
+    try:
+        return TriageModel(bundle, threads=threads)
+    except ModelError as error:
+        raise BundleError(f"{bundle}: the model does not load as its card describes ({error})") from error
+
+
+def _check_model(bundle: Path, manifest: Manifest, threads: int) -> TriageModel:
+    model = _load(bundle, threads)
+    card = model.card
+    if (card.id, card.version) != (manifest.model_id, manifest.version):
+        raise BundleError(
+            f"{bundle}: the card says {card.id} {card.version}, the manifest says "
+            f"{manifest.model_id} {manifest.version}"
+        )
+    if manifest.files.get(card.file) != card.sha256:
+        raise BundleError(f"{bundle}: the card's sha256 of {card.file} is not the one the manifest signs")
+    scores = reference_scores(model, bundle, sorted(manifest.reference_scores))
+    for name, expected in sorted(manifest.reference_scores.items()):
+        if abs(scores[name] - expected) > manifest.tolerance:
+            raise BundleError(
+                f"{bundle}: reference image {name} scored {scores[name]:.4f} here, the manifest expects "
+                f"{expected:.4f} (tolerance {manifest.tolerance}): the model does not compute what was signed"
+            )
+    if not manifest.reference_scores:
+        raise BundleError(f"{bundle}: the manifest pins no reference scores")
+    return model
+
+
+def verify_bundle(bundle: Path, keys: dict[str, Any], threads: int = 2) -> Manifest:
+    """Signature, then every file's hash, the app version, the card, the model and its reference scores."""
+    text = _check_signature(bundle, keys)
+    manifest = _parse(bundle, text)
+    _check_files(bundle, manifest)
+    if version_key(manifest.min_app_version) > version_key(__version__):
+        raise BundleError(f"{bundle}: needs EdgeScreen {manifest.min_app_version} or newer (this is {__version__})")
+    _check_model(bundle, manifest, threads)
+    return manifest

@@ -1,0 +1,92 @@
+"""``edgescreen doctor``: every check of the device at once, for the technician and for scripts.
+
+It is the nurse's readiness list (``readiness``) plus what only a technician can act on: the
+records key's mode, the TLS certificates' expiry, and the model bundles' signatures. The same check
+functions answer the readiness screen, the watchdog and this report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from firmware_app.app import build_camera, open_store
+from firmware_app.bundles.keys import trusted_keys
+from firmware_app.bundles.manifest import MANIFEST_FILE, verify_bundle
+from firmware_app.config import Config
+from firmware_app.health.checks import (
+    Check,
+    Level,
+    check_calibration,
+    check_camera,
+    check_certificates,
+    check_clock,
+    check_key_file,
+    check_models,
+    records_unusable,
+)
+from firmware_app.health.readiness import disk_check, readiness
+from firmware_app.inference.card import MODALITIES
+from firmware_app.inference.model import TriageModel
+from firmware_app.records.database import RecordsError
+
+
+def verify_models(config: Config) -> Callable[[], list[str]]:
+    """Each configured model: a signed bundle is verified in full (signature, hashes, card, reference
+    scores); a bare model folder only against its card, and says so."""
+
+    def load() -> list[str]:
+        names = []
+        for modality in MODALITIES:
+            model_dir = config.models.directory / getattr(config.models, modality)
+            if (model_dir / MANIFEST_FILE).is_file():
+                manifest = verify_bundle(model_dir, trusted_keys(config.models.trusted_keys), config.models.threads)
+                names.append(f"{manifest.model_id} {manifest.version} (signed)")
+            else:
+                card = TriageModel(model_dir, threads=config.models.threads).card
+                names.append(f"{card.id} {card.version} (unsigned)")
+        return names
+
+    return load
+
+
+def probe_camera(config: Config) -> Callable[[], bool]:
+    def probe() -> bool:
+        camera, _ = build_camera(config)
+        with camera:
+            next(iter(camera.preview_frames()))
+        return True
+
+    return probe
+
+
+def _tls_files(config: Config) -> list[Path]:
+    return [path for path in (config.sync.tls_ca_file, config.sync.tls_cert_file) if path]
+
+
+def _without_records(config: Config, now: datetime) -> list[Check]:
+    """The checks that need no records, for when the records cannot be opened."""
+    return [
+        check_models(verify_models(config)),
+        check_camera(probe_camera(config)),
+        check_calibration(config.calibration.profile, now),
+        disk_check(config),
+        check_clock(now, None),
+    ]
+
+
+def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
+    now = now or datetime.now(UTC)
+    key = check_key_file(config.records.key_file, config.records.database.exists())
+    technician = [key, check_certificates(_tls_files(config), now)]
+    if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
+        return [*_without_records(config, now), *technician]
+    try:
+        store = open_store(config)
+    except RecordsError as error:
+        return [*_without_records(config, now), records_unusable(error), *technician]
+    try:
+        return [*readiness(config, store.records, verify_models(config), probe_camera(config), now), *technician]
+    finally:
+        store.records.close()

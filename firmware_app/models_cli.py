@@ -1,0 +1,102 @@
+"""``edgescreen models keygen|sign|verify|install|rollback``: signed model bundles, for publisher and device."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from firmware_app.app import open_store
+from firmware_app.bundles.install import Switch, active_manifest, exclusive, install_bundle, rollback
+from firmware_app.bundles.keys import generate_key, load_private_key, trusted_keys
+from firmware_app.bundles.manifest import read_manifest, sign_bundle, verify_bundle
+from firmware_app.config import Config
+from firmware_app.events import log_event
+
+
+def cmd_keygen(config: Config, args: argparse.Namespace) -> int:
+    public = generate_key(args.private_key)
+    print(f"private key {args.private_key} (mode 0600: keep it off the device and out of the repository)")
+    print(f"public key  {public} (copy it into the trusted-keys folder of every device)")
+    return 0
+
+
+def cmd_sign(config: Config, args: argparse.Namespace) -> int:
+    key = load_private_key(args.key)
+    for bundle in args.bundles:
+        manifest = sign_bundle(bundle, key, config.models.threads)
+        print(f"signed {bundle}: {manifest.model_id} {manifest.version}, key {manifest.key_id}")
+    return 0
+
+
+def cmd_verify(config: Config, args: argparse.Namespace) -> int:
+    keys = trusted_keys(config.models.trusted_keys)
+    for bundle in args.bundles:
+        manifest = verify_bundle(bundle, keys, config.models.threads)
+        print(f"verified {bundle}: {manifest.model_id} {manifest.version}")
+    return 0
+
+
+def _audit(config: Config, switch: Switch) -> None:
+    """Every install and rollback goes into the audit chain, then into the journal."""
+    details = {
+        "action": switch.action,
+        "model": switch.model_id,
+        "version": switch.version,
+        "manifest_sha256": switch.digest,
+        "previous_version": switch.previous_version,
+    }
+    store = open_store(config)
+    try:
+        store.audit("model_change", details)
+    finally:
+        store.records.close()
+    log_event(f"model.{switch.action}", **details)
+    print(f"{switch.action}: {switch.model_id} {switch.version} is active (was {switch.previous_version or 'none'})")
+
+
+def cmd_install(config: Config, args: argparse.Namespace) -> int:
+    keys = trusted_keys(config.models.trusted_keys)
+    active_manifest(config.models.directory, read_manifest(args.bundle).model_id)  # refuses a plain folder, unwritten
+    with exclusive(config.models.directory):
+        switch = install_bundle(
+            args.bundle, config.models.directory, keys, config.models.threads, allow_downgrade=args.allow_downgrade
+        )
+    if switch is None:
+        print(f"{args.bundle}: already the active model; nothing changed")
+        return 0
+    _audit(config, switch)
+    return 0
+
+
+def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
+    keys = trusted_keys(config.models.trusted_keys)
+    with exclusive(config.models.directory):
+        switch = rollback(config.models.directory, args.model_id, keys, config.models.threads)
+    _audit(config, switch)
+    return 0
+
+
+def add_bundle_commands(models: argparse.ArgumentParser) -> None:
+    actions = models.add_subparsers(dest="models_action", required=False, metavar="ACTION")
+
+    keygen = actions.add_parser("keygen", help="make a publisher's Ed25519 signing key and its public key")
+    keygen.add_argument("private_key", type=Path, metavar="PRIVATE_KEY")
+    keygen.set_defaults(handler=cmd_keygen)
+
+    sign = actions.add_parser("sign", help="publisher: write and sign the manifest of model bundle folder(s)")
+    sign.add_argument("--key", type=Path, required=True, metavar="PRIVATE", help="the Ed25519 private key (PEM)")
+    sign.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE_DIR")
+    sign.set_defaults(handler=cmd_sign)
+
+    verify = actions.add_parser("verify", help="check bundle(s) against the trusted keys, without installing")
+    verify.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE_DIR")
+    verify.set_defaults(handler=cmd_verify)
+
+    install = actions.add_parser("install", help="verify a signed bundle and make it the active model")
+    install.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
+    install.add_argument("--allow-downgrade", action="store_true", help="accept a version older than the active one")
+    install.set_defaults(handler=cmd_install)
+
+    back = actions.add_parser("rollback", help="make the previously installed bundle of a model active again")
+    back.add_argument("model_id", metavar="MODEL_ID")
+    back.set_defaults(handler=cmd_rollback)

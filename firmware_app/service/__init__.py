@@ -1,0 +1,1 @@
+"""Running under systemd: readiness and watchdog notifications, driven by the health checks."""

@@ -1,0 +1,142 @@
+"""``edgescreen models install`` / ``rollback``: atomic switches, downgrade refusal, audit, power cuts."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from firmware_app.bundles.install import active_manifest
+from firmware_app.bundles.keys import trusted_keys
+from firmware_app.bundles.manifest import verify_bundle
+from firmware_app.inference.model import TriageModel
+from firmware_app.records.store import Records
+from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
+from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.test_cli import edgescreen
+
+
+@pytest.fixture()
+def device(tmp_path):
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    return tmp_path, key, trusted, first, device_config(tmp_path, trusted)
+
+
+def model_changes(directory) -> list[dict]:
+    records = Records(directory / "records.sqlite3", directory / "records.key")
+    try:
+        assert records.verify_audit().intact
+        rows = records.connection.execute("SELECT details FROM audit WHERE kind = 'model_change' ORDER BY seq")
+        return [json.loads(row[0]) for row in rows]
+    finally:
+        records.close()
+
+
+def test_install_upgrade_rollback_and_downgrade_refusal_are_audited(device):
+    directory, key, _trusted, first, config = device
+    installed = directory / "installed"
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 0, run.stderr
+    assert "melanoma 1.1.0 is active (was 1.0.0)" in run.stdout
+    assert TriageModel(installed / "melanoma").card.version == "1.1.0"
+
+    again = edgescreen("models", "install", str(second), config=config)
+    assert again.returncode == 0 and "already the active model" in again.stdout
+
+    refused = edgescreen("models", "install", str(first), config=config)
+    assert refused.returncode == 3
+    assert "melanoma 1.0.0 is older than the active 1.1.0; a downgrade needs --allow-downgrade" in refused.stderr
+    assert active_manifest(installed, "melanoma").version == "1.1.0"
+
+    back = edgescreen("models", "rollback", "melanoma", config=config)
+    assert back.returncode == 0, back.stderr
+    assert TriageModel(installed / "melanoma").card.version == "1.0.0"
+    forward = edgescreen("models", "rollback", "melanoma", config=config)
+    assert forward.returncode == 0 and active_manifest(installed, "melanoma").version == "1.1.0"
+
+    downgrade = edgescreen("models", "install", "--allow-downgrade", str(first), config=config)
+    assert downgrade.returncode == 0 and active_manifest(installed, "melanoma").version == "1.0.0"
+
+    changes = [(c["action"], c["version"], c["previous_version"]) for c in model_changes(directory)]
+    assert changes == [
+        ("install", "1.0.0", None),
+        ("install", "1.1.0", "1.0.0"),
+        ("rollback", "1.0.0", "1.1.0"),
+        ("rollback", "1.1.0", "1.0.0"),
+        ("install", "1.0.0", "1.1.0"),
+    ]
+    listing = edgescreen("models", "--json", config=config)
+    assert json.loads(listing.stdout)["version"] == "1.0.0"
+
+
+def test_a_refused_bundle_changes_nothing(device):
+    directory, key, _trusted, first, config = device
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    broken = with_version(first, directory / "melanoma-2.0.0", "2.0.0", key)
+    (broken / "model.tflite").write_bytes(b"\0" * 1024)
+    run = edgescreen("models", "install", str(broken), config=config)
+    assert run.returncode == 3 and "model.tflite does not match its sha256" in run.stderr
+    assert active_manifest(directory / "installed", "melanoma").version == "1.0.0"
+    assert [c["version"] for c in model_changes(directory)] == ["1.0.0"]
+    assert not list((directory / "installed" / ".bundles").glob(".tmp-*"))
+
+
+def test_rollback_without_a_previous_bundle_is_refused(device):
+    _directory, _, _, first, config = device
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    run = edgescreen("models", "rollback", "melanoma", config=config)
+    assert run.returncode == 3 and "no previous installed bundle to roll back to" in run.stderr
+
+
+def test_a_checkout_models_folder_is_not_overwritten(device):
+    directory, _, _trusted, first, config = device
+    checkout_models = directory / "checkout-models"
+    shutil.copytree(MODELS_DIR, checkout_models)  # plain model folders, as in a checkout
+    config.write_text(config.read_text().replace(f"{directory}/installed", str(checkout_models)))
+    run = edgescreen("models", "install", str(first), config=config)
+    assert run.returncode == 3 and "is a plain folder, not an installed bundle" in run.stderr
+    assert not (checkout_models / ".lock").exists() and not (checkout_models / ".bundles").exists()
+    assert (checkout_models / "melanoma" / "model.tflite").read_bytes() == (
+        MODELS_DIR / "melanoma/model.tflite"
+    ).read_bytes()
+
+
+def _install_process(config, bundle) -> subprocess.Popen:
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "models", "install", str(bundle)]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_sigkill_at_20_random_instants_always_leaves_a_verifiable_active_model(device):
+    directory, key, trusted, first, config = device
+    installed, keys = directory / "installed", trusted_keys(trusted)
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    started = time.monotonic()
+    assert _install_process(config, with_version(first, directory / "v1.0.1", "1.0.1", key)).wait(120) == 0
+    full_run = time.monotonic() - started
+    chooser, outcomes = random.Random(13), set()
+    for attempt in range(2, 22):
+        before, new = active_manifest(installed, "melanoma").version, f"1.0.{attempt}"
+        process = _install_process(config, with_version(first, directory / f"v{new}", new, key))
+        time.sleep(chooser.uniform(0, 1.5 * full_run))  # a third of the instants fall after the switch
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+        active = verify_bundle(installed / "melanoma", keys)
+        assert active.version in {before, new}
+        assert TriageModel(installed / "melanoma").card.version == active.version
+        outcomes.add(active.version == new)
+    assert outcomes == {True, False}  # killed both before and after the switch
+    last = with_version(first, directory / "last", "1.0.99", key)
+    finished = edgescreen("models", "install", str(last), config=config)
+    assert finished.returncode == 0, finished.stderr
+    assert not list(installed.glob(".tmp-*")) and not list((installed / ".bundles").glob(".tmp-*"))
+    assert len(list((installed / ".bundles").iterdir())) == 2

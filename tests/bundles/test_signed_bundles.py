@@ -1,0 +1,120 @@
+"""A model bundle is trusted only when its signature, files, card and reference scores all hold."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from firmware_app.bundles.keys import KeyFileError, trusted_keys
+from firmware_app.bundles.manifest import BundleError, verify_bundle, write_signed
+from tests.bundles.kit import make_key, manifest_document, signed_bundle
+from tests.conftest import MODELS_DIR
+
+
+@pytest.fixture()
+def publisher(tmp_path):
+    return make_key(tmp_path)
+
+
+@pytest.fixture()
+def bundle(tmp_path, publisher):
+    key, _ = publisher
+    return signed_bundle(tmp_path / "bundle", key)
+
+
+def refusal(bundle, trusted) -> str:
+    with pytest.raises(BundleError) as caught:
+        verify_bundle(bundle, trusted_keys(trusted))
+    return str(caught.value)
+
+
+def test_the_committed_models_are_signed_by_the_projects_key():
+    keys = trusted_keys(MODELS_DIR / "trusted-keys")
+    for model_id in ("dr-referable", "melanoma"):
+        manifest = verify_bundle(MODELS_DIR / model_id, keys)
+        assert manifest.model_id == model_id and len(manifest.reference_scores) >= 2
+
+
+def test_a_signed_bundle_verifies_and_pins_its_reference_scores(bundle, publisher):
+    manifest = verify_bundle(bundle, trusted_keys(publisher[1]))
+    assert manifest.model_id == "melanoma"
+    assert all(0.0 <= score <= 1.0 for score in manifest.reference_scores.values())
+    assert set(manifest.files) >= {"card.json", "model.tflite"}
+
+
+def test_a_flipped_byte_in_the_model_is_refused(bundle, publisher):
+    model = bundle / "model.tflite"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    model.write_bytes(bytes(data))
+    assert "model.tflite does not match its sha256 in the manifest" in refusal(bundle, publisher[1])
+
+
+def test_a_flipped_byte_in_the_manifest_breaks_the_signature(bundle, publisher):
+    manifest = bundle / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"version": "1.0.0"', '"version": "1.0.1"'))
+    assert "the signature does not verify with any trusted key" in refusal(bundle, publisher[1])
+
+
+def test_a_bundle_signed_with_another_key_is_refused(tmp_path, bundle):
+    _, other_trusted = make_key(tmp_path / "other", "someone-else")
+    assert "signed with a key this device does not trust" in refusal(bundle, other_trusted)
+
+
+def test_an_unsigned_bundle_is_refused(bundle, publisher):
+    (bundle / "manifest.sig").unlink()
+    assert "the bundle is not signed" in refusal(bundle, publisher[1])
+
+
+def test_a_missing_file_is_refused(bundle, publisher):
+    (bundle / "model.tflite").unlink()
+    assert "model.tflite is listed in the manifest but missing" in refusal(bundle, publisher[1])
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(bundle, publisher):
+    (bundle / "reference" / "extra.jpg").write_bytes(b"not signed")
+    assert "reference/extra.jpg is in the bundle but not in the signed manifest" in refusal(bundle, publisher[1])
+
+
+def test_a_card_that_disagrees_with_the_manifest_is_refused(bundle, publisher):
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["version"] = "2.0.0"
+    write_signed(bundle, document, key)
+    assert "the card says melanoma 1.0.0, the manifest says melanoma 2.0.0" in refusal(bundle, trusted)
+
+
+def test_a_card_that_disagrees_with_its_model_is_refused(bundle, publisher):
+    key, trusted = publisher
+    card = bundle / "card.json"
+    card.write_text(re.sub(r'"sha256": "[0-9a-f]{64}"', '"sha256": "' + "0" * 64 + '"', card.read_text(), count=1))
+    document = manifest_document(bundle)
+    document["files"]["card.json"] = hashlib.sha256(card.read_bytes()).hexdigest()
+    write_signed(bundle, document, key)
+    assert "does not match the card's" in refusal(bundle, trusted)
+
+
+def test_a_model_whose_reference_scores_differ_is_refused(bundle, publisher):
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    name = sorted(document["reference_scores"])[0]
+    document["reference_scores"][name] = (document["reference_scores"][name] + 0.5) % 1.0
+    write_signed(bundle, document, key)
+    message = refusal(bundle, trusted)
+    assert f"reference image {name} scored" in message and "does not compute what was signed" in message
+
+
+def test_a_bundle_for_a_newer_app_is_refused(bundle, publisher):
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["min_app_version"] = "99.0"
+    write_signed(bundle, document, key)
+    assert "needs EdgeScreen 99.0 or newer" in refusal(bundle, trusted)
+
+
+def test_no_trusted_key_means_nothing_verifies(tmp_path, bundle):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KeyFileError, match="no trusted public keys"):
+        trusted_keys(tmp_path / "empty")

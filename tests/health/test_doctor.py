@@ -1,0 +1,109 @@
+"""``edgescreen doctor`` on real records, models, keys and certificates: one report, each check's level
+and what to do, and an exit status that a script or a technician can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from firmware_app.health.checks import Level, check_certificates, check_key_file
+from tests.conftest import MODELS_DIR
+from tests.records.kit import open_store, write_config
+from tests.test_cli import edgescreen
+
+NOW = dt.datetime.now(dt.UTC)
+ALL_CHECKS = ["models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "key", "tls"]
+
+
+def certificate(path, not_after: dt.datetime, not_before: dt.datetime | None = None):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before or NOW - dt.timedelta(days=400))
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def doctor(config):
+    run = edgescreen("doctor", "--json", config=config)
+    report = json.loads(run.stdout)
+    return run.returncode, {check["name"]: check for check in report["checks"]}, report
+
+
+def test_a_working_device_reports_every_check_and_exits_0(tmp_path):
+    ca = certificate(tmp_path / "ca.crt", NOW + dt.timedelta(days=365))
+    config = write_config(tmp_path, 1, f'tls_ca_file = "{ca}"\n')
+    status, checks, report = doctor(config)
+    assert status == 0, report
+    assert list(checks) == ALL_CHECKS
+    assert checks["models"]["level"] == "green" and "(signed)" in checks["models"]["message"]
+    assert checks["key"]["level"] == "green" and checks["tls"]["level"] == "green"
+    assert checks["broker"]["level"] == "amber"  # no sync worker has connected: amber, never red
+    assert report["red"] == 0 and report["green"] + report["amber"] == len(ALL_CHECKS)
+    text = edgescreen("doctor", config=config)
+    assert text.returncode == 0 and "GREEN  models" in text.stdout and "0 red" in text.stdout
+
+
+def test_an_exposed_key_and_a_tampered_model_are_red_with_what_to_do(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, models)
+    tflite = models / "melanoma" / "model.tflite"
+    data = bytearray(tflite.read_bytes())
+    data[-100] ^= 0xFF
+    tflite.write_bytes(bytes(data))
+    config = write_config(tmp_path, 1, f'[models]\ndirectory = "{models}"\ntrusted_keys = "{models}/trusted-keys"\n')
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").chmod(0o644)
+    status, checks, _ = doctor(config)
+    assert status == 1
+    assert (
+        checks["models"]["level"] == "red" and "model.tflite does not match its sha256" in checks["models"]["message"]
+    )
+    assert checks["key"]["level"] == "red" and "chmod 600" in checks["key"]["message"]
+
+
+def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
+    config = write_config(tmp_path, 1)
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").unlink()
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["key"]["level"] == "red" and "is missing" in checks["key"]["message"]
+    assert "records" not in checks and not (tmp_path / "records.key").exists()
+
+
+def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_valid(tmp_path):
+    fine = certificate(tmp_path / "fine.crt", NOW + dt.timedelta(days=200))
+    soon = certificate(tmp_path / "soon.crt", NOW + dt.timedelta(days=12))
+    gone = certificate(tmp_path / "gone.crt", NOW - dt.timedelta(days=1))
+    early = certificate(tmp_path / "early.crt", NOW + dt.timedelta(days=900), not_before=NOW + dt.timedelta(days=3))
+    assert check_certificates([fine], NOW).level is Level.GREEN
+    amber = check_certificates([fine, soon], NOW)
+    assert amber.level is Level.AMBER and amber.values["path"] == soon and amber.values["days"] == 11
+    assert check_certificates([fine, gone], NOW).level is Level.RED
+    assert check_certificates([early], NOW).level is Level.RED
+    (tmp_path / "junk.crt").write_text("not a certificate")
+    assert check_certificates([tmp_path / "junk.crt"], NOW).message_key == "health.tls.unreadable"
+    assert check_certificates([], NOW).message_key == "health.tls.none"
+
+
+def test_key_file_checks(tmp_path):
+    key = tmp_path / "records.key"
+    assert check_key_file(key, records_exist=False).message_key == "health.key.new"
+    assert check_key_file(key, records_exist=True).message_key == "health.key.missing"
+    key.write_bytes(b"x" * 31)
+    key.chmod(0o600)
+    assert check_key_file(key, records_exist=True).message_key == "health.key.unreadable"

@@ -1,0 +1,100 @@
+"""scripts/install-device into a staging root: the files, owners and modes a device gets, idempotent,
+and an uninstall that keeps the records unless --purge."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+
+from firmware_app.bundles.install import active_manifest
+from firmware_app.bundles.keys import trusted_keys
+from firmware_app.bundles.manifest import verify_bundle
+from firmware_app.config import load_config
+from firmware_app.records.store import Records
+from tests.conftest import PROJECT_ROOT
+from tests.service.conftest import install_device
+
+
+def _ids(root, name):
+    line = next(x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith(f"{name}:"))
+    uid, gid = int(line.split(":")[2]), int(line.split(":")[3])
+    return uid, gid
+
+
+def _owner_mode(path):
+    info = path.lstat()
+    return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+
+
+def test_the_device_files_owners_and_modes(staged_root):
+    root = staged_root
+    uid, gid = _ids(root, "edgescreen")
+    passwd = next(x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:"))
+    assert passwd.endswith(":/var/lib/edgescreen:/usr/sbin/nologin") and uid < 1000  # a system user
+    assert "edgescreen" in next(x for x in (root / "etc/group").read_text().splitlines() if x.startswith("video:"))
+
+    assert _owner_mode(root / "var/lib/edgescreen") == (uid, gid, 0o700)
+    assert _owner_mode(root / "etc/edgescreen") == (0, gid, 0o750)
+    assert _owner_mode(root / "etc/edgescreen/config.toml") == (0, gid, 0o640)
+    assert _owner_mode(root / "etc/edgescreen/tls") == (0, gid, 0o750)
+    assert _owner_mode(root / "etc/edgescreen/trusted-keys") == (0, 0, 0o755)
+    assert _owner_mode(root / "var/lib/edgescreen/records.key") == (uid, gid, 0o600)
+    assert _owner_mode(root / "opt/edgescreen/kiosk")[2] == 0o755
+
+    config = load_config(str(root / "etc/edgescreen/config.toml"))
+    assert config.records.database.as_posix() == "/var/lib/edgescreen/records.sqlite3"
+    assert config.models.directory.as_posix() == "/var/lib/edgescreen/models"
+    assert config.camera.backend == "picamera2"
+
+    for unit in ("edgescreen-app.service", "edgescreen-sync.service"):
+        assert (root / "etc/systemd/system" / unit).read_bytes() == (PROJECT_ROOT / "systemd" / unit).read_bytes()
+        wanted = root / "etc/systemd/system/multi-user.target.wants" / unit
+        assert wanted.is_symlink(), f"{unit} is not enabled"
+    assert (root / "etc/xdg/autostart/edgescreen-kiosk.desktop").read_text().count("Exec=/opt/edgescreen/kiosk") == 1
+
+    keys = trusted_keys(root / "etc/edgescreen/trusted-keys")
+    models = root / "var/lib/edgescreen/models"
+    for model_id in ("dr-referable", "melanoma"):
+        assert (models / model_id).is_symlink()
+        assert verify_bundle(models / model_id, keys).model_id == model_id
+        assert active_manifest(models, model_id).version
+
+    records = Records(root / "var/lib/edgescreen/records.sqlite3", root / "var/lib/edgescreen/records.key")
+    try:
+        assert records.verify_audit().intact
+        kinds = [row[0] for row in records.connection.execute("SELECT kind FROM audit")]
+        assert kinds.count("model_change") == 2
+    finally:
+        records.close()
+
+
+def test_install_again_keeps_the_config_and_changes_nothing_else(staged_root, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    config = root / "etc/edgescreen/config.toml"
+    config.write_text(config.read_text().replace('"change-me-device"', '"fundus-cam-7"'))
+    run = install_device(root)
+    assert run.returncode == 0, run.stderr
+    assert '"fundus-cam-7"' in config.read_text()
+    assert "already the active model" in run.stdout
+    assert [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")] == [
+        x for x in (staged_root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")
+    ]
+
+
+def test_uninstall_keeps_the_records_and_purge_removes_them(staged_root, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    run = install_device(root, "--uninstall")
+    assert run.returncode == 0, run.stderr
+    assert not (root / "opt/edgescreen").exists()
+    assert not (root / "etc/systemd/system/edgescreen-app.service").exists()
+    assert not (root / "etc/systemd/system/multi-user.target.wants/edgescreen-app.service").exists()
+    assert not (root / "etc/xdg/autostart/edgescreen-kiosk.desktop").exists()
+    assert (root / "var/lib/edgescreen/records.sqlite3").is_file() and (root / "etc/edgescreen/config.toml").is_file()
+    assert "kept the records" in run.stderr
+
+    purged = install_device(root, "--uninstall", "--purge")
+    assert purged.returncode == 0, purged.stderr
+    assert not (root / "var/lib/edgescreen").exists() and not (root / "etc/edgescreen").exists()
+    assert not [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")]

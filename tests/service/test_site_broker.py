@@ -1,0 +1,114 @@
+"""scripts/install-site-broker: the files with the owners and modes mosquitto 2 needs, a broker that
+starts on them under Debian's own mosquitto.conf, and the self-check that catches a root-only key."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port, wait_until
+
+INSTALL = PROJECT_ROOT / "scripts" / "install-site-broker"
+
+
+def _traversable_dir() -> Path:
+    """A fresh folder the user mosquitto can walk into (pytest's own are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="edgescreen-broker-"))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture()
+def scratch() -> Iterator[Path]:
+    path = _traversable_dir()
+    yield path
+    shutil.rmtree(path)
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory) -> Iterator[tuple[Path, Path]]:
+    if os.geteuid() != 0:
+        pytest.skip("install-site-broker needs root (chown to mosquitto); CI runs as root")
+    assert shutil.which("mosquitto"), "mosquitto is missing: scripts/setup --test installs it"
+    certs = tmp_path_factory.mktemp("certs")
+    subprocess.run([str(PROJECT_ROOT / "broker" / "make-test-certs"), str(certs)], check=True, capture_output=True)
+    root = _traversable_dir()
+    run = subprocess.run([str(INSTALL), "--root", str(root), "--certs", str(certs)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "refuses a client without a certificate" in run.stderr
+    yield root, certs
+    shutil.rmtree(root)
+
+
+def _owner_mode(path: Path) -> tuple[str, str, int]:
+    import grp
+    import pwd
+
+    info = path.stat()
+    return pwd.getpwuid(info.st_uid).pw_name, grp.getgrgid(info.st_gid).gr_name, stat.S_IMODE(info.st_mode)
+
+
+def test_the_key_is_readable_by_mosquitto_and_nobody_else(staged):
+    root, _ = staged
+    files = root / "etc/mosquitto/edgescreen"
+    assert _owner_mode(files) == ("root", "mosquitto", 0o750)
+    assert _owner_mode(files / "broker.key") == ("root", "mosquitto", 0o640)
+    assert _owner_mode(files / "acl") == ("root", "mosquitto", 0o640)
+    assert _owner_mode(files / "ca.crt") == ("root", "root", 0o644)
+    assert (files / "acl").read_text() == (PROJECT_ROOT / "broker/acl").read_text()
+
+
+def test_the_broker_runs_under_debians_own_mosquitto_conf(staged, scratch):
+    """Debian's mosquitto.conf sets persistence_location and includes conf.d: a second one there is fatal."""
+    root, _ = staged
+    main = Path("/etc/mosquitto/mosquitto.conf").read_text()
+    main = re.sub(r"^include_dir .*$", f"include_dir {root}/etc/mosquitto/conf.d", main, flags=re.MULTILINE)
+    main = re.sub(r"^(pid_file|log_dest) .*$", "", main, flags=re.MULTILINE)
+    main = re.sub(r"^persistence_location .*$", f"persistence_location {scratch}/", main, flags=re.MULTILINE)
+    port = free_port()
+    conf_d = (root / "etc/mosquitto/conf.d/edgescreen.conf").read_text()
+    assert "persistence_location" not in conf_d
+    test_conf_d = scratch / "conf.d"
+    test_conf_d.mkdir()
+    (test_conf_d / "edgescreen.conf").write_text(
+        re.sub(r"^listener .*$", f"listener {port} 127.0.0.1", conf_d, flags=re.MULTILINE).replace(
+            "/etc/mosquitto/edgescreen/", f"{root}/etc/mosquitto/edgescreen/"
+        )
+    )
+    main = main.replace(f"include_dir {root}/etc/mosquitto/conf.d", f"include_dir {test_conf_d}")
+    (scratch / "mosquitto.conf").write_text(main + "log_dest stderr\n")
+    shutil.chown(scratch, "mosquitto")
+    broker = subprocess.Popen(["mosquitto", "-c", str(scratch / "mosquitto.conf")], stderr=subprocess.PIPE, text=True)
+    try:
+        import socket
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_until(lambda: listening() or broker.poll() is not None, 10, "the broker to listen")
+        assert broker.poll() is None, broker.stderr.read()
+    finally:
+        broker.terminate()
+        broker.wait(10)
+
+
+def test_the_check_names_a_key_mosquitto_cannot_read(staged, scratch):
+    root, _ = staged
+    copy = scratch / "root"
+    subprocess.run(["cp", "-a", str(root), str(copy)], check=True)  # owners kept
+    key = copy / "etc/mosquitto/edgescreen/broker.key"
+    os.chown(key, 0, 0)
+    key.chmod(0o600)  # as openssl writes it, and as the README's old steps left it
+    run = subprocess.run([str(INSTALL), "--root", str(copy), "--check"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "Unable to load server key file" in run.stderr and "Permission denied" in run.stderr

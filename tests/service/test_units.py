@@ -1,0 +1,48 @@
+"""The units as systemd judges them: hardened to "OK" and free of warnings in systemd-analyze verify."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
+MOST_EXPOSURE = 2.0
+
+
+@pytest.fixture(scope="module")
+def analyze() -> str:
+    path = shutil.which("systemd-analyze")
+    assert path, "systemd-analyze is missing: scripts/setup --test installs the systemd package"
+    return path
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_each_unit_scores_ok_in_systemd_analyze_security(analyze, unit):
+    run = subprocess.run(
+        [analyze, "security", "--offline=true", "--no-pager", str(PROJECT_ROOT / "systemd" / unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    score = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", run.stdout + run.stderr)
+    assert score, run.stdout + run.stderr
+    assert float(score.group(1)) <= MOST_EXPOSURE, run.stdout
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_each_installed_unit_passes_systemd_analyze_verify(analyze, unit, staged_root, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(staged_root / "etc", root / "etc", symlinks=True)
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    # verify insists that ExecStart is executable; --skip-venv left the venv out of the staging root.
+    command = root / "opt/edgescreen/venv/bin/edgescreen"
+    command.parent.mkdir(parents=True)
+    command.write_text("#!/bin/sh\n")
+    command.chmod(0o755)
+    run = subprocess.run([analyze, "verify", f"--root={root}", unit], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and not run.stderr.strip() and not run.stdout.strip(), run.stdout + run.stderr

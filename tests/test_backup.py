@@ -1,0 +1,124 @@
+"""``edgescreen backup`` while a device process keeps recording, and ``restore`` into a fresh folder:
+the audit chain verifies and every image opens; what would lose data or not open is refused."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from firmware_app.records.store import Records
+from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.test_cli import edgescreen
+
+
+@pytest.fixture()
+def device(tmp_path, retina_rgb):
+    directory = tmp_path / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    photo = small_photo(retina_rgb)
+    recorded = [record_one(store, photo).result_id for _ in range(20)]
+    store.records.close()
+    return directory, write_config(directory, port=1), recorded
+
+
+def _fresh_device(tmp_path, source):
+    """A new device folder with only the key file copied over, as after replacing an SD card."""
+    target = tmp_path / "replacement"
+    target.mkdir()
+    shutil.copy2(source / "records.key", target / "records.key")
+    return target, write_config(target, port=1)
+
+
+def test_a_backup_taken_while_the_device_records_restores_whole(tmp_path, device, retina_rgb):
+    directory, config, recorded = device
+    photo = write_rgb(tmp_path / "photo.png", small_photo(retina_rgb))
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.records.device_process", str(config), str(photo), "100000", "0.01"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(5):
+            writer.stdout.readline()  # the writer is recording
+        run = edgescreen("backup", "--out", str(tmp_path / "records.backup"), config=config)
+        assert run.returncode == 0, run.stderr
+        assert "NOT in the backup" in run.stdout
+        for _ in range(5):
+            assert writer.stdout.readline()  # and went on recording during and after the backup
+    finally:
+        writer.kill()
+        writer.wait()
+    key = (directory / "records.key").read_bytes()
+    assert key not in (tmp_path / "records.backup").read_bytes()
+
+    target, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(tmp_path / "records.backup"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    assert "every image opens with the key" in restored.stdout
+    assert edgescreen("audit", "verify", config=target_config).returncode == 0
+
+    store = open_store(target)
+    try:
+        ids = [row[0] for row in store.records.connection.execute("SELECT result_id FROM screening")]
+        assert set(recorded) <= set(ids) and len(ids) >= len(recorded) + 5
+        for result_id in ids:
+            ((media, data),) = store.export_images(result_id)
+            assert media == "image/jpeg" and data.startswith(b"\xff\xd8")
+        kinds = [row[0] for row in store.records.connection.execute("SELECT details FROM audit WHERE kind = 'export'")]
+        assert '{"scope":"backup"}' in kinds
+    finally:
+        store.records.close()
+
+
+def test_restore_refuses_to_overwrite_records(tmp_path, device):
+    _, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    run = edgescreen("restore", str(tmp_path / "b"), config=config)
+    assert run.returncode == 5 and "records already exist there; move them away" in run.stderr
+
+
+def test_backup_never_overwrites_a_file(tmp_path, device):
+    _, config, _ = device
+    (tmp_path / "b").write_text("precious")
+    run = edgescreen("backup", "--out", str(tmp_path / "b"), config=config)
+    assert run.returncode == 5 and "never overwrites" in run.stderr
+    assert (tmp_path / "b").read_text() == "precious"
+
+
+def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+
+    (target / "records.key").unlink()
+    missing = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert missing.returncode == 5 and "no records key; put the device's key file back first" in missing.stderr
+
+    Records(tmp_path / "other.sqlite3", target / "records.key").close()  # makes a new, different key
+    other = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert other.returncode == 5 and "does not open with the key" in other.stderr
+    assert "is not the key these records were sealed with" in other.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]  # nothing left behind
+
+    shutil.copy2(directory / "records.key", target / "records.key")
+    tampered = tmp_path / "tampered"
+    shutil.copy2(tmp_path / "b", tampered)
+    db = sqlite3.connect(tampered)
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET details = '{}' WHERE seq = 3")
+    db.commit()
+    db.close()
+    broken = edgescreen("restore", str(tampered), config=target_config)
+    assert broken.returncode == 5 and "audit log is broken at event 3" in broken.stderr
+
+    (tmp_path / "junk").write_bytes(b"not a database at all" * 100)
+    junk = edgescreen("restore", str(tmp_path / "junk"), config=target_config)
+    assert junk.returncode == 5 and "not an EdgeScreen records backup" in junk.stderr
+    assert not (target / "records.sqlite3").exists()
