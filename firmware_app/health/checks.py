@@ -16,6 +16,7 @@ from cryptography import x509
 
 from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 
@@ -24,7 +25,6 @@ CALIBRATION_MAX_AGE_DAYS = 180
 # Storage under twice the reserve: warn while screening still works.
 DISK_WARNING_FACTOR = 2
 # A clock before this is a board that booted without its real-time clock or network time.
-EARLIEST_PLAUSIBLE = datetime(2025, 1, 1, tzinfo=UTC)
 BACKLOG_WARNING_DAYS = 2
 BACKLOG_RED_FRACTION = 0.9
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
@@ -116,9 +116,10 @@ def check_audit(records: Records) -> Check:
 
 
 def check_clock(now: datetime, latest_recorded: datetime | None) -> Check:
-    """A clock before the build era, or before the last screening recorded here, has been reset."""
+    """A clock before this version's build date (records/clock.py), or before the last screening
+    recorded here, has been reset."""
     shown = now.strftime("%Y-%m-%d %H:%M UTC")
-    if now < EARLIEST_PLAUSIBLE or (latest_recorded is not None and now < latest_recorded):
+    if now < BUILD_DATE or (latest_recorded is not None and now < latest_recorded):
         return _check("clock", Level.RED, now=shown)
     return _check("clock", Level.GREEN, now=shown)
 
