@@ -19,6 +19,8 @@ CROPS = ("fundus_fov", "none")
 COLOUR_ORDERS = ("RGB", "BGR")
 INTEGER_DTYPES = ("int8", "uint8")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
+# Colour constancy the model was trained with; cards older than the field mean "none".
+COLOUR_CONSTANCY = ("none", "shades_of_gray_p6")
 
 
 class CardError(ValueError):
@@ -52,6 +54,7 @@ class InputSpec:
     crop: str
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    colour_constancy: str = "none"
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -116,6 +119,9 @@ class _Reader:
         if not isinstance(value, str) or not value or (choices and value not in choices):
             self.fail(self._key(key), f"one of {list(choices)}" if choices else "a non-empty string")
         return value
+
+    def optional_text(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        return self.text(key, choices) if key in self.data else default
 
     def number(self, key: str, low: float | None = None, high: float | None = None) -> float:
         value = self.raw(key)
@@ -192,6 +198,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         crop=inp.text("crop", CROPS),
         mean=normalisation.numbers("mean", 3),  # type: ignore[arg-type]
         std=std,  # type: ignore[arg-type]
+        colour_constancy=inp.optional_text("colour_constancy", COLOUR_CONSTANCY, "none"),
     )
 
     out = card.child("output")
