@@ -9,7 +9,7 @@ device triage with the wrong preprocessing or the wrong threshold without anyone
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,18 @@ class OperatingPoint:
     threshold: float
     sensitivity: Estimate
     specificity: Estimate
+
+
+@dataclass(frozen=True)
+class MeasuredSet:
+    """The int8 model's figures on one evaluation set (a source's test split or an external set)."""
+
+    name: str
+    images: int
+    positives: int
+    auc: Estimate
+    sensitivity: dict[str, Estimate]  # per operating point
+    specificity: dict[str, Estimate]
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,8 @@ class ModelCard:
     operating_points: dict[str, OperatingPoint]
     default_operating_point: str
     document: dict[str, Any]
+    # metrics.int8: "test" (development sources pooled), "test_<source>", "external_<set>", ...
+    measured: dict[str, MeasuredSet] = field(default_factory=dict)
 
     def operating_point(self, name: str | None) -> OperatingPoint:
         """The named operating point, or the card's default; unknown names are refused."""
@@ -172,6 +186,26 @@ def _operating_point(name: str, reader: _Reader) -> OperatingPoint:
     )
 
 
+def _measured_set(name: str, reader: _Reader, points: tuple[str, ...]) -> MeasuredSet:
+    at = reader.child("operating_points")
+    return MeasuredSet(
+        name=name,
+        images=int(reader.number("n", 1)),
+        positives=int(reader.number("positives", 0)),
+        auc=_estimate(reader.child("auc")),
+        sensitivity={p: _estimate(at.child(p).child("sensitivity")) for p in points},
+        specificity={p: _estimate(at.child(p).child("specificity")) for p in points},
+    )
+
+
+def _measured(card: _Reader, points: tuple[str, ...]) -> dict[str, MeasuredSet]:
+    """The per-set figures, when the card has them: a figure shown to a person must be well-formed too."""
+    if "metrics" not in card.data or "int8" not in card.child("metrics").data:
+        return {}
+    sets = card.child("metrics").child("int8")
+    return {name: _measured_set(name, sets.child(name), points) for name in sets.data}
+
+
 def parse_card(source: Path, document: Any) -> ModelCard:
     """Validate a card document; raise ``CardError`` naming the first field that is wrong."""
     card = _Reader(source, document)
@@ -233,6 +267,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         operating_points=points,
         default_operating_point=default,
         document=document,
+        measured=_measured(card, tuple(points)),
     )
 
 

@@ -94,13 +94,17 @@ class Source:
 def load_source(recipe: Recipe, dataset: DataSet, spec: InputSpec, data_dir: Path, cache_dir: Path) -> Source:
     """Split one source by its own groups (fixed seed) and cache its framed views."""
     samples = dataset.load(data_dir)
+    framed = data.framed_views(samples, spec, cache_dir, dataset.name)
+    return Source(dataset, samples, framed, split_parts(recipe, dataset, samples))
+
+
+def split_parts(recipe: Recipe, dataset: DataSet, samples: list[data.Sample]) -> dict[str, np.ndarray]:
+    """Indices into ``samples`` of each split part, as every build and report of this recipe sees them."""
     split = data.split_by_group(samples, recipe.split_fractions, recipe.seed)
     if dataset.one_training_image_per_group:
         split = replace(split, train=list({s.group: s for s in reversed(split.train)}.values()))
     position = {s.path: i for i, s in enumerate(samples)}
-    parts = {name: np.array(sorted(position[s.path] for s in getattr(split, name))) for name in PARTS}
-    framed = data.framed_views(samples, spec, cache_dir, dataset.name)
-    return Source(dataset, samples, framed, parts)
+    return {name: np.array(sorted(position[s.path] for s in getattr(split, name))) for name in PARTS}
 
 
 @dataclass(frozen=True)
