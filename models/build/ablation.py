@@ -13,8 +13,9 @@ stdout and to ``models/<id>/ablation.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -53,6 +54,21 @@ def rows_for(recipe: Recipe) -> list[Row]:
     ]
 
 
+def _store(recipe: Recipe, row: Row, aucs: dict[str, float]) -> list[tuple[Row, dict[str, float]]]:
+    """Add one row's result to the kept ones; return all kept rows in the table's order."""
+    path = data.REPO_ROOT / "models" / recipe.model_id / "ablation.json"
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+    def row_of(entry: dict) -> Row:
+        return Row(**{**entry["row"], "trained_on": tuple(entry["row"]["trained_on"])})
+
+    kept = [entry for entry in kept if row_of(entry) != row]
+    kept.append({"row": asdict(row), "validation_auc": {k: round(v, 4) for k, v in aucs.items()}})
+    path.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+    results = {row_of(entry): entry["validation_auc"] for entry in kept}
+    return [(r, results[r]) for r in rows_for(recipe) if r in results]
+
+
 def row_table(recipe: Recipe, results: list[tuple[Row, dict[str, float]]]) -> str:
     names = [ds.name for ds in recipe.development]
     header = ["row", "trained on", "colour constancy", "augmentation", *[f"AUC {n} (validation)" for n in names]]
@@ -85,7 +101,6 @@ def main(argv: list[str] | None = None) -> None:
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
 
     features: dict[bool, tuple[list[Source], list[Features]]] = {}
-    results = []
     for row in chosen:
         if row.colour_constancy not in features:
             variant = replace(recipe, colour_constancy="shades_of_gray_p6" if row.colour_constancy else "none")
@@ -108,10 +123,9 @@ def main(argv: list[str] | None = None) -> None:
             s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in zip(sources, feats, strict=True)
         }
         log.info("%s -> %s", row, aucs)
-        results.append((row, aucs))
-        table = row_table(recipe, results)
+        table = row_table(recipe, _store(recipe, row, aucs))
         (data.REPO_ROOT / "models" / recipe.model_id / "ablation.md").write_text(table + "\n", encoding="utf-8")
-    print(table)
+        print(table, flush=True)
 
 
 if __name__ == "__main__":
