@@ -1,9 +1,10 @@
 """The labelled image sets, their patient/lesion-grouped splits, and the device's view of each image.
 
-Every pixel a model is trained, calibrated or evaluated on comes from
-``firmware_app.inference.preprocess.model_view``, the function the device runs, so the models never
-see an image the device would not produce. Views are cached as uint8 arrays outside the repository
-(keyed by the preprocessing source, so a change to ``preprocess.py`` invalidates the cache).
+Every pixel a model is trained, calibrated or evaluated on comes from the functions the device runs
+(``firmware_app.inference.preprocess``: ``framed``, then ``colour_constant``, which together are
+``model_view``), so the models never see an image the device would not produce. Framed views are
+cached as uint8 arrays outside the repository (keyed by the preprocessing source, so a change to
+``preprocess.py`` invalidates the cache).
 """
 
 from __future__ import annotations
