@@ -9,7 +9,7 @@ device triage with the wrong preprocessing or the wrong threshold without anyone
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ CROPS = ("fundus_fov", "none")
 COLOUR_ORDERS = ("RGB", "BGR")
 INTEGER_DTYPES = ("int8", "uint8")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
+# Colour constancy the model was trained with; cards older than the field mean "none".
+COLOUR_CONSTANCY = ("none", "shades_of_gray_p6")
 
 
 class CardError(ValueError):
@@ -44,6 +46,18 @@ class OperatingPoint:
 
 
 @dataclass(frozen=True)
+class MeasuredSet:
+    """The int8 model's figures on one evaluation set (a source's test split or an external set)."""
+
+    name: str
+    images: int
+    positives: int
+    auc: Estimate
+    sensitivity: dict[str, Estimate]  # per operating point
+    specificity: dict[str, Estimate]
+
+
+@dataclass(frozen=True)
 class InputSpec:
     height: int
     width: int
@@ -52,6 +66,7 @@ class InputSpec:
     crop: str
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    colour_constancy: str = "none"
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -81,6 +96,8 @@ class ModelCard:
     operating_points: dict[str, OperatingPoint]
     default_operating_point: str
     document: dict[str, Any]
+    # metrics.int8: "test" (development sources pooled), "test_<source>", "external_<set>", ...
+    measured: dict[str, MeasuredSet] = field(default_factory=dict)
 
     def operating_point(self, name: str | None) -> OperatingPoint:
         """The named operating point, or the card's default; unknown names are refused."""
@@ -116,6 +133,9 @@ class _Reader:
         if not isinstance(value, str) or not value or (choices and value not in choices):
             self.fail(self._key(key), f"one of {list(choices)}" if choices else "a non-empty string")
         return value
+
+    def optional_text(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        return self.text(key, choices) if key in self.data else default
 
     def number(self, key: str, low: float | None = None, high: float | None = None) -> float:
         value = self.raw(key)
@@ -166,6 +186,26 @@ def _operating_point(name: str, reader: _Reader) -> OperatingPoint:
     )
 
 
+def _measured_set(name: str, reader: _Reader, points: tuple[str, ...]) -> MeasuredSet:
+    at = reader.child("operating_points")
+    return MeasuredSet(
+        name=name,
+        images=int(reader.number("n", 1)),
+        positives=int(reader.number("positives", 0)),
+        auc=_estimate(reader.child("auc")),
+        sensitivity={p: _estimate(at.child(p).child("sensitivity")) for p in points},
+        specificity={p: _estimate(at.child(p).child("specificity")) for p in points},
+    )
+
+
+def _measured(card: _Reader, points: tuple[str, ...]) -> dict[str, MeasuredSet]:
+    """The per-set figures, when the card has them: a figure shown to a person must be well-formed too."""
+    if "metrics" not in card.data or "int8" not in card.child("metrics").data:
+        return {}
+    sets = card.child("metrics").child("int8")
+    return {name: _measured_set(name, sets.child(name), points) for name in sets.data}
+
+
 def parse_card(source: Path, document: Any) -> ModelCard:
     """Validate a card document; raise ``CardError`` naming the first field that is wrong."""
     card = _Reader(source, document)
@@ -192,6 +232,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         crop=inp.text("crop", CROPS),
         mean=normalisation.numbers("mean", 3),  # type: ignore[arg-type]
         std=std,  # type: ignore[arg-type]
+        colour_constancy=inp.optional_text("colour_constancy", COLOUR_CONSTANCY, "none"),
     )
 
     out = card.child("output")
@@ -226,6 +267,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         operating_points=points,
         default_operating_point=default,
         document=document,
+        measured=_measured(card, tuple(points)),
     )
 
 

@@ -34,6 +34,8 @@ class FieldOfView:
 _FOV_MIN_LEVEL = 12.0
 _FOV_RELATIVE_LEVEL = 0.08
 _FOV_MIN_AREA_FRACTION = 0.05
+# The Minkowski norm of Shades of Gray colour constancy (the card names it "shades_of_gray_p6").
+SHADES_OF_GRAY_P = 6
 
 
 def find_field_of_view(rgb: np.ndarray) -> FieldOfView:
@@ -78,18 +80,47 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
     return canvas
 
 
-def model_view(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """The uint8 image, in the card's colour order and size, that the model is shown.
-
-    ``rgb`` is an 8-bit, 3-channel photo in R,G,B order (as ``capture`` delivers every frame).
-    """
+def framed(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """The photo cropped as the card says and resized to the model's input size, colours untouched."""
     if spec.crop == "fundus_fov":
         rgb = crop_to_field_of_view(rgb, find_field_of_view(rgb))
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
-    resized = cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
+    return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
+
+
+def shades_of_gray(rgb: np.ndarray, p: int = SHADES_OF_GRAY_P) -> np.ndarray:
+    """Divide out the scene's illuminant, estimated as each channel's Minkowski p-norm mean.
+
+    Different dermatoscopes and fundus cameras tint the same tissue differently; a model trained on
+    one tint reads another as a different lesion or retina. Shades of Gray (Finlayson and Trezzi
+    2004; p = 6 as in the ISIC challenge winners) is cheap, has no parameters to fit, and so behaves
+    the same on a camera never seen in training. Black pixels (a fundus camera's mask) add nothing
+    to any channel's norm, so the field alone sets the correction. A channel with no signal at all
+    cannot be rebalanced, and the photo is returned as it is.
+    """
+    pixels = rgb.astype(np.float64)
+    illuminant = np.mean(pixels.reshape(-1, 3) ** p, axis=0) ** (1.0 / p)
+    if illuminant.min() < 1.0:
+        return rgb.copy()
+    gains = np.sqrt(np.mean(illuminant**2)) / illuminant
+    return np.clip(np.round(pixels * gains), 0, 255).astype(np.uint8)
+
+
+def colour_constant(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Apply the card's colour constancy (if any) to an RGB image already at the model's size."""
+    return shades_of_gray(rgb) if spec.colour_constancy == "shades_of_gray_p6" else rgb
+
+
+def model_view(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """The uint8 image, in the card's colour order and size, that the model is shown.
+
+    ``rgb`` is an 8-bit, 3-channel photo in R,G,B order (as ``capture`` delivers every frame). The
+    build composes ``framed`` and ``colour_constant`` the same way, with augmentation in between.
+    """
+    view = colour_constant(framed(rgb, spec), spec)
     if spec.colour_order == "BGR":
-        resized = resized[:, :, ::-1]
-    return np.ascontiguousarray(resized)
+        view = view[:, :, ::-1]
+    return np.ascontiguousarray(view)
 
 
 def quantise(view: np.ndarray, spec: InputSpec, scale: float, zero_point: int) -> np.ndarray:

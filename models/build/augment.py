@@ -1,8 +1,11 @@
-"""Moderate photometric and geometric augmentation applied to the device's view, not to the raw photo.
+"""Strong photometric and geometric augmentation of the framed view, before colour constancy.
 
-Augmenting ``model_view`` outputs keeps every training pixel inside what the device can produce
-(same crop, same size); the transforms only mimic what varies between captures: orientation, a small
-change of framing, exposure and white balance.
+What varies between clinics is mostly the camera: its light's colour and brightness, uneven
+illumination across the field, focus, framing and JPEG compression. Each transform mimics one of
+those on the framed view (the device's crop and size, so every training pixel stays inside what the
+device can produce); colour constancy is applied afterwards, as on the device, so the model learns
+on what the correction leaves of a tint rather than on the tint itself. Every photometric transform
+is multiplicative, so a fundus camera's black mask stays black.
 """
 
 from __future__ import annotations
@@ -18,27 +21,55 @@ class Augmentation:
     """How far each transform may go; ``black_border`` for fundus views (the mask outside the field)."""
 
     max_rotation_deg: float = 180.0
-    max_scale: float = 0.10
-    brightness: float = 0.15
-    contrast: float = 0.15
-    channel_gain: float = 0.06
+    max_scale: float = 0.15
+    brightness: float = 0.3
+    channel_gain: float = 0.2
+    max_gamma: float = 1.4
+    illumination_ramp: float = 0.3
+    blur_probability: float = 0.3
+    max_blur_sigma: float = 1.5
+    jpeg_probability: float = 0.3
     black_border: bool = False
 
 
-def augment(view: np.ndarray, rng: np.random.Generator, how: Augmentation) -> np.ndarray:
-    """One random variant of a uint8 HxWx3 view, same shape and dtype."""
+def _geometry(view: np.ndarray, rng: np.random.Generator, how: Augmentation) -> np.ndarray:
     height, width = view.shape[:2]
     angle = rng.uniform(-how.max_rotation_deg, how.max_rotation_deg)
     scale = 1.0 + rng.uniform(-how.max_scale, how.max_scale)
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, scale)
     border = cv2.BORDER_CONSTANT if how.black_border else cv2.BORDER_REFLECT_101
     out = cv2.warpAffine(view, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=border)
-    if rng.random() < 0.5:
-        out = out[:, ::-1]
-    pixels = out.astype(np.float32)
-    gain = (1.0 + rng.uniform(-how.contrast, how.contrast)) * (
-        1.0 + rng.uniform(-how.channel_gain, how.channel_gain, size=3)
-    )
-    mean = pixels.mean(axis=(0, 1))
-    pixels = (pixels - mean) * gain + mean * (1.0 + rng.uniform(-how.brightness, how.brightness))
-    return np.clip(pixels, 0, 255).astype(np.uint8)
+    return out[:, ::-1] if rng.random() < 0.5 else out
+
+
+def _light(view: np.ndarray, rng: np.random.Generator, how: Augmentation) -> np.ndarray:
+    """Illuminant colour and level, gamma, and a linear illumination ramp across the field."""
+    height, width = view.shape[:2]
+    pixels = view.astype(np.float32) / 255.0
+    gamma = np.exp(rng.uniform(-np.log(how.max_gamma), np.log(how.max_gamma)))
+    pixels = pixels**gamma
+    direction = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = ((xs / width - 0.5) * np.cos(direction) + (ys / height - 0.5) * np.sin(direction)) * 2
+    shading = 1.0 + rng.uniform(-how.illumination_ramp, how.illumination_ramp) * ramp
+    level = 1.0 + rng.uniform(-how.brightness, how.brightness)
+    colour = 1.0 + rng.uniform(-how.channel_gain, how.channel_gain, size=3)
+    pixels = pixels * (shading * level)[..., np.newaxis] * colour
+    return np.clip(pixels * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _optics(view: np.ndarray, rng: np.random.Generator, how: Augmentation) -> np.ndarray:
+    """Defocus blur and JPEG compression, each only sometimes."""
+    out = view
+    if rng.random() < how.blur_probability:
+        out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, how.max_blur_sigma))
+    if rng.random() < how.jpeg_probability:
+        ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 90))])
+        if ok:
+            out = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+    return out
+
+
+def augment(view: np.ndarray, rng: np.random.Generator, how: Augmentation) -> np.ndarray:
+    """One random variant of a uint8 HxWx3 framed view, same shape and dtype."""
+    return np.ascontiguousarray(_optics(_light(_geometry(view, rng, how), rng, how), rng, how))

@@ -1,7 +1,10 @@
 """Assemble ``card.json``: the fields the device parses, and the figures and provenance people read.
 
-Operating-point sensitivity/specificity are the int8 model's, measured on the held-out test split at
-thresholds chosen on validation, so the device shows a nurse figures it has not been tuned to.
+Operating-point sensitivity/specificity are the int8 model's, measured on the held-out test splits
+(pooled over the development sources) at thresholds chosen on the pooled validation splits, so the
+device shows a nurse figures it has not been tuned to. ``metrics.int8`` adds each source's own test
+split (``test_<source>``) and each external set (``external_<set>``), because a pooled figure hides
+a source the model does not carry to.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from firmware_app.inference.card import CARD_SCHEMA, InputSpec
 from models.build.backbone import WEIGHTS_SOURCE
 from models.build.recipe import DataSet, Recipe
 
-VERSION = "1.0.0"
+VERSION = "2.0.0"
 
 
 def _data_entry(dataset: DataSet, part: str, counts: tuple[int, int, int]) -> dict[str, Any]:
     images, groups, positives = counts
     return {
-        "name": f"{dataset.name} ({part})",
+        "name": dataset.name,
+        "part": part,
         "source": dataset.source,
         "licence": dataset.licence,
         "attribution": dataset.attribution,
@@ -42,6 +46,14 @@ def _headline(measured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _group_kinds(recipe: Recipe) -> str:
+    """How each source was split, e.g. "dr-600 by patient, aptos2019 by image (no patient ids)"."""
+    return ", ".join(
+        f"{ds.name} by {ds.group_kind}" + (" (no patient or lesion ids)" if ds.group_kind == "image" else "")
+        for ds in recipe.development
+    )
+
+
 def card_document(
     recipe: Recipe,
     *,
@@ -50,8 +62,8 @@ def card_document(
     sha256: str,
     thresholds: dict[str, float],
     metrics: dict[str, Any],
-    split_counts: dict[str, tuple[int, int, int]],
-    external_counts: tuple[int, int, int] | None,
+    split_counts: dict[str, dict[str, tuple[int, int, int]]],
+    external_counts: dict[str, tuple[int, int, int]],
     history: list[dict[str, float]],
     wall_minutes: float,
     model_bytes: int,
@@ -62,22 +74,19 @@ def card_document(
             "threshold": round(thresholds[name], 6),
             "sensitivity": test["operating_points"][name]["sensitivity"],
             "specificity": test["operating_points"][name]["specificity"],
-            "chosen_on": "validation split, int8 model"
+            "chosen_on": "pooled validation splits of all development sources, int8 model"
             + (f" (sensitivity >= {recipe.screening_sensitivity:.0%})" if name == "screening" else " (Youden J)"),
-            "measured_on": "held-out test split, int8 model",
+            "measured_on": "held-out test splits of all development sources, pooled, int8 model "
+            "(per source: metrics.int8.test_<source>)",
         }
         for name in thresholds
     }
     int8_sets = {name: _headline(value) for name, value in metrics["int8"].items()}
-    data_section = {
-        part: _data_entry(recipe.development, part, split_counts[part]) for part in ("train", "validation", "test")
+    data_section: dict[str, list[dict[str, Any]]] = {
+        card_part: [_data_entry(ds, part, split_counts[ds.name][part]) for ds in recipe.development]
+        for card_part, part in (("training", "train"), ("validation", "validation"), ("test", "test"))
     }
-    data_section["training"] = data_section.pop("train")
-    if recipe.external is not None and external_counts is not None:
-        data_section["external"] = _data_entry(recipe.external, "external test", external_counts)
-    headline = {
-        name: {k: v["value"] for k, v in p.items() if k in ("sensitivity", "specificity")} for name, p in points.items()
-    }
+    data_section["external"] = [_data_entry(ds, "external test", external_counts[ds.name]) for ds in recipe.externals]
     return {
         "schema": CARD_SCHEMA,
         "id": recipe.model_id,
@@ -92,6 +101,7 @@ def card_document(
             "dtype": tensors["input_dtype"],
             "colour_order": spec.colour_order,
             "crop": spec.crop,
+            "colour_constancy": spec.colour_constancy,
             "normalisation": {"mean": list(spec.mean), "std": list(spec.std)},
         },
         "output": {
@@ -106,9 +116,9 @@ def card_document(
         "intended_use": recipe.intended_use,
         "metrics": {
             "int8": int8_sets,
-            "float": {"test": {"auc": metrics["float"]["test"]["auc"]}},
+            "float": {"validation": {"auc": metrics["float"]["validation"]["auc"]}},
             "float_int8_agreement": metrics["float_int8_agreement"],
-            "bootstrap": f"2000 resamples of whole {recipe.development.group_kind}s, percentile 95% CI, fixed seed",
+            "bootstrap": "2000 resamples of whole groups (" + _group_kinds(recipe) + "), percentile 95% CI, fixed seed",
         },
         "data": data_section,
         "training": {
@@ -120,16 +130,22 @@ def card_document(
             "epochs": recipe.train.epochs,
             "selected_epoch": max(history, key=lambda h: h["val_auc"])["epoch"],
             "history": history,
-            "augmented_views_per_training_image": recipe.augmented_views,
+            "augmented_views_per_training_image": {
+                ds.name: views for ds, views in zip(recipe.development, recipe.augmented_views, strict=True)
+            },
+            "augmentation": {"applied_to": "framed view, before colour constancy", **vars(recipe.augmentation)},
+            "sampling": "each source weighs the same per epoch (sampling with replacement); positives weighted in "
+            "the loss by the sampled class ratio",
+            "selection": "epoch with the best mean of the per-source validation AUCs",
             "seed": recipe.seed,
-            "split": {"fractions": list(recipe.split_fractions), "by": recipe.development.group_kind},
+            "split": {"fractions": list(recipe.split_fractions), "by": _group_kinds(recipe)},
             "quantisation": "full-integer int8 (TFLite builtins int8), calibrated on "
-            f"{recipe.calibration_images} training-split images through model_view",
+            f"{recipe.calibration_images} training-split images (pooled sources) through model_view",
             "model_bytes": model_bytes,
             "wall_time_minutes": round(wall_minutes, 1),
             "machine": "2 CPU cores, no GPU",
             "command": f"PYTHONPATH=. python -m {recipe.module}",
         },
         "limitations": list(recipe.limitations),
-        "commercial_anchors_comparison": recipe.anchor_check(headline),
+        "commercial_anchors_comparison": recipe.anchor_check(int8_sets),
     }

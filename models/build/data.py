@@ -1,9 +1,10 @@
 """The labelled image sets, their patient/lesion-grouped splits, and the device's view of each image.
 
-Every pixel a model is trained, calibrated or evaluated on comes from
-``firmware_app.inference.preprocess.model_view``, the function the device runs, so the models never
-see an image the device would not produce. Views are cached as uint8 arrays outside the repository
-(keyed by the preprocessing source, so a change to ``preprocess.py`` invalidates the cache).
+Every pixel a model is trained, calibrated or evaluated on comes from the functions the device runs
+(``firmware_app.inference.preprocess``: ``framed``, then ``colour_constant``, which together are
+``model_view``), so the models never see an image the device would not produce. Framed views are
+cached as uint8 arrays outside the repository (keyed by the preprocessing source, so a change to
+``preprocess.py`` invalidates the cache).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tqdm import tqdm
 
 from firmware_app.inference import preprocess
 from firmware_app.inference.card import InputSpec
-from firmware_app.inference.preprocess import model_view
+from firmware_app.inference.preprocess import colour_constant, framed
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,39 @@ def load_ham10000(data_dir: Path) -> list[Sample]:
         Sample(root / "images" / f"{row['image_id']}.jpg", int(row["dx"] == "mel"), row["lesion_id"])
         for row in _rows(root / "metadata.csv")
     ]
+
+
+def load_aptos2019(data_dir: Path) -> list[Sample]:
+    """APTOS 2019 fundus photos (several cameras, India); label = grade >= 2.
+
+    The set has no patient ids, so each image is its own group: both eyes of a patient may straddle
+    a split, which makes APTOS's internal test somewhat optimistic (the card says so).
+    """
+    root = data_dir / "fundus" / "aptos2019-224"
+    return [
+        Sample(root / row["file"], int(row["referable"]), f"image-{row['image_id']}")
+        for row in _rows(root / "labels.csv")
+    ]
+
+
+def _isic2017(data_dir: Path, parts: tuple[str, ...]) -> list[Sample]:
+    """ISIC 2017 challenge images of the given challenge parts; no lesion ids, so one group per image."""
+    root = data_dir / "dermoscopy" / "isic2017-cc0"
+    return [
+        Sample(root / row["file"], int(row["melanoma"]), f"image-{row['image_id']}")
+        for row in _rows(root / "labels.csv")
+        if row["challenge_split"] in parts
+    ]
+
+
+def load_isic2017_development(data_dir: Path) -> list[Sample]:
+    """ISIC 2017's training and validation parts: trained, validated and tested on (split by image)."""
+    return _isic2017(data_dir, ("train", "validation"))
+
+
+def load_isic2017_test(data_dir: Path) -> list[Sample]:
+    """ISIC 2017's own test part: never trained or tuned on, an external test."""
+    return _isic2017(data_dir, ("test",))
 
 
 def load_isic_uda1(data_dir: Path) -> list[Sample]:
@@ -122,17 +156,28 @@ def _cache_key(samples: Sequence[Sample], spec: InputSpec) -> str:
     return digest.hexdigest()[:16]
 
 
-def device_views(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path, name: str) -> np.ndarray:
-    """The uint8 ``model_view`` of each sample, (N, H, W, 3), computed once and cached on disk."""
+def framed_views(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path, name: str) -> np.ndarray:
+    """The uint8 ``framed`` view of each sample, (N, H, W, 3), computed once and cached on disk.
+
+    Colour constancy is left out on purpose: it is applied after augmentation (``colour_constant``),
+    as the device applies it after whatever light the camera saw.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec)}.npy"
     if cached.exists():
         return np.load(cached)
     views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
-    for index, sample in enumerate(tqdm(samples, desc=f"model_view {name}", unit="img")):
-        views[index] = model_view(read_rgb(sample.path), spec)
+    for index, sample in enumerate(tqdm(samples, desc=f"framed {name}", unit="img")):
+        views[index] = framed(read_rgb(sample.path), spec)
     np.save(cached, views)
     return views
+
+
+def device_views(framed_rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """``model_view`` of each photo from its framed view: the same composition the device runs."""
+    if spec.colour_order != "RGB":
+        raise ValueError("the build trains RGB models only")
+    return np.stack([colour_constant(view, spec) for view in framed_rgb])
 
 
 def labels_of(samples: Sequence[Sample]) -> np.ndarray:

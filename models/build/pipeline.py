@@ -1,8 +1,9 @@
-"""The one build pipeline both models share: split, cache device views and trunk features, train the top,
-quantise to int8, evaluate the int8 model with the real interpreter, and write ``card.json``.
+"""The one build pipeline both models share: split each source, cache framed views and trunk features,
+train the top on the pooled sources, quantise to int8, evaluate the int8 model with the real
+interpreter per source, draw the plots and write ``card.json``.
 
-Order matters for honesty: thresholds and model selection use the validation split only; the test
-split (and the external set) is scored once, at the end, by the int8 ``.tflite``.
+Order matters for honesty: thresholds and model selection use the validation splits only; the test
+splits (and the external sets) are scored once, at the end, by the int8 ``.tflite``.
 """
 
 from __future__ import annotations
@@ -13,24 +14,28 @@ import json
 import logging
 import random
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from firmware_app.inference.card import InputSpec, read_card
+from firmware_app.inference.preprocess import colour_constant
 from models.build import data
 from models.build.augment import augment
-from models.build.backbone import PIXEL_MEAN, PIXEL_STD, Classifier, build
+from models.build.backbone import PIXEL_MEAN, PIXEL_STD, Classifier, Top, Trunk, build
 from models.build.card_document import card_document
 from models.build.evaluation import agreement, choose_operating_points, measure
 from models.build.export import to_int8_tflite
 from models.build.features import cached_trunk_features
 from models.build.litert import Int8Model, sigmoid
-from models.build.recipe import Recipe
+from models.build.plots import draw_calibration, draw_roc
+from models.build.recipe import DataSet, Recipe
 from models.build.train import fit_top, logits
 
 log = logging.getLogger("models.build")
+PARTS = ("train", "validation", "test")
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -48,8 +53,137 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def input_spec(recipe: Recipe) -> InputSpec:
-    return InputSpec(recipe.image_size, recipe.image_size, "int8", "RGB", recipe.crop, PIXEL_MEAN, PIXEL_STD)
+def input_spec(recipe: Recipe, colour_constancy: str | None = None) -> InputSpec:
+    return InputSpec(
+        recipe.image_size,
+        recipe.image_size,
+        "int8",
+        "RGB",
+        recipe.crop,
+        PIXEL_MEAN,
+        PIXEL_STD,
+        recipe.colour_constancy if colour_constancy is None else colour_constancy,
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One development source: its samples, framed views and the indices of each split part."""
+
+    dataset: DataSet
+    samples: list[data.Sample]
+    framed: np.ndarray
+    parts: dict[str, np.ndarray]
+
+    @property
+    def name(self) -> str:
+        return self.dataset.name
+
+    def labels(self, part: str | None = None) -> np.ndarray:
+        labels = data.labels_of(self.samples)
+        return labels if part is None else labels[self.parts[part]]
+
+    def groups(self, part: str | None = None) -> np.ndarray:
+        groups = data.groups_of(self.samples)
+        return groups if part is None else groups[self.parts[part]]
+
+    def counts(self, part: str) -> tuple[int, int, int]:
+        return len(self.parts[part]), len(np.unique(self.groups(part))), int(self.labels(part).sum())
+
+
+def load_source(recipe: Recipe, dataset: DataSet, spec: InputSpec, data_dir: Path, cache_dir: Path) -> Source:
+    """Split one source by its own groups (fixed seed) and cache its framed views."""
+    samples = dataset.load(data_dir)
+    framed = data.framed_views(samples, spec, cache_dir, dataset.name)
+    return Source(dataset, samples, framed, split_parts(recipe, dataset, samples))
+
+
+def split_parts(recipe: Recipe, dataset: DataSet, samples: list[data.Sample]) -> dict[str, np.ndarray]:
+    """Indices into ``samples`` of each split part, as every build and report of this recipe sees them."""
+    split = data.split_by_group(samples, recipe.split_fractions, recipe.seed)
+    if dataset.one_training_image_per_group:
+        split = replace(split, train=list({s.group: s for s in reversed(split.train)}.values()))
+    position = {s.path: i for i, s in enumerate(samples)}
+    return {name: np.array(sorted(position[s.path] for s in getattr(split, name))) for name in PARTS}
+
+
+@dataclass(frozen=True)
+class Features:
+    """Trunk features of one source's training and validation images (clean device views), and of
+    augmented passes over its training images. Test images never pass through the float trunk: the
+    int8 model scores them, once."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    augmented: list[np.ndarray]
+
+
+def source_features(
+    recipe: Recipe, source: Source, trunk: Trunk, spec: InputSpec, cache_dir: Path, augmented_views: int
+) -> Features:
+    """Clean features of the training and validation images, and ``augmented_views`` augmented passes
+    over the training images.
+
+    Augmentation acts on the framed view and colour constancy follows it, the order the device sees
+    a different camera's light in; the clean view is exactly ``model_view``.
+    """
+    key = f"lite0-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}"
+    tag = f"{recipe.model_id}-{source.name}-{spec.colour_constancy}"
+    train, validation = source.parts["train"], source.parts["validation"]
+    views = data.device_views(source.framed[np.concatenate([train, validation])], spec)
+    clean = cached_trunk_features(trunk, views, cache_dir, f"{tag}-clean", key)
+    augmented = []
+    for k in range(augmented_views):
+
+        def transform(view: np.ndarray, i: int, k: int = k) -> np.ndarray:
+            rng = np.random.default_rng([recipe.seed, k, i])
+            return colour_constant(augment(view, rng, recipe.augmentation), spec)
+
+        aug_key = f"{key}-{recipe.augmentation}-{k}"
+        train_views = source.framed[train]
+        augmented.append(cached_trunk_features(trunk, train_views, cache_dir, f"{tag}-aug{k}", aug_key, transform))
+    return Features(clean[: len(train)], clean[len(train) :], augmented)
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    features: np.ndarray
+    labels: np.ndarray
+    sources: np.ndarray
+
+
+def training_set(sources: list[Source], features: list[Features]) -> TrainingSet:
+    """Clean and augmented training features of the given sources, pooled, with each row's source."""
+    rows, labels, names = [], [], []
+    for source, feats in zip(sources, features, strict=True):
+        train = source.parts["train"]
+        for block in [feats.train, *feats.augmented]:
+            rows.append(block)
+            labels.append(source.labels("train"))
+            names.append(np.full(len(train), source.name))
+    return TrainingSet(np.concatenate(rows), np.concatenate(labels), np.concatenate(names))
+
+
+def validation_set(sources: list[Source], features: list[Features]) -> TrainingSet:
+    """Clean validation features of the given sources, pooled."""
+    rows = [f.validation for f in features]
+    labels = [s.labels("validation") for s in sources]
+    names = [np.full(len(s.parts["validation"]), s.name) for s in sources]
+    return TrainingSet(np.concatenate(rows), np.concatenate(labels), np.concatenate(names))
+
+
+def train_top(recipe: Recipe, sources: list[Source], features: list[Features]) -> tuple[Top, list[dict[str, float]]]:
+    """A fresh top trained on the sources' training parts, selected on their validation parts."""
+    _, top = build(recipe.image_size, recipe.split_block)
+    train, val = training_set(sources, features), validation_set(sources, features)
+    return fit_top(
+        top, train.features, train.labels, train.sources, val.features, val.labels, val.sources, recipe.train
+    )
+
+
+def pooled(sources: list[Source], part: str, per_source: list[np.ndarray]) -> np.ndarray:
+    """Concatenate a per-source array restricted to ``part``, in source order."""
+    return np.concatenate([values[s.parts[part]] for s, values in zip(sources, per_source, strict=True)])
 
 
 def run(recipe: Recipe, argv: list[str] | None = None) -> None:
@@ -60,75 +194,74 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     seed_everything(recipe.seed)
     spec = input_spec(recipe)
 
-    samples = recipe.development.load(args.data_dir)
-    split = data.split_by_group(samples, recipe.split_fractions, recipe.seed)
-    views = data.device_views(samples, spec, args.cache_dir, recipe.development.name)
-    position = {s.path: i for i, s in enumerate(samples)}
-    index = {name: np.array([position[s.path] for s in part]) for name, part in vars(split).items()}
-    labels = {name: data.labels_of(part) for name, part in vars(split).items()}
-    groups = {name: data.groups_of(part) for name, part in vars(split).items()}
-    log.info("split %s", {k: (len(v), int(labels[k].sum())) for k, v in index.items()})
-
-    trunk, top = build(recipe.image_size, recipe.split_block)
-    key = f"lite0-{recipe.image_size}-split{recipe.split_block}"
-    clean = cached_trunk_features(trunk, views, args.cache_dir, f"{recipe.model_id}-clean", key)
-    train_features, train_labels = [clean[index["train"]]], [labels["train"]]
-    for k in range(recipe.augmented_views):
-
-        def transform(view: np.ndarray, i: int, k: int = k) -> np.ndarray:
-            return augment(view, np.random.default_rng([recipe.seed, k, i]), recipe.augmentation)
-
-        name, aug_key = f"{recipe.model_id}-aug{k}", f"{key}-{recipe.augmentation}-{k}"
-        train_features.append(
-            cached_trunk_features(trunk, views[index["train"]], args.cache_dir, name, aug_key, transform)
-        )
-        train_labels.append(labels["train"])
-    top, history = fit_top(
-        top,
-        np.concatenate(train_features),
-        np.concatenate(train_labels),
-        clean[index["validation"]],
-        labels["validation"],
-        recipe.train,
-    )
+    sources = [load_source(recipe, ds, spec, args.data_dir, args.cache_dir) for ds in recipe.development]
+    for source in sources:
+        log.info("split %s %s", source.name, {p: source.counts(p) for p in PARTS})
+    trunk, _ = build(recipe.image_size, recipe.split_block)
+    features = [
+        source_features(recipe, s, trunk, spec, args.cache_dir, views)
+        for s, views in zip(sources, recipe.augmented_views, strict=True)
+    ]
+    top, history = train_top(recipe, sources, features)
     classifier = Classifier(trunk, top).eval()
 
+    views = [data.device_views(s.framed, spec) for s in sources]
     args.out_dir.mkdir(parents=True, exist_ok=True)
     tflite_path = args.out_dir / "model.tflite"
-    rng = np.random.default_rng(recipe.seed)
-    chosen = rng.choice(index["train"], size=min(recipe.calibration_images, len(index["train"])), replace=False)
-    calibration = views[chosen]
-    parity = to_int8_tflite(classifier, recipe.image_size, calibration, tflite_path)
+    train_views = pooled(sources, "train", views)
+    chosen = np.random.default_rng(recipe.seed).choice(
+        len(train_views), size=min(recipe.calibration_images, len(train_views)), replace=False
+    )
+    parity = to_int8_tflite(classifier, recipe.image_size, train_views[np.sort(chosen)], tflite_path)
     int8 = Int8Model(tflite_path, spec, args.threads)
     tensors = int8.describe()
     log.info("int8 model %s bytes=%d keras_parity=%.2e", tensors, tflite_path.stat().st_size, parity)
 
-    # Validation only: choose the thresholds on the int8 model's scores, as the device will compute them.
-    val_scores = sigmoid(int8.logits(views[index["validation"]], "validation"))
-    thresholds = choose_operating_points(labels["validation"], val_scores, recipe.screening_sensitivity)
+    # Validation only: thresholds on the int8 model's scores over the pooled validation parts.
+    val_scores = [
+        sigmoid(int8.logits(v[s.parts["validation"]], f"validation {s.name}"))
+        for s, v in zip(sources, views, strict=True)
+    ]
+    val_labels = np.concatenate([s.labels("validation") for s in sources])
+    thresholds = choose_operating_points(val_labels, np.concatenate(val_scores), recipe.screening_sensitivity)
     log.info("thresholds %s", thresholds)
 
-    # The held-out test split, read once.
-    test_int8 = sigmoid(int8.logits(views[index["test"]], "test"))
-    test_float = sigmoid(logits(top, clean[index["test"]]))
+    # The held-out test parts and the external sets, read once.
+    scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # name -> labels, groups, int8 scores
+    int8_test = []
+    for source, v in zip(sources, views, strict=True):
+        scores = sigmoid(int8.logits(v[source.parts["test"]], f"test {source.name}"))
+        scored[f"test_{source.name}"] = (source.labels("test"), source.groups("test"), scores)
+        int8_test.append(scores)
+    externals = []
+    for dataset in recipe.externals:
+        samples = dataset.load(args.data_dir)
+        ext_views = data.device_views(data.framed_views(samples, spec, args.cache_dir, dataset.name), spec)
+        labels, groups = data.labels_of(samples), data.groups_of(samples)
+        scored[f"external_{dataset.name}"] = (labels, groups, sigmoid(int8.logits(ext_views, dataset.name)))
+        externals.append((dataset, (len(samples), len(set(groups)), int(labels.sum()))))
+
+    def pooled_measure(part: str, scores: list[np.ndarray]) -> dict[str, object]:
+        labels = np.concatenate([s.labels(part) for s in sources])
+        groups = np.concatenate([[f"{s.name}/{g}" for g in s.groups(part)] for s in sources])
+        return measure(labels, np.concatenate(scores), groups, thresholds, recipe.seed)
+
+    int8_metrics: dict[str, object] = {"validation": pooled_measure("validation", val_scores)}
+    int8_metrics["test"] = pooled_measure("test", int8_test)
+    for name, (labels, groups, scores) in scored.items():
+        int8_metrics[name] = measure(labels, scores, groups, thresholds, recipe.seed)
+    # The float model is scored on validation only (its features are cached; the test stays int8-only).
+    float_val = [sigmoid(logits(top, f.validation)) for f in features]
     metrics: dict[str, object] = {
-        "int8": {
-            "validation": measure(labels["validation"], val_scores, groups["validation"], thresholds, recipe.seed),
-            "test": measure(labels["test"], test_int8, groups["test"], thresholds, recipe.seed),
+        "int8": int8_metrics,
+        "float": {"validation": pooled_measure("validation", float_val)},
+        "float_int8_agreement": {
+            "validation": agreement(np.concatenate(float_val), np.concatenate(val_scores), thresholds["screening"])
         },
-        "float": {"test": measure(labels["test"], test_float, groups["test"], thresholds, recipe.seed)},
-        "float_int8_agreement": {"test": agreement(test_float, test_int8, thresholds["screening"])},
     }
-    external_counts = None
-    if recipe.external is not None:
-        ext_samples = recipe.external.load(args.data_dir)
-        ext_views = data.device_views(ext_samples, spec, args.cache_dir, recipe.external.name)
-        ext_labels, ext_groups = data.labels_of(ext_samples), data.groups_of(ext_samples)
-        ext_int8 = sigmoid(int8.logits(ext_views, recipe.external.name))
-        metrics["int8"][f"external_{recipe.external.name}"] = measure(  # type: ignore[index]
-            ext_labels, ext_int8, ext_groups, thresholds, recipe.seed
-        )
-        external_counts = (len(ext_samples), len(np.unique(ext_groups)), int(ext_labels.sum()))
+    plot_sets = {name: (labels, scores) for name, (labels, _, scores) in scored.items()}
+    draw_roc(plot_sets, thresholds["screening"], args.out_dir / "roc.png", recipe.model_id)
+    draw_calibration(plot_sets, args.out_dir / "calibration.png", recipe.model_id)
 
     flatbuffer = tflite_path.read_bytes()
     document = card_document(
@@ -138,8 +271,8 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
         sha256=hashlib.sha256(flatbuffer).hexdigest(),
         thresholds=thresholds,
         metrics=metrics,
-        split_counts={k: (len(v), len(np.unique(groups[k])), int(labels[k].sum())) for k, v in index.items()},
-        external_counts=external_counts,
+        split_counts={s.name: {p: s.counts(p) for p in PARTS} for s in sources},
+        external_counts={dataset.name: counts for dataset, counts in externals},
         history=history,
         wall_minutes=(time.monotonic() - started) / 60,
         model_bytes=len(flatbuffer),
@@ -148,4 +281,4 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     card_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     read_card(card_path)  # the device's own validation must accept it
     log.info("wrote %s and %s in %.1f min", tflite_path, card_path, (time.monotonic() - started) / 60)
-    log.info("int8 test: %s", json.dumps(metrics["int8"]))  # type: ignore[index]
+    log.info("int8: %s", json.dumps({k: v["auc"] for k, v in int8_metrics.items()}))  # type: ignore[index]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from models.build.augment import Augmentation
 from models.build.data import Sample
@@ -21,7 +22,10 @@ class DataSet:
     source: str
     licence: str
     attribution: str
-    group_kind: str  # "patient" or "lesion"
+    group_kind: str  # "patient", "lesion" or "image" (a set without patient/lesion ids)
+    # Train on one image per group: several photos of one lesion teach little more than one, and each
+    # trunk pass costs (validation and test keep every image).
+    one_training_image_per_group: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,17 +39,20 @@ class Recipe:
     meaning: str
     image_size: int
     split_block: int  # EfficientNet-Lite0 blocks [split_block, 16) are trained
-    development: DataSet
+    development: tuple[DataSet, ...]  # each split by its own groups, then pooled
     split_fractions: tuple[float, float, float]
     screening_sensitivity: float  # validation sensitivity the screening threshold must reach
     train: TrainSettings
     augmentation: Augmentation
-    augmented_views: int  # augmented trunk passes per training image, besides the clean one
+    # Augmented trunk passes per training image of each development source, besides the clean one:
+    # more for a small source, whose images balanced sampling draws more often.
+    augmented_views: tuple[int, ...]
     intended_use: str
     limitations: tuple[str, ...]
     anchors: str  # the commercial anchors, in words, for the comparison sentence
-    anchor_check: Callable[[dict[str, dict[str, float]]], str]
-    external: DataSet | None = None
+    anchor_check: Callable[[dict[str, Any]], str]  # the card's metrics.int8 sets -> the comparison sentence
+    externals: tuple[DataSet, ...] = ()  # never trained or tuned on
+    colour_constancy: str = "shades_of_gray_p6"
     calibration_images: int = 300
     seed: int = 20240601
     notes: tuple[str, ...] = field(default_factory=tuple)

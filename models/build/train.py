@@ -1,6 +1,10 @@
 """Fit the trainable top of the network on cached trunk features, keeping the epoch with the best validation AUC.
 
 The class imbalance (melanoma is ~11% of HAM10000) is handled by weighting positives in the loss.
+Several sources are balanced by sampling: each epoch draws images with replacement so every source
+contributes equally, or a large source (HAM10000, APTOS) would teach its own camera's look. The
+epoch kept is the one with the best mean of the per-source validation AUCs, so a model that does
+well on one source only is not preferred.
 Each training image may have several cached views (augmented in image space); on top of that, a
 random flip/transpose of the feature maps adds cheap orientation variety for rotation-free subjects
 (skin lesions), and is switched off where orientation carries meaning.
@@ -55,19 +59,34 @@ def _flip(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return batch
 
 
+def source_balanced_weights(sources: np.ndarray) -> np.ndarray:
+    """Sampling weight per image so that each source's images weigh the same in total."""
+    _, inverse, counts = np.unique(sources, return_inverse=True, return_counts=True)
+    return 1.0 / counts[inverse]
+
+
+def mean_source_auc(labels: np.ndarray, scores: np.ndarray, sources: np.ndarray) -> float:
+    """Mean over sources of each source's AUC."""
+    return float(np.mean([auc(labels[sources == s], scores[sources == s]) for s in np.unique(sources)]))
+
+
 def fit_top(
     top: Top,
     train_features: np.ndarray,
     train_labels: np.ndarray,
+    train_sources: np.ndarray,
     val_features: np.ndarray,
     val_labels: np.ndarray,
+    val_sources: np.ndarray,
     settings: TrainSettings,
 ) -> tuple[Top, list[dict[str, float]]]:
-    """Train ``top`` and return the copy with the best validation AUC, with the per-epoch history."""
+    """Train ``top`` and return the copy with the best mean per-source validation AUC, with the history."""
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
-    positives = float(train_labels.sum())
-    pos_weight = torch.tensor([(len(train_labels) - positives) / max(positives, 1.0)])
+    weights = source_balanced_weights(train_sources)
+    positives = float(weights[train_labels == 1].sum())
+    pos_weight = torch.tensor([(weights.sum() - positives) / max(positives, 1e-9)])
+    draw = torch.from_numpy(weights)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     head_params = list(top.fc.parameters())
     head_ids = {id(p) for p in head_params}
@@ -85,7 +104,7 @@ def fit_top(
     best_auc, best_state, history = -1.0, copy.deepcopy(top.state_dict()), []
     for epoch in range(settings.epochs):
         top.train()
-        order = torch.randperm(len(y_all), generator=generator)
+        order = torch.multinomial(draw, len(y_all), replacement=True, generator=generator)
         total = 0.0
         starts = range(0, len(order), settings.batch_size)
         for start in tqdm(starts, desc=f"epoch {epoch + 1}", unit="batch", leave=False):
@@ -99,7 +118,7 @@ def fit_top(
             optimiser.step()
             schedule.step()
             total += loss.item() * len(index)
-        val_auc = auc(val_labels, logits(top, val_features))
+        val_auc = mean_source_auc(val_labels, logits(top, val_features), val_sources)
         history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_auc": val_auc})
         log.info("epoch=%d train_loss=%.4f val_auc=%.4f", epoch + 1, total / len(order), val_auc)
         if val_auc > best_auc:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_app.inference.card import read_card
 from firmware_app.inference.interpreter import RuntimeMissing, installed_runtimes, interpreter_class
 from firmware_app.inference.model import ModelError, TriageModel
 from tests.conftest import MODELS_DIR
@@ -115,6 +116,8 @@ def test_card_that_lies_about_its_output_dtype_is_refused(model_copy: Path):
             "an interval",
         ),
         (lambda c: c.update(default_operating_point="nonexistent"), "default_operating_point"),
+        (lambda c: c["input"].update(colour_constancy="retinex"), "field 'input.colour_constancy' must be one of"),
+        (lambda c: c["metrics"]["int8"]["test"]["auc"].update(value=1.5), "field 'metrics.int8.test.auc.value'"),
     ],
 )
 def test_invalid_card_is_refused_naming_the_field(model_copy: Path, edit, message):
@@ -130,3 +133,27 @@ def test_unreadable_card_and_missing_model_file(model_copy: Path):
     (model_copy / "card.json").write_text("{ not json")
     with pytest.raises(ModelError, match="not a readable JSON model card"):
         TriageModel(model_copy)
+
+
+def test_a_card_from_before_colour_constancy_means_none(model_copy: Path):
+    """Cards written before the field existed keep loading, and keep their plain preprocessing."""
+    edit_card(model_copy, lambda card: card["input"].pop("colour_constancy", None))
+    assert TriageModel(model_copy, threads=1).card.input.colour_constancy == "none"
+
+
+def test_committed_models_correct_colour_as_they_were_trained(model_id):
+    """Both shipped models were trained on Shades of Gray views; the device must feed them the same."""
+    assert TriageModel(MODELS_DIR / model_id, threads=1).card.input.colour_constancy == "shades_of_gray_p6"
+
+
+def test_committed_cards_report_every_source_and_external_set(model_id):
+    """Figures per source, not only pooled: a pooled figure hides the source a model does not carry to."""
+    card = read_card(MODELS_DIR / model_id / "card.json")
+    sets = {f"test_{e['name']}": e for e in card.document["data"]["test"]}
+    sets |= {f"external_{e['name']}": e for e in card.document["data"]["external"]}
+    assert len(card.document["data"]["training"]) == 2, "each model is trained on two sources"
+    for name, entry in sets.items():
+        measured = card.measured[name]
+        assert (measured.images, measured.positives) == (entry["images"], entry["positives"])
+        assert 0 < measured.positives < measured.images
+        assert set(measured.sensitivity) == set(card.operating_points)

@@ -1,4 +1,5 @@
-"""The model sees the field of view, square and unstretched, quantised with the tensor's own scale."""
+"""The model sees the field of view, square and unstretched, colour-corrected as its card says, quantised
+with the tensor's own scale."""
 
 import numpy as np
 import pytest
@@ -8,11 +9,19 @@ from firmware_app.inference.preprocess import (
     FieldOfViewNotFound,
     crop_to_field_of_view,
     find_field_of_view,
+    framed,
     model_view,
     quantise,
+    shades_of_gray,
 )
 
 FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3)
+CORRECTED_FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3, "shades_of_gray_p6")
+
+
+def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
+    """The same scene under a differently coloured light (a camera with another white balance)."""
+    return np.clip(np.round(rgb.astype(np.float64) * gains), 0, 255).astype(np.uint8)
 
 
 def test_field_of_view_of_a_real_fundus(retina_rgb):
@@ -71,3 +80,58 @@ def test_quantisation_inverts_with_the_tensor_scale(dtype, zero_point):
     assert tensor.shape == (1, 2, 2, 3) and tensor.dtype == np.dtype(dtype)
     recovered = (tensor.astype(np.float32) - zero_point) * scale * 127.5 + 127.5
     np.testing.assert_allclose(recovered[0], view, atol=1.0)
+
+
+def _gap_after_level(image: np.ndarray, reference: np.ndarray) -> float:
+    """Mean absolute difference once one overall brightness factor is taken out.
+
+    Shades of Gray removes the light's colour, not its strength (that stays the exposure's job), so
+    two lights of different colour give the same picture up to one brightness factor.
+    """
+    image, reference = image.astype(np.float64), reference.astype(np.float64)
+    return float(np.abs(image * (reference.mean() / image.mean()) - reference).mean())
+
+
+@pytest.mark.parametrize("gains", [(1.0, 0.8, 0.6), (0.7, 0.9, 1.0)])
+def test_shades_of_gray_removes_a_colour_cast(retina_rgb, gains):
+    """Another camera's light tints every pixel by per-channel gains; the correction divides them out."""
+    tinted = _tinted(retina_rgb, gains)
+    assert _gap_after_level(shades_of_gray(tinted), shades_of_gray(retina_rgb)) < 1.5
+    assert _gap_after_level(tinted, retina_rgb) > 5
+
+
+def test_shades_of_gray_leaves_a_grey_light_alone(retina_rgb):
+    """A light of the same colour only dimmer is not a cast: the photo keeps its level."""
+    darker = _tinted(retina_rgb, (0.6, 0.6, 0.6))
+    np.testing.assert_allclose(shades_of_gray(darker).mean(), shades_of_gray(retina_rgb).mean() * 0.6, rtol=0.02)
+
+
+def test_a_black_mask_around_the_field_does_not_change_the_correction(retina_rgb):
+    padded = np.zeros((2000, 2000, 3), np.uint8)
+    padded[300:1711, 300:1711] = retina_rgb
+    np.testing.assert_array_equal(shades_of_gray(padded)[300:1711, 300:1711], shades_of_gray(retina_rgb))
+    assert shades_of_gray(padded)[:300].max() == 0
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [
+        np.zeros((64, 64, 3), np.uint8),
+        np.dstack([np.full((64, 64), 90, np.uint8)] * 2 + [np.zeros((64, 64), np.uint8)]),
+    ],
+)
+def test_a_photo_with_a_channel_without_signal_is_left_as_it_is(photo):
+    """Black, or one channel empty: there is no illuminant to divide by, so nothing is invented."""
+    np.testing.assert_array_equal(shades_of_gray(photo), photo)
+
+
+def test_model_view_corrects_colour_only_when_the_card_says(retina_rgb):
+    plain = model_view(retina_rgb, FUNDUS)
+    np.testing.assert_array_equal(plain, framed(retina_rgb, FUNDUS))
+    np.testing.assert_array_equal(model_view(retina_rgb, CORRECTED_FUNDUS), shades_of_gray(plain))
+
+
+def test_corrected_views_of_one_eye_under_two_lights_agree(retina_rgb):
+    tinted = _tinted(retina_rgb, (0.85, 1.0, 0.7))
+    corrected = _gap_after_level(model_view(tinted, CORRECTED_FUNDUS), model_view(retina_rgb, CORRECTED_FUNDUS))
+    assert corrected < 1.5 < 5 < _gap_after_level(model_view(tinted, FUNDUS), model_view(retina_rgb, FUNDUS))
