@@ -24,11 +24,19 @@ def make_key(directory: Path, name: str = "publisher"):
     return load_private_key(directory / "keys" / name), trusted
 
 
-def signed_bundle(target: Path, key) -> Path:
-    """A copy of the committed melanoma bundle, signed with ``key`` (its reference scores measured)."""
+def signed_bundle(target: Path, key, version: str = "1.0.0") -> Path:
+    """A copy of the committed melanoma bundle as ``version`` (so the tests do not follow the committed
+    model's own version), signed with ``key`` (its reference scores measured)."""
     shutil.copytree(SOURCE, target, ignore=shutil.ignore_patterns(MANIFEST_FILE, SIGNATURE_FILE))
+    _set_card_version(target / "card.json", version)
     sign_bundle(target, key)
     return target
+
+
+def _set_card_version(card_path: Path, version: str) -> None:
+    card = json.loads(card_path.read_text())
+    card["version"] = version
+    card_path.write_text(json.dumps(card, indent=2))
 
 
 def manifest_document(bundle: Path) -> dict:
@@ -39,9 +47,7 @@ def with_version(source: Path, target: Path, version: str, key) -> Path:
     """The same model under another version: card and manifest changed and re-signed, scores kept."""
     shutil.copytree(source, target)
     card_path = target / "card.json"
-    card = json.loads(card_path.read_text())
-    card["version"] = version
-    card_path.write_text(json.dumps(card, indent=2))
+    _set_card_version(card_path, version)
     document = manifest_document(target)
     document["version"] = version
     document["files"]["card.json"] = hashlib.sha256(card_path.read_bytes()).hexdigest()

@@ -8,9 +8,12 @@ import signal
 import subprocess
 import sys
 
+from firmware_app.inference.card import read_card
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
+
+COMMITTED_CARDS = [read_card(PROJECT_ROOT / "models" / model / "card.json") for model in ("dr-referable", "melanoma")]
 
 
 def _start(config, *args, environment=None, stderr=subprocess.PIPE) -> subprocess.Popen:
@@ -40,7 +43,7 @@ def test_app_is_ready_only_once_its_models_verify(tmp_path, systemd, retina_jpeg
     app = _start(config, "app", "--no-sync", environment=systemd.environment(watchdog_s=0.4))
     try:
         ready = systemd.wait_for("READY=1", 90)[-1]
-        assert "dr-referable 1.0.0" in ready and "melanoma 1.0.0" in ready
+        assert all(f"{card.id} {card.version}" in ready for card in COMMITTED_CARDS)
         assert any(m.startswith("WATCHDOG=1") for m in systemd.receive(1.5))
         app.send_signal(signal.SIGTERM)
         systemd.wait_for("STOPPING=1", 30)
