@@ -80,8 +80,7 @@ def _rate(values: list[bool]) -> str:
 
 
 def _in_training(card: dict, source: Source) -> bool:
-    training = json.dumps(card.get("data", {}).get("training", {})).lower()
-    return source.folder.split("-")[0].replace("2019", "") in training or source.name.split("-")[0] in training
+    return source.card_name in {entry["name"] for entry in card["data"]["training"]}
 
 
 def measure(source: Source, config: Config, limit: int, degraded_count: int) -> tuple[Tally, bool]:

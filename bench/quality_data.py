@@ -73,6 +73,8 @@ class Source:
     table: str
     # The row's label: 1 referable / melanoma, 0 not.
     positive: Callable[[dict[str, str]], bool]
+    # The name the model cards give these rows (``data.training[].name``, ``data.external[].name``).
+    card_name: str
     # Rows to keep (ISIC 2017: only the challenge's test part, which no model may train on).
     keep: Callable[[dict[str, str]], bool] = lambda row: True
 
@@ -92,15 +94,16 @@ class Source:
 
 
 SOURCES = (
-    Source("dr-600", "fundus", "dr-600", "labels.csv", lambda row: row["referable"] == "1"),
-    Source("aptos2019-224", "fundus", "aptos2019-224", "labels.csv", lambda row: row["referable"] == "1"),
-    Source("ham10000", "dermoscopy", "ham10000-200x150", "metadata.csv", lambda row: row["dx"] == "mel"),
+    Source("dr-600", "fundus", "dr-600", "labels.csv", lambda row: row["referable"] == "1", "dr-600"),
+    Source("aptos2019-224", "fundus", "aptos2019-224", "labels.csv", lambda row: row["referable"] == "1", "aptos2019"),
+    Source("ham10000", "dermoscopy", "ham10000-200x150", "metadata.csv", lambda row: row["dx"] == "mel", "ham10000"),
     Source(
         "isic-uda1",
         "dermoscopy",
         "isic-uda1-cc0",
         "labels.csv",
         lambda row: row["melanoma"] == "1",
+        "isic_uda1",
         lambda row: row["melanoma"] in ("0", "1"),
     ),
     Source(
@@ -109,6 +112,7 @@ SOURCES = (
         "isic2017-cc0",
         "labels.csv",
         lambda row: row["melanoma"] == "1",
+        "isic2017_test",
         lambda row: row["challenge_split"] == "test",
     ),
 )
