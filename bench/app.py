@@ -39,8 +39,9 @@ from bench.inference import _median_ms  # noqa: E402
 from firmware_app.app import build_camera, build_recording_pipeline, open_store  # noqa: E402
 from firmware_app.config import SAMPLES_DIR, load_config  # noqa: E402
 from firmware_app.operators import Operators  # noqa: E402
+from tests.chromium import launch_args  # noqa: E402
 from tests.mqtt_broker import free_port, wait_until  # noqa: E402
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, OPERATOR, PIN, SCREEN, new_patient, sign_in  # noqa: E402
+from tests.web.conftest import OPERATOR, PIN, SCREEN, new_patient, sign_in  # noqa: E402
 
 # Timed by the browser itself: a tap's instant (kept across the page change in sessionStorage) to the
 # end of the load event of the page it leads to (its images decoded), so the driver adds nothing.
@@ -146,7 +147,7 @@ def main() -> None:
         try:
             wait_until(lambda: _answers(f"{url}/signin"), 60, "the app")
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(**launch_args())
                 page = browser.new_page(viewport=SCREEN)
                 page.add_init_script(TAP_TIMER)
                 app = type("App", (), {"url": url})()

@@ -7,7 +7,6 @@ Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` 
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,32 +17,22 @@ from firmware_app.app import open_store
 from firmware_app.config import Config, load_config
 from firmware_app.operators import Operators
 from firmware_app.web.run import make_server
+from tests.chromium import launch_args
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.degradations import defocus
-from tests.mqtt_broker import free_port, wait_until
+from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
+from tests.web_server import running
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screens"
 SCREEN = {"width": 800, "height": 480}
 OPERATOR, PIN = "Amina", "2468"
 DERMOSCOPY_SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "dermoscopy-synthetic-naevus.jpg"
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run scripts/setup --test")
-    return {"executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+    return launch_args()
 
 
 @pytest.fixture(scope="session")
@@ -87,13 +76,8 @@ def start_app(
         Operators(store.records).add(OPERATOR, PIN)
     finally:
         store.records.close()
-    server = make_server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, 60, "the app to start")
-    yield RunningApp(f"http://127.0.0.1:{config.app.port}", config, camera_dir, tmp_path)
-    server.should_exit = True
-    thread.join(30)
+    with running(make_server(config), 60, 30) as thread:
+        yield RunningApp(f"http://127.0.0.1:{config.app.port}", config, camera_dir, tmp_path)
     assert not thread.is_alive(), "the app did not shut down"
 
 
