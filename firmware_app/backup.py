@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware_app.durable import fsync_directory
 from firmware_app.records.audit import verify_chain
 from firmware_app.records.database import RecordsError
 from firmware_app.records.store import Records, ScreeningStore
@@ -48,15 +49,7 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.rename(partial, target)
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(path: Path) -> None:
-    directory = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    fsync_directory(target.parent)
 
 
 def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
@@ -116,7 +109,7 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
             leftover.unlink(missing_ok=True)
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)
-    _fsync_directory(database.parent)
+    fsync_directory(database.parent)
     return BackupSummary(database, screenings, images, events)
 
 

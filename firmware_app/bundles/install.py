@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
+from firmware_app.durable import fsync_directory
 
 STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
@@ -42,14 +43,6 @@ class Switch:
     previous_version: str | None
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _copy_durably(source: Path, target: Path) -> None:
     """Copy a bundle folder and flush every file and folder, so a power cut cannot leave it half-written."""
     shutil.copytree(source, target, copy_function=shutil.copy2)
@@ -58,8 +51,8 @@ def _copy_durably(source: Path, target: Path) -> None:
             with path.open("rb+") as handle:
                 os.fsync(handle.fileno())
         else:
-            _fsync_dir(path)
-    _fsync_dir(target)
+            fsync_directory(path)
+    fsync_directory(target)
 
 
 def _point(directory: Path, link_name: str, target: str) -> None:
@@ -67,7 +60,7 @@ def _point(directory: Path, link_name: str, target: str) -> None:
     temporary = directory / f"{TEMPORARY_PREFIX}link-{uuid.uuid4().hex}"
     os.symlink(target, temporary)
     os.replace(temporary, directory / link_name)
-    _fsync_dir(directory)
+    fsync_directory(directory)
 
 
 def _link_target(directory: Path, link_name: str) -> str | None:
@@ -140,7 +133,7 @@ def install_bundle(
         if final.exists():  # the same bundle installed before (now the previous one): swap in the fresh copy
             os.rename(final, directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
         os.rename(staging, final)
-        _fsync_dir(directory / STORE)
+        fsync_directory(directory / STORE)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -16,18 +16,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from firmware_app.durable import fsync_directory
 from firmware_app.records.database import RecordsError
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def create_key(path: Path) -> None:
@@ -46,7 +39,7 @@ def create_key(path: Path) -> None:
         pass
     finally:
         temporary.unlink()
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def read_key(path: Path) -> bytes:
