@@ -18,8 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from firmware_app.events import log_event
 from firmware_app.sync.review import parse_review_ack
+from firmware_app.sync.topics import REVIEW_ACK, STATUS, parse_device_topic
 from firmware_app.sync.wire import WireError
-from review_station.ingest.classify import Refused, parse_topic, result_row
+from review_station.ingest.classify import Refused, result_row
 from review_station.storage.tables import deliveries, devices, quarantine, results
 
 QUARANTINE_HEAD_BYTES = 1024
@@ -72,11 +73,11 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     refused: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
     for message in messages:
-        where = parse_topic(message.topic)
+        where = parse_device_topic(message.topic)
         enrolled = where is not None and registry.get(where.device_id) == where.site_id
         if where is not None and enrolled:
             last_seen[where.device_id] = max(message.received_at, last_seen.get(where.device_id, message.received_at))
-        if where is not None and where.leaf == "status":
+        if where is not None and where.leaf == STATUS:
             status = message.payload.decode("utf-8", "replace")
             if enrolled and status in STATUSES:
                 connection.execute(
@@ -86,7 +87,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
                 )
                 outcome.statuses += 1
             continue
-        if where is not None and where.leaf == "review_ack":
+        if where is not None and where.leaf == REVIEW_ACK:
             try:
                 ack = parse_review_ack(message.payload)
             except WireError as error:

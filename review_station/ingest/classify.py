@@ -8,30 +8,15 @@ that the topic's device and site are the payload's, and that the registry has th
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from firmware_app.sync.payload import validate_result
+from firmware_app.sync.topics import RESULT, parse_device_topic
 from firmware_app.sync.wire import WireError, parse_utc_seconds
 
 MAX_RESULT_BYTES = 65536
 TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
-TOPIC_PREFIX = ("edgescreen", "v1")
-
-
-@dataclass(frozen=True)
-class DeviceTopic:
-    site_id: str
-    device_id: str
-    leaf: str
-
-
-def parse_topic(topic: str) -> DeviceTopic | None:
-    parts = topic.split("/")
-    if len(parts) != 5 or tuple(parts[:2]) != TOPIC_PREFIX:
-        return None
-    return DeviceTopic(parts[2], parts[3], parts[4])
 
 
 class Refused(ValueError):
@@ -40,8 +25,8 @@ class Refused(ValueError):
 
 def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at: datetime) -> dict[str, Any]:
     """The ``results`` row for a valid, authorised result message, or ``Refused`` saying why not."""
-    where = parse_topic(topic)
-    if where is None or where.leaf != "result":
+    where = parse_device_topic(topic)
+    if where is None or where.leaf != RESULT:
         raise Refused(f"not a result topic: {topic}")
     if len(payload) > MAX_RESULT_BYTES:
         raise Refused(f"{len(payload)} bytes, more than {MAX_RESULT_BYTES}")

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from firmware_app.events import log_event
+from firmware_app.sync.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from firmware_app.sync.worker import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
@@ -46,9 +47,9 @@ def subscriptions(group: str) -> list[tuple[str, int]]:
     """Results and acks are split between the group's ingesters; retained status goes to each of them
     (a shared subscription gets no retained messages)."""
     return [
-        (f"$share/{group}/edgescreen/v1/+/+/result", 1),
-        (f"$share/{group}/edgescreen/v1/+/+/review_ack", 1),
-        ("edgescreen/v1/+/+/status", 1),
+        (f"$share/{group}/{device_topic(ANY, ANY, RESULT)}", 1),
+        (f"$share/{group}/{device_topic(ANY, ANY, REVIEW_ACK)}", 1),
+        (device_topic(ANY, ANY, STATUS), 1),
     ]
 
 
