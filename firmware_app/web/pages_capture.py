@@ -3,11 +3,14 @@
 The live picture is MJPEG from the camera owner; the preview verdict and guidance of the same frames
 come as server-sent events. The shutter takes a burst (camera thread), the full quality check picks
 its best frame (records thread), the nurse checks it, and only "Use this photo" triages and records.
+The shutter and "Use this photo" are htmx posts answered with the next screen itself (``moved_to``):
+between the tap and the result there is no redirect and no page load, only the work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import time
@@ -29,13 +32,13 @@ from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import status
-from firmware_app.web.server import WebApp
+from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 
 BOUNDARY = "frame"
-# The check screen shows the photo in a 400x300 box: twice that is sharp; tapping loads the full size.
-CHECK_PHOTO_SIDE = 800
+# The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.
+CHECK_PHOTO_BOX = (400, 300)
 # How long a screen waits for the camera to hand over a burst before it says the camera failed.
 BURST_MARGIN_S = 10.0
 
@@ -139,37 +142,42 @@ def routes(web: WebApp) -> list[Route]:
         finally:
             device.camera.release(token)
         taken = time.perf_counter()
-        visit.pending = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
+        checked = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
+        checked_at = time.perf_counter()
+        visit.hold(checked, await asyncio.to_thread(_display_photo, checked.frame.pixels))
         log_event(
             "app.burst_checked",
             frames=len(burst),
             burst_ms=round((taken - started) * 1000),
-            check_ms=round((time.perf_counter() - taken) * 1000),
+            check_ms=round((checked_at - taken) * 1000),
         )
-        return RedirectResponse("/check", 303)
+        return await moved_to(request, "/check", lambda: check_screen(request, session))
 
     @web.page(activity=False)
     async def release(request: Request, session: Session) -> Response:
         device.camera.release(str((await request.form()).get("token", "")))
         return Response(status_code=204)
 
-    @web.page()
-    async def check(request: Request, session: Session) -> Response:
+    async def check_screen(request: Request, session: Session, with_status: bool = False) -> Response:
+        """The check screen; its status bar only when it is loaded as a page (a swap keeps the bar)."""
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
-        bar = await device.run(lambda: status(web))
+        bar = await device.run(lambda: status(web)) if with_status else None
         lines = verdict_lines(visit.pending.quality, web, session)
         return web.render(request, session, "check.html", visit=visit, lines=lines, status=bar)
 
     @web.page()
+    async def check(request: Request, session: Session) -> Response:
+        return await check_screen(request, session, with_status=True)
+
+    @web.page()
     async def photo(request: Request, session: Session) -> Response:
+        """The checked photo at full size, for zooming in on it."""
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return Response(status_code=404)
-        full = request.query_params.get("size") == "full"
-        jpeg = await asyncio.to_thread(_photo_jpeg, visit.pending.frame.pixels, None if full else CHECK_PHOTO_SIDE)
-        return Response(jpeg, media_type="image/jpeg")
+        return Response(await asyncio.to_thread(_jpeg, visit.pending.frame.pixels), media_type="image/jpeg")
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
@@ -180,8 +188,9 @@ def routes(web: WebApp) -> list[Route]:
         started = time.perf_counter()
         result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.results[visit.slot], visit.pending = result, None
-        return RedirectResponse("/result", 303)
+        visit.results[visit.slot] = result
+        visit.hold(None)
+        return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
@@ -190,16 +199,19 @@ def routes(web: WebApp) -> list[Route]:
             return RedirectResponse("/patient", 303)
         slot = str((await request.form()).get("slot", visit.slot))
         visit.slot = slot if slot in visit.slots else visit.slot
-        visit.pending = None
+        visit.hold(None)
         return RedirectResponse("/capture", 303)
 
-    @web.page()
-    async def result(request: Request, session: Session) -> Response:
+    async def result_screen(request: Request, session: Session, with_status: bool = False) -> Response:
         visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
-        bar = await device.run(lambda: status(web))
+        bar = await device.run(lambda: status(web)) if with_status else None
         return web.render(request, session, "result.html", visit=visit, status=bar, **_result_view(visit, session))
+
+    @web.page()
+    async def result(request: Request, session: Session) -> Response:
+        return await result_screen(request, session, with_status=True)
 
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
@@ -240,12 +252,17 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def _photo_jpeg(pixels: np.ndarray, longest_side: int | None) -> bytes:
-    """The checked photo as JPEG: at full size for zooming, else small enough to load at once."""
-    scale = 1.0 if longest_side is None else min(1.0, longest_side / max(pixels.shape[:2]))
+def _jpeg(pixels: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def _display_photo(pixels: np.ndarray) -> str:
+    """The checked photo fitted to the check screen's box, as a data URI for the page itself: it
+    arrives with the screen, and never sits in the browser's cache, as a fetched photo would."""
+    scale = min(1.0, CHECK_PHOTO_BOX[0] / pixels.shape[1], CHECK_PHOTO_BOX[1] / pixels.shape[0])
     if scale < 1.0:
         pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))[1].tobytes()
+    return "data:image/jpeg;base64," + base64.b64encode(_jpeg(pixels)).decode("ascii")
 
 
 def _result_view(visit: Visit, session: Session) -> dict:

@@ -106,10 +106,8 @@ def routes(web: WebApp) -> list[Route]:
         session.language = next(code for code in LANGUAGES if code != session.language)
         return back(request)
 
-    @web.page(public=True, activity=False)
+    @web.page(activity=False)
     async def status_bar(request: Request, session: Session) -> Response:
-        if not session.signed_in:
-            return Response(status_code=204, headers={"HX-Redirect": "/signin"})
         return web.render(request, session, "status.html", status=await device.run(lambda: status(web)))
 
     @web.page()

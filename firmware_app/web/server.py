@@ -31,6 +31,22 @@ HERE = Path(__file__).resolve().parent
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
 
+def swapped(request: Request) -> bool:
+    """Whether htmx asked: the answer is swapped into the page instead of loaded as a new one."""
+    return request.headers.get("HX-Request") == "true"
+
+
+async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Response]]) -> Response:
+    """The screen after a POST that moved the nurse on. htmx gets that screen at once (swapped in,
+    its address pushed, so refresh and back load it as a page): one request instead of a redirect,
+    a full page load and its status bar. A plain form post gets the redirect."""
+    if not swapped(request):
+        return RedirectResponse(path, 303)
+    response = await show()
+    response.headers["HX-Push-Url"] = path
+    return response
+
+
 class WebApp:
     """What the pages share: the device, the sessions and the templates."""
 
@@ -87,6 +103,8 @@ class WebApp:
                 log_event("app.csrf_refused", path=request.url.path)
                 return self.render(request, session, "message.html", 403, text_key="app.form_expired")
         if not public and not session.signed_in:
+            if swapped(request):  # htmx would put the sign-in page inside this one: load it instead
+                return Response(status_code=204, headers={"HX-Redirect": "/signin"})
             return RedirectResponse("/signin", 303)
         if activity and session.signed_in:
             session.last_active = time.monotonic()

@@ -20,11 +20,17 @@ class Visit:
     body_site: str | None = None
     slot: str = ""
     results: dict[str, ScreeningResult] = field(default_factory=dict)
-    # The burst the nurse is checking before submitting it.
+    # The burst the nurse is checking before submitting it, and its chosen frame at the check
+    # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
+    pending_photo: str = ""
 
     def __post_init__(self) -> None:
         self.slot = self.slot or slots(self.modality)[0]
+
+    def hold(self, checked: BurstCheck | None, photo: str = "") -> None:
+        """The burst to check before submitting (``None``: submitted or given up for a retake)."""
+        self.pending, self.pending_photo = checked, photo
 
     @property
     def slots(self) -> tuple[str, ...]:

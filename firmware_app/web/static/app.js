@@ -1,5 +1,5 @@
 // The few behaviours the server cannot render: on-screen keypads, the live capture page (verdicts by
-// server-sent events, automatic shutter, freeing the camera on leaving), tap to zoom, "working" notes.
+// server-sent events, automatic shutter, freeing the camera on leaving). Zooming is zoom.js.
 "use strict";
 
 // The body picture chooses the same radio button as its words, and shows the choice.
@@ -32,15 +32,16 @@ function startCapture(page) {
   const shoot = document.getElementById("shoot");
   const auto = document.getElementById("auto");
   let shot = false;
-  const take = () => {
-    if (shot) return;
+  const events = new EventSource("/capture/events?token=" + encodeURIComponent(token));
+  // The shutter is an htmx post (hx-sync drops a second one) answered with the check screen: the
+  // verdict stream ends with this screen, or it would reconnect once the camera is handed over.
+  const take = () => { if (!shot) shoot.requestSubmit(); };
+  shoot.addEventListener("htmx:beforeRequest", () => {
     shot = true;
+    events.close();
     document.getElementById("working").hidden = false;
     shoot.querySelector("button").disabled = true;
-    shoot.submit();
-  };
-  shoot.addEventListener("submit", (event) => { event.preventDefault(); take(); });
-  const events = new EventSource("/capture/events?token=" + encodeURIComponent(token));
+  });
   events.addEventListener("verdict", (message) => {
     const verdict = JSON.parse(message.data);
     guidance.dataset.verdict = verdict.verdict;
@@ -88,12 +89,4 @@ document.addEventListener("DOMContentLoaded", () => {
   if (page) startCapture(page);
   const scan = document.querySelector("[data-scan-token]");
   if (scan) startScan(scan);
-  const zoom = document.getElementById("zoom");
-  if (zoom) zoom.addEventListener("click", () => {
-    const photo = zoom.querySelector("img");
-    if (photo.dataset.full) { photo.src = photo.dataset.full; delete photo.dataset.full; }
-    zoom.classList.toggle("zoomed");
-  });
-  document.querySelectorAll("form[data-working]").forEach((form) =>
-    form.addEventListener("submit", () => form.querySelector("button").disabled = true));
 });
