@@ -1,0 +1,110 @@
+"""From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
+answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
+zooms by tap and by pinch (real touch events through Chromium's input pipeline)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.web.conftest import SCREEN, new_patient, shoot, sign_in, snap
+
+# Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
+MARK = "window.sameDocument = true"
+SAME_DOCUMENT = "window.sameDocument === true"
+
+
+def test_shutter_and_use_swap_the_next_screen_in_without_a_page_load(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "H-1")
+    page.wait_for_selector("#guidance[data-seq]")
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    page.evaluate(MARK)
+
+    shoot(page)
+    photo = page.locator("[data-test=checked-photo]")
+    assert photo.get_attribute("src").startswith("data:image/jpeg;base64,")  # came with the screen
+    size = photo.evaluate("(image) => image.decode().then(() => [image.naturalWidth, image.naturalHeight])")
+    assert max(size) > 200 and size[0] <= 400 and size[1] <= 300  # at the check box's size, not full
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") in ("refer", "no_refer")
+    assert page.evaluate(SAME_DOCUMENT)
+    asked = [(r.method, r.url.removeprefix(app.url), r.resource_type) for r in requests]
+    assert [entry for entry in asked if not entry[1].startswith(("/status", "/capture/stream"))] == [
+        ("POST", "/capture/shoot", "xhr"),
+        ("POST", "/check/use", "xhr"),
+    ], asked
+    tokens = {r.headers.get("x-csrf-token") for r in requests if r.method == "POST"}
+    assert len(tokens) == 1 and None not in tokens
+
+    page.reload()  # refresh: the result is a page of its own
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("[data-test=connection]").is_visible()  # the status bar of a full page
+    page.go_back()  # to the photo already used: back to the camera, as before
+    page.wait_for_url("**/capture")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+def test_the_check_screen_reloads_and_a_swapped_post_without_the_token_is_refused(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "H-2")
+    shoot(page)
+    page.reload()
+    assert page.locator("[data-test=checked-photo]").get_attribute("src").startswith("data:image/jpeg")
+    refused = page.request.post(f"{app.url}/check/use", headers={"HX-Request": "true"})
+    assert refused.status == 403 and "expired" in refused.text()
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+def test_a_signed_out_swap_loads_the_sign_in_page(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "H-3")
+    page.wait_for_selector("#guidance[data-seq]")
+    page.context.clear_cookies()
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_url("**/signin")
+    assert page.locator("form.signin").is_visible() and page.locator("main main").count() == 0
+
+
+def test_the_photo_zooms_by_tap_and_by_pinch(browser, app):
+    context = browser.new_context(viewport=SCREEN, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, app)
+        new_patient(page, app, "Z-1")
+        shoot(page)
+        box = page.locator("#zoom")
+        photo = box.locator("img")
+        box.tap()
+        assert box.get_attribute("data-scale") == "2.50" and "zoomed" in box.get_attribute("class")
+        page.wait_for_function("document.querySelector('#zoom img').src.endsWith('/check/photo')")
+        assert photo.evaluate("(image) => image.decode().then(() => image.naturalWidth)") > 400  # full size
+        snap(page, "check-zoomed")
+        box.tap()
+        assert box.get_attribute("data-scale") == "1.00"
+
+        bounds = box.bounding_box()
+        x, y = bounds["x"] + bounds["width"] / 2, bounds["y"] + bounds["height"] / 2
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, spread: float) -> None:
+            points = [{"x": x - spread, "y": y}, {"x": x + spread, "y": y}] if spread else []
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", 20)
+        for spread in (40, 60, 80):  # the fingers move apart: 40 px to 160 px, four times
+            touch("touchMove", spread)
+        touch("touchEnd", 0)
+        assert box.get_attribute("data-scale") == "4.00"
+        assert page.evaluate("visualViewport.scale") == 1  # the photo zoomed, not the page
+        touch("touchStart", 80)
+        touch("touchMove", 10)  # pinched in past the whole photo: back to it all, never smaller
+        touch("touchEnd", 0)
+        assert box.get_attribute("data-scale") == "1.00"
+    finally:
+        context.close()
