@@ -506,6 +506,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},
     "today.verdict": {"en": "Specialist", "fr": "Spécialiste"},
     "sync.queued": {"en": "Waiting to send", "fr": "En attente d'envoi"},
+    "sync.sent": {"en": "Sent, not yet confirmed", "fr": "Envoyé, pas encore confirmé"},
     "sync.acknowledged": {"en": "Received by the server", "fr": "Reçu par le serveur"},
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},

@@ -107,6 +107,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "ALTER TABLE screening ADD COLUMN operator TEXT",
     ),
+    # When the sync worker handed a payload to the broker: the nurse's worklist tells "sent, not yet
+    # acknowledged" from "waiting to send" (a claimed row may still wait for the in-flight window).
+    ("ALTER TABLE outbox ADD COLUMN published_at TEXT",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

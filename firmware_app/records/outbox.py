@@ -2,7 +2,9 @@
 
 Rows are appended by ``ScreeningStore.record_screening`` in the screening's own transaction. A row
 is marked sent only after the broker acknowledged it (PUBACK); a crash before that means it is sent
-again, and receivers de-duplicate on the result id. The worker's connection state is kept here too,
+again, and receivers de-duplicate on the result id. When a row was handed to the broker is noted too
+(``published_at``, with the next batch of acknowledgements): the nurse's worklist shows it as sent,
+not yet acknowledged. The worker's connection state is kept here too,
 so ``edgescreen sync status`` can read it from another process.
 
 The worker claims the rows it is about to publish in a write transaction of their own: erasure
@@ -105,13 +107,23 @@ class Outbox:
             self._db.execute("UPDATE outbox SET withheld = ? WHERE seq = ?", (problem, row.seq))
             append_event(self._db, "sync", {"withheld": row.result_id, "seq": row.seq}, self._records.clock())
 
-    def mark_sent(self, seqs: Sequence[int]) -> int:
-        """Mark acknowledged rows sent (with their screenings) and audit the batch; one transaction."""
-        if not seqs:
+    def mark_sent(self, seqs: Sequence[int], published: Sequence[int] = ()) -> int:
+        """Mark acknowledged rows sent (with their screenings) and audit the batch, and note when the
+        ``published`` rows were handed to the broker (the worklist's "sent, not yet acknowledged");
+        one transaction, so noting a publication costs no fsync of its own."""
+        if not seqs and not published:
             return 0
         now = self._records.clock()
-        marks = ",".join("?" * len(seqs))
         with transaction(self._db):
+            if published:
+                self._db.execute(
+                    "UPDATE outbox SET published_at = coalesce(published_at, ?) "
+                    f"WHERE seq IN ({','.join('?' * len(published))})",
+                    [now.isoformat(), *published],
+                )
+            if not seqs:
+                return 0
+            marks = ",".join("?" * len(seqs))
             ids = [
                 row[0]
                 for row in self._db.execute(

@@ -20,7 +20,8 @@ class WorklistEntry:
     body_site: str | None
     outcome: str
     operator: str | None
-    # "queued" until the broker acknowledged the result, then "acknowledged".
+    # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
+    # it, then "acknowledged".
     sync: str
     # The latest specialist verdict received for it, if any.
     verdict: str | None
@@ -28,7 +29,7 @@ class WorklistEntry:
 
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
-    "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS sent, "
+    "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
     "(SELECT verdict FROM review r WHERE r.result_id = s.result_id ORDER BY received_at DESC LIMIT 1) AS verdict "
     "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
 )
@@ -45,7 +46,7 @@ def _entries(records: Records, where: str, parameters: list[str]) -> list[Workli
             row["body_site"],
             row["outcome"],
             row["operator"],
-            "acknowledged" if row["sent"] else "queued",
+            "acknowledged" if row["acknowledged"] else ("sent" if row["published"] else "queued"),
             row["verdict"],
         )
         for row in rows

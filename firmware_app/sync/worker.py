@@ -44,7 +44,7 @@ from firmware_app.sync.review import parse_review, review_ack
 from firmware_app.sync.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.sync.wire import WireError
 
-ACK_COMMIT_ROWS = 256  # mark acknowledged rows sent in batches: one fsync per batch, not per row
+ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
 CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
@@ -81,9 +81,11 @@ class SyncWorker:
         }
         self._client_id = device.id
         # Acknowledged by the broker, not yet marked sent: kept across connections, so a full disk
-        # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them.
+        # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them. And
+        # published, not yet noted as such (the worklist's "sent"), written with the same batch.
         self._acked: list[int] = []
-        self._first_ack_at = 0.0
+        self._published: list[int] = []
+        self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
         # refusing every result keeps the worker "connected" most of the time.
@@ -124,9 +126,7 @@ class SyncWorker:
             self._problem = f"the broker refused result row {seq}: {reason}"
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
-        if not self._acked:
-            self._first_ack_at = time.monotonic()
-        self._acked.append(seq)
+        self._remember(self._acked, seq)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         """The one guard around a message: whatever goes wrong with it is logged and the message is
@@ -174,20 +174,27 @@ class SyncWorker:
             client.tls_set(ca_certs=str(settings.tls_ca_file), certfile=certificate, keyfile=key)
         return client
 
+    def _remember(self, rows: list[int], seq: int) -> None:
+        """Keep a row published or acknowledged until the next batch records it."""
+        if not self._acked and not self._published:
+            self._first_unrecorded_at = time.monotonic()
+        rows.append(seq)
+
     def _commit_acks(self, force: bool) -> None:
         now = time.monotonic()
-        due = len(self._acked) >= ACK_COMMIT_ROWS or now - self._first_ack_at >= ACK_COMMIT_SECONDS
-        if not self._acked or not (force or due) or now < self._commit_retry_at:
+        unrecorded = max(len(self._acked), len(self._published))
+        due = unrecorded >= ACK_COMMIT_ROWS or now - self._first_unrecorded_at >= ACK_COMMIT_SECONDS
+        if not unrecorded or not (force or due) or now < self._commit_retry_at:
             return
         try:
-            self._outbox.mark_sent(self._acked)
+            self._outbox.mark_sent(self._acked, published=self._published)
         except RECORDS_TROUBLE as error:
             log_event(
                 "sync.not_marked_sent", level=logging.ERROR, results=len(self._acked), error=self._described(error)
             )
             self._commit_retry_at = now + RECORDS_RETRY_SECONDS
             return
-        self._acked = []
+        self._acked, self._published = [], []
         self._last_problem = ""
 
     def _next_rows(self) -> list[OutboxRow]:
@@ -220,10 +227,12 @@ class SyncWorker:
                 return  # the connection is going; the next one starts again from the oldest unsent row
             self._claimed.popleft()
             self._inflight[info.mid] = row.seq
+            self._remember(self._published, row.seq)
             self._cursor = row.seq
 
     def _drained(self) -> bool:
-        return not self._inflight and not self._acked and not self._claimed and self._outbox.backlog().unsent == 0
+        unrecorded = self._acked or self._published
+        return not self._inflight and not unrecorded and not self._claimed and self._outbox.backlog().unsent == 0
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)

@@ -10,6 +10,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.worklist import entries_of
 from firmware_app.sync.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
@@ -139,3 +140,31 @@ def test_sigterm_stops_the_worker_cleanly(tmp_path, photo, broker):
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(15) == 0
     assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["connection"] == "stopped"
+
+
+def test_a_result_the_broker_has_not_acknowledged_is_sent_then_acknowledged(tmp_path, photo):
+    """The worklist's three states from the records the worker keeps: queued with no broker, sent
+    once published to a broker that does not acknowledge (frozen), acknowledged once it does."""
+    port = free_port()
+    config = write_config(tmp_path, port)
+    store = open_store(tmp_path)
+    first = record_one(store, photo).result_id
+
+    def states(*result_ids: str) -> list[str]:
+        return [entry.sync for entry in sorted(entries_of(store.records, list(result_ids)), key=lambda e: e.result_id)]
+
+    broker = Broker(tmp_path / "broker", port=port).start()
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: states(first) == ["acknowledged"], 20, "the first result acknowledged")
+        broker.pause()
+        second = record_one(store, photo).result_id
+        assert states(second) == ["queued"]
+        wait_until(lambda: states(second) == ["sent"], 20, "the second result published, not acknowledged")
+        broker.resume()
+        wait_until(lambda: set(states(first, second)) == {"acknowledged"}, 20, "both acknowledged")
+    finally:
+        broker.resume()
+        worker.stop()
+        broker.stop()
+    assert store.records.verify_audit().intact

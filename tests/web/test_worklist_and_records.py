@@ -1,5 +1,6 @@
 """The worklist and records screens in the browser, with a real broker: the offline banner while it
-is down, the backlog sent once it is back, a specialist's verdict appearing, and a patient erased."""
+is down, the backlog sent once it is back, a result sent but not yet acknowledged while the broker is
+frozen, a specialist's verdict appearing, and a patient erased."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from firmware_app.app import open_store
 from firmware_app.operators import Operators
 from firmware_app.sync.topics import REVIEW, device_topic
-from tests.mqtt_broker import Broker, free_port
+from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE
 from tests.web.conftest import enter_pin, new_patient, shoot, sign_in, snap, start_app
 
@@ -56,6 +57,11 @@ def offline_app(tmp_path, retina_jpeg):
     next(running, None)
 
 
+def sync_states(page, app) -> list[str]:
+    page.goto(f"{app.url}/today")
+    return [row.get_attribute("data-sync") for row in page.locator("[data-test=entry]").all()]
+
+
 def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arrives(page, offline_app):
     app, broker = offline_app
     sign_in(page, app)
@@ -86,6 +92,22 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
         page.wait_for_timeout(500)
     assert page.locator("[data-test=verdict]").inner_text() == "Specialist: refer"
     snap(page, "today-verdict")
+
+    # A frozen broker takes the next result and never acknowledges it: sent, not yet confirmed.
+    broker.pause()
+    try:
+        screen_one_eye(page, app, "W-2")
+        wait_until(lambda: sync_states(page, app) == ["sent", "acknowledged"], 30, "the new result sent")
+        assert page.locator("[data-test=entry]").first.locator("td").nth(3).inner_text() == "Sent, not yet confirmed"
+        page.locator("[data-test=language]").click()
+        assert (
+            page.locator("[data-test=entry]").first.locator("td").nth(3).inner_text() == "Envoyé, pas encore confirmé"
+        )
+        snap(page, "today-sent")
+        page.locator("[data-test=language]").click()
+    finally:
+        broker.resume()
+    wait_until(lambda: sync_states(page, app) == ["acknowledged", "acknowledged"], 30, "both acknowledged")
 
 
 def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
