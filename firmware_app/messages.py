@@ -394,7 +394,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "patient.what": {"en": "What are you screening?", "fr": "Que dépistez-vous ?"},
-    "patient.eyes": {"en": "Both eyes (retina)", "fr": "Les deux yeux (rétine)"},
+    "patient.eyes": {"en": "Eyes (retina)", "fr": "Yeux (rétine)"},
+    "patient.which_eyes": {"en": "Which eyes?", "fr": "Quels yeux ?"},
+    "patient.facing": {"en": "As you face the patient", "fr": "Face au patient"},
+    "patient.next": {"en": "Next", "fr": "Suivant"},
     "patient.skin": {"en": "A skin lesion", "fr": "Une lésion de la peau"},
     "patient.where": {"en": "Where is the lesion?", "fr": "Où est la lésion ?"},
     "patient.consent": {
@@ -413,6 +416,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Confirmez d'abord le consentement du patient.",
     },
     "patient.need_site": {"en": "Choose where the lesion is.", "fr": "Choisissez où se trouve la lésion."},
+    "patient.need_eye": {"en": "Choose at least one eye.", "fr": "Choisissez au moins un œil."},
     "body_site.head_neck": {"en": "Head, neck", "fr": "Tête, cou"},
     "body_site.trunk": {"en": "Trunk", "fr": "Tronc"},
     "body_site.upper_limb": {"en": "Arm", "fr": "Bras"},
@@ -473,6 +477,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "patient_outcome.no_refer": {
         "en": "No referral needed now for either eye; rescreen at the usual interval.",
         "fr": "Pas d'orientation nécessaire pour les deux yeux ; nouveau dépistage à l'intervalle habituel.",
+    },
+    "patient_outcome.no_refer_one_eye": {
+        "en": "No referral needed now for this eye (the only one screened); rescreen at the usual interval.",
+        "fr": "Pas d'orientation pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle habituel.",
     },
     "patient_outcome.pending": {
         "en": "Photograph the other eye to complete the patient's outcome.",

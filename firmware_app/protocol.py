@@ -2,12 +2,13 @@
 
 A fundus screening photographs both eyes, each in its own slot with its own capture, retake and
 result; the patient is referred if either eye refers or could not be graded (an ungradable eye is
-never read as healthy). A dermoscopy screening is one lesion.
+never read as healthy). The nurse may screen one eye only (the other cannot be photographed, or was
+screened elsewhere): then that eye is the outcome. A dermoscopy screening is one lesion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from firmware_app.inference.triage import Outcome
 
@@ -15,14 +16,18 @@ FUNDUS_SLOTS = ("R", "L")
 LESION_SLOT = "lesion"
 
 
-def slots(modality: str) -> tuple[str, ...]:
-    return FUNDUS_SLOTS if modality == "fundus" else (LESION_SLOT,)
+def slots(modality: str, eyes: Collection[str] = FUNDUS_SLOTS) -> tuple[str, ...]:
+    """The slots to photograph, in the protocol's order: the ``eyes`` chosen, or the one lesion."""
+    return tuple(eye for eye in FUNDUS_SLOTS if eye in eyes) if modality == "fundus" else (LESION_SLOT,)
 
 
-def patient_outcome(modality: str, outcomes: Mapping[str, Outcome]) -> Outcome | None:
+def patient_outcome(
+    modality: str, outcomes: Mapping[str, Outcome], eyes: Collection[str] = FUNDUS_SLOTS
+) -> Outcome | None:
     """``refer`` as soon as any slot refers or is ungradable; ``no_refer`` once every slot is
     ``no_refer``; ``None`` while a slot still waits for its photo."""
-    taken = [outcomes[slot] for slot in slots(modality) if slot in outcomes]
+    expected = slots(modality, eyes)
+    taken = [outcomes[slot] for slot in expected if slot in outcomes]
     if any(outcome is not Outcome.NO_REFER for outcome in taken):
         return Outcome.REFER
-    return Outcome.NO_REFER if len(taken) == len(slots(modality)) else None
+    return Outcome.NO_REFER if len(taken) == len(expected) else None

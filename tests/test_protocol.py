@@ -26,6 +26,13 @@ def test_fundus_patient_outcome(eyes, expected):
     assert patient_outcome("fundus", eyes) == expected
 
 
+def test_one_eye_chosen_is_the_patients_outcome():
+    assert patient_outcome("fundus", {"L": NO}, eyes=("L",)) is NO
+    assert patient_outcome("fundus", {"R": UNGRADABLE}, eyes=("R",)) is REFER
+    assert patient_outcome("fundus", {}, eyes=("L",)) is None
+    assert patient_outcome("fundus", {"R": REFER}, eyes=("L",)) is None  # not an eye of this screening
+
+
 def test_a_lesion_is_its_own_outcome():
     assert patient_outcome("dermoscopy", {"lesion": NO}) is NO
     assert patient_outcome("dermoscopy", {"lesion": UNGRADABLE}) is REFER

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from firmware_app.config import LANGUAGES
 from firmware_app.health.checks import blocking
 from firmware_app.health.readiness import readiness
+from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import WebApp
@@ -129,7 +130,16 @@ def routes(web: WebApp) -> list[Route]:
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
         form = {"reference": scanned} if scanned else {}
-        return web.render(request, session, "patient.html", status=bar, error=None, body_sites=BODY_SITES, form=form)
+        return web.render(
+            request,
+            session,
+            "patient.html",
+            status=bar,
+            error=None,
+            body_sites=BODY_SITES,
+            form=form,
+            eyes=FUNDUS_SLOTS,
+        )
 
     @web.page()
     async def patient(request: Request, session: Session) -> Response:
@@ -137,19 +147,33 @@ def routes(web: WebApp) -> list[Route]:
         reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
         modality = "dermoscopy" if form.get("modality") == "dermoscopy" else "fundus"
         site = str(form.get("body_site", "")) or None
+        eyes = tuple(eye for eye in FUNDUS_SLOTS if eye in form.getlist("eyes"))
         error = None
         if not reference:
             error = "patient.need_reference"
         elif modality == "dermoscopy" and site not in BODY_SITES:
             error = "patient.need_site"
+        elif modality == "fundus" and not eyes:
+            error = "patient.need_eye"
         elif form.get("consent") != "yes":
             error = "patient.need_consent"
         if error:
             bar = await device.run(lambda: status(web))
             return web.render(
-                request, session, "patient.html", 400, status=bar, error=error, body_sites=BODY_SITES, form=form
+                request,
+                session,
+                "patient.html",
+                400,
+                status=bar,
+                error=error,
+                body_sites=BODY_SITES,
+                form=form,
+                eyes=eyes,
             )
-        session.visit = Visit(reference, modality, site if modality == "dermoscopy" else None)
+        if modality == "dermoscopy":
+            session.visit = Visit(reference, modality, site)
+        else:
+            session.visit = Visit(reference, modality, eyes=eyes)
         return RedirectResponse("/capture", 303)
 
     return [

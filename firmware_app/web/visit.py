@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from firmware_app.inference.triage import Outcome
 from firmware_app.pipeline import BurstCheck, ScreeningResult
-from firmware_app.protocol import patient_outcome, slots
+from firmware_app.protocol import FUNDUS_SLOTS, patient_outcome, slots
 from firmware_app.records.screening import ScreeningContext
 
 
@@ -18,6 +18,8 @@ class Visit:
     reference: str
     modality: str
     body_site: str | None = None
+    # The eyes the nurse chose to photograph (fundus): both unless one cannot be.
+    eyes: tuple[str, ...] = FUNDUS_SLOTS
     slot: str = ""
     results: dict[str, ScreeningResult] = field(default_factory=dict)
     # The burst the nurse is checking before submitting it, and its chosen frame at the check
@@ -26,7 +28,7 @@ class Visit:
     pending_photo: str = ""
 
     def __post_init__(self) -> None:
-        self.slot = self.slot or slots(self.modality)[0]
+        self.slot = self.slot or self.slots[0]
 
     def hold(self, checked: BurstCheck | None, photo: str = "") -> None:
         """The burst to check before submitting (``None``: submitted or given up for a retake)."""
@@ -34,7 +36,7 @@ class Visit:
 
     @property
     def slots(self) -> tuple[str, ...]:
-        return slots(self.modality)
+        return slots(self.modality, self.eyes)
 
     def context(self, operator: str | None) -> ScreeningContext:
         eye = self.slot if self.modality == "fundus" else None
@@ -46,4 +48,4 @@ class Visit:
 
     @property
     def outcome(self) -> Outcome | None:
-        return patient_outcome(self.modality, {slot: r.triage.outcome for slot, r in self.results.items()})
+        return patient_outcome(self.modality, {slot: r.triage.outcome for slot, r in self.results.items()}, self.eyes)

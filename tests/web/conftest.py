@@ -122,11 +122,12 @@ def new_patient(page, app: RunningApp, reference: str, modality: str = "fundus",
     page.goto(f"{app.url}/patient")
     type_on_keypad(page, "reference", reference)
     page.locator(f'input[name=modality][value="{modality}"]').check()
+    page.locator("[data-test=next]").click()
     if body_site:  # chosen on the body picture
-        page.locator(f'.body-map [data-site="{body_site}"]').first.click()
+        page.locator(f'.body-map [data-value="{body_site}"]').first.click()
         assert page.locator(f'input[name=body_site][value="{body_site}"]').is_checked()
     page.locator("input[name=consent]").check()
-    page.locator("form.patient button.primary").click()
+    page.locator("[data-test=start]").click()
 
 
 def csrf_header(page) -> dict[str, str]:

@@ -2,18 +2,27 @@
 // server-sent events, automatic shutter, freeing the camera on leaving). Zooming is zoom.js.
 "use strict";
 
-// The body picture chooses the same radio button as its words, and shows the choice.
-function showBodySite() {
-  const chosen = document.querySelector("input[name=body_site]:checked");
-  document.querySelectorAll(".body-map [data-site]").forEach((region) =>
-    region.classList.toggle("chosen", chosen !== null && region.dataset.site === chosen.value));
+// A picture (the eyes, the body) chooses the same radio button or checkbox as its words, and shows
+// what is chosen.
+const inputOf = (region) =>
+  document.querySelector(`input[name="${region.dataset.input}"][value="${region.dataset.value}"]`);
+
+function showChosen() {
+  document.querySelectorAll("[data-input]").forEach((region) =>
+    region.classList.toggle("chosen", inputOf(region).checked));
 }
 
 document.addEventListener("click", (event) => {
-  const region = event.target.closest(".body-map [data-site]");
+  const region = event.target.closest("[data-input]");
   if (region) {
-    document.querySelector(`input[name=body_site][value="${region.dataset.site}"]`).checked = true;
-    showBodySite();
+    const input = inputOf(region);
+    input.checked = input.type === "checkbox" ? !input.checked : true;
+    showChosen();
+    return;
+  }
+  const step = event.target.closest("[data-step-to]");
+  if (step) {
+    step.closest("form").dataset.step = step.dataset.stepTo;
     return;
   }
   const key = event.target.closest("[data-key]");
@@ -79,12 +88,10 @@ function startScan(page) {
   releaseOnLeaving(events, () => found);
 }
 
-document.addEventListener("change", (event) => {
-  if (event.target.name === "body_site") showBodySite();
-});
+document.addEventListener("change", showChosen);
 
 document.addEventListener("DOMContentLoaded", () => {
-  showBodySite();
+  showChosen();
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
   const scan = document.querySelector("[data-scan-token]");

@@ -1,0 +1,80 @@
+"""The patient screen at 800x480: the reference, then the eyes or the body site chosen on a picture
+(every region a finger-sized target, measured), in two steps that each fit the screen unscrolled."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.web.conftest import shoot, sign_in, snap, type_on_keypad
+
+# Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
+REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
+  const box = region.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return {value: region.dataset.value, width: box.width, height: box.height, x: box.x,
+          own: hit !== null && hit.closest("[data-input]") === region};
+})"""
+SCROLL_SIZE = "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+
+
+def open_step_two(page, app, modality: str) -> None:
+    page.goto(f"{app.url}/patient")
+    assert page.evaluate(SCROLL_SIZE) == [800, 480]  # the reference step fits
+    type_on_keypad(page, "reference", "P-7")
+    page.locator(f"input[name=modality][value={modality}]").check()
+    page.locator("[data-test=next]").click()
+    assert page.evaluate(SCROLL_SIZE) == [800, 480], modality
+
+
+def test_the_body_map_regions_are_finger_sized_and_choose_the_site(page, app):
+    sign_in(page, app)
+    for language in ("en", "fr"):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        open_step_two(page, app, "dermoscopy")
+        regions = page.evaluate(REGIONS, ".body-map [data-input]")
+        assert len(regions) == 11
+        for region in regions:
+            assert region["width"] >= 48 and region["height"] >= 48, region
+            assert region["own"], region  # no other region covers it
+        for value in sorted({region["value"] for region in regions}):
+            page.locator(f'.body-map [data-value="{value}"]').first.click()
+            assert page.locator(f"input[name=body_site][value={value}]").is_checked()
+            assert page.locator(f'.body-map [data-value="{value}"].chosen').count() >= 1
+        snap(page, "patient-body-map")
+
+
+def test_one_eye_chosen_on_the_picture_is_the_whole_screening(page, app):
+    sign_in(page, app)
+    open_step_two(page, app, "fundus")
+    regions = {region["value"]: region for region in page.evaluate(REGIONS, ".eye-map [data-input]")}
+    assert all(r["width"] >= 48 and r["height"] >= 48 and r["own"] for r in regions.values())
+    assert regions["R"]["x"] < regions["L"]["x"]  # facing the patient, the right eye is on the left
+    assert [page.locator(f".eye-map [data-value={eye}] text").text_content() for eye in "RL"] == [
+        "Right eye",
+        "Left eye",
+    ]
+    snap(page, "patient-eyes")
+    for eye in ("R", "L"):  # tapping both pictures leaves no eye chosen: refused, with why
+        page.locator(f'.eye-map [data-value="{eye}"]').click()
+    page.locator("input[name=consent]").check()
+    page.locator("[data-test=start]").click()
+    assert page.locator("[data-test=patient-error]").inner_text() == "Choose at least one eye."
+    assert page.locator(".step-2").is_visible()
+
+    page.locator('.eye-map [data-value="L"]').click()
+    assert page.locator("input[name=eyes][value=L]").is_checked()
+    assert not page.locator("input[name=eyes][value=R]").is_checked()
+    page.locator("input[name=consent]").check()
+    page.locator("[data-test=start]").click()
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text() == "Left eye"
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    eye = page.locator("[data-test=triage-L]").get_attribute("data-outcome")
+    outcome = page.locator("[data-test=patient-outcome]")
+    assert outcome.get_attribute("data-outcome") == ("refer" if eye != "no_refer" else "no_refer")
+    assert page.locator("[data-test=next-slot]").count() == 0
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT eye FROM screening").fetchall() == [("L",)]
