@@ -252,6 +252,35 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No operator accounts yet: the technician adds them with «edgescreen operators add NAME».",
         "fr": "Aucun compte opérateur : le technicien les crée avec «edgescreen operators add NOM».",
     },
+    "setup.title": {
+        "en": "First start: who will use this device?",
+        "fr": "Premier démarrage : qui utilisera l'appareil ?",
+    },
+    "setup.explain": {
+        "en": "Nobody can sign in yet. Create the first operator: a name, then a PIN typed twice. "
+        "Others are added by the technician with «edgescreen operators add NAME».",
+        "fr": "Personne ne peut encore se connecter. Créez le premier opérateur : un nom, puis un code tapé deux fois. "
+        "Le technicien ajoute les autres avec «edgescreen operators add NOM».",
+    },
+    "setup.name": {"en": "Name", "fr": "Nom"},
+    "setup.pin": {"en": "PIN (4 to 12 digits)", "fr": "Code (4 à 12 chiffres)"},
+    "setup.pin_again": {"en": "The same PIN again", "fr": "Le même code à nouveau"},
+    "setup.create": {"en": "Create and sign in", "fr": "Créer et se connecter"},
+    "setup.mismatch": {
+        "en": "The two PINs differ: type the PIN again.",
+        "fr": "Les deux codes diffèrent : retapez le code.",
+    },
+    "setup.closed": {
+        "en": "This device has an operator already: sign in, or ask the technician to add you.",
+        "fr": "Cet appareil a déjà un opérateur : connectez-vous, ou demandez au technicien de vous ajouter.",
+    },
+    "operators.refused": {"en": "The operator could not be created.", "fr": "L'opérateur n'a pas pu être créé."},
+    "operators.bad_name": {
+        "en": "A name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes.",
+        "fr": "Un nom a 1 à 40 lettres, chiffres, espaces, points, apostrophes ou tirets.",
+    },
+    "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
+    "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
     "signin.screen_locked": {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",

@@ -29,7 +29,12 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
 
 
 class OperatorError(ValueError):
-    """An operator cannot be added or changed as asked; the message says why."""
+    """An operator cannot be added or changed as asked; the message says why, and ``message_key``
+    names the same sentence in the app's catalogue."""
+
+    def __init__(self, message: str, message_key: str = "operators.refused") -> None:
+        super().__init__(message)
+        self.message_key = message_key
 
 
 @dataclass(frozen=True)
@@ -56,16 +61,22 @@ class Operators:
         self._records = records
         self._db = records.connection
 
-    def add(self, name: str, pin: str) -> None:
+    def add(self, name: str, pin: str, first: bool = False) -> None:
+        """Add an operator; ``first``: only while the device has none at all (the app's first-run
+        screen, which anyone at the device can use: so it closes once one exists, even disabled)."""
         if not NAME_PATTERN.fullmatch(name):
-            raise OperatorError("a name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes")
+            raise OperatorError(
+                "a name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
+            )
         if not PIN_PATTERN.fullmatch(pin):
-            raise OperatorError("a PIN has 4 to 12 digits")
+            raise OperatorError("a PIN has 4 to 12 digits", "operators.bad_pin")
         salt = secrets.token_bytes(16)
         now = self._records.clock()
         with transaction(self._db):
+            if first and self._db.execute("SELECT 1 FROM operator").fetchone():
+                raise OperatorError("the device has an operator already: add others at a terminal", "setup.closed")
             if self._db.execute("SELECT 1 FROM operator WHERE name = ?", (name,)).fetchone():
-                raise OperatorError(f"an operator named {name!r} already exists")
+                raise OperatorError(f"an operator named {name!r} already exists", "operators.exists")
             self._db.execute(
                 "INSERT INTO operator (name, pin_hash, salt, created_at) VALUES (?, ?, ?, ?)",
                 (name, _hash_pin(pin, salt), salt, now.isoformat()),

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from firmware_app.config import LANGUAGES
 from firmware_app.health.checks import blocking
 from firmware_app.health.readiness import readiness
+from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records_cli import sync_status
@@ -64,10 +65,43 @@ def routes(web: WebApp) -> list[Route]:
     async def root(request: Request, session: Session) -> Response:
         return RedirectResponse(home(session) if session.signed_in else "/signin", 303)
 
+    def signed_in(request: Request, session: Session, name: str, resuming: bool = False) -> Session:
+        """The session of an operator who just proved who they are: a new id (``Sessions.rotate``)."""
+        fresh = web.sessions.rotate(session)
+        fresh.operator = name
+        fresh.visit = session.visit if resuming else None
+        request.state.session = fresh
+        return fresh
+
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
-        operators = await device.run(lambda: device.operators.list(enabled_only=True))
+        everyone = await device.run(device.operators.list)
+        if not everyone:  # a fresh device: its first run creates the first operator
+            return RedirectResponse("/setup", 303)
+        operators = [operator for operator in everyone if operator.enabled]
         return web.render(request, session, "signin.html", operators=operators, error=None)
+
+    @web.page(public=True)
+    async def setup_form(request: Request, session: Session) -> Response:
+        if await device.run(device.operators.list):
+            return RedirectResponse("/signin", 303)
+        return web.render(request, session, "setup.html", error=None, name="")
+
+    @web.page(public=True)
+    async def setup(request: Request, session: Session) -> Response:
+        """The first operator, made from the touchscreen; refused once any operator exists."""
+        form = await request.form()
+        name, pin = str(form.get("name", "")).strip(), str(form.get("pin", ""))
+        if pin != form.get("pin_again"):
+            return web.render(request, session, "setup.html", 400, error="setup.mismatch", name=name)
+        try:
+            await device.run(lambda: device.operators.add(name, pin, first=True))
+        except OperatorError as error:
+            if error.message_key == "setup.closed":
+                return web.render(request, session, "message.html", 403, text_key=error.message_key)
+            return web.render(request, session, "setup.html", 400, error=error.message_key, name=name)
+        signed_in(request, session, name)
+        return RedirectResponse("/ready", 303)
 
     @web.page(public=True)
     async def signin(request: Request, session: Session) -> Response:
@@ -85,10 +119,7 @@ def routes(web: WebApp) -> list[Route]:
             )
             return web.render(request, session, "signin.html", 401, operators=operators, error=error, chosen=name)
         resuming = session.locked and session.operator == name
-        fresh = web.sessions.rotate(session)
-        fresh.operator = name
-        fresh.visit = session.visit if resuming else None
-        request.state.session = fresh
+        fresh = signed_in(request, session, name, resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)
 
     @web.page()
@@ -180,6 +211,8 @@ def routes(web: WebApp) -> list[Route]:
         Route("/", root),
         Route("/signin", signin_form, methods=["GET"]),
         Route("/signin", signin, methods=["POST"]),
+        Route("/setup", setup_form, methods=["GET"]),
+        Route("/setup", setup, methods=["POST"]),
         Route("/lock", lock, methods=["POST"]),
         Route("/signout", signout, methods=["POST"]),
         Route("/language", language, methods=["POST"]),

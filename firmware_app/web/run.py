@@ -85,8 +85,10 @@ def serve(config: Config, with_sync: bool = True) -> int:
     server = make_server(config, with_sync)
     store = open_store(config)
     try:
-        if not Operators(store.records).list(enabled_only=True):
-            print("No operator can sign in yet: add one with `edgescreen operators add NAME`.", flush=True)
+        if not Operators(store.records).list():
+            print("No operator yet: the app's first screen creates the first one.", flush=True)
+        elif not Operators(store.records).list(enabled_only=True):
+            print("No operator can sign in: add one with `edgescreen operators add NAME`.", flush=True)
     finally:
         store.records.close()
     host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind

@@ -56,9 +56,16 @@ class RunningApp:
 
 
 def start_app(
-    tmp_path: Path, broker_port: int = 1, extra: str = "", burst: int = 2, app: str = "", reserve_mb: int = 0
+    tmp_path: Path,
+    broker_port: int = 1,
+    extra: str = "",
+    burst: int = 2,
+    app: str = "",
+    reserve_mb: int = 0,
+    operator: bool = True,
 ) -> Iterator[RunningApp]:
-    """The app on a free port; ``app`` adds lines to its [app] section, ``extra`` other sections."""
+    """The app on a free port; ``app`` adds lines to its [app] section, ``extra`` other sections;
+    ``operator`` false: a fresh device, nobody to sign in yet."""
     camera_dir = tmp_path / "camera"
     camera_dir.mkdir()
     port = free_port()
@@ -73,7 +80,8 @@ def start_app(
     config = load_config(str(config_path))
     store = open_store(config)
     try:
-        Operators(store.records).add(OPERATOR, PIN)
+        if operator:
+            Operators(store.records).add(OPERATOR, PIN)
     finally:
         store.records.close()
     with running(make_server(config), 60, 30) as thread:

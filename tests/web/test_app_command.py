@@ -62,7 +62,7 @@ def test_app_prints_its_url_and_ctrl_c_closes_camera_sync_and_records(tmp_path, 
         browser = Browser(f"http://127.0.0.1:{port}")
         wait_until(lambda: _answers(browser), 60, "the app to listen")
         assert "Ready to screen?" in browser.post("/signin", operator=OPERATOR, pin=PIN)
-        capture = browser.post("/patient", reference="P-1", modality="fundus", consent="yes")
+        capture = browser.post("/patient", reference="P-1", modality="fundus", eyes="R", consent="yes")
         token = re.search(r'data-token="([^"]+)"', capture).group(1)
         stream = browser.opener.open(f"{browser.url}/capture/stream?token={token}", timeout=60)
         assert stream.read(200).startswith(b"--frame")  # the camera is open and streaming

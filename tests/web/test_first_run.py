@@ -1,0 +1,71 @@
+"""A fresh device's first run needs no terminal: the app's first screen creates the first operator,
+and closes for good once any operator exists (``edgescreen operators add`` stays for the others)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port
+from tests.records.kit import write_config
+from tests.web.conftest import csrf_header, snap, start_app, type_on_keypad
+
+
+@pytest.fixture()
+def fresh_app(tmp_path, retina_jpeg):
+    running = start_app(tmp_path, operator=False)
+    app = next(running)
+    app.show(retina_jpeg)
+    yield app
+    next(running, None)
+
+
+def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app):
+    app = fresh_app
+    page.goto(app.url)
+    page.wait_for_url("**/setup")
+    assert page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]") == [800, 480]
+    snap(page, "setup")
+    type_on_keypad(page, "name", "NADIA")
+    page.locator("[data-test=next]").click()
+    type_on_keypad(page, "pin", "1357")
+    page.locator("[data-test=next-pin]").click()
+    type_on_keypad(page, "pin_again", "1358")
+    page.locator("[data-test=create]").click()
+    assert page.locator("[data-test=setup-error]").inner_text() == "The two PINs differ: type the PIN again."
+    assert page.locator("#pin").is_visible()  # back at the PIN step
+    type_on_keypad(page, "pin", "1357")
+    page.locator("[data-test=next-pin]").click()
+    type_on_keypad(page, "pin_again", "1357")
+    page.locator("[data-test=create]").click()
+    page.wait_for_url("**/ready")
+    assert page.locator(".nav .operator").inner_text() == "NADIA"
+
+    page.goto(f"{app.url}/setup")  # closed now: to sign-in
+    assert page.url.endswith("/signin")
+    refused = page.request.post(
+        f"{app.url}/setup", form={"name": "MALLORY", "pin": "0000", "pin_again": "0000"}, headers=csrf_header(page)
+    )
+    assert refused.status == 403 and "has an operator already" in refused.text()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT name FROM operator").fetchall() == [("NADIA",)]
+        assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
+
+
+def test_a_fresh_device_starts_without_a_terminal_and_points_to_the_first_screen(tmp_path):
+    port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app"]
+    app = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert app.stdout.readline().strip() == "No operator yet: the app's first screen creates the first one."
+        assert app.stdout.readline().startswith("EdgeScreen app: open http://127.0.0.1:")
+    finally:
+        app.terminate()
+        app.wait(30)
