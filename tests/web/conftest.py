@@ -110,6 +110,18 @@ def snap(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}-{language}.png"))
 
 
+def unscrolled(page) -> bool:
+    """Whether the whole page fits the 800x480 screen: nothing to scroll to."""
+    width, height = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    return width <= SCREEN["width"] and height <= SCREEN["height"]
+
+
+def on_screen(locator) -> bool:
+    """Whether an element is wholly on the 800x480 screen as the page opens (no scrolling to it)."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SCREEN["height"]
+
+
 def sign_in(page, app: RunningApp, pin: str = PIN) -> None:
     page.goto(f"{app.url}/signin")
     page.get_by_label(OPERATOR).check()

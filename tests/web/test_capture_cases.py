@@ -12,7 +12,7 @@ import numpy as np
 
 from firmware_app.app import open_store
 from tests.conftest import PROJECT_ROOT, write_rgb
-from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app, unscrolled
 
 
 def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page, app):
@@ -58,6 +58,7 @@ def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
     banner.wait_for(timeout=15_000)
     assert "Retry" in banner.inner_text()
     assert "stopped answering" in page.locator("#guidance").inner_text()
+    assert unscrolled(page)  # the banner shrinks the picture, never pushes the screen off
     snap(page, "camera-lost")
     app.show(retina_jpeg)
     banner.get_by_role("button").click()

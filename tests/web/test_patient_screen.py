@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import shoot, sign_in, snap, type_on_keypad
+from tests.web.conftest import shoot, sign_in, snap, type_on_keypad, unscrolled
 
 # Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
 REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
@@ -14,16 +14,15 @@ REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region)
   return {value: region.dataset.value, width: box.width, height: box.height, x: box.x,
           own: hit !== null && hit.closest("[data-input]") === region};
 })"""
-SCROLL_SIZE = "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
 
 
 def open_step_two(page, app, modality: str) -> None:
     page.goto(f"{app.url}/patient")
-    assert page.evaluate(SCROLL_SIZE) == [800, 480]  # the reference step fits
+    assert unscrolled(page)  # the reference step fits
     type_on_keypad(page, "reference", "P-7")
     page.locator(f"input[name=modality][value={modality}]").check()
     page.locator("[data-test=next]").click()
-    assert page.evaluate(SCROLL_SIZE) == [800, 480], modality
+    assert unscrolled(page), modality
 
 
 def test_the_body_map_regions_are_finger_sized_and_choose_the_site(page, app):

@@ -15,7 +15,7 @@ from firmware_app.operators import Operators
 from firmware_app.sync.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE
-from tests.web.conftest import enter_pin, new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app
 
 
 def screen_one_eye(page, app, reference: str) -> None:
@@ -127,6 +127,7 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     page.locator("[data-test=erase]").click()
     confirm = page.locator("[data-test=erase-confirm]").inner_text()
     assert "1 screening(s) and 1 photo(s) of patient E-9" in confirm
+    assert on_screen(page.locator("[data-test=erase-yes]"))
     snap(page, "records-erase-confirm")
     page.locator("[data-test=erase-yes]").click()
     assert "Erased 1 screening(s) and 1 photo(s)" in page.locator("[data-test=erased]").inner_text()
