@@ -478,7 +478,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "check.use": {"en": "Use this photo", "fr": "Utiliser cette photo"},
     "check.use_ungradable": {"en": "Record as not gradable", "fr": "Enregistrer comme ininterprétable"},
     "check.retake": {"en": "Retake", "fr": "Reprendre"},
-    "check.zoom": {"en": "Tap the photo to zoom.", "fr": "Touchez la photo pour zoomer."},
+    "check.zoom": {
+        "en": "Tap or pinch the photo to zoom; drag it to look around.",
+        "fr": "Touchez ou pincez la photo pour zoomer ; faites-la glisser pour l'explorer.",
+    },
     "result.title": {"en": "Result", "fr": "Résultat"},
     "result.heading.refer": {"en": "Refer", "fr": "Adresser"},
     "result.heading.no_refer": {"en": "No referral needed now", "fr": "Pas d'orientation pour l'instant"},
