@@ -30,6 +30,38 @@ OPERATOR, PIN = "Amina", "2468"
 DERMOSCOPY_SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "dermoscopy-synthetic-naevus.jpg"
 
 
+# For every visible control and text, what breaks the rules; [] when the screen keeps them all.
+AUDIT = """() => {
+  const problems = [];
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const rgb = (text) => text.match(/[\\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (element) => {
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgb(getComputedStyle(e).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour;
+    }
+    return [255, 255, 255];
+  };
+  const visible = (e) => { const box = e.getBoundingClientRect(); return box.width > 0 && box.height > 0; };
+  const controls = "button, a.button, label.choice, input[type=checkbox], input[type=radio]";
+  for (const control of document.querySelectorAll(controls)) {
+    if (!visible(control) || control.matches("label.choice input")) continue;
+    const box = control.getBoundingClientRect();
+    if (box.width < 48 || box.height < 48) problems.push(`small target ${control.textContent.trim()}`);
+  }
+  for (const element of document.querySelectorAll("body *")) {
+    if (!visible(element) || ![...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const style = getComputedStyle(element);
+    if (parseFloat(style.fontSize) < 16) problems.push(`small text ${element.textContent.trim().slice(0, 30)}`);
+    const [a, b] = [luminance(rgb(style.color)), luminance(background(element))];
+    const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (contrast < 4.5) problems.push(`contrast ${contrast.toFixed(2)} ${element.textContent.trim().slice(0, 30)}`);
+  }
+  return problems;
+}"""
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
     return launch_args()

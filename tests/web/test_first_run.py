@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
-from tests.web.conftest import csrf_header, snap, start_app, type_on_keypad, unscrolled
+from tests.web.conftest import AUDIT, csrf_header, snap, start_app, type_on_keypad, unscrolled
 
 
 @pytest.fixture()
@@ -28,7 +28,7 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     app = fresh_app
     page.goto(app.url)
     page.wait_for_url("**/setup")
-    assert unscrolled(page)
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "setup")
     type_on_keypad(page, "name", "NADIA")
     page.locator("[data-test=next]").click()

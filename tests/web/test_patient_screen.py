@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import shoot, sign_in, snap, type_on_keypad, unscrolled
+from tests.web.conftest import AUDIT, shoot, sign_in, snap, type_on_keypad, unscrolled
 
 # Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
 REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
@@ -23,6 +23,7 @@ def open_step_two(page, app, modality: str) -> None:
     page.locator(f"input[name=modality][value={modality}]").check()
     page.locator("[data-test=next]").click()
     assert unscrolled(page), modality
+    assert page.evaluate(AUDIT) == [], modality  # targets, text size and contrast, as every screen
 
 
 def test_the_body_map_regions_are_finger_sized_and_choose_the_site(page, app):
