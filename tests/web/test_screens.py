@@ -63,6 +63,8 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         enter_pin(page)
         page.locator("[data-test=sign-out]").click()
         page.wait_for_url("**/signin")
+        if page.locator("html").get_attribute("lang") != language:  # signed out: the device's language again
+            page.locator("[data-test=language]").click()
         check_screen(page, "screen-signin")
         app.show(retina_jpeg)
 
