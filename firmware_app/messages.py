@@ -285,6 +285,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",
     },
+    "signin.locked_by_hand": {
+        "en": "The screen is locked: {name}, enter your PIN.",
+        "fr": "L'écran est verrouillé : {name}, entrez votre code.",
+    },
     "keypad.clear": {"en": "Clear", "fr": "Effacer"},
     "keypad.delete": {"en": "Delete", "fr": "Suppr."},
     "keypad.space": {"en": "Space", "fr": "Espace"},
@@ -359,8 +363,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.broker.green": {"en": "The site server is reachable.", "fr": "Le serveur du site est joignable."},
     "health.broker.amber": {
-        "en": "The site server is not reachable ({state}): results wait safely on this device.",
-        "fr": "Le serveur du site est injoignable ({state}) : les résultats attendent sur cet appareil.",
+        "en": "The site server is not reachable: results wait safely on this device.",
+        "fr": "Le serveur du site est injoignable : les résultats attendent sur cet appareil.",
+    },
+    "health.broker.connecting": {
+        "en": "Connecting to the site server: results wait safely on this device.",
+        "fr": "Connexion au serveur du site en cours : les résultats attendent sur cet appareil.",
+    },
+    "health.broker.service": {
+        "en": "The sending service is not running: results wait safely on this device. Tell the technician.",
+        "fr": "Le service d'envoi est arrêté : les résultats attendent sur cet appareil. Prévenez le technicien.",
     },
     "health.backlog.green": {"en": "{count} result(s) waiting to be sent.", "fr": "{count} résultat(s) à envoyer."},
     "health.backlog.amber": {

@@ -125,9 +125,17 @@ def check_clock(now: datetime, latest_recorded: datetime | None) -> Check:
 
 
 def check_broker(sync: Mapping[str, Any]) -> Check:
-    """Offline is amber, never red: the device screens offline and results wait in the outbox."""
+    """Offline is amber, never red: the device screens offline and results wait in the outbox. The
+    nurse reads which of three things it is (connecting, the site server unreachable, the sync service
+    not running) in her language; the worker's own words stay in ``state`` for the technician."""
     state = sync["connection"]
-    return _check("broker", Level.GREEN) if state == "connected" else _check("broker", Level.AMBER, state=state)
+    if state == "connected":
+        return _check("broker", Level.GREEN)
+    if state in ("starting", "connecting"):
+        return _check("broker", Level.AMBER, "connecting", state=state)
+    if state == "disconnected":
+        return _check("broker", Level.AMBER, state=state)
+    return _check("broker", Level.AMBER, "service", state=state)
 
 
 def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime) -> Check:

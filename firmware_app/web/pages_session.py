@@ -124,7 +124,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def lock(request: Request, session: Session) -> Response:
-        session.locked = True
+        session.locked, session.locked_idle = True, False
         return RedirectResponse("/signin", 303)
 
     @web.page()

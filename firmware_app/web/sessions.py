@@ -25,6 +25,8 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     operator: str | None = None
     locked: bool = False
+    # Locked by the idle timer rather than by the Lock button: the sign-in screen says which.
+    locked_idle: bool = False
     last_active: float = field(default_factory=lambda: time.monotonic())
     # The patient being screened (see visit.py), and the reference last searched in Records.
     visit: Any = None
@@ -50,7 +52,7 @@ class Sessions:
         """The session of a cookie, locked first if it has been idle too long."""
         session = self._sessions.get(session_id or "")
         if session and session.operator and time.monotonic() - session.last_active > self._lock_after:
-            session.locked = True
+            session.locked = session.locked_idle = True
         return session
 
     def new(self) -> Session:

@@ -20,7 +20,7 @@ from firmware_app.health.checks import (
     check_models,
 )
 from firmware_app.health.readiness import readiness
-from firmware_app.messages import CATALOGUE
+from firmware_app.messages import CATALOGUE, message
 from tests.records.kit import open_store, record_one, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
@@ -91,3 +91,15 @@ def test_readiness_on_real_records_and_every_sentence_in_both_languages(tmp_path
 @pytest.mark.parametrize("level", ["green", "amber", "red"])
 def test_every_level_has_its_label(level):
     assert set(CATALOGUE[f"level.{level}"]) == {"en", "fr"}
+
+
+@pytest.mark.parametrize(
+    ("state", "variant"),
+    [("connecting", "connecting"), ("disconnected", "amber"), ("not running (last state: connected)", "service")],
+)
+def test_the_broker_check_tells_the_nurse_what_it_is_in_her_language(state, variant):
+    check = check_broker({"connection": state})
+    assert check.level is Level.AMBER and check.message_key == f"health.broker.{variant}"
+    assert check.values["state"] == state  # the worker's own words stay for the technician
+    french = message(check.message_key, "fr")
+    assert state not in french and "{" not in french

@@ -59,6 +59,8 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         check_screen(page, "screen-today-with-entry")
         page.locator("form[action='/lock'] button").click()
         page.wait_for_url("**/signin")
+        locked_by_hand = {"en": "The screen is locked", "fr": "L'écran est verrouillé"}[language]
+        assert locked_by_hand in page.locator("form.signin").inner_text()  # not "locked after 5 min without use"
         check_screen(page, "screen-locked")
         enter_pin(page)
         page.locator("[data-test=sign-out]").click()

@@ -71,6 +71,7 @@ def test_idle_screen_locks_and_the_pin_resumes_the_patient(page, quick_lock_app)
     page.goto(f"{app.url}/today")
     page.wait_for_url("**/signin")
     assert OPERATOR in page.locator("form.signin").inner_text()
+    assert "without use" in page.locator("form.signin").inner_text()  # locked by the idle timer, and it says so
     snap(page, "locked")
     enter_pin(page)
     page.wait_for_url("**/capture")  # the patient in progress is kept
