@@ -111,8 +111,12 @@ class TriageModel:
 
     def input_tensor(self, rgb: np.ndarray) -> np.ndarray:
         """Crop, resize, normalise and quantise a photo as the card prescribes."""
+        return self.quantised(model_view(rgb, self.card.input))
+
+    def quantised(self, view: np.ndarray) -> np.ndarray:
+        """Normalise and quantise an image already framed as the model's view (``model_view``)."""
         scale, zero_point = self._input["quantization"]
-        return quantise(model_view(rgb, self.card.input), self.card.input, scale, zero_point)
+        return quantise(view, self.card.input, scale, zero_point)
 
     def score(self, raw: np.ndarray) -> float:
         """Dequantise the output and apply the card's activation: a probability in [0, 1]."""
