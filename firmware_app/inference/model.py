@@ -118,6 +118,12 @@ class TriageModel:
         scale, zero_point = self._input["quantization"]
         return quantise(view, self.card.input, scale, zero_point)
 
+    @property
+    def output_step(self) -> float:
+        """One quantisation step of the output (in logits for a sigmoid): how far two runs of the
+        same photo through slightly different but equivalent preprocessing may fairly differ."""
+        return float(self._output["quantization"][0])
+
     def score(self, raw: np.ndarray) -> float:
         """Dequantise the output and apply the card's activation: a probability in [0, 1]."""
         scale, zero_point = self._output["quantization"]
