@@ -8,11 +8,13 @@ samples when ``../shared`` is absent, which the output says), with the models on
   measurements), no recording;
 - ``screen`` + recording: the same through the recording pipeline (JPEG encode, sealing, SQLite);
 
-medians over the photos, and the ratios to the bare path. Then, on one thread, the live preview
-(calibration with a representative full profile, then the gate's preview check) in frames per second
-at 640x480 and 1280x960 from the files backend (``bench/capture.py``'s stream and profile); and, in a
-fresh process, the cold start to the first result (``edgescreen``'s imports, loading and verifying
-the model, one screen) and the process's RSS once both models are loaded and have screened.
+medians over the photos, and the ratios to the bare path. Then JPEG decoding at full size against
+libjpeg's reduced sizes (1/2, 1/4, 1/8), on the same photos and on a full HQ-camera frame. Then, on
+one thread, the live preview (calibration with a representative full profile, then the gate's
+preview check) in frames per second at 640x480 and 1280x960 from the files backend
+(``bench/capture.py``'s stream and profile); and, in a fresh process, the cold start to the first
+result (``edgescreen``'s imports, loading and verifying the model, one screen) and the process's
+RSS once both models are loaded and have screened.
 
 Aims (issue 10): ``screen`` <= 1.3x the bare path; recording adds <= 5 ms; preview >= 30 fps at
 640x480 and >= 15 fps at 1280x960; RSS <= 150 MB; cold start <= 1 s.
@@ -65,14 +67,14 @@ def _bare(pipeline: ScreeningPipeline, modality: str):
     return run
 
 
-def _interleaved_ms(paths: list[Path], actions: list, repeats: int) -> list[list[float]]:
+def _interleaved_ms(photos: list, actions: list, repeats: int) -> list[list[float]]:
     """Milliseconds of each action on each photo, ``repeats`` times; the actions run one after the
     other on the same photo, so a busy moment on a shared machine hits them alike."""
     for action in actions:
-        action(paths[0])  # warm-up
+        action(photos[0])  # warm-up
     timings: list[list[float]] = [[] for _ in actions]
     for _ in range(repeats):
-        for path in paths:
+        for path in photos:
             for action, kept in zip(actions, timings, strict=True):
                 started = time.perf_counter()
                 action(path)
@@ -112,6 +114,47 @@ def screen_path(images: int, repeats: int) -> None:
                 )
         finally:
             store.records.close()
+
+
+# A JPEG decoded at 1/2, 1/4 or 1/8 by libjpeg while decoding (``image_file._REDUCTIONS``).
+REDUCED = ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4), (8, cv2.IMREAD_REDUCED_COLOR_8))
+# The Raspberry Pi HQ camera's full frame, as a still JPEG from it would be.
+SENSOR_FRAME = (4056, 3040)
+
+
+def decode_costs(images: int, repeats: int) -> None:
+    """Full against reduced-size JPEG decoding, on the real photos and on a full sensor frame."""
+    cv2.setNumThreads(THREADS)
+    rows = {modality: [p.read_bytes() for p in _images(modality, images)] for modality in MODALITIES}
+    rows[f"{SENSOR_FRAME[0]}x{SENSOR_FRAME[1]}"] = [_sensor_frame_jpeg()]
+    print("JPEG decoding, ms (median) and share of the full decode:")
+    for name, jpegs in rows.items():
+
+        def decode(flag, jpegs=jpegs):
+            return lambda index: cv2.imdecode(np.frombuffer(jpegs[index], np.uint8), flag)
+
+        indices = list(range(len(jpegs)))
+        full, *reduced = _interleaved_ms(
+            indices, [decode(cv2.IMREAD_COLOR_RGB), *(decode(flag) for _, flag in REDUCED)], repeats
+        )
+        full_ms = statistics.median(full)
+        cells = ", ".join(
+            f"1/{factor} {statistics.median(ms):.1f} ({statistics.median(ms) / full_ms:.2f})"
+            for (factor, _), ms in zip(REDUCED, reduced, strict=True)
+        )
+        print(f"  {name:<11} full {full_ms:.1f}, {cells}")
+
+
+def _sensor_frame_jpeg() -> bytes:
+    """The bundled retina on a full sensor frame, as the HQ camera's JPEG (quality 90)."""
+    retina = read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels
+    width, height = SENSOR_FRAME
+    frame = np.zeros((height, width, 3), np.uint8)
+    left = (width - height) // 2
+    frame[:, left : left + height] = cv2.resize(retina, (height, height), interpolation=cv2.INTER_CUBIC)
+    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return jpeg.tobytes()
 
 
 def _modality(path: str) -> str:
@@ -173,6 +216,7 @@ def main() -> None:
         return
     cold_start()
     screen_path(args.images, args.repeats)
+    decode_costs(args.images, args.repeats)
     preview_fps(args.frames)
 
 
