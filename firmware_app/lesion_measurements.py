@@ -58,16 +58,17 @@ def feret_diameter_px(mask: np.ndarray) -> float:
 
 
 def perilesional_ring(lesion: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """Lit skin around the lesion; the whole lit field when no lesion was found."""
+    """Lit skin around the lesion; the whole lit field when no lesion was found.
+
+    The ring is read off each pixel's exact distance to the lesion: one distance transform, where
+    growing the lesion twice by discs dozens of pixels wide cost several times more."""
     if not lesion.any():
         return field
     size = np.sqrt(4 * lesion.sum() / np.pi)
     gap = max(_MIN_GAP_PX, round(_RING_GAP * size))
     outer = gap + max(_MIN_WIDTH_PX, round(_RING_WIDTH * size))
-    grown = lesion.astype(np.uint8)
-    inner_edge = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1,) * 2)) > 0
-    outer_edge = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * outer + 1,) * 2)) > 0
-    return outer_edge & ~inner_edge & field
+    distance = cv2.distanceTransform((~lesion).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return (distance > gap) & (distance <= outer) & field
 
 
 def lesion_and_skin_ring(small: np.ndarray) -> tuple[LesionSegmentation, np.ndarray]:
