@@ -4,6 +4,10 @@ Each stage is handed in by the composition root (``app.py``); this module only d
 and the rules between them, above all that an image the quality gate rejects is ``ungradable`` and
 never reaches a ``no_refer``: the model is not even run on it, unless a research run is configured
 (``[quality] research_run``), and then its score is kept but the outcome stays ``ungradable``.
+
+Each frame is analysed once, right after calibration (``frame_analysis``): the gate judges that
+analysis, and the model's crop and the lesion measurements reuse its field of view and lesion
+instead of finding them again.
 """
 
 from __future__ import annotations
@@ -116,8 +120,9 @@ class ScreeningPipeline:
         return self.screen_checked(self.check_burst(frames, modality), context)
 
     def check_burst(self, frames: Sequence[Frame], modality: str) -> BurstCheck:
-        """The full quality check of every frame as calibrated, and the one to triage: what a nurse
-        looks at before submitting (``screen_checked`` then uses it without checking again)."""
+        """The full quality check of every frame as calibrated and analysed, and the one to triage:
+        what a nurse looks at before submitting (``screen_checked`` then uses it, and its analysis,
+        without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
         analyses = tuple(self._quality_gate.analyse(self.calibrate(frame), modality) for frame in frames)
