@@ -78,22 +78,31 @@ def fundus_reduction(shape: tuple[int, ...], size: int) -> int:
     return max(1, min(shape[:2]) // size)
 
 
-def _field_of_view(rgb: np.ndarray) -> FieldOfView | None:
+def _field_of_view(rgb: np.ndarray, working: np.ndarray, size: int, for_model: bool) -> FieldOfView | None:
+    """The fundus field in the frame's own pixels. For the model, located on the whole frame, as
+    the model's crop always was (the build trains on that crop); for a preview no model sees, on
+    the working copy shrunk to ``size``, which costs a fraction at a live frame's rate."""
     try:
-        return find_field_of_view(rgb)
+        if for_model:
+            return find_field_of_view(rgb)
+        located = shrink(working, size)
+        found = find_field_of_view(located)
     except FieldOfViewNotFound:
         return None
+    scale = working.shape[1] / located.shape[1] * fundus_reduction(rgb.shape, size)
+    return FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
 
 
-def analyse(frame: Frame, modality: str, size: int, min_side: int = 1) -> FrameAnalysis:
-    """The analysis of one calibrated frame, for a gate working at ``size`` pixels."""
+def analyse(frame: Frame, modality: str, size: int, min_side: int = 1, for_model: bool = True) -> FrameAnalysis:
+    """The analysis of one calibrated frame, for a gate working at ``size`` pixels; ``for_model``
+    False for a preview, which no model crops."""
     rgb = frame.pixels
     if not measurable(rgb, min_side):
         return FrameAnalysis(frame, modality, size, rgb, rgb)
     if modality == "fundus":
         working = block_average(rgb, fundus_reduction(rgb.shape, size))
-        # Located on the whole frame, as the model's crop always was (the build trains on that crop).
-        return FrameAnalysis(frame, modality, size, working, shrink(working, THUMBNAIL_SIZE), _field_of_view(rgb))
+        field = _field_of_view(rgb, working, size, for_model)
+        return FrameAnalysis(frame, modality, size, working, shrink(working, THUMBNAIL_SIZE), field)
     working = shrink(rgb, size)
     small = shrink(working, WORK_SIZE)
     lesion = LesionView(small, segment_working_copy(small))

@@ -43,6 +43,18 @@ def test_the_fundus_field_is_the_models_own_crop(retina_rgb):
     assert max(analysis.thumbnail.shape[:2]) <= THUMBNAIL_SIZE
 
 
+def test_a_preview_locates_the_same_field_on_its_small_copy(retina_rgb):
+    """No model crops a preview frame: its field is located on the working copy, more cheaply,
+    and lands where the model's would."""
+    model_field = analyse(Frame(retina_rgb, "retina"), "fundus", 256).field_of_view
+    preview_field = analyse(Frame(retina_rgb, "retina"), "fundus", 256, for_model=False).field_of_view
+    assert preview_field != model_field
+    assert abs(preview_field.radius - model_field.radius) < 0.02 * model_field.radius
+    assert np.hypot(preview_field.centre_x - model_field.centre_x, preview_field.centre_y - model_field.centre_y) < (
+        0.02 * model_field.radius
+    )
+
+
 def test_a_frame_without_a_field_has_none_and_the_gate_says_so(pipeline):
     dark = Frame(np.full((480, 640, 3), 3, np.uint8), "dark")
     analysis = analyse(dark, "fundus", 512)

@@ -43,7 +43,7 @@ class QualityGate:
     def analyse(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> FrameAnalysis:
         """The frame analysed once at this speed's working size, for the gate and every later stage."""
         size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
-        return analyse(frame, modality, size, self.config.min_image_side)
+        return analyse(frame, modality, size, self.config.min_image_side, for_model=speed is Speed.FULL)
 
     def assess(self, analysis: FrameAnalysis, speed: Speed = Speed.FULL) -> QualityReport:
         """The verdict on a frame analysed at ``speed`` (``analyse``)."""
