@@ -4,6 +4,10 @@ Each stage is handed in by the composition root (``app.py``); this module only d
 and the rules between them, above all that an image the quality gate rejects is ``ungradable`` and
 never reaches a ``no_refer``: the model is not even run on it, unless a research run is configured
 (``[quality] research_run``), and then its score is kept but the outcome stays ``ungradable``.
+
+Each frame is analysed once, right after calibration (``frame_analysis``): the gate judges that
+analysis, and the model's crop and the lesion measurements reuse its field of view and lesion
+instead of finding them again.
 """
 
 from __future__ import annotations
@@ -16,16 +20,15 @@ from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
 from firmware_app.events import image_ref, log_event
+from firmware_app.frame_analysis import FrameAnalysis
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
-from firmware_app.lesion_measurements import LesionMeasurements, measure_lesion
+from firmware_app.lesion_measurements import LesionMeasurements, measure_segmented_lesion
 from firmware_app.quality.burst import BurstChoice, best_frame
+from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
-
-# Judges one frame of a modality (the quality gate's full check; see app.py).
-QualityGate = Callable[[Frame, str], QualityReport]
 
 
 @dataclass(frozen=True)
@@ -50,17 +53,23 @@ def log_subject(result: ScreeningResult) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class BurstCheck:
-    """A burst after the full quality check: each frame as calibrated, its report, and the choice."""
+    """A burst after the full quality check: each frame as calibrated and analysed, its report,
+    and the choice."""
 
     modality: str
-    calibrated: tuple[Frame, ...]
+    analyses: tuple[FrameAnalysis, ...]
     reports: tuple[QualityReport, ...]
     choice: BurstChoice
 
     @property
+    def analysis(self) -> FrameAnalysis:
+        """The frame to triage, or (none passed) the first, which the record keeps; analysed once
+        for the gate, and reused by the model and the lesion measurements."""
+        return self.analyses[self.choice.index if self.choice.index is not None else 0]
+
+    @property
     def frame(self) -> Frame:
-        """The frame to triage, or (none passed) the first, which the record keeps."""
-        return self.calibrated[self.choice.index if self.choice.index is not None else 0]
+        return self.analysis.frame
 
     @property
     def quality(self) -> QualityReport:
@@ -111,27 +120,31 @@ class ScreeningPipeline:
         return self.screen_checked(self.check_burst(frames, modality), context)
 
     def check_burst(self, frames: Sequence[Frame], modality: str) -> BurstCheck:
-        """The full quality check of every frame as calibrated, and the one to triage: what a nurse
-        looks at before submitting (``screen_checked`` then uses it without checking again)."""
+        """The full quality check of every frame as calibrated and analysed, and the one to triage:
+        what a nurse looks at before submitting (``screen_checked`` then uses it, and its analysis,
+        without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
-        calibrated = tuple(self.calibrate(frame) for frame in frames)
-        reports = tuple(self._quality_gate(frame, modality) for frame in calibrated)
-        return BurstCheck(modality, calibrated, reports, best_frame(reports))
+        analyses = tuple(self._quality_gate.analyse(self.calibrate(frame), modality) for frame in frames)
+        reports = tuple(self._quality_gate.assess(analysis) for analysis in analyses)
+        return BurstCheck(modality, analyses, reports, best_frame(reports))
 
     def screen_checked(self, checked: BurstCheck, context: ScreeningContext | None = None) -> ScreeningResult:
         """Triage (and record) the frame a burst check chose, or an ``ungradable`` when none passed."""
-        modality, frame, quality = checked.modality, checked.frame, checked.quality
+        modality, analysis, quality = checked.modality, checked.analysis, checked.quality
+        frame = analysis.frame
         context = context or ScreeningContext()
         context.for_modality(modality)
         lesion = None
         if checked.choice.passed:
             model = self._model_for(modality)
-            outcome = triage(model.predict(frame.pixels), model.card.operating_point(self._operating_point))
-            if modality == "dermoscopy":
-                lesion = measure_lesion(frame.pixels, mm_per_pixel(self._calibration, frame), model.card)
+            prediction = model.predict(frame.pixels, analysis.field_of_view)
+            outcome = triage(prediction, model.card.operating_point(self._operating_point))
+            if analysis.lesion is not None:
+                scale = mm_per_pixel(self._calibration, frame)
+                lesion = measure_segmented_lesion(analysis.lesion, frame.width, scale, model.card)
         else:
-            outcome = self._research_triage(frame, modality)
+            outcome = self._research_triage(analysis)
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
@@ -146,13 +159,13 @@ class ScreeningPipeline:
         also at preview (see ``capture_flow``)."""
         return apply(self._calibration, frame)
 
-    def _research_triage(self, frame: Frame, modality: str) -> Triage:
+    def _research_triage(self, analysis: FrameAnalysis) -> Triage:
         """``ungradable``; with a research run, the model's score too, where it can be computed at all."""
-        if not self._research_run or frame.source_channels < 3:
+        if not self._research_run or analysis.frame.source_channels < 3:
             return ungradable()
-        model = self._model_for(modality)
+        model = self._model_for(analysis.modality)
         try:
-            prediction = model.predict(frame.pixels)
+            prediction = model.predict(analysis.pixels, analysis.field_of_view)
         except FieldOfViewNotFound:
             return ungradable()
         return ungradable(prediction, model.card.operating_point(self._operating_point))

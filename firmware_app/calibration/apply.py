@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from firmware_app.calibration.colour_chart import correct_linear
+from firmware_app.calibration.colour_matrix import correct_linear
 from firmware_app.calibration.flat_field import flat_field_gains
 from firmware_app.calibration.geometry import undistort
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile

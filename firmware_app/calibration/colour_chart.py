@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from firmware_app.calibration.colour_matrix import correct_linear
 from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.profile import ColourCorrection
 from firmware_app.colour import delta_e76, linear_to_srgb, srgb8_to_lab, srgb8_to_linear, srgb_to_linear
@@ -176,12 +177,6 @@ def read_chart(rgb: np.ndarray) -> np.ndarray:
 
 def _stats(delta_e: np.ndarray) -> dict[str, float]:
     return {"mean": round(float(delta_e.mean()), 3), "max": round(float(delta_e.max()), 3)}
-
-
-def correct_linear(linear: np.ndarray, correction: ColourCorrection) -> np.ndarray:
-    """Apply white balance then the matrix to linear RGB (any shape ending in 3)."""
-    combined = (correction.matrix @ np.diag(correction.white_balance)).astype(np.float32)
-    return cv2.transform(np.asarray(linear, np.float32).reshape(-1, 1, 3), combined).reshape(np.shape(linear))
 
 
 def fit_colour_correction(patches_srgb8: np.ndarray) -> ColourCorrection:

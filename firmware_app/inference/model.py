@@ -17,7 +17,7 @@ import numpy as np
 
 from firmware_app.inference.card import CardError, ModelCard, read_card
 from firmware_app.inference.interpreter import interpreter_class
-from firmware_app.inference.preprocess import model_view, quantise
+from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
 
 CARD_FILE = "card.json"
 
@@ -109,10 +109,21 @@ class TriageModel:
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output["index"])
 
-    def input_tensor(self, rgb: np.ndarray) -> np.ndarray:
-        """Crop, resize, normalise and quantise a photo as the card prescribes."""
+    def input_tensor(self, rgb: np.ndarray, field_of_view: FieldOfView | None = None) -> np.ndarray:
+        """Crop, resize, normalise and quantise a photo as the card prescribes (``field_of_view``:
+        the fundus field when already located)."""
+        return self.quantised(model_view(rgb, self.card.input, field_of_view))
+
+    def quantised(self, view: np.ndarray) -> np.ndarray:
+        """Normalise and quantise an image already framed as the model's view (``model_view``)."""
         scale, zero_point = self._input["quantization"]
-        return quantise(model_view(rgb, self.card.input), self.card.input, scale, zero_point)
+        return quantise(view, self.card.input, scale, zero_point)
+
+    @property
+    def output_step(self) -> float:
+        """One quantisation step of the output (in logits for a sigmoid): how far two runs of the
+        same photo through slightly different but equivalent preprocessing may fairly differ."""
+        return float(self._output["quantization"][0])
 
     def score(self, raw: np.ndarray) -> float:
         """Dequantise the output and apply the card's activation: a probability in [0, 1]."""
@@ -121,5 +132,5 @@ class TriageModel:
         probabilities = _ACTIVATIONS[self.card.output.activation](values.reshape(-1))
         return float(np.clip(probabilities[self.card.output.positive_index], 0.0, 1.0))
 
-    def predict(self, rgb: np.ndarray) -> Prediction:
-        return Prediction(self.score(self.invoke(self.input_tensor(rgb))), self.reference)
+    def predict(self, rgb: np.ndarray, field_of_view: FieldOfView | None = None) -> Prediction:
+        return Prediction(self.score(self.invoke(self.input_tensor(rgb, field_of_view))), self.reference)

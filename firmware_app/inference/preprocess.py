@@ -80,10 +80,12 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
     return canvas
 
 
-def framed(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """The photo cropped as the card says and resized to the model's input size, colours untouched."""
+def framed(rgb: np.ndarray, spec: InputSpec, field_of_view: FieldOfView | None = None) -> np.ndarray:
+    """The photo cropped as the card says and resized to the model's input size, colours untouched.
+    ``field_of_view``: the fundus field when the pipeline already located it (``frame_analysis``),
+    found here otherwise; the same ``find_field_of_view`` either way."""
     if spec.crop == "fundus_fov":
-        rgb = crop_to_field_of_view(rgb, find_field_of_view(rgb))
+        rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
     return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 
@@ -98,12 +100,16 @@ def shades_of_gray(rgb: np.ndarray, p: int = SHADES_OF_GRAY_P) -> np.ndarray:
     to any channel's norm, so the field alone sets the correction. A channel with no signal at all
     cannot be rebalanced, and the photo is returned as it is.
     """
-    pixels = rgb.astype(np.float64)
-    illuminant = np.mean(pixels.reshape(-1, 3) ** p, axis=0) ** (1.0 / p)
+    # Every pixel is one of 256 levels: each channel's p-norm is read off its histogram, and the
+    # gains applied by a table, a fraction of the cost of raising and scaling every pixel.
+    levels = np.arange(256, dtype=np.float64)
+    histograms = np.stack([np.bincount(rgb[..., c].ravel(), minlength=256) for c in range(3)])
+    illuminant = (histograms @ levels**p / (rgb.size // 3)) ** (1.0 / p)
     if illuminant.min() < 1.0:
         return rgb.copy()
     gains = np.sqrt(np.mean(illuminant**2)) / illuminant
-    return np.clip(np.round(pixels * gains), 0, 255).astype(np.uint8)
+    tables = np.clip(np.round(levels[:, np.newaxis] * gains), 0, 255).astype(np.uint8)
+    return cv2.LUT(np.ascontiguousarray(rgb), tables[:, np.newaxis, :])
 
 
 def colour_constant(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -111,13 +117,13 @@ def colour_constant(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
     return shades_of_gray(rgb) if spec.colour_constancy == "shades_of_gray_p6" else rgb
 
 
-def model_view(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
+def model_view(rgb: np.ndarray, spec: InputSpec, field_of_view: FieldOfView | None = None) -> np.ndarray:
     """The uint8 image, in the card's colour order and size, that the model is shown.
 
     ``rgb`` is an 8-bit, 3-channel photo in R,G,B order (as ``capture`` delivers every frame). The
     build composes ``framed`` and ``colour_constant`` the same way, with augmentation in between.
     """
-    view = colour_constant(framed(rgb, spec), spec)
+    view = colour_constant(framed(rgb, spec, field_of_view), spec)
     if spec.colour_order == "BGR":
         view = view[:, :, ::-1]
     return np.ascontiguousarray(view)

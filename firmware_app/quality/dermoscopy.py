@@ -1,7 +1,8 @@
 """The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
 
-The lesion is found first (``lesion.segment_lesion``); the photo is measured at ``size`` pixels on
-its long side (never enlarged). The measures (all in ``QualityReport.measures``):
+The lesion is found first, once per frame (``frame_analysis``, through ``lesion.segment_lesion``'s
+steps); the photo is measured at ``size`` pixels on its long side (never enlarged). The measures
+(all in ``QualityReport.measures``):
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.
@@ -30,10 +31,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
+from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
-from firmware_app.quality.lesion import segment_lesion
-from firmware_app.quality.resample import block_average, shrink
+from firmware_app.quality.resample import block_average
 from firmware_app.quality.verdict import QualityReport, Rule, judge
 
 MODALITY = "dermoscopy"
@@ -129,13 +131,20 @@ def _detail_sharpness(rgb: np.ndarray, region: np.ndarray, detail_size: int) -> 
 
 
 def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
-    """All the dermoscopy measures of one RGB photo.
+    """All the dermoscopy measures of one RGB photo measured at ``size`` (see ``analysed_measures``)."""
+    return analysed_measures(analyse(Frame(rgb, "measured"), MODALITY, size), detail_size)
 
-    With a ``detail_size`` larger than ``size`` (the preview), ``sharpness`` is measured around the
-    lesion at that larger scale (see ``_detail_sharpness``).
+
+def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
+    """All the dermoscopy measures of an analysed frame, on its working copy and its lesion.
+
+    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured
+    around the lesion at that larger scale (see ``_detail_sharpness``).
     """
-    small = shrink(rgb, size)
-    segmentation = segment_lesion(small)
+    rgb, small = analysis.pixels, analysis.working
+    if analysis.lesion is None:
+        raise ValueError("not a colour picture large enough to measure (the gate refuses it first)")
+    segmentation = analysis.lesion.segmentation.at_size(small.shape)
     lesion, field = segmentation.mask, segmentation.field
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     found = segmentation.found
@@ -199,7 +208,7 @@ RULES = (
 
 
 def assess_dermoscopy(
-    rgb: np.ndarray, limits: DermoscopyQualityConfig, size: int, usable_from: float, detail_size: int | None = None
+    analysis: FrameAnalysis, limits: DermoscopyQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
-    """The dermoscopy verdict for one 8-bit RGB photo."""
-    return judge(MODALITY, RULES, dermoscopy_measures(rgb, size, detail_size), limits, usable_from)
+    """The dermoscopy verdict for one analysed frame."""
+    return judge(MODALITY, RULES, analysed_measures(analysis, detail_size), limits, usable_from)

@@ -32,15 +32,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from firmware_app.capture.frame import Frame
 from firmware_app.config import FundusQualityConfig
-from firmware_app.inference.preprocess import (
-    FieldOfView,
-    FieldOfViewNotFound,
-    crop_to_field_of_view,
-    find_field_of_view,
-)
+from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
+from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
 from firmware_app.quality import measures
-from firmware_app.quality.resample import block_average, shrink
+from firmware_app.quality.resample import block_average
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -73,30 +70,26 @@ def _radius_map(size: int) -> np.ndarray:
     return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
 
 
-def _field(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
-    """The field of view resampled to a square of ``size`` pixels at most, the mask of pixels the
+def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
+    """The field of view resampled to a square of the working size at most, the mask of pixels the
     frame covered, and the field in the photo's own pixel coordinates.
 
-    The frame is first block-averaged by the largest whole factor that keeps its short side (about
-    the field's diameter) at ``size`` or more. A field smaller than ``size`` is measured at its own
-    size, never enlarged: an enlarged field would look blurred.
+    The square is cut from the analysis's working copy (the frame reduced by a whole factor that
+    keeps its short side at the working size or more). A field smaller than the working size is
+    measured at its own size, never enlarged: an enlarged field would look blurred.
     """
-    factor = max(1, min(rgb.shape[:2]) // size)
-    small = block_average(rgb, factor)
-    # Located on a copy at the working size (at 512 pixels, exactly what the model's crop uses).
-    located = shrink(small, size)
-    scale = small.shape[1] / located.shape[1]
-    found = find_field_of_view(located)
-    fov = FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
+    in_photo = analysis.located_field()
+    small = analysis.working
+    factor = fundus_reduction(analysis.pixels.shape, analysis.size)
+    fov = FieldOfView(in_photo.centre_x / factor, in_photo.centre_y / factor, in_photo.radius / factor)
     square = crop_to_field_of_view(small, fov)
-    size = min(size, square.shape[0])
+    size = min(analysis.size, square.shape[0])
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
     per_pixel = size / square.shape[0]
     left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
     columns = (np.arange(size) + 0.5) / per_pixel + left
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
-    in_photo = FieldOfView(fov.centre_x * factor, fov.centre_y * factor, fov.radius * factor)
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
 
 
@@ -150,12 +143,18 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tupl
 
 
 def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
-    """All the fundus measures of one RGB photo; raises ``FieldOfViewNotFound`` when it has no field.
+    """All the fundus measures of one RGB photo measured at ``size`` (see ``analysed_measures``)."""
+    return analysed_measures(analyse(Frame(rgb, "measured"), MODALITY, size), detail_size)
 
-    With a ``detail_size`` larger than ``size`` (the preview), ``sharpness`` is measured on the
-    central half of the field at that larger scale (see ``_central_sharpness``).
+
+def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
+    """All the fundus measures of an analysed frame; raises ``FieldOfViewNotFound`` when it has no field.
+
+    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured on
+    the central half of the field at that larger scale (see ``_central_sharpness``).
     """
-    square, covered, fov = _field(rgb, size)
+    rgb, size = analysis.pixels, analysis.size
+    square, covered, fov = _field(analysis)
     side = square.shape[0]
     radius = _radius_map(side)
     circle = radius < _FIELD_RADIUS
@@ -214,10 +213,10 @@ RULES = (
 
 
 def assess_fundus(
-    rgb: np.ndarray, limits: FundusQualityConfig, size: int, usable_from: float, detail_size: int | None = None
+    analysis: FrameAnalysis, limits: FundusQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
-    """The fundus verdict for one 8-bit RGB photo; a photo with no field of view is a ``reject``."""
+    """The fundus verdict for one analysed frame; a photo with no field of view is a ``reject``."""
     try:
-        return judge(MODALITY, RULES, fundus_measures(rgb, size, detail_size), limits, usable_from)
+        return judge(MODALITY, RULES, analysed_measures(analysis, detail_size), limits, usable_from)
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")

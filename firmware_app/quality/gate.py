@@ -16,6 +16,7 @@ import numpy as np
 
 from firmware_app.capture.frame import Frame
 from firmware_app.config import QualityConfig
+from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.colour import colour_defect, colour_measures
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
@@ -39,15 +40,21 @@ class QualityGate:
     def __init__(self, config: QualityConfig) -> None:
         self.config = config
 
-    def check(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> QualityReport:
+    def analyse(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> FrameAnalysis:
+        """The frame analysed once at this speed's working size, for the gate and every later stage."""
+        size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
+        return analyse(frame, modality, size, self.config.min_image_side, for_model=speed is Speed.FULL)
+
+    def assess(self, analysis: FrameAnalysis, speed: Speed = Speed.FULL) -> QualityReport:
+        """The verdict on a frame analysed at ``speed`` (``analyse``)."""
+        frame, modality = analysis.frame, analysis.modality
         pixels = frame.pixels
         if frame.source_channels < 3 or pixels.ndim != 3 or pixels.shape[2] != 3:
             return rejected(modality, "greyscale")
         if min(pixels.shape[:2]) < self.config.min_image_side:
             return rejected(modality, "image_too_small")
-        size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
         limits = self.config.fundus if modality == "fundus" else self.config.dermoscopy
-        colour = colour_measures(pixels)
+        colour = colour_measures(analysis.thumbnail)
         defect = colour_defect(colour, limits.min_colourfulness, limits.min_red_share)
         if defect:
             return rejected(modality, defect, colour)
@@ -56,7 +63,10 @@ class QualityGate:
         # The preview judges focus at the full check's scale, on part of the frame (see the gates).
         detail = self.config.full_size
         if modality == "fundus":
-            return fundus.assess_fundus(pixels, limits, size, self.config.usable_from, detail)
-        return dermoscopy.assess_dermoscopy(pixels, limits, size, self.config.usable_from, detail)
+            return fundus.assess_fundus(analysis, limits, self.config.usable_from, detail)
+        return dermoscopy.assess_dermoscopy(analysis, limits, self.config.usable_from, detail)
+
+    def check(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> QualityReport:
+        return self.assess(self.analyse(frame, modality, speed), speed)
 
     __call__ = check

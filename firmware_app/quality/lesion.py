@@ -59,6 +59,10 @@ class LesionSegmentation:
     def area_fraction(self) -> float:
         return float(self.mask.mean())
 
+    def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
+        """The same segmentation with its masks resampled to a photo of ``shape``."""
+        return LesionSegmentation(_to_size(self.mask, shape), _to_size(self.field, shape), self.contrast)
+
 
 def lit_field(rgb: np.ndarray) -> np.ndarray:
     """The part of the photo the dermatoscope lit: everything but the dark surround that touches
@@ -119,11 +123,15 @@ def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
 
 def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of an 8-bit RGB dermoscopy photo (see the module's docstring)."""
-    small = shrink(rgb, WORK_SIZE)
+    return segment_working_copy(shrink(rgb, WORK_SIZE)).at_size(rgb.shape)
+
+
+def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
+    """Segment the lesion of a photo already at most ``WORK_SIZE`` wide; the masks have its size.
+    The pipeline segments its frame's working copy once, through this (``frame_analysis``)."""
     field = lit_field(small)
     if field.sum() < 0.2 * field.size:
-        empty = np.zeros(rgb.shape[:2], bool)
-        return LesionSegmentation(empty, _to_size(field, rgb.shape), 0.0)
+        return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0)
     difference = cv2.GaussianBlur(_skin_difference(small, field), (0, 0), 1.5)
     # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.
     rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
@@ -144,7 +152,7 @@ def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
     skin = field & ~lesion
     found = lesion.any() and skin.any()
     contrast = float(np.median(difference[lesion]) - np.median(difference[skin])) if found else 0.0
-    return LesionSegmentation(_to_size(lesion, rgb.shape), _to_size(field, rgb.shape), contrast)
+    return LesionSegmentation(lesion, field, contrast)
 
 
 def _to_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

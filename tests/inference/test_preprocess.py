@@ -100,6 +100,16 @@ def test_shades_of_gray_removes_a_colour_cast(retina_rgb, gains):
     assert _gap_after_level(tinted, retina_rgb) > 5
 
 
+def test_shades_of_gray_by_histogram_and_table_is_the_per_pixel_definition(retina_rgb):
+    """The device computes the p-norms from histograms and applies the gains by a table: the
+    pixels must be exactly those of the definition the models were built with."""
+    for photo in (retina_rgb, (retina_rgb * np.array([0.9, 0.5, 0.3])).astype(np.uint8)):
+        pixels = photo.astype(np.float64)
+        illuminant = np.mean(pixels.reshape(-1, 3) ** 6, axis=0) ** (1 / 6)
+        gains = np.sqrt(np.mean(illuminant**2)) / illuminant
+        np.testing.assert_array_equal(shades_of_gray(photo), np.clip(np.round(pixels * gains), 0, 255).astype(np.uint8))
+
+
 def test_shades_of_gray_leaves_a_grey_light_alone(retina_rgb):
     """A light of the same colour only dimmer is not a cast: the photo keeps its level."""
     darker = _tinted(retina_rgb, (0.6, 0.6, 0.6))

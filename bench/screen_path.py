@@ -1,0 +1,224 @@
+"""What screening a frame costs beyond decoding it and invoking the model, in one run.
+
+Per modality, on real photos (20 of ``../shared/data``'s dr-600 and ISIC UDA-1, or the bundled
+samples when ``../shared`` is absent, which the output says), with the models on 2 threads:
+
+- bare path: decode the JPEG, resize it to the model's input, quantise, invoke: the floor;
+- ``screen``: ``read_frame`` then ``ScreeningPipeline.screen`` (quality gate, model, lesion
+  measurements), no recording;
+- ``screen`` + recording: the same through the recording pipeline (JPEG encode, sealing, SQLite);
+
+medians over the photos, and the ratios to the bare path. Then JPEG decoding at full size against
+libjpeg's reduced sizes (1/2, 1/4, 1/8), on the same photos and on a full HQ-camera frame. Then, on
+one thread, the live preview (calibration with a representative full profile, then the gate's
+preview check) in frames per second at 640x480 and 1280x960 from the files backend
+(``bench/capture.py``'s stream and profile); and, in a fresh process, the cold start to the first
+result (``edgescreen``'s imports, loading and verifying the model, one screen) and the process's
+RSS once both models are loaded and have screened.
+
+Aims (issue 10): ``screen`` <= 1.3x the bare path; recording adds <= 5 ms; preview >= 30 fps at
+640x480 and >= 15 fps at 1280x960; RSS <= 150 MB; cold start <= 1 s.
+
+    .venv/bin/python bench/screen_path.py [--images 20] [--repeats 3] [--frames 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.capture import PROFILE, frames_per_second  # noqa: E402
+from bench.inference import REAL_IMAGES, _images  # noqa: E402
+from firmware_app.app import build_pipeline, build_recording_pipeline  # noqa: E402
+from firmware_app.calibration.apply import apply  # noqa: E402
+from firmware_app.capture.camera import Size  # noqa: E402
+from firmware_app.capture.image_file import read_frame  # noqa: E402
+from firmware_app.config import SAMPLES_DIR, Config, RecordsConfig  # noqa: E402
+from firmware_app.pipeline import ScreeningPipeline  # noqa: E402
+from firmware_app.quality.gate import QualityGate, Speed  # noqa: E402
+
+MODALITIES = ("fundus", "dermoscopy")
+PREVIEW_SIZES = (Size(640, 480), Size(1280, 960))
+THREADS = 2
+
+
+def _bare(pipeline: ScreeningPipeline, modality: str):
+    """Decode, resize to the model's input, quantise and invoke: nothing a screen could skip."""
+    model = pipeline.model(modality)
+    spec = model.card.input
+
+    def run(path: Path) -> None:
+        rgb = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR_RGB)
+        model.invoke(model.quantised(cv2.resize(rgb, (spec.width, spec.height), interpolation=cv2.INTER_AREA)))
+
+    return run
+
+
+def _interleaved_ms(photos: list, actions: list, repeats: int) -> list[list[float]]:
+    """Milliseconds of each action on each photo, ``repeats`` times; the actions run one after the
+    other on the same photo, so a busy moment on a shared machine hits them alike."""
+    for action in actions:
+        action(photos[0])  # warm-up
+    timings: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeats):
+        for path in photos:
+            for action, kept in zip(actions, timings, strict=True):
+                started = time.perf_counter()
+                action(path)
+                kept.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def screen_path(images: int, repeats: int) -> None:
+    cv2.setNumThreads(THREADS)
+    config = Config()
+    with tempfile.TemporaryDirectory() as temp:
+        records = RecordsConfig(database=Path(temp) / "bench.sqlite3", key_file=Path(temp) / "bench.key")
+        recording, store = build_recording_pipeline(Config(records=records))
+        plain = build_pipeline(config)
+        print(f"screen path: {THREADS} threads, medians over each photo x {repeats}")
+        header = ("modality", "photos", "bare ms", "screen ms", "ratio", "+ record ms", "ratio", "record +ms")
+        print("{:<11} {:>6} {:>8} {:>10} {:>6} {:>12} {:>6} {:>10}".format(*header))
+        try:
+            for modality in MODALITIES:
+                paths = _images(modality, images)
+                if not REAL_IMAGES[modality].is_dir():
+                    print(f"  ../shared absent: {modality} uses the bundled sample {paths[0].name} only")
+                actions = [
+                    _bare(plain, modality),
+                    lambda p, m=modality: plain.screen(read_frame(p), m),
+                    lambda p, m=modality: recording.screen(read_frame(p), m),
+                ]
+                bare_ms, screen_ms, record_ms = _interleaved_ms(paths, actions, repeats)
+                bare, screen, record = (statistics.median(t) for t in (bare_ms, screen_ms, record_ms))
+                # Recording's own cost: the median of the per-run differences, steadier than a
+                # difference of medians.
+                added = statistics.median(r - s for r, s in zip(record_ms, screen_ms, strict=True))
+                size = "x".join(str(n) for n in read_frame(paths[0]).pixels.shape[1::-1])
+                print(
+                    f"{modality:<11} {len(paths):>6} {bare:>8.1f} {screen:>10.1f} {screen / bare:>5.2f}x "
+                    f"{record:>12.1f} {record / bare:>5.2f}x {added:>10.1f}   ({paths[0].parent}, {size})"
+                )
+        finally:
+            store.records.close()
+
+
+# A JPEG decoded at 1/2, 1/4 or 1/8 by libjpeg while decoding (``image_file._REDUCTIONS``).
+REDUCED = ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4), (8, cv2.IMREAD_REDUCED_COLOR_8))
+# The Raspberry Pi HQ camera's full frame, as a still JPEG from it would be.
+SENSOR_FRAME = (4056, 3040)
+
+
+def decode_costs(images: int, repeats: int) -> None:
+    """Full against reduced-size JPEG decoding, on the real photos and on a full sensor frame."""
+    cv2.setNumThreads(THREADS)
+    rows = {modality: [p.read_bytes() for p in _images(modality, images)] for modality in MODALITIES}
+    rows[f"{SENSOR_FRAME[0]}x{SENSOR_FRAME[1]}"] = [_sensor_frame_jpeg()]
+    print("JPEG decoding, ms (median) and share of the full decode:")
+    for name, jpegs in rows.items():
+
+        def decode(flag, jpegs=jpegs):
+            return lambda index: cv2.imdecode(np.frombuffer(jpegs[index], np.uint8), flag)
+
+        indices = list(range(len(jpegs)))
+        full, *reduced = _interleaved_ms(
+            indices, [decode(cv2.IMREAD_COLOR_RGB), *(decode(flag) for _, flag in REDUCED)], repeats
+        )
+        full_ms = statistics.median(full)
+        cells = ", ".join(
+            f"1/{factor} {statistics.median(ms):.1f} ({statistics.median(ms) / full_ms:.2f})"
+            for (factor, _), ms in zip(REDUCED, reduced, strict=True)
+        )
+        print(f"  {name:<11} full {full_ms:.1f}, {cells}")
+
+
+def _sensor_frame_jpeg() -> bytes:
+    """The bundled retina on a full sensor frame, as the HQ camera's JPEG (quality 90)."""
+    retina = read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels
+    width, height = SENSOR_FRAME
+    frame = np.zeros((height, width, 3), np.uint8)
+    left = (width - height) // 2
+    frame[:, left : left + height] = cv2.resize(retina, (height, height), interpolation=cv2.INTER_CUBIC)
+    ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return jpeg.tobytes()
+
+
+def _modality(path: str) -> str:
+    return "dermoscopy" if Path(path).name.startswith("dermoscopy") else "fundus"
+
+
+def preview_fps(frames: int) -> None:
+    cv2.setNumThreads(1)
+    gate = QualityGate(Config().quality)
+
+    def stage(frame) -> None:
+        gate.check(apply(PROFILE, frame), _modality(frame.source), Speed.PREVIEW)
+
+    fps = {size: frames_per_second(size, stage, frames) for size in PREVIEW_SIZES}
+    print(f"live preview, one thread, calibration + preview check, {frames} frames from {SAMPLES_DIR.name}/:")
+    print("  " + ", ".join(f"{s.width}x{s.height} {v:.1f} fps" for s, v in fps.items()))
+
+
+def cold_start_worker() -> None:
+    """Run in a fresh process: print when the first result is out, then the RSS with both models."""
+    config = Config()
+    pipeline = build_pipeline(config)
+    samples = {_modality(str(p)): p for p in sorted(SAMPLES_DIR.glob("*.jpg"))}
+    pipeline.screen(read_frame(samples["fundus"]), "fundus")
+    print("first", flush=True)
+    pipeline.screen(read_frame(samples["dermoscopy"]), "dermoscopy")
+    status = Path("/proc/self/status").read_text()
+    rss_kb = int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rss_mb": rss_kb / 1024, "peak_mb": peak_kb / 1024}), flush=True)
+
+
+def cold_start() -> None:
+    started = time.perf_counter()
+    worker = subprocess.Popen(
+        [sys.executable, __file__, "--cold-start-worker"], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
+    )
+    assert worker.stdout is not None
+    first = worker.stdout.readline()
+    seconds = time.perf_counter() - started
+    memory = json.loads(worker.stdout.readline())
+    worker.wait()
+    if first.strip() != "first":
+        raise SystemExit("the cold-start worker failed")
+    print(f"cold start to first result (fresh process, fundus sample): {seconds:.2f} s")
+    rss, peak = memory["rss_mb"], memory["peak_mb"]
+    print(f"RSS with both models loaded, after one screen each: {rss:.0f} MB (peak {peak:.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--images", type=int, default=20, help="photos per modality")
+    parser.add_argument("--repeats", type=int, default=3, help="times each photo is screened")
+    parser.add_argument("--frames", type=int, default=40, help="preview frames timed per size")
+    parser.add_argument("--cold-start-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_start_worker:
+        cold_start_worker()
+        return
+    cold_start()
+    screen_path(args.images, args.repeats)
+    decode_costs(args.images, args.repeats)
+    preview_fps(args.frames)
+
+
+if __name__ == "__main__":
+    main()
