@@ -76,13 +76,14 @@ class UploadQueue:
                 "UPDATE image_upload SET uploaded_at = ?, sealed = NULL WHERE result_id = ? AND uploaded_at IS NULL",
                 (self._records.clock().isoformat(), result_id),
             )
-            append_event(self._db, "image_upload", {"result_id": result_id, "status": status}, self._records.clock())
+            details = {"image_uploaded": result_id, "status": status}
+            append_event(self._db, "sync", details, self._records.clock())
 
     def refuse(self, result_id: str, reason: str) -> None:
         with transaction(self._db):
             self._db.execute("UPDATE image_upload SET refused = ? WHERE result_id = ?", (reason, result_id))
-            details = {"result_id": result_id, "refused": reason}
-            append_event(self._db, "image_upload", details, self._records.clock())
+            details = {"image_refused": result_id, "reason": reason}
+            append_event(self._db, "sync", details, self._records.clock())
 
     def backlog(self) -> UploadBacklog:
         pending, uploaded, refused = self._db.execute(
