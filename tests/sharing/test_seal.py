@@ -48,7 +48,7 @@ def test_a_sealed_photo_opens_with_the_station_key_under_its_result(keys):
     ids=["last byte cut", "half", "shorter than the overhead", "one bit of the photo", "one bit of the key"],
 )
 def test_an_altered_or_cut_photo_is_refused(keys, damage):
-    with pytest.raises(SealError, match="does not open|too short"):
+    with pytest.raises(SealError, match=r"does not open|too short"):
         open_image(damage(seal_image(PHOTO, keys[1], RESULT)), keys[0], RESULT)
 
 
@@ -71,5 +71,5 @@ def test_the_private_key_is_0600_refused_when_others_may_read_it_and_never_overw
     os.chmod(private, 0o640)
     with pytest.raises(SealError, match="chmod 600"):
         read_private_key(private)
-    with pytest.raises(SealError, match="X25519 public key|PEM public key"):
+    with pytest.raises(SealError, match=r"X25519 public key|PEM public key"):
         read_public_key(private)

@@ -65,7 +65,8 @@ def test_dermoscopy_is_cropped_to_the_lesion_and_its_margin_when_asked(keys):
     assert cropped.size[0] < 0.6 * 1024 and cropped.size[1] < 0.8 * 768
     rows, columns = lesion.mask.nonzero()
     # The lesion and a margin of half its size fit in the crop.
-    assert cropped.size[0] >= 1.5 * (columns.max() - columns.min()) and cropped.size[1] >= 1.5 * (rows.max() - rows.min())
+    assert cropped.size[0] >= 1.5 * (columns.max() - columns.min())
+    assert cropped.size[1] >= 1.5 * (rows.max() - rows.min())
 
 
 @pytest.mark.parametrize(
