@@ -158,6 +158,19 @@ deliveries = Table(
 )
 Index("deliveries_state", deliveries.c.state)
 
+images = Table(
+    "images",
+    metadata,
+    # A photo a device shared, exactly as it arrived: sealed to this station's key, opened only when a
+    # signed-in reviewer looks at it. Its digest and size are the ones the result announced.
+    Column("result_id", String(32), ForeignKey("results.result_id"), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
 audit = Table(
     "audit",
     metadata,
