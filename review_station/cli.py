@@ -48,10 +48,10 @@ def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
 
 
 def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
-    from review_station.uploads import upload_server
+    from review_station.uploads import create_upload_app, upload_server
 
     try:
-        server = upload_server(config, engine)
+        server = upload_server(config, create_upload_app(config, engine))
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -109,8 +109,9 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
     return Starlette(routes=[Route("/api/v1/results/{result_id}/image", upload, methods=["PUT"])], lifespan=purging)
 
 
-def upload_server(config: ReviewConfig, engine: Engine) -> uvicorn.Server:
-    """The server ``edgescreen-review uploads`` runs; refuses to start without its TLS files."""
+def upload_server(config: ReviewConfig, app: Any) -> uvicorn.Server:
+    """The server ``edgescreen-review uploads`` runs ``app`` (``create_upload_app``) in; refuses to
+    start without its TLS files."""
     settings = config.uploads
     missing = [name for name in ("tls_cert_file", "tls_key_file", "tls_ca_file") if getattr(settings, name) is None]
     if missing:
@@ -119,7 +120,7 @@ def upload_server(config: ReviewConfig, engine: Engine) -> uvicorn.Server:
         )
     return uvicorn.Server(
         uvicorn.Config(
-            create_upload_app(config, engine),
+            app,
             host=settings.host,
             port=settings.port,
             ssl_certfile=str(settings.tls_cert_file),
