@@ -1,26 +1,25 @@
-"""The station's side of shared photos, on SQLite and PostgreSQL: an upload is stored only when it is
-the photo its result announced, from that result's device, once; it opens only for a signed-in
-reviewer, every view audited; it is deleted after the retention that follows the verdict, or on request."""
+"""The station's side of shared photos, on SQLite and PostgreSQL: a photo opens only for a signed-in
+user, every view audited, in the views graders use; it is deleted after the retention that follows
+the final verdict, or on request (audited)."""
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
-import cv2
-import numpy as np
 import pytest
-from sqlalchemy import Engine, select, update
+from PIL import Image
+from sqlalchemy import Engine, func, insert, select, update
 
 from firmware_app.records.images import jpeg_bytes
 from firmware_app.sharing.seal import read_public_key, seal_image
-from review_station import audit, images
+from review_station import accounts, audit, images
 from review_station.config import ImagesConfig, ReviewConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
-from review_station.storage.tables import reads
+from review_station.storage.tables import images as images_table
+from review_station.storage.tables import reads, users
 from review_station.verdicts import ReadForm, record_read
-from review_station import accounts
 from tests.records.kit import small_photo
 from tests.review_station.web_kit import add_results, signed_in_client
 from tests.sharing.kit import station_keys
@@ -31,10 +30,90 @@ def keys(tmp_path):
     return station_keys(tmp_path / "keys")
 
 
-def shared_result(engine: Engine, keys, retina_rgb, device: str = "cam-01") -> tuple[str, bytes, bytes]:
-    """A result as a sharing device sends it: (result id, the JPEG, its sealed bytes as announced)."""
+def config_with(keys) -> ReviewConfig:
+    return ReviewConfig(web=WebConfig(secure_cookies=False), images=ImagesConfig(private_key_file=keys[0]))
+
+
+def with_photo(engine: Engine, keys, retina_rgb, score: float = 0.9) -> tuple[str, bytes]:
+    """A result and the photo its device shared, held as the upload endpoint stores it: (result id, JPEG)."""
+    [result_id] = add_results(engine, "cam-01", "clinic-7", [score])
     photo = jpeg_bytes(small_photo(retina_rgb, 256))
-    placeholder = {"sha256": "0" * 64, "size": 1}
-    [result_id] = add_results(engine, device, "clinic-7", [0.9], payload_image=placeholder)
     sealed = seal_image(photo, read_public_key(keys[1]), result_id)
-    return result_id, photo, sealed
+    with engine.begin() as connection:
+        connection.execute(
+            insert(images_table).values(
+                result_id=result_id,
+                device_id="cam-01",
+                sha256="0" * 64,
+                size=len(sealed),
+                sealed=sealed,
+                received_at=datetime.now(UTC),
+            )
+        )
+    return result_id, photo
+
+
+def image_events(engine: Engine) -> list[dict]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
+        events = [json.loads(details) | {"kind": kind} for kind, details in rows]
+    return [event for event in events if event["kind"] == "image" or "image" in event]
+
+
+def test_the_photo_opens_for_a_signed_in_user_in_each_view_and_every_view_is_audited(engine, keys, retina_rgb):
+    result_id, photo = with_photo(engine, keys, retina_rgb)
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    panel = client.get(f"/results/{result_id}/photo-panel").text
+    assert f"/results/{result_id}/photo.jpg?view=colour" in panel and 'data-view="red_free"' in panel
+    assert 'hx-get="/results/' in client.get(f"/results/{result_id}").text
+    colour = client.get(f"/results/{result_id}/photo.jpg")
+    assert colour.headers["content-type"] == "image/jpeg" and colour.content == photo
+    assert colour.headers["cache-control"] == "no-store"
+    red_free = Image.open(io.BytesIO(client.get(f"/results/{result_id}/photo.jpg?view=red_free").content))
+    assert red_free.mode == "L" and red_free.size == (256, 256)
+    contrast = client.get(f"/results/{result_id}/photo.jpg?view=contrast")
+    assert Image.open(io.BytesIO(contrast.content)).mode == "RGB"
+    assert client.get(f"/results/{result_id}/photo.jpg?view=negative").status_code == 404
+    views = [e for e in image_events(engine) if e["kind"] == "view"]
+    assert [(e["image"], e["view"], e["by"]) for e in views] == [
+        (result_id, view, "ana") for view in ("colour", "red_free", "contrast")
+    ]
+    client.cookies.clear()
+    assert client.get(f"/results/{result_id}/photo.jpg").status_code == 303  # to the sign-in page
+    with engine.connect() as connection:
+        assert audit.verify(connection).intact
+
+
+def test_a_result_without_a_photo_shows_no_panel(engine, keys):
+    [result_id] = add_results(engine, "cam-01", "clinic-7", [0.9])
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    assert "photo.jpg" not in client.get(f"/results/{result_id}/photo-panel").text
+    assert client.get(f"/results/{result_id}/photo.jpg").status_code == 404
+
+
+def test_photos_are_deleted_after_the_retention_that_follows_the_final_verdict(engine, keys, retina_rgb):
+    reviewed, _ = with_photo(engine, keys, retina_rgb)
+    unread, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", "a long enough secret", "reviewer", by="test")
+    with engine.connect() as connection:
+        ana = connection.execute(select(users.c.id).where(users.c.username == "ana")).scalar_one()
+    reader = accounts.SignedIn(user_id=ana, username="ana", role="reviewer", csrf_token="x")
+    record_read(engine, reviewed, reader, ReadForm("refer", "soon", "moderate", "absent"), ())
+    now = datetime.now(UTC)
+    assert images.purge(engine, 30, now) == 0  # the verdict is new
+    with engine.begin() as connection:
+        connection.execute(update(reads).values(created_at=now - timedelta(days=31)))
+    assert images.purge(engine, 30, now) == 1
+    with engine.connect() as connection:
+        held = connection.execute(select(images_table.c.result_id)).scalars().all()
+    assert held == [unread]  # never reviewed: kept whatever its age
+    assert [e["action"] for e in image_events(engine) if e["kind"] == "image"] == ["retention"]
+
+
+def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    assert images.erase(engine, result_id, by="dpo")
+    assert not images.erase(engine, result_id, by="dpo")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+    assert [(e["action"], e["by"]) for e in image_events(engine) if e["kind"] == "image"] == [("erased", "dpo")]
