@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from edgescreen_wire.result import RESULT_V1, encode_result
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
@@ -28,7 +29,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 from firmware_app.sync.lock import WorkerLock
-from firmware_app.sync.payload import encode_result, result_payload
+from firmware_app.sync.payload import result_payload
 from firmware_app.sync.worker import SyncWorker
 
 
@@ -114,12 +115,12 @@ def open_store(config: Config, key_required: bool = True, read_only: bool = Fals
 class DurableRecorder:
     """Records a screening with its sealed photo and its validated, anonymised payload in one go."""
 
-    def __init__(self, store: ScreeningStore, device: DeviceConfig) -> None:
-        self._store, self._device = store, device
+    def __init__(self, store: ScreeningStore, device: DeviceConfig, schema: str = RESULT_V1) -> None:
+        self._store, self._device, self._schema = store, device, schema
 
     def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
-        payload = encode_result(result_payload(record, self._device.id, self._device.site))
+        payload = encode_result(result_payload(record, self._device.id, self._device.site, self._schema))
         self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload)
 
 
@@ -127,7 +128,7 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
     """A pipeline that records every screening; the caller closes ``store.records`` when done."""
     store = open_store(config)
     store.note_configuration(config_digest(config))
-    return build_pipeline(config, DurableRecorder(store, config.device)), store
+    return build_pipeline(config, DurableRecorder(store, config.device, config.sync.result_schema)), store
 
 
 def run_sync(
