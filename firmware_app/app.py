@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from edgescreen_wire.result import RESULT_V1, encode_result
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
@@ -31,7 +32,7 @@ from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import ImageUploader, StationClient
 from firmware_app.sync.lock import WorkerLock
-from firmware_app.sync.payload import encode_result, result_payload
+from firmware_app.sync.payload import result_payload
 from firmware_app.sync.worker import LOOP_SECONDS, SyncWorker
 
 
@@ -118,13 +119,15 @@ class DurableRecorder:
     """Records a screening with its sealed photo and its validated, anonymised payload in one go;
     with ``sharing``, the photo sealed to the review station is queued in the same transaction."""
 
-    def __init__(self, store: ScreeningStore, device: DeviceConfig, sharing: ImageSharing | None = None) -> None:
-        self._store, self._device, self._sharing = store, device, sharing
+    def __init__(
+        self, store: ScreeningStore, device: DeviceConfig, schema: str = RESULT_V1, sharing: ImageSharing | None = None
+    ) -> None:
+        self._store, self._device, self._schema, self._sharing = store, device, schema, sharing
 
     def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
         shared = self._sharing.seal(record, frame.pixels) if self._sharing else None
-        payload = encode_result(result_payload(record, self._device.id, self._device.site))
+        payload = encode_result(result_payload(record, self._device.id, self._device.site, self._schema, shared))
         self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload, shared)
 
 
@@ -133,7 +136,7 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
     sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
     store.note_configuration(config_digest(config))
-    return build_pipeline(config, DurableRecorder(store, config.device, sharing)), store
+    return build_pipeline(config, DurableRecorder(store, config.device, config.sync.result_schema, sharing)), store
 
 
 class UploadThread:

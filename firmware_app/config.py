@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgescreen_wire.checks import IDENTIFIER
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS
 from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.inference.card import MODALITIES
-from firmware_app.sync.wire import IDENTIFIER
 
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
@@ -131,6 +132,9 @@ class SyncConfig:
     outbox_max_age_days: int = field(default=90, metadata=_range(1, 3650))
     # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
     overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
+    # The result payload's version: "/2" adds the lesion diameter, skin-tone category, operating point
+    # name and reference quality verdict; a device stays on "/1" until its review station takes "/2".
+    result_schema: str = field(default=RESULT_V1, metadata=_choice(*SCHEMAS))
     # Opt-in photo sharing with the review station (a site's deliberate choice): "none" sends no
     # image at all; "referred" the kept frame of refer and ungradable results; "all" every kept frame.
     # It leaves re-encoded from pixels, downscaled, sealed to the station's public key, over HTTPS
@@ -158,6 +162,11 @@ class SyncConfig:
                 raise ConfigError(
                     f"share_images = {self.share_images!r}: set {missing[0]} too (photos are sealed to the "
                     "station's public key and uploaded over HTTPS with this device's client certificate)"
+                )
+            if self.result_schema != RESULT_V2:
+                raise ConfigError(
+                    f"share_images = {self.share_images!r}: set result_schema = {RESULT_V2!r} too (the result "
+                    "announces its photo's digest, which the station checks the upload against)"
                 )
         # Without a CA file the client would connect in clear and never present its certificate.
         if (self.tls_cert_file or self.tls_key_file) and not self.tls_ca_file:

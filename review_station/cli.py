@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from edgescreen_wire.sealed_image import SealError
 from firmware_app.events import log_event, setup_logging
-from firmware_app.sharing.seal import SealError
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
 from review_station.export import ExportError
@@ -61,7 +61,7 @@ def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
 
 
 def _images(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
-    from firmware_app.sharing.seal import write_key_pair
+    from edgescreen_wire.sealed_image import write_key_pair
     from review_station import images
 
     if args.action == "keygen":

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from firmware_app.sharing.seal import open_image, read_private_key
-from firmware_app.sync.wire import HEX32
+from edgescreen_wire.checks import HEX32
+from edgescreen_wire.sealed_image import open_image, read_private_key
 from review_station import audit
 from review_station.config import ImagesConfig
 from review_station.storage.tables import images, reads, results

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from edgescreen_wire.sealed_image import SealError, read_public_key, seal_image
 from firmware_app.config import ConfigError, SyncConfig
 from firmware_app.inference.triage import Outcome
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.uploads import SealedUpload
 from firmware_app.sharing.image import shared_jpeg
-from firmware_app.sharing.seal import SealError, read_public_key, seal_image
 
 REFERRED = (Outcome.REFER.value, Outcome.UNGRADABLE.value)
 

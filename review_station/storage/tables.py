@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +77,11 @@ results = Table(
     Column("quality_verdict", String(16)),
     Column("model_id", String(64)),
     Column("model_version", String(64)),
+    # From edgescreen.result/2 (migration 0003); NULL for /1 results.
+    Column("lesion_diameter_mm", Float),
+    Column("skin_tone", String(16)),
+    Column("operating_point", String(64)),
+    Column("quality_reference", String(16)),
     # awaiting_review, awaiting_second_read, disagreement, reviewed
     Column("state", String(24), nullable=False),
     Column("payload", JSON, nullable=False),

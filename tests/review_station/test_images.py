@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, func, insert, select, update
 
+from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
-from firmware_app.sharing.seal import read_public_key, seal_image
 from review_station import accounts, audit, images
 from review_station.config import ImagesConfig, ReviewConfig, WebConfig
 from review_station.storage.tables import audit as audit_table

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image
 
-from firmware_app.sharing.seal import write_key_pair
+from edgescreen_wire.sealed_image import write_key_pair
 
 # Segments a bare JPEG may hold: SOI, APP0 (JFIF), DQT, SOF0/2, DHT, DRI, SOS, EOI. Anything else
 # (APP1 EXIF/XMP, APP2 ICC, APP13, COM, ...) is a place metadata could hide.

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import open_image, read_private_key
 from firmware_app.config import SyncConfig
-from firmware_app.sharing.seal import open_image, read_private_key
 from firmware_app.sharing.uploader import StationClient
 from review_station.config import load_review_config
 from review_station.storage.tables import images
@@ -80,7 +81,8 @@ class Site:
     def device_config(self, share: str, name: str = "cam-01", extra: str = "") -> str:
         """``[sync]`` lines for a device sharing ``share`` with this site's station."""
         return (
-            tls(self.certs, name) + f'share_images = "{share}"\nstation_url = "https://127.0.0.1:{self.upload_port}"\n'
+            tls(self.certs, name)
+            + f'result_schema = "{RESULT_V2}"\nshare_images = "{share}"\nstation_url = "https://127.0.0.1:{self.upload_port}"\n'
             f'station_public_key = "{self.public_key}"\n{extra}'
         )
 

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from edgescreen_wire.result import RESULT_V2
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
 from firmware_app.config import load_config
@@ -52,7 +53,7 @@ def sharing_device(station, share: str):
     config = write_config(directory, station.broker.port, station.device_config(share))
     store = open_store(directory)
     sharing = ImageSharing.from_config(load_config(str(config)).sync)
-    return directory, config, store, DurableRecorder(store, DEVICE, sharing)
+    return directory, config, store, DurableRecorder(store, DEVICE, RESULT_V2, sharing)
 
 
 def record_with(recorder, photo, record):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from firmware_app.sharing.seal import (
+from edgescreen_wire.sealed_image import (
     OVERHEAD_BYTES,
     SealError,
     open_image,

@@ -9,12 +9,13 @@ import io
 import pytest
 from PIL import Image
 
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import ConfigError, SyncConfig
 from firmware_app.inference.triage import Outcome
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.sharing.policy import ImageSharing
-from firmware_app.sharing.seal import open_image, read_private_key, read_public_key
 from tests.lesion_renderer import render_lesion
 from tests.records.kit import sample_record
 from tests.sharing.kit import BARE_MARKERS, jpeg_markers, photo_with_metadata, station_keys
@@ -89,7 +90,16 @@ def test_none_shares_nothing_and_sharing_needs_the_station(tmp_path):
     bad_key.write_text("not a key")
     certificate = tmp_path / "device.crt"
     certificate.write_text("x")
+    with pytest.raises(ConfigError, match="result_schema"):
+        SyncConfig(
+            share_images="all",
+            station_url="https://station.example:8443",
+            station_public_key=bad_key,
+            tls_ca_file=certificate,
+            tls_cert_file=certificate,
+        )
     settings = SyncConfig(
+        result_schema=RESULT_V2,
         share_images="all",
         station_url="https://station.example:8443",
         station_public_key=bad_key,

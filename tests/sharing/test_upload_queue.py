@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
 from firmware_app.records.outbox import Outbox
@@ -12,7 +14,6 @@ from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
-from firmware_app.sharing.seal import open_image, read_private_key, read_public_key
 from tests.records.kit import DEVICE, open_store, sample_record, small_photo
 from tests.sharing.kit import station_keys
 
@@ -26,7 +27,7 @@ def site(tmp_path, retina_rgb):
 
 def record(store, sharing, photo, **kwargs):
     screening = sample_record(**kwargs)
-    DurableRecorder(store, DEVICE, sharing)(screening, Frame(photo, screening.source))
+    DurableRecorder(store, DEVICE, RESULT_V2, sharing)(screening, Frame(photo, screening.source))
     return screening
 
 

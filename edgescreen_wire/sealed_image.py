@@ -1,4 +1,4 @@
-"""Sealing a shared photo to the review station: HPKE (RFC 9180), base mode, one shot.
+"""The sealed photo, part of the wire contract: sealing to the review station with HPKE (RFC 9180), base mode, one shot.
 
 Suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, from ``cryptography``'s HPKE module
 (no home-made construction). Each seal makes a fresh ephemeral key, so the sealed bytes are
