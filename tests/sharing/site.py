@@ -4,6 +4,7 @@ and a device configured to share photos. The upload server records every request
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,14 +49,20 @@ class RecordingApp:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[tuple[str, bytes]] = []
+        self.started = 0  # requests begun, finished or not
+        # A slow uplink (a clinic's mobile connection): each chunk of a body is taken this late.
+        self.chunk_delay_s = 0.0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         body: list[bytes] = []
+        self.started += 1
 
         async def tapped() -> dict[str, Any]:
+            if self.chunk_delay_s:
+                await asyncio.sleep(self.chunk_delay_s)
             message = await receive()
             body.append(message.get("body", b""))
             return message

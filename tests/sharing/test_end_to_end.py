@@ -11,6 +11,7 @@ import random
 import signal
 import time
 
+import cv2
 import pytest
 
 from edgescreen_wire.result import RESULT_V2
@@ -29,6 +30,8 @@ from tests.sharing.site import make_certs, site
 from tests.sync.kit import drain, edgescreen_process
 
 JPEG_START = b"\xff\xd8\xff"
+# Enough that 20 workers, each killed just after its first upload began, cannot send them all.
+PHOTOS = 60
 
 
 @pytest.fixture(scope="module")
@@ -132,26 +135,29 @@ def test_a_tampered_or_truncated_upload_is_refused_and_a_repeat_stores_one_copy(
 
 def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):
     directory, config, store, recorder = sharing_device(station, "all")
-    recorded = [record_with(recorder, retina_rgb, sample_record(score=0.9)).result_id for _ in range(30)]
+    photo = cv2.resize(retina_rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC)  # as large as a shared photo gets
+    recorded = [record_with(recorder, photo, sample_record(score=0.9)).result_id for _ in range(PHOTOS)]
+    sizes = {size for (size,) in store.records.connection.execute("SELECT size FROM image_upload")}
     store.records.close()
+    station.uploads.chunk_delay_s = 0.01  # a photo takes a few hundred ms to arrive: kills land mid-body
     rng = random.Random(14)
     kills = 0
     for _ in range(20):
-        seen = len(station.uploads.requests)
+        begun = station.uploads.started
         worker = edgescreen_process(config, "sync", "run")
-        deadline = time.monotonic() + 30
-        # Killed while it uploads: once the server has started to receive a photo from this worker.
-        while len(station.uploads.requests) == seen and time.monotonic() < deadline and worker.poll() is None:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.15))
+        # Killed while it uploads: just after the server began to receive a photo from this worker.
+        wait_until(lambda: station.uploads.started > begun or worker.poll() is not None, 60, "an upload to begin")  # noqa: B023
+        time.sleep(rng.uniform(0.0, 0.3))
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1
+    cut = sum(1 for _, body in station.uploads.requests if len(body) not in sizes)
+    print(f"{cut} of {len(station.uploads.requests)} uploads were cut off by a kill")
     drain(config, timeout=120)
     held = station.stored()
     assert kills == 20
-    assert set(held) == set(recorded)
+    assert set(held) == set(recorded)  # one row per result: a photo stored twice would not fit
     assert all(image.startswith(JPEG_START) for image in held.values())  # each opened: intact and its own
     store = open_store(directory)
-    assert UploadQueue(store.records).backlog().uploaded == 30
+    assert UploadQueue(store.records).backlog().uploaded == PHOTOS
     assert store.records.verify_audit().intact
