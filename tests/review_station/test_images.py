@@ -4,21 +4,26 @@ the final verdict, or on request (audited)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, func, insert, select, update
 
+from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
 from review_station import accounts, audit, images
-from review_station.config import ImagesConfig, ReviewConfig, WebConfig
+from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import images as images_table
 from review_station.storage.tables import reads, users
+from review_station.uploads import create_upload_app
 from review_station.verdicts import ReadForm, record_read
 from tests.records.kit import small_photo
 from tests.review_station.web_kit import add_results, signed_in_client
@@ -117,3 +122,45 @@ def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retin
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
     assert [(e["action"], e["by"]) for e in image_events(engine) if e["kind"] == "image"] == [("erased", "dpo")]
+
+
+def announcing(engine: Engine, sealed: bytes | None, device: str = "cam-01") -> str:
+    """A ``/2`` result whose payload announces ``sealed`` (or no photo); returns its id."""
+    image = {"sha256": hashlib.sha256(sealed).hexdigest(), "size": len(sealed)} if sealed else None
+    [result_id] = add_results(engine, device, "clinic-7", [0.9], schema=RESULT_V2, payload={"image": image})
+    return result_id
+
+
+def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_device(engine):
+    sealed = os.urandom(5000)  # the station checks digests and sizes: it never opens a photo to receive it
+    result_id = announcing(engine, sealed)
+    unannounced = announcing(engine, None)
+    other_device = announcing(engine, sealed, device="cam-02")
+    answers = [
+        images.receive(engine, "f" * 32, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-02", sealed),
+        images.receive(engine, other_device, "cam-01", sealed),
+        images.receive(engine, result_id, None, sealed),
+        images.receive(engine, unannounced, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-01", sealed[:-1]),
+        images.receive(engine, result_id, "cam-01", sealed[:100] + bytes([sealed[100] ^ 1]) + sealed[101:]),
+        images.receive(engine, result_id, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-01", sealed),
+    ]
+    assert [answer.status for answer in answers] == [404, 403, 403, 403, 422, 400, 400, 201, 200]
+    with engine.connect() as connection:
+        rows = connection.execute(select(images_table.c.result_id, images_table.c.sealed)).all()
+    assert [(rid, bytes(stored)) for rid, stored in rows] == [(result_id, sealed)]
+    assert [(e["action"], e["result"]) for e in image_events(engine)] == [("received", result_id)]
+
+
+def test_the_upload_endpoint_refuses_a_body_over_its_limit_before_reading_it(engine):
+    sealed = os.urandom(2 * 2**20)
+    result_id = announcing(engine, sealed)
+    app = create_upload_app(ReviewConfig(uploads=UploadsConfig(max_upload_mb=1)), engine)
+    with TestClient(app) as client:
+        assert client.put(f"/api/v1/results/{result_id}/image", content=sealed).status_code == 413
+        # No TLS here, so no certificate: no device is named, and nothing is stored for anybody.
+        assert client.put(f"/api/v1/results/{result_id}/image", content=sealed[: 2**19]).status_code == 403
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0

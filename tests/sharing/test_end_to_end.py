@@ -17,10 +17,11 @@ import pytest
 from edgescreen_wire.result import RESULT_V2
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
-from firmware_app.config import load_config
+from firmware_app.config import SyncConfig, load_config
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
+from firmware_app.sharing.uploader import StationClient
 from review_station import devices
 from review_station.storage.database import open_database
 from tests.mqtt_broker import wait_until
@@ -161,3 +162,12 @@ def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_veri
     store = open_store(directory)
     assert UploadQueue(store.records).backlog().uploaded == PHOTOS
     assert store.records.verify_audit().intact
+
+
+def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
+    anonymous = StationClient(
+        SyncConfig(station_url=f"https://127.0.0.1:{station.upload_port}", tls_ca_file=station.certs / "ca.crt")
+    )
+    with pytest.raises(OSError):
+        anonymous.put("a" * 32, b"x" * 100)
+    assert station.uploads.started == 0
