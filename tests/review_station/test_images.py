@@ -19,6 +19,7 @@ from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
 from review_station import accounts, audit, images
+from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import images as images_table
@@ -164,3 +165,20 @@ def test_the_upload_endpoint_refuses_a_body_over_its_limit_before_reading_it(eng
         assert client.put(f"/api/v1/results/{result_id}/image", content=sealed[: 2**19]).status_code == 403
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+
+
+def test_the_command_line_makes_the_key_pair_and_erases_and_needs_tls_to_receive(tmp_path, engine, retina_rgb):
+    config = tmp_path / "review.toml"
+    private, public = tmp_path / "keys" / "station.key", tmp_path / "station.pub"
+    config.write_text(
+        f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n'
+        f'[images]\nprivate_key_file = "{private}"\n'
+    )
+    assert main(["--config", str(config), "images", "keygen", "--public", str(public)]) == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and read_public_key(public)
+    assert main(["--config", str(config), "images", "keygen", "--public", str(public)]) == 1  # never overwritten
+    result_id, _ = with_photo(engine, (private, public), retina_rgb)
+    assert main(["--config", str(config), "images", "erase", result_id]) == 0
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+    assert main(["--config", str(config), "uploads"]) == 2  # no TLS files: it does not start

@@ -20,6 +20,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import SyncConfig, load_config
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.uploads import UploadQueue
+from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import StationClient
 from review_station import devices
@@ -101,7 +102,8 @@ def test_referred_shares_only_refer_and_ungradable_and_the_broker_never_carries_
         document["result_id"]: document.get("image") for document in map(json.loads, station.results_at_broker())
     }
     assert {rid for rid, image in announced.items() if image} == set(held)
-    assert UploadQueue(store.records).backlog().uploaded == 2
+    status = sync_status(store.records)  # what `edgescreen sync status` shows
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 2, 0)
 
 
 def test_a_device_cannot_upload_for_another_devices_result(station, retina_rgb):
