@@ -26,8 +26,10 @@ from review_station.storage.tables import images as images_table
 from review_station.storage.tables import reads, users
 from review_station.uploads import create_upload_app
 from review_station.verdicts import ReadForm, record_read
+from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
-from tests.review_station.web_kit import add_results, signed_in_client
+from tests.review_station.browser import chromium_page, served
+from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client
 from tests.sharing.kit import station_keys
 
 
@@ -182,3 +184,34 @@ def test_the_command_line_makes_the_key_pair_and_erases_and_needs_tls_to_receive
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
     assert main(["--config", str(config), "uploads"]) == 2  # no TLS files: it does not start
+
+
+def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engine, keys, retina_rgb):
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(config_with(keys), engine) as base, chromium_page() as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Worklist")
+        page.goto(f"{base}/results/{result_id}")
+        photo = page.locator("#shared-photo")
+        # (polled from here: the page's CSP forbids the string evaluation wait_for_function uses)
+        wait_until(lambda: photo.evaluate("element => element.naturalWidth > 0"), 10, "the photo")
+        fitted = photo.evaluate("element => element.style.transform")
+        page.click("[data-zoom=in]")
+        zoomed = photo.evaluate("element => element.style.transform")
+        assert "scale" in fitted and zoomed != fitted
+        box = page.locator(".photo-frame").bounding_box()
+        page.mouse.move(box["x"] + 100, box["y"] + 100)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 160, box["y"] + 130)
+        page.mouse.up()
+        assert photo.evaluate("element => element.style.transform") != zoomed  # panned
+        page.click("[data-view=red_free]")
+        shown = "element => element.src.endsWith('view=red_free') && element.complete && element.naturalWidth > 0"
+        wait_until(lambda: photo.evaluate(shown), 10, "the green channel")
+        assert page.get_attribute("[data-view=red_free]", "aria-pressed") == "true"
+    wait_until(lambda: len([e for e in image_events(engine) if e["kind"] == "view"]) == 2, 10, "both views audited")
+    assert [e["view"] for e in image_events(engine) if e["kind"] == "view"] == ["colour", "red_free"]
