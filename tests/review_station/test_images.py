@@ -157,6 +157,12 @@ def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_de
     assert [(e["action"], e["result"]) for e in image_events(engine)] == [("received", result_id)]
 
 
+def test_a_photo_announced_and_not_arrived_yet_is_said_so(engine, keys):
+    result_id = announcing(engine, os.urandom(1000))
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    assert "has not arrived yet" in client.get(f"/results/{result_id}/photo-panel").text
+
+
 def test_the_upload_endpoint_refuses_a_body_over_its_limit_before_reading_it(engine):
     sealed = os.urandom(2 * 2**20)
     result_id = announcing(engine, sealed)
