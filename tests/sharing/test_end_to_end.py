@@ -25,11 +25,11 @@ from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import StationClient
 from review_station import devices
 from review_station.storage.database import open_database
-from tests.mqtt_broker import wait_until
+from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
 from tests.review_station.kit import counts
 from tests.sharing.site import make_certs, site
-from tests.sync.kit import drain, edgescreen_process
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
 
 JPEG_START = b"\xff\xd8\xff"
 # Enough that 20 workers, each killed just after its first upload began, cannot send them all.
@@ -173,3 +173,28 @@ def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
     with pytest.raises(OSError):
         anonymous.put("a" * 32, b"x" * 100)
     assert station.uploads.started == 0
+
+
+def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answers(station, retina_rgb):
+    directory = station.directory / "device"
+    closed = free_port()
+    unreachable = station.device_config("all").replace(f":{station.upload_port}", f":{closed}")
+    config = write_config(directory, station.broker.port, unreachable)
+    store = open_store(directory)
+    sharing = ImageSharing.from_config(load_config(str(config)).sync)
+    record = record_with(
+        DurableRecorder(store, DEVICE, RESULT_V2, sharing), small_photo(retina_rgb, 128), sample_record()
+    )
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
+        time.sleep(1.0)  # a few refused connections, each followed by the worker's backoff
+        worker.check_alive()
+        status = sync_status(store.records)
+        assert (status["backlog"], status["photos_waiting"], status["photos_uploaded"]) == (0, 1, 0)
+    finally:
+        worker.stop()
+    assert station.uploads.started == 0
+    write_config(directory, station.broker.port, station.device_config("all"))
+    drain(config)
+    assert list(station.stored()) == [record.result_id]
