@@ -52,10 +52,11 @@ def station(tmp_path, certs):
         engine.dispose()
 
 
-def sharing_device(station, share: str):
-    """The device's folder, config file, records and recorder (the pipeline's own), sharing ``share``."""
+def sharing_device(station, share: str, sync_lines: str | None = None):
+    """The device's folder, config file, records and recorder (the pipeline's own), sharing ``share``
+    (or with these ``[sync]`` lines)."""
     directory = station.directory / "device"
-    config = write_config(directory, station.broker.port, station.device_config(share))
+    config = write_config(directory, station.broker.port, sync_lines or station.device_config(share))
     store = open_store(directory)
     sharing = ImageSharing.from_config(load_config(str(config)).sync)
     return directory, config, store, DurableRecorder(store, DEVICE, RESULT_V2, sharing)
@@ -176,15 +177,9 @@ def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
 
 
 def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answers(station, retina_rgb):
-    directory = station.directory / "device"
-    closed = free_port()
-    unreachable = station.device_config("all").replace(f":{station.upload_port}", f":{closed}")
-    config = write_config(directory, station.broker.port, unreachable)
-    store = open_store(directory)
-    sharing = ImageSharing.from_config(load_config(str(config)).sync)
-    record = record_with(
-        DurableRecorder(store, DEVICE, RESULT_V2, sharing), small_photo(retina_rgb, 128), sample_record()
-    )
+    unreachable = station.device_config("all").replace(f":{station.upload_port}", f":{free_port()}")
+    directory, config, store, recorder = sharing_device(station, "all", unreachable)
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record())
     worker = BackgroundWorker(config)
     try:
         wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
