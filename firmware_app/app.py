@@ -150,12 +150,17 @@ class UploadThread:
         self._thread.start()
 
     def _run(self) -> None:
-        store = open_store(self._config, key_required=False)
         try:
-            client = StationClient(self._config.sync)
-            ImageUploader(UploadQueue(store.records), client, self._config.sync, self._stop).run(self._until_drained)
-        finally:
-            store.records.close()
+            store = open_store(self._config, key_required=False)
+            try:
+                client = StationClient(self._config.sync)
+                uploader = ImageUploader(UploadQueue(store.records), client, self._config.sync, self._stop)
+                uploader.run(self._until_drained)
+            finally:
+                store.records.close()
+        except Exception as error:  # never silently: the photos wait in the queue, and the log says why
+            log_event("sync.uploads_stopped", level=logging.ERROR, error=f"{type(error).__name__}: {error}"[:300])
+            raise
 
     def finish(self, stop: threading.Event, wait: bool) -> None:
         """With ``wait``, until the queue is drained or ``stop`` is set; then stop the uploader."""
