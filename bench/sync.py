@@ -27,12 +27,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from bench.inference import _median_ms  # noqa: E402
+from edgescreen_wire.result import encode_result  # noqa: E402
 from firmware_app.app import DurableRecorder, run_sync  # noqa: E402
 from firmware_app.capture.frame import Frame  # noqa: E402
 from firmware_app.capture.image_file import read_frame  # noqa: E402
 from firmware_app.config import load_config  # noqa: E402
 from firmware_app.records.images import JPEG, jpeg_bytes  # noqa: E402
-from firmware_app.sync.payload import encode_result, result_payload  # noqa: E402
+from firmware_app.sync.payload import result_payload  # noqa: E402
 from tests.mqtt_broker import Broker  # noqa: E402
 from tests.records.kit import DEVICE, open_store, sample_record, write_config  # noqa: E402
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from edgescreen_wire.result import RESULT_V1, encode_result
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
@@ -27,9 +28,12 @@ from firmware_app.records.images import JPEG, jpeg_bytes
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
+from firmware_app.records.uploads import UploadQueue
+from firmware_app.sharing.policy import ImageSharing
+from firmware_app.sharing.uploader import ImageUploader, StationClient
 from firmware_app.sync.lock import WorkerLock
-from firmware_app.sync.payload import encode_result, result_payload
-from firmware_app.sync.worker import SyncWorker
+from firmware_app.sync.payload import result_payload
+from firmware_app.sync.worker import LOOP_SECONDS, SyncWorker
 
 
 class ModelShelf:
@@ -112,22 +116,58 @@ def open_store(config: Config, key_required: bool = True, read_only: bool = Fals
 
 
 class DurableRecorder:
-    """Records a screening with its sealed photo and its validated, anonymised payload in one go."""
+    """Records a screening with its sealed photo and its validated, anonymised payload in one go;
+    with ``sharing``, the photo sealed to the review station is queued in the same transaction."""
 
-    def __init__(self, store: ScreeningStore, device: DeviceConfig) -> None:
-        self._store, self._device = store, device
+    def __init__(
+        self, store: ScreeningStore, device: DeviceConfig, schema: str = RESULT_V1, sharing: ImageSharing | None = None
+    ) -> None:
+        self._store, self._device, self._schema, self._sharing = store, device, schema, sharing
 
     def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
-        payload = encode_result(result_payload(record, self._device.id, self._device.site))
-        self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload)
+        shared = self._sharing.seal(record, frame.pixels) if self._sharing else None
+        payload = encode_result(result_payload(record, self._device.id, self._device.site, self._schema, shared))
+        self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload, shared)
 
 
 def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, ScreeningStore]:
     """A pipeline that records every screening; the caller closes ``store.records`` when done."""
+    sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
     store.note_configuration(config_digest(config))
-    return build_pipeline(config, DurableRecorder(store, config.device)), store
+    return build_pipeline(config, DurableRecorder(store, config.device, config.sync.result_schema, sharing)), store
+
+
+class UploadThread:
+    """The photo uploader beside the sync worker, on its own records connection (SQLite connections
+    stay in their thread); it runs only where a review station is configured."""
+
+    def __init__(self, config: Config, until_drained: bool) -> None:
+        self._config, self._until_drained = config, until_drained
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="image-uploads", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            store = open_store(self._config, key_required=False)
+            try:
+                client = StationClient(self._config.sync)
+                uploader = ImageUploader(UploadQueue(store.records), client, self._config.sync, self._stop)
+                uploader.run(self._until_drained)
+            finally:
+                store.records.close()
+        except Exception as error:  # never silently: the photos wait in the queue, and the log says why
+            log_event("sync.uploads_stopped", level=logging.ERROR, error=f"{type(error).__name__}: {error}"[:300])
+            raise
+
+    def finish(self, stop: threading.Event, wait: bool) -> None:
+        """With ``wait``, until the queue is drained or ``stop`` is set; then stop the uploader."""
+        while wait and self._thread.is_alive() and not stop.is_set():
+            self._thread.join(LOOP_SECONDS)
+        self._stop.set()
+        self._thread.join()
 
 
 def run_sync(
@@ -163,7 +203,14 @@ def run_sync(
                 stop,
             )
             started(worker)
-            worker.run(until_drained=until_drained)
+            uploads = UploadThread(config, until_drained) if config.sync.station_url else None
+            drained = False
+            try:
+                worker.run(until_drained=until_drained)
+                drained = until_drained
+            finally:
+                if uploads:
+                    uploads.finish(stop, wait=drained)
         finally:
             store.records.close()
     finally:

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgescreen_wire.checks import IDENTIFIER
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS
 from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.inference.card import MODALITIES
-from firmware_app.sync.wire import IDENTIFIER
 
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
 CONFIG_ENV = "EDGESCREEN_CONFIG"
@@ -41,6 +42,9 @@ LANGUAGES = ("en", "fr")
 MAX_CONFIG_BYTES = 256 * 1024
 # A host name, an IPv4 or an IPv6 address, as the MQTT client takes it.
 HOST = re.compile(r"[A-Za-z0-9._:%-]{1,253}")
+# The review station's upload address: HTTPS only (the device's client certificate authenticates it).
+STATION_URL = re.compile(r"(https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?)?")
+SHARE_IMAGES = ("none", "referred", "all")
 
 
 class ConfigError(ValueError):
@@ -128,8 +132,42 @@ class SyncConfig:
     outbox_max_age_days: int = field(default=90, metadata=_range(1, 3650))
     # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
     overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
+    # The result payload's version: "/2" adds the lesion diameter, skin-tone category, operating point
+    # name and reference quality verdict; a device stays on "/1" until its review station takes "/2".
+    result_schema: str = field(default=RESULT_V1, metadata=_choice(*SCHEMAS))
+    # Opt-in photo sharing with the review station (a site's deliberate choice): "none" sends no
+    # image at all; "referred" the kept frame of refer and ungradable results; "all" every kept frame.
+    # It leaves re-encoded from pixels, downscaled, sealed to the station's public key, over HTTPS
+    # with this device's client certificate (the MQTT one), never through the broker.
+    share_images: str = field(default="none", metadata=_choice(*SHARE_IMAGES))
+    shared_image_max_side: int = field(default=2048, metadata=_range(256, 8192))
+    # Dermoscopy: send only the lesion and a margin around it, not the skin beyond.
+    shared_image_crop_lesion: bool = False
+    # The review station's upload address, https://host[:port]; and its X25519 public key (PEM).
+    station_url: str = field(default="", metadata=_pattern(STATION_URL, "https://host or https://host:port"))
+    station_public_key: Path | None = field(default=None, metadata=_EXISTING_FILE)
 
     def __post_init__(self) -> None:
+        if self.share_images != "none":
+            missing = [
+                key
+                for key, value in (
+                    ("station_url", self.station_url),
+                    ("station_public_key", self.station_public_key),
+                    ("tls_cert_file", self.tls_cert_file),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigError(
+                    f"share_images = {self.share_images!r}: set {missing[0]} too (photos are sealed to the "
+                    "station's public key and uploaded over HTTPS with this device's client certificate)"
+                )
+            if self.result_schema != RESULT_V2:
+                raise ConfigError(
+                    f"share_images = {self.share_images!r}: set result_schema = {RESULT_V2!r} too (the result "
+                    "announces its photo's digest, which the station checks the upload against)"
+                )
         # Without a CA file the client would connect in clear and never present its certificate.
         if (self.tls_cert_file or self.tls_key_file) and not self.tls_ca_file:
             key = "tls_cert_file" if self.tls_cert_file else "tls_key_file"

@@ -183,6 +183,7 @@ class ScreeningPipeline:
             frame.source,
             quality=QualitySummary(quality.verdict.value, quality.reasons, dict(quality.measures)),
             calibration_id=result.calibration,
+            lesion=result.lesion,
         )
         self._recorder(record, frame)
         return dataclasses.replace(result, result_id=record.result_id)

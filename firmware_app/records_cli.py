@@ -18,6 +18,7 @@ from firmware_app.config import Config
 from firmware_app.records.database import records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
 from firmware_app.service.watchdog import supervise
 from firmware_app.sync.worker import SyncWorker
@@ -114,6 +115,7 @@ def _connection(state: dict[str, str], now: datetime) -> str:
 def sync_status(records: Records) -> dict[str, Any]:
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
+    photos = UploadQueue(records).backlog()
     now = datetime.now(UTC)
     return {
         "connection": _connection(state, now),
@@ -127,6 +129,10 @@ def sync_status(records: Records) -> dict[str, Any]:
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": state.get("last_crash_detail") or None,
+        # Photos shared with the review station ([sync] share_images): waiting, at the station, refused.
+        "photos_waiting": photos.pending,
+        "photos_uploaded": photos.uploaded,
+        "photos_refused": photos.refused,
     }
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
-from firmware_app.sync.wire import IDENTIFIER
+from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.config import WebConfig
 from review_station.storage.tables import sessions, users

@@ -27,6 +27,7 @@ STATION_KINDS = (
     "export",
     "user_change",
     "device_change",
+    "image",
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from edgescreen_wire.sealed_image import SealError
 from firmware_app.events import log_event, setup_logging
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
@@ -43,6 +44,36 @@ def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
 
     log_event("review.web_start", host=config.web.host, port=config.web.port)
     uvicorn.run(create_app(config, engine), host=config.web.host, port=config.web.port, log_level="warning")
+    return 0
+
+
+def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from review_station.uploads import create_upload_app, upload_server
+
+    try:
+        server = upload_server(config, create_upload_app(config, engine))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    log_event("review.uploads_start", host=config.uploads.host, port=config.uploads.port)
+    server.run()
+    return 0
+
+
+def _images(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from edgescreen_wire.sealed_image import write_key_pair
+    from review_station import images
+
+    if args.action == "keygen":
+        public = Path(args.public)
+        write_key_pair(config.images.private_key_file, public)
+        print(f"private key {config.images.private_key_file} (mode 0600); give devices {public}")
+    elif args.action == "purge":
+        print(f"deleted {images.purge(engine, config.images.retention_days)} photos past their retention")
+    elif images.erase(engine, args.result, by=OPERATOR):
+        print(f"deleted the photo of result {args.result}")
+    else:
+        print(f"the station holds no photo of result {args.result}")
     return 0
 
 
@@ -119,6 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
         run=_ingest
     )
     commands.add_parser("serve", help="the specialists' web app").set_defaults(run=_serve)
+    commands.add_parser("uploads", help="receive the photos devices share (HTTPS, client certificates)").set_defaults(
+        run=_uploads
+    )
+    image_parser = commands.add_parser("images", help="the photos devices share, sealed to this station")
+    image_actions = image_parser.add_subparsers(dest="action", required=True)
+    image_actions.add_parser("keygen", help="make the station's key pair ([images] private_key_file)").add_argument(
+        "--public", required=True, help="where to write the public key the devices are given"
+    )
+    image_actions.add_parser("purge", help="delete photos past [images] retention_days after the verdict")
+    image_actions.add_parser("erase", help="delete one result's photo (erasure on request)").add_argument("result")
+    image_parser.set_defaults(run=_images)
     device_parser = commands.add_parser("devices", help="the device registry: which device files for which site")
     device_actions = device_parser.add_subparsers(dest="action", required=True)
     add = device_actions.add_parser("add", help="enrol a device at a site")
@@ -164,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except (devices.DeviceError, accounts.AccountError, ExportError) as error:
+    except (devices.DeviceError, accounts.AccountError, ExportError, SealError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
     finally:

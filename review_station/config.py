@@ -15,6 +15,7 @@ from firmware_app.config import PROJECT_ROOT, ConfigError, load_config
 STATION_CONFIG_PATH = Path("/etc/edgescreen/review.toml")
 CONFIG_ENV = "EDGESCREEN_REVIEW_CONFIG"
 DEV_DATA_DIR = PROJECT_ROOT / "var"
+EXISTING_FILE = {"existing_file": True}
 
 __all__ = ["ConfigError", "ReviewConfig", "load_review_config"]
 
@@ -88,6 +89,33 @@ class DashboardConfig:
 
 
 @dataclass(frozen=True)
+class UploadsConfig:
+    """The devices' HTTPS endpoint for shared photos (``edgescreen-review uploads``): TLS with a
+    client certificate required, signed by ``tls_ca_file`` (the site CA that signs device certificates);
+    the certificate's common name is the device id. Kept apart from the specialists' web app, whose
+    browsers have no client certificate."""
+
+    host: str = "127.0.0.1"
+    port: int = field(default=8443, metadata={"min": 1, "max": 65535})
+    tls_cert_file: Path | None = field(default=None, metadata=EXISTING_FILE)
+    tls_key_file: Path | None = field(default=None, metadata=EXISTING_FILE)
+    tls_ca_file: Path | None = field(default=None, metadata=EXISTING_FILE)
+    # A photo sealed at 2048 px is a few MB; anything much larger is refused before it is read.
+    max_upload_mb: int = field(default=16, metadata={"min": 1, "max": 1024})
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    """Photos the devices share (sealed to this station): the key that opens them, and how long they stay."""
+
+    # X25519 private key (PEM, mode 0600): ``edgescreen-review images keygen`` makes it and its public
+    # half, which each device is configured with (``[sync] station_public_key``).
+    private_key_file: Path = DEV_DATA_DIR / "station-image.key"
+    # A photo is deleted this many days after the result's final verdict.
+    retention_days: int = field(default=90, metadata={"min": 0, "max": 3650})
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = field(default="info", metadata={"choices": ("debug", "info", "warning", "error")})
 
@@ -102,6 +130,8 @@ class ReviewConfig:
     review: ReviewPolicyConfig = field(default_factory=ReviewPolicyConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    uploads: UploadsConfig = field(default_factory=UploadsConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from firmware_app.sync.wire import IDENTIFIER
+from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.storage.tables import devices
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from edgescreen_wire.checks import utc_seconds
+from edgescreen_wire.review import MAX_COMMENT, REVIEW_SCHEMA, parse_review_document
+from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.inference.triage import Outcome
-from firmware_app.sync.review import MAX_COMMENT, REVIEW_SCHEMA, parse_review
-from firmware_app.sync.topics import REVIEW, device_topic
-from firmware_app.sync.wire import utc_seconds
 from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage.tables import deliveries, reads, results
@@ -91,7 +91,7 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
     if form.comment:
         document["comment"] = form.comment
     payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    parse_review(payload)  # the device's own check: never queue what the device would refuse
+    parse_review_document(payload)  # the wire check the device applies: never queue what it would refuse
     connection.execute(
         insert(deliveries).values(
             review_id=review_id,

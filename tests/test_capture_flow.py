@@ -37,9 +37,9 @@ def capture(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def camera_config(tmp_path: Path, *files: Path, extra: str = "") -> Path:
+def camera_config(tmp_path: Path, *files: Path, extra: str = "", sync: str = "") -> Path:
     names = ", ".join(f'"{f}"' for f in files)
-    return write_config(tmp_path, port=1, extra=f"[camera]\nfiles = [{names}]\nburst = 3\n{extra}")
+    return write_config(tmp_path, port=1, extra=f"{sync}[camera]\nfiles = [{names}]\nburst = 3\n{extra}")
 
 
 def outbox_payloads(tmp_path: Path) -> list[dict]:
@@ -69,7 +69,12 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     scale = measure_scale([square_side_px(target)], 10.0, SIZE)
     profile = dataclasses.replace(new_profile("bench-dermatoscope", "SN-1", "test"), scale=scale)
     scaled = write_profile(profile, tmp_path / "profile.json")
-    config = camera_config(tmp_path, photo, extra=f'[calibration]\nprofile = "{tmp_path / "profile.json"}"\n')
+    config = camera_config(
+        tmp_path,
+        photo,
+        extra=f'[calibration]\nprofile = "{tmp_path / "profile.json"}"\n',
+        sync='result_schema = "edgescreen.result/2"\n',
+    )
     run = capture(config, "--modality", "dermoscopy", "--body-site", "trunk", "--preview-frames", "2")
     assert run.returncode == 0, run.stderr
     (result,) = [json.loads(line) for line in run.stdout.splitlines()]
@@ -81,6 +86,13 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     assert result["lesion"]["over_6mm"] is (true_mm > 6)
     assert result["skin_tone"]["category"] in ("very_light", "light")
     assert result["skin_tone"]["coverage"] in ("inside", "outside")
+    # Configured for edgescreen.result/2: the payload carries them, coarsened (0.5 mm, the category).
+    (payload,) = outbox_payloads(tmp_path)
+    assert payload["schema"] == "edgescreen.result/2" and payload["result_id"] == result["result_id"]
+    assert payload["lesion_diameter_mm"] == round(result["lesion"]["diameter_mm"] * 2) / 2
+    assert payload["skin_tone"] == result["skin_tone"]["category"] and "ita_degrees" not in json.dumps(payload)
+    assert payload["operating_point"] == result["operating_point"]["name"]
+    assert payload["quality_reference"] in ("good", "usable")
 
     uncalibrated = tmp_path / "plain"
     uncalibrated.mkdir()
@@ -89,6 +101,8 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     (result,) = [json.loads(line) for line in run.stdout.splitlines()]
     assert result["lesion"] == {"diameter_mm": None, "over_6mm": None, "scale": "no scale calibration"}
     assert result["skin_tone"]["category"]
+    (payload,) = outbox_payloads(uncalibrated)
+    assert payload["schema"] == "edgescreen.result/1", "a device sends /1 until configured for /2"
 
 
 def test_a_missing_camera_is_a_clear_error_and_nothing_is_recorded(tmp_path):

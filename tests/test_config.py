@@ -236,3 +236,11 @@ def test_a_config_file_has_a_size_limit(tmp_path):
     path = write(tmp_path, "# padding\n" * 30_000)
     with pytest.raises(ConfigError, match="a config file is at most 262,144 bytes"):
         load_config(str(path))
+
+
+def test_the_result_schema_is_v1_until_configured_and_only_a_known_one(tmp_path):
+    assert load_config(str(write(tmp_path, "[sync]\n"))).sync.result_schema == "edgescreen.result/1"
+    v2 = write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/2"\n')
+    assert load_config(str(v2)).sync.result_schema == "edgescreen.result/2"
+    with pytest.raises(ConfigError, match=r"\[sync\]\.result_schema"):
+        load_config(str(write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/3"\n')))

@@ -110,6 +110,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # When the sync worker handed a payload to the broker: the nurse's worklist tells "sent, not yet
     # acknowledged" from "waiting to send" (a claimed row may still wait for the in-flight window).
     ("ALTER TABLE outbox ADD COLUMN published_at TEXT",),
+    # Opt-in image sharing (firmware_app/sharing/): the kept frame sealed to the review station,
+    # queued in the screening's own transaction; its sealed bytes are dropped once the station has them.
+    (
+        """CREATE TABLE image_upload (
+            result_id TEXT PRIMARY KEY REFERENCES screening(result_id) ON DELETE CASCADE,
+            sealed BLOB,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            queued_at TEXT NOT NULL,
+            uploaded_at TEXT,
+            refused TEXT
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

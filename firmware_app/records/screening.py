@@ -11,8 +11,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from firmware_app.inference.triage import Triage
+
+if TYPE_CHECKING:
+    from firmware_app.lesion_measurements import LesionMeasurements
 
 EYES = ("L", "R")
 # Coarse enough that a site cannot single a patient out; finer sites stay in the local note.
@@ -84,6 +88,8 @@ class ScreeningRecord:
     calibration_id: str | None = None
     # The state of the clock ``captured_at`` was read from (a ``records.clock.ClockState`` value).
     clock: str | None = None
+    # Dermoscopy: the lesion's diameter and the skin's tone (``edgescreen.result/2`` sends them coarsened).
+    lesion: LesionMeasurements | None = None
 
 
 @dataclass(frozen=True)

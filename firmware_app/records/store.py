@@ -26,6 +26,7 @@ from firmware_app.records.database import RecordsError, open_database, records_p
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key_fingerprint, read_key
+from firmware_app.records.uploads import SealedUpload
 
 KEY_FINGERPRINT = "key_fingerprint"
 # Room for the SQLite pages and indexes around the blobs of one screening.
@@ -268,13 +269,20 @@ class ScreeningStore:
             append_event(self._db, "model_change", details, now)
             self.records.set_meta(key, value)
 
-    def record_screening(self, record: ScreeningRecord, images: Sequence[tuple[str, bytes]], payload: bytes) -> None:
-        """Record one screening and queue its payload, all in one transaction, or refuse it whole.
+    def record_screening(
+        self,
+        record: ScreeningRecord,
+        images: Sequence[tuple[str, bytes]],
+        payload: bytes,
+        shared: SealedUpload | None = None,
+    ) -> None:
+        """Record one screening and queue its payload (and the photo ``shared`` with the review
+        station, sealed to it), all in one transaction, or refuse it whole.
 
         The screening's audit event carries digests of the row and of the payload, which bind both
-        to the hash chain (``records/integrity.py``).
+        to the hash chain (``records/integrity.py``); the payload announces the shared photo's digest.
         """
-        self._check_disk(sum(len(data) for _, data in images) + len(payload))
+        self._check_disk(sum(len(data) for _, data in images) + len(payload) + (shared.size if shared else 0))
         sealer, rid, triage = self.records.sealer, record.result_id, record.triage
         quality = record.quality
         try:
@@ -330,6 +338,11 @@ class ScreeningStore:
                     "INSERT INTO outbox (result_id, payload, queued_at, audit_seq) VALUES (?, ?, ?, ?)",
                     (rid, payload, now.isoformat(), event),
                 )
+                if shared is not None:
+                    self._db.execute(
+                        "INSERT INTO image_upload (result_id, sealed, sha256, size, queued_at) VALUES (?, ?, ?, ?, ?)",
+                        (rid, shared.sealed, shared.sha256, shared.size, now.isoformat()),
+                    )
         except sqlite3.OperationalError as error:
             if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None

@@ -32,6 +32,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edgescreen_wire.checks import WireError
+from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
@@ -41,8 +43,6 @@ from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.review import parse_review, review_ack
-from firmware_app.sync.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
-from firmware_app.sync.wire import WireError
 
 ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05

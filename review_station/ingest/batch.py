@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from edgescreen_wire.checks import WireError
+from edgescreen_wire.review import parse_review_ack
+from edgescreen_wire.topics import REVIEW_ACK, STATUS, parse_device_topic
 from firmware_app.events import log_event
-from firmware_app.sync.review import parse_review_ack
-from firmware_app.sync.topics import REVIEW_ACK, STATUS, parse_device_topic
-from firmware_app.sync.wire import WireError
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage.tables import deliveries, devices, quarantine, results
 

@@ -1,21 +1,20 @@
 """What one incoming result message is: a result to store, or a refusal with its reason.
 
-Validation is the device's own (``firmware_app.sync.payload.validate_result``): the station accepts
-exactly what a device may send. On top, the station checks what a device cannot vouch for itself:
-that the topic's device and site are the payload's, and that the registry has that device at that site.
+Validation is the wire package's (``edgescreen_wire.result``), the very code the device checks its
+payloads with: the station accepts exactly what a device may send, in any version it may send. On
+top, the station checks what a device cannot vouch for itself: that the topic's device and site are
+the payload's, and that the registry has that device at that site.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from firmware_app.sync.payload import validate_result
-from firmware_app.sync.topics import RESULT, parse_device_topic
-from firmware_app.sync.wire import WireError, parse_utc_seconds
+from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
+from edgescreen_wire.result import MAX_RESULT_BYTES, RESULT_V2, validate_result
+from edgescreen_wire.topics import RESULT, parse_device_topic
 
-MAX_RESULT_BYTES = 65536
 TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
 
 
@@ -28,13 +27,9 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
     where = parse_device_topic(topic)
     if where is None or where.leaf != RESULT:
         raise Refused(f"not a result topic: {topic}")
-    if len(payload) > MAX_RESULT_BYTES:
-        raise Refused(f"{len(payload)} bytes, more than {MAX_RESULT_BYTES}")
     try:
-        document: Any = json.loads(payload.decode("utf-8"))
+        document: Any = decode_document(payload, MAX_RESULT_BYTES, "result")
         validate_result(document)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Refused(f"not UTF-8 JSON ({error})") from None
     except (WireError, RecursionError) as error:
         raise Refused(f"invalid result: {error}") from None
     if (document["device_id"], document["site_id"]) != (where.device_id, where.site_id):
@@ -65,6 +60,16 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "quality_verdict": quality["verdict"] if quality else None,
         "model_id": model["id"] if model else None,
         "model_version": model["version"] if model else None,
+        **_v2_columns(document),
         "state": "awaiting_review",
         "payload": document,
+    }
+
+
+def _v2_columns(document: dict[str, Any]) -> dict[str, Any]:
+    """What ``edgescreen.result/2`` adds, as columns the dashboard groups by; ``None`` for ``/1``."""
+    v2 = document["schema"] == RESULT_V2
+    return {
+        name: document[name] if v2 else None
+        for name in ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference")
     }

@@ -29,8 +29,8 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from firmware_app.events import log_event
-from firmware_app.sync.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from firmware_app.sync.worker import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites

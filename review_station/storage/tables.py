@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -76,6 +77,11 @@ results = Table(
     Column("quality_verdict", String(16)),
     Column("model_id", String(64)),
     Column("model_version", String(64)),
+    # From edgescreen.result/2 (migration 0003); NULL for /1 results.
+    Column("lesion_diameter_mm", Float),
+    Column("skin_tone", String(16)),
+    Column("operating_point", String(64)),
+    Column("quality_reference", String(16)),
     # awaiting_review, awaiting_second_read, disagreement, reviewed
     Column("state", String(24), nullable=False),
     Column("payload", JSON, nullable=False),
@@ -157,6 +163,19 @@ deliveries = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 Index("deliveries_state", deliveries.c.state)
+
+images = Table(
+    "images",
+    metadata,
+    # A photo a device shared, exactly as it arrived: sealed to this station's key, opened only when a
+    # signed-in reviewer looks at it. Its digest and size are the ones the result announced.
+    Column("result_id", String(32), ForeignKey("results.result_id"), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
 
 audit = Table(
     "audit",

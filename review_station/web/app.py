@@ -37,6 +37,7 @@ from review_station.verdicts import (
 )
 from review_station.web import plots
 from review_station.web.describe import describe
+from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, worklist_page
 
 HERE = Path(__file__).resolve().parent
@@ -294,6 +295,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             else:
                 return Response(status_code=404)
         return Response(svg, media_type="image/svg+xml")
+
+    add_photo_routes(app, config, engine, signed_in, render)
 
     @app.get("/export")
     def export_download(request: Request, format: str, site: str, start: str, end: str) -> Response:

@@ -77,7 +77,8 @@ def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str,
         rows.append(("  sensitivity", _estimate("sensitivity", point)))
         rows.append(("  specificity", _estimate("specificity", point)))
     elif model is not None:
-        rows.append(("Operating point", "unknown to this station (no matching model card)"))
+        named = f"{_words(payload['operating_point'])}, " if payload.get("operating_point") else ""
+        rows.append(("Operating point", f"{named}unknown to this station (no matching model card)"))
     quality = payload["quality"]
     if quality is None:
         rows.append(("Image quality", "not checked"))
@@ -88,6 +89,22 @@ def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str,
             rows.append(("  defect", _words(reason)))
         for name, value in sorted(quality["measures"].items()):
             rows.append((f"  {_words(name)}", f"{value:.3g}"))
+    rows += _result_v2_rows(payload)
     rows.append(("Calibration", payload["calibration_id"] or "uncalibrated device"))
     rows.append(("Result id", payload["result_id"]))
+    return rows
+
+
+def _result_v2_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """What ``edgescreen.result/2`` adds; a ``/1`` payload says nothing about it."""
+    if "quality_reference" not in payload:
+        return []
+    rows = []
+    if payload["quality_reference"] is not None:
+        verdict = message(f"quality.verdict.{payload['quality_reference']}", "en")
+        rows.append(("Image quality on the shipped limits", verdict))
+    if payload["modality"] == "dermoscopy":
+        diameter, tone = payload["lesion_diameter_mm"], payload["skin_tone"]
+        rows.append(("Lesion diameter", "not measured" if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"))
+        rows.append(("Skin tone", "not measured" if tone is None else message(f"skin_tone.name.{tone}", "en")))
     return rows

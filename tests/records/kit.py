@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgescreen_wire.result import RESULT_V1
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
 from firmware_app.config import DeviceConfig
@@ -71,10 +72,12 @@ def open_store(
     return ScreeningStore(records, reserve_bytes, limits or OutboxLimits())
 
 
-def record_one(store: ScreeningStore, photo: np.ndarray, record: ScreeningRecord | None = None) -> ScreeningRecord:
+def record_one(
+    store: ScreeningStore, photo: np.ndarray, record: ScreeningRecord | None = None, schema: str = RESULT_V1
+) -> ScreeningRecord:
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
     record = record or sample_record()
-    DurableRecorder(store, DEVICE)(record, Frame(photo, record.source))
+    DurableRecorder(store, DEVICE, schema)(record, Frame(photo, record.source))
     return record
 
 

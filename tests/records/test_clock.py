@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from edgescreen_wire.result import validate_result
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import OutboxFull, OutboxLimits
-from firmware_app.sync.payload import validate_result
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 BOOTED_IN_1970 = datetime(1970, 1, 1, 0, 5, tzinfo=UTC)

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from edgescreen_wire.checks import WireError
+from edgescreen_wire.result import encode_result
 from firmware_app.records.screening import Review
-from firmware_app.sync.payload import encode_result, result_payload
-from firmware_app.sync.wire import WireError
+from firmware_app.sync.payload import result_payload
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.records.test_store import raw_bytes
 from tests.test_cli import edgescreen

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from edgescreen_wire.result import REQUIRED, RESULT_V1
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
-from firmware_app.sync.payload import REQUIRED
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 
@@ -36,7 +36,7 @@ def test_a_screening_is_one_row_in_each_table_and_identifying_fields_are_sealed(
     assert counts == {"screening": 1, "image": 1, "outbox": 1}
     assert [r[0] for r in db.execute("SELECT kind FROM audit")] == ["model_change", "screening"]
     payload = json.loads(db.execute("SELECT payload FROM outbox").fetchone()[0])
-    assert set(payload) == REQUIRED and payload["result_id"] == record.result_id and payload["eye"] == "R"
+    assert set(payload) == REQUIRED[RESULT_V1] and payload["result_id"] == record.result_id and payload["eye"] == "R"
     on_disk = raw_bytes(tmp_path)
     for secret in ("MRN-4471", "Dupont", "1957-03-21", "jeanne_dupont"):
         assert secret.encode() not in on_disk

@@ -12,8 +12,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, func, select
 
-from firmware_app.sync.payload import encode_result, result_payload
-from firmware_app.sync.topics import RESULT, device_topic
+from edgescreen_wire.result import RESULT_V1, encode_result
+from edgescreen_wire.topics import RESULT, device_topic
+from firmware_app.sync.payload import result_payload
 from review_station.config import load_review_config
 from review_station.ingest.ingester import Ingester
 from review_station.storage.tables import quarantine, results
@@ -35,11 +36,16 @@ def station_config(directory: Path, engine: Engine, port: int, broker: str = "",
 
 
 def result_bytes(
-    device: str, site: str, score: float = 0.72, payload: dict[str, object] | None = None, **record: object
+    device: str,
+    site: str,
+    score: float = 0.72,
+    payload: dict[str, object] | None = None,
+    schema: str = RESULT_V1,
+    **record: object,
 ) -> tuple[str, bytes]:
     """One result as the device builds it (its own builder and validator): (result_id, payload bytes).
     ``payload`` overrides fields the test record cannot produce (an ungradable photo, dermoscopy)."""
-    document = result_payload(sample_record(score=score, **record), device, site)  # type: ignore[arg-type]
+    document = result_payload(sample_record(score=score, **record), device, site, schema)  # type: ignore[arg-type]
     document.update(payload or {})
     return document["result_id"], encode_result(document)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from edgescreen_wire.result import RESULT_V2
 from firmware_app.inference.card import read_card
 from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
@@ -26,3 +27,16 @@ def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_say
     assert rows["Image quality"].startswith("Image quality: usable") or "usable" in rows["Image quality"]
     other = json.loads(raw) | {"model": model | {"version": "9.9.9"}}
     assert "unknown to this station" in dict(describe(other, MODELS_DIR))["Operating point"]
+
+
+def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality() -> None:
+    quality = {"verdict": "reject", "reasons": ["blur"], "measures": {}}
+    derm = {"modality": "dermoscopy", "eye": None, "body_site": "trunk", "quality": quality}
+    v2 = derm | {"lesion_diameter_mm": 6.5, "skin_tone": "tan", "quality_reference": "usable"}
+    _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=v2)
+    rows = dict(describe(json.loads(raw), MODELS_DIR))
+    assert rows["Lesion diameter"] == "6.5 mm (to 0.5 mm)" and rows["Skin tone"] == "tan"
+    assert "usable" in rows["Image quality on the shipped limits"]
+    assert rows["Operating point"].startswith("screening, unknown to this station")
+    _, v1 = result_bytes("cam-01", "site-a", payload=derm)
+    assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select
 
+from edgescreen_wire.result import RESULT_V2
 from review_station import devices
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import deliveries, quarantine, results
@@ -45,6 +46,20 @@ def test_a_valid_result_is_stored_once_however_often_it_comes(engine: Engine) ->
         row = connection.execute(select(results).where(results.c.result_id == result_id)).one()
     assert (row.device_id, row.site_id, row.triage, row.state) == ("cam-01", "site-a", "refer", "awaiting_review")
     assert row.payload == json.loads(payload) and row.received_at == NOW
+
+
+def test_both_result_versions_are_stored_and_v2_fills_its_columns(engine: Engine) -> None:
+    enrolled(engine)
+    topic = result_topic("site-a", "cam-01")
+    v1_id, v1 = result_bytes("cam-01", "site-a")
+    lesion = {"modality": "dermoscopy", "eye": None, "body_site": "trunk", "lesion_diameter_mm": 7.5}
+    v2_id, v2 = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=lesion | {"skin_tone": "brown"})
+    assert (ingest(engine, (topic, v1), (topic, v2)).stored, counts(engine)) == (2, (2, 2, 0))
+    columns = (results.c.schema, results.c.lesion_diameter_mm, results.c.skin_tone, results.c.operating_point)
+    with engine.connect() as connection:
+        stored = {row[0]: tuple(row[1:]) for row in connection.execute(select(results.c.result_id, *columns))}
+    assert stored[v1_id] == ("edgescreen.result/1", None, None, None)
+    assert stored[v2_id] == ("edgescreen.result/2", 7.5, "brown", "screening")
 
 
 def test_malformed_payloads_go_to_quarantine_with_reason_and_topic(engine: Engine) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, select
 
-from review_station.storage.database import DatabaseError, open_database, upgrade
-from review_station.storage.tables import devices, metadata
+from review_station.ingest.classify import result_row
+from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
+from review_station.storage.tables import devices, metadata, results
+from tests.review_station.kit import result_bytes, result_topic
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_uses(engine: Engine) -> None:
@@ -18,6 +21,23 @@ def test_the_migrations_build_exactly_the_tables_the_code_uses(engine: Engine) -
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == []
     upgrade(engine)  # a second start migrates nothing and breaks nothing
+
+
+def test_a_station_of_before_result_v2_migrates_keeping_its_results(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0002")
+        _, payload = result_bytes("cam-01", "site-a")
+        row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
+        added_by_0003 = ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference")
+        with engine.begin() as connection:
+            connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_by_0003}))
+        upgrade(engine)
+        with engine.connect() as connection:
+            migrated = connection.execute(select(results)).one()
+        assert migrated.result_id == row["result_id"] and migrated.skin_tone is None
+    finally:
+        engine.dispose()
 
 
 def test_times_come_back_in_utc_and_naive_ones_are_refused(engine: Engine) -> None:

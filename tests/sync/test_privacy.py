@@ -1,11 +1,14 @@
 """Privacy, property-based: identifying strings in every patient and free-text field never reach the
 broker. A tap on ``#`` keeps every byte published (topics and payloads) while screenings carrying
 hypothesis-generated names, patient numbers, birth dates, notes and file names are recorded through
-the real recording path and synced by the real worker."""
+the real recording path and synced by the real worker, in both payload versions (``/2`` as a
+dermoscopy result with a lesion measured to the hundredth of a millimetre and an exact skin tone
+angle, of which only the 0.5 mm diameter and the tone's category may leave)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware_app.records.screening import MAX_NOTE, MAX_PATIENT_REF, ScreeningContext
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, allow_list
+from firmware_app.inference.skin_tone import CATEGORY_NAMES, SkinTone
+from firmware_app.lesion_measurements import SCALED, LesionMeasurements
+from firmware_app.records.screening import BODY_SITES, MAX_NOTE, MAX_PATIENT_REF, ScreeningContext
 from tests.mqtt_broker import Broker, Tap, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import drain
@@ -56,14 +62,28 @@ def site(tmp_path_factory, retina_rgb):
     # The clock's state travels as a code: a wrong clock must not open a way out for anything else.
     captured_at=st.sampled_from([None, datetime(1970, 1, 1, tzinfo=UTC), datetime(2031, 5, 5, tzinfo=UTC)]),
     synchronised=st.booleans(),
+    schema=st.sampled_from([RESULT_V1, RESULT_V2]),
+    body_site=st.sampled_from(BODY_SITES),
+    diameter_mm=st.floats(0.5, 40.0),
+    ita=st.floats(-60.0, 80.0),
+    tone=st.sampled_from(CATEGORY_NAMES),
 )
-def test_nothing_identifying_is_ever_published(site, patient, note, file_name, eye, captured_at, synchronised):
+def test_nothing_identifying_is_ever_published(
+    site, patient, note, file_name, eye, captured_at, synchronised, schema, body_site, diameter_mm, ita, tone
+):
     directory, broker, tap, photo = site
     config = write_config(directory, broker.port)
     store = open_store(directory, synchronised=synchronised)
-    context = ScreeningContext(patient_ref=patient, eye=eye, note=note)
     source = str(Path("/media/usb") / file_name)
-    record = record_one(store, photo, sample_record(context, source=source, captured_at=captured_at))
+    if schema == RESULT_V1:
+        context = ScreeningContext(patient_ref=patient, eye=eye, note=note)
+        record = sample_record(context, source=source, captured_at=captured_at)
+    else:
+        context = ScreeningContext(patient_ref=patient, body_site=body_site, note=note)
+        lesion = LesionMeasurements(diameter_mm, SCALED, SkinTone(ita, tone, "inside"))
+        record = sample_record(context, source=source, captured_at=captured_at)
+        record = replace(record, modality="dermoscopy", lesion=lesion)
+    record = record_one(store, photo, record, schema)
     store.records.close()
     drain(config)
     wait_until(lambda: any(record.result_id.encode() in p for p in tap.on("/result")), 10, "the result")
@@ -71,6 +91,9 @@ def test_nothing_identifying_is_ever_published(site, patient, note, file_name, e
     now = "synchronised" if synchronised else "unsynchronised"
     expected = {None: now, 1970: "before_build", 2031: "future"}[captured_at.year if captured_at else None]
     assert sent.get("clock", "synchronised") == expected
+    assert sent["schema"] == schema and set(sent) <= allow_list(schema)
+    if schema == RESULT_V2:
+        assert sent["lesion_diameter_mm"] * 2 == round(diameter_mm * 2) and sent["skin_tone"] == tone
     published = b"\n".join(topic.encode() + b" " + payload for topic, payload in tap.messages)
     for secret in (patient, note, file_name):
         for form in forms(secret):

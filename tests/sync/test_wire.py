@@ -1,4 +1,5 @@
-"""The wire documents: the result payload's allow-list and patterns, and the review schema."""
+"""The wire documents (``edgescreen_wire``) as the device builds them: the result payload's allow-list
+and patterns in both versions, and the review schema."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from dataclasses import replace
 
 import pytest
 
+from edgescreen_wire.checks import WireError
+from edgescreen_wire.result import REQUIRED, RESULT_V1, RESULT_V2, encode_result, validate_result
+from firmware_app.inference.skin_tone import SkinTone
 from firmware_app.inference.triage import ungradable
+from firmware_app.lesion_measurements import SCALED, LesionMeasurements
+from firmware_app.quality.gate import RULES
 from firmware_app.records.screening import QualitySummary, Review, ScreeningContext
-from firmware_app.sync.payload import REQUIRED, encode_result, result_payload, validate_result
+from firmware_app.sync.payload import result_payload
 from firmware_app.sync.review import parse_review, review_ack
-from firmware_app.sync.wire import WireError
 from tests.records.kit import DEVICE, sample_record
 from tests.sync.test_worker import review
 
@@ -22,7 +27,7 @@ def payload(**changes):
 
 def test_the_payload_is_exactly_the_allow_list_with_the_disclaimer():
     document = json.loads(encode_result(payload()))
-    assert set(document) == REQUIRED
+    assert set(document) == REQUIRED[RESULT_V1]
     assert document["schema"] == "edgescreen.result/1"
     assert document["triage"] == "refer" and document["threshold"] == pytest.approx(0.31)
     assert document["quality"] is None and document["calibration_id"] is None
@@ -86,3 +91,65 @@ def test_a_valid_review_parses_and_is_acknowledged_without_its_comment():
 def test_malformed_reviews_are_refused_with_a_reason(payload, problem):
     with pytest.raises(WireError, match=problem):
         parse_review(payload)
+
+
+def dermoscopy_v2(diameter_mm: float | None = 6.26, tone: str | None = "intermediate", **changes):
+    lesion = LesionMeasurements(diameter_mm, SCALED, SkinTone(31.7, tone, "inside") if tone else None)
+    record = replace(sample_record(ScreeningContext(body_site="trunk")), modality="dermoscopy", lesion=lesion)
+    return result_payload(record, DEVICE.id, DEVICE.site, RESULT_V2) | changes
+
+
+def test_v2_adds_the_coarse_lesion_diameter_the_skin_tone_category_and_the_operating_point():
+    document = json.loads(encode_result(dermoscopy_v2()))
+    assert set(document) == REQUIRED[RESULT_V2] and document["schema"] == "edgescreen.result/2"
+    assert document["lesion_diameter_mm"] == 6.5 and document["skin_tone"] == "intermediate"
+    assert document["operating_point"] == "screening"
+    assert "31.7" not in json.dumps(document), "the ITA angle never travels, only its category"
+    assert document["quality_reference"] is None and document["quality"] is None
+
+
+def test_v2_of_a_fundus_result_has_no_lesion_and_a_camera_independent_quality_verdict():
+    # Every measure at a typical good photo's value: good on the shipped limits, whatever the device's
+    # own (here tighter) limits made of it.
+    measures = {rule.measure: rule.typical for rule in RULES["fundus"]}
+    record = replace(sample_record(), quality=QualitySummary("reject", ("blur",), measures))
+    document = json.loads(encode_result(result_payload(record, DEVICE.id, DEVICE.site, RESULT_V2)))
+    assert document["quality"]["verdict"] == "reject" and document["quality_reference"] == "good"
+    assert document["lesion_diameter_mm"] is None and document["skin_tone"] is None
+
+
+def test_v2_of_a_frame_refused_before_it_was_measured_keeps_the_device_verdict():
+    record = replace(sample_record(), triage=ungradable(), quality=QualitySummary("reject", ("greyscale",), {}))
+    document = result_payload(record, DEVICE.id, DEVICE.site, RESULT_V2)
+    validate_result(document)
+    assert document["quality_reference"] == "reject" and document["operating_point"] is None
+
+
+def test_v2_without_a_scale_or_enough_skin_sends_nulls():
+    validate_result(dermoscopy_v2(diameter_mm=None, tone=None))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"lesion_diameter_mm": 6.26}, "0.5 mm steps"),
+        ({"lesion_diameter_mm": -0.5}, "lesion_diameter_mm"),
+        ({"skin_tone": 31.7}, "skin_tone"),
+        ({"skin_tone": "olive"}, "skin_tone"),
+        ({"operating_point": "Dr Smith's point"}, "operating_point"),
+        ({"operating_point": None}, "operating_point"),
+        ({"quality_reference": "excellent"}, "quality_reference"),
+        ({"quality_reference": "good"}, "quality_reference"),
+        ({"modality": "fundus", "body_site": None, "eye": "L"}, "only a dermoscopy result"),
+        ({"schema": "edgescreen.result/3"}, "schema"),
+        ({"ita_degrees": 31.7}, "'ita_degrees' is not allowed"),
+    ],
+)
+def test_v2_fields_off_their_patterns_are_refused(changes, field):
+    with pytest.raises(WireError, match=field):
+        encode_result(dermoscopy_v2(**changes))
+
+
+def test_a_v1_payload_may_not_carry_v2_fields():
+    with pytest.raises(WireError, match="'skin_tone' is not allowed"):
+        encode_result(payload(skin_tone="light"))

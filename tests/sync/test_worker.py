@@ -9,9 +9,9 @@ import time
 import paho.mqtt.client as mqtt
 import pytest
 
+from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.worklist import entries_of
-from firmware_app.sync.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process

@@ -10,9 +10,9 @@ import sqlite3
 import paho.mqtt.client as mqtt
 import pytest
 
+from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.app import open_store
 from firmware_app.operators import Operators
-from firmware_app.sync.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE
 from tests.web.conftest import enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app

@@ -6,6 +6,7 @@ sentence fails validation instead of reaching the broker.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -32,9 +33,25 @@ def parse_utc_seconds(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def check_keys(document: Any, required: set[str], optional: set[str], where: str) -> Mapping[str, Any]:
+def decode_document(payload: bytes, max_bytes: int, where: str) -> Any:
+    """The JSON value of a message, or a ``WireError``: the size is checked before anything is parsed."""
+    if len(payload) > max_bytes:
+        raise WireError(f"{where}: {len(payload)} bytes, more than {max_bytes}")
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # ValueError also covers integers past Python's digit limit; RecursionError, deep nesting.
+        raise WireError(f"{where}: not UTF-8 JSON that can be read ({type(error).__name__})") from None
+
+
+def check_object(document: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(document, dict):
         raise WireError(f"{where}: expected a JSON object")
+    return document
+
+
+def check_keys(document: Any, required: set[str], optional: set[str], where: str) -> Mapping[str, Any]:
+    check_object(document, where)
     missing, unknown = required - document.keys(), document.keys() - required - optional
     if missing:
         raise WireError(f"{where}: missing field {sorted(missing)[0]!r}")

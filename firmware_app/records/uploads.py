@@ -1,0 +1,93 @@
+"""The queue of photos sealed to the review station, as the uploader sees it.
+
+A row is written by ``ScreeningStore.record_screening`` in the screening's own transaction, so a
+photo is never queued for a result that was not recorded, and never lost when the device dies
+between the two. It is offered for upload only once its result has been acknowledged by the broker
+(the station then knows the result, and the sha256 and size the upload must match). A row is marked
+uploaded on the station's 200 or 201 and its sealed bytes dropped; one the station refuses for its
+content is set aside with the reason (audited) so the queue goes on. Erasing the screening removes
+its row (``ON DELETE CASCADE``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from firmware_app.records.audit import append_event
+from firmware_app.records.database import transaction
+
+if TYPE_CHECKING:  # the store queues ``SealedUpload`` values: no import cycle at run time
+    from firmware_app.records.store import Records
+
+
+@dataclass(frozen=True)
+class SealedUpload:
+    """A photo sealed to the station, as queued: its digest and size are what the payload announces."""
+
+    sealed: bytes
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sealed).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.sealed)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    result_id: str
+    sealed: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
+class UploadBacklog:
+    pending: int
+    uploaded: int
+    refused: int
+
+
+class UploadQueue:
+    def __init__(self, records: Records) -> None:
+        self._records = records
+        self._db = records.connection
+
+    def next_ready(self, skip: Collection[str] = ()) -> PendingUpload | None:
+        """The oldest queued photo whose result the broker has acknowledged, leaving out ``skip``
+        (results the station asked to be tried again later)."""
+        marks = ",".join("?" * len(skip))
+        row = self._db.execute(
+            "SELECT u.result_id, u.sealed, u.sha256 FROM image_upload u JOIN outbox o ON o.result_id = u.result_id "
+            "WHERE u.uploaded_at IS NULL AND u.refused IS NULL AND o.sent_at IS NOT NULL "
+            f"AND u.result_id NOT IN ({marks}) ORDER BY o.seq LIMIT 1",
+            list(skip),
+        ).fetchone()
+        return PendingUpload(row[0], bytes(row[1]), row[2]) if row else None
+
+    def mark_uploaded(self, result_id: str, status: int) -> None:
+        with transaction(self._db):
+            self._db.execute(
+                "UPDATE image_upload SET uploaded_at = ?, sealed = NULL WHERE result_id = ? AND uploaded_at IS NULL",
+                (self._records.clock().isoformat(), result_id),
+            )
+            details = {"image_uploaded": result_id, "status": status}
+            append_event(self._db, "sync", details, self._records.clock())
+
+    def refuse(self, result_id: str, reason: str) -> None:
+        with transaction(self._db):
+            self._db.execute("UPDATE image_upload SET refused = ? WHERE result_id = ?", (reason, result_id))
+            details = {"image_refused": result_id, "reason": reason}
+            append_event(self._db, "sync", details, self._records.clock())
+
+    def backlog(self) -> UploadBacklog:
+        pending, uploaded, refused = self._db.execute(
+            "SELECT count(*) - count(uploaded_at) - count(refused), count(uploaded_at), count(refused) "
+            "FROM image_upload"
+        ).fetchone()
+        return UploadBacklog(pending, uploaded, refused)

@@ -1,0 +1,128 @@
+"""Photos the devices share: received sealed, kept as received, opened only for a signed-in reviewer.
+
+The upload is checked against what the result announced on the broker (its ``image``: sha256 and
+size of the sealed bytes), so a photo cut short, altered on the way or sent for a result that
+announced none is refused before anything is stored, and the station never needs its private key to
+receive. The certificate's device must be the result's device. The same bytes again are a 200 with
+no second copy. Each photo is deleted ``[images] retention_days`` after the result's final verdict,
+or on request (erasure); every receipt, view and deletion is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from edgescreen_wire.checks import HEX32
+from edgescreen_wire.sealed_image import open_image, read_private_key
+from review_station import audit
+from review_station.config import ImagesConfig
+from review_station.storage.tables import images, reads, results
+
+
+@dataclass(frozen=True)
+class UploadAnswer:
+    """The HTTP status and the sentence the device logs."""
+
+    status: int
+    reason: str
+
+
+def announced(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The sealed photo's digest and size as the result announced them; ``None`` when it shares none."""
+    image = payload.get("image")
+    return image if isinstance(image, dict) else None
+
+
+def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes) -> UploadAnswer:
+    """Store one upload if it is the photo its result announced, from that result's device. The same
+    upload arriving twice at once stores one copy and answers 200 to the other."""
+    try:
+        return _receive(engine, result_id, device_id, sealed)
+    except IntegrityError:
+        return UploadAnswer(200, "already held")
+
+
+def _receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes) -> UploadAnswer:
+    if not HEX32.fullmatch(result_id):
+        return UploadAnswer(404, "no such result id")
+    with engine.begin() as connection:
+        result = connection.execute(
+            select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
+        ).first()
+        if result is None:
+            return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
+        if device_id != result.device_id:
+            return UploadAnswer(403, "this certificate's device did not record that result")
+        expected = announced(result.payload)
+        if expected is None:
+            return UploadAnswer(422, "the result announced no photo")
+        if len(sealed) != expected["size"]:
+            return UploadAnswer(400, f"{len(sealed)} bytes received, the result announced {expected['size']}")
+        if hashlib.sha256(sealed).hexdigest() != expected["sha256"]:
+            return UploadAnswer(400, "the photo's digest differs from the one its result announced")
+        held = connection.execute(select(images.c.sha256).where(images.c.result_id == result_id)).first()
+        if held is not None:
+            return UploadAnswer(200, "already held")
+        connection.execute(
+            insert(images).values(
+                result_id=result_id,
+                device_id=device_id,
+                sha256=expected["sha256"],
+                size=len(sealed),
+                sealed=sealed,
+                received_at=datetime.now(UTC),
+            )
+        )
+        audit.append(connection, "image", {"result": result_id, "action": "received", "bytes": len(sealed)})
+    return UploadAnswer(201, "stored")
+
+
+def held(connection: Connection, result_id: str) -> bool:
+    return connection.execute(select(images.c.result_id).where(images.c.result_id == result_id)).first() is not None
+
+
+def open_for_viewing(engine: Engine, config: ImagesConfig, result_id: str, user: str, view: str) -> bytes | None:
+    """The photo as the device sent it (JPEG), opened with the station's key; the view is audited in
+    the same transaction. ``None`` when the station holds no photo for the result."""
+    with engine.begin() as connection:
+        sealed = connection.execute(select(images.c.sealed).where(images.c.result_id == result_id)).scalar()
+        if sealed is None:
+            return None
+        audit.append(connection, "view", {"image": result_id, "view": view, "by": user})
+    return open_image(bytes(sealed), read_private_key(config.private_key_file), result_id)
+
+
+def erase(engine: Engine, result_id: str, by: str) -> bool:
+    """Delete one result's photo on request; ``False`` when there was none."""
+    with engine.begin() as connection:
+        gone = connection.execute(delete(images).where(images.c.result_id == result_id)).rowcount
+        if gone:
+            audit.append(connection, "image", {"result": result_id, "action": "erased", "by": by})
+    return bool(gone)
+
+
+def purge(engine: Engine, retention_days: int, now: datetime | None = None) -> int:
+    """Delete the photos of results whose final verdict is older than the retention; returns how many."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    last_read = (
+        select(reads.c.result_id)
+        .join(results, results.c.result_id == reads.c.result_id)
+        .where(results.c.state == "reviewed")
+        .group_by(reads.c.result_id)
+        .having(func.max(reads.c.created_at) <= cutoff)
+    )
+    with engine.begin() as connection:
+        expired = [
+            row[0] for row in connection.execute(select(images.c.result_id).where(images.c.result_id.in_(last_read)))
+        ]
+        if expired:
+            connection.execute(delete(images).where(images.c.result_id.in_(expired)))
+            details = {"action": "retention", "results": expired, "days": retention_days}
+            audit.append(connection, "image", details)
+    return len(expired)

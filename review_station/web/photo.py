@@ -1,0 +1,90 @@
+"""The shared photo on the result page: zoom and pan, and for fundus the views graders use.
+
+``red_free`` is the green channel alone with its contrast equalised (CLAHE): vessels, microaneurysms
+and haemorrhages stand out as on a red-free photograph. ``contrast`` equalises the lightness of the
+colour photo. Both are drawn on the server from the opened photo, so the browser only ever receives
+JPEGs; every fetch of any view is audited (``images.open_for_viewing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import Engine, select
+
+from review_station import images
+from review_station.config import ReviewConfig
+from review_station.storage.tables import results
+
+VIEWS = ("colour", "red_free", "contrast")
+VIEWER_SCRIPT = Path(__file__).resolve().parent / "static" / "photo-viewer.js"
+JPEG_QUALITY = 92
+
+
+def _equalise(channel: np.ndarray) -> np.ndarray:
+    return cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8)).apply(channel)
+
+
+def render_view(jpeg: bytes, view: str) -> bytes:
+    """The photo as ``view`` shows it (JPEG); ``colour`` is the photo exactly as the device sent it."""
+    if view == "colour":
+        return jpeg
+    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if view == "red_free":
+        shown = _equalise(bgr[:, :, 1])
+    else:
+        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+        lab[:, :, 0] = _equalise(lab[:, :, 0])
+        shown = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    ok, encoded = cv2.imencode(".jpg", shown, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError("the view could not be encoded")
+    return encoded.tobytes()
+
+
+def add_photo_routes(
+    app: FastAPI,
+    config: ReviewConfig,
+    engine: Engine,
+    signed_in: Callable[[Request], Any],
+    render: Callable[..., Response],
+) -> None:
+    """The photo panel (loaded into the result page), the photo in each view, and the viewer script."""
+
+    @app.get("/static/photo-viewer.js", include_in_schema=False)
+    def viewer_script() -> FileResponse:
+        return FileResponse(VIEWER_SCRIPT, media_type="text/javascript")
+
+    @app.get("/results/{result_id}/photo-panel")
+    def photo_panel(request: Request, result_id: str) -> Response:
+        signed_in(request)
+        with engine.connect() as connection:
+            modality = connection.execute(
+                select(results.c.modality).where(results.c.result_id == result_id)
+            ).scalar_one_or_none()
+            held = images.held(connection, result_id)
+            expected = modality is not None and not held and _announced(connection, result_id)
+        return render(
+            request, "_photo.html", result_id=result_id, modality=modality, held=held, expected=expected, views=VIEWS
+        )
+
+    @app.get("/results/{result_id}/photo.jpg")
+    def photo(request: Request, result_id: str, view: str = "colour") -> Response:
+        user = signed_in(request)
+        if view not in VIEWS:
+            return Response(status_code=404)
+        opened = images.open_for_viewing(engine, config.images, result_id, user.username, view)
+        if opened is None:
+            return Response(status_code=404)
+        return Response(render_view(opened, view), media_type="image/jpeg")
+
+
+def _announced(connection: Any, result_id: str) -> bool:
+    payload = connection.execute(select(results.c.payload).where(results.c.result_id == result_id)).scalar()
+    return images.announced(payload or {}) is not None

@@ -1,0 +1,223 @@
+"""The station's side of shared photos, on SQLite and PostgreSQL: a photo opens only for a signed-in
+user, every view audited, in the views graders use; it is deleted after the retention that follows
+the final verdict, or on request (audited)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import Engine, func, insert, select, update
+
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import read_public_key, seal_image
+from firmware_app.records.images import jpeg_bytes
+from review_station import accounts, audit, images
+from review_station.cli import main
+from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
+from review_station.storage.tables import audit as audit_table
+from review_station.storage.tables import images as images_table
+from review_station.storage.tables import reads, users
+from review_station.uploads import create_upload_app
+from review_station.verdicts import ReadForm, record_read
+from tests.mqtt_broker import wait_until
+from tests.records.kit import small_photo
+from tests.review_station.browser import chromium_page, served
+from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client
+from tests.sharing.kit import station_keys
+
+
+@pytest.fixture()
+def keys(tmp_path):
+    return station_keys(tmp_path / "keys")
+
+
+def config_with(keys) -> ReviewConfig:
+    return ReviewConfig(web=WebConfig(secure_cookies=False), images=ImagesConfig(private_key_file=keys[0]))
+
+
+def with_photo(engine: Engine, keys, retina_rgb, score: float = 0.9) -> tuple[str, bytes]:
+    """A result and the photo its device shared, held as the upload endpoint stores it: (result id, JPEG)."""
+    [result_id] = add_results(engine, "cam-01", "clinic-7", [score])
+    photo = jpeg_bytes(small_photo(retina_rgb, 256))
+    sealed = seal_image(photo, read_public_key(keys[1]), result_id)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(images_table).values(
+                result_id=result_id,
+                device_id="cam-01",
+                sha256="0" * 64,
+                size=len(sealed),
+                sealed=sealed,
+                received_at=datetime.now(UTC),
+            )
+        )
+    return result_id, photo
+
+
+def image_events(engine: Engine) -> list[dict]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
+        events = [json.loads(details) | {"kind": kind} for kind, details in rows]
+    return [event for event in events if event["kind"] == "image" or "image" in event]
+
+
+def test_the_photo_opens_for_a_signed_in_user_in_each_view_and_every_view_is_audited(engine, keys, retina_rgb):
+    result_id, photo = with_photo(engine, keys, retina_rgb)
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    panel = client.get(f"/results/{result_id}/photo-panel").text
+    assert f"/results/{result_id}/photo.jpg?view=colour" in panel and 'data-view="red_free"' in panel
+    assert 'hx-get="/results/' in client.get(f"/results/{result_id}").text
+    colour = client.get(f"/results/{result_id}/photo.jpg")
+    assert colour.headers["content-type"] == "image/jpeg" and colour.content == photo
+    assert colour.headers["cache-control"] == "no-store"
+    red_free = Image.open(io.BytesIO(client.get(f"/results/{result_id}/photo.jpg?view=red_free").content))
+    assert red_free.mode == "L" and red_free.size == (256, 256)
+    contrast = client.get(f"/results/{result_id}/photo.jpg?view=contrast")
+    assert Image.open(io.BytesIO(contrast.content)).mode == "RGB"
+    assert client.get(f"/results/{result_id}/photo.jpg?view=negative").status_code == 404
+    views = [e for e in image_events(engine) if e["kind"] == "view"]
+    assert [(e["image"], e["view"], e["by"]) for e in views] == [
+        (result_id, view, "ana") for view in ("colour", "red_free", "contrast")
+    ]
+    client.cookies.clear()
+    assert client.get(f"/results/{result_id}/photo.jpg").status_code == 303  # to the sign-in page
+    with engine.connect() as connection:
+        assert audit.verify(connection).intact
+
+
+def test_a_result_without_a_photo_shows_no_panel(engine, keys):
+    [result_id] = add_results(engine, "cam-01", "clinic-7", [0.9])
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    assert "photo.jpg" not in client.get(f"/results/{result_id}/photo-panel").text
+    assert client.get(f"/results/{result_id}/photo.jpg").status_code == 404
+
+
+def test_photos_are_deleted_after_the_retention_that_follows_the_final_verdict(engine, keys, retina_rgb):
+    reviewed, _ = with_photo(engine, keys, retina_rgb)
+    unread, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", "a long enough secret", "reviewer", by="test")
+    with engine.connect() as connection:
+        ana = connection.execute(select(users.c.id).where(users.c.username == "ana")).scalar_one()
+    reader = accounts.SignedIn(user_id=ana, username="ana", role="reviewer", csrf_token="x")
+    record_read(engine, reviewed, reader, ReadForm("refer", "soon", "moderate", "absent"), ())
+    now = datetime.now(UTC)
+    assert images.purge(engine, 30, now) == 0  # the verdict is new
+    with engine.begin() as connection:
+        connection.execute(update(reads).values(created_at=now - timedelta(days=31)))
+    assert images.purge(engine, 30, now) == 1
+    with engine.connect() as connection:
+        held = connection.execute(select(images_table.c.result_id)).scalars().all()
+    assert held == [unread]  # never reviewed: kept whatever its age
+    assert [e["action"] for e in image_events(engine) if e["kind"] == "image"] == ["retention"]
+
+
+def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    assert images.erase(engine, result_id, by="dpo")
+    assert not images.erase(engine, result_id, by="dpo")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+    assert [(e["action"], e["by"]) for e in image_events(engine) if e["kind"] == "image"] == [("erased", "dpo")]
+
+
+def announcing(engine: Engine, sealed: bytes | None, device: str = "cam-01") -> str:
+    """A ``/2`` result whose payload announces ``sealed`` (or no photo); returns its id."""
+    image = {"sha256": hashlib.sha256(sealed).hexdigest(), "size": len(sealed)} if sealed else None
+    [result_id] = add_results(engine, device, "clinic-7", [0.9], schema=RESULT_V2, payload={"image": image})
+    return result_id
+
+
+def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_device(engine):
+    sealed = os.urandom(5000)  # the station checks digests and sizes: it never opens a photo to receive it
+    result_id = announcing(engine, sealed)
+    unannounced = announcing(engine, None)
+    other_device = announcing(engine, sealed, device="cam-02")
+    answers = [
+        images.receive(engine, "f" * 32, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-02", sealed),
+        images.receive(engine, other_device, "cam-01", sealed),
+        images.receive(engine, result_id, None, sealed),
+        images.receive(engine, unannounced, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-01", sealed[:-1]),
+        images.receive(engine, result_id, "cam-01", sealed[:100] + bytes([sealed[100] ^ 1]) + sealed[101:]),
+        images.receive(engine, result_id, "cam-01", sealed),
+        images.receive(engine, result_id, "cam-01", sealed),
+    ]
+    assert [answer.status for answer in answers] == [404, 403, 403, 403, 422, 400, 400, 201, 200]
+    with engine.connect() as connection:
+        rows = connection.execute(select(images_table.c.result_id, images_table.c.sealed)).all()
+    assert [(rid, bytes(stored)) for rid, stored in rows] == [(result_id, sealed)]
+    assert [(e["action"], e["result"]) for e in image_events(engine)] == [("received", result_id)]
+
+
+def test_a_photo_announced_and_not_arrived_yet_is_said_so(engine, keys):
+    result_id = announcing(engine, os.urandom(1000))
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    assert "has not arrived yet" in client.get(f"/results/{result_id}/photo-panel").text
+
+
+def test_the_upload_endpoint_refuses_a_body_over_its_limit_before_reading_it(engine):
+    sealed = os.urandom(2 * 2**20)
+    result_id = announcing(engine, sealed)
+    app = create_upload_app(ReviewConfig(uploads=UploadsConfig(max_upload_mb=1)), engine)
+    with TestClient(app) as client:
+        assert client.put(f"/api/v1/results/{result_id}/image", content=sealed).status_code == 413
+        # No TLS here, so no certificate: no device is named, and nothing is stored for anybody.
+        assert client.put(f"/api/v1/results/{result_id}/image", content=sealed[: 2**19]).status_code == 403
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+
+
+def test_the_command_line_makes_the_key_pair_and_erases_and_needs_tls_to_receive(tmp_path, engine, retina_rgb):
+    config = tmp_path / "review.toml"
+    private, public = tmp_path / "keys" / "station.key", tmp_path / "station.pub"
+    config.write_text(
+        f'[database]\nurl = "{engine.url.render_as_string(hide_password=False)}"\n'
+        f'[images]\nprivate_key_file = "{private}"\n'
+    )
+    assert main(["--config", str(config), "images", "keygen", "--public", str(public)]) == 0
+    assert private.stat().st_mode & 0o777 == 0o600 and read_public_key(public)
+    assert main(["--config", str(config), "images", "keygen", "--public", str(public)]) == 1  # never overwritten
+    result_id, _ = with_photo(engine, (private, public), retina_rgb)
+    assert main(["--config", str(config), "images", "erase", result_id]) == 0
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
+    assert main(["--config", str(config), "uploads"]) == 2  # no TLS files: it does not start
+
+
+def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engine, keys, retina_rgb):
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(config_with(keys), engine) as base, chromium_page() as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Worklist")
+        page.goto(f"{base}/results/{result_id}")
+        photo = page.locator("#shared-photo")
+        # (polled from here: the page's CSP forbids the string evaluation wait_for_function uses)
+        wait_until(lambda: photo.evaluate("element => element.naturalWidth > 0"), 10, "the photo")
+        fitted = photo.evaluate("element => element.style.transform")
+        page.click("[data-zoom=in]")
+        zoomed = photo.evaluate("element => element.style.transform")
+        assert "scale" in fitted and zoomed != fitted
+        box = page.locator(".photo-frame").bounding_box()
+        page.mouse.move(box["x"] + 100, box["y"] + 100)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 160, box["y"] + 130)
+        page.mouse.up()
+        assert photo.evaluate("element => element.style.transform") != zoomed  # panned
+        page.click("[data-view=red_free]")
+        shown = "element => element.src.endsWith('view=red_free') && element.complete && element.naturalWidth > 0"
+        wait_until(lambda: photo.evaluate(shown), 10, "the green channel")
+        assert page.get_attribute("[data-view=red_free]", "aria-pressed") == "true"
+    wait_until(lambda: len([e for e in image_events(engine) if e["kind"] == "view"]) == 2, 10, "both views audited")
+    assert [e["view"] for e in image_events(engine) if e["kind"] == "view"] == ["colour", "red_free"]

@@ -1,0 +1,195 @@
+"""End to end, all real: the shipped TLS broker with test certificates, the station's ingester, its
+HTTPS upload server requiring client certificates, and the device's own sync worker (in a thread,
+or as ``edgescreen sync run`` processes SIGKILLed mid-upload). Every byte the device publishes on
+the broker and every request body the upload server receives is kept and checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import signal
+import time
+
+import cv2
+import pytest
+
+from edgescreen_wire.result import RESULT_V2
+from firmware_app.app import DurableRecorder
+from firmware_app.capture.frame import Frame
+from firmware_app.config import SyncConfig, load_config
+from firmware_app.inference.triage import ungradable
+from firmware_app.records.uploads import UploadQueue
+from firmware_app.records_cli import sync_status
+from firmware_app.sharing.policy import ImageSharing
+from firmware_app.sharing.uploader import StationClient
+from review_station import devices
+from review_station.storage.database import open_database
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
+from tests.review_station.kit import counts
+from tests.sharing.site import make_certs, site
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
+
+JPEG_START = b"\xff\xd8\xff"
+# Enough that 20 workers, each killed just after its first upload began, cannot send them all.
+PHOTOS = 60
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture()
+def station(tmp_path, certs):
+    engine = open_database(f"sqlite:///{tmp_path / 'review.sqlite3'}")
+    devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+    try:
+        with site(tmp_path, certs, engine) as running:
+            yield running
+    finally:
+        engine.dispose()
+
+
+def sharing_device(station, share: str, sync_lines: str | None = None):
+    """The device's folder, config file, records and recorder (the pipeline's own), sharing ``share``
+    (or with these ``[sync]`` lines)."""
+    directory = station.directory / "device"
+    config = write_config(directory, station.broker.port, sync_lines or station.device_config(share))
+    store = open_store(directory)
+    sharing = ImageSharing.from_config(load_config(str(config)).sync)
+    return directory, config, store, DurableRecorder(store, DEVICE, RESULT_V2, sharing)
+
+
+def record_with(recorder, photo, record):
+    recorder(record, Frame(photo, record.source))
+    return record
+
+
+def test_none_sends_no_image_bytes_anywhere(station, retina_rgb):
+    _, config, store, recorder = sharing_device(station, "none")
+    photo = small_photo(retina_rgb, 256)
+    for score in (0.9, 0.05):
+        record_with(recorder, photo, sample_record(score=score))
+    record_with(recorder, photo, dataclasses.replace(sample_record(), triage=ungradable()))
+    drain(config)
+    wait_until(lambda: counts(station.engine)[0] == 3, 30, "the 3 results at the station")
+    assert station.uploads.requests == []
+    assert store.records.connection.execute("SELECT count(*) FROM image_upload").fetchone()[0] == 0
+    published = station.broker_bytes()
+    assert JPEG_START not in published
+    for payload in station.results_at_broker():
+        assert len(payload) < 4096 and json.loads(payload).get("image") is None
+
+
+def test_referred_shares_only_refer_and_ungradable_and_the_broker_never_carries_them(station, retina_rgb):
+    _, config, store, recorder = sharing_device(station, "referred")
+    photo = small_photo(retina_rgb, 512)
+    refer = record_with(recorder, photo, sample_record(score=0.9))
+    record_with(recorder, photo, sample_record(score=0.05))
+    gradeless = record_with(recorder, photo, dataclasses.replace(sample_record(), triage=ungradable()))
+    drain(config)
+    held = station.stored()
+    assert set(held) == {refer.result_id, gradeless.result_id}
+    assert all(image.startswith(JPEG_START) for image in held.values())
+    uploaded = {path.split("/")[4] for path, _ in station.uploads.requests}
+    assert uploaded == set(held)
+    published = station.broker_bytes()
+    for _, body in station.uploads.requests:
+        assert body[64:128] not in published  # no part of a sealed photo went through the broker
+    assert JPEG_START not in published
+    announced = {
+        document["result_id"]: document.get("image") for document in map(json.loads, station.results_at_broker())
+    }
+    assert {rid for rid, image in announced.items() if image} == set(held)
+    status = sync_status(store.records)  # what `edgescreen sync status` shows
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 2, 0)
+
+
+def test_a_device_cannot_upload_for_another_devices_result(station, retina_rgb):
+    _, config, store, recorder = sharing_device(station, "all")
+    record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    drain(config)
+    upload = store.records.connection.execute("SELECT result_id, sha256 FROM image_upload").fetchone()
+    with station.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM images")
+    sealed = b"x" * 100
+    assert station.client("cam-02").put(upload[0], sealed) == 403
+    assert station.stored() == {}
+
+
+def test_a_tampered_or_truncated_upload_is_refused_and_a_repeat_stores_one_copy(station, retina_rgb):
+    _, config, store, recorder = sharing_device(station, "all")
+    record = record_with(recorder, small_photo(retina_rgb, 256), sample_record(score=0.9))
+    sealed = bytes(store.records.connection.execute("SELECT sealed FROM image_upload").fetchone()[0])
+    store.records.connection.execute("UPDATE image_upload SET refused = 'held back by the test'")
+    drain(config)  # the result reaches the station; its photo is held back
+    wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
+    client = station.client("cam-01")
+    tampered = sealed[:200] + bytes([sealed[200] ^ 1]) + sealed[201:]
+    assert client.put(record.result_id, tampered) == 400
+    assert client.put(record.result_id, sealed[:-10]) == 400
+    assert client.put(record.result_id, sealed + b"\0") == 400
+    assert station.stored() == {}
+    assert client.put(record.result_id, sealed) == 201
+    assert client.put(record.result_id, sealed) == 200
+    assert list(station.stored()) == [record.result_id]
+
+
+def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):
+    directory, config, store, recorder = sharing_device(station, "all")
+    photo = cv2.resize(retina_rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC)  # as large as a shared photo gets
+    recorded = [record_with(recorder, photo, sample_record(score=0.9)).result_id for _ in range(PHOTOS)]
+    sizes = {size for (size,) in store.records.connection.execute("SELECT size FROM image_upload")}
+    store.records.close()
+    station.uploads.chunk_delay_s = 0.01  # a photo takes a few hundred ms to arrive: kills land mid-body
+    rng = random.Random(14)
+    kills = 0
+    for _ in range(20):
+        begun = station.uploads.started
+        worker = edgescreen_process(config, "sync", "run")
+        # Killed while it uploads: just after the server began to receive a photo from this worker.
+        wait_until(lambda: station.uploads.started > begun or worker.poll() is not None, 60, "an upload to begin")  # noqa: B023
+        time.sleep(rng.uniform(0.0, 0.3))
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        kills += 1
+    cut = sum(1 for _, body in station.uploads.requests if len(body) not in sizes)
+    print(f"{cut} of {len(station.uploads.requests)} uploads were cut off by a kill")
+    drain(config, timeout=120)
+    held = station.stored()
+    assert kills == 20
+    assert set(held) == set(recorded)  # one row per result: a photo stored twice would not fit
+    assert all(image.startswith(JPEG_START) for image in held.values())  # each opened: intact and its own
+    store = open_store(directory)
+    assert UploadQueue(store.records).backlog().uploaded == PHOTOS
+    assert store.records.verify_audit().intact
+
+
+def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
+    anonymous = StationClient(
+        SyncConfig(station_url=f"https://127.0.0.1:{station.upload_port}", tls_ca_file=station.certs / "ca.crt")
+    )
+    with pytest.raises(OSError):
+        anonymous.put("a" * 32, b"x" * 100)
+    assert station.uploads.started == 0
+
+
+def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answers(station, retina_rgb):
+    unreachable = station.device_config("all").replace(f":{station.upload_port}", f":{free_port()}")
+    directory, config, store, recorder = sharing_device(station, "all", unreachable)
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record())
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
+        time.sleep(1.0)  # a few refused connections, each followed by the worker's backoff
+        worker.check_alive()
+        status = sync_status(store.records)
+        assert (status["backlog"], status["photos_waiting"], status["photos_uploaded"]) == (0, 1, 0)
+    finally:
+        worker.stop()
+    assert station.uploads.started == 0
+    write_config(directory, station.broker.port, station.device_config("all"))
+    drain(config)
+    assert list(station.stored()) == [record.result_id]

@@ -1,0 +1,74 @@
+"""The durable upload queue: written in the screening's transaction, offered once the broker has the
+result, emptied of its sealed bytes once the station has them, erased with the patient."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgescreen_wire.result import RESULT_V2
+from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
+from firmware_app.app import DurableRecorder
+from firmware_app.capture.frame import Frame
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.store import OutboxFull, OutboxLimits
+from firmware_app.records.uploads import UploadQueue
+from firmware_app.sharing.policy import ImageSharing
+from tests.records.kit import DEVICE, open_store, sample_record, small_photo
+from tests.sharing.kit import station_keys
+
+
+@pytest.fixture()
+def site(tmp_path, retina_rgb):
+    private, public = station_keys(tmp_path / "station")
+    sharing = ImageSharing("referred", 2048, False, read_public_key(public))
+    return read_private_key(private), sharing, small_photo(retina_rgb, 128)
+
+
+def record(store, sharing, photo, **kwargs):
+    screening = sample_record(**kwargs)
+    DurableRecorder(store, DEVICE, RESULT_V2, sharing)(screening, Frame(photo, screening.source))
+    return screening
+
+
+def rows(store, table):
+    return store.records.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_referred_photo_is_queued_with_its_result_and_offered_once_the_broker_has_it(tmp_path, site):
+    private, sharing, photo = site
+    store = open_store(tmp_path)
+    referred = record(store, sharing, photo, score=0.9)
+    record(store, sharing, photo, score=0.1)  # no_refer: not shared under "referred"
+    assert rows(store, "image_upload") == 1
+    queue = UploadQueue(store.records)
+    assert queue.next_ready() is None  # its result has not reached the broker yet
+    Outbox(store.records).mark_sent([1, 2])
+    upload = queue.next_ready()
+    assert upload is not None and upload.result_id == referred.result_id
+    assert open_image(upload.sealed, private, referred.result_id)[:2] == b"\xff\xd8"
+    assert queue.next_ready(skip=[referred.result_id]) is None
+    queue.mark_uploaded(referred.result_id, 201)
+    assert queue.next_ready() is None
+    assert queue.backlog().pending == 0 and queue.backlog().uploaded == 1
+    sealed = store.records.connection.execute("SELECT sealed FROM image_upload").fetchone()[0]
+    assert sealed is None  # the station has it: the device keeps only its digest
+    assert store.records.verify_audit().intact
+
+
+def test_a_refused_screening_queues_no_photo(tmp_path, site):
+    _, sharing, photo = site
+    store = open_store(tmp_path, limits=OutboxLimits(max_rows=1))
+    record(store, sharing, photo, score=0.9)
+    with pytest.raises(OutboxFull):
+        record(store, sharing, photo, score=0.9)
+    assert rows(store, "screening") == rows(store, "image_upload") == 1
+
+
+def test_erasure_removes_the_queued_photo(tmp_path, site):
+    _, sharing, photo = site
+    store = open_store(tmp_path)
+    record(store, sharing, photo, score=0.9, context=ScreeningContext(patient_ref="MRN-1", eye="L"))
+    assert rows(store, "image_upload") == 1
+    store.erase_patient("MRN-1")
+    assert rows(store, "image_upload") == 0
