@@ -40,6 +40,9 @@ class LesionMeasurements:
     diameter_mm: float | None
     scale: str
     skin_tone: SkinTone | None
+    # Where the lesion lies, as fractions of the frame (x, y, width, height): what a shared photo is
+    # cropped to, so sharing never segments the frame a second time. Stays on the device.
+    box: tuple[float, float, float, float] | None = None
 
     @property
     def over_6mm(self) -> bool | None:
@@ -106,4 +109,15 @@ def measure_segmented_lesion(
         skin_tone = assess_skin_tone(small, ring, card)
     except ValueError:  # too few skin pixels: the lesion fills the field
         skin_tone = None
-    return LesionMeasurements(diameter_mm, SCALED if mm_per_pixel is not None else NO_SCALE, skin_tone)
+    return LesionMeasurements(
+        diameter_mm, SCALED if mm_per_pixel is not None else NO_SCALE, skin_tone, lesion_box(segmentation.mask)
+    )
+
+
+def lesion_box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The mask's bounding box as fractions of the mask's size (scale-free: the mask is a small copy)."""
+    if not mask.any():
+        return None
+    x, y, width, height = cv2.boundingRect(mask.astype(np.uint8))
+    rows, columns = mask.shape[:2]
+    return x / columns, y / rows, width / columns, height / rows

@@ -8,10 +8,8 @@ whatever the original file carried. No file name, patient reference or note is e
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.resample import shrink
 from firmware_app.records.images import jpeg_bytes
 
@@ -19,19 +17,17 @@ from firmware_app.records.images import jpeg_bytes
 LESION_MARGIN = 0.5
 
 
-def lesion_crop(rgb: np.ndarray) -> np.ndarray:
-    """The lesion and its margin; the whole frame when no lesion is found (nothing to crop to)."""
-    segmentation = segment_lesion(rgb)
-    if not segmentation.found:
-        return rgb
-    x, y, width, height = cv2.boundingRect(segmentation.mask.astype(np.uint8))
-    pad_x, pad_y = round(width * LESION_MARGIN), round(height * LESION_MARGIN)
-    top, left = max(0, y - pad_y), max(0, x - pad_x)
-    return rgb[top : y + height + pad_y, left : x + width + pad_x]
+def lesion_crop(rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The lesion (``box``: fractions of the frame, as the pipeline measured it) and its margin."""
+    rows, columns = rgb.shape[:2]
+    x, y, width, height = box[0] * columns, box[1] * rows, box[2] * columns, box[3] * rows
+    pad_x, pad_y = width * LESION_MARGIN, height * LESION_MARGIN
+    top, left = max(0, round(y - pad_y)), max(0, round(x - pad_x))
+    return rgb[top : round(y + height + pad_y), left : round(x + width + pad_x)]
 
 
-def shared_jpeg(rgb: np.ndarray, modality: str, max_side: int, crop_lesion: bool) -> bytes:
-    """The JPEG that leaves the device for one kept frame."""
-    if crop_lesion and modality == "dermoscopy":
-        rgb = lesion_crop(rgb)
+def shared_jpeg(rgb: np.ndarray, max_side: int, lesion: tuple[float, float, float, float] | None) -> bytes:
+    """The JPEG that leaves the device for one kept frame, cropped to ``lesion`` when one is given."""
+    if lesion is not None:
+        rgb = lesion_crop(rgb, lesion)
     return jpeg_bytes(np.ascontiguousarray(shrink(rgb, max_side)))

@@ -48,5 +48,7 @@ class ImageSharing:
         this result's photo is not shared."""
         if not self.shares(record.triage.outcome.value):
             return None
-        image = shared_jpeg(rgb, record.modality, self.max_side, self.crop_lesion)
+        # Cropped to the lesion the pipeline found (dermoscopy, graded); an ungradable photo goes whole.
+        lesion = record.lesion.box if self.crop_lesion and record.lesion is not None else None
+        image = shared_jpeg(rgb, self.max_side, lesion)
         return SealedUpload(seal_image(image, self.station_key, record.result_id))

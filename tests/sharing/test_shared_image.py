@@ -13,9 +13,12 @@ from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import ConfigError, SyncConfig
+from firmware_app.inference.card import read_card
 from firmware_app.inference.triage import Outcome
+from firmware_app.lesion_measurements import measure_lesion
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.sharing.policy import ImageSharing
+from tests.conftest import PROJECT_ROOT
 from tests.lesion_renderer import render_lesion
 from tests.records.kit import sample_record
 from tests.sharing.kit import BARE_MARKERS, jpeg_markers, photo_with_metadata, station_keys
@@ -59,7 +62,9 @@ def test_the_photo_is_downscaled_to_the_configured_side(retina_rgb, keys):
 
 def test_dermoscopy_is_cropped_to_the_lesion_and_its_margin_when_asked(keys):
     lesion = render_lesion(1024, 768, seed=5, radius=0.12)
-    record = dataclasses.replace(sample_record(), modality="dermoscopy")
+    # The crop follows the lesion the pipeline measured (it travels in the record); nothing segments again.
+    measured = measure_lesion(lesion.rgb, None, read_card(PROJECT_ROOT / "models" / "melanoma" / "card.json"))
+    record = dataclasses.replace(sample_record(), modality="dermoscopy", lesion=measured)
     whole = Image.open(io.BytesIO(shared(keys, sharing(keys), record, lesion.rgb)))
     cropped = Image.open(io.BytesIO(shared(keys, sharing(keys, crop=True), record, lesion.rgb)))
     assert whole.size == (1024, 768)
