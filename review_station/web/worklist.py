@@ -1,8 +1,10 @@
 """The worklist query: filters, the order specialists read in, pages, and counts per state.
 
 Order: ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first within each, so the
-result that has waited longest among the most urgent is on top. The ``results_order`` index serves
-that order; the counts come from one grouped pass under the filters in force.
+result that has waited longest among the most urgent is on top. Both queries read covering indexes
+only (``storage/tables.py``): a page is the first entries of ``results_order`` that pass the filters,
+or, under a narrow filter, the matching range of ``results_filters`` sorted; the counts are one
+grouped pass over ``results_filters`` under the filters in force.
 """
 
 from __future__ import annotations
