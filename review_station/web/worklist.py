@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Connection, func, select
 
@@ -55,11 +56,12 @@ class Filters:
             found.append(results.c.captured_at < end + timedelta(days=1))
         return found
 
-    def query_string(self, **changes: Any) -> str:
-        from urllib.parse import urlencode
+    def in_force(self) -> dict[str, str]:
+        """The filters set, by name (what the audit log records of a worklist view)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
-        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
-        return urlencode({k: v for k, v in values.items() if v})
+    def query_string(self, **changes: Any) -> str:
+        return urlencode({k: v for k, v in (self.in_force() | changes).items() if v})
 
 
 def _day(text: str) -> datetime | None:
