@@ -45,6 +45,7 @@ from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 from review_station import accounts, devices  # noqa: E402
 from review_station.ingest.classify import result_row  # noqa: E402
 from review_station.ingest.ingester import subscriptions  # noqa: E402
+from review_station.storage import tallies  # noqa: E402
 from review_station.storage.database import open_database  # noqa: E402
 from review_station.storage.tables import results  # noqa: E402
 from review_station.web.app import create_app  # noqa: E402
@@ -165,6 +166,7 @@ def fill_worklist(engine: Engine, count: int) -> None:
         if len(chunk) == 5000 or index == count - 1:
             with engine.begin() as connection:
                 connection.execute(insert(results), chunk)
+                tallies.add(connection, chunk)
             chunk = []
     if engine.dialect.name == "postgresql":
         # What autovacuum does on a server in use; just after a bulk load the planner has no statistics

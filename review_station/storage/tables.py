@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -96,6 +97,22 @@ Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.r
 # - the filters, most selective first, for the counts and for a page under a narrow filter.
 FILTER_COLUMNS = ("site_id", "triage", "state", "device_id", "modality", "quality_verdict", "captured_at")
 Index("results_filters", *FILTER_COLUMNS, results.c.triage_rank, results.c.result_id)
+
+# How many results share each worklist filter value, kept in the transactions that add results or
+# change their state (``storage/tallies.py``): the worklist's counts add up these rows, a few per
+# device and day, instead of counting every result under the filters on every page load.
+result_tallies = Table(
+    "result_tallies",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("device_id", String(64), primary_key=True),
+    Column("modality", String(16), primary_key=True),
+    Column("triage", String(16), primary_key=True),
+    Column("quality_verdict", String(16), primary_key=True),  # "" for a result without one
+    Column("state", String(24), primary_key=True),
+    Column("captured_on", Date, primary_key=True),  # the UTC day
+    Column("results", Integer, nullable=False),
+)
 
 quarantine = Table(
     "quarantine",
