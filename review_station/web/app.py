@@ -270,6 +270,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
             known = [device for device in all_devices(connection) if not site or device.site_id == site]
             performance = dashboard.model_performance(connection, site)
+            performance_by_skin_tone = dashboard.model_performance(connection, site, by_skin_tone=True)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
         median = delays[len(delays) // 2] if delays else None
         return render(
@@ -281,6 +282,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quiet=quiet,
             known=known,
             performance=performance,
+            performance_by_skin_tone=performance_by_skin_tone,
             median_delay=median,
             alert_h=config.dashboard.offline_alert_h,
             query=urlencode({"site": site, "days": days}),
