@@ -74,6 +74,7 @@ class Ingester:
         self._published: dict[int, str] = {}  # paho message id -> review id
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
+        self._received = 0
         self.totals = BatchOutcome()
 
     def stop(self) -> None:
@@ -96,6 +97,7 @@ class Ingester:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._received += 1
         if not self._pending:
             self._first_pending_at = time.monotonic()
         self._pending.append(
@@ -231,7 +233,7 @@ class Ingester:
         established = False
         try:
             while not self._stop.is_set():
-                if client.loop(timeout=LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
+                if self._network(client) != mqtt.MQTT_ERR_SUCCESS:
                     return established
                 established = established or client.is_connected()
                 self._commit_pending(client)
@@ -244,6 +246,20 @@ class Ingester:
             # (on a lost connection they go nowhere, and the broker delivers the batch again).
             self._settle_commit(client, wait=True)
             client.disconnect()
+
+    def _network(self, client: mqtt.Client) -> mqtt.MQTTErrorCode:
+        """paho's ``loop`` waits in select() and reads one packet; at thousands of results a second
+        the select()s cost more than the results. After it, read on while results have already
+        arrived (the socket does not block), up to a batch, then go back to the commits."""
+        rc = client.loop(timeout=LOOP_SECONDS)
+        for _ in range(self._settings.batch_size):
+            received = self._received
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            rc = client.loop_read()
+            if self._received == received:  # nothing more had arrived (or it was not a result)
+                break
+        return rc
 
     def _commit_pending_now(self, client: mqtt.Client) -> None:
         """On stop: commit what was received and acknowledge it before the DISCONNECT."""
