@@ -89,7 +89,7 @@ results = Table(
 )
 # The device's history on the result page: its latest results.
 Index("results_device_history", results.c.device_id, results.c.captured_at)
-# The worklist reads the index alone, never the rows with their payloads (migration 0004):
+# The worklist reads the index alone, never the rows with their payloads (migration 0005):
 # - its order (refer, then ungradable, then no_refer; oldest first) with every column a page shows
 #   or a filter tests, so a page is the first matching entries of this index, whatever the filters;
 WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state")

@@ -62,7 +62,7 @@ def test_tallies_follow_ingest_and_reads_and_give_the_worklist_its_counts(engine
 def test_the_migration_counts_the_results_already_stored(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        command.upgrade(alembic_config(engine), "0004")
+        command.upgrade(alembic_config(engine), "0005")
         registry = {"cam-01": "site-a"}
         with engine.begin() as connection:
             for hours in (0, 1, 2):

@@ -10,8 +10,8 @@ from datetime import UTC
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 
 KEY = ["site_id", "device_id", "modality", "triage", "quality_verdict", "state", "captured_on"]
 
