@@ -1,8 +1,8 @@
-"""The worklist from its indexes alone (100,000 results: every filter under 40 ms on SQLite).
+"""The worklist from its indexes alone (bench/review_ingest.py measures its pages).
 
 ``results_order`` gains every column a page shows or filters on, and ``results_filters`` (filters
 first) replaces ``results_counts`` and ``results_worklist``: before, a narrow filter (one device, one
-quality verdict) walked the order index and read each row with its payload to test it (360 ms).
+quality verdict) walked the order index and read each row with its payload to test it.
 The device history on the result page gets an index that leads with the device.
 """
 
