@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
+from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from review_station.storage.tables import devices, reads, results
 
 Z95 = 1.959964
@@ -104,19 +105,23 @@ def final_verdicts(connection: Connection, site: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def model_performance(connection: Connection, site: str) -> list[ModelPerformance]:
+def model_performance(connection: Connection, site: str, by_skin_tone: bool = False) -> list[ModelPerformance]:
+    """Each model version's figures; ``by_skin_tone``: per skin-tone category too, for the results
+    that carry one (dermoscopy sent as ``edgescreen.result/2``), lightest category first."""
     verdicts = final_verdicts(connection, site)
-    per_model: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    per_group: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     rows = connection.execute(
-        select(results.c.result_id, results.c.model_id, results.c.model_version, results.c.triage).where(
-            results.c.state == "reviewed", results.c.model_id.is_not(None), *_where_site(site)
-        )
+        select(
+            results.c.result_id, results.c.model_id, results.c.model_version, results.c.triage, results.c.skin_tone
+        ).where(results.c.state == "reviewed", results.c.model_id.is_not(None), *_where_site(site))
     )
-    for result_id, model_id, version, triage in rows:
-        if result_id in verdicts:
-            per_model[f"{model_id} {version}"].append((triage, verdicts[result_id]))
+    for result_id, model_id, version, triage, tone in rows:
+        if result_id not in verdicts or (by_skin_tone and tone not in CATEGORY_NAMES):
+            continue
+        model = f"{model_id} {version}" + (f", {tone.replace('_', ' ')} skin" if by_skin_tone else "")
+        per_group[(model, CATEGORY_NAMES.index(tone) if by_skin_tone else 0)].append((triage, verdicts[result_id]))
     found = []
-    for model, pairs in sorted(per_model.items()):
+    for (model, _), pairs in sorted(per_group.items(), key=lambda item: (item[0][0].split(",")[0], item[0][1])):
         positives = [device for device, truth in pairs if truth == "refer" and device != "ungradable"]
         negatives = [device for device, truth in pairs if truth == "no_refer" and device != "ungradable"]
         found.append(

@@ -23,6 +23,7 @@ from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.inference.triage import Outcome
 from review_station import audit
 from review_station.accounts import SignedIn
+from review_station.storage import tallies
 from review_station.storage.tables import deliveries, reads, results
 
 VERDICTS = tuple(outcome.value for outcome in Outcome)
@@ -146,6 +147,7 @@ def record_read(
             )
         )
         connection.execute(update(results).where(results.c.result_id == result_id).values(state=new_state))
+        tallies.move(connection, result._mapping, new_state)
         if new_state == "reviewed":
             _queue_delivery(connection, result, review_id, form, reader.username)
         audit.append(

@@ -5,13 +5,18 @@
 - Acknowledgement is manual: a message's PUBACK goes to the broker only after the transaction that
   stored it (or quarantined it) has committed. A crash, a SIGKILL or a database outage before that
   leaves it with the broker, which delivers it again; ``store_batch`` skips results already stored.
+- Batches: up to ``batch_size`` messages or ``BATCH_SECONDS`` per transaction, one multi-row insert.
+  One batch is committed on a committer thread while the MQTT thread receives the next, so the
+  network and the database work at the same time; the MQTT thread acknowledges a batch once its
+  commit is done (paho's client stays on one thread), and a failed one is tried again, unacknowledged.
 - Flow control: the CONNECT's Receive Maximum (two batches) caps the messages the broker hands over
   unacknowledged, so a flood of junk or a stalled database cannot grow this process's memory.
 - Verdicts (``deliveries`` rows written by the web app) are published QoS 1 and published again every
   ``review_retry_s`` until the device's ``review_ack`` settles them. Several ingesters may run: a
   delivery is claimed by a conditional UPDATE, so only one of them sends each attempt.
 
-One thread does everything (``client.loop`` is called here), so callbacks never race the database.
+The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
+commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +72,9 @@ class Ingester:
         self._database_failures = 0
         self._next_delivery_at = 0.0
         self._published: dict[int, str] = {}  # paho message id -> review id
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
+        self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
+        self._received = 0
         self.totals = BatchOutcome()
 
     def stop(self) -> None:
@@ -88,6 +97,7 @@ class Ingester:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._received += 1
         if not self._pending:
             self._first_pending_at = time.monotonic()
         self._pending.append(
@@ -111,26 +121,40 @@ class Ingester:
     # the work
 
     def _commit_pending(self, client: mqtt.Client) -> None:
+        """Settle the batch being committed, then hand the next one to the committer when it is due."""
+        self._settle_commit(client)
         now = time.monotonic()
         due = len(self._pending) >= self._settings.batch_size or now - self._first_pending_at >= BATCH_SECONDS
-        if not self._pending or not due or now < self._database_retry_at:
+        if self._committing is not None or not self._pending or not due or now < self._database_retry_at:
             return
+        batch, self._pending = self._pending, []
+        self._committing = (batch, self._committer.submit(self._store, batch, now))
+
+    def _store(self, batch: list[Incoming], now: float) -> BatchOutcome:
+        """The committer thread's work: one batch, one transaction."""
+        with self._engine.begin() as connection:
+            if now - self._registry_at >= REGISTRY_SECONDS:
+                self._registry, self._registry_at = active_sites(connection), now
+            return store_batch(connection, batch, self._registry)
+
+    def _settle_commit(self, client: mqtt.Client, wait: bool = False) -> None:
+        """Acknowledge a committed batch; put a failed one back to be tried again, unacknowledged."""
+        if self._committing is None or not (wait or self._committing[1].done()):
+            return
+        (batch, future), self._committing = self._committing, None
         try:
-            with self._engine.begin() as connection:
-                if now - self._registry_at >= REGISTRY_SECONDS:
-                    self._registry, self._registry_at = active_sites(connection), now
-                outcome = store_batch(connection, self._pending, self._registry)
+            outcome = future.result()
         except SQLAlchemyError as error:
             # Nothing acknowledged: the batch is kept and tried again; the broker holds the rest back.
+            self._pending = batch + self._pending
             self._database_failures += 1
             delay = backoff_delay(self._database_failures, 0.2, 10.0, self._rng)
-            self._database_retry_at = now + delay
+            self._database_retry_at = time.monotonic() + delay
             log_event("review.database_unavailable", level=logging.ERROR, error=error, retry_in_s=round(delay, 2))
             return
         self._database_failures = 0
-        for message in self._pending:
+        for message in batch:
             client.ack(message.mid, message.qos)
-        self._pending = []
         for name in ("stored", "duplicates", "quarantined", "acks", "statuses"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(outcome, name))
 
@@ -209,28 +233,50 @@ class Ingester:
         established = False
         try:
             while not self._stop.is_set():
-                if client.loop(timeout=LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
+                if self._network(client) != mqtt.MQTT_ERR_SUCCESS:
                     return established
                 established = established or client.is_connected()
                 self._commit_pending(client)
                 if client.is_connected():
                     self._send_due_verdicts(client)
-            if self._pending:
-                self._commit_pending_now(client)
+            self._commit_pending_now(client)
             return established
         finally:
+            # A batch still committing is waited for: its acknowledgements belong to this session
+            # (on a lost connection they go nowhere, and the broker delivers the batch again).
+            self._settle_commit(client, wait=True)
             client.disconnect()
 
+    def _network(self, client: mqtt.Client) -> mqtt.MQTTErrorCode:
+        """paho's ``loop`` waits in select() and reads one packet; at thousands of results a second
+        the select()s cost more than the results. After it, read on while results have already
+        arrived (the socket does not block), up to a batch, then go back to the commits."""
+        rc = client.loop(timeout=LOOP_SECONDS)
+        for _ in range(self._settings.batch_size):
+            received = self._received
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                break
+            rc = client.loop_read()
+            if self._received == received:  # nothing more had arrived (or it was not a result)
+                break
+        return rc
+
     def _commit_pending_now(self, client: mqtt.Client) -> None:
+        """On stop: commit what was received and acknowledge it before the DISCONNECT."""
+        self._settle_commit(client, wait=True)
         self._first_pending_at, self._database_retry_at = float("-inf"), 0.0
         self._commit_pending(client)
+        self._settle_commit(client, wait=True)
         client.loop(timeout=LOOP_SECONDS)  # let the PUBACKs go out before the DISCONNECT
 
     def run(self) -> None:
         attempt = 0
-        while not self._stop.is_set():
-            established = self._serve_connection()
-            if self._stop.is_set():
-                return
-            attempt = 0 if established else attempt + 1
-            self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))
+        try:
+            while not self._stop.is_set():
+                established = self._serve_connection()
+                if self._stop.is_set():
+                    return
+                attempt = 0 if established else attempt + 1
+                self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))
+        finally:
+            self._committer.shutdown(wait=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -86,13 +87,32 @@ results = Table(
     Column("state", String(24), nullable=False),
     Column("payload", JSON, nullable=False),
 )
-Index("results_worklist", results.c.state, results.c.triage_rank, results.c.captured_at)
-Index("results_site_device", results.c.site_id, results.c.device_id)
-# The worklist's own order, so an unfiltered page reads its rows in order instead of sorting them all.
-Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.result_id)
-# The worklist's counts (and its site, triage, state and date filters) read from this index alone,
-# never the rows with their payloads.
-Index("results_counts", results.c.state, results.c.triage, results.c.site_id, results.c.captured_at)
+# The device's history on the result page: its latest results.
+Index("results_device_history", results.c.device_id, results.c.captured_at)
+# The worklist reads the index alone, never the rows with their payloads (migration 0005):
+# - its order (refer, then ungradable, then no_refer; oldest first) with every column a page shows
+#   or a filter tests, so a page is the first matching entries of this index, whatever the filters;
+WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state")
+Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.result_id, *WORKLIST_COLUMNS)
+# - the filters, most selective first, for the counts and for a page under a narrow filter.
+FILTER_COLUMNS = ("site_id", "triage", "state", "device_id", "modality", "quality_verdict", "captured_at")
+Index("results_filters", *FILTER_COLUMNS, results.c.triage_rank, results.c.result_id)
+
+# How many results share each worklist filter value, kept in the transactions that add results or
+# change their state (``storage/tallies.py``): the worklist's counts add up these rows, a few per
+# device and day, instead of counting every result under the filters on every page load.
+result_tallies = Table(
+    "result_tallies",
+    metadata,
+    Column("site_id", String(64), primary_key=True),
+    Column("device_id", String(64), primary_key=True),
+    Column("modality", String(16), primary_key=True),
+    Column("triage", String(16), primary_key=True),
+    Column("quality_verdict", String(16), primary_key=True),  # "" for a result without one
+    Column("state", String(24), primary_key=True),
+    Column("captured_on", Date, primary_key=True),  # the UTC day
+    Column("results", Integer, nullable=False),
+)
 
 quarantine = Table(
     "quarantine",

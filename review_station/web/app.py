@@ -151,8 +151,11 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def worklist(request: Request, page: int = 1) -> Response:
         user = signed_in(request)
         filters = Filters.from_query(dict(request.query_params))
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             found = worklist_page(connection, filters, page, web.page_size)
+            # Which results a reader was shown (filters and page), not the rows: those follow from them.
+            seen = {"page": "worklist", "by": user.username, "filters": filters.in_force(), "number": found.page}
+            audit.append(connection, "view", seen)
         template = "_worklist_table.html" if request.headers.get("HX-Request") else "worklist.html"
         return render(
             request,
@@ -263,10 +266,12 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.get("/dashboard")
     def dashboard_page(request: Request, site: str = "", days: int = 30) -> Response:
         user = signed_in(request)
-        with engine.connect() as connection:
+        with engine.begin() as connection:
+            audit.append(connection, "view", {"page": "dashboard", "by": user.username, "site": site, "days": days})
             quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
             known = [device for device in all_devices(connection) if not site or device.site_id == site]
             performance = dashboard.model_performance(connection, site)
+            performance_by_skin_tone = dashboard.model_performance(connection, site, by_skin_tone=True)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
         median = delays[len(delays) // 2] if delays else None
         return render(
@@ -278,6 +283,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quiet=quiet,
             known=known,
             performance=performance,
+            performance_by_skin_tone=performance_by_skin_tone,
             median_delay=median,
             alert_h=config.dashboard.offline_alert_h,
             query=urlencode({"site": site, "days": days}),

@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import Engine, update
 
+from edgescreen_wire.result import RESULT_V2
 from review_station import accounts, dashboard
 from review_station.storage.tables import devices
 from review_station.verdicts import ReadForm, record_read
@@ -48,6 +49,32 @@ def test_performance_against_final_verdicts_and_quiet_devices(engine: Engine) ->
     assert (performance.specificity.hits, performance.specificity.total) == (2, 3)
     assert (performance.agreement.hits, performance.agreement.total) == (4, 7)
     assert [(device, site) for device, site, _ in quiet] == [("cam-02", "site-b")]
+
+
+def test_dermoscopy_performance_per_skin_tone_category_from_result_v2(engine: Engine) -> None:
+    dermoscopy = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
+    skin = dermoscopy | {"lesion_diameter_mm": 7.0}
+    light = add_results(engine, "cam-03", "site-a", [0.9, 0.1], schema=RESULT_V2, payload=skin | {"skin_tone": "light"})
+    brown = add_results(engine, "cam-03", "site-a", [0.1, 0.1], schema=RESULT_V2, payload=skin | {"skin_tone": "brown"})
+    unknown = add_results(engine, "cam-03", "site-a", [0.9], schema=RESULT_V2, payload=skin | {"skin_tone": None})
+    v1 = add_results(engine, "cam-03", "site-a", [0.9], payload=dermoscopy)
+    client = signed_in_client(engine, station(), "dora", "reviewer")
+    _, dora = accounts.sign_in(engine, "dora", PASSWORD, station().web)
+    truth = {light[0]: "refer", light[1]: "no_refer", brown[0]: "refer", brown[1]: "no_refer"}
+    truth |= {unknown[0]: "refer", v1[0]: "refer"}
+    for result_id, verdict in truth.items():
+        record_read(engine, result_id, dora, ReadForm(verdict, "routine", diagnosis="naevus"), ())
+    with engine.connect() as connection:
+        overall = dashboard.model_performance(connection, "")
+        per_tone = dashboard.model_performance(connection, "", by_skin_tone=True)
+    assert [p.agreement.total for p in overall] == [6]
+    assert [p.model for p in per_tone] == ["dr-referable 1.0.0, light skin", "dr-referable 1.0.0, brown skin"]
+    light_figures, brown_figures = per_tone
+    assert (light_figures.sensitivity.hits, light_figures.sensitivity.total) == (1, 1)
+    assert (brown_figures.sensitivity.hits, brown_figures.sensitivity.total) == (0, 1)  # the missed melanoma
+    assert (brown_figures.specificity.hits, brown_figures.specificity.total) == (1, 1)
+    page = client.get("/dashboard").text
+    assert "dr-referable 1.0.0, brown skin</td><td>0.0% (95% CI" in page
 
 
 def test_the_dashboard_page_and_its_svg_plots(engine: Engine) -> None:

@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from edgescreen_wire.result import RESULT_V1, RESULT_V2
 from review_station import accounts, devices
+from review_station.storage.tables import results
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.browser import chromium_page, served
@@ -38,10 +40,16 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         store = open_store(device_dir)
         photo = small_photo(retina_rgb)
         refer = record_one(store, photo, sample_record(score=0.9))
-        for score in (0.05, 0.1):
-            record_one(store, photo, sample_record(score=score))
+        # One result in edgescreen.result/2 (as once the device is configured for it): stored beside /1 ones.
+        for score, schema in ((0.05, RESULT_V1), (0.1, RESULT_V2)):
+            record_one(store, photo, sample_record(score=score), schema)
         worker = BackgroundWorker(write_config(device_dir, broker.port))
         wait_until(lambda: counts(engine)[0] == 3, 30, "the device's 3 results at the station")
+        with engine.connect() as connection:
+            stored = connection.execute(select(results.c.schema, results.c.operating_point)).all()
+        assert sorted(stored, key=str) == sorted(
+            [(RESULT_V1, None), (RESULT_V1, None), (RESULT_V2, "screening")], key=str
+        )
 
         with served(station(), engine) as base, chromium_page() as page:
             page.goto(f"{base}/")

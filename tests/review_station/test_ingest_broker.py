@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from review_station import devices
-from review_station.storage.tables import results
+from review_station.storage.tables import result_tallies, results
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
     IngesterThread,
@@ -114,7 +114,11 @@ def test_sigkilled_twenty_times_while_2000_results_arrive_every_result_is_stored
         per_device = dict(
             connection.execute(select(results.c.device_id, func.count()).group_by(results.c.device_id)).all()
         )
+        tallied = connection.execute(
+            select(result_tallies.c.device_id, func.sum(result_tallies.c.results)).group_by(result_tallies.c.device_id)
+        ).all()
     assert per_device == {"cam-01": 1000, "cam-02": 1000}
+    assert {device: int(n) for device, n in tallied} == per_device  # the worklist's counts: each result once too
 
 
 def resident_kib(pid: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
@@ -74,8 +75,12 @@ def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict
     with engine.connect() as connection:
         delivery = connection.execute(select(deliveries)).one()
         state = connection.execute(select(results.c.state)).scalar_one()
+        verdicts = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "verdict")).scalars()
+        [verdict] = [json.loads(details) for details in verdicts]  # the refused one is not a verdict
     assert state == "reviewed" and delivery.topic == "edgescreen/v1/site-a/cam-01/review"
     assert b'"verdict":"refer"' in delivery.payload and b"Refer within 4 weeks" in delivery.payload
+    audited = {"result": result_id, "review": delivery.review_id, "kind": "first", "verdict": "refer", "by": "ana"}
+    assert verdict == audited
 
 
 def test_second_read_is_blind_and_a_disagreement_goes_to_a_coordinator(engine: Engine) -> None:
@@ -110,3 +115,21 @@ def test_the_quarantine_is_for_admins(engine: Engine) -> None:
     admin = signed_in_client(engine, station(), "root", "admin")
     assert reviewer.get("/quarantine").status_code == 403
     assert admin.get("/quarantine").status_code == 200
+
+
+def test_worklist_and_dashboard_loads_are_audited_with_their_filters(engine: Engine) -> None:
+    add_results(engine, "cam-01", "site-a", [0.9, 0.1])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    assert client.get("/").status_code == 200
+    assert client.get("/?site=site-a&triage=refer&page=3", headers={"HX-Request": "1"}).status_code == 200
+    assert client.get("/dashboard?site=site-a&days=7").status_code == 200
+    with engine.connect() as connection:
+        views = connection.execute(
+            select(audit_table.c.details).where(audit_table.c.kind == "view").order_by(audit_table.c.seq)
+        ).scalars()
+        assert [json.loads(details) for details in views] == [
+            {"page": "worklist", "by": "ana", "filters": {}, "number": 1},
+            {"page": "worklist", "by": "ana", "filters": {"site": "site-a", "triage": "refer"}, "number": 1},
+            {"page": "dashboard", "by": "ana", "site": "site-a", "days": 7},
+        ]
+        assert audit.verify(connection).intact

@@ -1,0 +1,59 @@
+"""Keeping ``result_tallies`` right: results per worklist filter value and UTC day.
+
+Every change to the results that the worklist counts goes through here, in the transaction that
+makes it: a result stored (``add``), a result's state moved by a read (``move``). The rows are
+upserted in key order, so two ingesters touching the same tallies wait for each other instead of
+deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from review_station.storage.tables import result_tallies
+
+KEY = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "captured_on")
+
+
+def tally_key(result: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The tally a result (a ``results`` row or its values) counts in."""
+    return (
+        result["site_id"],
+        result["device_id"],
+        result["modality"],
+        result["triage"],
+        result["quality_verdict"] or "",
+        result["state"],
+        result["captured_at"].astimezone(UTC).date(),
+    )
+
+
+def _upsert(connection: Connection, changes: Counter[tuple[Any, ...]]) -> None:
+    rows = [dict(zip(KEY, key, strict=True)) | {"results": n} for key, n in sorted(changes.items()) if n]
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(result_tallies)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY), set_={"results": result_tallies.c.results + statement.excluded.results}
+    )
+    connection.execute(statement, rows)
+
+
+def add(connection: Connection, stored: Iterable[Mapping[str, Any]]) -> None:
+    """Count results just stored."""
+    _upsert(connection, Counter(tally_key(result) for result in stored))
+
+
+def move(connection: Connection, result: Mapping[str, Any], new_state: str) -> None:
+    """Count a result under its new state instead of its old one."""
+    changes: Counter[tuple[Any, ...]] = Counter()
+    changes[tally_key(result)] -= 1
+    changes[tally_key({**result, "state": new_state})] += 1
+    _upsert(connection, changes)

@@ -1,0 +1,77 @@
+"""The worklist's tallies always equal a count of the results themselves: after ingest (duplicates
+included), after reads move results between states, and after the migration that creates them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alembic import command
+from sqlalchemy import Engine, func, insert, select
+
+from review_station.ingest.classify import result_row
+from review_station.storage.database import alembic_config, make_engine, upgrade
+from review_station.storage.tables import result_tallies, results
+from review_station.web.worklist import Filters, worklist_page
+from tests.review_station.kit import result_bytes, result_topic
+from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+
+DAY = datetime(2026, 4, 1, 23, 30, tzinfo=UTC)
+UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None, "quality": None}
+
+
+def counted_from_results(engine: Engine) -> dict[tuple[object, ...], int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(results.c.site_id, results.c.device_id, results.c.triage, results.c.state, results.c.captured_at)
+        ).all()
+    counted: dict[tuple[object, ...], int] = {}
+    for site, device, triage, state, captured_at in rows:
+        key = (site, device, triage, state, captured_at.astimezone(UTC).date())
+        counted[key] = counted.get(key, 0) + 1
+    return counted
+
+
+def tallied(engine: Engine) -> dict[tuple[object, ...], int]:
+    tally = result_tallies.c
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(tally.site_id, tally.device_id, tally.triage, tally.state, tally.captured_on, tally.results)
+        ).all()
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
+
+
+def test_tallies_follow_ingest_and_reads_and_give_the_worklist_its_counts(engine: Engine) -> None:
+    refer = add_results(engine, "cam-01", "site-a", [0.9, 0.8], captured_at=DAY)
+    add_results(engine, "cam-01", "site-a", [0.1], captured_at=DAY + timedelta(hours=1))  # the next UTC day
+    add_results(engine, "cam-02", "site-b", [0.5], captured_at=DAY, payload=UNGRADABLE)
+    # The same results again (a device resending, QoS 1 redelivery): counted once.
+    add_results(engine, "cam-01", "site-a", [0.9], captured_at=DAY, payload={"result_id": refer[0]})
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+    csrf = csrf_of(client, f"/results/{refer[0]}")
+    assert client.post(f"/results/{refer[0]}/reads", data={**form, "csrf": csrf}).status_code == 303
+    assert tallied(engine) == counted_from_results(engine) and sum(tallied(engine).values()) == 4
+    with engine.connect() as connection:
+        everything = worklist_page(connection, Filters(), 1, 10)
+        site_a_day = worklist_page(connection, Filters(site="site-a", captured_to="2026-04-01"), 1, 10)
+    assert everything.total == 4 and everything.counts["state"] == {"reviewed": 1, "awaiting_review": 3}
+    assert site_a_day.total == 2 and site_a_day.counts["triage"] == {"refer": 2}
+    assert {row.result_id for row in site_a_day.rows} == set(refer)
+
+
+def test_the_migration_counts_the_results_already_stored(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0005")
+        registry = {"cam-01": "site-a"}
+        with engine.begin() as connection:
+            for hours in (0, 1, 2):
+                _, payload = result_bytes("cam-01", "site-a", captured_at=DAY + timedelta(hours=hours))
+                row = result_row(result_topic("site-a", "cam-01"), payload, registry, DAY)
+                connection.execute(insert(results).values(row))
+        upgrade(engine)
+        assert tallied(engine) == counted_from_results(engine)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.sum(result_tallies.c.results))).scalar_one() == 3
+    finally:
+        engine.dispose()
