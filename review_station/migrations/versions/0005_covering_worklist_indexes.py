@@ -11,9 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005"
-# "0004" is issue 14's image migration on main; this branch was cut before it. Once both are merged,
-# this follows it: set down_revision = "0004" (the two do not touch the same tables' indexes).
-down_revision = "0003"
+down_revision = "0004"
 
 WORKLIST_COLUMNS = ["site_id", "device_id", "modality", "triage", "quality_verdict", "state"]
 FILTER_COLUMNS = ["site_id", "triage", "state", "device_id", "modality", "quality_verdict", "captured_at"]
