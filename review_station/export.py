@@ -227,6 +227,8 @@ CSV_COLUMNS = (
     "result_id", "site_id", "device_id", "modality", "captured_at", "received_at", "device_triage", "score",
     "threshold", "model_id", "model_version", "quality_verdict", "verdict", "icdr_grade", "maculopathy",
     "diagnosis", "urgency", "reviewed_at", "reads",
+    # edgescreen.result/2 only (empty for /1): what a fairness audit splits the verdicts by.
+    "operating_point", "quality_reference", "lesion_diameter_mm", "skin_tone",
 )  # fmt: skip
 
 
@@ -245,6 +247,8 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 result.model_id or "", result.model_version or "", result.quality_verdict or "",
                 final.verdict, final.icdr_grade or "", final.maculopathy or "", final.diagnosis or "",
                 final.urgency, final.created_at.isoformat(), item.reads,
+                result.operating_point or "", result.quality_reference or "",
+                "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
             ]
         )  # fmt: skip
     return out.getvalue()

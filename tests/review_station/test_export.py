@@ -12,6 +12,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.result import RESULT_V2
 from review_station import accounts
 from review_station.export import ExportError, coded_value_problems, export
 from review_station.storage.tables import audit as audit_table
@@ -19,12 +20,18 @@ from review_station.verdicts import ReadForm, record_read
 from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
 
 DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
-DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
+DERMOSCOPY = {
+    "modality": "dermoscopy",
+    "eye": None,
+    "body_site": "trunk",
+    "lesion_diameter_mm": 7.5,
+    "skin_tone": "brown",
+}
 
 
 def reviewed_site(engine: Engine) -> list[str]:
     fundus = add_results(engine, "cam-01", "site-a", [0.9, 0.1], captured_at=DAY)
-    skin = add_results(engine, "derm-01", "site-a", [0.8], captured_at=DAY, payload=DERMOSCOPY)
+    skin = add_results(engine, "derm-01", "site-a", [0.8], captured_at=DAY, schema=RESULT_V2, payload=DERMOSCOPY)
     add_results(engine, "cam-01", "site-a", [0.7], captured_at=datetime(2026, 5, 1, tzinfo=UTC))  # out of range
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
@@ -69,6 +76,9 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
     assert sorted(rows) == sorted(reviewed)
     fundus, skin = rows[reviewed[0]], rows[reviewed[1]]
     assert (fundus["verdict"], fundus["icdr_grade"], skin["diagnosis"]) == ("refer", "severe", "melanoma")
+    # The /2 fields a fairness audit needs; a /1 result leaves them empty.
+    assert (skin["skin_tone"], skin["lesion_diameter_mm"], skin["operating_point"]) == ("brown", "7.5", "screening")
+    assert (fundus["skin_tone"], fundus["lesion_diameter_mm"], fundus["operating_point"]) == ("", "", "")
     assert export(engine, "csv", "site-b", "2026-04-01", "2026-04-01", by="test").count("\n") == 1
     with pytest.raises(ExportError, match="YYYY-MM-DD"):
         export(engine, "csv", "site-a", "April", "2026-04-01", by="test")
