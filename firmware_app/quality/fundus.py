@@ -37,7 +37,7 @@ from firmware_app.config import FundusQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
 from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
 from firmware_app.quality import measures
-from firmware_app.quality.resample import block_average
+from firmware_app.quality.resample import SLACK, block_average, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -71,8 +71,9 @@ def _radius_map(size: int) -> np.ndarray:
 
 
 def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
-    """The field of view resampled to a square of the working size at most, the mask of pixels the
-    frame covered, and the field in the photo's own pixel coordinates.
+    """The field of view resampled to a square of the working size at most (or up to
+    ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
+    own pixel coordinates.
 
     The square is cut from the analysis's working copy (the frame reduced by a whole factor that
     keeps its short side at the working size or more). A field smaller than the working size is
@@ -83,14 +84,15 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     factor = fundus_reduction(analysis.pixels.shape, analysis.size)
     fov = FieldOfView(in_photo.centre_x / factor, in_photo.centre_y / factor, in_photo.radius / factor)
     square = crop_to_field_of_view(small, fov)
-    size = min(analysis.size, square.shape[0])
+    measured = shrink(square, analysis.size, SLACK)
+    size = measured.shape[0]
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
     per_pixel = size / square.shape[0]
     left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
     columns = (np.arange(size) + 0.5) / per_pixel + left
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
-    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
+    return measured, covered, in_photo
 
 
 def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float]:
