@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
@@ -29,7 +30,9 @@ from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import encode_result, result_payload
-from firmware_app.sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from firmware_app.sync.worker import SyncWorker
 
 
 class ModelShelf:
@@ -143,6 +146,10 @@ def run_sync(
     Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
     until the running one ends, else it hands over at once. ``False``: it never ran.
     """
+    # Imported here, not at the top: MQTT (paho, with ssl, email and http) costs the process about
+    # 9 MB, and a device's screening process never syncs (edgescreen-app.service runs --no-sync).
+    from firmware_app.sync.worker import SyncWorker
+
     stop = stop or threading.Event()
     lock = WorkerLock(config.records.database)
     if not lock.acquire():
