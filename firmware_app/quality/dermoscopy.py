@@ -138,8 +138,9 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
     """All the dermoscopy measures of an analysed frame, on its working copy and its lesion.
 
-    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured
-    around the lesion at that larger scale (see ``_detail_sharpness``).
+    With a ``detail_size`` larger than the working size (the preview) or than the photo itself,
+    ``sharpness`` is measured around the lesion at that larger scale (see ``_detail_sharpness``);
+    a working copy up to ``resample.SLACK`` under its size does not count as smaller.
     """
     rgb, small = analysis.pixels, analysis.working
     if analysis.lesion is None:
@@ -169,7 +170,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_offset": _offset(lesion) if found else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
-            if detail_size and detail_size > max(small.shape[:2]) and (found or field.any())
+            if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
             else measures.sharpness(gray, around_lesion if found else field)
         ),
         "brightness": measures.brightness(gray, lit_skin),
