@@ -68,7 +68,7 @@ def _hair(gray: np.ndarray) -> np.ndarray:
     strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
     blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
     thin = strokes & (1 - blobs)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     keep = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
     return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
@@ -76,7 +76,7 @@ def _hair(gray: np.ndarray) -> np.ndarray:
 
 def _bubbles(specular: np.ndarray) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(specular.astype(np.uint8), connectivity=8)
+    _, _, stats, _ = measures.connected_regions(specular)
     area = stats[1:, cv2.CC_STAT_AREA] / specular.size
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
