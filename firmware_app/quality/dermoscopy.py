@@ -154,7 +154,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     skin = field & ~around_lesion
     # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
     if skin.any():
-        skin &= gray >= _SKIN_FLOOR * float(np.median(gray[skin]))
+        skin &= gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, skin)
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)

@@ -113,8 +113,11 @@ def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
     capped (so a lit retina is never taken for the mask). A field cut by the camera's mask at top
     and bottom, or by a frame off the pupil, is unlit there."""
     brightest = measures.brightest_channel(square)
-    inside = brightest[circle]
-    level = min(_MASK_LEVEL, _MASK_RELATIVE * float(np.percentile(inside, 95))) if inside.size else _MASK_LEVEL
+    level = (
+        min(_MASK_LEVEL, _MASK_RELATIVE * measures.level_percentile(brightest, 95, circle))
+        if circle.any()
+        else _MASK_LEVEL
+    )
     lit = (cv2.medianBlur(brightest, 5) > level).astype(np.uint8)
     return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
@@ -165,7 +168,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
     dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
-    centre_level = float(np.median(gray[field & (radius < _CENTRE_RADIUS)])) if field.any() else 0.0
+    centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)

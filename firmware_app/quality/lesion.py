@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from firmware_app.colour import srgb8_to_lab
-from firmware_app.quality.measures import brightest_channel, connected_regions, illumination_map
+from firmware_app.quality.measures import brightest_channel, connected_regions, illumination_map, level_percentile
 from firmware_app.quality.resample import shrink
 
 WORK_SIZE = 256
@@ -68,7 +68,7 @@ def lit_field(rgb: np.ndarray) -> np.ndarray:
     """The part of the photo the dermatoscope lit: everything but the dark surround that touches
     the photo's border (a dark lesion in the middle is kept)."""
     brightest = brightest_channel(rgb)
-    level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * float(np.median(brightest)))
+    level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * level_percentile(brightest, 50))
     dark = (brightest < level).astype(np.uint8)
     count, labels = cv2.connectedComponents(dark, connectivity=4)
     border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
