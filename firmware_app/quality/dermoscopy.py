@@ -1,8 +1,8 @@
 """The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
 
 The lesion is found first, once per frame (``frame_analysis``, through ``lesion.segment_lesion``'s
-steps); the photo is measured at ``size`` pixels on its long side (never enlarged). The measures
-(all in ``QualityReport.measures``):
+steps); the photo is measured at ``size`` pixels on its long side (or up to ``resample.SLACK``
+fewer; never enlarged). The measures (all in ``QualityReport.measures``):
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.

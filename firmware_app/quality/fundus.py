@@ -1,8 +1,8 @@
 """The fundus gate: is the retina in this photo gradable, and if not, what should the nurse fix?
 
 Everything is measured inside the circular field of view only, on the field resampled to a square
-of ``size`` pixels, so a 45-degree field is judged the same way whatever the sensor. The measures
-(all in ``QualityReport.measures``):
+of ``size`` pixels (or up to ``resample.SLACK`` fewer), so a 45-degree field is judged the same way
+whatever the sensor. The measures (all in ``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
