@@ -153,13 +153,17 @@ def brightest_channel(rgb: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(red, green), blue)
 
 
+def darkest_channel(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's darkest channel: with the brightest, how much colour the pixel holds."""
+    red, green, blue = cv2.split(rgb)
+    return cv2.min(cv2.min(red, green), blue)
+
+
 def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30) -> np.ndarray:
     """Specular reflections: pixels near white, colourless, and at least ``lift`` levels brighter
     than their surroundings. Tissue under a fundus camera or a dermatoscope is coloured, and a
     reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare."""
-    brightest = brightest_channel(rgb)
-    red, green, blue = cv2.split(rgb)
-    darkest = cv2.min(cv2.min(red, green), blue)
+    brightest, darkest = brightest_channel(rgb), darkest_channel(rgb)
     sigma = max(rgb.shape[:2]) / 20
     small = shrink(brightest, 64)
     background = cv2.resize(
