@@ -19,13 +19,20 @@ RSS once both models are loaded and have screened.
 Aims (issue 10): ``screen`` <= 1.3x the bare path; recording adds <= 5 ms; preview >= 30 fps at
 640x480 and >= 15 fps at 1280x960; RSS <= 150 MB; cold start <= 1 s.
 
-    .venv/bin/python bench/screen_path.py [--images 20] [--repeats 3] [--frames 40]
+With ``--profile``, only where ``screen``'s time goes, per modality: the project's functions by
+their cumulative time (the gate's measures, the analysis, the model's preprocessing) and the
+library calls by their own time, in milliseconds per screen, from cProfile (which adds its own
+overhead to every Python call: read the shares, not the totals).
+
+    .venv/bin/python bench/screen_path.py [--images 20] [--repeats 3] [--frames 40] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import resource
 import statistics
 import subprocess
@@ -114,6 +121,35 @@ def screen_path(images: int, repeats: int) -> None:
                 )
         finally:
             store.records.close()
+
+
+def profile(images: int, repeats: int, rows: int = 16) -> None:
+    """Where ``screen``'s time goes: the project's functions by cumulative time, the library calls
+    (OpenCV, numpy, the interpreter) by their own, in ms per screen."""
+    cv2.setNumThreads(THREADS)
+    pipeline = build_pipeline(Config())
+    for modality in MODALITIES:
+        frames = [read_frame(path) for path in _images(modality, images)]
+        pipeline.screen(frames[0], modality)  # warm-up: the model loads
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(repeats):
+            for frame in frames:
+                pipeline.screen(frame, modality)
+        profiler.disable()
+        screens = repeats * len(frames)
+        stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        own = [(tottime, name) for (path, _, name), (_, _, tottime, _, _) in stats.items() if path == "~"]
+        project = [
+            (cumtime, f"{Path(path).relative_to(PROJECT_ROOT).with_suffix('')}.{name}")
+            for (path, _, name), (_, _, _, cumtime, _) in stats.items()
+            if path.startswith(str(PROJECT_ROOT / "firmware_app"))
+        ]
+        print(f"profile of screen, {modality}, {screens} screens (ms per screen):")
+        for title, entries in (("project, cumulative", project), ("library calls, own", own)):
+            print(f"  {title}:")
+            for seconds, name in sorted(entries, reverse=True)[:rows]:
+                print(f"    {seconds * 1000 / screens:7.2f}  {name}")
 
 
 # A JPEG decoded at 1/2, 1/4 or 1/8 by libjpeg while decoding (``image_file._REDUCTIONS``).
@@ -209,10 +245,14 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=20, help="photos per modality")
     parser.add_argument("--repeats", type=int, default=3, help="times each photo is screened")
     parser.add_argument("--frames", type=int, default=40, help="preview frames timed per size")
+    parser.add_argument("--profile", action="store_true", help="only where screen's time goes (cProfile)")
     parser.add_argument("--cold-start-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cold_start_worker:
         cold_start_worker()
+        return
+    if args.profile:
+        profile(args.images, args.repeats)
         return
     cold_start()
     screen_path(args.images, args.repeats)

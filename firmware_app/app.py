@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from edgescreen_wire.result import RESULT_V1, encode_result
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
@@ -33,7 +34,10 @@ from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import ImageUploader, StationClient
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import result_payload
-from firmware_app.sync.worker import LOOP_SECONDS, SyncWorker
+from firmware_app.sync.retry import LOOP_SECONDS
+
+if TYPE_CHECKING:
+    from firmware_app.sync.worker import SyncWorker
 
 
 class ModelShelf:
@@ -183,6 +187,10 @@ def run_sync(
     Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
     until the running one ends, else it hands over at once. ``False``: it never ran.
     """
+    # Imported here, not at the top: MQTT (paho, with ssl, email and http) costs the process about
+    # 9 MB, and a device's screening process never syncs (edgescreen-app.service runs --no-sync).
+    from firmware_app.sync.worker import SyncWorker
+
     stop = stop or threading.Event()
     lock = WorkerLock(config.records.database)
     if not lock.acquire():

@@ -13,6 +13,13 @@ import numpy as np
 # 12-bit table for encoding linear light back to 8-bit sRGB: finer than 8-bit output needs, and a
 # table lookup is several times faster than the power function on a full frame.
 _ENCODE_LEVELS = 4096
+# Linear sRGB to CIE XYZ (D65), each row divided by the white's X, Y or Z, so white is (1, 1, 1);
+# then CIELAB's constants: the cube root holds above EPSILON, a line of this slope below it.
+_SRGB_TO_RELATIVE_XYZ = (
+    np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169], [0.019334, 0.119193, 0.950227]])
+    / np.array([[0.950456], [1.0], [1.088754]])
+).astype(np.float32)
+_LAB_EPSILON, _LAB_SLOPE, _LAB_KAPPA = 0.008856, 7.787, 903.3
 
 
 def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
@@ -45,11 +52,20 @@ def linear_to_srgb8(linear: np.ndarray) -> np.ndarray:
 
 
 def srgb8_to_lab(pixels: np.ndarray) -> np.ndarray:
-    """8-bit sRGB values (any shape ending in 3) to CIELAB (D65): L* in [0, 100]."""
-    rgb = np.asarray(pixels, np.float32) / 255.0
-    # An image is converted as it is (a column of pixels converts several times slower).
-    image = rgb if rgb.ndim == 3 else rgb.reshape(-1, 1, 3)
-    return cv2.cvtColor(image, cv2.COLOR_RGB2Lab).reshape(np.shape(pixels))
+    """8-bit sRGB values (any shape ending in 3) to CIELAB (D65): L* in [0, 100].
+
+    Computed here from the CIE formulas, not by OpenCV: OpenCV's first Lab conversion builds about
+    7 MB of interpolation tables that then stay in the device's process for good (its values are
+    that table's approximation of these, within 0.6 units), and at a lesion's working size this
+    costs about the same."""
+    values = np.asarray(pixels)
+    linear = srgb8_to_linear(values) if values.dtype == np.uint8 else srgb_to_linear(values / 255.0)
+    xyz = linear.reshape(-1, 3) @ _SRGB_TO_RELATIVE_XYZ.T
+    f = np.where(xyz > _LAB_EPSILON, np.cbrt(xyz), xyz * np.float32(_LAB_SLOPE) + np.float32(16 / 116))
+    y = xyz[:, 1]
+    lightness = np.where(y > _LAB_EPSILON, 116 * f[:, 1] - 16, np.float32(_LAB_KAPPA) * y)
+    lab = np.stack([lightness, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=-1)
+    return lab.reshape(values.shape).astype(np.float32)
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:

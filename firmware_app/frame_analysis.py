@@ -22,7 +22,7 @@ import numpy as np
 from firmware_app.capture.frame import Frame
 from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, find_field_of_view
 from firmware_app.quality.lesion import WORK_SIZE, LesionSegmentation, segment_working_copy
-from firmware_app.quality.resample import block_average, shrink
+from firmware_app.quality.resample import SLACK, block_average, shrink
 
 # Colour is a large-scale property: a 128-pixel copy shows it as well as the full frame.
 THUMBNAIL_SIZE = 128
@@ -43,9 +43,10 @@ class FrameAnalysis:
 
     ``working`` is the frame at the gate's working ``size``: for a fundus, reduced by the largest
     whole factor that keeps its short side (about the field's diameter) at ``size`` or more; for
-    dermoscopy, shrunk to ``size`` on its long side. ``field_of_view`` (fundus) is in the frame's own
-    pixels, ``None`` when the frame has none; ``lesion`` (dermoscopy) is its segmentation. Both are
-    ``None`` when the frame is not a colour picture big enough to measure (the gate refuses it).
+    dermoscopy, shrunk to ``size`` on its long side (or up to ``resample.SLACK`` less).
+    ``field_of_view`` (fundus) is in the frame's own pixels, ``None`` when the frame has none;
+    ``lesion`` (dermoscopy) is its segmentation. Both are ``None`` when the frame is not a colour
+    picture big enough to measure (the gate refuses it).
     """
 
     frame: Frame
@@ -103,7 +104,7 @@ def analyse(frame: Frame, modality: str, size: int, min_side: int = 1, for_model
         working = block_average(rgb, fundus_reduction(rgb.shape, size))
         field = _field_of_view(rgb, working, size, for_model)
         return FrameAnalysis(frame, modality, size, working, shrink(working, THUMBNAIL_SIZE), field)
-    working = shrink(rgb, size)
-    small = shrink(working, WORK_SIZE)
+    working = shrink(rgb, size, SLACK)
+    small = shrink(working, WORK_SIZE, SLACK)
     lesion = LesionView(small, segment_working_copy(small))
     return FrameAnalysis(frame, modality, size, working, shrink(small, THUMBNAIL_SIZE), lesion=lesion)

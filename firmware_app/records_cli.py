@@ -11,7 +11,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
@@ -21,7 +21,9 @@ from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
 from firmware_app.service.watchdog import supervise
-from firmware_app.sync.worker import SyncWorker
+
+if TYPE_CHECKING:
+    from firmware_app.sync.worker import SyncWorker
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
 # Two unclean restarts within this time of each other, and the worker is crash-looping.

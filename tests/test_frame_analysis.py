@@ -15,6 +15,7 @@ from firmware_app.inference import preprocess
 from firmware_app.inference.preprocess import FieldOfViewNotFound, find_field_of_view
 from firmware_app.lesion_measurements import measure_lesion
 from firmware_app.quality.lesion import WORK_SIZE
+from firmware_app.quality.resample import block_average, shrink
 from tests.lesion_renderer import render_lesion
 
 
@@ -92,3 +93,17 @@ def test_the_lesion_is_segmented_once_per_screen(pipeline, monkeypatch):
     # The same skin tone as measuring the photo on its own, from the one segmentation.
     alone = measure_lesion(lesion.rgb, None, pipeline.model("dermoscopy").card)
     assert result.lesion.skin_tone.category == alone.skin_tone.category
+
+
+def test_a_working_copy_takes_a_whole_factor_when_it_lands_within_the_slack(retina_rgb):
+    """A 1022-pixel photo is halved to 511 by block averaging (the fractional resample to 512 costs
+    many times more); one that a whole factor would take further under stays at the working size."""
+    photo = np.ascontiguousarray(retina_rgb[:767, :1022])
+    analysis = analyse(Frame(photo, "photo"), "dermoscopy", 512)
+    assert analysis.working.shape[:2] == (383, 511)
+    np.testing.assert_array_equal(analysis.working, block_average(photo, 2))
+    assert (
+        max(analyse(Frame(np.ascontiguousarray(retina_rgb[:600, :900]), "photo"), "dermoscopy", 512).working.shape)
+        == 512
+    )
+    assert max(shrink(photo, 512).shape) == 512  # without slack, exactly the size asked

@@ -1,8 +1,8 @@
 """The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
 
 The lesion is found first, once per frame (``frame_analysis``, through ``lesion.segment_lesion``'s
-steps); the photo is measured at ``size`` pixels on its long side (never enlarged). The measures
-(all in ``QualityReport.measures``):
+steps); the photo is measured at ``size`` pixels on its long side (or up to ``resample.SLACK``
+fewer; never enlarged). The measures (all in ``QualityReport.measures``):
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.
@@ -68,7 +68,7 @@ def _hair(gray: np.ndarray) -> np.ndarray:
     strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
     blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
     thin = strokes & (1 - blobs)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     keep = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
     return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
@@ -76,7 +76,7 @@ def _hair(gray: np.ndarray) -> np.ndarray:
 
 def _bubbles(specular: np.ndarray) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is."""
-    _, _, stats, _ = cv2.connectedComponentsWithStats(specular.astype(np.uint8), connectivity=8)
+    _, _, stats, _ = measures.connected_regions(specular)
     area = stats[1:, cv2.CC_STAT_AREA] / specular.size
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
@@ -138,8 +138,9 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
     """All the dermoscopy measures of an analysed frame, on its working copy and its lesion.
 
-    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured
-    around the lesion at that larger scale (see ``_detail_sharpness``).
+    With a ``detail_size`` larger than the working size (the preview) or than the photo itself,
+    ``sharpness`` is measured around the lesion at that larger scale (see ``_detail_sharpness``);
+    a working copy up to ``resample.SLACK`` under its size does not count as smaller.
     """
     rgb, small = analysis.pixels, analysis.working
     if analysis.lesion is None:
@@ -153,7 +154,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     skin = field & ~around_lesion
     # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
     if skin.any():
-        skin &= gray >= _SKIN_FLOOR * float(np.median(gray[skin]))
+        skin &= gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, skin)
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)
@@ -169,7 +170,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_offset": _offset(lesion) if found else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
-            if detail_size and detail_size > max(small.shape[:2]) and (found or field.any())
+            if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
             else measures.sharpness(gray, around_lesion if found else field)
         ),
         "brightness": measures.brightness(gray, lit_skin),

@@ -1,8 +1,8 @@
 """The fundus gate: is the retina in this photo gradable, and if not, what should the nurse fix?
 
 Everything is measured inside the circular field of view only, on the field resampled to a square
-of ``size`` pixels, so a 45-degree field is judged the same way whatever the sensor. The measures
-(all in ``QualityReport.measures``):
+of ``size`` pixels (or up to ``resample.SLACK`` fewer), so a 45-degree field is judged the same way
+whatever the sensor. The measures (all in ``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
@@ -37,7 +37,7 @@ from firmware_app.config import FundusQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
 from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
 from firmware_app.quality import measures
-from firmware_app.quality.resample import block_average
+from firmware_app.quality.resample import SLACK, block_average, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -71,8 +71,9 @@ def _radius_map(size: int) -> np.ndarray:
 
 
 def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
-    """The field of view resampled to a square of the working size at most, the mask of pixels the
-    frame covered, and the field in the photo's own pixel coordinates.
+    """The field of view resampled to a square of the working size at most (or up to
+    ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
+    own pixel coordinates.
 
     The square is cut from the analysis's working copy (the frame reduced by a whole factor that
     keeps its short side at the working size or more). A field smaller than the working size is
@@ -83,14 +84,15 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     factor = fundus_reduction(analysis.pixels.shape, analysis.size)
     fov = FieldOfView(in_photo.centre_x / factor, in_photo.centre_y / factor, in_photo.radius / factor)
     square = crop_to_field_of_view(small, fov)
-    size = min(analysis.size, square.shape[0])
+    measured = shrink(square, analysis.size, SLACK)
+    size = measured.shape[0]
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
     per_pixel = size / square.shape[0]
     left, top = fov.centre_x - square.shape[0] / 2, fov.centre_y - square.shape[0] / 2
     columns = (np.arange(size) + 0.5) / per_pixel + left
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
-    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA), covered, in_photo
+    return measured, covered, in_photo
 
 
 def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float]:
@@ -111,8 +113,11 @@ def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
     capped (so a lit retina is never taken for the mask). A field cut by the camera's mask at top
     and bottom, or by a frame off the pupil, is unlit there."""
     brightest = measures.brightest_channel(square)
-    inside = brightest[circle]
-    level = min(_MASK_LEVEL, _MASK_RELATIVE * float(np.percentile(inside, 95))) if inside.size else _MASK_LEVEL
+    level = (
+        min(_MASK_LEVEL, _MASK_RELATIVE * measures.level_percentile(brightest, 95, circle))
+        if circle.any()
+        else _MASK_LEVEL
+    )
     lit = (cv2.medianBlur(brightest, 5) > level).astype(np.uint8)
     return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
@@ -163,7 +168,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
     dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
-    centre_level = float(np.median(gray[field & (radius < _CENTRE_RADIUS)])) if field.any() else 0.0
+    centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)

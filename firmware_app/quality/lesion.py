@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from firmware_app.colour import srgb8_to_lab
-from firmware_app.quality.measures import brightest_channel, illumination_map
+from firmware_app.quality.measures import brightest_channel, connected_regions, illumination_map, level_percentile
 from firmware_app.quality.resample import shrink
 
 WORK_SIZE = 256
@@ -68,7 +68,7 @@ def lit_field(rgb: np.ndarray) -> np.ndarray:
     """The part of the photo the dermatoscope lit: everything but the dark surround that touches
     the photo's border (a dark lesion in the middle is kept)."""
     brightest = brightest_channel(rgb)
-    level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * float(np.median(brightest)))
+    level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * level_percentile(brightest, 50))
     dark = (brightest < level).astype(np.uint8)
     count, labels = cv2.connectedComponents(dark, connectivity=4)
     border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
@@ -112,7 +112,7 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
     """The connected region with the largest area weighted by closeness to the centre."""
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), connectivity=8)
+    count, labels, stats, centroids = connected_regions(candidate)
     if count <= 1:
         return np.zeros(candidate.shape, bool)
     height, width = candidate.shape

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from firmware_app.config import SyncConfig
 from firmware_app.events import log_event
 from firmware_app.records.uploads import PendingUpload, UploadQueue
-from firmware_app.sync.worker import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
+from firmware_app.sync.retry import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
 
 UPLOAD_PATH = "/api/v1/results/{result_id}/image"
 STORED = (200, 201)

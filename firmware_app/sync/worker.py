@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -42,24 +41,13 @@ from firmware_app.records.outbox import Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
+from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
 from firmware_app.sync.review import parse_review, review_ack
 
 ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
 CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
-RECORDS_RETRY_SECONDS = 5.0
-LOOP_SECONDS = 0.05
-# 2**30 times any configured initial delay exceeds any configured cap; a larger exponent would
-# only overflow a float (after 1,023 failed attempts: about 40 hours without a broker).
-MAX_BACKOFF_EXPONENT = 30
-RECORDS_TROUBLE = (RecordsError, sqlite3.Error, OSError)
-
-
-def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
-    """Capped exponential backoff with full jitter: devices that lost the broker together do not
-    all come back in the same second."""
-    return rng.uniform(0.0, min(cap, initial * 2.0 ** min(attempt, MAX_BACKOFF_EXPONENT)))
 
 
 class SyncWorker:

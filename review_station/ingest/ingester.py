@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from firmware_app.events import log_event
-from firmware_app.sync.worker import backoff_delay
+from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import BatchOutcome, Incoming, store_batch

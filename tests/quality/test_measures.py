@@ -67,3 +67,30 @@ def test_measures_of_an_empty_region_do_not_fail():
     assert measures.brightness(image, nothing) == 0.0
     assert measures.sharpness(image, nothing) == 0.0
     assert measures.illumination_unevenness(image, nothing) == 1.0
+
+
+def test_level_percentile_is_numpys_percentile_of_the_masked_levels(retina_rgb):
+    green = np.ascontiguousarray(retina_rgb[:, :, 1])
+    rng = np.random.default_rng(7)
+    mask = rng.random(green.shape) < 0.3
+    for q in (0, 1, 50, 90, 95, 99, 37.3, 100):
+        assert measures.level_percentile(green, q) == float(np.percentile(green, q))
+        assert measures.level_percentile(green, q, mask) == float(np.percentile(green[mask], q))
+    odd_and_even = (mask[:3, :3], mask[:3, :4])
+    for small in odd_and_even:
+        region = np.ones(small.shape, bool)
+        assert measures.level_percentile(green[: small.shape[0], : small.shape[1]].copy(), 50, region) == float(
+            np.median(green[: small.shape[0], : small.shape[1]])
+        )
+    assert np.isnan(measures.level_percentile(green, 50, np.zeros(green.shape, bool)))
+
+
+def test_connected_regions_are_opencvs_whatever_the_label_type():
+    rng = np.random.default_rng(3)
+    speckle = (rng.random((120, 160)) < 0.3).astype(np.uint8)
+    count, labels, stats, centroids = measures.connected_regions(speckle.astype(bool))
+    expected = cv2.connectedComponentsWithStats(speckle, connectivity=8, ltype=cv2.CV_32S)
+    assert count == expected[0]
+    np.testing.assert_array_equal(labels, expected[1])
+    np.testing.assert_array_equal(stats, expected[2])
+    np.testing.assert_allclose(centroids, expected[3])

@@ -11,8 +11,8 @@ import pytest
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.sync.retry import backoff_delay
 from firmware_app.sync.review import parse_review
-from firmware_app.sync.worker import backoff_delay
 from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
