@@ -16,7 +16,6 @@ decapsulates inside it (see the README), the sealed format staying the same.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -25,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
 from firmware_app.durable import fsync_directory
+from firmware_app.secret_file import ExposedSecret, read_secret
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 INFO_PREFIX = b"edgescreen.image/1 result "
@@ -72,12 +72,11 @@ def read_public_key(path: Path) -> X25519PublicKey:
 def read_private_key(path: Path) -> X25519PrivateKey:
     """The station's private key; refused when the group or others may read it."""
     try:
-        mode = path.stat().st_mode
-        pem = path.read_bytes()
+        pem = read_secret(path, "the station's private key")
     except OSError as error:
         raise SealError(f"{path}: the private key cannot be read ({error})") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SealError(f"{path}: others may read the private key (mode {stat.S_IMODE(mode):o}); chmod 600 it")
+    except ExposedSecret as error:
+        raise SealError(str(error)) from None
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except ValueError as error:

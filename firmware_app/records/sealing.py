@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from firmware_app.durable import fsync_directory
 from firmware_app.records.database import RecordsError
+from firmware_app.secret_file import ExposedSecret, read_secret
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -45,12 +45,11 @@ def create_key(path: Path) -> None:
 def read_key(path: Path) -> bytes:
     """The records key; refused if others can read it or it is malformed."""
     try:
-        mode = path.stat().st_mode
-        key = path.read_bytes()
+        key = read_secret(path, "the records key")
     except OSError as error:
         raise RecordsError(f"{path}: cannot read the records key ({error})") from error
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise RecordsError(f"{path}: the records key is readable by others (mode {stat.filemode(mode)}); chmod 600 it")
+    except ExposedSecret as error:
+        raise RecordsError(str(error)) from None
     if len(key) != KEY_BYTES:
         raise RecordsError(f"{path}: the records key must be {KEY_BYTES} bytes, not {len(key)}")
     return key
