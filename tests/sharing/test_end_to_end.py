@@ -13,18 +13,21 @@ import time
 
 import cv2
 import pytest
+from sqlalchemy import func, select
 
 from edgescreen_wire.result import RESULT_V2
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
 from firmware_app.config import SyncConfig, load_config
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
-from firmware_app.sharing.uploader import StationClient
+from firmware_app.sharing.uploader import Sent, StationClient
 from review_station import devices
 from review_station.storage.database import open_database
+from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
 from tests.review_station.kit import counts
@@ -93,10 +96,12 @@ def test_referred_shares_only_refer_and_ungradable_and_the_broker_never_carries_
     held = station.stored()
     assert set(held) == {refer.result_id, gradeless.result_id}
     assert all(image.startswith(JPEG_START) for image in held.values())
-    uploaded = {path.split("/")[4] for path, _ in station.uploads.requests}
+    uploaded = {request.path.split("/")[4] for request in station.uploads.requests}
     assert uploaded == set(held)
     published = station.broker_bytes()
-    for _, body in station.uploads.requests:
+    sent = [request.body for request in station.uploads.requests if request.method == "PATCH"]
+    assert len(sent) == 2
+    for body in sent:
         assert body[64:128] not in published  # no part of a sealed photo went through the broker
     assert JPEG_START not in published
     announced = {
@@ -115,7 +120,7 @@ def test_a_device_cannot_upload_for_another_devices_result(station, retina_rgb):
     with station.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM images")
     sealed = b"x" * 100
-    assert station.client("cam-02").put(upload[0], sealed) == 403
+    assert station.upload("cam-02", upload[0], sealed).status == 403
     assert station.stored() == {}
 
 
@@ -126,14 +131,13 @@ def test_a_tampered_or_truncated_upload_is_refused_and_a_repeat_stores_one_copy(
     store.records.connection.execute("UPDATE image_upload SET refused = 'held back by the test'")
     drain(config)  # the result reaches the station; its photo is held back
     wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
-    client = station.client("cam-01")
     tampered = sealed[:200] + bytes([sealed[200] ^ 1]) + sealed[201:]
-    assert client.put(record.result_id, tampered) == 400
-    assert client.put(record.result_id, sealed[:-10]) == 400
-    assert client.put(record.result_id, sealed + b"\0") == 400
+    assert station.upload("cam-01", record.result_id, tampered).status == 400  # its whole fails the digest
+    assert station.upload("cam-01", record.result_id, sealed[:-10]).status == 400  # ends short: kept as a prefix
+    assert station.upload("cam-01", record.result_id, sealed + b"\0").status == 400  # more than announced
     assert station.stored() == {}
-    assert client.put(record.result_id, sealed) == 201
-    assert client.put(record.result_id, sealed) == 200
+    assert station.upload("cam-01", record.result_id, sealed) == Sent(201, sent=10, resumed_at=len(sealed) - 10)
+    assert station.upload("cam-01", record.result_id, sealed) == Sent(200)
     assert list(station.stored()) == [record.result_id]
 
 
@@ -141,7 +145,7 @@ def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_veri
     directory, config, store, recorder = sharing_device(station, "all")
     photo = cv2.resize(retina_rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC)  # as large as a shared photo gets
     recorded = [record_with(recorder, photo, sample_record(score=0.9)).result_id for _ in range(PHOTOS)]
-    sizes = {size for (size,) in store.records.connection.execute("SELECT size FROM image_upload")}
+    size_of = dict(store.records.connection.execute("SELECT result_id, size FROM image_upload").fetchall())
     store.records.close()
     station.uploads.chunk_delay_s = 0.01  # a photo takes a few hundred ms to arrive: kills land mid-body
     rng = random.Random(14)
@@ -155,11 +159,21 @@ def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_veri
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1
-    cut = sum(1 for _, body in station.uploads.requests if len(body) not in sizes)
-    print(f"{cut} of {len(station.uploads.requests)} uploads were cut off by a kill")
     drain(config, timeout=120)
     held = station.stored()
     assert kills == 20
+    # Sent again after a kill, a photo resumed at the station's offset: only the rest went out.
+    patches = [
+        (request.path.split("/")[4], request) for request in station.uploads.requests if request.method == "PATCH"
+    ]
+    resumed = [(rid, request) for rid, request in patches if request.offset]
+    assert resumed, "no upload resumed after a kill"
+    assert all(len(request.body) == size_of[rid] - request.offset for rid, request in resumed)
+    received = sum(len(request.body) for _, request in patches)
+    print(f"{len(resumed)} uploads resumed after a kill; {received} bytes received for {sum(size_of.values())}")
+    assert received < sum(size_of.values()) + sum(request.offset for _, request in resumed)
+    with station.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(upload_parts)).scalar_one() == 0
     assert set(held) == set(recorded)  # one row per result: a photo stored twice would not fit
     assert all(image.startswith(JPEG_START) for image in held.values())  # each opened: intact and its own
     store = open_store(directory)
@@ -172,7 +186,7 @@ def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
         SyncConfig(station_url=f"https://127.0.0.1:{station.upload_port}", tls_ca_file=station.certs / "ca.crt")
     )
     with pytest.raises(OSError):
-        anonymous.put("a" * 32, b"x" * 100)
+        anonymous.upload("a" * 32, b"x" * 100, Heartbeat("test upload"))
     assert station.uploads.started == 0
 
 
