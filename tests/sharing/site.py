@@ -64,6 +64,8 @@ class RecordingApp:
         self.started = 0  # requests begun, finished or not
         # A slow uplink (a clinic's mobile connection): each chunk of a body is taken this late.
         self.chunk_delay_s = 0.0
+        # A station (or a proxy before it) answering nonsense: ``Upload-Offset`` made unreadable.
+        self.garble_offsets = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -79,8 +81,14 @@ class RecordingApp:
             body.append(message.get("body", b""))
             return message
 
+        async def answered(message: dict[str, Any]) -> None:
+            if self.garble_offsets and message["type"] == "http.response.start":
+                headers = [(k, b"soon" if k == b"upload-offset" else v) for k, v in message["headers"]]
+                message = message | {"headers": headers}
+            await send(message)
+
         try:
-            await self.app(scope, tapped, send)
+            await self.app(scope, tapped, answered)
         finally:
             offset = dict(scope["headers"]).get(b"upload-offset")
             at = int(offset) if offset is not None and offset.isdigit() else None

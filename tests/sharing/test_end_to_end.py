@@ -9,6 +9,7 @@ import dataclasses
 import json
 import random
 import signal
+import threading
 import time
 
 import cv2
@@ -16,10 +17,12 @@ import pytest
 from sqlalchemy import func, select
 
 from edgescreen_wire.result import RESULT_V2
-from firmware_app.app import DurableRecorder
+from firmware_app.app import DurableRecorder, run_sync
 from firmware_app.capture.frame import Frame
 from firmware_app.config import SyncConfig, load_config
-from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.checks import Level
+from firmware_app.health.heartbeat import GRACE_S, Heartbeat
+from firmware_app.health.liveness import liveness
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.records_cli import sync_status
@@ -207,3 +210,55 @@ def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answ
     write_config(directory, station.broker.port, station.device_config("all"))
     drain(config)
     assert list(station.stored()) == [record.result_id]
+
+
+def syncing(config, heartbeats: list[Heartbeat]) -> tuple[threading.Event, threading.Thread]:
+    """``run_sync`` in a thread, its loops' heartbeats joining ``heartbeats`` as ``sync run`` watches them."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_sync, args=(load_config(str(config)), stop), kwargs={"heartbeats": heartbeats}, daemon=True
+    )
+    thread.start()
+    return stop, thread
+
+
+def test_the_uploaders_heartbeat_is_watched_with_the_sync_loops_and_its_loop_keeps_it(station, retina_rgb):
+    directory, config, _store, recorder = sharing_device(station, "all")
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    heartbeats: list[Heartbeat] = []
+    stop, thread = syncing(config, heartbeats)
+    try:
+        wait_until(lambda: record.result_id in station.stored(), 30, "the photo at the station")
+        assert [heartbeat.name for heartbeat in heartbeats] == ["sync loop", "photo uploader"]
+        uploader = heartbeats[1]
+        uploader.beat(-GRACE_S - 2)  # as if its loop had promised a beat two seconds ago and hung
+        (stuck,) = [check for check in liveness(directory / "records.sqlite3", heartbeats) if check.level is Level.RED]
+        assert stuck.values["loop"] == "photo uploader"
+        # Idle, the uploader's loop beats every IDLE_SECONDS: the lapse is gone at its next turn.
+        wait_until(lambda: uploader.overdue_s() == 0, 5, "the uploader's next beat")
+        checks = liveness(directory / "records.sqlite3", heartbeats)
+        assert [check.level for check in checks] == [Level.GREEN] * 3
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+
+
+def test_an_unexpected_error_in_the_uploader_is_logged_and_retried_after_the_backoff(station, retina_rgb, caplog):
+    _directory, config, store, recorder = sharing_device(station, "all")
+    station.uploads.garble_offsets = True  # the station's answer cannot be read: no handled case covers it
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    heartbeats: list[Heartbeat] = []
+    stop, thread = syncing(config, heartbeats)
+    try:
+        crashed = lambda: [r.getMessage() for r in caplog.records if "sync.uploads_crashed" in r.getMessage()]  # noqa: E731
+        wait_until(lambda: len(crashed()) >= 3, 30, "the uploader to fail and try again, three times")
+        assert "ValueError" in crashed()[0] and "retry_in_s=" in crashed()[0]
+        assert [heartbeat.overdue_s() for heartbeat in heartbeats] == [0.0, 0.0]  # retrying, not dead
+        assert sync_status(store.records)["photos_waiting"] == 1
+        station.uploads.garble_offsets = False  # the fault clears: the next retry uploads the photo
+        wait_until(lambda: record.result_id in station.stored(), 30, "the photo at the station")
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
