@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,6 +23,7 @@ from firmware_app.capture.opencv_camera import OpenCVCamera
 from firmware_app.capture.picamera2_camera import Picamera2Camera
 from firmware_app.config import Config, DeviceConfig, config_digest
 from firmware_app.events import log_event
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
@@ -34,7 +36,7 @@ from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sharing.uploader import ImageUploader, StationClient
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import result_payload
-from firmware_app.sync.retry import LOOP_SECONDS
+from firmware_app.sync.retry import LOOP_SECONDS, backoff_delay
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -145,26 +147,50 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
 
 class UploadThread:
     """The photo uploader beside the sync worker, on its own records connection (SQLite connections
-    stay in their thread); it runs only where a review station is configured."""
+    stay in their thread); it runs only where a review station is configured.
+
+    Its loop beats ``heartbeat``, which the sync service's watchdog watches beside the sync loop's.
+    An unexpected error (a bad answer, a broken records connection, a TLS file unreadable) is logged
+    and the uploader starts again after the sync worker's backoff, on a fresh connection: photos
+    wait in their queue, never behind a thread that died silently."""
 
     def __init__(self, config: Config, until_drained: bool) -> None:
         self._config, self._until_drained = config, until_drained
         self._stop = threading.Event()
+        self._rng = random.Random()
+        self.heartbeat = Heartbeat("photo uploader")
         self._thread = threading.Thread(target=self._run, name="image-uploads", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        try:
-            store = open_store(self._config, key_required=False)
+        crashes = 0
+        while not self._stop.is_set():
+            self.heartbeat.beat(self._config.sync.connect_timeout_s)
             try:
-                client = StationClient(self._config.sync)
-                uploader = ImageUploader(UploadQueue(store.records), client, self._config.sync, self._stop)
-                uploader.run(self._until_drained)
-            finally:
-                store.records.close()
-        except Exception as error:  # never silently: the photos wait in the queue, and the log says why
-            log_event("sync.uploads_stopped", level=logging.ERROR, error=f"{type(error).__name__}: {error}"[:300])
-            raise
+                self._upload()
+                return
+            except Exception as error:
+                settings = self._config.sync
+                delay = backoff_delay(crashes, settings.backoff_initial_s, settings.backoff_max_s, self._rng)
+                crashes += 1
+                log_event(
+                    "sync.uploads_crashed",
+                    level=logging.ERROR,
+                    error=f"{type(error).__name__}: {error}"[:300],
+                    crashes=crashes,
+                    retry_in_s=round(delay, 2),
+                )
+                self.heartbeat.beat(delay)
+                self._stop.wait(delay)
+
+    def _upload(self) -> None:
+        store = open_store(self._config, key_required=False)
+        try:
+            client = StationClient(self._config.sync)
+            queue = UploadQueue(store.records)
+            ImageUploader(queue, client, self._config.sync, self._stop, self.heartbeat).run(self._until_drained)
+        finally:
+            store.records.close()
 
     def finish(self, stop: threading.Event, wait: bool) -> None:
         """With ``wait``, until the queue is drained or ``stop`` is set; then stop the uploader."""
@@ -180,9 +206,12 @@ def run_sync(
     until_drained: bool = False,
     wait_for_lock: bool = True,
     started: Callable[[SyncWorker], object] = lambda worker: None,
+    heartbeats: list[Heartbeat] | None = None,
 ) -> bool:
     """Run the sync worker on its own records connection (call it in its own thread or process);
-    ``started`` is told the worker once its records are open (readiness, its heartbeat).
+    ``started`` is told the worker once its records are open (readiness, its heartbeat). The
+    heartbeat of each loop (the sync worker's, the photo uploader's) joins ``heartbeats`` as the
+    loop starts: the list a watchdog reads at each check.
 
     Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
     until the running one ends, else it hands over at once. ``False``: it never ran.
@@ -210,8 +239,12 @@ def run_sync(
                 timedelta(days=config.records.image_retention_days),
                 stop,
             )
+            loops = heartbeats if heartbeats is not None else []
+            loops.append(worker.heartbeat)
             started(worker)
             uploads = UploadThread(config, until_drained) if config.sync.station_url else None
+            if uploads:
+                loops.append(uploads.heartbeat)
             drained = False
             try:
                 worker.run(until_drained=until_drained)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
+from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
@@ -159,10 +160,12 @@ def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
 
-    def started(worker: SyncWorker) -> None:
-        supervise(config.records.database, [worker.heartbeat], "sync worker running")
+    loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
 
-    run_sync(config, stop, until_drained=args.until_drained, started=started)
+    def started(worker: SyncWorker) -> None:
+        supervise(config.records.database, loops, "sync worker running")
+
+    run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
     sd_notify("STOPPING=1")
     return 0
 

@@ -102,6 +102,9 @@ class UploadsConfig:
     tls_ca_file: Path | None = field(default=None, metadata=EXISTING_FILE)
     # A photo sealed at 2048 px is a few MB; anything much larger is refused before it is read.
     max_upload_mb: int = field(default=16, metadata={"min": 1, "max": 1024})
+    # What arrived of an upload cut off is kept for the device to resume; dropped when it has
+    # received nothing for this long (the device then starts that photo over).
+    partial_max_age_hours: int = field(default=72, metadata={"min": 1, "max": 8760})
 
 
 @dataclass(frozen=True)

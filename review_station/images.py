@@ -22,7 +22,7 @@ from edgescreen_wire.checks import HEX32
 from edgescreen_wire.sealed_image import open_image, read_private_key
 from review_station import audit
 from review_station.config import ImagesConfig
-from review_station.storage.tables import images, reads, results
+from review_station.storage.tables import images, reads, results, upload_parts
 
 
 @dataclass(frozen=True)
@@ -43,43 +43,54 @@ def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes
     """Store one upload if it is the photo its result announced, from that result's device. The same
     upload arriving twice at once stores one copy and answers 200 to the other."""
     try:
-        return _receive(engine, result_id, device_id, sealed)
+        with engine.begin() as connection:
+            expected = expected_upload(connection, result_id, device_id)
+            if isinstance(expected, UploadAnswer):
+                return expected
+            return store_whole(connection, result_id, device_id, expected, sealed)
     except IntegrityError:
         return UploadAnswer(200, "already held")
 
 
-def _receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes) -> UploadAnswer:
+def expected_upload(connection: Connection, result_id: str, device_id: str | None) -> dict[str, Any] | UploadAnswer:
+    """The digest and size the result announced, if ``device_id`` may upload its photo; else the
+    answer that says why not (the same for a whole upload and each part of a resumed one)."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
-    with engine.begin() as connection:
-        result = connection.execute(
-            select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
-        ).first()
-        if result is None:
-            return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
-        if device_id != result.device_id:
-            return UploadAnswer(403, "this certificate's device did not record that result")
-        expected = announced(result.payload)
-        if expected is None:
-            return UploadAnswer(422, "the result announced no photo")
-        if len(sealed) != expected["size"]:
-            return UploadAnswer(400, f"{len(sealed)} bytes received, the result announced {expected['size']}")
-        if hashlib.sha256(sealed).hexdigest() != expected["sha256"]:
-            return UploadAnswer(400, "the photo's digest differs from the one its result announced")
-        held = connection.execute(select(images.c.sha256).where(images.c.result_id == result_id)).first()
-        if held is not None:
-            return UploadAnswer(200, "already held")
-        connection.execute(
-            insert(images).values(
-                result_id=result_id,
-                device_id=device_id,
-                sha256=expected["sha256"],
-                size=len(sealed),
-                sealed=sealed,
-                received_at=datetime.now(UTC),
-            )
+    result = connection.execute(
+        select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
+    ).first()
+    if result is None:
+        return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
+    if device_id != result.device_id:
+        return UploadAnswer(403, "this certificate's device did not record that result")
+    expected = announced(result.payload)
+    if expected is None:
+        return UploadAnswer(422, "the result announced no photo")
+    return expected
+
+
+def store_whole(
+    connection: Connection, result_id: str, device_id: str | None, expected: dict[str, Any], sealed: bytes
+) -> UploadAnswer:
+    """Store the photo once it is whole and exactly as announced; nothing is stored otherwise."""
+    if len(sealed) != expected["size"]:
+        return UploadAnswer(400, f"{len(sealed)} bytes received, the result announced {expected['size']}")
+    if hashlib.sha256(sealed).hexdigest() != expected["sha256"]:
+        return UploadAnswer(400, "the photo's digest differs from the one its result announced")
+    if held(connection, result_id):
+        return UploadAnswer(200, "already held")
+    connection.execute(
+        insert(images).values(
+            result_id=result_id,
+            device_id=device_id,
+            sha256=expected["sha256"],
+            size=len(sealed),
+            sealed=sealed,
+            received_at=datetime.now(UTC),
         )
-        audit.append(connection, "image", {"result": result_id, "action": "received", "bytes": len(sealed)})
+    )
+    audit.append(connection, "image", {"result": result_id, "action": "received", "bytes": len(sealed)})
     return UploadAnswer(201, "stored")
 
 
@@ -102,6 +113,7 @@ def erase(engine: Engine, result_id: str, by: str) -> bool:
     """Delete one result's photo on request; ``False`` when there was none."""
     with engine.begin() as connection:
         gone = connection.execute(delete(images).where(images.c.result_id == result_id)).rowcount
+        connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
         if gone:
             audit.append(connection, "image", {"result": result_id, "action": "erased", "by": by})
     return bool(gone)

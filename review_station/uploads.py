@@ -6,10 +6,11 @@ common name is the result's device. uvicorn does not hand the peer certificate t
 (the ASGI TLS extension is not in the released versions), so ``PeerCertificateH11`` reads it once per
 connection and puts the common name in each request's scope.
 
-One route: ``PUT /api/v1/results/<result_id>/image``, the sealed bytes as the body (at most
+One resource, ``/api/v1/results/<result_id>/image``. ``PUT``: the sealed bytes as the body (at most
 ``max_upload_mb``). 201 stored, 200 already held, 400 cut short or altered, 403 another device's
 result, 404 result not received yet (the device tries again later), 413 too large, 422 the result
-announced no photo. Nothing is decrypted here: the station's private key is not even read.
+announced no photo. ``HEAD`` and ``PATCH``: the same photo uploaded resumably (``resumable.py``),
+with the same rules. Nothing is decrypted here: the station's private key is not even read.
 """
 
 from __future__ import annotations
@@ -18,21 +19,23 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from firmware_app.events import log_event
-from review_station import images
+from review_station import images, resumable
 from review_station.config import ConfigError, ReviewConfig
 
 CLIENT_DEVICE = "edgescreen.client_device"
+IMAGE_PATH = "/api/v1/results/{result_id}/image"
 PURGE_SECONDS = 3600.0
 
 
@@ -62,42 +65,101 @@ class PeerCertificateH11(H11Protocol):
         self.app = with_device
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
-    """The whole body, or ``None`` once it passes ``limit`` bytes (nothing more is read)."""
+@dataclass(frozen=True)
+class Body:
+    """What a request delivered: every byte read, and whether the client left before the end."""
+
+    data: bytes
+    cut: bool = False
+    too_large: bool = False
+
+
+async def _body(request: Request, limit: int) -> Body:
+    """The body as far as it came; nothing past ``limit`` bytes is read."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+        return Body(b"", too_large=True)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return Body(b"", too_large=True)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return Body(b"".join(chunks), cut=True)
+    return Body(b"".join(chunks))
+
+
+def _progress_headers(progress: resumable.Progress) -> dict[str, str]:
+    return {
+        "Upload-Offset": str(progress.offset),
+        "Upload-Complete": "?1" if progress.complete else "?0",
+        "Upload-Length": str(progress.length),
+        "Cache-Control": "no-store",
+    }
 
 
 def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
     limit = config.uploads.max_upload_mb * 2**20
+    too_large = PlainTextResponse(f"larger than {config.uploads.max_upload_mb} MB", status_code=413)
 
-    async def upload(request: Request) -> PlainTextResponse:
+    async def upload(request: Request) -> Response:
         result_id = request.path_params["result_id"]
         device = request.scope.get(CLIENT_DEVICE)
-        try:
-            body = await _body(request, limit)
-        except ClientDisconnect:  # cut off mid-upload: nothing was stored
+        body = await _body(request, limit)
+        if body.cut:  # cut off mid-upload: nothing was stored
             log_event("review.upload_cut", result_id=result_id, device=device)
             return PlainTextResponse("the upload was cut off", status_code=400)
-        if body is None:
-            return PlainTextResponse(f"larger than {config.uploads.max_upload_mb} MB", status_code=413)
-        answer = await asyncio.to_thread(images.receive, engine, result_id, device, body)
+        if body.too_large:
+            return too_large
+        answer = await asyncio.to_thread(images.receive, engine, result_id, device, body.data)
         log_event("review.upload", result_id=result_id, device=device, status=answer.status, reason=answer.reason)
         return PlainTextResponse(answer.reason, status_code=answer.status)
+
+    async def offset(request: Request) -> Response:
+        result_id = request.path_params["result_id"]
+        progress = await asyncio.to_thread(resumable.offset, engine, result_id, request.scope.get(CLIENT_DEVICE))
+        if progress.answer.status != 204:
+            return Response(status_code=progress.answer.status)
+        return Response(status_code=204, headers=_progress_headers(progress))
+
+    async def append(request: Request) -> Response:
+        result_id = request.path_params["result_id"]
+        device = request.scope.get(CLIENT_DEVICE)
+        at = request.headers.get("upload-offset", "")
+        if not at.isdigit():
+            return PlainTextResponse("Upload-Offset (the bytes already sent) is required", status_code=400)
+        body = await _body(request, limit)
+        if body.too_large:
+            return too_large
+        last = request.headers.get("upload-complete") == "?1" and not body.cut
+        # What arrived before a cut is kept: the device resumes from there.
+        progress = await asyncio.to_thread(resumable.append, engine, result_id, device, int(at), body.data, last)
+        answer = progress.answer
+        log_event(
+            "review.upload_part",
+            result_id=result_id,
+            device=device,
+            offset=at,
+            bytes=len(body.data),
+            cut=body.cut,
+            status=answer.status,
+            reason=answer.reason,
+        )
+        if answer.status == 204:
+            return Response(status_code=204, headers=_progress_headers(progress))
+        return PlainTextResponse(answer.reason, status_code=answer.status, headers=_progress_headers(progress))
 
     async def purge_now_and_hourly() -> None:
         while True:
             purged = await asyncio.to_thread(images.purge, engine, config.images.retention_days)
             if purged:
                 log_event("review.images_purged", images=purged, days=config.images.retention_days)
+            dropped = await asyncio.to_thread(resumable.purge, engine, config.uploads.partial_max_age_hours)
+            if dropped:
+                log_event("review.partial_uploads_purged", uploads=dropped, hours=config.uploads.partial_max_age_hours)
             await asyncio.sleep(PURGE_SECONDS)
 
     @contextlib.asynccontextmanager
@@ -106,7 +168,12 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
         yield
         task.cancel()
 
-    return Starlette(routes=[Route("/api/v1/results/{result_id}/image", upload, methods=["PUT"])], lifespan=purging)
+    routes = [
+        Route(IMAGE_PATH, upload, methods=["PUT"]),
+        Route(IMAGE_PATH, offset, methods=["HEAD"]),
+        Route(IMAGE_PATH, append, methods=["PATCH"]),
+    ]
+    return Starlette(routes=routes, lifespan=purging)
 
 
 def upload_server(config: ReviewConfig, app: Any) -> uvicorn.Server:

@@ -70,7 +70,7 @@ class Device:
 
     def _sync(self) -> None:
         try:
-            run_sync(self.config, self._stop_sync, started=lambda worker: self.heartbeats.append(worker.heartbeat))
+            run_sync(self.config, self._stop_sync, heartbeats=self.heartbeats)  # the sync loop's and the uploader's
         except Exception as error:  # the app keeps screening; results wait in the outbox
             log_event("app.sync_failed", level=40, error=error)
 

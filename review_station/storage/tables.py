@@ -197,6 +197,21 @@ images = Table(
     Column("received_at", UtcDateTime(), nullable=False),
 )
 
+upload_parts = Table(
+    "upload_parts",
+    metadata,
+    # The received prefix of a photo upload in progress (a resumable upload), in the parts that
+    # arrived: each request's bytes from its ``Upload-Offset``. Keyed by the result and the digest
+    # its result announced; joined, checked and moved to ``images`` once the announced size is
+    # reached; purged when left unfinished for ``[uploads] partial_max_age_hours``.
+    Column("result_id", String(32), ForeignKey("results.result_id"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+    Column("offset", Integer, primary_key=True, autoincrement=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
 audit = Table(
     "audit",
     metadata,

@@ -4,7 +4,6 @@ the final verdict, or on request (audited)."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -15,7 +14,6 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, func, insert, select, update
 
-from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
 from review_station import accounts, audit, images
@@ -29,7 +27,7 @@ from review_station.verdicts import ReadForm, record_read
 from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
 from tests.review_station.browser import chromium_page, served
-from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client
+from tests.review_station.web_kit import PASSWORD, add_results, announcing, signed_in_client
 from tests.sharing.kit import station_keys
 
 
@@ -125,13 +123,6 @@ def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retin
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(images_table)).scalar_one() == 0
     assert [(e["action"], e["by"]) for e in image_events(engine) if e["kind"] == "image"] == [("erased", "dpo")]
-
-
-def announcing(engine: Engine, sealed: bytes | None, device: str = "cam-01") -> str:
-    """A ``/2`` result whose payload announces ``sealed`` (or no photo); returns its id."""
-    image = {"sha256": hashlib.sha256(sealed).hexdigest(), "size": len(sealed)} if sealed else None
-    [result_id] = add_results(engine, device, "clinic-7", [0.9], schema=RESULT_V2, payload={"image": image})
-    return result_id
 
 
 def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_device(engine):

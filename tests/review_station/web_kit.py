@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from edgescreen_wire.result import RESULT_V2
 from review_station import accounts, devices
 from review_station.config import ReviewConfig, ReviewPolicyConfig, WebConfig
 from review_station.ingest.batch import Incoming, store_batch
@@ -34,6 +36,13 @@ def add_results(engine: Engine, device: str, site: str, scores: list[float], **c
         now = datetime.now(UTC)
         store_batch(connection, [Incoming(result_topic(site, device), payload, now) for _, payload in made], registry)
     return [result_id for result_id, _ in made]
+
+
+def announcing(engine: Engine, sealed: bytes | None, device: str = "cam-01") -> str:
+    """A ``/2`` result whose payload announces ``sealed`` (or no photo); returns its id."""
+    image = {"sha256": hashlib.sha256(sealed).hexdigest(), "size": len(sealed)} if sealed else None
+    [result_id] = add_results(engine, device, "clinic-7", [0.9], schema=RESULT_V2, payload={"image": image})
+    return result_id
 
 
 def _enrolled(engine: Engine) -> dict[str, str]:

@@ -5,19 +5,22 @@ and a device configured to share photos. The upload server records every request
 from __future__ import annotations
 
 import asyncio
+import http.client
+import ssl
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import open_image, read_private_key
 from firmware_app.config import SyncConfig
-from firmware_app.sharing.uploader import StationClient
+from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.sharing.uploader import Sent, StationClient
 from review_station.config import load_review_config
 from review_station.storage.tables import images
 from review_station.uploads import create_upload_app, upload_server
@@ -43,15 +46,26 @@ def tls(certs: Path, name: str) -> str:
     )
 
 
+class Received(NamedTuple):
+    """One request as the upload server took it: method, path, ``Upload-Offset`` and every body byte read."""
+
+    method: str
+    path: str
+    offset: int | None
+    body: bytes
+
+
 class RecordingApp:
-    """The upload app behind a tap that keeps (path, every body byte received) of each request."""
+    """The upload app behind a tap that keeps every request it receives (``Received``)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.requests: list[tuple[str, bytes]] = []
+        self.requests: list[Received] = []
         self.started = 0  # requests begun, finished or not
         # A slow uplink (a clinic's mobile connection): each chunk of a body is taken this late.
         self.chunk_delay_s = 0.0
+        # A station (or a proxy before it) answering nonsense: ``Upload-Offset`` made unreadable.
+        self.garble_offsets = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -67,10 +81,18 @@ class RecordingApp:
             body.append(message.get("body", b""))
             return message
 
+        async def answered(message: dict[str, Any]) -> None:
+            if self.garble_offsets and message["type"] == "http.response.start":
+                headers = [(k, b"soon" if k == b"upload-offset" else v) for k, v in message["headers"]]
+                message = message | {"headers": headers}
+            await send(message)
+
         try:
-            await self.app(scope, tapped, send)
+            await self.app(scope, tapped, answered)
         finally:
-            self.requests.append((scope["path"], b"".join(body)))
+            offset = dict(scope["headers"]).get(b"upload-offset")
+            at = int(offset) if offset is not None and offset.isdigit() else None
+            self.requests.append(Received(scope["method"], scope["path"], at, b"".join(body)))
 
 
 @dataclass
@@ -103,6 +125,16 @@ class Site:
                 tls_key_file=self.certs / f"{name}.key",
             )
         )
+
+    def connection(self, name: str) -> http.client.HTTPSConnection:
+        """A TLS connection to the upload server with ``name``'s certificate, for requests written by hand."""
+        context = ssl.create_default_context(cafile=str(self.certs / "ca.crt"))
+        context.load_cert_chain(str(self.certs / f"{name}.crt"), str(self.certs / f"{name}.key"))
+        return http.client.HTTPSConnection("127.0.0.1", self.upload_port, context=context, timeout=10)
+
+    def upload(self, name: str, result_id: str, sealed: bytes) -> Sent:
+        """``sealed`` uploaded as ``name``'s uploader does it (resumably)."""
+        return self.client(name).upload(result_id, sealed, Heartbeat("test upload"))
 
     def stored(self) -> dict[str, bytes]:
         """Result id -> the photo the station holds for it, opened with its key."""

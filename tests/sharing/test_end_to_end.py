@@ -9,22 +9,28 @@ import dataclasses
 import json
 import random
 import signal
+import threading
 import time
 
 import cv2
 import pytest
+from sqlalchemy import func, select
 
 from edgescreen_wire.result import RESULT_V2
-from firmware_app.app import DurableRecorder
+from firmware_app.app import DurableRecorder, run_sync
 from firmware_app.capture.frame import Frame
 from firmware_app.config import SyncConfig, load_config
+from firmware_app.health.checks import Level
+from firmware_app.health.heartbeat import GRACE_S, Heartbeat
+from firmware_app.health.liveness import liveness
 from firmware_app.inference.triage import ungradable
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
-from firmware_app.sharing.uploader import StationClient
+from firmware_app.sharing.uploader import Sent, StationClient
 from review_station import devices
 from review_station.storage.database import open_database
+from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
 from tests.review_station.kit import counts
@@ -32,7 +38,8 @@ from tests.sharing.site import make_certs, site
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
 
 JPEG_START = b"\xff\xd8\xff"
-# Enough that 20 workers, each killed just after its first upload began, cannot send them all.
+# Enough that 20 workers, each killed within 0.3 s of its first upload beginning, cannot send them
+# all, though a photo cut off is resumed rather than sent again.
 PHOTOS = 60
 
 
@@ -93,10 +100,12 @@ def test_referred_shares_only_refer_and_ungradable_and_the_broker_never_carries_
     held = station.stored()
     assert set(held) == {refer.result_id, gradeless.result_id}
     assert all(image.startswith(JPEG_START) for image in held.values())
-    uploaded = {path.split("/")[4] for path, _ in station.uploads.requests}
+    uploaded = {request.path.split("/")[4] for request in station.uploads.requests}
     assert uploaded == set(held)
     published = station.broker_bytes()
-    for _, body in station.uploads.requests:
+    sent = [request.body for request in station.uploads.requests if request.method == "PATCH"]
+    assert len(sent) == 2
+    for body in sent:
         assert body[64:128] not in published  # no part of a sealed photo went through the broker
     assert JPEG_START not in published
     announced = {
@@ -115,7 +124,7 @@ def test_a_device_cannot_upload_for_another_devices_result(station, retina_rgb):
     with station.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM images")
     sealed = b"x" * 100
-    assert station.client("cam-02").put(upload[0], sealed) == 403
+    assert station.upload("cam-02", upload[0], sealed).status == 403
     assert station.stored() == {}
 
 
@@ -126,14 +135,13 @@ def test_a_tampered_or_truncated_upload_is_refused_and_a_repeat_stores_one_copy(
     store.records.connection.execute("UPDATE image_upload SET refused = 'held back by the test'")
     drain(config)  # the result reaches the station; its photo is held back
     wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
-    client = station.client("cam-01")
     tampered = sealed[:200] + bytes([sealed[200] ^ 1]) + sealed[201:]
-    assert client.put(record.result_id, tampered) == 400
-    assert client.put(record.result_id, sealed[:-10]) == 400
-    assert client.put(record.result_id, sealed + b"\0") == 400
+    assert station.upload("cam-01", record.result_id, tampered).status == 400  # its whole fails the digest
+    assert station.upload("cam-01", record.result_id, sealed[:-10]).status == 400  # ends short: kept as a prefix
+    assert station.upload("cam-01", record.result_id, sealed + b"\0").status == 400  # more than announced
     assert station.stored() == {}
-    assert client.put(record.result_id, sealed) == 201
-    assert client.put(record.result_id, sealed) == 200
+    assert station.upload("cam-01", record.result_id, sealed) == Sent(201, sent=10, resumed_at=len(sealed) - 10)
+    assert station.upload("cam-01", record.result_id, sealed) == Sent(200)
     assert list(station.stored()) == [record.result_id]
 
 
@@ -141,9 +149,9 @@ def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_veri
     directory, config, store, recorder = sharing_device(station, "all")
     photo = cv2.resize(retina_rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC)  # as large as a shared photo gets
     recorded = [record_with(recorder, photo, sample_record(score=0.9)).result_id for _ in range(PHOTOS)]
-    sizes = {size for (size,) in store.records.connection.execute("SELECT size FROM image_upload")}
+    size_of = dict(store.records.connection.execute("SELECT result_id, size FROM image_upload").fetchall())
     store.records.close()
-    station.uploads.chunk_delay_s = 0.01  # a photo takes a few hundred ms to arrive: kills land mid-body
+    station.uploads.chunk_delay_s = 0.03  # a photo takes about half a second to arrive: kills land mid-body
     rng = random.Random(14)
     kills = 0
     for _ in range(20):
@@ -155,11 +163,20 @@ def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_veri
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1
-    cut = sum(1 for _, body in station.uploads.requests if len(body) not in sizes)
-    print(f"{cut} of {len(station.uploads.requests)} uploads were cut off by a kill")
     drain(config, timeout=120)
     held = station.stored()
     assert kills == 20
+    # Sent again after a kill, a photo resumed at the station's offset: only the rest went out.
+    patches = [
+        (request.path.split("/")[4], request) for request in station.uploads.requests if request.method == "PATCH"
+    ]
+    resumed = [(rid, request) for rid, request in patches if request.offset]
+    assert resumed, "no upload resumed after a kill"
+    assert all(len(request.body) == size_of[rid] - request.offset for rid, request in resumed)
+    received = sum(len(request.body) for _, request in patches)
+    print(f"{len(resumed)} uploads resumed after a kill; {received} bytes received for {sum(size_of.values())}")
+    with station.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(upload_parts)).scalar_one() == 0
     assert set(held) == set(recorded)  # one row per result: a photo stored twice would not fit
     assert all(image.startswith(JPEG_START) for image in held.values())  # each opened: intact and its own
     store = open_store(directory)
@@ -172,7 +189,7 @@ def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
         SyncConfig(station_url=f"https://127.0.0.1:{station.upload_port}", tls_ca_file=station.certs / "ca.crt")
     )
     with pytest.raises(OSError):
-        anonymous.put("a" * 32, b"x" * 100)
+        anonymous.upload("a" * 32, b"x" * 100, Heartbeat("test upload"))
     assert station.uploads.started == 0
 
 
@@ -193,3 +210,55 @@ def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answ
     write_config(directory, station.broker.port, station.device_config("all"))
     drain(config)
     assert list(station.stored()) == [record.result_id]
+
+
+def syncing(config, heartbeats: list[Heartbeat]) -> tuple[threading.Event, threading.Thread]:
+    """``run_sync`` in a thread, its loops' heartbeats joining ``heartbeats`` as ``sync run`` watches them."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_sync, args=(load_config(str(config)), stop), kwargs={"heartbeats": heartbeats}, daemon=True
+    )
+    thread.start()
+    return stop, thread
+
+
+def test_the_uploaders_heartbeat_is_watched_with_the_sync_loops_and_its_loop_keeps_it(station, retina_rgb):
+    directory, config, _store, recorder = sharing_device(station, "all")
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    heartbeats: list[Heartbeat] = []
+    stop, thread = syncing(config, heartbeats)
+    try:
+        wait_until(lambda: record.result_id in station.stored(), 30, "the photo at the station")
+        assert [heartbeat.name for heartbeat in heartbeats] == ["sync loop", "photo uploader"]
+        uploader = heartbeats[1]
+        uploader.beat(-GRACE_S - 2)  # as if its loop had promised a beat two seconds ago and hung
+        (stuck,) = [check for check in liveness(directory / "records.sqlite3", heartbeats) if check.level is Level.RED]
+        assert stuck.values["loop"] == "photo uploader"
+        # Idle, the uploader's loop beats every IDLE_SECONDS: the lapse is gone at its next turn.
+        wait_until(lambda: uploader.overdue_s() == 0, 5, "the uploader's next beat")
+        checks = liveness(directory / "records.sqlite3", heartbeats)
+        assert [check.level for check in checks] == [Level.GREEN] * 3
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+
+
+def test_an_unexpected_error_in_the_uploader_is_logged_and_retried_after_the_backoff(station, retina_rgb, caplog):
+    _directory, config, store, recorder = sharing_device(station, "all")
+    station.uploads.garble_offsets = True  # the station's answer cannot be read: no handled case covers it
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    heartbeats: list[Heartbeat] = []
+    stop, thread = syncing(config, heartbeats)
+    try:
+        crashed = lambda: [r.getMessage() for r in caplog.records if "sync.uploads_crashed" in r.getMessage()]  # noqa: E731
+        wait_until(lambda: len(crashed()) >= 3, 30, "the uploader to fail and try again, three times")
+        assert "ValueError" in crashed()[0] and "retry_in_s=" in crashed()[0]
+        assert [heartbeat.overdue_s() for heartbeat in heartbeats] == [0.0, 0.0]  # retrying, not dead
+        assert sync_status(store.records)["photos_waiting"] == 1
+        station.uploads.garble_offsets = False  # the fault clears: the next retry uploads the photo
+        wait_until(lambda: record.result_id in station.stored(), 30, "the photo at the station")
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()

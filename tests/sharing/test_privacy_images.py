@@ -75,7 +75,7 @@ def test_nothing_identifying_in_a_photo_or_its_context_ever_leaves(
     announced = next(json.loads(p)["image"] for p in running.results_at_broker() if record.result_id.encode() in p)
     assert announced["size"] > len(opened)  # sealed: the photo plus the HPKE overhead
     published = running.broker_bytes()
-    received = b"\n".join(path.encode() + b" " + body for path, body in running.uploads.requests)
+    received = b"\n".join(request.path.encode() + b" " + request.body for request in running.uploads.requests)
     for secret in (in_exif, in_xmp, in_comment, file_name, patient):
         for form in forms(secret):
             assert form not in published, f"{secret!r} reached the broker"

@@ -1,0 +1,145 @@
+"""Resumable photo uploads at the station, on SQLite and PostgreSQL, through its real HTTPS upload
+server with client certificates: what arrived of an upload cut off is kept and continued from the
+offset the station gives, by the result's own device only; the whole is checked against the
+announced digest and stored once; a prefix left unfinished is purged after its limit."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from firmware_app.sharing.uploader import UPLOAD_PATH, Sent
+from review_station import images, resumable
+from review_station.config import UploadsConfig
+from review_station.storage.tables import images as images_table
+from review_station.storage.tables import upload_parts
+from tests.mqtt_broker import wait_until
+from tests.review_station.web_kit import announcing
+from tests.sharing.site import Site, make_certs, site
+
+SIZE = 300_000
+KEPT = 120_000
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture()
+def station(tmp_path, certs, engine):
+    with site(tmp_path, certs, engine) as running:
+        yield running
+
+
+def head(station: Site, device: str, result_id: str) -> tuple[int, dict[str, str]]:
+    connection = station.connection(device)
+    try:
+        connection.request("HEAD", UPLOAD_PATH.format(result_id=result_id))
+        response = connection.getresponse()
+        response.read()
+        return response.status, {key.lower(): value for key, value in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def offset(station: Site, result_id: str) -> int:
+    return int(head(station, "cam-01", result_id)[1]["upload-offset"])
+
+
+def patch(station: Site, device: str, result_id: str, at: int, body: bytes) -> tuple[int, dict[str, str]]:
+    connection = station.connection(device)
+    try:
+        headers = {"Content-Type": "application/partial-upload", "Upload-Offset": str(at), "Upload-Complete": "?1"}
+        connection.request("PATCH", UPLOAD_PATH.format(result_id=result_id), body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, {key.lower(): value for key, value in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def cut_off(station: Site, result_id: str, sealed: bytes, kept: int = KEPT) -> None:
+    """A PATCH announcing every byte whose connection drops after ``kept`` of them, as when the
+    device is killed or its link lost mid-photo; returns once the station holds them."""
+    connection = station.connection("cam-01")
+    connection.putrequest("PATCH", UPLOAD_PATH.format(result_id=result_id))
+    for key, value in {"Content-Length": len(sealed), "Upload-Offset": 0, "Upload-Complete": "?1"}.items():
+        connection.putheader(key, str(value))
+    connection.endheaders()
+    connection.send(sealed[:kept])
+    # Given time to read what arrived before it learns of the drop (a drop noticed first loses the
+    # bytes still in uvicorn's buffer, which only means that the device sends those again).
+    time.sleep(0.3)
+    connection.close()
+    wait_until(lambda: offset(station, result_id) == kept, 10, "the station to keep the bytes that arrived")
+
+
+def parts(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(upload_parts)).scalar_one()
+
+
+def held(engine: Engine) -> dict[str, bytes]:
+    with engine.connect() as connection:
+        return {
+            rid: bytes(sealed)
+            for rid, sealed in connection.execute(select(images_table.c.result_id, images_table.c.sealed))
+        }
+
+
+def test_a_cut_off_upload_resumes_at_the_stations_offset_and_is_stored_once(station, engine):
+    sealed = os.urandom(SIZE)  # the station checks digests and sizes: it never opens a photo to receive it
+    result_id = announcing(engine, sealed)
+    assert head(station, "cam-01", result_id)[1]["upload-offset"] == "0"
+    cut_off(station, result_id, sealed)
+    status, headers = head(station, "cam-01", result_id)
+    assert (status, headers["upload-complete"], headers["upload-length"]) == (204, "?0", str(SIZE))
+    assert held(engine) == {}  # nothing is a photo before every byte arrived and matched
+    assert station.upload("cam-01", result_id, sealed) == Sent(201, sent=SIZE - KEPT, resumed_at=KEPT)
+    assert held(engine) == {result_id: sealed} and parts(engine) == 0
+    assert station.upload("cam-01", result_id, sealed) == Sent(200)  # the same again: no second copy
+    assert head(station, "cam-01", result_id)[1]["upload-complete"] == "?1"
+    assert held(engine) == {result_id: sealed}
+
+
+def test_another_device_can_neither_see_nor_continue_a_prefix(station, engine):
+    sealed = os.urandom(SIZE)
+    result_id = announcing(engine, sealed)
+    cut_off(station, result_id, sealed)
+    assert head(station, "cam-02", result_id)[0] == 403
+    assert patch(station, "cam-02", result_id, KEPT, sealed[KEPT:])[0] == 403
+    assert station.upload("cam-02", result_id, sealed).status == 403
+    assert offset(station, result_id) == KEPT and held(engine) == {}
+
+
+def test_a_wrong_offset_gets_the_right_one_and_an_altered_whole_is_dropped_then_sent_again(station, engine):
+    sealed = os.urandom(SIZE)
+    result_id = announcing(engine, sealed)
+    altered = bytes([sealed[0] ^ 1]) + sealed[1:]
+    cut_off(station, result_id, altered)  # a prefix that is not this photo's
+    status, headers = patch(station, "cam-01", result_id, 0, sealed)
+    assert (status, headers["upload-offset"]) == (409, str(KEPT))
+    assert patch(station, "cam-01", result_id, KEPT, sealed[KEPT:] + b"\0")[0] == 400  # more than announced
+    assert station.upload("cam-01", result_id, sealed).status == 400  # the whole fails the digest
+    assert parts(engine) == 0 and held(engine) == {} and offset(station, result_id) == 0
+    assert station.upload("cam-01", result_id, sealed) == Sent(201, sent=SIZE, resumed_at=0)
+
+
+def test_a_prefix_left_unfinished_is_purged_after_its_limit_and_erasure_removes_it(station, engine):
+    stale, erased = os.urandom(SIZE), os.urandom(SIZE)
+    stale_id, erased_id = announcing(engine, stale), announcing(engine, erased)
+    cut_off(station, stale_id, stale)
+    cut_off(station, erased_id, erased)
+    assert not images.erase(engine, erased_id, by="dpo")  # no photo yet, but its prefix goes too
+    assert parts(engine) == 1
+    limit = UploadsConfig().partial_max_age_hours
+    now = datetime.now(UTC)
+    assert resumable.purge(engine, limit, now + timedelta(hours=limit - 1)) == 0
+    assert resumable.purge(engine, limit, now + timedelta(hours=limit + 1)) == 1
+    assert parts(engine) == 0 and offset(station, stale_id) == 0
+    assert station.upload("cam-01", stale_id, stale) == Sent(201, sent=SIZE, resumed_at=0)
