@@ -47,12 +47,14 @@ def tls(certs: Path, name: str) -> str:
 
 
 class Received(NamedTuple):
-    """One request as the upload server took it: method, path, ``Upload-Offset`` and every body byte read."""
+    """One request as the upload server took it: method, path, ``Upload-Offset``, every body byte read,
+    and the status answered (``None`` for a request cut off before its answer)."""
 
     method: str
     path: str
     offset: int | None
     body: bytes
+    status: int | None = None
 
 
 class RecordingApp:
@@ -72,6 +74,7 @@ class RecordingApp:
             await self.app(scope, receive, send)
             return
         body: list[bytes] = []
+        status: list[int] = []
         self.started += 1
 
         async def tapped() -> dict[str, Any]:
@@ -85,6 +88,8 @@ class RecordingApp:
             if self.garble_offsets and message["type"] == "http.response.start":
                 headers = [(k, b"soon" if k == b"upload-offset" else v) for k, v in message["headers"]]
                 message = message | {"headers": headers}
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
             await send(message)
 
         try:
@@ -92,7 +97,8 @@ class RecordingApp:
         finally:
             offset = dict(scope["headers"]).get(b"upload-offset")
             at = int(offset) if offset is not None and offset.isdigit() else None
-            self.requests.append(Received(scope["method"], scope["path"], at, b"".join(body)))
+            answer = status[0] if status else None
+            self.requests.append(Received(scope["method"], scope["path"], at, b"".join(body), answer))
 
 
 @dataclass
