@@ -347,6 +347,10 @@ class QualityConfig:
     fundus: FundusQualityConfig = field(default_factory=FundusQualityConfig)
     dermoscopy: DermoscopyQualityConfig = field(default_factory=DermoscopyQualityConfig)
 
+    def limits(self, modality: str) -> FundusQualityConfig | DermoscopyQualityConfig:
+        """The limits of ``modality``'s gate (``[quality.fundus]`` or ``[quality.dermoscopy]``)."""
+        return self.fundus if modality == "fundus" else self.dermoscopy
+
 
 @dataclass(frozen=True)
 class AppConfig:

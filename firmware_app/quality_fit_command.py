@@ -45,7 +45,7 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    defaults = settings.fundus if modality == "fundus" else settings.dermoscopy
+    defaults = settings.limits(modality)
     fitted = fit_limits(measured, RULES[modality], defaults, preview_sharpness=preview_sharpness)
     text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
     if args.out:

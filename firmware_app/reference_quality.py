@@ -23,5 +23,4 @@ def reference_verdict(modality: str, quality: QualitySummary) -> str:
         # Refused before it could be measured (no field of view, greyscale, too small): the device's
         # own verdict, which no limit setting changes (colour limits aside).
         return quality.verdict
-    limits = SHIPPED.fundus if modality == "fundus" else SHIPPED.dermoscopy
-    return judge(modality, rules, quality.measures, limits, SHIPPED.usable_from).verdict.value
+    return judge(modality, rules, quality.measures, SHIPPED.limits(modality), SHIPPED.usable_from).verdict.value

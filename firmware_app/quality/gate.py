@@ -53,7 +53,7 @@ class QualityGate:
             return rejected(modality, "greyscale")
         if min(pixels.shape[:2]) < self.config.min_image_side:
             return rejected(modality, "image_too_small")
-        limits = self.config.fundus if modality == "fundus" else self.config.dermoscopy
+        limits = self.config.limits(modality)
         colour = colour_measures(analysis.thumbnail)
         defect = colour_defect(colour, limits.min_colourfulness, limits.min_red_share)
         if defect:
