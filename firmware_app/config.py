@@ -243,6 +243,7 @@ class FundusQualityConfig:
     # most 0.21 on graded photos (APTOS p99.5; dr-600 0); a 25% shift of a dr-600 photo reads 0.24.
     max_field_offset: float = field(default=0.22, metadata=_range(0.0, 1.0))
     min_sharpness: float = field(default=0.57, metadata=_range(0.0))
+    min_sharpness_balance: float = field(default=0.87, metadata=_range(0.0, 1.0))
     # The preview judges focus on the field's centre: its own limit, from the same rule on the
     # preview's measures (bench/quality_tune.py --preview).
     preview_min_sharpness: float = field(default=0.52, metadata=_range(0.0))

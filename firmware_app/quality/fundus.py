@@ -10,7 +10,11 @@ whatever the sensor. The measures (all in ``QualityReport.measures``):
   field wider than the sensor) keeps the disc and macula down to about 0.6.
 - ``field_offset``: how much more one side of the meridian is cut than the other: the camera was
   off the pupil, and the disc (out to about 0.85 field radii) is cut off on that side.
-- ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp?
+- ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weakest
+  of four directions (``measures.directional_sharpness``).
+- ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
+  way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
+  the detail along its path only, which a slanted path hides from an overall sharpness.
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
 - ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
 - ``glare_fraction``: colourless specular reflections in the field.
@@ -122,15 +126,16 @@ def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
 
-def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> float:
+def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> list[float]:
     """Focus on the central half of the field, at the scale where the whole field would be
-    ``detail_size`` across. The preview judges focus this way: at its own small size a moderate
-    blur is under a pixel wide, while a quarter of the field at full scale costs little."""
+    ``detail_size`` across, along each direction. The preview judges focus this way: at its own
+    small size a moderate blur is under a pixel wide, while a quarter of the field at full scale
+    costs little."""
     tile = crop_to_field_of_view(rgb[:, :, 1], FieldOfView(fov.centre_x, fov.centre_y, fov.radius / 2))
     tile = block_average(tile, max(1, round(2 * tile.shape[0] / detail_size)))
     side = detail_size // 2
     tile = cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA if tile.shape[0] > side else cv2.INTER_LINEAR)
-    return measures.sharpness(tile, np.ones(tile.shape, bool))
+    return measures.directional_sharpness(tile, np.ones(tile.shape, bool))
 
 
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
@@ -173,14 +178,16 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
     reach = _meridian_reach(covered, band)
+    focus = (
+        _central_sharpness(rgb, fov, detail_size)
+        if detail_size and detail_size > size
+        else measures.directional_sharpness(green, field)
+    )
     return {
         "field_coverage": min(reach),
         "field_offset": abs(reach[0] - reach[1]),
-        "sharpness": (
-            _central_sharpness(rgb, fov, detail_size)
-            if detail_size and detail_size > size
-            else measures.sharpness(green, field)
-        ),
+        "sharpness": min(focus),
+        "sharpness_balance": min(focus) / max(focus) if max(focus) > 0 else 0.0,
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
@@ -205,6 +212,7 @@ RULES = (
     Rule("too_bright", "brightness", "max_brightness", 0.327),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.716),
+    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.96),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.0),
