@@ -14,35 +14,43 @@ research run, so that the model's score is known even for a photo the gate refus
   operating point, and the device's (an ungradable photo counted as referred, as the nurse would).
 
 A model whose card names a source among its training data is marked ``*`` on that source: its
-figures there are not an external test. With ``--fit-on SOURCE`` the gate's limits are instead
-fitted on that one source's photos (``firmware_app.quality.fit``, its percentiles, not bounded by
-the defaults) and the other sources of its modality are measured: leave one source out. The blur
-defects are not applied to the sources stored at 256 pixels or less (``TOO_FINE``).
+figures there are not an external test. With ``--fit-on SOURCE`` (repeatable, one modality) the
+gate's limits are instead derived on those sources' photos by the one committed rule
+(``firmware_app.quality.fit.derive_limits``: the photos, their streamed copies and their mild
+degradations, never the strengths judged here) and the other sources of the modality are measured:
+leave one source out. ``--derive`` prints the derived limits, with their statistics, instead of
+measuring; the fundus defaults in ``firmware_app/config.py`` are its output on both fundus sources.
+The blur defects are not applied to the sources stored at 256 pixels or less (``TOO_FINE``).
 
     .venv/bin/python bench/generalisation.py [--limit 300] [--degraded 30] [--source NAME]... [--config FILE]
-    .venv/bin/python bench/generalisation.py --fit-on dr-600        # fitted on dr-600, measured on APTOS
+    .venv/bin/python bench/generalisation.py --fit-on dr-600        # derived on dr-600, measured on APTOS
+    .venv/bin/python bench/generalisation.py --fit-on dr-600 --fit-on aptos2019-224 --derive   # the defaults
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import time
+import tomllib
 from collections import Counter
 
+import cv2
 import numpy as np
 from quality_data import DEFECTS, SOURCES, Source
 
 from firmware_app.app import build_pipeline
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
-from firmware_app.config import Config, load_config
+from firmware_app.config import Config, QualityConfig, load_config
 from firmware_app.events import setup_logging
 from firmware_app.inference.triage import Outcome
-from firmware_app.quality.fit import apply_limits, fit_limits
-from firmware_app.quality.gate import MEASURES, RULES, QualityGate
+from firmware_app.quality.fit import derive_limits, profile_toml
+from firmware_app.quality.gate import MEASURES, PHYSICAL, RULES, QualityGate
 from firmware_app.quality.resample import shrink
+from firmware_app.quality.verdict import Rule
 from models.build.metrics import auc, sens_spec
 
 CLEAR = (2, 3)
@@ -120,18 +128,108 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
     return tally, _in_training(card, source)
 
 
-def fitted_on(source: Source, config: Config, limit: int | None) -> Config:
-    """``config`` with the source's modality limits fitted on the source's photos alone."""
+# A UVC camera streams MJPEG at about this quality: its frames of a good photo are good photos too,
+# which is what keeps the compression limits off visible block borders alone.
+STREAMED_QUALITY = 50
+# The preview's own focus limit, derived by the same rule from the preview check's measures.
+PREVIEW_RULES = (Rule("blurred", "sharpness", "preview_min_sharpness", 0.0),)
+
+
+@dataclasses.dataclass
+class FittingSet:
+    """What ``firmware_app.quality.fit.derive_limits`` needs, measured at both of the gate's speeds:
+    the good photos' measures (the graded photos and their streamed copies) and, by reason, those of
+    the mild (strength 1) degradations that should be refused for it."""
+
+    good: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    mild: dict[str, list[dict[str, float]]] = dataclasses.field(default_factory=dict)
+    preview_good: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    preview_mild: dict[str, list[dict[str, float]]] = dataclasses.field(default_factory=dict)
+    skipped: int = 0
+
+    def add(self, measured: tuple[dict[str, float], ...], reasons: tuple[str, ...] = ()) -> None:
+        full, preview = measured
+        if not reasons:
+            self.good.append(full)
+            self.preview_good.append(preview)
+        for reason in reasons:
+            self.mild.setdefault(reason, []).append(full)
+            self.preview_mild.setdefault(reason, []).append(preview)
+
+
+def _streamed(rgb: np.ndarray) -> np.ndarray:
+    encoded, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, STREAMED_QUALITY])
+    assert encoded
+    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1])
+
+
+def _unshown(source: Source) -> set[str]:
+    """The measures a source's photos are too small to show (``TOO_FINE``): those of the rules whose
+    reason a defect left out there would give (the blur rules on APTOS's 224 pixels)."""
+    reasons = {reason for defect in TOO_FINE.get(source.name, ()) for reason in DEFECTS[source.modality][defect][1]}
+    return {rule.measure for rule in (*RULES[source.modality], *PREVIEW_RULES) if rule.reason in reasons}
+
+
+def _measured(rgb: np.ndarray, source: Source, quality: QualityConfig) -> tuple[dict[str, float], ...]:
+    """The photo's measures at the full check's and the preview's speed, without the ``_unshown``."""
+    unshown = _unshown(source)
+    return tuple(
+        {name: value for name, value in measures.items() if name not in unshown}
+        for measures in (
+            MEASURES[source.modality](rgb, quality.full_size, None),
+            MEASURES[source.modality](rgb, quality.preview_size, quality.full_size),
+        )
+    )
+
+
+def fitting_set(sources: list[Source], quality: QualityConfig, limit: int | None, degraded_count: int) -> FittingSet:
+    """The sources' photos measured for fitting: every photo and a streamed copy of it, and for the
+    photos the bench degrades (``measure``) each defect at strength 1 (never 2 or 3, which the bench
+    judges). A source too small to show a defect (``TOO_FINE``) neither gets it nor sets the limits
+    of its measures (the data's README: APTOS's 224 pixels are not for sharpness limits)."""
+    fitting = FittingSet()
+    for source in sources:
+        listing = source.listing(limit)
+        degrade_every = max(1, len(listing) // max(1, degraded_count))
+        defects = {d: v for d, v in DEFECTS[source.modality].items() if d not in TOO_FINE.get(source.name, ())}
+        for index, (path, _) in enumerate(listing):
+            try:
+                rgb = read_frame(path).pixels
+                fitting.add(_measured(rgb, source, quality))
+            except (ImageError, ValueError):  # no field of view is a ValueError
+                fitting.skipped += 1
+                continue
+            with contextlib.suppress(ValueError):
+                fitting.add(_measured(_streamed(rgb), source, quality))
+            if index % degrade_every or index // degrade_every >= degraded_count:
+                continue
+            for degrade, reasons in defects.values():
+                with contextlib.suppress(ValueError):
+                    fitting.add(_measured(degrade(rgb, 1), source, quality), reasons)
+    return fitting
+
+
+def derived(sources: list[Source], quality: QualityConfig, limit: int | None, degraded: int) -> str:
+    """The limits ``firmware_app.quality.fit.derive_limits`` sets from the sources' photos, as the
+    ``[quality]`` tables of a config, each with its statistics."""
+    modality = sources[0].modality
+    fitting = fitting_set(sources, quality, limit, degraded)
+    defaults = quality.limits(modality)
+    full = derive_limits(fitting.good, fitting.mild, RULES[modality], defaults, PHYSICAL[modality])
+    limits = full + derive_limits(fitting.preview_good, fitting.preview_mild, PREVIEW_RULES, defaults)
+    named = " + ".join(source.name for source in sources)
+    return profile_toml(
+        f"fitted on {named}", modality, limits, len(fitting.good), fitting.skipped, origin="bench/generalisation.py"
+    )
+
+
+def fitted_on(config: Config, profile: str) -> Config:
+    """``config`` with the ``[quality]`` tables of ``profile`` (``derived``) in place."""
+    document = tomllib.loads(profile)["quality"]
+    modality = next(name for name in document if isinstance(document[name], dict))
     quality = config.quality
-    measured = []
-    for path, _ in source.listing(limit):
-        try:
-            measured.append(MEASURES[source.modality](read_frame(path).pixels, quality.full_size, None))
-        except (ImageError, ValueError):
-            continue
-    defaults = getattr(quality, source.modality)
-    limits = apply_limits(defaults, fit_limits(measured, RULES[source.modality], defaults, within_defaults=False))
-    fitted = dataclasses.replace(quality, camera_model=f"fitted on {source.name}", **{source.modality: limits})
+    limits = dataclasses.replace(quality.limits(modality), **document[modality])
+    fitted = dataclasses.replace(quality, camera_model=document["camera_model"], **{modality: limits})
     return dataclasses.replace(config, quality=fitted)
 
 
@@ -182,15 +280,31 @@ def main() -> None:
     parser.add_argument("--degraded", type=int, default=30, help="photos per source that are also degraded")
     parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES])
     parser.add_argument("--config", help="a device config (its [quality] limits and camera_model); default: built-in")
-    parser.add_argument("--fit-on", choices=[s.name for s in SOURCES], help="fit the limits on this source only")
+    parser.add_argument(
+        "--fit-on",
+        action="append",
+        choices=[s.name for s in SOURCES],
+        help="derive the limits on these sources of one modality (repeatable) and measure its others",
+    )
+    parser.add_argument(
+        "--derive", action="store_true", help="print the limits derived on the --fit-on sources, measure nothing"
+    )
     args = parser.parse_args()
     config = load_config(args.config) if args.config else Config()
     setup_logging("warning")  # one line per screened photo would bury the table
     chosen = [s for s in SOURCES if (not args.source or s.name in args.source) and s.available()]
     if args.fit_on:
-        fit_source = next(s for s in SOURCES if s.name == args.fit_on)
-        config = fitted_on(fit_source, config, args.limit or None)
-        chosen = [s for s in chosen if s.modality == fit_source.modality and s is not fit_source]
+        fit_sources = [s for s in SOURCES if s.name in args.fit_on]
+        if len({s.modality for s in fit_sources}) > 1:
+            raise SystemExit("--fit-on: sources of one modality")
+        profile = derived(fit_sources, config.quality, args.limit or None, args.degraded)
+        if args.derive:
+            print(profile, end="")
+            return
+        config = fitted_on(config, profile)
+        chosen = [s for s in chosen if s.modality == fit_sources[0].modality and s not in fit_sources]
+    elif args.derive:
+        raise SystemExit("--derive needs the sources to derive on: --fit-on NAME...")
     if not chosen:
         raise SystemExit("no source of ../shared/data is present")
     started = time.perf_counter()

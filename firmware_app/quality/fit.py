@@ -1,19 +1,34 @@
-"""A camera's own limits, from its first good photos (``edgescreen quality fit``).
+"""Quality limits from photos: the one rule that sets the gates' defaults, and a camera's own limits.
 
-The default limits hold across the cameras of the public sources (``bench/generalisation.py``);
-a device that wants tighter ones, fitted to its own optics and sensor, derives them from photos it
-took that a grader called good. Each limit is the photos' 0.5th percentile (``min_*``) or 99.5th
-(``max_*``), widened by a quarter of its distance from their median, so that the next good photo
-does not fall just past it; with ``within_defaults`` (the command's way) it is never looser than the
-default, and never tighter than midway between the photos' median and the default, so that a
-handful of photos cannot make the gate refuse what it has not seen (one glint of glare, when none
-of the first photos had any).
+``derive_limits`` is the rule the defaults come from, and the one the leave-one-source-out bench
+fits with (``bench/generalisation.py --derive`` / ``--fit-on``), for both modalities: for each
+limit, the fitting photos' extreme (0.5th percentile for a ``min_*`` limit, 99.5th for a ``max_*``)
+and the *mild* degradations of the same photos (strength 1 of ``tests/degradations.py``; the bench
+judges strengths 2 and 3, which fitting never sees) for the defects whose reason that limit gives.
+When the mild defects lie beyond the photos' extreme (90% of them, at least), the limit is midway
+between that extreme and the mild defects' 10th percentile nearest the photos ("between"): every
+good photo seen passes, nine mild defects in ten are caught, and a camera not seen has half the gap
+to spread into. A limit no mild defect exercises, or whose mild defects overlap the good photos
+(a mild overexposure is no brighter than a blond fundus), is the photos' extreme widened by a
+quarter of its distance from their median ("percentile"), as ``fit_limits`` does: it protects the
+good photos of cameras and patients not seen, and leaves the clear defects to the rules they trip.
+Limits that are geometry, not photography (where the disc and the macula lie), are declared by the
+gate, not fitted ("physical": ``PHYSICAL`` in ``quality.gate``). The good photos include a copy of
+each as a UVC camera streams it (MJPEG), so that visible block borders alone are never a defect.
+
+``fit_limits`` is ``edgescreen quality fit``'s: a device's own limits from its first good photos,
+with no degradations. Each limit is the photos' 0.5th percentile (``min_*``) or 99.5th (``max_*``),
+widened by a quarter of its distance from their median, so that the next good photo does not fall
+just past it; with ``within_defaults`` (the command's way) it is never looser than the default, and
+never tighter than midway between the photos' median and the default, so that a handful of photos
+cannot make the gate refuse what it has not seen (one glint of glare, when none of the first photos
+had any).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +37,8 @@ from firmware_app.quality.verdict import Rule
 
 _MARGIN = 0.25
 _LOW, _HIGH = 0.5, 99.5
+# Share of the mild defects a derived limit must catch, at least (as a percentile: 10th or 90th).
+_MILD_CAUGHT = 90.0
 
 
 @dataclass(frozen=True)
@@ -34,11 +51,18 @@ class FittedLimit:
     photos_min: float
     photos_median: float
     photos_max: float
+    # How it was set: "percentile", "between" (``derive_limits``), "physical" or "unseen".
+    how: str = "percentile"
+
+
+def _is_lower(setting: str) -> bool:
+    """Whether a setting is a lower limit (``min_*``, ``preview_min_*``) rather than an upper one."""
+    return setting.removeprefix("preview_").startswith("min_")
 
 
 def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool) -> FittedLimit:
     median = float(np.median(values))
-    if setting.startswith("min_"):
+    if _is_lower(setting):
         extreme = float(np.percentile(values, _LOW))
         value = extreme - _MARGIN * (median - extreme)
         if within_defaults:
@@ -51,6 +75,46 @@ def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool
     if isinstance(default, int):
         value = float(round(value))
     return FittedLimit(setting, value, default, float(values.min()), median, float(values.max()))
+
+
+def _derived(setting: str, values: np.ndarray, mild: np.ndarray, default: float) -> FittedLimit:
+    """``derive_limits``'s rule for one setting (the module's docstring says why)."""
+    upper = not _is_lower(setting)
+    extreme = float(np.percentile(values, _HIGH if upper else _LOW))
+    edge = float(np.percentile(mild, 100.0 - _MILD_CAUGHT if upper else _MILD_CAUGHT)) if mild.size else extreme
+    if not ((edge > extreme) if upper else (edge < extreme)):
+        return _one(setting, values, default, within_defaults=False)
+    value = float(round((extreme + edge) / 2)) if isinstance(default, int) else (extreme + edge) / 2
+    stats = float(values.min()), float(np.median(values)), float(values.max())
+    return FittedLimit(setting, value, default, *stats, "between")
+
+
+def derive_limits(
+    good: Sequence[Mapping[str, float]],
+    mild: Mapping[str, Sequence[Mapping[str, float]]],
+    rules: Sequence[Rule],
+    defaults: object,
+    physical: Collection[str] = (),
+) -> list[FittedLimit]:
+    """A limit for every rule's setting by the module's one rule, from the ``good`` photos' measures
+    and, for each reason, the ``mild`` degradations of them that should be refused for it. The
+    ``physical`` settings keep their default, and so does a setting whose measure no photo carries
+    ("unseen": photos too small to show focus leave the focus measures out)."""
+    if not good:
+        raise ValueError("no measured photo to derive limits from")
+    derived = []
+    for setting, rule in {rule.setting: rule for rule in rules}.items():
+        default = getattr(defaults, setting)
+        values = np.array([m[rule.measure] for m in good if rule.measure in m], np.float64)
+        stats = (float(values.min()), float(np.median(values)), float(values.max())) if values.size else (np.nan,) * 3
+        if setting in physical or not values.size:
+            derived.append(
+                FittedLimit(setting, float(default), default, *stats, "physical" if values.size else "unseen")
+            )
+        else:
+            defects = np.array([m[rule.measure] for m in mild.get(rule.reason, ()) if rule.measure in m], np.float64)
+            derived.append(_derived(setting, values, defects, default))
+    return derived
 
 
 def fit_limits(
@@ -80,12 +144,20 @@ def apply_limits(defaults: object, fitted: Sequence[FittedLimit]) -> object:
     return dataclasses.replace(defaults, **{limit.setting: type(limit.default)(limit.value) for limit in fitted})  # type: ignore[type-var]
 
 
-def profile_toml(camera_model: str, modality: str, fitted: Sequence[FittedLimit], photos: int, skipped: int) -> str:
+def profile_toml(
+    camera_model: str,
+    modality: str,
+    fitted: Sequence[FittedLimit],
+    photos: int,
+    skipped: int,
+    origin: str = "edgescreen quality fit",
+) -> str:
     """The ``[quality]`` tables of a device config, each limit with the statistics it came from."""
     lines = [
-        f"# edgescreen quality fit: {photos} good {modality} photos of camera {camera_model!r}"
+        f"# {origin}: {photos} good {modality} photos of camera {camera_model!r}"
         + (f" ({skipped} could not be measured and were left out)" if skipped else ""),
-        "# each limit: the photos' min / median / max of its measure, and the default it replaces",
+        "# each limit: the photos' min / median / max of its measure, the default it replaces, and how it"
+        " was set (firmware_app/quality/fit.py)",
         "[quality]",
         f'camera_model = "{camera_model}"',
         "",
@@ -95,6 +167,6 @@ def profile_toml(camera_model: str, modality: str, fitted: Sequence[FittedLimit]
         value = f"{int(limit.value)}" if isinstance(limit.default, int) else f"{limit.value:.4g}"
         lines.append(
             f"{limit.setting} = {value:<10} # photos {limit.photos_min:.4g} / {limit.photos_median:.4g} / "
-            f"{limit.photos_max:.4g}; default {limit.default:.4g}"
+            f"{limit.photos_max:.4g}; default {limit.default:.4g}; {limit.how}"
         )
     return "\n".join(lines) + "\n"

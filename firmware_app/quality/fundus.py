@@ -212,7 +212,7 @@ RULES = (
     Rule("too_bright", "brightness", "max_brightness", 0.327),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.716),
-    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.96),
+    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.942),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.0),
@@ -223,6 +223,11 @@ RULES = (
     Rule("no_optic_disc", "disc_contrast", "min_disc_contrast", 0.824),
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
 )
+
+# Where the disc and the macula lie in a 45-degree field, and what a retina can show at all, are the
+# same for every camera: these limits are declared from that (config.py says how), never fitted
+# to photos (``quality.fit``).
+PHYSICAL = frozenset({"min_field_coverage", "max_field_offset", "max_macula_offset", "max_dark_fraction"})
 
 
 def assess_fundus(

@@ -27,6 +27,8 @@ MEASURES: dict[str, Callable[[np.ndarray, int, int | None], dict[str, float]]] =
     "dermoscopy": dermoscopy.dermoscopy_measures,
 }
 RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": dermoscopy.RULES}
+# The settings that are geometry, not photography: declared, never fitted (``quality.fit``).
+PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": frozenset()}
 
 
 class Speed(StrEnum):

@@ -1,16 +1,19 @@
-"""``edgescreen quality fit``: a camera's own limits from its first good photos."""
+"""The fitting rules: ``derive_limits`` (the defaults, leave one source out) and ``edgescreen
+quality fit`` (a camera's own limits from its first good photos)."""
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
 from firmware_app.config import FundusQualityConfig, QualityConfig, load_config
-from firmware_app.quality.fit import apply_limits, fit_limits
+from firmware_app.quality.fit import apply_limits, derive_limits, fit_limits
 from firmware_app.quality.fundus import RULES
 from firmware_app.quality.gate import MEASURES
+from firmware_app.quality.verdict import Rule
 from tests.conftest import write_rgb
 from tests.test_cli import edgescreen, json_lines
 
@@ -79,3 +82,64 @@ def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb):
     assert run.returncode == 2
     assert "at least 10" in run.stderr and "1 left out" in run.stderr
     assert not profile.exists()
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_noise: float = 9.0
+    min_sharpness: float = 0.1
+    max_glare: float = 0.5
+    max_cut: float = 0.3
+
+
+_RULES = (
+    Rule("noisy", "noise", "max_noise", 1.0),
+    Rule("blurred", "sharpness", "min_sharpness", 0.7),
+    Rule("glare", "glare", "max_glare", 0.0),
+    Rule("cut", "cut", "max_cut", 0.0),
+)
+
+
+def _measures(noise: float, sharpness: float, glare: float = 0.0, cut: float = 0.0) -> dict[str, float]:
+    return {"noise": noise, "sharpness": sharpness, "glare": glare, "cut": cut}
+
+
+def test_derived_limits_lie_between_the_photos_and_their_mild_defects_when_these_are_apart():
+    """Noise: mild defects all far above the photos, so midway between the photos' 99.5th
+    percentile and the defects' 10th. Sharpness (mild blur overlapping the photos) and glare (no
+    defect exercises it): the photos' percentile widened by a quarter. Cut: physical, the default
+    whatever the photos say."""
+    rng = np.random.default_rng(3)
+    good = [_measures(n, s, g, c) for n, s, g, c in rng.uniform((0.5, 0.6, 0.0, 0.0), (1.5, 0.8, 0.1, 0.9), (400, 4))]
+    mild = {
+        "noisy": [_measures(n, 0.7) for n in rng.uniform(3.0, 5.0, 50)],
+        "blurred": [_measures(1.0, s) for s in rng.uniform(0.5, 0.7, 50)],
+    }
+    derived = {limit.setting: limit for limit in derive_limits(good, mild, _RULES, _Limits(), physical={"max_cut"})}
+    noise = np.array([m["noise"] for m in good])
+    edge = np.percentile([m["noise"] for m in mild["noisy"]], 10)
+    assert derived["max_noise"].how == "between"
+    assert derived["max_noise"].value == pytest.approx((np.percentile(noise, 99.5) + edge) / 2)
+    sharpness = np.array([m["sharpness"] for m in good])
+    lowest = np.percentile(sharpness, 0.5)
+    assert derived["min_sharpness"].how == "percentile"
+    assert derived["min_sharpness"].value == pytest.approx(lowest - 0.25 * (np.median(sharpness) - lowest))
+    glare = np.array([m["glare"] for m in good])
+    extreme = np.percentile(glare, 99.5)
+    assert derived["max_glare"].how == "percentile"
+    assert derived["max_glare"].value == pytest.approx(extreme + 0.25 * (extreme - np.median(glare)))
+    assert (derived["max_cut"].how, derived["max_cut"].value) == ("physical", 0.3)
+    assert derived["max_cut"].photos_max > 0.3
+
+
+def test_no_photo_nothing_derived():
+    with pytest.raises(ValueError, match="no measured photo"):
+        derive_limits([], {}, _RULES, _Limits())
+
+
+def test_the_previews_focus_limit_is_a_lower_limit(measured):
+    """``preview_min_sharpness`` is a minimum like ``min_sharpness``, fitted below the photos."""
+    preview = [m["sharpness"] for m in measured]
+    fitted = fit_limits(measured, RULES, FundusQualityConfig(), within_defaults=False, preview_sharpness=preview)
+    limit = next(f for f in fitted if f.setting == "preview_min_sharpness")
+    assert limit.value < limit.photos_min
