@@ -128,9 +128,12 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
     return tally, _in_training(card, source)
 
 
-# A UVC camera streams MJPEG at about this quality: its frames of a good photo are good photos too,
-# which is what keeps the compression limits off visible block borders alone.
+# A UVC camera streams MJPEG at this quality or better: its preview frames of a good photo are good
+# photos too, for the preview's focus and for the compression limits (which keeps those off visible
+# block borders alone). The full check's focus limits are not set by them: a still capture is not
+# compressed that hard, and its focus decides the triage.
 STREAMED_QUALITY = 50
+STREAMED_REASONS = ("compressed",)
 # The preview's own focus limit, derived by the same rule from the preview check's measures.
 PREVIEW_RULES = (Rule("blurred", "sharpness", "preview_min_sharpness", 0.0),)
 
@@ -138,19 +141,22 @@ PREVIEW_RULES = (Rule("blurred", "sharpness", "preview_min_sharpness", 0.0),)
 @dataclasses.dataclass
 class FittingSet:
     """What ``firmware_app.quality.fit.derive_limits`` needs, measured at both of the gate's speeds:
-    the good photos' measures (the graded photos and their streamed copies) and, by reason, those of
-    the mild (strength 1) degradations that should be refused for it."""
+    the good photos' measures (the graded photos; their streamed copies apart, ``STREAMED_REASONS``)
+    and, by reason, those of the mild (strength 1) degradations that should be refused for it."""
 
     good: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    streamed: list[dict[str, float]] = dataclasses.field(default_factory=list)
     mild: dict[str, list[dict[str, float]]] = dataclasses.field(default_factory=dict)
     preview_good: list[dict[str, float]] = dataclasses.field(default_factory=list)
     preview_mild: dict[str, list[dict[str, float]]] = dataclasses.field(default_factory=dict)
     skipped: int = 0
 
-    def add(self, measured: tuple[dict[str, float], ...], reasons: tuple[str, ...] = ()) -> None:
+    def add(
+        self, measured: tuple[dict[str, float], ...], reasons: tuple[str, ...] = (), streamed: bool = False
+    ) -> None:
         full, preview = measured
         if not reasons:
-            self.good.append(full)
+            (self.streamed if streamed else self.good).append(full)
             self.preview_good.append(preview)
         for reason in reasons:
             self.mild.setdefault(reason, []).append(full)
@@ -200,7 +206,7 @@ def fitting_set(sources: list[Source], quality: QualityConfig, limit: int | None
                 fitting.skipped += 1
                 continue
             with contextlib.suppress(ValueError):
-                fitting.add(_measured(_streamed(rgb), source, quality))
+                fitting.add(_measured(_streamed(rgb), source, quality), streamed=True)
             if index % degrade_every or index // degrade_every >= degraded_count:
                 continue
             for degrade, reasons in defects.values():
@@ -215,8 +221,16 @@ def derived(sources: list[Source], quality: QualityConfig, limit: int | None, de
     modality = sources[0].modality
     fitting = fitting_set(sources, quality, limit, degraded)
     defaults = quality.limits(modality)
-    full = derive_limits(fitting.good, fitting.mild, RULES[modality], defaults, PHYSICAL[modality])
-    limits = full + derive_limits(fitting.preview_good, fitting.preview_mild, PREVIEW_RULES, defaults)
+    rules, physical = RULES[modality], PHYSICAL[modality]
+    streamed_rules = [rule for rule in rules if rule.reason in STREAMED_REASONS]
+    by_setting = {
+        limit.setting: limit
+        for limit in (
+            *derive_limits(fitting.good, fitting.mild, rules, defaults, physical),
+            *derive_limits(fitting.good + fitting.streamed, fitting.mild, streamed_rules, defaults, physical),
+        )
+    }
+    limits = [*by_setting.values(), *derive_limits(fitting.preview_good, fitting.preview_mild, PREVIEW_RULES, defaults)]
     named = " + ".join(source.name for source in sources)
     return profile_toml(
         f"fitted on {named}", modality, limits, len(fitting.good), fitting.skipped, origin="bench/generalisation.py"

@@ -4,9 +4,10 @@ For every rule of a gate it prints the untouched photos' percentiles and, for ea
 degradation that should trip that rule, the degraded photos' median, then suggests a limit: the
 originals' 0.5th percentile (for a ``min_*`` setting) or 99.5th percentile (for a ``max_*`` one), so
 each rule alone wrongly rejects about 0.5% of good photos and a gate of some fifteen rules stays under
-the 5% it aims at. The defaults in ``firmware_app/config.py`` are
-these suggestions, rounded, except where the printout shows a reason to move one (said there); the
-``p50`` column is each rule's ``typical`` value in the gates' rule tables.
+the 5% it aims at. The dermoscopy defaults in ``firmware_app/config.py`` are these suggestions,
+rounded, except where the printout shows a reason to move one (said there); the fundus defaults are
+the output of one rule on both fundus sources (``bench/generalisation.py --derive``, which says
+how). The ``p50`` column is each rule's ``typical`` value in the gates' rule tables.
 Figures to report come from ``bench/quality_eval.py`` on the other half, never from this script.
 
     python bench/quality_tune.py [--preview] [--modality fundus|dermoscopy] [--limit 300] [--degraded 60]

@@ -13,8 +13,9 @@ to spread into. A limit no mild defect exercises, or whose mild defects overlap 
 quarter of its distance from their median ("percentile"), as ``fit_limits`` does: it protects the
 good photos of cameras and patients not seen, and leaves the clear defects to the rules they trip.
 Limits that are geometry, not photography (where the disc and the macula lie), are declared by the
-gate, not fitted ("physical": ``PHYSICAL`` in ``quality.gate``). The good photos include a copy of
-each as a UVC camera streams it (MJPEG), so that visible block borders alone are never a defect.
+gate, not fitted ("physical": ``PHYSICAL`` in ``quality.gate``). What counts as a good photo is the
+caller's: the bench adds a copy of each as a UVC camera streams it (MJPEG) for the preview and the
+compression limits, so that visible block borders alone are never a defect.
 
 ``fit_limits`` is ``edgescreen quality fit``'s: a device's own limits from its first good photos,
 with no degradations. Each limit is the photos' 0.5th percentile (``min_*``) or 99.5th (``max_*``),

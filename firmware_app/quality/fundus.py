@@ -10,8 +10,8 @@ whatever the sensor. The measures (all in ``QualityReport.measures``):
   field wider than the sensor) keeps the disc and macula down to about 0.6.
 - ``field_offset``: how much more one side of the meridian is cut than the other: the camera was
   off the pupil, and the disc (out to about 0.85 field radii) is cut off on that side.
-- ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weakest
-  of four directions (``measures.directional_sharpness``).
+- ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weaker of
+  rows and columns (``measures.sharpness``'s measure, read off ``measures.directional_sharpness``).
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
@@ -23,7 +23,8 @@ whatever the sensor. The measures (all in ``QualityReport.measures``):
 - ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
   hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
   flattened to no detail at all are not (``measures.flat_block_fraction``).
-- ``contrast``: strength of the vessel pattern; a haze (dirty lens, cataract) lowers it.
+- ``contrast``: strength of the vessel pattern, with the field 192 pixels across whatever the
+  sensor; a haze (dirty lens, cataract) lowers it.
 - ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
   is the brightest large structure of a retina, so a low value means it was not found.
 - ``macula_offset``: where the macula should be (2.5 disc diameters from the disc, towards the
@@ -58,6 +59,10 @@ _SHADOW_LEVEL = 0.45
 # The camera's mask is black: below this share of the field's 95th percentile (brightest channel),
 # and never above this level, a pixel is mask, not retina.
 _MASK_RELATIVE, _MASK_LEVEL = 0.1, 20.0
+# Haze is judged with the field this many pixels across, whatever the sensor: the contrast measure's
+# blur is a few pixels wide, so on a field measured at its own small size (a 224-pixel photo) it would
+# span more of the retina than on a large one, and read a higher contrast for the same retina.
+_CONTRAST_SIDE = 192
 # The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
 # (the usual top-and-bottom mask of many cameras) removes neither.
 _MERIDIAN_BAND = 0.45
@@ -138,6 +143,13 @@ def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> l
     return measures.directional_sharpness(tile, np.ones(tile.shape, bool))
 
 
+def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
+    """``measures.detail_contrast`` of the field at ``_CONTRAST_SIDE`` pixels across."""
+    small = shrink(green, _CONTRAST_SIDE)
+    inside = cv2.resize(field.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    return measures.detail_contrast(small, inside > 0)
+
+
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
     """The disc's contrast against the field, and the expected macula's distance from the centre."""
     smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
@@ -186,7 +198,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     return {
         "field_coverage": min(reach),
         "field_offset": abs(reach[0] - reach[1]),
-        "sharpness": min(focus),
+        "sharpness": min(focus[:2]),  # along rows and along columns (``measures.DIRECTIONS``)
         "sharpness_balance": min(focus) / max(focus) if max(focus) > 0 else 0.0,
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
@@ -197,7 +209,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "noise": measures.noise_sigma(green, field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
-        "contrast": measures.detail_contrast(green, field),
+        "contrast": _haze_contrast(green, field),
         "disc_contrast": disc_contrast,
         "macula_offset": macula_offset,
     }

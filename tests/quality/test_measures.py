@@ -30,17 +30,17 @@ def test_sharpness_does_not_depend_on_exposure(retina_rgb):
 
 
 def test_directional_sharpness_singles_out_the_direction_a_motion_blur_smeared(retina_rgb):
-    """A defocus blurs every direction about alike (the diagonals' steps are longer, so they keep a
-    little more); a slanted motion blur (30 degrees) smears the detail along its path, so the
-    weakest direction falls far below the strongest."""
+    """A defocus blurs every direction alike; a slanted motion blur (30 degrees) smears the detail
+    along its path, so the weakest direction falls far below the strongest."""
 
     def balance(rgb: np.ndarray) -> float:
         values = measures.directional_sharpness(rgb[:, :, 1], _everywhere(rgb[:, :, 1]))
         return min(values) / max(values)
 
     small = retina_rgb[::3, ::3]
-    assert balance(small) > 0.9
-    assert balance(defocus(small, 2)) > 0.8 > balance(motion(retina_rgb, 2)[::3, ::3])
+    assert balance(small) > 0.95
+    assert balance(defocus(small, 2)) > 0.9
+    assert balance(motion(retina_rgb, 2)[::3, ::3]) < 0.8
 
 
 def test_directional_sharpness_along_rows_and_columns_is_sharpness(retina_rgb):
