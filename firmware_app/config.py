@@ -255,13 +255,12 @@ class FundusQualityConfig:
     preview_min_sharpness: float = field(default=0.4657, metadata=_range(0.0))
     # Percentile: exposure is judged inside the lit field only (never the camera's black mask), and a
     # mild underexposure is no darker than a pigmented fundus, so the darkest graded photos set it.
-    min_brightness: float = field(default=0.09133, metadata=_range(0.0, 1.0, at_most="max_brightness"))
-    # Percentile: a mild overexposure is no brighter than a blond fundus; clipping (below) tells.
-    max_brightness: float = field(default=0.6044, metadata=_range(0.0, 1.0))
+    min_brightness: float = field(default=0.09133, metadata=_range(0.0, 1.0))
     # Physical: a retina is never black at an exposure that can be graded (graded photos: at most 1%
     # crushed); 5% black is past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
-    # Percentile: exudates and a bright disc clip a few percent of real fields.
+    # Percentile: exudates and a bright disc clip a few percent of real fields. Too much light is
+    # judged by this alone: a blond fundus is bright, not clipped (fundus.py).
     max_bright_fraction: float = field(default=0.05632, metadata=_range(0.0, 1.0))
     # Percentile: a light ramp across the frame to 50% is within what graded fields show (a bright
     # disc on one side, a darker macula): bench/generalisation.py's "uneven" row.

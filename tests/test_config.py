@@ -169,8 +169,8 @@ def test_host_names_and_addresses_are_accepted(tmp_path, host):
         ("[sync]\nbackoff_initial_s = 60.0\nbackoff_max_s = 10.0\n", "[sync].backoff_initial_s: expected at most"),
         ("[sync]\nbackoff_initial_s = 400.0\n", "backoff_initial_s: expected at most backoff_max_s (300.0), got 400.0"),
         (
-            "[quality.fundus]\nmin_brightness = 0.7\n",
-            "[quality].fundus.min_brightness: expected at most max_brightness",
+            "[quality.dermoscopy]\nmin_brightness = 0.99\n",
+            "[quality].dermoscopy.min_brightness: expected at most max_brightness",
         ),
     ],
 )

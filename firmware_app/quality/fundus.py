@@ -15,7 +15,9 @@ whatever the sensor. The measures (all in ``QualityReport.measures``):
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
-- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field.
+- ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field. Too much light is
+  judged by what it burns out (``bright_fraction``) alone: a blond fundus is bright, not clipped,
+  and a mild overexposure is no brighter than one.
 - ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
@@ -221,7 +223,6 @@ RULES = (
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
-    Rule("too_bright", "brightness", "max_brightness", 0.327),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.716),
     Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.942),

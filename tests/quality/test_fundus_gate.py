@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from firmware_app.inference.preprocess import find_field_of_view
+from firmware_app.quality.fundus import fundus_measures
 from firmware_app.quality.gate import Speed
 from firmware_app.quality.verdict import Verdict
 from tests.degradations import FUNDUS_DEFECTS
@@ -64,6 +65,15 @@ def test_a_hazy_retina_is_low_contrast(gate, retina_rgb):
     report = judge(gate, (retina_rgb * 0.35 + veil * 0.65).astype(np.uint8), "fundus")
     assert report.verdict is Verdict.REJECT
     assert "low_contrast" in report.reasons
+
+
+def test_haze_contrast_does_not_depend_on_the_photos_size(retina_rgb):
+    """The same retina stored at 224 pixels (as APTOS is) and at 1411: a small field is measured at
+    its own size, yet its vessel contrast reads as the large one's (it read 25% higher when the
+    measure's blur was a fixed number of pixels)."""
+    small = cv2.resize(retina_rgb, (224, 224), interpolation=cv2.INTER_AREA)
+    large, reduced = (fundus_measures(rgb, 512)["contrast"] for rgb in (retina_rgb, small))
+    assert abs(reduced - large) < 0.05 * large
 
 
 def test_a_view_without_the_optic_disc_is_rejected(gate, retina_rgb):
