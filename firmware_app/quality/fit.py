@@ -28,7 +28,6 @@ had any).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -138,11 +137,6 @@ def fit_limits(
         default = defaults.preview_min_sharpness  # type: ignore[attr-defined]
         fitted.append(_one("preview_min_sharpness", np.array(preview_sharpness), default, within_defaults))
     return fitted
-
-
-def apply_limits(defaults: object, fitted: Sequence[FittedLimit]) -> object:
-    """``defaults`` (a limits dataclass) with the fitted values in place."""
-    return dataclasses.replace(defaults, **{limit.setting: type(limit.default)(limit.value) for limit in fitted})  # type: ignore[type-var]
 
 
 def profile_toml(
