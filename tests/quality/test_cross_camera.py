@@ -163,6 +163,21 @@ def test_a_fixed_sample_of_real_graded_fundus_photos_all_pass(gate, folder):
     assert not rejected
 
 
+@pytest.mark.parametrize("quality", [50, 70])
+def test_real_photos_streamed_as_mjpeg_pass_at_both_speeds(gate, quality):
+    """The issue's new user: sharp dr-600 photos as a UVC camera streams them (MJPEG, quality 50 or
+    70), twelve spread over the label file, pass the preview and the full check."""
+    folder = "fundus/dr-600"
+    for row in _spread(_rows(folder, "labels.csv"), SAMPLE):
+        rgb = _image(folder, row).pixels
+        encoded, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        assert encoded
+        streamed = np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1])
+        for speed in Speed:
+            report = gate.check(Frame(streamed, "mjpeg"), "fundus", speed)
+            assert report.passed, (row["file"], speed, report.reasons)
+
+
 def test_a_slanted_motion_blur_of_real_photos_is_blurred(gate):
     """The motion blur of the benchmark (30 degrees, strength 2) on ten dr-600 photos spread over
     the label file: eight at least are rejected as blurred (on the bench's thirty, 92% of strengths
