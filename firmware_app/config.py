@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -26,11 +27,12 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from edgescreen_wire.checks import IDENTIFIER
 from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS
 from firmware_app.capture.image_file import WORKING_SIDE
+from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 
 DEVICE_CONFIG_PATH = Path("/etc/edgescreen/config.toml")
@@ -234,6 +236,12 @@ class FundusQualityConfig:
     ``quality.fundus.PHYSICAL``). ``bench/generalisation.py`` checks them on every source, and
     ``--fit-on`` one source measures the other (leave one source out).
     """
+
+    # Settings an earlier release had: a config file (or a ``quality fit`` profile) that still sets
+    # one loads, with a warning naming it, so an upgrade never stops a device in the field.
+    RETIRED: ClassVar[dict[str, str]] = {
+        "max_brightness": "too much light is judged by max_bright_fraction alone (the mean level rejected blond fundi)",
+    }
 
     # Colour (firmware_app/quality/colour.py): real fundus photos of two sources have a colourfulness
     # of 0.16 or more and a red share of 0.87 or more; a grey photo has 0, a red-free one a red share
@@ -481,6 +489,10 @@ def _build(cls: type, table: Any, where: str, base: Path) -> Any:
         raise ConfigError(f"{where}: expected a table, got {table!r}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    retired = getattr(cls, "RETIRED", {})
+    for name in sorted(set(table) & set(retired)):
+        log_event("config.retired_key", level=logging.WARNING, key=f"{where}.{name}", note=retired[name])
+    table = {name: value for name, value in table.items() if name not in retired}
     unknown = sorted(set(table) - set(fields))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown key (known keys: {', '.join(sorted(fields))})")

@@ -93,6 +93,17 @@ def test_quality_limits_are_read_per_modality(tmp_path):
     assert config.quality.fundus.min_sharpness == Config().quality.fundus.min_sharpness
 
 
+def test_a_retired_quality_limit_still_loads_with_a_warning(tmp_path, caplog):
+    """A device config written for an earlier release (fundus max_brightness, retired in issue 9)
+    must not stop the device after an upgrade: the key is ignored and named in a warning."""
+    path = write(tmp_path, "[quality.fundus]\nmax_brightness = 0.6\nmax_noise = 2.5\n")
+    with caplog.at_level("WARNING"):
+        config = load_config(str(path))
+    assert config.quality.fundus.max_noise == 2.5
+    assert not hasattr(config.quality.fundus, "max_brightness")
+    assert "config.retired_key key=[quality].fundus.max_brightness" in caplog.text
+
+
 def test_a_bad_quality_limit_names_its_key(tmp_path):
     path = write(tmp_path, "[quality.fundus]\nmax_glare = 0.1\n")
     with pytest.raises(ConfigError, match=r"\[quality\].fundus.max_glare: unknown key"):
