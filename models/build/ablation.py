@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             if row.colour_constancy not in features:
                 features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
-            aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy])
+            aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
         table = row_table(recipe, _store(recipe, row, aucs))
         (data.REPO_ROOT / "models" / recipe.model_id / "ablation.md").write_text(table + "\n", encoding="utf-8")
@@ -132,13 +132,15 @@ def cached_features(
     return sources, [source_features(variant, s, trunk, spec, args.cache_dir, v) for s, v in pairs]
 
 
-def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features]) -> dict[str, float]:
+def trained_top_aucs(
+    recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path
+) -> dict[str, float]:
     """Train a fresh top on the row's sources; its float AUC on every source's validation part."""
     if not row.augmentation:
         feats = [replace(f, augmented=[]) for f in feats]
     picked = [i for i, s in enumerate(sources) if s.name in row.trained_on]
     seed_everything(recipe.seed)
-    top, _ = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked])
+    top = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
     return {s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in zip(sources, feats, strict=True)}
 
 
