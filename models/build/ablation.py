@@ -25,7 +25,16 @@ from models.build import data, dr_referable, melanoma
 from models.build.backbone import Trunk, build
 from models.build.litert import Int8Model
 from models.build.metrics import auc
-from models.build.pipeline import Features, Source, input_spec, load_source, seed_everything, source_features, train_top
+from models.build.pipeline import (
+    Features,
+    Source,
+    input_spec,
+    load_source,
+    seed_everything,
+    source_features,
+    train_top,
+    with_train_settings,
+)
 from models.build.recipe import Recipe
 from models.build.train import logits
 
@@ -94,10 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--train-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="try the rows with another training setting: printed only, the table keeps the recipe's own rows",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
-    recipe = RECIPES[args.model_id]
+    recipe = with_train_settings(RECIPES[args.model_id], args.train_setting)
     trunk, _ = build(recipe.image_size, recipe.split_block)
     kinds = set(args.rows.split(","))
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
@@ -111,6 +127,9 @@ def main(argv: list[str] | None = None) -> None:
                 features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
+        if args.train_setting:
+            print(f"settings {recipe.train}\n{row_table(recipe, [(row, aucs)])}", flush=True)
+            continue
         table = row_table(recipe, _store(recipe, row, aucs))
         (data.REPO_ROOT / "models" / recipe.model_id / "ablation.md").write_text(table + "\n", encoding="utf-8")
         print(table, flush=True)
