@@ -25,7 +25,16 @@ from models.build import data, dr_referable, melanoma
 from models.build.backbone import Trunk, build
 from models.build.litert import Int8Model
 from models.build.metrics import auc
-from models.build.pipeline import Features, Source, input_spec, load_source, seed_everything, source_features, train_top
+from models.build.pipeline import (
+    Features,
+    Source,
+    input_spec,
+    load_source,
+    seed_everything,
+    source_features,
+    train_top,
+    with_train_settings,
+)
 from models.build.recipe import Recipe
 from models.build.train import logits
 
@@ -94,10 +103,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--train-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="try the rows with another training setting: printed only, the table keeps the recipe's own rows",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
-    recipe = RECIPES[args.model_id]
+    recipe = with_train_settings(RECIPES[args.model_id], args.train_setting)
     trunk, _ = build(recipe.image_size, recipe.split_block)
     kinds = set(args.rows.split(","))
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
@@ -109,8 +125,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             if row.colour_constancy not in features:
                 features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
-            aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy])
+            aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
+        if args.train_setting:
+            print(f"settings {recipe.train}\n{row_table(recipe, [(row, aucs)])}", flush=True)
+            continue
         table = row_table(recipe, _store(recipe, row, aucs))
         (data.REPO_ROOT / "models" / recipe.model_id / "ablation.md").write_text(table + "\n", encoding="utf-8")
         print(table, flush=True)
@@ -132,13 +151,15 @@ def cached_features(
     return sources, [source_features(variant, s, trunk, spec, args.cache_dir, v) for s, v in pairs]
 
 
-def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features]) -> dict[str, float]:
+def trained_top_aucs(
+    recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path
+) -> dict[str, float]:
     """Train a fresh top on the row's sources; its float AUC on every source's validation part."""
     if not row.augmentation:
         feats = [replace(f, augmented=[]) for f in feats]
     picked = [i for i, s in enumerate(sources) if s.name in row.trained_on]
     seed_everything(recipe.seed)
-    top, _ = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked])
+    top = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
     return {s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in zip(sources, feats, strict=True)}
 
 

@@ -9,6 +9,7 @@ a source the model does not carry to.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from firmware_app.inference.card import CARD_SCHEMA, InputSpec
@@ -136,7 +137,9 @@ def card_document(
             "augmentation": {"applied_to": "framed view, before colour constancy", **vars(recipe.augmentation)},
             "sampling": "each source weighs the same per epoch (sampling with replacement); positives weighted in "
             "the loss by the sampled class ratio",
-            "selection": "epoch with the best mean of the per-source validation AUCs",
+            "selection": "epoch with the best mean of the per-source validation AUCs"
+            + (" of the weights' moving average (the average is what is kept)" if recipe.train.ema_decay else ""),
+            "settings": asdict(recipe.train),
             "seed": recipe.seed,
             "split": {"fractions": list(recipe.split_fractions), "by": _group_kinds(recipe)},
             "quantisation": "full-integer int8 (TFLite builtins int8), calibrated on "

@@ -30,6 +30,7 @@ from models.build.evaluation import agreement, choose_operating_points, measure
 from models.build.export import to_int8_tflite
 from models.build.features import cached_trunk_features
 from models.build.litert import Int8Model, sigmoid
+from models.build.metrics import auc
 from models.build.plots import draw_calibration, draw_roc
 from models.build.recipe import DataSet, Recipe
 from models.build.train import fit_top, logits
@@ -44,7 +45,32 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR, help="views/features cache")
     parser.add_argument("--out-dir", type=Path, default=data.REPO_ROOT / "models" / recipe.model_id)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and the interpreter")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="train (or load the cached top), report the validation AUCs and stop: no export, test or external set",
+    )
+    parser.add_argument(
+        "--train-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --validation-only: try another training setting (e.g. epochs=10); a build uses the recipe's own",
+    )
+    args = parser.parse_args(argv)
+    if args.train_setting and not args.validation_only:
+        parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
+    return args
+
+
+def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
+    """The recipe with some training settings replaced, each ``NAME=VALUE`` typed like the default."""
+    changes: dict[str, object] = {}
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        current = getattr(recipe.train, name)  # an unknown name fails here, loudly
+        changes[name] = value.lower() in ("1", "true", "yes") if isinstance(current, bool) else type(current)(value)
+    return replace(recipe, train=replace(recipe.train, **changes))
 
 
 def seed_everything(seed: int) -> None:
@@ -172,13 +198,53 @@ def validation_set(sources: list[Source], features: list[Features]) -> TrainingS
     return TrainingSet(np.concatenate(rows), np.concatenate(labels), np.concatenate(names))
 
 
-def train_top(recipe: Recipe, sources: list[Source], features: list[Features]) -> tuple[Top, list[dict[str, float]]]:
-    """A fresh top trained on the sources' training parts, selected on their validation parts."""
+@dataclass(frozen=True)
+class TrainedTop:
+    top: Top
+    history: list[dict[str, float]]
+    minutes: float  # training wall time, also when the top comes from the cache
+    cached: bool  # trained by an earlier run: its minutes are not in this run's wall time
+
+
+def train_top(recipe: Recipe, sources: list[Source], features: list[Features], cache_dir: Path) -> TrainedTop:
+    """A fresh top trained on the sources' training parts, selected on their validation parts.
+
+    Memoised on disk, keyed on the settings and on every feature the training and selection saw, so
+    a build after a ``--validation-only`` run of the same recipe exports the very top that was
+    validated, without training it again.
+    """
     _, top = build(recipe.image_size, recipe.split_block)
     train, val = training_set(sources, features), validation_set(sources, features)
-    return fit_top(
+    digest = hashlib.sha256(repr((recipe.train, recipe.image_size, recipe.split_block)).encode())
+    for array in (train.features, train.labels, train.sources, val.features, val.labels, val.sources):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    path = cache_dir / f"top-{recipe.model_id}-{digest.hexdigest()[:16]}.pt"
+    if path.exists():
+        saved = torch.load(path, weights_only=True)
+        top.load_state_dict(saved["state"])
+        log.info("trained top from the cache: %s", path)
+        return TrainedTop(top.eval(), saved["history"], saved["minutes"], cached=True)
+    started = time.monotonic()
+    top, history = fit_top(
         top, train.features, train.labels, train.sources, val.features, val.labels, val.sources, recipe.train
     )
+    minutes = (time.monotonic() - started) / 60
+    torch.save({"state": top.state_dict(), "history": history, "minutes": minutes}, path)
+    return TrainedTop(top, history, minutes, cached=False)
+
+
+def report_validation(recipe: Recipe, sources: list[Source], features: list[Features], trained: TrainedTop) -> None:
+    """What a ``--validation-only`` run prints: the settings, each epoch, and the kept top's per-source AUCs."""
+    best = max(trained.history, key=lambda h: h["val_auc"])
+    per_source = {
+        s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
+        for s, f in zip(sources, features, strict=True)
+    }
+    print(f"settings {recipe.train}")
+    for entry in trained.history:
+        print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
+    print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
+    print(f"trained in {trained.minutes:.1f} min")
 
 
 def pooled(sources: list[Source], part: str, per_source: list[np.ndarray]) -> np.ndarray:
@@ -188,6 +254,7 @@ def pooled(sources: list[Source], part: str, per_source: list[np.ndarray]) -> np
 
 def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     args = parse_args(recipe, argv)
+    recipe = with_train_settings(recipe, args.train_setting)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     started = time.monotonic()
     torch.set_num_threads(args.threads)
@@ -202,7 +269,11 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
         source_features(recipe, s, trunk, spec, args.cache_dir, views)
         for s, views in zip(sources, recipe.augmented_views, strict=True)
     ]
-    top, history = train_top(recipe, sources, features)
+    trained = train_top(recipe, sources, features, args.cache_dir)
+    if args.validation_only:
+        report_validation(recipe, sources, features, trained)
+        return
+    top, history = trained.top, trained.history
     classifier = Classifier(trunk, top).eval()
 
     views = [data.device_views(s.framed, spec) for s in sources]
@@ -274,7 +345,7 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
         split_counts={s.name: {p: s.counts(p) for p in PARTS} for s in sources},
         external_counts={dataset.name: counts for dataset, counts in externals},
         history=history,
-        wall_minutes=(time.monotonic() - started) / 60,
+        wall_minutes=(time.monotonic() - started) / 60 + (trained.minutes if trained.cached else 0.0),
         model_bytes=len(flatbuffer),
     )
     card_path = args.out_dir / "card.json"

@@ -8,6 +8,11 @@ well on one source only is not preferred.
 Each training image may have several cached views (augmented in image space); on top of that, a
 random flip/transpose of the feature maps adds cheap orientation variety for rotation-free subjects
 (skin lesions), and is switched off where orientation carries meaning.
+Two optional regularisers aim at transfer to other cameras rather than at the training sources'
+look: mixup of the trained blocks' input features (pairs of views blended with their labels, a
+smoother boundary between what one source and another look like), and an exponential moving average
+of the weights, which is what is validated and kept (weight averaging settles in flatter minima,
+which carry better to unseen domains: Cha et al., SWAD, NeurIPS 2021).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from models.build.backbone import Top
@@ -35,6 +41,8 @@ class TrainSettings:
     lr_head: float = 1e-3
     weight_decay: float = 1e-4
     feature_flips: bool = False
+    mixup_alpha: float = 0.0  # Beta(alpha, alpha) blend weight of feature mixup; 0 switches it off
+    ema_decay: float = 0.0  # per-step decay of the weight average that is validated and kept; 0: raw weights
     seed: int = 0
 
 
@@ -57,6 +65,15 @@ def _flip(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     if choice & 4:
         batch = batch.transpose(2, 3)
     return batch
+
+
+def _mixup(
+    batch: torch.Tensor, targets: torch.Tensor, alpha: float, rng: np.random.Generator, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blend each view with another of the batch, and its label likewise (one weight per batch)."""
+    weight = float(rng.beta(alpha, alpha))
+    partner = torch.randperm(len(batch), generator=generator)
+    return weight * batch + (1 - weight) * batch[partner], weight * targets + (1 - weight) * targets[partner]
 
 
 def source_balanced_weights(sources: np.ndarray) -> np.ndarray:
@@ -83,6 +100,7 @@ def fit_top(
     """Train ``top`` and return the copy with the best mean per-source validation AUC, with the history."""
     torch.manual_seed(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
     weights = source_balanced_weights(train_sources)
     positives = float(weights[train_labels == 1].sum())
     pos_weight = torch.tensor([(weights.sum() - positives) / max(positives, 1e-9)])
@@ -101,6 +119,13 @@ def fit_top(
     )
     x_all = torch.from_numpy(train_features)
     y_all = torch.from_numpy(train_labels.astype(np.float32))
+    # The average keeps the BatchNorm statistics too, so it can be evaluated as it is.
+    average = (
+        AveragedModel(top, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay), use_buffers=True)
+        if settings.ema_decay
+        else None
+    )
+    kept = top if average is None else average.module
     best_auc, best_state, history = -1.0, copy.deepcopy(top.state_dict()), []
     for epoch in range(settings.epochs):
         top.train()
@@ -110,19 +135,24 @@ def fit_top(
         for start in tqdm(starts, desc=f"epoch {epoch + 1}", unit="batch", leave=False):
             index = order[start : start + settings.batch_size]
             batch = x_all[index]
+            targets = y_all[index]
             if settings.feature_flips:
                 batch = _flip(batch, generator)
-            loss = loss_fn(top(batch)[:, 0], y_all[index])
+            if settings.mixup_alpha:
+                batch, targets = _mixup(batch, targets, settings.mixup_alpha, rng, generator)
+            loss = loss_fn(top(batch)[:, 0], targets)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
+            if average is not None:
+                average.update_parameters(top)
             total += loss.item() * len(index)
-        val_auc = mean_source_auc(val_labels, logits(top, val_features), val_sources)
+        val_auc = mean_source_auc(val_labels, logits(kept, val_features), val_sources)
         history.append({"epoch": epoch + 1, "train_loss": total / len(order), "val_auc": val_auc})
         log.info("epoch=%d train_loss=%.4f val_auc=%.4f", epoch + 1, total / len(order), val_auc)
         if val_auc > best_auc:
-            best_auc, best_state = val_auc, copy.deepcopy(top.state_dict())
+            best_auc, best_state = val_auc, copy.deepcopy(kept.state_dict())
     top.load_state_dict(best_state)
     top.eval()
     return top, history
