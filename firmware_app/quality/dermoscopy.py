@@ -18,7 +18,12 @@ fewer; never enlarged). The measures (all in ``QualityReport.measures``):
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
   burnt out to white, where the detail that matters is lost.
 - ``unevenness``: fall-off of the light across the skin around the lesion.
-- ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
+- ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
+  bright against the skin's own level as well as against their surroundings: pale skin beside a
+  large dark melanoma stands out from surroundings the lesion darkens, and is not glare.
+  ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
+  reflected whole, where real highlights on skin and fluid are small and scattered and a
+  melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
 - ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
@@ -47,6 +52,18 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
+# A reflection is at least this many levels brighter than the skin (the median of its brightest
+# channel): pale skin beside a large dark lesion stands out from surroundings the lesion darkens,
+# and is still skin.
+_GLARE_LIFT = 20
+# A glare spot: the dermatoscope's light reflected whole off dry or pressed skin, a round white
+# plateau at least this wide (equivalent radius per 1000 pixels of the long side). Real specular
+# highlights on skin and fluid are small and scattered, white streaks are long: neither is round.
+_GLARE_SPOT_MIN_RADIUS = 12
+_GLARE_SPOT_MIN_ASPECT = 0.75  # shorter over longer side of its box
+_GLARE_SPOT_FILL = (0.6, 0.95)  # share of its box it fills: a disc 0.79 (0.9 when a few pixels wide), a square 1
+# Clipped to white in every channel: a reflection burnt out, whatever the skin around it.
+_CLIPPED_WHITE = 250
 # A lesion covering this share of the lit field is photographed as well as it can be at a
 # dermatoscope's magnification: it overflows the view, and that is not a framing defect.
 _LARGE = 0.25
@@ -81,6 +98,31 @@ def _bubbles(specular: np.ndarray) -> int:
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
     return int(np.sum((area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)))
+
+
+def _glare(small: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The specular reflections that also stand out from the skin's own level."""
+    brightest = measures.brightest_channel(small)
+    return specular & (brightest >= measures.level_percentile(brightest, 50, skin) + _GLARE_LIFT)
+
+
+def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
+    """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``): each is
+    burnt out to white at its core (a ruler's white marks are not), and stands out from the skin
+    around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much)."""
+    clipped = measures.darkest_channel(small) >= _CLIPPED_WHITE
+    count, labels, stats, _ = measures.connected_regions((specular | clipped) & field)
+    burnt_out = np.zeros(count - 1, bool)
+    burnt_out[np.unique(labels[clipped & field]) - 1] = True
+    area = stats[1:, cv2.CC_STAT_AREA].astype(np.float32)
+    width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    radius = np.sqrt(area / np.pi) * 1000.0 / max(small.shape[:2])
+    aspect = np.minimum(width, height) / np.maximum(width, height)
+    fill = area / (width * height)
+    low, high = _GLARE_SPOT_FILL
+    round_spot = (aspect >= _GLARE_SPOT_MIN_ASPECT) & (fill >= low) & (fill <= high)
+    spots = burnt_out & (radius >= _GLARE_SPOT_MIN_RADIUS) & round_spot
+    return int(spots.sum())
 
 
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
@@ -161,6 +203,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     specular = measures.specular_mask(small) & field
+    glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
     return {
         "lesion_contrast": segmentation.contrast,
@@ -177,7 +220,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
-        "glare_fraction": float(specular.sum() / max(1, field.sum())),
+        "glare_fraction": float(glare.sum() / max(1, field.sum())),
+        "glare_spots": float(_glare_spots(small, specular, field)),
         "bubbles": float(_bubbles(specular)),
         "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
         "noise": measures.noise_sigma(gray, skin if skin.any() else field),
@@ -200,6 +244,7 @@ RULES = (
     Rule("blurred", "sharpness", "min_sharpness", 0.624),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.042),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
+    Rule("glare", "glare_spots", "max_glare_spots", 0.0),
     Rule("bubbles", "bubbles", "max_bubbles", 0.0),
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
     Rule("noisy", "noise", "max_noise", 0.589),

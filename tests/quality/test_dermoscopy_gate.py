@@ -3,6 +3,8 @@ and, when ../shared is present, on real dermoscopy photos."""
 
 from __future__ import annotations
 
+import csv
+
 import cv2
 import numpy as np
 import pytest
@@ -51,7 +53,7 @@ def test_a_well_framed_lesion_passes(gate, lesion_photo):
 
 @pytest.mark.parametrize(
     ("defect", "strength"),
-    [(d, 3) for d in DERMOSCOPY_DEFECTS if d not in ("uneven", "glare", "off_centre")] + [("uneven", 1)],
+    [(d, 3) for d in DERMOSCOPY_DEFECTS if d not in ("uneven", "off_centre")] + [("uneven", 1), ("glare", 2)],
 )
 def test_each_degradation_is_rejected_for_its_reason(gate, lesion_photo, defect, strength):
     degrade, reasons = DERMOSCOPY_DEFECTS[defect]
@@ -130,3 +132,50 @@ def test_real_photos_blurred_are_rejected_as_blurred(gate):
     photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
     blurred = [judge(gate, DERMOSCOPY_DEFECTS["defocus"][0](rgb, 3), "dermoscopy") for rgb in photos]
     assert sum(not report.passed and "blurred" in report.reasons for report in blurred) >= 17
+
+
+def _white_streaks(rgb: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Burnt-out white lines across the middle, as a melanoma's shiny white structures (chrysalis
+    streaks) look under polarised light."""
+    rng = np.random.default_rng(seed)
+    streaked = rgb.copy()
+    height, width = rgb.shape[:2]
+    for _ in range(count):
+        x, y = rng.uniform(0.35, 0.65) * width, rng.uniform(0.35, 0.65) * height
+        angle, length = rng.uniform(0, np.pi), rng.uniform(0.05, 0.12) * width
+        dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
+        cv2.line(streaked, (round(x - dx), round(y - dy)), (round(x + dx), round(y + dy)), (255, 255, 255), 3)
+    return streaked
+
+
+def test_shiny_white_streaks_on_a_lesion_are_not_glare_spots(gate):
+    """Shiny white structures of a melanoma are long thin streaks, burnt out but not round."""
+    report = judge(gate, _white_streaks(render_lesion(seed=3, radius=0.3).rgb, 12, seed=1), "dermoscopy")
+    assert report.measures["glare_spots"] == 0 and "glare" not in report.reasons, report
+
+
+def test_real_photos_with_glare_spots_are_rejected_as_glare(gate):
+    photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
+    spotted = [judge(gate, DERMOSCOPY_DEFECTS["glare"][0](rgb, 2), "dermoscopy") for rgb in photos]
+    assert sum(not report.passed and "glare" in report.reasons for report in spotted) >= 18
+
+
+def _melanomas_with_most_white(folder: str, count: int) -> list[np.ndarray]:
+    """The melanomas of a source with the largest share of near-white colourless pixels (a fixed
+    rule: shiny white structures, regression, reflections off fluid)."""
+    with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1"]
+    whiteness = []
+    for row in rows:
+        small = cv2.resize(cv2.imread(str(shared_data(folder) / row["file"])), (128, 96), interpolation=cv2.INTER_AREA)
+        whiteness.append(float((small.min(axis=2) >= 200).mean()))
+    chosen = np.argsort(whiteness)[::-1][:count]
+    return [cv2.cvtColor(cv2.imread(str(shared_data(folder) / rows[i]["file"])), cv2.COLOR_BGR2RGB) for i in chosen]
+
+
+def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
+    """Shiny white structures and white regression areas are pathology: however much white a
+    melanoma shows, it holds no large round burnt-out spot (``glare_spots``)."""
+    for rgb in _melanomas_with_most_white("dermoscopy/isic-uda1-cc0", 12):
+        report = judge(gate, rgb, "dermoscopy")
+        assert report.measures["glare_spots"] <= QualityConfig().dermoscopy.max_glare_spots, report
