@@ -12,12 +12,16 @@ fewer; never enlarged). The measures (all in ``QualityReport.measures``):
   field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
   photo on one side (a lesion larger than the frame overflows it all round, and one covering a
   quarter of the lit field or more cannot be framed whole: neither is cut).
-- ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
+- ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights;
+  ``lesion_pushed``: how far it is pushed against one edge with skin left empty on the other side
+  (the dermatoscope placed beside the lesion), whatever its size: a large lesion overflowing the
+  frame all round, or filling it, is not pushed.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
   burnt out to white, where the detail that matters is lost.
-- ``unevenness``: fall-off of the light across the skin around the lesion.
+- ``unevenness``: fall-off of the light across the skin around the lesion (darker spots set aside
+  in each half on its own: a side darkened by the light is still skin).
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
   bright against the skin's own level as well as against their surroundings: pale skin beside a
   large dark melanoma stands out from surroundings the lesion darkens, and is not glare.
@@ -125,24 +129,47 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     return int(spots.sum())
 
 
-def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
+def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarray]:
     """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
-    lesion diameters (of the circle of the same area), times how one-sided that cut is (the length
-    of the mean of the unit vectors from the frame's centre to each cut point: 1 all on one side, 0
-    spread all round). A lesion pushed against one edge is cut; a large lesion that overflows the
-    frame on every side, as large irregular lesions do, is photographed as well as it can be: about
-    1.3 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
+    lesion diameters (of the circle of the same area), and the mean of the unit vectors (x, y)
+    from the frame's centre to each cut point: its length is how one-sided the cut is (1 all on
+    one side, 0 spread all round), its direction the side the lesion runs out of the photo."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
     diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
     rows, cols = np.nonzero(outline & edge)
     if diameter == 0 or rows.size == 0:
-        return 0.0
+        return 0.0, np.zeros(2)
     dy, dx = rows - lesion.shape[0] / 2, cols - lesion.shape[1] / 2
     length = np.maximum(np.hypot(dx, dy), 1e-6)
-    one_sided = float(np.hypot((dx / length).mean(), (dy / length).mean()))
-    return float(rows.size / diameter * one_sided)
+    return float(rows.size / diameter), np.array([(dx / length).mean(), (dy / length).mean()])
+
+
+def _one_sided_cut(length: float, side: np.ndarray) -> float:
+    """The cut's length times how one-sided it is: a lesion pushed against one edge is cut; a large
+    lesion that overflows the frame on every side, as large irregular lesions do, is photographed
+    as well as it can be: about 1.3 when half of a round lesion is outside the photo, near 0 for a
+    lesion filling the frame."""
+    return length * float(np.hypot(*side))
+
+
+def _pushed(lesion: np.ndarray, field: np.ndarray, length: float, side: np.ndarray) -> float:
+    """How far the lesion is pushed against one edge: its one-sided cut (its length counted up to
+    one diameter) times the share of the lit field left as skin on the opposite side, beyond the
+    lesion. A lesion against the edge with half the photo empty beside it reads about 0.5; one
+    overflowing the frame all round, or filling it, reads near 0, as does one centred whole."""
+    one_sided = float(np.hypot(*side))
+    if one_sided == 0:
+        return 0.0
+    direction = side / one_sided
+    rows, cols = np.nonzero(lesion[::2, ::2])
+    field_rows, field_cols = np.nonzero(field[::2, ::2])
+    along = cols * direction[0] + rows * direction[1]
+    field_along = field_cols * direction[0] + field_rows * direction[1]
+    span = max(1.0, float(field_along.max() - field_along.min()))
+    beyond = max(0.0, float(np.percentile(along, 2)) - float(field_along.min())) / span
+    return min(length, 1.0) * one_sided * beyond
 
 
 def _offset(lesion: np.ndarray) -> float:
@@ -193,10 +220,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     found = segmentation.found
     border_width = max(3, round(max(gray.shape) / 40)) | 1
     around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
-    skin = field & ~around_lesion
     # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
-    if skin.any():
-        skin &= gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, skin)
+    around_skin = field & ~around_lesion
+    skin = around_skin & (gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)
@@ -205,12 +231,14 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     specular = measures.specular_mask(small) & field
     glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
+    cut, side = _outline_cut(lesion, field) if found else (0.0, np.zeros(2))
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": _outline_cut(lesion, field) if found and lesion_area < _LARGE * field.sum() else 0.0,
+        "lesion_cut": _one_sided_cut(cut, side) if found and lesion_area < _LARGE * field.sum() else 0.0,
         "lesion_offset": _offset(lesion) if found else 0.0,
+        "lesion_pushed": _pushed(lesion, field, cut, side) if found else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
             if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
@@ -219,7 +247,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
-        "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
+        "unevenness": measures.illumination_unevenness(
+            small[:, :, 0], around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
+        ),
         "glare_fraction": float(glare.sum() / max(1, field.sum())),
         "glare_spots": float(_glare_spots(small, specular, field)),
         "bubbles": float(_bubbles(specular)),
@@ -237,6 +267,7 @@ RULES = (
     Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 12856.0),
     Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
     Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.105),
+    Rule("lesion_off_centre", "lesion_pushed", "max_lesion_pushed", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.619),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.619),

@@ -32,6 +32,11 @@ _SURROUND_RELATIVE = 0.4
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
+# The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
+# brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
+_RIM_RINGS = 12
+_RIM_SKIN_PERCENTILE = 90
+_RIM_FROM = 0.6
 # A colour difference (CIELAB Delta E, darkness weighted) that anyone sees at a glance.
 _MIN_DIFFERENCE = 12.0
 # Darkness counts twice: pigment darkens skin more than it changes its hue.
@@ -84,6 +89,33 @@ def _edge_band(shape: tuple[int, int]) -> np.ndarray:
     return band
 
 
+def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """How much darker the dermatoscope leaves its rim than the middle of its field, at each pixel.
+
+    Vignetting darkens the corners more steeply than the shading correction's wide blur follows,
+    and a darkened corner would pass for a faint lesion cut by the frame. Per ring around the
+    field's centre, the ring's bright skin (its ``_RIM_SKIN_PERCENTILE``) is compared with the
+    brightest inner ring's; only the outer rings are corrected, and a lesion would have to fill a
+    whole ring to be taken for its fall-off (one that does overflows the frame anyway)."""
+    height, width = lightness.shape
+    rows, cols = np.nonzero(field)
+    y, x = np.ogrid[0:height, 0:width]
+    radius = np.hypot((y - rows.mean()) / (height / 2), (x - cols.mean()) / (width / 2))
+    ring = np.minimum((radius * _RIM_RINGS / np.sqrt(2)).astype(np.int32), _RIM_RINGS - 1)
+    step = max(1, max(height, width) // 64)
+    sampled, sampled_ring, sampled_field = lightness[::step, ::step], ring[::step, ::step], field[::step, ::step]
+    bright = np.full(_RIM_RINGS, np.nan)
+    for index in range(_RIM_RINGS):
+        inside = sampled[(sampled_ring == index) & sampled_field]
+        if inside.size >= 8:
+            bright[index] = np.percentile(inside, _RIM_SKIN_PERCENTILE)
+    inner = (np.arange(_RIM_RINGS) + 0.5) * np.sqrt(2) / _RIM_RINGS <= _RIM_FROM
+    if np.all(np.isnan(bright[inner])):
+        return np.zeros_like(lightness)
+    drop = np.where(inner | np.isnan(bright), 0.0, np.maximum(np.nanmax(bright[inner]) - bright, 0.0))
+    return drop.astype(np.float32)[ring]
+
+
 def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away."""
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
@@ -93,7 +125,7 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     lightness = lab[..., 0]
     coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
-    lab[..., 0] = lightness - shading + float(np.median(shading[field]))
+    lab[..., 0] = lightness - shading + float(np.median(shading[field])) + _rim_fall_off(lightness, field)
     # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
     band = _edge_band(field.shape) & field
     reference = lab[band] if band.sum() > 0.05 * field.sum() else lab[field]

@@ -156,8 +156,8 @@ def _spread(rows: list[dict[str, str]], count: int) -> list[dict[str, str]]:
 )
 def test_a_fixed_sample_of_real_graded_photos_passes(gate, modality, folder, table):
     """Every one was graded by specialists. One of twelve may fail (the aim is 5% false rejects at
-    most): on ISIC 2017, ISIC_0000882's orange ruler sticker outshines its faint naevus and is
-    segmented as the lesion, cut at the frame's edge."""
+    most): on ISIC 2017, ISIC_0014712 is rejected as unevenly lit (its left half, pigmented skin
+    beside a second dark lesion, reads a third darker than its right)."""
     rejected = {}
     for row in _spread(_rows(folder, table), SAMPLE):
         report = gate.check(_image(folder, row), modality)

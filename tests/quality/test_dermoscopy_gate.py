@@ -4,6 +4,7 @@ and, when ../shared is present, on real dermoscopy photos."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -154,28 +155,49 @@ def test_shiny_white_streaks_on_a_lesion_are_not_glare_spots(gate):
     assert report.measures["glare_spots"] == 0 and "glare" not in report.reasons, report
 
 
-def test_real_photos_with_glare_spots_are_rejected_as_glare(gate):
-    photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
-    spotted = [judge(gate, DERMOSCOPY_DEFECTS["glare"][0](rgb, 2), "dermoscopy") for rgb in photos]
-    assert sum(not report.passed and "glare" in report.reasons for report in spotted) >= 18
+@pytest.mark.parametrize("relative", ["dermoscopy/isic-uda1-cc0/images", "dermoscopy/ham10000-200x150/images"])
+@pytest.mark.parametrize("defect", ["glare", "uneven"])
+def test_real_photos_clearly_degraded_are_rejected_for_their_reason(gate, relative, defect):
+    """Glare spots (measured as ``glare_spots``) and light falling off across the frame (measured on
+    all the skin), at the clear strength 2."""
+    degrade, reasons = DERMOSCOPY_DEFECTS[defect]
+    reports = [judge(gate, degrade(rgb, 2), "dermoscopy") for rgb in _real_photos(relative, 20)]
+    assert sum(not report.passed and bool(set(reasons) & set(report.reasons)) for report in reports) >= 18
 
 
-def _melanomas_with_most_white(folder: str, count: int) -> list[np.ndarray]:
-    """The melanomas of a source with the largest share of near-white colourless pixels (a fixed
-    rule: shiny white structures, regression, reflections off fluid)."""
+def _melanomas_with_most(folder: str, count: int, amount: Callable[[np.ndarray], float]) -> list[np.ndarray]:
+    """The ``count`` melanomas of a source with the most of ``amount``: a fixed rule, not a
+    hand-picked set."""
     with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1"]
-    whiteness = []
-    for row in rows:
-        small = cv2.resize(cv2.imread(str(shared_data(folder) / row["file"])), (128, 96), interpolation=cv2.INTER_AREA)
-        whiteness.append(float((small.min(axis=2) >= 200).mean()))
-    chosen = np.argsort(whiteness)[::-1][:count]
-    return [cv2.cvtColor(cv2.imread(str(shared_data(folder) / rows[i]["file"])), cv2.COLOR_BGR2RGB) for i in chosen]
+    photos = [cv2.cvtColor(cv2.imread(str(shared_data(folder) / row["file"])), cv2.COLOR_BGR2RGB) for row in rows]
+    amounts = [amount(rgb) for rgb in photos]
+    return [photos[i] for i in np.argsort(amounts)[::-1][:count]]
 
 
 def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
     """Shiny white structures and white regression areas are pathology: however much white a
-    melanoma shows, it holds no large round burnt-out spot (``glare_spots``)."""
-    for rgb in _melanomas_with_most_white("dermoscopy/isic-uda1-cc0", 12):
+    melanoma shows (near-white colourless pixels), it holds no large round burnt-out spot."""
+    for rgb in _melanomas_with_most("dermoscopy/isic-uda1-cc0", 12, lambda rgb: (rgb.min(axis=2) >= 200).mean()):
         report = judge(gate, rgb, "dermoscopy")
         assert report.measures["glare_spots"] <= QualityConfig().dermoscopy.max_glare_spots, report
+
+
+def test_the_largest_real_melanomas_are_not_read_as_cut_or_off_centre(gate):
+    """Large irregular melanomas overflow the dermatoscope's view: UDA-1's melanomas whose segmented
+    lesion covers the most of the frame are judged, and none is cut or off-centre."""
+    largest = _melanomas_with_most("dermoscopy/isic-uda1-cc0", 12, lambda rgb: segment_lesion(rgb).area_fraction)
+    for rgb in largest:
+        report = judge(gate, rgb, "dermoscopy")
+        assert report.measures["lesion_fraction"] > 0.3, report.measures
+        assert not {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+
+
+def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_off_centre(gate):
+    """The reframing (a window beside the lesion, enlarged) pushes a lesion against the edge with
+    the skin beside it left empty: enlarged past a quarter of the field it is not counted as cut
+    (large lesions overflow the frame), but it is pushed."""
+    report = judge(gate, DERMOSCOPY_DEFECTS["off_centre"][0](render_lesion(seed=3, radius=0.3).rgb, 2), "dermoscopy")
+    assert report.verdict is Verdict.REJECT and "lesion_off_centre" in report.reasons, report
+    assert report.measures["lesion_cut"] == 0.0
+    assert report.measures["lesion_pushed"] > QualityConfig().dermoscopy.max_lesion_pushed
