@@ -15,7 +15,7 @@ fewer; never enlarged). The measures (all in ``QualityReport.measures``):
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights;
   ``lesion_pushed``: how far it is pushed against one edge with skin left empty on the other side
   (the dermatoscope placed beside the lesion), whatever its size: a large lesion overflowing the
-  frame all round, or filling it, is not pushed.
+  frame all round, or filling it, is not pushed; judged on a lesion that stands out clearly.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
@@ -71,6 +71,10 @@ _CLIPPED_WHITE = 250
 # A lesion covering this share of the lit field is photographed as well as it can be at a
 # dermatoscope's magnification: it overflows the view, and that is not a framing defect.
 _LARGE = 0.25
+# Whether a lesion is pushed against an edge is judged only on one that stands out clearly from
+# the skin (the faintest tenth of the graded photos of HAM10000 and ISIC 2017 train stand out
+# less): a fainter "lesion" at the edge may be a fragment of a pigment network filling the frame.
+_CLEAR_LESION = 15.0
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -238,7 +242,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
         "lesion_cut": _one_sided_cut(cut, side) if found and lesion_area < _LARGE * field.sum() else 0.0,
         "lesion_offset": _offset(lesion) if found else 0.0,
-        "lesion_pushed": _pushed(lesion, field, cut, side) if found else 0.0,
+        "lesion_pushed": _pushed(lesion, field, cut, side) if found and segmentation.contrast >= _CLEAR_LESION else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
             if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
