@@ -118,7 +118,9 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``): each is
     burnt out to white at its core (a ruler's white marks are not), and stands out from the skin
     around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much)."""
-    clipped = measures.darkest_channel(small) >= _CLIPPED_WHITE
+    clipped = cv2.inRange(small, (_CLIPPED_WHITE,) * 3, (255,) * 3) > 0
+    if not (clipped & field).any():
+        return 0
     count, labels, stats, _ = measures.connected_regions((specular | clipped) & field)
     burnt_out = np.zeros(count - 1, bool)
     burnt_out[np.unique(labels[clipped & field]) - 1] = True
@@ -235,14 +237,16 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     specular = measures.specular_mask(small) & field
     glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
-    cut, side = _outline_cut(lesion, field) if found else (0.0, np.zeros(2))
+    large = lesion_area >= _LARGE * field.sum()
+    clear = segmentation.contrast >= _CLEAR_LESION
+    cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": _one_sided_cut(cut, side) if found and lesion_area < _LARGE * field.sum() else 0.0,
+        "lesion_cut": 0.0 if large else _one_sided_cut(cut, side),
         "lesion_offset": _offset(lesion) if found else 0.0,
-        "lesion_pushed": _pushed(lesion, field, cut, side) if found and segmentation.contrast >= _CLEAR_LESION else 0.0,
+        "lesion_pushed": _pushed(lesion, field, cut, side) if clear else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
             if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
@@ -252,7 +256,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(
-            small[:, :, 0], around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
+            cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
         "glare_fraction": float(glare.sum() / max(1, field.sum())),
         "glare_spots": float(_glare_spots(small, specular, field)),

@@ -35,6 +35,7 @@ _SHADING_SIGMA = 0.25  # of the long side
 # The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
 # brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
 _RIM_RINGS = 12
+_RIM_GRID = 64  # pixels on the long side of the grid the fall-off is measured on
 _RIM_SKIN_PERCENTILE = 90
 _RIM_FROM = 0.6
 # A colour difference (CIELAB Delta E, darkness weighted) that anyone sees at a glance.
@@ -98,22 +99,26 @@ def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
     brightest inner ring's; only the outer rings are corrected, and a lesion would have to fill a
     whole ring to be taken for its fall-off (one that does overflows the frame anyway)."""
     height, width = lightness.shape
-    rows, cols = np.nonzero(field)
-    y, x = np.ogrid[0:height, 0:width]
-    radius = np.hypot((y - rows.mean()) / (height / 2), (x - cols.mean()) / (width / 2))
+    step = max(1, max(height, width) // _RIM_GRID)
+    sampled, sampled_field = lightness[::step, ::step], field[::step, ::step]
+    rows, cols = np.nonzero(sampled_field)
+    y, x = np.ogrid[0 : sampled.shape[0], 0 : sampled.shape[1]]
+    half_height, half_width = sampled.shape[0] / 2, sampled.shape[1] / 2
+    radius = np.hypot((y - rows.mean()) / half_height, (x - cols.mean()) / half_width)
     ring = np.minimum((radius * _RIM_RINGS / np.sqrt(2)).astype(np.int32), _RIM_RINGS - 1)
-    step = max(1, max(height, width) // 64)
-    sampled, sampled_ring, sampled_field = lightness[::step, ::step], ring[::step, ::step], field[::step, ::step]
-    bright = np.full(_RIM_RINGS, np.nan)
-    for index in range(_RIM_RINGS):
-        inside = sampled[(sampled_ring == index) & sampled_field]
-        if inside.size >= 8:
-            bright[index] = np.percentile(inside, _RIM_SKIN_PERCENTILE)
+    # Each ring's percentile at once: one sort of the levels offset by their ring (lightness is
+    # under 256), each ring's rank read off.
+    rings = ring[sampled_field]
+    ordered = np.sort(rings * 256.0 + sampled[sampled_field])
+    counts = np.bincount(rings, minlength=_RIM_RINGS)
+    ranks = np.cumsum(counts) - counts + ((counts - 1) * _RIM_SKIN_PERCENTILE / 100).astype(np.int64)
+    levels = ordered[np.minimum(ranks, ordered.size - 1)] - np.arange(_RIM_RINGS) * 256.0
+    bright = np.where(counts >= 8, levels, np.nan)
     inner = (np.arange(_RIM_RINGS) + 0.5) * np.sqrt(2) / _RIM_RINGS <= _RIM_FROM
     if np.all(np.isnan(bright[inner])):
         return np.zeros_like(lightness)
     drop = np.where(inner | np.isnan(bright), 0.0, np.maximum(np.nanmax(bright[inner]) - bright, 0.0))
-    return drop.astype(np.float32)[ring]
+    return cv2.resize(drop.astype(np.float32)[ring], (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
