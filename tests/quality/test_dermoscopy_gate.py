@@ -16,7 +16,7 @@ from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
 from tests.degradations import DERMOSCOPY_DEFECTS
-from tests.lesion_renderer import render_lesion
+from tests.lesion_renderer import LIGHT_SKIN, NAEVUS_BROWN, render_lesion
 from tests.quality.conftest import judge
 
 
@@ -36,6 +36,46 @@ def test_the_lesion_is_segmented_where_it_is(seed):
     assert segmentation.mask.shape == rendered.rgb.shape[:2]
     assert _overlap(segmentation.mask, rendered.mask) > 0.75
     assert segmentation.contrast > 20
+
+
+@pytest.mark.parametrize("colour", [(30, 140, 220), (240, 140, 30), (120, 200, 190)], ids=["blue", "orange", "teal"])
+def test_a_colour_calibration_sticker_at_the_edge_is_not_the_lesion(colour):
+    """ISIC photos often hold a printed colour sticker at the edge, more colourful than a pale
+    lesion: it is set aside (outside the lit field), and the lesion is found."""
+    rendered = render_lesion(seed=2, radius=0.12)
+    stickered = rendered.rgb.copy()
+    cv2.circle(stickered, (640, 240), 150, colour, -1)
+    segmentation = segment_lesion(stickered)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+    assert not segmentation.field[240, 620] and segmentation.field[240, 320]
+
+
+def test_a_large_red_lesion_at_the_edge_is_not_a_sticker():
+    """Pigment darkens the skin as it tints it: a red-brown lesion running off the frame stays the
+    lesion."""
+    rendered = render_lesion(seed=4, radius=0.3, centre=(0.85, 0.5))
+    segmentation = segment_lesion(rendered.rgb)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+
+
+def _vignetted(rgb: np.ndarray, depth: float) -> np.ndarray:
+    """The dermatoscope's fall-off: darker towards the corners, by ``depth`` at the corners."""
+    height, width = rgb.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width]
+    radius = np.hypot((rows - height / 2) / (height / 2), (cols - width / 2) / (width / 2)) / np.sqrt(2)
+    light = 1 - depth * np.clip((radius - 0.55) / 0.45, 0, 1) ** 2
+    return (rgb * light[..., np.newaxis]).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_vignetted_corners_are_not_taken_for_a_faint_lesion(gate, seed):
+    """A faint naevus in a field whose corners are half as bright: the corners are the rim's
+    fall-off, not a lesion cut by the frame."""
+    faint = tuple(round(0.7 * s + 0.3 * p) for s, p in zip(LIGHT_SKIN, NAEVUS_BROWN, strict=True))
+    rendered = render_lesion(seed=seed, radius=0.15, pigment=faint)
+    photo = _vignetted(rendered.rgb, 0.5)
+    assert _overlap(segment_lesion(photo).mask, rendered.mask) > 0.6
+    assert not {"lesion_cut", "lesion_off_centre"} & set(judge(gate, photo, "dermoscopy").reasons)
 
 
 def test_segmentation_ignores_the_dermatoscopes_dark_surround():
