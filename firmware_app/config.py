@@ -317,7 +317,10 @@ class DermoscopyQualityConfig:
     # outside the frame reads about 1.27. Graded photos of HAM10000 and ISIC 2017 reach 2.4 and 3
     # (p98) where the segmentation takes a ruler's sticker or a vignetted corner for the lesion.
     max_lesion_cut: float = field(default=1.2, metadata=_range(0.0))
-    max_lesion_offset: float = field(default=0.9, metadata=_range(0.0))
+    # With vignetted corners and colour stickers no longer taken for the lesion (lesion.py), the
+    # graded photos of HAM10000 read at most 0.62 on 98 in 100 (ISIC 2017 train's p95 0.56); the
+    # mild reframing (tests/degradations.py, strength 1) reads 0.42-0.49 at its median.
+    max_lesion_offset: float = field(default=0.65, metadata=_range(0.0))
     # A lesion against one edge with the opposite side's skin left empty (dermoscopy.py): graded
     # photos of HAM10000 and ISIC 2017 train read over 0.3 only where a ruler's ink, a sticker or
     # a lip is segmented instead of the lesion (2% and 9%, most of them rejected already); the mild
