@@ -210,9 +210,9 @@ def _melanomas_with_most(folder: str, count: int, amount: Callable[[np.ndarray],
     hand-picked set."""
     with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1"]
-    photos = [cv2.cvtColor(cv2.imread(str(shared_data(folder) / row["file"])), cv2.COLOR_BGR2RGB) for row in rows]
-    amounts = [amount(rgb) for rgb in photos]
-    return [photos[i] for i in np.argsort(amounts)[::-1][:count]]
+    paths = [shared_data(folder) / row["file"] for row in rows]
+    amounts = [amount(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)) for path in paths]
+    return [cv2.cvtColor(cv2.imread(str(paths[i])), cv2.COLOR_BGR2RGB) for i in np.argsort(amounts)[::-1][:count]]
 
 
 def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
