@@ -303,8 +303,8 @@ class DermoscopyQualityConfig:
     # HAM10000 reach 0.195 and ISIC 2017 train's p99 is 0.12 (one photo reads 0.37); light falling
     # from full to half across the frame (the mild degradation) reads 0.2 or more on nine in ten.
     max_unevenness: float = field(default=0.2, metadata=_range(0.0, 1.0))
-    # Glare stands out from the skin's own level (dermoscopy.py): the graded photos of HAM10000 and
-    # ISIC 2017 train reach 0.003 and 0.031 (real photos do carry glare).
+    # Glare stands out from the skin's paler part (dermoscopy.py): the graded photos of HAM10000
+    # and ISIC 2017 train reach 0.001 and 0.014 (real photos do carry glare).
     max_glare_fraction: float = field(default=0.04, metadata=_range(0.0, 1.0))
     # Large round burnt-out spots: graded photos of HAM10000 and ISIC 2017 train hold at most 2 (one
     # in a hundred holds one), the mild degradation (tests/degradations.py, strength 1) two: three

@@ -23,8 +23,9 @@ fewer; never enlarged). The measures (all in ``QualityReport.measures``):
 - ``unevenness``: fall-off of the light across the skin around the lesion (darker spots set aside
   in each half on its own: a side darkened by the light is still skin).
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
-  bright against the skin's own level as well as against their surroundings: pale skin beside a
-  large dark melanoma stands out from surroundings the lesion darkens, and is not glare.
+  bright against the skin's paler part as well as against their surroundings: pale skin beside a
+  large dark melanoma or the dermatoscope's black ring stands out from surroundings they darken,
+  and is not glare.
   ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
   reflected whole, where real highlights on skin and fluid are small and scattered and a
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
@@ -56,10 +57,11 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
-# A reflection is at least this many levels brighter than the skin (the median of its brightest
-# channel): pale skin beside a large dark lesion stands out from surroundings the lesion darkens,
-# and is still skin.
+# A reflection is at least this many levels brighter than the skin's paler part (this percentile
+# of its brightest channel): pale skin beside a large dark lesion, or beside the black ring of the
+# dermatoscope, stands out from surroundings they darken, and is still skin.
 _GLARE_LIFT = 20
+_PALE_SKIN = 90
 # A glare spot: the dermatoscope's light reflected whole off dry or pressed skin, a round white
 # plateau at least this wide (equivalent radius per 1000 pixels of the long side). Real specular
 # highlights on skin and fluid are small and scattered, white streaks are long: neither is round.
@@ -109,9 +111,9 @@ def _bubbles(specular: np.ndarray) -> int:
 
 
 def _glare(small: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """The specular reflections that also stand out from the skin's own level."""
+    """The specular reflections that also stand out from the skin's own paler part."""
     brightest = measures.brightest_channel(small)
-    return specular & (brightest >= measures.level_percentile(brightest, 50, skin) + _GLARE_LIFT)
+    return specular & (brightest >= measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT)
 
 
 def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
