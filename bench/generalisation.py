@@ -57,7 +57,7 @@ CLEAR = (2, 3)
 # Blur defects are scaled to the photo (radius 4 and 8 per 1000 pixels): on the sources stored at
 # 256 pixels or less (APTOS 224 squashed, HAM10000 200x150, ISIC 2017 256) that is one or two pixels,
 # finer than such a photo can show (see the data's README): they are not applied there.
-TOO_FINE = {name: ("defocus", "motion") for name in ("aptos2019-224", "ham10000", "isic2017-test")}
+TOO_FINE = {name: ("defocus", "motion") for name in ("aptos2019-224", "ham10000", "isic2017-train", "isic2017-test")}
 
 
 @dataclasses.dataclass

@@ -75,7 +75,8 @@ class Source:
     positive: Callable[[dict[str, str]], bool]
     # The name the model cards give these rows (``data.training[].name``, ``data.external[].name``).
     card_name: str
-    # Rows to keep (ISIC 2017: only the challenge's test part, which no model may train on).
+    # Rows to keep (ISIC 2017 is two sources: the challenge's training and validation parts, which
+    # models and the dermoscopy limits may be fitted on, and its test part, which no model trains on).
     keep: Callable[[dict[str, str]], bool] = lambda row: True
 
     @property
@@ -105,6 +106,15 @@ SOURCES = (
         lambda row: row["melanoma"] == "1",
         "isic_uda1",
         lambda row: row["melanoma"] in ("0", "1"),
+    ),
+    Source(
+        "isic2017-train",
+        "dermoscopy",
+        "isic2017-cc0",
+        "labels.csv",
+        lambda row: row["melanoma"] == "1",
+        "isic2017",
+        lambda row: row["challenge_split"] != "test",
     ),
     Source(
         "isic2017-test",

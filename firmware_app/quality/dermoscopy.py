@@ -12,13 +12,23 @@ fewer; never enlarged). The measures (all in ``QualityReport.measures``):
   field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
   photo on one side (a lesion larger than the frame overflows it all round, and one covering a
   quarter of the lit field or more cannot be framed whole: neither is cut).
-- ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights.
+- ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights;
+  ``lesion_pushed``: how far it is pushed against one edge with skin left empty on the other side
+  (the dermatoscope placed beside the lesion), whatever its size: a large lesion overflowing the
+  frame all round, or filling it, is not pushed; judged on a lesion that stands out clearly.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
   burnt out to white, where the detail that matters is lost.
-- ``unevenness``: fall-off of the light across the skin around the lesion.
-- ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure).
+- ``unevenness``: fall-off of the light across the skin around the lesion (darker spots set aside
+  in each half on its own: a side darkened by the light is still skin).
+- ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
+  bright against the skin's paler part as well as against their surroundings: pale skin beside a
+  large dark melanoma or the dermatoscope's black ring stands out from surroundings they darken,
+  and is not glare.
+  ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
+  reflected whole, where real highlights on skin and fluid are small and scattered and a
+  melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
 - ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
@@ -47,9 +57,26 @@ _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
+# A reflection is at least this many levels brighter than the skin's paler part (this percentile
+# of its brightest channel): pale skin beside a large dark lesion, or beside the black ring of the
+# dermatoscope, stands out from surroundings they darken, and is still skin.
+_GLARE_LIFT = 20
+_PALE_SKIN = 90
+# A glare spot: the dermatoscope's light reflected whole off dry or pressed skin, a round white
+# plateau at least this wide (equivalent radius per 1000 pixels of the long side). Real specular
+# highlights on skin and fluid are small and scattered, white streaks are long: neither is round.
+_GLARE_SPOT_MIN_RADIUS = 12
+_GLARE_SPOT_MIN_ASPECT = 0.75  # shorter over longer side of its box
+_GLARE_SPOT_FILL = (0.6, 0.95)  # share of its box it fills: a disc 0.79 (0.9 when a few pixels wide), a square 1
+# Clipped to white in every channel: a reflection burnt out, whatever the skin around it.
+_CLIPPED_WHITE = 250
 # A lesion covering this share of the lit field is photographed as well as it can be at a
 # dermatoscope's magnification: it overflows the view, and that is not a framing defect.
 _LARGE = 0.25
+# Whether a lesion is pushed against an edge is judged only on one that stands out clearly from
+# the skin (the faintest tenth of the graded photos of HAM10000 and ISIC 2017 train stand out
+# less): a fainter "lesion" at the edge may be a fragment of a pigment network filling the frame.
+_CLEAR_LESION = 15.0
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -83,24 +110,74 @@ def _bubbles(specular: np.ndarray) -> int:
     return int(np.sum((area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)))
 
 
-def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> float:
+def _glare(small: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The specular reflections that also stand out from the skin's own paler part."""
+    brightest = measures.brightest_channel(small)
+    return specular & (brightest >= measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT)
+
+
+def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
+    """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``): each is
+    burnt out to white at its core (a ruler's white marks are not), and stands out from the skin
+    around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much)."""
+    clipped = cv2.inRange(small, (_CLIPPED_WHITE,) * 3, (255,) * 3) > 0
+    if not (clipped & field).any():
+        return 0
+    count, labels, stats, _ = measures.connected_regions((specular | clipped) & field)
+    burnt_out = np.zeros(count - 1, bool)
+    burnt_out[np.unique(labels[clipped & field]) - 1] = True
+    area = stats[1:, cv2.CC_STAT_AREA].astype(np.float32)
+    width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    radius = np.sqrt(area / np.pi) * 1000.0 / max(small.shape[:2])
+    aspect = np.minimum(width, height) / np.maximum(width, height)
+    fill = area / (width * height)
+    low, high = _GLARE_SPOT_FILL
+    round_spot = (aspect >= _GLARE_SPOT_MIN_ASPECT) & (fill >= low) & (fill <= high)
+    spots = burnt_out & (radius >= _GLARE_SPOT_MIN_RADIUS) & round_spot
+    return int(spots.sum())
+
+
+def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarray]:
     """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
-    lesion diameters (of the circle of the same area), times how one-sided that cut is (the length
-    of the mean of the unit vectors from the frame's centre to each cut point: 1 all on one side, 0
-    spread all round). A lesion pushed against one edge is cut; a large lesion that overflows the
-    frame on every side, as large irregular lesions do, is photographed as well as it can be: about
-    1.3 when half of a round lesion is outside the photo, near 0 for a lesion filling the frame."""
+    lesion diameters (of the circle of the same area), and the mean of the unit vectors (x, y)
+    from the frame's centre to each cut point: its length is how one-sided the cut is (1 all on
+    one side, 0 spread all round), its direction the side the lesion runs out of the photo."""
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
     diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
     rows, cols = np.nonzero(outline & edge)
     if diameter == 0 or rows.size == 0:
-        return 0.0
+        return 0.0, np.zeros(2)
     dy, dx = rows - lesion.shape[0] / 2, cols - lesion.shape[1] / 2
     length = np.maximum(np.hypot(dx, dy), 1e-6)
-    one_sided = float(np.hypot((dx / length).mean(), (dy / length).mean()))
-    return float(rows.size / diameter * one_sided)
+    return float(rows.size / diameter), np.array([(dx / length).mean(), (dy / length).mean()])
+
+
+def _one_sided_cut(length: float, side: np.ndarray) -> float:
+    """The cut's length times how one-sided it is: a lesion pushed against one edge is cut; a large
+    lesion that overflows the frame on every side, as large irregular lesions do, is photographed
+    as well as it can be: about 1.3 when half of a round lesion is outside the photo, near 0 for a
+    lesion filling the frame."""
+    return length * float(np.hypot(*side))
+
+
+def _pushed(lesion: np.ndarray, field: np.ndarray, length: float, side: np.ndarray) -> float:
+    """How far the lesion is pushed against one edge: its one-sided cut (its length counted up to
+    one diameter) times the share of the lit field left as skin on the opposite side, beyond the
+    lesion. A lesion against the edge with half the photo empty beside it reads about 0.5; one
+    overflowing the frame all round, or filling it, reads near 0, as does one centred whole."""
+    one_sided = float(np.hypot(*side))
+    if one_sided == 0:
+        return 0.0
+    direction = side / one_sided
+    rows, cols = np.nonzero(lesion[::2, ::2])
+    field_rows, field_cols = np.nonzero(field[::2, ::2])
+    along = cols * direction[0] + rows * direction[1]
+    field_along = field_cols * direction[0] + field_rows * direction[1]
+    span = max(1.0, float(field_along.max() - field_along.min()))
+    beyond = max(0.0, float(np.percentile(along, 2)) - float(field_along.min())) / span
+    return min(length, 1.0) * one_sided * beyond
 
 
 def _offset(lesion: np.ndarray) -> float:
@@ -151,23 +228,27 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     found = segmentation.found
     border_width = max(3, round(max(gray.shape) / 40)) | 1
     around_lesion = cv2.dilate(lesion.astype(np.uint8), _ellipse(border_width)).astype(bool) & field
-    skin = field & ~around_lesion
     # Other lesions, hairs and freckles in the skin are pathology or anatomy, not lighting.
-    if skin.any():
-        skin &= gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, skin)
+    around_skin = field & ~around_lesion
+    skin = around_skin & (gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
     lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     specular = measures.specular_mask(small) & field
+    glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
+    large = lesion_area >= _LARGE * field.sum()
+    clear = segmentation.contrast >= _CLEAR_LESION
+    cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": _outline_cut(lesion, field) if found and lesion_area < _LARGE * field.sum() else 0.0,
+        "lesion_cut": 0.0 if large else _one_sided_cut(cut, side),
         "lesion_offset": _offset(lesion) if found else 0.0,
+        "lesion_pushed": _pushed(lesion, field, cut, side) if clear else 0.0,
         "sharpness": (
             _detail_sharpness(rgb, around_lesion if found else field, detail_size)
             if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
@@ -176,8 +257,11 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
-        "unevenness": measures.illumination_unevenness(gray, skin if skin.any() else field),
-        "glare_fraction": float(specular.sum() / max(1, field.sum())),
+        "unevenness": measures.illumination_unevenness(
+            cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
+        ),
+        "glare_fraction": float(glare.sum() / max(1, field.sum())),
+        "glare_spots": float(_glare_spots(small, specular, field)),
         "bubbles": float(_bubbles(specular)),
         "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
         "noise": measures.noise_sigma(gray, skin if skin.any() else field),
@@ -193,6 +277,7 @@ RULES = (
     Rule("lesion_too_small", "lesion_pixels", "min_lesion_pixels", 12856.0),
     Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
     Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.105),
+    Rule("lesion_off_centre", "lesion_pushed", "max_lesion_pushed", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.619),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.619),
@@ -200,6 +285,7 @@ RULES = (
     Rule("blurred", "sharpness", "min_sharpness", 0.624),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.042),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
+    Rule("glare", "glare_spots", "max_glare_spots", 0.0),
     Rule("bubbles", "bubbles", "max_bubbles", 0.0),
     Rule("hair", "hair_fraction", "max_hair_fraction", 0.0),
     Rule("noisy", "noise", "max_noise", 0.589),

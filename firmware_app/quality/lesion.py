@@ -32,6 +32,17 @@ _SURROUND_RELATIVE = 0.4
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
+# A colour-calibration sticker: tinted this far from the skin (CIELAB a*b*), and tinted this many
+# times more than it is darker (a lesion's pigment darkens the skin; a sticker's print tints it).
+_STICKER_TINT = 30.0
+_STICKER_TINT_OVER_DARKENING = 2.0
+_MOST_STICKERS = 3  # set aside in one photo
+# The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
+# brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
+_RIM_RINGS = 12
+_RIM_GRID = 64  # pixels on the long side of the grid the fall-off is measured on
+_RIM_SKIN_PERCENTILE = 90
+_RIM_FROM = 0.6
 # A colour difference (CIELAB Delta E, darkness weighted) that anyone sees at a glance.
 _MIN_DIFFERENCE = 12.0
 # Darkness counts twice: pigment darkens skin more than it changes its hue.
@@ -84,8 +95,40 @@ def _edge_band(shape: tuple[int, int]) -> np.ndarray:
     return band
 
 
-def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away."""
+def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """How much darker the dermatoscope leaves its rim than the middle of its field, at each pixel.
+
+    Vignetting darkens the corners more steeply than the shading correction's wide blur follows,
+    and a darkened corner would pass for a faint lesion cut by the frame. Per ring around the
+    field's centre, the ring's bright skin (its ``_RIM_SKIN_PERCENTILE``) is compared with the
+    brightest inner ring's; only the outer rings are corrected, and a lesion would have to fill a
+    whole ring to be taken for its fall-off (one that does overflows the frame anyway)."""
+    height, width = lightness.shape
+    step = max(1, max(height, width) // _RIM_GRID)
+    sampled, sampled_field = lightness[::step, ::step], field[::step, ::step]
+    rows, cols = np.nonzero(sampled_field)
+    y, x = np.ogrid[0 : sampled.shape[0], 0 : sampled.shape[1]]
+    half_height, half_width = sampled.shape[0] / 2, sampled.shape[1] / 2
+    radius = np.hypot((y - rows.mean()) / half_height, (x - cols.mean()) / half_width)
+    ring = np.minimum((radius * _RIM_RINGS / np.sqrt(2)).astype(np.int32), _RIM_RINGS - 1)
+    # Each ring's percentile at once: one sort of the levels offset by their ring (lightness is
+    # under 256), each ring's rank read off.
+    rings = ring[sampled_field]
+    ordered = np.sort(rings * 256.0 + sampled[sampled_field])
+    counts = np.bincount(rings, minlength=_RIM_RINGS)
+    ranks = np.cumsum(counts) - counts + ((counts - 1) * _RIM_SKIN_PERCENTILE / 100).astype(np.int64)
+    levels = ordered[np.minimum(ranks, ordered.size - 1)] - np.arange(_RIM_RINGS) * 256.0
+    bright = np.where(counts >= 8, levels, np.nan)
+    inner = (np.arange(_RIM_RINGS) + 0.5) * np.sqrt(2) / _RIM_RINGS <= _RIM_FROM
+    if np.all(np.isnan(bright[inner])):
+        return np.zeros_like(lightness)
+    drop = np.where(inner | np.isnan(bright), 0.0, np.maximum(np.nanmax(bright[inner]) - bright, 0.0))
+    return cv2.resize(drop.astype(np.float32)[ring], (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away,
+    and its CIELAB difference itself (L*, a*, b*)."""
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
     lab = srgb8_to_lab(closed)
     # Shading correction: light falling off across the field must not pass for pigment. The shading
@@ -93,14 +136,14 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> np.ndarray:
     lightness = lab[..., 0]
     coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
-    lab[..., 0] = lightness - shading + float(np.median(shading[field]))
+    lab[..., 0] = lightness - shading + float(np.median(shading[field])) + _rim_fall_off(lightness, field)
     # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
     band = _edge_band(field.shape) & field
     reference = lab[band] if band.sum() > 0.05 * field.sum() else lab[field]
     skin = np.median(reference, axis=0)
     difference = lab - skin
     lightness = np.maximum(-difference[..., 0], 0.0) * _LIGHTNESS_WEIGHT
-    return np.sqrt(lightness**2 + difference[..., 1] ** 2 + difference[..., 2] ** 2)
+    return np.sqrt(lightness**2 + difference[..., 1] ** 2 + difference[..., 2] ** 2), difference
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -121,6 +164,41 @@ def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
     return labels == 1 + int(np.argmax(scores))
 
 
+def _threshold_and_choose(difference: np.ndarray, field: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """What differs from the skin by more than Otsu's level (judged on ``inner``): its most central
+    large region, chosen away from the rim, grown back to its full extent in ``field`` (a lesion
+    may run off the frame), holes filled."""
+    top = max(_MIN_DIFFERENCE, float(np.percentile(difference[inner], 99)))
+    scaled = np.clip(difference * (255.0 / top), 0, 255).astype(np.uint8)
+    level, _ = cv2.threshold(scaled[inner], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu splits skin texture when the lesion is small: never below a plainly visible difference.
+    level = max(level * top / 255.0, _MIN_DIFFERENCE)
+    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    candidate = cv2.morphologyEx(((difference > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
+    core = _most_central_large_region(candidate & inner)
+    _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
+    chosen = np.unique(labels[core])
+    return _fill_holes(np.isin(labels, chosen[chosen > 0])) & field
+
+
+def _runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
+    """Whether ``region`` reaches the edge of the lit ``field`` or of the photo."""
+    kernel = np.ones((3, 3), np.uint8)
+    core = cv2.erode(field.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    return bool((region & ~core).any())
+
+
+def _sticker_coloured(lab_difference: np.ndarray) -> bool:
+    """Whether a region's colour (its CIELAB differences from the skin) is a printed sticker's:
+    strongly tinted (``_STICKER_TINT``), far more than it is darker than the skin, where pigment
+    darkens skin more than it tints it."""
+    if lab_difference.size == 0:
+        return False
+    lightness, a, b = np.median(lab_difference, axis=0)
+    tint = np.hypot(a, b)
+    return bool(tint > _STICKER_TINT and tint > _STICKER_TINT_OVER_DARKENING * max(0.0, -lightness))
+
+
 def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of an 8-bit RGB dermoscopy photo (see the module's docstring)."""
     return segment_working_copy(shrink(rgb, WORK_SIZE)).at_size(rgb.shape)
@@ -132,23 +210,21 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     field = lit_field(small)
     if field.sum() < 0.2 * field.size:
         return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0)
-    difference = cv2.GaussianBlur(_skin_difference(small, field), (0, 0), 1.5)
+    difference, lab_difference = _skin_difference(small, field)
+    difference = cv2.GaussianBlur(difference, (0, 0), 1.5)
     # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.
     rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
     inner = cv2.erode(field.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
     inner = inner if inner.any() else field
-    top = max(_MIN_DIFFERENCE, float(np.percentile(difference[inner], 99)))
-    scaled = np.clip(difference * (255.0 / top), 0, 255).astype(np.uint8)
-    level, _ = cv2.threshold(scaled[inner], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    # Otsu splits skin texture when the lesion is small: never below a plainly visible difference.
-    level = max(level * top / 255.0, _MIN_DIFFERENCE)
-    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    candidate = cv2.morphologyEx(((difference > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
-    # Chosen away from the rim, then grown back to its full extent (a lesion may run off the frame).
-    core = _most_central_large_region(candidate & inner)
-    _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
-    chosen = np.unique(labels[core])
-    lesion = _fill_holes(np.isin(labels, chosen[chosen > 0])) & field
+    lesion = _threshold_and_choose(difference, field, inner)
+    # A colour-calibration sticker at the edge outshines a paler lesion in the middle: it is no
+    # part of the lit skin, and the lesion is looked for again without it (and the next one).
+    for _ in range(_MOST_STICKERS):
+        if not (_runs_to_edge(lesion, field) and _sticker_coloured(lab_difference[::2, ::2][lesion[::2, ::2]])):
+            break
+        field &= ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+        inner &= field
+        lesion = _threshold_and_choose(difference, field, inner) if inner.any() else np.zeros_like(field)
     skin = field & ~lesion
     found = lesion.any() and skin.any()
     contrast = float(np.median(difference[lesion]) - np.median(difference[skin])) if found else 0.0

@@ -163,11 +163,15 @@ def illumination_map(gray: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[
     return blurred / np.maximum(support, 1e-3), weights > 0.5
 
 
-def illumination_unevenness(gray: np.ndarray, mask: np.ndarray) -> float:
+def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0.0) -> float:
     """How much darker the darkest half of the region (left, right, top or bottom) is than the
     brightest one: 0 even, 1 black on one side. Levels are capped at the region's 90th percentile
     first, so a bright optic disc or a pale lesion does not pass for uneven light. Lighting is a
-    large-scale property, so it is judged on a copy at most 128 pixels wide."""
+    large-scale property, so it is judged on a copy at most 128 pixels wide.
+
+    With a ``floor``, each half leaves out what is darker than ``floor`` times its own median: dark
+    spots (another lesion, hairs) are set aside, while a half the light leaves darker keeps its
+    skin, which a floor taken on the whole region would set aside with them."""
     small = shrink(gray, 128)
     inside = cv2.resize(mask.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
     rows, cols = np.nonzero(inside)
@@ -182,6 +186,8 @@ def illumination_unevenness(gray: np.ndarray, mask: np.ndarray) -> float:
         selected[rows < middle_row],
         selected[rows >= middle_row],
     ]
+    if floor > 0:
+        halves = [half[half >= floor * np.median(half)] if half.size else half for half in halves]
     means = [float(half.mean()) for half in halves if half.size]
     return float(1.0 - min(means) / max(means)) if max(means) > 1.0 else 1.0
 

@@ -197,8 +197,8 @@ def test_a_slanted_motion_blur_of_real_photos_is_blurred(gate):
 )
 def test_a_fixed_sample_of_real_graded_photos_passes(gate, modality, folder, table):
     """Every one was graded by specialists. One of twelve may fail (the aim is 5% false rejects at
-    most): on ISIC 2017, ISIC_0000882's orange ruler sticker outshines its faint naevus and is
-    segmented as the lesion, cut at the frame's edge."""
+    most): on ISIC 2017, ISIC_0014712 is rejected as unevenly lit (its left half, pigmented skin
+    beside a second dark lesion, reads a third darker than its right)."""
     rejected = {}
     for row in _spread(_rows(folder, table), SAMPLE):
         report = gate.check(_image(folder, row), modality)

@@ -3,6 +3,9 @@ and, when ../shared is present, on real dermoscopy photos."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
 from tests.degradations import DERMOSCOPY_DEFECTS
-from tests.lesion_renderer import render_lesion
+from tests.lesion_renderer import LIGHT_SKIN, NAEVUS_BROWN, render_lesion
 from tests.quality.conftest import judge
 
 
@@ -35,6 +38,46 @@ def test_the_lesion_is_segmented_where_it_is(seed):
     assert segmentation.contrast > 20
 
 
+@pytest.mark.parametrize("colour", [(30, 140, 220), (240, 140, 30), (120, 200, 190)], ids=["blue", "orange", "teal"])
+def test_a_colour_calibration_sticker_at_the_edge_is_not_the_lesion(colour):
+    """ISIC photos often hold a printed colour sticker at the edge, more colourful than a pale
+    lesion: it is set aside (outside the lit field), and the lesion is found."""
+    rendered = render_lesion(seed=2, radius=0.12)
+    stickered = rendered.rgb.copy()
+    cv2.circle(stickered, (640, 240), 150, colour, -1)
+    segmentation = segment_lesion(stickered)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+    assert not segmentation.field[240, 620] and segmentation.field[240, 320]
+
+
+def test_a_large_red_lesion_at_the_edge_is_not_a_sticker():
+    """Pigment darkens the skin as it tints it: a red-brown lesion running off the frame stays the
+    lesion."""
+    rendered = render_lesion(seed=4, radius=0.3, centre=(0.85, 0.5))
+    segmentation = segment_lesion(rendered.rgb)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+
+
+def _vignetted(rgb: np.ndarray, depth: float) -> np.ndarray:
+    """The dermatoscope's fall-off: darker towards the corners, by ``depth`` at the corners."""
+    height, width = rgb.shape[:2]
+    rows, cols = np.mgrid[0:height, 0:width]
+    radius = np.hypot((rows - height / 2) / (height / 2), (cols - width / 2) / (width / 2)) / np.sqrt(2)
+    light = 1 - depth * np.clip((radius - 0.55) / 0.45, 0, 1) ** 2
+    return (rgb * light[..., np.newaxis]).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_vignetted_corners_are_not_taken_for_a_faint_lesion(gate, seed):
+    """A faint naevus in a field whose corners are half as bright: the corners are the rim's
+    fall-off, not a lesion cut by the frame."""
+    faint = tuple(round(0.7 * s + 0.3 * p) for s, p in zip(LIGHT_SKIN, NAEVUS_BROWN, strict=True))
+    rendered = render_lesion(seed=seed, radius=0.15, pigment=faint)
+    photo = _vignetted(rendered.rgb, 0.5)
+    assert _overlap(segment_lesion(photo).mask, rendered.mask) > 0.6
+    assert not {"lesion_cut", "lesion_off_centre"} & set(judge(gate, photo, "dermoscopy").reasons)
+
+
 def test_segmentation_ignores_the_dermatoscopes_dark_surround():
     rendered = render_lesion(seed=4)
     rows, cols = np.mgrid[0:480, 0:640]
@@ -51,7 +94,7 @@ def test_a_well_framed_lesion_passes(gate, lesion_photo):
 
 @pytest.mark.parametrize(
     ("defect", "strength"),
-    [(d, 3) for d in DERMOSCOPY_DEFECTS if d not in ("uneven", "glare", "off_centre")] + [("uneven", 1)],
+    [(d, 3) for d in DERMOSCOPY_DEFECTS if d not in ("uneven", "off_centre")] + [("uneven", 1), ("glare", 2)],
 )
 def test_each_degradation_is_rejected_for_its_reason(gate, lesion_photo, defect, strength):
     degrade, reasons = DERMOSCOPY_DEFECTS[defect]
@@ -130,3 +173,71 @@ def test_real_photos_blurred_are_rejected_as_blurred(gate):
     photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
     blurred = [judge(gate, DERMOSCOPY_DEFECTS["defocus"][0](rgb, 3), "dermoscopy") for rgb in photos]
     assert sum(not report.passed and "blurred" in report.reasons for report in blurred) >= 17
+
+
+def _white_streaks(rgb: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Burnt-out white lines across the middle, as a melanoma's shiny white structures (chrysalis
+    streaks) look under polarised light."""
+    rng = np.random.default_rng(seed)
+    streaked = rgb.copy()
+    height, width = rgb.shape[:2]
+    for _ in range(count):
+        x, y = rng.uniform(0.35, 0.65) * width, rng.uniform(0.35, 0.65) * height
+        angle, length = rng.uniform(0, np.pi), rng.uniform(0.05, 0.12) * width
+        dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
+        cv2.line(streaked, (round(x - dx), round(y - dy)), (round(x + dx), round(y + dy)), (255, 255, 255), 3)
+    return streaked
+
+
+def test_shiny_white_streaks_on_a_lesion_are_not_glare_spots(gate):
+    """Shiny white structures of a melanoma are long thin streaks, burnt out but not round."""
+    report = judge(gate, _white_streaks(render_lesion(seed=3, radius=0.3).rgb, 12, seed=1), "dermoscopy")
+    assert report.measures["glare_spots"] == 0 and "glare" not in report.reasons, report
+
+
+@pytest.mark.parametrize("relative", ["dermoscopy/isic-uda1-cc0/images", "dermoscopy/ham10000-200x150/images"])
+@pytest.mark.parametrize("defect", ["glare", "uneven"])
+def test_real_photos_clearly_degraded_are_rejected_for_their_reason(gate, relative, defect):
+    """Glare spots (measured as ``glare_spots``) and light falling off across the frame (measured on
+    all the skin), at the clear strength 2."""
+    degrade, reasons = DERMOSCOPY_DEFECTS[defect]
+    reports = [judge(gate, degrade(rgb, 2), "dermoscopy") for rgb in _real_photos(relative, 20)]
+    assert sum(not report.passed and bool(set(reasons) & set(report.reasons)) for report in reports) >= 18
+
+
+def _melanomas_with_most(folder: str, count: int, amount: Callable[[np.ndarray], float]) -> list[np.ndarray]:
+    """The ``count`` melanomas of a source with the most of ``amount``: a fixed rule, not a
+    hand-picked set."""
+    with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1"]
+    paths = [shared_data(folder) / row["file"] for row in rows]
+    amounts = [amount(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)) for path in paths]
+    return [cv2.cvtColor(cv2.imread(str(paths[i])), cv2.COLOR_BGR2RGB) for i in np.argsort(amounts)[::-1][:count]]
+
+
+def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
+    """Shiny white structures and white regression areas are pathology: however much white a
+    melanoma shows (near-white colourless pixels), it holds no large round burnt-out spot."""
+    for rgb in _melanomas_with_most("dermoscopy/isic-uda1-cc0", 12, lambda rgb: (rgb.min(axis=2) >= 200).mean()):
+        report = judge(gate, rgb, "dermoscopy")
+        assert report.measures["glare_spots"] <= QualityConfig().dermoscopy.max_glare_spots, report
+
+
+def test_the_largest_real_melanomas_are_not_read_as_cut_or_off_centre(gate):
+    """Large irregular melanomas overflow the dermatoscope's view: UDA-1's melanomas whose segmented
+    lesion covers the most of the frame are judged, and none is cut or off-centre."""
+    largest = _melanomas_with_most("dermoscopy/isic-uda1-cc0", 12, lambda rgb: segment_lesion(rgb).area_fraction)
+    for rgb in largest:
+        report = judge(gate, rgb, "dermoscopy")
+        assert report.measures["lesion_fraction"] > 0.3, report.measures
+        assert not {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+
+
+def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_off_centre(gate):
+    """The reframing (a window beside the lesion, enlarged) pushes a lesion against the edge with
+    the skin beside it left empty: enlarged past a quarter of the field it is not counted as cut
+    (large lesions overflow the frame), but it is pushed."""
+    report = judge(gate, DERMOSCOPY_DEFECTS["off_centre"][0](render_lesion(seed=3, radius=0.3).rgb, 2), "dermoscopy")
+    assert report.verdict is Verdict.REJECT and "lesion_off_centre" in report.reasons, report
+    assert report.measures["lesion_cut"] == 0.0
+    assert report.measures["lesion_pushed"] > QualityConfig().dermoscopy.max_lesion_pushed

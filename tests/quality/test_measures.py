@@ -75,6 +75,18 @@ def test_unevenness_of_a_ramp_and_of_flat_light():
     assert measures.illumination_unevenness(ramp, _everywhere(ramp)) > 0.4
 
 
+def test_unevenness_with_a_floor_sets_dark_spots_aside_in_each_half():
+    """A dark second lesion on one side reads as uneven light on its own; a per-half floor sets it
+    aside, while a ramp's darker half keeps its skin (a floor on the whole region would not)."""
+    skin = np.full((100, 100), 180, np.uint8)
+    spotted = skin.copy()
+    cv2.circle(spotted, (20, 50), 18, 40, -1)
+    assert measures.illumination_unevenness(spotted, _everywhere(spotted)) > 0.12
+    assert measures.illumination_unevenness(spotted, _everywhere(spotted), floor=0.8) < 0.02
+    ramp = np.tile(np.linspace(200, 70, 100).astype(np.uint8), (100, 1))
+    assert measures.illumination_unevenness(ramp, _everywhere(ramp), floor=0.8) > 0.3
+
+
 def test_specular_mask_finds_a_reflection_not_a_pale_frame():
     tissue = np.full((200, 200, 3), (190, 110, 80), np.uint8)
     cv2.circle(tissue, (100, 100), 8, (255, 255, 255), -1)
