@@ -293,6 +293,23 @@ RULES = (
     Rule("compressed", "flat_blocks", "max_flat_blocks", 0.0),
 )
 
+# Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
+# to be seen, and skin crushed to black or a lesion burnt to white are the same for every
+# dermatoscope: these limits are declared (config.py says why), never fitted to photos
+# (``quality.fit``). Graded photos' framing has a long tail (lesions photographed against an edge),
+# which a percentile would turn into limits that never fire.
+PHYSICAL = frozenset(
+    {
+        "max_lesion_cut",
+        "max_lesion_offset",
+        "max_lesion_pushed",
+        "min_lesion_fraction",
+        "min_lesion_pixels",
+        "max_dark_fraction",
+        "max_bright_fraction",
+    }
+)
+
 
 def assess_dermoscopy(
     analysis: FrameAnalysis, limits: DermoscopyQualityConfig, usable_from: float, detail_size: int | None = None

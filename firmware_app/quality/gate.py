@@ -28,7 +28,7 @@ MEASURES: dict[str, Callable[[np.ndarray, int, int | None], dict[str, float]]] =
 }
 RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": dermoscopy.RULES}
 # The settings that are geometry, not photography: declared, never fitted (``quality.fit``).
-PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": frozenset()}
+PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": dermoscopy.PHYSICAL}
 
 
 class Speed(StrEnum):

@@ -12,7 +12,8 @@ import pytest
 from firmware_app.config import FundusQualityConfig, QualityConfig, load_config
 from firmware_app.quality.fit import derive_limits, fit_limits
 from firmware_app.quality.fundus import RULES
-from firmware_app.quality.gate import MEASURES
+from firmware_app.quality.gate import MEASURES, PHYSICAL
+from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
 from tests.conftest import write_rgb
 from tests.test_cli import edgescreen, json_lines
@@ -141,3 +142,12 @@ def test_the_previews_focus_limit_is_a_lower_limit(measured):
     fitted = fit_limits(measured, RULES, FundusQualityConfig(), within_defaults=False, preview_sharpness=preview)
     limit = next(f for f in fitted if f.setting == "preview_min_sharpness")
     assert limit.value < limit.photos_min
+
+
+@pytest.mark.parametrize("modality", ["fundus", "dermoscopy"])
+def test_every_declared_physical_limit_is_a_setting_one_of_the_gates_rules_reads(modality):
+    """A misspelt name in a gate's ``PHYSICAL`` would silently let the rule fit that limit."""
+    settings = {rule.setting for rule in GATE_RULES[modality]}
+    assert PHYSICAL[modality] and PHYSICAL[modality] <= settings
+    limits = QualityConfig().limits(modality)
+    assert all(hasattr(limits, setting) for setting in PHYSICAL[modality])
