@@ -37,7 +37,6 @@ import time
 import tomllib
 from collections import Counter
 
-import cv2
 import numpy as np
 from quality_data import DEFECTS, SOURCES, Source
 
@@ -52,6 +51,7 @@ from firmware_app.quality.gate import MEASURES, PHYSICAL, RULES, QualityGate
 from firmware_app.quality.resample import shrink
 from firmware_app.quality.verdict import Rule
 from models.build.metrics import auc, sens_spec
+from tests.degradations import jpeg_at
 
 CLEAR = (2, 3)
 # Blur defects are scaled to the photo (radius 4 and 8 per 1000 pixels): on the sources stored at
@@ -163,12 +163,6 @@ class FittingSet:
             self.preview_mild.setdefault(reason, []).append(preview)
 
 
-def _streamed(rgb: np.ndarray) -> np.ndarray:
-    encoded, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, STREAMED_QUALITY])
-    assert encoded
-    return np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1])
-
-
 def _unshown(source: Source) -> set[str]:
     """The measures a source's photos are too small to show (``TOO_FINE``): those of the rules whose
     reason a defect left out there would give (the blur rules on APTOS's 224 pixels)."""
@@ -206,7 +200,7 @@ def fitting_set(sources: list[Source], quality: QualityConfig, limit: int | None
                 fitting.skipped += 1
                 continue
             with contextlib.suppress(ValueError):
-                fitting.add(_measured(_streamed(rgb), source, quality), streamed=True)
+                fitting.add(_measured(jpeg_at(rgb, STREAMED_QUALITY), source, quality), streamed=True)
             if index % degrade_every or index // degrade_every >= degraded_count:
                 continue
             for degrade, reasons in defects.values():

@@ -106,12 +106,16 @@ def noise(rgb: np.ndarray, strength: int) -> np.ndarray:
     return np.clip(rgb.astype(np.float32) + rng.normal(0, sigma, rgb.shape), 0, 255).astype(np.uint8)
 
 
-def jpeg(rgb: np.ndarray, strength: int) -> np.ndarray:
-    """Heavy JPEG compression: quality 15, 8, 4."""
-    quality = (15, 8, 4)[strength - 1]
+def jpeg_at(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """The photo as a JPEG of this quality decodes it: what a camera's MJPEG stream delivers."""
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def jpeg(rgb: np.ndarray, strength: int) -> np.ndarray:
+    """Heavy JPEG compression: quality 15, 8, 4."""
+    return jpeg_at(rgb, (15, 8, 4)[strength - 1])
 
 
 Degradation = Callable[[np.ndarray, int], np.ndarray]

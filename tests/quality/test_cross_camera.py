@@ -18,7 +18,7 @@ from firmware_app.inference.preprocess import find_field_of_view
 from firmware_app.quality.gate import Speed
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
-from tests.degradations import FUNDUS_DEFECTS, jpeg
+from tests.degradations import FUNDUS_DEFECTS, jpeg, jpeg_at
 from tests.lesion_renderer import render_lesion
 from tests.quality.conftest import judge
 
@@ -170,9 +170,7 @@ def test_real_photos_streamed_as_mjpeg_pass_at_both_speeds(gate, quality):
     folder = "fundus/dr-600"
     for row in _spread(_rows(folder, "labels.csv"), SAMPLE):
         rgb = _image(folder, row).pixels
-        encoded, data = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-        assert encoded
-        streamed = np.ascontiguousarray(cv2.imdecode(data, cv2.IMREAD_COLOR)[:, :, ::-1])
+        streamed = jpeg_at(rgb, quality)
         for speed in Speed:
             report = gate.check(Frame(streamed, "mjpeg"), "fundus", speed)
             assert report.passed, (row["file"], speed, report.reasons)
