@@ -27,7 +27,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.model import TriageModel
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
-from firmware_app.records.images import JPEG, jpeg_bytes
+from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
@@ -130,11 +130,17 @@ class DurableRecorder:
     ) -> None:
         self._store, self._device, self._schema, self._sharing = store, device, schema, sharing
 
-    def __call__(self, record: ScreeningRecord, frame: Frame) -> None:
+        self._keeper = PhotoKeeper()
+
+    def keep(self, frame: Frame) -> KeptPhoto:
+        """Start encoding the frame this screening will record (see ``records.images``)."""
+        return self._keeper.keep(frame)
+
+    def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
-        shared = self._sharing.seal(record, frame.pixels) if self._sharing else None
+        shared = self._sharing.seal(record, photo.frame.pixels) if self._sharing else None
         payload = encode_result(result_payload(record, self._device.id, self._device.site, self._schema, shared))
-        self._store.record_screening(record, [(JPEG, jpeg_bytes(frame.pixels))], payload, shared)
+        self._store.record_screening(record, [(JPEG, photo.jpeg())], payload, shared)
 
 
 def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, ScreeningStore]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
@@ -28,6 +29,7 @@ from firmware_app.lesion_measurements import LesionMeasurements, measure_segment
 from firmware_app.quality.burst import BurstChoice, best_frame
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.records.images import KeptPhoto
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
 
 
@@ -81,8 +83,15 @@ class BurstCheck:
         return QualityReport(self.modality, Verdict.REJECT, (self.choice.common_defect,))
 
 
-# Records one screening durably (result, image, audit event, outbox row) or raises; see app.py.
-Recorder = Callable[[ScreeningRecord, Frame], None]
+class Recorder(Protocol):
+    """Records one screening durably (result, photo, audit event, outbox row) or raises; see app.py.
+
+    ``keep`` is told the frame as soon as it is chosen, before the model runs, so what the record
+    needs of the photo alone (its archive JPEG) is made while the model runs, not after it."""
+
+    def keep(self, frame: Frame) -> KeptPhoto: ...
+
+    def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None: ...
 
 
 class ScreeningPipeline:
@@ -136,6 +145,7 @@ class ScreeningPipeline:
         context = context or ScreeningContext()
         context.for_modality(modality)
         lesion = None
+        kept = self._recorder.keep(frame) if self._recorder is not None else None
         if checked.choice.passed:
             model = self._model_for(modality)
             prediction = model.predict(frame.pixels, analysis.field_of_view)
@@ -148,7 +158,7 @@ class ScreeningPipeline:
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
-        recorded = self._record(result, frame, context)
+        recorded = self._record(result, kept, context)
         if not checked.choice.passed:
             reasons = ",".join(quality.reasons)
             log_event("screen.ungradable", **log_subject(recorded), modality=modality, reasons=reasons)
@@ -170,9 +180,10 @@ class ScreeningPipeline:
             return ungradable()
         return ungradable(prediction, model.card.operating_point(self._operating_point))
 
-    def _record(self, result: ScreeningResult, frame: Frame, context: ScreeningContext) -> ScreeningResult:
-        if self._recorder is None:
+    def _record(self, result: ScreeningResult, kept: KeptPhoto | None, context: ScreeningContext) -> ScreeningResult:
+        if self._recorder is None or kept is None:
             return result
+        frame = kept.frame
         quality = result.quality
         record = ScreeningRecord(
             new_result_id(),
@@ -185,5 +196,5 @@ class ScreeningPipeline:
             calibration_id=result.calibration,
             lesion=result.lesion,
         )
-        self._recorder(record, frame)
+        self._recorder(record, kept)
         return dataclasses.replace(result, result_id=record.result_id)

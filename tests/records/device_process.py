@@ -25,7 +25,7 @@ def main(config_path: str, photo: str, count: int, pause: float) -> None:
     frame = read_frame(Path(photo))
     for index in range(count):
         record = sample_record(score=(index % 100) / 100)
-        recorder(record, frame)
+        recorder(record, recorder.keep(frame))
         print(record.result_id, flush=True)
         if pause:
             time.sleep(pause)

@@ -77,7 +77,8 @@ def record_one(
 ) -> ScreeningRecord:
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
     record = record or sample_record()
-    DurableRecorder(store, DEVICE, schema)(record, Frame(photo, record.source))
+    recorder = DurableRecorder(store, DEVICE, schema)
+    recorder(record, recorder.keep(Frame(photo, record.source)))
     return record
 
 

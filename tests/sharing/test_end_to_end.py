@@ -70,7 +70,7 @@ def sharing_device(station, share: str, sync_lines: str | None = None):
 
 
 def record_with(recorder, photo, record):
-    recorder(record, Frame(photo, record.source))
+    recorder(record, recorder.keep(Frame(photo, record.source)))
     return record
 
 

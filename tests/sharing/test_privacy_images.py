@@ -67,7 +67,8 @@ def test_nothing_identifying_in_a_photo_or_its_context_ever_leaves(
     store = open_store(config.parent)
     sharing = ImageSharing.from_config(load_config(str(config)).sync)
     record = sample_record(ScreeningContext(patient_ref=patient, eye="L", note=in_comment), source=str(path), score=0.9)
-    DurableRecorder(store, DEVICE, RESULT_V2, sharing)(record, frame)
+    recorder = DurableRecorder(store, DEVICE, RESULT_V2, sharing)
+    recorder(record, recorder.keep(frame))
     store.records.close()
     drain(config)
     opened = running.stored()[record.result_id]

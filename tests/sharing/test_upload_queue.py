@@ -27,7 +27,8 @@ def site(tmp_path, retina_rgb):
 
 def record(store, sharing, photo, **kwargs):
     screening = sample_record(**kwargs)
-    DurableRecorder(store, DEVICE, RESULT_V2, sharing)(screening, Frame(photo, screening.source))
+    recorder = DurableRecorder(store, DEVICE, RESULT_V2, sharing)
+    recorder(screening, recorder.keep(Frame(photo, screening.source)))
     return screening
 
 
