@@ -28,6 +28,7 @@ from models.build.metrics import auc
 from models.build.pipeline import (
     Features,
     Source,
+    add_training_arguments,
     input_spec,
     load_source,
     seed_everything,
@@ -100,16 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_id", choices=sorted(RECIPES))
     parser.add_argument("--rows", default=",".join(KINDS), help=f"which rows, comma-separated, of {KINDS}")
-    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
-    parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--train-setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="try the rows with another training setting: printed only, the table keeps the recipe's own rows",
-    )
+    add_training_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)

@@ -39,23 +39,29 @@ log = logging.getLogger("models.build")
 PARTS = ("train", "validation", "test")
 
 
-def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=f"python -m {recipe.module}", description=f"Build models/{recipe.model_id}")
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options a build and the ablation share: where the data and the cache are, the threads,
+    and training settings to try (``with_train_settings``)."""
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR, help="the shared data folder")
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR, help="views/features cache")
-    parser.add_argument("--out-dir", type=Path, default=data.REPO_ROOT / "models" / recipe.model_id)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and the interpreter")
-    parser.add_argument(
-        "--validation-only",
-        action="store_true",
-        help="train (or load the cached top), report the validation AUCs and stop: no export, test or external set",
-    )
     parser.add_argument(
         "--train-setting",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="with --validation-only: try another training setting (e.g. epochs=10); a build uses the recipe's own",
+        help="try another training setting (e.g. epochs=10): validation figures only, never a model or a table row",
+    )
+
+
+def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"python -m {recipe.module}", description=f"Build models/{recipe.model_id}")
+    add_training_arguments(parser)
+    parser.add_argument("--out-dir", type=Path, default=data.REPO_ROOT / "models" / recipe.model_id)
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="train (or load the cached top), report the validation AUCs and stop: no export, test or external set",
     )
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
