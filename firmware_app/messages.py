@@ -274,6 +274,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "This device has an operator already: sign in, or ask the technician to add you.",
         "fr": "Cet appareil a déjà un opérateur : connectez-vous, ou demandez au technicien de vous ajouter.",
     },
+    "setup.on_device_only": {
+        "en": "The first operator is created on the device's own screen, or by the technician "
+        "(edgescreen operators add).",
+        "fr": "Le premier opérateur se crée sur l'écran de l'appareil lui-même, ou par le technicien "
+        "(edgescreen operators add).",
+    },
     "operators.refused": {"en": "The operator could not be created.", "fr": "L'opérateur n'a pas pu être créé."},
     "operators.bad_name": {
         "en": "A name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes.",

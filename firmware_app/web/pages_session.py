@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import time
 from datetime import datetime
@@ -38,6 +39,16 @@ def back(request: Request) -> Response:
     """Back to the page the nurse was on (its path only: never another site)."""
     path = urlsplit(request.headers.get("referer", "/")).path
     return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else "/", 303)
+
+
+def on_the_device(request: Request) -> bool:
+    """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
+    device's first operator may be made. With ``[app] bind`` opened to the network for tablets, a
+    stranger on the network must not get to make the first operator before the nurse does."""
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
 
 
 def status(web: WebApp) -> dict[str, Any]:
@@ -85,11 +96,15 @@ def routes(web: WebApp) -> list[Route]:
     async def setup_form(request: Request, session: Session) -> Response:
         if await device.run(device.operators.list):
             return RedirectResponse("/signin", 303)
+        if not on_the_device(request):
+            return web.render(request, session, "message.html", 403, text_key="setup.on_device_only")
         return web.render(request, session, "setup.html", error=None, name="")
 
     @web.page(public=True)
     async def setup(request: Request, session: Session) -> Response:
         """The first operator, made from the touchscreen; refused once any operator exists."""
+        if not on_the_device(request):
+            return web.render(request, session, "message.html", 403, text_key="setup.on_device_only")
         form = await request.form()
         name, pin = str(form.get("name", "")).strip(), str(form.get("pin", ""))
         if pin != form.get("pin_again"):

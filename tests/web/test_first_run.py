@@ -3,6 +3,7 @@ and closes for good once any operator exists (``edgescreen operators add`` stays
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -54,6 +55,44 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT name FROM operator").fetchall() == [("NADIA",)]
         assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
+
+
+def _network_address() -> str:
+    """This machine's own address on its network (not loopback): where a tablet would connect from."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # no packet is sent: only the route is looked up
+        except OSError:
+            pytest.skip("this machine has no network address besides loopback")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no network address besides loopback")
+    return address
+
+
+def test_the_first_operator_cannot_be_made_from_the_network(page, tmp_path, retina_jpeg):
+    """With the app opened to the network for tablets, a fresh device's first-run screen is the
+    device's own: a browser elsewhere is told where to make the first operator, and a form posted
+    from there creates nobody."""
+    running = start_app(tmp_path, operator=False, app='bind = "0.0.0.0"\n')
+    app = next(running)
+    try:
+        remote = app.url.replace("127.0.0.1", _network_address())
+        page.goto(remote)
+        assert page.url.endswith("/setup")
+        assert "on the device's own screen" in page.locator("body").inner_text()
+        snap(page, "setup-from-the-network")
+        refused = page.request.post(
+            f"{remote}/setup", form={"name": "MALLORY", "pin": "0000", "pin_again": "0000"}, headers=csrf_header(page)
+        )
+        assert refused.status == 403
+        with sqlite3.connect(app.directory / "records.sqlite3") as db:
+            assert db.execute("SELECT count(*) FROM operator").fetchone()[0] == 0
+        page.goto(app.url)  # the device's own screen still makes it
+        page.wait_for_url("**/setup")
+        assert page.locator("[data-test=create]").count() == 1
+    finally:
+        next(running, None)
 
 
 def test_a_fresh_device_starts_without_a_terminal_and_points_to_the_first_screen(tmp_path):
