@@ -153,6 +153,15 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, status, read_only=True)
 
 
+def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
+    def retry(store: ScreeningStore) -> int:
+        retried = UploadQueue(store.records).retry_refused()
+        print(f"{retried} refused photo(s) queued again for the review station: the sync worker sends them next")
+        return 0
+
+    return _with_store(config, retry)
+
+
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
     Under systemd it is ready once its records are open, and pings the watchdog while its loop runs."""
@@ -197,6 +206,8 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     status = sync.add_parser("status", help="backlog, last success, connection state")
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_sync_status)
+    retry = sync.add_parser("retry-photos", help="queue the photos the review station refused again, once mended")
+    retry.set_defaults(handler=cmd_sync_retry_photos)
     run = sync.add_parser("run", help="run the sync worker in the foreground")
     run.add_argument("--until-drained", action="store_true", help="exit once every queued result is acknowledged")
     run.set_defaults(handler=cmd_sync_run)

@@ -5,7 +5,9 @@ photo is never queued for a result that was not recorded, and never lost when th
 between the two. It is offered for upload only once its result has been acknowledged by the broker
 (the station then knows the result, and the sha256 and size the upload must match). A row is marked
 uploaded on the station's 200 or 201 and its sealed bytes dropped; one the station refuses for its
-content is set aside with the reason (audited) so the queue goes on. Erasing the screening removes
+content is set aside with the reason (audited) so the queue goes on; once the technician has
+mended the cause (a station's size limit, a certificate), ``retry_refused`` queues them again, with
+their sealed bytes, which a refusal keeps. Erasing the screening removes
 its row (``ON DELETE CASCADE``).
 """
 
@@ -84,6 +86,16 @@ class UploadQueue:
             self._db.execute("UPDATE image_upload SET refused = ? WHERE result_id = ?", (reason, result_id))
             details = {"image_refused": result_id, "reason": reason}
             append_event(self._db, "sync", details, self._records.clock())
+
+    def retry_refused(self) -> int:
+        """Queue every refused photo again (audited); how many."""
+        with transaction(self._db):
+            retried = self._db.execute(
+                "UPDATE image_upload SET refused = NULL WHERE refused IS NOT NULL AND uploaded_at IS NULL"
+            ).rowcount
+            if retried:
+                append_event(self._db, "sync", {"images_retried": retried}, self._records.clock())
+        return retried
 
     def backlog(self) -> UploadBacklog:
         pending, uploaded, refused = self._db.execute(

@@ -145,6 +145,30 @@ def test_a_tampered_or_truncated_upload_is_refused_and_a_repeat_stores_one_copy(
     assert list(station.stored()) == [record.result_id]
 
 
+def test_a_refused_photo_goes_again_once_the_technician_retries_it(station, retina_rgb):
+    """A refusal sets a photo aside, never deletes it: after the cause is mended, ``sync
+    retry-photos`` queues it again and the next run delivers it; the audit log says so."""
+    _, config, store, recorder = sharing_device(station, "all")
+    record = record_with(recorder, small_photo(retina_rgb, 256), sample_record(score=0.9))
+    UploadQueue(store.records).refuse(record.result_id, "the station refused it (413)")  # as the uploader does
+    drain(config)
+    wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
+    assert station.stored() == {} and sync_status(store.records)["photos_refused"] == 1
+    retry = edgescreen_process(config, "sync", "retry-photos")
+    out, err = retry.communicate(timeout=60)
+    assert retry.returncode == 0, err
+    assert out.startswith("1 refused photo(s) queued again")
+    drain(config)
+    assert list(station.stored()) == [record.result_id]
+    status = sync_status(store.records)
+    assert (status["photos_waiting"], status["photos_uploaded"], status["photos_refused"]) == (0, 1, 0)
+    retried = store.records.connection.execute("SELECT details FROM audit WHERE details LIKE '%images_retried%'")
+    assert [json.loads(row[0])["images_retried"] for row in retried] == [1]
+    assert store.records.verify_audit().intact
+    again = edgescreen_process(config, "sync", "retry-photos")
+    assert again.communicate(timeout=60)[0].startswith("0 refused photo(s)")
+
+
 def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):
     directory, config, store, recorder = sharing_device(station, "all")
     photo = cv2.resize(retina_rgb, (2048, 2048), interpolation=cv2.INTER_CUBIC)  # as large as a shared photo gets
