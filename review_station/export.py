@@ -5,6 +5,10 @@ per result, built with ``fhir.resources``' R4B models) and CSV; per site and cap
 code system. ``coded_value_problems`` checks every status and every coding against the value sets
 written here, and an export is refused if it finds anything. Nothing identifying is exported: the
 subject of each report is left out (the station has no patient), the device and site ids are kept.
+
+An ``edgescreen.result/2`` result adds what a fairness audit splits the verdicts by, as in the CSV:
+the lesion's diameter (a UCUM quantity in mm), the skin tone around it and the quality verdict of the
+shipped limits (coded), and the operating point the device's triage used (the triage's ``method``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,20 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Connection, Engine, select
 
+from firmware_app.inference.skin_tone import CATEGORY_NAMES
+from firmware_app.quality.verdict import Verdict
 from review_station import audit
 from review_station.storage.tables import reads, results, users
 from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS
 
 FORMATS = ("fhir", "csv")
-OBSERVATIONS = ("specialist-verdict", "icdr-grade", "maculopathy", "dermoscopy-diagnosis", "urgency", "device-triage")
+OBSERVATIONS = (
+    "specialist-verdict", "icdr-grade", "maculopathy", "dermoscopy-diagnosis", "urgency", "device-triage",
+    "skin-tone", "quality-reference", "lesion-diameter",
+)  # fmt: skip
+UCUM = "http://unitsofmeasure.org"
+# Observations whose value is a quantity, and its UCUM unit; every other one is coded (VALUE_SYSTEM).
+QUANTITY_UNITS = {"lesion-diameter": "mm"}
 CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:report": ("fundus-screening", "dermoscopy-screening"),
     "urn:edgescreen:observation": OBSERVATIONS,
@@ -35,6 +47,8 @@ CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:maculopathy": MACULOPATHY,
     "urn:edgescreen:dermoscopy-diagnosis": DIAGNOSES,
     "urn:edgescreen:urgency": URGENCIES,
+    "urn:edgescreen:skin-tone": CATEGORY_NAMES,
+    "urn:edgescreen:quality": tuple(verdict.value for verdict in Verdict),
 }
 VALUE_SYSTEM = {
     "specialist-verdict": "urn:edgescreen:verdict",
@@ -43,6 +57,8 @@ VALUE_SYSTEM = {
     "maculopathy": "urn:edgescreen:maculopathy",
     "dermoscopy-diagnosis": "urn:edgescreen:dermoscopy-diagnosis",
     "urgency": "urn:edgescreen:urgency",
+    "skin-tone": "urn:edgescreen:skin-tone",
+    "quality-reference": "urn:edgescreen:quality",
 }
 # FHIR R4's required value sets for the fields this export fills.
 BUNDLE_TYPES = ("collection",)
@@ -122,17 +138,38 @@ def _coded(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}], "text": code.replace("_", " ")}
 
 
-def _observations(item: Reviewed) -> list[tuple[str, str]]:
-    final, payload = item.final, item.result.payload
-    values = [("specialist-verdict", final.verdict), ("urgency", final.urgency), ("device-triage", payload["triage"])]
+def _observations(item: Reviewed) -> list[tuple[str, str | float]]:
+    final, result = item.final, item.result
+    values: list[tuple[str, str | float]] = [
+        ("specialist-verdict", final.verdict),
+        ("urgency", final.urgency),
+        ("device-triage", result.payload["triage"]),
+    ]
     for name, value in (
         ("icdr-grade", final.icdr_grade),
         ("maculopathy", final.maculopathy),
         ("dermoscopy-diagnosis", final.diagnosis),
+        ("skin-tone", result.skin_tone),
+        ("quality-reference", result.quality_reference),
+        ("lesion-diameter", result.lesion_diameter_mm),
     ):
-        if value:
+        if value is not None and value != "":
             values.append((name, value))
     return values
+
+
+def _value(name: str, value: str | float) -> dict[str, Any]:
+    if name in QUANTITY_UNITS:
+        unit = QUANTITY_UNITS[name]
+        return {"valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}
+    return {"valueCodeableConcept": _coded(VALUE_SYSTEM[name], str(value))}
+
+
+def _method(name: str, result: Any) -> dict[str, Any]:
+    """The device's triage says at which operating point its threshold was set (result/2)."""
+    if name != "device-triage" or not result.operating_point:
+        return {}
+    return {"method": {"text": f"{result.operating_point} operating point"}}
 
 
 def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
@@ -150,7 +187,8 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                         "resourceType": "Observation",
                         "status": "final",
                         "code": _coded("urn:edgescreen:observation", name),
-                        "valueCodeableConcept": _coded(VALUE_SYSTEM[name], value),
+                        **_value(name, value),
+                        **_method(name, result),
                         "effectiveDateTime": result.captured_at.isoformat(),
                         "issued": final.created_at.isoformat(),
                         "device": {"display": f"{result.site_id}/{result.device_id}"},
@@ -199,9 +237,14 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
         if resource.get("status") not in statuses:
             problems.append(f"{where}: {kind}.status {resource.get('status')!r} is not a FHIR R4 status")
         concepts = [("code", resource.get("code"))]
-        if kind == "Observation":
+        name = next((c.get("code") for c in (resource.get("code") or {}).get("coding", [])), None)
+        if kind == "Observation" and name in QUANTITY_UNITS:
+            quantity = resource.get("valueQuantity") or {}
+            unit = QUANTITY_UNITS[name]
+            if (quantity.get("system"), quantity.get("code")) != (UCUM, unit):
+                problems.append(f"{where}: a {name} must be a quantity in UCUM {unit!r}")
+        elif kind == "Observation":
             concepts.append(("valueCodeableConcept", resource.get("valueCodeableConcept")))
-            name = next((c.get("code") for c in (resource.get("code") or {}).get("coding", [])), None)
             value_system = next(
                 (c.get("system") for c in (resource.get("valueCodeableConcept") or {}).get("coding", [])), None
             )

@@ -26,6 +26,8 @@ DERMOSCOPY = {
     "body_site": "trunk",
     "lesion_diameter_mm": 7.5,
     "skin_tone": "brown",
+    "quality": {"verdict": "usable", "reasons": ["blurred"], "measures": {"sharpness": 0.31}},
+    "quality_reference": "good",
 }
 
 
@@ -50,10 +52,34 @@ def test_the_fhir_export_parses_with_fhir_resources_and_passes_the_coded_value_c
     codes = {
         (e["resource"]["code"]["coding"][0]["code"], e["resource"]["valueCodeableConcept"]["coding"][0]["code"])
         for e in document["entry"]
-        if e["resource"]["resourceType"] == "Observation"
+        if "valueCodeableConcept" in e["resource"]
     }
     assert {("icdr-grade", "severe"), ("maculopathy", "present"), ("dermoscopy-diagnosis", "melanoma")} <= codes
     assert "subject" not in json.dumps(reports)
+    # A /2 result carries what the CSV gives a fairness audit; a /1 result has none of it.
+    observed = {}
+    for entry in document["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "Observation":
+            observed.setdefault(resource["device"]["display"], {})[resource["code"]["coding"][0]["code"]] = resource
+    skin, fundus = observed["site-a/derm-01"], observed["site-a/cam-01"]
+    assert skin["lesion-diameter"]["valueQuantity"] == {
+        "value": 7.5,
+        "unit": "mm",
+        "system": "http://unitsofmeasure.org",
+        "code": "mm",
+    }
+    assert skin["skin-tone"]["valueCodeableConcept"]["coding"][0] == {
+        "system": "urn:edgescreen:skin-tone",
+        "code": "brown",
+    }
+    assert skin["quality-reference"]["valueCodeableConcept"]["coding"][0] == {
+        "system": "urn:edgescreen:quality",
+        "code": "good",
+    }
+    assert skin["device-triage"]["method"] == {"text": "screening operating point"}
+    assert not {"lesion-diameter", "skin-tone", "quality-reference"} & set(fundus)
+    assert "method" not in fundus["device-triage"]
 
 
 def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: Engine) -> None:
@@ -64,9 +90,16 @@ def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: 
     observation["status"] = "bogus"
     observation["valueCodeableConcept"]["coding"][0]["code"] = "probably_fine"
     bad["entry"][-1]["resource"]["result"].append({"reference": "urn:uuid:nowhere"})
+    diameter = next(
+        e["resource"]
+        for e in bad["entry"]
+        if e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "lesion-diameter"
+    )
+    diameter["valueQuantity"].update(unit="cm", code="cm")
     Bundle.model_validate(bad)  # the library accepts all of it
     problems = " | ".join(coded_value_problems(bad))
     assert "status 'bogus'" in problems and "'probably_fine' is not in" in problems and "not in the bundle" in problems
+    assert "a lesion-diameter must be a quantity in UCUM 'mm'" in problems
 
 
 def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audited(engine: Engine) -> None:
