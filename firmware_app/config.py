@@ -248,6 +248,11 @@ class FundusQualityConfig:
     # near 0.
     min_colourfulness: float = field(default=0.08, metadata=_range(0.0, 1.0))
     min_red_share: float = field(default=0.4, metadata=_range(0.0, 1.0))
+    # Side of the square the field is measured at, by both checks, when ``[quality] full_size`` or
+    # ``preview_size`` is larger: exposure, haze, the disc and the field's shape are large-scale and
+    # read the same at 256 pixels across as at 512, at a quarter of the cost; focus is judged at
+    # ``full_size``'s scale on the field's centre (quality/fundus.py).
+    field_size: int = field(default=256, metadata=_range(128, WORKING_SIDE))
     # Physical: the meridian's reach (fundus.py). Cut alike on both sides, the disc (0.5 to 0.85
     # field radii out) and the macula stay in down to about 0.6.
     min_field_coverage: float = field(default=0.6, metadata=_range(0.0, 1.0))

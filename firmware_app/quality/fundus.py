@@ -1,8 +1,10 @@
 """The fundus gate: is the retina in this photo gradable, and if not, what should the nurse fix?
 
 Everything is measured inside the circular field of view only, on the field resampled to a square
-of ``size`` pixels (or up to ``resample.SLACK`` fewer), so a 45-degree field is judged the same way
-whatever the sensor. The measures (all in ``QualityReport.measures``):
+of ``size`` pixels (or up to ``resample.SLACK`` fewer; ``[quality.fundus] field_size``, 256, for
+both checks), so a 45-degree field is judged the same way whatever the sensor; focus alone is
+judged at a finer scale, on the field's centre (``_central_sharpness``). The measures (all in
+``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
@@ -86,14 +88,14 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
     own pixel coordinates.
 
-    The square is cut from the analysis's working copy (the frame reduced by a whole factor that
-    keeps its short side at the working size or more). A field smaller than the working size is
-    measured at its own size, never enlarged: an enlarged field would look blurred.
+    The square is cut from the analysis's working copy (the frame halved as often as its short side
+    stays at the working size or more). A field smaller than the working size is measured at its
+    own size, never enlarged: an enlarged field would look blurred.
     """
     in_photo = analysis.located_field()
     small = analysis.working
     factor = fundus_reduction(analysis.pixels.shape, analysis.size)
-    fov = FieldOfView(in_photo.centre_x / factor, in_photo.centre_y / factor, in_photo.radius / factor)
+    fov = in_photo.reduced(factor)
     square = crop_to_field_of_view(small, fov)
     measured = shrink(square, analysis.size, SLACK)
     size = measured.shape[0]
@@ -135,9 +137,10 @@ def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
 
 def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> list[float]:
     """Focus on the central half of the field, at the scale where the whole field would be
-    ``detail_size`` across, along each direction. The preview judges focus this way: at its own
-    small size a moderate blur is under a pixel wide, while a quarter of the field at full scale
-    costs little."""
+    ``detail_size`` across, along each direction. Both checks judge focus this way (the field is
+    measured at ``[quality.fundus] field_size``, below ``[quality] full_size``): at that small size
+    a moderate blur is under a pixel wide, while a quarter of the field at full scale costs little,
+    and holds the vessels of the macula's arcades."""
     tile = crop_to_field_of_view(rgb[:, :, 1], FieldOfView(fov.centre_x, fov.centre_y, fov.radius / 2))
     tile = block_average(tile, max(1, round(2 * tile.shape[0] / detail_size)))
     side = detail_size // 2
@@ -174,8 +177,9 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
     """All the fundus measures of an analysed frame; raises ``FieldOfViewNotFound`` when it has no field.
 
-    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured on
-    the central half of the field at that larger scale (see ``_central_sharpness``).
+    With a ``detail_size`` larger than the working size (both of the gate's checks, ``gate.assess``),
+    the focus measures are taken on the central half of the field at that larger scale (see
+    ``_central_sharpness``).
     """
     rgb, size = analysis.pixels, analysis.size
     square, covered, fov = _field(analysis)
