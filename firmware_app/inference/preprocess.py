@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from firmware_app.inference.card import InputSpec
-from firmware_app.quality.measures import level_percentile
+from firmware_app.quality.measures import brightest_channel, level_percentile
 from firmware_app.quality.resample import halved_by, halving_factor
 
 
@@ -84,8 +84,7 @@ def find_field_of_view(rgb: np.ndarray) -> FieldOfView:
 def field_of_view_on(small: np.ndarray, factor: int) -> FieldOfView:
     """``find_field_of_view`` on the copy ``small`` of a photo, halved by ``factor``: the field in
     the photo's own pixels (a frame's analysis has that copy already, ``frame_analysis``)."""
-    # Channel by channel: the same values as ``small.max(axis=2)``, an order of magnitude faster.
-    brightest = np.maximum(np.maximum(small[..., 0], small[..., 1]), small[..., 2]) if small.ndim == 3 else small
+    brightest = brightest_channel(small) if small.ndim == 3 else small
     brightest = cv2.GaussianBlur(brightest, (5, 5), 0)
     level = max(_FOV_MIN_LEVEL, _FOV_RELATIVE_LEVEL * level_percentile(brightest, 99))
     mask = (brightest > level).astype(np.uint8)
