@@ -83,15 +83,15 @@ def fundus_reduction(shape: tuple[int, ...], size: int) -> int:
     return halving_factor(min(shape[:2]), size)
 
 
-def _halved_pair(rgb: np.ndarray, size: int) -> tuple[np.ndarray, int, np.ndarray, int]:
-    """The fundus working copy and the copy its field of view is located on, with their factors:
-    two levels of one chain of halvings of the frame, the larger halved from the frame and the
-    smaller from it, so the field is the one ``find_field_of_view`` locates on the whole frame."""
+def _halved_pair(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The fundus working copy, and the copy its field of view is located on with its factor: two
+    levels of one chain of halvings of the frame, the larger halved from the frame and the smaller
+    from it, so the field is the one ``find_field_of_view`` locates on the whole frame."""
     working_factor, located_factor = fundus_reduction(rgb.shape, size), locating_factor(rgb.shape)
-    first = halved_by(rgb, min(working_factor, located_factor))
-    working = halved_by(first, working_factor // min(working_factor, located_factor))
-    located = halved_by(first, located_factor // min(working_factor, located_factor))
-    return working, working_factor, located, located_factor
+    first_factor = min(working_factor, located_factor)
+    first = halved_by(rgb, first_factor)
+    working = halved_by(first, working_factor // first_factor)
+    return working, halved_by(first, located_factor // first_factor), located_factor
 
 
 def _field_of_view(located: np.ndarray, factor: int) -> FieldOfView | None:
@@ -108,7 +108,7 @@ def analyse(frame: Frame, modality: str, size: int, min_side: int = 1) -> FrameA
     if not measurable(rgb, min_side):
         return FrameAnalysis(frame, modality, size, rgb, rgb)
     if modality == "fundus":
-        working, _, located, located_factor = _halved_pair(rgb, size)
+        working, located, located_factor = _halved_pair(rgb, size)
         field = _field_of_view(located, located_factor)
         thumbnail = shrink(halved(working, THUMBNAIL_SIZE, max)[0], THUMBNAIL_SIZE)
         return FrameAnalysis(frame, modality, size, working, thumbnail, field)

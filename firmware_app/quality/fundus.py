@@ -3,8 +3,7 @@
 Everything is measured inside the circular field of view only, on the field resampled to a square
 of ``size`` pixels (or up to ``resample.SLACK`` fewer; ``[quality.fundus] field_size``, 256, for
 both checks), so a 45-degree field is judged the same way whatever the sensor; focus and noise are
-judged at a finer scale (``_detail``). The measures (all in
-``QualityReport.measures``):
+judged at a finer scale (``_detail``). The measures (all in ``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top

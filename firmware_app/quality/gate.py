@@ -2,8 +2,10 @@
 
 ``preview`` measures a small copy (``[quality] preview_size``) and is cheap enough for every live
 frame, to guide the nurse while aiming; ``full`` measures at ``[quality] full_size`` and decides
-whether a captured frame may be triaged. Whatever the frame holds (black, white, greyscale, a few
-pixels) the answer is a ``QualityReport``, never an exception.
+whether a captured frame may be triaged (a fundus field is measured at ``[quality.fundus]
+field_size`` at most, its focus and noise at ``full_size``'s scale: ``working_size``). Whatever the
+frame holds (black, white, greyscale, a few pixels) the answer is a ``QualityReport``, never an
+exception.
 """
 
 from __future__ import annotations
