@@ -47,7 +47,7 @@ from firmware_app.config import Config, QualityConfig, load_config
 from firmware_app.events import setup_logging
 from firmware_app.inference.triage import Outcome
 from firmware_app.quality.fit import derive_limits, profile_toml
-from firmware_app.quality.gate import MEASURES, PHYSICAL, RULES, QualityGate
+from firmware_app.quality.gate import PHYSICAL, RULES, QualityGate, Speed
 from firmware_app.quality.resample import shrink
 from firmware_app.quality.verdict import Rule
 from models.build.metrics import auc, sens_spec
@@ -173,12 +173,10 @@ def _unshown(source: Source) -> set[str]:
 def _measured(rgb: np.ndarray, source: Source, quality: QualityConfig) -> tuple[dict[str, float], ...]:
     """The photo's measures at the full check's and the preview's speed, without the ``_unshown``."""
     unshown = _unshown(source)
+    gate = QualityGate(quality)
     return tuple(
-        {name: value for name, value in measures.items() if name not in unshown}
-        for measures in (
-            MEASURES[source.modality](rgb, quality.full_size, None),
-            MEASURES[source.modality](rgb, quality.preview_size, quality.full_size),
-        )
+        {name: value for name, value in gate.measures(rgb, source.modality, speed).items() if name not in unshown}
+        for speed in (Speed.FULL, Speed.PREVIEW)
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from quality_data import DEFECTS, STRENGTHS, arguments, modalities, photos
 
 from firmware_app.config import QualityConfig
-from firmware_app.quality.gate import MEASURES, RULES
+from firmware_app.quality.gate import MEASURES, RULES, QualityGate, Speed
 
 
 def _percentiles(values: list[float]) -> str:
@@ -75,8 +75,9 @@ def main() -> None:
     parser.add_argument("--preview", action="store_true", help="the preview check's measures, not the full check's")
     args = parser.parse_args()
     defaults = QualityConfig()
-    size = defaults.preview_size if args.preview else defaults.full_size
+    gate = QualityGate(defaults)
     for modality in modalities(args):
+        size = gate.working_size(modality, Speed.PREVIEW if args.preview else Speed.FULL)
         tune(modality, args.limit, args.degraded, size, defaults.full_size)
 
 

@@ -10,7 +10,10 @@ It is an immutable value, so a burst's frames each keep their own, and nothing i
 
 The downscale pyramid: the gate's working copy (``working``), the segmentation's copy of it
 (dermoscopy, ``lesion.image``), and the colour check's thumbnail of it (``thumbnail``), each
-shrunk from the one before, so the frame's full resolution is averaged down once.
+shrunk from the one before, so the frame's full resolution is averaged down once. A fundus frame
+is only ever halved (``resample.halved_by``, OpenCV's fastest reduction): the working copy and the
+copy its field of view is located on (one chain of halvings) and the thumbnail's first levels;
+the one fractional resample left is the field's square to its measured size (``quality.fundus``).
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_app.capture.frame import Frame
-from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, find_field_of_view
+from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, field_of_view_on, locating_factor
 from firmware_app.quality.lesion import WORK_SIZE, LesionSegmentation, segment_working_copy
-from firmware_app.quality.resample import SLACK, block_average, shrink
+from firmware_app.quality.resample import SLACK, halved, halved_by, halving_factor, shrink
 
 # Colour is a large-scale property: a 128-pixel copy shows it as well as the full frame.
 THUMBNAIL_SIZE = 128
@@ -41,8 +44,8 @@ class LesionView:
 class FrameAnalysis:
     """A calibrated frame and what every later stage needs of it, computed once.
 
-    ``working`` is the frame at the gate's working ``size``: for a fundus, reduced by the largest
-    whole factor that keeps its short side (about the field's diameter) at ``size`` or more; for
+    ``working`` is the frame at the gate's working ``size``: for a fundus, halved as often as its
+    short side (about the field's diameter) stays at ``size`` or more (``fundus_reduction``); for
     dermoscopy, shrunk to ``size`` on its long side (or up to ``resample.SLACK`` less).
     ``field_of_view`` (fundus) is in the frame's own pixels, ``None`` when the frame has none;
     ``lesion`` (dermoscopy) is its segmentation. Both are ``None`` when the frame is not a colour
@@ -74,36 +77,41 @@ def measurable(pixels: np.ndarray, min_side: int) -> bool:
 
 
 def fundus_reduction(shape: tuple[int, ...], size: int) -> int:
-    """The whole factor a fundus frame is reduced by for a gate working at ``size``: the largest
-    that keeps its short side (about the field's diameter) at ``size`` or more."""
-    return max(1, min(shape[:2]) // size)
+    """The whole factor a fundus frame is reduced by for a gate working at ``size``: the frame is
+    halved (``resample.halved``) as often as its short side (about the field's diameter) stays at
+    ``size`` or more."""
+    return halving_factor(min(shape[:2]), size)
 
 
-def _field_of_view(rgb: np.ndarray, working: np.ndarray, size: int, for_model: bool) -> FieldOfView | None:
-    """The fundus field in the frame's own pixels. For the model, located on the whole frame, as
-    the model's crop always was (the build trains on that crop); for a preview no model sees, on
-    the working copy shrunk to ``size``, which costs a fraction at a live frame's rate."""
+def _halved_pair(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The fundus working copy, and the copy its field of view is located on with its factor: two
+    levels of one chain of halvings of the frame, the larger halved from the frame and the smaller
+    from it, so the field is the one ``find_field_of_view`` locates on the whole frame."""
+    working_factor, located_factor = fundus_reduction(rgb.shape, size), locating_factor(rgb.shape)
+    first_factor = min(working_factor, located_factor)
+    first = halved_by(rgb, first_factor)
+    working = halved_by(first, working_factor // first_factor)
+    return working, halved_by(first, located_factor // first_factor), located_factor
+
+
+def _field_of_view(located: np.ndarray, factor: int) -> FieldOfView | None:
+    """The fundus field in the frame's own pixels, ``None`` when the frame has none."""
     try:
-        if for_model:
-            return find_field_of_view(rgb)
-        located = shrink(working, size)
-        found = find_field_of_view(located)
+        return field_of_view_on(located, factor)
     except FieldOfViewNotFound:
         return None
-    scale = working.shape[1] / located.shape[1] * fundus_reduction(rgb.shape, size)
-    return FieldOfView(found.centre_x * scale, found.centre_y * scale, found.radius * scale)
 
 
-def analyse(frame: Frame, modality: str, size: int, min_side: int = 1, for_model: bool = True) -> FrameAnalysis:
-    """The analysis of one calibrated frame, for a gate working at ``size`` pixels; ``for_model``
-    False for a preview, which no model crops."""
+def analyse(frame: Frame, modality: str, size: int, min_side: int = 1) -> FrameAnalysis:
+    """The analysis of one calibrated frame, for a gate working at ``size`` pixels."""
     rgb = frame.pixels
     if not measurable(rgb, min_side):
         return FrameAnalysis(frame, modality, size, rgb, rgb)
     if modality == "fundus":
-        working = block_average(rgb, fundus_reduction(rgb.shape, size))
-        field = _field_of_view(rgb, working, size, for_model)
-        return FrameAnalysis(frame, modality, size, working, shrink(working, THUMBNAIL_SIZE), field)
+        working, located, located_factor = _halved_pair(rgb, size)
+        field = _field_of_view(located, located_factor)
+        thumbnail = shrink(halved(working, THUMBNAIL_SIZE, max)[0], THUMBNAIL_SIZE)
+        return FrameAnalysis(frame, modality, size, working, thumbnail, field)
     working = shrink(rgb, size, SLACK)
     small = shrink(working, WORK_SIZE, SLACK)
     lesion = LesionView(small, segment_working_copy(small))

@@ -19,7 +19,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.fit import fit_limits, profile_toml
-from firmware_app.quality.gate import MEASURES, RULES
+from firmware_app.quality.gate import RULES, QualityGate, Speed
 
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
@@ -29,12 +29,13 @@ MIN_PHOTOS = 10
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     modality = args.modality or config.device.modality
     settings = config.quality
+    gate = QualityGate(settings)
     measured, preview_sharpness, skipped = [], [], 0
     for index, path in enumerate(args.images):
         try:
             pixels = read_frame(path).pixels
-            measured.append(MEASURES[modality](pixels, settings.full_size, None))
-            preview_sharpness.append(MEASURES[modality](pixels, settings.preview_size, settings.full_size)["sharpness"])
+            measured.append(gate.measures(pixels, modality, Speed.FULL))
+            preview_sharpness.append(gate.measures(pixels, modality, Speed.PREVIEW)["sharpness"])
         except (ImageError, ValueError) as error:  # no field of view is a ValueError
             skipped += 1
             log_event("quality.fit_skipped", photo=index + 1, error=error)

@@ -3,19 +3,23 @@ model's crop and the lesion measurements all use that one analysis."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 
 import firmware_app.frame_analysis
 from firmware_app.app import build_pipeline
 from firmware_app.capture.frame import Frame
-from firmware_app.config import Config
-from firmware_app.frame_analysis import THUMBNAIL_SIZE, analyse
+from firmware_app.capture.image_file import read_frame
+from firmware_app.config import SAMPLES_DIR, Config
+from firmware_app.frame_analysis import THUMBNAIL_SIZE, analyse, fundus_reduction
 from firmware_app.inference import preprocess
 from firmware_app.inference.preprocess import FieldOfViewNotFound, find_field_of_view
 from firmware_app.lesion_measurements import measure_lesion
 from firmware_app.quality.lesion import WORK_SIZE
-from firmware_app.quality.resample import block_average, shrink
+from firmware_app.quality.resample import block_average, halved, shrink
+from tests.conftest import shared_data
 from tests.lesion_renderer import render_lesion
 
 
@@ -38,22 +42,52 @@ def _counting(monkeypatch, module, name: str) -> list[int]:
 
 
 def test_the_fundus_field_is_the_models_own_crop(retina_rgb):
-    """The gate measures the field the model crops to: the model's own ``find_field_of_view``."""
-    analysis = analyse(Frame(retina_rgb, "retina"), "fundus", 512)
-    assert analysis.field_of_view == find_field_of_view(retina_rgb)
-    assert max(analysis.thumbnail.shape[:2]) <= THUMBNAIL_SIZE
+    """The gate measures the field the model crops to: located on the gate's halved working copy,
+    it is the field ``find_field_of_view`` locates on the whole frame (the same chain of halvings)."""
+    for size in (256, 512):
+        analysis = analyse(Frame(retina_rgb, "retina"), "fundus", size)
+        assert analysis.field_of_view == find_field_of_view(retina_rgb)
+        assert max(analysis.thumbnail.shape[:2]) <= THUMBNAIL_SIZE
 
 
-def test_a_preview_locates_the_same_field_on_its_small_copy(retina_rgb):
-    """No model crops a preview frame: its field is located on the working copy, more cheaply,
-    and lands where the model's would."""
-    model_field = analyse(Frame(retina_rgb, "retina"), "fundus", 256).field_of_view
-    preview_field = analyse(Frame(retina_rgb, "retina"), "fundus", 256, for_model=False).field_of_view
-    assert preview_field != model_field
-    assert abs(preview_field.radius - model_field.radius) < 0.02 * model_field.radius
-    assert np.hypot(preview_field.centre_x - model_field.centre_x, preview_field.centre_y - model_field.centre_y) < (
-        0.02 * model_field.radius
-    )
+def _located_at_full_resolution(rgb: np.ndarray, monkeypatch) -> preprocess.FieldOfView:
+    """``find_field_of_view`` run on the frame itself, never halved: the reference."""
+    with monkeypatch.context() as patched:
+        patched.setattr(preprocess, "_LOCATING_SIDE", max(rgb.shape[:2]))
+        return find_field_of_view(rgb)
+
+
+def _assert_located_alike(rgb: np.ndarray, monkeypatch) -> None:
+    """The analysis' field (located on a copy with a long side of 480 to 960 pixels) lies within 1%
+    of the field's radius of the one located at full resolution: at most a pixel or two of the
+    224-pixel crop the model is shown."""
+    reference = _located_at_full_resolution(rgb, monkeypatch)
+    found = analyse(Frame(rgb, "photo"), "fundus", Config().quality.fundus.field_size).field_of_view
+    assert abs(found.radius - reference.radius) < 0.01 * reference.radius, (found, reference)
+    assert np.hypot(found.centre_x - reference.centre_x, found.centre_y - reference.centre_y) < (
+        0.01 * reference.radius
+    ), (found, reference)
+
+
+def test_the_field_located_on_the_small_copy_is_the_full_resolution_one(retina_rgb, monkeypatch):
+    """On the bundled sample and on the retina framed as the sensors frame it: the field fitting
+    the short side (a Pi HQ camera's 4:3 frame) and the field cut at top and bottom (a 3:2 camera)."""
+    sample = read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels
+    framed_43 = np.zeros((1520, 2028, 3), np.uint8)
+    framed_43[55:1466, 308:1719] = retina_rgb
+    cut_32 = np.ascontiguousarray(retina_rgb[235:-235])
+    for rgb in (sample, retina_rgb, framed_43, cut_32):
+        _assert_located_alike(rgb, monkeypatch)
+
+
+@pytest.mark.parametrize("folder", ["fundus/dr-600", "fundus/aptos2019-224"])
+def test_the_field_of_real_photos_is_located_as_at_full_resolution(folder, monkeypatch):
+    """Twelve real photos spread over each source's label file (a fixed rule, not a choice)."""
+    root = shared_data(folder)
+    with (root / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for index in np.linspace(0, len(rows) - 1, 12).round().astype(int):
+        _assert_located_alike(read_frame(root / rows[index]["file"]).pixels, monkeypatch)
 
 
 def test_a_frame_without_a_field_has_none_and_the_gate_says_so(pipeline):
@@ -73,7 +107,7 @@ def test_a_frame_too_small_or_grey_to_measure_is_not_analysed(pixels):
 
 def test_the_fundus_field_is_found_once_per_screen(pipeline, retina_rgb, monkeypatch):
     """Once for the gate and the model together, and the score is the model's on the photo."""
-    found = _counting(monkeypatch, firmware_app.frame_analysis, "find_field_of_view")
+    found = _counting(monkeypatch, firmware_app.frame_analysis, "field_of_view_on")
     looked_up_again = _counting(monkeypatch, preprocess, "find_field_of_view")
     result = pipeline.screen(Frame(retina_rgb, "retina"), "fundus")
     assert result.triage.score is not None
@@ -107,3 +141,19 @@ def test_a_working_copy_takes_a_whole_factor_when_it_lands_within_the_slack(reti
         == 512
     )
     assert max(shrink(photo, 512).shape) == 512  # without slack, exactly the size asked
+
+
+def test_a_fundus_working_copy_is_halved_and_a_halving_chain_is_the_same_from_any_level(retina_rgb):
+    """The frame is halved as often as its short side stays at the working size; halving on from
+    that copy gives what halving the whole frame gives, so the field located on the working copy is
+    the one located on the frame."""
+    framed = np.zeros((1520, 2028, 3), np.uint8)
+    framed[55:1466, 308:1719] = retina_rgb
+    analysis = analyse(Frame(framed, "frame"), "fundus", 256)
+    assert analysis.working.shape[:2] == (380, 507)
+    assert fundus_reduction(framed.shape, 256) == 4
+    np.testing.assert_array_equal(analysis.working, block_average(block_average(framed, 2), 2))
+    from_level, level_factor = halved(analysis.working, 200, max)
+    from_frame, frame_factor = halved(framed, 200, max)
+    np.testing.assert_array_equal(from_level, from_frame)
+    assert (level_factor * 4, frame_factor) == (8, 8)

@@ -1,8 +1,9 @@
 """The fundus gate: is the retina in this photo gradable, and if not, what should the nurse fix?
 
 Everything is measured inside the circular field of view only, on the field resampled to a square
-of ``size`` pixels (or up to ``resample.SLACK`` fewer), so a 45-degree field is judged the same way
-whatever the sensor. The measures (all in ``QualityReport.measures``):
+of ``size`` pixels (or up to ``resample.SLACK`` fewer; ``[quality.fundus] field_size``, 256, for
+both checks), so a 45-degree field is judged the same way whatever the sensor; focus and noise are
+judged at a finer scale (``_detail``). The measures (all in ``QualityReport.measures``):
 
 - ``field_coverage``: how far the frame reaches along the field's horizontal meridian band (where
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
@@ -44,7 +45,7 @@ from firmware_app.config import FundusQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
 from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
 from firmware_app.quality import measures
-from firmware_app.quality.resample import SLACK, block_average, shrink
+from firmware_app.quality.resample import SLACK, halved_by, halving_factor, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -86,14 +87,14 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
     own pixel coordinates.
 
-    The square is cut from the analysis's working copy (the frame reduced by a whole factor that
-    keeps its short side at the working size or more). A field smaller than the working size is
-    measured at its own size, never enlarged: an enlarged field would look blurred.
+    The square is cut from the analysis's working copy (the frame halved as often as its short side
+    stays at the working size or more). A field smaller than the working size is measured at its
+    own size, never enlarged: an enlarged field would look blurred.
     """
     in_photo = analysis.located_field()
     small = analysis.working
     factor = fundus_reduction(analysis.pixels.shape, analysis.size)
-    fov = FieldOfView(in_photo.centre_x / factor, in_photo.centre_y / factor, in_photo.radius / factor)
+    fov = in_photo.reduced(factor)
     square = crop_to_field_of_view(small, fov)
     measured = shrink(square, analysis.size, SLACK)
     size = measured.shape[0]
@@ -133,16 +134,23 @@ def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
     return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
 
-def _central_sharpness(rgb: np.ndarray, fov: FieldOfView, detail_size: int) -> list[float]:
-    """Focus on the central half of the field, at the scale where the whole field would be
-    ``detail_size`` across, along each direction. The preview judges focus this way: at its own
-    small size a moderate blur is under a pixel wide, while a quarter of the field at full scale
-    costs little."""
-    tile = crop_to_field_of_view(rgb[:, :, 1], FieldOfView(fov.centre_x, fov.centre_y, fov.radius / 2))
-    tile = block_average(tile, max(1, round(2 * tile.shape[0] / detail_size)))
-    side = detail_size // 2
-    tile = cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA if tile.shape[0] > side else cv2.INTER_LINEAR)
-    return measures.directional_sharpness(tile, np.ones(tile.shape, bool))
+def _detail(
+    analysis: FrameAnalysis, fov: FieldOfView, field: np.ndarray, detail_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The field's green square at ``detail_size`` pixels across (never enlarged), and ``field`` (the
+    lit field at the measured size) brought to its size: where the fine-scale measures, focus and
+    noise, are taken. At the field's measured size (``[quality.fundus] field_size``, 256) a moderate
+    blur is under a pixel wide, and the vessels' own fine structure reads as noise. The square is
+    halved from the frame as far as it stays at that size, from the working copy when that is far
+    enough already (a chain of halvings is the same from any of its levels, ``resample.halved_by``),
+    so only the last few percent are resampled."""
+    factor = halving_factor(round(2 * fov.radius), detail_size)
+    done = fundus_reduction(analysis.pixels.shape, analysis.size)
+    source, done = (analysis.working, done) if done <= factor else (analysis.pixels, 1)
+    green = crop_to_field_of_view(cv2.extractChannel(source, 1), fov.reduced(done))
+    square = shrink(halved_by(green, factor // done), detail_size, SLACK)
+    inside = cv2.resize(field.astype(np.uint8), square.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+    return square, inside
 
 
 def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
@@ -174,8 +182,8 @@ def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) 
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
     """All the fundus measures of an analysed frame; raises ``FieldOfViewNotFound`` when it has no field.
 
-    With a ``detail_size`` larger than the working size (the preview), ``sharpness`` is measured on
-    the central half of the field at that larger scale (see ``_central_sharpness``).
+    With a ``detail_size`` larger than the working size (both of the gate's checks, ``gate.assess``),
+    focus and noise are measured at that larger scale (``_detail``).
     """
     rgb, size = analysis.pixels, analysis.size
     square, covered, fov = _field(analysis)
@@ -192,11 +200,10 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc_contrast, macula_offset = _optic_disc(gray, field, radius)
     reach = _meridian_reach(covered, band)
-    focus = (
-        _central_sharpness(rgb, fov, detail_size)
-        if detail_size and detail_size > size
-        else measures.directional_sharpness(green, field)
+    fine, fine_field = (
+        _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
     )
+    focus = measures.directional_sharpness(fine, fine_field)
     return {
         "field_coverage": min(reach),
         "field_offset": abs(reach[0] - reach[1]),
@@ -208,7 +215,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "unevenness": measures.illumination_unevenness(gray, field),
         "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
         "edge_shadow": shadow,
-        "noise": measures.noise_sigma(green, field),
+        "noise": measures.noise_sigma(fine, fine_field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
         "contrast": _haze_contrast(green, field),

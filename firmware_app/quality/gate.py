@@ -2,8 +2,10 @@
 
 ``preview`` measures a small copy (``[quality] preview_size``) and is cheap enough for every live
 frame, to guide the nurse while aiming; ``full`` measures at ``[quality] full_size`` and decides
-whether a captured frame may be triaged. Whatever the frame holds (black, white, greyscale, a few
-pixels) the answer is a ``QualityReport``, never an exception.
+whether a captured frame may be triaged (a fundus field is measured at ``[quality.fundus]
+field_size`` at most, its focus and noise at ``full_size``'s scale: ``working_size``). Whatever the
+frame holds (black, white, greyscale, a few pixels) the answer is a ``QualityReport``, never an
+exception.
 """
 
 from __future__ import annotations
@@ -42,10 +44,21 @@ class QualityGate:
     def __init__(self, config: QualityConfig) -> None:
         self.config = config
 
+    def working_size(self, modality: str, speed: Speed) -> int:
+        """The size this speed's check measures at: the fundus field never larger than
+        ``[quality.fundus] field_size`` (its focus is judged at ``full_size``'s scale, see ``assess``)."""
+        size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
+        return min(size, self.config.fundus.field_size) if modality == "fundus" else size
+
+    def measures(self, rgb: np.ndarray, modality: str, speed: Speed) -> dict[str, float]:
+        """A photo's measures as this speed's check takes them, for fitting limits to photos: at a
+        size below the full check's, focus is judged at the full check's scale (``MEASURES``)."""
+        size = self.working_size(modality, speed)
+        return MEASURES[modality](rgb, size, self.config.full_size if size < self.config.full_size else None)
+
     def analyse(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> FrameAnalysis:
         """The frame analysed once at this speed's working size, for the gate and every later stage."""
-        size = self.config.full_size if speed is Speed.FULL else self.config.preview_size
-        return analyse(frame, modality, size, self.config.min_image_side, for_model=speed is Speed.FULL)
+        return analyse(frame, modality, self.working_size(modality, speed), self.config.min_image_side)
 
     def assess(self, analysis: FrameAnalysis, speed: Speed = Speed.FULL) -> QualityReport:
         """The verdict on a frame analysed at ``speed`` (``analyse``)."""

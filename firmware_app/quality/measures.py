@@ -112,9 +112,15 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     re-blur is never computed: the step of a box-blurred image is the difference of the box's two
     ends divided by its length, so each direction costs two shifted differences. Only steps whose
     whole box lies in ``mask`` count, so the field's black surround never does.
+
+    On 8-bit levels, in whole numbers: a step minus its re-blurred step, times the box's length, is
+    the step times the length minus the ends' difference, which 16 bits hold exactly and OpenCV's
+    saturating subtraction floors at 0; steps outside the region are zeroed, so plain sums give the
+    ratio of the region's means. Floats and masked means cost twenty times as much on a 510-pixel
+    field (``bench/quality_speed.py``).
     """
-    image = gray.astype(np.float32)
-    inside = mask.astype(np.uint8)
+    image = np.asarray(gray, np.uint8)
+    inside = mask.astype(np.uint8) * np.uint8(255)
     height, width = image.shape
     margin = _REBLUR - _REBLUR // 2
     if min(height, width) <= 2 * margin:
@@ -128,12 +134,13 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     for step in DIRECTIONS:
         length = math.ceil(_REBLUR / math.hypot(*step))
         before, after = length // 2, length - length // 2
-        steps = cv2.absdiff(shifted(image, 1, step), shifted(image, 0, step))
-        blurred_steps = cv2.absdiff(shifted(image, after, step), shifted(image, -before, step)) * (1.0 / length)
         region = cv2.bitwise_and(shifted(inside, -before, step), shifted(inside, after, step))
-        total = cv2.mean(steps, region)[0]
-        removed = cv2.max(cv2.subtract(steps, blurred_steps), 0.0)
-        kept.append(cv2.mean(removed, region)[0] / total if total > 0 else 0.0)
+        steps = cv2.bitwise_and(cv2.absdiff(shifted(image, 1, step), shifted(image, 0, step)), region)
+        ends = cv2.absdiff(shifted(image, after, step), shifted(image, -before, step)).astype(np.uint16)
+        scaled = steps.astype(np.uint16)
+        scaled *= length
+        total = cv2.sumElems(steps)[0] * length
+        kept.append(cv2.sumElems(cv2.subtract(scaled, ends))[0] / total if total > 0 else 0.0)
     return kept
 
 
@@ -267,7 +274,10 @@ def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bri
     """
     tile = _central_tile(gray)
     rows, cols = tile.shape[0] // 8 * 8, tile.shape[1] // 8 * 8
-    blocks = tile[:rows, :cols].reshape(rows // 8, 8, cols // 8, 8)
-    low, high = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+    # Each block's darkest and brightest level: an 8x8 erosion and dilation anchored at the block's
+    # first pixel, read at every eighth; twenty times faster than numpy's reduction over blocks.
+    whole, block = tile[:rows, :cols], np.ones((8, 8), np.uint8)
+    low = cv2.erode(whole, block, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)[::8, ::8]
+    high = cv2.dilate(whole, block, anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)[::8, ::8]
     lit = (low >= dark) & (high < bright)
     return float(((high - low) <= flat)[lit].mean()) if lit.any() else 0.0

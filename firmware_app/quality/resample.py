@@ -12,6 +12,7 @@ asked when a whole factor lands there: two percent of scale changes no measure's
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -26,6 +27,33 @@ def block_average(image: np.ndarray, factor: int) -> np.ndarray:
         return image
     height, width = image.shape[0] // factor, image.shape[1] // factor
     return cv2.resize(image[: height * factor, : width * factor], (width, height), interpolation=cv2.INTER_AREA)
+
+
+def halving_factor(side: int, least: int) -> int:
+    """The power of two a ``side`` can be halved by (``halved``) while it stays at ``least`` or more."""
+    factor = 1
+    while side // (2 * factor) >= least:
+        factor *= 2
+    return factor
+
+
+def halved_by(image: np.ndarray, factor: int) -> np.ndarray:
+    """``image`` reduced by a power of two ``factor``, one halving (a 2x2 block average) at a time.
+
+    Halving is OpenCV's fastest reduction, several times faster than any other whole factor (a
+    third of a 1280x857 frame costs six times its half), and a chain of halvings is the same from
+    whichever of its levels it goes on: the copies a frame's analysis halves from one another are
+    the ones halving the frame itself gives."""
+    for _ in range(factor.bit_length() - 1):
+        image = block_average(image, 2)
+    return image
+
+
+def halved(image: np.ndarray, side: int, of: Callable[[Sequence[int]], int] = min) -> tuple[np.ndarray, int]:
+    """``image`` halved (``halved_by``) as often as the side ``of`` picks (the short one, or with
+    ``max`` the long one) stays at ``side`` or more, and the factor it was reduced by."""
+    factor = halving_factor(of(image.shape[:2]), side)
+    return halved_by(image, factor), factor
 
 
 def shrink(image: np.ndarray, long_side: int, slack: float = 0.0) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The model sees the field of view, square and unstretched, colour-corrected as its card says, quantised
 with the tensor's own scale."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -145,3 +146,17 @@ def test_corrected_views_of_one_eye_under_two_lights_agree(retina_rgb):
     tinted = _tinted(retina_rgb, (0.85, 1.0, 0.7))
     corrected = _gap_after_level(model_view(tinted, CORRECTED_FUNDUS), model_view(retina_rgb, CORRECTED_FUNDUS))
     assert corrected < 1.5 < 5 < _gap_after_level(model_view(tinted, FUNDUS), model_view(retina_rgb, FUNDUS))
+
+
+def test_a_field_located_on_a_halved_copy_maps_back_onto_the_photos_pixels():
+    """Pixel ``i`` of a copy reduced by ``factor`` covers the photo's ``factor * i`` to
+    ``factor * i + factor - 1``: a disc drawn at a known place is found there from a halved copy,
+    and ``reduced`` is ``enlarged``'s inverse."""
+    canvas = np.zeros((1200, 1600, 3), np.uint8)
+    cv2.circle(canvas, (811, 597), 500, (200, 90, 40), -1)
+    fov = find_field_of_view(canvas)
+    assert (fov.centre_x, fov.centre_y) == pytest.approx((811, 597), abs=1.0)
+    assert fov.radius == pytest.approx(500, rel=0.01)  # the 5-pixel blur before the threshold widens it
+    for factor in (1, 2, 4, 8):
+        back = fov.reduced(factor).enlarged(factor)
+        assert (back.centre_x, back.centre_y, back.radius) == pytest.approx((fov.centre_x, fov.centre_y, fov.radius))

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware_app.capture.frame import Frame
 from firmware_app.inference.preprocess import find_field_of_view
 from firmware_app.quality.fundus import fundus_measures
 from firmware_app.quality.gate import Speed
@@ -127,3 +128,25 @@ def test_the_preview_sees_a_severe_defocus_too(gate, retina_rgb):
     """The preview judges focus at the full check's scale on the field's centre."""
     report = judge(gate, FUNDUS_DEFECTS["defocus"][0](retina_rgb, 3), "fundus", Speed.PREVIEW)
     assert "blurred" in report.reasons
+
+
+@pytest.mark.parametrize("speed", list(Speed))
+def test_limits_are_fitted_on_the_measures_the_check_judges(gate, retina_rgb, speed):
+    """``QualityGate.measures`` (what the benches and ``quality fit`` derive limits from) is what the
+    check itself measures: the field at ``[quality.fundus] field_size``, focus and noise at
+    ``full_size``'s scale."""
+    frame = Frame(retina_rgb, "retina")
+    assert gate.analyse(frame, "fundus", speed).size == gate.config.fundus.field_size
+    measured = gate.measures(retina_rgb, "fundus", speed)
+    assert {name: round(value, 4) for name, value in measured.items()} == gate.check(frame, "fundus", speed).measures
+
+
+def test_focus_is_judged_at_the_full_checks_scale_not_the_fields_measured_size(gate, retina_rgb):
+    """A defocus of sigma 4 on the 1411-pixel retina is under a pixel on the 256-pixel field square,
+    where its focus would pass, and is rejected as blurred at ``full_size``'s scale."""
+    blurred = cv2.GaussianBlur(retina_rgb, (0, 0), 4)
+    limit = gate.config.fundus.min_sharpness
+    assert fundus_measures(blurred, gate.config.fundus.field_size, None)["sharpness"] > limit
+    report = gate.check(Frame(blurred, "blurred"), "fundus")
+    assert report.verdict is Verdict.REJECT and "blurred" in report.reasons
+    assert report.measures["sharpness"] < limit

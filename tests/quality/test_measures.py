@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from firmware_app.quality import measures
-from tests.degradations import defocus, jpeg, motion, noise
+from tests.degradations import defocus, jpeg, jpeg_at, motion, noise
 
 
 def _everywhere(image: np.ndarray) -> np.ndarray:
@@ -130,3 +130,16 @@ def test_connected_regions_are_opencvs_whatever_the_label_type():
     np.testing.assert_array_equal(labels, expected[1])
     np.testing.assert_array_equal(stats, expected[2])
     np.testing.assert_allclose(centroids, expected[3])
+
+
+def test_flat_blocks_are_read_as_numpy_reads_each_blocks_extremes(retina_rgb):
+    """The erosion and dilation that give each 8x8 block's extremes agree with a reduction over the
+    blocks, on a retina compressed from unusable to fine."""
+    for quality in (4, 8, 15, 30, 60, 90):
+        green = jpeg_at(retina_rgb, quality)[:, :, 1]
+        tile = measures._central_tile(green)
+        blocks = tile.reshape(tile.shape[0] // 8, 8, tile.shape[1] // 8, 8)
+        low, high = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+        lit = (low >= 24) & (high < 250)
+        expected = float(((high - low) <= 2.0)[lit].mean()) if lit.any() else 0.0
+        assert measures.flat_block_fraction(green) == expected
