@@ -45,6 +45,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
+from firmware_app.quality.lesion import to_size
 from firmware_app.quality.resample import block_average
 from firmware_app.quality.verdict import QualityReport, Rule, judge
 
@@ -186,25 +187,32 @@ def _offset(lesion: np.ndarray) -> float:
     return float(max(abs(cols.mean() - width / 2) / (width / 2), abs(rows.mean() - height / 2) / (height / 2)))
 
 
-def _detail_sharpness(rgb: np.ndarray, region: np.ndarray, detail_size: int) -> float:
-    """Focus on ``region`` (a mask at a reduced size) measured at the scale where the photo's long
-    side is ``detail_size``. The preview judges focus this way: at its own small size a moderate
-    blur is under a pixel wide, while only the lesion's box is read at the larger scale."""
-    rows, cols = np.nonzero(region)
-    scale_y, scale_x = rgb.shape[0] / region.shape[0], rgb.shape[1] / region.shape[1]
-    top, bottom = int(rows.min() * scale_y), int((rows.max() + 1) * scale_y)
-    left, right = int(cols.min() * scale_x), int((cols.max() + 1) * scale_x)
-    factor = max(1, max(rgb.shape[:2]) // detail_size)
-    box = block_average(cv2.cvtColor(rgb[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
-    inside = (
-        cv2.resize(
-            region[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.uint8),
-            (box.shape[1], box.shape[0]),
-            interpolation=cv2.INTER_NEAREST,
-        )
-        > 0
-    )
-    return measures.sharpness(box, inside)
+def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> float:
+    """Focus on ``region`` (a mask at a reduced size) measured on ``image`` reduced by a whole
+    ``factor``, where the detail that tells focus is: only the region's box is read, so a small
+    lesion costs little. The preview judges focus this way too: at its own small size a moderate
+    blur is under a pixel wide."""
+    x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
+    scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
+    top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
+    left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
+    box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
+    inside = to_size(region, (image.shape[0] // factor, image.shape[1] // factor))
+    row, col = top // factor, left // factor
+    return measures.sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
+
+
+def _focus(analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None) -> float:
+    """``sharpness`` on ``region`` (a mask at the segmentation's size): on the working copy, or, with
+    a ``detail_size`` larger than the working size (the preview) or than the photo itself, on the
+    photo at that larger scale; a working copy up to ``resample.SLACK`` under its size does not
+    count as smaller."""
+    rgb = analysis.pixels
+    if not region.any():
+        return 0.0
+    if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
+        return _detail_sharpness(rgb, region, max(1, max(rgb.shape[:2]) // detail_size))
+    return _detail_sharpness(analysis.working, region, 1)
 
 
 def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -213,16 +221,18 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 
 
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
-    """All the dermoscopy measures of an analysed frame, on its working copy and its lesion.
+    """All the dermoscopy measures of an analysed frame, on its lesion.
 
-    With a ``detail_size`` larger than the working size (the preview) or than the photo itself,
-    ``sharpness`` is measured around the lesion at that larger scale (see ``_detail_sharpness``);
-    a working copy up to ``resample.SLACK`` under its size does not count as smaller.
+    Each is measured at the smallest size that still shows its defect: framing, exposure, light,
+    glare, bubbles and hair on the segmentation's own copy (``LesionView.image``, at most
+    ``lesion.WORK_SIZE``), where its masks were found; focus and sensor noise, which live in the
+    finest detail, on the working copy (``sharpness`` on the lesion's box only, see ``_focus``);
+    compression on the photo itself, whose 8x8 block grid resampling would hide.
     """
-    rgb, small = analysis.pixels, analysis.working
+    rgb, working = analysis.pixels, analysis.working
     if analysis.lesion is None:
         raise ValueError("not a colour picture large enough to measure (the gate refuses it first)")
-    segmentation = analysis.lesion.segmentation.at_size(small.shape)
+    small, segmentation = analysis.lesion.image, analysis.lesion.segmentation
     lesion, field = segmentation.mask, segmentation.field
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     found = segmentation.found
@@ -242,6 +252,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     large = lesion_area >= _LARGE * field.sum()
     clear = segmentation.contrast >= _CLEAR_LESION
     cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
+    noise_region = skin if skin.any() else field
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
@@ -249,11 +260,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": 0.0 if large else _one_sided_cut(cut, side),
         "lesion_offset": _offset(lesion) if found else 0.0,
         "lesion_pushed": _pushed(lesion, field, cut, side) if clear else 0.0,
-        "sharpness": (
-            _detail_sharpness(rgb, around_lesion if found else field, detail_size)
-            if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
-            else measures.sharpness(gray, around_lesion if found else field)
-        ),
+        "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
@@ -264,7 +271,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "glare_spots": float(_glare_spots(small, specular, field)),
         "bubbles": float(_bubbles(specular)),
         "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
-        "noise": measures.noise_sigma(gray, skin if skin.any() else field),
+        "noise": measures.noise_sigma(cv2.cvtColor(working, cv2.COLOR_RGB2GRAY), to_size(noise_region, working.shape)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }

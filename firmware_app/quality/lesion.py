@@ -72,7 +72,7 @@ class LesionSegmentation:
 
     def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
         """The same segmentation with its masks resampled to a photo of ``shape``."""
-        return LesionSegmentation(_to_size(self.mask, shape), _to_size(self.field, shape), self.contrast)
+        return LesionSegmentation(to_size(self.mask, shape), to_size(self.field, shape), self.contrast)
 
 
 def lit_field(rgb: np.ndarray) -> np.ndarray:
@@ -231,7 +231,8 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     return LesionSegmentation(lesion, field, contrast)
 
 
-def _to_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def to_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask resampled (nearest) to the height and width of ``shape``; itself when it has them."""
     if mask.shape == shape[:2]:
         return mask
     return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
