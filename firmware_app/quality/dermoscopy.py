@@ -102,6 +102,14 @@ def _hair(gray: np.ndarray) -> np.ndarray:
     return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
 
 
+def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
+    """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
+    size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
+    pigment network's lines merge into strokes as long and thin as hairs."""
+    covered = _hair(gray) & to_size(around_lesion, gray.shape)
+    return float(covered.sum() / max(1, int(to_size(lesion, gray.shape).sum())))
+
+
 def _bubbles(specular: np.ndarray) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is."""
     _, _, stats, _ = measures.connected_regions(specular)
@@ -224,9 +232,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     """All the dermoscopy measures of an analysed frame, on its lesion.
 
     Each is measured at the smallest size that still shows its defect: framing, exposure, light,
-    glare, bubbles and hair on the segmentation's own copy (``LesionView.image``, at most
-    ``lesion.WORK_SIZE``), where its masks were found; focus and sensor noise, which live in the
-    finest detail, on the working copy (``sharpness`` on the lesion's box only, see ``_focus``);
+    glare and bubbles on the segmentation's own copy (``LesionView.image``, at most
+    ``lesion.WORK_SIZE``), where its masks were found; focus, sensor noise and hair, which live in
+    the finest detail, on the working copy (``sharpness`` on the lesion's box only, see ``_focus``);
     compression on the photo itself, whose 8x8 block grid resampling would hide.
     """
     rgb, working = analysis.pixels, analysis.working
@@ -253,6 +261,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     clear = segmentation.contrast >= _CLEAR_LESION
     cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
     noise_region = skin if skin.any() else field
+    working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
@@ -270,8 +279,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "glare_fraction": float(glare.sum() / max(1, field.sum())),
         "glare_spots": float(_glare_spots(small, specular, field)),
         "bubbles": float(_bubbles(specular)),
-        "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
-        "noise": measures.noise_sigma(cv2.cvtColor(working, cv2.COLOR_RGB2GRAY), to_size(noise_region, working.shape)),
+        "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
+        "noise": measures.noise_sigma(working_gray, to_size(noise_region, working.shape)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }
