@@ -98,8 +98,10 @@ def _hair(gray: np.ndarray) -> np.ndarray:
     thin = strokes & (1 - blobs)
     count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    keep = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
-    return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
+    # Each region's verdict looked up by its label: a table lookup, where np.isin sorts the labels.
+    is_hair = np.zeros(count, bool)
+    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
+    return is_hair[labels]
 
 
 def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
@@ -190,9 +192,10 @@ def _pushed(lesion: np.ndarray, field: np.ndarray, length: float, side: np.ndarr
 
 
 def _offset(lesion: np.ndarray) -> float:
-    rows, cols = np.nonzero(lesion)
+    moments = cv2.moments(lesion.astype(np.uint8), binaryImage=True)
+    col, row = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
     height, width = lesion.shape
-    return float(max(abs(cols.mean() - width / 2) / (width / 2), abs(rows.mean() - height / 2) / (height / 2)))
+    return float(max(abs(col - width / 2) / (width / 2), abs(row - height / 2) / (height / 2)))
 
 
 def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> float:

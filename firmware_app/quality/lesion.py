@@ -175,9 +175,11 @@ def _threshold_and_choose(difference: np.ndarray, field: np.ndarray, inner: np.n
     opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     candidate = cv2.morphologyEx(((difference > level) & field).astype(np.uint8), cv2.MORPH_OPEN, opening) > 0
     core = _most_central_large_region(candidate & inner)
-    _, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
-    chosen = np.unique(labels[core])
-    return _fill_holes(np.isin(labels, chosen[chosen > 0])) & field
+    count, labels = cv2.connectedComponents(candidate.astype(np.uint8), connectivity=8)
+    chosen = np.zeros(count, bool)
+    chosen[labels[core]] = True
+    chosen[0] = False
+    return _fill_holes(chosen[labels]) & field
 
 
 def _runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
