@@ -148,6 +148,19 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     return int(spots.sum())
 
 
+def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> dict[str, float]:
+    """``glare_fraction``, ``glare_spots`` and ``bubbles`` on the working copy (``field`` and ``skin``
+    masks at its size): an air bubble's highlight is a few pixels wide there, and averaged down to
+    the segmentation's size the scattered highlights of skin and fluid fuse into as many small
+    round spots (three times as many bubbles on UDA-1's graded photos)."""
+    specular = measures.specular_mask(working) & field
+    return {
+        "glare_fraction": float(_glare(working, specular, skin).sum() / max(1, field.sum())),
+        "glare_spots": float(_glare_spots(working, specular, field)),
+        "bubbles": float(_bubbles(specular)),
+    }
+
+
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarray]:
     """Length of the lesion's outline that runs along the edge of the frame or of the lit field, in
     lesion diameters (of the circle of the same area), and the mean of the unit vectors (x, y)
@@ -234,11 +247,11 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
     """All the dermoscopy measures of an analysed frame, on its lesion.
 
-    Each is measured at the smallest size that still shows its defect: framing, exposure, light,
-    glare and bubbles on the segmentation's own copy (``LesionView.image``, at most
-    ``lesion.WORK_SIZE``), where its masks were found; focus, sensor noise and hair, which live in
-    the finest detail, on the working copy (``sharpness`` on the lesion's box only, see ``_focus``);
-    compression on the photo itself, whose 8x8 block grid resampling would hide.
+    Each is measured at the smallest size that still shows its defect: framing, exposure and light
+    on the segmentation's own copy (``LesionView.image``, at most ``lesion.WORK_SIZE``), where its
+    masks were found; focus, sensor noise, hair and reflections, which live in the finest detail,
+    on the working copy (``sharpness`` on the lesion's box only, see ``_focus``); compression on
+    the photo itself, whose 8x8 block grid resampling would hide.
     """
     rgb, working = analysis.pixels, analysis.working
     if analysis.lesion is None:
@@ -257,8 +270,6 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     dark, _ = measures.clipped_fractions(gray, lit_skin)
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
-    specular = measures.specular_mask(small) & field
-    glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
     large = lesion_area >= _LARGE * field.sum()
     clear = segmentation.contrast >= _CLEAR_LESION
@@ -279,9 +290,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "unevenness": measures.illumination_unevenness(
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
-        "glare_fraction": float(glare.sum() / max(1, field.sum())),
-        "glare_spots": float(_glare_spots(small, specular, field)),
-        "bubbles": float(_bubbles(specular)),
+        **_reflections(working, to_size(field, working.shape), to_size(lit_skin, working.shape)),
         "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
         "noise": measures.noise_sigma(working_gray, to_size(noise_region, working.shape)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),

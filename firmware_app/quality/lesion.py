@@ -82,9 +82,11 @@ def lit_field(rgb: np.ndarray) -> np.ndarray:
     level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * level_percentile(brightest, 50))
     dark = (brightest < level).astype(np.uint8)
     count, labels = cv2.connectedComponents(dark, connectivity=4)
-    border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    surround = np.isin(labels, border_labels[border_labels > 0]) if count > 1 else np.zeros_like(dark, bool)
-    return ~surround
+    # Each dark region's verdict looked up by its label (np.isin would sort the labels).
+    lit = np.ones(count, bool)
+    lit[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    lit[0] = True
+    return lit[labels]
 
 
 def _edge_band(shape: tuple[int, int]) -> np.ndarray:
