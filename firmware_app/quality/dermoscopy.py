@@ -1,8 +1,13 @@
 """The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
 
 The lesion is found first, once per frame (``frame_analysis``, through ``lesion.segment_lesion``'s
-steps); the photo is measured at ``size`` pixels on its long side (or up to ``resample.SLACK``
-fewer; never enlarged). The measures (all in ``QualityReport.measures``):
+steps), on a copy at most ``lesion.WORK_SIZE`` pixels wide. Each measure is taken at the smallest
+size that still shows its defect (``analysed_measures``): the lesion's framing, the exposure and
+the light on that copy, where the masks were found; focus, noise, hair and reflections, which live
+in the finest detail, on the working copy at ``size`` pixels on its long side (or up to
+``resample.SLACK`` fewer; never enlarged); compression on the photo itself. Measuring everything
+at ``size`` cost four times the pixels for the same numbers. The measures (all in
+``QualityReport.measures``):
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.
