@@ -1,8 +1,13 @@
 """The dermoscopy gate: can a specialist (or the model) judge the lesion in this photo?
 
 The lesion is found first, once per frame (``frame_analysis``, through ``lesion.segment_lesion``'s
-steps); the photo is measured at ``size`` pixels on its long side (or up to ``resample.SLACK``
-fewer; never enlarged). The measures (all in ``QualityReport.measures``):
+steps), on a copy at most ``lesion.WORK_SIZE`` pixels wide. Each measure is taken at the smallest
+size that still shows its defect (``analysed_measures``): the lesion's framing, the exposure and
+the light on that copy, where the masks were found; focus, noise, hair and reflections, which live
+in the finest detail, on the working copy at ``size`` pixels on its long side (or up to
+``resample.SLACK`` fewer; never enlarged); compression on the photo itself. Measuring everything
+at ``size`` cost four times the pixels for the same numbers. The measures (all in
+``QualityReport.measures``):
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.
@@ -45,6 +50,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
+from firmware_app.quality.lesion import to_size
 from firmware_app.quality.resample import block_average
 from firmware_app.quality.verdict import QualityReport, Rule, judge
 
@@ -97,13 +103,33 @@ def _hair(gray: np.ndarray) -> np.ndarray:
     thin = strokes & (1 - blobs)
     count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    keep = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
-    return np.isin(labels, 1 + np.flatnonzero(keep)) if count > 1 else np.zeros(gray.shape, bool)
+    # Each region's verdict looked up by its label: a table lookup, where np.isin sorts the labels.
+    is_hair = np.zeros(count, bool)
+    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
+    return is_hair[labels]
+
+
+def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
+    """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
+    size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
+    pigment network's lines merge into strokes as long and thin as hairs."""
+    covered = _hair(gray) & to_size(around_lesion, gray.shape)
+    return float(covered.sum() / max(1, int(to_size(lesion, gray.shape).sum())))
+
+
+def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
+    """The box around a mask's pixels: its regions are the same on that crop, found at a fraction
+    of the cost when, as reflections do, they lie in one part of the frame."""
+    x, y, width, height = cv2.boundingRect(mask.astype(np.uint8))
+    return slice(y, y + height), slice(x, x + width)
 
 
 def _bubbles(specular: np.ndarray) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is."""
-    _, _, stats, _ = measures.connected_regions(specular)
+    spots = specular[_occupied(specular)]
+    if spots.size == 0:
+        return 0
+    _, _, stats, _ = measures.connected_regions(spots)
     area = stats[1:, cv2.CC_STAT_AREA] / specular.size
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
@@ -123,9 +149,11 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     clipped = cv2.inRange(small, (_CLIPPED_WHITE,) * 3, (255,) * 3) > 0
     if not (clipped & field).any():
         return 0
-    count, labels, stats, _ = measures.connected_regions((specular | clipped) & field)
+    white = (specular | clipped) & field
+    box = _occupied(white)
+    count, labels, stats, _ = measures.connected_regions(white[box])
     burnt_out = np.zeros(count - 1, bool)
-    burnt_out[np.unique(labels[clipped & field]) - 1] = True
+    burnt_out[labels[(clipped & field)[box]] - 1] = True
     area = stats[1:, cv2.CC_STAT_AREA].astype(np.float32)
     width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     radius = np.sqrt(area / np.pi) * 1000.0 / max(small.shape[:2])
@@ -135,6 +163,19 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     round_spot = (aspect >= _GLARE_SPOT_MIN_ASPECT) & (fill >= low) & (fill <= high)
     spots = burnt_out & (radius >= _GLARE_SPOT_MIN_RADIUS) & round_spot
     return int(spots.sum())
+
+
+def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> dict[str, float]:
+    """``glare_fraction``, ``glare_spots`` and ``bubbles`` on the working copy (``field`` and ``skin``
+    masks at its size): an air bubble's highlight is a few pixels wide there, and averaged down to
+    the segmentation's size the scattered highlights of skin and fluid fuse into as many small
+    round spots (three times as many bubbles on UDA-1's graded photos)."""
+    specular = measures.specular_mask(working) & field
+    return {
+        "glare_fraction": float(_glare(working, specular, skin).sum() / max(1, field.sum())),
+        "glare_spots": float(_glare_spots(working, specular, field)),
+        "bubbles": float(_bubbles(specular)),
+    }
 
 
 def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarray]:
@@ -181,30 +222,38 @@ def _pushed(lesion: np.ndarray, field: np.ndarray, length: float, side: np.ndarr
 
 
 def _offset(lesion: np.ndarray) -> float:
-    rows, cols = np.nonzero(lesion)
+    moments = cv2.moments(lesion.astype(np.uint8), binaryImage=True)
+    col, row = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
     height, width = lesion.shape
-    return float(max(abs(cols.mean() - width / 2) / (width / 2), abs(rows.mean() - height / 2) / (height / 2)))
+    return float(max(abs(col - width / 2) / (width / 2), abs(row - height / 2) / (height / 2)))
 
 
-def _detail_sharpness(rgb: np.ndarray, region: np.ndarray, detail_size: int) -> float:
-    """Focus on ``region`` (a mask at a reduced size) measured at the scale where the photo's long
-    side is ``detail_size``. The preview judges focus this way: at its own small size a moderate
-    blur is under a pixel wide, while only the lesion's box is read at the larger scale."""
-    rows, cols = np.nonzero(region)
-    scale_y, scale_x = rgb.shape[0] / region.shape[0], rgb.shape[1] / region.shape[1]
-    top, bottom = int(rows.min() * scale_y), int((rows.max() + 1) * scale_y)
-    left, right = int(cols.min() * scale_x), int((cols.max() + 1) * scale_x)
-    factor = max(1, max(rgb.shape[:2]) // detail_size)
-    box = block_average(cv2.cvtColor(rgb[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
-    inside = (
-        cv2.resize(
-            region[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.uint8),
-            (box.shape[1], box.shape[0]),
-            interpolation=cv2.INTER_NEAREST,
-        )
-        > 0
-    )
-    return measures.sharpness(box, inside)
+def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> float:
+    """Focus on ``region`` (a mask at a reduced size) measured on ``image`` reduced by a whole
+    ``factor``, where the detail that tells focus is: only the region's box is read, so a small
+    lesion costs little. The preview judges focus this way too: at its own small size a moderate
+    blur is under a pixel wide."""
+    x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
+    scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
+    top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
+    left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
+    box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
+    inside = to_size(region, (image.shape[0] // factor, image.shape[1] // factor))
+    row, col = top // factor, left // factor
+    return measures.sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
+
+
+def _focus(analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None) -> float:
+    """``sharpness`` on ``region`` (a mask at the segmentation's size): on the working copy, or, with
+    a ``detail_size`` larger than the working size (the preview) or than the photo itself, on the
+    photo at that larger scale; a working copy up to ``resample.SLACK`` under its size does not
+    count as smaller."""
+    rgb = analysis.pixels
+    if not region.any():
+        return 0.0
+    if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
+        return _detail_sharpness(rgb, region, max(1, max(rgb.shape[:2]) // detail_size))
+    return _detail_sharpness(analysis.working, region, 1)
 
 
 def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -213,16 +262,18 @@ def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = No
 
 
 def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -> dict[str, float]:
-    """All the dermoscopy measures of an analysed frame, on its working copy and its lesion.
+    """All the dermoscopy measures of an analysed frame, on its lesion.
 
-    With a ``detail_size`` larger than the working size (the preview) or than the photo itself,
-    ``sharpness`` is measured around the lesion at that larger scale (see ``_detail_sharpness``);
-    a working copy up to ``resample.SLACK`` under its size does not count as smaller.
+    Each is measured at the smallest size that still shows its defect: framing, exposure and light
+    on the segmentation's own copy (``LesionView.image``, at most ``lesion.WORK_SIZE``), where its
+    masks were found; focus, sensor noise, hair and reflections, which live in the finest detail,
+    on the working copy (``sharpness`` on the lesion's box only, see ``_focus``); compression on
+    the photo itself, whose 8x8 block grid resampling would hide.
     """
-    rgb, small = analysis.pixels, analysis.working
+    rgb, working = analysis.pixels, analysis.working
     if analysis.lesion is None:
         raise ValueError("not a colour picture large enough to measure (the gate refuses it first)")
-    segmentation = analysis.lesion.segmentation.at_size(small.shape)
+    small, segmentation = analysis.lesion.image, analysis.lesion.segmentation
     lesion, field = segmentation.mask, segmentation.field
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     found = segmentation.found
@@ -236,12 +287,12 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     dark, _ = measures.clipped_fractions(gray, lit_skin)
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
-    specular = measures.specular_mask(small) & field
-    glare = _glare(small, specular, lit_skin)
     lesion_area = int(lesion.sum())
     large = lesion_area >= _LARGE * field.sum()
     clear = segmentation.contrast >= _CLEAR_LESION
     cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
+    noise_region = skin if skin.any() else field
+    working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
@@ -249,22 +300,16 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": 0.0 if large else _one_sided_cut(cut, side),
         "lesion_offset": _offset(lesion) if found else 0.0,
         "lesion_pushed": _pushed(lesion, field, cut, side) if clear else 0.0,
-        "sharpness": (
-            _detail_sharpness(rgb, around_lesion if found else field, detail_size)
-            if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])) and (found or field.any())
-            else measures.sharpness(gray, around_lesion if found else field)
-        ),
+        "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
-        "glare_fraction": float(glare.sum() / max(1, field.sum())),
-        "glare_spots": float(_glare_spots(small, specular, field)),
-        "bubbles": float(_bubbles(specular)),
-        "hair_fraction": float((_hair(gray) & around_lesion).sum() / max(1, lesion_area)) if found else 0.0,
-        "noise": measures.noise_sigma(gray, skin if skin.any() else field),
+        **_reflections(working, to_size(field, working.shape), to_size(lit_skin, working.shape)),
+        "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
+        "noise": measures.noise_sigma(working_gray, to_size(noise_region, working.shape)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }

@@ -86,14 +86,21 @@ def sharpness(gray: np.ndarray, mask: np.ndarray) -> float:
     fixed working size, not on the sensor's resolution. Sensor noise raises it, which is why noise
     is measured on its own.
     """
+    if min(gray.shape) < 2:
+        return 0.0
     image = gray.astype(np.float32)
+    inside = mask.astype(np.uint8)
     kept = []
-    for axis, kernel in ((1, (_REBLUR, 1)), (0, (1, _REBLUR))):
-        steps = np.abs(np.diff(image, axis=axis))
-        blurred_steps = np.abs(np.diff(cv2.blur(image, kernel), axis=axis))
-        region = mask[:, 1:] & mask[:, :-1] if axis == 1 else mask[1:, :] & mask[:-1, :]
-        total = float(steps[region].sum())
-        kept.append(float(np.maximum(steps - blurred_steps, 0.0)[region].sum()) / total if total > 0 else 0.0)
+    for later, earlier, kernel in (
+        ((slice(None), slice(1, None)), (slice(None), slice(None, -1)), (_REBLUR, 1)),
+        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)), (1, _REBLUR)),
+    ):
+        blurred = cv2.blur(image, kernel)
+        steps = cv2.absdiff(image[later], image[earlier])
+        removed = cv2.max(cv2.subtract(steps, cv2.absdiff(blurred[later], blurred[earlier])), 0.0)
+        region = cv2.bitwise_and(inside[later], inside[earlier])
+        total = cv2.mean(steps, region)[0]
+        kept.append(cv2.mean(removed, region)[0] / total if total > 0 else 0.0)
     return min(kept)
 
 

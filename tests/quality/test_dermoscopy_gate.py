@@ -10,7 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig, QualityConfig
+from firmware_app.quality import dermoscopy, measures
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.verdict import Verdict
@@ -241,3 +243,29 @@ def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_off_cen
     assert report.verdict is Verdict.REJECT and "lesion_off_centre" in report.reasons, report
     assert report.measures["lesion_cut"] == 0.0
     assert report.measures["lesion_pushed"] > QualityConfig().dermoscopy.max_lesion_pushed
+
+
+def test_focus_read_on_the_lesions_box_is_focus_on_the_whole_frame(gate):
+    """The full check reads focus on the lesion's box of the working copy only (its cost then
+    follows the lesion, not the frame): the same number as on the whole copy, to crop edges."""
+    for seed in (1, 2, 3):
+        photo = render_lesion(1014, 760, seed=seed, radius=0.15, centre=(0.4, 0.55)).rgb
+        analysis = gate.analyse(Frame(photo, "test"), "dermoscopy")
+        lesion = analysis.lesion.segmentation.mask
+        around = cv2.dilate(lesion.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        whole = cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY)
+        inside = cv2.resize(around.astype(np.uint8), whole.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+        box = dermoscopy._detail_sharpness(analysis.working, around, 1)
+        assert abs(box - measures.sharpness(whole, inside)) < 0.02
+
+
+def test_a_frame_and_its_half_size_copy_get_the_same_verdict(gate):
+    """Framing, exposure and light are read on the segmentation's copy, focus on the working copy:
+    a sensor twice as fine gives the same measures, bar the photo's own pixel counts."""
+    for seed in (4, 5):
+        photo = render_lesion(1014, 760, seed=seed, hairs=3).rgb
+        half = cv2.resize(photo, (507, 380), interpolation=cv2.INTER_AREA)
+        full, reduced = judge(gate, photo, "dermoscopy"), judge(gate, half, "dermoscopy")
+        assert (full.verdict, full.reasons) == (reduced.verdict, reduced.reasons)
+        for name in ("lesion_fraction", "lesion_offset", "brightness", "unevenness", "sharpness", "hair_fraction"):
+            assert full.measures[name] == pytest.approx(reduced.measures[name], abs=0.01), name

@@ -143,3 +143,19 @@ def test_flat_blocks_are_read_as_numpy_reads_each_blocks_extremes(retina_rgb):
         lit = (low >= 24) & (high < 250)
         expected = float(((high - low) <= 2.0)[lit].mean()) if lit.any() else 0.0
         assert measures.flat_block_fraction(green) == expected
+
+
+def test_sharpness_is_the_share_of_fine_steps_the_reblur_removes(retina_rgb):
+    """The measure as Crete-Roffet et al. define it, written out with numpy, on a region with holes:
+    what the OpenCV form computes, to float rounding."""
+    green = retina_rgb[::3, ::3, 1]
+    mask = np.random.default_rng(4).random(green.shape) < 0.7
+    image = green.astype(np.float64)
+    kept = []
+    for axis, kernel in ((1, (9, 1)), (0, (1, 9))):
+        steps = np.abs(np.diff(image, axis=axis))
+        blurred = np.abs(np.diff(cv2.blur(image, kernel), axis=axis))
+        region = mask[:, 1:] & mask[:, :-1] if axis == 1 else mask[1:, :] & mask[:-1, :]
+        kept.append(np.maximum(steps - blurred, 0.0)[region].sum() / steps[region].sum())
+    assert abs(measures.sharpness(green, mask) - min(kept)) < 1e-4
+    assert measures.sharpness(green[:1], mask[:1]) == 0.0
