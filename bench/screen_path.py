@@ -4,8 +4,6 @@ Per modality, on real photos (20 of ``../shared/data``'s dr-600 and ISIC UDA-1, 
 samples when ``../shared`` is absent, which the output says), with the models on 2 threads:
 
 - bare path: decode the JPEG, resize it to the model's input, quantise, invoke: the floor;
-  beside it, the same with the device's own resize (halvings first, ``preprocess.framed``), the
-  floor of a device built only to invoke the model;
 - ``screen``: ``read_frame`` then ``ScreeningPipeline.screen`` (quality gate, model, lesion
   measurements), no recording;
 - ``screen`` + recording: the same through the recording pipeline (JPEG encode, sealing, SQLite);
@@ -36,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import json
 import pstats
 import resource
@@ -60,7 +57,6 @@ from firmware_app.calibration.apply import apply  # noqa: E402
 from firmware_app.capture.camera import Size  # noqa: E402
 from firmware_app.capture.image_file import read_frame  # noqa: E402
 from firmware_app.config import SAMPLES_DIR, Config, RecordsConfig  # noqa: E402
-from firmware_app.inference.preprocess import framed  # noqa: E402
 from firmware_app.pipeline import ScreeningPipeline  # noqa: E402
 from firmware_app.quality.gate import QualityGate, Speed  # noqa: E402
 
@@ -77,20 +73,6 @@ def _bare(pipeline: ScreeningPipeline, modality: str):
     def run(path: Path) -> None:
         rgb = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR_RGB)
         model.invoke(model.quantised(cv2.resize(rgb, (spec.width, spec.height), interpolation=cv2.INTER_AREA)))
-
-    return run
-
-
-def _bare_halved(pipeline: ScreeningPipeline, modality: str):
-    """The bare path with the device's own resize (``preprocess.framed`` without a crop): halvings
-    first, then one small resample. Not the issue's floor, which resamples the whole frame once,
-    but the floor a device built only to invoke the model would reach."""
-    model = pipeline.model(modality)
-    whole_frame = dataclasses.replace(model.card.input, crop="none")
-
-    def run(path: Path) -> None:
-        rgb = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR_RGB)
-        model.invoke(model.quantised(framed(rgb, whole_frame)))
 
     return run
 
@@ -129,12 +111,9 @@ def screen_path(images: int, repeats: int) -> None:
                     _bare(plain, modality),
                     lambda p, m=modality: plain.screen(read_frame(p), m),
                     lambda p, m=modality: recording.screen(read_frame(p), m),
-                    _bare_halved(plain, modality),
                 ]
-                bare_ms, screen_ms, record_ms, halved_ms = _interleaved_ms(paths, actions, repeats)
-                bare, screen, record, halved = (
-                    statistics.median(t) for t in (bare_ms, screen_ms, record_ms, halved_ms)
-                )
+                bare_ms, screen_ms, record_ms = _interleaved_ms(paths, actions, repeats)
+                bare, screen, record = (statistics.median(t) for t in (bare_ms, screen_ms, record_ms))
                 # Recording's own cost: the median of the per-run differences, steadier than a
                 # difference of medians.
                 added = statistics.median(r - s for r, s in zip(record_ms, screen_ms, strict=True))
@@ -142,10 +121,6 @@ def screen_path(images: int, repeats: int) -> None:
                 print(
                     f"{modality:<11} {len(paths):>6} {bare:>8.1f} {screen:>10.1f} {screen / bare:>5.2f}x "
                     f"{record:>12.1f} {record / bare:>5.2f}x {added:>10.1f}   ({paths[0].parent}, {size})"
-                )
-                print(
-                    f"{'':<11} bare path resizing as the device does (halvings first): {halved:.1f} ms; "
-                    f"screen {screen / halved:.2f}x that"
                 )
         finally:
             store.records.close()
