@@ -116,18 +116,9 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
 def framed(rgb: np.ndarray, spec: InputSpec, field_of_view: FieldOfView | None = None) -> np.ndarray:
     """The photo cropped as the card says and resized to the model's input size, colours untouched.
     ``field_of_view``: the fundus field when the pipeline already located it (``frame_analysis``),
-    found here otherwise; the same ``find_field_of_view`` either way.
-
-    The photo is first halved (``resample.halved_by``) as often as what the model sees (the field's
-    square, or the whole photo) stays at the input's size or more, and only that copy is resampled
-    to the input: one fractional area resample of a 1280-pixel frame costs several times the
-    halvings and the small resample together, and the pixels differ from it by a level or two."""
+    found here otherwise; the same ``find_field_of_view`` either way."""
     if spec.crop == "fundus_fov":
-        field = field_of_view or find_field_of_view(rgb)
-        factor = halving_factor(round(2 * field.radius), max(spec.height, spec.width))
-        rgb = crop_to_field_of_view(halved_by(rgb, factor), field.reduced(factor))
-    else:
-        rgb = halved_by(rgb, min(halving_factor(rgb.shape[0], spec.height), halving_factor(rgb.shape[1], spec.width)))
+        rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
     return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 

@@ -72,32 +72,6 @@ def test_plain_resize_for_dermoscopy():
     assert model_view(photo, spec).shape == (224, 224, 3)
 
 
-@pytest.mark.parametrize("side", [900, 1800])
-def test_framing_halves_first_and_shows_the_model_what_one_area_resample_would(retina_rgb, side):
-    """The field's square is halved down towards the input before its one fractional resample: the
-    view is the single area resample of the whole square to about a level on average, the crop
-    placed to within a quarter of a view pixel (the larger differences, at the field's rim and the
-    vessels' edges; the speed is bench/screen_path.py's), and a photo already near the input size is
-    not halved at all."""
-    photo = cv2.resize(retina_rgb, (side * 3 // 2, side), interpolation=cv2.INTER_CUBIC)
-    field = find_field_of_view(photo)
-    single = cv2.resize(crop_to_field_of_view(photo, field), (224, 224), interpolation=cv2.INTER_AREA)
-    difference = np.abs(framed(photo, FUNDUS, field).astype(int) - single)
-    assert difference.mean() < 1.5 and np.percentile(difference, 99) <= 16
-    small = cv2.resize(retina_rgb, (300, 300), interpolation=cv2.INTER_AREA)
-    small_field = find_field_of_view(small)
-    expected = cv2.resize(crop_to_field_of_view(small, small_field), (224, 224), interpolation=cv2.INTER_AREA)
-    np.testing.assert_array_equal(framed(small, FUNDUS, small_field), expected)
-
-
-def test_a_dermoscopy_photo_is_halved_before_its_resample_as_far_as_the_input_allows():
-    photo = cv2.GaussianBlur(np.random.default_rng(3).integers(0, 255, (767, 1022, 3), dtype=np.uint8), (9, 9), 3)
-    spec = InputSpec(224, 224, "uint8", "RGB", "none", (0,) * 3, (1,) * 3)
-    single = cv2.resize(photo, (224, 224), interpolation=cv2.INTER_AREA)
-    difference = np.abs(framed(photo, spec).astype(int) - single)
-    assert framed(photo, spec).shape == (224, 224, 3) and difference.mean() < 1.0
-
-
 @pytest.mark.parametrize(("dtype", "zero_point"), [("int8", 0), ("uint8", 128)])
 def test_quantisation_inverts_with_the_tensor_scale(dtype, zero_point):
     spec = InputSpec(2, 2, dtype, "RGB", "none", (127.5,) * 3, (127.5,) * 3)
