@@ -66,6 +66,21 @@ def rows_for(recipe: Recipe) -> list[Row]:
     ]
 
 
+def _write_in_bundle(path: Path, text: str) -> None:
+    """Write one of the ablation's files, which live in the model's signed bundle: a change breaks
+    the bundle's manifest (the device then refuses the model) until the bundle is signed again."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.write_text(text, encoding="utf-8")
+    if (path.parent / "manifest.sig").exists():
+        log.warning(
+            "%s changed inside a signed bundle: sign it again (edgescreen models sign --key PRIVATE_KEY %s) "
+            "or restore the file, or the device refuses the model",
+            path,
+            path.parent,
+        )
+
+
 def _store(recipe: Recipe, row: Row, aucs: dict[str, float]) -> list[tuple[Row, dict[str, float]]]:
     """Add one row's result to the kept ones; return all kept rows in the table's order."""
     path = data.REPO_ROOT / "models" / recipe.model_id / "ablation.json"
@@ -74,9 +89,10 @@ def _store(recipe: Recipe, row: Row, aucs: dict[str, float]) -> list[tuple[Row, 
     def row_of(entry: dict) -> Row:
         return Row(**{**entry["row"], "trained_on": tuple(entry["row"]["trained_on"])})
 
-    kept = [entry for entry in kept if row_of(entry) != row]
-    kept.append({"row": asdict(row), "validation_auc": {k: round(v, 4) for k, v in aucs.items()}})
-    path.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+    entry = {"row": asdict(row), "validation_auc": {k: round(v, 4) for k, v in aucs.items()}}
+    at = next((index for index, old in enumerate(kept) if row_of(old) == row), len(kept))
+    kept[at : at + 1] = [entry]  # in place: a row measured again alike leaves the file as it was
+    _write_in_bundle(path, json.dumps(kept, indent=1) + "\n")
     results = {row_of(entry): entry["validation_auc"] for entry in kept}
     return [(r, results[r]) for r in rows_for(recipe) if r in results]
 
@@ -123,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"settings {recipe.train}\n{row_table(recipe, [(row, aucs)])}", flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))
-        (data.REPO_ROOT / "models" / recipe.model_id / "ablation.md").write_text(table + "\n", encoding="utf-8")
+        _write_in_bundle(data.REPO_ROOT / "models" / recipe.model_id / "ablation.md", table + "\n")
         print(table, flush=True)
 
 
