@@ -50,8 +50,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
-from firmware_app.quality.lesion import to_size
-from firmware_app.quality.resample import block_average
+from firmware_app.quality.resample import block_average, mask_at_size
 from firmware_app.quality.verdict import QualityReport, Rule, judge
 
 MODALITY = "dermoscopy"
@@ -113,8 +112,8 @@ def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarr
     """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
     size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
     pigment network's lines merge into strokes as long and thin as hairs."""
-    covered = _hair(gray) & to_size(around_lesion, gray.shape)
-    return float(covered.sum() / max(1, int(to_size(lesion, gray.shape).sum())))
+    covered = _hair(gray) & mask_at_size(around_lesion, gray.shape)
+    return float(covered.sum() / max(1, int(mask_at_size(lesion, gray.shape).sum())))
 
 
 def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
@@ -238,7 +237,7 @@ def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> flo
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
     left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
     box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
-    inside = to_size(region, (image.shape[0] // factor, image.shape[1] // factor))
+    inside = mask_at_size(region, (image.shape[0] // factor, image.shape[1] // factor))
     row, col = top // factor, left // factor
     return measures.sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
 
@@ -307,9 +306,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "unevenness": measures.illumination_unevenness(
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
-        **_reflections(working, to_size(field, working.shape), to_size(lit_skin, working.shape)),
+        **_reflections(working, mask_at_size(field, working.shape), mask_at_size(lit_skin, working.shape)),
         "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
-        "noise": measures.noise_sigma(working_gray, to_size(noise_region, working.shape)),
+        "noise": measures.noise_sigma(working_gray, mask_at_size(noise_region, working.shape)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }

@@ -45,7 +45,7 @@ from firmware_app.config import FundusQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
 from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
 from firmware_app.quality import measures
-from firmware_app.quality.resample import SLACK, halved_by, halving_factor, shrink
+from firmware_app.quality.resample import SLACK, halved_by, halving_factor, mask_at_size, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -149,15 +149,13 @@ def _detail(
     source, done = (analysis.working, done) if done <= factor else (analysis.pixels, 1)
     green = crop_to_field_of_view(cv2.extractChannel(source, 1), fov.reduced(done))
     square = shrink(halved_by(green, factor // done), detail_size, SLACK)
-    inside = cv2.resize(field.astype(np.uint8), square.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
-    return square, inside
+    return square, mask_at_size(field, square.shape)
 
 
 def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
     """``measures.detail_contrast`` of the field at ``_CONTRAST_SIDE`` pixels across."""
     small = shrink(green, _CONTRAST_SIDE)
-    inside = cv2.resize(field.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
-    return measures.detail_contrast(small, inside > 0)
+    return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from firmware_app.colour import srgb8_to_lab
 from firmware_app.quality.measures import brightest_channel, connected_regions, illumination_map, level_percentile
-from firmware_app.quality.resample import shrink
+from firmware_app.quality.resample import mask_at_size, shrink
 
 WORK_SIZE = 256
 # The dermatoscope's own dark surround (vignetted corners, a black ring) is darker than any skin:
@@ -72,7 +72,7 @@ class LesionSegmentation:
 
     def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
         """The same segmentation with its masks resampled to a photo of ``shape``."""
-        return LesionSegmentation(to_size(self.mask, shape), to_size(self.field, shape), self.contrast)
+        return LesionSegmentation(mask_at_size(self.mask, shape), mask_at_size(self.field, shape), self.contrast)
 
 
 def lit_field(rgb: np.ndarray) -> np.ndarray:
@@ -233,10 +233,3 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     found = lesion.any() and skin.any()
     contrast = float(np.median(difference[lesion]) - np.median(difference[skin])) if found else 0.0
     return LesionSegmentation(lesion, field, contrast)
-
-
-def to_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A mask resampled (nearest) to the height and width of ``shape``; itself when it has them."""
-    if mask.shape == shape[:2]:
-        return mask
-    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0

@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from firmware_app.quality.resample import shrink
+from firmware_app.quality.resample import mask_at_size, shrink
 
 # Immerkaer's noise kernel: the difference of two Laplacians cancels image structure up to second
 # order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
@@ -187,7 +187,7 @@ def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0
     spots (another lesion, hairs) are set aside, while a half the light leaves darker keeps its
     skin, which a floor taken on the whole region would set aside with them."""
     small = shrink(gray, 128)
-    inside = cv2.resize(mask.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    inside = mask_at_size(mask, small.shape)
     rows, cols = np.nonzero(inside)
     if rows.size == 0:
         return 1.0

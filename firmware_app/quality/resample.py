@@ -56,6 +56,13 @@ def halved(image: np.ndarray, side: int, of: Callable[[Sequence[int]], int] = mi
     return halved_by(image, factor), factor
 
 
+def mask_at_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A mask resampled (nearest) to the height and width of ``shape``; itself when it has them."""
+    if mask.shape == shape[:2]:
+        return mask
+    return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+
+
 def shrink(image: np.ndarray, long_side: int, slack: float = 0.0) -> np.ndarray:
     """``image`` scaled so its long side is at most ``long_side`` (area-averaged, never enlarged),
     or down to ``slack`` (a share) below it when a whole-factor block average gets there."""
