@@ -82,6 +82,10 @@ def test_the_first_operator_cannot_be_made_from_the_network(page, tmp_path, reti
         assert page.url.endswith("/setup")
         assert "on the device's own screen" in page.locator("body").inner_text()
         snap(page, "setup-from-the-network")
+        page.locator("[data-test=language]").click()
+        page.wait_for_load_state()
+        assert "sur l'écran de l'appareil lui-même" in page.locator("body").inner_text()
+        snap(page, "setup-from-the-network")
         refused = page.request.post(
             f"{remote}/setup", form={"name": "MALLORY", "pin": "0000", "pin_again": "0000"}, headers=csrf_header(page)
         )
