@@ -8,14 +8,22 @@ never reaches a ``no_refer``: the model is not even run on it, unless a research
 Each frame is analysed once, right after calibration (``frame_analysis``): the gate judges that
 analysis, and the model's crop and the lesion measurements reuse its field of view and lesion
 instead of finding them again.
+
+The model's input (crop, resize, colour constancy, quantisation) needs the analysis but not the
+gate's verdict, so it is made on a worker thread while the gate judges the frame, and the two costs
+overlap instead of adding up (``bench/screen_path.py``). The model itself is only invoked once the
+verdict is in: on a rejected frame it never runs (research runs aside), and its input is dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
@@ -55,19 +63,30 @@ def log_subject(result: ScreeningResult) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class BurstCheck:
-    """A burst after the full quality check: each frame as calibrated and analysed, its report,
-    and the choice."""
+    """A burst after the full quality check: each frame as calibrated and analysed, the model's
+    input made from it (on the pipeline's worker thread, see the module docstring), its report, and
+    the choice."""
 
     modality: str
     analyses: tuple[FrameAnalysis, ...]
+    model_inputs: tuple[Future[np.ndarray], ...]
     reports: tuple[QualityReport, ...]
     choice: BurstChoice
+
+    @property
+    def _chosen(self) -> int:
+        return self.choice.index if self.choice.index is not None else 0
 
     @property
     def analysis(self) -> FrameAnalysis:
         """The frame to triage, or (none passed) the first, which the record keeps; analysed once
         for the gate, and reused by the model and the lesion measurements."""
-        return self.analyses[self.choice.index if self.choice.index is not None else 0]
+        return self.analyses[self._chosen]
+
+    def model_input(self) -> np.ndarray:
+        """The model's input for ``analysis``, once made; what kept it from being made (no field
+        of view, a model refused at loading) is raised here."""
+        return self.model_inputs[self._chosen].result()
 
     @property
     def frame(self) -> Frame:
@@ -112,6 +131,7 @@ class ScreeningPipeline:
         self._calibration = calibration
         self._recorder = recorder
         self._research_run = research_run
+        self._input_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-input")
 
     def model(self, modality: str) -> TriageModel:
         """The model this pipeline triages ``modality`` with, loaded and verified on first use."""
@@ -134,9 +154,21 @@ class ScreeningPipeline:
         without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
-        analyses = tuple(self._quality_gate.analyse(self.calibrate(frame), modality) for frame in frames)
-        reports = tuple(self._quality_gate.assess(analysis) for analysis in analyses)
-        return BurstCheck(modality, analyses, reports, best_frame(reports))
+        analyses, model_inputs, reports = zip(*(self._check(frame, modality) for frame in frames), strict=True)
+        return BurstCheck(modality, analyses, model_inputs, reports, best_frame(reports))
+
+    def _check(self, frame: Frame, modality: str) -> tuple[FrameAnalysis, Future[np.ndarray], QualityReport]:
+        """One frame's analysis, the model's input being made from it, and the gate's report."""
+        analysis = self._quality_gate.analyse(self.calibrate(frame), modality)
+        model_input = self._input_maker.submit(self._model_input, analysis)
+        return analysis, model_input, self._quality_gate.assess(analysis)
+
+    def _model_input(self, analysis: FrameAnalysis) -> np.ndarray:
+        """The model's input from the analysed frame; a frame whose analysis found no field of view
+        has none to crop (``FieldOfViewNotFound``), and it is not looked for again."""
+        model = self._model_for(analysis.modality)
+        field = analysis.located_field() if model.card.input.crops_to_field else None
+        return model.input_tensor(analysis.pixels, field)
 
     def screen_checked(self, checked: BurstCheck, context: ScreeningContext | None = None) -> ScreeningResult:
         """Triage (and record) the frame a burst check chose, or an ``ungradable`` when none passed."""
@@ -147,14 +179,15 @@ class ScreeningPipeline:
         lesion = None
         kept = self._recorder.keep(frame) if self._recorder is not None else None
         if checked.choice.passed:
+            model_input = checked.model_input()
             model = self._model_for(modality)
-            prediction = model.predict(frame.pixels, analysis.field_of_view)
+            prediction = model.predict_input(model_input)
             outcome = triage(prediction, model.card.operating_point(self._operating_point))
             if analysis.lesion is not None:
                 scale = mm_per_pixel(self._calibration, frame)
                 lesion = measure_segmented_lesion(analysis.lesion, frame.width, scale, model.card)
         else:
-            outcome = self._research_triage(analysis)
+            outcome = self._research_triage(checked)
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
@@ -169,16 +202,16 @@ class ScreeningPipeline:
         also at preview (see ``capture_flow``)."""
         return apply(self._calibration, frame)
 
-    def _research_triage(self, analysis: FrameAnalysis) -> Triage:
+    def _research_triage(self, checked: BurstCheck) -> Triage:
         """``ungradable``; with a research run, the model's score too, where it can be computed at all."""
-        if not self._research_run or analysis.frame.source_channels < 3:
+        if not self._research_run or checked.frame.source_channels < 3:
             return ungradable()
-        model = self._model_for(analysis.modality)
         try:
-            prediction = model.predict(analysis.pixels, analysis.field_of_view)
+            model_input = checked.model_input()
         except FieldOfViewNotFound:
             return ungradable()
-        return ungradable(prediction, model.card.operating_point(self._operating_point))
+        model = self._model_for(checked.modality)
+        return ungradable(model.predict_input(model_input), model.card.operating_point(self._operating_point))
 
     def _record(self, result: ScreeningResult, kept: KeptPhoto | None, context: ScreeningContext) -> ScreeningResult:
         if self._recorder is None or kept is None:

@@ -72,6 +72,11 @@ class InputSpec:
     def shape(self) -> tuple[int, int, int, int]:
         return (1, self.height, self.width, 3)
 
+    @property
+    def crops_to_field(self) -> bool:
+        """Whether the model is shown the fundus field of view's square, not the whole photo."""
+        return self.crop == "fundus_fov"
+
 
 @dataclass(frozen=True)
 class OutputSpec:

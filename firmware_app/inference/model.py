@@ -133,4 +133,9 @@ class TriageModel:
         return float(np.clip(probabilities[self.card.output.positive_index], 0.0, 1.0))
 
     def predict(self, rgb: np.ndarray, field_of_view: FieldOfView | None = None) -> Prediction:
-        return Prediction(self.score(self.invoke(self.input_tensor(rgb, field_of_view))), self.reference)
+        return self.predict_input(self.input_tensor(rgb, field_of_view))
+
+    def predict_input(self, tensor: np.ndarray) -> Prediction:
+        """The prediction for an input already made by ``input_tensor`` (the pipeline makes it while
+        the quality gate judges the frame)."""
+        return Prediction(self.score(self.invoke(tensor)), self.reference)

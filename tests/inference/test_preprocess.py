@@ -83,6 +83,22 @@ def test_quantisation_inverts_with_the_tensor_scale(dtype, zero_point):
     np.testing.assert_allclose(recovered[0], view, atol=1.0)
 
 
+@pytest.mark.parametrize(("dtype", "scale", "zero_point"), [("int8", 0.01, -14), ("uint8", 0.01, 121)])
+def test_every_level_is_quantised_as_the_cards_arithmetic_says_each_channel_its_own(dtype, scale, zero_point):
+    """The quantised values are looked up, per channel: each of the 256 levels of each channel must be
+    exactly (level - mean) / std / scale + zero point, rounded and saturated to the tensor's type."""
+    spec = InputSpec(16, 16, dtype, "RGB", "none", (127.0, 100.0, 30.0), (128.0, 60.0, 20.0))
+    levels = np.arange(256, dtype=np.uint8)
+    view = np.stack([levels, levels[::-1], np.roll(levels, 77)], axis=-1).reshape(16, 16, 3)
+    tensor = quantise(view, spec, scale, zero_point)
+    normalised = (view.astype(np.float32) - np.float32(spec.mean)) / np.float32(spec.std)
+    info = np.iinfo(dtype)
+    expected = np.clip(np.round(normalised / scale + zero_point), info.min, info.max).astype(dtype)
+    assert tensor.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(tensor[0], expected)
+    assert tensor.min() == info.min and tensor.max() == info.max  # the card's extremes saturate
+
+
 def _gap_after_level(image: np.ndarray, reference: np.ndarray) -> float:
     """Mean absolute difference once one overall brightness factor is taken out.
 

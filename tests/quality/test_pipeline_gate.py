@@ -1,15 +1,19 @@
 """The screening pipeline puts the quality gate before the model: a rejected burst is ungradable
-with the defect most frames shared, and the model is never loaded for it."""
+with the defect most frames shared, and the model never runs for it. The model's input is made
+while the gate judges (on the pipeline's worker thread), so what goes wrong there (a model refused at
+loading) shows only once a frame that passed is triaged."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 
 from firmware_app.app import build_pipeline
 from firmware_app.capture.frame import Frame
 from firmware_app.config import Config, ModelsConfig
+from firmware_app.inference.model import ModelError, TriageModel
 from firmware_app.inference.triage import Outcome
 from tests.degradations import defocus, underexpose
 
@@ -41,3 +45,39 @@ def test_one_rejected_frame_keeps_its_whole_report(modelless_pipeline, retina_rg
 def test_an_empty_burst_is_an_error(modelless_pipeline):
     with pytest.raises(ValueError, match="at least one frame"):
         modelless_pipeline.screen_burst([], "fundus")
+
+
+def test_a_model_refused_at_loading_leaves_the_check_and_stops_the_triage(modelless_pipeline, retina_rgb):
+    """The nurse still sees the photo's check; the triage then fails loudly instead of guessing."""
+    checked = modelless_pipeline.check_burst([Frame(retina_rgb, "retina")], "fundus")
+    assert checked.choice.passed
+    with pytest.raises(ModelError):
+        modelless_pipeline.screen_checked(checked)
+
+
+def test_the_models_input_is_made_while_the_gate_judges(retina_rgb, monkeypatch):
+    """The gate's judgement waits here until the model's input has been made: were the input made
+    only after the verdict (one after the other, as before), it would never be."""
+    pipeline = build_pipeline(Config())
+    made = threading.Event()
+    makers: list[str] = []
+    make_input = TriageModel.input_tensor
+
+    def input_tensor(model, *args):
+        makers.append(threading.current_thread().name)
+        made.set()
+        return make_input(model, *args)
+
+    monkeypatch.setattr(TriageModel, "input_tensor", input_tensor)
+    assess = pipeline._quality_gate.assess
+    seen_while_judging: list[bool] = []
+
+    def judging(analysis):
+        seen_while_judging.append(made.wait(timeout=30))
+        return assess(analysis)
+
+    monkeypatch.setattr(pipeline._quality_gate, "assess", judging)
+    result = pipeline.screen(Frame(retina_rgb, "retina"), "fundus")
+    assert seen_while_judging == [True]
+    assert len(makers) == 1 and makers[0].startswith("model-input")
+    assert result.triage.score == pipeline.model("fundus").predict(retina_rgb).score
