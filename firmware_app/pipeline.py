@@ -9,10 +9,12 @@ Each frame is analysed once, right after calibration (``frame_analysis``): the g
 analysis, and the model's crop and the lesion measurements reuse its field of view and lesion
 instead of finding them again.
 
-The model's input (crop, resize, colour constancy, quantisation) needs the analysis but not the
-gate's verdict, so it is made on a worker thread while the gate judges the frame, and the two costs
-overlap instead of adding up (``bench/screen_path.py``). The model itself is only invoked once the
-verdict is in: on a rejected frame it never runs (research runs aside), and its input is dropped.
+What the triage needs of a frame besides the model's run (its input: crop, resize, colour
+constancy, quantisation; for dermoscopy the lesion's diameter and skin tone) needs the analysis but
+not the gate's verdict, so it is made on a worker thread while the gate judges the frame, and the
+costs overlap instead of adding up (``bench/screen_path.py``). The model itself is only invoked once
+the verdict is in: on a rejected frame it never runs (research runs aside), and what was made for it
+is dropped.
 """
 
 from __future__ import annotations
@@ -62,14 +64,23 @@ def log_subject(result: ScreeningResult) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class TriageInputs:
+    """What the triage of one analysed frame needs besides the model's run: the model's input, and
+    for dermoscopy the lesion's measurements (``None`` when the frame has no lesion)."""
+
+    model_input: np.ndarray
+    lesion: LesionMeasurements | None
+
+
+@dataclass(frozen=True)
 class BurstCheck:
-    """A burst after the full quality check: each frame as calibrated and analysed, the model's
-    input made from it (on the pipeline's worker thread, see the module docstring), its report, and
-    the choice."""
+    """A burst after the full quality check: each frame as calibrated and analysed, the triage's
+    inputs made from it (on the pipeline's worker thread, see the module docstring), its report,
+    and the choice."""
 
     modality: str
     analyses: tuple[FrameAnalysis, ...]
-    model_inputs: tuple[Future[np.ndarray], ...]
+    triage_inputs: tuple[Future[TriageInputs], ...]
     reports: tuple[QualityReport, ...]
     choice: BurstChoice
 
@@ -83,10 +94,10 @@ class BurstCheck:
         for the gate, and reused by the model and the lesion measurements."""
         return self.analyses[self._chosen]
 
-    def model_input(self) -> np.ndarray:
-        """The model's input for ``analysis``, once made; what kept it from being made (no field
+    def inputs(self) -> TriageInputs:
+        """The triage's inputs for ``analysis``, once made; what kept them from being made (no field
         of view, a model refused at loading) is raised here."""
-        return self.model_inputs[self._chosen].result()
+        return self.triage_inputs[self._chosen].result()
 
     @property
     def frame(self) -> Frame:
@@ -154,21 +165,27 @@ class ScreeningPipeline:
         without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
-        analyses, model_inputs, reports = zip(*(self._check(frame, modality) for frame in frames), strict=True)
-        return BurstCheck(modality, analyses, model_inputs, reports, best_frame(reports))
+        analyses, triage_inputs, reports = zip(*(self._check(frame, modality) for frame in frames), strict=True)
+        return BurstCheck(modality, analyses, triage_inputs, reports, best_frame(reports))
 
-    def _check(self, frame: Frame, modality: str) -> tuple[FrameAnalysis, Future[np.ndarray], QualityReport]:
-        """One frame's analysis, the model's input being made from it, and the gate's report."""
+    def _check(self, frame: Frame, modality: str) -> tuple[FrameAnalysis, Future[TriageInputs], QualityReport]:
+        """One frame's analysis, the triage's inputs being made from it, and the gate's report."""
         analysis = self._quality_gate.analyse(self.calibrate(frame), modality)
-        model_input = self._input_maker.submit(self._model_input, analysis)
-        return analysis, model_input, self._quality_gate.assess(analysis)
+        triage_inputs = self._input_maker.submit(self._triage_inputs, analysis)
+        return analysis, triage_inputs, self._quality_gate.assess(analysis)
 
-    def _model_input(self, analysis: FrameAnalysis) -> np.ndarray:
-        """The model's input from the analysed frame; a frame whose analysis found no field of view
-        has none to crop (``FieldOfViewNotFound``), and it is not looked for again."""
+    def _triage_inputs(self, analysis: FrameAnalysis) -> TriageInputs:
+        """The model's input and the lesion's measurements from the analysed frame; a frame whose
+        analysis found no field of view has none to crop (``FieldOfViewNotFound``), and it is not
+        looked for again."""
         model = self._model_for(analysis.modality)
         field = analysis.located_field() if model.card.input.crops_to_field else None
-        return model.input_tensor(analysis.pixels, field)
+        model_input = model.input_tensor(analysis.pixels, field)
+        lesion = None
+        if analysis.lesion is not None:
+            scale = mm_per_pixel(self._calibration, analysis.frame)
+            lesion = measure_segmented_lesion(analysis.lesion, analysis.frame.width, scale, model.card)
+        return TriageInputs(model_input, lesion)
 
     def screen_checked(self, checked: BurstCheck, context: ScreeningContext | None = None) -> ScreeningResult:
         """Triage (and record) the frame a burst check chose, or an ``ungradable`` when none passed."""
@@ -179,13 +196,10 @@ class ScreeningPipeline:
         lesion = None
         kept = self._recorder.keep(frame) if self._recorder is not None else None
         if checked.choice.passed:
-            model_input = checked.model_input()
+            inputs = checked.inputs()
             model = self._model_for(modality)
-            prediction = model.predict_input(model_input)
-            outcome = triage(prediction, model.card.operating_point(self._operating_point))
-            if analysis.lesion is not None:
-                scale = mm_per_pixel(self._calibration, frame)
-                lesion = measure_segmented_lesion(analysis.lesion, frame.width, scale, model.card)
+            outcome = triage(model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point))
+            lesion = inputs.lesion
         else:
             outcome = self._research_triage(checked)
         result = ScreeningResult(
@@ -207,11 +221,11 @@ class ScreeningPipeline:
         if not self._research_run or checked.frame.source_channels < 3:
             return ungradable()
         try:
-            model_input = checked.model_input()
+            inputs = checked.inputs()
         except FieldOfViewNotFound:
             return ungradable()
         model = self._model_for(checked.modality)
-        return ungradable(model.predict_input(model_input), model.card.operating_point(self._operating_point))
+        return ungradable(model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point))
 
     def _record(self, result: ScreeningResult, kept: KeptPhoto | None, context: ScreeningContext) -> ScreeningResult:
         if self._recorder is None or kept is None:
