@@ -43,29 +43,35 @@ if TYPE_CHECKING:
 
 
 class ModelShelf:
-    """The configured model for each modality, loaded on first use."""
+    """The configured model for each modality, loaded on first use: by whichever thread asks first
+    (the pipeline's input maker, the web app's records thread), and only once."""
 
     def __init__(self, config: Config) -> None:
         self._config = config.models
         self._loaded: dict[str, TriageModel] = {}
+        self._loading = threading.Lock()
 
     def model_id(self, modality: str) -> str:
         return getattr(self._config, modality)
 
     def __call__(self, modality: str) -> TriageModel:
-        if modality not in self._loaded:
-            model = TriageModel(self._config.directory / self.model_id(modality), threads=self._config.threads)
-            log_event(
-                "model.loaded",
-                modality=modality,
-                id=model.card.id,
-                version=model.card.version,
-                sha256=model.card.sha256,
-                runtime=model.runtime,
-                threads=model.threads,
-            )
-            self._loaded[modality] = model
-        return self._loaded[modality]
+        with self._loading:
+            if modality not in self._loaded:
+                self._loaded[modality] = self._load(modality)
+            return self._loaded[modality]
+
+    def _load(self, modality: str) -> TriageModel:
+        model = TriageModel(self._config.directory / self.model_id(modality), threads=self._config.threads)
+        log_event(
+            "model.loaded",
+            modality=modality,
+            id=model.card.id,
+            version=model.card.version,
+            sha256=model.card.sha256,
+            runtime=model.runtime,
+            threads=model.threads,
+        )
+        return model
 
 
 def load_calibration(config: Config) -> CalibrationProfile | None:

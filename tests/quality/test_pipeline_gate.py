@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from firmware_app.app import build_pipeline
+from firmware_app.app import ModelShelf, build_pipeline
 from firmware_app.capture.frame import Frame
 from firmware_app.config import Config, ModelsConfig
 from firmware_app.inference.model import ModelError, TriageModel
@@ -81,3 +81,29 @@ def test_the_models_input_is_made_while_the_gate_judges(retina_rgb, monkeypatch)
     assert seen_while_judging == [True]
     assert len(makers) == 1 and makers[0].startswith("model-input")
     assert result.triage.score == pipeline.model("fundus").predict(retina_rgb).score
+
+
+def test_a_model_asked_for_by_two_threads_at_once_is_loaded_once(monkeypatch):
+    """The input maker and the web app's records thread may both be first to ask for a model."""
+    shelf = ModelShelf(Config())
+    load = ModelShelf._load
+    loads: list[str] = []
+    both_asking = threading.Barrier(2)
+
+    def counted_load(shelf, modality):
+        loads.append(modality)
+        return load(shelf, modality)
+
+    monkeypatch.setattr(ModelShelf, "_load", counted_load)
+    got: list[TriageModel] = []
+
+    def ask():
+        both_asking.wait()
+        got.append(shelf("fundus"))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert loads == ["fundus"] and len(got) == 2 and got[0] is got[1]
