@@ -11,10 +11,12 @@ instead of finding them again.
 
 What the triage needs of a frame besides the model's run (its input: crop, resize, colour
 constancy, quantisation; for dermoscopy the lesion's diameter and skin tone) needs the analysis but
-not the gate's verdict, so it is made on a worker thread while the gate judges the frame, and the
-costs overlap instead of adding up (``bench/screen_path.py``). The model itself is only invoked once
-the verdict is in: on a rejected frame it never runs (research runs aside), and what was made for it
-is dropped.
+not the gate's verdict. A frame screened on its own is the one to triage whatever the verdict, so
+that is made on a worker thread while the gate judges the frame, and the costs overlap instead of
+adding up (``bench/screen_path.py``); a burst's is made for the frame chosen, once chosen (making it
+for every frame would cost a burst more than it saves). The model itself is only invoked once the
+verdict is in: on a rejected frame it never runs (research runs aside), and what was made for it is
+dropped.
 """
 
 from __future__ import annotations
@@ -74,30 +76,26 @@ class TriageInputs:
 
 @dataclass(frozen=True)
 class BurstCheck:
-    """A burst after the full quality check: each frame as calibrated and analysed, the triage's
-    inputs made from it (on the pipeline's worker thread, see the module docstring), its report,
-    and the choice."""
+    """A burst after the full quality check: each frame as calibrated and analysed, its report, the
+    choice, and the triage's inputs for ``analysis`` (being made on the pipeline's worker thread,
+    see the module docstring)."""
 
     modality: str
     analyses: tuple[FrameAnalysis, ...]
-    triage_inputs: tuple[Future[TriageInputs], ...]
     reports: tuple[QualityReport, ...]
     choice: BurstChoice
-
-    @property
-    def _chosen(self) -> int:
-        return self.choice.index if self.choice.index is not None else 0
+    triage_inputs: Future[TriageInputs]
 
     @property
     def analysis(self) -> FrameAnalysis:
         """The frame to triage, or (none passed) the first, which the record keeps; analysed once
         for the gate, and reused by the model and the lesion measurements."""
-        return self.analyses[self._chosen]
+        return self.analyses[self.choice.kept]
 
     def inputs(self) -> TriageInputs:
         """The triage's inputs for ``analysis``, once made; what kept them from being made (no field
         of view, a model refused at loading) is raised here."""
-        return self.triage_inputs[self._chosen].result()
+        return self.triage_inputs.result()
 
     @property
     def frame(self) -> Frame:
@@ -165,14 +163,25 @@ class ScreeningPipeline:
         without checking again)."""
         if not frames:
             raise ValueError("a burst needs at least one frame")
-        analyses, triage_inputs, reports = zip(*(self._check(frame, modality) for frame in frames), strict=True)
-        return BurstCheck(modality, analyses, triage_inputs, reports, best_frame(reports))
+        if len(frames) == 1:
+            return self._check_one(frames[0], modality)
+        analyses = tuple(self._analyse(frame, modality) for frame in frames)
+        reports = tuple(self._quality_gate.assess(analysis) for analysis in analyses)
+        choice = best_frame(reports)
+        return BurstCheck(modality, analyses, reports, choice, self._make_triage_inputs(analyses[choice.kept]))
 
-    def _check(self, frame: Frame, modality: str) -> tuple[FrameAnalysis, Future[TriageInputs], QualityReport]:
-        """One frame's analysis, the triage's inputs being made from it, and the gate's report."""
-        analysis = self._quality_gate.analyse(self.calibrate(frame), modality)
-        triage_inputs = self._input_maker.submit(self._triage_inputs, analysis)
-        return analysis, triage_inputs, self._quality_gate.assess(analysis)
+    def _check_one(self, frame: Frame, modality: str) -> BurstCheck:
+        """A single frame's check, its triage's inputs made meanwhile (see the module docstring)."""
+        analysis = self._analyse(frame, modality)
+        triage_inputs = self._make_triage_inputs(analysis)
+        reports = (self._quality_gate.assess(analysis),)
+        return BurstCheck(modality, (analysis,), reports, best_frame(reports), triage_inputs)
+
+    def _analyse(self, frame: Frame, modality: str) -> FrameAnalysis:
+        return self._quality_gate.analyse(self.calibrate(frame), modality)
+
+    def _make_triage_inputs(self, analysis: FrameAnalysis) -> Future[TriageInputs]:
+        return self._input_maker.submit(self._triage_inputs, analysis)
 
     def _triage_inputs(self, analysis: FrameAnalysis) -> TriageInputs:
         """The model's input and the lesion's measurements from the analysed frame; a frame whose

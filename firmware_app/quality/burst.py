@@ -24,6 +24,11 @@ class BurstChoice:
     def passed(self) -> bool:
         return self.index is not None
 
+    @property
+    def kept(self) -> int:
+        """The frame the screening keeps: the chosen one, or (none passed) the first."""
+        return self.index if self.index is not None else 0
+
 
 def best_frame(reports: Sequence[QualityReport]) -> BurstChoice:
     """Good frames before usable ones, then the one furthest from every limit; earliest on a tie."""

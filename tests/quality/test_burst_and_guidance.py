@@ -18,7 +18,7 @@ HARD_REASONS = ("greyscale", "red_free", "image_too_small", "no_field_of_view")
 def test_the_best_passing_frame_of_a_burst_is_chosen(gate, retina_rgb):
     burst = [defocus(retina_rgb, 3), underexpose(retina_rgb, 2), retina_rgb, defocus(retina_rgb, 1)]
     choice = best_frame([judge(gate, frame, "fundus") for frame in burst])
-    assert choice.passed and choice.index == 2
+    assert choice.passed and choice.index == 2 and choice.kept == 2
 
 
 def test_a_burst_with_no_passing_frame_names_the_most_common_defect(gate, retina_rgb):
@@ -26,6 +26,7 @@ def test_a_burst_with_no_passing_frame_names_the_most_common_defect(gate, retina
     choice = best_frame([judge(gate, frame, "fundus") for frame in burst])
     assert not choice.passed
     assert choice.common_defect == "blurred"
+    assert choice.kept == 0  # the first frame is the one the record keeps
 
 
 def test_an_empty_burst_has_no_choice():

@@ -107,3 +107,21 @@ def test_a_model_asked_for_by_two_threads_at_once_is_loaded_once(monkeypatch):
     for thread in threads:
         thread.join()
     assert loads == ["fundus"] and len(got) == 2 and got[0] is got[1]
+
+
+def test_a_bursts_triage_inputs_are_made_for_the_chosen_frame_alone(retina_rgb, monkeypatch):
+    """Making them for every frame of a burst would cost more than the overlap saves."""
+    pipeline = build_pipeline(Config())
+    made_from: list[int] = []
+    make_input = TriageModel.input_tensor
+
+    def input_tensor(model, rgb, *args):
+        made_from.append(id(rgb))
+        return make_input(model, rgb, *args)
+
+    monkeypatch.setattr(TriageModel, "input_tensor", input_tensor)
+    burst = [Frame(defocus(retina_rgb, 3), "a"), Frame(retina_rgb, "b"), Frame(underexpose(retina_rgb, 3), "c")]
+    checked = pipeline.check_burst(burst, "fundus")
+    result = pipeline.screen_checked(checked)
+    assert checked.choice.index == 1 and made_from == [id(checked.analysis.pixels)]
+    assert result.triage.score == pipeline.model("fundus").predict(retina_rgb).score
