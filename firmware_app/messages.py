@@ -119,12 +119,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Rapprochez-vous : la lésion est trop petite.",
     },
     "quality.lesion_cut": {
-        "en": "Part of the lesion is cut off: centre it, or move back to fit it whole.",
-        "fr": "Une partie de la lésion est coupée : centrez-la, ou reculez pour la voir en entier.",
+        "en": "Part of the lesion is out of the picture: slide the dermatoscope towards it to centre it.",
+        "fr": "Une partie de la lésion sort de l'image : faites glisser le dermatoscope vers elle pour la centrer.",
     },
     "quality.lesion_off_centre": {
-        "en": "Centre the lesion in the view.",
-        "fr": "Centrez la lésion dans le champ.",
+        "en": "The lesion is against the edge: centre it in the view.",
+        "fr": "La lésion touche le bord : centrez-la dans le champ.",
     },
     "quality.hair": {
         "en": "Hair covers the lesion: part or shave it, then retake.",

@@ -13,14 +13,14 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   lesion stands out, so nothing can be judged.
 - ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
   pixels; too small and its border and structures cannot be seen.
-- ``lesion_cut``: length of the lesion's outline lying on the edge of the frame or of the lit
-  field, in lesion diameters, weighted by how one-sided it is: the lesion was pushed out of the
-  photo on one side (a lesion larger than the frame overflows it all round, and one covering a
-  quarter of the lit field or more cannot be framed whole: neither is cut).
+- ``lesion_cut``: how far the lesion could be slid back into view, as a share of the lit field,
+  when it runs out of the photo on one side: the skin left empty on the other side, times how
+  one-sided the cut is (a lesion larger than the frame overflows it on opposite sides and reads
+  near 0: no placement shows it whole, see ``_framing``).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights;
-  ``lesion_pushed``: how far it is pushed against one edge with skin left empty on the other side
-  (the dermatoscope placed beside the lesion), whatever its size: a large lesion overflowing the
-  frame all round, or filling it, is not pushed; judged on a lesion that stands out clearly.
+  ``lesion_pushed``: for a lesion wholly in view, how far it is pushed against one edge (its skin
+  there narrower than a tenth of the field) with skin left empty on the other side. A lesion
+  wholly in view but off the middle is not a defect by itself.
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
@@ -75,13 +75,11 @@ _GLARE_SPOT_MIN_ASPECT = 0.75  # shorter over longer side of its box
 _GLARE_SPOT_FILL = (0.6, 0.95)  # share of its box it fills: a disc 0.79 (0.9 when a few pixels wide), a square 1
 # Clipped to white in every channel: a reflection burnt out, whatever the skin around it.
 _CLIPPED_WHITE = 250
-# A lesion covering this share of the lit field is photographed as well as it can be at a
-# dermatoscope's magnification: it overflows the view, and that is not a framing defect.
-_LARGE = 0.25
-# Whether a lesion is pushed against an edge is judged only on one that stands out clearly from
-# the skin (the faintest tenth of the graded photos of HAM10000 and ISIC 2017 train stand out
-# less): a fainter "lesion" at the edge may be a fragment of a pigment network filling the frame.
-_CLEAR_LESION = 15.0
+# Framing (``_framing``): a lesion wholly in view is pushed against an edge when the skin on that
+# side is narrower than this share of the field; a cut lesion is fully cut once its outline runs
+# along the edge for this share of its diameter.
+_NEAR_EDGE = 0.1
+_CUT_SEEN = 0.5
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -194,37 +192,64 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarr
     return float(rows.size / diameter), np.array([(dx / length).mean(), (dy / length).mean()])
 
 
-def _one_sided_cut(length: float, side: np.ndarray) -> float:
-    """The cut's length times how one-sided it is: a lesion pushed against one edge is cut; a large
-    lesion that overflows the frame on every side, as large irregular lesions do, is photographed
-    as well as it can be: about 1.3 when half of a round lesion is outside the photo, near 0 for a
-    lesion filling the frame."""
-    return length * float(np.hypot(*side))
-
-
-def _pushed(lesion: np.ndarray, field: np.ndarray, length: float, side: np.ndarray) -> float:
-    """How far the lesion is pushed against one edge: its one-sided cut (its length counted up to
-    one diameter) times the share of the lit field left as skin on the opposite side, beyond the
-    lesion. A lesion against the edge with half the photo empty beside it reads about 0.5; one
-    overflowing the frame all round, or filling it, reads near 0, as does one centred whole."""
-    one_sided = float(np.hypot(*side))
-    if one_sided == 0:
-        return 0.0
-    direction = side / one_sided
+def _room(lesion: np.ndarray, field: np.ndarray, direction: np.ndarray) -> tuple[float, float]:
+    """The lit skin between the lesion and the field's edge ahead of it along ``direction`` (a unit
+    vector, x and y) and behind it, as shares of the field's extent along it: how far the
+    dermatoscope could slide the lesion back before the other side runs out of the photo."""
     rows, cols = np.nonzero(lesion[::2, ::2])
-    field_rows, field_cols = np.nonzero(field[::2, ::2])
     along = cols * direction[0] + rows * direction[1]
-    field_along = field_cols * direction[0] + field_rows * direction[1]
-    span = max(1.0, float(field_along.max() - field_along.min()))
-    beyond = max(0.0, float(np.percentile(along, 2)) - float(field_along.min())) / span
-    return min(length, 1.0) * one_sided * beyond
+    # A region reaches furthest along any direction on its outline: the field's outline is enough.
+    outlines, _ = cv2.findContours(field[::2, ::2].astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    points = np.concatenate(outlines).reshape(-1, 2)
+    field_along = points[:, 0] * direction[0] + points[:, 1] * direction[1]
+    low, high = float(field_along.min()), float(field_along.max())
+    span = max(1.0, high - low)
+    return max(0.0, high - float(along.max())) / span, max(0.0, float(np.percentile(along, 2)) - low) / span
 
 
-def _offset(lesion: np.ndarray) -> float:
+def _framing(lesion: np.ndarray, field: np.ndarray, off_centre: np.ndarray) -> tuple[float, float]:
+    """``lesion_cut`` and ``lesion_pushed``: how far the lesion could be slid back towards the
+    middle of the photo, as a share of the lit field, when it runs out of the photo on one side
+    (cut), or, wholly in view, lies against one edge (pushed). ``off_centre`` is the vector (x, y)
+    from the frame's centre to the lesion's.
+
+    A framing defect is one the nurse can fix and the specialist needs fixed: the whole lesion,
+    with skin around it. A lesion cut on one side with skin left empty on the other was photographed
+    beside the dermatoscope's middle, and sliding the dermatoscope shows more of it: its cut is that
+    room times how one-sided the cut is (``_outline_cut``), the less for a lesion that only grazes
+    the edge (its outline on the edge shorter than ``_CUT_SEEN`` of its diameter: a small cap of
+    it is out of view, its border all but whole). A lesion larger than the field overflows it on
+    opposite sides, and no placement shows it whole: that is not a defect (no retake can mend it,
+    and its structures are all in view at the magnification a specialist reads them at; its extent
+    is the overview photo's to show). A lesion wholly in view but off the middle keeps its border
+    and skin all round, and is not a defect either: only one whose skin on one side is narrower
+    than ``_NEAR_EDGE`` of the field, with room on the other, is pushed, the less so the wider
+    that skin."""
+    length, side = _outline_cut(lesion, field)
+    one_sided = float(np.hypot(*side))
+    if length > 0:
+        if one_sided == 0:
+            return 0.0, 0.0
+        _, behind = _room(lesion, field, side / one_sided)
+        return min(1.0, length / _CUT_SEEN) * one_sided * behind, 0.0
+    distance = float(np.hypot(*off_centre))
+    if distance == 0:
+        return 0.0, 0.0
+    ahead, behind = _room(lesion, field, off_centre / distance)
+    return 0.0, max(0.0, behind - ahead) * max(0.0, 1.0 - ahead / _NEAR_EDGE)
+
+
+def _off_centre(lesion: np.ndarray) -> np.ndarray:
+    """The vector (x, y) from the frame's centre to the lesion's centroid, in pixels."""
     moments = cv2.moments(lesion.astype(np.uint8), binaryImage=True)
-    col, row = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
     height, width = lesion.shape
-    return float(max(abs(col - width / 2) / (width / 2), abs(row - height / 2) / (height / 2)))
+    return np.array([moments["m10"] / moments["m00"] - width / 2, moments["m01"] / moments["m00"] - height / 2])
+
+
+def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
+    """How far the lesion's centre lies from the frame's, in half-widths or half-heights."""
+    height, width = shape
+    return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
 def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> float:
@@ -287,18 +312,17 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     lesion_area = int(lesion.sum())
-    large = lesion_area >= _LARGE * field.sum()
-    clear = segmentation.contrast >= _CLEAR_LESION
-    cut, side = _outline_cut(lesion, field) if found and (clear or not large) else (0.0, np.zeros(2))
+    off_centre = _off_centre(lesion) if found else np.zeros(2)
+    cut, pushed = _framing(lesion, field, off_centre) if found else (0.0, 0.0)
     noise_region = skin if skin.any() else field
     working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
-        "lesion_cut": 0.0 if large else _one_sided_cut(cut, side),
-        "lesion_offset": _offset(lesion) if found else 0.0,
-        "lesion_pushed": _pushed(lesion, field, cut, side) if clear else 0.0,
+        "lesion_cut": cut,
+        "lesion_offset": _offset(off_centre, lesion.shape),
+        "lesion_pushed": pushed,
         "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,

@@ -6,10 +6,12 @@ it). It works on a copy at most ``WORK_SIZE`` pixels wide, which is plenty for a
 its mask at the size of the photo it was given.
 
 How: the dermatoscope's dark surround is set aside; thin dark hairs are closed away; the skin's
-colour is taken from the edge of the field (a lesion is photographed in the middle); every pixel's
+colour is taken from the edge of the field (a lesion is photographed in the middle), from the
+lighter part of that edge when a lesion filling the field covers much of it; every pixel's
 difference from that skin colour in CIELAB (where a distance is a perceived colour difference,
-whatever the skin tone) is thresholded with Otsu's method; the connected region that is largest and
-most central is the lesion, its holes filled.
+whatever the skin tone) is thresholded with Otsu's method; of the connected regions, the largest,
+most central and most compact is the lesion (a ruler's ink, a tuft of hair or the rim's shaded
+crescent is none of these), grown to its full extent, its holes filled.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _SHADING_SIGMA = 0.25  # of the long side
 # times more than it is darker (a lesion's pigment darkens the skin; a sticker's print tints it).
 _STICKER_TINT = 30.0
 _STICKER_TINT_OVER_DARKENING = 2.0
+_STICKER_GREENER = 8.0  # CIELAB a* below the skin's: greener than any skin lesion
 _MOST_STICKERS = 3  # set aside in one photo
 # The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
 # brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
@@ -47,6 +50,11 @@ _RIM_FROM = 0.6
 _MIN_DIFFERENCE = 12.0
 # Darkness counts twice: pigment darkens skin more than it changes its hue.
 _LIGHTNESS_WEIGHT = 2.0
+# The edge band is all skin unless a lesion covers at least this share of it (``_skin_reference``),
+# its colour at least this many times as saturated (CIELAB chroma) as the rest of the band's:
+# pigment and blood deepen the skin's colour, where light falling off across the field dims it.
+_REFERENCE_LESION_SHARE = 0.35
+_PIGMENT_CHROMA = 1.1
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,35 @@ def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
     return cv2.resize(drop.astype(np.float32)[ring], (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def _median(plane: np.ndarray, mask: np.ndarray) -> float:
+    """The median of ``plane`` over ``mask``, read on every other pixel of every other row: a
+    region's median colour is all but the same on a quarter of its pixels, at a quarter of the cost."""
+    sampled = mask[::2, ::2]
+    return float(np.median(plane[::2, ::2][sampled] if sampled.any() else plane[mask]))
+
+
+def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
+    """The skin in the field's edge ``band`` (``planes``: L*, a*, b*): all of it, or its lighter
+    part when a lesion fills much of the band, as one filling the field does; else the band's
+    median colour would be the lesion's own, and only its darkest fragment would differ from that
+    "skin". The band's lightness is split in two by Otsu's method; the darker part is such a lesion
+    when it covers ``_REFERENCE_LESION_SHARE`` of the band or more, is darker by a plainly visible
+    difference and is coloured as pigment is against the lighter part: more saturated
+    (``_PIGMENT_CHROMA``), and not a sticker's colour (a pale sticker in the band leaves the skin
+    as the darker part, tinted far more than darkened against it)."""
+    lightness = np.clip(planes[0] * 2.55, 0, 255).astype(np.uint8)
+    cut, _ = cv2.threshold(lightness[band], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    darker = band & (lightness <= cut)
+    lighter = band & ~darker
+    if not lighter.any() or darker.sum() < _REFERENCE_LESION_SHARE * band.sum():
+        return band
+    skin = np.array([_median(plane, lighter) for plane in planes])
+    difference = np.array([_median(plane, darker) for plane in planes]) - skin
+    darker_by = -difference[0] * _LIGHTNESS_WEIGHT
+    deeper = np.hypot(*(skin[1:] + difference[1:])) >= _PIGMENT_CHROMA * np.hypot(*skin[1:])
+    return lighter if darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference) else band
+
+
 def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away,
     and its CIELAB difference itself, one plane each (L*, a*, b*): numpy works on whole planes
@@ -138,11 +175,11 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, 
     # is the lightness blurred far wider than a lesion, which it barely dents.
     coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
-    lightness = lightness - shading + float(np.median(shading[field])) + _rim_fall_off(lightness, field)
-    # The skin's colour: the field's edge band, or the whole field when the lesion fills the band.
+    lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
     band = _edge_band(field.shape) & field
-    reference = band if band.sum() > 0.05 * field.sum() else field
-    difference = [plane - np.median(plane[reference]) for plane in (lightness, a, b)]
+    planes = [lightness, a, b]
+    reference = _skin_reference(planes, band if band.sum() > 0.05 * field.sum() else field)
+    difference = [plane - _median(plane, reference) for plane in planes]
     darker = np.maximum(-difference[0], 0.0) * _LIGHTNESS_WEIGHT
     return np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), difference
 
@@ -155,13 +192,18 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
 
 
 def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
-    """The connected region with the largest area weighted by closeness to the centre."""
+    """The connected region with the largest area weighted by closeness to the centre and by how
+    compact it is (the square root of its share of the disc across its box: 1 for a round lesion,
+    0.7 for one half cut off by the frame, a fraction for a line of ink or a crescent at the rim)."""
     count, labels, stats, centroids = connected_regions(candidate)
     if count <= 1:
         return np.zeros(candidate.shape, bool)
     height, width = candidate.shape
     offsets = np.hypot((centroids[1:, 0] - width / 2) / width, (centroids[1:, 1] - height / 2) / height)
-    scores = stats[1:, cv2.CC_STAT_AREA] * np.clip(1.0 - offsets, 0.05, 1.0)
+    area = stats[1:, cv2.CC_STAT_AREA]
+    extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
+    compact = np.sqrt(np.clip(area / (np.pi / 4 * extent**2), 0.0, 1.0))
+    scores = area * np.clip(1.0 - offsets, 0.05, 1.0) * compact
     return labels == 1 + int(np.argmax(scores))
 
 
@@ -191,15 +233,16 @@ def _runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
     return bool((region & ~core).any())
 
 
-def _sticker_coloured(lab_difference: list[np.ndarray]) -> bool:
-    """Whether a region's colour (its CIELAB differences from the skin, L*, a* and b* values of its
-    pixels) is a printed sticker's: strongly tinted (``_STICKER_TINT``), far more than it is darker
-    than the skin, where pigment darkens skin more than it tints it."""
-    if lab_difference[0].size == 0:
-        return False
-    lightness, a, b = (float(np.median(values)) for values in lab_difference)
+def _sticker_coloured(difference: np.ndarray) -> bool:
+    """Whether a region's colour (its median CIELAB difference from the skin: L*, a*, b*) is a
+    printed sticker's: tinted far more than it is darker than the skin, where pigment darkens skin
+    more than it tints it, and either strongly tinted (``_STICKER_TINT``) or greener than the skin
+    (``_STICKER_GREENER``: a pale cyan or green sticker), which no pigment or blood makes skin."""
+    lightness, a, b = (float(value) for value in difference)
     tint = np.hypot(a, b)
-    return bool(tint > _STICKER_TINT and tint > _STICKER_TINT_OVER_DARKENING * max(0.0, -lightness))
+    if tint <= _STICKER_TINT_OVER_DARKENING * max(0.0, -lightness):
+        return False
+    return bool(tint > _STICKER_TINT or (a < -_STICKER_GREENER and tint > _MIN_DIFFERENCE))
 
 
 def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
@@ -223,13 +266,14 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     # A colour-calibration sticker at the edge outshines a paler lesion in the middle: it is no
     # part of the lit skin, and the lesion is looked for again without it (and the next one).
     for _ in range(_MOST_STICKERS):
-        sampled = lesion[::2, ::2]
-        if not (_runs_to_edge(lesion, field) and _sticker_coloured([p[::2, ::2][sampled] for p in lab_difference])):
+        if not (lesion.any() and _runs_to_edge(lesion, field)):
+            break
+        if not _sticker_coloured(np.array([_median(plane, lesion) for plane in lab_difference])):
             break
         field &= ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
         inner &= field
         lesion = _threshold_and_choose(difference, field, inner) if inner.any() else np.zeros_like(field)
     skin = field & ~lesion
     found = lesion.any() and skin.any()
-    contrast = float(np.median(difference[lesion]) - np.median(difference[skin])) if found else 0.0
+    contrast = _median(difference, lesion) - _median(difference, skin) if found else 0.0
     return LesionSegmentation(lesion, field, contrast)

@@ -12,7 +12,7 @@ import pytest
 
 from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig, QualityConfig
-from firmware_app.quality import dermoscopy, measures
+from firmware_app.quality import dermoscopy, lesion, measures
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.verdict import Verdict
@@ -170,6 +170,18 @@ def test_real_photos_mostly_pass(gate, relative):
     assert sum(passed) >= 17
 
 
+def test_real_photos_of_isic2017s_training_part_mostly_pass(gate):
+    assert sum(judge(gate, rgb, "dermoscopy").passed for rgb in _isic2017_training(20)) >= 18
+
+
+@pytest.mark.parametrize("strength", [2, 3])
+def test_real_photos_reframed_off_the_lesion_are_refused_for_their_framing(gate, strength):
+    """ISIC 2017 training photos with the dermatoscope placed beside the lesion (the reframing)."""
+    degrade = DERMOSCOPY_DEFECTS["off_centre"][0]
+    reports = [judge(gate, degrade(rgb, strength), "dermoscopy") for rgb in _isic2017_training(20)]
+    assert sum(not r.passed and bool({"lesion_cut", "lesion_off_centre"} & set(r.reasons)) for r in reports) >= 14
+
+
 def test_real_photos_blurred_are_rejected_as_blurred(gate):
     """On the 1024-pixel ISIC photos (on HAM10000's 200-pixel ones the same blur is 2 pixels wide)."""
     photos = _real_photos("dermoscopy/isic-uda1-cc0/images", 20)
@@ -207,14 +219,29 @@ def test_real_photos_clearly_degraded_are_rejected_for_their_reason(gate, relati
     assert sum(not report.passed and bool(set(reasons) & set(report.reasons)) for report in reports) >= 18
 
 
-def _melanomas_with_most(folder: str, count: int, amount: Callable[[np.ndarray], float]) -> list[np.ndarray]:
-    """The ``count`` melanomas of a source with the most of ``amount``: a fixed rule, not a
-    hand-picked set."""
+def _melanomas_with_most(
+    folder: str, count: int, amount: Callable[[np.ndarray], float], keep: Callable[[dict[str, str]], bool] = bool
+) -> list[np.ndarray]:
+    """The ``count`` melanomas of a source (its label rows that ``keep`` keeps) with the most of
+    ``amount``: a fixed rule, not a hand-picked set."""
     with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1"]
+        rows = [row for row in csv.DictReader(handle) if row["melanoma"] == "1" and keep(row)]
     paths = [shared_data(folder) / row["file"] for row in rows]
     amounts = [amount(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)) for path in paths]
     return [cv2.cvtColor(cv2.imread(str(paths[i])), cv2.COLOR_BGR2RGB) for i in np.argsort(amounts)[::-1][:count]]
+
+
+def _training_part(row: dict[str, str]) -> bool:
+    """ISIC 2017's training and validation parts: its test part is an external test, never looked at."""
+    return row["challenge_split"] != "test"
+
+
+def _isic2017_training(count: int) -> list[np.ndarray]:
+    """The first ``count`` photos of ISIC 2017's training and validation parts."""
+    folder = shared_data("dermoscopy/isic2017-cc0")
+    with (folder / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if _training_part(row)][:count]
+    return [cv2.cvtColor(cv2.imread(str(folder / row["file"])), cv2.COLOR_BGR2RGB) for row in rows]
 
 
 def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
@@ -226,23 +253,94 @@ def test_real_melanomas_with_the_most_white_show_no_glare_spots(gate):
 
 
 def test_the_largest_real_melanomas_are_not_read_as_cut_or_off_centre(gate):
-    """Large irregular melanomas overflow the dermatoscope's view: UDA-1's melanomas whose segmented
-    lesion covers the most of the frame are judged, and none is cut or off-centre."""
-    largest = _melanomas_with_most("dermoscopy/isic-uda1-cc0", 12, lambda rgb: segment_lesion(rgb).area_fraction)
+    """Large irregular melanomas overflow the dermatoscope's view: the melanomas of ISIC 2017's
+    training part whose segmented lesion covers the most of the frame are judged, and none is
+    refused as cut or off-centre."""
+    largest = _melanomas_with_most(
+        "dermoscopy/isic2017-cc0", 12, lambda rgb: segment_lesion(rgb).area_fraction, _training_part
+    )
     for rgb in largest:
         report = judge(gate, rgb, "dermoscopy")
         assert report.measures["lesion_fraction"] > 0.3, report.measures
-        assert not {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+        assert not (report.verdict is Verdict.REJECT and {"lesion_cut", "lesion_off_centre"} & set(report.reasons))
 
 
-def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_off_centre(gate):
-    """The reframing (a window beside the lesion, enlarged) pushes a lesion against the edge with
-    the skin beside it left empty: enlarged past a quarter of the field it is not counted as cut
-    (large lesions overflow the frame), but it is pushed."""
-    report = judge(gate, DERMOSCOPY_DEFECTS["off_centre"][0](render_lesion(seed=3, radius=0.3).rgb, 2), "dermoscopy")
-    assert report.verdict is Verdict.REJECT and "lesion_off_centre" in report.reasons, report
-    assert report.measures["lesion_cut"] == 0.0
-    assert report.measures["lesion_pushed"] > QualityConfig().dermoscopy.max_lesion_pushed
+@pytest.mark.parametrize("radius", [0.1, 0.15, 0.3])
+@pytest.mark.parametrize("strength", [2, 3])
+def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_a_framing_defect(gate, radius, strength):
+    """The reframing (a window beside the lesion, enlarged) pushes the lesion against one edge, cut
+    or not, with the skin beside it left empty: whatever its size, sliding the dermatoscope back
+    shows it whole, so the photo is refused and the nurse told to centre it."""
+    report = judge(
+        gate, DERMOSCOPY_DEFECTS["off_centre"][0](render_lesion(seed=3, radius=radius).rgb, strength), "dermoscopy"
+    )
+    assert report.verdict is Verdict.REJECT and {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+
+
+@pytest.mark.parametrize("centre", [(0.3, 0.4), (0.7, 0.6), (0.5, 0.3)])
+def test_a_lesion_wholly_in_view_but_off_the_middle_passes(gate, centre):
+    """Border and skin all round are in view: not exactly centred is no defect by itself."""
+    report = judge(gate, render_lesion(seed=5, radius=0.15, centre=centre).rgb, "dermoscopy")
+    assert report.passed and not {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+    assert report.measures["lesion_cut"] == 0.0 and report.measures["lesion_pushed"] == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_lesion_wider_than_the_frame_is_not_a_framing_defect(gate, seed):
+    """A lesion overflowing the frame on the left and the right: no placement of the dermatoscope
+    shows it whole, so a retake cannot mend it; it is segmented whole and passes."""
+    rendered = render_lesion(400, 640, seed=seed, radius=0.56)
+    assert rendered.mask[:, 0].any() and rendered.mask[:, -1].any()
+    assert not (rendered.mask[0].any() or rendered.mask[-1].any())
+    assert _overlap(segment_lesion(rendered.rgb).mask, rendered.mask) > 0.75
+    report = judge(gate, rendered.rgb, "dermoscopy")
+    assert report.passed and report.measures["lesion_cut"] < 0.1, report
+
+
+def _zoomed(image: np.ndarray, centre: tuple[float, float], factor: float, interpolation: int) -> np.ndarray:
+    """The part of ``image`` around ``centre`` (x, y), ``factor`` times smaller than the frame (kept
+    inside it), enlarged back to the frame's size: as a dermatoscope of that much more
+    magnification would show it."""
+    height, width = image.shape[:2]
+    crop_width, crop_height = round(width / factor), round(height / factor)
+    left = int(np.clip(centre[0] - crop_width / 2, 0, width - crop_width))
+    top = int(np.clip(centre[1] - crop_height / 2, 0, height - crop_height))
+    crop = image[top : top + crop_height, left : left + crop_width]
+    return cv2.resize(crop, (width, height), interpolation=interpolation)
+
+
+def test_a_real_lesion_filling_the_field_is_segmented_as_when_it_was_wholly_in_view():
+    """ISIC 2017's training photos whose lesion covers 15-30% of the frame, zoomed twice about it so
+    that it fills most of the field and reaches its edges: the segmentation of the zoomed photo is
+    the zoomed segmentation of the whole lesion (not the darkest fragment of it that differs from
+    an edge band made mostly of lesion)."""
+    overlaps = []
+    for rgb in _isic2017_training(400):
+        segmentation = segment_lesion(rgb)
+        if not 0.15 <= segmentation.area_fraction <= 0.3:
+            continue
+        rows, cols = np.nonzero(segmentation.mask)
+        centre = (float(cols.mean()), float(rows.mean()))
+        expected = _zoomed(segmentation.mask.astype(np.uint8), centre, 2.0, cv2.INTER_NEAREST) > 0
+        overlaps.append(_overlap(segment_lesion(_zoomed(rgb, centre, 2.0, cv2.INTER_LINEAR)).mask, expected))
+        if len(overlaps) == 30:
+            break
+    assert len(overlaps) == 30
+    assert np.median(overlaps) > 0.75 and sum(overlap >= 0.7 for overlap in overlaps) >= 16, overlaps
+
+
+@pytest.mark.parametrize(
+    ("difference", "sticker"),
+    [
+        ((-0.7, -21.8, -16.4), True),  # a pale cyan sticker, as measured on an ISIC 2017 training photo
+        ((2.0, -15.0, 30.0), True),  # a yellow one
+        ((-8.0, 20.0, 6.0), False),  # a pink lesion: redder, and darker
+        ((-30.0, 12.0, 18.0), False),  # a brown naevus
+        ((-35.0, -6.0, -20.0), False),  # a melanoma's blue-grey veil: far darker than tinted
+    ],
+)
+def test_a_sticker_is_told_from_a_lesion_by_its_colour(difference, sticker):
+    assert lesion._sticker_coloured(np.array(difference)) is sticker
 
 
 def test_focus_read_on_the_lesions_box_is_focus_on_the_whole_frame(gate):
