@@ -14,7 +14,8 @@ constancy, quantisation; for dermoscopy the lesion's diameter and skin tone) nee
 not the gate's verdict. A frame screened on its own is the one to triage whatever the verdict, so
 that is made on a worker thread while the gate judges the frame, and the costs overlap instead of
 adding up (``bench/screen_path.py``); a burst's is made for the frame chosen, once chosen (making it
-for every frame would cost a burst more than it saves). The model itself is only invoked once the
+for every frame would cost a burst more than it saves). The record's archive JPEG of that frame is
+started at the same moment (``Recorder.keep``). The model itself is only invoked once the
 verdict is in: on a rejected frame it never runs (research runs aside), and what was made for it is
 dropped.
 """
@@ -77,14 +78,15 @@ class TriageInputs:
 @dataclass(frozen=True)
 class BurstCheck:
     """A burst after the full quality check: each frame as calibrated and analysed, its report, the
-    choice, and the triage's inputs for ``analysis`` (being made on the pipeline's worker thread,
-    see the module docstring)."""
+    choice, and for ``analysis`` the triage's inputs (being made on the pipeline's worker thread,
+    see the module docstring) and, when a recorder is wired, the photo it keeps."""
 
     modality: str
     analyses: tuple[FrameAnalysis, ...]
     reports: tuple[QualityReport, ...]
     choice: BurstChoice
     triage_inputs: Future[TriageInputs]
+    photo: KeptPhoto | None
 
     @property
     def analysis(self) -> FrameAnalysis:
@@ -114,8 +116,9 @@ class BurstCheck:
 class Recorder(Protocol):
     """Records one screening durably (result, photo, audit event, outbox row) or raises; see app.py.
 
-    ``keep`` is told the frame as soon as it is chosen, before the model runs, so what the record
-    needs of the photo alone (its archive JPEG) is made while the model runs, not after it."""
+    ``keep`` is told the frame as soon as it is known to be the one kept (a single frame's before
+    the gate judges it, a burst's once chosen), so what the record needs of the photo alone (its
+    archive JPEG) is made meanwhile, not after the model."""
 
     def keep(self, frame: Frame) -> KeptPhoto: ...
 
@@ -168,20 +171,24 @@ class ScreeningPipeline:
         analyses = tuple(self._analyse(frame, modality) for frame in frames)
         reports = tuple(self._quality_gate.assess(analysis) for analysis in analyses)
         choice = best_frame(reports)
-        return BurstCheck(modality, analyses, reports, choice, self._make_triage_inputs(analyses[choice.kept]))
+        return BurstCheck(modality, analyses, reports, choice, *self._start_keeping(analyses[choice.kept]))
 
     def _check_one(self, frame: Frame, modality: str) -> BurstCheck:
-        """A single frame's check, its triage's inputs made meanwhile (see the module docstring)."""
+        """A single frame's check, its triage's inputs and photo made meanwhile (see the module
+        docstring)."""
         analysis = self._analyse(frame, modality)
-        triage_inputs = self._make_triage_inputs(analysis)
+        started = self._start_keeping(analysis)
         reports = (self._quality_gate.assess(analysis),)
-        return BurstCheck(modality, (analysis,), reports, best_frame(reports), triage_inputs)
+        return BurstCheck(modality, (analysis,), reports, best_frame(reports), *started)
 
     def _analyse(self, frame: Frame, modality: str) -> FrameAnalysis:
         return self._quality_gate.analyse(self.calibrate(frame), modality)
 
-    def _make_triage_inputs(self, analysis: FrameAnalysis) -> Future[TriageInputs]:
-        return self._input_maker.submit(self._triage_inputs, analysis)
+    def _start_keeping(self, analysis: FrameAnalysis) -> tuple[Future[TriageInputs], KeptPhoto | None]:
+        """Start making what the triage and the record need of the frame kept: the triage's inputs
+        (the input maker) and the archive photo (the recorder's keeper)."""
+        triage_inputs = self._input_maker.submit(self._triage_inputs, analysis)
+        return triage_inputs, self._recorder.keep(analysis.frame) if self._recorder is not None else None
 
     def _triage_inputs(self, analysis: FrameAnalysis) -> TriageInputs:
         """The model's input and the lesion's measurements from the analysed frame; a frame whose
@@ -203,7 +210,6 @@ class ScreeningPipeline:
         context = context or ScreeningContext()
         context.for_modality(modality)
         lesion = None
-        kept = self._recorder.keep(frame) if self._recorder is not None else None
         if checked.choice.passed:
             inputs = checked.inputs()
             model = self._model_for(modality)
@@ -214,7 +220,7 @@ class ScreeningPipeline:
         result = ScreeningResult(
             frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
         )
-        recorded = self._record(result, kept, context)
+        recorded = self._record(result, checked.photo, context)
         if not checked.choice.passed:
             reasons = ",".join(quality.reasons)
             log_event("screen.ungradable", **log_subject(recorded), modality=modality, reasons=reasons)
