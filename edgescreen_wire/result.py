@@ -17,7 +17,8 @@ station accepts both. Numbers and codes only, apart from the fixed disclaimer ev
 ``edgescreen.result/2`` is ``/1`` plus what a specialist and a fairness audit need, none of which
 identifies anybody::
 
-     "lesion_diameter_mm": number in 0.5 mm steps|null   (dermoscopy only; null without a scale)
+     "lesion_diameter_mm": number in 0.5 mm steps|null   (dermoscopy only; null without a scale, or
+                                                         when the lesion runs to the photo's edge)
      "skin_tone": Del Bino ITA category|null             (dermoscopy only; the category, never the angle)
      "operating_point": code|null                        (the name of the point ``threshold`` is from)
      "quality_reference": "good"|"usable"|"reject"|null  (the verdict of the shipped limits, the same

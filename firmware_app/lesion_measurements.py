@@ -2,9 +2,13 @@
 
 The diameter is the D of ABCDE (more than 6 mm matters): the lesion's largest Feret diameter (the
 longest distance across it, whatever its shape) in millimetres, from the device's scale calibration;
-without one, it is not guessed. The skin tone (ITA category) is measured in a ring of skin around
-the lesion, away from its fuzzy border and inside the lit field, because dermoscopy models are less
-reliable on skin tones they were not trained on, and the result must say when that is the case.
+without one, it is not guessed. A lesion that reaches the edge of the photo (or of the lit field)
+may run on beyond it, and the gate passes one larger than the field: its diameter is then only the
+visible part's, a lower bound, and is reported as "at least", never sent as the lesion's diameter.
+
+The skin tone (ITA category) is measured in a ring of skin around the lesion, away from its fuzzy
+border and inside the lit field, because dermoscopy models are less reliable on skin tones they were
+not trained on, and the result must say when that is the case.
 
 Both work on a copy at the lesion segmentation's working size, which is all a shape and a median
 colour need; the diameter is scaled back to the frame's resolution.
@@ -20,7 +24,13 @@ import numpy as np
 from firmware_app.frame_analysis import LesionView
 from firmware_app.inference.card import ModelCard
 from firmware_app.inference.skin_tone import SkinTone, assess_skin_tone
-from firmware_app.quality.lesion import WORK_SIZE, LesionSegmentation, segment_lesion, segment_working_copy
+from firmware_app.quality.lesion import (
+    WORK_SIZE,
+    LesionSegmentation,
+    runs_to_edge,
+    segment_lesion,
+    segment_working_copy,
+)
 from firmware_app.quality.resample import shrink
 
 D_OF_ABCDE_MM = 6.0
@@ -35,7 +45,8 @@ _MIN_GAP_PX, _MIN_WIDTH_PX = 2, 6
 @dataclass(frozen=True)
 class LesionMeasurements:
     """``diameter_mm`` is ``None`` without a scale (``scale`` says why) or without a lesion found;
-    ``skin_tone`` is ``None`` when too little skin is visible to measure it."""
+    ``skin_tone`` is ``None`` when too little skin is visible to measure it. ``beyond_photo``: the
+    lesion reaches the edge of the photo or of the lit field, so ``diameter_mm`` is a lower bound."""
 
     diameter_mm: float | None
     scale: str
@@ -43,10 +54,20 @@ class LesionMeasurements:
     # Where the lesion lies, as fractions of the frame (x, y, width, height): what a shared photo is
     # cropped to, so sharing never segments the frame a second time. Stays on the device.
     box: tuple[float, float, float, float] | None = None
+    beyond_photo: bool = False
 
     @property
     def over_6mm(self) -> bool | None:
-        return None if self.diameter_mm is None else self.diameter_mm > D_OF_ABCDE_MM
+        """Whether the lesion is wider than 6 mm; ``None`` when unknown (no diameter, or a lower
+        bound of 6 mm or less)."""
+        if self.diameter_mm is None or (self.beyond_photo and self.diameter_mm <= D_OF_ABCDE_MM):
+            return None
+        return self.diameter_mm > D_OF_ABCDE_MM
+
+    @property
+    def whole_diameter_mm(self) -> float | None:
+        """The lesion's diameter when the photo shows all of it (what a result may send); else ``None``."""
+        return None if self.beyond_photo else self.diameter_mm
 
 
 def feret_diameter_px(mask: np.ndarray) -> float:
@@ -110,7 +131,11 @@ def measure_segmented_lesion(
     except ValueError:  # too few skin pixels: the lesion fills the field
         skin_tone = None
     return LesionMeasurements(
-        diameter_mm, SCALED if mm_per_pixel is not None else NO_SCALE, skin_tone, lesion_box(segmentation.mask)
+        diameter_mm,
+        SCALED if mm_per_pixel is not None else NO_SCALE,
+        skin_tone,
+        lesion_box(segmentation.mask),
+        segmentation.found and runs_to_edge(segmentation.mask, segmentation.field),
     )
 
 

@@ -136,6 +136,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # Dermoscopy measurements beside the triage (see firmware_app/lesion_measurements.py).
     "lesion.diameter": {"en": "Lesion diameter {diameter} mm.", "fr": "Diamètre de la lésion : {diameter} mm."},
+    "lesion.diameter_at_least": {
+        "en": "Lesion diameter at least {diameter} mm: it runs to the edge of the photo.",
+        "fr": "Diamètre de la lésion d'au moins {diameter} mm : elle atteint le bord de la photo.",
+    },
     "lesion.over_6mm": {
         "en": "Larger than 6 mm (the D of ABCDE).",
         "fr": "Plus de 6 mm (le D de ABCDE).",

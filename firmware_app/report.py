@@ -76,7 +76,12 @@ def lesion_json(lesion: LesionMeasurements | None) -> dict[str, Any]:
         return {"lesion": None, "skin_tone": None}
     tone = lesion.skin_tone
     return {
-        "lesion": {"diameter_mm": lesion.diameter_mm, "over_6mm": lesion.over_6mm, "scale": lesion.scale},
+        "lesion": {
+            "diameter_mm": lesion.diameter_mm,
+            "diameter_at_least": lesion.beyond_photo,
+            "over_6mm": lesion.over_6mm,
+            "scale": lesion.scale,
+        },
         "skin_tone": None
         if tone is None
         else {"ita_degrees": tone.ita_degrees, "category": tone.category, "coverage": tone.training_coverage},
@@ -86,7 +91,8 @@ def lesion_json(lesion: LesionMeasurements | None) -> dict[str, Any]:
 def lesion_line(lesion: LesionMeasurements, language: str) -> str:
     """The diameter (or why there is none) and the skin tone, with the training coverage."""
     if lesion.diameter_mm is not None:
-        parts = [message("lesion.diameter", language).format(diameter=f"{lesion.diameter_mm:.1f}")]
+        key = "lesion.diameter_at_least" if lesion.beyond_photo else "lesion.diameter"
+        parts = [message(key, language).format(diameter=f"{lesion.diameter_mm:.1f}")]
         if lesion.over_6mm:
             parts.append(message("lesion.over_6mm", language))
     else:

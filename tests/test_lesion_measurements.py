@@ -30,7 +30,7 @@ def test_the_diameter_is_the_lesions_feret_diameter_in_mm(radius, over_6mm):
     # The rendered mask runs out to where the pigment has faded to nothing; the visible border the
     # segmentation finds is a little inside it.
     assert 0.88 * true_mm <= measured.diameter_mm <= 1.03 * true_mm
-    assert measured.over_6mm is over_6mm
+    assert measured.over_6mm is over_6mm and not measured.beyond_photo
 
 
 def test_the_diameter_follows_the_frames_resolution():
@@ -76,3 +76,16 @@ def test_the_skin_tone_says_whether_the_model_was_trained_on_it():
 def test_a_lesion_larger_than_6mm_is_flagged_in_the_text():
     measured = measure_lesion(render_lesion(seed=3, radius=0.22).rgb, MM_PER_PIXEL, MELANOMA_CARD)
     assert "Larger than 6 mm" in lesion_line(measured, "en")
+
+
+@pytest.mark.parametrize(("radius", "over_6mm"), [(0.3, True), (0.12, None)])
+def test_a_lesion_running_off_the_photo_has_a_diameter_of_at_least_its_visible_part(radius, over_6mm):
+    """Over 6 mm is known once the visible part is; under it, the rest might not be."""
+    lesion = render_lesion(640, 480, seed=3, radius=radius, centre=(0.97, 0.5))
+    measured = measure_lesion(lesion.rgb, MM_PER_PIXEL, MELANOMA_CARD)
+    whole = render_lesion(640, 480, seed=3, radius=radius)
+    assert measured.beyond_photo and measured.whole_diameter_mm is None
+    assert measured.diameter_mm < feret_diameter_px(whole.mask) * MM_PER_PIXEL
+    assert measured.over_6mm is over_6mm
+    assert f"at least {measured.diameter_mm:.1f} mm" in lesion_line(measured, "en")
+    assert f"d'au moins {measured.diameter_mm:.1f} mm" in lesion_line(measured, "fr")

@@ -226,8 +226,9 @@ def _threshold_and_choose(difference: np.ndarray, field: np.ndarray, inner: np.n
     return _fill_holes(chosen[labels]) & field
 
 
-def _runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
-    """Whether ``region`` reaches the edge of the lit ``field`` or of the photo."""
+def runs_to_edge(region: np.ndarray, field: np.ndarray) -> bool:
+    """Whether ``region`` reaches the edge of the lit ``field`` or of the photo: part of it may lie
+    beyond what the photo shows."""
     kernel = np.ones((3, 3), np.uint8)
     core = cv2.erode(field.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
     return bool((region & ~core).any())
@@ -266,7 +267,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     # A colour-calibration sticker at the edge outshines a paler lesion in the middle: it is no
     # part of the lit skin, and the lesion is looked for again without it (and the next one).
     for _ in range(_MOST_STICKERS):
-        if not (lesion.any() and _runs_to_edge(lesion, field)):
+        if not (lesion.any() and runs_to_edge(lesion, field)):
             break
         if not _sticker_coloured(np.array([_median(plane, lesion) for plane in lab_difference])):
             break

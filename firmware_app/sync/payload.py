@@ -62,7 +62,7 @@ def result_payload(
     if schema == RESULT_V2:
         lesion, point = record.lesion, triage.operating_point
         document |= {
-            "lesion_diameter_mm": round_diameter(lesion.diameter_mm) if lesion else None,
+            "lesion_diameter_mm": round_diameter(lesion.whole_diameter_mm) if lesion else None,
             "skin_tone": lesion.skin_tone.category if lesion and lesion.skin_tone else None,
             "operating_point": point.name if point else None,
             "quality_reference": reference_verdict(record.modality, quality) if quality else None,

@@ -108,6 +108,14 @@ def test_v2_adds_the_coarse_lesion_diameter_the_skin_tone_category_and_the_opera
     assert document["quality_reference"] is None and document["quality"] is None
 
 
+def test_v2_sends_no_diameter_for_a_lesion_that_runs_to_the_photos_edge():
+    """Its visible part's diameter is a lower bound: a specialist must not read it as the lesion's."""
+    lesion = LesionMeasurements(7.3, SCALED, SkinTone(31.7, "intermediate", "inside"), beyond_photo=True)
+    record = replace(sample_record(ScreeningContext(body_site="trunk")), modality="dermoscopy", lesion=lesion)
+    document = json.loads(encode_result(result_payload(record, DEVICE.id, DEVICE.site, RESULT_V2)))
+    assert document["lesion_diameter_mm"] is None and document["skin_tone"] == "intermediate"
+
+
 def test_v2_of_a_fundus_result_has_no_lesion_and_a_camera_independent_quality_verdict():
     # Every measure at a typical good photo's value: good on the shipped limits, whatever the device's
     # own (here tighter) limits made of it.
