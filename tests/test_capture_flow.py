@@ -81,7 +81,7 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     true_mm = feret_diameter_px(lesion.mask) * MM_PER_PIXEL
     print(f"diameter {result['lesion']['diameter_mm']} mm, true {true_mm:.2f} mm; skin {result['skin_tone']}")
     assert result["calibration"] == scaled.id
-    assert result["lesion"]["scale"] == "calibrated"
+    assert result["lesion"]["scale"] == "calibrated" and result["lesion"]["diameter_at_least"] is False
     assert 0.88 * true_mm <= result["lesion"]["diameter_mm"] <= 1.03 * true_mm  # see test_lesion_measurements
     assert result["lesion"]["over_6mm"] is (true_mm > 6)
     assert result["skin_tone"]["category"] in ("very_light", "light")
@@ -99,7 +99,12 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     run = capture(camera_config(uncalibrated, photo), "--modality", "dermoscopy", "--preview-frames", "2")
     assert run.returncode == 0, run.stderr
     (result,) = [json.loads(line) for line in run.stdout.splitlines()]
-    assert result["lesion"] == {"diameter_mm": None, "over_6mm": None, "scale": "no scale calibration"}
+    assert result["lesion"] == {
+        "diameter_mm": None,
+        "diameter_at_least": False,
+        "over_6mm": None,
+        "scale": "no scale calibration",
+    }
     assert result["skin_tone"]["category"]
     (payload,) = outbox_payloads(uncalibrated)
     assert payload["schema"] == "edgescreen.result/1", "a device sends /1 until configured for /2"
