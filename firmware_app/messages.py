@@ -119,12 +119,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Rapprochez-vous : la lésion est trop petite.",
     },
     "quality.lesion_cut": {
-        "en": "Part of the lesion is out of the picture: slide the dermatoscope towards it to centre it.",
-        "fr": "Une partie de la lésion sort de l'image : faites glisser le dermatoscope vers elle pour la centrer.",
+        "en": "The lesion runs out of the picture: slide the dermatoscope towards it.",
+        "fr": "La lésion sort de l'image : glissez le dermatoscope vers elle.",
     },
     "quality.lesion_off_centre": {
-        "en": "The lesion is against the edge: centre it in the view.",
-        "fr": "La lésion touche le bord : centrez-la dans le champ.",
+        "en": "The lesion is against the edge: centre it.",
+        "fr": "La lésion touche le bord : centrez-la.",
     },
     "quality.hair": {
         "en": "Hair covers the lesion: part or shave it, then retake.",
