@@ -166,8 +166,8 @@ def quantise(view: np.ndarray, spec: InputSpec, scale: float, zero_point: int) -
     """Normalise as the card says, then quantise with the input tensor's own scale and zero point.
 
     Every pixel is one of 256 levels per channel, so each channel's 256 quantised values are worked
-    out once and looked up (``cv2.LUT``), a tenth of the cost of normalising every pixel in floating
-    point, with the very same arithmetic, hence the very same values."""
+    out once and looked up (``cv2.LUT``), a fraction of the cost of normalising every pixel in
+    floating point, with the very same arithmetic, hence the very same values."""
     levels = np.arange(256, dtype=np.float32)[:, np.newaxis]
     normalised = (levels - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
     info = np.iinfo(spec.dtype)

@@ -1,9 +1,10 @@
 """How a screened photo is kept: JPEG at high quality, the format a reviewer's viewer opens as-is.
 
 Encoding it is most of what recording a screening costs, and it needs nothing but the frame: so it
-starts as soon as the pipeline has chosen the frame to record (``PhotoKeeper.keep``), on a worker
-thread, and runs while the model does (OpenCV releases the GIL while it encodes); the recording
-transaction then only waits for bytes that are usually ready. Still one encode per kept frame.
+starts as soon as the pipeline knows which frame it keeps (``PhotoKeeper.keep``; a single frame's
+before the gate has judged it, a burst's once chosen), on a worker thread, and runs while the gate
+or the model does (OpenCV releases the GIL while it encodes); the recording transaction then only
+waits for bytes that are usually ready. Still one encode per kept frame.
 """
 
 from __future__ import annotations
