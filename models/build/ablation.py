@@ -186,12 +186,13 @@ def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: lis
     seed_everything(recipe.seed)
     top = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
     pairs = list(zip(sources, feats, strict=True))
+    validation = {s.name: logits(top, f.validation) for s, f in pairs}
     return {
-        "validation_auc": {s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in pairs},
+        "validation_auc": {s.name: auc(s.labels("validation"), validation[s.name]) for s, _ in pairs},
         "left_out_auc": {
             s.name: auc(
                 np.concatenate([s.labels("train"), s.labels("validation")]),
-                logits(top, np.concatenate([f.train, f.validation])),
+                np.concatenate([logits(top, f.train), validation[s.name]]),
             )
             for s, f in pairs
             if s.name not in row.trained_on
