@@ -16,11 +16,12 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
 - ``lesion_cut``: how far the lesion could be slid back into view, as a share of the lit field,
   when it runs out of the photo on one side: the skin left empty on the other side, times how
   one-sided the cut is (a lesion larger than the frame overflows it on opposite sides and reads
-  near 0: no placement shows it whole, see ``_framing``).
+  near 0: no placement shows it whole, see ``_framing``); 0 for a faint lesion, whose outline
+  cannot tell a cut (``_FRAMING_MIN_CONTRAST``).
 - ``lesion_offset``: distance of its centre from the frame's centre, in half-widths/half-heights;
   ``lesion_pushed``: for a lesion wholly in view, how far it is pushed against one edge (its skin
   there narrower than a tenth of the field) with skin left empty on the other side. A lesion
-  wholly in view but off the middle is not a defect by itself.
+  wholly in view but off the middle is not a defect by itself (0 for a faint lesion, like the cut).
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
   field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
@@ -80,6 +81,12 @@ _CLIPPED_WHITE = 250
 # along the edge for this share of its diameter.
 _NEAR_EDGE = 0.1
 _CUT_SEEN = 0.5
+# Whether a lesion is cut or pushed against an edge is judged only on a lesion whose border stands
+# out this clearly from the skin (``lesion_contrast``, CIELAB Delta E, darkness weighted; a typical
+# naevus reads about 45): a faint, diffuse lesion's outline follows the skin's own texture, and where
+# it meets the frame's edge is as likely skin as lesion (a pigment network spread over the whole
+# field reads as a lesion cut on every side it reaches). Its centre's offset is still judged.
+_FRAMING_MIN_CONTRAST = 25.0
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -313,7 +320,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     lesion_area = int(lesion.sum())
     off_centre = _off_centre(lesion) if found else np.zeros(2)
-    cut, pushed = _framing(lesion, field, off_centre) if found else (0.0, 0.0)
+    clearly_seen = found and segmentation.contrast >= _FRAMING_MIN_CONTRAST
+    cut, pushed = _framing(lesion, field, off_centre) if clearly_seen else (0.0, 0.0)
     noise_region = skin if skin.any() else field
     working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
     return {

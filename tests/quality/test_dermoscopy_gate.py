@@ -69,12 +69,16 @@ def _vignetted(rgb: np.ndarray, depth: float) -> np.ndarray:
     return (rgb * light[..., np.newaxis]).astype(np.uint8)
 
 
+def _faint_pigment(strength: float) -> tuple[int, ...]:
+    """A naevus's brown this share of the way from the skin's colour: a faint lesion."""
+    return tuple(round((1 - strength) * s + strength * p) for s, p in zip(LIGHT_SKIN, NAEVUS_BROWN, strict=True))
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_vignetted_corners_are_not_taken_for_a_faint_lesion(gate, seed):
     """A faint naevus in a field whose corners are half as bright: the corners are the rim's
     fall-off, not a lesion cut by the frame."""
-    faint = tuple(round(0.7 * s + 0.3 * p) for s, p in zip(LIGHT_SKIN, NAEVUS_BROWN, strict=True))
-    rendered = render_lesion(seed=seed, radius=0.15, pigment=faint)
+    rendered = render_lesion(seed=seed, radius=0.15, pigment=_faint_pigment(0.3))
     photo = _vignetted(rendered.rgb, 0.5)
     assert _overlap(segment_lesion(photo).mask, rendered.mask) > 0.6
     assert not {"lesion_cut", "lesion_off_centre"} & set(judge(gate, photo, "dermoscopy").reasons)
@@ -176,10 +180,13 @@ def test_real_photos_of_isic2017s_training_part_mostly_pass(gate):
 
 @pytest.mark.parametrize("strength", [2, 3])
 def test_real_photos_reframed_off_the_lesion_are_refused_for_their_framing(gate, strength):
-    """ISIC 2017 training photos with the dermatoscope placed beside the lesion (the reframing)."""
+    """ISIC 2017 training photos with the dermatoscope placed beside the lesion (the reframing). Five
+    of the twenty lesions are faint (contrast under ``dermoscopy._FRAMING_MIN_CONTRAST``): their cut
+    is not judged, so their reframes are refused only when the lesion's centre is pushed far off
+    (two fewer at strength 2 than when every outline was judged)."""
     degrade = DERMOSCOPY_DEFECTS["off_centre"][0]
     reports = [judge(gate, degrade(rgb, strength), "dermoscopy") for rgb in _isic2017_training(20)]
-    assert sum(not r.passed and bool({"lesion_cut", "lesion_off_centre"} & set(r.reasons)) for r in reports) >= 14
+    assert sum(not r.passed and bool({"lesion_cut", "lesion_off_centre"} & set(r.reasons)) for r in reports) >= 12
 
 
 def test_real_photos_blurred_are_rejected_as_blurred(gate):
@@ -270,11 +277,16 @@ def test_the_largest_real_melanomas_are_not_read_as_cut_or_off_centre(gate):
 def test_a_lesion_pushed_against_the_edge_by_a_misplaced_dermatoscope_is_a_framing_defect(gate, radius, strength):
     """The reframing (a window beside the lesion, enlarged) pushes the lesion against one edge, cut
     or not, with the skin beside it left empty: whatever its size, sliding the dermatoscope back
-    shows it whole, so the photo is refused and the nurse told to centre it."""
+    shows it whole, so the nurse is told to centre it, and the photo is refused when the lesion
+    stands out clearly. Enlarged to fill most of the frame (radius 0.3, strength 2), the lesion
+    leaves too little skin at the edge to read its contrast as clear (``_FRAMING_MIN_CONTRAST``):
+    its cut is not judged, and its off-centre middle makes the photo only ``usable``."""
     report = judge(
         gate, DERMOSCOPY_DEFECTS["off_centre"][0](render_lesion(seed=3, radius=radius).rgb, strength), "dermoscopy"
     )
-    assert report.verdict is Verdict.REJECT and {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+    assert {"lesion_cut", "lesion_off_centre"} & set(report.reasons), report
+    if report.measures["lesion_contrast"] >= dermoscopy._FRAMING_MIN_CONTRAST:
+        assert report.verdict is Verdict.REJECT, report
 
 
 @pytest.mark.parametrize("centre", [(0.3, 0.4), (0.7, 0.6), (0.5, 0.3)])
@@ -295,6 +307,19 @@ def test_a_lesion_wider_than_the_frame_is_not_a_framing_defect(gate, seed):
     assert _overlap(segment_lesion(rendered.rgb).mask, rendered.mask) > 0.75
     report = judge(gate, rendered.rgb, "dermoscopy")
     assert report.passed and report.measures["lesion_cut"] < 0.1, report
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_only_a_clearly_seen_lesion_is_judged_cut(gate, seed):
+    """The same lesion running off the bottom of the frame, with skin above it: a clear naevus is
+    refused as cut; a faint one (contrast under ``_FRAMING_MIN_CONTRAST``), whose outline where it
+    meets the edge is as likely the skin's texture, is not, and its photo passes."""
+    options = {"seed": seed, "centre": (0.5, 0.75), "radius": 0.3}
+    clear = judge(gate, render_lesion(**options).rgb, "dermoscopy")
+    assert clear.verdict is Verdict.REJECT and "lesion_cut" in clear.reasons, clear
+    faint = judge(gate, render_lesion(**options, pigment=_faint_pigment(0.35)).rgb, "dermoscopy")
+    assert faint.measures["lesion_contrast"] < dermoscopy._FRAMING_MIN_CONTRAST, faint.measures
+    assert faint.passed and faint.measures["lesion_cut"] == 0.0 and "lesion_cut" not in faint.reasons, faint
 
 
 def _zoomed(image: np.ndarray, centre: tuple[float, float], factor: float, interpolation: int) -> np.ndarray:
