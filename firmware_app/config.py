@@ -270,6 +270,7 @@ class FundusQualityConfig:
     # Percentile: exposure is judged inside the lit field only (never the camera's black mask), and a
     # mild underexposure is no darker than a pigmented fundus, so the darkest graded photos set it.
     min_brightness: float = field(default=0.0912, metadata=_range(0.0, 1.0))
+    min_highlights: float = field(default=0.4627, metadata=_range(0.0, 1.0))
     # Physical: a retina is never black at an exposure that can be graded (graded photos: at most 1%
     # crushed); 5% black is past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
@@ -279,6 +280,7 @@ class FundusQualityConfig:
     # Percentile: a light ramp across the frame to 50% is within what graded fields show (a bright
     # disc on one side, a darker macula): bench/generalisation.py's "uneven" row.
     max_unevenness: float = field(default=0.5068, metadata=_range(0.0, 1.0))
+    max_light_gradient: float = field(default=0.2145, metadata=_range(0.0))
     # Percentile: bright exudates are yellow, not glare, but at 224 pixels a few blur into white.
     max_glare_fraction: float = field(default=0.003802, metadata=_range(0.0, 1.0))
     # Percentile (no degradation makes lash or lid shadows).

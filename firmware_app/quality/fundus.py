@@ -69,6 +69,18 @@ _CONTRAST_SIDE = 192
 # The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
 # (the usual top-and-bottom mask of many cameras) removes neither.
 _MERIDIAN_BAND = 0.45
+# Uneven light is read in three bands across the field (two sides beyond this many field radii from
+# the middle, and the middle), on the field's parts this far from the line across it through its
+# centre: the disc (a seventh of the field across) and the macula, the field's brightest and darkest
+# structures, lie within 0.35 radii of the horizontal meridian; the vertical one crosses neither.
+_GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
+# A retina's brightest structures (the disc, unpigmented, and the red of the fundus, whatever its
+# pigment) reach the top of the sensor's range in a photo exposed to grade: the level its brightest
+# thousandth of pixels reaches, in their brightest channel, is the exposure itself, not the fundus.
+_HIGHLIGHT_PERCENTILE = 99.9
+# Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
+# large-scale property, and a dark vessel or a haemorrhage is not a shadow.
+_GRADIENT_COPY, _VESSEL_FILL = 128, np.ones((5, 5), np.uint8)
 
 
 def _radius_axis(size: int) -> np.ndarray:
@@ -158,6 +170,38 @@ def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
     return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 
+def _light_gradient(red: np.ndarray, field: np.ndarray) -> float:
+    """How far the light falls steadily across the field, in natural-log levels per step: the mean
+    level of three bands across it (one side, the middle, the other side), the smaller of the two
+    steps from side to middle and from middle to side, along rows or along columns, whichever is
+    larger (0 when neither falls both ways).
+
+    A camera's light off the axis darkens the field from one side through the middle to the other,
+    the steady gradient both steps show. A retina's own pattern does not: the middle is brighter
+    than both sides when the light falls off towards the rim all round (vignetting, which tilts no
+    side), a dark crescent at one edge moves one step only (``edge_shadow`` judges it), and the
+    disc and the macula lie outside the bands (``_GRADIENT_OFF_AXIS``). Read on the red channel,
+    vessels filled in: light reaches every channel alike, while pigment and blood darken green and
+    blue most, so a pigmented fundus or a haemorrhage does not pass for a shadow."""
+    small = shrink(red, _GRADIENT_COPY, SLACK)
+    lit = mask_at_size(field, small.shape).astype(np.float32)
+    levels = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _VESSEL_FILL).astype(np.float32) * lit
+    axis = _radius_axis(small.shape[0])
+    off_axis = (np.abs(axis) >= _GRADIENT_OFF_AXIS).astype(np.float32)
+    # Each row or column's band: 0 one side, 1 the middle, 2 the other side.
+    band = (axis >= -_GRADIENT_SIDE).astype(np.intp) + (axis > _GRADIENT_SIDE)
+    steepest = 0.0
+    # Along rows (each column's sum over the upper and lower parts), then along columns.
+    for total, count in ((off_axis @ levels, off_axis @ lit), (levels @ off_axis, lit @ off_axis)):
+        counts = np.bincount(band, count, minlength=3)
+        means = np.bincount(band, total, minlength=3) / np.maximum(counts, 1.0)
+        if means.min() < 1.0:
+            continue
+        first, second = np.log(means[0] / means[1]), np.log(means[1] / means[2])
+        steepest = max(steepest, min(first, second), min(-first, -second))
+    return float(steepest)
+
+
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
     """The disc's contrast against the field, and the expected macula's distance from the centre."""
     smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
@@ -192,7 +236,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
-    dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
+    brightest = measures.brightest_channel(square)
+    dark, bright = measures.clipped_fractions(brightest, field)
+    highlights = measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
     centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
@@ -210,7 +256,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
+        "highlights": highlights,
         "unevenness": measures.illumination_unevenness(gray, field),
+        "light_gradient": _light_gradient(cv2.extractChannel(square, 0), field),
         "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
@@ -228,10 +276,12 @@ RULES = (
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
+    Rule("too_dark", "highlights", "min_highlights", 0.996),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.727),
     Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.964),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
+    Rule("uneven_illumination", "light_gradient", "max_light_gradient", 0.003),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.001),
     Rule("noisy", "noise", "max_noise", 0.852),
