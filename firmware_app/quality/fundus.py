@@ -19,7 +19,17 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field. Too much light is
   judged by what it burns out (``bright_fraction``) alone: a blond fundus is bright, not clipped,
   and a mild overexposure is no brighter than one.
-- ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
+- ``highlights``: the level the field's brightest thousandth of pixels reaches in their brightest
+  channel, 0 to 1. Too little light is judged by it beside ``brightness``: the disc is unpigmented
+  and the fundus's red stays bright whatever its pigment, so a well exposed retina, dark or light,
+  reaches near the top of the sensor's range there (0.99 on a typical graded photo), while an
+  underexposure scales every level down, the brightest with the rest. A pigmented fundus lowers
+  the mean level (``brightness``), not its highlights.
+- ``unevenness``: how much darker the darkest half of the field is than the brightest.
+- ``light_gradient``: light falling steadily across the field, from one side through the middle to
+  the other (a camera off the pupil's axis), in natural-log levels per third of the field
+  (``_light_gradient``). The halves of ``unevenness`` differ on most retinas by anatomy (the disc's
+  side is brighter, the macula darker); three bands read off the disc and the macula do not.
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
