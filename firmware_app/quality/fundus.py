@@ -27,8 +27,8 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   the mean level (``brightness``), not its highlights.
 - ``unevenness``: how much darker the darkest half of the field is than the brightest.
 - ``light_gradient``: light falling steadily across the field, from one side through the middle to
-  the other (a camera off the pupil's axis), in natural-log levels per third of the field
-  (``_light_gradient``). The halves of ``unevenness`` differ on most retinas by anatomy (the disc's
+  the other (a camera off the pupil's axis): the smaller natural-log step between three bands
+  across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by anatomy (the disc's
   side is brighter, the macula darker); three bands read off the disc and the macula do not.
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
@@ -84,9 +84,9 @@ _MERIDIAN_BAND = 0.45
 # centre: the disc (a seventh of the field across) and the macula, the field's brightest and darkest
 # structures, lie within 0.35 radii of the horizontal meridian; the vertical one crosses neither.
 _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
-# A retina's brightest structures (the disc, unpigmented, and the red of the fundus, whatever its
-# pigment) reach the top of the sensor's range in a photo exposed to grade: the level its brightest
-# thousandth of pixels reaches, in their brightest channel, is the exposure itself, not the fundus.
+# The share of the field's pixels, from the top, whose level ``highlights`` reads: a thousandth is
+# about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
+# noisy pixels.
 _HIGHLIGHT_PERCENTILE = 99.9
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
@@ -180,7 +180,18 @@ def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
     return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 
-def _light_gradient(red: np.ndarray, field: np.ndarray) -> float:
+def highlights(brightest: np.ndarray, field: np.ndarray) -> float:
+    """The level the field's brightest thousandth of pixels reaches in ``brightest`` (each pixel's
+    brightest channel, ``measures.brightest_channel``), 0 to 1: how well the photo is exposed.
+
+    A retina's brightest structures, the disc (unpigmented) and the fundus's red whatever its
+    pigment, reach near the top of the sensor's range in a photo exposed to grade; an underexposure
+    scales every level down, these with the rest, while a pigmented fundus darkens the mean level
+    (green and blue above all), not them."""
+    return measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
+
+
+def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
     """How far the light falls steadily across the field, in natural-log levels per step: the mean
     level of three bands across it (one side, the middle, the other side), the smaller of the two
     steps from side to middle and from middle to side, along rows or along columns, whichever is
@@ -248,7 +259,6 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     green = square[:, :, 1]
     brightest = measures.brightest_channel(square)
     dark, bright = measures.clipped_fractions(brightest, field)
-    highlights = measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
     centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
@@ -266,9 +276,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
-        "highlights": highlights,
+        "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
-        "light_gradient": _light_gradient(cv2.extractChannel(square, 0), field),
+        "light_gradient": light_gradient(cv2.extractChannel(square, 0), field),
         "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
