@@ -28,8 +28,9 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 - ``unevenness``: how much darker the darkest half of the field is than the brightest.
 - ``light_gradient``: light falling steadily across the field, from one side through the middle to
   the other (a camera off the pupil's axis): the smaller natural-log step between three bands
-  across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by anatomy (the disc's
-  side is brighter, the macula darker); three bands read off the disc and the macula do not.
+  across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by
+  anatomy (the disc's side is brighter, the macula darker); bands read off the disc and the macula
+  do not.
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
@@ -79,10 +80,12 @@ _CONTRAST_SIDE = 192
 # The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
 # (the usual top-and-bottom mask of many cameras) removes neither.
 _MERIDIAN_BAND = 0.45
-# Uneven light is read in three bands across the field (two sides beyond this many field radii from
-# the middle, and the middle), on the field's parts this far from the line across it through its
-# centre: the disc (a seventh of the field across) and the macula, the field's brightest and darkest
-# structures, lie within 0.35 radii of the horizontal meridian; the vertical one crosses neither.
+# Uneven light is read in three bands across the field (the middle, within this many field radii
+# of the centre, and the two sides beyond), on the field's parts at least this far off the axis
+# the bands follow: the disc (a seventh of the field across) and the macula, the field's brightest
+# and darkest structures, lie within 0.35 radii of the horizontal meridian, so the bands across
+# the field from left to right miss them; from top to bottom the disc falls in the middle band,
+# which it can only brighten, and a middle brighter than both sides is no gradient.
 _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 # The share of the field's pixels, from the top, whose level ``highlights`` reads: a thousandth is
 # about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
@@ -201,9 +204,9 @@ def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
     the steady gradient both steps show. A retina's own pattern does not: the middle is brighter
     than both sides when the light falls off towards the rim all round (vignetting, which tilts no
     side), a dark crescent at one edge moves one step only (``edge_shadow`` judges it), and the
-    disc and the macula lie outside the bands (``_GRADIENT_OFF_AXIS``). Read on the red channel,
-    vessels filled in: light reaches every channel alike, while pigment and blood darken green and
-    blue most, so a pigmented fundus or a haemorrhage does not pass for a shadow."""
+    disc and the macula lie off the bands or in their middle (``_GRADIENT_OFF_AXIS``). Read on the
+    red channel, vessels filled in: light reaches every channel alike, while pigment and blood
+    darken green and blue most, so a pigmented fundus or a haemorrhage does not pass for a shadow."""
     small = shrink(red, _GRADIENT_COPY, SLACK)
     lit = mask_at_size(field, small.shape).astype(np.float32)
     levels = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _VESSEL_FILL).astype(np.float32) * lit
@@ -290,7 +293,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     }
 
 
-# The typical values are the medians of the tune-half originals (bench/quality_tune.py).
+# The typical values are the medians of the tune-half originals (bench/quality_tune.py); those of
+# ``highlights`` and ``light_gradient``, the fitting photos' medians (bench/generalisation.py
+# --fit-on dr-600 --fit-on aptos2019-224 --derive).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
