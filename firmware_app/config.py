@@ -268,17 +268,28 @@ class FundusQualityConfig:
     # with the photos' MJPEG copies (what a UVC camera streams) among the good photos.
     preview_min_sharpness: float = field(default=0.4974, metadata=_range(0.0))
     # Percentile: exposure is judged inside the lit field only (never the camera's black mask), and a
-    # mild underexposure is no darker than a pigmented fundus, so the darkest graded photos set it.
+    # mild underexposure is no darker than a pigmented fundus, so the darkest graded photos set it
+    # (min_highlights catches underexposure).
     min_brightness: float = field(default=0.0912, metadata=_range(0.0, 1.0))
+    # Between: the level the field's brightest thousandth reaches (the disc, the fundus's red) is
+    # 0.48 or more on 99.5% of the graded photos (dr-600's all 0.71 or more; APTOS holds a few dim
+    # captures, down to 0.32); photos with every level times 0.45 read 0.45 at most. A pigmented
+    # fundus keeps its highlights: underexposure is judged by this limit, not by min_brightness.
+    min_highlights: float = field(default=0.4627, metadata=_range(0.0, 1.0))
     # Physical: a retina is never black at an exposure that can be graded (graded photos: at most 1%
     # crushed); 5% black is past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
     # Percentile: exudates and a bright disc clip a few percent of real fields. Too much light is
     # judged by this alone: a blond fundus is bright, not clipped (fundus.py).
     max_bright_fraction: float = field(default=0.05698, metadata=_range(0.0, 1.0))
-    # Percentile: a light ramp across the frame to 50% is within what graded fields show (a bright
-    # disc on one side, a darker macula): bench/generalisation.py's "uneven" row.
+    # Percentile: the halves' difference of a light ramp across the frame to 50% is within what
+    # graded fields show (a bright disc on one side, a darker macula); max_light_gradient reads the
+    # ramp apart from them better (bench/generalisation.py's "uneven" row).
     max_unevenness: float = field(default=0.5068, metadata=_range(0.0, 1.0))
+    # Percentile: light falling steadily across the field (fundus.py's light_gradient) reads at most
+    # 0.20 on graded photos; a mild ramp across the frame (to half) overlaps them, on dr-600 above
+    # all, whose field is narrower than the frame, so the ramp inside it is milder still.
+    max_light_gradient: float = field(default=0.2145, metadata=_range(0.0))
     # Percentile: bright exudates are yellow, not glare, but at 224 pixels a few blur into white.
     max_glare_fraction: float = field(default=0.003802, metadata=_range(0.0, 1.0))
     # Percentile (no degradation makes lash or lid shadows).

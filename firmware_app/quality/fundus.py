@@ -19,7 +19,18 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field. Too much light is
   judged by what it burns out (``bright_fraction``) alone: a blond fundus is bright, not clipped,
   and a mild overexposure is no brighter than one.
-- ``unevenness``: fall-off of the illumination across the central field (a small or off-axis pupil).
+- ``highlights``: the level the field's brightest thousandth of pixels reaches in their brightest
+  channel, 0 to 1. Too little light is judged by it beside ``brightness``: the disc is unpigmented
+  and the fundus's red stays bright whatever its pigment, so a well exposed retina, dark or light,
+  reaches near the top of the sensor's range there (0.99 on a typical graded photo), while an
+  underexposure scales every level down, the brightest with the rest. A pigmented fundus lowers
+  the mean level (``brightness``), not its highlights.
+- ``unevenness``: how much darker the darkest half of the field is than the brightest.
+- ``light_gradient``: light falling steadily across the field, from one side through the middle to
+  the other (a camera off the pupil's axis): the smaller natural-log step between three bands
+  across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by
+  anatomy (the disc's side is brighter, the macula darker); bands read off the disc and the macula
+  do not.
 - ``glare_fraction``: colourless specular reflections in the field.
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
@@ -69,6 +80,20 @@ _CONTRAST_SIDE = 192
 # The disc and the macula lie on the field's horizontal meridian: a cut that leaves this band whole
 # (the usual top-and-bottom mask of many cameras) removes neither.
 _MERIDIAN_BAND = 0.45
+# Uneven light is read in three bands across the field (the middle, within this many field radii
+# of the centre, and the two sides beyond), on the field's parts at least this far off the axis
+# the bands follow: the disc (a seventh of the field across) and the macula, the field's brightest
+# and darkest structures, lie within 0.35 radii of the horizontal meridian, so the bands across
+# the field from left to right miss them; from top to bottom the disc falls in the middle band,
+# which it can only brighten, and a middle brighter than both sides is no gradient.
+_GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
+# The share of the field's pixels, from the top, whose level ``highlights`` reads: a thousandth is
+# about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
+# noisy pixels.
+_HIGHLIGHT_PERCENTILE = 99.9
+# Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
+# large-scale property, and a dark vessel or a haemorrhage is not a shadow.
+_GRADIENT_COPY, _VESSEL_FILL = 128, np.ones((5, 5), np.uint8)
 
 
 def _radius_axis(size: int) -> np.ndarray:
@@ -158,6 +183,49 @@ def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
     return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 
+def highlights(brightest: np.ndarray, field: np.ndarray) -> float:
+    """The level the field's brightest thousandth of pixels reaches in ``brightest`` (each pixel's
+    brightest channel, ``measures.brightest_channel``), 0 to 1: how well the photo is exposed.
+
+    A retina's brightest structures, the disc (unpigmented) and the fundus's red whatever its
+    pigment, reach near the top of the sensor's range in a photo exposed to grade; an underexposure
+    scales every level down, these with the rest, while a pigmented fundus darkens the mean level
+    (green and blue above all), not them."""
+    return measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
+
+
+def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
+    """How far the light falls steadily across the field, in natural-log levels per step: the mean
+    level of three bands across it (one side, the middle, the other side), the smaller of the two
+    steps from side to middle and from middle to side, along rows or along columns, whichever is
+    larger (0 when neither falls both ways).
+
+    A camera's light off the axis darkens the field from one side through the middle to the other,
+    the steady gradient both steps show. A retina's own pattern does not: the middle is brighter
+    than both sides when the light falls off towards the rim all round (vignetting, which tilts no
+    side), a dark crescent at one edge moves one step only (``edge_shadow`` judges it), and the
+    disc and the macula lie off the bands or in their middle (``_GRADIENT_OFF_AXIS``). Read on the
+    red channel, vessels filled in: light reaches every channel alike, while pigment and blood
+    darken green and blue most, so a pigmented fundus or a haemorrhage does not pass for a shadow."""
+    small = shrink(red, _GRADIENT_COPY, SLACK)
+    lit = mask_at_size(field, small.shape).astype(np.float32)
+    levels = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _VESSEL_FILL).astype(np.float32) * lit
+    axis = _radius_axis(small.shape[0])
+    off_axis = (np.abs(axis) >= _GRADIENT_OFF_AXIS).astype(np.float32)
+    # Each row or column's band: 0 one side, 1 the middle, 2 the other side.
+    band = (axis >= -_GRADIENT_SIDE).astype(np.intp) + (axis > _GRADIENT_SIDE)
+    steepest = 0.0
+    # Along rows (each column's sum over the upper and lower parts), then along columns.
+    for total, count in ((off_axis @ levels, off_axis @ lit), (levels @ off_axis, lit @ off_axis)):
+        counts = np.bincount(band, count, minlength=3)
+        means = np.bincount(band, total, minlength=3) / np.maximum(counts, 1.0)
+        if means.min() < 1.0:
+            continue
+        first, second = np.log(means[0] / means[1]), np.log(means[1] / means[2])
+        steepest = max(steepest, min(first, second), min(-first, -second))
+    return float(steepest)
+
+
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
     """The disc's contrast against the field, and the expected macula's distance from the centre."""
     smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
@@ -192,7 +260,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
-    dark, bright = measures.clipped_fractions(measures.brightest_channel(square), field)
+    brightest = measures.brightest_channel(square)
+    dark, bright = measures.clipped_fractions(brightest, field)
     centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
@@ -210,7 +279,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
+        "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
+        "light_gradient": light_gradient(cv2.extractChannel(square, 0), field),
         "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
@@ -222,16 +293,20 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     }
 
 
-# The typical values are the medians of the tune-half originals (bench/quality_tune.py).
+# The typical values are the medians of the tune-half originals (bench/quality_tune.py); those of
+# ``highlights`` and ``light_gradient``, the fitting photos' medians (bench/generalisation.py
+# --fit-on dr-600 --fit-on aptos2019-224 --derive).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
+    Rule("too_dark", "highlights", "min_highlights", 0.996),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.727),
     Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.964),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
+    Rule("uneven_illumination", "light_gradient", "max_light_gradient", 0.003),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("edge_artefact", "edge_shadow", "max_edge_shadow", 0.001),
     Rule("noisy", "noise", "max_noise", 0.852),

@@ -1,0 +1,133 @@
+"""Issue 9: uneven light and underexposure of a fundus, told from the retina's own pattern and from
+a darker (pigmented) fundus. The measures on synthetic fields first (where the answer is known),
+then the gate on real graded photos and their degraded copies (skipped, saying why, without
+../shared/data)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.image_file import read_frame
+from firmware_app.config import FundusQualityConfig
+from firmware_app.quality.fundus import fundus_measures
+from tests.conftest import shared_data
+from tests.degradations import FUNDUS_DEFECTS, underexpose
+
+LIMITS = FundusQualityConfig()
+SIZE = 256
+FUNDUS_SOURCES = ("fundus/dr-600", "fundus/aptos2019-224")
+
+
+def _synthetic_field(light: np.ndarray) -> np.ndarray:
+    """A flat orange retina (a fundus's colour) on a camera's black mask, lit by ``light`` (one
+    factor per pixel), with a fine speckle so that it is not a flat colour."""
+    height, width = light.shape
+    rows, cols = np.mgrid[0:height, 0:width]
+    inside = np.hypot(cols - width / 2, rows - height / 2) < 0.45 * height
+    speckle = np.random.default_rng(3).normal(1.0, 0.03, light.shape)
+    level = light * speckle * inside
+    return np.clip(level[..., np.newaxis] * np.array([225.0, 110.0, 45.0]), 0, 255).astype(np.uint8)
+
+
+def _field_axes(height: int = 600, width: int = 800) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's offset from the field's centre, in field radii (x, y), for ``_synthetic_field``."""
+    rows, cols = np.mgrid[0:height, 0:width]
+    radius = 0.45 * height
+    return (cols - width / 2) / radius, (rows - height / 2) / radius
+
+
+def _gradient(light: np.ndarray) -> float:
+    return fundus_measures(_synthetic_field(light), SIZE)["light_gradient"]
+
+
+def _ramp(offset: np.ndarray) -> np.ndarray:
+    """Light falling steadily from full on one side of the field to 30% on the other."""
+    return np.clip(1.0 - 0.35 * (offset + 1.0), 0.0, 1.0)
+
+
+def test_a_light_ramp_across_the_field_is_a_gradient():
+    """A camera off the axis: the light falls from one side to the other, whichever way."""
+    x, y = _field_axes()
+    for ramp in (_ramp(x), _ramp(-x), _ramp(y)):
+        assert _gradient(ramp) > LIMITS.max_light_gradient
+
+
+def test_a_symmetric_vignette_tilts_no_side():
+    """Light falling off towards the rim all round, to half at the edge: the middle is brighter
+    than both sides, which is no gradient across the field."""
+    x, y = _field_axes()
+    assert _gradient(1.0 - 0.5 * np.minimum(x**2 + y**2, 1.0)) == pytest.approx(0.0, abs=0.01)
+
+
+def test_a_bright_disc_on_one_side_is_not_a_gradient():
+    """An optic disc (a seventh of the field across, twice as bright) half a radius from the centre
+    on the horizontal meridian, where the bands that read the light never look."""
+    x, y = _field_axes()
+    disc = np.hypot(x - 0.5, y) < 1 / 7
+    assert _gradient(np.where(disc, 2.0, 1.0) * 0.45) < 0.02
+
+
+def test_a_dark_crescent_at_one_edge_moves_one_step_only():
+    """A shadow over the outer fifth of one side (a pupil too small, a lid) is the rim's defect
+    (``edge_shadow``), not light falling across the field: the middle is as lit as the other side."""
+    x, _ = _field_axes()
+    assert _gradient(np.where(x > 0.8, 0.3, 1.0)) < 0.02
+
+
+def test_an_underexposed_retina_lacks_highlights_a_pigmented_one_keeps_them(retina_rgb):
+    """A heavily pigmented choroid darkens green and blue (the field's mean level falls by a third)
+    but its disc and its red stay near the top of the sensor's range; a two-stop underexposure
+    (every level times 0.25) leaves the brightest levels a quarter of the way up."""
+    pigmented = np.clip(retina_rgb * np.array([0.75, 0.5, 0.45], np.float32), 0, 255).astype(np.uint8)
+    clean, dark_fundus = fundus_measures(retina_rgb, SIZE), fundus_measures(pigmented, SIZE)
+    underexposed = fundus_measures(underexpose(retina_rgb, 2), SIZE)
+    assert dark_fundus["brightness"] < 0.7 * clean["brightness"]
+    assert dark_fundus["highlights"] > LIMITS.min_highlights
+    assert underexposed["highlights"] < LIMITS.min_highlights
+
+
+def _spread(folder: str, count: int) -> list[str]:
+    """``count`` file names spread evenly over the source's label file (a fixed rule, not a choice)."""
+    with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [rows[i]["file"] for i in np.linspace(0, len(rows) - 1, count).round().astype(int)]
+
+
+def _photo(folder: str, name: str) -> Frame:
+    return read_frame(shared_data(folder) / name)
+
+
+@pytest.mark.parametrize("folder", FUNDUS_SOURCES)
+def test_a_real_underexposure_is_too_dark(gate, folder):
+    """A two-stop underexposure (strength 2) of ten graded photos spread over each source."""
+    for name in _spread(folder, 10):
+        report = gate.check(Frame(underexpose(_photo(folder, name).pixels, 2), "test"), "fundus")
+        assert not report.passed and "too_dark" in report.reasons, (name, report.reasons)
+
+
+def test_a_real_light_ramp_is_uneven_illumination(gate):
+    """The bench's ramp (full light on the left to 15% on the right of the frame, strength 3) on ten
+    APTOS photos spread over its label file, whose field fills the frame: six at least are rejected
+    as unevenly lit (seven today). On dr-600, whose field is narrower than the frame, the ramp
+    inside the field is milder and most copies pass: graded photos are as unevenly lit."""
+    folder = "fundus/aptos2019-224"
+    degrade = FUNDUS_DEFECTS["uneven"][0]
+    ramps = [Frame(degrade(_photo(folder, name).pixels, 3), "ramp") for name in _spread(folder, 10)]
+    reports = [gate.check(ramp, "fundus") for ramp in ramps]
+    uneven = [not r.passed and "uneven_illumination" in r.reasons for r in reports]
+    assert sum(uneven) >= 6, [r.measures.get("light_gradient") for r in reports]
+
+
+@pytest.mark.parametrize("folder", FUNDUS_SOURCES)
+def test_the_darkest_real_fundi_are_not_too_dark_or_unevenly_lit(gate, folder):
+    """The darkest third (by the field's mean level) of thirty graded photos spread over each
+    source: darker fundi, none of them rejected for its light (a dim one may be ``usable`` with the
+    nurse told, as any photo near a limit is)."""
+    reports = [gate.check(_photo(folder, name), "fundus") for name in _spread(folder, 30)]
+    darkest = sorted(reports, key=lambda report: report.measures["brightness"])[:10]
+    for report in darkest:
+        assert report.passed or not {"too_dark", "uneven_illumination"} & set(report.reasons), report
