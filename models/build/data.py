@@ -33,6 +33,10 @@ DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_CACHE_DIR = REPO_ROOT.parent / "cache" / "edgescreen-models"
 
 
+# Decodes one photo file to an 8-bit RGB array, as the camera delivered it.
+Reader = Callable[[Path], np.ndarray]
+
+
 @dataclass(frozen=True)
 class Sample:
     """One labelled image; ``group`` is the patient or lesion that must not straddle a split."""
@@ -149,7 +153,7 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Callable[[Path], np.ndarray]) -> str:
+def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:
     digest = hashlib.sha256(inspect.getsource(preprocess).encode())
     # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
     # anew whenever the restoring changes.
@@ -166,7 +170,7 @@ def framed_views(
     spec: InputSpec,
     cache_dir: Path,
     name: str,
-    read: Callable[[Path], np.ndarray] = read_rgb,
+    read: Reader = read_rgb,
 ) -> np.ndarray:
     """The uint8 ``framed`` view of each sample, (N, H, W, 3), computed once and cached on disk.
     ``read`` decodes a photo as the camera would have delivered it (``DataSet.read``).

@@ -6,7 +6,9 @@ APTOS 2019 photos were resized to 224x224 without keeping their aspect ratio by 
 come from; most originals were wider than tall, so their fields are ellipses taller than wide, and
 the device's circular crop (``framed``) shows a model a retina squashed sideways (an oval disc,
 narrowed lesions) that no camera delivers. Stretching such a photo back before the device's view
-gives the model the photo as the camera took it, as far as its field can tell.
+gives the model the photo as the camera took it, as far as its field can tell; it was tried and
+did not lift the leave-one-source-out transfer, so no recipe reads a set through it (``aspect_transfer``,
+models/README.md).
 
     PYTHONPATH=. python -m models.build.field_aspect    # the stretch over each fundus source
 """
@@ -121,10 +123,15 @@ def round_field(rgb: np.ndarray) -> np.ndarray:
         stretch = field_ellipse(rgb).width_stretch
     except FieldAspectUnknown:
         return rgb
-    if abs(stretch - 1.0) < ROUND_ENOUGH:
-        return rgb
+    return rgb if abs(stretch - 1.0) < ROUND_ENOUGH else width_scaled(rgb, stretch)
+
+
+def width_scaled(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """The photo with its width multiplied by ``factor`` and its height kept: below 1, what a resize
+    that ignores the aspect ratio did to APTOS's wide photos; above 1, its undoing."""
     height, width = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, round(width * stretch)), height), interpolation=cv2.INTER_LINEAR)
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (max(1, round(width * factor)), height), interpolation=interpolation)
 
 
 def read_round_field(path: Path) -> np.ndarray:

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from models.build.augment import Augmentation
-from models.build.data import Sample, read_rgb
+from models.build.data import Reader, Sample, read_rgb
 from models.build.train import TrainSettings
 
 
@@ -30,7 +28,7 @@ class DataSet:
     one_training_image_per_group: bool = False
     # Decodes a photo as the camera delivered it: a set stored altered (APTOS's squashed fields) is
     # restored here, before the device's view, since the device never meets such photos.
-    read: Callable[[Path], np.ndarray] = read_rgb
+    read: Reader = read_rgb
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from models.build.field_aspect import (
     field_ellipse,
     read_round_field,
     round_field,
+    width_scaled,
 )
 
 FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3)
@@ -41,9 +42,7 @@ def _field_photo(
 
 
 def _squashed(rgb: np.ndarray, stretch: float) -> np.ndarray:
-    """The photo's width divided by ``stretch``, as a resize that ignores the aspect ratio does."""
-    height, width = rgb.shape[:2]
-    return cv2.resize(rgb, (round(width / stretch), height), interpolation=cv2.INTER_AREA)
+    return width_scaled(rgb, 1 / stretch)
 
 
 @pytest.mark.parametrize("size", [(224, 224), (1280, 857)])
