@@ -81,14 +81,21 @@ def find_field_of_view(rgb: np.ndarray) -> FieldOfView:
     return field_of_view_on(halved_by(rgb, factor), factor)
 
 
-def field_of_view_on(small: np.ndarray, factor: int) -> FieldOfView:
-    """``find_field_of_view`` on the copy ``small`` of a photo, halved by ``factor``: the field in
-    the photo's own pixels (a frame's analysis has that copy already, ``frame_analysis``)."""
-    brightest = brightest_channel(small) if small.ndim == 3 else small
+def fundus_field_mask(rgb: np.ndarray) -> np.ndarray:
+    """The uint8 0/1 mask of the pixels lit through a fundus camera's aperture: above a level set by
+    the photo's own bright level, so a dim exposure keeps its field, with specks of sensor noise
+    opened away. Its outline is the field's, wherever the sensor's rectangle does not cut it."""
+    brightest = brightest_channel(rgb) if rgb.ndim == 3 else rgb
     brightest = cv2.GaussianBlur(brightest, (5, 5), 0)
     level = max(_FOV_MIN_LEVEL, _FOV_RELATIVE_LEVEL * level_percentile(brightest, 99))
     mask = (brightest > level).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+
+
+def field_of_view_on(small: np.ndarray, factor: int) -> FieldOfView:
+    """``find_field_of_view`` on the copy ``small`` of a photo, halved by ``factor``: the field in
+    the photo's own pixels (a frame's analysis has that copy already, ``frame_analysis``)."""
+    mask = fundus_field_mask(small)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         raise FieldOfViewNotFound("no bright field of view in the photo")

@@ -13,7 +13,8 @@ import csv
 import hashlib
 import inspect
 import logging
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_CACHE_DIR = REPO_ROOT.parent / "cache" / "edgescreen-models"
+
+
+# Decodes one photo file to an 8-bit RGB array, as the camera delivered it.
+Reader = Callable[[Path], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -148,27 +153,38 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _cache_key(samples: Sequence[Sample], spec: InputSpec) -> str:
+def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:
     digest = hashlib.sha256(inspect.getsource(preprocess).encode())
+    # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
+    # anew whenever the restoring changes.
+    digest.update(f"{read.__module__}.{read.__qualname__}".encode())
+    digest.update(inspect.getsource(sys.modules[read.__module__]).encode())
     digest.update(repr((spec.height, spec.width, spec.crop, spec.colour_order)).encode())
     for sample in samples:
         digest.update(str(sample.path).encode())
     return digest.hexdigest()[:16]
 
 
-def framed_views(samples: Sequence[Sample], spec: InputSpec, cache_dir: Path, name: str) -> np.ndarray:
+def framed_views(
+    samples: Sequence[Sample],
+    spec: InputSpec,
+    cache_dir: Path,
+    name: str,
+    read: Reader = read_rgb,
+) -> np.ndarray:
     """The uint8 ``framed`` view of each sample, (N, H, W, 3), computed once and cached on disk.
+    ``read`` decodes a photo as the camera would have delivered it (``DataSet.read``).
 
     Colour constancy is left out on purpose: it is applied after augmentation (``colour_constant``),
     as the device applies it after whatever light the camera saw.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec)}.npy"
+    cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec, read)}.npy"
     if cached.exists():
         return np.load(cached)
     views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
     for index, sample in enumerate(tqdm(samples, desc=f"framed {name}", unit="img")):
-        views[index] = framed(read_rgb(sample.path), spec)
+        views[index] = framed(read(sample.path), spec)
     np.save(cached, views)
     return views
 

@@ -126,7 +126,7 @@ class Source:
 def load_source(recipe: Recipe, dataset: DataSet, spec: InputSpec, data_dir: Path, cache_dir: Path) -> Source:
     """Split one source by its own groups (fixed seed) and cache its framed views."""
     samples = dataset.load(data_dir)
-    framed = data.framed_views(samples, spec, cache_dir, dataset.name)
+    framed = data.framed_views(samples, spec, cache_dir, dataset.name, dataset.read)
     return Source(dataset, samples, framed, split_parts(recipe, dataset, samples))
 
 
@@ -313,7 +313,8 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     externals = []
     for dataset in recipe.externals:
         samples = dataset.load(args.data_dir)
-        ext_views = data.device_views(data.framed_views(samples, spec, args.cache_dir, dataset.name), spec)
+        ext_framed = data.framed_views(samples, spec, args.cache_dir, dataset.name, dataset.read)
+        ext_views = data.device_views(ext_framed, spec)
         labels, groups = data.labels_of(samples), data.groups_of(samples)
         scored[f"external_{dataset.name}"] = (labels, groups, sigmoid(int8.logits(ext_views, dataset.name)))
         externals.append((dataset, (len(samples), len(set(groups)), int(labels.sum()))))

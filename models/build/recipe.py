@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from models.build.augment import Augmentation
-from models.build.data import Sample
+from models.build.data import Reader, Sample, read_rgb
 from models.build.train import TrainSettings
 
 
@@ -26,6 +26,9 @@ class DataSet:
     # Train on one image per group: several photos of one lesion teach little more than one, and each
     # trunk pass costs (validation and test keep every image).
     one_training_image_per_group: bool = False
+    # Decodes a photo as the camera delivered it: a set stored altered (APTOS's squashed fields) is
+    # restored here, before the device's view, since the device never meets such photos.
+    read: Reader = read_rgb
 
 
 @dataclass(frozen=True)
