@@ -10,5 +10,10 @@ from firmware_app.health.heartbeat import Heartbeat
 
 
 def liveness(database: Path, heartbeats: Iterable[Heartbeat]) -> list[Check]:
-    """Records writable and every loop on time (a full disk or an offline broker is not a hang)."""
-    return [check_records_writable(database), *(check_heartbeat(heartbeat) for heartbeat in heartbeats)]
+    """Records writable and every loop on time (a full disk or an offline broker is not a hang).
+
+    The loops are read first, all at the moment of the call: the records' probe writes to the disk,
+    which a busy card can take a while over, and a loop read after it would be judged at another
+    moment than the one the watchdog asked about."""
+    loops = [check_heartbeat(heartbeat) for heartbeat in heartbeats]
+    return [check_records_writable(database), *loops]
