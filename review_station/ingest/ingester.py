@@ -76,6 +76,9 @@ class Ingester:
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
         self._received = 0
         self.totals = BatchOutcome()
+        # Set once the broker has granted the subscriptions: results published before that reach no
+        # subscriber of the shared group (whoever starts an ingester in-process waits on it).
+        self.subscribed = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
@@ -95,6 +98,7 @@ class Ingester:
             log_event("review.subscription_refused", level=logging.ERROR, reasons=refused)
         else:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
+            self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._received += 1

@@ -90,9 +90,11 @@ class IngesterThread:
     """The ingester in a thread of this process, as ``edgescreen-review ingest`` runs it."""
 
     def __init__(self, config_path: Path, engine: Engine) -> None:
+        """Started, and subscribed: a result published earlier would reach no subscriber."""
         self.ingester = Ingester(engine, load_review_config(str(config_path)).broker)
         self._thread = threading.Thread(target=self.ingester.run, daemon=True)
         self._thread.start()
+        wait_until(self.ingester.subscribed.is_set, 30, "the ingester to subscribe")
 
     def stop(self) -> None:
         self.ingester.stop()

@@ -45,7 +45,6 @@ def test_two_ingesters_share_the_stream_and_store_each_result_once(tmp_path, eng
     second = None
     try:
         second = IngesterThread(station_config(tmp_path / "2", engine, broker.port, 'client_id = "ingest-2"\n'), engine)
-        time.sleep(0.5)  # both subscribed
         publisher = Publisher(broker.port)
         publisher.publish_all(device_results(300))
         # a result from cam-01 published on cam-02's topic: refused, as the issue's broker test showed
