@@ -68,6 +68,8 @@ class Tally:
     device_refer: list[bool] = dataclasses.field(default_factory=list)
     luminance: list[float] = dataclasses.field(default_factory=list)
     reasons: Counter = dataclasses.field(default_factory=Counter)
+    # The reasons the referable (or melanoma) photos among them were refused for: what a gap is made of.
+    positive_reasons: Counter = dataclasses.field(default_factory=Counter)
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
     right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
@@ -115,6 +117,8 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
         tally.luminance.append(field_luminance(frame.pixels))
         if not result.quality.passed:
             tally.reasons.update(result.quality.reasons)
+            if positive:
+                tally.positive_reasons.update(result.quality.reasons)
         if index % degrade_every == 0 and index // degrade_every < degraded_count:
             for defect, (degrade, reasons) in defects.items():
                 for strength in CLEAR:
@@ -318,7 +322,8 @@ def main() -> None:
     for source in chosen:
         tally, trained = measure(source, config, args.limit or None, args.degraded)
         rows.append(row(source, tally, trained))
-        reasons.append(f"{source.name}: " + (", ".join(f"{r} {n}" for r, n in tally.reasons.most_common(6)) or "-"))
+        counted = (f"{r} {n} ({tally.positive_reasons[r]})" for r, n in tally.reasons.most_common(6))
+        reasons.append(f"{source.name}: " + (", ".join(counted) or "-"))
         defects.append(f"{source.name}: " + ", ".join(f"{d} {_rate(v)}" for d, v in tally.right_by_defect.items()))
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
     print(f"quality limits: camera_model {config.quality.camera_model!r}; {time.perf_counter() - started:.0f} s")
@@ -326,7 +331,7 @@ def main() -> None:
         print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |")
     print("* the model's card lists this source among its training data: not an external test")
     print("pos/neg: referable vs not (fundus), melanoma vs other (dermoscopy); tertiles: dark / mid / light field")
-    print("gate rejects by reason: " + "; ".join(reasons))
+    print("gate rejects by reason (in brackets, of them referable or melanoma): " + "; ".join(reasons))
     print("degraded (strengths 2, 3) rejected with the right reason, by defect:\n  " + "\n  ".join(defects))
 
 
