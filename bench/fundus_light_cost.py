@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,8 +37,7 @@ def main() -> None:
     retina = data.retina()
     gate = QualityGate(QualityConfig())
     square = shrink(retina, gate.config.fundus.field_size, SLACK)
-    axis = (np.arange(square.shape[0]) + 0.5 - square.shape[0] / 2) / (square.shape[0] / 2)
-    field = np.hypot(axis[np.newaxis, :], axis[:, np.newaxis]) < 0.92
+    field = fundus._radius_map(square.shape[0]) < fundus._FIELD_RADIUS  # the circle the gate measures
     brightest = measures.brightest_channel(square)
     timings = {
         "highlights": _median_ms(lambda: fundus.highlights(brightest, field), args.repeats),

@@ -35,7 +35,8 @@ from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
 from firmware_app.events import image_ref, log_event
 from firmware_app.frame_analysis import FrameAnalysis
-from firmware_app.inference.model import TriageModel
+from firmware_app.inference.card import OperatingPoint
+from firmware_app.inference.model import Prediction, TriageModel
 from firmware_app.inference.preprocess import FieldOfViewNotFound
 from firmware_app.inference.triage import Triage, triage, ungradable
 from firmware_app.lesion_measurements import LesionMeasurements, measure_segmented_lesion
@@ -212,8 +213,7 @@ class ScreeningPipeline:
         lesion = None
         if checked.choice.passed:
             inputs = checked.inputs()
-            model = self._model_for(modality)
-            outcome = triage(model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point))
+            outcome = triage(*self._scored(modality, inputs))
             lesion = inputs.lesion
         else:
             outcome = self._research_triage(checked)
@@ -239,8 +239,12 @@ class ScreeningPipeline:
             inputs = checked.inputs()
         except FieldOfViewNotFound:
             return ungradable()
-        model = self._model_for(checked.modality)
-        return ungradable(model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point))
+        return ungradable(*self._scored(checked.modality, inputs))
+
+    def _scored(self, modality: str, inputs: TriageInputs) -> tuple[Prediction, OperatingPoint]:
+        """The model's prediction on a frame's inputs, and the card's operating point to read it at."""
+        model = self._model_for(modality)
+        return model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point)
 
     def _record(self, result: ScreeningResult, kept: KeptPhoto | None, context: ScreeningContext) -> ScreeningResult:
         if self._recorder is None or kept is None:

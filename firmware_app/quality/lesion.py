@@ -143,6 +143,11 @@ def _median(plane: np.ndarray, mask: np.ndarray) -> float:
     return float(np.median(plane[::2, ::2][sampled] if sampled.any() else plane[mask]))
 
 
+def _median_colour(planes: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """A region's median colour, one value per plane (``_median``): L*, a*, b* or their differences."""
+    return np.array([_median(plane, mask) for plane in planes])
+
+
 def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
     """The skin in the field's edge ``band`` (``planes``: L*, a*, b*): all of it, or its lighter
     part when a lesion fills much of the band, as one filling the field does; else the band's
@@ -158,8 +163,8 @@ def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
     lighter = band & ~darker
     if not lighter.any() or darker.sum() < _REFERENCE_LESION_SHARE * band.sum():
         return band
-    skin = np.array([_median(plane, lighter) for plane in planes])
-    difference = np.array([_median(plane, darker) for plane in planes]) - skin
+    skin = _median_colour(planes, lighter)
+    difference = _median_colour(planes, darker) - skin
     darker_by = -difference[0] * _LIGHTNESS_WEIGHT
     deeper = np.hypot(*(skin[1:] + difference[1:])) >= _PIGMENT_CHROMA * np.hypot(*skin[1:])
     return lighter if darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference) else band
@@ -269,7 +274,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     for _ in range(_MOST_STICKERS):
         if not (lesion.any() and runs_to_edge(lesion, field)):
             break
-        if not _sticker_coloured(np.array([_median(plane, lesion) for plane in lab_difference])):
+        if not _sticker_coloured(_median_colour(lab_difference, lesion)):
             break
         field &= ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
         inner &= field

@@ -25,9 +25,7 @@ FUNDUS_SOURCES = ("fundus/dr-600", "fundus/aptos2019-224")
 def _synthetic_field(light: np.ndarray) -> np.ndarray:
     """A flat orange retina (a fundus's colour) on a camera's black mask, lit by ``light`` (one
     factor per pixel), with a fine speckle so that it is not a flat colour."""
-    height, width = light.shape
-    rows, cols = np.mgrid[0:height, 0:width]
-    inside = np.hypot(cols - width / 2, rows - height / 2) < 0.45 * height
+    inside = np.hypot(*_field_axes(*light.shape)) < 1.0
     speckle = np.random.default_rng(3).normal(1.0, 0.03, light.shape)
     level = light * speckle * inside
     return np.clip(level[..., np.newaxis] * np.array([225.0, 110.0, 45.0]), 0, 255).astype(np.uint8)
