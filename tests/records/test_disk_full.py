@@ -84,6 +84,12 @@ def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem
     store = open_store(tiny_filesystem)
     recorded = [record_one(store, small_photo(retina_rgb, 64)).result_id for _ in range(5)]
     store.records.close()
+    # The subscription exists before the worker first reaches the broker (a persistent session): a
+    # worker that connects before a fresh tap subscribes, and can record its sends after all in the
+    # database's spare pages, would otherwise deliver to nobody.
+    broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
+    Tap(port, client_id="disk-full-tap").close()
+    broker.stop()
     worker = edgescreen_process(config, "sync", "run")
     try:
         wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
@@ -93,9 +99,9 @@ def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem
         status = edgescreen("sync", "status", "--json", config=config)
         assert status.returncode == 0 and "disk I/O error" not in status.stderr, status.stderr
         assert json.loads(status.stdout)["backlog"] == 5
-        broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
+        broker.start()
         try:
-            tap = Tap(port)
+            tap = Tap(port, client_id="disk-full-tap")
             wait_until(lambda: len(tap.on("/result")) >= 5, 20, "the results sent from a full disk")
             assert {json.loads(p)["result_id"] for p in tap.on("/result")} == set(recorded)
             (tiny_filesystem / "filler").unlink()
