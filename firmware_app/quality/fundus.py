@@ -31,7 +31,8 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by
   anatomy (the disc's side is brighter, the macula darker); bands read off the disc and the macula
   do not.
-- ``glare_fraction``: colourless specular reflections in the field.
+- ``glare_fraction``: colourless specular reflections in the field, the optic disc set aside (on a
+  pale fundus it burns out to a colourless white as bright above the retina as a reflection).
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
   lid or a pupil too small, all of which shade the edge first.
 - ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
@@ -47,6 +48,8 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -69,6 +72,9 @@ _RIM_FROM = 0.72
 # diameters temporal to it.
 _DISC_DIAMETER = 1.0 / 7.0
 _DISC_TO_MACULA = 2.5 * _DISC_DIAMETER * 2.0  # in field radii
+# Glare is not looked for within this many field radii of the disc's centre: three quarters of its
+# diameter, the disc and its bright rim, wherever the disc-sized spot's centre falls in it.
+_DISC_SET_ASIDE = 0.75 * _DISC_DIAMETER * 2.0
 _SHADOW_LEVEL = 0.45
 # The camera's mask is black: below this share of the field's 95th percentile (brightest channel),
 # and never above this level, a pixel is mask, not retina.
@@ -226,8 +232,23 @@ def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
     return float(steepest)
 
 
-def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tuple[float, float]:
-    """The disc's contrast against the field, and the expected macula's distance from the centre."""
+@dataclass(frozen=True)
+class _OpticDisc:
+    """The brightest disc-sized spot of the field: its ``contrast`` against the field, and its
+    centre (``x``, ``y``) in field radii from the field's centre."""
+
+    contrast: float
+    x: float
+    y: float
+
+    @property
+    def macula_offset(self) -> float:
+        """The expected macula's distance from the field's centre, in field radii."""
+        return float(np.hypot(self.x - np.copysign(_DISC_TO_MACULA, self.x), self.y))
+
+
+def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _OpticDisc:
+    """The disc, found as the field's brightest disc-sized spot away from its rim."""
     smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
     size = smoothed.shape[0]
     small_radius = cv2.resize(radius, (size, size), interpolation=cv2.INTER_NEAREST)
@@ -235,9 +256,18 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> tupl
     y, x = np.unravel_index(int(np.argmax(searched)), searched.shape)
     level = float(np.median(smoothed[inside])) if inside.any() else 0.0
     contrast = (float(searched[y, x]) - level) / level if level > 1.0 else 0.0
-    disc_x, disc_y = (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2)
-    macula_x = disc_x - np.copysign(_DISC_TO_MACULA, disc_x)
-    return contrast, float(np.hypot(macula_x, disc_y))
+    return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
+
+
+def _glare_fraction(square: np.ndarray, field: np.ndarray, disc: _OpticDisc) -> float:
+    """The share of the field that is specular reflection (``measures.specular_mask``), the optic
+    disc set aside: on a pale fundus the disc, unpigmented and the brightest structure, is a
+    colourless white well above the retina around it, as a reflection is, and it is anatomy."""
+    if not field.any():
+        return 0.0
+    axis = _radius_axis(square.shape[0])
+    off_disc = np.hypot(axis[np.newaxis, :] - disc.x, axis[:, np.newaxis] - disc.y) >= _DISC_SET_ASIDE
+    return float((measures.specular_mask(square) & off_disc)[field].mean())
 
 
 def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -265,7 +295,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
-    disc_contrast, macula_offset = _optic_disc(gray, field, radius)
+    disc = _optic_disc(gray, field, radius)
     reach = _meridian_reach(covered, band)
     fine, fine_field = (
         _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
@@ -282,14 +312,14 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
         "light_gradient": light_gradient(cv2.extractChannel(square, 0), field),
-        "glare_fraction": float(measures.specular_mask(square)[field].mean()) if field.any() else 0.0,
+        "glare_fraction": _glare_fraction(square, field, disc),
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
         "contrast": _haze_contrast(green, field),
-        "disc_contrast": disc_contrast,
-        "macula_offset": macula_offset,
+        "disc_contrast": disc.contrast,
+        "macula_offset": disc.macula_offset,
     }
 
 

@@ -150,3 +150,26 @@ def test_focus_is_judged_at_the_full_checks_scale_not_the_fields_measured_size(g
     report = gate.check(Frame(blurred, "blurred"), "fundus")
     assert report.verdict is Verdict.REJECT and "blurred" in report.reasons
     assert report.measures["sharpness"] < limit
+
+
+def _white_spot(rgb: np.ndarray, centre_x: float, centre_y: float, radius: float) -> np.ndarray:
+    """``rgb`` with a colourless white disc, soft-edged, burnt into it."""
+    rows, cols = np.mgrid[0 : rgb.shape[0], 0 : rgb.shape[1]]
+    inside = np.clip(radius + 1.0 - np.hypot(cols - centre_x, rows - centre_y), 0.0, 1.0)[..., np.newaxis]
+    return (rgb * (1.0 - inside) + 252.0 * inside).astype(np.uint8)
+
+
+def test_a_burnt_out_optic_disc_is_anatomy_a_far_smaller_reflection_is_glare(gate, retina_rgb):
+    """On a pale fundus the disc, unpigmented, burns out to a colourless white, as bright above the
+    retina around it as a reflection: it is set aside. A reflection a sixteenth of its area, where
+    the other eye's disc would be, is glare. (A single reflection larger and brighter than the disc
+    would be taken for it, as it is by the macula's check.)"""
+    fov = find_field_of_view(retina_rgb)
+    gray = cv2.GaussianBlur(cv2.cvtColor(retina_rgb, cv2.COLOR_RGB2GRAY), (0, 0), fov.radius / 14)
+    disc_y, disc_x = np.unravel_index(int(np.argmax(gray)), gray.shape)
+    radius = fov.radius / 5  # the disc and its pale rim, a fifth of the field across
+    burnt = judge(gate, _white_spot(retina_rgb, disc_x, disc_y, radius), "fundus")
+    reflection = judge(gate, _white_spot(retina_rgb, 2 * fov.centre_x - disc_x, disc_y, radius / 4), "fundus")
+    assert "glare" not in burnt.reasons, burnt
+    assert not reflection.passed and "glare" in reflection.reasons, reflection
+    assert burnt.measures["glare_fraction"] < reflection.measures["glare_fraction"] / 4
