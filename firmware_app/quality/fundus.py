@@ -265,9 +265,11 @@ def _glare_fraction(square: np.ndarray, field: np.ndarray, disc: _OpticDisc) -> 
     colourless white well above the retina around it, as a reflection is, and it is anatomy."""
     if not field.any():
         return 0.0
-    axis = _radius_axis(square.shape[0])
-    off_disc = np.hypot(axis[np.newaxis, :] - disc.x, axis[:, np.newaxis] - disc.y) >= _DISC_SET_ASIDE
-    return float((measures.specular_mask(square) & off_disc)[field].mean())
+    specular = measures.specular_mask(square).astype(np.uint8)
+    half = square.shape[0] / 2
+    centre = (round((disc.x + 1.0) * half), round((disc.y + 1.0) * half))
+    cv2.circle(specular, centre, round(_DISC_SET_ASIDE * half), 0, thickness=cv2.FILLED)
+    return float(specular[field].mean())
 
 
 def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
