@@ -39,9 +39,17 @@ log = logging.getLogger("models.build")
 PARTS = ("train", "validation", "test")
 
 
+def _split_block(text: str) -> int:
+    """``--split-block``'s value: a block both the trunk and the top keep at least one side of."""
+    block = int(text)
+    if not 1 <= block < LITE0_BLOCKS:
+        raise argparse.ArgumentTypeError(f"within 1-{LITE0_BLOCKS - 1}: the trunk and the top each keep a block")
+    return block
+
+
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The options a build and the ablation share: where the data and the cache are, the threads,
-    and training settings to try (``with_train_settings``)."""
+    and training settings and a split to try (``with_run_options``)."""
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR, help="the shared data folder")
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR, help="views/features cache")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and the interpreter")
@@ -51,6 +59,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="try another training setting (e.g. epochs=10): validation figures only, never a model or a table row",
+    )
+    parser.add_argument(
+        "--split-block",
+        type=_split_block,
+        metavar="N",
+        help="train EfficientNet-Lite0 blocks N-15 instead of the recipe's (new trunk features): validation only",
     )
 
 
@@ -63,19 +77,11 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="train (or load the cached top), report the validation AUCs and stop: no export, test or external set",
     )
-    parser.add_argument(
-        "--split-block",
-        type=int,
-        metavar="N",
-        help="train EfficientNet-Lite0 blocks N-15 instead of the recipe's (new trunk features): validation only",
-    )
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
     if args.split_block is not None and not args.validation_only:
         parser.error("--split-block only with --validation-only: a built model's recipe is the committed one")
-    if args.split_block is not None and not 1 <= args.split_block < LITE0_BLOCKS:
-        parser.error(f"--split-block must be within 1-{LITE0_BLOCKS - 1}: the trunk and the top each keep a block")
     return args
 
 
