@@ -16,8 +16,6 @@ from firmware_app.inference.card import CARD_SCHEMA, InputSpec
 from models.build.backbone import WEIGHTS_SOURCE
 from models.build.recipe import DataSet, Recipe
 
-VERSION = "2.0.0"
-
 
 def _data_entry(dataset: DataSet, part: str, counts: tuple[int, int, int]) -> dict[str, Any]:
     images, groups, positives = counts
@@ -91,7 +89,7 @@ def card_document(
     return {
         "schema": CARD_SCHEMA,
         "id": recipe.model_id,
-        "version": VERSION,
+        "version": recipe.version,
         "task": recipe.task,
         "modality": recipe.modality,
         "labels": list(recipe.labels),

@@ -56,6 +56,7 @@ def anchors(sets: dict[str, Any]) -> str:
 
 RECIPE = Recipe(
     model_id="dr-referable",
+    version="2.0.0",
     module="models.build.dr_referable",
     task="referable diabetic retinopathy (moderate NPDR or worse, any maculopathy, or advanced diabetic eye disease)",
     modality="fundus",

@@ -79,6 +79,7 @@ def anchors(sets: dict[str, Any]) -> str:
 
 RECIPE = Recipe(
     model_id="melanoma",
+    version="2.1.0",
     module="models.build.melanoma",
     task="melanoma vs any other pigmented lesion on a dermoscopic photo",
     modality="dermoscopy",

@@ -36,6 +36,9 @@ class DataSet:
 @dataclass(frozen=True)
 class Recipe:
     model_id: str
+    # The card's and the bundle's version: a rebuild with new weights is a new version, so that a
+    # device installing it records the change (``edgescreen models``) and reports say which one scored.
+    version: str
     module: str  # python -m target that rebuilds it
     task: str
     modality: str
