@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from review_station.images import UploadAnswer, expected_upload, held, store_whole
-from review_station.storage.tables import upload_parts
+from review_station.storage.tables import results, upload_parts
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ def append(engine: Engine, result_id: str, device_id: str | None, at: int, data:
 def _append(
     connection: Connection, result_id: str, device_id: str | None, at: int, data: bytes, last: bool
 ) -> Progress:
+    # One append per photo at a time: PostgreSQL holds the result's row until this one commits, so a
+    # request cut off while another completes the photo reads the photo held when it is let through.
+    connection.execute(select(results.c.result_id).where(results.c.result_id == result_id).with_for_update())
     expected = expected_upload(connection, result_id, device_id)
     if isinstance(expected, UploadAnswer):
         return Progress(expected)
@@ -92,6 +95,12 @@ def _append(
                 result_id=result_id, sha256=sha256, offset=at, size=len(data), data=data, received_at=datetime.now(UTC)
             )
         )
+        # SQLite has no row lock, and its driver begins the transaction at the first write: the checks
+        # above read outside it. The insert waits for any other writer, so the photo another request
+        # completed meanwhile is seen now, and these bytes must not outlive it.
+        if held(connection, result_id):
+            connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
+            return Progress(UploadAnswer(200, "already held"), size, size, complete=True)
     received += len(data)
     if received < size:
         if last:

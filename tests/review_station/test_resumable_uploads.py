@@ -6,11 +6,12 @@ announced digest and stored once; a prefix left unfinished is purged after its l
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from firmware_app.sharing.uploader import UPLOAD_PATH, Sent
 from review_station import images, resumable
@@ -143,3 +144,36 @@ def test_a_prefix_left_unfinished_is_purged_after_its_limit_and_erasure_removes_
     assert resumable.purge(engine, limit, now + timedelta(hours=limit + 1)) == 1
     assert parts(engine) == 0 and offset(station, stale_id) == 0
     assert station.upload("cam-01", stale_id, stale) == Sent(201, sent=SIZE, resumed_at=0)
+
+
+def test_a_request_cut_off_as_another_completes_the_photo_leaves_no_part_behind(engine):
+    """A device killed mid-photo while its next run sends the rest: the first request has read the
+    offset when the second one starts. Held back at the database driver just before it writes, the
+    first lets the second run (SQLite lets it complete the photo meanwhile; PostgreSQL holds it on
+    the result's row). Whichever order the database lets them through, no byte outlives the photo,
+    and the device completes it from the offset the station gives."""
+    sealed = os.urandom(SIZE)
+    result_id = announcing(engine, sealed)
+    assert resumable.append(engine, result_id, "cam-01", 0, sealed[:KEPT], last=False).answer.status == 204
+    late_thread, outcome = threading.get_ident(), {}
+    other = threading.Thread(
+        target=lambda: outcome.update(other=resumable.append(engine, result_id, "cam-01", KEPT, sealed[KEPT:], True))
+    )
+
+    def hold_back(connection, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == late_thread and statement.startswith("INSERT INTO upload_parts"):
+            other.start()
+            other.join(2)
+
+    event.listen(engine, "before_cursor_execute", hold_back)
+    try:
+        late = resumable.append(engine, result_id, "cam-01", KEPT, sealed[KEPT : KEPT + 1000], last=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", hold_back)
+    other.join(20)
+    assert {late.answer.status, outcome["other"].answer.status} in ({200, 201}, {204, 409}), (late, outcome)
+    progress = resumable.offset(engine, result_id, "cam-01")
+    if not progress.complete:
+        assert parts(engine) == 2 and progress.offset == KEPT + 1000
+        assert resumable.append(engine, result_id, "cam-01", progress.offset, sealed[progress.offset :], True).complete
+    assert held(engine) == {result_id: sealed} and parts(engine) == 0
