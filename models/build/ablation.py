@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from models.build import data, dr_referable, melanoma
-from models.build.backbone import LITE0_BLOCKS, Trunk, build
+from models.build.backbone import Top, Trunk, build
 from models.build.litert import Int8Model
 from models.build.metrics import auc
 from models.build.pipeline import (
@@ -38,6 +38,7 @@ from models.build.pipeline import (
     seed_everything,
     source_features,
     train_top,
+    trained_blocks,
     with_run_options,
 )
 from models.build.recipe import Recipe
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
         if args.train_setting or args.split_block is not None:
-            print(f"settings {recipe.train}, blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained", flush=True)
+            print(f"settings {recipe.train}, {trained_blocks(recipe)}", flush=True)
             print(row_table(recipe, [(row, aucs)]), flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))
@@ -178,26 +179,35 @@ def cached_features(
     return sources, [source_features(variant, s, trunk, spec, args.cache_dir, v) for s, v in pairs]
 
 
-def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path) -> Aucs:
-    """Train a fresh top on the row's sources; its float AUC on every source's validation part, and
-    on the training and validation parts of each source it left out."""
+def row_top(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path) -> Top:
+    """A fresh top trained on the row's sources (from the cache when this row has run)."""
     if not row.augmentation:
         feats = [replace(f, augmented=[]) for f in feats]
     picked = [i for i, s in enumerate(sources) if s.name in row.trained_on]
     seed_everything(recipe.seed)
-    top = train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
+    return train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
+
+
+def unseen_scores(top: Top, source: Source, feats: Features) -> tuple[np.ndarray, np.ndarray]:
+    """The indices into ``source.samples`` of its training and validation images, and ``top``'s
+    logits on them: a source a row left out is scored on all it has besides its test part."""
+    indices = np.concatenate([source.parts["train"], source.parts["validation"]])
+    return indices, np.concatenate([logits(top, feats.train), logits(top, feats.validation)])
+
+
+def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path) -> Aucs:
+    """Train a fresh top on the row's sources; its float AUC on every source's validation part, and
+    on the training and validation parts of each source it left out."""
+    top = row_top(recipe, row, sources, feats, cache_dir)
     pairs = list(zip(sources, feats, strict=True))
-    validation = {s.name: logits(top, f.validation) for s, f in pairs}
+    left_out = {}
+    for source, feat in pairs:
+        if source.name not in row.trained_on:
+            indices, scores = unseen_scores(top, source, feat)
+            left_out[source.name] = auc(source.labels()[indices], scores)
     return {
-        "validation_auc": {s.name: auc(s.labels("validation"), validation[s.name]) for s, _ in pairs},
-        "left_out_auc": {
-            s.name: auc(
-                np.concatenate([s.labels("train"), s.labels("validation")]),
-                np.concatenate([logits(top, f.train), validation[s.name]]),
-            )
-            for s, f in pairs
-            if s.name not in row.trained_on
-        },
+        "validation_auc": {s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in pairs},
+        "left_out_auc": left_out,
     }
 
 

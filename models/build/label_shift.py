@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import torch
 
-from models.build.ablation import RECIPES, cached_features
+from models.build.ablation import RECIPES, Row, cached_features, row_top, unseen_scores
 from models.build.backbone import build
 from models.build.data import dr600_by_grade
 from models.build.metrics import auc
-from models.build.pipeline import add_training_arguments, seed_everything, train_top, with_run_options
-from models.build.train import logits
+from models.build.pipeline import add_training_arguments, trained_blocks, with_run_options
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,20 +32,15 @@ def main(argv: list[str] | None = None) -> None:
     recipe = with_run_options(RECIPES["dr-referable"], args)
     trunk, _ = build(recipe.image_size, recipe.split_block)
     sources, features = cached_features(recipe, True, trunk, args)
-    aptos = next(i for i, s in enumerate(sources) if s.name == "aptos2019")
+    row = Row("loso", ("aptos2019",), colour_constancy=True, augmentation=True)
+    top = row_top(recipe, row, sources, features, args.cache_dir)
     dr600 = next(i for i, s in enumerate(sources) if s.name == "dr-600")
-    seed_everything(recipe.seed)
-    top = train_top(recipe, [sources[aptos]], [features[aptos]], args.cache_dir).top
-    source, feats = sources[dr600], features[dr600]
-    seen = np.concatenate([source.parts["train"], source.parts["validation"]])
-    scores = np.concatenate([logits(top, feats.train), logits(top, feats.validation)])
+    source = sources[dr600]
+    seen, scores = unseen_scores(top, source, features[dr600])
     own = source.labels()[seen]
     by_icdr, maculopathy_only = (values[seen] for values in dr600_by_grade(source.samples, args.data_dir))
     kept = ~maculopathy_only
-    print(
-        f"top trained on APTOS alone, blocks {recipe.split_block}-15; DR-600's {seen.size} training and validation"
-        " images:"
-    )
+    print(f"top trained on APTOS alone, {trained_blocks(recipe)}; DR-600's {seen.size} training and validation images:")
     print(f"  DR-600's own labels ({int(own.sum())} referable): AUC {auc(own, scores):.3f}")
     print(
         f"  APTOS's definition, ICDR grade >= 2 or ADED ({int(by_icdr.sum())} referable): "

@@ -93,6 +93,11 @@ def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
     return recipe if args.split_block is None else replace(recipe, split_block=args.split_block)
 
 
+def trained_blocks(recipe: Recipe) -> str:
+    """Which of EfficientNet-Lite0's blocks a run trains, in words for its printed figures."""
+    return f"blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained"
+
+
 def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
     """The recipe with some training settings replaced, each ``NAME=VALUE`` typed like the default."""
     changes: dict[str, object] = {}
@@ -270,7 +275,7 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    print(f"settings {recipe.train}, blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained")
+    print(f"settings {recipe.train}, {trained_blocks(recipe)}")
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
