@@ -52,14 +52,17 @@ def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes
         return UploadAnswer(200, "already held")
 
 
-def expected_upload(connection: Connection, result_id: str, device_id: str | None) -> dict[str, Any] | UploadAnswer:
+def expected_upload(
+    connection: Connection, result_id: str, device_id: str | None, lock: bool = False
+) -> dict[str, Any] | UploadAnswer:
     """The digest and size the result announced, if ``device_id`` may upload its photo; else the
-    answer that says why not (the same for a whole upload and each part of a resumed one)."""
+    answer that says why not (the same for a whole upload and each part of a resumed one). With
+    ``lock``, the result's row stays held until the transaction ends (PostgreSQL; SQLite writes one
+    transaction at a time anyway)."""
     if not HEX32.fullmatch(result_id):
         return UploadAnswer(404, "no such result id")
-    result = connection.execute(
-        select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
-    ).first()
+    query = select(results.c.device_id, results.c.payload).where(results.c.result_id == result_id)
+    result = connection.execute(query.with_for_update() if lock else query).first()
     if result is None:
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from review_station.images import UploadAnswer, expected_upload, held, store_whole
-from review_station.storage.tables import results, upload_parts
+from review_station.storage.tables import upload_parts
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ def _received(connection: Connection, result_id: str, sha256: str) -> int:
             upload_parts.c.result_id == result_id, upload_parts.c.sha256 == sha256
         )
     ).scalar_one()
+
+
+def _already_held(size: int) -> Progress:
+    """The answer to a part of a photo the station holds already: nothing more is needed."""
+    return Progress(UploadAnswer(200, "already held"), size, size, complete=True)
 
 
 def offset(engine: Engine, result_id: str, device_id: str | None) -> Progress:
@@ -77,13 +82,12 @@ def _append(
 ) -> Progress:
     # One append per photo at a time: PostgreSQL holds the result's row until this one commits, so a
     # request cut off while another completes the photo reads the photo held when it is let through.
-    connection.execute(select(results.c.result_id).where(results.c.result_id == result_id).with_for_update())
-    expected = expected_upload(connection, result_id, device_id)
+    expected = expected_upload(connection, result_id, device_id, lock=True)
     if isinstance(expected, UploadAnswer):
         return Progress(expected)
     sha256, size = expected["sha256"], expected["size"]
     if held(connection, result_id):
-        return Progress(UploadAnswer(200, "already held"), size, size, complete=True)
+        return _already_held(size)
     received = _received(connection, result_id, sha256)
     if at != received:
         return Progress(UploadAnswer(409, f"the station holds {received} bytes, not {at}"), received, size)
@@ -100,7 +104,7 @@ def _append(
         # completed meanwhile is seen now, and these bytes must not outlive it.
         if held(connection, result_id):
             connection.execute(delete(upload_parts).where(upload_parts.c.result_id == result_id))
-            return Progress(UploadAnswer(200, "already held"), size, size, complete=True)
+            return _already_held(size)
     received += len(data)
     if received < size:
         if last:
