@@ -50,7 +50,7 @@ from firmware_app.quality.fit import derive_limits, profile_toml
 from firmware_app.quality.gate import PHYSICAL, RULES, QualityGate, Speed
 from firmware_app.quality.resample import shrink
 from firmware_app.quality.verdict import Rule
-from models.build.metrics import auc, sens_spec
+from models.build.metrics import ClusterBootstrap, Statistic, auc, sens_spec
 from tests.degradations import jpeg_at
 
 CLEAR = (2, 3)
@@ -243,14 +243,51 @@ def fitted_on(config: Config, profile: str) -> Config:
     return dataclasses.replace(config, quality=fitted)
 
 
+# The statistics with an interval take the photos' labels (referable or melanoma) and their
+# ``columns``: rejected (0/1) and the field's luminance, so that one resample draws whole photos.
+
+
+def _reject_rate(_: np.ndarray, columns: np.ndarray) -> float:
+    """The share of the photos the gate rejects, in points."""
+    return float(columns[:, 0].mean()) * 100
+
+
+def _gap(positive: np.ndarray, columns: np.ndarray) -> float:
+    """Reject rate of the referable (or melanoma) photos minus that of the others, in points."""
+    positive = positive.astype(bool)
+    if not positive.any() or positive.all():
+        return float("nan")
+    return float(columns[positive, 0].mean() - columns[~positive, 0].mean()) * 100
+
+
+def _tertile_rates(rejected: np.ndarray, luminance: np.ndarray) -> list[float]:
+    """Reject rates, in points, of the photos' pigmentation tertiles (dark, mid, light field)."""
+    bins = np.digitize(luminance, np.percentile(luminance, (100 / 3, 200 / 3)))
+    return [float(rejected[bins == b].mean()) * 100 for b in range(3)]
+
+
+def _spread(positive: np.ndarray, columns: np.ndarray) -> float:
+    """How far apart the tertiles' reject rates lie, in points (``columns``: rejected, luminance)."""
+    rates = _tertile_rates(columns[:, 0].astype(bool), columns[:, 1])
+    return max(rates) - min(rates)
+
+
+def _interval(statistic: Statistic, positive: np.ndarray, columns: np.ndarray) -> str:
+    """`` [low, high]``: the statistic's 95% interval over resamples of the photos (each its own
+    group: at 100 photos a tertile, one photo is one point, and a 300-photo sample's spread or gap
+    moves by several points from one sample to the next)."""
+    interval = ClusterBootstrap(np.arange(len(positive)), resamples=1000).interval(statistic, positive, columns)
+    return f" [{interval.low:.1f}, {interval.high:.1f}]"
+
+
 def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     rejected, positive = np.array(tally.rejected), np.array(tally.positive)
-    gap = rejected[positive].mean() - rejected[~positive].mean() if positive.any() and (~positive).any() else np.nan
+    columns = np.column_stack([rejected, tally.luminance]).astype(np.float64)
     tertiles = "-"
     if source.modality == "fundus":
-        cuts = np.percentile(tally.luminance, (100 / 3, 200 / 3))
-        bins = np.digitize(tally.luminance, cuts)
-        tertiles = "/".join(f"{rejected[bins == b].mean():.0%}" for b in range(3))
+        rates = _tertile_rates(rejected, np.array(tally.luminance))
+        tertiles = "/".join(f"{r:.0f}%" for r in rates) + f", spread {max(rates) - min(rates):.1f}"
+        tertiles += _interval(_spread, positive, columns)
     scores = np.array(tally.scores)
     scored = ~np.isnan(scores)
     sens, spec = sens_spec(positive[scored], scores[scored], tally.threshold)
@@ -259,9 +296,9 @@ def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     return [
         source.name,
         str(len(rejected)),
-        f"{rejected.mean():.1%}",
+        f"{rejected.mean():.1%}" + _interval(_reject_rate, positive, columns),
         f"{rejected[positive].mean():.0%} / {rejected[~positive].mean():.0%}",
-        f"{gap * 100:+.1f}",
+        f"{_gap(positive, columns):+.1f}" + _interval(_gap, positive, columns),
         tertiles,
         f"{_rate(tally.degraded)} ({_rate(tally.degraded_right)})",
         f"{auc(positive[scored], scores[scored]):.3f}{mark}",

@@ -34,7 +34,9 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 - ``glare_fraction``: colourless specular reflections in the field, the optic disc set aside (on a
   pale fundus it burns out to a colourless white as bright above the retina as a reflection).
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
-  lid or a pupil too small, all of which shade the edge first.
+  lid or a pupil too small, all of which shade the edge first. Its limit is declared (half the
+  rim), not fitted: a camera whose rims are lit on nearly every photo would otherwise set it at
+  its own vignetting and refuse another camera's darker fundi.
 - ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
   hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
   flattened to no detail at all are not (``measures.flat_block_fraction``).
@@ -349,10 +351,12 @@ RULES = (
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
 )
 
-# Where the disc and the macula lie in a 45-degree field, and what a retina can show at all, are the
-# same for every camera: these limits are declared from that (config.py says how), never fitted
-# to photos (``quality.fit``).
-PHYSICAL = frozenset({"min_field_coverage", "max_field_offset", "max_macula_offset", "max_dark_fraction"})
+# Where the disc and the macula lie in a 45-degree field, how much of the field's rim a shadow may
+# hide, and what a retina can show at all, are the same for every camera: these limits are declared
+# from that (config.py says how), never fitted to photos (``quality.fit``).
+PHYSICAL = frozenset(
+    {"min_field_coverage", "max_field_offset", "max_macula_offset", "max_dark_fraction", "max_edge_shadow"}
+)
 
 
 def assess_fundus(
