@@ -1,19 +1,21 @@
-"""Where the screening process's RSS goes, per file, and why a just-installed venv reads ~40 MB more.
+"""Where the screening process's RSS goes, per step and per file, and why a just-installed venv
+reads about 40 MB more than a long-lived one.
 
-The process is ``bench/screen_path.py``'s cold-start worker (both models loaded, one screen each);
-then its RSS in two parts, the process's own memory (RssAnon) and the files mapped in (RssFile),
-and the files whose mappings hold the most (smaps' Rss, private copies of their data included).
-Run as root, each file's mapped pages are also split by the page-cache folio holding them
-(``/proc/self/pagemap`` and ``/proc/kpageflags``): single pages, or large folios.
+The work of ``bench/screen_path.py``'s cold-start worker (its imports, both models, one screen of
+each bundled sample; the models loaded first here, so that each step's share shows), with the
+memory after each step in two parts, the process's own (RssAnon) and the files mapped in
+(RssFile); then the files whose mappings hold the most (smaps' Rss). Run as root, each file's
+mapped pages are also split by the page-cache folio holding them (``/proc/self/pagemap`` and
+``/proc/kpageflags``): single pages or large folios.
 
 Why the split matters: a page fault on a file maps every page of the folio it falls in (and its
 fault-around neighbours). Where the kernel caches files in large folios (ext4 since Linux 6.16),
-files just written by pip, or read through sequentially, sit in large folios, so the same libraries
-map several times the pages: OpenCV's 28 MB against 7.5 MB once its pages came back one by one
-through the loader's faults, as on a device restarted since its install. Those pages are the page
-cache's, shared and reclaimable, not the process's own memory. ``--drop-cache`` shows it: it first
-drops this venv's files from the page cache (``posix_fadvise(DONTNEED)``, clean pages nothing maps:
-no data is touched), so that the worker's faults bring them back page by page.
+files just written by pip, or read through, sit in large folios, so the same libraries map several
+times the pages: OpenCV's 43 MB against 15 MB once its pages came back one by one through the
+loader's faults, as on a machine restarted since its install. Those pages are the page cache's,
+shared and reclaimable, not the process's own memory. ``--drop-cache`` shows it: it first drops
+this venv's files from the page cache (``posix_fadvise(DONTNEED)``: clean pages that no process
+maps; no file is changed), so that the steps' faults bring them back page by page.
 
     .venv/bin/python bench/rss_breakdown.py [--top 12] [--drop-cache]
 """
@@ -21,8 +23,6 @@ no data is touched), so that the worker's faults bring them back page by page.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import struct
 import sys
@@ -100,24 +100,39 @@ def main() -> None:
         # Before anything of the venv is imported: a page some process maps is not dropped.
         print(f"dropped {drop_from_page_cache(Path(sys.prefix))} files of {sys.prefix} from the page cache")
 
-    from bench.screen_path import cold_start_worker, process_memory_mb
+    from bench.screen_path import process_memory_mb, sample_photos
+    from firmware_app.app import build_pipeline
+    from firmware_app.capture.image_file import read_frame
+    from firmware_app.config import Config
+    from firmware_app.inference.card import MODALITIES
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        pipeline = cold_start_worker()
-    memory = process_memory_mb()
+    stages = [("imports (the bench's: Python, numpy, OpenCV, the project)", process_memory_mb())]
+    pipeline = build_pipeline(Config())
+    for modality in MODALITIES:
+        pipeline.model(modality)
+        stages.append((f"{modality} model loaded and verified", process_memory_mb()))
+    photos = sample_photos()
+    for modality in MODALITIES:
+        pipeline.screen(read_frame(photos[modality]), modality)
+        stages.append((f"{modality} sample screened", process_memory_mb()))
+
+    print(f"{sys.prefix}, MB after each step: the process's own (RssAnon), the files mapped in (RssFile)")
+    previous = {"RssAnon": 0.0, "RssFile": 0.0}
+    for name, memory in stages:
+        own, files = memory["RssAnon"], memory["RssFile"]
+        added_own, added_files = own - previous["RssAnon"], files - previous["RssFile"]
+        print(f"  {own:6.1f} ({added_own:+5.1f})  {files:6.1f} ({added_files:+5.1f})  {name}")
+        previous = memory
+    print(f"  RSS {stages[-1][1]['VmRSS']:.1f} MB, peak {stages[-1][1]['peak']:.1f} MB")
+
     mappings = file_mappings()
-    models = ", ".join(pipeline.model(modality).card.id for modality in ("fundus", "dermoscopy"))
-    print(
-        f"{sys.prefix}: RSS with both models loaded ({models}), after one screen each: {memory['VmRSS']:.1f} MB: "
-        f"{memory['RssAnon']:.1f} MB the process's own, {memory['RssFile']:.1f} MB of files mapped in"
-    )
     rss = Counter({name: sum(r for _, _, r in ranges) for name, ranges in mappings.items()})
-    print(f"{'MB':>6} {'large folios':>12}  file")
+    print(f"{'MB':>6} {'large folios':>12}  file (Rss of its mappings, its private copies included)")
     for name, size in rss.most_common(args.top):
         large = large_folio_bytes(mappings[name])
         share = "needs root" if large is None else f"{large / 2**20:.1f}"
         print(f"{size / 2**20:6.1f} {share:>12}  {name}")
-    print(f"{sum(rss.values()) / 2**20:6.1f} {'':>12}  all {len(rss)} files (their private copies included)")
+    print(f"{sum(rss.values()) / 2**20:6.1f} {'':>12}  all {len(rss)} files")
 
 
 if __name__ == "__main__":

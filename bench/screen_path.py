@@ -237,17 +237,20 @@ def process_memory_mb() -> dict[str, float]:
     return megabytes
 
 
-def cold_start_worker() -> ScreeningPipeline:
-    """Run in a fresh process: print when the first result is out, then the RSS with both models;
-    returns the pipeline, its models still loaded (``bench/rss_breakdown.py`` looks further)."""
+def sample_photos() -> dict[str, Path]:
+    """The bundled sample photo of each modality."""
+    return {_modality(str(p)): p for p in sorted(SAMPLES_DIR.glob("*.jpg"))}
+
+
+def cold_start_worker() -> None:
+    """Run in a fresh process: print when the first result is out, then the RSS with both models."""
     config = Config()
     pipeline = build_pipeline(config)
-    samples = {_modality(str(p)): p for p in sorted(SAMPLES_DIR.glob("*.jpg"))}
+    samples = sample_photos()
     pipeline.screen(read_frame(samples["fundus"]), "fundus")
     print("first", flush=True)
     pipeline.screen(read_frame(samples["dermoscopy"]), "dermoscopy")
     print(json.dumps(process_memory_mb()), flush=True)
-    return pipeline
 
 
 def cold_start() -> None:
