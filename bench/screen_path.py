@@ -19,8 +19,11 @@ preview check) in frames per second at 640x480 and 1280x960 from the files backe
 result (``edgescreen``'s imports, loading and verifying the model, one screen) and the process's
 RSS once both models are loaded and have screened, with its two parts: the process's own memory, and
 the pages of the libraries (OpenCV's alone is 70 MB) mapped in, shared with every other process and
-reclaimable, whose count follows the page cache: higher on a fresh install than on a device that
-has run a while.
+reclaimable. Their count follows how the kernel holds those files in its page cache, not what the
+process touches: where files are cached in large folios (ext4 since Linux 6.16), a fault maps a
+whole folio, and a library installed minutes before (written, or read through, in large folios)
+maps about 40 MB more than the same files brought back by the loader's page faults, as on a device
+restarted since its install (``bench/rss_breakdown.py`` shows it per file, and can drop the cache).
 
 Aims (issue 10): ``screen`` <= 1.3x the bare path; recording adds <= 5 ms; preview >= 30 fps at
 640x480 and >= 15 fps at 1280x960; RSS <= 150 MB; cold start <= 1 s.
@@ -226,18 +229,28 @@ def preview_fps(frames: int) -> None:
     print("  " + ", ".join(f"{s.width}x{s.height} {v:.1f} fps" for s, v in fps.items()))
 
 
+def process_memory_mb() -> dict[str, float]:
+    """This process's RSS, its own part (RssAnon) and its files' (RssFile), and its peak, in MB."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    megabytes = {name: int(status[name].split()[0]) / 1024 for name in ("VmRSS", "RssAnon", "RssFile")}
+    megabytes["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return megabytes
+
+
+def sample_photos() -> dict[str, Path]:
+    """The bundled sample photo of each modality."""
+    return {_modality(str(p)): p for p in sorted(SAMPLES_DIR.glob("*.jpg"))}
+
+
 def cold_start_worker() -> None:
     """Run in a fresh process: print when the first result is out, then the RSS with both models."""
     config = Config()
     pipeline = build_pipeline(config)
-    samples = {_modality(str(p)): p for p in sorted(SAMPLES_DIR.glob("*.jpg"))}
+    samples = sample_photos()
     pipeline.screen(read_frame(samples["fundus"]), "fundus")
     print("first", flush=True)
     pipeline.screen(read_frame(samples["dermoscopy"]), "dermoscopy")
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    megabytes = {name: int(status[name].split()[0]) / 1024 for name in ("VmRSS", "RssAnon", "RssFile")}
-    megabytes["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(megabytes), flush=True)
+    print(json.dumps(process_memory_mb()), flush=True)
 
 
 def cold_start() -> None:
@@ -256,7 +269,8 @@ def cold_start() -> None:
     print(
         f"RSS with both models loaded, after one screen each: {memory['VmRSS']:.0f} MB (peak {memory['peak']:.0f}): "
         f"{memory['RssAnon']:.0f} MB the process's own, {memory['RssFile']:.0f} MB of library files mapped in, "
-        "which depends on how much of them the page cache holds (more just after an install)"
+        "which depends on the page cache's folio sizes, not on the process (more just after an install: "
+        "bench/rss_breakdown.py)"
     )
 
 

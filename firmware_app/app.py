@@ -33,7 +33,6 @@ from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
-from firmware_app.sharing.uploader import ImageUploader, StationClient
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import result_payload
 from firmware_app.sync.retry import LOOP_SECONDS, backoff_delay
@@ -196,6 +195,10 @@ class UploadThread:
                 self._stop.wait(delay)
 
     def _upload(self) -> None:
+        # Imported here, not at the top, like the sync worker in ``run_sync``: the HTTPS client (ssl,
+        # http, email) costs the process about 2.5 MB, and only the sync side ever uploads a photo.
+        from firmware_app.sharing.uploader import ImageUploader, StationClient
+
         store = open_store(self._config, key_required=False)
         try:
             client = StationClient(self._config.sync)
