@@ -11,7 +11,10 @@ lighter part of that edge when a lesion filling the field covers much of it; eve
 difference from that skin colour in CIELAB (where a distance is a perceived colour difference,
 whatever the skin tone) is thresholded with Otsu's method; of the connected regions, the largest,
 most central and most compact is the lesion (a ruler's ink, a tuft of hair or the rim's shaded
-crescent is none of these), grown to its full extent, its holes filled.
+crescent is none of these), grown to its full extent, its holes filled. A region that still runs off
+the field's edge, off the middle, is looked past once: a region wholly inside, near the middle and
+large enough to judge is what the dermatoscope was aimed at (marker ink or a sticker at the edge
+outshines a smaller lesion in the middle).
 """
 
 from __future__ import annotations
@@ -34,6 +37,13 @@ _SURROUND_RELATIVE = 0.4
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
+# The lesion is what the dermatoscope was aimed at: a region that runs off the field with its centre
+# further than this from the frame's (in frame widths and heights, as ``_centre_offsets``) gives
+# way to one the field holds without it, wholly inside, centred within it and covering at least
+# this share of the frame (the gate judges a lesion from 0.8%): marker ink, a hair tuft, a sticker,
+# fluid or the rim's shading at the edge outshine a smaller lesion in the middle.
+_AIMED_AT = 0.2
+_AIMED_AT_MIN_AREA = 0.01
 # A colour-calibration sticker: tinted this far from the skin (CIELAB a*b*), and tinted this many
 # times more than it is darker (a lesion's pigment darkens the skin; a sticker's print tints it).
 _STICKER_TINT = 30.0
@@ -196,6 +206,18 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return filled > 0
 
 
+def _centre_offsets(x: np.ndarray, y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """How far points (x, y) lie from the frame's centre, in frame widths and heights."""
+    height, width = shape[:2]
+    return np.hypot((x - width / 2) / width, (y - height / 2) / height)
+
+
+def _region_offset(region: np.ndarray) -> float:
+    """How far a (non-empty) region's centroid lies from the frame's centre (``_centre_offsets``)."""
+    moments = cv2.moments(region.astype(np.uint8), binaryImage=True)
+    return float(_centre_offsets(moments["m10"] / moments["m00"], moments["m01"] / moments["m00"], region.shape))
+
+
 def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
     """The connected region with the largest area weighted by closeness to the centre and by how
     compact it is (the square root of its share of the disc across its box: 1 for a round lesion,
@@ -203,8 +225,7 @@ def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
     count, labels, stats, centroids = connected_regions(candidate)
     if count <= 1:
         return np.zeros(candidate.shape, bool)
-    height, width = candidate.shape
-    offsets = np.hypot((centroids[1:, 0] - width / 2) / width, (centroids[1:, 1] - height / 2) / height)
+    offsets = _centre_offsets(centroids[1:, 0], centroids[1:, 1], candidate.shape)
     area = stats[1:, cv2.CC_STAT_AREA]
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     compact = np.sqrt(np.clip(area / (np.pi / 4 * extent**2), 0.0, 1.0))
@@ -251,6 +272,33 @@ def _sticker_coloured(difference: np.ndarray) -> bool:
     return bool(tint > _STICKER_TINT or (a < -_STICKER_GREENER and tint > _MIN_DIFFERENCE))
 
 
+def _without(field: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """The lit field with ``region`` and its fringe set aside: no part of the lit skin."""
+    return field & ~cv2.dilate(region.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+
+
+def _aimed_at(
+    lesion: np.ndarray, field: np.ndarray, inner: np.ndarray, difference: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The lesion and the field, looked past an off-centre region at the field's edge once
+    (``_AIMED_AT``): when the field without it holds a region wholly inside, near the middle and
+    large enough to judge, that is what the dermatoscope was aimed at, and the region at the edge
+    is no part of the lit skin (as a sticker is not). Otherwise the region at the edge stays the
+    lesion: a lesion running off the frame is what the gate must see to ask for a retake."""
+    if not (lesion.any() and runs_to_edge(lesion, field) and _region_offset(lesion) > _AIMED_AT):
+        return lesion, field
+    without = _without(field, lesion)
+    if not (inner & without).any():
+        return lesion, field
+    again = _threshold_and_choose(difference, without, inner & without)
+    aimed_at = (
+        np.count_nonzero(again) >= _AIMED_AT_MIN_AREA * again.size
+        and not runs_to_edge(again, without)
+        and _region_offset(again) <= _AIMED_AT
+    )
+    return (again, without) if aimed_at else (lesion, field)
+
+
 def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of an 8-bit RGB dermoscopy photo (see the module's docstring)."""
     return segment_working_copy(shrink(rgb, WORK_SIZE)).at_size(rgb.shape)
@@ -276,9 +324,10 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
             break
         if not _sticker_coloured(_median_colour(lab_difference, lesion)):
             break
-        field &= ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+        field = _without(field, lesion)
         inner &= field
         lesion = _threshold_and_choose(difference, field, inner) if inner.any() else np.zeros_like(field)
+    lesion, field = _aimed_at(lesion, field, inner, difference)
     skin = field & ~lesion
     found = lesion.any() and skin.any()
     contrast = _median(difference, lesion) - _median(difference, skin) if found else 0.0

@@ -60,6 +60,29 @@ def test_a_large_red_lesion_at_the_edge_is_not_a_sticker():
     assert _overlap(segmentation.mask, rendered.mask) > 0.6
 
 
+def test_a_larger_mark_at_the_edge_does_not_outshine_the_lesion_in_the_middle():
+    """Marker ink, a hair tuft or the rim's shading at the edge can be larger and darker than the
+    lesion the dermatoscope was aimed at: the lesion in the middle, wholly inside, is found."""
+    rendered = render_lesion(seed=3, radius=0.08, centre=(0.5, 0.5))
+    marked = rendered.rgb.copy()
+    height, width = marked.shape[:2]
+    cv2.ellipse(marked, (width, height // 2), (width // 5, height * 2 // 5), 0, 0, 360, (70, 40, 110), -1)
+    segmentation = segment_lesion(marked)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+    assert not segmentation.field[height // 2, width - 5]
+
+
+def test_a_lesion_running_off_the_edge_stays_the_lesion_beside_a_freckle_in_the_middle():
+    """Only a region large enough to judge is taken for what the dermatoscope was aimed at: a lesion
+    running off the frame beside a small freckle stays the lesion, and the gate asks for a retake."""
+    rendered = render_lesion(seed=4, radius=0.3, centre=(0.85, 0.5))
+    freckled = rendered.rgb.copy()
+    height, width = freckled.shape[:2]
+    cv2.circle(freckled, (width // 2 - width // 8, height // 2), round(0.025 * height), NAEVUS_BROWN, -1)
+    segmentation = segment_lesion(freckled)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+
+
 def _vignetted(rgb: np.ndarray, depth: float) -> np.ndarray:
     """The dermatoscope's fall-off: darker towards the corners, by ``depth`` at the corners."""
     height, width = rgb.shape[:2]
