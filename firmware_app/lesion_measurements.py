@@ -88,7 +88,7 @@ def perilesional_ring(lesion: np.ndarray, field: np.ndarray) -> np.ndarray:
     growing the lesion twice by discs dozens of pixels wide cost several times more."""
     if not lesion.any():
         return field
-    size = np.sqrt(4 * lesion.sum() / np.pi)
+    size = np.sqrt(4 * np.count_nonzero(lesion) / np.pi)
     gap = max(_MIN_GAP_PX, round(_RING_GAP * size))
     outer = gap + max(_MIN_WIDTH_PX, round(_RING_WIDTH * size))
     distance = cv2.distanceTransform((~lesion).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)

@@ -97,28 +97,33 @@ def _ellipse(diameter: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
 
 
-def _hair(gray: np.ndarray) -> np.ndarray:
+def _hair(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Thin, long dark strokes. The black-hat finds everything dark and narrow; an opening keeps
     only what is wider than a hair (globules, dots), which is set aside; of the rest, only strokes
-    long enough to be hairs are kept (not the short lines of a pigment network)."""
+    long enough to be hairs are kept (not the short lines of a pigment network). Returned as the
+    strokes' labels and, by label, which are hairs: most photos have none, and a mask of them would
+    cost a pass over the whole copy."""
     width = max(5, round(max(gray.shape) / 60)) | 1
     strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
     blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
     thin = strokes & (1 - blobs)
     count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    # Each region's verdict looked up by its label: a table lookup, where np.isin sorts the labels.
     is_hair = np.zeros(count, bool)
     is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
-    return is_hair[labels]
+    return labels, is_hair
 
 
 def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
     """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
     size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
     pigment network's lines merge into strokes as long and thin as hairs."""
-    covered = _hair(gray) & mask_at_size(around_lesion, gray.shape)
-    return float(covered.sum() / max(1, int(mask_at_size(lesion, gray.shape).sum())))
+    labels, is_hair = _hair(gray)
+    if not is_hair.any():
+        return 0.0
+    # Each covered pixel's verdict looked up by its label: a table lookup, where np.isin sorts them.
+    covered = np.count_nonzero(is_hair[labels[mask_at_size(around_lesion, gray.shape)]])
+    return covered / max(1, np.count_nonzero(mask_at_size(lesion, gray.shape)))
 
 
 def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
@@ -176,7 +181,7 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     round spots (three times as many bubbles on UDA-1's graded photos)."""
     specular = measures.specular_mask(working) & field
     return {
-        "glare_fraction": float(_glare(working, specular, skin).sum() / max(1, field.sum())),
+        "glare_fraction": np.count_nonzero(_glare(working, specular, skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(working, specular, field)),
         "bubbles": float(_bubbles(specular)),
     }
@@ -190,7 +195,7 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarr
     padded = np.pad(lesion, 1).astype(np.uint8)
     outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
     edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
-    diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
+    diameter = np.sqrt(4.0 * np.count_nonzero(lesion) / np.pi)
     rows, cols = np.nonzero(outline & edge)
     if diameter == 0 or rows.size == 0:
         return 0.0, np.zeros(2)
@@ -314,11 +319,11 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     around_skin = field & ~around_lesion
     skin = around_skin & (gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
-    lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
+    lit_skin = skin if np.count_nonzero(skin) >= _MIN_SKIN * np.count_nonzero(field) else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
-    lesion_area = int(lesion.sum())
+    lesion_area = np.count_nonzero(lesion)
     off_centre = _off_centre(lesion) if found else np.zeros(2)
     clearly_seen = found and segmentation.contrast >= _FRAMING_MIN_CONTRAST
     cut, pushed = _framing(lesion, field, off_centre) if clearly_seen else (0.0, 0.0)

@@ -76,7 +76,7 @@ class LesionSegmentation:
 
     @property
     def area_fraction(self) -> float:
-        return float(self.mask.mean())
+        return np.count_nonzero(self.mask) / self.mask.size
 
     def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
         """The same segmentation with its masks resampled to a photo of ``shape``."""
@@ -161,7 +161,7 @@ def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
     cut, _ = cv2.threshold(lightness[band], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     darker = band & (lightness <= cut)
     lighter = band & ~darker
-    if not lighter.any() or darker.sum() < _REFERENCE_LESION_SHARE * band.sum():
+    if not lighter.any() or np.count_nonzero(darker) < _REFERENCE_LESION_SHARE * np.count_nonzero(band):
         return band
     skin = _median_colour(planes, lighter)
     difference = _median_colour(planes, darker) - skin
@@ -183,7 +183,7 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, 
     lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
     band = _edge_band(field.shape) & field
     planes = [lightness, a, b]
-    reference = _skin_reference(planes, band if band.sum() > 0.05 * field.sum() else field)
+    reference = _skin_reference(planes, band if np.count_nonzero(band) > 0.05 * np.count_nonzero(field) else field)
     difference = [plane - _median(plane, reference) for plane in planes]
     darker = np.maximum(-difference[0], 0.0) * _LIGHTNESS_WEIGHT
     return np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), difference
@@ -260,7 +260,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of a photo already at most ``WORK_SIZE`` wide; the masks have its size.
     The pipeline segments its frame's working copy once, through this (``frame_analysis``)."""
     field = lit_field(small)
-    if field.sum() < 0.2 * field.size:
+    if np.count_nonzero(field) < 0.2 * field.size:
         return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0)
     difference, lab_difference = _skin_difference(small, field)
     difference = cv2.GaussianBlur(difference, (0, 0), 1.5)

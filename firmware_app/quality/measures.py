@@ -72,7 +72,7 @@ def clipped_fractions(image: np.ndarray, mask: np.ndarray, dark: int = 12, brigh
     the red channel and is judged on its luminance.
     """
     values = _inside(image, mask)
-    return float((values < dark).mean()), float((values >= bright).mean())
+    return np.count_nonzero(values < dark) / values.size, np.count_nonzero(values >= bright) / values.size
 
 
 def sharpness(gray: np.ndarray, mask: np.ndarray) -> float:
