@@ -192,9 +192,10 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarr
     lesion diameters (of the circle of the same area), and the mean of the unit vectors (x, y)
     from the frame's centre to each cut point: its length is how one-sided the cut is (1 all on
     one side, 0 spread all round), its direction the side the lesion runs out of the photo."""
-    padded = np.pad(lesion, 1).astype(np.uint8)
-    outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
-    edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
+    # Eroded as if empty pixels bordered the photo (``lesion.runs_to_edge`` too): its edge is an edge of both.
+    inside, empty_beyond = lesion.astype(np.uint8), {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0}
+    outline = (inside - cv2.erode(inside, np.ones((3, 3), np.uint8), **empty_beyond)) > 0
+    edge = cv2.erode(field.astype(np.uint8), np.ones((5, 5), np.uint8), **empty_beyond) == 0
     diameter = np.sqrt(4.0 * np.count_nonzero(lesion) / np.pi)
     rows, cols = np.nonzero(outline & edge)
     if diameter == 0 or rows.size == 0:
