@@ -328,8 +328,10 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     off_centre = _off_centre(lesion) if found else np.zeros(2)
     clearly_seen = found and segmentation.contrast >= _FRAMING_MIN_CONTRAST
     cut, pushed = _framing(lesion, field, off_centre) if clearly_seen else (0.0, 0.0)
-    noise_region = skin if skin.any() else field
     working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
+    # The field and the skin resampled to the working size once, for the reflections and the noise.
+    working_field = mask_at_size(field, working.shape)
+    working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
@@ -344,9 +346,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "unevenness": measures.illumination_unevenness(
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
-        **_reflections(working, mask_at_size(field, working.shape), mask_at_size(lit_skin, working.shape)),
+        **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
-        "noise": measures.noise_sigma(working_gray, mask_at_size(noise_region, working.shape)),
+        "noise": measures.noise_sigma(working_gray, working_skin),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }
