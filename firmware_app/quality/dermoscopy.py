@@ -44,6 +44,8 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -97,32 +99,47 @@ def _ellipse(diameter: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
 
 
-def _hair(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Thin, long dark strokes. The black-hat finds everything dark and narrow; an opening keeps
-    only what is wider than a hair (globules, dots), which is set aside; of the rest, only strokes
-    long enough to be hairs are kept (not the short lines of a pigment network). Returned as the
-    strokes' labels and, by label, which are hairs: most photos have none, and a mask of them would
-    cost a pass over the whole copy."""
-    width = max(5, round(max(gray.shape) / 60)) | 1
-    strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
+def _hair_width(size: int) -> int:
+    """The black-hat's width on a copy ``size`` pixels on its long side: a little wider than a hair."""
+    return max(5, round(size / 60)) | 1
+
+
+def _hair(gray: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Thin, long dark strokes on ``gray``, part of a copy ``size`` pixels on its long side. The
+    black-hat finds everything dark and narrow; an opening keeps only what is wider than a hair
+    (globules, dots), which is set aside; of the rest, only strokes long enough to be hairs are kept
+    (not the short lines of a pigment network). Returned as the strokes' labels and, by label,
+    which are hairs: most photos have none, and a mask of them would cost a pass over the copy."""
+    strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(_hair_width(size))) > _HAIR_DEPTH).astype(np.uint8)
     blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
     thin = strokes & (1 - blobs)
     count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     is_hair = np.zeros(count, bool)
-    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
+    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * size
     return labels, is_hair
 
 
 def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
     """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
     size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
-    pigment network's lines merge into strokes as long and thin as hairs."""
-    labels, is_hair = _hair(gray)
+    pigment network's lines merge into strokes as long and thin as hairs.
+
+    Hairs are looked for on the border's box grown by a hair's length and by how far the black-hat,
+    the opening and the dilation reach: the strokes found there are the whole copy's but near its
+    edge, and a stroke from the border that gets near the edge is a hair either way (as long as
+    one), so the same pixels are covered, at the cost of the box."""
+    size = max(gray.shape)
+    around = mask_at_size(around_lesion, gray.shape)
+    reach = _hair_width(size) - 1 + _HAIR_MAX_WIDTH - 1 + 1
+    margin = math.ceil(_HAIR_MIN_LENGTH * size) + reach + 2
+    x, y, width, height = cv2.boundingRect(around.astype(np.uint8))
+    box = slice(max(0, y - margin), y + height + margin), slice(max(0, x - margin), x + width + margin)
+    labels, is_hair = _hair(gray[box], size)
     if not is_hair.any():
         return 0.0
     # Each covered pixel's verdict looked up by its label: a table lookup, where np.isin sorts them.
-    covered = np.count_nonzero(is_hair[labels[mask_at_size(around_lesion, gray.shape)]])
+    covered = np.count_nonzero(is_hair[labels[around[box]]])
     return covered / max(1, np.count_nonzero(mask_at_size(lesion, gray.shape)))
 
 
