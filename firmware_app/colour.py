@@ -61,11 +61,18 @@ def srgb8_to_lab(pixels: np.ndarray) -> np.ndarray:
     values = np.asarray(pixels)
     linear = srgb8_to_linear(values) if values.dtype == np.uint8 else srgb_to_linear(values / 255.0)
     xyz = linear.reshape(-1, 3) @ _SRGB_TO_RELATIVE_XYZ.T
-    f = np.where(xyz > _LAB_EPSILON, np.cbrt(xyz), xyz * np.float32(_LAB_SLOPE) + np.float32(16 / 116))
+    # The cube root everywhere, its linear stretch only where it holds: values below EPSILON are
+    # few on skin, and np.where would compute both for every value.
+    f = np.cbrt(xyz)
+    dark = xyz <= _LAB_EPSILON
+    if dark.any():
+        f[dark] = xyz[dark] * np.float32(_LAB_SLOPE) + np.float32(16 / 116)
     y = xyz[:, 1]
-    lightness = np.where(y > _LAB_EPSILON, 116 * f[:, 1] - 16, np.float32(_LAB_KAPPA) * y)
+    lightness = 116 * f[:, 1] - 16
+    if dark[:, 1].any():
+        lightness[dark[:, 1]] = np.float32(_LAB_KAPPA) * y[dark[:, 1]]
     lab = np.stack([lightness, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=-1)
-    return lab.reshape(values.shape).astype(np.float32)
+    return lab.reshape(values.shape).astype(np.float32, copy=False)
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:

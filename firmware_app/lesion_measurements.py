@@ -88,11 +88,17 @@ def perilesional_ring(lesion: np.ndarray, field: np.ndarray) -> np.ndarray:
     growing the lesion twice by discs dozens of pixels wide cost several times more."""
     if not lesion.any():
         return field
-    size = np.sqrt(4 * lesion.sum() / np.pi)
+    size = np.sqrt(4 * np.count_nonzero(lesion) / np.pi)
     gap = max(_MIN_GAP_PX, round(_RING_GAP * size))
     outer = gap + max(_MIN_WIDTH_PX, round(_RING_WIDTH * size))
-    distance = cv2.distanceTransform((~lesion).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    return (distance > gap) & (distance <= outer) & field
+    # Distances matter only out to the ring's outer edge: they are computed on the lesion's box
+    # grown by that much, which holds every lesion pixel, so each is the whole photo's distance.
+    x, y, width, height = cv2.boundingRect(lesion.astype(np.uint8))
+    box = slice(max(0, y - outer - 1), y + height + outer + 1), slice(max(0, x - outer - 1), x + width + outer + 1)
+    distance = cv2.distanceTransform((~lesion[box]).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ring = np.zeros_like(lesion)
+    ring[box] = (distance > gap) & (distance <= outer)
+    return ring & field
 
 
 def lesion_and_skin_ring(small: np.ndarray) -> tuple[LesionSegmentation, np.ndarray]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import cv2
+import numpy as np
 import pytest
 
+from firmware_app import lesion_measurements
 from firmware_app.inference.card import read_card
 from firmware_app.inference.skin_tone import trained_categories
-from firmware_app.lesion_measurements import NO_SCALE, SCALED, feret_diameter_px, measure_lesion
+from firmware_app.lesion_measurements import NO_SCALE, SCALED, feret_diameter_px, measure_lesion, perilesional_ring
+from firmware_app.quality.lesion import segment_lesion
 from firmware_app.report import lesion_line
 from tests.conftest import PROJECT_ROOT
 from tests.lesion_renderer import render_lesion
@@ -89,3 +92,18 @@ def test_a_lesion_running_off_the_photo_has_a_diameter_of_at_least_its_visible_p
     assert measured.over_6mm is over_6mm
     assert f"at least {measured.diameter_mm:.1f} mm" in lesion_line(measured, "en")
     assert f"d'au moins {measured.diameter_mm:.1f} mm" in lesion_line(measured, "fr")
+
+
+def test_the_ring_is_read_off_each_pixels_distance_to_the_whole_lesion():
+    """The distances computed on the lesion's grown box are the whole photo's: the same ring for a
+    lesion in the middle, one running off an edge and one filling the frame."""
+    for radius, centre in ((0.15, (0.5, 0.5)), (0.3, (0.85, 0.5)), (0.6, (0.5, 0.5))):
+        segmentation = segment_lesion(render_lesion(seed=4, radius=radius, centre=centre).rgb)
+        lesion, field = segmentation.mask, segmentation.field
+        size = np.sqrt(4 * np.count_nonzero(lesion) / np.pi)
+        gap = max(lesion_measurements._MIN_GAP_PX, round(lesion_measurements._RING_GAP * size))
+        outer = gap + max(lesion_measurements._MIN_WIDTH_PX, round(lesion_measurements._RING_WIDTH * size))
+        distance = cv2.distanceTransform((~lesion).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        expected = (distance > gap) & (distance <= outer) & field
+        assert expected.any()
+        np.testing.assert_array_equal(perilesional_ring(lesion, field), expected)

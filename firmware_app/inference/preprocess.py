@@ -143,13 +143,15 @@ def shades_of_gray(rgb: np.ndarray, p: int = SHADES_OF_GRAY_P) -> np.ndarray:
     # Every pixel is one of 256 levels: each channel's p-norm is read off its histogram, and the
     # gains applied by a table, a fraction of the cost of raising and scaling every pixel.
     levels = np.arange(256, dtype=np.float64)
-    histograms = np.stack([np.bincount(rgb[..., c].ravel(), minlength=256) for c in range(3)])
-    illuminant = (histograms @ levels**p / (rgb.size // 3)) ** (1.0 / p)
+    # OpenCV's histogram of each channel in place: numpy's bincount first copies the strided channel.
+    image = np.ascontiguousarray(rgb)
+    histograms = np.array([cv2.calcHist([image], [c], None, [256], [0, 256]).ravel() for c in range(3)], np.float64)
+    illuminant = (histograms @ levels**p / (image.size // 3)) ** (1.0 / p)
     if illuminant.min() < 1.0:
         return rgb.copy()
     gains = np.sqrt(np.mean(illuminant**2)) / illuminant
     tables = np.clip(np.round(levels[:, np.newaxis] * gains), 0, 255).astype(np.uint8)
-    return cv2.LUT(np.ascontiguousarray(rgb), tables[:, np.newaxis, :])
+    return cv2.LUT(image, tables[:, np.newaxis, :])
 
 
 def colour_constant(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:

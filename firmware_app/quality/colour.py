@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_app.quality.measures import brightest_channel, darkest_channel
+from firmware_app.quality.measures import channel_extremes
 from firmware_app.quality.resample import shrink
 
 # Pixels whose brightest channel is below this are the black surround, not the photo; at or above
@@ -33,8 +33,7 @@ def colour_measures(rgb: np.ndarray) -> dict[str, float] | None:
     to tell (see ``_MIN_SPREAD`` and ``_MIN_LIT_SHARE``)."""
     small = shrink(rgb, _WORKING_SIZE)
     # OpenCV's channel maximum and minimum: numpy's along the colour axis cost several times more.
-    brightest = brightest_channel(small).astype(np.float32)
-    darkest = darkest_channel(small).astype(np.float32)
+    brightest, darkest = (extreme.astype(np.float32) for extreme in channel_extremes(small))
     lit = (brightest >= _LIT_LEVEL) & (brightest < _CLIP_LEVEL)
     if lit.mean() < _MIN_LIT_SHARE or float(brightest[lit].std()) < _MIN_SPREAD:
         return None

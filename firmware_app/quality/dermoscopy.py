@@ -44,6 +44,8 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -97,28 +99,48 @@ def _ellipse(diameter: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
 
 
-def _hair(gray: np.ndarray) -> np.ndarray:
-    """Thin, long dark strokes. The black-hat finds everything dark and narrow; an opening keeps
-    only what is wider than a hair (globules, dots), which is set aside; of the rest, only strokes
-    long enough to be hairs are kept (not the short lines of a pigment network)."""
-    width = max(5, round(max(gray.shape) / 60)) | 1
-    strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(width)) > _HAIR_DEPTH).astype(np.uint8)
+def _hair_width(size: int) -> int:
+    """The black-hat's width on a copy ``size`` pixels on its long side: a little wider than a hair."""
+    return max(5, round(size / 60)) | 1
+
+
+def _hair(gray: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Thin, long dark strokes on ``gray``, part of a copy ``size`` pixels on its long side. The
+    black-hat finds everything dark and narrow; an opening keeps only what is wider than a hair
+    (globules, dots), which is set aside; of the rest, only strokes long enough to be hairs are kept
+    (not the short lines of a pigment network). Returned as the strokes' labels and, by label,
+    which are hairs: most photos have none, and a mask of them would cost a pass over the copy."""
+    strokes = (cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, _ellipse(_hair_width(size))) > _HAIR_DEPTH).astype(np.uint8)
     blobs = cv2.dilate(cv2.morphologyEx(strokes, cv2.MORPH_OPEN, _ellipse(_HAIR_MAX_WIDTH)), _ellipse(3))
     thin = strokes & (1 - blobs)
     count, labels, stats, _ = measures.connected_regions(thin)
     lengths = np.hypot(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    # Each region's verdict looked up by its label: a table lookup, where np.isin sorts the labels.
     is_hair = np.zeros(count, bool)
-    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * max(gray.shape)
-    return is_hair[labels]
+    is_hair[1:] = lengths >= _HAIR_MIN_LENGTH * size
+    return labels, is_hair
 
 
 def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
     """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
     size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
-    pigment network's lines merge into strokes as long and thin as hairs."""
-    covered = _hair(gray) & mask_at_size(around_lesion, gray.shape)
-    return float(covered.sum() / max(1, int(mask_at_size(lesion, gray.shape).sum())))
+    pigment network's lines merge into strokes as long and thin as hairs.
+
+    Hairs are looked for on the border's box grown by a hair's length and by how far the black-hat,
+    the opening and the dilation reach: the strokes found there are the whole copy's but near its
+    edge, and a stroke from the border that gets near the edge is a hair either way (as long as
+    one), so the same pixels are covered, at the cost of the box."""
+    size = max(gray.shape)
+    around = mask_at_size(around_lesion, gray.shape)
+    reach = _hair_width(size) - 1 + _HAIR_MAX_WIDTH - 1 + 1
+    margin = math.ceil(_HAIR_MIN_LENGTH * size) + reach + 2
+    x, y, width, height = cv2.boundingRect(around.astype(np.uint8))
+    box = slice(max(0, y - margin), y + height + margin), slice(max(0, x - margin), x + width + margin)
+    labels, is_hair = _hair(gray[box], size)
+    if not is_hair.any():
+        return 0.0
+    # Each covered pixel's verdict looked up by its label: a table lookup, where np.isin sorts them.
+    covered = np.count_nonzero(is_hair[labels[around[box]]])
+    return covered / max(1, np.count_nonzero(mask_at_size(lesion, gray.shape)))
 
 
 def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
@@ -176,7 +198,7 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     round spots (three times as many bubbles on UDA-1's graded photos)."""
     specular = measures.specular_mask(working) & field
     return {
-        "glare_fraction": float(_glare(working, specular, skin).sum() / max(1, field.sum())),
+        "glare_fraction": np.count_nonzero(_glare(working, specular, skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(working, specular, field)),
         "bubbles": float(_bubbles(specular)),
     }
@@ -187,10 +209,11 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarr
     lesion diameters (of the circle of the same area), and the mean of the unit vectors (x, y)
     from the frame's centre to each cut point: its length is how one-sided the cut is (1 all on
     one side, 0 spread all round), its direction the side the lesion runs out of the photo."""
-    padded = np.pad(lesion, 1).astype(np.uint8)
-    outline = (padded - cv2.erode(padded, np.ones((3, 3), np.uint8)))[1:-1, 1:-1] > 0
-    edge = ~cv2.erode(np.pad(field, 1).astype(np.uint8), np.ones((5, 5), np.uint8))[1:-1, 1:-1].astype(bool)
-    diameter = np.sqrt(4.0 * lesion.sum() / np.pi)
+    # Eroded as if empty pixels bordered the photo (``lesion.runs_to_edge`` too): its edge is an edge of both.
+    inside, empty_beyond = lesion.astype(np.uint8), {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0}
+    outline = (inside - cv2.erode(inside, np.ones((3, 3), np.uint8), **empty_beyond)) > 0
+    edge = cv2.erode(field.astype(np.uint8), np.ones((5, 5), np.uint8), **empty_beyond) == 0
+    diameter = np.sqrt(4.0 * np.count_nonzero(lesion) / np.pi)
     rows, cols = np.nonzero(outline & edge)
     if diameter == 0 or rows.size == 0:
         return 0.0, np.zeros(2)
@@ -314,16 +337,18 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     around_skin = field & ~around_lesion
     skin = around_skin & (gray >= _SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
     # Exposure is the skin's: a large dark melanoma or a pale lesion is pathology, not a wrong light.
-    lit_skin = skin if skin.sum() >= _MIN_SKIN * field.sum() else field
+    lit_skin = skin if np.count_nonzero(skin) >= _MIN_SKIN * np.count_nonzero(field) else field
     dark, _ = measures.clipped_fractions(gray, lit_skin)
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
-    lesion_area = int(lesion.sum())
+    lesion_area = np.count_nonzero(lesion)
     off_centre = _off_centre(lesion) if found else np.zeros(2)
     clearly_seen = found and segmentation.contrast >= _FRAMING_MIN_CONTRAST
     cut, pushed = _framing(lesion, field, off_centre) if clearly_seen else (0.0, 0.0)
-    noise_region = skin if skin.any() else field
     working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)
+    # The field and the skin resampled to the working size once, for the reflections and the noise.
+    working_field = mask_at_size(field, working.shape)
+    working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / lesion.size,
@@ -338,9 +363,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "unevenness": measures.illumination_unevenness(
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
-        **_reflections(working, mask_at_size(field, working.shape), mask_at_size(lit_skin, working.shape)),
+        **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
-        "noise": measures.noise_sigma(working_gray, mask_at_size(noise_region, working.shape)),
+        "noise": measures.noise_sigma(working_gray, working_skin),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }

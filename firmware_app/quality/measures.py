@@ -72,7 +72,7 @@ def clipped_fractions(image: np.ndarray, mask: np.ndarray, dark: int = 12, brigh
     the red channel and is judged on its luminance.
     """
     values = _inside(image, mask)
-    return float((values < dark).mean()), float((values >= bright).mean())
+    return np.count_nonzero(values < dark) / values.size, np.count_nonzero(values >= bright) / values.size
 
 
 def sharpness(gray: np.ndarray, mask: np.ndarray) -> float:
@@ -177,6 +177,43 @@ def illumination_map(gray: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[
     return blurred / np.maximum(support, 1e-3), weights > 0.5
 
 
+def _middle(counts: np.ndarray) -> float:
+    """The median position of a mask's pixels along one axis, from their count in each row (or
+    column): ``np.median`` of their row (or column) indices, without listing them."""
+    cumulative = np.cumsum(counts)
+    total = int(cumulative[-1])
+    low = int(np.searchsorted(cumulative, (total - 1) // 2, side="right"))
+    high = int(np.searchsorted(cumulative, total // 2, side="right"))
+    return (low + high) / 2
+
+
+def _capped_level_mean(counts: np.ndarray, cap: np.float32, floor: float) -> float | None:
+    """The mean of the 8-bit levels counted in ``counts`` (a 256-bin histogram), each capped at
+    ``cap``, leaving out (with a ``floor``) those darker than ``floor`` times their median; ``None``
+    when nothing is counted. Numpy's float32 arithmetic on the pixels' values, done on 256 bins: the
+    same median and limit, and the same mean whenever ``cap`` is a whole level (float32 adds whole
+    levels exactly); otherwise the same to float32 rounding."""
+    levels = np.arange(256, dtype=np.float32)
+    above = levels > cap
+    capped = int(counts[above].sum())
+    counts = np.where(above, 0, counts)
+    total = int(counts.sum()) + capped
+    if total == 0:
+        return None
+    if floor > 0:
+        cumulative = np.cumsum(counts)
+
+        def ranked(rank: int) -> np.float32:
+            return levels[np.searchsorted(cumulative, rank, side="right")] if rank < cumulative[-1] else cap
+
+        median = (ranked((total - 1) // 2) + ranked(total // 2)) / np.float32(2)
+        least = np.float32(floor) * median
+        counts = np.where(levels >= least, counts, 0)
+        capped = capped if cap >= least else 0
+    kept = int(counts.sum()) + capped
+    return float(np.float32(float(counts @ levels.astype(np.float64)) + capped * float(cap)) / np.float32(kept))
+
+
 def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0.0) -> float:
     """How much darker the darkest half of the region (left, right, top or bottom) is than the
     brightest one: 0 even, 1 black on one side. Levels are capped at the region's 90th percentile
@@ -185,24 +222,32 @@ def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0
 
     With a ``floor``, each half leaves out what is darker than ``floor`` times its own median: dark
     spots (another lesion, hairs) are set aside, while a half the light leaves darker keeps its
-    skin, which a floor taken on the whole region would set aside with them."""
+    skin, which a floor taken on the whole region would set aside with them.
+
+    ``gray`` is 8-bit: each half's median and mean are read off its histogram
+    (``_capped_level_mean``), where listing and sorting the pixels cost four times as much."""
     small = shrink(gray, 128)
-    inside = mask_at_size(mask, small.shape)
-    rows, cols = np.nonzero(inside)
-    if rows.size == 0:
+    inside = mask_at_size(mask, small.shape).astype(np.uint8)
+    per_row = np.count_nonzero(inside, axis=1)
+    if not per_row.any():
         return 1.0
-    selected = small[rows, cols].astype(np.float32)
-    selected = np.minimum(selected, np.percentile(selected, 90))
-    middle_row, middle_col = np.median(rows), np.median(cols)
+    cap = np.float32(level_percentile(small, 90, inside))
+    below = math.ceil(_middle(per_row))
+    right_of = math.ceil(_middle(np.count_nonzero(inside, axis=0)))
     halves = [
-        selected[cols < middle_col],
-        selected[cols >= middle_col],
-        selected[rows < middle_row],
-        selected[rows >= middle_row],
+        (slice(None), slice(None, right_of)),
+        (slice(None), slice(right_of, None)),
+        (slice(None, below), slice(None)),
+        (slice(below, None), slice(None)),
     ]
-    if floor > 0:
-        halves = [half[half >= floor * np.median(half)] if half.size else half for half in halves]
-    means = [float(half.mean()) for half in halves if half.size]
+    means = []
+    for half in halves:
+        if not inside[half].size:
+            continue
+        counts = cv2.calcHist([small[half]], [0], inside[half], [256], [0, 256]).ravel().astype(np.int64)
+        mean = _capped_level_mean(counts, cap, floor)
+        if mean is not None:
+            means.append(mean)
     return float(1.0 - min(means) / max(means)) if max(means) > 1.0 else 1.0
 
 
@@ -213,17 +258,23 @@ def brightest_channel(rgb: np.ndarray) -> np.ndarray:
     return cv2.max(cv2.max(red, green), blue)
 
 
-def darkest_channel(rgb: np.ndarray) -> np.ndarray:
-    """Each pixel's darkest channel: with the brightest, how much colour the pixel holds."""
+def channel_extremes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's brightest and darkest channel (``brightest_channel``), from one split of the
+    channels: how much colour the pixel holds."""
     red, green, blue = cv2.split(rgb)
-    return cv2.min(cv2.min(red, green), blue)
+    return cv2.max(cv2.max(red, green), blue), cv2.min(cv2.min(red, green), blue)
 
 
 def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30) -> np.ndarray:
     """Specular reflections: pixels near white, colourless, and at least ``lift`` levels brighter
     than their surroundings. Tissue under a fundus camera or a dermatoscope is coloured, and a
-    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare."""
-    brightest, darkest = brightest_channel(rgb), darkest_channel(rgb)
+    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare.
+
+    Each test is made on the 8-bit levels by OpenCV, and is the same test as in real numbers: the
+    darkest channel a pixel of each brightest level needs to be colourless is that level times
+    ``1 - max_saturation`` rounded up (a table), and the lift a subtraction floored at 0 (``lift``
+    is positive). Floats and 16-bit differences of whole frames cost twice as much."""
+    brightest, darkest = channel_extremes(rgb)
     sigma = max(rgb.shape[:2]) / 20
     small = shrink(brightest, 64)
     background = cv2.resize(
@@ -231,11 +282,11 @@ def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2
         (rgb.shape[1], rgb.shape[0]),
         interpolation=cv2.INTER_LINEAR,
     )
-    return (
-        (brightest >= level)
-        & (darkest.astype(np.float32) >= brightest * (1.0 - max_saturation))
-        & (brightest.astype(np.int16) - background.astype(np.int16) >= lift)
-    )
+    least_darkest = np.ceil(np.arange(256) * (1.0 - max_saturation)).astype(np.uint8)
+    colourless = cv2.compare(darkest, cv2.LUT(brightest, least_darkest), cv2.CMP_GE)
+    near_white = cv2.compare(brightest, level, cv2.CMP_GE)
+    lifted = cv2.compare(cv2.subtract(brightest, background), lift, cv2.CMP_GE)
+    return cv2.bitwise_and(cv2.bitwise_and(near_white, colourless), lifted) > 0
 
 
 def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
@@ -246,10 +297,11 @@ def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
 
 
 def _central_tile(gray: np.ndarray, side: int = 256) -> np.ndarray:
-    """The frame's central ``side``-pixel tile, aligned on the 8x8 JPEG block grid."""
+    """The frame's central ``side``-pixel tile, aligned on the 8x8 JPEG block grid (its 8-bit
+    levels, contiguous)."""
     height, width = gray.shape
     top, left = (height // 2 - side // 2) // 8 * 8, (width // 2 - side // 2) // 8 * 8
-    return gray[max(0, top) : max(0, top) + side, max(0, left) : max(0, left) + side].astype(np.float32)
+    return np.ascontiguousarray(gray[max(0, top) : max(0, top) + side, max(0, left) : max(0, left) + side])
 
 
 def blockiness(gray: np.ndarray) -> float:
@@ -260,13 +312,17 @@ def blockiness(gray: np.ndarray) -> float:
     central 256-pixel tile is read, so the cost does not grow with the sensor size.
     """
     tile = _central_tile(gray)
-    steps_x = np.abs(np.diff(tile, axis=1))
-    steps_y = np.abs(np.diff(tile, axis=0))
+    steps_x, steps_y = cv2.absdiff(tile[:, 1:], tile[:, :-1]), cv2.absdiff(tile[1:], tile[:-1])
     on_border_x, on_border_y = steps_x[:, 7::8], steps_y[7::8, :]
-    inside = (steps_x.sum() - on_border_x.sum() + steps_y.sum() - on_border_y.sum()) / max(
+    # On the 8-bit levels: the steps are whole numbers, their sums (under 2**24 on a 256-pixel
+    # tile) exact in float32, in which the ratio is taken.
+    total_x, total_y, border_x, border_y = (
+        np.float32(steps.sum()) for steps in (steps_x, steps_y, on_border_x, on_border_y)
+    )
+    inside = (total_x - border_x + total_y - border_y) / max(
         1, steps_x.size - on_border_x.size + steps_y.size - on_border_y.size
     )
-    border = (on_border_x.sum() + on_border_y.sum()) / max(1, on_border_x.size + on_border_y.size)
+    border = (border_x + border_y) / max(1, on_border_x.size + on_border_y.size)
     # One level added to both keeps a flat tile (a sky, a white frame) at about 1.
     return float((border + 1.0) / (inside + 1.0))
 

@@ -12,9 +12,11 @@ import pytest
 
 from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig, QualityConfig
+from firmware_app.frame_analysis import analyse
 from firmware_app.quality import dermoscopy, lesion, measures
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.lesion import segment_lesion
+from firmware_app.quality.resample import mask_at_size
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
 from tests.degradations import DERMOSCOPY_DEFECTS
@@ -415,3 +417,20 @@ def test_a_frame_and_its_half_size_copy_get_the_same_verdict(gate):
         assert (full.verdict, full.reasons) == (reduced.verdict, reduced.reasons)
         for name in ("lesion_fraction", "lesion_offset", "brightness", "unevenness", "sharpness", "hair_fraction"):
             assert full.measures[name] == pytest.approx(reduced.measures[name], abs=0.01), name
+
+
+def test_hair_looked_for_on_the_lesions_box_covers_what_the_whole_copy_shows():
+    """The strokes found on the border's grown box cover the same pixels of the border as those
+    found on the whole working copy, with hairs running out of the box on every side."""
+    for seed, radius, centre in ((1, 0.12, (0.35, 0.4)), (2, 0.08, (0.6, 0.6)), (5, 0.25, (0.5, 0.5))):
+        analysis = analyse(
+            Frame(render_lesion(seed=seed, radius=radius, centre=centre, hairs=40).rgb, "x"), dermoscopy.MODALITY, 512
+        )
+        segmentation = analysis.lesion.segmentation
+        gray = cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY)
+        around = cv2.dilate(segmentation.mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        labels, is_hair = dermoscopy._hair(gray, max(gray.shape))
+        covered = np.count_nonzero(is_hair[labels] & mask_at_size(around, gray.shape))
+        whole = covered / np.count_nonzero(mask_at_size(segmentation.mask, gray.shape))
+        assert whole > 0
+        assert dermoscopy._hair_fraction(gray, segmentation.mask, around) == whole

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from firmware_app.quality import measures
+from firmware_app.quality.resample import mask_at_size, shrink
 from tests.degradations import defocus, jpeg, jpeg_at, motion, noise
+from tests.lesion_renderer import render_lesion
 
 
 def _everywhere(image: np.ndarray) -> np.ndarray:
@@ -159,3 +162,55 @@ def test_sharpness_is_the_share_of_fine_steps_the_reblur_removes(retina_rgb):
         kept.append(np.maximum(steps - blurred, 0.0)[region].sum() / steps[region].sum())
     assert abs(measures.sharpness(green, mask) - min(kept)) < 1e-4
     assert measures.sharpness(green[:1], mask[:1]) == 0.0
+
+
+def test_specular_mask_on_the_levels_makes_its_float_tests():
+    """The table of least darkest channels and the subtraction floored at 0 are the float tests
+    written out here: on a photo with bubbles and glare, and on a dark frame dotted with every pair
+    of near-white brightest and any darkest level."""
+    dotted = np.full((96, 1024, 3), (60, 40, 30), np.uint8)
+    brightest, darkest = np.meshgrid(np.arange(232, 256), np.arange(256), indexing="ij")
+    dotted[::4, ::4] = np.stack([brightest, darkest, darkest], axis=-1)
+    for rgb in (render_lesion(seed=3, bubbles=30, glare_spots=2).rgb, dotted):
+        for max_saturation in (0.2, 0.35):
+            top, low = rgb.max(axis=2), rgb.min(axis=2)
+            sigma = max(rgb.shape[:2]) / 20
+            small = shrink(top, 64)
+            blurred = cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / rgb.shape[1])
+            background = cv2.resize(blurred, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+            expected = (
+                (top >= 235)
+                & (low.astype(np.float32) >= top * (1.0 - max_saturation))
+                & (top.astype(np.int16) - background.astype(np.int16) >= 30)
+            )
+            assert 0 < np.count_nonzero(expected) < np.count_nonzero(top >= 235)
+            np.testing.assert_array_equal(measures.specular_mask(rgb, max_saturation=max_saturation), expected)
+
+
+def test_unevenness_read_off_histograms_is_the_pixels_own(retina_rgb):
+    """Each half's median and mean, read off its histogram, are those of its listed pixels (numpy),
+    to float32 rounding, with and without a floor, on masks of every shape."""
+
+    def listed(gray: np.ndarray, mask: np.ndarray, floor: float) -> float:
+        small = shrink(gray, 128)
+        rows, cols = np.nonzero(mask_at_size(mask, small.shape))
+        selected = small[rows, cols].astype(np.float32)
+        selected = np.minimum(selected, np.percentile(selected, 90))
+        middle_row, middle_col = np.median(rows), np.median(cols)
+        halves = [selected[cols < middle_col], selected[cols >= middle_col]]
+        halves += [selected[rows < middle_row], selected[rows >= middle_row]]
+        if floor > 0:
+            halves = [half[half >= floor * np.median(half)] if half.size else half for half in halves]
+        means = [float(half.mean()) for half in halves if half.size]
+        return float(1.0 - min(means) / max(means)) if max(means) > 1.0 else 1.0
+
+    green = np.ascontiguousarray(retina_rgb[::2, ::2, 1])
+    rng = np.random.default_rng(3)
+    for _ in range(12):
+        top, left = rng.integers(0, 60, 2)
+        mask = np.zeros(green.shape, bool)
+        mask[top : top + rng.integers(1, green.shape[0]), left : left + rng.integers(1, green.shape[1])] = True
+        mask &= rng.random(green.shape) < rng.uniform(0.2, 1.0)
+        for floor in (0.0, 0.8):
+            expected = listed(green, mask, floor)
+            assert measures.illumination_unevenness(green, mask, floor) == pytest.approx(expected, rel=1e-6, abs=1e-6)
