@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
         if tried_options(args):
-            print(f"settings {recipe.train}, {trained_blocks(recipe)}, {recipe.colour_constancy}", flush=True)
+            colour = f"colour constancy {recipe.colour_constancy}"
+            print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}", flush=True)
             print(row_table(recipe, [(row, aucs)]), flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))

@@ -289,7 +289,7 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    print(f"settings {recipe.train}, {trained_blocks(recipe)}")
+    print(f"settings {recipe.train}, {trained_blocks(recipe)}, colour constancy {recipe.colour_constancy}")
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
