@@ -20,7 +20,9 @@ COLOUR_ORDERS = ("RGB", "BGR")
 INTEGER_DTYPES = ("int8", "uint8")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
 # Colour constancy the model was trained with; cards older than the field mean "none".
-COLOUR_CONSTANCY = ("none", "shades_of_gray_p6")
+# "background_subtracted" reads a fundus field's own background (``preprocess.background_subtracted``),
+# so it needs the "fundus_fov" crop.
+COLOUR_CONSTANCY = ("none", "shades_of_gray_p6", "background_subtracted")
 
 
 class CardError(ValueError):
@@ -239,6 +241,8 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         std=std,  # type: ignore[arg-type]
         colour_constancy=inp.optional_text("colour_constancy", COLOUR_CONSTANCY, "none"),
     )
+    if input_spec.colour_constancy == "background_subtracted" and not input_spec.crops_to_field:
+        inp.fail("input.colour_constancy", "used with the 'fundus_fov' crop only, for 'background_subtracted'")
 
     out = card.child("output")
     output_spec = OutputSpec(

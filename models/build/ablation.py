@@ -39,6 +39,7 @@ from models.build.pipeline import (
     source_features,
     train_top,
     trained_blocks,
+    tried_options,
     with_run_options,
 )
 from models.build.recipe import Recipe
@@ -57,6 +58,8 @@ class Row:
 
 
 KINDS = ("loso", "baseline", "pooled", "colour", "shipped")
+# The table's words for a card's ``input.colour_constancy``.
+COLOUR_CONSTANCY_WORDS = {"shades_of_gray_p6": "Shades of Gray", "background_subtracted": "background subtracted"}
 
 
 def rows_for(recipe: Recipe) -> list[Row]:
@@ -123,7 +126,7 @@ def row_table(recipe: Recipe, results: list[tuple[Row, Aucs]]) -> str:
         cells = [
             "shipped (committed int8 model)" if row.kind == "shipped" else row.kind,
             " + ".join(row.trained_on),
-            "Shades of Gray" if row.colour_constancy else "none",
+            COLOUR_CONSTANCY_WORDS[recipe.colour_constancy] if row.colour_constancy else "none",
             "yes" if row.augmentation else "no",
             *[f"{validation[n]:.3f}" + ("" if n in row.trained_on else " (left out)") for n in names],
             ", ".join(f"{n} {value:.3f}" for n, value in left_out.items()) or "-",
@@ -154,8 +157,9 @@ def main(argv: list[str] | None = None) -> None:
                 features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
-        if args.train_setting or args.split_block is not None:
-            print(f"settings {recipe.train}, {trained_blocks(recipe)}", flush=True)
+        if tried_options(args):
+            colour = f"colour constancy {recipe.colour_constancy}"
+            print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}", flush=True)
             print(row_table(recipe, [(row, aucs)]), flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))
@@ -166,12 +170,12 @@ def main(argv: list[str] | None = None) -> None:
 def cached_features(
     recipe: Recipe, colour_constancy: bool, trunk: Trunk, args: argparse.Namespace
 ) -> tuple[list[Source], list[Features]]:
-    """The development sources and their trunk features, with or without colour constancy.
+    """The development sources and their trunk features, with the recipe's colour constancy or none.
 
-    Augmented views exist only with colour constancy (the shipped recipe's, shared with the build's
-    cache); without it, only the clean views are computed.
+    Augmented views exist only with colour constancy (the recipe's, shared with the build's cache);
+    without it, only the clean views are computed.
     """
-    variant = replace(recipe, colour_constancy="shades_of_gray_p6" if colour_constancy else "none")
+    variant = recipe if colour_constancy else replace(recipe, colour_constancy="none")
     spec = input_spec(variant)
     sources = [load_source(variant, ds, spec, args.data_dir, args.cache_dir) for ds in recipe.development]
     views = recipe.augmented_views if colour_constancy else (0,) * len(sources)

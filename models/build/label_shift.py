@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     own = source.labels()[seen]
     by_icdr, maculopathy_only = (values[seen] for values in dr600_by_grade(source.samples, args.data_dir))
     kept = ~maculopathy_only
-    print(f"top trained on APTOS alone, {trained_blocks(recipe)}; DR-600's {seen.size} training and validation images:")
+    print(
+        f"top trained on APTOS alone, {trained_blocks(recipe)}, colour constancy {recipe.colour_constancy}; "
+        f"DR-600's {seen.size} training and validation images:"
+    )
     print(f"  DR-600's own labels ({int(own.sum())} referable): AUC {auc(own, scores):.3f}")
     print(
         f"  APTOS's definition, ICDR grade >= 2 or ADED ({int(by_icdr.sum())} referable): "

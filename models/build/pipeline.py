@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from firmware_app.inference.card import InputSpec, read_card
+from firmware_app.inference.card import COLOUR_CONSTANCY, InputSpec, read_card
 from firmware_app.inference.preprocess import colour_constant
 from models.build import data
 from models.build.augment import augment
@@ -66,6 +66,11 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="train EfficientNet-Lite0 blocks N-15 instead of the recipe's (new trunk features): validation only",
     )
+    parser.add_argument(
+        "--colour-constancy",
+        choices=COLOUR_CONSTANCY,
+        help="another colour constancy than the recipe's (new views and trunk features): validation only",
+    )
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -80,17 +85,26 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
-    if args.split_block is not None and not args.validation_only:
-        parser.error("--split-block only with --validation-only: a built model's recipe is the committed one")
+    for option, value in (("--split-block", args.split_block), ("--colour-constancy", args.colour_constancy)):
+        if value is not None and not args.validation_only:
+            parser.error(f"{option} only with --validation-only: a built model's recipe is the committed one")
     return args
 
 
 def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
-    """The recipe as this run trains it: the committed one, or with the settings and split a
-    ``--validation-only`` run tries. The split is in every cache key (trunk features and trained
-    tops), so features cut at another block are never served for this one."""
+    """The recipe as this run trains it: the committed one, or with the settings, split and colour
+    constancy a ``--validation-only`` run tries. The split and the colour constancy are in every
+    cache key (trunk features and trained tops), so features of another are never served for this one."""
     recipe = with_train_settings(recipe, args.train_setting)
-    return recipe if args.split_block is None else replace(recipe, split_block=args.split_block)
+    if args.split_block is not None:
+        recipe = replace(recipe, split_block=args.split_block)
+    return recipe if args.colour_constancy is None else replace(recipe, colour_constancy=args.colour_constancy)
+
+
+def tried_options(args: argparse.Namespace) -> bool:
+    """Whether this run tries something besides the committed recipe (``with_run_options``): its
+    figures are printed, never written into a model's files."""
+    return bool(args.train_setting) or args.split_block is not None or args.colour_constancy is not None
 
 
 def trained_blocks(recipe: Recipe) -> str:
@@ -275,7 +289,7 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    print(f"settings {recipe.train}, {trained_blocks(recipe)}")
+    print(f"settings {recipe.train}, {trained_blocks(recipe)}, colour constancy {recipe.colour_constancy}")
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")

@@ -141,6 +141,21 @@ def test_a_card_from_before_colour_constancy_means_none(model_copy: Path):
     assert TriageModel(model_copy, threads=1).card.input.colour_constancy == "none"
 
 
+@pytest.mark.parametrize("model_id", ["dr-referable"])
+def test_a_fundus_card_may_ask_for_its_background_subtracted(model_copy: Path):
+    """A fundus model trained on background-subtracted views declares it, and the device feeds it those."""
+    edit_card(model_copy, lambda card: card["input"].update(colour_constancy="background_subtracted"))
+    assert TriageModel(model_copy, threads=1).card.input.colour_constancy == "background_subtracted"
+
+
+@pytest.mark.parametrize("model_id", ["melanoma"])
+def test_background_subtracted_without_a_fundus_field_is_refused(model_copy: Path):
+    """It reads the background of a fundus field: a card that crops none has no field to read."""
+    edit_card(model_copy, lambda card: card["input"].update(colour_constancy="background_subtracted"))
+    with pytest.raises(ModelError, match=r"'input\.colour_constancy' must be used with the 'fundus_fov' crop"):
+        TriageModel(model_copy, threads=1)
+
+
 def test_committed_models_correct_colour_as_they_were_trained(model_id):
     """Both shipped models were trained on Shades of Gray views; the device must feed them the same."""
     assert TriageModel(MODELS_DIR / model_id, threads=1).card.input.colour_constancy == "shades_of_gray_p6"

@@ -1,13 +1,17 @@
 """The model sees the field of view, square and unstretched, colour-corrected as its card says, quantised
 with the tensor's own scale."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import (
+    BACKGROUND_LEVEL,
     FieldOfViewNotFound,
+    background_subtracted,
     crop_to_field_of_view,
     find_field_of_view,
     framed,
@@ -18,6 +22,7 @@ from firmware_app.inference.preprocess import (
 
 FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3)
 CORRECTED_FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3, "shades_of_gray_p6")
+BACKGROUND_FUNDUS = replace(FUNDUS, colour_constancy="background_subtracted")
 
 
 def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
@@ -176,3 +181,90 @@ def test_a_field_located_on_a_halved_copy_maps_back_onto_the_photos_pixels():
     for factor in (1, 2, 4, 8):
         back = fov.reduced(factor).enlarged(factor)
         assert (back.centre_x, back.centre_y, back.radius) == pytest.approx((fov.centre_x, fov.centre_y, fov.radius))
+
+
+def _synthetic_retina(side: int = 224) -> np.ndarray:
+    """A framed fundus view: a round field whose orange background darkens towards its rim, a bright
+    disc, dark vessels and small dark and bright lesions, on the camera's black mask."""
+    ys, xs = np.mgrid[:side, :side].astype(np.float64)
+    centre = (side - 1) / 2
+    radius = np.hypot(xs - centre, ys - centre) / (side / 2)
+    shading = 1.0 - 0.35 * radius**2
+    view = np.dstack([170 * shading, 80 * shading, 35 * shading])
+    canvas = np.zeros((side, side, 3), np.float64)
+    cv2.circle(canvas, (150, 110), 16, (1.0, 1.0, 1.0), -1)  # the optic disc
+    for end in ((20, 40), (30, 190), (200, 30)):
+        cv2.line(canvas, (150, 110), end, (-0.35, -0.45, -0.3), 3)  # vessels
+    for x, y in ((80, 120), (95, 140), (70, 90)):
+        cv2.circle(canvas, (x, y), 2, (-0.5, -0.6, -0.4), -1)  # haemorrhages
+    cv2.circle(canvas, (110, 95), 3, (0.6, 0.9, 0.8), -1)  # an exudate
+    view = view * (1.0 + canvas)
+    view[radius > 1.0] = 0
+    return np.clip(np.round(view), 0, 255).astype(np.uint8)
+
+
+def _outside_kept_field(side: int = 224) -> np.ndarray:
+    """True beyond 0.95 of a framed view's radius: the rim and the mask, which carry no contrast."""
+    ys, xs = np.mgrid[:side, :side]
+    centre = (side - 1) / 2
+    return np.hypot(xs - centre, ys - centre) > 0.95 * side / 2
+
+
+def test_background_subtracted_flat_field_is_all_no_contrast():
+    """A field of one colour has nothing against its background: every pixel is 128, rim and mask too."""
+    view = np.zeros((224, 224, 3), np.uint8)
+    cv2.circle(view, (112, 112), 112, (150, 70, 30), -1)
+    np.testing.assert_array_equal(background_subtracted(view), np.full_like(view, BACKGROUND_LEVEL))
+    np.testing.assert_array_equal(background_subtracted(np.full((224, 224, 3), 90, np.uint8)), BACKGROUND_LEVEL)
+
+
+def test_background_subtracted_outside_the_field_is_the_constant():
+    """The mask, the rim and a sensor's cut at the top and bottom read as no contrast, not as dark."""
+    retina = _synthetic_retina()
+    view = background_subtracted(retina)
+    assert (view[_outside_kept_field()] == BACKGROUND_LEVEL).all()
+    cut = retina.copy()
+    cut[:30] = 0
+    cut[-30:] = 0
+    cut_view = background_subtracted(cut)
+    assert (cut_view[:33] == BACKGROUND_LEVEL).all() and (cut_view[-33:] == BACKGROUND_LEVEL).all()
+    # Away from the cut the view is the uncut one's: the background is the field's own.
+    np.testing.assert_allclose(cut_view[60:-60].astype(float), view[60:-60].astype(float), atol=3)
+
+
+def test_background_subtracted_keeps_lesions_and_vessels_against_the_background():
+    view = background_subtracted(_synthetic_retina()).astype(int)
+    assert view[120, 80, 1] < BACKGROUND_LEVEL - 60  # a haemorrhage is darker than its surround
+    assert view[95, 110, 1] > BACKGROUND_LEVEL + 60  # an exudate brighter
+    assert abs(view[170, 170] - BACKGROUND_LEVEL).max() <= 2  # the shaded background is gone
+
+
+@pytest.mark.parametrize("gains", [(0.45, 0.45, 0.45), (1.4, 1.4, 1.4), (1.0, 0.7, 0.5), (0.6, 1.0, 1.3)])
+def test_background_subtracted_is_the_same_under_another_exposure_or_light(gains):
+    """A darker or brighter exposure, or another light's colour, multiply each channel: the view of
+    the same retina stays within two levels on average, where the photos differ by tens. What is left
+    is the 8-bit photos' own: a dim blue channel at level 16 moves 3% per rounding step, and a disc
+    saturated at 255 has lost its contrast."""
+    retina = _synthetic_retina()
+    other = _tinted(retina, gains)
+    assert np.abs(other.astype(int) - retina).mean() > 8
+    gap = np.abs(background_subtracted(other).astype(int) - background_subtracted(retina)).mean()
+    assert gap < 2.0
+
+
+def test_background_subtracted_removes_vignetting():
+    """Light falling off across the field (another camera's optics) multiplies slowly: it goes."""
+    retina = _synthetic_retina()
+    xs = np.mgrid[:224, :224][1]
+    ramp = (0.5 + xs / 223.0)[..., np.newaxis]
+    vignetted = np.clip(np.round(retina * ramp), 0, 255).astype(np.uint8)
+    assert np.abs(vignetted.astype(int) - retina).mean() > 10
+    assert np.abs(background_subtracted(vignetted).astype(int) - background_subtracted(retina)).mean() < 1.5
+
+
+def test_model_view_subtracts_the_background_when_the_card_says(retina_rgb):
+    plain = framed(retina_rgb, FUNDUS)
+    np.testing.assert_array_equal(model_view(retina_rgb, BACKGROUND_FUNDUS), background_subtracted(plain))
+    darker = _tinted(retina_rgb, (0.5, 0.5, 0.5))
+    gap = np.abs(model_view(darker, BACKGROUND_FUNDUS).astype(int) - model_view(retina_rgb, BACKGROUND_FUNDUS)).mean()
+    assert gap < 2.0 < 20 < np.abs(framed(darker, FUNDUS).astype(int) - plain).mean()
