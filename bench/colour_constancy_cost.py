@@ -1,6 +1,6 @@
 """What each colour constancy a card may declare costs per 224-px fundus view, on this machine.
 
-    PYTHONPATH=. python -m models.build.colour_constancy_cost [--images 20] [--repeats 5]
+    .venv/bin/python bench/colour_constancy_cost.py [--images 20] [--repeats 5]
 
 The device runs ``colour_constant`` on every photo it triages, so a recipe choosing one pays its
 cost on every screening (issue 10 counts every millisecond). Each is timed on the same framed
@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
