@@ -70,6 +70,9 @@ class Tally:
     reasons: Counter = dataclasses.field(default_factory=Counter)
     # The reasons the referable (or melanoma) photos among them were refused for: what a gap is made of.
     positive_reasons: Counter = dataclasses.field(default_factory=Counter)
+    # Each photo's reasons (none when it passed), in the order of ``luminance``: which reasons a
+    # tertile's reject rate is made of.
+    photo_reasons: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
     right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
@@ -115,6 +118,7 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
         if triage.operating_point is not None:
             tally.threshold = triage.operating_point.threshold
         tally.luminance.append(field_luminance(frame.pixels))
+        tally.photo_reasons.append(() if result.quality.passed else result.quality.reasons)
         if not result.quality.passed:
             tally.reasons.update(result.quality.reasons)
             if positive:
@@ -260,10 +264,29 @@ def _gap(positive: np.ndarray, columns: np.ndarray) -> float:
     return float(columns[positive, 0].mean() - columns[~positive, 0].mean()) * 100
 
 
+def _tertiles(luminance: np.ndarray) -> np.ndarray:
+    """Each photo's pigmentation tertile: 0 dark, 1 mid, 2 light field."""
+    return np.digitize(luminance, np.percentile(luminance, (100 / 3, 200 / 3)))
+
+
 def _tertile_rates(rejected: np.ndarray, luminance: np.ndarray) -> list[float]:
     """Reject rates, in points, of the photos' pigmentation tertiles (dark, mid, light field)."""
-    bins = np.digitize(luminance, np.percentile(luminance, (100 / 3, 200 / 3)))
+    bins = _tertiles(luminance)
     return [float(rejected[bins == b].mean()) * 100 for b in range(3)]
+
+
+def _reason_counts(source: Source, tally: Tally) -> str:
+    """The commonest reasons the gate gave: how many photos, of them referable (or melanoma), and
+    for fundus how many in each pigmentation tertile (dark/mid/light)."""
+    bins = _tertiles(np.array(tally.luminance)) if source.modality == "fundus" else None
+    counted = []
+    for reason, count in tally.reasons.most_common(6):
+        text = f"{reason} {count} ({tally.positive_reasons[reason]})"
+        if bins is not None:
+            per_tertile = Counter(int(b) for b, given in zip(bins, tally.photo_reasons, strict=True) if reason in given)
+            text += " " + "/".join(str(per_tertile[b]) for b in range(3))
+        counted.append(text)
+    return f"{source.name}: " + (", ".join(counted) or "-")
 
 
 def _spread(positive: np.ndarray, columns: np.ndarray) -> float:
@@ -359,8 +382,7 @@ def main() -> None:
     for source in chosen:
         tally, trained = measure(source, config, args.limit or None, args.degraded)
         rows.append(row(source, tally, trained))
-        counted = (f"{r} {n} ({tally.positive_reasons[r]})" for r, n in tally.reasons.most_common(6))
-        reasons.append(f"{source.name}: " + (", ".join(counted) or "-"))
+        reasons.append(_reason_counts(source, tally))
         defects.append(f"{source.name}: " + ", ".join(f"{d} {_rate(v)}" for d, v in tally.right_by_defect.items()))
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
     print(f"quality limits: camera_model {config.quality.camera_model!r}; {time.perf_counter() - started:.0f} s")
@@ -368,7 +390,10 @@ def main() -> None:
         print("| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |")
     print("* the model's card lists this source among its training data: not an external test")
     print("pos/neg: referable vs not (fundus), melanoma vs other (dermoscopy); tertiles: dark / mid / light field")
-    print("gate rejects by reason (in brackets, of them referable or melanoma): " + "; ".join(reasons))
+    print(
+        "gate rejects by reason (in brackets, of them referable or melanoma; fundus: then per tertile, "
+        "dark/mid/light): " + "; ".join(reasons)
+    )
     print("degraded (strengths 2, 3) rejected with the right reason, by defect:\n  " + "\n  ".join(defects))
 
 
