@@ -294,8 +294,9 @@ class FundusQualityConfig:
     # photo, past the 99.5th percentile) and a mild reflection (two spots) 0.0015 on nine in ten.
     max_glare_fraction: float = field(default=0.0008936, metadata=_range(0.0, 1.0))
     # Physical: a lid or lashes that shade half of the field's rim or more hide as much of the
-    # periphery as they leave (12 of the 4,262 graded photos of both sources read 0.5 or more, at
-    # most 0.59: dark fundi and their vignetting). Declared, not fitted: no degradation makes lash
+    # periphery as they leave (it refuses 12 of the 4,262 graded photos of both sources, 11 of
+    # APTOS's, with `bench/generalisation.py --limit 0`; they read at most 0.59: dark fundi and
+    # their vignetting). Declared, not fitted: no degradation makes lash
     # or lid shadows, so a fit could only be one camera's percentile, and on dr-600, whose rims read
     # 0 on most photos, that percentile fell from 0.49 to 0.41 between 300 and 600 photos, and
     # refused 62 of APTOS's photos, 54 of them in its darkest tertile (bench/generalisation.py
