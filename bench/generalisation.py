@@ -73,6 +73,8 @@ class Tally:
     # Each photo's reasons (none when it passed), in the order of ``luminance``: which reasons a
     # tertile's reject rate is made of.
     photo_reasons: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
+    # Each photo's patient or lesion (``Source.groups``): the intervals resample them whole.
+    groups: list[str] = dataclasses.field(default_factory=list)
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
     right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
@@ -104,7 +106,7 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
     listing = source.listing(limit)
     degrade_every = max(1, len(listing) // max(1, degraded_count))
     defects = {d: v for d, v in DEFECTS[source.modality].items() if d not in TOO_FINE.get(source.name, ())}
-    for index, (path, positive) in enumerate(listing):
+    for index, ((path, positive), group) in enumerate(zip(listing, source.groups(limit), strict=True)):
         try:
             frame = read_frame(path)
         except ImageError:
@@ -113,6 +115,7 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
         triage = result.triage
         tally.rejected.append(triage.outcome is Outcome.UNGRADABLE)
         tally.positive.append(positive)
+        tally.groups.append(group)
         tally.device_refer.append(triage.outcome is not Outcome.NO_REFER)
         tally.scores.append(triage.score if triage.score is not None else float("nan"))
         if triage.operating_point is not None:
@@ -295,11 +298,12 @@ def _spread(positive: np.ndarray, columns: np.ndarray) -> float:
     return max(rates) - min(rates)
 
 
-def _interval(statistic: Statistic, positive: np.ndarray, columns: np.ndarray) -> str:
-    """`` [low, high]``: the statistic's 95% interval over resamples of the photos (each its own
-    group: at 100 photos a tertile, one photo is one point, and a 300-photo sample's spread or gap
-    moves by several points from one sample to the next)."""
-    interval = ClusterBootstrap(np.arange(len(positive)), resamples=1000).interval(statistic, positive, columns)
+def _interval(statistic: Statistic, groups: list[str], positive: np.ndarray, columns: np.ndarray) -> str:
+    """`` [low, high]``: the statistic's 95% interval over resamples of the photos, a patient's or a
+    lesion's photos drawn together (dr-600's two eyes, HAM10000's several photos of a lesion; each
+    photo alone where a source names neither). At 100 photos a tertile, one photo is one point, and
+    a 300-photo sample's spread or gap moves by several points from one sample to the next."""
+    interval = ClusterBootstrap(np.array(groups), resamples=1000).interval(statistic, positive, columns)
     return f" [{interval.low:.1f}, {interval.high:.1f}]"
 
 
@@ -310,7 +314,7 @@ def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     if source.modality == "fundus":
         rates = _tertile_rates(rejected, np.array(tally.luminance))
         tertiles = "/".join(f"{r:.0f}%" for r in rates) + f", spread {max(rates) - min(rates):.1f}"
-        tertiles += _interval(_spread, positive, columns)
+        tertiles += _interval(_spread, tally.groups, positive, columns)
     scores = np.array(tally.scores)
     scored = ~np.isnan(scores)
     sens, spec = sens_spec(positive[scored], scores[scored], tally.threshold)
@@ -319,9 +323,9 @@ def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     return [
         source.name,
         str(len(rejected)),
-        f"{rejected.mean():.1%}" + _interval(_reject_rate, positive, columns),
+        f"{rejected.mean():.1%}" + _interval(_reject_rate, tally.groups, positive, columns),
         f"{rejected[positive].mean():.0%} / {rejected[~positive].mean():.0%}",
-        f"{_gap(positive, columns):+.1f}" + _interval(_gap, positive, columns),
+        f"{_gap(positive, columns):+.1f}" + _interval(_gap, tally.groups, positive, columns),
         tertiles,
         f"{_rate(tally.degraded)} ({_rate(tally.degraded_right)})",
         f"{auc(positive[scored], scores[scored]):.3f}{mark}",

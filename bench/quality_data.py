@@ -78,6 +78,8 @@ class Source:
     # Rows to keep (ISIC 2017 is two sources: the challenge's training and validation parts, which
     # models and the dermoscopy limits may be fitted on, and its test part, which no model trains on).
     keep: Callable[[dict[str, str]], bool] = lambda row: True
+    # The column naming the patient or lesion a photo belongs to: photos of one resample together.
+    group_column: str = "image_id"
 
     @property
     def root(self) -> Path:
@@ -86,18 +88,44 @@ class Source:
     def available(self) -> bool:
         return (self.root / self.table).is_file()
 
-    def listing(self, limit: int | None = None) -> list[tuple[Path, bool]]:
-        """(image path, positive) of the source's rows, at most ``limit`` of them, spread evenly."""
+    def _listed_rows(self, limit: int | None) -> list[dict[str, str]]:
         rows = [row for row in _rows(self.root / self.table) if self.keep(row)]
         if limit and len(rows) > limit:
             rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
-        return [(self.root / row.get("file", f"images/{row.get('image_id')}.jpg"), self.positive(row)) for row in rows]
+        return rows
+
+    def listing(self, limit: int | None = None) -> list[tuple[Path, bool]]:
+        """(image path, positive) of the source's rows, at most ``limit`` of them, spread evenly."""
+        return [
+            (self.root / row.get("file", f"images/{row.get('image_id')}.jpg"), self.positive(row))
+            for row in self._listed_rows(limit)
+        ]
+
+    def groups(self, limit: int | None = None) -> list[str]:
+        """The patient or lesion of each photo ``listing`` lists, in its order."""
+        return [row[self.group_column] for row in self._listed_rows(limit)]
 
 
 SOURCES = (
-    Source("dr-600", "fundus", "dr-600", "labels.csv", lambda row: row["referable"] == "1", "dr-600"),
+    Source(
+        "dr-600",
+        "fundus",
+        "dr-600",
+        "labels.csv",
+        lambda row: row["referable"] == "1",
+        "dr-600",
+        group_column="patient",
+    ),
     Source("aptos2019-224", "fundus", "aptos2019-224", "labels.csv", lambda row: row["referable"] == "1", "aptos2019"),
-    Source("ham10000", "dermoscopy", "ham10000-200x150", "metadata.csv", lambda row: row["dx"] == "mel", "ham10000"),
+    Source(
+        "ham10000",
+        "dermoscopy",
+        "ham10000-200x150",
+        "metadata.csv",
+        lambda row: row["dx"] == "mel",
+        "ham10000",
+        group_column="lesion_id",
+    ),
     Source(
         "isic-uda1",
         "dermoscopy",
