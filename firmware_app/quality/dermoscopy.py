@@ -53,6 +53,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
+from firmware_app.quality.lesion import centroid_offset
 from firmware_app.quality.resample import block_average, mask_at_size
 from firmware_app.quality.verdict import QualityReport, Rule, judge
 
@@ -269,13 +270,6 @@ def _framing(lesion: np.ndarray, field: np.ndarray, off_centre: np.ndarray) -> t
     return 0.0, max(0.0, behind - ahead) * max(0.0, 1.0 - ahead / _NEAR_EDGE)
 
 
-def _off_centre(lesion: np.ndarray) -> np.ndarray:
-    """The vector (x, y) from the frame's centre to the lesion's centroid, in pixels."""
-    moments = cv2.moments(lesion.astype(np.uint8), binaryImage=True)
-    height, width = lesion.shape
-    return np.array([moments["m10"] / moments["m00"] - width / 2, moments["m01"] / moments["m00"] - height / 2])
-
-
 def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     """How far the lesion's centre lies from the frame's, in half-widths or half-heights."""
     height, width = shape
@@ -342,7 +336,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     # Burnt-out skin around a lesion that kept its detail hides nothing; a burnt-out lesion does.
     _, bright = measures.clipped_fractions(gray, around_lesion if found else field)
     lesion_area = np.count_nonzero(lesion)
-    off_centre = _off_centre(lesion) if found else np.zeros(2)
+    off_centre = centroid_offset(lesion) if found else np.zeros(2)
     clearly_seen = found and segmentation.contrast >= _FRAMING_MIN_CONTRAST
     cut, pushed = _framing(lesion, field, off_centre) if clearly_seen else (0.0, 0.0)
     working_gray = cv2.cvtColor(working, cv2.COLOR_RGB2GRAY)

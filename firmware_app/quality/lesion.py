@@ -38,7 +38,7 @@ _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
 # The lesion is what the dermatoscope was aimed at: a region that runs off the field with its centre
-# further than this from the frame's (in frame widths and heights, as ``_centre_offsets``) gives
+# further than this from the frame's (in frame widths and heights, as ``_relative_distance``) gives
 # way to one the field holds without it, wholly inside, centred within it and covering at least
 # this share of the frame (the gate judges a lesion from 0.8%): marker ink, a hair tuft, a sticker,
 # fluid or the rim's shading at the edge outshine a smaller lesion in the middle.
@@ -207,16 +207,23 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return filled > 0
 
 
-def _centre_offsets(x: np.ndarray, y: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """How far points (x, y) lie from the frame's centre, in frame widths and heights."""
+def centroid_offset(region: np.ndarray) -> np.ndarray:
+    """The vector (x, y) from the frame's centre to a (non-empty) region's centroid, in pixels."""
+    moments = cv2.moments(region.astype(np.uint8), binaryImage=True)
+    height, width = region.shape
+    return np.array([moments["m10"] / moments["m00"] - width / 2, moments["m01"] / moments["m00"] - height / 2])
+
+
+def _relative_distance(offsets: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The length of vectors (x, y) from the frame's centre (the last axis), in frame widths and
+    heights: how far from the middle a region lies, whatever the frame's aspect."""
     height, width = shape[:2]
-    return np.hypot((x - width / 2) / width, (y - height / 2) / height)
+    return np.hypot(offsets[..., 0] / width, offsets[..., 1] / height)
 
 
 def _region_offset(region: np.ndarray) -> float:
-    """How far a (non-empty) region's centroid lies from the frame's centre (``_centre_offsets``)."""
-    moments = cv2.moments(region.astype(np.uint8), binaryImage=True)
-    return float(_centre_offsets(moments["m10"] / moments["m00"], moments["m01"] / moments["m00"], region.shape))
+    """How far a (non-empty) region's centroid lies from the frame's centre (``_relative_distance``)."""
+    return float(_relative_distance(centroid_offset(region), region.shape))
 
 
 def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
@@ -226,7 +233,8 @@ def _most_central_large_region(candidate: np.ndarray) -> np.ndarray:
     count, labels, stats, centroids = connected_regions(candidate)
     if count <= 1:
         return np.zeros(candidate.shape, bool)
-    offsets = _centre_offsets(centroids[1:, 0], centroids[1:, 1], candidate.shape)
+    height, width = candidate.shape
+    offsets = _relative_distance(centroids[1:] - (width / 2, height / 2), candidate.shape)
     area = stats[1:, cv2.CC_STAT_AREA]
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
     compact = np.sqrt(np.clip(area / (np.pi / 4 * extent**2), 0.0, 1.0))
@@ -291,9 +299,10 @@ def _aimed_at(
     if not (lesion.any() and runs_to_edge(lesion, field) and _region_offset(lesion) > _AIMED_AT):
         return lesion, field
     without = _without(field, lesion)
-    if not (inner & without).any():
+    inner_without = inner & without
+    if not inner_without.any():
         return lesion, field
-    again = _threshold_and_choose(difference, without, inner & without)
+    again = _threshold_and_choose(difference, without, inner_without)
     aimed_at = (
         np.count_nonzero(again) >= _AIMED_AT_MIN_AREA * again.size
         and not runs_to_edge(again, without)
