@@ -298,23 +298,26 @@ def _spread(positive: np.ndarray, columns: np.ndarray) -> float:
     return max(rates) - min(rates)
 
 
-def _interval(statistic: Statistic, groups: list[str], positive: np.ndarray, columns: np.ndarray) -> str:
-    """`` [low, high]``: the statistic's 95% interval over resamples of the photos, a patient's or a
-    lesion's photos drawn together (dr-600's two eyes, HAM10000's several photos of a lesion; each
-    photo alone where a source names neither). At 100 photos a tertile, one photo is one point, and
-    a 300-photo sample's spread or gap moves by several points from one sample to the next."""
-    interval = ClusterBootstrap(np.array(groups), resamples=1000).interval(statistic, positive, columns)
+def _interval(bootstrap: ClusterBootstrap, statistic: Statistic, positive: np.ndarray, columns: np.ndarray) -> str:
+    """`` [low, high]``: the statistic's 95% interval over ``bootstrap``'s resamples of the photos,
+    a patient's or a lesion's photos drawn together (dr-600's two eyes, HAM10000's several photos of
+    a lesion; each photo alone where a source names neither). At 100 photos a tertile, one photo is
+    one point, and a 300-photo sample's spread or gap moves by several points from one sample to the
+    next."""
+    interval = bootstrap.interval(statistic, positive, columns)
     return f" [{interval.low:.1f}, {interval.high:.1f}]"
 
 
 def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     rejected, positive = np.array(tally.rejected), np.array(tally.positive)
     columns = np.column_stack([rejected, tally.luminance]).astype(np.float64)
+    # One set of resamples for every interval of the row (the same draws, drawn once).
+    bootstrap = ClusterBootstrap(np.array(tally.groups), resamples=1000)
     tertiles = "-"
     if source.modality == "fundus":
         rates = _tertile_rates(rejected, np.array(tally.luminance))
         tertiles = "/".join(f"{r:.0f}%" for r in rates) + f", spread {max(rates) - min(rates):.1f}"
-        tertiles += _interval(_spread, tally.groups, positive, columns)
+        tertiles += _interval(bootstrap, _spread, positive, columns)
     scores = np.array(tally.scores)
     scored = ~np.isnan(scores)
     sens, spec = sens_spec(positive[scored], scores[scored], tally.threshold)
@@ -323,9 +326,9 @@ def row(source: Source, tally: Tally, trained: bool) -> list[str]:
     return [
         source.name,
         str(len(rejected)),
-        f"{rejected.mean():.1%}" + _interval(_reject_rate, tally.groups, positive, columns),
+        f"{rejected.mean():.1%}" + _interval(bootstrap, _reject_rate, positive, columns),
         f"{rejected[positive].mean():.0%} / {rejected[~positive].mean():.0%}",
-        f"{_gap(positive, columns):+.1f}" + _interval(_gap, tally.groups, positive, columns),
+        f"{_gap(positive, columns):+.1f}" + _interval(bootstrap, _gap, positive, columns),
         tertiles,
         f"{_rate(tally.degraded)} ({_rate(tally.degraded_right)})",
         f"{auc(positive[scored], scores[scored]):.3f}{mark}",
