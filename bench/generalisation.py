@@ -73,7 +73,7 @@ class Tally:
     # Each photo's reasons (none when it passed), in the order of ``luminance``: which reasons a
     # tertile's reject rate is made of.
     photo_reasons: list[tuple[str, ...]] = dataclasses.field(default_factory=list)
-    # Each photo's patient or lesion (``Source.groups``): the intervals resample them whole.
+    # Each photo's patient or lesion (``Source.photos``): the intervals resample them whole.
     groups: list[str] = dataclasses.field(default_factory=list)
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
@@ -103,10 +103,10 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
     pipeline = build_pipeline(dataclasses.replace(config, quality=research))
     gate = QualityGate(config.quality)
     tally = Tally()
-    listing = source.listing(limit)
+    listing = source.photos(limit)
     degrade_every = max(1, len(listing) // max(1, degraded_count))
     defects = {d: v for d, v in DEFECTS[source.modality].items() if d not in TOO_FINE.get(source.name, ())}
-    for index, ((path, positive), group) in enumerate(zip(listing, source.groups(limit), strict=True)):
+    for index, (path, positive, group) in enumerate(listing):
         try:
             frame = read_frame(path)
         except ImageError:

@@ -88,23 +88,18 @@ class Source:
     def available(self) -> bool:
         return (self.root / self.table).is_file()
 
-    def _listed_rows(self, limit: int | None) -> list[dict[str, str]]:
+    def photos(self, limit: int | None = None) -> list[tuple[Path, bool, str]]:
+        """(image path, positive, patient or lesion) of the source's rows, at most ``limit`` of
+        them, spread evenly."""
         rows = [row for row in _rows(self.root / self.table) if self.keep(row)]
         if limit and len(rows) > limit:
             rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
-        return rows
+        paths = [self.root / row.get("file", f"images/{row.get('image_id')}.jpg") for row in rows]
+        return [(path, self.positive(row), row[self.group_column]) for path, row in zip(paths, rows, strict=True)]
 
     def listing(self, limit: int | None = None) -> list[tuple[Path, bool]]:
         """(image path, positive) of the source's rows, at most ``limit`` of them, spread evenly."""
-        return [
-            (self.root / row.get("file", f"images/{row.get('image_id')}.jpg"), self.positive(row))
-            for row in self._listed_rows(limit)
-        ]
-
-    def groups(self, limit: int | None = None) -> list[str]:
-        """The patient or lesion of each photo ``listing`` lists, in its order."""
-        return [row[self.group_column] for row in self._listed_rows(limit)]
-
+        return [(path, positive) for path, positive, _ in self.photos(limit)]
 
 SOURCES = (
     Source(
