@@ -101,6 +101,7 @@ class Source:
         """(image path, positive) of the source's rows, at most ``limit`` of them, spread evenly."""
         return [(path, positive) for path, positive, _ in self.photos(limit)]
 
+
 SOURCES = (
     Source(
         "dr-600",
