@@ -82,7 +82,7 @@ def _parts(analyses: list, gate, model) -> dict[str, Callable]:
             )
         ),
         "  framing": on_masks(
-            lambda a, m: dermoscopy._framing(m["lesion"], m["field"], dermoscopy._off_centre(m["lesion"]))
+            lambda a, m: dermoscopy._framing(m["lesion"], m["field"], dermoscopy.centroid_offset(m["lesion"]))
         ),
         "lesion measurements": lambda a: measure_segmented_lesion(a.lesion, a.frame.width, None, model.card),
         "model view": lambda a: model.input_tensor(a.pixels, None),
