@@ -23,9 +23,16 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   there narrower than a tenth of the field) with skin left empty on the other side. A lesion
   wholly in view but off the middle is not a defect by itself (0 for a faint lesion, like the cut).
 - ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
+- ``highlights``: the level the lit field's paler tenth reaches in each pixel's brightest channel
+  (its 90th percentile), 0 to 1: how much light the dermatoscope gave. Too little light is judged
+  by it, as the fundus gate judges it by its own ``highlights``: an underexposure scales every
+  level down, the paler skin's with the rest, while pigment darkens what it covers, and melanin
+  mostly in green and blue, least in red. On the skin's mean luminance a melanoma filling most of
+  the field, or a darker skin, read as a lost stop of light.
 - ``brightness``, ``dark_fraction``: exposure of the skin around the lesion (of the whole lit
-  field when the lesion fills it); ``bright_fraction``: the share of the lesion and its border
-  burnt out to white, where the detail that matters is lost.
+  field when the lesion fills it): too much light, and skin crushed to black;
+  ``bright_fraction``: the share of the lesion and its border burnt out to white, where the
+  detail that matters is lost.
 - ``unevenness``: fall-off of the light across the skin around the lesion (darker spots set aside
   in each half on its own: a side darkened by the light is still skin).
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
@@ -68,7 +75,8 @@ _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
 # A reflection is at least this many levels brighter than the skin's paler part (this percentile
 # of its brightest channel): pale skin beside a large dark lesion, or beside the black ring of the
-# dermatoscope, stands out from surroundings they darken, and is still skin.
+# dermatoscope, stands out from surroundings they darken, and is still skin. The field's exposure
+# (``highlights``) is read at the same percentile.
 _GLARE_LIFT = 20
 _PALE_SKIN = 90
 # A glare spot: the dermatoscope's light reflected whole off dry or pressed skin, a round white
@@ -351,6 +359,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
         "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
+        "highlights": measures.level_percentile(measures.brightest_channel(small), _PALE_SKIN, field) / 255.0,
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
@@ -373,7 +382,7 @@ RULES = (
     Rule("lesion_cut", "lesion_cut", "max_lesion_cut", 0.0),
     Rule("lesion_off_centre", "lesion_offset", "max_lesion_offset", 0.103),
     Rule("lesion_off_centre", "lesion_pushed", "max_lesion_pushed", 0.0),
-    Rule("too_dark", "brightness", "min_brightness", 0.687),
+    Rule("too_dark", "highlights", "min_highlights", 0.816),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.687),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),

@@ -172,6 +172,34 @@ def test_plain_skin_has_no_lesion(gate):
     assert "no_lesion" in report.reasons
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_darker_skin_is_not_taken_for_too_little_light(gate, seed):
+    """Melanin darkens skin mostly in green and blue: a brown skin and a grey, dim photo of the same
+    mean luminance are told apart by the field's paler tenth in its brightest channel, where the
+    skin's mean level (the measure before issue 9) refused both. Less light on the brown skin
+    (every level times 0.45) is still too little."""
+    brown = render_lesion(seed=seed, skin=(135, 78, 42), pigment=(60, 35, 22)).rgb
+    dim = render_lesion(seed=seed, skin=(92, 92, 92), pigment=(60, 35, 22)).rgb
+    luminance = [cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).mean() / 255 for rgb in (brown, dim)]
+    assert abs(luminance[0] - luminance[1]) < 0.02 and max(luminance) < DermoscopyQualityConfig().max_brightness
+    assert judge(gate, brown, "dermoscopy").passed
+    assert "too_dark" in judge(gate, dim, "dermoscopy").reasons
+    assert "too_dark" in judge(gate, DERMOSCOPY_DEFECTS["underexposed"][0](brown, 1), "dermoscopy").reasons
+
+
+def test_a_lesion_filling_most_of_the_field_leaves_the_light_read_on_the_skin_beside_it():
+    """A melanoma over most of the field, pale skin beside it in one strip: the exposure read is the
+    pale skin's (the field's paler tenth), not the lesion's, and it scales with the light."""
+    melanoma = render_lesion(seed=4, radius=0.45, pigment=(70, 45, 35)).rgb
+    skin = render_lesion(seed=14, radius=0.05, centre=(3.0, 0.5)).rgb
+    rgb = melanoma.copy()
+    rgb[:, :96] = skin[:, :96]
+    highlights = dermoscopy.dermoscopy_measures(rgb, 640)["highlights"]
+    assert highlights == pytest.approx(np.percentile(skin[:, :96].max(axis=2), 50) / 255, abs=0.05)
+    darker = dermoscopy.dermoscopy_measures((rgb * 0.5).astype(np.uint8), 640)["highlights"]
+    assert darker == pytest.approx(highlights * 0.5, abs=0.02)
+
+
 @pytest.mark.parametrize(
     ("pixels", "reason"),
     [
