@@ -12,9 +12,9 @@ difference from that skin colour in CIELAB (where a distance is a perceived colo
 whatever the skin tone) is thresholded with Otsu's method; of the connected regions, the largest,
 most central and most compact is the lesion (a ruler's ink, a tuft of hair or the rim's shaded
 crescent is none of these), grown to its full extent, its holes filled. A region that still runs off
-the field's edge, off the middle, is looked past once: a region wholly inside, near the middle and
-large enough to judge is what the dermatoscope was aimed at (marker ink or a sticker at the edge
-outshines a smaller lesion in the middle).
+the field's edge, off the middle, is looked past (and the next, up to three): a region wholly
+inside, near the middle and large enough to judge is what the dermatoscope was aimed at (marker
+ink or a sticker at the edge outshines a smaller lesion in the middle).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ _STICKER_TINT = 30.0
 _STICKER_TINT_OVER_DARKENING = 2.0
 _STICKER_GREENER = 8.0  # CIELAB a* below the skin's: greener than any skin lesion
 _MOST_STICKERS = 3  # set aside in one photo
+_MOST_MARKS = 3  # looked past at the field's edge in one photo (``_aimed_at``)
 # The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
 # brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
 _RIM_RINGS = 12
@@ -288,27 +289,36 @@ def _without(field: np.ndarray, region: np.ndarray) -> np.ndarray:
     return field & ~cv2.dilate(region.astype(np.uint8), _HAIR_CLOSING).astype(bool)
 
 
+def _off_centre_at_edge(region: np.ndarray, field: np.ndarray) -> bool:
+    """Whether ``region`` runs off the field with its centre away from the frame's (``_AIMED_AT``)."""
+    return bool(region.any() and runs_to_edge(region, field) and _region_offset(region) > _AIMED_AT)
+
+
 def _aimed_at(
     lesion: np.ndarray, field: np.ndarray, inner: np.ndarray, difference: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The lesion and the field, looked past an off-centre region at the field's edge once
-    (``_AIMED_AT``): when the field without it holds a region wholly inside, near the middle and
-    large enough to judge, that is what the dermatoscope was aimed at, and the region at the edge
-    is no part of the lit skin (as a sticker is not). Otherwise the region at the edge stays the
-    lesion: a lesion running off the frame is what the gate must see to ask for a retake."""
-    if not (lesion.any() and runs_to_edge(lesion, field) and _region_offset(lesion) > _AIMED_AT):
-        return lesion, field
-    without = _without(field, lesion)
-    inner_without = inner & without
-    if not inner_without.any():
-        return lesion, field
-    again = _threshold_and_choose(difference, without, inner_without)
-    aimed_at = (
-        np.count_nonzero(again) >= _AIMED_AT_MIN_AREA * again.size
-        and not runs_to_edge(again, without)
-        and _region_offset(again) <= _AIMED_AT
-    )
-    return (again, without) if aimed_at else (lesion, field)
+    """The lesion and the field, looked past off-centre regions at the field's edge (``_AIMED_AT``;
+    up to ``_MOST_MARKS`` of them, one after the other): when the field without them holds a region
+    wholly inside, near the middle and large enough to judge, that is what the dermatoscope was
+    aimed at, and the regions at the edge are no part of the lit skin (as a sticker is not).
+    Otherwise the first region at the edge stays the lesion: a lesion running off the frame is what
+    the gate must see to ask for a retake."""
+    mark, without = lesion, field
+    for _ in range(_MOST_MARKS):
+        if not _off_centre_at_edge(mark, without):
+            break
+        without = _without(without, mark)
+        inner = inner & without
+        if not inner.any():
+            break
+        mark = _threshold_and_choose(difference, without, inner)
+        if (
+            np.count_nonzero(mark) >= _AIMED_AT_MIN_AREA * mark.size
+            and not runs_to_edge(mark, without)
+            and _region_offset(mark) <= _AIMED_AT
+        ):
+            return mark, without
+    return lesion, field
 
 
 def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:

@@ -62,16 +62,20 @@ def test_a_large_red_lesion_at_the_edge_is_not_a_sticker():
     assert _overlap(segmentation.mask, rendered.mask) > 0.6
 
 
-def test_a_larger_mark_at_the_edge_does_not_outshine_the_lesion_in_the_middle():
+@pytest.mark.parametrize("marks", [1, 2])
+def test_larger_marks_at_the_edge_do_not_outshine_the_lesion_in_the_middle(marks):
     """Marker ink, a hair tuft or the rim's shading at the edge can be larger and darker than the
-    lesion the dermatoscope was aimed at: the lesion in the middle, wholly inside, is found."""
+    lesion the dermatoscope was aimed at, and there may be more than one: the lesion in the middle,
+    wholly inside, is found, and each mark is set aside from the lit skin."""
     rendered = render_lesion(seed=3, radius=0.08, centre=(0.5, 0.5))
     marked = rendered.rgb.copy()
     height, width = marked.shape[:2]
-    cv2.ellipse(marked, (width, height // 2), (width // 5, height * 2 // 5), 0, 0, 360, (70, 40, 110), -1)
+    edges = [width, 0][:marks]
+    for x in edges:
+        cv2.ellipse(marked, (x, height // 2), (width // 5, height * 2 // 5), 0, 0, 360, (70, 40, 110), -1)
     segmentation = segment_lesion(marked)
     assert _overlap(segmentation.mask, rendered.mask) > 0.6
-    assert not segmentation.field[height // 2, width - 5]
+    assert not any(segmentation.field[height // 2, min(x, width - 5)] for x in edges)
 
 
 def test_a_lesion_running_off_the_edge_stays_the_lesion_beside_a_freckle_in_the_middle():
