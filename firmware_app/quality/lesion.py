@@ -11,10 +11,10 @@ lighter part of that edge when a lesion filling the field covers much of it; eve
 difference from that skin colour in CIELAB (where a distance is a perceived colour difference,
 whatever the skin tone) is thresholded with Otsu's method; of the connected regions, the largest,
 most central and most compact is the lesion (a ruler's ink, a tuft of hair or the rim's shaded
-crescent is none of these), grown to its full extent, its holes filled. A region that still runs off
-the field's edge, off the middle, is looked past (and the next, up to three): a region wholly
-inside, near the middle and large enough to judge is what the dermatoscope was aimed at (marker
-ink or a sticker at the edge outshines a smaller lesion in the middle).
+crescent is none of these), grown to its full extent, its holes filled. A region still chosen off the
+middle is looked past (and the next, up to three): a region wholly inside, near the middle and
+large enough to judge is what the dermatoscope was aimed at (marker ink ringing the lesion or a
+sticker at the edge outshines a smaller lesion in the middle).
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ _SURROUND_RELATIVE = 0.4
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
-# The lesion is what the dermatoscope was aimed at: a region that runs off the field with its centre
-# further than this from the frame's (in frame widths and heights, as ``_relative_distance``) gives
-# way to one the field holds without it, wholly inside, centred within it and covering at least
-# this share of the frame (the gate judges a lesion from 0.8%): marker ink, a hair tuft, a sticker,
-# fluid or the rim's shading at the edge outshine a smaller lesion in the middle.
+# The lesion is what the dermatoscope was aimed at: a region with its centre further than this from
+# the frame's (in frame widths and heights, as ``_relative_distance``) gives way to one the field
+# holds without it, wholly inside, centred within it and covering at least this share of the frame
+# (the gate judges a lesion from 0.8%): marker ink ringing the lesion, a hair tuft, a sticker, fluid
+# or the rim's shading at the edge outshine a smaller lesion in the middle.
 _AIMED_AT = 0.2
 _AIMED_AT_MIN_AREA = 0.01
 # A colour-calibration sticker: tinted this far from the skin (CIELAB a*b*), and tinted this many
@@ -50,7 +50,7 @@ _STICKER_TINT = 30.0
 _STICKER_TINT_OVER_DARKENING = 2.0
 _STICKER_GREENER = 8.0  # CIELAB a* below the skin's: greener than any skin lesion
 _MOST_STICKERS = 3  # set aside in one photo
-_MOST_MARKS = 3  # looked past at the field's edge in one photo (``_aimed_at``)
+_MOST_MARKS = 3  # looked past in one photo (``_aimed_at``)
 # The rim's fall-off (``_rim_fall_off``): rings around the field's centre, in which the skin is the
 # brightest part, corrected beyond this radius (1 at the middle of the frame's edges).
 _RIM_RINGS = 12
@@ -289,23 +289,18 @@ def _without(field: np.ndarray, region: np.ndarray) -> np.ndarray:
     return field & ~cv2.dilate(region.astype(np.uint8), _HAIR_CLOSING).astype(bool)
 
 
-def _off_centre_at_edge(region: np.ndarray, field: np.ndarray) -> bool:
-    """Whether ``region`` runs off the field with its centre away from the frame's (``_AIMED_AT``)."""
-    return bool(region.any() and runs_to_edge(region, field) and _region_offset(region) > _AIMED_AT)
-
-
 def _aimed_at(
     lesion: np.ndarray, field: np.ndarray, inner: np.ndarray, difference: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The lesion and the field, looked past off-centre regions at the field's edge (``_AIMED_AT``;
-    up to ``_MOST_MARKS`` of them, one after the other): when the field without them holds a region
-    wholly inside, near the middle and large enough to judge, that is what the dermatoscope was
-    aimed at, and the regions at the edge are no part of the lit skin (as a sticker is not).
-    Otherwise the first region at the edge stays the lesion: a lesion running off the frame is what
-    the gate must see to ask for a retake."""
+    """The lesion and the field, looked past off-centre regions (``_AIMED_AT``; up to
+    ``_MOST_MARKS`` of them, one after the other, at the field's edge or not): when the field
+    without them holds a region wholly inside, near the middle and large enough to judge, that is
+    what the dermatoscope was aimed at, and the regions set aside are no part of the lit skin (as a
+    sticker is not). Otherwise the first region stays the lesion: a lesion running off the frame,
+    or pushed against its edge, is what the gate must see to ask for a retake."""
     mark, without = lesion, field
     for _ in range(_MOST_MARKS):
-        if not _off_centre_at_edge(mark, without):
+        if not (mark.any() and _region_offset(mark) > _AIMED_AT):
             break
         without = _without(without, mark)
         inner = inner & without

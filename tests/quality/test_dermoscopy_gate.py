@@ -78,6 +78,18 @@ def test_larger_marks_at_the_edge_do_not_outshine_the_lesion_in_the_middle(marks
     assert not any(segmentation.field[height // 2, min(x, width - 5)] for x in edges)
 
 
+def test_a_darker_mark_off_the_middle_does_not_outshine_the_lesion_in_the_middle():
+    """Clinicians ring a lesion with marker ink: a mark wholly in view but off the middle, darker
+    and larger than the lesion, is not what the dermatoscope was aimed at either."""
+    rendered = render_lesion(seed=3, radius=0.08, centre=(0.5, 0.5))
+    marked = rendered.rgb.copy()
+    height, width = marked.shape[:2]
+    cv2.ellipse(marked, (width * 4 // 5, height // 2), (width // 12, height // 6), 0, 0, 360, (70, 40, 110), -1)
+    segmentation = segment_lesion(marked)
+    assert _overlap(segmentation.mask, rendered.mask) > 0.6
+    assert not segmentation.field[height // 2, width * 4 // 5]
+
+
 def test_a_lesion_running_off_the_edge_stays_the_lesion_beside_a_freckle_in_the_middle():
     """Only a region large enough to judge is taken for what the dermatoscope was aimed at: a lesion
     running off the frame beside a small freckle stays the lesion, and the gate asks for a retake."""
