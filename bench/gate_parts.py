@@ -10,8 +10,8 @@ lesion measurements). The measures are called as the gate calls them, on the sam
 made once per photo outside the timing, so the parts add up to about the whole.
 
 ``--tree`` times another checkout's code on the same photos (for instance a clone of ``main``):
-the same parts, before and after a change, from the same script; a part that checkout does not
-have (a helper renamed or added since) is printed as absent.
+the same parts, before and after a change, from the same script; a part whose helper that
+checkout lacks or calls differently (renamed, added or changed since) is printed as absent.
 
     .venv/bin/python bench/gate_parts.py [--modality fundus|dermoscopy] [--images 20] [--repeats 5]
         [--tree PATH] [--samples]
@@ -51,7 +51,8 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         square, covered, fov = fundus._field(analysis)
         radius = fundus._radius_map(square.shape[0])
         circle = radius < fundus._FIELD_RADIUS
-        field = fundus._lit(square, circle & covered)
+        extremes = measures.channel_extremes(square)
+        field = fundus._lit(extremes[0], circle & covered)
         gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
         _, located, factor = frame_analysis._halved_pair(analysis.pixels, analysis.size)
         return {
@@ -60,6 +61,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "fov": fov,
             "radius": radius,
             "circle": circle,
+            "extremes": extremes,
             "field": field,
             "gray": gray,
             "disc": fundus._optic_disc(gray, field, radius),
@@ -69,8 +71,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
 
     prepared = {id(analysis): copies(analysis) for analysis in analyses}
 
-    def exposure(square: np.ndarray, gray: np.ndarray, field: np.ndarray) -> None:
-        brightest = measures.brightest_channel(square)
+    def exposure(brightest: np.ndarray, gray: np.ndarray, field: np.ndarray) -> None:
         measures.clipped_fractions(brightest, field)
         measures.brightness(gray, field)
         fundus.highlights(brightest, field)
@@ -83,8 +84,9 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "  colour": lambda a: colour_measures(a.thumbnail),
         "  measures (all of them)": lambda a: fundus.analysed_measures(a, detail),
         "    field's square": lambda a: fundus._field(a),
-        "    lit field": _on(prepared, lambda a, p: fundus._lit(p["square"], p["circle"] & p["covered"])),
-        "    exposure": _on(prepared, lambda a, p: exposure(p["square"], p["gray"], p["field"])),
+        "    channel extremes": _on(prepared, lambda a, p: measures.channel_extremes(p["square"])),
+        "    lit field": _on(prepared, lambda a, p: fundus._lit(p["extremes"][0], p["circle"] & p["covered"])),
+        "    exposure": _on(prepared, lambda a, p: exposure(p["extremes"][0], p["gray"], p["field"])),
         "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
         "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
         "    focus": _on(prepared, lambda a, p: measures.directional_sharpness(*p["detail"])),
@@ -93,7 +95,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    light gradient": _on(
             prepared, lambda a, p: fundus.light_gradient(cv2.extractChannel(p["square"], 0), p["field"])
         ),
-        "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["square"], p["field"], p["disc"])),
+        "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["extremes"], p["field"], p["disc"])),
         "    compression": lambda a: (
             measures.blockiness(a.pixels[:, :, 1]),
             measures.flat_block_fraction(a.pixels[:, :, 1]),
@@ -165,11 +167,13 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
 
 
 PARTS = {"fundus": _fundus_parts, "dermoscopy": _dermoscopy_parts}
+# How a helper another checkout lacks (renamed or added since), or calls another way, fails.
+_MISSING = (AttributeError, NameError, TypeError, ValueError)
 
 
 def _medians(parts: dict[str, Callable], analyses: list, repeats: int) -> dict[str, float | None]:
     """Each part's median ms over the photos x ``repeats``; ``None`` for a part the checkout lacks
-    (it fails on its first photo with an ``AttributeError`` or a ``NameError``)."""
+    (it fails on its first photo, ``_MISSING``)."""
     timings: dict[str, list[float] | None] = {name: [] for name in parts}
     for _ in range(repeats):
         for analysis in analyses:
@@ -179,7 +183,7 @@ def _medians(parts: dict[str, Callable], analyses: list, repeats: int) -> dict[s
                 started = time.perf_counter()
                 try:
                     part(analysis)
-                except (AttributeError, NameError):
+                except _MISSING:
                     timings[name] = None
                     continue
                 timings[name].append((time.perf_counter() - started) * 1000)
@@ -190,7 +194,7 @@ def _prepared_parts(factory: Callable, analyses: list, gate, model) -> dict[str,
     """The parts, or, when the checkout lacks what the preparation calls, the whole ones alone."""
     try:
         return factory(analyses, gate, model)
-    except (AttributeError, NameError):
+    except _MISSING:
         return {
             "analyse (all of it)": lambda a: gate.analyse(a.frame, a.modality),
             "assess (all of it)": lambda a: gate.assess(a),
