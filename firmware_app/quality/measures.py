@@ -303,13 +303,9 @@ def specular_in_extremes(
 
 def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
     """The sensor noise's standard deviation in 8-bit levels, by Immerkaer's fast estimator (the
-    mean absolute response of a kernel that cancels smooth image structure).
-
-    On 8-bit levels the kernel's response is a whole number of at most 16 x 255 levels, which 16
-    bits hold exactly: filtered to 16 bits, it is the float filter's response at half the memory,
-    and its region's values, made float32 once selected, are summed as the float filter's were."""
-    response = np.abs(cv2.filter2D(gray, cv2.CV_16S, _NOISE_KERNEL))
-    return float(_inside(response, mask).astype(np.float32).mean()) * np.sqrt(np.pi / 2) / 6.0
+    mean absolute response of a kernel that cancels smooth image structure)."""
+    response = np.abs(cv2.filter2D(gray.astype(np.float32), -1, _NOISE_KERNEL))
+    return float(_inside(response, mask).mean()) * np.sqrt(np.pi / 2) / 6.0
 
 
 def _central_tile(gray: np.ndarray, side: int = 256) -> np.ndarray:

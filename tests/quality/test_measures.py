@@ -216,20 +216,6 @@ def test_unevenness_read_off_histograms_is_the_pixels_own(retina_rgb):
             assert measures.illumination_unevenness(green, mask, floor) == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
-def test_noise_on_16_bit_responses_is_the_float_filters(retina_rgb):
-    """The kernel's response filtered to 16 bits, its region's values made float32 once selected,
-    gives the float filter's number exactly: on noise, on a retina's green, on a black and white
-    checkerboard (the largest responses), under masks of every shape."""
-    rng = np.random.default_rng(7)
-    green = np.ascontiguousarray(retina_rgb[::2, ::2, 1])
-    checker = (np.indices((64, 80)).sum(axis=0) % 2 * 255).astype(np.uint8)
-    for gray in (rng.integers(0, 256, (97, 131), dtype=np.uint8), green, checker):
-        for mask in (_everywhere(gray), rng.random(gray.shape) > 0.6, np.zeros(gray.shape, bool)):
-            response = np.abs(cv2.filter2D(gray.astype(np.float32), -1, measures._NOISE_KERNEL))
-            selected = response[mask] if mask.any() else np.zeros(1, np.float32)
-            assert measures.noise_sigma(gray, mask) == float(selected.mean()) * np.sqrt(np.pi / 2) / 6.0
-
-
 def test_illumination_map_reduces_both_planes_as_two_calls_would():
     """The masked levels and their weights reduced as one two-plane image are what reducing each on
     its own gives, bit for bit, for 8-bit levels (the fundus disc) and float lightness (the lesion's
