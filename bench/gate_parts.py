@@ -11,7 +11,8 @@ made once per photo outside the timing, so the parts add up to about the whole.
 
 ``--tree`` times another checkout's code on the same photos (for instance a clone of ``main``):
 the same parts, before and after a change, from the same script; a part whose helper that
-checkout lacks or calls differently (renamed, added or changed since) is printed as absent.
+checkout lacks or calls differently (renamed, added or changed since) is printed as absent, and
+when even the copies the parts share cannot be made, only the whole ``analyse`` and ``assess`` are.
 
     .venv/bin/python bench/gate_parts.py [--modality fundus|dermoscopy] [--images 20] [--repeats 5]
         [--tree PATH] [--samples]
