@@ -51,6 +51,7 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -109,10 +110,15 @@ def _radius_axis(size: int) -> np.ndarray:
     return (np.arange(size, dtype=np.float32) + 0.5 - size / 2) / (size / 2)
 
 
+@functools.lru_cache(maxsize=4)
 def _radius_map(size: int) -> np.ndarray:
-    """Distance of each pixel from the centre of a ``size`` square, in half-sides (field radii)."""
+    """Distance of each pixel from the centre of a ``size`` square, in half-sides (field radii).
+    One camera's frames come back at the same size or two (both checks measure at one): made once
+    each, read-only."""
     axis = _radius_axis(size)
-    return np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
+    radius = np.sqrt(axis[np.newaxis, :] ** 2 + axis[:, np.newaxis] ** 2)
+    radius.flags.writeable = False
+    return radius
 
 
 def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
@@ -152,12 +158,11 @@ def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float
     )
 
 
-def _lit(square: np.ndarray, circle: np.ndarray) -> np.ndarray:
+def _lit(brightest: np.ndarray, circle: np.ndarray) -> np.ndarray:
     """The pixels of the circle that are retina, not the camera's black mask: brighter than a level
-    set by the field's own brightest channel (so a dim or pigmented field keeps all its retina) and
-    capped (so a lit retina is never taken for the mask). A field cut by the camera's mask at top
-    and bottom, or by a frame off the pupil, is unlit there."""
-    brightest = measures.brightest_channel(square)
+    set by the field's own ``brightest`` channel (``measures.brightest_channel``; so a dim or
+    pigmented field keeps all its retina) and capped (so a lit retina is never taken for the mask).
+    A field cut by the camera's mask at top and bottom, or by a frame off the pupil, is unlit there."""
     level = (
         min(_MASK_LEVEL, _MASK_RELATIVE * measures.level_percentile(brightest, 95, circle))
         if circle.any()
@@ -261,14 +266,15 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _Opt
     return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
 
 
-def _glare_fraction(square: np.ndarray, field: np.ndarray, disc: _OpticDisc) -> float:
-    """The share of the field that is specular reflection (``measures.specular_mask``), the optic
-    disc set aside: on a pale fundus the disc, unpigmented and the brightest structure, is a
-    colourless white well above the retina around it, as a reflection is, and it is anatomy."""
+def _glare_fraction(extremes: tuple[np.ndarray, np.ndarray], field: np.ndarray, disc: _OpticDisc) -> float:
+    """The share of the field that is specular reflection (``measures.specular_mask``, from the
+    square's ``measures.channel_extremes``), the optic disc set aside: on a pale fundus the disc,
+    unpigmented and the brightest structure, is a colourless white well above the retina around
+    it, as a reflection is, and it is anatomy."""
     if not field.any():
         return 0.0
-    specular = measures.specular_mask(square).astype(np.uint8)
-    half = square.shape[0] / 2
+    specular = measures.specular_in_extremes(*extremes).astype(np.uint8)
+    half = field.shape[0] / 2
     centre = (round((disc.x + 1.0) * half), round((disc.y + 1.0) * half))
     cv2.circle(specular, centre, round(_DISC_SET_ASIDE * half), 0, thickness=cv2.FILLED)
     return float(specular[field].mean())
@@ -290,11 +296,12 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     side = square.shape[0]
     radius = _radius_map(side)
     circle = radius < _FIELD_RADIUS
-    field = _lit(square, circle & covered)
+    extremes = measures.channel_extremes(square)
+    brightest = extremes[0]
+    field = _lit(brightest, circle & covered)
     band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
-    brightest = measures.brightest_channel(square)
     dark, bright = measures.clipped_fractions(brightest, field)
     centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
     rim = field & (radius >= _RIM_FROM)
@@ -316,7 +323,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
         "light_gradient": light_gradient(cv2.extractChannel(square, 0), field),
-        "glare_fraction": _glare_fraction(square, field, disc),
+        "glare_fraction": _glare_fraction(extremes, field, disc),
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
         "blockiness": measures.blockiness(rgb[:, :, 1]),

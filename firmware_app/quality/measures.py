@@ -167,11 +167,16 @@ def illumination_map(gray: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[
     """The lighting of the region: ``gray`` blurred at ``sigma``, ignoring everything outside
     ``mask`` (normalised convolution, so a black surround does not darken the rim), returned at a
     reduced size with the reduced mask. Computed small because a blur this wide is costly at full
-    size and carries no detail anyway."""
+    size and carries no detail anyway.
+
+    The masked levels and their weights are reduced together, as the two planes of one image, in
+    one call instead of two: OpenCV's area reduction treats each plane as an image of its own. Not
+    blurred together: the blur of a two-plane image differs from each plane's in float rounding."""
     factor = min(1.0, 2.0 / sigma)
     size = (max(1, round(gray.shape[1] * factor)), max(1, round(gray.shape[0] * factor)))
-    weights = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    weighted = cv2.resize(gray.astype(np.float32) * mask, size, interpolation=cv2.INTER_AREA)
+    weights = mask.astype(np.float32)
+    both = cv2.resize(cv2.merge([gray.astype(np.float32) * weights, weights]), size, interpolation=cv2.INTER_AREA)
+    weighted, weights = cv2.split(both)
     blurred = cv2.GaussianBlur(weighted, (0, 0), sigma * factor)
     support = cv2.GaussianBlur(weights, (0, 0), sigma * factor)
     return blurred / np.maximum(support, 1e-3), weights > 0.5
@@ -268,19 +273,26 @@ def channel_extremes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30) -> np.ndarray:
     """Specular reflections: pixels near white, colourless, and at least ``lift`` levels brighter
     than their surroundings. Tissue under a fundus camera or a dermatoscope is coloured, and a
-    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare.
+    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare."""
+    return specular_in_extremes(*channel_extremes(rgb), level, max_saturation, lift)
+
+
+def specular_in_extremes(
+    brightest: np.ndarray, darkest: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30
+) -> np.ndarray:
+    """``specular_mask`` of the photo whose ``channel_extremes`` these are: a gate that has them
+    already (the fundus gate's lit field and exposure read the brightest channel) splits the
+    channels once.
 
     Each test is made on the 8-bit levels by OpenCV, and is the same test as in real numbers: the
     darkest channel a pixel of each brightest level needs to be colourless is that level times
     ``1 - max_saturation`` rounded up (a table), and the lift a subtraction floored at 0 (``lift``
     is positive). Floats and 16-bit differences of whole frames cost twice as much."""
-    brightest, darkest = channel_extremes(rgb)
-    sigma = max(rgb.shape[:2]) / 20
+    height, width = brightest.shape
+    sigma = max(height, width) / 20
     small = shrink(brightest, 64)
     background = cv2.resize(
-        cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / rgb.shape[1]),
-        (rgb.shape[1], rgb.shape[0]),
-        interpolation=cv2.INTER_LINEAR,
+        cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / width), (width, height), interpolation=cv2.INTER_LINEAR
     )
     least_darkest = np.ceil(np.arange(256) * (1.0 - max_saturation)).astype(np.uint8)
     colourless = cv2.compare(darkest, cv2.LUT(brightest, least_darkest), cv2.CMP_GE)

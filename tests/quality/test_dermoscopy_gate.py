@@ -478,3 +478,17 @@ def test_hair_looked_for_on_the_lesions_box_covers_what_the_whole_copy_shows():
         whole = covered / np.count_nonzero(mask_at_size(segmentation.mask, gray.shape))
         assert whole > 0
         assert dermoscopy._hair_fraction(gray, segmentation.mask, around) == whole
+
+
+def test_a_regions_median_is_numpys_median_of_its_values():
+    """The segmentation's medians, read off a partition, are ``np.median``'s numbers exactly: odd
+    and even counts, ties, float32 and float64, values that differ in the last places only."""
+    rng = np.random.default_rng(5)
+    for count in (*range(1, 40), 999, 1000, 12288):
+        for values in (
+            (rng.standard_normal(count) * 30).astype(np.float32),
+            rng.integers(0, 4, count).astype(np.float64),
+            (rng.random(count) * 1e-4 + 7.1).astype(np.float32),
+        ):
+            assert lesion._middle_value(values) == float(np.median(values))
+    assert np.isnan(lesion._middle_value(np.zeros(0, np.float32)))

@@ -214,3 +214,22 @@ def test_unevenness_read_off_histograms_is_the_pixels_own(retina_rgb):
         for floor in (0.0, 0.8):
             expected = listed(green, mask, floor)
             assert measures.illumination_unevenness(green, mask, floor) == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def test_illumination_map_reduces_both_planes_as_two_calls_would():
+    """The masked levels and their weights reduced as one two-plane image are what reducing each on
+    its own gives, bit for bit, for 8-bit levels (the fundus disc) and float lightness (the lesion's
+    shading), at the reductions both gates use and at none."""
+    rng = np.random.default_rng(11)
+    for shape, sigma in (((253, 253), 253 / 28), ((192, 256), 64.0), ((120, 90), 1.5), ((31, 7), 40.0)):
+        mask = rng.random(shape) > 0.3
+        for gray in (rng.integers(0, 256, shape, dtype=np.uint8), (rng.random(shape) * 100).astype(np.float32)):
+            factor = min(1.0, 2.0 / sigma)
+            size = (max(1, round(shape[1] * factor)), max(1, round(shape[0] * factor)))
+            weights = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+            weighted = cv2.resize(gray.astype(np.float32) * mask, size, interpolation=cv2.INTER_AREA)
+            blurred = cv2.GaussianBlur(weighted, (0, 0), sigma * factor)
+            support = cv2.GaussianBlur(weights, (0, 0), sigma * factor)
+            smoothed, inside = measures.illumination_map(gray, mask, sigma)
+            np.testing.assert_array_equal(smoothed, blurred / np.maximum(support, 1e-3))
+            np.testing.assert_array_equal(inside, weights > 0.5)

@@ -1,0 +1,240 @@
+"""What a modality's quality gate and the rest of its screen cost, part by part, on one thread.
+
+On real photos (20 of ``../shared/data``'s dr-600 or ISIC UDA-1, or the bundled sample when
+``../shared`` is absent or with ``--samples``, which the output says), calibrated as the pipeline
+does, each part is timed on every photo in turn, ``--repeats`` times, and its median printed in
+milliseconds with its share of the gate (``analyse`` + ``assess``): what ``analyse`` makes (the
+reductions, the fundus field of view or the lesion's segmentation), the whole ``assess`` and the
+measures inside it, then what the triage needs besides the model's run (the model's view, the
+lesion measurements). The measures are called as the gate calls them, on the same masks and copies,
+made once per photo outside the timing, so the parts add up to about the whole.
+
+``--tree`` times another checkout's code on the same photos (for instance a clone of ``main``):
+the same parts, before and after a change, from the same script; a part whose helper that
+checkout lacks or calls differently (renamed, added or changed since) is printed as absent, and
+when even the copies the parts share cannot be made, only the whole ``analyse`` and ``assess`` are.
+
+    .venv/bin/python bench/gate_parts.py [--modality fundus|dermoscopy] [--images 20] [--repeats 5]
+        [--tree PATH] [--samples]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODALITIES = ("fundus", "dermoscopy")
+
+
+def _on(prepared: dict[int, dict], measure: Callable) -> Callable:
+    """A part timed on an analysis with what was prepared for it outside the timing."""
+    return lambda analysis: measure(analysis, prepared[id(analysis)])
+
+
+def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
+    """Each fundus part as a function of one analysed frame, from the checkout imported."""
+    import cv2
+    import numpy as np
+
+    from firmware_app import frame_analysis
+    from firmware_app.quality import fundus, measures
+    from firmware_app.quality.colour import colour_measures
+
+    detail = gate.config.full_size
+
+    def copies(analysis) -> dict:
+        """The copies and masks ``analysed_measures`` hands its measures."""
+        square, covered, fov = fundus._field(analysis)
+        radius = fundus._radius_map(square.shape[0])
+        circle = radius < fundus._FIELD_RADIUS
+        extremes = measures.channel_extremes(square)
+        field = fundus._lit(extremes[0], circle & covered)
+        gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
+        _, located, factor = frame_analysis._halved_pair(analysis.pixels, analysis.size)
+        return {
+            "square": square,
+            "covered": covered,
+            "fov": fov,
+            "radius": radius,
+            "circle": circle,
+            "extremes": extremes,
+            "field": field,
+            "gray": gray,
+            "disc": fundus._optic_disc(gray, field, radius),
+            "detail": fundus._detail(analysis, fov, field, detail),
+            "located": (located, factor),
+        }
+
+    prepared = {id(analysis): copies(analysis) for analysis in analyses}
+
+    def exposure(brightest: np.ndarray, gray: np.ndarray, field: np.ndarray) -> None:
+        measures.clipped_fractions(brightest, field)
+        measures.brightness(gray, field)
+        fundus.highlights(brightest, field)
+
+    return {
+        "analyse (all of it)": lambda a: gate.analyse(a.frame, "fundus"),
+        "  halvings": lambda a: frame_analysis._halved_pair(a.pixels, a.size),
+        "  field of view": _on(prepared, lambda a, p: frame_analysis._field_of_view(*p["located"])),
+        "assess (all of it)": lambda a: gate.assess(a),
+        "  colour": lambda a: colour_measures(a.thumbnail),
+        "  measures (all of them)": lambda a: fundus.analysed_measures(a, detail),
+        "    field's square": lambda a: fundus._field(a),
+        "    channel extremes": _on(prepared, lambda a, p: measures.channel_extremes(p["square"])),
+        "    lit field": _on(prepared, lambda a, p: fundus._lit(p["extremes"][0], p["circle"] & p["covered"])),
+        "    exposure": _on(prepared, lambda a, p: exposure(p["extremes"][0], p["gray"], p["field"])),
+        "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
+        "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
+        "    focus": _on(prepared, lambda a, p: measures.directional_sharpness(*p["detail"])),
+        "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"])),
+        "    uneven light": _on(prepared, lambda a, p: measures.illumination_unevenness(p["gray"], p["field"])),
+        "    light gradient": _on(
+            prepared, lambda a, p: fundus.light_gradient(cv2.extractChannel(p["square"], 0), p["field"])
+        ),
+        "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["extremes"], p["field"], p["disc"])),
+        "    compression": lambda a: (
+            measures.blockiness(a.pixels[:, :, 1]),
+            measures.flat_block_fraction(a.pixels[:, :, 1]),
+        ),
+        "    haze": _on(prepared, lambda a, p: fundus._haze_contrast(p["square"][:, :, 1], p["field"])),
+        "model view": lambda a: model.input_tensor(a.pixels, a.located_field()),
+    }
+
+
+def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
+    """Each dermoscopy part as a function of one analysed frame, from the checkout imported."""
+    import cv2
+    import numpy as np
+
+    from firmware_app.lesion_measurements import measure_segmented_lesion
+    from firmware_app.quality import dermoscopy, measures
+    from firmware_app.quality.lesion import WORK_SIZE, segment_working_copy
+    from firmware_app.quality.resample import SLACK, mask_at_size, shrink
+
+    def masks(analysis) -> dict[str, np.ndarray]:
+        """The masks ``analysed_measures`` hands its measures."""
+        lesion, field = analysis.lesion.segmentation.mask, analysis.lesion.segmentation.field
+        gray = cv2.cvtColor(analysis.lesion.image, cv2.COLOR_RGB2GRAY)
+        width = max(3, round(max(gray.shape) / 40)) | 1
+        around = cv2.dilate(lesion.astype(np.uint8), dermoscopy._ellipse(width)).astype(bool) & field
+        around_skin = field & ~around
+        skin = around_skin & (gray >= dermoscopy._SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
+        working_field = mask_at_size(field, analysis.working.shape)
+        return {
+            "lesion": lesion,
+            "field": field,
+            "around": around,
+            "around_skin": around_skin,
+            "working_field": working_field,
+            "working_skin": mask_at_size(skin, analysis.working.shape) if skin.any() else working_field,
+            "working_gray": cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY),
+        }
+
+    prepared = {id(analysis): masks(analysis) for analysis in analyses}
+    return {
+        "shrink to working": lambda a: shrink(a.pixels, a.size, SLACK),
+        "shrink to segmentation": lambda a: shrink(a.working, WORK_SIZE, SLACK),
+        "segment lesion": lambda a: segment_working_copy(a.lesion.image),
+        "analyse (all of it)": lambda a: gate.analyse(a.frame, "dermoscopy"),
+        "assess (all of it)": lambda a: gate.assess(a),
+        "  reflections": _on(
+            prepared, lambda a, m: dermoscopy._reflections(a.working, m["working_field"], m["working_skin"])
+        ),
+        "  hair": _on(prepared, lambda a, m: dermoscopy._hair_fraction(m["working_gray"], m["lesion"], m["around"])),
+        "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),
+        "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size)),
+        "  compression": lambda a: (
+            measures.blockiness(a.pixels[:, :, 1]),
+            measures.flat_block_fraction(a.pixels[:, :, 1]),
+        ),
+        "  unevenness": _on(
+            prepared,
+            lambda a, m: measures.illumination_unevenness(
+                cv2.extractChannel(a.lesion.image, 0), m["around_skin"], floor=dermoscopy._SKIN_FLOOR
+            ),
+        ),
+        "  framing": _on(
+            prepared,
+            lambda a, m: dermoscopy._framing(m["lesion"], m["field"], dermoscopy.centroid_offset(m["lesion"])),
+        ),
+        "lesion measurements": lambda a: measure_segmented_lesion(a.lesion, a.frame.width, None, model.card),
+        "model view": lambda a: model.input_tensor(a.pixels, None),
+    }
+
+
+PARTS = {"fundus": _fundus_parts, "dermoscopy": _dermoscopy_parts}
+# How a helper another checkout lacks (renamed or added since), or calls another way, fails.
+_MISSING = (AttributeError, NameError, TypeError, ValueError)
+
+
+def _medians(parts: dict[str, Callable], analyses: list, repeats: int) -> dict[str, float | None]:
+    """Each part's median ms over the photos x ``repeats``; ``None`` for a part the checkout lacks
+    (it fails on its first photo, ``_MISSING``)."""
+    timings: dict[str, list[float] | None] = {name: [] for name in parts}
+    for _ in range(repeats):
+        for analysis in analyses:
+            for name, part in parts.items():
+                if timings[name] is None:
+                    continue
+                started = time.perf_counter()
+                try:
+                    part(analysis)
+                except _MISSING:
+                    timings[name] = None
+                    continue
+                timings[name].append((time.perf_counter() - started) * 1000)
+    return {name: None if values is None else statistics.median(values) for name, values in timings.items()}
+
+
+def _prepared_parts(factory: Callable, analyses: list, gate, model) -> dict[str, Callable]:
+    """The parts, or, when the checkout lacks what the preparation calls, the whole ones alone."""
+    try:
+        return factory(analyses, gate, model)
+    except _MISSING:
+        return {
+            "analyse (all of it)": lambda a: gate.analyse(a.frame, a.modality),
+            "assess (all of it)": lambda a: gate.assess(a),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modality", choices=MODALITIES, default="dermoscopy")
+    parser.add_argument("--images", type=int, default=20, help="photos")
+    parser.add_argument("--repeats", type=int, default=5, help="times each part runs on each photo")
+    parser.add_argument("--tree", type=Path, default=PROJECT_ROOT, help="the checkout whose code is timed")
+    parser.add_argument("--samples", action="store_true", help="the bundled sample, whatever ../shared holds")
+    args = parser.parse_args()
+    tree = args.tree.resolve()
+    sys.path.insert(0, str(tree))
+    import cv2
+
+    from bench.inference import REAL_IMAGES, _images
+    from firmware_app.app import build_pipeline
+    from firmware_app.capture.image_file import read_frame
+    from firmware_app.config import SAMPLES_DIR, Config
+
+    cv2.setNumThreads(1)
+    modality = args.modality
+    pipeline = build_pipeline(Config())
+    gate, model = pipeline._quality_gate, pipeline.model(modality)
+    real = REAL_IMAGES[modality].is_dir() and not args.samples
+    paths = _images(modality, args.images) if real else sorted(SAMPLES_DIR.glob(f"{modality}-*"))
+    analyses = [gate.analyse(pipeline.calibrate(read_frame(path)), modality) for path in paths]
+    medians = _medians(_prepared_parts(PARTS[modality], analyses, gate, model), analyses, args.repeats)
+    gate_ms = medians["analyse (all of it)"] + medians["assess (all of it)"]
+    source = paths[0].parent if real else "the bundled sample"
+    print(f"{modality}, one thread, medians over {len(paths)} photos x {args.repeats}; code: {tree}; photos: {source}")
+    print(f"{'part':<28} {'ms':>7} {'of gate':>8}")
+    for name, value in medians.items():
+        cells = "absent" if value is None else f"{value:>7.2f} {value / gate_ms:>7.0%}"
+        print(f"{name:<28} {cells:>16}")
+
+
+if __name__ == "__main__":
+    main()
