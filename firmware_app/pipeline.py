@@ -197,7 +197,8 @@ class ScreeningPipeline:
         looked for again."""
         model = self._model_for(analysis.modality)
         field = analysis.located_field() if model.card.input.crops_to_field else None
-        model_input = model.input_tensor(analysis.pixels, field)
+        segmentation = analysis.lesion.segmentation if analysis.lesion is not None else None
+        model_input = model.input_tensor(analysis.pixels, field, segmentation)
         lesion = None
         if analysis.lesion is not None:
             scale = mm_per_pixel(self._calibration, analysis.frame)

@@ -15,7 +15,8 @@ from typing import Any
 
 CARD_SCHEMA = "edgescreen.model-card/1"
 MODALITIES = ("fundus", "dermoscopy")
-CROPS = ("fundus_fov", "none")
+# "lesion_box": a square around the lesion the dermoscopy gate segmented (``preprocess.lesion_square``).
+CROPS = ("fundus_fov", "none", "lesion_box")
 COLOUR_ORDERS = ("RGB", "BGR")
 INTEGER_DTYPES = ("int8", "uint8")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
@@ -78,6 +79,11 @@ class InputSpec:
     def crops_to_field(self) -> bool:
         """Whether the model is shown the fundus field of view's square, not the whole photo."""
         return self.crop == "fundus_fov"
+
+    @property
+    def crops_to_lesion(self) -> bool:
+        """Whether the model is shown a square around the segmented lesion, not the whole photo."""
+        return self.crop == "lesion_box"
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,10 @@ def parse_card(source: Path, document: Any) -> ModelCard:
     if input_spec.colour_constancy == "background_subtracted" and not input_spec.crops_to_field:
         inp.fail("input.colour_constancy", "used with the 'fundus_fov' crop only, for 'background_subtracted'")
 
+    modality = card.text("modality", MODALITIES)
+    if input_spec.crops_to_lesion and modality != "dermoscopy":
+        inp.fail("input.crop", "'fundus_fov' or 'none' for a fundus model ('lesion_box' frames a dermoscopy lesion)")
+
     out = card.child("output")
     output_spec = OutputSpec(
         shape=out.integers("shape"),
@@ -267,7 +277,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         id=card.text("id"),
         version=card.text("version"),
         task=card.text("task"),
-        modality=card.text("modality", MODALITIES),
+        modality=modality,
         labels=labels,
         file=card.text("file"),
         sha256=sha256,

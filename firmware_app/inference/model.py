@@ -18,6 +18,7 @@ import numpy as np
 from firmware_app.inference.card import CardError, ModelCard, read_card
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
+from firmware_app.quality.lesion import LesionSegmentation
 
 CARD_FILE = "card.json"
 
@@ -109,10 +110,13 @@ class TriageModel:
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output["index"])
 
-    def input_tensor(self, rgb: np.ndarray, field_of_view: FieldOfView | None = None) -> np.ndarray:
+    def input_tensor(
+        self, rgb: np.ndarray, field_of_view: FieldOfView | None = None, lesion: LesionSegmentation | None = None
+    ) -> np.ndarray:
         """Crop, resize, normalise and quantise a photo as the card prescribes (``field_of_view``:
-        the fundus field when already located)."""
-        return self.quantised(model_view(rgb, self.card.input, field_of_view))
+        the fundus field when already located; ``lesion``: the frame's lesion segmentation, which a
+        ``lesion_box`` card crops to)."""
+        return self.quantised(model_view(rgb, self.card.input, field_of_view, lesion))
 
     def quantised(self, view: np.ndarray) -> np.ndarray:
         """Normalise and quantise an image already framed as the model's view (``model_view``)."""

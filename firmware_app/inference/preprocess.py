@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from firmware_app.inference.card import InputSpec
+from firmware_app.quality.lesion import LesionSegmentation
 from firmware_app.quality.measures import brightest_channel, level_percentile
 from firmware_app.quality.resample import halved_by, halving_factor
 
@@ -68,6 +69,11 @@ _BACKGROUND_REDUCTION = 4
 _FIELD_KEPT = 0.95
 _CONTRAST_GAIN = 4.0 * 64.0
 BACKGROUND_LEVEL = 128
+# ``lesion_box``: the square's side is this many times the lesion box's longer side (a quarter of
+# the box's side as margin all round: the border and the skin around it), and between these shares
+# of the photo's shorter side (no tiny lesion blown up to mush; no square larger than the photo).
+_LESION_MARGIN = 1.5
+_LESION_SQUARE_FLOOR = 0.5
 
 
 def locating_factor(shape: tuple[int, ...]) -> int:
@@ -130,12 +136,59 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
     return canvas
 
 
-def framed(rgb: np.ndarray, spec: InputSpec, field_of_view: FieldOfView | None = None) -> np.ndarray:
+@dataclass(frozen=True)
+class Square:
+    """A square of a photo, in its pixels, wholly inside it."""
+
+    left: int
+    top: int
+    side: int
+
+    def cut(self, rgb: np.ndarray) -> np.ndarray:
+        return rgb[self.top : self.top + self.side, self.left : self.left + self.side]
+
+
+def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square | None:
+    """The square the ``lesion_box`` crop shows the model; ``None`` when no lesion was found.
+
+    Dermatoscopes differ in magnification and field: one frames a naevus filling the photo, another
+    the same naevus in a sixth of it, with the rim, a ruler or stickers around it. A square centred
+    on the lesion's bounding box, ``_LESION_MARGIN`` times its longer side, shows every lesion at
+    about one scale with its border and the skin around it. ``lesion`` is the device's segmentation
+    (at its working size, ``frame_analysis``), scaled here to a photo of ``shape``; the square is
+    shifted, never padded, to lie inside the photo.
+    """
+    rows, cols = np.nonzero(lesion.mask.any(axis=1)), np.nonzero(lesion.mask.any(axis=0))
+    if not rows[0].size:
+        return None
+    height, width = shape[:2]
+    scale_y, scale_x = height / lesion.mask.shape[0], width / lesion.mask.shape[1]
+    top, bottom = rows[0][0] * scale_y, (rows[0][-1] + 1) * scale_y
+    left, right = cols[0][0] * scale_x, (cols[0][-1] + 1) * scale_x
+    shorter = min(height, width)
+    wanted = _LESION_MARGIN * max(bottom - top, right - left)
+    side = round(min(max(wanted, _LESION_SQUARE_FLOOR * shorter), shorter))
+    x0 = min(max(round((left + right - side) / 2), 0), width - side)
+    y0 = min(max(round((top + bottom - side) / 2), 0), height - side)
+    return Square(x0, y0, side)
+
+
+def framed(
+    rgb: np.ndarray,
+    spec: InputSpec,
+    field_of_view: FieldOfView | None = None,
+    lesion: LesionSegmentation | None = None,
+) -> np.ndarray:
     """The photo cropped as the card says and resized to the model's input size, colours untouched.
     ``field_of_view``: the fundus field when the pipeline already located it (``frame_analysis``),
-    found here otherwise; the same ``find_field_of_view`` either way."""
+    found here otherwise; the same ``find_field_of_view`` either way. ``lesion``: the frame's lesion
+    segmentation (``frame_analysis``), which the ``lesion_box`` crop frames; without one, or with
+    none found, the whole photo, as the gate refuses such a frame anyway."""
     if spec.crops_to_field:
         rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
+    elif spec.crops_to_lesion and lesion is not None:
+        square = lesion_square(rgb.shape, lesion)
+        rgb = rgb if square is None else square.cut(rgb)
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
     return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 
@@ -216,13 +269,18 @@ def colour_constant(rgb: np.ndarray, spec: InputSpec) -> np.ndarray:
     return rgb
 
 
-def model_view(rgb: np.ndarray, spec: InputSpec, field_of_view: FieldOfView | None = None) -> np.ndarray:
+def model_view(
+    rgb: np.ndarray,
+    spec: InputSpec,
+    field_of_view: FieldOfView | None = None,
+    lesion: LesionSegmentation | None = None,
+) -> np.ndarray:
     """The uint8 image, in the card's colour order and size, that the model is shown.
 
     ``rgb`` is an 8-bit, 3-channel photo in R,G,B order (as ``capture`` delivers every frame). The
     build composes ``framed`` and ``colour_constant`` the same way, with augmentation in between.
     """
-    view = colour_constant(framed(rgb, spec, field_of_view), spec)
+    view = colour_constant(framed(rgb, spec, field_of_view, lesion), spec)
     if spec.colour_order == "BGR":
         view = view[:, :, ::-1]
     return np.ascontiguousarray(view)

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
         if tried_options(args):
-            colour = f"colour constancy {recipe.colour_constancy}"
+            colour = f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
             print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}", flush=True)
             print(row_table(recipe, [(row, aucs)]), flush=True)
             continue

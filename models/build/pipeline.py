@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from firmware_app.inference.card import COLOUR_CONSTANCY, InputSpec, read_card
+from firmware_app.inference.card import COLOUR_CONSTANCY, CROPS, InputSpec, read_card
 from firmware_app.inference.preprocess import colour_constant
 from models.build import data
 from models.build.augment import augment
@@ -71,6 +71,11 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         choices=COLOUR_CONSTANCY,
         help="another colour constancy than the recipe's (new views and trunk features): validation only",
     )
+    parser.add_argument(
+        "--crop",
+        choices=CROPS,
+        help="another crop than the recipe's (new framed views and trunk features): validation only",
+    )
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -85,26 +90,31 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
-    for option, value in (("--split-block", args.split_block), ("--colour-constancy", args.colour_constancy)):
+    tried = (("--split-block", args.split_block), ("--colour-constancy", args.colour_constancy), ("--crop", args.crop))
+    for option, value in tried:
         if value is not None and not args.validation_only:
             parser.error(f"{option} only with --validation-only: a built model's recipe is the committed one")
     return args
 
 
 def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
-    """The recipe as this run trains it: the committed one, or with the settings, split and colour
-    constancy a ``--validation-only`` run tries. The split and the colour constancy are in every
-    cache key (trunk features and trained tops), so features of another are never served for this one."""
+    """The recipe as this run trains it: the committed one, or with the settings, split, colour
+    constancy and crop a ``--validation-only`` run tries. The split and the colour constancy are in
+    every cache key (trunk features and trained tops), the crop in the framed views' (and so, through
+    the views, in the features' and the tops'), so features of another are never served for this one."""
     recipe = with_train_settings(recipe, args.train_setting)
     if args.split_block is not None:
         recipe = replace(recipe, split_block=args.split_block)
+    if args.crop is not None:
+        recipe = replace(recipe, crop=args.crop)
     return recipe if args.colour_constancy is None else replace(recipe, colour_constancy=args.colour_constancy)
 
 
 def tried_options(args: argparse.Namespace) -> bool:
     """Whether this run tries something besides the committed recipe (``with_run_options``): its
     figures are printed, never written into a model's files."""
-    return bool(args.train_setting) or args.split_block is not None or args.colour_constancy is not None
+    tried = (args.split_block, args.colour_constancy, args.crop)
+    return bool(args.train_setting) or any(value is not None for value in tried)
 
 
 def trained_blocks(recipe: Recipe) -> str:
@@ -289,7 +299,8 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    print(f"settings {recipe.train}, {trained_blocks(recipe)}, colour constancy {recipe.colour_constancy}")
+    colour = f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
+    print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}")
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")

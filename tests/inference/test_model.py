@@ -156,6 +156,20 @@ def test_background_subtracted_without_a_fundus_field_is_refused(model_copy: Pat
         TriageModel(model_copy, threads=1)
 
 
+@pytest.mark.parametrize("model_id", ["melanoma"])
+def test_a_dermoscopy_card_may_ask_for_the_lesion_box(model_copy: Path):
+    edit_card(model_copy, lambda card: card["input"].update(crop="lesion_box"))
+    assert TriageModel(model_copy, threads=1).card.input.crops_to_lesion
+
+
+@pytest.mark.parametrize("model_id", ["dr-referable"])
+def test_the_lesion_box_on_a_fundus_card_is_refused(model_copy: Path):
+    """A fundus frame has no lesion segmentation: the card would ask for a view the device never makes."""
+    edit_card(model_copy, lambda card: card["input"].update(crop="lesion_box"))
+    with pytest.raises(ModelError, match=r"'input\.crop' must be 'fundus_fov' or 'none' for a fundus model"):
+        TriageModel(model_copy, threads=1)
+
+
 def test_committed_models_correct_colour_as_they_were_trained(model_id):
     """Both shipped models were trained on Shades of Gray views; the device must feed them the same."""
     assert TriageModel(MODELS_DIR / model_id, threads=1).card.input.colour_constancy == "shades_of_gray_p6"

@@ -15,14 +15,19 @@ from firmware_app.inference.preprocess import (
     crop_to_field_of_view,
     find_field_of_view,
     framed,
+    lesion_square,
     model_view,
     quantise,
     shades_of_gray,
 )
+from firmware_app.quality.lesion import LesionSegmentation, segment_lesion
+from tests.lesion_renderer import render_lesion
 
 FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3)
 CORRECTED_FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3, (127.5,) * 3, "shades_of_gray_p6")
 BACKGROUND_FUNDUS = replace(FUNDUS, colour_constancy="background_subtracted")
+PLAIN = InputSpec(224, 224, "int8", "RGB", "none", (127.5,) * 3, (127.5,) * 3)
+LESION_BOX = replace(PLAIN, crop="lesion_box")
 
 
 def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
@@ -268,3 +273,55 @@ def test_model_view_subtracts_the_background_when_the_card_says(retina_rgb):
     darker = _tinted(retina_rgb, (0.5, 0.5, 0.5))
     gap = np.abs(model_view(darker, BACKGROUND_FUNDUS).astype(int) - model_view(retina_rgb, BACKGROUND_FUNDUS)).mean()
     assert gap < 2.0 < 20 < np.abs(framed(darker, FUNDUS).astype(int) - plain).mean()
+
+
+def _segmentation(shape: tuple[int, int], top: int, left: int, height: int, width: int) -> LesionSegmentation:
+    """A segmentation at the working size ``shape`` whose lesion is the given rectangle."""
+    mask = np.zeros(shape, bool)
+    mask[top : top + height, left : left + width] = True
+    return LesionSegmentation(mask, np.ones(shape, bool), 20.0)
+
+
+def test_the_lesion_square_is_centred_on_the_lesion_one_and_a_half_times_its_longer_side():
+    """An off-centre lesion, segmented on a copy half the photo's size: its box in the photo's pixels
+    is 200 wide and 120 tall, centred at (300, 160), so the square is 300 across, centred there."""
+    segmentation = _segmentation((200, 300), top=50, left=100, height=60, width=100)
+    square = lesion_square((400, 600, 3), segmentation)
+    assert (square.side, square.left + square.side / 2, square.top + square.side / 2) == (300, 300, 160)
+
+
+def test_a_tiny_lesion_gets_half_the_photos_shorter_side_and_a_huge_one_no_more_than_all_of_it():
+    tiny = lesion_square((400, 600, 3), _segmentation((200, 300), top=95, left=145, height=10, width=10))
+    assert (tiny.side, tiny.left, tiny.top) == (200, 200, 100)  # centred on the lesion at (300, 200)
+    huge = lesion_square((400, 600, 3), _segmentation((200, 300), top=10, left=60, height=180, width=180))
+    assert (huge.side, huge.top) == (400, 0) and huge.left == 100
+
+
+def test_a_lesion_at_the_edge_gets_its_square_shifted_inside_the_photo_never_padded():
+    square = lesion_square((400, 600, 3), _segmentation((200, 300), top=0, left=260, height=60, width=40))
+    assert (square.side, square.left, square.top) == (200, 400, 0)
+    assert square.cut(np.zeros((400, 600, 3), np.uint8)).shape == (200, 200, 3)
+
+
+def test_no_lesion_found_leaves_the_plain_view():
+    photo = render_lesion(600, 400, seed=1, radius=0.1).rgb
+    empty = LesionSegmentation(np.zeros((200, 300), bool), np.ones((200, 300), bool), 0.0)
+    assert lesion_square(photo.shape, empty) is None
+    np.testing.assert_array_equal(framed(photo, LESION_BOX, lesion=empty), framed(photo, PLAIN))
+    np.testing.assert_array_equal(framed(photo, LESION_BOX), framed(photo, PLAIN))  # none handed over
+
+
+def test_the_lesion_box_view_is_the_square_around_the_segmented_lesion_resized():
+    """A real segmentation of a small lesion off the photo's centre: the model's view is its square,
+    resized, and the lesion fills far more of it than of the plain view."""
+    lesion = render_lesion(1024, 768, seed=4, radius=0.1, centre=(0.62, 0.45))
+    segmentation = segment_lesion(lesion.rgb)
+    square = lesion_square(lesion.rgb.shape, segmentation)
+    view = framed(lesion.rgb, LESION_BOX, lesion=segmentation)
+    expected = cv2.resize(square.cut(lesion.rgb), (224, 224), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(view, expected)
+    rows, cols = np.nonzero(lesion.mask)
+    assert square.left <= cols.min() and cols.max() < square.left + square.side
+    assert square.top <= rows.min() and rows.max() < square.top + square.side
+    in_view = np.count_nonzero(square.cut(lesion.mask)) / square.side**2
+    assert in_view > 3 * np.count_nonzero(lesion.mask) / lesion.mask.size
