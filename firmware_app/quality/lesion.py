@@ -299,9 +299,16 @@ def _sticker_coloured(difference: np.ndarray) -> bool:
     return bool(tint > _STICKER_TINT or (a < -_STICKER_GREENER and tint > _MIN_DIFFERENCE))
 
 
-def _without(field: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """The lit field with ``region`` and its fringe set aside: no part of the lit skin."""
-    return field & ~cv2.dilate(region.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+def _chosen_without(
+    region: np.ndarray, field: np.ndarray, inner: np.ndarray, difference: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``region`` and its fringe set aside from the lit ``field`` and its ``inner`` part (no part of
+    the lit skin), and the region chosen again without them (``_threshold_and_choose``; empty when
+    nothing of the inner part is left): the new choice, field and inner part."""
+    field = field & ~cv2.dilate(region.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+    inner = inner & field
+    chosen = _threshold_and_choose(difference, field, inner) if inner.any() else np.zeros_like(field)
+    return chosen, field, inner
 
 
 def _aimed_at(
@@ -317,11 +324,7 @@ def _aimed_at(
     for _ in range(_MOST_MARKS):
         if not (mark.any() and _region_offset(mark) > _AIMED_AT):
             break
-        without = _without(without, mark)
-        inner = inner & without
-        if not inner.any():
-            break
-        mark = _threshold_and_choose(difference, without, inner)
+        mark, without, inner = _chosen_without(mark, without, inner, difference)
         if (
             np.count_nonzero(mark) >= _AIMED_AT_MIN_AREA * mark.size
             and not runs_to_edge(mark, without)
@@ -356,9 +359,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
             break
         if not _sticker_coloured(_median_colour(lab_difference, lesion)):
             break
-        field = _without(field, lesion)
-        inner &= field
-        lesion = _threshold_and_choose(difference, field, inner) if inner.any() else np.zeros_like(field)
+        lesion, field, inner = _chosen_without(lesion, field, inner, difference)
     lesion, field = _aimed_at(lesion, field, inner, difference)
     skin = field & ~lesion
     found = lesion.any() and skin.any()
