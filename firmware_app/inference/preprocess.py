@@ -158,13 +158,13 @@ def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square 
     (at its working size, ``frame_analysis``), scaled here to a photo of ``shape``; the square is
     shifted, never padded, to lie inside the photo.
     """
-    rows, cols = np.nonzero(lesion.mask.any(axis=1)), np.nonzero(lesion.mask.any(axis=0))
-    if not rows[0].size:
+    x, y, box_width, box_height = cv2.boundingRect(lesion.mask.astype(np.uint8))
+    if box_width == 0:
         return None
     height, width = shape[:2]
     scale_y, scale_x = height / lesion.mask.shape[0], width / lesion.mask.shape[1]
-    top, bottom = rows[0][0] * scale_y, (rows[0][-1] + 1) * scale_y
-    left, right = cols[0][0] * scale_x, (cols[0][-1] + 1) * scale_x
+    top, bottom = y * scale_y, (y + box_height) * scale_y
+    left, right = x * scale_x, (x + box_width) * scale_x
     shorter = min(height, width)
     wanted = _LESION_MARGIN * max(bottom - top, right - left)
     side = round(min(max(wanted, _LESION_SQUARE_FLOOR * shorter), shorter))
