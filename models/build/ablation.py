@@ -35,10 +35,10 @@ from models.build.pipeline import (
     add_training_arguments,
     input_spec,
     load_source,
+    run_settings,
     seed_everything,
     source_features,
     train_top,
-    trained_blocks,
     tried_options,
     with_run_options,
 )
@@ -158,8 +158,7 @@ def main(argv: list[str] | None = None) -> None:
             aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
         log.info("%s -> %s", row, aucs)
         if tried_options(args):
-            colour = f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
-            print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}", flush=True)
+            print(run_settings(recipe), flush=True)
             print(row_table(recipe, [(row, aucs)]), flush=True)
             continue
         table = row_table(recipe, _store(recipe, row, aucs))

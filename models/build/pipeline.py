@@ -47,6 +47,11 @@ def _split_block(text: str) -> int:
     return block
 
 
+# The run options that try another recipe than the committed one (``with_run_options``), by their
+# ``argparse`` names: validation only, printed, never written into a model's files.
+_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop")
+
+
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The options a build and the ablation share: where the data and the cache are, the threads,
     and training settings and a split to try (``with_run_options``)."""
@@ -90,9 +95,9 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
-    tried = (("--split-block", args.split_block), ("--colour-constancy", args.colour_constancy), ("--crop", args.crop))
-    for option, value in tried:
-        if value is not None and not args.validation_only:
+    for name in _TRIED_OPTIONS:
+        if getattr(args, name) is not None and not args.validation_only:
+            option = "--" + name.replace("_", "-")
             parser.error(f"{option} only with --validation-only: a built model's recipe is the committed one")
     return args
 
@@ -113,8 +118,15 @@ def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
 def tried_options(args: argparse.Namespace) -> bool:
     """Whether this run tries something besides the committed recipe (``with_run_options``): its
     figures are printed, never written into a model's files."""
-    tried = (args.split_block, args.colour_constancy, args.crop)
-    return bool(args.train_setting) or any(value is not None for value in tried)
+    return bool(args.train_setting) or any(getattr(args, name) is not None for name in _TRIED_OPTIONS)
+
+
+def run_settings(recipe: Recipe) -> str:
+    """The settings a run trained with, as its printed figures are headed."""
+    return (
+        f"settings {recipe.train}, {trained_blocks(recipe)}, "
+        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
+    )
 
 
 def trained_blocks(recipe: Recipe) -> str:
@@ -299,8 +311,7 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
         for s, f in zip(sources, features, strict=True)
     }
-    colour = f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
-    print(f"settings {recipe.train}, {trained_blocks(recipe)}, {colour}")
+    print(run_settings(recipe))
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
