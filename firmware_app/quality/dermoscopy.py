@@ -44,7 +44,7 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
-- ``noise``: sensor noise. ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
+- ``noise``: sensor noise, read away from the dark surround (its step to black is no noise). ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
   hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
   flattened to no detail at all are not (``measures.flat_block_fraction``).
 """
@@ -98,6 +98,9 @@ _CUT_SEEN = 0.5
 # it meets the frame's edge is as likely skin as lesion (a pigment network spread over the whole
 # field reads as a lesion cut on every side it reaches). Its centre's offset is still judged.
 _FRAMING_MIN_CONTRAST = 25.0
+# Noise is read this many pixels (at the working size) inside the edge of the lit field
+# (``_away_from_surround``).
+_SURROUND_MARGIN = 2
 # Exposure is read on the skin around the lesion when at least this share of the field is skin.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
@@ -278,6 +281,17 @@ def _framing(lesion: np.ndarray, field: np.ndarray, off_centre: np.ndarray) -> t
     return 0.0, max(0.0, behind - ahead) * max(0.0, 1.0 - ahead / _NEAR_EDGE)
 
 
+def _away_from_surround(field: np.ndarray) -> np.ndarray:
+    """The lit ``field`` (at the working size) without the pixels next to the dermatoscope's dark
+    surround: a round field ends in a step to black, and the noise estimator's kernel reads that
+    step as noise (a graded photo given a round field read several times its own noise).
+    The kernel reaches one pixel, and the field's mask, found at the segmentation's size and
+    resampled, can reach one more past the lit edge: ``_SURROUND_MARGIN``. The photo's own edge
+    is not such a step, and is kept."""
+    margin = np.ones((2 * _SURROUND_MARGIN + 1,) * 2, np.uint8)
+    return cv2.erode(field.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=1) > 0
+
+
 def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     """How far the lesion's centre lies from the frame's, in half-widths or half-heights."""
     height, width = shape
@@ -368,7 +382,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         ),
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
-        "noise": measures.noise_sigma(working_gray, working_skin),
+        "noise": measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
     }
