@@ -44,9 +44,10 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
 - ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
-- ``noise``: sensor noise, read away from the dark surround (its step to black is no noise). ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it
-  hides: visible block borders alone are harmless (a UVC camera's MJPEG stream has them), blocks
-  flattened to no detail at all are not (``measures.flat_block_fraction``).
+- ``noise``: sensor noise, read away from the dark surround (its step to black is no noise).
+  ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it hides: visible block
+  borders alone are harmless (a UVC camera's MJPEG stream has them), blocks flattened to no detail
+  at all are not (``measures.flat_block_fraction``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,74 @@
+"""Graded photos as other cameras would have delivered them: does the gate's verdict hold?
+
+Every source in ``../shared/data`` is one set of cameras. Another camera photographs the same eye
+or lesion with its own tone curve, white balance, colour saturation, JPEG quality, sensor noise,
+in-camera sharpening and, for a dermatoscope, a round field or a stronger fall-off of its light.
+None of these hides what a grader needs, so none should turn a graded photo into a reject: each
+variation below is applied to the source's graded photos, and the gate's full check judges them.
+Printed per source and variation: the share rejected, how many photos the original passed and the
+variation did not (new rejects) and the reverse, and the reasons of the new rejects. A variation
+with many new rejects is a limit or a measure fitted to the source's own cameras.
+
+Clear defects are ``bench/generalisation.py``'s (``tests/degradations.py``); these are milder than
+its mild strength, and of another kind: what differs between good cameras.
+
+    .venv/bin/python bench/camera_variation.py [--limit 150] [--source NAME]... [--variation NAME]...
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+from quality_data import SOURCES, Source
+
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.image_file import read_frame
+from firmware_app.config import Config
+from firmware_app.events import setup_logging
+from firmware_app.quality.gate import QualityGate
+from tests.camera_variations import VARIATIONS
+
+
+def measure(gate: QualityGate, source: Source, limit: int, chosen: set[str]) -> None:
+    variations = {name: vary for name, vary in VARIATIONS[source.modality].items() if not chosen or name in chosen}
+    rejected: Counter = Counter()
+    new: Counter = Counter()
+    lifted: Counter = Counter()
+    reasons: dict[str, Counter] = {name: Counter() for name in variations}
+    photos = source.listing(limit)
+    for path, _ in photos:
+        rgb = read_frame(path).pixels
+        passed = gate.check(Frame(rgb, str(path)), source.modality).passed
+        rejected["original"] += not passed
+        for name, vary in variations.items():
+            report = gate.check(Frame(vary(rgb), str(path)), source.modality)
+            rejected[name] += not report.passed
+            if passed and not report.passed:
+                new[name] += 1
+                reasons[name].update(report.reasons)
+            lifted[name] += report.passed and not passed
+    count = len(photos)
+    print(f"{source.name}: {count} graded photos, {100 * rejected['original'] / count:.1f}% rejected as they are")
+    print(f"  {'variation':<22} {'rejected':>8} {'new':>4} {'lifted':>6}   reasons of the new rejects")
+    for name in variations:
+        top = ", ".join(f"{reason} {n}" for reason, n in reasons[name].most_common(4))
+        print(f"  {name:<22} {100 * rejected[name] / count:>7.1f}% {new[name]:>4} {lifted[name]:>6}   {top}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=150, help="photos per source, spread evenly (0: all)")
+    parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES], help="repeatable")
+    parser.add_argument("--variation", action="append", default=[], help="repeatable; default: every one")
+    args = parser.parse_args()
+    setup_logging("warning")
+    gate = QualityGate(Config().quality)
+    for source in SOURCES:
+        if (args.source and source.name not in args.source) or not source.available():
+            continue
+        measure(gate, source, args.limit, set(args.variation))
+
+
+if __name__ == "__main__":
+    main()
