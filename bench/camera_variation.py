@@ -2,7 +2,8 @@
 
 Every source in ``../shared/data`` is one set of cameras. Another camera photographs the same eye
 or lesion with its own tone curve, white balance, colour saturation, JPEG quality, sensor noise,
-in-camera sharpening and, for a dermatoscope, a round field or a stronger fall-off of its light.
+in-camera sharpening and, for a dermatoscope, a round field, a stronger fall-off of its light or a
+black frame around the photo.
 None of these hides what a grader needs, so none should turn a graded photo into a reject: each
 variation below is applied to the source's graded photos, and the gate's full check judges them.
 Printed per source and variation: the share rejected, how many photos the original passed and the

@@ -2,7 +2,8 @@
 
 Another camera photographs the same eye or lesion with its own tone curve, white balance, colour
 saturation, JPEG quality, sensor noise and in-camera sharpening; a fundus camera may mask its
-frame's top and bottom, a dermatoscope have a round field or a stronger fall-off of its light. A
+frame's top and bottom, a dermatoscope have a round field or a stronger fall-off of its light, and
+a dermoscopy photo come framed in black (a scanned slide, an exporter's border or bars). A
 gate that holds across cameras passes a graded photo under each of these (``tests/degradations.py``
 holds the defects it must refuse). ``bench/camera_variation.py`` measures this on every source,
 the quality tests on the bundled samples. Every function is deterministic.
@@ -93,6 +94,20 @@ def _masked_top_and_bottom(rgb: np.ndarray) -> np.ndarray:
     return masked
 
 
+def black_border(rgb: np.ndarray) -> np.ndarray:
+    """A scanned slide's or an exporter's black frame: 15 pixels per 1000 on every side."""
+    framed = rgb.copy()
+    width = max(2, round(15 * max(rgb.shape[:2]) / 1000))
+    framed[:width], framed[-width:], framed[:, :width], framed[:, -width:] = 0, 0, 0, 0
+    return framed
+
+
+def _pillarboxed(rgb: np.ndarray) -> np.ndarray:
+    """The photo in a wider frame, black bars left and right (a tenth of its width each)."""
+    bar = rgb.shape[1] // 10
+    return cv2.copyMakeBorder(rgb, 0, 0, bar, bar, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+
+
 COMMON: dict[str, Variation] = {
     "tone 0.8": _tone_curve(0.8),
     "tone 1.25": _tone_curve(1.25),
@@ -107,5 +122,11 @@ COMMON: dict[str, Variation] = {
 }
 VARIATIONS: dict[str, dict[str, Variation]] = {
     "fundus": {**COMMON, "masked top and bottom": _masked_top_and_bottom},
-    "dermoscopy": {**COMMON, "round field": round_field, "light fall-off": _fall_off},
+    "dermoscopy": {
+        **COMMON,
+        "round field": round_field,
+        "light fall-off": _fall_off,
+        "black border": black_border,
+        "pillarboxed": _pillarboxed,
+    },
 }

@@ -208,8 +208,10 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     """``glare_fraction``, ``glare_spots`` and ``bubbles`` on the working copy (``field`` and ``skin``
     masks at its size): an air bubble's highlight is a few pixels wide there, and averaged down to
     the segmentation's size the scattered highlights of skin and fluid fuse into as many small
-    round spots (three times as many bubbles on UDA-1's graded photos)."""
-    specular = measures.specular_mask(working) & field
+    round spots (three times as many bubbles on UDA-1's graded photos). A reflection stands out
+    from the lit skin around it: the black beyond the field (a round field, a scanned slide's frame)
+    is no part of its surroundings."""
+    specular = measures.specular_mask(working, field=field) & field
     return {
         "glare_fraction": np.count_nonzero(_glare(working, specular, skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(working, specular, field)),

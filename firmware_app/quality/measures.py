@@ -270,15 +270,23 @@ def channel_extremes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cv2.max(cv2.max(red, green), blue), cv2.min(cv2.min(red, green), blue)
 
 
-def specular_mask(rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30) -> np.ndarray:
+def specular_mask(
+    rgb: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30, field: np.ndarray | None = None
+) -> np.ndarray:
     """Specular reflections: pixels near white, colourless, and at least ``lift`` levels brighter
-    than their surroundings. Tissue under a fundus camera or a dermatoscope is coloured, and a
-    reflection is a spot on it; a frame that is pale all over is an exposure problem, not glare."""
-    return specular_in_extremes(*channel_extremes(rgb), level, max_saturation, lift)
+    than their surroundings (within the lit ``field`` when given, ``_background``). Tissue under a
+    fundus camera or a dermatoscope is coloured, and a reflection is a spot on it; a frame that is
+    pale all over is an exposure problem, not glare."""
+    return specular_in_extremes(*channel_extremes(rgb), level, max_saturation, lift, field)
 
 
 def specular_in_extremes(
-    brightest: np.ndarray, darkest: np.ndarray, level: int = 235, max_saturation: float = 0.2, lift: int = 30
+    brightest: np.ndarray,
+    darkest: np.ndarray,
+    level: int = 235,
+    max_saturation: float = 0.2,
+    lift: int = 30,
+    field: np.ndarray | None = None,
 ) -> np.ndarray:
     """``specular_mask`` of the photo whose ``channel_extremes`` these are: a gate that has them
     already (the fundus gate's lit field and exposure read the brightest channel) splits the
@@ -288,17 +296,33 @@ def specular_in_extremes(
     darkest channel a pixel of each brightest level needs to be colourless is that level times
     ``1 - max_saturation`` rounded up (a table), and the lift a subtraction floored at 0 (``lift``
     is positive). Floats and 16-bit differences of whole frames cost twice as much."""
-    height, width = brightest.shape
-    sigma = max(height, width) / 20
-    small = shrink(brightest, 64)
-    background = cv2.resize(
-        cv2.GaussianBlur(small, (0, 0), sigma * small.shape[1] / width), (width, height), interpolation=cv2.INTER_LINEAR
-    )
+    background = _background(brightest, field)
     least_darkest = np.ceil(np.arange(256) * (1.0 - max_saturation)).astype(np.uint8)
     colourless = cv2.compare(darkest, cv2.LUT(brightest, least_darkest), cv2.CMP_GE)
     near_white = cv2.compare(brightest, level, cv2.CMP_GE)
     lifted = cv2.compare(cv2.subtract(brightest, background), lift, cv2.CMP_GE)
     return cv2.bitwise_and(cv2.bitwise_and(near_white, colourless), lifted) > 0
+
+
+def _background(brightest: np.ndarray, field: np.ndarray | None) -> np.ndarray:
+    """The level around each pixel: ``brightest`` blurred far wider than a reflection (a twentieth
+    of the long side), on a 64-pixel copy. With the lit ``field``, the blur weighs its pixels only
+    (a normalised convolution): a dermatoscope's black ring, a scanner's black border or a
+    letterbox would otherwise pull the level beside them down, and pale skin there would stand out
+    from it as reflections do (a border of black read as a row of air bubbles)."""
+    height, width = brightest.shape
+    small = shrink(brightest, 64)
+    sigma = max(height, width) / 20 * small.shape[1] / width
+    if field is None:
+        blurred = cv2.GaussianBlur(small, (0, 0), sigma)
+    else:
+        # Averaged down in 8 bits (the lit share as 0-255), blurred and divided at 64 pixels.
+        lit = field.astype(np.uint8) * np.uint8(255)
+        weight = cv2.GaussianBlur(shrink(lit, 64).astype(np.float32), (0, 0), sigma)
+        levels = shrink(cv2.bitwise_and(brightest, brightest, mask=lit), 64).astype(np.float32)
+        blurred = np.clip(255.0 * cv2.GaussianBlur(levels, (0, 0), sigma) / np.maximum(weight, 1e-3), 0, 255)
+        blurred = blurred.round().astype(np.uint8)
+    return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:

@@ -17,7 +17,7 @@ from firmware_app.capture.opencv_camera import OpenCVCamera
 from firmware_app.inference.preprocess import find_field_of_view
 from firmware_app.quality.gate import Speed
 from firmware_app.quality.verdict import Verdict
-from tests.camera_variations import round_field
+from tests.camera_variations import black_border, round_field
 from tests.conftest import shared_data
 from tests.degradations import FUNDUS_DEFECTS, jpeg, jpeg_at
 from tests.lesion_renderer import render_lesion
@@ -172,6 +172,21 @@ def _image(folder: str, row: dict[str, str]) -> Frame:
 
 def _spread(rows: list[dict[str, str]], count: int) -> list[dict[str, str]]:
     return [rows[i] for i in np.linspace(0, len(rows) - 1, count).round().astype(int)]
+
+
+ARTEFACT_REASONS = {"bubbles", "glare", "noisy"}
+
+
+@pytest.mark.parametrize("frame", [black_border, round_field], ids=["black border", "round field"])
+def test_real_photos_framed_in_black_gain_no_artefact(gate, frame):
+    """ISIC 2017's graded training photos (many of pale skin) in a black frame or a round field:
+    the black is not the skin's surroundings, so the pale skin beside it reads no reflections,
+    bubbles or noise it did not read whole."""
+    rows = [row for row in _rows("dermoscopy/isic2017-cc0", "labels.csv") if row["challenge_split"] != "test"]
+    for row in _spread(rows, 60):
+        rgb = _image("dermoscopy/isic2017-cc0", row).pixels
+        plain, framed = (judge(gate, photo, "dermoscopy") for photo in (rgb, frame(rgb)))
+        assert not (set(framed.reasons) - set(plain.reasons)) & ARTEFACT_REASONS, (row["file"], framed.reasons)
 
 
 @pytest.mark.parametrize("folder", [folder for folder, _ in SOURCES["fundus"]])

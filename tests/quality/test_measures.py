@@ -90,6 +90,24 @@ def test_unevenness_with_a_floor_sets_dark_spots_aside_in_each_half():
     assert measures.illumination_unevenness(ramp, _everywhere(ramp), floor=0.8) > 0.3
 
 
+def _framed(skin: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Skin of one colour framed in black, and its lit field."""
+    framed = np.zeros((200, 200, 3), np.uint8)
+    framed[10:-10, 10:-10] = skin
+    return framed, framed[..., 0] > 0
+
+
+def test_pale_skin_beside_a_black_frame_is_not_a_reflection_within_the_lit_field():
+    """Whitish skin framed in black: beside the frame it outshines a background the black pulls
+    down, unless the background is read on the lit field alone; a reflection still stands out."""
+    pale, field = _framed((242, 236, 232))
+    assert measures.specular_mask(pale)[field].any()
+    assert not measures.specular_mask(pale, field=field).any()
+    tissue, field = _framed((190, 110, 80))
+    cv2.circle(tissue, (100, 100), 8, (255, 255, 255), -1)
+    assert 150 < measures.specular_mask(tissue, field=field).sum() < 260
+
+
 def test_specular_mask_finds_a_reflection_not_a_pale_frame():
     tissue = np.full((200, 200, 3), (190, 110, 80), np.uint8)
     cv2.circle(tissue, (100, 100), 8, (255, 255, 255), -1)
