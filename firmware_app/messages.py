@@ -115,8 +115,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucune lésion trouvée : centrez la lésion dans le champ.",
     },
     "quality.lesion_too_small": {
-        "en": "Move closer: the lesion is too small.",
-        "fr": "Rapprochez-vous : la lésion est trop petite.",
+        "en": "Lesion too small: use a higher magnification; if it stays small, record it as not gradable.",
+        "fr": "Lésion trop petite : grossissez davantage ; sinon, enregistrez-la comme ininterprétable.",
     },
     "quality.lesion_cut": {
         "en": "The lesion runs out of the picture: slide the dermatoscope towards it.",
