@@ -14,10 +14,11 @@ from firmware_app.capture.camera import CameraSettings, Size
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import read_frame
 from firmware_app.capture.opencv_camera import OpenCVCamera
+from firmware_app.config import SAMPLES_DIR
 from firmware_app.inference.preprocess import find_field_of_view
 from firmware_app.quality.gate import Speed
 from firmware_app.quality.verdict import Verdict
-from tests.camera_variations import black_border, round_field
+from tests.camera_variations import VARIATIONS, black_border, round_field
 from tests.conftest import shared_data
 from tests.degradations import FUNDUS_DEFECTS, jpeg, jpeg_at
 from tests.lesion_renderer import render_lesion
@@ -99,6 +100,14 @@ def _letterboxed(rgb: np.ndarray) -> np.ndarray:
     frame = np.zeros((480, 640, 3), np.uint8)
     frame[:, 80:560] = cv2.resize(rgb, (480, 480), interpolation=cv2.INTER_AREA)
     return frame
+
+
+@pytest.mark.parametrize("variation", sorted(VARIATIONS["dermoscopy"]))
+def test_the_bundled_dermoscopy_sample_passes_as_any_good_camera_would_take_it(gate, variation):
+    """``tests/camera_variations.py``: what differs between good cameras hides nothing a grader needs."""
+    photo = read_frame(SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg").pixels
+    report = judge(gate, VARIATIONS["dermoscopy"][variation](photo), "dermoscopy")
+    assert report.passed, report
 
 
 @pytest.mark.parametrize("size", [(320, 240), (1024, 768)])
