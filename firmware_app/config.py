@@ -393,7 +393,8 @@ class DermoscopyQualityConfig:
     # edge whatever its size (the graded photos of HAM10000 read at most 0.62 on 98 in 100).
     max_lesion_offset: float = field(default=0.65, metadata=_range(0.0))
     max_lesion_pushed: float = field(default=0.25, metadata=_range(0.0))
-    # Under the 2nd percentiles of three sources (0.012 to 0.041; 450 pixels on HAM10000's 200x150).
+    # Under the 2nd percentiles of three sources (0.012 to 0.041; 450 pixels on HAM10000's 200x150);
+    # a share of the lit field (quality/dermoscopy.py), the frame's black surround or bars left out.
     min_lesion_fraction: float = field(default=0.008, metadata=_range(0.0, 1.0))
     min_lesion_pixels: int = field(default=250, metadata=_range(0))
     min_lesion_contrast: float = field(default=9.0, metadata=_range(0.0))

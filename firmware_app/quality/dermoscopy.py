@@ -11,8 +11,10 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
 
 - ``lesion_contrast``: the lesion's colour difference from the skin (CIELAB Delta E); low means no
   lesion stands out, so nothing can be judged.
-- ``lesion_fraction`` and ``lesion_pixels``: its share of the frame and its area in the photo's own
-  pixels; too small and its border and structures cannot be seen.
+- ``lesion_fraction`` and ``lesion_pixels``: its share of the lit field (a round field's black
+  surround, a scanner's frame or black bars beside the photo are no part of what the dermatoscope
+  shows) and its area in the photo's own pixels; too small and its border and structures cannot
+  be seen.
 - ``lesion_cut``: how far the lesion could be slid back into view, as a share of the lit field,
   when it runs out of the photo on one side: the skin left empty on the other side, times how
   one-sided the cut is (a lesion larger than the frame overflows it on opposite sides and reads
@@ -370,7 +372,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
     return {
         "lesion_contrast": segmentation.contrast,
-        "lesion_fraction": lesion_area / lesion.size,
+        "lesion_fraction": lesion_area / max(1, np.count_nonzero(field)),
         "lesion_pixels": lesion_area / lesion.size * rgb.shape[0] * rgb.shape[1],
         "lesion_cut": cut,
         "lesion_offset": _offset(off_centre, lesion.shape),

@@ -110,6 +110,16 @@ def test_the_bundled_dermoscopy_sample_passes_as_any_good_camera_would_take_it(g
     assert report.passed, report
 
 
+def test_a_lesions_share_is_of_the_lit_field_not_of_black_bars_beside_it(gate):
+    """A small naevus, just above the smallest share judged, in a frame with black bars: the bars
+    are no part of what the dermatoscope shows, so its share and its verdict stay the same."""
+    photo = render_lesion(seed=2, radius=0.055).rgb
+    plain = judge(gate, photo, "dermoscopy")
+    barred = judge(gate, VARIATIONS["dermoscopy"]["pillarboxed"](photo), "dermoscopy")
+    assert plain.passed and barred.passed, barred
+    assert barred.measures["lesion_fraction"] == pytest.approx(plain.measures["lesion_fraction"], rel=0.1)
+
+
 @pytest.mark.parametrize("size", [(320, 240), (1024, 768)])
 def test_a_dermatoscopes_round_field_is_not_noise(gate, size):
     """The step from the lit field to the black beyond it is no sensor noise: the noise is read
