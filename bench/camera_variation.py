@@ -7,8 +7,11 @@ black frame around the photo.
 None of these hides what a grader needs, so none should turn a graded photo into a reject: each
 variation below is applied to the source's graded photos, and the gate's full check judges them.
 Printed per source and variation: the share rejected, how many photos the original passed and the
-variation did not (new rejects) and the reverse, and the reasons of the new rejects. A variation
-with many new rejects is a limit or a measure fitted to the source's own cameras.
+variation did not (new rejects) and the reverse, the reasons of the new rejects, and the model's
+AUC on all the photos so varied (the committed model through the device's own preprocessing; on a
+source its card lists among its training data, not an external figure). A variation with many new
+rejects is a limit or a measure fitted to the source's own cameras; one that moves the AUC, a
+model that has not seen such cameras.
 
 Clear defects are ``bench/generalisation.py``'s (``tests/degradations.py``); these are milder than
 its mild strength, and of another kind: what differs between good cameras.
@@ -21,40 +24,53 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+import numpy as np
 from quality_data import SOURCES, Source
 
+from firmware_app.app import build_pipeline
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import Config
 from firmware_app.events import setup_logging
+from firmware_app.inference.model import TriageModel
 from firmware_app.quality.gate import QualityGate
+from models.build.metrics import auc
 from tests.camera_variations import VARIATIONS
 
 
-def measure(gate: QualityGate, source: Source, limit: int, chosen: set[str]) -> None:
+def measure(gate: QualityGate, model: TriageModel, source: Source, limit: int, chosen: set[str]) -> None:
     variations = {name: vary for name, vary in VARIATIONS[source.modality].items() if not chosen or name in chosen}
     rejected: Counter = Counter()
     new: Counter = Counter()
     lifted: Counter = Counter()
     reasons: dict[str, Counter] = {name: Counter() for name in variations}
+    scores: dict[str, list[float]] = {name: [] for name in ("original", *variations)}
     photos = source.listing(limit)
     for path, _ in photos:
         rgb = read_frame(path).pixels
         passed = gate.check(Frame(rgb, str(path)), source.modality).passed
         rejected["original"] += not passed
+        scores["original"].append(model.predict(rgb).score)
         for name, vary in variations.items():
-            report = gate.check(Frame(vary(rgb), str(path)), source.modality)
+            varied = vary(rgb)
+            report = gate.check(Frame(varied, str(path)), source.modality)
             rejected[name] += not report.passed
             if passed and not report.passed:
                 new[name] += 1
                 reasons[name].update(report.reasons)
             lifted[name] += report.passed and not passed
+            scores[name].append(model.predict(varied).score)
     count = len(photos)
-    print(f"{source.name}: {count} graded photos, {100 * rejected['original'] / count:.1f}% rejected as they are")
-    print(f"  {'variation':<22} {'rejected':>8} {'new':>4} {'lifted':>6}   reasons of the new rejects")
+    positive = np.array([label for _, label in photos])
+    print(
+        f"{source.name}: {count} graded photos, {100 * rejected['original'] / count:.1f}% rejected as they are, "
+        f"model AUC {auc(positive, np.array(scores['original'])):.3f}"
+    )
+    print(f"  {'variation':<22} {'rejected':>8} {'new':>4} {'lifted':>6} {'AUC':>6}   reasons of the new rejects")
     for name in variations:
         top = ", ".join(f"{reason} {n}" for reason, n in reasons[name].most_common(4))
-        print(f"  {name:<22} {100 * rejected[name] / count:>7.1f}% {new[name]:>4} {lifted[name]:>6}   {top}")
+        share, score = 100 * rejected[name] / count, auc(positive, np.array(scores[name]))
+        print(f"  {name:<22} {share:>7.1f}% {new[name]:>4} {lifted[name]:>6} {score:>6.3f}   {top}")
 
 
 def main() -> None:
@@ -64,11 +80,12 @@ def main() -> None:
     parser.add_argument("--variation", action="append", default=[], help="repeatable; default: every one")
     args = parser.parse_args()
     setup_logging("warning")
-    gate = QualityGate(Config().quality)
+    config = Config()
+    gate, pipeline = QualityGate(config.quality), build_pipeline(config)
     for source in SOURCES:
         if (args.source and source.name not in args.source) or not source.available():
             continue
-        measure(gate, source, args.limit, set(args.variation))
+        measure(gate, pipeline.model(source.modality), source, args.limit, set(args.variation))
 
 
 if __name__ == "__main__":
