@@ -311,17 +311,16 @@ def _background(brightest: np.ndarray, field: np.ndarray | None) -> np.ndarray:
     letterbox would otherwise pull the level beside them down, and pale skin there would stand out
     from it as reflections do (a border of black read as a row of air bubbles)."""
     height, width = brightest.shape
-    small = shrink(brightest, 64)
+    # With the field, its pixels alone are averaged down, in 8 bits (the lit share as 0-255).
+    lit = None if field is None else field.astype(np.uint8) * np.uint8(255)
+    small = shrink(brightest if lit is None else cv2.bitwise_and(brightest, brightest, mask=lit), 64)
     sigma = max(height, width) / 20 * small.shape[1] / width
-    if field is None:
+    if lit is None:
         blurred = cv2.GaussianBlur(small, (0, 0), sigma)
     else:
-        # Averaged down in 8 bits (the lit share as 0-255), blurred and divided at 64 pixels.
-        lit = field.astype(np.uint8) * np.uint8(255)
         weight = cv2.GaussianBlur(shrink(lit, 64).astype(np.float32), (0, 0), sigma)
-        levels = shrink(cv2.bitwise_and(brightest, brightest, mask=lit), 64).astype(np.float32)
-        blurred = np.clip(255.0 * cv2.GaussianBlur(levels, (0, 0), sigma) / np.maximum(weight, 1e-3), 0, 255)
-        blurred = blurred.round().astype(np.uint8)
+        levels = cv2.GaussianBlur(small.astype(np.float32), (0, 0), sigma)
+        blurred = np.clip(255.0 * levels / np.maximum(weight, 1e-3), 0, 255).round().astype(np.uint8)
     return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
