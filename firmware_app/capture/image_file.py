@@ -33,9 +33,12 @@ DEFAULT_MAX_DECODED_BYTES = 6000 * 4000 * 3
 # this; the models take 320 and 224 px. A JPEG whose short side holds 2, 4 or 8 times this is
 # decoded at 1/2, 1/4 or 1/8 (libjpeg scales while decoding: the full size never is in memory).
 WORKING_SIDE = 2048
+# OpenCV 4.11 and later decode straight to R,G,B at full size; the 4.10 that tflite-runtime's numpy<2
+# environment gets decodes B,G,R, swapped in place after decoding like the reduced decoders' frames.
+_DECODES_RGB = hasattr(cv2, "IMREAD_COLOR_RGB")
 # Reduction -> OpenCV's decoding flags (the reduced decoders give B,G,R only).
 _REDUCTIONS = {
-    1: cv2.IMREAD_COLOR_RGB,
+    1: cv2.IMREAD_COLOR_RGB if _DECODES_RGB else cv2.IMREAD_COLOR,
     2: cv2.IMREAD_REDUCED_COLOR_2,
     4: cv2.IMREAD_REDUCED_COLOR_4,
     8: cv2.IMREAD_REDUCED_COLOR_8,
@@ -219,7 +222,7 @@ def read_frame(
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if decoded is None or decoded.size == 0:
         raise ImageError(path, "the image data is corrupt or truncated")
-    if reduction > 1:
+    if reduction > 1 or not _DECODES_RGB:
         cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
     if header.orientation in _UPRIGHT:
         decoded = _UPRIGHT[header.orientation](decoded)
