@@ -176,14 +176,15 @@ def read_rgb(path: Path) -> np.ndarray:
 
 def device_lesion(rgb: np.ndarray) -> LesionSegmentation | None:
     """The lesion as the device segments a dermoscopy photo: the quality gate's own analysis of the
-    frame (``[quality]`` defaults), on the same pixels, so a ``lesion_box`` view is the device's."""
+    frame (``[quality]`` defaults), on the same pixels, so a ``lesion_box`` or ``lit_field`` view is
+    the device's."""
     analysed = QualityGate(QualityConfig()).analyse(Frame(rgb, "build"), "dermoscopy")
     return analysed.lesion.segmentation if analysed.lesion is not None else None
 
 
 def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:
     digest = hashlib.sha256(inspect.getsource(preprocess).encode())
-    if spec.crops_to_lesion:  # the view depends on the device's segmentation too
+    if spec.reads_segmentation:  # the view depends on the device's segmentation too
         for module in (frame_analysis, lesion):
             digest.update(inspect.getsource(module).encode())
     # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
@@ -216,7 +217,7 @@ def framed_views(
     views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
     for index, sample in enumerate(tqdm(samples, desc=f"framed {name}", unit="img")):
         rgb = read(sample.path)
-        views[index] = framed(rgb, spec, lesion=device_lesion(rgb) if spec.crops_to_lesion else None)
+        views[index] = framed(rgb, spec, lesion=device_lesion(rgb) if spec.reads_segmentation else None)
     np.save(cached, views)
     return views
 

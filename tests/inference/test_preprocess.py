@@ -16,6 +16,7 @@ from firmware_app.inference.preprocess import (
     find_field_of_view,
     framed,
     lesion_square,
+    lit_box,
     model_view,
     quantise,
     shades_of_gray,
@@ -28,6 +29,7 @@ CORRECTED_FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3
 BACKGROUND_FUNDUS = replace(FUNDUS, colour_constancy="background_subtracted")
 PLAIN = InputSpec(224, 224, "int8", "RGB", "none", (127.5,) * 3, (127.5,) * 3)
 LESION_BOX = replace(PLAIN, crop="lesion_box")
+LIT_FIELD = replace(PLAIN, crop="lit_field")
 
 
 def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
@@ -325,3 +327,45 @@ def test_the_lesion_box_view_is_the_square_around_the_segmented_lesion_resized()
     assert square.top <= rows.min() and rows.max() < square.top + square.side
     in_view = np.count_nonzero(square.cut(lesion.mask)) / square.side**2
     assert in_view > 3 * np.count_nonzero(lesion.mask) / lesion.mask.size
+
+
+def _field(shape: tuple[int, int], top: int, left: int, height: int, width: int) -> LesionSegmentation:
+    """A segmentation at the working size ``shape`` whose lit field is the given rectangle."""
+    field = np.zeros(shape, bool)
+    field[top : top + height, left : left + width] = True
+    return LesionSegmentation(np.zeros(shape, bool), field, 0.0)
+
+
+def test_the_lit_box_is_the_lit_fields_box_scaled_outward_to_the_photo():
+    """A field segmented on a copy a third of the photo's size: its box grows to whole photo pixels
+    that cover it (no lit pixel lost), and stops at the photo's edge."""
+    box = lit_box((301, 450, 3), _field((100, 150), top=10, left=20, height=50, width=130))
+    assert (box.left, box.top, box.width, box.height) == (60, 30, 390, 151)
+    assert box.cut(np.zeros((301, 450, 3), np.uint8)).shape == (151, 390, 3)
+
+
+def test_nothing_lit_leaves_the_plain_view():
+    photo = render_lesion(600, 400, seed=1, radius=0.1).rgb
+    dark = LesionSegmentation(np.zeros((200, 300), bool), np.zeros((200, 300), bool), 0.0)
+    assert lit_box(photo.shape, dark) is None
+    np.testing.assert_array_equal(framed(photo, LIT_FIELD, lesion=dark), framed(photo, PLAIN))
+    np.testing.assert_array_equal(framed(photo, LIT_FIELD), framed(photo, PLAIN))  # none handed over
+
+
+@pytest.mark.parametrize(
+    ("top", "left"),
+    [(32, 32), (0, 64)],
+    ids=["black border", "pillarboxed"],
+)
+def test_a_black_border_or_bars_give_the_model_the_view_of_the_photo_itself(top: int, left: int):
+    """Another camera's framing of the same skin, segmented as the device does: the dark surround is
+    cut off and the model sees exactly the photo's own view, where the plain view shrinks the skin
+    and shows the black. The surround is a whole number of the working copy's pixels wide (the
+    512-pixel frame is segmented at 256), as a border of any width is to within one of them."""
+    photo = render_lesion(512 - 2 * left, 400 - 2 * top, seed=3, radius=0.15).rgb
+    frame = np.zeros((400, 512, 3), np.uint8)
+    frame[top : top + photo.shape[0], left : left + photo.shape[1]] = photo
+    itself = framed(photo, LIT_FIELD, lesion=segment_lesion(photo))
+    np.testing.assert_array_equal(itself, framed(photo, PLAIN))
+    np.testing.assert_array_equal(framed(frame, LIT_FIELD, lesion=segment_lesion(frame)), itself)
+    assert np.abs(framed(frame, PLAIN).astype(int) - itself).mean() > 20
