@@ -23,14 +23,11 @@ import numpy as np
 from tqdm import tqdm
 
 from firmware_app import frame_analysis
-from firmware_app.capture.frame import Frame
-from firmware_app.config import QualityConfig
 from firmware_app.inference import preprocess
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import colour_constant, framed
 from firmware_app.quality import lesion
-from firmware_app.quality.gate import QualityGate
-from firmware_app.quality.lesion import LesionSegmentation
+from firmware_app.quality.gate import device_lesion
 
 log = logging.getLogger(__name__)
 
@@ -172,14 +169,6 @@ def read_rgb(path: Path) -> np.ndarray:
     if bgr is None:
         raise OSError(f"cannot decode image {path}")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def device_lesion(rgb: np.ndarray) -> LesionSegmentation | None:
-    """The lesion as the device segments a dermoscopy photo: the quality gate's own analysis of the
-    frame (``[quality]`` defaults), on the same pixels, so a ``lesion_box`` or ``lit_field`` view is
-    the device's."""
-    analysed = QualityGate(QualityConfig()).analyse(Frame(rgb, "build"), "dermoscopy")
-    return analysed.lesion.segmentation if analysed.lesion is not None else None
 
 
 def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:

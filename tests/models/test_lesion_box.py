@@ -1,7 +1,7 @@
 """A card asking for a crop of the dermoscopy segmentation (``lesion_box``, ``lit_field``) gets the
 same input on the device as in the build: the pipeline hands the frame's own segmentation to the
-model's input, and the build segments each photo with the gate's own analysis
-(``data.device_lesion``)."""
+model's input, and the build (and ``TriageModel.predict``, which pins a bundle's reference scores)
+segments each photo with the gate's own analysis (``quality.gate.device_lesion``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from firmware_app.capture.image_file import read_frame
 from firmware_app.config import SAMPLES_DIR, Config, ModelsConfig
 from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import lesion_square, lit_box, model_view
+from firmware_app.quality.gate import device_lesion
 from models.build import data
 from tests.conftest import MODELS_DIR
 from tests.inference.conftest import edit_card
@@ -49,7 +50,7 @@ def test_the_devices_model_input_is_the_builds_for_the_bundled_dermoscopy_sample
     np.testing.assert_array_equal(device, build)
     # and it is the lesion's square, not the whole photo the current card shows
     photo = data.read_rgb(SAMPLE)
-    square = lesion_square(photo.shape, data.device_lesion(photo))
+    square = lesion_square(photo.shape, device_lesion(photo))
     assert square is not None and square.side < min(photo.shape[:2])
     assert not np.array_equal(build, _plain_input(model, photo))
 
@@ -62,8 +63,10 @@ def test_the_devices_lit_field_input_is_the_builds_for_the_sample_with_a_black_b
     cv2.imwrite(str(bordered), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     model, device, build = _device_and_build_inputs(tmp_path, "lit_field", bordered)
     np.testing.assert_array_equal(device, build)
+    # a photo scored on its own (a bundle's reference scores) gets the very same view
+    assert model.predict(photo).score == model.predict_input(device).score
     # the sample's own rectangle, to within one pixel of the 256-pixel copy the device segments
-    box = lit_box(photo.shape, data.device_lesion(photo))
+    box = lit_box(photo.shape, device_lesion(photo))
     step = photo.shape[1] / 256
     assert box is not None
     assert np.allclose((box.left, box.top, box.width, box.height), (64, 48, 1024, 768), atol=step)
