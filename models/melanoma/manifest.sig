@@ -1,1 +1,1 @@
-eaAT9vjf+FIbRmFJOywONDA/G87NBX+79UUxyTrwCoPHMN4LrCoY5zVRN0eAGD0mt15uOsOLs+nskhFcG2m/DQ==
+ez+4aL9ahvjVw+quJJEYULXq/+kOr5qM2kMrDs3JOtnifmoHv6Ed7p4o/qvAnRb48veG2tFZQ0lTxjgJS+JrCQ==
