@@ -137,18 +137,19 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Square:
-    """A square of a photo, in its pixels, wholly inside it."""
+class Box:
+    """A rectangle of a photo, in its pixels, wholly inside it."""
 
     left: int
     top: int
-    side: int
+    width: int
+    height: int
 
     def cut(self, rgb: np.ndarray) -> np.ndarray:
-        return rgb[self.top : self.top + self.side, self.left : self.left + self.side]
+        return rgb[self.top : self.top + self.height, self.left : self.left + self.width]
 
 
-def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square | None:
+def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Box | None:
     """The square the ``lesion_box`` crop shows the model; ``None`` when no lesion was found.
 
     Dermatoscopes differ in magnification and field: one frames a naevus filling the photo, another
@@ -170,20 +171,7 @@ def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square 
     side = round(min(max(wanted, _LESION_SQUARE_FLOOR * shorter), shorter))
     x0 = min(max(round((left + right - side) / 2), 0), width - side)
     y0 = min(max(round((top + bottom - side) / 2), 0), height - side)
-    return Square(x0, y0, side)
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle of a photo, in its pixels, wholly inside it."""
-
-    left: int
-    top: int
-    width: int
-    height: int
-
-    def cut(self, rgb: np.ndarray) -> np.ndarray:
-        return rgb[self.top : self.top + self.height, self.left : self.left + self.width]
+    return Box(x0, y0, side, side)
 
 
 def lit_box(shape: tuple[int, ...], lesion: LesionSegmentation) -> Box | None:

@@ -51,7 +51,7 @@ def test_the_devices_model_input_is_the_builds_for_the_bundled_dermoscopy_sample
     # and it is the lesion's square, not the whole photo the current card shows
     photo = data.read_rgb(SAMPLE)
     square = lesion_square(photo.shape, device_lesion(photo))
-    assert square is not None and square.side < min(photo.shape[:2])
+    assert square is not None and square.width < min(photo.shape[:2])
     assert not np.array_equal(build, _plain_input(model, photo))
 
 
