@@ -1,1 +1,1 @@
-ez+4aL9ahvjVw+quJJEYULXq/+kOr5qM2kMrDs3JOtnifmoHv6Ed7p4o/qvAnRb48veG2tFZQ0lTxjgJS+JrCQ==
+rzMqkYDYV+0fI5gXKMit9dhPuaVxUtjUNF4BWx7XjKCi/c1x7l3sOwqZmq5Dd3N+VHNrMPGhjuhhNuuCocmiAA==
