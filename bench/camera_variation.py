@@ -8,7 +8,7 @@ None of these hides what a grader needs, so none should turn a graded photo into
 variation below is applied to the source's graded photos, and the gate's full check judges them.
 Printed per source and variation: the share rejected, how many photos the original passed and the
 variation did not (new rejects) and the reverse, the reasons of the new rejects, and the model's
-AUC on all the photos so varied (the committed model through the device's own preprocessing; on a
+AUC on all the photos so varied (the committed model through the device's own pipeline; on a
 source its card lists among its training data, not an external figure). A variation with many new
 rejects is a limit or a measure fitted to the source's own cameras; one that moves the AUC, a
 model that has not seen such cameras.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 from quality_data import SOURCES, Source
@@ -32,13 +33,23 @@ from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import Config
 from firmware_app.events import setup_logging
-from firmware_app.inference.model import TriageModel
-from firmware_app.quality.gate import QualityGate
+from firmware_app.pipeline import ScreeningPipeline
 from models.build.metrics import auc
 from tests.camera_variations import VARIATIONS
 
 
-def measure(gate: QualityGate, model: TriageModel, source: Source, limit: int, chosen: set[str]) -> None:
+def checked(
+    pipeline: ScreeningPipeline, rgb: np.ndarray, path: Path, modality: str
+) -> tuple[bool, float, tuple[str, ...]]:
+    """The device's verdict on a photo, the model's score and the reasons of a reject: the
+    pipeline's own check, whose analysis gives the model its input (the fundus field, the
+    dermoscopy segmentation a ``lesion_box`` or ``lit_field`` card crops to)."""
+    check = pipeline.check_burst([Frame(rgb, str(path))], modality)
+    model = pipeline.model(modality)
+    return check.quality.passed, model.predict_input(check.inputs().model_input).score, check.quality.reasons
+
+
+def measure(pipeline: ScreeningPipeline, source: Source, limit: int, chosen: set[str]) -> None:
     variations = {name: vary for name, vary in VARIATIONS[source.modality].items() if not chosen or name in chosen}
     rejected: Counter = Counter()
     new: Counter = Counter()
@@ -48,18 +59,17 @@ def measure(gate: QualityGate, model: TriageModel, source: Source, limit: int, c
     photos = source.listing(limit)
     for path, _ in photos:
         rgb = read_frame(path).pixels
-        passed = gate.check(Frame(rgb, str(path)), source.modality).passed
+        passed, score, _ = checked(pipeline, rgb, path, source.modality)
         rejected["original"] += not passed
-        scores["original"].append(model.predict(rgb).score)
+        scores["original"].append(score)
         for name, vary in variations.items():
-            varied = vary(rgb)
-            report = gate.check(Frame(varied, str(path)), source.modality)
-            rejected[name] += not report.passed
-            if passed and not report.passed:
+            varied_passed, score, varied_reasons = checked(pipeline, vary(rgb), path, source.modality)
+            rejected[name] += not varied_passed
+            if passed and not varied_passed:
                 new[name] += 1
-                reasons[name].update(report.reasons)
-            lifted[name] += report.passed and not passed
-            scores[name].append(model.predict(varied).score)
+                reasons[name].update(varied_reasons)
+            lifted[name] += varied_passed and not passed
+            scores[name].append(score)
     count = len(photos)
     positive = np.array([label for _, label in photos])
     print(
@@ -81,11 +91,11 @@ def main() -> None:
     args = parser.parse_args()
     setup_logging("warning")
     config = Config()
-    gate, pipeline = QualityGate(config.quality), build_pipeline(config)
+    pipeline = build_pipeline(config)
     for source in SOURCES:
         if (args.source and source.name not in args.source) or not source.available():
             continue
-        measure(gate, pipeline.model(source.modality), source, args.limit, set(args.variation))
+        measure(pipeline, source, args.limit, set(args.variation))
 
 
 if __name__ == "__main__":

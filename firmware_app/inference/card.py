@@ -15,8 +15,11 @@ from typing import Any
 
 CARD_SCHEMA = "edgescreen.model-card/1"
 MODALITIES = ("fundus", "dermoscopy")
-# "lesion_box": a square around the lesion the dermoscopy gate segmented (``preprocess.lesion_square``).
-CROPS = ("fundus_fov", "none", "lesion_box")
+# "lesion_box": a square around the lesion the dermoscopy gate segmented (``preprocess.lesion_square``);
+# "lit_field": the box around what the dermatoscope lit, its dark surround cut off (``preprocess.lit_box``).
+CROPS = ("fundus_fov", "none", "lesion_box", "lit_field")
+# The crops read the dermoscopy gate's segmentation of the frame (``LesionSegmentation``).
+SEGMENTATION_CROPS = ("lesion_box", "lit_field")
 COLOUR_ORDERS = ("RGB", "BGR")
 INTEGER_DTYPES = ("int8", "uint8")
 ACTIVATIONS = ("none", "sigmoid", "softmax")
@@ -84,6 +87,16 @@ class InputSpec:
     def crops_to_lesion(self) -> bool:
         """Whether the model is shown a square around the segmented lesion, not the whole photo."""
         return self.crop == "lesion_box"
+
+    @property
+    def crops_to_lit_field(self) -> bool:
+        """Whether the model is shown the box around the dermatoscope's lit field, not the whole photo."""
+        return self.crop == "lit_field"
+
+    @property
+    def reads_segmentation(self) -> bool:
+        """Whether the crop needs the frame's dermoscopy segmentation (its lesion or its lit field)."""
+        return self.crop in SEGMENTATION_CROPS
 
 
 @dataclass(frozen=True)
@@ -251,8 +264,12 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         inp.fail("input.colour_constancy", "used with the 'fundus_fov' crop only, for 'background_subtracted'")
 
     modality = card.text("modality", MODALITIES)
-    if input_spec.crops_to_lesion and modality != "dermoscopy":
-        inp.fail("input.crop", "'fundus_fov' or 'none' for a fundus model ('lesion_box' frames a dermoscopy lesion)")
+    if input_spec.reads_segmentation and modality != "dermoscopy":
+        inp.fail(
+            "input.crop",
+            f"'fundus_fov' or 'none' for a fundus model ({' and '.join(map(repr, SEGMENTATION_CROPS))} "
+            "frame a dermoscopy photo)",
+        )
 
     out = card.child("output")
     output_spec = OutputSpec(

@@ -137,7 +137,13 @@ class TriageModel:
         return float(np.clip(probabilities[self.card.output.positive_index], 0.0, 1.0))
 
     def predict(self, rgb: np.ndarray, field_of_view: FieldOfView | None = None) -> Prediction:
-        return self.predict_input(self.input_tensor(rgb, field_of_view))
+        """The prediction for a photo on its own (a bundle's reference scores, benches): a card that
+        crops to the dermoscopy segmentation gets the one the device's gate makes of the photo."""
+        # Imported here: the gate's modules import the triage, which imports this module.
+        from firmware_app.quality.gate import device_lesion
+
+        lesion = device_lesion(rgb) if self.card.input.reads_segmentation else None
+        return self.predict_input(self.input_tensor(rgb, field_of_view, lesion))
 
     def predict_input(self, tensor: np.ndarray) -> Prediction:
         """The prediction for an input already made by ``input_tensor`` (the pipeline makes it while

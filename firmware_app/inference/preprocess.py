@@ -137,18 +137,19 @@ def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Square:
-    """A square of a photo, in its pixels, wholly inside it."""
+class Box:
+    """A rectangle of a photo, in its pixels, wholly inside it."""
 
     left: int
     top: int
-    side: int
+    width: int
+    height: int
 
     def cut(self, rgb: np.ndarray) -> np.ndarray:
-        return rgb[self.top : self.top + self.side, self.left : self.left + self.side]
+        return rgb[self.top : self.top + self.height, self.left : self.left + self.width]
 
 
-def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square | None:
+def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Box | None:
     """The square the ``lesion_box`` crop shows the model; ``None`` when no lesion was found.
 
     Dermatoscopes differ in magnification and field: one frames a naevus filling the photo, another
@@ -170,7 +171,28 @@ def lesion_square(shape: tuple[int, ...], lesion: LesionSegmentation) -> Square 
     side = round(min(max(wanted, _LESION_SQUARE_FLOOR * shorter), shorter))
     x0 = min(max(round((left + right - side) / 2), 0), width - side)
     y0 = min(max(round((top + bottom - side) / 2), 0), height - side)
-    return Square(x0, y0, side)
+    return Box(x0, y0, side, side)
+
+
+def lit_box(shape: tuple[int, ...], lesion: LesionSegmentation) -> Box | None:
+    """The box the ``lit_field`` crop shows the model: around what the dermatoscope lit
+    (``LesionSegmentation.field``), ``None`` when nothing was lit.
+
+    Dermatoscopes frame the skin differently: one fills the photo with it, another leaves a black
+    border, black bars (a 4:3 sensor in a 16:9 frame) or the dark ring of its contact plate around
+    it. Cut to the lit field's bounding box, a bordered or pillarboxed photo gives the model the
+    view of the photo without them. ``lesion.field`` is at the segmentation's working size
+    (``frame_analysis``), scaled here to a photo of ``shape`` outward, so no lit pixel is lost.
+    """
+    x, y, box_width, box_height = cv2.boundingRect(lesion.field.astype(np.uint8))
+    if box_width == 0:
+        return None
+    height, width = shape[:2]
+    scale_y, scale_x = height / lesion.field.shape[0], width / lesion.field.shape[1]
+    left, top = int(np.floor(x * scale_x)), int(np.floor(y * scale_y))
+    right = min(width, int(np.ceil((x + box_width) * scale_x)))
+    bottom = min(height, int(np.ceil((y + box_height) * scale_y)))
+    return Box(left, top, right - left, bottom - top)
 
 
 def framed(
@@ -182,13 +204,14 @@ def framed(
     """The photo cropped as the card says and resized to the model's input size, colours untouched.
     ``field_of_view``: the fundus field when the pipeline already located it (``frame_analysis``),
     found here otherwise; the same ``find_field_of_view`` either way. ``lesion``: the frame's lesion
-    segmentation (``frame_analysis``), which the ``lesion_box`` crop frames; without one, or with
-    none found, the whole photo, as the gate refuses such a frame anyway."""
+    segmentation (``frame_analysis``), whose lesion the ``lesion_box`` crop frames and whose lit
+    field the ``lit_field`` crop does; without one, or with none found, the whole photo, as the gate
+    refuses such a frame anyway."""
     if spec.crops_to_field:
         rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
-    elif spec.crops_to_lesion and lesion is not None:
-        square = lesion_square(rgb.shape, lesion)
-        rgb = rgb if square is None else square.cut(rgb)
+    elif spec.reads_segmentation and lesion is not None:
+        cut = lesion_square(rgb.shape, lesion) if spec.crops_to_lesion else lit_box(rgb.shape, lesion)
+        rgb = rgb if cut is None else cut.cut(rgb)
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
     return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 

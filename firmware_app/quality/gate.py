@@ -21,6 +21,7 @@ from firmware_app.config import QualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.colour import colour_defect, colour_measures
+from firmware_app.quality.lesion import LesionSegmentation
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
 
 # (photo, working size, detail size) -> measures; bench/quality_tune.py reads these too.
@@ -85,3 +86,12 @@ class QualityGate:
         return self.assess(self.analyse(frame, modality, speed), speed)
 
     __call__ = check
+
+
+def device_lesion(rgb: np.ndarray, config: QualityConfig | None = None) -> LesionSegmentation | None:
+    """The lesion as the device segments a dermoscopy photo: the gate's own analysis of the frame
+    (``[quality]`` defaults unless ``config``), on the same pixels. A model whose card crops to the
+    segmentation (``lesion_box``, ``lit_field``) is shown this view by the build and by
+    ``TriageModel.predict`` (a bundle's reference scores), as by the device's pipeline."""
+    analysed = QualityGate(config or QualityConfig()).analyse(Frame(rgb, "photo"), "dermoscopy")
+    return analysed.lesion.segmentation if analysed.lesion is not None else None

@@ -23,14 +23,11 @@ import numpy as np
 from tqdm import tqdm
 
 from firmware_app import frame_analysis
-from firmware_app.capture.frame import Frame
-from firmware_app.config import QualityConfig
 from firmware_app.inference import preprocess
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import colour_constant, framed
 from firmware_app.quality import lesion
-from firmware_app.quality.gate import QualityGate
-from firmware_app.quality.lesion import LesionSegmentation
+from firmware_app.quality.gate import device_lesion
 
 log = logging.getLogger(__name__)
 
@@ -174,16 +171,9 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def device_lesion(rgb: np.ndarray) -> LesionSegmentation | None:
-    """The lesion as the device segments a dermoscopy photo: the quality gate's own analysis of the
-    frame (``[quality]`` defaults), on the same pixels, so a ``lesion_box`` view is the device's."""
-    analysed = QualityGate(QualityConfig()).analyse(Frame(rgb, "build"), "dermoscopy")
-    return analysed.lesion.segmentation if analysed.lesion is not None else None
-
-
 def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:
     digest = hashlib.sha256(inspect.getsource(preprocess).encode())
-    if spec.crops_to_lesion:  # the view depends on the device's segmentation too
+    if spec.reads_segmentation:  # the view depends on the device's segmentation too
         for module in (frame_analysis, lesion):
             digest.update(inspect.getsource(module).encode())
     # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
@@ -216,7 +206,7 @@ def framed_views(
     views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
     for index, sample in enumerate(tqdm(samples, desc=f"framed {name}", unit="img")):
         rgb = read(sample.path)
-        views[index] = framed(rgb, spec, lesion=device_lesion(rgb) if spec.crops_to_lesion else None)
+        views[index] = framed(rgb, spec, lesion=device_lesion(rgb) if spec.reads_segmentation else None)
     np.save(cached, views)
     return views
 

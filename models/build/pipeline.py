@@ -49,7 +49,7 @@ def _split_block(text: str) -> int:
 
 # The run options that try another recipe than the committed one (``with_run_options``), by their
 # ``argparse`` names: validation only, printed, never written into a model's files.
-_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop")
+_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop", "framing")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +81,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         choices=CROPS,
         help="another crop than the recipe's (new framed views and trunk features): validation only",
     )
+    parser.add_argument(
+        "--framing",
+        type=float,
+        metavar="SHARE",
+        help="give this share of augmented views another dermatoscope's framing (augment._framing): validation only",
+    )
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -104,14 +110,17 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
 
 def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
     """The recipe as this run trains it: the committed one, or with the settings, split, colour
-    constancy and crop a ``--validation-only`` run tries. The split and the colour constancy are in
-    every cache key (trunk features and trained tops), the crop in the framed views' (and so, through
-    the views, in the features' and the tops'), so features of another are never served for this one."""
+    constancy, crop and framing augmentation a ``--validation-only`` run tries. The split and the
+    colour constancy are in every cache key (trunk features and trained tops), the crop in the framed
+    views' (and so, through the views, in the features' and the tops'), the augmentation in the
+    augmented features', so features of another are never served for this one."""
     recipe = with_train_settings(recipe, args.train_setting)
     if args.split_block is not None:
         recipe = replace(recipe, split_block=args.split_block)
     if args.crop is not None:
         recipe = replace(recipe, crop=args.crop)
+    if args.framing is not None:
+        recipe = replace(recipe, augmentation=replace(recipe.augmentation, framing=args.framing))
     return recipe if args.colour_constancy is None else replace(recipe, colour_constancy=args.colour_constancy)
 
 
@@ -125,7 +134,7 @@ def run_settings(recipe: Recipe) -> str:
     """The settings a run trained with, as its printed figures are headed."""
     return (
         f"settings {recipe.train}, {trained_blocks(recipe)}, "
-        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}"
+        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}, framing {recipe.augmentation.framing}"
     )
 
 

@@ -1,1 +1,1 @@
-cQBn+wJk3gMxvTStkEIgigYPkdHE6TiM50IV6OxPK/58M8e1sxhLXebbjA+nQ/PLRFru+q2HLDULTEZuydYaAQ==
+ecbxjEZjRKQwnwNJqmzRWpIKi4K+UcJa1apFjjlGgBEwZQyLTv1jZvZJBROb3XlXUtDzmyLoqoFIB1aJmhZsBg==

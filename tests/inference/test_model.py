@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware_app.inference.card import read_card
+from firmware_app.inference.card import SEGMENTATION_CROPS, read_card
 from firmware_app.inference.interpreter import RuntimeMissing, installed_runtimes, interpreter_class
 from firmware_app.inference.model import ModelError, TriageModel
 from tests.conftest import MODELS_DIR
@@ -157,15 +157,19 @@ def test_background_subtracted_without_a_fundus_field_is_refused(model_copy: Pat
 
 
 @pytest.mark.parametrize("model_id", ["melanoma"])
-def test_a_dermoscopy_card_may_ask_for_the_lesion_box(model_copy: Path):
-    edit_card(model_copy, lambda card: card["input"].update(crop="lesion_box"))
-    assert TriageModel(model_copy, threads=1).card.input.crops_to_lesion
+@pytest.mark.parametrize("crop", SEGMENTATION_CROPS)
+def test_a_dermoscopy_card_may_ask_for_a_crop_of_its_segmentation(model_copy: Path, crop: str):
+    edit_card(model_copy, lambda card: card["input"].update(crop=crop))
+    spec = TriageModel(model_copy, threads=1).card.input
+    assert spec.reads_segmentation
+    assert (spec.crops_to_lesion, spec.crops_to_lit_field) == (crop == "lesion_box", crop == "lit_field")
 
 
 @pytest.mark.parametrize("model_id", ["dr-referable"])
-def test_the_lesion_box_on_a_fundus_card_is_refused(model_copy: Path):
+@pytest.mark.parametrize("crop", SEGMENTATION_CROPS)
+def test_a_crop_of_the_dermoscopy_segmentation_on_a_fundus_card_is_refused(model_copy: Path, crop: str):
     """A fundus frame has no lesion segmentation: the card would ask for a view the device never makes."""
-    edit_card(model_copy, lambda card: card["input"].update(crop="lesion_box"))
+    edit_card(model_copy, lambda card: card["input"].update(crop=crop))
     with pytest.raises(ModelError, match=r"'input\.crop' must be 'fundus_fov' or 'none' for a fundus model"):
         TriageModel(model_copy, threads=1)
 

@@ -16,6 +16,7 @@ from firmware_app.inference.preprocess import (
     find_field_of_view,
     framed,
     lesion_square,
+    lit_box,
     model_view,
     quantise,
     shades_of_gray,
@@ -28,6 +29,7 @@ CORRECTED_FUNDUS = InputSpec(224, 224, "int8", "RGB", "fundus_fov", (127.5,) * 3
 BACKGROUND_FUNDUS = replace(FUNDUS, colour_constancy="background_subtracted")
 PLAIN = InputSpec(224, 224, "int8", "RGB", "none", (127.5,) * 3, (127.5,) * 3)
 LESION_BOX = replace(PLAIN, crop="lesion_box")
+LIT_FIELD = replace(PLAIN, crop="lit_field")
 
 
 def _tinted(rgb: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
@@ -287,28 +289,31 @@ def test_the_lesion_square_is_centred_on_the_lesion_one_and_a_half_times_its_lon
     is 200 wide and 120 tall, centred at (300, 160), so the square is 300 across, centred there."""
     segmentation = _segmentation((200, 300), top=50, left=100, height=60, width=100)
     square = lesion_square((400, 600, 3), segmentation)
-    assert (square.side, square.left + square.side / 2, square.top + square.side / 2) == (300, 300, 160)
+    assert (square.width, square.left + square.width / 2, square.top + square.width / 2) == (300, 300, 160)
 
 
 def test_a_tiny_lesion_gets_half_the_photos_shorter_side_and_a_huge_one_no_more_than_all_of_it():
     tiny = lesion_square((400, 600, 3), _segmentation((200, 300), top=95, left=145, height=10, width=10))
-    assert (tiny.side, tiny.left, tiny.top) == (200, 200, 100)  # centred on the lesion at (300, 200)
+    assert (tiny.width, tiny.left, tiny.top) == (200, 200, 100)  # centred on the lesion at (300, 200)
     huge = lesion_square((400, 600, 3), _segmentation((200, 300), top=10, left=60, height=180, width=180))
-    assert (huge.side, huge.top) == (400, 0) and huge.left == 100
+    assert (huge.width, huge.top) == (400, 0) and huge.left == 100
 
 
 def test_a_lesion_at_the_edge_gets_its_square_shifted_inside_the_photo_never_padded():
     square = lesion_square((400, 600, 3), _segmentation((200, 300), top=0, left=260, height=60, width=40))
-    assert (square.side, square.left, square.top) == (200, 400, 0)
+    assert (square.width, square.left, square.top) == (200, 400, 0)
     assert square.cut(np.zeros((400, 600, 3), np.uint8)).shape == (200, 200, 3)
 
 
-def test_no_lesion_found_leaves_the_plain_view():
+@pytest.mark.parametrize(("spec", "lit"), [(LESION_BOX, True), (LIT_FIELD, False)], ids=["no lesion", "nothing lit"])
+def test_nothing_to_crop_to_leaves_the_plain_view(spec: InputSpec, lit: bool):
+    """No lesion found for ``lesion_box``, nothing lit for ``lit_field``, or no segmentation handed
+    over: the whole photo, as the plain view."""
     photo = render_lesion(600, 400, seed=1, radius=0.1).rgb
-    empty = LesionSegmentation(np.zeros((200, 300), bool), np.ones((200, 300), bool), 0.0)
-    assert lesion_square(photo.shape, empty) is None
-    np.testing.assert_array_equal(framed(photo, LESION_BOX, lesion=empty), framed(photo, PLAIN))
-    np.testing.assert_array_equal(framed(photo, LESION_BOX), framed(photo, PLAIN))  # none handed over
+    nothing = LesionSegmentation(np.zeros((200, 300), bool), np.full((200, 300), lit), 0.0)
+    assert (lesion_square if spec.crops_to_lesion else lit_box)(photo.shape, nothing) is None
+    np.testing.assert_array_equal(framed(photo, spec, lesion=nothing), framed(photo, PLAIN))
+    np.testing.assert_array_equal(framed(photo, spec), framed(photo, PLAIN))  # none handed over
 
 
 def test_the_lesion_box_view_is_the_square_around_the_segmented_lesion_resized():
@@ -321,7 +326,41 @@ def test_the_lesion_box_view_is_the_square_around_the_segmented_lesion_resized()
     expected = cv2.resize(square.cut(lesion.rgb), (224, 224), interpolation=cv2.INTER_AREA)
     np.testing.assert_array_equal(view, expected)
     rows, cols = np.nonzero(lesion.mask)
-    assert square.left <= cols.min() and cols.max() < square.left + square.side
-    assert square.top <= rows.min() and rows.max() < square.top + square.side
-    in_view = np.count_nonzero(square.cut(lesion.mask)) / square.side**2
+    assert square.left <= cols.min() and cols.max() < square.left + square.width
+    assert square.top <= rows.min() and rows.max() < square.top + square.height
+    in_view = np.count_nonzero(square.cut(lesion.mask)) / square.width**2
     assert in_view > 3 * np.count_nonzero(lesion.mask) / lesion.mask.size
+
+
+def _field(shape: tuple[int, int], top: int, left: int, height: int, width: int) -> LesionSegmentation:
+    """A segmentation at the working size ``shape`` whose lit field is the given rectangle."""
+    field = np.zeros(shape, bool)
+    field[top : top + height, left : left + width] = True
+    return LesionSegmentation(np.zeros(shape, bool), field, 0.0)
+
+
+def test_the_lit_box_is_the_lit_fields_box_scaled_outward_to_the_photo():
+    """A field segmented on a copy a third of the photo's size: its box grows to whole photo pixels
+    that cover it (no lit pixel lost), and stops at the photo's edge."""
+    box = lit_box((301, 450, 3), _field((100, 150), top=10, left=20, height=50, width=130))
+    assert (box.left, box.top, box.width, box.height) == (60, 30, 390, 151)
+    assert box.cut(np.zeros((301, 450, 3), np.uint8)).shape == (151, 390, 3)
+
+
+@pytest.mark.parametrize(
+    ("top", "left"),
+    [(32, 32), (0, 64)],
+    ids=["black border", "pillarboxed"],
+)
+def test_a_black_border_or_bars_give_the_model_the_view_of_the_photo_itself(top: int, left: int):
+    """Another camera's framing of the same skin, segmented as the device does: the dark surround is
+    cut off and the model sees exactly the photo's own view, where the plain view shrinks the skin
+    and shows the black. The surround is a whole number of the working copy's pixels wide (the
+    512-pixel frame is segmented at 256), as a border of any width is to within one of them."""
+    photo = render_lesion(512 - 2 * left, 400 - 2 * top, seed=3, radius=0.15).rgb
+    frame = np.zeros((400, 512, 3), np.uint8)
+    frame[top : top + photo.shape[0], left : left + photo.shape[1]] = photo
+    itself = framed(photo, LIT_FIELD, lesion=segment_lesion(photo))
+    np.testing.assert_array_equal(itself, framed(photo, PLAIN))
+    np.testing.assert_array_equal(framed(frame, LIT_FIELD, lesion=segment_lesion(frame)), itself)
+    assert np.abs(framed(frame, PLAIN).astype(int) - itself).mean() > 20
