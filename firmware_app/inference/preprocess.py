@@ -210,8 +210,8 @@ def framed(
     if spec.crops_to_field:
         rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
     elif spec.reads_segmentation and lesion is not None:
-        cut = lesion_square(rgb.shape, lesion) if spec.crops_to_lesion else lit_box(rgb.shape, lesion)
-        rgb = rgb if cut is None else cut.cut(rgb)
+        box = lesion_square(rgb.shape, lesion) if spec.crops_to_lesion else lit_box(rgb.shape, lesion)
+        rgb = rgb if box is None else box.cut(rgb)
     interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
     return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 
