@@ -195,37 +195,6 @@ def lit_box(shape: tuple[int, ...], lesion: LesionSegmentation) -> Box | None:
     return Box(left, top, right - left, bottom - top)
 
 
-def field_in_view(field: np.ndarray, shape: tuple[int, ...], box: Box, size: tuple[int, int]) -> np.ndarray:
-    """The lit ``field`` (at the segmentation's working size) of a photo of ``shape``, as it lies in
-    the view of ``size`` (height, width) cut from the photo by ``box``: each view pixel takes the
-    field's verdict on the photo point its centre maps to (nearest), on the small mask, never on a
-    mask blown up to the photo's size."""
-    height, width = shape[:2]
-    view_height, view_width = size
-    rows = (box.top + (np.arange(view_height) + 0.5) * box.height / view_height) * field.shape[0] / height
-    cols = (box.left + (np.arange(view_width) + 0.5) * box.width / view_width) * field.shape[1] / width
-    rows = np.minimum(rows.astype(np.intp), field.shape[0] - 1)
-    cols = np.minimum(cols.astype(np.intp), field.shape[1] - 1)
-    return field[rows[:, np.newaxis], cols[np.newaxis, :]]
-
-
-def surround_filled(view: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """``view`` with its pixels outside the lit ``field`` (the view's size) set to the mean colour
-    of the field's pixels; the view itself when the field covers it or is empty.
-
-    A round field's black corners stay in the lit field's box (a box cannot cut a circle's corners
-    away), and a model trained on photos without them reads them as part of the lesion's surround.
-    Filled with the field's own mean colour, the surround is featureless skin tone, and Shades of
-    Gray, which follows, is hardly moved by it."""
-    if field.all() or not field.any():
-        return view
-    inside = field.astype(np.uint8)
-    mean = cv2.mean(view, mask=inside)[:3]
-    filled = np.empty_like(view)
-    filled[:] = np.round(mean).astype(view.dtype)
-    return cv2.copyTo(view, inside, filled)
-
-
 def framed(
     rgb: np.ndarray,
     spec: InputSpec,
@@ -236,19 +205,15 @@ def framed(
     ``field_of_view``: the fundus field when the pipeline already located it (``frame_analysis``),
     found here otherwise; the same ``find_field_of_view`` either way. ``lesion``: the frame's lesion
     segmentation (``frame_analysis``), whose lesion the ``lesion_box`` crop frames and whose lit
-    field the ``lit_field`` crop does, its surround filled (``surround_filled``); without one, or
-    with none found, the whole photo, as the gate refuses such a frame anyway."""
-    box = None
+    field the ``lit_field`` crop does; without one, or with none found, the whole photo, as the gate
+    refuses such a frame anyway."""
     if spec.crops_to_field:
         rgb = crop_to_field_of_view(rgb, field_of_view or find_field_of_view(rgb))
     elif spec.reads_segmentation and lesion is not None:
         box = lesion_square(rgb.shape, lesion) if spec.crops_to_lesion else lit_box(rgb.shape, lesion)
-    cut = rgb if box is None else box.cut(rgb)
-    interpolation = cv2.INTER_AREA if cut.shape[0] > spec.height else cv2.INTER_LINEAR
-    view = cv2.resize(cut, (spec.width, spec.height), interpolation=interpolation)
-    if spec.crops_to_lit_field and box is not None and lesion is not None:
-        return surround_filled(view, field_in_view(lesion.field, rgb.shape, box, (spec.height, spec.width)))
-    return view
+        rgb = rgb if box is None else box.cut(rgb)
+    interpolation = cv2.INTER_AREA if rgb.shape[0] > spec.height else cv2.INTER_LINEAR
+    return cv2.resize(rgb, (spec.width, spec.height), interpolation=interpolation)
 
 
 def shades_of_gray(rgb: np.ndarray, p: int = SHADES_OF_GRAY_P) -> np.ndarray:

@@ -10,11 +10,9 @@ import pytest
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import (
     BACKGROUND_LEVEL,
-    Box,
     FieldOfViewNotFound,
     background_subtracted,
     crop_to_field_of_view,
-    field_in_view,
     find_field_of_view,
     framed,
     lesion_square,
@@ -22,7 +20,6 @@ from firmware_app.inference.preprocess import (
     model_view,
     quantise,
     shades_of_gray,
-    surround_filled,
 )
 from firmware_app.quality.lesion import LesionSegmentation, segment_lesion
 from tests.lesion_renderer import render_lesion
@@ -367,49 +364,3 @@ def test_a_black_border_or_bars_give_the_model_the_view_of_the_photo_itself(top:
     np.testing.assert_array_equal(itself, framed(photo, PLAIN))
     np.testing.assert_array_equal(framed(frame, LIT_FIELD, lesion=segment_lesion(frame)), itself)
     assert np.abs(framed(frame, PLAIN).astype(int) - itself).mean() > 20
-
-
-def test_the_lit_field_in_the_view_follows_the_box_and_the_views_size():
-    """A field segmented at a third of the photo's size, the box its right half, the view a square:
-    each view pixel takes the field's verdict where its centre falls in the photo."""
-    field = np.zeros((100, 150), bool)
-    field[:, 100:] = True  # the photo's right third lit (columns 300-449)
-    segmentation = LesionSegmentation(np.zeros_like(field), field, 0.0)
-    in_view = field_in_view(segmentation.field, (300, 450, 3), lit_box((300, 450, 3), segmentation), (10, 10))
-    assert in_view.all()
-    half = field_in_view(field, (300, 450, 3), Box(150, 0, 300, 300), (10, 10))  # the photo's right two thirds
-    np.testing.assert_array_equal(half, np.tile(np.arange(10) >= 5, (10, 1)))
-
-
-def test_the_surround_gets_the_fields_mean_colour_and_a_whole_field_nothing():
-    view = np.zeros((4, 4, 3), np.uint8)
-    view[:, :2] = (100, 50, 20)
-    view[0, 0] = (120, 70, 40)
-    field = np.zeros((4, 4), bool)
-    field[:, :2] = True
-    filled = surround_filled(view, field)
-    np.testing.assert_array_equal(filled[field], view[field])
-    assert (filled[~field] == (102, 52, 22)).all()  # (7 * 100 + 120) / 8, rounded, and so on
-    assert surround_filled(view, np.ones((4, 4), bool)) is view
-    assert surround_filled(view, np.zeros((4, 4), bool)) is view
-
-
-def test_a_round_field_changes_the_lit_field_view_outside_the_field_only():
-    """Another dermatoscope's round field on the same skin (black beyond a circle that takes the
-    corners and leaves each side's middle, so the lit box is the whole photo): inside the field the
-    model sees the photo's own view, outside it one flat colour, the field's mean, never the black.
-    The photo is at the view's size, so no resize blends the circle's edge into the field."""
-    photo = render_lesion(224, 224, seed=6, radius=0.18).rgb
-    rows, cols = np.ogrid[:224, :224]
-    circle = np.hypot(rows - 111.5, cols - 111.5) <= 130
-    rounded = photo * circle[..., np.newaxis].astype(np.uint8)
-    itself = framed(photo, LIT_FIELD, lesion=segment_lesion(photo))
-    np.testing.assert_array_equal(itself, framed(photo, PLAIN))
-    segmentation = segment_lesion(rounded)
-    field = field_in_view(segmentation.field, rounded.shape, lit_box(rounded.shape, segmentation), (224, 224))
-    assert 0.05 < 1 - field.mean() < 0.2  # the four corners
-    view = framed(rounded, LIT_FIELD, lesion=segmentation)
-    np.testing.assert_array_equal(view[field], itself[field])
-    surround = np.unique(view[~field], axis=0)
-    np.testing.assert_array_equal(surround, np.round([view[field].mean(axis=0)]).astype(np.uint8))
-    assert (framed(rounded, PLAIN)[~circle] == 0).all()

@@ -16,10 +16,9 @@ from firmware_app.app import build_pipeline
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import SAMPLES_DIR, Config, ModelsConfig
 from firmware_app.inference.model import TriageModel
-from firmware_app.inference.preprocess import framed, lesion_square, lit_box, model_view
+from firmware_app.inference.preprocess import lesion_square, lit_box, model_view
 from firmware_app.quality.gate import device_lesion
 from models.build import data
-from tests.camera_variations import round_field
 from tests.conftest import MODELS_DIR
 from tests.inference.conftest import edit_card
 
@@ -72,17 +71,3 @@ def test_the_devices_lit_field_input_is_the_builds_for_the_sample_with_a_black_b
     assert box is not None
     assert np.allclose((box.left, box.top, box.width, box.height), (64, 48, 1024, 768), atol=step)
     assert not np.array_equal(build, _plain_input(model, photo))
-
-
-def test_the_devices_lit_field_input_is_the_builds_for_the_sample_in_a_round_field(tmp_path: Path):
-    """The bundled sample in the bench's round field (``tests.camera_variations``): the device and
-    the build fill the black beyond the circle alike (``preprocess.surround_filled``)."""
-    photo = round_field(data.read_rgb(SAMPLE))
-    rounded = tmp_path / "rounded.png"
-    cv2.imwrite(str(rounded), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    model, device, build = _device_and_build_inputs(tmp_path, "lit_field", rounded)
-    np.testing.assert_array_equal(device, build)
-    assert model.predict(photo).score == model.predict_input(device).score
-    # the view's corners, black in the photo, are filled
-    view = framed(photo, model.card.input, lesion=device_lesion(photo))
-    assert view[0, 0].min() > 0 and view[-1, -1].min() > 0
