@@ -38,6 +38,8 @@ DEFAULT_CACHE_DIR = REPO_ROOT.parent / "cache" / "edgescreen-models"
 
 # Decodes one photo file to an 8-bit RGB array, as the camera delivered it.
 Reader = Callable[[Path], np.ndarray]
+# Alters a decoded photo as another camera would have delivered it (``tests.camera_variations``).
+Variation = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -171,15 +173,23 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader) -> str:
+def _source_of(function: Callable[..., object]) -> bytes:
+    """A function's name and the source of its whole module: a cache keyed on it is invalidated
+    whenever the function or anything it calls there changes."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    return (name + inspect.getsource(sys.modules[function.__module__])).encode()
+
+
+def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader, vary: Variation | None) -> str:
     digest = hashlib.sha256(inspect.getsource(preprocess).encode())
     if spec.reads_segmentation:  # the view depends on the device's segmentation too
         for module in (frame_analysis, lesion):
             digest.update(inspect.getsource(module).encode())
     # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
     # anew whenever the restoring changes.
-    digest.update(f"{read.__module__}.{read.__qualname__}".encode())
-    digest.update(inspect.getsource(sys.modules[read.__module__]).encode())
+    digest.update(_source_of(read))
+    if vary is not None:  # a photo altered as another camera would deliver it, framed anew when that changes
+        digest.update(_source_of(vary))
     digest.update(repr((spec.height, spec.width, spec.crop, spec.colour_order)).encode())
     for sample in samples:
         digest.update(str(sample.path).encode())
@@ -192,20 +202,23 @@ def framed_views(
     cache_dir: Path,
     name: str,
     read: Reader = read_rgb,
+    vary: Variation | None = None,
 ) -> np.ndarray:
     """The uint8 ``framed`` view of each sample, (N, H, W, 3), computed once and cached on disk.
-    ``read`` decodes a photo as the camera would have delivered it (``DataSet.read``).
+    ``read`` decodes a photo as the camera would have delivered it (``DataSet.read``); ``vary``, if
+    given, alters each decoded photo as another camera would deliver it (a round field), before the
+    device segments and frames it, as the device would meet that camera's photo.
 
     Colour constancy is left out on purpose: it is applied after augmentation (``colour_constant``),
     as the device applies it after whatever light the camera saw.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec, read)}.npy"
+    cached = cache_dir / f"{name}-{spec.height}x{spec.width}-{_cache_key(samples, spec, read, vary)}.npy"
     if cached.exists():
         return np.load(cached)
     views = np.empty((len(samples), spec.height, spec.width, 3), np.uint8)
     for index, sample in enumerate(tqdm(samples, desc=f"framed {name}", unit="img")):
-        rgb = read(sample.path)
+        rgb = read(sample.path) if vary is None else vary(read(sample.path))
         views[index] = framed(rgb, spec, lesion=device_lesion(rgb) if spec.reads_segmentation else None)
     np.save(cached, views)
     return views

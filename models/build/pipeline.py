@@ -34,6 +34,7 @@ from models.build.metrics import auc
 from models.build.plots import draw_calibration, draw_roc
 from models.build.recipe import DataSet, Recipe
 from models.build.train import fit_top, logits
+from tests.camera_variations import round_field
 
 log = logging.getLogger("models.build")
 PARTS = ("train", "validation", "test")
@@ -47,9 +48,20 @@ def _split_block(text: str) -> int:
     return block
 
 
+def _views_per_source(text: str) -> tuple[int, ...]:
+    """``--augmented-views``' value: augmented passes per development source, comma-separated."""
+    try:
+        views = tuple(int(part) for part in text.split(","))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("whole numbers, one per development source, e.g. 1,2") from error
+    if min(views) < 0:
+        raise argparse.ArgumentTypeError("no source gets fewer than no augmented views")
+    return views
+
+
 # The run options that try another recipe than the committed one (``with_run_options``), by their
 # ``argparse`` names: validation only, printed, never written into a model's files.
-_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop", "framing")
+_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop", "framing", "augmented_views")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +99,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SHARE",
         help="give this share of augmented views another dermatoscope's framing (augment._framing): validation only",
     )
+    parser.add_argument(
+        "--augmented-views",
+        type=_views_per_source,
+        metavar="N,N",
+        help="augmented passes per training image of each development source, in the recipe's order: validation only",
+    )
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -98,7 +116,14 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="train (or load the cached top), report the validation AUCs and stop: no export, test or external set",
     )
+    parser.add_argument(
+        "--round-field",
+        action="store_true",
+        help="with --validation-only: also score the validation parts with the bench's round field drawn on each photo",
+    )
     args = parser.parse_args(argv)
+    if args.round_field and not args.validation_only:
+        parser.error("--round-field only with --validation-only: it measures, it builds nothing")
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
     for name in _TRIED_OPTIONS:
@@ -110,11 +135,17 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
 
 def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
     """The recipe as this run trains it: the committed one, or with the settings, split, colour
-    constancy, crop and framing augmentation a ``--validation-only`` run tries. The split and the
-    colour constancy are in every cache key (trunk features and trained tops), the crop in the framed
-    views' (and so, through the views, in the features' and the tops'), the augmentation in the
-    augmented features', so features of another are never served for this one."""
+    constancy, crop, framing augmentation and augmented passes a ``--validation-only`` run tries.
+    The split and the colour constancy are in every cache key (trunk features and trained tops), the
+    crop in the framed views' (and so, through the views, in the features' and the tops'), the
+    augmentation in the augmented features', the augmented passes in the tops' (through the
+    features they train on), so features of another are never served for this one."""
     recipe = with_train_settings(recipe, args.train_setting)
+    if args.augmented_views is not None:
+        if len(args.augmented_views) != len(recipe.development):
+            names = ", ".join(d.name for d in recipe.development)
+            raise ValueError(f"--augmented-views needs one number per development source ({names})")
+        recipe = replace(recipe, augmented_views=args.augmented_views)
     if args.split_block is not None:
         recipe = replace(recipe, split_block=args.split_block)
     if args.crop is not None:
@@ -134,7 +165,8 @@ def run_settings(recipe: Recipe) -> str:
     """The settings a run trained with, as its printed figures are headed."""
     return (
         f"settings {recipe.train}, {trained_blocks(recipe)}, "
-        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}, framing {recipe.augmentation.framing}"
+        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}, framing {recipe.augmentation.framing}, "
+        f"augmented views {recipe.augmented_views}"
     )
 
 
@@ -233,8 +265,7 @@ def source_features(
     Augmentation acts on the framed view and colour constancy follows it, the order the device sees
     a different camera's light in; the clean view is exactly ``model_view``.
     """
-    key = f"lite0-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}"
-    tag = f"{recipe.model_id}-{source.name}-{spec.colour_constancy}"
+    key, tag = _feature_key(recipe, spec), _feature_tag(recipe, source, spec)
     train, validation = source.parts["train"], source.parts["validation"]
     views = data.device_views(source.framed[np.concatenate([train, validation])], spec)
     clean = cached_trunk_features(trunk, views, cache_dir, f"{tag}-clean", key)
@@ -249,6 +280,52 @@ def source_features(
         train_views = source.framed[train]
         augmented.append(cached_trunk_features(trunk, train_views, cache_dir, f"{tag}-aug{k}", aug_key, transform))
     return Features(clean[: len(train)], clean[len(train) :], augmented)
+
+
+def _feature_key(recipe: Recipe, spec: InputSpec) -> str:
+    """What a cached trunk feature depends on besides its view: the trunk's size and split, the colour constancy."""
+    return f"lite0-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}"
+
+
+def _feature_tag(recipe: Recipe, source: Source, spec: InputSpec) -> str:
+    """The readable start of a source's cached feature files' names."""
+    return f"{recipe.model_id}-{source.name}-{spec.colour_constancy}"
+
+
+def round_field_views(sources: list[Source], spec: InputSpec, cache_dir: Path) -> list[np.ndarray]:
+    """Framed views of each source's validation photos with the bench's round field drawn on each
+    (``tests.camera_variations.round_field``: black beyond a circle, as many dermatoscopes deliver)
+    before the device segments and frames it. Validation photos only: a candidate meant to survive
+    a round field is chosen on these, and the test parts and external sets stay unread."""
+    return [
+        data.framed_views(
+            [s.samples[i] for i in s.parts["validation"]],
+            spec,
+            cache_dir,
+            f"{s.name}-round-field",
+            s.dataset.read,
+            vary=round_field,
+        )
+        for s in sources
+    ]
+
+
+def round_field_aucs(
+    recipe: Recipe,
+    sources: list[Source],
+    framed_round: list[np.ndarray],
+    trunk: Trunk,
+    top: Top,
+    spec: InputSpec,
+    cache_dir: Path,
+) -> dict[str, float]:
+    """The float model's validation AUC per source on the photos in a round field (``round_field_views``)."""
+    scores, key = {}, _feature_key(recipe, spec)
+    for source, framed in zip(sources, framed_round, strict=True):
+        name = f"{_feature_tag(recipe, source, spec)}-round-field"
+        features = cached_trunk_features(trunk, data.device_views(framed, spec), cache_dir, name, key)
+        scores[source.name] = round(auc(source.labels("validation"), logits(top, features)), 4)
+    return scores
 
 
 @dataclass(frozen=True)
@@ -313,8 +390,15 @@ def train_top(recipe: Recipe, sources: list[Source], features: list[Features], c
     return TrainedTop(top, history, minutes, cached=False)
 
 
-def report_validation(recipe: Recipe, sources: list[Source], features: list[Features], trained: TrainedTop) -> None:
-    """What a ``--validation-only`` run prints: the settings, each epoch, and the kept top's per-source AUCs."""
+def report_validation(
+    recipe: Recipe,
+    sources: list[Source],
+    features: list[Features],
+    trained: TrainedTop,
+    round_field: dict[str, float] | None,
+) -> None:
+    """What a ``--validation-only`` run prints: the settings, each epoch, the kept top's per-source
+    AUCs, and with ``--round-field`` its per-source AUCs on the validation photos in a round field."""
     best = max(trained.history, key=lambda h: h["val_auc"])
     per_source = {
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
@@ -324,6 +408,8 @@ def report_validation(recipe: Recipe, sources: list[Source], features: list[Feat
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
+    if round_field is not None:
+        print(f"round field: mean {np.mean(list(round_field.values())):.4f}, per source {round_field}")
     print(f"trained in {trained.minutes:.1f} min")
 
 
@@ -344,6 +430,7 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     sources = [load_source(recipe, ds, spec, args.data_dir, args.cache_dir) for ds in recipe.development]
     for source in sources:
         log.info("split %s %s", source.name, {p: source.counts(p) for p in PARTS})
+    framed_round = round_field_views(sources, spec, args.cache_dir) if args.round_field else None
     trunk, _ = build(recipe.image_size, recipe.split_block)
     features = [
         source_features(recipe, s, trunk, spec, args.cache_dir, views)
@@ -351,7 +438,10 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     ]
     trained = train_top(recipe, sources, features, args.cache_dir)
     if args.validation_only:
-        report_validation(recipe, sources, features, trained)
+        round_aucs = None
+        if framed_round is not None:
+            round_aucs = round_field_aucs(recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir)
+        report_validation(recipe, sources, features, trained, round_aucs)
         return
     top, history = trained.top, trained.history
     classifier = Classifier(trunk, top).eval()
