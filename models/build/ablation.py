@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
     recipe = with_run_options(RECIPES[args.model_id], args)
-    trunk, _ = build(recipe.image_size, recipe.split_block)
+    trunk, _ = build(recipe.trunk, recipe.image_size, recipe.split_block)
     kinds = set(args.rows.split(","))
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
 

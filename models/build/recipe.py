@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from models.build.augment import Augmentation
+from models.build.backbone import TRUNKS
 from models.build.data import Reader, Sample, read_rgb
 from models.build.train import TrainSettings
 
@@ -46,7 +47,7 @@ class Recipe:
     labels: tuple[str, ...]
     meaning: str
     image_size: int
-    split_block: int  # EfficientNet-Lite0 blocks [split_block, 16) are trained
+    split_block: int  # the trunk's blocks [split_block, TRUNKS[trunk].blocks) are trained
     development: tuple[DataSet, ...]  # each split by its own groups, then pooled
     split_fractions: tuple[float, float, float]
     screening_sensitivity: float  # validation sensitivity the screening threshold must reach
@@ -60,7 +61,14 @@ class Recipe:
     anchors: str  # the commercial anchors, in words, for the comparison sentence
     anchor_check: Callable[[dict[str, Any]], str]  # the card's metrics.int8 sets -> the comparison sentence
     externals: tuple[DataSet, ...] = ()  # never trained or tuned on
+    trunk: str = "lite0"  # which pretrained EfficientNet-Lite (``backbone.TRUNKS``)
     colour_constancy: str = "shades_of_gray_p6"
     calibration_images: int = 300
     seed: int = 20240601
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        """Refuse a split that leaves the trunk or the top without a block, or an unknown trunk."""
+        blocks = TRUNKS[self.trunk].blocks  # an unknown trunk fails here, loudly
+        if not 1 <= self.split_block < blocks:
+            raise ValueError(f"split_block {self.split_block}: within 1-{blocks - 1} for {self.trunk}")
