@@ -34,6 +34,10 @@ class TrunkKind:
     weights_file: str  # path of the .pth the weights package ships
     weights_source: str  # the card's ``pretrained_weights``: package, file and licence
 
+    def trained_blocks(self, split: int) -> str:
+        """The blocks a split at ``split`` trains, named as the card and the printed figures say them."""
+        return f"{self.title} blocks {split}-{self.blocks - 1}"
+
 
 def _source(variant: str, package: str, weights_file: str) -> str:
     return (

@@ -125,8 +125,8 @@ def card_document(
             "backbone": trunk.title,
             "pretrained_weights": trunk.weights_source,
             "input_size": [spec.height, spec.width],
-            "trained_layers": f"{trunk.title} blocks {recipe.split_block}-{trunk.blocks - 1}, head conv and a new"
-            " 1-logit classifier; stem and earlier blocks frozen at their ImageNet weights",
+            "trained_layers": f"{trunk.trained_blocks(recipe.split_block)}, head conv and a new 1-logit classifier;"
+            " stem and earlier blocks frozen at their ImageNet weights",
             "epochs": recipe.train.epochs,
             "selected_epoch": max(history, key=lambda h: h["val_auc"])["epoch"],
             "history": history,

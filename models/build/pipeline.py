@@ -175,8 +175,7 @@ def run_settings(recipe: Recipe) -> str:
 
 def trained_blocks(recipe: Recipe) -> str:
     """Which of the trunk's blocks a run trains, at which input size, in words for its printed figures."""
-    kind = TRUNKS[recipe.trunk]
-    return f"{kind.title} blocks {recipe.split_block}-{kind.blocks - 1} trained at {recipe.image_size} px"
+    return f"{TRUNKS[recipe.trunk].trained_blocks(recipe.split_block)} trained at {recipe.image_size} px"
 
 
 def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
