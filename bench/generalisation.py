@@ -79,7 +79,6 @@ class Tally:
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
     right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
     threshold: float = float("nan")
-    unscored: int = 0
 
 
 def field_luminance(rgb: np.ndarray) -> float:

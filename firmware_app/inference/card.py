@@ -89,11 +89,6 @@ class InputSpec:
         return self.crop == "lesion_box"
 
     @property
-    def crops_to_lit_field(self) -> bool:
-        """Whether the model is shown the box around the dermatoscope's lit field, not the whole photo."""
-        return self.crop == "lit_field"
-
-    @property
     def reads_segmentation(self) -> bool:
         """Whether the crop needs the frame's dermoscopy segmentation (its lesion or its lit field)."""
         return self.crop in SEGMENTATION_CROPS

@@ -20,18 +20,6 @@ class RuntimeMissing(RuntimeError):
     """Neither TFLite runtime is installed."""
 
 
-def installed_runtimes() -> list[str]:
-    """The package names of the runtimes that import here, in order of preference."""
-    found = []
-    for package, module in RUNTIMES:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            continue
-        found.append(package)
-    return found
-
-
 def interpreter_class(runtime: str | None = None) -> tuple[str, Any]:
     """The ``Interpreter`` class of ``runtime`` (a package name), or of the preferred installed one."""
     for package, module in RUNTIMES:

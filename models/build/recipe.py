@@ -4,7 +4,7 @@ the words that go into its card. Everything else is the shared pipeline in ``pip
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,6 @@ class Recipe:
     colour_constancy: str = "shades_of_gray_p6"
     calibration_images: int = 300
     seed: int = 20240601
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         """Refuse a split that leaves the trunk or the top without a block, or an unknown trunk."""
