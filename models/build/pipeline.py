@@ -33,6 +33,7 @@ from models.build.litert import Int8Model, sigmoid
 from models.build.metrics import auc
 from models.build.plots import draw_calibration, draw_roc
 from models.build.recipe import DataSet, Recipe
+from models.build.test_time import FLIP_SETS, flipped
 from models.build.train import fit_top, logits
 from tests.camera_variations import round_field
 
@@ -124,9 +125,16 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --validation-only: also score the validation parts with the bench's round field drawn on each photo",
     )
+    parser.add_argument(
+        "--test-time-flips",
+        choices=sorted(FLIP_SETS),
+        help="with --validation-only: also score the validation parts with logits averaged over the views' flips",
+    )
     args = parser.parse_args(argv)
-    if args.round_field and not args.validation_only:
-        parser.error("--round-field only with --validation-only: it measures, it builds nothing")
+    for measuring in ("round_field", "test_time_flips"):
+        if getattr(args, measuring) and not args.validation_only:
+            option = "--" + measuring.replace("_", "-")
+            parser.error(f"{option} only with --validation-only: it measures, it builds nothing")
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
     for name in _TRIED_OPTIONS:
@@ -332,6 +340,29 @@ def round_field_aucs(
     return scores
 
 
+def flipped_aucs(
+    recipe: Recipe,
+    sources: list[Source],
+    features: list[Features],
+    trunk: Trunk,
+    top: Top,
+    spec: InputSpec,
+    cache_dir: Path,
+    flip_set: str,
+) -> dict[str, float]:
+    """The float model's validation AUC per source with each photo's logit averaged over its view
+    and the view's flips (``test_time.FLIP_SETS[flip_set]``)."""
+    scores, key = {}, feature_key(recipe, spec)
+    for source, feats in zip(sources, features, strict=True):
+        views = data.device_views(source.framed[source.parts["validation"]], spec)
+        total = logits(top, feats.validation)
+        for flip in FLIP_SETS[flip_set]:
+            name = f"{_feature_tag(recipe, source, spec)}-validation-{flip}"
+            total += logits(top, cached_trunk_features(trunk, flipped(views, flip), cache_dir, name, key))
+        scores[source.name] = round(auc(source.labels("validation"), total / (1 + len(FLIP_SETS[flip_set]))), 4)
+    return scores
+
+
 @dataclass(frozen=True)
 class TrainingSet:
     features: np.ndarray
@@ -399,10 +430,11 @@ def report_validation(
     sources: list[Source],
     features: list[Features],
     trained: TrainedTop,
-    round_field: dict[str, float] | None,
+    measures: dict[str, dict[str, float]],
 ) -> None:
     """What a ``--validation-only`` run prints: the settings, each epoch, the kept top's per-source
-    AUCs, and with ``--round-field`` its per-source AUCs on the validation photos in a round field."""
+    AUCs, and its per-source AUCs under each further measure asked for (``--round-field``: on the
+    validation photos in a round field; ``--test-time-flips``: averaged over the views' flips)."""
     best = max(trained.history, key=lambda h: h["val_auc"])
     per_source = {
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
@@ -412,8 +444,8 @@ def report_validation(
     for entry in trained.history:
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
-    if round_field is not None:
-        print(f"round field: mean {np.mean(list(round_field.values())):.4f}, per source {round_field}")
+    for label, aucs in measures.items():
+        print(f"{label}: mean {np.mean(list(aucs.values())):.4f}, per source {aucs}")
     print(f"trained in {trained.minutes:.1f} min")
 
 
@@ -442,10 +474,16 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     ]
     trained = train_top(recipe, sources, features, args.cache_dir)
     if args.validation_only:
-        round_aucs = None
+        measures = {}
         if framed_round is not None:
-            round_aucs = round_field_aucs(recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir)
-        report_validation(recipe, sources, features, trained, round_aucs)
+            measures["round field"] = round_field_aucs(
+                recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir
+            )
+        if args.test_time_flips:
+            measures[f"test-time flips ({args.test_time_flips})"] = flipped_aucs(
+                recipe, sources, features, trunk, trained.top, spec, args.cache_dir, args.test_time_flips
+            )
+        report_validation(recipe, sources, features, trained, measures)
         return
     top, history = trained.top, trained.history
     classifier = Classifier(trunk, top).eval()
