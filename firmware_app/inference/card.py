@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firmware_app.inference.test_time import FLIPS
+
 CARD_SCHEMA = "edgescreen.model-card/1"
 MODALITIES = ("fundus", "dermoscopy")
 # "lesion_box": a square around the lesion the dermoscopy gate segmented (``preprocess.lesion_square``);
@@ -73,6 +75,9 @@ class InputSpec:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     colour_constancy: str = "none"
+    # The flips of the input scored besides it, the outputs averaged (``test_time``); cards older
+    # than the field mean none.
+    test_time_flips: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -157,6 +162,13 @@ class _Reader:
 
     def optional_text(self, key: str, choices: tuple[str, ...], default: str) -> str:
         return self.text(key, choices) if key in self.data else default
+
+    def optional_choices(self, key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+        """A list of distinct names out of ``choices``; empty when the card has no such field."""
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not set(value) <= set(choices) or len(set(value)) != len(value):
+            self.fail(self._key(key), f"a list of distinct names out of {list(choices)}")
+        return tuple(value)
 
     def number(self, key: str, low: float | None = None, high: float | None = None) -> float:
         value = self.raw(key)
@@ -254,6 +266,7 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         mean=normalisation.numbers("mean", 3),  # type: ignore[arg-type]
         std=std,  # type: ignore[arg-type]
         colour_constancy=inp.optional_text("colour_constancy", COLOUR_CONSTANCY, "none"),
+        test_time_flips=inp.optional_choices("test_time_flips", FLIPS),
     )
     if input_spec.colour_constancy == "background_subtracted" and not input_spec.crops_to_field:
         inp.fail("input.colour_constancy", "used with the 'fundus_fov' crop only, for 'background_subtracted'")

@@ -18,6 +18,7 @@ import numpy as np
 from firmware_app.inference.card import CardError, ModelCard, read_card
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
+from firmware_app.inference.test_time import mean_output
 from firmware_app.quality.lesion import LesionSegmentation
 
 CARD_FILE = "card.json"
@@ -129,10 +130,13 @@ class TriageModel:
         same photo through slightly different but equivalent preprocessing may fairly differ."""
         return float(self._output["quantization"][0])
 
-    def score(self, raw: np.ndarray) -> float:
-        """Dequantise the output and apply the card's activation: a probability in [0, 1]."""
+    def output(self, tensor: np.ndarray) -> np.ndarray:
+        """One interpreter run on a quantised input, its output dequantised (logits for a sigmoid)."""
         scale, zero_point = self._output["quantization"]
-        values = (raw.astype(np.float32) - zero_point) * scale
+        return (self.invoke(tensor).astype(np.float32) - zero_point) * scale
+
+    def score(self, values: np.ndarray) -> float:
+        """Apply the card's activation to a dequantised output: a probability in [0, 1]."""
         probabilities = _ACTIVATIONS[self.card.output.activation](values.reshape(-1))
         return float(np.clip(probabilities[self.card.output.positive_index], 0.0, 1.0))
 
@@ -147,5 +151,5 @@ class TriageModel:
 
     def predict_input(self, tensor: np.ndarray) -> Prediction:
         """The prediction for an input already made by ``input_tensor`` (the pipeline makes it while
-        the quality gate judges the frame)."""
-        return Prediction(self.score(self.invoke(tensor)), self.reference)
+        the quality gate judges the frame), averaged over the card's test-time flips."""
+        return Prediction(self.score(mean_output(self.output, tensor, self.card.input.test_time_flips)), self.reference)

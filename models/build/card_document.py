@@ -103,6 +103,8 @@ def card_document(
             "crop": spec.crop,
             "colour_constancy": spec.colour_constancy,
             "normalisation": {"mean": list(spec.mean), "std": list(spec.std)},
+            # Only when there are any: the cards of models scored once stay as they were.
+            **({"test_time_flips": list(spec.test_time_flips)} if spec.test_time_flips else {}),
         },
         "output": {
             "shape": tensors["output_shape"],

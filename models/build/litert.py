@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import quantise
+from firmware_app.inference.test_time import mean_output
 
 
 class Int8Model:
@@ -33,16 +34,21 @@ class Int8Model:
             "output_dtype": np.dtype(self.output["dtype"]).name,
         }
 
-    def logits(self, views: np.ndarray, desc: str) -> np.ndarray:
-        """Dequantised output (a logit) for each uint8 view."""
-        in_scale, in_zero = self.input["quantization"]
+    def _output(self, tensor: np.ndarray) -> np.ndarray:
+        """One run on a quantised input, its output dequantised."""
         out_scale, out_zero = self.output["quantization"]
+        self.interpreter.set_tensor(self.input["index"], tensor)
+        self.interpreter.invoke()
+        return (self.interpreter.get_tensor(self.output["index"]).astype(np.float64) - out_zero) * out_scale
+
+    def logits(self, views: np.ndarray, desc: str) -> np.ndarray:
+        """Dequantised output (a logit) for each uint8 view, averaged over the spec's test-time flips
+        as the device averages them (``test_time.mean_output``)."""
+        in_scale, in_zero = self.input["quantization"]
         result = np.empty(len(views), np.float64)
         for i, view in enumerate(tqdm(views, desc=f"int8 {desc}", unit="img")):
-            self.interpreter.set_tensor(self.input["index"], quantise(view, self.spec, in_scale, in_zero))
-            self.interpreter.invoke()
-            raw = self.interpreter.get_tensor(self.output["index"]).reshape(-1)[0]
-            result[i] = (float(raw) - out_zero) * out_scale
+            tensor = quantise(view, self.spec, in_scale, in_zero)
+            result[i] = mean_output(self._output, tensor, self.spec.test_time_flips).reshape(-1)[0]
         return result
 
 

@@ -22,6 +22,7 @@ import torch
 
 from firmware_app.inference.card import COLOUR_CONSTANCY, CROPS, InputSpec, read_card
 from firmware_app.inference.preprocess import colour_constant
+from firmware_app.inference.test_time import flipped
 from models.build import data
 from models.build.augment import augment
 from models.build.backbone import PIXEL_MEAN, PIXEL_STD, TRUNKS, Classifier, Top, Trunk, build
@@ -33,7 +34,7 @@ from models.build.litert import Int8Model, sigmoid
 from models.build.metrics import auc
 from models.build.plots import draw_calibration, draw_roc
 from models.build.recipe import DataSet, Recipe
-from models.build.test_time import FLIP_SETS, flipped
+from models.build.test_time import FLIP_SETS
 from models.build.train import fit_top, logits
 from tests.camera_variations import round_field
 
@@ -212,6 +213,7 @@ def input_spec(recipe: Recipe, colour_constancy: str | None = None) -> InputSpec
         PIXEL_MEAN,
         PIXEL_STD,
         recipe.colour_constancy if colour_constancy is None else colour_constancy,
+        recipe.test_time_flips,
     )
 
 
@@ -340,6 +342,27 @@ def round_field_aucs(
     return scores
 
 
+def validation_logits(
+    recipe: Recipe,
+    source: Source,
+    validation_features: np.ndarray,
+    trunk: Trunk,
+    top: Top,
+    spec: InputSpec,
+    cache_dir: Path,
+    flips: tuple[str, ...],
+) -> np.ndarray:
+    """The float model's logit for each of the source's validation photos, averaged over its view
+    and the view's ``flips`` (``test_time``) as the int8 model's are on the device."""
+    total = logits(top, validation_features)
+    if flips:
+        views, key = data.device_views(source.framed[source.parts["validation"]], spec), feature_key(recipe, spec)
+        for flip in flips:
+            name = f"{_feature_tag(recipe, source, spec)}-validation-{flip}"
+            total += logits(top, cached_trunk_features(trunk, flipped(views, flip), cache_dir, name, key))
+    return total / (1 + len(flips))
+
+
 def flipped_aucs(
     recipe: Recipe,
     sources: list[Source],
@@ -352,15 +375,16 @@ def flipped_aucs(
 ) -> dict[str, float]:
     """The float model's validation AUC per source with each photo's logit averaged over its view
     and the view's flips (``test_time.FLIP_SETS[flip_set]``)."""
-    scores, key = {}, feature_key(recipe, spec)
-    for source, feats in zip(sources, features, strict=True):
-        views = data.device_views(source.framed[source.parts["validation"]], spec)
-        total = logits(top, feats.validation)
-        for flip in FLIP_SETS[flip_set]:
-            name = f"{_feature_tag(recipe, source, spec)}-validation-{flip}"
-            total += logits(top, cached_trunk_features(trunk, flipped(views, flip), cache_dir, name, key))
-        scores[source.name] = round(auc(source.labels("validation"), total / (1 + len(FLIP_SETS[flip_set]))), 4)
-    return scores
+    return {
+        source.name: round(
+            auc(
+                source.labels("validation"),
+                validation_logits(recipe, source, f.validation, trunk, top, spec, cache_dir, FLIP_SETS[flip_set]),
+            ),
+            4,
+        )
+        for source, f in zip(sources, features, strict=True)
+    }
 
 
 @dataclass(frozen=True)
@@ -535,7 +559,10 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     for name, (labels, groups, scores) in scored.items():
         int8_metrics[name] = measure(labels, scores, groups, thresholds, recipe.seed)
     # The float model is scored on validation only (its features are cached; the test stays int8-only).
-    float_val = [sigmoid(logits(top, f.validation)) for f in features]
+    float_val = [
+        sigmoid(validation_logits(recipe, s, f.validation, trunk, top, spec, args.cache_dir, spec.test_time_flips))
+        for s, f in zip(sources, features, strict=True)
+    ]
     metrics: dict[str, object] = {
         "int8": int8_metrics,
         "float": {"validation": pooled_measure("validation", float_val)},

@@ -63,6 +63,9 @@ class Recipe:
     externals: tuple[DataSet, ...] = ()  # never trained or tuned on
     trunk: str = "lite0"  # which pretrained EfficientNet-Lite (``backbone.TRUNKS``)
     colour_constancy: str = "shades_of_gray_p6"
+    # Flips of the input the int8 model also scores, its outputs averaged (``test_time``; the card's
+    # ``input.test_time_flips``, so the device scores the same way).
+    test_time_flips: tuple[str, ...] = ()
     calibration_images: int = 300
     seed: int = 20240601
 

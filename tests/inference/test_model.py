@@ -117,6 +117,9 @@ def test_card_that_lies_about_its_output_dtype_is_refused(model_copy: Path):
         (lambda c: c.update(default_operating_point="nonexistent"), "default_operating_point"),
         (lambda c: c["input"].update(colour_constancy="retinex"), "field 'input.colour_constancy' must be one of"),
         (lambda c: c["metrics"]["int8"]["test"]["auc"].update(value=1.5), "field 'metrics.int8.test.auc.value'"),
+        (lambda c: c["input"].update(test_time_flips=["sideways"]), "field 'input.test_time_flips' must be"),
+        (lambda c: c["input"].update(test_time_flips=["up_down", "up_down"]), "'input.test_time_flips'"),
+        (lambda c: c["input"].update(test_time_flips="up_down"), "'input.test_time_flips'"),
     ],
 )
 def test_invalid_card_is_refused_naming_the_field(model_copy: Path, edit, message):
@@ -138,6 +141,25 @@ def test_a_card_from_before_colour_constancy_means_none(model_copy: Path):
     """Cards written before the field existed keep loading, and keep their plain preprocessing."""
     edit_card(model_copy, lambda card: card["input"].pop("colour_constancy", None))
     assert TriageModel(model_copy, threads=1).card.input.colour_constancy == "none"
+
+
+def test_a_card_without_test_time_flips_scores_its_input_once(model_copy: Path, retina_rgb):
+    edit_card(model_copy, lambda card: card["input"].pop("test_time_flips", None))
+    model = TriageModel(model_copy, threads=1)
+    tensor = model.input_tensor(retina_rgb)
+    assert model.card.input.test_time_flips == ()
+    assert model.predict_input(tensor).score == model.score(model.output(tensor))
+
+
+def test_a_card_with_test_time_flips_averages_the_outputs_of_its_flipped_inputs(model_copy: Path, retina_rgb):
+    """The view is made once; the interpreter runs on it and on its mirror images, and the score is
+    the activation of their mean output (logit), which no single run gives."""
+    edit_card(model_copy, lambda card: card["input"].update(test_time_flips=["left_right", "up_down", "both"]))
+    model = TriageModel(model_copy, threads=1)
+    tensor = model.input_tensor(retina_rgb)
+    outputs = [model.output(np.ascontiguousarray(np.flip(tensor, axes))) for axes in ((), (2,), (1,), (1, 2))]
+    assert model.predict_input(tensor).score == pytest.approx(model.score(np.mean(outputs, axis=0)), abs=1e-6)
+    assert len({float(output.reshape(-1)[0]) for output in outputs}) > 1  # the flips did change the runs
 
 
 @pytest.mark.parametrize("model_id", ["dr-referable"])

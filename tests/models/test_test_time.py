@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.build.test_time import FLIP_SETS, flipped
+from firmware_app.inference.test_time import flipped
+from models.build.test_time import FLIP_SETS
 
 VIEWS = np.random.default_rng(3).integers(0, 256, (2, 4, 6, 3), dtype=np.uint8)
 
