@@ -17,6 +17,7 @@ from models.build.augment import Augmentation
 from models.build.data import load_ham10000, load_isic2017_development, load_isic2017_test, load_isic_uda1
 from models.build.pipeline import run
 from models.build.recipe import DataSet, Recipe
+from models.build.test_time import FLIP_SETS
 from models.build.train import TrainSettings
 
 HAM10000 = DataSet(
@@ -80,7 +81,7 @@ def anchors(sets: dict[str, Any]) -> str:
 
 RECIPE = Recipe(
     model_id="melanoma",
-    version="2.2.0",
+    version="2.3.0",
     module="models.build.melanoma",
     task="melanoma vs any other pigmented lesion on a dermoscopic photo",
     modality="dermoscopy",
@@ -96,6 +97,7 @@ RECIPE = Recipe(
     train=TrainSettings(epochs=6, batch_size=64, lr_blocks=3e-4, lr_head=1e-3, feature_flips=True, seed=11),
     augmentation=Augmentation(max_rotation_deg=180.0, framing=0.3),
     augmented_views=(0, 2),
+    test_time_flips=FLIP_SETS["flips"],
     intended_use=(
         "Triage aid for pigmented skin lesions on a dermoscopic photo: flags lesions that should be seen by a "
         "dermatologist because melanoma cannot be excluded. It is not a diagnosis; a clinician validates every "
@@ -115,6 +117,8 @@ RECIPE = Recipe(
         "'the model's view cut to the lit field').",
         "The external sets (ISIC 2017's test part; ISIC UDA-1, melanoma vs nevus only, other cameras and era) show "
         "how the figures move on collections never tuned on; thresholds were not re-tuned on them.",
+        "Each photo is scored four times, its view and the view's three mirror images, and the outputs averaged "
+        "(models/README.md, 'Test-time flips'): the device runs the interpreter four times per photo.",
         "Only the last EfficientNet-Lite0 blocks were trained (CPU budget); a fully fine-tuned or larger model would "
         "likely do better.",
         "Scores are not calibrated probabilities; use only the card's operating points.",
