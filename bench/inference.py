@@ -3,7 +3,8 @@
 For each model, each installed TFLite runtime (``ai-edge-litert`` in this environment,
 ``tflite-runtime`` in ``.venv-tflite`` when it exists) and 1 and 2 threads, one fresh process
 measures the median bare ``invoke()`` latency, the median full path on real images (decode +
-preprocess + invoke + postprocess), their ratio, and the process's peak RSS. Everything is
+preprocess + one invoke per test-time flip the card names + postprocess), their ratio, and the
+process's peak RSS. Everything is
 measured in one run, so the ratios hold even on a noisy machine.
 
     .venv/bin/python bench/inference.py [--repeats 50] [--images 20]
@@ -63,6 +64,7 @@ def worker(model_id: str, threads: int, repeats: int, image_count: int) -> dict:
         "threads": threads,
         "images": len(images),
         "image_source": str(images[0].parent),
+        "runs": 1 + len(model.card.input.test_time_flips),
         "invoke_ms": bare,
         "screen_ms": full,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -96,8 +98,8 @@ def main() -> None:
                     continue
                 rows.append(json.loads(done.stdout))
 
-    for model_id, source in sorted({(r["model"], r["image_source"]) for r in rows}):
-        print(f"{model_id} images: {source}")
+    for model_id, source, runs in sorted({(r["model"], r["image_source"], r["runs"]) for r in rows}):
+        print(f"{model_id} images: {source}; {runs} invoke(s) per photo (the card's test-time flips)")
     print(
         f"{'runtime':<15} {'model':<13} {'thr':>3} {'invoke ms':>10} {'screen ms':>10} "
         f"{'screen/invoke':>14} {'RSS MB':>7}"
