@@ -375,16 +375,11 @@ def flipped_aucs(
 ) -> dict[str, float]:
     """The float model's validation AUC per source with each photo's logit averaged over its view
     and the view's flips (``test_time.FLIP_SETS[flip_set]``)."""
-    return {
-        source.name: round(
-            auc(
-                source.labels("validation"),
-                validation_logits(recipe, source, f.validation, trunk, top, spec, cache_dir, FLIP_SETS[flip_set]),
-            ),
-            4,
-        )
-        for source, f in zip(sources, features, strict=True)
-    }
+    flips, scores = FLIP_SETS[flip_set], {}
+    for source, feats in zip(sources, features, strict=True):
+        averaged = validation_logits(recipe, source, feats.validation, trunk, top, spec, cache_dir, flips)
+        scores[source.name] = round(auc(source.labels("validation"), averaged), 4)
+    return scores
 
 
 @dataclass(frozen=True)
