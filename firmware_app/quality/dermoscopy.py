@@ -177,17 +177,19 @@ def _bubbles(specular: np.ndarray) -> int:
     return int(np.sum((area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)))
 
 
-def _glare(small: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """The specular reflections that also stand out from the skin's own paler part."""
-    brightest = measures.brightest_channel(small)
+def _glare(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """The specular reflections that also stand out from the skin's own paler part (``brightest``:
+    each pixel's brightest channel)."""
     return specular & (brightest >= measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT)
 
 
-def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
+def _glare_spots(darkest: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
     """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``): each is
     burnt out to white at its core (a ruler's white marks are not), and stands out from the skin
-    around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much)."""
-    clipped = cv2.inRange(small, (_CLIPPED_WHITE,) * 3, (255,) * 3) > 0
+    around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much).
+    Clipped to white in every channel is clipped in the darkest (``darkest``: each pixel's darkest
+    channel)."""
+    clipped = darkest >= _CLIPPED_WHITE
     if not (clipped & field).any():
         return 0
     white = (specular | clipped) & field
@@ -197,7 +199,7 @@ def _glare_spots(small: np.ndarray, specular: np.ndarray, field: np.ndarray) -> 
     burnt_out[labels[(clipped & field)[box]] - 1] = True
     area = stats[1:, cv2.CC_STAT_AREA].astype(np.float32)
     width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    radius = np.sqrt(area / np.pi) * 1000.0 / max(small.shape[:2])
+    radius = np.sqrt(area / np.pi) * 1000.0 / max(darkest.shape[:2])
     aspect = np.minimum(width, height) / np.maximum(width, height)
     fill = area / (width * height)
     low, high = _GLARE_SPOT_FILL
@@ -212,11 +214,12 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     the segmentation's size the scattered highlights of skin and fluid fuse into as many small
     round spots (three times as many bubbles on UDA-1's graded photos). A reflection stands out
     from the lit skin around it: the black beyond the field (a round field, a scanned slide's frame)
-    is no part of its surroundings."""
-    specular = measures.specular_mask(working, field=field) & field
+    is no part of its surroundings. The channels' extremes are split once for all three."""
+    brightest, darkest = measures.channel_extremes(working)
+    specular = measures.specular_in_extremes(brightest, darkest, field=field) & field
     return {
-        "glare_fraction": np.count_nonzero(_glare(working, specular, skin)) / max(1, np.count_nonzero(field)),
-        "glare_spots": float(_glare_spots(working, specular, field)),
+        "glare_fraction": np.count_nonzero(_glare(brightest, specular, skin)) / max(1, np.count_nonzero(field)),
+        "glare_spots": float(_glare_spots(darkest, specular, field)),
         "bubbles": float(_bubbles(specular)),
     }
 
