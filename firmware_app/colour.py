@@ -59,20 +59,30 @@ def srgb8_to_lab(pixels: np.ndarray) -> np.ndarray:
     that table's approximation of these, within 0.6 units), and at a lesion's working size this
     costs about the same."""
     values = np.asarray(pixels)
+    return np.stack(srgb8_to_lab_planes(values), axis=-1).astype(np.float32, copy=False)
+
+
+def srgb8_to_lab_planes(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``srgb8_to_lab``'s L*, a* and b*, each as a plane of its own of the pixels' shape (without
+    the last axis): what a caller working on whole planes needs, without interleaving the three and
+    splitting them again (half the conversion's cost at a lesion's working size). The conversion is
+    computed plane by plane after the one matrix product, which gives the same numbers as on
+    interleaved pixels (every one of the 2**24 8-bit colours checked)."""
+    values = np.asarray(pixels)
     linear = srgb8_to_linear(values) if values.dtype == np.uint8 else srgb_to_linear(values / 255.0)
-    xyz = linear.reshape(-1, 3) @ _SRGB_TO_RELATIVE_XYZ.T
+    xyz = np.ascontiguousarray((linear.reshape(-1, 3) @ _SRGB_TO_RELATIVE_XYZ.T).T)
     # The cube root everywhere, its linear stretch only where it holds: values below EPSILON are
     # few on skin, and np.where would compute both for every value.
     f = np.cbrt(xyz)
     dark = xyz <= _LAB_EPSILON
     if dark.any():
         f[dark] = xyz[dark] * np.float32(_LAB_SLOPE) + np.float32(16 / 116)
-    y = xyz[:, 1]
-    lightness = 116 * f[:, 1] - 16
-    if dark[:, 1].any():
-        lightness[dark[:, 1]] = np.float32(_LAB_KAPPA) * y[dark[:, 1]]
-    lab = np.stack([lightness, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=-1)
-    return lab.reshape(values.shape).astype(np.float32, copy=False)
+    lightness = 116 * f[1] - 16
+    if dark[1].any():
+        lightness[dark[1]] = np.float32(_LAB_KAPPA) * xyz[1][dark[1]]
+    shape = values.shape[:-1]
+    planes = (lightness, 500 * (f[0] - f[1]), 200 * (f[1] - f[2]))
+    return tuple(plane.reshape(shape).astype(np.float32, copy=False) for plane in planes)
 
 
 def delta_e76(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:

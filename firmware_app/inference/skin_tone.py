@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_app.colour import srgb8_to_lab
+from firmware_app.colour import srgb8_to_lab_planes
 from firmware_app.inference.card import CardError, ModelCard
 
 # Lower bounds (exclusive) of each category, from the lightest; "dark" takes everything below -30.
@@ -52,8 +52,7 @@ def ita_degrees(rgb: np.ndarray, skin_mask: np.ndarray | None = None) -> float:
         pixels = np.compress(skin_mask.ravel(), pixels, axis=0)
     if len(pixels) < MIN_SKIN_PIXELS:
         raise ValueError(f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})")
-    # L* and b* each as one contiguous row: numpy's median copies a strided column first.
-    lightness, yellowness = np.median(np.ascontiguousarray(srgb8_to_lab(pixels).T[::2]), axis=1)
+    lightness, _, yellowness = (np.median(plane) for plane in srgb8_to_lab_planes(pixels))
     return math.degrees(math.atan2(float(lightness) - 50.0, float(yellowness)))
 
 

@@ -185,7 +185,7 @@ def _detail(
     factor = halving_factor(round(2 * fov.radius), detail_size)
     done = fundus_reduction(analysis.pixels.shape, analysis.size)
     source, done = (analysis.working, done) if done <= factor else (analysis.pixels, 1)
-    green = crop_to_field_of_view(cv2.extractChannel(source, 1), fov.reduced(done))
+    green = crop_to_field_of_view(source[:, :, 1], fov.reduced(done))
     square = shrink(halved_by(green, factor // done), detail_size, SLACK)
     return square, mask_at_size(field, square.shape)
 

@@ -492,3 +492,21 @@ def test_a_regions_median_is_numpys_median_of_its_values():
         ):
             assert lesion._middle_value(values) == float(np.median(values))
     assert np.isnan(lesion._middle_value(np.zeros(0, np.float32)))
+
+
+def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border():
+    """Flooding a dark frame drawn round the photo leaves exactly what labelling every dark region
+    (4-connected) and dropping those on the border leaves: random photos with dark regions in the
+    middle, at the edges and in the corners, and one wholly dark."""
+    rng = np.random.default_rng(8)
+    for index in range(400):
+        height, width = rng.integers(2, 50, 2)
+        lit = rng.random((height, width, 1)) < rng.random()
+        rgb = (rng.random((height, width, 3)) * 255 * lit).astype(np.uint8)
+        rgb = cv2.GaussianBlur(rgb, (3, 3), 0) if index % 2 else rgb
+        brightest = measures.brightest_channel(rgb)
+        dark = brightest < max(40, 0.4 * np.percentile(brightest, 50))
+        _, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
+        on_border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        expected = ~(dark & np.isin(labels, on_border[on_border > 0]))
+        np.testing.assert_array_equal(lesion.lit_field(rgb), expected)
