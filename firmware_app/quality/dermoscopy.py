@@ -233,10 +233,12 @@ def _outline_cut(lesion: np.ndarray, field: np.ndarray) -> tuple[float, np.ndarr
     inside, empty_beyond = lesion.astype(np.uint8), {"borderType": cv2.BORDER_CONSTANT, "borderValue": 0}
     outline = (inside - cv2.erode(inside, np.ones((3, 3), np.uint8), **empty_beyond)) > 0
     edge = cv2.erode(field.astype(np.uint8), np.ones((5, 5), np.uint8), **empty_beyond) == 0
-    diameter = np.sqrt(4.0 * np.count_nonzero(lesion) / np.pi)
-    rows, cols = np.nonzero(outline & edge)
-    if diameter == 0 or rows.size == 0:
+    cut = outline & edge
+    # Most lesions lie wholly in view: their outline meets no edge, and there are no points to list.
+    if not cut.any():
         return 0.0, np.zeros(2)
+    diameter = np.sqrt(4.0 * np.count_nonzero(lesion) / np.pi)
+    rows, cols = np.nonzero(cut)
     dy, dx = rows - lesion.shape[0] / 2, cols - lesion.shape[1] / 2
     length = np.maximum(np.hypot(dx, dy), 1e-6)
     return float(rows.size / diameter), np.array([(dx / length).mean(), (dy / length).mean()])
