@@ -261,7 +261,7 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _Opt
     small_radius = cv2.resize(radius, (size, size), interpolation=cv2.INTER_NEAREST)
     searched = np.where(inside & (small_radius < _FIELD_RADIUS - _DISC_DIAMETER), smoothed, 0.0)
     y, x = np.unravel_index(int(np.argmax(searched)), searched.shape)
-    level = float(np.median(smoothed[inside])) if inside.any() else 0.0
+    level = measures.middle_value(smoothed[inside]) if inside.any() else 0.0
     contrast = (float(searched[y, x]) - level) / level if level > 1.0 else 0.0
     return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
 

@@ -25,7 +25,13 @@ import cv2
 import numpy as np
 
 from firmware_app.colour import srgb8_to_lab_planes
-from firmware_app.quality.measures import brightest_channel, connected_regions, illumination_map, level_percentile
+from firmware_app.quality.measures import (
+    brightest_channel,
+    connected_regions,
+    illumination_map,
+    level_percentile,
+    middle_value,
+)
 from firmware_app.quality.resample import mask_at_size, shrink
 
 WORK_SIZE = 256
@@ -150,22 +156,7 @@ def _median(plane: np.ndarray, mask: np.ndarray) -> float:
     """The median of ``plane`` over ``mask``, read on every other pixel of every other row: a
     region's median colour is all but the same on a quarter of its pixels, at a quarter of the cost."""
     sampled = mask[::2, ::2]
-    return _middle_value(plane[::2, ::2][sampled] if sampled.any() else plane[mask])
-
-
-def _middle_value(values: np.ndarray) -> float:
-    """``np.median`` of a flat array of finite numbers, the same number: the one or two middle
-    values put in place by a partition, and their mean in the array's own precision as numpy takes
-    it, without ``np.median``'s general machinery and its partition for a NaN check, which cost
-    twice the partition itself on a region's few thousand values."""
-    count = values.size
-    if count == 0:
-        return float("nan")
-    half = count // 2
-    if count % 2:
-        return float(np.partition(values, half)[half])
-    low, high = np.partition(values, (half - 1, half))[half - 1 : half + 1]
-    return float((low + high) / 2)
+    return middle_value(plane[::2, ::2][sampled] if sampled.any() else plane[mask])
 
 
 def _median_colour(planes: list[np.ndarray], mask: np.ndarray) -> np.ndarray:

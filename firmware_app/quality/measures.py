@@ -189,6 +189,21 @@ def illumination_map(gray: np.ndarray, mask: np.ndarray, sigma: float) -> tuple[
     return blurred / np.maximum(support, 1e-3), weights > 0.5
 
 
+def middle_value(values: np.ndarray) -> float:
+    """``np.median`` of a flat array of finite numbers, the same number: the one or two middle
+    values put in place by a partition, and their mean in the array's own precision as numpy takes
+    it, without ``np.median``'s general machinery and its partition for a NaN check, which cost
+    twice the partition itself on a region's few thousand values."""
+    count = values.size
+    if count == 0:
+        return float("nan")
+    half = count // 2
+    if count % 2:
+        return float(np.partition(values, half)[half])
+    low, high = np.partition(values, (half - 1, half))[half - 1 : half + 1]
+    return float((low + high) / 2)
+
+
 def _middle(counts: np.ndarray) -> float:
     """The median position of a mask's pixels along one axis, from their count in each row (or
     column): ``np.median`` of their row (or column) indices, without listing them."""

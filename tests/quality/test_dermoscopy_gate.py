@@ -480,20 +480,6 @@ def test_hair_looked_for_on_the_lesions_box_covers_what_the_whole_copy_shows():
         assert dermoscopy._hair_fraction(gray, segmentation.mask, around) == whole
 
 
-def test_a_regions_median_is_numpys_median_of_its_values():
-    """The segmentation's medians, read off a partition, are ``np.median``'s numbers exactly: odd
-    and even counts, ties, float32 and float64, values that differ in the last places only."""
-    rng = np.random.default_rng(5)
-    for count in (*range(1, 40), 999, 1000, 12288):
-        for values in (
-            (rng.standard_normal(count) * 30).astype(np.float32),
-            rng.integers(0, 4, count).astype(np.float64),
-            (rng.random(count) * 1e-4 + 7.1).astype(np.float32),
-        ):
-            assert lesion._middle_value(values) == float(np.median(values))
-    assert np.isnan(lesion._middle_value(np.zeros(0, np.float32)))
-
-
 def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border():
     """Flooding a dark frame drawn round the photo leaves exactly what labelling every dark region
     (4-connected) and dropping those on the border leaves: random photos with dark regions in the

@@ -251,3 +251,18 @@ def test_illumination_map_reduces_both_planes_as_two_calls_would():
             smoothed, inside = measures.illumination_map(gray, mask, sigma)
             np.testing.assert_array_equal(smoothed, blurred / np.maximum(support, 1e-3))
             np.testing.assert_array_equal(inside, weights > 0.5)
+
+
+def test_a_regions_median_is_numpys_median_of_its_values():
+    """Regions' medians (the segmentation's, the optic disc's), read off a partition, are
+    ``np.median``'s numbers exactly: odd and even counts, ties, float32 and float64, values that
+    differ in the last places only."""
+    rng = np.random.default_rng(5)
+    for count in (*range(1, 40), 999, 1000, 12288):
+        for values in (
+            (rng.standard_normal(count) * 30).astype(np.float32),
+            rng.integers(0, 4, count).astype(np.float64),
+            (rng.random(count) * 1e-4 + 7.1).astype(np.float32),
+        ):
+            assert measures.middle_value(values) == float(np.median(values))
+    assert np.isnan(measures.middle_value(np.zeros(0, np.float32)))
