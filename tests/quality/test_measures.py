@@ -266,3 +266,17 @@ def test_a_regions_median_is_numpys_median_of_its_values():
         ):
             assert measures.middle_value(values) == float(np.median(values))
     assert np.isnan(measures.middle_value(np.zeros(0, np.float32)))
+
+
+def test_each_pixels_extreme_channels_are_its_channels_max_and_min():
+    """Read off the interleaved rows by a three-value window: the same as comparing the split
+    channels, on photos of every shape down to one pixel, and on a view that is not contiguous."""
+    rng = np.random.default_rng(9)
+    for index in range(300):
+        height, width = rng.integers(1, 40, 2)
+        rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        rgb = rgb[:, ::2] if index % 3 == 0 else rgb
+        brightest, darkest = measures.channel_extremes(rgb)
+        np.testing.assert_array_equal(brightest, rgb.max(axis=2))
+        np.testing.assert_array_equal(darkest, rgb.min(axis=2))
+        np.testing.assert_array_equal(measures.brightest_channel(rgb), brightest)
