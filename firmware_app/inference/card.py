@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware_app.inference.test_time import FLIPS
+from firmware_app.inference.test_time import FLIPS, transposes
 
 CARD_SCHEMA = "edgescreen.model-card/1"
 MODALITIES = ("fundus", "dermoscopy")
@@ -268,6 +268,8 @@ def parse_card(source: Path, document: Any) -> ModelCard:
         colour_constancy=inp.optional_text("colour_constancy", COLOUR_CONSTANCY, "none"),
         test_time_flips=inp.optional_choices("test_time_flips", FLIPS),
     )
+    if transposes(input_spec.test_time_flips) and input_spec.width != input_spec.height:
+        inp.fail("input.test_time_flips", "no transposed flip for an input that is not square")
     if input_spec.colour_constancy == "background_subtracted" and not input_spec.crops_to_field:
         inp.fail("input.colour_constancy", "used with the 'fundus_fov' crop only, for 'background_subtracted'")
 

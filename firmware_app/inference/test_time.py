@@ -6,6 +6,11 @@ names the flips its figures were measured with (``input.test_time_flips``); the 
 build's int8 scoring both go through ``mean_output``, so the card's figures are the device's. Each
 flip reverses the input along the image's own axes after the crop, resize, colour constancy and
 quantisation, which it commutes with: the view is made once, only the interpreter runs again.
+
+The flips are the symmetries of a square: the three mirror images along the axes (``left_right``,
+``up_down``, ``both``: a half turn), and the transpose (a mirror image along the diagonal) with its
+three (``transpose_left_right`` and ``transpose_up_down`` are the quarter turns). A transposed view
+has its height and width swapped, so only a square input can be transposed (``transposes``).
 """
 
 from __future__ import annotations
@@ -14,15 +19,31 @@ from collections.abc import Callable
 
 import numpy as np
 
-# Axes of an input (1, height, width, channels), of a stack of views or of one view, from the end.
-_AXES = {"left_right": (-2,), "up_down": (-3,), "both": (-3, -2)}
-FLIPS = tuple(_AXES)
+# Each flip: whether the view is transposed first, then its axes reversed, of an input
+# (1, height, width, channels), a stack of views or one view, counted from the end.
+_FLIPS: dict[str, tuple[bool, tuple[int, ...]]] = {
+    "left_right": (False, (-2,)),
+    "up_down": (False, (-3,)),
+    "both": (False, (-3, -2)),
+    "transpose": (True, ()),
+    "transpose_left_right": (True, (-2,)),
+    "transpose_up_down": (True, (-3,)),
+    "transpose_both": (True, (-3, -2)),
+}
+FLIPS = tuple(_FLIPS)
+
+
+def transposes(flips: tuple[str, ...]) -> bool:
+    """Whether any of ``flips`` transposes the view (which needs a square input)."""
+    return any(_FLIPS[flip][0] for flip in flips)
 
 
 def flipped(views: np.ndarray, flip: str) -> np.ndarray:
     """``views`` (..., height, width, channels) flipped, contiguous (an interpreter's input and the
     build's feature cache read the bytes)."""
-    return np.ascontiguousarray(np.flip(views, _AXES[flip]))
+    transposed, axes = _FLIPS[flip]
+    moved = np.swapaxes(views, -3, -2) if transposed else views
+    return np.ascontiguousarray(np.flip(moved, axes) if axes else moved)
 
 
 def mean_output(

@@ -6,4 +6,14 @@ from __future__ import annotations
 FLIP_SETS: dict[str, tuple[str, ...]] = {
     "mirror": ("left_right",),
     "flips": ("left_right", "up_down", "both"),
+    # The square's eight symmetries: the view, its mirror images and its quarter turns.
+    "dihedral": (
+        "left_right",
+        "up_down",
+        "both",
+        "transpose",
+        "transpose_left_right",
+        "transpose_up_down",
+        "transpose_both",
+    ),
 }

@@ -120,6 +120,10 @@ def test_card_that_lies_about_its_output_dtype_is_refused(model_copy: Path):
         (lambda c: c["input"].update(test_time_flips=["sideways"]), "field 'input.test_time_flips' must be"),
         (lambda c: c["input"].update(test_time_flips=["up_down", "up_down"]), "'input.test_time_flips'"),
         (lambda c: c["input"].update(test_time_flips="up_down"), "'input.test_time_flips'"),
+        (
+            lambda c: c["input"].update(shape=[1, 224, 256, 3], test_time_flips=["transpose"]),
+            "no transposed flip for an input that is not square",
+        ),
     ],
 )
 def test_invalid_card_is_refused_naming_the_field(model_copy: Path, edit, message):
