@@ -114,13 +114,20 @@ def _parse(bundle: Path, text: bytes) -> Manifest:
         if document["schema"] != MANIFEST_SCHEMA:
             raise BundleError(f"{bundle}: the manifest is not {MANIFEST_SCHEMA}")
         version_key(document["version"])
+        reference_scores = {str(k): float(v) for k, v in document["reference_scores"].items()}
+        tolerance = float(document["score_tolerance"])
+        # Written so a NaN (which json reads) fails them too: it would pass every score comparison.
+        if not all(0.0 <= score <= 1.0 for score in reference_scores.values()):
+            raise BundleError(f"{bundle}: the manifest's reference scores are not all in [0, 1]")
+        if not 0.0 < tolerance <= 1.0:
+            raise BundleError(f"{bundle}: the manifest's score tolerance {tolerance} is not in (0, 1]")
         return Manifest(
             model_id=str(document["model_id"]),
             version=document["version"],
             min_app_version=document["min_app_version"],
             files={str(k): str(v) for k, v in document["files"].items()},
-            reference_scores={str(k): float(v) for k, v in document["reference_scores"].items()},
-            tolerance=float(document["score_tolerance"]),
+            reference_scores=reference_scores,
+            tolerance=tolerance,
             key_id=str(document["key_id"]),
             digest=hashlib.sha256(text).hexdigest(),
         )

@@ -9,6 +9,7 @@ device triage with the wrong preprocessing or the wrong threshold without anyone
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,12 @@ class ModelCard:
         return self.operating_points[chosen]
 
 
+def _finite(value: object) -> bool:
+    """A JSON number that is one: Python's ``json`` reads NaN and Infinity too, and a NaN threshold
+    compares false with every score (no photo would ever reach it)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class _Reader:
     """Typed access to one JSON object, with errors that name the card file and the field path."""
 
@@ -172,8 +179,7 @@ class _Reader:
 
     def number(self, key: str, low: float | None = None, high: float | None = None) -> float:
         value = self.raw(key)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not ok or (low is not None and value < low) or (high is not None and value > high):
+        if not _finite(value) or (low is not None and value < low) or (high is not None and value > high):
             self.fail(self._key(key), f"a number in [{low}, {high}]")
         return float(value)
 
@@ -186,9 +192,7 @@ class _Reader:
 
     def numbers(self, key: str, length: int) -> tuple[float, ...]:
         value = self.raw(key)
-        ok = isinstance(value, list) and len(value) == length
-        ok = ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        if not ok:
+        if not (isinstance(value, list) and len(value) == length and all(_finite(v) for v in value)):
             self.fail(self._key(key), f"a list of {length} numbers")
         return tuple(float(v) for v in value)
 

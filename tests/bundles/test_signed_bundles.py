@@ -118,3 +118,24 @@ def test_no_trusted_key_means_nothing_verifies(tmp_path, bundle):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KeyFileError, match="no trusted public keys"):
         trusted_keys(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("score_tolerance", float("nan"), "score tolerance nan is not in"),
+        ("score_tolerance", 0.0, "score tolerance 0.0 is not in"),
+        ("reference_scores", float("nan"), "reference scores are not all in [0, 1]"),
+    ],
+)
+def test_a_manifest_whose_scores_cannot_be_checked_is_refused(bundle, publisher, field, value, message):
+    """Python's json reads NaN, and a NaN tolerance or reference score passes every comparison: the
+    reference check would pass whatever the model computes."""
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    if field == "reference_scores":
+        document[field][sorted(document[field])[0]] = value
+    else:
+        document[field] = value
+    write_signed(bundle, document, key)
+    assert message in refusal(bundle, trusted)
