@@ -21,7 +21,14 @@ UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 class WireError(ValueError):
-    """A wire document is not valid; the message names the field."""
+    """A wire document is not valid; the message names the field first (``field: problem``), and
+    may quote the value it refused."""
+
+    @property
+    def field(self) -> str:
+        """The field the message names, without the value it may quote: what a log may keep (a
+        refused value could be a name or a sentence, which a log must never hold)."""
+        return str(self).split(":", 1)[0]
 
 
 def utc_seconds(moment: datetime) -> str:

@@ -38,7 +38,11 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
             preview_sharpness.append(gate.measures(pixels, modality, Speed.PREVIEW)["sharpness"])
         except (ImageError, ValueError) as error:  # no field of view is a ValueError
             skipped += 1
-            log_event("quality.fit_skipped", photo=index + 1, error=error)
+            # An image error's reason, not its text: that starts with the file's name, which in a
+            # clinic is often a patient's.
+            log_event(
+                "quality.fit_skipped", photo=index + 1, error=error.reason if isinstance(error, ImageError) else error
+            )
     if len(measured) < MIN_PHOTOS:
         print(
             f"edgescreen: quality fit needs at least {MIN_PHOTOS} measurable good photos; got {len(measured)} "

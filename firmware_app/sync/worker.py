@@ -135,7 +135,8 @@ class SyncWorker:
         try:
             review = parse_review(message.payload)
         except WireError as error:
-            log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, error=error)
+            # The field only: the refused value could be a patient's name put where an id belongs.
+            log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field)
             return
         status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)

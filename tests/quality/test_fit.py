@@ -83,6 +83,18 @@ def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb):
     assert not profile.exists()
 
 
+def test_a_photo_left_out_is_logged_by_its_place_and_reason_never_its_file_name(tmp_path, retina_rgb):
+    """A clinic's file names are often patients' names: the log says which photo by its place in the
+    list, and why (a truncated JPEG's message starts with its path)."""
+    good = write_rgb(tmp_path / "good.jpg", _good_photos(retina_rgb, 1)[0])
+    named = tmp_path / "DUPONT_Jeanne_1957-03-02.jpg"
+    named.write_bytes(good.read_bytes()[:-200])
+    run = edgescreen("quality", "fit", "--camera-model", "cam-C", "--out", str(tmp_path / "c.toml"), str(named))
+    assert run.returncode == 2
+    assert "quality.fit_skipped photo=1" in run.stderr and "truncated" in run.stderr
+    assert "DUPONT" not in run.stderr
+
+
 @dataclass(frozen=True)
 class _Limits:
     max_noise: float = 9.0

@@ -94,6 +94,7 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
             b"\xff not json",
             review(result_id, verdict="maybe"),
             review(result_id, extra_field="x"),
+            review(result_id, review_id="rev-name", reviewer="Dr Martin for Jeanne DUPONT"),
             review("0" * 32, review_id="rev-unknown"),
             review(result_id),
             review(result_id),  # the same review again
@@ -114,7 +115,9 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
     rows = store.records.connection.execute("SELECT review_id, result_id, verdict FROM review").fetchall()
     assert [tuple(r) for r in rows] == [("rev-1", result_id, "refer")]
     rejected = [r.getMessage() for r in caplog.records if "sync.review_rejected" in r.getMessage()]
-    assert len(rejected) == 3
+    assert len(rejected) == 4
+    # The field each refusal names, never the value refused (a name put where an id belongs).
+    assert "DUPONT" not in caplog.text and any("field=reviewer" in line for line in rejected)
     tap.close()
 
 
