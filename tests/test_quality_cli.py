@@ -58,16 +58,18 @@ def test_an_ungradable_image_never_reaches_the_model(tmp_path, blurred_retina):
 
 
 @pytest.mark.parametrize(
-    ("name", "pixels", "reason"),
+    ("name", "pixels", "reason", "modality"),
     [
-        ("grey.png", np.full((600, 600), 120, np.uint8), "greyscale"),
-        ("black.png", np.zeros((600, 800, 3), np.uint8), "no_field_of_view"),
+        ("grey.png", np.full((600, 600), 120, np.uint8), "greyscale", "fundus"),
+        ("black.png", np.zeros((600, 800, 3), np.uint8), "no_field_of_view", "fundus"),
+        # A dermatoscope with its cap on, or its light off: recorded ungradable, the run goes on.
+        ("black.png", np.zeros((600, 800, 3), np.uint8), "too_dark", "dermoscopy"),
     ],
 )
-def test_unusable_photos_are_ungradable_with_a_reason(tmp_path, name, pixels, reason):
+def test_unusable_photos_are_ungradable_with_a_reason(tmp_path, name, pixels, reason, modality):
     path = tmp_path / name
     assert cv2.imwrite(str(path), pixels)
-    run = edgescreen("screen", "--modality", "fundus", "--json", str(path))
+    run = edgescreen("screen", "--modality", modality, "--json", str(path))
     assert run.returncode == 0, run.stderr
     (result,) = json_lines(run.stdout)
     assert result["triage"] == "ungradable" and result["quality"]["reasons"] == [reason]

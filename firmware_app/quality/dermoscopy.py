@@ -63,9 +63,9 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
-from firmware_app.quality.lesion import centroid_offset
+from firmware_app.quality.lesion import centroid_offset, lit_enough
 from firmware_app.quality.resample import block_average, mask_at_size
-from firmware_app.quality.verdict import QualityReport, Rule, judge
+from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "dermoscopy"
 # Hairs are a few pixels wide at the working size: a black-hat a little wider finds them, and a
@@ -302,6 +302,14 @@ def _away_from_surround(field: np.ndarray) -> np.ndarray:
     return cv2.erode(field.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=1) > 0
 
 
+def _highlights(small: np.ndarray, field: np.ndarray) -> float:
+    """``highlights``: the level the lit field's paler tenth reaches in each pixel's brightest
+    channel, 0 to 1; 0 when nothing is lit (a lens cap on, the light off), as no light is."""
+    if not field.any():
+        return 0.0
+    return measures.level_percentile(measures.brightest_channel(small), _PALE_SKIN, field) / 255.0
+
+
 def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     """How far the lesion's centre lies from the frame's, in half-widths or half-heights."""
     height, width = shape
@@ -383,7 +391,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
         "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
-        "highlights": measures.level_percentile(measures.brightest_channel(small), _PALE_SKIN, field) / 255.0,
+        "highlights": _highlights(small, field),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
         "bright_fraction": bright,
@@ -442,5 +450,10 @@ PHYSICAL = frozenset(
 def assess_dermoscopy(
     analysis: FrameAnalysis, limits: DermoscopyQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
-    """The dermoscopy verdict for one analysed frame."""
-    return judge(MODALITY, RULES, analysed_measures(analysis, detail_size), limits, usable_from)
+    """The dermoscopy verdict for one analysed frame; one with too little of it lit is ``too_dark``
+    alone (what else the measures read on it, no lesion, no focus, follows from the dark, and the
+    nurse needs the one fix: light), as a fundus photo with no field of view is ``no_field_of_view``."""
+    measured = analysed_measures(analysis, detail_size)
+    if analysis.lesion is not None and not lit_enough(analysis.lesion.segmentation.field):
+        return rejected(MODALITY, "too_dark", measured)
+    return judge(MODALITY, RULES, measured, limits, usable_from)

@@ -39,6 +39,9 @@ WORK_SIZE = 256
 # below this level, or below this fraction of the photo's median level.
 _SURROUND_LEVEL = 40
 _SURROUND_RELATIVE = 0.4
+# Less than this share of the photo lit (a cap left on, the light off, the dermatoscope lifted off
+# the skin in a dark room): no lesion is looked for, and the gate asks for light.
+MIN_LIT_SHARE = 0.2
 # A hair is 1-3 pixels wide at the working size: a closing this wide removes it, not the lesion.
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
@@ -110,6 +113,12 @@ def lit_field(rgb: np.ndarray) -> np.ndarray:
     framed = cv2.copyMakeBorder((brightest < level).astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
     cv2.floodFill(framed, None, (0, 0), 2, flags=4)
     return framed[1:-1, 1:-1] != 2
+
+
+def lit_enough(field: np.ndarray) -> bool:
+    """Whether the dermatoscope lit enough of the photo (``MIN_LIT_SHARE``) for a lesion to be
+    looked for in it at all."""
+    return np.count_nonzero(field) >= MIN_LIT_SHARE * field.size
 
 
 def _edge_band(shape: tuple[int, int]) -> np.ndarray:
@@ -332,7 +341,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of a photo already at most ``WORK_SIZE`` wide; the masks have its size.
     The pipeline segments its frame's working copy once, through this (``frame_analysis``)."""
     field = lit_field(small)
-    if np.count_nonzero(field) < 0.2 * field.size:
+    if not lit_enough(field):
         return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0)
     difference, lab_difference = _skin_difference(small, field)
     difference = cv2.GaussianBlur(difference, (0, 0), 1.5)

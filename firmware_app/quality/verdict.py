@@ -9,6 +9,7 @@ limit makes it only ``usable``, and its reason is still given so the nurse may r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,7 +33,11 @@ class Check:
     @property
     def severity(self) -> float:
         """How far the measure has gone from a typical good photo towards its limit: 0 typical (or
-        better), 1 at the limit, above 1 past it. Works for upper and lower limits alike."""
+        better), 1 at the limit, above 1 past it. Works for upper and lower limits alike. A measure
+        that could not be taken (NaN) is past its limit: it compares false with any limit, and
+        would otherwise pass every rule."""
+        if math.isnan(self.value):
+            return float("inf")
         span = self.limit - self.typical
         if span == 0:
             return float("inf") if self.value != self.limit else 1.0
@@ -71,9 +76,17 @@ class Rule:
         return Check(self.reason, measures[self.measure], getattr(limits, self.setting), self.typical)
 
 
+def _recorded(measures: Mapping[str, float]) -> dict[str, float]:
+    """The measures as a report keeps them: rounded, and without any that could not be taken (NaN;
+    its rule's reason says so), as the record and the results synced to the specialists hold only
+    finite numbers."""
+    return {name: round(float(value), 4) for name, value in measures.items() if math.isfinite(value)}
+
+
 def rejected(modality: str, reason: str, measures: Mapping[str, float] | None = None) -> QualityReport:
-    """A frame refused before it could be measured (no field of view, greyscale, tiny...)."""
-    return QualityReport(modality, Verdict.REJECT, (reason,), dict(measures or {}), severity=float("inf"))
+    """A frame refused before it could be judged rule by rule (no field of view, greyscale, tiny,
+    nothing lit...)."""
+    return QualityReport(modality, Verdict.REJECT, (reason,), _recorded(measures or {}), severity=float("inf"))
 
 
 def judge(
@@ -84,7 +97,7 @@ def judge(
     checks = sorted((rule.check(measures, limits) for rule in rules), key=lambda c: c.severity, reverse=True)
     failing = [c.reason for c in checks if c.severity > 1.0]
     marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]
-    rounded = {name: round(float(value), 4) for name, value in measures.items()}
+    rounded = _recorded(measures)
     severity = checks[0].severity if checks else 0.0
     if failing:
         return QualityReport(modality, Verdict.REJECT, tuple(dict.fromkeys(failing)), rounded, severity)

@@ -230,6 +230,7 @@ def test_bad_input_is_a_reject_with_a_reason_never_an_exception(gate, pixels, re
     report = judge(gate, pixels, "dermoscopy")
     assert report.verdict is Verdict.REJECT
     assert reason in report.reasons
+    assert all(np.isfinite(value) for value in report.measures.values())  # the record and the wire need numbers
 
 
 def _real_photos(relative: str, count: int) -> list[np.ndarray]:
