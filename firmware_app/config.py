@@ -256,8 +256,9 @@ class FundusQualityConfig:
     # Physical: the meridian's reach (fundus.py). Cut alike on both sides, the disc (0.5 to 0.85
     # field radii out) and the macula stay in down to about 0.6.
     min_field_coverage: float = field(default=0.6, metadata=_range(0.0, 1.0))
-    # Physical: cut on one side more than the other, the camera is off the pupil; with the other side
-    # whole, a cut side reaching less than 0.78 field radii cuts into the disc (out to 0.86 radii).
+    # Physical: cut (or left dark) on one side more than the other, the camera is off the pupil or a
+    # lid hangs in the light; with the other side whole, a cut side reaching less than 0.78 field
+    # radii cuts into the disc (out to 0.86 radii).
     max_field_offset: float = field(default=0.22, metadata=_range(0.0, 1.0))
     # Percentile (mild blur overlaps the graded photos), on dr-600 only: APTOS's 224 pixels are too
     # few to show focus (the data's README), so its photos set no focus limit.

@@ -9,8 +9,13 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
   and bottom by the camera's mask is normal and keeps it at 1; a frame cut on both sides alike (a
   field wider than the sensor) keeps the disc and macula down to about 0.6.
-- ``field_offset``: how much more one side of the meridian is cut than the other: the camera was
-  off the pupil, and the disc (out to about 0.85 field radii) is cut off on that side.
+- ``field_offset``: how much more one side of the field is cut than the other: along the horizontal
+  meridian band, by the frame's edge or left dark (the camera was off the pupil, and the disc, out
+  to about 0.85 field radii, is cut off or unlit on that side); along the vertical one, left dark
+  inside the frame (a drooping lid, a camera off the pupil's axis leaving the lower or upper half
+  unlit). A field cut or masked alike on both sides (a camera's mask at top and bottom, a field
+  squashed to an ellipse) is the camera's own; one side dark is a defect: measured in its lit part
+  only, such a field read as good, and the model scored half a retina.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weaker of
   rows and columns (``measures.sharpness``'s measure, read off ``measures.directional_sharpness``).
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
@@ -146,16 +151,25 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     return measured, covered, in_photo
 
 
-def _meridian_reach(covered: np.ndarray, band: np.ndarray) -> tuple[float, float]:
-    """How far the frame reaches along the field's horizontal meridian ``band`` on the left and on
-    the right, in field radii from the centre (1 where the band is whole)."""
-    axis = _radius_axis(band.shape[1])
-    cut = (band & ~covered).any(axis=0)
-    left, right = cut & (axis < 0), cut & (axis >= 0)
+def _reach(cut: np.ndarray) -> tuple[float, float]:
+    """How far a square's field reaches towards either end of an axis, in field radii from the
+    centre (1 where nothing is cut), from ``cut``: whether each row (or column) along it is cut."""
+    axis = _radius_axis(cut.size)
+    before, after = cut & (axis < 0), cut & (axis >= 0)
     return (
-        float(np.abs(axis[left]).min()) if left.any() else 1.0,
-        float(np.abs(axis[right]).min()) if right.any() else 1.0,
+        float(np.abs(axis[before]).min()) if before.any() else 1.0,
+        float(np.abs(axis[after]).min()) if after.any() else 1.0,
     )
+
+
+def _one_sided_cut(lit: np.ndarray, covered: np.ndarray, band: np.ndarray) -> float:
+    """How much further one side of the field is cut than the other (``field_offset``): along the
+    horizontal meridian ``band`` wherever the field is not ``lit`` (outside the frame, or dark in
+    it), and along the vertical one (``band`` turned) wherever it is dark inside the frame
+    (``covered``): the frame's own top and bottom are the camera's."""
+    left, right = _reach((band & ~lit).any(axis=0))
+    up, down = _reach((band.T & covered & ~lit).any(axis=1))
+    return max(abs(left - right), abs(up - down))
 
 
 def _lit(brightest: np.ndarray, circle: np.ndarray) -> np.ndarray:
@@ -307,14 +321,14 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     rim = field & (radius >= _RIM_FROM)
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc = _optic_disc(gray, field, radius)
-    reach = _meridian_reach(covered, band)
+    reach = _reach((band & ~covered).any(axis=0))
     fine, fine_field = (
         _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
     )
     focus = measures.directional_sharpness(fine, fine_field)
     return {
         "field_coverage": min(reach),
-        "field_offset": abs(reach[0] - reach[1]),
+        "field_offset": _one_sided_cut(field, covered, band),
         "sharpness": min(focus[:2]),  # along rows and along columns (``measures.DIRECTIONS``)
         "sharpness_balance": min(focus) / max(focus) if max(focus) > 0 else 0.0,
         "brightness": measures.brightness(gray, field),

@@ -83,6 +83,22 @@ def test_a_frame_cut_through_the_disc_side_is_field_cut(gate, retina_rgb):
     assert report.verdict is Verdict.REJECT and "field_cut" in report.reasons, report
 
 
+@pytest.mark.parametrize(
+    "unlit",
+    [lambda x, y: y > 0.0, lambda x, y: y < 0.0, lambda x, y: x < -0.3, lambda x, y: y > -0.3],
+    ids=["lower-half", "upper-half", "one-side", "all-but-the-top"],
+)
+def test_a_field_left_dark_on_one_side_is_field_cut(gate, retina_rgb, unlit):
+    """A lid hanging in the light or a camera off the pupil's axis leaves part of the field dark
+    inside the frame: measured in its lit part only, such a field read as good, and the model scored
+    half a retina (a referable eye came out no_refer). The camera's mask at top and bottom (above)
+    is dark alike on both sides; this is not."""
+    x, y = _field_coordinates(retina_rgb)
+    darkened = (retina_rgb * ~unlit(x, y)[..., np.newaxis]).astype(np.uint8)
+    report = judge(gate, darkened, "fundus")
+    assert report.verdict is Verdict.REJECT and "field_cut" in report.reasons, report
+
+
 def test_a_large_lesion_overflowing_the_frame_is_not_cut_or_off_centre(gate):
     """Large irregular lesions (often melanomas) fill the dermatoscope's view on every side."""
     report = judge(gate, render_lesion(seed=3, radius=0.62).rgb, "dermoscopy")
