@@ -87,6 +87,15 @@ def check_number(
 ) -> None:
     if value is None and nullable:
         return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
     if not ok or (low is not None and value < low) or (high is not None and value > high):
         raise WireError(f"{where}: expected a finite number in [{low}, {high}], got {value!r}")
+
+
+def _finite(value: float) -> bool:
+    """Whether a JSON number is a finite float: an integer of hundreds of digits (JSON allows it)
+    is none, and ``math.isfinite`` raises on it rather than saying so."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

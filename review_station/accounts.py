@@ -129,7 +129,9 @@ def _refuse(connection: Connection, user: Row[Any] | None, username: str, locked
             )
         )
     why = "unknown" if user is None else "disabled" if user.disabled else "locked" if locked else "password"
-    audit.append(connection, "sign_in_refused", {"user": username[:64], "why": why})
+    # A name matching no account is not kept: it is often a password typed into the wrong box, and the
+    # audit trail is append-only.
+    audit.append(connection, "sign_in_refused", {"user": user.username if user is not None else None, "why": why})
 
 
 def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -> tuple[str, SignedIn]:

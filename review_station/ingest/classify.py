@@ -30,8 +30,10 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
     try:
         document: Any = decode_document(payload, MAX_RESULT_BYTES, "result")
         validate_result(document)
-    except (WireError, RecursionError) as error:
-        raise Refused(f"invalid result: {error}") from None
+    except (WireError, RecursionError, ArithmeticError) as error:
+        # ArithmeticError: a number no check foresaw overflowing arithmetic; one message must never
+        # stop the ingester (it would be delivered again, and stop it again, after every restart).
+        raise Refused(f"invalid result: {type(error).__name__}: {error}") from None
     if (document["device_id"], document["site_id"]) != (where.device_id, where.site_id):
         raise Refused(
             f"the payload says {document['site_id']}/{document['device_id']}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,6 +54,24 @@ def test_lockout_after_repeated_failures_refuses_even_the_right_password(engine:
         assert audit.verify(connection).intact
         assert PASSWORD not in str(connection.execute(select(audit_table.c.details)).all())
     assert kinds == ["user_change", *["sign_in_refused"] * 5, "sign_in"]
+
+
+def test_a_name_matching_no_account_is_not_kept_in_the_audit_trail(engine: Engine) -> None:
+    """It is often a password typed into the name box, and the trail is append-only."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    for name in ("correct horse battery", "ana"):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, name, "wrong password!", SETTINGS)
+    with engine.connect() as connection:
+        details = [
+            d
+            for (k, d) in connection.execute(select(audit_table.c.kind, audit_table.c.details))
+            if k == "sign_in_refused"
+        ]
+        assert audit.verify(connection).intact
+    assert "correct horse" not in str(details)
+    parsed = [json.loads(d) if isinstance(d, str) else d for d in details]
+    assert [(d["user"], d["why"]) for d in parsed] == [(None, "unknown"), ("ana", "password")]
 
 
 def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> None:

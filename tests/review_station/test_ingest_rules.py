@@ -67,15 +67,18 @@ def test_malformed_payloads_go_to_quarantine_with_reason_and_topic(engine: Engin
     topic = result_topic("site-a", "cam-01")
     _, good = result_bytes("cam-01", "site-a")
     with_name = json.loads(good) | {"patient": "Jane Doe"}
+    # A number of 400 digits (JSON allows it) overflowed math.isfinite and stopped the ingester.
+    huge_score = json.dumps(json.loads(good) | {"score": int("9" * 400)}).encode()
     outcome = ingest(
         engine,
         (topic, b"\xff\xfe not json"),
         (topic, b"[" * 100_000),
         (topic, json.dumps(with_name).encode()),
         (topic, b"x" * 70_000),
+        (topic, huge_score),
         (topic, good),
     )
-    assert (outcome.stored, outcome.quarantined) == (1, 4)
+    assert (outcome.stored, outcome.quarantined) == (1, 5)
     found = reasons(engine)
     assert {t for t, _ in found} == {topic}
     text = " | ".join(r for _, r in found)
