@@ -184,12 +184,18 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
-        checked, context = visit.pending, visit.context(session.operator)
+        checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
+        # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
+        # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
+        visit.hold(None)
         started = time.perf_counter()
-        result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
+        try:
+            result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
+        except BaseException:
+            visit.hold(checked, photo)  # nothing recorded: the photo waits to be used again
+            raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
         visit.results[visit.slot] = result
-        visit.hold(None)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import SCREEN, new_patient, shoot, sign_in, snap
+from tests.web.conftest import SCREEN, csrf_header, new_patient, shoot, sign_in, snap
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -45,6 +45,24 @@ def test_shutter_and_use_swap_the_next_screen_in_without_a_page_load(page, app):
     page.wait_for_url("**/capture")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+def test_two_posts_of_use_this_photo_record_it_once(page, app):
+    """A second tab, or a retry of a slow answer, posting while the first is being screened: the
+    photo is taken by the first, and the second finds none to record again."""
+    sign_in(page, app)
+    new_patient(page, app, "H-3")
+    shoot(page)
+    headers = {"HX-Request": "true", **csrf_header(page)}
+    answers = page.evaluate(
+        """(headers) => Promise.all([1, 2].map(() =>
+            fetch('/check/use', {method: 'POST', headers}).then(r => r.status)))""",
+        headers,
+    )
+    assert sorted(answers) == [200, 200], answers  # the second is sent on to the camera
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
 
 
 def test_the_check_screen_reloads_and_a_swapped_post_without_the_token_is_refused(page, app):
