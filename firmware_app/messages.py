@@ -593,6 +593,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Erased {results} screening(s) and {images} photo(s); {unsent} unsent result(s) withdrawn.",
         "fr": "{results} dépistage(s) et {images} photo(s) effacés ; {unsent} résultat(s) non envoyé(s) retirés.",
     },
+    "records.erased_in_flight": {
+        "en": "{count} result(s) were already being sent and may have reached the specialists.",
+        "fr": "{count} résultat(s) étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
+    },
     "records.detail": {"en": "Screening {when}", "fr": "Dépistage du {when}"},
 }
 

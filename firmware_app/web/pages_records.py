@@ -70,7 +70,10 @@ def routes(web: WebApp) -> list[Route]:
         reference = session.records_query
         if not reference:
             return RedirectResponse("/records", 303)
-        if (await request.form()).get("confirmed") != "yes":
+        form = await request.form()
+        # Erased only when the patient confirmed is the one on the records screen now: another tab
+        # of the session may have searched another patient since the question was asked.
+        if form.get("confirmed") != "yes" or form.get("reference") != reference:
 
             def count() -> dict[str, int | str]:
                 ids = device.store.results_of_patient(reference)
@@ -83,6 +86,8 @@ def routes(web: WebApp) -> list[Route]:
         done = web.text(
             session, "records.erased", results=erasure.results, images=erasure.images, unsent=erasure.unsent_withdrawn
         )
+        if erasure.unsent_in_flight:
+            done += " " + web.text(session, "records.erased_in_flight", count=erasure.unsent_in_flight)
         return await _records_page(request, session, done=done)
 
     return [

@@ -137,6 +137,46 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert kinds[-3:] == ["view", "export", "erasure"]
 
 
+def _find(page, app, reference: str) -> None:
+    page.goto(f"{app.url}/records")
+    for key in reference:
+        page.locator(f'[data-keypad="reference"] [data-key="{key}"]').click()
+    page.locator("[data-test=find]").click()
+
+
+def test_yes_erases_the_patient_confirmed_never_one_another_tab_found_since(page, app):
+    """The confirmation names one patient; another tab of the session then finds another one. The
+    answer "yes" to the first question erases nobody: the question is asked again, about the patient
+    on the screen now."""
+    sign_in(page, app)
+    for reference in ("X-1", "Y-1"):
+        screen_one_eye(page, app, reference)
+    _find(page, app, "X-1")
+    page.locator("[data-test=erase]").click()
+    assert "of patient X-1" in page.locator("[data-test=erase-confirm]").inner_text()
+    token = page.locator("input[name=csrf]").first.input_value()
+    assert page.request.post(f"{app.url}/records", form={"reference": "Y-1", "csrf": token}).ok  # the other tab
+    page.locator("[data-test=erase-yes]").click()
+    assert "of patient Y-1" in page.locator("[data-test=erase-confirm]").inner_text()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2
+
+
+def test_erasing_says_how_many_results_were_already_being_sent(page, app):
+    """A result the sync worker has taken may have reached the specialists: the nurse is told so, as
+    the command line and the audit say."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "Z-1")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        db.execute("UPDATE outbox SET claimed_at = '2026-12-01T00:00:00+00:00'")  # as the worker's claim does
+    _find(page, app, "Z-1")
+    page.locator("[data-test=erase]").click()
+    page.locator("[data-test=erase-yes]").click()
+    erased = page.locator("[data-test=erased]").inner_text()
+    assert "0 unsent result(s) withdrawn" in erased
+    assert "1 result(s) were already being sent and may have reached the specialists" in erased
+
+
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
     sign_in(page, app)
     screen_one_eye(page, app, "O-1")
