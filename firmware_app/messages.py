@@ -487,6 +487,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Taking the photos and checking them...",
         "fr": "Prise des photos et vérification...",
     },
+    "capture.other_visit": {
+        "en": "This screen was for another patient: another screen has opened a patient since. Nothing was "
+        "saved. Tap Try again to go on with the patient open now.",
+        "fr": "Cet écran était pour un autre patient : un autre écran a ouvert un patient depuis. Rien n'a "
+        "été enregistré. Touchez Réessayer pour continuer avec le patient ouvert.",
+    },
     "capture.in_use": {
         "en": "The camera is in use on another screen. Close that screen, then tap Try again.",
         "fr": "La caméra est utilisée sur un autre écran. Fermez cet écran, puis touchez Réessayer.",

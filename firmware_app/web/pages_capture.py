@@ -129,12 +129,20 @@ def routes(web: WebApp) -> list[Route]:
 
         return StreamingResponse(found(), media_type="text/event-stream")
 
+    def other_visit(request: Request, session: Session) -> Response:
+        """A post from a screen opened for another visit than the one open now."""
+        return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
+
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
         visit: Visit | None = session.visit
-        token = str((await request.form()).get("token", ""))
+        form = await request.form()
+        token = str(form.get("token", ""))
         if visit is None:
             return RedirectResponse("/patient", 303)
+        if form.get("visit") != visit.id:
+            device.camera.release(token)
+            return other_visit(request, session)
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
         try:
@@ -184,6 +192,8 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
+        if (await request.form()).get("visit") != visit.id:
+            return other_visit(request, session)
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
@@ -203,7 +213,10 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        slot = str((await request.form()).get("slot", visit.slot))
+        form = await request.form()
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        slot = str(form.get("slot", visit.slot))
         visit.slot = slot if slot in visit.slots else visit.slot
         visit.hold(None)
         return RedirectResponse("/capture", 303)

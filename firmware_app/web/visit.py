@@ -5,6 +5,7 @@ Kept in the app's memory only until the nurse finishes; every result in it is al
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from firmware_app.inference.triage import Outcome
@@ -26,6 +27,10 @@ class Visit:
     # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
     pending_photo: str = ""
+    # Carried by the capture, check and result screens' forms: a post from a screen opened for
+    # another visit (a second tab of the session has since opened another patient) is refused, not
+    # filed under the patient open now.
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
 
     def __post_init__(self) -> None:
         self.slot = self.slot or self.slots[0]

@@ -50,6 +50,28 @@ def test_a_second_tab_is_told_the_camera_is_in_use_and_gets_it_once_the_first_cl
     second.close()
 
 
+def test_a_photo_taken_on_a_screen_opened_for_another_patient_is_never_filed_under_the_one_open_now(page, app):
+    """A second tab of the session opens another patient while the first holds the camera for the
+    first patient: the first tab's shutter is refused (nothing recorded for either patient), and the
+    camera is released for the patient open now."""
+    sign_in(page, app)
+    new_patient(page, app, "PX-1")
+    page.wait_for_selector("#guidance[data-seq]")
+    second = page.context.new_page()
+    second.set_viewport_size({"width": 800, "height": 480})
+    new_patient(second, app, "PY-1")  # the session's patient is now PY-1; the camera is still the first tab's
+    page.locator("[data-test=shutter]").click()
+    message = page.locator("[data-test=message]")
+    message.wait_for(timeout=30_000)
+    assert "another patient" in message.inner_text()
+    snap(page, "capture-other-visit")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+    second.goto(f"{app.url}/capture")  # the refused shutter released the camera
+    second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    second.close()
+
+
 def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
     app.show()  # no photos: the files camera cannot open
     sign_in(page, app)

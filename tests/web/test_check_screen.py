@@ -54,10 +54,11 @@ def test_two_posts_of_use_this_photo_record_it_once(page, app):
     new_patient(page, app, "H-3")
     shoot(page)
     headers = {"HX-Request": "true", **csrf_header(page)}
+    visit = page.locator("input[name=visit]").first.input_value()
     answers = page.evaluate(
-        """(headers) => Promise.all([1, 2].map(() =>
-            fetch('/check/use', {method: 'POST', headers}).then(r => r.status)))""",
-        headers,
+        """([headers, visit]) => Promise.all([1, 2].map(() =>
+            fetch('/check/use', {method: 'POST', headers, body: new URLSearchParams({visit})}).then(r => r.status)))""",
+        [headers, visit],
     )
     assert sorted(answers) == [200, 200], answers  # the second is sent on to the camera
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
