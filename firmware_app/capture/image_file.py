@@ -43,6 +43,8 @@ _REDUCTIONS = {
     4: cv2.IMREAD_REDUCED_COLOR_4,
     8: cv2.IMREAD_REDUCED_COLOR_8,
 }
+# The formats OpenCV's decoders read (Pillow knows more, and reads their headers).
+_DECODERS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "DIB", "WEBP", "JPEG2000", "PPM", "GIF"})
 # EXIF orientation -> what brings the stored pixels upright (EXIF 2.32, tag 0x0112).
 _UPRIGHT = {
     2: lambda a: cv2.flip(a, 1),
@@ -208,6 +210,17 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise ImageError(path, f"cannot read ({error.strerror})") from None
 
 
+def _undecoded(image_format: str) -> str:
+    """Why a picture whose header Pillow read was not decoded: a format no decoder of the device
+    reads (an icon, a Targa export) is not corrupt, and the technician needs to know which it is."""
+    if image_format not in _DECODERS:
+        return f"{image_format} images are not read by the device: export the photo as JPEG or PNG"
+    return (
+        f"the image data is corrupt or truncated, or a kind of {image_format} the device does not read "
+        "(export the photo as an 8-bit JPEG or PNG)"
+    )
+
+
 def read_frame(
     path: Path,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -221,7 +234,7 @@ def read_frame(
     flags = _REDUCTIONS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION  # applied below, the same for every format
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     if decoded is None or decoded.size == 0:
-        raise ImageError(path, "the image data is corrupt or truncated")
+        raise ImageError(path, _undecoded(header.image_format))
     if reduction > 1 or not _DECODES_RGB:
         cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
     if header.orientation in _UPRIGHT:

@@ -59,6 +59,15 @@ def test_corrupt_png_body(tmp_path, retina_rgb):
         read_frame(path)
 
 
+@pytest.mark.parametrize("image_format", ["TGA", "ICO"])
+def test_a_format_the_device_does_not_read_is_named_not_called_corrupt(tmp_path, retina_rgb, image_format):
+    """An icon or a Targa export is not damaged: the technician is told to export a JPEG or PNG."""
+    path = tmp_path / f"retina.{image_format.lower()}"
+    Image.fromarray(retina_rgb[:200, :200]).save(path, format=image_format)
+    with pytest.raises(ImageError, match=f"{image_format} images are not read by the device: export"):
+        read_frame(path)
+
+
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height but that carries almost no pixel data."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
