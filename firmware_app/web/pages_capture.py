@@ -133,10 +133,13 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
+    # The shutter, "Use this photo" and "Retake" read the form before the session's visit: while a
+    # post awaits its body, another tab may open another patient or use the photo, and what is
+    # checked must be what is then done, with no await in between.
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
-        visit: Visit | None = session.visit
         form = await request.form()
+        visit: Visit | None = session.visit
         token = str(form.get("token", ""))
         if visit is None:
             return RedirectResponse("/patient", 303)
@@ -189,10 +192,11 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
+        form = await request.form()
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
-        if (await request.form()).get("visit") != visit.id:
+        if form.get("visit") != visit.id:
             return other_visit(request, session)
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
@@ -210,10 +214,10 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
+        form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        form = await request.form()
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         slot = str(form.get("slot", visit.slot))
