@@ -87,14 +87,16 @@ def check_number(
 ) -> None:
     if value is None and nullable:
         return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value)
-    if not ok or (low is not None and value < low) or (high is not None and value > high):
+    if not finite_number(value) or (low is not None and value < low) or (high is not None and value > high):
         raise WireError(f"{where}: expected a finite number in [{low}, {high}], got {value!r}")
 
 
-def _finite(value: float) -> bool:
-    """Whether a JSON number is a finite float: an integer of hundreds of digits (JSON allows it)
-    is none, and ``math.isfinite`` raises on it rather than saying so."""
+def finite_number(value: Any) -> bool:
+    """Whether a parsed JSON value is a number a float holds: not a bool, not NaN or Infinity (which
+    Python's ``json`` reads), not an integer of hundreds of digits (JSON allows it; ``math.isfinite``
+    raises on it rather than saying so). Wire documents and model cards are checked by it."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
     try:
         return math.isfinite(value)
     except OverflowError:

@@ -9,11 +9,11 @@ device triage with the wrong preprocessing or the wrong threshold without anyone
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgescreen_wire.checks import finite_number
 from firmware_app.inference.test_time import FLIPS, transposes
 
 CARD_SCHEMA = "edgescreen.model-card/1"
@@ -136,12 +136,6 @@ class ModelCard:
         return self.operating_points[chosen]
 
 
-def _finite(value: object) -> bool:
-    """A JSON number that is one: Python's ``json`` reads NaN and Infinity too, and a NaN threshold
-    compares false with every score (no photo would ever reach it)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 class _Reader:
     """Typed access to one JSON object, with errors that name the card file and the field path."""
 
@@ -179,7 +173,8 @@ class _Reader:
 
     def number(self, key: str, low: float | None = None, high: float | None = None) -> float:
         value = self.raw(key)
-        if not _finite(value) or (low is not None and value < low) or (high is not None and value > high):
+        # A NaN threshold would compare false with every score: no photo would ever reach it.
+        if not finite_number(value) or (low is not None and value < low) or (high is not None and value > high):
             self.fail(self._key(key), f"a number in [{low}, {high}]")
         return float(value)
 
@@ -192,7 +187,7 @@ class _Reader:
 
     def numbers(self, key: str, length: int) -> tuple[float, ...]:
         value = self.raw(key)
-        if not (isinstance(value, list) and len(value) == length and all(_finite(v) for v in value)):
+        if not (isinstance(value, list) and len(value) == length and all(finite_number(v) for v in value)):
             self.fail(self._key(key), f"a list of {length} numbers")
         return tuple(float(v) for v in value)
 

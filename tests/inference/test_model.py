@@ -111,6 +111,7 @@ def test_card_that_lies_about_its_output_dtype_is_refused(model_copy: Path):
         (lambda c: c["input"]["normalisation"].update(std=[0, 1, 1]), "input.normalisation.std"),
         (lambda c: c["operating_points"]["screening"].update(threshold=1.5), "threshold' must be a number"),
         (lambda c: c["operating_points"]["screening"].update(threshold=float("nan")), "threshold' must be a number"),
+        (lambda c: c["operating_points"]["screening"].update(threshold=10**400), "threshold' must be a number"),
         (lambda c: c["input"]["normalisation"].update(mean=[127, float("inf"), 127]), "normalisation.mean"),
         (
             lambda c: c["operating_points"]["screening"]["sensitivity"].update(ci95=[0.99, 1.0]),
