@@ -131,7 +131,7 @@ def _parse(bundle: Path, text: bytes) -> Manifest:
             key_id=str(document["key_id"]),
             digest=hashlib.sha256(text).hexdigest(),
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as error:  # a 400-digit number: overflow
         raise BundleError(f"{bundle}: the manifest is not a valid {MANIFEST_SCHEMA} ({error!r})") from error
 
 

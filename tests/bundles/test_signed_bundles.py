@@ -126,6 +126,7 @@ def test_no_trusted_key_means_nothing_verifies(tmp_path, bundle):
         ("score_tolerance", float("nan"), "score tolerance nan is not in"),
         ("score_tolerance", 0.0, "score tolerance 0.0 is not in"),
         ("reference_scores", float("nan"), "reference scores are not all in [0, 1]"),
+        ("score_tolerance", 10**400, "the manifest is not a valid"),
     ],
 )
 def test_a_manifest_whose_scores_cannot_be_checked_is_refused(bundle, publisher, field, value, message):
