@@ -32,21 +32,20 @@ RECIPES: dict[str, Recipe] = {"melanoma": melanoma.RECIPE, "dr-referable": dr_re
 CANDIDATES = {"melanoma": ("flips", "dihedral"), "dr-referable": ("none", "flips", "dihedral")}
 
 
-def _mean(per_source: dict[str, float]) -> float:
-    """The mean over the sources (the pooled figure left out)."""
-    values = [value for source, value in per_source.items() if source != "pooled"]
-    return sum(values) / len(values)
-
-
 def flip_set(name: str) -> tuple[str, ...]:
     return () if name == "none" else FLIP_SETS[name]
 
 
+def _mean(per_source: dict[str, float]) -> float:
+    return sum(per_source.values()) / len(per_source)
+
+
 def validation_aucs(
     recipe: Recipe, candidates: tuple[str, ...], args: argparse.Namespace
-) -> dict[str, dict[str, float]]:
-    """Candidate -> source -> int8 validation AUC; "pooled" too, the sources' photos together, which
-    for the shipped flips is the card's own validation figure (a check that these are its photos)."""
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Candidate -> source -> int8 validation AUC, and candidate -> AUC of the sources' photos
+    pooled, which for the shipped flips is the card's own validation figure (a check that these
+    are its photos)."""
     spec = input_spec(recipe)
     tflite = data.REPO_ROOT / "models" / recipe.model_id / "model.tflite"
     models = {
@@ -54,7 +53,7 @@ def validation_aucs(
         for name in candidates
     }
     aucs: dict[str, dict[str, float]] = {name: {} for name in candidates}
-    pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in candidates}
+    scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in candidates}
     for dataset in recipe.development:
         samples = dataset.load(args.data_dir)
         validation = [samples[i] for i in split_parts(recipe, dataset, samples)["validation"]]
@@ -63,10 +62,9 @@ def validation_aucs(
         for name, model in models.items():
             logits = model.logits(views, f"{dataset.name} {name}")
             aucs[name][dataset.name] = auc(labels, logits)
-            pooled[name].append((labels, logits))
-    for name, parts in pooled.items():
-        aucs[name]["pooled"] = auc(*(np.concatenate(part) for part in zip(*parts, strict=True)))
-    return aucs
+            scored[name].append((labels, logits))
+    pooled = {name: auc(*(np.concatenate(part) for part in zip(*parts, strict=True))) for name, parts in scored.items()}
+    return aucs, pooled
 
 
 def main() -> None:
@@ -78,11 +76,10 @@ def main() -> None:
     args = parser.parse_args()
     for model_id in args.models:
         candidates = CANDIDATES[model_id]
-        aucs = validation_aucs(RECIPES[model_id], candidates, args)
+        aucs, pooled = validation_aucs(RECIPES[model_id], candidates, args)
         card = json.loads((data.REPO_ROOT / "models" / model_id / "card.json").read_text(encoding="utf-8"))
         stated = card["metrics"]["int8"]["validation"]["auc"]["value"]
         shipped = aucs[candidates[0]]
-        shipped_mean = _mean(shipped)
         print(
             f"{model_id}: int8 validation AUC per source, their mean, and pooled (shipped: {candidates[0]}; "
             f"its pooled figure on the card: {stated:.4f})"
@@ -90,14 +87,12 @@ def main() -> None:
         for name, per_source in aucs.items():
             mean = _mean(per_source)
             cells = ", ".join(
-                f"{source} {value:.4f} ({value - shipped[source]:+.4f})"
-                for source, value in per_source.items()
-                if source != "pooled"
+                f"{source} {value:.4f} ({value - shipped[source]:+.4f})" for source, value in per_source.items()
             )
             runs = 1 + len(flip_set(name))
             print(
-                f"  {name:<9} ({runs} runs)  {cells}; mean {mean:.4f} ({mean - shipped_mean:+.4f}); "
-                f"pooled {per_source['pooled']:.4f}"
+                f"  {name:<9} ({runs} runs)  {cells}; mean {mean:.4f} ({mean - _mean(shipped):+.4f}); "
+                f"pooled {pooled[name]:.4f}"
             )
 
 
