@@ -94,6 +94,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Part of the retina is cut off: centre the camera on the pupil.",
         "fr": "Une partie de la rétine est coupée : centrez la caméra sur la pupille.",
     },
+    "quality.field_too_small": {
+        "en": "Only the middle of the retina is lit: dim the room to widen the pupil, then retake.",
+        "fr": "Seul le centre de la rétine est éclairé : baissez la lumière pour élargir la pupille, puis reprenez.",
+    },
     "quality.edge_artefact": {
         "en": "Eyelashes or eyelid in the way: ask the patient to open wide, hold the lid if needed.",
         "fr": "Cils ou paupière gênants : demandez au patient d'ouvrir grand, tenez la paupière si besoin.",

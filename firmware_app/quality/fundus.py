@@ -9,6 +9,13 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   the disc and the macula lie) on its more cut side, in field radii (1 whole). A field cut at top
   and bottom by the camera's mask is normal and keeps it at 1; a frame cut on both sides alike (a
   field wider than the sensor) keeps the disc and macula down to about 0.6.
+- ``field_span``: the located field's diameter over the frame's shorter side. A fundus camera images
+  its field to fill the sensor's short side (the 4,262 graded photos of both sources: 0.90 to
+  1.41 of it, median 1.14); a lit field much smaller than that is light reaching only the middle of the field (a pupil
+  too small for the camera, the camera too far from it): the periphery is missing, and in a
+  macula-centred photo the disc with it. Its outline may be as sharp as the camera's own aperture,
+  so nothing but its size tells it apart, and the model scores the middle of a retina, enlarged,
+  as a whole one (referable eyes came out no_refer).
 - ``field_offset``: how much more one side of the field is cut than the other: along the horizontal
   meridian band, by the frame's edge or left dark (the camera was off the pupil, and the disc, out
   to about 0.85 field radii, is cut off or unlit on that side); along the vertical one, left dark
@@ -329,6 +336,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     return {
         "field_coverage": min(reach),
         "field_offset": _one_sided_cut(field, covered, band),
+        "field_span": 2.0 * fov.radius / min(rgb.shape[:2]),
         "sharpness": min(focus[:2]),  # along rows and along columns (``measures.DIRECTIONS``)
         "sharpness_balance": min(focus) / max(focus) if max(focus) > 0 else 0.0,
         "brightness": measures.brightness(gray, field),
@@ -349,11 +357,12 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
 
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py); those of
-# ``highlights`` and ``light_gradient``, the fitting photos' medians (bench/generalisation.py
+# ``highlights``, ``light_gradient`` and ``field_span``, the fitting photos' medians (bench/generalisation.py
 # --fit-on dr-600 --fit-on aptos2019-224 --derive).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
+    Rule("field_too_small", "field_span", "min_field_span", 1.142),
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_dark", "highlights", "min_highlights", 0.996),
@@ -376,7 +385,14 @@ RULES = (
 # hide, and what a retina can show at all, are the same for every camera: these limits are declared
 # from that (config.py says how), never fitted to photos (``quality.fit``).
 PHYSICAL = frozenset(
-    {"min_field_coverage", "max_field_offset", "max_macula_offset", "max_dark_fraction", "max_edge_shadow"}
+    {
+        "min_field_coverage",
+        "max_field_offset",
+        "min_field_span",
+        "max_macula_offset",
+        "max_dark_fraction",
+        "max_edge_shadow",
+    }
 )
 
 

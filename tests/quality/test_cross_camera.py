@@ -99,6 +99,26 @@ def test_a_field_left_dark_on_one_side_is_field_cut(gate, retina_rgb, unlit):
     assert report.verdict is Verdict.REJECT and "field_cut" in report.reasons, report
 
 
+def test_a_field_lit_only_in_its_middle_is_refused(gate, retina_rgb):
+    """Light that reaches only the middle of the field (a pupil too small for the camera) leaves a
+    smaller lit circle, its outline as sharp as an aperture's: judged as a whole field, its middle
+    was scored as a whole retina, enlarged (referable eyes came out no_refer). Its size in the
+    frame is what gives it away."""
+    x, y = _field_coordinates(retina_rgb)
+    middle = (retina_rgb * (np.hypot(x, y) < 0.6)[..., np.newaxis]).astype(np.uint8)
+    report = judge(gate, middle, "fundus")
+    assert report.verdict is Verdict.REJECT and "field_too_small" in report.reasons, report
+    assert judge(gate, retina_rgb, "fundus").measures["field_span"] >= 0.9
+
+
+def test_a_field_fading_towards_its_rim_is_refused(gate, retina_rgb):
+    """The same small pupil as it usually shows: the light fading from the middle to the rim."""
+    x, y = _field_coordinates(retina_rgb)
+    fading = np.clip((0.9 - np.hypot(x, y)) / 0.5, 0.0, 1.0)[..., np.newaxis]
+    report = judge(gate, (retina_rgb * fading).astype(np.uint8), "fundus")
+    assert report.verdict is Verdict.REJECT and {"edge_artefact", "field_too_small"} & set(report.reasons), report
+
+
 def test_a_large_lesion_overflowing_the_frame_is_not_cut_or_off_centre(gate):
     """Large irregular lesions (often melanomas) fill the dermatoscope's view on every side."""
     report = judge(gate, render_lesion(seed=3, radius=0.62).rgb, "dermoscopy")
