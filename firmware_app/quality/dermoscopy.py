@@ -63,7 +63,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
-from firmware_app.quality.lesion import centroid_offset, lit_enough
+from firmware_app.quality.lesion import centroid_offset
 from firmware_app.quality.resample import block_average, mask_at_size
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
@@ -454,6 +454,6 @@ def assess_dermoscopy(
     alone (what else the measures read on it, no lesion, no focus, follows from the dark, and the
     nurse needs the one fix: light), as a fundus photo with no field of view is ``no_field_of_view``."""
     measured = analysed_measures(analysis, detail_size)
-    if analysis.lesion is not None and not lit_enough(analysis.lesion.segmentation.field):
+    if analysis.lesion is not None and not analysis.lesion.segmentation.lit:
         return rejected(MODALITY, "too_dark", measured)
     return judge(MODALITY, RULES, measured, limits, usable_from)

@@ -81,14 +81,18 @@ _PIGMENT_CHROMA = 1.1
 class LesionSegmentation:
     """The lesion in a photo. ``mask`` and ``field`` have the photo's height and width.
 
-    ``field`` is what the dermatoscope lit (the photo minus its dark surround); ``contrast`` is the
-    lesion's median colour difference from the skin around it (CIELAB Delta E, tens for a naevus,
-    under about 5 when nothing stands out); ``mask`` is empty when no lesion was found.
+    ``field`` is what the dermatoscope lit (the photo minus its dark surround), less the marks and
+    stickers set aside as no part of the skin; ``contrast`` is the lesion's median colour
+    difference from the skin around it (CIELAB Delta E, tens for a naevus, under about 5 when
+    nothing stands out); ``mask`` is empty when no lesion was found. ``lit`` is whether the photo
+    was lit enough to look for a lesion at all (``lit_enough``), judged before anything was set
+    aside: marks, or a heavy compression's blocks read as marks, are not a want of light.
     """
 
     mask: np.ndarray
     field: np.ndarray
     contrast: float
+    lit: bool = True
 
     @property
     def found(self) -> bool:
@@ -100,7 +104,9 @@ class LesionSegmentation:
 
     def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
         """The same segmentation with its masks resampled to a photo of ``shape``."""
-        return LesionSegmentation(mask_at_size(self.mask, shape), mask_at_size(self.field, shape), self.contrast)
+        return LesionSegmentation(
+            mask_at_size(self.mask, shape), mask_at_size(self.field, shape), self.contrast, self.lit
+        )
 
 
 def lit_field(rgb: np.ndarray) -> np.ndarray:
@@ -342,7 +348,7 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     The pipeline segments its frame's working copy once, through this (``frame_analysis``)."""
     field = lit_field(small)
     if not lit_enough(field):
-        return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0)
+        return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0, lit=False)
     difference, lab_difference = _skin_difference(small, field)
     difference = cv2.GaussianBlur(difference, (0, 0), 1.5)
     # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.

@@ -203,6 +203,17 @@ def test_a_darker_skin_is_not_taken_for_too_little_light(gate, seed):
     assert "too_dark" in judge(gate, DERMOSCOPY_DEFECTS["underexposed"][0](brown, 1), "dermoscopy").reasons
 
 
+def test_marks_set_aside_are_not_a_want_of_light(gate):
+    """ISIC 2017's ISIC_0013580, fully lit, at JPEG quality 4: its blocks were set aside as marks at
+    the field's edge one after another until a fifth of the field was left, and the photo was
+    refused as too dark alone (the nurse told to add light, not to fix the compression). Too little
+    light is judged on the lit field before anything is set aside."""
+    rgb = cv2.imread(str(shared_data("dermoscopy/isic2017-cc0/images/ISIC_0013580.jpg")), cv2.IMREAD_COLOR_RGB)
+    assert judge(gate, rgb, "dermoscopy").passed
+    report = judge(gate, DERMOSCOPY_DEFECTS["jpeg"][0](rgb, 3), "dermoscopy")
+    assert report.reasons[0] == "compressed" and "too_dark" not in report.reasons, report
+
+
 def test_a_lesion_filling_most_of_the_field_leaves_the_light_read_on_the_skin_beside_it():
     """A melanoma over most of the field, pale skin beside it in one strip: the exposure read is the
     pale skin's (the field's paler tenth), not the lesion's, and it scales with the light."""
