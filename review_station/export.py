@@ -25,6 +25,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Connection, Engine, select
 
+from edgescreen_wire.checks import IDENTIFIER, WireError, check_text
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
@@ -298,9 +299,16 @@ def csv_text(items: Iterable[Reviewed]) -> str:
 
 
 def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) -> str:
-    """The export's text; the act (not its content) is written to the audit log in the same transaction."""
+    """The export's text; the act (not its content) is written to the audit log in the same transaction.
+
+    ``site`` must be a site id as the wire carries it: the download's file name and the audit log are
+    made from it, and no result can belong to anything else."""
     if kind not in FORMATS:
         raise ExportError(f"format {kind!r}: expected one of {', '.join(FORMATS)}")
+    try:
+        check_text(site, IDENTIFIER, "site")
+    except WireError as error:
+        raise ExportError(str(error)) from None
     with engine.begin() as connection:
         items = reviewed_results(connection, site, start, end)
         if kind == "fhir":

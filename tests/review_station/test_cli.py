@@ -47,3 +47,11 @@ def test_devices_users_and_the_audit_log_from_the_command_line(tmp_path, engine:
         connection.execute(update(audit).where(audit.c.seq == 2).values(details='{"action":"nothing"}'))
     broken = review(config, "audit", "verify")
     assert broken.returncode == 4 and "event 2 (device_change) was altered" in broken.stderr
+
+
+def test_an_export_for_a_site_that_is_not_a_site_id_is_refused(tmp_path, engine: Engine) -> None:
+    config = station_config(tmp_path, engine, 1883)
+    out = tmp_path / "export.csv"
+    dates = ("--from", "2026-04-01", "--to", "2026-04-30", "--out", str(out))
+    done = review(config, "export", "--format", "csv", "--site", "../site-a", *dates)
+    assert done.returncode == 1 and "site: '../site-a' does not match" in done.stderr and not out.exists()

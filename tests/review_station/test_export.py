@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Engine, select
@@ -17,7 +18,8 @@ from review_station import accounts
 from review_station.export import ExportError, coded_value_problems, export
 from review_station.storage.tables import audit as audit_table
 from review_station.verdicts import ReadForm, record_read
-from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
+from tests.review_station.browser import served
+from tests.review_station.web_kit import PASSWORD, add_results, sign_in, signed_in_client, station
 
 DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
 DERMOSCOPY = {
@@ -131,3 +133,33 @@ def test_web_export_is_for_coordinators(engine: Engine) -> None:
     response = signed_in_client(engine, station(), "cleo", "coordinator").get(query)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.text.count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        "site-a\r\nSet-Cookie: review_session=forged",
+        'site-a";filename="x.exe',
+        "clinique-\u00e9",
+        "../../etc/passwd",
+        "a" * 5000,
+    ],
+)
+def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header_is_made(
+    engine: Engine, site: str
+) -> None:
+    """Over real HTTP (uvicorn's HTTP/1.1 on loopback), where a header the app cannot send costs the
+    reader a dropped connection and a header it can send is what the browser names the file."""
+    reviewed_site(engine)
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    with served(station(), engine) as base, httpx.Client(base_url=base) as client:
+        sign_in(client, "cleo", PASSWORD)
+        query = {"format": "csv", "start": "2026-04-01", "end": "2026-04-30"}
+        refused = client.get("/export", params={**query, "site": site})
+        good = client.get("/export", params={**query, "site": "site-a"})
+    assert refused.status_code == 422 and "Export refused" in refused.text
+    assert "content-disposition" not in refused.headers and "set-cookie" not in refused.headers
+    assert good.headers["content-disposition"] == 'attachment; filename="edgescreen-site-a-2026-04-01-2026-04-30.csv"'
+    with engine.connect() as connection:
+        audited = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "export")).scalars()
+        assert len(audited.all()) == 1  # the good one only
