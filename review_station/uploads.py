@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ from review_station.config import ConfigError, ReviewConfig
 CLIENT_DEVICE = "edgescreen.client_device"
 IMAGE_PATH = "/api/v1/results/{result_id}/image"
 PURGE_SECONDS = 3600.0
+# ``Upload-Offset`` is a Structured Field integer (RFC 8941: at most 15 decimal digits) in the draft:
+# anything else, a superscript digit or a number of thousands of digits included, is not an offset.
+OFFSET = re.compile(r"[0-9]{1,15}")
 
 
 def common_name(certificate: dict[str, Any] | None) -> str | None:
@@ -129,7 +133,7 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
         result_id = request.path_params["result_id"]
         device = request.scope.get(CLIENT_DEVICE)
         at = request.headers.get("upload-offset", "")
-        if not at.isdigit():
+        if not OFFSET.fullmatch(at):
             return PlainTextResponse("Upload-Offset (the bytes already sent) is required", status_code=400)
         body = await _body(request, limit)
         if body.too_large:

@@ -52,7 +52,7 @@ def offset(station: Site, result_id: str) -> int:
     return int(head(station, "cam-01", result_id)[1]["upload-offset"])
 
 
-def patch(station: Site, device: str, result_id: str, at: int, body: bytes) -> tuple[int, dict[str, str]]:
+def patch(station: Site, device: str, result_id: str, at: int | str, body: bytes) -> tuple[int, dict[str, str]]:
     connection = station.connection(device)
     try:
         headers = {"Content-Type": "application/partial-upload", "Upload-Offset": str(at), "Upload-Complete": "?1"}
@@ -128,6 +128,15 @@ def test_a_wrong_offset_gets_the_right_one_and_an_altered_whole_is_dropped_then_
     assert patch(station, "cam-01", result_id, KEPT, sealed[KEPT:] + b"\0")[0] == 400  # more than announced
     assert station.upload("cam-01", result_id, sealed).status == 400  # the whole fails the digest
     assert parts(engine) == 0 and held(engine) == {} and offset(station, result_id) == 0
+    assert station.upload("cam-01", result_id, sealed) == Sent(201, sent=SIZE, resumed_at=0)
+
+
+@pytest.mark.parametrize("at", ["\u00b2", "9" * 5000, "9" * 16, "-1", "0x10", ""])
+def test_an_offset_that_is_not_a_structured_field_integer_is_a_400(station, engine, at):
+    sealed = os.urandom(SIZE)
+    result_id = announcing(engine, sealed)
+    assert patch(station, "cam-01", result_id, at, sealed)[0] == 400
+    assert parts(engine) == 0 and held(engine) == {}
     assert station.upload("cam-01", result_id, sealed) == Sent(201, sent=SIZE, resumed_at=0)
 
 

@@ -23,7 +23,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.sharing.uploader import Sent, StationClient
 from review_station.config import load_review_config
 from review_station.storage.tables import images
-from review_station.uploads import create_upload_app, upload_server
+from review_station.uploads import OFFSET, create_upload_app, upload_server
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port
 from tests.review_station.kit import IngesterThread, station_config
@@ -96,7 +96,7 @@ class RecordingApp:
             await self.app(scope, tapped, answered)
         finally:
             offset = dict(scope["headers"]).get(b"upload-offset")
-            at = int(offset) if offset is not None and offset.isdigit() else None
+            at = int(offset) if offset is not None and OFFSET.fullmatch(offset.decode("latin-1")) else None
             answer = status[0] if status else None
             self.requests.append(Received(scope["method"], scope["path"], at, b"".join(body), answer))
 
