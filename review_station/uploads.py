@@ -135,7 +135,8 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
         at = request.headers.get("upload-offset", "")
         if not OFFSET.fullmatch(at):
             return PlainTextResponse("Upload-Offset (the bytes already sent) is required", status_code=400)
-        body = await _body(request, limit)
+        # The limit is the photo's, not each request's: the bytes held and these together stay under it.
+        body = await _body(request, limit - int(at))
         if body.too_large:
             return too_large
         last = request.headers.get("upload-complete") == "?1" and not body.cut

@@ -140,6 +140,16 @@ def test_an_offset_that_is_not_a_structured_field_integer_is_a_400(station, engi
     assert station.upload("cam-01", result_id, sealed) == Sent(201, sent=SIZE, resumed_at=0)
 
 
+def test_a_photo_over_the_limit_is_refused_when_sent_in_parts_each_under_it(tmp_path, certs, engine):
+    sealed = os.urandom(2**20 + SIZE)
+    result_id = announcing(engine, sealed)
+    with site(tmp_path, certs, engine, max_upload_mb=1) as small:
+        assert patch(small, "cam-01", result_id, 0, sealed[:SIZE])[0] == 400  # ends short: kept
+        assert patch(small, "cam-01", result_id, SIZE, sealed[SIZE:])[0] == 413
+        assert offset(small, result_id) == SIZE and held(engine) == {}
+        assert small.upload("cam-01", result_id, sealed).status == 413  # as the device resumes it
+
+
 def test_a_prefix_left_unfinished_is_purged_after_its_limit_and_erasure_removes_it(station, engine):
     stale, erased = os.urandom(SIZE), os.urandom(SIZE)
     stale_id, erased_id = announcing(engine, stale), announcing(engine, erased)

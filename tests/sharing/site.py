@@ -158,7 +158,7 @@ class Site:
 
 
 @contextmanager
-def site(directory: Path, certs: Path, engine: Engine) -> Iterator[Site]:
+def site(directory: Path, certs: Path, engine: Engine, max_upload_mb: int = 16) -> Iterator[Site]:
     """Broker, ingester and upload server running; the device's own folder is ``directory/device``."""
     port = free_port()
     (directory / "broker").mkdir(parents=True)
@@ -172,7 +172,7 @@ def site(directory: Path, certs: Path, engine: Engine) -> Iterator[Site]:
         broker=tls(certs, "review-station"),
         extra=(
             f'[uploads]\nhost = "127.0.0.1"\nport = {upload_port}\ntls_cert_file = "{certs}/station.crt"\n'
-            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\n'
+            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\nmax_upload_mb = {max_upload_mb}\n'
             f'[images]\nprivate_key_file = "{private}"\n'
         ),
     )
