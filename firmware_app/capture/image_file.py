@@ -228,7 +228,17 @@ def read_frame(
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> Frame:
     """Decode ``path`` into an upright ``Frame``; raise ``ImageError`` for anything that is not a usable photo."""
-    data = _read_bytes(path, max_bytes)
+    return decode_frame(_read_bytes(path, max_bytes), path, max_pixels, max_decoded_bytes)
+
+
+def decode_frame(
+    data: bytes,
+    path: Path,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+) -> Frame:
+    """``read_frame`` for bytes that did not come from a file (the photo a device shared, opened at
+    the review station), with the same limits before decoding; ``path`` only names them in messages."""
     header = _read_header(path, data)
     reduction = _check(path, data, header, max_pixels, max_decoded_bytes)
     flags = _REDUCTIONS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION  # applied below, the same for every format

@@ -2,8 +2,11 @@
 
 ``red_free`` is the green channel alone with its contrast equalised (CLAHE): vessels, microaneurysms
 and haemorrhages stand out as on a red-free photograph. ``contrast`` equalises the lightness of the
-colour photo. Both are drawn on the server from the opened photo, so the browser only ever receives
-JPEGs; every fetch of any view is audited (``images.open_for_viewing``).
+colour photo. Every view, ``colour`` too, is drawn on the server from the pixels of the opened photo,
+read by the device's own image reader: the station receives sealed bytes it cannot inspect, so a
+device that sent EXIF (GPS, a patient's name), a picture too large to decode safely, or something
+that is no picture at all gets no further than this; the browser only ever receives bare JPEGs.
+Every fetch of any view is audited (``images.open_for_viewing``).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Any
 import cv2
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 from sqlalchemy import Engine, select
 
+from firmware_app.capture.image_file import ImageError, decode_frame
 from review_station import images
 from review_station.config import ReviewConfig
 from review_station.storage.tables import results
@@ -31,17 +35,17 @@ def _equalise(channel: np.ndarray) -> np.ndarray:
     return cv2.createCLAHE(clipLimit=2.5, tileGridSize=(8, 8)).apply(channel)
 
 
-def render_view(jpeg: bytes, view: str) -> bytes:
-    """The photo as ``view`` shows it (JPEG); ``colour`` is the photo exactly as the device sent it."""
-    if view == "colour":
-        return jpeg
-    bgr = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+def render_view(photo: bytes, view: str, result_id: str) -> bytes:
+    """The photo as ``view`` shows it, as a bare JPEG; ``ImageError`` if it is not a photo to show."""
+    bgr = cv2.cvtColor(decode_frame(photo, Path(f"the photo of result {result_id}")).pixels, cv2.COLOR_RGB2BGR)
     if view == "red_free":
         shown = _equalise(bgr[:, :, 1])
-    else:
+    elif view == "contrast":
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         lab[:, :, 0] = _equalise(lab[:, :, 0])
         shown = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+    else:
+        shown = bgr
     ok, encoded = cv2.imencode(".jpg", shown, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise ValueError("the view could not be encoded")
@@ -82,7 +86,10 @@ def add_photo_routes(
         opened = images.open_for_viewing(engine, config.images, result_id, user.username, view)
         if opened is None:
             return Response(status_code=404)
-        return Response(render_view(opened, view), media_type="image/jpeg")
+        try:
+            return Response(render_view(opened, view, result_id), media_type="image/jpeg")
+        except ImageError as error:
+            return PlainTextResponse(f"the photo cannot be shown: {error.reason}", status_code=422)
 
 
 def _announced(connection: Any, result_id: str) -> bool:

@@ -9,9 +9,10 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
+from PIL import ExifTags, Image
 from sqlalchemy import Engine, func, insert, select, update
 
 from edgescreen_wire.sealed_image import read_public_key, seal_image
@@ -24,11 +25,12 @@ from review_station.storage.tables import images as images_table
 from review_station.storage.tables import reads, users
 from review_station.uploads import create_upload_app
 from review_station.verdicts import ReadForm, record_read
+from review_station.web.photo import VIEWS
 from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.web_kit import PASSWORD, add_results, announcing, signed_in_client
-from tests.sharing.kit import station_keys
+from tests.sharing.kit import jpeg_markers, station_keys
 
 
 @pytest.fixture()
@@ -40,10 +42,11 @@ def config_with(keys) -> ReviewConfig:
     return ReviewConfig(web=WebConfig(secure_cookies=False), images=ImagesConfig(private_key_file=keys[0]))
 
 
-def with_photo(engine: Engine, keys, retina_rgb, score: float = 0.9) -> tuple[str, bytes]:
-    """A result and the photo its device shared, held as the upload endpoint stores it: (result id, JPEG)."""
+def with_photo(engine: Engine, keys, retina_rgb, score: float = 0.9, photo: bytes | None = None) -> tuple[str, bytes]:
+    """A result and the photo its device shared (``photo``, else a JPEG of the retina), held as the
+    upload endpoint stores it: (result id, the photo)."""
     [result_id] = add_results(engine, "cam-01", "clinic-7", [score])
-    photo = jpeg_bytes(small_photo(retina_rgb, 256))
+    photo = photo or jpeg_bytes(small_photo(retina_rgb, 256))
     sealed = seal_image(photo, read_public_key(keys[1]), result_id)
     with engine.begin() as connection:
         connection.execute(
@@ -73,7 +76,9 @@ def test_the_photo_opens_for_a_signed_in_user_in_each_view_and_every_view_is_aud
     assert f"/results/{result_id}/photo.jpg?view=colour" in panel and 'data-view="red_free"' in panel
     assert 'hx-get="/results/' in client.get(f"/results/{result_id}").text
     colour = client.get(f"/results/{result_id}/photo.jpg")
-    assert colour.headers["content-type"] == "image/jpeg" and colour.content == photo
+    assert colour.headers["content-type"] == "image/jpeg"
+    shown, sent = (np.asarray(Image.open(io.BytesIO(jpeg)), np.float32) for jpeg in (colour.content, photo))
+    assert shown.shape == sent.shape and np.abs(shown - sent).mean() < 2  # re-encoded from its pixels
     assert colour.headers["cache-control"] == "no-store"
     red_free = Image.open(io.BytesIO(client.get(f"/results/{result_id}/photo.jpg?view=red_free").content))
     assert red_free.mode == "L" and red_free.size == (256, 256)
@@ -88,6 +93,43 @@ def test_the_photo_opens_for_a_signed_in_user_in_each_view_and_every_view_is_aud
     assert client.get(f"/results/{result_id}/photo.jpg").status_code == 303  # to the sign-in page
     with engine.connect() as connection:
         assert audit.verify(connection).intact
+
+
+def test_no_view_serves_the_metadata_a_device_left_in_its_photo(engine, keys, retina_rgb):
+    """A device that skipped the re-encoding (another firmware, a bare curl) sealed a JPEG with EXIF
+    naming the patient: the station cannot see it on receipt, and never serves it."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Artist] = "Jeanne Dupont"
+    exif.get_ifd(ExifTags.IFD.GPSInfo)[ExifTags.GPS.GPSLatitudeRef] = "N"
+    tagged = io.BytesIO()
+    Image.fromarray(small_photo(retina_rgb, 256)).save(tagged, "JPEG", exif=exif.tobytes(), comment=b"Jeanne Dupont")
+    result_id, _ = with_photo(engine, keys, retina_rgb, photo=tagged.getvalue())
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    for view in VIEWS:
+        shown = client.get(f"/results/{result_id}/photo.jpg?view={view}")
+        assert shown.status_code == 200 and b"Jeanne" not in shown.content
+        assert jpeg_markers(shown.content)[:2] == [0xD8, 0xE0] and 0xE1 not in jpeg_markers(shown.content)
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [b"<html><script>alert(1)</script></html>", "truncated", "too large"],
+)
+def test_a_photo_that_is_no_picture_to_show_is_a_422_in_every_view(engine, keys, retina_rgb, photo):
+    """Nothing but a JPEG drawn by the station goes out as ``image/jpeg``, and a picture whose decoding
+    would take gigabytes (20000x20000 pixels in a 0.4 MB PNG) is refused before it is decoded."""
+    if photo == "truncated":
+        photo = jpeg_bytes(small_photo(retina_rgb, 256))[:3000]
+    elif photo == "too large":
+        bomb = io.BytesIO()
+        Image.new("L", (20_000, 20_000)).save(bomb, "PNG")
+        photo = bomb.getvalue()
+    result_id, _ = with_photo(engine, keys, retina_rgb, photo=photo)
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    for view in VIEWS:
+        refused = client.get(f"/results/{result_id}/photo.jpg?view={view}")
+        assert refused.status_code == 422 and refused.text.startswith("the photo cannot be shown: ")
+        assert refused.headers["content-type"].startswith("text/plain")
 
 
 def test_a_result_without_a_photo_shows_no_panel(engine, keys):
