@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.sealed_image import SealError
 from firmware_app.capture.image_file import ImageError, decode_frame
 from review_station import images
 from review_station.config import ReviewConfig
@@ -83,13 +84,21 @@ def add_photo_routes(
         user = signed_in(request)
         if view not in VIEWS:
             return Response(status_code=404)
-        opened = images.open_for_viewing(engine, config.images, result_id, user.username, view)
+        try:
+            opened = images.open_for_viewing(engine, config.images, result_id, user.username, view)
+        except SealError as error:  # sealed to another key, altered in the database, or the key unreadable
+            return _cannot_show(str(error))
         if opened is None:
             return Response(status_code=404)
         try:
             return Response(render_view(opened, view, result_id), media_type="image/jpeg")
         except ImageError as error:
-            return PlainTextResponse(f"the photo cannot be shown: {error.reason}", status_code=422)
+            return _cannot_show(error.reason)
+
+
+def _cannot_show(reason: str) -> Response:
+    """What the viewer gets instead of a photo, and why (never the photo's content)."""
+    return PlainTextResponse(f"the photo cannot be shown: {reason}", status_code=422)
 
 
 def _announced(connection: Any, result_id: str) -> bool:

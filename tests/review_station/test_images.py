@@ -132,6 +132,14 @@ def test_a_photo_that_is_no_picture_to_show_is_a_422_in_every_view(engine, keys,
         assert refused.headers["content-type"].startswith("text/plain")
 
 
+def test_a_photo_sealed_to_another_stations_key_is_a_422_that_says_so(engine, keys, retina_rgb, tmp_path):
+    other = station_keys(tmp_path / "other-station")
+    result_id, _ = with_photo(engine, (keys[0], other[1]), retina_rgb)
+    client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
+    refused = client.get(f"/results/{result_id}/photo.jpg")
+    assert refused.status_code == 422 and "does not open with this station's key" in refused.text
+
+
 def test_a_result_without_a_photo_shows_no_panel(engine, keys):
     [result_id] = add_results(engine, "cam-01", "clinic-7", [0.9])
     client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
