@@ -1,8 +1,8 @@
 """A camera made of image files: for imports, demos and tests on a machine with no camera.
 
-The files are replayed in order, round and round: preview frames are each photo fitted into the
-preview size (black bars keep its proportions, as a sensor's black surround would), and a burst is
-the ``count`` photos starting at the one on preview, at their own resolution. A file that cannot be
+The files are replayed in order, round and round: preview frames are each photo scaled to fit
+within the preview size, its proportions kept, and a burst is the ``count`` photos starting at the
+one on preview, at their own resolution. A file that cannot be
 read is logged and skipped, so one bad photo in an import folder does not stop the others.
 """
 
@@ -38,17 +38,15 @@ def list_images(sources: Sequence[Path]) -> list[Path]:
     return images
 
 
-def fit_into(pixels: np.ndarray, size: Size) -> np.ndarray:
-    """Scale ``pixels`` to fit ``size`` without distortion and centre it on black."""
+def fit_within(pixels: np.ndarray, size: Size) -> np.ndarray:
+    """``pixels`` scaled to fit within ``size``, proportions kept, with no bars round them: a sensor's
+    frame is its picture edge to edge, and black bars round a photo of another shape would read to
+    the fundus gate as a camera's mask round a smaller field (``field_span``)."""
     height, width = pixels.shape[:2]
     scale = min(size.width / width, size.height / height)
     new_width, new_height = max(1, round(width * scale)), max(1, round(height * scale))
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(pixels, (new_width, new_height), interpolation=interpolation)
-    canvas = np.zeros((size.height, size.width, 3), np.uint8)
-    top, left = (size.height - new_height) // 2, (size.width - new_width) // 2
-    canvas[top : top + new_height, left : left + new_width] = resized
-    return canvas
+    return cv2.resize(pixels, (new_width, new_height), interpolation=interpolation)
 
 
 class FilesCamera(Camera):
@@ -110,11 +108,11 @@ class FilesCamera(Camera):
             yield self._previewed(self._images[self._on_preview], photo)
 
     def _previewed(self, path: Path, photo: Frame) -> Frame:
-        """The photo fitted to the preview size, scaled once per cached photo: a sensor delivers its
+        """The photo scaled to fit the preview size, once per cached photo: a sensor delivers its
         preview at that size for free, and a replayed photo should not cost more per frame."""
         fitted = self._preview_cache.get(path)
         if fitted is None or fitted[0] is not photo:
-            pixels = fit_into(photo.pixels, self._preview)
+            pixels = fit_within(photo.pixels, self._preview)
             pixels.setflags(write=False)  # shared by every frame of this photo: nobody may paint on it
             fitted = (photo, pixels)
             self._preview_cache[path] = fitted
@@ -128,7 +126,7 @@ class FilesCamera(Camera):
         for _ in range(count):
             position, photo = self._next_readable(position)
             if not self._still.is_full_resolution:
-                photo = dataclasses.replace(photo, pixels=fit_into(photo.pixels, self._still))
+                photo = dataclasses.replace(photo, pixels=fit_within(photo.pixels, self._still))
             burst.append(photo)
             position = (position + 1) % len(self._images)
         return burst

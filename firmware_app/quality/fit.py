@@ -23,7 +23,9 @@ widened by a quarter of its distance from their median, so that the next good ph
 just past it; with ``within_defaults`` (the command's way) it is never looser than the default, and
 never tighter than midway between the photos' median and the default, so that a handful of photos
 cannot make the gate refuse what it has not seen (one glint of glare, when none of the first photos
-had any).
+had any). The declared limits that hang on the patient as much as on the camera (``declared``: a
+lid, fixation, a darker fundus's vignetting) keep their declared values: a device's first photos
+would narrow them to its first patients.
 """
 
 from __future__ import annotations
@@ -89,6 +91,15 @@ def _derived(setting: str, values: np.ndarray, mild: np.ndarray, default: float)
     return FittedLimit(setting, value, default, *stats, "between")
 
 
+def _kept(setting: str, values: np.ndarray, default: float) -> FittedLimit:
+    """A declared setting at its default, with the photos' statistics of its measure ("physical"),
+    or "unseen" when no photo carries that measure."""
+    if not values.size:
+        return FittedLimit(setting, float(default), default, np.nan, np.nan, np.nan, "unseen")
+    stats = float(values.min()), float(np.median(values)), float(values.max())
+    return FittedLimit(setting, float(default), default, *stats, "physical")
+
+
 def derive_limits(
     good: Sequence[Mapping[str, float]],
     mild: Mapping[str, Sequence[Mapping[str, float]]],
@@ -106,11 +117,8 @@ def derive_limits(
     for setting, rule in {rule.setting: rule for rule in rules}.items():
         default = getattr(defaults, setting)
         values = np.array([m[rule.measure] for m in good if rule.measure in m], np.float64)
-        stats = (float(values.min()), float(np.median(values)), float(values.max())) if values.size else (np.nan,) * 3
         if setting in physical or not values.size:
-            derived.append(
-                FittedLimit(setting, float(default), default, *stats, "physical" if values.size else "unseen")
-            )
+            derived.append(_kept(setting, values, default))
         else:
             defects = np.array([m[rule.measure] for m in mild.get(rule.reason, ()) if rule.measure in m], np.float64)
             derived.append(_derived(setting, values, defects, default))
@@ -123,16 +131,19 @@ def fit_limits(
     defaults: object,
     within_defaults: bool = True,
     preview_sharpness: Sequence[float] = (),
+    declared: Collection[str] = (),
 ) -> list[FittedLimit]:
     """A limit for every rule's setting from the good photos' ``measured`` values (and, when given,
-    ``preview_min_sharpness`` from their preview check's sharpness)."""
+    ``preview_min_sharpness`` from their preview check's sharpness); the ``declared`` settings keep
+    their default."""
     if not measured:
         raise ValueError("no measured photo to fit limits on")
-    settings = {rule.setting: rule.measure for rule in rules}
-    fitted = [
-        _one(setting, np.array([m[measure] for m in measured], np.float64), getattr(defaults, setting), within_defaults)
-        for setting, measure in settings.items()
-    ]
+    fitted = []
+    for setting, measure in {rule.setting: rule.measure for rule in rules}.items():
+        values, default = np.array([m[measure] for m in measured], np.float64), getattr(defaults, setting)
+        fitted.append(
+            _kept(setting, values, default) if setting in declared else _one(setting, values, default, within_defaults)
+        )
     if preview_sharpness:
         default = defaults.preview_min_sharpness  # type: ignore[attr-defined]
         fitted.append(_one("preview_min_sharpness", np.array(preview_sharpness), default, within_defaults))

@@ -394,6 +394,11 @@ PHYSICAL = frozenset(
         "max_edge_shadow",
     }
 )
+# Of those, the ones a camera's own optics set, which its own photos may tighten (``edgescreen
+# quality fit``): where its frame cuts its field, and how much of the frame the field fills. The
+# others hang on the patient as much as on the camera (a lid, fixation, a darker fundus's
+# vignetting): a device's first photos would narrow them to its first patients.
+CAMERA_GEOMETRY = frozenset({"min_field_coverage", "min_field_span"})
 
 
 def assess_fundus(

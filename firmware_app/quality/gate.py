@@ -32,6 +32,8 @@ MEASURES: dict[str, Callable[[np.ndarray, int, int | None], dict[str, float]]] =
 RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": dermoscopy.RULES}
 # The settings that are geometry, not photography: declared, never fitted (``quality.fit``).
 PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": dermoscopy.PHYSICAL}
+# Of those, the camera's own optics, which a camera's own fit may tighten (``quality.fundus``).
+CAMERA_GEOMETRY: dict[str, frozenset[str]] = {"fundus": fundus.CAMERA_GEOMETRY, "dermoscopy": frozenset()}
 
 
 class Speed(StrEnum):

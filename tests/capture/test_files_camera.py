@@ -9,7 +9,7 @@ import pytest
 
 from firmware_app.app import build_camera
 from firmware_app.capture.camera import CameraError, CameraSettings, CameraUnavailable, Controls, Size
-from firmware_app.capture.files_camera import FilesCamera, fit_into
+from firmware_app.capture.files_camera import FilesCamera, fit_within
 from firmware_app.config import SAMPLES_DIR, Config
 from tests.conftest import write_rgb
 
@@ -31,9 +31,9 @@ def test_preview_is_fitted_to_the_preview_size_and_cycles(folder, retina_rgb):
         frames = camera.preview_frames()
         shown = [next(frames) for _ in range(4)]
     assert [f.source.rsplit("/", 1)[1] for f in shown] == ["a.jpg", "b.png", "c.jpg", "a.jpg"]
-    assert all(f.pixels.shape == (480, 640, 3) for f in shown)
-    # The square fundus keeps its proportions: black bars left and right, the photo in the middle.
-    assert shown[0].pixels[:, :70].max() < 10 and shown[0].pixels[240, 320, 0] > 60
+    # Each keeps its proportions, with no bars a fundus gate would read as the camera's mask.
+    assert [f.pixels.shape for f in shown] == [(480, 480, 3), (480, 480, 3), (448, 640, 3), (480, 480, 3)]
+    assert shown[0].pixels[240, 240, 0] > 60
     assert shown[0].pixels[..., 0].mean() > shown[0].pixels[..., 2].mean() + 20
 
 
@@ -49,7 +49,7 @@ def test_a_burst_starts_at_the_photo_on_preview_at_full_resolution(folder, retin
 
 def test_a_still_size_fits_the_burst(folder):
     with FilesCamera([folder / "c.jpg"], CameraSettings(Size(64, 48), Size(2028, 1520))) as camera:
-        assert camera.capture_burst(1)[0].pixels.shape == (1520, 2028, 3)
+        assert camera.capture_burst(1)[0].pixels.shape == (1420, 2028, 3)  # 700x1000, proportions kept
 
 
 def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder, tmp_path, caplog):
@@ -95,7 +95,6 @@ def test_the_default_config_replays_the_bundled_samples():
     assert frame.pixels.shape == (480, 640, 3) and frame.source.startswith(str(SAMPLES_DIR))
 
 
-def test_fit_into_keeps_proportions():
-    fitted = fit_into(np.full((100, 300, 3), 200, np.uint8), Size(200, 200))
-    rows = np.flatnonzero(fitted[:, 100, 0])
-    assert (rows.min(), rows.max()) == (66, 132) and fitted[0, 0].max() == 0
+def test_fit_within_keeps_proportions_and_adds_no_bars():
+    fitted = fit_within(np.full((100, 300, 3), 200, np.uint8), Size(200, 200))
+    assert fitted.shape == (67, 200, 3) and fitted.min() == 200

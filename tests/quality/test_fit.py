@@ -12,7 +12,7 @@ import pytest
 from firmware_app.config import FundusQualityConfig, QualityConfig, load_config
 from firmware_app.quality.fit import derive_limits, fit_limits
 from firmware_app.quality.fundus import RULES
-from firmware_app.quality.gate import MEASURES, PHYSICAL
+from firmware_app.quality.gate import CAMERA_GEOMETRY, MEASURES, PHYSICAL
 from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
 from tests.conftest import write_rgb
@@ -68,6 +68,10 @@ def test_the_command_writes_a_profile_the_device_loads(tmp_path, retina_rgb):
     config = load_config(str(profile))
     assert config.quality.camera_model == "cam-A"
     assert config.quality.fundus.min_sharpness >= QualityConfig().fundus.min_sharpness
+    # The camera's own field sets its geometry; what hangs on the patient keeps its declared value.
+    assert config.quality.fundus.min_field_span > QualityConfig().fundus.min_field_span
+    for setting in PHYSICAL["fundus"] - CAMERA_GEOMETRY["fundus"]:
+        assert getattr(config.quality.fundus, setting) == getattr(QualityConfig().fundus, setting), setting
     check = edgescreen("quality", "--modality", "fundus", "--json", str(photos[5]), config=profile)
     assert check.returncode == 0, check.stderr
     assert json_lines(check.stdout)[0]["verdict"] != "reject"
@@ -161,5 +165,6 @@ def test_every_declared_physical_limit_is_a_setting_one_of_the_gates_rules_reads
     """A misspelt name in a gate's ``PHYSICAL`` would silently let the rule fit that limit."""
     settings = {rule.setting for rule in GATE_RULES[modality]}
     assert PHYSICAL[modality] and PHYSICAL[modality] <= settings
+    assert CAMERA_GEOMETRY[modality] <= PHYSICAL[modality]
     limits = QualityConfig().limits(modality)
     assert all(hasattr(limits, setting) for setting in PHYSICAL[modality])
