@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 import threading
@@ -100,7 +101,7 @@ def _screen_each(
 
 
 def _refused(error: ScreeningRefused, language: str) -> int:
-    log_event("screen.refused", error=error)
+    log_event("screen.refused", logging.ERROR, error=error)
     print(f"edgescreen: {message(error.message_key, language)} ({error})", file=sys.stderr)
     return 5
 
@@ -367,16 +368,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(config, args)
     except (ModelError, CardError) as error:
-        log_event("model.refused", error=error)
+        log_event("model.refused", logging.ERROR, error=error)
         print(f"edgescreen: model refused: {error}", file=sys.stderr)
         return 3
     except ProfileError as error:
-        log_event("calibration.refused", error=error)
+        log_event("calibration.refused", logging.ERROR, error=error)
         print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
         return 2
     except (RecordsError, sqlite3.Error) as error:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
-        log_event("records.unusable", error=problem)
+        log_event("records.unusable", logging.ERROR, error=problem)
         print(f"edgescreen: records: {problem}", file=sys.stderr)
         return 5

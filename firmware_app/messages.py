@@ -362,6 +362,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The records are damaged ({error}). Call the technician.",
         "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien.",
     },
+    "health.records.unusable": {
+        "en": "The records cannot be used ({error}). Call the technician.",
+        "fr": "Les dossiers sont inutilisables ({error}). Appelez le technicien.",
+    },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",
         "fr": "Journal d'audit intact ({events} événements).",

@@ -56,6 +56,8 @@ def test_screen_is_refused_with_the_nurse_message_when_the_disk_reserve_is_reach
     run = edgescreen("screen", str(retina_jpeg), config=config)
     assert run.returncode == 5
     assert "Storage is almost full: this screening was not recorded" in run.stderr
+    # Logged as an error: `journalctl -p warning` shows why the service stopped.
+    assert "ERROR screen.refused" in run.stderr
 
 
 def test_erase_export_and_sync_status(tmp_path, retina_rgb):

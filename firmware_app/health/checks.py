@@ -104,8 +104,10 @@ def check_records(records: Records) -> Check:
 
 
 def records_unusable(error: Exception) -> Check:
-    """The records could not even be opened: the same red as damaged records."""
-    return _check("records", Level.RED, error=error)
+    """The records could not even be opened: red, in words that leave the cause to ``error``
+    (``records_problem``'s: damaged, a full disk, a folder or file system that cannot be written),
+    where "damaged" would send a technician after a file that is whole."""
+    return _check("records", Level.RED, "unusable", error=error)
 
 
 def check_audit(records: Records) -> Check:

@@ -85,6 +85,17 @@ def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
     assert "records" not in checks and not (tmp_path / "records.key").exists()
 
 
+def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_to_the_error(tmp_path):
+    """ "Damaged" only where the file is: a read-only folder or a full disk are not damage."""
+    config = write_config(tmp_path, 1)
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.sqlite3").write_bytes(b"not a database " * 100)
+    status, checks, _ = doctor(config)
+    message = checks["records"]["message"]
+    assert status == 1 and checks["records"]["level"] == "red"
+    assert message.startswith("The records cannot be used (") and "the records file is damaged" in message
+
+
 def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_valid(tmp_path):
     fine = certificate(tmp_path / "fine.crt", NOW + dt.timedelta(days=200))
     soon = certificate(tmp_path / "soon.crt", NOW + dt.timedelta(days=12))

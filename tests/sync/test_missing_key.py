@@ -16,6 +16,7 @@ def test_a_missing_key_is_never_replaced_and_sync_goes_on_without_it(tmp_path, r
     for command in (["records", "show", result_id], ["erase", "--patient", "x"]):
         run = edgescreen(*command, config=config)
         assert run.returncode == 5 and "restore the key file from its backup" in run.stderr, run.stderr
+        assert "ERROR records.unusable" in run.stderr  # `journalctl -p warning` shows why it stopped
     assert edgescreen("sync", "status", config=config).returncode == 0
     assert edgescreen("audit", "verify", config=config).returncode == 0
     assert not key.exists()  # on main: a new random key, and every sealed value lost
