@@ -86,7 +86,8 @@ def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
 
 
 def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_to_the_error(tmp_path):
-    """ "Damaged" only where the file is: a read-only folder or a full disk are not damage."""
+    """The check's words leave the cause to the error: a read-only folder or a full disk is not
+    "damaged", which would send a technician after a file that is whole."""
     config = write_config(tmp_path, 1)
     open_store(tmp_path).records.close()
     (tmp_path / "records.sqlite3").write_bytes(b"not a database " * 100)
