@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
+# The review station's, installed by hand on a server (README, "Installing the station").
+STATION_UNITS = tuple(f"edgescreen-review-{role}.service" for role in ("ingest", "serve", "uploads"))
 MOST_EXPOSURE = 2.0
 
 
@@ -21,7 +23,7 @@ def analyze() -> str:
     return path
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", UNITS + STATION_UNITS)
 def test_each_unit_scores_ok_in_systemd_analyze_security(analyze, unit):
     run = subprocess.run(
         [analyze, "security", "--offline=true", "--no-pager", str(PROJECT_ROOT / "systemd" / unit)],
