@@ -411,6 +411,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The records cannot be written ({error}). Call the technician.",
         "fr": "Les dossiers ne peuvent pas être écrits ({error}). Appelez le technicien.",
     },
+    "health.identity.green": {"en": "Device {device} at site {site}.", "fr": "Appareil {device}, site {site}."},
+    "health.identity.red": {
+        "en": "The device and site ids are still the installer's ({device}, {site}): set [device] id and site "
+        "in the config file, then restart the services.",
+        "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
+        "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
+    },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
         "en": "No records yet: the key {path} is made at first start. Back it up then.",

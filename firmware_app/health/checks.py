@@ -29,6 +29,8 @@ BACKLOG_WARNING_DAYS = 2
 BACKLOG_RED_FRACTION = 0.9
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
 CERTIFICATE_WARNING_DAYS = 30
+# How device/config.toml marks the ids a technician must set (scripts/install-device installs it).
+PLACEHOLDER_PREFIX = "change-me"
 
 
 class Level(StrEnum):
@@ -108,6 +110,13 @@ def records_unusable(error: Exception) -> Check:
     (``records_problem``'s: damaged, a full disk, a folder or file system that cannot be written),
     where "damaged" would send a technician after a file that is whole."""
     return _check("records", Level.RED, "unusable", error=error)
+
+
+def check_identity(device: str, site: str) -> Check:
+    """Red while the installed config's placeholder ids are left: the station's registry knows no
+    such device, so every result would be quarantined there and no specialist would see it."""
+    placeholder = any(name.startswith(PLACEHOLDER_PREFIX) for name in (device, site))
+    return _check("identity", Level.RED if placeholder else Level.GREEN, device=device, site=site)
 
 
 def check_audit(records: Records) -> Check:

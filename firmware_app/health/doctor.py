@@ -1,8 +1,9 @@
 """``edgescreen doctor``: every check of the device at once, for the technician and for scripts.
 
 It is the nurse's readiness list (``readiness``) plus what only a technician can act on: the
-records key's mode, the TLS certificates' expiry, and the model bundles' signatures. The same check
-functions answer the readiness screen, the watchdog and this report.
+records key's mode, the TLS certificates' expiry, the model bundles' signatures, and the device's
+ids on the wire. The same check functions answer the readiness screen, the watchdog and this
+report.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from firmware_app.health.checks import (
     check_camera,
     check_certificates,
     check_clock,
+    check_identity,
     check_key_file,
     check_models,
     records_unusable,
@@ -79,7 +81,8 @@ def _without_records(config: Config, now: datetime) -> list[Check]:
 def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     now = now or datetime.now(UTC)
     key = check_key_file(config.records.key_file, config.records.database.exists())
-    technician = [key, check_certificates(_tls_files(config), now)]
+    identity = check_identity(config.device.id, config.device.site)
+    technician = [key, check_certificates(_tls_files(config), now), identity]
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician]
     try:

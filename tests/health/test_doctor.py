@@ -14,11 +14,14 @@ from cryptography.x509.oid import NameOID
 
 from firmware_app.health.checks import Level, check_certificates, check_key_file
 from tests.conftest import MODELS_DIR
-from tests.records.kit import open_store, write_config
+from tests.records.kit import DEVICE, open_store, write_config
 from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
-ALL_CHECKS = ["models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "key", "tls"]
+ALL_CHECKS = [
+    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog"),
+    *("key", "tls", "identity"),
+]
 
 
 def certificate(path, not_after: dt.datetime, not_before: dt.datetime | None = None):
@@ -95,6 +98,16 @@ def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_
     message = checks["records"]["message"]
     assert status == 1 and checks["records"]["level"] == "red"
     assert message.startswith("The records cannot be used (") and "the records file is damaged" in message
+
+
+def test_the_installers_placeholder_ids_are_red(tmp_path):
+    """Left as device/config.toml has them, every result would be quarantined at the station."""
+    config = write_config(tmp_path, 1)
+    assert doctor(config)[1]["identity"]["level"] == "green"
+    config.write_text(config.read_text().replace(f'"{DEVICE.id}"', '"change-me-device"'))
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["identity"]["level"] == "red"
+    assert "[device] id and site" in checks["identity"]["message"]
 
 
 def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_valid(tmp_path):
