@@ -112,3 +112,15 @@ def test_the_check_names_a_key_mosquitto_cannot_read(staged, scratch):
     run = subprocess.run([str(INSTALL), "--root", str(copy), "--check"], capture_output=True, text=True)
     assert run.returncode == 1
     assert "Unable to load server key file" in run.stderr and "Permission denied" in run.stderr
+
+
+def test_the_check_names_an_acl_that_does_not_let_the_review_station_send_verdicts(staged, scratch):
+    """Over MQTT 3.1.1 a denied publish is acknowledged like any other: the check publishes over 5."""
+    root, certs = staged
+    copy = scratch / "root"
+    subprocess.run(["cp", "-a", str(root), str(copy)], check=True)  # owners kept
+    acl = copy / "etc/mosquitto/edgescreen/acl"
+    acl.write_text(acl.read_text().replace("topic write edgescreen/v1/+/+/review\n", ""))
+    command = [str(INSTALL), "--root", str(copy), "--certs", str(certs), "--check"]
+    run = subprocess.run(command, capture_output=True, text=True)
+    assert run.returncode == 1 and "does not let it send verdicts" in run.stderr and "Not authorized" in run.stderr
