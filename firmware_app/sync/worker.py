@@ -187,6 +187,18 @@ class SyncWorker:
         self._last_problem = ""
 
     def _next_rows(self) -> list[OutboxRow]:
+        """The next rows to publish, passing over those the broker acknowledged that are not marked
+        sent yet (a full disk): a verdict that cannot be stored reconnects every second or so, and
+        each connection would otherwise publish them all again and add them to ``_acked`` again."""
+        acked = set(self._acked)
+        while rows := self._claim_next():
+            self._cursor = rows[-1].seq
+            unacknowledged = [row for row in rows if row.seq not in acked]
+            if unacknowledged:
+                return unacknowledged
+        return []
+
+    def _claim_next(self) -> list[OutboxRow]:
         """Claim the next rows; when the records cannot be written (a full disk), read them unclaimed:
         sending needs no space, and no erasure can run on that disk meanwhile either."""
         try:

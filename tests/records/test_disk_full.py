@@ -12,10 +12,12 @@ import time
 
 import pytest
 
+from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.store import StorageFull
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
-from tests.records.kit import open_store, record_one, small_photo, write_config
-from tests.sync.kit import edgescreen_process
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, edgescreen_process
+from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
 
 
@@ -144,3 +146,44 @@ def test_a_read_only_database_gives_clean_errors_and_still_reads(tiny_filesystem
     status = edgescreen("sync", "status", "--json", config=config)
     assert status.returncode == 0 and json.loads(status.stdout)["backlog"] == 1, status.stderr
     assert edgescreen("audit", "verify", config=config).returncode == 0
+
+
+def logged(caplog, event: str) -> int:
+    return sum(event in record.getMessage() for record in caplog.records)
+
+
+def test_acknowledged_results_are_not_sent_again_while_the_disk_is_full(tiny_filesystem, retina_rgb, caplog):
+    # A verdict that cannot be stored on a full disk makes the worker reconnect to have it again,
+    # several times a second; results the broker acknowledged, which cannot be marked sent yet, must
+    # not go out again on each of those connections (nor pile up again for the marking).
+    port = free_port()
+    config = write_config(tiny_filesystem, port)
+    store = open_store(tiny_filesystem)
+    recorded = [record_one(store, small_photo(retina_rgb, 64)).result_id for _ in range(5)]
+    store.records.close()
+    broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
+    Tap(port, client_id="disk-full-tap").close()  # its session keeps what comes while it is away
+    broker.stop()
+    worker = BackgroundWorker(config)  # started while it can still record its start
+    try:
+        wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
+        filled(tiny_filesystem)
+        broker.start()
+        tap = Tap(port, client_id="disk-full-tap")
+        wait_until(lambda: len(tap.on("/result")) >= 5, 20, "the results sent from a full disk")
+        publish(port, device_topic(DEVICE.site, DEVICE.id, REVIEW), [review(recorded[0])])
+        wait_until(lambda: logged(caplog, "sync.review_not_stored") >= 5, 20, "the worker reconnecting for it")
+        # On main: each result once per connection (dozens of times here).
+        assert sorted(json.loads(p)["result_id"] for p in tap.on("/result")) == sorted(recorded)
+        (tiny_filesystem / "filler").unlink()
+        wait_until(lambda: len(tap.on("/review_ack")) == 1, 20, "the verdict stored once there is room")
+        wait_until(
+            lambda: json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["sent"] == 5,
+            20,
+            "the sends recorded once there is room",
+        )
+        assert len(tap.on("/result")) == 5
+        tap.close()
+    finally:
+        worker.stop()
+        broker.stop()
