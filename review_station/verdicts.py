@@ -4,7 +4,8 @@ A result's ``state`` moves: ``awaiting_review`` -> (first read) -> ``reviewed``,
 second read, -> ``awaiting_second_read`` -> (a different reader, blind to the first read) ->
 ``reviewed`` when both verdicts agree, else ``disagreement`` -> (a coordinator adjudicates) ->
 ``reviewed``. Reaching ``reviewed`` queues the verdict for the device as ``edgescreen.review/1``; the
-ingester sends it until the device acknowledges it. Each read is audited in its own transaction.
+ingester sends it until the device acknowledges it, under a new review id when the device answers
+``conflict``. Each read is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from edgescreen_wire.checks import utc_seconds
 from edgescreen_wire.review import MAX_COMMENT, REVIEW_SCHEMA, parse_review_document
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.events import log_event
 from firmware_app.inference.triage import Outcome
 from review_station import audit
 from review_station.accounts import SignedIn
@@ -43,6 +45,8 @@ DIAGNOSES = (
     "ungradable",
 )
 ADJUDICATORS = ("coordinator", "admin")
+# A delivery the device has not answered yet; the ingester sends these until it does.
+UNSETTLED_DELIVERY = ("pending", "sent")
 
 
 class ReadRefused(ValueError):
@@ -91,19 +95,51 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
     }
     if form.comment:
         document["comment"] = form.comment
-    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    parse_review_document(payload)  # the wire check the device applies: never queue what it would refuse
     connection.execute(
         insert(deliveries).values(
             review_id=review_id,
             result_id=result.result_id,
             topic=device_topic(result.site_id, result.device_id, REVIEW),
-            payload=payload,
+            payload=_review_payload(document),
             state="pending",
             attempts=0,
             updated_at=now,
         )
     )
+
+
+def _review_payload(document: dict[str, Any]) -> bytes:
+    payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    parse_review_document(payload)  # the wire check the device applies: never queue what it would refuse
+    return payload
+
+
+def _new_review_id() -> str:
+    return f"rv-{uuid.uuid4().hex}"
+
+
+def resend_under_new_id(connection: Connection, review_id: str, result_id: str, topic: str, at: datetime) -> None:
+    """Queue again, under a new id, the verdict a device answered ``conflict``: that device holds the
+    id for another review, so it stored nothing, and the same id would be refused for ever. The read
+    keeps its id; the delivery (one per result) carries the one the device will hold."""
+    unsettled = connection.execute(
+        select(deliveries.c.payload).where(
+            deliveries.c.review_id == review_id,
+            deliveries.c.result_id == result_id,
+            deliveries.c.topic == topic,
+            deliveries.c.state.in_(UNSETTLED_DELIVERY),
+        )
+    ).first()
+    if unsettled is None:
+        return  # a repeated answer to an attempt already renamed, or not this device's verdict
+    renamed = _new_review_id()
+    document = {**parse_review_document(unsettled.payload), "review_id": renamed}
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.review_id == review_id)
+        .values(review_id=renamed, payload=_review_payload(document), state="pending", last_sent_at=None, updated_at=at)
+    )
+    log_event("review.verdict_renamed", result_id=result_id, review_id=review_id, new_review_id=renamed)
 
 
 def record_read(
@@ -130,7 +166,7 @@ def record_read(
             kind, new_state = "adjudication", "reviewed"
         else:
             raise ReadRefused("this result has been reviewed already")
-        review_id = f"rv-{uuid.uuid4().hex}"
+        review_id = _new_review_id()
         connection.execute(
             insert(reads).values(
                 review_id=review_id,

@@ -24,6 +24,7 @@ from firmware_app.events import log_event
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, devices, quarantine, results
+from review_station.verdicts import resend_under_new_id
 
 QUARANTINE_HEAD_BYTES = 1024
 STATUSES = ("online", "offline")
@@ -115,15 +116,18 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
                 refused.append(_quarantine_row(message, f"invalid review_ack: {error}"))
                 continue
             review_topic = message.topic.removesuffix("_ack")
-            connection.execute(
-                update(deliveries)
-                .where(
-                    deliveries.c.review_id == ack["review_id"],
-                    deliveries.c.result_id == ack["result_id"],
-                    deliveries.c.topic == review_topic,
+            if ack["status"] == "conflict":
+                resend_under_new_id(connection, ack["review_id"], ack["result_id"], review_topic, message.received_at)
+            else:
+                connection.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.review_id == ack["review_id"],
+                        deliveries.c.result_id == ack["result_id"],
+                        deliveries.c.topic == review_topic,
+                    )
+                    .values(state=ack["status"], updated_at=message.received_at)
                 )
-                .values(state=ack["status"], updated_at=message.received_at)
-            )
             outcome.acks += 1
             continue
         try:

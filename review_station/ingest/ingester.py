@@ -12,8 +12,9 @@
 - Flow control: the CONNECT's Receive Maximum (two batches) caps the messages the broker hands over
   unacknowledged, so a flood of junk or a stalled database cannot grow this process's memory.
 - Verdicts (``deliveries`` rows written by the web app) are published QoS 1 and published again every
-  ``review_retry_s`` until the device's ``review_ack`` settles them. Several ingesters may run: a
-  delivery is claimed by a conditional UPDATE, so only one of them sends each attempt.
+  ``review_retry_s`` until the device's ``review_ack`` settles them (a ``conflict`` queues the verdict
+  again under a new review id). Several ingesters may run: a delivery is claimed by a conditional
+  UPDATE, so only one of them sends each attempt.
 
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
@@ -42,6 +43,7 @@ from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import BatchOutcome, Incoming, store_batch
 from review_station.storage.tables import deliveries
+from review_station.verdicts import UNSETTLED_DELIVERY
 
 LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
@@ -168,7 +170,7 @@ class Ingester:
             return
         self._next_delivery_at = now + DELIVERY_SECONDS
         cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.review_retry_s)
-        unsettled = deliveries.c.state.in_(("pending", "sent"))
+        unsettled = deliveries.c.state.in_(UNSETTLED_DELIVERY)
         due = or_(deliveries.c.last_sent_at.is_(None), deliveries.c.last_sent_at < cutoff)
         try:
             with self._engine.connect() as connection:

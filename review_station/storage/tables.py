@@ -176,7 +176,8 @@ deliveries = Table(
     Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
     Column("topic", String(256), nullable=False),
     Column("payload", LargeBinary, nullable=False),
-    # pending (not yet accepted by the broker), sent, stored, duplicate, unknown_result
+    # pending (not yet accepted by the broker), sent, stored, duplicate, unknown_result; a device's
+    # "conflict" (the id is taken there) renames the row and makes it pending again
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_sent_at", UtcDateTime()),

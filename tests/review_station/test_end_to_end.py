@@ -10,14 +10,16 @@ from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V1, RESULT_V2
+from firmware_app.sync.review import parse_review
 from review_station import accounts, devices
-from review_station.storage.tables import results
+from review_station.storage.tables import deliveries, results
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
-from tests.review_station.web_kit import PASSWORD, station
+from tests.review_station.web_kit import PASSWORD, csrf_of, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
+from tests.sync.test_worker import review
 
 SCREENSHOTS = os.environ.get("EDGESCREEN_SCREENSHOTS")  # a folder to keep the pages' pictures in
 
@@ -73,6 +75,51 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         reviews = store.view(refer.result_id)["reviews"]  # the comment is stored sealed
         stored = [(review["verdict"], review["reviewer"], review["comment"]) for review in reviews]
         assert stored == [("refer", "ana", "Refer to the eye clinic within 4 weeks.")]
+    finally:
+        if worker:
+            worker.stop()
+        if ingester:
+            ingester.stop()
+        broker.stop()
+
+
+def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_a_new_id(
+    tmp_path, engine: Engine, retina_rgb
+) -> None:
+    # The device answers "conflict" when the review id is taken there by another review: nothing is
+    # stored, and the station must resend under a new id (edgescreen_wire/review.py).
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = worker = None
+    try:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        device_dir = tmp_path / "device"
+        device_dir.mkdir()
+        store = open_store(device_dir)
+        photo = small_photo(retina_rgb)
+        taken_by, refer = record_one(store, photo), record_one(store, photo, sample_record(score=0.9))
+        worker = BackgroundWorker(write_config(device_dir, broker.port))
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        wait_until(lambda: counts(engine)[0] == 2, 30, "the device's 2 results at the station")
+        ingester.stop()  # the read is queued, not sent, until the device holds its id for another result
+        client = signed_in_client(engine, station(), "ana", "reviewer")
+        form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+        form["csrf"] = csrf_of(client, f"/results/{refer.result_id}")
+        assert client.post(f"/results/{refer.result_id}/reads", data=form).status_code == 303
+        with engine.connect() as connection:
+            first_id = connection.execute(select(deliveries.c.review_id)).scalar_one()
+        assert store.add_review(parse_review(review(taken_by.result_id, review_id=first_id))) == "stored"
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        wait_until(
+            lambda: 'data-delivery="stored"' in client.get(f"/results/{refer.result_id}/delivery").text,
+            30,
+            "the verdict stored on the device",
+        )
+        shown = client.get(f"/results/{refer.result_id}/delivery").text
+        assert "the device has stored it" in shown and "hx-get" not in shown  # settled: polling stops
+        [verdict] = store.view(refer.result_id)["reviews"]
+        assert (verdict["verdict"], verdict["reviewer"]) == ("refer", "ana")
+        with engine.connect() as connection:
+            assert connection.execute(select(deliveries.c.review_id)).scalar_one() != first_id
     finally:
         if worker:
             worker.stop()
