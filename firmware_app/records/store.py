@@ -23,6 +23,7 @@ from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, verify_chain
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state, trusted_now
 from firmware_app.records.database import RecordsError, open_database, records_problem, transaction
+from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key_fingerprint, read_key
@@ -348,6 +349,7 @@ class ScreeningStore:
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None
             problem = records_problem(self.records.path, error)
             raise RecordsError(f"the screening was not recorded: {problem}") from error
+        pay_checkpoint(self.records, wait=False)
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()
@@ -425,15 +427,9 @@ class ScreeningStore:
                 "unsent_in_flight": in_flight,
                 "result_ids": matched,
             }
-            append_event(self._db, "erasure", details, self.records.clock())
-        self._flush_deleted_pages()
+            owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
+        pay_checkpoint(self.records, wait=True)
         return erasure
-
-    def _flush_deleted_pages(self) -> None:
-        """Fold the WAL into the main file and empty it, so erased pages do not linger in the WAL."""
-        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy:
-            log_event("records.checkpoint_busy", level=30, reason="another process is reading; retried later")
 
     def purge_images(self, retention: timedelta) -> int:
         """Delete the images of results synced more than ``retention`` ago; results themselves stay.
@@ -452,9 +448,11 @@ class ScreeningStore:
                 (BUILD_DATE.isoformat(), (now - retention).isoformat()),
             ).rowcount
             if purged:
-                append_event(self._db, "retention", {"images": purged, "days": retention.days}, now)
+                owe_checkpoint(
+                    self.records, append_event(self._db, "retention", {"images": purged, "days": retention.days}, now)
+                )
         if purged:
-            self._flush_deleted_pages()
+            pay_checkpoint(self.records, wait=True)
         return purged
 
     def add_review(self, review: Review) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -104,6 +105,34 @@ def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, 
     assert "MRN" not in event and "mrn" not in event
     assert set(json.loads(event)["result_ids"]) == {r.result_id for r in erased}
     assert store.records.verify_audit().intact
+
+
+def pieces(values: list[bytes], size: int = 32) -> list[bytes]:
+    """The values in short pieces: SQLite splits a long value over pages, so it is never whole on disk."""
+    return [value[start : start + size] for value in values for start in range(0, len(value) - size, size)]
+
+
+def test_an_erasure_a_long_reader_held_back_leaves_the_wal_with_the_next_screening(tmp_path, photo):
+    store = open_store(tmp_path)
+    db = store.records.connection
+    db.execute("PRAGMA busy_timeout = 1000")  # the store waits 30 s for readers: one that outlasts it, sooner
+    erased = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
+    where = (erased.result_id,)
+    sealed = [bytes(r[0]) for r in db.execute("SELECT sealed FROM image WHERE result_id = ?", where)]
+    sealed += [bytes(r[0]) for r in db.execute("SELECT patient_sealed FROM screening WHERE result_id = ?", where)]
+    reader = sqlite3.connect(store.records.path, isolation_level=None)  # a backup, say, in another process
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM screening").fetchone()
+    assert store.erase_patient("MRN-9").results == 1
+    started = time.monotonic()
+    record_one(store, photo)  # while the reader still reads: recorded without waiting for it
+    assert time.monotonic() - started < 0.5
+    assert any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
+    reader.execute("ROLLBACK")
+    reader.close()
+    record_one(store, photo)  # on main: the erased pages stayed in the WAL until the last connection closed
+    assert not any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
+    assert store.records.meta("erased_pages_in_wal") is None
 
 
 def test_images_are_deleted_after_retention_once_synced(tmp_path, photo):

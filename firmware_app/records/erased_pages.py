@@ -1,0 +1,67 @@
+"""An erasure (or a retention purge) is complete only once the WAL no longer holds the pages it removed.
+
+SQLite writes every change to the WAL first: the pages an erasure zeroed (``secure_delete``) keep
+their old contents in earlier WAL frames, and in the main file, until a checkpoint copies the zeroed
+pages over and the WAL is emptied. A reader holding one snapshot for longer than the busy timeout
+(a backup, ``audit verify`` of a long chain) makes that checkpoint give up, and nothing in SQLite
+empties the WAL later on its own. So the deletion writes the debt in its own transaction (a crash
+or a command that exits cannot lose it), and the next erasure, purge or screening recorded, by any
+process, pays it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from firmware_app.events import log_event
+from firmware_app.records.database import transaction
+
+if TYPE_CHECKING:
+    from firmware_app.records.store import Records
+
+OWED = "erased_pages_in_wal"
+
+
+def owe_checkpoint(records: Records, deletion_event: int) -> None:
+    """Inside the deletion's transaction: its audit event names the debt, which only a checkpoint
+    made after it pays."""
+    records.set_meta(OWED, str(deletion_event))
+
+
+def pay_checkpoint(records: Records, wait: bool) -> None:
+    """Fold the WAL into the main file and empty it if an erasure is owed that. Without ``wait`` a
+    busy database is left for the next opportunity at once: a screening must not stall behind a
+    long reader. Never raises: the erasure or screening before it is committed whatever happens."""
+    owed = records.meta(OWED)
+    if owed is None:
+        return
+    connection = records.connection
+    try:
+        with _busy_timeout(connection, None if wait else 0):
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log_event("records.checkpoint_busy", level=logging.WARNING, reason="another process is reading")
+            return
+        with transaction(connection):
+            # Only the debt this checkpoint paid: an erasure committed since then owes its own.
+            connection.execute("DELETE FROM meta WHERE key = ? AND value = ?", (OWED, owed))
+    except sqlite3.Error as error:
+        log_event("records.checkpoint_failed", level=logging.WARNING, error=error)
+
+
+@contextmanager
+def _busy_timeout(connection: sqlite3.Connection, milliseconds: int | None) -> Iterator[None]:
+    """The connection's busy timeout set to ``milliseconds`` (``None``: left as it is) for a while."""
+    if milliseconds is None:
+        yield
+        return
+    kept = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    try:
+        yield
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(kept)}")
