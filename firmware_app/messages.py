@@ -230,6 +230,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "This page had expired: nothing was done. Please try again.",
         "fr": "Cette page avait expiré : rien n'a été fait. Veuillez réessayer.",
     },
+    "app.form_too_large": {
+        "en": "This request was far larger than any form of this app: nothing was done. Please try again.",
+        "fr": "Cette requête était bien plus grande que tout formulaire de l'application : rien n'a été fait. "
+        "Veuillez réessayer.",
+    },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
     "status.online": {"en": "Online", "fr": "En ligne"},
     "status.offline": {"en": "Offline", "fr": "Hors ligne"},

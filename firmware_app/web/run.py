@@ -13,6 +13,7 @@ from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.operators import Operators
 from firmware_app.web import pages_capture, pages_records, pages_session
+from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
 from firmware_app.web.server import HERE, WebApp
 
@@ -62,7 +64,7 @@ def create_app(device: Device) -> Starlette:
         *pages_records.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
 
 
 def make_server(config: Config, with_sync: bool = True) -> AppServer:

@@ -24,6 +24,7 @@ from firmware_app.events import log_event
 from firmware_app.messages import message
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
+from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
 
@@ -97,7 +98,11 @@ class WebApp:
         self, request: Request, session: Session, handler: Handler, public: bool, activity: bool
     ) -> Response:
         if request.method == "POST":
-            form = await request.form()
+            try:
+                form = await request.form()
+            except BodyTooLarge:
+                log_event("app.body_too_large", path=request.url.path)
+                return self.render(request, session, "message.html", 413, text_key="app.form_too_large")
             token = form.get("csrf") or request.headers.get("x-csrf-token")
             if not session.csrf_ok(token if isinstance(token, str) else None):
                 log_event("app.csrf_refused", path=request.url.path)
