@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -80,18 +81,24 @@ def filled(directory) -> None:
             assert error.errno == errno.ENOSPC
 
 
-def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem, retina_rgb):
+def five_results_and_a_session_waiting_for_them(directory, retina_rgb) -> tuple[int, Path, list[str], Broker]:
+    """Five results recorded in ``directory``, and a stopped broker that holds a persistent session
+    subscribed to them: the subscription exists before the worker first reaches the broker, or a
+    worker that connects before a fresh tap subscribes (and records its sends after all in the
+    database's spare pages) would deliver to nobody. The port, the config, the result ids, the broker."""
     port = free_port()
-    config = write_config(tiny_filesystem, port)
-    store = open_store(tiny_filesystem)
+    config = write_config(directory, port)
+    store = open_store(directory)
     recorded = [record_one(store, small_photo(retina_rgb, 64)).result_id for _ in range(5)]
     store.records.close()
-    # The subscription exists before the worker first reaches the broker (a persistent session): a
-    # worker that connects before a fresh tap subscribes, and can record its sends after all in the
-    # database's spare pages, would otherwise deliver to nobody.
-    broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
+    broker = Broker(directory.parent / "broker", port=port).start()
     Tap(port, client_id="disk-full-tap").close()
     broker.stop()
+    return port, config, recorded, broker
+
+
+def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem, retina_rgb):
+    port, config, recorded, broker = five_results_and_a_session_waiting_for_them(tiny_filesystem, retina_rgb)
     worker = edgescreen_process(config, "sync", "run")
     try:
         wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
@@ -156,14 +163,7 @@ def test_acknowledged_results_are_not_sent_again_while_the_disk_is_full(tiny_fil
     # A verdict that cannot be stored on a full disk makes the worker reconnect to have it again,
     # several times a second; results the broker acknowledged, which cannot be marked sent yet, must
     # not go out again on each of those connections (nor pile up again for the marking).
-    port = free_port()
-    config = write_config(tiny_filesystem, port)
-    store = open_store(tiny_filesystem)
-    recorded = [record_one(store, small_photo(retina_rgb, 64)).result_id for _ in range(5)]
-    store.records.close()
-    broker = Broker(tiny_filesystem.parent / "broker", port=port).start()
-    Tap(port, client_id="disk-full-tap").close()  # its session keeps what comes while it is away
-    broker.stop()
+    port, config, recorded, broker = five_results_and_a_session_waiting_for_them(tiny_filesystem, retina_rgb)
     worker = BackgroundWorker(config)  # started while it can still record its start
     try:
         wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
