@@ -45,6 +45,8 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         page.wait_for_url("**/capture")
         page.wait_for_selector("#guidance[data-seq]")
         check_screen(page, "screen-capture", no_scroll=True)
+        # The camera's frame keeps its proportions in the 4:3 box (a square fundus is not stretched).
+        assert page.locator("#preview").evaluate("e => getComputedStyle(e).objectFit") == "contain"
         shoot(page)
         check_screen(page, "screen-check", no_scroll=True)
         page.locator("[data-test=use]").click()
