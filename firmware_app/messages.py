@@ -6,6 +6,11 @@ the last moment in the language the device is configured for.
 
 from __future__ import annotations
 
+import re
+
+# A space before these in French text (``message``).
+_FRENCH_PUNCTUATION = re.compile(r" ([:;?!])")
+
 CATALOGUE: dict[str, dict[str, str]] = {
     "disclaimer": {
         "en": "Triage aid only, not a diagnosis: a clinician must validate this result.",
@@ -628,6 +633,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 
 def message(key: str, language: str) -> str:
-    """The text for ``key`` in ``language``; English when a translation is missing."""
+    """The text for ``key`` in ``language``; English when a translation is missing. French sets a
+    colon, a semicolon, a question or an exclamation mark apart with a space that never breaks: on
+    the 800x480 screen a plain one let a line start with ": baissez la lumière"."""
     texts = CATALOGUE[key]
-    return texts.get(language, texts["en"])
+    text = texts.get(language, texts["en"])
+    return _FRENCH_PUNCTUATION.sub("\u00a0\\1", text) if language == "fr" and language in texts else text

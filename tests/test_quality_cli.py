@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from firmware_app.messages import CATALOGUE
+from firmware_app.messages import message
 from tests.conftest import write_rgb
 from tests.degradations import defocus, underexpose
 from tests.test_cli import edgescreen, json_lines
@@ -31,7 +31,7 @@ def test_quality_command_reports_verdict_reasons_and_guidance(blurred_retina, re
     assert run.returncode == 0, run.stderr
     blurred, good = json_lines(run.stdout)
     assert blurred["verdict"] == "reject" and blurred["reasons"] == ["blurred"]
-    assert blurred["guidance"] == [CATALOGUE["quality.blurred"]["en"]]
+    assert blurred["guidance"] == [message("quality.blurred", "en")]
     assert blurred["measures"]["sharpness"] < good["measures"]["sharpness"]
     assert good["verdict"] == "good" and good["reasons"] == [] and good["speed"] == "full"
 
@@ -53,8 +53,8 @@ def test_an_ungradable_image_never_reaches_the_model(tmp_path, blurred_retina):
     assert result["triage"] == "ungradable"
     assert result["score"] is None and result["model"] is None
     assert result["quality"]["verdict"] == "reject" and "blurred" in result["quality"]["reasons"]
-    assert result["guidance"] == [CATALOGUE["quality.blurred"]["fr"]]
-    assert result["advice"] == CATALOGUE["triage.ungradable"]["fr"]
+    assert result["guidance"] == [message("quality.blurred", "fr")]
+    assert result["advice"] == message("triage.ungradable", "fr")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware_app.messages import CATALOGUE
+from firmware_app.messages import CATALOGUE, message
 from firmware_app.quality.burst import best_frame
 from firmware_app.quality.gate import RULES
 from firmware_app.quality.guidance import guidance, instruction
@@ -51,6 +51,15 @@ def test_glare_advice_differs_by_modality():
 
 def test_guidance_follows_the_reasons_order_in_french():
     assert guidance(["blurred", "too_dark"], "fundus", "fr") == [
-        CATALOGUE["quality.blurred"]["fr"],
-        CATALOGUE["quality.too_dark"]["fr"],
+        message("quality.blurred", "fr"),
+        message("quality.too_dark", "fr"),
     ]
+
+
+def test_french_punctuation_is_never_left_to_start_a_line():
+    """French sets ``:`` ``;`` ``?`` ``!`` apart with a space: a space that never breaks, or on the
+    800x480 screen a line began with ": baissez la lumière"."""
+    for key in CATALOGUE:
+        text = message(key, "fr")
+        assert not any(f" {mark}" in text for mark in ":;?!"), (key, text)
+    assert "éclairé\u00a0: baissez" in message("quality.field_too_small", "fr")

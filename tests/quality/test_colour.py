@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from firmware_app.capture.image_file import read_frame
-from firmware_app.messages import CATALOGUE
+from firmware_app.messages import message
 from firmware_app.quality.colour import colour_measures
 from firmware_app.quality.verdict import Verdict
 from tests.lesion_renderer import render_lesion
@@ -98,4 +98,4 @@ def test_colourless_photos_are_never_triaged(tmp_path, retina_rgb):
     assert [r["quality"]["reasons"] for r in results] == [["greyscale"], ["greyscale"], ["red_free"]]
     for result, reason in zip(results, ("greyscale", "greyscale", "red_free"), strict=True):
         assert result["triage"] == "ungradable" and result["score"] is None
-        assert result["guidance"] == [CATALOGUE[f"quality.{reason}"]["fr"]]
+        assert result["guidance"] == [message(f"quality.{reason}", "fr")]
