@@ -97,8 +97,9 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
         store = open_store(device_dir)
         photo = small_photo(retina_rgb)
         taken_by, refer = record_one(store, photo), record_one(store, photo, sample_record(score=0.9))
-        worker = BackgroundWorker(write_config(device_dir, broker.port))
+        # The ingester first: results the worker publishes before its subscription exists go to nobody.
         ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        worker = BackgroundWorker(write_config(device_dir, broker.port))
         wait_until(lambda: counts(engine)[0] == 2, 30, "the device's 2 results at the station")
         ingester.stop()  # the read is queued, not sent, until the device holds its id for another result
         client = signed_in_client(engine, station(), "ana", "reviewer")
