@@ -70,6 +70,13 @@ def all_devices(connection: Connection) -> list[Device]:
     return [Device(**row._mapping) for row in rows]
 
 
+def is_active(connection: Connection, device_id: str) -> bool:
+    """Whether ``device_id`` is enrolled and not retired: only such a device's certificate may still
+    hand the station anything (a retired device may have been lost, or stolen with its key)."""
+    query = select(devices.c.device_id).where(devices.c.device_id == device_id, devices.c.retired_at.is_(None))
+    return connection.execute(query).first() is not None
+
+
 def active_sites(connection: Connection) -> dict[str, str]:
     """device id -> site id, for the devices allowed to file results now."""
     rows = connection.execute(select(devices.c.device_id, devices.c.site_id).where(devices.c.retired_at.is_(None)))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from edgescreen_wire.checks import HEX32
 from edgescreen_wire.sealed_image import open_image, read_private_key
-from review_station import audit
+from review_station import audit, devices
 from review_station.config import ImagesConfig
 from review_station.storage.tables import images, reads, results, upload_parts
 
@@ -67,6 +67,8 @@ def expected_upload(
         return UploadAnswer(404, "the result has not reached the station yet: send the photo again later")
     if device_id != result.device_id:
         return UploadAnswer(403, "this certificate's device did not record that result")
+    if not devices.is_active(connection, device_id):
+        return UploadAnswer(403, "this device is retired: its certificate uploads nothing more")
     expected = announced(result.payload)
     if expected is None:
         return UploadAnswer(422, "the result announced no photo")

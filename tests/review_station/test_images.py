@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
-from review_station import accounts, audit, images
+from review_station import accounts, audit, devices, images
 from review_station.cli import main
 from review_station.config import ImagesConfig, ReviewConfig, UploadsConfig, WebConfig
 from review_station.storage.tables import audit as audit_table
@@ -164,6 +164,16 @@ def test_photos_are_deleted_after_the_retention_that_follows_the_final_verdict(e
         held = connection.execute(select(images_table.c.result_id)).scalars().all()
     assert held == [unread]  # never reviewed: kept whatever its age
     assert [e["action"] for e in image_events(engine) if e["kind"] == "image"] == ["retention"]
+
+
+def test_a_retired_device_uploads_nothing_more(engine):
+    """A retired device may have been lost or stolen with its key: its certificate hands over nothing,
+    not even the photo its own earlier result announced."""
+    sealed = os.urandom(5000)
+    result_id = announcing(engine, sealed)
+    devices.retire(engine, "cam-01", by="test")
+    answer = images.receive(engine, result_id, "cam-01", sealed)
+    assert (answer.status, answer.reason) == (403, "this device is retired: its certificate uploads nothing more")
 
 
 def test_erasure_on_request_deletes_the_photo_and_is_audited(engine, keys, retina_rgb):
