@@ -24,7 +24,7 @@ from firmware_app.capture.picamera2_camera import Picamera2Camera
 from firmware_app.config import Config, DeviceConfig, config_digest
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.inference.model import TriageModel
+from firmware_app.inference.model import TriageModel, require_modality
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
 from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
@@ -60,7 +60,9 @@ class ModelShelf:
             return self._loaded[modality]
 
     def _load(self, modality: str) -> TriageModel:
-        model = TriageModel(self._config.directory / self.model_id(modality), threads=self._config.threads)
+        model_dir = self._config.directory / self.model_id(modality)
+        model = TriageModel(model_dir, threads=self._config.threads)
+        require_modality(model.card, modality, model_dir)
         log_event(
             "model.loaded",
             modality=modality,

@@ -29,8 +29,8 @@ from firmware_app.health.checks import (
     records_unusable,
 )
 from firmware_app.health.readiness import disk_check, readiness
-from firmware_app.inference.card import MODALITIES
-from firmware_app.inference.model import TriageModel
+from firmware_app.inference.card import MODALITIES, read_card
+from firmware_app.inference.model import CARD_FILE, TriageModel, require_modality
 from firmware_app.records.database import RecordsError
 
 
@@ -43,11 +43,12 @@ def verify_models(config: Config) -> Callable[[], list[str]]:
         for modality in MODALITIES:
             model_dir = config.models.directory / getattr(config.models, modality)
             if (model_dir / MANIFEST_FILE).is_file():
-                manifest = verify_bundle(model_dir, trusted_keys(config.models.trusted_keys), config.models.threads)
-                names.append(f"{manifest.model_id} {manifest.version} (signed)")
+                verify_bundle(model_dir, trusted_keys(config.models.trusted_keys), config.models.threads)
+                card, signed = read_card(model_dir / CARD_FILE), "signed"
             else:
-                card = TriageModel(model_dir, threads=config.models.threads).card
-                names.append(f"{card.id} {card.version} (unsigned)")
+                card, signed = TriageModel(model_dir, threads=config.models.threads).card, "unsigned"
+            require_modality(card, modality, model_dir)
+            names.append(f"{card.id} {card.version} ({signed})")
         return names
 
     return load

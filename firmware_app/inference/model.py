@@ -45,6 +45,16 @@ class Prediction:
     model: ModelReference
 
 
+def require_modality(card: ModelCard, modality: str, model_dir: Path) -> None:
+    """Refuse a model whose card is for another modality: configured by mistake (``[models] fundus =
+    "melanoma"``), it would give a confident score for a photo it knows nothing of."""
+    if card.modality != modality:
+        raise ModelError(
+            f"{model_dir}: {card.id} {card.version} is a {card.modality} model, configured for {modality} "
+            f"photos ([models] {modality})"
+        )
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 

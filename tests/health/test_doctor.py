@@ -100,6 +100,16 @@ def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_
     assert message.startswith("The records cannot be used (") and "the records file is damaged" in message
 
 
+def test_a_model_configured_for_the_other_modality_is_refused_by_screen_and_red_in_doctor(tmp_path, retina_jpeg):
+    """``[models] fundus = "melanoma"`` scored a fundus photo with the melanoma model, and said no_refer."""
+    config = write_config(tmp_path, 1, '[models]\nfundus = "melanoma"\n')
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["models"]["level"] == "red"
+    assert "is a dermoscopy model, configured for fundus photos" in checks["models"]["message"]
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
+    assert run.returncode == 3 and "is a dermoscopy model, configured for fundus photos" in run.stderr, run.stderr
+
+
 def test_the_installers_placeholder_ids_are_red(tmp_path):
     """Left as device/config.toml has them, every result would be quarantined at the station."""
     config = write_config(tmp_path, 1)
