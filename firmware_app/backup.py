@@ -16,7 +16,7 @@ from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.records.audit import verify_chain
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, database_files
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
@@ -84,8 +84,11 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
 def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
     """Restore a backup as ``database`` once it proved whole and every image in it opened with
     ``key_file``'s key; until then it sits beside, under a name nothing opens."""
-    if database.exists():
-        raise RecordsError(f"{database}: records already exist there; move them away before restoring")
+    if present := [path.name for path in database_files(database) if path.exists()]:
+        raise RecordsError(
+            f"{database}: records already exist there ({', '.join(present)}); move them all away before "
+            "restoring (a crashed database's -wal would be replayed onto the restored records)"
+        )
     if not key_file.is_file():
         raise RecordsError(f"{key_file}: no records key; put the device's key file back first (README, Backup)")
     if not backup_file.is_file():
@@ -105,7 +108,7 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
         finally:
             records.close()
     except RecordsError as error:
-        for leftover in (staged, Path(f"{staged}-wal"), Path(f"{staged}-shm")):
+        for leftover in database_files(staged):
             leftover.unlink(missing_ok=True)
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)

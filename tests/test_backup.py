@@ -81,7 +81,19 @@ def test_restore_refuses_to_overwrite_records(tmp_path, device):
     _, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     run = edgescreen("restore", str(tmp_path / "b"), config=config)
-    assert run.returncode == 5 and "records already exist there; move them away" in run.stderr
+    assert run.returncode == 5 and "records already exist there (records.sqlite3)" in run.stderr
+
+
+def test_restore_refuses_a_crashed_databases_write_ahead_log_left_beside(tmp_path, device):
+    """A technician who moved only records.sqlite3 away after a crash left its -wal: SQLite would
+    replay it onto the restored file, and the restored images were garbage."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    (directory / "records.sqlite3").rename(tmp_path / "moved.sqlite3")
+    (directory / "records.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(4092))  # a WAL's magic
+    run = edgescreen("restore", str(tmp_path / "b"), config=config)
+    assert run.returncode == 5 and "records already exist there (records.sqlite3-wal)" in run.stderr, run.stderr
+    assert not (directory / "records.sqlite3").exists()
 
 
 def test_backup_never_overwrites_a_file(tmp_path, device):

@@ -221,6 +221,12 @@ def migrate(connection: sqlite3.Connection, source: Path) -> None:
             connection.execute(f"PRAGMA user_version = {number + 1}")
 
 
+def database_files(path: Path) -> tuple[Path, ...]:
+    """Every file SQLite keeps the database ``path`` in: a write-ahead log or a rollback journal left
+    by a crash is replayed onto whatever main file is next opened under that name."""
+    return (path, *(path.with_name(f"{path.name}{suffix}") for suffix in ("-wal", "-shm", "-journal")))
+
+
 def _wal_empty(path: Path) -> bool:
     wal = path.with_name(f"{path.name}-wal")
     return not wal.exists() or wal.stat().st_size == 0
