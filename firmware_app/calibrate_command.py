@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from firmware_app.calibration.geometry import find_board, measure_distortion
 from firmware_app.calibration.profile import (
     PIXEL_STEPS,
     CalibrationProfile,
+    ProfileError,
     new_profile,
     profile_document,
     read_profile,
@@ -44,6 +46,18 @@ def _board(text: str) -> tuple[int, int]:
     if not match or min(int(match[1]), int(match[2])) < 2:
         raise argparse.ArgumentTypeError(f"expected inner corners as COLUMNSxROWS, e.g. 9x6, got {text!r}")
     return int(match[1]), int(match[2])
+
+
+def _millimetres(text: str) -> float:
+    """A printed size: a positive, finite number of millimetres (a typo of 0 would write a profile
+    every screening then refuses, and the next calibration could not even read it to correct it)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a size in millimetres greater than 0, got {text!r}")
+    return value
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
@@ -66,7 +80,7 @@ def _usable(
                 raise TargetNotFound(f"{frame.width}x{frame.height} differs from the first photo's {size[0]}x{size[1]}")
             found.append(find(correct_pixels(earlier, frame.pixels)))
             size = (frame.width, frame.height)
-        except (ImageError, TargetNotFound) as error:
+        except (ImageError, TargetNotFound, ProfileError) as error:  # ProfileError: the lens step's proportions
             reason = error.reason if isinstance(error, ImageError) else str(error)
             log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
             print(f"{path}  REFUSED  {error}", file=sys.stderr)
@@ -148,8 +162,8 @@ def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type
         step.add_argument("--by", default="", help="who makes the profile (default: the login name)")
         if name == "geometry":
             step.add_argument("--board", type=_board, default=(9, 6), help="inner corners, e.g. 9x6 (default)")
-            step.add_argument("--square-mm", type=float, default=2.5, help="printed square side (default 2.5)")
+            step.add_argument("--square-mm", type=_millimetres, default=2.5, help="printed square side (default 2.5)")
         if name == "scale":
-            step.add_argument("--target-mm", type=float, default=10.0, help="printed square side (default 10)")
+            step.add_argument("--target-mm", type=_millimetres, default=10.0, help="printed square side (default 10)")
         step.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
         step.set_defaults(handler=cmd_calibrate)

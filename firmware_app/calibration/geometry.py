@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from firmware_app.calibration.errors import TargetNotFound
-from firmware_app.calibration.profile import LensDistortion
+from firmware_app.calibration.profile import LensDistortion, ProfileError
 
 MIN_VIEWS = 3
 _SUBPIXEL = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 40, 0.001)
@@ -78,9 +78,10 @@ def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
     height, width = rgb.shape[:2]
     ratio = width / lens.image_size[0]
     if abs(height / lens.image_size[1] - ratio) > 0.01:
-        raise ValueError(
+        raise ProfileError(
             f"a {width}x{height} frame does not have the proportions of the lens calibration "
-            f"({lens.image_size[0]}x{lens.image_size[1]})"
+            f"({lens.image_size[0]}x{lens.image_size[1]}): the camera is in another mode than when it "
+            "was calibrated, or the profile is another camera's"
         )
     camera = lens.camera_matrix * np.array([[ratio], [ratio], [1.0]])
     map_x, map_y = _maps(camera.tobytes(), lens.distortion.astype(np.float64).tobytes(), (width, height))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -156,6 +157,32 @@ def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     return array
 
 
+def _size(value: Any, name: str) -> tuple[int, int]:
+    """A frame's width and height in pixels: both at least 1 (a scale read off a 0x0 frame gave
+    every lesion a diameter of 0 mm)."""
+    width, height = (int(v) for v in value)
+    if min(width, height) < 1:
+        raise ProfileError(f"field '{name}' must be a width and a height of at least 1 pixel, got {value!r}")
+    return width, height
+
+
+def _positive(value: Any, name: str) -> float:
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ProfileError(f"field '{name}' must be a positive, finite number, got {value!r}")
+    return number
+
+
+def _timestamp(value: Any, name: str) -> str:
+    """An ISO 8601 time, as ``calibrate`` writes it (the readiness screen reads the profile's age off it)."""
+    text = str(value)
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ProfileError(f"field '{name}' must be an ISO 8601 time, got {text!r}") from None
+    return text
+
+
 def _parse(document: dict[str, Any]) -> CalibrationProfile:
     if document.get("schema") != PROFILE_SCHEMA:
         raise ProfileError(f"field 'schema' must be '{PROFILE_SCHEMA}', got {document.get('schema')!r}")
@@ -177,36 +204,31 @@ def _parse(document: dict[str, Any]) -> CalibrationProfile:
         )
     if "geometry" in document:
         section = document["geometry"]
-        width, height = (int(v) for v in section["image_size"])
         columns, rows = (int(v) for v in section["board"])
         geometry = LensDistortion(
-            (width, height),
+            _size(section["image_size"], "geometry.image_size"),
             _array(section["camera_matrix"], (3, 3), "geometry.camera_matrix"),
             _array(section["distortion"], (5,), "geometry.distortion"),
             float(section["reprojection_rms_px"]),
             int(section["views"]),
             (columns, rows),
-            float(section["square_mm"]),
+            _positive(section["square_mm"], "geometry.square_mm"),
         )
     if "scale" in document:
         section = document["scale"]
-        width, height = (int(v) for v in section["image_size"])
-        mm_per_pixel = float(section["mm_per_pixel"])
-        if not mm_per_pixel > 0:
-            raise ProfileError("field 'scale.mm_per_pixel' must be positive")
         scale = Scale(
-            (width, height),
-            mm_per_pixel,
+            _size(section["image_size"], "scale.image_size"),
+            _positive(section["mm_per_pixel"], "scale.mm_per_pixel"),
             float(section["relative_spread"]),
-            float(section["target_mm"]),
+            _positive(section["target_mm"], "scale.target_mm"),
             int(section["images"]),
         )
     profile = CalibrationProfile(
         camera_model=str(document["camera"]["model"]),
         camera_serial=str(document["camera"]["serial"]),
         made_by=str(document["made_by"]),
-        created=str(document["created"]),
-        updated=str(document["updated"]),
+        created=_timestamp(document["created"], "created"),
+        updated=_timestamp(document["updated"], "updated"),
         flat_field=flat,
         geometry=geometry,
         colour=colour,
@@ -227,7 +249,7 @@ def read_profile(path: Path) -> CalibrationProfile:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProfileError(f"{path}: calibration profile not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # Recursion: nested deep
         raise ProfileError(f"{path}: not a readable JSON calibration profile ({error})") from None
     try:
         if not isinstance(document, dict):

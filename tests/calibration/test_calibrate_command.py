@@ -134,3 +134,54 @@ def test_screen_applies_the_configured_profile(tmp_path, targets):
     assert refused.returncode == 2 and "calibration profile refused" in refused.stderr
     uncalibrated = edgescreen("screen", "--json", targets["fundus"][0])
     assert np.all([r["calibration"] == UNCALIBRATED for r in json_lines(uncalibrated.stdout)])
+
+
+@pytest.mark.parametrize("size", ["0", "-10", "inf", "nan", "ten"])
+def test_a_printed_size_that_is_no_size_is_refused_and_the_profile_untouched(tmp_path, targets, size):
+    """``--target-mm 0`` wrote a profile every screening refused, which calibrate itself could then not
+    read to put right: the whole profile had to be made again."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    before = profile.read_text()
+    with pytest.raises(SystemExit) as refused:
+        calibrate("scale", "--profile", str(profile), "--target-mm", size, *targets["square"])
+    assert refused.value.code == 2 and profile.read_text() == before
+    with pytest.raises(SystemExit):
+        calibrate("geometry", "--profile", str(profile), "--square-mm", size, *targets["board"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "refusal"),
+    [
+        (lambda d: d["scale"].update(mm_per_pixel=float("inf")), "'scale.mm_per_pixel' must be a positive, finite"),
+        (lambda d: d["scale"].update(image_size=[0, 0]), "'scale.image_size' must be a width and a height"),
+        (lambda d: d.update(updated="last Tuesday"), "'updated' must be an ISO 8601 time"),
+    ],
+    ids=["infinite-scale", "empty-frame", "not-a-time"],
+)
+def test_a_profile_number_no_camera_gives_is_refused_not_used(tmp_path, targets, edit, refusal):
+    profile = tmp_path / "device.json"
+    assert calibrate("scale", "--profile", str(profile), *targets["square"]) == 0
+    document = json.loads(profile.read_text())
+    edit(document)
+    profile.write_text(json.dumps(document))
+    with pytest.raises(ProfileError, match=refusal):
+        read_profile(profile)
+
+
+def test_a_profile_nested_too_deep_to_read_is_refused(tmp_path):
+    profile = tmp_path / "device.json"
+    profile.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ProfileError, match="not a readable JSON calibration profile"):
+        read_profile(profile)
+
+
+def test_a_frame_of_other_proportions_than_the_lens_calibration_is_refused_with_the_reason(tmp_path, targets):
+    """A lens step made on 4:3 board photos, then square fundus frames: a clear refusal, not a traceback."""
+    profile = tmp_path / "lens.json"
+    assert calibrate("geometry", "--profile", str(profile), "--square-mm", str(SQUARE_MM), *targets["board"]) == 0
+    config = tmp_path / "config.toml"
+    config.write_text(f'[calibration]\nprofile = "{profile}"\n')
+    run = edgescreen("screen", "--modality", "fundus", targets["fundus"][0], config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "does not have the proportions of the lens calibration" in run.stderr
