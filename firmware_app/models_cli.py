@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from firmware_app.app import open_store
@@ -36,43 +38,50 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(config: Config, switch: Switch) -> None:
-    """Every install and rollback goes into the audit chain, then into the journal."""
-    details = {
-        "action": switch.action,
-        "model": switch.model_id,
-        "version": switch.version,
-        "manifest_sha256": switch.digest,
-        "previous_version": switch.previous_version,
-    }
+@contextmanager
+def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
+    """What records each install and rollback in the audit chain, then the journal. The records are
+    opened before anything changes: records that cannot take the event (a missing key, a full disk)
+    stop the switch, where they used to let it happen and then report a failure."""
     store = open_store(config)
-    try:
+
+    def record(switch: Switch) -> None:
+        details = {
+            "action": switch.action,
+            "model": switch.model_id,
+            "version": switch.version,
+            "manifest_sha256": switch.digest,
+            "previous_version": switch.previous_version,
+        }
         store.audit("model_change", details)
+        log_event(f"model.{switch.action}", **details)
+        was = switch.previous_version or "none"
+        print(f"{switch.action}: {switch.model_id} {switch.version} is active (was {was})")
+
+    try:
+        yield record
     finally:
         store.records.close()
-    log_event(f"model.{switch.action}", **details)
-    print(f"{switch.action}: {switch.model_id} {switch.version} is active (was {switch.previous_version or 'none'})")
 
 
 def cmd_install(config: Config, args: argparse.Namespace) -> int:
     keys = trusted_keys(config.models.trusted_keys)
     active_manifest(config.models.directory, read_manifest(args.bundle).model_id)  # refuses a plain folder, unwritten
-    with exclusive(config.models.directory):
+    with audited(config) as record, exclusive(config.models.directory):
         switch = install_bundle(
             args.bundle, config.models.directory, keys, config.models.threads, allow_downgrade=args.allow_downgrade
         )
-    if switch is None:
-        print(f"{args.bundle}: already the active model; nothing changed")
-        return 0
-    _audit(config, switch)
+        if switch is None:
+            print(f"{args.bundle}: already the active model; nothing changed")
+            return 0
+        record(switch)
     return 0
 
 
 def cmd_rollback(config: Config, args: argparse.Namespace) -> int:
     keys = trusted_keys(config.models.trusted_keys)
-    with exclusive(config.models.directory):
-        switch = rollback(config.models.directory, args.model_id, keys, config.models.threads)
-    _audit(config, switch)
+    with audited(config) as record, exclusive(config.models.directory):
+        record(rollback(config.models.directory, args.model_id, keys, config.models.threads))
     return 0
 
 

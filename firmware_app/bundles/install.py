@@ -117,9 +117,15 @@ def install_bundle(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / STORE).mkdir(exist_ok=True)
     staging = directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}"
-    _copy_durably(bundle, staging)
     try:
-        manifest = verify_bundle(staging, keys, threads)
+        try:
+            _copy_durably(bundle, staging)
+        except OSError as error:  # shutil.Error too: a full disk, above all
+            raise BundleError(f"{bundle}: cannot be copied into {directory} ({error.strerror or error})") from None
+        try:
+            manifest = verify_bundle(staging, keys, threads)
+        except BundleError as error:  # named as the technician gave it, not as its staging copy
+            raise BundleError(str(error).replace(str(staging), str(bundle))) from None
         current = active_manifest(directory, manifest.model_id)
         if current is not None and current.digest == manifest.digest:
             return None

@@ -86,9 +86,22 @@ def test_a_refused_bundle_changes_nothing(device):
     (broken / "model.tflite").write_bytes(b"\0" * 1024)
     run = edgescreen("models", "install", str(broken), config=config)
     assert run.returncode == 3 and "model.tflite does not match its sha256" in run.stderr
+    assert str(broken) in run.stderr and ".tmp-" not in run.stderr  # the bundle given, not its staging copy
     assert active_manifest(directory / "installed", "melanoma").version == "1.0.0"
     assert [c["version"] for c in model_changes(directory)] == ["1.0.0"]
     assert not list((directory / "installed" / ".bundles").glob(".tmp-*"))
+
+
+def test_records_that_cannot_take_the_audit_event_stop_the_switch(device):
+    """With the records key missing, the model used to be switched and the install then reported as
+    failed: the records are opened before anything changes."""
+    directory, key, _trusted, first, config = device
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    (directory / "records.key").rename(directory / "records.key.away")
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 5 and "key" in run.stderr, run.stderr
+    assert active_manifest(directory / "installed", "melanoma").version == "1.0.0"
 
 
 def test_rollback_without_a_previous_bundle_is_refused(device):

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.bundles.install import active_manifest
 from firmware_app.records.store import StorageFull
+from tests.bundles.kit import make_key, signed_bundle, with_version
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, edgescreen_process
@@ -187,3 +189,20 @@ def test_acknowledged_results_are_not_sent_again_while_the_disk_is_full(tiny_fil
     finally:
         worker.stop()
         broker.stop()
+
+
+def test_a_model_install_onto_a_full_disk_is_refused_and_leaves_nothing_behind(tmp_path, tiny_filesystem):
+    """The copy used to fail with a traceback and leave its half-copied bundle, one more per retry, on
+    the disk the records' reserve is kept on; the active model stays whole either way."""
+    key, trusted = make_key(tmp_path)
+    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
+    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
+    installed = tiny_filesystem / "installed"
+    config = write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n')
+    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    filled(tiny_filesystem)
+    run = edgescreen("models", "install", str(second), config=config)
+    assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
+    assert f"{second}: cannot be copied into {installed}" in run.stderr
+    assert not list((installed / ".bundles").glob(".tmp-*"))
+    assert active_manifest(installed, "melanoma").version == "1.0.0"
