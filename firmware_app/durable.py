@@ -1,7 +1,8 @@
 """Making a rename or a new file survive a power cut: the directory entry itself must reach the disk.
 
-Records' key file, backups and model bundles all rename a finished file into place; without an fsync
-of the directory, a power cut right after can leave the old name (or none) on disk.
+Records' key file, backups, model bundles and calibration profiles all rename a finished file into
+place; without an fsync of the file and of the directory, a power cut right after can leave the old
+name, none, or an empty file on disk.
 """
 
 from __future__ import annotations
@@ -17,3 +18,17 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def replace_durably(path: Path, data: bytes) -> None:
+    """Put ``data`` at ``path`` whole or not at all, and for good: written under a name of this
+    process's own (two writers never share it), flushed, renamed over ``path``, the rename flushed."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
+    try:
+        os.write(descriptor, data)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    fsync_directory(path.parent)

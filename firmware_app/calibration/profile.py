@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from firmware_app.durable import replace_durably
 
 PROFILE_SCHEMA = "edgescreen.calibration-profile/1"
 UNCALIBRATED = "uncalibrated"
@@ -138,13 +139,12 @@ def profile_document(profile: CalibrationProfile) -> dict[str, Any]:
 
 
 def write_profile(profile: CalibrationProfile, path: Path) -> CalibrationProfile:
-    """Stamp the profile with today's date and its content id, and write it atomically."""
+    """Stamp the profile with today's date and its content id, and write it atomically and durably."""
     stamped = dataclasses.replace(profile, updated=datetime.now(UTC).isoformat(timespec="seconds"), id="")
     stamped = dataclasses.replace(stamped, id=_profile_id(stamped))
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(profile_document(stamped), indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    # A power cut must not leave an empty profile: the device would refuse to screen until recalibrated.
+    replace_durably(path, (json.dumps(profile_document(stamped), indent=1) + "\n").encode())
     return stamped
 
 
