@@ -357,8 +357,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
 
 
 # The typical values are the medians of the tune-half originals (bench/quality_tune.py); those of
-# ``highlights``, ``light_gradient`` and ``field_span``, the fitting photos' medians (bench/generalisation.py
-# --fit-on dr-600 --fit-on aptos2019-224 --derive).
+# ``highlights``, ``light_gradient``, ``field_span`` and the focus measures, the fitting photos'
+# medians (bench/generalisation.py --fit-on dr-600 --fit-on aptos2019-224 --derive).
 RULES = (
     Rule("field_cut", "field_coverage", "min_field_coverage", 1.0),
     Rule("field_cut", "field_offset", "max_field_offset", 0.0),
@@ -367,8 +367,8 @@ RULES = (
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_dark", "highlights", "min_highlights", 0.996),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
-    Rule("blurred", "sharpness", "min_sharpness", 0.727),
-    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.964),
+    Rule("blurred", "sharpness", "min_sharpness", 0.7666),
+    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.9667),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
     Rule("uneven_illumination", "light_gradient", "max_light_gradient", 0.003),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),

@@ -22,6 +22,11 @@ from firmware_app.quality.resample import mask_at_size, shrink
 # order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _REBLUR = 9
+# ``directional_sharpness`` leaves out steps of this many 8-bit levels or fewer: on a heavily blurred
+# field the pixel-to-neighbour steps are the rounding to 8 bits and a JPEG's ripple of a level or
+# two, which a re-blur removes as it removes fine detail, so the blurrier the field the sharper it
+# read (a Gaussian blur of 12 pixels on a 1280-pixel dr-600 photo, saved as a JPEG, above one of 4).
+_ROUNDING_STEPS = 2
 
 
 def _inside(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -123,7 +128,8 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     and columns alone miss a slanted motion blur, which keeps the detail across its path.
 
     A diagonal step is 1.4 pixels long, so the diagonal box has 7 steps (9.9 pixels): about the
-    length of the others, which keeps a sharp retina about as sharp along every direction. The
+    length of the others, which keeps a sharp retina about as sharp along every direction. Steps of
+    ``_ROUNDING_STEPS`` levels or fewer are rounding and compression, not detail, and are left out. The
     re-blur is never computed: the step of a box-blurred image is the difference of the box's two
     ends divided by its length, so each direction costs two shifted differences. Only steps whose
     whole box lies in ``mask`` count, so the field's black surround never does.
@@ -151,6 +157,7 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
         before, after = length // 2, length - length // 2
         region = cv2.bitwise_and(shifted(inside, -before, step), shifted(inside, after, step))
         steps = cv2.bitwise_and(cv2.absdiff(shifted(image, 1, step), shifted(image, 0, step)), region)
+        _, steps = cv2.threshold(steps, _ROUNDING_STEPS, 0, cv2.THRESH_TOZERO)
         ends = cv2.absdiff(shifted(image, after, step), shifted(image, -before, step)).astype(np.uint16)
         scaled = steps.astype(np.uint16)
         scaled *= length
