@@ -16,7 +16,7 @@ from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.records.audit import verify_chain
-from firmware_app.records.database import RecordsError, database_files
+from firmware_app.records.database import RecordsError, RequestRefused, database_files
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
@@ -70,7 +70,7 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
 def backup(store: ScreeningStore, out: Path) -> BackupSummary:
     """Write a consistent copy of the records to ``out`` (never over an existing file); audited."""
     if out.exists():
-        raise RecordsError(f"{out}: already exists; a backup never overwrites a file")
+        raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
     store.audit("export", {"scope": "backup"})  # before the copy, so the backup holds its own event
     _copy(store.records.connection, out)
     copy = sqlite3.connect(f"file:{out}?mode=ro", uri=True)

@@ -31,7 +31,7 @@ from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subjec
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
-from firmware_app.records.database import RecordsError, records_problem
+from firmware_app.records.database import RecordsError, RequestRefused, records_problem
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
@@ -374,6 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)
         print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
+        return 2
+    except RequestRefused as error:
+        log_event("command.refused", logging.WARNING, error=error)
+        print(f"edgescreen: {error}", file=sys.stderr)
         return 2
     except (RecordsError, sqlite3.Error) as error:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).

@@ -100,7 +100,9 @@ def test_backup_never_overwrites_a_file(tmp_path, device):
     _, config, _ = device
     (tmp_path / "b").write_text("precious")
     run = edgescreen("backup", "--out", str(tmp_path / "b"), config=config)
-    assert run.returncode == 5 and "never overwrites" in run.stderr
+    # On main: exit status 5, "records.unusable" and an "edgescreen: records:" prefix.
+    assert run.returncode == 2 and f"edgescreen: {tmp_path / 'b'}: already exists; a backup never" in run.stderr
+    assert "records.unusable" not in run.stderr
     assert (tmp_path / "b").read_text() == "precious"
 
 

@@ -82,8 +82,18 @@ def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     verify = edgescreen("audit", "verify", config=config)
     assert verify.returncode == 0, verify.stdout
     assert b"MRN-2" not in (tmp_path / "records.sqlite3").read_bytes()
+
+
+def test_an_unknown_result_id_is_a_refused_request_not_unusable_records(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb))
+    store.records.close()
     missing = edgescreen("records", "show", "f" * 32, config=config)
-    assert missing.returncode == 5 and "no screening with result id" in missing.stderr
+    # On main: exit status 5 and "ERROR records.unusable", as if the records were damaged.
+    assert missing.returncode == 2, missing.stderr
+    assert "edgescreen: no screening with result id 'ffffffffffffffffffffffffffffffff'" in missing.stderr
+    assert "records.unusable" not in missing.stderr and "command.refused" in missing.stderr
 
 
 def test_exported_images_are_private_to_the_user(tmp_path, retina_rgb):

@@ -20,6 +20,11 @@ class RecordsError(RuntimeError):
     """The records cannot be used as asked; the message says what and where."""
 
 
+class RequestRefused(RuntimeError):
+    """What was asked cannot be done as given (an unknown result id, an output file that already
+    exists); nothing is wrong with the records, so it must never be reported as if they were unusable."""
+
+
 # Each entry moves the schema from version N to N+1; an entry is never edited once released.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (

@@ -22,7 +22,13 @@ from typing import Any
 from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, verify_chain
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state, trusted_now
-from firmware_app.records.database import RecordsError, open_database, records_problem, transaction
+from firmware_app.records.database import (
+    RecordsError,
+    RequestRefused,
+    open_database,
+    records_problem,
+    transaction,
+)
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.screening import Review, ScreeningRecord
@@ -354,7 +360,7 @@ class ScreeningStore:
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()
         if row is None:
-            raise RecordsError(f"no screening with result id {result_id!r} on this device")
+            raise RequestRefused(f"no screening with result id {result_id!r} on this device")
         return row
 
     def view(self, result_id: str) -> dict[str, Any]:
