@@ -16,7 +16,7 @@ from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.records.audit import verify_chain
-from firmware_app.records.database import RecordsError, RequestRefused, database_files
+from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
@@ -36,20 +36,30 @@ def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
 
 
 def _copy(source: sqlite3.Connection, target: Path) -> None:
-    """Snapshot ``source`` into a new private file at ``target``, flushed, in place only when whole."""
+    """Snapshot ``source`` into a new private file at ``target``, flushed, in place only when whole;
+    a copy cut short (a full drive) is removed: it is no backup, and it holds the patients' data."""
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    destination = sqlite3.connect(partial)
+    try:
+        _snapshot(source, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.rename(partial, target)
+    fsync_directory(target.parent)
+
+
+def _snapshot(source: sqlite3.Connection, path: Path) -> None:
+    """Copy ``source`` page by page into the empty file ``path``, as one self-contained file, flushed."""
+    destination = sqlite3.connect(path)
     try:
         source.backup(destination, pages=PAGES_PER_STEP)
         destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         destination.close()
-    with partial.open("rb+") as handle:
+    with path.open("rb+") as handle:
         os.fsync(handle.fileno())
-    os.rename(partial, target)
-    fsync_directory(target.parent)
 
 
 def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
@@ -68,17 +78,32 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
 
 
 def backup(store: ScreeningStore, out: Path) -> BackupSummary:
-    """Write a consistent copy of the records to ``out`` (never over an existing file); audited."""
+    """Write a consistent copy of the records to ``out`` (never over an existing file). Only a backup
+    that was written and checked is audited; one that cannot be audited is removed, since every
+    copy of the patients' data must be in the audit log."""
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
-    store.audit("export", {"scope": "backup"})  # before the copy, so the backup holds its own event
-    _copy(store.records.connection, out)
-    copy = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
     try:
-        screenings, images, events = _check(out, copy)
+        _copy(store.records.connection, out)
+    except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
+        raise output_problem(out, error) from error
+    try:
+        summary = _summary_of(out)
+        store.audit("export", {"scope": "backup"})
+    except BaseException:
+        out.unlink()
+        raise
+    return summary
+
+
+def _summary_of(backup_file: Path) -> BackupSummary:
+    """What a backup file holds, once it proved whole (``_check``)."""
+    copy = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    try:
+        screenings, images, events = _check(backup_file, copy)
     finally:
         copy.close()
-    return BackupSummary(out, screenings, images, events)
+    return BackupSummary(backup_file, screenings, images, events)
 
 
 def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -55,6 +58,29 @@ def write_oriented(path: Path, upright_rgb: np.ndarray, orientation: int, **save
 @pytest.fixture()
 def retina_jpeg(tmp_path: Path, retina_rgb: np.ndarray) -> Path:
     return write_rgb(tmp_path / "retina.jpg", retina_rgb)
+
+
+@pytest.fixture()
+def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs of its own, to fill or remount read-only (mounting needs root)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def filled(directory: Path) -> None:
+    """Fill the file system of ``directory`` to the last byte."""
+    # Unbuffered: a buffered file would try its unwritten rest again on close and raise ENOSPC there.
+    with open(directory / "filler", "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(bytes(65536))
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
 
 
 def shared_data(relative: str) -> Path:

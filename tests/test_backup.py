@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from firmware_app.records.store import Records
-from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.test_cli import edgescreen
 
@@ -71,10 +71,19 @@ def test_a_backup_taken_while_the_device_records_restores_whole(tmp_path, device
         for result_id in ids:
             ((media, data),) = store.export_images(result_id)
             assert media == "image/jpeg" and data.startswith(b"\xff\xd8")
-        kinds = [row[0] for row in store.records.connection.execute("SELECT details FROM audit WHERE kind = 'export'")]
-        assert '{"scope":"backup"}' in kinds
     finally:
         store.records.close()
+    assert backups_audited(directory) == 1  # on the device, once the backup was whole
+
+
+def backups_audited(directory) -> int:
+    db = sqlite3.connect(directory / "records.sqlite3")
+    try:
+        return db.execute(
+            "SELECT count(*) FROM audit WHERE kind = 'export' AND details = '{\"scope\":\"backup\"}'"
+        ).fetchone()[0]
+    finally:
+        db.close()
 
 
 def test_restore_refuses_to_overwrite_records(tmp_path, device):
@@ -104,6 +113,38 @@ def test_backup_never_overwrites_a_file(tmp_path, device):
     assert run.returncode == 2 and f"edgescreen: {tmp_path / 'b'}: already exists; a backup never" in run.stderr
     assert "records.unusable" not in run.stderr
     assert (tmp_path / "b").read_text() == "precious"
+
+
+def test_a_backup_to_a_missing_folder_says_what_to_check(tmp_path, device):
+    _, config, _ = device
+    out = tmp_path / "usb-not-mounted" / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr  # on main: FileNotFoundError
+    assert f"{out}: cannot be written there (No such file or directory); check that the folder exists" in run.stderr
+
+
+def test_a_backup_onto_a_read_only_drive_says_so(tiny_filesystem, device):
+    _, config, _ = device
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    run = edgescreen("backup", "--out", str(tiny_filesystem / "b"), config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, EROFS
+    assert "cannot be written there (Read-only file system)" in run.stderr
+
+
+def test_a_full_backup_drive_is_named_leaves_no_partial_file_and_is_not_audited(tiny_filesystem, device):
+    directory, config, _ = device
+    filled(tiny_filesystem)
+    out = tiny_filesystem / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    # On main: "records.sqlite3: the disk is full; free space on <the records' folder>", exit 5.
+    assert run.returncode == 2 and f"{out}: the disk is full; free space on {tiny_filesystem}" in run.stderr
+    assert "records.sqlite3" not in run.stderr
+    assert sorted(p.name for p in tiny_filesystem.iterdir()) == ["filler"]  # on main: .b.partial left behind
+    assert backups_audited(directory) == 0  # on main: audited before the copy failed
+
+    (tiny_filesystem / "filler").unlink()
+    assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
+    assert backups_audited(directory) == 1
 
 
 def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_path, device):

@@ -183,6 +183,18 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
     return RecordsError(f"{path}: cannot use the records ({error})")
 
 
+def output_problem(path: Path, error: BaseException) -> RequestRefused:
+    """A ``RequestRefused`` naming a file a command writes outside the records (a backup, an exported
+    image) and why it cannot be written: a full or missing USB drive must not read as the records' disk."""
+    if _disk_full(path, error):
+        return RequestRefused(f"{path}: the disk is full; free space on {path.parent} or use another drive")
+    reason = getattr(error, "strerror", None) or error
+    return RequestRefused(
+        f"{path}: cannot be written there ({reason}); check that the folder exists (the drive is mounted) "
+        "and can be written"
+    )
+
+
 def _create_private(path: Path) -> None:
     """Create the database file readable by this user alone (SQLite gives its WAL the same mode)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

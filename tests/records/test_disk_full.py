@@ -1,9 +1,8 @@
-"""A really full disk: a 16 MiB tmpfs is filled with screenings (or a filler file) until the file
-system says no; and the same tmpfs remounted read-only."""
+"""A really full disk: a 16 MiB tmpfs (``tiny_filesystem``, tests/conftest.py) is filled with
+screenings (or a filler file) until the file system says no; and the same tmpfs remounted read-only."""
 
 from __future__ import annotations
 
-import errno
 import json
 import shutil
 import signal
@@ -17,22 +16,12 @@ from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.bundles.install import active_manifest
 from firmware_app.records.store import StorageFull
 from tests.bundles.kit import make_key, signed_bundle, with_version
+from tests.conftest import filled
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, edgescreen_process
 from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
-
-
-@pytest.fixture()
-def tiny_filesystem(tmp_path):
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
 def fill_until_refused(store, photo) -> list[str]:
@@ -70,17 +59,6 @@ def test_when_the_file_system_itself_is_full_nothing_is_half_written(tiny_filesy
     recorded = fill_until_refused(store, small_photo(retina_rgb, 512))
     store.records.close()
     check_nothing_lost(tiny_filesystem, recorded)
-
-
-def filled(directory) -> None:
-    """Fill the file system of ``directory`` to the last byte."""
-    # Unbuffered: a buffered file would try its unwritten rest again on close and raise ENOSPC there.
-    with open(directory / "filler", "wb", buffering=0) as filler:
-        try:
-            while True:
-                filler.write(bytes(65536))
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
 
 
 def five_results_and_a_session_waiting_for_them(directory, retina_rgb) -> tuple[int, Path, list[str], Broker]:
