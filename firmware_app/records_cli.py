@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.database import records_problem
+from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
@@ -81,12 +81,12 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
+        raise RequestRefused(f"{args.out}: is a file; --out names the folder to write the images to")
+
     def export(store: ScreeningStore) -> int:
         images = store.export_images(args.result_id)
-        if not args.out.exists():
-            args.out.mkdir(parents=True, mode=0o700)  # a patient's photos: this user's alone
-        elif args.out.stat().st_mode & 0o077:
-            print(f"edgescreen: note: {args.out} is open to other users; the images in it are not", file=sys.stderr)
+        _prepare_folder(args.out)
         for index, (media_type, data) in enumerate(images):
             path = args.out / f"{args.result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}"
             _write_private(path, data)
@@ -96,12 +96,40 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, export)
 
 
+def _prepare_folder(out: Path) -> None:
+    """Make a new export folder this user's alone (a patient's photos); say so when one is not."""
+    if not out.exists():
+        try:
+            out.mkdir(parents=True, mode=0o700)
+        except OSError as error:
+            raise output_problem(out, error) from error
+    elif out.stat().st_mode & 0o077:
+        print(f"edgescreen: note: {out} is open to other users; the images in it are not", file=sys.stderr)
+
+
 def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by this user alone, from its creation on (no window at 0644)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        os.fchmod(file.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
-        file.write(data)
+    """Write a new file readable by this user alone from its creation on (no window at 0644), whole
+    or not at all: a photo cut short by a full drive would pass for the patient's."""
+    descriptor = _new_private_file(path)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except OSError as error:
+        path.unlink()
+        raise output_problem(path, error) from error
+
+
+def _new_private_file(path: Path) -> int:
+    """A new file at ``path``, never through a link or over a file already there: in a shared folder
+    either could be planted, to have the patient's photo written where its planter reads it."""
+    try:
+        # With O_CREAT, O_EXCL fails on any name that exists, a symbolic link included, which it
+        # never follows (POSIX open(2)): no O_NOFOLLOW is needed.
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as error:
+        raise RequestRefused(f"{path}: already exists (a file or a link); an export never writes over one") from error
+    except OSError as error:
+        raise output_problem(path, error) from error
 
 
 def _connection(state: dict[str, str], now: datetime) -> str:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from firmware_app.records.screening import ScreeningContext
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, filled
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen, json_lines
 
@@ -103,6 +103,52 @@ def test_exported_images_are_private_to_the_user(tmp_path, retina_rgb):
     assert edgescreen("records", "export", kept.result_id, "--out", str(out), config=config).returncode == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o700  # on main: 0755 and 0644
     assert stat.S_IMODE((out / f"{kept.result_id}-0.jpg").stat().st_mode) == 0o600
+
+
+def one_result(directory, retina_rgb) -> str:
+    store = open_store(directory)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    store.records.close()
+    return result_id
+
+
+def test_an_export_to_a_file_is_refused(tmp_path, retina_rgb):
+    config, result_id = write_config(tmp_path, port=1), one_result(tmp_path, retina_rgb)
+    (tmp_path / "afile").write_text("kept")
+    run = edgescreen("records", "export", result_id, "--out", str(tmp_path / "afile"), config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr  # on main: NotADirectoryError
+    assert f"{tmp_path / 'afile'}: is a file; --out names the folder" in run.stderr
+    assert (tmp_path / "afile").read_text() == "kept"
+
+
+def test_an_export_onto_a_full_drive_leaves_no_partial_image(tmp_path, tiny_filesystem, retina_rgb):
+    config, result_id = write_config(tmp_path, port=1), one_result(tmp_path, retina_rgb)
+    out = tiny_filesystem / "for-dr-x"
+    out.mkdir()
+    filled(tiny_filesystem)
+    run = edgescreen("records", "export", result_id, "--out", str(out), config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, ENOSPC
+    assert f"{out / result_id}-0.jpg: the disk is full; free space on {out}" in run.stderr
+    assert list(out.iterdir()) == []  # on main: a truncated JPEG of the patient
+
+
+def test_an_export_never_follows_a_planted_link_nor_writes_over_a_file(tmp_path, retina_rgb):
+    config, result_id = write_config(tmp_path, port=1), one_result(tmp_path, retina_rgb)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # a folder others write to
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim")
+    (shared / f"{result_id}-0.jpg").symlink_to(victim)
+    planted = edgescreen("records", "export", result_id, "--out", str(shared), config=config)
+    assert planted.returncode == 2, planted.stderr
+    assert f"{shared / result_id}-0.jpg: already exists (a file or a link); an export never" in planted.stderr
+    assert victim.read_text() == "victim"  # on main: overwritten with the patient's photo
+
+    (shared / f"{result_id}-0.jpg").unlink()
+    assert edgescreen("records", "export", result_id, "--out", str(shared), config=config).returncode == 0
+    again = edgescreen("records", "export", result_id, "--out", str(shared), config=config)
+    assert again.returncode == 2 and "already exists" in again.stderr  # on main: written over
 
 
 def test_a_non_utf8_file_name_is_screened_and_the_batch_goes_on(tmp_path, retina_jpeg):
