@@ -372,6 +372,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The records are damaged ({error}). Call the technician.",
         "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien.",
     },
+    "health.records.none": {
+        "en": "No records yet at {path}: they are made with the first screening, or put back by a restore.",
+        "fr": "Pas encore de dossiers dans {path} : ils sont créés au premier dépistage, ou remis par une "
+        "restauration.",
+    },
     "health.records.unusable": {
         "en": "The records cannot be used ({error}). Call the technician.",
         "fr": "Les dossiers sont inutilisables ({error}). Appelez le technicien.",

@@ -86,6 +86,19 @@ def backups_audited(directory) -> int:
         db.close()
 
 
+def test_read_only_commands_on_a_fresh_device_leave_the_way_clear_for_a_restore(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    for command in (["sync", "status"], ["audit", "verify"]):
+        run = edgescreen(*command, config=target_config)
+        assert run.returncode == 2 and f"{target / 'records.sqlite3'}: no records yet" in run.stderr, run.stderr
+    assert edgescreen("doctor", config=target_config).returncode == 0
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]  # on main: records too
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr  # on main: "records already exist there"
+
+
 def test_restore_refuses_to_overwrite_records(tmp_path, device):
     _, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0

@@ -112,6 +112,11 @@ def records_unusable(error: Exception) -> Check:
     return _check("records", Level.RED, "unusable", error=error)
 
 
+def no_records_yet(database: Path) -> Check:
+    """Green: a device before its first screening (or before its backup is restored) has none."""
+    return _check("records", Level.GREEN, "none", path=database)
+
+
 def check_identity(device: str, site: str) -> Check:
     """Red while the installed config's placeholder ids are left: the station's registry knows no
     such device, so every result would be quarantined there and no specialist would see it."""

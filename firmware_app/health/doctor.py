@@ -26,6 +26,7 @@ from firmware_app.health.checks import (
     check_identity,
     check_key_file,
     check_models,
+    no_records_yet,
     records_unusable,
 )
 from firmware_app.health.readiness import disk_check, readiness
@@ -86,6 +87,8 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     technician = [key, check_certificates(_tls_files(config), now), identity]
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician]
+    if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses
+        return [*_without_records(config, now), no_records_yet(config.records.database), *technician]
     try:
         store = open_store(config)
     except RecordsError as error:

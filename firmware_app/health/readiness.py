@@ -27,8 +27,11 @@ SCREENING_BYTES = 2 * 8 * 2**20 + RECORD_OVERHEAD_BYTES + WAL_HEADROOM_BYTES
 
 
 def disk_check(config: Config) -> Check:
-    """The check a screening must pass before its photo is taken."""
-    return check_disk(config.records.database.parent, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
+    """The check a screening must pass before its photo is taken. Before the first one the records'
+    folder may not exist yet: the nearest folder above it is on the file system it will be made on."""
+    folder = config.records.database.parent
+    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
 
 
 def readiness(

@@ -265,8 +265,14 @@ def _open_snapshot(path: Path) -> sqlite3.Connection:
 def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the records file; errors name the file.
 
-    ``read_only`` (status, audit): on a full disk, fall back to reading the main file directly.
+    ``read_only`` (status, audit): never creates the file, since an empty one would then stand where
+    `restore` must put a backup; on a full disk, fall back to reading the main file directly.
     """
+    if read_only and not path.exists():
+        raise RequestRefused(
+            f"{path}: no records yet (they are made when this device first records a screening); "
+            "if it had some, check [records] database in the config, or put them back with `edgescreen restore`"
+        )
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:

@@ -50,6 +50,7 @@ def doctor(config):
 def test_a_working_device_reports_every_check_and_exits_0(tmp_path):
     ca = certificate(tmp_path / "ca.crt", NOW + dt.timedelta(days=365))
     config = write_config(tmp_path, 1, f'tls_ca_file = "{ca}"\n')
+    open_store(tmp_path).records.close()
     status, checks, report = doctor(config)
     assert status == 0, report
     assert list(checks) == ALL_CHECKS
@@ -86,6 +87,16 @@ def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
     status, checks, _ = doctor(config)
     assert status == 1 and checks["key"]["level"] == "red" and "is missing" in checks["key"]["message"]
     assert "records" not in checks and not (tmp_path / "records.key").exists()
+
+
+def test_on_a_fresh_device_doctor_says_there_are_no_records_yet_and_makes_neither_them_nor_a_key(tmp_path):
+    var = tmp_path / "var"  # the records' folder is made with them
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace(f"{tmp_path}/records.", f"{var}/records."))
+    status, checks, _ = doctor(config)
+    assert status == 0 and checks["records"]["level"] == "green" and checks["disk"]["level"] == "green"
+    assert checks["records"]["message"].startswith(f"No records yet at {var}/records.sqlite3")
+    assert not var.exists()  # on main: records.sqlite3 and a new records.key, after which restore refuses
 
 
 def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_to_the_error(tmp_path):
