@@ -134,7 +134,7 @@ def measure_segmented_lesion(
         diameter_mm = round(feret_diameter_px(segmentation.mask) * to_frame * mm_per_pixel, 1)
     try:
         skin_tone = assess_skin_tone(small, ring, card)
-    except ValueError:  # too few skin pixels: the lesion fills the field
+    except ValueError:  # too few skin pixels (the lesion fills the field), or a colour cast: not measured
         skin_tone = None
     return LesionMeasurements(
         diameter_mm,

@@ -2,9 +2,11 @@
 
 Dermoscopy models are known to be less reliable on darker skin, and most public training sets are
 mostly light skin; so each dermoscopy result states the surrounding skin's tone and whether the
-model's card says it was trained on that tone. ITA = atan2(L* - 50, b*) in degrees, from CIELAB of
+model's card says it was trained on that tone. ITA = arctan((L* - 50) / b*) in degrees, from CIELAB of
 calibrated colour (Chardon, Cretois & Hourseau 1991, Int J Cosmet Sci 13:191-208), with the six
-categories of Del Bino et al. 2006 (Br J Dermatol 155:1190-1197 / Pigment Cell Res 19:606-614).
+categories of Del Bino et al. 2006 (Br J Dermatol 155:1190-1197 / Pigment Cell Res 19:606-614). It is
+defined for skin, whose b* is positive (yellow): skin read with a b* of 0 or less is a colour cast
+(an uncalibrated camera, a bluish light), whose angle, past 90 degrees, landed in "very light".
 
 It is measured on the skin pixels the caller selects (e.g. a ring around the lesion), as the median
 L* and b*, so that hairs, specular glints and the odd lesion pixel do not move it.
@@ -52,8 +54,10 @@ def ita_degrees(rgb: np.ndarray, skin_mask: np.ndarray | None = None) -> float:
         pixels = np.compress(skin_mask.ravel(), pixels, axis=0)
     if len(pixels) < MIN_SKIN_PIXELS:
         raise ValueError(f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})")
-    lightness, _, yellowness = (np.median(plane) for plane in srgb8_to_lab_planes(pixels))
-    return math.degrees(math.atan2(float(lightness) - 50.0, float(yellowness)))
+    lightness, _, yellowness = (float(np.median(plane)) for plane in srgb8_to_lab_planes(pixels))
+    if yellowness <= 0:
+        raise ValueError(f"the skin reads b* {yellowness:.1f}, not yellow at all: a colour cast, not a skin tone")
+    return math.degrees(math.atan((lightness - 50.0) / yellowness))
 
 
 def ita_category(ita: float) -> str:

@@ -36,6 +36,14 @@ def test_ita_and_category_of_known_skin_colours(lightness, yellowness, category)
     assert ita_category(ita) == category
 
 
+@pytest.mark.parametrize("yellowness", [-3.0, -31.0])
+def test_skin_with_no_yellow_is_a_colour_cast_not_a_tone(yellowness):
+    """ITA is defined for b* > 0: a bluish cast (b* -31 on an uncalibrated dermatoscope) read as 141
+    degrees, "very light", inside the model's training, and hid the warning a darker skin gets."""
+    with pytest.raises(ValueError, match="colour cast"):
+        ita_degrees(skin_of(70, yellowness))
+
+
 def test_category_boundaries():
     assert [ita_category(a) for a in (55.1, 55, 41, 28, 10, -30, -30.1)] == [
         "very_light", "light", "intermediate", "tan", "brown", "dark", "dark",
