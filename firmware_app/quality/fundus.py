@@ -112,6 +112,10 @@ _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 # about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
 # noisy pixels.
 _HIGHLIGHT_PERCENTILE = 99.9
+# Below this ``disc_contrast`` nothing in the field stands out at all (a wall, a grey card, the cap
+# left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
+# graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
+_NO_RETINA_BELOW = 0.02
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
 _GRADIENT_COPY, _VESSEL_FILL = 128, np.ones((5, 5), np.uint8)
@@ -404,8 +408,17 @@ CAMERA_GEOMETRY = frozenset({"min_field_coverage", "min_field_span"})
 def assess_fundus(
     analysis: FrameAnalysis, limits: FundusQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
-    """The fundus verdict for one analysed frame; a photo with no field of view is a ``reject``."""
+    """The fundus verdict for one analysed frame; a photo with no field of view, or one in which
+    nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, is a ``reject`` for
+    that alone: what else the measures read on it (no focus, no disc) follows from it, and the nurse
+    needs the one fix. A frame burnt out or black is judged as usual: its fix is the light."""
     try:
-        return judge(MODALITY, RULES, analysed_measures(analysis, detail_size), limits, usable_from)
+        measured = analysed_measures(analysis, detail_size)
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")
+    clipped = (
+        measured["bright_fraction"] > limits.max_bright_fraction or measured["dark_fraction"] > limits.max_dark_fraction
+    )
+    if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:
+        return rejected(MODALITY, "no_field_of_view", measured)
+    return judge(MODALITY, RULES, measured, limits, usable_from)

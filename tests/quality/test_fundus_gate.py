@@ -118,8 +118,7 @@ def test_a_patient_looking_away_puts_the_macula_out_of_the_field(gate, retina_rg
     [
         (np.zeros((480, 640, 3), np.uint8), "no_field_of_view"),
         (np.full((480, 640, 3), 255, np.uint8), "too_bright"),
-        # A frame cut at 0.8 field radii keeps the disc's region (not "field_cut"), but shows no disc.
-        (np.full((480, 640, 3), 90, np.uint8), "no_optic_disc"),
+        (np.full((480, 640, 3), 90, np.uint8), "no_field_of_view"),  # nothing stands out: no retina
         (np.zeros((40, 60, 3), np.uint8), "image_too_small"),
         (np.zeros((480, 640), np.uint8), "greyscale"),
         (np.zeros((1, 1, 3), np.uint8), "image_too_small"),
@@ -150,6 +149,17 @@ def test_the_blurrier_a_retina_the_less_sharp_it_reads(gate, photo, sigma):
     rgb = read_frame(shared_data(f"fundus/dr-600/images/{photo}.jpg")).pixels
     report = judge(gate, jpeg_at(cv2.GaussianBlur(rgb, (0, 0), sigma), 95), "fundus")
     assert report.verdict is Verdict.REJECT and "blurred" in report.reasons, report
+
+
+@pytest.mark.parametrize("noise", [0.0, 4.0])
+@pytest.mark.parametrize("speed", list(Speed))
+def test_a_frame_with_nothing_in_it_is_no_retina_alone(gate, noise, speed):
+    """A grey card, a wall, the cap left on: the nurse was told to hold still (blurred) or to have the
+    patient look at the target (no disc); the one fix is to bring the retina into view."""
+    rng = np.random.default_rng(0)
+    blank = np.clip(rng.normal(128, noise, (480, 640, 3)) if noise else np.full((480, 640, 3), 128.0), 0, 255)
+    report = judge(gate, blank.astype(np.uint8), "fundus", speed)
+    assert report.verdict is Verdict.REJECT and report.reasons == ("no_field_of_view",), report
 
 
 def test_the_preview_sees_a_severe_defocus_too(gate, retina_rgb):
