@@ -313,6 +313,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The screen is locked: {name}, enter your PIN.",
         "fr": "L'écran est verrouillé : {name}, entrez votre code.",
     },
+    "signin.not_you": {"en": "Not {name}? Sign out", "fr": "Vous n'êtes pas {name} ? Se déconnecter"},
     "keypad.clear": {"en": "Clear", "fr": "Effacer"},
     "keypad.delete": {"en": "Delete", "fr": "Suppr."},
     "keypad.space": {"en": "Space", "fr": "Espace"},

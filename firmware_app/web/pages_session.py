@@ -142,7 +142,7 @@ def routes(web: WebApp) -> list[Route]:
         session.locked, session.locked_idle = True, False
         return RedirectResponse("/signin", 303)
 
-    @web.page()
+    @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
         web.sessions.end(session)
         request.state.session = web.sessions.new()

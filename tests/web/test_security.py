@@ -1,7 +1,9 @@
-"""Sign-in and the session in the browser: PIN lockout, idle lock, CSRF, cookie flags, no stack traces."""
+"""Sign-in and the session in the browser: PIN lockout, idle lock, switching operator at a locked
+screen, CSRF, cookie flags, no stack traces."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -9,7 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.web.conftest import OPERATOR, csrf_header, enter_pin, new_patient, sign_in, snap, start_app
+from firmware_app.app import open_store
+from firmware_app.operators import Operators
+from tests.web.conftest import OPERATOR, csrf_header, enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app
 
 
 def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
@@ -110,3 +114,33 @@ def test_a_huge_form_is_refused_before_it_is_read(app, declared):
         tracemalloc.stop()
     assert response.status_code == 413 and "far larger than any form" in response.text
     assert peak < 16 * 2**20  # the page rendered, not the body; on main a 403 after holding all 50 MB (peak 60 MB)
+
+
+def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "MRN-88")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    store = open_store(app.config)
+    try:
+        Operators(store.records).add("Bruno", "1357")
+    finally:
+        store.records.close()
+    page.locator("form[action='/lock'] button").click()
+    page.wait_for_url("**/signin")
+    for language, words in (("en", "Not Amina? Sign out"), ("fr", "Vous n'êtes pas Amina\u00a0? Se déconnecter")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        assert page.locator("[data-test=not-me]").inner_text() == words
+        assert on_screen(page.locator("[data-test=not-me]"))
+        snap(page, "locked-not-me")
+    page.locator("[data-test=not-me]").click()
+    page.wait_for_url("**/signin")
+    page.get_by_label("Bruno").check()
+    enter_pin(page, "1357")
+    page.wait_for_url("**/ready")  # a fresh session: Amina's patient is not resumed under Bruno
+    assert page.locator(".nav .operator").inner_text() == "Bruno"
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT eye, operator FROM screening").fetchall() == [("R", OPERATOR)]
