@@ -561,6 +561,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.handout": {"en": "Hand-out", "fr": "Document patient"},
     "result.finish": {"en": "Finish", "fr": "Terminer"},
     "result.pending": {"en": "Not photographed yet", "fr": "Pas encore photographié"},
+    "result.finish_missing": {
+        "en": "{eye} not photographed \u2013 finish anyway?",
+        "fr": "{eye} non photographié \u2013 terminer quand même ?",
+    },
+    "result.finish_anyway": {"en": "Finish anyway", "fr": "Terminer quand même"},
+    "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
+    "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {
         "en": "Refer to a specialist: at least one eye needs one, or could not be graded.",
         "fr": "Adresser à un spécialiste : au moins un œil le nécessite ou n'a pas pu être interprété.",

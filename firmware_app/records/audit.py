@@ -27,6 +27,8 @@ KINDS = (
     "sync",
     "review",
     "operator",
+    # A visit the nurse finished with an eye never photographed (firmware_app/records/worklist.py).
+    "visit",
 )
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

@@ -1,10 +1,13 @@
-"""The screenings of a period as the nurse's worklist sees them: sync state and specialist verdict.
+"""The screenings of a period as the nurse's worklist sees them: sync state and specialist verdict,
+and the eyes a nurse chose to leave unphotographed when finishing a visit.
 
 Reads codes and times only; nothing sealed is opened, so listing the day is not an audited view.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +28,34 @@ class WorklistEntry:
     sync: str
     # The latest specialist verdict received for it, if any.
     verdict: str | None
+
+
+# The audit event of a visit finished with eyes never photographed, and the worklist's outcome for
+# each such eye (no result, nothing to send). The event names no patient: the audit log is never erased.
+VISIT_EVENT = "visit"
+NOT_PHOTOGRAPHED = "not_photographed"
+NOTHING_TO_SEND = "nothing"
+
+
+def not_photographed_event(eyes: Sequence[str], operator: str | None) -> dict[str, object]:
+    """The details of the audit event that records a visit finished without ``eyes``."""
+    return {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
+
+
+def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
+    """One entry per eye left unphotographed by a visit finished since ``since``."""
+    rows = records.connection.execute(
+        "SELECT at, details FROM audit WHERE kind = ? AND at >= ?", [VISIT_EVENT, since.isoformat()]
+    )
+    entries = []
+    for at, details in rows:
+        event = json.loads(details)
+        for eye in event.get(NOT_PHOTOGRAPHED, []):
+            when = datetime.fromisoformat(at)
+            entries.append(
+                WorklistEntry("", when, "fundus", eye, None, NOT_PHOTOGRAPHED, event["operator"], NOTHING_TO_SEND, None)
+            )
+    return entries
 
 
 _SELECT = (
@@ -56,9 +87,10 @@ def _entries(records: Records, where: str, parameters: list[str]) -> list[Workli
 def worklist(
     records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
 ) -> list[WorklistEntry]:
-    """The screenings recorded since ``since``, newest first; optionally only those with a verdict,
-    or only one operator's."""
-    entries = _entries(records, "s.recorded_at >= ?", [since.isoformat()])
+    """The screenings recorded since ``since`` and the eyes left unphotographed since, newest first;
+    optionally only those with a verdict, or only one operator's."""
+    entries = _entries(records, "s.recorded_at >= ?", [since.isoformat()]) + _not_photographed(records, since)
+    entries.sort(key=lambda entry: entry.recorded_at, reverse=True)
     return [
         entry
         for entry in entries

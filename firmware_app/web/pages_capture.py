@@ -28,6 +28,7 @@ from firmware_app.health.checks import Level
 from firmware_app.health.readiness import disk_check
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality.verdict import QualityReport
+from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
@@ -225,12 +226,18 @@ def routes(web: WebApp) -> list[Route]:
         visit.hold(None)
         return RedirectResponse("/capture", 303)
 
-    async def result_screen(request: Request, session: Session, with_status: bool = False) -> Response:
+    async def result_screen(
+        request: Request, session: Session, with_status: bool = False, confirm_finish: bool = False
+    ) -> Response:
+        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed."""
         visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
-        return web.render(request, session, "result.html", visit=visit, status=bar, **_result_view(visit, session))
+        view = _result_view(visit, session)
+        return web.render(
+            request, session, "result.html", visit=visit, status=bar, confirm_finish=confirm_finish, **view
+        )
 
     @web.page()
     async def result(request: Request, session: Session) -> Response:
@@ -253,7 +260,30 @@ def routes(web: WebApp) -> list[Route]:
         )
 
     @web.page()
+    async def finish_question(request: Request, session: Session) -> Response:
+        """The result screen asking whether to finish with an eye not photographed (a page of its
+        own, so switching the language keeps the question on the screen)."""
+        visit: Visit | None = session.visit
+        if visit is None or visit.next_slot is None:
+            return RedirectResponse("/result" if visit else "/patient", 303)
+        return await result_screen(request, session, with_status=True, confirm_finish=True)
+
+    @web.page()
     async def finish(request: Request, session: Session) -> Response:
+        """Close the visit; with an eye still to photograph, only once the nurse has confirmed it,
+        and the eye then goes on the day's worklist as not photographed (audited)."""
+        form = await request.form()
+        visit: Visit | None = session.visit
+        if visit is None:
+            return RedirectResponse("/patient", 303)
+        missing = [slot for slot in visit.slots if slot not in visit.results]
+        if missing and form.get("confirmed") != "yes":
+            return RedirectResponse("/finish", 303)
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        if missing:
+            details = not_photographed_event(missing, session.operator)
+            await device.run(lambda: device.store.audit(VISIT_EVENT, details))
         session.visit = None
         return RedirectResponse("/patient", 303)
 
@@ -271,6 +301,7 @@ def routes(web: WebApp) -> list[Route]:
         Route("/retake", retake, methods=["POST"]),
         Route("/result", result),
         Route("/handout", handout, methods=["GET", "POST"]),
+        Route("/finish", finish_question, methods=["GET"]),
         Route("/finish", finish, methods=["POST"]),
     ]
 

@@ -170,11 +170,20 @@ def type_on_keypad(page, target: str, text: str) -> None:
         page.locator(f'[data-keypad="{target}"] [data-key="{key}"]').click()
 
 
-def new_patient(page, app: RunningApp, reference: str, modality: str = "fundus", body_site: str | None = None) -> None:
+def new_patient(
+    page,
+    app: RunningApp,
+    reference: str,
+    modality: str = "fundus",
+    body_site: str | None = None,
+    eyes: tuple[str, ...] = ("R", "L"),
+) -> None:
     page.goto(f"{app.url}/patient")
     type_on_keypad(page, "reference", reference)
     page.locator(f'input[name=modality][value="{modality}"]').check()
     page.locator("[data-test=next]").click()
+    for eye in ("R", "L") if modality == "fundus" else ():
+        page.locator(f"input[name=eyes][value={eye}]").set_checked(eye in eyes)
     if body_site:  # chosen on the body picture
         page.locator(f'.body-map [data-value="{body_site}"]').first.click()
         assert page.locator(f'input[name=body_site][value="{body_site}"]').is_checked()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.web.conftest import OPERATOR, new_patient, shoot, sign_in, snap
+from tests.web.conftest import OPERATOR, new_patient, shoot, sign_in, snap, unscrolled
 
 
 def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_blurred):
@@ -82,3 +82,37 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
     for payload in payloads:
         assert OPERATOR.encode() not in payload and b"MRN-4711" not in payload
         assert "operator" not in json.loads(payload)
+
+
+def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "MRN-5")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=finish]").click()
+    confirm = page.locator("[data-test=finish-confirm]")
+    assert "Left eye not photographed \u2013 finish anyway?" in confirm.inner_text()
+    assert unscrolled(page)
+    snap(page, "result-finish-confirm")
+    page.locator("[data-test=language]").click()
+    assert "Œil gauche non photographié \u2013 terminer quand même\u00a0?" in confirm.inner_text()
+    assert unscrolled(page)
+    snap(page, "result-finish-confirm")
+    page.goto(f"{app.url}/result")
+    assert page.locator("[data-test=finish-confirm]").count() == 0  # asking closed nothing: the visit is open
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+
+    page.goto(f"{app.url}/today")
+    rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
+    assert rows[0][1:] == ["Œil gauche", "Non photographié", "Rien à envoyer", "\u2013"]
+    assert rows[1][1] == "Œil droit" and len(rows) == 2
+    snap(page, "today-not-photographed")
+    page.goto(f"{app.url}/today?filter=mine")
+    assert page.locator("[data-test=entry]").count() == 2
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
+    assert json.loads(details) == {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR}

@@ -19,7 +19,7 @@ from tests.web.conftest import enter_pin, new_patient, on_screen, shoot, sign_in
 
 
 def screen_one_eye(page, app, reference: str) -> None:
-    new_patient(page, app, reference)
+    new_patient(page, app, reference, eyes=("R",))
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("[data-test=use]").click()
