@@ -240,6 +240,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Cette requête était bien plus grande que tout formulaire de l'application : rien n'a été fait. "
         "Veuillez réessayer.",
     },
+    "app.camera_failed": {
+        "en": "The camera is not working. Check its cable, then try again; if it goes on, call the technician.",
+        "fr": "La caméra ne fonctionne pas. Vérifiez son câble, puis réessayez ; si cela continue, appelez le "
+        "technicien.",
+    },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
     "status.online": {"en": "Online", "fr": "En ligne"},
     "status.offline": {"en": "Offline", "fr": "Hors ligne"},
@@ -341,6 +346,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.camera.red": {
         "en": "The camera does not answer ({error}). Check its cable, then check again.",
         "fr": "La caméra ne répond pas ({error}). Vérifiez son câble, puis vérifiez à nouveau.",
+    },
+    "health.camera.lost": {
+        "en": "The camera does not answer. Check its cable, then tap Check again.",
+        "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Vérifier à nouveau.",
     },
     "health.calibration.green": {
         "en": "Calibration profile {id}, {days} days old.",

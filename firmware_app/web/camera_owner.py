@@ -169,12 +169,19 @@ class CameraOwner:
         return done.result(timeout_s)
 
     def probe(self, modality: str) -> bool:
-        """Open the camera and read one frame; ``False`` (nothing touched) when a screen holds it."""
+        """Open the camera and read one frame; ``False`` (nothing touched) when a screen holds it.
+
+        A camera lost by the screen holding it is a failure, not "in use": the readiness list and the
+        banner must say the same. Once a probe reads a frame again, the camera is back and the banner goes.
+        """
+        if self.error is not None and self.in_use:
+            raise CameraError(self.error)
         if self.in_use or self._streaming:
             return False
         camera, _ = self._open_camera(modality)
         with camera:
             next(iter(camera.preview_frames()))
+        self.error = None
         return True
 
     def _run(self) -> None:

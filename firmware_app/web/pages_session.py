@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from firmware_app.config import LANGUAGES
-from firmware_app.health.checks import blocking
+from firmware_app.events import log_event
+from firmware_app.health.checks import Check, Level, blocking
 from firmware_app.health.readiness import readiness
 from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
@@ -67,6 +68,15 @@ def status(web: WebApp) -> dict[str, Any]:
         "offline_minutes": int(offline_s // 60) if long_offline else None,
         "camera_error": device.camera.error,
     }
+
+
+def for_the_nurse(check: Check) -> Check:
+    """A failed camera check in the nurse's words: its cause (a driver's message, a file path) is for
+    the technician, so it goes to the log (and ``edgescreen doctor`` shows it), never on the screen."""
+    if check.name != "camera" or check.level is not Level.RED:
+        return check
+    log_event("app.camera_check_failed", level=40, error=check.values.get("error"))
+    return Check(check.name, check.level, "health.camera.lost")
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -166,7 +176,7 @@ def routes(web: WebApp) -> list[Route]:
     async def ready(request: Request, session: Session) -> Response:
         def run() -> tuple[list, dict[str, Any]]:
             checks = readiness(device.config, device.store.records, device.load_models, device.probe_camera)
-            return checks, status(web)
+            return [for_the_nurse(check) for check in checks], status(web)
 
         checks, bar = await device.run(run)
         return web.render(request, session, "ready.html", checks=checks, blocked=blocking(checks), status=bar)

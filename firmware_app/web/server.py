@@ -119,9 +119,8 @@ class WebApp:
             log_event("app.screening_refused", error=error)
             return self.render(request, session, "message.html", 507, text_key=error.message_key)
         except CameraError as error:
-            log_event("app.camera_failed", error=error)
-            text = self.text(session, "capture.camera_failed", error=error)
-            return self.render(request, session, "message.html", 503, text=text)
+            log_event("app.camera_failed", level=40, error=error)  # the cause is the technician's: logged only
+            return self.render(request, session, "message.html", 503, text_key="app.camera_failed")
         except ContextError as error:
             return self.render(request, session, "message.html", 400, text=str(error))
         except Exception as error:  # never a stack trace on the screen: the log has the details

@@ -12,7 +12,8 @@ import numpy as np
 
 from firmware_app.app import open_store
 from tests.conftest import PROJECT_ROOT, write_rgb
-from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, shoot, sign_in, snap, start_app, unscrolled
+from tests.mqtt_broker import wait_until
+from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, on_screen, shoot, sign_in, snap, start_app, unscrolled
 
 
 def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page, app):
@@ -159,3 +160,35 @@ def test_take_it_when_sharp_shoots_by_itself_once_a_preview_frame_passes(page, a
     page.locator("#auto").click()
     page.wait_for_url("**/check", timeout=30_000)  # nobody touched the shutter
     assert page.locator("[data-test=use]").is_visible()
+
+
+def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, app, retina_jpeg):
+    app.show()  # no photos: the files camera cannot open
+    sign_in(page, app)
+    new_patient(page, app, "C-4")
+    page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
+    form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit")}
+    shot = page.request.post(f"{app.url}/capture/shoot", form=form | {"token": "not-the-lease"})
+    assert shot.status == 503 and "The camera is not working. Check its cable" in shot.text()
+    assert "lost the camera" not in shot.text()  # the camera's own words go to the log only
+    second = page.context.new_page()  # while the capture screen still holds the lost camera
+    for language, words in (("en", "The camera does not answer."), ("fr", "La caméra ne répond pas.")):
+        second.goto(f"{app.url}/ready")
+        if second.locator("html").get_attribute("lang") != language:
+            second.locator("[data-test=language]").click()
+        camera = second.locator("[data-test=check-camera]")
+        assert camera.get_attribute("data-level") == "red"  # not "in use on another screen"
+        assert words in camera.inner_text() and "/" not in camera.inner_text()  # no path, no driver message
+        assert on_screen(second.locator("[data-test=blocked]"))
+        assert second.locator("[data-test=ready-ok]").count() == 0
+        snap(second, "ready-camera-lost")
+    page.close()  # the capture screen's lease lapses
+    app.show(retina_jpeg)
+
+    def checked_again() -> bool:  # Check again: once the camera answers, the banner goes
+        second.locator(".title-row a.button").first.click()
+        return second.locator("[data-test=check-camera]").get_attribute("data-level") == "green"
+
+    wait_until(checked_again, 15, "the camera to answer again")
+    assert second.locator("[data-test=camera-banner]").count() == 0
+    assert on_screen(second.locator("[data-test=ready-ok]"))
