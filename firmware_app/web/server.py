@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
+from firmware_app.web.wording import readable_date
 
 HERE = Path(__file__).resolve().parent
 Handler = Callable[[Request, Session], Awaitable[Response]]
@@ -69,7 +71,10 @@ class WebApp:
         def t(key: str, **values: Any) -> str:
             return self.text(session, key, **values)
 
-        context |= {"t": t, "session": session, "version": __version__, "device": self.device}
+        def when(moment: datetime | str, with_time: bool = True) -> str:
+            return readable_date(moment, session.language, with_time)
+
+        context |= {"t": t, "when": when, "session": session, "version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)
 
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:

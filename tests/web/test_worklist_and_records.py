@@ -5,7 +5,9 @@ frozen, a specialist's verdict appearing, and a patient erased."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from datetime import datetime
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -120,7 +122,27 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert page.locator("[data-test=found]").inner_text() == "1 screening(s) found."
     assert "E-9" not in page.url and "E-9" not in page.title()
     page.get_by_role("button", name="View").click()
-    assert "E-9" in page.locator("[data-test=detail]").inner_text()
+    detail = page.locator("[data-test=detail]")
+    assert "E-9" in detail.inner_text()
+    assert on_screen(detail)  # read where it appears, not below the keypad
+    snap(page, "records-view")
+    page.goto(f"{app.url}/records")  # the patient found stays on the screen
+    page.locator("[data-test=language]").click()
+    page.get_by_role("button", name="Voir").click()
+    text = detail.inner_text()
+    day = datetime.now().astimezone()
+    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre")
+    months += ("novembre", "décembre")
+    assert f"Dépistage du {day.day} {months[day.month - 1]} {day.year} à " in text
+    assert "Photo\nŒil droit" in text and "Étalonnage\nNon étalonné" in text and "Pris par\nAmina" in text
+    assert any(f"Tri\n{words}" in text for words in ("Adresser à un spécialiste.", "Pas d'orientation nécessaire"))
+    for raw in ("recorded_at", "score", "threshold", "fundus", "UTC", "+00:00"):
+        assert raw not in text, raw
+    assert re.search(r"\b0\.\d{3}", text) is None  # no raw score
+    assert on_screen(detail)
+    snap(page, "records-view")
+    page.goto(f"{app.url}/records")
+    page.locator("[data-test=language]").click()
     with page.expect_download() as download:
         page.locator("[data-test=export]").click()
     assert download.value.path().read_bytes()[:3] == b"\xff\xd8\xff"

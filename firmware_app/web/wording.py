@@ -1,0 +1,20 @@
+"""Dates as the nurse and the patient read them, in their language, from the catalogue's words.
+
+The records keep ISO times in UTC; a person reads "1 December 2026, 14:05" in the device's local time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from firmware_app.messages import message
+
+
+def readable_date(moment: datetime | str, language: str, with_time: bool = True) -> str:
+    """``moment`` (a datetime or an ISO string, as the records keep it) in the device's local time,
+    its month in words: never an ISO string or "UTC" on a screen or a hand-out."""
+    here = (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone()
+    day = message("date.day", language).format(
+        day=here.day, month=message(f"date.month.{here.month}", language), year=here.year
+    )
+    return message("date.day_time", language).format(day=day, time=here.strftime("%H:%M")) if with_time else day
