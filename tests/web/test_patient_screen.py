@@ -78,3 +78,20 @@ def test_one_eye_chosen_on_the_picture_is_the_whole_screening(page, app):
     assert page.locator("[data-test=next-slot]").count() == 0
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT eye FROM screening").fetchall() == [("L",)]
+
+
+def test_next_without_a_reference_is_refused_at_once_with_why(page, app):
+    sign_in(page, app)
+    for language, words in (("en", "Type the patient reference."), ("fr", "Tapez la référence du patient.")):
+        page.goto(f"{app.url}/patient")
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        page.locator("[data-test=next]").click()
+        assert page.locator("[data-test=reference-needed]").inner_text() == words
+        assert page.locator(".step-1").is_visible() and not page.locator(".step-2").is_visible()
+        assert unscrolled(page)
+        snap(page, "patient-no-reference")
+        type_on_keypad(page, "reference", "P-8")
+        page.locator("[data-test=next]").click()
+        assert page.locator(".step-2").is_visible()
+        assert not page.locator("[data-test=reference-needed]").is_visible()

@@ -22,7 +22,12 @@ document.addEventListener("click", (event) => {
   }
   const step = event.target.closest("[data-step-to]");
   if (step) {
-    step.closest("form").dataset.step = step.dataset.stepTo;
+    // A step that needs a field filled (the patient reference) refuses at once, with why, rather
+    // than after the whole form is posted.
+    const needed = step.dataset.needs && document.getElementById(step.dataset.needs);
+    const refused = Boolean(needed) && !needed.value.trim();
+    if (step.dataset.refusal) document.getElementById(step.dataset.refusal).hidden = !refused;
+    if (!refused) step.closest("form").dataset.step = step.dataset.stepTo;
     return;
   }
   const key = event.target.closest("[data-key]");
