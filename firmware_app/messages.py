@@ -268,9 +268,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "signin.unlock": {"en": "Unlock", "fr": "Déverrouiller"},
     "signin.wrong": {"en": "Wrong PIN: try again.", "fr": "Code incorrect : réessayez."},
     "signin.locked": {
-        "en": "Too many wrong PINs: {name} is locked until {time}. Wait, then try again.",
-        "fr": "Trop de codes incorrects : {name} est bloqué jusqu'à {time}. Patientez, puis réessayez.",
+        "en": "Too many wrong PINs. {name}'s account is locked: try again in {wait}.",
+        "fr": "Trop de codes incorrects. Le compte {of_name} est bloqué : réessayez dans {wait}.",
     },
+    # A space that never breaks between a number and its unit: "1" never ends a line without "minute".
+    "time.minutes.one": {"en": "{count}\u00a0minute", "fr": "{count}\u00a0minute"},
+    "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with «edgescreen operators add NAME».",
         "fr": "Aucun compte opérateur : le technicien les crée avec «edgescreen operators add NOM».",
@@ -678,6 +681,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.uncalibrated": {"en": "Not calibrated", "fr": "Non étalonné"},
     "records.review": {"en": "{verdict} ({reviewer}, {when})", "fr": "{verdict} ({reviewer}, {when})"},
 }
+
+
+def plural_key(key: str, count: int, language: str) -> str:
+    """``key.one`` or ``key.other``, the form ``count`` takes ("1 screening", "2 screenings", never
+    "screening(s)"): French takes the singular for 0 and 1, English for 1 alone."""
+    one = count in (0, 1) if language == "fr" else count == 1
+    return f"{key}.{'one' if one else 'other'}"
 
 
 def message(key: str, language: str) -> str:

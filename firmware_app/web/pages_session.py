@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import shutil
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from firmware_app.records_cli import sync_status
 from firmware_app.web.server import WebApp
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
+from firmware_app.web.wording import french_of
 
 
 def home(session: Session) -> str:
@@ -68,6 +70,14 @@ def status(web: WebApp) -> dict[str, Any]:
         "offline_minutes": int(offline_s // 60) if long_offline else None,
         "camera_error": device.camera.error,
     }
+
+
+def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
+    """Why a locked account is refused, and for how long in whole minutes: a clock time in UTC means
+    nothing to a nurse who reads the local time."""
+    minutes = max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
+    wait = web.counted(session, "time.minutes", minutes)
+    return web.text(session, "signin.locked", name=name, of_name=french_of(name), wait=wait)
 
 
 def for_the_nurse(check: Check) -> Check:
@@ -137,11 +147,8 @@ def routes(web: WebApp) -> list[Route]:
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
             operators = await device.run(lambda: device.operators.list(enabled_only=True))
-            error = (
-                web.text(session, "signin.locked", name=name, time=outcome.locked_until.strftime("%H:%M:%S UTC"))
-                if outcome.locked_until
-                else web.text(session, "signin.wrong")
-            )
+            locked = outcome.locked_until
+            error = locked_text(web, session, name, locked) if locked else web.text(session, "signin.wrong")
             return web.render(request, session, "signin.html", 401, operators=operators, error=error, chosen=name)
         resuming = session.locked and session.operator == name
         fresh = signed_in(request, session, name, resuming)

@@ -22,7 +22,7 @@ from starlette.templating import Jinja2Templates
 from firmware_app import __version__
 from firmware_app.capture.camera import CameraError
 from firmware_app.events import log_event
-from firmware_app.messages import message
+from firmware_app.messages import message, plural_key
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
@@ -65,6 +65,10 @@ class WebApp:
         text = message(key, session.language)
         return text.format(**values) if values else text
 
+    def counted(self, session: Session, key: str, count: int, **values: Any) -> str:
+        """The form of ``key`` for ``count`` (``key.one`` or ``key.other``), filled in."""
+        return self.text(session, plural_key(key, count, session.language), count=count, **values)
+
     def render(
         self, request: Request, session: Session, template: str, http_status: int = 200, **context: Any
     ) -> Response:
@@ -74,7 +78,10 @@ class WebApp:
         def when(moment: datetime | str, with_time: bool = True) -> str:
             return readable_date(moment, session.language, with_time)
 
-        context |= {"t": t, "when": when, "session": session, "version": __version__, "device": self.device}
+        def tn(key: str, count: int, **values: Any) -> str:
+            return self.counted(session, key, count, **values)
+
+        context |= {"t": t, "tn": tn, "when": when, "session": session, "version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)
 
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:

@@ -1,10 +1,11 @@
-"""Dates as the nurse and the patient read them, in their language, from the catalogue's words.
+"""Dates and names as the nurse and the patient read them, in their language, from the catalogue's words.
 
 The records keep ISO times in UTC; a person reads "1 December 2026, 14:05" in the device's local time.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from firmware_app.messages import message
@@ -18,3 +19,9 @@ def readable_date(moment: datetime | str, language: str, with_time: bool = True)
         day=here.day, month=message(f"date.month.{here.month}", language), year=here.year
     )
     return message("date.day_time", language).format(day=day, time=here.strftime("%H:%M")) if with_time else day
+
+
+def french_of(name: str) -> str:
+    """French "of" before a name: "d'Amina", "de Bruno" (elided before a vowel or a silent h)."""
+    first = unicodedata.normalize("NFD", name[:1]).lower()[:1]
+    return f"d'{name}" if first in "aeiouyh" and first else f"de {name}"

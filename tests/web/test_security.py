@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from firmware_app.app import open_store
+from firmware_app.messages import plural_key
 from firmware_app.operators import Operators
+from firmware_app.web.wording import french_of
 from tests.web.conftest import OPERATOR, csrf_header, enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app
 
 
@@ -23,10 +25,39 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
         sign_in(page, app, pin="0000")
         error = page.locator("[data-test=signin-error]").inner_text()
         assert ("locked" in error) == (attempt == 4), error
+    assert error == "Too many wrong PINs. Amina's account is locked: try again in 1\u00a0minute."
     snap(page, "signin-locked")
     sign_in(page, app)  # the right PIN, during the lock: still refused
     assert "locked" in page.locator("[data-test=signin-error]").inner_text()
     assert page.url.endswith("/signin")
+    page.locator("[data-test=language]").click()
+    sign_in(page, app)
+    assert page.locator("[data-test=signin-error]").inner_text() == (
+        "Trop de codes incorrects. Le compte d'Amina est bloqué\u00a0: réessayez dans 1\u00a0minute."
+    )
+    snap(page, "signin-locked")
+
+
+def test_french_of_a_name_elides_before_a_vowel():
+    assert [french_of(name) for name in ("Amina", "Émile", "Hélène", "Bruno")] == [
+        "d'Amina",
+        "d'Émile",
+        "d'Hélène",
+        "de Bruno",
+    ]
+
+
+def test_counts_take_their_singular_or_plural_form_in_each_language():
+    assert [plural_key("time.minutes", count, "en") for count in (0, 1, 2)] == [
+        "time.minutes.other",
+        "time.minutes.one",
+        "time.minutes.other",
+    ]
+    assert [plural_key("time.minutes", count, "fr") for count in (0, 1, 2)] == [
+        "time.minutes.one",
+        "time.minutes.one",
+        "time.minutes.other",
+    ]
 
 
 def test_session_cookie_is_httponly_and_strict_and_rotates_at_sign_in(page, app):
