@@ -12,6 +12,7 @@ import re
 _FRENCH_PUNCTUATION = re.compile(r" ([:;?!])")
 
 CATALOGUE: dict[str, dict[str, str]] = {
+    # Fixed on the wire (edgescreen_wire/result.py checks it word for word): the screens say ``result.disclaimer``.
     "disclaimer": {
         "en": "Triage aid only, not a diagnosis: a clinician must validate this result.",
         "fr": "Aide au tri uniquement, pas un diagnostic : un clinicien doit valider ce résultat.",
@@ -203,9 +204,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
     "records.storage_full": {
-        "en": "Storage is almost full: this screening was not recorded. Sync the device or call the technician.",
-        "fr": "Stockage presque plein : ce dépistage n'a pas été enregistré. Synchronisez l'appareil ou appelez "
-        "le technicien.",
+        "en": "Storage is full: this screening was not recorded. Sync the device or call the technician.",
+        "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Synchronisez l'appareil ou appelez le technicien.",
     },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
@@ -356,11 +356,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.calibration.green": {
         "en": "Calibration profile {id}, {days} days old.",
-        "fr": "Profil d'étalonnage {id}, vieux de {days} jours.",
+        "fr": "Profil d'étalonnage {id}, établi il y a {days} jours.",
     },
     "health.calibration.none": {
         "en": "No calibration profile: results will say uncalibrated. Ask the technician to calibrate.",
-        "fr": "Aucun profil d'étalonnage : les résultats diront non étalonné. Demandez un étalonnage au technicien.",
+        "fr": "Aucun profil d'étalonnage : les résultats porteront la mention «\u00a0non étalonné\u00a0». Demandez "
+        "un étalonnage au technicien.",
     },
     "health.calibration.old": {
         "en": "Calibration profile {id} is {days} days old: ask the technician to recalibrate.",
@@ -515,8 +516,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "body_site.trunk": {"en": "Trunk", "fr": "Tronc"},
     "body_site.upper_limb": {"en": "Arm", "fr": "Bras"},
     "body_site.lower_limb": {"en": "Leg", "fr": "Jambe"},
-    "body_site.palms_soles": {"en": "Palm, sole", "fr": "Paume, plante"},
-    "body_site.genital": {"en": "Genital", "fr": "Génital"},
+    "body_site.palms_soles": {"en": "Palm or sole", "fr": "Paume ou plante du pied"},
+    "body_site.genital": {"en": "Genital", "fr": "Organes génitaux"},
     "body_site.other": {"en": "Other", "fr": "Autre"},
     "eye.R": {"en": "Right eye", "fr": "Œil droit"},
     "eye.L": {"en": "Left eye", "fr": "Œil gauche"},
@@ -524,7 +525,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "modality.dermoscopy": {"en": "Skin lesion", "fr": "Lésion cutanée"},
     "capture.title": {"en": "Take the photo", "fr": "Prendre la photo"},
     "capture.shutter": {"en": "Take photo", "fr": "Photographier"},
-    "capture.auto": {"en": "Take it when sharp", "fr": "Prendre dès que net"},
+    "capture.auto": {"en": "Take it when sharp", "fr": "Déclencher dès que l'image est nette"},
     "capture.starting": {"en": "Starting the camera...", "fr": "Démarrage de la caméra..."},
     "capture.working": {
         "en": "Taking the photos and checking them...",
@@ -554,11 +555,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Touchez ou pincez la photo pour zoomer ; faites-la glisser pour l'explorer.",
     },
     "result.title": {"en": "Result", "fr": "Résultat"},
-    "result.heading.refer": {"en": "Refer", "fr": "Adresser"},
+    # The result in a few words (result screen, hand-out, Today), then on the result screen what the
+    # nurse does next, which never repeats the heading.
+    "result.heading.refer": {"en": "Refer to a specialist", "fr": "Adresser à un spécialiste"},
     "result.heading.no_refer": {"en": "No referral needed now", "fr": "Pas d'orientation pour l'instant"},
-    "result.heading.ungradable": {
-        "en": "Could not be graded: retake or refer",
-        "fr": "Ininterprétable : reprendre ou adresser",
+    "result.heading.ungradable": {"en": "Could not be graded", "fr": "Ininterprétable"},
+    "result.action.refer": {
+        "en": "Arrange the referral with the patient.",
+        "fr": "Organisez l'orientation avec le patient.",
+    },
+    "result.action.no_refer": {
+        "en": "Rescreen at the usual interval.",
+        "fr": "Nouveau dépistage à l'intervalle habituel.",
+    },
+    "result.action.ungradable": {
+        "en": "Retake the photo, or refer for a manual examination.",
+        "fr": "Reprenez la photo, ou adressez pour un examen manuel.",
+    },
+    "result.disclaimer": {
+        "en": "Triage aid only, not a diagnosis: a specialist validates every result.",
+        "fr": "Aide au tri uniquement, pas un diagnostic : un spécialiste valide chaque résultat.",
     },
     "result.performance": {
         "en": "At this setting the model finds {sensitivity}% of those who need referral (sensitivity) and "
@@ -566,7 +582,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "À ce réglage, le modèle repère {sensitivity} % des personnes à adresser (sensibilité) et écarte "
         "{specificity} % des autres (spécificité).",
     },
-    "result.patient": {"en": "For the patient:", "fr": "Pour le patient :"},
+    "result.patient": {"en": "Patient's outcome:", "fr": "Résultat du patient :"},
     "result.slot_heading": {"en": "{slot}: {heading}", "fr": "{slot} : {heading}"},
     "result.next": {"en": "Next: {eye}", "fr": "Suivant : {eye}"},
     "result.retake": {"en": "Retake this one", "fr": "Reprendre celle-ci"},
@@ -581,20 +597,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {
-        "en": "Refer to a specialist: at least one eye needs one, or could not be graded.",
-        "fr": "Adresser à un spécialiste : au moins un œil le nécessite ou n'a pas pu être interprété.",
+        "en": "refer to a specialist, as at least one eye needs it or could not be graded.",
+        "fr": "adresser à un spécialiste, car au moins un œil le nécessite ou n'a pas pu être interprété.",
     },
     "patient_outcome.no_refer": {
-        "en": "No referral needed now for either eye; rescreen at the usual interval.",
-        "fr": "Pas d'orientation nécessaire pour les deux yeux ; nouveau dépistage à l'intervalle habituel.",
+        "en": "no referral needed now for either eye; rescreen at the usual interval.",
+        "fr": "pas d'orientation nécessaire pour les deux yeux ; nouveau dépistage à l'intervalle habituel.",
     },
     "patient_outcome.no_refer_one_eye": {
-        "en": "No referral needed now for this eye (the only one screened); rescreen at the usual interval.",
-        "fr": "Pas d'orientation pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle habituel.",
+        "en": "no referral needed now for this eye (the only one screened); rescreen at the usual interval.",
+        "fr": "pas d'orientation pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle habituel.",
     },
     "patient_outcome.pending": {
-        "en": "Photograph the other eye to complete the patient's outcome.",
-        "fr": "Photographiez l'autre œil pour compléter le résultat du patient.",
+        "en": "not complete until the other eye is photographed.",
+        "fr": "incomplet tant que l'autre œil n'est pas photographié.",
     },
     "handout.title": {"en": "Screening result", "fr": "Résultat du dépistage"},
     "handout.print": {"en": "Print", "fr": "Imprimer"},

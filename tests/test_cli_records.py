@@ -55,7 +55,7 @@ def test_screen_is_refused_with_the_nurse_message_when_the_disk_reserve_is_reach
     config.write_text(config.read_text().replace("disk_reserve_mb = 0", "disk_reserve_mb = 900000"))
     run = edgescreen("screen", str(retina_jpeg), config=config)
     assert run.returncode == 5
-    assert "Storage is almost full: this screening was not recorded" in run.stderr
+    assert "Storage is full: this screening was not recorded" in run.stderr
     # Logged as an error: `journalctl -p warning` shows why the service stopped.
     assert "ERROR screen.refused" in run.stderr
 

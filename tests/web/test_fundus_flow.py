@@ -35,7 +35,10 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
     assert first_eye in ("refer", "no_refer")
     assert "sensitivity" in page.locator("[data-test=performance]").inner_text()
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") in ("refer", "pending")
-    assert "not a diagnosis" in page.locator(".disclaimer").inner_text()
+    assert "not a diagnosis: a specialist validates every result" in page.locator(".disclaimer").inner_text()
+    heading, action = page.locator("[data-test=triage-R] strong"), page.locator("[data-test=triage-R] p")
+    assert heading.inner_text().split(": ")[1].lower() not in action.inner_text().lower()  # no repeat
+    assert page.locator("[data-test=patient-outcome]").inner_text().startswith("Patient's outcome: ")
     snap(page, "result-right")
 
     # The left eye: a blurred photo, the nurse reads the guidance in French and retakes.
@@ -61,6 +64,9 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
     assert left in ("refer", "no_refer")
     expected = "refer" if "refer" in (first_eye, left) else "no_refer"
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == expected
+    outcome = page.locator("[data-test=patient-outcome]").inner_text()
+    assert outcome.startswith("Résultat du patient\u00a0: ") and outcome.count(":") == 1, outcome
+    assert "un spécialiste valide chaque résultat" in page.locator(".disclaimer").inner_text()
     snap(page, "result-left")
 
     # The hand-out, printed to A5 PDF by the browser, with the reference only when asked.

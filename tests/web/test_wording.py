@@ -1,0 +1,18 @@
+"""The catalogue's French reads as a French nurse would say it (the reviewer's corrections, kept)."""
+
+from __future__ import annotations
+
+from firmware_app.messages import message
+
+
+def test_french_wording_is_natural():
+    assert message("capture.auto", "fr") == "Déclencher dès que l'image est nette"
+    assert message("body_site.genital", "fr") == "Organes génitaux"
+    assert message("body_site.palms_soles", "fr") == "Paume ou plante du pied"
+    assert "porteront la mention «\u00a0non étalonné\u00a0»" in message("health.calibration.none", "fr")
+    assert "établi il y a {days} jours" in message("health.calibration.green", "fr")
+
+
+def test_a_refused_screening_says_the_storage_is_full():
+    assert message("records.storage_full", "en").startswith("Storage is full: this screening was not recorded.")
+    assert message("records.storage_full", "fr").startswith("Stockage plein\u00a0: ce dépistage")
