@@ -551,8 +551,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "check.use_ungradable": {"en": "Record as not gradable", "fr": "Enregistrer comme ininterprétable"},
     "check.retake": {"en": "Retake", "fr": "Reprendre"},
     "check.zoom": {
-        "en": "Tap or pinch the photo to zoom; drag it to look around.",
-        "fr": "Touchez ou pincez la photo pour zoomer ; faites-la glisser pour l'explorer.",
+        "en": "Tap or pinch the photo to zoom in.",
+        "fr": "Touchez ou pincez la photo pour zoomer.",
     },
     "result.title": {"en": "Result", "fr": "Résultat"},
     # The result in a few words (result screen, hand-out, Today), then on the result screen what the

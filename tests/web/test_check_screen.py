@@ -1,12 +1,15 @@
 """From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
 answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
-zooms by tap and by pinch (real touch events through Chromium's input pipeline)."""
+zooms by tap and by pinch (real touch events through Chromium's input pipeline); the reasons to
+retake are read in full."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import SCREEN, csrf_header, new_patient, shoot, sign_in, snap
+from tests.conftest import write_rgb
+from tests.degradations import defocus, glare, uneven
+from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, unscrolled
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -127,3 +130,30 @@ def test_the_photo_zooms_by_tap_and_by_pinch(browser, app):
         assert box.get_attribute("data-scale") == "1.00"
     finally:
         context.close()
+
+
+# Whether every reason on the check screen is read in full where it stands: no inner scroll, no line
+# below the screen, and the title on one line.
+REASONS_IN_FULL = """() => {
+  const box = document.querySelector("[data-test=check-quality]");
+  const title = document.querySelector("h1.slot");
+  const titleHeight = title.getBoundingClientRect().height;
+  const lines = [...box.querySelectorAll("li")].map((li) => li.getBoundingClientRect().bottom);
+  return {scrolls: box.scrollHeight > box.clientHeight + 1, lowest: Math.max(...lines), count: lines.length,
+          titleLines: Math.round(titleHeight / parseFloat(getComputedStyle(title).lineHeight))};
+}"""
+
+
+def test_the_reasons_to_retake_are_read_in_full_under_a_one_line_title(page, app, tmp_path, retina_rgb):
+    app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
+    sign_in(page, app)
+    for language in ("en", "fr"):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        new_patient(page, app, f"Q-{language.upper()}")
+        shoot(page)
+        shown = page.evaluate(REASONS_IN_FULL)
+        assert shown["count"] >= 2 and not shown["scrolls"] and shown["lowest"] <= 480, shown
+        assert shown["titleLines"] == 1, shown
+        assert on_screen(page.locator("[data-test=retake]")) and unscrolled(page)
+        snap(page, "check-reasons")
