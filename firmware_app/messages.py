@@ -322,7 +322,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "L'écran est verrouillé : {name}, entrez votre code.",
     },
     "signin.not_you": {"en": "Not {name}? Sign out", "fr": "Vous n'êtes pas {name} ? Se déconnecter"},
-    "keypad.clear": {"en": "Clear", "fr": "Effacer"},
+    "keypad.clear": {"en": "Clear", "fr": "Vider"},
     "keypad.delete": {"en": "Delete", "fr": "Suppr."},
     "keypad.space": {"en": "Space", "fr": "Espace"},
     "ready.title": {"en": "Ready to screen?", "fr": "Prêt pour le dépistage ?"},
@@ -652,14 +652,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.found": {"en": "{count} screening(s) found.", "fr": "{count} dépistage(s) trouvé(s)."},
     "records.view": {"en": "View", "fr": "Voir"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
-    "records.erase": {"en": "Erase this patient", "fr": "Effacer ce patient"},
+    "records.erase": {"en": "Erase this patient", "fr": "Supprimer les données de ce patient"},
     "records.erase_confirm": {
         "en": "Erase {results} screening(s) and {images} photo(s) of patient {reference}, with their verdicts and "
         "unsent results? This cannot be undone.",
-        "fr": "Effacer {results} dépistage(s) et {images} photo(s) du patient {reference}, avec leurs avis et les "
+        "fr": "Supprimer {results} dépistage(s) et {images} photo(s) du patient {reference}, avec leurs avis et les "
         "résultats non envoyés ? C'est définitif.",
     },
-    "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, effacer"},
+    "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},
     "records.erased": {
         "en": "Erased {results} screening(s) and {images} photo(s); {unsent} unsent result(s) withdrawn.",

@@ -16,3 +16,10 @@ def test_french_wording_is_natural():
 def test_a_refused_screening_says_the_storage_is_full():
     assert message("records.storage_full", "en").startswith("Storage is full: this screening was not recorded.")
     assert message("records.storage_full", "fr").startswith("Stockage plein\u00a0: ce dépistage")
+
+
+def test_the_keypads_clear_key_and_the_erasure_never_share_a_french_word():
+    assert message("keypad.clear", "fr") == "Vider"
+    assert message("records.erase", "fr") == "Supprimer les données de ce patient"
+    assert message("records.erase_yes", "fr") == "Oui, supprimer"
+    assert message("records.erase_confirm", "fr").startswith("Supprimer ")
