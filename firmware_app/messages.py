@@ -256,9 +256,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
-        "en": "The site server has been unreachable for {minutes} min: results wait safely on this device. "
+        "en": "The site server has been unreachable for {duration}: results wait safely on this device. "
         "Check the network if this lasts.",
-        "fr": "Le serveur du site est injoignable depuis {minutes} min : les résultats attendent sur cet "
+        "fr": "Le serveur du site est injoignable depuis {duration} : les résultats attendent sur cet "
         "appareil. Vérifiez le réseau si cela dure.",
     },
     "signin.title": {"en": "Sign in", "fr": "Connexion"},
@@ -272,6 +272,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Trop de codes incorrects. Le compte {of_name} est bloqué : réessayez dans {wait}.",
     },
     # A space that never breaks between a number and its unit: "1" never ends a line without "minute".
+    "time.under_a_minute": {"en": "less than a minute", "fr": "moins d'une minute"},
     "time.minutes.one": {"en": "{count}\u00a0minute", "fr": "{count}\u00a0minute"},
     "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
     "signin.no_operators": {

@@ -69,7 +69,11 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     sign_in(page, app)
     screen_one_eye(page, app, "W-1")
     page.goto(f"{app.url}/today")
-    page.locator("[data-test=offline-banner]").wait_for(timeout=15_000)
+    banner = page.locator("[data-test=offline-banner]")
+    banner.wait_for(timeout=15_000)
+    assert "unreachable for less than a minute:" in banner.inner_text()  # never "for 0 min"
+    amber = "rgb(107, 74, 0)"  # the readiness list's amber, as the offline badge: offline never blocks
+    assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == amber
     assert page.locator("[data-test=connection]").inner_text() == "Offline"
     assert page.locator("[data-test=backlog]").inner_text() == "1 to send"
     assert page.locator("[data-test=entry]").get_attribute("data-sync") == "queued"
