@@ -64,7 +64,13 @@ def create_app(device: Device) -> Starlette:
         *pages_records.routes(web),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit)])
+    missing = web.missing()
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit)],
+        exception_handlers={404: missing, 405: missing},
+    )
 
 
 def make_server(config: Config, with_sync: bool = True) -> AppServer:

@@ -84,6 +84,21 @@ class WebApp:
         context |= {"t": t, "tn": tn, "when": when, "session": session, "version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)
 
+    def missing(self) -> Callable[[Request, Exception], Awaitable[Response]]:
+        """The answer to an address the app has no page for (a mistyped one, or a form's address
+        loaded again): a sentence in the nurse's language and a way back, never a bare "Not Found"."""
+
+        @self.page(public=True)
+        async def page(request: Request, session: Session) -> Response:
+            return self.render(request, session, "message.html", 404, text_key="app.not_found")
+
+        async def handler(request: Request, error: Exception) -> Response:
+            response = await page(request)
+            response.status_code = getattr(error, "status_code", 404)  # 405 stays 405
+            return response
+
+        return handler
+
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:
         """Wrap a handler with the session, CSRF, sign-in and error handling every page needs.
 
