@@ -650,25 +650,40 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
     "records.find": {"en": "Find", "fr": "Chercher"},
     "records.none": {"en": "No screenings under this reference.", "fr": "Aucun dépistage sous cette référence."},
-    "records.found": {"en": "{count} screening(s) found.", "fr": "{count} dépistage(s) trouvé(s)."},
+    # Counts in their singular or plural form (``plural_key``): never "screening(s)".
+    "records.found.one": {"en": "{count} screening found.", "fr": "{count} dépistage trouvé."},
+    "records.found.other": {"en": "{count} screenings found.", "fr": "{count} dépistages trouvés."},
+    "count.screenings.one": {"en": "{count} screening", "fr": "{count} dépistage"},
+    "count.screenings.other": {"en": "{count} screenings", "fr": "{count} dépistages"},
+    "count.photos.one": {"en": "{count} photo", "fr": "{count} photo"},
+    "count.photos.other": {"en": "{count} photos", "fr": "{count} photos"},
+    "count.withdrawn.one": {"en": "{count} unsent result withdrawn", "fr": "{count} résultat non envoyé retiré"},
+    "count.withdrawn.other": {
+        "en": "{count} unsent results withdrawn",
+        "fr": "{count} résultats non envoyés retirés",
+    },
     "records.view": {"en": "View", "fr": "Voir"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
     "records.erase": {"en": "Erase this patient", "fr": "Supprimer les données de ce patient"},
     "records.erase_confirm": {
-        "en": "Erase {results} screening(s) and {images} photo(s) of patient {reference}, with their verdicts and "
-        "unsent results? This cannot be undone.",
-        "fr": "Supprimer {results} dépistage(s) et {images} photo(s) du patient {reference}, avec leurs avis et les "
-        "résultats non envoyés ? C'est définitif.",
+        "en": "Erase {screenings} and {photos} of patient {reference}, with their verdicts and unsent results? "
+        "This cannot be undone.",
+        "fr": "Supprimer {screenings} et {photos} du patient {reference}, avec leurs avis et les résultats non "
+        "envoyés ? C'est définitif.",
     },
     "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},
     "records.erased": {
-        "en": "Erased {results} screening(s) and {images} photo(s); {unsent} unsent result(s) withdrawn.",
-        "fr": "{results} dépistage(s) et {images} photo(s) effacés ; {unsent} résultat(s) non envoyé(s) retirés.",
+        "en": "Erased {screenings} and {photos}; {withdrawn}.",
+        "fr": "Supprimé : {screenings} et {photos} ; {withdrawn}.",
     },
-    "records.erased_in_flight": {
-        "en": "{count} result(s) were already being sent and may have reached the specialists.",
-        "fr": "{count} résultat(s) étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
+    "records.erased_in_flight.one": {
+        "en": "{count} result was already being sent and may have reached the specialists.",
+        "fr": "{count} résultat était déjà en cours d'envoi et a pu parvenir aux spécialistes.",
+    },
+    "records.erased_in_flight.other": {
+        "en": "{count} results were already being sent and may have reached the specialists.",
+        "fr": "{count} résultats étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
     },
     # Dates as people read them (firmware_app/web/wording.py).
     "date.day": {"en": "{day} {month} {year}", "fr": "{day} {month} {year}"},

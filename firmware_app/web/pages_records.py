@@ -84,10 +84,14 @@ def routes(web: WebApp) -> list[Route]:
         erasure = await device.run(lambda: device.store.erase_patient(reference))
         session.records_query = None
         done = web.text(
-            session, "records.erased", results=erasure.results, images=erasure.images, unsent=erasure.unsent_withdrawn
+            session,
+            "records.erased",
+            screenings=web.counted(session, "count.screenings", erasure.results),
+            photos=web.counted(session, "count.photos", erasure.images),
+            withdrawn=web.counted(session, "count.withdrawn", erasure.unsent_withdrawn),
         )
         if erasure.unsent_in_flight:
-            done += " " + web.text(session, "records.erased_in_flight", count=erasure.unsent_in_flight)
+            done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
         return await _records_page(request, session, done=done)
 
     return [

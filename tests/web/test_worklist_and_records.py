@@ -123,7 +123,7 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     for key in "E-9":
         page.locator(f'[data-keypad="reference"] [data-key="{key}"]').click()
     page.locator("[data-test=find]").click()
-    assert page.locator("[data-test=found]").inner_text() == "1 screening(s) found."
+    assert page.locator("[data-test=found]").inner_text() == "1 screening found."
     assert "E-9" not in page.url and "E-9" not in page.title()
     page.get_by_role("button", name="View").click()
     detail = page.locator("[data-test=detail]")
@@ -152,11 +152,13 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert download.value.path().read_bytes()[:3] == b"\xff\xd8\xff"
     page.locator("[data-test=erase]").click()
     confirm = page.locator("[data-test=erase-confirm]").inner_text()
-    assert "1 screening(s) and 1 photo(s) of patient E-9" in confirm
+    assert "Erase 1 screening and 1 photo of patient E-9" in confirm
     assert on_screen(page.locator("[data-test=erase-yes]"))
     snap(page, "records-erase-confirm")
     page.locator("[data-test=erase-yes]").click()
-    assert "Erased 1 screening(s) and 1 photo(s)" in page.locator("[data-test=erased]").inner_text()
+    assert (
+        "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in page.locator("[data-test=erased]").inner_text()
+    )
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
         kinds = [row[0] for row in db.execute("SELECT kind FROM audit ORDER BY seq")]
@@ -196,11 +198,13 @@ def test_erasing_says_how_many_results_were_already_being_sent(page, app):
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         db.execute("UPDATE outbox SET claimed_at = '2026-12-01T00:00:00+00:00'")  # as the worker's claim does
     _find(page, app, "Z-1")
+    page.locator("[data-test=language]").click()  # and in French, each count in its own form
+    assert page.locator("[data-test=found]").inner_text() == "1 dépistage trouvé."
     page.locator("[data-test=erase]").click()
     page.locator("[data-test=erase-yes]").click()
     erased = page.locator("[data-test=erased]").inner_text()
-    assert "0 unsent result(s) withdrawn" in erased
-    assert "1 result(s) were already being sent and may have reached the specialists" in erased
+    assert "Supprimé\u00a0: 1 dépistage et 1 photo ; 0 résultat non envoyé retiré." in erased.replace("\u00a0;", " ;")
+    assert "1 résultat était déjà en cours d'envoi et a pu parvenir aux spécialistes" in erased
 
 
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
