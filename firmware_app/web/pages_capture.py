@@ -36,6 +36,7 @@ from firmware_app.web.pages_session import status
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
+from firmware_app.web.wording import readable_date
 
 BOUNDARY = "frame"
 # The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.
@@ -255,7 +256,7 @@ def routes(web: WebApp) -> list[Route]:
             "handout.html",
             visit=visit,
             with_reference=with_reference,
-            date=datetime.now(UTC).strftime("%Y-%m-%d"),
+            date=readable_date(datetime.now(UTC), session.language, with_time=False),
             **_result_view(visit, session),
         )
 

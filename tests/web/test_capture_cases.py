@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -31,6 +32,27 @@ def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page
     assert "no scale calibration" in lesion and "Skin tone" in lesion
     assert page.locator("[data-test=patient-outcome]").count() == 0  # one lesion: its triage is the outcome
     snap(page, "result-dermoscopy")
+    page.locator("[data-test=handout]").click()
+    handout = page.locator("[data-test=handout]").inner_text()
+    for detail in ("ITA", "calibration", "Skin tone", "Arrange the referral", "Rescreen at the usual interval."):
+        assert detail not in handout, detail  # the patient reads the outcome and the next step only
+    day = datetime.now().astimezone()
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    assert f"Date: {day.day} {months[day.month - 1]} {day.year}" in handout  # not an ISO date
+    snap(page, "handout-dermoscopy")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT modality, body_site FROM screening").fetchall() == [("dermoscopy", "trunk")]
 

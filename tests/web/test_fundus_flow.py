@@ -108,6 +108,10 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
     snap(page, "result-finish-confirm")
     page.goto(f"{app.url}/result")
     assert page.locator("[data-test=finish-confirm]").count() == 0  # asking closed nothing: the visit is open
+    page.locator("[data-test=handout]").click()  # the patient's page says so, its colon from the catalogue
+    assert page.locator("[data-test=handout-pending]").inner_text() == "Œil gauche\u00a0: Pas encore photographié"
+    snap(page, "handout-one-eye")
+    page.goto(f"{app.url}/result")
     page.locator("[data-test=finish]").click()
     page.locator("[data-test=finish-yes]").click()
     page.wait_for_url("**/patient")
