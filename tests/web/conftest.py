@@ -201,3 +201,13 @@ def shoot(page) -> None:
     page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
     page.locator("[data-test=shutter]").click()
     page.wait_for_url("**/check", timeout=60_000)
+
+
+def one_eye_screened(page, app: RunningApp, reference: str) -> None:
+    """Signed in, a new fundus patient, the first eye photographed and its result on screen."""
+    sign_in(page, app)
+    new_patient(page, app, reference)
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")

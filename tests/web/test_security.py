@@ -15,7 +15,17 @@ from firmware_app.app import open_store
 from firmware_app.messages import plural_key
 from firmware_app.operators import Operators
 from firmware_app.web.wording import french_of
-from tests.web.conftest import OPERATOR, csrf_header, enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app
+from tests.web.conftest import (
+    OPERATOR,
+    csrf_header,
+    enter_pin,
+    new_patient,
+    on_screen,
+    one_eye_screened,
+    sign_in,
+    snap,
+    start_app,
+)
 
 
 def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
@@ -148,12 +158,7 @@ def test_a_huge_form_is_refused_before_it_is_read(app, declared):
 
 
 def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(page, app):
-    sign_in(page, app)
-    new_patient(page, app, "MRN-88")
-    page.wait_for_url("**/capture")
-    shoot(page)
-    page.locator("[data-test=use]").click()
-    page.wait_for_url("**/result")
+    one_eye_screened(page, app, "MRN-88")
     store = open_store(app.config)
     try:
         Operators(store.records).add("Bruno", "1357")
