@@ -422,14 +422,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The sending service is not running: results wait safely on this device. Tell the technician.",
         "fr": "Le service d'envoi est arrêté : les résultats attendent sur cet appareil. Prévenez le technicien.",
     },
-    "health.backlog.green": {"en": "{count} result(s) waiting to be sent.", "fr": "{count} résultat(s) à envoyer."},
+    # Counted without "(s)": the checks' sentences take their values as they are.
+    "health.backlog.green": {"en": "Results waiting to be sent: {count}.", "fr": "Résultats à envoyer : {count}."},
     "health.backlog.amber": {
-        "en": "{count} result(s) waiting, the oldest for {days} days: check the network.",
-        "fr": "{count} résultat(s) en attente, le plus ancien depuis {days} jours : vérifiez le réseau.",
+        "en": "Results waiting: {count}, the oldest for {days} days. Check the network.",
+        "fr": "Résultats en attente : {count}, le plus ancien depuis {days} jours. Vérifiez le réseau.",
     },
     "health.backlog.red": {
-        "en": "{count} result(s) waiting: the outbox is almost full. Connect the device to the network.",
-        "fr": "{count} résultat(s) en attente : la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
+        "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
+        "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
     "health.loop.green": {"en": "The {loop} is running.", "fr": "La boucle {loop} tourne."},
     "health.loop.red": {
