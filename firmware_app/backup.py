@@ -110,14 +110,14 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
     """Restore a backup as ``database`` once it proved whole and every image in it opened with
     ``key_file``'s key; until then it sits beside, under a name nothing opens."""
     if present := [path.name for path in database_files(database) if path.exists()]:
-        raise RecordsError(
+        raise RequestRefused(
             f"{database}: records already exist there ({', '.join(present)}); move them all away before "
             "restoring (a crashed database's -wal would be replayed onto the restored records)"
         )
     if not key_file.is_file():
         raise RecordsError(f"{key_file}: no records key; put the device's key file back first (README, Backup)")
     if not backup_file.is_file():
-        raise RecordsError(f"{backup_file}: no such backup file")
+        raise RequestRefused(f"{backup_file}: no such backup file")
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)

@@ -103,7 +103,7 @@ def test_restore_refuses_to_overwrite_records(tmp_path, device):
     _, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     run = edgescreen("restore", str(tmp_path / "b"), config=config)
-    assert run.returncode == 5 and "records already exist there (records.sqlite3)" in run.stderr
+    assert run.returncode == 2 and "records already exist there (records.sqlite3)" in run.stderr
 
 
 def test_restore_refuses_a_crashed_databases_write_ahead_log_left_beside(tmp_path, device):
@@ -114,7 +114,7 @@ def test_restore_refuses_a_crashed_databases_write_ahead_log_left_beside(tmp_pat
     (directory / "records.sqlite3").rename(tmp_path / "moved.sqlite3")
     (directory / "records.sqlite3-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(4092))  # a WAL's magic
     run = edgescreen("restore", str(tmp_path / "b"), config=config)
-    assert run.returncode == 5 and "records already exist there (records.sqlite3-wal)" in run.stderr, run.stderr
+    assert run.returncode == 2 and "records already exist there (records.sqlite3-wal)" in run.stderr, run.stderr
     assert not (directory / "records.sqlite3").exists()
 
 
