@@ -267,7 +267,7 @@ class FundusQualityConfig:
     # Percentile (mild blur overlaps the graded photos), on dr-600 only: APTOS's 224 pixels are too
     # few to show focus (the data's README), so its photos set no focus limit. Re-derived on
     # 2026-12-01 when steps of rounding and compression were left out of the measure (a Gaussian blur
-    # of 4 to 12 pixels, saved as a JPEG, read as sharp as graded photos: 0.64-0.69 against 0.5663).
+    # of 4 to 12 pixels, saved as a JPEG, read as sharp as graded photos; tests/quality/test_fundus_gate).
     min_sharpness: float = field(default=0.544, metadata=_range(0.0))
     # Percentile: the weakest direction's focus over the strongest's (a slanted motion blur).
     min_sharpness_balance: float = field(default=0.8416, metadata=_range(0.0, 1.0))
