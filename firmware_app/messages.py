@@ -249,7 +249,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.online": {"en": "Online", "fr": "En ligne"},
     "status.offline": {"en": "Offline", "fr": "Hors ligne"},
     "status.backlog": {"en": "{count} to send", "fr": "{count} à envoyer"},
-    "status.disk": {"en": "{free} free", "fr": "{free} libres"},
+    "status.disk": {"en": "{free} GB free", "fr": "{free} Go libres"},
     "banner.camera_lost": {
         "en": "The camera stopped answering. Check its cable, then tap Retry.",
         "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",

@@ -65,7 +65,7 @@ def status(web: WebApp) -> dict[str, Any]:
     return {
         "online": online,
         "backlog": sync["backlog"],
-        "disk_free": f"{shutil.disk_usage(config.records.database.parent).free / 2**30:.1f} GB",
+        "disk_free_gb": shutil.disk_usage(config.records.database.parent).free / 2**30,
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
         "offline_minutes": int(offline_s // 60) if long_offline else None,
         "camera_error": device.camera.error,

@@ -28,7 +28,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import readable_date
+from firmware_app.web.wording import decimal, readable_date
 
 HERE = Path(__file__).resolve().parent
 Handler = Callable[[Request, Session], Awaitable[Response]]
@@ -81,7 +81,11 @@ class WebApp:
         def tn(key: str, count: int, **values: Any) -> str:
             return self.counted(session, key, count, **values)
 
-        context |= {"t": t, "tn": tn, "when": when, "session": session, "version": __version__, "device": self.device}
+        def number(value: float, places: int = 1) -> str:
+            return decimal(value, session.language, places)
+
+        context |= {"t": t, "tn": tn, "when": when, "number": number, "session": session}
+        context |= {"version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)
 
     def missing(self) -> Callable[[Request, Exception], Awaitable[Response]]:

@@ -1,4 +1,5 @@
-"""Dates and names as the nurse and the patient read them, in their language, from the catalogue's words.
+"""Dates, numbers and names as the nurse and the patient read them, in their language, from the
+catalogue's words.
 
 The records keep ISO times in UTC; a person reads "1 December 2026, 14:05" in the device's local time.
 """
@@ -25,3 +26,10 @@ def french_of(name: str) -> str:
     """French "of" before a name: "d'Amina", "de Bruno" (elided before a vowel or a silent h)."""
     first = unicodedata.normalize("NFD", name[:1]).lower()[:1]
     return f"d'{name}" if first in "aeiouyh" and first else f"de {name}"
+
+
+def decimal(value: float, language: str, places: int = 1) -> str:
+    """``value`` with ``places`` decimals, as the language writes them: "66.8" in English, "66,8" in
+    French."""
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if language == "fr" else text

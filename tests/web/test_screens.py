@@ -4,6 +4,8 @@ of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
 
 from __future__ import annotations
 
+import re
+
 from tests.web.conftest import (
     AUDIT,
     DERMOSCOPY_SAMPLE,
@@ -33,6 +35,8 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         sign_in(page, app)
         page.wait_for_url("**/ready")
         check_screen(page, "screen-ready")
+        free = {"en": r"\d+\.\d GB free", "fr": r"\d+,\d Go libres"}[language]  # the status bar's free space
+        assert re.search(free, page.inner_text("body")), free
         assert on_screen(page.locator(".title-row .primary"))  # "Start screening" without scrolling
         for path in ("/patient", "/today", "/records", "/patient/scan"):
             page.goto(f"{app.url}{path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from firmware_app.messages import message
+from firmware_app.web.wording import decimal
 
 
 def test_french_wording_is_natural():
@@ -23,3 +24,9 @@ def test_the_keypads_clear_key_and_the_erasure_never_share_a_french_word():
     assert message("records.erase", "fr") == "Supprimer les données de ce patient"
     assert message("records.erase_yes", "fr") == "Oui, supprimer"
     assert message("records.erase_confirm", "fr").startswith("Supprimer ")
+
+
+def test_numbers_are_written_as_the_language_writes_them():
+    """The status bar read "66.8 GB libres" in French."""
+    assert decimal(66.84, "en") == "66.8" and decimal(66.84, "fr") == "66,8"
+    assert message("status.disk", "fr").format(free=decimal(66.84, "fr")) == "66,8 Go libres"
