@@ -98,7 +98,8 @@ class WebApp:
 
         async def handler(request: Request, error: Exception) -> Response:
             response = await page(request)
-            response.status_code = getattr(error, "status_code", 404)  # 405 stays 405
+            if response.status_code == 404:  # 405 stays 405; a body too large (413) or a form expired (403) stay so
+                response.status_code = getattr(error, "status_code", 404)
             return response
 
         return handler
