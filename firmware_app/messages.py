@@ -392,6 +392,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Pas encore de dossiers dans {path} : ils sont créés au premier dépistage, ou remis par une "
         "restauration.",
     },
+    "health.records.missing": {
+        "en": "No records at {path}, yet their key is there: is the records drive mounted? If the records "
+        "were lost, restore the last backup (README, Backup and restore) before screening.",
+        "fr": "Aucun dossier dans {path}, alors que leur clé est là : le support des dossiers est-il monté ? "
+        "S'ils ont été perdus, restaurez la dernière sauvegarde (README, sauvegarde) avant de dépister.",
+    },
     "health.records.unusable": {
         "en": "The records cannot be used ({error}). Call the technician.",
         "fr": "Les dossiers sont inutilisables ({error}). Appelez le technicien.",

@@ -93,7 +93,8 @@ def test_read_only_commands_on_a_fresh_device_leave_the_way_clear_for_a_restore(
     for command in (["sync", "status"], ["audit", "verify"]):
         run = edgescreen(*command, config=target_config)
         assert run.returncode == 2 and f"{target / 'records.sqlite3'}: no records yet" in run.stderr, run.stderr
-    assert edgescreen("doctor", config=target_config).returncode == 0
+    doctor = edgescreen("doctor", config=target_config)  # the key copied, the records not yet restored: red
+    assert doctor.returncode == 1 and "restore the last backup" in doctor.stdout, doctor.stdout
     assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]  # on main: records too
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr  # on main: "records already exist there"

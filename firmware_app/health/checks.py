@@ -112,8 +112,13 @@ def records_unusable(error: Exception) -> Check:
     return _check("records", Level.RED, "unusable", error=error)
 
 
-def no_records_yet(database: Path) -> Check:
-    """Green: a device before its first screening (or before its backup is restored) has none."""
+def no_records_yet(database: Path, key_file: Path) -> Check:
+    """Green on a device before its first screening, which has neither records nor their key. Red
+    when the key is there: records were made with it, and they are gone (a records drive not
+    mounted, a card replaced before its backup was restored), which the app's next start would
+    hide under new, empty records."""
+    if key_file.exists():
+        return _check("records", Level.RED, "missing", path=database)
     return _check("records", Level.GREEN, "none", path=database)
 
 

@@ -88,7 +88,8 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician]
     if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses
-        return [*_without_records(config, now), no_records_yet(config.records.database), *technician]
+        none = no_records_yet(config.records.database, config.records.key_file)
+        return [*_without_records(config, now), none, *technician]
     try:
         store = open_store(config)
     except RecordsError as error:

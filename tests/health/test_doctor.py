@@ -99,6 +99,18 @@ def test_on_a_fresh_device_doctor_says_there_are_no_records_yet_and_makes_neithe
     assert not var.exists()  # on main: records.sqlite3 and a new records.key, after which restore refuses
 
 
+def test_records_gone_while_their_key_is_there_are_red_not_no_records_yet(tmp_path):
+    """A records drive not mounted, or a card replaced before the backup was restored: the app's next
+    start would hide the loss under new, empty records."""
+    config = write_config(tmp_path, 1)
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.sqlite3").unlink()
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    assert "yet their key is there" in checks["records"]["message"]
+    assert not (tmp_path / "records.sqlite3").exists()
+
+
 def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_to_the_error(tmp_path):
     """The check's words leave the cause to the error: a read-only folder or a full disk is not
     "damaged", which would send a technician after a file that is whole."""
