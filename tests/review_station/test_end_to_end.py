@@ -30,6 +30,13 @@ def snap(page, name: str) -> None:
         page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
 
 
+def stop(*running) -> None:
+    """Stop what a test started, in this order, leaving out what it never got to start."""
+    for service in running:
+        if service:
+            service.stop()
+
+
 def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> None:
     broker = roomy_broker(tmp_path / "broker").start()
     ingester = worker = None
@@ -76,11 +83,7 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         stored = [(review["verdict"], review["reviewer"], review["comment"]) for review in reviews]
         assert stored == [("refer", "ana", "Refer to the eye clinic within 4 weeks.")]
     finally:
-        if worker:
-            worker.stop()
-        if ingester:
-            ingester.stop()
-        broker.stop()
+        stop(worker, ingester, broker)
 
 
 def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_a_new_id(
@@ -122,8 +125,4 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
         with engine.connect() as connection:
             assert connection.execute(select(deliveries.c.review_id)).scalar_one() != first_id
     finally:
-        if worker:
-            worker.stop()
-        if ingester:
-            ingester.stop()
-        broker.stop()
+        stop(worker, ingester, broker)

@@ -203,11 +203,19 @@ def shoot(page) -> None:
     page.wait_for_url("**/check", timeout=60_000)
 
 
-def one_eye_screened(page, app: RunningApp, reference: str) -> None:
-    """Signed in, a new fundus patient, the first eye photographed and its result on screen."""
-    sign_in(page, app)
-    new_patient(page, app, reference)
+def first_eye_screened(page, app: RunningApp, reference: str, eyes: tuple[str, ...] = ("R", "L")) -> None:
+    """A new fundus patient, the first eye photographed and used: its result on screen."""
+    new_patient(page, app, reference, eyes=eyes)
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("[data-test=use]").click()
     page.wait_for_url("**/result")
+
+
+def add_operator(app: RunningApp, name: str, pin: str) -> None:
+    """Another operator on the app's device, as the technician adds one."""
+    store = open_store(app.config)
+    try:
+        Operators(store.records).add(name, pin)
+    finally:
+        store.records.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.web.conftest import OPERATOR, new_patient, one_eye_screened, shoot, sign_in, snap, unscrolled
+from tests.web.conftest import OPERATOR, first_eye_screened, new_patient, shoot, sign_in, snap, unscrolled
 
 
 def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_blurred):
@@ -91,7 +91,8 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
 
 
 def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(page, app):
-    one_eye_screened(page, app, "MRN-5")
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-5")
     page.locator("[data-test=finish]").click()
     confirm = page.locator("[data-test=finish-confirm]")
     assert "Left eye not photographed \u2013 finish anyway?" in confirm.inner_text()

@@ -11,17 +11,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from firmware_app.app import open_store
 from firmware_app.messages import plural_key
-from firmware_app.operators import Operators
 from firmware_app.web.wording import french_of
 from tests.web.conftest import (
     OPERATOR,
+    add_operator,
     csrf_header,
     enter_pin,
+    first_eye_screened,
     new_patient,
     on_screen,
-    one_eye_screened,
     sign_in,
     snap,
     start_app,
@@ -162,12 +161,9 @@ def test_a_huge_form_is_refused_before_it_is_read(app, declared):
 
 
 def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(page, app):
-    one_eye_screened(page, app, "MRN-88")
-    store = open_store(app.config)
-    try:
-        Operators(store.records).add("Bruno", "1357")
-    finally:
-        store.records.close()
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-88")
+    add_operator(app, "Bruno", "1357")
     page.locator("form[action='/lock'] button").click()
     page.wait_for_url("**/signin")
     for language, words in (("en", "Not Amina? Sign out"), ("fr", "Vous n'êtes pas Amina\u00a0? Se déconnecter")):

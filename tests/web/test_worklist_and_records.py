@@ -13,19 +13,13 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
-from firmware_app.app import open_store
-from firmware_app.operators import Operators
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE
-from tests.web.conftest import enter_pin, new_patient, on_screen, shoot, sign_in, snap, start_app
+from tests.web.conftest import add_operator, enter_pin, first_eye_screened, on_screen, sign_in, snap, start_app
 
 
 def screen_one_eye(page, app, reference: str) -> None:
-    new_patient(page, app, reference, eyes=("R",))
-    page.wait_for_url("**/capture")
-    shoot(page)
-    page.locator("[data-test=use]").click()
-    page.wait_for_url("**/result")
+    first_eye_screened(page, app, reference, eyes=("R",))
     page.locator("[data-test=finish]").click()
     page.wait_for_url("**/patient")
 
@@ -210,11 +204,7 @@ def test_erasing_says_how_many_results_were_already_being_sent(page, app):
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
     sign_in(page, app)
     screen_one_eye(page, app, "O-1")
-    store = open_store(app.config)
-    try:
-        Operators(store.records).add("Bruno", "1357")
-    finally:
-        store.records.close()
+    add_operator(app, "Bruno", "1357")
     page.goto(f"{app.url}/today?filter=mine")
     assert page.locator("[data-test=entry]").count() == 1
     page.locator("[data-test=sign-out]").click()
