@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
-import math
 import re
 import sys
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from firmware_app.calibration.profile import (
     CalibrationProfile,
     ProfileError,
     new_profile,
+    positive_finite,
     profile_document,
     read_profile,
     write_profile,
@@ -52,12 +52,9 @@ def _millimetres(text: str) -> float:
     """A printed size: a positive, finite number of millimetres (a typo of 0 would write a profile
     every screening then refuses, and the next calibration could not even read it to correct it)."""
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a size in millimetres greater than 0, got {text!r}")
-    return value
+        return positive_finite(text, "size")
+    except (ProfileError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a size in millimetres greater than 0, got {text!r}") from None
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:

@@ -166,7 +166,9 @@ def _size(value: Any, name: str) -> tuple[int, int]:
     return width, height
 
 
-def _positive(value: Any, name: str) -> float:
+def positive_finite(value: Any, name: str) -> float:
+    """A size or a scale: a number greater than 0 and finite (``ProfileError`` otherwise; ``ValueError``
+    when ``value`` is no number at all)."""
     number = float(value)
     if not (math.isfinite(number) and number > 0):
         raise ProfileError(f"field '{name}' must be a positive, finite number, got {value!r}")
@@ -212,15 +214,15 @@ def _parse(document: dict[str, Any]) -> CalibrationProfile:
             float(section["reprojection_rms_px"]),
             int(section["views"]),
             (columns, rows),
-            _positive(section["square_mm"], "geometry.square_mm"),
+            positive_finite(section["square_mm"], "geometry.square_mm"),
         )
     if "scale" in document:
         section = document["scale"]
         scale = Scale(
             _size(section["image_size"], "scale.image_size"),
-            _positive(section["mm_per_pixel"], "scale.mm_per_pixel"),
+            positive_finite(section["mm_per_pixel"], "scale.mm_per_pixel"),
             float(section["relative_spread"]),
-            _positive(section["target_mm"], "scale.target_mm"),
+            positive_finite(section["target_mm"], "scale.target_mm"),
             int(section["images"]),
         )
     profile = CalibrationProfile(
