@@ -10,10 +10,10 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   and bottom by the camera's mask is normal and keeps it at 1; a frame cut on both sides alike (a
   field wider than the sensor) keeps the disc and macula down to about 0.6.
 - ``field_span``: the located field's diameter over the frame's shorter side. A fundus camera images
-  its field to fill the sensor's short side (the 4,262 graded photos of both sources: 0.90 to
-  1.41 of it, median 1.14); a lit field much smaller than that is light reaching only the middle of the field (a pupil
-  too small for the camera, the camera too far from it): the periphery is missing, and in a
-  macula-centred photo the disc with it. Its outline may be as sharp as the camera's own aperture,
+  its field to fill the sensor's short side (the 4,262 graded photos of both sources: 0.90 to 1.41
+  of it, median 1.14); a lit field much smaller than that is light reaching only the middle of the
+  field (a pupil too small for the camera, the camera too far from it): the periphery is missing,
+  and in a macula-centred photo the disc with it. Its outline may be as sharp as the camera's own aperture,
   so nothing but its size tells it apart, and the model scores the middle of a retina, enlarged,
   as a whole one (referable eyes came out no_refer).
 - ``field_offset``: how much more one side of the field is cut than the other: along the horizontal

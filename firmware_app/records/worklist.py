@@ -49,9 +49,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     )
     entries = []
     for at, details in rows:
-        event = json.loads(details)
+        event, when = json.loads(details), datetime.fromisoformat(at)
         for eye in event.get(NOT_PHOTOGRAPHED, []):
-            when = datetime.fromisoformat(at)
             entries.append(
                 WorklistEntry("", when, "fundus", eye, None, NOT_PHOTOGRAPHED, event["operator"], NOTHING_TO_SEND, None)
             )
