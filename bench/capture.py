@@ -1,7 +1,8 @@
 """Preview frames per second with the files backend, at 640x480 and 2028x1520, in one run.
 
 Each per-frame stage in ``STAGES`` is timed on the same preview stream (the bundled real fundus
-photo, fitted into the preview size as the files camera does), so the printed ratios compare
+photo, fitted into the preview size as the files camera does, in a black frame of that size as a
+sensor delivers it), so the printed ratios compare
 resolutions and stages measured together on this machine. The calibration stage applies a
 representative full profile (flat field, colour matrix, lens undistortion): its cost, not its accuracy.
 The quality stage is the gate's preview check (``[quality]`` defaults), as ``edgescreen capture`` runs it
@@ -14,6 +15,7 @@ as its own modality.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,9 +63,20 @@ STAGES: list[tuple[str, Callable[[Frame], object]]] = [
 ]
 
 
+def _sensor_framed(frame: Frame, size: Size) -> Frame:
+    """The files camera's preview frame centred in a black frame of the preview size, as a sensor
+    in that mode delivers it (the square fundus photo would otherwise come out 480x480, which a
+    lens profile calibrated at 4:3 refuses)."""
+    height, width = frame.pixels.shape[:2]
+    top, left = (size.height - height) // 2, (size.width - width) // 2
+    pixels = np.zeros((size.height, size.width, 3), np.uint8)
+    pixels[top : top + height, left : left + width] = frame.pixels
+    return dataclasses.replace(frame, pixels=pixels)
+
+
 def frames_per_second(size: Size, stage: Callable[[Frame], object], frames: int) -> float:
     with FilesCamera([SAMPLES_DIR], CameraSettings(preview=size)) as camera:
-        stream = camera.preview_frames()
+        stream = (_sensor_framed(frame, size) for frame in camera.preview_frames())
         stage(next(stream))  # warm-up: decode cache, gain and undistortion maps
         started = time.perf_counter()
         for _ in range(frames):
