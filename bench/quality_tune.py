@@ -57,6 +57,9 @@ def tune(modality: str, limit: int, degraded_count: int, size: int, detail_size:
     print(f"{'rule':<44} {'p0.5':>8} {'p1':>8} {'p5':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'p99.5':>8}  suggested")
     for rule in RULES[modality]:
         values = originals[rule.measure]
+        if not values:  # dermoscopy's two kinds of focus (``dermoscopy._focus``): none of this kind
+            print(f"{rule.setting + ' (' + rule.reason + ')':<44} no photo carries {rule.measure}")
+            continue
         upper = rule.setting.startswith("max_")
         suggested = float(np.percentile(values, 99.5 if upper else 0.5))
         print(f"{rule.setting + ' (' + rule.reason + ')':<44} {_percentiles(values)}  {suggested:.4g}")

@@ -35,7 +35,9 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
         try:
             pixels = read_frame(path).pixels
             measured.append(gate.measures(pixels, modality, Speed.FULL))
-            preview_sharpness.append(gate.measures(pixels, modality, Speed.PREVIEW)["sharpness"])
+            preview = gate.measures(pixels, modality, Speed.PREVIEW)
+            if "sharpness" in preview:  # a photo smaller than the scale focus is judged at has none
+                preview_sharpness.append(preview["sharpness"])
         except (ImageError, ValueError) as error:  # no field of view is a ValueError
             skipped += 1
             # An image error's reason, not its text: that starts with the file's name, which in a

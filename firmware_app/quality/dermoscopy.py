@@ -24,7 +24,12 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   ``lesion_pushed``: for a lesion wholly in view, how far it is pushed against one edge (its skin
   there narrower than a tenth of the field) with skin left empty on the other side. A lesion
   wholly in view but off the middle is not a defect by itself (0 for a faint lesion, like the cut).
-- ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is.
+- ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is, along
+  its weakest direction (``measures.directional_sharpness``): a hand that moved smears the detail
+  along its path only, which may be slanted. Not the fundus gate's weakest-over-strongest
+  balance: a hair across a smooth lesion is sharp across its length and nothing along it, and
+  reads as unbalanced as a motion blur. ``coarse_sharpness`` instead on a photo smaller than the
+  scale focus is judged at (``_focus``).
 - ``highlights``: the level the lit field's paler tenth reaches in each pixel's brightest channel
   (its 90th percentile), 0 to 1: how much light the dermatoscope gave. Too little light is judged
   by it, as the fundus gate judges it by its own ``highlights``: an underexposure scales every
@@ -64,7 +69,7 @@ from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
 from firmware_app.quality.lesion import centroid_offset
-from firmware_app.quality.resample import block_average, mask_at_size
+from firmware_app.quality.resample import SLACK, block_average, mask_at_size
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "dermoscopy"
@@ -316,11 +321,11 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
-def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> float:
-    """Focus on ``region`` (a mask at a reduced size) measured on ``image`` reduced by a whole
-    ``factor``, where the detail that tells focus is: only the region's box is read, so a small
-    lesion costs little. The preview judges focus this way too: at its own small size a moderate
-    blur is under a pixel wide."""
+def _detail_focus(image: np.ndarray, region: np.ndarray, factor: int) -> list[float]:
+    """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
+    reduced size) measured on ``image`` reduced by a whole ``factor``, where the detail that tells
+    focus is: only the region's box is read, so a small lesion costs little. The preview judges
+    focus this way too: at its own small size a moderate blur is under a pixel wide."""
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
@@ -328,20 +333,29 @@ def _detail_sharpness(image: np.ndarray, region: np.ndarray, factor: int) -> flo
     box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
     inside = mask_at_size(region, (image.shape[0] // factor, image.shape[1] // factor))
     row, col = top // factor, left // factor
-    return measures.sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
+    return measures.directional_sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
 
 
-def _focus(analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None) -> float:
-    """``sharpness`` on ``region`` (a mask at the segmentation's size): on the working copy, or, with
-    a ``detail_size`` larger than the working size (the preview) or than the photo itself, on the
-    photo at that larger scale; a working copy up to ``resample.SLACK`` under its size does not
-    count as smaller."""
+def _focus(analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None) -> dict[str, float]:
+    """The focus measures on ``region`` (a mask at the segmentation's size): on the working copy, or,
+    with a ``detail_size`` larger than the working size (the preview) or than the photo itself, on
+    the photo at that larger scale; a working copy up to ``resample.SLACK`` under its size does not
+    count as smaller.
+
+    Focus is a ratio of steps, and its scale is the image's: a photo smaller than the scale the
+    check judges focus at (an archived copy, as HAM10000's 200-pixel and ISIC 2017's 256-pixel
+    ones; no camera sends one) shows its detail coarser, and its sharp photos read lower. Its focus
+    is ``coarse_sharpness``, judged against a limit of its own (``min_coarse_sharpness``), where a
+    photo at that scale has ``sharpness``."""
     rgb = analysis.pixels
-    if not region.any():
-        return 0.0
+    scale = max(analysis.size, detail_size or 0)
     if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
-        return _detail_sharpness(rgb, region, max(1, max(rgb.shape[:2]) // detail_size))
-    return _detail_sharpness(analysis.working, region, 1)
+        image, factor = rgb, max(1, max(rgb.shape[:2]) // detail_size)
+    else:
+        image, factor = analysis.working, 1
+    sharpness = min(_detail_focus(image, region, factor)) if region.any() else 0.0
+    coarse = max(image.shape[:2]) // factor < (1 - SLACK) * scale
+    return {"coarse_sharpness" if coarse else "sharpness": sharpness}
 
 
 def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -390,7 +404,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": cut,
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
-        "sharpness": _focus(analysis, around_lesion if found else field, detail_size),
+        **_focus(analysis, around_lesion if found else field, detail_size),
         "highlights": _highlights(small, field),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
@@ -418,7 +432,8 @@ RULES = (
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_bright", "brightness", "max_brightness", 0.687),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
-    Rule("blurred", "sharpness", "min_sharpness", 0.625),
+    Rule("blurred", "sharpness", "min_sharpness", 0.7),
+    Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.66),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.031),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("glare", "glare_spots", "max_glare_spots", 0.0),

@@ -135,15 +135,16 @@ def fit_limits(
 ) -> list[FittedLimit]:
     """A limit for every rule's setting from the good photos' ``measured`` values (and, when given,
     ``preview_min_sharpness`` from their preview check's sharpness); the ``declared`` settings keep
-    their default."""
+    their default, and so does one whose measure no photo carries ("unseen": a camera's own photos
+    carry no dermoscopy ``coarse_sharpness``)."""
     if not measured:
         raise ValueError("no measured photo to fit limits on")
     fitted = []
     for setting, measure in {rule.setting: rule.measure for rule in rules}.items():
-        values, default = np.array([m[measure] for m in measured], np.float64), getattr(defaults, setting)
-        fitted.append(
-            _kept(setting, values, default) if setting in declared else _one(setting, values, default, within_defaults)
-        )
+        values = np.array([m[measure] for m in measured if measure in m], np.float64)
+        default = getattr(defaults, setting)
+        unfitted = setting in declared or not values.size
+        fitted.append(_kept(setting, values, default) if unfitted else _one(setting, values, default, within_defaults))
     if preview_sharpness:
         default = defaults.preview_min_sharpness  # type: ignore[attr-defined]
         fitted.append(_one("preview_min_sharpness", np.array(preview_sharpness), default, within_defaults))

@@ -81,51 +81,21 @@ def clipped_fractions(image: np.ndarray, mask: np.ndarray, dark: int = 12, brigh
     return np.count_nonzero(values < dark) / values.size, np.count_nonzero(values >= bright) / values.size
 
 
-def sharpness(gray: np.ndarray, mask: np.ndarray) -> float:
-    """How much of the fine variation a deliberate re-blur removes (Crete-Roffet et al., "The blur
-    effect", 2007): about 0.65 for a sharp retina or lesion, falling towards 0 as the frame blurs.
-    Each pixel-to-neighbour step is compared with the same step after a 9-pixel box blur; a sharp
-    frame loses most of its steps, an already blurred one little. Measured along rows and along
-    columns and the lower kept, so a motion blur in either direction counts. A ratio of steps, it
-    does not depend on exposure or on how much structure the region holds; measured at the gate's
-    fixed working size, not on the sensor's resolution. Sensor noise raises it, which is why noise
-    is measured on its own.
-
-    On 8-bit ``gray``, in whole numbers, as ``directional_sharpness``: the box's sums (not its
-    means) and each step times the box's length, their difference floored at 0 by OpenCV's
-    saturating 16-bit subtraction, the steps outside the region zeroed; the ratio of plain sums is
-    that of the region's means, to float rounding, at a third of the float form's cost.
-    """
-    if min(gray.shape) < 2:
-        return 0.0
-    image = np.asarray(gray, np.uint8)
-    inside = mask.astype(np.uint8) * np.uint8(255)
-    kept = []
-    for later, earlier, kernel in (
-        ((slice(None), slice(1, None)), (slice(None), slice(None, -1)), (_REBLUR, 1)),
-        ((slice(1, None), slice(None)), (slice(None, -1), slice(None)), (1, _REBLUR)),
-    ):
-        # The box's sums, with cv2.blur's border (reflected about the edge pixel).
-        sums = cv2.boxFilter(image, cv2.CV_16U, kernel, normalize=False)
-        region = cv2.bitwise_and(inside[later], inside[earlier])
-        steps = cv2.bitwise_and(cv2.absdiff(image[later], image[earlier]), region)
-        scaled = steps.astype(np.uint16)
-        scaled *= _REBLUR
-        total = cv2.sumElems(steps)[0] * _REBLUR
-        removed = cv2.subtract(scaled, cv2.absdiff(sums[later], sums[earlier]))
-        kept.append(cv2.sumElems(removed)[0] / total if total > 0 else 0.0)
-    return min(kept)
-
-
 # The four directions ``directional_sharpness`` steps along (row, column): along rows, along
 # columns, and both diagonals.
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
 def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
-    """``sharpness``'s measure (the share of fine steps a 9-pixel box re-blur removes) along each of
-    ``DIRECTIONS``: a defocus lowers all four alike, a motion blur the one along its path most. Rows
-    and columns alone miss a slanted motion blur, which keeps the detail across its path.
+    """Focus along each of ``DIRECTIONS``: how much of the fine variation a deliberate re-blur
+    removes (Crete-Roffet et al., "The blur effect", 2007), about 0.7 for a sharp retina or lesion
+    and falling towards 0 as the frame blurs. Each pixel-to-neighbour step is compared with the same
+    step after a 9-pixel box blur: a sharp frame loses most of its steps, an already blurred one
+    little. A ratio of steps, it does not depend on exposure or on how much structure the region
+    holds, but it does on scale: it is read at the gate's fixed working size, not the sensor's
+    resolution. Sensor noise raises it, which is why noise is measured on its own. A defocus lowers
+    all four directions alike, a motion blur the one along its path most; rows and columns alone
+    miss a slanted motion blur, which keeps the detail across its path.
 
     A diagonal step is 1.4 pixels long, so the diagonal box has 7 steps (9.9 pixels): about the
     length of the others, which keeps a sharp retina about as sharp along every direction. Steps of

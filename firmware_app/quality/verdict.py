@@ -93,8 +93,12 @@ def judge(
     modality: str, rules: Iterable[Rule], measures: Mapping[str, float], limits: object, usable_from: float
 ) -> QualityReport:
     """``reject`` if any rule's measure is past its limit, else ``usable`` if any has a severity of
-    ``usable_from`` or more, else ``good``; the reasons are those rules' keys, worst first, each once."""
-    checks = sorted((rule.check(measures, limits) for rule in rules), key=lambda c: c.severity, reverse=True)
+    ``usable_from`` or more, else ``good``; the reasons are those rules' keys, worst first, each once.
+    A rule whose measure the photo does not carry is not applied: a measure that could not be taken
+    is NaN and fails its rule, while a missing one belongs to another kind of photo (dermoscopy's
+    focus on a photo smaller than the scale it is judged at, ``dermoscopy._focus``)."""
+    applied = (rule.check(measures, limits) for rule in rules if rule.measure in measures)
+    checks = sorted(applied, key=lambda c: c.severity, reverse=True)
     failing = [c.reason for c in checks if c.severity > 1.0]
     marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]
     rounded = _recorded(measures)

@@ -152,7 +152,9 @@ def test_a_lesions_share_is_of_the_lit_field_not_of_black_bars_beside_it(gate):
     photo = render_lesion(seed=2, radius=0.055).rgb
     plain = judge(gate, photo, "dermoscopy")
     barred = judge(gate, VARIATIONS["dermoscopy"]["pillarboxed"](photo), "dermoscopy")
-    assert plain.passed and barred.passed, barred
+    # The drawn lesion is smooth, and this small one reads as blurred at 640x480: its share is the test.
+    assert "lesion_too_small" not in plain.reasons + barred.reasons
+    assert (barred.verdict, barred.reasons) == (plain.verdict, plain.reasons)
     assert barred.measures["lesion_fraction"] == pytest.approx(plain.measures["lesion_fraction"], rel=0.1)
 
 
