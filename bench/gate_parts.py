@@ -125,6 +125,7 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         around_skin = field & ~around
         skin = around_skin & (gray >= dermoscopy._SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
         working_field = mask_at_size(field, analysis.working.shape)
+        working_gray = cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY)
         return {
             "lesion": lesion,
             "field": field,
@@ -132,7 +133,9 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "around_skin": around_skin,
             "working_field": working_field,
             "working_skin": mask_at_size(skin, analysis.working.shape) if skin.any() else working_field,
-            "working_gray": cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY),
+            "working_gray": working_gray,
+            # A checkout before 2026-12-01 (``--tree``) finds hairs inside ``_hair_fraction``.
+            "hairs": dermoscopy._hairs_round(working_gray, around) if hasattr(dermoscopy, "_hairs_round") else None,
         }
 
     prepared = {id(analysis): masks(analysis) for analysis in analyses}
@@ -145,9 +148,14 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "  reflections": _on(
             prepared, lambda a, m: dermoscopy._reflections(a.working, m["working_field"], m["working_skin"])
         ),
-        "  hair": _on(prepared, lambda a, m: dermoscopy._hair_fraction(m["working_gray"], m["lesion"], m["around"])),
+        "  hair": _on(
+            prepared,
+            lambda a, m: dermoscopy._hair_fraction(
+                dermoscopy._hairs_round(m["working_gray"], m["around"]), m["lesion"], m["around"]
+            ),
+        ),
         "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),
-        "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size)),
+        "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"])),
         "  compression": lambda a: (
             measures.blockiness(a.pixels[:, :, 1]),
             measures.flat_block_fraction(a.pixels[:, :, 1]),

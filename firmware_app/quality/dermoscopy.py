@@ -24,11 +24,11 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   ``lesion_pushed``: for a lesion wholly in view, how far it is pushed against one edge (its skin
   there narrower than a tenth of the field) with skin left empty on the other side. A lesion
   wholly in view but off the middle is not a defect by itself (0 for a faint lesion, like the cut).
-- ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is, along
-  its weakest direction (``measures.directional_sharpness``): a hand that moved smears the detail
-  along its path only, which may be slanted. Not the fundus gate's weakest-over-strongest
-  balance: a hair across a smooth lesion is sharp across its length and nothing along it, and
-  reads as unbalanced as a motion blur. ``coarse_sharpness`` instead on a photo smaller than the
+- ``sharpness``: focus measured on the lesion and its border, where the diagnostic detail is, the
+  weaker of rows and columns (``measures.directional_sharpness``); ``sharpness_balance``: the
+  weakest direction's over the strongest's (``measures.focus_balance``), as for fundus, read away
+  from hairs: a pigment network runs every way, and a hand that moved smears it along its path
+  only, which may be slanted. ``coarse_sharpness`` instead of both on a photo smaller than the
   scale focus is judged at (``_focus``).
 - ``highlights``: the level the lit field's paler tenth reaches in each pixel's brightest channel
   (its 90th percentile), 0 to 1: how much light the dermatoscope gave. Too little light is judged
@@ -78,6 +78,8 @@ MODALITY = "dermoscopy"
 _HAIR_DEPTH = 18
 _HAIR_MIN_LENGTH = 0.04  # of the long side
 _HAIR_MAX_WIDTH = 5  # pixels: anything an opening this wide keeps is not a hair
+# Focus steps are counted only this far from a hair (``_detail_focus``): beyond a step's box.
+_NEAR_HAIR = np.ones((2 * measures.STEP_REACH + 1,) * 2, np.uint8)
 # An air bubble's highlight is a small round specular spot.
 _BUBBLE_MIN_AREA, _BUBBLE_MAX_AREA = 0.00002, 0.002  # of the frame
 _BUBBLE_MIN_ROUNDNESS = 0.6
@@ -140,10 +142,11 @@ def _hair(gray: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return labels, is_hair
 
 
-def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
-    """Share of the lesion (``lesion`` and its border ``around_lesion``, masks at the segmentation's
-    size) covered by hair found on ``gray``, the working copy: at the segmentation's size a
-    pigment network's lines merge into strokes as long and thin as hairs.
+def _hairs_round(gray: np.ndarray, around_lesion: np.ndarray) -> np.ndarray | None:
+    """The hairs on and round the lesion (``around_lesion``, a mask at the segmentation's size),
+    found on ``gray``, the working copy, as a mask of it; None when there are none (most photos):
+    at the segmentation's size a pigment network's lines merge into strokes as long and thin as
+    hairs.
 
     Hairs are looked for on the border's box grown by a hair's length and by how far the black-hat,
     the opening and the dilation reach: the strokes found there are the whole copy's but near its
@@ -157,10 +160,19 @@ def _hair_fraction(gray: np.ndarray, lesion: np.ndarray, around_lesion: np.ndarr
     box = slice(max(0, y - margin), y + height + margin), slice(max(0, x - margin), x + width + margin)
     labels, is_hair = _hair(gray[box], size)
     if not is_hair.any():
+        return None
+    hairs = np.zeros(gray.shape, bool)
+    hairs[box] = is_hair[labels]  # each pixel's verdict looked up by its label
+    return hairs
+
+
+def _hair_fraction(hairs: np.ndarray | None, lesion: np.ndarray, around_lesion: np.ndarray) -> float:
+    """Share of the lesion (``lesion``, a mask at the segmentation's size) that the ``hairs`` (a
+    mask of the working copy, ``_hairs_round``) cover on it and its border (``around_lesion``)."""
+    if hairs is None:
         return 0.0
-    # Each covered pixel's verdict looked up by its label: a table lookup, where np.isin sorts them.
-    covered = np.count_nonzero(is_hair[labels[around[box]]])
-    return covered / max(1, np.count_nonzero(mask_at_size(lesion, gray.shape)))
+    covered = np.count_nonzero(hairs & mask_at_size(around_lesion, hairs.shape))
+    return covered / max(1, np.count_nonzero(mask_at_size(lesion, hairs.shape)))
 
 
 def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
@@ -321,41 +333,64 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
-def _detail_focus(image: np.ndarray, region: np.ndarray, factor: int) -> list[float]:
+def _detail_focus(
+    image: np.ndarray, region: np.ndarray, factor: int, hairs: np.ndarray | None
+) -> tuple[list[float], list[float]]:
     """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
     reduced size) measured on ``image`` reduced by a whole ``factor``, where the detail that tells
     focus is: only the region's box is read, so a small lesion costs little. The preview judges
-    focus this way too: at its own small size a moderate blur is under a pixel wide."""
+    focus this way too: at its own small size a moderate blur is under a pixel wide.
+
+    Returned twice: on the whole region, and with no step near a hair (``hairs``, a mask at any
+    size) counted, for the balance of directions: a hair is sharp across its length and has no
+    steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
+    synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
+    detail is left away from them."""
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
     left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
     box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
-    inside = mask_at_size(region, (image.shape[0] // factor, image.shape[1] // factor))
-    row, col = top // factor, left // factor
-    return measures.directional_sharpness(box, inside[row : row + box.shape[0], col : col + box.shape[1]])
+    reduced = (image.shape[0] // factor, image.shape[1] // factor)
+    rows = slice(top // factor, top // factor + box.shape[0])
+    cols = slice(left // factor, left // factor + box.shape[1])
+    inside = mask_at_size(region, reduced)[rows, cols]
+    focus = measures.directional_sharpness(box, inside)
+    if hairs is None:
+        return focus, focus
+    near_hair = cv2.dilate(mask_at_size(hairs, reduced)[rows, cols].astype(np.uint8), _NEAR_HAIR)
+    away = measures.directional_sharpness(box, inside & (near_hair == 0))
+    return focus, away if min(away) > 0 else focus
 
 
-def _focus(analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None) -> dict[str, float]:
+def _focus(
+    analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None
+) -> dict[str, float]:
     """The focus measures on ``region`` (a mask at the segmentation's size): on the working copy, or,
     with a ``detail_size`` larger than the working size (the preview) or than the photo itself, on
     the photo at that larger scale; a working copy up to ``resample.SLACK`` under its size does not
-    count as smaller.
+    count as smaller. The balance of directions is read away from ``hairs`` (``_detail_focus``).
 
     Focus is a ratio of steps, and its scale is the image's: a photo smaller than the scale the
     check judges focus at (an archived copy, as HAM10000's 200-pixel and ISIC 2017's 256-pixel
     ones; no camera sends one) shows its detail coarser, and its sharp photos read lower. Its focus
     is ``coarse_sharpness``, judged against a limit of its own (``min_coarse_sharpness``), where a
-    photo at that scale has ``sharpness``."""
+    photo at that scale has ``sharpness`` and ``sharpness_balance``."""
     rgb = analysis.pixels
     scale = max(analysis.size, detail_size or 0)
     if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
         image, factor = rgb, max(1, max(rgb.shape[:2]) // detail_size)
     else:
         image, factor = analysis.working, 1
-    sharpness = min(_detail_focus(image, region, factor)) if region.any() else 0.0
     coarse = max(image.shape[:2]) // factor < (1 - SLACK) * scale
-    return {"coarse_sharpness" if coarse else "sharpness": sharpness}
+    if not region.any():
+        focus = away = [0.0] * len(measures.DIRECTIONS)
+    else:
+        focus, away = _detail_focus(image, region, factor, None if coarse else hairs)
+    sharpness = min(focus[:2])  # along rows and along columns (``measures.DIRECTIONS``)
+    if coarse:
+        return {"coarse_sharpness": sharpness}
+    return {"sharpness": sharpness, "sharpness_balance": measures.focus_balance(away)}
 
 
 def dermoscopy_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -397,6 +432,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     # The field and the skin resampled to the working size once, for the reflections and the noise.
     working_field = mask_at_size(field, working.shape)
     working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
+    hairs = _hairs_round(working_gray, around_lesion) if found else None
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / max(1, np.count_nonzero(field)),
@@ -404,7 +440,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": cut,
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
-        **_focus(analysis, around_lesion if found else field, detail_size),
+        **_focus(analysis, around_lesion if found else field, detail_size, hairs),
         "highlights": _highlights(small, field),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
@@ -413,7 +449,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
             cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
         ),
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
-        "hair_fraction": _hair_fraction(working_gray, lesion, around_lesion) if found else 0.0,
+        "hair_fraction": _hair_fraction(hairs, lesion, around_lesion),
         "noise": measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field)),
         "blockiness": measures.blockiness(rgb[:, :, 1]),
         "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
@@ -433,6 +469,7 @@ RULES = (
     Rule("too_bright", "brightness", "max_brightness", 0.687),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
     Rule("blurred", "sharpness", "min_sharpness", 0.7),
+    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.94),
     Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.66),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.031),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),

@@ -342,7 +342,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "field_offset": _one_sided_cut(field, covered, band),
         "field_span": 2.0 * fov.radius / min(rgb.shape[:2]),
         "sharpness": min(focus[:2]),  # along rows and along columns (``measures.DIRECTIONS``)
-        "sharpness_balance": min(focus) / max(focus) if max(focus) > 0 else 0.0,
+        "sharpness_balance": measures.focus_balance(focus),
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,

@@ -22,6 +22,9 @@ from firmware_app.quality.resample import mask_at_size, shrink
 # order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _REBLUR = 9
+# How far a ``directional_sharpness`` step's box reaches either side of the step, in pixels: what a
+# region must be kept this far from for none of its steps to be counted.
+STEP_REACH = _REBLUR - _REBLUR // 2
 # ``directional_sharpness`` leaves out steps of this many 8-bit levels or fewer: on a heavily blurred
 # field the pixel-to-neighbour steps are the rounding to 8 bits and a JPEG's ripple of a level or
 # two, which a re-blur removes as it removes fine detail, so the blurrier the field the sharper it
@@ -113,7 +116,7 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     image = np.asarray(gray, np.uint8)
     inside = mask.astype(np.uint8) * np.uint8(255)
     height, width = image.shape
-    margin = _REBLUR - _REBLUR // 2
+    margin = STEP_REACH
     if min(height, width) <= 2 * margin:
         return [0.0] * len(DIRECTIONS)
 
@@ -134,6 +137,14 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
         total = cv2.sumElems(steps)[0] * length
         kept.append(cv2.sumElems(cv2.subtract(scaled, ends))[0] / total if total > 0 else 0.0)
     return kept
+
+
+def focus_balance(directional: list[float]) -> float:
+    """The weakest direction's focus over the strongest's (``directional_sharpness``): about 0.9 or
+    more where detail runs every way (vessels, a pigment network), whatever the camera's own
+    softness, which lowers every direction alike; a hand that moved smears the detail along its
+    path only. 0 when nothing has detail."""
+    return min(directional) / max(directional) if max(directional) > 0 else 0.0
 
 
 def detail_contrast(gray: np.ndarray, mask: np.ndarray) -> float:
