@@ -49,7 +49,9 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
   reflected whole, where real highlights on skin and fluid are small and scattered and a
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
-- ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid.
+- ``bubbles``: small round specular highlights, the mark of air bubbles in the immersion fluid,
+  brighter than the skin's paler part as glare is: pale skin in the gaps between dark hairs stands
+  out from surroundings they darken, and is no bubble.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
 - ``noise``: sensor noise, read away from the dark surround (its step to black is no noise).
   ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it hides: visible block
@@ -182,16 +184,26 @@ def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
     return slice(y, y + height), slice(x, x + width)
 
 
-def _bubbles(specular: np.ndarray) -> int:
-    """How many specular spots are small and round, as an air bubble's highlight is."""
-    spots = specular[_occupied(specular)]
+def _bubbles(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> int:
+    """How many specular spots are small and round, as an air bubble's highlight is, and bright as a
+    reflection is (``brightest``: each pixel's brightest channel): standing out from the skin's own
+    paler part as glare does (``_GLARE_LIFT``), or, on skin too pale for that, burnt out to white
+    (``_CLIPPED_WHITE``). ``specular`` holds what is bright against its surroundings, and the gaps of
+    pale skin between dark hairs, or beside a large dark lesion, are bright against surroundings they
+    darken: a hairy melanoma on pale skin read as a photo full of bubbles."""
+    box = _occupied(specular)
+    spots = specular[box]
     if spots.size == 0:
         return 0
-    _, _, stats, _ = measures.connected_regions(spots)
+    count, labels, stats, _ = measures.connected_regions(spots)
+    reflected = np.zeros(count - 1, bool)
+    level = min(measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT, _CLIPPED_WHITE)
+    reflected[labels[spots & (brightest[box] >= level)] - 1] = True
     area = stats[1:, cv2.CC_STAT_AREA] / specular.size
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
-    return int(np.sum((area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)))
+    small_round = (area >= _BUBBLE_MIN_AREA) & (area <= _BUBBLE_MAX_AREA) & (roundness >= _BUBBLE_MIN_ROUNDNESS)
+    return int(np.sum(reflected & small_round))
 
 
 def _glare(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
@@ -237,7 +249,7 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     return {
         "glare_fraction": np.count_nonzero(_glare(brightest, specular, skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(darkest, specular, field)),
-        "bubbles": float(_bubbles(specular)),
+        "bubbles": float(_bubbles(brightest, specular, skin)),
     }
 
 

@@ -183,6 +183,18 @@ def test_artefacts_are_measured_and_a_device_sets_their_limit(gate, options, mea
     assert report.verdict is Verdict.REJECT and reason in report.reasons
 
 
+def test_pale_skin_between_dark_hairs_is_no_bubble(gate):
+    """On pale skin, the gaps between many dark hairs and beside a dark lesion are bright against
+    surroundings the hairs darken, small and round, as a bubble's highlight is, but no brighter than
+    the skin's paler part: they are skin, not reflections (a hairy HAM10000 melanoma on pale skin read
+    53 bubbles). Bubbles drawn on the same photo are still counted."""
+    options = {"seed": 1, "skin": (236, 226, 228), "pigment": (90, 60, 60), "radius": 0.3, "hairs": 80}
+    hairy = judge(gate, render_lesion(**options).rgb, "dermoscopy")
+    assert hairy.passed and hairy.measures["bubbles"] <= 2, hairy
+    with_bubbles = judge(gate, render_lesion(**options, bubbles=40).rgb, "dermoscopy")
+    assert with_bubbles.measures["bubbles"] >= 10, with_bubbles
+
+
 def test_plain_skin_has_no_lesion(gate):
     skin = render_lesion(seed=5, radius=0.0).rgb
     report = judge(gate, skin, "dermoscopy")
