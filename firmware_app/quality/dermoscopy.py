@@ -184,11 +184,10 @@ def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
     return slice(y, y + height), slice(x, x + width)
 
 
-def _bubbles(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> int:
+def _bubbles(brightest: np.ndarray, specular: np.ndarray, reflected_from: float) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is, and bright as a
-    reflection is (``brightest``: each pixel's brightest channel): standing out from the skin's own
-    paler part as glare does (``_GLARE_LIFT``), or, on skin too pale for that, burnt out to white
-    (``_CLIPPED_WHITE``). ``specular`` holds what is bright against its surroundings, and the gaps of
+    reflection is: reaching ``reflected_from`` in ``brightest`` (each pixel's brightest channel; see
+    ``_reflections``). ``specular`` holds what is bright against its surroundings, and the gaps of
     pale skin between dark hairs, or beside a large dark lesion, are bright against surroundings they
     darken: a hairy melanoma on pale skin read as a photo full of bubbles."""
     box = _occupied(specular)
@@ -197,8 +196,7 @@ def _bubbles(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> i
         return 0
     count, labels, stats, _ = measures.connected_regions(spots)
     reflected = np.zeros(count - 1, bool)
-    level = min(measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT, _CLIPPED_WHITE)
-    reflected[labels[spots & (brightest[box] >= level)] - 1] = True
+    reflected[labels[spots & (brightest[box] >= reflected_from)] - 1] = True
     area = stats[1:, cv2.CC_STAT_AREA] / specular.size
     extent = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float32)
     roundness = stats[1:, cv2.CC_STAT_AREA] / (np.pi / 4 * extent**2)
@@ -206,10 +204,10 @@ def _bubbles(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> i
     return int(np.sum(reflected & small_round))
 
 
-def _glare(brightest: np.ndarray, specular: np.ndarray, skin: np.ndarray) -> np.ndarray:
-    """The specular reflections that also stand out from the skin's own paler part (``brightest``:
-    each pixel's brightest channel)."""
-    return specular & (brightest >= measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT)
+def _glare(brightest: np.ndarray, specular: np.ndarray, above_skin: float) -> np.ndarray:
+    """The specular reflections that also stand out from the skin's own paler part: reaching
+    ``above_skin`` in ``brightest`` (each pixel's brightest channel; see ``_reflections``)."""
+    return specular & (brightest >= above_skin)
 
 
 def _glare_spots(darkest: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
@@ -243,13 +241,18 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     the segmentation's size the scattered highlights of skin and fluid fuse into as many small
     round spots (three times as many bubbles on UDA-1's graded photos). A reflection stands out
     from the lit skin around it: the black beyond the field (a round field, a scanned slide's frame)
-    is no part of its surroundings. The channels' extremes are split once for all three."""
+    is no part of its surroundings. The channels' extremes are split once for all three.
+
+    Glare and a bubble's highlight are the light reflected: both stand out from the skin's own
+    paler part by ``_GLARE_LIFT``; on skin too pale for that, a bubble's highlight is burnt out to
+    white (``_CLIPPED_WHITE``), as a glare spot's core is."""
     brightest, darkest = measures.channel_extremes(working)
     specular = measures.specular_in_extremes(brightest, darkest, field=field) & field
+    above_skin = measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT
     return {
-        "glare_fraction": np.count_nonzero(_glare(brightest, specular, skin)) / max(1, np.count_nonzero(field)),
+        "glare_fraction": np.count_nonzero(_glare(brightest, specular, above_skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(darkest, specular, field)),
-        "bubbles": float(_bubbles(brightest, specular, skin)),
+        "bubbles": float(_bubbles(brightest, specular, min(above_skin, _CLIPPED_WHITE))),
     }
 
 
