@@ -135,7 +135,9 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "working_skin": mask_at_size(skin, analysis.working.shape) if skin.any() else working_field,
             "working_gray": working_gray,
             # A checkout before 2026-12-01 (``--tree``) finds hairs inside ``_hair_fraction``.
-            "hairs": dermoscopy._hairs_round(working_gray, around) if hasattr(dermoscopy, "_hairs_round") else None,
+            "hairs": dermoscopy._hairs_around_lesion(working_gray, around)
+            if hasattr(dermoscopy, "_hairs_around_lesion")
+            else None,
         }
 
     prepared = {id(analysis): masks(analysis) for analysis in analyses}
@@ -151,7 +153,7 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "  hair": _on(
             prepared,
             lambda a, m: dermoscopy._hair_fraction(
-                dermoscopy._hairs_round(m["working_gray"], m["around"]), m["lesion"], m["around"]
+                dermoscopy._hairs_around_lesion(m["working_gray"], m["around"]), m["lesion"], m["around"]
             ),
         ),
         "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),

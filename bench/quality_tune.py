@@ -64,7 +64,7 @@ def tune(modality: str, limit: int, degraded_count: int, size: int, detail_size:
         suggested = float(np.percentile(values, 99.5 if upper else 0.5))
         print(f"{rule.setting + ' (' + rule.reason + ')':<44} {_percentiles(values)}  {suggested:.4g}")
         for (defect, strength), measured in degraded.items():
-            if rule.reason not in DEFECTS[modality][defect][1]:
+            if rule.reason not in DEFECTS[modality][defect][1] or not measured[rule.measure]:
                 continue
             beyond = np.mean([(v > suggested) if upper else (v < suggested) for v in measured[rule.measure]])
             print(

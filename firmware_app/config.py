@@ -363,7 +363,9 @@ class DermoscopyQualityConfig:
     min_sharpness_balance: float = field(default=0.7763, metadata=_range(0.0, 1.0))
     preview_min_sharpness: float = field(default=0.4189, metadata=_range(0.0))
     # Focus of a photo smaller than that scale (dermoscopy._focus: an archived copy; no camera sends
-    # one): under the 2nd percentile of the small (200- and 256-pixel) HAM10000 and ISIC 2017 photos.
+    # one at the default full_size), no balance judged: by hand, the value the one focus limit had
+    # before focus came in two kinds (under the 2nd percentile of the small, 200- and 256-pixel,
+    # HAM10000 and ISIC 2017 photos on the measure then), not derived again.
     min_coarse_sharpness: float = field(default=0.34, metadata=_range(0.0))
     # Brightness is the skin's, around the lesion (dermoscopy.py): pale skin under a bright
     # dermatoscope reaches 0.95 on UDA-1's graded photos; 1.6 times too much light burns it to 1.

@@ -171,6 +171,9 @@ def profile_toml(
         f"[quality.{modality}]",
     ]
     for limit in fitted:
+        if limit.how == "unseen":  # left to the defaults, so a later release's re-derived default reaches it
+            lines.append(f"# {limit.setting}: none of these photos carries its measure; the default applies")
+            continue
         value = f"{int(limit.value)}" if isinstance(limit.default, int) else f"{limit.value:.4g}"
         lines.append(
             f"{limit.setting} = {value:<10} # photos {limit.photos_min:.4g} / {limit.photos_median:.4g} / "

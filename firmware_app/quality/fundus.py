@@ -24,7 +24,7 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   squashed to an ellipse) is the camera's own; one side dark is a defect: measured in its lit part
   only, such a field read as good, and the model scored half a retina.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weaker of
-  rows and columns (``measures.sharpness``'s measure, read off ``measures.directional_sharpness``).
+  rows and columns (``measures.directional_sharpness``, ``measures.focus_across_rows_and_columns``).
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
@@ -341,7 +341,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "field_coverage": min(reach),
         "field_offset": _one_sided_cut(field, covered, band),
         "field_span": 2.0 * fov.radius / min(rgb.shape[:2]),
-        "sharpness": min(focus[:2]),  # along rows and along columns (``measures.DIRECTIONS``)
+        "sharpness": measures.focus_across_rows_and_columns(focus),
         "sharpness_balance": measures.focus_balance(focus),
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,

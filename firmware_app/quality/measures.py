@@ -139,6 +139,12 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     return kept
 
 
+def focus_across_rows_and_columns(directional: list[float]) -> float:
+    """The weaker of rows and columns (``directional_sharpness``'s first two ``DIRECTIONS``): the
+    gates' ``sharpness``, beside ``focus_balance``."""
+    return min(directional[:2])
+
+
 def focus_balance(directional: list[float]) -> float:
     """The weakest direction's focus over the strongest's (``directional_sharpness``): about 0.9 or
     more where detail runs every way (vessels, a pigment network), whatever the camera's own

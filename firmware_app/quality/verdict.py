@@ -71,6 +71,9 @@ class Rule:
     measure: str
     setting: str
     typical: float
+    # Measured on some photos only (dermoscopy's two kinds of focus, ``dermoscopy._focus``): a photo
+    # without the measure is not judged by the rule. Any other rule's measure must be there.
+    optional: bool = False
 
     def check(self, measures: Mapping[str, float], limits: object) -> Check:
         return Check(self.reason, measures[self.measure], getattr(limits, self.setting), self.typical)
@@ -94,10 +97,10 @@ def judge(
 ) -> QualityReport:
     """``reject`` if any rule's measure is past its limit, else ``usable`` if any has a severity of
     ``usable_from`` or more, else ``good``; the reasons are those rules' keys, worst first, each once.
-    A rule whose measure the photo does not carry is not applied: a measure that could not be taken
-    is NaN and fails its rule, while a missing one belongs to another kind of photo (dermoscopy's
-    focus on a photo smaller than the scale it is judged at, ``dermoscopy._focus``)."""
-    applied = (rule.check(measures, limits) for rule in rules if rule.measure in measures)
+    An ``optional`` rule whose measure the photo does not carry is not applied; a missing measure of
+    any other rule is a programming error (``KeyError``), never a pass. A measure that could not be
+    taken is NaN and fails its rule."""
+    applied = (rule.check(measures, limits) for rule in rules if not rule.optional or rule.measure in measures)
     checks = sorted(applied, key=lambda c: c.severity, reverse=True)
     failing = [c.reason for c in checks if c.severity > 1.0]
     marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]

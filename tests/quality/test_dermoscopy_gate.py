@@ -528,7 +528,7 @@ def test_hair_looked_for_on_the_lesions_box_covers_what_the_whole_copy_shows():
         covered = np.count_nonzero(is_hair[labels] & mask_at_size(around, gray.shape))
         whole = covered / np.count_nonzero(mask_at_size(segmentation.mask, gray.shape))
         assert whole > 0
-        hairs = dermoscopy._hairs_round(gray, around)
+        hairs = dermoscopy._hairs_around_lesion(gray, around)
         assert dermoscopy._hair_fraction(hairs, segmentation.mask, around) == whole
 
 

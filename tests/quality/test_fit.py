@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from firmware_app.config import FundusQualityConfig, QualityConfig, load_config
-from firmware_app.quality.fit import derive_limits, fit_limits
+from firmware_app.config import DermoscopyQualityConfig, FundusQualityConfig, QualityConfig, load_config
+from firmware_app.quality.fit import derive_limits, fit_limits, profile_toml
 from firmware_app.quality.fundus import RULES
 from firmware_app.quality.gate import CAMERA_GEOMETRY, MEASURES, PHYSICAL
 from firmware_app.quality.gate import RULES as GATE_RULES
@@ -168,3 +168,14 @@ def test_every_declared_physical_limit_is_a_setting_one_of_the_gates_rules_reads
     assert CAMERA_GEOMETRY[modality] <= PHYSICAL[modality]
     limits = QualityConfig().limits(modality)
     assert all(hasattr(limits, setting) for setting in PHYSICAL[modality])
+
+
+def test_a_limit_no_photo_measured_is_left_to_the_default_not_written_into_the_profile():
+    """A camera's own photos carry no dermoscopy ``coarse_sharpness`` (``dermoscopy._focus``): its
+    limit is written as a comment, so the profile does not pin today's default for good."""
+    measured = [{"sharpness": 0.6 + 0.01 * i, "sharpness_balance": 0.9 + 0.005 * i} for i in range(12)]
+    fitted = fit_limits(measured, GATE_RULES["dermoscopy"], DermoscopyQualityConfig())
+    text = profile_toml("camera X", "dermoscopy", fitted, len(measured), 0)
+    limits = tomllib.loads(text)["quality"]["dermoscopy"]
+    assert set(limits) == {"min_sharpness", "min_sharpness_balance"}
+    assert "# min_coarse_sharpness: none of these photos carries its measure" in text

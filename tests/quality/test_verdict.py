@@ -1,8 +1,10 @@
-"""From measures to a verdict (``quality.verdict``): a measure that could not be taken."""
+"""From measures to a verdict (``quality.verdict``): a measure that could not be taken, or is missing."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+
+import pytest
 
 from firmware_app.quality.verdict import Rule, Verdict, judge, rejected
 
@@ -16,3 +18,18 @@ def test_a_measure_that_could_not_be_taken_fails_its_rule_and_is_left_out_of_the
     assert report.verdict is Verdict.REJECT and report.reasons == ("too_dark",)
     assert report.measures == {"noise": 0.5}
     assert rejected("fundus", "no_field_of_view", {"colourfulness": float("nan")}).measures == {}
+
+
+def test_a_missing_measure_fails_closed_unless_its_rule_is_optional():
+    """A rule's measure missing from a photo's measures (a misspelt name, a measure dropped in a
+    change) must never pass the photo; only an ``optional`` rule (dermoscopy's two kinds of focus)
+    is left out for a photo that does not carry its measure."""
+    limits = SimpleNamespace(min_sharpness=0.4, min_coarse_sharpness=0.3)
+    with pytest.raises(KeyError):
+        judge("dermoscopy", (Rule("blurred", "sharpnes", "min_sharpness", 0.7),), {"sharpness": 0.05}, limits, 0.8)
+    kinds = (
+        Rule("blurred", "sharpness", "min_sharpness", 0.7, optional=True),
+        Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.6, optional=True),
+    )
+    assert judge("dermoscopy", kinds, {"coarse_sharpness": 0.2}, limits, 0.8).reasons == ("blurred",)
+    assert judge("dermoscopy", kinds, {"sharpness": 0.7}, limits, 0.8).verdict is Verdict.GOOD
