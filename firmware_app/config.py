@@ -361,7 +361,7 @@ class DermoscopyQualityConfig:
     # moved along a slant, which rows and columns alone miss.
     min_sharpness: float = field(default=0.41, metadata=_range(0.0))
     min_sharpness_balance: float = field(default=0.7763, metadata=_range(0.0, 1.0))
-    preview_min_sharpness: float = field(default=0.4189, metadata=_range(0.0))
+    preview_min_sharpness: float = field(default=0.442, metadata=_range(0.0))
     # Focus of a photo smaller than that scale (dermoscopy._focus: an archived copy; no camera sends
     # one at the default full_size), no balance judged: by hand, the value the one focus limit had
     # before focus came in two kinds (under the 2nd percentile of the small, 200- and 256-pixel,

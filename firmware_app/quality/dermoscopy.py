@@ -348,28 +348,43 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
+def _reduction(long_side: int, size: int) -> tuple[int, float]:
+    """How a frame ``long_side`` pixels long is brought to ``size`` pixels, as ``resample.shrink``
+    brings it (a whole-factor block average, to within ``resample.SLACK`` under ``size`` when it
+    gets there, then area resampling by the ratio left; never enlarged): the factor and the ratio."""
+    factor = max(1, long_side // math.ceil(size * (1.0 - SLACK)))
+    return factor, min(1.0, size / (long_side // factor))
+
+
 def _detail_focus(
-    image: np.ndarray, region: np.ndarray, factor: int, hairs: np.ndarray | None
+    image: np.ndarray, region: np.ndarray, size: int, hairs: np.ndarray | None
 ) -> tuple[list[float], list[float]]:
     """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
-    reduced size) measured on ``image`` reduced by a whole ``factor``, where the detail that tells
-    focus is: only the region's box is read, so a small lesion costs little. The preview judges
-    focus this way too: at its own small size a moderate blur is under a pixel wide.
+    reduced size) measured on ``image`` brought to ``size`` pixels on its long side
+    (``_reduction``), the scale the limits were set at, whatever the frame's resolution (the
+    preview reads the full frame at the full check's scale): only the region's box is read, so a
+    small lesion costs little. At the preview's own small size a moderate blur is under a pixel
+    wide.
 
     Returned twice: on the whole region, and with no step near a hair (``hairs``, a mask at any
     size) counted, for the balance of directions: a hair is sharp across its length and has no
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
     detail is left away from them."""
+    factor, ratio = _reduction(max(image.shape[:2]), size)
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
     left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
     box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
-    reduced = (image.shape[0] // factor, image.shape[1] // factor)
-    rows = slice(top // factor, top // factor + box.shape[0])
-    cols = slice(left // factor, left // factor + box.shape[1])
+    reduced = (round(image.shape[0] // factor * ratio), round(image.shape[1] // factor * ratio))
+    row, col = round(top // factor * ratio), round(left // factor * ratio)
+    if ratio < 1.0:
+        box_size = (max(1, round(box.shape[1] * ratio)), max(1, round(box.shape[0] * ratio)))
+        box = cv2.resize(box, box_size, interpolation=cv2.INTER_AREA)
+    rows, cols = slice(row, row + box.shape[0]), slice(col, col + box.shape[1])
     inside = mask_at_size(region, reduced)[rows, cols]
+    box = box[: inside.shape[0], : inside.shape[1]]  # a rounding's pixel past the reduced frame
     focus = measures.directional_sharpness(box, inside)
     if hairs is None:
         return focus, focus
@@ -382,9 +397,9 @@ def _focus(
     analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None
 ) -> dict[str, float]:
     """The focus measures on ``region`` (a mask at the segmentation's size), the balance away from
-    ``hairs`` (``_detail_focus``): on the working copy, or, with a ``detail_size`` larger than the working
-    size (the preview) or than the photo itself, on the photo at that larger scale; a working copy
-    up to ``resample.SLACK`` under its size does not count as smaller.
+    ``hairs`` (``_detail_focus``): on the working copy, or, with a ``detail_size`` larger than the
+    working size (the preview) or than the photo itself, on the photo brought to that larger scale;
+    a working copy up to ``resample.SLACK`` under its size does not count as smaller.
 
     Focus is a ratio of steps, and its scale is the image's: a photo smaller than the scale the
     check judges focus at (an archived copy, as HAM10000's 200-pixel and ISIC 2017's 256-pixel
@@ -398,12 +413,13 @@ def _focus(
     rgb = analysis.pixels
     scale = max(analysis.size, detail_size or 0)
     if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
-        image, factor = rgb, max(1, max(rgb.shape[:2]) // detail_size)
+        image, size = rgb, detail_size
     else:
-        image, factor = analysis.working, 1
-    coarse = max(image.shape[:2]) // factor < (1 - SLACK) * scale
+        image, size = analysis.working, analysis.size
+    factor, ratio = _reduction(max(image.shape[:2]), size)
+    coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * scale
     if region.any():
-        focus, away = _detail_focus(image, region, factor, None if coarse else hairs)
+        focus, away = _detail_focus(image, region, size, None if coarse else hairs)
     else:
         focus = away = [0.0] * len(measures.DIRECTIONS)
     sharpness = measures.focus_across_rows_and_columns(focus)

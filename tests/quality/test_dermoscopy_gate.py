@@ -15,7 +15,7 @@ from firmware_app.capture.image_file import read_frame
 from firmware_app.config import SAMPLES_DIR, DermoscopyQualityConfig, QualityConfig
 from firmware_app.frame_analysis import analyse
 from firmware_app.quality import dermoscopy, lesion, measures
-from firmware_app.quality.gate import QualityGate
+from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.resample import mask_at_size
 from firmware_app.quality.verdict import Verdict
@@ -498,7 +498,7 @@ def test_focus_read_on_the_lesions_box_is_focus_on_the_whole_frame(gate):
         around = cv2.dilate(lesion.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
         whole = cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY)
         inside = cv2.resize(around.astype(np.uint8), whole.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
-        box, _ = dermoscopy._detail_focus(analysis.working, around, 1, None)
+        box, _ = dermoscopy._detail_focus(analysis.working, around, analysis.size, None)
         assert box == pytest.approx(measures.directional_sharpness(whole, inside), abs=0.02)
 
 
@@ -548,3 +548,15 @@ def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border():
         on_border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         expected = ~(dark & np.isin(labels, on_border[on_border > 0]))
         np.testing.assert_array_equal(lesion.lit_field(rgb), expected)
+
+
+@pytest.mark.parametrize("width", [640, 900, 1022, 1024, 2048])
+def test_the_preview_reads_focus_at_the_full_checks_scale_whatever_the_streams_size(gate, width):
+    """The preview reads focus on the full frame brought to the full check's scale, as the full
+    check reads its working copy: the same number, whatever the stream's resolution. It used to be
+    read at the frame's size divided by a whole factor, 512 to 1023 pixels (a 1022-pixel frame at
+    1022, a 1024-pixel one at 512), so the preview's limit was fitted on a mix of scales."""
+    photo = read_frame(SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg").pixels
+    frame = cv2.resize(photo, (width, width * 3 // 4), interpolation=cv2.INTER_AREA)
+    preview, full = (gate.check(Frame(frame, "x"), "dermoscopy", speed) for speed in (Speed.PREVIEW, Speed.FULL))
+    assert preview.measures["sharpness"] == pytest.approx(full.measures["sharpness"], abs=0.01)
