@@ -358,7 +358,9 @@ class DermoscopyQualityConfig:
     # resolution (HAM10000's and ISIC 2017's copies are too small to show focus at that scale):
     # `bench/generalisation.py --fit-on isic-uda1 --derive`. So UDA-1's rows are not an external
     # test of these three. The balance of directions (read away from hairs) catches a hand that
-    # moved along a slant, which rows and columns alone miss.
+    # moved along a slant, which rows and columns alone miss. The preview's limit lies above the
+    # full check's though both read the same scale: its good photos include their MJPEG copies
+    # (what a UVC camera streams), which read a little sharper.
     min_sharpness: float = field(default=0.41, metadata=_range(0.0))
     min_sharpness_balance: float = field(default=0.7763, metadata=_range(0.0, 1.0))
     preview_min_sharpness: float = field(default=0.442, metadata=_range(0.0))

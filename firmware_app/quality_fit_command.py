@@ -54,7 +54,9 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
         return 2
     defaults = settings.limits(modality)
     declared = PHYSICAL[modality] - CAMERA_GEOMETRY[modality]
-    fitted = fit_limits(measured, RULES[modality], defaults, preview_sharpness=preview_sharpness, declared=declared)
+    fitted = fit_limits(
+        measured, RULES[modality], defaults, preview_sharpness=preview_sharpness, declared=declared, least=MIN_PHOTOS
+    )
     text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -71,7 +71,7 @@ from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
 from firmware_app.quality.lesion import centroid_offset
-from firmware_app.quality.resample import SLACK, block_average, mask_at_size
+from firmware_app.quality.resample import SLACK, block_average, mask_at_size, reduction
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "dermoscopy"
@@ -348,20 +348,12 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
-def _reduction(long_side: int, size: int) -> tuple[int, float]:
-    """How a frame ``long_side`` pixels long is brought to ``size`` pixels, as ``resample.shrink``
-    brings it (a whole-factor block average, to within ``resample.SLACK`` under ``size`` when it
-    gets there, then area resampling by the ratio left; never enlarged): the factor and the ratio."""
-    factor = max(1, long_side // math.ceil(size * (1.0 - SLACK)))
-    return factor, min(1.0, size / (long_side // factor))
-
-
 def _detail_focus(
     image: np.ndarray, region: np.ndarray, size: int, hairs: np.ndarray | None
 ) -> tuple[list[float], list[float]]:
     """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
     reduced size) measured on ``image`` brought to ``size`` pixels on its long side
-    (``_reduction``), the scale the limits were set at, whatever the frame's resolution (the
+    (``resample.reduction``), the scale the limits were set at, whatever the frame's resolution (the
     preview reads the full frame at the full check's scale): only the region's box is read, so a
     small lesion costs little. At the preview's own small size a moderate blur is under a pixel
     wide.
@@ -371,7 +363,7 @@ def _detail_focus(
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
     detail is left away from them."""
-    factor, ratio = _reduction(max(image.shape[:2]), size)
+    factor, ratio = reduction(max(image.shape[:2]), size, SLACK)
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
@@ -411,13 +403,13 @@ def _focus(
     5% aimed at), so it is not judged there; and the room kept round a hair would cover most of a
     lesion that small, so hairs are not set aside."""
     rgb = analysis.pixels
-    scale = max(analysis.size, detail_size or 0)
+    judged_at = max(analysis.size, detail_size or 0)
     if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
         image, size = rgb, detail_size
     else:
         image, size = analysis.working, analysis.size
-    factor, ratio = _reduction(max(image.shape[:2]), size)
-    coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * scale
+    factor, ratio = reduction(max(image.shape[:2]), size, SLACK)
+    coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * judged_at
     if region.any():
         focus, away = _detail_focus(image, region, size, None if coarse else hairs)
     else:
@@ -504,9 +496,9 @@ RULES = (
     Rule("too_bright", "brightness", "max_brightness", 0.687),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.0),
     # One of the two kinds of focus (``_focus``), by the photo's size.
-    Rule("blurred", "sharpness", "min_sharpness", 0.72, optional=True),
-    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.94, optional=True),
-    Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.66, optional=True),
+    Rule("blurred", "sharpness", "min_sharpness", 0.72, one_of="focus"),
+    Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.94, one_of="focus"),
+    Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.66, one_of="focus"),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.031),
     Rule("glare", "glare_fraction", "max_glare_fraction", 0.0),
     Rule("glare", "glare_spots", "max_glare_spots", 0.0),

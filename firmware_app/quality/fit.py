@@ -132,20 +132,23 @@ def fit_limits(
     within_defaults: bool = True,
     preview_sharpness: Sequence[float] = (),
     declared: Collection[str] = (),
+    least: int = 1,
 ) -> list[FittedLimit]:
     """A limit for every rule's setting from the good photos' ``measured`` values (and, when given,
     ``preview_min_sharpness`` from their preview check's sharpness); the ``declared`` settings keep
-    their default, and so does one whose measure no photo carries ("unseen": a camera's own photos
-    carry no dermoscopy ``coarse_sharpness``)."""
+    their default, and so does one whose measure fewer than ``least`` photos carry ("unseen": a
+    camera's own photos carry no dermoscopy ``coarse_sharpness``, and a photo or two of another size
+    among them say nothing of a camera)."""
     if not measured:
         raise ValueError("no measured photo to fit limits on")
     fitted = []
     for setting, measure in {rule.setting: rule.measure for rule in rules}.items():
         values = np.array([m[measure] for m in measured if measure in m], np.float64)
         default = getattr(defaults, setting)
+        values = values if values.size >= least else values[:0]
         unfitted = setting in declared or not values.size
         fitted.append(_kept(setting, values, default) if unfitted else _one(setting, values, default, within_defaults))
-    if preview_sharpness:
+    if len(preview_sharpness) >= max(1, least):
         default = defaults.preview_min_sharpness  # type: ignore[attr-defined]
         fitted.append(_one("preview_min_sharpness", np.array(preview_sharpness), default, within_defaults))
     return fitted

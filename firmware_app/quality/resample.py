@@ -63,12 +63,20 @@ def mask_at_size(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 0
 
 
+def reduction(long_side: int, size: int, slack: float = 0.0) -> tuple[int, float]:
+    """How ``shrink`` brings an image ``long_side`` pixels long to ``size``: the whole factor of its
+    block average, and the ratio of the area resampling left after it (1: none). A part of a frame
+    (``dermoscopy``'s focus box) brought to the same scale as the whole frame would be uses it."""
+    factor = max(1, long_side // max(1, math.ceil(size * (1.0 - slack))))
+    return factor, min(1.0, size / (long_side // factor))
+
+
 def shrink(image: np.ndarray, long_side: int, slack: float = 0.0) -> np.ndarray:
     """``image`` scaled so its long side is at most ``long_side`` (area-averaged, never enlarged),
     or down to ``slack`` (a share) below it when a whole-factor block average gets there."""
-    image = block_average(image, max(image.shape[:2]) // max(1, math.ceil(long_side * (1.0 - slack))))
-    scale = long_side / max(image.shape[:2])
-    if scale >= 1.0:
+    factor, ratio = reduction(max(image.shape[:2]), long_side, slack)
+    image = block_average(image, factor)
+    if ratio >= 1.0:
         return image
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    size = (max(1, round(image.shape[1] * ratio)), max(1, round(image.shape[0] * ratio)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)

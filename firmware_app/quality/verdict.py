@@ -71,9 +71,10 @@ class Rule:
     measure: str
     setting: str
     typical: float
-    # Measured on some photos only (dermoscopy's two kinds of focus, ``dermoscopy._focus``): a photo
-    # without the measure is not judged by the rule. Any other rule's measure must be there.
-    optional: bool = False
+    # A group of alternatives (dermoscopy's two kinds of focus, ``dermoscopy._focus``): a photo
+    # carries the measures of some of the group's rules, never none, and is judged by those. Any
+    # other rule's measure must be there.
+    one_of: str = ""
 
     def check(self, measures: Mapping[str, float], limits: object) -> Check:
         return Check(self.reason, measures[self.measure], getattr(limits, self.setting), self.typical)
@@ -97,10 +98,15 @@ def judge(
 ) -> QualityReport:
     """``reject`` if any rule's measure is past its limit, else ``usable`` if any has a severity of
     ``usable_from`` or more, else ``good``; the reasons are those rules' keys, worst first, each once.
-    An ``optional`` rule whose measure the photo does not carry is not applied; a missing measure of
-    any other rule is a programming error (``KeyError``), never a pass. A measure that could not be
-    taken is NaN and fails its rule."""
-    applied = (rule.check(measures, limits) for rule in rules if not rule.optional or rule.measure in measures)
+    A rule of a ``one_of`` group whose measure the photo does not carry is not applied; a group none
+    of whose measures it carries, or a missing measure of any other rule, is a programming error
+    (``KeyError``), never a pass. A measure that could not be taken is NaN and fails its rule."""
+    rules = tuple(rules)
+    groups = {rule.one_of for rule in rules if rule.one_of}
+    unmeasured = groups - {rule.one_of for rule in rules if rule.one_of and rule.measure in measures}
+    if unmeasured:
+        raise KeyError(f"no measure of the rule group {sorted(unmeasured)}")
+    applied = (rule.check(measures, limits) for rule in rules if not rule.one_of or rule.measure in measures)
     checks = sorted(applied, key=lambda c: c.severity, reverse=True)
     failing = [c.reason for c in checks if c.severity > 1.0]
     marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]

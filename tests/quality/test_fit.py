@@ -179,3 +179,15 @@ def test_a_limit_no_photo_measured_is_left_to_the_default_not_written_into_the_p
     limits = tomllib.loads(text)["quality"]["dermoscopy"]
     assert set(limits) == {"min_sharpness", "min_sharpness_balance"}
     assert "# min_coarse_sharpness: none of these photos carries its measure" in text
+
+
+def test_a_limit_only_a_few_photos_measured_is_left_to_the_default():
+    """Ten archived 200-pixel photos and one camera frame: the frame alone says nothing of a camera's
+    focus, so the limits of the measures only it carries stay at their defaults."""
+    small = [{"coarse_sharpness": 0.6 + 0.01 * i} for i in range(10)]
+    frame = [{"sharpness": 0.71, "sharpness_balance": 0.93}]
+    fitted = {
+        f.setting: f for f in fit_limits(small + frame, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), least=10)
+    }
+    assert fitted["min_sharpness"].how == fitted["min_sharpness_balance"].how == "unseen"
+    assert fitted["min_coarse_sharpness"].how != "unseen"

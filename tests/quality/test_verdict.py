@@ -20,16 +20,18 @@ def test_a_measure_that_could_not_be_taken_fails_its_rule_and_is_left_out_of_the
     assert rejected("fundus", "no_field_of_view", {"colourfulness": float("nan")}).measures == {}
 
 
-def test_a_missing_measure_fails_closed_unless_its_rule_is_optional():
+def test_a_missing_measure_fails_closed_unless_another_of_its_group_is_there():
     """A rule's measure missing from a photo's measures (a misspelt name, a measure dropped in a
-    change) must never pass the photo; only an ``optional`` rule (dermoscopy's two kinds of focus)
-    is left out for a photo that does not carry its measure."""
+    change) must never pass the photo; of a ``one_of`` group (dermoscopy's two kinds of focus) the
+    rules whose measures the photo carries judge it, and a photo carrying none of them is an error."""
     limits = SimpleNamespace(min_sharpness=0.4, min_coarse_sharpness=0.3)
     with pytest.raises(KeyError):
         judge("dermoscopy", (Rule("blurred", "sharpnes", "min_sharpness", 0.7),), {"sharpness": 0.05}, limits, 0.8)
     kinds = (
-        Rule("blurred", "sharpness", "min_sharpness", 0.7, optional=True),
-        Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.6, optional=True),
+        Rule("blurred", "sharpness", "min_sharpness", 0.7, one_of="focus"),
+        Rule("blurred", "coarse_sharpness", "min_coarse_sharpness", 0.6, one_of="focus"),
     )
     assert judge("dermoscopy", kinds, {"coarse_sharpness": 0.2}, limits, 0.8).reasons == ("blurred",)
     assert judge("dermoscopy", kinds, {"sharpness": 0.7}, limits, 0.8).verdict is Verdict.GOOD
+    with pytest.raises(KeyError):
+        judge("dermoscopy", kinds, {"sharpnes": 0.05}, limits, 0.8)
