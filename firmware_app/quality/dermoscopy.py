@@ -349,11 +349,11 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
 
 
 def _detail_focus(
-    image: np.ndarray, region: np.ndarray, size: int, hairs: np.ndarray | None
+    image: np.ndarray, region: np.ndarray, reduced_by: tuple[int, float], hairs: np.ndarray | None
 ) -> tuple[list[float], list[float]]:
     """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
-    reduced size) measured on ``image`` brought to ``size`` pixels on its long side
-    (``resample.reduction``), the scale the limits were set at, whatever the frame's resolution (the
+    reduced size) measured on ``image`` reduced as ``reduced_by`` says (``resample.reduction``'s
+    factor and ratio), to the scale the limits were set at, whatever the frame's resolution (the
     preview reads the full frame at the full check's scale): only the region's box is read, so a
     small lesion costs little. At the preview's own small size a moderate blur is under a pixel
     wide.
@@ -363,7 +363,7 @@ def _detail_focus(
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
     detail is left away from them."""
-    factor, ratio = reduction(max(image.shape[:2]), size, SLACK)
+    factor, ratio = reduced_by
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
@@ -408,10 +408,10 @@ def _focus(
         image, size = rgb, detail_size
     else:
         image, size = analysis.working, analysis.size
-    factor, ratio = reduction(max(image.shape[:2]), size, SLACK)
+    factor, ratio = reduced_by = reduction(max(image.shape[:2]), size, SLACK)
     coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * judged_at
     if region.any():
-        focus, away = _detail_focus(image, region, size, None if coarse else hairs)
+        focus, away = _detail_focus(image, region, reduced_by, None if coarse else hairs)
     else:
         focus = away = [0.0] * len(measures.DIRECTIONS)
     sharpness = measures.focus_across_rows_and_columns(focus)
