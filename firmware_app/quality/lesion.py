@@ -14,7 +14,9 @@ most central and most compact is the lesion (a ruler's ink, a tuft of hair or th
 crescent is none of these), grown to its full extent, its holes filled. A region still chosen off the
 middle is looked past (and the next, up to three): a region wholly inside, near the middle and
 large enough to judge is what the dermatoscope was aimed at (marker ink ringing the lesion or a
-sticker at the edge outshines a smaller lesion in the middle).
+sticker at the edge outshines a smaller lesion in the middle). Once the lesion is found, its
+contrast with the skin is read again with the light's fall-off read on the skin alone
+(``_contrast``): a lesion running off one side of the frame is no dent in the light.
 """
 
 from __future__ import annotations
@@ -201,15 +203,23 @@ def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
     return lighter if darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference) else band
 
 
-def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), hairs closed away,
-    and its CIELAB difference itself, one plane each (L*, a*, b*): numpy works on whole planes
+def _closed_lab(small: np.ndarray) -> list[np.ndarray]:
+    """The photo's CIELAB planes (L*, a*, b*) with hairs closed away: numpy works on whole planes
     several times faster than on one channel of interleaved pixels."""
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)
-    lightness, a, b = srgb8_to_lab_planes(closed)
+    return list(srgb8_to_lab_planes(cv2.morphologyEx(small, cv2.MORPH_CLOSE, _HAIR_CLOSING)))
+
+
+def _skin_difference(
+    lab: list[np.ndarray], field: np.ndarray, shaded_by: np.ndarray
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), and its CIELAB
+    difference itself, one plane each (L*, a*, b*). ``lab``: ``_closed_lab``; ``shaded_by``: the
+    part of the ``field`` the light's fall-off is read on (the whole field while the lesion is
+    unknown, the skin alone once it is, ``_contrast``)."""
+    lightness, a, b = lab
     # Shading correction: light falling off across the field must not pass for pigment. The shading
     # is the lightness blurred far wider than a lesion, which it barely dents.
-    coarse, _ = illumination_map(lightness, field, _SHADING_SIGMA * max(field.shape))
+    coarse, _ = illumination_map(lightness, shaded_by, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
     lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
     band = _edge_band(field.shape) & field
@@ -217,7 +227,20 @@ def _skin_difference(small: np.ndarray, field: np.ndarray) -> tuple[np.ndarray, 
     reference = _skin_reference(planes, band if np.count_nonzero(band) > 0.05 * np.count_nonzero(field) else field)
     difference = [plane - _median(plane, reference) for plane in planes]
     darker = np.maximum(-difference[0], 0.0) * _LIGHTNESS_WEIGHT
-    return np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), difference
+    blurred = cv2.GaussianBlur(np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), (0, 0), 1.5)
+    return blurred, difference
+
+
+def _contrast(lab: list[np.ndarray], lesion: np.ndarray, field: np.ndarray) -> float:
+    """The lesion's median colour difference from the skin around it (``LesionSegmentation.contrast``),
+    the light's fall-off read on the skin alone. Read on the whole field, as it must be while the
+    lesion is still looked for, a large lesion is a dent in the light: a lesion running off one
+    side of the frame darkens the fall-off there, and comes out paler than it is (half as distinct
+    once a dermatoscope is slid off a naevus), too faint for its framing to be judged."""
+    skin = field & ~lesion
+    around = field & ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+    difference, _ = _skin_difference(lab, field, around if around.any() else skin)
+    return _median(difference, lesion) - _median(difference, skin)
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -349,8 +372,8 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     field = lit_field(small)
     if not lit_enough(field):
         return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0, lit=False)
-    difference, lab_difference = _skin_difference(small, field)
-    difference = cv2.GaussianBlur(difference, (0, 0), 1.5)
+    lab = _closed_lab(small)
+    difference, lab_difference = _skin_difference(lab, field, field)
     # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.
     rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
     inner = cv2.erode(field.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
@@ -365,7 +388,6 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
             break
         lesion, field, inner = _chosen_without(lesion, field, inner, difference)
     lesion, field = _aimed_at(lesion, field, inner, difference)
-    skin = field & ~lesion
-    found = lesion.any() and skin.any()
-    contrast = _median(difference, lesion) - _median(difference, skin) if found else 0.0
+    found = lesion.any() and (field & ~lesion).any()
+    contrast = _contrast(lab, lesion, field) if found else 0.0
     return LesionSegmentation(lesion, field, contrast)
