@@ -404,10 +404,11 @@ class DermoscopyQualityConfig:
     # its field shows it whole, or more of it. A small lesion cut in half at one edge reads about
     # 0.9, a lesion overflowing the frame on opposite sides near 0. The cut and the push are judged
     # only on a lesion clearly seen (quality.dermoscopy._FRAMING_MIN_CONTRAST). With these limits,
-    # framing reasons are given 4 and 8 times on 300 graded photos each of HAM10000 and ISIC 2017
+    # framing reasons are given 6 and 7 times on 300 graded photos each of HAM10000 and ISIC 2017
     # train (lesions that do run off one edge, and inks, rulers, a lip or the rim's shading
     # segmented instead of a faint lesion; 6 and 14 before the segmentation looked past a mark at
-    # the field's edge for the lesion in the middle), and 73% and 78% of their clear reframings
+    # the field's edge for the lesion in the middle, 4 and 8 before the lesion's contrast was read
+    # with the light's fall-off off the skin alone), and 82% and 80% of their clear reframings
     # (tests/degradations.py, strengths 2 and 3) are refused with one (bench/generalisation.py
     # --source ham10000 --source isic2017-train).
     max_lesion_cut: float = field(default=0.25, metadata=_range(0.0))

@@ -106,7 +106,7 @@ _NEAR_EDGE = 0.1
 _CUT_SEEN = 0.5
 # Whether a lesion is cut or pushed against an edge is judged only on a lesion whose border stands
 # out this clearly from the skin (``lesion_contrast``, CIELAB Delta E, darkness weighted; a typical
-# naevus reads about 45): a faint, diffuse lesion's outline follows the skin's own texture, and where
+# naevus reads about 50): a faint, diffuse lesion's outline follows the skin's own texture, and where
 # it meets the frame's edge is as likely skin as lesion (a pigment network spread over the whole
 # field reads as a lesion cut on every side it reaches). Its centre's offset is still judged. 26,
 # where it was 25 before the lesion's contrast was read with the light's fall-off off the skin alone

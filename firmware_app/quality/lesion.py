@@ -48,6 +48,9 @@ MIN_LIT_SHARE = 0.2
 _HAIR_CLOSING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 _EDGE_BAND = 0.08
 _SHADING_SIGMA = 0.25  # of the long side
+# Once the lesion is found, the fall-off is read again on the skin alone (``_contrast``) when at
+# least this share of the field is skin clear of the lesion's fringe.
+_SHADING_MIN_SKIN = 0.1
 # The lesion is what the dermatoscope was aimed at: a region with its centre further than this from
 # the frame's (in frame widths and heights, as ``_relative_distance``) gives way to one the field
 # holds without it, wholly inside, centred within it and covering at least this share of the frame
@@ -212,13 +215,15 @@ def _closed_lab(small: np.ndarray) -> list[np.ndarray]:
 def _skin_difference(
     lab: list[np.ndarray], field: np.ndarray, shaded_by: np.ndarray
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), and its CIELAB
-    difference itself, one plane each (L*, a*, b*). ``lab``: ``_closed_lab``; ``shaded_by``: the
-    part of the ``field`` the light's fall-off is read on (the whole field while the lesion is
-    unknown, the skin alone once it is, ``_contrast``)."""
+    """Each pixel's colour difference from the skin (CIELAB, darkness weighted), blurred a little
+    (small specks of skin texture are no lesion), and its CIELAB difference itself, one plane each
+    (L*, a*, b*). ``lab``: ``_closed_lab``; ``shaded_by``: the part of the ``field`` the light's
+    fall-off is read on (the whole field while the lesion is unknown, the skin alone once it is,
+    ``_contrast``)."""
     lightness, a, b = lab
     # Shading correction: light falling off across the field must not pass for pigment. The shading
-    # is the lightness blurred far wider than a lesion, which it barely dents.
+    # is the lightness blurred far wider than a lesion; a lesion of a few percent of the field
+    # barely dents it, a large one does (``_contrast``).
     coarse, _ = illumination_map(lightness, shaded_by, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
     lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
@@ -231,15 +236,21 @@ def _skin_difference(
     return blurred, difference
 
 
-def _contrast(lab: list[np.ndarray], lesion: np.ndarray, field: np.ndarray) -> float:
-    """The lesion's median colour difference from the skin around it (``LesionSegmentation.contrast``),
-    the light's fall-off read on the skin alone. Read on the whole field, as it must be while the
-    lesion is still looked for, a large lesion is a dent in the light: a lesion running off one
-    side of the frame darkens the fall-off there, and comes out paler than it is (half as distinct
-    once a dermatoscope is slid off a naevus), too faint for its framing to be judged."""
-    skin = field & ~lesion
-    around = field & ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
-    difference, _ = _skin_difference(lab, field, around if around.any() else skin)
+def _contrast(lab: list[np.ndarray], lesion: np.ndarray, skin: np.ndarray, difference: np.ndarray) -> float:
+    """The lesion's median colour difference from the ``skin`` (``LesionSegmentation.contrast``),
+    read again with the light's fall-off read on the skin alone; ``difference``: the first reading
+    (``_skin_difference`` on the whole lit field), and the skin and the lesion are what is left of
+    that field once marks and stickers were set aside. Read on the whole field, as it must be
+    while the lesion is still looked for, a large lesion is a dent in the light: a lesion running
+    off one side of the frame darkens the fall-off there and comes out paler than it is (a quarter
+    less distinct for a rendered naevus), too faint for its framing to be judged. With under
+    ``_SHADING_MIN_SKIN`` of the field left as skin, the fall-off read on so little is no better
+    than the dent (a thin strip of it read a lesion filling the field as no lesion at all), and
+    the first reading stands."""
+    field = lesion | skin
+    around = skin & ~cv2.dilate(lesion.astype(np.uint8), _HAIR_CLOSING).astype(bool)
+    if np.count_nonzero(around) >= _SHADING_MIN_SKIN * np.count_nonzero(field):
+        difference, _ = _skin_difference(lab, field, around)
     return _median(difference, lesion) - _median(difference, skin)
 
 
@@ -388,6 +399,6 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
             break
         lesion, field, inner = _chosen_without(lesion, field, inner, difference)
     lesion, field = _aimed_at(lesion, field, inner, difference)
-    found = lesion.any() and (field & ~lesion).any()
-    contrast = _contrast(lab, lesion, field) if found else 0.0
+    skin = field & ~lesion
+    contrast = _contrast(lab, lesion, skin, difference) if lesion.any() and skin.any() else 0.0
     return LesionSegmentation(lesion, field, contrast)

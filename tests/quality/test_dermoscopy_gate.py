@@ -113,6 +113,17 @@ def test_a_lesion_running_off_one_side_is_as_distinct_as_in_the_middle(seed):
     assert off_one_side >= 0.9 * in_the_middle
 
 
+@pytest.mark.parametrize(("seed", "radius"), [(3, 0.9), (11, 0.85)])
+def test_a_lesion_filling_the_field_keeps_its_contrast(seed, radius):
+    """With only a sliver of skin left, the light's fall-off read on the skin alone says nothing (it
+    read these lesions, 98% of the field, as 10.8 and 11.1 where the whole field's reading says
+    20.3 and 19.1, and a thin strip of flat skin below a flat lesion as negative): the whole
+    field's reading stands."""
+    segmentation = segment_lesion(render_lesion(seed=seed, radius=radius).rgb)
+    assert segmentation.area_fraction > 0.95
+    assert segmentation.contrast > 15
+
+
 def _vignetted(rgb: np.ndarray, depth: float) -> np.ndarray:
     """The dermatoscope's fall-off: darker towards the corners, by ``depth`` at the corners."""
     height, width = rgb.shape[:2]
