@@ -281,11 +281,12 @@ def _over_channels(rgb: np.ndarray, extreme: Callable[..., np.ndarray]) -> np.nd
     """Each pixel's extreme channel by OpenCV's dilation (``cv2.dilate``: the brightest) or erosion
     (``cv2.erode``: the darkest) of the 8-bit image read as one channel, its rows interleaved
     (R, G, B, R, ...): a window three values wide anchored at each pixel's red covers exactly its
-    three channels, and every third value is the pixel's. Splitting the channels to compare them
-    costs five times as much (the same values)."""
-    height = rgb.shape[0]
+    three channels, and every third value is the pixel's, picked by OpenCV's channel extraction
+    (numpy's strided copy of every third value costs half as much again). Splitting the channels
+    to compare them costs five times as much (the same values)."""
+    height, width = rgb.shape[:2]
     interleaved = np.ascontiguousarray(rgb).reshape(height, -1)
-    return np.ascontiguousarray(extreme(interleaved, _ONE_PIXEL, anchor=(0, 0))[:, ::3])
+    return cv2.extractChannel(extreme(interleaved, _ONE_PIXEL, anchor=(0, 0)).reshape(height, width, 3), 0)
 
 
 def brightest_channel(rgb: np.ndarray) -> np.ndarray:
