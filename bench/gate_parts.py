@@ -97,10 +97,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
             prepared, lambda a, p: fundus.light_gradient(cv2.extractChannel(p["square"], 0), p["field"])
         ),
         "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["extremes"], p["field"], p["disc"])),
-        "    compression": lambda a: (
-            measures.blockiness(a.pixels[:, :, 1]),
-            measures.flat_block_fraction(a.pixels[:, :, 1]),
-        ),
+        "    compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "    haze": _on(prepared, lambda a, p: fundus._haze_contrast(p["square"][:, :, 1], p["field"])),
         "model view": lambda a: model.input_tensor(a.pixels, a.located_field()),
     }
@@ -158,10 +155,7 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         ),
         "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),
         "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"])),
-        "  compression": lambda a: (
-            measures.blockiness(a.pixels[:, :, 1]),
-            measures.flat_block_fraction(a.pixels[:, :, 1]),
-        ),
+        "  compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "  unevenness": _on(
             prepared,
             lambda a, m: measures.illumination_unevenness(

@@ -481,8 +481,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(hairs, lesion, around_lesion),
         "noise": measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field)),
-        "blockiness": measures.blockiness(rgb[:, :, 1]),
-        "flat_blocks": measures.flat_block_fraction(rgb[:, :, 1]),
+        **measures.compression(rgb[:, :, 1]),
     }
 
 

@@ -364,7 +364,7 @@ def noise_sigma(gray: np.ndarray, mask: np.ndarray) -> float:
 
 def _central_tile(gray: np.ndarray, side: int = 256) -> np.ndarray:
     """The frame's central ``side``-pixel tile, aligned on the 8x8 JPEG block grid (its 8-bit
-    levels, contiguous)."""
+    levels, contiguous). A tile is its own central tile (a view of it, no copy)."""
     height, width = gray.shape
     top, left = (height // 2 - side // 2) // 8 * 8, (width // 2 - side // 2) // 8 * 8
     return np.ascontiguousarray(gray[max(0, top) : max(0, top) + side, max(0, left) : max(0, left) + side])
@@ -391,6 +391,13 @@ def blockiness(gray: np.ndarray) -> float:
     border = (border_x + border_y) / max(1, on_border_x.size + on_border_y.size)
     # One level added to both keeps a flat tile (a sky, a white frame) at about 1.
     return float((border + 1.0) / (inside + 1.0))
+
+
+def compression(gray: np.ndarray) -> dict[str, float]:
+    """``blockiness`` and ``flat_blocks`` (``flat_block_fraction``) of a frame's 8-bit levels (the
+    gates read its green), both on the one central tile copied out of it."""
+    tile = _central_tile(gray)
+    return {"blockiness": blockiness(tile), "flat_blocks": flat_block_fraction(tile)}
 
 
 def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bright: int = 250) -> float:

@@ -59,6 +59,14 @@ def test_blockiness_is_about_one_until_jpeg_compression_is_heavy(retina_rgb):
     assert measures.blockiness(jpeg(retina_rgb, 1)[:, :, 1]) > 2.0
 
 
+def test_compression_reads_both_measures_on_one_tile_as_each_reads_the_frame(retina_rgb):
+    """The gates' ``compression`` copies the central tile once; a tile is its own central tile."""
+    for quality in (4, 30, 90):
+        green = jpeg_at(retina_rgb, quality)[:, :, 1]
+        expected = {"blockiness": measures.blockiness(green), "flat_blocks": measures.flat_block_fraction(green)}
+        assert measures.compression(green) == expected
+
+
 def test_clipped_fractions_count_crushed_and_burnt_pixels():
     image = np.array([[0, 5, 100, 255]], np.uint8)
     dark, bright = measures.clipped_fractions(image, _everywhere(image))
