@@ -104,7 +104,7 @@ def fundus_field_mask(rgb: np.ndarray) -> np.ndarray:
     brightest = brightest_channel(rgb) if rgb.ndim == 3 else rgb
     brightest = cv2.GaussianBlur(brightest, (5, 5), 0)
     level = max(_FOV_MIN_LEVEL, _FOV_RELATIVE_LEVEL * level_percentile(brightest, 99))
-    mask = (brightest > level).astype(np.uint8)
+    _, mask = cv2.threshold(brightest, level, 1, cv2.THRESH_BINARY)  # 8-bit levels above ``level``: 1
     return cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
 
 

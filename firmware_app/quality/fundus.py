@@ -193,7 +193,7 @@ def _lit(brightest: np.ndarray, circle: np.ndarray) -> np.ndarray:
         if circle.any()
         else _MASK_LEVEL
     )
-    lit = (cv2.medianBlur(brightest, 5) > level).astype(np.uint8)
+    _, lit = cv2.threshold(cv2.medianBlur(brightest, 5), level, 1, cv2.THRESH_BINARY)
     return cv2.morphologyEx(lit, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool) & circle
 
 
