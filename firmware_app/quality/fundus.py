@@ -137,6 +137,32 @@ def _radius_map(size: int) -> np.ndarray:
     return radius
 
 
+@dataclass(frozen=True)
+class _Zones:
+    """The parts of a ``size`` square the measures read, by their distance from its centre in field
+    radii (``radius``, ``_radius_map``): the ``circle`` measured, its horizontal meridian ``band``,
+    the ``centre`` the rim's level is compared with and the ``rim`` shadows are looked for in."""
+
+    radius: np.ndarray
+    circle: np.ndarray
+    band: np.ndarray
+    centre: np.ndarray
+    rim: np.ndarray
+
+
+@functools.lru_cache(maxsize=4)
+def _zones(size: int) -> _Zones:
+    """The zones of a ``size`` square, the same for every frame measured at that size (``_radius_map``):
+    made once each, read-only."""
+    radius = _radius_map(size)
+    circle = radius < _FIELD_RADIUS
+    band = circle & (np.abs(_radius_axis(size))[:, np.newaxis] < _MERIDIAN_BAND)
+    zones = _Zones(radius, circle, band, radius < _CENTRE_RADIUS, radius >= _RIM_FROM)
+    for mask in (zones.circle, zones.band, zones.centre, zones.rim):
+        mask.flags.writeable = False
+    return zones
+
+
 def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
     """The field of view resampled to a square of the working size at most (or up to
     ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
@@ -318,20 +344,18 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     """
     rgb, size = analysis.pixels, analysis.size
     square, covered, fov = _field(analysis)
-    side = square.shape[0]
-    radius = _radius_map(side)
-    circle = radius < _FIELD_RADIUS
+    zones = _zones(square.shape[0])
+    band = zones.band
     extremes = measures.channel_extremes(square)
     brightest = extremes[0]
-    field = _lit(brightest, circle & covered)
-    band = circle & (np.abs(_radius_axis(side))[:, np.newaxis] < _MERIDIAN_BAND)
+    field = _lit(brightest, zones.circle & covered)
     gray = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
     green = square[:, :, 1]
     dark, bright = measures.clipped_fractions(brightest, field)
-    centre_level = measures.level_percentile(gray, 50, field & (radius < _CENTRE_RADIUS)) if field.any() else 0.0
-    rim = field & (radius >= _RIM_FROM)
+    centre_level = measures.level_percentile(gray, 50, field & zones.centre) if field.any() else 0.0
+    rim = field & zones.rim
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
-    disc = _optic_disc(gray, field, radius)
+    disc = _optic_disc(gray, field, zones.radius)
     reach = _reach((band & ~covered).any(axis=0))
     fine, fine_field = (
         _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
