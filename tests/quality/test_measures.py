@@ -167,6 +167,21 @@ def test_flat_blocks_are_read_as_numpy_reads_each_blocks_extremes(retina_rgb):
         assert measures.flat_block_fraction(green) == expected
 
 
+def test_sharpness_reads_nothing_further_than_a_step_reaches_from_the_region(retina_rgb):
+    """Read on the region's box (``STEP_REACH`` round it): the same whatever lies beyond, whether the
+    box is inside the image or runs to its edge."""
+    green = np.ascontiguousarray(retina_rgb[::2, ::2, 1])
+    rng = np.random.default_rng(3)
+    reach = measures.STEP_REACH
+    for top, left, height, width in ((100, 120, 300, 250), (0, 0, 200, 160), (500, 400, 205, 305)):
+        region = np.zeros(green.shape, bool)
+        region[top : top + height, left : left + width] = rng.random((height, width)) < 0.9
+        scrambled = rng.integers(0, 256, green.shape, dtype=np.uint8)
+        near = cv2.dilate(region.astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)) > 0
+        scrambled[near] = green[near]
+        assert measures.directional_sharpness(scrambled, region) == measures.directional_sharpness(green, region)
+
+
 def test_sharpness_is_the_share_of_fine_steps_the_reblur_removes(retina_rgb):
     """Along rows and along columns, the measure as Crete-Roffet et al. define it, written out with
     numpy in floats on a region with holes (a step counts where both ends of its 9-pixel box lie in
