@@ -21,6 +21,7 @@ import numpy as np
 
 from firmware_app.colour import srgb8_to_lab_planes
 from firmware_app.inference.card import CardError, ModelCard
+from firmware_app.quality.measures import middle_value
 
 # Lower bounds (exclusive) of each category, from the lightest; "dark" takes everything below -30.
 ITA_CATEGORIES: tuple[tuple[str, float], ...] = (
@@ -54,7 +55,7 @@ def ita_degrees(rgb: np.ndarray, skin_mask: np.ndarray | None = None) -> float:
         pixels = np.compress(skin_mask.ravel(), pixels, axis=0)
     if len(pixels) < MIN_SKIN_PIXELS:
         raise ValueError(f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})")
-    lightness, _, yellowness = (float(np.median(plane)) for plane in srgb8_to_lab_planes(pixels))
+    lightness, _, yellowness = (middle_value(plane) for plane in srgb8_to_lab_planes(pixels))
     if yellowness <= 0:
         raise ValueError(f"the skin reads b* {yellowness:.1f}, not yellow at all: a colour cast, not a skin tone")
     return math.degrees(math.atan((lightness - 50.0) / yellowness))

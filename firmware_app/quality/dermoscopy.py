@@ -291,7 +291,7 @@ def _room(lesion: np.ndarray, field: np.ndarray, direction: np.ndarray) -> tuple
     field_along = points[:, 0] * direction[0] + points[:, 1] * direction[1]
     low, high = float(field_along.min()), float(field_along.max())
     span = max(1.0, high - low)
-    return max(0.0, high - float(along.max())) / span, max(0.0, float(np.percentile(along, 2)) - low) / span
+    return max(0.0, high - float(along.max())) / span, max(0.0, measures.value_percentile(along, 2) - low) / span
 
 
 def _framing(lesion: np.ndarray, field: np.ndarray, off_centre: np.ndarray) -> tuple[float, float]:

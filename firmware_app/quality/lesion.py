@@ -33,6 +33,7 @@ from firmware_app.quality.measures import (
     illumination_map,
     level_percentile,
     middle_value,
+    value_percentile,
 )
 from firmware_app.quality.resample import mask_at_size, shrink
 
@@ -300,7 +301,7 @@ def _threshold_and_choose(difference: np.ndarray, field: np.ndarray, inner: np.n
     """What differs from the skin by more than Otsu's level (judged on ``inner``): its most central
     large region, chosen away from the rim, grown back to its full extent in ``field`` (a lesion
     may run off the frame), holes filled."""
-    top = max(_MIN_DIFFERENCE, float(np.percentile(difference[inner], 99)))
+    top = max(_MIN_DIFFERENCE, value_percentile(difference[inner], 99))
     scaled = np.clip(difference * (255.0 / top), 0, 255).astype(np.uint8)
     level, _ = cv2.threshold(scaled[inner], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     # Otsu splits skin texture when the lesion is small: never below a plainly visible difference.

@@ -209,6 +209,22 @@ def middle_value(values: np.ndarray) -> float:
     return float((low + high) / 2)
 
 
+def value_percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` of a flat array of finite numbers, the same number: the two
+    values either side of its rank put in place by a partition, and numpy's linear interpolation
+    between them in the array's own precision (from the upper one past half way), without
+    ``np.percentile``'s general machinery, which costs as much again as the partition on a region's
+    few thousand values (``middle_value`` is its median)."""
+    rank = (values.size - 1) * (q / 100)
+    if rank >= values.size - 1:
+        return float(values.max())
+    below = math.floor(rank)
+    low, high = np.partition(values, (below, below + 1))[below : below + 2]
+    fraction = rank - below
+    step = high - low
+    return float(high - step * (1 - fraction) if fraction >= 0.5 else low + step * fraction)
+
+
 def _middle(counts: np.ndarray) -> float:
     """The median position of a mask's pixels along one axis, from their count in each row (or
     column): ``np.median`` of their row (or column) indices, without listing them."""

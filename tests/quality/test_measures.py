@@ -294,6 +294,16 @@ def test_a_regions_median_is_numpys_median_of_its_values():
     assert np.isnan(measures.middle_value(np.zeros(0, np.float32)))
 
 
+def test_value_percentile_is_numpys_percentile():
+    """Its rank, the two values either side and numpy's interpolation between them, to the bit."""
+    rng = np.random.default_rng(11)
+    for size in (1, 2, 3, 10, 999, 4567):
+        ties, spread = rng.integers(0, 5, size) * 1.0, rng.normal(0, 1e3, size)
+        for values in (rng.random(size).astype(np.float32) * 100, ties, spread):
+            for q in (0, 2, 37.3, 50, 99, 99.9, 100):
+                assert measures.value_percentile(values, q) == float(np.percentile(values, q))
+
+
 def test_each_pixels_extreme_channels_are_its_channels_max_and_min():
     """Read off the interleaved rows by a three-value window: the same as comparing the split
     channels, on photos of every shape down to one pixel, and on a view that is not contiguous."""
