@@ -77,6 +77,11 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         measures.brightness(gray, field)
         fundus.highlights(brightest, field)
 
+    def light(p: dict) -> None:
+        bands = fundus.light_bands(cv2.extractChannel(p["square"], 0), p["field"])
+        fundus.light_gradient(bands)
+        fundus.disc_side_shade(bands, p["disc"].x)
+
     return {
         "analyse (all of it)": lambda a: gate.analyse(a.frame, "fundus"),
         "  halvings": lambda a: frame_analysis._halved_pair(a.pixels, a.size),
@@ -93,9 +98,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    focus": _on(prepared, lambda a, p: measures.directional_sharpness(*p["detail"])),
         "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"])),
         "    uneven light": _on(prepared, lambda a, p: measures.illumination_unevenness(p["gray"], p["field"])),
-        "    light gradient": _on(
-            prepared, lambda a, p: fundus.light_gradient(cv2.extractChannel(p["square"], 0), p["field"])
-        ),
+        "    light across the field": _on(prepared, lambda a, p: light(p)),
         "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["extremes"], p["field"], p["disc"])),
         "    compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "    haze": _on(prepared, lambda a, p: fundus._haze_contrast(p["square"][:, :, 1], p["field"])),

@@ -43,6 +43,12 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   across the field (``light_gradient``). The halves of ``unevenness`` differ on most retinas by
   anatomy (the disc's side is brighter, the macula darker); bands read off the disc and the macula
   do not.
+- ``disc_side_shade``: how much darker the side of those bands the optic disc lies on is than the
+  other side. A retina is brighter on its disc's side, so light falling towards the disc runs
+  against the anatomy, and the anatomy hides it from ``light_gradient``; it also darkens the disc,
+  which ``highlights`` reads. It limits nothing by itself (graded photos show some shade too): a
+  field too dark only by it is named ``uneven_illumination``, not ``too_dark``
+  (``_dark_only_on_the_disc_side``).
 - ``glare_fraction``: colourless specular reflections in the field, the optic disc set aside (on a
   pale fundus it burns out to a colourless white as bright above the retina as a reflection).
 - ``edge_shadow``: fraction of the field's rim much darker than its centre: eyelashes, a drooping
@@ -64,7 +70,7 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -258,19 +264,15 @@ def highlights(brightest: np.ndarray, field: np.ndarray) -> float:
     return measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
 
 
-def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
-    """How far the light falls steadily across the field, in natural-log levels per step: the mean
-    level of three bands across it (one side, the middle, the other side), the smaller of the two
-    steps from side to middle and from middle to side, along rows or along columns, whichever is
-    larger (0 when neither falls both ways).
+def light_bands(red: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """The mean level of three bands across the field (one side, the middle, the other side), along
+    rows (left to right) and along columns (top to bottom): a 2 by 3 array, what ``light_gradient``
+    and ``disc_side_shade`` read.
 
-    A camera's light off the axis darkens the field from one side through the middle to the other,
-    the steady gradient both steps show. A retina's own pattern does not: the middle is brighter
-    than both sides when the light falls off towards the rim all round (vignetting, which tilts no
-    side), a dark crescent at one edge moves one step only (``edge_shadow`` judges it), and the
-    disc and the macula lie off the bands or in their middle (``_GRADIENT_OFF_AXIS``). Read on the
-    red channel, vessels filled in: light reaches every channel alike, while pigment and blood
-    darken green and blue most, so a pigmented fundus or a haemorrhage does not pass for a shadow."""
+    Read on the red channel, vessels filled in: light reaches every channel alike, while pigment and
+    blood darken green and blue most, so a pigmented fundus or a haemorrhage does not pass for a
+    shadow. The bands lie on the field's parts off the axis they follow (``_GRADIENT_OFF_AXIS``), so
+    the disc and the macula fall off the bands across the field, or in their middle."""
     small = shrink(red, _GRADIENT_COPY, SLACK)
     lit = mask_at_size(field, small.shape).astype(np.float32)
     levels = cv2.morphologyEx(small, cv2.MORPH_CLOSE, _VESSEL_FILL).astype(np.float32) * lit
@@ -278,16 +280,50 @@ def light_gradient(red: np.ndarray, field: np.ndarray) -> float:
     off_axis = (np.abs(axis) >= _GRADIENT_OFF_AXIS).astype(np.float32)
     # Each row or column's band: 0 one side, 1 the middle, 2 the other side.
     band = (axis >= -_GRADIENT_SIDE).astype(np.intp) + (axis > _GRADIENT_SIDE)
-    steepest = 0.0
+    means = []
     # Along rows (each column's sum over the upper and lower parts), then along columns.
     for total, count in ((off_axis @ levels, off_axis @ lit), (levels @ off_axis, lit @ off_axis)):
         counts = np.bincount(band, count, minlength=3)
-        means = np.bincount(band, total, minlength=3) / np.maximum(counts, 1.0)
+        means.append(np.bincount(band, total, minlength=3) / np.maximum(counts, 1.0))
+    return np.array(means)
+
+
+def light_gradient(bands: np.ndarray) -> float:
+    """How far the light falls steadily across the field, in natural-log levels per step, from its
+    ``light_bands``: the smaller of the two steps from side to middle and from middle to side, along
+    rows or along columns, whichever is larger (0 when neither falls both ways).
+
+    A camera's light off the axis darkens the field from one side through the middle to the other,
+    the steady gradient both steps show. A retina's own pattern does not: the middle is brighter
+    than both sides when the light falls off towards the rim all round (vignetting, which tilts no
+    side), a dark crescent at one edge moves one step only (``edge_shadow`` judges it), and the
+    disc and the macula lie off the bands or in their middle (``_GRADIENT_OFF_AXIS``)."""
+    steepest = 0.0
+    for means in bands:
         if means.min() < 1.0:
             continue
         first, second = np.log(means[0] / means[1]), np.log(means[1] / means[2])
         steepest = max(steepest, min(first, second), min(-first, -second))
     return float(steepest)
+
+
+def disc_side_shade(bands: np.ndarray, disc_x: float) -> float:
+    """How much darker the side of the field the optic disc lies on is than the other side, in
+    natural-log levels, from the field's ``light_bands`` along rows and the disc's offset from the
+    centre (``disc_x``, field radii): 0 when the disc's side is as bright or brighter.
+
+    A retina is brighter on its disc's (nasal) side than on its macula's, so light falling across
+    the field towards the disc (a right eye's disc darkened by light from the left) runs against
+    the anatomy: the two cancel in ``light_gradient``, and the darkened disc lowers ``highlights``
+    as an underexposure would. An even dimming scales both sides alike and leaves this what the
+    retina's own is. Some graded photos are darker on their disc's side too (the nasal rim
+    vignetted, a disc found in the wrong place), so it limits nothing alone: it names the reason
+    (``_dark_only_on_the_disc_side``)."""
+    left, _, right = bands[0]
+    if min(left, right) < 1.0:
+        return 0.0
+    far_over_disc = left / right if disc_x >= 0 else right / left
+    return max(0.0, float(np.log(far_over_disc)))
 
 
 @dataclass(frozen=True)
@@ -361,6 +397,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
     )
     focus = measures.directional_sharpness(fine, fine_field)
+    bands = light_bands(cv2.extractChannel(square, 0), field)
     return {
         "field_coverage": min(reach),
         "field_offset": _one_sided_cut(field, covered, band),
@@ -372,7 +409,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "bright_fraction": bright,
         "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
-        "light_gradient": light_gradient(cv2.extractChannel(square, 0), field),
+        "light_gradient": light_gradient(bands),
+        "disc_side_shade": disc_side_shade(bands, disc.x),
         "glare_fraction": _glare_fraction(extremes, field, disc),
         "edge_shadow": shadow,
         "noise": measures.noise_sigma(fine, fine_field),
@@ -444,4 +482,27 @@ def assess_fundus(
     )
     if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:
         return rejected(MODALITY, "no_field_of_view", measured)
-    return judge(MODALITY, RULES, measured, limits, usable_from)
+    report = judge(MODALITY, RULES, measured, limits, usable_from)
+    return _dark_only_on_the_disc_side(report, measured, limits, usable_from)
+
+
+def _dark_only_on_the_disc_side(
+    report: QualityReport, measured: dict[str, float], limits: FundusQualityConfig, usable_from: float
+) -> QualityReport:
+    """``report`` (the verdict on ``measured``) with ``too_dark`` named ``uneven_illumination`` when
+    the field is too dark only because its disc's side is shaded (``disc_side_shade``): judged again
+    with that side lit as the other (``highlights`` raised by the shade), it would not be too dark
+    for this verdict (a field refused would at most be near the limit). The verdict stands.
+
+    ``highlights`` reads the disc, so light falling across the field towards the disc (a right eye's
+    disc darkened by light from the left) lowers it as an underexposure does, and the nurse told
+    to add light would burn out the lit side; an underexposure scales both sides alike, which
+    leaves the shade what the retina's own is."""
+    if "too_dark" not in report.reasons or measured["disc_side_shade"] <= 0.0:
+        return report
+    lit = dict(measured, highlights=min(1.0, measured["highlights"] * float(np.exp(measured["disc_side_shade"]))))
+    evenly_lit = judge(MODALITY, RULES, lit, limits, usable_from)
+    if evenly_lit.verdict is report.verdict and "too_dark" in evenly_lit.reasons:
+        return report
+    named = ("uneven_illumination" if reason == "too_dark" else reason for reason in report.reasons)
+    return replace(report, reasons=tuple(dict.fromkeys(named)))
