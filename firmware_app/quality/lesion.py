@@ -156,6 +156,8 @@ def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
     step = max(1, max(height, width) // _RIM_GRID)
     sampled, sampled_field = lightness[::step, ::step], field[::step, ::step]
     rows, cols = np.nonzero(sampled_field)
+    if rows.size == 0:  # a field with no pixel on the grid: too sparse to show a fall-off
+        return np.zeros_like(lightness)
     y, x = np.ogrid[0 : sampled.shape[0], 0 : sampled.shape[1]]
     half_height, half_width = sampled.shape[0] / 2, sampled.shape[1] / 2
     radius = np.hypot((y - rows.mean()) / half_height, (x - cols.mean()) / half_width)
