@@ -161,8 +161,7 @@ def _hairs_around_lesion(gray: np.ndarray, around_lesion: np.ndarray) -> np.ndar
     around = mask_at_size(around_lesion, gray.shape)
     reach = _hair_width(size) - 1 + _HAIR_MAX_WIDTH - 1 + 1
     margin = math.ceil(_HAIR_MIN_LENGTH * size) + reach + 2
-    x, y, width, height = cv2.boundingRect(around.astype(np.uint8))
-    box = slice(max(0, y - margin), y + height + margin), slice(max(0, x - margin), x + width + margin)
+    box = measures.box_around(around, margin)
     labels, is_hair = _hair(gray[box], size)
     if not is_hair.any():
         return None
@@ -180,20 +179,13 @@ def _hair_fraction(hairs: np.ndarray | None, lesion: np.ndarray, around_lesion: 
     return covered / max(1, np.count_nonzero(mask_at_size(lesion, hairs.shape)))
 
 
-def _occupied(mask: np.ndarray) -> tuple[slice, slice]:
-    """The box around a mask's pixels: its regions are the same on that crop, found at a fraction
-    of the cost when, as reflections do, they lie in one part of the frame."""
-    x, y, width, height = cv2.boundingRect(mask.astype(np.uint8))
-    return slice(y, y + height), slice(x, x + width)
-
-
 def _bubbles(brightest: np.ndarray, specular: np.ndarray, reflected_from: float) -> int:
     """How many specular spots are small and round, as an air bubble's highlight is, and bright as a
     reflection is: reaching ``reflected_from`` in ``brightest`` (each pixel's brightest channel; see
     ``_reflections``). ``specular`` holds what is bright against its surroundings, and the gaps of
     pale skin between dark hairs, or beside a large dark lesion, are bright against surroundings they
     darken: a hairy melanoma on pale skin read as a photo full of bubbles."""
-    box = _occupied(specular)
+    box = measures.box_around(specular)
     spots = specular[box]
     if spots.size == 0:
         return 0
@@ -223,7 +215,7 @@ def _glare_spots(darkest: np.ndarray, specular: np.ndarray, field: np.ndarray) -
     if not (clipped & field).any():
         return 0
     white = (specular | clipped) & field
-    box = _occupied(white)
+    box = measures.box_around(white)
     count, labels, stats, _ = measures.connected_regions(white[box])
     burnt_out = np.zeros(count - 1, bool)
     burnt_out[labels[(clipped & field)[box]] - 1] = True

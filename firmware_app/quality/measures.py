@@ -37,10 +37,11 @@ def _inside(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return selected if selected.size else np.zeros(1, values.dtype)
 
 
-def _around(mask: np.ndarray, reach: int) -> tuple[slice, slice]:
+def box_around(mask: np.ndarray, reach: int = 0) -> tuple[slice, slice]:
     """The box of a mask's pixels grown by ``reach`` on every side, within the image: a measure each
     of whose terms reads only pixels within ``reach`` of one in the mask is the same on that crop,
-    at the cost of its area (a fundus field's square is a fifth corners and rows the frame cut off)."""
+    at the cost of its area (a fundus field's square is a fifth corners and rows the frame cut off;
+    reflections and hairs lie in one part of the frame)."""
     x, y, width, height = cv2.boundingRect(np.asarray(mask, bool).view(np.uint8))
     return slice(max(0, y - reach), y + height + reach), slice(max(0, x - reach), x + width + reach)
 
@@ -119,10 +120,10 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     the step times the length minus the ends' difference, which 16 bits hold exactly and OpenCV's
     saturating subtraction floors at 0; steps outside the region are zeroed, so plain sums give the
     ratio of the region's means. Floats and masked means cost twenty times as much on a 510-pixel
-    field (``bench/quality_speed.py``). Only the mask's box is read (``_around``): a step and its
+    field (``bench/quality_speed.py``). Only the mask's box is read (``box_around``): a step and its
     box reach ``STEP_REACH`` pixels at most.
     """
-    box = _around(mask, STEP_REACH)
+    box = box_around(mask, STEP_REACH)
     image = np.asarray(gray, np.uint8)[box]
     inside = mask[box].astype(np.uint8) * np.uint8(255)
     height, width = image.shape
