@@ -45,7 +45,8 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
   bright against the skin's paler part as well as against their surroundings: pale skin beside a
   large dark melanoma or the dermatoscope's black ring stands out from surroundings they darken,
-  and is not glare.
+  and is not glare; nor is a ruler's white laid along the photo's edge (nothing touching the edge
+  counts as a reflection, ``_reflections``).
   ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
   reflected whole, where real highlights on skin and fluid are small and scattered and a
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
@@ -206,19 +207,22 @@ def _glare(brightest: np.ndarray, specular: np.ndarray, above_skin: float) -> np
 
 
 def _glare_spots(darkest: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
-    """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``): each is
-    burnt out to white at its core (a ruler's white marks are not), and stands out from the skin
-    around it (``specular``) or is white throughout (on pale skin a spot cannot stand out by much).
-    Clipped to white in every channel is clipped in the darkest (``darkest``: each pixel's darkest
-    channel)."""
+    """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``), none of
+    them touching the photo's edge (``_reflections``): each is burnt out to white at its core, and
+    stands out from the skin around it (``specular``) or is white throughout (on pale skin a spot
+    cannot stand out by much). Clipped to white in every channel is clipped in the darkest
+    (``darkest``: each pixel's darkest channel)."""
     clipped = darkest >= _CLIPPED_WHITE
     if not (clipped & field).any():
         return 0
     white = (specular | clipped) & field
+    white &= ~measures.touching_border(white)
+    if not (clipped & white).any():
+        return 0
     box = measures.box_around(white)
     count, labels, stats, _ = measures.connected_regions(white[box])
     burnt_out = np.zeros(count - 1, bool)
-    burnt_out[labels[(clipped & field)[box]] - 1] = True
+    burnt_out[labels[(clipped & white)[box]] - 1] = True
     area = stats[1:, cv2.CC_STAT_AREA].astype(np.float32)
     width, height = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     radius = np.sqrt(area / np.pi) * 1000.0 / max(darkest.shape[:2])
@@ -240,14 +244,20 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
 
     Glare and a bubble's highlight are the light reflected: both stand out from the skin's own
     paler part by ``_GLARE_LIFT``; on skin too pale for that, a bubble's highlight is burnt out to
-    white (``_CLIPPED_WHITE``), as a glare spot's core is."""
+    white (``_CLIPPED_WHITE``), as a glare spot's core is. What touches the photo's edge is not
+    counted (``measures.touching_border``): a ruler laid along the edge is white plastic between
+    black ticks, each gap as bright and as round as the light reflected whole (ISIC 2017 photos
+    with one were refused for glare, and the nurse told to add fluid), and a reflection cut by the
+    edge cannot be told from one; reflections off the skin show inside the frame."""
     brightest, darkest = measures.channel_extremes(working)
     specular = measures.specular_in_extremes(brightest, darkest, field=field) & field
+    # A spot's shape is judged whole, with the burnt-out white around it (``_glare_spots``).
+    inside = specular & ~measures.touching_border(specular)
     above_skin = measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT
     return {
-        "glare_fraction": np.count_nonzero(_glare(brightest, specular, above_skin)) / max(1, np.count_nonzero(field)),
+        "glare_fraction": np.count_nonzero(_glare(brightest, inside, above_skin)) / max(1, np.count_nonzero(field)),
         "glare_spots": float(_glare_spots(darkest, specular, field)),
-        "bubbles": float(_bubbles(brightest, specular, min(above_skin, _CLIPPED_WHITE))),
+        "bubbles": float(_bubbles(brightest, inside, min(above_skin, _CLIPPED_WHITE))),
     }
 
 

@@ -33,6 +33,7 @@ from firmware_app.quality.measures import (
     illumination_map,
     level_percentile,
     middle_value,
+    touching_border,
     value_percentile,
 )
 from firmware_app.quality.resample import mask_at_size, shrink
@@ -123,11 +124,7 @@ def lit_field(rgb: np.ndarray) -> np.ndarray:
     the photo's border (a dark lesion in the middle is kept)."""
     brightest = brightest_channel(rgb)
     level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * level_percentile(brightest, 50))
-    # The dark pixels inside a one-pixel dark frame: flooding the frame (4-connected) floods exactly
-    # the dark regions that touch the photo's border, at a fraction of labelling every region.
-    framed = cv2.copyMakeBorder((brightest < level).astype(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
-    cv2.floodFill(framed, None, (0, 0), 2, flags=4)
-    return framed[1:-1, 1:-1] != 2
+    return ~touching_border(brightest < level, connectivity=4)
 
 
 def lit_enough(field: np.ndarray) -> bool:

@@ -59,6 +59,16 @@ def connected_regions(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np
     return cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8, ltype=label_type)
 
 
+def touching_border(mask: np.ndarray, connectivity: int = 8) -> np.ndarray:
+    """The regions of ``mask`` that touch the image's border (4- or 8-connected), as a mask: what
+    reaches the frame's edge may lie mostly beyond it (a dermatoscope's dark surround), or be laid
+    along it (a ruler's white marks). Flooding a one-pixel frame of the mask's value floods exactly
+    those regions, at a fraction of labelling every region."""
+    framed = cv2.copyMakeBorder(np.asarray(mask, bool).view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=1)
+    cv2.floodFill(framed, None, (0, 0), 2, flags=connectivity)
+    return framed[1:-1, 1:-1] == 2
+
+
 def level_percentile(levels: np.ndarray, q: float, mask: np.ndarray | None = None) -> float:
     """``np.percentile(levels[mask], q)`` of 8-bit levels, the same number (NaN when the mask is
     empty), read off their histogram: three times faster than numpy's partition of the pixels."""

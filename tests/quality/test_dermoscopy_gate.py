@@ -358,6 +358,34 @@ def test_shiny_white_streaks_on_a_lesion_are_not_glare_spots(gate):
     assert report.measures["glare_spots"] == 0 and "glare" not in report.reasons, report
 
 
+def _ruler(rgb: np.ndarray, gap: float, band: float) -> np.ndarray:
+    """A ruler laid along the photo's bottom edge: white plastic, a black tick every ``gap`` of the
+    width, ``band`` of the height tall, its print a little soft, as a camera sees it."""
+    ruled = rgb.copy()
+    height, width = rgb.shape[:2]
+    top, period = round(height * (1 - band)), gap * width
+    ruled[top:] = 255
+    for left in np.arange(period / 2, width, period):
+        ruled[top:, round(left) : round(left + period / 3)] = 20
+    ruled[top - 2 :] = cv2.GaussianBlur(ruled[top - 2 :], (0, 0), 1.2)
+    return ruled
+
+
+@pytest.mark.parametrize(("gap", "band"), [(0.05, 0.045), (0.07, 0.06), (0.09, 0.08)])
+def test_a_ruler_along_the_edge_is_not_glare(gate, gap, band):
+    """A ruler's white marks are burnt out, bright against the skin and, between its ticks, as
+    round as the light source reflected whole: ISIC 2017 photos with one along an edge were
+    refused for glare, and the nurse told to add fluid. What touches the frame's edge is no
+    reflection off the skin; a reflection that does is counted as before inside the frame."""
+    photo = render_lesion(seed=5, radius=0.2, skin=(200, 150, 130)).rgb
+    report = judge(gate, _ruler(photo, gap, band), "dermoscopy")
+    assert report.passed and "glare" not in report.reasons, report
+    assert report.measures["glare_spots"] == 0, report
+    assert report.measures["glare_fraction"] < DermoscopyQualityConfig().max_glare_fraction / 5, report
+    glared = judge(gate, _ruler(DERMOSCOPY_DEFECTS["glare"][0](photo, 2), gap, band), "dermoscopy")
+    assert not glared.passed and "glare" in glared.reasons, glared
+
+
 @pytest.mark.parametrize("relative", ["dermoscopy/isic-uda1-cc0/images", "dermoscopy/ham10000-200x150/images"])
 @pytest.mark.parametrize("defect", ["glare", "uneven"])
 def test_real_photos_clearly_degraded_are_rejected_for_their_reason(gate, relative, defect):
@@ -554,10 +582,12 @@ def test_hair_looked_for_on_the_lesions_box_covers_what_the_whole_copy_shows():
         assert dermoscopy._hair_fraction(hairs, segmentation.mask, around) == whole
 
 
-def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border():
-    """Flooding a dark frame drawn round the photo leaves exactly what labelling every dark region
-    (4-connected) and dropping those on the border leaves: random photos with dark regions in the
-    middle, at the edges and in the corners, and one wholly dark."""
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border(connectivity):
+    """Flooding a frame drawn round a mask finds exactly the regions that labelling every region
+    finds on the border (``measures.touching_border``), 4- or 8-connected: random photos with dark
+    regions in the middle, at the edges and in the corners, and one wholly dark. The lit field is
+    all but the dark regions touching the border, 4-connected."""
     rng = np.random.default_rng(8)
     for index in range(400):
         height, width = rng.integers(2, 50, 2)
@@ -566,10 +596,12 @@ def test_the_lit_field_is_all_but_the_dark_regions_touching_the_border():
         rgb = cv2.GaussianBlur(rgb, (3, 3), 0) if index % 2 else rgb
         brightest = measures.brightest_channel(rgb)
         dark = brightest < max(40, 0.4 * np.percentile(brightest, 50))
-        _, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
+        _, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=connectivity)
         on_border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-        expected = ~(dark & np.isin(labels, on_border[on_border > 0]))
-        np.testing.assert_array_equal(lesion.lit_field(rgb), expected)
+        expected = dark & np.isin(labels, on_border[on_border > 0])
+        np.testing.assert_array_equal(measures.touching_border(dark, connectivity), expected)
+        if connectivity == 4:
+            np.testing.assert_array_equal(lesion.lit_field(rgb), ~expected)
 
 
 @pytest.mark.parametrize("width", [640, 900, 1022, 1024, 2048])
