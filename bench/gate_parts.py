@@ -39,7 +39,6 @@ def _on(prepared: dict[int, dict], measure: Callable) -> Callable:
 def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
     """Each fundus part as a function of one analysed frame, from the checkout imported."""
     import cv2
-    import numpy as np
 
     from firmware_app import frame_analysis
     from firmware_app.quality import fundus, measures
@@ -72,10 +71,12 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
 
     prepared = {id(analysis): copies(analysis) for analysis in analyses}
 
-    def exposure(brightest: np.ndarray, gray: np.ndarray, field: np.ndarray) -> None:
-        measures.clipped_fractions(brightest, field)
-        measures.brightness(gray, field)
+    def exposure(p: dict) -> None:
+        brightest, field = p["extremes"][0], p["field"]
+        _, bright = measures.clipped_fractions(brightest, field)
+        measures.brightness(p["gray"], field)
         fundus.highlights(brightest, field)
+        fundus.overexposure(bright, p["square"][:, :, 1], field)
 
     def light(p: dict) -> None:
         bands = fundus.light_bands(cv2.extractChannel(p["square"], 0), p["field"])
@@ -92,7 +93,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    field's square": lambda a: fundus._field(a),
         "    channel extremes": _on(prepared, lambda a, p: measures.channel_extremes(p["square"])),
         "    lit field": _on(prepared, lambda a, p: fundus._lit(p["extremes"][0], p["circle"] & p["covered"])),
-        "    exposure": _on(prepared, lambda a, p: exposure(p["extremes"][0], p["gray"], p["field"])),
+        "    exposure": _on(prepared, lambda a, p: exposure(p)),
         "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
         "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
         "    focus": _on(prepared, lambda a, p: measures.directional_sharpness(*p["detail"])),

@@ -286,9 +286,17 @@ class FundusQualityConfig:
     # Physical: a retina is never black at an exposure that can be graded (graded photos: at most 1%
     # crushed); 5% black is past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))
-    # Percentile: exudates and a bright disc clip a few percent of real fields. Too much light is
-    # judged by this alone: a blond fundus is bright, not clipped (fundus.py).
-    max_bright_fraction: float = field(default=0.05698, metadata=_range(0.0, 1.0))
+    # Too much light is judged by what it burns out, never by the mean level: a blond fundus is
+    # bright, not clipped (fundus.py). Percentile (a mild overexposure overlaps the graded photos):
+    # the share of the field burnt out in its brightest channel (red) when the optic disc is burnt
+    # out in green as well (fundus.py's overexposure); exudates and a bright disc clip a few percent
+    # of real fields. Set on 2026-12-01, when a warmer white balance (red times 1.1), which burns
+    # out red alone, stopped counting (it was max_bright_fraction, 0.05698, on every field).
+    max_overexposure: float = field(default=0.03641, metadata=_range(0.0, 1.0))
+    # Physical: burnt out in red over half the field, the light is too much whatever green shows. A
+    # warmer white balance (red times 1.1) burns out only the red that was within a tenth of the top
+    # of the sensor's range: the disc and the brighter part of a light fundus, not most of a field.
+    max_bright_fraction: float = field(default=0.5, metadata=_range(0.0, 1.0))
     # Percentile: the halves' difference of a light ramp across the frame to 50% is within what
     # graded fields show (a bright disc on one side, a darker macula); max_light_gradient reads the
     # ramp apart from them better (bench/generalisation.py's "uneven" row).

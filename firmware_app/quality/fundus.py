@@ -29,8 +29,15 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
 - ``brightness``, ``dark_fraction``, ``bright_fraction``: exposure of the field. Too much light is
-  judged by what it burns out (``bright_fraction``) alone: a blond fundus is bright, not clipped,
-  and a mild overexposure is no brighter than one.
+  judged by what it burns out, never by the mean level: a blond fundus is bright, not clipped, and
+  a mild overexposure is no brighter than one. ``bright_fraction`` is the share of the field burnt
+  out in its brightest channel, the red: over half the field, the light is too much whatever else
+  the photo shows.
+- ``overexposure``: ``bright_fraction`` when the field's brightest part (the optic disc) is burnt
+  out in green as well, 0 when it is not. Too much light raises every channel and burns out the
+  disc in green as it burns out the red; a warmer white balance raises red against green and burns
+  out red alone, leaving green, where graders read the retina, as the camera's own photo had it.
+  The disc is unpigmented, so a pigmented fundus is neither favoured nor penalised.
 - ``highlights``: the level the field's brightest thousandth of pixels reaches in their brightest
   channel, 0 to 1. Too little light is judged by it beside ``brightness``: the disc is unpigmented
   and the fundus's red stays bright whatever its pigment, so a well exposed retina, dark or light,
@@ -118,6 +125,8 @@ _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 # about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
 # noisy pixels.
 _HIGHLIGHT_PERCENTILE = 99.9
+# The level ``measures.clipped_fractions`` counts as burnt out, of 255.
+_BURNT_OUT = 250
 # Below this ``disc_contrast`` nothing in the field stands out at all (a wall, a grey card, the cap
 # left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
 # graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
@@ -264,6 +273,18 @@ def highlights(brightest: np.ndarray, field: np.ndarray) -> float:
     return measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
 
 
+def overexposure(bright_fraction: float, green: np.ndarray, field: np.ndarray) -> float:
+    """``bright_fraction`` (the share of the field burnt out in its brightest channel) when the
+    field's brightest thousandth of pixels is burnt out in ``green`` as well, else 0.
+
+    Too much light scales every channel: it burns out the optic disc, the brightest structure, in
+    green too. A warmer white balance scales red against green: it burns out red alone, and the
+    green, where vessels, haemorrhages and exudates are read, is what the camera's own photo had.
+    The disc is unpigmented, so its green reads the light, not the fundus's pigment."""
+    burnt_in_green = measures.level_percentile(green, _HIGHLIGHT_PERCENTILE, field) >= _BURNT_OUT
+    return bright_fraction if burnt_in_green else 0.0
+
+
 def light_bands(red: np.ndarray, field: np.ndarray) -> np.ndarray:
     """The mean level of three bands across the field (one side, the middle, the other side), along
     rows (left to right) and along columns (top to bottom): a 2 by 3 array, what ``light_gradient``
@@ -407,6 +428,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
+        "overexposure": overexposure(bright, green, field),
         "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
         "light_gradient": light_gradient(bands),
@@ -431,6 +453,7 @@ RULES = (
     Rule("too_dark", "brightness", "min_brightness", 0.327),
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_dark", "highlights", "min_highlights", 0.996),
+    Rule("too_bright", "overexposure", "max_overexposure", 0.0),
     Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.7666),
     Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.9667),
@@ -447,8 +470,9 @@ RULES = (
 )
 
 # Where the disc and the macula lie in a 45-degree field, how much of the field's rim a shadow may
-# hide, and what a retina can show at all, are the same for every camera: these limits are declared
-# from that (config.py says how), never fitted to photos (``quality.fit``).
+# hide, and what a retina can show at all (black, or burnt out over half the field), are the same
+# for every camera: these limits are declared from that (config.py says how), never fitted to photos
+# (``quality.fit``).
 PHYSICAL = frozenset(
     {
         "min_field_coverage",
@@ -456,6 +480,7 @@ PHYSICAL = frozenset(
         "min_field_span",
         "max_macula_offset",
         "max_dark_fraction",
+        "max_bright_fraction",
         "max_edge_shadow",
     }
 )
@@ -478,7 +503,9 @@ def assess_fundus(
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")
     clipped = (
-        measured["bright_fraction"] > limits.max_bright_fraction or measured["dark_fraction"] > limits.max_dark_fraction
+        measured["overexposure"] > limits.max_overexposure
+        or measured["bright_fraction"] > limits.max_bright_fraction
+        or measured["dark_fraction"] > limits.max_dark_fraction
     )
     if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:
         return rejected(MODALITY, "no_field_of_view", measured)

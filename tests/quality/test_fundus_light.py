@@ -1,7 +1,7 @@
 """Issue 9: uneven light and underexposure of a fundus, told from the retina's own pattern and from
-a darker (pigmented) fundus. The measures on synthetic fields first (where the answer is known),
-then the gate on real graded photos and their degraded copies (skipped, saying why, without
-../shared/data)."""
+a darker (pigmented) fundus; too much light told from a warmer camera's white balance. The measures
+on synthetic fields first (where the answer is known), then the gate on real graded photos and
+their degraded copies (skipped, saying why, without ../shared/data)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import FundusQualityConfig
 from firmware_app.quality.fundus import fundus_measures
+from tests.camera_variations import VARIATIONS
 from tests.conftest import shared_data
-from tests.degradations import FUNDUS_DEFECTS, underexpose
+from tests.degradations import FUNDUS_DEFECTS, overexpose, underexpose
+from tests.quality.conftest import judge
 
 LIMITS = FundusQualityConfig()
 SIZE = 256
@@ -107,6 +109,21 @@ def test_an_underexposed_retina_lacks_highlights_a_pigmented_one_keeps_them(reti
     assert underexposed["highlights"] < LIMITS.min_highlights
 
 
+def test_a_warmer_white_balance_is_not_too_much_light_an_overexposure_is(gate, retina_rgb):
+    """Another good camera's warmer white balance (red times 1.1, blue times 0.85) burns out the
+    bundled retina's red over nearly a fifth of its field and leaves its green as it was: not too
+    much light, not even a reason to tell the nurse (it was refused as too bright when the red's
+    burnt-out share alone was judged). The same retina with every level times 2.2 (strength 2)
+    burns out the disc in green as well: too bright."""
+    warm = judge(gate, VARIATIONS["fundus"]["warmer"](retina_rgb), "fundus")
+    assert warm.passed and "too_bright" not in warm.reasons, warm
+    assert warm.measures["bright_fraction"] > 0.1
+    assert warm.measures["overexposure"] == 0.0
+    overexposed = judge(gate, overexpose(retina_rgb, 2), "fundus")
+    assert overexposed.measures["overexposure"] > LIMITS.max_overexposure
+    assert not overexposed.passed and "too_bright" in overexposed.reasons, overexposed
+
+
 def _spread(folder: str, count: int) -> list[str]:
     """``count`` file names spread evenly over the source's label file (a fixed rule, not a choice)."""
     with (shared_data(folder) / "labels.csv").open(newline="", encoding="utf-8") as handle:
@@ -124,6 +141,24 @@ def test_a_real_underexposure_is_too_dark(gate, folder):
     for name in _spread(folder, 10):
         report = gate.check(Frame(underexpose(_photo(folder, name).pixels, 2), "test"), "fundus")
         assert not report.passed and "too_dark" in report.reasons, (name, report.reasons)
+
+
+@pytest.mark.parametrize("folder", FUNDUS_SOURCES)
+def test_real_photos_warmer_are_not_too_bright_overexposed_they_are(gate, folder):
+    """Ten graded photos spread over each source: with a warmer white balance (red times 1.1, blue
+    times 0.85) none is refused as too bright that was not already; with every level times 3.0
+    (strength 3), nine at least are (APTOS's ffec9a18a3ce, a dim photo, burns out under 4% of its
+    field even so: the red's burnt-out share alone passed it too)."""
+    warmer = VARIATIONS["fundus"]["warmer"]
+    too_bright = 0
+    for name in _spread(folder, 10):
+        pixels = _photo(folder, name).pixels
+        before = gate.check(Frame(pixels, "graded"), "fundus")
+        warm = gate.check(Frame(warmer(pixels), "warm"), "fundus")
+        assert warm.passed or "too_bright" not in set(warm.reasons) - set(before.reasons), (name, warm)
+        report = gate.check(Frame(overexpose(pixels, 3), "overexposed"), "fundus")
+        too_bright += not report.passed and "too_bright" in report.reasons
+    assert too_bright >= 9, too_bright
 
 
 def test_a_real_light_ramp_is_uneven_illumination(gate):
