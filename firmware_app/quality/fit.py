@@ -12,6 +12,10 @@ to spread into. A limit no mild defect exercises, or whose mild defects overlap 
 (a mild overexposure is no brighter than a blond fundus), is the photos' extreme widened by a
 quarter of its distance from their median ("percentile"), as ``fit_limits`` does: it protects the
 good photos of cameras and patients not seen, and leaves the clear defects to the rules they trip.
+A share of something nearly every photo has none of (burnt-out pixels, glare spots) reads 0 on more
+than 99.5% of a few hundred photos: the extreme is then the largest value seen (``_extreme``), or
+the limit would be 0 and refuse the next photo with a glint (fitted on dr-600's 300 photos, the
+limit on a burnt-out disc's share was 0 and refused 19 of APTOS's 300 graded photos).
 Limits that are geometry, not photography (where the disc and the macula lie), are declared by the
 gate, not fitted ("physical": ``PHYSICAL`` in ``quality.gate``). What counts as a good photo is the
 caller's: the bench adds a copy of each as a UVC camera streams it (MJPEG) for the preview and the
@@ -62,15 +66,26 @@ def _is_lower(setting: str) -> bool:
     return setting.removeprefix("preview_").startswith("min_")
 
 
+def _extreme(values: np.ndarray, upper: bool) -> float:
+    """The photos' extreme for a limit: their 99.5th percentile (``upper``) or 0.5th, or, when that
+    equals their median, the largest (smallest) value seen. A share of something nearly every photo
+    has none of (burnt-out pixels, glare) reads 0 on 99.5% of a few hundred photos: its percentile
+    says nothing of the tail, and a limit there would refuse the first photo with one glint."""
+    extreme = float(np.percentile(values, _HIGH if upper else _LOW))
+    if extreme == float(np.median(values)):
+        return float(values.max() if upper else values.min())
+    return extreme
+
+
 def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool) -> FittedLimit:
     median = float(np.median(values))
     if _is_lower(setting):
-        extreme = float(np.percentile(values, _LOW))
+        extreme = _extreme(values, upper=False)
         value = extreme - _MARGIN * (median - extreme)
         if within_defaults:
             value = max(default, min(value, (median + default) / 2))
     else:
-        extreme = float(np.percentile(values, _HIGH))
+        extreme = _extreme(values, upper=True)
         value = extreme + _MARGIN * (extreme - median)
         if within_defaults:
             value = min(default, max(value, (median + default) / 2))
@@ -82,7 +97,7 @@ def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool
 def _derived(setting: str, values: np.ndarray, mild: np.ndarray, default: float) -> FittedLimit:
     """``derive_limits``'s rule for one setting (the module's docstring says why)."""
     upper = not _is_lower(setting)
-    extreme = float(np.percentile(values, _HIGH if upper else _LOW))
+    extreme = _extreme(values, upper)
     edge = float(np.percentile(mild, 100.0 - _MILD_CAUGHT if upper else _MILD_CAUGHT)) if mild.size else extreme
     if not ((edge > extreme) if upper else (edge < extreme)):
         return _one(setting, values, default, within_defaults=False)

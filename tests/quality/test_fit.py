@@ -147,6 +147,24 @@ def test_derived_limits_lie_between_the_photos_and_their_mild_defects_when_these
     assert derived["max_cut"].photos_max > 0.3
 
 
+def test_a_share_nearly_every_photo_has_none_of_is_limited_past_the_few_that_have_some():
+    """Glare on 300 photos, of which one has a little: its 99.5th percentile is the photos' median,
+    0, and a limit there would refuse the next photo with one glint. The limit is set from the
+    largest value seen instead, widened as the percentile would be; a measure with a tail keeps
+    its percentile."""
+    good = [_measures(1.0, 0.7, glare=0.0) for _ in range(299)] + [_measures(1.0, 0.7, glare=0.02)]
+    derived = {limit.setting: limit for limit in derive_limits(good, {}, _RULES, _Limits())}
+    assert derived["max_glare"].how == "percentile"
+    assert derived["max_glare"].value == pytest.approx(0.02 + 0.25 * 0.02)
+    fitted = {limit.setting: limit for limit in fit_limits(good, _RULES, _Limits(), within_defaults=False)}
+    assert fitted["max_glare"].value == pytest.approx(0.025)
+    rng = np.random.default_rng(4)
+    tailed = [_measures(1.0, 0.7, glare=g) for g in rng.uniform(0.0, 0.1, 300)]
+    glare = np.array([m["glare"] for m in tailed])
+    limit = {f.setting: f for f in derive_limits(tailed, {}, _RULES, _Limits())}["max_glare"]
+    assert limit.value == pytest.approx(np.percentile(glare, 99.5) * 1.25 - 0.25 * np.median(glare))
+
+
 def test_no_photo_nothing_derived():
     with pytest.raises(ValueError, match="no measured photo"):
         derive_limits([], {}, _RULES, _Limits())
