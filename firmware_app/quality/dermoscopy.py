@@ -46,7 +46,7 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   bright against the skin's paler part as well as against their surroundings: pale skin beside a
   large dark melanoma or the dermatoscope's black ring stands out from surroundings they darken,
   and is not glare; nor is a ruler's white laid along the photo's edge (nothing touching the edge
-  counts as a reflection, ``_reflections``).
+  of the photo or of its lit field counts as a reflection, ``_reflections``).
   ``glare_spots``: how many large round burnt-out white plateaus the field holds, the light source
   reflected whole, where real highlights on skin and fluid are small and scattered and a
   melanoma's shiny white structures are streaks and patches, not round burnt-out discs.
@@ -208,15 +208,15 @@ def _glare(brightest: np.ndarray, specular: np.ndarray, above_skin: float) -> np
 
 def _glare_spots(darkest: np.ndarray, specular: np.ndarray, field: np.ndarray) -> int:
     """How many large round white spots the photo holds (see ``_GLARE_SPOT_MIN_RADIUS``), none of
-    them touching the photo's edge (``_reflections``): each is burnt out to white at its core, and
-    stands out from the skin around it (``specular``) or is white throughout (on pale skin a spot
-    cannot stand out by much). Clipped to white in every channel is clipped in the darkest
-    (``darkest``: each pixel's darkest channel)."""
+    them touching the edge of the photo or its field (``_reflections``): each is burnt out to white
+    at its core, and stands out from the skin around it (``specular``) or is white throughout (on
+    pale skin a spot cannot stand out by much). Clipped to white in every channel is clipped in the
+    darkest (``darkest``: each pixel's darkest channel)."""
     clipped = darkest >= _CLIPPED_WHITE
     if not (clipped & field).any():
         return 0
     white = (specular | clipped) & field
-    white &= ~measures.touching_border(white)
+    white &= ~measures.touching_border(white | ~field)
     if not (clipped & white).any():
         return 0
     box = measures.box_around(white)
@@ -244,15 +244,16 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
 
     Glare and a bubble's highlight are the light reflected: both stand out from the skin's own
     paler part by ``_GLARE_LIFT``; on skin too pale for that, a bubble's highlight is burnt out to
-    white (``_CLIPPED_WHITE``), as a glare spot's core is. What touches the photo's edge is not
-    counted (``measures.touching_border``): a ruler laid along the edge is white plastic between
-    black ticks, each gap as bright and as round as the light reflected whole (ISIC 2017 photos
-    with one were refused for glare, and the nurse told to add fluid), and a reflection cut by the
-    edge cannot be told from one; reflections off the skin show inside the frame."""
+    white (``_CLIPPED_WHITE``), as a glare spot's core is. What touches the edge of the photo or
+    of its lit field is not counted (``measures.touching_border`` of it with what lies outside the
+    field, a black frame or bars beside the photo): a ruler laid along the edge is white plastic
+    between black ticks, each gap as bright and as round as the light reflected whole (ISIC 2017
+    photos with one were refused for glare, and the nurse told to add fluid), and a reflection cut
+    by the edge cannot be told from one; reflections off the skin show inside the frame."""
     brightest, darkest = measures.channel_extremes(working)
     specular = measures.specular_in_extremes(brightest, darkest, field=field) & field
     # A spot's shape is judged whole, with the burnt-out white around it (``_glare_spots``).
-    inside = specular & ~measures.touching_border(specular)
+    inside = specular & ~measures.touching_border(specular | ~field)
     above_skin = measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT
     return {
         "glare_fraction": np.count_nonzero(_glare(brightest, inside, above_skin)) / max(1, np.count_nonzero(field)),

@@ -19,6 +19,7 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.quality.resample import mask_at_size
 from firmware_app.quality.verdict import Verdict
+from tests.camera_variations import black_border, round_field
 from tests.conftest import shared_data
 from tests.degradations import DERMOSCOPY_DEFECTS, motion
 from tests.lesion_renderer import LIGHT_SKIN, NAEVUS_BROWN, render_lesion
@@ -371,18 +372,21 @@ def _ruler(rgb: np.ndarray, gap: float, band: float) -> np.ndarray:
     return ruled
 
 
+@pytest.mark.parametrize("framed", [None, black_border, round_field], ids=["photo", "black border", "round field"])
 @pytest.mark.parametrize(("gap", "band"), [(0.05, 0.045), (0.07, 0.06), (0.09, 0.08)])
-def test_a_ruler_along_the_edge_is_not_glare(gate, gap, band):
+def test_a_ruler_along_the_edge_is_not_glare(gate, gap, band, framed):
     """A ruler's white marks are burnt out, bright against the skin and, between its ticks, as
     round as the light source reflected whole: ISIC 2017 photos with one along an edge were
     refused for glare, and the nurse told to add fluid. What touches the frame's edge is no
-    reflection off the skin; a reflection that does is counted as before inside the frame."""
+    reflection off the skin; a reflection that does is counted as before inside the frame. Nor
+    does what touches the edge of the lit field, inside a scanner's black frame or a round field."""
+    frame = framed or (lambda rgb: rgb)
     photo = render_lesion(seed=5, radius=0.2, skin=(200, 150, 130)).rgb
-    report = judge(gate, _ruler(photo, gap, band), "dermoscopy")
+    report = judge(gate, frame(_ruler(photo, gap, band)), "dermoscopy")
     assert report.passed and "glare" not in report.reasons, report
     assert report.measures["glare_spots"] == 0, report
     assert report.measures["glare_fraction"] < DermoscopyQualityConfig().max_glare_fraction / 5, report
-    glared = judge(gate, _ruler(DERMOSCOPY_DEFECTS["glare"][0](photo, 2), gap, band), "dermoscopy")
+    glared = judge(gate, frame(_ruler(DERMOSCOPY_DEFECTS["glare"][0](photo, 2), gap, band)), "dermoscopy")
     assert not glared.passed and "glare" in glared.reasons, glared
 
 
