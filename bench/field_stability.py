@@ -6,9 +6,8 @@ white balance or JPEG moves every measure at once, the geometry's (``field_cut``
 ``edge_artefact``) above all. For each graded photo of each fundus source the field is found as
 the photo is and under each of ``tests/camera_variations.py``'s variations (upside down turns the
 field, not its size; a mask at top and bottom is left out: it cuts the field), and the copies whose
-field's radius is off the photo's own by ``MOVED`` or more are counted. Printed too, per source:
-the photo's black (the level of its darkest percent, brightest channel, 0 to 255) as a share of
-its bright level (the 99th percentile), at the median, the 95th percentile and the largest.
+field's radius is off the photo's own by ``MOVED`` or more are counted, and those whose field is
+not found at all (a photo with none is left out).
 
     .venv/bin/python bench/field_stability.py [--limit 0] [--source NAME]...
 """
@@ -18,14 +17,11 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-import cv2
 import numpy as np
 from quality_data import SOURCES
 
 from firmware_app.capture.image_file import read_frame
-from firmware_app.inference.preprocess import find_field_of_view, locating_factor
-from firmware_app.quality.measures import brightest_channel, level_percentile
-from firmware_app.quality.resample import halved_by
+from firmware_app.inference.preprocess import FieldOfViewNotFound, find_field_of_view
 from tests.camera_variations import VARIATIONS
 
 # A field 2% larger or smaller is about a pixel of a model's 224-pixel crop per side, and more than
@@ -34,11 +30,12 @@ MOVED = 0.02
 LEFT_OUT = {"masked top and bottom"}
 
 
-def black_share(rgb: np.ndarray) -> float:
-    """The photo's darkest percent over its 99th percentile, on the copy its field is located on."""
-    brightest = cv2.GaussianBlur(brightest_channel(halved_by(rgb, locating_factor(rgb.shape))), (5, 5), 0)
-    bright = level_percentile(brightest, 99)
-    return level_percentile(brightest, 1) / bright if bright > 0 else 0.0
+def _radius(rgb: np.ndarray) -> float | None:
+    """The radius of the photo's field of view, or None when none is found."""
+    try:
+        return find_field_of_view(rgb).radius
+    except FieldOfViewNotFound:
+        return None
 
 
 def main() -> None:
@@ -51,19 +48,24 @@ def main() -> None:
         if source.modality != "fundus" or (args.source and source.name not in args.source) or not source.available():
             continue
         moved: Counter = Counter()
-        shares = []
-        photos = source.listing(args.limit)
-        for path, _ in photos:
+        lost: Counter = Counter()
+        measured = 0
+        for path, _ in source.listing(args.limit):
             rgb = read_frame(path).pixels
-            radius = find_field_of_view(rgb).radius
-            shares.append(black_share(rgb))
+            radius = _radius(rgb)
+            if radius is None:
+                continue
+            measured += 1
             for name, vary in variations.items():
-                moved[name] += abs(find_field_of_view(vary(rgb)).radius / radius - 1) >= MOVED
-        median, high, top = np.percentile(shares, [50, 95, 100])
-        print(f"{source.name}: {len(photos)} photos, black / bright level {median:.3f} / {high:.3f} / {top:.3f}")
-        print(f"  field moved {MOVED:.0%} or more: {sum(moved.values())} of {len(photos) * len(variations)} copies")
+                varied = _radius(vary(rgb))
+                lost[name] += varied is None
+                moved[name] += varied is not None and abs(varied / radius - 1) >= MOVED
+        copies = measured * len(variations)
+        print(f"{source.name}: {measured} photos with a field of view")
+        print(f"  field moved {MOVED:.0%} or more: {sum(moved.values())} of {copies} copies")
+        print(f"  no field found: {sum(lost.values())}")
         for name in variations:
-            print(f"  {name:<22} {moved[name]}")
+            print(f"  {name:<22} {moved[name]}" + (f" (not found {lost[name]})" if lost[name] else ""))
 
 
 if __name__ == "__main__":

@@ -243,7 +243,11 @@ class FundusQualityConfig:
     # Settings an earlier release had: a config file (or a ``quality fit`` profile) that still sets
     # one loads, with a warning naming it, so an upgrade never stops a device in the field.
     RETIRED: ClassVar[dict[str, str]] = {
-        "max_brightness": "too much light is judged by max_bright_fraction alone (the mean level rejected blond fundi)",
+        "max_brightness": "too much light is judged by what it burns out, max_overexposure and max_burnt_out_fraction "
+        "(the mean level rejected blond fundi)",
+        "max_bright_fraction": "too much light is judged by max_overexposure (the red's burnt-out share when the disc "
+        "is burnt out in green too) and max_burnt_out_fraction (half the field, declared): a warmer camera burns out "
+        "red alone, and a limit fitted on the red's share alone refused it",
     }
 
     # Colour (firmware_app/quality/colour.py): real fundus photos of two sources have a colourfulness
@@ -295,11 +299,13 @@ class FundusQualityConfig:
     # out in green as well (fundus.py's overexposure); exudates and a bright disc clip a few percent
     # of real fields. Set on 2026-12-01, when a warmer white balance (red times 1.1), which burns
     # out red alone, stopped counting (it was max_bright_fraction, 0.05698, on every field).
-    max_overexposure: float = field(default=0.03371, metadata=_range(0.0, 1.0))
+    max_overexposure: float = field(default=0.03371, metadata=_range(0.0, 1.0, at_most="max_burnt_out_fraction"))
     # Physical: burnt out in red over half the field, the light is too much whatever green shows. A
     # warmer white balance (red times 1.1) burns out only the red that was within a tenth of the top
     # of the sensor's range: the disc and the brighter part of a light fundus, not most of a field.
-    max_bright_fraction: float = field(default=0.5, metadata=_range(0.0, 1.0))
+    # (It judges the measure max_bright_fraction used to, under a new name: a profile fitted then
+    # holds that limit's fitted value, which would judge the red's share alone again.)
+    max_burnt_out_fraction: float = field(default=0.5, metadata=_range(0.0, 1.0))
     # Percentile: the halves' difference of a light ramp across the frame to 50% is within what
     # graded fields show (a bright disc on one side, a darker macula); max_light_gradient reads the
     # ramp apart from them better (bench/generalisation.py's "uneven" row).

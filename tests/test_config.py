@@ -93,11 +93,15 @@ def test_quality_limits_are_read_per_modality(tmp_path):
     assert config.quality.fundus.min_sharpness == Config().quality.fundus.min_sharpness
 
 
-@pytest.mark.parametrize(("modality", "retired"), [("fundus", "max_brightness"), ("dermoscopy", "min_brightness")])
+@pytest.mark.parametrize(
+    ("modality", "retired"),
+    [("fundus", "max_brightness"), ("fundus", "max_bright_fraction"), ("dermoscopy", "min_brightness")],
+)
 def test_a_retired_quality_limit_still_loads_with_a_warning(tmp_path, caplog, modality, retired):
     """A device config written for an earlier release (fundus max_brightness and dermoscopy
-    min_brightness, both retired in issue 9) must not stop the device after an upgrade: the key is
-    ignored and named in a warning."""
+    min_brightness, both retired in issue 9; fundus max_bright_fraction, whose fitted value judged a
+    warmer camera's red alone) must not stop the device after an upgrade, nor bring back the rule
+    it was fitted for: the key is ignored and named in a warning."""
     path = write(tmp_path, f"[quality.{modality}]\n{retired} = 0.6\nmax_noise = 2.5\n")
     with caplog.at_level("WARNING"):
         config = load_config(str(path))

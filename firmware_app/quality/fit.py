@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firmware_app.quality.verdict import Rule
+from firmware_app.quality.verdict import Rule, is_lower_limit
 
 _MARGIN = 0.25
 _LOW, _HIGH = 0.5, 99.5
@@ -61,11 +61,6 @@ class FittedLimit:
     how: str = "percentile"
 
 
-def _is_lower(setting: str) -> bool:
-    """Whether a setting is a lower limit (``min_*``, ``preview_min_*``) rather than an upper one."""
-    return setting.removeprefix("preview_").startswith("min_")
-
-
 def _extreme(values: np.ndarray, upper: bool) -> float:
     """The photos' extreme for a limit: their 99.5th percentile (``upper``) or 0.5th, or, when that
     equals their median, the largest (smallest) value seen. A share of something nearly every photo
@@ -79,7 +74,7 @@ def _extreme(values: np.ndarray, upper: bool) -> float:
 
 def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool) -> FittedLimit:
     median = float(np.median(values))
-    if _is_lower(setting):
+    if is_lower_limit(setting):
         extreme = _extreme(values, upper=False)
         value = extreme - _MARGIN * (median - extreme)
         if within_defaults:
@@ -96,7 +91,7 @@ def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool
 
 def _derived(setting: str, values: np.ndarray, mild: np.ndarray, default: float) -> FittedLimit:
     """``derive_limits``'s rule for one setting (the module's docstring says why)."""
-    upper = not _is_lower(setting)
+    upper = not is_lower_limit(setting)
     extreme = _extreme(values, upper)
     edge = float(np.percentile(mild, 100.0 - _MILD_CAUGHT if upper else _MILD_CAUGHT)) if mild.size else extreme
     if not ((edge > extreme) if upper else (edge < extreme)):

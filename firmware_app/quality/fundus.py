@@ -125,8 +125,6 @@ _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 # about 40 pixels of a 256-pixel field, a part of the disc (about a thousand), more than a few
 # noisy pixels.
 _HIGHLIGHT_PERCENTILE = 99.9
-# The level ``measures.clipped_fractions`` counts as burnt out, of 255.
-_BURNT_OUT = 250
 # Below this ``disc_contrast`` nothing in the field stands out at all (a wall, a grey card, the cap
 # left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
 # graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
@@ -281,7 +279,7 @@ def overexposure(bright_fraction: float, green: np.ndarray, field: np.ndarray) -
     green too. A warmer white balance scales red against green: it burns out red alone, and the
     green, where vessels, haemorrhages and exudates are read, is what the camera's own photo had.
     The disc is unpigmented, so its green reads the light, not the fundus's pigment."""
-    burnt_in_green = measures.level_percentile(green, _HIGHLIGHT_PERCENTILE, field) >= _BURNT_OUT
+    burnt_in_green = measures.level_percentile(green, _HIGHLIGHT_PERCENTILE, field) >= measures.BURNT_OUT
     return bright_fraction if burnt_in_green else 0.0
 
 
@@ -454,7 +452,7 @@ RULES = (
     Rule("too_dark", "dark_fraction", "max_dark_fraction", 0.0),
     Rule("too_dark", "highlights", "min_highlights", 0.996),
     Rule("too_bright", "overexposure", "max_overexposure", 0.0),
-    Rule("too_bright", "bright_fraction", "max_bright_fraction", 0.002),
+    Rule("too_bright", "bright_fraction", "max_burnt_out_fraction", 0.002),
     Rule("blurred", "sharpness", "min_sharpness", 0.7666),
     Rule("blurred", "sharpness_balance", "min_sharpness_balance", 0.9667),
     Rule("uneven_illumination", "unevenness", "max_unevenness", 0.177),
@@ -480,7 +478,7 @@ PHYSICAL = frozenset(
         "min_field_span",
         "max_macula_offset",
         "max_dark_fraction",
-        "max_bright_fraction",
+        "max_burnt_out_fraction",
         "max_edge_shadow",
     }
 )
@@ -504,7 +502,7 @@ def assess_fundus(
         return rejected(MODALITY, "no_field_of_view")
     clipped = (
         measured["overexposure"] > limits.max_overexposure
-        or measured["bright_fraction"] > limits.max_bright_fraction
+        or measured["bright_fraction"] > limits.max_burnt_out_fraction
         or measured["dark_fraction"] > limits.max_dark_fraction
     )
     if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:

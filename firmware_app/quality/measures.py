@@ -20,6 +20,8 @@ from firmware_app.quality.resample import mask_at_size, shrink
 
 # Immerkaer's noise kernel: the difference of two Laplacians cancels image structure up to second
 # order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
+# An 8-bit level this high is burnt out: the sensor's top, where no detail is left.
+BURNT_OUT = 250
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _REBLUR = 9
 # How far a ``directional_sharpness`` step's box reaches either side of the step, in pixels: what a
@@ -91,7 +93,9 @@ def brightness(gray: np.ndarray, mask: np.ndarray) -> float:
     return float(_inside(gray, mask).mean()) / 255.0
 
 
-def clipped_fractions(image: np.ndarray, mask: np.ndarray, dark: int = 12, bright: int = 250) -> tuple[float, float]:
+def clipped_fractions(
+    image: np.ndarray, mask: np.ndarray, dark: int = 12, bright: int = BURNT_OUT
+) -> tuple[float, float]:
     """Fractions of the region crushed to black (< ``dark``) and burnt out (>= ``bright``).
 
     Clipped pixels hold no detail at all, whatever the model: these are the exposure defects that no

@@ -21,6 +21,11 @@ class Verdict(StrEnum):
     REJECT = "reject"
 
 
+def is_lower_limit(setting: str) -> bool:
+    """Whether a setting is a lower limit (``min_*``, ``preview_min_*``) rather than an upper one."""
+    return setting.removeprefix("preview_").startswith("min_")
+
+
 @dataclass(frozen=True)
 class Check:
     """One measure against its limit; ``reason`` is the defect's stable key (see ``messages``)."""
@@ -29,6 +34,7 @@ class Check:
     value: float
     limit: float
     typical: float  # the measure on a typical good photo (the tuning photos' median)
+    lower: bool = False  # a lower limit (``min_*``): values under it are past it
 
     @property
     def severity(self) -> float:
@@ -40,7 +46,10 @@ class Check:
             return float("inf")
         span = self.limit - self.typical
         if span == 0:
-            return float("inf") if self.value != self.limit else 1.0
+            # A limit at the typical value (a share typical photos have none of, fitted where every
+            # good photo read it): a photo reading it, or better, is typical, not at the limit.
+            past = self.value < self.limit if self.lower else self.value > self.limit
+            return float("inf") if past else 0.0
         return max(0.0, (self.value - self.typical) / span)
 
 
@@ -77,7 +86,8 @@ class Rule:
     one_of: str = ""
 
     def check(self, measures: Mapping[str, float], limits: object) -> Check:
-        return Check(self.reason, measures[self.measure], getattr(limits, self.setting), self.typical)
+        limit = getattr(limits, self.setting)
+        return Check(self.reason, measures[self.measure], limit, self.typical, is_lower_limit(self.setting))
 
 
 def _recorded(measures: Mapping[str, float]) -> dict[str, float]:

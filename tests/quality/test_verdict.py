@@ -35,3 +35,17 @@ def test_a_missing_measure_fails_closed_unless_another_of_its_group_is_there():
     assert judge("dermoscopy", kinds, {"sharpness": 0.7}, limits, 0.8).verdict is Verdict.GOOD
     with pytest.raises(KeyError):
         judge("dermoscopy", kinds, {"sharpnes": 0.05}, limits, 0.8)
+
+
+@pytest.mark.parametrize(
+    ("setting", "typical", "good", "past"), [("max_glare", 0.0, 0.0, 0.01), ("min_level", 0.5, 0.7, 0.4)]
+)
+def test_a_limit_at_the_typical_value_passes_typical_photos_and_refuses_past_it(setting, typical, good, past):
+    """A limit fitted where every good photo read the same value (a share none of them had any of)
+    lies at the typical value: a photo reading it, or better, is good, not "at the limit" (every
+    photo was ``usable`` for it); one past it is refused, for upper and lower limits alike."""
+    rules = (Rule("defect", "measure", setting, typical),)
+    limits = SimpleNamespace(**{setting: typical})
+    assert judge("fundus", rules, {"measure": typical}, limits, usable_from=0.8).verdict is Verdict.GOOD
+    assert judge("fundus", rules, {"measure": good}, limits, usable_from=0.8).verdict is Verdict.GOOD
+    assert judge("fundus", rules, {"measure": past}, limits, usable_from=0.8).reasons == ("defect",)
