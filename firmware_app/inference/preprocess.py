@@ -15,7 +15,7 @@ import numpy as np
 
 from firmware_app.inference.card import InputSpec
 from firmware_app.quality.lesion import LesionSegmentation
-from firmware_app.quality.measures import brightest_channel, level_percentile
+from firmware_app.quality.measures import brightest_channel, level_percentiles
 from firmware_app.quality.resample import halved_by, halving_factor
 
 
@@ -129,8 +129,8 @@ def _mask_level(brightest: np.ndarray) -> float:
     Counted from the photo's own black (``_FOV_BLACK_PERCENTILE``), the level sits as far above the
     mask whatever black a camera gives it: counted from 0, it sat on the mask of a camera whose
     black reads 15, and a tone curve, a white balance or JPEG ringing moved the mask across it."""
-    bright = level_percentile(brightest, 99)
-    black = min(level_percentile(brightest, _FOV_BLACK_PERCENTILE), _FOV_BLACK_SHARE * bright)
+    bright, darkest = level_percentiles(brightest, (99, _FOV_BLACK_PERCENTILE))
+    black = min(darkest, _FOV_BLACK_SHARE * bright)
     return black + max(_FOV_MIN_LEVEL, _FOV_RELATIVE_LEVEL * (bright - black))
 
 
