@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware_app.quality.measures import channel_extremes
+from firmware_app.quality.measures import BURNT_OUT, channel_extremes
 from firmware_app.quality.resample import shrink
 
 # Pixels whose brightest channel is below this are the black surround, not the photo; at or above
 # the clip level every channel may be burnt out to white: neither tells the photo's colour.
-_LIT_LEVEL, _CLIP_LEVEL = 24, 250
+_LIT_LEVEL, _CLIP_LEVEL = 24, BURNT_OUT
 # A frame that is too uniform (a blank wall, a lens cap, a burnt-out frame) is not judged on colour:
 # it is judged, and explained, by the gates' exposure and field checks instead.
 _MIN_SPREAD = 3.0

@@ -99,7 +99,7 @@ _GLARE_SPOT_MIN_RADIUS = 12
 _GLARE_SPOT_MIN_ASPECT = 0.75  # shorter over longer side of its box
 _GLARE_SPOT_FILL = (0.6, 0.95)  # share of its box it fills: a disc 0.79 (0.9 when a few pixels wide), a square 1
 # Clipped to white in every channel: a reflection burnt out, whatever the skin around it.
-_CLIPPED_WHITE = 250
+_CLIPPED_WHITE = measures.BURNT_OUT
 # Framing (``_framing``): a lesion wholly in view is pushed against an edge when the skin on that
 # side is narrower than this share of the field; a cut lesion is fully cut once its outline runs
 # along the edge for this share of its diameter.

@@ -18,10 +18,10 @@ import numpy as np
 
 from firmware_app.quality.resample import mask_at_size, shrink
 
-# Immerkaer's noise kernel: the difference of two Laplacians cancels image structure up to second
-# order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
 # An 8-bit level this high is burnt out: the sensor's top, where no detail is left.
 BURNT_OUT = 250
+# Immerkaer's noise kernel: the difference of two Laplacians cancels image structure up to second
+# order, so on smooth tissue what remains is the sensor noise. Its gain on white noise is 6.
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 _REBLUR = 9
 # How far a ``directional_sharpness`` step's box reaches either side of the step, in pixels: what a
@@ -452,7 +452,7 @@ def compression(gray: np.ndarray) -> dict[str, float]:
     return {"blockiness": blockiness(tile), "flat_blocks": flat_block_fraction(tile)}
 
 
-def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bright: int = 250) -> float:
+def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bright: int = BURNT_OUT) -> float:
     """Share of the lit 8x8 JPEG blocks of the central tile that hold no detail at all (at most
     ``flat`` levels from darkest to brightest): what a compression too strong for grading leaves.
 
