@@ -232,9 +232,10 @@ class FundusQualityConfig:
     ``bench/generalisation.py --fit-on dr-600 --fit-on aptos2019-224 --derive`` prints them with
     their statistics. Each comment says how its limit was set: "between" the good photos' extreme
     and their mild defects, the good photos' "percentile" widened by a quarter (no mild defect
-    separates from them), or "physical" (geometry, declared, never fitted:
-    ``quality.fundus.PHYSICAL``). ``bench/generalisation.py`` checks them on every source, and
-    ``--fit-on`` one source measures the other (leave one source out). Re-derived on 2026-12-01 once
+    separates from them), or "physical" (geometry, or what any retina shows at all whatever the
+    camera; declared, never fitted: ``quality.fundus.PHYSICAL``). ``bench/generalisation.py``
+    checks them on every source, and ``--fit-on`` one source measures the other (leave one source
+    out). Re-derived on 2026-12-01 once
     the field of view was found above the photo's own black (``inference.preprocess._mask_level``):
     APTOS's grey masks had made some fields the frame's whole square, and eight limits moved by up
     to 12% (the numbers in the comments below are from their earlier derivations).
@@ -285,11 +286,14 @@ class FundusQualityConfig:
     # mild underexposure is no darker than a pigmented fundus, so the darkest graded photos set it
     # (min_highlights catches underexposure).
     min_brightness: float = field(default=0.09147, metadata=_range(0.0, 1.0))
-    # Between: the level the field's brightest thousandth reaches (the disc, the fundus's red) is
-    # 0.48 or more on 99.5% of the graded photos (dr-600's all 0.71 or more; APTOS holds a few dim
-    # captures, down to 0.32); photos with every level times 0.45 read 0.45 at most. A pigmented
-    # fundus keeps its highlights: underexposure is judged by this limit, not by min_brightness.
-    min_highlights: float = field(default=0.4627, metadata=_range(0.0, 1.0))
+    # Physical: the level the field's brightest thousandth reaches (the disc, the fundus's red). A
+    # clear underexposure (every level times 0.25, two stops) leaves it at 0.25 at most, even on a
+    # photo whose disc was burnt out; graded photos reach 0.32 or more (APTOS's dimmest captures;
+    # dr-600's one camera exposes every photo to 0.71 or more). One camera's exposure does not set
+    # another's: fitted on dr-600 alone the rule put it at 0.60 and refused APTOS's dim captures,
+    # all in its darkest tertile (bench/generalisation.py --fit-on dr-600). A pigmented fundus
+    # keeps its highlights: underexposure is judged by this limit, not by min_brightness.
+    min_highlights: float = field(default=0.3, metadata=_range(0.0, 1.0))
     # Physical: a retina is never black at an exposure that can be graded (graded photos: at most 1%
     # crushed); 5% black is past what any exposure of a retina gives.
     max_dark_fraction: float = field(default=0.05, metadata=_range(0.0, 1.0))

@@ -16,7 +16,9 @@ A share of something nearly every photo has none of (burnt-out pixels, glare spo
 than 99.5% of a few hundred photos: the extreme is then the largest value seen (``_extreme``), or
 the limit would be 0 and refuse the next photo with a glint (fitted on dr-600's 300 photos, the
 limit on a burnt-out disc's share was 0 and refused 19 of APTOS's 300 graded photos).
-Limits that are geometry, not photography (where the disc and the macula lie), are declared by the
+Limits that are geometry, not photography (where the disc and the macula lie), or what any photo
+can show at all whatever the camera (a retina's brightest structures a third of the way up the
+sensor's range: one camera's exposure does not set another's), are declared by the
 gate, not fitted ("physical": ``PHYSICAL`` in ``quality.gate``). What counts as a good photo is the
 caller's: the bench adds a copy of each as a UVC camera streams it (MJPEG) for the preview and the
 compression limits, so that visible block borders alone are never a defect.

@@ -265,7 +265,8 @@ def highlights(brightest: np.ndarray, field: np.ndarray) -> float:
     brightest channel, ``measures.brightest_channel``), 0 to 1: how well the photo is exposed.
 
     A retina's brightest structures, the disc (unpigmented) and the fundus's red whatever its
-    pigment, reach near the top of the sensor's range in a photo exposed to grade; an underexposure
+    pigment, reach well up the sensor's range in a photo exposed to grade (near its top on one
+    camera, a third of the way up on another's dim captures, graded all the same); an underexposure
     scales every level down, these with the rest, while a pigmented fundus darkens the mean level
     (green and blue above all), not them."""
     return measures.level_percentile(brightest, _HIGHLIGHT_PERCENTILE, field) / 255.0 if field.any() else 0.0
@@ -468,9 +469,9 @@ RULES = (
 )
 
 # Where the disc and the macula lie in a 45-degree field, how much of the field's rim a shadow may
-# hide, and what a retina can show at all (black, or burnt out over half the field), are the same
-# for every camera: these limits are declared from that (config.py says how), never fitted to photos
-# (``quality.fit``).
+# hide, and what a retina can show at all (black, burnt out over half the field, or its brightest
+# structures under a third of the sensor's range), are the same for every camera: these limits are
+# declared from that (config.py says how), never fitted to photos (``quality.fit``).
 PHYSICAL = frozenset(
     {
         "min_field_coverage",
@@ -478,6 +479,7 @@ PHYSICAL = frozenset(
         "min_field_span",
         "max_macula_offset",
         "max_dark_fraction",
+        "min_highlights",
         "max_burnt_out_fraction",
         "max_edge_shadow",
     }

@@ -30,7 +30,8 @@ MEASURES: dict[str, Callable[[np.ndarray, int, int | None], dict[str, float]]] =
     "dermoscopy": dermoscopy.dermoscopy_measures,
 }
 RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": dermoscopy.RULES}
-# The settings that are geometry, not photography: declared, never fitted (``quality.fit``).
+# The settings that are geometry, or what any photo can show at all, not one camera's photography:
+# declared, never fitted (``quality.fit``).
 PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": dermoscopy.PHYSICAL}
 # Of those, the camera's own optics, which a camera's own fit may tighten (``quality.fundus``).
 CAMERA_GEOMETRY: dict[str, frozenset[str]] = {"fundus": fundus.CAMERA_GEOMETRY, "dermoscopy": frozenset()}

@@ -192,22 +192,47 @@ def _right_eyes(count: int) -> list[str]:
     return [rows[i]["file"] for i in np.linspace(0, len(rows) - 1, count).round().astype(int)]
 
 
-def test_a_ramp_across_a_right_eyes_disc_is_uneven_light_an_even_underexposure_too_dark(gate):
+def test_a_ramp_across_a_right_eyes_disc_is_not_too_dark_an_even_underexposure_is(gate):
     """The bench's ramp (full light on the left to 15% on the right of the frame, strength 3) on ten
     of dr-600's right eyes, whose disc lies on the right: it darkens the disc, which ``highlights``
-    reads, so the field reads as dark as an underexposure; the copies refused (eight today) are
-    refused for the uneven light, none as too dark (all eight were, before the disc's side was
-    read: ``fundus._dark_only_on_the_disc_side``). The same eyes underexposed evenly (strength 2)
-    are still too dark."""
+    reads, down to 0.42-0.48 of the sensor's range. None is refused as too dark: where the shade
+    of the disc's side is what keeps the field dark, the nurse is told of the uneven light
+    (``fundus._dark_only_on_the_disc_side``). The disc's level alone no longer refuses them: it
+    is within what another camera's dim captures read (APTOS's, graded, down to 0.32; next test),
+    and on dr-600, whose field is narrower than the frame, the ramp inside the field is milder than
+    its name (eight of the ten were refused when the limit was fitted at 0.46). The same eyes
+    underexposed evenly (strength 2, 0.25 at most) are too dark."""
     degrade = FUNDUS_DEFECTS["uneven"][0]
     photos = [_photo("fundus/dr-600", name).pixels for name in _right_eyes(10)]
-    refused = [r for r in (gate.check(Frame(degrade(p, 3), "ramp"), "fundus") for p in photos) if not r.passed]
-    assert len(refused) >= 6, [r.reasons for r in refused]
-    for report in refused:
-        assert "uneven_illumination" in report.reasons and "too_dark" not in report.reasons, report
     for pixels in photos:
+        ramp = gate.check(Frame(degrade(pixels, 3), "ramp"), "fundus")
+        assert ramp.passed or "too_dark" not in ramp.reasons, ramp
         report = gate.check(Frame(underexpose(pixels, 2), "dim"), "fundus")
         assert not report.passed and "too_dark" in report.reasons, report
+
+
+# Every graded APTOS photo whose highlights lie under 0.4627, the limit fitted before it was declared
+# (bench/generalisation.py --limit 0 measures all 3,662): each was refused as too dark.
+_APTOS_DIM_CAPTURES = (
+    "images/00b74780d31d.jpg",
+    "images/0fb560f9adb2.jpg",
+    "images/49e4b95ee2dc.jpg",
+    "images/4a7dc013e802.jpg",
+    "images/5b301a6d1ac7.jpg",
+    "images/70d0392397de.jpg",
+    "images/beb2ad14fd2d.jpg",
+    "images/e1418d28d668.jpg",
+    "images/e69b48516577.jpg",
+)
+
+
+def test_another_cameras_dim_captures_are_not_refused(gate):
+    """APTOS's dimmest graded captures (highlights 0.32-0.46; five of the nine referable eyes, all
+    in its darkest tertile): graded by ophthalmologists, so gradable. They pass, a dim one
+    ``usable`` with the nurse told, as any photo near a limit is."""
+    for name in _APTOS_DIM_CAPTURES:
+        report = gate.check(_photo("fundus/aptos2019-224", name), "fundus")
+        assert report.passed and report.measures["highlights"] < 0.4627, (name, report)
 
 
 @pytest.mark.parametrize("folder", FUNDUS_SOURCES)
