@@ -515,10 +515,12 @@ RULES = (
 )
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
-# to be seen, and skin crushed to black or a lesion burnt to white are the same for every
+# to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
+# range, light two stops short, and the light source reflected are the same for every
 # dermatoscope: these limits are declared (config.py says why), never fitted to photos
 # (``quality.fit``). Graded photos' framing has a long tail (lesions photographed against an edge),
-# which a percentile would turn into limits that never fire.
+# which a percentile would turn into limits that never fire; one camera's exposure and glare, fitted,
+# refuse another's graded photos.
 PHYSICAL = frozenset(
     {
         "max_lesion_cut",
@@ -528,6 +530,10 @@ PHYSICAL = frozenset(
         "min_lesion_pixels",
         "max_dark_fraction",
         "max_bright_fraction",
+        "max_brightness",
+        "min_highlights",
+        "max_glare_fraction",
+        "max_glare_spots",
     }
 )
 
