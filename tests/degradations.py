@@ -48,7 +48,8 @@ def _scaled(rgb: np.ndarray, factor: np.ndarray | float) -> np.ndarray:
 
 
 def underexpose(rgb: np.ndarray, strength: int) -> np.ndarray:
-    """Too little light: every level times 0.45, 0.25, 0.12 (what a two- to four-stop error does)."""
+    """Too little light: every 8-bit level times 0.45, 0.25, 0.12. The levels are sRGB-encoded, so
+    that is about 2.5, 4.4 and 6.7 stops of light (``bench/exposure_stops.py`` darkens by real stops)."""
     return _scaled(rgb, (0.45, 0.25, 0.12)[strength - 1])
 
 

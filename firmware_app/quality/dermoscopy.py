@@ -516,11 +516,12 @@ RULES = (
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
 # to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
-# range, light two stops short, and the light source reflected are the same for every
-# dermatoscope: these limits are declared (config.py says why), never fitted to photos
-# (``quality.fit``). Graded photos' framing has a long tail (lesions photographed against an edge),
-# which a percentile would turn into limits that never fire; one camera's exposure and glare, fitted,
-# refuse another's graded photos.
+# range, and the light source reflected are the same for every dermatoscope: these limits are
+# declared (config.py says why), never fitted to photos (``quality.fit``), nor to a device's own
+# first photos (``edgescreen quality fit``: glare is the immersion fluid's and the nurse's as much as
+# the device's). Graded photos' framing has a long tail (lesions photographed against an edge),
+# which a percentile would turn into limits that never fire; one camera's pale skin and glare,
+# fitted, refuse another's graded photos.
 PHYSICAL = frozenset(
     {
         "max_lesion_cut",
@@ -531,7 +532,6 @@ PHYSICAL = frozenset(
         "max_dark_fraction",
         "max_bright_fraction",
         "max_brightness",
-        "min_highlights",
         "max_glare_fraction",
         "max_glare_spots",
     }

@@ -30,8 +30,10 @@ just past it; with ``within_defaults`` (the command's way) it is never looser th
 never tighter than midway between the photos' median and the default, so that a handful of photos
 cannot make the gate refuse what it has not seen (one glint of glare, when none of the first photos
 had any). The declared limits that hang on the patient as much as on the camera (``declared``: a
-lid, fixation, a darker fundus's vignetting) keep their declared values: a device's first photos
-would narrow them to its first patients.
+lid, fixation, a darker fundus's vignetting, a small pupil's dimmer capture, the immersion fluid's
+glare) keep their declared values: a device's first photos would narrow them to its first
+patients; the profile lists them as comments (``profile_toml``), so a later release's declared
+value reaches the device.
 """
 
 from __future__ import annotations
@@ -186,12 +188,15 @@ def profile_toml(
         f"[quality.{modality}]",
     ]
     for limit in fitted:
-        if limit.how == "unseen":  # left to the defaults, so a later release's re-derived default reaches it
+        # Left to the defaults, so that a later release's re-derived or newly declared default reaches
+        # the device: a limit no photo measured, and a declared one (the photos' statistics kept).
+        if limit.how == "unseen":
             lines.append(f"# {limit.setting}: none of these photos carries its measure; the default applies")
             continue
         value = f"{int(limit.value)}" if isinstance(limit.default, int) else f"{limit.value:.4g}"
-        lines.append(
-            f"{limit.setting} = {value:<10} # photos {limit.photos_min:.4g} / {limit.photos_median:.4g} / "
-            f"{limit.photos_max:.4g}; default {limit.default:.4g}; {limit.how}"
-        )
+        statistics = f"photos {limit.photos_min:.4g} / {limit.photos_median:.4g} / {limit.photos_max:.4g}"
+        if limit.how == "physical":
+            lines.append(f"# {limit.setting}: declared, the default applies ({value}); {statistics}")
+            continue
+        lines.append(f"{limit.setting} = {value:<10} # {statistics}; default {limit.default:.4g}; {limit.how}")
     return "\n".join(lines) + "\n"

@@ -41,9 +41,10 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
 - ``highlights``: the level the field's brightest thousandth of pixels reaches in their brightest
   channel, 0 to 1. Too little light is judged by it beside ``brightness``: the disc is unpigmented
   and the fundus's red stays bright whatever its pigment, so a well exposed retina, dark or light,
-  reaches near the top of the sensor's range there (0.99 on a typical graded photo), while an
-  underexposure scales every level down, the brightest with the rest. A pigmented fundus lowers
-  the mean level (``brightness``), not its highlights.
+  reaches well up the sensor's range there (0.99 on a typical graded photo, a third of the way up
+  on another camera's dimmest graded captures), while an underexposure scales every level down, the
+  brightest with the rest. A pigmented fundus lowers the mean level (``brightness``), not its
+  highlights.
 - ``unevenness``: how much darker the darkest half of the field is than the brightest.
 - ``light_gradient``: light falling steadily across the field, from one side through the middle to
   the other (a camera off the pupil's axis): the smaller natural-log step between three bands
@@ -487,7 +488,8 @@ PHYSICAL = frozenset(
 # Of those, the ones a camera's own optics set, which its own photos may tighten (``edgescreen
 # quality fit``): where its frame cuts its field, and how much of the frame the field fills. The
 # others hang on the patient as much as on the camera (a lid, fixation, a darker fundus's
-# vignetting): a device's first photos would narrow them to its first patients.
+# vignetting, a small pupil's dimmer capture): a device's first photos would narrow them to its
+# first patients.
 CAMERA_GEOMETRY = frozenset({"min_field_coverage", "min_field_span"})
 
 

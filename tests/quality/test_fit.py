@@ -70,7 +70,10 @@ def test_the_command_writes_a_profile_the_device_loads(tmp_path, retina_rgb):
     assert config.quality.fundus.min_sharpness >= QualityConfig().fundus.min_sharpness
     # The camera's own field sets its geometry; what hangs on the patient keeps its declared value.
     assert config.quality.fundus.min_field_span > QualityConfig().fundus.min_field_span
+    # ... and is left to the default, not written: a later release's declared value reaches the device.
     for setting in PHYSICAL["fundus"] - CAMERA_GEOMETRY["fundus"]:
+        assert setting not in document["quality"]["fundus"], setting
+        assert f"# {setting}: declared, the default applies" in profile.read_text(encoding="utf-8"), setting
         assert getattr(config.quality.fundus, setting) == getattr(QualityConfig().fundus, setting), setting
     check = edgescreen("quality", "--modality", "fundus", "--json", str(photos[5]), config=profile)
     assert check.returncode == 0, check.stderr
@@ -209,3 +212,17 @@ def test_a_limit_only_a_few_photos_measured_is_left_to_the_default():
     }
     assert fitted["min_sharpness"].how == fitted["min_sharpness_balance"].how == "unseen"
     assert fitted["min_coarse_sharpness"].how != "unseen"
+
+
+def test_dermoscopys_burnt_out_skin_and_glare_are_declared_not_read_off_one_camera():
+    """A dermatoscope whose graded photos hold no glint and no skin paler than 0.87 (HAM10000's, by
+    the rule: 0 glare spots, a glare share of 0.0009 and a brightness limit of 0.87 refused another
+    camera's graded photos) leaves those limits at their declared values, marked physical."""
+    good = [{"brightness": 0.5 + 0.001 * i, "glare_spots": 0.0, "glare_fraction": 0.0} for i in range(300)]
+    derived = derive_limits(
+        good, {}, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), physical=PHYSICAL["dermoscopy"]
+    )
+    limits = {limit.setting: limit for limit in derived}
+    for setting in ("max_brightness", "max_glare_spots", "max_glare_fraction"):
+        assert limits[setting].how == "physical", limits[setting]
+        assert limits[setting].value == getattr(DermoscopyQualityConfig(), setting)

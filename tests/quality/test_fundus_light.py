@@ -99,8 +99,8 @@ def test_light_falling_across_the_disc_shades_its_side_an_even_dimming_does_not(
 
 def test_an_underexposed_retina_lacks_highlights_a_pigmented_one_keeps_them(retina_rgb):
     """A heavily pigmented choroid darkens green and blue (the field's mean level falls by a third)
-    but its disc and its red stay near the top of the sensor's range; a two-stop underexposure
-    (every level times 0.25) leaves the brightest levels a quarter of the way up."""
+    but its disc and its red stay near the top of the sensor's range; a clear underexposure
+    (every 8-bit level times 0.25, strength 2) leaves the brightest levels a quarter of the way up."""
     pigmented = np.clip(retina_rgb * np.array([0.75, 0.5, 0.45], np.float32), 0, 255).astype(np.uint8)
     clean, dark_fundus = fundus_measures(retina_rgb, SIZE), fundus_measures(pigmented, SIZE)
     underexposed = fundus_measures(underexpose(retina_rgb, 2), SIZE)
@@ -137,7 +137,8 @@ def _photo(folder: str, name: str) -> Frame:
 
 @pytest.mark.parametrize("folder", FUNDUS_SOURCES)
 def test_a_real_underexposure_is_too_dark(gate, folder):
-    """A two-stop underexposure (strength 2) of ten graded photos spread over each source."""
+    """A clear underexposure (strength 2: every 8-bit level times 0.25) of ten graded photos spread
+    over each source."""
     for name in _spread(folder, 10):
         report = gate.check(Frame(underexpose(_photo(folder, name).pixels, 2), "test"), "fundus")
         assert not report.passed and "too_dark" in report.reasons, (name, report.reasons)
@@ -192,27 +193,27 @@ def _right_eyes(count: int) -> list[str]:
     return [rows[i]["file"] for i in np.linspace(0, len(rows) - 1, count).round().astype(int)]
 
 
-def test_a_ramp_across_a_right_eyes_disc_is_not_too_dark_an_even_underexposure_is(gate):
-    """The bench's ramp (full light on the left to 15% on the right of the frame, strength 3) on ten
-    of dr-600's right eyes, whose disc lies on the right: it darkens the disc, which ``highlights``
-    reads, down to 0.42-0.48 of the sensor's range. None is refused as too dark: where the shade
-    of the disc's side is what keeps the field dark, the nurse is told of the uneven light
-    (``fundus._dark_only_on_the_disc_side``). The disc's level alone no longer refuses them: it
-    is within what another camera's dim captures read (APTOS's, graded, down to 0.32; next test),
-    and on dr-600, whose field is narrower than the frame, the ramp inside the field is milder than
-    its name (eight of the ten were refused when the limit was fitted at 0.46). The same eyes
-    underexposed evenly (strength 2, 0.25 at most) are too dark."""
+def test_an_even_underexposure_of_right_eyes_is_too_dark_a_ramp_across_their_disc_is_not(gate):
+    """Ten of dr-600's right eyes, whose disc lies on the right. Underexposed evenly (strength 2,
+    every 8-bit level times 0.25) each is refused as too dark. The bench's ramp (full light on the
+    left to 15% on the right of the frame, strength 3) darkens the disc, which ``highlights`` reads,
+    to 0.42-0.48 of the sensor's range, within what another camera's graded captures read (next
+    test). None is refused any more (eight were, named ``uneven_illumination``, while the limit
+    was fitted at 0.46: the price of the declared limit, README), but none passes unremarked: each
+    is ``usable`` with the nurse told why (five of the uneven light, five of a dark field)."""
     degrade = FUNDUS_DEFECTS["uneven"][0]
-    photos = [_photo("fundus/dr-600", name).pixels for name in _right_eyes(10)]
-    for pixels in photos:
+    for name in _right_eyes(10):
+        pixels = _photo("fundus/dr-600", name).pixels
         ramp = gate.check(Frame(degrade(pixels, 3), "ramp"), "fundus")
-        assert ramp.passed or "too_dark" not in ramp.reasons, ramp
+        assert ramp.passed and ramp.reasons, ramp
+        assert ramp.measures["highlights"] > LIMITS.min_highlights, ramp
         report = gate.check(Frame(underexpose(pixels, 2), "dim"), "fundus")
         assert not report.passed and "too_dark" in report.reasons, report
 
 
 # Every graded APTOS photo whose highlights lie under 0.4627, the limit fitted before it was declared
-# (bench/generalisation.py --limit 0 measures all 3,662): each was refused as too dark.
+# (of all 3,662: `edgescreen quality --modality fundus --json` prints each photo's measures). Each
+# was refused: eight as too dark, e69b48516577 as unevenly lit (its disc's side the darker).
 _APTOS_DIM_CAPTURES = (
     "images/00b74780d31d.jpg",
     "images/0fb560f9adb2.jpg",
