@@ -68,8 +68,9 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   flattened to no detail at all are not (``measures.flat_block_fraction``).
 - ``contrast``: strength of the vessel pattern, with the field 192 pixels across whatever the
   sensor; a haze (dirty lens, cataract) lowers it.
-- ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
-  is the brightest large structure of a retina, so a low value means it was not found.
+- ``disc_contrast``: how far the optic disc (the disc-sized spot that stands out most from the
+  retina around it) stands above that retina, as a share of the field's level; the disc is the
+  brightest large structure of a retina, so a low value means it was not found.
 - ``macula_offset``: where the macula should be (2.5 disc diameters from the disc, towards the
   centre), in field radii from the centre; above about 0.9 it is out of the field: the patient was
   not looking at the fixation target.
@@ -101,6 +102,8 @@ _RIM_FROM = 0.72
 # diameters temporal to it.
 _DISC_DIAMETER = 1.0 / 7.0
 _DISC_TO_MACULA = 2.5 * _DISC_DIAMETER * 2.0  # in field radii
+# The disc is looked for as a spot brighter than the retina this many disc sizes around it.
+_DISC_SURROUND = 4.0
 # Glare is not looked for within this many field radii of the disc's centre: three quarters of its
 # diameter, the disc and its bright rim, wherever the disc-sized spot's centre falls in it.
 _DISC_SET_ASIDE = 0.75 * _DISC_DIAMETER * 2.0
@@ -128,7 +131,7 @@ _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 _HIGHLIGHT_PERCENTILE = 99.9
 # Below this ``disc_contrast`` nothing in the field stands out at all (a wall, a grey card, the cap
 # left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
-# graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
+# graded photo of both sources reads 0.068 or more; ``bench/generalisation.py --derive --limit 0``).
 _NO_RETINA_BELOW = 0.02
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
@@ -349,8 +352,8 @@ def disc_side_shade(bands: np.ndarray, disc_x: float) -> float:
 
 @dataclass(frozen=True)
 class _OpticDisc:
-    """The brightest disc-sized spot of the field: its ``contrast`` against the field, and its
-    centre (``x``, ``y``) in field radii from the field's centre."""
+    """The optic disc as found (``_optic_disc``): its ``contrast`` against the field, and its centre
+    (``x``, ``y``) in field radii from the field's centre."""
 
     contrast: float
     x: float
@@ -363,14 +366,35 @@ class _OpticDisc:
 
 
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _OpticDisc:
-    """The disc, found as the field's brightest disc-sized spot away from its rim."""
-    smoothed, inside = measures.illumination_map(gray, field, sigma=gray.shape[0] * _DISC_DIAMETER / 4)
+    """The disc: the disc-sized spot that stands out most from the retina around it
+    (``_DISC_SURROUND``), and how far it stands above that retina (``disc_contrast``, a share of the
+    field's median level).
+
+    Its centre lies at least its own radius inside the measured field. Found as the field's
+    brightest disc-sized spot, a broad bright part of the field (the haze of a lens reflex, a side
+    lit more than the other) outshone the disc: the macula was then expected out of the field and
+    good photos refused as ``macula_outside``, most of them dark fundi, and the disc left to be read
+    as glare (a look at APTOS's ``macula_outside`` rejects, tests/quality/test_fundus_gate.py). A
+    bright band along the rim (a lid's or the lens's reflex) can still stand out more than a faint
+    disc, and a cluster of exudates the size of a disc more than the disc."""
+    sigma = gray.shape[0] * _DISC_DIAMETER / 4
+    smoothed, inside = measures.illumination_map(gray, field, sigma=sigma)
+    surround, _ = measures.illumination_map(gray, field, sigma=sigma * _DISC_SURROUND)
     size = smoothed.shape[0]
+    surround = cv2.resize(surround, (size, size), interpolation=cv2.INTER_LINEAR)
     small_radius = cv2.resize(radius, (size, size), interpolation=cv2.INTER_NEAREST)
-    searched = np.where(inside & (small_radius < _FIELD_RADIUS - _DISC_DIAMETER), smoothed, 0.0)
-    y, x = np.unravel_index(int(np.argmax(searched)), searched.shape)
-    level = measures.middle_value(smoothed[inside]) if inside.any() else 0.0
-    contrast = (float(searched[y, x]) - level) / level if level > 1.0 else 0.0
+    searched = inside & (small_radius < _FIELD_RADIUS - _DISC_DIAMETER)
+    if not searched.any():
+        return _OpticDisc(0.0, 0.0, 0.0)
+    y, x = np.unravel_index(int(np.argmax(np.where(searched, smoothed - surround, -np.inf))), searched.shape)
+    # Its centre is its brightest point within a disc's radius of that spot: the surround's own
+    # slope moves the spot that stands out most a little off the disc's middle.
+    reach = max(1, round(size * _DISC_DIAMETER / 2))
+    near = np.zeros_like(searched)
+    near[max(0, y - reach) : y + reach + 1, max(0, x - reach) : x + reach + 1] = True
+    y, x = np.unravel_index(int(np.argmax(np.where(searched & near, smoothed, -np.inf))), searched.shape)
+    level = measures.middle_value(smoothed[inside])
+    contrast = (float(smoothed[y, x]) - float(surround[y, x])) / level if level > 1.0 else 0.0
     return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
 
 
