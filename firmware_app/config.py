@@ -345,10 +345,8 @@ class FundusQualityConfig:
     max_flat_blocks: float = field(default=0.8769, metadata=_range(0.0, 1.0))
     # Percentile (no degradation makes haze).
     min_contrast: float = field(default=0.05989, metadata=_range(0.0))
-    # Percentile: how far the disc stands out from the retina around it (fundus.py), less on a hazy
-    # or pigmented field; graded photos read 0.10 or more (300 each; 0.065 on all 4,262), a retina
-    # without its disc in view less.
-    min_disc_contrast: float = field(default=0.04541, metadata=_range(0.0))
+    # Percentile: a disc stands out less on a hazy or pigmented field.
+    min_disc_contrast: float = field(default=0.08472, metadata=_range(0.0))
     # Physical: the macula's expected place (2.5 disc diameters from the disc) outside 0.9 field
     # radii is out of the field.
     max_macula_offset: float = field(default=0.9, metadata=_range(0.0))

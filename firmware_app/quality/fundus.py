@@ -68,9 +68,9 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   flattened to no detail at all are not (``measures.flat_block_fraction``).
 - ``contrast``: strength of the vessel pattern, with the field 192 pixels across whatever the
   sensor; a haze (dirty lens, cataract) lowers it.
-- ``disc_contrast``: how far the optic disc (the disc-sized spot that stands out most from the
-  retina around it) stands above that retina, as a share of the field's level; the disc is the
-  brightest large structure of a retina, so a low value means it was not found.
+- ``disc_contrast``: how far the brightest disc-sized spot stands above the field; the optic disc
+  is the brightest large structure of a retina, so a low value means it was not found. Where the
+  disc lies is the disc-sized spot that stands out most from the retina around it (``_optic_disc``).
 - ``macula_offset``: where the macula should be (2.5 disc diameters from the disc, towards the
   centre), in field radii from the centre; above about 0.9 it is out of the field: the patient was
   not looking at the fixation target.
@@ -131,7 +131,7 @@ _GRADIENT_SIDE, _GRADIENT_OFF_AXIS = 0.3, 0.35
 _HIGHLIGHT_PERCENTILE = 99.9
 # Below this ``disc_contrast`` nothing in the field stands out at all (a wall, a grey card, the cap
 # left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
-# graded photo of both sources reads 0.065 or more; ``bench/generalisation.py --derive --limit 0``).
+# graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
 _NO_RETINA_BELOW = 0.02
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
@@ -367,8 +367,8 @@ class _OpticDisc:
 
 def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _OpticDisc:
     """The disc: the disc-sized spot that stands out most from the retina around it
-    (``_DISC_SURROUND``), and how far it stands above that retina (``disc_contrast``, a share of the
-    field's median level).
+    (``_DISC_SURROUND``); and how far the field's brightest disc-sized spot stands above the field's
+    median level (``disc_contrast``: whether a disc, or anything, stands out at all).
 
     Its centre lies at least its own radius inside the measured field. Found as the field's
     brightest disc-sized spot, a broad bright part of the field (the haze of a lens reflex, a side
@@ -388,6 +388,12 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _Opt
     searched = inside & (small_radius < _FIELD_RADIUS - _DISC_DIAMETER)
     if not searched.any():
         return _OpticDisc(0.0, 0.0, 0.0)
+    level = measures.middle_value(smoothed[inside])
+    # Whether anything bright stands out at all is the brightest spot's height above the field: a
+    # skin lesion photographed as a fundus has skin beside it standing out from its surround as much
+    # as a faint disc does, and nothing standing above the field.
+    brightest = float(smoothed[searched].max())
+    contrast = (brightest - level) / level if level > 1.0 else 0.0
     y, x = np.unravel_index(int(np.argmax(np.where(searched, smoothed - surround, -np.inf))), searched.shape)
     # Its centre is its brightest point within a disc's radius of that spot: the surround's own
     # slope moves the spot that stands out most a little off the disc's middle.
@@ -395,8 +401,6 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _Opt
     near = np.zeros_like(searched)
     near[max(0, y - reach) : y + reach + 1, max(0, x - reach) : x + reach + 1] = True
     y, x = np.unravel_index(int(np.argmax(np.where(searched & near, smoothed, -np.inf))), searched.shape)
-    level = measures.middle_value(smoothed[inside])
-    contrast = (float(smoothed[y, x]) - float(surround[y, x])) / level if level > 1.0 else 0.0
     return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
 
 
