@@ -22,6 +22,7 @@ from quality_data import DEFECTS, STRENGTHS, arguments, modalities, photos
 
 from firmware_app.config import QualityConfig
 from firmware_app.quality.gate import MEASURES, RULES, QualityGate, Speed
+from firmware_app.quality.verdict import is_lower_limit
 
 
 def _percentiles(values: list[float]) -> str:
@@ -60,7 +61,7 @@ def tune(modality: str, limit: int, degraded_count: int, size: int, detail_size:
         if not values:  # dermoscopy's two kinds of focus (``dermoscopy._focus``): none of this kind
             print(f"{rule.setting + ' (' + rule.reason + ')':<44} no photo carries {rule.measure}")
             continue
-        upper = rule.setting.startswith("max_")
+        upper = not is_lower_limit(rule.setting)
         suggested = float(np.percentile(values, 99.5 if upper else 0.5))
         print(f"{rule.setting + ' (' + rule.reason + ')':<44} {_percentiles(values)}  {suggested:.4g}")
         for (defect, strength), measured in degraded.items():
