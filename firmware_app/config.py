@@ -363,7 +363,7 @@ class DermoscopyQualityConfig:
     are), and UDA-1's graded photos informed some of them, so UDA-1's rows under these defaults are
     not an external test of the limits: ``bench/generalisation.py --fit-on ham10000 --fit-on
     isic2017-train`` is (the rule on those two sources alone; the framing, resolution, clipping,
-    light and glare limits are declared, ``quality.dermoscopy.PHYSICAL``).
+    light, glare, bubble and empty-block limits are declared, ``quality.dermoscopy.PHYSICAL``).
     """
 
     # Settings an earlier release had (as ``FundusQualityConfig.RETIRED``).
@@ -432,7 +432,11 @@ class DermoscopyQualityConfig:
     max_hair_fraction: float = field(default=0.23, metadata=_range(0.0, 1.0))
     # Small round highlights brighter than the skin's paler part (dermoscopy._bubbles): 300 graded
     # photos each of HAM10000, UDA-1 and ISIC 2017 train hold at most 21, 13 and 26 (p98 4, 3 and
-    # 10): only a photo full of bubbles.
+    # 10): only a photo full of bubbles. Physical: air trapped under the contact plate is the
+    # immersion fluid's and the nurse's, not the camera's, and how many bubbles a photo shows
+    # hangs on the scale it shows the skin at. Fitted on HAM10000's 200-pixel copies alone (at most
+    # 21, most none), the rule put the limit at 13 and refused 10 of ISIC 2017 test's 300 graded
+    # photos for bubbles (bench/generalisation.py --fit-on ham10000).
     max_bubbles: int = field(default=45, metadata=_range(0))
     # Framing is geometry (quality.dermoscopy.PHYSICAL; _framing says what is a defect): a lesion
     # cut by the frame on one side, or wholly in view but against one edge, with a quarter of the
@@ -460,8 +464,13 @@ class DermoscopyQualityConfig:
     # ISIC 2017's p99.5 is 3.8; sensor noise of sigma 16 reads far above.
     max_noise: float = field(default=4.0, metadata=_range(0.0))
     # As for fundus: JPEG quality 30 reads at most 2.46 on three sources, quality 8 at least 2.81.
-    # Skin keeps detail in every block of a graded photo (ISIC 2017 max 0.31), quality 8 not (0.72).
     max_blockiness: float = field(default=2.5, metadata=_range(0.0))
+    # Skin keeps detail in every block of a graded photo (ISIC 2017 max 0.31), quality 8 not (0.72).
+    # Physical: what a JPEG block left empty hides is the encoder's and the scale's, not the
+    # camera's. A block of HAM10000's 200-pixel copies spans five times the width of skin one of a
+    # 1,000-pixel frame does, and keeps texture (at most 0.2): fitted on them alone the limit was
+    # 0.178, which refused 11 of ISIC 2017 train's 300 graded photos and 4 of its test part's as
+    # compressed.
     max_flat_blocks: float = field(default=0.5, metadata=_range(0.0, 1.0))
 
 

@@ -516,12 +516,13 @@ RULES = (
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
 # to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
-# range, and the light source reflected are the same for every dermatoscope: these limits are
-# declared (config.py says why), never fitted to photos (``quality.fit``), nor to a device's own
-# first photos (``edgescreen quality fit``: glare is the immersion fluid's and the nurse's as much as
-# the device's). Graded photos' framing has a long tail (lesions photographed against an edge),
-# which a percentile would turn into limits that never fire; one camera's pale skin and glare,
-# fitted, refuse another's graded photos.
+# range, the light source reflected, a photo full of air bubbles and JPEG blocks emptied of the
+# skin's texture are the same for every dermatoscope: these limits are declared (config.py says
+# why), never fitted to photos (``quality.fit``), nor to a device's own first photos (``edgescreen
+# quality fit``: glare and bubbles are the immersion fluid's and the nurse's as much as the
+# device's). Graded photos' framing has a long tail (lesions photographed against an edge), which a
+# percentile would turn into limits that never fire; one camera's pale skin and glare, or one
+# archive's small copies' bubbles and JPEG blocks, fitted, refuse another's graded photos.
 PHYSICAL = frozenset(
     {
         "max_lesion_cut",
@@ -534,6 +535,8 @@ PHYSICAL = frozenset(
         "max_brightness",
         "max_glare_fraction",
         "max_glare_spots",
+        "max_bubbles",
+        "max_flat_blocks",
     }
 )
 
