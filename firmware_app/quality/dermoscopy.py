@@ -516,13 +516,14 @@ RULES = (
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
 # to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
-# range, the light source reflected, a photo full of air bubbles and JPEG blocks emptied of the
-# skin's texture are the same for every dermatoscope: these limits are declared (config.py says
-# why), never fitted to photos (``quality.fit``), nor to a device's own first photos (``edgescreen
-# quality fit``: glare and bubbles are the immersion fluid's and the nurse's as much as the
-# device's). Graded photos' framing has a long tail (lesions photographed against an edge), which a
-# percentile would turn into limits that never fire; one camera's pale skin and glare, or one
-# archive's small copies' bubbles and JPEG blocks, fitted, refuse another's graded photos.
+# range, the light source reflected, hair over the lesion, a photo full of air bubbles and JPEG
+# blocks emptied of the skin's texture are the same for every dermatoscope: these limits are
+# declared (config.py says why), never fitted to photos (``quality.fit``), nor to a device's own
+# first photos (``edgescreen quality fit``: glare and bubbles are the immersion fluid's and the
+# nurse's as much as the device's, hair the patient's). Graded photos' framing has a long tail
+# (lesions photographed against an edge), which a percentile would turn into limits that never
+# fire; one camera's pale skin and glare, one clinic's hairiness, or one archive's small copies'
+# bubbles and JPEG blocks, fitted, refuse another's graded photos.
 PHYSICAL = frozenset(
     {
         "max_lesion_cut",
@@ -535,6 +536,7 @@ PHYSICAL = frozenset(
         "max_brightness",
         "max_glare_fraction",
         "max_glare_spots",
+        "max_hair_fraction",
         "max_bubbles",
         "max_flat_blocks",
     }
