@@ -516,11 +516,12 @@ RULES = (
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
 # to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
-# range, the light source reflected, hair over the lesion, a photo full of air bubbles and JPEG
-# blocks emptied of the skin's texture are the same for every dermatoscope: these limits are
-# declared (config.py says why), never fitted to photos (``quality.fit``), nor to a device's own
-# first photos (``edgescreen quality fit``: glare and bubbles are the immersion fluid's and the
-# nurse's as much as the device's, hair the patient's). Graded photos' framing has a long tail
+# range, the light source reflected, hair over the lesion, a lesion that stands out from the skin
+# at all, a photo full of air bubbles and JPEG blocks emptied of the skin's texture are the same
+# for every dermatoscope: these limits are declared (config.py says why), never fitted to photos
+# (``quality.fit``), nor to a device's own first photos (``edgescreen quality fit``: glare and
+# bubbles are the immersion fluid's and the nurse's as much as the device's, hair and a faint
+# lesion the patient's). Graded photos' framing has a long tail
 # (lesions photographed against an edge), which a percentile would turn into limits that never
 # fire; one camera's pale skin and glare, one clinic's hairiness, or one archive's small copies'
 # bubbles and JPEG blocks, fitted, refuse another's graded photos.
@@ -530,6 +531,7 @@ PHYSICAL = frozenset(
         "max_lesion_offset",
         "max_lesion_pushed",
         "min_lesion_fraction",
+        "min_lesion_contrast",
         "min_lesion_pixels",
         "max_dark_fraction",
         "max_bright_fraction",

@@ -228,6 +228,19 @@ def test_dermoscopys_burnt_out_skin_and_glare_are_declared_not_read_off_one_came
         assert limits[setting].value == getattr(DermoscopyQualityConfig(), setting)
 
 
+def test_dermoscopys_lesion_contrast_is_declared_a_faint_lesion_does_not_switch_it_off():
+    """Graded photos hold faint lesions (down to 5.5 on HAM10000 and ISIC 2017 train, median 40):
+    the rule's widened percentile fell under 0, a limit no photo can fall below, and a photo of
+    plain skin would have passed. The limit keeps its declared value."""
+    good = [{"lesion_contrast": 5.5 + 130.0 * (i / 299) ** 2} for i in range(300)]
+    derived = derive_limits(
+        good, {}, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), physical=PHYSICAL["dermoscopy"]
+    )
+    contrast = next(limit for limit in derived if limit.setting == "min_lesion_contrast")
+    assert contrast.how == "physical"
+    assert contrast.value == DermoscopyQualityConfig().min_lesion_contrast > 0
+
+
 def test_dermoscopys_hair_bubbles_and_empty_jpeg_blocks_are_declared_not_read_off_one_clinic():
     """A clinic whose patients were little hairy, photographed for an archive of small copies that
     show few bubbles and keep texture in every JPEG block (HAM10000's 200-pixel copies: hair over at
