@@ -361,10 +361,11 @@ class DermoscopyQualityConfig:
     --fit-on ham10000 --fit-on isic2017-train --derive``: light, unevenness, noise and block borders.
     The others are declared (``quality.dermoscopy.PHYSICAL``: framing, resolution, clipping,
     brightness, glare, hair, bubbles, empty blocks, the lesion's contrast; set by hand, some first
-    tuned on the tuning half of HAM10000 and ISIC UDA-1 with ``bench/quality_tune.py``), except the
-    focus limits, which the rule fitted on UDA-1 (no other source shows focus at a camera's scale).
-    So UDA-1's rows are an external test of the fitted limits, not of focus; ISIC 2017's test part
-    is one of every limit the rule fits.
+    tuned on the tuning half of HAM10000 and ISIC UDA-1 with ``bench/quality_tune.py``), and so are
+    the focus limits: the rule fitted the full check's on UDA-1 (no other source shows focus at a
+    camera's scale), ``min_coarse_sharpness`` is by hand. So UDA-1's rows are an external test of
+    the fitted limits, not of focus nor of the declared ones; ISIC 2017's test part is one of every
+    limit the rule fits.
     """
 
     # Settings an earlier release had (as ``FundusQualityConfig.RETIRED``).
@@ -377,8 +378,9 @@ class DermoscopyQualityConfig:
     # colourfulness of 0.026 or more (pale skin is nearly grey) and a red share of 0.61 or more.
     min_colourfulness: float = field(default=0.015, metadata=_range(0.0, 1.0))
     min_red_share: float = field(default=0.4, metadata=_range(0.0, 1.0))
-    # Each limit: the tune-half originals' 0.5th percentile (min_*) or 99.5th (max_*), rounded
-    # outwards, unless a comment says otherwise.
+    # A declared limit with no comment of its own (the dark and burnt-out shares, the lesion's
+    # pixels) is what the tuning half's originals read at their 0.5th percentile (min_*) or 99.5th
+    # (max_*), rounded outwards.
     # Focus at the scale it is judged at (the working size; dermoscopy._focus). Percentile (mild blur
     # overlaps the graded photos), by the committed rule on ISIC UDA-1, the one source at a camera's
     # resolution (HAM10000's and ISIC 2017's copies are too small to show focus at that scale):
@@ -440,10 +442,10 @@ class DermoscopyQualityConfig:
     # Small round highlights brighter than the skin's paler part (dermoscopy._bubbles): 300 graded
     # photos each of HAM10000, UDA-1 and ISIC 2017 train hold at most 21, 13 and 26 (p98 4, 3 and
     # 10): only a photo full of bubbles. Physical: air trapped under the contact plate is the
-    # immersion fluid's and the nurse's, not the camera's, and how many bubbles a photo shows
-    # hangs on the scale it shows the skin at. Fitted on HAM10000's 200-pixel copies alone (at most
-    # 21, most none), the rule put the limit at 13 and refused 10 of ISIC 2017 test's 300 graded
-    # photos for bubbles (bench/generalisation.py --fit-on ham10000).
+    # immersion fluid's and the nurse's, not the camera's, and how many bubbles a graded photo
+    # shows hangs on how it was stored as well. Fitted on HAM10000's copies alone, resampled to 200
+    # pixels (at most 21, most none), the rule put the limit at 13 and refused 10 of ISIC 2017
+    # test's 300 graded photos for bubbles (bench/generalisation.py --fit-on ham10000).
     max_bubbles: int = field(default=45, metadata=_range(0))
     # Framing is geometry (quality.dermoscopy.PHYSICAL; _framing says what is a defect): a lesion
     # cut by the frame on one side, or wholly in view but against one edge, with a quarter of the
@@ -468,10 +470,11 @@ class DermoscopyQualityConfig:
     min_lesion_fraction: float = field(default=0.008, metadata=_range(0.0, 1.0))
     min_lesion_pixels: int = field(default=250, metadata=_range(0))
     # The lesion's median colour difference from the skin around it (CIELAB Delta E, darkness
-    # weighted; a typical naevus reads about 40). Physical: whether anything stands out from the
-    # skin is the lesion's, not the camera's; graded photos hold faint lesions down to 5.5, so the
-    # rule's widened percentile falls under 0 and would never say that no lesion is in view (a
-    # photo of plain skin passed). Set by hand.
+    # weighted; graded lesions read 40 at the median). Declared: the limit says that no lesion is in
+    # view, which no set of graded photos (each with a lesion) can teach; they hold faint lesions
+    # down to 5.5, so the rule's widened percentile falls under 0 and would never fire (a photo of
+    # plain skin would pass), and a device's first lesions would raise it over faint and amelanotic
+    # ones. Set by hand.
     min_lesion_contrast: float = field(default=9.0, metadata=_range(0.0))
     # Between: graded photos read up to 3.07; nine in ten of them with sensor noise of sigma 8 read
     # more. By hand it was 4.
@@ -480,12 +483,13 @@ class DermoscopyQualityConfig:
     # 50 (what a UVC camera streams) reach 1.87; nine in ten at JPEG quality 15 read more. By hand
     # it was 2.5, over what quality 30 reads (at most 2.46 on three sources).
     max_blockiness: float = field(default=2.072, metadata=_range(0.0))
-    # Skin keeps detail in every block of a graded photo (ISIC 2017 max 0.31), quality 8 not (0.72).
-    # Physical: what a JPEG block left empty hides is the encoder's and the scale's, not the
-    # camera's. A block of HAM10000's 200-pixel copies spans five times the width of skin one of a
-    # 1,000-pixel frame does, and keeps texture (at most 0.2): fitted on them alone the limit was
-    # 0.178, which refused 11 of ISIC 2017 train's 300 graded photos and 4 of its test part's as
-    # compressed.
+    # Skin keeps detail in most blocks of a graded photo (HAM10000's and ISIC 2017 train's and their
+    # MJPEG copies up to 0.38 empty), quality 8 not (0.72). Physical: a block emptied of the skin's
+    # texture hides it from every grader, and how many a good photo holds reads the archive's
+    # resampling and encoder, not the device's. HAM10000's copies, resampled to 200 pixels and
+    # re-encoded, keep texture in nearly every block (at most 0.2 empty): fitted on them alone the
+    # limit was 0.178, which refused 11 of ISIC 2017 train's 300 graded photos and 4 of its test
+    # part's as compressed.
     max_flat_blocks: float = field(default=0.5, metadata=_range(0.0, 1.0))
 
 

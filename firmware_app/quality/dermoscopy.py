@@ -55,9 +55,10 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   out from surroundings they darken, and is no bubble.
 - ``hair_fraction``: share of the lesion covered by hair (thin dark lines found by a black-hat).
 - ``noise``: sensor noise, read away from the dark surround (its step to black is no noise).
-  ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it hides: visible block
-  borders alone are harmless (a UVC camera's MJPEG stream has them), blocks flattened to no detail
-  at all are not (``measures.flat_block_fraction``).
+  ``blockiness`` and ``flat_blocks``: JPEG compression, judged by what it hides: the visible block
+  borders of a UVC camera's MJPEG stream (quality 50) are harmless and pass (``max_blockiness`` is
+  fitted above them), a heavier compression's are not, nor blocks flattened to no detail at all
+  (``measures.flat_block_fraction``).
 """
 
 from __future__ import annotations

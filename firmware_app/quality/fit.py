@@ -31,9 +31,9 @@ never tighter than midway between the photos' median and the default, so that a 
 cannot make the gate refuse what it has not seen (one glint of glare, when none of the first photos
 had any). The declared limits that hang on the patient as much as on the camera (``declared``: a
 lid, fixation, a darker fundus's vignetting, a small pupil's dimmer capture, the immersion fluid's
-glare) keep their declared values: a device's first photos would narrow them to its first
-patients; the profile lists them as comments (``profile_toml``), so a later release's declared
-value reaches the device.
+glare and bubbles, hair, a faint lesion) keep their declared values: a device's first photos would
+narrow them to its first patients; the profile lists them as comments (``profile_toml``), so a
+later release's declared value reaches the device.
 """
 
 from __future__ import annotations

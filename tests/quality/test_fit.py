@@ -228,17 +228,28 @@ def test_dermoscopys_burnt_out_skin_and_glare_are_declared_not_read_off_one_came
         assert limits[setting].value == getattr(DermoscopyQualityConfig(), setting)
 
 
+def _assert_declared_both_ways(good: list[dict[str, float]], mild: dict, settings: tuple[str, ...]) -> None:
+    """``settings`` keep their declared dermoscopy defaults, marked physical, both where limits are
+    fitted: by the rule on graded photos (``derive_limits``: the defaults, the bench) and on a
+    device's own first photos (``fit_limits``: ``edgescreen quality fit``)."""
+    defaults = DermoscopyQualityConfig()
+    derived = derive_limits(good, mild, GATE_RULES["dermoscopy"], defaults, physical=PHYSICAL["dermoscopy"])
+    fitted = fit_limits(good, GATE_RULES["dermoscopy"], defaults, declared=PHYSICAL["dermoscopy"])
+    for limits in ({limit.setting: limit for limit in derived}, {limit.setting: limit for limit in fitted}):
+        for setting in settings:
+            assert limits[setting].how == "physical", limits[setting]
+            assert limits[setting].value == getattr(defaults, setting)
+
+
 def test_dermoscopys_lesion_contrast_is_declared_a_faint_lesion_does_not_switch_it_off():
     """Graded photos hold faint lesions (down to 5.5 on HAM10000 and ISIC 2017 train, median 40):
     the rule's widened percentile fell under 0, a limit no photo can fall below, and a photo of
-    plain skin would have passed. The limit keeps its declared value."""
-    good = [{"lesion_contrast": 5.5 + 130.0 * (i / 299) ** 2} for i in range(300)]
-    derived = derive_limits(
-        good, {}, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), physical=PHYSICAL["dermoscopy"]
-    )
-    contrast = next(limit for limit in derived if limit.setting == "min_lesion_contrast")
-    assert contrast.how == "physical"
-    assert contrast.value == DermoscopyQualityConfig().min_lesion_contrast > 0
+    plain skin would have passed; and a device's first lesions, all plainly seen, would have raised
+    it over faint and amelanotic ones. The limit keeps its declared value either way."""
+    graded = [{"lesion_contrast": 5.5 + 130.0 * (i / 299) ** 2} for i in range(300)]
+    first_lesions = [{"lesion_contrast": 22.0 + 4.0 * i} for i in range(10)]
+    for photos in (graded, first_lesions):
+        _assert_declared_both_ways(photos, {}, ("min_lesion_contrast",))
 
 
 def test_dermoscopys_hair_bubbles_and_empty_jpeg_blocks_are_declared_not_read_off_one_clinic():
@@ -249,18 +260,16 @@ def test_dermoscopys_hair_bubbles_and_empty_jpeg_blocks_are_declared_not_read_of
     compressed) leaves the three limits at their declared values, marked physical, the mild
     degradations that would have set one "between" notwithstanding; and a device's own first
     photos (``edgescreen quality fit``) do not narrow them to its first patients either."""
-    good = [
-        {"hair_fraction": 0.18 * (i % 3 == 0) * i / 299, "bubbles": float(i % 22 if i % 10 == 0 else 0)}
-        | {"flat_blocks": 0.2 * i / 299}
-        for i in range(300)
-    ]
+    good = []
+    for i in range(300):
+        hairy = i % 3 == 0  # a third of the patients have hair over their lesion, up to 0.18 of it
+        with_bubbles = i % 10 == 0  # one photo in ten holds bubbles, up to 21
+        good.append(
+            {
+                "hair_fraction": 0.18 * i / 299 if hairy else 0.0,
+                "bubbles": float(i % 22) if with_bubbles else 0.0,
+                "flat_blocks": 0.2 * i / 299,
+            }
+        )
     mild = {"compressed": [{"flat_blocks": 0.4}] * 30}
-    declared = ("max_hair_fraction", "max_bubbles", "max_flat_blocks")
-    derived = derive_limits(
-        good, mild, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), physical=PHYSICAL["dermoscopy"]
-    )
-    fitted = fit_limits(good, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), declared=PHYSICAL["dermoscopy"])
-    for limits in ({limit.setting: limit for limit in derived}, {limit.setting: limit for limit in fitted}):
-        for setting in declared:
-            assert limits[setting].how == "physical", limits[setting]
-            assert limits[setting].value == getattr(DermoscopyQualityConfig(), setting)
+    _assert_declared_both_ways(good, mild, ("max_hair_fraction", "max_bubbles", "max_flat_blocks"))
