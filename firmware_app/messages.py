@@ -455,6 +455,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
     },
+    "health.quality.green": {
+        "en": "Quality limits: this release's declared limits apply.",
+        "fr": "Limites de qualité : les limites déclarées de cette version s'appliquent.",
+    },
+    "health.quality.amber": {
+        "en": "The config sets declared quality limits apart from this release's: {settings}. An older "
+        "edgescreen quality fit wrote them from the first photos: delete those lines, or fit again.",
+        "fr": "La configuration fixe des limites de qualité déclarées autrement que cette version : {settings}. "
+        "Un ancien edgescreen quality fit les a tirées des premières photos : supprimez ces lignes, "
+        "ou refaites l'ajustement.",
+    },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
         "en": "No records yet: the key {path} is made at first start. Back it up then.",

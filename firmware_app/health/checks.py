@@ -15,7 +15,10 @@ from typing import Any
 from cryptography import x509
 
 from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.config import QualityConfig
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.inference.card import MODALITIES
+from firmware_app.quality.gate import CAMERA_GEOMETRY, PHYSICAL
 from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -228,6 +231,26 @@ def check_certificates(paths: list[Path], now: datetime) -> Check:
     assert soonest is not None
     days, path = soonest
     return _check("tls", Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
+
+
+def check_quality_limits(quality: QualityConfig) -> Check:
+    """The declared quality limits (``PHYSICAL``, less each camera's own geometry, which a device fits):
+    amber when the config sets one apart from this release's default. They hang on the patient, the
+    immersion fluid or what any photo can show, not on the camera, and ``edgescreen quality fit``
+    keeps them declared; a profile it wrote before a limit was declared holds that limit as a
+    setting read off the device's first photos (a lesion-contrast limit fitted there refuses faint
+    and amelanotic lesions as no lesion). A deliberate setting stays, named, for the technician."""
+    apart = []
+    for modality in MODALITIES:
+        limits = getattr(quality, modality)
+        defaults = type(limits)()
+        for setting in sorted(PHYSICAL[modality] - CAMERA_GEOMETRY[modality]):
+            value, default = getattr(limits, setting), getattr(defaults, setting)
+            if value != default:
+                apart.append(f"[quality.{modality}] {setting} = {value:g} (default {default:g})")
+    if apart:
+        return _check("quality", Level.AMBER, settings="; ".join(apart))
+    return _check("quality", Level.GREEN)
 
 
 def blocking(checks: list[Check]) -> list[Check]:

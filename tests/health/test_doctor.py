@@ -20,7 +20,7 @@ from tests.test_cli import edgescreen
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog"),
-    *("key", "tls", "identity"),
+    *("key", "tls", "identity", "quality"),
 ]
 
 
@@ -141,6 +141,22 @@ def test_the_installers_placeholder_ids_are_red(tmp_path):
     status, checks, _ = doctor(config)
     assert status == 1 and checks["identity"]["level"] == "red"
     assert "[device] id and site" in checks["identity"]["message"]
+
+
+def test_a_declared_quality_limit_an_old_profile_fitted_is_amber_and_named(tmp_path):
+    """``edgescreen quality fit`` wrote ``min_lesion_contrast`` from a device's first photos before it
+    was declared: read off plainly seen lesions it sits above the default and refuses faint ones as
+    no lesion. The technician is told which line to delete; a limit the device fits (its own noise)
+    is no reason to warn."""
+    config = write_config(tmp_path, 1, '[quality]\ncamera_model = "acme"\n[quality.dermoscopy]\nmax_noise = 2.2\n')
+    open_store(tmp_path).records.close()
+    status, checks, _ = doctor(config)
+    assert status == 0 and checks["quality"]["level"] == "green", checks["quality"]
+    config.write_text(config.read_text() + "min_lesion_contrast = 17.59\n")
+    status, checks, _ = doctor(config)
+    assert status == 0 and checks["quality"]["level"] == "amber"
+    assert "[quality.dermoscopy] min_lesion_contrast = 17.59 (default 9)" in checks["quality"]["message"]
+    assert "max_noise" not in checks["quality"]["message"]
 
 
 def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_valid(tmp_path):
