@@ -40,8 +40,9 @@ at ``size`` cost four times the pixels for the same numbers. The measures (all i
   field when the lesion fills it): too much light, and skin crushed to black;
   ``bright_fraction``: the share of the lesion and its border burnt out to white, where the
   detail that matters is lost.
-- ``unevenness``: fall-off of the light across the skin around the lesion (darker spots set aside
-  in each half on its own: a side darkened by the light is still skin).
+- ``unevenness``: fall-off of the light across what is plainly skin around the lesion (``_lit_by``:
+  not a lesion's fringe its outline left out, nor a dense hair; darker spots set aside in each half
+  on its own: a side darkened by the light is still skin).
 - ``glare_fraction``: specular reflections in the field (no immersion fluid, or too much pressure),
   bright against the skin's paler part as well as against their surroundings: pale skin beside a
   large dark melanoma or the dermatoscope's black ring stands out from surroundings they darken,
@@ -72,7 +73,7 @@ from firmware_app.capture.frame import Frame
 from firmware_app.config import DermoscopyQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import measures
-from firmware_app.quality.lesion import centroid_offset
+from firmware_app.quality.lesion import LesionSegmentation, centroid_offset
 from firmware_app.quality.resample import SLACK, block_average, mask_at_size, reduction
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
@@ -341,6 +342,20 @@ def _away_from_surround(field: np.ndarray) -> np.ndarray:
     return cv2.erode(field.astype(np.uint8), margin, borderType=cv2.BORDER_CONSTANT, borderValue=1) > 0
 
 
+def _lit_by(segmentation: LesionSegmentation, around_skin: np.ndarray) -> np.ndarray:
+    """The skin the light's fall-off is read on: the skin around the lesion (``around_skin``), less
+    what is not plainly skin (``LesionSegmentation.plain_skin``) while at least ``_MIN_SKIN`` of the
+    lit field is left. A lesion larger than its outline, its paler fringe read as skin, or a dense
+    hair darkened one side of that ring as a light falling off would (melanomas were refused as
+    unevenly lit: ``bench/generalisation.py``); the fall-off itself, read apart from the colour
+    difference, stays in it. The whole lit field when there is no skin around the lesion at all."""
+    field = segmentation.field
+    if not around_skin.any():
+        return field
+    plain = around_skin if segmentation.plain_skin is None else around_skin & segmentation.plain_skin
+    return plain if np.count_nonzero(plain) >= _MIN_SKIN * np.count_nonzero(field) else around_skin
+
+
 def _highlights(small: np.ndarray, field: np.ndarray) -> float:
     """``highlights``: the level the lit field's paler tenth reaches in each pixel's brightest
     channel, 0 to 1; 0 when nothing is lit (a lens cap on, the light off), as no light is."""
@@ -480,7 +495,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "dark_fraction": dark,
         "bright_fraction": bright,
         "unevenness": measures.illumination_unevenness(
-            cv2.extractChannel(small, 0), around_skin if around_skin.any() else field, floor=_SKIN_FLOOR
+            cv2.extractChannel(small, 0), _lit_by(segmentation, around_skin), floor=_SKIN_FLOOR
         ),
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(hairs, lesion, around_lesion),

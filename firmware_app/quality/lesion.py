@@ -97,12 +97,17 @@ class LesionSegmentation:
     nothing stands out); ``mask`` is empty when no lesion was found. ``lit`` is whether the photo
     was lit enough to look for a lesion at all (``lit_enough``), judged before anything was set
     aside: marks, or a heavy compression's blocks read as marks, are not a want of light.
+    ``plain_skin`` is what is plainly skin: the lit pixels whose colour, the light's fall-off set
+    aside, differs from the skin's by less than a plainly visible difference (``_MIN_DIFFERENCE``),
+    so that a lesion's paler fringe its outline left out, or a dense hair, is not; ``None`` when
+    the photo was not lit enough to tell.
     """
 
     mask: np.ndarray
     field: np.ndarray
     contrast: float
     lit: bool = True
+    plain_skin: np.ndarray | None = None
 
     @property
     def found(self) -> bool:
@@ -114,8 +119,9 @@ class LesionSegmentation:
 
     def at_size(self, shape: tuple[int, ...]) -> LesionSegmentation:
         """The same segmentation with its masks resampled to a photo of ``shape``."""
+        plain_skin = None if self.plain_skin is None else mask_at_size(self.plain_skin, shape)
         return LesionSegmentation(
-            mask_at_size(self.mask, shape), mask_at_size(self.field, shape), self.contrast, self.lit
+            mask_at_size(self.mask, shape), mask_at_size(self.field, shape), self.contrast, self.lit, plain_skin
         )
 
 
@@ -417,4 +423,4 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     lesion, field = _aimed_at(lesion, field, inner, difference)
     skin = field & ~lesion
     contrast = _contrast(lab, lesion, skin, difference) if lesion.any() and skin.any() else 0.0
-    return LesionSegmentation(lesion, field, contrast)
+    return LesionSegmentation(lesion, field, contrast, plain_skin=(difference < _MIN_DIFFERENCE) & field)

@@ -328,8 +328,9 @@ def test_a_slanted_motion_blur_of_real_photos_is_blurred(gate):
 )
 def test_a_fixed_sample_of_real_graded_photos_passes(gate, modality, folder, table):
     """Every one was graded by specialists. One of twelve may fail (the aim is 5% false rejects at
-    most): on ISIC 2017, ISIC_0014712 is rejected as unevenly lit (its left half, pigmented skin
-    beside a second dark lesion, reads a third darker than its right)."""
+    most). ISIC 2017's ISIC_0014712 was refused as unevenly lit until the light's fall-off was read
+    on what is plainly skin: its left half, pigmented skin beside a second dark lesion, read a third
+    darker than its right."""
     rejected = {}
     for row in _spread(_rows(folder, table), SAMPLE):
         report = gate.check(_image(folder, row), modality)

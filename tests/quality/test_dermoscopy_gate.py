@@ -618,3 +618,22 @@ def test_the_preview_reads_focus_at_the_full_checks_scale_whatever_the_streams_s
     frame = cv2.resize(photo, (width, width * 3 // 4), interpolation=cv2.INTER_AREA)
     preview, full = (gate.check(Frame(frame, "x"), "dermoscopy", speed) for speed in (Speed.PREVIEW, Speed.FULL))
     assert preview.measures["sharpness"] == pytest.approx(full.measures["sharpness"], abs=0.01)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_lesions_pale_fringe_beyond_its_outline_is_not_uneven_light(gate, seed):
+    """Pigment fading into the skin across the left of the photo, paler than the segmentation's
+    threshold (a lesion larger than its outline, as some of ISIC 2017 test's melanomas refused for
+    uneven light were): read on the whole ring of skin, it darkened that side as a fall-off of light
+    would. Read on what is plainly skin, the photo's unevenness is its own; light falling off across
+    the same photo is still refused."""
+    rgb = render_lesion(seed=seed).rgb
+    height, width = rgb.shape[:2]
+    columns = np.arange(width, dtype=np.float32)
+    fringe = cv2.GaussianBlur(np.tile(np.clip((0.3 * width - columns) / (0.1 * width), 0, 1), (height, 1)), (0, 0), 10)
+    tinted = 0.45 * fringe[..., np.newaxis]
+    fringed = np.clip(rgb * (1 - tinted) + np.array(NAEVUS_BROWN, np.float32) * tinted, 0, 255).astype(np.uint8)
+    plain = judge(gate, rgb, "dermoscopy").measures["unevenness"]
+    assert judge(gate, fringed, "dermoscopy").measures["unevenness"] <= plain + 0.03
+    ramp = judge(gate, DERMOSCOPY_DEFECTS["uneven"][0](rgb, 2), "dermoscopy")
+    assert not ramp.passed and "uneven_illumination" in ramp.reasons, ramp
