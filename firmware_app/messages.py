@@ -456,15 +456,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
     },
     "health.quality.green": {
-        "en": "Quality limits: this release's declared limits apply.",
-        "fr": "Limites de qualité : les limites déclarées de cette version s'appliquent.",
+        "en": "Quality limits: none looser than this release's, none of its declared ones changed.",
+        "fr": "Limites de qualité : aucune plus lâche que celles de cette version, aucune limite déclarée changée.",
     },
     "health.quality.amber": {
-        "en": "The config sets declared quality limits apart from this release's: {settings}. An older "
-        "edgescreen quality fit wrote them from the first photos: delete those lines, or fit again.",
-        "fr": "La configuration fixe des limites de qualité déclarées autrement que cette version : {settings}. "
-        "Un ancien edgescreen quality fit les a tirées des premières photos : supprimez ces lignes, "
-        "ou refaites l'ajustement.",
+        "en": "The config holds quality limits this release's edgescreen quality fit would not write: "
+        "{settings}. If an older fit wrote them, delete those lines or fit again; a deliberate setting may stay.",
+        "fr": "La configuration contient des limites de qualité que l'edgescreen quality fit de cette version "
+        "n'écrirait pas : {settings}. Si un ancien ajustement les a écrites, supprimez ces lignes ou refaites "
+        "l'ajustement ; un réglage voulu peut rester.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {

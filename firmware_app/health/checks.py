@@ -18,7 +18,8 @@ from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.config import QualityConfig
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
-from firmware_app.quality.gate import CAMERA_GEOMETRY, PHYSICAL
+from firmware_app.quality.gate import CAMERA_GEOMETRY, PHYSICAL, RULES
+from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -233,21 +234,31 @@ def check_certificates(paths: list[Path], now: datetime) -> Check:
     return _check("tls", Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
-def check_quality_limits(quality: QualityConfig) -> Check:
-    """The declared quality limits (``PHYSICAL``, less each camera's own geometry, which a device fits):
-    amber when the config sets one apart from this release's default. They hang on the patient, the
-    immersion fluid or what any photo can show, not on the camera, and ``edgescreen quality fit``
-    keeps them declared; a profile it wrote before a limit was declared holds that limit as a
-    setting read off the device's first photos (a lesion-contrast limit fitted there refuses faint
-    and amelanotic lesions as no lesion). A deliberate setting stays, named, for the technician."""
+def _limits_apart(modality: str, limits: object) -> list[str]:
+    """The config lines of one modality's limits that no profile ``edgescreen quality fit`` writes
+    today could hold: a declared limit (``PHYSICAL``, less the camera's own geometry) set apart from
+    its default, and a fitted one looser than its default (the command never loosens one)."""
+    defaults = type(limits)()
+    declared = PHYSICAL[modality] - CAMERA_GEOMETRY[modality]
+    fitted = {rule.setting for rule in RULES[modality]} - declared | {"preview_min_sharpness"}
     apart = []
-    for modality in MODALITIES:
-        limits = getattr(quality, modality)
-        defaults = type(limits)()
-        for setting in sorted(PHYSICAL[modality] - CAMERA_GEOMETRY[modality]):
-            value, default = getattr(limits, setting), getattr(defaults, setting)
-            if value != default:
-                apart.append(f"[quality.{modality}] {setting} = {value:g} (default {default:g})")
+    for setting in sorted(declared | fitted):
+        value, default = getattr(limits, setting), getattr(defaults, setting)
+        looser = value < default if is_lower_limit(setting) else value > default
+        if (setting in declared and value != default) or (setting in fitted and looser):
+            apart.append(f"[quality.{modality}] {setting} = {value} (default {default})")
+    return apart
+
+
+def check_quality_limits(quality: QualityConfig) -> Check:
+    """Amber, naming each line, when the config holds quality limits a profile written by today's
+    ``edgescreen quality fit`` could not (``_limits_apart``). The declared limits hang on the
+    patient, the immersion fluid or what any photo can show, not on the camera; a profile the
+    command wrote before a limit was declared holds it as a setting read off the device's first
+    photos (a lesion-contrast limit fitted there refuses faint and amelanotic lesions as no lesion),
+    and one written before a measure or its default changed may hold a fitted limit now looser than
+    the default. A deliberate setting may stay: the technician sees it named."""
+    apart = [line for modality in MODALITIES for line in _limits_apart(modality, getattr(quality, modality))]
     if apart:
         return _check("quality", Level.AMBER, settings="; ".join(apart))
     return _check("quality", Level.GREEN)

@@ -119,7 +119,8 @@ _FRAMING_MIN_CONTRAST = 26.0
 # Noise is read this many pixels (at the working size) inside the edge of the lit field
 # (``_away_from_surround``).
 _SURROUND_MARGIN = 2
-# Exposure is read on the skin around the lesion when at least this share of the field is skin.
+# Exposure is read on the skin around the lesion, and the light's fall-off on what is plainly skin
+# there (``_lit_by``), when at least this share of the field is left for it.
 _MIN_SKIN = 0.1
 # Skin pixels darker than this share of the skin's median are another lesion or a hair, not skin.
 _SKIN_FLOOR = 0.8
@@ -347,8 +348,12 @@ def _lit_by(segmentation: LesionSegmentation, around_skin: np.ndarray) -> np.nda
     what is not plainly skin (``LesionSegmentation.plain_skin``) while at least ``_MIN_SKIN`` of the
     lit field is left. A lesion larger than its outline, its paler fringe read as skin, or a dense
     hair darkened one side of that ring as a light falling off would (melanomas were refused as
-    unevenly lit: ``bench/generalisation.py``); the fall-off itself, read apart from the colour
-    difference, stays in it. The whole lit field when there is no skin around the lesion at all."""
+    unevenly lit: ``bench/generalisation.py``). Most of a fall-off stays in it, since the colour
+    difference is read with the segmentation's shading correction; near the frame's edge, where
+    that correction does not follow a ramp all the way, some of the darkest skin is set aside, so a
+    ramp reads somewhat lower than on the whole ring (``max_unevenness`` was derived on this
+    reading). With less than ``_MIN_SKIN`` plainly skin left, the whole ring, as before; the whole
+    lit field when there is no skin around the lesion at all."""
     field = segmentation.field
     if not around_skin.any():
         return field

@@ -143,20 +143,23 @@ def test_the_installers_placeholder_ids_are_red(tmp_path):
     assert "[device] id and site" in checks["identity"]["message"]
 
 
-def test_a_declared_quality_limit_an_old_profile_fitted_is_amber_and_named(tmp_path):
+def test_quality_limits_an_older_profile_holds_are_amber_and_named(tmp_path):
     """``edgescreen quality fit`` wrote ``min_lesion_contrast`` from a device's first photos before it
     was declared: read off plainly seen lesions it sits above the default and refuses faint ones as
-    no lesion. The technician is told which line to delete; a limit the device fits (its own noise)
-    is no reason to warn."""
+    no lesion. And a fitted limit looser than today's default (the command never loosens one) was
+    fitted before its measure or default changed. The technician is told which lines; a fitted
+    limit tighter than the default (the device's own quieter sensor) is no reason to warn."""
     config = write_config(tmp_path, 1, '[quality]\ncamera_model = "acme"\n[quality.dermoscopy]\nmax_noise = 2.2\n')
     open_store(tmp_path).records.close()
     status, checks, _ = doctor(config)
     assert status == 0 and checks["quality"]["level"] == "green", checks["quality"]
-    config.write_text(config.read_text() + "min_lesion_contrast = 17.59\n")
+    config.write_text(config.read_text() + "min_lesion_contrast = 17.59\nmax_unevenness = 0.2\n")
     status, checks, _ = doctor(config)
+    message = checks["quality"]["message"]
     assert status == 0 and checks["quality"]["level"] == "amber"
-    assert "[quality.dermoscopy] min_lesion_contrast = 17.59 (default 9)" in checks["quality"]["message"]
-    assert "max_noise" not in checks["quality"]["message"]
+    assert "[quality.dermoscopy] min_lesion_contrast = 17.59 (default 9.0)" in message
+    assert "[quality.dermoscopy] max_unevenness = 0.2 (default 0.1403)" in message
+    assert "max_noise" not in message
 
 
 def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_valid(tmp_path):
