@@ -19,7 +19,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.fit import fit_limits, profile_toml
-from firmware_app.quality.gate import CAMERA_GEOMETRY, PHYSICAL, RULES, QualityGate, Speed
+from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
 
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
@@ -53,9 +53,13 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
         )
         return 2
     defaults = settings.limits(modality)
-    declared = PHYSICAL[modality] - CAMERA_GEOMETRY[modality]
     fitted = fit_limits(
-        measured, RULES[modality], defaults, preview_sharpness=preview_sharpness, declared=declared, least=MIN_PHOTOS
+        measured,
+        RULES[modality],
+        defaults,
+        preview_sharpness=preview_sharpness,
+        declared=DEVICE_DECLARED[modality],
+        least=MIN_PHOTOS,
     )
     text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
     if args.out:

@@ -18,7 +18,7 @@ from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.config import QualityConfig
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
-from firmware_app.quality.gate import CAMERA_GEOMETRY, PHYSICAL, RULES
+from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.sealing import KEY_BYTES
@@ -236,10 +236,10 @@ def check_certificates(paths: list[Path], now: datetime) -> Check:
 
 def _limits_apart(modality: str, limits: object) -> list[str]:
     """The config lines of one modality's limits that no profile ``edgescreen quality fit`` writes
-    today could hold: a declared limit (``PHYSICAL``, less the camera's own geometry) set apart from
-    its default, and a fitted one looser than its default (the command never loosens one)."""
+    today could hold: a declared limit (``DEVICE_DECLARED``) set apart from its default, and a fitted
+    one looser than its default (the command never loosens one)."""
     defaults = type(limits)()
-    declared = PHYSICAL[modality] - CAMERA_GEOMETRY[modality]
+    declared = DEVICE_DECLARED[modality]
     fitted = {rule.setting for rule in RULES[modality]} - declared | {"preview_min_sharpness"}
     apart = []
     for setting in sorted(declared | fitted):

@@ -398,9 +398,10 @@ def _optic_disc(gray: np.ndarray, field: np.ndarray, radius: np.ndarray) -> _Opt
     # Its centre is its brightest point within a disc's radius of that spot: the surround's own
     # slope moves the spot that stands out most a little off the disc's middle.
     reach = max(1, round(size * _DISC_DIAMETER / 2))
-    near = np.zeros_like(searched)
-    near[max(0, y - reach) : y + reach + 1, max(0, x - reach) : x + reach + 1] = True
-    y, x = np.unravel_index(int(np.argmax(np.where(searched & near, smoothed, -np.inf))), searched.shape)
+    rows, cols = slice(max(0, y - reach), y + reach + 1), slice(max(0, x - reach), x + reach + 1)
+    near = np.where(searched[rows, cols], smoothed[rows, cols], -np.inf)
+    dy, dx = np.unravel_index(int(np.argmax(near)), near.shape)
+    y, x = rows.start + dy, cols.start + dx
     return _OpticDisc(contrast, (x + 0.5 - size / 2) / (size / 2), (y + 0.5 - size / 2) / (size / 2))
 
 

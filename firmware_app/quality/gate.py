@@ -35,6 +35,11 @@ RULES: dict[str, tuple[Rule, ...]] = {"fundus": fundus.RULES, "dermoscopy": derm
 PHYSICAL: dict[str, frozenset[str]] = {"fundus": fundus.PHYSICAL, "dermoscopy": dermoscopy.PHYSICAL}
 # Of those, the camera's own optics, which a camera's own fit may tighten (``quality.fundus``).
 CAMERA_GEOMETRY: dict[str, frozenset[str]] = {"fundus": fundus.CAMERA_GEOMETRY, "dermoscopy": frozenset()}
+# What a device's own fit (``edgescreen quality fit``) keeps at the defaults: the declared settings
+# but the camera's own optics.
+DEVICE_DECLARED: dict[str, frozenset[str]] = {
+    modality: PHYSICAL[modality] - CAMERA_GEOMETRY[modality] for modality in PHYSICAL
+}
 
 
 class Speed(StrEnum):

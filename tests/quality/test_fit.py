@@ -214,20 +214,6 @@ def test_a_limit_only_a_few_photos_measured_is_left_to_the_default():
     assert fitted["min_coarse_sharpness"].how != "unseen"
 
 
-def test_dermoscopys_burnt_out_skin_and_glare_are_declared_not_read_off_one_camera():
-    """A dermatoscope whose graded photos hold no glint and no skin paler than 0.87 (HAM10000's, by
-    the rule: 0 glare spots, a glare share of 0.0009 and a brightness limit of 0.87 refused another
-    camera's graded photos) leaves those limits at their declared values, marked physical."""
-    good = [{"brightness": 0.5 + 0.001 * i, "glare_spots": 0.0, "glare_fraction": 0.0} for i in range(300)]
-    derived = derive_limits(
-        good, {}, GATE_RULES["dermoscopy"], DermoscopyQualityConfig(), physical=PHYSICAL["dermoscopy"]
-    )
-    limits = {limit.setting: limit for limit in derived}
-    for setting in ("max_brightness", "max_glare_spots", "max_glare_fraction"):
-        assert limits[setting].how == "physical", limits[setting]
-        assert limits[setting].value == getattr(DermoscopyQualityConfig(), setting)
-
-
 def _assert_declared_both_ways(good: list[dict[str, float]], mild: dict, settings: tuple[str, ...]) -> None:
     """``settings`` keep their declared dermoscopy defaults, marked physical, both where limits are
     fitted: by the rule on graded photos (``derive_limits``: the defaults, the bench) and on a
@@ -239,6 +225,14 @@ def _assert_declared_both_ways(good: list[dict[str, float]], mild: dict, setting
         for setting in settings:
             assert limits[setting].how == "physical", limits[setting]
             assert limits[setting].value == getattr(defaults, setting)
+
+
+def test_dermoscopys_burnt_out_skin_and_glare_are_declared_not_read_off_one_camera():
+    """A dermatoscope whose graded photos hold no glint and no skin paler than 0.87 (HAM10000's, by
+    the rule: 0 glare spots, a glare share of 0.0009 and a brightness limit of 0.87 refused another
+    camera's graded photos) leaves those limits at their declared values, marked physical."""
+    good = [{"brightness": 0.5 + 0.001 * i, "glare_spots": 0.0, "glare_fraction": 0.0} for i in range(300)]
+    _assert_declared_both_ways(good, {}, ("max_brightness", "max_glare_spots", "max_glare_fraction"))
 
 
 def test_dermoscopys_lesion_contrast_is_declared_a_faint_lesion_does_not_switch_it_off():
