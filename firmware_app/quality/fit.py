@@ -65,13 +65,13 @@ class FittedLimit:
     how: str = "percentile"
 
 
-def _extreme(values: np.ndarray, upper: bool) -> float:
+def _extreme(values: np.ndarray, upper: bool, median: float) -> float:
     """The photos' extreme for a limit: their 99.5th percentile (``upper``) or 0.5th, or, when that
     equals their median, the largest (smallest) value seen. A share of something nearly every photo
     has none of (burnt-out pixels, glare) reads 0 on 99.5% of a few hundred photos: its percentile
     says nothing of the tail, and a limit there would refuse the first photo with one glint."""
     extreme = float(np.percentile(values, _HIGH if upper else _LOW))
-    if extreme == float(np.median(values)):
+    if extreme == median:
         return float(values.max() if upper else values.min())
     return extreme
 
@@ -79,12 +79,12 @@ def _extreme(values: np.ndarray, upper: bool) -> float:
 def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool) -> FittedLimit:
     median = float(np.median(values))
     if is_lower_limit(setting):
-        extreme = _extreme(values, upper=False)
+        extreme = _extreme(values, False, median)
         value = extreme - _MARGIN * (median - extreme)
         if within_defaults:
             value = max(default, min(value, (median + default) / 2))
     else:
-        extreme = _extreme(values, upper=True)
+        extreme = _extreme(values, True, median)
         value = extreme + _MARGIN * (extreme - median)
         if within_defaults:
             value = min(default, max(value, (median + default) / 2))
@@ -95,14 +95,13 @@ def _one(setting: str, values: np.ndarray, default: float, within_defaults: bool
 
 def _derived(setting: str, values: np.ndarray, mild: np.ndarray, default: float) -> FittedLimit:
     """``derive_limits``'s rule for one setting (the module's docstring says why)."""
-    upper = not is_lower_limit(setting)
-    extreme = _extreme(values, upper)
+    upper, median = not is_lower_limit(setting), float(np.median(values))
+    extreme = _extreme(values, upper, median)
     edge = float(np.percentile(mild, 100.0 - _MILD_CAUGHT if upper else _MILD_CAUGHT)) if mild.size else extreme
     if not ((edge > extreme) if upper else (edge < extreme)):
         return _one(setting, values, default, within_defaults=False)
     value = float(round((extreme + edge) / 2)) if isinstance(default, int) else (extreme + edge) / 2
-    stats = float(values.min()), float(np.median(values)), float(values.max())
-    return FittedLimit(setting, value, default, *stats, "between")
+    return FittedLimit(setting, value, default, float(values.min()), median, float(values.max()), "between")
 
 
 def _kept(setting: str, values: np.ndarray, default: float) -> FittedLimit:

@@ -500,6 +500,9 @@ RULES = (
     Rule("macula_outside", "macula_offset", "max_macula_offset", 0.238),
 )
 
+# A frame burnt out or black: judged as usual even when nothing stands out in it (``assess_fundus``).
+_CLIPPED = tuple(rule for rule in RULES if rule.measure in {"overexposure", "bright_fraction", "dark_fraction"})
+
 # Where the disc and the macula lie in a 45-degree field, how much of the field's rim a shadow may
 # hide, and what a retina can show at all (black, burnt out over half the field, or its brightest
 # structures under a third of the sensor's range), are the same for every camera: these limits are
@@ -535,11 +538,7 @@ def assess_fundus(
         measured = analysed_measures(analysis, detail_size)
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")
-    clipped = (
-        measured["overexposure"] > limits.max_overexposure
-        or measured["bright_fraction"] > limits.max_burnt_out_fraction
-        or measured["dark_fraction"] > limits.max_dark_fraction
-    )
+    clipped = any(rule.check(measured, limits).past for rule in _CLIPPED)
     if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:
         return rejected(MODALITY, "no_field_of_view", measured)
     report = judge(MODALITY, RULES, measured, limits, usable_from)

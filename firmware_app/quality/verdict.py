@@ -52,6 +52,11 @@ class Check:
             return float("inf") if past else 0.0
         return max(0.0, (self.value - self.typical) / span)
 
+    @property
+    def past(self) -> bool:
+        """Whether the measure is past its limit: the frame fails this rule."""
+        return self.severity > 1.0
+
 
 @dataclass(frozen=True)
 class QualityReport:
@@ -118,7 +123,7 @@ def judge(
         raise KeyError(f"no measure of the rule group {sorted(unmeasured)}")
     applied = (rule.check(measures, limits) for rule in rules if not rule.one_of or rule.measure in measures)
     checks = sorted(applied, key=lambda c: c.severity, reverse=True)
-    failing = [c.reason for c in checks if c.severity > 1.0]
+    failing = [c.reason for c in checks if c.past]
     marginal = [c.reason for c in checks if usable_from <= c.severity <= 1.0]
     rounded = _recorded(measures)
     severity = checks[0].severity if checks else 0.0

@@ -12,7 +12,7 @@ import pytest
 from firmware_app.config import DermoscopyQualityConfig, FundusQualityConfig, QualityConfig, load_config
 from firmware_app.quality.fit import derive_limits, fit_limits, profile_toml
 from firmware_app.quality.fundus import RULES
-from firmware_app.quality.gate import CAMERA_GEOMETRY, MEASURES, PHYSICAL
+from firmware_app.quality.gate import CAMERA_GEOMETRY, DEVICE_DECLARED, MEASURES, PHYSICAL
 from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
 from tests.conftest import write_rgb
@@ -71,7 +71,7 @@ def test_the_command_writes_a_profile_the_device_loads(tmp_path, retina_rgb):
     # The camera's own field sets its geometry; what hangs on the patient keeps its declared value.
     assert config.quality.fundus.min_field_span > QualityConfig().fundus.min_field_span
     # ... and is left to the default, not written: a later release's declared value reaches the device.
-    for setting in PHYSICAL["fundus"] - CAMERA_GEOMETRY["fundus"]:
+    for setting in DEVICE_DECLARED["fundus"]:
         assert setting not in document["quality"]["fundus"], setting
         assert f"# {setting}: declared, the default applies" in profile.read_text(encoding="utf-8"), setting
         assert getattr(config.quality.fundus, setting) == getattr(QualityConfig().fundus, setting), setting
