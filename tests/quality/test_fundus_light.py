@@ -199,7 +199,7 @@ def test_an_even_underexposure_of_right_eyes_is_too_dark_a_ramp_across_their_dis
     left to 15% on the right of the frame, strength 3) darkens the disc, which ``highlights`` reads,
     to 0.42-0.48 of the sensor's range, within what another camera's graded captures read (next
     test). None is refused any more (eight were, named ``uneven_illumination``, while the limit
-    was fitted at 0.46: the price of the declared limit, README), but none passes unremarked: each
+    was fitted at 0.46: the price of the declared limit, docs/quality-gate.md), but none passes unremarked: each
     is ``usable`` with the nurse told why (five of the uneven light, five of a dark field)."""
     degrade = FUNDUS_DEFECTS["uneven"][0]
     for name in _right_eyes(10):
