@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# This checkout's code, not whichever the environment has installed (a clone's bench then measures
+# that clone).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 

@@ -43,12 +43,14 @@ def srgb8_to_linear(pixels: np.ndarray) -> np.ndarray:
     return cv2.LUT(np.ascontiguousarray(pixels, np.uint8), _DECODE_8BIT)
 
 
-def linear_to_srgb8(linear: np.ndarray) -> np.ndarray:
-    """Float linear light to 8-bit sRGB (clipped), by table lookup on a 16-bit index."""
+def linear_to_srgb8(linear: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Float linear light to 8-bit sRGB (clipped), by table lookup on a 16-bit index; into ``out``
+    (8-bit, ``linear``'s shape, contiguous) when given. The index is clipped into the table first,
+    so the lookup need not check it (``mode="clip"``: faster, and it writes straight into ``out``)."""
     scaled = np.multiply(linear, _ENCODE_LEVELS - 1, dtype=np.float32)
     np.add(scaled, 0.5, out=scaled)
     np.clip(scaled, 0, _ENCODE_LEVELS - 1, out=scaled)
-    return np.take(_ENCODE_8BIT, scaled.astype(np.uint16))
+    return np.take(_ENCODE_8BIT, scaled.astype(np.uint16), out=out, mode="clip")
 
 
 def srgb8_to_lab(pixels: np.ndarray) -> np.ndarray:
