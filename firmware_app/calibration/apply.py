@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from firmware_app.calibration.colour_matrix import correct_linear
-from firmware_app.calibration.flat_field import flat_field_gains
+from firmware_app.calibration.flat_field import band_gains
 from firmware_app.calibration.geometry import undistort
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.calibration.scale import mm_per_pixel_at
@@ -22,23 +22,24 @@ from firmware_app.colour import linear_to_srgb8, srgb8_to_linear
 
 # Flat field and colour are applied to a band of this many pixels at a time: its float copies
 # (12 bytes a pixel) stay in the CPU's cache, where a whole frame's (15 MB for a 1280x960 preview
-# frame, 37 MB for a still) went through memory once per step, and none of a frame's size is ever
-# allocated. Both are per pixel, so the result is the same to the bit (half the time for a preview
-# frame, ``bench/capture.py``).
+# frame, 148 MB for a 4056x3040 still) went through memory once per step, and none of a frame's size
+# is ever allocated (a still's gains are interpolated band by band too, ``flat_field.band_gains``).
+# Both are per pixel, so the result is the same to the bit (half the time for a preview frame,
+# ``bench/capture.py``).
 _BAND_PIXELS = 1 << 14
 
 
 def _corrected_light(profile: CalibrationProfile, rgb: np.ndarray) -> np.ndarray:
     """``rgb`` with the profile's flat field and colour correction applied in linear light."""
     height, width = rgb.shape[:2]
-    gains = flat_field_gains(profile.flat_field, width, height) if profile.flat_field is not None else None
+    gains = band_gains(profile.flat_field, width, height) if profile.flat_field is not None else None
     corrected = np.empty_like(rgb)
     rows = max(1, _BAND_PIXELS // width)
     for top in range(0, height, rows):
         band = slice(top, top + rows)
         linear = srgb8_to_linear(rgb[band])
         if gains is not None:
-            np.multiply(linear, gains[band], out=linear)
+            np.multiply(linear, gains(band), out=linear)
         if profile.colour is not None:
             linear = correct_linear(linear, profile.colour)
         linear_to_srgb8(linear, out=corrected[band])

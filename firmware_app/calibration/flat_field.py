@@ -9,7 +9,7 @@ illumination varies slowly, and the grid fits any frame size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import cv2
@@ -93,19 +93,43 @@ def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
     return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=residual)
 
 
+# A frame's gain map is kept for the next frame of its size while it is this small: a preview's,
+# which every preview frame needs (3.7 MB at 640x480, 37 MB at the HQ camera's binned 2028x1520, the
+# largest mode a preview streams in). A full-resolution still's (148 MB at 4056x3040) would stay in
+# the device's memory for good; its gains are interpolated a band of rows at a time as the still is
+# corrected (``calibration.apply``), the same numbers.
+_KEPT_MAP_BYTES = 40 * 2**20
+
+
+def _interpolated(grid: np.ndarray, width: int, height: int, rows: slice) -> np.ndarray:
+    """The node gains interpolated to every pixel of ``rows`` of a frame ``width`` x ``height``.
+
+    Nodes sit on the frame's edges: pixel centre x maps to node coordinate x * (columns-1) /
+    (width-1). Each pixel's gain hangs on its coordinates alone, so a band's are the whole map's."""
+    node_rows, node_columns = grid.shape[:2]
+    ys = np.linspace(0, node_rows - 1, height, dtype=np.float32)[rows]
+    map_x = np.broadcast_to(np.linspace(0, node_columns - 1, width, dtype=np.float32), (ys.size, width))
+    map_y = np.broadcast_to(ys[:, None], (ys.size, width))
+    return cv2.remap(grid, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR)
+
+
 @lru_cache(maxsize=4)
 def _gain_map(gains: bytes, shape: tuple[int, ...], size: tuple[int, int]) -> np.ndarray:
-    """The node gains interpolated to every pixel of a frame of ``size`` (width, height); cached."""
-    grid = np.frombuffer(gains, np.float32).reshape(shape)
-    width, height = size
-    rows, columns = shape[:2]
-    # Nodes sit on the frame's edges: pixel centre x maps to node coordinate x * (columns-1) / (width-1).
-    map_x = np.broadcast_to(np.linspace(0, columns - 1, width, dtype=np.float32), (height, width))
-    map_y = np.broadcast_to(np.linspace(0, rows - 1, height, dtype=np.float32)[:, None], (height, width))
-    return cv2.remap(grid, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR)
+    """The gains of every pixel of a frame of ``size`` (width, height); cached."""
+    return _interpolated(np.frombuffer(gains, np.float32).reshape(shape), *size, slice(None))
+
+
+def band_gains(flat: FlatField, width: int, height: int) -> Callable[[slice], np.ndarray]:
+    """The per-pixel gains for linear light of a band of rows of a frame ``width`` x ``height``
+    ((rows, width, 3)), for each band in turn: read off the frame's map, kept for the next frame of
+    its size, or interpolated band by band where that map would be too large to keep
+    (``_KEPT_MAP_BYTES``)."""
+    gains = flat.gains.astype(np.float32)
+    if width * height * gains.shape[2] * gains.itemsize <= _KEPT_MAP_BYTES:
+        return _gain_map(gains.tobytes(), gains.shape, (width, height)).__getitem__
+    return lambda rows: _interpolated(gains, width, height, rows)
 
 
 def flat_field_gains(flat: FlatField, width: int, height: int) -> np.ndarray:
     """Per-pixel gains (height, width, 3) for linear light."""
-    gains = flat.gains.astype(np.float32)
-    return _gain_map(gains.tobytes(), gains.shape, (width, height))
+    return band_gains(flat, width, height)(slice(None))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from firmware_app.calibration import flat_field
 from firmware_app.calibration.apply import correct_pixels
 from firmware_app.calibration.colour_matrix import correct_linear
 from firmware_app.calibration.flat_field import flat_field_gains
@@ -28,3 +29,15 @@ def test_a_frame_corrected_band_by_band_is_the_frame_corrected_whole(shape):
     whole = srgb8_to_linear(rgb) * flat_field_gains(profile.flat_field, shape[1], shape[0])
     expected = linear_to_srgb8(correct_linear(whole, profile.colour))
     np.testing.assert_array_equal(correct_pixels(profile, rgb), expected)
+
+
+def test_a_stills_gains_are_interpolated_band_by_band_the_same_and_not_kept(monkeypatch):
+    """A frame whose gain map would be too large to keep (a 12-megapixel still's: 148 MB held for
+    good) has its gains interpolated band by band: the same pixels as from the kept map, none kept."""
+    profile = _profile()
+    rgb = np.random.default_rng(4).integers(0, 256, (157, 301, 3), dtype=np.uint8)
+    from_kept_map = correct_pixels(profile, rgb)
+    flat_field._gain_map.cache_clear()
+    monkeypatch.setattr(flat_field, "_KEPT_MAP_BYTES", 301 * 157 * 3 * 4 - 1)
+    np.testing.assert_array_equal(correct_pixels(profile, rgb), from_kept_map)
+    assert flat_field._gain_map.cache_info().currsize == 0
