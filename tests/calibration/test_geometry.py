@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware_app.calibration import geometry
 from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.geometry import board_points, find_board, measure_distortion, undistort
 from tests.calibration.render import checkerboard_views
@@ -77,3 +78,15 @@ def test_no_board_or_too_few_views_is_refused(retina_rgb, views):
         find_board(retina_rgb, BOARD)
     with pytest.raises(TargetNotFound, match="at least 3 are needed"):
         measure_distortion([find_board(views[0], BOARD)], BOARD, SQUARE_MM, SIZE)
+
+
+def test_a_stills_maps_are_made_band_by_band_the_same_and_not_kept(views, lens, monkeypatch):
+    """A frame whose undistortion maps would be too large to keep (a 12-megapixel still's: 74 MB
+    held for good) is undistorted a band of rows at a time, each band's maps made for it: the same
+    pixels as through the kept whole-frame maps, none kept."""
+    from_kept_maps = undistort(views[3], lens)
+    geometry._maps.cache_clear()
+    monkeypatch.setattr(geometry, "_KEPT_MAPS_BYTES", 0)
+    monkeypatch.setattr(geometry, "_BAND_ROWS", 37)  # 480 rows: twelve whole bands and a remainder
+    np.testing.assert_array_equal(undistort(views[3], lens), from_kept_maps)
+    assert geometry._maps.cache_info().currsize == 0
