@@ -45,9 +45,10 @@ class Check:
         if math.isnan(self.value):
             return float("inf")
         span = self.limit - self.typical
-        if span == 0:
+        if span == 0 or (span > 0) == self.lower:
             # A limit at the typical value (a share typical photos have none of, fitted where every
-            # good photo read it): a photo reading it, or better, is typical, not at the limit.
+            # good photo read it), or set tighter than it (a camera's own quieter sensor, by hand):
+            # a photo reading it, or better, is not past it; nothing lies between.
             past = self.value < self.limit if self.lower else self.value > self.limit
             return float("inf") if past else 0.0
         return max(0.0, (self.value - self.typical) / span)

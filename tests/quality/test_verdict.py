@@ -49,3 +49,19 @@ def test_a_limit_at_the_typical_value_passes_typical_photos_and_refuses_past_it(
     assert judge("fundus", rules, {"measure": typical}, limits, usable_from=0.8).verdict is Verdict.GOOD
     assert judge("fundus", rules, {"measure": good}, limits, usable_from=0.8).verdict is Verdict.GOOD
     assert judge("fundus", rules, {"measure": past}, limits, usable_from=0.8).reasons == ("defect",)
+
+
+@pytest.mark.parametrize(
+    ("setting", "typical", "limit", "good", "past"),
+    [("max_noise", 0.85, 0.6, 0.5, 0.7), ("min_level", 0.5, 0.6, 0.65, 0.55)],
+)
+def test_a_limit_set_tighter_than_the_typical_value_still_refuses_past_it(setting, typical, limit, good, past):
+    """A limit on the good side of its rule's typical value (a camera's own quieter sensor fitted by
+    ``edgescreen quality fit``, or set by hand) refuses what lies past it: the severity, measured
+    from the typical value towards the limit, had the wrong sign there and read 0, so the rule
+    never fired. What lies short of the limit passes, good."""
+    rules = (Rule("defect", "measure", setting, typical),)
+    limits = SimpleNamespace(**{setting: limit})
+    assert judge("fundus", rules, {"measure": past}, limits, usable_from=0.8).reasons == ("defect",)
+    assert judge("fundus", rules, {"measure": typical}, limits, usable_from=0.8).reasons == ("defect",)
+    assert judge("fundus", rules, {"measure": good}, limits, usable_from=0.8).verdict is Verdict.GOOD
