@@ -2,8 +2,8 @@
 
 Flat field and colour are per-pixel gains and a matrix in linear light, so each band of the frame's
 rows is decoded to linear light, corrected and encoded again in turn (``_BAND_PIXELS``); lens
-undistortion then moves pixels. A device with
-no profile passes frames through unchanged, and every result says ``uncalibrated``.
+undistortion then moves pixels. A device with no profile passes frames through unchanged, and every
+result says ``uncalibrated``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from firmware_app.calibration.scale import mm_per_pixel_at
 from firmware_app.capture.frame import Frame
 from firmware_app.colour import linear_to_srgb8, srgb8_to_linear
 
-# Flat field and colour are applied to a band of this many pixels at a time: its float copies
-# (12 bytes a pixel) stay in the CPU's cache, where a whole frame's (15 MB for a 1280x960 preview
-# frame, 148 MB for a 4056x3040 still) went through memory once per step, and none of a frame's size
-# is ever allocated (a still's gains are interpolated band by band too, ``flat_field.band_gains``).
-# Both are per pixel, so the result is the same to the bit (half the time for a preview frame,
-# ``bench/capture.py``).
+# Flat field and colour are applied to a band of this many pixels at a time: a band's working
+# copies (its linear light, gains and index, about a megabyte) stay in the CPU's cache, where a
+# whole frame's (12 bytes a pixel in float: 15 MB for a 1280x960 preview frame, 148 MB for a
+# 4056x3040 still) went through memory once per step; no frame-sized float array is made (a still's
+# gains are interpolated band by band too, ``flat_field.band_gains``). Both are per pixel, so the
+# result is the same to the bit.
 _BAND_PIXELS = 1 << 14
 
 

@@ -101,22 +101,29 @@ def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
 _KEPT_MAP_BYTES = 40 * 2**20
 
 
-def _interpolated(grid: np.ndarray, width: int, height: int, rows: slice) -> np.ndarray:
-    """The node gains interpolated to every pixel of ``rows`` of a frame ``width`` x ``height``.
+def _interpolator(grid: np.ndarray, width: int, height: int) -> Callable[[slice], np.ndarray]:
+    """The node gains interpolated to every pixel of a band of rows of a frame ``width`` x
+    ``height``, for each band in turn.
 
     Nodes sit on the frame's edges: pixel centre x maps to node coordinate x * (columns-1) /
     (width-1). Each pixel's gain hangs on its coordinates alone, so a band's are the whole map's."""
     node_rows, node_columns = grid.shape[:2]
-    ys = np.linspace(0, node_rows - 1, height, dtype=np.float32)[rows]
-    map_x = np.broadcast_to(np.linspace(0, node_columns - 1, width, dtype=np.float32), (ys.size, width))
-    map_y = np.broadcast_to(ys[:, None], (ys.size, width))
-    return cv2.remap(grid, np.ascontiguousarray(map_x), np.ascontiguousarray(map_y), cv2.INTER_LINEAR)
+    xs = np.linspace(0, node_columns - 1, width, dtype=np.float32)
+    ys = np.linspace(0, node_rows - 1, height, dtype=np.float32)
+
+    def band(rows: slice) -> np.ndarray:
+        band_ys = ys[rows]
+        map_x = np.ascontiguousarray(np.broadcast_to(xs, (band_ys.size, width)))
+        map_y = np.ascontiguousarray(np.broadcast_to(band_ys[:, None], (band_ys.size, width)))
+        return cv2.remap(grid, map_x, map_y, cv2.INTER_LINEAR)
+
+    return band
 
 
 @lru_cache(maxsize=4)
 def _gain_map(gains: bytes, shape: tuple[int, ...], size: tuple[int, int]) -> np.ndarray:
     """The gains of every pixel of a frame of ``size`` (width, height); cached."""
-    return _interpolated(np.frombuffer(gains, np.float32).reshape(shape), *size, slice(None))
+    return _interpolator(np.frombuffer(gains, np.float32).reshape(shape), *size)(slice(None))
 
 
 def band_gains(flat: FlatField, width: int, height: int) -> Callable[[slice], np.ndarray]:
@@ -127,7 +134,7 @@ def band_gains(flat: FlatField, width: int, height: int) -> Callable[[slice], np
     gains = flat.gains.astype(np.float32)
     if width * height * gains.shape[2] * gains.itemsize <= _KEPT_MAP_BYTES:
         return _gain_map(gains.tobytes(), gains.shape, (width, height)).__getitem__
-    return lambda rows: _interpolated(gains, width, height, rows)
+    return _interpolator(gains, width, height)
 
 
 def flat_field_gains(flat: FlatField, width: int, height: int) -> np.ndarray:

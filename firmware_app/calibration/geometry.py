@@ -74,8 +74,10 @@ _BAND_ROWS = 256
 def _band_maps(camera: np.ndarray, coefficients: np.ndarray, width: int, top: int, rows: int) -> tuple[np.ndarray, ...]:
     """The undistortion maps of the frame's ``rows`` rows from ``top``: the maps of a frame ``rows``
     high seen through a camera matrix whose centre is moved up by ``top``. Each output pixel's
-    source hangs on its coordinates alone, so these are the whole frame's maps, those rows (checked
-    to the bit on 1,514 bands of 40 random cameras)."""
+    source hangs on its coordinates alone, so these are the whole frame's maps, those rows, up to
+    floating-point rounding: OpenCV's fixed-point maps (1/32 pixel) were the same to the bit on
+    every band tried (1,514 bands of 40 random cameras), and where a rounding does fall the other
+    way the source moves by one such step."""
     moved = camera.copy()
     moved[1, 2] -= top
     return cv2.initUndistortRectifyMap(camera, coefficients, None, moved, (width, rows), cv2.CV_16SC2)
@@ -108,7 +110,7 @@ def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
     if width * height * _MAP_BYTES_PER_PIXEL <= _KEPT_MAPS_BYTES:
         map_xy, map_table = _maps(camera.tobytes(), coefficients.tobytes(), (width, height))
         return cv2.remap(rgb, map_xy, map_table, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    undistorted = np.empty_like(rgb)
+    undistorted = np.empty(rgb.shape, rgb.dtype)  # C order whatever the input's: each band is contiguous
     for top in range(0, height, _BAND_ROWS):
         rows = min(_BAND_ROWS, height - top)
         map_xy, map_table = _band_maps(camera, coefficients, width, top, rows)
