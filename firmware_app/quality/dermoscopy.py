@@ -537,15 +537,15 @@ RULES = (
 
 # Framing (where the lesion sits and whether the photo shows all of it), the pixels a border needs
 # to be seen, skin crushed to black or a lesion burnt to white, skin at the top of the sensor's
-# range, the light source reflected, hair over the lesion, a lesion that stands out from the skin
-# at all, a photo full of air bubbles and JPEG blocks emptied of the skin's texture are the same
-# for every dermatoscope: these limits are declared (config.py says why), never fitted to photos
-# (``quality.fit``), nor to a device's own first photos (``edgescreen quality fit``: glare and
-# bubbles are the immersion fluid's and the nurse's as much as the device's, hair and a faint
-# lesion the patient's). Graded photos' framing has a long tail
-# (lesions photographed against an edge), which a percentile would turn into limits that never
-# fire; one camera's pale skin and glare, one clinic's hairiness, or one archive's small copies'
-# bubbles and JPEG blocks, fitted, refuse another's graded photos.
+# range, too little light, the light source reflected, hair over the lesion, a lesion that stands
+# out from the skin at all, a photo full of air bubbles and JPEG blocks emptied of the skin's
+# texture are the same for every dermatoscope: these limits are declared (config.py says why),
+# never fitted to photos (``quality.fit``), nor to a device's own first photos (``edgescreen
+# quality fit``: glare and bubbles are the immersion fluid's and the nurse's as much as the
+# device's, hair, a faint lesion and how pale the skin is the patient's). Graded photos' framing
+# has a long tail (lesions photographed against an edge), which a percentile would turn into
+# limits that never fire; one camera's exposure, pale skin and glare, one clinic's hairiness, or
+# one archive's small copies' bubbles and JPEG blocks, fitted, refuse another's graded photos.
 PHYSICAL = frozenset(
     {
         "max_lesion_cut",
@@ -554,6 +554,7 @@ PHYSICAL = frozenset(
         "min_lesion_fraction",
         "min_lesion_contrast",
         "min_lesion_pixels",
+        "min_highlights",
         "max_dark_fraction",
         "max_bright_fraction",
         "max_brightness",

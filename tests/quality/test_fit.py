@@ -267,3 +267,13 @@ def test_dermoscopys_hair_bubbles_and_empty_jpeg_blocks_are_declared_not_read_of
         )
     mild = {"compressed": [{"flat_blocks": 0.4}] * 30}
     _assert_declared_both_ways(good, mild, ("max_hair_fraction", "max_bubbles", "max_flat_blocks"))
+
+
+def test_dermoscopys_too_little_light_is_declared_not_read_off_one_camera():
+    """A dermatoscope whose camera leaves its dimmest graded photo at 0.65 (HAM10000's, where the
+    rule put the limit at 0.54, between those photos and their mild underexposures, and refused
+    ISIC 2017's dimmer graded photos as too dark) leaves ``min_highlights`` at its declared value,
+    marked physical; nor do a device's first patients' skins set it for every later one."""
+    good = [{"highlights": 0.65 + 0.35 * i / 299} for i in range(300)]
+    mild = {"too_dark": [{"highlights": 0.45 * (0.65 + 0.35 * i / 29)} for i in range(30)]}
+    _assert_declared_both_ways(good, mild, ("min_highlights",))
