@@ -75,9 +75,9 @@ def _band_maps(camera: np.ndarray, coefficients: np.ndarray, width: int, top: in
     """The undistortion maps of the frame's ``rows`` rows from ``top``: the maps of a frame ``rows``
     high seen through a camera matrix whose centre is moved up by ``top``. Each output pixel's
     source hangs on its coordinates alone, so these are the whole frame's maps, those rows, up to
-    floating-point rounding: OpenCV's fixed-point maps (1/32 pixel) were the same to the bit on
-    every band tried (1,514 bands of 40 random cameras), and where a rounding does fall the other
-    way the source moves by one such step."""
+    floating-point rounding: OpenCV's fixed-point maps (1/32 pixel) are the same to the bit on every
+    band tried (``tests/calibration/test_geometry.py``: 20 random cameras), and where a rounding
+    does fall the other way the source moves by one such step."""
     moved = camera.copy()
     moved[1, 2] -= top
     return cv2.initUndistortRectifyMap(camera, coefficients, None, moved, (width, rows), cv2.CV_16SC2)
