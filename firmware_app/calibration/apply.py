@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from firmware_app.calibration.colour_matrix import correct_linear
+from firmware_app.calibration.colour_matrix import colour_corrector
 from firmware_app.calibration.flat_field import band_gains
 from firmware_app.calibration.geometry import undistort
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
@@ -33,6 +33,7 @@ def _corrected_light(profile: CalibrationProfile, rgb: np.ndarray) -> np.ndarray
     """``rgb`` with the profile's flat field and colour correction applied in linear light."""
     height, width = rgb.shape[:2]
     gains = band_gains(profile.flat_field, width, height) if profile.flat_field is not None else None
+    correct_colour = colour_corrector(profile.colour) if profile.colour is not None else None
     corrected = np.empty_like(rgb)
     rows = max(1, _BAND_PIXELS // width)
     for top in range(0, height, rows):
@@ -40,8 +41,8 @@ def _corrected_light(profile: CalibrationProfile, rgb: np.ndarray) -> np.ndarray
         linear = srgb8_to_linear(rgb[band])
         if gains is not None:
             np.multiply(linear, gains(band), out=linear)
-        if profile.colour is not None:
-            linear = correct_linear(linear, profile.colour)
+        if correct_colour is not None:
+            linear = correct_colour(linear)
         linear_to_srgb8(linear, out=corrected[band])
     return corrected
 

@@ -8,13 +8,25 @@ fundus device never needs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
 from firmware_app.calibration.profile import ColourCorrection
 
 
+def colour_corrector(correction: ColourCorrection) -> Callable[[np.ndarray], np.ndarray]:
+    """White balance then the matrix, as one matrix made once, applied to linear RGB (any shape
+    ending in 3) each time it is called: a frame corrected a band at a time combines them once."""
+    combined = (correction.matrix @ np.diag(correction.white_balance)).astype(np.float32)
+
+    def correct(linear: np.ndarray) -> np.ndarray:
+        return cv2.transform(np.asarray(linear, np.float32).reshape(-1, 1, 3), combined).reshape(np.shape(linear))
+
+    return correct
+
+
 def correct_linear(linear: np.ndarray, correction: ColourCorrection) -> np.ndarray:
     """Apply white balance then the matrix to linear RGB (any shape ending in 3)."""
-    combined = (correction.matrix @ np.diag(correction.white_balance)).astype(np.float32)
-    return cv2.transform(np.asarray(linear, np.float32).reshape(-1, 1, 3), combined).reshape(np.shape(linear))
+    return colour_corrector(correction)(linear)

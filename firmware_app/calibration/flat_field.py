@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from firmware_app.calibration.errors import TargetNotFound
-from firmware_app.calibration.profile import FlatField
+from firmware_app.calibration.profile import KEPT_MAPS_MAX_PIXELS, FlatField
 from firmware_app.colour import srgb8_to_linear
 
 GRID_ROWS, GRID_COLUMNS = 18, 24  # gains at evenly spaced nodes, the outer ones on the frame's edges
@@ -93,14 +93,6 @@ def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
     return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=residual)
 
 
-# A frame's gain map is kept for the next frame of its size while it is this small: a preview's,
-# which every preview frame needs (3.7 MB at 640x480, 37 MB at the HQ camera's binned 2028x1520, the
-# largest mode a preview streams in). A full-resolution still's (148 MB at 4056x3040) would stay in
-# the device's memory for good; its gains are interpolated a band of rows at a time as the still is
-# corrected (``calibration.apply``), the same numbers.
-_KEPT_MAP_BYTES = 40 * 2**20
-
-
 def _interpolator(grid: np.ndarray, width: int, height: int) -> Callable[[slice], np.ndarray]:
     """The node gains interpolated to every pixel of a band of rows of a frame ``width`` x
     ``height``, for each band in turn.
@@ -130,9 +122,9 @@ def band_gains(flat: FlatField, width: int, height: int) -> Callable[[slice], np
     """The per-pixel gains for linear light of a band of rows of a frame ``width`` x ``height``
     ((rows, width, 3)), for each band in turn: read off the frame's map, kept for the next frame of
     its size, or interpolated band by band where that map would be too large to keep
-    (``_KEPT_MAP_BYTES``)."""
+    (``profile.KEPT_MAPS_MAX_PIXELS``)."""
     gains = flat.gains.astype(np.float32)
-    if width * height * gains.shape[2] * gains.itemsize <= _KEPT_MAP_BYTES:
+    if width * height <= KEPT_MAPS_MAX_PIXELS:
         return _gain_map(gains.tobytes(), gains.shape, (width, height)).__getitem__
     return _interpolator(gains, width, height)
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from firmware_app.calibration.errors import TargetNotFound
-from firmware_app.calibration.profile import LensDistortion, ProfileError
+from firmware_app.calibration.profile import KEPT_MAPS_MAX_PIXELS, LensDistortion, ProfileError
 
 MIN_VIEWS = 3
 _SUBPIXEL = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 40, 0.001)
@@ -62,12 +62,8 @@ def measure_distortion(
     )
 
 
-# A frame's undistortion maps (6 bytes a pixel) are kept for the next frame of its size while they
-# are this small: a preview's (1.8 MB at 640x480, 18 MB at the HQ camera's binned 2028x1520). A
-# full-resolution still's (74 MB at 4056x3040) would stay in the device's memory for good; they are
-# made a band of ``_BAND_ROWS`` rows at a time as the still is undistorted (``_band_maps``).
-_KEPT_MAPS_BYTES = 20 * 2**20
-_MAP_BYTES_PER_PIXEL = 6  # OpenCV's fixed-point maps: a 2x16-bit position and a 16-bit table index
+# A full-resolution still is undistorted a band of this many rows at a time, each band's maps made
+# for it (``profile.KEPT_MAPS_MAX_PIXELS``: a preview's maps are kept whole).
 _BAND_ROWS = 256
 
 
@@ -107,7 +103,7 @@ def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
         )
     camera = lens.camera_matrix * np.array([[ratio], [ratio], [1.0]])
     coefficients = lens.distortion.astype(np.float64)
-    if width * height * _MAP_BYTES_PER_PIXEL <= _KEPT_MAPS_BYTES:
+    if width * height <= KEPT_MAPS_MAX_PIXELS:
         map_xy, map_table = _maps(camera.tobytes(), coefficients.tobytes(), (width, height))
         return cv2.remap(rgb, map_xy, map_table, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     undistorted = np.empty(rgb.shape, rgb.dtype)  # C order whatever the input's: each band is contiguous

@@ -27,6 +27,13 @@ UNCALIBRATED = "uncalibrated"
 # The order in which the steps are applied to a frame: flat field and colour per pixel in linear light,
 # then lens undistortion; scale is a measurement, not a pixel change.
 PIXEL_STEPS = ("flat_field", "colour", "geometry")
+# The flat field's per-pixel gain map (12 bytes a pixel) and the lens's undistortion maps (6) are
+# kept for the next frame of a size while its pixels are at most this many: a preview's, which
+# every preview frame needs (0.3 MP at 640x480, 3.1 MP at the HQ camera's binned 2028x1520, the
+# largest mode a preview streams in; 55 MB of maps there). A full-resolution still's (222 MB at
+# 4056x3040) would stay in the device's memory for good: they are made a band of rows at a time as
+# the still is corrected (``flat_field.band_gains``, ``geometry.undistort``), the same numbers.
+KEPT_MAPS_MAX_PIXELS = 2028 * 1520
 
 
 class ProfileError(ValueError):

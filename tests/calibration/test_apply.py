@@ -38,6 +38,6 @@ def test_a_stills_gains_are_interpolated_band_by_band_the_same_and_not_kept(monk
     rgb = np.random.default_rng(4).integers(0, 256, (157, 301, 3), dtype=np.uint8)
     from_kept_map = correct_pixels(profile, rgb)
     flat_field._gain_map.cache_clear()
-    monkeypatch.setattr(flat_field, "_KEPT_MAP_BYTES", 301 * 157 * 3 * 4 - 1)
+    monkeypatch.setattr(flat_field, "KEPT_MAPS_MAX_PIXELS", 301 * 157 - 1)
     np.testing.assert_array_equal(correct_pixels(profile, rgb), from_kept_map)
     assert flat_field._gain_map.cache_info().currsize == 0

@@ -86,7 +86,7 @@ def test_a_stills_maps_are_made_band_by_band_the_same_and_not_kept(views, lens, 
     pixels as through the kept whole-frame maps, none kept."""
     from_kept_maps = undistort(views[3], lens)
     geometry._maps.cache_clear()
-    monkeypatch.setattr(geometry, "_KEPT_MAPS_BYTES", 0)
+    monkeypatch.setattr(geometry, "KEPT_MAPS_MAX_PIXELS", 0)
     monkeypatch.setattr(geometry, "_BAND_ROWS", 37)  # 480 rows: twelve whole bands and a remainder
     np.testing.assert_array_equal(undistort(views[3], lens), from_kept_maps)
     # A frame whose rows are not contiguous in memory (a view of a rotated or transposed buffer).
