@@ -6,9 +6,8 @@ it). It works on a copy at most ``WORK_SIZE`` pixels wide, which is plenty for a
 its mask at the size of the photo it was given.
 
 How: the dermatoscope's dark surround is set aside; thin dark hairs are closed away; the skin's
-colour is taken from the edge of the field (a lesion is photographed in the middle), less the
-lamp's burnt-out reflections there, from the lighter part of that edge when a lesion filling the
-field covers much of it; every pixel's
+colour is taken from the edge of the field (a lesion is photographed in the middle), from the
+lighter part of that edge when a lesion filling the field covers much of it; every pixel's
 difference from that skin colour in CIELAB (where a distance is a perceived colour difference,
 whatever the skin tone) is thresholded with Otsu's method; of the connected regions, the largest,
 most central and most compact is the lesion (a ruler's ink, a tuft of hair or the rim's shaded
@@ -29,7 +28,6 @@ import numpy as np
 
 from firmware_app.colour import srgb8_to_lab_planes
 from firmware_app.quality.measures import (
-    BURNT_OUT,
     brightest_channel,
     connected_regions,
     illumination_map,
@@ -87,10 +85,6 @@ _LIGHTNESS_WEIGHT = 2.0
 # pigment and blood deepen the skin's colour, where light falling off across the field dims it.
 _REFERENCE_LESION_SHARE = 0.35
 _PIGMENT_CHROMA = 1.1
-# Burnt-out pixels (and a hair's width around them) are no part of the skin's reference while they
-# cover less than this share of the edge band: the lamp's reflections at the rim. A band burnt out
-# more than that is an overexposure, which the gate must see on the skin as it is.
-_MOST_BURNT_OUT_BAND = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,11 +128,7 @@ class LesionSegmentation:
 def lit_field(rgb: np.ndarray) -> np.ndarray:
     """The part of the photo the dermatoscope lit: everything but the dark surround that touches
     the photo's border (a dark lesion in the middle is kept)."""
-    return _lit_field_of(brightest_channel(rgb))
-
-
-def _lit_field_of(brightest: np.ndarray) -> np.ndarray:
-    """``lit_field`` of the photo whose brightest channel this is."""
+    brightest = brightest_channel(rgb)
     level = max(_SURROUND_LEVEL, _SURROUND_RELATIVE * level_percentile(brightest, 50))
     return ~touching_border(brightest < level, connectivity=4)
 
@@ -225,26 +215,6 @@ def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
     return lighter if darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference) else band
 
 
-def _burnt_out(brightest: np.ndarray) -> np.ndarray:
-    """The burnt-out pixels (``measures.BURNT_OUT``) of the photo whose brightest channel this is,
-    and a hair's width around them, where JPEG rings and the reflection's halo blend into the skin."""
-    return cv2.dilate(cv2.compare(brightest, BURNT_OUT, cv2.CMP_GE), _HAIR_CLOSING) > 0
-
-
-def _reference_band(field: np.ndarray, burnt_out: np.ndarray) -> np.ndarray:
-    """The field's edge band the skin's colour is read on (``_skin_reference``), less what is
-    burnt out there unless that is most of it (``_MOST_BURNT_OUT_BAND``).
-
-    A dermatoscope's lamp, reflected at the rim of its field, leaves white flares in the band; with
-    them, the band's lighter part was white and its darker part, all of the skin, was read as a
-    lesion covering the band, so every pixel of the field differed from that white "skin" and the
-    lesion in the middle was lost (a whole series of ISIC 2017's training photos). A burnt-out
-    pixel holds no colour of the skin under it."""
-    band = _edge_band(field.shape) & field
-    readable = band & ~burnt_out
-    return readable if np.count_nonzero(readable) >= (1 - _MOST_BURNT_OUT_BAND) * np.count_nonzero(band) else band
-
-
 def _closed_lab(small: np.ndarray) -> list[np.ndarray]:
     """The photo's CIELAB planes (L*, a*, b*) with hairs closed away: numpy works on whole planes
     several times faster than on one channel of interleaved pixels."""
@@ -252,18 +222,13 @@ def _closed_lab(small: np.ndarray) -> list[np.ndarray]:
 
 
 def _skin_difference(
-    lab: list[np.ndarray],
-    field: np.ndarray,
-    shaded_by: np.ndarray,
-    burnt_out: np.ndarray,
-    blur: float = _DIFFERENCE_BLUR,
+    lab: list[np.ndarray], field: np.ndarray, shaded_by: np.ndarray, blur: float = _DIFFERENCE_BLUR
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each pixel's colour difference from the skin (CIELAB, darkness weighted), blurred a little
     (small specks of skin texture are no lesion), and its CIELAB difference itself, one plane each
     (L*, a*, b*). ``lab``: ``_closed_lab``; ``shaded_by``: the part of the ``field`` the light's
     fall-off is read on (the whole field while the lesion is unknown, the skin alone once it is,
-    ``_contrast``); ``burnt_out``: ``_burnt_out``, set aside from the skin's reference
-    (``_reference_band``)."""
+    ``_contrast``)."""
     lightness, a, b = lab
     # Shading correction: light falling off across the field must not pass for pigment. The shading
     # is the lightness blurred far wider than a lesion; a lesion of a few percent of the field
@@ -271,7 +236,7 @@ def _skin_difference(
     coarse, _ = illumination_map(lightness, shaded_by, _SHADING_SIGMA * max(field.shape))
     shading = cv2.resize(coarse, (field.shape[1], field.shape[0]), interpolation=cv2.INTER_LINEAR)
     lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
-    band = _reference_band(field, burnt_out)
+    band = _edge_band(field.shape) & field
     planes = [lightness, a, b]
     reference = _skin_reference(planes, band if np.count_nonzero(band) > 0.05 * np.count_nonzero(field) else field)
     difference = [plane - _median(plane, reference) for plane in planes]
@@ -280,9 +245,7 @@ def _skin_difference(
     return blurred, difference
 
 
-def _contrast(
-    lab: list[np.ndarray], lesion: np.ndarray, skin: np.ndarray, difference: np.ndarray, burnt_out: np.ndarray
-) -> float:
+def _contrast(lab: list[np.ndarray], lesion: np.ndarray, skin: np.ndarray, difference: np.ndarray) -> float:
     """The lesion's median colour difference from the ``skin`` (``LesionSegmentation.contrast``),
     read again with the light's fall-off read on the skin alone; ``difference``: the first reading
     (``_skin_difference`` on the whole lit field), and the skin and the lesion are what is left of
@@ -309,7 +272,7 @@ def _contrast(
     ):
         return _median(difference, lesion) - _median(difference, skin)
     planes = [plane[sampled] for plane in lab]
-    again, _ = _skin_difference(planes, field[sampled], around[sampled], burnt_out[sampled], _DIFFERENCE_BLUR / 2)
+    again, _ = _skin_difference(planes, field[sampled], around[sampled], _DIFFERENCE_BLUR / 2)
     return middle_value(again[lesion_sampled]) - middle_value(again[skin_sampled])
 
 
@@ -439,13 +402,11 @@ def segment_lesion(rgb: np.ndarray) -> LesionSegmentation:
 def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
     """Segment the lesion of a photo already at most ``WORK_SIZE`` wide; the masks have its size.
     The pipeline segments its frame's working copy once, through this (``frame_analysis``)."""
-    brightest = brightest_channel(small)
-    field = _lit_field_of(brightest)
+    field = lit_field(small)
     if not lit_enough(field):
         return LesionSegmentation(np.zeros(small.shape[:2], bool), field, 0.0, lit=False)
     lab = _closed_lab(small)
-    burnt_out = _burnt_out(brightest)
-    difference, lab_difference = _skin_difference(lab, field, field, burnt_out)
+    difference, lab_difference = _skin_difference(lab, field, field)
     # The field's own rim is shaded by the dermatoscope; judge the threshold away from it.
     rim = max(3, round(_EDGE_BAND / 2 * max(field.shape))) | 1
     inner = cv2.erode(field.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (rim, rim))) > 0
@@ -461,5 +422,5 @@ def segment_working_copy(small: np.ndarray) -> LesionSegmentation:
         lesion, field, inner = _chosen_without(lesion, field, inner, difference)
     lesion, field = _aimed_at(lesion, field, inner, difference)
     skin = field & ~lesion
-    contrast = _contrast(lab, lesion, skin, difference, burnt_out) if lesion.any() and skin.any() else 0.0
+    contrast = _contrast(lab, lesion, skin, difference) if lesion.any() and skin.any() else 0.0
     return LesionSegmentation(lesion, field, contrast, plain_skin=(difference < _MIN_DIFFERENCE) & field)
