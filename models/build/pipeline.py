@@ -34,6 +34,7 @@ from models.build.litert import Int8Model, sigmoid
 from models.build.metrics import auc
 from models.build.plots import draw_calibration, draw_roc
 from models.build.recipe import DataSet, Recipe
+from models.build.surround import surround_split
 from models.build.test_time import FLIP_SETS
 from models.build.train import fit_top, logits
 from tests.camera_variations import round_field
@@ -127,12 +128,17 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         help="with --validation-only: also score the validation parts with the bench's round field drawn on each photo",
     )
     parser.add_argument(
+        "--surround-split",
+        action="store_true",
+        help="with --validation-only: also score the validation photos with and without a dark surround apart",
+    )
+    parser.add_argument(
         "--test-time-flips",
         choices=sorted(FLIP_SETS),
         help="with --validation-only: also score the validation parts with logits averaged over the views' flips",
     )
     args = parser.parse_args(argv)
-    for measuring in ("round_field", "test_time_flips"):
+    for measuring in ("round_field", "surround_split", "test_time_flips"):
         if getattr(args, measuring) and not args.validation_only:
             option = "--" + measuring.replace("_", "-")
             parser.error(f"{option} only with --validation-only: it measures, it builds nothing")
@@ -498,6 +504,9 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
             measures["round field"] = round_field_aucs(
                 recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir
             )
+        if args.surround_split:
+            scores = [logits(trained.top, f.validation) for f in features]
+            measures.update(surround_split(sources, scores))
         if args.test_time_flips:
             measures[f"test-time flips ({args.test_time_flips})"] = flipped_aucs(
                 recipe, sources, features, trunk, trained.top, spec, args.cache_dir, args.test_time_flips
