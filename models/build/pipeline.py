@@ -142,6 +142,8 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, measuring) and not args.validation_only:
             option = "--" + measuring.replace("_", "-")
             parser.error(f"{option} only with --validation-only: it measures, it builds nothing")
+    if args.surround_split and recipe.modality != "dermoscopy":
+        parser.error("--surround-split looks for a dermatoscope's dark surround: dermoscopy models only")
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
     for name in _TRIED_OPTIONS:
@@ -459,7 +461,8 @@ def report_validation(
 ) -> None:
     """What a ``--validation-only`` run prints: the settings, each epoch, the kept top's per-source
     AUCs, and its per-source AUCs under each further measure asked for (``--round-field``: on the
-    validation photos in a round field; ``--test-time-flips``: averaged over the views' flips)."""
+    validation photos in a round field; ``--surround-split``: on those without and with a dark
+    surround, ``models/build/surround.py``; ``--test-time-flips``: averaged over the views' flips)."""
     best = max(trained.history, key=lambda h: h["val_auc"])
     per_source = {
         s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
@@ -470,7 +473,7 @@ def report_validation(
         print(f"epoch {entry['epoch']}: train loss {entry['train_loss']:.4f}, validation AUC {entry['val_auc']:.4f}")
     print(f"kept epoch {best['epoch']}: mean {best['val_auc']:.4f}, per source {per_source}")
     for label, aucs in measures.items():
-        print(f"{label}: mean {np.mean(list(aucs.values())):.4f}, per source {aucs}")
+        print(f"{label}: mean {np.nanmean(list(aucs.values())):.4f}, per source {aucs}")
     print(f"trained in {trained.minutes:.1f} min")
 
 

@@ -12,7 +12,10 @@ training and validation photos have a surround and how often those are melanomas
 then the float model's validation AUC on the photos without one (what carries to a camera with no
 surround) and on those with one. A photo has a surround when the dermatoscope's lit field
 (``quality.lesion.lit_field``, the device's own first step, on the segmentation's working copy)
-covers less than ``SURROUND_FIELD_SHARE`` of it.
+covers less than ``SURROUND_FIELD_SHARE`` of it: a round field's corners, a contact plate's dark
+rim, and also a black border or bars (which the ``lit_field`` crop cuts from the model's view); a
+vignette counts only where it falls below the lit field's level, a gentle fall-off of the light
+does not.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from models.build.metrics import auc
 if TYPE_CHECKING:
     from models.build.pipeline import Source
 
+# A surround covering 3% of the photo is a dark band a few pixels wide along a side, or a round
+# field's four corners just clipped: plainly there, yet well clear of a lit field's ragged edge,
+# which leaves a fully lit photo at 99% or more.
 SURROUND_FIELD_SHARE = 0.97
+# Fewer photos than this in a group (with or without a surround) and its AUC says nothing: it is
+# reported as NaN.
+MIN_GROUP = 20
 
 
 def has_surround(rgb: np.ndarray) -> bool:
@@ -48,13 +57,22 @@ def surround_split(sources: list[Source], validation_scores: list[np.ndarray]) -
     split: dict[str, dict[str, float]] = {"no surround": {}, "surround": {}}
     for source, scores in zip(sources, validation_scores, strict=True):
         flags = {part: surround_flags(source, part) for part in ("train", "validation")}
-        counts = [
-            f"{part}: {flag.sum()} of {len(flag)} with a surround, melanoma "
-            f"{source.labels(part)[flag].mean():.3f} with, {source.labels(part)[~flag].mean():.3f} without"
-            for part, flag in flags.items()
-        ]
-        print(f"{source.name}: " + "; ".join(counts))
+        print(f"{source.name}: " + "; ".join(_counts(part, flag, source.labels(part)) for part, flag in flags.items()))
         labels = source.labels("validation")
         for label, chosen in (("no surround", ~flags["validation"]), ("surround", flags["validation"])):
-            split[label][source.name] = round(auc(labels[chosen], scores[chosen]), 4)  # NaN with one class only
+            split[label][source.name] = group_auc(labels[chosen], scores[chosen])
     return split
+
+
+def group_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The AUC of one group, NaN when it holds fewer than ``MIN_GROUP`` photos or one class only."""
+    return round(auc(labels, scores), 4) if len(labels) >= MIN_GROUP else float("nan")
+
+
+def _counts(part: str, flags: np.ndarray, labels: np.ndarray) -> str:
+    """How many of a split part's photos have a surround, and the melanoma rate with and without one."""
+
+    def rate(chosen: np.ndarray) -> str:
+        return f"{labels[chosen].mean():.3f}" if chosen.any() else "-"
+
+    return f"{part}: {flags.sum()} of {len(flags)} with a surround, melanoma {rate(flags)} with, {rate(~flags)} without"

@@ -19,8 +19,6 @@ from firmware_app.inference.model import TriageModel
 from firmware_app.inference.preprocess import lesion_square, lit_box, model_view
 from firmware_app.quality.gate import device_lesion
 from models.build import data
-from models.build.surround import has_surround
-from tests.camera_variations import round_field
 from tests.conftest import MODELS_DIR
 from tests.inference.conftest import edit_card
 
@@ -73,10 +71,3 @@ def test_the_devices_lit_field_input_is_the_builds_for_the_sample_with_a_black_b
     assert box is not None
     assert np.allclose((box.left, box.top, box.width, box.height), (64, 48, 1024, 768), atol=step)
     assert not np.array_equal(build, _plain_input(model, photo))
-
-
-def test_a_round_fields_dark_corners_are_a_surround_and_a_photo_filled_with_skin_has_none():
-    """The build's ``--surround-split`` tells apart photos with a dermatoscope's dark surround."""
-    photo = read_frame(SAMPLE).pixels
-    assert not has_surround(photo)
-    assert has_surround(round_field(photo))
