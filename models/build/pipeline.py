@@ -455,7 +455,7 @@ def train_top(recipe: Recipe, sources: list[Source], features: list[Features], c
 def report_validation(
     recipe: Recipe,
     sources: list[Source],
-    features: list[Features],
+    validation_scores: list[np.ndarray],
     trained: TrainedTop,
     measures: dict[str, dict[str, float]],
 ) -> None:
@@ -465,8 +465,8 @@ def report_validation(
     surround, ``models/build/surround.py``; ``--test-time-flips``: averaged over the views' flips)."""
     best = max(trained.history, key=lambda h: h["val_auc"])
     per_source = {
-        s.name: round(auc(s.labels("validation"), logits(trained.top, f.validation)), 4)
-        for s, f in zip(sources, features, strict=True)
+        s.name: round(auc(s.labels("validation"), scores), 4)
+        for s, scores in zip(sources, validation_scores, strict=True)
     }
     print(run_settings(recipe))
     for entry in trained.history:
@@ -502,19 +502,19 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     ]
     trained = train_top(recipe, sources, features, args.cache_dir)
     if args.validation_only:
+        validation_scores = [logits(trained.top, f.validation) for f in features]
         measures = {}
         if framed_round is not None:
             measures["round field"] = round_field_aucs(
                 recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir
             )
         if args.surround_split:
-            scores = [logits(trained.top, f.validation) for f in features]
-            measures.update(surround_split(sources, scores))
+            measures.update(surround_split(sources, validation_scores))
         if args.test_time_flips:
             measures[f"test-time flips ({args.test_time_flips})"] = flipped_aucs(
                 recipe, sources, features, trunk, trained.top, spec, args.cache_dir, args.test_time_flips
             )
-        report_validation(recipe, sources, features, trained, measures)
+        report_validation(recipe, sources, validation_scores, trained, measures)
         return
     top, history = trained.top, trained.history
     classifier = Classifier(trunk, top).eval()
