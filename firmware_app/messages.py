@@ -246,6 +246,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "technicien.",
     },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
+    "app.form_only": {
+        "en": "This screen opens from its button only, not from its address.",
+        "fr": "Cet écran s'ouvre seulement par son bouton, pas par son adresse.",
+    },
     "status.online": {"en": "Online", "fr": "En ligne"},
     "status.offline": {"en": "Offline", "fr": "Hors ligne"},
     "status.backlog": {"en": "{count} to send", "fr": "{count} à envoyer"},
@@ -290,6 +294,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Le technicien ajoute les autres avec «edgescreen operators add NOM».",
     },
     "setup.name": {"en": "Name", "fr": "Nom"},
+    "setup.name_needed": {"en": "Type your name first.", "fr": "Tapez d'abord votre nom."},
     "setup.pin": {"en": "PIN (4 to 12 digits)", "fr": "Code (4 à 12 chiffres)"},
     "setup.pin_again": {"en": "The same PIN again", "fr": "Le même code à nouveau"},
     "setup.create": {"en": "Create and sign in", "fr": "Créer et se connecter"},
@@ -613,6 +618,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{eye} non photographié \u2013 terminer quand même ?",
     },
     "result.finish_anyway": {"en": "Finish anyway", "fr": "Terminer quand même"},
+    "result.earlier_stands.refer": {
+        "en": "{slot}: an earlier photo was referred. A retake does not clear it: refer; "
+        "both results go to the specialist.",
+        "fr": "{slot} : une photo précédente a été adressée. Une reprise ne l'annule pas : adressez ; "
+        "le spécialiste reçoit les deux résultats.",
+    },
+    "result.earlier_stands.no_refer": {
+        "en": "{slot}: an earlier photo was graded, so its result stands: no referral needed now.",
+        "fr": "{slot} : une photo précédente a été interprétée, son résultat tient : pas d'orientation pour l'instant.",
+    },
     "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {

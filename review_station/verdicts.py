@@ -44,6 +44,11 @@ DIAGNOSES = (
     "other",
     "ungradable",
 )
+# What the reader's own grading makes referable whatever else is seen (the device's definition,
+# models/dr-referable's card: moderate NPDR or worse, or any maculopathy), and the dermoscopy
+# diagnoses no reader may send home: a "no referral" beside them is a slip, not a judgement.
+REFERABLE_GRADES = ("moderate", "severe", "proliferative")
+MALIGNANT = ("melanoma", "basal_cell_carcinoma", "squamous_cell_carcinoma")
 ADJUDICATORS = ("coordinator", "admin")
 # A delivery the device has not answered yet; the ingester sends these until it does.
 UNSETTLED_DELIVERY = ("pending", "sent")
@@ -80,7 +85,28 @@ class ReadForm:
                 raise ReadRefused("a dermoscopy read has no ICDR grade nor maculopathy")
         if self.comment is not None and len(self.comment) > MAX_COMMENT:
             raise ReadRefused(f"the comment is longer than {MAX_COMMENT} characters")
+        self._consistent(modality)
         return self
+
+    def _consistent(self, modality: str) -> None:
+        """Refuse a verdict the read's own grading contradicts: "no refer" beside a referable grade,
+        maculopathy or a malignant diagnosis, or beside a photo graded ungradable; "ungradable"
+        beside a grade or diagnosis read off the photo. "Refer" stands beside any grading: a reader
+        may refer for what the grade does not cover (a suspected glaucoma, a lesion's history)."""
+        if modality == "fundus":
+            graded_ungradable = "ungradable" in (self.icdr_grade, self.maculopathy)
+            referable = self.icdr_grade in REFERABLE_GRADES or self.maculopathy == "present"
+            finding = f"ICDR grade {self.icdr_grade}, maculopathy {self.maculopathy}"
+        else:
+            graded_ungradable = self.diagnosis == "ungradable"
+            referable = self.diagnosis in MALIGNANT
+            finding = f"diagnosis {(self.diagnosis or '').replace('_', ' ')}"
+        if self.verdict == Outcome.NO_REFER and referable:
+            raise ReadRefused(f"a no-refer verdict contradicts the {finding}, which is referable: refer, or correct it")
+        if self.verdict == Outcome.NO_REFER and graded_ungradable:
+            raise ReadRefused(f"a no-refer verdict needs a photo that could be graded ({finding})")
+        if self.verdict == Outcome.UNGRADABLE and not graded_ungradable:
+            raise ReadRefused(f"an ungradable verdict contradicts the {finding} read off the photo")
 
 
 def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:

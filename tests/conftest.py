@@ -61,6 +61,24 @@ def retina_jpeg(tmp_path: Path, retina_rgb: np.ndarray) -> Path:
 
 
 @pytest.fixture()
+def retina_referable_jpeg(tmp_path: Path, retina_rgb: np.ndarray) -> Path:
+    """The healthy retina with thirty dark-red blots and thirty yellow spots painted over its field
+    (haemorrhages and exudates, seeded): a photo the gate passes and ``dr-referable`` refers
+    (tests that use it assert both)."""
+    painted = retina_rgb.copy()
+    height, width = painted.shape[:2]
+    rng = np.random.default_rng(1)
+    for spot in range(60):
+        angle, radius = rng.uniform(0, 2 * np.pi), rng.uniform(0.1, 0.38) * width
+        centre = (int(width / 2 + radius * np.cos(angle)), int(height / 2 + radius * np.sin(angle)))
+        if spot % 2:
+            cv2.circle(painted, centre, int(rng.uniform(6, 14)), (110, 20, 10), -1)
+        else:
+            cv2.circle(painted, centre, int(rng.uniform(4, 9)), (250, 230, 120), -1)
+    return write_rgb(tmp_path / "retina-referable.jpg", painted)
+
+
+@pytest.fixture()
 def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
     """A 16 MiB tmpfs of its own, to fill or remount read-only (mounting needs root)."""
     mount_point = tmp_path / "tiny"

@@ -1,11 +1,15 @@
-"""The patient-level outcome: an eye that refers or could not be graded refers the patient."""
+"""The patient-level outcome: an eye that refers or could not be graded refers the patient; a slot
+photographed again stands at a referral any of its photos gave, else at a graded photo's outcome."""
 
 from __future__ import annotations
 
 import pytest
 
-from firmware_app.inference.triage import Outcome
-from firmware_app.protocol import patient_outcome
+from firmware_app.inference.triage import Outcome, Triage
+from firmware_app.pipeline import ScreeningResult
+from firmware_app.protocol import patient_outcome, slot_outcome
+from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.web.visit import Visit
 
 REFER, NO, UNGRADABLE = Outcome.REFER, Outcome.NO_REFER, Outcome.UNGRADABLE
 
@@ -36,3 +40,44 @@ def test_one_eye_chosen_is_the_patients_outcome():
 def test_a_lesion_is_its_own_outcome():
     assert patient_outcome("dermoscopy", {"lesion": NO}) is NO
     assert patient_outcome("dermoscopy", {"lesion": UNGRADABLE}) is REFER
+
+
+@pytest.mark.parametrize(
+    ("photos", "expected"),
+    [
+        ([NO], NO),
+        ([REFER, NO], REFER),  # a retake cannot clear a referral
+        ([NO, REFER], REFER),
+        ([UNGRADABLE, NO], NO),  # a graded photo supersedes one that could not be graded
+        ([NO, UNGRADABLE], NO),
+        ([UNGRADABLE, REFER, UNGRADABLE, NO], REFER),
+        ([UNGRADABLE, UNGRADABLE], UNGRADABLE),
+    ],
+)
+def test_a_slot_photographed_again(photos, expected):
+    assert slot_outcome(photos) is expected
+
+
+def test_a_slot_without_a_photo_has_no_outcome():
+    with pytest.raises(ValueError, match="at least one"):
+        slot_outcome([])
+
+
+def _result(outcome: Outcome) -> ScreeningResult:
+    verdict = Verdict.REJECT if outcome is UNGRADABLE else Verdict.GOOD
+    return ScreeningResult("frame.jpg", "fundus", Triage(outcome), QualityReport("fundus", verdict, ()))
+
+
+def test_a_visit_keeps_every_photo_and_stands_at_the_slots_outcome():
+    visit = Visit("MRN-1", "fundus")
+    referred, cleared, ungradable = _result(REFER), _result(NO), _result(UNGRADABLE)
+    visit.record(referred)
+    visit.record(cleared)  # the right eye retaken
+    assert visit.results == {"R": cleared}  # the result screen shows the photo just used
+    assert visit.standing("R") is referred and visit.taken["R"] == [referred, cleared]
+    assert visit.outcome is REFER  # the hand-out's
+    visit.slot = "L"
+    visit.record(ungradable)
+    visit.record(cleared)
+    assert visit.standing("L") is cleared
+    assert visit.outcome is REFER

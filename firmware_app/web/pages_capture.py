@@ -211,7 +211,7 @@ def routes(web: WebApp) -> list[Route]:
             visit.hold(checked, photo)  # nothing recorded: the photo waits to be used again
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.results[visit.slot] = result
+        visit.record(result)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()
@@ -322,11 +322,14 @@ def _display_photo(pixels: np.ndarray) -> str:
 
 def _result_view(visit: Visit, session: Session) -> dict:
     """What the result screen and the hand-out add to the visit: the patient's outcome, the current
-    slot's lesion measurements in words, and the slot still to photograph."""
+    slot's lesion measurements in words, the slot still to photograph, and the outcome an earlier
+    photo of the current slot holds it at when the photo just used does not (``Visit.standing``)."""
     outcome = visit.outcome
     shown = visit.results.get(visit.slot)
+    standing = visit.standing(visit.slot) if shown else None
     return {
         "patient_outcome": outcome.value if outcome else "pending",
+        "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
     }

@@ -46,12 +46,18 @@ def routes(web: WebApp) -> list[Route]:
     async def records(request: Request, session: Session) -> Response:
         if request.method == "POST":
             reference = str((await request.form()).get("reference", "")).strip()[:MAX_PATIENT_REF]
-            session.records_query = reference or None
+            session.records_query, session.records_viewed = reference or None, None
         return await _records_page(request, session)
 
     @web.page()
     async def view(request: Request, session: Session) -> Response:
-        result_id = str((await request.form()).get("result_id", ""))
+        """One screening in words: opened by its row's post, shown again by a load of the same
+        address (the language switch reloads the page it was on)."""
+        if request.method == "POST":
+            session.records_viewed = str((await request.form()).get("result_id", ""))
+        result_id = session.records_viewed
+        if result_id is None:
+            return RedirectResponse("/records", 303)
         detail = await device.run(lambda: device.store.view(result_id))
         return await _records_page(request, session, detail=detail)
 
@@ -70,7 +76,8 @@ def routes(web: WebApp) -> list[Route]:
         reference = session.records_query
         if not reference:
             return RedirectResponse("/records", 303)
-        form = await request.form()
+        # A load of the address (the language switch) asks again; only a confirming post erases.
+        form = await request.form() if request.method == "POST" else {}
         # Erased only when the patient confirmed is the one on the records screen now: another tab
         # of the session may have searched another patient since the question was asked.
         if form.get("confirmed") != "yes" or form.get("reference") != reference:
@@ -82,7 +89,7 @@ def routes(web: WebApp) -> list[Route]:
             confirm = await device.run(count)
             return await _records_page(request, session, confirm=confirm | {"reference": reference})
         erasure = await device.run(lambda: device.store.erase_patient(reference))
-        session.records_query = None
+        session.records_query, session.records_viewed = None, None
         done = web.text(
             session,
             "records.erased",
@@ -97,7 +104,7 @@ def routes(web: WebApp) -> list[Route]:
     return [
         Route("/today", today),
         Route("/records", records, methods=["GET", "POST"]),
-        Route("/records/view", view, methods=["POST"]),
+        Route("/records/view", view, methods=["GET", "POST"]),
         Route("/records/export", export, methods=["POST"]),
-        Route("/records/erase", erase, methods=["POST"]),
+        Route("/records/erase", erase, methods=["GET", "POST"]),
     ]

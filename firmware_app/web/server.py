@@ -31,6 +31,8 @@ from firmware_app.web.sessions import COOKIE, Session, Sessions
 from firmware_app.web.wording import decimal, readable_date
 
 HERE = Path(__file__).resolve().parent
+# The event a swapped screen raises (``moved_to``) for the status bar to refresh (base.html).
+STATUS_CHANGED = "status-changed"
 Handler = Callable[[Request, Session], Awaitable[Response]]
 
 
@@ -42,11 +44,13 @@ def swapped(request: Request) -> bool:
 async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Response]]) -> Response:
     """The screen after a POST that moved the nurse on. htmx gets that screen at once (swapped in,
     its address pushed, so refresh and back load it as a page): one request instead of a redirect,
-    a full page load and its status bar. A plain form post gets the redirect."""
+    a full page load and its status bar, which the swap asks to refresh at once (a photo used has
+    one more result to send). A plain form post gets the redirect."""
     if not swapped(request):
         return RedirectResponse(path, 303)
     response = await show()
     response.headers["HX-Push-Url"] = path
+    response.headers["HX-Trigger"] = STATUS_CHANGED
     return response
 
 
@@ -58,6 +62,7 @@ class WebApp:
         self.sessions = Sessions(device.config.app.lock_after_s, device.config.device.language)
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.autoescape = select_autoescape(default=True)
+        self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
 
     @staticmethod
     def text(session: Session, key: str, **values: Any) -> str:
@@ -94,13 +99,14 @@ class WebApp:
 
         @self.page(public=True)
         async def page(request: Request, session: Session) -> Response:
-            return self.render(request, session, "message.html", 404, text_key="app.not_found")
+            # A form's own address loaded as a page (405) is no mistyped address: it opens from its button.
+            status_code = getattr(request.state, "missing_status", 404)
+            text_key = "app.form_only" if status_code == 405 else "app.not_found"
+            return self.render(request, session, "message.html", status_code, text_key=text_key)
 
         async def handler(request: Request, error: Exception) -> Response:
-            response = await page(request)
-            if response.status_code == 404:  # 405 stays 405; a body too large (413) or a form expired (403) stay so
-                response.status_code = getattr(error, "status_code", 404)
-            return response
+            request.state.missing_status = getattr(error, "status_code", 404)
+            return await page(request)
 
         return handler
 

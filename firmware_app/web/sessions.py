@@ -28,9 +28,11 @@ class Session:
     # Locked by the idle timer rather than by the Lock button: the sign-in screen says which.
     locked_idle: bool = False
     last_active: float = field(default_factory=lambda: time.monotonic())
-    # The patient being screened (see visit.py), and the reference last searched in Records.
+    # The patient being screened (see visit.py), the reference last searched in Records and the
+    # screening last opened there (shown again when its page is reloaded, as the language switch does).
     visit: Any = None
     records_query: str | None = None
+    records_viewed: str | None = None
     # A reference read from a QR code or barcode, waiting to fill the patient form.
     scanned_reference: str | None = None
 

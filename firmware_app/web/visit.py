@@ -1,6 +1,8 @@
-"""The patient being screened on one session: reference, what is photographed, and each slot's result.
+"""The patient being screened on one session: reference, what is photographed, and each slot's results.
 
-Kept in the app's memory only until the nurse finishes; every result in it is already recorded.
+Kept in the app's memory only until the nurse finishes; every result in it is already recorded. A
+slot photographed again keeps its earlier results: what the slot stands at is
+``protocol.slot_outcome`` of them all, so a retake cannot clear a referral.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 
 from firmware_app.inference.triage import Outcome
 from firmware_app.pipeline import BurstCheck, ScreeningResult
-from firmware_app.protocol import FUNDUS_SLOTS, patient_outcome, slots
+from firmware_app.protocol import FUNDUS_SLOTS, patient_outcome, slot_outcome, slots
 from firmware_app.records.screening import ScreeningContext
 
 
@@ -22,7 +24,8 @@ class Visit:
     # The eyes the nurse chose to photograph (fundus): both unless one cannot be.
     eyes: tuple[str, ...] = FUNDUS_SLOTS
     slot: str = ""
-    results: dict[str, ScreeningResult] = field(default_factory=dict)
+    # Every result recorded for each slot, in the order the photos were used.
+    taken: dict[str, list[ScreeningResult]] = field(default_factory=dict)
     # The burst the nurse is checking before submitting it, and its chosen frame at the check
     # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
@@ -39,6 +42,22 @@ class Visit:
         """The burst to check before submitting (``None``: submitted or given up for a retake)."""
         self.pending, self.pending_photo = checked, photo
 
+    def record(self, result: ScreeningResult) -> None:
+        """The current slot's photo was used: its result joins the slot's earlier ones."""
+        self.taken.setdefault(self.slot, []).append(result)
+
+    @property
+    def results(self) -> dict[str, ScreeningResult]:
+        """Each photographed slot's latest result: what the result screen shows of the photo just used."""
+        return {slot: taken[-1] for slot, taken in self.taken.items()}
+
+    def standing(self, slot: str) -> ScreeningResult:
+        """The slot's latest result with the outcome the slot stands at (``slot_outcome``): the
+        result the hand-out gives the patient, an earlier referral when a retake did not refer."""
+        taken = self.taken[slot]
+        outcome = slot_outcome([result.triage.outcome for result in taken])
+        return next(result for result in reversed(taken) if result.triage.outcome is outcome)
+
     @property
     def slots(self) -> tuple[str, ...]:
         return slots(self.modality, self.eyes)
@@ -53,4 +72,5 @@ class Visit:
 
     @property
     def outcome(self) -> Outcome | None:
-        return patient_outcome(self.modality, {slot: r.triage.outcome for slot, r in self.results.items()}, self.eyes)
+        outcomes = {slot: self.standing(slot).triage.outcome for slot in self.taken}
+        return patient_outcome(self.modality, outcomes, self.eyes)

@@ -35,7 +35,8 @@ def test_performance_against_final_verdicts_and_quiet_devices(engine: Engine) ->
     truth = {refer[0]: "refer", refer[1]: "refer", refer[2]: "no_refer", refer[3]: "ungradable"}
     truth |= {no_refer[0]: "no_refer", no_refer[1]: "no_refer", no_refer[2]: "refer"}
     for result_id, verdict in truth.items():
-        record_read(engine, result_id, ana, ReadForm(verdict, "routine", "none", "absent"), ())
+        grading = ("ungradable", "ungradable") if verdict == "ungradable" else ("none", "absent")
+        record_read(engine, result_id, ana, ReadForm(verdict, "routine", *grading), ())
     with engine.begin() as connection:
         [performance] = dashboard.model_performance(connection, "")
         connection.execute(

@@ -68,10 +68,21 @@ def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict
     csrf = csrf_of(client, f"/results/{result_id}")
     missing = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf, "icdr_grade": ""})
     assert missing.status_code == 422 and "ICDR grade" in missing.text
+    # A verdict the read's own grading contradicts is a slip: refused, nothing recorded nor sent.
+    for verdict, grade, maculopathy, why in (
+        ("no_refer", "proliferative", "absent", "contradicts the ICDR grade proliferative"),
+        ("no_refer", "mild", "present", "maculopathy present, which is referable"),
+        ("no_refer", "ungradable", "absent", "needs a photo that could be graded"),
+        ("ungradable", "none", "absent", "an ungradable verdict contradicts"),
+    ):
+        grading = {"verdict": verdict, "icdr_grade": grade, "maculopathy": maculopathy}
+        slip = client.post(f"/results/{result_id}/reads", data={**form, **grading, "csrf": csrf})
+        assert slip.status_code == 422 and why in slip.text, (verdict, grade, maculopathy)
     done = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf, "comment": "Refer within 4 weeks"})
     assert done.status_code == 303
     page = client.get(f"/results/{result_id}").text
     assert 'data-delivery="pending"' in page and "Record the read" not in page
+    assert "ICDR grade moderate, maculopathy absent" in page and "Comment: Refer within 4 weeks" in page
     with engine.connect() as connection:
         delivery = connection.execute(select(deliveries)).one()
         state = connection.execute(select(results.c.state)).scalar_one()

@@ -31,8 +31,15 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     page.wait_for_url("**/setup")
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "setup")
-    type_on_keypad(page, "name", "NADIA")
+    page.locator("[data-test=next]").click()  # no name yet: refused at once, not after the PINs
+    assert page.locator("[data-test=name-needed]").inner_text() == "Type your name first."
+    assert page.locator("#name").is_visible() and not page.locator("#pin").is_visible()
+    type_on_keypad(page, "name", "N'DIAYE A")
     page.locator("[data-test=next]").click()
+    assert page.locator("#pin").is_visible()
+    # The PIN step fits the screen, its keypad under the field (the patient screen's two columns are not its).
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "setup-pin")
     type_on_keypad(page, "pin", "1357")
     page.locator("[data-test=next-pin]").click()
     type_on_keypad(page, "pin_again", "1358")
@@ -44,7 +51,7 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     type_on_keypad(page, "pin_again", "1357")
     page.locator("[data-test=create]").click()
     page.wait_for_url("**/ready")
-    assert page.locator(".nav .operator").inner_text() == "NADIA"
+    assert page.locator(".nav .operator").inner_text() == "N'DIAYE A"
 
     page.goto(f"{app.url}/setup")  # closed now: to sign-in
     assert page.url.endswith("/signin")
@@ -53,7 +60,7 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     )
     assert refused.status == 403 and "has an operator already" in refused.text()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
-        assert db.execute("SELECT name FROM operator").fetchall() == [("NADIA",)]
+        assert db.execute("SELECT name FROM operator").fetchall() == [("N'DIAYE A",)]
         assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from playwright.sync_api import expect
+
 from tests.web.conftest import OPERATOR, first_eye_screened, new_patient, shoot, sign_in, snap, unscrolled
 
 
@@ -122,3 +124,41 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
     assert json.loads(details) == {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR}
+
+
+def test_a_retake_does_not_clear_a_referral(page, app, retina_referable_jpeg, retina_jpeg):
+    """A referred eye photographed again and not referred stays referred, for the patient's
+    outcome and the hand-out; both results are recorded. An ungradable photo, retaken, gives way."""
+    sign_in(page, app)
+    app.show(retina_referable_jpeg)
+    first_eye_screened(page, app, "MRN-77", eyes=("R",))
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "refer"
+    assert page.locator("[data-test=earlier-stands]").count() == 0
+
+    app.show(retina_jpeg)
+    page.locator("form[action='/retake'] button").first.click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"  # this photo
+    expect(page.locator("[data-test=backlog]")).to_have_text("2 to send", timeout=1500)  # refreshed with the swap
+    stands = page.locator("[data-test=earlier-stands]")
+    assert stands.get_attribute("data-outcome") == "refer"
+    assert stands.inner_text().startswith("Right eye: an earlier photo was referred.")
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
+    assert unscrolled(page)
+    snap(page, "result-referral-stands")
+    page.locator("[data-test=language]").click()
+    assert page.locator("[data-test=earlier-stands]").inner_text().startswith("Œil droit\u00a0: une photo précédente")
+    assert unscrolled(page)
+    snap(page, "result-referral-stands")
+
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    assert page.locator("[data-test=handout] [data-test=triage-R]").get_attribute("data-outcome") == "refer"
+    assert "spécialiste" in page.locator("[data-test=handout] p strong").inner_text()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        outcomes = [row[0] for row in db.execute("SELECT outcome FROM screening ORDER BY recorded_at")]
+        assert outcomes == ["refer", "no_refer"]
+        assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2

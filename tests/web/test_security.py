@@ -185,9 +185,9 @@ def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(pa
 def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page, app):
     sign_in(page, app)
     page.wait_for_url("**/ready")
-    for language, words, back in (
-        ("en", "This page does not exist.", "Back"),
-        ("fr", "Cette page n'existe pas.", "Retour"),
+    for language, words, form_only, back in (
+        ("en", "This page does not exist.", "This screen opens from its button only", "Back"),
+        ("fr", "Cette page n'existe pas.", "Cet écran s'ouvre seulement par son bouton", "Retour"),
     ):
         if page.locator("html").get_attribute("lang") != language:
             page.locator("[data-test=language]").click()
@@ -196,7 +196,7 @@ def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page,
         assert page.locator("[data-test=message]").inner_text() == words
         assert page.locator(".nav .operator").inner_text() == OPERATOR  # still the app, signed in
         snap(page, "not-found")
-        assert page.goto(f"{app.url}/records/view").status == 405  # a form's address, loaded again
-        assert page.locator("[data-test=message]").inner_text() == words
+        assert page.goto(f"{app.url}/check/use").status == 405  # a form's address, loaded again
+        assert page.locator("[data-test=message]").inner_text().startswith(form_only)
         page.get_by_role("link", name=back).click()
         page.wait_for_url("**/ready")

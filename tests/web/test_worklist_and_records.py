@@ -124,9 +124,7 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert "E-9" in detail.inner_text()
     assert on_screen(detail)  # read where it appears, not below the keypad
     snap(page, "records-view")
-    page.goto(f"{app.url}/records")  # the patient found stays on the screen
-    page.locator("[data-test=language]").click()
-    page.get_by_role("button", name="Voir").click()
+    page.locator("[data-test=language]").click()  # the same screening, in French
     text = detail.inner_text()
     day = datetime.now().astimezone()
     months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre")
@@ -149,6 +147,10 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert "Erase 1 screening and 1 photo of patient E-9" in confirm
     assert on_screen(page.locator("[data-test=erase-yes]"))
     snap(page, "records-erase-confirm")
+    page.locator("[data-test=language]").click()  # the question asked again, in French; nothing erased
+    assert "1 dépistage et 1 photo du patient E-9" in page.locator("[data-test=erase-confirm]").inner_text()
+    snap(page, "records-erase-confirm")
+    page.locator("[data-test=language]").click()
     page.locator("[data-test=erase-yes]").click()
     assert (
         "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in page.locator("[data-test=erased]").inner_text()
