@@ -22,7 +22,7 @@ from review_station import accounts, audit, dashboard
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
-from review_station.export import ExportError, export
+from review_station.export import FORMATS, ExportError, export
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
     ADJUDICATORS,
@@ -64,6 +64,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return FileResponse(HTMX, media_type="text/javascript")
 
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)
     web = config.web
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -305,8 +306,18 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     add_photo_routes(app, config, engine, signed_in, render)
 
     @app.get("/export")
-    def export_download(request: Request, format: str, site: str, start: str, end: str) -> Response:
+    def export_download(request: Request, format: str = "", site: str = "", start: str = "", end: str = "") -> Response:
+        """The export form, or with all its fields the download (coordinators and admins)."""
         user = signed_in(request, *ADJUDICATORS)
+        if not (format and site and start and end):
+            today = datetime.now(UTC).date()
+            fields = {"format": format or FORMATS[0], "site": site, "start": start, "end": end or today.isoformat()}
+            asked = any((format, site, start, end))
+            missing = "fill in every field: format, site, from and to" if asked else None
+            with engine.connect() as connection:
+                sites = sorted({device.site_id for device in all_devices(connection)})
+            context = fields | {"formats": FORMATS, "sites": sites, "refused": missing, "user": user}
+            return render(request, "export.html", status=422 if asked else 200, **context)
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:

@@ -155,8 +155,12 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header
     with served(station(), engine) as base, httpx.Client(base_url=base) as client:
         sign_in(client, "cleo", PASSWORD)
         query = {"format": "csv", "start": "2026-04-01", "end": "2026-04-30"}
+        form = client.get("/export")  # the form, its fields to fill
+        partial = client.get("/export", params={"site": "site-a"})
         refused = client.get("/export", params={**query, "site": site})
         good = client.get("/export", params={**query, "site": "site-a"})
+    assert form.status_code == 200 and 'data-test="export-form"' in form.text and 'href="/export"' in form.text
+    assert partial.status_code == 422 and "fill in every field" in partial.text and 'value="site-a"' in partial.text
     assert refused.status_code == 422 and "Export refused" in refused.text
     assert "content-disposition" not in refused.headers and "set-cookie" not in refused.headers
     assert good.headers["content-disposition"] == 'attachment; filename="edgescreen-site-a-2026-04-01-2026-04-30.csv"'
