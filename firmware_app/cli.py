@@ -204,8 +204,14 @@ def _sync_once(config: Config, wait_s: float) -> str:
     finally:
         store.records.close()
     broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
-    if ran == [False]:
-        return f"sync: {status['backlog']} result(s) in the outbox; this device's sync service is delivering them"
+    if ran == [False]:  # another process (the app, the sync service) holds the sync and says how it stands
+        held = f"sync: {status['backlog']} result(s) in the outbox; this device's sync service"
+        if status["connection"] == "connected":
+            return f"{held} is delivering them"
+        return (
+            f"{held} is not connected to the broker at {broker} ({status['connection']}): they are kept safely "
+            "and sent when it is reachable; `edgescreen sync status` shows the backlog."
+        )
     if status["backlog"] == 0:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
     return (

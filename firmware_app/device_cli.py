@@ -13,6 +13,7 @@ from firmware_app.config import Config
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
+from firmware_app.records.database import DiskFull
 
 
 def _summary(action: str, summary: BackupSummary) -> str:
@@ -23,7 +24,14 @@ def _summary(action: str, summary: BackupSummary) -> str:
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
-    store = open_store(config)
+    try:
+        store = open_store(config)
+    except DiskFull as error:  # even to another drive: the copy counts only once the audit log holds it
+        raise DiskFull(
+            f"{error}. A backup is a copy of the patients' data, so it is entered in the records' audit log "
+            "before it counts, and that needs a little space on the records' own disk too: free some there "
+            "(files that are not EdgeScreen's, or old system logs: `journalctl --vacuum-size=50M`), then back up again"
+        ) from error
     try:
         summary = backup(store, args.out)
     finally:

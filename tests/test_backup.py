@@ -161,6 +161,28 @@ def test_a_full_backup_drive_is_named_leaves_no_partial_file_and_is_not_audited(
     assert backups_audited(directory) == 1
 
 
+def test_a_backup_from_a_full_records_disk_says_why_it_needs_room_there(tmp_path, tiny_filesystem, retina_rgb):
+    """Even to another drive: a copy of the patients' data counts only once the audit log holds it,
+    and a full records disk cannot take that event; the technician is told what to free, and why."""
+    directory = tiny_filesystem / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    record_one(store, small_photo(retina_rgb))
+    store.records.close()
+    config = write_config(directory, port=1)
+    filled(tiny_filesystem)
+    out = tmp_path / "b"
+    run = edgescreen("backup", "--out", str(out), config=config)
+    assert run.returncode == 5 and "Traceback" not in run.stderr, run.stderr
+    assert f"the disk is full; free space on {directory}" in run.stderr
+    assert "entered in the records' audit log before it counts" in run.stderr
+    assert not out.exists() and not list(tmp_path.glob(".b.partial"))
+
+    (tiny_filesystem / "filler").unlink()
+    assert edgescreen("backup", "--out", str(out), config=config).returncode == 0
+    assert backups_audited(directory) == 1
+
+
 def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_path, device):
     directory, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0

@@ -76,8 +76,14 @@ def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     assert exported.returncode == 0
     assert (tmp_path / "out" / f"{kept.result_id}-0.jpg").read_bytes().startswith(b"\xff\xd8")
 
+    mistyped = edgescreen("erase", "--patient", "mrn-22", config=config)
+    assert (
+        mistyped.returncode == 2 and "no screening is recorded under the patient reference 'mrn-22'" in mistyped.stderr
+    )
     erased = edgescreen("erase", "--patient", "mrn-2", config=config)
     assert erased.returncode == 0 and "erased 1 screening(s), 1 image(s); 1 result(s)" in erased.stdout
+    again = edgescreen("erase", "--patient", "mrn-2", config=config)
+    assert again.returncode == 2 and "erased already" in again.stderr
     assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 1
     verify = edgescreen("audit", "verify", config=config)
     assert verify.returncode == 0, verify.stdout

@@ -20,6 +20,10 @@ class RecordsError(RuntimeError):
     """The records cannot be used as asked; the message says what and where."""
 
 
+class DiskFull(RecordsError):
+    """The records' disk is full: nothing can be written there, not even an audit event."""
+
+
 class RequestRefused(RuntimeError):
     """What was asked cannot be done as given (an unknown result id, an output file that already
     exists); nothing is wrong with the records, so it must never be reported as if they were unusable."""
@@ -169,7 +173,7 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
     error the file system or SQLite raised: a full disk does not read like broken hardware."""
     name = getattr(error, "sqlite_errorname", "")
     if _disk_full(path, error):
-        return RecordsError(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
+        return DiskFull(f"{path}: the disk is full; free space on {path.parent} (nothing recorded so far is lost)")
     if _read_only_medium(path, error):
         return RecordsError(
             f"{path}: the records cannot be written ({error}); check the permissions of the file and its "

@@ -7,7 +7,7 @@ import json
 import signal
 import time
 
-from tests.mqtt_broker import Tap, wait_until
+from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.sync.kit import drain, edgescreen_process
 from tests.test_cli import edgescreen
@@ -46,7 +46,8 @@ def test_a_second_worker_stands_by_and_takes_over(tmp_path, retina_rgb, broker):
 
 
 def store_pid(store) -> str:
-    return dict(store.records.connection.execute("SELECT key, value FROM sync_state"))["worker_pid"]
+    """The pid of the worker holding the device's sync ("" before any worker started)."""
+    return dict(store.records.connection.execute("SELECT key, value FROM sync_state")).get("worker_pid", "")
 
 
 def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, broker):
@@ -65,3 +66,20 @@ def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, b
         service.wait(15)
         tap.close()
     drain(config)
+
+
+def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wait(tmp_path, retina_rgb):
+    """The service holds the sync but no broker listens: the results are kept, not "being delivered"."""
+    config = write_config(tmp_path, free_port())
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb, 32))
+    service = edgescreen_process(config, "sync", "run")
+    try:
+        wait_until(lambda: store_pid(store) == str(service.pid), 15, "the service holding the sync")
+        run = edgescreen("run", "--sync-wait", "2", config=config)
+        assert run.returncode == 0, run.stderr
+        assert "this device's sync service is not connected to the broker at" in run.stdout, run.stdout
+        assert "they are kept safely and sent when it is reachable" in run.stdout
+    finally:
+        service.send_signal(signal.SIGTERM)
+        service.wait(15)
