@@ -356,6 +356,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera does not answer ({error}). Check its cable, then check again.",
         "fr": "La caméra ne répond pas ({error}). Vérifiez son câble, puis vérifiez à nouveau.",
     },
+    "health.camera.misconfigured": {
+        "en": "The camera is not set up right ({error}). The technician checks [camera] in the configuration.",
+        "fr": "La caméra n'est pas configurée correctement ({error}). "
+        "Le technicien vérifie [camera] dans la configuration.",
+    },
     "health.camera.lost": {
         "en": "The camera does not answer. Check its cable, then tap Check again.",
         "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Vérifier à nouveau.",

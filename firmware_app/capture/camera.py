@@ -33,6 +33,11 @@ class CameraUnavailable(CameraError):
     """No such camera, its package is not installed, or it stayed busy after every retry."""
 
 
+class CameraMisconfigured(CameraUnavailable):
+    """The camera as configured cannot be opened whatever its cable: a folder or file that is not
+    there, a package not installed. The fix is in the configuration or the install."""
+
+
 class CameraBusy(CameraUnavailable):
     """The camera exists but could not be acquired now (another process, a driver still settling)."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from firmware_app.capture.camera import Camera, CameraError, CameraSettings, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import Camera, CameraError, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.events import image_ref, log_event
@@ -66,10 +66,10 @@ class FilesCamera(Camera):
         self._images = list_images(self._sources)
         missing = [p for p in self._images if not p.is_file()]
         if missing:
-            raise CameraUnavailable(f"files camera: {missing[0]}: no such image file")
+            raise CameraMisconfigured(f"files camera: {missing[0]}: no such image file or folder")
         if not self._images:
             named = ", ".join(map(str, self._sources)) or "nothing"
-            raise CameraUnavailable(f"files camera: no images ({', '.join(IMAGE_SUFFIXES)}) in {named}")
+            raise CameraMisconfigured(f"files camera: no images ({', '.join(IMAGE_SUFFIXES)}) in {named}")
         self._on_preview = -1  # before the first photo
 
     def _release_device(self) -> None:

@@ -133,23 +133,25 @@ def _read_header(path: Path, data: bytes) -> _Header:
         raise ImageError(path, f"unreadable image header ({error})") from None
 
 
-def _jpeg_is_complete(data: bytes) -> bool:
-    """Whether a JPEG's picture runs to its end-of-image marker.
+def _jpeg_damage(data: bytes) -> str | None:
+    """What is wrong with a JPEG's structure, or ``None`` when its picture runs to its end-of-image
+    marker.
 
     The segments are walked by their declared lengths (an EXIF thumbnail's own markers are never
     mistaken for the picture's) and each scan to its next real marker, so bytes after the picture's
     end (a motion photo's video, padding) are ignored, while a file cut short is caught: libjpeg
-    would decode it into a grey-bottomed picture with only a warning.
+    would decode it into a grey-bottomed picture with only a warning. A file whose bytes were
+    changed breaks the walk where a marker must be: damaged, not cut short.
     """
     position = 2  # after the start-of-image marker
     while position + 1 < len(data):
         if data[position] != 0xFF:
-            return False
+            return f"the JPEG is damaged (its structure breaks at byte {position:,} of {len(data):,}): copy it again"
         marker = data[position + 1]
         if marker == 0xFF:  # a fill byte before a marker
             position += 1
         elif marker == _EOI:
-            return True
+            return None
         elif marker in _STANDALONE_MARKERS:
             position += 2
         else:
@@ -157,7 +159,7 @@ def _jpeg_is_complete(data: bytes) -> bool:
             if marker == _SOS:
                 found = _MARKER_IN_SCAN.search(data, position)
                 position = found.start() if found else len(data)
-    return False
+    return "the JPEG is truncated (no end-of-image marker): copy it again"
 
 
 def decode_reduction(header_format: str, width: int, height: int, max_decoded_bytes: int) -> int:
@@ -189,8 +191,8 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
             f"{described} would take {decoded:,} bytes decoded, more than the {max_decoded_bytes:,}-byte "
             "limit; refused before decoding (export it smaller, or as JPEG)",
         )
-    if header.image_format in ("JPEG", "MPO") and not _jpeg_is_complete(data):
-        raise ImageError(path, "the JPEG is truncated (no end-of-image marker): copy it again")
+    if header.image_format in ("JPEG", "MPO") and (damage := _jpeg_damage(data)):
+        raise ImageError(path, damage)
     return reduction
 
 

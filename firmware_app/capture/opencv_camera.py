@@ -21,6 +21,7 @@ from firmware_app.capture.camera import (
     Camera,
     CameraBusy,
     CameraError,
+    CameraMisconfigured,
     CameraSettings,
     CameraStalled,
     CameraUnavailable,
@@ -73,7 +74,7 @@ class OpenCVCamera(Camera):
     def _open_device(self) -> None:
         if self._source:
             if "://" not in self._source and not Path(self._source).is_file():
-                raise CameraUnavailable(f"opencv: no such video file {self._source}")
+                raise CameraMisconfigured(f"opencv: no such video file {self._source}")
             opened = call_with_timeout(lambda: cv2.VideoCapture(self._source), self._timeout, f"opening {self.model}")
         else:
             node = Path(f"/dev/video{self._device}")

@@ -20,6 +20,7 @@ from firmware_app.capture.camera import (
     Camera,
     CameraBusy,
     CameraError,
+    CameraMisconfigured,
     CameraSettings,
     CameraStalled,
     CameraUnavailable,
@@ -67,7 +68,7 @@ class Picamera2Camera(Camera):
         try:
             module = importlib.import_module("picamera2")
         except ImportError:
-            raise CameraUnavailable(INSTALL_HINT) from None
+            raise CameraMisconfigured(INSTALL_HINT) from None
         cameras = module.Picamera2.global_camera_info()
         if self._camera_num >= len(cameras):
             raise CameraUnavailable(

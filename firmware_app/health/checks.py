@@ -15,6 +15,7 @@ from typing import Any
 from cryptography import x509
 
 from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.capture.camera import CameraMisconfigured
 from firmware_app.config import QualityConfig
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
@@ -70,6 +71,8 @@ def check_camera(probe: Callable[[], bool]) -> Check:
     """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it."""
     try:
         free = probe()
+    except CameraMisconfigured as error:  # no cable fixes it: the configuration or the install does
+        return _check("camera", Level.RED, "misconfigured", error=error)
     except Exception as error:  # a camera failure of any kind: say it, never crash the check
         return _check("camera", Level.RED, error=error)
     return _check("camera", Level.GREEN if free else Level.AMBER)

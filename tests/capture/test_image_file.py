@@ -50,6 +50,18 @@ def test_truncated_jpeg(tmp_path, retina_jpeg):
         read_frame(path)
 
 
+def test_a_jpeg_damaged_in_the_middle_is_not_called_truncated(tmp_path, retina_jpeg):
+    """Bytes changed mid-file, its end intact: a marker with a length that lands inside the scan."""
+    data = bytearray(retina_jpeg.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4] = b"\xff\xe1\x00\x10"
+    path = tmp_path / "damaged.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageError, match=r"the JPEG is damaged \(its structure breaks at byte [\d,]+ of") as raised:
+        read_frame(path)
+    assert "truncated" not in str(raised.value)
+
+
 def test_corrupt_png_body(tmp_path, retina_rgb):
     path = write_rgb(tmp_path / "retina.png", retina_rgb[:200, :200])
     data = bytearray(path.read_bytes())

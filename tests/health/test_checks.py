@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from firmware_app.health.checks import (
     check_disk,
     check_models,
 )
+from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -68,6 +70,16 @@ def test_a_failing_model_or_camera_is_red_with_its_reason():
     assert models.level is Level.RED and "sha256" in str(models.values["error"])
     assert check_camera(lambda: False).level is Level.AMBER  # another screen has it
     assert check_camera(lambda: True).level is Level.GREEN
+
+
+def test_a_camera_configured_wrong_sends_the_technician_to_the_configuration_not_the_cable(tmp_path):
+    """The files camera pointed at a folder that is not there: no cable fixes that."""
+    config = load_config(str(write_config(tmp_path, port=1)))
+    config = replace(config, camera=replace(config.camera, backend="files", files=(tmp_path / "absent",)))
+    camera = check_camera(probe_camera(config))
+    assert camera.level is Level.RED and camera.message_key == "health.camera.misconfigured"
+    words = message(camera.message_key, "en").format(**camera.values)
+    assert "absent: no such image file" in words and "[camera] in the configuration" in words and "cable" not in words
 
 
 def test_readiness_on_real_records_and_every_sentence_in_both_languages(tmp_path):
