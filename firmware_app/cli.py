@@ -9,6 +9,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -230,10 +231,19 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     return status
 
 
+def _port(text: str) -> int:
+    """A TCP port number from the command line, refused with why before anything starts."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
+
+
 def cmd_app(config: Config, args: argparse.Namespace) -> int:
     """The nurse's touchscreen app ([app] bind and port), until Ctrl-C."""
     from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
 
+    if args.port is not None:
+        config = replace(config, app=replace(config.app, port=args.port))
     return serve(config, with_sync=not args.no_sync)
 
 
@@ -323,11 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     app.add_argument(
         "--no-sync", action="store_true", help="leave the outbox to the edgescreen-sync service (as its unit does)"
     )
+    app.add_argument("--port", type=_port, metavar="N", help="serve on this port instead of [app] port (8080)")
     app.set_defaults(handler=cmd_app)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")
     _add_screening_arguments(screen)
-    screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    screen.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos to screen (JPEG or PNG)")
     screen.set_defaults(handler=cmd_screen)
 
     capture = commands.add_parser("capture", help="aim with the camera's live preview, take a burst, screen it")
@@ -347,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
     quality.add_argument("--preview", action="store_true", help="the cheap live-preview check, not the full one")
     quality.add_argument("--json", action="store_true", help="one JSON object per line")
-    quality.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    quality.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="photos to check (JPEG or PNG)")
     quality.set_defaults(handler=cmd_quality)
     add_quality_fit_command(commands)
 

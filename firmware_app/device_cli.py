@@ -76,7 +76,7 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
     save.set_defaults(handler=cmd_backup)
 
     back = commands.add_parser("restore", help="restore a backup into the configured records (none may exist)")
-    back.add_argument("backup", type=Path, metavar="FILE")
+    back.add_argument("backup", type=Path, metavar="FILE", help="a file `edgescreen backup` wrote")
     back.set_defaults(handler=cmd_restore)
 
     doctor = commands.add_parser("doctor", help="every health check, red/amber/green, with what to do")

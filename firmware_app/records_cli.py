@@ -221,7 +221,13 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         handler=cmd_audit_verify
     )
 
-    erase = commands.add_parser("erase", help="remove everything about one patient (right to erasure)")
+    erase = commands.add_parser(
+        "erase",
+        help="remove everything about one patient (right to erasure)",
+        description="Remove every screening, photo, verdict and unsent result of one patient from this device "
+        "(right to erasure). It cannot be undone; results already sent stay with the review station, which "
+        "erases its copy on its own request. The audit log records the erasure without the reference.",
+    )
     erase.add_argument("--patient", required=True, help="the local patient reference, as entered at screening")
     erase.set_defaults(handler=cmd_erase)
 
@@ -229,10 +235,10 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         dest="records", required=True
     )
     show = records.add_parser("show", help="the full local record of one result, patient reference included")
-    show.add_argument("result_id")
+    show.add_argument("result_id", help="the result id, as `edgescreen screen` or the app's Records show it")
     show.set_defaults(handler=cmd_records_show)
     export = records.add_parser("export", help="decrypt the images of one result into a folder")
-    export.add_argument("result_id")
+    export.add_argument("result_id", help="the result id, as `edgescreen screen` or the app's Records show it")
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 

@@ -159,24 +159,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--public", required=True, help="where to write the public key the devices are given"
     )
     image_actions.add_parser("purge", help="delete photos past [images] retention_days after the verdict")
-    image_actions.add_parser("erase", help="delete one result's photo (erasure on request)").add_argument("result")
+    image_actions.add_parser("erase", help="delete one result's photo (erasure on request)").add_argument(
+        "result", help="the result id"
+    )
     image_parser.set_defaults(run=_images)
     device_parser = commands.add_parser("devices", help="the device registry: which device files for which site")
     device_actions = device_parser.add_subparsers(dest="action", required=True)
     add = device_actions.add_parser("add", help="enrol a device at a site")
-    add.add_argument("device")
+    add.add_argument("device", help="the device id, as in its config's [device] id and its certificate")
     add.add_argument("--site", required=True)
-    device_actions.add_parser("retire", help="refuse a device's results from now on").add_argument("device")
+    device_actions.add_parser("retire", help="refuse a device's results from now on").add_argument(
+        "device", help="the device id"
+    )
     device_actions.add_parser("list", help="every device, its site and status").add_argument(
         "--json", action="store_true"
     )
     device_parser.set_defaults(run=_devices)
     user_parser = commands.add_parser("users", help="the specialists' accounts")
     user_actions = user_parser.add_subparsers(dest="action", required=True)
-    add_user = user_actions.add_parser("add", help="add an account (password asked, or read from stdin)")
-    add_user.add_argument("user")
+    add_user = user_actions.add_parser(
+        "add",
+        help="add an account (password asked, or read from stdin)",
+        description="Add a specialist's account. The password is asked twice on a terminal, or read from the "
+        "first line of stdin when stdin is not one (for scripts).",
+    )
+    add_user.add_argument("user", help="the sign-in name")
     add_user.add_argument("--role", required=True, choices=accounts.ROLES)
-    user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument("user")
+    user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
+        "user", help="the sign-in name"
+    )
     user_parser.set_defaults(run=_users)
     export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
     export_parser.add_argument("--format", choices=("fhir", "csv"), required=True)

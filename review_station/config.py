@@ -58,7 +58,8 @@ class WebConfig:
     """The specialists' web app: where it listens, and how sign-in protects it."""
 
     host: str = "127.0.0.1"
-    port: int = field(default=8080, metadata={"min": 1, "max": 65535})
+    # Not the nurse app's 8080: both may be tried on one machine.
+    port: int = field(default=8090, metadata={"min": 1, "max": 65535})
     session_minutes: int = field(default=60, metadata={"min": 1, "max": 24 * 60})
     # Failed sign-ins in a row before the account is locked, and for how long.
     lockout_failures: int = field(default=5, metadata={"min": 1, "max": 100})

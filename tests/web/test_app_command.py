@@ -47,15 +47,21 @@ def _answers(browser: Browser) -> bool:
 
 
 def test_app_prints_its_url_and_ctrl_c_closes_camera_sync_and_records(tmp_path, retina_jpeg):
-    port = free_port()
-    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\n')
+    port = free_port()  # given on the command line, over the config's
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {free_port()}\n')
     command = [sys.executable, "-m", "firmware_app", "--config", str(config)]
     added = subprocess.run(
         [*command, "operators", "add", OPERATOR, "--pin-stdin"], input=PIN, text=True, capture_output=True
     )
     assert added.returncode == 0, added.stderr
+    refused = subprocess.run([*command, "app", "--port", "70000"], text=True, capture_output=True)
+    assert refused.returncode == 2 and "'70000' is not a port number (1 to 65535)" in refused.stderr
     app = subprocess.Popen(
-        [*command, "app"], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "app", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert app.stdout.readline().strip() == f"EdgeScreen app: open http://127.0.0.1:{port}/ (Ctrl-C stops it)"
