@@ -36,6 +36,13 @@ def test_each_degradation_is_rejected_for_its_reason(gate, retina_rgb, defect, s
     assert set(reasons) & set(report.reasons), report
 
 
+def test_a_blurred_dark_retina_is_told_focus_and_light_not_compression(gate, retina_rgb):
+    """The fixes the nurse has: its blocks are flat for want of focus and light, not of JPEG quality."""
+    blurred, dark = FUNDUS_DEFECTS["defocus"][0], FUNDUS_DEFECTS["underexposed"][0]
+    report = gate.check(Frame(dark(blurred(retina_rgb, 2), 2), source="blurred-dark"), "fundus")
+    assert report.verdict is Verdict.REJECT and report.reasons == ("blurred", "too_dark")
+
+
 def test_mild_noise_is_named_even_when_it_does_not_reject(gate, retina_rgb):
     """The limits lie between the graded photos and their mild defects (``quality.fit``): a mild
     noise (sigma 8) on a large photo, averaged down to the working size, may stay usable, but the
