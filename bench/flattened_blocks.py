@@ -3,11 +3,13 @@
 Per source of ``../shared/data`` (``--images`` graded photos each, spread evenly), the photos as
 they are, their copies at JPEG quality 15, 8 and 4 (``tests/degradations.jpeg``), and copies made
 flat another way: defocused or smeared (strength 2) and darkened (``underexpose``, strengths 1 and 2),
-and darkened alone. For each: the range of ``blockiness`` (how much the 8x8 block borders show) and
-the share of the copies the gate gives the reason ``compressed``. ``measures.FLATTENED_BLOCKS_FROM``
-is set between the borders of the copies made flat another way and the JPEG copies': blocks flat for
-want of focus or light show none, and the nurse is told to focus or add light, not to change the
-camera's JPEG quality.
+and darkened alone; and darkened (strength 1), then saved at JPEG quality 8 and 4, whose block borders
+fade with the light. For each: the range of ``blockiness`` (how much the 8x8 block borders show) and
+the share of the copies the gate refuses, and the share it gives the reason ``compressed``.
+``measures.FLATTENED_BLOCKS_FROM`` is set between the borders of the copies made flat another way
+and the JPEG copies': beside ``blurred`` or ``too_dark``, blocks flat without borders are the
+focus's or the light's, and the nurse is told to focus or add light, not to change the camera's JPEG
+quality (``gate``).
 
     .venv/bin/python bench/flattened_blocks.py [--images 60] [--source NAME]...
 """
@@ -35,6 +37,8 @@ VARIANTS = {
     "defocused, darkened 2": lambda rgb: underexpose(defocus(rgb, 2), 2),
     "smeared, darkened 2": lambda rgb: underexpose(motion(rgb, 2), 2),
     "darkened 2": lambda rgb: underexpose(rgb, 2),
+    "darkened 1, JPEG 8": lambda rgb: jpeg(underexpose(rgb, 1), 2),
+    "darkened 1, JPEG 4": lambda rgb: jpeg(underexpose(rgb, 1), 3),
 }
 
 
@@ -45,23 +49,24 @@ def main() -> None:
     args = parser.parse_args()
     gate = QualityGate(Config().quality)
     print(f"flat blocks count as compression from blockiness {FLATTENED_BLOCKS_FROM}")
-    print(f"{'source':<15} {'copies':<22} {'photos':>6} {'blockiness min-max':>19} {'compressed':>11}")
+    print(f"{'source':<15} {'copies':<22} {'photos':>6} {'blockiness min-max':>19} {'refused':>8} {'compressed':>11}")
     for source in SOURCES:
         if (args.source and source.name not in args.source) or not source.available():
             continue
-        readings: dict[str, list[tuple[float, bool]]] = {name: [] for name in VARIANTS}
+        readings: dict[str, list[tuple[float, bool, bool]]] = {name: [] for name in VARIANTS}
         for path, _, _ in source.photos(args.images):
             rgb = read_frame(path).pixels
             for name, make in VARIANTS.items():
                 report = gate.check(Frame(make(rgb), source=name), source.modality)
                 # A frame refused before its measures (no field of view) has no blockiness.
-                readings[name].append((report.measures.get("blockiness", np.nan), "compressed" in report.reasons))
+                said = "compressed" in report.reasons
+                readings[name].append((report.measures.get("blockiness", np.nan), not report.passed, said))
         for name, values in readings.items():
-            borders = np.array([value for value, _ in values])
-            compressed = np.mean([said for _, said in values])
+            borders = np.array([value for value, _, _ in values])
+            refused, compressed = (np.mean([reading[column] for reading in values]) for column in (1, 2))
             print(
                 f"{source.name:<15} {name:<22} {len(values):>6} {np.nanmin(borders):>9.2f}-{np.nanmax(borders):<9.2f} "
-                f"{compressed:>10.0%}"
+                f"{refused:>7.0%} {compressed:>10.0%}"
             )
 
 

@@ -624,14 +624,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "result.finish_anyway": {"en": "Finish anyway", "fr": "Terminer quand même"},
     "result.earlier_stands.refer": {
-        "en": "{slot}: an earlier photo was referred. A retake does not clear it: refer; "
-        "both results go to the specialist.",
-        "fr": "{slot} : une photo précédente a été adressée. Une reprise ne l'annule pas : adressez ; "
-        "le spécialiste reçoit les deux résultats.",
+        "en": "{slot}: this photo reads “{this}”, but an earlier photo indicated a referral, and a retake "
+        "does not clear it; the specialist receives every result.",
+        "fr": "{slot} : cette photo indique « {this} », mais une photo précédente indiquait d'adresser le "
+        "patient, et une reprise ne l'annule pas ; le spécialiste reçoit tous les résultats.",
     },
     "result.earlier_stands.no_refer": {
-        "en": "{slot}: an earlier photo was graded, so its result stands: no referral needed now.",
-        "fr": "{slot} : une photo précédente a été interprétée, son résultat tient : pas d'orientation pour l'instant.",
+        "en": "{slot}: this photo reads “{this}”; an earlier photo was graded, and its result stands.",
+        "fr": "{slot} : cette photo indique « {this} » ; une photo précédente a été interprétée, et son "
+        "résultat est retenu.",
     },
     "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},

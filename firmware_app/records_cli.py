@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
 
 MEDIA_SUFFIX = {"image/jpeg": ".jpg"}
+RESULT_ID_HELP = "the result id (`result_id` in the JSON of `edgescreen screen --json`)"
 # Two unclean restarts within this time of each other, and the worker is crash-looping.
 CRASH_LOOP_CRASHES = 2
 CRASH_LOOP_WINDOW = timedelta(minutes=15)
@@ -236,10 +237,10 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         dest="records", required=True
     )
     show = records.add_parser("show", help="the full local record of one result, patient reference included")
-    show.add_argument("result_id", help="the result id, as `edgescreen screen` or the app's Records show it")
+    show.add_argument("result_id", help=RESULT_ID_HELP)
     show.set_defaults(handler=cmd_records_show)
     export = records.add_parser("export", help="decrypt the images of one result into a folder")
-    export.add_argument("result_id", help="the result id, as `edgescreen screen` or the app's Records show it")
+    export.add_argument("result_id", help=RESULT_ID_HELP)
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 

@@ -11,6 +11,7 @@ exception.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -22,6 +23,7 @@ from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.colour import colour_defect, colour_measures
 from firmware_app.quality.lesion import LesionSegmentation
+from firmware_app.quality.measures import FLATTENED_BLOCKS_FROM
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
 
 # (photo, working size, detail size) -> measures; bench/quality_tune.py reads these too.
@@ -45,6 +47,26 @@ DEVICE_DECLARED: dict[str, frozenset[str]] = {
 class Speed(StrEnum):
     PREVIEW = "preview"
     FULL = "full"
+
+
+# Defocus and too little light flatten 8x8 blocks as a JPEG quantiser does, but leave no block borders
+# (``measures.FLATTENED_BLOCKS_FROM``): beside their own reasons, such flat blocks are theirs, and
+# "over-compressed: set the camera to high quality" is a fix the nurse does not have.
+_FLATTENING_TOO = frozenset({"blurred", "too_dark"})
+
+
+def _without_confounded_compression(report: QualityReport, max_blockiness: float) -> QualityReport:
+    """``report`` without ``compressed`` when the frame is also ``blurred`` or ``too_dark`` and its
+    block borders do not show (under ``FLATTENED_BLOCKS_FROM`` and under their own limit); the
+    verdict stands, refused for those reasons."""
+    borders = report.measures.get("blockiness", math.inf)
+    if (
+        "compressed" not in report.reasons
+        or not _FLATTENING_TOO & set(report.reasons)
+        or borders >= min(FLATTENED_BLOCKS_FROM, max_blockiness)
+    ):
+        return report
+    return dataclasses.replace(report, reasons=tuple(reason for reason in report.reasons if reason != "compressed"))
 
 
 class QualityGate:
@@ -87,8 +109,10 @@ class QualityGate:
         # The preview judges focus at the full check's scale, on part of the frame (see the gates).
         detail = self.config.full_size
         if modality == "fundus":
-            return fundus.assess_fundus(analysis, limits, self.config.usable_from, detail)
-        return dermoscopy.assess_dermoscopy(analysis, limits, self.config.usable_from, detail)
+            report = fundus.assess_fundus(analysis, limits, self.config.usable_from, detail)
+        else:
+            report = dermoscopy.assess_dermoscopy(analysis, limits, self.config.usable_from, detail)
+        return _without_confounded_compression(report, limits.max_blockiness)
 
     def check(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> QualityReport:
         return self.assess(self.analyse(frame, modality, speed), speed)

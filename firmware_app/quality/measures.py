@@ -446,24 +446,19 @@ def blockiness(gray: np.ndarray) -> float:
 
 
 # Blocks flattened by a JPEG quantiser keep their borders against their neighbours; blocks made flat
-# by defocus or by too little light do not. Flat blocks count as compression only where the borders
-# show: between what defocused or darkened copies of graded photos read (at most 1.28) and their
-# copies at JPEG quality 15, 8 and 4 (from 1.71), by bench/flattened_blocks.py on 60 photos of each
-# source. Graded photos read up to about 1.6; their flat blocks are few.
+# by defocus or by too little light do not. Beside those reasons, flat blocks count as compression
+# only where the borders show (``gate``): between what defocused or darkened copies of graded photos
+# read (at most 1.28) and their copies at JPEG quality 15, 8 and 4 (from 1.71), by
+# bench/flattened_blocks.py on 60 photos of each source. A dim photo compressed hard can read under
+# it, so flat blocks are measured whatever the borders, and compression stays its reason elsewhere.
 FLATTENED_BLOCKS_FROM = 1.5
 
 
 def compression(gray: np.ndarray) -> dict[str, float]:
     """``blockiness`` and ``flat_blocks`` (``flat_block_fraction``) of a frame's 8-bit levels (the
-    gates read its green), both on the one central tile copied out of it; ``flat_blocks`` is 0
-    where the block borders do not show (``FLATTENED_BLOCKS_FROM``): a blurred or dim photo's blocks
-    are flat for want of focus or light, which their own reasons name, not for its compression."""
+    gates read its green), both on the one central tile copied out of it."""
     tile = _central_tile(gray)
-    borders = blockiness(tile)
-    return {
-        "blockiness": borders,
-        "flat_blocks": flat_block_fraction(tile) if borders >= FLATTENED_BLOCKS_FROM else 0.0,
-    }
+    return {"blockiness": blockiness(tile), "flat_blocks": flat_block_fraction(tile)}
 
 
 def flat_block_fraction(gray: np.ndarray, flat: float = 2.0, dark: int = 24, bright: int = BURNT_OUT) -> float:

@@ -41,6 +41,15 @@ def test_a_blurred_dark_retina_is_told_focus_and_light_not_compression(gate, ret
     blurred, dark = FUNDUS_DEFECTS["defocus"][0], FUNDUS_DEFECTS["underexposed"][0]
     report = gate.check(Frame(dark(blurred(retina_rgb, 2), 2), source="blurred-dark"), "fundus")
     assert report.verdict is Verdict.REJECT and report.reasons == ("blurred", "too_dark")
+    assert report.measures["flat_blocks"] > 0.8  # flat, as compression would leave them: measured still
+
+
+def test_a_dim_photo_compressed_hard_is_told_compressed(gate, retina_rgb):
+    """Hard compression fades a dim photo's block borders too: flat blocks stay its reason."""
+    dark = FUNDUS_DEFECTS["underexposed"][0]
+    for quality in (8, 4):
+        report = gate.check(Frame(jpeg_at(dark(retina_rgb, 1), quality), source=f"dim-q{quality}"), "fundus")
+        assert report.verdict is Verdict.REJECT and "compressed" in report.reasons, (quality, report)
 
 
 def test_mild_noise_is_named_even_when_it_does_not_reject(gate, retina_rgb):

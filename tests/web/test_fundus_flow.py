@@ -141,16 +141,16 @@ def test_a_retake_does_not_clear_a_referral(page, app, retina_referable_jpeg, re
     shoot(page)
     page.locator("[data-test=use]").click()
     page.wait_for_url("**/result")
-    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"  # this photo
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "refer"  # what the eye stands at
     expect(page.locator("[data-test=backlog]")).to_have_text("2 to send", timeout=1500)  # refreshed with the swap
     stands = page.locator("[data-test=earlier-stands]")
     assert stands.get_attribute("data-outcome") == "refer"
-    assert stands.inner_text().startswith("Right eye: an earlier photo was referred.")
+    assert stands.inner_text().startswith("Right eye: this photo reads “No referral needed now”, but an earlier")
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
     assert unscrolled(page)
     snap(page, "result-referral-stands")
     page.locator("[data-test=language]").click()
-    assert page.locator("[data-test=earlier-stands]").inner_text().startswith("Œil droit\u00a0: une photo précédente")
+    assert page.locator("[data-test=earlier-stands]").inner_text().startswith("Œil droit\u00a0: cette photo indique")
     assert unscrolled(page)
     snap(page, "result-referral-stands")
 
