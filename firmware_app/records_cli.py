@@ -61,13 +61,13 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     def erase(store: ScreeningStore) -> int:
+        erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
         # A mistyped reference must not close a right-to-erasure request as done.
-        if not store.results_of_patient(args.patient):
+        if not erasure.results:
             raise RequestRefused(
                 f"no screening is recorded under the patient reference {args.patient!r} (mistyped, or erased "
                 "already): nothing was erased; check the reference as it was typed on the device"
             )
-        erasure = store.erase_patient(args.patient)
         in_flight = (
             f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"
             if erasure.unsent_in_flight
