@@ -245,6 +245,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne fonctionne pas. Vérifiez son câble, puis réessayez ; si cela continue, appelez le "
         "technicien.",
     },
+    "app.camera_not_set_up": {
+        "en": "The camera is not set up right on this device. Call the technician: the device's log says what "
+        "to change.",
+        "fr": "La caméra n'est pas configurée correctement sur cet appareil. Appelez le technicien : le journal "
+        "de l'appareil indique quoi changer.",
+    },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
     "app.form_only": {
         "en": "This screen opens from its button only, not from its address.",

@@ -80,7 +80,8 @@ class CameraOwner:
         # Frame numbers run on across leases and reopenings, so a page never mistakes a new frame for one seen.
         self._sequence = itertools.count(1)
         self.latest: PreviewFrame | None = None
-        self.error: str | None = None
+        # The last failure, kept whole: a camera set up wrong is told apart from one that stopped answering.
+        self.error: CameraError | None = None
         self._thread = threading.Thread(target=self._run, name="camera-owner", daemon=True)
         self.heartbeat = Heartbeat("camera loop")
 
@@ -175,7 +176,7 @@ class CameraOwner:
         banner must say the same. Once a probe reads a frame again, the camera is back and the banner goes.
         """
         if self.error is not None and self.in_use:
-            raise CameraError(self.error)
+            raise self.error.with_traceback(None)  # raised again on each probe: no traceback piled up
         if self.in_use or self._streaming:
             return False
         camera, _ = self._open_camera(modality)
@@ -197,7 +198,7 @@ class CameraOwner:
             try:
                 self._stream(lease)
             except CameraError as error:
-                self.error = str(error)
+                self.error = error
                 log_event("camera.lost", error=error)
                 self._publish()
             finally:
@@ -239,4 +240,4 @@ class CameraOwner:
     def _fail_waiting_bursts(self, why: str) -> None:
         while not self._bursts.empty():
             _, done = self._bursts.get_nowait()
-            done.set_exception(CameraError(self.error or why))
+            done.set_exception(self.error.with_traceback(None) if self.error else CameraError(why))

@@ -32,7 +32,7 @@ from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import status
+from firmware_app.web.pages_session import camera_banner_key, status
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
@@ -97,7 +97,7 @@ def routes(web: WebApp) -> list[Route]:
             shown = None
             async for frame in _published(device, token, with_errors=True):
                 if frame is None:
-                    error = web.text(session, "banner.camera_lost")
+                    error = web.text(session, camera_banner_key(device.camera.error) or "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
                     continue
                 if frame.report is None:  # a scanning screen's frame: no verdict to show

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level, blocking
@@ -68,8 +69,15 @@ def status(web: WebApp) -> dict[str, Any]:
         "disk_free_gb": shutil.disk_usage(config.records.database.parent).free / 2**30,
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
         "offline_minutes": int(offline_s // 60) if long_offline else None,
-        "camera_error": device.camera.error,
+        "camera_banner": camera_banner_key(device.camera.error),
     }
+
+
+def camera_banner_key(error: CameraError | None) -> str | None:
+    """What the banner tells the nurse of a camera failure: no cable fixes a camera set up wrong."""
+    if error is None:
+        return None
+    return "app.camera_not_set_up" if isinstance(error, CameraMisconfigured) else "banner.camera_lost"
 
 
 def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
@@ -86,7 +94,8 @@ def for_the_nurse(check: Check) -> Check:
     if check.name != "camera" or check.level is not Level.RED:
         return check
     log_event("app.camera_check_failed", level=40, error=check.values.get("error"))
-    return Check(check.name, check.level, "health.camera.lost")
+    set_up_wrong = check.message_key == "health.camera.misconfigured"  # the technician's to fix, not the cable
+    return Check(check.name, check.level, "app.camera_not_set_up" if set_up_wrong else "health.camera.lost")
 
 
 def routes(web: WebApp) -> list[Route]:

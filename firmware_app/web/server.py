@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from firmware_app import __version__
-from firmware_app.capture.camera import CameraError
+from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.events import log_event
 from firmware_app.messages import message, plural_key
 from firmware_app.records.screening import ContextError
@@ -158,7 +158,9 @@ class WebApp:
             return self.render(request, session, "message.html", 507, text_key=error.message_key)
         except CameraError as error:
             log_event("app.camera_failed", level=40, error=error)  # the cause is the technician's: logged only
-            return self.render(request, session, "message.html", 503, text_key="app.camera_failed")
+            set_up_wrong = isinstance(error, CameraMisconfigured)  # no cable fixes a missing folder or driver
+            key = "app.camera_not_set_up" if set_up_wrong else "app.camera_failed"
+            return self.render(request, session, "message.html", 503, text_key=key)
         except ContextError as error:
             return self.render(request, session, "message.html", 400, text=str(error))
         except Exception as error:  # never a stack trace on the screen: the log has the details

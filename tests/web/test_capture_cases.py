@@ -96,7 +96,8 @@ def test_a_photo_taken_on_a_screen_opened_for_another_patient_is_never_filed_und
 
 
 def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
-    app.show()  # no photos: the files camera cannot open
+    app.show()
+    (app.camera_dir / "00.jpg").write_bytes(b"no frame")  # the camera opens, then gives no frame
     sign_in(page, app)
     new_patient(page, app, "C-3")
     banner = page.locator("[data-test=camera-banner]")
@@ -185,7 +186,8 @@ def test_take_it_when_sharp_shoots_by_itself_once_a_preview_frame_passes(page, a
 
 
 def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, app, retina_jpeg):
-    app.show()  # no photos: the files camera cannot open
+    app.show()
+    (app.camera_dir / "00.jpg").write_bytes(b"no frame")  # the camera opens, then gives no frame
     sign_in(page, app)
     new_patient(page, app, "C-4")
     page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
@@ -214,3 +216,29 @@ def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, 
     wait_until(checked_again, 15, "the camera to answer again")
     assert second.locator("[data-test=camera-banner]").count() == 0
     assert on_screen(second.locator("[data-test=ready-ok]"))
+
+
+def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cable(page, app):
+    """The files camera's folder holds no photo, as a wrong ``[camera]`` path or a missing driver
+    would: no cable fixes it, so no screen says to check one (the cause goes to the log only)."""
+    app.show()
+    sign_in(page, app)
+    new_patient(page, app, "C-5")
+    banner = page.locator("[data-test=camera-banner]")
+    banner.wait_for(timeout=15_000)
+    assert "not set up right" in banner.inner_text() and "cable" not in banner.inner_text()
+    form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit", "token")}
+    shot = page.request.post(f"{app.url}/capture/shoot", form=form)  # the shutter, beside the banner
+    assert shot.status == 503 and "Call the technician" in shot.text() and "cable" not in shot.text()
+    assert str(app.camera_dir) not in shot.text()
+    page.close()  # the capture screen's lease lapses: the readiness check opens the camera itself
+    ready = page.context.new_page()
+    camera = ready.locator("[data-test=check-camera]")
+    for language, words, cable in (("en", "not set up right", "cable"), ("fr", "pas configurée", "câble")):
+        ready.goto(f"{app.url}/ready")
+        if ready.locator("html").get_attribute("lang") != language:
+            ready.locator("[data-test=language]").click()
+        wait_until(lambda: camera.get_attribute("data-level") == "red", 15, "the camera check to fail")
+        assert words in camera.inner_text() and cable not in camera.inner_text(), language
+        assert "/" not in camera.inner_text()  # no path on the nurse's screen
+        snap(ready, "ready-camera-not-set-up")
