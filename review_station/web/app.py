@@ -6,6 +6,7 @@ worklist table when a filter changes and polls a verdict's delivery state until 
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -239,7 +240,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         except ReadRefused as error:
             with engine.connect() as connection:
                 context = result_context(connection, result_id, user)
-            return render(request, "result.html", status=422, user=user, refused=str(error), **context)
+            entered = dataclasses.asdict(read)
+            return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}", status_code=303)
 
     @app.get("/results/{result_id}/delivery")
@@ -305,23 +307,26 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     add_photo_routes(app, config, engine, signed_in, render)
 
+    def export_form(request: Request, user: SignedIn, fields: dict[str, str], refused: str | None) -> Response:
+        """The export form with what was typed kept, so a refusal is corrected, not retyped."""
+        with engine.connect() as connection:
+            sites = sorted({device.site_id for device in all_devices(connection)})
+        context = fields | {"formats": FORMATS, "sites": sites, "refused": refused, "user": user}
+        return render(request, "export.html", status=422 if refused else 200, **context)
+
     @app.get("/export")
     def export_download(request: Request, format: str = "", site: str = "", start: str = "", end: str = "") -> Response:
         """The export form, or with all its fields the download (coordinators and admins)."""
         user = signed_in(request, *ADJUDICATORS)
+        fields = {"format": format or FORMATS[0], "site": site, "start": start, "end": end}
         if not (format and site and start and end):
-            today = datetime.now(UTC).date()
-            fields = {"format": format or FORMATS[0], "site": site, "start": start, "end": end or today.isoformat()}
-            asked = any((format, site, start, end))
-            missing = "fill in every field: format, site, from and to" if asked else None
-            with engine.connect() as connection:
-                sites = sorted({device.site_id for device in all_devices(connection)})
-            context = fields | {"formats": FORMATS, "sites": sites, "refused": missing, "user": user}
-            return render(request, "export.html", status=422 if asked else 200, **context)
+            if not any((format, site, start, end)):
+                return export_form(request, user, fields | {"end": datetime.now(UTC).date().isoformat()}, None)
+            return export_form(request, user, fields, "fill in every field: format, site, from and to")
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:
-            return render(request, "message.html", status=422, title="Export refused", text=str(error), user=user)
+            return export_form(request, user, fields, f"Export refused: {error}")
         media = "application/fhir+json" if format == "fhir" else "text/csv"
         name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"
         return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

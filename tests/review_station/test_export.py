@@ -162,6 +162,8 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header
     assert form.status_code == 200 and 'data-test="export-form"' in form.text and 'href="/export"' in form.text
     assert partial.status_code == 422 and "fill in every field" in partial.text and 'value="site-a"' in partial.text
     assert refused.status_code == 422 and "Export refused" in refused.text
+    # The refusal is the form again, with what was typed kept to correct it.
+    assert 'data-test="export-form"' in refused.text and 'value="2026-04-30"' in refused.text
     assert "content-disposition" not in refused.headers and "set-cookie" not in refused.headers
     assert good.headers["content-disposition"] == 'attachment; filename="edgescreen-site-a-2026-04-01-2026-04-30.csv"'
     with engine.connect() as connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
@@ -76,8 +77,14 @@ def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict
         ("ungradable", "none", "absent", "an ungradable verdict contradicts"),
     ):
         grading = {"verdict": verdict, "icdr_grade": grade, "maculopathy": maculopathy}
-        slip = client.post(f"/results/{result_id}/reads", data={**form, **grading, "csrf": csrf})
+        comment = "Exudates <near> the fovea"
+        slip = client.post(f"/results/{result_id}/reads", data={**form, **grading, "csrf": csrf, "comment": comment})
         assert slip.status_code == 422 and why in slip.text, (verdict, grade, maculopathy)
+        # The form comes back as the reader left it, to correct one field rather than redo the read.
+        for name, value in {**grading, "urgency": "soon"}.items():
+            chosen = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', slip.text, re.S)
+            assert chosen and f'<option value="{value}" selected>' in chosen.group(1), name
+        assert "Exudates &lt;near&gt; the fovea</textarea>" in slip.text
     done = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf, "comment": "Refer within 4 weeks"})
     assert done.status_code == 303
     page = client.get(f"/results/{result_id}").text
