@@ -56,6 +56,10 @@ class NotSignedIn(Exception):
 class Forbidden(Exception):
     """Signed in, but the role or the CSRF token does not allow this."""
 
+    def __init__(self, why: str, user: SignedIn | None = None) -> None:
+        super().__init__(why)
+        self.user = user  # the refusal page keeps the signed-in user's navigation
+
 
 def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
@@ -77,13 +81,13 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         if user is None:
             raise NotSignedIn()
         if roles and user.role not in roles:
-            raise Forbidden(f"this page is for {' or '.join(roles)} accounts")
+            raise Forbidden(f"this page is for {' or '.join(roles)} accounts", user)
         return user
 
     async def posted(request: Request, user: SignedIn) -> dict[str, str]:
         form = {key: str(value) for key, value in (await request.form()).items()}
         if not accounts.csrf_ok(user, form.get("csrf")):
-            raise Forbidden("the form is stale or forged (CSRF check failed): reload the page")
+            raise Forbidden("the form is stale or forged (CSRF check failed): reload the page", user)
         return form
 
     @app.exception_handler(NotSignedIn)
@@ -94,7 +98,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
-        return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=None)
+        return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=error.user)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -175,7 +179,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def result_context(connection: Any, result_id: str, user: SignedIn) -> dict[str, Any]:
         result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
         if result is None:
-            raise Forbidden("no such result")
+            raise Forbidden("no such result", user)
         history = connection.execute(
             select(results.c.result_id, results.c.captured_at, results.c.triage, results.c.state)
             .where(results.c.device_id == result.device_id, results.c.result_id != result_id)

@@ -131,7 +131,9 @@ def test_second_read_is_blind_and_a_disagreement_goes_to_a_coordinator(engine: E
 def test_the_quarantine_is_for_admins(engine: Engine) -> None:
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")
     admin = signed_in_client(engine, station(), "root", "admin")
-    assert reviewer.get("/quarantine").status_code == 403
+    refused = reviewer.get("/quarantine")
+    assert refused.status_code == 403 and "for admin accounts" in refused.text
+    assert "ana (reviewer)" in refused.text and 'href="/dashboard"' in refused.text  # still signed in, with a way on
     assert admin.get("/quarantine").status_code == 200
 
 
