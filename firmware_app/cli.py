@@ -33,6 +33,7 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
+from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
@@ -215,6 +216,12 @@ def _sync_once(config: Config, wait_s: float) -> str:
         )
     if status["backlog"] == 0:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
+    if status["connection"] == REFUSED:
+        return (
+            f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} refuses this "
+            f"device ({status['connection_detail']}). Check that the device's certificate is its own and that "
+            "[device] id and site match it and the broker's ACL; `edgescreen doctor` checks the certificate."
+        )
     return (
         f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} did not take "
         f"them within {wait_s:g} s. They are sent when it is reachable (`edgescreen sync run`, or the "

@@ -264,6 +264,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera stopped answering. Check its cable, then tap Retry.",
         "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",
     },
+    "status.call_back.one": {
+        "en": "A specialist refers a patient the device did not: open it to call them back",
+        "fr": "Un spécialiste adresse un patient que l'appareil n'adressait pas : ouvrez-le pour le rappeler",
+    },
+    "status.call_back.other": {
+        "en": "Specialists refer {count} patients the device did not: open them to call them back",
+        "fr": "Des spécialistes adressent {count} patients que l'appareil n'adressait pas : ouvrez-les pour les "
+        "rappeler",
+    },
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
         "en": "The site server has been unreachable for {duration}: results wait safely on this device. "
@@ -439,6 +448,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.broker.connecting": {
         "en": "Connecting to the site server: results wait safely on this device.",
         "fr": "Connexion au serveur du site en cours : les résultats attendent sur cet appareil.",
+    },
+    "health.broker.refused": {
+        "en": "The site server refuses this device: results wait safely on this device. Tell the technician.",
+        "fr": "Le serveur du site refuse cet appareil : les résultats attendent sur cet appareil. Prévenez le "
+        "technicien.",
     },
     "health.broker.service": {
         "en": "The sending service is not running: results wait safely on this device. Tell the technician.",
@@ -691,6 +705,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},
     "verdict.ungradable": {"en": "Specialist: not gradable", "fr": "Spécialiste : ininterprétable"},
+    "verdict.overturned": {
+        "en": "Specialist: refer. Call the patient back",
+        "fr": "Spécialiste : adresser. Rappelez le patient",
+    },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
     "records.find": {"en": "Find", "fr": "Chercher"},

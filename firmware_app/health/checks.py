@@ -22,6 +22,7 @@ from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE
+from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 
@@ -163,6 +164,8 @@ def check_broker(sync: Mapping[str, Any]) -> Check:
         return _check("broker", Level.AMBER, "connecting", state=state)
     if state == "disconnected":
         return _check("broker", Level.AMBER, state=state)
+    if state == REFUSED:  # reached, and refused: the technician's to fix, not the network's
+        return _check("broker", Level.AMBER, REFUSED, state=state)
     return _check("broker", Level.AMBER, "service", state=state)
 
 

@@ -25,6 +25,8 @@ from firmware_app.records.integrity import PAYLOAD_DIGEST, stored_bytes
 from firmware_app.records.store import Records
 
 CRASHES = "crashes"
+# The connection state while the broker answers and refuses this device (its connection or its results).
+REFUSED = "refused"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -157,7 +159,8 @@ class Outbox:
         )
 
     def set_connection(self, state: str, detail: str = "") -> None:
-        """Record the worker's connection state (``connecting``, ``connected``, ``disconnected``, ``stopped``)."""
+        """Record the worker's connection state (``connecting``, ``connected``, ``disconnected``,
+        ``refused``, ``stopped``)."""
         with transaction(self._db):
             self._set_state_in_transaction(
                 {

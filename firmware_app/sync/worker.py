@@ -37,7 +37,7 @@ from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsError, records_problem
-from firmware_app.records.outbox import Outbox, OutboxRow
+from firmware_app.records.outbox import REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -87,6 +87,9 @@ class SyncWorker:
         self._cursor = 0
         self._connack: bool | None = None
         self._problem = ""
+        # The broker answered and said no (a CONNACK or PUBACK failure code, e.g. "Not authorized"):
+        # not a network fault, so retrying at once only repeats it.
+        self._refused = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -100,7 +103,7 @@ class SyncWorker:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self._connack = not reason.is_failure
         if reason.is_failure:
-            self._problem = f"the broker refused the connection: {reason}"
+            self._problem, self._refused = f"the broker refused the connection: {reason}", True
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self._connack = False
@@ -111,7 +114,7 @@ class SyncWorker:
         if seq is None:
             return  # a status or review_ack message
         if reason.is_failure:
-            self._problem = f"the broker refused result row {seq}: {reason}"
+            self._problem, self._refused = f"the broker refused result row {seq}: {reason}", True
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)
@@ -339,21 +342,31 @@ class SyncWorker:
         crashes = self._outbox.note_start()
         if crashes:
             log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
-        attempt, crash = 0, None
+        attempt, crash, refused = 0, None, False
         try:
             while not self._stop.is_set():
                 self.heartbeat.beat(self._settings.connect_timeout_s)
-                self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
+                if not refused:  # after a refusal the status keeps saying so while the worker tries again
+                    self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
-                attempt = 0 if established else attempt + 1
+                # A refusal keeps backing off although each connection is accepted: the certificate
+                # or the broker's ACL must change first, and retrying at once floods its log.
+                refused = self._refused
+                attempt = 0 if established and not refused else attempt + 1
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
                 self._last_problem = self._problem
-                self._set_connection("disconnected", self._problem)
-                log_event("sync.disconnected", level=logging.WARNING, problem=self._problem, retry_in_s=round(delay, 2))
+                self._set_connection(REFUSED if refused else "disconnected", self._problem)
+                log_event(
+                    "sync.disconnected",
+                    level=logging.WARNING,
+                    problem=self._problem,
+                    attempt=attempt,
+                    retry_in_s=round(delay, 2),
+                )
                 self.heartbeat.beat(delay)
                 self._stop.wait(delay)
         except BaseException as error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,14 +22,16 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def today(request: Request, session: Session) -> Response:
         shown = request.query_params.get("filter", "all")
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        # The nurse's day, by the device's clock: UTC's midnight is mid-morning or mid-evening elsewhere.
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         mine = session.operator if shown == "mine" else None
 
         def read() -> tuple[list, dict]:
             return worklist(device.store.records, midnight, shown == "verdict", mine), status(web)
 
         entries, bar = await device.run(read)
-        return web.render(request, session, "today.html", entries=entries, shown=shown, status=bar)
+        context = {"entries": entries, "shown": shown, "status": bar, "midnight": midnight}
+        return web.render(request, session, "today.html", **context)
 
     async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:
         reference = session.records_query

@@ -22,6 +22,7 @@ from firmware_app.health.readiness import readiness
 from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
+from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import WebApp
 from firmware_app.web.sessions import Session
@@ -40,9 +41,11 @@ def home(session: Session) -> str:
 
 
 def back(request: Request) -> Response:
-    """Back to the page the nurse was on (its path only: never another site)."""
-    path = urlsplit(request.headers.get("referer", "/")).path
-    return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else "/", 303)
+    """Back to the page the nurse was on, with its filter (its path and query only: never another site)."""
+    referer = urlsplit(request.headers.get("referer", "/"))
+    if not referer.path.startswith("/") or referer.path.startswith("//"):
+        return RedirectResponse("/", 303)
+    return RedirectResponse(f"{referer.path}?{referer.query}" if referer.query else referer.path, 303)
 
 
 def on_the_device(request: Request) -> bool:
@@ -70,6 +73,7 @@ def status(web: WebApp) -> dict[str, Any]:
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
         "offline_minutes": int(offline_s // 60) if long_offline else None,
         "camera_banner": camera_banner_key(device.camera.error),
+        "to_call_back": verdicts_to_act_on(device.store.records),
     }
 
 

@@ -28,7 +28,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import decimal, readable_date
+from firmware_app.web.wording import decimal, local_clock, readable_date
 
 HERE = Path(__file__).resolve().parent
 # The event a swapped screen raises (``moved_to``) for the status bar to refresh (base.html).
@@ -63,6 +63,7 @@ class WebApp:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.autoescape = select_autoescape(default=True)
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
+        self.templates.env.globals["clock"] = local_clock
 
     @staticmethod
     def text(session: Session, key: str, **values: Any) -> str:

@@ -12,14 +12,24 @@ from datetime import datetime
 from firmware_app.messages import message
 
 
+def _local(moment: datetime | str) -> datetime:
+    """``moment`` (a datetime or an ISO string, as the records keep them in UTC) in the device's local time."""
+    return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone()
+
+
+def local_clock(moment: datetime | str) -> str:
+    """The time of day the nurse's own clock showed at ``moment``: "14:05", never UTC's."""
+    return _local(moment).strftime("%H:%M")
+
+
 def readable_date(moment: datetime | str, language: str, with_time: bool = True) -> str:
-    """``moment`` (a datetime or an ISO string, as the records keep it) in the device's local time,
-    its month in words: never an ISO string or "UTC" on a screen or a hand-out."""
-    here = (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone()
+    """``moment`` in the device's local time, its month in words: never an ISO string or "UTC" on a
+    screen or a hand-out."""
+    here = _local(moment)
     day = message("date.day", language).format(
         day=here.day, month=message(f"date.month.{here.month}", language), year=here.year
     )
-    return message("date.day_time", language).format(day=day, time=here.strftime("%H:%M")) if with_time else day
+    return message("date.day_time", language).format(day=day, time=local_clock(here)) if with_time else day
 
 
 def french_of(name: str) -> str:

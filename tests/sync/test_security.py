@@ -4,6 +4,7 @@ broker/make-test-certs: only the listener port and the file locations are change
 from __future__ import annotations
 
 import json
+import logging
 import re
 import ssl
 import subprocess
@@ -165,15 +166,32 @@ def sync_status(config: Path) -> dict:
     return json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
 
 
-def test_results_the_broker_refuses_stay_queued_and_the_status_says_why(tmp_path, certs, site_broker, retina_rgb):
+def test_results_the_broker_refuses_stay_queued_and_the_status_says_why(
+    tmp_path, certs, site_broker, retina_rgb, caplog
+):
     # Configured as cam-02 but holding cam-01's certificate: the broker refuses every publish.
     config = device_config(tmp_path, certs, site_broker.port, cert_name="cam-01")
     config.write_text(config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-02"'))
     store = open_store(tmp_path)
     record_one(store, small_photo(retina_rgb))
+    caplog.set_level(logging.WARNING, logger="edgescreen")
+
+    def attempts() -> list[int]:
+        found = (re.search(r"sync\.disconnected .*attempt=(\d+)", r.getMessage()) for r in caplog.records)
+        return [int(match.group(1)) for match in found if match]
+
     worker = BackgroundWorker(config)
     try:
-        wait_until(lambda: "refused" in (sync_status(config)["connection_detail"] or ""), 15, "the refusal")
+        wait_until(lambda: len(attempts()) >= 5, 30, "five refused connections")
+        # Each attempt's connection is accepted before its publish is refused: read between attempts.
+        wait_until(lambda: sync_status(config)["connection"] == "refused", 15, "the state between attempts")
+        status = sync_status(config)
+        doctor = "The site server refuses this device"
+        wait_until(lambda: doctor in edgescreen("doctor", config=config).stdout, 30, "the doctor's words")
     finally:
         worker.stop()
     assert Outbox(store.records).backlog().unsent == 1
+    assert "Not authorized" in status["connection_detail"]
+    # Each connection is accepted and its publish refused: the backoff grows all the same, where it
+    # was reset on every accepted connection (dozens of reconnections a second, each refused).
+    assert attempts()[:5] == [1, 2, 3, 4, 5]

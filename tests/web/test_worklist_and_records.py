@@ -15,7 +15,16 @@ import pytest
 from edgescreen_wire.topics import REVIEW, device_topic
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE
-from tests.web.conftest import add_operator, enter_pin, first_eye_screened, on_screen, sign_in, snap, start_app
+from tests.web.conftest import (
+    add_operator,
+    enter_pin,
+    first_eye_screened,
+    on_screen,
+    sign_in,
+    snap,
+    start_app,
+    unscrolled,
+)
 
 
 def screen_one_eye(page, app, reference: str) -> None:
@@ -90,8 +99,27 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
         if page.locator("[data-test=verdict]").count():
             break
         page.wait_for_timeout(500)
-    assert page.locator("[data-test=verdict]").inner_text() == "Specialist: refer"
+    # The device did not refer this eye (the plain retina): the specialist's referral is the one to act on.
+    verdict = page.locator("[data-test=verdict]")
+    assert verdict.get_attribute("data-overturned") == "yes"
+    assert verdict.inner_text() == "Specialist: refer. Call the patient back"
+    banner = page.locator("[data-test=call-back-banner]")
+    assert "open it to call them back" in banner.inner_text()
+    assert unscrolled(page)
     snap(page, "today-verdict")
+    page.locator("[data-test=language]").click()
+    assert "rappeler" in page.locator("[data-test=call-back-banner]").inner_text()
+    assert "current" in page.locator("[data-test=filter-verdict]").get_attribute("class")  # the filter kept
+    assert unscrolled(page)
+    snap(page, "today-verdict")
+    page.locator("[data-test=language]").click()
+    page.goto(f"{app.url}/patient")  # on every screen until the record is opened
+    page.locator("[data-test=call-back-banner]").click()
+    page.wait_for_url("**/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").click()  # the record: who to call, and the verdict
+    detail = page.locator("[data-test=detail]").inner_text()
+    assert "W-1" in detail and "Specialist: refer (dr-lopez" in detail
+    assert page.locator("[data-test=call-back-banner]").count() == 0
 
     # A frozen broker takes the next result and never acknowledges it: sent, not yet confirmed.
     broker.pause()
