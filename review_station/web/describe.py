@@ -50,6 +50,14 @@ def _words(code: str) -> str:
     return code.replace("_", " ")
 
 
+# The device's own word on its clock when it recorded the result (edgescreen_wire.result's ``clock``).
+CLOCK_WORDS = {
+    "unsynchronised": "the device's clock was not kept in step by the network: this time may be off",
+    "before_build": "the device's clock was not set (it read earlier than its software): the capture time is unknown",
+    "future": "later than the device's clock when it recorded it: the capture time is unknown",
+}
+
+
 def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str, str]]:
     """(label, value) rows, in the order a specialist reads them."""
     rows = [
@@ -60,7 +68,8 @@ def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str,
         rows.append(("Eye", EYE_WORDS.get(payload["eye"], payload["eye"])))
     else:
         rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
-    rows.append(("Captured", payload["captured_at"].replace("T", " ").replace("Z", " UTC")))
+    captured = payload["captured_at"].replace("T", " ").replace("Z", " UTC")
+    rows.append(("Captured", f"{captured} ({CLOCK_WORDS[payload['clock']]})" if "clock" in payload else captured))
     score, threshold = payload["score"], payload["threshold"]
     rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
     rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))

@@ -40,3 +40,13 @@ def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality
     assert rows["Operating point"].startswith("screening, unknown to this station")
     _, v1 = result_bytes("cam-01", "site-a", payload=derm)
     assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR))
+
+
+def test_a_capture_time_the_device_could_not_vouch_for_says_so() -> None:
+    _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "1970-01-01T00:02:00Z", "clock": "before_build"})
+    captured = dict(describe(json.loads(raw), MODELS_DIR))["Captured"]
+    assert captured.startswith("1970-01-01 00:02:00 UTC") and "the capture time is unknown" in captured
+    _, raw = result_bytes("cam-01", "site-a", payload={"clock": "unsynchronised"})
+    assert "this time may be off" in dict(describe(json.loads(raw), MODELS_DIR))["Captured"]
+    _, raw = result_bytes("cam-01", "site-a")
+    assert dict(describe(json.loads(raw), MODELS_DIR))["Captured"].endswith(" UTC")  # a clock in step: no word
