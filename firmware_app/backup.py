@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_app.durable import fsync_directory
-from firmware_app.records.audit import verify_chain
-from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem
+from firmware_app.records.audit import append_event, verify_chain
+from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
@@ -28,6 +29,8 @@ class BackupSummary:
     screenings: int
     images: int
     audit_events: int
+    # When the backup was taken (its newest audit event, the backup's own): a restore holds nothing later.
+    taken_at: str | None = None
 
 
 def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -130,6 +133,7 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
         records = Records(staged, key_file)  # refuses a key other than the one the records were sealed with
         try:
             _open_every_image(records)
+            taken_at = _record_the_restore(records, screenings)
         finally:
             records.close()
     except RecordsError as error:
@@ -138,7 +142,18 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)
     fsync_directory(database.parent)
-    return BackupSummary(database, screenings, images, events)
+    return BackupSummary(database, screenings, images, events + 1, taken_at)
+
+
+def _record_the_restore(records: Records, screenings: int) -> str:
+    """The restore in the audit log (with when the backup was taken), and the backed-up device's
+    sync state cleared; returns when the backup was taken."""
+    taken_at = records.connection.execute("SELECT max(at) FROM audit").fetchone()[0]
+    Outbox(records).forget_connection(f"restored from a backup taken at {taken_at}")
+    with transaction(records.connection):
+        details = {"backup_taken_at": taken_at, "screenings": screenings}
+        append_event(records.connection, "restore", details, records.clock())
+    return taken_at
 
 
 def _open_every_image(records: Records) -> None:

@@ -44,6 +44,11 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     summary = restore(args.backup, config.records.database, config.records.key_file)
     print(_summary("restored", summary) + "; every image opens with the key")
+    print(
+        f"The backup was taken at {summary.taken_at}: nothing recorded after it is here. Screenings made "
+        "since are lost with the old records; specialists' verdicts the device received since are not sent "
+        "again (read them at the review station); and a patient erased since is back: erase them again."
+    )
     return 0
 
 

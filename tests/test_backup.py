@@ -3,6 +3,7 @@ the audit chain verifies and every image opens; what would lose data or not open
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ import sys
 
 import pytest
 
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -213,3 +215,25 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
     junk = edgescreen("restore", str(tmp_path / "junk"), config=target_config)
     assert junk.returncode == 5 and "not an EdgeScreen records backup" in junk.stderr
     assert not (target / "records.sqlite3").exists()
+
+
+def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_devices_connection_behind(tmp_path, device):
+    directory, config, recorded = device
+    store = open_store(directory)
+    Outbox(store.records).set_connection("connected")  # the old device's worker, alive when backed up
+    store.records.close()
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    assert "nothing recorded after it is here" in restored.stdout and "erase them again" in restored.stdout
+    status = json.loads(edgescreen("sync", "status", "--json", config=target_config).stdout)
+    assert status["connection"] == "stopped" and status["connection_detail"].startswith("restored from a backup")
+    assert status["crashes"] == 0  # the old worker's life is not this device's crash
+    assert edgescreen("audit", "verify", config=target_config).returncode == 0
+    db = sqlite3.connect(target / "records.sqlite3")
+    try:
+        kind, details = db.execute("SELECT kind, details FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        db.close()
+    assert kind == "restore" and json.loads(details)["screenings"] == len(recorded)

@@ -29,6 +29,8 @@ KINDS = (
     "operator",
     # A visit the nurse finished with an eye never photographed (firmware_app/records/worklist.py).
     "visit",
+    # Records put back from a backup (firmware_app/backup.py): what happened after it is not in them.
+    "restore",
 )
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

@@ -171,6 +171,15 @@ class Outbox:
                 }
             )
 
+    def forget_connection(self, why: str) -> None:
+        """Records restored from a backup: the backed-up device's connection, worker and unclean
+        stop are not this device's, so status and doctor must not show them, nor the next start
+        count them as a crash."""
+        with transaction(self._db):
+            self._set_state_in_transaction(
+                {"connection": "stopped", "connection_detail": why, "worker_pid": "", CRASHES: "0"}
+            )
+
     def note_start(self) -> int:
         """Record this worker's start; a previous worker that neither stopped cleanly nor still runs
         died (an error, a kill), and is counted, so ``sync status`` can tell a crash loop (the
