@@ -78,6 +78,11 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
             "The audit log records the erasure without the reference."
         )
+        if erasure.shared_photos:
+            print(
+                f"The review station holds the photo of {len(erasure.shared_photos)} of them: ask its administrator "
+                "to erase each there (`edgescreen-review images erase RESULT_ID`): " + " ".join(erasure.shared_photos)
+            )
         return 0
 
     return _with_store(config, erase)

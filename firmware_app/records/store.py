@@ -78,6 +78,9 @@ class Erasure:
     images: int
     unsent_withdrawn: int
     unsent_in_flight: int = 0
+    # The results whose photo the review station holds (shared, [sync] share_images): erased there
+    # only by its administrator, who needs these ids.
+    shared_photos: tuple[str, ...] = ()
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -424,14 +427,19 @@ class ScreeningStore:
                 f"WHERE sent_at IS NULL AND result_id IN ({marks})",
                 matched,
             ).fetchone()
+            shared = self._db.execute(
+                f"SELECT result_id FROM image_upload WHERE uploaded_at IS NOT NULL AND result_id IN ({marks})", matched
+            )
+            shared_photos = tuple(sorted(row[0] for row in shared))
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-            erasure = Erasure(len(matched), images, unsent, in_flight)
+            erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos)
             details = {
                 "results": erasure.results,
                 "images": images,
                 "unsent_withdrawn": unsent,
                 "unsent_in_flight": in_flight,
                 "result_ids": matched,
+                "photos_at_the_station": list(shared_photos),
             }
             owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
         pay_checkpoint(self.records, wait=True)

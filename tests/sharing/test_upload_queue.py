@@ -66,10 +66,18 @@ def test_a_refused_screening_queues_no_photo(tmp_path, site):
     assert rows(store, "screening") == rows(store, "image_upload") == 1
 
 
-def test_erasure_removes_the_queued_photo(tmp_path, site):
+def test_erasure_removes_the_queued_photo_and_names_those_the_station_holds(tmp_path, site):
     _, sharing, photo = site
     store = open_store(tmp_path)
-    record(store, sharing, photo, score=0.9, context=ScreeningContext(patient_ref="MRN-1", eye="L"))
-    assert rows(store, "image_upload") == 1
-    store.erase_patient("MRN-1")
+    uploaded, queued = (
+        record(store, sharing, photo, score=0.9, context=ScreeningContext(patient_ref="MRN-1", eye=eye))
+        for eye in ("L", "R")
+    )
+    assert rows(store, "image_upload") == 2
+    UploadQueue(store.records).mark_uploaded(uploaded.result_id, 201)
+    erasure = store.erase_patient("MRN-1")
     assert rows(store, "image_upload") == 0
+    # Only the station's administrator can erase its copy: the ids to give them, in the audit log too.
+    assert erasure.shared_photos == (uploaded.result_id,)
+    details = store.records.connection.execute("SELECT details FROM audit WHERE kind = 'erasure'").fetchone()[0]
+    assert uploaded.result_id in details and queued.result_id in details
