@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 TRIAGE_COLOURS = {"refer": "#a30000", "ungradable": "#d08a00", "no_refer": "#3b7d3e"}
@@ -27,6 +28,15 @@ def _empty(figure: plt.Figure, axes: plt.Axes) -> str:
     return _svg(figure)
 
 
+def _by_day(axes: plt.Axes, days: list[date]) -> None:
+    """An axis of whole days around ``days``: left to itself, matplotlib ticks hours for one day and
+    spreads one point over years."""
+    first, last = min(days), max(days)
+    axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
+    axes.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, ((last - first).days + 2) // 8)))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+
+
 def screenings_per_day(days: dict[date, Counter[str]]) -> str:
     figure, axes = plt.subplots(figsize=(7, 2.8))
     if not days:
@@ -40,6 +50,7 @@ def screenings_per_day(days: dict[date, Counter[str]]) -> str:
     axes.set_ylabel("screenings")
     axes.set_title("Screenings per day by triage")
     axes.legend(loc="upper left", fontsize="small")
+    _by_day(axes, labels)
     figure.autofmt_xdate()
     return _svg(figure)
 
@@ -53,6 +64,7 @@ def ungradable_rate(days: dict[date, Counter[str]]) -> str:
     axes.set_ylim(0, 100)
     axes.set_ylabel("% ungradable")
     axes.set_title("Ungradable rate per day")
+    _by_day(axes, list(days))
     figure.autofmt_xdate()
     return _svg(figure)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -12,6 +14,7 @@ from edgescreen_wire.result import RESULT_V2
 from review_station import accounts, dashboard
 from review_station.storage.tables import devices
 from review_station.verdicts import ReadForm, record_read
+from review_station.web import plots
 from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
@@ -94,3 +97,14 @@ def test_the_dashboard_page_and_its_svg_plots(engine: Engine) -> None:
     assert "Screenings per day by triage" in client.get("/dashboard/screenings.svg").text
     assert "no screenings in this period" in client.get("/dashboard/screenings.svg?site=nowhere").text
     assert client.get("/dashboard/nothing.svg").status_code == 404
+
+
+def test_the_daily_plots_tick_whole_days_around_their_days() -> None:
+    """One day of screenings ticked by the hour, and one point spread over 2025-2029, before."""
+    one_day = {date(2026, 12, 2): Counter(refer=2, no_refer=3, ungradable=1)}
+    month = {date(2026, 11, 1) + timedelta(days=n): Counter(no_refer=n, ungradable=1) for n in range(30)}
+    for plot in (plots.screenings_per_day, plots.ungradable_rate):
+        ticks = re.findall(r"<!-- (\d\d [A-Z][a-z]{2} \d{4}) -->", plot(one_day))
+        assert ticks == ["01 Dec 2026", "02 Dec 2026", "03 Dec 2026"], plot.__name__
+        ticks = re.findall(r"<!-- (\d\d [A-Z][a-z]{2} \d{4}) -->", plot(month))
+        assert ticks[0] == "01 Nov 2026" and len(ticks) <= 12 and ":" not in "".join(ticks)
