@@ -52,6 +52,7 @@ MALIGNANT = ("melanoma", "basal_cell_carcinoma", "squamous_cell_carcinoma")
 ADJUDICATORS = ("coordinator", "admin")
 # A delivery the device has not answered yet; the ingester sends these until it does.
 UNSETTLED_DELIVERY = ("pending", "sent")
+SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device acknowledged it
 
 
 class ReadRefused(ValueError):
@@ -147,7 +148,7 @@ def _new_review_id() -> str:
 def resend_under_new_id(connection: Connection, review_id: str, result_id: str, topic: str, at: datetime) -> None:
     """Queue again, under a new id, the verdict a device answered ``conflict``: that device holds the
     id for another review, so it stored nothing, and the same id would be refused for ever. The read
-    keeps its id; the delivery (one per result) carries the one the device will hold."""
+    keeps its id; the delivery carries the one the device will hold."""
     unsettled = connection.execute(
         select(deliveries.c.payload).where(
             deliveries.c.review_id == review_id,
@@ -190,8 +191,14 @@ def record_read(
             if reader.role not in ADJUDICATORS:
                 raise ReadRefused("a disagreement is adjudicated by a coordinator")
             kind, new_state = "adjudication", "reviewed"
+        elif reader.role in ADJUDICATORS:
+            # A verdict sent in error is corrected, never edited: the amendment is the last read, so it
+            # settles the result (dashboard, export), and goes to the device as a new verdict.
+            kind, new_state = "amendment", "reviewed"
         else:
-            raise ReadRefused("this result has been reviewed already")
+            raise ReadRefused(
+                "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict"
+            )
         review_id = _new_review_id()
         connection.execute(
             insert(reads).values(
@@ -210,6 +217,12 @@ def record_read(
         )
         connection.execute(update(results).where(results.c.result_id == result_id).values(state=new_state))
         tallies.move(connection, result._mapping, new_state)
+        if kind == "amendment":  # the verdict in error is no longer sent; one the device holds stays as it is
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.result_id == result_id, deliveries.c.state.in_(UNSETTLED_DELIVERY))
+                .values(state=SUPERSEDED_DELIVERY, updated_at=datetime.now(UTC))
+            )
         if new_state == "reviewed":
             _queue_delivery(connection, result, review_id, form, reader.username)
         audit.append(

@@ -24,7 +24,7 @@ from firmware_app.events import log_event
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, devices, quarantine, results
-from review_station.verdicts import resend_under_new_id
+from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
 
 QUARANTINE_HEAD_BYTES = 1024
 STATUSES = ("online", "offline")
@@ -125,6 +125,9 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
                         deliveries.c.review_id == ack["review_id"],
                         deliveries.c.result_id == ack["result_id"],
                         deliveries.c.topic == review_topic,
+                        # settled once: a late or repeated ack neither revives a superseded verdict
+                        # nor makes an older verdict look like the last one sent
+                        deliveries.c.state.in_(UNSETTLED_DELIVERY),
                     )
                     .values(state=ack["status"], updated_at=message.received_at)
                 )

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 
 import firmware_app.web
 from review_station import accounts, audit, dashboard
@@ -30,6 +30,7 @@ from review_station.verdicts import (
     DIAGNOSES,
     ICDR_GRADES,
     MACULOPATHY,
+    SUPERSEDED_DELIVERY,
     URGENCIES,
     VERDICTS,
     ReadForm,
@@ -59,6 +60,15 @@ class Forbidden(Exception):
     def __init__(self, why: str, user: SignedIn | None = None) -> None:
         super().__init__(why)
         self.user = user  # the refusal page keeps the signed-in user's navigation
+
+
+def latest_delivery(result_id: str) -> Select:
+    """The verdict last sent for a result: an amendment's, once a coordinator amended it (a delivery
+    changes only until it settles, so the newest change is the newest verdict's)."""
+    current = deliveries.c.state != SUPERSEDED_DELIVERY
+    return (
+        select(deliveries).where(deliveries.c.result_id == result_id, current).order_by(deliveries.c.updated_at.desc())
+    )
 
 
 def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
@@ -199,9 +209,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         may_read = (
             result.state == "awaiting_review"
             or (result.state == "awaiting_second_read" and not read_by_me)
-            or (result.state == "disagreement" and user.role in ADJUDICATORS)
+            or (result.state in ("disagreement", "reviewed") and user.role in ADJUDICATORS)
         )
-        delivery = connection.execute(select(deliveries).where(deliveries.c.result_id == result_id)).first()
+        delivery = connection.execute(latest_delivery(result_id)).first()
         return {
             "result": result,
             "result_id": result_id,
@@ -252,7 +262,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def delivery_state(request: Request, result_id: str) -> Response:
         signed_in(request)
         with engine.connect() as connection:
-            delivery = connection.execute(select(deliveries).where(deliveries.c.result_id == result_id)).first()
+            delivery = connection.execute(latest_delivery(result_id)).first()
         return render(request, "_delivery.html", delivery=delivery, final_delivery=FINAL_DELIVERY, result_id=result_id)
 
     # administration

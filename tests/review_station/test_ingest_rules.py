@@ -147,3 +147,8 @@ def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -
     ingest(engine, ("edgescreen/v1/site-a/cam-01/review_ack", json.dumps(ack).encode()))
     with engine.connect() as connection:
         assert connection.execute(select(deliveries.c.state)).scalar_one() == "stored"
+    # Settled once: a repeated ack does not move it (nor make an older verdict look like the last one sent).
+    repeat = ack | {"status": "duplicate"}
+    ingest(engine, ("edgescreen/v1/site-a/cam-01/review_ack", json.dumps(repeat).encode()))
+    with engine.connect() as connection:
+        assert connection.execute(select(deliveries.c.state, deliveries.c.updated_at)).one() == ("stored", NOW)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 
-from review_station import audit
+from review_station import audit, dashboard
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, results
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
@@ -153,3 +153,31 @@ def test_worklist_and_dashboard_loads_are_audited_with_their_filters(engine: Eng
             {"page": "dashboard", "by": "ana", "site": "site-a", "days": 7},
         ]
         assert audit.verify(connection).intact
+
+
+def test_a_coordinator_amends_a_verdict_sent_in_error_and_the_device_is_sent_the_new_one(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    reviewer = signed_in_client(engine, station(), "ana", "reviewer")
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+
+    def read(client, verdict: str, grade: str):
+        form = {"verdict": verdict, "urgency": "routine", "icdr_grade": grade, "maculopathy": "absent"}
+        return client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client)})
+
+    assert read(reviewer, "refer", "moderate").status_code == 303
+    again = read(reviewer, "no_refer", "mild")  # a reader who opened it at the same time, or a slip
+    assert again.status_code == 422 and "a coordinator can amend the verdict" in again.text
+    assert "Amend the verdict" not in reviewer.get(f"/results/{result_id}").text
+    assert "Amend the verdict" in coordinator.get(f"/results/{result_id}").text
+    assert read(coordinator, "no_refer", "mild").status_code == 303
+    with engine.connect() as connection:
+        sent = connection.execute(select(deliveries.c.state, deliveries.c.payload).order_by(deliveries.c.updated_at))
+        (first_state, _), (last_state, last_payload) = sent.all()
+        finals = dashboard.final_verdicts(connection, "site-a")
+        kinds = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "verdict")).scalars()
+        kinds = [json.loads(details)["kind"] for details in kinds]
+    # The verdict in error was never acknowledged: it is no longer sent; the amendment is.
+    assert (first_state, last_state) == ("superseded", "pending") and b'"verdict":"no_refer"' in last_payload
+    assert finals == {result_id: "no_refer"} and kinds == ["first", "amendment"]
+    page = coordinator.get(f"/results/{result_id}").text
+    assert 'data-delivery="pending"' in page and 'data-read="amendment"' in page
