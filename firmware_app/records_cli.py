@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.store import Records, ScreeningStore
@@ -57,6 +58,22 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
         return 4
 
     return _with_store(config, verify, read_only=True)
+
+
+def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
+    """The newest events, oldest first: what a technician needs of them (an erasure's result ids, to
+    erase a shared photo at the station too) without opening the database. Details never name a patient."""
+
+    def show(store: ScreeningStore) -> int:
+        where, values = ("WHERE kind = ?", [args.kind]) if args.kind else ("", [])
+        rows = store.records.connection.execute(
+            f"SELECT seq, at, kind, details FROM audit {where} ORDER BY seq DESC LIMIT ?", [*values, args.last]
+        ).fetchall()
+        for seq, at, kind, details in reversed(rows):
+            print(f"{seq}\t{at}\t{kind}\t{details}")
+        return 0
+
+    return _with_store(config, show, read_only=True)
 
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
@@ -226,6 +243,10 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     audit.add_parser("verify", help="check the hash chain; name the first bad event").set_defaults(
         handler=cmd_audit_verify
     )
+    listing = audit.add_parser("list", help="the newest events (number, time, kind, details; no patient is named)")
+    listing.add_argument("--kind", choices=KINDS, help="only events of this kind, e.g. erasure")
+    listing.add_argument("--last", type=int, default=50, help="how many of the newest events (default 50)")
+    listing.set_defaults(handler=cmd_audit_list)
 
     erase = commands.add_parser(
         "erase",

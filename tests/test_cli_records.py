@@ -88,6 +88,11 @@ def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     verify = edgescreen("audit", "verify", config=config)
     assert verify.returncode == 0, verify.stdout
     assert b"MRN-2" not in (tmp_path / "records.sqlite3").read_bytes()
+    # The technician reads the erasures (their result ids, never the reference) without the raw database.
+    listed = edgescreen("audit", "list", "--kind", "erasure", config=config)
+    assert listed.returncode == 0 and listed.stdout.count("\terasure\t") == 3  # the two that matched nothing too
+    assert "MRN" not in listed.stdout.upper() and '"results":1' in listed.stdout
+    assert len(edgescreen("audit", "list", "--last", "3", config=config).stdout.splitlines()) == 3
 
 
 def test_an_unknown_result_id_is_a_refused_request_not_unusable_records(tmp_path, retina_rgb):
