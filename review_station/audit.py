@@ -28,6 +28,7 @@ STATION_KINDS = (
     "user_change",
     "device_change",
     "image",
+    "quarantine_release",
 )
 
 

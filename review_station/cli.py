@@ -17,6 +17,7 @@ from firmware_app.events import log_event, setup_logging
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
 from review_station.export import ExportError
+from review_station.ingest.release import Released
 from review_station.storage.database import DatabaseError, open_database
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
@@ -79,8 +80,8 @@ def _images(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
 
 def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     if args.action == "add":
-        devices.enrol(engine, args.device, args.site, by=OPERATOR)
-        print(f"enrolled {args.device} at {args.site}")
+        released = devices.enrol(engine, args.device, args.site, by=OPERATOR)
+        print(f"enrolled {args.device} at {args.site}; {_released_words(released)}")
     elif args.action == "retire":
         devices.retire(engine, args.device, by=OPERATOR)
         print(f"retired {args.device}: its results now go to quarantine")
@@ -97,6 +98,16 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
             }
             print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()))
     return 0
+
+
+def _released_words(released: Released) -> str:
+    """What the enrolment brought in from quarantine, for the admin who ran it."""
+    words = f"{released.stored} of its results released from quarantine"
+    if released.released > released.stored:
+        words += f" ({released.released - released.stored} repeated messages dropped)"
+    if released.kept:
+        words += f"; {released.kept} refused again, kept in quarantine (see /quarantine)"
+    return words
 
 
 def _read_password() -> str:

@@ -14,10 +14,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
-from review_station.storage.tables import devices, reads, results
+from review_station.ingest.release import enrolments_releasing
+from review_station.storage.tables import devices, quarantine, reads, results
 
 Z95 = 1.959964
 
@@ -92,6 +93,20 @@ def quiet_devices(connection: Connection, alert_h: float, now: datetime | None =
         elif row.last_seen_at is not None and row.last_seen_at < cutoff:
             found.append((row.device_id, row.site_id, f"last seen {row.last_seen_at:%Y-%m-%d %H:%M} UTC"))
     return found
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """What the quarantine holds: a device quiet here may be one whose results all wait there."""
+
+    messages: int
+    awaiting_enrolment: int  # results that enrolling their device would release
+
+
+def quarantined(connection: Connection) -> Quarantined:
+    messages = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
+    awaiting = sum(len(entries) for entries in enrolments_releasing(connection).values())
+    return Quarantined(messages, awaiting)
 
 
 def final_verdicts(connection: Connection, site: str) -> dict[str, str]:

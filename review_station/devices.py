@@ -2,7 +2,8 @@
 
 The broker's ACL pins a device's id (its certificate) but not the site in its topic, so the station
 only trusts a result whose device is enrolled here, not retired, at the site its topic and payload
-name. Enrolment and retirement are administrative acts: both are audited.
+name; what a device sends before its enrolment waits in quarantine until then. Enrolment and
+retirement are administrative acts: both are audited.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
+from review_station.ingest.release import Released, release
 from review_station.storage.tables import devices
 
 
@@ -41,8 +43,9 @@ def _check_id(value: str, what: str) -> None:
         raise DeviceError(f"{what} {value!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
 
 
-def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> None:
-    """Enrol a new device at a site (a retired id cannot come back: give the new device its own)."""
+def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> Released:
+    """Enrol a new device at a site (a retired id cannot come back: give the new device its own), and
+    release the results it sent before, which wait in quarantine: the device counts them delivered."""
     _check_id(device_id, "device id")
     _check_id(site_id, "site id")
     with engine.begin() as connection:
@@ -50,6 +53,7 @@ def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> None:
             raise DeviceError(f"device {device_id!r} is already enrolled (retired devices stay on record)")
         connection.execute(insert(devices).values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC)))
         audit.append(connection, "device_change", {"action": "enrol", "device": device_id, "site": site_id, "by": by})
+        return release(connection, [device_id], {device_id: site_id}, by)
 
 
 def retire(engine: Engine, device_id: str, by: str) -> None:

@@ -21,7 +21,7 @@ from edgescreen_wire.checks import WireError
 from edgescreen_wire.review import parse_review_ack
 from edgescreen_wire.topics import REVIEW_ACK, STATUS, parse_device_topic
 from firmware_app.events import log_event
-from review_station.ingest.classify import Refused, result_row
+from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
@@ -51,17 +51,21 @@ class BatchOutcome:
     reasons: list[str] = field(default_factory=list)
 
 
-def _quarantine_row(message: Incoming, reason: str) -> dict[str, Any]:
+def _quarantine_row(message: Incoming, refusal: Refused | str) -> dict[str, Any]:
+    """A refused message's quarantine row: its first bytes, or the whole of a valid result that only
+    waits for its device's enrolment (validation bounded it to MAX_RESULT_BYTES)."""
+    awaiting = refusal.device_id if isinstance(refusal, Unenrolled) else None
     return {
         "received_at": message.received_at,
         "topic": message.topic[:512],
-        "reason": reason[:2000],
-        "payload_head": message.payload[:QUARANTINE_HEAD_BYTES],
+        "reason": str(refusal)[:2000],
+        "payload": message.payload if awaiting else message.payload[:QUARANTINE_HEAD_BYTES],
         "payload_bytes": len(message.payload),
+        "awaiting_device": awaiting,
     }
 
 
-def _insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) -> int:
+def insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) -> int:
     """Insert the rows whose ``result_id`` is new, in one statement, and count them in the worklist's
     tallies; returns how many were new."""
     if connection.dialect.name == "postgresql":
@@ -136,14 +140,14 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         try:
             row = result_row(message.topic, message.payload, registry, message.received_at)
         except Refused as reason:
-            refused.append(_quarantine_row(message, str(reason)))
+            refused.append(_quarantine_row(message, reason))
             outcome.reasons.append(str(reason))
             continue
         if row["result_id"] in new_results:
             outcome.duplicates += 1
         new_results.setdefault(row["result_id"], row)
     if new_results:
-        outcome.stored = _insert_new_results(connection, new_results)
+        outcome.stored = insert_new_results(connection, new_results)
         outcome.duplicates += len(new_results) - outcome.stored
     if refused:
         connection.execute(insert(quarantine), refused)

@@ -22,6 +22,15 @@ class Refused(ValueError):
     """A result message the station will not store as a result; it goes to quarantine with this reason."""
 
 
+class Unenrolled(Refused):
+    """A valid result whose device the registry does not have (yet): the one refusal an enrolment can
+    lift, so quarantine keeps the payload whole for ``release`` to bring in."""
+
+    def __init__(self, device_id: str) -> None:
+        super().__init__(f"device {device_id} is not enrolled (or is retired)")
+        self.device_id = device_id
+
+
 def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at: datetime) -> dict[str, Any]:
     """The ``results`` row for a valid, authorised result message, or ``Refused`` saying why not."""
     where = parse_device_topic(topic)
@@ -41,7 +50,7 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         )
     enrolled_site = registry.get(where.device_id)
     if enrolled_site is None:
-        raise Refused(f"device {where.device_id} is not enrolled (or is retired)")
+        raise Unenrolled(where.device_id)
     if enrolled_site != where.site_id:
         raise Refused(f"device {where.device_id} is enrolled at {enrolled_site}, not {where.site_id}")
     try:

@@ -33,7 +33,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
@@ -42,6 +42,7 @@ from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import BatchOutcome, Incoming, store_batch
+from review_station.ingest.release import release
 from review_station.storage.tables import deliveries
 from review_station.verdicts import UNSETTLED_DELIVERY
 
@@ -137,11 +138,23 @@ class Ingester:
         self._committing = (batch, self._committer.submit(self._store, batch, now))
 
     def _store(self, batch: list[Incoming], now: float) -> BatchOutcome:
-        """The committer thread's work: one batch, one transaction."""
+        """The committer thread's work: one batch, one transaction. The registry, when due, is read
+        again in it and kept only once it commits: a release rolled back with the batch comes again."""
+        refresh = now - self._registry_at >= REGISTRY_SECONDS
         with self._engine.begin() as connection:
-            if now - self._registry_at >= REGISTRY_SECONDS:
-                self._registry, self._registry_at = active_sites(connection), now
-            return store_batch(connection, batch, self._registry)
+            registry = self._fresh_registry(connection) if refresh else self._registry
+            outcome = store_batch(connection, batch, registry)
+        if refresh:
+            self._registry, self._registry_at = registry, now
+        return outcome
+
+    def _fresh_registry(self, connection: Connection) -> dict[str, str]:
+        """The registry read again, and the quarantined results of the devices enrolled since the last
+        read released: an enrolment releases what is quarantined when it commits, but this ingester
+        may quarantine a result of that device later, on the registry it read before."""
+        registry = active_sites(connection)
+        release(connection, registry.keys() - self._registry.keys(), registry, by="ingester")
+        return registry
 
     def _settle_commit(self, client: mqtt.Client, wait: bool = False) -> None:
         """Acknowledge a committed batch; put a failed one back to be tried again, unacknowledged."""

@@ -121,10 +121,15 @@ quarantine = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     Column("topic", String(512), nullable=False),
     Column("reason", Text, nullable=False),
-    # The first bytes only: a flood of large junk must not fill the disk.
-    Column("payload_head", LargeBinary, nullable=False),
+    # The first bytes only (QUARANTINE_HEAD_BYTES), so a flood of large junk cannot fill the disk; but
+    # the whole of a valid result refused only because its device is not enrolled (migration 0008),
+    # at most MAX_RESULT_BYTES: enrolling the device releases it into the results.
+    Column("payload", LargeBinary, nullable=False),
     Column("payload_bytes", Integer, nullable=False),
+    # The device whose enrolment releases this result; NULL for a message no enrolment can make valid.
+    Column("awaiting_device", String(64)),
 )
+Index("quarantine_awaiting_device", quarantine.c.awaiting_device)
 
 users = Table(
     "users",

@@ -24,6 +24,7 @@ from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
+from review_station.ingest.release import enrolments_releasing
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
     ADJUDICATORS,
@@ -272,8 +273,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         user = signed_in(request, "admin")
         with engine.begin() as connection:
             rows = connection.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(200)).all()
+            enrolments = enrolments_releasing(connection)
             audit.append(connection, "view", {"page": "quarantine", "by": user.username})
-        return render(request, "quarantine.html", user=user, rows=rows)
+        released_by = {entry: enrolment for enrolment, entries in enrolments.items() for entry in entries}
+        return render(request, "quarantine.html", user=user, rows=rows, enrolments=enrolments, released_by=released_by)
 
     # the dashboard
 
@@ -290,6 +293,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             performance = dashboard.model_performance(connection, site)
             performance_by_skin_tone = dashboard.model_performance(connection, site, by_skin_tone=True)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
+            quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -298,6 +302,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             site=site,
             days=days,
             quiet=quiet,
+            quarantined=quarantined,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,

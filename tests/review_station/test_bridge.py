@@ -1,70 +1,113 @@
-"""broker/bridge.conf with two real mosquitto processes on loopback: a site broker bridged to a central
-one. Results go up to the central ingester, verdicts come back down, and another site's topics stay home."""
+"""broker/bridge.conf between two real mosquitto processes on loopback, both on the shipped
+broker/mosquitto.conf (TLS, client certificates) and broker/acl, the central one with the bridge's block
+from broker/bridge-acl: results go up to the central ingester, verdicts come back down, and a site's
+bridge can neither carry nor publish another site's topics."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from review_station import accounts, devices
 from review_station.storage.tables import deliveries
 from review_station.verdicts import ReadForm, record_read
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import RUN_AS, Broker, Tap, wait_until
-from tests.review_station.kit import (
-    IngesterThread,
-    Publisher,
-    counts,
-    result_bytes,
-    result_topic,
-    roomy_broker,
-    station_config,
-)
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.review_station.kit import IngesterThread, counts, result_bytes, result_topic, station_config
 from tests.review_station.web_kit import PASSWORD, station
+from tests.sync.test_security import Client, site_broker_config, tls_of
+
+BROKER_DIR = PROJECT_ROOT / "broker"
+ACCEPTED = "Success"
+DENIED = "Not authorized"
+UNHEARD = "No matching subscribers"  # MQTT 5: accepted, and nobody subscribes to it here
 
 
-def site_broker(directory, central_port: int) -> Broker:
-    """The site broker: a plain loopback listener plus the shipped bridge section, aimed at ``central_port``
-    (TLS lines left out: the loopback central broker has no certificate)."""
-    bridge = (PROJECT_ROOT / "broker" / "bridge.conf").read_text()
-    bridge = re.sub(r"(?m)^address .*$", f"address 127.0.0.1:{central_port}", bridge)
-    bridge = re.sub(r"(?m)^bridge_(cafile|certfile|keyfile) .*\n", "", bridge)
-    broker = Broker(directory)
-    broker.config_file.write_text(
-        RUN_AS + f"listener {broker.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {directory}/\nlog_dest file {directory}/mosquitto.log\n" + bridge
-    )
-    return broker
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As the README's steps make them: devices, the review station and site-a's bridge."""
+    out = tmp_path_factory.mktemp("certs")
+    names = ["cam-01", "cam-09", "review-station", "bridge-site-a"]
+    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out), *names], check=True, capture_output=True)
+    return out
 
 
-def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, engine: Engine) -> None:
-    central = roomy_broker(tmp_path / "central").start()
-    site = site_broker(tmp_path / "site", central.port).start()
-    ingester = None
+def central_broker(directory: Path, certs: Path) -> Broker:
+    """The shipped config and ACL, plus site-a's bridge block as ``install-site-broker --bridge-site``
+    appends it."""
+    directory.mkdir(parents=True)
+    port = free_port()
+    config = site_broker_config(directory, certs, port)
+    bridge_block = subprocess.run([str(BROKER_DIR / "bridge-acl"), "site-a"], check=True, capture_output=True)
+    with (directory / "acl").open("a") as acl:
+        acl.write(bridge_block.stdout.decode())
+    return Broker(directory, config, port)
+
+
+def site_broker(directory: Path, certs: Path, central_port: int) -> Broker:
+    """site-a's broker: the shipped config and ACL, plus broker/bridge.conf aimed at the central broker
+    with the bridge-site-a certificate (only its address and file locations changed)."""
+    directory.mkdir(parents=True)
+    port = free_port()
+    bridge = (BROKER_DIR / "bridge.conf").read_text()
+    replacements = {
+        "address": f"address 127.0.0.1:{central_port}",
+        "bridge_cafile": f"bridge_cafile {certs}/ca.crt",
+        "bridge_certfile": f"bridge_certfile {certs}/bridge-site-a.crt",
+        "bridge_keyfile": f"bridge_keyfile {certs}/bridge-site-a.key",
+    }
+    for key, line in replacements.items():
+        bridge, count = re.subn(rf"^{key} .*$", line, bridge, flags=re.MULTILINE)
+        assert count == 1, f"broker/bridge.conf has no single {key} line"
+    return Broker(directory, site_broker_config(directory, certs, port) + bridge, port)
+
+
+@pytest.fixture()
+def bridged(tmp_path: Path, certs: Path) -> Iterator[tuple[Broker, Broker]]:
+    """(central, site), the site's bridge connected and subscribed at the central broker."""
+    central = central_broker(tmp_path / "central", certs).start()
+    site = site_broker(tmp_path / "site", certs, central.port).start()
     try:
-        devices.enrol(engine, "cam-01", "site-a", by="test")
-        devices.enrol(engine, "cam-09", "site-b", by="test")
-        ingester = IngesterThread(station_config(tmp_path, engine, central.port), engine)
-        device_tap = Tap(site.port, "edgescreen/v1/site-a/cam-01/review")
-        wait_until(lambda: "bridge-site-a" in (tmp_path / "central" / "mosquitto.log").read_text(), 30, "the bridge")
+        central_log = tmp_path / "central" / "mosquitto.log"
+        wait_until(lambda: "as bridge-site-a" in central_log.read_text(), 30, "the bridge at the central broker")
         time.sleep(1.0)  # the bridge's subscriptions at the central broker
+        yield central, site
+    finally:
+        site.stop()
+        central.stop()
+
+
+def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridged, engine: Engine) -> None:
+    central, site = bridged
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    devices.enrol(engine, "cam-09", "site-b", by="test")
+    station_tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-station.crt"\n'
+    station_tls += f'tls_key_file = "{certs}/review-station.key"\n'
+    ingester = IngesterThread(station_config(tmp_path, engine, central.port, broker=station_tls), engine)
+    device_tap = Tap(site.port, "edgescreen/v1/site-a/cam-01/review", **tls_of(certs, "cam-01"))
+    device, other_site = Client(site.port, certs, "cam-01"), Client(site.port, certs, "cam-09")
+    try:
         result_id, payload = result_bytes("cam-01", "site-a")
-        publisher = Publisher(site.port)
-        publisher.publish_all([(result_topic("site-a", "cam-01"), payload)])
+        assert device.publish(result_topic("site-a", "cam-01"), payload) == ACCEPTED
         # another site's topic on this site's broker: not forwarded (the bridge's prefixes pin the site)
-        publisher.publish_all([(result_topic("site-b", "cam-09"), result_bytes("cam-09", "site-b")[1])])
+        assert other_site.publish(result_topic("site-b", "cam-09"), result_bytes("cam-09", "site-b")[1]) == UNHEARD
         wait_until(lambda: counts(engine)[0] == 1, 30, "the result at the central station")
         accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
         _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
         record_read(engine, result_id, ana, ReadForm("refer", "soon", "moderate", "absent"), ())
         wait_until(lambda: device_tap.on("/review"), 30, "the verdict at the site broker")
-        assert json.loads(device_tap.on("/review")[0])["result_id"] == result_id
-        ack = {"schema": "edgescreen.review-ack/1", "review_id": json.loads(device_tap.on("/review")[0])["review_id"]}
+        verdict = json.loads(device_tap.on("/review")[0])
+        assert verdict["result_id"] == result_id
+        ack = {"schema": "edgescreen.review-ack/1", "review_id": verdict["review_id"]}
         ack |= {"result_id": result_id, "status": "stored"}
-        publisher.publish_all([("edgescreen/v1/site-a/cam-01/review_ack", json.dumps(ack).encode())])
+        assert device.publish("edgescreen/v1/site-a/cam-01/review_ack", json.dumps(ack).encode()) == ACCEPTED
 
         def delivery_state() -> str:
             with engine.connect() as connection:
@@ -72,10 +115,25 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, engine: Engin
 
         wait_until(lambda: delivery_state() == "stored", 30, "the device's ack at the central station")
         assert counts(engine) == (1, 1, 0)  # cam-09's result under site-b never crossed
-        publisher.close()
-        device_tap.close()
+        assert "Denied" not in (tmp_path / "central" / "mosquitto.log").read_text()
     finally:
-        if ingester:
-            ingester.stop()
-        site.stop()
-        central.stop()
+        for client in (device, other_site, device_tap):
+            client.close()
+        ingester.stop()
+
+
+def test_a_sites_bridge_certificate_cannot_publish_into_another_site(certs, bridged) -> None:
+    central, _ = bridged
+    station_tap = Tap(central.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    bridge = Client(central.port, certs, "bridge-site-a")
+    try:
+        payload = result_bytes("cam-09", "site-b")[1]
+        assert bridge.publish(result_topic("site-a", "cam-09"), payload) == ACCEPTED
+        assert bridge.publish(result_topic("site-b", "cam-09"), payload) == DENIED
+        assert bridge.publish("edgescreen/v1/site-b/cam-09/review_ack", b"{}") == DENIED
+        assert bridge.publish("edgescreen/v1/site-a/cam-01/review", b"{}") == DENIED  # verdicts only come down
+        wait_until(lambda: station_tap.on("/result"), 10, "the accepted result at the station's tap")
+        assert [topic for topic, _ in station_tap.messages] == [result_topic("site-a", "cam-09")]
+    finally:
+        bridge.close()
+        station_tap.close()

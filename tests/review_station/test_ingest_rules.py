@@ -84,7 +84,7 @@ def test_malformed_payloads_go_to_quarantine_with_reason_and_topic(engine: Engin
     text = " | ".join(r for _, r in found)
     assert "not UTF-8 JSON" in text and "'patient' is not allowed" in text and "more than 65536" in text
     with engine.connect() as connection:
-        heads = [len(h) for (h,) in connection.execute(select(quarantine.c.payload_head))]
+        heads = [len(h) for (h,) in connection.execute(select(quarantine.c.payload))]
     assert max(heads) <= 1024
 
 

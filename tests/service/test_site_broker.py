@@ -124,3 +124,16 @@ def test_the_check_names_an_acl_that_does_not_let_the_review_station_send_verdic
     command = [str(INSTALL), "--root", str(copy), "--certs", str(certs), "--check"]
     run = subprocess.run(command, capture_output=True, text=True)
     assert run.returncode == 1 and "does not let it send verdicts" in run.stderr and "Not authorized" in run.stderr
+
+
+def test_a_central_broker_gets_a_block_per_bridged_site_after_the_acl(staged, scratch):
+    """Without its site's block the central broker denies everything a site's bridge forwards."""
+    _, certs = staged
+    command = [str(INSTALL), "--root", str(scratch), "--certs", str(certs), "--bridge-site", "site-a"]
+    run = subprocess.run([*command, "--bridge-site", "site-b"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    acl = scratch / "etc/mosquitto/edgescreen/acl"
+    blocks = subprocess.run([str(PROJECT_ROOT / "broker/bridge-acl"), "site-a", "site-b"], capture_output=True)
+    assert acl.read_text() == (PROJECT_ROOT / "broker/acl").read_text() + blocks.stdout.decode()
+    assert "user bridge-site-b\ntopic write edgescreen/v1/site-b/+/result\n" in acl.read_text()
+    assert _owner_mode(acl) == ("root", "mosquitto", 0o640)

@@ -1,0 +1,180 @@
+"""A device that syncs before it is enrolled: its results wait whole in quarantine, and enrolling it
+(the registry call, the command line, or an ingester that reads the registry again) brings them in
+through the ingester's own checks, once each, audited; what is wrong for another reason stays."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import Engine, Integer, LargeBinary, String, Text, column, insert, select, table
+
+from review_station import devices
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.ingest.ingester import REGISTRY_SECONDS
+from review_station.ingest.release import Enrolment, Released, enrolments_releasing
+from review_station.storage.database import alembic_config, make_engine, upgrade
+from review_station.storage.tables import UtcDateTime, audit, quarantine, result_tallies, results
+from review_station.storage.tables import devices as device_table
+from tests.mqtt_broker import wait_until
+from tests.review_station.kit import (
+    IngesterThread,
+    Publisher,
+    counts,
+    result_bytes,
+    result_topic,
+    roomy_broker,
+    station_config,
+)
+from tests.review_station.test_cli import review
+from tests.review_station.web_kit import signed_in_client, station
+
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+# A device's quality measures make a result longer than the 1024 bytes quarantine used to keep.
+MEASURED = {"quality": {"verdict": "pass", "reasons": [], "measures": {f"measure_{i}": 0.123456 for i in range(40)}}}
+# The quarantine table as migrations 0001 to 0007 left it.
+QUARANTINE_0007 = table(
+    "quarantine",
+    column("received_at", UtcDateTime()),
+    column("topic", String),
+    column("reason", Text),
+    column("payload_head", LargeBinary),
+    column("payload_bytes", Integer),
+)
+
+
+def ingest(engine: Engine, *messages: tuple[str, bytes]) -> None:
+    with engine.begin() as connection:
+        registry = devices.active_sites(connection)
+        store_batch(connection, [Incoming(topic, payload, NOW) for topic, payload in messages], registry)
+
+
+def quarantined(engine: Engine) -> list[tuple[str, bytes, int, str | None]]:
+    """(reason, payload kept, payload bytes, awaiting device) per entry, in arrival order."""
+    columns = (quarantine.c.reason, quarantine.c.payload, quarantine.c.payload_bytes, quarantine.c.awaiting_device)
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(select(*columns).order_by(quarantine.c.id))]
+
+
+def audited(engine: Engine, kind: str) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(audit.c.details).where(audit.c.kind == kind).order_by(audit.c.seq))
+        return [json.loads(details) for (details,) in rows]
+
+
+def an_unenrolled_device_synced(engine: Engine) -> tuple[list[str], bytes]:
+    """dev-02 sent two results (the first twice: QoS 1 redelivery) and one with a patient's name."""
+    topic = result_topic("clinic-a", "dev-02")
+    first_id, first = result_bytes("dev-02", "clinic-a", payload=MEASURED)
+    second_id, second = result_bytes("dev-02", "clinic-a", score=0.1)
+    named = json.dumps(json.loads(second) | {"result_id": "f" * 32, "patient": "Jane Doe"}).encode()
+    ingest(engine, (topic, first), (topic, first), (topic, second), (topic, named))
+    return [first_id, second_id], first
+
+
+def test_enrolment_releases_the_results_the_device_sent_before_once_each(engine: Engine) -> None:
+    result_ids, long_result = an_unenrolled_device_synced(engine)
+    assert len(long_result) > 1024
+    waiting = quarantined(engine)
+    assert [entry[0] for entry in waiting[:3]] == ["device dev-02 is not enrolled (or is retired)"] * 3
+    assert waiting[0][1:] == (long_result, len(long_result), "dev-02")  # whole
+    assert "'patient' is not allowed" in waiting[3][0] and waiting[3][3] is None
+    with engine.connect() as connection:
+        assert enrolments_releasing(connection) == {Enrolment("dev-02", "clinic-a"): [1, 2, 3]}
+
+    assert devices.enrol(engine, "dev-02", "clinic-a", by="admin") == Released(released=3, stored=2, kept=0)
+
+    with engine.connect() as connection:
+        stored = connection.execute(select(results.c.result_id, results.c.received_at, results.c.state)).all()
+        tallied = connection.execute(select(result_tallies.c.results)).scalars().all()
+        assert enrolments_releasing(connection) == {}
+    assert sorted(stored) == sorted((result_id, NOW, "awaiting_review") for result_id in result_ids)
+    assert sum(tallied) == 2  # the worklist counts them
+    assert [entry[0] for entry in quarantined(engine)] == [waiting[3][0]]  # the malformed one stays
+    released = {"devices": ["dev-02"], "released": 3, "stored": 2, "kept": 0, "by": "admin"}
+    assert audited(engine, "quarantine_release") == [released]
+
+
+def test_results_under_another_site_than_the_enrolment_stay_and_say_why(engine: Engine) -> None:
+    ingest(engine, (result_topic("clinic-a", "dev-03"), result_bytes("dev-03", "clinic-a")[1]))
+    assert devices.enrol(engine, "dev-03", "clinic-b", by="admin") == Released(released=0, stored=0, kept=1)
+    [(reason, _, _, awaiting)] = quarantined(engine)
+    assert reason == "device dev-03 is enrolled at clinic-b, not clinic-a" and awaiting is None
+    assert counts(engine) == (0, 0, 1)
+
+
+def test_a_retired_devices_results_wait_for_no_enrolment(engine: Engine) -> None:
+    devices.enrol(engine, "dev-04", "clinic-a", by="admin")
+    devices.retire(engine, "dev-04", by="admin")
+    ingest(engine, (result_topic("clinic-a", "dev-04"), result_bytes("dev-04", "clinic-a")[1]))
+    with engine.connect() as connection:
+        assert enrolments_releasing(connection) == {}
+
+
+def test_devices_add_tells_the_admin_what_it_released(tmp_path, engine: Engine) -> None:
+    an_unenrolled_device_synced(engine)
+    added = review(station_config(tmp_path, engine, 1883), "devices", "add", "dev-02", "--site", "clinic-a")
+    assert added.returncode == 0, added.stderr
+    expected = "enrolled dev-02 at clinic-a; 2 of its results released from quarantine (1 repeated messages dropped)"
+    assert added.stdout.strip() == expected
+    assert counts(engine) == (2, 2, 1)
+
+
+def test_the_quarantine_page_says_which_enrolment_releases_what_and_the_dashboard_counts_it(engine: Engine) -> None:
+    an_unenrolled_device_synced(engine)
+    admin = signed_in_client(engine, station(), "root", "admin")
+    page = admin.get("/quarantine").text
+    assert "<code>edgescreen-review devices add dev-02 --site clinic-a</code>" in page
+    assert page.count("enrolling dev-02 at clinic-a") == 3 and page.count("nothing: it stays") == 1
+    dashboard = admin.get("/dashboard").text
+    assert "4 refused messages, 3 of them results from devices not enrolled here" in dashboard
+    reviewer = signed_in_client(engine, station(), "ana", "reviewer")
+    assert "refused messages" not in reviewer.get("/dashboard").text  # the quarantine is the admins'
+
+
+def test_a_running_ingester_releases_what_it_quarantined_on_the_registry_it_read_before(tmp_path, engine) -> None:
+    """An enrolment releases what is quarantined when it commits; a result an ingester quarantines
+    just after, on its older copy of the registry, is released when that ingester reads it again.
+    Here the device row is written without ``enrol``: an enrolment whose release ran before then."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+    publisher = Publisher(broker.port)
+    try:
+        publisher.publish_all([(result_topic("clinic-a", "dev-02"), result_bytes("dev-02", "clinic-a")[1])])
+        wait_until(lambda: counts(engine) == (0, 0, 1), 30, "the result in quarantine")
+        with engine.begin() as connection:
+            connection.execute(insert(device_table).values(device_id="dev-02", site_id="clinic-a", enrolled_at=NOW))
+        time.sleep(REGISTRY_SECONDS)  # the ingester's copy of the registry is then due to be read again
+        publisher.publish_all([("edgescreen/v1/clinic-a/dev-02/status", b"online")])  # the next batch
+        wait_until(lambda: counts(engine) == (1, 1, 0), 30, "the result released by the ingester")
+        assert audited(engine, "quarantine_release")[0]["by"] == "ingester"
+    finally:
+        publisher.close()
+        ingester.stop()
+        broker.stop()
+
+
+def test_the_migration_marks_whole_results_quarantined_before_it(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0007")
+        topic = result_topic("clinic-a", "dev-02")
+        short_id, short = result_bytes("dev-02", "clinic-a")
+        _, long = result_bytes("dev-02", "clinic-a", payload=MEASURED)
+        reason = "device dev-02 is not enrolled (or is retired)"
+        old_rows = [
+            {"topic": topic, "reason": reason, "payload_head": short, "payload_bytes": len(short)},
+            {"topic": topic, "reason": reason, "payload_head": long[:1024], "payload_bytes": len(long)},  # cut
+            {"topic": topic, "reason": "invalid result: ...", "payload_head": short, "payload_bytes": len(short)},
+        ]
+        with engine.begin() as connection:
+            connection.execute(insert(QUARANTINE_0007), [row | {"received_at": NOW} for row in old_rows])
+        upgrade(engine)
+        assert [entry[3] for entry in quarantined(engine)] == ["dev-02", None, None]
+        assert devices.enrol(engine, "dev-02", "clinic-a", by="admin") == Released(released=1, stored=1, kept=0)
+        with engine.connect() as connection:
+            assert connection.execute(select(results.c.result_id)).scalar_one() == short_id
+    finally:
+        engine.dispose()
