@@ -27,7 +27,8 @@ from review_station.storage.tables import deliveries, devices, quarantine, resul
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
 
 QUARANTINE_HEAD_BYTES = 1024
-STATUSES = ("online", "offline")
+OFFLINE = "offline"  # a device's last will on its status topic
+STATUSES = ("online", OFFLINE)
 
 
 @dataclass(frozen=True)

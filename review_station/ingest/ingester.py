@@ -33,7 +33,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, not_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
@@ -41,9 +41,9 @@ from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
-from review_station.ingest.batch import BatchOutcome, Incoming, store_batch
+from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.release import release
-from review_station.storage.tables import deliveries
+from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY
 
 LOOP_SECONDS = 0.05
@@ -185,10 +185,19 @@ class Ingester:
         cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.review_retry_s)
         unsettled = deliveries.c.state.in_(UNSETTLED_DELIVERY)
         due = or_(deliveries.c.last_sent_at.is_(None), deliveries.c.last_sent_at < cutoff)
+        # A copy sent to a device that is offline waits in its persistent session at the broker (or
+        # reached it before it left): sending it again every retry would pile up copies there for as
+        # long as a campaign is away. Once the device is online again, an unacknowledged verdict is
+        # due as before.
+        waiting_at_the_broker = and_(devices.c.status == OFFLINE, deliveries.c.last_sent_at.is_not(None))
         try:
             with self._engine.connect() as connection:
                 candidates = connection.execute(
-                    select(deliveries.c.review_id, deliveries.c.last_sent_at).where(unsettled, due).limit(100)
+                    select(deliveries.c.review_id, deliveries.c.last_sent_at)
+                    .join(results, results.c.result_id == deliveries.c.result_id)
+                    .outerjoin(devices, devices.c.device_id == results.c.device_id)
+                    .where(unsettled, due, not_(func.coalesce(waiting_at_the_broker, False)))
+                    .limit(100)
                 ).all()
             for review_id, last_sent_at in candidates:
                 self._send_verdict(client, review_id, last_sent_at)

@@ -4,20 +4,23 @@ device stores the verdict and acknowledges it, and the page shows ``stored``."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V1, RESULT_V2
+from edgescreen_wire.topics import REVIEW, STATUS, device_topic
 from firmware_app.sync.review import parse_review
 from review_station import accounts, devices
 from review_station.storage.tables import deliveries, results
-from tests.mqtt_broker import wait_until
+from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
-from tests.review_station.web_kit import PASSWORD, csrf_of, signed_in_client, station
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 from tests.sync.test_worker import review
 
@@ -126,3 +129,38 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
             assert connection.execute(select(deliveries.c.review_id)).scalar_one() != first_id
     finally:
         stop(worker, ingester, broker)
+
+
+def test_a_verdict_for_an_offline_device_is_not_sent_again_until_it_is_back(tmp_path, engine: Engine) -> None:
+    """While a campaign device is away its copy waits in its persistent session at the broker: one
+    copy, not one per ``review_retry_s`` (2 s here; 60 s by default, 1,440 copies a day)."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = tap = None
+    try:
+        [result_id] = add_results(engine, DEVICE.id, DEVICE.site, [0.9])
+        client = signed_in_client(engine, station(), "ana", "reviewer")
+        form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+        form["csrf"] = csrf_of(client, f"/results/{result_id}")
+        assert client.post(f"/results/{result_id}/reads", data=form).status_code == 303
+        status = device_topic(DEVICE.site, DEVICE.id, STATUS)
+        tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
+        publish_retained(broker.port, status, b"offline")  # the device's last will, as it left
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        wait_until(lambda: len(tap.on("/review")) == 1, 30, "the verdict sent once")
+        time.sleep(3 * 2.0 + 1.5)  # three retry periods and the ingester's delivery tick
+        assert len(tap.on("/review")) == 1
+        publish_retained(broker.port, status, b"online")  # back, and still no acknowledgement
+        wait_until(lambda: len(tap.on("/review")) == 2, 30, "the verdict sent again once the device is back")
+    finally:
+        if tap:
+            tap.close()
+        stop(None, ingester, broker)
+
+
+def publish_retained(port: int, topic: str, payload: bytes) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    client.publish(topic, payload, qos=1, retain=True).wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
