@@ -6,7 +6,6 @@ bridge can neither carry nor publish another site's topics."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.review_station.kit import IngesterThread, counts, result_bytes, result_topic, station_config
 from tests.review_station.web_kit import PASSWORD, station
-from tests.sync.test_security import Client, site_broker_config, tls_of
+from tests.sync.test_security import Client, site_broker_config, tls_of, with_lines
 
 BROKER_DIR = PROJECT_ROOT / "broker"
 ACCEPTED = "Success"
@@ -63,9 +62,7 @@ def site_broker(directory: Path, certs: Path, central_port: int) -> Broker:
         "bridge_certfile": f"bridge_certfile {certs}/bridge-site-a.crt",
         "bridge_keyfile": f"bridge_keyfile {certs}/bridge-site-a.key",
     }
-    for key, line in replacements.items():
-        bridge, count = re.subn(rf"^{key} .*$", line, bridge, flags=re.MULTILINE)
-        assert count == 1, f"broker/bridge.conf has no single {key} line"
+    bridge = with_lines(bridge, replacements, "broker/bridge.conf")
     return Broker(directory, site_broker_config(directory, certs, port) + bridge, port)
 
 

@@ -36,10 +36,15 @@ def site_broker_config(directory: Path, certs: Path, port: int) -> str:
         "certfile": f"certfile {certs}/broker.crt",
         "keyfile": f"keyfile {certs}/broker.key",
     }
+    return with_lines(text, replacements, "broker/mosquitto.conf") + f"log_dest file {directory}/mosquitto.log\n"
+
+
+def with_lines(text: str, replacements: dict[str, str], named: str) -> str:
+    """A shipped mosquitto file with each ``key ...`` line replaced: only what a test must change."""
     for key, line in replacements.items():
         text, count = re.subn(rf"^{key} .*$", line, text, flags=re.MULTILINE)
-        assert count == 1, f"the shipped config has no single {key} line"
-    return text + f"log_dest file {directory}/mosquitto.log\n"
+        assert count == 1, f"{named} has no single {key} line"
+    return text
 
 
 @pytest.fixture(scope="module")
