@@ -46,8 +46,9 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     print(_summary("restored", summary) + "; every image opens with the key")
     print(
         f"The backup was taken at {summary.taken_at}: nothing recorded after it is here. Screenings made "
-        "since are lost with the old records; specialists' verdicts the device received since are not sent "
-        "again (read them at the review station); and a patient erased since is back: erase them again."
+        "since are lost with the old records; specialists' verdicts the device received since come back once "
+        f"the station's administrator runs `edgescreen-review devices resend-verdicts {config.device.id}`; "
+        "and a patient erased since is back: erase them again."
     )
     return 0
 

@@ -249,7 +249,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not set up right on this device. Call the technician: the device's log says what "
         "to change.",
         "fr": "La caméra n'est pas configurée correctement sur cet appareil. Appelez le technicien : le journal "
-        "de l'appareil indique quoi changer.",
+        "de l'appareil indique ce qu'il faut changer.",
     },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
     "app.form_only": {
@@ -265,13 +265,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",
     },
     "status.call_back.one": {
-        "en": "A specialist refers a patient the device did not: open it to call them back",
-        "fr": "Un spécialiste adresse un patient que l'appareil n'adressait pas : ouvrez-le pour le rappeler",
+        "en": "A specialist asks to see again a patient the device did not refer: open the record to call them back",
+        "fr": "Un spécialiste demande à revoir un patient que l'appareil n'avait pas adressé : ouvrez son dossier "
+        "pour le rappeler",
     },
     "status.call_back.other": {
-        "en": "Specialists refer {count} patients the device did not: open them to call them back",
-        "fr": "Des spécialistes adressent {count} patients que l'appareil n'adressait pas : ouvrez-les pour les "
-        "rappeler",
+        "en": "Specialists ask to see again {count} patients the device did not refer: open their records to "
+        "call them back",
+        "fr": "Des spécialistes demandent à revoir {count} patients que l'appareil n'avait pas adressés : ouvrez "
+        "leurs dossiers pour les rappeler",
     },
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
@@ -705,9 +707,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},
     "verdict.ungradable": {"en": "Specialist: not gradable", "fr": "Spécialiste : ininterprétable"},
-    "verdict.overturned": {
+    "verdict.call_back.refer": {
         "en": "Specialist: refer. Call the patient back",
         "fr": "Spécialiste : adresser. Rappelez le patient",
+    },
+    "verdict.call_back.ungradable": {
+        "en": "Specialist: not gradable. Call the patient back for another photo",
+        "fr": "Spécialiste : ininterprétable. Rappelez le patient pour une nouvelle photo",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
@@ -784,6 +790,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.received": {"en": "Received by the server", "fr": "Reçu par le serveur"},
     "records.field.review": {"en": "Review", "fr": "Avis"},
     "records.uncalibrated": {"en": "Not calibrated", "fr": "Non étalonné"},
+    "records.review_replaced": {
+        "en": "replaced by the later verdict below",
+        "fr": "remplacé par l'avis plus récent ci-dessous",
+    },
     "records.review": {"en": "{verdict} ({reviewer}, {when})", "fr": "{verdict} ({reviewer}, {when})"},
 }
 

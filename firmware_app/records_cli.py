@@ -60,6 +60,17 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, verify, read_only=True)
 
 
+def _at_least_one(text: str) -> int:
+    """A count of 1 or more (SQLite reads a negative LIMIT as no limit at all)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number of 1 or more")
+    return value
+
+
 def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
     """The newest events, oldest first: what a technician needs of them (an erasure's result ids, to
     erase a shared photo at the station too) without opening the database. Details never name a patient."""
@@ -245,7 +256,7 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     )
     listing = audit.add_parser("list", help="the newest events (number, time, kind, details; no patient is named)")
     listing.add_argument("--kind", choices=KINDS, help="only events of this kind, e.g. erasure")
-    listing.add_argument("--last", type=int, default=50, help="how many of the newest events (default 50)")
+    listing.add_argument("--last", type=_at_least_one, default=50, help="how many of the newest events (default 50)")
     listing.set_defaults(handler=cmd_audit_list)
 
     erase = commands.add_parser(

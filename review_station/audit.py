@@ -29,6 +29,7 @@ STATION_KINDS = (
     "device_change",
     "image",
     "quarantine_release",
+    "verdicts_resent",
 )
 
 

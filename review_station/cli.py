@@ -19,6 +19,7 @@ from review_station.config import ConfigError, ReviewConfig, load_review_config
 from review_station.export import ExportError
 from review_station.ingest.release import Released
 from review_station.storage.database import DatabaseError, open_database
+from review_station.verdicts import resend_verdicts
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
@@ -85,6 +86,9 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     elif args.action == "retire":
         devices.retire(engine, args.device, by=OPERATOR)
         print(f"retired {args.device}: its results now go to quarantine")
+    elif args.action == "resend-verdicts":
+        count = resend_verdicts(engine, args.device, by=OPERATOR)
+        print(f"{count} verdict(s) queued again for {args.device}: it stores those it lost, the ingester sends them")
     else:
         with engine.connect() as connection:
             known = devices.all_devices(connection)
@@ -182,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     device_actions.add_parser("retire", help="refuse a device's results from now on").add_argument(
         "device", help="the device id"
     )
+    device_actions.add_parser(
+        "resend-verdicts", help="send a device every verdict it had again (after its records were restored)"
+    ).add_argument("device", help="the device id")
     device_actions.add_parser("list", help="every device, its site and status").add_argument(
         "--json", action="store_true"
     )

@@ -170,9 +170,18 @@ def resend_under_new_id(connection: Connection, review_id: str, result_id: str, 
 
 
 def record_read(
-    engine: Engine, result_id: str, reader: SignedIn, form: ReadForm, second_read_sites: tuple[str, ...]
+    engine: Engine,
+    result_id: str,
+    reader: SignedIn,
+    form: ReadForm,
+    second_read_sites: tuple[str, ...],
+    amends: str | None = None,
 ) -> str:
-    """Store one read; returns the result's new state. Refused reads change nothing."""
+    """Store one read; returns the result's new state. Refused reads change nothing.
+
+    ``amends``: the read an amendment replaces, as the coordinator saw it last. Without it, or when
+    another read came since, a read of a reviewed result is refused: a coordinator's first read,
+    saved after another reader's, must not become an amendment nobody meant."""
     with engine.begin() as connection:
         result = connection.execute(select(results).where(results.c.result_id == result_id).with_for_update()).first()
         if result is None:
@@ -191,13 +200,18 @@ def record_read(
             if reader.role not in ADJUDICATORS:
                 raise ReadRefused("a disagreement is adjudicated by a coordinator")
             kind, new_state = "adjudication", "reviewed"
-        elif reader.role in ADJUDICATORS:
+        elif reader.role in ADJUDICATORS and amends is not None:
+            if amends != earlier[-1].review_id:
+                raise ReadRefused(
+                    "the result was read again meanwhile (its reads are shown): amend it again if need be"
+                )
             # A verdict sent in error is corrected, never edited: the amendment is the last read, so it
             # settles the result (dashboard, export), and goes to the device as a new verdict.
             kind, new_state = "amendment", "reviewed"
         else:
             raise ReadRefused(
-                "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict"
+                "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict "
+                "from this page"
             )
         review_id = _new_review_id()
         connection.execute(
@@ -231,3 +245,21 @@ def record_read(
             {"result": result_id, "review": review_id, "kind": kind, "verdict": form.verdict, "by": reader.username},
         )
     return new_state
+
+
+def resend_verdicts(engine: Engine, device_id: str, by: str) -> int:
+    """Send a device every verdict it acknowledged again, e.g. after its records were restored from a
+    backup older than some of them: it stores the ones it lost and answers ``duplicate`` for the rest.
+    Superseded verdicts stay unsent. Returns how many are queued again."""
+    with engine.begin() as connection:
+        of_device = select(results.c.result_id).where(results.c.device_id == device_id)
+        settled = connection.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.result_id.in_(of_device),
+                deliveries.c.state.not_in((*UNSETTLED_DELIVERY, SUPERSEDED_DELIVERY)),
+            )
+            .values(state="pending", last_sent_at=None, updated_at=datetime.now(UTC))
+        ).rowcount
+        audit.append(connection, "verdicts_resent", {"device": device_id, "verdicts": settled, "by": by})
+    return settled

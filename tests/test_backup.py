@@ -14,7 +14,7 @@ import pytest
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
-from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.test_cli import edgescreen
 
 
@@ -227,6 +227,7 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
     assert "nothing recorded after it is here" in restored.stdout and "erase them again" in restored.stdout
+    assert f"edgescreen-review devices resend-verdicts {DEVICE.id}" in restored.stdout
     status = json.loads(edgescreen("sync", "status", "--json", config=target_config).stdout)
     assert status["connection"] == "stopped" and status["connection_detail"].startswith("restored from a backup")
     assert status["crashes"] == 0  # the old worker's life is not this device's crash

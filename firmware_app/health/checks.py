@@ -68,12 +68,16 @@ def check_models(load: Callable[[], list[str]]) -> Check:
     return _check("models", Level.GREEN, models=", ".join(names))
 
 
+MISCONFIGURED = "misconfigured"
+CAMERA_MISCONFIGURED = f"health.camera.{MISCONFIGURED}"  # the nurse's screen words it apart: no cable fixes it
+
+
 def check_camera(probe: Callable[[], bool]) -> Check:
     """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it."""
     try:
         free = probe()
     except CameraMisconfigured as error:  # no cable fixes it: the configuration or the install does
-        return _check("camera", Level.RED, "misconfigured", error=error)
+        return _check("camera", Level.RED, MISCONFIGURED, error=error)
     except Exception as error:  # a camera failure of any kind: say it, never crash the check
         return _check("camera", Level.RED, error=error)
     return _check("camera", Level.GREEN if free else Level.AMBER)

@@ -132,6 +132,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             refused TEXT
         )""",
     ),
+    # Which verdicts a nurse has seen (the record opened since it arrived): a specialist's referral
+    # the device did not make stays on every screen until then (records/worklist.py). Verdicts are
+    # ordered by the station's own time, not by this device's clock, and looked up per result.
+    (
+        "ALTER TABLE review ADD COLUMN opened_at TEXT",
+        "CREATE INDEX review_result ON review(result_id, reviewed_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

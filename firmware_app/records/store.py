@@ -37,6 +37,10 @@ from firmware_app.records.uploads import SealedUpload
 
 KEY_FINGERPRINT = "key_fingerprint"
 # Room for the SQLite pages and indexes around the blobs of one screening.
+# A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
+# device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
+REVIEW_ORDER = "reviewed_at, received_at, rowid"
+LATEST_REVIEW_FIRST = "reviewed_at DESC, received_at DESC, rowid DESC"
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
 WAL_HEADROOM_BYTES = 1000 * 4096
@@ -370,7 +374,13 @@ class ScreeningStore:
         """The full local record of one result, including what identifies the patient (audited)."""
         with transaction(self._db):
             row = self._screening_row(result_id)
-            append_event(self._db, "view", {"result_id": result_id}, self.records.clock())
+            now = self.records.clock()
+            append_event(self._db, "view", {"result_id": result_id}, now)
+            # Its verdicts are seen: a referral to call back leaves the nurse's banner.
+            self._db.execute(
+                "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
+                (now.isoformat(), result_id),
+            )
         document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
         document["quality"] = json.loads(row["quality"]) if row["quality"] else None
         document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
@@ -379,7 +389,7 @@ class ScreeningStore:
         document["images"] = self._db.execute(
             "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
         ).fetchone()[0]
-        reviews = self._db.execute("SELECT * FROM review WHERE result_id = ? ORDER BY received_at", (result_id,))
+        reviews = self._db.execute(f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,))
         document["reviews"] = [
             {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
             | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}

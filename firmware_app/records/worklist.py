@@ -11,10 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from firmware_app.records.store import Records
+from firmware_app.records.store import LATEST_REVIEW_FIRST, Records
 
-# A specialist's "refer" on what the device triaged "no_refer" is the verdict the nurse must act on.
-REFER, NO_REFER = "refer", "no_refer"
+# What a specialist's latest verdict asks of the nurse when the device triaged "no_refer": the patient
+# may have gone home told "no referral", so both a referral and a photo the specialist could not grade
+# (a retake or an examination) mean calling them back.
+NO_REFER = "no_refer"
+CALL_BACK_VERDICTS = ("refer", "ungradable")
 
 
 @dataclass(frozen=True)
@@ -35,9 +38,8 @@ class WorklistEntry:
 
     @property
     def overturned(self) -> bool:
-        """A specialist refers what the device did not: the patient may have gone home told "no
-        referral", so the nurse must call them back."""
-        return self.verdict == REFER and self.outcome == NO_REFER
+        """The specialist's latest verdict asks for what the device did not: call the patient back."""
+        return self.verdict in CALL_BACK_VERDICTS and self.outcome == NO_REFER
 
     @property
     def last_change(self) -> datetime:
@@ -70,7 +72,13 @@ def _not_photographed(records: Records, since: str) -> list[WorklistEntry]:
     return entries
 
 
-_LATEST_REVIEW = "FROM review r WHERE r.result_id = s.result_id ORDER BY r.received_at DESC LIMIT 1"
+_LATEST_REVIEW = f"FROM review r WHERE r.result_id = s.result_id ORDER BY {LATEST_REVIEW_FIRST} LIMIT 1"
+# The screenings whose latest verdict asks the nurse to call the patient back and whose record nobody
+# has opened since it arrived (``Store.view`` marks a result's verdicts opened).
+_TO_CALL_BACK = (
+    f"SELECT s.result_id FROM screening s JOIN review r ON r.rowid = (SELECT r.rowid {_LATEST_REVIEW}) "
+    f"WHERE s.outcome = '{NO_REFER}' AND r.verdict IN {CALL_BACK_VERDICTS!r} AND r.opened_at IS NULL"
+)
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
@@ -102,11 +110,13 @@ def worklist(
     records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
 ) -> list[WorklistEntry]:
     """The screenings recorded since ``since``, those of any day whose specialist verdict arrived
-    since (a verdict comes days later and must not go unseen), and the eyes left unphotographed
-    since; latest change first; optionally only those with a verdict, or only one operator's."""
+    since (a verdict comes days later and must not go unseen) or whose patient is still to be called
+    back, and the eyes left unphotographed since; latest change first; optionally only those with a
+    verdict, or only one operator's."""
     moment = since.astimezone(UTC).isoformat()  # the records keep UTC times: compared as text
     recent = (
-        "s.recorded_at >= ? OR EXISTS (SELECT 1 FROM review r WHERE r.result_id = s.result_id AND r.received_at >= ?)"
+        "s.recorded_at >= ? OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
+        f"OR s.result_id IN ({_TO_CALL_BACK})"  # whatever day: the banner leads here
     )
     entries = _entries(records, recent, [moment, moment]) + _not_photographed(records, moment)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
@@ -130,14 +140,6 @@ def image_count(records: Records, result_ids: list[str]) -> int:
 
 
 def verdicts_to_act_on(records: Records) -> int:
-    """Screenings the device did not refer and a specialist's latest verdict refers, whose record
-    nobody has opened since that verdict arrived: each is a patient to call back, shown on every
-    screen until someone opens the record (``Store.view``, an audited ``view`` event)."""
-    return records.connection.execute(
-        "SELECT count(*) FROM screening s JOIN review r ON r.result_id = s.result_id "
-        "WHERE s.outcome = ? AND r.verdict = ? "
-        "AND r.received_at = (SELECT max(received_at) FROM review WHERE result_id = s.result_id) "
-        "AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.kind = 'view' AND a.at >= r.received_at "
-        "AND json_extract(a.details, '$.result_id') = s.result_id)",
-        [NO_REFER, REFER],
-    ).fetchone()[0]
+    """How many patients a specialist's latest verdict asks the nurse to call back, of records nobody
+    has opened since: shown on every screen until then."""
+    return records.connection.execute(f"SELECT count(*) FROM ({_TO_CALL_BACK})").fetchone()[0]

@@ -50,6 +50,17 @@ CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot w
 MAINTENANCE_SECONDS = 3600.0
 
 
+# MQTT 5 reason codes that refuse this device as such (its identity or rights), not the broker's load:
+# client identifier not valid, bad user name or password, not authorized, bad authentication method.
+DENIED = frozenset({0x85, 0x86, 0x87, 0x8C})
+
+
+def denies_this_device(reason: Any) -> bool:
+    """Whether a failure code says the broker will not take this device until a technician acts
+    ("Server busy" or "Quota exceeded" pass with time, and are retried as a network fault)."""
+    return getattr(reason, "value", None) in DENIED
+
+
 class SyncWorker:
     def __init__(
         self,
@@ -103,7 +114,7 @@ class SyncWorker:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self._connack = not reason.is_failure
         if reason.is_failure:
-            self._problem, self._refused = f"the broker refused the connection: {reason}", True
+            self._problem, self._refused = f"the broker refused the connection: {reason}", denies_this_device(reason)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self._connack = False
@@ -114,7 +125,7 @@ class SyncWorker:
         if seq is None:
             return  # a status or review_ack message
         if reason.is_failure:
-            self._problem, self._refused = f"the broker refused result row {seq}: {reason}", True
+            self._problem, self._refused = f"the broker refused result row {seq}: {reason}", denies_this_device(reason)
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)

@@ -176,7 +176,7 @@ class CameraOwner:
         banner must say the same. Once a probe reads a frame again, the camera is back and the banner goes.
         """
         if self.error is not None and self.in_use:
-            raise self.error.with_traceback(None)  # raised again on each probe: no traceback piled up
+            raise self._failure()
         if self.in_use or self._streaming:
             return False
         camera, _ = self._open_camera(modality)
@@ -184,6 +184,12 @@ class CameraOwner:
             next(iter(camera.preview_frames()))
         self.error = None
         return True
+
+    def _failure(self) -> CameraError:
+        """A fresh copy of the last failure, of its kind: one exception raised from several threads
+        would have its traceback and context rewritten by each."""
+        assert self.error is not None
+        return type(self.error)(*self.error.args)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -240,4 +246,4 @@ class CameraOwner:
     def _fail_waiting_bursts(self, why: str) -> None:
         while not self._bursts.empty():
             _, done = self._bursts.get_nowait()
-            done.set_exception(self.error.with_traceback(None) if self.error else CameraError(why))
+            done.set_exception(self._failure() if self.error else CameraError(why))

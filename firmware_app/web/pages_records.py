@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,7 +23,8 @@ def routes(web: WebApp) -> list[Route]:
     async def today(request: Request, session: Session) -> Response:
         shown = request.query_params.get("filter", "all")
         # The nurse's day, by the device's clock: UTC's midnight is mid-morning or mid-evening elsewhere.
-        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        # (a naive local midnight made aware: its own offset, not now's, on a day the clocks change)
+        midnight = datetime.combine(date.today(), time()).astimezone()
         mine = session.operator if shown == "mine" else None
 
         def read() -> tuple[list, dict]:

@@ -17,10 +17,11 @@ from starlette.routing import Route
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
-from firmware_app.health.checks import Check, Level, blocking
+from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
 from firmware_app.health.readiness import readiness
 from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
+from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
@@ -71,7 +72,8 @@ def status(web: WebApp) -> dict[str, Any]:
         "backlog": sync["backlog"],
         "disk_free_gb": shutil.disk_usage(config.records.database.parent).free / 2**30,
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
-        "offline_minutes": int(offline_s // 60) if long_offline else None,
+        # Refused is not unreachable: the readiness list says so, and the banner would contradict it.
+        "offline_minutes": int(offline_s // 60) if long_offline and sync["connection"] != REFUSED else None,
         "camera_banner": camera_banner_key(device.camera.error),
         "to_call_back": verdicts_to_act_on(device.store.records),
     }
@@ -98,7 +100,7 @@ def for_the_nurse(check: Check) -> Check:
     if check.name != "camera" or check.level is not Level.RED:
         return check
     log_event("app.camera_check_failed", level=40, error=check.values.get("error"))
-    set_up_wrong = check.message_key == "health.camera.misconfigured"  # the technician's to fix, not the cable
+    set_up_wrong = check.message_key == CAMERA_MISCONFIGURED  # the technician's to fix, not the cable
     return Check(check.name, check.level, "app.camera_not_set_up" if set_up_wrong else "health.camera.lost")
 
 

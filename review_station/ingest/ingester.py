@@ -210,6 +210,7 @@ class Ingester:
                 update(deliveries)
                 .where(
                     deliveries.c.review_id == review_id,
+                    deliveries.c.state.in_(UNSETTLED_DELIVERY),  # not one an amendment superseded meanwhile
                     deliveries.c.last_sent_at.is_(None)
                     if last_sent_at is None
                     else deliveries.c.last_sent_at == last_sent_at,

@@ -161,7 +161,7 @@ reads = Table(
     Column("review_id", String(64), nullable=False, unique=True),
     Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    # first, second (blind), adjudication
+    # first, second (blind), adjudication, amendment (a coordinator's, of a reviewed result)
     Column("kind", String(16), nullable=False),
     Column("verdict", String(16), nullable=False),
     Column("icdr_grade", String(16)),

@@ -220,6 +220,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "history": history,
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
+            "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces
             "may_read": may_read,
             "delivery": delivery,
             "final_delivery": FINAL_DELIVERY,
@@ -251,7 +252,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             comment=form.get("comment") or None,
         )
         try:
-            record_read(engine, result_id, user, read, config.review.second_read_sites)
+            amends = form.get("amends") or None
+            record_read(engine, result_id, user, read, config.review.second_read_sites, amends)
         except ReadRefused as error:
             with engine.connect() as connection:
                 context = result_context(connection, result_id, user)
@@ -272,7 +274,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def quarantine_page(request: Request) -> Response:
         user = signed_in(request, "admin")
         with engine.begin() as connection:
-            rows = connection.execute(select(quarantine).order_by(quarantine.c.id.desc()).limit(200)).all()
+            listed = (quarantine.c.id, quarantine.c.received_at, quarantine.c.topic, quarantine.c.reason)
+            shown = select(*listed, quarantine.c.payload_bytes)  # not the payloads: up to 64 KiB each
+            rows = connection.execute(shown.order_by(quarantine.c.id.desc()).limit(200)).all()
             enrolments = enrolments_releasing(connection)
             audit.append(connection, "view", {"page": "quarantine", "by": user.username})
         released_by = {entry: enrolment for enrolment, entries in enrolments.items() for entry in entries}

@@ -69,7 +69,10 @@ def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str,
     else:
         rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
     captured = payload["captured_at"].replace("T", " ").replace("Z", " UTC")
-    rows.append(("Captured", f"{captured} ({CLOCK_WORDS[payload['clock']]})" if "clock" in payload else captured))
+    clock = (
+        CLOCK_WORDS.get(payload.get("clock"), "the device could not vouch for its clock") if "clock" in payload else ""
+    )
+    rows.append(("Captured", f"{captured} ({clock})" if clock else captured))
     score, threshold = payload["score"], payload["threshold"]
     rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
     rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))

@@ -109,7 +109,8 @@ def test_a_comment_stored_in_clear_before_is_sealed_when_the_records_open(tmp_pa
     store = open_store(tmp_path)
     result_id = record_one(store, small_photo(retina_rgb)).result_id
     store.records.connection.execute(
-        "INSERT INTO review VALUES ('rev-old', ?, 'refer', 'dr-1', '2027-01-01', '2027-01-01', 'Dr Clear Text', NULL)",
+        "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, comment, "
+        "comment_sealed) VALUES ('rev-old', ?, 'refer', 'dr-1', '2027-01-01', '2027-01-01', 'Dr Clear Text', NULL)",
         (result_id,),
     )
     store.records.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from firmware_app.records.screening import Review
-from firmware_app.records.worklist import verdicts_to_act_on, worklist
+from firmware_app.records.worklist import entries_of, verdicts_to_act_on, worklist
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -22,8 +22,8 @@ class Clock:
         return self.now.astimezone(UTC)
 
 
-def review(result_id: str, verdict: str, number: int) -> Review:
-    return Review(f"rev-{number}", result_id, verdict, datetime.now(UTC), "dr-lopez", None)
+def review(result_id: str, verdict: str, number: int, reviewed_at: datetime | None = None) -> Review:
+    return Review(f"rev-{number}", result_id, verdict, reviewed_at or datetime.now(UTC), "dr-lopez", None)
 
 
 def test_the_day_starts_at_the_devices_midnight_not_at_utcs(tmp_path) -> None:
@@ -58,13 +58,37 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     assert entries[cleared.result_id].overturned and not entries[referred.result_id].overturned
     assert entries[cleared.result_id].verdict_received_at == clock.now
     assert verdicts_to_act_on(store.records) == 1  # the device's referral agreed with: nothing to call back
+    # Not opened by the next morning: still on the list the banner leads to, though it came yesterday.
+    tomorrow = today + timedelta(days=1)
+    assert [e.result_id for e in worklist(store.records, tomorrow, with_verdict_only=True)] == [cleared.result_id]
 
     clock.now += timedelta(minutes=5)
     store.view(cleared.result_id)  # the nurse opens the record (audited) to call the patient back
     assert verdicts_to_act_on(store.records) == 0
-    clock.now += timedelta(minutes=5)
-    store.add_review(review(cleared.result_id, "no_refer", 3))  # an adjudication clears it
-    assert not {e.result_id: e for e in worklist(store.records, today)}[cleared.result_id].overturned
-    clock.now += timedelta(minutes=5)
-    store.add_review(review(cleared.result_id, "refer", 4))  # and a later one refers again: unseen again
-    assert verdicts_to_act_on(store.records) == 1
+    assert worklist(store.records, tomorrow) == []
+
+
+def test_the_latest_verdict_is_the_stations_latest_whatever_the_devices_clock_or_the_arrival_order(tmp_path) -> None:
+    decided = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    clock = Clock(decided)
+    store = open_store(tmp_path, clock=clock)
+    cleared = record_one(store, small_photo(), sample_record(score=0.05))
+    clock.now = decided + timedelta(days=400)  # a clock far ahead when the first verdict arrives...
+    store.add_review(review(cleared.result_id, "refer", 1, decided))
+    clock.now = decided + timedelta(hours=2)  # ...then set right before the amendment arrives
+    store.add_review(review(cleared.result_id, "no_refer", 2, decided + timedelta(hours=1)))
+    [entry] = entries_of(store.records, [cleared.result_id])
+    assert entry.verdict == "no_refer" and not entry.overturned and verdicts_to_act_on(store.records) == 0
+    # An older verdict arriving after a newer one (two ingesters) does not replace it either.
+    store.add_review(review(cleared.result_id, "ungradable", 3, decided - timedelta(hours=1)))
+    assert entries_of(store.records, [cleared.result_id])[0].verdict == "no_refer"
+    verdicts = [r["verdict"] for r in store.view(cleared.result_id)["reviews"]]
+    assert verdicts == ["ungradable", "refer", "no_refer"]  # oldest decision first: the last one stands
+
+
+def test_a_photo_the_specialist_cannot_grade_calls_the_patient_back_too(tmp_path) -> None:
+    store = open_store(tmp_path)
+    cleared = record_one(store, small_photo(), sample_record(score=0.05))
+    store.add_review(review(cleared.result_id, "ungradable", 1))
+    [entry] = entries_of(store.records, [cleared.result_id])
+    assert entry.overturned and verdicts_to_act_on(store.records) == 1

@@ -6,11 +6,12 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from review_station import audit, dashboard
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, results
+from review_station.verdicts import resend_verdicts
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
@@ -160,16 +161,22 @@ def test_a_coordinator_amends_a_verdict_sent_in_error_and_the_device_is_sent_the
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")
     coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
 
-    def read(client, verdict: str, grade: str):
-        form = {"verdict": verdict, "urgency": "routine", "icdr_grade": grade, "maculopathy": "absent"}
+    def read(client, verdict: str, grade: str, **more: str):
+        form = {"verdict": verdict, "urgency": "routine", "icdr_grade": grade, "maculopathy": "absent", **more}
         return client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client)})
 
     assert read(reviewer, "refer", "moderate").status_code == 303
     again = read(reviewer, "no_refer", "mild")  # a reader who opened it at the same time, or a slip
     assert again.status_code == 422 and "a coordinator can amend the verdict" in again.text
     assert "Amend the verdict" not in reviewer.get(f"/results/{result_id}").text
-    assert "Amend the verdict" in coordinator.get(f"/results/{result_id}").text
-    assert read(coordinator, "no_refer", "mild").status_code == 303
+    page = coordinator.get(f"/results/{result_id}").text
+    assert "Amend the verdict" in page
+    # A coordinator's read saved after another's, or an amendment of a read since replaced: refused.
+    assert read(coordinator, "no_refer", "mild").status_code == 422
+    stale = read(coordinator, "no_refer", "mild", amends="rv-an-older-read")
+    assert stale.status_code == 422 and "read again meanwhile" in stale.text
+    amends = re.search(r'name="amends" value="([^"]+)"', page).group(1)
+    assert read(coordinator, "no_refer", "mild", amends=amends).status_code == 303
     with engine.connect() as connection:
         sent = connection.execute(select(deliveries.c.state, deliveries.c.payload).order_by(deliveries.c.updated_at))
         (first_state, _), (last_state, last_payload) = sent.all()
@@ -181,3 +188,25 @@ def test_a_coordinator_amends_a_verdict_sent_in_error_and_the_device_is_sent_the
     assert finals == {result_id: "no_refer"} and kinds == ["first", "amendment"]
     page = coordinator.get(f"/results/{result_id}").text
     assert 'data-delivery="pending"' in page and 'data-read="amendment"' in page
+
+
+def test_a_restored_device_is_sent_again_every_verdict_it_acknowledged(engine: Engine) -> None:
+    [amended, kept] = add_results(engine, "cam-01", "site-a", [0.9, 0.2])
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    form = {"verdict": "refer", "urgency": "routine", "icdr_grade": "moderate", "maculopathy": "absent"}
+    for result_id in (amended, kept):
+        posted = coordinator.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(coordinator)})
+        assert posted.status_code == 303
+    with engine.begin() as connection:  # both acknowledged by the device
+        connection.execute(update(deliveries).values(state="stored"))
+    page = coordinator.get(f"/results/{amended}").text
+    amends = re.search(r'name="amends" value="([^"]+)"', page).group(1)
+    fix = {**form, "verdict": "no_refer", "icdr_grade": "mild", "amends": amends, "csrf": csrf_of(coordinator)}
+    assert coordinator.post(f"/results/{amended}/reads", data=fix).status_code == 303
+    assert resend_verdicts(engine, "cam-01", by="test") == 2  # the two stored; the amendment is pending already
+    with engine.connect() as connection:
+        states = sorted(connection.execute(select(deliveries.c.state)).scalars())
+        audited = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "verdicts_resent"))
+        assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 2}
+    assert states == ["pending", "pending", "pending"]
+    assert resend_verdicts(engine, "cam-02", by="test") == 0

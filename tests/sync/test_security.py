@@ -13,8 +13,11 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
 from firmware_app.records.outbox import Outbox
+from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
@@ -200,3 +203,13 @@ def test_results_the_broker_refuses_stay_queued_and_the_status_says_why(
     # Each connection is accepted and its publish refused: the backoff grows all the same, where it
     # was reset on every accepted connection (dozens of reconnections a second, each refused).
     assert attempts()[:5] == [1, 2, 3, 4, 5]
+
+
+def test_only_a_refusal_of_the_device_itself_reads_refused_not_a_busy_broker():
+    denied = [
+        ReasonCode(PacketTypes.PUBACK, "Not authorized"),
+        ReasonCode(PacketTypes.CONNACK, "Bad user name or password"),
+    ]
+    passing = [ReasonCode(PacketTypes.CONNACK, "Server busy"), ReasonCode(PacketTypes.PUBACK, "Quota exceeded")]
+    assert all(denies_this_device(reason) for reason in denied)
+    assert not any(denies_this_device(reason) for reason in passing)

@@ -227,6 +227,7 @@ def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cabl
     banner = page.locator("[data-test=camera-banner]")
     banner.wait_for(timeout=15_000)
     assert "not set up right" in banner.inner_text() and "cable" not in banner.inner_text()
+    assert banner.get_by_role("button").count() == 0  # no Retry: only the technician's change fixes it
     form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit", "token")}
     shot = page.request.post(f"{app.url}/capture/shoot", form=form)  # the shutter, beside the banner
     assert shot.status == 503 and "Call the technician" in shot.text() and "cable" not in shot.text()

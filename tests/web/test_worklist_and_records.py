@@ -104,7 +104,7 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     assert verdict.get_attribute("data-overturned") == "yes"
     assert verdict.inner_text() == "Specialist: refer. Call the patient back"
     banner = page.locator("[data-test=call-back-banner]")
-    assert "open it to call them back" in banner.inner_text()
+    assert "open the record to call them back" in banner.inner_text()
     assert unscrolled(page)
     snap(page, "today-verdict")
     page.locator("[data-test=language]").click()
