@@ -36,11 +36,12 @@ from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key
 from firmware_app.records.uploads import SealedUpload
 
 KEY_FINGERPRINT = "key_fingerprint"
-# Room for the SQLite pages and indexes around the blobs of one screening.
 # A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
 # device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
-REVIEW_ORDER = "reviewed_at, received_at, rowid"
-LATEST_REVIEW_FIRST = "reviewed_at DESC, received_at DESC, rowid DESC"
+_REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
+REVIEW_ORDER = ", ".join(_REVIEW_SEQUENCE)
+LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
+# Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
 WAL_HEADROOM_BYTES = 1000 * 4096

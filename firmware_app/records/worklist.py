@@ -72,18 +72,23 @@ def _not_photographed(records: Records, since: str) -> list[WorklistEntry]:
     return entries
 
 
-_LATEST_REVIEW = f"FROM review r WHERE r.result_id = s.result_id ORDER BY {LATEST_REVIEW_FIRST} LIMIT 1"
+# A screening ``s`` joined to its latest verdict ``r`` (by the station's time; ``LEFT JOIN`` keeps those
+# without one).
+_LATEST_REVIEW = (
+    "review r ON r.rowid = "
+    f"(SELECT rowid FROM review WHERE result_id = s.result_id ORDER BY {LATEST_REVIEW_FIRST} LIMIT 1)"
+)
 # The screenings whose latest verdict asks the nurse to call the patient back and whose record nobody
 # has opened since it arrived (``Store.view`` marks a result's verdicts opened).
 _TO_CALL_BACK = (
-    f"SELECT s.result_id FROM screening s JOIN review r ON r.rowid = (SELECT r.rowid {_LATEST_REVIEW}) "
+    f"SELECT s.result_id FROM screening s JOIN {_LATEST_REVIEW} "
     f"WHERE s.outcome = '{NO_REFER}' AND r.verdict IN {CALL_BACK_VERDICTS!r} AND r.opened_at IS NULL"
 )
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    f"(SELECT r.verdict {_LATEST_REVIEW}) AS verdict, (SELECT r.received_at {_LATEST_REVIEW}) AS verdict_received_at "
-    "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at "
+    f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {_LATEST_REVIEW} "
 )
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from firmware_app.capture.camera import CameraError, CameraMisconfigured
+from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
@@ -25,7 +25,7 @@ from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
-from firmware_app.web.server import WebApp
+from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.web.wording import french_of
@@ -81,9 +81,7 @@ def status(web: WebApp) -> dict[str, Any]:
 
 def camera_banner_key(error: CameraError | None) -> str | None:
     """What the banner tells the nurse of a camera failure: no cable fixes a camera set up wrong."""
-    if error is None:
-        return None
-    return "app.camera_not_set_up" if isinstance(error, CameraMisconfigured) else "banner.camera_lost"
+    return None if error is None else camera_words(error, "banner.camera_lost")
 
 
 def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
@@ -101,7 +99,7 @@ def for_the_nurse(check: Check) -> Check:
         return check
     log_event("app.camera_check_failed", level=40, error=check.values.get("error"))
     set_up_wrong = check.message_key == CAMERA_MISCONFIGURED  # the technician's to fix, not the cable
-    return Check(check.name, check.level, "app.camera_not_set_up" if set_up_wrong else "health.camera.lost")
+    return Check(check.name, check.level, CAMERA_NOT_SET_UP if set_up_wrong else "health.camera.lost")
 
 
 def routes(web: WebApp) -> list[Route]:

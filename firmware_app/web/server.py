@@ -54,6 +54,16 @@ async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Res
     return response
 
 
+# The nurse's words for a camera set up wrong (a missing folder, video file or driver): no cable fixes it.
+CAMERA_NOT_SET_UP = "app.camera_not_set_up"
+
+
+def camera_words(error: CameraError, otherwise: str) -> str:
+    """The message key a nurse reads for a camera failure: the technician's for one set up wrong,
+    else ``otherwise`` (the screen's own words for a camera that stopped answering)."""
+    return CAMERA_NOT_SET_UP if isinstance(error, CameraMisconfigured) else otherwise
+
+
 class WebApp:
     """What the pages share: the device, the sessions and the templates."""
 
@@ -159,9 +169,7 @@ class WebApp:
             return self.render(request, session, "message.html", 507, text_key=error.message_key)
         except CameraError as error:
             log_event("app.camera_failed", level=40, error=error)  # the cause is the technician's: logged only
-            set_up_wrong = isinstance(error, CameraMisconfigured)  # no cable fixes a missing folder or driver
-            key = "app.camera_not_set_up" if set_up_wrong else "app.camera_failed"
-            return self.render(request, session, "message.html", 503, text_key=key)
+            return self.render(request, session, "message.html", 503, text_key=camera_words(error, "app.camera_failed"))
         except ContextError as error:
             return self.render(request, session, "message.html", 400, text=str(error))
         except Exception as error:  # never a stack trace on the screen: the log has the details

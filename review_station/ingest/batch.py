@@ -27,6 +27,7 @@ from review_station.storage.tables import deliveries, devices, quarantine, resul
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
 
 QUARANTINE_HEAD_BYTES = 1024
+QUARANTINE_REASON_CHARS = 2000
 OFFLINE = "offline"  # a device's last will on its status topic
 STATUSES = ("online", OFFLINE)
 
@@ -59,7 +60,7 @@ def _quarantine_row(message: Incoming, refusal: Refused | str) -> dict[str, Any]
     return {
         "received_at": message.received_at,
         "topic": message.topic[:512],
-        "reason": str(refusal)[:2000],
+        "reason": str(refusal)[:QUARANTINE_REASON_CHARS],
         "payload": message.payload if awaiting else message.payload[:QUARANTINE_HEAD_BYTES],
         "payload_bytes": len(message.payload),
         "awaiting_device": awaiting,

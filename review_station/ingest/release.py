@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, select, update
 from edgescreen_wire.topics import parse_device_topic
 from firmware_app.events import log_event
 from review_station import audit
-from review_station.ingest.batch import insert_new_results
+from review_station.ingest.batch import QUARANTINE_REASON_CHARS, insert_new_results
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage.tables import devices, quarantine
 
@@ -67,7 +67,9 @@ def release(connection: Connection, device_ids: Collection[str], registry: dict[
 
 def _refused_again(connection: Connection, entry_id: int, reason: Refused) -> None:
     connection.execute(
-        update(quarantine).where(quarantine.c.id == entry_id).values(reason=str(reason)[:2000], awaiting_device=None)
+        update(quarantine)
+        .where(quarantine.c.id == entry_id)
+        .values(reason=str(reason)[:QUARANTINE_REASON_CHARS], awaiting_device=None)
     )
 
 
