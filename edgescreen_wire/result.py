@@ -1,7 +1,7 @@
 """The result payload: the only thing about a screening that leaves the device.
 
-Two versions travel. A device sends ``/1`` until its ``[sync] result_schema`` says ``/2``; the
-station accepts both. Numbers and codes only, apart from the fixed disclaimer every payload carries.
+Three versions travel. A device sends ``/1`` until its ``[sync] result_schema`` says ``/2`` or
+``/3``; the station accepts all three. Numbers and codes only, apart from the fixed disclaimer every payload carries.
 
 ``edgescreen.result/1``::
 
@@ -28,6 +28,15 @@ identifies anybody::
                                                          the digest and size of the sealed bytes, never
                                                          the photo; null when it is not shared)
 
+``edgescreen.result/3`` is ``/2`` plus the verdicts the device reads back::
+
+     "review_schema": "edgescreen.review/1"|"edgescreen.review/2"   (the newest ``edgescreen_wire.review``
+                                                                 schema this device reads: the station sends
+                                                                 this result's verdicts in it)
+
+A verdict the device cannot read is refused and lost, so the station sends a result's verdicts in
+the schema the result names, and ``/1`` to a device whose result names none.
+
 The diameter is rounded to 0.5 mm and the tone is a category of six so that neither is a fine
 measurement of a person. ``clock`` is optional in both, so every earlier payload stays valid: it is
 there only when ``captured_at`` may be wrong. ``triage`` must agree with ``score`` and ``threshold``
@@ -53,6 +62,7 @@ from edgescreen_wire.checks import (
     check_object,
     check_text,
 )
+from edgescreen_wire.review import REVIEW_SCHEMAS
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.inference.triage import Outcome
@@ -63,6 +73,7 @@ from firmware_app.records.screening import BODY_SITES, EYES
 
 RESULT_V1 = "edgescreen.result/1"
 RESULT_V2 = "edgescreen.result/2"
+RESULT_V3 = "edgescreen.result/3"
 DISCLAIMER = message("disclaimer", "en")
 FIELDS_V1 = frozenset(
     {
@@ -85,7 +96,10 @@ FIELDS_V1 = frozenset(
 )
 FIELDS_V2 = FIELDS_V1 | {"lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference", "image"}
 # Each schema's required fields; the optional ones (``OPTIONAL``) are the same in every version.
-REQUIRED: Mapping[str, frozenset[str]] = {RESULT_V1: FIELDS_V1, RESULT_V2: FIELDS_V2}
+FIELDS_V3 = FIELDS_V2 | {"review_schema"}
+REQUIRED: Mapping[str, frozenset[str]] = {RESULT_V1: FIELDS_V1, RESULT_V2: FIELDS_V2, RESULT_V3: FIELDS_V3}
+# The schemas that carry ``/2``'s fields (a shared photo's digest among them).
+WITH_V2_FIELDS = (RESULT_V2, RESULT_V3)
 OPTIONAL = frozenset({"clock"})
 SCHEMAS = tuple(REQUIRED)
 FLAGGED_CLOCKS = tuple(state.value for state in ClockState if state is not ClockState.SYNCHRONISED)
@@ -181,8 +195,10 @@ def validate_result(document: Any) -> None:
     check_choice(document["disclaimer"], (DISCLAIMER,), "disclaimer")
     if "clock" in document:
         check_choice(document["clock"], FLAGGED_CLOCKS, "clock")
-    if schema == RESULT_V2:
+    if schema in WITH_V2_FIELDS:
         _check_v2(document)
+    if schema == RESULT_V3:
+        check_choice(document["review_schema"], REVIEW_SCHEMAS, "review_schema")
     _check_triage_agrees(document["triage"], document["score"], document["threshold"])
 
 

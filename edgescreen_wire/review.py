@@ -6,6 +6,15 @@
      "verdict": "refer"|"no_refer"|"ungradable", "reviewed_at": "YYYY-MM-DDTHH:MM:SSZ",
      "reviewer": id, "comment": text of at most 1000 characters (optional)}
 
+``edgescreen.review/2`` is ``/1`` plus what the nurse acts on and the record keeps of the read::
+
+     "urgency": "routine"|"soon"|"urgent",
+     "findings": {"icdr_grade": grade, "maculopathy": "absent"|"present"|"ungradable"}  (fundus)
+               | {"diagnosis": category}                                              (dermoscopy)
+
+A device reads ``/2`` when its results say so (``edgescreen.result/3``'s ``review_schema``); the
+station sends ``/1`` to every other, which would refuse the new fields and lose the verdict.
+
 ``edgescreen.review-ack/1`` (on ``review_ack``)::
 
     {"schema": "edgescreen.review-ack/1", "review_id": id, "result_id": 32 hex,
@@ -32,26 +41,51 @@ from edgescreen_wire.checks import (
     WireError,
     check_choice,
     check_keys,
+    check_object,
     check_text,
     decode_document,
     parse_utc_seconds,
 )
 from firmware_app.inference.triage import Outcome
 
-REVIEW_SCHEMA = "edgescreen.review/1"
+REVIEW_V1 = "edgescreen.review/1"
+REVIEW_V2 = "edgescreen.review/2"
+REVIEW_SCHEMAS = (REVIEW_V1, REVIEW_V2)
 REVIEW_ACK_SCHEMA = "edgescreen.review-ack/1"
 MAX_REVIEW_BYTES = 8192
 MAX_COMMENT = 1000
 ACK_STATUSES = ("stored", "duplicate", "conflict", "unknown_result")
+# What a specialist's read says beside the verdict (the station's read form, ``edgescreen.review/2``).
+URGENCIES = ("routine", "soon", "urgent")
+ICDR_GRADES = ("none", "mild", "moderate", "severe", "proliferative", "ungradable")
+MACULOPATHY = ("absent", "present", "ungradable")
+DIAGNOSES = (
+    "melanoma",
+    "naevus",
+    "seborrhoeic_keratosis",
+    "basal_cell_carcinoma",
+    "squamous_cell_carcinoma",
+    "actinic_keratosis",
+    "dermatofibroma",
+    "vascular_lesion",
+    "other",
+    "ungradable",
+)
+# The findings of a fundus read and of a dermoscopy read, each field with its choices.
+FINDINGS: tuple[Mapping[str, tuple[str, ...]], ...] = (
+    {"icdr_grade": ICDR_GRADES, "maculopathy": MACULOPATHY},
+    {"diagnosis": DIAGNOSES},
+)
 
 
 def parse_review_document(payload: bytes) -> Mapping[str, Any]:
-    """A validated ``edgescreen.review/1`` document from a message's bytes, or a ``WireError``."""
-    document = decode_document(payload, MAX_REVIEW_BYTES, "review")
-    check_keys(
-        document, {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}, {"comment"}, "review"
-    )
-    check_choice(document["schema"], (REVIEW_SCHEMA,), "schema")
+    """A validated ``edgescreen.review/1`` or ``/2`` document from a message's bytes, or a ``WireError``."""
+    document = check_object(decode_document(payload, MAX_REVIEW_BYTES, "review"), "review")
+    check_choice(document.get("schema"), REVIEW_SCHEMAS, "schema")
+    required = {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}
+    if document["schema"] == REVIEW_V2:
+        required |= {"urgency", "findings"}
+    check_keys(document, required, {"comment"}, "review")
     check_text(document["review_id"], IDENTIFIER, "review_id")
     check_text(document["result_id"], HEX32, "result_id")
     check_choice(document["verdict"], tuple(Outcome), "verdict")
@@ -66,7 +100,20 @@ def parse_review_document(payload: bytes) -> Mapping[str, Any]:
         parse_utc_seconds(document["reviewed_at"])
     except ValueError:
         raise WireError(f"reviewed_at: {document['reviewed_at']!r} is not a valid time") from None
+    if document["schema"] == REVIEW_V2:
+        check_choice(document["urgency"], URGENCIES, "urgency")
+        _check_findings(document["findings"])
     return document
+
+
+def _check_findings(findings: Any) -> None:
+    """Either read's findings, whole: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis."""
+    check_object(findings, "findings")
+    fields = next((fields for fields in FINDINGS if fields.keys() == findings.keys()), None)
+    if fields is None:
+        raise WireError(f"findings: expected the fields {' or '.join(str(sorted(f)) for f in FINDINGS)}")
+    for name, choices in fields.items():
+        check_choice(findings[name], choices, f"findings.{name}")
 
 
 def _encodable(text: str) -> bool:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edgescreen_wire.checks import IDENTIFIER
-from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS, WITH_V2_FIELDS
 from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
@@ -135,7 +135,8 @@ class SyncConfig:
     # What happens at a cap: "refuse" new screenings (nothing is lost), or "drop_oldest" unsent results.
     overflow_policy: str = field(default="refuse", metadata=_choice("refuse", "drop_oldest"))
     # The result payload's version: "/2" adds the lesion diameter, skin-tone category, operating point
-    # name and reference quality verdict; a device stays on "/1" until its review station takes "/2".
+    # name and reference quality verdict; "/3" also asks for verdicts with the specialist's urgency and
+    # findings (edgescreen.review/2). A device stays on "/1" until its review station takes the newer.
     result_schema: str = field(default=RESULT_V1, metadata=_choice(*SCHEMAS))
     # Opt-in photo sharing with the review station (a site's deliberate choice): "none" sends no
     # image at all; "referred" the kept frame of refer and ungradable results; "all" every kept frame.
@@ -165,9 +166,9 @@ class SyncConfig:
                     f"share_images = {self.share_images!r}: set {missing[0]} too (photos are sealed to the "
                     "station's public key and uploaded over HTTPS with this device's client certificate)"
                 )
-            if self.result_schema != RESULT_V2:
+            if self.result_schema not in WITH_V2_FIELDS:
                 raise ConfigError(
-                    f"share_images = {self.share_images!r}: set result_schema = {RESULT_V2!r} too (the result "
+                    f"share_images = {self.share_images!r}: set result_schema = {RESULT_V2!r} or later too (the result "
                     "announces its photo's digest, which the station checks the upload against)"
                 )
         # Without a CA file the client would connect in clear and never present its certificate.

@@ -266,15 +266,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "status.call_back.one": {
         "en": "A specialist asks to see again a patient the device did not refer: open the record to call them back",
-        "fr": "Un spécialiste demande à revoir un patient que l'appareil n'avait pas adressé : ouvrez son dossier "
-        "pour le rappeler",
+        "fr": "Un spécialiste veut revoir un patient que l'appareil n'a pas adressé : ouvrez son dossier pour le "
+        "rappeler",
     },
     "status.call_back.other": {
         "en": "Specialists ask to see again {count} patients the device did not refer: open their records to "
         "call them back",
-        "fr": "Des spécialistes demandent à revoir {count} patients que l'appareil n'avait pas adressés : ouvrez "
-        "leurs dossiers pour les rappeler",
+        "fr": "Des spécialistes veulent revoir {count} patients que l'appareil n'a pas adressés : ouvrez leurs "
+        "dossiers pour les rappeler",
     },
+    "status.call_back_urgent.one": {"en": "Urgent.", "fr": "Urgent."},
+    "status.call_back_urgent.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
         "en": "The site server has been unreachable for {duration}: results wait safely on this device. "
@@ -716,6 +718,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Spécialiste : ininterprétable. Rappelez le patient pour une nouvelle photo",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
+    # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.
+    "urgency.routine": {"en": "Routine", "fr": "Non urgent"},
+    "urgency.soon": {"en": "Soon", "fr": "Prochainement"},
+    "urgency.urgent": {"en": "Urgent", "fr": "Urgent"},
+    "finding.icdr_grade": {"en": "ICDR grade: {value}", "fr": "Grade ICDR : {value}"},
+    "finding.icdr_grade.none": {"en": "no retinopathy", "fr": "pas de rétinopathie"},
+    "finding.icdr_grade.mild": {"en": "mild", "fr": "légère"},
+    "finding.icdr_grade.moderate": {"en": "moderate", "fr": "modérée"},
+    "finding.icdr_grade.severe": {"en": "severe", "fr": "sévère"},
+    "finding.icdr_grade.proliferative": {"en": "proliferative", "fr": "proliférante"},
+    "finding.icdr_grade.ungradable": {"en": "not gradable", "fr": "ininterprétable"},
+    "finding.maculopathy": {"en": "Maculopathy: {value}", "fr": "Maculopathie : {value}"},
+    "finding.maculopathy.absent": {"en": "absent", "fr": "absente"},
+    "finding.maculopathy.present": {"en": "present", "fr": "présente"},
+    "finding.maculopathy.ungradable": {"en": "not gradable", "fr": "ininterprétable"},
+    "finding.diagnosis": {"en": "Diagnosis: {value}", "fr": "Diagnostic : {value}"},
+    "finding.diagnosis.melanoma": {"en": "melanoma", "fr": "mélanome"},
+    "finding.diagnosis.naevus": {"en": "naevus", "fr": "nævus"},
+    "finding.diagnosis.seborrhoeic_keratosis": {"en": "seborrhoeic keratosis", "fr": "kératose séborrhéique"},
+    "finding.diagnosis.basal_cell_carcinoma": {"en": "basal cell carcinoma", "fr": "carcinome basocellulaire"},
+    "finding.diagnosis.squamous_cell_carcinoma": {"en": "squamous cell carcinoma", "fr": "carcinome épidermoïde"},
+    "finding.diagnosis.actinic_keratosis": {"en": "actinic keratosis", "fr": "kératose actinique"},
+    "finding.diagnosis.dermatofibroma": {"en": "dermatofibroma", "fr": "dermatofibrome"},
+    "finding.diagnosis.vascular_lesion": {"en": "vascular lesion", "fr": "lésion vasculaire"},
+    "finding.diagnosis.other": {"en": "other", "fr": "autre"},
+    "finding.diagnosis.ungradable": {"en": "not gradable", "fr": "ininterprétable"},
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
     "records.find": {"en": "Find", "fr": "Chercher"},
     "records.none": {"en": "No screenings under this reference.", "fr": "Aucun dépistage sous cette référence."},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from edgescreen_wire.checks import utc_seconds
-from edgescreen_wire.review import MAX_COMMENT, REVIEW_SCHEMA, parse_review_document
+from edgescreen_wire.review import (
+    DIAGNOSES,
+    ICDR_GRADES,
+    MACULOPATHY,
+    MAX_COMMENT,
+    REVIEW_V1,
+    REVIEW_V2,
+    URGENCIES,
+    parse_review_document,
+)
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.events import log_event
 from firmware_app.inference.triage import Outcome
@@ -29,21 +39,6 @@ from review_station.storage import tallies
 from review_station.storage.tables import deliveries, reads, results
 
 VERDICTS = tuple(outcome.value for outcome in Outcome)
-URGENCIES = ("routine", "soon", "urgent")
-ICDR_GRADES = ("none", "mild", "moderate", "severe", "proliferative", "ungradable")
-MACULOPATHY = ("absent", "present", "ungradable")
-DIAGNOSES = (
-    "melanoma",
-    "naevus",
-    "seborrhoeic_keratosis",
-    "basal_cell_carcinoma",
-    "squamous_cell_carcinoma",
-    "actinic_keratosis",
-    "dermatofibroma",
-    "vascular_lesion",
-    "other",
-    "ungradable",
-)
 # What the reader's own grading makes referable whatever else is seen (the device's definition,
 # models/dr-referable's card: moderate NPDR or worse, or any maculopathy), and the dermoscopy
 # diagnoses no reader may send home: a "no referral" beside them is a slip, not a judgement.
@@ -89,6 +84,13 @@ class ReadForm:
         self._consistent(modality)
         return self
 
+    @property
+    def findings(self) -> dict[str, str | None]:
+        """The read's findings as ``edgescreen.review/2`` carries them (a checked form's: one modality's)."""
+        if self.diagnosis:
+            return {"diagnosis": self.diagnosis}
+        return {"icdr_grade": self.icdr_grade, "maculopathy": self.maculopathy}
+
     def _consistent(self, modality: str) -> None:
         """Refuse a verdict the read's own grading contradicts: "no refer" beside a referable grade,
         maculopathy or a malignant diagnosis, or beside a photo graded ungradable; "ungradable"
@@ -110,10 +112,18 @@ class ReadForm:
             raise ReadRefused(f"an ungradable verdict contradicts the {finding} read off the photo")
 
 
+def verdict_schema(result_payload: Mapping[str, Any]) -> str:
+    """The review schema a result's verdicts go to its device in: the one the result names
+    (``edgescreen.result/3``), else ``/1``: a device refuses what it cannot read, and the verdict
+    would be lost."""
+    return result_payload.get("review_schema", REVIEW_V1)
+
+
 def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
     now = datetime.now(UTC)
+    schema = verdict_schema(result.payload)
     document: dict[str, Any] = {
-        "schema": REVIEW_SCHEMA,
+        "schema": schema,
         "review_id": review_id,
         "result_id": result.result_id,
         "verdict": form.verdict,
@@ -122,6 +132,8 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
     }
     if form.comment:
         document["comment"] = form.comment
+    if schema == REVIEW_V2:
+        document |= {"urgency": form.urgency, "findings": form.findings}
     connection.execute(
         insert(deliveries).values(
             review_id=review_id,

@@ -256,5 +256,7 @@ def test_the_result_schema_is_v1_until_configured_and_only_a_known_one(tmp_path)
     assert load_config(str(write(tmp_path, "[sync]\n"))).sync.result_schema == "edgescreen.result/1"
     v2 = write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/2"\n')
     assert load_config(str(v2)).sync.result_schema == "edgescreen.result/2"
+    v3 = write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/3"\n')
+    assert load_config(str(v3)).sync.result_schema == "edgescreen.result/3"
     with pytest.raises(ConfigError, match=r"\[sync\]\.result_schema"):
-        load_config(str(write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/3"\n')))
+        load_config(str(write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/4"\n')))

@@ -139,6 +139,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE review ADD COLUMN opened_at TEXT",
         "CREATE INDEX review_result ON review(result_id, reviewed_at)",
     ),
+    # What edgescreen.review/2 adds to a verdict: how soon the patient is to be seen, and the read's
+    # findings (codes, like the verdict; NULL from /1).
+    (
+        "ALTER TABLE review ADD COLUMN urgency TEXT",
+        "ALTER TABLE review ADD COLUMN icdr_grade TEXT",
+        "ALTER TABLE review ADD COLUMN maculopathy TEXT",
+        "ALTER TABLE review ADD COLUMN diagnosis TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

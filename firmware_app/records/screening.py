@@ -102,3 +102,9 @@ class Review:
     reviewed_at: datetime
     reviewer: str
     comment: str | None
+    # From ``edgescreen.review/2`` (None from ``/1``): how soon the patient is to be seen, and the
+    # read's findings, a fundus read's grade and maculopathy or a dermoscopy read's diagnosis.
+    urgency: str | None = None
+    icdr_grade: str | None = None
+    maculopathy: str | None = None
+    diagnosis: str | None = None

@@ -498,7 +498,7 @@ class ScreeningStore:
             now = self.records.clock()
             self._db.execute(
                 "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
-                "comment_sealed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.review_id,
                     review.result_id,
@@ -507,8 +507,14 @@ class ScreeningStore:
                     review.reviewed_at.isoformat(),
                     now.isoformat(),
                     self._seal_text(review.comment, f"comment:{review.review_id}"),
+                    review.urgency,
+                    review.icdr_grade,
+                    review.maculopathy,
+                    review.diagnosis,
                 ),
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}
+            if review.urgency:
+                details["urgency"] = review.urgency
             append_event(self._db, "review", details, now)
         return "stored"

@@ -32,9 +32,11 @@ class WorklistEntry:
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
     # it, then "acknowledged".
     sync: str
-    # The latest specialist verdict received for it, if any, and when the device received it.
+    # The latest specialist verdict received for it, if any, when the device received it, and how
+    # soon the specialist asks to see the patient (verdicts sent as edgescreen.review/2 only).
     verdict: str | None
     verdict_received_at: datetime | None = None
+    urgency: str | None = None
 
     @property
     def overturned(self) -> bool:
@@ -78,16 +80,22 @@ _LATEST_REVIEW = (
     "review r ON r.rowid = "
     f"(SELECT rowid FROM review WHERE result_id = s.result_id ORDER BY {LATEST_REVIEW_FIRST} LIMIT 1)"
 )
-# The screenings whose latest verdict asks the nurse to call the patient back and whose record nobody
-# has opened since it arrived (``Store.view`` marks a result's verdicts opened).
-_TO_CALL_BACK = (
-    f"SELECT s.result_id FROM screening s JOIN {_LATEST_REVIEW} "
-    f"WHERE s.outcome = '{NO_REFER}' AND r.verdict IN {CALL_BACK_VERDICTS!r} AND r.opened_at IS NULL"
-)
+
+
+def _to_call_back(columns: str) -> str:
+    """``columns`` of the screenings whose latest verdict asks the nurse to call the patient back
+    and whose record nobody has opened since it arrived (``Store.view`` marks a result's verdicts
+    opened), each joined to that verdict ``r``."""
+    return (
+        f"SELECT {columns} FROM screening s JOIN {_LATEST_REVIEW} "
+        f"WHERE s.outcome = '{NO_REFER}' AND r.verdict IN {CALL_BACK_VERDICTS!r} AND r.opened_at IS NULL"
+    )
+
+
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {_LATEST_REVIEW} "
 )
 
@@ -106,6 +114,7 @@ def _entries(records: Records, where: str, parameters: list[str]) -> list[Workli
             "acknowledged" if row["acknowledged"] else ("sent" if row["published"] else "queued"),
             row["verdict"],
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
+            row["urgency"],
         )
         for row in rows
     ]
@@ -121,7 +130,7 @@ def worklist(
     moment = since.astimezone(UTC).isoformat()  # the records keep UTC times: compared as text
     recent = (
         "s.recorded_at >= ? OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
-        f"OR s.result_id IN ({_TO_CALL_BACK})"  # whatever day: the banner leads here
+        f"OR s.result_id IN ({_to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
     entries = _entries(records, recent, [moment, moment]) + _not_photographed(records, moment)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
@@ -144,7 +153,17 @@ def image_count(records: Records, result_ids: list[str]) -> int:
     ).fetchone()[0]
 
 
-def verdicts_to_act_on(records: Records) -> int:
-    """How many patients a specialist's latest verdict asks the nurse to call back, of records nobody
-    has opened since: shown on every screen until then."""
-    return records.connection.execute(f"SELECT count(*) FROM ({_TO_CALL_BACK})").fetchone()[0]
+@dataclass(frozen=True)
+class CallBacks:
+    """The patients a specialist's latest verdict asks the nurse to call back, of records nobody has
+    opened since (shown on every screen until then), and how many of them the specialist marked urgent."""
+
+    patients: int
+    urgent: int
+
+
+def verdicts_to_act_on(records: Records) -> CallBacks:
+    """The call-backs waiting for the nurse (``CallBacks``)."""
+    counts = _to_call_back("count(*), count(*) FILTER (WHERE r.urgency = 'urgent')")
+    patients, urgent = records.connection.execute(counts).fetchone()
+    return CallBacks(patients, urgent)

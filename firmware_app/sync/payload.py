@@ -18,9 +18,12 @@ from edgescreen_wire.result import (
     MAX_RESULT_BYTES,
     RESULT_V1,
     RESULT_V2,
+    RESULT_V3,
+    WITH_V2_FIELDS,
     round_diameter,
     validate_result,
 )
+from edgescreen_wire.review import REVIEW_V2
 from firmware_app.records.integrity import payload_digest
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.uploads import SealedUpload
@@ -35,9 +38,9 @@ def result_payload(
     shared: SealedUpload | None = None,
 ) -> dict[str, Any]:
     """The allow-listed view of one record; identifying fields of the record are never read. A photo
-    ``shared`` with the station is announced by the digest and size of its sealed bytes (``/2`` only)."""
-    if shared is not None and schema != RESULT_V2:
-        raise ValueError(f"a shared photo is announced by {RESULT_V2} only, not {schema}")
+    ``shared`` with the station is announced by the digest and size of its sealed bytes (``/2`` and later)."""
+    if shared is not None and schema not in WITH_V2_FIELDS:
+        raise ValueError(f"a shared photo is announced by {RESULT_V2} or later, not {schema}")
     triage, model, quality = record.triage, record.triage.model, record.quality
     flagged = {"clock": record.clock} if record.clock in FLAGGED_CLOCKS else {}
     document = flagged | {
@@ -59,7 +62,7 @@ def result_payload(
         "calibration_id": record.calibration_id,
         "disclaimer": DISCLAIMER,
     }
-    if schema == RESULT_V2:
+    if schema in WITH_V2_FIELDS:
         lesion, point = record.lesion, triage.operating_point
         document |= {
             "lesion_diameter_mm": round_diameter(lesion.whole_diameter_mm) if lesion else None,
@@ -68,6 +71,8 @@ def result_payload(
             "quality_reference": reference_verdict(record.modality, quality) if quality else None,
             "image": {"sha256": shared.sha256, "size": shared.size} if shared else None,
         }
+    if schema == RESULT_V3:
+        document["review_schema"] = REVIEW_V2  # the newest verdict this device reads (sync/review.py)
     return document
 
 

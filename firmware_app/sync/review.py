@@ -19,6 +19,8 @@ def parse_review(payload: bytes) -> Review:
         reviewed_at=parse_utc_seconds(document["reviewed_at"]),
         reviewer=document["reviewer"],
         comment=document.get("comment"),
+        urgency=document.get("urgency"),
+        **document.get("findings", {}),
     )
 
 

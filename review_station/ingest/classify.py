@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
-from edgescreen_wire.result import MAX_RESULT_BYTES, RESULT_V2, validate_result
+from edgescreen_wire.result import MAX_RESULT_BYTES, WITH_V2_FIELDS, validate_result
 from edgescreen_wire.topics import RESULT, parse_device_topic
 
 TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
@@ -78,8 +78,8 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
 
 
 def _v2_columns(document: dict[str, Any]) -> dict[str, Any]:
-    """What ``edgescreen.result/2`` adds, as columns the dashboard groups by; ``None`` for ``/1``."""
-    v2 = document["schema"] == RESULT_V2
+    """What ``edgescreen.result/2`` adds (``/3`` too), as columns the dashboard groups by; ``None`` for ``/1``."""
+    v2 = document["schema"] in WITH_V2_FIELDS
     return {
         name: document[name] if v2 else None
         for name in ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference")

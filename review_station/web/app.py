@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, Select, select
 
 import firmware_app.web
+from edgescreen_wire.review import REVIEW_V2
 from review_station import accounts, audit, dashboard
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -37,6 +38,7 @@ from review_station.verdicts import (
     ReadForm,
     ReadRefused,
     record_read,
+    verdict_schema,
 )
 from review_station.web import plots
 from review_station.web.describe import describe
@@ -229,6 +231,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "icdr_grades": ICDR_GRADES,
             "maculopathies": MACULOPATHY,
             "diagnoses": DIAGNOSES,
+            # Whether the urgency and the grading reach the nurse, or only the verdict and comment.
+            "nurse_sees_findings": verdict_schema(result.payload) == REVIEW_V2,
         }
 
     @app.get("/results/{result_id}")

@@ -3,10 +3,11 @@ after its screening, and the specialist's referrals the device did not make, unt
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from firmware_app.records.screening import Review
-from firmware_app.records.worklist import entries_of, verdicts_to_act_on, worklist
+from firmware_app.records.worklist import CallBacks, entries_of, verdicts_to_act_on, worklist
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -57,14 +58,14 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     assert untouched.result_id not in entries
     assert entries[cleared.result_id].overturned and not entries[referred.result_id].overturned
     assert entries[cleared.result_id].verdict_received_at == clock.now
-    assert verdicts_to_act_on(store.records) == 1  # the device's referral agreed with: nothing to call back
+    assert verdicts_to_act_on(store.records).patients == 1  # the device's referral agreed with: nothing to call back
     # Not opened by the next morning: still on the list the banner leads to, though it came yesterday.
     tomorrow = today + timedelta(days=1)
     assert [e.result_id for e in worklist(store.records, tomorrow, with_verdict_only=True)] == [cleared.result_id]
 
     clock.now += timedelta(minutes=5)
     store.view(cleared.result_id)  # the nurse opens the record (audited) to call the patient back
-    assert verdicts_to_act_on(store.records) == 0
+    assert verdicts_to_act_on(store.records).patients == 0
     assert worklist(store.records, tomorrow) == []
 
 
@@ -78,7 +79,7 @@ def test_the_latest_verdict_is_the_stations_latest_whatever_the_devices_clock_or
     clock.now = decided + timedelta(hours=2)  # ...then set right before the amendment arrives
     store.add_review(review(cleared.result_id, "no_refer", 2, decided + timedelta(hours=1)))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.verdict == "no_refer" and not entry.overturned and verdicts_to_act_on(store.records) == 0
+    assert entry.verdict == "no_refer" and not entry.overturned and verdicts_to_act_on(store.records).patients == 0
     # An older verdict arriving after a newer one (two ingesters) does not replace it either.
     store.add_review(review(cleared.result_id, "ungradable", 3, decided - timedelta(hours=1)))
     assert entries_of(store.records, [cleared.result_id])[0].verdict == "no_refer"
@@ -91,4 +92,30 @@ def test_a_photo_the_specialist_cannot_grade_calls_the_patient_back_too(tmp_path
     cleared = record_one(store, small_photo(), sample_record(score=0.05))
     store.add_review(review(cleared.result_id, "ungradable", 1))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.overturned and verdicts_to_act_on(store.records) == 1
+    assert entry.overturned and verdicts_to_act_on(store.records).patients == 1
+
+
+def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_is_counted(tmp_path) -> None:
+    """``edgescreen.review/2``: the urgency travels to Today and the banner, the findings to the record;
+    a later verdict without them (``/1``) leaves none standing."""
+    store = open_store(tmp_path)
+    cleared = record_one(store, small_photo(), sample_record(score=0.05))
+    other = record_one(store, small_photo(), sample_record(score=0.05))
+    urgent = Review(
+        "rev-1", cleared.result_id, "refer", datetime.now(UTC), "dr-lopez", None, "urgent", "proliferative", "present"
+    )
+    assert store.add_review(urgent) == "stored"
+    store.add_review(replace(review(other.result_id, "refer", 2), urgency="soon", icdr_grade="moderate"))
+    entries = {entry.result_id: entry for entry in entries_of(store.records, [cleared.result_id, other.result_id])}
+    assert (entries[cleared.result_id].urgency, entries[other.result_id].urgency) == ("urgent", "soon")
+    assert verdicts_to_act_on(store.records) == CallBacks(patients=2, urgent=1)
+    [kept] = store.view(cleared.result_id)["reviews"]
+    assert (kept["urgency"], kept["icdr_grade"], kept["maculopathy"], kept["diagnosis"]) == (
+        "urgent",
+        "proliferative",
+        "present",
+        None,
+    )
+    assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=0)  # opened: called back
+    store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
+    assert entries_of(store.records, [other.result_id])[0].urgency is None

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from playwright.sync_api import expect
 from sqlalchemy import Engine, select
 
-from edgescreen_wire.result import RESULT_V1, RESULT_V2
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, RESULT_V3
 from edgescreen_wire.topics import REVIEW, STATUS, device_topic
 from firmware_app.sync.review import parse_review
 from review_station import accounts, devices
@@ -51,8 +51,9 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         device_dir.mkdir()
         store = open_store(device_dir)
         photo = small_photo(retina_rgb)
-        refer = record_one(store, photo, sample_record(score=0.9))
-        # One result in edgescreen.result/2 (as once the device is configured for it): stored beside /1 ones.
+        # The referral in edgescreen.result/3, which asks for the verdict's urgency and findings
+        # (edgescreen.review/2); /1 and /2 results (devices configured before) stored beside it.
+        refer = record_one(store, photo, sample_record(score=0.9), RESULT_V3)
         for score, schema in ((0.05, RESULT_V1), (0.1, RESULT_V2)):
             record_one(store, photo, sample_record(score=score), schema)
         worker = BackgroundWorker(write_config(device_dir, broker.port))
@@ -60,7 +61,7 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         with engine.connect() as connection:
             stored = connection.execute(select(results.c.schema, results.c.operating_point)).all()
         assert sorted(stored, key=str) == sorted(
-            [(RESULT_V1, None), (RESULT_V1, None), (RESULT_V2, "screening")], key=str
+            [(RESULT_V3, "screening"), (RESULT_V1, None), (RESULT_V2, "screening")], key=str
         )
 
         with served(station(), engine) as base, chromium_page() as page:
@@ -85,6 +86,7 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
         reviews = store.view(refer.result_id)["reviews"]  # the comment is stored sealed
         stored = [(review["verdict"], review["reviewer"], review["comment"]) for review in reviews]
         assert stored == [("refer", "ana", "Refer to the eye clinic within 4 weeks.")]
+        assert [(r["urgency"], r["icdr_grade"], r["maculopathy"]) for r in reviews] == [("soon", "moderate", "absent")]
     finally:
         stop(worker, ingester, broker)
 

@@ -21,7 +21,7 @@ def test_the_payload_announces_the_sealed_photo_and_nothing_of_the_photo_itself(
     assert document["image"] == {"sha256": hashlib.sha256(SEALED.sealed).hexdigest(), "size": 5000}
     assert b"\x01\x01" not in encode_result(document)
     assert result_payload(sample_record(), DEVICE.id, DEVICE.site, RESULT_V2)["image"] is None
-    with pytest.raises(ValueError, match="result/2 only"):
+    with pytest.raises(ValueError, match="result/2 or later"):
         result_payload(sample_record(), DEVICE.id, DEVICE.site, RESULT_V1, SEALED)
 
 

@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from edgescreen_wire.checks import WireError
-from edgescreen_wire.result import REQUIRED, RESULT_V1, RESULT_V2, encode_result, validate_result
+from edgescreen_wire.result import REQUIRED, RESULT_V1, RESULT_V2, RESULT_V3, encode_result, validate_result
+from edgescreen_wire.review import REVIEW_V2
 from firmware_app.inference.skin_tone import SkinTone
 from firmware_app.inference.triage import ungradable
 from firmware_app.lesion_measurements import SCALED, LesionMeasurements
@@ -74,12 +75,39 @@ def test_a_valid_review_parses_and_is_acknowledged_without_its_comment():
     assert ack == {"schema": "edgescreen.review-ack/1", "review_id": "rev-1", "result_id": "a" * 32, "status": "stored"}
 
 
+def review_v2(**changes) -> bytes:
+    """An ``edgescreen.review/2`` verdict on a fundus result (``None``: the field left out)."""
+    document = json.loads(review("a" * 32, schema="edgescreen.review/2"))
+    document |= {"urgency": "urgent", "findings": {"icdr_grade": "severe", "maculopathy": "present"}} | changes
+    return json.dumps({k: v for k, v in document.items() if v is not None}).encode()
+
+
+def test_a_v2_review_brings_the_urgency_and_the_findings():
+    fundus = parse_review(review_v2())
+    assert (fundus.urgency, fundus.icdr_grade, fundus.maculopathy, fundus.diagnosis) == (
+        "urgent",
+        "severe",
+        "present",
+        None,
+    )
+    skin = parse_review(review_v2(urgency="soon", findings={"diagnosis": "basal_cell_carcinoma"}))
+    assert (skin.urgency, skin.icdr_grade, skin.diagnosis) == ("soon", None, "basal_cell_carcinoma")
+    assert parse_review(review("a" * 32)).urgency is None
+
+
 @pytest.mark.parametrize(
     ("payload", "problem"),
     [
         (b"\xff\xfe", "not UTF-8 JSON"),
         (b"[1, 2]", "expected a JSON object"),
-        (review("a" * 32, schema="edgescreen.review/2"), "schema"),
+        (review("a" * 32, schema="edgescreen.review/3"), "schema"),
+        (review("a" * 32, urgency="urgent"), "'urgency' is not allowed"),
+        (review_v2(urgency=None), "missing field 'urgency'"),
+        (review_v2(urgency="tomorrow"), "urgency"),
+        (review_v2(findings={"icdr_grade": "moderate"}), "findings: expected the fields"),
+        (review_v2(findings={"icdr_grade": "moderate", "maculopathy": "absent", "diagnosis": "naevus"}), "findings"),
+        (review_v2(findings={"diagnosis": "Mrs Smith's mole"}), "findings.diagnosis"),
+        (review_v2(findings=["moderate"]), "findings: expected a JSON object"),
         (review("not-a-result-id"), "result_id"),
         (review("a" * 32, verdict="diagnosed"), "verdict"),
         (review("a" * 32, reviewed_at="2025-02-30T10:00:00Z"), "not a valid time"),
@@ -89,6 +117,7 @@ def test_a_valid_review_parses_and_is_acknowledged_without_its_comment():
     ],
 )
 def test_malformed_reviews_are_refused_with_a_reason(payload, problem):
+    """A verdict the device cannot read whole is refused, never stored in part."""
     with pytest.raises(WireError, match=problem):
         parse_review(payload)
 
@@ -106,6 +135,18 @@ def test_v2_adds_the_coarse_lesion_diameter_the_skin_tone_category_and_the_opera
     assert document["operating_point"] == "screening"
     assert "31.7" not in json.dumps(document), "the ITA angle never travels, only its category"
     assert document["quality_reference"] is None and document["quality"] is None
+
+
+def test_v3_tells_the_station_which_verdicts_the_device_reads():
+    """``/3`` is ``/2`` and the verdict schema to answer it in; only a known one is accepted."""
+    document = json.loads(encode_result(dermoscopy_v2() | {"schema": RESULT_V3, "review_schema": REVIEW_V2}))
+    assert set(document) == REQUIRED[RESULT_V3] == REQUIRED[RESULT_V2] | {"review_schema"}
+    record = replace(sample_record(ScreeningContext(body_site="trunk")), modality="dermoscopy")
+    assert result_payload(record, DEVICE.id, DEVICE.site, RESULT_V3)["review_schema"] == "edgescreen.review/2"
+    with pytest.raises(WireError, match="review_schema"):
+        encode_result(dermoscopy_v2() | {"schema": RESULT_V3, "review_schema": "edgescreen.review/9"})
+    with pytest.raises(WireError, match="'review_schema' is not allowed"):
+        encode_result(dermoscopy_v2() | {"review_schema": REVIEW_V2})
 
 
 def test_v2_sends_no_diameter_for_a_lesion_that_runs_to_the_photos_edge():

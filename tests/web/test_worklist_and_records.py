@@ -33,15 +33,20 @@ def screen_one_eye(page, app, reference: str) -> None:
     page.wait_for_url("**/patient")
 
 
-def publish_review(port: int, result_id: str, verdict: str) -> None:
-    review = {
-        "schema": "edgescreen.review/1",
-        "review_id": "rev-1",
-        "result_id": result_id,
-        "verdict": verdict,
-        "reviewed_at": "2026-01-02T03:04:05Z",
-        "reviewer": "dr-lopez",
-    }
+def publish_review(port: int, result_id: str, verdict: str, **fields: object) -> None:
+    """A verdict as the station sends it (``fields``: what ``edgescreen.review/2`` adds or changes)."""
+    review = (
+        fields
+        | {
+            "schema": "edgescreen.review/1",
+            "review_id": "rev-1",
+            "result_id": result_id,
+            "verdict": verdict,
+            "reviewed_at": "2026-01-02T03:04:05Z",
+            "reviewer": "dr-lopez",
+        }
+        | fields
+    )
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="review-station")
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -93,7 +98,9 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
 
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         (result_id,) = db.execute("SELECT result_id FROM screening").fetchone()
-    publish_review(broker.port, result_id, "refer")
+    # As edgescreen.review/2 (the device's results ask for it): the urgency and grading come too.
+    findings = {"icdr_grade": "severe", "maculopathy": "present"}
+    publish_review(broker.port, result_id, "refer", schema="edgescreen.review/2", urgency="urgent", findings=findings)
     for _ in range(60):
         page.goto(f"{app.url}/today?filter=verdict")
         if page.locator("[data-test=verdict]").count():
@@ -103,12 +110,15 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     verdict = page.locator("[data-test=verdict]")
     assert verdict.get_attribute("data-overturned") == "yes"
     assert verdict.inner_text() == "Specialist: refer. Call the patient back"
+    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
     banner = page.locator("[data-test=call-back-banner]")
     assert "open the record to call them back" in banner.inner_text()
+    assert page.locator("[data-test=call-back-urgent]").inner_text() == "Urgent."
     assert unscrolled(page)
     snap(page, "today-verdict")
     page.locator("[data-test=language]").click()
     assert "rappeler" in page.locator("[data-test=call-back-banner]").inner_text()
+    assert page.locator("[data-test=call-back-urgent]").inner_text() == "Urgent."
     assert "current" in page.locator("[data-test=filter-verdict]").get_attribute("class")  # the filter kept
     assert unscrolled(page)
     snap(page, "today-verdict")
@@ -119,7 +129,14 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     page.locator("[data-test=open-verdict]").click()  # the record: who to call, and the verdict
     detail = page.locator("[data-test=detail]").inner_text()
     assert "W-1" in detail and "Specialist: refer (dr-lopez" in detail
+    findings = page.locator("[data-test=findings]")
+    assert findings.inner_text() == "Urgent · ICDR grade: severe · Maculopathy: present"
     assert page.locator("[data-test=call-back-banner]").count() == 0
+    snap(page, "record-verdict")
+    page.locator("[data-test=language]").click()
+    assert findings.inner_text() == "Urgent · Grade ICDR\xa0: sévère · Maculopathie\xa0: présente"  # French spacing
+    snap(page, "record-verdict")
+    page.locator("[data-test=language]").click()
 
     # A frozen broker takes the next result and never acknowledges it: sent, not yet confirmed.
     broker.pause()
