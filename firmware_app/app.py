@@ -12,16 +12,18 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgescreen_wire.result import RESULT_V1, encode_result
+from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.opencv_camera import OpenCVCamera
 from firmware_app.capture.picamera2_camera import Picamera2Camera
-from firmware_app.config import Config, DeviceConfig, config_digest
+from firmware_app.config import Config, DeviceConfig, ModelsConfig, config_digest
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.model import TriageModel, require_modality
@@ -50,9 +52,6 @@ class ModelShelf:
         self._loaded: dict[str, TriageModel] = {}
         self._loading = threading.Lock()
 
-    def model_id(self, modality: str) -> str:
-        return getattr(self._config, modality)
-
     def __call__(self, modality: str) -> TriageModel:
         with self._loading:
             if modality not in self._loaded:
@@ -60,8 +59,8 @@ class ModelShelf:
             return self._loaded[modality]
 
     def _load(self, modality: str) -> TriageModel:
-        model_dir = self._config.directory / self.model_id(modality)
-        model = TriageModel(model_dir, threads=self._config.threads)
+        model_dir = model_folder(self._config, modality)
+        model = load_installed(model_dir, self._config.trusted_keys, self._config.threads)
         require_modality(model.card, modality, model_dir)
         log_event(
             "model.loaded",
@@ -69,10 +68,16 @@ class ModelShelf:
             id=model.card.id,
             version=model.card.version,
             sha256=model.card.sha256,
+            signed=is_signed_bundle(model_dir),
             runtime=model.runtime,
             threads=model.threads,
         )
         return model
+
+
+def model_folder(models: ModelsConfig, modality: str) -> Path:
+    """The folder of the model configured for ``modality``."""
+    return models.directory / getattr(models, modality)
 
 
 def load_calibration(config: Config) -> CalibrationProfile | None:

@@ -15,16 +15,17 @@ from typing import Any
 
 from firmware_app import __version__
 from firmware_app.app import build_camera, build_recording_pipeline, open_store, run_sync
+from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
-from firmware_app.config import SAMPLES_DIR, Config, ConfigError, load_config
+from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
-from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
+from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
@@ -254,10 +255,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     return serve(config, with_sync=not args.no_sync)
 
 
-def _model_summary(model_dir: Path, threads: int) -> dict[str, Any]:
-    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir)}
+def _model_summary(model_dir: Path, models: ModelsConfig) -> dict[str, Any]:
+    """A model folder as the screening would load it (``load_installed``: a signed bundle in full)."""
+    summary: dict[str, Any] = {"id": model_dir.name, "directory": str(model_dir), "signed": is_signed_bundle(model_dir)}
     try:
-        model = TriageModel(model_dir, threads=threads)
+        model = load_installed(model_dir, models.trusted_keys, models.threads)
     except ModelError as error:
         return summary | {"verified": False, "error": str(error)}
     card = model.card
@@ -291,7 +293,7 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     if not model_dirs:
         print(f"no models (no */{CARD_FILE}) under {directory}", file=sys.stderr)
         return 1
-    summaries = [_model_summary(d, config.models.threads) for d in model_dirs]
+    summaries = [_model_summary(d, config.models) for d in model_dirs]
     for s in summaries:
         if args.json:
             print(json.dumps(s))
@@ -301,7 +303,8 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
             point, auc = s["default_operating_point"], s["test_auc"]
             auc_text = f"test AUC {auc['value']:.3f} [{auc['ci95'][0]:.3f}, {auc['ci95'][1]:.3f}]" if auc else "no AUC"
             print(
-                f"{s['id']} {s['version']}  verified ({s['runtime']})  {s['modality']}  {auc_text}  "
+                f"{s['id']} {s['version']}  verified, {'signed' if s['signed'] else 'UNSIGNED'} ({s['runtime']})  "
+                f"{s['modality']}  {auc_text}  "
                 f"{point['name']}: sensitivity {point['sensitivity']:.0%}, specificity {point['specificity']:.0%}"
             )
     return 0 if all(s["verified"] for s in summaries) else 1

@@ -70,7 +70,7 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
     config.write_text(f'[models]\ndirectory = "{models}"\n')
     run = edgescreen("models", config=config)
     assert run.returncode == 1
-    assert "melanoma  NOT VERIFIED" in run.stdout and "does not match the card" in run.stdout
+    assert "melanoma  NOT VERIFIED" in run.stdout and "model.tflite does not match its sha256" in run.stdout
     version = json.loads((PROJECT_ROOT / "models" / "dr-referable" / "card.json").read_text())["version"]
     assert f"dr-referable {version}  verified" in run.stdout
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.bundles.keys import key_id, signature_holds
+from firmware_app.bundles.keys import key_id, signature_holds, trusted_keys
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 
@@ -206,12 +206,38 @@ def _check_model(bundle: Path, manifest: Manifest, threads: int) -> TriageModel:
     return model
 
 
-def verify_bundle(bundle: Path, keys: dict[str, Any], threads: int = 2) -> Manifest:
-    """Signature, then every file's hash, the app version, the card, the model and its reference scores."""
+def _verified(bundle: Path, keys: dict[str, Any], threads: int) -> tuple[Manifest, TriageModel]:
+    """Signature, then every file's hash, the app version, the card, the model and its reference
+    scores; the manifest and the model, loaded once for all of it."""
     text = _check_signature(bundle, keys)
     manifest = _parse(bundle, text)
     _check_files(bundle, manifest)
     if version_key(manifest.min_app_version) > version_key(__version__):
         raise BundleError(f"{bundle}: needs EdgeScreen {manifest.min_app_version} or newer (this is {__version__})")
-    _check_model(bundle, manifest, threads)
-    return manifest
+    return manifest, _check_model(bundle, manifest, threads)
+
+
+def verify_bundle(bundle: Path, keys: dict[str, Any], threads: int = 2) -> Manifest:
+    """Signature, then every file's hash, the app version, the card, the model and its reference scores."""
+    return _verified(bundle, keys, threads)[0]
+
+
+def is_signed_bundle(model_dir: Path) -> bool:
+    """Whether a model folder is a signed bundle (a manifest beside the model), which is verified in full."""
+    return (model_dir / MANIFEST_FILE).is_file()
+
+
+def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel:
+    """The model of a configured folder, verified as it is about to triage: a signed bundle in full,
+    as when it was installed, every time it is loaded, so an edited card (a threshold moved), a
+    changed reference image or a key no longer trusted is refused by the screening itself, not only
+    by ``doctor``; a bare model folder (a development build, no manifest) against its card only, and
+    named unsigned wherever models are listed (``installed_name``)."""
+    if is_signed_bundle(model_dir):
+        return _verified(model_dir, trusted_keys(keys_dir), threads)[1]
+    return TriageModel(model_dir, threads=threads)
+
+
+def installed_name(model: TriageModel, model_dir: Path) -> str:
+    """How the checks name a loaded model: "id version (signed)", or "(unsigned)" for a bare folder."""
+    return f"{model.card.id} {model.card.version} ({'signed' if is_signed_bundle(model_dir) else 'unsigned'})"

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from firmware_app.app import build_camera, open_store
-from firmware_app.bundles.keys import trusted_keys
-from firmware_app.bundles.manifest import MANIFEST_FILE, verify_bundle
+from firmware_app.app import build_camera, model_folder, open_store
+from firmware_app.bundles.manifest import installed_name, load_installed
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
@@ -31,26 +30,22 @@ from firmware_app.health.checks import (
     records_unusable,
 )
 from firmware_app.health.readiness import disk_check, readiness
-from firmware_app.inference.card import MODALITIES, read_card
-from firmware_app.inference.model import CARD_FILE, TriageModel, require_modality
+from firmware_app.inference.card import MODALITIES
+from firmware_app.inference.model import require_modality
 from firmware_app.records.database import RecordsError
 
 
 def verify_models(config: Config) -> Callable[[], list[str]]:
-    """Each configured model: a signed bundle is verified in full (signature, hashes, card, reference
-    scores); a bare model folder only against its card, and says so."""
+    """Each configured model verified as the screening loads it (``bundles.manifest.load_installed``):
+    a signed bundle in full, a bare model folder against its card only, and named so."""
 
     def load() -> list[str]:
         names = []
         for modality in MODALITIES:
-            model_dir = config.models.directory / getattr(config.models, modality)
-            if (model_dir / MANIFEST_FILE).is_file():
-                verify_bundle(model_dir, trusted_keys(config.models.trusted_keys), config.models.threads)
-                card, signed = read_card(model_dir / CARD_FILE), "signed"
-            else:
-                card, signed = TriageModel(model_dir, threads=config.models.threads).card, "unsigned"
-            require_modality(card, modality, model_dir)
-            names.append(f"{card.id} {card.version} ({signed})")
+            model_dir = model_folder(config.models, modality)
+            model = load_installed(model_dir, config.models.trusted_keys, config.models.threads)
+            require_modality(model.card, modality, model_dir)
+            names.append(installed_name(model, model_dir))
         return names
 
     return load

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from firmware_app.app import build_camera, build_recording_pipeline, run_sync
+from firmware_app.app import build_camera, build_recording_pipeline, model_folder, run_sync
+from firmware_app.bundles.manifest import installed_name
 from firmware_app.capture.camera import Camera, Controls
 from firmware_app.capture.codes import CodeReader
 from firmware_app.capture.files_camera import list_images
@@ -96,11 +97,12 @@ class Device:
         return await asyncio.get_running_loop().run_in_executor(self._records_thread, work)
 
     def load_models(self) -> list[str]:
-        """Load and verify the model of every modality (records thread); their "id version" names."""
-        names = []
-        for modality in MODALITIES:
-            card = self.pipeline.model(modality).card
-            names.append(f"{card.id} {card.version}")
+        """Load and verify the model of every modality (records thread) as the screening does; their
+        names as ``doctor`` gives them (``bundles.manifest.installed_name``)."""
+        models = self.config.models
+        names = [
+            installed_name(self.pipeline.model(modality), model_folder(models, modality)) for modality in MODALITIES
+        ]
         self.model_names = names
         return names
 

@@ -7,12 +7,16 @@ import datetime as dt
 import json
 import shutil
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from firmware_app.app import ModelShelf
+from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_certificates, check_key_file
+from firmware_app.inference.model import ModelError
 from tests.conftest import MODELS_DIR
 from tests.records.kit import DEVICE, open_store, write_config
 from tests.test_cli import edgescreen
@@ -184,3 +188,35 @@ def test_key_file_checks(tmp_path):
     key.write_bytes(b"x" * 31)
     key.chmod(0o600)
     assert check_key_file(key, records_exist=True).message_key == "health.key.unreadable"
+
+
+def test_a_signed_card_edited_after_install_is_refused_by_the_screening_not_only_by_doctor(tmp_path, retina_jpeg):
+    """A screening threshold moved from 0.24 to 0.999 in an installed bundle's card: the model and its
+    card still agree (the card's sha256 is of the ``.tflite``), so only the signed manifest tells. The
+    app, ``screen`` and ``models`` load through the same verification as ``doctor``."""
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, models)
+    card = models / "dr-referable" / "card.json"
+    card.write_text(card.read_text().replace('"threshold": 0.243887', '"threshold": 0.999', 1))
+    config = write_config(tmp_path, 1, f'[models]\ndirectory = "{models}"\ntrusted_keys = "{models}/trusted-keys"\n')
+    refused = "card.json does not match its sha256 in the manifest"
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
+    assert run.returncode == 3 and refused in run.stderr, run.stderr
+    listed = edgescreen("models", config=config)
+    assert listed.returncode == 1 and f"dr-referable  NOT VERIFIED  {models}/dr-referable: {refused}" in listed.stdout
+    assert "melanoma 2.3.0  verified, signed" in listed.stdout
+    with pytest.raises(ModelError, match=refused):
+        ModelShelf(load_config(str(config)))("fundus")  # the app's and the pipeline's loader
+    _, checks, _ = doctor(config)
+    assert checks["models"]["level"] == "red" and refused in checks["models"]["message"]
+
+
+def test_a_bare_model_folder_loads_and_is_named_unsigned_everywhere(tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, models)
+    for name in ("manifest.json", "manifest.sig"):
+        (models / "melanoma" / name).unlink()
+    config = write_config(tmp_path, 1, f'[models]\ndirectory = "{models}"\ntrusted_keys = "{models}/trusted-keys"\n')
+    assert "melanoma 2.3.0  verified, UNSIGNED" in edgescreen("models", config=config).stdout
+    _, checks, _ = doctor(config)
+    assert "melanoma 2.3.0 (unsigned)" in checks["models"]["message"]

@@ -59,6 +59,7 @@ def test_the_models_input_is_made_while_the_gate_judges(retina_rgb, monkeypatch)
     """The gate's judgement waits here until the model's input has been made: were the input made
     only after the verdict (one after the other, as before), it would never be."""
     pipeline = build_pipeline(Config())
+    pipeline.model("fundus")  # loaded first: verifying its bundle makes the reference images' inputs
     made = threading.Event()
     makers: list[str] = []
     make_input = TriageModel.input_tensor
@@ -112,6 +113,7 @@ def test_a_model_asked_for_by_two_threads_at_once_is_loaded_once(monkeypatch):
 def test_a_bursts_triage_inputs_are_made_for_the_chosen_frame_alone(retina_rgb, monkeypatch):
     """Making them for every frame of a burst would cost more than the overlap saves."""
     pipeline = build_pipeline(Config())
+    pipeline.model("fundus")  # loaded first: verifying its bundle makes the reference images' inputs
     made_from: list[int] = []
     make_input = TriageModel.input_tensor
 
