@@ -14,12 +14,12 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from edgescreen_wire.checks import utc_seconds
+from edgescreen_wire.checks import parse_utc_seconds, utc_seconds
 from edgescreen_wire.review import (
     DIAGNOSES,
     ICDR_GRADES,
@@ -119,6 +119,16 @@ def verdict_schema(result_payload: Mapping[str, Any]) -> str:
     return result_payload.get("review_schema", REVIEW_V1)
 
 
+def _decision_time(connection: Connection, result_id: str, now: datetime) -> datetime:
+    """When a result's new verdict was decided, as the device orders its verdicts by it: now, or one
+    second after the latest verdict already sent for the result when that is later (this station's
+    clock was ahead then, or is behind now). A device takes the verdict with the latest time as the
+    one that stands, so an amendment must never be dated before what it amends."""
+    sent = connection.execute(select(deliveries.c.payload).where(deliveries.c.result_id == result_id)).scalars()
+    latest = max((parse_utc_seconds(parse_review_document(payload)["reviewed_at"]) for payload in sent), default=None)
+    return now if latest is None or now > latest else latest + timedelta(seconds=1)
+
+
 def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
     now = datetime.now(UTC)
     schema = verdict_schema(result.payload)
@@ -127,7 +137,7 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
         "review_id": review_id,
         "result_id": result.result_id,
         "verdict": form.verdict,
-        "reviewed_at": utc_seconds(now),
+        "reviewed_at": utc_seconds(_decision_time(connection, result.result_id, now)),
         "reviewer": reader,
     }
     if form.comment:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from edgescreen_wire.result import RESULT_V1, RESULT_V2, RESULT_V3
 from edgescreen_wire.review import parse_review_document
@@ -71,3 +71,18 @@ def test_the_read_form_says_whether_the_urgency_reaches_the_nurse(engine: Engine
     client = signed_in_client(engine, station(), "ana", "reviewer")
     assert "the verdict and the comment only" in client.get(f"/results/{old}").text
     assert "The nurse sees the verdict, the urgency, the grading" in client.get(f"/results/{new}").text
+
+
+def test_an_amendment_is_dated_after_the_verdict_it_replaces_whatever_the_stations_clock_did(engine: Engine) -> None:
+    """The device takes the verdict with the latest decision time as the one that stands: a first
+    verdict stamped while this station's clock ran years ahead must not outrank its amendment."""
+    accounts.add_user(engine, "ana", PASSWORD, "coordinator", by="test")
+    _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9], schema=RESULT_V3)
+    record_read(engine, result_id, ana, ReadForm("no_refer", "routine", "none", "absent"), ())
+    first = _sent(engine, result_id)
+    ahead = json.dumps(first | {"reviewed_at": "2999-12-02T10:00:00Z"}).encode()
+    with engine.begin() as connection:
+        connection.execute(update(deliveries).where(deliveries.c.result_id == result_id).values(payload=ahead))
+    record_read(engine, result_id, ana, ReadForm("refer", "urgent", "severe", "absent"), (), amends=first["review_id"])
+    assert _sent(engine, result_id)["reviewed_at"] == "2999-12-02T10:00:01Z"
