@@ -107,6 +107,7 @@ def test_a_frame_too_small_or_grey_to_measure_is_not_analysed(pixels):
 
 def test_the_fundus_field_is_found_once_per_screen(pipeline, retina_rgb, monkeypatch):
     """Once for the gate and the model together, and the score is the model's on the photo."""
+    pipeline.model("fundus")  # loaded first: verifying its bundle finds its reference images' fields
     found = _counting(monkeypatch, firmware_app.frame_analysis, "field_of_view_on")
     looked_up_again = _counting(monkeypatch, preprocess, "find_field_of_view")
     result = pipeline.screen(Frame(retina_rgb, "retina"), "fundus")
@@ -117,6 +118,7 @@ def test_the_fundus_field_is_found_once_per_screen(pipeline, retina_rgb, monkeyp
 
 def test_the_lesion_is_segmented_once_per_screen(pipeline, monkeypatch):
     lesion = render_lesion(1024, 768, seed=3, radius=0.2)
+    pipeline.model("dermoscopy")  # loaded first: verifying its bundle segments its reference images
     segmented = _counting(monkeypatch, firmware_app.frame_analysis, "segment_working_copy")
     result = pipeline.screen(Frame(lesion.rgb, "lesion"), "dermoscopy")
     assert result.quality.passed and result.lesion is not None and result.lesion.skin_tone is not None

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from firmware_app.app import build_pipeline
+from firmware_app.bundles.manifest import MANIFEST_FILE, SIGNATURE_FILE
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import SAMPLES_DIR, Config, ModelsConfig
 from firmware_app.inference.model import TriageModel
@@ -23,13 +24,15 @@ from tests.conftest import MODELS_DIR
 from tests.inference.conftest import edit_card
 
 SAMPLE = SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg"
+SIGNED_FILES = (MANIFEST_FILE, SIGNATURE_FILE)
 
 
 def _device_and_build_inputs(tmp_path: Path, crop: str, photo: Path) -> tuple[TriageModel, np.ndarray, np.ndarray]:
     """The melanoma model with its card asking for ``crop``, and its input for ``photo`` as the
     device's pipeline makes it and as the build does."""
     models = tmp_path / "models"
-    shutil.copytree(MODELS_DIR / "melanoma", models / "melanoma")
+    # A development build of the card (its signed manifest left out: an edited card is no longer the bundle's).
+    shutil.copytree(MODELS_DIR / "melanoma", models / "melanoma", ignore=shutil.ignore_patterns(*SIGNED_FILES))
     edit_card(models / "melanoma", lambda card: card["input"].update(crop=crop))
     pipeline = build_pipeline(dataclasses.replace(Config(), models=ModelsConfig(directory=models)))
     model = pipeline.model("dermoscopy")
