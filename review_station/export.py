@@ -38,6 +38,11 @@ OBSERVATIONS = (
     "skin-tone", "quality-reference", "lesion-diameter",
 )  # fmt: skip
 UCUM = "http://unitsofmeasure.org"
+# FHIR R4's reason for a value left out: a read made without a photo graded nothing ("not assessed").
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOT_ASSESSED = "not-performed"
+# The grading each modality's read gives, exported as "not performed" when it was not assessed.
+GRADINGS = {"fundus": ("icdr-grade", "maculopathy"), "dermoscopy": ("dermoscopy-diagnosis",)}
 # Observations whose value is a quantity, and its UCUM unit; every other one is coded (VALUE_SYSTEM).
 QUANTITY_UNITS = {"lesion-diameter": "mm"}
 CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
@@ -50,6 +55,7 @@ CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:urgency": URGENCIES,
     "urn:edgescreen:skin-tone": CATEGORY_NAMES,
     "urn:edgescreen:quality": tuple(verdict.value for verdict in Verdict),
+    DATA_ABSENT: (NOT_ASSESSED,),
 }
 VALUE_SYSTEM = {
     "specialist-verdict": "urn:edgescreen:verdict",
@@ -139,17 +145,21 @@ def _coded(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}], "text": code.replace("_", " ")}
 
 
-def _observations(item: Reviewed) -> list[tuple[str, str | float]]:
+def _observations(item: Reviewed) -> list[tuple[str, str | float | None]]:
+    """(observation, value) of one result; a grading's value is ``None`` when it was not assessed."""
     final, result = item.final, item.result
-    values: list[tuple[str, str | float]] = [
+    grading = {
+        "icdr-grade": final.icdr_grade,
+        "maculopathy": final.maculopathy,
+        "dermoscopy-diagnosis": final.diagnosis,
+    }
+    values: list[tuple[str, str | float | None]] = [
         ("specialist-verdict", final.verdict),
         ("urgency", final.urgency),
         ("device-triage", result.payload["triage"]),
+        *((name, grading[name]) for name in GRADINGS[result.modality]),
     ]
     for name, value in (
-        ("icdr-grade", final.icdr_grade),
-        ("maculopathy", final.maculopathy),
-        ("dermoscopy-diagnosis", final.diagnosis),
         ("skin-tone", result.skin_tone),
         ("quality-reference", result.quality_reference),
         ("lesion-diameter", result.lesion_diameter_mm),
@@ -159,7 +169,10 @@ def _observations(item: Reviewed) -> list[tuple[str, str | float]]:
     return values
 
 
-def _value(name: str, value: str | float) -> dict[str, Any]:
+def _value(name: str, value: str | float | None) -> dict[str, Any]:
+    if value is None:
+        not_assessed = {"coding": [{"system": DATA_ABSENT, "code": NOT_ASSESSED}], "text": "not assessed: no photo"}
+        return {"dataAbsentReason": not_assessed}
     if name in QUANTITY_UNITS:
         unit = QUANTITY_UNITS[name]
         return {"valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}
@@ -244,6 +257,10 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
             unit = QUANTITY_UNITS[name]
             if (quantity.get("system"), quantity.get("code")) != (UCUM, unit):
                 problems.append(f"{where}: a {name} must be a quantity in UCUM {unit!r}")
+        elif kind == "Observation" and "dataAbsentReason" in resource:
+            concepts.append(("dataAbsentReason", resource.get("dataAbsentReason")))
+            if name not in GRADINGS["fundus"] + GRADINGS["dermoscopy"] or "valueCodeableConcept" in resource:
+                problems.append(f"{where}: only a grading not assessed may be absent, and then without a value")
         elif kind == "Observation":
             concepts.append(("valueCodeableConcept", resource.get("valueCodeableConcept")))
             value_system = next(
@@ -273,6 +290,8 @@ CSV_COLUMNS = (
     "diagnosis", "urgency", "reviewed_at", "reads",
     # edgescreen.result/2 only (empty for /1): what a fairness audit splits the verdicts by.
     "operating_point", "quality_reference", "lesion_diameter_mm", "skin_tone",
+    # "not_assessed": read without a photo, the grading columns left empty; else "assessed".
+    "grading",
 )  # fmt: skip
 
 
@@ -293,6 +312,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 final.urgency, final.created_at.isoformat(), item.reads,
                 result.operating_point or "", result.quality_reference or "",
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
+                "assessed" if final.icdr_grade or final.diagnosis else "not_assessed",
             ]
         )  # fmt: skip
     return out.getvalue()

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, select
 
 import firmware_app.web
 from edgescreen_wire.review import REVIEW_V2
-from review_station import accounts, audit, dashboard
+from review_station import accounts, audit, dashboard, images
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -219,6 +219,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "result": result,
             "result_id": result_id,
             "rows": describe(result.payload, config.models.directory),
+            "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
