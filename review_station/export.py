@@ -9,6 +9,7 @@ subject of each report is left out (the station has no patient), the device and 
 An ``edgescreen.result/2`` result adds what a fairness audit splits the verdicts by, as in the CSV:
 the lesion's diameter (a UCUM quantity in mm), the skin tone around it and the quality verdict of the
 shipped limits (coded), and the operating point the device's triage used (the triage's ``method``).
+Every observation of a result names where the photo was taken (``bodySite``): the eye, or the skin's site.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ UCUM = "http://unitsofmeasure.org"
 # FHIR R4's reason for a value left out: a read made without a photo graded nothing ("not assessed").
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 NOT_ASSESSED = "not-performed"
+# Which eye a fundus photo is of, as SNOMED CT body structures: the codes of HL7's eye-care value set
+# EyecareTargetSiteCodes (SNOMED CT International, Sep 2023). A dermoscopy result's coarse body site
+# (``BODY_SITES``) has no code here: it is exported as text.
+SNOMED = "http://snomed.info/sct"
+EYE_SITES = {"L": ("362503005", "Entire left eye"), "R": ("362502000", "Entire right eye")}
 # The grading each modality's read gives, exported as "not performed" when it was not assessed.
 GRADINGS = {"fundus": ("icdr-grade", "maculopathy"), "dermoscopy": ("dermoscopy-diagnosis",)}
 # Observations whose value is a quantity, and its UCUM unit; every other one is coded (VALUE_SYSTEM).
@@ -56,6 +62,7 @@ CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:skin-tone": CATEGORY_NAMES,
     "urn:edgescreen:quality": tuple(verdict.value for verdict in Verdict),
     DATA_ABSENT: (NOT_ASSESSED,),
+    SNOMED: tuple(code for code, _ in EYE_SITES.values()),
 }
 VALUE_SYSTEM = {
     "specialist-verdict": "urn:edgescreen:verdict",
@@ -186,6 +193,17 @@ def _method(name: str, result: Any) -> dict[str, Any]:
     return {"method": {"text": f"{result.operating_point} operating point"}}
 
 
+def body_site(payload: dict[str, Any]) -> dict[str, Any]:
+    """Where on the patient the photo was taken, as ``Observation.bodySite``: the eye, coded; the
+    skin's coarse site as text; nothing when the device recorded neither."""
+    if payload.get("eye") in EYE_SITES:
+        code, display = EYE_SITES[payload["eye"]]
+        return {"bodySite": {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display}}
+    if payload.get("body_site"):
+        return {"bodySite": {"text": payload["body_site"].replace("_", " ")}}
+    return {}
+
+
 def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
     entries = []
     for item in items:
@@ -203,6 +221,7 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                         "code": _coded("urn:edgescreen:observation", name),
                         **_value(name, value),
                         **_method(name, result),
+                        **body_site(result.payload),
                         "effectiveDateTime": result.captured_at.isoformat(),
                         "issued": final.created_at.isoformat(),
                         "device": {"display": f"{result.site_id}/{result.device_id}"},
@@ -268,6 +287,8 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
             )
             if name in VALUE_SYSTEM and value_system != VALUE_SYSTEM[name]:
                 problems.append(f"{where}: a {name} must be coded in {VALUE_SYSTEM[name]}, not {value_system!r}")
+        if kind == "Observation" and (resource.get("bodySite") or {}).get("coding"):
+            concepts.append(("bodySite", resource["bodySite"]))
         for field_name, concept in concepts:
             codings = (concept or {}).get("coding") or []
             if not codings:
@@ -292,6 +313,8 @@ CSV_COLUMNS = (
     "operating_point", "quality_reference", "lesion_diameter_mm", "skin_tone",
     # "not_assessed": read without a photo, the grading columns left empty; else "assessed".
     "grading",
+    # Which eye ("L" or "R") a fundus photo is of, or the coarse body site of a dermoscopy one.
+    "eye", "body_site",
 )  # fmt: skip
 
 
@@ -313,6 +336,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 result.operating_point or "", result.quality_reference or "",
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
                 "assessed" if final.icdr_grade or final.diagnosis else "not_assessed",
+                payload["eye"] or "", payload["body_site"] or "",
             ]
         )  # fmt: skip
     return out.getvalue()
