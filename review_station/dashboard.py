@@ -83,12 +83,14 @@ def receipt_delays_h(connection: Connection, site: str, since: date) -> list[flo
 
 
 def quiet_devices(connection: Connection, alert_h: float, now: datetime | None = None) -> list[tuple[str, str, str]]:
-    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours."""
+    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours,
+    and every active device that never reported at all, however recently enrolled: one set up wrong
+    (its certificate, its broker address) shows here from the day it should have started."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=alert_h)
     found = []
     for row in connection.execute(select(devices).where(devices.c.retired_at.is_(None)).order_by(devices.c.device_id)):
-        if row.last_seen_at is None and row.enrolled_at < cutoff:
-            found.append((row.device_id, row.site_id, "never heard from"))
+        if row.last_seen_at is None:
+            found.append((row.device_id, row.site_id, f"never reported (enrolled {row.enrolled_at:%Y-%m-%d})"))
         elif row.status == "offline" and row.status_at is not None and row.status_at < cutoff:
             found.append((row.device_id, row.site_id, f"offline since {row.status_at:%Y-%m-%d %H:%M} UTC"))
         elif row.last_seen_at is not None and row.last_seen_at < cutoff:
