@@ -127,18 +127,20 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     # signing in and out
 
     @app.get("/sign-in")
-    def sign_in_page(request: Request, failed: str = "") -> Response:
+    def sign_in_page(request: Request, failed: str = "", stale: str = "") -> Response:
         token = secrets.token_urlsafe(24)
-        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), user=None)
+        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), stale=bool(stale), user=None)
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
 
     @app.post("/sign-in")
     async def sign_in(request: Request) -> Response:
+        """Every answer is a redirect to a page to GET (POST-redirect-GET): reloading what follows a
+        sign-in never sends the password again. A stale or forged form signs nobody in."""
         form = await request.form()
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
-            raise Forbidden("the sign-in form is stale or forged (CSRF check failed): reload the page")
+            return RedirectResponse("/sign-in?stale=1", status_code=303)
         try:
             token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
         except accounts.SignInRefused:
