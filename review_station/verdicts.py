@@ -36,7 +36,7 @@ from firmware_app.inference.triage import Outcome
 from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage import tallies
-from review_station.storage.tables import deliveries, images, reads, results
+from review_station.storage.tables import deliveries, images, queue_rank_of, reads, results
 
 VERDICTS = tuple(outcome.value for outcome in Outcome)
 # What the reader's own grading makes referable whatever else is seen (the device's definition,
@@ -260,7 +260,8 @@ def record_read(
                 created_at=datetime.now(UTC),
             )
         )
-        connection.execute(update(results).where(results.c.result_id == result_id).values(state=new_state))
+        moved = {"state": new_state, "queue_rank": queue_rank_of(new_state)}
+        connection.execute(update(results).where(results.c.result_id == result_id).values(**moved))
         tallies.move(connection, result._mapping, new_state)
         if kind == "amendment":  # the verdict in error is no longer sent; one the device holds stays as it is
             connection.execute(
