@@ -47,7 +47,7 @@ from review_station.ingest.classify import result_row  # noqa: E402
 from review_station.ingest.ingester import subscriptions  # noqa: E402
 from review_station.storage import tallies  # noqa: E402
 from review_station.storage.database import open_database  # noqa: E402
-from review_station.storage.tables import results  # noqa: E402
+from review_station.storage.tables import queue_rank_of, results  # noqa: E402
 from review_station.web.app import create_app  # noqa: E402
 from tests.mqtt_broker import wait_until  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
@@ -162,7 +162,8 @@ def fill_worklist(engine: Engine, count: int) -> None:
         topic = result_topic(document["site_id"], document["device_id"])
         row = result_row(topic, json.dumps(document).encode(), registry, datetime.now(UTC))
         # Most results of a station in use have been read; some wait for a second read or adjudication.
-        chunk.append(row | {"state": STATES_SEEN[index % len(STATES_SEEN)]})
+        state = STATES_SEEN[index % len(STATES_SEEN)]
+        chunk.append(row | {"state": state, "queue_rank": queue_rank_of(state)})
         if len(chunk) == 5000 or index == count - 1:
             with engine.begin() as connection:
                 connection.execute(insert(results), chunk)

@@ -11,6 +11,8 @@
      "urgency": "routine"|"soon"|"urgent",
      "findings": {"icdr_grade": grade, "maculopathy": "absent"|"present"|"ungradable"}  (fundus)
                | {"diagnosis": category}                                              (dermoscopy)
+                 (optional: absent when the specialist read the result without a photo, so
+                 graded nothing: "not assessed"; never a part of either)
 
 A device reads ``/2`` when its results say so (``edgescreen.result/3``'s ``review_schema``); the
 station sends ``/1`` to every other, which would refuse the new fields and lose the verdict.
@@ -83,9 +85,11 @@ def parse_review_document(payload: bytes) -> Mapping[str, Any]:
     document = check_object(decode_document(payload, MAX_REVIEW_BYTES, "review"), "review")
     check_choice(document.get("schema"), REVIEW_SCHEMAS, "schema")
     required = {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}
+    optional = {"comment"}
     if document["schema"] == REVIEW_V2:
-        required |= {"urgency", "findings"}
-    check_keys(document, required, {"comment"}, "review")
+        required.add("urgency")
+        optional.add("findings")
+    check_keys(document, required, optional, "review")
     check_text(document["review_id"], IDENTIFIER, "review_id")
     check_text(document["result_id"], HEX32, "result_id")
     check_choice(document["verdict"], tuple(Outcome), "verdict")
@@ -102,7 +106,8 @@ def parse_review_document(payload: bytes) -> Mapping[str, Any]:
         raise WireError(f"reviewed_at: {document['reviewed_at']!r} is not a valid time") from None
     if document["schema"] == REVIEW_V2:
         check_choice(document["urgency"], URGENCIES, "urgency")
-        _check_findings(document["findings"])
+        if "findings" in document:
+            _check_findings(document["findings"])
     return document
 
 

@@ -2,9 +2,10 @@
 delay, devices gone quiet, and each model version's real-world performance against the specialists.
 
 Performance counts a result once it is reviewed, against its final verdict (the adjudication when there
-was one). A referable case is one the specialist said ``refer``; results the specialist or the device
-called ``ungradable`` are left out of sensitivity and specificity (they are not a yes or a no) but
-counted in the agreement. Intervals are Wilson score 95% intervals.
+was one), when that read graded the photo: a verdict given without a photo is not counted. A referable
+case is one the specialist said ``refer``; results the specialist or the device called ``ungradable``
+are left out of sensitivity and specificity (they are not a yes or a no) but counted in the agreement.
+Intervals are Wilson score 95% intervals.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from review_station.ingest.release import enrolments_releasing
@@ -82,12 +83,14 @@ def receipt_delays_h(connection: Connection, site: str, since: date) -> list[flo
 
 
 def quiet_devices(connection: Connection, alert_h: float, now: datetime | None = None) -> list[tuple[str, str, str]]:
-    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours."""
+    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours,
+    and every active device that never reported at all, however recently enrolled: one set up wrong
+    (its certificate, its broker address) shows here from the day it should have started."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=alert_h)
     found = []
     for row in connection.execute(select(devices).where(devices.c.retired_at.is_(None)).order_by(devices.c.device_id)):
-        if row.last_seen_at is None and row.enrolled_at < cutoff:
-            found.append((row.device_id, row.site_id, "never heard from"))
+        if row.last_seen_at is None:
+            found.append((row.device_id, row.site_id, f"never reported (enrolled {row.enrolled_at:%Y-%m-%d})"))
         elif row.status == "offline" and row.status_at is not None and row.status_at < cutoff:
             found.append((row.device_id, row.site_id, f"offline since {row.status_at:%Y-%m-%d %H:%M} UTC"))
         elif row.last_seen_at is not None and row.last_seen_at < cutoff:
@@ -109,21 +112,27 @@ def quarantined(connection: Connection) -> Quarantined:
     return Quarantined(messages, awaiting)
 
 
-def final_verdicts(connection: Connection, site: str) -> dict[str, str]:
-    """result id -> the verdict that settled it (reads are in id order: the last one settles)."""
+def final_verdicts(connection: Connection, site: str, graded_only: bool = False) -> dict[str, str]:
+    """result id -> the verdict that settled it (reads are in id order: the last one settles).
+
+    ``graded_only``: only the results whose settling read graded the photo. A read without one (the
+    device shared none: grading not assessed) rests on the device's own figures, so its verdict is
+    no independent check of the model."""
+    graded = or_(reads.c.icdr_grade.is_not(None), reads.c.diagnosis.is_not(None))
     rows = connection.execute(
-        select(reads.c.result_id, reads.c.verdict)
+        select(reads.c.result_id, reads.c.verdict, graded)
         .join(results, results.c.result_id == reads.c.result_id)
         .where(results.c.state == "reviewed", *_where_site(site))
         .order_by(reads.c.id)
     )
-    return dict(rows.all())
+    settled = {result_id: (verdict, was_graded) for result_id, verdict, was_graded in rows}
+    return {result_id: verdict for result_id, (verdict, was_graded) in settled.items() if was_graded or not graded_only}
 
 
 def model_performance(connection: Connection, site: str, by_skin_tone: bool = False) -> list[ModelPerformance]:
     """Each model version's figures; ``by_skin_tone``: per skin-tone category too, for the results
     that carry one (dermoscopy sent as ``edgescreen.result/2``), lightest category first."""
-    verdicts = final_verdicts(connection, site)
+    verdicts = final_verdicts(connection, site, graded_only=True)
     per_group: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     rows = connection.execute(
         select(

@@ -9,6 +9,7 @@ subject of each report is left out (the station has no patient), the device and 
 An ``edgescreen.result/2`` result adds what a fairness audit splits the verdicts by, as in the CSV:
 the lesion's diameter (a UCUM quantity in mm), the skin tone around it and the quality verdict of the
 shipped limits (coded), and the operating point the device's triage used (the triage's ``method``).
+Every observation of a result names where the photo was taken (``bodySite``): the eye, or the skin's site.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ OBSERVATIONS = (
     "skin-tone", "quality-reference", "lesion-diameter",
 )  # fmt: skip
 UCUM = "http://unitsofmeasure.org"
+# FHIR R4's reason for a value left out: a read made without a photo graded nothing ("not assessed").
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+NOT_ASSESSED = "not-performed"
+# Which eye a fundus photo is of, as SNOMED CT body structures: the codes of HL7's eye-care value set
+# EyecareTargetSiteCodes (SNOMED CT International, Sep 2023). A dermoscopy result's coarse body site
+# (``BODY_SITES``) has no code here: it is exported as text.
+SNOMED = "http://snomed.info/sct"
+EYE_SITES = {"L": ("362503005", "Entire left eye"), "R": ("362502000", "Entire right eye")}
+# The grading each modality's read gives, exported as "not performed" when it was not assessed.
+GRADINGS = {"fundus": ("icdr-grade", "maculopathy"), "dermoscopy": ("dermoscopy-diagnosis",)}
 # Observations whose value is a quantity, and its UCUM unit; every other one is coded (VALUE_SYSTEM).
 QUANTITY_UNITS = {"lesion-diameter": "mm"}
 CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
@@ -50,6 +61,8 @@ CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:urgency": URGENCIES,
     "urn:edgescreen:skin-tone": CATEGORY_NAMES,
     "urn:edgescreen:quality": tuple(verdict.value for verdict in Verdict),
+    DATA_ABSENT: (NOT_ASSESSED,),
+    SNOMED: tuple(code for code, _ in EYE_SITES.values()),
 }
 VALUE_SYSTEM = {
     "specialist-verdict": "urn:edgescreen:verdict",
@@ -139,17 +152,21 @@ def _coded(system: str, code: str) -> dict[str, Any]:
     return {"coding": [{"system": system, "code": code}], "text": code.replace("_", " ")}
 
 
-def _observations(item: Reviewed) -> list[tuple[str, str | float]]:
+def _observations(item: Reviewed) -> list[tuple[str, str | float | None]]:
+    """(observation, value) of one result; a grading's value is ``None`` when it was not assessed."""
     final, result = item.final, item.result
-    values: list[tuple[str, str | float]] = [
+    grading = {
+        "icdr-grade": final.icdr_grade,
+        "maculopathy": final.maculopathy,
+        "dermoscopy-diagnosis": final.diagnosis,
+    }
+    values: list[tuple[str, str | float | None]] = [
         ("specialist-verdict", final.verdict),
         ("urgency", final.urgency),
         ("device-triage", result.payload["triage"]),
+        *((name, grading[name]) for name in GRADINGS[result.modality]),
     ]
     for name, value in (
-        ("icdr-grade", final.icdr_grade),
-        ("maculopathy", final.maculopathy),
-        ("dermoscopy-diagnosis", final.diagnosis),
         ("skin-tone", result.skin_tone),
         ("quality-reference", result.quality_reference),
         ("lesion-diameter", result.lesion_diameter_mm),
@@ -159,7 +176,10 @@ def _observations(item: Reviewed) -> list[tuple[str, str | float]]:
     return values
 
 
-def _value(name: str, value: str | float) -> dict[str, Any]:
+def _value(name: str, value: str | float | None) -> dict[str, Any]:
+    if value is None:
+        not_assessed = {"coding": [{"system": DATA_ABSENT, "code": NOT_ASSESSED}], "text": "not assessed: no photo"}
+        return {"dataAbsentReason": not_assessed}
     if name in QUANTITY_UNITS:
         unit = QUANTITY_UNITS[name]
         return {"valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit}}
@@ -171,6 +191,17 @@ def _method(name: str, result: Any) -> dict[str, Any]:
     if name != "device-triage" or not result.operating_point:
         return {}
     return {"method": {"text": f"{result.operating_point} operating point"}}
+
+
+def body_site(payload: dict[str, Any]) -> dict[str, Any]:
+    """Where on the patient the photo was taken, as ``Observation.bodySite``: the eye, coded; the
+    skin's coarse site as text; nothing when the device recorded neither."""
+    if payload.get("eye") in EYE_SITES:
+        code, display = EYE_SITES[payload["eye"]]
+        return {"bodySite": {"coding": [{"system": SNOMED, "code": code, "display": display}], "text": display}}
+    if payload.get("body_site"):
+        return {"bodySite": {"text": payload["body_site"].replace("_", " ")}}
+    return {}
 
 
 def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
@@ -190,6 +221,7 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                         "code": _coded("urn:edgescreen:observation", name),
                         **_value(name, value),
                         **_method(name, result),
+                        **body_site(result.payload),
                         "effectiveDateTime": result.captured_at.isoformat(),
                         "issued": final.created_at.isoformat(),
                         "device": {"display": f"{result.site_id}/{result.device_id}"},
@@ -244,6 +276,10 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
             unit = QUANTITY_UNITS[name]
             if (quantity.get("system"), quantity.get("code")) != (UCUM, unit):
                 problems.append(f"{where}: a {name} must be a quantity in UCUM {unit!r}")
+        elif kind == "Observation" and "dataAbsentReason" in resource:
+            concepts.append(("dataAbsentReason", resource.get("dataAbsentReason")))
+            if name not in GRADINGS["fundus"] + GRADINGS["dermoscopy"] or "valueCodeableConcept" in resource:
+                problems.append(f"{where}: only a grading not assessed may be absent, and then without a value")
         elif kind == "Observation":
             concepts.append(("valueCodeableConcept", resource.get("valueCodeableConcept")))
             value_system = next(
@@ -251,6 +287,8 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
             )
             if name in VALUE_SYSTEM and value_system != VALUE_SYSTEM[name]:
                 problems.append(f"{where}: a {name} must be coded in {VALUE_SYSTEM[name]}, not {value_system!r}")
+        if kind == "Observation" and (resource.get("bodySite") or {}).get("coding"):
+            concepts.append(("bodySite", resource["bodySite"]))
         for field_name, concept in concepts:
             codings = (concept or {}).get("coding") or []
             if not codings:
@@ -273,6 +311,10 @@ CSV_COLUMNS = (
     "diagnosis", "urgency", "reviewed_at", "reads",
     # edgescreen.result/2 only (empty for /1): what a fairness audit splits the verdicts by.
     "operating_point", "quality_reference", "lesion_diameter_mm", "skin_tone",
+    # "not_assessed": read without a photo, the grading columns left empty; else "assessed".
+    "grading",
+    # Which eye ("L" or "R") a fundus photo is of, or the coarse body site of a dermoscopy one.
+    "eye", "body_site",
 )  # fmt: skip
 
 
@@ -293,6 +335,8 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 final.urgency, final.created_at.isoformat(), item.reads,
                 result.operating_point or "", result.quality_reference or "",
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
+                "assessed" if final.icdr_grade or final.diagnosis else "not_assessed",
+                payload["eye"] or "", payload["body_site"] or "",
             ]
         )  # fmt: skip
     return out.getvalue()

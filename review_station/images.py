@@ -39,6 +39,15 @@ def announced(payload: dict[str, Any]) -> dict[str, Any] | None:
     return image if isinstance(image, dict) else None
 
 
+def photo_state(connection: Connection, result_id: str, payload: dict[str, Any]) -> str:
+    """What the reader has to grade from: ``held`` (the photo is here), ``announced`` (the device shares
+    it, but it has not arrived, or was deleted since) or ``none`` (the device shares no photo, as by
+    default: the read rests on the figures alone and its grading is not assessed)."""
+    if held(connection, result_id):
+        return "held"
+    return "announced" if announced(payload) is not None else "none"
+
+
 def receive(engine: Engine, result_id: str, device_id: str | None, sealed: bytes) -> UploadAnswer:
     """Store one upload if it is the photo its result announced, from that result's device. The same
     upload arriving twice at once stores one copy and answers 200 to the other."""

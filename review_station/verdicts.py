@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, exists, insert, select, update
 
 from edgescreen_wire.checks import parse_utc_seconds, utc_seconds
 from edgescreen_wire.review import (
@@ -36,7 +36,7 @@ from firmware_app.inference.triage import Outcome
 from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage import tallies
-from review_station.storage.tables import deliveries, reads, results
+from review_station.storage.tables import deliveries, images, queue_rank_of, reads, results
 
 VERDICTS = tuple(outcome.value for outcome in Outcome)
 # What the reader's own grading makes referable whatever else is seen (the device's definition,
@@ -48,6 +48,8 @@ ADJUDICATORS = ("coordinator", "admin")
 # A delivery the device has not answered yet; the ingester sends these until it does.
 UNSETTLED_DELIVERY = ("pending", "sent")
 SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device acknowledged it
+# What a refusal of an incomplete grading adds when the reader had no photo: the grading may be left out.
+_OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (no photo)"}
 
 
 class ReadRefused(ValueError):
@@ -63,30 +65,43 @@ class ReadForm:
     diagnosis: str | None = None
     comment: str | None = None
 
-    def checked(self, modality: str) -> ReadForm:
-        """The form, or ``ReadRefused`` naming the first field the reader must correct."""
+    def checked(self, modality: str, photo: bool = True) -> ReadForm:
+        """The form, or ``ReadRefused`` naming the first field the reader must correct.
+
+        ``photo``: whether the station holds the result's photo. The grading is read off the photo, so
+        it is required beside one; without one (the device shares none, or it has not arrived) the
+        reader records the verdict and urgency and may leave the grading out: "not assessed"."""
         if self.verdict not in VERDICTS:
             raise ReadRefused(f"choose a verdict: {', '.join(VERDICTS)}")
         if self.urgency not in URGENCIES:
             raise ReadRefused(f"choose an urgency: {', '.join(URGENCIES)}")
         if modality == "fundus":
-            if self.icdr_grade not in ICDR_GRADES or self.maculopathy not in MACULOPATHY:
-                raise ReadRefused("a fundus read needs the ICDR grade and the maculopathy")
             if self.diagnosis:
                 raise ReadRefused("a fundus read has no dermoscopy diagnosis")
+            if (photo or self.graded) and (self.icdr_grade not in ICDR_GRADES or self.maculopathy not in MACULOPATHY):
+                raise ReadRefused(f"a fundus read needs the ICDR grade and the maculopathy{_OR_NEITHER[photo]}")
         else:
-            if self.diagnosis not in DIAGNOSES:
-                raise ReadRefused("a dermoscopy read needs a diagnosis category")
             if self.icdr_grade or self.maculopathy:
                 raise ReadRefused("a dermoscopy read has no ICDR grade nor maculopathy")
+            if (photo or self.graded) and self.diagnosis not in DIAGNOSES:
+                raise ReadRefused(f"a dermoscopy read needs a diagnosis category{_OR_NEITHER[photo]}")
         if self.comment is not None and len(self.comment) > MAX_COMMENT:
             raise ReadRefused(f"the comment is longer than {MAX_COMMENT} characters")
-        self._consistent(modality)
+        if self.graded:
+            self._consistent(modality)
         return self
 
     @property
-    def findings(self) -> dict[str, str | None]:
-        """The read's findings as ``edgescreen.review/2`` carries them (a checked form's: one modality's)."""
+    def graded(self) -> bool:
+        """Whether the reader graded the photo at all (a read without a photo need not: "not assessed")."""
+        return any((self.icdr_grade, self.maculopathy, self.diagnosis))
+
+    @property
+    def findings(self) -> dict[str, str | None] | None:
+        """The read's findings as ``edgescreen.review/2`` carries them (a checked form's: one modality's),
+        or ``None`` when the grading was not assessed, which the document then leaves out."""
+        if not self.graded:
+            return None
         if self.diagnosis:
             return {"diagnosis": self.diagnosis}
         return {"icdr_grade": self.icdr_grade, "maculopathy": self.maculopathy}
@@ -143,7 +158,9 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
     if form.comment:
         document["comment"] = form.comment
     if schema == REVIEW_V2:
-        document |= {"urgency": form.urgency, "findings": form.findings}
+        document["urgency"] = form.urgency
+        if form.findings is not None:  # a grading not assessed travels as no findings at all
+            document["findings"] = form.findings
     connection.execute(
         insert(deliveries).values(
             review_id=review_id,
@@ -205,10 +222,12 @@ def record_read(
     another read came since, a read of a reviewed result is refused: a coordinator's first read,
     saved after another reader's, must not become an amendment nobody meant."""
     with engine.begin() as connection:
-        result = connection.execute(select(results).where(results.c.result_id == result_id).with_for_update()).first()
+        photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
+        locked = select(results, photo).where(results.c.result_id == result_id).with_for_update(of=results)
+        result = connection.execute(locked).first()
         if result is None:
             raise ReadRefused("no such result")
-        form = form.checked(result.modality)
+        form = form.checked(result.modality, photo=bool(result.photo))
         earlier = connection.execute(select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id)).all()
         if result.state == "awaiting_review":
             kind = "first"
@@ -251,7 +270,8 @@ def record_read(
                 created_at=datetime.now(UTC),
             )
         )
-        connection.execute(update(results).where(results.c.result_id == result_id).values(state=new_state))
+        moved = {"state": new_state, "queue_rank": queue_rank_of(new_state)}
+        connection.execute(update(results).where(results.c.result_id == result_id).values(**moved))
         tallies.move(connection, result._mapping, new_state)
         if kind == "amendment":  # the verdict in error is no longer sent; one the device holds stays as it is
             connection.execute(

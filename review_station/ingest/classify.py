@@ -14,6 +14,7 @@ from typing import Any
 from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
 from edgescreen_wire.result import MAX_RESULT_BYTES, WITH_V2_FIELDS, validate_result
 from edgescreen_wire.topics import RESULT, parse_device_topic
+from review_station.storage.tables import queue_rank_of
 
 TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
 
@@ -73,6 +74,7 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "model_version": model["version"] if model else None,
         **_v2_columns(document),
         "state": "awaiting_review",
+        "queue_rank": queue_rank_of("awaiting_review"),
         "payload": document,
     }
 

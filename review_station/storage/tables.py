@@ -49,6 +49,12 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData()
 
+
+def queue_rank_of(state: str) -> int:
+    """A result's ``queue_rank``: 0 while it awaits a read, 1 once reviewed."""
+    return 1 if state == "reviewed" else 0
+
+
 devices = Table(
     "devices",
     metadata,
@@ -75,6 +81,9 @@ results = Table(
     Column("triage", String(16), nullable=False),
     # 0: refer, 1: ungradable, 2: no_refer: the worklist shows the urgent ones first.
     Column("triage_rank", Integer, nullable=False),
+    # 0 while the result awaits a read (first, second or adjudication), 1 once reviewed (migration
+    # 0009): the worklist shows what awaits a reader before what is settled (``queue_rank_of``).
+    Column("queue_rank", Integer, nullable=False),
     Column("quality_verdict", String(16)),
     Column("model_id", String(64)),
     Column("model_version", String(64)),
@@ -90,10 +99,12 @@ results = Table(
 # The device's history on the result page: its latest results.
 Index("results_device_history", results.c.device_id, results.c.captured_at)
 # The worklist reads the index alone, never the rows with their payloads (migration 0005):
-# - its order (refer, then ungradable, then no_refer; oldest first) with every column a page shows
-#   or a filter tests, so a page is the first matching entries of this index, whatever the filters;
+# - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first)
+#   with every column a page shows or a filter tests, so a page is the first matching entries of this
+#   index, whatever the filters;
 WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state")
-Index("results_order", results.c.triage_rank, results.c.captured_at, results.c.result_id, *WORKLIST_COLUMNS)
+WORKLIST_ORDER = (results.c.queue_rank, results.c.triage_rank, results.c.captured_at, results.c.result_id)
+Index("results_order", *WORKLIST_ORDER, *WORKLIST_COLUMNS)
 # - the filters, most selective first, for the counts and for a page under a narrow filter.
 FILTER_COLUMNS = ("site_id", "triage", "state", "device_id", "modality", "quality_verdict", "captured_at")
 Index("results_filters", *FILTER_COLUMNS, results.c.triage_rank, results.c.result_id)

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, select
 
 import firmware_app.web
 from edgescreen_wire.review import REVIEW_V2
-from review_station import accounts, audit, dashboard
+from review_station import accounts, audit, dashboard, images
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -43,7 +43,7 @@ from review_station.verdicts import (
 from review_station.web import plots
 from review_station.web.describe import describe
 from review_station.web.photo import add_photo_routes
-from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, worklist_page
+from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
 
 HERE = Path(__file__).resolve().parent
 # The htmx both web apps use, vendored once (with its licence header) beside the device's app.
@@ -127,18 +127,20 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     # signing in and out
 
     @app.get("/sign-in")
-    def sign_in_page(request: Request, failed: str = "") -> Response:
+    def sign_in_page(request: Request, failed: str = "", stale: str = "") -> Response:
         token = secrets.token_urlsafe(24)
-        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), user=None)
+        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), stale=bool(stale), user=None)
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
 
     @app.post("/sign-in")
     async def sign_in(request: Request) -> Response:
+        """Every answer is a redirect to a page to GET (POST-redirect-GET): reloading what follows a
+        sign-in never sends the password again. A stale or forged form signs nobody in."""
         form = await request.form()
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
-            raise Forbidden("the sign-in form is stale or forged (CSRF check failed): reload the page")
+            return RedirectResponse("/sign-in?stale=1", status_code=303)
         try:
             token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
         except accounts.SignInRefused:
@@ -171,7 +173,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         user = signed_in(request)
         filters = Filters.from_query(dict(request.query_params))
         with engine.begin() as connection:
-            found = worklist_page(connection, filters, page, web.page_size)
+            found = worklist_page(connection, filters, page, web.page_size, user)
             # Which results a reader was shown (filters and page), not the rows: those follow from them.
             seen = {"page": "worklist", "by": user.username, "filters": filters.in_force(), "number": found.page}
             audit.append(connection, "view", seen)
@@ -189,7 +191,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     # one result
 
-    def result_context(connection: Any, result_id: str, user: SignedIn) -> dict[str, Any]:
+    def result_context(connection: Any, result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
         result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
         if result is None:
             raise Forbidden("no such result", user)
@@ -219,9 +221,13 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "result": result,
             "result_id": result_id,
             "rows": describe(result.payload, config.models.directory),
+            "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
+            "read_by_me": read_by_me,
+            # The worklist's filters the reader came with: "Next result" and the way back keep them.
+            "query": filters.query_string(),
             "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces
             "may_read": may_read,
             "delivery": delivery,
@@ -239,7 +245,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def result_page(request: Request, result_id: str, refused: str = "") -> Response:
         user = signed_in(request)
         with engine.begin() as connection:
-            context = result_context(connection, result_id, user)
+            context = result_context(connection, result_id, user, Filters.from_query(dict(request.query_params)))
             audit.append(connection, "view", {"result": result_id, "by": user.username})
         return render(request, "result.html", user=user, refused=refused, **context)
 
@@ -247,6 +253,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     async def read_result(request: Request, result_id: str) -> Response:
         user = signed_in(request)
         form = await posted(request, user)
+        filters = Filters.from_query(dict(request.query_params))
         read = ReadForm(
             verdict=form.get("verdict", ""),
             urgency=form.get("urgency", ""),
@@ -260,10 +267,21 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             record_read(engine, result_id, user, read, config.review.second_read_sites, amends)
         except ReadRefused as error:
             with engine.connect() as connection:
-                context = result_context(connection, result_id, user)
+                context = result_context(connection, result_id, user, filters)
             entered = dataclasses.asdict(read)
             return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
-        return RedirectResponse(f"/results/{result_id}", status_code=303)
+        return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
+
+    @app.get("/results/{result_id}/next")
+    def next_result(request: Request, result_id: str) -> Response:
+        """On to the next result awaiting the reader in their worklist's order and filters; back to the
+        worklist when nothing more awaits them there."""
+        user = signed_in(request)
+        filters = Filters.from_query(dict(request.query_params))
+        with engine.connect() as connection:
+            found = next_awaiting(connection, filters, user, result_id)
+        query = filters.query_string()
+        return RedirectResponse(f"/results/{found}?{query}" if found else f"/?{query}", status_code=303)
 
     @app.get("/results/{result_id}/delivery")
     def delivery_state(request: Request, result_id: str) -> Response:

@@ -74,10 +74,8 @@ def add_photo_routes(
                 select(results.c.modality).where(results.c.result_id == result_id)
             ).scalar_one_or_none()
             held = images.held(connection, result_id)
-            expected = modality is not None and not held and _announced(connection, result_id)
-        return render(
-            request, "_photo.html", result_id=result_id, modality=modality, held=held, expected=expected, views=VIEWS
-        )
+        # The result page itself says when there is no photo, and why (``images.photo_state``).
+        return render(request, "_photo.html", result_id=result_id, modality=modality, held=held, views=VIEWS)
 
     @app.get("/results/{result_id}/photo.jpg")
     def photo(request: Request, result_id: str, view: str = "colour") -> Response:
@@ -99,8 +97,3 @@ def add_photo_routes(
 def _cannot_show(reason: str) -> Response:
     """What the viewer gets instead of a photo, and why (never the photo's content)."""
     return PlainTextResponse(f"the photo cannot be shown: {reason}", status_code=422)
-
-
-def _announced(connection: Any, result_id: str) -> bool:
-    payload = connection.execute(select(results.c.payload).where(results.c.result_id == result_id)).scalar()
-    return images.announced(payload or {}) is not None

@@ -1,8 +1,11 @@
 """The worklist query: filters, the order specialists read in, pages, and counts per state.
 
-Order: ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first within each, so the
-result that has waited longest among the most urgent is on top. Both queries read covering indexes
-only (``storage/tables.py``): a page is the first entries of ``results_order`` that pass the filters,
+Order: first what awaits the signed-in reader (a first read; a second read of a result they did not
+read first; a disagreement, for a coordinator), then the rest: results awaiting another reader, then
+the reviewed ones. Within each, ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first,
+so the result that has waited longest among the most urgent is on top. The queries read covering
+indexes (``storage/tables.py``): a page is the first entries of ``results_order`` (awaiting a read
+before reviewed) that pass the filters, each tested against the reader's own reads by ``reads_result``,
 or, under a narrow filter, the matching range of ``results_filters`` sorted; the counts add up
 ``result_tallies`` (a few rows per device and day) under the filters in force.
 """
@@ -14,9 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, func, or_, select, tuple_
 
-from review_station.storage.tables import result_tallies, results
+from review_station.accounts import SignedIn
+from review_station.storage.tables import WORKLIST_ORDER, reads, result_tallies, results
+from review_station.verdicts import ADJUDICATORS
 
 STATES = ("awaiting_review", "awaiting_second_read", "disagreement", "reviewed")
 TRIAGES = ("refer", "ungradable", "no_refer")
@@ -87,11 +92,21 @@ def _day(text: str) -> date | None:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Any]
+    rows: list[Any]  # with ``awaits_you``: whether the reader can read the result now
     total: int
     page: int
     pages: int
     counts: dict[str, dict[str, int]]  # "state", "triage", "site" -> value -> results under the filters
+    awaiting_you: int  # how many of them await the reader
+
+
+def awaits(reader: SignedIn) -> ColumnElement[bool]:
+    """The results ``reader`` can read now: awaiting a first read; awaiting a second read they did not
+    make the first of (that one awaits another reader); a disagreement, for a coordinator or admin."""
+    theirs = exists().where(reads.c.result_id == results.c.result_id, reads.c.user_id == reader.user_id)
+    open_states = ("awaiting_review", "disagreement") if reader.role in ADJUDICATORS else ("awaiting_review",)
+    second_read = and_(results.c.state == "awaiting_second_read", ~theirs)
+    return and_(results.c.queue_rank == 0, or_(results.c.state.in_(open_states), second_read))
 
 
 def _counts(connection: Connection, filters: Filters) -> tuple[dict[str, dict[str, int]], int]:
@@ -111,24 +126,44 @@ def _counts(connection: Connection, filters: Filters) -> tuple[dict[str, dict[st
     return counts, total
 
 
-def worklist_page(connection: Connection, filters: Filters, page: int, page_size: int) -> Page:
+def _listed(reader: SignedIn) -> Select:
+    """The columns a worklist row shows, and whether it awaits the reader."""
+    return select(
+        results.c.result_id,
+        results.c.site_id,
+        results.c.device_id,
+        results.c.modality,
+        results.c.triage,
+        results.c.quality_verdict,
+        results.c.state,
+        results.c.captured_at,
+        awaits(reader).label("awaits_you"),
+    )
+
+
+def worklist_page(connection: Connection, filters: Filters, page: int, page_size: int, reader: SignedIn) -> Page:
+    """One page of the worklist: what awaits ``reader`` first, then the rest (each a run of the order
+    index, the rest starting where the results awaiting the reader end)."""
     counts, total = _counts(connection, filters)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
-    rows = connection.execute(
-        select(
-            results.c.result_id,
-            results.c.site_id,
-            results.c.device_id,
-            results.c.modality,
-            results.c.triage,
-            results.c.quality_verdict,
-            results.c.state,
-            results.c.captured_at,
-        )
-        .where(*filters.conditions())
-        .order_by(results.c.triage_rank, results.c.captured_at, results.c.result_id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page(rows, total, page, pages, counts)
+    offset, awaiting = (page - 1) * page_size, awaits(reader)
+    theirs = [*filters.conditions(), awaiting]
+    awaiting_you = connection.execute(select(func.count()).select_from(results).where(*theirs)).scalar_one()
+    order = WORKLIST_ORDER[1:]  # the results awaiting the reader all rank 0
+    rows = connection.execute(_listed(reader).where(*theirs).order_by(*order).limit(page_size).offset(offset)).all()
+    if len(rows) < page_size:
+        rest = _listed(reader).where(*filters.conditions(), ~awaiting).order_by(*WORKLIST_ORDER)
+        skipped = max(0, offset - awaiting_you)
+        rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
+    return Page(rows, total, page, pages, counts, awaiting_you)
+
+
+def next_awaiting(connection: Connection, filters: Filters, reader: SignedIn, after: str) -> str | None:
+    """The result to read after ``after`` under the reader's filters: the next one awaiting them in the
+    worklist's order, else the first one awaiting them from the top (never ``after`` itself)."""
+    awaiting = [*filters.conditions(), awaits(reader), results.c.result_id != after]
+    first = select(results.c.result_id).where(*awaiting).order_by(*WORKLIST_ORDER[1:]).limit(1)
+    current = select(*WORKLIST_ORDER[1:]).where(results.c.result_id == after).subquery()
+    following = first.where(tuple_(*WORKLIST_ORDER[1:]) > tuple_(*current.c))
+    return connection.execute(following).scalar() or connection.execute(first).scalar()

@@ -31,13 +31,14 @@ def served(config: ReviewConfig, engine: Engine) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page(screenshots: Path | None = None) -> Iterator[object]:
-    """A fresh browser page in Debian's Chromium."""
+def chromium_page(screenshots: Path | None = None, width: int = 1280, height: int = 900) -> Iterator[object]:
+    """A fresh browser page in Debian's Chromium, in a context of its own (``page.context.new_page()``
+    opens another tab of the same browser, sharing its cookies)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**launch_args())
         try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
+            yield browser.new_context(viewport={"width": width, "height": height}).new_page()
         finally:
             browser.close()

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, update
 
 from edgescreen_wire.result import RESULT_V2
 from review_station import accounts, dashboard
+from review_station import devices as devices_module
 from review_station.storage.tables import devices
 from review_station.verdicts import ReadForm, record_read
 from review_station.web import plots
@@ -53,6 +54,16 @@ def test_performance_against_final_verdicts_and_quiet_devices(engine: Engine) ->
     assert (performance.specificity.hits, performance.specificity.total) == (2, 3)
     assert (performance.agreement.hits, performance.agreement.total) == (4, 7)
     assert [(device, site) for device, site, _ in quiet] == [("cam-02", "site-b")]
+
+
+def test_a_device_enrolled_that_never_reported_is_listed_quiet_at_once(engine: Engine) -> None:
+    add_results(engine, "cam-01", "site-a", [0.9])  # heard from
+    devices_module.enrol(engine, "cam-09", "site-a", by="test")  # enrolled a minute ago, silent since
+    with engine.connect() as connection:
+        quiet = dashboard.quiet_devices(connection, alert_h=24)
+    assert [(device, why.split(" (")[0]) for device, _, why in quiet] == [("cam-09", "never reported")]
+    page = signed_in_client(engine, station(), "cleo", "coordinator").get("/dashboard").text
+    assert re.search(r"<td>cam-09</td><td>site-a</td><td>never reported \(enrolled ", page)
 
 
 def test_dermoscopy_performance_per_skin_tone_category_from_result_v2(engine: Engine) -> None:

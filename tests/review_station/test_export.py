@@ -82,6 +82,23 @@ def test_the_fhir_export_parses_with_fhir_resources_and_passes_the_coded_value_c
     assert skin["device-triage"]["method"] == {"text": "screening operating point"}
     assert not {"lesion-diameter", "skin-tone", "quality-reference"} & set(fundus)
     assert "method" not in fundus["device-triage"]
+    # Every observation says where the photo was taken: the eye coded in SNOMED CT, the skin's site as text.
+    left_eye = {"system": "http://snomed.info/sct", "code": "362503005", "display": "Entire left eye"}
+    assert all(o["bodySite"] == {"coding": [left_eye], "text": "Entire left eye"} for o in fundus.values())
+    assert all(o["bodySite"] == {"text": "trunk"} for o in skin.values())
+
+
+def test_a_right_eye_is_coded_as_the_right_eye(engine: Engine) -> None:
+    [right] = add_results(engine, "cam-01", "site-a", [0.9], captured_at=DAY, payload={"eye": "R"})
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
+    record_read(engine, right, ana, ReadForm("refer", "soon", "severe", "present"), ())
+    document = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-01", by="test"))
+    sites = {json.dumps(e["resource"]["bodySite"]) for e in document["entry"] if "bodySite" in e["resource"]}
+    right_eye = {"system": "http://snomed.info/sct", "code": "362502000", "display": "Entire right eye"}
+    assert sites == {json.dumps({"coding": [right_eye], "text": "Entire right eye"})}
+    [row] = csv.DictReader(io.StringIO(export(engine, "csv", "site-a", "2026-04-01", "2026-04-01", by="test")))
+    assert (row["eye"], row["body_site"]) == ("R", "")
 
 
 def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: Engine) -> None:
@@ -98,10 +115,12 @@ def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: 
         if e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "lesion-diameter"
     )
     diameter["valueQuantity"].update(unit="cm", code="cm")
+    observation["bodySite"] = {"coding": [{"system": "http://snomed.info/sct", "code": "12345"}]}
     Bundle.model_validate(bad)  # the library accepts all of it
     problems = " | ".join(coded_value_problems(bad))
     assert "status 'bogus'" in problems and "'probably_fine' is not in" in problems and "not in the bundle" in problems
     assert "a lesion-diameter must be a quantity in UCUM 'mm'" in problems
+    assert "Observation.bodySite code '12345' is not in http://snomed.info/sct" in problems
 
 
 def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audited(engine: Engine) -> None:
@@ -114,6 +133,7 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
     # The /2 fields a fairness audit needs; a /1 result leaves them empty.
     assert (skin["skin_tone"], skin["lesion_diameter_mm"], skin["operating_point"]) == ("brown", "7.5", "screening")
     assert (fundus["skin_tone"], fundus["lesion_diameter_mm"], fundus["operating_point"]) == ("", "", "")
+    assert (fundus["eye"], fundus["body_site"], skin["eye"], skin["body_site"]) == ("L", "", "", "trunk")
     assert export(engine, "csv", "site-b", "2026-04-01", "2026-04-01", by="test").count("\n") == 1
     with pytest.raises(ExportError, match="YYYY-MM-DD"):
         export(engine, "csv", "site-a", "April", "2026-04-01", by="test")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, select, update
 
 from edgescreen_wire.sealed_image import read_public_key, seal_image
 from firmware_app.records.images import jpeg_bytes
@@ -29,7 +29,7 @@ from review_station.web.photo import VIEWS
 from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
 from tests.review_station.browser import chromium_page, served
-from tests.review_station.web_kit import PASSWORD, add_results, announcing, signed_in_client
+from tests.review_station.web_kit import PASSWORD, add_results, announcing, hold_photo, signed_in_client
 from tests.sharing.kit import jpeg_markers, station_keys
 
 
@@ -47,18 +47,7 @@ def with_photo(engine: Engine, keys, retina_rgb, score: float = 0.9, photo: byte
     upload endpoint stores it: (result id, the photo)."""
     [result_id] = add_results(engine, "cam-01", "clinic-7", [score])
     photo = photo or jpeg_bytes(small_photo(retina_rgb, 256))
-    sealed = seal_image(photo, read_public_key(keys[1]), result_id)
-    with engine.begin() as connection:
-        connection.execute(
-            insert(images_table).values(
-                result_id=result_id,
-                device_id="cam-01",
-                sha256="0" * 64,
-                size=len(sealed),
-                sealed=sealed,
-                received_at=datetime.now(UTC),
-            )
-        )
+    hold_photo(engine, result_id, seal_image(photo, read_public_key(keys[1]), result_id))
     return result_id, photo
 
 
@@ -211,7 +200,8 @@ def test_an_upload_is_stored_once_only_as_announced_and_only_from_the_results_de
 def test_a_photo_announced_and_not_arrived_yet_is_said_so(engine, keys):
     result_id = announcing(engine, os.urandom(1000))
     client = signed_in_client(engine, config_with(keys), "ana", "reviewer")
-    assert "has not arrived yet" in client.get(f"/results/{result_id}/photo-panel").text
+    page = client.get(f"/results/{result_id}").text
+    assert "has not arrived yet" in page and "photo-panel" not in page
 
 
 def test_the_upload_endpoint_refuses_a_body_over_its_limit_before_reading_it(engine):

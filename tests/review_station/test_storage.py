@@ -29,13 +29,13 @@ def test_a_station_of_before_result_v2_migrates_keeping_its_results(database_url
         command.upgrade(alembic_config(engine), "0002")
         _, payload = result_bytes("cam-01", "site-a")
         row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
-        added_by_0003 = ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference")
+        added_since = ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference", "queue_rank")
         with engine.begin() as connection:
-            connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_by_0003}))
+            connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_since}))
         upgrade(engine)
         with engine.connect() as connection:
             migrated = connection.execute(select(results)).one()
-        assert migrated.result_id == row["result_id"] and migrated.skin_tone is None
+        assert migrated.result_id == row["result_id"] and migrated.skin_tone is None and migrated.queue_rank == 0
     finally:
         engine.dispose()
 
@@ -57,3 +57,22 @@ def test_an_unusable_database_is_a_named_error(tmp_path) -> None:
     blocker.write_text("")
     with pytest.raises(DatabaseError, match=r"review\.sqlite3"):
         open_database(f"sqlite:///{blocker}/review.sqlite3")
+
+
+def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0008")
+        registry = {"cam-01": "site-a"}
+        with engine.begin() as connection:
+            for state in ("awaiting_review", "reviewed", "disagreement"):
+                _, payload = result_bytes("cam-01", "site-a")
+                row = result_row(result_topic("site-a", "cam-01"), payload, registry, datetime.now(UTC))
+                del row["queue_rank"]  # added by 0009
+                connection.execute(insert(results).values(row | {"state": state}))
+        upgrade(engine)
+        with engine.connect() as connection:
+            ranked = connection.execute(select(results.c.state, results.c.queue_rank).order_by(results.c.state))
+            assert ranked.all() == [("awaiting_review", 0), ("disagreement", 0), ("reviewed", 1)]
+    finally:
+        engine.dispose()

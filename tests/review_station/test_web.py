@@ -23,7 +23,8 @@ def test_every_page_needs_a_session_and_sign_in_needs_its_csrf_token(engine: Eng
     client.cookies.clear()
     assert client.get("/").headers["location"] == "/sign-in"
     assert client.get("/", headers={"HX-Request": "true"}).headers["HX-Redirect"] == "/sign-in"
-    assert client.post("/sign-in", data={"username": "ana", "password": PASSWORD}).status_code == 403
+    forged = client.post("/sign-in", data={"username": "ana", "password": PASSWORD})
+    assert forged.headers["location"] == "/sign-in?stale=1" and "review_session" not in forged.cookies
     assert sign_in(client, "ana", "not the password") == "/sign-in?failed=1"
     assert sign_in(client, "ana", PASSWORD) == "/"
     assert client.get("/").status_code == 200
@@ -210,3 +211,61 @@ def test_a_restored_device_is_sent_again_every_verdict_it_acknowledged(engine: E
         assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 2}
     assert states == ["pending", "pending", "pending"]
     assert resend_verdicts(engine, "cam-02", by="test") == 0
+
+
+def test_the_worklist_shows_what_awaits_the_reader_first_and_what_awaits_another_reader_as_theirs(
+    engine: Engine,
+) -> None:
+    [reviewed] = add_results(engine, "cam-01", "site-a", [0.9], captured_at=DAY)  # refer, the oldest
+    [second] = add_results(engine, "cam-02", "site-b", [0.8], captured_at=DAY + timedelta(hours=1))
+    [waiting] = add_results(engine, "cam-01", "site-a", [0.1], captured_at=DAY + timedelta(hours=2))  # no refer
+    config = station(second_read_sites=("site-b",))
+    ana, ben = signed_in_client(engine, config, "ana", "reviewer"), signed_in_client(engine, config, "ben", "reviewer")
+    form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+    for result_id in (reviewed, second):
+        assert ana.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(ana)}).status_code == 303
+
+    def listed(client) -> list[tuple[str, str, str]]:
+        rows = re.findall(
+            r'<tr data-result="(\w+)".*?data-state="([^"]+)".*?>(Read|View)</a>', client.get("/").text, re.S
+        )
+        return [(result_id, state, action) for result_id, state, action in rows]
+
+    # ana read both: only the no-refer result awaits her; her first read at site-b awaits another reader.
+    assert listed(ana) == [
+        (waiting, "awaiting_review", "Read"),
+        (second, "awaits another reader", "View"),
+        (reviewed, "reviewed", "View"),
+    ]
+    assert "1 await your read" in ana.get("/").text
+    page = ana.get(f"/results/{second}").text
+    assert "it now awaits a second read by another reader" in page and "Record the read" not in page
+    # ben is that other reader: the second read is his work, the refer first.
+    assert listed(ben)[:2] == [(second, "awaiting_second_read", "Read"), (waiting, "awaiting_review", "Read")]
+    assert "hidden until the result is settled" in ben.get(f"/results/{second}").text
+
+
+def test_next_result_goes_to_the_next_one_awaiting_the_reader_in_their_filters_order(engine: Engine) -> None:
+    first, later = add_results(engine, "cam-01", "site-a", [0.9, 0.8], captured_at=DAY)
+    [other_site] = add_results(engine, "cam-02", "site-b", [0.95], captured_at=DAY)
+    [no_refer] = add_results(engine, "cam-01", "site-a", [0.1], captured_at=DAY)
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    in_order = re.findall(r'<tr data-result="(\w+)"', client.get("/?site=site-a").text)
+    assert in_order[2] == no_refer and set(in_order[:2]) == {first, later}
+    head, second = in_order[:2]
+    assert client.get(f"/results/{head}/next?site=site-a").headers["location"] == f"/results/{second}?site=site-a"
+    assert client.get(f"/results/{second}/next?site=site-a").headers["location"] == f"/results/{no_refer}?site=site-a"
+    assert client.get(f"/results/{no_refer}/next?site=site-a").headers["location"] == f"/results/{head}?site=site-a"
+    # A read keeps the filters, and its page leads on; read all, "next" goes back to the worklist.
+    form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+    for result_id in (head, second):
+        done = client.post(f"/results/{result_id}/reads?site=site-a", data={**form, "csrf": csrf_of(client)})
+        assert done.headers["location"] == f"/results/{result_id}?site=site-a"
+    assert f'href="/results/{second}/next?site=site-a"' in client.get(f"/results/{second}?site=site-a").text
+    assert client.get(f"/results/{second}/next?site=site-a").headers["location"] == f"/results/{no_refer}?site=site-a"
+    assert client.get(f"/results/{no_refer}/next").headers["location"] == f"/results/{other_site}?"  # any site
+    client.post(
+        f"/results/{no_refer}/reads?site=site-a",
+        data={**form, "verdict": "no_refer", "icdr_grade": "none", "csrf": csrf_of(client)},
+    )
+    assert client.get(f"/results/{no_refer}/next?site=site-a").headers["location"] == "/?site=site-a"

@@ -7,12 +7,13 @@ import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 
 from edgescreen_wire.result import RESULT_V2
 from review_station import accounts, devices
 from review_station.config import ReviewConfig, ReviewPolicyConfig, WebConfig
 from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import images
 from review_station.web.app import create_app
 from tests.review_station.kit import result_bytes, result_topic
 
@@ -43,6 +44,13 @@ def announcing(engine: Engine, sealed: bytes | None, device: str = "cam-01") -> 
     image = {"sha256": hashlib.sha256(sealed).hexdigest(), "size": len(sealed)} if sealed else None
     [result_id] = add_results(engine, device, "clinic-7", [0.9], schema=RESULT_V2, payload={"image": image})
     return result_id
+
+
+def hold_photo(engine: Engine, result_id: str, sealed: bytes, device: str = "cam-01") -> None:
+    """The station holds ``sealed`` as the photo of ``result_id``, as the upload endpoint stores it."""
+    with engine.begin() as connection:
+        row = {"result_id": result_id, "device_id": device, "sha256": "0" * 64, "size": len(sealed)}
+        connection.execute(insert(images).values(**row, sealed=sealed, received_at=datetime.now(UTC)))
 
 
 def _enrolled(engine: Engine) -> dict[str, str]:

@@ -95,6 +95,13 @@ def test_a_v2_review_brings_the_urgency_and_the_findings():
     assert parse_review(review("a" * 32)).urgency is None
 
 
+def test_a_v2_review_read_without_a_photo_brings_the_urgency_and_no_findings():
+    """A specialist who had no photo grades nothing: the findings are left out ("not assessed")."""
+    unseen = parse_review(review_v2(verdict="refer", urgency="soon", findings=None))
+    assert (unseen.verdict, unseen.urgency) == ("refer", "soon")
+    assert (unseen.icdr_grade, unseen.maculopathy, unseen.diagnosis) == (None, None, None)
+
+
 @pytest.mark.parametrize(
     ("payload", "problem"),
     [
@@ -108,6 +115,8 @@ def test_a_v2_review_brings_the_urgency_and_the_findings():
         (review_v2(findings={"icdr_grade": "moderate", "maculopathy": "absent", "diagnosis": "naevus"}), "findings"),
         (review_v2(findings={"diagnosis": "Mrs Smith's mole"}), "findings.diagnosis"),
         (review_v2(findings=["moderate"]), "findings: expected a JSON object"),
+        (review_v2(findings={}), "findings: expected the fields"),  # absent, or whole
+        (json.dumps(json.loads(review_v2()) | {"findings": None}).encode(), "findings: expected a JSON object"),
         (review("not-a-result-id"), "result_id"),
         (review("a" * 32, verdict="diagnosed"), "verdict"),
         (review("a" * 32, reviewed_at="2025-02-30T10:00:00Z"), "not a valid time"),

@@ -1,0 +1,109 @@
+"""The station's pages as a reader uses them, in Debian's Chromium: signing in, working through the
+worklist result by result, by keyboard, and at phone width as well as on a desk."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from review_station import accounts
+from tests.review_station.browser import chromium_page, served
+from tests.review_station.test_end_to_end import snap
+from tests.review_station.web_kit import PASSWORD, add_results, station
+
+
+def sign_in_on(page, base: str, username: str = "ana", password: str = PASSWORD) -> None:
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def test_signing_in_ends_on_a_page_to_get_so_a_reload_never_resends_the_password(engine: Engine) -> None:
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page() as page:
+        stale = page.context.new_page()
+        stale.goto(f"{base}/sign-in")
+        sign_in_on(page, base, password="not the password")  # this sign-in page replaces the other's token
+        assert page.url == f"{base}/sign-in?failed=1"
+        stale.fill("input[name=username]", "ana")
+        stale.fill("input[name=password]", PASSWORD)
+        stale.click("button[type=submit]")
+        assert stale.url == f"{base}/sign-in?stale=1" and "had expired" in stale.inner_text("main")
+        requests = []
+        stale.on("request", lambda request: requests.append(request.method))
+        stale.reload()
+        assert requests[0] == "GET"
+        sign_in_on(page, base)
+        assert page.url == f"{base}/" and "Worklist" in page.inner_text("h1")
+
+
+def focused(page) -> str:
+    """The focused element, as ``name`` for a form field, else its text."""
+    return page.evaluate("() => document.activeElement.name || document.activeElement.textContent.trim()")
+
+
+def test_by_keyboard_the_main_content_and_the_read_form_come_in_a_sensible_order(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page() as page:
+        sign_in_on(page, base)
+        page.wait_for_selector("text=Worklist")
+        page.keyboard.press("Tab")
+        assert focused(page) == "Skip to main content" and page.locator(".skip-link").is_visible()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.querySelector('main').contains(document.activeElement)")
+        page.goto(f"{base}/results/{result_id}")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # skip the header
+        page.keyboard.press("Tab")
+        assert focused(page) == "← Worklist"
+        page.keyboard.press("Tab")
+        assert focused(page) == "Go to the read form"
+        page.keyboard.press("Enter")
+        order = []
+        for _ in range(6):
+            page.keyboard.press("Tab")
+            order.append(focused(page))
+        assert order == ["icdr_grade", "maculopathy", "verdict", "urgency", "comment", "Record the read"]
+
+
+def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_a_desk(engine: Engine) -> None:
+    """No page wider than the screen: at 390 px each result is a card and the read form is below the
+    figures; at 1200 px the worklist is a table and the form beside the figures. Screenshots go to
+    ``EDGESCREEN_SCREENSHOTS`` when it is set."""
+    first, second = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base:
+        for width, height in ((390, 844), (1200, 800)):
+            with chromium_page(width=width, height=height) as page:
+                sign_in_on(page, base)
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+                action = page.locator("tr[data-result] a").first
+                assert action.inner_text() == "Read" and action.bounding_box()["x"] + 20 < width
+                snap(page, f"worklist-{width}")
+                action.click()
+                assert "No photo was shared for this result" in page.inner_text("main")
+                assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+                form, figures = page.locator("#read-form"), page.locator(".columns > section").first
+                button = page.locator("#read-form button[type=submit]").bounding_box()
+                assert button["x"] >= 0 and button["x"] + button["width"] <= width
+                beside = form.bounding_box()["x"] > figures.bounding_box()["x"] + figures.bounding_box()["width"] - 1
+                assert beside == (width >= 1200)
+                snap(page, f"result-{width}")
+            if width == 390:  # read the first on the phone, the next on the desk
+                read_and_go_on(engine, base, first, second)
+
+
+def read_and_go_on(engine: Engine, base: str, read: str, following: str) -> None:
+    """At phone width: a read without a photo, recorded with the grading not assessed, then "Next result"."""
+    with chromium_page(width=390, height=844) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{read}")
+        page.select_option("select[name=verdict]", "refer")
+        page.select_option("select[name=urgency]", "soon")
+        page.click("text=Record the read")
+        page.wait_for_selector("text=not assessed (no photo)")
+        snap(page, "result-read-390")
+        page.click("text=Next result awaiting you →")
+        assert page.url == f"{base}/results/{following}?"
