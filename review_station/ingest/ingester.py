@@ -42,6 +42,7 @@ from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
+from review_station.ingest.broker_drops import DROPPED_TOPIC, parse_counter, record_counter
 from review_station.ingest.release import release
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY
@@ -54,11 +55,13 @@ DELIVERY_SECONDS = 0.5
 
 def subscriptions(group: str) -> list[tuple[str, int]]:
     """Results and acks are split between the group's ingesters; retained status goes to each of them
-    (a shared subscription gets no retained messages)."""
+    (a shared subscription gets no retained messages), and so does the broker's count of dropped
+    messages (QoS 0, as mosquitto publishes $SYS: nothing of it queues while the ingester is away)."""
     return [
         (f"$share/{group}/{device_topic(ANY, ANY, RESULT)}", 1),
         (f"$share/{group}/{device_topic(ANY, ANY, REVIEW_ACK)}", 1),
         (device_topic(ANY, ANY, STATUS), 1),
+        (DROPPED_TOPIC, 0),
     ]
 
 
@@ -96,14 +99,21 @@ class Ingester:
         log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
-        refused = [reason for reason in reasons if reason.is_failure]
+        topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
+        refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
+        if refused.pop(DROPPED_TOPIC, None) is not None:
+            # Results still flow; only a lost result would go unnoticed (an ACL older than broker/acl).
+            log_event("review.broker_drops_unwatched", level=logging.WARNING, topic=DROPPED_TOPIC)
         if refused:
-            log_event("review.subscription_refused", level=logging.ERROR, reasons=refused)
+            log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
         else:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
             self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic == DROPPED_TOPIC:
+            self._take_drop_counter(bytes(message.payload))
+            return
         self._received += 1
         if not self._pending:
             self._first_pending_at = time.monotonic()
@@ -124,6 +134,27 @@ class Ingester:
                 )
         except SQLAlchemyError as error:  # the next retry marks it
             log_event("review.delivery_not_marked", level=logging.WARNING, review_id=review_id, error=error)
+
+    def _take_drop_counter(self, payload: bytes) -> None:
+        """The broker's count of dropped messages: drops the station had not noticed yet are an error in
+        the log and kept for the dashboard (a failed write is tried on the next count, every 10 s)."""
+        counter = parse_counter(payload)
+        if counter is None:
+            return
+        try:
+            with self._engine.begin() as connection:
+                grown = record_counter(connection, counter)
+        except SQLAlchemyError as error:
+            log_event("review.broker_drops_not_recorded", level=logging.WARNING, counter=counter, error=error)
+            return
+        if grown:
+            log_event(
+                "review.broker_dropped_messages",
+                level=logging.ERROR,
+                dropped=grown,
+                since_broker_start=counter,
+                why="queues past max_queued_messages or max_queued_bytes: results or verdicts lost",
+            )
 
     # the work
 
