@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 
 import pytest
@@ -111,6 +112,8 @@ def test_a_crash_looping_worker_is_shown_as_such(tmp_path, retina_rgb, broker):
     status = sync_status(config)
     assert status["crashes"] == 2  # counted by the second and third start
     assert status["connection"].startswith("crash-looping (2 unclean restarts"), status
+    # when and why, not the broker's address the killed worker was connected to
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\S+: ended without a clean stop .* while connected", status["last_crash"])
     worker = edgescreen_process(config, "sync", "run")
     try:
         wait_until(lambda: sync_status(config)["crashes"] == 3, 15, "the third crash counted")
@@ -120,6 +123,7 @@ def test_a_crash_looping_worker_is_shown_as_such(tmp_path, retina_rgb, broker):
         assert worker.wait(15) == 0
     status = sync_status(config)
     assert status["connection"] == "stopped" and status["crashes"] == 0  # a clean stop ends the loop
+    assert status["last_crash"] is None
     tap.close()
 
 
