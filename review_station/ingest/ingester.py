@@ -51,6 +51,7 @@ LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
 REGISTRY_SECONDS = 1.0
 DELIVERY_SECONDS = 0.5
+COUNTER_SECONDS = 30.0  # mosquitto publishes $SYS every sys_interval (10 s), and the count is retained
 
 
 def subscriptions(group: str) -> list[tuple[str, int]]:
@@ -81,6 +82,8 @@ class Ingester:
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
         self._received = 0
+        # When the broker's dropped-message count must have come (retained: at once) once subscribed.
+        self._counter_due_at = float("inf")
         self.totals = BatchOutcome()
         # Set once the broker has granted the subscriptions: results published before that reach no
         # subscriber of the shared group (whoever starts an ingester in-process waits on it).
@@ -102,16 +105,27 @@ class Ingester:
         topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
         refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
         if refused.pop(DROPPED_TOPIC, None) is not None:
-            # Results still flow; only a lost result would go unnoticed (an ACL older than broker/acl).
-            log_event("review.broker_drops_unwatched", level=logging.WARNING, topic=DROPPED_TOPIC)
+            self._drops_unwatched("refused")  # results still flow; only a lost one would go unnoticed
         if refused:
             log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
         else:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
             self.subscribed.set()
+            self._counter_due_at = time.monotonic() + COUNTER_SECONDS
+
+    def _drops_unwatched(self, why: str) -> None:
+        self._counter_due_at = float("inf")  # said once a connection
+        log_event("review.broker_drops_unwatched", level=logging.WARNING, topic=DROPPED_TOPIC, why=why)
+
+    def _check_counter_arrived(self) -> None:
+        """mosquitto grants a subscription its ACL does not allow and then sends nothing (an ACL older
+        than broker/acl): a counter that never comes says so, or lost results would go unnoticed."""
+        if time.monotonic() > self._counter_due_at:
+            self._drops_unwatched(f"no count in {COUNTER_SECONDS:.0f} s: does the broker's ACL let this user read it?")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.topic == DROPPED_TOPIC:
+            self._counter_due_at = float("inf")
             self._take_drop_counter(bytes(message.payload))
             return
         self._received += 1
@@ -299,6 +313,7 @@ class Ingester:
                 self._commit_pending(client)
                 if client.is_connected():
                     self._send_due_verdicts(client)
+                    self._check_counter_arrived()
             self._commit_pending_now(client)
             return established
         finally:

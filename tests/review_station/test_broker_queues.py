@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine
 
 from review_station import devices
+from review_station.ingest import ingester as ingester_module
 from review_station.ingest.broker_drops import noticed, record_counter
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, free_port, wait_until
@@ -46,9 +47,8 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture()
-def broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
-    directory = tmp_path / "broker"
+def scaled_broker(directory: Path, certs: Path) -> Broker:
+    """The shipped config and ACL (in ``directory``), its queue limits scaled down, not yet started."""
     directory.mkdir()
     port = free_port()
     scaled = {
@@ -57,7 +57,12 @@ def broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
         "sys_interval": "sys_interval 1",
     }
     config = with_lines(site_broker_config(directory, certs, port), scaled, "broker/mosquitto.conf")
-    broker = Broker(directory, config, port).start()
+    return Broker(directory, config, port)
+
+
+@pytest.fixture()
+def broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
+    broker = scaled_broker(tmp_path / "broker", certs).start()
     try:
         yield broker
     finally:
@@ -136,3 +141,19 @@ def test_the_station_counts_each_drop_once_across_ingesters_and_broker_restarts(
         assert record_counter(connection, 9) == 2
         assert record_counter(connection, 3) == 3  # the broker restarted: its counter began again
         assert noticed(connection).total == 12
+
+
+def test_an_acl_that_hides_the_count_is_said(tmp_path, engine: Engine, certs, caplog, monkeypatch) -> None:
+    """mosquitto grants a subscription its ACL denies and sends nothing: the silence is the sign."""
+    monkeypatch.setattr(ingester_module, "COUNTER_SECONDS", 1.0)  # 30 s in service
+    caplog.set_level(logging.INFO)
+    broker = scaled_broker(tmp_path / "broker", certs)
+    acl = broker.directory / "acl"
+    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "$SYS" not in line))
+    broker.start()
+    ingester = IngesterThread(station_config(tmp_path, engine, broker.port, broker=station_tls(certs)), engine)
+    try:
+        wait_until(lambda: "review.broker_drops_unwatched" in caplog.text, 10, "the warning")
+    finally:
+        ingester.stop()
+        broker.stop()
