@@ -22,7 +22,12 @@ UTC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 class WireError(ValueError):
     """A wire document is not valid; the message names the field first (``field: problem``), and
-    may quote the value it refused."""
+    may quote the value it refused. ``document_id`` is the document's own id when it had a
+    well-formed one (an IDENTIFIER: no spaces, so no sentence), for a log to say which was refused."""
+
+    def __init__(self, message: str, document_id: str | None = None) -> None:
+        super().__init__(message)
+        self.document_id = document_id
 
     @property
     def field(self) -> str:

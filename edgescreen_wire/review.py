@@ -81,8 +81,19 @@ FINDINGS: tuple[Mapping[str, tuple[str, ...]], ...] = (
 
 
 def parse_review_document(payload: bytes) -> Mapping[str, Any]:
-    """A validated ``edgescreen.review/1`` or ``/2`` document from a message's bytes, or a ``WireError``."""
+    """A validated ``edgescreen.review/1`` or ``/2`` document from a message's bytes, or a ``WireError``
+    that carries the review id when the document has a well-formed one."""
     document = check_object(decode_document(payload, MAX_REVIEW_BYTES, "review"), "review")
+    review_id = document.get("review_id")
+    try:
+        return _checked_review(document)
+    except WireError as error:
+        if isinstance(review_id, str) and IDENTIFIER.fullmatch(review_id):
+            error.document_id = review_id
+        raise
+
+
+def _checked_review(document: Mapping[str, Any]) -> Mapping[str, Any]:
     check_choice(document.get("schema"), REVIEW_SCHEMAS, "schema")
     required = {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}
     optional = {"comment"}

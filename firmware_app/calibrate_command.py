@@ -16,8 +16,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from firmware_app.app import build_camera
 from firmware_app.calibration.apply import correct_pixels
 from firmware_app.calibration.colour_chart import fit_colour_correction, read_chart
 from firmware_app.calibration.errors import TargetNotFound
@@ -34,6 +36,7 @@ from firmware_app.calibration.profile import (
     write_profile,
 )
 from firmware_app.calibration.scale import measure_scale, square_side_px
+from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
@@ -142,6 +145,41 @@ _REPORTED = (
 )
 
 
+# Lossless formats only: a JPEG's compression would add its own blocks and colour shifts to the
+# target the profile is measured on.
+STILL_SUFFIXES = (".png", ".tif", ".tiff")
+EXIT_CAMERA = 6  # as `edgescreen capture`: the camera failed
+
+
+def cmd_still(config: Config, args: argparse.Namespace) -> int:
+    """One still of a calibration target from the configured camera, as the profile steps need it:
+    the sensor's full resolution, the configured manual controls (the settings patients are
+    photographed with), and no calibration applied (a profile is measured on raw photos)."""
+    out: Path = args.out
+    if out.suffix.lower() not in STILL_SUFFIXES:
+        print(f"edgescreen: calibrate still: --out must end in {', '.join(STILL_SUFFIXES)} (lossless)", file=sys.stderr)
+        return 2
+    full_resolution = dataclasses.replace(config.camera, still_width=0, still_height=0)
+    camera, controls = build_camera(dataclasses.replace(config, camera=full_resolution))
+    try:
+        with camera:
+            camera.set_controls(controls)
+            [still] = camera.capture_burst(1)
+    except CameraError as error:
+        log_event("calibrate.camera_failed", backend=camera.name, error=error)
+        print(f"edgescreen: calibrate still: the camera failed: {error}", file=sys.stderr)
+        return EXIT_CAMERA
+    encoded = cv2.imencode(out.suffix.lower(), cv2.cvtColor(still.pixels, cv2.COLOR_RGB2BGR))[1]
+    try:
+        with out.open("xb") as file:  # never over an earlier photo
+            file.write(encoded.tobytes())
+    except OSError as error:
+        print(f"edgescreen: calibrate still: cannot write {out}: {error}", file=sys.stderr)
+        return 2
+    print(f"{out}: {still.width}x{still.height} still from the {camera.name} camera, uncalibrated")
+    return 0
+
+
 def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     calibrate = commands.add_parser("calibrate", help="make or update this device's calibration profile")
     steps = calibrate.add_subparsers(dest="step", required=True)
@@ -164,3 +202,7 @@ def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type
             step.add_argument("--target-mm", type=_millimetres, default=10.0, help="printed square side (default 10)")
         step.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
         step.set_defaults(handler=cmd_calibrate)
+    text = "one full-resolution, uncalibrated still of a target from the configured camera, for the steps above"
+    still = steps.add_parser("still", help=text, description=text)
+    still.add_argument("--out", type=Path, required=True, help=f"a new file ({', '.join(STILL_SUFFIXES)})")
+    still.set_defaults(handler=cmd_still)

@@ -52,7 +52,7 @@ def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
 
 def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
     """An image that could not be read: reported for that image, and the run goes on."""
-    log_event(event, image=image_ref(path), error=error.reason)
+    log_event(event, level=logging.WARNING, image=image_ref(path), error=error.reason)
     print(
         json.dumps({"image": str(path), "modality": modality, "error": str(error)})
         if as_json

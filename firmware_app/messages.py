@@ -204,8 +204,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
     "records.storage_full": {
-        "en": "Storage is full: this screening was not recorded. Sync the device or call the technician.",
-        "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Synchronisez l'appareil ou appelez le technicien.",
+        "en": "Storage is full: this screening was not recorded. Call the technician to free space on the device.",
+        "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Appelez le technicien pour libérer de la place "
+        "sur l'appareil.",
     },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
@@ -403,13 +404,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.disk.green": {"en": "Storage: {free} MB free.", "fr": "Stockage : {free} Mo libres."},
     "health.disk.amber": {
-        "en": "Storage is getting low: {free} MB free. Sync the device soon.",
-        "fr": "Le stockage diminue : {free} Mo libres. Synchronisez bientôt l'appareil.",
+        "en": "Storage is getting low: {free} MB free. Tell the technician soon: space must be freed.",
+        "fr": "Le stockage diminue : {free} Mo libres. Prévenez bientôt le technicien : il faut libérer de la place.",
     },
     "health.disk.red": {
-        "en": "Storage full: {free} MB free, {reserve} MB must stay free. Sync the device or call the technician.",
-        "fr": "Stockage plein : {free} Mo libres, {reserve} Mo doivent rester libres. Synchronisez l'appareil "
-        "ou appelez le technicien.",
+        "en": "Storage full: {free} MB free, not enough for one more screening and the {reserve} MB that must "
+        "stay free. Call the technician to free space on the device.",
+        "fr": "Stockage plein : {free} Mo libres, pas assez pour un dépistage de plus et les {reserve} Mo qui "
+        "doivent rester libres. Appelez le technicien pour libérer de la place sur l'appareil.",
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
     "health.records.red": {

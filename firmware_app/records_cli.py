@@ -183,6 +183,14 @@ def _connection(state: dict[str, str], now: datetime) -> str:
     return connection
 
 
+def _last_crash(state: dict[str, str]) -> str | None:
+    """When and why the latest of the unclean restarts counted in ``crashes`` happened; none when the
+    count is 0 (a clean stop ends it)."""
+    if int(state.get(CRASHES, "0")) == 0 or "last_crash" not in state:
+        return None
+    return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
+
+
 def sync_status(records: Records) -> dict[str, Any]:
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
@@ -199,7 +207,7 @@ def sync_status(records: Records) -> dict[str, Any]:
         "withheld": backlog.withheld,
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
-        "last_crash": state.get("last_crash_detail") or None,
+        "last_crash": _last_crash(state),
         # Photos shared with the review station ([sync] share_images): waiting, at the station, refused.
         "photos_waiting": photos.pending,
         "photos_uploaded": photos.uploaded,

@@ -156,7 +156,8 @@ def test_the_logs_never_name_an_image_file(tmp_path, retina_rgb):
         assert "Dupont" not in log and "\n2026-01-01" not in log
     assert f"screen.done result_id={ok['result_id']} " in screened.stderr
     assert f"screen.ungradable result_id={ungradable['result_id']} " in screened.stderr
-    assert "screen.image_failed image=img-" in screened.stderr and "quality.image_failed image=img-" in checked.stderr
+    assert "WARNING screen.image_failed image=img-" in screened.stderr
+    assert "WARNING quality.image_failed image=img-" in checked.stderr
     assert checked.stderr.count("quality.checked image=img-") == 2
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import Config, ConfigError, load_config
+from tests.conftest import PROJECT_ROOT
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -260,3 +261,29 @@ def test_the_result_schema_is_v1_until_configured_and_only_a_known_one(tmp_path)
     assert load_config(str(v3)).sync.result_schema == "edgescreen.result/3"
     with pytest.raises(ConfigError, match=r"\[sync\]\.result_schema"):
         load_config(str(write(tmp_path, '[sync]\nresult_schema = "edgescreen.result/4"\n')))
+
+
+def _keys(section: object, prefix: str) -> typing.Iterator[tuple[str, str]]:
+    """(table, key) for every setting under ``section``, nested tables as ``a.b``."""
+    for item in dataclasses.fields(section):  # type: ignore[arg-type]
+        value = getattr(section, item.name)
+        if dataclasses.is_dataclass(value):
+            yield from _keys(value, f"{prefix}.{item.name}".lstrip("."))
+        elif not item.metadata.get("internal"):
+            yield prefix, item.name
+
+
+def test_the_readmes_configuration_block_lists_every_setting():
+    """Each key of firmware_app/config.py is in the README's block, set or commented out; the quality
+    limits (dozens, each tuned) are shown by example and left to config.py, as the block says."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme[readme.index("```toml\n[device]") :]
+    block = block[: block.index("\n```\n")]
+    listed, table = set(), ""
+    for line in block.splitlines():
+        if heading := re.match(r"\[([\w.]+)\]", line):
+            table = heading.group(1)
+        elif key := re.match(r"#?\s*(\w+)\s*=", line):
+            listed.add((table, key.group(1)))
+    limits = {"quality.fundus", "quality.dermoscopy"}
+    assert [key for key in _keys(Config(), "") if key[0] not in limits and key not in listed] == []

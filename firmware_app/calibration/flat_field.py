@@ -89,8 +89,15 @@ def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
         )
     flat = FlatField(gains=gains, frames=len(frames), residual_nonuniformity=0.0)
     corrected = cv2.resize(mean * flat_field_gains(flat, mean.shape[1], mean.shape[0]), _FIT_SIZE)
-    residual = float(np.std(cv2.GaussianBlur(corrected, (0, 0), 4)) / np.mean(corrected))
-    return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=residual)
+    return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=spatial_nonuniformity(corrected))
+
+
+def spatial_nonuniformity(image: np.ndarray) -> float:
+    """How uneven an image of a uniform target still is across the frame: each channel's spread
+    (smoothed over sensor noise) relative to that channel's own mean, the worst channel. A card's
+    colour cast makes the channels differ from each other, not across the frame: it is not counted."""
+    smooth = cv2.GaussianBlur(image, (0, 0), 4).reshape(-1, image.shape[2])
+    return float(np.max(np.std(smooth, axis=0) / np.maximum(np.mean(smooth, axis=0), 1e-9)))
 
 
 def _interpolator(grid: np.ndarray, width: int, height: int) -> Callable[[slice], np.ndarray]:

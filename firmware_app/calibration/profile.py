@@ -46,7 +46,9 @@ class FlatField:
 
     gains: np.ndarray  # (rows, columns, 3) float, >= 1 where the illumination fell off
     frames: int
-    residual_nonuniformity: float  # relative std of the corrected target, a fraction
+    # The corrected target's spread across the frame, each channel relative to its own mean (the
+    # worst channel), a fraction: a card's colour cast is not unevenness.
+    residual_nonuniformity: float
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,6 +26,25 @@ from firmware_app.events import image_ref, log_event
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 # Decoded photos kept in memory: enough for a burst, small enough for a Pi with a large import folder.
 _CACHED_PHOTOS = 8
+_SUFFIXES = ", ".join(IMAGE_SUFFIXES)
+
+
+def ignored_files(sources: Sequence[Path]) -> list[Path]:
+    """Files in the named folders that are not photos by their suffix (a .gif, a note): the camera
+    skips them, and says so, or its count of photos would not match the files the technician sees."""
+    return sorted(
+        path
+        for source in sources
+        if source.is_dir()
+        for path in source.iterdir()
+        if path.is_file() and path.suffix.lower() not in IMAGE_SUFFIXES
+    )
+
+
+def named_in_log(path: Path) -> str:
+    """A file as a log or a message names it: its keyed reference and its suffix, never its name
+    (an import folder's file names may be patients')."""
+    return image_ref(path) + path.suffix.lower()
 
 
 def list_images(sources: Sequence[Path]) -> list[Path]:
@@ -67,10 +87,17 @@ class FilesCamera(Camera):
         missing = [p for p in self._images if not p.is_file()]
         if missing:
             raise CameraMisconfigured(f"files camera: {missing[0]}: no such image file or folder")
+        ignored = ignored_files(self._sources)
+        if ignored:
+            files = [named_in_log(path) for path in ignored]
+            log_event("camera.files_ignored", level=logging.WARNING, files=files, why=f"not {_SUFFIXES}")
         if not self._images:
-            named = ", ".join(map(str, self._sources)) or "nothing"
-            raise CameraMisconfigured(f"files camera: no images ({', '.join(IMAGE_SUFFIXES)}) in {named}")
+            skipped = f" ({len(ignored)} other files skipped: not {_SUFFIXES})" if ignored else ""
+            raise CameraMisconfigured(f"files camera: no images ({_SUFFIXES}) in {self._named()}{skipped}")
         self._on_preview = -1  # before the first photo
+
+    def _named(self) -> str:
+        return ", ".join(map(str, self._sources)) or "nothing"
 
     def _release_device(self) -> None:
         self._cache.clear()
@@ -89,13 +116,24 @@ class FilesCamera(Camera):
 
     def _next_readable(self, start: int) -> tuple[int, Frame]:
         """The first readable photo at or after ``start`` (cyclically); unreadable ones are logged."""
+        unreadable: list[str] = []
         for offset in range(len(self._images)):
             index = (start + offset) % len(self._images)
             try:
                 return index, self._photo(self._images[index])
             except ImageError as error:
-                log_event("camera.file_skipped", image=image_ref(self._images[index]), error=error.reason)
-        raise CameraError(f"files camera: none of the {len(self._images)} images can be read")
+                unreadable.append(f"{named_in_log(self._images[index])}: {error.reason}")
+                log_event(
+                    "camera.file_skipped",
+                    level=logging.WARNING,
+                    image=image_ref(self._images[index]),
+                    error=error.reason,
+                )
+        # Set up wrong, not a cable: the folder holds nothing a camera could deliver.
+        raise CameraMisconfigured(
+            f"files camera: none of the {len(self._images)} images in {self._named()} can be read "
+            f"({'; '.join(unreadable)})"
+        )
 
     def _require_open(self) -> None:
         if not self.is_open:

@@ -191,8 +191,8 @@ class Outbox:
             previous = state.get("connection", "stopped")
             if previous != "stopped" and not process_alive(state.get("worker_pid")):
                 crashes += 1
-                detail = state.get("connection_detail", "")
-                self._set_state_in_transaction({"last_crash": now, "last_crash_detail": detail})
+                reason = crash_reason(previous, state.get("connection_detail", ""))
+                self._set_state_in_transaction({"last_crash": now, "last_crash_detail": reason})
             started = {"connection": "starting", "connection_since": now, "worker_pid": str(os.getpid())}
             self._set_state_in_transaction({CRASHES: str(crashes), **started})
         return crashes
@@ -209,3 +209,11 @@ class Outbox:
 
     def state(self) -> dict[str, str]:
         return {key: value for key, value in self._db.execute("SELECT key, value FROM sync_state")}
+
+
+def crash_reason(connection: str, detail: str) -> str:
+    """Why a worker ended uncleanly: its error when it caught one (``crashed``); otherwise it was
+    killed in some state, whose detail is no reason (while connected, it is the broker's address)."""
+    if connection == "crashed" and detail:
+        return detail
+    return f"ended without a clean stop (killed, out of memory, a power cut or the watchdog) while {connection}"

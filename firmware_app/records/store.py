@@ -47,6 +47,11 @@ RECORD_OVERHEAD_BYTES = 256 * 1024
 WAL_HEADROOM_BYTES = 1000 * 4096
 
 
+def _mib(size: int) -> str:
+    """A size in MiB to one decimal: 4.2 MiB of headroom must not read as 4, nor 0.5 as 0."""
+    return f"{size / 2**20:.1f}"
+
+
 class ScreeningRefused(RecordsError):
     """A new screening cannot be recorded now; ``message_key`` names the nurse-facing sentence."""
 
@@ -234,12 +239,20 @@ class ScreeningStore:
             append_event(self._db, kind, details, self.records.clock())
 
     def _check_disk(self, incoming: int) -> None:
-        """Blobs are written twice (WAL, then the main file at checkpoint), hence twice ``incoming``."""
+        """Blobs are written twice (WAL, then the main file at checkpoint), hence twice ``incoming``.
+        The refusal states the whole threshold: the reserve alone (0 MiB, say) would not explain it."""
         free = shutil.disk_usage(self.records.path.parent).free
-        if free - 2 * incoming - RECORD_OVERHEAD_BYTES - WAL_HEADROOM_BYTES < self._disk_reserve:
+        headroom = RECORD_OVERHEAD_BYTES + WAL_HEADROOM_BYTES
+        needed = 2 * incoming + headroom + self._disk_reserve
+        if free < needed:
             raise StorageFull(
-                f"{self.records.path.parent}: {free // 2**20} MiB free, the reserve is "
-                f"{self._disk_reserve // 2**20} MiB: new screenings are refused until space is freed"
+                f"{self.records.path.parent}: {_mib(free)} MiB free, a screening needs {_mib(needed)} MiB "
+                f"(twice its {_mib(incoming)} MiB of photos and result: the write-ahead log, then the file; "
+                f"{_mib(headroom)} MiB for the database's pages and its log; the {_mib(self._disk_reserve)} MiB "
+                "reserve, [records] disk_reserve_mb): new screenings are refused until space is freed on that "
+                "file system (delete other files there, e.g. sudo journalctl --vacuum-size=50M, or move the "
+                "records to a larger card); sending results frees nothing at once: their photos are deleted "
+                "[records] image_retention_days after the station acknowledged them"
             )
 
     def _make_room(self) -> None:

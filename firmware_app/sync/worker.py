@@ -32,6 +32,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
+from edgescreen_wire.review import MAX_REVIEW_BYTES
 from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
@@ -48,6 +49,9 @@ ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fs
 ACK_COMMIT_SECONDS = 0.05
 CLAIM_ROWS = 128  # rows claimed per write transaction; what an erasure cannot withdraw any more
 MAINTENANCE_SECONDS = 3600.0
+# The largest packet this device takes from the broker: a verdict (at most MAX_REVIEW_BYTES), its
+# topic and properties, with room; the broker drops a larger one instead of sending it.
+MAX_INCOMING_PACKET = 2 * MAX_REVIEW_BYTES
 
 
 # MQTT 5 reason codes that refuse this device as such (its identity or rights), not the broker's load:
@@ -149,8 +153,10 @@ class SyncWorker:
         try:
             review = parse_review(message.payload)
         except WireError as error:
-            # The field only: the refused value could be a patient's name put where an id belongs.
-            log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field)
+            # The field only: the refused value could be a patient's name put where an id belongs. The
+            # review id only when well formed (an identifier), so the station's copy can be found.
+            named = {"review_id": error.document_id} if error.document_id else {}
+            log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field, **named)
             return
         status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
@@ -277,6 +283,9 @@ class SyncWorker:
         client = self._new_client()
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self._settings.session_expiry_s
+        # The broker must not send anything larger than a verdict: paho reads a packet whole into
+        # memory before any check (a 60 MB one took 280 MB), and has no limit of its own.
+        properties.MaximumPacketSize = MAX_INCOMING_PACKET
         try:
             client.connect(
                 self._settings.broker_host,

@@ -42,6 +42,7 @@ from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
+from review_station.ingest.broker_drops import DROPPED_TOPIC, parse_counter, record_counter
 from review_station.ingest.release import release
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY
@@ -50,15 +51,18 @@ LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
 REGISTRY_SECONDS = 1.0
 DELIVERY_SECONDS = 0.5
+COUNTER_SECONDS = 30.0  # mosquitto publishes $SYS every sys_interval (10 s), and the count is retained
 
 
 def subscriptions(group: str) -> list[tuple[str, int]]:
     """Results and acks are split between the group's ingesters; retained status goes to each of them
-    (a shared subscription gets no retained messages)."""
+    (a shared subscription gets no retained messages), and so does the broker's count of dropped
+    messages (QoS 0, as mosquitto publishes $SYS: nothing of it queues while the ingester is away)."""
     return [
         (f"$share/{group}/{device_topic(ANY, ANY, RESULT)}", 1),
         (f"$share/{group}/{device_topic(ANY, ANY, REVIEW_ACK)}", 1),
         (device_topic(ANY, ANY, STATUS), 1),
+        (DROPPED_TOPIC, 0),
     ]
 
 
@@ -78,6 +82,8 @@ class Ingester:
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
         self._received = 0
+        # When the broker's dropped-message count must have come (retained: at once) once subscribed.
+        self._counter_due_at = float("inf")
         self.totals = BatchOutcome()
         # Set once the broker has granted the subscriptions: results published before that reach no
         # subscriber of the shared group (whoever starts an ingester in-process waits on it).
@@ -96,14 +102,32 @@ class Ingester:
         log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
-        refused = [reason for reason in reasons if reason.is_failure]
+        topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
+        refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
+        if refused.pop(DROPPED_TOPIC, None) is not None:
+            self._drops_unwatched("refused")  # results still flow; only a lost one would go unnoticed
         if refused:
-            log_event("review.subscription_refused", level=logging.ERROR, reasons=refused)
+            log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
         else:
             log_event("review.ingest_subscribed", group=self._settings.share_group)
             self.subscribed.set()
+            self._counter_due_at = time.monotonic() + COUNTER_SECONDS
+
+    def _drops_unwatched(self, why: str) -> None:
+        self._counter_due_at = float("inf")  # said once a connection
+        log_event("review.broker_drops_unwatched", level=logging.WARNING, topic=DROPPED_TOPIC, why=why)
+
+    def _check_counter_arrived(self) -> None:
+        """mosquitto grants a subscription its ACL does not allow and then sends nothing (an ACL older
+        than broker/acl): a counter that never comes says so, or lost results would go unnoticed."""
+        if time.monotonic() > self._counter_due_at:
+            self._drops_unwatched(f"no count in {COUNTER_SECONDS:.0f} s: does the broker's ACL let this user read it?")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic == DROPPED_TOPIC:
+            self._counter_due_at = float("inf")
+            self._take_drop_counter(bytes(message.payload))
+            return
         self._received += 1
         if not self._pending:
             self._first_pending_at = time.monotonic()
@@ -124,6 +148,27 @@ class Ingester:
                 )
         except SQLAlchemyError as error:  # the next retry marks it
             log_event("review.delivery_not_marked", level=logging.WARNING, review_id=review_id, error=error)
+
+    def _take_drop_counter(self, payload: bytes) -> None:
+        """The broker's count of dropped messages: drops the station had not noticed yet are an error in
+        the log and kept for the dashboard (a failed write is tried on the next count, every 10 s)."""
+        counter = parse_counter(payload)
+        if counter is None:
+            return
+        try:
+            with self._engine.begin() as connection:
+                grown = record_counter(connection, counter)
+        except SQLAlchemyError as error:
+            log_event("review.broker_drops_not_recorded", level=logging.WARNING, counter=counter, error=error)
+            return
+        if grown:
+            log_event(
+                "review.broker_dropped_messages",
+                level=logging.ERROR,
+                dropped=grown,
+                since_broker_start=counter,
+                why="queues past max_queued_messages or max_queued_bytes: results or verdicts lost",
+            )
 
     # the work
 
@@ -268,6 +313,7 @@ class Ingester:
                 self._commit_pending(client)
                 if client.is_connected():
                     self._send_due_verdicts(client)
+                    self._check_counter_arrived()
             self._commit_pending_now(client)
             return established
         finally:

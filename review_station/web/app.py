@@ -25,6 +25,7 @@ from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
+from review_station.ingest.broker_drops import noticed
 from review_station.ingest.release import enrolments_releasing
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
@@ -320,6 +321,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             performance_by_skin_tone = dashboard.model_performance(connection, site, by_skin_tone=True)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
             quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
+            broker_drops = noticed(connection)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -329,6 +331,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             days=days,
             quiet=quiet,
             quarantined=quarantined,
+            broker_drops=broker_drops,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from firmware_app.app import load_calibration
 from firmware_app.calibration.profile import PROFILE_SCHEMA, UNCALIBRATED, ProfileError, read_profile
+from firmware_app.capture.image_file import read_frame
 from firmware_app.cli import main
 from firmware_app.config import CalibrationConfig, Config
 from firmware_app.inference.triage import ungradable
@@ -185,3 +187,32 @@ def test_a_frame_of_other_proportions_than_the_lens_calibration_is_refused_with_
     run = edgescreen("screen", "--modality", "fundus", targets["fundus"][0], config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "does not have the proportions of the lens calibration" in run.stderr
+
+
+def test_a_still_is_taken_from_the_configured_camera_whole_and_uncalibrated(tmp_path, targets):
+    """`calibrate still` with the files backend: the target's photo at its own full resolution (a
+    still size in the config does not shrink it), pixels as the camera gave them though a profile is
+    configured, never over an earlier file; the flat step then takes what it wrote."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    card = Path(targets["flat"][0])
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[camera]\nbackend = "files"\nfiles = ["{card}"]\nstill_width = 320\nstill_height = 240\n'
+        f'[calibration]\nprofile = "{profile}"\n'
+    )
+    out = tmp_path / "card-1.png"
+    taken = edgescreen("calibrate", "still", "--out", str(out), config=config)
+    assert taken.returncode == 0, taken.stderr
+    assert "640x480 still from the files camera, uncalibrated" in taken.stdout
+    assert np.array_equal(read_frame(out).pixels, read_frame(card).pixels)
+    again = edgescreen("calibrate", "still", "--out", str(out), config=config)
+    assert again.returncode == 2 and "cannot write" in again.stderr
+    lossy = edgescreen("calibrate", "still", "--out", str(tmp_path / "card.jpg"), config=config)
+    assert lossy.returncode == 2 and "lossless" in lossy.stderr
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    config.write_text(f'[camera]\nbackend = "files"\nfiles = ["{broken}"]\n')
+    failed = edgescreen("calibrate", "still", "--out", str(tmp_path / "none.png"), config=config)
+    assert failed.returncode == 6 and "none of the 1 images" in failed.stderr
+    assert not (tmp_path / "none.png").exists()

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pytest
 
 from firmware_app.app import build_camera
-from firmware_app.capture.camera import CameraError, CameraSettings, CameraUnavailable, Controls, Size
+from firmware_app.capture.camera import (
+    CameraError,
+    CameraMisconfigured,
+    CameraSettings,
+    CameraUnavailable,
+    Controls,
+    Size,
+)
 from firmware_app.capture.files_camera import FilesCamera, fit_within
 from firmware_app.config import SAMPLES_DIR, Config
+from firmware_app.web.server import CAMERA_NOT_SET_UP, camera_words
 from tests.conftest import write_rgb
 
 
@@ -63,13 +72,39 @@ def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder
     finally:
         logger.removeHandler(caplog.handler)
     assert "camera.file_skipped image=img-" in caplog.text and "b.png" not in caplog.text  # never the file's name
+    skipped = [r for r in caplog.records if "camera.file_skipped" in r.getMessage()]
+    assert skipped and all(r.levelno == logging.WARNING for r in skipped)
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really")
     with (
         FilesCamera([broken], CameraSettings(Size(64, 48), Size(0, 0))) as camera,
-        pytest.raises(CameraError, match="none of"),
+        pytest.raises(
+            CameraMisconfigured, match=r"none of the 1 images .* can be read \(img-[0-9a-f]+\.jpg: "
+        ) as error,
     ):
         next(camera.preview_frames())
+    # the nurse is told the camera is not set up right (the technician's), not to check a cable
+    assert camera_words(error.value, "banner.camera_lost") == CAMERA_NOT_SET_UP
+
+
+def test_files_that_are_not_photos_are_said_to_be_skipped(folder, caplog):
+    (folder / "scan.gif").write_bytes(b"GIF89a")
+    logger = logging.getLogger("edgescreen")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    try:
+        with FilesCamera([folder], CameraSettings(Size(64, 48), Size(0, 0))):
+            pass
+    finally:
+        logger.removeHandler(caplog.handler)
+    ignored = next(r for r in caplog.records if "camera.files_ignored" in r.getMessage())
+    assert ignored.levelno == logging.WARNING and re.search(r"img-[0-9a-f]+\.gif", ignored.getMessage())
+    assert "scan" not in ignored.getMessage() and "not .jpg" in ignored.getMessage()
+    only_gif = folder.parent / "only-gif"
+    only_gif.mkdir()
+    (only_gif / "scan.gif").write_bytes(b"GIF89a")
+    with pytest.raises(CameraMisconfigured, match=r"no images .* \(1 other files skipped: not \.jpg"):
+        FilesCamera([only_gif], CameraSettings(Size(64, 48), Size(0, 0))).open()
 
 
 def test_no_images_or_a_missing_file_is_a_clear_error(tmp_path):

@@ -4,6 +4,7 @@ screenings (or a filler file) until the file system says no; and the same tmpfs 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.bundles.install import active_manifest
+from firmware_app.messages import message as message_text
 from firmware_app.records.store import StorageFull
 from tests.bundles.kit import make_key, signed_bundle, with_version
 from tests.conftest import filled
@@ -51,6 +53,22 @@ def test_the_reserve_refuses_screenings_before_the_disk_is_full(tiny_filesystem,
     store.records.close()
     assert shutil.disk_usage(tiny_filesystem).free >= 2**20  # the reserve was kept
     check_nothing_lost(tiny_filesystem, recorded)
+
+
+def test_the_refusal_states_the_real_threshold_and_advice_that_frees_space(tiny_filesystem, retina_rgb):
+    """With no reserve a screening is still refused while the log's headroom is missing: the message
+    must say what was needed, not "the reserve is 0 MiB", and never to sync (which frees nothing)."""
+    store, photo = open_store(tiny_filesystem, reserve_bytes=0), small_photo(retina_rgb, 512)
+    fill_until_refused(store, photo)
+    with pytest.raises(StorageFull) as refusal:
+        record_one(store, photo)
+    store.records.close()
+    message = str(refusal.value)
+    free, needed = map(float, re.search(r"([\d.]+) MiB free, a screening needs ([\d.]+) MiB", message).groups())
+    assert free < needed and needed >= 4.2  # the write-ahead log's headroom and the pages, at least
+    assert "the 0.0 MiB reserve" in message and "journalctl --vacuum-size" in message and "Sync" not in message
+    for key in ("records.storage_full", "health.disk.red", "health.disk.amber"):  # the nurse's words
+        assert "Sync" not in message_text(key, "en") and "free" in message_text(key, "en")
 
 
 def test_when_the_file_system_itself_is_full_nothing_is_half_written(tiny_filesystem, retina_rgb):

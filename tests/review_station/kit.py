@@ -68,8 +68,10 @@ def roomy_broker(directory: Path) -> Broker:
 class Publisher:
     """A device-like client that publishes QoS 1 and waits for every PUBACK."""
 
-    def __init__(self, port: int, client_id: str = "") -> None:
+    def __init__(self, port: int, client_id: str = "", **tls: str) -> None:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if tls:
+            self.client.tls_set(**tls)
         self.client.max_inflight_messages_set(100)
         self.client.max_queued_messages_set(0)
         self.client.connect("127.0.0.1", port)

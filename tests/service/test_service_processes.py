@@ -86,7 +86,7 @@ def test_under_journald_lines_carry_a_priority_and_no_timestamp_of_their_own(tmp
         failed = next(line for line in lines if "screen.image_failed" in line)
         warned = next(line for line in lines if "calibration.none" in line)
         if journal:
-            assert failed.startswith("<6>INFO screen.image_failed image=img-")
+            assert failed.startswith("<4>WARNING screen.image_failed image=img-")
             assert warned.startswith("<4>WARNING calibration.none ")
         else:
-            assert failed[:4].isdigit() and " INFO screen.image_failed image=img-" in failed
+            assert failed[:4].isdigit() and " WARNING screen.image_failed image=img-" in failed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 
 import pytest
@@ -111,6 +112,8 @@ def test_a_crash_looping_worker_is_shown_as_such(tmp_path, retina_rgb, broker):
     status = sync_status(config)
     assert status["crashes"] == 2  # counted by the second and third start
     assert status["connection"].startswith("crash-looping (2 unclean restarts"), status
+    # when and why, not the broker's address the killed worker was connected to
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\S+: ended without a clean stop .* while connected", status["last_crash"])
     worker = edgescreen_process(config, "sync", "run")
     try:
         wait_until(lambda: sync_status(config)["crashes"] == 3, 15, "the third crash counted")
@@ -120,6 +123,7 @@ def test_a_crash_looping_worker_is_shown_as_such(tmp_path, retina_rgb, broker):
         assert worker.wait(15) == 0
     status = sync_status(config)
     assert status["connection"] == "stopped" and status["crashes"] == 0  # a clean stop ends the loop
+    assert status["last_crash"] is None
     tap.close()
 
 
@@ -128,3 +132,23 @@ def test_backoff_never_overflows_however_long_the_broker_is_away(attempt):
     rng = random.Random(3)
     delays = [backoff_delay(attempt, 1.0, 300.0, rng) for _ in range(200)]
     assert all(0.0 <= d <= 300.0 for d in delays) and max(delays) > 200.0  # still full jitter up to the cap
+
+
+def test_an_oversized_message_on_the_review_topic_never_reaches_the_device(tmp_path, retina_rgb, broker, caplog):
+    """The device's CONNECT sets MQTT 5's Maximum Packet Size: the broker drops a 1 MB message for it
+    instead of handing it over (paho would read it whole), and the next verdict still arrives."""
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    drain(config)
+    topic = device_topic(DEVICE.site, DEVICE.id, REVIEW)
+    publish(broker.port, topic, [b"x" * 2**20, review(result_id, review_id="rev-after")])
+    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: tap.on("/review_ack"), 15, "the verdict after the oversized message")
+    finally:
+        worker.stop()
+    assert [json.loads(p)["review_id"] for p in tap.on("/review_ack")] == ["rev-after"]
+    assert "sync.review_rejected" not in caplog.text  # the oversized one never arrived to be refused
+    tap.close()

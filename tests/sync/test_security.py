@@ -16,6 +16,7 @@ import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
+from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
@@ -136,6 +137,24 @@ def test_a_device_cannot_publish_as_another_device(certs, site_broker):
     assert station.on("/result") == [b'{"own": true}']  # the forged one never reached anyone
     intruder.close()
     station.close()
+
+
+def test_the_site_broker_takes_no_packet_larger_than_a_result(certs, site_broker):
+    """max_packet_size: the largest result (64 KiB) passes; a 60 MB message is refused at the door
+    (the sender disconnected), never held by the broker nor handed to a subscriber."""
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    device = Client(site_broker.port, certs, "cam-01")
+    topic = "edgescreen/v1/clinic-7/cam-01/result"
+    try:
+        assert device.publish(topic, b"r" * MAX_RESULT_BYTES) == "Success"
+        device.client.publish(topic, b"x" * 60 * 2**20, qos=1)
+        wait_until(
+            lambda: "due to oversize packet" in (site_broker.directory / "mosquitto.log").read_text(), 20, "the refusal"
+        )
+        assert [len(payload) for payload in station.on("/result")] == [MAX_RESULT_BYTES]
+    finally:
+        device.close()
+        station.close()
 
 
 def test_a_device_cannot_read_other_devices_results(certs, site_broker):

@@ -120,6 +120,9 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
     assert len(rejected) == 4
     # The field each refusal names, never the value refused (a name put where an id belongs).
     assert "DUPONT" not in caplog.text and any("field=reviewer" in line for line in rejected)
+    # The review id, when the document has a well-formed one, so the station's delivery can be found.
+    assert any("review_id=rev-name" in line and "field=reviewer" in line for line in rejected)
+    assert sum("review_id=" in line for line in rejected) == 3  # the fourth is not JSON: no id to name
     tap.close()
 
 

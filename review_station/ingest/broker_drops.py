@@ -1,0 +1,85 @@
+"""Messages the broker dropped, made visible: results a full queue lost are otherwise silent (the
+device counts them delivered, since the broker acknowledged them).
+
+mosquitto publishes one broker-wide counter, ``$SYS/broker/publish/messages/dropped`` (retained,
+every ``sys_interval``): QoS 1 and 2 messages it dropped since it started because a client's queue
+was past ``max_queued_messages`` or ``max_queued_bytes``. It names no client and no topic, so it
+cannot say whether results (the ingester's queue) or verdicts (an offline device's) were lost, nor
+how many of each; and it starts again at 0 when mosquitto restarts, so drops followed by a restart
+before an ingester saw the counter are not counted here (mosquitto's log still has them).
+
+The station keeps the drops it has noticed in ``meta`` (one row, JSON): the counter as last seen,
+the running total noticed (a counter lower than the last one is a broker restart, and counts from 0),
+and when it last grew. Every ingester sees the same counter; the update is conditional on the row it
+read, so two ingesters do not count one increase twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from review_station.storage.tables import meta
+
+DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+KEY = "broker_dropped_messages"
+ATTEMPTS = 3  # another ingester may write the row between our read and our write
+
+
+@dataclass(frozen=True)
+class BrokerDrops:
+    counter: int  # the broker's counter as last seen (since it last started)
+    total: int  # every drop the station has noticed
+    last_at: str | None  # ISO time the total last grew
+
+    def after(self, counter: int, now: datetime) -> BrokerDrops:
+        """The drops once the broker says ``counter``: what it dropped since the counter last seen."""
+        grown = counter - self.counter if counter >= self.counter else counter
+        return BrokerDrops(counter, self.total + grown, now.isoformat() if grown else self.last_at)
+
+
+NONE_YET = BrokerDrops(0, 0, None)
+
+
+def parse_counter(payload: bytes) -> int | None:
+    """The counter's value from its $SYS message, or None if it is not a whole number."""
+    text = payload.decode("ascii", errors="replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def noticed(connection: Connection) -> BrokerDrops:
+    """The drops the station has noticed so far (none before the first counter was seen)."""
+    return _stored(connection)[1]
+
+
+def _stored(connection: Connection) -> tuple[str | None, BrokerDrops]:
+    """The row as stored (to write it back only if unchanged) and what it says."""
+    stored = connection.execute(select(meta.c.value).where(meta.c.key == KEY)).scalar_one_or_none()
+    return stored, NONE_YET if stored is None else BrokerDrops(**json.loads(stored))
+
+
+def record_counter(connection: Connection, counter: int, now: datetime | None = None) -> int:
+    """Take in the broker's counter; returns how many drops it adds to the station's total (0 when
+    another ingester counted them already or nothing new was dropped)."""
+    for _ in range(ATTEMPTS):
+        stored, before = _stored(connection)
+        if before.counter == counter:
+            return 0
+        after = before.after(counter, now or datetime.now(UTC))
+        if _written(connection, stored, json.dumps(asdict(after))):
+            return after.total - before.total
+    return 0
+
+
+def _written(connection: Connection, stored: str | None, value: str) -> bool:
+    """Write the row if it still holds ``stored`` (or is still absent); whether it was written."""
+    if stored is None:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(meta).values(key=KEY, value=value).on_conflict_do_nothing(index_elements=["key"])
+        return connection.execute(statement.returning(meta.c.key)).first() is not None  # (psycopg: no rowcount)
+    changed = connection.execute(update(meta).where(meta.c.key == KEY, meta.c.value == stored).values(value=value))
+    return changed.rowcount == 1
