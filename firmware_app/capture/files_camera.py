@@ -129,8 +129,9 @@ class FilesCamera(Camera):
                     image=image_ref(self._images[index]),
                     error=error.reason,
                 )
-        # Set up wrong, not a cable: the folder holds nothing a camera could deliver.
-        raise CameraMisconfigured(
+        # A camera that opened and then gives no frame, as a real one that stopped answering: the
+        # nurse's Retry, once the photos are readable again, brings it back.
+        raise CameraError(
             f"files camera: none of the {len(self._images)} images in {self._named()} can be read "
             f"({'; '.join(unreadable)})"
         )
