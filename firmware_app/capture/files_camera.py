@@ -90,7 +90,8 @@ class FilesCamera(Camera):
         ignored = ignored_files(self._sources)
         if ignored:
             files = [named_in_log(path) for path in ignored]
-            log_event("camera.files_ignored", level=logging.WARNING, files=files, why=f"not {_SUFFIXES}")
+            # Information, not a warning: a folder of photos may hold their notes (the bundled samples' README).
+            log_event("camera.files_ignored", files=files, why=f"not {_SUFFIXES}")
         if not self._images:
             skipped = f" ({len(ignored)} other files skipped: not {_SUFFIXES})" if ignored else ""
             raise CameraMisconfigured(f"files camera: no images ({_SUFFIXES}) in {self._named()}{skipped}")

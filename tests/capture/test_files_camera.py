@@ -94,7 +94,7 @@ def test_files_that_are_not_photos_are_said_to_be_skipped(folder, caplog):
     finally:
         logger.removeHandler(caplog.handler)
     ignored = next(r for r in caplog.records if "camera.files_ignored" in r.getMessage())
-    assert ignored.levelno == logging.WARNING and re.search(r"img-[0-9a-f]+\.gif", ignored.getMessage())
+    assert ignored.levelno == logging.INFO and re.search(r"img-[0-9a-f]+\.gif", ignored.getMessage())
     assert "scan" not in ignored.getMessage() and "not .jpg" in ignored.getMessage()
     only_gif = folder.parent / "only-gif"
     only_gif.mkdir()
