@@ -15,11 +15,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from review_station.ingest.release import enrolments_releasing
 from review_station.storage.tables import devices, quarantine, reads, results
+from review_station.verdicts import GRADED_READ
 
 Z95 = 1.959964
 
@@ -118,9 +119,8 @@ def final_verdicts(connection: Connection, site: str, graded_only: bool = False)
     ``graded_only``: only the results whose settling read graded the photo. A read without one (the
     device shared none: grading not assessed) rests on the device's own figures, so its verdict is
     no independent check of the model."""
-    graded = or_(reads.c.icdr_grade.is_not(None), reads.c.diagnosis.is_not(None))
     rows = connection.execute(
-        select(reads.c.result_id, reads.c.verdict, graded)
+        select(reads.c.result_id, reads.c.verdict, GRADED_READ)
         .join(results, results.c.result_id == reads.c.result_id)
         .where(results.c.state == "reviewed", *_where_site(site))
         .order_by(reads.c.id)

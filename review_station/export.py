@@ -31,7 +31,7 @@ from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
 from review_station.storage.tables import reads, results, users
-from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS
+from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS, read_graded
 
 FORMATS = ("fhir", "csv")
 OBSERVATIONS = (
@@ -335,7 +335,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 final.urgency, final.created_at.isoformat(), item.reads,
                 result.operating_point or "", result.quality_reference or "",
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
-                "assessed" if final.icdr_grade or final.diagnosis else "not_assessed",
+                "assessed" if read_graded(final) else "not_assessed",
                 payload["eye"] or "", payload["body_site"] or "",
             ]
         )  # fmt: skip

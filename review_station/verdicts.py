@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, select, update
+from sqlalchemy import Connection, Engine, exists, insert, or_, select, update
 
 from edgescreen_wire.checks import parse_utc_seconds, utc_seconds
 from edgescreen_wire.review import (
@@ -50,6 +50,20 @@ UNSETTLED_DELIVERY = ("pending", "sent")
 SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device acknowledged it
 # What a refusal of an incomplete grading adds when the reader had no photo: the grading may be left out.
 _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (no photo)"}
+
+
+# A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
+GRADING = ("icdr_grade", "maculopathy", "diagnosis")
+
+
+def read_graded(read: Any) -> bool:
+    """Whether a read (a form, or a stored read's row) graded the photo; one made without a photo may
+    leave its grading "not assessed", and is then no independent check of the model (the dashboard)."""
+    return any(getattr(read, name) for name in GRADING)
+
+
+# ``read_graded`` of a stored read, as a query's condition.
+GRADED_READ = or_(*(reads.c[name].is_not(None) for name in GRADING))
 
 
 class ReadRefused(ValueError):
@@ -94,7 +108,7 @@ class ReadForm:
     @property
     def graded(self) -> bool:
         """Whether the reader graded the photo at all (a read without a photo need not: "not assessed")."""
-        return any((self.icdr_grade, self.maculopathy, self.diagnosis))
+        return read_graded(self)
 
     @property
     def findings(self) -> dict[str, str | None] | None:

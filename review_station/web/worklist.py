@@ -23,6 +23,8 @@ from review_station.accounts import SignedIn
 from review_station.storage.tables import WORKLIST_ORDER, reads, result_tallies, results
 from review_station.verdicts import ADJUDICATORS
 
+# The worklist's order after ``queue_rank``: the results awaiting a reader all share rank 0.
+_WITHIN_RANK = WORKLIST_ORDER[1:]
 STATES = ("awaiting_review", "awaiting_second_read", "disagreement", "reviewed")
 TRIAGES = ("refer", "ungradable", "no_refer")
 QUALITY_VERDICTS = ("good", "usable", "reject")
@@ -150,8 +152,8 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
     offset, awaiting = (page - 1) * page_size, awaits(reader)
     theirs = [*filters.conditions(), awaiting]
     awaiting_you = connection.execute(select(func.count()).select_from(results).where(*theirs)).scalar_one()
-    order = WORKLIST_ORDER[1:]  # the results awaiting the reader all rank 0
-    rows = connection.execute(_listed(reader).where(*theirs).order_by(*order).limit(page_size).offset(offset)).all()
+    first_run = _listed(reader).where(*theirs).order_by(*_WITHIN_RANK)
+    rows = connection.execute(first_run.limit(page_size).offset(offset)).all()
     if len(rows) < page_size:
         rest = _listed(reader).where(*filters.conditions(), ~awaiting).order_by(*WORKLIST_ORDER)
         skipped = max(0, offset - awaiting_you)
@@ -163,7 +165,7 @@ def next_awaiting(connection: Connection, filters: Filters, reader: SignedIn, af
     """The result to read after ``after`` under the reader's filters: the next one awaiting them in the
     worklist's order, else the first one awaiting them from the top (never ``after`` itself)."""
     awaiting = [*filters.conditions(), awaits(reader), results.c.result_id != after]
-    first = select(results.c.result_id).where(*awaiting).order_by(*WORKLIST_ORDER[1:]).limit(1)
-    current = select(*WORKLIST_ORDER[1:]).where(results.c.result_id == after).subquery()
-    following = first.where(tuple_(*WORKLIST_ORDER[1:]) > tuple_(*current.c))
+    first = select(results.c.result_id).where(*awaiting).order_by(*_WITHIN_RANK).limit(1)
+    current = select(*_WITHIN_RANK).where(results.c.result_id == after).subquery()
+    following = first.where(tuple_(*_WITHIN_RANK) > tuple_(*current.c))
     return connection.execute(following).scalar() or connection.execute(first).scalar()
