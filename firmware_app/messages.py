@@ -299,6 +299,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.under_a_minute": {"en": "less than a minute", "fr": "moins d'une minute"},
     "time.minutes.one": {"en": "{count}\u00a0minute", "fr": "{count}\u00a0minute"},
     "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
+    "time.hours.one": {"en": "{count}\u00a0hour", "fr": "{count}\u00a0heure"},
+    "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with «edgescreen operators add NAME».",
         "fr": "Aucun compte opérateur : le technicien les crée avec «edgescreen operators add NOM».",
