@@ -20,6 +20,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 BUILD_DATE = datetime(2026, 11, 29, tzinfo=UTC)
+# EdgeScreen's first day: no file it wrote (a calibration profile) can truly be older, whatever
+# release wrote it; unlike ``BUILD_DATE`` this never moves.
+PROJECT_START = datetime(2026, 11, 29, tzinfo=UTC)
 # Clocks of two processes on one device, read moments apart, may disagree by this much.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _TIME_ERROR = 5  # adjtimex's answer when the kernel clock is not synchronised
