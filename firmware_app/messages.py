@@ -719,6 +719,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "today.with_verdict": {"en": "Verdict received", "fr": "Avis reçu"},
     "today.empty": {"en": "No screenings to show.", "fr": "Aucun dépistage à afficher."},
     "today.time": {"en": "Time", "fr": "Heure"},
+    # Beside a time the device's clock had not been set for (records/clock.py): it may be off by days.
+    "today.clock_not_set": {"en": "clock not set", "fr": "horloge non réglée"},
     "today.what": {"en": "Photo", "fr": "Photo"},
     "today.triage": {"en": "Triage", "fr": "Tri"},
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},
