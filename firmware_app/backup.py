@@ -147,9 +147,10 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
 
 def _record_the_restore(records: Records, screenings: int) -> str:
     """The restore in the audit log (with when the backup was taken), and the backed-up device's
-    sync state cleared; returns when the backup was taken."""
+    sync state cleared; returns when the backup was taken: the date of its newest audit event, by
+    the old device's clock, which is only as true as that clock was (records/clock.py)."""
     taken_at = records.connection.execute("SELECT max(at) FROM audit").fetchone()[0]
-    Outbox(records).forget_connection(f"restored from a backup taken at {taken_at}")
+    Outbox(records).forget_connection(f"restored from a backup whose newest event is dated {taken_at}")
     with transaction(records.connection):
         details = {"backup_taken_at": taken_at, "screenings": screenings}
         append_event(records.connection, "restore", details, records.clock())

@@ -45,7 +45,8 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     summary = restore(args.backup, config.records.database, config.records.key_file)
     print(_summary("restored", summary) + "; every image opens with the key")
     print(
-        f"The backup was taken at {summary.taken_at}: nothing recorded after it is here. Screenings made "
+        f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
+        "not set): nothing recorded after it is here. Screenings made "
         "since are lost with the old records; specialists' verdicts the device received since come back once "
         f"the station's administrator runs `edgescreen-review devices resend-verdicts {config.device.id}`; "
         "and a patient erased since is back: erase them again."

@@ -299,6 +299,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.under_a_minute": {"en": "less than a minute", "fr": "moins d'une minute"},
     "time.minutes.one": {"en": "{count}\u00a0minute", "fr": "{count}\u00a0minute"},
     "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
+    "time.hours.one": {"en": "{count}\u00a0hour", "fr": "{count}\u00a0heure"},
+    "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with «edgescreen operators add NAME».",
         "fr": "Aucun compte opérateur : le technicien les crée avec «edgescreen operators add NOM».",
@@ -394,6 +396,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun profil d'étalonnage : les résultats porteront la mention «\u00a0non étalonné\u00a0». Demandez "
         "un étalonnage au technicien.",
     },
+    "health.calibration.undated": {
+        "en": "Calibration profile {id}, made while the clock was not set: its age is unknown.",
+        "fr": "Profil d'étalonnage {id}, établi quand l'horloge n'était pas réglée : son âge est inconnu.",
+    },
     "health.calibration.old": {
         "en": "Calibration profile {id} is {days} days old: ask the technician to recalibrate.",
         "fr": "Le profil d'étalonnage {id} a {days} jours : demandez un nouvel étalonnage au technicien.",
@@ -445,6 +451,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.clock.red": {
         "en": "The clock is wrong ({now}): set the date and time before screening.",
         "fr": "L'horloge est fausse ({now}) : réglez la date et l'heure avant de dépister.",
+    },
+    "health.clock.ahead": {
+        "en": "Clock: {now}, set by network time. Screenings dated later than now: {count}. They were "
+        "recorded while the clock ran fast: their times are wrong. Nothing to do.",
+        "fr": "Horloge : {now}, réglée par le réseau. Examens datés après maintenant : {count}. Ils ont été "
+        "enregistrés quand l'horloge avançait : leur heure est fausse. Rien à faire.",
+    },
+    "health.clock.unsynchronised": {
+        "en": "Clock: {now}, not set by network time: old photos are not deleted, so the storage fills up. "
+        "Ask the technician to set up a time server (NTP).",
+        "fr": "Horloge : {now}, non réglée par le réseau : les anciennes photos ne sont pas supprimées et la "
+        "mémoire se remplit. Demandez au technicien de configurer un serveur de temps (NTP).",
     },
     "health.broker.green": {"en": "The site server is reachable.", "fr": "Le serveur du site est joignable."},
     "health.broker.amber": {
@@ -701,6 +719,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "today.with_verdict": {"en": "Verdict received", "fr": "Avis reçu"},
     "today.empty": {"en": "No screenings to show.", "fr": "Aucun dépistage à afficher."},
     "today.time": {"en": "Time", "fr": "Heure"},
+    # Beside a time the device's clock had not been set for (records/clock.py): it may be off by days.
+    "today.clock_not_set": {"en": "clock not set", "fr": "horloge non réglée"},
     "today.what": {"en": "Photo", "fr": "Photo"},
     "today.triage": {"en": "Triage", "fr": "Tri"},
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},

@@ -1,15 +1,22 @@
 """The device's operators: local accounts with a PIN, for the touchscreen app's sign-in.
 
 A PIN is short, so what protects it is the cost of each guess: it is stored as a memory-hard
-scrypt hash with its own salt, and five wrong PINs in a row lock the account for a minute (kept in
-the records, so restarting the app does not reset the count). Accounts are disabled, never deleted:
-screenings keep naming the operator who took them.
+scrypt hash with its own salt, and every five wrong PINs lock the account, for a minute the first
+time and twice as long each further time, up to a day, until the right PIN is entered (kept in the
+records, so restarting the app does not reset the count). A nurse who mistypes twice in a row waits
+a minute or two; guessing a 4-digit PIN through the app opened to the LAN takes years, not hours.
+``edgescreen operators unlock`` lifts a lock at once.
+
+Locks are dated by the wall clock, which a Pi without a real-time clock may step by days: a lock
+that ends further ahead than the longest lock was dated by a clock running ahead, and has expired.
+Accounts are disabled, never deleted: screenings keep naming the operator who took them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -21,7 +28,9 @@ from firmware_app.records.database import transaction
 from firmware_app.records.store import Records
 
 MAX_WRONG_PINS = 5
-LOCKOUT = timedelta(minutes=1)
+LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PINs doubles it ...
+MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
+_DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
 PIN_PATTERN = re.compile(r"[0-9]{4,12}")
 NAME_PATTERN = re.compile(r"[\w][\w .'-]{0,39}")
 # scrypt's cost: 16 MiB and about 50 ms a guess on a Pi-class CPU.
@@ -54,6 +63,22 @@ class SignIn:
 
 def _hash_pin(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+
+
+def lockout(failed_pins: int) -> timedelta | None:
+    """How long ``failed_pins`` wrong PINs in a row lock the account: at each multiple of
+    ``MAX_WRONG_PINS``, doubling from ``LOCKOUT`` up to ``MAX_LOCKOUT``; ``None`` in between."""
+    rounds, rest = divmod(failed_pins, MAX_WRONG_PINS)
+    if rest or not rounds:
+        return None
+    return min(LOCKOUT * 2 ** min(rounds - 1, _DOUBLINGS), MAX_LOCKOUT)
+
+
+def still_locked(locked_until: datetime | None, now: datetime) -> bool:
+    """Whether a lock holds at ``now``; one ending beyond the longest lock from now was dated by a
+    clock that has since been set back (NTP after a fast fake-hwclock time, a 1970 boot), and has
+    expired: else a clock step would lock a nurse out for days, or decades."""
+    return locked_until is not None and now < locked_until <= now + MAX_LOCKOUT
 
 
 class Operators:
@@ -89,6 +114,14 @@ class Operators:
                 raise OperatorError(f"no operator named {name!r}")
             append_event(self._db, "operator", {"action": "disable", "name": name}, self._records.clock())
 
+    def unlock(self, name: str) -> None:
+        """Lift a lock at once and start the count of wrong PINs afresh (a supervisor vouches for the nurse)."""
+        with transaction(self._db):
+            unlocked = "UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?"
+            if self._db.execute(unlocked, (name,)).rowcount == 0:
+                raise OperatorError(f"no operator named {name!r}")
+            append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
+
     def list(self, enabled_only: bool = False) -> list[Operator]:
         rows = self._db.execute(
             "SELECT name, enabled, locked_until FROM operator" + (" WHERE enabled = 1" if enabled_only else "")
@@ -108,17 +141,18 @@ class Operators:
             if row is None or not row["enabled"]:
                 return SignIn(False)
             locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
-            if locked_until and locked_until > now:
+            if still_locked(locked_until, now):
                 return SignIn(False, locked_until)
             if hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"]):
                 self._db.execute("UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?", (name,))
                 log_event("operator.signed_in", operator=name)
                 return SignIn(True)
-            failed = row["failed_pins"] + 1
-            locked_until = now + LOCKOUT if failed >= MAX_WRONG_PINS else None
+            failed = row["failed_pins"] + 1  # counted until the right PIN: each lock is longer
+            wait = lockout(failed)
+            locked_until = now + wait if wait else None
             self._db.execute(
                 "UPDATE operator SET failed_pins = ?, locked_until = ? WHERE name = ?",
-                (0 if locked_until else failed, locked_until.isoformat() if locked_until else None, name),
+                (failed, locked_until.isoformat() if locked_until else None, name),
             )
             if locked_until:
                 append_event(self._db, "operator", {"action": "locked", "name": name}, now)

@@ -1,4 +1,4 @@
-"""``edgescreen operators add|disable|list``: the local accounts that sign in to the touchscreen app."""
+"""``edgescreen operators add|disable|unlock|list``: the local accounts that sign in to the touchscreen app."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ def _read_pin(from_stdin: bool) -> str | None:
     return pin if getpass.getpass("PIN again: ") == pin else None
 
 
+_DONE = {"add": "added", "disable": "disabled", "unlock": "unlocked"}
+
+
 def cmd_operators(config: Config, args: argparse.Namespace) -> int:
     store = open_store(config)
     try:
@@ -33,6 +36,8 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
                 print("edgescreen: the two PINs differ; nothing was changed", file=sys.stderr)
                 return 2
             operators.add(args.name, pin)
+        elif args.operators == "unlock":
+            operators.unlock(args.name)
         else:
             operators.disable(args.name)
     except OperatorError as error:
@@ -40,7 +45,7 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
         return 2
     finally:
         store.records.close()
-    print(f"operator {args.name}: {'added' if args.operators == 'add' else 'disabled'}")
+    print(f"operator {args.name}: {_DONE[args.operators]}")
     return 0
 
 
@@ -52,5 +57,9 @@ def add_operators_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of stdin instead")
     disable = actions.add_parser("disable", help="stop an operator signing in (their screenings keep their name)")
     disable.add_argument("name", help="the operator's name as `operators list` shows it")
+    unlock = actions.add_parser(
+        "unlock", help="lift an operator's lock after too many wrong PINs at once (it lasts up to a day)"
+    )
+    unlock.add_argument("name", help="the operator's name as `operators list` shows it")
     actions.add_parser("list", help="every operator and whether they may sign in")
     operators.set_defaults(handler=cmd_operators)

@@ -191,6 +191,12 @@ def _last_crash(state: dict[str, str]) -> str | None:
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
 
 
+def _age_s(moment: datetime | None, now: datetime) -> int | None:
+    """Seconds since ``moment``; 0 for one dated after now, queued on a clock that ran fast (a
+    fake-hwclock time NTP has set back since, records/clock.py): it has no age to show."""
+    return None if moment is None else max(0, round((now - moment).total_seconds()))
+
+
 def sync_status(records: Records) -> dict[str, Any]:
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
@@ -202,7 +208,7 @@ def sync_status(records: Records) -> dict[str, Any]:
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
         "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
-        "oldest_unsent_age_s": round((now - backlog.oldest_unsent).total_seconds()) if backlog.oldest_unsent else None,
+        "oldest_unsent_age_s": _age_s(backlog.oldest_unsent, now),
         "sent": backlog.sent,
         "withheld": backlog.withheld,
         "last_success": state.get("last_success"),

@@ -227,6 +227,9 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
     assert "nothing recorded after it is here" in restored.stdout and "erase them again" in restored.stdout
+    with sqlite3.connect(tmp_path / "b") as backup:
+        newest = backup.execute("SELECT max(at) FROM audit").fetchone()[0]
+    assert f"newest event is dated {newest} by the old device's clock" in restored.stdout
     assert f"edgescreen-review devices resend-verdicts {DEVICE.id}" in restored.stdout
     status = json.loads(edgescreen("sync", "status", "--json", config=target_config).stdout)
     assert status["connection"] == "stopped" and status["connection_detail"].startswith("restored from a backup")

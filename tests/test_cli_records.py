@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 from firmware_app.records.screening import ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
@@ -58,6 +59,15 @@ def test_screen_is_refused_with_the_nurse_message_when_the_disk_reserve_is_reach
     assert "Storage is full: this screening was not recorded" in run.stderr
     # Logged as an error: `journalctl -p warning` shows why the service stopped.
     assert "ERROR screen.refused" in run.stderr
+
+
+def test_sync_status_gives_no_negative_age_to_a_result_queued_on_a_clock_ahead(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    ahead = datetime.now(UTC) + timedelta(days=2)  # fake-hwclock two days ahead; NTP set it right since
+    store = open_store(tmp_path, clock=lambda: ahead, synchronised=False)
+    record_one(store, small_photo(retina_rgb), sample_record(captured_at=ahead))
+    store.records.close()
+    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["oldest_unsent_age_s"] == 0
 
 
 def test_erase_export_and_sync_status(tmp_path, retina_rgb):

@@ -1,4 +1,5 @@
-"""Operators: scrypt-hashed PINs, the five-wrong-PINs lock, disabling, and the command line."""
+"""Operators: scrypt-hashed PINs, the escalating five-wrong-PINs lock and a clock that steps, disabling,
+unlocking, and the command line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.operators import LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators
+from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, lockout
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
 from tests.records.kit import write_config
@@ -56,6 +57,52 @@ def test_five_wrong_pins_lock_for_a_minute_then_the_right_pin_works(operators, c
     assert any('"locked"' in event for event in events)
 
 
+def _lock(operators: Operators) -> datetime | None:
+    """Enter wrong PINs until the account locks; when it locks."""
+    for _ in range(MAX_WRONG_PINS):
+        outcome = operators.sign_in("Amina", "0000")
+    return outcome.locked_until
+
+
+def test_each_further_round_of_wrong_pins_locks_twice_as_long_up_to_a_day(operators, clock):
+    operators.add("Amina", "2468")
+    waits = []
+    for _ in range(14):
+        waits.append(_lock(operators) - clock.now)
+        clock.now += waits[-1] + timedelta(seconds=1)
+    assert waits[:4] == [LOCKOUT, 2 * LOCKOUT, 4 * LOCKOUT, 8 * LOCKOUT]
+    assert waits[-1] == MAX_LOCKOUT == max(waits)
+    # A 4-digit PIN at this pace: half its 10,000 PINs take years, where a flat minute took hours.
+    assert sum((lockout(n) for n in range(MAX_WRONG_PINS, 5001, MAX_WRONG_PINS)), timedelta()) > timedelta(days=2 * 365)
+    assert operators.sign_in("Amina", "2468").accepted  # the right PIN starts afresh
+    assert _lock(operators) - clock.now == LOCKOUT
+
+
+def test_a_lock_dated_by_a_clock_ahead_expires_once_the_clock_is_set_back(operators, clock):
+    operators.add("Amina", "2468")
+    clock.now += timedelta(days=2)  # fake-hwclock ahead; then NTP sets it right
+    _lock(operators)
+    clock.now -= timedelta(days=2)
+    assert operators.sign_in("Amina", "2468").accepted
+    clock.now = datetime(1970, 1, 1, tzinfo=UTC)  # a boot without the saved time
+    _lock(operators)
+    clock.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    outcome = operators.sign_in("Amina", "2468")  # a 1970 lock ended long ago
+    assert outcome.accepted and outcome.locked_until is None
+
+
+def test_unlock_lifts_a_lock_at_once_and_is_audited(operators, clock):
+    operators.add("Amina", "2468")
+    _lock(operators)
+    operators.unlock("Amina")
+    assert operators.sign_in("Amina", "2468").accepted
+    assert _lock(operators) - clock.now == LOCKOUT  # the count starts afresh
+    events = [row[0] for row in operators._db.execute("SELECT details FROM audit WHERE kind = 'operator'")]
+    assert '{"action":"unlock","name":"Amina"}' in events
+    with pytest.raises(OperatorError):
+        operators.unlock("Nobody")
+
+
 def test_a_disabled_or_unknown_operator_cannot_sign_in_and_bad_input_is_refused(operators):
     operators.add("Amina", "2468")
     operators.disable("Amina")
@@ -80,5 +127,7 @@ def test_operators_command_adds_lists_and_disables(tmp_path):
     refused = run("add", "Bo", "--pin-stdin", stdin="12\n")
     assert refused.returncode == 2 and "4 to 12 digits" in refused.stderr
     assert run("list").stdout == "Amina\tenabled\n"
+    assert run("unlock", "Amina").stdout == "operator Amina: unlocked\n"
+    assert "unlock" in run("--help").stdout
     assert run("disable", "Amina").returncode == 0
     assert run("list").stdout == "Amina\tdisabled\n"

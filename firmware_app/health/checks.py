@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
-from firmware_app.records.clock import BUILD_DATE
+from firmware_app.records.clock import BUILD_DATE, PROJECT_START
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -30,9 +30,11 @@ from firmware_app.records.store import Records
 CALIBRATION_MAX_AGE_DAYS = 180
 # Storage under twice the reserve: warn while screening still works.
 DISK_WARNING_FACTOR = 2
-# A clock before this is a board that booted without its real-time clock or network time.
 BACKLOG_WARNING_DAYS = 2
 BACKLOG_RED_FRACTION = 0.9
+# fake-hwclock saves the time hourly: after a power cut a board boots up to an hour behind, which
+# is not worth blocking screening for.
+CLOCK_BEHIND_TOLERANCE = timedelta(hours=2)
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
 CERTIFICATE_WARNING_DAYS = 30
 # How device/config.toml marks the ids a technician must set (scripts/install-device installs it).
@@ -84,7 +86,8 @@ def check_camera(probe: Callable[[], bool]) -> Check:
 
 
 def check_calibration(profile: Path | None, now: datetime) -> Check:
-    """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red."""
+    """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red; an
+    age is judged only from a date that can be true."""
     if profile is None:
         return _check("calibration", Level.AMBER, "none")
     try:
@@ -92,7 +95,10 @@ def check_calibration(profile: Path | None, now: datetime) -> Check:
     except (ProfileError, OSError) as error:
         return _check("calibration", Level.RED, error=error)
     updated = datetime.fromisoformat(loaded.updated or loaded.created)
-    days = max(0, (now - (updated if updated.tzinfo else updated.replace(tzinfo=UTC))).days)
+    updated = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
+    if updated < PROJECT_START:  # made on a clock not yet set (1970): its age means nothing
+        return _check("calibration", Level.GREEN, "undated", id=loaded.id)
+    days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)
 
@@ -148,13 +154,32 @@ def check_audit(records: Records) -> Check:
     return _check("audit", Level.RED, event=chain.first_bad)
 
 
-def check_clock(now: datetime, latest_recorded: datetime | None) -> Check:
-    """A clock before this version's build date (records/clock.py), or before the last screening
-    recorded here, has been reset."""
+def check_clock(
+    now: datetime, synchronised: bool, latest_synchronised: datetime | None = None, ahead: int = 0
+) -> Check:
+    """How far ``now`` can be trusted, by the clock states of records/clock.py.
+
+    Red only when the clock is certainly wrong, so the nurse can fix it by setting the time: before
+    this version's build date, or, while the kernel says the clock is not synchronised, behind the
+    last screening recorded on a synchronised clock by more than ``CLOCK_BEHIND_TOLERANCE``. On a
+    synchronised clock ``now`` wins: ``ahead`` screenings dated after it were recorded while the
+    clock ran fast (a fake-hwclock time NTP has since set back); they are named, amber, and never
+    block (the clock is already right: nothing to do but know their times are off). An
+    unsynchronised clock is amber: photos are never purged by it (records/store.py), so the card
+    fills up until NTP is configured.
+    """
     shown = now.strftime("%Y-%m-%d %H:%M UTC")
-    if now < BUILD_DATE or (latest_recorded is not None and now < latest_recorded):
+    if now < BUILD_DATE:
         return _check("clock", Level.RED, now=shown)
-    return _check("clock", Level.GREEN, now=shown)
+    if synchronised:
+        return (
+            _check("clock", Level.AMBER, "ahead", now=shown, count=ahead)
+            if ahead
+            else _check("clock", Level.GREEN, now=shown)
+        )
+    if latest_synchronised is not None and now < latest_synchronised - CLOCK_BEHIND_TOLERANCE:
+        return _check("clock", Level.RED, now=shown)
+    return _check("clock", Level.AMBER, "unsynchronised", now=shown)
 
 
 def check_broker(sync: Mapping[str, Any]) -> Check:

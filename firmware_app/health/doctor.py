@@ -32,6 +32,7 @@ from firmware_app.health.checks import (
 from firmware_app.health.readiness import disk_check, readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import require_modality
+from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError
 
 
@@ -72,7 +73,7 @@ def _without_records(config: Config, now: datetime) -> list[Check]:
         check_camera(probe_camera(config)),
         check_calibration(config.calibration.profile, now),
         disk_check(config),
-        check_clock(now, None),
+        check_clock(now, kernel_clock_synchronised()),
     ]
 
 

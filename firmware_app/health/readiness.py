@@ -18,6 +18,7 @@ from firmware_app.health.checks import (
     check_models,
     check_records,
 )
+from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
 from firmware_app.records_cli import sync_status
 
@@ -34,6 +35,17 @@ def disk_check(config: Config) -> Check:
     return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
 
 
+def clock_check(records: Records, now: datetime) -> Check:
+    """The clock against the records: the last screening dated by a synchronised clock (a time once
+    known true), and how many are dated after ``now`` (the records keep UTC times: compared as text)."""
+    latest, ahead = records.connection.execute(
+        "SELECT max(recorded_at) FILTER (WHERE clock = ?), count(*) FILTER (WHERE recorded_at > ?) FROM screening",
+        (ClockState.SYNCHRONISED, (now + FUTURE_TOLERANCE).isoformat()),
+    ).fetchone()
+    latest_synchronised = datetime.fromisoformat(latest) if latest else None
+    return check_clock(now, records.synchronised(), latest_synchronised, ahead)
+
+
 def readiness(
     config: Config,
     records: Records,
@@ -45,7 +57,6 @@ def readiness(
     camera owner knows whether another screen holds the camera)."""
     now = now or datetime.now(UTC)
     sync = sync_status(records)
-    latest = records.connection.execute("SELECT max(recorded_at) FROM screening").fetchone()[0]
     return [
         check_models(load_models),
         check_camera(probe_camera),
@@ -53,7 +64,7 @@ def readiness(
         disk_check(config),
         check_records(records),
         check_audit(records),
-        check_clock(now, datetime.fromisoformat(latest) if latest else None),
+        clock_check(records, now),
         check_broker(sync),
         check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now),
     ]

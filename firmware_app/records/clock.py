@@ -11,6 +11,9 @@ hand-set clock can be off by years. Two facts bound what a reading can be:
 
 Ages decide the outbox age cap and the image purge: they are measured only on a synchronised clock,
 and only from stored times that can be true (not before the build, not after now).
+
+The kernel's boot id tells what no timestamp can once the clock has stepped: that a screening was
+recorded since the device last started (the nurse's Today, records/worklist.py).
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from __future__ import annotations
 import ctypes
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 BUILD_DATE = datetime(2026, 11, 29, tzinfo=UTC)
+# EdgeScreen's first day: no file it wrote (a calibration profile) can truly be older, whatever
+# release wrote it; unlike ``BUILD_DATE`` this never moves.
+PROJECT_START = datetime(2026, 11, 29, tzinfo=UTC)
 # Clocks of two processes on one device, read moments apart, may disagree by this much.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _TIME_ERROR = 5  # adjtimex's answer when the kernel clock is not synchronised
@@ -43,6 +50,14 @@ def kernel_clock_synchronised() -> bool:
     except (OSError, AttributeError):
         return False
     return state not in (-1, _TIME_ERROR)
+
+
+def current_boot() -> str:
+    """The kernel's id of this boot, new at each start; ``""`` where it cannot be read (not Linux)."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
 
 
 def reading_state(moment: datetime, now: datetime, synchronised: bool) -> ClockState:

@@ -21,7 +21,14 @@ from typing import Any
 
 from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, verify_chain
-from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state, trusted_now
+from firmware_app.records.clock import (
+    BUILD_DATE,
+    ClockState,
+    current_boot,
+    kernel_clock_synchronised,
+    reading_state,
+    trusted_now,
+)
 from firmware_app.records.database import (
     RecordsError,
     RequestRefused,
@@ -36,6 +43,9 @@ from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key
 from firmware_app.records.uploads import SealedUpload
 
 KEY_FINGERPRINT = "key_fingerprint"
+# "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
+# the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
+BOOT_KEY = "boot"
 # A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
 # device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
 _REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
@@ -120,10 +130,12 @@ class Records:
         synchronised: Callable[[], bool] = kernel_clock_synchronised,
         key_required: bool = True,
         read_only: bool = False,
+        boot: Callable[[], str] = current_boot,
     ) -> None:
         self.path = database
         self.clock = clock
         self.synchronised = synchronised
+        self.boot = boot
         self.connection = open_database(database, read_only)
         if read_only:
             self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
@@ -193,6 +205,16 @@ class Records:
     def trusted_now(self) -> datetime | None:
         """Now, when the clock may age anything; ``None`` when it may not (see ``records/clock.py``)."""
         return trusted_now(self.clock(), self.synchronised())
+
+    def first_of_this_boot(self) -> int | None:
+        """The rowid of the first screening recorded since the device started; ``None`` before one."""
+        boot, _, rowid = (self.meta(BOOT_KEY) or "").partition(" ")
+        return int(rowid) if boot and boot == self.boot() else None
+
+    def note_boot(self, rowid: int) -> None:
+        """Call with each new screening's rowid, in its transaction: the first of a boot is kept."""
+        if self.first_of_this_boot() is None and self.boot():
+            self.set_meta(BOOT_KEY, f"{self.boot()} {rowid}")
 
     def verify_audit(self) -> ChainCheck:
         """The hash chain, then each result and queued payload against its own audit event."""
@@ -346,9 +368,10 @@ class ScreeningStore:
                     "note_sealed": self._seal_text(record.context.note, f"note:{rid}"),
                     "source_sealed": self._seal_text(record.source, f"source:{rid}"),
                 }
-                self._db.execute(
+                inserted = self._db.execute(
                     f"INSERT INTO screening ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
                 )
+                self.records.note_boot(inserted.lastrowid)
                 for index, (media_type, data) in enumerate(images):
                     self._db.execute(
                         "INSERT INTO image (result_id, media_type, sealed) VALUES (?, ?, ?)",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import LATEST_REVIEW_FIRST, Records
 
 # What a specialist's latest verdict asks of the nurse when the device triaged "no_refer": the patient
@@ -37,6 +38,13 @@ class WorklistEntry:
     verdict: str | None
     verdict_received_at: datetime | None = None
     urgency: str | None = None
+    # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye.
+    clock: str | None = None
+
+    @property
+    def clock_not_set(self) -> bool:
+        """Dated by a clock NTP had not set: its time may be off by hours, days or years."""
+        return self.clock not in (None, ClockState.SYNCHRONISED)
 
     @property
     def overturned(self) -> bool:
@@ -95,12 +103,12 @@ def _to_call_back(columns: str) -> str:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {_LATEST_REVIEW} "
 )
 
 
-def _entries(records: Records, where: str, parameters: list[str]) -> list[WorklistEntry]:
+def _entries(records: Records, where: str, parameters: Sequence[object]) -> list[WorklistEntry]:
     rows = records.connection.execute(f"{_SELECT} WHERE {where} ORDER BY s.recorded_at DESC", parameters)
     return [
         WorklistEntry(
@@ -115,24 +123,46 @@ def _entries(records: Records, where: str, parameters: list[str]) -> list[Workli
             row["verdict"],
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
             row["urgency"],
+            row["clock"],
         )
         for row in rows
     ]
 
 
+def _recorded_today(records: Records, since: datetime) -> tuple[str, list[object]]:
+    """Which screenings were recorded today: a condition on ``s`` and its parameters.
+
+    By their time when it can be true: since ``since`` and not after now. But a Pi boots on
+    fake-hwclock's saved time (or 1970) until NTP steps its clock, by days either way: a morning
+    recorded two days behind would drop off Today, one recorded two days ahead would top it for two
+    days. No timestamp can tell; the boot can: a screening recorded since the device started
+    (``Records.first_of_this_boot``, kept with the records) on a clock NTP had not set is today's,
+    whatever its time says, and is shown marked ``clock_not_set``. A device left on for days keeps
+    such screenings on Today until it restarts, which only a device without NTP does for long.
+    """
+    condition = "s.recorded_at BETWEEN ? AND ?"
+    parameters: list[object] = [since.astimezone(UTC).isoformat(), (records.clock() + FUTURE_TOLERANCE).isoformat()]
+    first = records.first_of_this_boot()
+    if first is not None:
+        condition += " OR (s.rowid >= ? AND s.clock IS NOT ?)"
+        parameters += [first, ClockState.SYNCHRONISED.value]
+    return condition, parameters
+
+
 def worklist(
     records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
 ) -> list[WorklistEntry]:
-    """The screenings recorded since ``since``, those of any day whose specialist verdict arrived
-    since (a verdict comes days later and must not go unseen) or whose patient is still to be called
-    back, and the eyes left unphotographed since; latest change first; optionally only those with a
-    verdict, or only one operator's."""
+    """The screenings recorded since ``since`` (``_recorded_today``), those of any day whose specialist
+    verdict arrived since (a verdict comes days later and must not go unseen) or whose patient is still
+    to be called back, and the eyes left unphotographed since; latest change first; optionally only
+    those with a verdict, or only one operator's."""
     moment = since.astimezone(UTC).isoformat()  # the records keep UTC times: compared as text
+    today, parameters = _recorded_today(records, since)
     recent = (
-        "s.recorded_at >= ? OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
+        f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
         f"OR s.result_id IN ({_to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
-    entries = _entries(records, recent, [moment, moment]) + _not_photographed(records, moment)
+    entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, moment)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
     return [
         entry

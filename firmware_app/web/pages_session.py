@@ -84,11 +84,19 @@ def camera_banner_key(error: CameraError | None) -> str | None:
     return None if error is None else camera_words(error, "banner.camera_lost")
 
 
+# A lock longer than this is said in hours.
+MINUTES_SHOWN = 90
+
+
 def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
-    """Why a locked account is refused, and for how long in whole minutes: a clock time in UTC means
+    """Why a locked account is refused, and for how long in whole minutes (whole hours past
+    ``MINUTES_SHOWN``: the lock doubles with each round of wrong PINs): a clock time in UTC means
     nothing to a nurse who reads the local time."""
     minutes = max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
-    wait = web.counted(session, "time.minutes", minutes)
+    if minutes > MINUTES_SHOWN:
+        wait = web.counted(session, "time.hours", math.ceil(minutes / 60))
+    else:
+        wait = web.counted(session, "time.minutes", minutes)
     return web.text(session, "signin.locked", name=name, of_name=french_of(name), wait=wait)
 
 

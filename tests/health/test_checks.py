@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.calibration import profile as profile_module
 from firmware_app.calibration.profile import new_profile, write_profile
 from firmware_app.config import load_config
 from firmware_app.health.checks import (
@@ -23,7 +24,7 @@ from firmware_app.health.checks import (
 from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
-from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
 
@@ -47,10 +48,61 @@ def test_calibration_none_is_amber_an_old_one_amber_a_broken_one_red(tmp_path):
     assert check_calibration(tmp_path / "broken.json", NOW).level is Level.RED
 
 
-def test_clock_before_the_build_era_or_the_last_screening_is_red():
-    assert check_clock(NOW, NOW - timedelta(days=1)).level is Level.GREEN
-    assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), None).level is Level.RED
-    assert check_clock(NOW, NOW + timedelta(days=2)).level is Level.RED
+class _BootedIn1970(datetime):
+    """The clock of a Pi that booted without its saved time, for the profile's own stamps."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime(1970, 1, 1, 0, 5, tzinfo=tz)
+
+
+def test_a_profile_made_on_a_clock_in_1970_is_not_judged_old(tmp_path, monkeypatch):
+    monkeypatch.setattr(profile_module, "datetime", _BootedIn1970)
+    path = tmp_path / "profile.json"
+    write_profile(new_profile("reference", "0001", "test"), path)
+    monkeypatch.undo()
+    undated = check_calibration(path, NOW)
+    assert undated.level is Level.GREEN and undated.message_key == "health.calibration.undated"
+    assert "unknown" in message(undated.message_key, "en").format(**undated.values)
+
+
+def test_clock_before_the_build_era_is_red_and_an_unsynchronised_one_amber_in_either_kernel_state():
+    assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), True).level is Level.RED
+    assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), False).level is Level.RED
+    assert check_clock(NOW, True).level is Level.GREEN
+    unsynchronised = check_clock(NOW, False)  # an offline site without NTP: photos are never purged
+    assert unsynchronised.level is Level.AMBER and unsynchronised.message_key == "health.clock.unsynchronised"
+    for language in ("en", "fr"):
+        assert "NTP" in message(unsynchronised.message_key, language)
+
+
+def _clock_after(tmp_path, recorded: datetime, recorded_synchronised: bool, now: datetime, synchronised: bool):
+    """The readiness clock check at ``now`` after one screening recorded at ``recorded``, on real records."""
+    store = open_store(tmp_path, clock=lambda: recorded, synchronised=recorded_synchronised)
+    record_one(store, small_photo(), sample_record(captured_at=recorded))
+    store.records.close()
+    store = open_store(tmp_path, clock=lambda: now, synchronised=synchronised)
+    config = load_config(str(write_config(tmp_path, port=1)))
+    try:
+        return next(c for c in readiness(config, store.records, list, lambda: True, now) if c.name == "clock")
+    finally:
+        store.records.close()
+
+
+def test_screenings_from_a_clock_that_ran_fast_are_named_amber_once_ntp_sets_it_right_never_red(tmp_path):
+    clock = _clock_after(tmp_path, NOW + timedelta(days=2), False, NOW, synchronised=True)
+    assert clock.level is Level.AMBER and clock.message_key == "health.clock.ahead" and clock.values["count"] == 1
+    assert not blocking([clock])
+    assert "their times are wrong" in message(clock.message_key, "en").format(**clock.values)
+
+
+def test_before_ntp_answers_a_clock_behind_the_last_synchronised_screening_is_red_beyond_two_hours(tmp_path):
+    behind = _clock_after(tmp_path / "a", NOW, True, NOW - timedelta(days=1), synchronised=False)
+    assert behind.level is Level.RED  # set back behind a time once known true: set it
+    power_cut = _clock_after(tmp_path / "b", NOW, True, NOW - timedelta(hours=1), synchronised=False)
+    assert power_cut.level is Level.AMBER  # fake-hwclock's last hourly save: not worth blocking
+    fast_before = _clock_after(tmp_path / "c", NOW + timedelta(days=2), False, NOW, synchronised=False)
+    assert fast_before.level is Level.AMBER  # only a synchronised time can prove the clock wrong
 
 
 def test_offline_is_amber_never_red_and_a_nearly_full_outbox_is_red():

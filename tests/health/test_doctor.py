@@ -18,7 +18,7 @@ from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_certificates, check_key_file
 from firmware_app.inference.model import ModelError
 from tests.conftest import MODELS_DIR
-from tests.records.kit import DEVICE, open_store, write_config
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
@@ -64,6 +64,18 @@ def test_a_working_device_reports_every_check_and_exits_0(tmp_path):
     assert report["red"] == 0 and report["green"] + report["amber"] == len(ALL_CHECKS)
     text = edgescreen("doctor", config=config)
     assert text.returncode == 0 and "GREEN  models" in text.stdout and "0 red" in text.stdout
+
+
+def test_a_screening_recorded_while_the_clock_ran_fast_never_makes_the_right_clock_red(tmp_path):
+    """The review's repro: a screening on a fake-hwclock time two days ahead, then doctor on the
+    right clock (whether this machine's kernel says synchronised or not, it is amber, never red)."""
+    ahead = NOW + dt.timedelta(days=2)
+    store = open_store(tmp_path, clock=lambda: ahead, synchronised=False)
+    record_one(store, small_photo(), sample_record(captured_at=ahead))
+    store.records.close()
+    _, checks, _ = doctor(write_config(tmp_path, 1))
+    assert checks["clock"]["level"] == "amber", checks["clock"]
+    assert "set the date" not in checks["clock"]["message"]
 
 
 def test_an_exposed_key_and_a_tampered_model_are_red_with_what_to_do(tmp_path):

@@ -59,15 +59,17 @@ def open_store(
     clock=None,
     synchronised: bool = True,
     key_required: bool = True,
+    boot: str = "test-boot",
 ) -> ScreeningStore:
     """The records of ``directory``; the clock is taken as synchronised unless a test says otherwise
-    (the kernel's answer depends on the machine the tests run on)."""
+    (the kernel's answer depends on the machine the tests run on), and ``boot`` is the kernel's boot id."""
     records = Records(
         directory / "records.sqlite3",
         directory / "records.key",
         **({"clock": clock} if clock else {}),
         synchronised=lambda: synchronised,
         key_required=key_required,
+        boot=lambda: boot,
     )
     return ScreeningStore(records, reserve_bytes, limits or OutboxLimits())
 

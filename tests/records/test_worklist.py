@@ -31,9 +31,9 @@ def test_the_day_starts_at_the_devices_midnight_not_at_utcs(tmp_path) -> None:
     midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)  # 18:30 UTC the day before
     clock = Clock(midnight - timedelta(minutes=30))
     store = open_store(tmp_path, clock=clock)
-    late_yesterday = record_one(store, small_photo())
+    late_yesterday = record_one(store, small_photo(), sample_record(captured_at=clock()))
     clock.now = midnight + timedelta(minutes=30)
-    early_today = record_one(store, small_photo())
+    early_today = record_one(store, small_photo(), sample_record(captured_at=clock()))
     listed = [entry.result_id for entry in worklist(store.records, midnight)]
     assert listed == [early_today.result_id]
     assert late_yesterday.result_id not in listed
@@ -45,9 +45,10 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     clock = Clock(today - timedelta(days=3))
     store = open_store(tmp_path, clock=clock)
-    cleared = record_one(store, small_photo(), sample_record(score=0.05))  # the device: no referral
-    referred = record_one(store, small_photo(), sample_record(score=0.9))
-    untouched = record_one(store, small_photo(), sample_record(score=0.05))
+    # the device: no referral for the first and the last
+    cleared = record_one(store, small_photo(), sample_record(captured_at=clock(), score=0.05))
+    referred = record_one(store, small_photo(), sample_record(captured_at=clock(), score=0.9))
+    untouched = record_one(store, small_photo(), sample_record(captured_at=clock(), score=0.05))
     assert worklist(store.records, today) == []
     clock.now = today + timedelta(hours=9)
     assert store.add_review(review(cleared.result_id, "refer", 1)) == "stored"
@@ -119,3 +120,36 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=0)  # opened: called back
     store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
     assert entries_of(store.records, [other.result_id])[0].urgency is None
+
+
+def test_a_morning_on_fake_hwclock_time_stays_on_today_after_ntp_steps_the_clock_forward(tmp_path) -> None:
+    midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)
+    clock = Clock(midnight - timedelta(days=2) + timedelta(hours=9))  # booted on the saved time, 2 days behind
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    morning = record_one(store, small_photo(), sample_record(captured_at=clock()))
+    store.records.close()
+    clock.now = midnight + timedelta(hours=11)  # NTP answers
+    store = open_store(tmp_path, clock=clock, synchronised=True)
+    noon = record_one(store, small_photo(), sample_record(captured_at=clock()))
+    entries = {entry.result_id: entry for entry in worklist(store.records, midnight)}
+    assert list(entries) == [noon.result_id, morning.result_id]
+    assert entries[morning.result_id].clock_not_set and not entries[noon.result_id].clock_not_set
+    store.records.close()
+    store = open_store(tmp_path, clock=clock, boot="the next boot")  # a screening of an earlier boot
+    assert [entry.result_id for entry in worklist(store.records, midnight)] == [noon.result_id]
+
+
+def test_a_screening_dated_ahead_by_a_fast_clock_leaves_today_with_its_boot(tmp_path) -> None:
+    midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)
+    clock = Clock(midnight + timedelta(days=2, hours=9))  # booted on a time 2 days ahead
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    ahead = record_one(store, small_photo(), sample_record(captured_at=clock()))
+    store.records.close()
+    clock.now = midnight + timedelta(hours=10)  # NTP sets the clock back
+    store = open_store(tmp_path, clock=clock)
+    [entry] = worklist(store.records, midnight)
+    assert entry.result_id == ahead.result_id and entry.clock_not_set  # today's: recorded on this boot
+    store.records.close()
+    store = open_store(tmp_path, clock=clock, boot="the next boot")
+    assert worklist(store.records, midnight) == []  # not days on top of the list
+    assert worklist(store.records, midnight - timedelta(days=3)) == []  # whatever day: it is after now

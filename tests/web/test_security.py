@@ -47,6 +47,18 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
     snap(page, "signin-locked")
 
 
+def test_a_later_round_of_wrong_pins_locks_for_hours_and_says_so(page, app):
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # nine rounds of wrong PINs already
+        db.execute("UPDATE operator SET failed_pins = 49 WHERE name = ?", (OPERATOR,))
+    sign_in(page, app, pin="0000")  # the tenth round: 2^9 minutes
+    error = page.locator("[data-test=signin-error]").inner_text()
+    assert error == "Too many wrong PINs. Amina's account is locked: try again in 9\u00a0hours."
+    page.locator("[data-test=language]").click()
+    sign_in(page, app)
+    assert page.locator("[data-test=signin-error]").inner_text().endswith("réessayez dans 9\u00a0heures.")
+    snap(page, "signin-locked-hours")
+
+
 def test_french_of_a_name_elides_before_a_vowel():
     assert [french_of(name) for name in ("Amina", "Émile", "Hélène", "Bruno")] == [
         "d'Amina",

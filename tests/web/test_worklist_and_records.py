@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.records.clock import current_boot
 from tests.mqtt_broker import Broker, free_port, wait_until
-from tests.records.kit import DEVICE
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
+    AUDIT,
     add_operator,
     enter_pin,
     first_eye_screened,
@@ -261,3 +263,22 @@ def test_the_worklist_filters_the_operators_own_screenings(page, app):
     assert page.locator("[data-test=entry]").count() == 0
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 1
+
+
+def test_todays_screenings_from_before_ntp_set_the_clock_are_listed_and_marked(page, app):
+    """A morning recorded on fake-hwclock's time, two days behind, before NTP stepped the clock: on
+    Today (it was recorded on this boot), its time marked as from a clock not set, in both languages."""
+    behind = datetime.now(UTC) - timedelta(days=2)
+    store = open_store(app.directory, clock=lambda: behind, synchronised=False, boot=current_boot())
+    record_one(store, small_photo(), sample_record(captured_at=behind))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language, words in (("en", "clock not set"), ("fr", "horloge non réglée")):
+        page.goto(f"{app.url}/today")
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        assert page.locator("[data-test=entry]").count() == 1
+        assert page.locator("[data-test=clock-not-set]").inner_text() == words
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "today-clock-not-set")
