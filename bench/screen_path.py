@@ -17,7 +17,8 @@ machine's idle cores is told apart from one reached by doing less; and from them
 cores allow ``screen`` (the bare path, plus the CPU time screening adds spread over both cores at
 once: nothing starts before the frame is decoded, and the interpreter fills both cores) against
 the CPU time the 1.3x aim leaves it. Then JPEG decoding at full size against
-libjpeg's reduced sizes (1/2, 1/4, 1/8), on the same photos and on a full HQ-camera frame. Then, on
+libjpeg's reduced sizes (1/2, 1/4, 1/8), on the same photos and on a full HQ-camera frame, by OpenCV
+and by the image reader (strict simplejpeg, with its header and structure checks). Then, on
 one thread, the live preview (calibration with a representative full profile, then the gate's
 preview check) in frames per second at 640x480 and 1280x960 from the files backend
 (``bench/capture.py``'s stream and profile); and, in a fresh process, the cold start to the first
@@ -66,7 +67,7 @@ from bench.inference import REAL_IMAGES, _images  # noqa: E402
 from firmware_app.app import build_pipeline, build_recording_pipeline  # noqa: E402
 from firmware_app.calibration.apply import apply  # noqa: E402
 from firmware_app.capture.camera import Size  # noqa: E402
-from firmware_app.capture.image_file import read_frame  # noqa: E402
+from firmware_app.capture.image_file import decode_frame, read_frame  # noqa: E402
 from firmware_app.config import SAMPLES_DIR, Config, RecordsConfig  # noqa: E402
 from firmware_app.pipeline import ScreeningPipeline  # noqa: E402
 from firmware_app.quality.gate import QualityGate, Speed  # noqa: E402
@@ -194,33 +195,52 @@ def profile(images: int, repeats: int, rows: int = 16) -> None:
                 print(f"    {seconds * 1000 / screens:7.2f}  {name}")
 
 
-# A JPEG decoded at 1/2, 1/4 or 1/8 by libjpeg while decoding (``image_file._REDUCTIONS``).
+# A JPEG decoded at 1/2, 1/4 or 1/8 by libjpeg while decoding, by OpenCV's flags.
 REDUCED = ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4), (8, cv2.IMREAD_REDUCED_COLOR_8))
 # The Raspberry Pi HQ camera's full frame, as a still JPEG from it would be.
 SENSOR_FRAME = (4056, 3040)
 
 
 def decode_costs(images: int, repeats: int) -> None:
-    """Full against reduced-size JPEG decoding, on the real photos and on a full sensor frame."""
+    """Full against reduced-size JPEG decoding, on the real photos and on a full sensor frame: by
+    OpenCV (how the reader decoded JPEGs until it decoded them strictly, and how the bare path still
+    does), and by the reader itself (``decode_frame``: header, structure walk, simplejpeg's strict
+    decoding, forced to each reduction by its decoded-bytes bound)."""
     cv2.setNumThreads(THREADS)
     rows = {modality: [p.read_bytes() for p in _images(modality, images)] for modality in MODALITIES}
     rows[f"{SENSOR_FRAME[0]}x{SENSOR_FRAME[1]}"] = [_sensor_frame_jpeg()]
     print("JPEG decoding, ms (median) and share of the full decode:")
     for name, jpegs in rows.items():
 
-        def decode(flag, jpegs=jpegs):
+        def opencv(flag, jpegs=jpegs):
             return lambda index: cv2.imdecode(np.frombuffer(jpegs[index], np.uint8), flag)
 
+        def reader(factor, jpegs=jpegs):
+            bounds = [_decoded_bytes(jpeg, factor) for jpeg in jpegs]
+            return lambda index: decode_frame(jpegs[index], Path("bench.jpg"), max_decoded_bytes=bounds[index])
+
         indices = list(range(len(jpegs)))
-        full, *reduced = _interleaved_ms(
-            indices, [decode(cv2.IMREAD_COLOR_RGB), *(decode(flag) for _, flag in REDUCED)], repeats
+        timings = _interleaved_ms(
+            indices,
+            [
+                *(opencv(flag) for flag in (cv2.IMREAD_COLOR_RGB, *(flag for _, flag in REDUCED))),
+                *(reader(factor) for factor in (1, *(factor for factor, _ in REDUCED))),
+            ],
+            repeats,
         )
-        full_ms = statistics.median(full)
-        cells = ", ".join(
-            f"1/{factor} {statistics.median(ms):.1f} ({statistics.median(ms) / full_ms:.2f})"
-            for (factor, _), ms in zip(REDUCED, reduced, strict=True)
-        )
-        print(f"  {name:<11} full {full_ms:.1f}, {cells}")
+        for decoder, ms in (("OpenCV", timings[:4]), ("reader", timings[4:])):
+            full_ms, *reduced = (statistics.median(m) for m in ms)
+            cells = ", ".join(
+                f"1/{factor} {median:.1f} ({median / full_ms:.2f})"
+                for (factor, _), median in zip(REDUCED, reduced, strict=True)
+            )
+            print(f"  {name:<11} {decoder:<6} full {full_ms:.1f}, {cells}")
+
+
+def _decoded_bytes(jpeg: bytes, factor: int) -> int:
+    """The decoded-bytes bound that makes the reader decode ``jpeg`` at 1/``factor``."""
+    height, width = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape[:2]
+    return -(-width // factor) * -(-height // factor) * 3
 
 
 def _sensor_frame_jpeg() -> bytes:

@@ -3,10 +3,11 @@
 The header is read first (Pillow reads only the header on ``open``), so a file that claims
 30000x30000 pixels, or whose decoding would take more memory than a Pi can spare, is refused before
 anything is decoded; so are animations and multi-page files, of which only one picture would be
-judged. Only then does OpenCV decode it, straight to 8-bit RGB, at a reduced size when the photo is
-a large JPEG (``decode_reduction``), and the EXIF orientation is applied: every later stage, and
-the archived copy, sees the photo upright. Every failure is an ``ImageError`` whose message a nurse
-or technician can act on.
+judged. Only then is it decoded, straight to 8-bit RGB: a JPEG by libjpeg-turbo through simplejpeg,
+strictly (a JPEG whose picture data is damaged is refused, not decoded into grey or garbage blocks),
+at a reduced size when the photo is large (``decode_reduction``); any other format by OpenCV. Then
+the EXIF orientation is applied: every later stage, and the archived copy, sees the photo upright.
+Every failure is an ``ImageError`` whose message a nurse or technician can act on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import simplejpeg
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from firmware_app.capture.frame import Frame
@@ -33,18 +35,17 @@ DEFAULT_MAX_DECODED_BYTES = 6000 * 4000 * 3
 # this; the models take 320 and 224 px. A JPEG whose short side holds 2, 4 or 8 times this is
 # decoded at 1/2, 1/4 or 1/8 (libjpeg scales while decoding: the full size never is in memory).
 WORKING_SIDE = 2048
-# OpenCV 4.11 and later decode straight to R,G,B at full size; the 4.10 that tflite-runtime's numpy<2
-# environment gets decodes B,G,R, swapped in place after decoding like the reduced decoders' frames.
+# The reductions libjpeg's DCT scaling decodes a JPEG at.
+_REDUCTIONS = (1, 2, 4, 8)
+# Formats libjpeg decodes: a JPEG, and an MPO's first picture (the shot; its further pictures,
+# previews or depth maps, follow the first one's end-of-image marker).
+_JPEG_FORMATS = frozenset({"JPEG", "MPO"})
+# OpenCV 4.11 and later decode straight to R,G,B; the 4.10 that tflite-runtime's numpy<2
+# environment gets decodes B,G,R, swapped in place after decoding.
 _DECODES_RGB = hasattr(cv2, "IMREAD_COLOR_RGB")
-# Reduction -> OpenCV's decoding flags (the reduced decoders give B,G,R only).
-_REDUCTIONS = {
-    1: cv2.IMREAD_COLOR_RGB if _DECODES_RGB else cv2.IMREAD_COLOR,
-    2: cv2.IMREAD_REDUCED_COLOR_2,
-    4: cv2.IMREAD_REDUCED_COLOR_4,
-    8: cv2.IMREAD_REDUCED_COLOR_8,
-}
-# The formats OpenCV's decoders read (Pillow knows more, and reads their headers).
-_DECODERS = frozenset({"JPEG", "MPO", "PNG", "TIFF", "BMP", "DIB", "WEBP", "JPEG2000", "PPM", "GIF"})
+_OPENCV_FLAGS = (cv2.IMREAD_COLOR_RGB if _DECODES_RGB else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
+# The formats the device's decoders read (Pillow knows more, and reads their headers).
+_DECODERS = _JPEG_FORMATS | {"PNG", "TIFF", "BMP", "DIB", "WEBP", "JPEG2000", "PPM", "GIF"}
 # EXIF orientation -> what brings the stored pixels upright (EXIF 2.32, tag 0x0112).
 _UPRIGHT = {
     2: lambda a: cv2.flip(a, 1),
@@ -60,6 +61,8 @@ _UPRIGHT = {
 _MARKER_IN_SCAN = re.compile(rb"\xff(?=[^\x00\xd0-\xd7])")
 _STANDALONE_MARKERS = {0x01, *range(0xD0, 0xD8)}  # TEM and RSTn carry no length
 _EOI, _SOS = 0xD9, 0xDA
+# How the refusal of a JPEG that decodes only with libjpeg's "Corrupt JPEG data" warning begins.
+DAMAGED_PICTURE_DATA = "the JPEG's picture data is damaged"
 
 
 class ImageError(ValueError):
@@ -169,7 +172,7 @@ def decode_reduction(header_format: str, width: int, height: int, max_decoded_by
     saved), so only a JPEG is reduced: as far as keeps ``WORKING_SIDE`` pixels on its short side,
     and further if its decoded bytes would still exceed ``max_decoded_bytes``.
     """
-    if header_format not in ("JPEG", "MPO"):
+    if header_format not in _JPEG_FORMATS:
         return 1
     fitting = [r for r in _REDUCTIONS if -(-width // r) * -(-height // r) * 3 <= max_decoded_bytes]
     unneeded = [r for r in _REDUCTIONS if min(width, height) // r >= WORKING_SIDE]
@@ -191,7 +194,7 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
             f"{described} would take {decoded:,} bytes decoded, more than the {max_decoded_bytes:,}-byte "
             "limit; refused before decoding (export it smaller, or as JPEG)",
         )
-    if header.image_format in ("JPEG", "MPO") and (damage := _jpeg_damage(data)):
+    if header.image_format in _JPEG_FORMATS and (damage := _jpeg_damage(data)):
         raise ImageError(path, damage)
     return reduction
 
@@ -243,12 +246,58 @@ def decode_frame(
     the review station), with the same limits before decoding; ``path`` only names them in messages."""
     header = _read_header(path, data)
     reduction = _check(path, data, header, max_pixels, max_decoded_bytes)
-    flags = _REDUCTIONS[reduction] | cv2.IMREAD_IGNORE_ORIENTATION  # applied below, the same for every format
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
-    if decoded is None or decoded.size == 0:
-        raise ImageError(path, _undecoded(header.image_format))
-    if reduction > 1 or not _DECODES_RGB:
-        cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
-    if header.orientation in _UPRIGHT:
+    if header.image_format in _JPEG_FORMATS:
+        decoded = _decode_jpeg(path, data, header, reduction)
+    else:
+        decoded = _decode_other(path, data, header.image_format)
+    if header.orientation in _UPRIGHT:  # applied here, the same for every format
         decoded = _UPRIGHT[header.orientation](decoded)
     return Frame(pixels=decoded, source=str(path), source_channels=header.channels, source_bit_depth=header.bit_depth)
+
+
+def _decode_jpeg(path: Path, data: bytes, header: _Header, reduction: int) -> np.ndarray:
+    """A JPEG's picture as R,G,B, scaled by 1/``reduction`` while decoding, refused when damaged.
+
+    libjpeg recovers from damaged entropy-coded data (a zeroed block from a failing SD card, garbage
+    bytes) with only a warning, "Corrupt JPEG data", that neither OpenCV nor Pillow exposes: the
+    picture comes out with grey or garbage blocks and would be triaged. simplejpeg's ``strict`` turns
+    that warning into an error. The slow integer DCT and fancy upsampling are OpenCV's libjpeg
+    settings: a whole JPEG gives the same pixels as OpenCV gave. The smallest of libjpeg's scaled
+    sizes that is at least 1/``reduction`` of each side is exactly 1/``reduction`` (rounded up).
+    """
+    try:
+        return simplejpeg.decode_jpeg(
+            data,
+            colorspace="RGB",
+            fastdct=False,
+            fastupsample=False,
+            min_height=-(-header.height // reduction),
+            min_width=-(-header.width // reduction),
+            min_factor=reduction,
+            strict=True,
+        )
+    except ValueError as error:
+        raise ImageError(path, _jpeg_refusal(data, header.image_format, error)) from None
+
+
+def _jpeg_refusal(data: bytes, image_format: str, error: ValueError) -> str:
+    """Why a JPEG was refused: damaged picture data (libjpeg recovered, with a warning: copying the
+    file again may help), or a JPEG libjpeg cannot decode at all, told as for any other format.
+
+    Only a refused file is decoded a second time, leniently and at the smallest size (libjpeg reads
+    all the entropy-coded data at any size), to tell the two apart."""
+    try:
+        simplejpeg.decode_jpeg(data, colorspace="RGB", min_height=1, min_width=1, strict=False)
+    except ValueError:
+        return _undecoded(image_format)
+    return f"{DAMAGED_PICTURE_DATA} (libjpeg: {error}): copy it again"
+
+
+def _decode_other(path: Path, data: bytes, image_format: str) -> np.ndarray:
+    """Any format but JPEG, by OpenCV, whole (only libjpeg scales while decoding), as R,G,B."""
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), _OPENCV_FLAGS)
+    if decoded is None or decoded.size == 0:
+        raise ImageError(path, _undecoded(image_format))
+    if not _DECODES_RGB:
+        cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB, dst=decoded)
+    return decoded

@@ -1,5 +1,6 @@
 """Bad image files give a clear ``ImageError``; odd but valid ones become 8-bit RGB frames."""
 
+import re
 import struct
 import zlib
 
@@ -9,6 +10,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.config import SAMPLES_DIR
+from tests.capture.jpeg_damage import random_bytes, zeroed_block
 from tests.capture.large_images import png_chunk, write_blank_rgba16_png
 from tests.conftest import write_oriented, write_rgb
 
@@ -60,6 +63,92 @@ def test_a_jpeg_damaged_in_the_middle_is_not_called_truncated(tmp_path, retina_j
     with pytest.raises(ImageError, match=r"the JPEG is damaged \(its structure breaks at byte [\d,]+ of") as raised:
         read_frame(path)
     assert "truncated" not in str(raised.value)
+
+
+# A bundled sample -> the seed of a zeroed block, and of marker-free garbage, that libjpeg notices. Not
+# every damage is noticed (JPEG has no checksum: bench/jpeg_damage.py counts how much is); these are.
+_NOTICED_DAMAGE = {"fundus-retina.jpg": (0, 0), "dermoscopy-synthetic-naevus.jpg": (0, 2)}
+
+
+@pytest.mark.parametrize("sample", sorted(_NOTICED_DAMAGE))
+@pytest.mark.parametrize("damage", ["zeroed", "garbage"])
+def test_a_jpeg_whose_picture_data_is_damaged_is_refused(tmp_path, sample, damage):
+    """Its structure whole, so only the decoder can tell: libjpeg's "Corrupt JPEG data" warning,
+    which OpenCV swallowed (decoding grey or garbage blocks that were triaged), refuses it."""
+    zeroed_seed, garbage_seed = _NOTICED_DAMAGE[sample]
+    data = (SAMPLES_DIR / sample).read_bytes()
+    if damage == "zeroed":
+        damaged = zeroed_block(data, np.random.default_rng(zeroed_seed))
+    else:
+        damaged = random_bytes(data, np.random.default_rng(garbage_seed), highest=254)
+    assert cv2.imdecode(np.frombuffer(damaged, np.uint8), cv2.IMREAD_COLOR) is not None  # OpenCV decodes it
+    path = tmp_path / sample
+    path.write_bytes(damaged)
+    with pytest.raises(ImageError) as raised:
+        read_frame(path)
+    message = r"the JPEG's picture data is damaged \(libjpeg: Corrupt JPEG data: [^)]*\): copy it again"
+    assert re.fullmatch(message, raised.value.reason), raised.value.reason
+    assert str(raised.value) == f"{path}: {raised.value.reason}"
+
+
+def test_a_jpeg_libjpeg_cannot_decode_at_all_is_not_called_merely_damaged(tmp_path):
+    """A Huffman table whose code counts are zeroed: libjpeg stops with an error, not a warning."""
+    data = bytearray((SAMPLES_DIR / "fundus-retina.jpg").read_bytes())
+    table = data.index(b"\xff\xc4")
+    data[table + 5 : table + 21] = bytes(16)
+    path = tmp_path / "bogus-table.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageError, match="corrupt or truncated, or a kind of JPEG the device does not read"):
+        read_frame(path)
+
+
+def test_the_damage_reason_keeps_the_file_name_out(tmp_path):
+    path = tmp_path / "Marianne_Dupont_1957-03-14.jpg"
+    path.write_bytes(zeroed_block((SAMPLES_DIR / "fundus-retina.jpg").read_bytes(), np.random.default_rng(0)))
+    with pytest.raises(ImageError, match="picture data is damaged") as raised:
+        read_frame(path)
+    assert "Dupont" not in raised.value.reason and "Dupont" in str(raised.value)
+
+
+# Reduction -> OpenCV's flag for it: what the device decoded JPEGs with before it decoded them strictly.
+_OPENCV_REDUCED = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+@pytest.mark.parametrize("sample", sorted(_NOTICED_DAMAGE))
+@pytest.mark.parametrize("reduction", sorted(_OPENCV_REDUCED))
+def test_a_whole_jpeg_reads_as_opencv_read_it_at_every_reduction(sample, reduction):
+    """The same slow integer DCT and fancy upsampling as OpenCV's libjpeg, the same DCT scaling:
+    no decision on a whole photo can change with the decoder."""
+    path = SAMPLES_DIR / sample
+    before = cv2.cvtColor(cv2.imread(str(path), _OPENCV_REDUCED[reduction]), cv2.COLOR_BGR2RGB)
+    height, width = before.shape[:2]
+    frame = read_frame(path, max_decoded_bytes=width * height * 3)  # the size 1/reduction fits in
+    np.testing.assert_array_equal(frame.pixels, before)
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_a_grey_or_cmyk_jpeg_reads_as_opencv_read_it(tmp_path, retina_rgb, mode):
+    """libjpeg widens grey and converts CMYK (Adobe's inverted, as Pillow writes it) as OpenCV did."""
+    path = tmp_path / f"{mode}.jpg"
+    Image.fromarray(retina_rgb[:400, :600]).convert(mode).save(path, quality=90)
+    frame = read_frame(path)
+    np.testing.assert_array_equal(frame.pixels, cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB))
+    assert frame.source_channels == len(mode)
+
+
+def test_an_mpo_is_read_as_its_first_picture(tmp_path, retina_rgb):
+    """A camera's multi-picture file (the shot, then previews or depth maps): the shot is judged."""
+    shot, preview = Image.fromarray(retina_rgb[:400, :600]), Image.fromarray(retina_rgb[400:600, :300])
+    path = tmp_path / "camera.mpo"
+    shot.save(path, format="MPO", save_all=True, append_images=[preview], quality=90)
+    assert Image.open(path).format == "MPO"
+    first = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(read_frame(path).pixels, first)
 
 
 def test_corrupt_png_body(tmp_path, retina_rgb):
