@@ -210,8 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
     export_parser.add_argument("--format", choices=("fhir", "csv"), required=True)
     export_parser.add_argument("--site", required=True)
-    export_parser.add_argument("--from", dest="start", required=True, help="first capture date, YYYY-MM-DD")
-    export_parser.add_argument("--to", dest="end", required=True, help="last capture date, YYYY-MM-DD")
+    export_parser.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        help="first day, YYYY-MM-DD, of a result's date: its capture, or its arrival if the device's clock is doubted",
+    )
+    export_parser.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (likewise)")
     export_parser.add_argument("--out", help="file to write (default: standard output)")
     export_parser.set_defaults(run=_export)
     audit_parser = commands.add_parser("audit", help="the audit log")

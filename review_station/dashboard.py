@@ -64,21 +64,25 @@ def _where_site(site: str) -> list:
 
 
 def daily_triage(connection: Connection, site: str, since: date) -> dict[date, Counter[str]]:
-    """Screenings per capture day (UTC) and triage."""
+    """Screenings per day (UTC, of the station's time of a result: ``review_station.dating``) and triage."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
     rows = connection.execute(
-        select(results.c.captured_at, results.c.triage).where(results.c.captured_at >= start, *_where_site(site))
+        select(results.c.dated_at, results.c.triage).where(results.c.dated_at >= start, *_where_site(site))
     )
     days: dict[date, Counter[str]] = defaultdict(Counter)
-    for captured_at, triage in rows:
-        days[captured_at.date()][triage] += 1
+    for dated_at, triage in rows:
+        days[dated_at.date()][triage] += 1
     return dict(sorted(days.items()))
 
 
 def receipt_delays_h(connection: Connection, site: str, since: date) -> list[float]:
+    """Capture-to-receipt delays of the results dated by their capture time: a time the device could
+    not vouch for measures no delay (``review_station.dating``)."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
     rows = connection.execute(
-        select(results.c.captured_at, results.c.received_at).where(results.c.captured_at >= start, *_where_site(site))
+        select(results.c.captured_at, results.c.received_at).where(
+            results.c.dated_at >= start, results.c.dated_at == results.c.captured_at, *_where_site(site)
+        )
     )
     return [max(0.0, (received - captured).total_seconds() / 3600) for captured, received in rows]
 

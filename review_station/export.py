@@ -1,5 +1,9 @@
 """Reviewed results out of the station: FHIR R4 (a ``Bundle`` of ``DiagnosticReport`` + ``Observation``s
-per result, built with ``fhir.resources``' R4B models) and CSV; per site and capture-date range; audited.
+per result, built with ``fhir.resources``' R4B models) and CSV; per site and date range; audited.
+
+Dates are the station's time of a result (``review_station.dating``): the device's capture time when
+its clock can be trusted, else the result's arrival. The range filters and orders by it; each format
+also says which time it is and carries the device's ``clock`` flag (``effective``, ``CSV_COLUMNS``).
 
 ``fhir.resources`` checks structure, not terminology: it accepts ``status: "bogus"`` or a code from no
 code system. ``coded_value_problems`` checks every status and every coding against the value sets
@@ -30,6 +34,7 @@ from edgescreen_wire.checks import IDENTIFIER, WireError, check_text
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
+from review_station.dating import ARRIVAL, dated_from
 from review_station.storage.tables import reads, results, users
 from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS, read_graded
 
@@ -122,7 +127,7 @@ def _day(text: str, what: str) -> datetime:
 
 
 def reviewed_results(connection: Connection, site: str, start: str, end: str) -> list[Reviewed]:
-    """Reviewed results of ``site`` captured from ``start`` to ``end`` (inclusive dates), oldest first."""
+    """Reviewed results of ``site`` dated from ``start`` to ``end`` (inclusive dates), oldest first."""
     first, last = _day(start, "from"), _day(end, "to") + timedelta(days=1)
     if last <= first:
         raise ExportError("the date range is empty: 'to' is before 'from'")
@@ -131,10 +136,10 @@ def reviewed_results(connection: Connection, site: str, start: str, end: str) ->
         .where(
             results.c.site_id == site,
             results.c.state == "reviewed",
-            results.c.captured_at >= first,
-            results.c.captured_at < last,
+            results.c.dated_at >= first,
+            results.c.dated_at < last,
         )
-        .order_by(results.c.captured_at, results.c.result_id)
+        .order_by(results.c.dated_at, results.c.result_id)
     ).all()
     found = []
     for row in rows:
@@ -204,6 +209,34 @@ def body_site(payload: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def effective(result: Any) -> dict[str, Any]:
+    """When the photo was taken, as FHIR R4's ``effective[x]`` of each resource.
+
+    A trusted capture time is ``effectiveDateTime``. An untrusted one is not written there: a doubtful
+    or impossible time would be taken for the real one, and the arrival is not when the photo was taken
+    either. What is known is that the photo was taken at some unknown time no later than its arrival:
+    that is an ``effectivePeriod`` with only an ``end`` (FHIR R4 ``Period``: "If the start element is
+    missing, the start of the period is not known"), which every R4 reader understands, unlike an
+    extension of our own. Why, and the device's own time and ``clock`` flag, go in ``Observation.note``
+    (an ``Annotation``, core R4; ``DiagnosticReport`` has no note in R4, its observations carry it)."""
+    if dated_from(result) != ARRIVAL:
+        return {"effectiveDateTime": result.captured_at.isoformat()}
+    return {"effectivePeriod": {"end": result.received_at.isoformat()}}
+
+
+def time_note(result: Any) -> dict[str, Any]:
+    """The ``Observation.note`` saying why ``effective`` is not the device's time; none when it is."""
+    if dated_from(result) != ARRIVAL:
+        return {}
+    clock = result.payload.get("clock")
+    why = f"its clock flag was {clock!r}" if clock else "that is after the result reached the station"
+    text = (
+        f"Capture time unknown, no later than the result's arrival: the device said "
+        f"{result.captured_at.isoformat()}, and {why}."
+    )
+    return {"note": [{"text": text}]}
+
+
 def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
     entries = []
     for item in items:
@@ -222,7 +255,8 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                         **_value(name, value),
                         **_method(name, result),
                         **body_site(result.payload),
-                        "effectiveDateTime": result.captured_at.isoformat(),
+                        **effective(result),
+                        **time_note(result),
                         "issued": final.created_at.isoformat(),
                         "device": {"display": f"{result.site_id}/{result.device_id}"},
                     },
@@ -236,7 +270,7 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                     "identifier": [{"system": "urn:edgescreen:result-id", "value": result.result_id}],
                     "status": "final",
                     "code": _coded("urn:edgescreen:report", f"{result.modality}-screening"),
-                    "effectiveDateTime": result.captured_at.isoformat(),
+                    **effective(result),
                     "issued": final.created_at.isoformat(),
                     "resultsInterpreter": [{"display": item.reader}],
                     "result": [{"reference": url} for url in observation_urls],
@@ -315,6 +349,9 @@ CSV_COLUMNS = (
     "grading",
     # Which eye ("L" or "R") a fundus photo is of, or the coarse body site of a dermoscopy one.
     "eye", "body_site",
+    # The device's clock flag (edgescreen_wire.result's ``clock``; empty when it vouched for its time),
+    # and which of captured_at or received_at dates the result (review_station.dating), as the range does.
+    "clock", "dated_from",
 )  # fmt: skip
 
 
@@ -337,6 +374,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
                 "assessed" if read_graded(final) else "not_assessed",
                 payload["eye"] or "", payload["body_site"] or "",
+                payload.get("clock", ""), dated_from(result),
             ]
         )  # fmt: skip
     return out.getvalue()

@@ -1,12 +1,18 @@
 """Messages the broker dropped, made visible: results a full queue lost are otherwise silent (the
 device counts them delivered, since the broker acknowledged them).
 
-mosquitto publishes one broker-wide counter, ``$SYS/broker/publish/messages/dropped`` (retained,
-every ``sys_interval``): QoS 1 and 2 messages it dropped since it started because a client's queue
-was past ``max_queued_messages`` or ``max_queued_bytes``. It names no client and no topic, so it
-cannot say whether results (the ingester's queue) or verdicts (an offline device's) were lost, nor
-how many of each; and it starts again at 0 when mosquitto restarts, so drops followed by a restart
-before an ingester saw the counter are not counted here (mosquitto's log still has them).
+mosquitto publishes one broker-wide counter, ``$SYS/broker/publish/messages/dropped``: QoS 1 and 2
+messages it dropped since it started because a client's queue was past ``max_queued_messages`` or
+``max_queued_bytes``. It is published at start (0) and then only when it changes, retained but with a
+60 s message expiry (mosquitto 2.0.11, measured): a subscriber that comes more than a minute after
+the last change gets nothing, so silence means "no drop since", not "unreadable". What proves the
+$SYS tree is readable is ``$SYS/broker/uptime`` (``LIVE_TOPIC``), published every ``sys_interval``
+whatever happens; the ACL grants both, and only when neither arrives is the counter unwatched.
+
+The counter names no client and no topic, so it cannot say whether results (the ingester's queue)
+or verdicts (an offline device's) were lost, nor how many of each; and it starts again at 0 when
+mosquitto restarts, so drops followed by a restart before an ingester saw the counter are not counted
+here (mosquitto's log still has them).
 
 The station keeps the drops it has noticed in ``meta`` (one row, JSON): the counter as last seen,
 the running total noticed (a counter lower than the last one is a broker restart, and counts from 0),
@@ -26,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from review_station.storage.tables import meta
 
 DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+LIVE_TOPIC = "$SYS/broker/uptime"  # every sys_interval: seeing it shows the ACL lets the station read $SYS
 KEY = "broker_dropped_messages"
 ATTEMPTS = 3  # another ingester may write the row between our read and our write
 

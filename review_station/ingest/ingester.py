@@ -42,7 +42,7 @@ from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
-from review_station.ingest.broker_drops import DROPPED_TOPIC, parse_counter, record_counter
+from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
 from review_station.ingest.release import release
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY
@@ -51,18 +51,20 @@ LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
 REGISTRY_SECONDS = 1.0
 DELIVERY_SECONDS = 0.5
-COUNTER_SECONDS = 30.0  # mosquitto publishes $SYS every sys_interval (10 s), and the count is retained
+COUNTER_SECONDS = 30.0  # mosquitto publishes its uptime every sys_interval (10 s)
 
 
 def subscriptions(group: str) -> list[tuple[str, int]]:
     """Results and acks are split between the group's ingesters; retained status goes to each of them
-    (a shared subscription gets no retained messages), and so does the broker's count of dropped
-    messages (QoS 0, as mosquitto publishes $SYS: nothing of it queues while the ingester is away)."""
+    (a shared subscription gets no retained messages), and so do the broker's count of dropped
+    messages and its uptime, which shows $SYS is readable when the count is silent (QoS 0, as mosquitto
+    publishes $SYS: nothing of it queues while the ingester is away)."""
     return [
         (f"$share/{group}/{device_topic(ANY, ANY, RESULT)}", 1),
         (f"$share/{group}/{device_topic(ANY, ANY, REVIEW_ACK)}", 1),
         (device_topic(ANY, ANY, STATUS), 1),
         (DROPPED_TOPIC, 0),
+        (LIVE_TOPIC, 0),
     ]
 
 
@@ -82,7 +84,7 @@ class Ingester:
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
         self._received = 0
-        # When the broker's dropped-message count must have come (retained: at once) once subscribed.
+        # When a $SYS message (the uptime, every sys_interval) must have come once subscribed.
         self._counter_due_at = float("inf")
         self.totals = BatchOutcome()
         # Set once the broker has granted the subscriptions: results published before that reach no
@@ -104,7 +106,7 @@ class Ingester:
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
         topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
         refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
-        if refused.pop(DROPPED_TOPIC, None) is not None:
+        if refused.pop(DROPPED_TOPIC, None) is not None or refused.pop(LIVE_TOPIC, None) is not None:
             self._drops_unwatched("refused")  # results still flow; only a lost one would go unnoticed
         if refused:
             log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
@@ -119,14 +121,18 @@ class Ingester:
 
     def _check_counter_arrived(self) -> None:
         """mosquitto grants a subscription its ACL does not allow and then sends nothing (an ACL older
-        than broker/acl): a counter that never comes says so, or lost results would go unnoticed."""
+        than broker/acl): no $SYS message at all says so, or lost results would go unnoticed. The count
+        alone cannot: mosquitto lets it expire a minute after it last changed (``broker_drops``)."""
         if time.monotonic() > self._counter_due_at:
-            self._drops_unwatched(f"no count in {COUNTER_SECONDS:.0f} s: does the broker's ACL let this user read it?")
+            self._drops_unwatched(
+                f"no $SYS message in {COUNTER_SECONDS:.0f} s: does the broker's ACL let this user read {LIVE_TOPIC}?"
+            )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        if message.topic == DROPPED_TOPIC:
-            self._counter_due_at = float("inf")
-            self._take_drop_counter(bytes(message.payload))
+        if message.topic in (DROPPED_TOPIC, LIVE_TOPIC):
+            self._counter_due_at = float("inf")  # $SYS is readable: a silent count means no drop
+            if message.topic == DROPPED_TOPIC:
+                self._take_drop_counter(bytes(message.payload))
             return
         self._received += 1
         if not self._pending:

@@ -78,6 +78,9 @@ results = Table(
     Column("modality", String(16), nullable=False),
     Column("captured_at", UtcDateTime(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
+    # The station's time of the result (``review_station.dating``, migration 0010): ``captured_at`` when
+    # the device's clock can be trusted, else ``received_at``. The worklist, date filters and exports use it.
+    Column("dated_at", UtcDateTime(), nullable=False),
     Column("triage", String(16), nullable=False),
     # 0: refer, 1: ungradable, 2: no_refer: the worklist shows the urgent ones first.
     Column("triage_rank", Integer, nullable=False),
@@ -97,16 +100,16 @@ results = Table(
     Column("payload", JSON, nullable=False),
 )
 # The device's history on the result page: its latest results.
-Index("results_device_history", results.c.device_id, results.c.captured_at)
+Index("results_device_history", results.c.device_id, results.c.dated_at)
 # The worklist reads the index alone, never the rows with their payloads (migration 0005):
-# - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first)
-#   with every column a page shows or a filter tests, so a page is the first matching entries of this
-#   index, whatever the filters;
-WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state")
-WORKLIST_ORDER = (results.c.queue_rank, results.c.triage_rank, results.c.captured_at, results.c.result_id)
+# - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first by
+#   the station's time, migration 0010) with every column a page shows or a filter tests, so a page is
+#   the first matching entries of this index, whatever the filters;
+WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "captured_at")
+WORKLIST_ORDER = (results.c.queue_rank, results.c.triage_rank, results.c.dated_at, results.c.result_id)
 Index("results_order", *WORKLIST_ORDER, *WORKLIST_COLUMNS)
 # - the filters, most selective first, for the counts and for a page under a narrow filter.
-FILTER_COLUMNS = ("site_id", "triage", "state", "device_id", "modality", "quality_verdict", "captured_at")
+FILTER_COLUMNS = ("site_id", "triage", "state", "device_id", "modality", "quality_verdict", "dated_at")
 Index("results_filters", *FILTER_COLUMNS, results.c.triage_rank, results.c.result_id)
 
 # How many results share each worklist filter value, kept in the transactions that add results or
@@ -121,7 +124,7 @@ result_tallies = Table(
     Column("triage", String(16), primary_key=True),
     Column("quality_verdict", String(16), primary_key=True),  # "" for a result without one
     Column("state", String(24), primary_key=True),
-    Column("captured_on", Date, primary_key=True),  # the UTC day
+    Column("dated_on", Date, primary_key=True),  # the UTC day of the result's ``dated_at`` (migration 0010)
     Column("results", Integer, nullable=False),
 )
 

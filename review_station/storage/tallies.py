@@ -1,4 +1,4 @@
-"""Keeping ``result_tallies`` right: results per worklist filter value and UTC day.
+"""Keeping ``result_tallies`` right: results per worklist filter value and UTC day (of ``dated_at``).
 
 Every change to the results that the worklist counts goes through here, in the transaction that
 makes it: a result stored (``add``), a result's state moved by a read (``move``). The rows are
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from review_station.storage.tables import result_tallies
 
-KEY = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "captured_on")
+KEY = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "dated_on")
 
 
 def tally_key(result: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -30,7 +30,7 @@ def tally_key(result: Mapping[str, Any]) -> tuple[Any, ...]:
         result["triage"],
         result["quality_verdict"] or "",
         result["state"],
-        result["captured_at"].astimezone(UTC).date(),
+        result["dated_at"].astimezone(UTC).date(),
     )
 
 

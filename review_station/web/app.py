@@ -23,6 +23,7 @@ from edgescreen_wire.review import REVIEW_V2
 from review_station import accounts, audit, dashboard, images
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
+from review_station.dating import dated_from
 from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
@@ -84,6 +85,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)
+    templates.env.globals["dated_from"] = dated_from  # the worklist marks a result dated by its arrival
     web = config.web
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -197,9 +199,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         if result is None:
             raise Forbidden("no such result", user)
         history = connection.execute(
-            select(results.c.result_id, results.c.captured_at, results.c.triage, results.c.state)
+            select(results.c.result_id, results.c.dated_at, results.c.triage, results.c.state)
             .where(results.c.device_id == result.device_id, results.c.result_id != result_id)
-            .order_by(results.c.captured_at.desc())
+            .order_by(results.c.dated_at.desc())
             .limit(10)
         ).all()
         all_reads = connection.execute(
@@ -221,7 +223,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return {
             "result": result,
             "result_id": result_id,
-            "rows": describe(result.payload, config.models.directory),
+            "rows": describe(result.payload, config.models.directory, result.received_at),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],

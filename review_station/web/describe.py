@@ -7,13 +7,16 @@ the model's held-out test split. A model the station does not know is said to be
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from edgescreen_wire.checks import parse_utc_seconds
 from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import CATALOGUE, message
+from review_station.dating import after_arrival, device_time_trusted
 
 TRIAGE_WORDS = {
     "refer": "refer: the model found signs that need a specialist",
@@ -58,8 +61,36 @@ CLOCK_WORDS = {
 }
 
 
-def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str, str]]:
-    """(label, value) rows, in the order a specialist reads them."""
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _span(delta: timedelta) -> str:
+    """A time difference in the unit a reader takes in at once."""
+    if delta >= timedelta(days=2):
+        return f"{delta.days} days"
+    if delta >= timedelta(hours=2):
+        return f"{delta.total_seconds() / 3600:.0f} hours"
+    return f"{delta.total_seconds() / 60:.0f} minutes"
+
+
+def time_rows(payload: dict[str, Any], received_at: datetime) -> list[tuple[str, str]]:
+    """The device's time with what its clock was worth, and the time the station dates the result by
+    (``review_station.dating``), so a reader never takes an impossible or doubtful time for the real one."""
+    captured_at, clock = parse_utc_seconds(payload["captured_at"]), payload.get("clock")
+    doubts = [] if clock is None else [CLOCK_WORDS.get(clock, "the device could not vouch for its clock")]
+    if after_arrival(captured_at, received_at):
+        doubts.append(f"impossible: {_span(captured_at - received_at)} after this result reached the station")
+    captured = _utc(captured_at)
+    if device_time_trusted(captured_at, received_at, clock):
+        dated = f"{captured}, the device's capture time"
+    else:
+        dated = f"{_utc(received_at)}, its arrival here: the device's time is not used"
+    return [("Captured", f"{captured} ({'; '.join(doubts)})" if doubts else captured), ("Dated by the station", dated)]
+
+
+def describe(payload: dict[str, Any], models_directory: Path, received_at: datetime) -> list[tuple[str, str]]:
+    """(label, value) rows, in the order a specialist reads them; ``received_at``: the result's arrival."""
     rows = [
         ("Triage", TRIAGE_WORDS[payload["triage"]]),
         ("Modality", "fundus photograph" if payload["modality"] == "fundus" else "dermoscopy photograph"),
@@ -68,11 +99,7 @@ def describe(payload: dict[str, Any], models_directory: Path) -> list[tuple[str,
         rows.append(("Eye", EYE_WORDS.get(payload["eye"], payload["eye"])))
     else:
         rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
-    captured = payload["captured_at"].replace("T", " ").replace("Z", " UTC")
-    clock = (
-        CLOCK_WORDS.get(payload.get("clock"), "the device could not vouch for its clock") if "clock" in payload else ""
-    )
-    rows.append(("Captured", f"{captured} ({clock})" if clock else captured))
+    rows += time_rows(payload, received_at)
     score, threshold = payload["score"], payload["threshold"]
     rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
     rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))

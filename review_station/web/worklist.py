@@ -2,8 +2,10 @@
 
 Order: first what awaits the signed-in reader (a first read; a second read of a result they did not
 read first; a disagreement, for a coordinator), then the rest: results awaiting another reader, then
-the reviewed ones. Within each, ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first,
-so the result that has waited longest among the most urgent is on top. The queries read covering
+the reviewed ones. Within each, ``refer`` first, then ``ungradable``, then ``no_refer``; oldest first
+by the station's time of a result (``review_station.dating``: the device's time only when it can be
+trusted, else the arrival), so the result that has waited longest among the most urgent is on top and
+a device's wrong clock can neither pin a result there nor sink it. The queries read covering
 indexes (``storage/tables.py``): a page is the first entries of ``results_order`` (awaiting a read
 before reviewed) that pass the filters, each tested against the reader's own reads by ``reads_result``,
 or, under a narrow filter, the matching range of ``results_filters`` sorted; the counts add up
@@ -55,13 +57,14 @@ class Filters:
         return cls(**{f.name: query.get(f.name, "").strip()[:64] for f in fields(cls)})
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        """The SQL conditions of every filter set, on ``results``."""
+        """The SQL conditions of every filter set, on ``results``; the dates test the station's time of a
+        result (``review_station.dating``), not the device's word."""
         found = self._equalities(results)
         start, end = _day(self.captured_from), _day(self.captured_to)
         if start:
-            found.append(results.c.captured_at >= datetime.combine(start, time(), tzinfo=UTC))
+            found.append(results.c.dated_at >= datetime.combine(start, time(), tzinfo=UTC))
         if end:
-            found.append(results.c.captured_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC))
+            found.append(results.c.dated_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC))
         return found
 
     def tally_conditions(self) -> list[ColumnElement[bool]]:
@@ -69,9 +72,9 @@ class Filters:
         found = self._equalities(result_tallies)
         start, end = _day(self.captured_from), _day(self.captured_to)
         if start:
-            found.append(result_tallies.c.captured_on >= start)
+            found.append(result_tallies.c.dated_on >= start)
         if end:
-            found.append(result_tallies.c.captured_on <= end)
+            found.append(result_tallies.c.dated_on <= end)
         return found
 
     def _equalities(self, table: Table) -> list[ColumnElement[bool]]:
@@ -139,6 +142,7 @@ def _listed(reader: SignedIn) -> Select:
         results.c.quality_verdict,
         results.c.state,
         results.c.captured_at,
+        results.c.dated_at,
         awaits(reader).label("awaits_you"),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
@@ -12,7 +12,7 @@ from sqlalchemy import Engine, insert, select
 
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
-from review_station.storage.tables import devices, metadata, results
+from review_station.storage.tables import devices, metadata, result_tallies, results
 from tests.review_station.kit import result_bytes, result_topic
 
 
@@ -29,13 +29,52 @@ def test_a_station_of_before_result_v2_migrates_keeping_its_results(database_url
         command.upgrade(alembic_config(engine), "0002")
         _, payload = result_bytes("cam-01", "site-a")
         row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
-        added_since = ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference", "queue_rank")
+        added_since = (
+            "lesion_diameter_mm",
+            "skin_tone",
+            "operating_point",
+            "quality_reference",
+            "queue_rank",
+            "dated_at",
+        )
         with engine.begin() as connection:
             connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_since}))
         upgrade(engine)
         with engine.connect() as connection:
             migrated = connection.execute(select(results)).one()
         assert migrated.result_id == row["result_id"] and migrated.skin_tone is None and migrated.queue_rank == 0
+        assert migrated.dated_at == row["captured_at"]
+    finally:
+        engine.dispose()
+
+
+def test_results_stored_before_the_station_dated_them_are_dated_as_the_ingester_dates_them(database_url: str) -> None:
+    engine = make_engine(database_url)
+    received = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    sent = {
+        "unset clock": {"captured_at": "1970-01-01T00:05:01Z", "clock": "before_build"},
+        "future": {"captured_at": "2026-12-04T10:00:00Z"},
+        "in step": {"captured_at": "2026-11-30T08:00:00Z"},
+    }
+    try:
+        command.upgrade(alembic_config(engine), "0009")
+        ids = {}
+        with engine.begin() as connection:
+            for name, payload in sent.items():
+                ids[name], raw = result_bytes("cam-01", "site-a", payload=payload)
+                row = result_row(result_topic("site-a", "cam-01"), raw, {"cam-01": "site-a"}, received)
+                del row["dated_at"]  # added by 0010
+                connection.execute(insert(results).values(row))
+        upgrade(engine)
+        with engine.connect() as connection:
+            dated = dict(connection.execute(select(results.c.result_id, results.c.dated_at)).all())
+            days = connection.execute(select(result_tallies.c.dated_on, result_tallies.c.results)).all()
+        assert dated == {
+            ids["unset clock"]: received,
+            ids["future"]: received,
+            ids["in step"]: datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+        }
+        assert sorted(days) == [(date(2026, 11, 30), 1), (date(2026, 12, 2), 2)]
     finally:
         engine.dispose()
 
@@ -68,7 +107,7 @@ def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_
             for state in ("awaiting_review", "reviewed", "disagreement"):
                 _, payload = result_bytes("cam-01", "site-a")
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, datetime.now(UTC))
-                del row["queue_rank"]  # added by 0009
+                del row["queue_rank"], row["dated_at"]  # added by 0009 and 0010
                 connection.execute(insert(results).values(row | {"state": state}))
         upgrade(engine)
         with engine.connect() as connection:

@@ -23,11 +23,11 @@ UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None, "quality
 def counted_from_results(engine: Engine) -> dict[tuple[object, ...], int]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(results.c.site_id, results.c.device_id, results.c.triage, results.c.state, results.c.captured_at)
+            select(results.c.site_id, results.c.device_id, results.c.triage, results.c.state, results.c.dated_at)
         ).all()
     counted: dict[tuple[object, ...], int] = {}
-    for site, device, triage, state, captured_at in rows:
-        key = (site, device, triage, state, captured_at.astimezone(UTC).date())
+    for site, device, triage, state, dated_at in rows:
+        key = (site, device, triage, state, dated_at.astimezone(UTC).date())
         counted[key] = counted.get(key, 0) + 1
     return counted
 
@@ -36,7 +36,7 @@ def tallied(engine: Engine) -> dict[tuple[object, ...], int]:
     tally = result_tallies.c
     with engine.connect() as connection:
         rows = connection.execute(
-            select(tally.site_id, tally.device_id, tally.triage, tally.state, tally.captured_on, tally.results)
+            select(tally.site_id, tally.device_id, tally.triage, tally.state, tally.dated_on, tally.results)
         ).all()
     return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
 
@@ -70,7 +70,7 @@ def test_the_migration_counts_the_results_already_stored(database_url: str) -> N
             for hours in (0, 1, 2):
                 _, payload = result_bytes("cam-01", "site-a", captured_at=DAY + timedelta(hours=hours))
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, DAY)
-                del row["queue_rank"]  # added by 0009
+                del row["queue_rank"], row["dated_at"]  # added by 0009 and 0010
                 connection.execute(insert(results).values(row))
         upgrade(engine)
         assert tallied(engine) == counted_from_results(engine)
