@@ -24,15 +24,13 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from firmware_app.events import log_event
-from firmware_app.health.checks import Level
-from firmware_app.health.readiness import disk_check
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import camera_banner_key, status
+from firmware_app.web.pages_session import camera_banner_key, refused, status
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
@@ -62,10 +60,8 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        disk = disk_check(config)
-        if disk.level is Level.RED:  # refused before the photo, not after it
-            bar = await device.run(lambda: status(web))
-            return web.render(request, session, "ready.html", 507, checks=[disk], blocked=[disk], status=bar)
+        if blocked := await refused(web, request, in_visit=True):  # before the photo, not after it
+            return blocked
         token = device.camera.claim(visit.modality)
         bar = await device.run(lambda: status(web))
         if token is None:
@@ -148,6 +144,9 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("visit") != visit.id:
             device.camera.release(token)
             return other_visit(request, session)
+        if blocked := await refused(web, request, in_visit=True):
+            device.camera.release(token)
+            return blocked
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
         try:
@@ -200,6 +199,8 @@ def routes(web: WebApp) -> list[Route]:
             return RedirectResponse("/capture", 303)
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
+            return blocked
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
