@@ -147,6 +147,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE review ADD COLUMN maculopathy TEXT",
         "ALTER TABLE review ADD COLUMN diagnosis TEXT",
     ),
+    # The verdicts that arrived before ``opened_at`` existed, marked seen: the migration that added
+    # it left them NULL, so after an upgrade from a release without the call-back list every old
+    # referral of a cleared screening came back as "Call the patient back", months after the nurse
+    # acted on it (or, with no list then, on the station's own call). Seen when the record was
+    # first opened after the verdict arrived (the audit's view events: the list of the release just
+    # before ``opened_at`` read them), else when it arrived. This runs in the same upgrade as the
+    # two migrations above (they were never on a device without it), so every NULL here predates
+    # the column: from then on each view sets ``opened_at`` in its own transaction.
+    (
+        """UPDATE review SET opened_at = coalesce(
+            (SELECT min(audit.at) FROM audit WHERE audit.kind = 'view'
+                AND json_extract(audit.details, '$.result_id') = review.result_id AND audit.at >= review.received_at),
+            received_at)
+        WHERE opened_at IS NULL""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

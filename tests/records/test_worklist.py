@@ -119,3 +119,44 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=0)  # opened: called back
     store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
     assert entries_of(store.records, [other.result_id])[0].urgency is None
+
+
+# The schema before the migration that added ``review.opened_at`` (records/database.py).
+BEFORE_OPENED_AT = 8
+
+
+def back_to_before_opened_at(store) -> None:
+    """Undo the migrations since ``BEFORE_OPENED_AT`` on real records: their columns and index gone,
+    the version set back, as a device still on the release without the call-back list holds them."""
+    db = store.records.connection
+    db.execute("DROP INDEX review_result")
+    for column in ("opened_at", "urgency", "icdr_grade", "maculopathy", "diagnosis"):
+        db.execute(f"ALTER TABLE review DROP COLUMN {column}")
+    db.execute(f"PRAGMA user_version = {BEFORE_OPENED_AT}")
+    store.records.close()
+
+
+def test_verdicts_from_before_the_call_back_list_are_not_called_back_after_the_upgrade(tmp_path) -> None:
+    clock = Clock(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    store = open_store(tmp_path, clock=clock)
+    acted_on = record_one(store, small_photo(), sample_record(score=0.05))  # cleared by the device
+    opened = record_one(store, small_photo(), sample_record(score=0.05))
+    clock.now += timedelta(days=2)
+    assert store.add_review(review(acted_on.result_id, "refer", 1)) == "stored"
+    assert store.add_review(review(opened.result_id, "ungradable", 2)) == "stored"
+    received = clock.now
+    clock.now += timedelta(hours=3)
+    store.view(opened.result_id)  # the nurse opened it then (audited)
+    back_to_before_opened_at(store)
+
+    clock.now = datetime(2026, 12, 2, 9, tzinfo=UTC)  # months later, the upgrade
+    store = open_store(tmp_path, clock=clock)
+    seen = dict(store.records.connection.execute("SELECT result_id, opened_at FROM review"))
+    assert seen == {
+        acted_on.result_id: received.isoformat(),
+        opened.result_id: (received + timedelta(hours=3)).isoformat(),
+    }
+    assert verdicts_to_act_on(store.records).patients == 0
+    later = record_one(store, small_photo(), sample_record(score=0.05))
+    assert store.add_review(review(later.result_id, "refer", 3)) == "stored"
+    assert verdicts_to_act_on(store.records).patients == 1  # a verdict after the upgrade waits to be opened
