@@ -272,3 +272,13 @@ def test_a_key_file_that_holds_no_key_is_red_in_the_doctor_and_stops_the_worker(
     assert f"the certificate {certs}/cam-01.crt or its key {junk} cannot be used" in run.stderr
     doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
     assert next(check for check in doctor["checks"] if check["name"] == "tls")["level"] == "red"
+
+
+def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_the_certificates(
+    tmp_path, certs, site_broker
+):
+    config = mismatched_config(tmp_path, certs, site_broker.port, f"{certs}/cam-02.key")
+    run = edgescreen("run", "--sync-wait", "5", config=config)
+    assert run.returncode == 0, run.stderr  # the screening itself is not the sync's to stop
+    assert "Traceback" not in run.stderr
+    assert "kept safely in the outbox: the sync worker cannot start, the key" in run.stdout
