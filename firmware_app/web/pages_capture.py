@@ -57,11 +57,11 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def capture(request: Request, session: Session) -> Response:
+        if blocked := await refused(web, request, in_visit=True):  # before the photo, not after it
+            return blocked
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        if blocked := await refused(web, request, in_visit=True):  # before the photo, not after it
-            return blocked
         token = device.camera.claim(visit.modality)
         bar = await device.run(lambda: status(web))
         if token is None:
@@ -131,22 +131,22 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
-    # The shutter, "Use this photo" and "Retake" read the form before the session's visit: while a
-    # post awaits its body, another tab may open another patient or use the photo, and what is
-    # checked must be what is then done, with no await in between.
+    # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
+    # before the session's visit: while a post awaits, another tab may open another patient or use
+    # the photo, and what is checked must be what is then done, with no await in between.
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
         form = await request.form()
-        visit: Visit | None = session.visit
         token = str(form.get("token", ""))
+        if blocked := await refused(web, request, in_visit=True):
+            device.camera.release(token)
+            return blocked
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         if form.get("visit") != visit.id:
             device.camera.release(token)
             return other_visit(request, session)
-        if blocked := await refused(web, request, in_visit=True):
-            device.camera.release(token)
-            return blocked
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
         try:
@@ -194,13 +194,13 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def use(request: Request, session: Session) -> Response:
         form = await request.form()
+        if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
+            return blocked
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         if form.get("visit") != visit.id:
             return other_visit(request, session)
-        if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
-            return blocked
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
