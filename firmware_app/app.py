@@ -30,7 +30,7 @@ from firmware_app.inference.model import TriageModel, require_modality
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
 from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
-from firmware_app.records.outbox import Outbox
+from firmware_app.records.outbox import TLS_UNUSABLE, Outbox
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
@@ -38,6 +38,7 @@ from firmware_app.sharing.policy import ImageSharing
 from firmware_app.sync.lock import WorkerLock
 from firmware_app.sync.payload import result_payload
 from firmware_app.sync.retry import LOOP_SECONDS, backoff_delay
+from firmware_app.sync.tls import TlsUnusable
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -222,6 +223,24 @@ class UploadThread:
         self._thread.join()
 
 
+def _sync_worker(store: ScreeningStore, config: Config, stop: threading.Event) -> SyncWorker:
+    """The sync worker, or ``TlsUnusable`` once said where the technician looks: the log and
+    ``sync status`` (its connection state ``TLS_UNUSABLE``, the cause as its detail)."""
+    # Imported here, not at the top: MQTT (paho, with ssl, email and http) costs the process about
+    # 9 MB, and a device's screening process never syncs (edgescreen-app.service runs --no-sync).
+    from firmware_app.sync.worker import SyncWorker
+
+    outbox = Outbox(store.records)
+    try:
+        return SyncWorker(
+            outbox, store, config.sync, config.device, timedelta(days=config.records.image_retention_days), stop
+        )
+    except TlsUnusable as error:
+        log_event("sync.tls_unusable", level=logging.ERROR, error=error)
+        outbox.set_connection(TLS_UNUSABLE, str(error))
+        raise
+
+
 def run_sync(
     config: Config,
     stop: threading.Event | None = None,
@@ -238,10 +257,6 @@ def run_sync(
     Only one worker per device runs (``sync/lock.py``): with ``wait_for_lock`` this one stands by
     until the running one ends, else it hands over at once. ``False``: it never ran.
     """
-    # Imported here, not at the top: MQTT (paho, with ssl, email and http) costs the process about
-    # 9 MB, and a device's screening process never syncs (edgescreen-app.service runs --no-sync).
-    from firmware_app.sync.worker import SyncWorker
-
     stop = stop or threading.Event()
     lock = WorkerLock(config.records.database)
     if not lock.acquire():
@@ -253,14 +268,7 @@ def run_sync(
     try:
         store = open_store(config, key_required=False)
         try:
-            worker = SyncWorker(
-                Outbox(store.records),
-                store,
-                config.sync,
-                config.device,
-                timedelta(days=config.records.image_retention_days),
-                stop,
-            )
+            worker = _sync_worker(store, config, stop)
             loops = heartbeats if heartbeats is not None else []
             loops.append(worker.heartbeat)
             started(worker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sqlite3
@@ -34,11 +35,12 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
-from firmware_app.records.outbox import REFUSED
+from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
+from firmware_app.sync.tls import TlsUnusable
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -192,8 +194,13 @@ def _sync_once(config: Config, wait_s: float) -> str:
     With no broker reachable nothing is lost: the results wait in the outbox for the sync service.
     """
     stop, ran = threading.Event(), []
+
+    def deliver() -> None:
+        with contextlib.suppress(TlsUnusable):  # said in the status read below
+            ran.append(run_sync(config, stop, until_drained=True, wait_for_lock=False))
+
     worker = threading.Thread(
-        target=lambda: ran.append(run_sync(config, stop, until_drained=True, wait_for_lock=False)),
+        target=deliver,
         name="sync",
         daemon=True,
     )
@@ -217,6 +224,11 @@ def _sync_once(config: Config, wait_s: float) -> str:
         )
     if status["backlog"] == 0:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
+    if status["connection"] == TLS_UNUSABLE:
+        return (
+            f"sync: {status['backlog']} result(s) kept safely in the outbox: the sync worker cannot start, "
+            f"{status['connection_detail']}. Fix [sync] tls_* (`edgescreen doctor` checks them)."
+        )
     if status["connection"] == REFUSED:
         return (
             f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} refuses this "
@@ -401,6 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)
         print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
+        return 2
+    except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync
+        print(f"edgescreen: configuration error: TLS: {error}", file=sys.stderr)
         return 2
     except RequestRefused as error:
         log_event("command.refused", logging.WARNING, error=error)

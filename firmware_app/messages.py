@@ -555,6 +555,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No TLS: results go to the broker unencrypted. Set [sync] tls_ca_file and the device certificate.",
         "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
     },
+    "health.tls.unusable": {
+        "en": "The sync worker cannot use its TLS files: {error}. Install this device's own certificate and "
+        "key, then restart edgescreen-sync.",
+        "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS : {error}. Installez le "
+        "certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
+    },
     "health.tls.unreadable": {
         "en": "The TLS file {path} cannot be read as a certificate ({error}).",
         "fr": "Le fichier TLS {path} n'est pas un certificat lisible ({error}).",

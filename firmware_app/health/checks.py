@@ -16,7 +16,7 @@ from cryptography import x509
 
 from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.capture.camera import CameraMisconfigured
-from firmware_app.config import QualityConfig
+from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
@@ -25,6 +25,7 @@ from firmware_app.records.clock import BUILD_DATE, PROJECT_START
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
+from firmware_app.sync.tls import TlsUnusable, client_context
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
 CALIBRATION_MAX_AGE_DAYS = 180
@@ -267,6 +268,19 @@ def check_certificates(paths: list[Path], now: datetime) -> Check:
     assert soonest is not None
     days, path = soonest
     return _check("tls", Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
+
+
+def check_tls(settings: SyncConfig, now: datetime) -> Check:
+    """The sync worker's TLS set-up: first whether its files make a context at all, built as the
+    worker builds it (``sync.tls.client_context``), red with the cause (a key that is not the
+    certificate's, a file that cannot be read) where the worker would refuse to start; then the
+    certificates' dates (``check_certificates``)."""
+    if settings.tls_ca_file:
+        try:
+            client_context(settings)
+        except TlsUnusable as error:
+            return _check("tls", Level.RED, "unusable", error=error)
+    return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
 
 
 def _limits_apart(modality: str, limits: object) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from firmware_app.app import build_camera, model_folder, open_store
 from firmware_app.bundles.manifest import installed_name, load_installed
@@ -20,12 +19,12 @@ from firmware_app.health.checks import (
     Level,
     check_calibration,
     check_camera,
-    check_certificates,
     check_clock,
     check_identity,
     check_key_file,
     check_models,
     check_quality_limits,
+    check_tls,
     no_records_yet,
     records_unusable,
 )
@@ -62,10 +61,6 @@ def probe_camera(config: Config) -> Callable[[], bool]:
     return probe
 
 
-def _tls_files(config: Config) -> list[Path]:
-    return [path for path in (config.sync.tls_ca_file, config.sync.tls_cert_file) if path]
-
-
 def _without_records(config: Config, now: datetime) -> list[Check]:
     """The checks that need no records, for when the records cannot be opened."""
     return [
@@ -81,7 +76,7 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     now = now or datetime.now(UTC)
     key = check_key_file(config.records.key_file, config.records.database.exists())
     identity = check_identity(config.device.id, config.device.site)
-    technician = [key, check_certificates(_tls_files(config), now), identity, check_quality_limits(config.quality)]
+    technician = [key, check_tls(config.sync, now), identity, check_quality_limits(config.quality)]
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician]
     if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses

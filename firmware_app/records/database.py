@@ -147,6 +147,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE review ADD COLUMN maculopathy TEXT",
         "ALTER TABLE review ADD COLUMN diagnosis TEXT",
     ),
+    # The verdicts the nurse opened before ``opened_at`` existed, marked seen: the migration that
+    # added it left them NULL, so after an upgrade from a release without the call-back list every
+    # old referral of a cleared screening came back as "Call the patient back", months after the
+    # nurse had read it. Seen when the record was first opened after the verdict arrived (the
+    # audit's view events, which the release before ``opened_at`` wrote too). A verdict with no such
+    # view stays unseen: it may be one nobody has read yet (a device upgraded from a release that
+    # already had ``opened_at``), and a call-back shown once too often is safer than one hidden.
+    (
+        """UPDATE review SET opened_at = (
+            SELECT min(audit.at) FROM audit WHERE audit.kind = 'view'
+                AND json_extract(audit.details, '$.result_id') = review.result_id AND audit.at >= review.received_at)
+        WHERE opened_at IS NULL""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

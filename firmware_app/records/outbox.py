@@ -27,6 +27,8 @@ from firmware_app.records.store import Records
 CRASHES = "crashes"
 # The connection state while the broker answers and refuses this device (its connection or its results).
 REFUSED = "refused"
+# The worker could not start: its TLS files make no context (``sync.tls``); fixed only by a technician.
+TLS_UNUSABLE = "tls-unusable"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -160,7 +162,7 @@ class Outbox:
 
     def set_connection(self, state: str, detail: str = "") -> None:
         """Record the worker's connection state (``connecting``, ``connected``, ``disconnected``,
-        ``refused``, ``stopped``)."""
+        ``refused``, ``stopped``, ``tls-unusable``)."""
         with transaction(self._db):
             self._set_state_in_transaction(
                 {

@@ -22,7 +22,6 @@ import hashlib
 import http.client
 import logging
 import random
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.uploads import PendingUpload, UploadQueue
 from firmware_app.sync.retry import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
+from firmware_app.sync.tls import client_context
 
 UPLOAD_PATH = "/api/v1/results/{result_id}/image"
 # The body goes out in blocks, each a beat of the heartbeat: one socket write, bounded by the timeout.
@@ -64,10 +64,7 @@ class StationClient:
         url = urlsplit(settings.station_url)
         self._host, self._port = url.hostname or "", url.port or 443
         self._timeout = settings.connect_timeout_s
-        self._context = ssl.create_default_context(cafile=str(settings.tls_ca_file) if settings.tls_ca_file else None)
-        if settings.tls_cert_file:
-            key = str(settings.tls_key_file) if settings.tls_key_file else None
-            self._context.load_cert_chain(str(settings.tls_cert_file), key)
+        self._context = client_context(settings)
 
     def _connect(self) -> http.client.HTTPSConnection:
         return http.client.HTTPSConnection(self._host, self._port, context=self._context, timeout=self._timeout)

@@ -44,6 +44,7 @@ from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
 from firmware_app.sync.review import parse_review, review_ack
+from firmware_app.sync.tls import client_context
 
 ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
@@ -83,6 +84,9 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
+        # Built once, here: files that cannot make a context stop the worker before its first
+        # connection with ``TlsUnusable``, which says why (``sync.tls``).
+        self._tls = client_context(settings) if settings.tls_ca_file else None
         # Acknowledged by the broker, not yet marked sent: kept across connections, so a full disk
         # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them. And
         # published, not yet noted as such (the worklist's "sent"), written with the same batch.
@@ -177,10 +181,8 @@ class SyncWorker:
         client.max_inflight_messages_set(settings.inflight_window)
         client.connect_timeout = settings.connect_timeout_s
         client.will_set(self._topic[STATUS], "offline", qos=1, retain=True)
-        if settings.tls_ca_file:
-            certificate = str(settings.tls_cert_file) if settings.tls_cert_file else None
-            key = str(settings.tls_key_file) if settings.tls_key_file else None
-            client.tls_set(ca_certs=str(settings.tls_ca_file), certfile=certificate, keyfile=key)
+        if self._tls is not None:
+            client.tls_set_context(self._tls)
         return client
 
     def _remember(self, rows: list[int], seq: int) -> None:

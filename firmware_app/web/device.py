@@ -24,7 +24,9 @@ from firmware_app.capture.files_camera import list_images
 from firmware_app.capture_flow import preview_check
 from firmware_app.config import Config
 from firmware_app.events import log_event
+from firmware_app.health.checks import Check, blocking
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.readiness import readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import ModelError
 from firmware_app.operators import Operators
@@ -35,6 +37,10 @@ from firmware_app.service.watchdog import Watchdog, supervise
 from firmware_app.web.camera_owner import CameraOwner
 
 T = TypeVar("T")
+# How long one run of the readiness checks answers for the steps of a screening: each step asks
+# whether a red check blocks it, and the audit chain, the records' quick_check and a camera probe
+# are too slow to run again at every tap.
+READINESS_FRESH_S = 5.0
 
 
 class Device:
@@ -57,6 +63,9 @@ class Device:
         # The loops the systemd watchdog watches (the sync worker's joins once its records are open).
         self.heartbeats: list[Heartbeat] = [self.camera.heartbeat]
         self.watchdog: Watchdog | None = None
+        # The last readiness checks and when they ran (``readiness``).
+        self._checks: list[Check] = []
+        self._checked_at = float("-inf")
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
@@ -105,6 +114,21 @@ class Device:
         ]
         self.model_names = names
         return names
+
+    def readiness(self, fresh: bool = False) -> list[Check]:
+        """The readiness checks (records thread): run again when ``fresh`` (the nurse's "Check
+        again") or older than ``READINESS_FRESH_S``, else the last run's."""
+        now = time.monotonic()
+        if fresh or now - self._checked_at > READINESS_FRESH_S:
+            self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera)
+            self._checked_at = now
+        return self._checks
+
+    @property
+    def screening_blocked(self) -> bool:
+        """Whether the last readiness checks held a red one: the nav bar offers no new patient then
+        (the pages themselves refuse one whatever the nav showed, ``pages_session.refused``)."""
+        return bool(blocking(self._checks))
 
     async def announce_ready(self) -> None:
         """Tell systemd the app is ready once its models verify (its records are open since ``start``);

@@ -24,15 +24,13 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from firmware_app.events import log_event
-from firmware_app.health.checks import Level
-from firmware_app.health.readiness import disk_check
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import camera_banner_key, status
+from firmware_app.web.pages_session import camera_banner_key, refused, status
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
@@ -59,13 +57,11 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def capture(request: Request, session: Session) -> Response:
+        if blocked := await refused(web, request, in_visit=True):  # before the photo, not after it
+            return blocked
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        disk = disk_check(config)
-        if disk.level is Level.RED:  # refused before the photo, not after it
-            bar = await device.run(lambda: status(web))
-            return web.render(request, session, "ready.html", 507, checks=[disk], blocked=[disk], status=bar)
         token = device.camera.claim(visit.modality)
         bar = await device.run(lambda: status(web))
         if token is None:
@@ -135,14 +131,17 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
-    # The shutter, "Use this photo" and "Retake" read the form before the session's visit: while a
-    # post awaits its body, another tab may open another patient or use the photo, and what is
-    # checked must be what is then done, with no await in between.
+    # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
+    # before the session's visit: while a post awaits, another tab may open another patient or use
+    # the photo, and what is checked must be what is then done, with no await in between.
     @web.page()
     async def shoot(request: Request, session: Session) -> Response:
         form = await request.form()
-        visit: Visit | None = session.visit
         token = str(form.get("token", ""))
+        if blocked := await refused(web, request, in_visit=True):
+            device.camera.release(token)
+            return blocked
+        visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
         if form.get("visit") != visit.id:
@@ -195,6 +194,8 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def use(request: Request, session: Session) -> Response:
         form = await request.form()
+        if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
+            return blocked
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)

@@ -18,14 +18,13 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.health.readiness import readiness
 from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
-from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words
+from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.web.wording import french_of
@@ -108,6 +107,23 @@ def for_the_nurse(check: Check) -> Check:
     log_event("app.camera_check_failed", level=40, error=check.values.get("error"))
     set_up_wrong = check.message_key == CAMERA_MISCONFIGURED  # the technician's to fix, not the cable
     return Check(check.name, check.level, CAMERA_NOT_SET_UP if set_up_wrong else "health.camera.lost")
+
+
+async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Response | None:
+    """``None`` when a screening may start (or, ``in_visit``, go on); else the nurse is sent to
+    "Ready to screen?", which lists the red checks and says screening is blocked until they are
+    fixed. This is the interlock, not the hidden Start button: every page that starts a patient,
+    opens the camera for one or records a photo asks it. In a visit a red camera is left to the
+    capture screen, which answers a lost camera itself (its banner and Retry, in the same words)."""
+    red = [
+        check
+        for check in blocking(await web.device.run(web.device.readiness))
+        if not (in_visit and check.name == "camera")
+    ]
+    if not red:
+        return None
+    log_event("app.screening_blocked", path=request.url.path, checks=",".join(check.name for check in red))
+    return sent_to(request, "/ready")
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -203,7 +219,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def ready(request: Request, session: Session) -> Response:
         def run() -> tuple[list, dict[str, Any]]:
-            checks = readiness(device.config, device.store.records, device.load_models, device.probe_camera)
+            checks = device.readiness(fresh=True)
             return [for_the_nurse(check) for check in checks], status(web)
 
         checks, bar = await device.run(run)
@@ -211,6 +227,8 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
+        if blocked := await refused(web, request):
+            return blocked
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
         form = {"reference": scanned} if scanned else {}
@@ -227,6 +245,8 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient(request: Request, session: Session) -> Response:
+        if blocked := await refused(web, request):
+            return blocked
         form = await request.form()
         reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
         modality = "dermoscopy" if form.get("modality") == "dermoscopy" else "fundus"

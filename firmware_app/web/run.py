@@ -7,8 +7,10 @@ stops the sync worker and closes the records (``Device.stop``), so nothing is le
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -25,6 +27,8 @@ from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
 from firmware_app.web.server import HERE, WebApp
 
+# The file, in systemd's RuntimeDirectory (/run/edgescreen), the kiosk reads the app's address from.
+APP_URL_FILE = "app-url"
 # Live streams (preview, verdicts) never end on their own: give them this long at shutdown.
 GRACEFUL_SHUTDOWN_S = 3
 
@@ -89,6 +93,26 @@ def make_server(config: Config, with_sync: bool = True) -> AppServer:
     )
 
 
+def publish_url(config: Config) -> None:
+    """Under systemd, write the app's address where the kiosk reads it (``APP_URL_FILE`` in the
+    unit's RuntimeDirectory, world-readable): the kiosk runs as the desktop's user, who cannot read
+    the config (0640 root:edgescreen), and guessing 8080 left the nurse's screen blank whenever
+    ``[app] port`` was changed. The kiosk is on the device: loopback, unless the app listens on one
+    address only."""
+    folder = os.environ.get("RUNTIME_DIRECTORY")
+    if not folder:
+        return
+    bind = config.app.bind
+    host = "127.0.0.1" if bind in ("0.0.0.0", "::") else f"[{bind}]" if ":" in bind else bind
+    path = Path(folder.split(":")[0]) / APP_URL_FILE
+    written = path.with_name(f".{APP_URL_FILE}.new")
+    descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(descriptor, "w") as file:
+        os.fchmod(file.fileno(), 0o644)  # the unit's UMask=0077 would leave it the app's alone
+        file.write(f"http://{host}:{config.app.port}/\n")
+    os.replace(written, path)
+
+
 def serve(config: Config, with_sync: bool = True) -> int:
     server = make_server(config, with_sync)
     store = open_store(config)
@@ -101,6 +125,7 @@ def serve(config: Config, with_sync: bool = True) -> int:
         store.records.close()
     host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
     print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
+    publish_url(config)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

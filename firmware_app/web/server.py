@@ -54,6 +54,14 @@ async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Res
     return response
 
 
+def sent_to(request: Request, path: str) -> Response:
+    """Away from this screen to ``path`` loaded as a page: htmx would put that page inside this one,
+    so it is told to load it instead; a plain request gets the redirect."""
+    if swapped(request):
+        return Response(status_code=204, headers={"HX-Redirect": path})
+    return RedirectResponse(path, 303)
+
+
 # The nurse's words for a camera set up wrong (a missing folder, video file or driver): no cable fixes it.
 CAMERA_NOT_SET_UP = "app.camera_not_set_up"
 
@@ -157,9 +165,7 @@ class WebApp:
                 log_event("app.csrf_refused", path=request.url.path)
                 return self.render(request, session, "message.html", 403, text_key="app.form_expired")
         if not public and not session.signed_in:
-            if swapped(request):  # htmx would put the sign-in page inside this one: load it instead
-                return Response(status_code=204, headers={"HX-Redirect": "/signin"})
-            return RedirectResponse("/signin", 303)
+            return sent_to(request, "/signin")
         if activity and session.signed_in:
             session.last_active = time.monotonic()
         try:

@@ -16,6 +16,10 @@ from typing import Any
 COOKIE = "edgescreen_session"
 # A session untouched this long is forgotten (a kiosk runs for months; anonymous visits add up).
 FORGET_AFTER_S = 12 * 3600
+# Sessions nobody has signed in to (each request without a cookie makes one, for its CSRF token): at
+# most this many are kept, the oldest forgotten first. With the app bound to the LAN, 20,000 such
+# requests held 5 MB for 12 h; the kiosk's own sign-in screen is among the newest.
+MAX_ANONYMOUS = 100
 
 
 @dataclass
@@ -57,9 +61,15 @@ class Sessions:
             session.locked = session.locked_idle = True
         return session
 
+    def __len__(self) -> int:
+        return len(self._sessions)
+
     def new(self) -> Session:
         now = time.monotonic()
         self._sessions = {k: v for k, v in self._sessions.items() if now - v.last_active < FORGET_AFTER_S}
+        anonymous = [key for key, kept in self._sessions.items() if kept.operator is None]  # oldest first
+        for key in anonymous[: max(0, len(anonymous) - MAX_ANONYMOUS + 1)]:
+            del self._sessions[key]
         session = Session(secrets.token_urlsafe(32), self._language)
         self._sessions[session.id] = session
         return session

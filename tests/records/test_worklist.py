@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import Review
 from firmware_app.records.worklist import CallBacks, entries_of, verdicts_to_act_on, worklist
 from tests.records.kit import open_store, record_one, sample_record, small_photo
@@ -153,3 +154,55 @@ def test_a_screening_dated_ahead_by_a_fast_clock_leaves_today_with_its_boot(tmp_
     store = open_store(tmp_path, clock=clock, boot="the next boot")
     assert worklist(store.records, midnight) == []  # not days on top of the list
     assert worklist(store.records, midnight - timedelta(days=3)) == []  # whatever day: it is after now
+
+
+# The schema before the migration that added ``review.opened_at`` (records/database.py).
+BEFORE_OPENED_AT = 8
+
+
+def back_to_before_opened_at(store) -> None:
+    """Undo the migrations since ``BEFORE_OPENED_AT`` on real records: their columns and index gone,
+    the version set back, as a device still on the release without the call-back list holds them."""
+    db = store.records.connection
+    db.execute("DROP INDEX review_result")
+    for column in ("opened_at", "urgency", "icdr_grade", "maculopathy", "diagnosis"):
+        db.execute(f"ALTER TABLE review DROP COLUMN {column}")
+    db.execute(f"PRAGMA user_version = {BEFORE_OPENED_AT}")
+    store.records.close()
+
+
+def test_verdicts_opened_before_the_call_back_list_are_not_called_back_after_the_upgrade(tmp_path) -> None:
+    clock = Clock(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    store = open_store(tmp_path, clock=clock)
+    unread = record_one(store, small_photo(), sample_record(score=0.05))  # cleared by the device
+    opened = record_one(store, small_photo(), sample_record(score=0.05))
+    clock.now += timedelta(days=2)
+    assert store.add_review(review(unread.result_id, "refer", 1)) == "stored"
+    assert store.add_review(review(opened.result_id, "ungradable", 2)) == "stored"
+    received = clock.now
+    clock.now += timedelta(hours=3)
+    store.view(opened.result_id)  # the nurse opened it then (audited)
+    back_to_before_opened_at(store)
+
+    clock.now = datetime(2026, 12, 2, 9, tzinfo=UTC)  # months later, the upgrade
+    store = open_store(tmp_path, clock=clock)
+    seen = dict(store.records.connection.execute("SELECT result_id, opened_at FROM review"))
+    # Opened after it arrived: seen then. Never opened: still to be called back, as nothing shows
+    # that anyone read it.
+    assert seen == {unread.result_id: None, opened.result_id: (received + timedelta(hours=3)).isoformat()}
+    assert verdicts_to_act_on(store.records).patients == 1
+    later = record_one(store, small_photo(), sample_record(score=0.05))
+    assert store.add_review(review(later.result_id, "refer", 3)) == "stored"
+    assert verdicts_to_act_on(store.records).patients == 2  # a verdict after the upgrade waits to be opened
+
+
+def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_called_back(tmp_path) -> None:
+    clock = Clock(datetime(2026, 12, 1, 9, tzinfo=UTC))
+    store = open_store(tmp_path, clock=clock)
+    unread = record_one(store, small_photo(), sample_record(score=0.05))
+    assert store.add_review(review(unread.result_id, "refer", 1)) == "stored"
+    db = store.records.connection
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # the release before the backfill
+    store.records.close()
+    store = open_store(tmp_path, clock=clock)
+    assert verdicts_to_act_on(store.records).patients == 1

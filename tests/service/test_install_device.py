@@ -4,12 +4,14 @@ and an uninstall that keeps the records unless --purge."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
 from firmware_app.bundles.manifest import verify_bundle
 from firmware_app.config import load_config
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
 from tests.service.conftest import install_device
@@ -98,3 +100,24 @@ def test_uninstall_keeps_the_records_and_purge_removes_them(staged_root, tmp_pat
     assert purged.returncode == 0, purged.stderr
     assert not (root / "var/lib/edgescreen").exists() and not (root / "etc/edgescreen").exists()
     assert not [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")]
+
+
+def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anything(staged_root, tmp_path):
+    """A "rollback" by installing an older checkout: its code cannot open records migrated past it,
+    so the install stops before the services, the code or the models are touched."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    records = root / "var/lib/edgescreen/records.sqlite3"
+    with sqlite3.connect(records) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # migrated by a newer release
+    bundles = sorted(path.name for path in (root / "opt/edgescreen/bundles").iterdir())
+    marker = root / "opt/edgescreen/bundles/left-by-the-newer-release"
+    marker.write_text("")
+    run = install_device(root)
+    assert run.returncode == 1
+    assert f"records in {root}/var/lib/edgescreen are at schema {SCHEMA_VERSION + 1}" in run.stderr
+    assert f"this checkout's code reads up to {SCHEMA_VERSION}" in run.stderr
+    assert marker.exists()  # install_bundles, which empties the folder first, never ran
+    assert sorted(path.name for path in (root / "opt/edgescreen/bundles").iterdir()) == sorted([*bundles, marker.name])
+    with sqlite3.connect(records) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1

@@ -48,3 +48,21 @@ def test_each_installed_unit_passes_systemd_analyze_verify(analyze, unit, staged
     command.chmod(0o755)
     run = subprocess.run([analyze, "verify", f"--root={root}", unit], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and not run.stderr.strip() and not run.stdout.strip(), run.stdout + run.stderr
+
+
+def unit_lines(unit: str) -> list[str]:
+    return (PROJECT_ROOT / "systemd" / unit).read_text().splitlines()
+
+
+def test_the_nurses_app_starts_without_waiting_for_a_network():
+    """Offline first: a Pi with no network must show the nurse her screen at boot, not after
+    network-online.target gives up; only the sync service waits for a network."""
+    ordering = ("Wants=", "After=", "Requires=")
+    assert not [line for line in unit_lines("edgescreen-app.service") if line.startswith(ordering)]
+    assert "After=network-online.target" in unit_lines("edgescreen-sync.service")
+
+
+def test_the_sync_service_is_not_restarted_over_a_configuration_error():
+    """`edgescreen sync run` exits 2 for a configuration error (a TLS key not the certificate's):
+    systemd must not restart it every 5 s forever."""
+    assert "RestartPreventExitStatus=2" in unit_lines("edgescreen-sync.service")

@@ -232,3 +232,53 @@ def test_only_a_refusal_of_the_device_itself_reads_refused_not_a_busy_broker():
     passing = [ReasonCode(PacketTypes.CONNACK, "Server busy"), ReasonCode(PacketTypes.PUBACK, "Quota exceeded")]
     assert all(denies_this_device(reason) for reason in denied)
     assert not any(denies_this_device(reason) for reason in passing)
+
+
+def mismatched_config(tmp_path: Path, certs: Path, port: int, key: str) -> Path:
+    """cam-01's certificate with another key file: as a technician who copied the wrong one."""
+    return write_config(
+        tmp_path,
+        port,
+        f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\ntls_key_file = "{key}"\n',
+    )
+
+
+def test_a_key_that_is_not_the_certificates_stops_the_worker_with_the_cause_not_a_traceback(
+    tmp_path, certs, site_broker, retina_rgb
+):
+    config = mismatched_config(tmp_path, certs, site_broker.port, f"{certs}/cam-02.key")
+    record_one(open_store(tmp_path), small_photo(retina_rgb))
+    run = edgescreen("sync", "run", config=config)
+    assert run.returncode == 2, run.stderr  # a configuration error: edgescreen-sync.service does not restart it
+    assert "Traceback" not in run.stderr
+    cause = f"the key {certs}/cam-02.key does not match the certificate {certs}/cam-01.crt"
+    assert f"configuration error: TLS: {cause}" in run.stderr
+    assert "sync.tls_unusable" in run.stderr  # the logged event, for the journal
+    status = sync_status(config)
+    assert "tls-unusable" in status["connection"] and status["connection_detail"] == cause
+    assert status["backlog"] == 1  # kept safely in the outbox
+    doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
+    tls = next(check for check in doctor["checks"] if check["name"] == "tls")
+    assert tls["level"] == "red" and cause in tls["message"]
+
+
+def test_a_key_file_that_holds_no_key_is_red_in_the_doctor_and_stops_the_worker(tmp_path, certs, site_broker):
+    junk = tmp_path / "cam-01.key"
+    junk.write_text("not a key\n")
+    config = mismatched_config(tmp_path, certs, site_broker.port, str(junk))
+    open_store(tmp_path).records.close()
+    run = edgescreen("sync", "run", "--until-drained", config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"the certificate {certs}/cam-01.crt or its key {junk} cannot be used" in run.stderr
+    doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
+    assert next(check for check in doctor["checks"] if check["name"] == "tls")["level"] == "red"
+
+
+def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_the_certificates(
+    tmp_path, certs, site_broker
+):
+    config = mismatched_config(tmp_path, certs, site_broker.port, f"{certs}/cam-02.key")
+    run = edgescreen("run", "--sync-wait", "5", config=config)
+    assert run.returncode == 0, run.stderr  # the screening itself is not the sync's to stop
+    assert "Traceback" not in run.stderr
+    assert "kept safely in the outbox: the sync worker cannot start, the key" in run.stdout

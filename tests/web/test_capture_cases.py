@@ -14,7 +14,17 @@ import numpy as np
 from firmware_app.app import open_store
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.mqtt_broker import wait_until
-from tests.web.conftest import DERMOSCOPY_SAMPLE, new_patient, on_screen, shoot, sign_in, snap, start_app, unscrolled
+from tests.web.conftest import (
+    DERMOSCOPY_SAMPLE,
+    RunningApp,
+    new_patient,
+    on_screen,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    unscrolled,
+)
 
 
 def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page, app):
@@ -95,11 +105,27 @@ def test_a_photo_taken_on_a_screen_opened_for_another_patient_is_never_filed_und
     second.close()
 
 
-def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
+def lose_the_camera(page, app: RunningApp, set_up_wrong: bool = False) -> None:
+    """A visit begun with a working camera (a red camera blocks a new patient), whose camera then
+    opens and gives no frame (``set_up_wrong``: has no photo at all, as a wrong path would): the
+    capture screen is left, and opened again on the broken camera."""
+    page.wait_for_selector("#guidance[data-seq]", timeout=15_000)
     app.show()
-    (app.camera_dir / "00.jpg").write_bytes(b"no frame")  # the camera opens, then gives no frame
+    if not set_up_wrong:
+        (app.camera_dir / "00.jpg").write_bytes(b"no frame")
+    page.goto(f"{app.url}/today")  # the capture screen hands the camera back as it is left
+
+    def reopened() -> bool:  # once that hand-back has arrived
+        page.goto(f"{app.url}/capture", wait_until="domcontentloaded")  # a stream with no frame never loads
+        return page.locator("#preview").count() == 1
+
+    wait_until(reopened, 15, "the capture screen to have the camera again")
+
+
+def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
     sign_in(page, app)
     new_patient(page, app, "C-3")
+    lose_the_camera(page, app)
     banner = page.locator("[data-test=camera-banner]")
     banner.wait_for(timeout=15_000)
     assert "Retry" in banner.inner_text()
@@ -124,7 +150,8 @@ def test_a_full_disk_refuses_the_screening_before_the_photo(page, tmp_path, reti
         assert page.locator("[data-test=blocked]").is_visible()
         assert page.get_by_text("Start screening").count() == 0
         snap(page, "ready-disk-full")
-        new_patient(page, app, "F-1")
+        page.goto(f"{app.url}/patient")  # no patient starts: back to the list that says why
+        assert page.url.endswith("/ready")
         assert page.locator("[data-test=check-disk]").get_attribute("data-level") == "red"
         assert page.locator("#preview").count() == 0  # no camera, no photo
         with sqlite3.connect(app.directory / "records.sqlite3") as db:
@@ -186,10 +213,9 @@ def test_take_it_when_sharp_shoots_by_itself_once_a_preview_frame_passes(page, a
 
 
 def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, app, retina_jpeg):
-    app.show()
-    (app.camera_dir / "00.jpg").write_bytes(b"no frame")  # the camera opens, then gives no frame
     sign_in(page, app)
     new_patient(page, app, "C-4")
+    lose_the_camera(page, app)
     page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
     form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit")}
     shot = page.request.post(f"{app.url}/capture/shoot", form=form | {"token": "not-the-lease"})
@@ -221,9 +247,9 @@ def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, 
 def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cable(page, app):
     """The files camera's folder holds no photo, as a wrong ``[camera]`` path or a missing driver
     would: no cable fixes it, so no screen says to check one (the cause goes to the log only)."""
-    app.show()
     sign_in(page, app)
     new_patient(page, app, "C-5")
+    lose_the_camera(page, app, set_up_wrong=True)
     banner = page.locator("[data-test=camera-banner]")
     banner.wait_for(timeout=15_000)
     assert "not set up right" in banner.inner_text() and "cable" not in banner.inner_text()

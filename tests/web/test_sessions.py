@@ -31,3 +31,15 @@ def test_sessions_untouched_for_long_are_forgotten(monkeypatch):
     now[0] += sessions.FORGET_AFTER_S + 1
     store.new()
     assert store.find(old.id) is None
+
+
+def test_requests_without_a_cookie_keep_a_bounded_number_of_sessions():
+    """Each cookie-less request makes a session (its CSRF token): a flood of them on a LAN-bound app
+    keeps at most ``MAX_ANONYMOUS``, never the signed-in operator's, and the newest visitor's."""
+    store = Sessions(lock_after_s=60, language="en")
+    nurse = store.new()
+    nurse.operator = "Amina"
+    for _ in range(20_000):
+        newest = store.new()
+    assert len(store) == sessions.MAX_ANONYMOUS + 1  # the anonymous ones and the nurse's
+    assert store.find(nurse.id) is nurse and store.find(newest.id) is newest

@@ -1,0 +1,42 @@
+"""scripts/setup on a checkout that was moved with its virtual environment: the stamp still matches,
+but the venv's scripts and its editable install name the old place; setup must make it again."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT
+
+
+def checkout_copy(directory: Path) -> Path:
+    """The committed files of this checkout, as a clone would have them (no venv, no artifacts)."""
+    archive = directory / "checkout.tar"
+    subprocess.run(["git", "archive", "-o", str(archive), "HEAD"], cwd=PROJECT_ROOT, check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(directory / "first", filter="data")
+    setup = PROJECT_ROOT / "scripts" / "setup"  # the working copy's, committed or not
+    shutil.copy(setup, directory / "first" / "scripts" / "setup")
+    return directory / "first"
+
+
+def setup(checkout: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(checkout / "scripts" / "setup")], capture_output=True, text=True, timeout=900)
+
+
+def test_a_moved_venv_is_made_again_where_it_now_is(tmp_path):
+    first = checkout_copy(tmp_path)
+    assert setup(first).returncode == 0
+    moved = first.rename(tmp_path / "moved")
+    run = setup(moved)
+    assert run.returncode == 0, run.stderr
+    assert "does not run from here" in run.stderr
+    version = subprocess.run([str(moved / ".venv" / "bin" / "edgescreen"), "--version"], capture_output=True, text=True)
+    assert version.returncode == 0, version.stderr
+    imported = "import firmware_app; print(firmware_app.__file__)"
+    where = subprocess.run(
+        [str(moved / ".venv" / "bin" / "python"), "-I", "-c", imported], capture_output=True, text=True
+    )
+    assert where.stdout.strip() == str(moved / "firmware_app" / "__init__.py")

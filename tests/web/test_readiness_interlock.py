@@ -1,0 +1,70 @@
+"""A red readiness check blocks screening on the server, not only by hiding "Start screening": the
+nav bar, a typed address and a direct post all end on "Ready to screen?" and nothing is recorded.
+The red state is a broken audit chain, made in the real records while the app runs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.web.conftest import RunningApp, csrf_header, new_patient, shoot, sign_in, snap
+
+
+def break_audit_chain(app: RunningApp) -> None:
+    """Edit the first audit event, as a tamperer would: ``audit`` turns red."""
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET details = '{}' WHERE seq = 1")
+
+
+def screenings(app: RunningApp) -> int:
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM screening").fetchone()[0]
+
+
+def test_a_red_check_leaves_no_way_round_it_to_a_new_patient(page, app):
+    break_audit_chain(app)
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=check-audit]").get_attribute("data-level") == "red"
+    assert page.locator("[data-test=blocked]").is_visible()
+    assert page.locator("a[href='/patient']").count() == 0  # neither Start nor the nav bar's Patient
+    snap(page, "ready-blocked-nav")
+    page.goto(f"{app.url}/patient")  # typed, or a nav bar drawn before the check turned red
+    assert page.url.endswith("/ready") and page.locator("[data-test=blocked]").is_visible()
+    form = {"reference": "BYPASS-1", "eyes": "R", "consent": "yes"}
+    posted = page.request.post(f"{app.url}/patient", form=form, headers=csrf_header(page), max_redirects=0)
+    assert posted.status == 303 and posted.headers["location"] == "/ready"
+    page.goto(f"{app.url}/capture")  # no visit was opened by the post
+    assert page.url.endswith("/ready")
+    assert screenings(app) == 0
+
+
+def test_a_check_that_turns_red_during_a_visit_stops_the_photo_being_recorded(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "R-1")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    break_audit_chain(app)
+    ready = page.context.new_page()  # "Check again" runs every check at once
+    ready.goto(f"{app.url}/ready")
+    assert ready.locator("[data-test=check-audit]").get_attribute("data-level") == "red"
+    ready.close()
+    visit = page.locator("input[name=visit]").first.input_value()
+    page.locator("[data-test=use]").click()  # an htmx post: the whole page goes to /ready
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=blocked]").is_visible()
+    form = {"visit": visit, "token": "any"}
+    shot = page.request.post(f"{app.url}/capture/shoot", form=form, headers=csrf_header(page), max_redirects=0)
+    assert shot.status == 303 and shot.headers["location"] == "/ready"
+    page.goto(f"{app.url}/capture")
+    assert page.url.endswith("/ready")
+    assert screenings(app) == 0
+
+
+def test_french_nurse_reads_why_screening_is_blocked(page, app):
+    break_audit_chain(app)
+    sign_in(page, app)
+    page.locator("[data-test=language]").click()
+    page.goto(f"{app.url}/patient")
+    assert page.url.endswith("/ready")
+    assert "Le dépistage est bloqué" in page.locator("[data-test=blocked]").inner_text()
