@@ -6,9 +6,12 @@ where paho's ``tls_set`` raised it from inside the worker as a traceback, again 
 
 from __future__ import annotations
 
-import ssl
+from typing import TYPE_CHECKING
 
 from firmware_app.config import SyncConfig
+
+if TYPE_CHECKING:
+    import ssl
 
 # OpenSSL's reason when the private key is not the certificate's (another device's key, say).
 KEY_MISMATCH = "KEY_VALUES_MISMATCH"
@@ -20,7 +23,12 @@ class TlsUnusable(Exception):
 
 def client_context(settings: SyncConfig) -> ssl.SSLContext:
     """A client context trusting ``tls_ca_file`` (the system's CAs without one) and presenting the
-    device certificate with its key when they are set; ``TlsUnusable`` when the files cannot make one."""
+    device certificate with its key when they are set; ``TlsUnusable`` when the files cannot make one.
+
+    ``ssl`` is imported here, not with the module: the app imports ``TlsUnusable``, and a process that
+    only screens and records never loads the sync side (``tests/test_screening_imports.py``)."""
+    import ssl
+
     ca = settings.tls_ca_file
     try:
         context = ssl.create_default_context(cafile=str(ca) if ca else None)
