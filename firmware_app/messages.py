@@ -292,8 +292,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "signin.unlock": {"en": "Unlock", "fr": "Déverrouiller"},
     "signin.wrong": {"en": "Wrong PIN: try again.", "fr": "Code incorrect : réessayez."},
     "signin.locked": {
-        "en": "Too many wrong PINs. {name}'s account is locked: try again in {wait}.",
-        "fr": "Trop de codes incorrects. Le compte {of_name} est bloqué : réessayez dans {wait}.",
+        "en": (
+            "Too many wrong PINs. {name}'s account is locked: try again in {wait}, or ask the technician to unlock it."
+        ),
+        "fr": (
+            "Trop de codes incorrects. Le compte {of_name} est bloqué : réessayez dans {wait}, "
+            "ou demandez au technicien de le débloquer."
+        ),
     },
     # A space that never breaks between a number and its unit: "1" never ends a line without "minute".
     "time.under_a_minute": {"en": "less than a minute", "fr": "moins d'une minute"},

@@ -34,7 +34,10 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
         sign_in(page, app, pin="0000")
         error = page.locator("[data-test=signin-error]").inner_text()
         assert ("locked" in error) == (attempt == 4), error
-    assert error == "Too many wrong PINs. Amina's account is locked: try again in 1\u00a0minute."
+    assert error == (
+        "Too many wrong PINs. Amina's account is locked: try again in 1\u00a0minute, "
+        "or ask the technician to unlock it."
+    )
     snap(page, "signin-locked")
     sign_in(page, app)  # the right PIN, during the lock: still refused
     assert "locked" in page.locator("[data-test=signin-error]").inner_text()
@@ -42,7 +45,8 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
     page.locator("[data-test=language]").click()
     sign_in(page, app)
     assert page.locator("[data-test=signin-error]").inner_text() == (
-        "Trop de codes incorrects. Le compte d'Amina est bloqué\u00a0: réessayez dans 1\u00a0minute."
+        "Trop de codes incorrects. Le compte d'Amina est bloqué\u00a0: réessayez dans 1\u00a0minute, "
+        "ou demandez au technicien de le débloquer."
     )
     snap(page, "signin-locked")
 
@@ -52,10 +56,13 @@ def test_a_later_round_of_wrong_pins_locks_for_hours_and_says_so(page, app):
         db.execute("UPDATE operator SET failed_pins = 49 WHERE name = ?", (OPERATOR,))
     sign_in(page, app, pin="0000")  # the tenth round: 2^9 minutes
     error = page.locator("[data-test=signin-error]").inner_text()
-    assert error == "Too many wrong PINs. Amina's account is locked: try again in 9\u00a0hours."
+    assert error == (
+        "Too many wrong PINs. Amina's account is locked: try again in 9\u00a0hours, or ask the technician to unlock it."
+    )
     page.locator("[data-test=language]").click()
     sign_in(page, app)
-    assert page.locator("[data-test=signin-error]").inner_text().endswith("réessayez dans 9\u00a0heures.")
+    french = page.locator("[data-test=signin-error]").inner_text()
+    assert french.endswith("réessayez dans 9\u00a0heures, ou demandez au technicien de le débloquer.")
     snap(page, "signin-locked-hours")
 
 
