@@ -402,8 +402,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "un étalonnage au technicien.",
     },
     "health.calibration.undated": {
-        "en": "Calibration profile {id}, made while the clock was not set: its age is unknown.",
-        "fr": "Profil d'étalonnage {id}, établi quand l'horloge n'était pas réglée : son âge est inconnu.",
+        "en": "Calibration profile {id}, made while the clock was not set: its age is unknown; "
+        "ask the technician to recalibrate.",
+        "fr": "Profil d'étalonnage {id}, établi quand l'horloge n'était pas réglée : son âge est inconnu ; "
+        "demandez un nouvel étalonnage au technicien.",
     },
     "health.calibration.old": {
         "en": "Calibration profile {id} is {days} days old: ask the technician to recalibrate.",

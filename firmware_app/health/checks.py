@@ -88,7 +88,8 @@ def check_camera(probe: Callable[[], bool]) -> Check:
 
 def check_calibration(profile: Path | None, now: datetime) -> Check:
     """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red; an
-    age is judged only from a date that can be true."""
+    age is judged only from a date that can be true, and one dated on a clock not yet set is of any
+    age: worth a warning too."""
     if profile is None:
         return _check("calibration", Level.AMBER, "none")
     try:
@@ -97,8 +98,8 @@ def check_calibration(profile: Path | None, now: datetime) -> Check:
         return _check("calibration", Level.RED, error=error)
     updated = datetime.fromisoformat(loaded.updated or loaded.created)
     updated = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
-    if updated < PROJECT_START:  # made on a clock not yet set (1970): its age means nothing
-        return _check("calibration", Level.GREEN, "undated", id=loaded.id)
+    if updated < PROJECT_START:  # made on a clock not yet set (1970): it may be any age, even years
+        return _check("calibration", Level.AMBER, "undated", id=loaded.id)
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)

@@ -44,7 +44,7 @@ from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
 from firmware_app.sync.review import parse_review, review_ack
-from firmware_app.sync.tls import client_context
+from firmware_app.sync.tls import TlsUnusable, client_context
 
 ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
 ACK_COMMIT_SECONDS = 0.05
@@ -84,9 +84,12 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
-        # Built once, here: files that cannot make a context stop the worker before its first
-        # connection with ``TlsUnusable``, which says why (``sync.tls``).
-        self._tls = client_context(settings) if settings.tls_ca_file else None
+        # Files that cannot make a TLS context stop the worker here, before its first connection,
+        # with ``TlsUnusable``, which says why (``sync.tls``). The context is built again for each
+        # connection (``_new_client``), so a certificate renewed in place is presented at the next
+        # one, without restarting the service.
+        if settings.tls_ca_file:
+            client_context(settings)
         # Acknowledged by the broker, not yet marked sent: kept across connections, so a full disk
         # delays the marking (retried every RECORDS_RETRY_SECONDS) instead of resending them. And
         # published, not yet noted as such (the worklist's "sent"), written with the same batch.
@@ -181,8 +184,8 @@ class SyncWorker:
         client.max_inflight_messages_set(settings.inflight_window)
         client.connect_timeout = settings.connect_timeout_s
         client.will_set(self._topic[STATUS], "offline", qos=1, retain=True)
-        if self._tls is not None:
-            client.tls_set_context(self._tls)
+        if settings.tls_ca_file:
+            client.tls_set_context(client_context(settings))
         return client
 
     def _remember(self, rows: list[int], seq: int) -> None:
@@ -282,7 +285,11 @@ class SyncWorker:
     def _serve_connection(self, until_drained: bool) -> tuple[bool, bool]:
         """One connection from connect to loss; returns (it was established, the work is done)."""
         self._reset_connection_state()
-        client = self._new_client()
+        try:
+            client = self._new_client()
+        except TlsUnusable as error:  # files changed since the start, perhaps mid-renewal: retried
+            self._problem = f"TLS: {error}"
+            return False, False
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self._settings.session_expiry_s
         # The broker must not send anything larger than a verdict: paho reads a packet whole into

@@ -56,13 +56,13 @@ class _BootedIn1970(datetime):
         return datetime(1970, 1, 1, 0, 5, tzinfo=tz)
 
 
-def test_a_profile_made_on_a_clock_in_1970_is_not_judged_old(tmp_path, monkeypatch):
+def test_a_profile_made_on_a_clock_in_1970_is_of_unknown_age_and_asks_for_a_recalibration(tmp_path, monkeypatch):
     monkeypatch.setattr(profile_module, "datetime", _BootedIn1970)
     path = tmp_path / "profile.json"
     write_profile(new_profile("reference", "0001", "test"), path)
     monkeypatch.undo()
     undated = check_calibration(path, NOW)
-    assert undated.level is Level.GREEN and undated.message_key == "health.calibration.undated"
+    assert undated.level is Level.AMBER and undated.message_key == "health.calibration.undated"
     assert "unknown" in message(undated.message_key, "en").format(**undated.values)
 
 

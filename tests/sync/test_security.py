@@ -282,3 +282,30 @@ def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_
     assert run.returncode == 0, run.stderr  # the screening itself is not the sync's to stop
     assert "Traceback" not in run.stderr
     assert "kept safely in the outbox: the sync worker cannot start, the key" in run.stdout
+
+
+def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_restart(
+    tmp_path, certs, site_broker, retina_rgb
+):
+    """A technician renews the certificate in place (doctor's amber, 30 days before expiry): the
+    running worker must present the new files at its next connection, not the ones it started with.
+    Here a wrong key copied over first is reported and retried, then the right one delivers."""
+    files = tmp_path / "tls"
+    files.mkdir()
+    key = files / "device.key"
+    key.write_bytes((certs / f"{DEVICE.id}.key").read_bytes())
+    config = mismatched_config(tmp_path, certs, site_broker.port, str(key))
+    record_one(open_store(tmp_path), small_photo(retina_rgb))
+    site_broker.stop()  # the device cannot reach the site: it retries
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: "cannot reach" in sync_status(config)["connection_detail"], 30, "a first attempt")
+        key.write_bytes((certs / "cam-02.key").read_bytes())  # the wrong file, copied in place
+        cause = f"TLS: the key {key} does not match the certificate {certs}/cam-01.crt"
+        wait_until(lambda: sync_status(config)["connection_detail"] == cause, 60, "the new key read and refused")
+        worker.check_alive()  # retried, not stopped: the technician is still at work
+        key.write_bytes((certs / f"{DEVICE.id}.key").read_bytes())
+        site_broker.start()
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 60, "the result delivered")
+    finally:
+        worker.stop()
