@@ -151,16 +151,17 @@ def fill_worklist(engine: Engine, count: int) -> None:
                     _, raw = result_bytes(device, site, score=score, payload=payload | quality)
                     templates.append(json.loads(raw))
     registry = {device: site for site, device in SITES}
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # From the project's first day (an earlier capture time is not trusted: review_station.dating), each
+    # received an hour after its capture, so the 90 days stay 90 days of the station's time.
+    start = datetime(2026, 11, 29, tzinfo=UTC)
     chunk = []
     for index in range(count):
         document = dict(templates[index % len(templates)])
         document["result_id"] = uuid.uuid4().hex
-        document["captured_at"] = (start + timedelta(minutes=index * 90 * 24 * 60 // count)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
+        captured = start + timedelta(minutes=index * 90 * 24 * 60 // count)
+        document["captured_at"] = captured.strftime("%Y-%m-%dT%H:%M:%SZ")
         topic = result_topic(document["site_id"], document["device_id"])
-        row = result_row(topic, json.dumps(document).encode(), registry, datetime.now(UTC))
+        row = result_row(topic, json.dumps(document).encode(), registry, captured + timedelta(hours=1))
         # Most results of a station in use have been read; some wait for a second read or adjudication.
         state = STATES_SEEN[index % len(STATES_SEEN)]
         chunk.append(row | {"state": state, "queue_rank": queue_rank_of(state)})
@@ -186,7 +187,7 @@ def worklist_ms(engine: Engine, count: int) -> dict[str, float]:
         ("default view", "/"),
         ("site-b, refer", "/?site=site-b&triage=refer"),
         ("cam-04, usable, awaiting review", "/?device=cam-04&quality=usable&state=awaiting_review"),
-        ("March, page 40", "/?captured_from=2026-03-01&captured_to=2026-03-31&page=40"),
+        ("January, page 40", "/?captured_from=2027-01-01&captured_to=2027-01-31&page=40"),
     ):
         samples = []
         for _ in range(15):

@@ -13,7 +13,12 @@ The device's time is used when both hold:
   a clock NTP did not keep in step, or earlier than its software's build date, or later than its own
   clock at the time; any of them may be off by any amount);
 - it is not later than its arrival here, give or take ``ARRIVAL_TOLERANCE`` (two clocks kept by NTP
-  agree to well under a second; a result from the future of its arrival is impossible).
+  agree to well under a second; a result from the future of its arrival is impossible);
+- it is not earlier than EdgeScreen's first day (``PROJECT_START``, the device's own floor): the flag is
+  optional on the wire, so a device that sends none may still send 1970.
+
+The choice is made once, on arrival, and stored with its moment (``results.dated_from`` and
+``dated_at``): the worklist, the result page and the exports read it, never decide it again.
 """
 
 from __future__ import annotations
@@ -21,14 +26,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from firmware_app.records.clock import PROJECT_START  # the device's floor; the station shares the package
+
 ARRIVAL_TOLERANCE = timedelta(minutes=5)
-# Which time dates a result (the CSV export's ``dated_from``).
+# Which time dates a result (``results.dated_from``, the CSV export's ``dated_from``).
 CAPTURE, ARRIVAL = "captured_at", "received_at"
 
 
 def device_time_trusted(captured_at: datetime, received_at: datetime, clock: str | None) -> bool:
     """Whether the device's ``captured_at`` dates the result (``clock``: the payload's flag, if any)."""
-    return clock is None and not after_arrival(captured_at, received_at)
+    return clock is None and not after_arrival(captured_at, received_at) and not before_project(captured_at)
 
 
 def after_arrival(captured_at: datetime, received_at: datetime) -> bool:
@@ -36,13 +43,13 @@ def after_arrival(captured_at: datetime, received_at: datetime) -> bool:
     return captured_at > received_at + ARRIVAL_TOLERANCE
 
 
-def dated_at(captured_at: datetime, received_at: datetime, clock: str | None) -> datetime:
-    """The station's time of a result (stored as ``results.dated_at``): the device's when trusted,
-    else the arrival."""
-    return captured_at if device_time_trusted(captured_at, received_at, clock) else received_at
+def before_project(captured_at: datetime) -> bool:
+    """Whether the device's time is impossible: earlier than any EdgeScreen device could record."""
+    return captured_at < PROJECT_START
 
 
-def dated_from(result: Any) -> str:
-    """Which time a ``results`` row (with ``dated_at`` and ``captured_at``) is dated by: ``CAPTURE`` or
-    ``ARRIVAL`` (when both are the same moment, the device's time, which was used)."""
-    return CAPTURE if result.dated_at == result.captured_at else ARRIVAL
+def dating(captured_at: datetime, received_at: datetime, clock: str | None) -> dict[str, Any]:
+    """A result's ``dated_from`` (``CAPTURE`` or ``ARRIVAL``) and ``dated_at`` (that time), as stored."""
+    if device_time_trusted(captured_at, received_at, clock):
+        return {"dated_from": CAPTURE, "dated_at": captured_at}
+    return {"dated_from": ARRIVAL, "dated_at": received_at}

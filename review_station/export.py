@@ -34,7 +34,7 @@ from edgescreen_wire.checks import IDENTIFIER, WireError, check_text
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
-from review_station.dating import ARRIVAL, dated_from
+from review_station.dating import ARRIVAL, after_arrival
 from review_station.storage.tables import reads, results, users
 from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS, read_graded
 
@@ -219,17 +219,22 @@ def effective(result: Any) -> dict[str, Any]:
     missing, the start of the period is not known"), which every R4 reader understands, unlike an
     extension of our own. Why, and the device's own time and ``clock`` flag, go in ``Observation.note``
     (an ``Annotation``, core R4; ``DiagnosticReport`` has no note in R4, its observations carry it)."""
-    if dated_from(result) != ARRIVAL:
+    if result.dated_from != ARRIVAL:
         return {"effectiveDateTime": result.captured_at.isoformat()}
     return {"effectivePeriod": {"end": result.received_at.isoformat()}}
 
 
 def time_note(result: Any) -> dict[str, Any]:
     """The ``Observation.note`` saying why ``effective`` is not the device's time; none when it is."""
-    if dated_from(result) != ARRIVAL:
+    if result.dated_from != ARRIVAL:
         return {}
     clock = result.payload.get("clock")
-    why = f"its clock flag was {clock!r}" if clock else "that is after the result reached the station"
+    if clock:
+        why = f"its clock flag was {clock!r}"
+    elif after_arrival(result.captured_at, result.received_at):
+        why = "that is after the result reached the station"
+    else:
+        why = "that is before EdgeScreen's first day"
     text = (
         f"Capture time unknown, no later than the result's arrival: the device said "
         f"{result.captured_at.isoformat()}, and {why}."
@@ -374,7 +379,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
                 "assessed" if read_graded(final) else "not_assessed",
                 payload["eye"] or "", payload["body_site"] or "",
-                payload.get("clock", ""), dated_from(result),
+                payload.get("clock", ""), result.dated_from,
             ]
         )  # fmt: skip
     return out.getvalue()

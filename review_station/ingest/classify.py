@@ -14,7 +14,7 @@ from typing import Any
 from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
 from edgescreen_wire.result import MAX_RESULT_BYTES, WITH_V2_FIELDS, validate_result
 from edgescreen_wire.topics import RESULT, parse_device_topic
-from review_station.dating import dated_at
+from review_station.dating import dating
 from review_station.storage.tables import queue_rank_of
 
 TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
@@ -68,7 +68,7 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "modality": document["modality"],
         "captured_at": captured_at,
         "received_at": received_at,
-        "dated_at": dated_at(captured_at, received_at, document.get("clock")),
+        **dating(captured_at, received_at, document.get("clock")),
         "triage": document["triage"],
         "triage_rank": TRIAGE_RANK[document["triage"]],
         "quality_verdict": quality["verdict"] if quality else None,

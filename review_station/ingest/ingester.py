@@ -106,13 +106,22 @@ class Ingester:
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
         topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
         refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
-        if refused.pop(DROPPED_TOPIC, None) is not None or refused.pop(LIVE_TOPIC, None) is not None:
-            self._drops_unwatched("refused")  # results still flow; only a lost one would go unnoticed
+        # Both $SYS topics are taken out whatever the other's fate: a refused one is no refused result.
+        dropped_refused, live_refused = (refused.pop(topic, None) is not None for topic in (DROPPED_TOPIC, LIVE_TOPIC))
         if refused:
             log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
-        else:
-            log_event("review.ingest_subscribed", group=self._settings.share_group)
-            self.subscribed.set()
+            return
+        log_event("review.ingest_subscribed", group=self._settings.share_group)
+        self.subscribed.set()
+        self._watch_drops(dropped_refused, live_refused)
+
+    def _watch_drops(self, dropped_refused: bool, live_refused: bool) -> None:
+        """Results flow whatever $SYS allows; only a lost one would go unnoticed, so a refused count is
+        a warning. A refused uptime is not: the count is still heard when it changes, and only the
+        silence check (which waits for the uptime) cannot run."""
+        if dropped_refused:
+            self._drops_unwatched("refused")
+        elif not live_refused:
             self._counter_due_at = time.monotonic() + COUNTER_SECONDS
 
     def _drops_unwatched(self, why: str) -> None:

@@ -79,8 +79,10 @@ results = Table(
     Column("captured_at", UtcDateTime(), nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
     # The station's time of the result (``review_station.dating``, migration 0010): ``captured_at`` when
-    # the device's clock can be trusted, else ``received_at``. The worklist, date filters and exports use it.
+    # the device's clock can be trusted, else ``received_at``. The worklist, date filters and exports use it;
+    # ``dated_from`` says which (decided once, on arrival), for every page and export that shows it.
     Column("dated_at", UtcDateTime(), nullable=False),
+    Column("dated_from", String(16), nullable=False),
     Column("triage", String(16), nullable=False),
     # 0: refer, 1: ungradable, 2: no_refer: the worklist shows the urgent ones first.
     Column("triage_rank", Integer, nullable=False),
@@ -105,7 +107,7 @@ Index("results_device_history", results.c.device_id, results.c.dated_at)
 # - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first by
 #   the station's time, migration 0010) with every column a page shows or a filter tests, so a page is
 #   the first matching entries of this index, whatever the filters;
-WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "captured_at")
+WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "dated_from")
 WORKLIST_ORDER = (results.c.queue_rank, results.c.triage_rank, results.c.dated_at, results.c.result_id)
 Index("results_order", *WORKLIST_ORDER, *WORKLIST_COLUMNS)
 # - the filters, most selective first, for the counts and for a page under a narrow filter.

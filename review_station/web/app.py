@@ -23,7 +23,6 @@ from edgescreen_wire.review import REVIEW_V2
 from review_station import accounts, audit, dashboard, images
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
-from review_station.dating import dated_from
 from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
@@ -85,7 +84,6 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)
-    templates.env.globals["dated_from"] = dated_from  # the worklist marks a result dated by its arrival
     web = config.web
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -223,7 +221,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return {
             "result": result,
             "result_id": result_id,
-            "rows": describe(result.payload, config.models.directory, result.received_at),
+            "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],

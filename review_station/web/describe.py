@@ -16,7 +16,7 @@ from edgescreen_wire.checks import parse_utc_seconds
 from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import CATALOGUE, message
-from review_station.dating import after_arrival, device_time_trusted
+from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
 
 TRIAGE_WORDS = {
     "refer": "refer: the model found signs that need a specialist",
@@ -74,23 +74,29 @@ def _span(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 60:.0f} minutes"
 
 
-def time_rows(payload: dict[str, Any], received_at: datetime) -> list[tuple[str, str]]:
-    """The device's time with what its clock was worth, and the time the station dates the result by
-    (``review_station.dating``), so a reader never takes an impossible or doubtful time for the real one."""
+def time_rows(payload: dict[str, Any], received_at: datetime, dated_from: str) -> list[tuple[str, str]]:
+    """The device's time with what its clock was worth, and the time the station dates the result by:
+    its stored ``dated_from`` (``review_station.dating``), the choice the worklist ordered it by, so a
+    reader never takes an impossible or doubtful time for the real one."""
     captured_at, clock = parse_utc_seconds(payload["captured_at"]), payload.get("clock")
     doubts = [] if clock is None else [CLOCK_WORDS.get(clock, "the device could not vouch for its clock")]
     if after_arrival(captured_at, received_at):
         doubts.append(f"impossible: {_span(captured_at - received_at)} after this result reached the station")
+    if before_project(captured_at):
+        doubts.append(f"impossible: earlier than EdgeScreen's first day ({PROJECT_START:%Y-%m-%d})")
     captured = _utc(captured_at)
-    if device_time_trusted(captured_at, received_at, clock):
+    if dated_from == CAPTURE:
         dated = f"{captured}, the device's capture time"
     else:
         dated = f"{_utc(received_at)}, its arrival here: the device's time is not used"
     return [("Captured", f"{captured} ({'; '.join(doubts)})" if doubts else captured), ("Dated by the station", dated)]
 
 
-def describe(payload: dict[str, Any], models_directory: Path, received_at: datetime) -> list[tuple[str, str]]:
-    """(label, value) rows, in the order a specialist reads them; ``received_at``: the result's arrival."""
+def describe(
+    payload: dict[str, Any], models_directory: Path, received_at: datetime, dated_from: str
+) -> list[tuple[str, str]]:
+    """(label, value) rows, in the order a specialist reads them; ``received_at``: the result's arrival,
+    ``dated_from``: which time dates it (``results.dated_from``)."""
     rows = [
         ("Triage", TRIAGE_WORDS[payload["triage"]]),
         ("Modality", "fundus photograph" if payload["modality"] == "fundus" else "dermoscopy photograph"),
@@ -99,7 +105,7 @@ def describe(payload: dict[str, Any], models_directory: Path, received_at: datet
         rows.append(("Eye", EYE_WORDS.get(payload["eye"], payload["eye"])))
     else:
         rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
-    rows += time_rows(payload, received_at)
+    rows += time_rows(payload, received_at, dated_from)
     score, threshold = payload["score"], payload["threshold"]
     rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
     rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))

@@ -141,8 +141,8 @@ def _listed(reader: SignedIn) -> Select:
         results.c.triage,
         results.c.quality_verdict,
         results.c.state,
-        results.c.captured_at,
         results.c.dated_at,
+        results.c.dated_from,
         awaits(reader).label("awaits_you"),
     )
 

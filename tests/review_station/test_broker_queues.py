@@ -16,11 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 
 from review_station import devices
+from review_station.config import load_review_config
 from review_station.ingest import ingester as ingester_module
-from review_station.ingest.broker_drops import LIVE_TOPIC, noticed, record_counter
+from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, noticed, record_counter
+from review_station.ingest.ingester import Ingester
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.review_station.kit import IngesterThread, Publisher, counts, result_bytes, result_topic, station_config
@@ -174,18 +178,42 @@ def test_a_healthy_start_on_a_broker_up_for_a_while_is_not_warned(
         ingester.stop()
 
 
-def test_an_acl_that_hides_the_count_is_said(tmp_path, engine: Engine, certs, caplog, monkeypatch) -> None:
-    """mosquitto grants a subscription its ACL denies and sends nothing: the silence is the sign."""
+def test_an_acl_that_hides_the_count_is_said_and_results_flow(
+    tmp_path, engine: Engine, certs, caplog, monkeypatch
+) -> None:
+    """mosquitto grants a subscription its ACL does not allow (even ``topic deny``: 2.0.11) and sends
+    nothing: the silence is the sign, and the results subscription is granted and said so."""
     monkeypatch.setattr(ingester_module, "COUNTER_SECONDS", 1.0)  # 30 s in service
     caplog.set_level(logging.INFO)
     broker = scaled_broker(tmp_path / "broker", certs)
     acl = broker.directory / "acl"
-    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "$SYS" not in line))
+    acl.write_text(acl.read_text().replace("topic read $SYS", "topic deny $SYS"))
     broker.start()
     ingester = IngesterThread(station_config(tmp_path, engine, broker.port, broker=station_tls(certs)), engine)
     try:
         wait_until(lambda: "review.broker_drops_unwatched" in caplog.text, 10, "the warning")
         assert LIVE_TOPIC in caplog.text  # what to let the station read
+        assert "review.ingest_subscribed" in caplog.text and "review.subscription_refused" not in caplog.text
     finally:
         ingester.stop()
         broker.stop()
+
+
+GRANTED, REFUSED = ReasonCode(PacketTypes.SUBACK, identifier=1), ReasonCode(PacketTypes.SUBACK, identifier=0x87)
+
+
+@pytest.mark.parametrize(
+    ("refused", "warned"), [((DROPPED_TOPIC, LIVE_TOPIC), True), ((DROPPED_TOPIC,), True), ((LIVE_TOPIC,), False)]
+)
+def test_a_broker_refusing_sys_reads_still_has_the_results_subscribed(
+    tmp_path, engine: Engine, caplog, refused: tuple[str, ...], warned: bool
+) -> None:
+    """A broker that refuses $SYS (an auth plugin; mosquitto's ACL file grants and stays silent) still
+    delivers results: subscribed, no error; drops are said unwatched only when their count is refused."""
+    caplog.set_level(logging.INFO)
+    ingester = Ingester(engine, load_review_config(str(station_config(tmp_path, engine, free_port()))).broker)
+    topics = [topic for topic, _ in ingester_module.subscriptions("review")]
+    ingester._on_subscribe(None, None, 1, [REFUSED if t in refused else GRANTED for t in topics], None)
+    assert ingester.subscribed.is_set() and "review.ingest_subscribed" in caplog.text
+    assert "review.subscription_refused" not in caplog.text
+    assert ("review.broker_drops_unwatched" in caplog.text) == warned

@@ -5,6 +5,7 @@ by the result's arrival (``review_station.dating``), and every export and the re
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -13,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from review_station import accounts, dashboard
+from review_station import accounts, dashboard, devices
 from review_station.export import coded_value_problems, export
+from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import result_tallies, results
 from review_station.verdicts import ReadForm, record_read
 from tests.review_station.browser import chromium_page, served
+from tests.review_station.kit import result_bytes, result_topic
 from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
 
@@ -121,3 +124,35 @@ def test_the_dashboard_counts_wrong_clock_results_on_their_arrival_day_and_measu
     assert per_day[received.date()]["refer"] >= 2  # 1970 and tomorrow, on the day they arrived
     assert sum(sum(day.values()) for day in per_day.values()) == len(ids)
     assert len(delays) == 2 and max(delays) >= 47  # two days ago and an hour ago only
+
+
+def stored_at(engine: Engine, received: datetime, payload: dict[str, str]) -> str:
+    """One result from cam-01 as the ingester stores it, arriving at ``received``; returns its id."""
+    result_id, raw = result_bytes("cam-01", "site-a", payload=payload)
+    with engine.begin() as connection:
+        store_batch(connection, [Incoming(result_topic("site-a", "cam-01"), raw, received)], {"cam-01": "site-a"})
+    return result_id
+
+
+def test_a_1970_time_without_a_flag_and_a_flagged_time_equal_to_the_arrival_are_dated_by_the_arrival_everywhere(
+    engine: Engine,
+) -> None:
+    """The flag is optional: a 1970 time without one is not trusted either. A flagged time that happens
+    to equal the arrival is still not the device's (the stored choice, not a comparison of two times),
+    and the worklist, the result page and the CSV export all say so."""
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    ids = {
+        "1970": stored_at(engine, NOW, {"captured_at": "1970-01-01T00:05:01Z"}),
+        "flagged": stored_at(engine, NOW, {"captured_at": _at(NOW), "clock": "unsynchronised"}),
+    }
+    review(engine, list(ids.values()))
+    client = signed_in_client(engine, station(), "rita", "reviewer")
+    page = client.get("/?state=reviewed").text
+    for result_id in ids.values():
+        assert re.search(rf'<tr data-result="{result_id}"((?!</tr>).)*dated-by-arrival', page, flags=re.DOTALL)
+        assert "its arrival here: the device's time is not used" in html.unescape(
+            client.get(f"/results/{result_id}").text
+        )
+    today = NOW.date().isoformat()
+    rows = csv.DictReader(io.StringIO(export(engine, "csv", "site-a", today, today, by="test")))
+    assert {row["result_id"]: row["dated_from"] for row in rows} == dict.fromkeys(ids.values(), "received_at")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from edgescreen_wire.result import RESULT_V2
 from firmware_app.inference.card import read_card
+from review_station.dating import ARRIVAL, CAPTURE
 from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
 from tests.review_station.kit import result_bytes
@@ -22,14 +23,14 @@ def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_say
     _, raw = result_bytes(
         "cam-01", "site-a", payload={"model": model, "threshold": point.threshold, "quality": quality}
     )
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
     assert rows["Operating point"].startswith(f"{point.name}:")
     assert rows["  sensitivity"].startswith(f"{point.sensitivity.value:.1%} (95% CI {point.sensitivity.ci95[0]:.1%}")
     assert rows["  specificity"].startswith(f"{point.specificity.value:.1%}")
     assert rows["  defect"] == "uneven illumination" and rows["  sharpness"] == "0.812"
     assert rows["Image quality"].startswith("Image quality: usable") or "usable" in rows["Image quality"]
     other = json.loads(raw) | {"model": model | {"version": "9.9.9"}}
-    assert "unknown to this station" in dict(describe(other, MODELS_DIR, RECEIVED))["Operating point"]
+    assert "unknown to this station" in dict(describe(other, MODELS_DIR, RECEIVED, CAPTURE))["Operating point"]
 
 
 def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality() -> None:
@@ -37,28 +38,35 @@ def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality
     derm = {"modality": "dermoscopy", "eye": None, "body_site": "trunk", "quality": quality}
     v2 = derm | {"lesion_diameter_mm": 6.5, "skin_tone": "tan", "quality_reference": "usable"}
     _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=v2)
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
     assert rows["Lesion diameter"] == "6.5 mm (to 0.5 mm)" and rows["Skin tone"] == "tan"
     assert "usable" in rows["Image quality on the shipped limits"]
     assert rows["Operating point"].startswith("screening, unknown to this station")
     _, v1 = result_bytes("cam-01", "site-a", payload=derm)
-    assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, RECEIVED))
+    assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, RECEIVED, CAPTURE))
 
 
 def test_a_capture_time_the_device_could_not_vouch_for_says_so() -> None:
     _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "1970-01-01T00:02:00Z", "clock": "before_build"})
-    captured = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED))["Captured"]
+    captured = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, ARRIVAL))["Captured"]
     assert captured.startswith("1970-01-01 00:02:00 UTC") and "the capture time is unknown" in captured
     _, raw = result_bytes("cam-01", "site-a", payload={"clock": "unsynchronised"})
-    assert "this time may be off" in dict(describe(json.loads(raw), MODELS_DIR, RECEIVED))["Captured"]
+    assert "this time may be off" in dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, ARRIVAL))["Captured"]
     _, raw = result_bytes("cam-01", "site-a")
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
     assert rows["Captured"].endswith(" UTC")  # a clock in step: no word
     assert rows["Dated by the station"].endswith("the device's capture time")
 
 
 def test_a_capture_time_after_the_arrival_is_impossible_and_not_used() -> None:
     _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "2026-12-04T10:00:00Z"})
-    rows = dict(describe(json.loads(raw), MODELS_DIR, datetime(2026, 12, 2, 9, 0, tzinfo=UTC)))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), ARRIVAL))
     assert rows["Captured"] == "2026-12-04 10:00:00 UTC (impossible: 2 days after this result reached the station)"
+    assert rows["Dated by the station"] == "2026-12-02 09:00:00 UTC, its arrival here: the device's time is not used"
+
+
+def test_a_capture_time_before_the_project_without_a_flag_is_impossible_and_not_used() -> None:
+    _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "1970-01-01T00:02:00Z"})
+    rows = dict(describe(json.loads(raw), MODELS_DIR, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), ARRIVAL))
+    assert rows["Captured"] == "1970-01-01 00:02:00 UTC (impossible: earlier than EdgeScreen's first day (2026-11-29))"
     assert rows["Dated by the station"] == "2026-12-02 09:00:00 UTC, its arrival here: the device's time is not used"

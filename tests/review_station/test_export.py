@@ -21,7 +21,7 @@ from review_station.verdicts import ReadForm, record_read
 from tests.review_station.browser import served
 from tests.review_station.web_kit import PASSWORD, add_results, sign_in, signed_in_client, station
 
-DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+DAY = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # on or after the project start: a true capture time
 DERMOSCOPY = {
     "modality": "dermoscopy",
     "eye": None,
@@ -36,7 +36,7 @@ DERMOSCOPY = {
 def reviewed_site(engine: Engine) -> list[str]:
     fundus = add_results(engine, "cam-01", "site-a", [0.9, 0.1], captured_at=DAY)
     skin = add_results(engine, "derm-01", "site-a", [0.8], captured_at=DAY, schema=RESULT_V2, payload=DERMOSCOPY)
-    add_results(engine, "cam-01", "site-a", [0.7], captured_at=datetime(2026, 5, 1, tzinfo=UTC))  # out of range
+    add_results(engine, "cam-01", "site-a", [0.7], captured_at=datetime(2026, 12, 1, tzinfo=UTC))  # out of range
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
     record_read(engine, fundus[0], ana, ReadForm("refer", "soon", "severe", "present"), ())
@@ -46,7 +46,7 @@ def reviewed_site(engine: Engine) -> list[str]:
 
 def test_the_fhir_export_parses_with_fhir_resources_and_passes_the_coded_value_checks(engine: Engine) -> None:
     reviewed = reviewed_site(engine)
-    document = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-30", by="test"))
+    document = json.loads(export(engine, "fhir", "site-a", "2026-11-29", "2026-11-30", by="test"))
     Bundle.model_validate(document)
     assert coded_value_problems(document) == []
     reports = [e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"]
@@ -93,17 +93,17 @@ def test_a_right_eye_is_coded_as_the_right_eye(engine: Engine) -> None:
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
     record_read(engine, right, ana, ReadForm("refer", "soon", "severe", "present"), ())
-    document = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-01", by="test"))
+    document = json.loads(export(engine, "fhir", "site-a", "2026-11-29", "2026-11-29", by="test"))
     sites = {json.dumps(e["resource"]["bodySite"]) for e in document["entry"] if "bodySite" in e["resource"]}
     right_eye = {"system": "http://snomed.info/sct", "code": "362502000", "display": "Entire right eye"}
     assert sites == {json.dumps({"coding": [right_eye], "text": "Entire right eye"})}
-    [row] = csv.DictReader(io.StringIO(export(engine, "csv", "site-a", "2026-04-01", "2026-04-01", by="test")))
+    [row] = csv.DictReader(io.StringIO(export(engine, "csv", "site-a", "2026-11-29", "2026-11-29", by="test")))
     assert (row["eye"], row["body_site"]) == ("R", "")
 
 
 def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: Engine) -> None:
     reviewed_site(engine)
-    good = json.loads(export(engine, "fhir", "site-a", "2026-04-01", "2026-04-30", by="test"))
+    good = json.loads(export(engine, "fhir", "site-a", "2026-11-29", "2026-11-30", by="test"))
     bad = copy.deepcopy(good)
     observation = next(e["resource"] for e in bad["entry"] if e["resource"]["resourceType"] == "Observation")
     observation["status"] = "bogus"
@@ -125,7 +125,7 @@ def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: 
 
 def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audited(engine: Engine) -> None:
     reviewed = reviewed_site(engine)
-    text = export(engine, "csv", "site-a", "2026-04-01", "2026-04-01", by="test")
+    text = export(engine, "csv", "site-a", "2026-11-29", "2026-11-29", by="test")
     rows = {row["result_id"]: row for row in csv.DictReader(io.StringIO(text))}
     assert sorted(rows) == sorted(reviewed)
     fundus, skin = rows[reviewed[0]], rows[reviewed[1]]
@@ -134,11 +134,11 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
     assert (skin["skin_tone"], skin["lesion_diameter_mm"], skin["operating_point"]) == ("brown", "7.5", "screening")
     assert (fundus["skin_tone"], fundus["lesion_diameter_mm"], fundus["operating_point"]) == ("", "", "")
     assert (fundus["eye"], fundus["body_site"], skin["eye"], skin["body_site"]) == ("L", "", "", "trunk")
-    assert export(engine, "csv", "site-b", "2026-04-01", "2026-04-01", by="test").count("\n") == 1
+    assert export(engine, "csv", "site-b", "2026-11-29", "2026-11-29", by="test").count("\n") == 1
     with pytest.raises(ExportError, match="YYYY-MM-DD"):
-        export(engine, "csv", "site-a", "April", "2026-04-01", by="test")
+        export(engine, "csv", "site-a", "April", "2026-11-29", by="test")
     with pytest.raises(ExportError, match="empty"):
-        export(engine, "csv", "site-a", "2026-04-02", "2026-04-01", by="test")
+        export(engine, "csv", "site-a", "2026-11-30", "2026-11-29", by="test")
     with engine.connect() as connection:
         exports = (
             connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "export")).scalars().all()
@@ -148,7 +148,7 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
 
 def test_web_export_is_for_coordinators(engine: Engine) -> None:
     reviewed_site(engine)
-    query = "/export?format=csv&site=site-a&start=2026-04-01&end=2026-04-30"
+    query = "/export?format=csv&site=site-a&start=2026-11-29&end=2026-11-30"
     assert signed_in_client(engine, station(), "ben", "reviewer").get(query).status_code == 403
     response = signed_in_client(engine, station(), "cleo", "coordinator").get(query)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
@@ -174,7 +174,7 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header
     accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
     with served(station(), engine) as base, httpx.Client(base_url=base) as client:
         sign_in(client, "cleo", PASSWORD)
-        query = {"format": "csv", "start": "2026-04-01", "end": "2026-04-30"}
+        query = {"format": "csv", "start": "2026-11-29", "end": "2026-11-30"}
         form = client.get("/export")  # the form, its fields to fill
         partial = client.get("/export", params={"site": "site-a"})
         refused = client.get("/export", params={**query, "site": site})
@@ -183,9 +183,9 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused_before_any_header
     assert partial.status_code == 422 and "fill in every field" in partial.text and 'value="site-a"' in partial.text
     assert refused.status_code == 422 and "Export refused" in refused.text
     # The refusal is the form again, with what was typed kept to correct it.
-    assert 'data-test="export-form"' in refused.text and 'value="2026-04-30"' in refused.text
+    assert 'data-test="export-form"' in refused.text and 'value="2026-11-30"' in refused.text
     assert "content-disposition" not in refused.headers and "set-cookie" not in refused.headers
-    assert good.headers["content-disposition"] == 'attachment; filename="edgescreen-site-a-2026-04-01-2026-04-30.csv"'
+    assert good.headers["content-disposition"] == 'attachment; filename="edgescreen-site-a-2026-11-29-2026-11-30.csv"'
     with engine.connect() as connection:
         audited = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "export")).scalars()
         assert len(audited.all()) == 1  # the good one only

@@ -85,13 +85,13 @@ def test_a_read_of_a_result_whose_photo_is_held_still_needs_the_grading(engine: 
 
 
 def test_a_grading_not_assessed_is_exported_as_absent_and_left_out_of_the_model_performance(engine: Engine) -> None:
-    unseen, seen = add_results(engine, "cam-01", "site-a", [0.9, 0.8], captured_at=datetime(2026, 4, 1, tzinfo=UTC))
+    unseen, seen = add_results(engine, "cam-01", "site-a", [0.9, 0.8], captured_at=datetime(2026, 11, 29, tzinfo=UTC))
     hold_photo(engine, seen, b"sealed bytes")
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
     record_read(engine, unseen, ana, ReadForm("refer", "soon"), ())
     record_read(engine, seen, ana, ReadForm("refer", "soon", "moderate", "absent"), ())
-    day = "2026-04-01"
+    day = "2026-11-29"
     document = json.loads(export(engine, "fhir", "site-a", day, day, by="test"))
     assert coded_value_problems(document) == []
     absent = [

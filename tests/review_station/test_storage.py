@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, insert, select
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
 from review_station.storage.tables import devices, metadata, result_tallies, results
+from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import result_bytes, result_topic
 
 
@@ -36,6 +38,7 @@ def test_a_station_of_before_result_v2_migrates_keeping_its_results(database_url
             "quality_reference",
             "queue_rank",
             "dated_at",
+            "dated_from",
         )
         with engine.begin() as connection:
             connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_since}))
@@ -55,6 +58,8 @@ def test_results_stored_before_the_station_dated_them_are_dated_as_the_ingester_
         "unset clock": {"captured_at": "1970-01-01T00:05:01Z", "clock": "before_build"},
         "future": {"captured_at": "2026-12-04T10:00:00Z"},
         "in step": {"captured_at": "2026-11-30T08:00:00Z"},
+        "1970, no flag": {"captured_at": "1970-01-01T00:05:01Z"},
+        "flagged, at arrival": {"captured_at": "2026-12-02T09:00:00Z", "clock": "unsynchronised"},
     }
     try:
         command.upgrade(alembic_config(engine), "0009")
@@ -63,18 +68,24 @@ def test_results_stored_before_the_station_dated_them_are_dated_as_the_ingester_
             for name, payload in sent.items():
                 ids[name], raw = result_bytes("cam-01", "site-a", payload=payload)
                 row = result_row(result_topic("site-a", "cam-01"), raw, {"cam-01": "site-a"}, received)
-                del row["dated_at"]  # added by 0010
+                del row["dated_at"], row["dated_from"]  # added by 0010
                 connection.execute(insert(results).values(row))
         upgrade(engine)
         with engine.connect() as connection:
             dated = dict(connection.execute(select(results.c.result_id, results.c.dated_at)).all())
+            dated_from = dict(connection.execute(select(results.c.result_id, results.c.dated_from)).all())
             days = connection.execute(select(result_tallies.c.dated_on, result_tallies.c.results)).all()
         assert dated == {
             ids["unset clock"]: received,
             ids["future"]: received,
             ids["in step"]: datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+            ids["1970, no flag"]: received,
+            ids["flagged, at arrival"]: received,
         }
-        assert sorted(days) == [(date(2026, 11, 30), 1), (date(2026, 12, 2), 2)]
+        assert {name: dated_from[ids[name]] for name in sent} == {
+            name: "captured_at" if name == "in step" else "received_at" for name in sent
+        }
+        assert sorted(days) == [(date(2026, 11, 30), 1), (date(2026, 12, 2), 4)]
     finally:
         engine.dispose()
 
@@ -107,7 +118,7 @@ def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_
             for state in ("awaiting_review", "reviewed", "disagreement"):
                 _, payload = result_bytes("cam-01", "site-a")
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, datetime.now(UTC))
-                del row["queue_rank"], row["dated_at"]  # added by 0009 and 0010
+                del row["queue_rank"], row["dated_at"], row["dated_from"]  # added by 0009 and 0010
                 connection.execute(insert(results).values(row | {"state": state}))
         upgrade(engine)
         with engine.connect() as connection:
@@ -115,3 +126,12 @@ def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_
             assert ranked.all() == [("awaiting_review", 0), ("disagreement", 0), ("reviewed", 1)]
     finally:
         engine.dispose()
+
+
+def test_migration_0010_carries_its_own_rule() -> None:
+    """What a migration writes must not change when the app's code does: 0010 imports none of it."""
+    source = (PROJECT_ROOT / "review_station" / "migrations" / "versions" / "0010_dated_at.py").read_text()
+    imported = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import | ast.ImportFrom)]
+    modules = [node.module or "" for node in imported if isinstance(node, ast.ImportFrom)]
+    modules += [alias.name for node in imported if isinstance(node, ast.Import) for alias in node.names]
+    assert not [m for m in modules if m.split(".")[0] in ("review_station", "firmware_app", "edgescreen_wire")]

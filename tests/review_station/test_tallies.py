@@ -16,7 +16,7 @@ from review_station.web.worklist import Filters, worklist_page
 from tests.review_station.kit import result_bytes, result_topic
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
-DAY = datetime(2026, 4, 1, 23, 30, tzinfo=UTC)
+DAY = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # on or after the project start
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None, "quality": None}
 
 
@@ -55,7 +55,7 @@ def test_tallies_follow_ingest_and_reads_and_give_the_worklist_its_counts(engine
     _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
     with engine.connect() as connection:
         everything = worklist_page(connection, Filters(), 1, 10, ana)
-        site_a_day = worklist_page(connection, Filters(site="site-a", captured_to="2026-04-01"), 1, 10, ana)
+        site_a_day = worklist_page(connection, Filters(site="site-a", captured_to="2026-11-29"), 1, 10, ana)
     assert everything.total == 4 and everything.counts["state"] == {"reviewed": 1, "awaiting_review": 3}
     assert site_a_day.total == 2 and site_a_day.counts["triage"] == {"refer": 2}
     assert {row.result_id for row in site_a_day.rows} == set(refer)
@@ -70,7 +70,7 @@ def test_the_migration_counts_the_results_already_stored(database_url: str) -> N
             for hours in (0, 1, 2):
                 _, payload = result_bytes("cam-01", "site-a", captured_at=DAY + timedelta(hours=hours))
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, DAY)
-                del row["queue_rank"], row["dated_at"]  # added by 0009 and 0010
+                del row["queue_rank"], row["dated_at"], row["dated_from"]  # added by 0009 and 0010
                 connection.execute(insert(results).values(row))
         upgrade(engine)
         assert tallied(engine) == counted_from_results(engine)

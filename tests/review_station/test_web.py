@@ -15,7 +15,7 @@ from review_station.verdicts import resend_verdicts
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
-DAY = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+DAY = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # on or after the project start: a true capture time
 
 
 def test_every_page_needs_a_session_and_sign_in_needs_its_csrf_token(engine: Engine) -> None:
@@ -44,7 +44,7 @@ def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_a
     second = client.get("/?page=2").text
     assert second.count("data-result=") == 6 and "Page 2 of 2" in second
     assert sum(f'data-result="{r}"' in page + second for r in many) == 12
-    filtered = client.get("/?site=site-b&captured_from=2026-04-01&captured_to=2026-04-01", headers={"HX-Request": "1"})
+    filtered = client.get("/?site=site-b&captured_from=2026-11-29&captured_to=2026-11-29", headers={"HX-Request": "1"})
     assert "<html" not in filtered.text  # htmx gets the table only
     assert ungradable[0] in filtered.text and many[0] not in filtered.text and "1 results" in filtered.text
     assert 'data-count-triage="no_refer">0<' in filtered.text
