@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 import shutil
@@ -113,13 +114,14 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
     """``None`` when a screening may start (or, ``in_visit``, go on); else the nurse is sent to
     "Ready to screen?", which lists the red checks and says screening is blocked until they are
     fixed. This is the interlock, not the hidden Start button: every page that starts a patient,
-    opens the camera for one or records a photo asks it. In a visit a red camera is left to the
-    capture screen, which answers a lost camera itself (its banner and Retry, in the same words)."""
-    red = [
-        check
-        for check in blocking(await web.device.run(web.device.readiness))
-        if not (in_visit and check.name == "camera")
-    ]
+    opens the camera for one or records a photo asks it. Starting a patient runs the full checks
+    (``Device.readiness``); a step of a visit is held to their last run and the disk measured now
+    (``Device.visit_checks``), so the shutter never waits on the audit chain or a camera probe.
+    In a visit a red camera is left to the capture screen, which answers a lost camera itself
+    (its banner and Retry, in the same words)."""
+    device = web.device
+    checks = await asyncio.to_thread(device.visit_checks) if in_visit else await device.run(device.readiness)
+    red = [check for check in blocking(checks) if not (in_visit and check.name == "camera")]
     if not red:
         return None
     log_event("app.screening_blocked", path=request.url.path, checks=",".join(check.name for check in red))
