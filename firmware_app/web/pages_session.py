@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
 import shutil
 import time
@@ -25,7 +24,7 @@ from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
-from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, sent_to
+from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.web.wording import french_of
@@ -47,16 +46,6 @@ def back(request: Request) -> Response:
     if not referer.path.startswith("/") or referer.path.startswith("//"):
         return RedirectResponse("/", 303)
     return RedirectResponse(f"{referer.path}?{referer.query}" if referer.query else referer.path, 303)
-
-
-def on_the_device(request: Request) -> bool:
-    """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
-    device's first operator may be made. With ``[app] bind`` opened to the network for tablets, a
-    stranger on the network must not get to make the first operator before the nurse does."""
-    try:
-        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
-    except ValueError:
-        return False
 
 
 def status(web: WebApp) -> dict[str, Any]:
@@ -201,7 +190,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
         web.sessions.end(session)
-        request.state.session = web.sessions.new()
+        request.state.session = web.new_session(request)
         return RedirectResponse("/signin", 303)
 
     @web.page(public=True)
