@@ -124,6 +124,30 @@ def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anythi
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
+def test_records_kept_where_the_config_says_are_checked_too(staged_root, tmp_path):
+    """The refusal reads the installed config's [records] database with the installed venv's loader:
+    records kept elsewhere than the default are protected as well. The staging root has no venv
+    (--skip-venv): this checkout's stands in as the installed one."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    venv_bin = root / "opt/edgescreen/venv/bin"
+    venv_bin.mkdir(parents=True)
+    python = venv_bin / "python"  # a script, not a link: a linked python would not find its venv
+    python.write_text(f'#!/bin/sh\nexec {PROJECT_ROOT / ".venv/bin/python"} "$@"\n')
+    python.chmod(0o755)
+    config = root / "etc/edgescreen/config.toml"
+    elsewhere = root / "srv/records"
+    config.write_text(
+        config.read_text().replace('"/var/lib/edgescreen/records.sqlite3"', '"/srv/records/records.sqlite3"')
+    )
+    elsewhere.mkdir(parents=True)
+    with sqlite3.connect(elsewhere / "records.sqlite3") as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    run = install_device(root)
+    assert run.returncode == 1, run.stderr
+    assert f"records in {elsewhere} are at schema {SCHEMA_VERSION + 1}" in run.stderr
+
+
 # The script's own stop_services and its trap, run alone: systemd stands in as a fake systemctl
 # that records its calls (the test machine has no systemd, and a real update would touch /opt).
 FAILED_UPDATE = f"""
