@@ -40,3 +40,15 @@ def test_a_moved_venv_is_made_again_where_it_now_is(tmp_path):
         [str(moved / ".venv" / "bin" / "python"), "-I", "-c", imported], capture_output=True, text=True
     )
     assert where.stdout.strip() == str(moved / "firmware_app" / "__init__.py")
+
+
+def test_a_checkout_reached_through_a_symlink_keeps_its_venv(tmp_path):
+    """$PWD keeps the link's path while the venv's import names the real one: compared as written,
+    every run of setup would make the venv again."""
+    first = checkout_copy(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(first)
+    assert setup(link).returncode == 0
+    run = setup(link)
+    assert run.returncode == 0, run.stderr
+    assert "preparing" not in run.stderr and "does not run from here" not in run.stderr

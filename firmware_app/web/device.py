@@ -26,7 +26,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, blocking
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.health.readiness import readiness
+from firmware_app.health.readiness import disk_check, readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import ModelError
 from firmware_app.operators import Operators
@@ -37,9 +37,9 @@ from firmware_app.service.watchdog import Watchdog, supervise
 from firmware_app.web.camera_owner import CameraOwner
 
 T = TypeVar("T")
-# How long one run of the readiness checks answers for the steps of a screening: each step asks
-# whether a red check blocks it, and the audit chain, the records' quick_check and a camera probe
-# are too slow to run again at every tap.
+# How long one full run of the readiness checks answers for starting a patient (the form, then its
+# post): the audit chain, the records' quick_check and a camera probe grow with the records and the
+# camera, too slow to run twice in a row. The steps of a visit never run them (``visit_checks``).
 READINESS_FRESH_S = 5.0
 
 
@@ -122,7 +122,17 @@ class Device:
         if fresh or now - self._checked_at > READINESS_FRESH_S:
             self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera)
             self._checked_at = now
+            log_event("app.readiness_run", ms=round((time.monotonic() - now) * 1000))
         return self._checks
+
+    def visit_checks(self) -> list[Check]:
+        """What the steps of a visit (capture screen, shutter, "Use this photo") are held to: the last
+        full run's checks, whatever their age, with the disk measured now. The full run takes
+        seconds on records used for months, and between the shutter and the burst the eye moves; it
+        ran when the patient was started (and runs at every "Check again"), so a visit always has one.
+        The disk is the one check a visit itself changes, and statvfs costs nothing."""
+        live = disk_check(self.config)
+        return [live if check.name == live.name else check for check in self._checks]
 
     @property
     def screening_blocked(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import asyncio
 import math
 import shutil
 import time
@@ -24,7 +24,7 @@ from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
-from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, sent_to
+from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.web.wording import french_of
@@ -46,16 +46,6 @@ def back(request: Request) -> Response:
     if not referer.path.startswith("/") or referer.path.startswith("//"):
         return RedirectResponse("/", 303)
     return RedirectResponse(f"{referer.path}?{referer.query}" if referer.query else referer.path, 303)
-
-
-def on_the_device(request: Request) -> bool:
-    """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
-    device's first operator may be made. With ``[app] bind`` opened to the network for tablets, a
-    stranger on the network must not get to make the first operator before the nurse does."""
-    try:
-        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
-    except ValueError:
-        return False
 
 
 def status(web: WebApp) -> dict[str, Any]:
@@ -113,13 +103,14 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
     """``None`` when a screening may start (or, ``in_visit``, go on); else the nurse is sent to
     "Ready to screen?", which lists the red checks and says screening is blocked until they are
     fixed. This is the interlock, not the hidden Start button: every page that starts a patient,
-    opens the camera for one or records a photo asks it. In a visit a red camera is left to the
-    capture screen, which answers a lost camera itself (its banner and Retry, in the same words)."""
-    red = [
-        check
-        for check in blocking(await web.device.run(web.device.readiness))
-        if not (in_visit and check.name == "camera")
-    ]
+    opens the camera for one or records a photo asks it. Starting a patient runs the full checks
+    (``Device.readiness``); a step of a visit is held to their last run and the disk measured now
+    (``Device.visit_checks``), so the shutter never waits on the audit chain or a camera probe.
+    In a visit a red camera is left to the capture screen, which answers a lost camera itself
+    (its banner and Retry, in the same words)."""
+    device = web.device
+    checks = await asyncio.to_thread(device.visit_checks) if in_visit else await device.run(device.readiness)
+    red = [check for check in blocking(checks) if not (in_visit and check.name == "camera")]
     if not red:
         return None
     log_event("app.screening_blocked", path=request.url.path, checks=",".join(check.name for check in red))
@@ -199,7 +190,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
         web.sessions.end(session)
-        request.state.session = web.sessions.new()
+        request.state.session = web.new_session(request)
         return RedirectResponse("/signin", 303)
 
     @web.page(public=True)

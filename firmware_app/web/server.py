@@ -8,6 +8,7 @@ data goes in a URL: forms POST it, and pages about a patient have generic titles
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -52,6 +53,17 @@ async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Res
     response.headers["HX-Push-Url"] = path
     response.headers["HX-Trigger"] = STATUS_CHANGED
     return response
+
+
+def on_the_device(request: Request) -> bool:
+    """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
+    device's first operator may be made, and the sessions no stranger's requests evict. With ``[app]
+    bind`` opened to the network for tablets, a stranger on the network must not get to make the
+    first operator before the nurse does."""
+    try:
+        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
 
 
 def sent_to(request: Request, path: str) -> Response:
@@ -129,6 +141,10 @@ class WebApp:
 
         return handler
 
+    def new_session(self, request: Request) -> Session:
+        """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap."""
+        return self.sessions.new(local=on_the_device(request))
+
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:
         """Wrap a handler with the session, CSRF, sign-in and error handling every page needs.
 
@@ -138,7 +154,7 @@ class WebApp:
 
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             async def endpoint(request: Request) -> Response:
-                session = self.sessions.find(request.cookies.get(COOKIE)) or self.sessions.new()
+                session = self.sessions.find(request.cookies.get(COOKIE)) or self.new_session(request)
                 request.state.session = session
                 response = await self._answer(request, session, handler, public, activity)
                 current: Session = request.state.session

@@ -16,9 +16,11 @@ from typing import Any
 COOKIE = "edgescreen_session"
 # A session untouched this long is forgotten (a kiosk runs for months; anonymous visits add up).
 FORGET_AFTER_S = 12 * 3600
-# Sessions nobody has signed in to (each request without a cookie makes one, for its CSRF token): at
-# most this many are kept, the oldest forgotten first. With the app bound to the LAN, 20,000 such
-# requests held 5 MB for 12 h; the kiosk's own sign-in screen is among the newest.
+# Sessions nobody has signed in to, from the network (each request without a cookie makes one, for
+# its CSRF token): at most this many are kept, the oldest forgotten first. With the app bound to the
+# LAN, 20,000 such requests held 5 MB for 12 h. The kiosk's own (from loopback) are never counted:
+# its sign-in screen is made at sign-out and sits idle overnight, the oldest of all by morning, and a
+# network scanner's requests would have forgotten it and its token ("form expired" at the PIN).
 MAX_ANONYMOUS = 100
 
 
@@ -32,6 +34,8 @@ class Session:
     # Locked by the idle timer rather than by the Lock button: the sign-in screen says which.
     locked_idle: bool = False
     last_active: float = field(default_factory=lambda: time.monotonic())
+    # Made for a request from the device itself (its kiosk browser): outside ``MAX_ANONYMOUS``.
+    local: bool = False
     # The patient being screened (see visit.py), the reference last searched in Records and the
     # screening last opened there (shown again when its page is reloaded, as the language switch does).
     visit: Any = None
@@ -64,13 +68,15 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def new(self) -> Session:
+    def new(self, local: bool = False) -> Session:
+        """A session nobody has signed in to; ``local`` for the device's own screen (never evicted
+        by the cap, only forgotten when idle like every session)."""
         now = time.monotonic()
         self._sessions = {k: v for k, v in self._sessions.items() if now - v.last_active < FORGET_AFTER_S}
-        anonymous = [key for key, kept in self._sessions.items() if kept.operator is None]  # oldest first
-        for key in anonymous[: max(0, len(anonymous) - MAX_ANONYMOUS + 1)]:
+        strangers = [key for key, kept in self._sessions.items() if kept.operator is None and not kept.local]
+        for key in strangers[: max(0, len(strangers) - MAX_ANONYMOUS + 1)]:  # oldest first
             del self._sessions[key]
-        session = Session(secrets.token_urlsafe(32), self._language)
+        session = Session(secrets.token_urlsafe(32), self._language, local=local)
         self._sessions[session.id] = session
         return session
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import stat
+import subprocess
 
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
@@ -14,7 +15,7 @@ from firmware_app.config import load_config
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
-from tests.service.conftest import install_device
+from tests.service.conftest import INSTALL, install_device
 
 
 def _ids(root, name):
@@ -121,3 +122,60 @@ def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anythi
     assert sorted(path.name for path in (root / "opt/edgescreen/bundles").iterdir()) == sorted([*bundles, marker.name])
     with sqlite3.connect(records) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_records_kept_where_the_config_says_are_checked_too(staged_root, tmp_path):
+    """The refusal reads the installed config's [records] database with the installed venv's loader:
+    records kept elsewhere than the default are protected as well. The staging root has no venv
+    (--skip-venv): this checkout's stands in as the installed one."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    venv_bin = root / "opt/edgescreen/venv/bin"
+    venv_bin.mkdir(parents=True)
+    python = venv_bin / "python"  # a script, not a link: a linked python would not find its venv
+    python.write_text(f'#!/bin/sh\nexec {PROJECT_ROOT / ".venv/bin/python"} "$@"\n')
+    python.chmod(0o755)
+    config = root / "etc/edgescreen/config.toml"
+    elsewhere = root / "srv/records"
+    config.write_text(
+        config.read_text().replace('"/var/lib/edgescreen/records.sqlite3"', '"/srv/records/records.sqlite3"')
+    )
+    elsewhere.mkdir(parents=True)
+    with sqlite3.connect(elsewhere / "records.sqlite3") as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    run = install_device(root)
+    assert run.returncode == 1, run.stderr
+    assert f"records in {elsewhere} are at schema {SCHEMA_VERSION + 1}" in run.stderr
+
+
+# The script's own stop_services and its trap, run alone: systemd stands in as a fake systemctl
+# that records its calls (the test machine has no systemd, and a real update would touch /opt).
+FAILED_UPDATE = f"""
+set -euo pipefail
+units=(edgescreen-app.service edgescreen-sync.service)
+say() {{ echo "install-device: $*" >&2; }}
+systemd_running() {{ true; }}
+eval "$(sed -n '/^stopped=()/,/^}}/p; /^start_stopped_on_failure()/,/^}}/p' {INSTALL})"
+stop_services
+false  # pip without a network, after the stop
+"""
+
+
+def test_a_failed_update_starts_again_the_services_it_stopped(tmp_path):
+    """A fake systemctl on PATH (no systemd here) that says the app runs and the sync does not: the
+    failed update starts the app again, leaves the sync as it was, and still fails."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "systemctl"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n[ "$*" != "is-active --quiet edgescreen-sync.service" ]\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{fake.parent}:/usr/bin:/bin"}
+    run = subprocess.run(["bash", "-c", FAILED_UPDATE], capture_output=True, text=True, env=env, timeout=30)
+    assert run.returncode == 1, run.stderr
+    assert calls.read_text().splitlines() == [
+        "is-active --quiet edgescreen-app.service",
+        "stop edgescreen-app.service",
+        "is-active --quiet edgescreen-sync.service",
+        "start edgescreen-app.service",
+    ]
+    assert "the update failed: starting again edgescreen-app.service" in run.stderr

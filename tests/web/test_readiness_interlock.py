@@ -68,3 +68,27 @@ def test_french_nurse_reads_why_screening_is_blocked(page, app):
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready")
     assert "Le dépistage est bloqué" in page.locator("[data-test=blocked]").inner_text()
+
+
+def full_runs(caplog) -> int:
+    """How many times the app ran every readiness check (audit chain, quick_check, camera probe)."""
+    return sum(record.getMessage().startswith("app.readiness_run") for record in caplog.records)
+
+
+def test_the_steps_of_a_visit_never_run_the_full_checks(page, app, caplog, monkeypatch):
+    """Aiming takes longer than the checks' freshness: with it at 0 every step would run them all
+    again, the audit chain and a camera probe between the shutter and the burst."""
+    monkeypatch.setattr("firmware_app.web.device.READINESS_FRESH_S", 0.0)
+    caplog.set_level("INFO", logger="edgescreen")
+    sign_in(page, app)
+    new_patient(page, app, "R-1")
+    page.wait_for_url("**/capture")
+    assert full_runs(caplog) >= 1  # starting the patient ran them
+    caplog.clear()
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.goto(f"{app.url}/capture")  # the second eye
+    page.wait_for_url("**/capture")
+    assert full_runs(caplog) == 0
+    assert screenings(app) == 1

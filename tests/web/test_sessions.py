@@ -43,3 +43,15 @@ def test_requests_without_a_cookie_keep_a_bounded_number_of_sessions():
         newest = store.new()
     assert len(store) == sessions.MAX_ANONYMOUS + 1  # the anonymous ones and the nurse's
     assert store.find(nurse.id) is nurse and store.find(newest.id) is newest
+
+
+def test_a_network_flood_never_evicts_the_kiosks_sign_in_screen():
+    """The kiosk's sign-in session is made at sign-out and idles overnight, the oldest by morning:
+    20,000 cookie-less requests from the network (a scanner) must leave it, and its CSRF token, so
+    the nurse's PIN is accepted and not answered "form expired"."""
+    store = Sessions(lock_after_s=60, language="en")
+    kiosk = store.new(local=True)
+    for _ in range(20_000):
+        store.new()
+    assert store.find(kiosk.id) is kiosk and kiosk.csrf_ok(kiosk.csrf)
+    assert len(store) == sessions.MAX_ANONYMOUS + 1  # the strangers' stay bounded
