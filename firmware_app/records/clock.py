@@ -19,6 +19,7 @@ recorded since the device last started (the nurse's Today, records/worklist.py).
 from __future__ import annotations
 
 import ctypes
+import functools
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -52,8 +53,10 @@ def kernel_clock_synchronised() -> bool:
     return state not in (-1, _TIME_ERROR)
 
 
+@functools.cache
 def current_boot() -> str:
-    """The kernel's id of this boot, new at each start; ``""`` where it cannot be read (not Linux)."""
+    """The kernel's id of this boot, new at each start; ``""`` where it cannot be read (not Linux).
+    Read once: it cannot change while the process runs, and each screening asks for it."""
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:

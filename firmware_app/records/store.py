@@ -213,8 +213,9 @@ class Records:
 
     def note_boot(self, rowid: int) -> None:
         """Call with each new screening's rowid, in its transaction: the first of a boot is kept."""
-        if self.first_of_this_boot() is None and self.boot():
-            self.set_meta(BOOT_KEY, f"{self.boot()} {rowid}")
+        boot = self.boot()
+        if boot and self.first_of_this_boot() is None:
+            self.set_meta(BOOT_KEY, f"{boot} {rowid}")
 
     def verify_audit(self) -> ChainCheck:
         """The hash chain, then each result and queued payload against its own audit event."""

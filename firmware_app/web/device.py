@@ -130,9 +130,10 @@ class Device:
         full run's checks, whatever their age, with the disk measured now. The full run takes
         seconds on records used for months, and between the shutter and the burst the eye moves; it
         ran when the patient was started (and runs at every "Check again"), so a visit always has one.
-        The disk is the one check a visit itself changes, and statvfs costs nothing."""
+        The disk is the one check a visit itself changes, and statvfs costs nothing: it is measured
+        whatever the last run held."""
         live = disk_check(self.config)
-        return [live if check.name == live.name else check for check in self._checks]
+        return [live, *(check for check in self._checks if check.name != live.name)]
 
     @property
     def screening_blocked(self) -> bool:

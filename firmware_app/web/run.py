@@ -93,6 +93,11 @@ def make_server(config: Config, with_sync: bool = True) -> AppServer:
     )
 
 
+def app_url(host: str, port: int) -> str:
+    """The app's address on ``host`` (an IPv6 address in brackets), as a browser opens it."""
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def publish_url(config: Config) -> None:
     """Under systemd, write the app's address where the kiosk reads it (``APP_URL_FILE`` in the
     unit's RuntimeDirectory, world-readable): the kiosk runs as the desktop's user, who cannot read
@@ -103,13 +108,13 @@ def publish_url(config: Config) -> None:
     if not folder:
         return
     bind = config.app.bind
-    host = "127.0.0.1" if bind in ("0.0.0.0", "::") else f"[{bind}]" if ":" in bind else bind
+    url = app_url("127.0.0.1" if bind in ("0.0.0.0", "::") else bind, config.app.port)
     path = Path(folder.split(":")[0]) / APP_URL_FILE
     written = path.with_name(f".{APP_URL_FILE}.new")
     descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     with os.fdopen(descriptor, "w") as file:
         os.fchmod(file.fileno(), 0o644)  # the unit's UMask=0077 would leave it the app's alone
-        file.write(f"http://{host}:{config.app.port}/\n")
+        file.write(f"{url}\n")
     os.replace(written, path)
 
 
@@ -123,8 +128,7 @@ def serve(config: Config, with_sync: bool = True) -> int:
             print("No operator can sign in: add one with `edgescreen operators add NAME`.", flush=True)
     finally:
         store.records.close()
-    host = f"[{config.app.bind}]" if ":" in config.app.bind else config.app.bind
-    print(f"EdgeScreen app: open http://{host}:{config.app.port}/ (Ctrl-C stops it)", flush=True)
+    print(f"EdgeScreen app: open {app_url(config.app.bind, config.app.port)} (Ctrl-C stops it)", flush=True)
     publish_url(config)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):
