@@ -5,13 +5,20 @@ opposite order to the name: "XRGB8888" arrays are B,G,R,X and "RGB888" arrays ar
 "XBGR8888" is R,G,B,X and "BGR888" is R,G,B). ``PIXEL_ORDER`` is the one place that knows it.
 
 Every capture is asked for asynchronously (``wait=False``) and its job waited on with a deadline,
-because picamera2's blocking calls wait forever for a sensor that has stopped streaming.
+because picamera2's blocking calls wait forever for a sensor that has stopped streaming. picamera2
+runs its jobs one after another: a job that timed out stays queued ahead of every later one (a switch
+back to preview, the stop inside ``close``), so the queue is flushed whenever a wait gives up.
+
+Manual controls go into both configurations: picamera2 applies a configuration's ``controls`` at
+every start, while ``set_controls`` only queues values for the next request and a mode switch
+replaces what is queued, so a still taken just after ``set_controls`` would be automatic.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from typing import Any
 
 import numpy as np
@@ -33,8 +40,16 @@ PREVIEW_FORMAT = "XRGB8888"
 STILL_FORMAT = "RGB888"
 # Index of R, G and B in each pixel of the array picamera2 returns for a format.
 PIXEL_ORDER = {"XRGB8888": (2, 1, 0), "XBGR8888": (0, 1, 2), "RGB888": (2, 1, 0), "BGR888": (0, 1, 2)}
-# libcamera's AfMode enumeration: 0 is Manual (LensPosition is then obeyed).
-_AF_MODE_MANUAL = 0
+# What picamera2 raises from a job or from configure/start: libcamera's and the allocator's
+# RuntimeError (buffers the CMA cannot hold), an mmap's OSError, a job cancelled by a flush.
+PICAMERA2_ERRORS = (RuntimeError, OSError, CancelledError)
+# (field of Controls, libcamera control, the mode control that makes it obeyed and its Manual value):
+# ExposureTimeMode and AnalogueGainMode exist from libcamera 0.5; AfMode's Manual is 0.
+_MANUAL_CONTROLS = (
+    ("exposure_us", "ExposureTime", "ExposureTimeMode", 1),
+    ("analogue_gain", "AnalogueGain", "AnalogueGainMode", 1),
+    ("lens_position", "LensPosition", "AfMode", 0),
+)
 
 INSTALL_HINT = (
     "picamera2 is not installed: on Raspberry Pi OS install it with `sudo apt install python3-picamera2` "
@@ -82,37 +97,53 @@ class Picamera2Camera(Camera):
                 f"picamera2: camera {self._camera_num} could not be opened ({error}); another program may hold it"
             ) from None
         self.model = str(self._picam.camera_properties.get("Model", "unknown"))
+        self._make_configurations({})
+        try:
+            self._picam.configure(self._preview_config)
+            self._picam.start()
+        except PICAMERA2_ERRORS as error:
+            raise CameraError(f"picamera2: camera {self._camera_num} could not start its preview: {error}") from error
+
+    def _make_configurations(self, controls: dict[str, Any]) -> None:
+        """Both modes, each starting with ``controls`` (the manual ones, or none: automatic)."""
         self._preview_config = self._picam.create_preview_configuration(
-            main={"size": (self._preview_size.width, self._preview_size.height), "format": PREVIEW_FORMAT}
+            main={"size": (self._preview_size.width, self._preview_size.height), "format": PREVIEW_FORMAT},
+            controls=controls,
         )
         still_main: dict[str, Any] = {"format": STILL_FORMAT}
         if not self._still_size.is_full_resolution:
             still_main["size"] = (self._still_size.width, self._still_size.height)
-        self._still_config = self._picam.create_still_configuration(main=still_main, buffer_count=2)
-        self._picam.configure(self._preview_config)
-        self._picam.start()
+        self._still_config = self._picam.create_still_configuration(main=still_main, buffer_count=2, controls=controls)
 
     def _release_device(self) -> None:
         picam, self._picam = self._picam, None
         if picam is None:
             return
         try:
+            picam.cancel_all_and_flush()  # picamera2's stop waits behind every queued job, for ever
             picam.close()  # stops the camera first if it is running
         except Exception as error:
             log_event("camera.close_failed", backend=self.name, error=error)
 
+    def _opened(self) -> Any:
+        if self._picam is None:
+            raise CameraError("picamera2: not open (use it as `with camera:`)")
+        return self._picam
+
     def _wait(self, job: Any, what: str) -> Any:
+        """The job's result; its failure as a ``CameraError`` saying what was being done."""
         try:
             return job.get_result(timeout=self._timeout)
         except TimeoutError:
+            self._picam.cancel_all_and_flush()  # else every later job would queue behind this one
             raise CameraStalled(
                 f"picamera2: {what}: no frame from camera {self._camera_num} within {self._timeout:g} s"
             ) from None
+        except PICAMERA2_ERRORS as error:
+            raise CameraError(f"picamera2: {what}: {type(error).__name__}: {error}") from error
 
     def _frame(self, pixel_format: str, what: str) -> Frame:
-        if self._picam is None:
-            raise CameraError("picamera2: not open (use it as `with camera:`)")
-        array = self._wait(self._picam.capture_array("main", wait=False), what)
+        array = self._wait(self._opened().capture_array("main", wait=False), what)
         return Frame(pixels=to_rgb(array, pixel_format), source=f"picamera2:{self._camera_num}:{self.model}")
 
     def preview_frames(self) -> Iterator[Frame]:
@@ -120,41 +151,73 @@ class Picamera2Camera(Camera):
             yield self._frame(PREVIEW_FORMAT, "preview")
 
     def capture_burst(self, count: int) -> list[Frame]:
-        if self._picam is None:
-            raise CameraError("picamera2: not open (use it as `with camera:`)")
-        self._wait(self._picam.switch_mode(self._still_config, wait=False), "switch to still mode")
+        picam = self._opened()
         try:
-            return [self._frame(STILL_FORMAT, f"still {i + 1} of {count}") for i in range(count)]
-        finally:
-            self._wait(self._picam.switch_mode(self._preview_config, wait=False), "switch back to preview")
+            self._wait(picam.switch_mode(self._still_config, wait=False), "switch to still mode")
+            stills = [self._frame(STILL_FORMAT, f"still {i + 1} of {count}") for i in range(count)]
+        except CameraError:
+            self._try_back_to_preview()
+            raise
+        self._wait(picam.switch_mode(self._preview_config, wait=False), "switch back to preview")
+        return stills
+
+    def _try_back_to_preview(self) -> None:
+        """After a failed burst: back to preview if the camera can; the burst's failure is the one
+        reported (it names the step that failed), this one is only logged."""
+        try:
+            self._wait(self._opened().switch_mode(self._preview_config, wait=False), "switch back to preview")
+        except CameraError as error:
+            log_event("camera.switch_back_failed", backend=self.name, error=error)
 
     def set_controls(self, controls: Controls) -> Controls:
-        """Set what the sensor advertises, within its limits; a value out of range is refused."""
-        if self._picam is None:
-            raise CameraError("picamera2: not open (use it as `with camera:`)")
-        available = self._picam.camera_controls
-        wanted: dict[str, Any] = {}
-        applied: dict[str, float] = {}
-        for field, control, value in (
-            ("exposure_us", "ExposureTime", controls.exposure_us),
-            ("analogue_gain", "AnalogueGain", controls.analogue_gain),
-            ("lens_position", "LensPosition", controls.lens_position),
-        ):
-            if value is None:
-                continue
-            if control not in available:
-                log_event("camera.control_unsupported", backend=self.name, control=control, model=self.model)
-                continue
-            low, high, _default = available[control]
-            if (low is not None and value < low) or (high is not None and value > high):
-                raise CameraError(f"picamera2: {control} {value} is outside this camera's range [{low}, {high}]")
-            wanted[control] = value
-            applied[field] = value
-        if ("ExposureTime" in wanted or "AnalogueGain" in wanted) and "AeEnable" in available:
-            wanted["AeEnable"] = False
-        if "LensPosition" in wanted and "AfMode" in available:
-            wanted["AfMode"] = _AF_MODE_MANUAL
+        """Set what the sensor advertises, within its limits; a value out of range is refused.
+
+        The controls are sent to the running preview and written into both configurations, so every
+        later start (a still burst, the switch back) begins with them.
+        """
+        picam = self._opened()
+        wanted, applied = manual_controls(controls, picam.camera_controls, self.model)
+        self._make_configurations(wanted)
         if wanted:
-            self._picam.set_controls(wanted)
-            log_event("camera.controls", backend=self.name, **{k: v for k, v in wanted.items()})
-        return Controls(**applied)  # type: ignore[arg-type]
+            picam.set_controls(wanted)
+            log_event("camera.controls", backend=self.name, **wanted)
+        return applied
+
+
+def manual_controls(
+    controls: Controls, available: dict[str, tuple[Any, Any, Any]], model: str
+) -> tuple[dict[str, Any], Controls]:
+    """The libcamera controls for ``controls`` on a camera advertising ``available``, and what of
+    ``controls`` they apply (a control the camera lacks is logged and left out)."""
+    wanted: dict[str, Any] = {}
+    applied: dict[str, float] = {}
+    for field, control, _mode, _manual in _MANUAL_CONTROLS:
+        value = getattr(controls, field)
+        if value is None:
+            continue
+        if control not in available:
+            log_event("camera.control_unsupported", backend="picamera2", control=control, model=model)
+            continue
+        low, high, _default = available[control]
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise CameraError(f"picamera2: {control} {value} is outside this camera's range [{low}, {high}]")
+        wanted[control] = value
+        applied[field] = value
+    return wanted | _manual_modes(wanted, available), Controls(**applied)  # type: ignore[arg-type]
+
+
+def _manual_modes(wanted: dict[str, Any], available: dict[str, tuple[Any, Any, Any]]) -> dict[str, Any]:
+    """The switches that make the sensor obey the values in ``wanted``, and leave the rest automatic.
+
+    libcamera 0.5 has a mode per control (ExposureTimeMode, AnalogueGainMode) and ignores AeEnable.
+    Before it, AeEnable=False froze exposure time and gain together, whereas a fixed ExposureTime (or
+    AnalogueGain) alone is kept while the other stays automatic: so AeEnable only when both are set.
+    """
+    modes: dict[str, Any] = {}
+    for _field, control, mode, manual in _MANUAL_CONTROLS:
+        if control in wanted and mode in available:
+            modes[mode] = manual
+    per_control = "ExposureTimeMode" in available or "AnalogueGainMode" in available
+    if not per_control and {"ExposureTime", "AnalogueGain"} <= wanted.keys() and "AeEnable" in available:
+        modes["AeEnable"] = False
+    return modes

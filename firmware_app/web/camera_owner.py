@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import queue
 import secrets
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -203,9 +205,12 @@ class CameraOwner:
                 continue
             try:
                 self._stream(lease)
-            except CameraError as error:
-                self.error = error
-                log_event("camera.lost", error=error)
+            except Exception as error:  # whatever it is, this thread must live on to recover at retry()
+                self.error = as_camera_error(error)
+                if self.error is error:
+                    log_event("camera.lost", error=error)
+                else:  # a fault in a driver or in this code, not a camera that stopped: where it happened
+                    log_event("camera.owner_failed", level=logging.ERROR, error=self.error, at=_raised_at(error))
                 self._publish()
             finally:
                 self._streaming = False
@@ -237,13 +242,28 @@ class CameraOwner:
 
     @staticmethod
     def _burst(camera: Camera, count: int, done: Future[list[Frame]]) -> None:
+        """Take the burst; a failure is the waiting page's (as a camera error) and then the stream's."""
         try:
             done.set_result(camera.capture_burst(count))
-        except CameraError as error:
-            done.set_exception(error)
+        except Exception as error:
+            done.set_exception(as_camera_error(error))
             raise
 
     def _fail_waiting_bursts(self, why: str) -> None:
         while not self._bursts.empty():
             _, done = self._bursts.get_nowait()
             done.set_exception(self._failure() if self.error else CameraError(why))
+
+
+def _raised_at(error: BaseException) -> str:
+    """``file:line`` where ``error`` was raised (the log's events are one line each, no traceback)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+
+
+def as_camera_error(error: Exception) -> CameraError:
+    """``error`` as the nurse's camera failure: any fault of a driver or a backend is one (the page
+    says the camera failed and offers a retry), and the log keeps the original."""
+    if isinstance(error, CameraError):
+        return error
+    return CameraError(f"the camera failed unexpectedly: {type(error).__name__}: {error}")

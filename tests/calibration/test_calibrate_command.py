@@ -25,6 +25,7 @@ from tests.calibration.render import (
     uniform_target_frames,
 )
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
+from tests.capture import fake_picamera2
 from tests.conftest import write_rgb
 from tests.test_cli import edgescreen, json_lines
 
@@ -216,3 +217,17 @@ def test_a_still_is_taken_from_the_configured_camera_whole_and_uncalibrated(tmp_
     failed = edgescreen("calibrate", "still", "--out", str(tmp_path / "none.png"), config=config)
     assert failed.returncode == 6 and "none of the 1 images" in failed.stderr
     assert not (tmp_path / "none.png").exists()
+
+
+def test_a_still_from_the_raspberry_pi_camera_has_the_configured_manual_controls(tmp_path, monkeypatch, retina_rgb):
+    """`calibrate still` sets the controls and takes its one still at once: picamera2 would send
+    controls set just before a mode switch too late, so they come with the still's configuration."""
+    picamera2 = fake_picamera2.install(monkeypatch, retina_rgb)
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nbackend = "picamera2"\nexposure_us = 8000\nanalogue_gain = 2.0\nlens_position = 4.0\n')
+    out = tmp_path / "card.png"
+    assert main(["--config", str(config), "calibrate", "still", "--out", str(out)]) == 0
+    assert read_frame(out).pixels.shape == (2592, 4608, 3)
+    manual = {"ExposureTime": 8000, "AnalogueGain": 2.0, "LensPosition": 4.0}
+    modes = {"ExposureTimeMode": 1, "AnalogueGainMode": 1, "AfMode": 0}
+    assert picamera2.fake_last_opened.fake_frames == [("still", manual | modes)]

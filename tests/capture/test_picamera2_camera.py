@@ -1,13 +1,14 @@
-"""The picamera2 backend against the picamera2 fake: colour order, modes, controls, and always closing."""
+"""The picamera2 backend against the picamera2 fake: colour order, modes, controls, failures as
+``CameraError``, and always closing."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import subprocess
 import sys
 import time
-import types
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from firmware_app.capture.camera import (
 )
 from firmware_app.capture.picamera2_camera import Picamera2Camera, to_rgb
 from tests.capture import fake_picamera2
-from tests.capture.fake_picamera2 import HQ_CAMERA, Picamera2
+from tests.capture.fake_picamera2 import CAMERA_MODULE_3_LIBCAMERA_0_4, HQ_CAMERA, Picamera2
 from tests.conftest import PROJECT_ROOT
 
 PREVIEW, STILL = Size(640, 480), Size(2028, 1520)
@@ -32,13 +33,7 @@ PREVIEW, STILL = Size(640, 480), Size(2028, 1520)
 @pytest.fixture()
 def picamera2(monkeypatch, retina_rgb):
     """The fake installed as the ``picamera2`` package, showing the real fundus photo."""
-    module = types.ModuleType("picamera2")
-    module.Picamera2 = Picamera2
-    monkeypatch.setitem(sys.modules, "picamera2", module)
-    monkeypatch.setattr(Picamera2, "fake_scene", retina_rgb)
-    monkeypatch.setattr(Picamera2, "fake_stall_after", None)
-    monkeypatch.setattr(Picamera2, "_acquired", set())
-    return Picamera2
+    return fake_picamera2.install(monkeypatch, retina_rgb)
 
 
 def camera(camera_num: int = 0, **overrides) -> Picamera2Camera:
@@ -49,7 +44,8 @@ def camera(camera_num: int = 0, **overrides) -> Picamera2Camera:
 def test_preview_frames_are_rgb_from_four_channel_xrgb(picamera2, retina_rgb):
     with camera() as cam:
         frame = next(cam.preview_frames())
-        assert cam._picam.camera_config["main"] == {"format": "XRGB8888", "size": (640, 480)}
+        main = cam._picam.camera_config["main"]
+        assert (main["format"], main["size"]) == ("XRGB8888", (640, 480))
     assert frame.pixels.shape == (480, 640, 3) and frame.pixels.dtype == np.uint8
     red, green, blue = (frame.pixels[..., c].mean() for c in range(3))
     assert red > green > blue  # a fundus is red: the B,G,R,X bytes were reordered
@@ -131,11 +127,13 @@ def test_controls_within_range_are_set_and_manual_focus_switches_af_off(picamera
     with camera() as cam:
         applied = cam.set_controls(Controls(exposure_us=10_000, analogue_gain=2.0, lens_position=4.5))
         assert applied == Controls(10_000, 2.0, 4.5)
-        assert cam._picam.controls_set == {
+        next(cam.preview_frames())  # the request recycled after this frame carries them
+        assert cam._picam.fake_sensor_controls == {
             "ExposureTime": 10_000,
+            "ExposureTimeMode": 1,
             "AnalogueGain": 2.0,
+            "AnalogueGainMode": 1,
             "LensPosition": 4.5,
-            "AeEnable": False,
             "AfMode": 0,
         }
         with pytest.raises(CameraError, match=r"AnalogueGain 99.0 is outside this camera's range \[1.0, 16.0\]"):
@@ -146,7 +144,104 @@ def test_a_fixed_focus_camera_skips_the_lens(picamera2, monkeypatch):
     monkeypatch.setattr(Picamera2, "fake_controls", HQ_CAMERA)
     with camera() as cam:
         assert cam.set_controls(Controls(exposure_us=5000, lens_position=2.0)) == Controls(exposure_us=5000)
-        assert "LensPosition" not in cam._picam.controls_set
+        next(cam.preview_frames())
+        assert cam._picam.fake_sensor_controls == {"ExposureTime": 5000, "ExposureTimeMode": 1}
+
+
+def test_the_first_still_after_setting_controls_is_taken_with_them(picamera2):
+    """picamera2 sends set_controls' values with the next request and a mode switch replaces what is
+    queued: the manual controls must come from the still configuration itself (`calibrate still`
+    sets them and takes one still at once)."""
+    manual = {"ExposureTime": 8000, "ExposureTimeMode": 1, "AnalogueGain": 2.0, "AnalogueGainMode": 1}
+    with camera() as cam:
+        cam.set_controls(Controls(exposure_us=8000, analogue_gain=2.0))
+        cam.capture_burst(2)
+        after = next(cam.preview_frames())
+        assert cam._picam.fake_frames == [("still", manual), ("still", manual), ("preview", manual)]
+    assert after.pixels.shape == (480, 640, 3)
+
+
+@pytest.mark.parametrize(
+    ("table", "controls", "sent"),
+    [
+        (None, Controls(exposure_us=8000), {"ExposureTime": 8000, "ExposureTimeMode": 1}),
+        (None, Controls(analogue_gain=3.0), {"AnalogueGain": 3.0, "AnalogueGainMode": 1}),
+        (CAMERA_MODULE_3_LIBCAMERA_0_4, Controls(exposure_us=8000), {"ExposureTime": 8000}),
+        (CAMERA_MODULE_3_LIBCAMERA_0_4, Controls(analogue_gain=3.0), {"AnalogueGain": 3.0}),
+        (
+            CAMERA_MODULE_3_LIBCAMERA_0_4,
+            Controls(exposure_us=8000, analogue_gain=3.0),
+            {"ExposureTime": 8000, "AnalogueGain": 3.0, "AeEnable": False},
+        ),
+    ],
+)
+def test_one_manual_value_leaves_the_other_automatic(picamera2, monkeypatch, table, controls, sent):
+    """libcamera 0.5 has a mode per control and ignores AeEnable; before it AeEnable=False froze both,
+    so it is sent only when exposure and gain are both manual (README: "left out: automatic")."""
+    if table is not None:
+        monkeypatch.setattr(Picamera2, "fake_controls", table)
+    with camera() as cam:
+        cam.set_controls(controls)
+        cam.capture_burst(1)
+        assert cam._picam.fake_frames[-1] == ("still", sent)
+
+
+def test_odd_sizes_are_rounded_down_to_even_as_picamera2_does(picamera2):
+    """The config accepts any width; picamera2 aligns the streams it is asked for instead of failing."""
+    with camera(preview=Size(641, 481), still=Size(2029, 1521)) as cam:
+        assert next(cam.preview_frames()).pixels.shape == (480, 640, 3)
+        assert cam.capture_burst(1)[0].pixels.shape == (1520, 2028, 3)
+
+
+def test_a_still_the_memory_cannot_hold_is_a_camera_error_and_preview_goes_on(picamera2):
+    """picamera2 keeps a failure inside a job (here its allocator's, out of CMA at full resolution)
+    and raises it from get_result: it must reach the app as a camera error naming the step."""
+    picamera2.fake_unallocatable = frozenset({"still"})
+    with camera(still=Size(0, 0)) as cam:
+        with pytest.raises(CameraError, match="switch to still mode: RuntimeError: failed to allocate capture buffers"):
+            cam.capture_burst(3)
+        assert next(cam.preview_frames()).pixels.shape == (480, 640, 3)
+    assert picamera2._acquired == set()
+
+
+def test_a_preview_that_cannot_start_is_a_camera_error_and_the_camera_is_let_go(picamera2):
+    picamera2.fake_unallocatable = frozenset({"preview"})
+    with pytest.raises(CameraError, match="could not start its preview: failed to allocate"):
+        camera().open()
+    assert picamera2._acquired == set()
+
+
+def test_a_stall_during_a_burst_names_that_still_within_one_timeout(picamera2):
+    """picamera2 runs its jobs in order: the switch back queued behind the still that never came would
+    wait its own timeout and replace the useful error. The queue is flushed, the still is reported."""
+    picamera2.fake_stall_after = 1
+    with camera(frame_timeout_s=0.3) as cam:
+        started = time.monotonic()
+        with pytest.raises(CameraStalled, match=r"still 2 of 3: no frame from camera 0 within 0.3 s"):
+            cam.capture_burst(3)
+        assert time.monotonic() - started < 0.55
+        assert cam._picam.camera_config["use_case"] == "preview" and cam._picam._job_list == []
+    assert picamera2._acquired == set()
+
+
+def test_the_fake_takes_what_picamera2_0_3_38_takes():
+    """The calls the backend makes, with picamera2 0.3.38's parameters (read from its source)."""
+    real = {
+        "__init__": ["camera_num", "verbose_console", "tuning", "allocator"],
+        "create_preview_configuration": [
+            *("main", "lores", "raw", "transform", "colour_space", "buffer_count", "controls", "display"),
+            *("encode", "queue", "sensor", "use_case"),
+        ],
+        "capture_array": ["name", "wait", "signal_function"],
+        "switch_mode": ["camera_config", "wait", "signal_function"],
+        "switch_mode_and_capture_array": ["camera_config", "name", "wait", "signal_function", "delay"],
+        "set_controls": ["controls"],
+        "cancel_all_and_flush": [],
+        "close": [],
+    }
+    real["create_still_configuration"] = real["create_preview_configuration"]
+    for method, parameters in real.items():
+        assert list(inspect.signature(getattr(Picamera2, method)).parameters)[1:] == parameters, method
 
 
 CHILD = """

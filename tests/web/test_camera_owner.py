@@ -1,0 +1,102 @@
+"""The camera owner thread outlives any failure: the waiting burst gets a camera error at once, and
+``retry()`` streams again (the Raspberry Pi camera through the picamera2 fake, no browser)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from firmware_app.capture.camera import CameraError, CameraSettings, Controls, Size
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.picamera2_camera import Picamera2Camera
+from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.web.camera_owner import CameraOwner
+from tests.capture import fake_picamera2
+
+
+def until(condition: Callable[[], object], within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.02)
+
+
+@pytest.fixture()
+def picamera2(monkeypatch, retina_rgb):
+    return fake_picamera2.install(monkeypatch, retina_rgb)
+
+
+@contextmanager
+def owner_with(check: Callable[[Frame], QualityReport]) -> Iterator[CameraOwner]:
+    settings = CameraSettings(Size(320, 240), Size(0, 0), frame_timeout_s=1.0)
+    owner = CameraOwner(
+        lambda _modality: (Picamera2Camera(0, settings), Controls()),
+        lambda _modality: check,
+        lambda _frame: None,
+        lease_timeout_s=60,
+    )
+    owner.start()
+    try:
+        yield owner
+    finally:
+        owner.stop()
+
+
+@pytest.fixture()
+def owner(picamera2) -> Iterator[CameraOwner]:
+    with owner_with(lambda _frame: QualityReport("fundus", Verdict.GOOD, ())) as owner:
+        yield owner
+
+
+def streaming(owner: CameraOwner) -> str:
+    """A lease whose stream has published a frame."""
+    token = owner.claim("fundus")
+    assert token is not None
+    seen = owner.latest.seq if owner.latest else 0
+    until(lambda: owner.latest is not None and owner.latest.seq > seen)
+    return token
+
+
+def test_a_still_the_memory_cannot_hold_fails_the_burst_at_once_and_retry_recovers(picamera2, owner):
+    token = streaming(owner)
+    picamera2.fake_unallocatable = frozenset({"still"})
+    started = time.monotonic()
+    with pytest.raises(CameraError, match="switch to still mode: RuntimeError: failed to allocate"):
+        owner.take_burst(token, 3, timeout_s=8)
+    assert time.monotonic() - started < 3
+    owner.release(token)
+    until(lambda: owner.error is not None)
+    assert owner._thread.is_alive()
+    picamera2.fake_unallocatable = frozenset()
+    owner.retry()
+    token = streaming(owner)
+    assert len(owner.take_burst(token, 2, timeout_s=8)) == 2
+
+
+def test_any_exception_in_the_owner_thread_is_a_camera_error_and_retry_recovers(picamera2):
+    """Not only CameraError: a fault anywhere in the stream (here the preview check) must not end the
+    thread, or every later screen would wait for a camera nobody reads."""
+    failing = threading.Event()
+    failing.set()
+
+    def check(_frame: Frame) -> QualityReport:
+        if failing.is_set():
+            raise ValueError("a bug in the preview check")
+        return QualityReport("fundus", Verdict.GOOD, ())
+
+    with owner_with(check) as owner:
+        token = owner.claim("fundus")
+        assert token is not None
+        until(lambda: owner.error is not None)
+        assert isinstance(owner.error, CameraError) and "ValueError: a bug in the preview check" in str(owner.error)
+        with pytest.raises(CameraError, match="a bug in the preview check"):
+            owner.take_burst(token, 1, timeout_s=8)
+        assert owner._thread.is_alive()
+        failing.clear()
+        owner.retry()
+        until(lambda: owner.latest is not None)
+        assert owner.error is None and len(owner.take_burst(token, 1, timeout_s=8)) == 1
