@@ -222,7 +222,9 @@ def routes(web: WebApp) -> list[Route]:
             return blocked
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
-        form = {"reference": scanned} if scanned else {}
+        # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
+        # not sent to the retinopathy model because the nurse left the form as it came.
+        form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
         return web.render(
             request,
             session,

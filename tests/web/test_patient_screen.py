@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import AUDIT, shoot, sign_in, snap, type_on_keypad, unscrolled
+from tests.web.conftest import AUDIT, shoot, sign_in, snap, start_app, type_on_keypad, unscrolled
 
 # Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
 REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
@@ -95,3 +95,24 @@ def test_next_without_a_reference_is_refused_at_once_with_why(page, app):
         page.locator("[data-test=next]").click()
         assert page.locator(".step-2").is_visible()
         assert not page.locator("[data-test=reference-needed]").is_visible()
+
+
+def test_a_dermatoscope_offers_skin_first(page, tmp_path, retina_jpeg):
+    """A new visit on a device configured for dermoscopy starts on "Skin": left as it came, the
+    form no longer sends a dermatoscope's photos to the retinopathy model."""
+    running = start_app(tmp_path, device='modality = "dermoscopy"\n')
+    app = next(running)
+    app.show(retina_jpeg)  # any photo: the camera is ready
+    try:
+        sign_in(page, app)
+        page.goto(f"{app.url}/patient")
+        assert page.locator("input[name=modality][value=dermoscopy]").is_checked()
+        assert not page.locator("input[name=modality][value=fundus]").is_checked()
+    finally:
+        next(running, None)
+
+
+def test_a_fundus_camera_offers_eyes_first(page, app):
+    sign_in(page, app)
+    page.goto(f"{app.url}/patient")
+    assert page.locator("input[name=modality][value=fundus]").is_checked()
