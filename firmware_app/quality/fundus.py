@@ -530,8 +530,9 @@ CAMERA_GEOMETRY = frozenset({"min_field_coverage", "min_field_span"})
 def assess_fundus(
     analysis: FrameAnalysis, limits: FundusQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
-    """The fundus verdict for one analysed frame; a photo with no field of view, or one in which
-    nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, is a ``reject`` for
+    """The fundus verdict for one analysed frame; a photo with no field of view, one in which
+    nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, or one lit all over
+    with no edge of the camera's aperture (``max_field_span``: skin, a face), is a ``reject`` for
     that alone: what else the measures read on it (no focus, no disc) follows from it, and the nurse
     needs the one fix. A frame burnt out or black is judged as usual: its fix is the light."""
     try:
@@ -539,7 +540,8 @@ def assess_fundus(
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")
     clipped = any(rule.check(measured, limits).past for rule in _CLIPPED)
-    if measured["disc_contrast"] < _NO_RETINA_BELOW and not clipped:
+    no_retina = measured["disc_contrast"] < _NO_RETINA_BELOW or measured["field_span"] > limits.max_field_span
+    if no_retina and not clipped:
         return rejected(MODALITY, "no_field_of_view", measured)
     report = judge(MODALITY, RULES, measured, limits, usable_from)
     return _dark_only_on_the_disc_side(report, measured, limits, usable_from)

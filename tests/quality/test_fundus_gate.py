@@ -264,3 +264,32 @@ def test_a_burnt_out_optic_disc_is_anatomy_a_far_smaller_reflection_is_glare(gat
     assert "glare" not in burnt.reasons, burnt
     assert not reflection.passed and "glare" in reflection.reasons, reflection
     assert burnt.measures["glare_fraction"] < reflection.measures["glare_fraction"] / 4
+
+
+@pytest.mark.parametrize("speed", list(Speed))
+def test_a_frame_cut_wholly_inside_the_retina_shows_no_field(gate, retina_rgb, speed):
+    """A frame lit all over, with no edge of the camera's aperture in it, was not taken through the
+    pupil with this camera's field: refused as showing no retina (``max_field_span``), whatever a
+    disc and vessels in it read."""
+    field = find_field_of_view(retina_rgb)
+    half_height = round(field.radius * 0.55)
+    half_width = half_height * 4 // 3
+    x, y = round(field.centre_x), round(field.centre_y)
+    inside = np.ascontiguousarray(retina_rgb[y - half_height : y + half_height, x - half_width : x + half_width])
+    assert inside.min(axis=2).max() > 0 and fundus_measures(inside, 512)["field_span"] > 1.5
+    report = judge(gate, inside, "fundus", speed)
+    assert report.verdict is Verdict.REJECT and report.reasons == ("no_field_of_view",), report
+
+
+@pytest.mark.parametrize(
+    ("folder", "pattern"),
+    [("dermoscopy/ham10000-200x150/images", "*.jpg"), ("dermoscopy/isic-uda1-cc0/images", "*.jpg")],
+)
+def test_a_dermatoscopes_photos_screened_as_fundus_are_refused(gate, folder, pattern):
+    """A visit left on "eyes" with a dermatoscope: skin lit all over is no retina, so the retinopathy
+    model never scores it (``bench/wrong_modality.py``: before ``max_field_span``, about half of
+    these sources' photos passed the fundus gate)."""
+    everyone = sorted(shared_data(folder).glob(pattern))
+    photos = everyone[:: len(everyone) // 20][:20]
+    refused = [judge(gate, read_frame(path).pixels, "fundus").verdict is Verdict.REJECT for path in photos]
+    assert len(photos) == 20 and sum(refused) >= 19, refused
