@@ -56,6 +56,8 @@ class Picamera2:
     fake_sensor_resolution: ClassVar[tuple[int, int]] = (4608, 2592)
     # Frames delivered (over the camera's life) before the sensor goes silent; None: never.
     fake_stall_after: ClassVar[int | None] = None
+    # A live sensor's noise: no two frames are byte-identical. False: a bridge repeating its last buffer.
+    fake_noise: ClassVar[bool] = True
     _acquired: ClassVar[set[int]] = set()
     _lock = threading.Lock()
 
@@ -185,7 +187,10 @@ class Picamera2:
         ordered = rgb[..., list(_FORMAT_ORDER[main["format"]])]
         if main["format"].startswith("X"):
             ordered = np.dstack([ordered, np.full((height, width), 255, np.uint8)])
-        return np.ascontiguousarray(ordered)
+        ordered = np.ascontiguousarray(ordered)
+        if Picamera2.fake_noise:
+            ordered[0, 0, 0] ^= self._frames & 1  # the least noise there is: one bit of one pixel
+        return ordered
 
     def capture_array(self, name: str = "main", wait: bool | None = None, signal_function: Any = None) -> Any:
         return self._dispatch(lambda: self._array(name), wait, signal_function)
