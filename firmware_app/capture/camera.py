@@ -4,25 +4,32 @@ A camera left open by a crashed run is "in use" for the next one, and a nurse ca
 camera is only ever used as a context manager, is closed on the way out whatever happened, and a
 SIGTERM or SIGHUP (systemd stopping the service, a closed terminal) becomes an ordinary exit that
 runs the same ``close``. Every wait for a frame has a deadline: a camera that stops delivering
-raises ``CameraStalled`` instead of freezing the device.
+raises ``CameraStalled`` instead of freezing the device, and one that repeats its last picture
+raises ``CameraFrozen`` instead of passing it off as a new photo.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
+import queue
 import signal
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Self, TypeVar
+from typing import Generic, NoReturn, Self, TypeVar
+
+import numpy as np
 
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class CameraError(RuntimeError):
@@ -44,6 +51,11 @@ class CameraBusy(CameraUnavailable):
 
 class CameraStalled(CameraError):
     """The camera was open but delivered no frame before the deadline."""
+
+
+class CameraFrozen(CameraStalled):
+    """The camera delivered the very picture it delivered before, byte for byte: its sensor has
+    stopped and something on the way (a capture bridge, a driver) repeats its last buffer."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,7 @@ class Camera(ABC):
         self._open = False
         self.settings = settings
         self.model = "unknown"
+        self._last_digest: bytes | None = None
 
     @abstractmethod
     def _open_device(self) -> None:
@@ -157,6 +170,7 @@ class Camera(ABC):
     def open(self) -> None:
         if self._open:
             return
+        self._last_digest = None
         _make_termination_an_exit()
         atexit.register(self.close)
         try:
@@ -174,6 +188,24 @@ class Camera(ABC):
         except CameraBusy:
             self._release_device()
             raise
+
+    def _delivered(self, frame: Frame, what: str, still: bool) -> Frame:
+        """``frame``, remembered; a still byte-identical to the frame before it is refused.
+
+        A live sensor never gives the same bytes twice (its noise changes every frame), while a bridge
+        that repeats its last buffer when the sensor drops would file the previous patient's eye under
+        this one. Only stills are refused: a dark preview can legitimately compress to the same bytes.
+        Backends replaying files (which repeat by design) do not call this.
+        """
+        pixels = np.ascontiguousarray(frame.pixels)
+        hashed = hashlib.blake2b(str(pixels.shape).encode(), digest_size=16)
+        hashed.update(memoryview(pixels))
+        repeated, self._last_digest = hashed.digest() == self._last_digest, hashed.digest()
+        if still and repeated:
+            raise CameraFrozen(
+                f"{self.name}: {what}: the camera sent the same picture again: it has stopped; check it and retry"
+            )
+        return frame
 
     def close(self) -> None:
         """Idempotent; safe after any failure, including one inside ``open``."""
@@ -193,27 +225,88 @@ class Camera(ABC):
         self.close()
 
 
-def call_with_timeout(function: Callable[[], T], timeout_s: float, what: str) -> T:
-    """Run a blocking device call with a deadline; ``CameraStalled`` if it does not return in time.
+class DeviceThread(Generic[D]):
+    """The one thread that opens a device, makes every call on it and releases it.
 
-    The call runs on a daemon thread: a driver stuck in a read cannot be interrupted, but neither
-    the device nor the interpreter's exit waits for it, and the caller closes the camera.
+    A driver stuck in a read cannot be interrupted, and OpenCV's ``VideoCapture`` crashes the whole
+    process (the nurse's app with it) when it is released while a read on it is in progress. So the
+    device never leaves this thread: callers hand it calls and wait for each with a deadline. A call
+    that misses its deadline abandons the device to the thread, which releases it when (if ever) that
+    call returns, and later calls fail at once with the same ``CameraStalled``: one stuck thread per
+    abandoned device at most, never a second thread on it, never a release during a read.
     """
-    outcome: list[tuple[bool, object]] = []
-    done = threading.Event()
 
-    def run() -> None:
+    def __init__(self, release: Callable[[D], None], name: str) -> None:
+        self._release = release
+        self._device: D | None = None  # only ever touched on the thread
+        self._jobs: queue.SimpleQueue[tuple[Future[object], Callable[[], object]] | None] = queue.SimpleQueue()
+        self._stalled: str | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def open(self, open_device: Callable[[], D], timeout_s: float, stalled_message: str) -> None:
+        """Create the device on the thread: one created after its deadline is released there too."""
+
+        def keep() -> None:
+            self._device = open_device()
+
+        self._submit(keep, timeout_s, stalled_message)
+
+    def call(self, function: Callable[[D], T], timeout_s: float, stalled_message: str) -> T:
+        """``function(device)`` on the thread; ``CameraStalled(stalled_message)`` if it misses the deadline."""
+
+        def on_device() -> T:
+            if self._device is None:
+                raise CameraError("the camera is not open")
+            return function(self._device)
+
+        return self._submit(on_device, timeout_s, stalled_message)
+
+    def close(self, timeout_s: float) -> None:
+        """Release the device on its thread; wait for that, unless the thread is stuck in a call."""
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        if self._stalled is None:
+            self._thread.join(timeout_s)
+
+    def _submit(self, function: Callable[[], T], timeout_s: float, stalled_message: str) -> T:
+        if self._stalled is not None:
+            raise CameraStalled(self._stalled)
+        if self._closed:
+            raise CameraError("the camera is closed")
+        job: Future[object] = Future()
+        self._jobs.put((job, function))
+        if not wait([job], timeout_s).done:
+            self._abandon(job, stalled_message)
+        return job.result()  # type: ignore[return-value]
+
+    def _abandon(self, job: Future[object], stalled_message: str) -> NoReturn:
+        """Give the device up: the thread releases it once the stuck call returns."""
+        job.cancel()  # not started yet: it never will be
+        self._stalled = stalled_message
+        self._closed = True
+        self._jobs.put(None)
+        raise CameraStalled(stalled_message)
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, function = item
+            if not job.set_running_or_notify_cancel():
+                continue
+            try:
+                job.set_result(function())
+            except BaseException as error:
+                job.set_exception(error)
+        self._let_go()
+
+    def _let_go(self) -> None:
+        device, self._device = self._device, None
+        if device is None:
+            return
         try:
-            outcome.append((True, function()))
-        except BaseException as error:
-            outcome.append((False, error))
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name="camera-call", daemon=True).start()
-    if not done.wait(timeout_s):
-        raise CameraStalled(f"{what}: no answer from the camera within {timeout_s:g} s")
-    succeeded, value = outcome[0]
-    if not succeeded:
-        raise value  # type: ignore[misc]
-    return value  # type: ignore[return-value]
+            self._release(device)
+        except Exception as error:
+            log_event("camera.close_failed", thread=self._thread.name, error=error)

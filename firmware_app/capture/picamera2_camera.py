@@ -144,7 +144,8 @@ class Picamera2Camera(Camera):
 
     def _frame(self, pixel_format: str, what: str) -> Frame:
         array = self._wait(self._opened().capture_array("main", wait=False), what)
-        return Frame(pixels=to_rgb(array, pixel_format), source=f"picamera2:{self._camera_num}:{self.model}")
+        frame = Frame(pixels=to_rgb(array, pixel_format), source=f"picamera2:{self._camera_num}:{self.model}")
+        return self._delivered(frame, what, still=pixel_format == STILL_FORMAT)
 
     def preview_frames(self) -> Iterator[Frame]:
         while True:
