@@ -95,10 +95,11 @@ def start_app(
     app: str = "",
     reserve_mb: int = 0,
     operator: bool = True,
-    device: str = "",
+    sections: dict[str, str] | None = None,
 ) -> Iterator[RunningApp]:
-    """The app on a free port; ``app`` adds lines to its [app] section, ``device`` to its [device]
-    section, ``extra`` other sections; ``operator`` false: a fresh device, nobody to sign in yet."""
+    """The app on a free port; ``app`` adds lines to its [app] section, ``sections`` to the others
+    the config already has (``{"device": 'modality = "dermoscopy"\n'}``), ``extra`` other sections;
+    ``operator`` false: a fresh device, nobody to sign in yet."""
     camera_dir = tmp_path / "camera"
     camera_dir.mkdir()
     port = free_port()
@@ -106,8 +107,8 @@ def start_app(
     config_path = write_config(
         tmp_path, broker_port, f'[camera]\nfiles = ["{camera_dir}"]\nburst = {burst}\n{app_section}{extra}'
     )
-    if device:
-        config_path.write_text(config_path.read_text().replace("[device]\n", f"[device]\n{device}", 1))
+    for section, lines in (sections or {}).items():
+        config_path.write_text(config_path.read_text().replace(f"[{section}]\n", f"[{section}]\n{lines}", 1))
     if reserve_mb:
         config_path.write_text(
             config_path.read_text().replace("disk_reserve_mb = 0", f"disk_reserve_mb = {reserve_mb}")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.web.conftest import AUDIT, shoot, sign_in, snap, start_app, type_on_keypad, unscrolled
+import cv2
+import numpy as np
+
+from tests.web.conftest import AUDIT, csrf_header, shoot, sign_in, snap, start_app, type_on_keypad, unscrolled
 
 # Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
 REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
@@ -100,7 +103,7 @@ def test_next_without_a_reference_is_refused_at_once_with_why(page, app):
 def test_a_dermatoscope_offers_skin_first(page, tmp_path, retina_jpeg):
     """A new visit on a device configured for dermoscopy starts on "Skin": left as it came, the
     form no longer sends a dermatoscope's photos to the retinopathy model."""
-    running = start_app(tmp_path, device='modality = "dermoscopy"\n')
+    running = start_app(tmp_path, sections={"device": 'modality = "dermoscopy"\n'})
     app = next(running)
     app.show(retina_jpeg)  # any photo: the camera is ready
     try:
@@ -116,3 +119,43 @@ def test_a_fundus_camera_offers_eyes_first(page, app):
     sign_in(page, app)
     page.goto(f"{app.url}/patient")
     assert page.locator("input[name=modality][value=fundus]").is_checked()
+
+
+def _skin_video(path, rgb) -> str:
+    """A dermatoscope's stream as an OpenCV camera reads it: frames that differ, as a sensor's do."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (rgb.shape[1], rgb.shape[0]))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        noisy = np.clip(rgb.astype(np.int16) + rng.integers(-2, 3, rgb.shape), 0, 255).astype(np.uint8)
+        writer.write(cv2.cvtColor(noisy, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return str(path)
+
+
+def test_a_real_dermatoscope_starts_skin_visits_only(page, tmp_path, retina_rgb):
+    """A device whose camera is a dermatoscope (not the files camera, which holds both kinds of
+    photo) offers no eye visit, and a posted one becomes a skin visit: its photos never reach the
+    retinopathy model."""
+    video = _skin_video(tmp_path / "dermatoscope.avi", retina_rgb[::-1].copy())
+    camera = f'backend = "opencv"\nsource = "{video}"\n'
+    running = start_app(tmp_path, sections={"device": 'modality = "dermoscopy"\n', "camera": camera})
+    app = next(running)
+    try:
+        sign_in(page, app)
+        page.goto(f"{app.url}/patient")
+        assert page.locator("input[name=modality]").count() == 1
+        assert not page.locator("input[name=modality][value=dermoscopy]").is_visible()
+        assert page.locator("input[name=modality][value=dermoscopy]").is_checked()
+        snap(page, "patient-dermatoscope")
+        type_on_keypad(page, "reference", "P-9")
+        page.locator("[data-test=next]").click()
+        assert page.locator(".body-map").is_visible() and not page.locator(".eye-map").is_visible()
+        posted = page.request.post(
+            f"{app.url}/patient",
+            form={"reference": "P-10", "modality": "fundus", "eyes": "R", "body_site": "trunk", "consent": "yes"},
+            headers=csrf_header(page),
+        )
+        assert posted.ok, posted.status
+        assert '<h1 class="slot">Trunk</h1>' in posted.text()  # the capture screen of a skin visit
+    finally:
+        next(running, None)
