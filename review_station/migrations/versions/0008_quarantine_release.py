@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from edgescreen_wire.topics import RESULT, parse_device_topic
-
 revision = "0008"
 down_revision = "0007"
 
@@ -43,9 +41,19 @@ def _mark_whole_unenrolled_results() -> None:
         )
     )
     for row in candidates.all():
-        where = parse_device_topic(row.topic)
-        if where is not None and where.leaf == RESULT and row.reason.startswith(f"device {where.device_id} "):
-            bind.execute(sa.update(quarantine).where(quarantine.c.id == row.id).values(awaiting_device=where.device_id))
+        device_id = _result_topics_device(row.topic)
+        if device_id is not None and row.reason.startswith(f"device {device_id} "):
+            bind.execute(sa.update(quarantine).where(quarantine.c.id == row.id).values(awaiting_device=device_id))
+
+
+def _result_topics_device(topic: str) -> str | None:
+    """The device of a result topic as it was when this migration was written
+    (``edgescreen/v1/SITE/DEVICE/result``), ``None`` for any other topic: a frozen copy, so a later
+    change to the wire's topics cannot change what this migration did to an existing station."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[:2] != ["edgescreen", "v1"] or parts[4] != "result":
+        return None
+    return parts[3]
 
 
 def downgrade() -> None:
