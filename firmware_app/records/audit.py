@@ -4,6 +4,15 @@ An event's hash covers its sequence number, time, kind, details and the previous
 editing, deleting or reordering any event breaks the chain at that event. The newest event's number
 and hash are also kept in ``meta`` (updated in the same transaction), so cutting events off the end
 is caught too. Details never hold a patient reference or free text: only ids, counts and codes.
+
+Walking the whole chain costs as much as the log is long. A verification that finds it intact leaves
+its last event's ``seq:hash`` in ``meta`` (``VERIFIED_KEY``, ``keep_mark``); a verification
+``verify_chain`` given that mark walks only the events after it, from its hash, once it has found the
+mark's own event still holding that hash. The mark is never taken on trust: one that cannot be read
+(absent, from a release before it, garbled) makes the walk start from the first event, and one whose
+event is gone or holds another hash is a broken chain. An edit to an event before the mark that
+leaves its stored hash alone is the one thing such a walk cannot see: the full walk (``edgescreen
+audit verify``, ``edgescreen doctor``, the app's "Ready to screen?") sees it.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ KINDS = (
 )
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
+# ``seq:hash`` of the last event a verification found intact (``keep_mark``).
+VERIFIED_KEY = "audit_verified"
 
 
 def _event_hash(prev_hash: str, seq: int, at: str, kind: str, details: str) -> str:
@@ -98,10 +109,18 @@ class ChainCheck:
     problem: str = ""
     # Set when the chain holds but this result (row or queued payload) differs from its event.
     altered_result: str | None = None
+    # The hash of event ``events`` when the chain holds (``GENESIS`` for an empty log).
+    last_hash: str = GENESIS
 
     @property
     def intact(self) -> bool:
         return self.first_bad is None
+
+    @property
+    def mark(self) -> tuple[int, str] | None:
+        """The seq and hash to keep as the verified mark (``keep_mark``); ``None`` unless the chain
+        holds and has an event."""
+        return (self.events, self.last_hash) if self.intact and self.events else None
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -109,11 +128,14 @@ def _text(value: bytes | str | None) -> str | None:
     return value if value is None or isinstance(value, str) else bytes(value).decode("utf-8")
 
 
-def check_chain(rows: Iterable[tuple[Any, ...]], head: bytes | str | None) -> ChainCheck:
-    """Walk the chain from the first event (rows of seq, at, kind, details, prev_hash, hash in seq
-    order, as text or as bytes) and report the first one that does not hold; ``head`` is the stored
-    ``seq:hash``. The review station checks its own audit table with this too."""
-    prev_hash, expected = GENESIS, 1
+def check_chain(
+    rows: Iterable[tuple[Any, ...]], head: bytes | str | None, after: tuple[int, str] = (0, GENESIS)
+) -> ChainCheck:
+    """Walk the chain from the event after ``after`` (a verified event's seq and hash; by default the
+    start of the log) over rows of seq, at, kind, details, prev_hash, hash in seq order, as text or
+    as bytes, and report the first one that does not hold; ``head`` is the stored ``seq:hash``. The
+    review station checks its own audit table with this too."""
+    prev_hash, expected = after[1], after[0] + 1
     for seq, *raw in rows:
         try:
             at, kind, details, stored_prev, stored_hash = map(_text, raw)
@@ -134,14 +156,57 @@ def check_chain(rows: Iterable[tuple[Any, ...]], head: bytes | str | None) -> Ch
             last = int(head_seq) if head_seq.isdigit() else count
             problem = f"the log ends at event {count}, but event {head_seq} was its last"
             return ChainCheck(count, min(last, count) + 1, problem)
-    return ChainCheck(count)
+    return ChainCheck(count, last_hash=prev_hash)
 
 
-def verify_chain(connection: sqlite3.Connection) -> ChainCheck:
-    """Walk the chain from the first event and report the first one that does not hold."""
+def _mark(value: str | None) -> tuple[int, str] | None:
+    """A stored ``seq:hash`` as a verified point, or ``None`` when it cannot be one."""
+    seq, _, hash_ = (value or "").partition(":")
+    if not seq.isdigit() or int(seq) < 1 or len(hash_) != len(GENESIS):
+        return None
+    return int(seq), hash_
+
+
+def verified_mark(connection: sqlite3.Connection) -> tuple[int, str] | None:
+    """The last verified event's seq and hash; ``None`` when none was kept or it cannot be read."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (VERIFIED_KEY,)).fetchone()
+    return _mark(row[0] if row else None)
+
+
+def keep_mark(connection: sqlite3.Connection, mark: tuple[int, str] | None) -> None:
+    """Keep ``mark`` as the verified mark (``None``: none, the next walk starts from the first event);
+    call inside a write transaction of its own, so that a power cut leaves the mark as it was before
+    or after it, never half of it."""
+    if mark is None:
+        connection.execute("DELETE FROM meta WHERE key = ?", (VERIFIED_KEY,))
+        return
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (VERIFIED_KEY, f"{mark[0]}:{mark[1]}"),
+    )
+
+
+def verify_chain(connection: sqlite3.Connection, after: tuple[int, str] | None = None) -> ChainCheck:
+    """Walk the chain and report the first event that does not hold: from the first event, or from
+    the verified mark ``after`` (``verified_mark``) once its own event is found still holding its
+    hash. Call inside one read transaction: the rows and the head must be of the same moment."""
+    if after is not None:
+        seq, hash_ = after
+        row = connection.execute("SELECT CAST(hash AS BLOB) FROM audit WHERE seq = ?", (seq,)).fetchone()
+        if row is None or _text_or_none(row[0]) != hash_:
+            problem = f"event {seq} was verified intact and has since been altered, deleted or cut off"
+            return ChainCheck(seq - 1, seq, problem)
     rows = connection.execute(
         "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(details AS BLOB), CAST(prev_hash AS BLOB), "
-        "CAST(hash AS BLOB) FROM audit ORDER BY seq"
+        "CAST(hash AS BLOB) FROM audit WHERE seq > ? ORDER BY seq",
+        (after[0] if after else 0,),
     )
     head = connection.execute("SELECT CAST(value AS BLOB) FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
-    return check_chain(rows, head[0] if head else None)
+    return check_chain(rows, head[0] if head else None, after or (0, GENESIS))
+
+
+def _text_or_none(value: bytes) -> str | None:
+    try:
+        return _text(value)
+    except UnicodeDecodeError:
+        return None

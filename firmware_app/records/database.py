@@ -253,6 +253,17 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     connection.execute("COMMIT")
 
 
+@contextmanager
+def snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every query in it sees the records of one moment, whatever another
+    connection (the sync worker, ``doctor``) commits meanwhile."""
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    finally:
+        connection.execute("COMMIT")
+
+
 def migrate(connection: sqlite3.Connection, source: Path) -> None:
     """Bring the schema to ``SCHEMA_VERSION``, one migration per transaction; refuse a newer file.
 

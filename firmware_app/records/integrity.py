@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,20 +63,29 @@ class Mismatch:
     problem: str
 
 
-def _events(connection: sqlite3.Connection) -> dict[str, tuple[int, dict[str, Any]]]:
+def _events(connection: sqlite3.Connection, after: int = 0) -> dict[str, tuple[int, dict[str, Any]]]:
     events = {}
-    for seq, details in connection.execute("SELECT seq, CAST(details AS BLOB) FROM audit WHERE kind = 'screening'"):
+    query = "SELECT seq, CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'screening' ORDER BY seq"
+    for seq, details in connection.execute(query, (after,)):
         document = json.loads(bytes(details))  # the chain was verified first: it is the text it was
         events[document["result_id"]] = (seq, document)
     return events
 
 
-def first_mismatch(connection: sqlite3.Connection) -> Mismatch | None:
-    """The first result (in recording order) that differs from what its audit event recorded."""
-    events = _events(connection)
-    rows = connection.execute(
-        "SELECT s.*, o.payload FROM screening s LEFT JOIN outbox o USING (result_id) ORDER BY s.rowid"
-    )
+_ROWS = "SELECT s.*, o.payload FROM screening s LEFT JOIN outbox o USING (result_id)"
+
+
+def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch | None:
+    """The first result (in recording order) that differs from what its audit event recorded; with
+    ``after``, only the results of the ``screening`` events after event ``after`` (rows recorded
+    without an event, and earlier results, are left to a check of them all)."""
+    events = _events(connection, after)
+    if after:
+        rows: Iterable[sqlite3.Row] = [
+            row for result_id in events for row in connection.execute(f"{_ROWS} WHERE result_id = ?", (result_id,))
+        ]
+    else:
+        rows = connection.execute(f"{_ROWS} ORDER BY s.rowid")
     for row in rows:
         result_id = row["result_id"]
         if result_id not in events:

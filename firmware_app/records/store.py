@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app.events import log_event
-from firmware_app.records.audit import ChainCheck, append_event, verify_chain
+from firmware_app.records.audit import ChainCheck, append_event, keep_mark, verified_mark, verify_chain
 from firmware_app.records.clock import (
     BUILD_DATE,
     ClockState,
@@ -34,6 +34,7 @@ from firmware_app.records.database import (
     RequestRefused,
     open_database,
     records_problem,
+    snapshot,
     transaction,
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
@@ -136,6 +137,7 @@ class Records:
         self.clock = clock
         self.synchronised = synchronised
         self.boot = boot
+        self.read_only = read_only
         self.connection = open_database(database, read_only)
         if read_only:
             self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
@@ -217,13 +219,37 @@ class Records:
         if boot and self.first_of_this_boot() is None:
             self.set_meta(BOOT_KEY, f"{boot} {rowid}")
 
-    def verify_audit(self) -> ChainCheck:
-        """The hash chain, then each result and queued payload against its own audit event."""
-        chain = verify_chain(self.connection)
+    def verify_audit(self, since_verified: bool = False) -> ChainCheck:
+        """The hash chain, then each result and queued payload against its own audit event, all as of
+        one moment. ``since_verified``: only the events after the verified mark and their results
+        (``records.audit``), which costs what was recorded since the last verification, not what
+        was ever recorded. Unless ``read_only``, an intact chain moves the mark to its last event and a
+        broken one drops it, so that every later verification walks the whole chain again and finds
+        the break, after a restart too, until the records are put right."""
+        with snapshot(self.connection):
+            kept = verified_mark(self.connection)
+            check = self._verify_audit(kept if since_verified else None)
+        if check.mark != kept and not self.read_only:
+            self._keep_mark(check.mark)
+        return check
+
+    def _keep_mark(self, mark: tuple[int, str] | None) -> None:
+        """Keep the verified mark if the records can take it: one that is not kept (a full disk, a
+        lock held too long) costs the next verification a longer walk, never its verdict."""
+        try:
+            with transaction(self.connection):
+                keep_mark(self.connection, mark)
+        except sqlite3.Error as error:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            log_event("records.audit_mark_not_kept", level=30, error=error)
+
+    def _verify_audit(self, mark: tuple[int, str] | None) -> ChainCheck:
+        chain = verify_chain(self.connection, mark)
         if not chain.intact:
             return chain
         try:
-            mismatch = first_mismatch(self.connection)
+            mismatch = first_mismatch(self.connection, mark[0] if mark else 0)
         except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
             return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
         if mismatch is None:

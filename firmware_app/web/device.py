@@ -26,20 +26,20 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, blocking
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.health.readiness import disk_check, readiness
+from firmware_app.health.readiness import Scans, disk_check, full_scans, readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import ModelError
 from firmware_app.operators import Operators
 from firmware_app.pipeline import ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
-from firmware_app.records.store import ScreeningStore
+from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.service.watchdog import Watchdog, supervise
 from firmware_app.web.camera_owner import CameraOwner
 
 T = TypeVar("T")
-# How long one full run of the readiness checks answers for starting a patient (the form, then its
-# post): the audit chain, the records' quick_check and a camera probe grow with the records and the
-# camera, too slow to run twice in a row. The steps of a visit never run them (``visit_checks``).
+# How long one run of the readiness checks answers for starting a patient (the form, then its post):
+# a camera probe and the models are too slow to run twice in a row. The steps of a visit never run
+# them (``visit_checks``).
 READINESS_FRESH_S = 5.0
 
 
@@ -66,6 +66,9 @@ class Device:
         # The last readiness checks and when they ran (``readiness``).
         self._checks: list[Check] = []
         self._checked_at = float("-inf")
+        # The last full scans (quick_check, the whole audit chain), and whether they are being redone.
+        self._scans: Scans | None = None
+        self._rescanning = threading.Lock()
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
@@ -117,13 +120,43 @@ class Device:
 
     def readiness(self, fresh: bool = False) -> list[Check]:
         """The readiness checks (records thread): run again when ``fresh`` (the nurse's "Check
-        again") or older than ``READINESS_FRESH_S``, else the last run's."""
+        again", "Ready to screen?" at sign-in) or older than ``READINESS_FRESH_S``, else the last
+        run's. A fresh run, and the first, runs every check in full; starting a patient runs on the
+        last full scans (``health.readiness``), whose cost does not grow with the records, and has
+        them redone in the background once they are due."""
         now = time.monotonic()
         if fresh or now - self._checked_at > READINESS_FRESH_S:
-            self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera)
+            full = fresh or self._scans is None
+            scans = None if full else self._scans
+            self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera, scans=scans)
+            if full:
+                self._scans = Scans.of(self._checks, now)
+            elif self._scans is not None and self._scans.due(now):
+                self._rescan()
             self._checked_at = now
-            log_event("app.readiness_run", ms=round((time.monotonic() - now) * 1000))
+            log_event("app.readiness_run", ms=round((time.monotonic() - now) * 1000), full=full)
         return self._checks
+
+    def _rescan(self) -> None:
+        """Redo the full scans on a thread and records connection of their own, so that no start of a
+        patient and no screening waits on them; the next start reads their verdicts. One at a time."""
+        if not self._rescanning.acquire(blocking=False):
+            return
+
+        def scan() -> None:
+            try:
+                records = Records(self.config.records.database, self.config.records.key_file, read_only=True)
+                try:
+                    self._scans = full_scans(records)
+                finally:
+                    records.close()
+                log_event("app.full_scans", records=self._scans.records.level, audit=self._scans.audit.level)
+            except Exception as error:  # the last scans stand; the next start tries again
+                log_event("app.full_scans_failed", level=40, error=error)
+            finally:
+                self._rescanning.release()
+
+        threading.Thread(target=scan, name="full-scans", daemon=True).start()
 
     def visit_checks(self) -> list[Check]:
         """What the steps of a visit (capture screen, shutter, "Use this photo") are held to: the last

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from tests.mqtt_broker import wait_until
 from tests.web.conftest import RunningApp, csrf_header, new_patient, shoot, sign_in, snap
 
 
@@ -92,3 +93,24 @@ def test_the_steps_of_a_visit_never_run_the_full_checks(page, app, caplog, monke
     page.wait_for_url("**/capture")
     assert full_runs(caplog) == 0
     assert screenings(app) == 1
+
+
+def test_an_old_event_edited_while_the_app_runs_blocks_the_next_patient_once_the_full_scans_see_it(
+    page, app, caplog, monkeypatch
+):
+    """Starting a patient walks the audit only from the verified mark: an edit to event 1 after the
+    full run of "Ready to screen?" is left to the full scans, which the app redoes in the background
+    once they are due (hourly; at once here), and then blocks every start."""
+    monkeypatch.setattr("firmware_app.web.device.READINESS_FRESH_S", 0.0)
+    monkeypatch.setattr("firmware_app.health.readiness.FULL_SCAN_EVERY_S", 0.0)
+    caplog.set_level("INFO", logger="edgescreen")
+    sign_in(page, app)
+    page.wait_for_url("**/ready")  # a full run: green, and the verified mark kept
+    break_audit_chain(app)
+    page.goto(f"{app.url}/patient")  # on the last full scans, which it has redone in the background
+    assert page.url.endswith("/patient")
+    seen = ("app.full_scans", "audit=red")
+    wait_until(lambda: any(all(w in r.getMessage() for w in seen) for r in caplog.records), 30, "the full scans")
+    page.goto(f"{app.url}/patient")
+    assert page.url.endswith("/ready") and page.locator("[data-test=blocked]").is_visible()
+    assert page.locator("[data-test=check-audit]").get_attribute("data-level") == "red"
