@@ -568,6 +568,14 @@ class Config:
     app: AppConfig = field(default_factory=AppConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 
+    @property
+    def screened_modalities(self) -> tuple[str, ...]:
+        """The kinds of photo this device screens from its camera. A camera is a fundus camera or a
+        dermatoscope, so a visit of the other kind would send its photos to the other model, whose
+        score means nothing for them: a real camera screens ``[device] modality`` only. The files
+        camera (the bundled photos, a bench) holds photos of both kinds."""
+        return MODALITIES if self.camera.backend == "files" else (self.device.modality,)
+
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)

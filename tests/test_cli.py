@@ -183,3 +183,13 @@ def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.startswith(f"edgescreen: configuration error: {config}: [device].id: expected an id the wire")
     assert not (tmp_path / "records.sqlite3").exists()
+
+
+def test_a_real_camera_captures_its_own_modality_only(tmp_path):
+    """A fundus camera asked for a skin photo says so before opening the camera: its photos would go
+    to the melanoma model, whose score means nothing for a retina."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nmodality = "fundus"\n[camera]\nbackend = "opencv"\nsource = "{tmp_path}/none.avi"\n')
+    done = edgescreen("capture", "--modality", "dermoscopy", "--body-site", "trunk", "--auto", config=config)
+    assert done.returncode == 2, done.stderr
+    assert "opencv camera screens fundus photos only ([device] modality" in done.stderr

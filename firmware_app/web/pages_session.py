@@ -15,10 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from firmware_app.capture.camera import CameraError
-from firmware_app.config import LANGUAGES, Config
+from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.inference.card import MODALITIES
 from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
@@ -116,14 +115,6 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
         return None
     log_event("app.screening_blocked", path=request.url.path, checks=",".join(check.name for check in red))
     return sent_to(request, "/ready")
-
-
-def offered_modalities(config: Config) -> tuple[str, ...]:
-    """The kinds of visit the device starts. A camera is a fundus camera or a dermatoscope, so a
-    visit of the other kind would send its photos to the other model, whose score means nothing for
-    them: only the device's own is offered. The files camera (the bundled photos, a bench) holds
-    photos of both kinds."""
-    return MODALITIES if config.camera.backend == "files" else (config.device.modality,)
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -243,7 +234,7 @@ def routes(web: WebApp) -> list[Route]:
             body_sites=BODY_SITES,
             form=form,
             eyes=FUNDUS_SLOTS,
-            modalities=offered_modalities(device.config),
+            modalities=device.config.screened_modalities,
         )
 
     @web.page()
@@ -252,7 +243,7 @@ def routes(web: WebApp) -> list[Route]:
             return blocked
         form = await request.form()
         reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
-        offered = offered_modalities(device.config)
+        offered = device.config.screened_modalities
         modality = str(form.get("modality")) if form.get("modality") in offered else device.config.device.modality
         site = str(form.get("body_site", "")) or None
         eyes = tuple(eye for eye in FUNDUS_SLOTS if eye in form.getlist("eyes"))
