@@ -627,6 +627,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is in use on another screen. Close that screen, then tap Try again.",
         "fr": "La caméra est utilisée sur un autre écran. Fermez cet écran, puis touchez Réessayer.",
     },
+    "capture.lost": {
+        "en": "This screen no longer has the camera: it was opened on another screen since. Tap Try again "
+        "to use it here.",
+        "fr": "Cet écran n'a plus la caméra : elle a été ouverte sur un autre écran depuis. Touchez Réessayer "
+        "pour l'utiliser ici.",
+    },
     "capture.try_again": {"en": "Try again", "fr": "Réessayer"},
     "capture.no_visit": {
         "en": "Start with the patient: no patient is open.",
