@@ -141,6 +141,14 @@ class CameraOwner:
                 self._lease = None
         self._wake.set()
 
+    def release_owned(self, owner: str) -> None:
+        """Free the camera if ``owner``'s screen holds it: the session is locked or signed out, and
+        its page's own hand-back would be refused (it is no longer a signed-in session's)."""
+        with self._lock:
+            if self._lease and self._lease.owner == owner:
+                self._lease = None
+        self._wake.set()
+
     @property
     def in_use(self) -> bool:
         with self._lock:
@@ -233,13 +241,8 @@ class CameraOwner:
             next_due = time.monotonic()
             for frame in camera.preview_frames():
                 self.heartbeat.beat(STEP_ALLOWANCE_S)
-                if self._stopping.is_set():
-                    return
-                if not self.holds(lease.token):
-                    if not self._same_use(lease):
-                        return
-                    with self._lock:  # taken over for the same use: the camera streams on, no reopening
-                        lease = self._lease or lease
+                if self._stopping.is_set() or not self.holds(lease.token):
+                    return  # a lease taken over opens the camera afresh for its screen, as any new one
                 while not self._bursts.empty():
                     token, count, done = self._bursts.get_nowait()
                     if self.holds(token):
@@ -257,12 +260,6 @@ class CameraOwner:
                 next_due = max(next_due + 1 / MAX_PREVIEW_FPS, time.monotonic())
                 self._burst_asked.wait(max(0.0, next_due - time.monotonic()))
                 self._burst_asked.clear()
-
-    def _same_use(self, lease: _Lease) -> bool:
-        """Whether the live lease, another than ``lease``, wants the camera as ``lease`` had it opened."""
-        with self._lock:
-            now = self._live()
-        return now is not None and (now.modality, now.scanning) == (lease.modality, lease.scanning)
 
     @staticmethod
     def _burst(camera: Camera, count: int, done: Future[list[Frame]]) -> None:

@@ -149,7 +149,8 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("visit") != visit.id:
             device.camera.release(token)
             return other_visit(request, session)
-        if not device.camera.holds(token) and device.camera.in_use:  # this session's newer screen has it
+        camera = device.camera
+        if camera.error is None and camera.in_use and not camera.holds(token):  # this session's newer screen has it
             return web.render(request, session, "message.html", 409, text_key="capture.lost", retry="/capture")
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
@@ -288,8 +289,13 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         if missing:
-            details = not_photographed_event(missing, session.operator)
-            await device.run(lambda: device.store.audit(VISIT_EVENT, details))
+            records = device.store.records
+
+            def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
+                clock = records.clock_state(records.clock()).value
+                device.store.audit(VISIT_EVENT, not_photographed_event(missing, session.operator, clock))
+
+            await device.run(audited)
         session.visit = None
         return RedirectResponse("/patient", 303)
 

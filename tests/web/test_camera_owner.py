@@ -104,7 +104,7 @@ def test_any_exception_in_the_owner_thread_is_a_camera_error_and_retry_recovers(
 
 def test_a_session_takes_over_its_own_lease_at_once_and_another_session_is_refused(picamera2):
     """A reload or a language switch claims again before the old page's hand-back arrives: the same
-    session gets the camera at once (streaming on, not reopened); another session is still refused,
+    session gets the camera at once (opened afresh for it); another session is still refused,
     and a burst asked with the old token never gets the new screen's frames."""
     opened: list[str] = []
 
@@ -134,9 +134,11 @@ def test_a_session_takes_over_its_own_lease_at_once_and_another_session_is_refus
             owner.take_burst(old, 1, timeout_s=8)
         until(lambda: owner.latest is not None)
         assert len(owner.take_burst(new, 1, timeout_s=8)) == 1
-        assert opened == ["fundus"]  # taken over for the same use: the camera was not closed and reopened
+        assert opened == ["fundus", "fundus"]
         assert owner.claim("fundus", owner="session-b") is None
-        owner.release(new)
+        owner.release_owned("session-b")  # another session's lock or sign-out frees nothing of a's
+        assert owner.holds(new)
+        owner.release_owned("session-a")  # a's lock or sign-out: its page's own hand-back would be refused
         assert owner.claim("fundus", owner="session-b") is not None
     finally:
         owner.stop()
