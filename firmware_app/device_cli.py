@@ -14,6 +14,7 @@ from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
 from firmware_app.records.database import DiskFull
+from firmware_app.web.wording import check_values
 
 
 def _summary(action: str, summary: BackupSummary) -> str:
@@ -58,7 +59,7 @@ def _check_json(check: Check, language: str) -> dict[str, Any]:
     return {
         "name": check.name,
         "level": check.level.value,
-        "message": message(check.message_key, language).format(**check.values),
+        "message": message(check.message_key, language).format(**check_values(check.values, language)),
         "values": {key: value if isinstance(value, int | float) else str(value) for key, value in check.values.items()},
     }
 

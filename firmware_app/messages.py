@@ -10,6 +10,8 @@ import re
 
 # A space before these in French text (``message``).
 _FRENCH_PUNCTUATION = re.compile(r" ([:;?!])")
+# French quotation marks hold their words with spaces that never break: «\u00a0Vider\u00a0».
+_FRENCH_OPENING, _FRENCH_CLOSING = re.compile(r"«\s*"), re.compile(r"\s*»")
 
 CATALOGUE: dict[str, dict[str, str]] = {
     # Fixed on the wire (edgescreen_wire/result.py checks it word for word): the screens say ``result.disclaimer``.
@@ -307,8 +309,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.hours.one": {"en": "{count}\u00a0hour", "fr": "{count}\u00a0heure"},
     "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
     "signin.no_operators": {
-        "en": "No operator accounts yet: the technician adds them with «edgescreen operators add NAME».",
-        "fr": "Aucun compte opérateur : le technicien les crée avec «edgescreen operators add NOM».",
+        "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
+        "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
     },
     "setup.title": {
         "en": "First start: who will use this device?",
@@ -316,9 +318,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "setup.explain": {
         "en": "Nobody can sign in yet. Create the first operator: a name, then a PIN typed twice. "
-        "Others are added by the technician with «edgescreen operators add NAME».",
+        "Others are added by the technician with “edgescreen operators add NAME”.",
         "fr": "Personne ne peut encore se connecter. Créez le premier opérateur : un nom, puis un code tapé deux fois. "
-        "Le technicien ajoute les autres avec «edgescreen operators add NOM».",
+        "Le technicien ajoute les autres avec « edgescreen operators add NOM ».",
     },
     "setup.name": {"en": "Name", "fr": "Nom"},
     "setup.name_needed": {"en": "Type your name first.", "fr": "Tapez d'abord votre nom."},
@@ -369,6 +371,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},
     "level.red": {"en": "Blocking", "fr": "Bloquant"},
+    "models.signed": {"en": "signed", "fr": "signé"},
+    "models.unsigned": {"en": "unsigned", "fr": "non signé"},
     "health.models.green": {"en": "Models verified: {models}.", "fr": "Modèles vérifiés : {models}."},
     "health.models.red": {
         "en": "A model failed its check ({error}). Call the technician.",
@@ -415,15 +419,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The calibration profile cannot be read ({error}). Call the technician.",
         "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",
     },
-    "health.disk.green": {"en": "Storage: {free} MB free.", "fr": "Stockage : {free} Mo libres."},
+    "health.disk.green": {"en": "Storage: {free} GB free.", "fr": "Stockage : {free} Go libres."},
     "health.disk.amber": {
-        "en": "Storage is getting low: {free} MB free. Tell the technician soon: space must be freed.",
-        "fr": "Le stockage diminue : {free} Mo libres. Prévenez bientôt le technicien : il faut libérer de la place.",
+        "en": "Storage is getting low: {free} GB free. Tell the technician soon: space must be freed.",
+        "fr": "Le stockage diminue : {free} Go libres. Prévenez bientôt le technicien : il faut libérer de la place.",
     },
     "health.disk.red": {
-        "en": "Storage full: {free} MB free, not enough for one more screening and the {reserve} MB that must "
+        "en": "Storage full: {free} GB free, not enough for one more screening and the {reserve} MB that must "
         "stay free. Call the technician to free space on the device.",
-        "fr": "Stockage plein : {free} Mo libres, pas assez pour un dépistage de plus et les {reserve} Mo qui "
+        "fr": "Stockage plein : {free} Go libres, pas assez pour un dépistage de plus et les {reserve} Mo qui "
         "doivent rester libres. Appelez le technicien pour libérer de la place sur l'appareil.",
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
@@ -626,6 +630,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "capture.in_use": {
         "en": "The camera is in use on another screen. Close that screen, then tap Try again.",
         "fr": "La caméra est utilisée sur un autre écran. Fermez cet écran, puis touchez Réessayer.",
+    },
+    "capture.lost": {
+        "en": "This screen no longer has the camera: it was opened on another screen since. Tap Try again "
+        "to use it here.",
+        "fr": "Cet écran n'a plus la caméra : elle a été ouverte sur un autre écran depuis. Touchez Réessayer "
+        "pour l'utiliser ici.",
     },
     "capture.try_again": {"en": "Try again", "fr": "Réessayer"},
     "capture.no_visit": {
@@ -871,7 +881,10 @@ def plural_key(key: str, count: int, language: str) -> str:
 def message(key: str, language: str) -> str:
     """The text for ``key`` in ``language``; English when a translation is missing. French sets a
     colon, a semicolon, a question or an exclamation mark apart with a space that never breaks: on
-    the 800x480 screen a plain one let a line start with ": baissez la lumière"."""
+    the 800x480 screen a plain one let a line start with ": baissez la lumière"; so do « and »."""
     texts = CATALOGUE[key]
     text = texts.get(language, texts["en"])
-    return _FRENCH_PUNCTUATION.sub("\u00a0\\1", text) if language == "fr" and language in texts else text
+    if language != "fr" or language not in texts:
+        return text
+    text = _FRENCH_CLOSING.sub("\u00a0»", _FRENCH_OPENING.sub("«\u00a0", text))
+    return _FRENCH_PUNCTUATION.sub("\u00a0\\1", text)

@@ -238,6 +238,10 @@ def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel
     return TriageModel(model_dir, threads=threads)
 
 
+# The state word of ``installed_name``, English; a screen says it in the nurse's language (web/wording.py).
+SIGNED, UNSIGNED = "signed", "unsigned"
+
+
 def installed_name(model: TriageModel, model_dir: Path) -> str:
     """How the checks name a loaded model: "id version (signed)", or "(unsigned)" for a bare folder."""
-    return f"{model.card.id} {model.card.version} ({'signed' if is_signed_bundle(model_dir) else 'unsigned'})"
+    return f"{model.card.id} {model.card.version} ({SIGNED if is_signed_bundle(model_dir) else UNSIGNED})"

@@ -109,7 +109,8 @@ def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Chec
     """Red when one more screening (``incoming_bytes``) would eat into the reserve: the records
     would refuse it, so the nurse must know before the photo, not after."""
     free = shutil.disk_usage(directory).free
-    values = {"free": free // 2**20, "reserve": reserve_bytes // 2**20}
+    # In GB as the status bar says it (one decimal; web/wording.check_values in the reader's language).
+    values = {"free": round(free / 2**30, 1), "free_bytes": free, "reserve": reserve_bytes // 2**20}
     if free - incoming_bytes < reserve_bytes:
         return _check("disk", Level.RED, **values)
     if free < DISK_WARNING_FACTOR * reserve_bytes + incoming_bytes:
@@ -176,18 +177,19 @@ def check_clock(
     unsynchronised clock is amber: photos are never purged by it (records/store.py), so the card
     fills up until NTP is configured.
     """
-    shown = now.strftime("%Y-%m-%d %H:%M UTC")
+    # ``at``: shown in local time where a language is known (web/wording.check_values).
+    shown = {"now": now.strftime("%Y-%m-%d %H:%M UTC"), "at": now}
     if now < BUILD_DATE:
-        return _check("clock", Level.RED, now=shown)
+        return _check("clock", Level.RED, **shown)
     if synchronised:
         return (
-            _check("clock", Level.AMBER, "ahead", now=shown, count=ahead)
+            _check("clock", Level.AMBER, "ahead", count=ahead, **shown)
             if ahead
-            else _check("clock", Level.GREEN, now=shown)
+            else _check("clock", Level.GREEN, **shown)
         )
     if latest_synchronised is not None and now < latest_synchronised - CLOCK_BEHIND_TOLERANCE:
-        return _check("clock", Level.RED, now=shown)
-    return _check("clock", Level.AMBER, "unsynchronised", now=shown)
+        return _check("clock", Level.RED, **shown)
+    return _check("clock", Level.AMBER, "unsynchronised", **shown)
 
 
 def check_broker(sync: Mapping[str, Any]) -> Check:

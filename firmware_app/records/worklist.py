@@ -38,7 +38,8 @@ class WorklistEntry:
     verdict: str | None
     verdict_received_at: datetime | None = None
     urgency: str | None = None
-    # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye.
+    # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye audited
+    # before the event kept it.
     clock: str | None = None
 
     @property
@@ -64,9 +65,11 @@ NOT_PHOTOGRAPHED = "not_photographed"
 NOTHING_TO_SEND = "nothing"
 
 
-def not_photographed_event(eyes: Sequence[str], operator: str | None) -> dict[str, object]:
-    """The details of the audit event that records a visit finished without ``eyes``."""
-    return {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
+def not_photographed_event(eyes: Sequence[str], operator: str | None, clock: str | None = None) -> dict[str, object]:
+    """The details of the audit event that records a visit finished without ``eyes``; ``clock``, the
+    state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs."""
+    event: dict[str, object] = {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
+    return event | {"clock": clock} if clock else event
 
 
 def _not_photographed(records: Records, since: str) -> list[WorklistEntry]:
@@ -77,7 +80,18 @@ def _not_photographed(records: Records, since: str) -> list[WorklistEntry]:
         event, when = json.loads(details), datetime.fromisoformat(at)
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
-                WorklistEntry("", when, "fundus", eye, None, NOT_PHOTOGRAPHED, event["operator"], NOTHING_TO_SEND, None)
+                WorklistEntry(
+                    "",
+                    when,
+                    "fundus",
+                    eye,
+                    None,
+                    NOT_PHOTOGRAPHED,
+                    event["operator"],
+                    NOTHING_TO_SEND,
+                    None,
+                    clock=event.get("clock"),  # none in an event older than this field: its clock is unknown
+                )
             )
     return entries
 

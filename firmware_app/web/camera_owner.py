@@ -7,7 +7,9 @@ taken by the same thread, between two preview frames.
 
 A capture screen claims a lease; a second screen asking while the lease is alive is told the camera
 is in use, and nothing else happens. A lease lives while its screen keeps reading the stream, so a
-closed tab frees the camera a few seconds later; with no lease the camera is closed.
+closed tab frees the camera a few seconds later; with no lease the camera is closed. A lease is its
+session's: the same session claiming again (the page reloaded, its language switched, back to it)
+takes it over at once, before the old page's hand-back has arrived; the old page's token stops holding.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class _Lease:
     modality: str
     seen: float
     scanning: bool = False
+    # The session whose screen holds the camera: its own next screen takes the lease over.
+    owner: str | None = None
 
 
 class CameraOwner:
@@ -72,7 +76,7 @@ class CameraOwner:
         self._lease_timeout = lease_timeout_s
         self._lock = threading.Lock()
         self._lease: _Lease | None = None
-        self._bursts: queue.Queue[tuple[int, Future[list[Frame]]]] = queue.Queue()
+        self._bursts: queue.Queue[tuple[str, int, Future[list[Frame]]]] = queue.Queue()
         self._wake = threading.Event()
         # Cuts short the pause between preview frames: a burst is taken as soon as it is asked for.
         self._burst_asked = threading.Event()
@@ -105,16 +109,21 @@ class CameraOwner:
             self._lease = lease = None
         return lease
 
-    def claim(self, modality: str, scanning: bool = False) -> str | None:
-        """A lease token for a capture (or, ``scanning``, a code-reading) screen; ``None`` while
-        another screen holds the camera."""
+    def claim(self, modality: str, scanning: bool = False, owner: str | None = None) -> str | None:
+        """A lease token for a capture (or, ``scanning``, a code-reading) screen of session ``owner``;
+        ``None`` while another session's screen holds the camera. The owner's own lease is replaced
+        at once: its old screen is gone (reloaded, left) or, in a second tab, loses the camera."""
         with self._lock:
-            if self._live() is not None:
+            held = self._live()
+            if held is not None and (owner is None or held.owner != owner):
                 return None
-            self._lease = _Lease(secrets.token_urlsafe(16), modality, time.monotonic(), scanning)
+            if held is not None:
+                log_event("camera.lease_taken_over")
+            lease = _Lease(secrets.token_urlsafe(16), modality, time.monotonic(), scanning, owner)
+            self._lease = lease
             self.latest = None
         self._wake.set()
-        return self._lease.token
+        return lease.token
 
     def holds(self, token: str) -> bool:
         with self._lock:
@@ -129,6 +138,14 @@ class CameraOwner:
     def release(self, token: str) -> None:
         with self._lock:
             if self._lease and secrets.compare_digest(self._lease.token, token):
+                self._lease = None
+        self._wake.set()
+
+    def release_owned(self, owner: str) -> None:
+        """Free the camera if ``owner``'s screen holds it: the session is locked or signed out, and
+        its page's own hand-back would be refused (it is no longer a signed-in session's)."""
+        with self._lock:
+            if self._lease and self._lease.owner == owner:
                 self._lease = None
         self._wake.set()
 
@@ -166,7 +183,7 @@ class CameraOwner:
         if not self.holds(token):
             raise CameraError("the capture screen lost the camera; open it again")
         done: Future[list[Frame]] = Future()
-        self._bursts.put((count, done))
+        self._bursts.put((token, count, done))
         self._wake.set()
         self._burst_asked.set()
         return done.result(timeout_s)
@@ -225,9 +242,13 @@ class CameraOwner:
             for frame in camera.preview_frames():
                 self.heartbeat.beat(STEP_ALLOWANCE_S)
                 if self._stopping.is_set() or not self.holds(lease.token):
-                    return
+                    return  # a lease taken over opens the camera afresh for its screen, as any new one
                 while not self._bursts.empty():
-                    self._burst(camera, *self._bursts.get_nowait())
+                    token, count, done = self._bursts.get_nowait()
+                    if self.holds(token):
+                        self._burst(camera, count, done)
+                    else:  # asked by a screen whose lease was taken over: never another screen's photo
+                        done.set_exception(CameraError("the capture screen lost the camera; open it again"))
                 bgr = cv2.cvtColor(frame.pixels, cv2.COLOR_RGB2BGR)
                 _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
                 seq = next(self._sequence)
@@ -251,7 +272,7 @@ class CameraOwner:
 
     def _fail_waiting_bursts(self, why: str) -> None:
         while not self._bursts.empty():
-            _, done = self._bursts.get_nowait()
+            _, _, done = self._bursts.get_nowait()
             done.set_exception(self._failure() if self.error else CameraError(why))
 
 

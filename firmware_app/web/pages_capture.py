@@ -62,7 +62,7 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        token = device.camera.claim(visit.modality)
+        token = device.camera.claim(visit.modality, owner=session.id)  # this session's old screen hands over
         bar = await device.run(lambda: status(web))
         if token is None:
             return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/capture")
@@ -103,12 +103,14 @@ def routes(web: WebApp) -> list[Route]:
                     shown = lines
                     data = {"seq": frame.seq, "verdict": frame.report.verdict.value, "lines": lines}
                     yield f"event: verdict\ndata: {json.dumps(data)}\n\n"
+            if not device.closing.is_set() and device.camera.in_use:  # another screen has the camera now
+                yield f"event: lost\ndata: {json.dumps({'error': web.text(session, 'capture.lost')})}\n\n"
 
         return StreamingResponse(verdicts(), media_type="text/event-stream")
 
     @web.page()
     async def scan(request: Request, session: Session) -> Response:
-        token = device.camera.claim(config.device.modality, scanning=True)
+        token = device.camera.claim(config.device.modality, scanning=True, owner=session.id)
         if token is None:
             return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/patient/scan")
         return web.render(request, session, "scan.html", token=token, status=await device.run(lambda: status(web)))
@@ -147,6 +149,9 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("visit") != visit.id:
             device.camera.release(token)
             return other_visit(request, session)
+        camera = device.camera
+        if camera.error is None and camera.in_use and not camera.holds(token):  # this session's newer screen has it
+            return web.render(request, session, "message.html", 409, text_key="capture.lost", retry="/capture")
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
         try:
@@ -284,8 +289,13 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         if missing:
-            details = not_photographed_event(missing, session.operator)
-            await device.run(lambda: device.store.audit(VISIT_EVENT, details))
+            records = device.store.records
+
+            def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
+                clock = records.clock_state(records.clock()).value
+                device.store.audit(VISIT_EVENT, not_photographed_event(missing, session.operator, clock))
+
+            await device.run(audited)
         session.visit = None
         return RedirectResponse("/patient", 303)
 

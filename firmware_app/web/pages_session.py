@@ -59,7 +59,7 @@ def status(web: WebApp) -> dict[str, Any]:
     return {
         "online": online,
         "backlog": sync["backlog"],
-        "disk_free_gb": shutil.disk_usage(config.records.database.parent).free / 2**30,
+        "disk_free_bytes": shutil.disk_usage(config.records.database.parent).free,
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
         # Refused is not unreachable: the readiness list says so, and the banner would contradict it.
         "offline_minutes": int(offline_s // 60) if long_offline and sync["connection"] != REFUSED else None,
@@ -185,10 +185,12 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def lock(request: Request, session: Session) -> Response:
         session.locked, session.locked_idle = True, False
+        device.camera.release_owned(session.id)  # the screen left for the PIN gives the camera back
         return RedirectResponse("/signin", 303)
 
     @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
+        device.camera.release_owned(session.id)
         web.sessions.end(session)
         request.state.session = web.new_session(request)
         return RedirectResponse("/signin", 303)

@@ -29,7 +29,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import decimal, local_clock, readable_date
+from firmware_app.web.wording import check_values, decimal, gigabytes, local_clock, model_names, readable_date
 
 HERE = Path(__file__).resolve().parent
 # The event a swapped screen raises (``moved_to``) for the status bar to refresh (base.html).
@@ -121,6 +121,11 @@ class WebApp:
             return decimal(value, session.language, places)
 
         context |= {"t": t, "tn": tn, "when": when, "number": number, "session": session}
+        context |= {
+            "gigabytes": lambda size_bytes: gigabytes(size_bytes, session.language),
+            "models_named": lambda names: model_names(names, session.language),
+            "shown_values": lambda values: check_values(values, session.language),
+        }
         context |= {"version": __version__, "device": self.device}
         return self.templates.TemplateResponse(request, template, context, status_code=http_status)
 

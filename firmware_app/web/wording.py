@@ -6,9 +6,12 @@ The records keep ISO times in UTC; a person reads "1 December 2026, 14:05" in th
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
+from typing import Any
 
+from firmware_app.bundles.manifest import SIGNED, UNSIGNED
 from firmware_app.messages import message
 
 
@@ -43,3 +46,30 @@ def decimal(value: float, language: str, places: int = 1) -> str:
     French."""
     text = f"{value:.{places}f}"
     return text.replace(".", ",") if language == "fr" else text
+
+
+def gigabytes(size_bytes: float, language: str) -> str:
+    """A size in GB with one decimal, as the language writes it: "73.9" (the status bar's free space
+    and the storage check say the same)."""
+    return decimal(size_bytes / 2**30, language)
+
+
+_MODEL_STATE = re.compile(rf"\(({SIGNED}|{UNSIGNED})\)")
+
+
+def model_names(names: str, language: str) -> str:
+    """Models as ``installed_name`` names them, their state ("signed") in the language's words."""
+    return _MODEL_STATE.sub(lambda found: f"({message(f'models.{found[1]}', language)})", names)
+
+
+def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
+    """A check's values as its sentence shows them in ``language``: its time in local time, free
+    space in GB, model states in words (the values the checks give read right in English as they are)."""
+    shown = dict(values)
+    if "at" in values:
+        shown["now"] = readable_date(values["at"], language)
+    if "free_bytes" in values:
+        shown["free"] = gigabytes(values["free_bytes"], language)
+    if "models" in values:
+        shown["models"] = model_names(values["models"], language)
+    return shown

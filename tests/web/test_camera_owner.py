@@ -100,3 +100,45 @@ def test_any_exception_in_the_owner_thread_is_a_camera_error_and_retry_recovers(
         owner.retry()
         until(lambda: owner.latest is not None)
         assert owner.error is None and len(owner.take_burst(token, 1, timeout_s=8)) == 1
+
+
+def test_a_session_takes_over_its_own_lease_at_once_and_another_session_is_refused(picamera2):
+    """A reload or a language switch claims again before the old page's hand-back arrives: the same
+    session gets the camera at once (opened afresh for it); another session is still refused,
+    and a burst asked with the old token never gets the new screen's frames."""
+    opened: list[str] = []
+
+    def open_camera(modality: str) -> tuple[Picamera2Camera, Controls]:
+        opened.append(modality)
+        return Picamera2Camera(0, CameraSettings(Size(320, 240), Size(0, 0), frame_timeout_s=1.0)), Controls()
+
+    owner = CameraOwner(
+        open_camera,
+        lambda _modality: lambda _frame: QualityReport("fundus", Verdict.GOOD, ()),
+        lambda _frame: None,
+        lease_timeout_s=60,
+    )
+    owner.start()
+    try:
+        old = owner.claim("fundus", owner="session-a")
+        assert old is not None
+        until(lambda: owner.latest is not None)
+        assert owner.claim("fundus", owner="session-b") is None
+        assert owner.claim("fundus") is None  # nobody's claim never takes a lease over
+        new = owner.claim("fundus", owner="session-a")
+        assert new is not None and new != old
+        assert owner.holds(new) and not owner.holds(old)
+        owner.release(old)  # the old page's hand-back, arriving late, frees nothing
+        assert owner.holds(new)
+        with pytest.raises(CameraError, match="lost the camera"):
+            owner.take_burst(old, 1, timeout_s=8)
+        until(lambda: owner.latest is not None)
+        assert len(owner.take_burst(new, 1, timeout_s=8)) == 1
+        assert opened == ["fundus", "fundus"]
+        assert owner.claim("fundus", owner="session-b") is None
+        owner.release_owned("session-b")  # another session's lock or sign-out frees nothing of a's
+        assert owner.holds(new)
+        owner.release_owned("session-a")  # a's lock or sign-out: its page's own hand-back would be refused
+        assert owner.claim("fundus", owner="session-b") is not None
+    finally:
+        owner.stop()

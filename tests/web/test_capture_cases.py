@@ -16,6 +16,7 @@ from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.mqtt_broker import wait_until
 from tests.web.conftest import (
     DERMOSCOPY_SAMPLE,
+    SCREEN,
     RunningApp,
     new_patient,
     on_screen,
@@ -67,19 +68,66 @@ def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page
         assert db.execute("SELECT modality, body_site FROM screening").fetchall() == [("dermoscopy", "trunk")]
 
 
-def test_a_second_tab_is_told_the_camera_is_in_use_and_gets_it_once_the_first_closes(page, app):
+def test_another_session_is_told_the_camera_is_in_use_and_gets_it_once_the_first_closes(page, app):
     sign_in(page, app)
     new_patient(page, app, "T-2")
     page.wait_for_selector("#guidance[data-seq]")
-    second = page.context.new_page()
-    second.set_viewport_size({"width": 800, "height": 480})
-    response = second.goto(f"{app.url}/capture")
-    assert response.status == 409
+    other = page.context.browser.new_context(viewport=SCREEN)  # another cookie: another session
+    second = other.new_page()
+    sign_in(second, app)
+    new_patient(second, app, "T-9")
+    second.wait_for_url("**/capture")
     assert "in use on another screen" in second.locator("[data-test=message]").inner_text()
     snap(second, "camera-in-use")
     page.goto(f"{app.url}/today")  # the first screen leaves: its lease is released on the way out
     second.get_by_role("link", name="Try again").click()
     second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    other.close()
+
+
+def test_reloading_or_switching_language_on_the_capture_screen_keeps_the_camera(page, app):
+    """The new page claims the camera before the old one's hand-back arrives: the session's own
+    lease is taken over at once (never "in use on another screen"), while another session is refused."""
+    sign_in(page, app)
+    new_patient(page, app, "T-3")
+    page.wait_for_selector("#guidance[data-seq]")
+    for move in ("language", "reload", "language", "back"):
+        if move == "language":
+            page.locator("[data-test=language]").click()
+        elif move == "reload":
+            page.reload()
+        else:
+            page.goto(f"{app.url}/today")
+            page.go_back()
+        page.wait_for_url("**/capture")
+        assert page.locator("[data-test=message]").count() == 0, move
+        page.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+        assert page.locator("[data-test=shutter]").is_visible()
+        snap(page, f"capture-after-{move}")
+    for _ in range(2):  # two quick loads of the screen from one session
+        assert page.request.get(f"{app.url}/capture").status == 200
+    other = page.context.browser.new_context(viewport=SCREEN)
+    second = other.new_page()
+    sign_in(second, app)
+    new_patient(second, app, "T-4")
+    second.wait_for_url("**/capture")
+    assert "in use on another screen" in second.locator("[data-test=message]").inner_text()
+    other.close()
+    page.reload()  # the session's screen takes its camera back and shoots
+    shoot(page)
+
+
+def test_a_second_tab_of_the_session_takes_the_camera_and_the_first_says_so(page, app):
+    sign_in(page, app)
+    new_patient(page, app, "T-5")
+    page.wait_for_selector("#guidance[data-seq]")
+    second = page.context.new_page()
+    second.goto(f"{app.url}/capture")
+    second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    page.wait_for_function("document.getElementById('guidance').innerText.includes('no longer has the camera')")
+    page.locator("[data-test=shutter]").click()
+    assert "no longer has the camera" in page.locator("[data-test=message]").inner_text()
+    shoot(second)
     second.close()
 
 

@@ -30,7 +30,12 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     page.goto(app.url)
     page.wait_for_url("**/setup")
     assert unscrolled(page) and page.evaluate(AUDIT) == []
+    assert "with “edgescreen operators add NAME”." in page.inner_text("main")  # English quotes in English
     snap(page, "setup")
+    page.locator("[data-test=language]").click()
+    assert "avec «\u00a0edgescreen operators add NOM\u00a0»." in page.inner_text("main")
+    snap(page, "setup")
+    page.locator("[data-test=language]").click()
     page.locator("[data-test=next]").click()  # no name yet: refused at once, not after the PINs
     assert page.locator("[data-test=name-needed]").inner_text() == "Type your name first."
     assert page.locator("#name").is_visible() and not page.locator("#pin").is_visible()

@@ -118,12 +118,18 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
     rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
     assert rows[0][1:] == ["Œil gauche", "Non photographié", "Rien à envoyer", "\u2013"]
     assert rows[1][1] == "Œil droit" and len(rows) == 2
+    # Both times came from the same clock: the missed eye is marked "clock not set" as the screening is.
+    badges = [row.locator("[data-test=clock-not-set]").count() for row in page.locator("[data-test=entry]").all()]
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        (clock,) = db.execute("SELECT clock FROM screening").fetchone()
+    assert badges == [int(clock != "synchronised")] * 2, (badges, clock)
     snap(page, "today-not-photographed")
     page.goto(f"{app.url}/today?filter=mine")
     assert page.locator("[data-test=entry]").count() == 2
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
-    assert json.loads(details) == {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR}
+    expected = {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR, "clock": clock}
+    assert json.loads(details) == expected
 
 
 def test_a_retake_does_not_clear_a_referral(page, app, retina_referable_jpeg, retina_jpeg):

@@ -5,17 +5,28 @@ of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from firmware_app.web import pages_capture, pages_records, pages_session
+from firmware_app.web.server import CAMERA_NOT_SET_UP
+from firmware_app.web.wording import readable_date
 from tests.web.conftest import (
     AUDIT,
     DERMOSCOPY_SAMPLE,
     SCREEN,
+    RunningApp,
     enter_pin,
     new_patient,
     on_screen,
     shoot,
     sign_in,
     snap,
+    start_app,
+    type_on_keypad,
     unscrolled,
 )
 
@@ -84,3 +95,114 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
     problems = page.evaluate(AUDIT)
     assert any(p.startswith("small text pale") for p in problems) and any(p.startswith("contrast") for p in problems)
     assert any(p.startswith("small target x") for p in problems)
+
+
+BANNERS = ("offline", "call-back", "camera-lost", "camera-not-set-up")
+
+
+@pytest.fixture()
+def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[RunningApp, str]]:
+    """The app with one banner of the status bar shown, at its longest: the offline one for real
+    (no broker, ``offline_banner_after_s = 1``; said in thousands of minutes), the others put in the
+    status bar's data (a call-back of 12 patients, all urgent; the camera lost, or set up wrong)."""
+    banner = request.param
+    real = pages_session.status
+
+    def with_banner(web) -> dict:
+        bar = real(web)
+        if bar["offline_minutes"] is not None:
+            bar["offline_minutes"] = 1439
+        if banner == "call-back":
+            bar["to_call_back"] = {"patients": 12, "urgent": 12}
+        elif banner.startswith("camera"):
+            bar["camera_banner"] = CAMERA_NOT_SET_UP if banner == "camera-not-set-up" else "banner.camera_lost"
+        return bar
+
+    for module in (pages_session, pages_capture, pages_records):
+        monkeypatch.setattr(module, "status", with_banner)
+    running = start_app(tmp_path, app="offline_banner_after_s = 1\n" if banner == "offline" else "")
+    app = next(running)
+    app.show(retina_jpeg)
+    yield app, banner
+    next(running, None)
+
+
+def fits_with_banner(page, banner: str, name: str, no_scroll: bool = True) -> None:
+    """The screen fits 800x480 unscrolled, the banner shown whole (never cut) in the top bar's place."""
+    shown = page.locator(f"[data-test={'camera' if banner.startswith('camera') else banner}-banner]")
+    shown.wait_for(timeout=15_000)
+    snap(page, f"banner-{banner}-{name}")
+    assert unscrolled(page) or not no_scroll, name
+    assert page.locator(".topbar").bounding_box()["height"] <= 55, name
+    cut = """e => [e, ...e.children]
+      .filter((c) => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1)
+      .map((c) => `${c.tagName} ${c.scrollWidth}x${c.scrollHeight} in ${c.clientWidth}x${c.clientHeight}`)"""
+    assert shown.evaluate(cut) == [], f"{name}: the banner is cut"
+
+
+@pytest.mark.parametrize("banner_app", BANNERS, indirect=True)
+def test_the_screens_that_fit_still_fit_with_each_banner_in_both_languages(page, banner_app):
+    app, banner = banner_app
+    page.goto(f"{app.url}/signin")
+    for language in ("en", "fr"):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        fits_with_banner(page, banner, "ready", no_scroll=False)  # a list: only its button must show
+        assert on_screen(page.locator(".title-row .primary"))
+        page.goto(f"{app.url}/patient")
+        fits_with_banner(page, banner, "patient")
+        type_on_keypad(page, "reference", "B-1")
+        page.locator("input[name=modality][value=dermoscopy]").check()
+        page.locator("[data-test=next]").click()
+        fits_with_banner(page, banner, "patient-skin")
+        assert on_screen(page.locator("[data-test=start]"))
+        page.locator("button[data-step-to='1']").click()
+        page.locator("input[name=modality][value=fundus]").check()
+        page.locator("[data-test=next]").click()
+        fits_with_banner(page, banner, "patient-eyes")
+        page.locator("input[name=consent]").check()
+        page.locator("[data-test=start]").click()
+        page.wait_for_url("**/capture")
+        fits_with_banner(page, banner, "capture")
+        shoot(page)
+        fits_with_banner(page, banner, "check")
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+        fits_with_banner(page, banner, "result")
+        page.locator("[data-test=finish]").click()
+        page.locator("[data-test=finish-confirm]").wait_for()
+        fits_with_banner(page, banner, "finish-confirm")
+        page.goto(f"{app.url}/patient/scan")
+        fits_with_banner(page, banner, "scan")
+        page.locator("[data-test=sign-out]").click()
+        page.wait_for_url("**/signin")
+
+
+def test_the_checks_and_the_status_bar_say_times_sizes_and_model_states_alike_in_french(page, app, monkeypatch):
+    """The clock line in local time as every other time (not a UTC ISO time), free space in GB with the
+    French decimal comma as the status bar says it, and the models' state in French."""
+    monkeypatch.setenv("TZ", "America/Halifax")  # a zone never at UTC's time, summer or winter
+    time.tzset()
+    try:
+        sign_in(page, app)
+        page.locator("[data-test=language]").click()
+        page.wait_for_url("**/ready")
+        snap(page, "ready-values")
+        clock = page.locator("[data-test=check-clock]").inner_text()
+        assert "UTC" not in clock
+        now = datetime.now(UTC)
+        assert any(readable_date(now - timedelta(minutes=m), "fr") in clock for m in (0, 1)), clock
+        storage = page.locator("[data-test=check-disk]").inner_text()
+        free = re.search(r"\d+,\d Go libres", storage)
+        assert free and free[0] in page.locator("#status").inner_text(), storage  # the status bar's words
+        models = page.locator("[data-test=check-models]").inner_text()
+        assert "(signé)" in models and "signed" not in models, models
+        assert "signed" not in page.locator("[data-test=models]").text_content()
+        page.locator("[data-test=language]").click()
+        assert "(signed)" in page.locator("[data-test=check-models]").inner_text()
+        assert re.search(r"Storage: \d+\.\d GB free", page.locator("[data-test=check-disk]").inner_text())
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -30,3 +30,16 @@ def test_numbers_are_written_as_the_language_writes_them():
     """The status bar read "66.8 GB libres" in French."""
     assert decimal(66.84, "en") == "66.8" and decimal(66.84, "fr") == "66,8"
     assert message("status.disk", "fr").format(free=decimal(66.84, "fr")) == "66,8 Go libres"
+
+
+def test_quotation_marks_are_each_languages_own():
+    """English quotes in English (the first-start and sign-in screens showed «…» there), and French
+    guillemets holding their words with no-break spaces in French."""
+    from firmware_app.messages import CATALOGUE
+
+    for key in CATALOGUE:
+        assert "«" not in message(key, "en") and "»" not in message(key, "en"), key
+        french = message(key, "fr")
+        assert french.count("«") == french.count("«\u00a0") and french.count("»") == french.count("\u00a0»"), key
+    assert "“edgescreen operators add NAME”" in message("setup.explain", "en")
+    assert "«\u00a0edgescreen operators add NOM\u00a0»" in message("signin.no_operators", "fr")

@@ -75,6 +75,13 @@ function startCapture(page) {
     guidance.dataset.verdict = "reject";
     guidance.textContent = JSON.parse(message.data).error;
   });
+  // This session opened the capture screen again elsewhere (another tab): that screen has the camera.
+  events.addEventListener("lost", (message) => {
+    events.close();
+    guidance.dataset.verdict = "reject";
+    guidance.textContent = JSON.parse(message.data).error;
+    auto.checked = false;
+  });
   releaseOnLeaving(events, () => shot);
 }
 
