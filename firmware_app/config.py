@@ -273,13 +273,6 @@ class FundusQualityConfig:
     # 4,262 graded photos of both sources); under three quarters, the light reached only the middle
     # of the field. A camera built with a smaller field on its sensor sets its own (config file).
     min_field_span: float = field(default=0.75, metadata=_range(0.0))
-    # Physical: a field wider than one and a half times the frame's short side leaves no edge of the
-    # camera's aperture in the frame (a 4:3 frame lit all over reads 5/3, a 3:2 one 1.8; the graded
-    # photos read 1.41 at most): no retina was imaged through the pupil. It is a photo of skin,
-    # a face or the room, and refused as showing no retina, so the retinopathy model never scores
-    # it (a dermatoscope's photo, the visit set to eyes by mistake). A camera whose field overfills
-    # its sensor sets its own (config file).
-    max_field_span: float = field(default=1.5, metadata=_range(1.0))
     # Percentile (mild blur overlaps the graded photos), on dr-600 only: APTOS's 224 pixels are too
     # few to show focus (the data's README), so its photos set no focus limit. Re-derived on
     # 2026-12-01 when steps of rounding and compression were left out of the measure (a Gaussian blur

@@ -25,11 +25,13 @@ class FieldOfViewNotFound(ValueError):
 
 @dataclass(frozen=True)
 class FieldOfView:
-    """The circular retinal field in a fundus photo, in pixel coordinates of that photo."""
+    """The circular retinal field in a fundus photo, in pixel coordinates of that photo, and how
+    many of the photo's four corners it lights (``lit_corners``)."""
 
     centre_x: float
     centre_y: float
     radius: float
+    lit_corners: int = 0
 
     def reduced(self, factor: int) -> FieldOfView:
         """The same field in the pixels of the photo reduced by a whole ``factor`` (block averaged):
@@ -37,7 +39,10 @@ class FieldOfView:
         centre is the photo's ``factor * i + (factor - 1) / 2``."""
         offset = (factor - 1) / 2
         return FieldOfView(
-            (self.centre_x - offset) / factor, (self.centre_y - offset) / factor, (self.radius - offset) / factor
+            (self.centre_x - offset) / factor,
+            (self.centre_y - offset) / factor,
+            (self.radius - offset) / factor,
+            self.lit_corners,
         )
 
     def enlarged(self, factor: int) -> FieldOfView:
@@ -46,7 +51,10 @@ class FieldOfView:
         inside its edge, as the photo's is half a photo pixel inside."""
         offset = (factor - 1) / 2
         return FieldOfView(
-            self.centre_x * factor + offset, self.centre_y * factor + offset, self.radius * factor + offset
+            self.centre_x * factor + offset,
+            self.centre_y * factor + offset,
+            self.radius * factor + offset,
+            self.lit_corners,
         )
 
 
@@ -69,6 +77,9 @@ _FOV_RELATIVE_LEVEL = 0.08
 # is lit all over, its fix the light).
 _FOV_BLACK_PERCENTILE, _FOV_BLACK_SHARE = 1.0, 0.25
 _FOV_MIN_AREA_FRACTION = 0.05
+# A corner of the frame is lit when more than half of its square, this share of the frame's shorter
+# side, lies in the field (``lit_corners``).
+_CORNER_SHARE = 0.03
 # The long side (up to twice it) of the copy the field is located on (``find_field_of_view``).
 _LOCATING_SIDE = 480
 # The Minkowski norm of Shades of Gray colour constancy (the card names it "shades_of_gray_p6").
@@ -145,7 +156,18 @@ def field_of_view_on(small: np.ndarray, factor: int) -> FieldOfView:
     if cv2.contourArea(largest) < _FOV_MIN_AREA_FRACTION * mask.size:
         raise FieldOfViewNotFound("the bright region is too small to be a field of view")
     (cx, cy), radius = cv2.minEnclosingCircle(largest)
-    return FieldOfView(cx, cy, radius).enlarged(factor)
+    return FieldOfView(cx, cy, radius, lit_corners(mask)).enlarged(factor)
+
+
+def lit_corners(mask: np.ndarray) -> int:
+    """How many of a frame's four corners its field mask lights. A fundus camera's round aperture
+    leaves the corners dark whatever the frame's shape, unless its field overfills the frame's
+    diagonal: none of the 4,262 graded photos of both fundus sources lights one. A photo lit into
+    its corners was not taken through this camera's aperture (skin, a face, the room)."""
+    height, width = mask.shape[:2]
+    side = max(2, round(_CORNER_SHARE * min(height, width)))
+    corners = (mask[:side, :side], mask[:side, -side:], mask[-side:, :side], mask[-side:, -side:])
+    return sum(int(np.count_nonzero(corner) * 2 > corner.size) for corner in corners)
 
 
 def crop_to_field_of_view(rgb: np.ndarray, fov: FieldOfView) -> np.ndarray:

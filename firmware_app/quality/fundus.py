@@ -16,6 +16,10 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   and in a macula-centred photo the disc with it. Its outline may be as sharp as the camera's own aperture,
   so nothing but its size tells it apart, and the model scores the middle of a retina, enlarged,
   as a whole one (referable eyes came out no_refer).
+- ``lit_corners``: how many of the frame's four corners the field lights (``preprocess.lit_corners``).
+  A fundus camera's round aperture leaves them dark whatever the frame's shape (a field pushed
+  against one side lights that side's two); a photo lit into three or more was not taken through it
+  (skin on a visit set to eyes, a face) and shows no retina.
 - ``field_offset``: how much more one side of the field is cut than the other: along the horizontal
   meridian band, by the frame's edge or left dark (the camera was off the pupil, and the disc, out
   to about 0.85 field radii, is cut off or unlit on that side); along the vertical one, left dark
@@ -133,6 +137,14 @@ _HIGHLIGHT_PERCENTILE = 99.9
 # left on and sensor noise): no retina is in view, and that is the one thing to tell the nurse (every
 # graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
 _NO_RETINA_BELOW = 0.02
+# A field lighting this many of the frame's corners was not imaged through a fundus camera's round
+# aperture (``preprocess.lit_corners``: no graded photo of either source lights one, whatever the
+# frame's shape; a camera's field would have to overfill the frame's diagonal). Three, not one or
+# two: a field pushed against one side of the frame (the camera off the eye's axis, ``field_cut``)
+# lights that side's two corners. A dermatoscope's photo screened on a visit set to eyes lights three
+# or more in most photos of each dermoscopy source (``bench/wrong_modality.py``), and the
+# retinopathy model never scores it.
+_NO_APERTURE_CORNERS = 3
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
 _GRADIENT_COPY, _VESSEL_FILL = 128, np.ones((5, 5), np.uint8)
@@ -454,6 +466,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "field_coverage": min(reach),
         "field_offset": _one_sided_cut(field, covered, band),
         "field_span": 2.0 * fov.radius / min(rgb.shape[:2]),
+        "lit_corners": float(fov.lit_corners),
         "sharpness": measures.focus_across_rows_and_columns(focus),
         "sharpness_balance": measures.focus_balance(focus),
         "brightness": measures.brightness(gray, field),
@@ -531,8 +544,8 @@ def assess_fundus(
     analysis: FrameAnalysis, limits: FundusQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
     """The fundus verdict for one analysed frame; a photo with no field of view, one in which
-    nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, or one lit all over
-    with no edge of the camera's aperture (``max_field_span``: skin, a face), is a ``reject`` for
+    nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, or one lit into its
+    corners past the camera's aperture (``_NO_APERTURE_CORNERS``: skin, a face), is a ``reject`` for
     that alone: what else the measures read on it (no focus, no disc) follows from it, and the nurse
     needs the one fix. A frame burnt out or black is judged as usual: its fix is the light."""
     try:
@@ -540,7 +553,7 @@ def assess_fundus(
     except FieldOfViewNotFound:
         return rejected(MODALITY, "no_field_of_view")
     clipped = any(rule.check(measured, limits).past for rule in _CLIPPED)
-    no_retina = measured["disc_contrast"] < _NO_RETINA_BELOW or measured["field_span"] > limits.max_field_span
+    no_retina = measured["disc_contrast"] < _NO_RETINA_BELOW or measured["lit_corners"] >= _NO_APERTURE_CORNERS
     if no_retina and not clipped:
         return rejected(MODALITY, "no_field_of_view", measured)
     report = judge(MODALITY, RULES, measured, limits, usable_from)
