@@ -162,7 +162,7 @@ def field_of_view_on(small: np.ndarray, factor: int) -> FieldOfView:
 def lit_corners(mask: np.ndarray) -> int:
     """How many of a frame's four corners its field mask lights. A fundus camera's round aperture
     leaves the corners dark whatever the frame's shape, unless its field overfills the frame's
-    diagonal: none of the 4,262 graded photos of both fundus sources lights one. A photo lit into
+    diagonal. A photo lit into
     its corners was not taken through this camera's aperture (skin, a face, the room)."""
     height, width = mask.shape[:2]
     side = max(2, round(_CORNER_SHARE * min(height, width)))

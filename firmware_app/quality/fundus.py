@@ -138,12 +138,12 @@ _HIGHLIGHT_PERCENTILE = 99.9
 # graded photo of both sources reads 0.083 or more; ``bench/generalisation.py --derive --limit 0``).
 _NO_RETINA_BELOW = 0.02
 # A field lighting this many of the frame's corners was not imaged through a fundus camera's round
-# aperture (``preprocess.lit_corners``: no graded photo of either source lights one, whatever the
-# frame's shape; a camera's field would have to overfill the frame's diagonal). Three, not one or
-# two: a field pushed against one side of the frame (the camera off the eye's axis, ``field_cut``)
-# lights that side's two corners. A dermatoscope's photo screened on a visit set to eyes lights three
-# or more in most photos of each dermoscopy source (``bench/wrong_modality.py``), and the
-# retinopathy model never scores it.
+# aperture (``preprocess.lit_corners``; a camera's field would have to overfill the frame's diagonal,
+# and no graded photo of either source lights three: ``bench/generalisation.py --limit 0``). Three,
+# not one or two: a field pushed against one side of the frame (the camera off the eye's axis,
+# ``field_cut``) lights that side's two corners. A dermatoscope's photo screened on a visit set to
+# eyes lights three or more in most photos of each dermoscopy source (``bench/wrong_modality.py``),
+# and the retinopathy model never scores it.
 _NO_APERTURE_CORNERS = 3
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
