@@ -5,8 +5,9 @@ included, and the audit check walks every event and every result. A full run doe
 the app's "Ready to screen?" at sign-in and at each "Check again", the app's first run after it
 starts). Starting a patient runs on the last full run's ``Scans`` instead: its quick_check verdict,
 and the audit events recorded since the verified mark (``records.audit``), so that its cost stays
-flat however long the device has been screening. The app repeats the full scans in the background
-once they are ``FULL_SCAN_EVERY_S`` old (``web.device``).
+flat however long the device has been screening. The first patient start after the full scans are
+``FULL_SCAN_EVERY_S`` old has the app repeat them in the background (``web.device``); the starts
+after it read their verdicts.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from firmware_app.records_cli import sync_status
 # What one more screening may need on disk: its photo written twice (WAL, then the file) and the
 # records' own headroom. A full-resolution still of a Pi HQ camera is about 8 MiB as JPEG.
 SCREENING_BYTES = 2 * 8 * 2**20 + RECORD_OVERHEAD_BYTES + WAL_HEADROOM_BYTES
-# How old the last full scans may grow before the app repeats them in the background. Between full
+# How old the last full scans may grow before the next patient start has the app repeat them in the
+# background (read by the starts after it; a device left idle scans at its next start). Between full
 # runs they stand for what they cannot see cheaply: the file damaged under the app (an SD card that
 # wears out; a power cut's damage is seen at the next start), and an edit to an event already
 # verified that leaves its hash alone (a new event is walked at each start). Neither can happen by
@@ -64,10 +66,18 @@ class Scans:
     def due(self, now: float) -> bool:
         return now - self.at > FULL_SCAN_EVERY_S
 
+    def newer(self, held: Scans | None) -> Scans:
+        """These scans, or ``held`` when it started later: a background scan started before a
+        "Check again" may end after it, and its older verdict (a file not yet damaged) must not
+        replace the newer one."""
+        return self if held is None or self.at >= held.at else held
+
 
 def full_scans(records: Records) -> Scans:
-    """The two checks that read everything ever recorded, in full."""
-    return Scans(check_records(records), check_audit(records), time.monotonic())
+    """The two checks that read everything ever recorded, in full, dated when they started: what
+    they saw is the records as they were then."""
+    started = time.monotonic()
+    return Scans(check_records(records), check_audit(records), started)
 
 
 def _scanned(records: Records, scans: Scans | None) -> tuple[Check, Check]:

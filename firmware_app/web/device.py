@@ -69,6 +69,7 @@ class Device:
         # The last full scans (quick_check, the whole audit chain), and whether they are being redone.
         self._scans: Scans | None = None
         self._rescanning = threading.Lock()
+        self._scans_lock = threading.Lock()
 
     def start(self) -> None:
         self._records_thread.submit(self._open_records).result()
@@ -130,12 +131,18 @@ class Device:
             scans = None if full else self._scans
             self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera, scans=scans)
             if full:
-                self._scans = Scans.of(self._checks, now)
+                self._keep(Scans.of(self._checks, now))
             elif self._scans is not None and self._scans.due(now):
                 self._rescan()
             self._checked_at = now
             log_event("app.readiness_run", ms=round((time.monotonic() - now) * 1000), full=full)
         return self._checks
+
+    def _keep(self, scans: Scans) -> None:
+        """Hold ``scans`` unless newer ones are held (``Scans.newer``): the records thread and the
+        background scan both keep theirs."""
+        with self._scans_lock:
+            self._scans = scans.newer(self._scans)
 
     def _rescan(self) -> None:
         """Redo the full scans on a thread and records connection of their own, so that no start of a
@@ -147,10 +154,11 @@ class Device:
             try:
                 records = Records(self.config.records.database, self.config.records.key_file, read_only=True)
                 try:
-                    self._scans = full_scans(records)
+                    scans = full_scans(records)
                 finally:
                     records.close()
-                log_event("app.full_scans", records=self._scans.records.level, audit=self._scans.audit.level)
+                self._keep(scans)
+                log_event("app.full_scans", records=scans.records.level, audit=scans.audit.level)
             except Exception as error:  # the last scans stand; the next start tries again
                 log_event("app.full_scans_failed", level=40, error=error)
             finally:

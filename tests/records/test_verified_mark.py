@@ -17,6 +17,7 @@ from firmware_app.config import load_config
 from firmware_app.health.checks import Level
 from firmware_app.health.readiness import Scans, full_scans, readiness
 from firmware_app.records.audit import VERIFIED_KEY, verified_mark
+from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.test_cli import edgescreen
@@ -74,19 +75,28 @@ def test_a_result_row_recorded_after_the_mark_and_edited_is_caught_by_the_next_s
 
 
 def test_tampering_before_the_mark_is_caught_by_the_full_walk_and_then_by_every_start(device):
-    """An edit that leaves an old event's stored hash alone is the one thing a walk from the mark
-    cannot see: the full walk of "Ready to screen?", the background scans, doctor and `audit verify`
-    do, and from then on every start of a patient is blocked, after a restart too."""
+    """An edit that leaves an old event's stored hash alone is what a walk from the mark cannot see
+    (with the results recorded before it): the full walk of "Ready to screen?", the background
+    scans, doctor and `audit verify` do, and from then on every start of a patient is blocked,
+    after a restart too."""
     directory, store, photo, scans = device
     record_one(store, photo)
     tamper(directory, "UPDATE audit SET details = '{}' WHERE seq = 1")
     assert audit_on_patient_start(directory, store, scans).level is Level.GREEN  # the documented limit
     run = edgescreen("audit", "verify", config=directory / "config.toml")
     assert run.returncode == 4 and "BROKEN at event 1:" in run.stdout
-    background = full_scans(store.records)  # the app's hourly scans, "Ready to screen?", doctor
+    # The app's background scans, on a read-only connection of their own: red, the mark left alone.
+    readonly = Records(directory / "records.sqlite3", directory / "records.key", read_only=True)
+    try:
+        background = full_scans(readonly)
+    finally:
+        readonly.close()
     assert background.audit.level is Level.RED and background.audit.values["event"] == 1
+    assert verified_mark(store.records.connection) is not None
     assert audit_on_patient_start(directory, store, background).level is Level.RED
-    assert verified_mark(store.records.connection) is None  # dropped: no walk starts past the break
+    # "Ready to screen?" and doctor, on a connection that writes: the mark dropped.
+    assert full_scans(store.records).audit.level is Level.RED
+    assert verified_mark(store.records.connection) is None  # no walk starts past the break
     store.records.close()
     reopened = open_store(directory)
     try:
@@ -170,3 +180,13 @@ def test_killing_the_device_while_it_moves_the_mark_leaves_one_the_chain_confirm
         finally:
             store.records.close()
     assert len(marks) > 1
+
+
+def test_scans_started_before_newer_ones_do_not_replace_them(device):
+    """A background scan started before a "Check again" may end after it: its older verdict must
+    not replace the newer one, which saw what the older could not."""
+    _, store, _, _ = device
+    older = full_scans(store.records)
+    newer = full_scans(store.records)
+    assert older.at < newer.at
+    assert older.newer(newer) is newer and newer.newer(older) is newer and older.newer(None) is older
