@@ -32,6 +32,11 @@ T = TypeVar("T")
 D = TypeVar("D")
 
 
+# The spread of levels a flat frame keeps through a camera's JPEG (a white frame decodes to 253-255):
+# a frame within it holds no picture, so its repeating is no sign of a frozen camera.
+_FLAT_SPREAD = 8
+
+
 class CameraError(RuntimeError):
     """The camera cannot deliver; the message says what a technician should check."""
 
@@ -195,13 +200,15 @@ class Camera(ABC):
         A live sensor never gives the same bytes twice (its noise changes every frame), while a bridge
         that repeats its last buffer when the sensor drops would file the previous patient's eye under
         this one. Only stills are refused: a dark preview can legitimately compress to the same bytes.
-        Backends replaying files (which repeat by design) do not call this.
+        A frame of one flat level (a cap left on, the light burnt out; ``_FLAT_SPREAD``) holds no
+        picture to repeat: the quality gate tells the nurse its light. Backends replaying files (which repeat by design)
+        do not call this.
         """
         pixels = np.ascontiguousarray(frame.pixels)
         hashed = hashlib.blake2b(str(pixels.shape).encode(), digest_size=16)
         hashed.update(memoryview(pixels))
         repeated, self._last_digest = hashed.digest() == self._last_digest, hashed.digest()
-        if still and repeated:
+        if still and repeated and int(pixels.max()) - int(pixels.min()) > _FLAT_SPREAD:
             raise CameraFrozen(
                 f"{self.name}: {what}: the camera sent the same picture again: it has stopped; check it and retry"
             )

@@ -94,3 +94,18 @@ def test_a_pi_camera_repeating_its_buffer_is_refused_and_a_live_one_is_not(picam
         monkeypatch.setattr(Picamera2, "fake_noise", False)  # the last still comes again
         with pytest.raises(CameraFrozen, match=r"^picamera2: still \d of 3: the camera sent the same picture again"):
             camera.capture_burst(3)
+
+
+@pytest.mark.parametrize("level", [0, 255])
+def test_a_flat_frame_repeated_is_left_to_the_quality_gate(tmp_path, level):
+    """A cap left on (black) or the light burnt out (white) gives the same flat frame again and
+    again: no picture is repeated, and the gate tells the nurse its light, not that the camera
+    stopped."""
+    path = tmp_path / "flat.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (320, 320))
+    for _ in range(12):
+        writer.write(np.full((320, 320, 3), level, np.uint8))
+    writer.release()
+    with frozen_camera(path) as camera:
+        next(camera.preview_frames())
+        assert len(camera.capture_burst(3)) == 3
