@@ -419,15 +419,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The calibration profile cannot be read ({error}). Call the technician.",
         "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",
     },
-    "health.disk.green": {"en": "Storage: {free} GB free.", "fr": "Stockage : {free} Go libres."},
+    "health.disk.green": {"en": "Storage: {free_gb} GB free.", "fr": "Stockage : {free_gb} Go libres."},
     "health.disk.amber": {
-        "en": "Storage is getting low: {free} GB free. Tell the technician soon: space must be freed.",
-        "fr": "Le stockage diminue : {free} Go libres. Prévenez bientôt le technicien : il faut libérer de la place.",
+        "en": "Storage is getting low: {free_gb} GB free. Tell the technician soon: space must be freed.",
+        "fr": "Le stockage diminue : {free_gb} Go libres. Prévenez bientôt le technicien : il faut libérer "
+        "de la place.",
     },
     "health.disk.red": {
-        "en": "Storage full: {free} GB free, not enough for one more screening and the {reserve} MB that must "
+        "en": "Storage full: {free} MB free, not enough for one more screening and the {reserve} MB that must "
         "stay free. Call the technician to free space on the device.",
-        "fr": "Stockage plein : {free} Go libres, pas assez pour un dépistage de plus et les {reserve} Mo qui "
+        "fr": "Stockage plein : {free} Mo libres, pas assez pour un dépistage de plus et les {reserve} Mo qui "
         "doivent rester libres. Appelez le technicien pour libérer de la place sur l'appareil.",
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},

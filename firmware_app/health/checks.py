@@ -109,8 +109,15 @@ def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Chec
     """Red when one more screening (``incoming_bytes``) would eat into the reserve: the records
     would refuse it, so the nurse must know before the photo, not after."""
     free = shutil.disk_usage(directory).free
-    # In GB as the status bar says it (one decimal; web/wording.check_values in the reader's language).
-    values = {"free": round(free / 2**30, 1), "free_bytes": free, "reserve": reserve_bytes // 2**20}
+    # ``free`` and ``reserve`` in MB (what the storage is short of, and ``doctor --json`` since its
+    # first release), ``free_gb`` as the status bar says it (web/wording.check_values in the reader's
+    # language).
+    values = {
+        "free": free // 2**20,
+        "free_gb": round(free / 2**30, 1),
+        "free_bytes": free,
+        "reserve": reserve_bytes // 2**20,
+    }
     if free - incoming_bytes < reserve_bytes:
         return _check("disk", Level.RED, **values)
     if free < DISK_WARNING_FACTOR * reserve_bytes + incoming_bytes:

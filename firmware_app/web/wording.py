@@ -69,7 +69,7 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
     if "free_bytes" in values:
-        shown["free"] = gigabytes(values["free_bytes"], language)
+        shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:
         shown["models"] = model_names(values["models"], language)
     return shown

@@ -24,6 +24,7 @@ from firmware_app.health.checks import (
 from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
+from firmware_app.web.wording import check_values
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
@@ -35,6 +36,10 @@ def test_disk_is_red_when_one_more_screening_would_eat_into_the_reserve(tmp_path
     red = check_disk(tmp_path, huge, 1)
     assert red.level is Level.RED and red.values["reserve"] == huge // 2**20
     assert blocking([red]) == [red]
+    # In MB, as the reserve it is short of (and doctor --json's "free" since its first release).
+    assert red.values["free"] == red.values["free_bytes"] // 2**20
+    said = message(red.message_key, "en").format(**check_values(red.values, "en"))
+    assert f"{red.values['free']} MB free" in said and " GB " not in said
 
 
 def test_calibration_none_is_amber_an_old_one_amber_a_broken_one_red(tmp_path):
