@@ -7,7 +7,9 @@ opposite order to the name: "XRGB8888" arrays are B,G,R,X and "RGB888" arrays ar
 Every capture is asked for asynchronously (``wait=False``) and its job waited on with a deadline,
 because picamera2's blocking calls wait forever for a sensor that has stopped streaming. picamera2
 runs its jobs one after another: a job that timed out stays queued ahead of every later one (a switch
-back to preview, the stop inside ``close``), so the queue is flushed whenever a wait gives up.
+back to preview, a ``stop`` while its event loop runs), so the queue is flushed whenever a wait gives
+up. ``close`` stops the event loop first and so never waits behind a job, but the flush before it
+leaves no job to run on a camera being let go.
 
 Manual controls go into both configurations: picamera2 applies a configuration's ``controls`` at
 every start, while ``set_controls`` only queues values for the next request and a mode switch
@@ -120,7 +122,7 @@ class Picamera2Camera(Camera):
         if picam is None:
             return
         try:
-            picam.cancel_all_and_flush()  # picamera2's stop waits behind every queued job, for ever
+            picam.cancel_all_and_flush()  # no queued job left to run on a camera being let go
             picam.close()  # stops the camera first if it is running
         except Exception as error:
             log_event("camera.close_failed", backend=self.name, error=error)

@@ -268,9 +268,12 @@ class Picamera2:
         self.stop_()
 
     def close(self) -> None:
+        """As picamera2's: the preview's event loop is stopped first, so the stop does not wait behind
+        queued jobs (they are left undone)."""
         if not self.is_open:
             return
-        self.stop()
+        self._job_list.clear()
+        self.stop_()
         with Picamera2._lock:
             Picamera2._acquired.discard(self.camera_idx)
         self.is_open = False
