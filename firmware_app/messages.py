@@ -280,12 +280,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "status.call_back_urgent.one": {"en": "Urgent.", "fr": "Urgent."},
     "status.call_back_urgent.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
+    # The camera's banners, short to fit beside the counts (the capture screen and the checks say it in full).
+    "status.camera_lost": {
+        "en": "The camera stopped answering: check its cable.",
+        "fr": "La caméra ne répond plus : vérifiez son câble.",
+    },
+    "status.camera_not_set_up": {
+        "en": "The camera is not set up right: call the technician.",
+        "fr": "La caméra est mal configurée : appelez le technicien.",
+    },
+    # Beside any other banner: never hidden (a camera set up wrong may wait days for the technician).
+    "status.call_back_count": {"en": "Call back: {count}", "fr": "À rappeler : {count}"},
+    "status.call_back_count_urgent.one": {"en": "{count} urgent", "fr": "dont {count} urgent"},
+    "status.call_back_count_urgent.other": {"en": "{count} urgent", "fr": "dont {count} urgents"},
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
-        "en": "The site server has been unreachable for {duration}: results wait safely on this device. "
-        "Check the network if this lasts.",
-        "fr": "Le serveur du site est injoignable depuis {duration} : les résultats attendent sur cet "
-        "appareil. Vérifiez le réseau si cela dure.",
+        "en": "The site server has been unreachable for {duration}: results wait on this device. Check the network.",
+        "fr": "Serveur du site injoignable depuis {duration} : les résultats attendent sur l'appareil. "
+        "Vérifiez le réseau.",
     },
     "signin.title": {"en": "Sign in", "fr": "Connexion"},
     "signin.who": {"en": "Who is screening?", "fr": "Qui fait le dépistage ?"},

@@ -10,6 +10,9 @@ is in use, and nothing else happens. A lease lives while its screen keeps readin
 closed tab frees the camera a few seconds later; with no lease the camera is closed. A lease is its
 session's: the same session claiming again (the page reloaded, its language switched, back to it)
 takes it over at once, before the old page's hand-back has arrived; the old page's token stops holding.
+The stream of the lease taken over publishes no more frames and takes no burst the new screen asks
+for (its camera was opened with the old screen's modality and controls): that burst waits for the
+camera opened afresh for the new lease.
 """
 
 from __future__ import annotations
@@ -243,23 +246,51 @@ class CameraOwner:
                 self.heartbeat.beat(STEP_ALLOWANCE_S)
                 if self._stopping.is_set() or not self.holds(lease.token):
                     return  # a lease taken over opens the camera afresh for its screen, as any new one
-                while not self._bursts.empty():
-                    token, count, done = self._bursts.get_nowait()
-                    if self.holds(token):
-                        self._burst(camera, count, done)
-                    else:  # asked by a screen whose lease was taken over: never another screen's photo
-                        done.set_exception(CameraError("the capture screen lost the camera; open it again"))
+                if not self._take_bursts(camera, lease):
+                    return
                 bgr = cv2.cvtColor(frame.pixels, cv2.COLOR_RGB2BGR)
                 _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
                 seq = next(self._sequence)
                 if check is None:
-                    self.latest = PreviewFrame(seq, jpeg.tobytes(), code=self._read_code(frame))
+                    shown = PreviewFrame(seq, jpeg.tobytes(), code=self._read_code(frame))
                 else:
-                    self.latest = PreviewFrame(seq, jpeg.tobytes(), report=check(frame))
+                    shown = PreviewFrame(seq, jpeg.tobytes(), report=check(frame))
+                with self._lock:  # taken over meanwhile: the new screen starts from no frame, not this one
+                    if not self._streams(lease):
+                        return
+                    self.latest = shown
                 self._publish()
                 next_due = max(next_due + 1 / MAX_PREVIEW_FPS, time.monotonic())
                 self._burst_asked.wait(max(0.0, next_due - time.monotonic()))
                 self._burst_asked.clear()
+
+    def _streams(self, lease: _Lease) -> bool:
+        """Whether ``lease`` is still the live one (call with the lock held): a claim may take it over
+        between any two steps of the stream."""
+        current = self._live()
+        return current is not None and current.token == lease.token
+
+    def _take_bursts(self, camera: Camera, lease: _Lease) -> bool:
+        """Take the bursts asked for by the screen of ``lease``, the one this camera was opened for
+        (its modality, its controls); ``False`` once another lease has taken it over, whose own burst
+        is left waiting for the camera opened afresh for it."""
+        while True:
+            try:
+                asked = self._bursts.get_nowait()
+            except queue.Empty:
+                return True
+            token, count, done = asked
+            with self._lock:
+                ours = self._streams(lease)
+                current = self._lease
+                live = current is not None and secrets.compare_digest(current.token, token)
+            if ours and live:
+                self._burst(camera, count, done)
+            elif live:  # the screen that took the lease over: its burst on its own camera, never this one
+                self._bursts.put(asked)
+                return False
+            else:  # asked by a screen whose lease was taken over: never another screen's photo
+                done.set_exception(CameraError("the capture screen lost the camera; open it again"))
 
     @staticmethod
     def _burst(camera: Camera, count: int, done: Future[list[Frame]]) -> None:

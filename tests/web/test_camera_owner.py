@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import pytest
 
 from firmware_app.capture.camera import CameraError, CameraSettings, Controls, Size
@@ -140,5 +141,123 @@ def test_a_session_takes_over_its_own_lease_at_once_and_another_session_is_refus
         assert owner.holds(new)
         owner.release_owned("session-a")  # a's lock or sign-out: its page's own hand-back would be refused
         assert owner.claim("fundus", owner="session-b") is not None
+    finally:
+        owner.stop()
+
+
+class ModalityCamera:
+    """A camera whose every frame says which screen's modality it was opened for."""
+
+    def __init__(self, modality: str, still: np.ndarray) -> None:
+        self.modality, self.still = modality, still
+
+    def __enter__(self) -> ModalityCamera:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+    def set_controls(self, controls: Controls) -> Controls:
+        return controls
+
+    def preview_frames(self) -> Iterator[Frame]:
+        while True:
+            time.sleep(0.01)
+            yield Frame(self.still, source=self.modality)
+
+    def capture_burst(self, count: int) -> list[Frame]:
+        return [Frame(self.still, source=self.modality) for _ in range(count)]
+
+
+def test_a_lease_taken_over_mid_frame_never_takes_the_new_screens_burst_nor_shows_its_frame(retina_rgb):
+    """The takeover lands just after the stream saw its lease still held (made to, not waited for):
+    the new screen's burst, already asked, is taken on the camera opened for it (its modality, its
+    controls), not the old one; and the old stream publishes no frame after the claim cleared it."""
+    still = retina_rgb[:240, :320].copy()
+    owner = CameraOwner(
+        lambda modality: (ModalityCamera(modality, still), Controls()),
+        lambda modality: lambda _frame: QualityReport(modality, Verdict.GOOD, ()),
+        lambda _frame: None,
+        lease_timeout_s=60,
+    )
+    published: list[str] = []
+    publish = owner._publish
+
+    def recording() -> None:
+        frame = owner.latest
+        published.append(frame.report.modality if frame and frame.report else "none")
+        publish()
+
+    owner._publish = recording
+    old = owner.claim("fundus", owner="session-a")
+    assert old is not None
+    held = owner.holds
+    burst: dict[str, object] = {}
+    taken_over = threading.Event()
+
+    def ask(token: str) -> None:
+        try:
+            burst["frames"] = owner.take_burst(token, 1, timeout_s=8)
+        except CameraError as error:
+            burst["error"] = error
+
+    def racing(token: str) -> bool:
+        answer = held(token)
+        if token == old and answer and published and not taken_over.is_set():  # the stream's check, passed
+            new = owner.claim("dermoscopy", owner="session-a")
+            assert new is not None
+            published.append("claimed")
+            threading.Thread(target=ask, args=(new,), daemon=True).start()
+            until(lambda: not owner._bursts.empty())
+            taken_over.set()
+        return answer
+
+    owner.holds = racing
+    owner.start()
+    try:
+        until(lambda: "frames" in burst or "error" in burst)
+        assert "error" not in burst, burst
+        assert [frame.source for frame in burst["frames"]] == ["dermoscopy"]
+        after = published[published.index("claimed") + 1 :]
+        assert "fundus" not in after, published
+    finally:
+        owner.stop()
+
+
+def test_a_lease_taken_over_while_its_frame_is_judged_never_shows_that_frame_to_the_new_screen(retina_rgb):
+    """The takeover lands while the old stream judges a frame (made to, from the preview check): the
+    claim has cleared the latest frame, and the old stream's frame is not published after it."""
+    still = retina_rgb[:240, :320].copy()
+    published: list[str] = []
+    claimed: list[str] = []
+
+    def preview_check(modality: str) -> Callable[[Frame], QualityReport]:
+        def check(_frame: Frame) -> QualityReport:
+            if modality == "fundus" and published and not claimed:
+                new = owner.claim("dermoscopy", owner="session-a")
+                assert new is not None
+                claimed.append(new)
+                published.append("claimed")
+            return QualityReport(modality, Verdict.GOOD, ())
+
+        return check
+
+    owner = CameraOwner(
+        lambda modality: (ModalityCamera(modality, still), Controls()), preview_check, lambda _frame: None, 60
+    )
+    publish = owner._publish
+
+    def recording() -> None:
+        frame = owner.latest
+        published.append(frame.report.modality if frame and frame.report else "none")
+        publish()
+
+    owner._publish = recording
+    assert owner.claim("fundus", owner="session-a") is not None
+    owner.start()
+    try:
+        until(lambda: "dermoscopy" in published)
+        assert published[published.index("claimed") + 1 :][0] == "dermoscopy", published
+        assert len(owner.take_burst(claimed[0], 1, timeout_s=8)) == 1
     finally:
         owner.stop()

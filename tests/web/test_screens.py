@@ -97,14 +97,28 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
     assert any(p.startswith("small target x") for p in problems)
 
 
-BANNERS = ("offline", "call-back", "camera-lost", "camera-not-set-up")
+# Each banner alone, and each other banner with patients to call back (counted beside it, never hidden).
+BANNERS = (
+    "offline",
+    "call-back",
+    "camera-lost",
+    "camera-not-set-up",
+    "call-back+offline",
+    "camera-lost+call-back",
+    "camera-not-set-up+call-back",
+)
+CUT = """e => [e, ...e.querySelectorAll("*")]
+  .filter((c) => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1)
+  .map((c) => `${c.tagName} ${c.scrollWidth}x${c.scrollHeight} in ${c.clientWidth}x${c.clientHeight}`)"""
 
 
 @pytest.fixture()
 def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[RunningApp, str]]:
     """The app with one banner of the status bar shown, at its longest: the offline one for real
     (no broker, ``offline_banner_after_s = 1``; said in thousands of minutes), the others put in the
-    status bar's data (a call-back of 12 patients, all urgent; the camera lost, or set up wrong)."""
+    status bar's data (a call-back of 12 patients, all urgent; the camera lost, or set up wrong);
+    with ``+call-back``, patients to call back as well (12, all urgent: the count at its longest), with
+    ``+offline`` the site server unreachable as well (said by the connection beside the banner)."""
     banner = request.param
     real = pages_session.status
 
@@ -112,15 +126,16 @@ def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[Ru
         bar = real(web)
         if bar["offline_minutes"] is not None:
             bar["offline_minutes"] = 1439
-        if banner == "call-back":
+        if "call-back" in banner:
             bar["to_call_back"] = {"patients": 12, "urgent": 12}
-        elif banner.startswith("camera"):
-            bar["camera_banner"] = CAMERA_NOT_SET_UP if banner == "camera-not-set-up" else "banner.camera_lost"
+        if banner.startswith("camera"):
+            not_set_up = banner.startswith("camera-not-set-up")
+            bar["camera_banner"] = CAMERA_NOT_SET_UP if not_set_up else "banner.camera_lost"
         return bar
 
     for module in (pages_session, pages_capture, pages_records):
         monkeypatch.setattr(module, "status", with_banner)
-    running = start_app(tmp_path, app="offline_banner_after_s = 1\n" if banner == "offline" else "")
+    running = start_app(tmp_path, app="offline_banner_after_s = 1\n" if "offline" in banner else "")
     app = next(running)
     app.show(retina_jpeg)
     yield app, banner
@@ -128,16 +143,25 @@ def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[Ru
 
 
 def fits_with_banner(page, banner: str, name: str, no_scroll: bool = True) -> None:
-    """The screen fits 800x480 unscrolled, the banner shown whole (never cut) in the top bar's place."""
-    shown = page.locator(f"[data-test={'camera' if banner.startswith('camera') else banner}-banner]")
+    """The screen fits 800x480 unscrolled, the banner shown whole (never cut) in the top bar's place,
+    and beside it, whole too, online or offline with the backlog and (``+call-back``) the patients to
+    call back with the urgent ones."""
+    first = banner.split("+")[0]  # the banner shown: the others are counted beside it
+    shown = page.locator(f"[data-test={'camera' if first.startswith('camera') else first}-banner]")
     shown.wait_for(timeout=15_000)
-    snap(page, f"banner-{banner}-{name}")
+    snap(page, f"banner-{banner.replace('+', '-and-')}-{name}")
     assert unscrolled(page) or not no_scroll, name
     assert page.locator(".topbar").bounding_box()["height"] <= 55, name
-    cut = """e => [e, ...e.children]
-      .filter((c) => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1)
-      .map((c) => `${c.tagName} ${c.scrollWidth}x${c.scrollHeight} in ${c.clientWidth}x${c.clientHeight}`)"""
-    assert shown.evaluate(cut) == [], f"{name}: the banner is cut"
+    assert shown.evaluate(CUT) == [], f"{name}: the banner is cut"
+    kept = [page.locator("[data-test=connection-state]")]
+    if banner.endswith("+offline"):
+        assert page.locator("[data-test=connection]").inner_text() in ("Offline", "Hors ligne"), name
+    if banner.endswith("+call-back"):
+        kept.append(page.locator("[data-test=call-back-count]"))
+        assert page.locator("[data-test=call-back-count-urgent]").is_visible(), name
+    for locator in kept:
+        assert locator.is_visible() and locator.evaluate(CUT) == [], f"{name}: {locator} hidden or cut"
+        assert on_screen(locator), name
 
 
 @pytest.mark.parametrize("banner_app", BANNERS, indirect=True)

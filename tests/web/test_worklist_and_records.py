@@ -21,12 +21,14 @@ from tests.web.conftest import (
     add_operator,
     enter_pin,
     first_eye_screened,
+    new_patient,
     on_screen,
     sign_in,
     snap,
     start_app,
     unscrolled,
 )
+from tests.web.test_capture_cases import lose_the_camera
 
 
 def screen_one_eye(page, app, reference: str) -> None:
@@ -74,6 +76,42 @@ def sync_states(page, app) -> list[str]:
     return [row.get_attribute("data-sync") for row in page.locator("[data-test=entry]").all()]
 
 
+def test_an_urgent_call_back_stays_on_screen_beside_a_camera_set_up_wrong(page, offline_app):
+    """A camera set up wrong keeps its banner until the technician comes, maybe for days: the
+    specialist's urgent call-back stays counted beside it (leading to it on Today), and so do the
+    connection and what waits to be sent, in both languages."""
+    app, broker = offline_app
+    broker.start()
+    sign_in(page, app)
+    screen_one_eye(page, app, "W-9")
+    wait_until(lambda: sync_states(page, app) == ["acknowledged"], 60, "the result to be acknowledged")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        (result_id,) = db.execute("SELECT result_id FROM screening").fetchone()
+    publish_review(broker.port, result_id, "refer", schema="edgescreen.review/2", urgency="urgent")
+    wait_until(lambda: page.reload() or page.locator("[data-test=call-back-banner]").count(), 30, "the call-back")
+    new_patient(page, app, "W-10")
+    lose_the_camera(page, app, set_up_wrong=True)
+    page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
+    for language, words, urgent in (("en", "Call back: 1", "1 urgent"), ("fr", "À rappeler\xa0: 1", "dont 1 urgent")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        camera, count = page.locator("[data-test=camera-banner]"), page.locator("[data-test=call-back-count]")
+        count.wait_for(timeout=15_000)
+        assert camera.is_visible() and on_screen(camera)
+        assert count.is_visible() and on_screen(count)
+        assert count.inner_text().split("\n") == [words, urgent]
+        assert page.locator("[data-test=call-back-count-urgent]").inner_text() == urgent
+        assert page.locator("[data-test=connection]").inner_text() in ("Online", "En ligne")
+        assert page.locator("[data-test=backlog]").is_visible()
+        assert unscrolled(page)
+        snap(page, "camera-not-set-up-and-call-back")
+    page.locator("[data-test=language]").click()
+    count.click()
+    page.wait_for_url("**/today?filter=verdict")
+    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
+    assert camera.is_visible() and count.is_visible()  # on every screen, Today as the others
+
+
 def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arrives(page, offline_app):
     app, broker = offline_app
     sign_in(page, app)
@@ -84,7 +122,8 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     assert "unreachable for less than a minute:" in banner.inner_text()  # never "for 0 min"
     amber = "rgb(107, 74, 0)"  # the readiness list's amber, as the offline badge: offline never blocks
     assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == amber
-    assert page.locator("[data-test=connection]").count() == 0  # the banner has the status line's place
+    assert page.locator("[data-test=connection]").inner_text() == "Offline"  # kept beside the banner
+    assert page.locator("[data-test=backlog]").inner_text() == "1 to send"
     assert page.locator("[data-test=entry]").get_attribute("data-sync") == "queued"
     snap(page, "today-offline")
 
