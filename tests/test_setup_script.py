@@ -52,3 +52,18 @@ def test_a_checkout_reached_through_a_symlink_keeps_its_venv(tmp_path):
     run = setup(link)
     assert run.returncode == 0, run.stderr
     assert "preparing" not in run.stderr and "does not run from here" not in run.stderr
+
+
+def test_a_venv_linked_from_another_checkout_is_replaced_not_emptied(tmp_path):
+    """A clone whose .venv links to another checkout's venv: that venv does not run this checkout's
+    code, so setup makes one here, and must not empty the other checkout's through the link."""
+    other = checkout_copy(tmp_path)
+    assert setup(other).returncode == 0
+    (tmp_path / "clone").mkdir()
+    second = checkout_copy(tmp_path / "clone")
+    (second / ".venv").symlink_to(other / ".venv")
+    run = setup(second)
+    assert run.returncode == 0, run.stderr
+    assert not (second / ".venv").is_symlink()
+    version = subprocess.run([str(other / ".venv" / "bin" / "edgescreen"), "--version"], capture_output=True, text=True)
+    assert version.returncode == 0, version.stderr
