@@ -26,6 +26,7 @@ from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, 
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
+from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
@@ -416,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelError, CardError) as error:
         log_event("model.refused", logging.ERROR, error=error)
         print(f"edgescreen: model refused: {error}", file=sys.stderr)
+        return 3
+    except RuntimeMissing as error:
+        log_event("model.refused", logging.ERROR, error=error)
+        print(f"edgescreen: no model can run: {error}", file=sys.stderr)
         return 3
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +16,11 @@ from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 
 
-def edgescreen(*args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def edgescreen(
+    *args: str, config: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "firmware_app", *(["--config", str(config)] if config else []), *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env=env)
 
 
 def json_lines(output: str) -> list[dict]:
@@ -73,6 +76,20 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
     assert "melanoma  NOT VERIFIED" in run.stdout and "model.tflite does not match its sha256" in run.stdout
     version = json.loads((PROJECT_ROOT / "models" / "dr-referable" / "card.json").read_text())["version"]
     assert f"dr-referable {version}  verified" in run.stdout
+
+
+def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg):
+    """Neither runtime importable (packages shadowed by ones that fail to import, as when neither is
+    installed): a sentence naming both and exit status 3, not a traceback and 1 ("an image failed")."""
+    for package in ("ai_edge_litert", "tflite_runtime"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(f"raise ImportError('{package} is not installed')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), env=env)
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "no model can run: no TFLite runtime is installed" in run.stderr
+    assert "ai-edge-litert" in run.stderr and "tflite-runtime" in run.stderr
 
 
 def test_french_operator_messages(tmp_path, retina_jpeg):
