@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import FrameType
@@ -118,7 +119,31 @@ def publish_url(config: Config) -> None:
     os.replace(written, path)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The app's socket, bound before anything else starts. uvicorn binds only after the app's
+    start-up (camera, sync worker), so a port another program holds was told after "open ..." was
+    printed, and as exit status 3, which says a model was refused."""
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+    except OSError:
+        listening.close()
+        raise
+    return listening
+
+
 def serve(config: Config, with_sync: bool = True) -> int:
+    address = app_url(config.app.bind, config.app.port)
+    try:
+        listening = listening_socket(config.app.bind, config.app.port)
+    except OSError as error:
+        print(
+            f"edgescreen: cannot listen on {address}: {error.strerror or error}"
+            " (another program holds the port? [app] port or --port sets another)",
+            file=sys.stderr,
+        )
+        return 2
     server = make_server(config, with_sync)
     store = open_store(config)
     try:
@@ -128,9 +153,9 @@ def serve(config: Config, with_sync: bool = True) -> int:
             print("No operator can sign in: add one with `edgescreen operators add NAME`.", flush=True)
     finally:
         store.records.close()
-    print(f"EdgeScreen app: open {app_url(config.app.bind, config.app.port)} (Ctrl-C stops it)", flush=True)
+    print(f"EdgeScreen app: open {address} (Ctrl-C stops it)", flush=True)
     publish_url(config)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        server.run(sockets=[listening])
     return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.cookiejar
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -82,3 +83,20 @@ def test_app_prints_its_url_and_ctrl_c_closes_camera_sync_and_records(tmp_path, 
         assert event in log, log
     assert log.rindex("camera.closed") < log.index("app.stopped")
     assert "Traceback" not in log and "P-1" not in log
+
+
+def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg):
+    """The port is bound first: no "open ..." for an address that is not the app's, no camera or sync
+    started for nothing, and exit status 2 (set another port), not 3 (which says a model was refused)."""
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(port)],
+            text=True,
+            capture_output=True,
+            timeout=60,
+        )
+    assert run.returncode == 2, run.stderr
+    assert f"cannot listen on http://127.0.0.1:{port}/: Address already in use" in run.stderr
+    assert "open http" not in run.stdout and "app.started" not in run.stderr
