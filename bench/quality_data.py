@@ -25,6 +25,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from models.build.data import isic_uda1_labelled  # noqa: E402
 from tests.degradations import DERMOSCOPY_DEFECTS, FUNDUS_DEFECTS, STRENGTHS  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
@@ -129,7 +130,7 @@ SOURCES = (
         "labels.csv",
         lambda row: row["melanoma"] == "1",
         "isic_uda1",
-        lambda row: row["melanoma"] in ("0", "1"),
+        isic_uda1_labelled,
     ),
     Source(
         "isic2017-train",

@@ -122,17 +122,20 @@ def load_isic2017_test(data_dir: Path) -> list[Sample]:
     return _isic2017(data_dir, ("test",))
 
 
-def load_isic_uda1(data_dir: Path) -> list[Sample]:
-    """ISIC UDA-1 (external test), one image per lesion as far as known.
+def isic_uda1_labelled(row: dict[str, str]) -> bool:
+    """Whether a row of ISIC UDA-1's labels says what its lesion is. A row without a ``diagnosis``
+    still says 0 in its ``melanoma`` column, but nothing says what the lesion is, so counting it as a
+    negative would be a guess (the benches read the set through this too)."""
+    return bool(row["diagnosis"].strip()) and row["melanoma"].strip() in ("0", "1")
 
-    Rows without a ``diagnosis`` are skipped: their ``melanoma`` column still says 0, but nothing
-    says what the lesion is, so counting them as negatives would be a guess.
-    """
+
+def load_isic_uda1(data_dir: Path) -> list[Sample]:
+    """ISIC UDA-1 (external test), one image per lesion as far as known, its labelled rows only."""
     root = data_dir / "dermoscopy" / "isic-uda1-cc0"
     return [
         Sample(root / row["file"], int(row["melanoma"]), row["image_id"])
         for row in _rows(root / "labels.csv")
-        if row["diagnosis"].strip() and row["melanoma"].strip() in ("0", "1")
+        if isic_uda1_labelled(row)
     ]
 
 
