@@ -65,16 +65,28 @@ NOT_PHOTOGRAPHED = "not_photographed"
 NOTHING_TO_SEND = "nothing"
 
 
-def not_photographed_event(eyes: Sequence[str], operator: str | None, clock: str | None = None) -> dict[str, object]:
+def not_photographed_event(
+    eyes: Sequence[str], operator: str | None, clock: str | None = None, boot: str = ""
+) -> dict[str, object]:
     """The details of the audit event that records a visit finished without ``eyes``; ``clock``, the
-    state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs."""
+    state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs;
+    ``boot``, the kernel's id of the boot it was recorded on, so Today keeps it as it keeps a
+    screening recorded on this boot on a clock NTP had not set (``_recorded_today``)."""
     event: dict[str, object] = {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
-    return event | {"clock": clock} if clock else event
+    return event | ({"clock": clock} if clock else {}) | ({"boot": boot} if boot else {})
 
 
-def _not_photographed(records: Records, since: str) -> list[WorklistEntry]:
-    """One entry per eye left unphotographed by a visit finished since ``since`` (UTC, ISO 8601)."""
-    rows = records.connection.execute("SELECT at, details FROM audit WHERE kind = ? AND at >= ?", [VISIT_EVENT, since])
+def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
+    """One entry per eye left unphotographed by a visit finished today, by the screenings' rule
+    (``_recorded_today``): by its time when it can be true, or, whatever its time says, on this boot
+    on a clock NTP had not set (an event from before the boot was kept has its time alone)."""
+    condition = "at BETWEEN ? AND ?"
+    parameters: list[object] = [VISIT_EVENT, *_today_bounds(records, since)]
+    boot = records.boot()
+    if boot:
+        condition += " OR (json_extract(details, '$.boot') = ? AND json_extract(details, '$.clock') IS NOT ?)"
+        parameters += [boot, ClockState.SYNCHRONISED.value]
+    rows = records.connection.execute(f"SELECT at, details FROM audit WHERE kind = ? AND ({condition})", parameters)
     entries = []
     for at, details in rows:
         event, when = json.loads(details), datetime.fromisoformat(at)
@@ -143,6 +155,12 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
     ]
 
 
+def _today_bounds(records: Records, since: datetime) -> tuple[str, str]:
+    """The times (UTC, ISO 8601, compared as text as the records keep them) a record of today can
+    truly bear: from ``since`` to now, give or take the clock's tolerance."""
+    return since.astimezone(UTC).isoformat(), (records.clock() + FUTURE_TOLERANCE).isoformat()
+
+
 def _recorded_today(records: Records, since: datetime) -> tuple[str, list[object]]:
     """Which screenings were recorded today: a condition on ``s`` and its parameters.
 
@@ -155,7 +173,7 @@ def _recorded_today(records: Records, since: datetime) -> tuple[str, list[object
     such screenings on Today until it restarts, which only a device without NTP does for long.
     """
     condition = "s.recorded_at BETWEEN ? AND ?"
-    parameters: list[object] = [since.astimezone(UTC).isoformat(), (records.clock() + FUTURE_TOLERANCE).isoformat()]
+    parameters: list[object] = list(_today_bounds(records, since))
     first = records.first_of_this_boot()
     if first is not None:
         condition += " OR (s.rowid >= ? AND s.clock IS NOT ?)"
@@ -176,7 +194,7 @@ def worklist(
         f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
         f"OR s.result_id IN ({_to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
-    entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, moment)
+    entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, since)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
     return [
         entry

@@ -293,7 +293,8 @@ def routes(web: WebApp) -> list[Route]:
 
             def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
                 clock = records.clock_state(records.clock()).value
-                device.store.audit(VISIT_EVENT, not_photographed_event(missing, session.operator, clock))
+                event = not_photographed_event(missing, session.operator, clock, records.boot())
+                device.store.audit(VISIT_EVENT, event)
 
             await device.run(audited)
         session.visit = None

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import Review
-from firmware_app.records.worklist import CallBacks, entries_of, verdicts_to_act_on, worklist
+from firmware_app.records.worklist import (
+    NOT_PHOTOGRAPHED,
+    VISIT_EVENT,
+    CallBacks,
+    entries_of,
+    not_photographed_event,
+    verdicts_to_act_on,
+    worklist,
+)
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
@@ -154,6 +162,37 @@ def test_a_screening_dated_ahead_by_a_fast_clock_leaves_today_with_its_boot(tmp_
     store = open_store(tmp_path, clock=clock, boot="the next boot")
     assert worklist(store.records, midnight) == []  # not days on top of the list
     assert worklist(store.records, midnight - timedelta(days=3)) == []  # whatever day: it is after now
+
+
+def finish_without_the_left_eye(store) -> None:
+    """What the nurse's app audits when a visit is finished with the left eye not photographed."""
+    records = store.records
+    clock = records.clock_state(records.clock()).value
+    store.audit(VISIT_EVENT, not_photographed_event(["left"], "amina", clock, records.boot()))
+
+
+def missed_eyes(store, since: datetime) -> list[bool]:
+    """Today's not-photographed rows, each as whether it is marked "clock not set"."""
+    return [entry.clock_not_set for entry in worklist(store.records, since) if entry.outcome == NOT_PHOTOGRAPHED]
+
+
+def test_a_missed_eye_follows_the_screenings_rule_when_ntp_steps_the_clock_either_way(tmp_path) -> None:
+    """As a screening: a visit finished on fake-hwclock's time two days behind stays on Today after NTP
+    steps the clock forward, one two days ahead leaves it once the boot ends, not days later."""
+    midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)
+    for name, booted_on in (("behind", -2), ("ahead", 2)):
+        clock = Clock(midnight + timedelta(days=booted_on, hours=9))
+        store = open_store(tmp_path / name, clock=clock, synchronised=False)
+        finish_without_the_left_eye(store)
+        store.records.close()
+        clock.now = midnight + timedelta(hours=11)  # NTP answers
+        store = open_store(tmp_path / name, clock=clock)
+        assert missed_eyes(store, midnight) == [True]
+        store.records.close()
+        store = open_store(tmp_path / name, clock=clock, boot="the next boot")
+        assert missed_eyes(store, midnight) == []
+        assert missed_eyes(store, midnight - timedelta(days=3)) == ([True] if name == "behind" else [])
+        store.records.close()
 
 
 # The schema before the migration that added ``review.opened_at`` (records/database.py).
