@@ -2,10 +2,10 @@
 
 A result's ``state`` moves: ``awaiting_review`` -> (first read) -> ``reviewed``, or, at a site with a
 second read, -> ``awaiting_second_read`` -> (a different reader, blind to the first read) ->
-``reviewed`` when both verdicts agree, else ``disagreement`` -> (a coordinator adjudicates) ->
-``reviewed``. Reaching ``reviewed`` queues the verdict for the device as ``edgescreen.review/1``; the
-ingester sends it until the device acknowledges it, under a new review id when the device answers
-``conflict``. Each read is audited in its own transaction.
+``reviewed`` when both reads agree on what the patient gets (``care_of``), else ``disagreement`` -> (a
+coordinator adjudicates) -> ``reviewed``. Reaching ``reviewed`` queues the verdict for the device as
+``edgescreen.review/1``; the ingester sends it until the device acknowledges it, under a new review id
+when the device answers ``conflict``. Each read is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -54,12 +54,30 @@ _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (
 
 # A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
 GRADING = ("icdr_grade", "maculopathy", "diagnosis")
+# Grades and diagnoses that change nothing the patient gets, whichever of them a reader chose: neither
+# grade is referable (the device's definition), and no benign diagnosis is a reason to refer by itself.
+NOT_REFERABLE_GRADES = ("none", "mild")
+BENIGN = tuple(diagnosis for diagnosis in DIAGNOSES if diagnosis not in (*MALIGNANT, "ungradable"))
 
 
 def read_graded(read: Any) -> bool:
     """Whether a read (a form, or a stored read's row) graded the photo; one made without a photo may
     leave its grading "not assessed", and is then no independent check of the model (the dashboard)."""
     return any(getattr(read, name) for name in GRADING)
+
+
+def care_of(read: Any) -> tuple[str | None, ...]:
+    """What of a read (a form, or a stored read's row) decides what the patient gets, which a blind
+    second read must agree on to settle the result without a coordinator: the verdict, the urgency, the
+    ICDR grade (none and mild as one), the maculopathy, and a dermoscopy diagnosis (the benign ones as
+    one). The verdict alone is not enough: two "refer" reads, one urgent for a proliferative
+    retinopathy, the other routine, would send the nurse only the second, and the urgent finding would
+    reach nobody. A read not assessed (no photo) agrees with no graded one: its grading is not there
+    to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
+    read's is sent."""
+    grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
+    diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
+    return (read.verdict, read.urgency, grade, read.maculopathy, diagnosis)
 
 
 # ``read_graded`` of a stored read, as a query's condition.
@@ -250,7 +268,7 @@ def record_read(
             if any(read.user_id == reader.user_id for read in earlier):
                 raise ReadRefused("the second read must be by another reader")
             kind = "second"
-            new_state = "reviewed" if earlier[0].verdict == form.verdict else "disagreement"
+            new_state = "reviewed" if care_of(earlier[0]) == care_of(form) else "disagreement"
         elif result.state == "disagreement":
             if reader.role not in ADJUDICATORS:
                 raise ReadRefused("a disagreement is adjudicated by a coordinator")
