@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, exists, func, insert, or_, select, update
 
-from edgescreen_wire.checks import parse_utc_seconds, utc_seconds
+from edgescreen_wire.checks import utc_seconds
 from edgescreen_wire.review import (
     DIAGNOSES,
     ICDR_GRADES,
@@ -167,24 +167,28 @@ def verdict_schema(result_payload: Mapping[str, Any]) -> str:
 
 
 def _decision_time(connection: Connection, result_id: str, now: datetime) -> datetime:
-    """When a result's new verdict was decided, as the device orders its verdicts by it: now, or one
-    second after the latest verdict already sent for the result when that is later (this station's
-    clock was ahead then, or is behind now). A device takes the verdict with the latest time as the
-    one that stands, so an amendment must never be dated before what it amends."""
-    sent = connection.execute(select(deliveries.c.payload).where(deliveries.c.result_id == result_id)).scalars()
-    latest = max((parse_utc_seconds(parse_review_document(payload)["reviewed_at"]) for payload in sent), default=None)
+    """When a result's new verdict was decided, to the second as the wire carries it: now, or one
+    second after the latest verdict already queued for the result when that is as late or later
+    (decided earlier in the same second, or this station's clock was ahead then). A device takes the
+    verdict with the latest time as the one that stands, and one of equal time by its arrival, so an
+    amendment must be strictly later than what it amends, whatever order the two arrive in."""
+    latest = connection.execute(
+        select(func.max(deliveries.c.reviewed_at)).where(deliveries.c.result_id == result_id)
+    ).scalar()
+    now = now.replace(microsecond=0)
     return now if latest is None or now > latest else latest + timedelta(seconds=1)
 
 
 def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
     now = datetime.now(UTC)
     schema = verdict_schema(result.payload)
+    reviewed_at = _decision_time(connection, result.result_id, now)
     document: dict[str, Any] = {
         "schema": schema,
         "review_id": review_id,
         "result_id": result.result_id,
         "verdict": form.verdict,
-        "reviewed_at": utc_seconds(_decision_time(connection, result.result_id, now)),
+        "reviewed_at": utc_seconds(reviewed_at),
         "reviewer": reader,
     }
     if form.comment:
@@ -202,6 +206,7 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
             state="pending",
             attempts=0,
             updated_at=now,
+            reviewed_at=reviewed_at,
         )
     )
 
@@ -322,9 +327,15 @@ def record_read(
 
 
 def resend_verdicts(engine: Engine, device_id: str, by: str) -> int:
-    """Send a device every verdict it acknowledged again, e.g. after its records were restored from a
-    backup older than some of them: it stores the ones it lost and answers ``duplicate`` for the rest.
-    Superseded verdicts stay unsent. Returns how many are queued again."""
+    """Send a device again the verdict that stands for each of its results, once acknowledged, e.g.
+    after its records were restored from a backup older than some of them: it stores the ones it lost
+    and answers ``duplicate`` for the rest. A verdict an amendment replaced is left out, acknowledged
+    or not: the device, had it lost both, would otherwise be told the verdict in error again. Returns
+    how many are queued again."""
+    later = deliveries.alias("later")
+    replaced = exists().where(
+        later.c.result_id == deliveries.c.result_id, later.c.reviewed_at > deliveries.c.reviewed_at
+    )
     with engine.begin() as connection:
         of_device = select(results.c.result_id).where(results.c.device_id == device_id)
         settled = connection.execute(
@@ -332,6 +343,7 @@ def resend_verdicts(engine: Engine, device_id: str, by: str) -> int:
             .where(
                 deliveries.c.result_id.in_(of_device),
                 deliveries.c.state.not_in((*UNSETTLED_DELIVERY, SUPERSEDED_DELIVERY)),
+                ~replaced,
             )
             .values(state="pending", last_sent_at=None, updated_at=datetime.now(UTC))
         ).rowcount

@@ -67,11 +67,12 @@ class Forbidden(Exception):
 
 
 def latest_delivery(result_id: str) -> Select:
-    """The verdict last sent for a result: an amendment's, once a coordinator amended it (a delivery
-    changes only until it settles, so the newest change is the newest verdict's)."""
+    """The verdict that stands for a result: an amendment's, once a coordinator amended it (the latest
+    ``reviewed_at``, as the device orders them; an acknowledgement of an older one, after a resend,
+    may be the newest change)."""
     current = deliveries.c.state != SUPERSEDED_DELIVERY
     return (
-        select(deliveries).where(deliveries.c.result_id == result_id, current).order_by(deliveries.c.updated_at.desc())
+        select(deliveries).where(deliveries.c.result_id == result_id, current).order_by(deliveries.c.reviewed_at.desc())
     )
 
 

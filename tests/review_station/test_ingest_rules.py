@@ -138,6 +138,7 @@ def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -
                 state="sent",
                 attempts=1,
                 updated_at=NOW,
+                reviewed_at=NOW,
             )
         )
     ack = {"schema": "edgescreen.review-ack/1", "review_id": "rev-1", "result_id": result_id, "status": "stored"}

@@ -204,12 +204,19 @@ def test_a_restored_device_is_sent_again_every_verdict_it_acknowledged(engine: E
     amends = re.search(r'name="amends" value="([^"]+)"', page).group(1)
     fix = {**form, "verdict": "no_refer", "icdr_grade": "mild", "amends": amends, "csrf": csrf_of(coordinator)}
     assert coordinator.post(f"/results/{amended}/reads", data=fix).status_code == 303
-    assert resend_verdicts(engine, "cam-01", by="test") == 2  # the two stored; the amendment is pending already
-    with engine.connect() as connection:
+    # The amendment is pending already; the verdict it replaced is not sent again: only kept's.
+    assert resend_verdicts(engine, "cam-01", by="test") == 1
+    with engine.begin() as connection:
         states = sorted(connection.execute(select(deliveries.c.state)).scalars())
         audited = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "verdicts_resent"))
-        assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 2}
-    assert states == ["pending", "pending", "pending"]
+        assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 1}
+        connection.execute(update(deliveries).values(state="stored"))  # then all acknowledged
+    assert states == ["pending", "pending", "stored"]
+    assert resend_verdicts(engine, "cam-01", by="test") == 2  # each result's standing verdict
+    with engine.connect() as connection:
+        pending = select(deliveries.c.payload).where(deliveries.c.state == "pending")
+        resent = sorted(json.loads(payload)["verdict"] for payload in connection.execute(pending).scalars())
+    assert resent == ["no_refer", "refer"]  # the amendment's, and kept's
     assert resend_verdicts(engine, "cam-02", by="test") == 0
 
 
