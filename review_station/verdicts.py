@@ -88,6 +88,12 @@ class ReadRefused(ValueError):
     """A read the workflow does not accept now; the message says why, in words for the reader."""
 
 
+class ReadOutOfTurn(ReadRefused):
+    """A complete, consistent read that the result's state does not take: most often the loser of two
+    readers who submitted at once, whose contrary read would otherwise live only on their own page.
+    ``record_read`` audits it (``read_refused``) for a coordinator to find."""
+
+
 @dataclass(frozen=True)
 class ReadForm:
     verdict: str
@@ -253,11 +259,30 @@ def record_read(
     second_read_sites: tuple[str, ...],
     amends: str | None = None,
 ) -> str:
-    """Store one read; returns the result's new state. Refused reads change nothing.
+    """Store one read; returns the result's new state. Refused reads change nothing but the audit
+    log, where one refused out of turn is recorded with its verdict, urgency and grading (codes, as
+    every read's audit event: the comment stays on the reader's page).
 
     ``amends``: the read an amendment replaces, as the coordinator saw it last. Without it, or when
     another read came since, a read of a reviewed result is refused: a coordinator's first read,
     saved after another reader's, must not become an amendment nobody meant."""
+    try:
+        return _store_read(engine, result_id, reader, form, second_read_sites, amends)
+    except ReadOutOfTurn:
+        with engine.begin() as connection:
+            read = {name: getattr(form, name) for name in ("verdict", "urgency", *GRADING)}
+            audit.append(connection, "read_refused", {"result": result_id, **read, "by": reader.username})
+        raise
+
+
+def _store_read(
+    engine: Engine,
+    result_id: str,
+    reader: SignedIn,
+    form: ReadForm,
+    second_read_sites: tuple[str, ...],
+    amends: str | None,
+) -> str:
     with engine.begin() as connection:
         photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
         locked = select(results, photo).where(results.c.result_id == result_id).with_for_update(of=results)
@@ -271,23 +296,23 @@ def record_read(
             new_state = "awaiting_second_read" if result.site_id in second_read_sites else "reviewed"
         elif result.state == "awaiting_second_read":
             if any(read.user_id == reader.user_id for read in earlier):
-                raise ReadRefused("the second read must be by another reader")
+                raise ReadOutOfTurn("the second read must be by another reader")
             kind = "second"
             new_state = "reviewed" if care_of(earlier[0]) == care_of(form) else "disagreement"
         elif result.state == "disagreement":
             if reader.role not in ADJUDICATORS:
-                raise ReadRefused("a disagreement is adjudicated by a coordinator")
+                raise ReadOutOfTurn("a disagreement is adjudicated by a coordinator")
             kind, new_state = "adjudication", "reviewed"
         elif reader.role in ADJUDICATORS and amends is not None:
             if amends != earlier[-1].review_id:
-                raise ReadRefused(
+                raise ReadOutOfTurn(
                     "the result was read again meanwhile (its reads are shown): amend it again if need be"
                 )
             # A verdict sent in error is corrected, never edited: the amendment is the last read, so it
             # settles the result (dashboard, export), and goes to the device as a new verdict.
             kind, new_state = "amendment", "reviewed"
         else:
-            raise ReadRefused(
+            raise ReadOutOfTurn(
                 "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict "
                 "from this page"
             )
