@@ -24,6 +24,7 @@ STATION_KINDS = (
     "sign_out",
     "view",
     "verdict",
+    "read_refused",
     "export",
     "user_change",
     "device_change",

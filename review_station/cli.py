@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "device", help="the device id"
     )
     device_actions.add_parser(
-        "resend-verdicts", help="send a device every verdict it had again (after its records were restored)"
+        "resend-verdicts", help="send a device again its verdicts that still stand (after its records were restored)"
     ).add_argument("device", help="the device id")
     device_actions.add_parser("list", help="every device, its site and status").add_argument(
         "--json", action="store_true"

@@ -2,10 +2,10 @@
 
 A result's ``state`` moves: ``awaiting_review`` -> (first read) -> ``reviewed``, or, at a site with a
 second read, -> ``awaiting_second_read`` -> (a different reader, blind to the first read) ->
-``reviewed`` when both verdicts agree, else ``disagreement`` -> (a coordinator adjudicates) ->
-``reviewed``. Reaching ``reviewed`` queues the verdict for the device as ``edgescreen.review/1``; the
-ingester sends it until the device acknowledges it, under a new review id when the device answers
-``conflict``. Each read is audited in its own transaction.
+``reviewed`` when both reads agree on what the patient gets (``care_of``), else ``disagreement`` -> (a
+coordinator adjudicates) -> ``reviewed``. Reaching ``reviewed`` queues the verdict for the device as
+``edgescreen.review/1``; the ingester sends it until the device acknowledges it, under a new review id
+when the device answers ``conflict``. Each read is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, exists, func, insert, or_, select, update
 
-from edgescreen_wire.checks import parse_utc_seconds, utc_seconds
+from edgescreen_wire.checks import utc_seconds
 from edgescreen_wire.review import (
     DIAGNOSES,
     ICDR_GRADES,
@@ -54,6 +54,10 @@ _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (
 
 # A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
 GRADING = ("icdr_grade", "maculopathy", "diagnosis")
+# Grades and diagnoses that change nothing the patient gets, whichever of them a reader chose: neither
+# grade is referable (the device's definition), and no benign diagnosis is a reason to refer by itself.
+NOT_REFERABLE_GRADES = ("none", "mild")
+BENIGN = tuple(diagnosis for diagnosis in DIAGNOSES if diagnosis not in (*MALIGNANT, "ungradable"))
 
 
 def read_graded(read: Any) -> bool:
@@ -62,12 +66,32 @@ def read_graded(read: Any) -> bool:
     return any(getattr(read, name) for name in GRADING)
 
 
+def care_of(read: Any) -> tuple[str | None, ...]:
+    """What of a read (a form, or a stored read's row) decides what the patient gets, which a blind
+    second read must agree on to settle the result without a coordinator: the verdict, the urgency, the
+    ICDR grade (none and mild as one), the maculopathy, and a dermoscopy diagnosis (the benign ones as
+    one). The verdict alone is not enough: two "refer" reads, one urgent for a proliferative
+    retinopathy, the other routine, would send the nurse only the second, and the urgent finding would
+    reach nobody. A read not assessed (no photo) agrees with no graded one: its grading is not there
+    to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
+    read's is sent."""
+    grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
+    diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
+    return (read.verdict, read.urgency, grade, read.maculopathy, diagnosis)
+
+
 # ``read_graded`` of a stored read, as a query's condition.
 GRADED_READ = or_(*(reads.c[name].is_not(None) for name in GRADING))
 
 
 class ReadRefused(ValueError):
     """A read the workflow does not accept now; the message says why, in words for the reader."""
+
+
+class ReadOutOfTurn(ReadRefused):
+    """A complete, consistent read that the result's state does not take: most often the loser of two
+    readers who submitted at once, whose contrary read would otherwise live only on their own page.
+    ``record_read`` audits it (``read_refused``) for a coordinator to find."""
 
 
 @dataclass(frozen=True)
@@ -149,24 +173,28 @@ def verdict_schema(result_payload: Mapping[str, Any]) -> str:
 
 
 def _decision_time(connection: Connection, result_id: str, now: datetime) -> datetime:
-    """When a result's new verdict was decided, as the device orders its verdicts by it: now, or one
-    second after the latest verdict already sent for the result when that is later (this station's
-    clock was ahead then, or is behind now). A device takes the verdict with the latest time as the
-    one that stands, so an amendment must never be dated before what it amends."""
-    sent = connection.execute(select(deliveries.c.payload).where(deliveries.c.result_id == result_id)).scalars()
-    latest = max((parse_utc_seconds(parse_review_document(payload)["reviewed_at"]) for payload in sent), default=None)
+    """When a result's new verdict was decided, to the second as the wire carries it: now, or one
+    second after the latest verdict already queued for the result when that is as late or later
+    (decided earlier in the same second, or this station's clock was ahead then). A device takes the
+    verdict with the latest time as the one that stands, and one of equal time by its arrival, so an
+    amendment must be strictly later than what it amends, whatever order the two arrive in."""
+    latest = connection.execute(
+        select(func.max(deliveries.c.reviewed_at)).where(deliveries.c.result_id == result_id)
+    ).scalar()
+    now = now.replace(microsecond=0)
     return now if latest is None or now > latest else latest + timedelta(seconds=1)
 
 
 def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
     now = datetime.now(UTC)
     schema = verdict_schema(result.payload)
+    reviewed_at = _decision_time(connection, result.result_id, now)
     document: dict[str, Any] = {
         "schema": schema,
         "review_id": review_id,
         "result_id": result.result_id,
         "verdict": form.verdict,
-        "reviewed_at": utc_seconds(_decision_time(connection, result.result_id, now)),
+        "reviewed_at": utc_seconds(reviewed_at),
         "reviewer": reader,
     }
     if form.comment:
@@ -184,6 +212,7 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
             state="pending",
             attempts=0,
             updated_at=now,
+            reviewed_at=reviewed_at,
         )
     )
 
@@ -230,11 +259,30 @@ def record_read(
     second_read_sites: tuple[str, ...],
     amends: str | None = None,
 ) -> str:
-    """Store one read; returns the result's new state. Refused reads change nothing.
+    """Store one read; returns the result's new state. Refused reads change nothing but the audit
+    log, where one refused out of turn is recorded with its verdict, urgency and grading (codes, as
+    every read's audit event: the comment stays on the reader's page).
 
     ``amends``: the read an amendment replaces, as the coordinator saw it last. Without it, or when
     another read came since, a read of a reviewed result is refused: a coordinator's first read,
     saved after another reader's, must not become an amendment nobody meant."""
+    try:
+        return _store_read(engine, result_id, reader, form, second_read_sites, amends)
+    except ReadOutOfTurn:
+        with engine.begin() as connection:
+            read = {name: getattr(form, name) for name in ("verdict", "urgency", *GRADING)}
+            audit.append(connection, "read_refused", {"result": result_id, **read, "by": reader.username})
+        raise
+
+
+def _store_read(
+    engine: Engine,
+    result_id: str,
+    reader: SignedIn,
+    form: ReadForm,
+    second_read_sites: tuple[str, ...],
+    amends: str | None,
+) -> str:
     with engine.begin() as connection:
         photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
         locked = select(results, photo).where(results.c.result_id == result_id).with_for_update(of=results)
@@ -248,23 +296,23 @@ def record_read(
             new_state = "awaiting_second_read" if result.site_id in second_read_sites else "reviewed"
         elif result.state == "awaiting_second_read":
             if any(read.user_id == reader.user_id for read in earlier):
-                raise ReadRefused("the second read must be by another reader")
+                raise ReadOutOfTurn("the second read must be by another reader")
             kind = "second"
-            new_state = "reviewed" if earlier[0].verdict == form.verdict else "disagreement"
+            new_state = "reviewed" if care_of(earlier[0]) == care_of(form) else "disagreement"
         elif result.state == "disagreement":
             if reader.role not in ADJUDICATORS:
-                raise ReadRefused("a disagreement is adjudicated by a coordinator")
+                raise ReadOutOfTurn("a disagreement is adjudicated by a coordinator")
             kind, new_state = "adjudication", "reviewed"
         elif reader.role in ADJUDICATORS and amends is not None:
             if amends != earlier[-1].review_id:
-                raise ReadRefused(
+                raise ReadOutOfTurn(
                     "the result was read again meanwhile (its reads are shown): amend it again if need be"
                 )
             # A verdict sent in error is corrected, never edited: the amendment is the last read, so it
             # settles the result (dashboard, export), and goes to the device as a new verdict.
             kind, new_state = "amendment", "reviewed"
         else:
-            raise ReadRefused(
+            raise ReadOutOfTurn(
                 "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict "
                 "from this page"
             )
@@ -304,9 +352,15 @@ def record_read(
 
 
 def resend_verdicts(engine: Engine, device_id: str, by: str) -> int:
-    """Send a device every verdict it acknowledged again, e.g. after its records were restored from a
-    backup older than some of them: it stores the ones it lost and answers ``duplicate`` for the rest.
-    Superseded verdicts stay unsent. Returns how many are queued again."""
+    """Send a device again the verdict that stands for each of its results, once acknowledged, e.g.
+    after its records were restored from a backup older than some of them: it stores the ones it lost
+    and answers ``duplicate`` for the rest. A verdict an amendment replaced is left out, acknowledged
+    or not: the device, had it lost both, would otherwise be told the verdict in error again. Returns
+    how many are queued again."""
+    later = deliveries.alias("later")
+    replaced = exists().where(
+        later.c.result_id == deliveries.c.result_id, later.c.reviewed_at > deliveries.c.reviewed_at
+    )
     with engine.begin() as connection:
         of_device = select(results.c.result_id).where(results.c.device_id == device_id)
         settled = connection.execute(
@@ -314,6 +368,7 @@ def resend_verdicts(engine: Engine, device_id: str, by: str) -> int:
             .where(
                 deliveries.c.result_id.in_(of_device),
                 deliveries.c.state.not_in((*UNSETTLED_DELIVERY, SUPERSEDED_DELIVERY)),
+                ~replaced,
             )
             .values(state="pending", last_sent_at=None, updated_at=datetime.now(UTC))
         ).rowcount

@@ -3,18 +3,21 @@
 The ingester acknowledges a batch's messages to the broker only after this transaction commits, so
 a crash anywhere before leaves them unacknowledged and the broker delivers them again; a result
 already stored is then skipped (``ON CONFLICT DO NOTHING`` on ``result_id``), so each is stored once.
+A copy whose content differs from the one stored (or met earlier in the batch) is no duplicate: it
+goes to the quarantine, logged with its device and result id.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from edgescreen_wire.checks import WireError
@@ -67,9 +70,9 @@ def _quarantine_row(message: Incoming, refusal: Refused | str) -> dict[str, Any]
     }
 
 
-def insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) -> int:
+def insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) -> list[str]:
     """Insert the rows whose ``result_id`` is new, in one statement, and count them in the worklist's
-    tallies; returns how many were new."""
+    tallies; returns the ids that were new."""
     if connection.dialect.name == "postgresql":
         parameters = {"rows": json.dumps(list(rows.values()), default=_iso)}
         new = connection.execute(_POSTGRES_INSERT, parameters).scalars().all()
@@ -78,7 +81,7 @@ def insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) 
         statement = sqlite.insert(results).on_conflict_do_nothing(index_elements=["result_id"])
         new = connection.execute(statement.returning(results.c.result_id), list(rows.values())).scalars().all()
     tallies.add(connection, (rows[result_id] for result_id in new))
-    return len(new)
+    return list(new)
 
 
 # On PostgreSQL the batch travels as one JSON parameter of one constant statement, which the server
@@ -94,10 +97,44 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _conflict(message: Incoming, row: dict[str, Any]) -> dict[str, Any]:
+    """The quarantine row of a result whose id was stored before with another content, and the warning:
+    the first copy stays the result, and this one, which a device should never send (it re-sends the
+    bytes it queued), is kept for an admin to look into rather than counted a duplicate silently."""
+    device_id, result_id = row["device_id"], row["result_id"]
+    log_event("review.result_conflict", level=logging.WARNING, device_id=device_id, result_id=result_id)
+    refusal = f"result {result_id} from device {device_id} was received before with another content: the first is kept"
+    return _quarantine_row(message, refusal)
+
+
+def _copies_again(
+    connection: Connection, copies: dict[str, list[tuple[Incoming, dict[str, Any]]]], outcome: BatchOutcome
+) -> list[dict[str, Any]]:
+    """Store the first copy of each new result; count the other copies with the same document as the
+    one kept duplicates, and return the quarantine rows of those with another. Same content is the same
+    document, not the same bytes: a device re-sends the bytes it queued (no field of a result is set at
+    sending), but the station keeps the document."""
+    firsts = {result_id: received[0][1] for result_id, received in copies.items()}
+    new = set(insert_new_results(connection, firsts))
+    outcome.stored = len(new)
+    kept = {result_id: firsts[result_id]["payload"] for result_id in new}
+    if stored_before := sorted(firsts.keys() - new):
+        query = select(results.c.result_id, results.c.payload).where(results.c.result_id.in_(stored_before))
+        kept |= dict(connection.execute(query).all())
+    conflicts = []
+    for result_id, received in copies.items():
+        for message, row in received[1:] if result_id in new else received:
+            if row["payload"] == kept[result_id]:
+                outcome.duplicates += 1
+            else:
+                conflicts.append(_conflict(message, row))
+    return conflicts
+
+
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
     outcome = BatchOutcome()
-    new_results: dict[str, dict[str, Any]] = {}
+    copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
     for message in messages:
@@ -145,12 +182,9 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
             refused.append(_quarantine_row(message, reason))
             outcome.reasons.append(str(reason))
             continue
-        if row["result_id"] in new_results:
-            outcome.duplicates += 1
-        new_results.setdefault(row["result_id"], row)
-    if new_results:
-        outcome.stored = insert_new_results(connection, new_results)
-        outcome.duplicates += len(new_results) - outcome.stored
+        copies[row["result_id"]].append((message, row))
+    if copies:
+        refused.extend(_copies_again(connection, copies, outcome))
     if refused:
         connection.execute(insert(quarantine), refused)
         outcome.quarantined = len(refused)

@@ -257,6 +257,9 @@ class Ingester:
                     .join(results, results.c.result_id == deliveries.c.result_id)
                     .outerjoin(devices, devices.c.device_id == results.c.device_id)
                     .where(unsettled, due, not_(func.coalesce(waiting_at_the_broker, False)))
+                    # In the order they were decided (a later decision on a result has a later time), so a
+                    # device gets a result's verdicts in the order it ranks them, the oldest sent first.
+                    .order_by(deliveries.c.reviewed_at, deliveries.c.result_id)
                     .limit(100)
                 ).all()
             for review_id, last_sent_at in candidates:

@@ -56,7 +56,7 @@ def release(connection: Connection, device_ids: Collection[str], registry: dict[
             continue
         rows.setdefault(row["result_id"], row)
         released.append(entry.id)
-    stored = insert_new_results(connection, rows) if rows else 0
+    stored = len(insert_new_results(connection, rows)) if rows else 0
     connection.execute(delete(quarantine).where(quarantine.c.id.in_(released)))
     outcome = Released(len(released), stored, len(waiting) - len(released))
     details = {"devices": sorted(device_ids), "released": outcome.released, "stored": stored, "kept": outcome.kept}

@@ -203,8 +203,12 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_sent_at", UtcDateTime()),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The payload's ``reviewed_at`` (migration 0011), by which the device orders a result's verdicts:
+    # strictly later for each later decision on the result (``verdicts._decision_time``).
+    Column("reviewed_at", UtcDateTime(), nullable=False),
 )
 Index("deliveries_state", deliveries.c.state)
+Index("deliveries_result", deliveries.c.result_id, deliveries.c.reviewed_at)
 
 images = Table(
     "images",

@@ -67,11 +67,12 @@ class Forbidden(Exception):
 
 
 def latest_delivery(result_id: str) -> Select:
-    """The verdict last sent for a result: an amendment's, once a coordinator amended it (a delivery
-    changes only until it settles, so the newest change is the newest verdict's)."""
+    """The verdict that stands for a result: an amendment's, once a coordinator amended it (the latest
+    ``reviewed_at``, as the device orders them; an acknowledgement of an older one, after a resend,
+    may be the newest change)."""
     current = deliveries.c.state != SUPERSEDED_DELIVERY
     return (
-        select(deliveries).where(deliveries.c.result_id == result_id, current).order_by(deliveries.c.updated_at.desc())
+        select(deliveries).where(deliveries.c.result_id == result_id, current).order_by(deliveries.c.reviewed_at.desc())
     )
 
 
@@ -242,12 +243,18 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "nurse_sees_findings": verdict_schema(result.payload) == REVIEW_V2,
         }
 
+    def shown_result(result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
+        """A result page's context, its view audited: a page re-shown with a refused read shows the
+        result, and its reads to an adjudicator, as much as a page asked for does."""
+        with engine.begin() as connection:
+            context = result_context(connection, result_id, user, filters)
+            audit.append(connection, "view", {"result": result_id, "by": user.username})
+        return context
+
     @app.get("/results/{result_id}")
     def result_page(request: Request, result_id: str, refused: str = "") -> Response:
         user = signed_in(request)
-        with engine.begin() as connection:
-            context = result_context(connection, result_id, user, Filters.from_query(dict(request.query_params)))
-            audit.append(connection, "view", {"result": result_id, "by": user.username})
+        context = shown_result(result_id, user, Filters.from_query(dict(request.query_params)))
         return render(request, "result.html", user=user, refused=refused, **context)
 
     @app.post("/results/{result_id}/reads")
@@ -267,8 +274,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             amends = form.get("amends") or None
             record_read(engine, result_id, user, read, config.review.second_read_sites, amends)
         except ReadRefused as error:
-            with engine.connect() as connection:
-                context = result_context(connection, result_id, user, filters)
+            context = shown_result(result_id, user, filters)
             entered = dataclasses.asdict(read)
             return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)

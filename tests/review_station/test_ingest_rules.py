@@ -124,6 +124,27 @@ def test_status_and_last_seen_come_from_the_retained_status_topic(engine: Engine
     assert rows["cam-02"].status is None  # cam-02 is at site-b: a status under site-a is not its own
 
 
+def test_a_result_id_sent_again_with_other_content_is_quarantined_and_a_mere_copy_is_a_duplicate(
+    engine: Engine,
+) -> None:
+    enrolled(engine)
+    result_id, payload = result_bytes("cam-01", "site-a")
+    topic = result_topic("site-a", "cam-01")
+    document = json.loads(payload)
+    other = json.dumps(document | {"eye": "R"}).encode()  # valid, the same id, another eye
+    same = json.dumps(document, indent=2, sort_keys=True).encode()  # other bytes, the same document
+    first = ingest(engine, (topic, payload), (topic, other), (topic, same))  # within one batch
+    later = ingest(engine, (topic, other), (topic, same))  # and against the stored result
+    assert (first.stored, first.duplicates, first.quarantined) == (1, 1, 1)
+    assert (later.stored, later.duplicates, later.quarantined) == (0, 1, 1)
+    assert counts(engine) == (1, 1, 2)
+    expected = f"result {result_id} from device cam-01 was received before with another content: the first is kept"
+    assert reasons(engine) == [(topic, expected)] * 2
+    with engine.connect() as connection:
+        assert connection.execute(select(results.c.payload)).scalar_one() == document
+        assert connection.execute(select(quarantine.c.payload)).scalars().all() == [other] * 2
+
+
 def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -> None:
     enrolled(engine)
     result_id, payload = result_bytes("cam-01", "site-a")
@@ -138,6 +159,7 @@ def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -
                 state="sent",
                 attempts=1,
                 updated_at=NOW,
+                reviewed_at=NOW,
             )
         )
     ack = {"schema": "edgescreen.review-ack/1", "review_id": "rev-1", "result_id": result_id, "status": "stored"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import Engine, insert, select
 
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
-from review_station.storage.tables import devices, metadata, result_tallies, results
+from review_station.storage.tables import deliveries, devices, metadata, result_tallies, results
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import result_bytes, result_topic
 
@@ -124,6 +125,27 @@ def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_
         with engine.connect() as connection:
             ranked = connection.execute(select(results.c.state, results.c.queue_rank).order_by(results.c.state))
             assert ranked.all() == [("awaiting_review", 0), ("disagreement", 0), ("reviewed", 1)]
+    finally:
+        engine.dispose()
+
+
+def test_verdicts_queued_before_their_time_had_a_column_get_the_time_they_were_sent_with(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0010")
+        _, payload = result_bytes("cam-01", "site-a")
+        row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
+        sent = {"schema": "edgescreen.review/1", "review_id": "rv-1", "result_id": row["result_id"], "verdict": "refer"}
+        sent |= {"reviewed_at": "2026-12-03T04:07:04Z", "reviewer": "ana"}
+        with engine.begin() as connection:
+            connection.execute(insert(results).values(row))
+            queued = {"review_id": "rv-1", "result_id": row["result_id"], "topic": "t", "state": "stored"}
+            queued |= {"payload": json.dumps(sent).encode(), "attempts": 1, "updated_at": datetime.now(UTC)}
+            connection.execute(insert(deliveries).values(queued))
+        upgrade(engine)
+        with engine.connect() as connection:
+            migrated = connection.execute(select(deliveries.c.reviewed_at)).scalar_one()
+        assert migrated == datetime(2026, 12, 3, 4, 7, 4, tzinfo=UTC)
     finally:
         engine.dispose()
 

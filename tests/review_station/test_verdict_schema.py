@@ -82,7 +82,9 @@ def test_an_amendment_is_dated_after_the_verdict_it_replaces_whatever_the_statio
     record_read(engine, result_id, ana, ReadForm("no_refer", "routine", "none", "absent"), ())
     first = _sent(engine, result_id)
     ahead = json.dumps(first | {"reviewed_at": "2999-12-02T10:00:00Z"}).encode()
+    at = datetime(2999, 12, 2, 10, tzinfo=UTC)
     with engine.begin() as connection:
-        connection.execute(update(deliveries).where(deliveries.c.result_id == result_id).values(payload=ahead))
+        sent = update(deliveries).where(deliveries.c.result_id == result_id)
+        connection.execute(sent.values(payload=ahead, reviewed_at=at))
     record_read(engine, result_id, ana, ReadForm("refer", "urgent", "severe", "absent"), (), amends=first["review_id"])
     assert _sent(engine, result_id)["reviewed_at"] == "2999-12-02T10:00:01Z"

@@ -130,6 +130,25 @@ def test_second_read_is_blind_and_a_disagreement_goes_to_a_coordinator(engine: E
         assert connection.execute(select(func.count()).select_from(deliveries)).scalar_one() == 1
 
 
+def test_a_read_that_loses_the_race_is_audited_with_its_verdict_and_its_page_as_a_view(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    ana = signed_in_client(engine, station(), "ana", "reviewer")
+    ben = signed_in_client(engine, station(), "ben", "reviewer")
+    tokens = {client: csrf_of(client, f"/results/{result_id}") for client in (ana, ben)}  # both open the page
+    urgent = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "proliferative", "maculopathy": "present"}
+    routine = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": "mild", "maculopathy": "absent"}
+    assert ana.post(f"/results/{result_id}/reads", data={**routine, "csrf": tokens[ana]}).status_code == 303
+    lost = ben.post(f"/results/{result_id}/reads", data={**urgent, "csrf": tokens[ben], "comment": "new vessels"})
+    assert lost.status_code == 422 and "reviewed already" in lost.text
+    with engine.connect() as connection:
+        events = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
+        ben_saw = [(kind, json.loads(details)) for kind, details in events if '"by":"ben"' in details]
+        assert audit.verify(connection).intact
+    refused = {"result": result_id, **urgent, "diagnosis": None, "by": "ben"}  # codes only, as every read's event
+    page = {"result": result_id, "by": "ben"}
+    assert ben_saw == [("view", page), ("read_refused", refused), ("view", page)]
+
+
 def test_the_quarantine_is_for_admins(engine: Engine) -> None:
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")
     admin = signed_in_client(engine, station(), "root", "admin")
@@ -204,12 +223,19 @@ def test_a_restored_device_is_sent_again_every_verdict_it_acknowledged(engine: E
     amends = re.search(r'name="amends" value="([^"]+)"', page).group(1)
     fix = {**form, "verdict": "no_refer", "icdr_grade": "mild", "amends": amends, "csrf": csrf_of(coordinator)}
     assert coordinator.post(f"/results/{amended}/reads", data=fix).status_code == 303
-    assert resend_verdicts(engine, "cam-01", by="test") == 2  # the two stored; the amendment is pending already
-    with engine.connect() as connection:
+    # The amendment is pending already; the verdict it replaced is not sent again: only kept's.
+    assert resend_verdicts(engine, "cam-01", by="test") == 1
+    with engine.begin() as connection:
         states = sorted(connection.execute(select(deliveries.c.state)).scalars())
         audited = connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "verdicts_resent"))
-        assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 2}
-    assert states == ["pending", "pending", "pending"]
+        assert json.loads(audited.scalar_one()) == {"by": "test", "device": "cam-01", "verdicts": 1}
+        connection.execute(update(deliveries).values(state="stored"))  # then all acknowledged
+    assert states == ["pending", "pending", "stored"]
+    assert resend_verdicts(engine, "cam-01", by="test") == 2  # each result's standing verdict
+    with engine.connect() as connection:
+        pending = select(deliveries.c.payload).where(deliveries.c.state == "pending")
+        resent = sorted(json.loads(payload)["verdict"] for payload in connection.execute(pending).scalars())
+    assert resent == ["no_refer", "refer"]  # the amendment's, and kept's
     assert resend_verdicts(engine, "cam-02", by="test") == 0
 
 

@@ -1,0 +1,74 @@
+"""A blind second read settles a result only when it agrees with the first on what the patient gets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine, select
+
+from review_station.storage.tables import deliveries, results
+from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+
+DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
+
+
+def fundus(verdict: str, urgency: str, grade: str, maculopathy: str) -> dict[str, str]:
+    return {"verdict": verdict, "urgency": urgency, "icdr_grade": grade, "maculopathy": maculopathy}
+
+
+URGENT = fundus("refer", "urgent", "proliferative", "present")  # new vessels on the disc, and a maculopathy
+
+
+def dermoscopy(verdict: str, urgency: str, diagnosis: str) -> dict[str, str]:
+    return {"verdict": verdict, "urgency": urgency, "diagnosis": diagnosis}
+
+
+def two_reads(engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]) -> str:
+    """Both reads of one result at a second-read site, by two reviewers; returns the result's state."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9], payload=payload)
+    config = station(second_read_sites=("site-a",))
+    for name, form in (("ana", first), ("ben", second)):
+        client = signed_in_client(engine, config, name, "reviewer")
+        posted = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client)})
+        assert posted.status_code == 303, posted.text
+    with engine.connect() as connection:
+        return connection.execute(select(results.c.state)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    ("payload", "first", "second"),
+    [
+        # Both refer, but only the first saw new vessels and a maculopathy and asked for it urgently.
+        ({}, URGENT, fundus("refer", "routine", "moderate", "absent")),
+        ({}, fundus("refer", "soon", "moderate", "absent"), fundus("refer", "urgent", "moderate", "absent")),
+        ({}, fundus("refer", "soon", "moderate", "absent"), fundus("refer", "soon", "severe", "absent")),
+        ({}, fundus("refer", "soon", "moderate", "absent"), fundus("refer", "soon", "moderate", "present")),
+        (DERMOSCOPY, dermoscopy("refer", "urgent", "melanoma"), dermoscopy("refer", "urgent", "basal_cell_carcinoma")),
+        (DERMOSCOPY, dermoscopy("refer", "soon", "melanoma"), dermoscopy("refer", "soon", "naevus")),
+    ],
+)
+def test_reads_that_differ_on_what_the_patient_gets_go_to_a_coordinator(
+    engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]
+) -> None:
+    assert two_reads(engine, payload, first, second) == "disagreement"
+    with engine.connect() as connection:
+        assert connection.execute(select(deliveries)).first() is None  # nothing reaches the nurse yet
+
+
+@pytest.mark.parametrize(
+    ("payload", "first", "second"),
+    [
+        ({}, fundus("no_refer", "routine", "none", "absent"), fundus("no_refer", "routine", "mild", "absent")),
+        ({}, URGENT, URGENT),
+        (DERMOSCOPY, dermoscopy("no_refer", "routine", "naevus"), dermoscopy("no_refer", "routine", "dermatofibroma")),
+    ],
+)
+def test_reads_that_agree_on_what_the_patient_gets_settle_and_the_second_is_sent(
+    engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]
+) -> None:
+    assert two_reads(engine, payload, first, second) == "reviewed"
+    with engine.connect() as connection:
+        [sent] = connection.execute(select(deliveries.c.payload)).scalars().all()
+    document = json.loads(sent)
+    assert (document["verdict"], document["reviewer"]) == (second["verdict"], "ben")
