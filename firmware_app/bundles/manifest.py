@@ -5,7 +5,8 @@ A bundle is a folder: the ``.tflite``, its card, ``reference/`` images, ``manife
 the sha256 of every other file, the model's id and version, the oldest app that can run it, and the
 score the model gave each reference image when it was signed. Verification re-runs those images on
 this device's interpreter: a model that loads but computes something else (a wrong card, a broken
-runtime) is refused before it can triage anyone.
+runtime) is refused before it can triage anyone, while the other runtime's own rounding (a few of the
+output's quantisation steps) is not (``score_agreement``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from firmware_app import __version__
 from firmware_app.bundles.keys import key_id, signature_holds, trusted_keys
+from firmware_app.bundles.score_agreement import OUTPUT_STEP_ALLOWANCE, output_steps_apart, scores_agree
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 
@@ -27,8 +29,9 @@ MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
 REFERENCE_DIR = "reference"
 MANIFEST_SCHEMA = "edgescreen.model-bundle/1"
-# int8 models score the same image identically on one interpreter; ai-edge-litert and tflite-runtime
-# may round a few activations differently, which moves a score by far less than this.
+# The probability tolerance every manifest signs. It alone cannot tell the two runtimes' rounding from
+# a wrong model (two output steps moved a score by 0.025 on the sigmoid's steep part): a score also
+# agrees within a few output steps (``score_agreement.OUTPUT_STEP_ALLOWANCE``).
 SCORE_TOLERANCE = 0.02
 
 
@@ -195,11 +198,15 @@ def _check_model(bundle: Path, manifest: Manifest, threads: int) -> TriageModel:
     if manifest.files.get(card.file) != card.sha256:
         raise BundleError(f"{bundle}: the card's sha256 of {card.file} is not the one the manifest signs")
     scores = reference_scores(model, bundle, sorted(manifest.reference_scores))
+    activation, step = card.output.activation, model.output_step
     for name, expected in sorted(manifest.reference_scores.items()):
-        if abs(scores[name] - expected) > manifest.tolerance:
+        if not scores_agree(activation, step, scores[name], expected, manifest.tolerance):
+            steps = output_steps_apart(activation, step, scores[name], expected)
+            apart = "" if steps is None else f", {steps:.1f} output steps apart"
             raise BundleError(
                 f"{bundle}: reference image {name} scored {scores[name]:.4f} here, the manifest expects "
-                f"{expected:.4f} (tolerance {manifest.tolerance}): the model does not compute what was signed"
+                f"{expected:.4f}{apart} (tolerance {manifest.tolerance} or {OUTPUT_STEP_ALLOWANCE} output "
+                "steps): the model does not compute what was signed"
             )
     if not manifest.reference_scores:
         raise BundleError(f"{bundle}: the manifest pins no reference scores")

@@ -19,31 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from models.build import data, dr_referable, melanoma
-from models.build.backbone import Top, Trunk, build
 from models.build.litert import Int8Model
 from models.build.metrics import auc
-from models.build.pipeline import (
-    Features,
-    Source,
-    add_training_arguments,
-    input_spec,
-    load_source,
-    run_settings,
-    seed_everything,
-    source_features,
-    train_top,
-    tried_options,
-    with_run_options,
-)
 from models.build.recipe import Recipe
-from models.build.train import logits
+from models.build.run_options import add_training_arguments, run_settings, tried_options, with_run_options
+from models.build.sources import input_spec, load_source
 
 log = logging.getLogger("models.build.ablation")
 RECIPES = {r.model_id: r for r in (dr_referable.RECIPE, melanoma.RECIPE)}
@@ -142,20 +126,21 @@ def main(argv: list[str] | None = None) -> None:
     add_training_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    torch.set_num_threads(args.threads)
     recipe = with_run_options(RECIPES[args.model_id], args)
-    trunk, _ = build(recipe.trunk, recipe.image_size, recipe.split_block)
     kinds = set(args.rows.split(","))
     chosen = [r for r in rows_for(recipe) if r.kind in kinds]
 
-    features: dict[bool, tuple[list[Source], list[Features]]] = {}
+    trained = None
     for row in chosen:
         if row.kind == "shipped":
             aucs = committed_model_aucs(recipe, args.data_dir, args.cache_dir, args.threads)
         else:
-            if row.colour_constancy not in features:
-                features[row.colour_constancy] = cached_features(recipe, row.colour_constancy, trunk, args)
-            aucs = trained_top_aucs(recipe, row, *features[row.colour_constancy], args.cache_dir)
+            if trained is None:
+                # Imported here: a trained row needs torch, the shipped row (the committed int8 model) does not.
+                from models.build.ablation_rows import TrainedRows
+
+                trained = TrainedRows(recipe, args)
+            aucs = trained.aucs(row)
         log.info("%s -> %s", row, aucs)
         if tried_options(args):
             print(run_settings(recipe), flush=True)
@@ -164,54 +149,6 @@ def main(argv: list[str] | None = None) -> None:
         table = row_table(recipe, _store(recipe, row, aucs))
         _write_in_bundle(data.REPO_ROOT / "models" / recipe.model_id / "ablation.md", table + "\n")
         print(table, flush=True)
-
-
-def cached_features(
-    recipe: Recipe, colour_constancy: bool, trunk: Trunk, args: argparse.Namespace
-) -> tuple[list[Source], list[Features]]:
-    """The development sources and their trunk features, with the recipe's colour constancy or none.
-
-    Augmented views exist only with colour constancy (the recipe's, shared with the build's cache);
-    without it, only the clean views are computed.
-    """
-    variant = recipe if colour_constancy else replace(recipe, colour_constancy="none")
-    spec = input_spec(variant)
-    sources = [load_source(variant, ds, spec, args.data_dir, args.cache_dir) for ds in recipe.development]
-    views = recipe.augmented_views if colour_constancy else (0,) * len(sources)
-    pairs = zip(sources, views, strict=True)
-    return sources, [source_features(variant, s, trunk, spec, args.cache_dir, v) for s, v in pairs]
-
-
-def row_top(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path) -> Top:
-    """A fresh top trained on the row's sources (from the cache when this row has run)."""
-    if not row.augmentation:
-        feats = [replace(f, augmented=[]) for f in feats]
-    picked = [i for i, s in enumerate(sources) if s.name in row.trained_on]
-    seed_everything(recipe.seed)
-    return train_top(recipe, [sources[i] for i in picked], [feats[i] for i in picked], cache_dir).top
-
-
-def unseen_scores(top: Top, source: Source, feats: Features) -> tuple[np.ndarray, np.ndarray]:
-    """The indices into ``source.samples`` of its training and validation images, and ``top``'s
-    logits on them: a source a row left out is scored on all it has besides its test part."""
-    indices = np.concatenate([source.parts["train"], source.parts["validation"]])
-    return indices, np.concatenate([logits(top, feats.train), logits(top, feats.validation)])
-
-
-def trained_top_aucs(recipe: Recipe, row: Row, sources: list[Source], feats: list[Features], cache_dir: Path) -> Aucs:
-    """Train a fresh top on the row's sources; its float AUC on every source's validation part, and
-    on the training and validation parts of each source it left out."""
-    top = row_top(recipe, row, sources, feats, cache_dir)
-    pairs = list(zip(sources, feats, strict=True))
-    left_out = {}
-    for source, feat in pairs:
-        if source.name not in row.trained_on:
-            indices, scores = unseen_scores(top, source, feat)
-            left_out[source.name] = auc(source.labels()[indices], scores)
-    return {
-        "validation_auc": {s.name: auc(s.labels("validation"), logits(top, f.validation)) for s, f in pairs},
-        "left_out_auc": left_out,
-    }
 
 
 def committed_model_aucs(recipe: Recipe, data_dir: Path, cache_dir: Path, threads: int) -> Aucs:

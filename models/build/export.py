@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.build.backbone import PIXEL_MEAN, PIXEL_STD, Classifier
+from models.build.backbone import Classifier
+from models.build.trunks import PIXEL_MEAN, PIXEL_STD
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from models.build.backbone import PIXEL_MEAN, PIXEL_STD, Trunk
+from models.build.backbone import Trunk
+from models.build.trunks import PIXEL_MEAN, PIXEL_STD
 
 
 def to_tensor(views: np.ndarray) -> torch.Tensor:

@@ -17,11 +17,12 @@ import argparse
 
 import torch
 
-from models.build.ablation import RECIPES, Row, cached_features, row_top, unseen_scores
+from models.build.ablation import RECIPES, Row
+from models.build.ablation_rows import cached_features, row_top, unseen_scores
 from models.build.backbone import build
 from models.build.data import dr600_by_grade
 from models.build.metrics import auc
-from models.build.pipeline import add_training_arguments, trained_blocks, with_run_options
+from models.build.run_options import add_training_arguments, trained_blocks, with_run_options
 
 
 def main(argv: list[str] | None = None) -> None:

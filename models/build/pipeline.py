@@ -14,103 +14,40 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from firmware_app.inference.card import COLOUR_CONSTANCY, CROPS, InputSpec, read_card
+from firmware_app.inference.card import InputSpec, read_card
 from firmware_app.inference.preprocess import colour_constant
 from firmware_app.inference.test_time import flipped
 from models.build import data
 from models.build.augment import augment
-from models.build.backbone import PIXEL_MEAN, PIXEL_STD, TRUNKS, Classifier, Top, Trunk, build
+from models.build.backbone import Classifier, Top, Trunk, build
 from models.build.card_document import card_document
-from models.build.evaluation import agreement, choose_operating_points, measure
+from models.build.evaluation import agreement
 from models.build.export import to_int8_tflite
 from models.build.features import cached_trunk_features
+from models.build.int8_evaluation import (
+    draw_plots,
+    held_out_scores,
+    int8_metrics,
+    pooled_measure,
+    validation_thresholds,
+)
 from models.build.litert import Int8Model, sigmoid
 from models.build.metrics import auc
-from models.build.plots import draw_calibration, draw_roc
-from models.build.recipe import DataSet, Recipe
+from models.build.recipe import Recipe
+from models.build.run_options import TRIED_OPTIONS, add_training_arguments, run_settings, with_run_options
+from models.build.sources import PARTS, Source, input_spec, load_source
 from models.build.surround import surround_split
 from models.build.test_time import FLIP_SETS
 from models.build.train import fit_top, logits
 from tests.camera_variations import round_field
 
 log = logging.getLogger("models.build")
-PARTS = ("train", "validation", "test")
-
-
-def _views_per_source(text: str) -> tuple[int, ...]:
-    """``--augmented-views``' value: augmented passes per development source, comma-separated."""
-    try:
-        views = tuple(int(part) for part in text.split(","))
-    except ValueError as error:
-        raise argparse.ArgumentTypeError("whole numbers, one per development source, e.g. 1,2") from error
-    if min(views) < 0:
-        raise argparse.ArgumentTypeError("no source gets fewer than no augmented views")
-    return views
-
-
-# The run options that try another recipe than the committed one (``with_run_options``), by their
-# ``argparse`` names: validation only, printed, never written into a model's files.
-_TRIED_OPTIONS = ("trunk", "image_size", "split_block", "colour_constancy", "crop", "framing", "augmented_views")
-
-
-def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options a build and the ablation share: where the data and the cache are, the threads,
-    and training settings and a split to try (``with_run_options``)."""
-    parser.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR, help="the shared data folder")
-    parser.add_argument("--cache-dir", type=Path, default=data.DEFAULT_CACHE_DIR, help="views/features cache")
-    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch and the interpreter")
-    parser.add_argument(
-        "--train-setting",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="try another training setting (e.g. epochs=10): validation figures only, never a model or a table row",
-    )
-    parser.add_argument(
-        "--trunk",
-        choices=sorted(TRUNKS),
-        help="another pretrained EfficientNet-Lite than the recipe's (new trunk features): validation only",
-    )
-    parser.add_argument(
-        "--image-size",
-        type=int,
-        metavar="PX",
-        help="another square input size than the recipe's (new framed views and trunk features): validation only",
-    )
-    parser.add_argument(
-        "--split-block",
-        type=int,
-        metavar="N",
-        help="train the trunk's blocks from N on instead of the recipe's (new trunk features): validation only",
-    )
-    parser.add_argument(
-        "--colour-constancy",
-        choices=COLOUR_CONSTANCY,
-        help="another colour constancy than the recipe's (new views and trunk features): validation only",
-    )
-    parser.add_argument(
-        "--crop",
-        choices=CROPS,
-        help="another crop than the recipe's (new framed views and trunk features): validation only",
-    )
-    parser.add_argument(
-        "--framing",
-        type=float,
-        metavar="SHARE",
-        help="give this share of augmented views another dermatoscope's framing (augment._framing): validation only",
-    )
-    parser.add_argument(
-        "--augmented-views",
-        type=_views_per_source,
-        metavar="N,N",
-        help="augmented passes per training image of each development source, in the recipe's order: validation only",
-    )
 
 
 def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
@@ -146,124 +83,17 @@ def parse_args(recipe: Recipe, argv: list[str] | None) -> argparse.Namespace:
         parser.error("--surround-split looks for a dermatoscope's dark surround: dermoscopy models only")
     if args.train_setting and not args.validation_only:
         parser.error("--train-setting only with --validation-only: a built model's recipe is the committed one")
-    for name in _TRIED_OPTIONS:
+    for name in TRIED_OPTIONS:
         if getattr(args, name) is not None and not args.validation_only:
             option = "--" + name.replace("_", "-")
             parser.error(f"{option} only with --validation-only: a built model's recipe is the committed one")
     return args
 
 
-def with_run_options(recipe: Recipe, args: argparse.Namespace) -> Recipe:
-    """The recipe as this run trains it: the committed one, or with the settings, trunk, input size,
-    split, colour constancy, crop, framing augmentation and augmented passes a ``--validation-only``
-    run tries. The trunk, the input size, the split and the colour constancy are in every trunk
-    feature's cache key (and so, through the features, in the trained tops'), the crop and the size
-    in the framed views' (and so in the features' and the tops'), the augmentation in the augmented
-    features', the augmented passes in the tops' (through the features they train on), so features
-    of another are never served for this one. Trunk, size and split change together: a split is
-    checked against the trunk it splits (``Recipe.__post_init__``)."""
-    recipe = with_train_settings(recipe, args.train_setting)
-    if args.augmented_views is not None:
-        if len(args.augmented_views) != len(recipe.development):
-            names = ", ".join(d.name for d in recipe.development)
-            raise ValueError(f"--augmented-views needs one number per development source ({names})")
-        recipe = replace(recipe, augmented_views=args.augmented_views)
-    network = {"trunk": args.trunk, "image_size": args.image_size, "split_block": args.split_block, "crop": args.crop}
-    recipe = replace(recipe, **{name: value for name, value in network.items() if value is not None})
-    if args.framing is not None:
-        recipe = replace(recipe, augmentation=replace(recipe.augmentation, framing=args.framing))
-    return recipe if args.colour_constancy is None else replace(recipe, colour_constancy=args.colour_constancy)
-
-
-def tried_options(args: argparse.Namespace) -> bool:
-    """Whether this run tries something besides the committed recipe (``with_run_options``): its
-    figures are printed, never written into a model's files."""
-    return bool(args.train_setting) or any(getattr(args, name) is not None for name in _TRIED_OPTIONS)
-
-
-def run_settings(recipe: Recipe) -> str:
-    """The settings a run trained with, as its printed figures are headed."""
-    return (
-        f"settings {recipe.train}, {trained_blocks(recipe)}, "
-        f"colour constancy {recipe.colour_constancy}, crop {recipe.crop}, framing {recipe.augmentation.framing}, "
-        f"augmented views {recipe.augmented_views}"
-    )
-
-
-def trained_blocks(recipe: Recipe) -> str:
-    """Which of the trunk's blocks a run trains, at which input size, in words for its printed figures."""
-    return f"{TRUNKS[recipe.trunk].trained_blocks(recipe.split_block)} trained at {recipe.image_size} px"
-
-
-def with_train_settings(recipe: Recipe, assignments: list[str]) -> Recipe:
-    """The recipe with some training settings replaced, each ``NAME=VALUE`` typed like the default."""
-    changes: dict[str, object] = {}
-    for assignment in assignments:
-        name, _, value = assignment.partition("=")
-        current = getattr(recipe.train, name)  # an unknown name fails here, loudly
-        changes[name] = value.lower() in ("1", "true", "yes") if isinstance(current, bool) else type(current)(value)
-    return replace(recipe, train=replace(recipe.train, **changes))
-
-
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def input_spec(recipe: Recipe, colour_constancy: str | None = None) -> InputSpec:
-    return InputSpec(
-        recipe.image_size,
-        recipe.image_size,
-        "int8",
-        "RGB",
-        recipe.crop,
-        PIXEL_MEAN,
-        PIXEL_STD,
-        recipe.colour_constancy if colour_constancy is None else colour_constancy,
-        recipe.test_time_flips,
-    )
-
-
-@dataclass(frozen=True)
-class Source:
-    """One development source: its samples, framed views and the indices of each split part."""
-
-    dataset: DataSet
-    samples: list[data.Sample]
-    framed: np.ndarray
-    parts: dict[str, np.ndarray]
-
-    @property
-    def name(self) -> str:
-        return self.dataset.name
-
-    def labels(self, part: str | None = None) -> np.ndarray:
-        labels = data.labels_of(self.samples)
-        return labels if part is None else labels[self.parts[part]]
-
-    def groups(self, part: str | None = None) -> np.ndarray:
-        groups = data.groups_of(self.samples)
-        return groups if part is None else groups[self.parts[part]]
-
-    def counts(self, part: str) -> tuple[int, int, int]:
-        return len(self.parts[part]), len(np.unique(self.groups(part))), int(self.labels(part).sum())
-
-
-def load_source(recipe: Recipe, dataset: DataSet, spec: InputSpec, data_dir: Path, cache_dir: Path) -> Source:
-    """Split one source by its own groups (fixed seed) and cache its framed views."""
-    samples = dataset.load(data_dir)
-    framed = data.framed_views(samples, spec, cache_dir, dataset.name, dataset.read)
-    return Source(dataset, samples, framed, split_parts(recipe, dataset, samples))
-
-
-def split_parts(recipe: Recipe, dataset: DataSet, samples: list[data.Sample]) -> dict[str, np.ndarray]:
-    """Indices into ``samples`` of each split part, as every build and report of this recipe sees them."""
-    split = data.split_by_group(samples, recipe.split_fractions, recipe.seed)
-    if dataset.one_training_image_per_group:
-        split = replace(split, train=list({s.group: s for s in reversed(split.train)}.values()))
-    position = {s.path: i for i, s in enumerate(samples)}
-    return {name: np.array(sorted(position[s.path] for s in getattr(split, name))) for name in PARTS}
 
 
 def feature_key(recipe: Recipe, spec: InputSpec) -> str:
@@ -532,54 +362,24 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     log.info("int8 model %s bytes=%d keras_parity=%.2e", tensors, tflite_path.stat().st_size, parity)
 
     # Validation only: thresholds on the int8 model's scores over the pooled validation parts.
-    val_scores = [
-        sigmoid(int8.logits(v[s.parts["validation"]], f"validation {s.name}"))
-        for s, v in zip(sources, views, strict=True)
-    ]
-    val_labels = np.concatenate([s.labels("validation") for s in sources])
-    thresholds = choose_operating_points(val_labels, np.concatenate(val_scores), recipe.screening_sensitivity)
+    val_scores = validation_scores(sources, views, int8)
+    thresholds = validation_thresholds(recipe, sources, val_scores)
     log.info("thresholds %s", thresholds)
-
     # The held-out test parts and the external sets, read once.
-    scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # name -> labels, groups, int8 scores
-    int8_test = []
-    for source, v in zip(sources, views, strict=True):
-        scores = sigmoid(int8.logits(v[source.parts["test"]], f"test {source.name}"))
-        scored[f"test_{source.name}"] = (source.labels("test"), source.groups("test"), scores)
-        int8_test.append(scores)
-    externals = []
-    for dataset in recipe.externals:
-        samples = dataset.load(args.data_dir)
-        ext_framed = data.framed_views(samples, spec, args.cache_dir, dataset.name, dataset.read)
-        ext_views = data.device_views(ext_framed, spec)
-        labels, groups = data.labels_of(samples), data.groups_of(samples)
-        scored[f"external_{dataset.name}"] = (labels, groups, sigmoid(int8.logits(ext_views, dataset.name)))
-        externals.append((dataset, (len(samples), len(set(groups)), int(labels.sum()))))
-
-    def pooled_measure(part: str, scores: list[np.ndarray]) -> dict[str, object]:
-        labels = np.concatenate([s.labels(part) for s in sources])
-        groups = np.concatenate([[f"{s.name}/{g}" for g in s.groups(part)] for s in sources])
-        return measure(labels, np.concatenate(scores), groups, thresholds, recipe.seed)
-
-    int8_metrics: dict[str, object] = {"validation": pooled_measure("validation", val_scores)}
-    int8_metrics["test"] = pooled_measure("test", int8_test)
-    for name, (labels, groups, scores) in scored.items():
-        int8_metrics[name] = measure(labels, scores, groups, thresholds, recipe.seed)
+    held_out = held_out_scores(recipe, sources, views, int8, spec, args.data_dir, args.cache_dir)
     # The float model is scored on validation only (its features are cached; the test stays int8-only).
     float_val = [
         sigmoid(validation_logits(recipe, s, f.validation, trunk, top, spec, args.cache_dir, spec.test_time_flips))
         for s, f in zip(sources, features, strict=True)
     ]
     metrics: dict[str, object] = {
-        "int8": int8_metrics,
-        "float": {"validation": pooled_measure("validation", float_val)},
+        "int8": int8_metrics(recipe, sources, val_scores, held_out, thresholds),
+        "float": {"validation": pooled_measure(recipe, sources, "validation", float_val, thresholds)},
         "float_int8_agreement": {
             "validation": agreement(np.concatenate(float_val), np.concatenate(val_scores), thresholds["screening"])
         },
     }
-    plot_sets = {name: (labels, scores) for name, (labels, _, scores) in scored.items()}
-    draw_roc(plot_sets, thresholds["screening"], args.out_dir / "roc.png", recipe.model_id)
-    draw_calibration(plot_sets, args.out_dir / "calibration.png", recipe.model_id)
+    draw_plots(held_out, thresholds["screening"], args.out_dir, recipe.model_id)
 
     flatbuffer = tflite_path.read_bytes()
     document = card_document(
@@ -590,7 +390,7 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
         thresholds=thresholds,
         metrics=metrics,
         split_counts={s.name: {p: s.counts(p) for p in PARTS} for s in sources},
-        external_counts={dataset.name: counts for dataset, counts in externals},
+        external_counts=held_out.external_counts,
         history=history,
         wall_minutes=(time.monotonic() - started) / 60 + (trained.minutes if trained.cached else 0.0),
         model_bytes=len(flatbuffer),
@@ -599,4 +399,4 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     card_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     read_card(card_path)  # the device's own validation must accept it
     log.info("wrote %s and %s in %.1f min", tflite_path, card_path, (time.monotonic() - started) / 60)
-    log.info("int8: %s", json.dumps({k: v["auc"] for k, v in int8_metrics.items()}))  # type: ignore[index]
+    log.info("int8: %s", json.dumps({k: v["auc"] for k, v in metrics["int8"].items()}))  # type: ignore[attr-defined]

@@ -9,9 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from models.build.augment import Augmentation
-from models.build.backbone import TRUNKS
 from models.build.data import Reader, Sample, read_rgb
-from models.build.train import TrainSettings
+from models.build.trunks import TRUNKS
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How the top is trained (``train.fit_top``); here so a recipe names them without torch."""
+
+    epochs: int = 12
+    batch_size: int = 64
+    lr_blocks: float = 3e-4
+    lr_head: float = 1e-3
+    weight_decay: float = 1e-4
+    feature_flips: bool = False
+    mixup_alpha: float = 0.0  # Beta(alpha, alpha) blend weight of feature mixup; 0 switches it off
+    ema_decay: float = 0.0  # per-step decay of the weight average that is validated and kept; 0: raw weights
+    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from firmware_app.quality.lesion import WORK_SIZE
 from firmware_app.quality.resample import shrink
 from models.build.data import DEFAULT_DATA_DIR, REPO_ROOT, read_rgb
 from models.build.melanoma import RECIPE
-from models.build.pipeline import split_parts
+from models.build.sources import split_parts
 
 CARD = REPO_ROOT / "models" / "melanoma" / "card.json"
 MIN_SHARE = 0.05

@@ -29,7 +29,7 @@ from firmware_app.quality.resample import shrink
 from models.build.metrics import auc
 
 if TYPE_CHECKING:
-    from models.build.pipeline import Source
+    from models.build.sources import Source
 
 # A surround covering 3% of the photo is a dark band a few pixels wide along a side, or a round
 # field's four corners just clipped: plainly there, yet well clear of a lit field's ragged edge,

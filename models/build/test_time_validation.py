@@ -23,8 +23,8 @@ import numpy as np
 from models.build import data, dr_referable, melanoma
 from models.build.litert import Int8Model
 from models.build.metrics import auc
-from models.build.pipeline import input_spec, split_parts
 from models.build.recipe import Recipe
+from models.build.sources import input_spec, split_parts
 from models.build.test_time import FLIP_SETS
 
 RECIPES: dict[str, Recipe] = {"melanoma": melanoma.RECIPE, "dr-referable": dr_referable.RECIPE}

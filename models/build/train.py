@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,21 +28,9 @@ from tqdm import tqdm
 
 from models.build.backbone import Top
 from models.build.metrics import auc
+from models.build.recipe import TrainSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    epochs: int = 12
-    batch_size: int = 64
-    lr_blocks: float = 3e-4
-    lr_head: float = 1e-3
-    weight_decay: float = 1e-4
-    feature_flips: bool = False
-    mixup_alpha: float = 0.0  # Beta(alpha, alpha) blend weight of feature mixup; 0 switches it off
-    ema_decay: float = 0.0  # per-step decay of the weight average that is validated and kept; 0: raw weights
-    seed: int = 0
 
 
 @torch.inference_mode()

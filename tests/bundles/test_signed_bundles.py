@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 
 import pytest
 
 from firmware_app.bundles.keys import KeyFileError, trusted_keys
 from firmware_app.bundles.manifest import BundleError, verify_bundle, write_signed
+from firmware_app.bundles.score_agreement import OUTPUT_STEP_ALLOWANCE, output_steps_apart, scores_agree
+from firmware_app.inference.model import TriageModel
 from tests.bundles.kit import make_key, manifest_document, signed_bundle
 from tests.conftest import MODELS_DIR
 
@@ -104,6 +107,39 @@ def test_a_model_whose_reference_scores_differ_is_refused(bundle, publisher):
     write_signed(bundle, document, key)
     message = refusal(bundle, trusted)
     assert f"reference image {name} scored" in message and "does not compute what was signed" in message
+
+
+def _logit_moved(score: float, steps: float, step: float) -> float:
+    logit = math.log(score / (1.0 - score)) + steps * step
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+@pytest.mark.parametrize(
+    ("steps", "verifies"), [(OUTPUT_STEP_ALLOWANCE - 0.5, True), (OUTPUT_STEP_ALLOWANCE + 1, False)]
+)
+def test_a_reference_score_verifies_within_a_few_output_steps_only(bundle, publisher, steps, verifies):
+    """Another runtime's rounding moves a score a few output steps (in logits), which on a sigmoid's
+    steep part is more than the probability tolerance: with that tolerance made negligible, a score
+    moved within the step allowance still verifies, one moved beyond it does not."""
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["score_tolerance"] = 1e-9
+    step = TriageModel(bundle).output_step
+    name = sorted(document["reference_scores"])[0]
+    document["reference_scores"][name] = _logit_moved(document["reference_scores"][name], steps, step)
+    write_signed(bundle, document, key)
+    if verifies:
+        verify_bundle(bundle, trusted_keys(trusted))
+    else:
+        assert f"{steps:.1f} output steps apart" in refusal(bundle, trusted)
+
+
+def test_two_runtimes_scores_of_the_dr_reference_agree():
+    """The review's case: the same input tensor gave output 15 on ai-edge-litert and 13 on
+    tflite-runtime, two steps of 0.1332 that moved the score from 0.1193 to 0.0940 (beyond 0.02)."""
+    assert scores_agree("sigmoid", 0.13324977, 0.0940, 0.1193, 0.02)
+    assert not scores_agree("sigmoid", 0.13324977, 0.6, 0.1193, 0.02)
+    assert output_steps_apart("softmax", 0.13, 0.0940, 0.1193) is None
 
 
 def test_a_bundle_for_a_newer_app_is_refused(bundle, publisher):
