@@ -1,6 +1,6 @@
 """Untrusted text on the station's pages, in Debian's Chromium: a topic or a stored comment with a
 right-to-left override reorders none of the station's own text (the words are measured where they are
-drawn)."""
+drawn); and the verdict's delivery state is a live region a screen reader announces as it changes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import Engine, update
 
 from review_station import accounts, devices
 from review_station.ingest.batch import Incoming, store_batch
-from review_station.storage.tables import reads
+from review_station.storage.tables import deliveries, reads
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import result_bytes
 from tests.review_station.test_end_to_end import snap
@@ -84,3 +84,25 @@ def test_a_comment_with_an_override_is_refused_and_one_stored_before_reads_in_or
         assert comment.inner_text() == "Refer [U+202E]evig ton od"
         assert in_reading_order(page, "tr.comment", "Comment:", "Refer", "evig", "od")
         snap(page, "result-override-stored-1200")
+
+
+def test_the_delivery_state_is_a_live_region_that_stays_while_polling_swaps_it(engine: Engine) -> None:
+    """The region is the stable container, not the swapped paragraph: a screen reader announces the
+    state when it changes, not on every poll."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=icdr_grade]", "moderate")
+        page.select_option("select[name=maculopathy]", "absent")
+        page.select_option("select[name=verdict]", "refer")
+        page.click("text=Record the read")
+        status = page.locator("[role=status]")
+        assert status.get_attribute("aria-live") == "polite" and status.locator("#delivery").count() == 1
+        assert "pending" in status.inner_text()
+        status.evaluate("e => { e.dataset.kept = 'yes'; }")  # the very element, after the swaps
+        with engine.begin() as connection:
+            connection.execute(update(deliveries).values(state="stored"))
+        page.wait_for_selector("[data-delivery=stored]")
+        assert status.get_attribute("data-kept") == "yes" and "the device has stored it" in status.inner_text()
