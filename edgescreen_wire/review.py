@@ -6,6 +6,10 @@
      "verdict": "refer"|"no_refer"|"ungradable", "reviewed_at": "YYYY-MM-DDTHH:MM:SSZ",
      "reviewer": id, "comment": text of at most 1000 characters (optional)}
 
+A comment is text a person typed: the station's read form refuses the control characters of
+``edgescreen_wire.typed_text`` in it (a NUL, a bidirectional override), and the device takes out any
+that still arrive (from a station before that rule), logging it, rather than lose the verdict.
+
 ``edgescreen.review/2`` is ``/1`` plus what the nurse acts on and the record keeps of the read::
 
      "urgency": "routine"|"soon"|"urgent",

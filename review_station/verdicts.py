@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, exists, func, insert, or_, select, update
 
+from edgescreen_wire import typed_text
 from edgescreen_wire.checks import utc_seconds
 from edgescreen_wire.review import (
     DIAGNOSES,
@@ -125,6 +126,8 @@ class ReadForm:
                 raise ReadRefused(f"a dermoscopy read needs a diagnosis category{_OR_NEITHER[photo]}")
         if self.comment is not None and len(self.comment) > MAX_COMMENT:
             raise ReadRefused(f"the comment is longer than {MAX_COMMENT} characters")
+        if self.comment is not None and (why := typed_text.refusal(self.comment, "the comment")):
+            raise ReadRefused(why)
         if self.graded:
             self._consistent(modality)
         return self

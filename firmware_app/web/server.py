@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from edgescreen_wire import typed_text
 from firmware_app import __version__
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.events import log_event
@@ -94,6 +95,9 @@ class WebApp:
         self.templates.env.autoescape = select_autoescape(default=True)
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
         self.templates.env.globals["clock"] = local_clock
+        # A verdict's comment stored before the device took control characters out of it shows them as
+        # codes (``edgescreen_wire.typed_text``): it hides and reorders nothing on the nurse's screen.
+        self.templates.env.filters["marked"] = typed_text.marked
 
     @staticmethod
     def text(session: Session, key: str, **values: Any) -> str:

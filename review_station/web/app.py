@@ -14,11 +14,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, Select, select
 
 import firmware_app.web
+from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
 from review_station import accounts, audit, dashboard, images
 from review_station.accounts import SignedIn
@@ -43,6 +45,7 @@ from review_station.verdicts import (
 )
 from review_station.web import plots
 from review_station.web.describe import describe
+from review_station.web.inputs import InputRefused, ResultId, typed
 from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
 
@@ -85,14 +88,20 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)
+    # Stored text from outside (a topic, a comment from before the read form refused controls) shows
+    # its control characters as codes, and sits in a <bdi>: it reorders none of the page's own text.
+    templates.env.filters["marked"] = typed_text.marked
     web = config.web
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context, status_code=status)
 
-    def signed_in(request: Request, *roles: str) -> SignedIn:
+    def session_user(request: Request) -> SignedIn | None:
         with engine.connect() as connection:
-            user = accounts.session_user(connection, request.cookies.get(SESSION_COOKIE))
+            return accounts.session_user(connection, request.cookies.get(SESSION_COOKIE))
+
+    def signed_in(request: Request, *roles: str) -> SignedIn:
+        user = session_user(request)
         if user is None:
             raise NotSignedIn()
         if roles and user.role not in roles:
@@ -114,6 +123,19 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
         return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=error.user)
+
+    @app.exception_handler(InputRefused)
+    async def input_refused(request: Request, error: InputRefused) -> Response:
+        return render(request, "message.html", status=422, title="Refused", text=str(error), user=session_user(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> Response:
+        """A path that names nothing (a result id that is no id) is a 404; a malformed query, a 422."""
+        if any(problem["loc"][0] == "path" for problem in error.errors()):
+            title, text, status = "Not found", "no such result: a result id is 32 hexadecimal digits", 404
+        else:
+            title, text, status = "Refused", "the address holds a value this page does not take", 422
+        return render(request, "message.html", status=status, title=title, text=text, user=session_user(request))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -252,13 +274,13 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return context
 
     @app.get("/results/{result_id}")
-    def result_page(request: Request, result_id: str, refused: str = "") -> Response:
+    def result_page(request: Request, result_id: ResultId, refused: str = "") -> Response:
         user = signed_in(request)
         context = shown_result(result_id, user, Filters.from_query(dict(request.query_params)))
         return render(request, "result.html", user=user, refused=refused, **context)
 
     @app.post("/results/{result_id}/reads")
-    async def read_result(request: Request, result_id: str) -> Response:
+    async def read_result(request: Request, result_id: ResultId) -> Response:
         user = signed_in(request)
         form = await posted(request, user)
         filters = Filters.from_query(dict(request.query_params))
@@ -280,7 +302,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
 
     @app.get("/results/{result_id}/next")
-    def next_result(request: Request, result_id: str) -> Response:
+    def next_result(request: Request, result_id: ResultId) -> Response:
         """On to the next result awaiting the reader in their worklist's order and filters; back to the
         worklist when nothing more awaits them there."""
         user = signed_in(request)
@@ -291,7 +313,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return RedirectResponse(f"/results/{found}?{query}" if found else f"/?{query}", status_code=303)
 
     @app.get("/results/{result_id}/delivery")
-    def delivery_state(request: Request, result_id: str) -> Response:
+    def delivery_state(request: Request, result_id: ResultId) -> Response:
         signed_in(request)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
@@ -319,6 +341,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.get("/dashboard")
     def dashboard_page(request: Request, site: str = "", days: int = 30) -> Response:
         user = signed_in(request)
+        typed(site, "the site")
         with engine.begin() as connection:
             audit.append(connection, "view", {"page": "dashboard", "by": user.username, "site": site, "days": days})
             quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
@@ -349,6 +372,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.get("/dashboard/{name}.svg")
     def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:
         signed_in(request)
+        typed(site, "the site")
         with engine.connect() as connection:
             if name == "receipt-delay":
                 svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days)))

@@ -26,6 +26,7 @@ from firmware_app.capture.image_file import ImageError, decode_frame
 from review_station import images
 from review_station.config import ReviewConfig
 from review_station.storage.tables import results
+from review_station.web.inputs import ResultId
 
 VIEWS = ("colour", "red_free", "contrast")
 VIEWER_SCRIPT = Path(__file__).resolve().parent / "static" / "photo-viewer.js"
@@ -67,7 +68,7 @@ def add_photo_routes(
         return FileResponse(VIEWER_SCRIPT, media_type="text/javascript")
 
     @app.get("/results/{result_id}/photo-panel")
-    def photo_panel(request: Request, result_id: str) -> Response:
+    def photo_panel(request: Request, result_id: ResultId) -> Response:
         signed_in(request)
         with engine.connect() as connection:
             modality = connection.execute(
@@ -78,7 +79,7 @@ def add_photo_routes(
         return render(request, "_photo.html", result_id=result_id, modality=modality, held=held, views=VIEWS)
 
     @app.get("/results/{result_id}/photo.jpg")
-    def photo(request: Request, result_id: str, view: str = "colour") -> Response:
+    def photo(request: Request, result_id: ResultId, view: str = "colour") -> Response:
         user = signed_in(request)
         if view not in VIEWS:
             return Response(status_code=404)

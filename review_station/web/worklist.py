@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, f
 from review_station.accounts import SignedIn
 from review_station.storage.tables import WORKLIST_ORDER, reads, result_tallies, results
 from review_station.verdicts import ADJUDICATORS
+from review_station.web.inputs import typed
 
 # The worklist's order after ``queue_rank``: the results awaiting a reader all share rank 0.
 _WITHIN_RANK = WORKLIST_ORDER[1:]
@@ -54,7 +55,8 @@ class Filters:
 
     @classmethod
     def from_query(cls, query: dict[str, str]) -> Filters:
-        return cls(**{f.name: query.get(f.name, "").strip()[:64] for f in fields(cls)})
+        """The filters of a query string; ``InputRefused`` for one no person typed (a NUL, an override)."""
+        return cls(**{f.name: typed(query.get(f.name, "").strip()[:64], f"the {f.name} filter") for f in fields(cls)})
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The SQL conditions of every filter set, on ``results``; the dates test the station's time of a

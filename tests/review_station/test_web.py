@@ -91,7 +91,8 @@ def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict
     assert done.status_code == 303
     page = client.get(f"/results/{result_id}").text
     assert 'data-delivery="pending"' in page and "Record the read" not in page
-    assert "ICDR grade moderate, maculopathy absent" in page and "Comment: Refer within 4 weeks" in page
+    assert "ICDR grade moderate, maculopathy absent" in page
+    assert 'Comment: <bdi data-test="comment">Refer within 4 weeks</bdi>' in page
     with engine.connect() as connection:
         delivery = connection.execute(select(deliveries)).one()
         state = connection.execute(select(results.c.state)).scalar_one()

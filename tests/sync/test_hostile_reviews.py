@@ -4,6 +4,7 @@ a review id reused for another verdict, and a worker that has waited for its bro
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 import signal
@@ -152,3 +153,21 @@ def test_an_oversized_message_on_the_review_topic_never_reaches_the_device(tmp_p
     assert [json.loads(p)["review_id"] for p in tap.on("/review_ack")] == ["rev-after"]
     assert "sync.review_rejected" not in caplog.text  # the oversized one never arrived to be refused
     tap.close()
+
+
+def test_a_verdict_whose_comment_holds_controls_is_stored_without_them_and_logged(tmp_path, caplog):
+    """A station from before its read form refused them may send a NUL or a bidirectional override in a
+    comment: the verdict is kept (it may be a referral), the controls taken out, the cleaning logged
+    without the comment's words."""
+    store = open_store(tmp_path)
+    record = record_one(store, small_photo())
+    payload = review(record.result_id, comment="Refer \u202eevig ton od\x00\u2066")
+    with caplog.at_level(logging.WARNING, logger="edgescreen"):
+        store.add_review(parse_review(payload))
+    [line] = [r.getMessage() for r in caplog.records if "sync.review_comment_cleaned" in r.getMessage()]
+    assert f"result_id={record.result_id}" in line and "review_id=rev-1" in line and "removed=3" in line
+    assert "evig" not in line
+    [stored] = store.view(record.result_id)["reviews"]
+    assert stored["verdict"] == "refer" and stored["comment"] == "Refer evig ton od"
+    only_controls = parse_review(review(record.result_id, review_id="rev-2", comment="\u202e\x00"))
+    assert only_controls.comment is None

@@ -14,6 +14,7 @@ import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.clock import current_boot
+from firmware_app.records.screening import Review, ScreeningContext
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
@@ -337,3 +338,51 @@ def test_a_long_day_shows_the_triage_disclaimer_without_scrolling_to_its_end(pag
         assert page.locator("[data-test=entry]").count() == 20 and not unscrolled(page)
         assert on_screen(page.locator("[data-test=disclaimer]"))
         snap(page, "today-long")
+
+
+def test_a_stored_comment_with_an_override_reads_in_order_on_the_record(page, app):
+    """A verdict stored before the device took controls out of comments: its override shows as a code,
+    and neither it nor the comment reorders the record's own words after it ("replaced")."""
+    store = open_store(app.directory)
+    record = record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref="B-7")))
+    said = {"result_id": record.result_id, "verdict": "refer", "reviewer": "dr-lopez", "comment": None}
+    store.add_review(Review("rev-1", reviewed_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC), **said | REVERSED))
+    store.add_review(Review("rev-2", reviewed_at=datetime(2026, 1, 2, 4, 4, tzinfo=UTC), **said))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    _find(page, app, "B-7")
+    page.get_by_role("button", name="View").click()
+    for language in ("en", "fr"):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        comment = page.locator("[data-test=comment]")
+        assert comment.inner_text() == "Refer [U+202E]evig ton od\u05e9\u05dc\u05d5\u05dd"
+        assert comment.evaluate("e => e.tagName") == "BDI"
+        replaced = page.locator("[data-test=replaced]").inner_text()
+        assert drawn_before(page, comment, "evig", replaced.strip("()").split()[0])
+        assert on_screen(page.locator("[data-test=detail]"))
+        snap(page, "record-override")
+
+
+# A comment stored raw: a right-to-left override left open, then Hebrew, which without isolation
+# would pull the record's own "(replaced)" after it into its right-to-left run.
+REVERSED = {"comment": "Refer \u202eevig ton od\u05e9\u05dc\u05d5\u05dd"}
+
+
+def drawn_before(page, comment, first: str, then: str) -> bool:
+    """Whether the word ``first`` of the comment is drawn left of ``then``, the record's own word after it
+    on the same line (each measured where it starts)."""
+    return comment.evaluate(
+        """(e, [first, then]) => {
+          const left = (node, word) => {
+            const range = document.createRange(), at = node.textContent.indexOf(word);
+            range.setStart(node, at);
+            range.setEnd(node, at + word.length);
+            return range.getClientRects()[0].left;
+          };
+          const own = e.parentElement.querySelector("[data-test=replaced]").firstChild;
+          return left(e.firstChild, first) < left(own, then);
+        }""",
+        [first, then],
+    )

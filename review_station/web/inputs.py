@@ -1,0 +1,30 @@
+"""What the web app takes from an address before any of it reaches the database: a result id is the
+wire's (32 hexadecimal digits), and a filter is text a person typed (``edgescreen_wire.typed_text``).
+
+Both are checked first because PostgreSQL refuses a NUL in text with an error, not a miss: unchecked,
+``/results/ab%00cd`` or ``?site=a%00`` failed the request with a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+
+from edgescreen_wire import typed_text
+from edgescreen_wire.checks import HEX32
+
+# A result id in a path; any other is refused by FastAPI (``RequestValidationError``) as naming no result.
+ResultId = Annotated[str, Path(pattern=f"^{HEX32.pattern}$")]
+
+
+class InputRefused(ValueError):
+    """Text in an address or a form the station will not take; the message says which and why."""
+
+
+def typed(text: str, what: str) -> str:
+    """``text``, or ``InputRefused`` when it holds a character no person types (a NUL, an override)."""
+    why = typed_text.refusal(text, what)
+    if why:
+        raise InputRefused(why)
+    return text

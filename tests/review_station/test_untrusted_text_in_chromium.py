@@ -1,0 +1,108 @@
+"""Untrusted text on the station's pages, in Debian's Chromium: a topic or a stored comment with a
+right-to-left override reorders none of the station's own text (the words are measured where they are
+drawn); and the verdict's delivery state is a live region a screen reader announces as it changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, update
+
+from review_station import accounts, devices
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import deliveries, reads
+from tests.review_station.browser import chromium_page, served
+from tests.review_station.kit import result_bytes
+from tests.review_station.test_end_to_end import snap
+from tests.review_station.test_pages_in_chromium import sign_in_on
+from tests.review_station.web_kit import PASSWORD, add_results, station
+
+# Where a word is drawn: the line (its top) and left edge of its first occurrence in the element's text.
+DRAWN_AT = """([selector, word]) => {
+  const walker = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.textContent.indexOf(word);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + word.length);
+    const box = range.getClientRects()[0];  // where the word starts, should it wrap
+    return [Math.round(box.top), box.left];
+  }
+  return null;
+}"""
+
+
+def in_reading_order(page, selector: str, *words: str) -> bool:
+    """Whether ``words`` are drawn in this order, line by line and left to right on a line (an override
+    would reverse them)."""
+    places = [page.evaluate(DRAWN_AT, [selector, word]) for word in words]
+    return None not in places and places == sorted(places)
+
+
+def test_an_override_in_a_topic_leaves_the_quarantine_reason_in_order(engine: Engine) -> None:
+    devices.enrol(engine, "cam-a1", "site-a", by="test")
+    _, payload = result_bytes("cam-a1", "site-a")
+    with engine.begin() as connection:
+        topic = "edgescreen/v1/\u202esite-a/cam-a1/result"
+        store_batch(connection, [Incoming(topic, payload, datetime.now(UTC))], devices.active_sites(connection))
+    accounts.add_user(engine, "root", PASSWORD, "admin", by="test")
+    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+        sign_in_on(page, base, "root")
+        page.goto(f"{base}/quarantine")
+        reason = page.locator("#refused [data-test=reason]")
+        assert "[U+202E]site-a/cam-a1: a device may only file its own results" in reason.inner_text()
+        assert reason.evaluate("e => e.tagName") == "BDI"
+        assert in_reading_order(page, "#refused [data-test=reason]", "payload", "topic", "device", "results")
+        assert in_reading_order(page, "#refused [data-test=topic]", "edgescreen", "site-a", "cam-a1", "result")
+        snap(page, "quarantine-override-1200")
+
+
+def test_a_comment_with_an_override_is_refused_and_one_stored_before_reads_in_order(engine: Engine) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=icdr_grade]", "moderate")
+        page.select_option("select[name=maculopathy]", "absent")
+        page.select_option("select[name=verdict]", "refer")
+        page.fill("textarea[name=comment]", "Refer \u202eevig ton od")
+        page.click("text=Record the read")
+        alert = page.locator("[role=alert]")
+        assert "U+202E, character 7" in alert.inner_text()  # refused, the comment kept to correct
+        assert page.input_value("textarea[name=comment]") == "Refer \u202eevig ton od"
+        snap(page, "result-override-refused-1200")
+        page.fill("textarea[name=comment]", "Refer")
+        page.click("text=Record the read")
+        page.wait_for_selector("[data-test=comment]")
+        # A comment stored before the read form refused overrides: its override shown as a code.
+        with engine.begin() as connection:
+            connection.execute(update(reads).values(comment="Refer \u202eevig ton od"))
+        page.reload()
+        comment = page.locator("[data-test=comment]")
+        assert comment.inner_text() == "Refer [U+202E]evig ton od"
+        assert in_reading_order(page, "tr.comment", "Comment:", "Refer", "evig", "od")
+        snap(page, "result-override-stored-1200")
+
+
+def test_the_delivery_state_is_a_live_region_that_stays_while_polling_swaps_it(engine: Engine) -> None:
+    """The region is the stable container, not the swapped paragraph: a screen reader announces the
+    state when it changes, not on every poll."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=icdr_grade]", "moderate")
+        page.select_option("select[name=maculopathy]", "absent")
+        page.select_option("select[name=verdict]", "refer")
+        page.click("text=Record the read")
+        status = page.locator("[role=status]")
+        assert status.get_attribute("aria-live") == "polite" and status.locator("#delivery").count() == 1
+        assert "pending" in status.inner_text()
+        status.evaluate("e => { e.dataset.kept = 'yes'; }")  # the very element, after the swaps
+        with engine.begin() as connection:
+            connection.execute(update(deliveries).values(state="stored"))
+        page.wait_for_selector("[data-delivery=stored]")
+        assert status.get_attribute("data-kept") == "yes" and "the device has stored it" in status.inner_text()
