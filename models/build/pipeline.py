@@ -35,6 +35,7 @@ from models.build.int8_evaluation import (
     held_out_scores,
     int8_metrics,
     pooled_measure,
+    validation_scores,
     validation_thresholds,
 )
 from models.build.litert import Int8Model, sigmoid
@@ -332,19 +333,19 @@ def run(recipe: Recipe, argv: list[str] | None = None) -> None:
     ]
     trained = train_top(recipe, sources, features, args.cache_dir)
     if args.validation_only:
-        validation_scores = [logits(trained.top, f.validation) for f in features]
+        top_scores = [logits(trained.top, f.validation) for f in features]
         measures = {}
         if framed_round is not None:
             measures["round field"] = round_field_aucs(
                 recipe, sources, framed_round, trunk, trained.top, spec, args.cache_dir
             )
         if args.surround_split:
-            measures.update(surround_split(sources, validation_scores))
+            measures.update(surround_split(sources, top_scores))
         if args.test_time_flips:
             measures[f"test-time flips ({args.test_time_flips})"] = flipped_aucs(
                 recipe, sources, features, trunk, trained.top, spec, args.cache_dir, args.test_time_flips
             )
-        report_validation(recipe, sources, validation_scores, trained, measures)
+        report_validation(recipe, sources, top_scores, trained, measures)
         return
     top, history = trained.top, trained.history
     classifier = Classifier(trunk, top).eval()
