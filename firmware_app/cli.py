@@ -414,13 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)
+    except RuntimeMissing as error:  # a ModelError too, told as what it is
+        log_event("model.refused", logging.ERROR, error=error)
+        print(f"edgescreen: no model can run: {error}", file=sys.stderr)
+        return 3
     except (ModelError, CardError) as error:
         log_event("model.refused", logging.ERROR, error=error)
         print(f"edgescreen: model refused: {error}", file=sys.stderr)
-        return 3
-    except RuntimeMissing as error:
-        log_event("model.refused", logging.ERROR, error=error)
-        print(f"edgescreen: no model can run: {error}", file=sys.stderr)
         return 3
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)

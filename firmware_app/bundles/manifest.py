@@ -23,6 +23,7 @@ from firmware_app import __version__
 from firmware_app.bundles.keys import key_id, signature_holds, trusted_keys
 from firmware_app.bundles.score_agreement import OUTPUT_STEP_ALLOWANCE, output_steps_apart, scores_agree
 from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError, TriageModel
 
 MANIFEST_FILE = "manifest.json"
@@ -183,6 +184,8 @@ def _load(bundle: Path, threads: int) -> TriageModel:
     """The loader's own checks (card against ``.tflite``, tensors, a warm-up run), as a bundle refusal."""
     try:
         return TriageModel(bundle, threads=threads)
+    except RuntimeMissing:
+        raise  # no bundle loads: the machine's fault, not this bundle's
     except ModelError as error:
         raise BundleError(f"{bundle}: the model does not load as its card describes ({error})") from error
 

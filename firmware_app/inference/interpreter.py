@@ -10,14 +10,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from firmware_app.inference.errors import ModelError
+
 RUNTIMES = (
     ("ai-edge-litert", "ai_edge_litert.interpreter"),
     ("tflite-runtime", "tflite_runtime.interpreter"),
 )
 
 
-class RuntimeMissing(RuntimeError):
-    """Neither TFLite runtime is installed."""
+class RuntimeMissing(ModelError):
+    """Neither TFLite runtime is installed: no model can run, which every caller that handles a
+    refused model (the app's readiness, ``doctor``, the commands) then tells as such."""
 
 
 def interpreter_class(runtime: str | None = None) -> tuple[str, Any]:

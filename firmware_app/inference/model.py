@@ -16,16 +16,13 @@ from typing import Any
 import numpy as np
 
 from firmware_app.inference.card import CardError, ModelCard, read_card
+from firmware_app.inference.errors import ModelError
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
 from firmware_app.inference.test_time import mean_output
 from firmware_app.quality.lesion import LesionSegmentation
 
 CARD_FILE = "card.json"
-
-
-class ModelError(RuntimeError):
-    """A model cannot be trusted or run; the message names the model and what disagrees."""
 
 
 @dataclass(frozen=True)

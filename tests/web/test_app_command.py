@@ -4,6 +4,7 @@ Ctrl-C closes the camera mid-stream, stops sync and closes the records, then exi
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import re
 import signal
 import socket
@@ -100,3 +101,29 @@ def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, r
     assert run.returncode == 2, run.stderr
     assert f"cannot listen on http://127.0.0.1:{port}/: Address already in use" in run.stderr
     assert "open http" not in run.stdout and "app.started" not in run.stderr
+
+
+def test_without_any_tflite_runtime_the_app_serves_and_says_no_model_can_run(tmp_path, retina_jpeg):
+    """Both runtimes shadowed by packages that fail to import: the app keeps serving (its checks say
+    why no model runs) and stops cleanly, with no traceback."""
+    for package in ("ai_edge_litert", "tflite_runtime"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(f"raise ImportError('{package} is not installed')\n")
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    app = subprocess.Popen(
+        [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(port), "--no-sync"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": f"{PROJECT_ROOT}:{tmp_path}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _answers(Browser(f"http://127.0.0.1:{port}")), 60, "the app to answer")
+    finally:
+        app.send_signal(signal.SIGINT)
+        _, errors = app.communicate(timeout=60)
+    assert app.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert "service.not_ready" in errors and "no TFLite runtime is installed" in errors
