@@ -274,10 +274,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return context
 
     @app.get("/results/{result_id}")
-    def result_page(request: Request, result_id: ResultId, refused: str = "") -> Response:
+    def result_page(request: Request, result_id: ResultId) -> Response:
         user = signed_in(request)
         context = shown_result(result_id, user, Filters.from_query(dict(request.query_params)))
-        return render(request, "result.html", user=user, refused=refused, **context)
+        return render(request, "result.html", user=user, **context)
 
     @app.post("/results/{result_id}/reads")
     async def read_result(request: Request, result_id: ResultId) -> Response:

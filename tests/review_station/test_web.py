@@ -50,6 +50,14 @@ def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_a
     assert 'data-count-triage="no_refer">0<' in filtered.text
 
 
+def test_no_query_parameter_writes_into_the_result_pages_alert(engine: Engine) -> None:
+    """A crafted link once could (``?refused=...``): a fake refusal in the page's red alert box."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    page = client.get(f"/results/{result_id}?refused=Call 555: read refused").text
+    assert "Call 555" not in page and 'role="alert"' not in page
+
+
 def test_the_result_page_says_everything_in_plain_words_and_its_view_is_audited(engine: Engine) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     client = signed_in_client(engine, station(), "ana", "reviewer")
