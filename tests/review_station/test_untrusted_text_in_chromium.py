@@ -58,17 +58,23 @@ def test_an_override_in_a_topic_leaves_the_quarantine_reason_in_order(engine: En
         snap(page, "quarantine-override-1200")
 
 
+def read_referable(page, result_url: str, comment: str = "") -> None:
+    """Record a moderate, referable read on a result's page, with ``comment`` when given."""
+    page.goto(result_url)
+    page.select_option("select[name=icdr_grade]", "moderate")
+    page.select_option("select[name=maculopathy]", "absent")
+    page.select_option("select[name=verdict]", "refer")
+    if comment:
+        page.fill("textarea[name=comment]", comment)
+    page.click("text=Record the read")
+
+
 def test_a_comment_with_an_override_is_refused_and_one_stored_before_reads_in_order(engine: Engine) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
         sign_in_on(page, base)
-        page.goto(f"{base}/results/{result_id}")
-        page.select_option("select[name=icdr_grade]", "moderate")
-        page.select_option("select[name=maculopathy]", "absent")
-        page.select_option("select[name=verdict]", "refer")
-        page.fill("textarea[name=comment]", "Refer \u202eevig ton od")
-        page.click("text=Record the read")
+        read_referable(page, f"{base}/results/{result_id}", "Refer \u202eevig ton od")
         alert = page.locator("[role=alert]")
         assert "U+202E, character 7" in alert.inner_text()  # refused, the comment kept to correct
         assert page.input_value("textarea[name=comment]") == "Refer \u202eevig ton od"
@@ -93,11 +99,7 @@ def test_the_delivery_state_is_a_live_region_that_stays_while_polling_swaps_it(e
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
         sign_in_on(page, base)
-        page.goto(f"{base}/results/{result_id}")
-        page.select_option("select[name=icdr_grade]", "moderate")
-        page.select_option("select[name=maculopathy]", "absent")
-        page.select_option("select[name=verdict]", "refer")
-        page.click("text=Record the read")
+        read_referable(page, f"{base}/results/{result_id}")
         status = page.locator("[role=status]")
         assert status.get_attribute("aria-live") == "polite" and status.locator("#delivery").count() == 1
         assert "pending" in status.inner_text()
