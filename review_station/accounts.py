@@ -8,6 +8,8 @@
   one and gets the same answer, so sign-in does not tell which names exist.
 - Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry and the
   session's CSRF token, which every form must send back.
+- Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
+  other site is, to that account, a result that does not exist. Admins read every site.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, delete, insert, select, update
 
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.config import WebConfig
-from review_station.storage.tables import sessions, users
+from review_station.storage.tables import sessions, user_sites, users
 
 ROLES = ("reviewer", "coordinator", "admin")
 MIN_PASSWORD = 12
@@ -48,6 +50,14 @@ class SignedIn:
     username: str
     role: str
     csrf_token: str
+    sites: frozenset[str] | None = None  # the sites the account reads; None: every site
+
+    def reads_site(self, site_id: str) -> bool:
+        return self.sites is None or site_id in self.sites
+
+    def site_conditions(self, site_column: Column[str]) -> list[ColumnElement[bool]]:
+        """The condition keeping a query to the account's sites (none for an account reading all)."""
+        return [] if self.sites is None else [site_column.in_(sorted(self.sites))]
 
 
 def hash_password(password: str) -> str:
@@ -77,17 +87,21 @@ def password_matches(password: str, stored: str) -> bool:
 _DECOY = hash_password(secrets.token_hex(16))
 
 
-def add_user(engine: Engine, username: str, password: str, role: str, by: str) -> None:
+def add_user(
+    engine: Engine, username: str, password: str, role: str, by: str, sites: frozenset[str] = frozenset()
+) -> None:
+    """A new account; ``sites`` limits it to those sites (empty: every site)."""
     if not IDENTIFIER.fullmatch(username):
         raise AccountError(f"user name {username!r}: letters, digits, '.', '_' or '-' (at most 64)")
     if role not in ROLES:
         raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    _check_sites(role, sites)
     with engine.begin() as connection:
         if connection.execute(select(users.c.id).where(users.c.username == username)).first():
             raise AccountError(f"user {username!r} exists already")
-        connection.execute(
+        user_id = connection.execute(
             insert(users).values(
                 username=username,
                 password_hash=hash_password(password),
@@ -96,8 +110,64 @@ def add_user(engine: Engine, username: str, password: str, role: str, by: str) -
                 failed_attempts=0,
                 created_at=datetime.now(UTC),
             )
+        ).inserted_primary_key[0]
+        _write_sites(connection, user_id, sites)
+        change = {"action": "add", "user": username, "role": role, "sites": sorted(sites), "by": by}
+        audit.append(connection, "user_change", change)
+
+
+def _check_sites(role: str, sites: frozenset[str]) -> None:
+    """Site ids as devices are enrolled with; none for an admin, who runs the whole station (the
+    quarantine holds messages of no site, and enrolments name any site)."""
+    for site in sites:
+        if not IDENTIFIER.fullmatch(site):
+            raise AccountError(f"site {site!r}: letters, digits, '.', '_' or '-' (at most 64)")
+    if sites and role == "admin":
+        raise AccountError("an admin account reads every site: give sites to reviewer or coordinator accounts")
+
+
+def _write_sites(connection: Connection, user_id: int, sites: frozenset[str]) -> None:
+    connection.execute(delete(user_sites).where(user_sites.c.user_id == user_id))
+    if sites:
+        connection.execute(insert(user_sites), [{"user_id": user_id, "site_id": site} for site in sorted(sites)])
+
+
+def set_sites(engine: Engine, username: str, sites: frozenset[str], by: str) -> None:
+    """Limit an account to ``sites`` (empty: every site again). Its open sessions read the new sites
+    from their next page on: each page asks ``session_user``."""
+    with engine.begin() as connection:
+        user = connection.execute(select(users.c.id, users.c.role).where(users.c.username == username)).first()
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        _check_sites(user.role, sites)
+        _write_sites(connection, user.id, sites)
+        audit.append(connection, "user_change", {"action": "sites", "user": username, "sites": sorted(sites), "by": by})
+
+
+def account_sites(connection: Connection, user_id: int) -> frozenset[str] | None:
+    """The sites an account reads; None when it reads every site."""
+    rows = connection.execute(select(user_sites.c.site_id).where(user_sites.c.user_id == user_id)).scalars()
+    return frozenset(rows) or None
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    disabled: bool
+    sites: frozenset[str]  # empty: every site
+
+
+def list_users(engine: Engine) -> list[Account]:
+    """Every account by name, with the sites it reads (what ``users list`` prints)."""
+    with engine.connect() as connection:
+        limits: dict[int, set[str]] = {}
+        for user_id, site in connection.execute(select(user_sites.c.user_id, user_sites.c.site_id)):
+            limits.setdefault(user_id, set()).add(site)
+        rows = connection.execute(
+            select(users.c.id, users.c.username, users.c.role, users.c.disabled).order_by(users.c.username)
         )
-        audit.append(connection, "user_change", {"action": "add", "user": username, "role": role, "by": by})
+        return [Account(row.username, row.role, row.disabled, frozenset(limits.get(row.id, ()))) for row in rows]
 
 
 def disable_user(engine: Engine, username: str, by: str) -> None:
@@ -160,7 +230,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
                 )
             )
             audit.append(connection, "sign_in", {"user": user.username})
-            identity = SignedIn(user.id, user.username, user.role, csrf)
+            identity = SignedIn(user.id, user.username, user.role, csrf, account_sites(connection, user.id))
     if identity is None:
         raise SignInRefused(REFUSED)
     return token, identity
@@ -179,7 +249,7 @@ def session_user(connection: Connection, token: str | None) -> SignedIn | None:
             users.c.disabled.is_(False),
         )
     ).first()
-    return SignedIn(*row) if row else None
+    return SignedIn(*row, account_sites(connection, row.id)) if row else None
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

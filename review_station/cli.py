@@ -124,10 +124,23 @@ def _read_password() -> str:
     return first
 
 
+def _sites_words(sites: frozenset[str]) -> str:
+    return ", ".join(sorted(sites)) if sites else "every site"
+
+
 def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     if args.action == "add":
-        accounts.add_user(engine, args.user, _read_password(), args.role, by=OPERATOR)
-        print(f"added {args.user} ({args.role})")
+        sites = frozenset(args.site)
+        accounts.add_user(engine, args.user, _read_password(), args.role, by=OPERATOR, sites=sites)
+        print(f"added {args.user} ({args.role}, reads {_sites_words(sites)})")
+    elif args.action == "sites":
+        sites = frozenset(args.site)
+        accounts.set_sites(engine, args.user, sites, by=OPERATOR)
+        print(f"{args.user} now reads {_sites_words(sites)}")
+    elif args.action == "list":
+        for account in accounts.list_users(engine):
+            state = " (disabled)" if account.disabled else ""
+            print(f"{account.username}\t{account.role}\t{_sites_words(account.sites)}{state}")
     else:
         accounts.disable_user(engine, args.user, by=OPERATOR)
         print(f"disabled {args.user}: signed out everywhere")
@@ -203,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_user.add_argument("user", help="the sign-in name")
     add_user.add_argument("--role", required=True, choices=accounts.ROLES)
+    site_help = "a site the account reads (repeat for several; none: every site; reviewer and coordinator only)"
+    add_user.add_argument("--site", action="append", default=[], help=site_help)
+    user_sites = user_actions.add_parser(
+        "sites",
+        help="set the sites an account reads",
+        description="Set the sites an account reads, replacing those it had; with no --site it reads every site. "
+        "Its open sessions follow from their next page.",
+    )
+    user_sites.add_argument("user", help="the sign-in name")
+    user_sites.add_argument("--site", action="append", default=[], help=site_help)
+    user_actions.add_parser("list", help="every account, its role and the sites it reads")
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
         "user", help="the sign-in name"
     )

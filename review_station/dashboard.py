@@ -6,6 +6,9 @@ was one), when that read graded the photo: a verdict given without a photo is no
 case is one the specialist said ``refer``; results the specialist or the device called ``ungradable``
 are left out of sensitivity and specificity (they are not a yes or a no) but counted in the agreement.
 Intervals are Wilson score 95% intervals.
+
+Each figure takes ``readable``, the sites the signed-in account reads (None: every site): an account
+limited to some sites sees figures of those sites only, whichever site it asks for.
 """
 
 from __future__ import annotations
@@ -59,15 +62,19 @@ class ModelPerformance:
     agreement: Proportion
 
 
-def _where_site(site: str) -> list:
-    return [results.c.site_id == site] if site else []
+Readable = frozenset[str] | None
 
 
-def daily_triage(connection: Connection, site: str, since: date) -> dict[date, Counter[str]]:
+def _where_site(site: str, readable: Readable) -> list:
+    chosen = [results.c.site_id == site] if site else []
+    return chosen if readable is None else [*chosen, results.c.site_id.in_(sorted(readable))]
+
+
+def daily_triage(connection: Connection, site: str, since: date, readable: Readable = None) -> dict[date, Counter[str]]:
     """Screenings per day (UTC, of the station's time of a result: ``review_station.dating``) and triage."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
     rows = connection.execute(
-        select(results.c.dated_at, results.c.triage).where(results.c.dated_at >= start, *_where_site(site))
+        select(results.c.dated_at, results.c.triage).where(results.c.dated_at >= start, *_where_site(site, readable))
     )
     days: dict[date, Counter[str]] = defaultdict(Counter)
     for dated_at, triage in rows:
@@ -75,25 +82,28 @@ def daily_triage(connection: Connection, site: str, since: date) -> dict[date, C
     return dict(sorted(days.items()))
 
 
-def receipt_delays_h(connection: Connection, site: str, since: date) -> list[float]:
+def receipt_delays_h(connection: Connection, site: str, since: date, readable: Readable = None) -> list[float]:
     """Capture-to-receipt delays of the results dated by their capture time: a time the device could
     not vouch for measures no delay (``review_station.dating``)."""
     start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
     rows = connection.execute(
         select(results.c.captured_at, results.c.received_at).where(
-            results.c.dated_at >= start, results.c.dated_at == results.c.captured_at, *_where_site(site)
+            results.c.dated_at >= start, results.c.dated_at == results.c.captured_at, *_where_site(site, readable)
         )
     )
     return [max(0.0, (received - captured).total_seconds() / 3600) for captured, received in rows]
 
 
-def quiet_devices(connection: Connection, alert_h: float, now: datetime | None = None) -> list[tuple[str, str, str]]:
+def quiet_devices(
+    connection: Connection, alert_h: float, now: datetime | None = None, readable: Readable = None
+) -> list[tuple[str, str, str]]:
     """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours,
     and every active device that never reported at all, however recently enrolled: one set up wrong
     (its certificate, its broker address) shows here from the day it should have started."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=alert_h)
     found = []
-    for row in connection.execute(select(devices).where(devices.c.retired_at.is_(None)).order_by(devices.c.device_id)):
+    active = [devices.c.retired_at.is_(None)] + ([] if readable is None else [devices.c.site_id.in_(sorted(readable))])
+    for row in connection.execute(select(devices).where(*active).order_by(devices.c.device_id)):
         if row.last_seen_at is None:
             found.append((row.device_id, row.site_id, f"never reported (enrolled {row.enrolled_at:%Y-%m-%d})"))
         elif row.status == "offline" and row.status_at is not None and row.status_at < cutoff:
@@ -117,7 +127,9 @@ def quarantined(connection: Connection) -> Quarantined:
     return Quarantined(messages, awaiting)
 
 
-def final_verdicts(connection: Connection, site: str, graded_only: bool = False) -> dict[str, str]:
+def final_verdicts(
+    connection: Connection, site: str, graded_only: bool = False, readable: Readable = None
+) -> dict[str, str]:
     """result id -> the verdict that settled it (reads are in id order: the last one settles).
 
     ``graded_only``: only the results whose settling read graded the photo. A read without one (the
@@ -126,22 +138,24 @@ def final_verdicts(connection: Connection, site: str, graded_only: bool = False)
     rows = connection.execute(
         select(reads.c.result_id, reads.c.verdict, GRADED_READ)
         .join(results, results.c.result_id == reads.c.result_id)
-        .where(results.c.state == "reviewed", *_where_site(site))
+        .where(results.c.state == "reviewed", *_where_site(site, readable))
         .order_by(reads.c.id)
     )
     settled = {result_id: (verdict, was_graded) for result_id, verdict, was_graded in rows}
     return {result_id: verdict for result_id, (verdict, was_graded) in settled.items() if was_graded or not graded_only}
 
 
-def model_performance(connection: Connection, site: str, by_skin_tone: bool = False) -> list[ModelPerformance]:
+def model_performance(
+    connection: Connection, site: str, by_skin_tone: bool = False, readable: Readable = None
+) -> list[ModelPerformance]:
     """Each model version's figures; ``by_skin_tone``: per skin-tone category too, for the results
     that carry one (dermoscopy sent as ``edgescreen.result/2``), lightest category first."""
-    verdicts = final_verdicts(connection, site, graded_only=True)
+    verdicts = final_verdicts(connection, site, graded_only=True, readable=readable)
     per_group: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
     rows = connection.execute(
         select(
             results.c.result_id, results.c.model_id, results.c.model_version, results.c.triage, results.c.skin_tone
-        ).where(results.c.state == "reviewed", results.c.model_id.is_not(None), *_where_site(site))
+        ).where(results.c.state == "reviewed", results.c.model_id.is_not(None), *_where_site(site, readable))
     )
     for result_id, model_id, version, triage, tone in rows:
         if result_id not in verdicts or (by_skin_tone and tone not in CATEGORY_NAMES):

@@ -160,6 +160,16 @@ users = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# The sites a reviewer's or coordinator's account reads (migration 0012). An account with no row here
+# reads every site, as every account did before: a station serving one organisation needs none, and
+# an upgrade locks nobody out. Admin accounts always read every site (``accounts.set_sites``).
+user_sites = Table(
+    "user_sites",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("site_id", String(64), primary_key=True),
+)
+
 sessions = Table(
     "sessions",
     metadata,

@@ -69,6 +69,15 @@ class Forbidden(Exception):
         self.user = user  # the refusal page keeps the signed-in user's navigation
 
 
+class NoSuchResult(Exception):
+    """A result id naming no result, or a result of a site the account does not read: to that account
+    the two are the same (a reviewer of one organisation learns nothing of another's results)."""
+
+    def __init__(self, user: SignedIn) -> None:
+        super().__init__("no such result")
+        self.user = user
+
+
 def latest_delivery(result_id: str) -> Select:
     """The verdict that stands for a result: an amendment's, once a coordinator amended it (the latest
     ``reviewed_at``, as the device orders them; an acknowledgement of an older one, after a resend,
@@ -108,6 +117,16 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             raise Forbidden(f"this page is for {' or '.join(roles)} accounts", user)
         return user
 
+    def result_reader(request: Request, result_id: str) -> SignedIn:
+        """The signed-in account, if it reads the site of ``result_id``'s result; ``NoSuchResult`` if
+        there is none or it is another site's. Every route of one result asks this first."""
+        user = signed_in(request)
+        with engine.connect() as connection:
+            site = connection.execute(select(results.c.site_id).where(results.c.result_id == result_id)).scalar()
+        if site is None or not user.reads_site(site):
+            raise NoSuchResult(user)
+        return user
+
     async def posted(request: Request, user: SignedIn) -> dict[str, str]:
         form = {key: str(value) for key, value in (await request.form()).items()}
         if not accounts.csrf_ok(user, form.get("csrf")):
@@ -123,6 +142,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
         return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=error.user)
+
+    @app.exception_handler(NoSuchResult)
+    async def no_such_result(request: Request, error: NoSuchResult) -> Response:
+        return render(request, "message.html", status=404, title="Not found", text=str(error), user=error.user)
 
     @app.exception_handler(InputRefused)
     async def input_refused(request: Request, error: InputRefused) -> Response:
@@ -217,8 +240,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     def result_context(connection: Any, result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
         result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
-        if result is None:
-            raise Forbidden("no such result", user)
+        if result is None or not user.reads_site(result.site_id):
+            raise NoSuchResult(user)
         history = connection.execute(
             select(results.c.result_id, results.c.dated_at, results.c.triage, results.c.state)
             .where(results.c.device_id == result.device_id, results.c.result_id != result_id)
@@ -275,13 +298,13 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.get("/results/{result_id}")
     def result_page(request: Request, result_id: ResultId) -> Response:
-        user = signed_in(request)
+        user = result_reader(request, result_id)
         context = shown_result(result_id, user, Filters.from_query(dict(request.query_params)))
         return render(request, "result.html", user=user, **context)
 
     @app.post("/results/{result_id}/reads")
     async def read_result(request: Request, result_id: ResultId) -> Response:
-        user = signed_in(request)
+        user = result_reader(request, result_id)
         form = await posted(request, user)
         filters = Filters.from_query(dict(request.query_params))
         read = ReadForm(
@@ -305,7 +328,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def next_result(request: Request, result_id: ResultId) -> Response:
         """On to the next result awaiting the reader in their worklist's order and filters; back to the
         worklist when nothing more awaits them there."""
-        user = signed_in(request)
+        user = result_reader(request, result_id)
         filters = Filters.from_query(dict(request.query_params))
         with engine.connect() as connection:
             found = next_awaiting(connection, filters, user, result_id)
@@ -314,7 +337,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.get("/results/{result_id}/delivery")
     def delivery_state(request: Request, result_id: ResultId) -> Response:
-        signed_in(request)
+        result_reader(request, result_id)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
         return render(request, "_delivery.html", delivery=delivery, final_delivery=FINAL_DELIVERY, result_id=result_id)
@@ -344,11 +367,16 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         typed(site, "the site")
         with engine.begin() as connection:
             audit.append(connection, "view", {"page": "dashboard", "by": user.username, "site": site, "days": days})
-            quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h)
-            known = [device for device in all_devices(connection) if not site or device.site_id == site]
-            performance = dashboard.model_performance(connection, site)
-            performance_by_skin_tone = dashboard.model_performance(connection, site, by_skin_tone=True)
-            delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
+            readable = user.sites
+            quiet = dashboard.quiet_devices(connection, config.dashboard.offline_alert_h, readable=readable)
+            known = [
+                device
+                for device in all_devices(connection)
+                if (not site or device.site_id == site) and user.reads_site(device.site_id)
+            ]
+            performance = dashboard.model_performance(connection, site, readable=readable)
+            performance_by_skin_tone = dashboard.model_performance(connection, site, True, readable)
+            delays = sorted(dashboard.receipt_delays_h(connection, site, period(days), readable))
             quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
             broker_drops = noticed(connection)
         median = delays[len(delays) // 2] if delays else None
@@ -371,24 +399,24 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.get("/dashboard/{name}.svg")
     def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:
-        signed_in(request)
+        user = signed_in(request)
         typed(site, "the site")
         with engine.connect() as connection:
             if name == "receipt-delay":
-                svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days)))
+                svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days), user.sites))
             elif name in ("screenings", "ungradable"):
-                per_day = dashboard.daily_triage(connection, site, period(days))
+                per_day = dashboard.daily_triage(connection, site, period(days), user.sites)
                 svg = plots.screenings_per_day(per_day) if name == "screenings" else plots.ungradable_rate(per_day)
             else:
                 return Response(status_code=404)
         return Response(svg, media_type="image/svg+xml")
 
-    add_photo_routes(app, config, engine, signed_in, render)
+    add_photo_routes(app, config, engine, result_reader, render)
 
     def export_form(request: Request, user: SignedIn, fields: dict[str, str], refused: str | None) -> Response:
         """The export form with what was typed kept, so a refusal is corrected, not retyped."""
         with engine.connect() as connection:
-            sites = sorted({device.site_id for device in all_devices(connection)})
+            sites = sorted({device.site_id for device in all_devices(connection) if user.reads_site(device.site_id)})
         context = fields | {"formats": FORMATS, "sites": sites, "refused": refused, "user": user}
         return render(request, "export.html", status=422 if refused else 200, **context)
 
@@ -401,6 +429,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             if not any((format, site, start, end)):
                 return export_form(request, user, fields | {"end": datetime.now(UTC).date().isoformat()}, None)
             return export_form(request, user, fields, "fill in every field: format, site, from and to")
+        if not user.reads_site(site):
+            return export_form(request, user, fields, f"Export refused: no site {site!r} among the sites you read")
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:

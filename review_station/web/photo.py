@@ -58,10 +58,11 @@ def add_photo_routes(
     app: FastAPI,
     config: ReviewConfig,
     engine: Engine,
-    signed_in: Callable[[Request], Any],
+    result_reader: Callable[[Request, str], Any],
     render: Callable[..., Response],
 ) -> None:
-    """The photo panel (loaded into the result page), the photo in each view, and the viewer script."""
+    """The photo panel (loaded into the result page), the photo in each view, and the viewer script.
+    ``result_reader`` signs the reader in and refuses a result of a site they do not read."""
 
     @app.get("/static/photo-viewer.js", include_in_schema=False)
     def viewer_script() -> FileResponse:
@@ -69,7 +70,7 @@ def add_photo_routes(
 
     @app.get("/results/{result_id}/photo-panel")
     def photo_panel(request: Request, result_id: ResultId) -> Response:
-        signed_in(request)
+        result_reader(request, result_id)
         with engine.connect() as connection:
             modality = connection.execute(
                 select(results.c.modality).where(results.c.result_id == result_id)
@@ -80,7 +81,7 @@ def add_photo_routes(
 
     @app.get("/results/{result_id}/photo.jpg")
     def photo(request: Request, result_id: ResultId, view: str = "colour") -> Response:
-        user = signed_in(request)
+        user = result_reader(request, result_id)
         if view not in VIEWS:
             return Response(status_code=404)
         try:

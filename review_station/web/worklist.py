@@ -116,13 +116,14 @@ def awaits(reader: SignedIn) -> ColumnElement[bool]:
     return and_(results.c.queue_rank == 0, or_(results.c.state.in_(open_states), second_read))
 
 
-def _counts(connection: Connection, filters: Filters) -> tuple[dict[str, dict[str, int]], int]:
-    """Results per state, triage and site under the filters in force, and their total, from the tallies."""
+def _counts(connection: Connection, filters: Filters, reader: SignedIn) -> tuple[dict[str, dict[str, int]], int]:
+    """Results per state, triage and site under the filters in force, of the reader's sites, and their
+    total, from the tallies."""
     counts: dict[str, dict[str, int]] = {"state": {}, "triage": {}, "site": {}}
     tallied = result_tallies.c
     grouped = connection.execute(
         select(tallied.state, tallied.triage, tallied.site_id, func.sum(tallied.results))
-        .where(*filters.tally_conditions())
+        .where(*filters.tally_conditions(), *reader.site_conditions(tallied.site_id))
         .group_by(tallied.state, tallied.triage, tallied.site_id)
     )
     total = 0
@@ -151,17 +152,18 @@ def _listed(reader: SignedIn) -> Select:
 
 def worklist_page(connection: Connection, filters: Filters, page: int, page_size: int, reader: SignedIn) -> Page:
     """One page of the worklist: what awaits ``reader`` first, then the rest (each a run of the order
-    index, the rest starting where the results awaiting the reader end)."""
-    counts, total = _counts(connection, filters)
+    index, the rest starting where the results awaiting the reader end). Only the reader's sites."""
+    counts, total = _counts(connection, filters, reader)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
     offset, awaiting = (page - 1) * page_size, awaits(reader)
-    theirs = [*filters.conditions(), awaiting]
+    shown = [*filters.conditions(), *reader.site_conditions(results.c.site_id)]
+    theirs = [*shown, awaiting]
     awaiting_you = connection.execute(select(func.count()).select_from(results).where(*theirs)).scalar_one()
     first_run = _listed(reader).where(*theirs).order_by(*_WITHIN_RANK)
     rows = connection.execute(first_run.limit(page_size).offset(offset)).all()
     if len(rows) < page_size:
-        rest = _listed(reader).where(*filters.conditions(), ~awaiting).order_by(*WORKLIST_ORDER)
+        rest = _listed(reader).where(*shown, ~awaiting).order_by(*WORKLIST_ORDER)
         skipped = max(0, offset - awaiting_you)
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
     return Page(rows, total, page, pages, counts, awaiting_you)
@@ -170,7 +172,8 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
 def next_awaiting(connection: Connection, filters: Filters, reader: SignedIn, after: str) -> str | None:
     """The result to read after ``after`` under the reader's filters: the next one awaiting them in the
     worklist's order, else the first one awaiting them from the top (never ``after`` itself)."""
-    awaiting = [*filters.conditions(), awaits(reader), results.c.result_id != after]
+    awaiting = [*filters.conditions(), *reader.site_conditions(results.c.site_id), awaits(reader)]
+    awaiting.append(results.c.result_id != after)
     first = select(results.c.result_id).where(*awaiting).order_by(*_WITHIN_RANK).limit(1)
     current = select(*_WITHIN_RANK).where(results.c.result_id == after).subquery()
     following = first.where(tuple_(*_WITHIN_RANK) > tuple_(*current.c))

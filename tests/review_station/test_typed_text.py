@@ -76,7 +76,7 @@ def test_a_result_id_that_is_no_id_is_not_found(engine: Engine) -> None:
     posted = client.post("/results/ab%00cd/reads", data={**READ, "csrf": csrf_of(client)})
     assert posted.status_code == 404
     assert client.get("/?page=two").status_code == 422  # a malformed query: a page in words, not JSON
-    assert client.get(f"/results/{'0' * 32}").status_code == 403  # well formed, unknown: as before
+    assert client.get(f"/results/{'0' * 32}").status_code == 404  # well formed, unknown: not found either
 
 
 def test_a_comment_stored_before_the_rule_shows_its_controls_as_codes(engine: Engine) -> None:

@@ -58,8 +58,10 @@ def _enrolled(engine: Engine) -> dict[str, str]:
         return devices.active_sites(connection)
 
 
-def signed_in_client(engine: Engine, config: ReviewConfig, username: str, role: str) -> TestClient:
-    accounts.add_user(engine, username, PASSWORD, role, by="test")
+def signed_in_client(
+    engine: Engine, config: ReviewConfig, username: str, role: str, sites: frozenset[str] = frozenset()
+) -> TestClient:
+    accounts.add_user(engine, username, PASSWORD, role, by="test", sites=sites)
     client = TestClient(create_app(config, engine), follow_redirects=False)
     sign_in(client, username, PASSWORD)
     return client
