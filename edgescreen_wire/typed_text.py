@@ -22,14 +22,21 @@ import re
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def first_refused(text: str) -> tuple[str, int] | None:
+    """The first character of ``text`` the rule refuses, as its code ("U+202E") and its place (the
+    first character is 1), or ``None``: what a refusal names, in whichever language it is said."""
+    found = CONTROLS.search(text)
+    return None if found is None else (f"U+{ord(found.group()):04X}", found.start() + 1)
+
+
 def refusal(text: str, what: str) -> str | None:
     """Why ``text`` cannot be taken, in words for the person who typed it (``what`` names the field),
     or ``None`` when it can. The character is named by its code and place: it is invisible."""
-    found = CONTROLS.search(text)
-    if found is None:
+    if (found := first_refused(text)) is None:
         return None
+    code, place = found
     return (
-        f"{what} holds an invisible control character (U+{ord(found.group()):04X}, character {found.start() + 1}), "
+        f"{what} holds an invisible control character ({code}, character {place}), "
         "often pasted with the text: remove it (tabs and line breaks are fine)"
     )
 

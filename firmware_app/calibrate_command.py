@@ -40,6 +40,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
+from firmware_app.typed_argument import typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
 
@@ -192,9 +193,11 @@ def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type
     for name, text in helps.items():
         step = steps.add_parser(name, help=text, description=text)
         step.add_argument("--profile", type=Path, help="profile file (default: [calibration] profile)")
-        step.add_argument("--camera-model", default="unknown", help="for a new profile")
-        step.add_argument("--serial", default="", help="camera serial, for a new profile (default: device id)")
-        step.add_argument("--by", default="", help="who makes the profile (default: the login name)")
+        step.add_argument("--camera-model", default="unknown", type=typed, help="for a new profile")
+        step.add_argument(
+            "--serial", default="", type=typed, help="camera serial, for a new profile (default: device id)"
+        )
+        step.add_argument("--by", default="", type=typed, help="who makes the profile (default: the login name)")
         if name == "geometry":
             step.add_argument("--board", type=_board, default=(9, 6), help="inner corners, e.g. 9x6 (default)")
             step.add_argument("--square-mm", type=_millimetres, default=2.5, help="printed square side (default 2.5)")

@@ -609,6 +609,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Présentez le QR code ou le code-barres du patient devant la caméra.",
     },
     "patient.need_reference": {"en": "Type the patient reference.", "fr": "Tapez la référence du patient."},
+    # Text typed with an invisible character the shared rule refuses (edgescreen_wire.typed_text):
+    # ``what`` is one of the "typed.what.*" below, ``code`` "U+202E", ``place`` 1 for the first character.
+    # One line on the 800x480 screen, above the field it names.
+    "typed.control": {
+        "en": "Invisible character {code} (character {place}) in {what}: remove it.",
+        "fr": "Caractère invisible {code} (position {place}) dans {what} : retirez-le.",
+    },
+    "typed.what.reference": {"en": "the reference", "fr": "la référence"},
+    "typed.what.name": {"en": "the name", "fr": "le nom"},
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",
         "fr": "Confirmez d'abord le consentement du patient.",

@@ -9,6 +9,7 @@ import sys
 from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.operators import OperatorError, Operators
+from firmware_app.typed_argument import typed
 
 
 def _read_pin(from_stdin: bool) -> str | None:
@@ -53,7 +54,7 @@ def add_operators_commands(commands: argparse._SubParsersAction) -> None:
     operators = commands.add_parser("operators", help="the local accounts that sign in to the touchscreen app")
     actions = operators.add_subparsers(dest="operators", required=True)
     add = actions.add_parser("add", help="add an operator; the PIN is asked twice (4 to 12 digits)")
-    add.add_argument("name", help="the name shown on the sign-in screen (letters, digits, spaces, . ' -)")
+    add.add_argument("name", type=typed, help="the name shown on the sign-in screen (letters, digits, spaces, . ' -)")
     add.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of stdin instead")
     disable = actions.add_parser("disable", help="stop an operator signing in (their screenings keep their name)")
     disable.add_argument("name", help="the operator's name as `operators list` shows it")

@@ -20,6 +20,7 @@ from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.fit import fit_limits, profile_toml
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
+from firmware_app.typed_argument import typed
 
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
@@ -74,7 +75,9 @@ def add_quality_fit_command(commands: argparse._SubParsersAction) -> None:  # ty
     """Registered as ``quality-fit``; ``edgescreen quality fit ...`` is routed to it (``route``)."""
     text = "derive this camera's quality limits from its first good photos (edgescreen quality fit)"
     fit = commands.add_parser(COMMAND, help=text, description=text)
-    fit.add_argument("--camera-model", required=True, help="the camera the limits are for ([quality] camera_model)")
+    fit.add_argument(
+        "--camera-model", required=True, type=typed, help="the camera the limits are for ([quality] camera_model)"
+    )
     fit.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
     fit.add_argument("--out", type=Path, help="write the profile here instead of printing it")
     fit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from edgescreen_wire import typed_text
 from firmware_app.inference.triage import Triage
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ class ScreeningContext:
             raise ContextError(f"the patient reference must have 1 to {MAX_PATIENT_REF} characters")
         if self.note is not None and len(self.note) > MAX_NOTE:
             raise ContextError(f"the note must have at most {MAX_NOTE} characters")
+        # The rule for typed text (a pasted NUL, C1 or bidirectional control refused, tabs and line
+        # breaks kept): the web app's forms say it in the nurse's words first; this holds for every face.
+        for what, text in (("the patient reference", self.patient_ref), ("the note", self.note)):
+            if text is not None and (why := typed_text.refusal(text, what)):
+                raise ContextError(why)
         if self.eye is not None and self.eye not in EYES:
             raise ContextError(f"the eye must be one of {', '.join(EYES)}, not {self.eye!r}")
         if self.body_site is not None and self.body_site not in BODY_SITES:

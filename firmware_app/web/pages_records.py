@@ -48,8 +48,12 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def records(request: Request, session: Session) -> Response:
         if request.method == "POST":
-            reference = str((await request.form()).get("reference", "")).strip()[:MAX_PATIENT_REF]
-            session.records_query, session.records_viewed = reference or None, None
+            typed = str((await request.form()).get("reference", ""))
+            session.records_viewed = None
+            if why := web.typed_refusal(session, typed, "reference"):
+                session.records_query = None  # no search: the reference stays in the field, to be corrected
+                return await _records_page(request, session, 400, reference=typed, refusal=why)
+            session.records_query = typed.strip()[:MAX_PATIENT_REF] or None
         return await _records_page(request, session)
 
     @web.page()

@@ -154,7 +154,10 @@ def routes(web: WebApp) -> list[Route]:
         if not on_the_device(request):
             return web.render(request, session, "message.html", 403, text_key="setup.on_device_only")
         form = await request.form()
-        name, pin = str(form.get("name", "")).strip(), str(form.get("pin", ""))
+        typed = str(form.get("name", ""))
+        name, pin = typed.strip(), str(form.get("pin", ""))
+        if why := web.typed_refusal(session, typed, "name"):
+            return web.render(request, session, "setup.html", 400, error="typed.control", refusal=why, name=name)
         if pin != form.get("pin_again"):
             return web.render(request, session, "setup.html", 400, error="setup.mismatch", name=name)
         try:
@@ -244,13 +247,16 @@ def routes(web: WebApp) -> list[Route]:
         if blocked := await refused(web, request):
             return blocked
         form = await request.form()
-        reference = str(form.get("reference", "")).strip()[:MAX_PATIENT_REF]
+        typed = str(form.get("reference", ""))
+        reference = typed.strip()[:MAX_PATIENT_REF]
         offered = device.config.screened_modalities
         modality = str(form.get("modality")) if form.get("modality") in offered else device.config.device.modality
         site = str(form.get("body_site", "")) or None
         eyes = tuple(eye for eye in FUNDUS_SLOTS if eye in form.getlist("eyes"))
-        error = None
-        if not reference:
+        error, why = None, web.typed_refusal(session, typed, "reference")
+        if why:
+            error = "typed.control"
+        elif not reference:
             error = "patient.need_reference"
         elif modality == "dermoscopy" and site not in BODY_SITES:
             error = "patient.need_site"
@@ -267,6 +273,7 @@ def routes(web: WebApp) -> list[Route]:
                 400,
                 status=bar,
                 error=error,
+                refusal=why,
                 body_sites=BODY_SITES,
                 form=form,
                 eyes=eyes,

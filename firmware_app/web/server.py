@@ -109,6 +109,17 @@ class WebApp:
         """The form of ``key`` for ``count`` (``key.one`` or ``key.other``), filled in."""
         return self.text(session, plural_key(key, count, session.language), count=count, **values)
 
+    def typed_refusal(self, session: Session, text: str, what: str) -> str | None:
+        """Why the nurse's typed ``text`` cannot be taken, in the session's language, or ``None`` when it
+        can: by the one rule the station's forms hold typed text to (``edgescreen_wire.typed_text``), a
+        NUL, a C1 or a bidirectional control pasted or scanned in is refused with the form kept, and
+        named by its code and place since it is invisible. ``what`` names the field ("typed.what.*")."""
+        if (found := typed_text.first_refused(text)) is None:
+            return None
+        code, place = found
+        what_text = self.text(session, f"typed.what.{what}")
+        return self.text(session, "typed.control", what=what_text, code=code, place=place)
+
     def render(
         self, request: Request, session: Session, template: str, http_status: int = 200, **context: Any
     ) -> Response:

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Row, Select, select
 
 import firmware_app.web
 from edgescreen_wire import typed_text
@@ -88,6 +88,13 @@ def latest_delivery(result_id: str) -> Select:
     )
 
 
+def delivery_shown(delivery: Row | None) -> str:
+    """What the delivery paragraph (``_delivery.html``) shows of ``delivery``, as one token: the page
+    polls with the token of what it shows, and the poll answers 204 when it still stands, so htmx leaves
+    the live region alone and a screen reader announces a change of state, not every poll."""
+    return f"{delivery.state}.{delivery.attempts}" if delivery else "none"
+
+
 def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -100,6 +107,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     # Stored text from outside (a topic, a comment from before the read form refused controls) shows
     # its control characters as codes, and sits in a <bdi>: it reorders none of the page's own text.
     templates.env.filters["marked"] = typed_text.marked
+    templates.env.filters["delivery_shown"] = delivery_shown
     web = config.web
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -336,10 +344,13 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return RedirectResponse(f"/results/{found}?{query}" if found else f"/?{query}", status_code=303)
 
     @app.get("/results/{result_id}/delivery")
-    def delivery_state(request: Request, result_id: ResultId) -> Response:
+    def delivery_state(request: Request, result_id: ResultId, shown: str | None = None) -> Response:
+        """The delivery paragraph, or 204 (htmx swaps nothing) when it would show what the page shows."""
         result_reader(request, result_id)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
+        if shown == delivery_shown(delivery):
+            return Response(status_code=204)
         return render(request, "_delivery.html", delivery=delivery, final_delivery=FINAL_DELIVERY, result_id=result_id)
 
     # administration

@@ -200,11 +200,23 @@ def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp
         ({"patient_ref": "   "}, "1 to 64 characters"),
         ({"note": "x" * 2001}, "at most 2000"),
         ({"eye": "L", "body_site": "trunk"}, "not both"),
+        # Typed text holds no control (edgescreen_wire.typed_text): a NUL, an override, a C1 control.
+        ({"patient_ref": "AB\x00C"}, r"the patient reference holds .* \(U\+0000, character 3\)"),
+        ({"patient_ref": "AB\u202eC"}, r"the patient reference holds .* \(U\+202E, character 3\)"),
+        ({"note": "AB\x85C"}, r"the note holds .* \(U\+0085, character 3\)"),
+        ({"note": "AB\x00C"}, r"the note holds .* \(U\+0000, character 3\)"),
+        ({"note": "AB\u202eC"}, r"the note holds .* \(U\+202E, character 3\)"),
     ],
 )
 def test_a_bad_context_is_refused_with_the_field_named(fields, problem):
     with pytest.raises(ContextError, match=problem):
         ScreeningContext(**fields)
+
+
+def test_a_note_keeps_its_tabs_and_line_breaks():
+    """A note is the one text typed on several lines (``edgescreen screen --note``): the rule keeps them."""
+    note = "Cataract, left eye.\r\n\tPhotographed through a small pupil.\nAsk about diabetes."
+    assert ScreeningContext(patient_ref="P\t8", note=note).note == note
 
 
 def test_a_database_not_written_by_edgescreen_is_refused_clearly(tmp_path):

@@ -112,6 +112,24 @@ def test_a_read_needs_the_csrf_token_and_complete_fields_then_queues_the_verdict
     assert verdict == audited
 
 
+def test_the_delivery_poll_answers_204_while_the_delivery_is_as_the_page_shows_it(engine: Engine) -> None:
+    """htmx swaps nothing on a 204: the live region is left alone until the delivery changes."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+    client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client, f"/results/{result_id}")})
+    polled = re.search(r'hx-get="([^"]+)"', client.get(f"/results/{result_id}").text).group(1)  # type: ignore[union-attr]
+    assert polled == f"/results/{result_id}/delivery?shown=pending.0"
+    unchanged = client.get(polled)
+    assert unchanged.status_code == 204 and unchanged.content == b""
+    with engine.begin() as connection:
+        connection.execute(update(deliveries).values(state="sent", attempts=1))
+    changed = client.get(polled)
+    assert changed.status_code == 200 and 'data-delivery="sent"' in changed.text
+    assert f'hx-get="/results/{result_id}/delivery?shown=sent.1"' in changed.text  # the next poll's token
+    assert 'data-delivery="sent"' in client.get(f"/results/{result_id}/delivery").text  # no token: the state
+
+
 def test_second_read_is_blind_and_a_disagreement_goes_to_a_coordinator(engine: Engine) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     config = station(second_read_sites=("site-a",))

@@ -1,0 +1,44 @@
+"""Names and text typed on the device's command line that it keeps (an operator's name, who made a
+calibration profile, a camera's model, a patient's reference) are held to the rule the apps' forms hold
+typed text to (``edgescreen_wire.typed_text``): refused with the character named, exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.records.kit import write_config
+from tests.test_cli import edgescreen
+
+# What a terminal can pass in an argument (never a NUL): a bidirectional override and a C1 control.
+CONTROLS = (("\u202e", "U+202E"), ("\x85", "U+0085"))
+
+
+@pytest.mark.parametrize(("control", "code"), CONTROLS)
+def test_an_operators_name_with_a_control_is_refused_naming_it(tmp_path, control, code):
+    config = write_config(tmp_path, port=1)
+    refused = edgescreen("operators", "add", f"AM{control}INA", "--pin-stdin", config=config)
+    assert refused.returncode == 2 and f"({code}, character 3)" in refused.stderr
+    assert edgescreen("operators", "list", config=config).stdout == ""
+
+
+@pytest.mark.parametrize(("control", "code"), CONTROLS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("calibrate", "flat", "--by", "AM{}INA"),
+        ("calibrate", "scale", "--camera-model", "Pi{}Cam"),
+        ("calibrate", "colour", "--serial", "SN{}42"),
+        ("quality-fit", "--camera-model", "Pi{}Cam"),
+    ],
+)
+def test_a_typed_name_a_profile_keeps_is_refused_naming_its_control(tmp_path, args, control, code):
+    config = write_config(tmp_path, port=1)
+    refused = edgescreen(*(arg.format(control) for arg in args), config=config)
+    assert refused.returncode == 2 and f"argument {args[-2]}: the text holds" in refused.stderr
+    assert f"({code}, character 3)" in refused.stderr
+
+
+def test_a_patient_reference_with_a_control_is_refused_before_any_screening(tmp_path, retina_jpeg):
+    refused = edgescreen("screen", str(retina_jpeg), "--patient", "AB\u202eC", "--note", "line\n\tline")
+    assert refused.returncode == 2 and "the patient reference holds" in refused.stderr
+    assert "(U+202E, character 3)" in refused.stderr
