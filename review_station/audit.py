@@ -31,6 +31,7 @@ STATION_KINDS = (
     "image",
     "quarantine_release",
     "verdicts_resent",
+    "undelivered_handled",
 )
 
 

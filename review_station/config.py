@@ -87,6 +87,8 @@ class ModelsConfig:
 @dataclass(frozen=True)
 class DashboardConfig:
     offline_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
+    # A verdict unacknowledged this long is listed for a coordinator as not having reached a nurse.
+    undelivered_alert_h: float = field(default=48.0, metadata={"min": 0.1, "max": 24 * 365})
 
 
 @dataclass(frozen=True)

@@ -250,13 +250,17 @@ class Ingester:
         # long as a campaign is away. Once the device is online again, an unacknowledged verdict is
         # due as before.
         waiting_at_the_broker = and_(devices.c.status == OFFLINE, deliveries.c.last_sent_at.is_not(None))
+        # A retired device (lost, stolen, replaced) is sent nothing more: its verdicts are listed for a
+        # coordinator instead (``review_station.undelivered``). A result whose device is not in the registry
+        # (the outer join) counts as active.
+        active = devices.c.retired_at.is_(None)
         try:
             with self._engine.connect() as connection:
                 candidates = connection.execute(
                     select(deliveries.c.review_id, deliveries.c.last_sent_at)
                     .join(results, results.c.result_id == deliveries.c.result_id)
                     .outerjoin(devices, devices.c.device_id == results.c.device_id)
-                    .where(unsettled, due, not_(func.coalesce(waiting_at_the_broker, False)))
+                    .where(unsettled, due, active, not_(func.coalesce(waiting_at_the_broker, False)))
                     # In the order they were decided (a later decision on a result has a later time), so a
                     # device gets a result's verdicts in the order it ranks them, the oldest sent first.
                     .order_by(deliveries.c.reviewed_at, deliveries.c.result_id)

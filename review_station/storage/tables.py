@@ -216,6 +216,10 @@ deliveries = Table(
     # The payload's ``reviewed_at`` (migration 0011), by which the device orders a result's verdicts:
     # strictly later for each later decision on the result (``verdicts._decision_time``).
     Column("reviewed_at", UtcDateTime(), nullable=False),
+    # A coordinator's word that a verdict which could not reach the nurse was passed on another way
+    # (migration 0013, ``review_station.undelivered``): it leaves the list of undelivered verdicts.
+    Column("handled_at", UtcDateTime()),
+    Column("handled_by", String(64)),
 )
 Index("deliveries_state", deliveries.c.state)
 Index("deliveries_result", deliveries.c.result_id, deliveries.c.reviewed_at)

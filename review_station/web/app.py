@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Row, Select, select
 import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
-from review_station import accounts, audit, dashboard, images
+from review_station import accounts, audit, dashboard, images, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -109,6 +109,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     templates.env.filters["marked"] = typed_text.marked
     templates.env.filters["delivery_shown"] = delivery_shown
     web = config.web
+    alert_h = config.dashboard.undelivered_alert_h
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context, status_code=status)
@@ -229,6 +230,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         filters = Filters.from_query(dict(request.query_params))
         with engine.begin() as connection:
             found = worklist_page(connection, filters, page, web.page_size, user)
+            # Coordinators see, above their worklist, how many verdicts wait for them to pass on.
+            lost = undelivered.undelivered(connection, alert_h, user.sites) if user.role in ADJUDICATORS else []
             # Which results a reader was shown (filters and page), not the rows: those follow from them.
             seen = {"page": "worklist", "by": user.username, "filters": filters.in_force(), "number": found.page}
             audit.append(connection, "view", seen)
@@ -239,6 +242,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             user=user,
             filters=filters,
             found=found,
+            undelivered_count=len(lost),
             states=STATES,
             triages=TRIAGES,
             qualities=QUALITY_VERDICTS,
@@ -389,6 +393,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             performance_by_skin_tone = dashboard.model_performance(connection, site, True, readable)
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days), readable))
             quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
+            lost = undelivered.undelivered(connection, alert_h, readable)
             broker_drops = noticed(connection)
         median = delays[len(delays) // 2] if delays else None
         return render(
@@ -398,6 +403,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             site=site,
             days=days,
             quiet=quiet,
+            undelivered=lost,
             quarantined=quarantined,
             broker_drops=broker_drops,
             known=known,
@@ -407,6 +413,18 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             alert_h=config.dashboard.offline_alert_h,
             query=urlencode({"site": site, "days": days}),
         )
+
+    @app.post("/undelivered/{review_id}/handled")
+    async def undelivered_handled(request: Request, review_id: str) -> Response:
+        """A coordinator's word that an undelivered verdict reached the clinic another way."""
+        user = signed_in(request, *ADJUDICATORS)
+        await posted(request, user)
+        try:
+            undelivered.mark_handled(engine, review_id, alert_h, user)
+        except undelivered.NotUndelivered:
+            text = "no such undelivered verdict (handled already, delivered meanwhile, or another site's)"
+            return render(request, "message.html", status=404, title="Not found", text=text, user=user)
+        return RedirectResponse("/dashboard#undelivered", status_code=303)
 
     @app.get("/dashboard/{name}.svg")
     def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:

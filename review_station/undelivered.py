@@ -1,0 +1,148 @@
+"""Verdicts that have not reached a nurse, listed for a coordinator to pass on another way.
+
+A verdict the device never shows is a referral nobody acts on, so it must not end quietly in a
+delivery state on one result's page. The verdict that stands for a result (not one an amendment
+replaced) is undelivered when:
+
+- its device answered ``unknown_result``: it does not hold the result (restored from an older
+  backup, or replaced), and never will;
+- its device is retired: nothing more is sent to it (a lost or stolen device's broker session is no
+  place for a patient's verdict);
+- it has waited unacknowledged longer than ``[dashboard] undelivered_alert_h`` (a device dead,
+  broken or away for good).
+
+Each is listed with what the clinic needs to find the patient in its own visit register (site,
+device, time of capture, eye, body site) until a coordinator marks it handled, which is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
+
+from review_station import audit
+from review_station.accounts import SignedIn
+from review_station.storage.tables import deliveries, devices, reads, results
+from review_station.verdicts import UNSETTLED_DELIVERY
+
+UNKNOWN_TO_DEVICE = "the device does not hold this result (restored from an older backup, or replaced)"
+DEVICE_RETIRED = "the device is retired: nothing more is sent to it"
+
+
+class NotUndelivered(LookupError):
+    """No undelivered verdict of that id that the account may handle."""
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    review_id: str
+    result_id: str
+    site_id: str
+    device_id: str
+    dated_at: datetime  # the station's time of the result (``review_station.dating``)
+    dated_from: str
+    eye: str | None
+    body_site: str | None
+    verdict: str
+    urgency: str
+    why: str
+
+
+def _why(state: str, retired: bool, queued_at: datetime, now: datetime) -> str:
+    if state == "unknown_result":
+        return UNKNOWN_TO_DEVICE
+    if retired:
+        return DEVICE_RETIRED
+    return f"not acknowledged by the device in {(now - queued_at).total_seconds() / 3600:.0f} h"
+
+
+def undelivered(
+    connection: Connection, alert_h: float, readable: frozenset[str] | None = None, now: datetime | None = None
+) -> list[Undelivered]:
+    """The undelivered verdicts of the sites ``readable`` (None: every site), ``refer`` first, then
+    oldest first. A verdict an amendment replaced is not one: the amendment is listed instead."""
+    now = now or datetime.now(UTC)
+    unsettled = deliveries.c.state.in_(UNSETTLED_DELIVERY)
+    # Since it was queued, or queued again (``resend_verdicts``): not since the decision, or every
+    # verdict resent to a restored device would be listed before it had a chance to answer.
+    waited_too_long = and_(unsettled, deliveries.c.updated_at < now - timedelta(hours=alert_h))
+    retired = devices.c.retired_at.is_not(None)
+    sites = [] if readable is None else [results.c.site_id.in_(sorted(readable))]
+    # The verdict that stands for the result: none decided after it (an amendment replaces it).
+    later = deliveries.alias("later")
+    replaced = exists().where(
+        later.c.result_id == deliveries.c.result_id, later.c.reviewed_at > deliveries.c.reviewed_at
+    )
+    # What the clinic is to be told: the standing read's verdict and urgency (a device sent
+    # ``edgescreen.review/1`` is not sent the urgency, but the clinic must hear it).
+    of_result = reads.alias("of_result")
+    last_read = (
+        select(of_result.c.id)
+        .where(of_result.c.result_id == results.c.result_id)
+        .order_by(of_result.c.id.desc())
+        .limit(1)
+        .correlate(results)
+    )
+    rows = connection.execute(
+        select(
+            deliveries.c.review_id,
+            deliveries.c.state,
+            deliveries.c.updated_at,
+            reads.c.verdict,
+            reads.c.urgency,
+            results.c.result_id,
+            results.c.site_id,
+            results.c.device_id,
+            results.c.dated_at,
+            results.c.dated_from,
+            results.c.payload.label("result"),
+            retired.label("retired"),
+        )
+        .join(results, results.c.result_id == deliveries.c.result_id)
+        .outerjoin(devices, devices.c.device_id == results.c.device_id)
+        .join(reads, reads.c.id == last_read.scalar_subquery())
+        .where(
+            ~replaced,
+            deliveries.c.handled_at.is_(None),
+            deliveries.c.state.in_((*UNSETTLED_DELIVERY, "unknown_result")),  # deliveries_state: few rows
+            or_(deliveries.c.state == "unknown_result", and_(unsettled, retired), waited_too_long),
+            *sites,
+        )
+        .order_by(deliveries.c.reviewed_at)
+    ).all()
+    found = []
+    for row in rows:
+        found.append(
+            Undelivered(
+                row.review_id,
+                row.result_id,
+                row.site_id,
+                row.device_id,
+                row.dated_at,
+                row.dated_from,
+                row.result.get("eye"),
+                row.result.get("body_site"),
+                row.verdict,
+                row.urgency,
+                _why(row.state, row.retired, row.updated_at, now),
+            )
+        )
+    return sorted(found, key=lambda item: item.verdict != "refer")
+
+
+def mark_handled(engine: Engine, review_id: str, alert_h: float, user: SignedIn) -> None:
+    """A coordinator's word that the verdict reached the clinic another way (telephone, letter)."""
+    with engine.begin() as connection:
+        listed = {item.review_id: item for item in undelivered(connection, alert_h, user.sites)}
+        if review_id not in listed:
+            raise NotUndelivered(review_id)
+        connection.execute(
+            update(deliveries)
+            .where(deliveries.c.review_id == review_id)
+            .values(handled_at=datetime.now(UTC), handled_by=user.username)
+        )
+        item = listed[review_id]
+        details = {"review": review_id, "result": item.result_id, "why": item.why, "by": user.username}
+        audit.append(connection, "undelivered_handled", details)

@@ -1,0 +1,135 @@
+"""Verdicts that cannot reach a nurse are listed for a coordinator, not closed quietly: a result the
+device does not hold, a retired device (sent nothing more), a verdict unacknowledged for too long."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select, update
+
+from review_station import devices
+from review_station.ingest.batch import Incoming, store_batch
+from review_station.storage.tables import audit, deliveries
+from review_station.undelivered import DEVICE_RETIRED, UNKNOWN_TO_DEVICE
+from tests.mqtt_broker import Tap, wait_until
+from tests.review_station.kit import IngesterThread, roomy_broker, station_config
+from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+
+URGENT = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "proliferative", "maculopathy": "present"}
+
+
+def read(client, result_id: str, form: dict[str, str] = URGENT) -> None:
+    answer = client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client, f"/results/{result_id}")})
+    assert answer.status_code == 303, answer.text
+
+
+def review_id_of(engine: Engine, result_id: str) -> str:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(deliveries.c.review_id).where(deliveries.c.result_id == result_id)
+        ).scalar_one()
+
+
+def answer(engine: Engine, site: str, device: str, result_id: str, status: str) -> None:
+    """The device's review_ack, through the ingester's own batch writer."""
+    ack = {
+        "schema": "edgescreen.review-ack/1",
+        "review_id": review_id_of(engine, result_id),
+        "result_id": result_id,
+        "status": status,
+    }
+    with engine.begin() as connection:
+        topic = f"edgescreen/v1/{site}/{device}/review_ack"
+        incoming = Incoming(topic, json.dumps(ack).encode(), datetime.now(UTC))
+        store_batch(connection, [incoming], devices.active_sites(connection))
+
+
+def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes_it_on(engine: Engine) -> None:
+    [lost, kept] = add_results(engine, "cam-01", "site-a", [0.9, 0.8], payload={"eye": "L"})
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    read(coordinator, lost)
+    read(coordinator, kept)
+    answer(engine, "site-a", "cam-01", lost, "unknown_result")  # restored from a backup older than it
+    answer(engine, "site-a", "cam-01", kept, "stored")
+    worklist = coordinator.get("/").text
+    assert "1 verdict has not reached a nurse" in worklist
+    dashboard = coordinator.get("/dashboard").text
+    assert lost[:8] in dashboard and kept[:8] not in dashboard and UNKNOWN_TO_DEVICE in dashboard
+    assert "refer, urgent" in dashboard and "<td>L</td>" in dashboard
+    assert "it will not reach the nurse" in coordinator.get(f"/results/{lost}/delivery").text
+
+    reviewer = signed_in_client(engine, station(), "ana", "reviewer")
+    assert "not reached a nurse" not in reviewer.get("/").text  # the worklist banner is the coordinators'
+    handled = f"/undelivered/{review_id_of(engine, lost)}/handled"
+    assert reviewer.post(handled, data={"csrf": csrf_of(reviewer)}).status_code == 403
+    assert coordinator.post(handled, data={"csrf": csrf_of(coordinator)}).status_code == 303
+    assert lost[:8] not in coordinator.get("/dashboard").text
+    assert "not reached a nurse" not in coordinator.get("/").text
+    assert coordinator.post(handled, data={"csrf": csrf_of(coordinator)}).status_code == 404  # once
+    with engine.connect() as connection:
+        [event] = connection.execute(select(audit.c.details).where(audit.c.kind == "undelivered_handled")).scalars()
+    assert json.loads(event) == {
+        "review": review_id_of(engine, lost),
+        "result": lost,
+        "why": UNKNOWN_TO_DEVICE,
+        "by": "cleo",
+    }
+
+
+def test_a_verdict_unacknowledged_past_the_alert_is_listed_and_a_recent_one_is_not(engine: Engine) -> None:
+    [old, recent] = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    read(coordinator, old)
+    read(coordinator, recent)
+    with engine.begin() as connection:
+        queued = datetime.now(UTC) - timedelta(hours=49)  # the default alert: 48 h
+        connection.execute(
+            update(deliveries).where(deliveries.c.result_id == old).values(updated_at=queued, state="sent")
+        )
+    dashboard = coordinator.get("/dashboard").text
+    assert old[:8] in dashboard and "not acknowledged by the device in 49 h" in dashboard
+    assert recent[:8] not in dashboard
+
+
+def test_a_coordinator_limited_to_a_site_sees_and_handles_only_that_sites_undelivered_verdicts(engine: Engine) -> None:
+    [ours] = add_results(engine, "cam-01", "site-a", [0.9])
+    [theirs] = add_results(engine, "cam-02", "site-b", [0.9])
+    admin = signed_in_client(engine, station(), "root", "admin")
+    read(admin, ours)
+    read(admin, theirs)
+    answer(engine, "site-a", "cam-01", ours, "unknown_result")
+    answer(engine, "site-b", "cam-02", theirs, "unknown_result")
+    cleo = signed_in_client(engine, station(), "cleo", "coordinator", sites=frozenset({"site-a"}))
+    dashboard = cleo.get("/dashboard").text
+    assert ours[:8] in dashboard and theirs[:8] not in dashboard
+    refused = cleo.post(f"/undelivered/{review_id_of(engine, theirs)}/handled", data={"csrf": csrf_of(cleo)})
+    assert refused.status_code == 404
+    assert theirs[:8] in admin.get("/dashboard").text
+
+
+def test_a_retired_device_is_sent_no_verdict_and_its_verdicts_are_listed(tmp_path, engine: Engine) -> None:
+    """A lost or stolen device's broker session is no place for a patient's verdict."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = tap = None
+    try:
+        [retired] = add_results(engine, "cam-01", "site-a", [0.9])
+        [active] = add_results(engine, "cam-02", "site-a", [0.9])
+        devices.retire(engine, "cam-01", by="test")
+        coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+        read(coordinator, retired)
+        read(coordinator, active)
+        tap = Tap(broker.port, "edgescreen/v1/site-a/+/review")
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        wait_until(lambda: len(tap.on("cam-02/review")) == 1, 30, "the active device's verdict sent")
+        time.sleep(2 * 2.0 + 1.5)  # two retry periods and the ingester's delivery tick
+        assert tap.on("cam-01/review") == []
+        dashboard = coordinator.get("/dashboard").text
+        assert retired[:8] in dashboard and DEVICE_RETIRED in dashboard and active[:8] not in dashboard
+    finally:
+        if tap:
+            tap.close()
+        for running in (ingester, broker):
+            if running:
+                running.stop()
