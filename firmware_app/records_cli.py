@@ -121,19 +121,36 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
+    """One result's images, or with ``--patient`` everything this device holds about one patient (a
+    subject access request): each screening's full record as JSON beside its images."""
     if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
         raise RequestRefused(f"{args.out}: is a file; --out names the folder to write the images to")
+    if (args.result_id is None) == (args.patient is None):
+        raise RequestRefused("name one result id, or one patient with --patient")
 
     def export(store: ScreeningStore) -> int:
-        images = store.export_images(args.result_id)
+        result_ids = [args.result_id] if args.patient is None else store.results_of_patient(args.patient)
+        if not result_ids:
+            raise RequestRefused(
+                "no screening is recorded under that patient reference (mistyped, or erased): nothing was "
+                "exported; check the reference as it was typed on the device"
+            )
         _prepare_folder(args.out)
-        for index, (media_type, data) in enumerate(images):
-            path = args.out / f"{args.result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}"
-            _write_private(path, data)
-            print(path)
+        for result_id in result_ids:
+            if args.patient is not None:
+                # Not ``seen``: a copy for the patient leaves a referral on the nurse's call-back list.
+                record = json.dumps(store.view(result_id, seen=False), indent=2, ensure_ascii=False)
+                _export_file(args.out / f"{result_id}.json", record.encode())
+            for index, (media_type, data) in enumerate(store.export_images(result_id)):
+                _export_file(args.out / f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
         return 0
 
     return _with_store(config, export)
+
+
+def _export_file(path: Path, data: bytes) -> None:
+    _write_private(path, data)
+    print(path)
 
 
 def _prepare_folder(out: Path) -> None:
@@ -290,8 +307,16 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
     show = records.add_parser("show", help="the full local record of one result, patient reference included")
     show.add_argument("result_id", help=RESULT_ID_HELP)
     show.set_defaults(handler=cmd_records_show)
-    export = records.add_parser("export", help="decrypt the images of one result into a folder")
-    export.add_argument("result_id", help=RESULT_ID_HELP)
+    export = records.add_parser(
+        "export",
+        help="decrypt the images of one result, or all one patient's records and images, into a folder",
+        description="With RESULT_ID: that result's images. With --patient: every screening recorded under the "
+        "patient reference, each as RESULT_ID.json (the full record: reference, note, quality, triage, verdicts "
+        "and comments) beside its images, for a subject access request; its verdicts stay unseen on the nurse's "
+        "call-back list. Each record and image read is audited; the audit never names the patient.",
+    )
+    export.add_argument("result_id", nargs="?", help=RESULT_ID_HELP)
+    export.add_argument("--patient", help="the local patient reference, as entered at screening")
     export.add_argument("--out", type=Path, required=True, help="folder to write the images to")
     export.set_defaults(handler=cmd_records_export)
 

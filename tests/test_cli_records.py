@@ -11,7 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen, json_lines
@@ -183,3 +183,40 @@ def test_a_non_utf8_file_name_is_screened_and_the_batch_goes_on(tmp_path, retina
     assert first["triage"] in ("refer", "no_refer") and second["triage"] in ("refer", "no_refer")
     shown = json.loads(edgescreen("records", "show", first["result_id"], config=config).stdout)
     assert os.fsencode(shown["source"]) == os.fsencode(odd)
+
+
+def test_a_patients_records_are_exported_whole_for_a_subject_access_request(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    left = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1", eye="L", note="diabetic 12 y")))
+    right = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1", eye="R")))
+    other = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-2", eye="R")))
+    verdict = Review("rev-1", right.result_id, "refer", datetime.now(UTC), "dr-lopez", "See the clinic this week")
+    assert store.add_review(verdict) == "stored"
+    store.records.close()
+
+    out = tmp_path / "for-the-patient"
+    # A reference that matches nothing exports nothing, and says so (not an empty folder passed as done).
+    missing = edgescreen("records", "export", "--patient", "MRN-9", "--out", str(out), config=config)
+    assert missing.returncode != 0 and "no screening is recorded under that patient reference" in missing.stderr
+    assert "MRN-9" not in missing.stderr and not out.exists()
+    both = edgescreen("records", "export", left.result_id, "--patient", "MRN-1", "--out", str(out), config=config)
+    assert both.returncode != 0 and "name one result id, or one patient" in both.stderr
+
+    exported = edgescreen("records", "export", "--patient", "MRN-1", "--out", str(out), config=config)
+    assert exported.returncode == 0, exported.stderr
+    names = sorted(path.name for path in out.iterdir())
+    assert names == sorted(
+        [f"{left.result_id}.json", f"{left.result_id}-0.jpg", f"{right.result_id}.json", f"{right.result_id}-0.jpg"]
+    )
+    assert all(stat.S_IMODE((out / name).stat().st_mode) == 0o600 for name in names)
+    records = {name: json.loads((out / name).read_text()) for name in names if name.endswith(".json")}
+    assert records[f"{left.result_id}.json"]["note"] == "diabetic 12 y"
+    assert {record["patient_ref"] for record in records.values()} == {"MRN-1"}
+    [review] = records[f"{right.result_id}.json"]["reviews"]
+    assert review["verdict"] == "refer" and review["comment"] == "See the clinic this week"
+    assert other.result_id not in " ".join(names)
+    # The copy for the patient leaves the referral on the nurse's call-back list: nobody at the clinic saw it.
+    reopened = open_store(tmp_path)
+    assert reopened.records.connection.execute("SELECT opened_at FROM review").fetchone()[0] is None

@@ -434,17 +434,19 @@ class ScreeningStore:
             raise RequestRefused(f"no screening with result id {result_id!r} on this device")
         return row
 
-    def view(self, result_id: str) -> dict[str, Any]:
-        """The full local record of one result, including what identifies the patient (audited)."""
+    def view(self, result_id: str, seen: bool = True) -> dict[str, Any]:
+        """The full local record of one result, including what identifies the patient (audited).
+        ``seen``: its verdicts count as seen (a technician or nurse read them); not for a copy made for
+        the patient, which must leave a referral to call back on the nurse's list."""
         with transaction(self._db):
             row = self._screening_row(result_id)
             now = self.records.clock()
             append_event(self._db, "view", {"result_id": result_id}, now)
-            # Its verdicts are seen: a referral to call back leaves the nurse's banner.
-            self._db.execute(
-                "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
-                (now.isoformat(), result_id),
-            )
+            if seen:  # a referral to call back leaves the nurse's banner
+                self._db.execute(
+                    "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
+                    (now.isoformat(), result_id),
+                )
         document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
         document["quality"] = json.loads(row["quality"]) if row["quality"] else None
         document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
