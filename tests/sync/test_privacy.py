@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from edgescreen_wire.result import DISCLAIMER, RESULT_V1, RESULT_V2, allow_list
+from edgescreen_wire.typed_text import CONTROLS
 from firmware_app.inference.skin_tone import CATEGORY_NAMES, SkinTone
 from firmware_app.lesion_measurements import SCALED, LesionMeasurements
 from firmware_app.records.screening import BODY_SITES, MAX_NOTE, MAX_PATIENT_REF, ScreeningContext
@@ -35,7 +36,9 @@ realistic = st.builds(
     st.dates(),
 )
 # Arbitrary text is long enough that it cannot turn up by chance in a hash, an id or a timestamp.
-arbitrary = st.text(min_size=12, max_size=MAX_PATIENT_REF).filter(lambda s: s.strip() == s and len(set(s)) > 3)
+# Any text a nurse can enter: control characters are refused at entry (``edgescreen_wire.typed_text``).
+typable = st.characters(blacklist_categories=("Cs",)).filter(lambda c: not CONTROLS.match(c))
+arbitrary = st.text(typable, min_size=12, max_size=MAX_PATIENT_REF).filter(lambda s: s.strip() == s and len(set(s)) > 3)
 identifying = st.one_of(realistic, arbitrary)
 
 
@@ -73,7 +76,7 @@ def site(tmp_path_factory, retina_rgb):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     patient=identifying,
-    note=st.one_of(identifying, st.text(min_size=12, max_size=MAX_NOTE).filter(lambda s: len(set(s)) > 3)),
+    note=st.one_of(identifying, st.text(typable, min_size=12, max_size=MAX_NOTE).filter(lambda s: len(set(s)) > 3)),
     file_name=identifying,
     eye=st.sampled_from(["L", "R", None]),
     # The clock's state travels as a code: a wrong clock must not open a way out for anything else.
