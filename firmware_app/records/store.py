@@ -301,7 +301,7 @@ class ScreeningStore:
                 "reserve, [records] disk_reserve_mb): new screenings are refused until space is freed on that "
                 "file system (delete other files there, e.g. sudo journalctl --vacuum-size=50M, or move the "
                 "records to a larger card); sending results frees nothing at once: their photos are deleted "
-                "[records] image_retention_days after the station acknowledged them"
+                "[records] image_retention_days after a specialist's verdict on them arrived"
             )
 
     def _make_room(self) -> None:
@@ -522,20 +522,25 @@ class ScreeningStore:
         return erasure
 
     def purge_images(self, retention: timedelta) -> int:
-        """Delete the images of results synced more than ``retention`` ago; results themselves stay.
+        """Delete the images of results synced, and given a specialist's verdict, more than
+        ``retention`` ago; results themselves stay. A result the station has not answered keeps its
+        photo however old: it may be all that is left of a referral the station never read
+        (quarantined there, or the station down for weeks), and the nurse may need to show it.
 
-        Only on a trusted clock, and only for sync times that can be true: a clock a year ahead
-        must not purge every image at once.
+        Only on a trusted clock, and only for times that can be true: a clock a year ahead must not
+        purge every image at once.
         """
         now = self.records.trusted_now()
         if now is None:
             log_event("records.purge_deferred", level=30, reason="the clock is not synchronised or before the build")
             return 0
         with transaction(self._db):
+            since, cutoff = BUILD_DATE.isoformat(), (now - retention).isoformat()
             purged = self._db.execute(
-                "DELETE FROM image WHERE result_id IN (SELECT result_id FROM screening "
-                "WHERE synced_at >= ? AND synced_at <= ?)",
-                (BUILD_DATE.isoformat(), (now - retention).isoformat()),
+                "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
+                "WHERE s.synced_at >= :since AND s.synced_at <= :cutoff AND EXISTS (SELECT 1 FROM review r "
+                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff))",
+                {"since": since, "cutoff": cutoff},
             ).rowcount
             if purged:
                 owe_checkpoint(

@@ -13,6 +13,7 @@ import pytest
 from edgescreen_wire.result import validate_result
 from firmware_app.records.clock import BUILD_DATE, ClockState, kernel_clock_synchronised, reading_state
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import Review
 from firmware_app.records.store import OutboxFull, OutboxLimits
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
@@ -82,8 +83,9 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     clock = Clock(RIGHT)
     store = open_store(tmp_path, clock=clock)
     outbox = Outbox(store.records)
-    record_one(store, photo)
+    first = record_one(store, photo)
     outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    assert store.add_review(Review("rev-1", first.result_id, "no_refer", RIGHT, "dr-lopez", None)) == "stored"
 
     clock.now = RIGHT + timedelta(days=400)  # set by hand: the kernel marks the clock unsynchronised
     ahead = open_store(tmp_path, clock=clock, synchronised=False)
@@ -91,6 +93,7 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     ahead_outbox = Outbox(ahead.records)
     future = record_one(ahead, photo, sample_record(captured_at=clock.now))
     ahead_outbox.mark_sent([row.seq for row in ahead_outbox.claim(0, 10)])  # synced "in a year"
+    assert ahead.add_review(Review("rev-2", future.result_id, "no_refer", clock.now, "dr-lopez", None)) == "stored"
     assert payload_of(ahead, future.result_id)["clock"] == "unsynchronised"
 
     clock.now = RIGHT + timedelta(days=40)  # set right again, by NTP

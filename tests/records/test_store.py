@@ -13,7 +13,7 @@ import pytest
 from edgescreen_wire.result import REQUIRED, RESULT_V1
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
 from firmware_app.records.outbox import Outbox
-from firmware_app.records.screening import ContextError, ScreeningContext
+from firmware_app.records.screening import ContextError, Review, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 
@@ -135,20 +135,23 @@ def test_an_erasure_a_long_reader_held_back_leaves_the_wal_with_the_next_screeni
     assert store.records.meta("erased_pages_in_wal") is None
 
 
-def test_images_are_deleted_after_retention_once_synced(tmp_path, photo):
+def test_images_are_deleted_after_retention_once_synced_and_answered(tmp_path, photo):
     now = [datetime(2027, 3, 1, tzinfo=UTC)]
     store = open_store(tmp_path, clock=lambda: now[0])
-    synced, unsent = record_one(store, photo), record_one(store, photo)
+    answered, unanswered, unsent = record_one(store, photo), record_one(store, photo), record_one(store, photo)
     outbox = Outbox(store.records)
-    seq = next(r.seq for r in outbox.claim(0, 10) if r.result_id == synced.result_id)
-    assert outbox.mark_sent([seq]) == 1
+    sent = [r.seq for r in outbox.claim(0, 10) if r.result_id in (answered.result_id, unanswered.result_id)]
+    assert outbox.mark_sent(sent) == 2
+    assert store.add_review(Review("rev-1", answered.result_id, "no_refer", now[0], "dr-lopez", None)) == "stored"
     now[0] += timedelta(days=29)
     assert store.purge_images(timedelta(days=30)) == 0
     now[0] += timedelta(days=2)
     assert store.purge_images(timedelta(days=30)) == 1
     db = store.records.connection
-    assert [r[0] for r in db.execute("SELECT result_id FROM image")] == [unsent.result_id]
-    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2
+    # The result the station never answered keeps its photo: it may be all that is left of a referral.
+    kept = {r[0] for r in db.execute("SELECT result_id FROM image")}
+    assert kept == {unanswered.result_id, unsent.result_id}
+    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 3
     assert db.execute("SELECT kind FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0] == "retention"
 
 
