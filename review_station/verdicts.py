@@ -56,9 +56,11 @@ _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (
 # A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
 GRADING = ("icdr_grade", "maculopathy", "diagnosis")
 # Grades and diagnoses that change nothing the patient gets, whichever of them a reader chose: neither
-# grade is referable (the device's definition), and no benign diagnosis is a reason to refer by itself.
+# grade is referable (the device's definition), and none of these lesions is treated for itself. Not
+# among them: an actinic keratosis, premalignant and usually treated, and "other", which names no lesion
+# the reader recognised; each counts as itself, as a malignant diagnosis and "ungradable" do.
 NOT_REFERABLE_GRADES = ("none", "mild")
-BENIGN = tuple(diagnosis for diagnosis in DIAGNOSES if diagnosis not in (*MALIGNANT, "ungradable"))
+BENIGN = ("naevus", "seborrhoeic_keratosis", "dermatofibroma", "vascular_lesion")
 
 
 def read_graded(read: Any) -> bool:

@@ -24,6 +24,11 @@ def dermoscopy(verdict: str, urgency: str, diagnosis: str) -> dict[str, str]:
     return {"verdict": verdict, "urgency": urgency, "diagnosis": diagnosis}
 
 
+def home(diagnosis: str) -> dict[str, str]:
+    """A dermoscopy read that sends the patient home."""
+    return dermoscopy("no_refer", "routine", diagnosis)
+
+
 def two_reads(engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]) -> str:
     """Both reads of one result at a second-read site, by two reviewers; returns the result's state."""
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9], payload=payload)
@@ -46,6 +51,10 @@ def two_reads(engine: Engine, payload: dict[str, object], first: dict[str, str],
         ({}, fundus("refer", "soon", "moderate", "absent"), fundus("refer", "soon", "moderate", "present")),
         (DERMOSCOPY, dermoscopy("refer", "urgent", "melanoma"), dermoscopy("refer", "urgent", "basal_cell_carcinoma")),
         (DERMOSCOPY, dermoscopy("refer", "soon", "melanoma"), dermoscopy("refer", "soon", "naevus")),
+        # An actinic keratosis is premalignant and usually treated; a naevus is left alone.
+        (DERMOSCOPY, home("actinic_keratosis"), home("naevus")),
+        # "other" names no known lesion: it is not a benign one the reader recognised.
+        (DERMOSCOPY, home("other"), home("dermatofibroma")),
     ],
 )
 def test_reads_that_differ_on_what_the_patient_gets_go_to_a_coordinator(
@@ -61,7 +70,7 @@ def test_reads_that_differ_on_what_the_patient_gets_go_to_a_coordinator(
     [
         ({}, fundus("no_refer", "routine", "none", "absent"), fundus("no_refer", "routine", "mild", "absent")),
         ({}, URGENT, URGENT),
-        (DERMOSCOPY, dermoscopy("no_refer", "routine", "naevus"), dermoscopy("no_refer", "routine", "dermatofibroma")),
+        (DERMOSCOPY, home("naevus"), home("dermatofibroma")),
     ],
 )
 def test_reads_that_agree_on_what_the_patient_gets_settle_and_the_second_is_sent(
