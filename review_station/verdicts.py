@@ -36,6 +36,7 @@ from firmware_app.events import log_event
 from firmware_app.inference.triage import Outcome
 from review_station import audit
 from review_station.accounts import SignedIn
+from review_station.joint_comment import joint_comment
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, images, queue_rank_of, reads, results
 
@@ -77,7 +78,7 @@ def care_of(read: Any) -> tuple[str | None, ...]:
     retinopathy, the other routine, would send the nurse only the second, and the urgent finding would
     reach nobody. A read not assessed (no photo) agrees with no graded one: its grading is not there
     to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
-    read's is sent."""
+    read's is sent, with both readers' comments (``joint_comment``)."""
     grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
     diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
     return (read.verdict, read.urgency, grade, read.maculopathy, diagnosis)
@@ -190,7 +191,11 @@ def _decision_time(connection: Connection, result_id: str, now: datetime) -> dat
     return now if latest is None or now > latest else latest + timedelta(seconds=1)
 
 
-def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
+def _queue_delivery(
+    connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str, comment: str | None
+) -> None:
+    """Queue the verdict of ``form`` for the result's device, with ``comment`` (the read's own, or both
+    agreeing readers')."""
     now = datetime.now(UTC)
     schema = verdict_schema(result.payload)
     reviewed_at = _decision_time(connection, result.result_id, now)
@@ -202,8 +207,8 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
         "reviewed_at": utc_seconds(reviewed_at),
         "reviewer": reader,
     }
-    if form.comment:
-        document["comment"] = form.comment
+    if comment:
+        document["comment"] = comment
     if schema == REVIEW_V2:
         document["urgency"] = form.urgency
         if form.findings is not None:  # a grading not assessed travels as no findings at all
@@ -347,7 +352,10 @@ def _store_read(
                 .values(state=SUPERSEDED_DELIVERY, updated_at=datetime.now(UTC))
             )
         if new_state == "reviewed":
-            _queue_delivery(connection, result, review_id, form, reader.username)
+            # Two agreeing reads: the nurse gets both comments, the first reader's too.
+            both = kind == "second"
+            comment = joint_comment(earlier[0].comment, form.comment) if both else form.comment
+            _queue_delivery(connection, result, review_id, form, reader.username, comment)
         audit.append(
             connection,
             "verdict",
