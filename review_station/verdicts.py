@@ -10,6 +10,7 @@ when the device answers ``conflict``. Each read is audited in its own transactio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from edgescreen_wire.review import (
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.events import log_event
 from firmware_app.inference.triage import Outcome
-from review_station import audit
+from review_station import audit, contrary
 from review_station.accounts import SignedIn
 from review_station.joint_comment import joint_comment
 from review_station.storage import tallies
@@ -268,21 +269,41 @@ def record_read(
     form: ReadForm,
     second_read_sites: tuple[str, ...],
     amends: str | None = None,
+    settles: int = 0,
 ) -> str:
-    """Store one read; returns the result's new state. Refused reads change nothing but the audit
-    log, where one refused out of turn is recorded with its verdict, urgency and grading (codes, as
-    every read's audit event: the comment stays on the reader's page).
+    """Store one read; returns the result's new state. A refused read changes no read nor result: one
+    refused out of turn is audited with its verdict, urgency and grading (codes, as every read's audit
+    event), and kept whole, comment included, for a coordinator when it differs in care from the read
+    that stands (``contrary``).
 
     ``amends``: the read an amendment replaces, as the coordinator saw it last. Without it, or when
     another read came since, a read of a reviewed result is refused: a coordinator's first read,
-    saved after another reader's, must not become an amendment nobody meant."""
+    saved after another reader's, must not become an amendment nobody meant. ``settles``: the newest
+    refused contrary read the coordinator was shown; the amendment settles it and those before it."""
     try:
-        return _store_read(engine, result_id, reader, form, second_read_sites, amends)
+        return _store_read(engine, result_id, reader, form, second_read_sites, amends, settles)
     except ReadOutOfTurn:
         with engine.begin() as connection:
             read = {name: getattr(form, name) for name in ("verdict", "urgency", *GRADING)}
+            read["contrary"] = _keep_if_contrary(connection, result_id, reader, form)
             audit.append(connection, "read_refused", {"result": result_id, **read, "by": reader.username})
         raise
+
+
+def _keep_if_contrary(connection: Connection, result_id: str, reader: SignedIn, form: ReadForm) -> int | None:
+    """Keep a read refused out of turn for a coordinator when the result is settled and the read
+    differs in care (``care_of``) from the read that stands, its last; its id, else ``None``. (Out of
+    turn before a result is settled, a read is a reader's own twice over, or a third beside a
+    disagreement a coordinator adjudicates anyway.)"""
+    locked = select(results.c.state).where(results.c.result_id == result_id).with_for_update()
+    if connection.execute(locked).scalar() != "reviewed":
+        return None
+    standing = connection.execute(
+        select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id.desc()).limit(1)
+    ).one()
+    if care_of(standing) == care_of(form):
+        return None
+    return contrary.keep(connection, result_id, reader.user_id, dataclasses.asdict(form), standing.review_id)
 
 
 def _store_read(
@@ -292,6 +313,7 @@ def _store_read(
     form: ReadForm,
     second_read_sites: tuple[str, ...],
     amends: str | None,
+    settles: int,
 ) -> str:
     with engine.begin() as connection:
         photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
@@ -361,6 +383,8 @@ def _store_read(
             "verdict",
             {"result": result_id, "review": review_id, "kind": kind, "verdict": form.verdict, "by": reader.username},
         )
+        if kind == "amendment":  # it replaces the read the refused contrary reads were compared with
+            contrary.settle(connection, result_id, settles, "amended", review_id, reader)
     return new_state
 
 

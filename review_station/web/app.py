@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Select, select
 import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
-from review_station import accounts, audit, dashboard, images
+from review_station import accounts, audit, contrary, dashboard, images
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -45,7 +45,7 @@ from review_station.verdicts import (
 )
 from review_station.web import plots
 from review_station.web.describe import describe
-from review_station.web.inputs import InputRefused, ResultId, typed
+from review_station.web.inputs import InputRefused, ResultId, seen_number, typed
 from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
 
@@ -241,6 +241,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             or (result.state in ("disagreement", "reviewed") and user.role in ADJUDICATORS)
         )
         delivery = connection.execute(latest_delivery(result_id)).first()
+        kept = contrary.of_result(connection, result_id)
         return {
             "result": result,
             "result_id": result_id,
@@ -254,6 +255,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "query": filters.query_string(),
             "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces
             "may_read": may_read,
+            # Refused contrary reads, and the newest awaiting a coordinator (0: none), which settling settles up to.
+            "contrary_reads": kept,
+            "open_contrary": max((read.id for read in kept if read.settlement is None), default=0),
             "delivery": delivery,
             "final_delivery": FINAL_DELIVERY,
             "verdicts": VERDICTS,
@@ -294,12 +298,22 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         )
         try:
             amends = form.get("amends") or None
-            record_read(engine, result_id, user, read, config.review.second_read_sites, amends)
+            settles = seen_number(form.get("settles"))
+            record_read(engine, result_id, user, read, config.review.second_read_sites, amends, settles)
         except ReadRefused as error:
             context = shown_result(result_id, user, filters)
             entered = dataclasses.asdict(read)
             return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
+
+    @app.post("/results/{result_id}/contrary-reads")
+    async def confirm_standing_read(request: Request, result_id: ResultId) -> Response:
+        """A coordinator confirms the read that stands against the refused contrary reads they were shown."""
+        user = signed_in(request, *ADJUDICATORS)
+        form = await posted(request, user)
+        contrary.confirm(engine, result_id, seen_number(form.get("seen")), user)
+        query = Filters.from_query(dict(request.query_params)).query_string()
+        return RedirectResponse(f"/results/{result_id}?{query}", status_code=303)
 
     @app.get("/results/{result_id}/next")
     def next_result(request: Request, result_id: ResultId) -> Response:
