@@ -25,6 +25,7 @@ STATION_KINDS = (
     "view",
     "verdict",
     "read_refused",
+    "contrary_settled",
     "export",
     "user_change",
     "device_change",

@@ -10,6 +10,7 @@ when the device answers ``conflict``. Each read is audited in its own transactio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Mapping
@@ -34,8 +35,9 @@ from edgescreen_wire.review import (
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.events import log_event
 from firmware_app.inference.triage import Outcome
-from review_station import audit
+from review_station import audit, contrary
 from review_station.accounts import SignedIn
+from review_station.joint_comment import joint_comment
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, images, queue_rank_of, reads, results
 
@@ -56,9 +58,11 @@ _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (
 # A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
 GRADING = ("icdr_grade", "maculopathy", "diagnosis")
 # Grades and diagnoses that change nothing the patient gets, whichever of them a reader chose: neither
-# grade is referable (the device's definition), and no benign diagnosis is a reason to refer by itself.
+# grade is referable (the device's definition), and none of these lesions is treated for itself. Not
+# among them: an actinic keratosis, premalignant and usually treated, and "other", which names no lesion
+# the reader recognised; each counts as itself, as a malignant diagnosis and "ungradable" do.
 NOT_REFERABLE_GRADES = ("none", "mild")
-BENIGN = tuple(diagnosis for diagnosis in DIAGNOSES if diagnosis not in (*MALIGNANT, "ungradable"))
+BENIGN = ("naevus", "seborrhoeic_keratosis", "dermatofibroma", "vascular_lesion")
 
 
 def read_graded(read: Any) -> bool:
@@ -75,7 +79,7 @@ def care_of(read: Any) -> tuple[str | None, ...]:
     retinopathy, the other routine, would send the nurse only the second, and the urgent finding would
     reach nobody. A read not assessed (no photo) agrees with no graded one: its grading is not there
     to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
-    read's is sent."""
+    read's is sent, with both readers' comments (``joint_comment``)."""
     grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
     diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
     return (read.verdict, read.urgency, grade, read.maculopathy, diagnosis)
@@ -188,7 +192,11 @@ def _decision_time(connection: Connection, result_id: str, now: datetime) -> dat
     return now if latest is None or now > latest else latest + timedelta(seconds=1)
 
 
-def _queue_delivery(connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str) -> None:
+def _queue_delivery(
+    connection: Connection, result: Any, review_id: str, form: ReadForm, reader: str, comment: str | None
+) -> None:
+    """Queue the verdict of ``form`` for the result's device, with ``comment`` (the read's own, or both
+    agreeing readers')."""
     now = datetime.now(UTC)
     schema = verdict_schema(result.payload)
     reviewed_at = _decision_time(connection, result.result_id, now)
@@ -200,8 +208,8 @@ def _queue_delivery(connection: Connection, result: Any, review_id: str, form: R
         "reviewed_at": utc_seconds(reviewed_at),
         "reviewer": reader,
     }
-    if form.comment:
-        document["comment"] = form.comment
+    if comment:
+        document["comment"] = comment
     if schema == REVIEW_V2:
         document["urgency"] = form.urgency
         if form.findings is not None:  # a grading not assessed travels as no findings at all
@@ -261,21 +269,41 @@ def record_read(
     form: ReadForm,
     second_read_sites: tuple[str, ...],
     amends: str | None = None,
+    settles: int = 0,
 ) -> str:
-    """Store one read; returns the result's new state. Refused reads change nothing but the audit
-    log, where one refused out of turn is recorded with its verdict, urgency and grading (codes, as
-    every read's audit event: the comment stays on the reader's page).
+    """Store one read; returns the result's new state. A refused read changes no read nor result: one
+    refused out of turn is audited with its verdict, urgency and grading (codes, as every read's audit
+    event), and kept whole, comment included, for a coordinator when it differs in care from the read
+    that stands (``contrary``).
 
     ``amends``: the read an amendment replaces, as the coordinator saw it last. Without it, or when
     another read came since, a read of a reviewed result is refused: a coordinator's first read,
-    saved after another reader's, must not become an amendment nobody meant."""
+    saved after another reader's, must not become an amendment nobody meant. ``settles``: the newest
+    refused contrary read the coordinator was shown; the amendment settles it and those before it."""
     try:
-        return _store_read(engine, result_id, reader, form, second_read_sites, amends)
+        return _store_read(engine, result_id, reader, form, second_read_sites, amends, settles)
     except ReadOutOfTurn:
         with engine.begin() as connection:
             read = {name: getattr(form, name) for name in ("verdict", "urgency", *GRADING)}
+            read["contrary"] = _keep_if_contrary(connection, result_id, reader, form)
             audit.append(connection, "read_refused", {"result": result_id, **read, "by": reader.username})
         raise
+
+
+def _keep_if_contrary(connection: Connection, result_id: str, reader: SignedIn, form: ReadForm) -> int | None:
+    """Keep a read refused out of turn for a coordinator when the result is settled and the read
+    differs in care (``care_of``) from the read that stands, its last; its id, else ``None``. (Out of
+    turn before a result is settled, a read is a reader's own twice over, or a third beside a
+    disagreement a coordinator adjudicates anyway.)"""
+    locked = select(results.c.state).where(results.c.result_id == result_id).with_for_update()
+    if connection.execute(locked).scalar() != "reviewed":
+        return None
+    standing = connection.execute(
+        select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id.desc()).limit(1)
+    ).one()
+    if care_of(standing) == care_of(form):
+        return None
+    return contrary.keep(connection, result_id, reader.user_id, dataclasses.asdict(form), standing.review_id)
 
 
 def _store_read(
@@ -285,6 +313,7 @@ def _store_read(
     form: ReadForm,
     second_read_sites: tuple[str, ...],
     amends: str | None,
+    settles: int,
 ) -> str:
     with engine.begin() as connection:
         photo = exists().where(images.c.result_id == results.c.result_id).label("photo")  # to grade from
@@ -345,12 +374,17 @@ def _store_read(
                 .values(state=SUPERSEDED_DELIVERY, updated_at=datetime.now(UTC))
             )
         if new_state == "reviewed":
-            _queue_delivery(connection, result, review_id, form, reader.username)
+            # Two agreeing reads: the nurse gets both comments, the first reader's too.
+            both = kind == "second"
+            comment = joint_comment(earlier[0].comment, form.comment) if both else form.comment
+            _queue_delivery(connection, result, review_id, form, reader.username, comment)
         audit.append(
             connection,
             "verdict",
             {"result": result_id, "review": review_id, "kind": kind, "verdict": form.verdict, "by": reader.username},
         )
+        if kind == "amendment":  # it replaces the read the refused contrary reads were compared with
+            contrary.settle(connection, result_id, settles, "amended", review_id, reader)
     return new_state
 
 

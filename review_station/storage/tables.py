@@ -199,6 +199,33 @@ reads = Table(
 )
 Index("reads_result", reads.c.result_id)
 
+contrary_reads = Table(
+    "contrary_reads",
+    metadata,
+    # A complete read refused out of turn (the loser of two readers at once, a stale amendment) that
+    # differs in what the patient gets (``verdicts.care_of``) from the read that stood (migration 0012):
+    # kept whole, for the result page, and flagged on the worklist until a coordinator settles it
+    # (``review_station/contrary.py``). A refused read that agrees in care is only audited.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("icdr_grade", String(16)),
+    Column("maculopathy", String(16)),
+    Column("diagnosis", String(32)),
+    Column("urgency", String(16), nullable=False),
+    Column("comment", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("standing_review_id", String(64), ForeignKey("reads.review_id"), nullable=False),
+    # Set when a coordinator settles it: "confirmed" (the read that stands) or "amended", with the read
+    # confirmed or the amendment, by whom and when; NULL while it awaits a coordinator.
+    Column("settlement", String(16)),
+    Column("settled_review_id", String(64), ForeignKey("reads.review_id")),
+    Column("settled_by", Integer, ForeignKey("users.id")),
+    Column("settled_at", UtcDateTime()),
+)
+Index("contrary_reads_result", contrary_reads.c.result_id, contrary_reads.c.settled_at)
+
 deliveries = Table(
     "deliveries",
     metadata,

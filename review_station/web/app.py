@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Row, Select, select
 import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
-from review_station import accounts, audit, dashboard, images, undelivered
+from review_station import accounts, audit, contrary, dashboard, images, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -45,7 +45,7 @@ from review_station.verdicts import (
 )
 from review_station.web import plots
 from review_station.web.describe import describe
-from review_station.web.inputs import InputRefused, ResultId, typed
+from review_station.web.inputs import InputRefused, ResultId, seen_number, typed
 from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
 
@@ -126,10 +126,11 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             raise Forbidden(f"this page is for {' or '.join(roles)} accounts", user)
         return user
 
-    def result_reader(request: Request, result_id: str) -> SignedIn:
-        """The signed-in account, if it reads the site of ``result_id``'s result; ``NoSuchResult`` if
-        there is none or it is another site's. Every route of one result asks this first."""
-        user = signed_in(request)
+    def result_reader(request: Request, result_id: str, *roles: str) -> SignedIn:
+        """The signed-in account (of one of ``roles``, if given), if it reads the site of ``result_id``'s
+        result; ``NoSuchResult`` if there is none or it is another site's. Every route of one result
+        asks this first."""
+        user = signed_in(request, *roles)
         with engine.connect() as connection:
             site = connection.execute(select(results.c.site_id).where(results.c.result_id == result_id)).scalar()
         if site is None or not user.reads_site(site):
@@ -276,6 +277,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             or (result.state in ("disagreement", "reviewed") and user.role in ADJUDICATORS)
         )
         delivery = connection.execute(latest_delivery(result_id)).first()
+        kept = contrary.of_result(connection, result_id)
         return {
             "result": result,
             "result_id": result_id,
@@ -289,6 +291,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "query": filters.query_string(),
             "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces
             "may_read": may_read,
+            # Refused contrary reads, and the newest awaiting a coordinator (0: none), which settling settles up to.
+            "contrary_reads": kept,
+            "open_contrary": max((read.id for read in kept if read.settlement is None), default=0),
             "delivery": delivery,
             "final_delivery": FINAL_DELIVERY,
             "verdicts": VERDICTS,
@@ -329,12 +334,22 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         )
         try:
             amends = form.get("amends") or None
-            record_read(engine, result_id, user, read, config.review.second_read_sites, amends)
+            settles = seen_number(form.get("settles"))
+            record_read(engine, result_id, user, read, config.review.second_read_sites, amends, settles)
         except ReadRefused as error:
             context = shown_result(result_id, user, filters)
             entered = dataclasses.asdict(read)
             return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
+
+    @app.post("/results/{result_id}/contrary-reads")
+    async def confirm_standing_read(request: Request, result_id: ResultId) -> Response:
+        """A coordinator confirms the read that stands against the refused contrary reads they were shown."""
+        user = result_reader(request, result_id, *ADJUDICATORS)
+        form = await posted(request, user)
+        contrary.confirm(engine, result_id, seen_number(form.get("seen")), user)
+        query = Filters.from_query(dict(request.query_params)).query_string()
+        return RedirectResponse(f"/results/{result_id}?{query}", status_code=303)
 
     @app.get("/results/{result_id}/next")
     def next_result(request: Request, result_id: ResultId) -> Response:

@@ -28,3 +28,13 @@ def typed(text: str, what: str) -> str:
     if why:
         raise InputRefused(why)
     return text
+
+
+def seen_number(text: str | None) -> int:
+    """The newest refused contrary read a result page showed (its hidden ``seen`` or ``settles``): what
+    the coordinator settles, up to it; 0 (none) when absent, ``InputRefused`` when not a number."""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise InputRefused("the form names no refused read: reload the page")
+    return int(text)

@@ -7,9 +7,11 @@ by the station's time of a result (``review_station.dating``: the device's time 
 trusted, else the arrival), so the result that has waited longest among the most urgent is on top and
 a device's wrong clock can neither pin a result there nor sink it. The queries read covering
 indexes (``storage/tables.py``): a page is the first entries of ``results_order`` (awaiting a read
-before reviewed) that pass the filters, each tested against the reader's own reads by ``reads_result``,
+before reviewed) that pass the filters, each tested against the reader's own reads by ``reads_result``
+(and against the few results holding a refused contrary read, listed once from ``contrary_reads``),
 or, under a narrow filter, the matching range of ``results_filters`` sorted; the counts add up
-``result_tallies`` (a few rows per device and day) under the filters in force.
+``result_tallies`` (a few rows per device and day) under the filters in force (under the contrary-read
+filter, the few results it leaves).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, func, or_, select, tuple_
 
 from review_station.accounts import SignedIn
+from review_station.contrary import FLAGGED, flagged_results
 from review_station.storage.tables import WORKLIST_ORDER, reads, result_tallies, results
 from review_station.verdicts import ADJUDICATORS
 from review_station.web.inputs import typed
@@ -52,6 +55,7 @@ class Filters:
     state: str = ""
     captured_from: str = ""  # YYYY-MM-DD, inclusive
     captured_to: str = ""  # YYYY-MM-DD, inclusive
+    contrary: str = ""  # "open": only the results holding a refused contrary read to settle (``contrary``)
 
     @classmethod
     def from_query(cls, query: dict[str, str]) -> Filters:
@@ -67,10 +71,13 @@ class Filters:
             found.append(results.c.dated_at >= datetime.combine(start, time(), tzinfo=UTC))
         if end:
             found.append(results.c.dated_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC))
+        if self.contrary:
+            found.append(FLAGGED)
         return found
 
     def tally_conditions(self) -> list[ColumnElement[bool]]:
-        """The same conditions on ``result_tallies`` (whose dates are whole UTC days, as the filters')."""
+        """The same conditions on ``result_tallies`` (whose dates are whole UTC days, as the filters'),
+        but the one no tally holds: a refused contrary read (``_counts`` counts those results)."""
         found = self._equalities(result_tallies)
         start, end = _day(self.captured_from), _day(self.captured_to)
         if start:
@@ -105,6 +112,7 @@ class Page:
     pages: int
     counts: dict[str, dict[str, int]]  # "state", "triage", "site" -> value -> results under the filters
     awaiting_you: int  # how many of them await the reader
+    flagged: int  # how many results, under any filter, hold a refused contrary read to settle
 
 
 def awaits(reader: SignedIn) -> ColumnElement[bool]:
@@ -118,14 +126,22 @@ def awaits(reader: SignedIn) -> ColumnElement[bool]:
 
 def _counts(connection: Connection, filters: Filters, reader: SignedIn) -> tuple[dict[str, dict[str, int]], int]:
     """Results per state, triage and site under the filters in force, of the reader's sites, and their
-    total, from the tallies."""
+    total, from the tallies; under the contrary-read filter, from the few results it leaves, which no
+    tally counts apart."""
     counts: dict[str, dict[str, int]] = {"state": {}, "triage": {}, "site": {}}
-    tallied = result_tallies.c
-    grouped = connection.execute(
-        select(tallied.state, tallied.triage, tallied.site_id, func.sum(tallied.results))
-        .where(*filters.tally_conditions(), *reader.site_conditions(tallied.site_id))
-        .group_by(tallied.state, tallied.triage, tallied.site_id)
-    )
+    if filters.contrary:
+        grouped = connection.execute(
+            select(results.c.state, results.c.triage, results.c.site_id, func.count())
+            .where(*filters.conditions(), *reader.site_conditions(results.c.site_id))
+            .group_by(results.c.state, results.c.triage, results.c.site_id)
+        )
+    else:
+        tallied = result_tallies.c
+        grouped = connection.execute(
+            select(tallied.state, tallied.triage, tallied.site_id, func.sum(tallied.results))
+            .where(*filters.tally_conditions(), *reader.site_conditions(tallied.site_id))
+            .group_by(tallied.state, tallied.triage, tallied.site_id)
+        )
     total = 0
     for state, triage, site, count in grouped:
         for name, value in (("state", state), ("triage", triage), ("site", site)):
@@ -147,6 +163,7 @@ def _listed(reader: SignedIn) -> Select:
         results.c.dated_at,
         results.c.dated_from,
         awaits(reader).label("awaits_you"),
+        FLAGGED.label("flagged"),
     )
 
 
@@ -166,7 +183,7 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
         rest = _listed(reader).where(*shown, ~awaiting).order_by(*WORKLIST_ORDER)
         skipped = max(0, offset - awaiting_you)
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
-    return Page(rows, total, page, pages, counts, awaiting_you)
+    return Page(rows, total, page, pages, counts, awaiting_you, flagged_results(connection, reader))
 
 
 def next_awaiting(connection: Connection, filters: Filters, reader: SignedIn, after: str) -> str | None:

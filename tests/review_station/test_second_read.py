@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.review import MAX_COMMENT
 from review_station.storage.tables import deliveries, results
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
 
@@ -22,6 +23,11 @@ URGENT = fundus("refer", "urgent", "proliferative", "present")  # new vessels on
 
 def dermoscopy(verdict: str, urgency: str, diagnosis: str) -> dict[str, str]:
     return {"verdict": verdict, "urgency": urgency, "diagnosis": diagnosis}
+
+
+def home(diagnosis: str) -> dict[str, str]:
+    """A dermoscopy read that sends the patient home."""
+    return dermoscopy("no_refer", "routine", diagnosis)
 
 
 def two_reads(engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]) -> str:
@@ -46,6 +52,10 @@ def two_reads(engine: Engine, payload: dict[str, object], first: dict[str, str],
         ({}, fundus("refer", "soon", "moderate", "absent"), fundus("refer", "soon", "moderate", "present")),
         (DERMOSCOPY, dermoscopy("refer", "urgent", "melanoma"), dermoscopy("refer", "urgent", "basal_cell_carcinoma")),
         (DERMOSCOPY, dermoscopy("refer", "soon", "melanoma"), dermoscopy("refer", "soon", "naevus")),
+        # An actinic keratosis is premalignant and usually treated; a naevus is left alone.
+        (DERMOSCOPY, home("actinic_keratosis"), home("naevus")),
+        # "other" names no known lesion: it is not a benign one the reader recognised.
+        (DERMOSCOPY, home("other"), home("dermatofibroma")),
     ],
 )
 def test_reads_that_differ_on_what_the_patient_gets_go_to_a_coordinator(
@@ -61,14 +71,46 @@ def test_reads_that_differ_on_what_the_patient_gets_go_to_a_coordinator(
     [
         ({}, fundus("no_refer", "routine", "none", "absent"), fundus("no_refer", "routine", "mild", "absent")),
         ({}, URGENT, URGENT),
-        (DERMOSCOPY, dermoscopy("no_refer", "routine", "naevus"), dermoscopy("no_refer", "routine", "dermatofibroma")),
+        (DERMOSCOPY, home("naevus"), home("dermatofibroma")),
     ],
 )
 def test_reads_that_agree_on_what_the_patient_gets_settle_and_the_second_is_sent(
     engine: Engine, payload: dict[str, object], first: dict[str, str], second: dict[str, str]
 ) -> None:
     assert two_reads(engine, payload, first, second) == "reviewed"
-    with engine.connect() as connection:
-        [sent] = connection.execute(select(deliveries.c.payload)).scalars().all()
-    document = json.loads(sent)
+    document = sent(engine)
     assert (document["verdict"], document["reviewer"]) == (second["verdict"], "ben")
+
+
+def sent(engine: Engine) -> dict[str, object]:
+    """The one verdict queued for the device."""
+    with engine.connect() as connection:
+        [payload] = connection.execute(select(deliveries.c.payload)).scalars().all()
+    return json.loads(payload)
+
+
+FIRST, SECOND = "First reader / Premier lecteur: ", "Second reader / Second lecteur: "
+
+
+@pytest.mark.parametrize(
+    ("comments", "sent_comment"),
+    [
+        (("new vessels on the disc", "laser this week"), f"{FIRST}new vessels on the disc\n{SECOND}laser this week"),
+        # The first reader's alone: sent as the second reader's (the one ``reviewer`` names), it would be lost.
+        (("new vessels on the disc", ""), f"{FIRST}new vessels on the disc"),
+    ],
+)
+def test_reads_that_agree_send_the_nurse_both_comments_each_by_its_reader_s_place_not_name(
+    engine: Engine, comments: tuple[str, str], sent_comment: str
+) -> None:
+    first, second = ({**URGENT, "comment": comment} for comment in comments)
+    assert two_reads(engine, {}, first, second) == "reviewed"
+    assert sent(engine)["comment"] == sent_comment  # the first reader's name goes nowhere
+
+
+def test_two_comments_share_the_wire_s_limit_a_short_one_whole(engine: Engine) -> None:
+    first, second = {**URGENT, "comment": "see the lower edge"}, {**URGENT, "comment": "b" * MAX_COMMENT}
+    assert two_reads(engine, {}, first, second) == "reviewed"
+    comment = sent(engine)["comment"]
+    assert len(comment) == MAX_COMMENT and comment.startswith(f"{FIRST}see the lower edge\n{SECOND}bbb")
+    assert comment.endswith("b…")

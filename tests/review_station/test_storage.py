@@ -10,11 +10,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
+from review_station import contrary
+from review_station.contrary import FLAGGED
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
-from review_station.storage.tables import deliveries, devices, metadata, result_tallies, results
+from review_station.storage.tables import deliveries, devices, metadata, reads, result_tallies, results, users
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import result_bytes, result_topic
 
@@ -146,6 +148,31 @@ def test_verdicts_queued_before_their_time_had_a_column_get_the_time_they_were_s
         with engine.connect() as connection:
             migrated = connection.execute(select(deliveries.c.reviewed_at)).scalar_one()
         assert migrated == datetime(2026, 12, 3, 4, 7, 4, tzinfo=UTC)
+    finally:
+        engine.dispose()
+
+
+def test_a_reviewed_station_gains_the_refused_contrary_reads_with_none_flagged(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0011")
+        _, payload = result_bytes("cam-01", "site-a")
+        row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
+        now = datetime.now(UTC)
+        read = {"review_id": "rv-1", "result_id": row["result_id"], "user_id": 1, "kind": "first", "created_at": now}
+        with engine.begin() as connection:
+            connection.execute(insert(results).values({**row, "state": "reviewed", "queue_rank": 1}))
+            ana = {"id": 1, "username": "ana", "password_hash": "x", "role": "reviewer", "created_at": now}
+            connection.execute(insert(users).values(ana))
+            connection.execute(insert(reads).values(**read, verdict="no_refer", urgency="routine"))
+        upgrade(engine)
+        with engine.begin() as connection:
+            assert connection.execute(select(func.count()).select_from(results).where(FLAGGED)).scalar_one() == 0
+            urgent = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "severe", "maculopathy": "absent"}
+            urgent |= {"diagnosis": None, "comment": None}
+            kept = contrary.keep(connection, row["result_id"], 1, urgent, "rv-1")
+            assert connection.execute(select(results.c.result_id).where(FLAGGED)).scalar_one() == row["result_id"]
+        assert kept == 1
     finally:
         engine.dispose()
 

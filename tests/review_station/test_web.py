@@ -171,7 +171,8 @@ def test_a_read_that_loses_the_race_is_audited_with_its_verdict_and_its_page_as_
         events = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
         ben_saw = [(kind, json.loads(details)) for kind, details in events if '"by":"ben"' in details]
         assert audit.verify(connection).intact
-    refused = {"result": result_id, **urgent, "diagnosis": None, "by": "ben"}  # codes only, as every read's event
+    # Codes only, as every read's event; it differs in care from ana's: kept for a coordinator (test_contrary_reads).
+    refused = {"result": result_id, **urgent, "diagnosis": None, "by": "ben", "contrary": 1}
     page = {"result": result_id, "by": "ben"}
     assert ben_saw == [("view", page), ("read_refused", refused), ("view", page)]
 
