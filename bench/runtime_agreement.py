@@ -78,22 +78,23 @@ def main() -> None:
     here, other = run_worker(sys.executable, args.images), run_worker(args.other_python, args.images)
     for model_id in MODEL_IDS:
         a, b = here[model_id], other[model_id]
-        signed = read_manifest(PROJECT_ROOT / "models" / model_id).score_steps
         steps = np.array(
             [output_steps_apart("sigmoid", a["step"], a["scores"][p], b["scores"][p]) for p in a["scores"]]
         )
-        references = {
-            Path(p).relative_to(PROJECT_ROOT / "models").as_posix(): round(float(s), 2)
+        bundle = PROJECT_ROOT / "models" / model_id
+        references = {  # the ones its manifest signs; the other bundle's are only more photos to it
+            Path(p).relative_to(bundle).as_posix(): round(float(s), 2)
             for p, s in zip(a["scores"], steps, strict=True)
-            if Path(p).is_relative_to(PROJECT_ROOT / "models")
+            if Path(p).is_relative_to(bundle)
         }
+        signed = read_manifest(bundle).score_steps
         largest = max(abs(a["scores"][p] - b["scores"][p]) for p in a["scores"])
         print(
             f"{model_id}: {a['runtime']} against {b['runtime']}, {len(steps)} photos, output step {a['step']:.4f}: "
             f"{int((steps > 0.01).sum())} differ; steps apart median {np.median(steps):.2f}, "
             f"95th percentile {np.percentile(steps, 95):.2f}, 99th {np.percentile(steps, 99):.2f}, "
             f"max {steps.max():.2f}; more than the {signed} signed: {int((steps > signed).sum())}; "
-            f"largest score difference {largest:.4f}; the reference images {references}"
+            f"largest score difference {largest:.4f}; its reference images {references}"
         )
 
 
