@@ -5,7 +5,8 @@ other (``firmware_app.bundles.score_agreement``). This scores the same photos wi
 model on ``ai-edge-litert`` (this environment) and on ``tflite-runtime`` (a second Python, by
 default ``.venv-tflite``'s, as ``scripts/setup --test`` makes it), through the device's own
 ``TriageModel.predict``, and prints, per model, how many photos differ and by how many output steps
-at most: the measurement ``OUTPUT_STEP_ALLOWANCE`` rests on. The photos: every bundle's reference
+at most, and how many lie beyond the output steps the model's manifest signs (``score_steps``):
+the measurement a publisher's ``score_steps`` rests on. The photos: every bundle's reference
 images, and the first ``--images`` of each shared data set of both modalities (each model scores
 all of them, as the reference images of both modalities are scored by both models).
 
@@ -71,7 +72,8 @@ def main() -> None:
         print(json.dumps(worker(args.images)))
         return
 
-    from firmware_app.bundles.score_agreement import OUTPUT_STEP_ALLOWANCE, output_steps_apart
+    from firmware_app.bundles.manifest import read_manifest
+    from firmware_app.bundles.score_agreement import output_steps_apart
 
     here, other = run_worker(sys.executable, args.images), run_worker(args.other_python, args.images)
     for model_id in MODEL_IDS:
@@ -79,18 +81,20 @@ def main() -> None:
         steps = np.array(
             [output_steps_apart("sigmoid", a["step"], a["scores"][p], b["scores"][p]) for p in a["scores"]]
         )
-        references = {
-            Path(p).relative_to(PROJECT_ROOT / "models").as_posix(): round(float(s), 2)
+        bundle = PROJECT_ROOT / "models" / model_id
+        references = {  # the ones its manifest signs; the other bundle's are only more photos to it
+            Path(p).relative_to(bundle).as_posix(): round(float(s), 2)
             for p, s in zip(a["scores"], steps, strict=True)
-            if Path(p).is_relative_to(PROJECT_ROOT / "models")
+            if Path(p).is_relative_to(bundle)
         }
+        signed = read_manifest(bundle).score_steps
         largest = max(abs(a["scores"][p] - b["scores"][p]) for p in a["scores"])
         print(
             f"{model_id}: {a['runtime']} against {b['runtime']}, {len(steps)} photos, output step {a['step']:.4f}: "
             f"{int((steps > 0.01).sum())} differ; steps apart median {np.median(steps):.2f}, "
             f"95th percentile {np.percentile(steps, 95):.2f}, 99th {np.percentile(steps, 99):.2f}, "
-            f"max {steps.max():.2f}; more than {OUTPUT_STEP_ALLOWANCE}: {int((steps > OUTPUT_STEP_ALLOWANCE).sum())}; "
-            f"largest score difference {largest:.4f}; the reference images {references}"
+            f"max {steps.max():.2f}; more than the {signed} signed: {int((steps > signed).sum())}; "
+            f"largest score difference {largest:.4f}; its reference images {references}"
         )
 
 

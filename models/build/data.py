@@ -3,17 +3,16 @@
 Every pixel a model is trained, calibrated or evaluated on comes from the functions the device runs
 (``firmware_app.inference.preprocess``: ``framed``, then ``colour_constant``, which together are
 ``model_view``), so the models never see an image the device would not produce. Framed views are
-cached as uint8 arrays outside the repository (keyed by the preprocessing source, so a change to
-``preprocess.py`` invalidates the cache).
+cached as uint8 arrays outside the repository, keyed by the source of every project module that
+frames them (``source_key``), so a change to ``preprocess.py`` or to anything it imports invalidates
+the cache.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import inspect
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +21,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from firmware_app import frame_analysis
-from firmware_app.inference import preprocess
 from firmware_app.inference.card import InputSpec
 from firmware_app.inference.preprocess import colour_constant, framed
-from firmware_app.quality import lesion
 from firmware_app.quality.gate import device_lesion
+from models.build.source_key import source_digest
 
 log = logging.getLogger(__name__)
 
@@ -176,23 +173,16 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _source_of(function: Callable[..., object]) -> bytes:
-    """A function's name and the source of its whole module: a cache keyed on it is invalidated
-    whenever the function or anything it calls there changes."""
-    name = f"{function.__module__}.{function.__qualname__}"
-    return (name + inspect.getsource(sys.modules[function.__module__])).encode()
-
-
 def _cache_key(samples: Sequence[Sample], spec: InputSpec, read: Reader, vary: Variation | None) -> str:
-    digest = hashlib.sha256(inspect.getsource(preprocess).encode())
-    if spec.reads_segmentation:  # the view depends on the device's segmentation too
-        for module in (frame_analysis, lesion):
-            digest.update(inspect.getsource(module).encode())
-    # The reader's module too: a photo restored from how it was stored (``field_aspect``) is framed
-    # anew whenever the restoring changes.
-    digest.update(_source_of(read))
-    if vary is not None:  # a photo altered as another camera would deliver it, framed anew when that changes
-        digest.update(_source_of(vary))
+    """What a framed view depends on: the source of the functions that make it (``framed``, the
+    reader, which may restore a photo from how it was stored (``field_aspect``), the device's
+    segmentation when the card crops to it, the variation that alters a photo as another camera
+    would deliver it), each with every project module it imports, however indirectly; the view's
+    size, crop and colour order; the photos."""
+    functions = [framed, read, *([device_lesion] if spec.reads_segmentation else []), *([vary] if vary else [])]
+    digest = hashlib.sha256(source_digest(*(function.__module__ for function in functions)))
+    for function in functions:
+        digest.update(f"{function.__module__}.{function.__qualname__}".encode())
     digest.update(repr((spec.height, spec.width, spec.crop, spec.colour_order)).encode())
     for sample in samples:
         digest.update(str(sample.path).encode())

@@ -9,8 +9,15 @@ import re
 import pytest
 
 from firmware_app.bundles.keys import KeyFileError, trusted_keys
-from firmware_app.bundles.manifest import BundleError, verify_bundle, write_signed
-from firmware_app.bundles.score_agreement import OUTPUT_STEP_ALLOWANCE, output_steps_apart, scores_agree
+from firmware_app.bundles.manifest import (
+    MAX_SCORE_STEPS,
+    SCHEMA_WITHOUT_STEPS,
+    SCORE_STEPS,
+    BundleError,
+    verify_bundle,
+    write_signed,
+)
+from firmware_app.bundles.score_agreement import output_steps_apart, scores_agree
 from firmware_app.inference.model import TriageModel
 from tests.bundles.kit import make_key, manifest_document, signed_bundle
 from tests.conftest import MODELS_DIR
@@ -114,31 +121,71 @@ def _logit_moved(score: float, steps: float, step: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-@pytest.mark.parametrize(
-    ("steps", "verifies"), [(OUTPUT_STEP_ALLOWANCE - 0.5, True), (OUTPUT_STEP_ALLOWANCE + 1, False)]
-)
-def test_a_reference_score_verifies_within_a_few_output_steps_only(bundle, publisher, steps, verifies):
-    """Another runtime's rounding moves a score a few output steps (in logits), which on a sigmoid's
-    steep part is more than the probability tolerance: with that tolerance made negligible, a score
-    moved within the step allowance still verifies, one moved beyond it does not."""
-    key, trusted = publisher
-    document = manifest_document(bundle)
+def _moved_reference(bundle, key, steps: float, document: dict) -> None:
+    """Sign ``document`` with its first reference score moved ``steps`` output steps (in logits) and
+    its probability tolerance made negligible, as another runtime's rounding would move it."""
     document["score_tolerance"] = 1e-9
     step = TriageModel(bundle).output_step
     name = sorted(document["reference_scores"])[0]
     document["reference_scores"][name] = _logit_moved(document["reference_scores"][name], steps, step)
     write_signed(bundle, document, key)
+
+
+@pytest.mark.parametrize(("signed", "steps", "verifies"), [(2, 1.5, True), (2, 2.5, False), (0, 0.5, False)])
+def test_a_reference_score_verifies_within_the_signed_output_steps_only(bundle, publisher, signed, steps, verifies):
+    """Another runtime's rounding moves a score a few output steps (in logits), which on a sigmoid's
+    steep part is more than the probability tolerance: a score moved within the steps the manifest
+    signs verifies, one moved beyond them does not, however many a device might have allowed."""
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["score_steps"] = signed
+    _moved_reference(bundle, key, steps, document)
     if verifies:
         verify_bundle(bundle, trusted_keys(trusted))
     else:
-        assert f"{steps:.1f} output steps apart" in refusal(bundle, trusted)
+        assert f"{steps:.1f} output steps apart (tolerance 1e-09 or {signed} output steps)" in refusal(bundle, trusted)
+
+
+def test_a_manifest_of_the_first_schema_gets_its_signed_tolerance_only(bundle, publisher):
+    """A manifest signed before ``score_steps`` existed states no output steps: its scores agree
+    within its tolerance, as signed, and a score one step off is refused."""
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["schema"] = SCHEMA_WITHOUT_STEPS
+    del document["score_steps"]
+    _moved_reference(bundle, key, 1.0, document)
+    assert "1.0 output steps apart (tolerance 1e-09 or 0 output steps)" in refusal(bundle, trusted)
+
+
+def test_a_manifest_of_the_first_schema_still_verifies_as_signed(bundle, publisher):
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["schema"] = SCHEMA_WITHOUT_STEPS
+    del document["score_steps"]
+    write_signed(bundle, document, key)
+    assert verify_bundle(bundle, trusted_keys(trusted)).score_steps == 0
+
+
+def test_a_manifest_of_an_unknown_schema_is_refused(bundle, publisher):
+    key, trusted = publisher
+    document = manifest_document(bundle)
+    document["schema"] = "edgescreen.model-bundle/3"
+    write_signed(bundle, document, key)
+    assert "the manifest is not edgescreen.model-bundle/2 (nor edgescreen.model-bundle/1)" in refusal(bundle, trusted)
+
+
+def test_a_bundle_signs_the_projects_output_steps(bundle, publisher):
+    assert manifest_document(bundle)["score_steps"] == SCORE_STEPS
+    assert verify_bundle(bundle, trusted_keys(publisher[1])).score_steps == SCORE_STEPS
 
 
 def test_two_runtimes_scores_of_the_dr_reference_agree():
     """The review's case: the same input tensor gave output 15 on ai-edge-litert and 13 on
-    tflite-runtime, two steps of 0.1332 that moved the score from 0.1193 to 0.0940 (beyond 0.02)."""
-    assert scores_agree("sigmoid", 0.13324977, 0.0940, 0.1193, 0.02)
-    assert not scores_agree("sigmoid", 0.13324977, 0.6, 0.1193, 0.02)
+    tflite-runtime, two steps of 0.1332 that moved the score from 0.1193 to 0.0940 (beyond 0.02):
+    they agree within the project's signed steps, not when a manifest signs none."""
+    assert scores_agree("sigmoid", 0.13324977, 0.0940, 0.1193, 0.02, SCORE_STEPS)
+    assert not scores_agree("sigmoid", 0.13324977, 0.0940, 0.1193, 0.02, 0)
+    assert not scores_agree("sigmoid", 0.13324977, 0.6, 0.1193, 0.02, MAX_SCORE_STEPS)
     assert output_steps_apart("softmax", 0.13, 0.0940, 0.1193) is None
 
 
@@ -163,6 +210,11 @@ def test_no_trusted_key_means_nothing_verifies(tmp_path, bundle):
         ("score_tolerance", 0.0, "score tolerance 0.0 is not in"),
         ("reference_scores", float("nan"), "reference scores are not all in [0, 1]"),
         ("score_tolerance", 10**400, "the manifest is not a valid"),
+        ("score_steps", MAX_SCORE_STEPS + 1, f"score steps {MAX_SCORE_STEPS + 1} are not a whole number"),
+        ("score_steps", -1, "score steps -1 are not a whole number"),
+        ("score_steps", 2.5, "score steps 2.5 are not a whole number"),
+        ("score_steps", float("nan"), "score steps nan are not a whole number"),
+        ("score_steps", True, "score steps True are not a whole number"),
     ],
 )
 def test_a_manifest_whose_scores_cannot_be_checked_is_refused(bundle, publisher, field, value, message):

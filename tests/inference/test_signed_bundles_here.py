@@ -19,5 +19,10 @@ def test_a_committed_bundle_verifies_on_this_runtime(model_id):
     assert len(scores) >= 2
     for name, expected in manifest.reference_scores.items():
         assert scores_agree(
-            model.card.output.activation, model.output_step, scores[name], expected, manifest.tolerance
+            model.card.output.activation,
+            model.output_step,
+            scores[name],
+            expected,
+            manifest.tolerance,
+            manifest.score_steps,
         ), f"{model.runtime}: {name} scored {scores[name]:.6f}, signed {expected:.6f}"
