@@ -386,3 +386,31 @@ def drawn_before(page, comment, first: str, then: str) -> bool:
         }""",
         [first, then],
     )
+
+
+def test_a_comment_of_two_readers_keeps_one_line_each_on_the_record(page, app):
+    """Two agreeing blind reads reach the device as one comment, a reader to a line: the record shows
+    the lines as sent, not run together."""
+    store = open_store(app.directory)
+    record = record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref="B-8")))
+    joint = "First reader / Premier lecteur: early signs\nSecond reader / Second lecteur: agree, recheck in 6 months"
+    said = {"result_id": record.result_id, "verdict": "refer", "reviewer": "dr-lopez", "comment": joint}
+    store.add_review(Review("rev-1", reviewed_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC), **said))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    _find(page, app, "B-8")
+    page.get_by_role("button", name="View").click()
+    comment = page.locator("[data-test=comment]")
+    assert comment.inner_text() == joint
+    # The second reader's line starts below the first, at the start of a line of the record's field.
+    first, second, field_left = comment.evaluate(
+        """e => [...["First", "Second"].map(word => {
+            const text = e.firstChild, range = document.createRange(), at = text.data.indexOf(word);
+            range.setStart(text, at); range.setEnd(text, at + 1);
+            const box = range.getBoundingClientRect();
+            return {left: box.left, top: box.top};
+        }), e.parentElement.getBoundingClientRect().left]"""
+    )
+    assert second["top"] > first["top"] and abs(second["left"] - field_left) < 1
+    snap(page, "record-two-readers")
