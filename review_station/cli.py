@@ -52,11 +52,7 @@ def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
 def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     from review_station.uploads import create_upload_app, upload_server
 
-    try:
-        server = upload_server(config, create_upload_app(config, engine))
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+    server = upload_server(config, create_upload_app(config, engine))
     log_event("review.uploads_start", host=config.uploads.host, port=config.uploads.port)
     server.run()
     return 0
@@ -243,6 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (devices.DeviceError, accounts.AccountError, ExportError, SealError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     finally:
         engine.dispose()
 

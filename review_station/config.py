@@ -41,6 +41,8 @@ class BrokerConfig:
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     # One MQTT client id per ingester process; its persistent session keeps unacknowledged results.
+    # The broker names the session after the certificate (use_username_as_clientid): with a
+    # tls_cert_file, this must be its CN (``ingest/identity.py``), each ingester with its own.
     client_id: str = "review-ingest-1"
     # Ingesters in one group split the results between them (a shared subscription).
     share_group: str = "review"

@@ -29,6 +29,7 @@ from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
 from review_station.ingest.release import enrolments_releasing
+from review_station.ingest.takeovers import noticed_takeovers
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
     ADJUDICATORS,
@@ -351,6 +352,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             delays = sorted(dashboard.receipt_delays_h(connection, site, period(days)))
             quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
             broker_drops = noticed(connection)
+            takeovers = noticed_takeovers(connection)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -361,6 +363,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quiet=quiet,
             quarantined=quarantined,
             broker_drops=broker_drops,
+            takeovers=takeovers,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,
