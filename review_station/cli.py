@@ -81,7 +81,11 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
         print(f"enrolled {args.device} at {args.site}; {_released_words(released)}")
     elif args.action == "retire":
         devices.retire(engine, args.device, by=OPERATOR)
-        print(f"retired {args.device}: its results now go to quarantine")
+        print(
+            f"retired {args.device}: its results now go to quarantine. A lost or stolen device keeps its "
+            f"certificate: revoke it (broker/revoke-certs CA_DIR {args.device}) and install the new crl.pem on "
+            'the broker and here (README, "Revoking a certificate")'
+        )
     elif args.action == "resend-verdicts":
         count = resend_verdicts(engine, args.device, by=OPERATOR)
         print(f"{count} verdict(s) queued again for {args.device}: it stores those it lost, the ingester sends them")

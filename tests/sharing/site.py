@@ -31,14 +31,18 @@ from tests.sharing.kit import station_keys
 from tests.sync.test_security import site_broker_config
 from tests.web_server import running
 
+# A device reported lost: its certificate is revoked.
+LOST = "cam-lost"
 # The ingester, and a tap reading what devices publish with an ingester's rights (a certificate of its
 # own: the broker names a client's session after its certificate, so one would knock the other off).
-CLIENTS = ("cam-01", "cam-02", "review-ingest-1", "review-tap")
+CLIENTS = ("cam-01", "cam-02", "review-ingest-1", "review-tap", LOST)
 LEAVES = ("result", "status", "review_ack")
 
 
 def make_certs(directory: Path) -> Path:
+    """The test CA's certificates, ``LOST``'s revoked in its revocation list (``crl.pem``)."""
     subprocess.run([str(PROJECT_ROOT / "broker" / "make-test-certs"), str(directory), *CLIENTS], check=True)
+    subprocess.run([str(PROJECT_ROOT / "broker" / "revoke-certs"), str(directory), LOST], check=True)
     return directory
 
 
@@ -175,7 +179,8 @@ def site(directory: Path, certs: Path, engine: Engine, max_upload_mb: int = 16) 
         broker=tls(certs, "review-ingest-1"),
         extra=(
             f'[uploads]\nhost = "127.0.0.1"\nport = {upload_port}\ntls_cert_file = "{certs}/station.crt"\n'
-            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\nmax_upload_mb = {max_upload_mb}\n'
+            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\ntls_crl_file = "{certs}/crl.pem"\n'
+            f"max_upload_mb = {max_upload_mb}\n"
             f'[images]\nprivate_key_file = "{private}"\n'
         ),
     )

@@ -48,6 +48,7 @@ def site_broker_config(directory: Path, certs: Path, port: int, ingesters: Seque
         "cafile": f"cafile {certs}/ca.crt",
         "certfile": f"certfile {certs}/broker.crt",
         "keyfile": f"keyfile {certs}/broker.key",
+        "crlfile": f"crlfile {certs}/crl.pem",
     }
     return with_lines(text, replacements, "broker/mosquitto.conf") + f"log_dest file {directory}/mosquitto.log\n"
 
