@@ -4,12 +4,15 @@ its own, and the other client's session, with what is queued in it, is still the
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
 
 from tests.mqtt_broker import wait_until
-from tests.sync.test_security import Client
+from tests.records.kit import open_store
+from tests.sync.kit import BackgroundWorker
+from tests.sync.test_security import Client, device_config, sync_status
 
 QUEUED = b"queued while its client was away"
 # The victim's certificate (CN = client id): what it subscribes to, and who sends it what meanwhile.
@@ -43,3 +46,27 @@ def test_a_device_certificate_cannot_take_or_wipe_another_clients_session(certs,
         assert owner.session_present and owner.messages == [(topic, QUEUED)]
     finally:
         owner.close()
+
+
+def test_the_sync_worker_logs_each_lost_connection_with_its_code_and_a_taken_session_as_an_error(
+    tmp_path, certs, site_broker, caplog
+):
+    """A copy of the device's certificate (a second worker, or a stolen one) reconnecting as paho does:
+    mosquitto 2.0.11 closes the older connection without a reason, so the worker sees each one lost
+    (0x80) and, the third within a minute, says the session is taken over."""
+    caplog.set_level(logging.WARNING, logger="edgescreen")
+    config = device_config(tmp_path, certs, site_broker.port)
+    open_store(tmp_path).records.close()
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: sync_status(config)["connection"] == "connected", 30, "the worker connected")
+        copy = Client(site_broker.port, certs, "cam-01")
+        try:
+            taken = 'sync.session_taken_over reason="Unspecified error (0x80)"'
+            wait_until(lambda: any(taken in record.getMessage() for record in caplog.records), 60, "the takeover")
+        finally:
+            copy.close()
+    finally:
+        worker.stop()
+    assert next(r for r in caplog.records if "sync.session_taken_over" in r.getMessage()).levelno == logging.ERROR
+    assert any("disconnected: Unspecified error (0x80)" in r.getMessage() for r in caplog.records)
