@@ -52,11 +52,7 @@ def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
 def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     from review_station.uploads import create_upload_app, upload_server
 
-    try:
-        server = upload_server(config, create_upload_app(config, engine))
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+    server = upload_server(config, create_upload_app(config, engine))
     log_event("review.uploads_start", host=config.uploads.host, port=config.uploads.port)
     server.run()
     return 0
@@ -85,7 +81,11 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
         print(f"enrolled {args.device} at {args.site}; {_released_words(released)}")
     elif args.action == "retire":
         devices.retire(engine, args.device, by=OPERATOR)
-        print(f"retired {args.device}: its results now go to quarantine")
+        print(
+            f"retired {args.device}: its results now go to quarantine. A lost or stolen device keeps its "
+            f"certificate: revoke it (broker/revoke-certs CA_DIR {args.device}) and install the new crl.pem on "
+            'the broker and here (README, "Revoking a certificate")'
+        )
     elif args.action == "resend-verdicts":
         count = resend_verdicts(engine, args.device, by=OPERATOR)
         print(f"{count} verdict(s) queued again for {args.device}: it stores those it lost, the ingester sends them")
@@ -267,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (devices.DeviceError, accounts.AccountError, ExportError, SealError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     finally:
         engine.dispose()
 

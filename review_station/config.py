@@ -41,6 +41,8 @@ class BrokerConfig:
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     # One MQTT client id per ingester process; its persistent session keeps unacknowledged results.
+    # The broker names the session after the certificate (use_username_as_clientid): with a
+    # tls_cert_file, this must be its CN (``ingest/identity.py``), each ingester with its own.
     client_id: str = "review-ingest-1"
     # Ingesters in one group split the results between them (a shared subscription).
     share_group: str = "review"
@@ -103,6 +105,9 @@ class UploadsConfig:
     tls_cert_file: Path | None = field(default=None, metadata=EXISTING_FILE)
     tls_key_file: Path | None = field(default=None, metadata=EXISTING_FILE)
     tls_ca_file: Path | None = field(default=None, metadata=EXISTING_FILE)
+    # The CA's revocation list (PEM, ``broker/revoke-certs``), the one the site broker reads: a revoked
+    # device certificate is refused. Read at start: restart the service after installing a new one.
+    tls_crl_file: Path | None = field(default=None, metadata=EXISTING_FILE)
     # A photo sealed at 2048 px is a few MB; anything much larger is refused before it is read.
     max_upload_mb: int = field(default=16, metadata={"min": 1, "max": 1024})
     # What arrived of an upload cut off is kept for the device to resume; dropped when it has

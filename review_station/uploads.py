@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -181,18 +183,49 @@ def create_upload_app(config: ReviewConfig, engine: Engine) -> Starlette:
     return Starlette(routes=routes, lifespan=purging)
 
 
+class RevocationCheckingConfig(uvicorn.Config):
+    """uvicorn's settings, its TLS context also refusing a client certificate the CA revoked, when
+    given the certificate revocation list (PEM) the site broker reads too (``broker/revoke-certs``).
+    uvicorn has no setting for one: the context it builds is completed here, before the server
+    listens. Only the device's own certificate is looked up (``VERIFY_CRL_CHECK_LEAF``): the CA signs
+    no other CA."""
+
+    def __init__(self, app: Any, crl_file: Path | None, **settings: Any) -> None:
+        super().__init__(app, **settings)
+        self.crl_file = crl_file
+
+    def load(self) -> None:
+        super().load()
+        if self.crl_file is None:
+            return
+        assert self.ssl is not None  # the TLS files are required (upload_server)
+        try:
+            self.ssl.load_verify_locations(cafile=str(self.crl_file))
+        except (ssl.SSLError, OSError) as error:
+            raise ConfigError(f"[uploads] tls_crl_file {self.crl_file} cannot be used: {error}") from error
+        self.ssl.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+
+
 def upload_server(config: ReviewConfig, app: Any) -> uvicorn.Server:
     """The server ``edgescreen-review uploads`` runs ``app`` (``create_upload_app``) in; refuses to
-    start without its TLS files."""
+    start without its TLS files. Without a revocation list it warns: a lost device's certificate would
+    still upload."""
     settings = config.uploads
     missing = [name for name in ("tls_cert_file", "tls_key_file", "tls_ca_file") if getattr(settings, name) is None]
     if missing:
         raise ConfigError(
             f"[uploads] {missing[0]} is required: photos are received over HTTPS with client certificates"
         )
+    if settings.tls_crl_file is None:
+        log_event(
+            "review.uploads_without_crl",
+            level=logging.WARNING,
+            why="[uploads] tls_crl_file is not set: a revoked device certificate is still accepted",
+        )
     return uvicorn.Server(
-        uvicorn.Config(
+        RevocationCheckingConfig(
             app,
+            settings.tls_crl_file,
             host=settings.host,
             port=settings.port,
             ssl_certfile=str(settings.tls_cert_file),

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -85,7 +85,7 @@ class Broker:
 class Tap:
     """A subscriber that keeps every (topic, payload bytes) it receives, in arrival order."""
 
-    def __init__(self, port: int, topic: str = "#", client_id: str = "", **tls: str) -> None:
+    def __init__(self, port: int, topic: str | Sequence[str] = "#", client_id: str = "", **tls: str) -> None:
         self.messages: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
         # With a client id the tap keeps a persistent session: nothing is missed across a broker restart.
@@ -93,7 +93,8 @@ class Tap:
         if tls:
             self.client.tls_set(**tls)
         self.subscribed = threading.Event()
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        topics = [topic] if isinstance(topic, str) else list(topic)
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe([(each, 1) for each in topics])
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = self._keep
         self.client.connect("127.0.0.1", port)

@@ -32,6 +32,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
+from edgescreen_wire.disconnects import LossWatch, reason_with_code
 from edgescreen_wire.review import MAX_REVIEW_BYTES
 from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
@@ -100,6 +101,7 @@ class SyncWorker:
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
         # refusing every result keeps the worker "connected" most of the time.
         self._last_problem = ""
+        self._losses = LossWatch()
         self.heartbeat = Heartbeat("sync loop")
         self._reset_connection_state()
 
@@ -109,6 +111,7 @@ class SyncWorker:
         self._cursor = 0
         self._connack: bool | None = None
         self._problem = ""
+        self._taken_over = False
         # The broker answered and said no (a CONNACK or PUBACK failure code, e.g. "Not authorized"):
         # not a network fault, so retrying at once only repeats it.
         self._refused = False
@@ -128,8 +131,17 @@ class SyncWorker:
             self._problem, self._refused = f"the broker refused the connection: {reason}", denies_this_device(reason)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        """The reason and its code go into ``sync.disconnected``; a session taken over (said, or inferred
+        from repeated losses: ``edgescreen_wire.disconnects``) is an error, and backs off as a failure:
+        the other holder of this device's certificate would otherwise take it back at once."""
+        lost = reason.is_failure or flags.is_disconnect_packet_from_server  # not our own DISCONNECT
+        if lost and self._connack and self._losses.taken_over(reason, time.monotonic()):
+            self._taken_over = True
+            because = reason_with_code(reason)
+            self._problem = f"session taken over ({because}): another client has this device's certificate"
+            log_event("sync.session_taken_over", level=logging.ERROR, reason=because)
         self._connack = False
-        self._problem = self._problem or f"disconnected: {reason}"
+        self._problem = self._problem or f"disconnected: {reason_with_code(reason)}"
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         seq = self._inflight.pop(mid, None)
@@ -383,7 +395,7 @@ class SyncWorker:
                 # A refusal keeps backing off although each connection is accepted: the certificate
                 # or the broker's ACL must change first, and retrying at once floods its log.
                 refused = self._refused
-                attempt = 0 if established and not refused else attempt + 1
+                attempt = 0 if established and not refused and not self._taken_over else attempt + 1
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )

@@ -25,6 +25,7 @@ from edgescreen_wire.review import parse_review_ack
 from edgescreen_wire.topics import REVIEW_ACK, STATUS, parse_device_topic
 from firmware_app.events import log_event
 from review_station.ingest.classify import Refused, Unenrolled, result_row
+from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
@@ -56,14 +57,20 @@ class BatchOutcome:
     reasons: list[str] = field(default_factory=list)
 
 
-def _quarantine_row(message: Incoming, refusal: Refused | str) -> dict[str, Any]:
+def _quarantine_row(message: Incoming, refusal: Refused | str, budget: AwaitingBudget | None = None) -> dict[str, Any]:
     """A refused message's quarantine row: its first bytes, or the whole of a valid result that only
-    waits for its device's enrolment (validation bounded it to MAX_RESULT_BYTES)."""
-    awaiting = refusal.device_id if isinstance(refusal, Unenrolled) else None
+    waits for its device's enrolment (validation bounded it to MAX_RESULT_BYTES) while the device's
+    ``budget`` admits it."""
+    awaiting, reason = None, str(refusal)
+    if isinstance(refusal, Unenrolled) and budget is not None:
+        if budget.admits(refusal.device_id, len(message.payload)):
+            awaiting = refusal.device_id
+        else:
+            reason += OVER_BUDGET
     return {
         "received_at": message.received_at,
         "topic": message.topic[:512],
-        "reason": str(refusal)[:QUARANTINE_REASON_CHARS],
+        "reason": reason[:QUARANTINE_REASON_CHARS],
         "payload": message.payload if awaiting else message.payload[:QUARANTINE_HEAD_BYTES],
         "payload_bytes": len(message.payload),
         "awaiting_device": awaiting,
@@ -137,6 +144,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}  # one UPDATE per device and batch, not one per message
+    budget = AwaitingBudget(connection)
     for message in messages:
         where = parse_device_topic(message.topic)
         enrolled = where is not None and registry.get(where.device_id) == where.site_id
@@ -179,7 +187,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
         try:
             row = result_row(message.topic, message.payload, registry, message.received_at)
         except Refused as reason:
-            refused.append(_quarantine_row(message, reason))
+            refused.append(_quarantine_row(message, reason, budget))
             outcome.reasons.append(str(reason))
             continue
         copies[row["result_id"]].append((message, row))

@@ -26,15 +26,13 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
-from review_station.storage.tables import meta
+from review_station.storage.meta_rows import ATTEMPTS, stored_value, written
 
 DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 LIVE_TOPIC = "$SYS/broker/uptime"  # every sys_interval: seeing it shows the ACL lets the station read $SYS
 KEY = "broker_dropped_messages"
-ATTEMPTS = 3  # another ingester may write the row between our read and our write
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def noticed(connection: Connection) -> BrokerDrops:
 
 def _stored(connection: Connection) -> tuple[str | None, BrokerDrops]:
     """The row as stored (to write it back only if unchanged) and what it says."""
-    stored = connection.execute(select(meta.c.value).where(meta.c.key == KEY)).scalar_one_or_none()
+    stored = stored_value(connection, KEY)
     return stored, NONE_YET if stored is None else BrokerDrops(**json.loads(stored))
 
 
@@ -77,16 +75,6 @@ def record_counter(connection: Connection, counter: int, now: datetime | None = 
         if before.counter == counter:
             return 0
         after = before.after(counter, now or datetime.now(UTC))
-        if _written(connection, stored, json.dumps(asdict(after))):
+        if written(connection, KEY, stored, json.dumps(asdict(after))):
             return after.total - before.total
     return 0
-
-
-def _written(connection: Connection, stored: str | None, value: str) -> bool:
-    """Write the row if it still holds ``stored`` (or is still absent); whether it was written."""
-    if stored is None:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(meta).values(key=KEY, value=value).on_conflict_do_nothing(index_elements=["key"])
-        return connection.execute(statement.returning(meta.c.key)).first() is not None  # (psycopg: no rowcount)
-    changed = connection.execute(update(meta).where(meta.c.key == KEY, meta.c.value == stored).values(value=value))
-    return changed.rowcount == 1

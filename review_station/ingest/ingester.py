@@ -36,6 +36,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Connection, Engine, and_, func, not_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgescreen_wire.disconnects import REPEATED_LOSSES, WINDOW_S, LossWatch, reason_with_code
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
@@ -43,7 +44,9 @@ from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
+from review_station.ingest.identity import check_client_id
 from review_station.ingest.release import release
+from review_station.ingest.takeovers import record_takeover
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY
 
@@ -70,6 +73,7 @@ def subscriptions(group: str) -> list[tuple[str, int]]:
 
 class Ingester:
     def __init__(self, engine: Engine, settings: BrokerConfig, stop: threading.Event | None = None) -> None:
+        check_client_id(settings)  # a ConfigError before any connection
         self._engine, self._settings = engine, settings
         self._stop = stop or threading.Event()
         self._rng = random.Random()
@@ -87,6 +91,9 @@ class Ingester:
         # When a $SYS message (the uptime, every sys_interval) must have come once subscribed.
         self._counter_due_at = float("inf")
         self.totals = BatchOutcome()
+        self._losses = LossWatch()
+        self._connected = False  # the current connection was accepted (a lost one counts in _losses)
+        self._taken_over = False  # the last connection ended in what looks like a session taken over
         # Set once the broker has granted the subscriptions: results published before that reach no
         # subscriber of the shared group (whoever starts an ingester in-process waits on it).
         self.subscribed = threading.Event()
@@ -100,8 +107,39 @@ class Ingester:
         if reason.is_failure:
             log_event("review.ingest_refused", level=logging.ERROR, reason=reason)
             return
+        self._connected = True
         client.subscribe(subscriptions(self._settings.share_group))
         log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        """Why a connection ended, a warning with the reason and its code, and a session taken over an
+        error (``edgescreen_wire.disconnects``): reconnections logged only as ``review.ingest_connected``
+        hid a copy of this ingester's certificate knocking it off several times a second."""
+        if not reason.is_failure and not flags.is_disconnect_packet_from_server:
+            return  # our own DISCONNECT, on stop
+        log_event("review.ingest_disconnected", level=logging.WARNING, reason=reason_with_code(reason))
+        if self._connected and self._losses.taken_over(reason, time.monotonic()):
+            self._taken_over = True
+            self._record_takeover(reason)
+
+    def _record_takeover(self, reason: Any) -> None:
+        """An error in the log, and one more for the dashboard (a failed write only loses the count)."""
+        try:
+            with self._engine.begin() as connection:
+                total: int | None = record_takeover(connection, self._settings.client_id).total
+        except SQLAlchemyError as error:
+            log_event("review.takeover_not_recorded", level=logging.WARNING, error=error)
+            total = None
+        log_event(
+            "review.ingest_session_taken_over",
+            level=logging.ERROR,
+            client_id=self._settings.client_id,
+            reason=reason_with_code(reason),
+            takeovers=total,
+            why=f"said by the broker, or {REPEATED_LOSSES} connections lost within {WINDOW_S:.0f} s: another "
+            "client has this ingester's certificate (its CN is the client id): two ingesters given one "
+            "certificate, or a copy of it elsewhere",
+        )
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
         topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
@@ -300,6 +338,7 @@ class Ingester:
             mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
         client.on_connect, client.on_subscribe = self._on_connect, self._on_subscribe
+        client.on_disconnect = self._on_disconnect
         client.on_message, client.on_publish = self._on_message, self._on_publish
         if settings.tls_ca_file:
             certificate = str(settings.tls_cert_file) if settings.tls_cert_file else None
@@ -310,6 +349,7 @@ class Ingester:
     def _serve_connection(self) -> bool:
         """One connection until it is lost or we are stopped; returns whether it was established."""
         self._pending, self._published = [], {}  # unacknowledged ones come again on the next session
+        self._connected = self._taken_over = False
         client = self._new_client()
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self._settings.session_expiry_s
@@ -373,7 +413,9 @@ class Ingester:
                 established = self._serve_connection()
                 if self._stop.is_set():
                     return
-                attempt = 0 if established else attempt + 1
+                # A taken session backs off as a failure: the other holder of the certificate would
+                # otherwise take it back at once, several times a second.
+                attempt = 0 if established and not self._taken_over else attempt + 1
                 self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))
         finally:
             self._committer.shutdown(wait=True)

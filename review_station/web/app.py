@@ -29,6 +29,7 @@ from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
 from review_station.ingest.release import enrolments_releasing
+from review_station.ingest.takeovers import noticed_takeovers
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
 from review_station.verdicts import (
     ADJUDICATORS,
@@ -410,6 +411,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quarantined = dashboard.quarantined(connection) if user.role == "admin" else None
             lost = undelivered.undelivered(connection, alert_h, readable)
             broker_drops = noticed(connection)
+            takeovers = noticed_takeovers(connection)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -421,6 +423,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             undelivered=lost,
             quarantined=quarantined,
             broker_drops=broker_drops,
+            takeovers=takeovers,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,

@@ -33,7 +33,7 @@ UNHEARD = "No matching subscribers"  # MQTT 5: accepted, and nobody subscribes t
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """As the README's steps make them: devices, the review station and site-a's bridge."""
     out = tmp_path_factory.mktemp("certs")
-    names = ["cam-01", "cam-09", "review-station", "bridge-site-a"]
+    names = ["cam-01", "cam-09", "review-ingest-1", "bridge-site-a"]
     subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out), *names], check=True, capture_output=True)
     return out
 
@@ -85,11 +85,12 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
     central, site = bridged
     devices.enrol(engine, "cam-01", "site-a", by="test")
     devices.enrol(engine, "cam-09", "site-b", by="test")
-    station_tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-station.crt"\n'
-    station_tls += f'tls_key_file = "{certs}/review-station.key"\n'
+    station_tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-ingest-1.crt"\n'
+    station_tls += f'tls_key_file = "{certs}/review-ingest-1.key"\n'
     ingester = IngesterThread(station_config(tmp_path, engine, central.port, broker=station_tls), engine)
-    device_tap = Tap(site.port, "edgescreen/v1/site-a/cam-01/review", **tls_of(certs, "cam-01"))
+    # One client per certificate: a second cam-01 client would take the first one's session.
     device, other_site = Client(site.port, certs, "cam-01"), Client(site.port, certs, "cam-09")
+    device.subscribe("edgescreen/v1/site-a/cam-01/review")
     try:
         result_id, payload = result_bytes("cam-01", "site-a")
         assert device.publish(result_topic("site-a", "cam-01"), payload) == ACCEPTED
@@ -99,8 +100,8 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
         accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
         _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
         record_read(engine, result_id, ana, ReadForm("refer", "soon", "moderate", "absent"), ())
-        wait_until(lambda: device_tap.on("/review"), 30, "the verdict at the site broker")
-        verdict = json.loads(device_tap.on("/review")[0])
+        wait_until(lambda: device.messages, 30, "the verdict at the site broker")
+        verdict = json.loads(device.messages[0][1])
         assert verdict["result_id"] == result_id
         ack = {"schema": "edgescreen.review-ack/1", "review_id": verdict["review_id"]}
         ack |= {"result_id": result_id, "status": "stored"}
@@ -114,14 +115,14 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
         assert counts(engine) == (1, 1, 0)  # cam-09's result under site-b never crossed
         assert "Denied" not in (tmp_path / "central" / "mosquitto.log").read_text()
     finally:
-        for client in (device, other_site, device_tap):
+        for client in (device, other_site):
             client.close()
         ingester.stop()
 
 
 def test_a_sites_bridge_certificate_cannot_publish_into_another_site(certs, bridged) -> None:
     central, _ = bridged
-    station_tap = Tap(central.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    station_tap = Tap(central.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
     bridge = Client(central.port, certs, "bridge-site-a")
     try:
         payload = result_bytes("cam-09", "site-b")[1]

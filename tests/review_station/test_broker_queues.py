@@ -49,7 +49,7 @@ SYS_EXPIRY_S = 60
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("certs")
-    names = ["cam-01", "review-station"]
+    names = ["cam-01", "review-ingest-1"]
     make_certs = PROJECT_ROOT / "broker" / "make-test-certs"
     subprocess.run([str(make_certs), str(out), *names], check=True, capture_output=True)
     return out
@@ -91,8 +91,8 @@ def settled_broker(tmp_path_factory: pytest.TempPathFactory, certs: Path) -> Ite
 
 def station_tls(certs: Path) -> str:
     return (
-        f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-station.crt"\n'
-        f'tls_key_file = "{certs}/review-station.key"\n'
+        f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-ingest-1.crt"\n'
+        f'tls_key_file = "{certs}/review-ingest-1.key"\n'
     )
 
 

@@ -33,7 +33,8 @@ def test_devices_users_and_the_audit_log_from_the_command_line(tmp_path, engine:
     assert review(config, "devices", "add", "cam-01", "--site", "site-a").returncode == 0
     again = review(config, "devices", "add", "cam-01", "--site", "site-b")
     assert again.returncode == 1 and "already enrolled" in again.stderr
-    assert review(config, "devices", "retire", "cam-01").returncode == 0
+    retired = review(config, "devices", "retire", "cam-01")
+    assert retired.returncode == 0 and "revoke it (broker/revoke-certs CA_DIR cam-01)" in retired.stdout
     listed = [json.loads(line) for line in review(config, "devices", "list", "--json").stdout.splitlines()]
     assert listed == [{"device": "cam-01", "site": "site-a", "active": False, "status": None, "last_seen": None}]
     added = review(config, "users", "add", "ana", "--role", "admin", stdin="a long enough secret\n")

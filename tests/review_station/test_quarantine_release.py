@@ -12,6 +12,7 @@ from alembic import command
 from sqlalchemy import Engine, Integer, LargeBinary, String, Text, column, insert, select, table
 
 from review_station import devices
+from review_station.ingest import quarantine_budget
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.ingest.ingester import REGISTRY_SECONDS
 from review_station.ingest.release import Enrolment, Released, enrolments_releasing
@@ -179,3 +180,20 @@ def test_the_migration_marks_whole_results_quarantined_before_it(database_url: s
             assert connection.execute(select(results.c.result_id)).scalar_one() == short_id
     finally:
         engine.dispose()
+
+
+def test_a_device_not_enrolled_has_a_bounded_room_kept_whole(engine, monkeypatch) -> None:
+    """A retired device's certificate (until it is revoked) flooding valid results: past its device's
+    room a result is kept cut, like any refusal, and the enrolment releases only those kept whole."""
+    topic = result_topic("clinic-a", "dev-02")
+    sent = [result_bytes("dev-02", "clinic-a") for _ in range(5)]
+    monkeypatch.setattr(quarantine_budget, "WHOLE_BYTES_PER_DEVICE", 3 * len(sent[0][1]))
+    ingest(engine, *((topic, payload) for _, payload in sent[:4]))  # 3 fit, in one batch
+    ingest(engine, (topic, sent[4][1]))  # and in the next, the room counted from the table
+    kept = quarantined(engine)
+    assert [awaiting for _, _, _, awaiting in kept] == ["dev-02"] * 3 + [None] * 2
+    assert all(
+        len(payload) <= 1024 and reason.endswith(quarantine_budget.OVER_BUDGET) for reason, payload, _, _ in kept[3:]
+    )
+    assert devices.enrol(engine, "dev-02", "clinic-a", by="test").stored == 3
+    assert counts(engine) == (3, 3, 2)

@@ -64,6 +64,7 @@ def test_the_key_is_readable_by_mosquitto_and_nobody_else(staged):
     assert _owner_mode(files / "broker.key") == ("root", "mosquitto", 0o640)
     assert _owner_mode(files / "acl") == ("root", "mosquitto", 0o640)
     assert _owner_mode(files / "ca.crt") == ("root", "root", 0o644)
+    assert _owner_mode(files / "crl.pem") == ("root", "root", 0o644)  # the revocation list: public
     assert (files / "acl").read_text() == (PROJECT_ROOT / "broker/acl").read_text()
 
 

@@ -31,12 +31,18 @@ from tests.sharing.kit import station_keys
 from tests.sync.test_security import site_broker_config
 from tests.web_server import running
 
-CLIENTS = ("cam-01", "cam-02", "review-station")
+# A device reported lost: its certificate is revoked.
+LOST = "cam-lost"
+# The ingester, and a tap reading what devices publish with an ingester's rights (a certificate of its
+# own: the broker names a client's session after its certificate, so one would knock the other off).
+CLIENTS = ("cam-01", "cam-02", "review-ingest-1", "review-tap", LOST)
 LEAVES = ("result", "status", "review_ack")
 
 
 def make_certs(directory: Path) -> Path:
+    """The test CA's certificates, ``LOST``'s revoked in its revocation list (``crl.pem``)."""
     subprocess.run([str(PROJECT_ROOT / "broker" / "make-test-certs"), str(directory), *CLIENTS], check=True)
+    subprocess.run([str(PROJECT_ROOT / "broker" / "revoke-certs"), str(directory), LOST], check=True)
     return directory
 
 
@@ -111,7 +117,7 @@ class Site:
     public_key: Path
     private_key: Path
     uploads: RecordingApp
-    taps: list[Tap]
+    tap: Tap
 
     def device_config(self, share: str, name: str = "cam-01", extra: str = "") -> str:
         """``[sync]`` lines for a device sharing ``share`` with this site's station."""
@@ -151,10 +157,10 @@ class Site:
 
     def broker_bytes(self) -> bytes:
         """Every topic and payload a device published (the ACL lets a device publish only these leaves)."""
-        return b"\n".join(topic.encode() + b" " + payload for tap in self.taps for topic, payload in tap.messages)
+        return b"\n".join(topic.encode() + b" " + payload for topic, payload in self.tap.messages)
 
     def results_at_broker(self) -> list[bytes]:
-        return self.taps[0].on("/result")
+        return self.tap.on("/result")
 
 
 @contextmanager
@@ -162,32 +168,33 @@ def site(directory: Path, certs: Path, engine: Engine, max_upload_mb: int = 16) 
     """Broker, ingester and upload server running; the device's own folder is ``directory/device``."""
     port = free_port()
     (directory / "broker").mkdir(parents=True)
-    broker = Broker(directory / "broker", site_broker_config(directory / "broker", certs, port), port).start()
+    broker_config = site_broker_config(directory / "broker", certs, port, ingesters=["review-tap"])
+    broker = Broker(directory / "broker", broker_config, port).start()
     private, public = station_keys(directory / "station-keys")
     upload_port = free_port()
     config_path = station_config(
         directory / "station",
         engine,
         port,
-        broker=tls(certs, "review-station"),
+        broker=tls(certs, "review-ingest-1"),
         extra=(
             f'[uploads]\nhost = "127.0.0.1"\nport = {upload_port}\ntls_cert_file = "{certs}/station.crt"\n'
-            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\nmax_upload_mb = {max_upload_mb}\n'
+            f'tls_key_file = "{certs}/station.key"\ntls_ca_file = "{certs}/ca.crt"\ntls_crl_file = "{certs}/crl.pem"\n'
+            f"max_upload_mb = {max_upload_mb}\n"
             f'[images]\nprivate_key_file = "{private}"\n'
         ),
     )
     config = load_review_config(str(config_path))
     uploads = RecordingApp(create_upload_app(config, engine))
     ingester = IngesterThread(config_path, engine)
-    # Every leaf a device may publish (the ACL: result, status, review_ack), read with the station's certificate.
-    taps = [Tap(port, f"edgescreen/v1/+/+/{leaf}", **tls_files(certs, "review-station")) for leaf in LEAVES]
+    # Every leaf a device may publish (the ACL: result, status, review_ack), read with an ingester's rights.
+    tap = Tap(port, [f"edgescreen/v1/+/+/{leaf}" for leaf in LEAVES], **tls_files(certs, "review-tap"))
     (directory / "device").mkdir()
     try:
         with running(upload_server(config, uploads), 20, 10):
-            yield Site(directory, certs, broker, engine, upload_port, public, private, uploads, taps)
+            yield Site(directory, certs, broker, engine, upload_port, public, private, uploads, tap)
     finally:
-        for tap in taps:
-            tap.close()
+        tap.close()
         ingester.stop()
         broker.stop()
 

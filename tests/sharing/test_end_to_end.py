@@ -34,7 +34,7 @@ from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
 from tests.review_station.kit import counts
-from tests.sharing.site import make_certs, site
+from tests.sharing.site import LOST, make_certs, site
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
 
 JPEG_START = b"\xff\xd8\xff"
@@ -215,6 +215,20 @@ def test_a_client_without_a_certificate_is_refused_at_the_handshake(station):
     )
     with pytest.raises(OSError):
         anonymous.upload("a" * 32, b"x" * 100, Heartbeat("test upload"))
+    assert station.uploads.started == 0
+
+
+def test_a_revoked_device_certificate_is_refused_at_the_handshake(station):
+    """The station reads the CA's revocation list, as the broker does: a lost device uploads nothing."""
+    lost = station.certs / LOST
+    settings = SyncConfig(
+        station_url=f"https://127.0.0.1:{station.upload_port}",
+        tls_ca_file=station.certs / "ca.crt",
+        tls_cert_file=lost.with_suffix(".crt"),
+        tls_key_file=lost.with_suffix(".key"),
+    )
+    with pytest.raises(OSError):
+        StationClient(settings).upload("a" * 32, b"x" * 100, Heartbeat("test upload"))
     assert station.uploads.started == 0
 
 

@@ -77,7 +77,7 @@ def test_nothing_identifying_in_a_photo_or_its_context_ever_leaves(
     assert sent["image"]["size"] > len(opened)  # sealed: the photo plus the HPKE overhead
     published = running.broker_bytes()
     received = b"\n".join(request.path.encode() + b" " + request.body for request in running.uploads.requests)
-    own = wire_words((topic for tap in running.taps for topic, _ in tap.messages), sent)
+    own = wire_words((topic for topic, _ in running.tap.messages), sent)
     for secret in (in_exif, in_xmp, in_comment, file_name, patient):
         for form in forms(secret):
             assume(form not in own)

@@ -9,18 +9,21 @@ import re
 import ssl
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen
@@ -28,10 +31,16 @@ from tests.test_cli import edgescreen
 BROKER_DIR = PROJECT_ROOT / "broker"
 
 
-def site_broker_config(directory: Path, certs: Path, port: int) -> str:
-    """The shipped config with its listener on a loopback test port and its files in ``directory``."""
+def site_broker_config(directory: Path, certs: Path, port: int, ingesters: Sequence[str] = ()) -> str:
+    """The shipped config with its listener on a loopback test port and its files in ``directory``;
+    the ACL with a block for each of ``ingesters`` (``broker/ingester-acl``), as install-site-broker
+    installs it for further ingesters."""
     text = (BROKER_DIR / "mosquitto.conf").read_text()
-    (directory / "acl").write_text((BROKER_DIR / "acl").read_text())
+    acl = (BROKER_DIR / "acl").read_text()
+    if ingesters:
+        blocks = subprocess.run([str(BROKER_DIR / "ingester-acl"), *ingesters], check=True, capture_output=True)
+        acl += blocks.stdout.decode()
+    (directory / "acl").write_text(acl)
     replacements = {
         "listener": f"listener {port} 127.0.0.1",
         "persistence_location": f"persistence_location {directory}/",
@@ -39,6 +48,7 @@ def site_broker_config(directory: Path, certs: Path, port: int) -> str:
         "cafile": f"cafile {certs}/ca.crt",
         "certfile": f"certfile {certs}/broker.crt",
         "keyfile": f"keyfile {certs}/broker.key",
+        "crlfile": f"crlfile {certs}/crl.pem",
     }
     return with_lines(text, replacements, "broker/mosquitto.conf") + f"log_dest file {directory}/mosquitto.log\n"
 
@@ -51,23 +61,6 @@ def with_lines(text: str, replacements: dict[str, str], named: str) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out)], check=True, capture_output=True)
-    return out
-
-
-@pytest.fixture()
-def site_broker(tmp_path, certs):
-    directory = tmp_path / "site-broker"
-    directory.mkdir()
-    port = free_port()
-    broker = Broker(directory, site_broker_config(directory, certs, port), port).start()
-    yield broker
-    broker.stop()
-
-
 def tls_of(certs: Path, name: str | None) -> dict[str, str]:
     tls = {"ca_certs": str(certs / "ca.crt")}
     if name:
@@ -76,19 +69,35 @@ def tls_of(certs: Path, name: str | None) -> dict[str, str]:
 
 
 class Client:
-    """A bare MQTT 5 client with a certificate, to try what a device or an intruder might."""
+    """A bare MQTT 5 client with a certificate, to try what a device or an intruder might. With
+    ``resume``, it asks for a persistent session (``clean_start`` false, an hour's expiry) under
+    ``client_id``, as the ingester and the devices do; ``session_present`` is the broker's answer."""
 
-    def __init__(self, port: int, certs: Path, name: str | None) -> None:
+    def __init__(self, port: int, certs: Path, name: str | None, client_id: str = "", resume: bool = False) -> None:
         self.connected = threading.Event()
-        self.refused: list[str] = []
+        self.session_present = False
         self.messages: list[tuple[str, bytes]] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.tls_set(**tls_of(certs, name))
-        self.client.on_connect = lambda c, u, f, rc, p: self.connected.set() if not rc.is_failure else None
+        self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, bytes(m.payload)))
-        self.client.connect("127.0.0.1", port)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600 if resume else 0
+        self.client.connect("127.0.0.1", port, clean_start=not resume, properties=properties)
         self.client.loop_start()
         assert self.connected.wait(10), f"{name} could not connect"
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: Any, reason: Any, properties: Any) -> None:
+        if not reason.is_failure:
+            self.session_present = flags.session_present
+            self.connected.set()
+
+    def subscribe(self, topic: str) -> None:
+        """Subscribe at QoS 1 and wait for the broker's SUBACK."""
+        done = threading.Event()
+        self.client.on_subscribe = lambda *_: done.set()
+        self.client.subscribe(topic, qos=1)
+        assert done.wait(10)
 
     def publish(self, topic: str, payload: bytes) -> str:
         """Publish at QoS 1; the PUBACK's reason code."""
@@ -118,7 +127,7 @@ def device_config(tmp_path: Path, certs: Path, port: int, cert_name: str = DEVIC
 
 
 def test_a_device_syncs_over_tls_and_the_review_station_receives_it(tmp_path, certs, site_broker, retina_rgb):
-    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
     config = device_config(tmp_path, certs, site_broker.port)
     result_id = record_one(open_store(tmp_path), small_photo(retina_rgb)).result_id
     drain(config)
@@ -128,7 +137,7 @@ def test_a_device_syncs_over_tls_and_the_review_station_receives_it(tmp_path, ce
 
 
 def test_a_device_cannot_publish_as_another_device(certs, site_broker):
-    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
     intruder = Client(site_broker.port, certs, "cam-01")
     assert intruder.publish("edgescreen/v1/clinic-7/cam-02/result", b'{"forged": true}') == "Not authorized"
     assert intruder.publish("edgescreen/v1/clinic-7/cam-02/review", b"{}") == "Not authorized"
@@ -142,7 +151,7 @@ def test_a_device_cannot_publish_as_another_device(certs, site_broker):
 def test_the_site_broker_takes_no_packet_larger_than_a_result(certs, site_broker):
     """max_packet_size: the largest result (64 KiB) passes; a 60 MB message is refused at the door
     (the sender disconnected), never held by the broker nor handed to a subscriber."""
-    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-station"))
+    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
     device = Client(site_broker.port, certs, "cam-01")
     topic = "edgescreen/v1/clinic-7/cam-01/result"
     try:
@@ -161,7 +170,7 @@ def test_a_device_cannot_read_other_devices_results(certs, site_broker):
     snoop = Client(site_broker.port, certs, "cam-01")
     snoop.client.subscribe("edgescreen/v1/#", qos=1)
     other = Client(site_broker.port, certs, "cam-02")
-    station = Client(site_broker.port, certs, "review-station")
+    station = Client(site_broker.port, certs, "review-ingest-1")
     assert other.publish("edgescreen/v1/clinic-7/cam-02/result", b'{"result": "of cam-02"}') == "Success"
     # A sentinel behind it that cam-01 may read: once it arrives, cam-02's result would have too.
     assert station.publish("edgescreen/v1/clinic-7/cam-01/review", b"sentinel") == "Success"
