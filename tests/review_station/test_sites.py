@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import Engine, func, select
 
-from review_station import accounts
+from review_station import accounts, contrary
 from review_station.storage.tables import audit, reads
 from tests.review_station.kit import station_config
 from tests.review_station.test_cli import review
@@ -106,3 +106,21 @@ def test_sites_from_the_command_line(tmp_path, engine: Engine) -> None:
     ]
     refused = review(config, "users", "sites", "root", "--site", "site-a")
     assert refused.returncode == 1 and "admin account reads every site" in refused.stderr
+
+
+def test_refused_contrary_reads_are_counted_within_the_accounts_sites(engine: Engine) -> None:
+    ours, theirs = two_sites(engine)
+    admin = signed_in_client(engine, station(), "root", "admin")
+    for result_id in (ours[0], theirs[0]):
+        posted = admin.post(f"/results/{result_id}/reads", data={**READ, "csrf": csrf_of(admin)})
+        assert posted.status_code == 303
+        with engine.begin() as connection:
+            standing = connection.execute(select(reads.c.review_id).where(reads.c.result_id == result_id)).scalar_one()
+            contrary_read = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": None, "maculopathy": None}
+            contrary.keep(connection, result_id, 1, contrary_read | {"diagnosis": None, "comment": None}, standing)
+    assert "2 result(s) in all" in admin.get("/").text
+    cleo = signed_in_client(engine, station(), "cleo", "coordinator", sites=frozenset({"site-a"}))
+    assert "1 result(s) in all" in cleo.get("/").text
+    assert (
+        cleo.post(f"/results/{theirs[0]}/contrary-reads", data={"csrf": csrf_of(cleo), "seen": "2"}).status_code == 404
+    )
