@@ -33,6 +33,7 @@ STATION_KINDS = (
     "quarantine_release",
     "verdicts_resent",
     "undelivered_handled",
+    "result_erased",
 )
 
 

@@ -75,6 +75,18 @@ def _images(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     return 0
 
 
+def _results(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from review_station.erasure import erase_results
+
+    done = erase_results(engine, args.result, by=OPERATOR)
+    if done.erased:
+        print(f"erased {len(done.erased)} result(s) with their reads, verdicts and photos: {' '.join(done.erased)}")
+    if done.unknown:
+        print(f"no such result here (erased already, never received, or mistyped): {' '.join(done.unknown)}")
+        return 1
+    return 0
+
+
 def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     if args.action == "add":
         released = devices.enrol(engine, args.device, args.site, by=OPERATOR)
@@ -206,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true"
     )
     device_parser.set_defaults(run=_devices)
+    result_parser = commands.add_parser("results", help="results held here")
+    result_parser.add_subparsers(dest="action", required=True).add_parser(
+        "erase",
+        help="delete results and all the station holds of them (erasure on request)",
+        description="Delete each named result with its reads and comments, verdicts to the device, refused "
+        "contrary reads, photo and any upload in progress (a patient's erasure, the ids from the device's "
+        "erase). It cannot be undone; the audit log keeps the ids and who erased them.",
+    ).add_argument("result", nargs="+", help="a result id (32 hexadecimal digits)")
+    result_parser.set_defaults(run=_results)
     user_parser = commands.add_parser("users", help="the specialists' accounts")
     user_actions = user_parser.add_subparsers(dest="action", required=True)
     add_user = user_actions.add_parser(

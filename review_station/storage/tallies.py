@@ -1,7 +1,8 @@
 """Keeping ``result_tallies`` right: results per worklist filter value and UTC day (of ``dated_at``).
 
 Every change to the results that the worklist counts goes through here, in the transaction that
-makes it: a result stored (``add``), a result's state moved by a read (``move``). The rows are
+makes it: a result stored (``add``), a result's state moved by a read (``move``), a result erased
+(``remove``). The rows are
 upserted in key order, so two ingesters touching the same tallies wait for each other instead of
 deadlocking.
 """
@@ -49,6 +50,11 @@ def _upsert(connection: Connection, changes: Counter[tuple[Any, ...]]) -> None:
 def add(connection: Connection, stored: Iterable[Mapping[str, Any]]) -> None:
     """Count results just stored."""
     _upsert(connection, Counter(tally_key(result) for result in stored))
+
+
+def remove(connection: Connection, erased: Iterable[Mapping[str, Any]]) -> None:
+    """Count results no more (erased on request)."""
+    _upsert(connection, Counter({key: -n for key, n in Counter(tally_key(result) for result in erased).items()}))
 
 
 def move(connection: Connection, result: Mapping[str, Any], new_state: str) -> None:

@@ -1,0 +1,54 @@
+"""Erasing a result at the station on request: it and everything held of it go, in one transaction,
+the worklist's counts follow, and the audit keeps only the ids."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine, func, select
+
+from review_station import contrary
+from review_station.storage.tables import audit, contrary_reads, deliveries, images, reads, results
+from tests.review_station.kit import station_config
+from tests.review_station.test_cli import review
+from tests.review_station.web_kit import add_results, csrf_of, hold_photo, signed_in_client, station
+
+READ = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent", "comment": "Dr X"}
+
+
+def held(engine: Engine, result_id: str) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(
+                select(func.count()).select_from(table).where(table.c.result_id == result_id)
+            ).scalar_one()
+            for table in (results, reads, deliveries, images, contrary_reads)
+        }
+
+
+def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: Engine) -> None:
+    erased, kept = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    client = signed_in_client(engine, station(), "cleo", "coordinator")
+    for result_id in (erased, kept):
+        answer = client.post(f"/results/{result_id}/reads", data={**READ, "csrf": csrf_of(client)})
+        assert answer.status_code == 303
+    hold_photo(engine, erased, b"sealed photo")
+    with engine.begin() as connection:
+        standing = connection.execute(select(reads.c.review_id).where(reads.c.result_id == erased)).scalar_one()
+        read = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": "none", "maculopathy": "absent"}
+        contrary.keep(connection, erased, 1, read | {"diagnosis": None, "comment": None}, standing)
+    assert held(engine, erased) == {"results": 1, "reads": 1, "deliveries": 1, "images": 1, "contrary_reads": 1}
+    assert "2 results" in client.get("/").text
+
+    config = station_config(tmp_path, engine, 1883)
+    unknown = "0" * 32
+    done = review(config, "results", "erase", erased, unknown)
+    assert done.returncode == 1 and "erased 1 result(s)" in done.stdout and "no such result here" in done.stdout
+    assert held(engine, erased) == dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
+    assert held(engine, kept)["reads"] == 1
+    assert "1 results" in client.get("/").text  # the worklist's counts (result_tallies) follow
+    assert client.get(f"/results/{erased}").status_code == 404
+    with engine.connect() as connection:
+        [event] = connection.execute(select(audit.c.details).where(audit.c.kind == "result_erased")).scalars()
+    assert json.loads(event) == {"results": [erased], "by": "cli"}
+    assert review(config, "audit", "verify").returncode == 0
