@@ -849,15 +849,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} results were already being sent and may have reached the specialists.",
         "fr": "{count} résultats étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
     },
-    "records.erased_shared.one": {
-        "en": "The review station holds {count} of the photos: tell the technician, who has it erased there.",
-        "fr": "Le poste de relecture détient {count} des photos : prévenez le technicien, qui la fait supprimer "
-        "là-bas.",
+    "records.erased_at_station.one": {
+        "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "
+        "it, tell the technician, who has it erased there.",
+        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : si l'effacement doit "
+        "l'atteindre, prévenez le technicien, qui le fait effacer là-bas.",
     },
-    "records.erased_shared.other": {
-        "en": "The review station holds {count} of the photos: tell the technician, who has them erased there.",
-        "fr": "Le poste de relecture détient {count} des photos : prévenez le technicien, qui les fait supprimer "
-        "là-bas.",
+    "records.erased_at_station.other": {
+        "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "
+        "it, tell the technician, who has them erased there.",
+        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : si l'effacement doit "
+        "l'atteindre, prévenez le technicien, qui les fait effacer là-bas.",
     },
     # Dates as people read them (firmware_app/web/wording.py).
     "date.day": {"en": "{day} {month} {year}", "fr": "{day} {month} {year}"},

@@ -106,10 +106,12 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
             "The audit log records the erasure without the reference."
         )
-        if erasure.shared_photos:
+        if erasure.at_the_station:
+            photos = f", {len(erasure.shared_photos)} with its photo" if erasure.shared_photos else ""
             print(
-                f"The review station holds the photo of {len(erasure.shared_photos)} of them: ask its administrator "
-                "to erase each there (`edgescreen-review images erase RESULT_ID`): " + " ".join(erasure.shared_photos)
+                f"The review station may hold {len(erasure.at_the_station)} of these results{photos} (no patient "
+                "reference, but linkable by device, time and eye): if the erasure must reach it, its administrator "
+                "runs `edgescreen-review results erase " + " ".join(erasure.at_the_station) + "`"
             )
         return 0
 

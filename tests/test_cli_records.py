@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
@@ -220,3 +221,23 @@ def test_a_patients_records_are_exported_whole_for_a_subject_access_request(tmp_
     # The copy for the patient leaves the referral on the nurse's call-back list: nobody at the clinic saw it.
     reopened = open_store(tmp_path)
     assert reopened.records.connection.execute("SELECT opened_at FROM review").fetchone()[0] is None
+
+
+def test_an_erasure_names_the_results_the_station_may_hold_for_its_administrator(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    sent = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="R")))
+    unsent = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="L")))
+    outbox = Outbox(store.records)
+    claimed = {row.result_id: row.seq for row in outbox.claim(0, 10)}
+    assert outbox.mark_sent([claimed[sent.result_id]]) == 1
+    outbox.release([claimed[unsent.result_id]])  # its send failed: back in the queue, never handed over
+    store.records.close()
+    erased = edgescreen("erase", "--patient", "MRN-5", config=config)
+    assert erased.returncode == 0, erased.stderr
+    assert "The review station may hold 1 of these results" in erased.stdout
+    assert f"edgescreen-review results erase {sent.result_id}`" in erased.stdout
+    assert unsent.result_id not in erased.stdout
+    listed = edgescreen("audit", "list", "--kind", "erasure", config=config).stdout
+    assert f'"results_at_the_station":["{sent.result_id}"]' in listed

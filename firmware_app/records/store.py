@@ -99,9 +99,12 @@ class Erasure:
     images: int
     unsent_withdrawn: int
     unsent_in_flight: int = 0
-    # The results whose photo the review station holds (shared, [sync] share_images): erased there
-    # only by its administrator, who needs these ids.
+    # The results whose photo the review station holds (shared, [sync] share_images).
     shared_photos: tuple[str, ...] = ()
+    # The results the review station may hold (sent, or handed to the broker): no patient reference,
+    # but a device, a time and an eye link them back; erased there only by its administrator
+    # (``edgescreen-review results erase``), who needs these ids.
+    at_the_station: tuple[str, ...] = ()
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -507,8 +510,14 @@ class ScreeningStore:
                 f"SELECT result_id FROM image_upload WHERE uploaded_at IS NOT NULL AND result_id IN ({marks})", matched
             )
             shared_photos = tuple(sorted(row[0] for row in shared))
+            sent = self._db.execute(
+                f"SELECT result_id FROM screening WHERE result_id IN ({marks}) AND (synced_at IS NOT NULL OR "
+                "result_id IN (SELECT result_id FROM outbox WHERE claimed_at IS NOT NULL OR sent_at IS NOT NULL))",
+                matched,
+            )
+            at_the_station = tuple(sorted(row[0] for row in sent))
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-            erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos)
+            erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos, at_the_station)
             details = {
                 "results": erasure.results,
                 "images": images,
@@ -516,6 +525,7 @@ class ScreeningStore:
                 "unsent_in_flight": in_flight,
                 "result_ids": matched,
                 "photos_at_the_station": list(shared_photos),
+                "results_at_the_station": list(at_the_station),
             }
             owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
         pay_checkpoint(self.records, wait=True)

@@ -106,8 +106,8 @@ def routes(web: WebApp) -> list[Route]:
         )
         if erasure.unsent_in_flight:
             done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
-        if erasure.shared_photos:  # only the station's administrator can erase its copies
-            done += " " + web.counted(session, "records.erased_shared", len(erasure.shared_photos))
+        if erasure.at_the_station:  # only the station's administrator can erase its copies
+            done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
         return await _records_page(request, session, done=done)
 
     return [

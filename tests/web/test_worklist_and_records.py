@@ -14,6 +14,7 @@ import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.clock import current_boot
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
@@ -414,3 +415,27 @@ def test_a_comment_of_two_readers_keeps_one_line_each_on_the_record(page, app):
     )
     assert second["top"] > first["top"] and abs(second["left"] - field_left) < 1
     snap(page, "record-two-readers")
+
+
+def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_may_hold_them(page, app):
+    store = open_store(app.directory)
+    for reference in ("E-8", "E-7"):
+        record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref=reference)))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    said = {
+        "en": "The review station may hold 1 of these results, without the name",
+        "fr": "Le poste de relecture peut détenir 1 de ces résultats, sans le nom",
+    }
+    for reference, language in (("E-8", "en"), ("E-7", "fr")):
+        _find(page, app, reference)
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        page.locator("[data-test=erase]").click()
+        page.locator("[data-test=erase-yes]").click()
+        done = page.locator("[data-test=erased]")
+        assert said[language] in done.inner_text() and on_screen(done)
+        snap(page, "records-erased-at-station")
