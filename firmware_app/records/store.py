@@ -39,11 +39,14 @@ from firmware_app.records.database import (
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
+from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
-from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key_fingerprint, read_key
+from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
 
-KEY_FINGERPRINT = "key_fingerprint"
+# The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
+KEY_CHECK = "key_check"
+LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
@@ -153,26 +156,40 @@ class Records:
             raise
 
     def _open_key(self, key_file: Path, key_required: bool) -> Sealer | KeyUnavailable:
-        fingerprint = self.meta(KEY_FINGERPRINT)
-        initialised = fingerprint is not None or self.connection.execute("SELECT 1 FROM screening").fetchone()
+        check, legacy = self.meta(KEY_CHECK), self.meta(LEGACY_KEY_FINGERPRINT)
+        initialised = (
+            check is not None or legacy is not None or self.connection.execute("SELECT 1 FROM screening").fetchone()
+        )
         if not key_file.exists() and not initialised:
             create_key(key_file)
         if key_file.exists():
             key = read_key(key_file)
-            if fingerprint is None:
-                with transaction(self.connection):
-                    self.set_meta(KEY_FINGERPRINT, key_fingerprint(key))
-            elif fingerprint != key_fingerprint(key):
-                raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+            self._check_key(key, key_file, check, legacy)
             return Sealer(key)
         missing = KeyUnavailable(
-            f"{key_file}: the records key is missing, and {self.path} holds values sealed with key "
-            f"{fingerprint or 'unknown'}; restore the key file from its backup (mode 0600). No new key was made: "
-            "one would make every sealed value unreadable"
+            f"{key_file}: the records key is missing, and {self.path} holds values sealed with it; restore the key "
+            "file from its backup (mode 0600). No new key was made: one would make every sealed value unreadable"
         )
         if key_required:
             raise missing
         return missing
+
+    def _check_key(self, key: bytes, key_file: Path, check: str | None, legacy: str | None) -> None:
+        """Refuse a key the records were not sealed with. Records without a check get one; records
+        with only the fast fingerprint of the releases before (``records/key_check.py``) have it
+        replaced, and the checkpoint that drops its page from the WAL is owed like an erasure's."""
+        if check is not None:
+            if not matches(check, key):
+                raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+            return
+        if legacy is not None and not legacy_matches(legacy, key):
+            raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+        with transaction(self.connection):
+            self.set_meta(KEY_CHECK, make_check(key))
+            if legacy is not None:
+                self.connection.execute("DELETE FROM meta WHERE key = ?", (LEGACY_KEY_FINGERPRINT,))
+                owe_checkpoint(self, LEGACY_KEY_FINGERPRINT)
+        pay_checkpoint(self, wait=False)
 
     def _seal_clear_comments(self) -> None:
         """Review comments stored in clear before they were sealed are sealed once the key is there."""
