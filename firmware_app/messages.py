@@ -561,6 +561,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The records key {path} cannot be used ({error}). Call the technician.",
         "fr": "La clé des dossiers {path} est inutilisable ({error}). Appelez le technicien.",
     },
+    "health.encryption.green": {
+        "en": "The records ({folder}) are on an encrypted device ({source}).",
+        "fr": "Les dossiers ({folder}) sont sur un support chiffré ({source}).",
+    },
+    "health.encryption.amber": {
+        "en": "The records ({folder}) are on {source}, which is not encrypted: a lost or stolen card opens every "
+        "patient on it, key included. Put them on a LUKS partition whose key is not on the card (README, "
+        "“A lost or stolen device”).",
+        "fr": "Les dossiers ({folder}) sont sur {source}, qui n'est pas chiffré : une carte perdue ou volée livre "
+        "tous les patients qu'elle contient, clé comprise. Placez-les sur une partition LUKS dont la clé n'est "
+        "pas sur la carte (README, « A lost or stolen device »).",
+    },
+    "health.encryption.unknown": {
+        "en": "Cannot tell whether the records ({folder}, on {source}, {fstype}) are on an encrypted device: "
+        "check that it is LUKS with its key off the card (README, “A lost or stolen device”).",
+        "fr": "Impossible de savoir si les dossiers ({folder}, sur {source}, {fstype}) sont sur un support "
+        "chiffré : vérifiez qu'il s'agit de LUKS avec sa clé hors de la carte (README, « A lost or stolen device »).",
+    },
     "health.tls.green": {
         "en": "TLS certificates valid; the first expires in {days} days ({path}).",
         "fr": "Certificats TLS valides ; le premier expire dans {days} jours ({path}).",

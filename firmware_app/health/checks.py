@@ -17,6 +17,7 @@ from cryptography import x509
 from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.capture.camera import CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
+from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
@@ -103,6 +104,32 @@ def check_calibration(profile: Path | None, now: datetime) -> Check:
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)
+
+
+def nearest_existing(folder: Path) -> Path:
+    """``folder``, or before the first screening made it, the nearest folder above it: on the file
+    system it will be made on."""
+    return next(path for path in (folder, *folder.parents) if path.exists())
+
+
+def check_encryption(
+    folder: Path, mountinfo: Path = Path("/proc/self/mountinfo"), sys_root: Path = Path("/sys")
+) -> Check:
+    """Amber, never red, when the records' ``folder`` is not on a dm-crypt device
+    (``health/encryption.py``): the device screens safely, but a lost or stolen card exposes every
+    patient on it, key included; nothing the nurse does changes it, the installation does (README,
+    "A lost or stolen device")."""
+    try:
+        mount = mount_of(nearest_existing(folder), mountinfo.read_text())
+    except OSError:
+        mount = None
+    if mount is None:
+        return _check("encryption", Level.AMBER, "unknown", folder=folder, source="?", fstype="?")
+    values = {"folder": folder, "source": mount.source, "fstype": mount.fstype}
+    state = encrypted(mount, sys_root)
+    if state is None:
+        return _check("encryption", Level.AMBER, "unknown", **values)
+    return _check("encryption", Level.GREEN if state else Level.AMBER, **values)
 
 
 def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Check:

@@ -20,6 +20,7 @@ from firmware_app.health.checks import (
     check_calibration,
     check_camera,
     check_clock,
+    check_encryption,
     check_identity,
     check_key_file,
     check_models,
@@ -76,7 +77,8 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     now = now or datetime.now(UTC)
     key = check_key_file(config.records.key_file, config.records.database.exists())
     identity = check_identity(config.device.id, config.device.site)
-    technician = [key, check_tls(config.sync, now), identity, check_quality_limits(config.quality)]
+    encryption = check_encryption(config.records.database.parent)
+    technician = [key, encryption, check_tls(config.sync, now), identity, check_quality_limits(config.quality)]
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician]
     if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses

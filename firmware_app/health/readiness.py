@@ -30,6 +30,7 @@ from firmware_app.health.checks import (
     check_disk,
     check_models,
     check_records,
+    nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
@@ -92,8 +93,7 @@ def _scanned(records: Records, scans: Scans | None) -> tuple[Check, Check]:
 def disk_check(config: Config) -> Check:
     """The check a screening must pass before its photo is taken. Before the first one the records'
     folder may not exist yet: the nearest folder above it is on the file system it will be made on."""
-    folder = config.records.database.parent
-    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    existing = nearest_existing(config.records.database.parent)
     return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
 
 

@@ -24,7 +24,7 @@ from tests.test_cli import edgescreen
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog"),
-    *("key", "tls", "identity", "quality"),
+    *("key", "encryption", "tls", "identity", "quality"),
 ]
 
 
