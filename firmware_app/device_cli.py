@@ -14,6 +14,7 @@ from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
+from firmware_app.records.identity import Identity
 from firmware_app.web.wording import check_values
 from firmware_app.wipe import wipe
 
@@ -52,15 +53,24 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
-    summary = restore(args.backup, config.records.database, config.records.key_file)
+    here = Identity(config.device.id, config.device.site)
+    summary = restore(args.backup, config.records.database, config.records.key_file, here, args.replacing)
+    owner = summary.identity or here
     print(_summary("restored", summary) + "; every image opens with the key")
     print(
         f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
         "not set): nothing recorded after it is here. Screenings made "
         "since are lost with the old records; specialists' verdicts the device received since come back once "
-        f"the station's administrator runs `edgescreen-review devices resend-verdicts {config.device.id}`; "
+        f"the station's administrator runs `edgescreen-review devices resend-verdicts {owner.device}`; "
         "and a patient erased since is back: erase them again."
     )
+    if owner != here:
+        print(
+            f"This device now holds the records of {owner}, as its replacement. Before the services start again, "
+            f'set in {config.source}: [device] id = "{owner.device}" and site = "{owner.site}"; install a '
+            f"certificate issued for {owner.device} (CN {owner.device}) as [sync] tls_cert_file and tls_key_file "
+            "(revoke the old device's if it was lost or stolen). `edgescreen doctor` is red until then."
+        )
     return 0
 
 
@@ -113,6 +123,11 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
 
     back = commands.add_parser("restore", help="restore a backup into the configured records (none may exist)")
     back.add_argument("backup", type=Path, metavar="FILE", help="a file `edgescreen backup` wrote")
+    back.add_argument(
+        "--replacing",
+        metavar="DEVICE_ID",
+        help="this device replaces the one the backup was made by (it takes that device's ids)",
+    )
     back.set_defaults(handler=cmd_restore)
 
     erase_all = commands.add_parser(

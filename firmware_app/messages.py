@@ -533,6 +533,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
     },
+    "health.identity.moved": {
+        "en": "The config says device {device} at site {site}, but the records were made by {records_device} at "
+        "{records_site}. A replacement takes the old device's ids: set [device] id and site to theirs. A device "
+        "moving to another site is wiped first (edgescreen wipe): the old site's patients must not be read here.",
+        "fr": "La configuration indique l'appareil {device}, site {site}, mais les dossiers ont été faits par "
+        "{records_device}, site {records_site}. Un appareil de remplacement prend les identifiants de l'ancien : "
+        "renseignez-les dans [device] id et site. Un appareil qui change de site est d'abord effacé "
+        "(edgescreen wipe) : les patients de l'ancien site ne doivent pas être lus ici.",
+    },
     "health.quality.green": {
         "en": "Quality limits: none looser than this release's, none of its declared ones changed.",
         "fr": "Limites de qualité : aucune plus lâche que celles de cette version, aucune limite déclarée changée.",

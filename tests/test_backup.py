@@ -241,3 +241,40 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     finally:
         db.close()
     assert kind == "restore" and json.loads(details)["screenings"] == len(recorded)
+
+
+def test_a_backup_of_another_device_is_restored_only_as_its_replacement_which_takes_its_ids(tmp_path, device):
+    """The review's cam-01 backup restored on cam-03: its queued results named cam-01 on cam-03's topic,
+    quarantined at the station for good. Refused unless told the device replaces cam-01, which then
+    says exactly what to set; doctor is red until the config does."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-03"'))
+
+    refused = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert refused.returncode == 2, refused.stderr
+    assert f"made by {DEVICE.id} at {DEVICE.site}, and this device's config says cam-03" in refused.stderr
+    assert f"--replacing {DEVICE.id}" in refused.stderr
+    wrong = edgescreen("restore", str(tmp_path / "b"), "--replacing", "cam-02", config=target_config)
+    assert wrong.returncode == 2 and "--replacing cam-02 names another device" in wrong.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]
+
+    replaced = edgescreen("restore", str(tmp_path / "b"), "--replacing", DEVICE.id, config=target_config)
+    assert replaced.returncode == 0, replaced.stderr
+    assert f'[device] id = "{DEVICE.id}" and site = "{DEVICE.site}"' in replaced.stdout
+    assert f"resend-verdicts {DEVICE.id}" in replaced.stdout
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert dict(db.execute("SELECT key, value FROM meta WHERE key IN ('device_id', 'site_id')")) == {
+            "device_id": DEVICE.id,
+            "site_id": DEVICE.site,
+        }
+
+
+def test_a_backup_of_another_site_is_refused_too(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'site = "{DEVICE.site}"', 'site = "clinic-b"'))
+    refused = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert refused.returncode == 2 and f"must not hold {DEVICE.site}'s patients" in refused.stderr

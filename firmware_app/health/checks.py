@@ -23,6 +23,7 @@ from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, PROJECT_START
+from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -39,8 +40,6 @@ BACKLOG_RED_FRACTION = 0.9
 CLOCK_BEHIND_TOLERANCE = timedelta(hours=2)
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
 CERTIFICATE_WARNING_DAYS = 30
-# How device/config.toml marks the ids a technician must set (scripts/install-device installs it).
-PLACEHOLDER_PREFIX = "change-me"
 
 
 class Level(StrEnum):
@@ -181,11 +180,20 @@ def no_records_yet(database: Path, key_file: Path) -> Check:
     return _check("records", Level.GREEN, "none", path=database)
 
 
-def check_identity(device: str, site: str) -> Check:
+def check_identity(configured: Identity, recorded: Identity | None = None) -> Check:
     """Red while the installed config's placeholder ids are left: the station's registry knows no
-    such device, so every result would be quarantined there and no specialist would see it."""
-    placeholder = any(name.startswith(PLACEHOLDER_PREFIX) for name in (device, site))
-    return _check("identity", Level.RED if placeholder else Level.GREEN, device=device, site=site)
+    such device, so every result would be quarantined there and no specialist would see it. Red too
+    when the config's ids are not those the records were made under (``records/identity.py``): a
+    backup of another device restored here (its queued results would be quarantined), or a device
+    moved to another site by an edit of the config (the old clinic's patients readable at the new)."""
+    values = {"device": configured.device, "site": configured.site}
+    if configured.placeholder:
+        return _check("identity", Level.RED, **values)
+    if recorded is not None and recorded != configured:
+        return _check(
+            "identity", Level.RED, "moved", **values, records_device=recorded.device, records_site=recorded.site
+        )
+    return _check("identity", Level.GREEN, **values)
 
 
 def check_audit(records: Records, since_verified: bool = False) -> Check:
