@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from firmware_app.durable import fsync_directory
@@ -23,6 +24,8 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
+# When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
+LAST_BACKUP = "last_backup"
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,25 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
         raise output_problem(out, error) from error
     try:
         summary = _summary_of(out)
-        store.audit("export", {"scope": "backup"})
+        _note_backup(store.records)
     except BaseException:
         out.unlink()
         raise
     return summary
+
+
+def _note_backup(records: Records) -> None:
+    """The backup in the audit log and, in the same transaction, as the records' last backup."""
+    with transaction(records.connection):
+        now = records.clock()
+        append_event(records.connection, "export", {"scope": "backup"}, now)
+        records.set_meta(LAST_BACKUP, now.isoformat())
+
+
+def last_backup(records: Records) -> datetime | None:
+    """When the records were last backed up (by this device's clock); ``None`` if never."""
+    value = records.meta(LAST_BACKUP)
+    return datetime.fromisoformat(value) if value else None
 
 
 def _summary_of(backup_file: Path) -> BackupSummary:

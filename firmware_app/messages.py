@@ -516,6 +516,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.backup.green": {
+        "en": "Records backed up {days} days ago.",
+        "fr": "Dossiers sauvegardés il y a {days} jours.",
+    },
+    "health.backup.amber": {
+        "en": "The records were last backed up {days} days ago: ask the technician to back them up.",
+        "fr": "La dernière sauvegarde des dossiers date de {days} jours : demandez au technicien de les sauvegarder.",
+    },
+    "health.backup.never": {
+        "en": "The records have never been backed up, and the first screening is {days} days old: ask the "
+        "technician to back them up.",
+        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage date de {days} jours : demandez "
+        "au technicien de les sauvegarder.",
+    },
+    "health.backup.none": {
+        "en": "Nothing to back up yet.",
+        "fr": "Rien à sauvegarder pour l'instant.",
+    },
+    "health.backup.pending": {
+        "en": "Not backed up yet; the first screening is {days} days old.",
+        "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
+    },
+    "health.backup.off": {
+        "en": "Backup reminder off ([records] backup_warning_days = 0).",
+        "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",
+    },
     "health.loop.green": {"en": "The {loop} is running.", "fr": "La boucle {loop} tourne."},
     "health.loop.red": {
         "en": "The {loop} is stuck ({overdue} s late): the service restarts it.",

@@ -8,12 +8,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
+from firmware_app.backup import last_backup
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
+from tests.health.test_doctor import doctor
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.test_cli import edgescreen
 
@@ -278,3 +282,26 @@ def test_a_backup_of_another_site_is_refused_too(tmp_path, device):
     target_config.write_text(target_config.read_text().replace(f'site = "{DEVICE.site}"', 'site = "clinic-b"'))
     refused = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert refused.returncode == 2 and f"must not hold {DEVICE.site}'s patients" in refused.stderr
+
+
+def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgrade_find_theirs(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        (at,) = db.execute("SELECT at FROM audit WHERE kind = 'export' ORDER BY seq DESC LIMIT 1").fetchone()
+        assert db.execute("SELECT value FROM meta WHERE key = 'last_backup'").fetchone() == (at,)
+        db.execute("DELETE FROM meta WHERE key = 'last_backup'")  # as the release before left them
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    store = open_store(directory)
+    try:
+        assert last_backup(store.records) == datetime.fromisoformat(at)
+    finally:
+        store.records.close()
+    assert doctor(config)[1]["backup"]["level"] == "green"
+    config.write_text(
+        config.read_text().replace("disk_reserve_mb = 0\n", "disk_reserve_mb = 0\nbackup_warning_days = 1\n")
+    )
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        db.execute("UPDATE meta SET value = '2026-01-01T00:00:00+00:00' WHERE key = 'last_backup'")
+    backup = doctor(config)[1]["backup"]
+    assert backup["level"] == "amber" and "ask the technician to back them up" in backup["message"]

@@ -261,6 +261,22 @@ def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: boo
     return _check("backlog", Level.GREEN, count=count)
 
 
+def check_backup(last: datetime | None, first_screening: datetime | None, warning_days: int, now: datetime) -> Check:
+    """Amber once the records hold screenings not backed up for more than ``warning_days``: the
+    last backup is older, or there never was one and the first screening is. Nothing stops
+    screening; a lost or broken card loses what the last backup does not hold. Off at 0."""
+    if warning_days == 0:
+        return _check("backup", Level.GREEN, "off")
+    since = last or first_screening
+    if since is None:
+        return _check("backup", Level.GREEN, "none")
+    days = max(0, (now - since).days)
+    late = now - since > timedelta(days=warning_days)
+    if last is None:
+        return _check("backup", Level.AMBER if late else Level.GREEN, "never" if late else "pending", days=days)
+    return _check("backup", Level.AMBER if late else Level.GREEN, days=days, at=last)
+
+
 def check_heartbeat(heartbeat: Heartbeat) -> Check:
     """A loop that let its promised next beat lapse is stuck: the watchdog stops, systemd restarts it."""
     overdue = heartbeat.overdue_s()

@@ -23,7 +23,7 @@ from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
-    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog"),
+    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
     *("key", "encryption", "tls", "identity", "quality"),
 ]
 
