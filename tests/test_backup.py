@@ -19,6 +19,7 @@ from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.health.test_doctor import doctor
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.records.test_key_check import legacy_fingerprint
 from tests.test_cli import edgescreen
 
 
@@ -305,3 +306,21 @@ def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgra
         db.execute("UPDATE meta SET value = '2026-01-01T00:00:00+00:00' WHERE key = 'last_backup'")
     backup = doctor(config)[1]["backup"]
     assert backup["level"] == "amber" and "ask the technician to back them up" in backup["message"]
+
+
+def test_a_backup_made_before_the_slow_key_check_restores_with_its_key_only_and_takes_the_new_check(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    key = (directory / "records.key").read_bytes()
+    with sqlite3.connect(tmp_path / "b") as db:  # as a backup of the release before holds it
+        db.execute("DELETE FROM meta WHERE key = 'key_check'")
+        db.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", (legacy_fingerprint(key),))
+    target, target_config = _fresh_device(tmp_path, directory)
+    (target / "records.key").write_bytes(bytes(32))
+    wrong = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert wrong.returncode == 5 and "is not the key these records were sealed with" in wrong.stderr
+    (target / "records.key").write_bytes(key)
+    assert edgescreen("restore", str(tmp_path / "b"), config=target_config).returncode == 0
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        kept = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key_check', 'key_fingerprint')"))
+    assert list(kept) == ["key_check"] and kept["key_check"].startswith("scrypt$")
