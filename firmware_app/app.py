@@ -29,6 +29,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.model import TriageModel, require_modality
 from firmware_app.pipeline import Recorder, ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
+from firmware_app.records.identity import Identity
 from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
 from firmware_app.records.outbox import TLS_UNUSABLE, Outbox
 from firmware_app.records.screening import ScreeningRecord
@@ -125,7 +126,14 @@ def build_camera(config: Config) -> tuple[Camera, Controls]:
 def open_store(config: Config, key_required: bool = True, read_only: bool = False) -> ScreeningStore:
     """The device's records, with the disk reserve and outbox caps of the configuration; work that
     opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit)."""
-    records = Records(config.records.database, config.records.key_file, key_required=key_required, read_only=read_only)
+    identity = Identity(config.device.id, config.device.site)
+    records = Records(
+        config.records.database,
+        config.records.key_file,
+        key_required=key_required,
+        read_only=read_only,
+        identity=identity,
+    )
     limits = OutboxLimits(
         max_rows=config.sync.outbox_max_rows,
         max_age=timedelta(days=config.sync.outbox_max_age_days),

@@ -4,7 +4,8 @@ The backup API copies a consistent snapshot page by page while the app and the s
 writing (WAL readers never block writers), so a backup needs no downtime. The records key is never
 in a backup: the images and the sealed fields in it stay unreadable without the key file, which is
 kept apart (README, "Backup"). A restore refuses anything that would lose data or that could not be
-read afterwards: an existing database, a damaged backup, a broken audit chain, another key.
+read afterwards: an existing database, a damaged backup, a broken audit chain, another key; and
+a backup of another device (or site) unless this device is told it replaces that one.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
+from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
+# When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
+LAST_BACKUP = "last_backup"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class BackupSummary:
     audit_events: int
     # When the backup was taken (its newest audit event, the backup's own): a restore holds nothing later.
     taken_at: str | None = None
+    # The device and site the restored records were made under (records/identity.py).
+    identity: Identity | None = None
 
 
 def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -92,11 +99,25 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
         raise output_problem(out, error) from error
     try:
         summary = _summary_of(out)
-        store.audit("export", {"scope": "backup"})
+        _note_backup(store.records)
     except BaseException:
         out.unlink()
         raise
     return summary
+
+
+def _note_backup(records: Records) -> None:
+    """The backup in the audit log and, in the same transaction, as the records' last backup."""
+    with transaction(records.connection):
+        now = records.clock()
+        append_event(records.connection, "export", {"scope": "backup"}, now)
+        records.set_meta(LAST_BACKUP, now.isoformat())
+
+
+def last_backup(records: Records) -> datetime | None:
+    """When the records were last backed up (by this device's clock); ``None`` if never."""
+    value = records.meta(LAST_BACKUP)
+    return datetime.fromisoformat(value) if value else None
 
 
 def _summary_of(backup_file: Path) -> BackupSummary:
@@ -109,9 +130,33 @@ def _summary_of(backup_file: Path) -> BackupSummary:
     return BackupSummary(backup_file, screenings, images, events)
 
 
-def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
-    """Restore a backup as ``database`` once it proved whole and every image in it opened with
-    ``key_file``'s key; until then it sits beside, under a name nothing opens."""
+def _made_by(backup_file: Path, source: sqlite3.Connection) -> Identity | None:
+    try:
+        return made_under(source)
+    except (sqlite3.DatabaseError, ValueError, KeyError) as error:
+        raise RecordsError(f"{backup_file}: not an EdgeScreen records backup ({error!r})") from error
+
+
+def _refuse_another_device(backup_file: Path, made_by: Identity | None, here: Identity, replacing: str | None) -> None:
+    """A backup belongs to the device and site it was made under: restored on another, its queued
+    results would name one device on another's topic (quarantined at the station for good), and its
+    patients would be read at another site. Only a replacement of that very device takes it, told so."""
+    if made_by is None or made_by == here or replacing == made_by.device:
+        return
+    told = f"--replacing {replacing} names another device; " if replacing else ""
+    raise RequestRefused(
+        f"{backup_file}: the backup was made by {made_by}, and this device's config says {here}. {told}If this "
+        f"device replaces {made_by.device}, restore with --replacing {made_by.device} (it then takes that device's "
+        f"ids); a device of another site must not hold {made_by.site}'s patients. Nothing was restored"
+    )
+
+
+def restore(
+    backup_file: Path, database: Path, key_file: Path, here: Identity, replacing: str | None = None
+) -> BackupSummary:
+    """Restore a backup as ``database`` once it proved whole, was made under this device's ids
+    ``here`` (or the device it is ``replacing``), and every image in it opened with ``key_file``'s
+    key; until then it sits beside, under a name nothing opens."""
     if present := [path.name for path in database_files(database) if path.exists()]:
         raise RequestRefused(
             f"{database}: records already exist there ({', '.join(present)}); move them all away before "
@@ -124,13 +169,15 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)
+        made_by = _made_by(backup_file, source)
+        _refuse_another_device(backup_file, made_by, here, replacing)
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staged = database.with_name(f".{database.name}.restoring")
         _copy(source, staged)
     finally:
         source.close()
     try:
-        records = Records(staged, key_file)  # refuses a key other than the one the records were sealed with
+        records = Records(staged, key_file, identity=here)  # refuses a key the records were not sealed with
         try:
             _open_every_image(records)
             taken_at = _record_the_restore(records, screenings)
@@ -142,7 +189,7 @@ def restore(backup_file: Path, database: Path, key_file: Path) -> BackupSummary:
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)
     fsync_directory(database.parent)
-    return BackupSummary(database, screenings, images, events + 1, taken_at)
+    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here)
 
 
 def _record_the_restore(records: Records, screenings: int) -> str:

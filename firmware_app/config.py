@@ -110,6 +110,8 @@ class RecordsConfig:
     image_retention_days: int = field(default=30, metadata=_range(0, 3650))
     # New screenings are refused while less than this much disk would remain free.
     disk_reserve_mb: int = field(default=256, metadata=_range(0, 1_000_000))
+    # doctor and the readiness list warn (amber) once the last backup is older than this; 0: never.
+    backup_warning_days: int = field(default=7, metadata=_range(0, 3650))
 
 
 @dataclass(frozen=True)

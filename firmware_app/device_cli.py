@@ -13,8 +13,18 @@ from firmware_app.config import Config
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
-from firmware_app.records.database import DiskFull
+from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
+from firmware_app.records.identity import Identity
 from firmware_app.web.wording import check_values
+from firmware_app.wipe import wipe
+
+# What a wipe cannot reach, said every time it runs (firmware_app/wipe.py).
+FLASH_CAVEAT = (
+    "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
+    "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
+    'guarantees erasure (README, "A lost or stolen device"). Run `sudo fstrim -v /` now, and before the '
+    "card leaves the clinic for good, `blkdiscard` it from another machine, or destroy it."
+)
 
 
 def _summary(action: str, summary: BackupSummary) -> str:
@@ -43,15 +53,43 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
-    summary = restore(args.backup, config.records.database, config.records.key_file)
+    here = Identity(config.device.id, config.device.site)
+    summary = restore(args.backup, config.records.database, config.records.key_file, here, args.replacing)
+    owner = summary.identity or here
     print(_summary("restored", summary) + "; every image opens with the key")
     print(
         f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
         "not set): nothing recorded after it is here. Screenings made "
         "since are lost with the old records; specialists' verdicts the device received since come back once "
-        f"the station's administrator runs `edgescreen-review devices resend-verdicts {config.device.id}`; "
+        f"the station's administrator runs `edgescreen-review devices resend-verdicts {owner.device}`; "
         "and a patient erased since is back: erase them again."
     )
+    if owner != here:
+        print(
+            f"This device now holds the records of {owner}, as its replacement. Before the services start again, "
+            f'set in {config.source}: [device] id = "{owner.device}" and site = "{owner.site}"; install a '
+            f"certificate issued for {owner.device} (CN {owner.device}) as [sync] tls_cert_file and tls_key_file "
+            "(revoke the old device's if it was lost or stolen). `edgescreen doctor` is red until then."
+        )
+    return 0
+
+
+def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
+    """Crypto-erase the records key, then overwrite and remove the records and all beside them."""
+    if args.confirm != config.device.id:
+        raise RequestRefused(
+            f"wipe erases every record of this device for good: confirm with --confirm {config.device.id} "
+            f"(this device's [device] id in {config.source}); nothing was wiped"
+        )
+    wiped = wipe(config.records.database, config.records.key_file, config.models.directory)
+    key = "crypto-erased (overwritten with random bytes, then removed)" if wiped.key_erased else "not found"
+    print(f"records key {config.records.key_file}: {key}")
+    print(f"{wiped.files} file(s) in {config.records.database.parent} overwritten with zeros and removed")
+    if wiped.kept is not None:
+        print(f"kept the installed models in {wiped.kept} (they identify nobody)")
+    print(FLASH_CAVEAT)
+    if wiped.failed:
+        raise RecordsError("could not erase: " + "; ".join(wiped.failed))
     return 0
 
 
@@ -85,7 +123,24 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
 
     back = commands.add_parser("restore", help="restore a backup into the configured records (none may exist)")
     back.add_argument("backup", type=Path, metavar="FILE", help="a file `edgescreen backup` wrote")
+    back.add_argument(
+        "--replacing",
+        metavar="DEVICE_ID",
+        help="this device replaces the one the backup was made by (it takes that device's ids)",
+    )
     back.set_defaults(handler=cmd_restore)
+
+    erase_all = commands.add_parser(
+        "wipe",
+        help="erase every record of this device for good, before it leaves the clinic or changes site",
+        description="Crypto-erase the records key (overwritten in place with random bytes, flushed, removed), then "
+        "overwrite and remove every file in the records' folder but the installed models. It cannot be undone. "
+        "Stop the services first.",
+    )
+    erase_all.add_argument(
+        "--confirm", metavar="DEVICE_ID", required=True, help="this device's [device] id, typed to confirm"
+    )
+    erase_all.set_defaults(handler=cmd_wipe)
 
     doctor = commands.add_parser("doctor", help="every health check, red/amber/green, with what to do")
     doctor.add_argument("--json", action="store_true", help="one JSON report")

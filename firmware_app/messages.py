@@ -516,6 +516,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.backup.green": {
+        "en": "Records backed up {days} days ago.",
+        "fr": "Dossiers sauvegardés il y a {days} jours.",
+    },
+    "health.backup.amber": {
+        "en": "The records were last backed up {days} days ago: ask the technician to back them up.",
+        "fr": "La dernière sauvegarde des dossiers date de {days} jours : demandez au technicien de les sauvegarder.",
+    },
+    "health.backup.never": {
+        "en": "The records have never been backed up, and the first screening is {days} days old: ask the "
+        "technician to back them up.",
+        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage date de {days} jours : demandez "
+        "au technicien de les sauvegarder.",
+    },
+    "health.backup.none": {
+        "en": "Nothing to back up yet.",
+        "fr": "Rien à sauvegarder pour l'instant.",
+    },
+    "health.backup.pending": {
+        "en": "Not backed up yet; the first screening is {days} days old.",
+        "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
+    },
+    "health.backup.off": {
+        "en": "Backup reminder off ([records] backup_warning_days = 0).",
+        "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",
+    },
     "health.loop.green": {"en": "The {loop} is running.", "fr": "La boucle {loop} tourne."},
     "health.loop.red": {
         "en": "The {loop} is stuck ({overdue} s late): the service restarts it.",
@@ -532,6 +558,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "in the config file, then restart the services.",
         "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
+    },
+    "health.identity.moved": {
+        "en": "The config says device {device} at site {site}, but the records were made by {records_device} at "
+        "{records_site}. A replacement takes the old device's ids: set [device] id and site to theirs. A device "
+        "moving to another site is wiped first (edgescreen wipe): the old site's patients must not be read here.",
+        "fr": "La configuration indique l'appareil {device}, site {site}, mais les dossiers ont été faits par "
+        "{records_device}, site {records_site}. Un appareil de remplacement prend les identifiants de l'ancien : "
+        "renseignez-les dans [device] id et site. Un appareil qui change de site est d'abord effacé "
+        "(edgescreen wipe) : les patients de l'ancien site ne doivent pas être lus ici.",
     },
     "health.quality.green": {
         "en": "Quality limits: none looser than this release's, none of its declared ones changed.",
@@ -560,6 +595,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.key.unreadable": {
         "en": "The records key {path} cannot be used ({error}). Call the technician.",
         "fr": "La clé des dossiers {path} est inutilisable ({error}). Appelez le technicien.",
+    },
+    "health.encryption.green": {
+        "en": "The records ({folder}) are on an encrypted device ({source}).",
+        "fr": "Les dossiers ({folder}) sont sur un support chiffré ({source}).",
+    },
+    "health.encryption.amber": {
+        "en": "The records ({folder}) are on {source}, which is not encrypted: a lost or stolen card opens every "
+        "patient on it, key included. Put them on a LUKS partition whose key is not on the card (README, "
+        "“A lost or stolen device”).",
+        "fr": "Les dossiers ({folder}) sont sur {source}, qui n'est pas chiffré : une carte perdue ou volée livre "
+        "tous les patients qu'elle contient, clé comprise. Placez-les sur une partition LUKS dont la clé n'est "
+        "pas sur la carte (README, « A lost or stolen device »).",
+    },
+    "health.encryption.unknown": {
+        "en": "Cannot tell whether the records ({folder}, on {source}, {fstype}) are on an encrypted device: "
+        "check that it is LUKS with its key off the card (README, “A lost or stolen device”).",
+        "fr": "Impossible de savoir si les dossiers ({folder}, sur {source}, {fstype}) sont sur un support "
+        "chiffré : vérifiez qu'il s'agit de LUKS avec sa clé hors de la carte (README, « A lost or stolen device »).",
     },
     "health.tls.green": {
         "en": "TLS certificates valid; the first expires in {days} days ({path}).",

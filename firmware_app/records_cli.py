@@ -92,9 +92,11 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
+            # Without the reference: the refusal is logged (command.refused), and the journal must
+            # never hold one, which no erasure could reach.
             raise RequestRefused(
-                f"no screening is recorded under the patient reference {args.patient!r} (mistyped, or erased "
-                "already): nothing was erased; check the reference as it was typed on the device"
+                "no screening is recorded under the patient reference given (mistyped, or erased already): nothing "
+                "was erased; check the reference as it was typed on the device"
             )
         in_flight = (
             f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"

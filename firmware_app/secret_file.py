@@ -1,6 +1,6 @@
-"""Reading a secret file (the records key, the review station's photo key) only when its owner alone
-may read it: a key the group or others can read is treated as already leaked, and refused, rather
-than used and leaked further. One rule for every key the project keeps in a file."""
+"""Reading a secret file (the records key, the device's TLS key, the review station's photo key) only
+when its owner alone may read it: a key the group or others can read is treated as already leaked,
+and refused, rather than used and leaked further. One rule for every key the project keeps in a file."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ class ExposedSecret(ValueError):
     """The file's mode lets the group or others read it; the message says how to fix it."""
 
 
-def read_secret(path: Path, what: str) -> bytes:
-    """``path``'s bytes; ``OSError`` when it cannot be read, ``ExposedSecret`` when others may read it."""
+def refuse_exposed(path: Path, what: str) -> None:
+    """``ExposedSecret`` when the group or others may read ``path``; ``OSError`` when it has no mode."""
     mode = path.stat().st_mode
-    secret = path.read_bytes()
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ExposedSecret(f"{path}: {what} is readable by others (mode {stat.filemode(mode)}); chmod 600 it")
+
+
+def read_secret(path: Path, what: str) -> bytes:
+    """``path``'s bytes; ``OSError`` when it cannot be read, ``ExposedSecret`` when others may read it."""
+    secret = path.read_bytes()
+    refuse_exposed(path, what)
     return secret

@@ -8,13 +8,18 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
+from firmware_app.backup import last_backup
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
+from tests.health.test_doctor import doctor
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.records.test_key_check import legacy_fingerprint
 from tests.test_cli import edgescreen
 
 
@@ -241,3 +246,81 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     finally:
         db.close()
     assert kind == "restore" and json.loads(details)["screenings"] == len(recorded)
+
+
+def test_a_backup_of_another_device_is_restored_only_as_its_replacement_which_takes_its_ids(tmp_path, device):
+    """The review's cam-01 backup restored on cam-03: its queued results named cam-01 on cam-03's topic,
+    quarantined at the station for good. Refused unless told the device replaces cam-01, which then
+    says exactly what to set; doctor is red until the config does."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-03"'))
+
+    refused = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert refused.returncode == 2, refused.stderr
+    assert f"made by {DEVICE.id} at {DEVICE.site}, and this device's config says cam-03" in refused.stderr
+    assert f"--replacing {DEVICE.id}" in refused.stderr
+    wrong = edgescreen("restore", str(tmp_path / "b"), "--replacing", "cam-02", config=target_config)
+    assert wrong.returncode == 2 and "--replacing cam-02 names another device" in wrong.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]
+
+    replaced = edgescreen("restore", str(tmp_path / "b"), "--replacing", DEVICE.id, config=target_config)
+    assert replaced.returncode == 0, replaced.stderr
+    assert f'[device] id = "{DEVICE.id}" and site = "{DEVICE.site}"' in replaced.stdout
+    assert f"resend-verdicts {DEVICE.id}" in replaced.stdout
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        assert dict(db.execute("SELECT key, value FROM meta WHERE key IN ('device_id', 'site_id')")) == {
+            "device_id": DEVICE.id,
+            "site_id": DEVICE.site,
+        }
+
+
+def test_a_backup_of_another_site_is_refused_too(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'site = "{DEVICE.site}"', 'site = "clinic-b"'))
+    refused = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert refused.returncode == 2 and f"must not hold {DEVICE.site}'s patients" in refused.stderr
+
+
+def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgrade_find_theirs(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        (at,) = db.execute("SELECT at FROM audit WHERE kind = 'export' ORDER BY seq DESC LIMIT 1").fetchone()
+        assert db.execute("SELECT value FROM meta WHERE key = 'last_backup'").fetchone() == (at,)
+        db.execute("DELETE FROM meta WHERE key = 'last_backup'")  # as the release before left them
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    store = open_store(directory)
+    try:
+        assert last_backup(store.records) == datetime.fromisoformat(at)
+    finally:
+        store.records.close()
+    assert doctor(config)[1]["backup"]["level"] == "green"
+    config.write_text(
+        config.read_text().replace("disk_reserve_mb = 0\n", "disk_reserve_mb = 0\nbackup_warning_days = 1\n")
+    )
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        db.execute("UPDATE meta SET value = '2026-01-01T00:00:00+00:00' WHERE key = 'last_backup'")
+    backup = doctor(config)[1]["backup"]
+    assert backup["level"] == "amber" and "ask the technician to back them up" in backup["message"]
+
+
+def test_a_backup_made_before_the_slow_key_check_restores_with_its_key_only_and_takes_the_new_check(tmp_path, device):
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    key = (directory / "records.key").read_bytes()
+    with sqlite3.connect(tmp_path / "b") as db:  # as a backup of the release before holds it
+        db.execute("DELETE FROM meta WHERE key = 'key_check'")
+        db.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", (legacy_fingerprint(key),))
+    target, target_config = _fresh_device(tmp_path, directory)
+    (target / "records.key").write_bytes(bytes(32))
+    wrong = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert wrong.returncode == 5 and "is not the key these records were sealed with" in wrong.stderr
+    (target / "records.key").write_bytes(key)
+    assert edgescreen("restore", str(tmp_path / "b"), config=target_config).returncode == 0
+    with sqlite3.connect(target / "records.sqlite3") as db:
+        kept = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key_check', 'key_fingerprint')"))
+    assert list(kept) == ["key_check"] and kept["key_check"].startswith("scrypt$")

@@ -17,11 +17,13 @@ from cryptography import x509
 from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.capture.camera import CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
+from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, PROJECT_START
+from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -38,8 +40,6 @@ BACKLOG_RED_FRACTION = 0.9
 CLOCK_BEHIND_TOLERANCE = timedelta(hours=2)
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
 CERTIFICATE_WARNING_DAYS = 30
-# How device/config.toml marks the ids a technician must set (scripts/install-device installs it).
-PLACEHOLDER_PREFIX = "change-me"
 
 
 class Level(StrEnum):
@@ -105,6 +105,32 @@ def check_calibration(profile: Path | None, now: datetime) -> Check:
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)
 
 
+def nearest_existing(folder: Path) -> Path:
+    """``folder``, or before the first screening made it, the nearest folder above it: on the file
+    system it will be made on."""
+    return next(path for path in (folder, *folder.parents) if path.exists())
+
+
+def check_encryption(
+    folder: Path, mountinfo: Path = Path("/proc/self/mountinfo"), sys_root: Path = Path("/sys")
+) -> Check:
+    """Amber, never red, when the records' ``folder`` is not on a dm-crypt device
+    (``health/encryption.py``): the device screens safely, but a lost or stolen card exposes every
+    patient on it, key included; nothing the nurse does changes it, the installation does (README,
+    "A lost or stolen device")."""
+    try:
+        mount = mount_of(nearest_existing(folder), mountinfo.read_text())
+    except OSError:
+        mount = None
+    if mount is None:
+        return _check("encryption", Level.AMBER, "unknown", folder=folder, source="?", fstype="?")
+    values = {"folder": folder, "source": mount.source, "fstype": mount.fstype}
+    state = encrypted(mount, sys_root)
+    if state is None:
+        return _check("encryption", Level.AMBER, "unknown", **values)
+    return _check("encryption", Level.GREEN if state else Level.AMBER, **values)
+
+
 def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Check:
     """Red when one more screening (``incoming_bytes``) would eat into the reserve: the records
     would refuse it, so the nurse must know before the photo, not after."""
@@ -154,11 +180,20 @@ def no_records_yet(database: Path, key_file: Path) -> Check:
     return _check("records", Level.GREEN, "none", path=database)
 
 
-def check_identity(device: str, site: str) -> Check:
+def check_identity(configured: Identity, recorded: Identity | None = None) -> Check:
     """Red while the installed config's placeholder ids are left: the station's registry knows no
-    such device, so every result would be quarantined there and no specialist would see it."""
-    placeholder = any(name.startswith(PLACEHOLDER_PREFIX) for name in (device, site))
-    return _check("identity", Level.RED if placeholder else Level.GREEN, device=device, site=site)
+    such device, so every result would be quarantined there and no specialist would see it. Red too
+    when the config's ids are not those the records were made under (``records/identity.py``): a
+    backup of another device restored here (its queued results would be quarantined), or a device
+    moved to another site by an edit of the config (the old clinic's patients readable at the new)."""
+    values = {"device": configured.device, "site": configured.site}
+    if configured.placeholder:
+        return _check("identity", Level.RED, **values)
+    if recorded is not None and recorded != configured:
+        return _check(
+            "identity", Level.RED, "moved", **values, records_device=recorded.device, records_site=recorded.site
+        )
+    return _check("identity", Level.GREEN, **values)
 
 
 def check_audit(records: Records, since_verified: bool = False) -> Check:
@@ -224,6 +259,22 @@ def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: boo
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
     return _check("backlog", Level.GREEN, count=count)
+
+
+def check_backup(last: datetime | None, first_screening: datetime | None, warning_days: int, now: datetime) -> Check:
+    """Amber once the records hold screenings not backed up for more than ``warning_days``: the
+    last backup is older, or there never was one and the first screening is. Nothing stops
+    screening; a lost or broken card loses what the last backup does not hold. Off at 0."""
+    if warning_days == 0:
+        return _check("backup", Level.GREEN, "off")
+    since = last or first_screening
+    if since is None:
+        return _check("backup", Level.GREEN, "none")
+    days = max(0, (now - since).days)
+    late = now - since > timedelta(days=warning_days)
+    if last is None:
+        return _check("backup", Level.AMBER if late else Level.GREEN, "never" if late else "pending", days=days)
+    return _check("backup", Level.AMBER if late else Level.GREEN, days=days, at=last)
 
 
 def check_heartbeat(heartbeat: Heartbeat) -> Check:

@@ -20,6 +20,7 @@ from firmware_app.health.checks import (
     check_calibration,
     check_camera,
     check_clock,
+    check_encryption,
     check_identity,
     check_key_file,
     check_models,
@@ -33,6 +34,7 @@ from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError
+from firmware_app.records.identity import Identity, recorded_identity
 
 
 def verify_models(config: Config) -> Callable[[], list[str]]:
@@ -75,18 +77,25 @@ def _without_records(config: Config, now: datetime) -> list[Check]:
 def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     now = now or datetime.now(UTC)
     key = check_key_file(config.records.key_file, config.records.database.exists())
-    identity = check_identity(config.device.id, config.device.site)
-    technician = [key, check_tls(config.sync, now), identity, check_quality_limits(config.quality)]
+    configured = Identity(config.device.id, config.device.site)
+    encryption = check_encryption(config.records.database.parent)
+    device = [key, encryption, check_tls(config.sync, now)]
+
+    def technician(recorded: Identity | None = None) -> list[Check]:
+        """The technician's checks, the ids against those the records were made under once known."""
+        return [*device, check_identity(configured, recorded), check_quality_limits(config.quality)]
+
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
-        return [*_without_records(config, now), *technician]
+        return [*_without_records(config, now), *technician()]
     if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses
         none = no_records_yet(config.records.database, config.records.key_file)
-        return [*_without_records(config, now), none, *technician]
+        return [*_without_records(config, now), none, *technician()]
     try:
         store = open_store(config)
     except RecordsError as error:
-        return [*_without_records(config, now), records_unusable(error), *technician]
+        return [*_without_records(config, now), records_unusable(error), *technician()]
     try:
-        return [*readiness(config, store.records, verify_models(config), probe_camera(config), now), *technician]
+        checks = readiness(config, store.records, verify_models(config), probe_camera(config), now)
+        return [*checks, *technician(recorded_identity(store.records.connection))]
     finally:
         store.records.close()

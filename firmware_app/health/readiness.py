@@ -17,12 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from firmware_app.backup import last_backup
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
     Level,
     check_audit,
     check_backlog,
+    check_backup,
     check_broker,
     check_calibration,
     check_camera,
@@ -30,6 +32,7 @@ from firmware_app.health.checks import (
     check_disk,
     check_models,
     check_records,
+    nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
@@ -92,9 +95,15 @@ def _scanned(records: Records, scans: Scans | None) -> tuple[Check, Check]:
 def disk_check(config: Config) -> Check:
     """The check a screening must pass before its photo is taken. Before the first one the records'
     folder may not exist yet: the nearest folder above it is on the file system it will be made on."""
-    folder = config.records.database.parent
-    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    existing = nearest_existing(config.records.database.parent)
     return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
+
+
+def backup_check(config: Config, records: Records, now: datetime) -> Check:
+    """The last backup's age, or, never backed up, the first screening's (the oldest row: rowids only grow)."""
+    first = records.connection.execute("SELECT recorded_at FROM screening ORDER BY rowid LIMIT 1").fetchone()
+    first_screening = datetime.fromisoformat(first[0]) if first else None
+    return check_backup(last_backup(records), first_screening, config.records.backup_warning_days, now)
 
 
 def clock_check(records: Records, now: datetime) -> Check:
@@ -133,4 +142,5 @@ def readiness(
         clock_check(records, now),
         check_broker(sync),
         check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now),
+        backup_check(config, records, now),
     ]

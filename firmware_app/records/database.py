@@ -167,6 +167,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         WHERE opened_at IS NULL""",
         "DROP TABLE temp.seen_views",
     ),
+    # When the records were last backed up, kept in ``meta`` with each backup's audit event
+    # (firmware_app/backup.py): doctor and the nurse's readiness list warn once it is older than
+    # [records] backup_warning_days. Records backed up before take their audit's newest backup.
+    (
+        """INSERT INTO meta (key, value)
+            SELECT 'last_backup', max(at) FROM audit
+            WHERE kind = 'export' AND json_extract(details, '$.scope') = 'backup'
+            HAVING max(at) IS NOT NULL""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

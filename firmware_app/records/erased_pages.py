@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 OWED = "erased_pages_in_wal"
 
 
-def owe_checkpoint(records: Records, deletion_event: int) -> None:
-    """Inside the deletion's transaction: its audit event names the debt, which only a checkpoint
-    made after it pays."""
-    records.set_meta(OWED, str(deletion_event))
+def owe_checkpoint(records: Records, deletion: int | str) -> None:
+    """Inside the deletion's transaction: its audit event (or the meta key deleted) names the debt,
+    which only a checkpoint made after it pays."""
+    records.set_meta(OWED, str(deletion))
 
 
 def pay_checkpoint(records: Records, wait: bool) -> None:

@@ -8,7 +8,6 @@ field (GCM associated data): a value copied into another row does not open.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -53,11 +52,6 @@ def read_key(path: Path) -> bytes:
     if len(key) != KEY_BYTES:
         raise RecordsError(f"{path}: the records key must be {KEY_BYTES} bytes, not {len(key)}")
     return key
-
-
-def key_fingerprint(key: bytes) -> str:
-    """Names a key without revealing it, so a database opened with the wrong key is caught at once."""
-    return hashlib.sha256(b"edgescreen-records-key\0" + key).hexdigest()[:16]
 
 
 class Sealer:

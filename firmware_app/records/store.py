@@ -38,12 +38,16 @@ from firmware_app.records.database import (
     transaction,
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
+from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
+from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
-from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, key_fingerprint, read_key
+from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
 
-KEY_FINGERPRINT = "key_fingerprint"
+# The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
+KEY_CHECK = "key_check"
+LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
@@ -124,6 +128,8 @@ class Records:
     yet). Once they hold sealed values, a missing key is an error that says what to do; with
     ``key_required`` false (sync) the records open without it and only opening or sealing a value
     fails. ``read_only`` (status, audit) writes nothing and needs no key, and works on a full disk.
+    ``identity``: the config's device and site, kept as the records' own if they have none yet
+    (``records/identity.py``).
     """
 
     def __init__(
@@ -135,6 +141,7 @@ class Records:
         key_required: bool = True,
         read_only: bool = False,
         boot: Callable[[], str] = current_boot,
+        identity: Identity | None = None,
     ) -> None:
         self.path = database
         self.clock = clock
@@ -148,6 +155,7 @@ class Records:
         try:
             self.sealer = self._open_key(key_file, key_required)
             self._seal_clear_comments()
+            self._note_identity(identity)
         except (OSError, sqlite3.Error, ValueError) as error:
             self.connection.close()
             raise records_problem(database, error) from error
@@ -156,26 +164,60 @@ class Records:
             raise
 
     def _open_key(self, key_file: Path, key_required: bool) -> Sealer | KeyUnavailable:
-        fingerprint = self.meta(KEY_FINGERPRINT)
-        initialised = fingerprint is not None or self.connection.execute("SELECT 1 FROM screening").fetchone()
+        check, legacy = self.meta(KEY_CHECK), self.meta(LEGACY_KEY_FINGERPRINT)
+        initialised = (
+            check is not None or legacy is not None or self.connection.execute("SELECT 1 FROM screening").fetchone()
+        )
         if not key_file.exists() and not initialised:
             create_key(key_file)
         if key_file.exists():
             key = read_key(key_file)
-            if fingerprint is None:
-                with transaction(self.connection):
-                    self.set_meta(KEY_FINGERPRINT, key_fingerprint(key))
-            elif fingerprint != key_fingerprint(key):
-                raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+            self._check_key(key, key_file, check, legacy)
             return Sealer(key)
         missing = KeyUnavailable(
-            f"{key_file}: the records key is missing, and {self.path} holds values sealed with key "
-            f"{fingerprint or 'unknown'}; restore the key file from its backup (mode 0600). No new key was made: "
-            "one would make every sealed value unreadable"
+            f"{key_file}: the records key is missing, and {self.path} holds values sealed with it; restore the key "
+            "file from its backup (mode 0600). No new key was made: one would make every sealed value unreadable"
         )
         if key_required:
             raise missing
         return missing
+
+    def _check_key(self, key: bytes, key_file: Path, check: str | None, legacy: str | None) -> None:
+        """Refuse a key the records were not sealed with. Records without a check get one; records
+        with only the fast fingerprint of the releases before (``records/key_check.py``) have it
+        replaced, and the checkpoint that drops its page from the WAL is owed like an erasure's."""
+        if check is not None:
+            if not matches(check, key):
+                raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+            return
+        if legacy is not None and not legacy_matches(legacy, key):
+            raise RecordsError(f"{self.path}: {key_file} is not the key these records were sealed with")
+
+        def keep_check() -> None:
+            self.set_meta(KEY_CHECK, make_check(key))
+            if legacy is not None:
+                self.connection.execute("DELETE FROM meta WHERE key = ?", (LEGACY_KEY_FINGERPRINT,))
+                owe_checkpoint(self, LEGACY_KEY_FINGERPRINT)
+
+        self._write_if_room("records.key_check_not_kept", keep_check)
+        pay_checkpoint(self, wait=False)
+
+    def _write_if_room(self, event: str, write: Callable[[], object]) -> None:
+        """One write transaction that only spares later work (a key check, the ids, the verified
+        mark): records that cannot take it now (a full disk, a lock held too long) are still opened
+        and read, and the next open or verification writes it."""
+        try:
+            with transaction(self.connection):
+                write()
+        except sqlite3.Error as error:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            log_event(event, level=30, error=error)
+
+    def _note_identity(self, configured: Identity | None) -> None:
+        """Keep whom the records belong to, the first time they are opened to write (records/identity.py)."""
+        if recorded_identity(self.connection) is None:
+            self._write_if_room("records.identity_not_kept", lambda: note_identity(self.connection, configured))
 
     def _seal_clear_comments(self) -> None:
         """Review comments stored in clear before they were sealed are sealed once the key is there."""
@@ -239,13 +281,7 @@ class Records:
     def _keep_mark(self, mark: tuple[int, str] | None) -> None:
         """Keep the verified mark if the records can take it: one that is not kept (a full disk, a
         lock held too long) costs the next verification a longer walk, never its verdict."""
-        try:
-            with transaction(self.connection):
-                keep_mark(self.connection, mark)
-        except sqlite3.Error as error:
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            log_event("records.audit_mark_not_kept", level=30, error=error)
+        self._write_if_room("records.audit_mark_not_kept", lambda: keep_mark(self.connection, mark))
 
     def _verify_audit(self, mark: tuple[int, str] | None) -> ChainCheck:
         chain = verify_chain(self.connection, mark)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from firmware_app.config import SyncConfig
+from firmware_app.secret_file import ExposedSecret, refuse_exposed
 
 if TYPE_CHECKING:
     import ssl
@@ -46,6 +47,10 @@ def client_context(settings: SyncConfig) -> ssl.SSLContext:
         raise TlsUnusable(f"the certificate {certificate} or its key {key} cannot be used: {_reason(error)}") from error
     except OSError as error:
         raise TlsUnusable(f"the certificate {certificate} or its key {key} cannot be read: {_reason(error)}") from error
+    try:  # the device's identity at the broker: under the records key's rule (secret_file.py)
+        refuse_exposed(key, "the device's TLS private key")
+    except ExposedSecret as error:
+        raise TlsUnusable(str(error)) from None
     return context
 
 

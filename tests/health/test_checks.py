@@ -14,6 +14,7 @@ from firmware_app.health.checks import (
     Level,
     blocking,
     check_backlog,
+    check_backup,
     check_broker,
     check_calibration,
     check_camera,
@@ -172,3 +173,25 @@ def test_the_broker_check_tells_the_nurse_what_it_is_in_her_language(state, vari
     assert check.values["state"] == state  # the worker's own words stay for the technician
     french = message(check.message_key, "fr")
     assert state not in french and "{" not in french
+
+
+def test_the_backup_check_is_amber_once_what_was_recorded_has_gone_unbacked_up_too_long():
+    week = timedelta(days=7)
+    assert check_backup(None, None, 7, NOW).message_key == "health.backup.none"
+    assert check_backup(None, NOW - timedelta(days=2), 7, NOW).message_key == "health.backup.pending"
+    never = check_backup(None, NOW - timedelta(days=30), 7, NOW)
+    assert (never.level, never.message_key, never.values["days"]) == (Level.AMBER, "health.backup.never", 30)
+    assert check_backup(NOW - week, NOW - timedelta(days=30), 7, NOW).level is Level.GREEN
+    old = check_backup(NOW - week - timedelta(hours=1), NOW - timedelta(days=30), 7, NOW)
+    assert (old.level, old.values["days"]) == (Level.AMBER, 7) and not blocking([old])
+    assert check_backup(None, NOW - timedelta(days=300), 0, NOW).message_key == "health.backup.off"
+
+
+def test_the_nurse_s_readiness_list_says_when_the_records_were_never_backed_up(tmp_path):
+    config = load_config(write_config(tmp_path, 1))
+    store = open_store(tmp_path, clock=lambda: NOW - timedelta(days=10))
+    record_one(store, small_photo())
+    checks = readiness(config, store.records, list, lambda: True, now=NOW)
+    backup = next(check for check in checks if check.name == "backup")
+    assert (backup.level, backup.message_key, backup.values["days"]) == (Level.AMBER, "health.backup.never", 10)
+    store.records.close()

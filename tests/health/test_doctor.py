@@ -23,8 +23,8 @@ from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
-    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog"),
-    *("key", "tls", "identity", "quality"),
+    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
+    *("key", "encryption", "tls", "identity", "quality"),
 ]
 
 
@@ -232,3 +232,15 @@ def test_a_bare_model_folder_loads_and_is_named_unsigned_everywhere(tmp_path):
     assert "melanoma 2.3.0  verified, UNSIGNED" in edgescreen("models", config=config).stdout
     _, checks, _ = doctor(config)
     assert "melanoma 2.3.0 (unsigned)" in checks["models"]["message"]
+
+
+def test_a_config_moved_to_another_site_under_the_records_is_red(tmp_path):
+    """The review's re-assignment by an edit of `site`: the old clinic's sealed patients stayed
+    readable at the new one, and doctor stayed green."""
+    config = write_config(tmp_path, 1)
+    record_one(open_store(tmp_path), small_photo())
+    config.write_text(config.read_text().replace(f'site = "{DEVICE.site}"', 'site = "clinic-b"'))
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["identity"]["level"] == "red"
+    assert f"made by {DEVICE.id} at {DEVICE.site}" in checks["identity"]["message"]
+    assert "edgescreen wipe" in checks["identity"]["message"]

@@ -99,6 +99,7 @@ def test_uninstall_keeps_the_records_and_purge_removes_them(staged_root, tmp_pat
 
     purged = install_device(root, "--uninstall", "--purge")
     assert purged.returncode == 0, purged.stderr
+    assert "crypto-erased" in purged.stderr and "overwritten with zeros and removed" in purged.stderr  # wiped first
     assert not (root / "var/lib/edgescreen").exists() and not (root / "etc/edgescreen").exists()
     assert not [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")]
 

@@ -66,3 +66,10 @@ def test_the_sync_service_is_not_restarted_over_a_configuration_error():
     """`edgescreen sync run` exits 2 for a configuration error (a TLS key not the certificate's):
     systemd must not restart it every 5 s forever."""
     assert "RestartPreventExitStatus=2" in unit_lines("edgescreen-sync.service")
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_a_device_process_never_dumps_core(unit):
+    """Both hold the records key (the sync worker seals review comments): a core dump would put it and
+    the patients' data in the clear on the card, out of reach of any erasure."""
+    assert "LimitCORE=0" in unit_lines(unit)

@@ -283,6 +283,21 @@ def test_a_key_file_that_holds_no_key_is_red_in_the_doctor_and_stops_the_worker(
     assert next(check for check in doctor["checks"] if check["name"] == "tls")["level"] == "red"
 
 
+def test_a_tls_key_others_can_read_is_refused_as_the_records_key_is(tmp_path, certs, site_broker):
+    """The review's L3: a world-readable device key passed doctor, where the records key is refused."""
+    key = tmp_path / "device.key"
+    key.write_bytes((certs / f"{DEVICE.id}.key").read_bytes())
+    key.chmod(0o644)
+    config = mismatched_config(tmp_path, certs, site_broker.port, str(key))
+    open_store(tmp_path).records.close()
+    run = edgescreen("sync", "run", "--until-drained", config=config)
+    cause = f"{key}: the device's TLS private key is readable by others (mode -rw-r--r--); chmod 600 it"
+    assert run.returncode == 2 and cause in run.stderr, run.stderr
+    doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
+    tls = next(check for check in doctor["checks"] if check["name"] == "tls")
+    assert tls["level"] == "red" and cause in tls["message"]
+
+
 def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_the_certificates(
     tmp_path, certs, site_broker
 ):
@@ -303,6 +318,7 @@ def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_re
     files.mkdir()
     key = files / "device.key"
     key.write_bytes((certs / f"{DEVICE.id}.key").read_bytes())
+    key.chmod(0o600)
     config = mismatched_config(tmp_path, certs, site_broker.port, str(key))
     record_one(open_store(tmp_path), small_photo(retina_rgb))
     site_broker.stop()  # the device cannot reach the site: it retries

@@ -1,0 +1,78 @@
+"""``edgescreen wipe``: the key crypto-erased first, then everything in the records' folder but the models."""
+
+from __future__ import annotations
+
+import os
+
+from firmware_app.cli import main
+from firmware_app.records.screening import ScreeningContext
+from firmware_app.sync.lock import WorkerLock
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
+
+
+def device(tmp_path):
+    """Records in a state folder of their own, as on a device, with what a technician leaves there."""
+    state = tmp_path / "state"
+    store = open_store(state)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-777-MARTIN", eye="L")))
+    (state / "install-records").mkdir()
+    (state / "install-records/records-2026-06-01.sqlite3").write_bytes(b"SQLite format 3\0" + b"MRN-777" * 100)
+    (state / "models/dr-referable").mkdir(parents=True)
+    (state / "models/dr-referable/model.tflite").write_bytes(b"weights")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[device]\nid = "{DEVICE.id}"\nsite = "{DEVICE.site}"\n[models]\ndirectory = "{state}/models"\n'
+        f'[records]\ndatabase = "{state}/records.sqlite3"\nkey_file = "{state}/records.key"\n'
+    )
+    return state, store, config
+
+
+def test_wipe_overwrites_the_key_in_place_then_removes_everything_but_the_models(tmp_path, monkeypatch, capsys):
+    state, store, config = device(tmp_path)
+    key = state / "records.key"
+    old_key = key.read_bytes()
+    overwritten: dict[str, bytes] = {}
+    real_unlink = os.unlink
+
+    def unlink_seen(path, *args, **kwargs):  # what each file held when it was removed
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as file:
+                overwritten[os.path.basename(path)] = file.read()
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink_seen)
+    assert main(["--config", str(config), "wipe", "--confirm", DEVICE.id]) == 0
+    store.records.close()
+    out = capsys.readouterr().out
+    assert "crypto-erased" in out and "only full-disk encryption" in out
+    assert len(overwritten["records.key"]) == 32 and overwritten["records.key"] != old_key
+    assert set(overwritten["records.sqlite3"]) == {0}
+    assert set(overwritten["records-2026-06-01.sqlite3"]) == {0}
+    left = sorted(str(path.relative_to(state)) for path in state.rglob("*"))
+    assert left == ["models", "models/dr-referable", "models/dr-referable/model.tflite"]
+
+
+def test_wipe_is_refused_without_this_device_s_id_or_while_the_sync_worker_runs(tmp_path, capsys):
+    state, store, config = device(tmp_path)
+    store.records.close()
+    assert main(["--config", str(config), "wipe", "--confirm", "cam-02"]) == 2
+    assert f"--confirm {DEVICE.id}" in capsys.readouterr().err
+    worker = WorkerLock(state / "records.sqlite3")
+    assert worker.acquire()
+    try:
+        assert main(["--config", str(config), "wipe", "--confirm", DEVICE.id]) == 2
+        assert "sync worker" in capsys.readouterr().err
+    finally:
+        worker.release()
+    assert (state / "records.key").is_file() and (state / "records.sqlite3").is_file()
+
+
+def test_wipe_refuses_a_records_folder_that_holds_the_software(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "checkout"
+    (folder / "firmware_app").mkdir(parents=True)
+    monkeypatch.setattr("firmware_app.wipe.PROJECT_ROOT", folder / "firmware_app" / "..")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[records]\ndatabase = "{folder}/records.sqlite3"\n')
+    assert main(["--config", str(config), "wipe", "--confirm", "demo-device"]) == 2
+    assert "holds more than the records" in capsys.readouterr().err
+    assert (folder / "firmware_app").is_dir()
