@@ -888,6 +888,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Supprimer {screenings} et {photos} du patient {reference}, avec leurs avis et les résultats non "
         "envoyés ? C'est définitif.",
     },
+    "records.erase_close": {
+        "en": "Not included, in case one is the same patient typed another way (find it to erase it too):",
+        "fr": "Non inclus, au cas où l'un serait le même patient saisi autrement (cherchez-le pour le supprimer "
+        "aussi) :",
+    },
     "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},
     "records.erased": {

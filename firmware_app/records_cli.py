@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -89,7 +90,14 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     def erase(store: ScreeningStore) -> int:
+        close = store.close_references(args.patient)
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
+        # Printed, never logged: the technician erasing is the one who must check them.
+        for other, screenings in close.items():
+            print(
+                f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
+                f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
+            )
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must

@@ -240,3 +240,22 @@ def test_an_erasure_names_the_results_the_station_may_hold_for_its_administrator
     assert unsent.result_id not in erased.stdout
     listed = edgescreen("audit", "list", "--kind", "erasure", config=config).stdout
     assert f'"results_at_the_station":["{sent.result_id}"]' in listed
+
+
+def test_erase_shows_close_references_for_the_technician_to_check_and_erases_none_of_them(tmp_path, retina_rgb):
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    for reference in ("NIP-777 Jean Martin", "NIP 777 Jean Martin", "NIP-777", "NIP-888 Ana Diaz"):
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference, eye="R")))
+    store.records.close()
+    mistyped = edgescreen("erase", "--patient", "NIP777JeanMartin", config=config)
+    assert mistyped.returncode == 2 and "NIP" not in mistyped.stderr  # the refusal is logged: no reference
+    assert "close reference 'NIP-777 Jean Martin'" in mistyped.stdout
+    erased = edgescreen("erase", "--patient", "nip-777 JEAN MARTIN ", config=config)
+    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout
+    assert "1 screening(s) under the close reference 'NIP 777 Jean Martin'" in erased.stdout
+    assert "edgescreen erase --patient 'NIP 777 Jean Martin'" in erased.stdout
+    assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
+    reopened = open_store(tmp_path)
+    assert len(reopened.results_of_patient("NIP 777 Jean Martin")) == 1  # shown, never erased with it

@@ -116,6 +116,20 @@ def _same_reference(a: str, b: str) -> bool:
     return unicodedata.normalize("NFKC", a).strip().casefold() == unicodedata.normalize("NFKC", b).strip().casefold()
 
 
+def _loose_reference(text: str) -> str:
+    """A reference with only its letters and digits: how two typings of one patient's reference (a
+    space for a dash, a dropped dot) are told to be close."""
+    return "".join(character for character in unicodedata.normalize("NFKC", text).casefold() if character.isalnum())
+
+
+def _close_references(a: str, b: str) -> bool:
+    """Letter for letter the same once spaces and punctuation go, or one the start of the other
+    (a number typed alone, then with the name): never erased together, only shown."""
+    loose_a, loose_b = _loose_reference(a), _loose_reference(b)
+    shorter = min(loose_a, loose_b, key=len)
+    return len(shorter) >= 4 and (loose_a.startswith(loose_b) or loose_b.startswith(loose_a))
+
+
 def _text_bytes(text: str) -> bytes:
     """UTF-8, keeping undecodable file-name bytes (``surrogateescape``) as the bytes they were."""
     return text.encode("utf-8", "surrogateescape")
@@ -524,6 +538,17 @@ class ScreeningStore:
         return [
             rid for rid, sealed in rows if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
         ]
+
+    def close_references(self, reference: str) -> dict[str, int]:
+        """The references erasure would not match that may be the same patient typed another way, each
+        with its number of screenings: for whoever erases to check, never erased with it."""
+        rows = self._db.execute("SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL")
+        found: dict[str, int] = {}
+        for result_id, sealed in rows.fetchall():
+            other = self._open_text(sealed, f"patient:{result_id}") or ""
+            if not _same_reference(other, reference) and _close_references(other, reference):
+                found[other] = found.get(other, 0) + 1
+        return dict(sorted(found.items()))
 
     def erase_patient(self, reference: str) -> Erasure:
         """Remove every screening, image, review and queued payload of one patient (right to erasure).

@@ -89,9 +89,11 @@ def routes(web: WebApp) -> list[Route]:
         # of the session may have searched another patient since the question was asked.
         if form.get("confirmed") != "yes" or form.get("reference") != reference:
 
-            def count() -> dict[str, int | str]:
+            def count() -> dict[str, object]:
                 ids = device.store.results_of_patient(reference)
-                return {"results": len(ids), "images": image_count(device.store.records, ids) if ids else 0}
+                images = image_count(device.store.records, ids) if ids else 0
+                # Close references are named, not erased: the nurse finds and erases one that is the same patient.
+                return {"results": len(ids), "images": images, "close": device.store.close_references(reference)}
 
             confirm = await device.run(count)
             return await _records_page(request, session, confirm=confirm | {"reference": reference})

@@ -439,3 +439,24 @@ def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_m
         done = page.locator("[data-test=erased]")
         assert said[language] in done.inner_text() and on_screen(done)
         snap(page, "records-erased-at-station")
+
+
+def test_the_erase_question_names_close_references_it_leaves_out(page, app):
+    store = open_store(app.directory)
+    for reference in ("EM-6061", "EM 6061", "FX-9090"):
+        record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref=reference)))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    _find(page, app, "EM-6061")
+    page.locator("[data-test=erase]").click()
+    for language, words in (("en", "Not included, in case one is the same patient"), ("fr", "Non inclus")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        close = page.locator("[data-test=erase-close]")
+        assert words in close.inner_text() and "EM 6061" in close.inner_text() and "FX" not in close.inner_text()
+        assert on_screen(page.locator("[data-test=erase-yes]"))
+        snap(page, "records-erase-close")
+    page.locator("[data-test=erase-yes]").click()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2  # "EM 6061" and "FX-9090" stay
