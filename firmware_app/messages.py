@@ -907,6 +907,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} results were already being sent and may have reached the specialists.",
         "fr": "{count} résultats étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
     },
+    "records.erased_left_on_disk": {
+        "en": "Another program was reading the records (a backup, say): the erased data leaves the disk once it "
+        "stops, at the next screening.",
+        "fr": "Un autre programme lisait les dossiers (une sauvegarde, par exemple) : les données supprimées "
+        "quittent le disque quand il s'arrête, au prochain dépistage.",
+    },
     "records.erased_at_station.one": {
         "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "
         "it, tell the technician, who has it erased there.",

@@ -116,6 +116,12 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
             "The audit log records the erasure without the reference."
         )
+        if erasure.left_on_disk:
+            print(
+                "Another process was reading the records (a backup, an export, the app's records screen): the "
+                "erased data stays on the disk until that reading ends and the next screening or erasure folds "
+                "it out of the write-ahead log"
+            )
         if erasure.at_the_station:
             photos = f", {len(erasure.shared_photos)} with its photo" if erasure.shared_photos else ""
             print(

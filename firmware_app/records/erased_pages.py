@@ -32,25 +32,29 @@ def owe_checkpoint(records: Records, deletion: int | str) -> None:
     records.set_meta(OWED, str(deletion))
 
 
-def pay_checkpoint(records: Records, wait: bool) -> None:
-    """Fold the WAL into the main file and empty it if an erasure is owed that. Without ``wait`` a
-    busy database is left for the next opportunity at once: a screening must not stall behind a
-    long reader. Never raises: the erasure or screening before it is committed whatever happens."""
+def pay_checkpoint(records: Records, wait: bool) -> bool:
+    """Fold the WAL into the main file and empty it if an erasure is owed that; whether nothing is
+    owed any more (``False``: erased pages are still on the disk, until a later checkpoint). Without
+    ``wait`` a busy database is left for the next opportunity at once: a screening must not stall
+    behind a long reader. Never raises: the erasure or screening before it is committed whatever
+    happens."""
     owed = records.meta(OWED)
     if owed is None:
-        return
+        return True
     connection = records.connection
     try:
         with _busy_timeout(connection, None if wait else 0):
             busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             log_event("records.checkpoint_busy", level=logging.WARNING, reason="another process is reading")
-            return
+            return False
         with transaction(connection):
             # Only the debt this checkpoint paid: an erasure committed since then owes its own.
             connection.execute("DELETE FROM meta WHERE key = ? AND value = ?", (OWED, owed))
     except sqlite3.Error as error:
         log_event("records.checkpoint_failed", level=logging.WARNING, error=error)
+        return False
+    return records.meta(OWED) is None
 
 
 @contextmanager

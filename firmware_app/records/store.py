@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,9 @@ class Erasure:
     # but a device, a time and an eye link them back; erased there only by its administrator
     # (``edgescreen-review results erase``), who needs these ids.
     at_the_station: tuple[str, ...] = ()
+    # The erased pages could not be folded out of the write-ahead log yet (another process was reading
+    # the records): they stay on the disk until the next checkpoint, at the next screening or erasure.
+    left_on_disk: bool = False
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -589,8 +592,7 @@ class ScreeningStore:
                 "results_at_the_station": list(at_the_station),
             }
             owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
-        pay_checkpoint(self.records, wait=True)
-        return erasure
+        return replace(erasure, left_on_disk=not pay_checkpoint(self.records, wait=True))
 
     def purge_images(self, retention: timedelta) -> int:
         """Delete the images of results synced, and given a specialist's verdict, more than

@@ -98,6 +98,7 @@ def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, 
     kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-10")))
     erasure = store.erase_patient("MRN-9")
     assert (erasure.results, erasure.images, erasure.unsent_withdrawn, erasure.unsent_in_flight) == (2, 2, 2, 0)
+    assert not erasure.left_on_disk
     db = store.records.connection
     assert [r[0] for r in db.execute("SELECT result_id FROM screening")] == [kept.result_id]
     assert [r[0] for r in db.execute("SELECT result_id FROM outbox")] == [kept.result_id]
@@ -123,7 +124,8 @@ def test_an_erasure_a_long_reader_held_back_leaves_the_wal_with_the_next_screeni
     reader = sqlite3.connect(store.records.path, isolation_level=None)  # a backup, say, in another process
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM screening").fetchone()
-    assert store.erase_patient("MRN-9").results == 1
+    erasure = store.erase_patient("MRN-9")
+    assert erasure.results == 1 and erasure.left_on_disk  # said to whoever erased, not reported clean
     started = time.monotonic()
     record_one(store, photo)  # while the reader still reads: recorded without waiting for it
     assert time.monotonic() - started < 0.5
