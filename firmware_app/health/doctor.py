@@ -34,7 +34,7 @@ from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError
-from firmware_app.records.identity import Identity, recorded_identity
+from firmware_app.records.identity import Identity
 
 
 def verify_models(config: Config) -> Callable[[], list[str]]:
@@ -81,21 +81,22 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     encryption = check_encryption(config.records.database.parent)
     device = [key, encryption, check_tls(config.sync, now)]
 
-    def technician(recorded: Identity | None = None) -> list[Check]:
-        """The technician's checks, the ids against those the records were made under once known."""
-        return [*device, check_identity(configured, recorded), check_quality_limits(config.quality)]
+    def technician(*identity: Check) -> list[Check]:
+        """The technician's checks; ``identity`` where the readiness list (which holds it) did not run."""
+        return [*device, *identity, check_quality_limits(config.quality)]
 
+    unrecorded = check_identity(configured)  # no records to compare with: the placeholders alone
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
-        return [*_without_records(config, now), *technician()]
+        return [*_without_records(config, now), *technician(unrecorded)]
     if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses
         none = no_records_yet(config.records.database, config.records.key_file)
-        return [*_without_records(config, now), none, *technician()]
+        return [*_without_records(config, now), none, *technician(unrecorded)]
     try:
         store = open_store(config)
     except RecordsError as error:
-        return [*_without_records(config, now), records_unusable(error), *technician()]
+        return [*_without_records(config, now), records_unusable(error), *technician(unrecorded)]
     try:
         checks = readiness(config, store.records, verify_models(config), probe_camera(config), now)
-        return [*checks, *technician(recorded_identity(store.records.connection))]
+        return [*checks, *technician()]
     finally:
         store.records.close()

@@ -30,11 +30,13 @@ from firmware_app.health.checks import (
     check_camera,
     check_clock,
     check_disk,
+    check_identity,
     check_models,
     check_records,
     nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
+from firmware_app.records.identity import Identity, recorded_identity
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
 from firmware_app.records_cli import sync_status
 
@@ -143,4 +145,8 @@ def readiness(
         check_broker(sync),
         check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now),
         backup_check(config, records, now),
+        # Red blocks screening: under ids not the records' own (a device moved to another site by an
+        # edit, another device's backup restored here) results go where no specialist reads them,
+        # and the old clinic's patients are shown to the new one's nurses, until a technician acts.
+        check_identity(Identity(config.device.id, config.device.site), recorded_identity(records.connection)),
     ]

@@ -24,7 +24,7 @@ from tests.test_cli import edgescreen
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
-    *("key", "encryption", "tls", "identity", "quality"),
+    *("identity", "key", "encryption", "tls", "quality"),
 ]
 
 

@@ -114,3 +114,22 @@ def test_an_old_event_edited_while_the_app_runs_blocks_the_next_patient_once_the
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready") and page.locator("[data-test=blocked]").is_visible()
     assert page.locator("[data-test=check-audit]").get_attribute("data-level") == "red"
+
+
+def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_technician_acts(page, app):
+    """Records made at one clinic, the config edited to another: results would go where no specialist
+    reads them, and the old clinic's patients would be shown to the new one's nurses."""
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        db.execute("UPDATE meta SET value = 'old-clinic' WHERE key = 'site_id'")
+        assert db.total_changes == 1
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=check-identity]").get_attribute("data-level") == "red"
+    assert "old-clinic" in page.locator("[data-test=check-identity]").inner_text()
+    assert page.locator("[data-test=blocked]").is_visible()
+    snap(page, "ready-identity-moved")
+    page.locator("[data-test=language]").click()
+    assert page.locator("[data-test=check-identity]").get_attribute("data-level") == "red"
+    snap(page, "ready-identity-moved")
+    page.goto(f"{app.url}/patient")
+    assert page.url.endswith("/ready") and screenings(app) == 0
