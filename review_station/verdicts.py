@@ -174,12 +174,16 @@ class ReadForm:
             raise ReadRefused(f"an ungradable verdict contradicts the {finding} read off the photo")
 
 
+def review_schema_read(result_payload: Mapping[str, Any]) -> str:
+    """The verdict schema a result says its device reads (``edgescreen.result/3``), else ``/1``."""
+    return result_payload.get("review_schema", REVIEW_V1)
+
+
 def verdict_schema(result_payload: Mapping[str, Any]) -> str:
-    """The review document a result's verdicts are queued as: the one the result names
-    (``edgescreen.result/3``), else ``/1``: a device refuses what it cannot read, and the verdict
-    would be lost. A device that reads ``/3`` is queued ``/2``, which the ingester signs as it sends it
-    (``/3`` wraps it)."""
-    schema = result_payload.get("review_schema", REVIEW_V1)
+    """The review document a result's verdicts are queued as: the one the result names, else ``/1``:
+    a device refuses what it cannot read, and the verdict would be lost. A device that reads ``/3`` is
+    queued ``/2``, which the ingester signs as it sends it (``/3`` wraps it)."""
+    schema = review_schema_read(result_payload)
     return REVIEW_V2 if schema == REVIEW_V3 else schema
 
 

@@ -15,11 +15,13 @@
   ``review_retry_s`` until the device's ``review_ack`` settles them (a ``conflict`` queues the verdict
   again under a new review id). Several ingesters may run: a delivery is claimed by a conditional
   UPDATE, so only one of them sends each attempt.
-- A verdict for a result that asks for signed verdicts (``review_schema`` ``edgescreen.review/3``) is
-  signed as it is sent, with the station's verdict key (``edgescreen_wire.verdict_signature``): the
-  queued ``/1`` or ``/2`` document stays as it was decided, so a verdict sent again (a retry, a
-  resend after a restore, a new review id after a ``conflict``) is signed again, with the key in use
-  then. Without the key it is not sent, and logged: the device would refuse it unsigned.
+- A verdict for a device that asks for signed verdicts (its latest result's ``review_schema``,
+  ``devices.review_schema``: ``edgescreen.review/3``) is signed as it is sent, with the station's
+  verdict key (``edgescreen_wire.verdict_signature``): the queued ``/1`` or ``/2`` document stays as
+  it was decided, so a verdict sent again (a retry, a resend after a restore, a new review id after a
+  ``conflict``) is signed again, with the key in use then, and one on a result sent before the device
+  was given the key is signed too. Without the key it is not sent, and logged: the device would
+  refuse it unsigned.
 
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
@@ -319,7 +321,10 @@ class Ingester:
         active = devices.c.retired_at.is_(None)
         try:
             with self._engine.connect() as connection:
-                signed = results.c.payload["review_schema"].as_string() == REVIEW_V3
+                # Signed for a device whose latest result asks for it (given the key since this result was
+                # sent, it refuses the verdict unsigned), else as this result asks.
+                reads = func.coalesce(devices.c.review_schema, results.c.payload["review_schema"].as_string())
+                signed = reads == REVIEW_V3
                 candidates = connection.execute(
                     select(deliveries.c.review_id, deliveries.c.last_sent_at, signed)
                     .join(results, results.c.result_id == deliveries.c.result_id)

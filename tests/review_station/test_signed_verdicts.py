@@ -21,7 +21,7 @@ from review_station.verdicts import resend_verdicts
 from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
-from tests.review_station.web_kit import csrf_of, signed_in_client, station
+from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 from tests.sync.signing import trusting
 from tests.sync.test_worker import review
@@ -106,25 +106,50 @@ def test_without_its_key_the_station_sends_no_unsigned_verdict_to_a_device_that_
     broker = roomy_broker(tmp_path / "broker").start()
     ingester = tap = None
     try:
-        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        device_dir = tmp_path / "device"
-        device_dir.mkdir()
-        store = open_store(device_dir)
-        signed = record_one(store, small_photo(), sample_record(score=0.9), RESULT_V3, review_schema=REVIEW_V3)
-        unsigned = record_one(store, small_photo(), sample_record(score=0.8), RESULT_V3)
+        asks = {"review_schema": REVIEW_V3}
+        [signed] = add_results(engine, DEVICE.id, DEVICE.site, [0.9], schema=RESULT_V3, payload=asks)
+        [unsigned] = add_results(engine, "cam-02", DEVICE.site, [0.9], schema=RESULT_V3)
+        tap = Tap(broker.port, "edgescreen/v1/+/+/review")
         ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
-        worker = BackgroundWorker(write_config(device_dir, broker.port))
-        wait_until(lambda: counts(engine)[0] == 2, 30, "the device's 2 results at the station")
-        worker.stop()
-        tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
-        record_read(engine, signed.result_id)
+        record_read(engine, signed)
         client = signed_in_client(engine, station(), "bea", "reviewer")
-        form = READ | {"csrf": csrf_of(client, f"/results/{unsigned.result_id}")}
-        assert client.post(f"/results/{unsigned.result_id}/reads", data=form).status_code == 303
+        form = READ | {"csrf": csrf_of(client, f"/results/{unsigned}")}
+        assert client.post(f"/results/{unsigned}/reads", data=form).status_code == 303
         wait_until(lambda: "review.verdict_not_signed" in caplog.text, 30, "the unsigned verdict held back")
         wait_until(lambda: len(tap.on("/review")) == 1, 30, "the other device's verdict sent")
         [sent] = [json.loads(payload) for payload in tap.on("/review")]
-        assert (sent["schema"], sent["result_id"]) == (REVIEW_V2, unsigned.result_id)
+        assert (sent["schema"], sent["result_id"]) == (REVIEW_V2, unsigned)
+    finally:
+        if tap:
+            tap.close()
+        if ingester:
+            ingester.stop()
+        broker.stop()
+
+
+def test_a_device_is_answered_as_its_latest_result_asks_whichever_result_the_verdict_is_on(tmp_path, engine: Engine):
+    """A result sent before the device was given the key asked for /2, yet the device now refuses an
+    unsigned verdict: it gets the verdict signed. A device whose key was taken off again (its latest
+    result asks for /2) gets it unsigned."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = tap = None
+    try:
+        config, public = keyed_station(tmp_path, engine, broker.port)
+        [before_the_key] = add_results(engine, DEVICE.id, DEVICE.site, [0.9], schema=RESULT_V3)
+        add_results(engine, DEVICE.id, DEVICE.site, [0.2], schema=RESULT_V3, payload={"review_schema": REVIEW_V3})
+        tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
+        ingester = IngesterThread(config, engine)
+        record_read(engine, before_the_key)
+        wait_until(lambda: len(tap.on("/review")) == 1, 30, "the verdict sent")
+        sent = tap.on("/review")[0]
+        assert json.loads(sent)["schema"] == REVIEW_V3
+        assert parse_review(sent, [read_public_key(public)]).result_id == before_the_key
+        [after_the_key_went] = add_results(engine, DEVICE.id, DEVICE.site, [0.8], schema=RESULT_V3)
+        client = signed_in_client(engine, station(), "bea", "reviewer")
+        form = READ | {"csrf": csrf_of(client, f"/results/{after_the_key_went}")}
+        assert client.post(f"/results/{after_the_key_went}/reads", data=form).status_code == 303
+        wait_until(lambda: len(tap.on("/review")) >= 2, 30, "the second verdict sent")
+        assert {json.loads(p)["schema"] for p in tap.on("/review")[1:]} == {REVIEW_V2}
     finally:
         if tap:
             tap.close()
