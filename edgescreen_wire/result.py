@@ -30,9 +30,10 @@ identifies anybody::
 
 ``edgescreen.result/3`` is ``/2`` plus the verdicts the device reads back::
 
-     "review_schema": "edgescreen.review/1"|"edgescreen.review/2"   (the newest ``edgescreen_wire.review``
-                                                                 schema this device reads: the station sends
-                                                                 this result's verdicts in it)
+     "review_schema": "edgescreen.review/1"|"/2"|"/3"   (the newest ``edgescreen_wire.review`` schema
+                                                      this device reads: the station sends this
+                                                      result's verdicts in it; "/3", signed, once the
+                                                      device holds the station's verdict key)
 
 A verdict the device cannot read is refused and lost, so the station sends a result's verdicts in
 the schema the result names, and ``/1`` to a device whose result names none.

@@ -21,6 +21,20 @@ that still arrive (from a station before that rule), logging it, rather than los
 A device reads ``/2`` when its results say so (``edgescreen.result/3``'s ``review_schema``); the
 station sends ``/1`` to every other, which would refuse the new fields and lose the verdict.
 
+``edgescreen.review/3`` is a ``/1`` or ``/2`` document signed by the review station (Ed25519)::
+
+    {"schema": "edgescreen.review/3", "review": an edgescreen.review/1 or /2 document,
+     "signature": base64 of the 64-byte signature of ``verdict_signature.signed_bytes(review)``}
+
+A device reads ``/3`` when its results announce it (``review_schema``), which it does once it is
+given the station's verdict public key: from then on it refuses every verdict whose signature is
+missing or does not verify (``firmware_app.sync.review``). The signed document is carried whole and
+unchanged inside, so the device checks it with the very rules of ``/1`` and ``/2``, and a station
+signs any verdict it queued in either (one decided before the device asked for signatures too).
+A new version rather than an optional field of ``/1`` and ``/2``: every device reads those with an
+exact key set, so a ``signature`` field there would make each device not yet upgraded refuse, and
+lose, every verdict.
+
 ``edgescreen.review-ack/1`` (on ``review_ack``)::
 
     {"schema": "edgescreen.review-ack/1", "review_id": id, "result_id": 32 hex,
@@ -36,8 +50,11 @@ Unicode, a field missing, unknown or out of pattern) is refused with a ``WireErr
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from edgescreen_wire.checks import (
@@ -56,7 +73,12 @@ from firmware_app.inference.triage import Outcome
 
 REVIEW_V1 = "edgescreen.review/1"
 REVIEW_V2 = "edgescreen.review/2"
-REVIEW_SCHEMAS = (REVIEW_V1, REVIEW_V2)
+REVIEW_V3 = "edgescreen.review/3"
+# The documents a verdict is (``/3`` wraps one of them), and every schema a device may read.
+UNSIGNED_SCHEMAS = (REVIEW_V1, REVIEW_V2)
+REVIEW_SCHEMAS = (*UNSIGNED_SCHEMAS, REVIEW_V3)
+# An Ed25519 signature (64 bytes) in base64, padding included.
+SIGNATURE = re.compile(r"[A-Za-z0-9+/]{86}==")
 REVIEW_ACK_SCHEMA = "edgescreen.review-ack/1"
 MAX_REVIEW_BYTES = 8192
 MAX_COMMENT = 1000
@@ -84,21 +106,46 @@ FINDINGS: tuple[Mapping[str, tuple[str, ...]], ...] = (
 )
 
 
-def parse_review_document(payload: bytes) -> Mapping[str, Any]:
-    """A validated ``edgescreen.review/1`` or ``/2`` document from a message's bytes, or a ``WireError``
-    that carries the review id when the document has a well-formed one."""
-    document = check_object(decode_document(payload, MAX_REVIEW_BYTES, "review"), "review")
-    review_id = document.get("review_id")
+@dataclass(frozen=True)
+class ReviewMessage:
+    """A verdict as it arrived: its ``/1`` or ``/2`` document, and the station's signature of it when it
+    came signed (``/3``), else ``None``."""
+
+    document: Mapping[str, Any]
+    signature: bytes | None
+
+
+def parse_review_message(payload: bytes) -> ReviewMessage:
+    """A validated ``edgescreen.review/1``, ``/2`` or ``/3`` message from its bytes, or a ``WireError``
+    that carries the review id when the document has a well-formed one. The signature is read, not
+    verified: that takes the keys a device trusts (``verdict_signature.signature_verifies``)."""
+    message = check_object(decode_document(payload, MAX_REVIEW_BYTES, "review"), "review")
+    signed = message.get("schema") == REVIEW_V3
+    document = message.get("review") if signed else message
     try:
-        return _checked_review(document)
+        if signed:
+            check_keys(message, {"schema", "review", "signature"}, set(), "review")
+            check_text(message["signature"], SIGNATURE, "signature")
+        checked = _checked_review(check_object(document, "review"))
     except WireError as error:
+        review_id = document.get("review_id") if isinstance(document, dict) else None
         if isinstance(review_id, str) and IDENTIFIER.fullmatch(review_id):
             error.document_id = review_id
         raise
+    return ReviewMessage(checked, base64.b64decode(message["signature"]) if signed else None)
+
+
+def parse_review_document(payload: bytes) -> Mapping[str, Any]:
+    """A validated ``edgescreen.review/1`` or ``/2`` document (what the station queues, unsigned), or a
+    ``WireError``."""
+    message = parse_review_message(payload)
+    if message.signature is not None:
+        raise WireError(f"schema: expected one of {list(UNSIGNED_SCHEMAS)}, got {REVIEW_V3!r}")
+    return message.document
 
 
 def _checked_review(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    check_choice(document.get("schema"), REVIEW_SCHEMAS, "schema")
+    check_choice(document.get("schema"), UNSIGNED_SCHEMAS, "schema")
     required = {"schema", "review_id", "result_id", "verdict", "reviewed_at", "reviewer"}
     optional = {"comment"}
     if document["schema"] == REVIEW_V2:

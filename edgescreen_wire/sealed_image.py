@@ -15,7 +15,6 @@ decapsulates inside it (see the README), the sealed format staying the same.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -23,8 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from firmware_app.durable import fsync_directory
-from firmware_app.secret_file import ExposedSecret, read_secret
+from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 INFO_PREFIX = b"edgescreen.image/1 result "
@@ -95,15 +93,9 @@ def write_key_pair(private_path: Path, public_path: Path) -> X25519PublicKey:
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
-        descriptor = os.open(private_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        write_new_secret(private_path, private_pem)
     except FileExistsError:
         raise SealError(f"{private_path}: a key is already there; it is never overwritten") from None
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(private_pem)
-        file.flush()
-        os.fsync(file.fileno())
     public_path.write_bytes(public_pem)
-    fsync_directory(private_path.parent)
     return key.public_key()

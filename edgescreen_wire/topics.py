@@ -7,7 +7,7 @@ from dataclasses import dataclass
 PREFIX = "edgescreen/v1"
 RESULT = "result"  # device -> broker, QoS 1, not retained
 STATUS = "status"  # retained "online" / "offline" (the last will)
-REVIEW = "review"  # specialists -> device, QoS 1, edgescreen.review/1
+REVIEW = "review"  # specialists -> device, QoS 1, edgescreen.review/1, /2 or /3 (signed)
 REVIEW_ACK = "review_ack"  # device -> specialists, QoS 1, edgescreen.review-ack/1
 
 

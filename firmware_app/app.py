@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgescreen_wire.result import RESULT_V1, encode_result
+from edgescreen_wire.review import REVIEW_V2
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibration.profile import CalibrationProfile, read_profile
 from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
@@ -147,9 +148,15 @@ class DurableRecorder:
     with ``sharing``, the photo sealed to the review station is queued in the same transaction."""
 
     def __init__(
-        self, store: ScreeningStore, device: DeviceConfig, schema: str = RESULT_V1, sharing: ImageSharing | None = None
+        self,
+        store: ScreeningStore,
+        device: DeviceConfig,
+        schema: str = RESULT_V1,
+        sharing: ImageSharing | None = None,
+        review_schema: str = REVIEW_V2,
     ) -> None:
         self._store, self._device, self._schema, self._sharing = store, device, schema, sharing
+        self._review_schema = review_schema
 
         self._keeper = PhotoKeeper()
 
@@ -160,7 +167,8 @@ class DurableRecorder:
     def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
         shared = self._sharing.seal(record, photo.frame.pixels) if self._sharing else None
-        payload = encode_result(result_payload(record, self._device.id, self._device.site, self._schema, shared))
+        document = result_payload(record, self._device.id, self._device.site, self._schema, shared, self._review_schema)
+        payload = encode_result(document)
         self._store.record_screening(record, [(JPEG, photo.jpeg())], payload, shared)
 
 
@@ -169,7 +177,8 @@ def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, Screeni
     sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
     store.note_configuration(config_digest(config))
-    return build_pipeline(config, DurableRecorder(store, config.device, config.sync.result_schema, sharing)), store
+    recorder = DurableRecorder(store, config.device, config.sync.result_schema, sharing, config.sync.review_schema)
+    return build_pipeline(config, recorder), store
 
 
 class UploadThread:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edgescreen_wire.checks import IDENTIFIER
-from edgescreen_wire.result import RESULT_V1, RESULT_V2, SCHEMAS, WITH_V2_FIELDS
+from edgescreen_wire.result import RESULT_V1, RESULT_V2, RESULT_V3, SCHEMAS, WITH_V2_FIELDS
+from edgescreen_wire.review import REVIEW_V2, REVIEW_V3
 from firmware_app.capture.image_file import WORKING_SIDE
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
@@ -151,6 +152,16 @@ class SyncConfig:
     # The review station's upload address, https://host[:port]; and its X25519 public key (PEM).
     station_url: str = field(default="", metadata=_pattern(STATION_URL, "https://host or https://host:port"))
     station_public_key: Path | None = field(default=None, metadata=_EXISTING_FILE)
+    # The review station's verdict public keys (Ed25519, PEM; ``edgescreen-review verdicts keygen``):
+    # with one, a verdict is stored only when signed by the station (edgescreen.review/3), and the
+    # results ask for signed verdicts; two while the station's key is changed. Without one the broker's
+    # ACL alone vouches for a verdict (``doctor`` says so, amber).
+    verdict_public_keys: tuple[Path, ...] = ()
+
+    @property
+    def review_schema(self) -> str:
+        """The verdicts this device reads, as its ``edgescreen.result/3`` results announce them."""
+        return REVIEW_V3 if self.verdict_public_keys else REVIEW_V2
 
     def __post_init__(self) -> None:
         if self.share_images != "none":
@@ -173,6 +184,11 @@ class SyncConfig:
                     f"share_images = {self.share_images!r}: set result_schema = {RESULT_V2!r} or later too (the result "
                     "announces its photo's digest, which the station checks the upload against)"
                 )
+        if self.verdict_public_keys and self.result_schema != RESULT_V3:
+            raise ConfigError(
+                f"verdict_public_keys: set result_schema = {RESULT_V3!r} too (the results ask the station for "
+                "signed verdicts; without that it sends them unsigned, and this device refuses each)"
+            )
         # Without a CA file the client would connect in clear and never present its certificate.
         if (self.tls_cert_file or self.tls_key_file) and not self.tls_ca_file:
             key = "tls_cert_file" if self.tls_cert_file else "tls_key_file"

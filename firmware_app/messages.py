@@ -642,6 +642,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The TLS file {path} cannot be read as a certificate ({error}).",
         "fr": "Le fichier TLS {path} n'est pas un certificat lisible ({error}).",
     },
+    "health.verdicts.green": {
+        "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
+        "fr": "Les avis ne sont acceptés que signés par la station de relecture ({count} clé(s)).",
+    },
+    "health.verdicts.none": {
+        "en": "No verdict key: any verdict the broker delivers is taken unchecked. Set [sync] "
+        "verdict_public_keys to the review station's verdict public key.",
+        "fr": "Pas de clé des avis : tout avis livré par le serveur est accepté sans contrôle. Réglez [sync] "
+        "verdict_public_keys sur la clé publique des avis de la station de relecture.",
+    },
+    "health.verdicts.red": {
+        "en": "The verdict key {path} cannot be used ({error}): no verdict is stored until it is replaced.",
+        "fr": "La clé des avis {path} est inutilisable ({error}) : aucun avis n'est enregistré avant son remplacement.",
+    },
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "patient.what": {"en": "What are you screening?", "fr": "Que dépistez-vous ?"},

@@ -4,8 +4,11 @@ and refused, rather than used and leaked further. One rule for every key the pro
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
+
+from firmware_app.durable import fsync_directory
 
 
 class ExposedSecret(ValueError):
@@ -24,3 +27,15 @@ def read_secret(path: Path, what: str) -> bytes:
     secret = path.read_bytes()
     refuse_exposed(path, what)
     return secret
+
+
+def write_new_secret(path: Path, secret: bytes) -> None:
+    """Create ``path`` with mode 0600 holding ``secret``, flushed to the disk; ``FileExistsError`` when a
+    file is there already: a key in use is never overwritten (what it sealed or signed would be lost)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(secret)
+        file.flush()
+        os.fsync(file.fileno())
+    fsync_directory(path.parent)

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from edgescreen_wire.sealed_image import SealError
+from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.events import log_event, setup_logging
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config
@@ -26,9 +27,9 @@ OPERATOR = "cli"  # who the audit log names for acts done at the station's conso
 
 
 def _ingest(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
-    from review_station.ingest.ingester import Ingester
+    from review_station.ingest.ingester import Ingester, verdict_signer
 
-    ingester = Ingester(engine, config.broker)
+    ingester = Ingester(engine, config.broker, signer=verdict_signer(config.verdicts.private_key_file))
     signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
     signal.signal(signal.SIGINT, lambda *_: ingester.stop())
     log_event(
@@ -84,6 +85,15 @@ def _results(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     if done.unknown:
         print(f"no such result here (erased already, never received, or mistyped): {' '.join(done.unknown)}")
         return 1
+    return 0
+
+
+def _verdicts(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    from edgescreen_wire.verdict_signature import write_key_pair
+
+    public = Path(args.public)
+    write_key_pair(config.verdicts.private_key_file, public)
+    print(f"private key {config.verdicts.private_key_file} (mode 0600); give devices {public}")
     return 0
 
 
@@ -203,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
         "result", help="the result id"
     )
     image_parser.set_defaults(run=_images)
+    verdict_parser = commands.add_parser("verdicts", help="the key every verdict sent to a device is signed with")
+    verdict_actions = verdict_parser.add_subparsers(dest="action", required=True)
+    verdict_actions.add_parser(
+        "keygen", help="make the station's verdict key pair ([verdicts] private_key_file)"
+    ).add_argument("--public", required=True, help="where to write the public key the devices are given")
+    verdict_parser.set_defaults(run=_verdicts)
     device_parser = commands.add_parser("devices", help="the device registry: which device files for which site")
     device_actions = device_parser.add_subparsers(dest="action", required=True)
     add = device_actions.add_parser("add", help="enrol a device at a site")
@@ -285,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except (devices.DeviceError, accounts.AccountError, ExportError, SealError) as error:
+    except (devices.DeviceError, accounts.AccountError, ExportError, SealError, VerdictKeyError) as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
     except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)

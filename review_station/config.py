@@ -127,6 +127,16 @@ class ImagesConfig:
 
 
 @dataclass(frozen=True)
+class VerdictsConfig:
+    """The key the ingester signs every verdict with (``edgescreen.review/3``), so that a device refuses
+    one the station did not send, whoever controls the broker."""
+
+    # Ed25519 private key (PEM, mode 0600): ``edgescreen-review verdicts keygen`` makes it and its public
+    # half, which each device is configured with (``[sync] verdict_public_keys``).
+    private_key_file: Path = DEV_DATA_DIR / "station-verdict.key"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = field(default="info", metadata={"choices": ("debug", "info", "warning", "error")})
 
@@ -143,6 +153,7 @@ class ReviewConfig:
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     uploads: UploadsConfig = field(default_factory=UploadsConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    verdicts: VerdictsConfig = field(default_factory=VerdictsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     source: str = field(default="<embedded defaults>", metadata={"internal": True})
 

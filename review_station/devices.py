@@ -8,7 +8,7 @@ retirement are administrative acts: both are audited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -70,7 +70,8 @@ def retire(engine: Engine, device_id: str, by: str) -> None:
 
 
 def all_devices(connection: Connection) -> list[Device]:
-    rows = connection.execute(select(devices).order_by(devices.c.site_id, devices.c.device_id))
+    columns = [devices.c[field.name] for field in fields(Device)]  # the registry's, not what the ingester notes
+    rows = connection.execute(select(*columns).order_by(devices.c.site_id, devices.c.device_id))
     return [Device(**row._mapping) for row in rows]
 
 

@@ -4,8 +4,9 @@ A result's ``state`` moves: ``awaiting_review`` -> (first read) -> ``reviewed``,
 second read, -> ``awaiting_second_read`` -> (a different reader, blind to the first read) ->
 ``reviewed`` when both reads agree on what the patient gets (``care_of``), else ``disagreement`` -> (a
 coordinator adjudicates) -> ``reviewed``. Reaching ``reviewed`` queues the verdict for the device as
-``edgescreen.review/1``; the ingester sends it until the device acknowledges it, under a new review id
-when the device answers ``conflict``. Each read is audited in its own transaction.
+``edgescreen.review/1`` or ``/2`` (signed as ``/3`` as it is sent, ``ingest.ingester``); the ingester
+sends it until the device acknowledges it, under a new review id when the device answers
+``conflict``. Each read is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from edgescreen_wire.review import (
     MAX_COMMENT,
     REVIEW_V1,
     REVIEW_V2,
+    REVIEW_V3,
     URGENCIES,
     parse_review_document,
 )
@@ -172,11 +174,17 @@ class ReadForm:
             raise ReadRefused(f"an ungradable verdict contradicts the {finding} read off the photo")
 
 
-def verdict_schema(result_payload: Mapping[str, Any]) -> str:
-    """The review schema a result's verdicts go to its device in: the one the result names
-    (``edgescreen.result/3``), else ``/1``: a device refuses what it cannot read, and the verdict
-    would be lost."""
+def review_schema_read(result_payload: Mapping[str, Any]) -> str:
+    """The verdict schema a result says its device reads (``edgescreen.result/3``), else ``/1``."""
     return result_payload.get("review_schema", REVIEW_V1)
+
+
+def verdict_schema(result_payload: Mapping[str, Any]) -> str:
+    """The review document a result's verdicts are queued as: the one the result names, else ``/1``:
+    a device refuses what it cannot read, and the verdict would be lost. A device that reads ``/3`` is
+    queued ``/2``, which the ingester signs as it sends it (``/3`` wraps it)."""
+    schema = review_schema_read(result_payload)
+    return REVIEW_V2 if schema == REVIEW_V3 else schema
 
 
 def _decision_time(connection: Connection, result_id: str, now: datetime) -> datetime:

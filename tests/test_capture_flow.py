@@ -25,6 +25,7 @@ from tests.calibration.render import scale_target
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.lesion_renderer import render_lesion
 from tests.records.kit import write_config
+from tests.sync.signing import station_key, trusting
 
 MM_PER_PIXEL = 0.035
 SIZE = (640, 480)
@@ -157,3 +158,12 @@ def test_auto_takes_the_burst_at_the_first_passing_preview_frame(tmp_path):
     with FilesCamera([lesion], CameraSettings()) as camera:
         report = aim(camera, check, options, lambda: False, shown.append)
     assert report.passed and shown == [message("quality.verdict.good", "en")]
+
+
+def test_a_device_given_the_stations_verdict_key_asks_for_signed_verdicts_in_its_results(tmp_path, retina_jpeg):
+    _, public = station_key(tmp_path)
+    config = camera_config(tmp_path, retina_jpeg, sync=trusting(public))
+    run = capture(config, "--modality", "fundus", "--eye", "R", "--preview-frames", "2")
+    assert run.returncode == 0, run.stderr
+    (payload,) = outbox_payloads(tmp_path)
+    assert (payload["schema"], payload["review_schema"]) == ("edgescreen.result/3", "edgescreen.review/3")

@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography import x509
 
+from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.capture.camera import CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
@@ -348,6 +349,20 @@ def check_tls(settings: SyncConfig, now: datetime) -> Check:
         except TlsUnusable as error:
             return _check("tls", Level.RED, "unusable", error=error)
     return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
+
+
+def check_verdict_keys(settings: SyncConfig) -> Check:
+    """The station's verdict keys: amber without any (a verdict is then vouched for by the broker's ACL
+    alone, and a forged "no referral" would be stored), red when one cannot be read as an Ed25519 public
+    key (the sync worker then stores no verdict at all: each waits at the station)."""
+    if not settings.verdict_public_keys:
+        return _check("verdicts", Level.AMBER, "none")
+    for path in settings.verdict_public_keys:
+        try:
+            read_public_key(path)
+        except VerdictKeyError as error:
+            return _check("verdicts", Level.RED, path=path, error=error)
+    return _check("verdicts", Level.GREEN, count=len(settings.verdict_public_keys))
 
 
 def _limits_apart(modality: str, limits: object) -> list[str]:

@@ -1,9 +1,9 @@
 """``edgescreen doctor``: every check of the device at once, for the technician and for scripts.
 
 It is the nurse's readiness list (``readiness``) plus what only a technician can act on: the
-records key's mode, the TLS certificates' expiry, the model bundles' signatures, and the device's
-ids on the wire. The same check functions answer the readiness screen, the watchdog and this
-report.
+records key's mode, the TLS certificates' expiry, the review station's verdict keys, the model
+bundles' signatures, and the device's ids on the wire. The same check functions answer the
+readiness screen, the watchdog and this report.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from firmware_app.health.checks import (
     check_models,
     check_quality_limits,
     check_tls,
+    check_verdict_keys,
     no_records_yet,
     records_unusable,
 )
@@ -79,7 +80,7 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     key = check_key_file(config.records.key_file, config.records.database.exists())
     configured = Identity(config.device.id, config.device.site)
     encryption = check_encryption(config.records.database.parent)
-    device = [key, encryption, check_tls(config.sync, now)]
+    device = [key, encryption, check_tls(config.sync, now), check_verdict_keys(config.sync)]
 
     def technician(*identity: Check) -> list[Check]:
         """The technician's checks; ``identity`` where the readiness list (which holds it) did not run."""

@@ -36,9 +36,11 @@ def result_payload(
     site_id: str,
     schema: str = RESULT_V1,
     shared: SealedUpload | None = None,
+    review_schema: str = REVIEW_V2,
 ) -> dict[str, Any]:
     """The allow-listed view of one record; identifying fields of the record are never read. A photo
-    ``shared`` with the station is announced by the digest and size of its sealed bytes (``/2`` and later)."""
+    ``shared`` with the station is announced by the digest and size of its sealed bytes (``/2`` and later);
+    ``review_schema`` the verdicts this device reads (``/3`` and later: ``SyncConfig.review_schema``)."""
     if shared is not None and schema not in WITH_V2_FIELDS:
         raise ValueError(f"a shared photo is announced by {RESULT_V2} or later, not {schema}")
     triage, model, quality = record.triage, record.triage.model, record.quality
@@ -72,7 +74,7 @@ def result_payload(
             "image": {"sha256": shared.sha256, "size": shared.size} if shared else None,
         }
     if schema == RESULT_V3:
-        document["review_schema"] = REVIEW_V2  # the newest verdict this device reads (sync/review.py)
+        document["review_schema"] = review_schema
     return document
 
 

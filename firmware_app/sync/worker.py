@@ -44,7 +44,7 @@ from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
-from firmware_app.sync.review import parse_review, review_ack
+from firmware_app.sync.review import NotSignedByStation, parse_review, review_ack, trusted_verdict_keys
 from firmware_app.sync.tls import TlsUnusable, client_context
 
 ACK_COMMIT_ROWS = 256  # mark rows published and acknowledged in batches: one fsync per batch, not per row
@@ -85,6 +85,7 @@ class SyncWorker:
             leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
         }
         self._client_id = device.id
+        self._trusted = trusted_verdict_keys(settings.verdict_public_keys)
         # Files that cannot make a TLS context stop the worker here, before its first connection,
         # with ``TlsUnusable``, which says why (``sync.tls``). The context is built again for each
         # connection (``_new_client``), so a certificate renewed in place is presented at the next
@@ -170,7 +171,19 @@ class SyncWorker:
 
     def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         try:
-            review = parse_review(message.payload)
+            review = parse_review(message.payload, self._trusted)
+        except NotSignedByStation as refused:
+            # Not stored, not acknowledged: a forgery must never read as a verdict the device holds, and
+            # the station's own, which it sends until answered, is stored when it comes.
+            log_event(
+                "sync.review_not_signed",
+                level=logging.WARNING,
+                topic=message.topic,
+                review_id=refused.review_id,
+                result_id=refused.result_id,
+                reason=refused.reason,
+            )
+            return
         except WireError as error:
             # The field only: the refused value could be a patient's name put where an id belongs. The
             # review id only when well formed (an identifier), so the station's copy can be found.

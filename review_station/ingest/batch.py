@@ -28,7 +28,7 @@ from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
 from review_station.storage.tables import deliveries, devices, quarantine, results
-from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id
+from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id, review_schema_read
 
 QUARANTINE_HEAD_BYTES = 1024
 QUARANTINE_REASON_CHARS = 2000
@@ -115,7 +115,10 @@ def _conflict(message: Incoming, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _copies_again(
-    connection: Connection, copies: dict[str, list[tuple[Incoming, dict[str, Any]]]], outcome: BatchOutcome
+    connection: Connection,
+    copies: dict[str, list[tuple[Incoming, dict[str, Any]]]],
+    outcome: BatchOutcome,
+    announced: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Store the first copy of each new result; count the other copies with the same document as the
     one kept duplicates, and return the quarantine rows of those with another. Same content is the same
@@ -124,6 +127,12 @@ def _copies_again(
     firsts = {result_id: received[0][1] for result_id, received in copies.items()}
     new = set(insert_new_results(connection, firsts))
     outcome.stored = len(new)
+    # Arrival order (``copies`` keeps it): a device's latest result says what it reads now. An old one
+    # sent again (a redelivery) is no news: only new results count.
+    for result_id, received in copies.items():
+        if result_id in new:
+            row = received[0][1]
+            announced[row["device_id"]] = review_schema_read(row["payload"])
     kept = {result_id: firsts[result_id]["payload"] for result_id in new}
     if stored_before := sorted(firsts.keys() - new):
         query = select(results.c.result_id, results.c.payload).where(results.c.result_id.in_(stored_before))
@@ -191,8 +200,9 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
             outcome.reasons.append(str(reason))
             continue
         copies[row["result_id"]].append((message, row))
+    announced: dict[str, str] = {}  # by device: what its latest new result says it reads
     if copies:
-        refused.extend(_copies_again(connection, copies, outcome))
+        refused.extend(_copies_again(connection, copies, outcome, announced))
     if refused:
         connection.execute(insert(quarantine), refused)
         outcome.quarantined = len(refused)
@@ -200,5 +210,6 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     # Shared rows last and in one order (tallies by key, then devices by id): two ingesters then wait
     # for each other briefly instead of deadlocking.
     for device_id, seen in sorted(last_seen.items()):
-        connection.execute(update(devices).where(devices.c.device_id == device_id).values(last_seen_at=seen))
+        reads = {"review_schema": announced[device_id]} if device_id in announced else {}
+        connection.execute(update(devices).where(devices.c.device_id == device_id).values(last_seen_at=seen, **reads))
     return outcome

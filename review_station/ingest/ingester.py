@@ -15,6 +15,13 @@
   ``review_retry_s`` until the device's ``review_ack`` settles them (a ``conflict`` queues the verdict
   again under a new review id). Several ingesters may run: a delivery is claimed by a conditional
   UPDATE, so only one of them sends each attempt.
+- A verdict for a device that asks for signed verdicts (its latest result's ``review_schema``,
+  ``devices.review_schema``: ``edgescreen.review/3``) is signed as it is sent, with the station's
+  verdict key (``edgescreen_wire.verdict_signature``): the queued ``/1`` or ``/2`` document stays as
+  it was decided, so a verdict sent again (a retry, a resend after a restore, a new review id after a
+  ``conflict``) is signed again, with the key in use then, and one on a result sent before the device
+  was given the key is signed too. Without the key it is not sent, and logged: the device would
+  refuse it unsigned.
 
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
@@ -28,16 +35,20 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Connection, Engine, and_, func, not_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.disconnects import REPEATED_LOSSES, WINDOW_S, LossWatch, reason_with_code
+from edgescreen_wire.review import REVIEW_V3
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
+from edgescreen_wire.verdict_signature import read_private_key, sign_review
 from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
@@ -71,10 +82,26 @@ def subscriptions(group: str) -> list[tuple[str, int]]:
     ]
 
 
+def verdict_signer(path: Path) -> Ed25519PrivateKey | None:
+    """The station's verdict key (``[verdicts] private_key_file``), or ``None`` when there is none yet:
+    devices that do not ask for signed verdicts are served without it. A key that is there but cannot
+    be used (its mode, its type) raises ``VerdictKeyError``: the ingester must not start on it."""
+    if not path.exists():
+        log_event("review.verdict_key_missing", level=logging.WARNING, path=path)
+        return None
+    return read_private_key(path)
+
+
 class Ingester:
-    def __init__(self, engine: Engine, settings: BrokerConfig, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: BrokerConfig,
+        stop: threading.Event | None = None,
+        signer: Ed25519PrivateKey | None = None,
+    ) -> None:
         check_client_id(settings)  # a ConfigError before any connection
-        self._engine, self._settings = engine, settings
+        self._engine, self._settings, self._signer = engine, settings, signer
         self._stop = stop or threading.Event()
         self._rng = random.Random()
         self._pending: list[Incoming] = []
@@ -294,8 +321,12 @@ class Ingester:
         active = devices.c.retired_at.is_(None)
         try:
             with self._engine.connect() as connection:
+                # Signed for a device whose latest result asks for it (given the key since this result was
+                # sent, it refuses the verdict unsigned), else as this result asks.
+                reads = func.coalesce(devices.c.review_schema, results.c.payload["review_schema"].as_string())
+                signed = reads == REVIEW_V3
                 candidates = connection.execute(
-                    select(deliveries.c.review_id, deliveries.c.last_sent_at)
+                    select(deliveries.c.review_id, deliveries.c.last_sent_at, signed)
                     .join(results, results.c.result_id == deliveries.c.result_id)
                     .outerjoin(devices, devices.c.device_id == results.c.device_id)
                     .where(unsettled, due, active, not_(func.coalesce(waiting_at_the_broker, False)))
@@ -304,12 +335,14 @@ class Ingester:
                     .order_by(deliveries.c.reviewed_at, deliveries.c.result_id)
                     .limit(100)
                 ).all()
-            for review_id, last_sent_at in candidates:
-                self._send_verdict(client, review_id, last_sent_at)
+            for review_id, last_sent_at, signed in candidates:
+                self._send_verdict(client, review_id, last_sent_at, bool(signed))
         except SQLAlchemyError as error:
             log_event("review.delivery_check_failed", level=logging.WARNING, error=error)
 
-    def _send_verdict(self, client: mqtt.Client, review_id: str, last_sent_at: datetime | None) -> None:
+    def _send_verdict(self, client: mqtt.Client, review_id: str, last_sent_at: datetime | None, signed: bool) -> None:
+        """Send one attempt, signed when the device asks for it. An attempt that cannot be signed (no
+        key) is claimed all the same, so it is tried, and logged, once per ``review_retry_s``."""
         with self._engine.begin() as connection:
             claimed = connection.execute(
                 update(deliveries)
@@ -325,7 +358,11 @@ class Ingester:
             ).first()
         if claimed is None:
             return  # another ingester took this attempt
-        info = client.publish(claimed.topic, claimed.payload, qos=1)
+        if signed and self._signer is None:
+            log_event("review.verdict_not_signed", level=logging.ERROR, review_id=review_id, topic=claimed.topic)
+            return
+        payload = sign_review(claimed.payload, self._signer) if signed and self._signer else claimed.payload
+        info = client.publish(claimed.topic, payload, qos=1)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
             self._published[info.mid] = review_id
             log_event("review.verdict_sent", review_id=review_id, topic=claimed.topic)

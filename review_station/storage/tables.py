@@ -66,6 +66,9 @@ devices = Table(
     Column("status", String(16)),
     Column("status_at", UtcDateTime()),
     Column("last_seen_at", UtcDateTime()),
+    # The verdict schema the device's latest result announced (``review_schema``, migration 0015; NULL
+    # before its first result since): what its verdicts are sent in, signed when it is edgescreen.review/3.
+    Column("review_schema", String(32)),
 )
 
 results = Table(

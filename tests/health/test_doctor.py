@@ -13,18 +13,20 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from edgescreen_wire.sealed_image import write_key_pair
 from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_certificates, check_key_file
 from firmware_app.inference.model import ModelError
 from tests.conftest import MODELS_DIR
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
-    *("identity", "key", "encryption", "tls", "quality"),
+    *("identity", "key", "encryption", "tls", "verdicts", "quality"),
 ]
 
 
@@ -61,6 +63,8 @@ def test_a_working_device_reports_every_check_and_exits_0(tmp_path):
     assert checks["models"]["level"] == "green" and "(signed)" in checks["models"]["message"]
     assert checks["key"]["level"] == "green" and checks["tls"]["level"] == "green"
     assert checks["broker"]["level"] == "amber"  # no sync worker has connected: amber, never red
+    # No verdict key: a verdict is vouched for by the broker's ACL alone, which doctor says.
+    assert checks["verdicts"]["level"] == "amber" and "verdict_public_keys" in checks["verdicts"]["message"]
     assert report["red"] == 0 and report["green"] + report["amber"] == len(ALL_CHECKS)
     text = edgescreen("doctor", config=config)
     assert text.returncode == 0 and "GREEN  models" in text.stdout and "0 red" in text.stdout
@@ -244,3 +248,16 @@ def test_a_config_moved_to_another_site_under_the_records_is_red(tmp_path):
     assert status == 1 and checks["identity"]["level"] == "red"
     assert f"made by {DEVICE.id} at {DEVICE.site}" in checks["identity"]["message"]
     assert "edgescreen wipe" in checks["identity"]["message"]
+
+
+def test_the_stations_verdict_keys_are_green_when_usable_and_red_when_not(tmp_path):
+    _, public = station_key(tmp_path)
+    photo_key = tmp_path / "station-image.pub"  # the station's other public key: X25519, not Ed25519
+    write_key_pair(tmp_path / "station-image.key", photo_key)
+    open_store(tmp_path).records.close()
+    _, checks, _ = doctor(write_config(tmp_path, 1, trusting(public)))
+    assert checks["verdicts"]["level"] == "green"
+    for unusable in (photo_key, tmp_path / "gone.pub"):
+        status, checks, _ = doctor(write_config(tmp_path, 1, trusting(public, unusable)))
+        assert status != 0 and checks["verdicts"]["level"] == "red"
+        assert str(unusable) in checks["verdicts"]["message"]

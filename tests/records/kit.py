@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from edgescreen_wire.result import RESULT_V1
+from edgescreen_wire.review import REVIEW_V2
 from firmware_app.app import DurableRecorder
 from firmware_app.capture.frame import Frame
 from firmware_app.config import DeviceConfig
@@ -75,11 +76,15 @@ def open_store(
 
 
 def record_one(
-    store: ScreeningStore, photo: np.ndarray, record: ScreeningRecord | None = None, schema: str = RESULT_V1
+    store: ScreeningStore,
+    photo: np.ndarray,
+    record: ScreeningRecord | None = None,
+    schema: str = RESULT_V1,
+    review_schema: str = REVIEW_V2,
 ) -> ScreeningRecord:
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
     record = record or sample_record()
-    recorder = DurableRecorder(store, DEVICE, schema)
+    recorder = DurableRecorder(store, DEVICE, schema, review_schema=review_schema)
     recorder(record, recorder.keep(Frame(photo, record.source)))
     return record
 

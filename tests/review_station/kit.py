@@ -16,7 +16,7 @@ from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.topics import RESULT, device_topic
 from firmware_app.sync.payload import result_payload
 from review_station.config import load_review_config
-from review_station.ingest.ingester import Ingester
+from review_station.ingest.ingester import Ingester, verdict_signer
 from review_station.storage.tables import quarantine, results
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import RUN_AS, Broker, wait_until
@@ -93,7 +93,8 @@ class IngesterThread:
 
     def __init__(self, config_path: Path, engine: Engine) -> None:
         """Started, and subscribed: a result published earlier would reach no subscriber."""
-        self.ingester = Ingester(engine, load_review_config(str(config_path)).broker)
+        config = load_review_config(str(config_path))
+        self.ingester = Ingester(engine, config.broker, signer=verdict_signer(config.verdicts.private_key_file))
         self._thread = threading.Thread(target=self.ingester.run, daemon=True)
         self._thread.start()
         wait_until(self.ingester.subscribed.is_set, 30, "the ingester to subscribe")

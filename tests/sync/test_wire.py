@@ -107,7 +107,8 @@ def test_a_v2_review_read_without_a_photo_brings_the_urgency_and_no_findings():
     [
         (b"\xff\xfe", "not UTF-8 JSON"),
         (b"[1, 2]", "expected a JSON object"),
-        (review("a" * 32, schema="edgescreen.review/3"), "schema"),
+        (review("a" * 32, schema="edgescreen.review/4"), "schema"),
+        (review("a" * 32, schema="edgescreen.review/3"), "missing field 'review'"),  # /3 wraps a document
         (review("a" * 32, urgency="urgent"), "'urgency' is not allowed"),
         (review_v2(urgency=None), "missing field 'urgency'"),
         (review_v2(urgency="tomorrow"), "urgency"),

@@ -1,0 +1,111 @@
+"""The review station's signature on a verdict (``edgescreen.review/3``), part of the wire contract.
+
+Without it the broker's ACL is all that stands between a device and a forged verdict: whoever runs
+the site broker, or holds the station's or a bridge's broker certificate, could tell a nurse that a
+referred patient needs no referral. The station signs each verdict with an Ed25519 key that never
+leaves it; a device given the public half refuses a verdict that does not verify.
+
+What is signed is ``signed_bytes(document)``: ``CONTEXT`` followed by the ``/1`` or ``/2`` document in
+one canonical JSON form, defined here once for both sides: keys sorted, no whitespace, UTF-8, no
+``\\u`` escape but those JSON requires (as Python's ``json`` writes them). That is RFC 8785 (JCS)
+for documents without numbers, which a review document never holds. The device verifies over the
+document it parsed, which is what it stores (verdict, urgency, findings, comment, ids, reviewer,
+reviewed_at), so no byte of it can change after signing, and a field added on the way is refused by
+the document's exact key set. ``CONTEXT`` keeps a verdict signature from ever passing as a signature
+of anything else (a model bundle's manifest), should a key be reused.
+
+Keys are PEM files, like the photo key: the private half mode 0600 in the station's config, the
+public half on each device. A device may trust several public keys at once (the old and the new,
+while the station's key is changed), so a verdict verifies if any of them accepts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from edgescreen_wire.review import REVIEW_V3, parse_review_document
+from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
+
+CONTEXT = b"edgescreen.review/3 verdict signed by the review station\n"
+
+
+class VerdictKeyError(ValueError):
+    """A verdict key file cannot be used; the message names the file and why."""
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def signed_bytes(document: Mapping[str, Any]) -> bytes:
+    return CONTEXT + canonical_json(document)
+
+
+def sign_review(payload: bytes, key: Ed25519PrivateKey) -> bytes:
+    """The ``edgescreen.review/3`` message of a queued ``/1`` or ``/2`` verdict's bytes, checked first
+    as the device will check it."""
+    document = parse_review_document(payload)
+    signature = base64.b64encode(key.sign(signed_bytes(document))).decode("ascii")
+    message = {"schema": REVIEW_V3, "review": document, "signature": signature}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signature_verifies(document: Mapping[str, Any], signature: bytes, keys: Iterable[Ed25519PublicKey]) -> bool:
+    """Whether any of ``keys`` made ``signature`` over ``document``."""
+    message = signed_bytes(document)
+    for key in keys:
+        try:
+            key.verify(signature, message)
+        except InvalidSignature:
+            continue
+        return True
+    return False
+
+
+def read_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise VerdictKeyError(f"{path}: not a readable PEM public key ({error})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise VerdictKeyError(f"{path}: the station's verdict key must be an Ed25519 public key")
+    return key
+
+
+def read_private_key(path: Path) -> Ed25519PrivateKey:
+    """The station's signing key; refused when the group or others may read it."""
+    try:
+        pem = read_secret(path, "the station's verdict key")
+    except OSError as error:
+        raise VerdictKeyError(f"{path}: the verdict key cannot be read ({error})") from None
+    except ExposedSecret as error:
+        raise VerdictKeyError(str(error)) from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except ValueError as error:
+        raise VerdictKeyError(f"{path}: not a PEM private key ({error})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise VerdictKeyError(f"{path}: the station's verdict key must be an Ed25519 private key")
+    return key
+
+
+def write_key_pair(private_path: Path, public_path: Path) -> Ed25519PublicKey:
+    """A new verdict key: the private half created 0600 (never overwritten), the public half for devices."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    try:
+        write_new_secret(private_path, pem)
+    except FileExistsError:
+        raise VerdictKeyError(f"{private_path}: a key is already there; it is never overwritten") from None
+    public = key.public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_path.write_bytes(pem)
+    return public
