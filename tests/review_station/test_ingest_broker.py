@@ -8,10 +8,14 @@ import threading
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, func, select
 
 from review_station import devices
+from review_station.ingest.ingester import shared_subscriptions
 from review_station.storage.tables import result_tallies, results
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
@@ -65,6 +69,35 @@ def test_two_ingesters_each_receive_the_stream_and_store_each_result_once(tmp_pa
         first.stop()
         if second:
             second.stop()
+
+
+def test_an_ingester_upgraded_from_the_shared_subscription_leaves_it(tmp_path, engine: Engine, broker) -> None:
+    """Before 2026-12-03 an ingester's session held ``$share/review/...``; kept beside the plain
+    subscription, it would bring each result twice. The ingester leaves it at connection."""
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    old = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="review-ingest-1", protocol=mqtt.MQTTv5)
+    subscribed = threading.Event()
+    old.on_subscribe = lambda *_: subscribed.set()
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    old.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+    old.loop_start()
+    old.subscribe(shared_subscriptions("review")[0], qos=1)
+    assert subscribed.wait(10)
+    old.disconnect()
+    old.loop_stop()
+    config = station_config(tmp_path, engine, broker.port)
+    IngesterThread(config, engine).stop()  # upgraded: connects once, then is stopped again
+    publisher = Publisher(broker.port)
+    publisher.publish_all(device_results(20))
+    publisher.close()
+    ingester = IngesterThread(config, engine)
+    try:
+        wait_until(lambda: counts(engine) == (20, 20, 0), 30, "20 results")
+        time.sleep(1.0)  # a second copy of each would have come by now
+        assert (ingester.ingester.totals.stored, ingester.ingester.totals.duplicates) == (20, 0)
+    finally:
+        ingester.stop()
 
 
 def publish_in_steps(port: int, messages: list[tuple[str, bytes]], step: int, pause: float) -> threading.Thread:
