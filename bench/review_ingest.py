@@ -4,10 +4,13 @@ Ingest: a local mosquitto holds ``--results`` result payloads queued for the con
 sessions (each consumer connects once to create its session, then goes away while the results are
 published), then the consumers come back and drain them. The rate is results over the time from the
 first to the last one received. Consumers:
- - bare: one paho (MQTT 5) client on the same shared subscription that does nothing but count;
+ - bare: one paho (MQTT 5) client on the same subscription that does nothing but count;
  - the real ingester (``edgescreen-review ingest`` processes: validation, registry check, batch insert,
    acknowledgement after commit), one and two of them, into SQLite and into a real PostgreSQL.
 The ratio ingester/bare is what the design aims to keep at 0.5 or more (one ingester, PostgreSQL).
+Each ingester receives every result (a plain subscription: ``ingest/ingester.py``), so two of them do
+the work twice: besides the rate at which results are stored, the bench prints the ingesters' CPU time
+per 1,000 results and how long until every ingester had taken every result (its CPU time settled).
 
 Worklist: ``--worklist`` results (100,000 by default) in each database, then the median server time of
 the worklist page (the app in-process through Starlette's TestClient: query, counts and rendering),
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import sys
@@ -77,7 +81,7 @@ def bare_rate(directory: Path, messages: list[tuple[str, bytes]]) -> float:
     times: list[float] = []
     subscribed = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bare", protocol=mqtt.MQTTv5)
-    client.on_connect = lambda c, u, f, r, p: c.subscribe(subscriptions("review")[:1])
+    client.on_connect = lambda c, u, f, r, p: c.subscribe(subscriptions()[:1])
     client.on_subscribe = lambda *_: subscribed.set()
     client.on_message = lambda c, u, m: times.append(time.monotonic())
     properties = Properties(PacketTypes.CONNECT)
@@ -101,7 +105,33 @@ def bare_rate(directory: Path, messages: list[tuple[str, bytes]]) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
-def ingester_rate(directory: Path, engine: Engine, messages: list[tuple[str, bytes]], ingesters: int) -> float:
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def settled_cpu(pids: list[int]) -> float:
+    """The processes' CPU time once they are idle (under 50 ms of CPU in a second): each has taken every
+    result queued for it, the copies another ingester stored first included."""
+    before = cpu_seconds(pids)
+    while True:
+        time.sleep(1.0)
+        now = cpu_seconds(pids)
+        if now - before < 0.05:
+            return now
+        before = now
+
+
+def ingester_rate(
+    directory: Path, engine: Engine, messages: list[tuple[str, bytes]], ingesters: int
+) -> tuple[float, float, float]:
+    """(results stored per second, the ingesters' CPU seconds per 1,000 results, seconds from the
+    start until every ingester was idle again)."""
     for site, device in SITES:
         devices.enrol(engine, device, site, by="bench")
     broker = roomy_broker(directory / "broker").start()
@@ -119,15 +149,19 @@ def ingester_rate(directory: Path, engine: Engine, messages: list[tuple[str, byt
         publisher.close()
         # all of them at once: the rate is measured from the first result received to the last
         logs = [directory / f"ingest-{n}.log" for n in range(ingesters)]
+        began = time.monotonic()
         processes = [
             review_process(config, "ingest", stderr=log.open("a")) for config, log in zip(configs, logs, strict=True)
         ]
+        at_start = cpu_seconds([process.pid for process in processes])
 
         def stored() -> int:
             with engine.connect() as connection:
                 return connection.execute(select(func.count()).select_from(results)).scalar_one()
 
         wait_until(lambda: stored() >= len(messages), 600, "the ingesters")
+        cpu = settled_cpu([process.pid for process in processes]) - at_start
+        drained_s = time.monotonic() - began - 1.0  # less the idle second that showed it
         for process in processes:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -137,7 +171,7 @@ def ingester_rate(directory: Path, engine: Engine, messages: list[tuple[str, byt
             ).one()
     finally:
         broker.stop()
-    return (len(messages) - 1) / (last - first).total_seconds()
+    return (len(messages) - 1) / (last - first).total_seconds(), cpu * 1000 / len(messages), drained_s
 
 
 def fill_worklist(engine: Engine, count: int) -> None:
@@ -220,11 +254,12 @@ def main() -> None:
                     )
                     bare = bare_rate(run / "bare", messages)
                     engine = open_database(url)
-                    rate = ingester_rate(run, engine, messages, ingesters)
+                    rate, cpu_per_1000, drained_s = ingester_rate(run, engine, messages, ingesters)
                     engine.dispose()
                     print(
                         f"{database:10s} {ingesters} ingester(s): {rate:,.0f} results/s, bare paho subscriber "
-                        f"{bare:,.0f} results/s, ratio {rate / bare:.2f} ({len(messages):,} results)"
+                        f"{bare:,.0f} results/s, ratio {rate / bare:.2f} ({len(messages):,} results); "
+                        f"ingesters' CPU {cpu_per_1000:.2f} s per 1,000 results, all drained in {drained_s:.1f} s"
                     )
             for database in ("sqlite", "postgresql") if args.worklist else ():
                 url = (

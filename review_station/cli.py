@@ -32,9 +32,7 @@ def _ingest(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     ingester = Ingester(engine, config.broker, signer=verdict_signer(config.verdicts.private_key_file))
     signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
     signal.signal(signal.SIGINT, lambda *_: ingester.stop())
-    log_event(
-        "review.ingest_start", broker=f"{config.broker.host}:{config.broker.port}", group=config.broker.share_group
-    )
+    log_event("review.ingest_start", broker=f"{config.broker.host}:{config.broker.port}")
     ingester.run()
     log_event("review.ingest_stop", stored=ingester.totals.stored, quarantined=ingester.totals.quarantined)
     return 0

@@ -44,7 +44,9 @@ class BrokerConfig:
     # The broker names the session after the certificate (use_username_as_clientid): with a
     # tls_cert_file, this must be its CN (``ingest/identity.py``), each ingester with its own.
     client_id: str = "review-ingest-1"
-    # Ingesters in one group split the results between them (a shared subscription).
+    # The shared subscription's group of ingesters before 2026-12-03, which each ingester now leaves at
+    # every connection: each reads every result on a plain subscription, which the broker keeps across
+    # its restarts (``ingest/ingester.py``).
     share_group: str = "review"
     session_expiry_s: int = field(default=7 * 24 * 3600, metadata={"min": 0, "max": 2**32 - 1})
     keepalive_s: int = field(default=30, metadata={"min": 5, "max": 3600})

@@ -2,13 +2,16 @@
 
 The ingester acknowledges a batch's messages to the broker only after this transaction commits, so
 a crash anywhere before leaves them unacknowledged and the broker delivers them again; a result
-already stored is then skipped (``ON CONFLICT DO NOTHING`` on ``result_id``), so each is stored once.
+already stored is then skipped (``ON CONFLICT DO NOTHING`` on ``result_id``), so each is stored once,
+and a refused message already quarantined is skipped by its digest. The same holds between ingesters,
+each of which receives every message (``ingester.subscriptions``).
 A copy whose content differs from the one stored (or met earlier in the batch) is no duplicate: it
 goes to the quarantine, logged with its device and result id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -17,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Connection, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.review import parse_review_ack
@@ -74,7 +77,22 @@ def _quarantine_row(message: Incoming, refusal: Refused | str, budget: AwaitingB
         "payload": message.payload if awaiting else message.payload[:QUARANTINE_HEAD_BYTES],
         "payload_bytes": len(message.payload),
         "awaiting_device": awaiting,
+        "message_sha256": message_digest(message),
     }
+
+
+def message_digest(message: Incoming) -> str:
+    """What makes a quarantined message the same one: its topic and its whole payload. Every ingester
+    receives every message (plain subscriptions), and a device re-sends the bytes it queued."""
+    return hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
+
+
+def insert_quarantined(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Quarantine ``rows``, each message once: one another ingester (or this one) quarantined already
+    is skipped by its digest."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(quarantine).on_conflict_do_nothing(index_elements=["message_sha256"])
+    connection.execute(statement, rows)
 
 
 def insert_new_results(connection: Connection, rows: dict[str, dict[str, Any]]) -> list[str]:
@@ -204,7 +222,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     if copies:
         refused.extend(_copies_again(connection, copies, outcome, announced))
     if refused:
-        connection.execute(insert(quarantine), refused)
+        insert_quarantined(connection, refused)
         outcome.quarantined = len(refused)
         log_event("review.quarantined", level=logging.WARNING, count=len(refused), first=refused[0]["reason"])
     # Shared rows last and in one order (tallies by key, then devices by id): two ingesters then wait

@@ -1,7 +1,8 @@
 """The MQTT ingester: results in (exactly once in effect), verdicts out (until the device acks them).
 
 - MQTT 5, a persistent session (``clean_start`` false, a session expiry), QoS 1, and the results read
-  through a shared subscription, so several ingesters split one stream between them.
+  through a plain subscription, which the broker keeps across its restarts: several ingesters each
+  receive every result, and the database stores each once.
 - Acknowledgement is manual: a message's PUBACK goes to the broker only after the transaction that
   stored it (or quarantined it) has committed. A crash, a SIGKILL or a database outage before that
   leaves it with the broker, which delivers it again; ``store_batch`` skips results already stored.
@@ -56,6 +57,7 @@ from review_station.devices import active_sites
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
 from review_station.ingest.identity import check_client_id
+from review_station.ingest.lost_sessions import record_connection
 from review_station.ingest.release import release
 from review_station.ingest.takeovers import record_takeover
 from review_station.storage.tables import deliveries, devices, results
@@ -68,14 +70,17 @@ DELIVERY_SECONDS = 0.5
 COUNTER_SECONDS = 30.0  # mosquitto publishes its uptime every sys_interval (10 s)
 
 
-def subscriptions(group: str) -> list[tuple[str, int]]:
-    """Results and acks are split between the group's ingesters; retained status goes to each of them
-    (a shared subscription gets no retained messages), and so do the broker's count of dropped
+def subscriptions() -> list[tuple[str, int]]:
+    """Every ingester reads every result and ack on a plain subscription of its persistent session, and
+    stores each result once (``store_batch`` skips a stored ``result_id``): mosquitto (2.0.11) keeps a
+    session's plain subscriptions across a restart but not its shared ones (``$share/...``), and a
+    result published after a restart to a topic no subscription matches is dropped, though the device
+    has its PUBACK. Retained status goes to each ingester too, and so do the broker's count of dropped
     messages and its uptime, which shows $SYS is readable when the count is silent (QoS 0, as mosquitto
     publishes $SYS: nothing of it queues while the ingester is away)."""
     return [
-        (f"$share/{group}/{device_topic(ANY, ANY, RESULT)}", 1),
-        (f"$share/{group}/{device_topic(ANY, ANY, REVIEW_ACK)}", 1),
+        (device_topic(ANY, ANY, RESULT), 1),
+        (device_topic(ANY, ANY, REVIEW_ACK), 1),
         (device_topic(ANY, ANY, STATUS), 1),
         (DROPPED_TOPIC, 0),
         (LIVE_TOPIC, 0),
@@ -90,6 +95,13 @@ def verdict_signer(path: Path) -> Ed25519PrivateKey | None:
         log_event("review.verdict_key_missing", level=logging.WARNING, path=path)
         return None
     return read_private_key(path)
+
+
+def shared_subscriptions(group: str) -> list[str]:
+    """What an ingester before 2026-12-03 subscribed to in ``group``: unsubscribed at each connection,
+    so an upgraded ingester's session holds only its plain subscriptions (while mosquitto has not
+    restarted, it still keeps them, and they would bring some results twice)."""
+    return [f"$share/{group}/{device_topic(ANY, ANY, leaf)}" for leaf in (RESULT, REVIEW_ACK)]
 
 
 class Ingester:
@@ -121,8 +133,9 @@ class Ingester:
         self._losses = LossWatch()
         self._connected = False  # the current connection was accepted (a lost one counts in _losses)
         self._taken_over = False  # the last connection ended in what looks like a session taken over
-        # Set once the broker has granted the subscriptions: results published before that reach no
-        # subscriber of the shared group (whoever starts an ingester in-process waits on it).
+        # Set once the broker has granted the subscriptions: on a broker where this ingester never had
+        # a session, results published before that reach no subscriber (whoever starts an ingester
+        # in-process waits on it).
         self.subscribed = threading.Event()
 
     def stop(self) -> None:
@@ -135,8 +148,31 @@ class Ingester:
             log_event("review.ingest_refused", level=logging.ERROR, reason=reason)
             return
         self._connected = True
-        client.subscribe(subscriptions(self._settings.share_group))
+        client.subscribe(subscriptions())
+        client.unsubscribe(shared_subscriptions(self._settings.share_group))
         log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
+        self._record_session(flags.session_present)
+
+    def _record_session(self, session_present: bool) -> None:
+        """A broker that answers without the session this ingester had is an error in the log and one
+        more for the dashboard (``lost_sessions``; a failed write only loses the count)."""
+        try:
+            with self._engine.begin() as connection:
+                lost = record_connection(connection, self._settings.client_id, session_present)
+        except SQLAlchemyError as error:
+            log_event("review.session_not_recorded", level=logging.WARNING, error=error)
+            return
+        if lost is not None:
+            log_event(
+                "review.broker_session_lost",
+                level=logging.ERROR,
+                client_id=self._settings.client_id,
+                lost=lost.total,
+                why="the broker had no session for this ingester, which had one: it started without its "
+                "persistence file, or the ingester was away longer than session_expiry_s; results devices "
+                "sent while no ingester was subscribed were dropped by the broker, though the devices count "
+                "them sent",
+            )
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         """Why a connection ended, a warning with the reason and its code, and a session taken over an
@@ -169,14 +205,14 @@ class Ingester:
         )
 
     def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any) -> None:
-        topics = [topic for topic, _ in subscriptions(self._settings.share_group)]
+        topics = [topic for topic, _ in subscriptions()]
         refused = {topic: reason for topic, reason in zip(topics, reasons, strict=False) if reason.is_failure}
         # Both $SYS topics are taken out whatever the other's fate: a refused one is no refused result.
         dropped_refused, live_refused = (refused.pop(topic, None) is not None for topic in (DROPPED_TOPIC, LIVE_TOPIC))
         if refused:
             log_event("review.subscription_refused", level=logging.ERROR, reasons=list(refused.values()))
             return
-        log_event("review.ingest_subscribed", group=self._settings.share_group)
+        log_event("review.ingest_subscribed")
         self.subscribed.set()
         self._watch_drops(dropped_refused, live_refused)
 

@@ -147,8 +147,12 @@ quarantine = Table(
     Column("payload_bytes", Integer, nullable=False),
     # The device whose enrolment releases this result; NULL for a message no enrolment can make valid.
     Column("awaiting_device", String(64)),
+    # SHA-256 of the topic and the whole payload (migration 0015): each ingester receives every message,
+    # and a message refused by several of them, or re-sent by its device, is kept once.
+    Column("message_sha256", String(64)),
 )
 Index("quarantine_awaiting_device", quarantine.c.awaiting_device)
+Index("quarantine_message_sha256", quarantine.c.message_sha256, unique=True)
 
 users = Table(
     "users",

@@ -28,6 +28,7 @@ from review_station.config import ReviewConfig
 from review_station.devices import all_devices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
+from review_station.ingest.lost_sessions import noticed_lost_sessions
 from review_station.ingest.release import enrolments_releasing
 from review_station.ingest.takeovers import noticed_takeovers
 from review_station.storage.tables import deliveries, quarantine, reads, results, users
@@ -412,6 +413,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             lost = undelivered.undelivered(connection, alert_h, readable)
             broker_drops = noticed(connection)
             takeovers = noticed_takeovers(connection)
+            lost_sessions = noticed_lost_sessions(connection)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -424,6 +426,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             quarantined=quarantined,
             broker_drops=broker_drops,
             takeovers=takeovers,
+            lost_sessions=lost_sessions,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,

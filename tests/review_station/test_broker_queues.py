@@ -212,7 +212,7 @@ def test_a_broker_refusing_sys_reads_still_has_the_results_subscribed(
     delivers results: subscribed, no error; drops are said unwatched only when their count is refused."""
     caplog.set_level(logging.INFO)
     ingester = Ingester(engine, load_review_config(str(station_config(tmp_path, engine, free_port()))).broker)
-    topics = [topic for topic, _ in ingester_module.subscriptions("review")]
+    topics = [topic for topic, _ in ingester_module.subscriptions()]
     ingester._on_subscribe(None, None, 1, [REFUSED if t in refused else GRANTED for t in topics], None)
     assert ingester.subscribed.is_set() and "review.ingest_subscribed" in caplog.text
     assert "review.subscription_refused" not in caplog.text

@@ -1,4 +1,4 @@
-"""The ingester against a real mosquitto: shared subscription, manual acknowledgement, and faults."""
+"""The ingester against a real mosquitto: several ingesters, manual acknowledgement, and faults."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import threading
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import Engine, func, select
 
 from review_station import devices
+from review_station.ingest.ingester import shared_subscriptions
 from review_station.storage.tables import result_tallies, results
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
@@ -39,7 +43,10 @@ def device_results(count: int, device: str = "cam-01", site: str = "site-a") -> 
     return [(result_topic(site, device), result_bytes(device, site)[1]) for _ in range(count)]
 
 
-def test_two_ingesters_share_the_stream_and_store_each_result_once(tmp_path, engine: Engine, broker) -> None:
+def test_two_ingesters_each_receive_the_stream_and_store_each_result_once(tmp_path, engine: Engine, broker) -> None:
+    """Each ingester has a plain subscription (a shared one does not survive a broker restart:
+    test_broker_restart.py), so each receives every result and every refusal: the database keeps each
+    result once, and the refused message is quarantined once."""
     devices.enrol(engine, "cam-01", "site-a", by="test")
     first = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
     second = None
@@ -51,16 +58,46 @@ def test_two_ingesters_share_the_stream_and_store_each_result_once(tmp_path, eng
         publisher.publish_all([(result_topic("site-b", "cam-02"), result_bytes("cam-01", "site-a")[1])])
         publisher.close()
         wait_until(lambda: counts(engine) == (300, 300, 1), 60, "300 results and one refusal")
+        both = (first.ingester.totals, second.ingester.totals)
 
-        def shares() -> tuple[int, int]:  # each ingester counts its share just after its commit
-            return first.ingester.totals.stored, second.ingester.totals.stored  # type: ignore[union-attr]
+        def received() -> list[tuple[int, int]]:  # each ingester counts just after its commit
+            return [(totals.stored + totals.duplicates, totals.quarantined) for totals in both]
 
-        wait_until(lambda: sum(shares()) == 300, 10, "both ingesters' counts")
-        assert min(shares()) > 0, shares()
+        wait_until(lambda: received() == [(300, 1), (300, 1)], 10, "every message at both ingesters")
+        assert sum(totals.stored for totals in both) == 300
     finally:
         first.stop()
         if second:
             second.stop()
+
+
+def test_an_ingester_upgraded_from_the_shared_subscription_leaves_it(tmp_path, engine: Engine, broker) -> None:
+    """Before 2026-12-03 an ingester's session held ``$share/review/...``; kept beside the plain
+    subscription, it would bring each result twice. The ingester leaves it at connection."""
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    old = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="review-ingest-1", protocol=mqtt.MQTTv5)
+    subscribed = threading.Event()
+    old.on_subscribe = lambda *_: subscribed.set()
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    old.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+    old.loop_start()
+    old.subscribe(shared_subscriptions("review")[0], qos=1)
+    assert subscribed.wait(10)
+    old.disconnect()
+    old.loop_stop()
+    config = station_config(tmp_path, engine, broker.port)
+    IngesterThread(config, engine).stop()  # upgraded: connects once, then is stopped again
+    publisher = Publisher(broker.port)
+    publisher.publish_all(device_results(20))
+    publisher.close()
+    ingester = IngesterThread(config, engine)
+    try:
+        wait_until(lambda: counts(engine) == (20, 20, 0), 30, "20 results")
+        time.sleep(1.0)  # a second copy of each would have come by now
+        assert (ingester.ingester.totals.stored, ingester.ingester.totals.duplicates) == (20, 0)
+    finally:
+        ingester.stop()
 
 
 def publish_in_steps(port: int, messages: list[tuple[str, bytes]], step: int, pause: float) -> threading.Thread:
@@ -88,7 +125,7 @@ def test_sigkilled_twenty_times_while_2000_results_arrive_every_result_is_stored
     devices.enrol(engine, "cam-02", "site-b", by="test")
     config = station_config(tmp_path, engine, broker.port)
     log = tmp_path / "ingest.log"
-    connected_ingester(config, log).kill()  # from now on its session (and shared subscription) exists
+    connected_ingester(config, log).kill()  # from now on its session (and subscription) exists
     messages = device_results(1000) + device_results(1000, "cam-02", "site-b")
     random.Random(12).shuffle(messages)
     publishing = publish_in_steps(broker.port, messages, step=50, pause=1.0)

@@ -137,12 +137,12 @@ def test_a_result_id_sent_again_with_other_content_is_quarantined_and_a_mere_cop
     later = ingest(engine, (topic, other), (topic, same))  # and against the stored result
     assert (first.stored, first.duplicates, first.quarantined) == (1, 1, 1)
     assert (later.stored, later.duplicates, later.quarantined) == (0, 1, 1)
-    assert counts(engine) == (1, 1, 2)
+    assert counts(engine) == (1, 1, 1)  # the other content twice is one message, kept once
     expected = f"result {result_id} from device cam-01 was received before with another content: the first is kept"
-    assert reasons(engine) == [(topic, expected)] * 2
+    assert reasons(engine) == [(topic, expected)]
     with engine.connect() as connection:
         assert connection.execute(select(results.c.payload)).scalar_one() == document
-        assert connection.execute(select(quarantine.c.payload)).scalars().all() == [other] * 2
+        assert connection.execute(select(quarantine.c.payload)).scalars().all() == [other]
 
 
 def test_a_review_ack_settles_only_the_delivery_of_that_device(engine: Engine) -> None:
