@@ -12,7 +12,12 @@ from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
 from tests.review_station.kit import result_bytes
 
-RECEIVED = datetime.now(UTC) + timedelta(minutes=1)  # the results' arrival at the station
+
+def received() -> datetime:
+    """A result's arrival at the station, a minute after the test makes it: taken when the test runs,
+    not when the module is collected (a long run can start this file's tests many minutes later, and
+    a capture more than 5 minutes after its arrival is impossible)."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_says_so() -> None:
@@ -23,14 +28,14 @@ def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_say
     _, raw = result_bytes(
         "cam-01", "site-a", payload={"model": model, "threshold": point.threshold, "quality": quality}
     )
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
     assert rows["Operating point"].startswith(f"{point.name}:")
     assert rows["  sensitivity"].startswith(f"{point.sensitivity.value:.1%} (95% CI {point.sensitivity.ci95[0]:.1%}")
     assert rows["  specificity"].startswith(f"{point.specificity.value:.1%}")
     assert rows["  defect"] == "uneven illumination" and rows["  sharpness"] == "0.812"
     assert rows["Image quality"].startswith("Image quality: usable") or "usable" in rows["Image quality"]
     other = json.loads(raw) | {"model": model | {"version": "9.9.9"}}
-    assert "unknown to this station" in dict(describe(other, MODELS_DIR, RECEIVED, CAPTURE))["Operating point"]
+    assert "unknown to this station" in dict(describe(other, MODELS_DIR, received(), CAPTURE))["Operating point"]
 
 
 def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality() -> None:
@@ -38,22 +43,22 @@ def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality
     derm = {"modality": "dermoscopy", "eye": None, "body_site": "trunk", "quality": quality}
     v2 = derm | {"lesion_diameter_mm": 6.5, "skin_tone": "tan", "quality_reference": "usable"}
     _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=v2)
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
     assert rows["Lesion diameter"] == "6.5 mm (to 0.5 mm)" and rows["Skin tone"] == "tan"
     assert "usable" in rows["Image quality on the shipped limits"]
     assert rows["Operating point"].startswith("screening, unknown to this station")
     _, v1 = result_bytes("cam-01", "site-a", payload=derm)
-    assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, RECEIVED, CAPTURE))
+    assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, received(), CAPTURE))
 
 
 def test_a_capture_time_the_device_could_not_vouch_for_says_so() -> None:
     _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "1970-01-01T00:02:00Z", "clock": "before_build"})
-    captured = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, ARRIVAL))["Captured"]
+    captured = dict(describe(json.loads(raw), MODELS_DIR, received(), ARRIVAL))["Captured"]
     assert captured.startswith("1970-01-01 00:02:00 UTC") and "the capture time is unknown" in captured
     _, raw = result_bytes("cam-01", "site-a", payload={"clock": "unsynchronised"})
-    assert "this time may be off" in dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, ARRIVAL))["Captured"]
+    assert "this time may be off" in dict(describe(json.loads(raw), MODELS_DIR, received(), ARRIVAL))["Captured"]
     _, raw = result_bytes("cam-01", "site-a")
-    rows = dict(describe(json.loads(raw), MODELS_DIR, RECEIVED, CAPTURE))
+    rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
     assert rows["Captured"].endswith(" UTC")  # a clock in step: no word
     assert rows["Dated by the station"].endswith("the device's capture time")
 
