@@ -18,11 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
 
-from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
+from edgescreen_wire import pem_keys
 
 SUITE = Suite(KEM.X25519, KDF.HKDF_SHA256, AEAD.AES_256_GCM)
 INFO_PREFIX = b"edgescreen.image/1 result "
@@ -57,45 +56,20 @@ def open_image(sealed: bytes, private_key: X25519PrivateKey, result_id: str) -> 
         ) from None
 
 
+STATION_KEY = "the station's photo key"
+
+
 def read_public_key(path: Path) -> X25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise SealError(f"{path}: not a readable PEM public key ({error})") from None
-    if not isinstance(key, X25519PublicKey):
-        raise SealError(f"{path}: the station's key must be an X25519 public key")
-    return key
+    return pem_keys.read_public_key(path, X25519PublicKey, STATION_KEY, SealError)
 
 
 def read_private_key(path: Path) -> X25519PrivateKey:
     """The station's private key; refused when the group or others may read it."""
-    try:
-        pem = read_secret(path, "the station's private key")
-    except OSError as error:
-        raise SealError(f"{path}: the private key cannot be read ({error})") from None
-    except ExposedSecret as error:
-        raise SealError(str(error)) from None
-    try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except ValueError as error:
-        raise SealError(f"{path}: not a PEM private key ({error})") from None
-    if not isinstance(key, X25519PrivateKey):
-        raise SealError(f"{path}: the station's key must be an X25519 private key")
-    return key
+    return pem_keys.read_private_key(path, X25519PrivateKey, STATION_KEY, SealError)
 
 
 def write_key_pair(private_path: Path, public_path: Path) -> X25519PublicKey:
     """A new station key: the private half created 0600 (never overwritten), the public half for devices."""
     key = X25519PrivateKey.generate()
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    try:
-        write_new_secret(private_path, private_pem)
-    except FileExistsError:
-        raise SealError(f"{private_path}: a key is already there; it is never overwritten") from None
-    public_path.write_bytes(public_pem)
+    pem_keys.write_key_pair(key, private_path, public_path, SealError)
     return key.public_key()

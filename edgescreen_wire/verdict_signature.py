@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from edgescreen_wire import pem_keys
 from edgescreen_wire.review import REVIEW_V3, parse_review_document
-from firmware_app.secret_file import ExposedSecret, read_secret, write_new_secret
 
 CONTEXT = b"edgescreen.review/3 verdict signed by the review station\n"
 
@@ -70,42 +69,20 @@ def signature_verifies(document: Mapping[str, Any], signature: bytes, keys: Iter
     return False
 
 
+VERDICT_KEY = "the station's verdict key"
+
+
 def read_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise VerdictKeyError(f"{path}: not a readable PEM public key ({error})") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise VerdictKeyError(f"{path}: the station's verdict key must be an Ed25519 public key")
-    return key
+    return pem_keys.read_public_key(path, Ed25519PublicKey, VERDICT_KEY, VerdictKeyError)
 
 
 def read_private_key(path: Path) -> Ed25519PrivateKey:
     """The station's signing key; refused when the group or others may read it."""
-    try:
-        pem = read_secret(path, "the station's verdict key")
-    except OSError as error:
-        raise VerdictKeyError(f"{path}: the verdict key cannot be read ({error})") from None
-    except ExposedSecret as error:
-        raise VerdictKeyError(str(error)) from None
-    try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except ValueError as error:
-        raise VerdictKeyError(f"{path}: not a PEM private key ({error})") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise VerdictKeyError(f"{path}: the station's verdict key must be an Ed25519 private key")
-    return key
+    return pem_keys.read_private_key(path, Ed25519PrivateKey, VERDICT_KEY, VerdictKeyError)
 
 
 def write_key_pair(private_path: Path, public_path: Path) -> Ed25519PublicKey:
     """A new verdict key: the private half created 0600 (never overwritten), the public half for devices."""
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    try:
-        write_new_secret(private_path, pem)
-    except FileExistsError:
-        raise VerdictKeyError(f"{private_path}: a key is already there; it is never overwritten") from None
-    public = key.public_key()
-    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    public_path.write_bytes(pem)
-    return public
+    pem_keys.write_key_pair(key, private_path, public_path, VerdictKeyError)
+    return key.public_key()
