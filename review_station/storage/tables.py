@@ -187,6 +187,21 @@ sessions = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
 )
 
+
+def _what_a_read_says() -> list[Column[Any]]:
+    """A specialist's read (verdict, grading, urgency, comment, when): a fresh set of columns for each
+    table that keeps one, the reads and the refused contrary reads."""
+    return [
+        Column("verdict", String(16), nullable=False),
+        Column("icdr_grade", String(16)),
+        Column("maculopathy", String(16)),
+        Column("diagnosis", String(32)),
+        Column("urgency", String(16), nullable=False),
+        Column("comment", Text),
+        Column("created_at", UtcDateTime(), nullable=False),
+    ]
+
+
 reads = Table(
     "reads",
     metadata,
@@ -196,13 +211,7 @@ reads = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     # first, second (blind), adjudication, amendment (a coordinator's, of a reviewed result)
     Column("kind", String(16), nullable=False),
-    Column("verdict", String(16), nullable=False),
-    Column("icdr_grade", String(16)),
-    Column("maculopathy", String(16)),
-    Column("diagnosis", String(32)),
-    Column("urgency", String(16), nullable=False),
-    Column("comment", Text),
-    Column("created_at", UtcDateTime(), nullable=False),
+    *_what_a_read_says(),
 )
 Index("reads_result", reads.c.result_id)
 
@@ -210,19 +219,13 @@ contrary_reads = Table(
     "contrary_reads",
     metadata,
     # A complete read refused out of turn (the loser of two readers at once, a stale amendment) that
-    # differs in what the patient gets (``verdicts.care_of``) from the read that stood (migration 0012):
+    # differs in what the patient gets (``verdicts.care_of``) from the read that stood (migration 0014):
     # kept whole, for the result page, and flagged on the worklist until a coordinator settles it
     # (``review_station/contrary.py``). A refused read that agrees in care is only audited.
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("result_id", String(32), ForeignKey("results.result_id"), nullable=False),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("verdict", String(16), nullable=False),
-    Column("icdr_grade", String(16)),
-    Column("maculopathy", String(16)),
-    Column("diagnosis", String(32)),
-    Column("urgency", String(16), nullable=False),
-    Column("comment", Text),
-    Column("created_at", UtcDateTime(), nullable=False),
+    *_what_a_read_says(),
     Column("standing_review_id", String(64), ForeignKey("reads.review_id"), nullable=False),
     # Set when a coordinator settles it: "confirmed" (the read that stands) or "amended", with the read
     # confirmed or the amendment, by whom and when; NULL while it awaits a coordinator.
