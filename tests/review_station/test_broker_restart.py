@@ -13,7 +13,6 @@ dropped, but the station says so.
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +21,11 @@ from sqlalchemy import Engine
 
 from review_station import devices
 from review_station.ingest.lost_sessions import noticed_lost_sessions
-from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import Broker, free_port, wait_until
+from tests.mqtt_broker import Broker, wait_until
 from tests.review_station.kit import IngesterThread, Publisher, counts, result_bytes, result_topic, station_config
 from tests.review_station.test_broker_queues import station_tls
 from tests.review_station.web_kit import signed_in_client, station
-from tests.sync.test_security import site_broker_config, tls_of
+from tests.sync.test_security import make_test_certs, started_site_broker, tls_of
 
 INGESTERS = ("review-ingest-1", "review-ingest-2")
 SENT = 40
@@ -35,19 +33,13 @@ SENT = 40
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    make_certs = PROJECT_ROOT / "broker" / "make-test-certs"
-    subprocess.run([str(make_certs), str(out), "cam-01", *INGESTERS], check=True, capture_output=True)
-    return out
+    return make_test_certs(tmp_path_factory.mktemp("certs"), "cam-01", *INGESTERS)
 
 
 @pytest.fixture()
 def broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
     """The shipped broker, with the second ingester's ACL block as ``install-site-broker --ingester`` adds it."""
-    directory = tmp_path / "broker"
-    directory.mkdir()
-    port = free_port()
-    broker = Broker(directory, site_broker_config(directory, certs, port, ingesters=INGESTERS[1:]), port).start()
+    broker = started_site_broker(tmp_path / "broker", certs, ingesters=INGESTERS[1:])
     try:
         yield broker
     finally:

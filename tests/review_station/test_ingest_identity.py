@@ -13,27 +13,20 @@ import pytest
 from sqlalchemy import Engine
 
 from review_station.ingest.takeovers import noticed_takeovers
-from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.review_station.kit import IngesterThread, review_process, station_config
 from tests.review_station.web_kit import signed_in_client, station
-from tests.sync.test_security import Client, site_broker_config
+from tests.sync.test_security import Client, make_test_certs, started_site_broker
 
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("certs")
-    make_certs = PROJECT_ROOT / "broker" / "make-test-certs"
-    subprocess.run([str(make_certs), str(out), "review-ingest-1", "review-ingest-2"], check=True, capture_output=True)
-    return out
+    return make_test_certs(tmp_path_factory.mktemp("certs"), "review-ingest-1", "review-ingest-2")
 
 
 @pytest.fixture()
 def broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
-    directory = tmp_path / "broker"
-    directory.mkdir()
-    port = free_port()
-    broker = Broker(directory, site_broker_config(directory, certs, port), port).start()
+    broker = started_site_broker(tmp_path / "broker", certs)
     try:
         yield broker
     finally:

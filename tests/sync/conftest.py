@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.mqtt_broker import Broker, free_port
-from tests.sync.test_security import BROKER_DIR, site_broker_config
+from tests.mqtt_broker import Broker
+from tests.sync.test_security import make_test_certs, started_site_broker
 
 
 @pytest.fixture()
@@ -20,17 +19,12 @@ def broker(tmp_path):
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """broker/make-test-certs' default clients: cam-01, cam-02 and the ingester review-ingest-1."""
-    out = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out)], check=True, capture_output=True)
-    return out
+    return make_test_certs(tmp_path_factory.mktemp("certs"))
 
 
 @pytest.fixture()
 def site_broker(tmp_path: Path, certs: Path) -> Iterator[Broker]:
     """The shipped site-broker configuration (``site_broker_config``) on a loopback port."""
-    directory = tmp_path / "site-broker"
-    directory.mkdir()
-    port = free_port()
-    broker = Broker(directory, site_broker_config(directory, certs, port), port).start()
+    broker = started_site_broker(tmp_path / "site-broker", certs)
     yield broker
     broker.stop()

@@ -11,8 +11,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from tests.mqtt_broker import Broker, free_port
-from tests.sync.test_security import BROKER_DIR, Client, site_broker_config, tls_of
+from tests.sync.test_security import (
+    BROKER_DIR,
+    Client,
+    make_test_certs,
+    started_site_broker,
+    tls_of,
+)
 
 
 def connects(port: int, certs: Path, name: str) -> bool:
@@ -34,12 +39,9 @@ def connects(port: int, certs: Path, name: str) -> bool:
 
 
 def test_a_revoked_device_certificate_is_refused_and_the_others_still_connect(tmp_path: Path) -> None:
-    certs = tmp_path / "certs"
-    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(certs)], check=True, capture_output=True)
-    directory = tmp_path / "broker"
-    directory.mkdir()
-    port = free_port()
-    broker = Broker(directory, site_broker_config(directory, certs, port), port).start()
+    certs = make_test_certs(tmp_path / "certs")
+    broker = started_site_broker(tmp_path / "broker", certs)
+    port = broker.port
     try:
         assert connects(port, certs, "cam-02")  # before: a valid certificate like any other
         stolen = Client(port, certs, "cam-02")  # connected when the device is reported lost

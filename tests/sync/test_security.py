@@ -23,12 +23,27 @@ from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import Tap, wait_until
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen
 
 BROKER_DIR = PROJECT_ROOT / "broker"
+
+
+def make_test_certs(out: Path, *clients: str) -> Path:
+    """``broker/make-test-certs``' CA and certificates in ``out``: its default clients (cam-01, cam-02,
+    review-ingest-1), or ``clients``."""
+    subprocess.run([str(BROKER_DIR / "make-test-certs"), str(out), *clients], check=True, capture_output=True)
+    return out
+
+
+def started_site_broker(directory: Path, certs: Path, ingesters: Sequence[str] = ()) -> Broker:
+    """The shipped site broker (``site_broker_config``) started on a free loopback port, its files in
+    a new ``directory``."""
+    directory.mkdir()
+    port = free_port()
+    return Broker(directory, site_broker_config(directory, certs, port, ingesters), port).start()
 
 
 def site_broker_config(directory: Path, certs: Path, port: int, ingesters: Sequence[str] = ()) -> str:
