@@ -881,6 +881,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
     "records.find": {"en": "Find", "fr": "Chercher"},
     "records.none": {"en": "No screenings under this reference.", "fr": "Aucun dépistage sous cette référence."},
+    "records.close": {"en": "Perhaps the same patient:", "fr": "Peut-être le même patient :"},
     # Counts in their singular or plural form (``plural_key``): never "screening(s)".
     "records.found.one": {"en": "{count} screening found.", "fr": "{count} dépistage trouvé."},
     "records.found.other": {"en": "{count} screenings found.", "fr": "{count} dépistages trouvés."},
@@ -903,9 +904,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "envoyés ? C'est définitif.",
     },
     "records.erase_close": {
-        "en": "Not included, in case one is the same patient typed another way (find it to erase it too):",
-        "fr": "Non inclus, au cas où l'un serait le même patient saisi autrement (cherchez-le pour le supprimer "
-        "aussi) :",
+        "en": "Not included, in case one is the same patient typed another way (open it to erase it too):",
+        "fr": "Non inclus, au cas où l'un serait le même patient saisi autrement (ouvrez-le pour le supprimer aussi) :",
     },
     "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},

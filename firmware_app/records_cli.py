@@ -90,10 +90,9 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     def erase(store: ScreeningStore) -> int:
-        close = store.close_references(args.patient)
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
         # Printed, never logged: the technician erasing is the one who must check them.
-        for other, screenings in close.items():
+        for other, screenings in erasure.close.items():
             print(
                 f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
                 f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
@@ -147,7 +146,7 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
         raise RequestRefused("name one result id, or one patient with --patient")
 
     def export(store: ScreeningStore) -> int:
-        result_ids = [args.result_id] if args.patient is None else store.results_of_patient(args.patient)
+        result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused(
                 "no screening is recorded under that patient reference (mistyped, or erased): nothing was "

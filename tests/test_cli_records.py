@@ -258,4 +258,4 @@ def test_erase_shows_close_references_for_the_technician_to_check_and_erases_non
     assert "edgescreen erase --patient 'NIP 777 Jean Martin'" in erased.stdout
     assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
     reopened = open_store(tmp_path)
-    assert len(reopened.results_of_patient("NIP 777 Jean Martin")) == 1  # shown, never erased with it
+    assert len(reopened.search_patient("NIP 777 Jean Martin").result_ids) == 1  # shown, never erased with it

@@ -204,7 +204,7 @@ def worklist(
 
 
 def entries_of(records: Records, result_ids: list[str]) -> list[WorklistEntry]:
-    """The worklist entries of given results (a patient's, found by ``results_of_patient``)."""
+    """The worklist entries of given results (a patient's, found by ``search_patient``)."""
     return _entries(records, f"s.result_id IN ({','.join('?' * len(result_ids))})", result_ids)
 
 

@@ -37,12 +37,16 @@ def routes(web: WebApp) -> list[Route]:
     async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:
         reference = session.records_query
 
-        def read() -> tuple[list, dict]:
-            ids = device.store.results_of_patient(reference) if reference else []
-            return (entries_of(device.store.records, ids) if ids else []), status(web)
+        def read() -> tuple[list, dict[str, int], dict]:
+            if not reference:
+                return [], {}, status(web)
+            search = device.store.search_patient(reference)
+            ids = list(search.result_ids)
+            return (entries_of(device.store.records, ids) if ids else []), search.close, status(web)
 
-        entries, bar = await device.run(read)
-        context = {"entries": entries, "reference": reference, "status": bar, "detail": None, "confirm": None}
+        entries, close, bar = await device.run(read)
+        context = {"entries": entries, "close": close, "reference": reference, "status": bar}
+        context |= {"detail": None, "confirm": None}
         return web.render(request, session, "records.html", status_code, **(context | extra))
 
     @web.page()
@@ -90,10 +94,11 @@ def routes(web: WebApp) -> list[Route]:
         if form.get("confirmed") != "yes" or form.get("reference") != reference:
 
             def count() -> dict[str, object]:
-                ids = device.store.results_of_patient(reference)
+                search = device.store.search_patient(reference)
+                ids = list(search.result_ids)
                 images = image_count(device.store.records, ids) if ids else 0
-                # Close references are named, not erased: the nurse finds and erases one that is the same patient.
-                return {"results": len(ids), "images": images, "close": device.store.close_references(reference)}
+                # Close references are named, not erased: the nurse opens and erases one that is the same patient.
+                return {"results": len(ids), "images": images, "close": search.close}
 
             confirm = await device.run(count)
             return await _records_page(request, session, confirm=confirm | {"reference": reference})

@@ -460,3 +460,36 @@ def test_the_erase_question_names_close_references_it_leaves_out(page, app):
     page.locator("[data-test=erase-yes]").click()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2  # "EM 6061" and "FX-9090" stay
+
+
+def test_a_close_reference_the_keypad_cannot_type_opens_with_a_tap_and_is_erased_alone(page, app):
+    """ "EM 6061" came from a scanned code: the records keypad has no space, so the nurse types
+    "EM6061". The search names the close references as buttons; one tap opens that patient, whose
+    erasure leaves the others."""
+    store = open_store(app.directory)
+    for reference in ("EM 6061", "EM-6061", "FX-9090"):
+        record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref=reference)))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    _find(page, app, "EM6061")
+    for language, words in (("en", "Perhaps the same patient:"), ("fr", "Peut-être le même patient")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        assert page.locator("[data-test=none-found]").count() == 1
+        close = page.locator("[data-test=close]")
+        assert words in close.inner_text() and "FX" not in close.inner_text()
+        buttons = close.locator("[data-test=close-reference]")
+        assert sorted(" ".join(text.split()) for text in buttons.all_inner_texts()) == sorted(
+            f"{r} (1 {'screening' if language == 'en' else 'dépistage'})" for r in ("EM 6061", "EM-6061")
+        )
+        snap(page, "records-close-references")
+        assert on_screen(buttons.first) and unscrolled(page)
+    close.get_by_text("EM 6061").click()
+    assert page.locator("#reference").input_value() == "EM 6061"
+    assert page.locator("[data-test=found]").count() == 1
+    page.locator("[data-test=erase]").click()
+    assert "EM-6061" in page.locator("[data-test=erase-close]").inner_text()
+    page.locator("[data-test=erase-yes]").click()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2  # "EM-6061" and "FX-9090" stay
