@@ -59,10 +59,15 @@ def _why(state: str, retired: bool, queued_at: datetime, now: datetime) -> str:
 
 
 def undelivered(
-    connection: Connection, alert_h: float, readable: frozenset[str] | None = None, now: datetime | None = None
+    connection: Connection,
+    alert_h: float,
+    readable: frozenset[str] | None = None,
+    now: datetime | None = None,
+    review_id: str | None = None,
 ) -> list[Undelivered]:
     """The undelivered verdicts of the sites ``readable`` (None: every site), ``refer`` first, then
-    oldest first. A verdict an amendment replaced is not one: the amendment is listed instead."""
+    oldest first; with ``review_id``, that verdict alone if it is one. A verdict an amendment replaced
+    is not one: the amendment is listed instead."""
     now = now or datetime.now(UTC)
     unsettled = deliveries.c.state.in_(UNSETTLED_DELIVERY)
     # Since it was queued, or queued again (``resend_verdicts``): not since the decision, or every
@@ -70,6 +75,7 @@ def undelivered(
     waited_too_long = and_(unsettled, deliveries.c.updated_at < now - timedelta(hours=alert_h))
     retired = devices.c.retired_at.is_not(None)
     sites = [] if readable is None else [results.c.site_id.in_(sorted(readable))]
+    only = [] if review_id is None else [deliveries.c.review_id == review_id]
     # The verdict that stands for the result: none decided after it (an amendment replaces it).
     later = deliveries.alias("later")
     replaced = exists().where(
@@ -109,6 +115,7 @@ def undelivered(
             deliveries.c.state.in_((*UNSETTLED_DELIVERY, "unknown_result")),  # deliveries_state: few rows
             or_(deliveries.c.state == "unknown_result", and_(unsettled, retired), waited_too_long),
             *sites,
+            *only,
         )
         .order_by(deliveries.c.reviewed_at)
     ).all()
@@ -135,14 +142,14 @@ def undelivered(
 def mark_handled(engine: Engine, review_id: str, alert_h: float, user: SignedIn) -> None:
     """A coordinator's word that the verdict reached the clinic another way (telephone, letter)."""
     with engine.begin() as connection:
-        listed = {item.review_id: item for item in undelivered(connection, alert_h, user.sites)}
-        if review_id not in listed:
+        listed = undelivered(connection, alert_h, user.sites, review_id=review_id)
+        if not listed:
             raise NotUndelivered(review_id)
         connection.execute(
             update(deliveries)
             .where(deliveries.c.review_id == review_id)
             .values(handled_at=datetime.now(UTC), handled_by=user.username)
         )
-        item = listed[review_id]
+        (item,) = listed
         details = {"review": review_id, "result": item.result_id, "why": item.why, "by": user.username}
         audit.append(connection, "undelivered_handled", details)
