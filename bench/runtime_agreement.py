@@ -6,7 +6,9 @@ model on ``ai-edge-litert`` (this environment) and on ``tflite-runtime`` (a seco
 default ``.venv-tflite``'s, as ``scripts/setup --test`` makes it), through the device's own
 ``TriageModel.predict``, and prints, per model, how many photos differ and by how many output steps
 at most, and how many lie beyond the output steps the model's manifest signs (``score_steps``):
-the measurement a publisher's ``score_steps`` rests on. The photos: every bundle's reference
+the measurement a publisher's ``score_steps`` rests on. And what it means for a patient: of the
+photos of the model's own modality, how many each runtime triages differently at each of the card's
+operating points (the cards are measured on ``ai-edge-litert``). The photos: every bundle's reference
 images, and the first ``--images`` of each shared data set of both modalities (each model scores
 all of them, as the reference images of both modalities are scored by both models).
 
@@ -26,6 +28,7 @@ import numpy as np
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 MODEL_IDS = ("dr-referable", "melanoma")
+MODALITY_OF = {"dr-referable": "fundus", "melanoma": "dermoscopy"}
 PHOTO_SETS = (
     "fundus/dr-600/images",
     "fundus/aptos2019-224/images",
@@ -74,6 +77,7 @@ def main() -> None:
 
     from firmware_app.bundles.manifest import read_manifest
     from firmware_app.bundles.score_agreement import output_steps_apart
+    from firmware_app.inference.card import read_card
 
     here, other = run_worker(sys.executable, args.images), run_worker(args.other_python, args.images)
     for model_id in MODEL_IDS:
@@ -89,12 +93,20 @@ def main() -> None:
         }
         signed = read_manifest(bundle).score_steps
         largest = max(abs(a["scores"][p] - b["scores"][p]) for p in a["scores"])
+        own = [p for p in a["scores"] if Path(p).is_relative_to(SHARED / MODALITY_OF[model_id])]
+        card = read_card(bundle / "card.json")
+        triaged_apart = {
+            name: f"{sum((a['scores'][p] >= point.threshold) != (b['scores'][p] >= point.threshold) for p in own)}"
+            f" of {len(own)}"
+            for name, point in card.operating_points.items()
+        }
         print(
             f"{model_id}: {a['runtime']} against {b['runtime']}, {len(steps)} photos, output step {a['step']:.4f}: "
             f"{int((steps > 0.01).sum())} differ; steps apart median {np.median(steps):.2f}, "
             f"95th percentile {np.percentile(steps, 95):.2f}, 99th {np.percentile(steps, 99):.2f}, "
             f"max {steps.max():.2f}; more than the {signed} signed: {int((steps > signed).sum())}; "
-            f"largest score difference {largest:.4f}; its reference images {references}"
+            f"largest score difference {largest:.4f}; its reference images {references}; "
+            f"{MODALITY_OF[model_id]} photos triaged differently at each operating point: {triaged_apart}"
         )
 
 
