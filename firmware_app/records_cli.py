@@ -98,6 +98,13 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
                 f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
                 f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
             )
+        if erasure.unreadable_references:
+            print(
+                f"not checked: {len(erasure.unreadable_references)} screening(s) whose patient reference does not open "
+                "(its bytes changed on the card: it is wearing out), so whether they are this patient's cannot be "
+                f"told: results {', '.join(erasure.unreadable_references)}. Replace the card (README, Backup and "
+                "restore)"
+            )
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
-from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -259,3 +259,41 @@ def test_erase_shows_close_references_for_the_technician_to_check_and_erases_non
     assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
     reopened = open_store(tmp_path)
     assert len(reopened.results_of_patient("NIP 777 Jean Martin")) == 1  # shown, never erased with it
+
+
+def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_search_export_or_erasure(
+    tmp_path, retina_rgb
+):
+    """A flipped bit in one screening's sealed reference made every search, subject access export
+    and erasure, of every patient, stop with "does not open" (exit 5), while doctor stayed green."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    ids = {
+        reference: record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference, eye="L"))).result_id
+        for reference in ("NIP-111", "NIP-222", "NIP-333")
+    }
+    (sealed,) = store.records.connection.execute(
+        "SELECT patient_sealed FROM screening WHERE result_id = ?", (ids["NIP-111"],)
+    ).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+
+    exported = edgescreen("records", "export", "--patient", "NIP-222", "--out", str(tmp_path / "sar"), config=config)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "sar" / f"{ids['NIP-222']}.json").exists()
+    assert f"records.reference_unreadable results={ids['NIP-111']}" in exported.stderr
+
+    erased = edgescreen("erase", "--patient", "NIP-333", config=config)
+    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout, erased.stderr
+    assert "not checked: 1 screening(s) whose patient reference does not open" in erased.stdout
+    assert f"results {ids['NIP-111']}. Replace the card" in erased.stdout
+
+    damaged_only = edgescreen("erase", "--patient", "NIP-111", config=config)
+    assert damaged_only.returncode == 2 and f"results {ids['NIP-111']}" in damaged_only.stdout
+    reopened = open_store(tmp_path)
+    try:
+        assert reopened.results_of_patient("NIP-222") == [ids["NIP-222"]]
+        assert reopened.results_of_patient("NIP-333") == []
+    finally:
+        reopened.records.close()

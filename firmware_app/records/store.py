@@ -42,7 +42,7 @@ from firmware_app.records.identity import Identity, note_identity, recorded_iden
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
-from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, read_key
+from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
 
 # The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
@@ -112,6 +112,9 @@ class Erasure:
     # The erased pages could not be folded out of the write-ahead log yet (another process was reading
     # the records): they stay on the disk until the next checkpoint, at the next screening or erasure.
     left_on_disk: bool = False
+    # The results whose patient reference does not open (changed on a worn card): not compared, so
+    # whether they were this patient's cannot be told (``ScreeningStore.patient_references``).
+    unreadable_references: tuple[str, ...] = ()
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -532,23 +535,39 @@ class ScreeningStore:
             for i, (media, sealed) in enumerate(rows)
         ]
 
-    def results_of_patient(self, reference: str) -> list[str]:
-        """The result ids recorded under one patient reference, oldest first (references are sealed,
-        so each one is opened and compared as a nurse would)."""
+    def patient_references(self) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+        """Each screening's patient reference, opened, oldest first; and the results whose reference
+        does not open because its bytes changed on a worn card (``SealBroken``, logged with their
+        ids): one damaged value must not stop every patient's search, export and erasure. A missing
+        key still stops them all."""
         rows = self._db.execute(
             "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL ORDER BY recorded_at"
         ).fetchall()
-        return [
-            rid for rid, sealed in rows if _same_reference(self._open_text(sealed, f"patient:{rid}") or "", reference)
-        ]
+        opened, unreadable = [], []
+        for result_id, sealed in rows:
+            try:
+                opened.append((result_id, self._open_text(sealed, f"patient:{result_id}") or ""))
+            except SealBroken:
+                unreadable.append(result_id)
+        if unreadable:
+            log_event("records.reference_unreadable", level=40, results=",".join(unreadable))
+        return opened, tuple(unreadable)
+
+    def results_of_patient(self, reference: str) -> list[str]:
+        """The result ids recorded under one patient reference, oldest first (references are sealed,
+        so each one is opened and compared as a nurse would)."""
+        return self._matching(reference)[0]
+
+    def _matching(self, reference: str) -> tuple[list[str], tuple[str, ...]]:
+        """``results_of_patient``, and the results whose reference does not open (``patient_references``)."""
+        references, unreadable = self.patient_references()
+        return [rid for rid, other in references if _same_reference(other, reference)], unreadable
 
     def close_references(self, reference: str) -> dict[str, int]:
         """The references erasure would not match that may be the same patient typed another way, each
         with its number of screenings: for whoever erases to check, never erased with it."""
-        rows = self._db.execute("SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL")
         found: dict[str, int] = {}
-        for result_id, sealed in rows.fetchall():
-            other = self._open_text(sealed, f"patient:{result_id}") or ""
+        for _, other in self.patient_references()[0]:
             if not _same_reference(other, reference) and _close_references(other, reference):
                 found[other] = found.get(other, 0) + 1
         return dict(sorted(found.items()))
@@ -560,7 +579,7 @@ class ScreeningStore:
         event counts what went and names the random result ids, never the reference.
         """
         with transaction(self._db):
-            matched = self.results_of_patient(reference)
+            matched, unreadable = self._matching(reference)
             marks = ",".join("?" * len(matched))
             images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
             # The sync worker claims rows in its own write transaction before publishing them, so none
@@ -581,7 +600,9 @@ class ScreeningStore:
             )
             at_the_station = tuple(sorted(row[0] for row in sent))
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-            erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos, at_the_station)
+            erasure = Erasure(
+                len(matched), images, unsent, in_flight, shared_photos, at_the_station, unreadable_references=unreadable
+            )
             details = {
                 "results": erasure.results,
                 "images": images,
