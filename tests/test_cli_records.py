@@ -297,3 +297,25 @@ def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_searc
         assert reopened.results_of_patient("NIP-333") == []
     finally:
         reopened.records.close()
+
+
+def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb):
+    """The export stopped at the damaged photo (exit 5, "does not open"), leaving the patient's later
+    screenings out of a subject access request without saying which."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    ids = [
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="NIP-444", eye=eye))).result_id
+        for eye in ("L", "R", "L")
+    ]
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image WHERE result_id = ?", (ids[0],)).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+
+    exported = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(tmp_path / "sar"), config=config)
+    assert exported.returncode == 1
+    assert f"not exported: the photo of result(s) {ids[0]}, which does not open" in exported.stderr
+    assert sorted(path.name for path in (tmp_path / "sar").iterdir()) == sorted(
+        [f"{rid}.json" for rid in ids] + [f"{rid}-0.jpg" for rid in ids[1:]]
+    )
