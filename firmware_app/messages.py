@@ -445,8 +445,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
     "health.records.red": {
-        "en": "The records are damaged ({error}). Call the technician.",
-        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien.",
+        "en": "The records are damaged ({error}). Call the technician: the card is failing. Keep a copy of the "
+        "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",
+        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien : la carte est défaillante. Gardez une "
+        "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve (README, "
+        "sauvegarde).",
     },
     "health.records.none": {
         "en": "No records yet at {path}: they are made with the first screening, or put back by a restore.",

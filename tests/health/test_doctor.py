@@ -261,3 +261,28 @@ def test_the_stations_verdict_keys_are_green_when_usable_and_red_when_not(tmp_pa
         status, checks, _ = doctor(write_config(tmp_path, 1, trusting(public, unusable)))
         assert status != 0 and checks["verdicts"]["level"] == "red"
         assert str(unusable) in checks["verdicts"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "restore the last backup onto a new card (README, Backup and restore)"),
+        ("fr", "restaurez la dernière sauvegarde sur une carte neuve"),
+    ],
+)
+def test_a_page_of_the_records_damaged_on_a_worn_card_is_red_with_what_to_do(tmp_path, retina_rgb, language, words):
+    """quick_check's finding used to end in "Call the technician": the technician running doctor was
+    told to call themself, and not that the card is failing and the backup is the way back."""
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    store = open_store(tmp_path)
+    for _ in range(3):
+        record_one(store, small_photo(retina_rgb, size=600))
+    last_page = store.records.connection.execute("PRAGMA page_count").fetchone()[0]
+    store.records.close()
+    with (tmp_path / "records.sqlite3").open("r+b") as records:  # a page of a photo, mid-file, gone to zeros
+        records.seek((last_page // 2) * 4096)
+        records.write(bytes(4096))
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    assert words in checks["records"]["message"], checks["records"]["message"]
