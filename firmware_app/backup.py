@@ -23,7 +23,8 @@ from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.outbox import Outbox
-from firmware_app.records.sealing import SealBroken, Sealer
+from firmware_app.records.sealed_values import photos_that_do_not_open
+from firmware_app.records.sealing import Sealer
 from firmware_app.records.store import Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
@@ -211,23 +212,6 @@ def _record_the_restore(records: Records, screenings: int, damaged_photos: tuple
             details["damaged_photos"] = list(damaged_photos)
         append_event(records.connection, "restore", details, records.clock())
     return taken_at
-
-
-def photos_that_do_not_open(connection: sqlite3.Connection, sealer: Sealer) -> list[str]:
-    """The result id of each photo that does not open with ``sealer``'s key (authenticated: one
-    changed bit is found), one entry per photo: what a worn card damaged, found when the records
-    are copied rather than when a reviewer or a subject access request needs the photo."""
-    rows = connection.execute("SELECT result_id, sealed FROM image ORDER BY result_id, id")
-    index: dict[str, int] = {}
-    damaged = []
-    for result_id, sealed in rows:
-        position = index.get(result_id, 0)
-        try:
-            sealer.open(sealed, f"image:{result_id}:{position}")
-        except SealBroken:
-            damaged.append(result_id)
-        index[result_id] = position + 1
-    return damaged
 
 
 def _photos_opened_with(records: Records, images: int) -> list[str]:

@@ -582,6 +582,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "n'écrirait pas : {settings}. Si un ancien ajustement les a écrites, supprimez ces lignes ou refaites "
         "l'ajustement ; un réglage voulu peut rester.",
     },
+    "health.sealed.green": {
+        "en": "Every sealed value opens with the records key.",
+        "fr": "Toutes les valeurs chiffrées s'ouvrent avec la clé des dossiers.",
+    },
+    "health.sealed.amber": {
+        "en": "{count} screening(s) hold a sealed value (photo, patient reference, note, file name or comment) "
+        "that no longer opens: results {results}. The card is wearing out: back up now, then replace the card and "
+        "restore the backup onto the new one (README, Backup and restore).",
+        "fr": "{count} examen(s) contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
+        "commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
+        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, sauvegarde).",
+    },
+    "health.sealed.unread": {
+        "en": "The sealed values could not all be read ({error}): see the records check.",
+        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues ({error}) : voir le contrôle des dossiers.",
+    },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
         "en": "No records yet: the key {path} is made at first start. Back it up then.",
