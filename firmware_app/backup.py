@@ -25,7 +25,7 @@ from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.sealed_values import photos_that_do_not_open
 from firmware_app.records.sealing import Sealer
-from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.store import KEY_CHECK, LEGACY_KEY_FINGERPRINT, Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
@@ -176,6 +176,9 @@ def restore(
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)
+        # Without a key check (records older than it) any key opens the records: the photos tell.
+        unchecked = source.execute("SELECT 1 FROM meta WHERE key IN (?, ?)", (KEY_CHECK, LEGACY_KEY_FINGERPRINT))
+        untested = images if unchecked.fetchone() is None else 0
         made_by = _made_by(backup_file, source)
         _refuse_another_device(backup_file, made_by, here, replacing)
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -186,7 +189,7 @@ def restore(
     try:
         records = Records(staged, key_file, identity=here)  # refuses a key the records were not sealed with
         try:
-            damaged = _results_of(_photos_opened_with(records, images))
+            damaged = _results_of(_photos_opened_with(records, untested))
             taken_at = _record_the_restore(records, screenings, damaged)
         finally:
             records.close()
@@ -214,12 +217,13 @@ def _record_the_restore(records: Records, screenings: int, damaged_photos: tuple
     return taken_at
 
 
-def _photos_opened_with(records: Records, images: int) -> list[str]:
-    """``photos_that_do_not_open`` in restored records; when not one of their photos opens, the key
-    is another (records so old that they keep no key check take any key), and the restore is refused."""
+def _photos_opened_with(records: Records, untested: int) -> list[str]:
+    """``photos_that_do_not_open`` in restored records. Records that kept no key check take any key:
+    when not one of their ``untested`` photos opens, the key is another, and the restore is refused.
+    Records that kept one have proved their key: a photo that does not open there is damaged."""
     damaged = photos_that_do_not_open(records.connection, records.sealer)
-    if images and len(damaged) == images:
-        raise RecordsError(f"not one of its {images} photo(s) opens: another key")
+    if untested and len(damaged) == untested:
+        raise RecordsError(f"not one of its {untested} photo(s) opens: another key")
     return damaged
 
 

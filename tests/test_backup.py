@@ -359,3 +359,20 @@ def test_a_photo_damaged_on_a_worn_card_is_named_by_the_backup_and_refuses_no_re
     assert json.loads(restore_event[0])["damaged_photos"] == [damaged]
     shown = edgescreen("records", "export", damaged, "--out", str(tmp_path / "out"), config=target_config)
     assert shown.returncode == 1 and f"not exported: the photo of result(s) {damaged}" in shown.stderr
+
+
+def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_path, retina_rgb):
+    """The records' key check proves the key: with every photo damaged (here, the only one) the
+    screening still comes back, its photo named."""
+    directory = tmp_path / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(directory / "records.sqlite3", sealed)
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=write_config(directory, port=1)).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    assert f"1 photo(s) do not open with the key: results {result_id}." in restored.stdout
