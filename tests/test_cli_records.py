@@ -319,3 +319,17 @@ def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_
     assert sorted(path.name for path in (tmp_path / "sar").iterdir()) == sorted(
         [f"{rid}.json" for rid in ids] + [f"{rid}-0.jpg" for rid in ids[1:]]
     )
+
+
+def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp_path, retina_rgb):
+    """A file name whose sealed bytes changed was told "altered, or another key": the records' key
+    check had proved the key, and the technician was not pointed at the card."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb), sample_record(source="Jean Martin.jpg")).result_id
+    (sealed,) = store.records.connection.execute("SELECT source_sealed FROM screening").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    shown = edgescreen("records", "show", result_id, config=config)
+    assert shown.returncode == 5 and f"source:{result_id} does not open with the records key" in shown.stderr
+    assert "its bytes changed on the card (a worn card)" in shown.stderr and "another key" not in shown.stderr

@@ -72,7 +72,10 @@ class Sealer:
         try:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], binding.encode())
         except InvalidTag:
-            raise SealBroken(f"a sealed value for {binding} does not open: altered, or another key") from None
+            raise SealBroken(
+                f"a sealed value for {binding} does not open with the records key: its bytes changed on the card "
+                "(a worn card) or were altered; `edgescreen doctor` names every such result"
+            ) from None
 
 
 class KeyUnavailable(RecordsError):
