@@ -5,7 +5,9 @@ writing (WAL readers never block writers), so a backup needs no downtime. The re
 in a backup: the images and the sealed fields in it stay unreadable without the key file, which is
 kept apart (README, "Backup"). A restore refuses anything that would lose data or that could not be
 read afterwards: an existing database, a damaged backup, a broken audit chain, another key; and
-a backup of another device (or site) unless this device is told it replaces that one.
+a backup of another device (or site) unless this device is told it replaces that one. A photo whose
+sealed bytes changed on a worn card refuses nothing: the backup and the restore name it, and every
+other screening comes back (refusing the whole backup for one photo would lose them all).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.outbox import Outbox
-from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.sealed_values import photos_that_do_not_open
+from firmware_app.records.sealing import Sealer
+from firmware_app.records.store import KEY_CHECK, LEGACY_KEY_FINGERPRINT, Records, ScreeningStore
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
@@ -38,6 +42,8 @@ class BackupSummary:
     taken_at: str | None = None
     # The device and site the restored records were made under (records/identity.py).
     identity: Identity | None = None
+    # The results whose photo does not open with the key: damaged on the card (``photos_that_do_not_open``).
+    damaged_photos: tuple[str, ...] = ()
 
 
 def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -98,7 +104,7 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
         raise output_problem(out, error) from error
     try:
-        summary = _summary_of(out)
+        summary = _summary_of(out, store.records.sealer)
         _note_backup(store.records)
     except BaseException:
         out.unlink()
@@ -120,14 +126,15 @@ def last_backup(records: Records) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _summary_of(backup_file: Path) -> BackupSummary:
-    """What a backup file holds, once it proved whole (``_check``)."""
+def _summary_of(backup_file: Path, sealer: Sealer) -> BackupSummary:
+    """What a backup file holds, once it proved whole (``_check``), and which of its photos do not open."""
     copy = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, copy)
+        damaged = photos_that_do_not_open(copy, sealer)
     finally:
         copy.close()
-    return BackupSummary(backup_file, screenings, images, events)
+    return BackupSummary(backup_file, screenings, images, events, damaged_photos=_results_of(damaged))
 
 
 def _made_by(backup_file: Path, source: sqlite3.Connection) -> Identity | None:
@@ -169,6 +176,9 @@ def restore(
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)
+        # Without a key check (records older than it) any key opens the records: the photos tell.
+        unchecked = source.execute("SELECT 1 FROM meta WHERE key IN (?, ?)", (KEY_CHECK, LEGACY_KEY_FINGERPRINT))
+        untested = images if unchecked.fetchone() is None else 0
         made_by = _made_by(backup_file, source)
         _refuse_another_device(backup_file, made_by, here, replacing)
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -179,8 +189,8 @@ def restore(
     try:
         records = Records(staged, key_file, identity=here)  # refuses a key the records were not sealed with
         try:
-            _open_every_image(records)
-            taken_at = _record_the_restore(records, screenings)
+            damaged = _results_of(_photos_opened_with(records, untested))
+            taken_at = _record_the_restore(records, screenings, damaged)
         finally:
             records.close()
     except RecordsError as error:
@@ -189,26 +199,33 @@ def restore(
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)
     fsync_directory(database.parent)
-    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here)
+    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here, damaged)
 
 
-def _record_the_restore(records: Records, screenings: int) -> str:
-    """The restore in the audit log (with when the backup was taken), and the backed-up device's
-    sync state cleared; returns when the backup was taken: the date of its newest audit event, by
-    the old device's clock, which is only as true as that clock was (records/clock.py)."""
+def _record_the_restore(records: Records, screenings: int, damaged_photos: tuple[str, ...]) -> str:
+    """The restore in the audit log (with when the backup was taken, and the results whose photo
+    came back damaged), and the backed-up device's sync state cleared; returns when the backup was
+    taken: the date of its newest audit event, by the old device's clock, which is only as true as
+    that clock was (records/clock.py)."""
     taken_at = records.connection.execute("SELECT max(at) FROM audit").fetchone()[0]
     Outbox(records).forget_connection(f"restored from a backup whose newest event is dated {taken_at}")
     with transaction(records.connection):
         details = {"backup_taken_at": taken_at, "screenings": screenings}
+        if damaged_photos:
+            details["damaged_photos"] = list(damaged_photos)
         append_event(records.connection, "restore", details, records.clock())
     return taken_at
 
 
-def _open_every_image(records: Records) -> None:
-    """Decrypt each image (authenticated): a restored image that does not open is found now, not later."""
-    rows = records.connection.execute("SELECT result_id, sealed FROM image ORDER BY result_id, id")
-    index: dict[str, int] = {}
-    for result_id, sealed in rows:
-        position = index.get(result_id, 0)
-        records.sealer.open(sealed, f"image:{result_id}:{position}")
-        index[result_id] = position + 1
+def _photos_opened_with(records: Records, untested: int) -> list[str]:
+    """``photos_that_do_not_open`` in restored records. Records that kept no key check take any key:
+    when not one of their ``untested`` photos opens, the key is another, and the restore is refused.
+    Records that kept one have proved their key: a photo that does not open there is damaged."""
+    damaged = photos_that_do_not_open(records.connection, records.sealer)
+    if untested and len(damaged) == untested:
+        raise RecordsError(f"not one of its {untested} photo(s) opens: another key")
+    return damaged
+
+
+def _results_of(damaged: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(damaged))

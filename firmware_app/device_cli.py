@@ -34,6 +34,16 @@ def _summary(action: str, summary: BackupSummary) -> str:
     )
 
 
+def _damaged_photos(summary: BackupSummary, found: str) -> str:
+    """Which photos do not open, and why: their sealed bytes changed on a worn card (one flipped bit
+    fails the seal); the rest of each screening is whole."""
+    return (
+        f"{len(summary.damaged_photos)} photo(s) do not open with the key: results "
+        f"{', '.join(summary.damaged_photos)}. {found} Their screenings are whole but for the photo (one shared "
+        "with the review station is there too)."
+    )
+
+
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     try:
         store = open_store(config)
@@ -48,6 +58,14 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     finally:
         store.records.close()
     print(_summary("backed up to", summary))
+    if summary.damaged_photos:
+        print(
+            _damaged_photos(
+                summary,
+                "Their bytes changed on this device's card: it is wearing out. Replace it, and "
+                "restore this backup onto the new one (README, Backup and restore).",
+            )
+        )
     print(f"the key file {config.records.key_file} is NOT in the backup: keep a copy of it apart (README, Backup)")
     return 0
 
@@ -56,7 +74,11 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     here = Identity(config.device.id, config.device.site)
     summary = restore(args.backup, config.records.database, config.records.key_file, here, args.replacing)
     owner = summary.identity or here
-    print(_summary("restored", summary) + "; every image opens with the key")
+    if summary.damaged_photos:
+        print(_summary("restored", summary))
+        print(_damaged_photos(summary, "Their bytes changed on the card they were backed up from."))
+    else:
+        print(_summary("restored", summary) + "; every image opens with the key")
     print(
         f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
         "not set): nothing recorded after it is here. Screenings made "

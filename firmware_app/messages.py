@@ -445,8 +445,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
     "health.records.red": {
-        "en": "The records are damaged ({error}). Call the technician.",
-        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien.",
+        "en": "The records are damaged ({error}). Call the technician: the card is failing. Keep a copy of the "
+        "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",
+        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien : la carte est défaillante. Gardez une "
+        "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve (README, "
+        "sauvegarde).",
     },
     "health.records.none": {
         "en": "No records yet at {path}: they are made with the first screening, or put back by a restore.",
@@ -578,6 +581,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La configuration contient des limites de qualité que l'edgescreen quality fit de cette version "
         "n'écrirait pas : {settings}. Si un ancien ajustement les a écrites, supprimez ces lignes ou refaites "
         "l'ajustement ; un réglage voulu peut rester.",
+    },
+    "health.sealed.green": {
+        "en": "Every sealed value opens with the records key.",
+        "fr": "Toutes les valeurs chiffrées s'ouvrent avec la clé des dossiers.",
+    },
+    "health.sealed.amber": {
+        "en": "{count} screening(s) hold a sealed value (photo, patient reference, note, file name or comment) "
+        "that no longer opens: results {results}. The card is wearing out: back up now, then replace the card and "
+        "restore the backup onto the new one (README, Backup and restore).",
+        "fr": "{count} examen(s) contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
+        "commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
+        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, sauvegarde).",
+    },
+    "health.sealed.unread": {
+        "en": "The sealed values could not all be read ({error}): see the records check.",
+        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues ({error}) : voir le contrôle des dossiers.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {

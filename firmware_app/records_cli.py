@@ -20,6 +20,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
+from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
@@ -97,6 +98,13 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
                 f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
                 f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
             )
+        if erasure.unreadable_references:
+            print(
+                f"not checked: {len(erasure.unreadable_references)} screening(s) whose patient reference does not open "
+                "(its bytes changed on the card: it is wearing out), so whether they are this patient's cannot be "
+                f"told: results {', '.join(erasure.unreadable_references)}. Replace the card (README, Backup and "
+                "restore)"
+            )
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must
@@ -153,13 +161,27 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
                 "exported; check the reference as it was typed on the device"
             )
         _prepare_folder(args.out)
+        damaged = []
         for result_id in result_ids:
             if args.patient is not None:
                 # Not ``seen``: a copy for the patient leaves a referral on the nurse's call-back list.
                 record = json.dumps(store.view(result_id, seen=False), indent=2, ensure_ascii=False)
                 _export_file(args.out / f"{result_id}.json", record.encode())
-            for index, (media_type, data) in enumerate(store.export_images(result_id)):
+            try:
+                images = store.export_images(result_id)
+            except SealBroken:  # one photo damaged on the card: the rest of a patient's export goes on
+                damaged.append(result_id)
+                continue
+            for index, (media_type, data) in enumerate(images):
                 _export_file(args.out / f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
+        if damaged:
+            print(
+                f"edgescreen: not exported: the photo of result(s) {', '.join(damaged)}, which does not open with the "
+                "key (its bytes changed on the card: it is wearing out); everything else was exported. Replace the "
+                "card (README, Backup and restore)",
+                file=sys.stderr,
+            )
+            return 1
         return 0
 
     return _with_store(config, export)

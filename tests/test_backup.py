@@ -18,7 +18,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.health.test_doctor import doctor
-from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.records.kit import DEVICE, flip_a_bit_on_the_card, open_store, record_one, small_photo, write_config
 from tests.records.test_key_check import legacy_fingerprint
 from tests.test_cli import edgescreen
 
@@ -324,3 +324,55 @@ def test_a_backup_made_before_the_slow_key_check_restores_with_its_key_only_and_
     with sqlite3.connect(target / "records.sqlite3") as db:
         kept = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('key_check', 'key_fingerprint')"))
     assert list(kept) == ["key_check"] and kept["key_check"].startswith("scrypt$")
+
+
+def test_a_photo_damaged_on_a_worn_card_is_named_by_the_backup_and_refuses_no_restore(tmp_path, device):
+    """The backup said "20 image(s)" of records holding a photo that does not open, and the restore
+    then refused the whole backup ("does not open with the key"): one flipped bit lost every screening."""
+    directory, config, recorded = device
+    damaged = recorded[7]
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        (sealed,) = db.execute("SELECT sealed FROM image WHERE result_id = ?", (damaged,)).fetchone()
+    flip_a_bit_on_the_card(directory / "records.sqlite3", sealed)
+
+    backed_up = edgescreen("backup", "--out", str(tmp_path / "b"), config=config)
+    assert backed_up.returncode == 0, backed_up.stderr
+    assert f"1 photo(s) do not open with the key: results {damaged}." in backed_up.stdout
+    assert "Replace it, and restore this backup onto the new one" in backed_up.stdout
+
+    target, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    assert f"restored {target / 'records.sqlite3'}: {len(recorded)} screening(s)" in restored.stdout
+    assert f"1 photo(s) do not open with the key: results {damaged}." in restored.stdout
+    assert "every image opens" not in restored.stdout
+    assert edgescreen("audit", "verify", config=target_config).returncode == 0
+    store = open_store(target)
+    try:
+        for result_id in recorded:
+            if result_id != damaged:
+                assert store.export_images(result_id)[0][1].startswith(b"\xff\xd8")
+        assert store.view(damaged)["outcome"] == "refer"
+        restore_event = store.records.connection.execute("SELECT details FROM audit WHERE kind = 'restore'").fetchone()
+    finally:
+        store.records.close()
+    assert json.loads(restore_event[0])["damaged_photos"] == [damaged]
+    shown = edgescreen("records", "export", damaged, "--out", str(tmp_path / "out"), config=target_config)
+    assert shown.returncode == 1 and f"not exported: the photo of result(s) {damaged}" in shown.stderr
+
+
+def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_path, retina_rgb):
+    """The records' key check proves the key: with every photo damaged (here, the only one) the
+    screening still comes back, its photo named."""
+    directory = tmp_path / "device"
+    directory.mkdir()
+    store = open_store(directory)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(directory / "records.sqlite3", sealed)
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=write_config(directory, port=1)).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    assert restored.returncode == 0, restored.stderr
+    assert f"1 photo(s) do not open with the key: results {result_id}." in restored.stdout

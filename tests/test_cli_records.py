@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
-from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -259,3 +259,77 @@ def test_erase_shows_close_references_for_the_technician_to_check_and_erases_non
     assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
     reopened = open_store(tmp_path)
     assert len(reopened.search_patient("NIP 777 Jean Martin").result_ids) == 1  # shown, never erased with it
+
+
+def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_search_export_or_erasure(
+    tmp_path, retina_rgb
+):
+    """A flipped bit in one screening's sealed reference made every search, subject access export
+    and erasure, of every patient, stop with "does not open" (exit 5), while doctor stayed green."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    ids = {
+        reference: record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference, eye="L"))).result_id
+        for reference in ("NIP-111", "NIP-222", "NIP-333")
+    }
+    (sealed,) = store.records.connection.execute(
+        "SELECT patient_sealed FROM screening WHERE result_id = ?", (ids["NIP-111"],)
+    ).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+
+    exported = edgescreen("records", "export", "--patient", "NIP-222", "--out", str(tmp_path / "sar"), config=config)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "sar" / f"{ids['NIP-222']}.json").exists()
+    assert f"records.reference_unreadable results={ids['NIP-111']}" in exported.stderr
+
+    erased = edgescreen("erase", "--patient", "NIP-333", config=config)
+    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout, erased.stderr
+    assert "not checked: 1 screening(s) whose patient reference does not open" in erased.stdout
+    assert f"results {ids['NIP-111']}. Replace the card" in erased.stdout
+
+    damaged_only = edgescreen("erase", "--patient", "NIP-111", config=config)
+    assert damaged_only.returncode == 2 and f"results {ids['NIP-111']}" in damaged_only.stdout
+    reopened = open_store(tmp_path)
+    try:
+        assert reopened.search_patient("NIP-222").result_ids == (ids["NIP-222"],)
+        assert reopened.search_patient("NIP-333").result_ids == ()
+    finally:
+        reopened.records.close()
+
+
+def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb):
+    """The export stopped at the damaged photo (exit 5, "does not open"), leaving the patient's later
+    screenings out of a subject access request without saying which."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    ids = [
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="NIP-444", eye=eye))).result_id
+        for eye in ("L", "R", "L")
+    ]
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image WHERE result_id = ?", (ids[0],)).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+
+    exported = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(tmp_path / "sar"), config=config)
+    assert exported.returncode == 1
+    assert f"not exported: the photo of result(s) {ids[0]}, which does not open" in exported.stderr
+    assert sorted(path.name for path in (tmp_path / "sar").iterdir()) == sorted(
+        [f"{rid}.json" for rid in ids] + [f"{rid}-0.jpg" for rid in ids[1:]]
+    )
+
+
+def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp_path, retina_rgb):
+    """A file name whose sealed bytes changed was told "altered, or another key": the records' key
+    check had proved the key, and the technician was not pointed at the card."""
+    config = write_config(tmp_path, port=1)
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb), sample_record(source="Jean Martin.jpg")).result_id
+    (sealed,) = store.records.connection.execute("SELECT source_sealed FROM screening").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    shown = edgescreen("records", "show", result_id, config=config)
+    assert shown.returncode == 5 and f"source:{result_id} does not open with the records key" in shown.stderr
+    assert "its bytes changed on the card (a worn card)" in shown.stderr and "another key" not in shown.stderr

@@ -26,6 +26,7 @@ from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, PROJECT_START
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import REFUSED
+from firmware_app.records.sealed_values import results_with_values_that_do_not_open
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 from firmware_app.sync.tls import TlsUnusable, client_context
@@ -162,6 +163,19 @@ def check_records(records: Records) -> Check:
     except sqlite3.Error as error:
         return _check("records", Level.RED, error=error)
     return _check("records", Level.GREEN) if answer == "ok" else _check("records", Level.RED, error=answer)
+
+
+def check_sealed(records: Records) -> Check:
+    """Every sealed value opened with the key (``records/sealed_values.py``, for the technician: it
+    reads every photo). Amber, naming the results, when one does not: screening is safe, but the
+    card is wearing out, and a backup taken now still holds everything else whole."""
+    try:
+        damaged = results_with_values_that_do_not_open(records.connection, records.sealer)
+    except sqlite3.Error as error:  # a damaged page on the way: the records check is red for it
+        return _check("sealed", Level.AMBER, "unread", error=error)
+    if damaged:
+        return _check("sealed", Level.AMBER, count=len(damaged), results=", ".join(damaged))
+    return _check("sealed", Level.GREEN)
 
 
 def records_unusable(error: Exception) -> Check:

@@ -1,9 +1,10 @@
 """``edgescreen doctor``: every check of the device at once, for the technician and for scripts.
 
-It is the nurse's readiness list (``readiness``) plus what only a technician can act on: the
-records key's mode, the TLS certificates' expiry, the review station's verdict keys, the model
-bundles' signatures, and the device's ids on the wire. The same check functions answer the
-readiness screen, the watchdog and this report.
+It is the nurse's readiness list (``readiness``) plus what only a technician can act on: every
+sealed value opening with the key (a worn card's flipped bits), the records key's mode, the TLS
+certificates' expiry, the review station's verdict keys, the model bundles' signatures, and the
+device's ids on the wire. The same check functions answer the readiness screen, the watchdog and
+this report.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from firmware_app.health.checks import (
     check_key_file,
     check_models,
     check_quality_limits,
+    check_sealed,
     check_tls,
     check_verdict_keys,
     no_records_yet,
@@ -98,6 +100,6 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
         return [*_without_records(config, now), records_unusable(error), *technician(unrecorded)]
     try:
         checks = readiness(config, store.records, verify_models(config), probe_camera(config), now)
-        return [*checks, *technician()]
+        return [*checks, check_sealed(store.records), *technician()]
     finally:
         store.records.close()

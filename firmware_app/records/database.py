@@ -228,6 +228,12 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
             f"{path}: the records file is damaged ({error}). Stop the EdgeScreen services, keep a copy of "
             f"the file, then restore it from a backup (or recover what is left with `sqlite3 {path} .recover`)"
         )
+    if name.startswith("SQLITE_IOERR"):  # the card refused a read or a write, with room to spare
+        return RecordsError(
+            f"{path}: the card could not read or write the records ({error}; nothing was half-written). A worn "
+            "SD card does this: run `edgescreen doctor`, back up (`edgescreen backup`), and replace the card, "
+            "restoring the backup onto the new one (README, Backup and restore)"
+        )
     return RecordsError(f"{path}: cannot use the records ({error})")
 
 

@@ -54,6 +54,12 @@ def read_key(path: Path) -> bytes:
     return key
 
 
+class SealBroken(RecordsError):
+    """One sealed value does not open with a key that opens the others: its bytes changed on the
+    card (a worn SD card flips bits, and GCM refuses a single one). The records around it are
+    whole, so whoever reads many values (a search, a restore) passes over it, and says so."""
+
+
 class Sealer:
     def __init__(self, key: bytes) -> None:
         self._aead = AESGCM(key)
@@ -66,7 +72,10 @@ class Sealer:
         try:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], binding.encode())
         except InvalidTag:
-            raise RecordsError(f"a sealed value for {binding} does not open: altered, or another key") from None
+            raise SealBroken(
+                f"a sealed value for {binding} does not open with the records key: its bytes changed on the card "
+                "(a worn card) or were altered; `edgescreen doctor` names every such result"
+            ) from None
 
 
 class KeyUnavailable(RecordsError):

@@ -42,7 +42,7 @@ from firmware_app.records.identity import Identity, note_identity, recorded_iden
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
-from firmware_app.records.sealing import KeyUnavailable, Sealer, create_key, read_key
+from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
 
 # The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
@@ -103,6 +103,9 @@ class PatientSearch:
 
     result_ids: tuple[str, ...]
     close: dict[str, int]
+    # The results whose reference does not open (changed on a worn card): not compared, so whether
+    # they are this patient's cannot be told.
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,9 @@ class Erasure:
     left_on_disk: bool = False
     # Close references left as they were (``PatientSearch.close``), for whoever erased to check.
     close: dict[str, int] = field(default_factory=dict)
+    # The results whose patient reference does not open (changed on a worn card): not compared, so
+    # whether they were this patient's cannot be told (``PatientSearch.unreadable``).
+    unreadable_references: tuple[str, ...] = ()
 
 
 def _same_reference(a: str, b: str) -> bool:
@@ -548,19 +554,28 @@ class ScreeningStore:
     def search_patient(self, reference: str) -> PatientSearch:
         """The screenings recorded under one patient reference and the close references beside them,
         in one pass: references are sealed, so each one is opened (about 3 µs) and compared as a nurse
-        would."""
+        would. A reference whose bytes changed on a worn card (``SealBroken``) is not compared but
+        named, and logged with its result id: one damaged value must not stop every patient's search,
+        export and erasure. A missing key still stops them all."""
         rows = self._db.execute(
             "SELECT result_id, patient_sealed FROM screening WHERE patient_sealed IS NOT NULL ORDER BY recorded_at"
         ).fetchall()
         result_ids: list[str] = []
         close: dict[str, int] = {}
+        unreadable: list[str] = []
         for result_id, sealed in rows:
-            other = self._open_text(sealed, f"patient:{result_id}") or ""
+            try:
+                other = self._open_text(sealed, f"patient:{result_id}") or ""
+            except SealBroken:
+                unreadable.append(result_id)
+                continue
             if _same_reference(other, reference):
                 result_ids.append(result_id)
             elif _close_references(other, reference):
                 close[other] = close.get(other, 0) + 1
-        return PatientSearch(tuple(result_ids), dict(sorted(close.items())))
+        if unreadable:
+            log_event("records.reference_unreadable", level=40, results=",".join(unreadable))
+        return PatientSearch(tuple(result_ids), dict(sorted(close.items())), tuple(unreadable))
 
     def erase_patient(self, reference: str) -> Erasure:
         """Remove every screening, image, review and queued payload of one patient (right to erasure).
@@ -592,7 +607,14 @@ class ScreeningStore:
             at_the_station = tuple(sorted(row[0] for row in sent))
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
             erasure = Erasure(
-                len(matched), images, unsent, in_flight, shared_photos, at_the_station, close=search.close
+                len(matched),
+                images,
+                unsent,
+                in_flight,
+                shared_photos,
+                at_the_station,
+                close=search.close,
+                unreadable_references=search.unreadable,
             )
             details = {
                 "results": erasure.results,

@@ -18,15 +18,24 @@ from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_certificates, check_key_file
 from firmware_app.inference.model import ModelError
+from firmware_app.records.screening import ScreeningContext
 from tests.conftest import MODELS_DIR
-from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import (
+    DEVICE,
+    flip_a_bit_on_the_card,
+    open_store,
+    record_one,
+    sample_record,
+    small_photo,
+    write_config,
+)
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
-    *("identity", "key", "encryption", "tls", "verdicts", "quality"),
+    *("identity", "sealed", "key", "encryption", "tls", "verdicts", "quality"),
 ]
 
 
@@ -261,3 +270,59 @@ def test_the_stations_verdict_keys_are_green_when_usable_and_red_when_not(tmp_pa
         status, checks, _ = doctor(write_config(tmp_path, 1, trusting(public, unusable)))
         assert status != 0 and checks["verdicts"]["level"] == "red"
         assert str(unusable) in checks["verdicts"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "restore the last backup onto a new card (README, Backup and restore)"),
+        ("fr", "restaurez la dernière sauvegarde sur une carte neuve"),
+    ],
+)
+def test_a_page_of_the_records_damaged_on_a_worn_card_is_red_with_what_to_do(tmp_path, retina_rgb, language, words):
+    """quick_check's finding used to end in "Call the technician": the technician running doctor was
+    told to call themself, and not that the card is failing and the backup is the way back."""
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    store = open_store(tmp_path)
+    for _ in range(3):
+        record_one(store, small_photo(retina_rgb, size=600))
+    last_page = store.records.connection.execute("PRAGMA page_count").fetchone()[0]
+    store.records.close()
+    with (tmp_path / "records.sqlite3").open("r+b") as records:  # a page of a photo, mid-file, gone to zeros
+        records.seek((last_page // 2) * 4096)
+        records.write(bytes(4096))
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    assert words in checks["records"]["message"], checks["records"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "The card is wearing out: back up now, then replace the card"),
+        ("fr", "sauvegardez maintenant, puis remplacez la carte et restaurez la sauvegarde"),
+    ],
+)
+def test_a_photo_and_a_reference_changed_on_a_worn_card_are_named_by_doctor(tmp_path, retina_rgb, language, words):
+    """quick_check reads pages, not values: a bit flipped inside a sealed photo or patient reference
+    left every check green until a reviewer, an export or an erasure needed the value."""
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    store = open_store(tmp_path)
+    ids = [
+        record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=f"NIP-{n}"))).result_id
+        for n in range(4)
+    ]
+    assert doctor(config)[1]["sealed"]["level"] == "green"
+    connection = store.records.connection
+    (photo,) = connection.execute("SELECT sealed FROM image WHERE result_id = ?", (ids[1],)).fetchone()
+    (reference,) = connection.execute("SELECT patient_sealed FROM screening WHERE result_id = ?", (ids[3],)).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", photo)
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", reference)
+
+    status, checks, _ = doctor(config)
+    assert checks["records"]["level"] == "green"  # the pages are whole
+    assert status == 0 and checks["sealed"]["level"] == "amber"
+    assert f"{ids[1]}, {ids[3]}" in checks["sealed"]["message"] and words in checks["sealed"]["message"]

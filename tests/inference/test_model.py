@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 from firmware_app.inference.card import SEGMENTATION_CROPS, read_card
 from firmware_app.inference.interpreter import RuntimeMissing, interpreter_class
 from firmware_app.inference.model import ModelError, TriageModel
-from tests.conftest import MODELS_DIR
+from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.inference.conftest import edit_card
 
 
@@ -218,3 +220,29 @@ def test_committed_cards_report_every_source_and_external_set(model_id):
         assert (measured.images, measured.positives) == (entry["images"], entry["positives"])
         assert 0 < measured.positives < measured.images
         assert set(measured.sensitivity) == set(card.operating_points)
+
+
+# Imports the loader, then caps the address space a few MiB above what the process maps, as a
+# small board's memory (or a unit's limit) leaves no room for the runtime's shared libraries.
+_LOAD_WITHOUT_MEMORY = """
+import re, resource
+from firmware_app.inference.interpreter import RuntimeMissing, interpreter_class
+mapped = int(re.search(r"VmSize:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (mapped + 4 * 2**20, resource.RLIM_INFINITY))
+try:
+    interpreter_class()
+except RuntimeMissing as error:
+    print(error)
+"""
+
+
+def test_a_runtime_that_is_installed_but_cannot_load_is_not_called_missing():
+    """Under a memory cap the runtime's library does not map, and the loader said "no TFLite runtime
+    is installed: install 'ai-edge-litert'", sending the technician to install what was there."""
+    expected = os.environ.get("EDGESCREEN_EXPECT_RUNTIME", "ai-edge-litert")
+    run = subprocess.run(
+        [sys.executable, "-c", _LOAD_WITHOUT_MEMORY], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"the TFLite runtime '{expected}' is installed but does not load" in run.stdout
+    assert "too little free memory for it" in run.stdout and "no TFLite runtime is installed" not in run.stdout

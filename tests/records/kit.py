@@ -100,3 +100,17 @@ def write_config(directory: Path, port: int, extra: str = "") -> Path:
         f"backoff_max_s = 0.5\nconnect_timeout_s = 5.0\n{extra}"
     )
     return path
+
+
+def flip_a_bit_on_the_card(database: Path, stored: bytes) -> None:
+    """Flip one bit in the middle of the value ``stored`` where it lies in the closed, checkpointed
+    file ``database``, as a worn SD card does: past SQLite, which checks pages, never their contents."""
+    data = bytearray(database.read_bytes())
+    middle = len(stored) // 2
+    # A large value spans overflow pages, each starting with a pointer: find a run within one of them.
+    for start in range(middle, max(middle - 4096, 0) - 1, -16):
+        if (at := data.find(stored[start : start + 16])) >= 0 and data.count(stored[start : start + 16]) == 1:
+            data[at + 8] ^= 0x04
+            database.write_bytes(bytes(data))
+            return
+    raise AssertionError(f"the value is not in {database}")

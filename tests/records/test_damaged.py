@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import random
+import resource
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from firmware_app.cli import main
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.review import parse_review
+from tests.conftest import PROJECT_ROOT
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.test_worker import review
+from tests.test_cli import edgescreen
 
 FLIPS = 80
 
@@ -75,3 +80,34 @@ def test_the_pristine_copy_is_fine(pristine, tmp_path):
     (tmp_path / "records.sqlite3").write_bytes((pristine / "records.sqlite3").read_bytes())
     assert main(["--config", str(config), "audit", "verify"]) == 0
     assert sqlite3.connect(tmp_path / "records.sqlite3").execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_card_that_refuses_writes_is_named_with_what_to_do_and_nothing_is_half_written(tmp_path, retina_jpeg):
+    """The kernel refuses the records' writes (a file-size limit here: the I/O error a worn card
+    gives), and the screening said only "cannot use the records (disk I/O error)"."""
+    config = write_config(tmp_path, port=1)
+    assert edgescreen("screen", str(retina_jpeg), config=config).returncode == 0
+    grown = (tmp_path / "records.sqlite3").stat().st_size  # checkpointed when the command closed the records
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "screen", *[str(retina_jpeg)] * 40]
+    refused = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (grown + 2**20, resource.RLIM_INFINITY)),
+    )
+    assert refused.returncode == 5, refused.stderr
+    assert "the card could not read or write the records (disk I/O error; nothing was half-written)" in refused.stderr
+    assert "replace the card, restoring the backup onto the new one" in refused.stderr
+    store = open_store(tmp_path)
+    try:
+        counts = tuple(
+            store.records.connection.execute(
+                "SELECT (SELECT count(*) FROM screening), (SELECT count(*) FROM image), (SELECT count(*) FROM outbox)"
+            ).fetchone()
+        )
+    finally:
+        store.records.close()
+    assert counts[0] > 1 and counts == (counts[0],) * 3
+    assert edgescreen("audit", "verify", config=config).returncode == 0
