@@ -965,6 +965,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.received": {"en": "Received by the server", "fr": "Reçu par le serveur"},
     "records.field.review": {"en": "Review", "fr": "Avis"},
     "records.uncalibrated": {"en": "Not calibrated", "fr": "Non étalonné"},
+    "records.photo_gone": {
+        "en": "The photo is no longer kept on this device (deleted after its retention period).",
+        "fr": "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation).",
+    },
     "records.review_replaced": {
         "en": "replaced by the later verdict below",
         "fr": "remplacé par l'avis plus récent ci-dessous",

@@ -1,0 +1,82 @@
+"""A patient's lesions on the records screen: two lesions of one body site (the body picture's
+regions are coarse) are told apart by their photos, as a verdict calling the patient back for one
+of them needs."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import write_rgb
+from tests.lesion_renderer import render_lesion
+from tests.web.conftest import RunningApp, new_patient, shoot, sign_in, snap, start_app
+
+DARK_BROWN, PALE_BROWN = (70, 40, 30), (170, 120, 95)
+
+
+@pytest.fixture()
+def dermatoscope(tmp_path: Path) -> Iterator[RunningApp]:
+    running = start_app(tmp_path, sections={"device": 'modality = "dermoscopy"\n'})
+    app = next(running)
+    yield app
+    next(running, None)
+
+
+def shown_pixels(page) -> np.ndarray:
+    """The record's photo as the page holds it (a data URI), decoded to RGB."""
+    source = page.locator("[data-test=record-photo]").get_attribute("src")
+    assert source.startswith("data:image/jpeg;base64,")  # in the page: no address, nothing cached
+    data = np.frombuffer(base64.b64decode(source.split(",", 1)[1]), np.uint8)
+    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def test_two_lesions_of_one_body_site_are_told_apart_by_their_photos_on_the_record(page, dermatoscope, tmp_path):
+    app = dermatoscope
+    lesions = {
+        "dark": write_rgb(tmp_path / "dark.png", render_lesion(seed=2, radius=0.15, pigment=DARK_BROWN).rgb),
+        "pale": write_rgb(tmp_path / "pale.png", render_lesion(seed=5, radius=0.3, pigment=PALE_BROWN).rgb),
+    }
+    app.show(lesions["dark"])
+    sign_in(page, app)
+    for photo in lesions.values():  # one patient, two lesions on the trunk, one visit each
+        app.show(photo)
+        new_patient(page, app, "D-20", "dermoscopy", "trunk")
+        page.wait_for_url("**/capture")
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+        page.locator("[data-test=finish]").click()
+        page.wait_for_url("**/patient")
+    page.goto(f"{app.url}/records")
+    page.locator("#reference").fill("D-20")
+    page.locator("[data-test=find]").click()
+    assert page.locator("[data-test=found]").inner_text() == "2 screenings found."
+    shown = {}
+    for row in range(2):  # newest first
+        page.locator("form[action='/records/view'] button").nth(row).click()
+        assert page.locator("[data-test=record-photo]").get_attribute("alt") == "Trunk"
+        shown["pale" if row == 0 else "dark"] = shown_pixels(page)
+    for name, pixels in shown.items():  # each record shows its own lesion's photo
+        height, width = pixels.shape[:2]
+        assert max(height, width) <= 240
+        own, other = (
+            cv2.resize(cv2.cvtColor(cv2.imread(str(lesions[key])), cv2.COLOR_BGR2RGB), (width, height))
+            for key in (name, "dark" if name == "pale" else "pale")
+        )
+        assert np.abs(pixels.astype(int) - own).mean() < np.abs(pixels.astype(int) - other).mean() / 2, name
+    snap(page, "record-lesion-photo")
+    page.locator("[data-test=language]").click()
+    assert page.locator("[data-test=record-photo]").get_attribute("alt") == "Tronc"
+    snap(page, "record-lesion-photo")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # as the retention purge leaves it
+        db.execute("DELETE FROM image")
+    page.reload()
+    assert "n'est plus conservée" in page.locator("[data-test=record-photo-gone]").inner_text()
+    page.locator("[data-test=language]").click()
+    assert "no longer kept" in page.locator("[data-test=record-photo-gone]").inner_text()
