@@ -187,7 +187,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The model's card does not say which skin tones it was trained on.",
         "fr": "La fiche du modèle ne dit pas sur quels teints il a été entraîné.",
     },
-    "skin_tone.not_measured": {
+    "skin_tone.not_measured.colour_cast": {
+        "en": "Skin tone not measured: the photo's colours are off (a colour cast): "
+        "ask the technician to calibrate the camera's colour.",
+        "fr": "Teint non mesuré : les couleurs de la photo sont faussées (dominante de couleur) : "
+        "demandez au technicien d'étalonner les couleurs de la caméra.",
+    },
+    "skin_tone.not_measured.too_little_skin": {
         "en": "Skin tone not measured: too little skin around the lesion.",
         "fr": "Teint non mesuré : trop peu de peau autour de la lésion.",
     },
