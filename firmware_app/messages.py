@@ -819,6 +819,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "handout.with_reference": {"en": "Print the patient reference", "fr": "Imprimer la référence du patient"},
     "handout.reference": {"en": "Patient reference: {reference}", "fr": "Référence du patient : {reference}"},
     "handout.date": {"en": "Date: {date}", "fr": "Date : {date}"},
+    "handout.lesion_photo": {
+        "en": "The lesion this result is about:",
+        "fr": "La lésion dont parle ce résultat :",
+    },
     "handout.next_step.refer": {
         "en": "Next step: you will be referred to a specialist. Keep this page and bring it to the appointment.",
         "fr": "Étape suivante : vous serez adressé(e) à un spécialiste. Gardez cette page pour le rendez-vous.",

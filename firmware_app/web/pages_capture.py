@@ -215,7 +215,7 @@ def routes(web: WebApp) -> list[Route]:
             visit.hold(checked, photo)  # nothing recorded: the photo waits to be used again
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.record(result)
+        visit.record(result, photo)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()

@@ -1,6 +1,6 @@
-"""A patient's lesions on the records screen: two lesions of one body site (the body picture's
-regions are coarse) are told apart by their photos, as a verdict calling the patient back for one
-of them needs."""
+"""A patient's lesions on the hand-out and the records screen: two lesions of one body site (the body
+picture's regions are coarse) are told apart by their photos, as the specialist a lesion is referred
+to, and a verdict calling the patient back for one of them, need."""
 
 from __future__ import annotations
 
@@ -28,15 +28,15 @@ def dermatoscope(tmp_path: Path) -> Iterator[RunningApp]:
     next(running, None)
 
 
-def shown_pixels(page) -> np.ndarray:
-    """The record's photo as the page holds it (a data URI), decoded to RGB."""
-    source = page.locator("[data-test=record-photo]").get_attribute("src")
+def shown_pixels(page, photo: str = "record-photo") -> np.ndarray:
+    """The photo ``data-test=photo`` as the page holds it (a data URI), decoded to RGB."""
+    source = page.locator(f"[data-test={photo}]").get_attribute("src")
     assert source.startswith("data:image/jpeg;base64,")  # in the page: no address, nothing cached
     data = np.frombuffer(base64.b64decode(source.split(",", 1)[1]), np.uint8)
     return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def test_two_lesions_of_one_body_site_are_told_apart_by_their_photos_on_the_record(page, dermatoscope, tmp_path):
+def test_two_lesions_of_one_site_are_told_apart_by_their_photos_on_hand_out_and_record(page, dermatoscope, tmp_path):
     app = dermatoscope
     lesions = {
         "dark": write_rgb(tmp_path / "dark.png", render_lesion(seed=2, radius=0.15, pigment=DARK_BROWN).rgb),
@@ -44,32 +44,33 @@ def test_two_lesions_of_one_body_site_are_told_apart_by_their_photos_on_the_reco
     }
     app.show(lesions["dark"])
     sign_in(page, app)
-    for photo in lesions.values():  # one patient, two lesions on the trunk, one visit each
+    for name, photo in lesions.items():  # one patient, two lesions on the trunk, one visit each
         app.show(photo)
         new_patient(page, app, "D-20", "dermoscopy", "trunk")
         page.wait_for_url("**/capture")
         shoot(page)
         page.locator("[data-test=use]").click()
         page.wait_for_url("**/result")
+        page.locator("[data-test=handout]").click()  # the patient's page shows the lesion it is about
+        assert_shows(shown_pixels(page, "handout-photo"), lesions, name)
+        assert "The lesion this result is about" in page.locator("[data-test=handout]").inner_text()
+        snap(page, f"handout-lesion-{name}")
+        page.locator("[data-test=language]").click()
+        assert "La lésion dont parle ce résultat" in page.locator("[data-test=handout]").inner_text()
+        snap(page, f"handout-lesion-{name}")
+        page.locator("[data-test=language]").click()
+        page.goto(f"{app.url}/result")
         page.locator("[data-test=finish]").click()
         page.wait_for_url("**/patient")
     page.goto(f"{app.url}/records")
     page.locator("#reference").fill("D-20")
     page.locator("[data-test=find]").click()
     assert page.locator("[data-test=found]").inner_text() == "2 screenings found."
-    shown = {}
     for row in range(2):  # newest first
         page.locator("form[action='/records/view'] button").nth(row).click()
         assert page.locator("[data-test=record-photo]").get_attribute("alt") == "Trunk"
-        shown["pale" if row == 0 else "dark"] = shown_pixels(page)
-    for name, pixels in shown.items():  # each record shows its own lesion's photo
-        height, width = pixels.shape[:2]
-        assert max(height, width) <= 240
-        own, other = (
-            cv2.resize(cv2.cvtColor(cv2.imread(str(lesions[key])), cv2.COLOR_BGR2RGB), (width, height))
-            for key in (name, "dark" if name == "pale" else "pale")
-        )
-        assert np.abs(pixels.astype(int) - own).mean() < np.abs(pixels.astype(int) - other).mean() / 2, name
+        name = "pale" if row == 0 else "dark"
+        assert_shows(shown_pixels(page), lesions, name)
     snap(page, "record-lesion-photo")
     page.locator("[data-test=language]").click()
     assert page.locator("[data-test=record-photo]").get_attribute("alt") == "Tronc"
@@ -80,3 +81,15 @@ def test_two_lesions_of_one_body_site_are_told_apart_by_their_photos_on_the_reco
     assert "n'est plus conservée" in page.locator("[data-test=record-photo-gone]").inner_text()
     page.locator("[data-test=language]").click()
     assert "no longer kept" in page.locator("[data-test=record-photo-gone]").inner_text()
+
+
+def assert_shows(pixels: np.ndarray, lesions: dict[str, Path], name: str) -> None:
+    """``pixels`` (at most 400 px wide) are lesion ``name``'s photo, far closer to it than to the other's."""
+    height, width = pixels.shape[:2]
+    assert width <= 400
+    other = next(key for key in lesions if key != name)
+    own, others = (
+        cv2.resize(cv2.cvtColor(cv2.imread(str(lesions[key])), cv2.COLOR_BGR2RGB), (width, height))
+        for key in (name, other)
+    )
+    assert np.abs(pixels.astype(int) - own).mean() < np.abs(pixels.astype(int) - others).mean() / 2, name
