@@ -86,6 +86,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Reflections: add immersion fluid or press the dermatoscope gently on the skin.",
         "fr": "Reflets : ajoutez du liquide d'immersion ou appuyez doucement le dermatoscope sur la peau.",
     },
+    "quality.dermoscopy.not_found_whole": {
+        "en": "Larger than the view, or faint? No retake fixes it: record as not gradable.",
+        "fr": "Plus grande que le champ, ou pâle ? Enregistrez-la comme ininterprétable.",
+    },
     "quality.noisy": {
         "en": "Grainy image: add light rather than camera gain, then retake.",
         "fr": "Image granuleuse : ajoutez de la lumière plutôt que du gain, puis reprenez.",

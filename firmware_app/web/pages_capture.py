@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from firmware_app.events import log_event
-from firmware_app.quality.guidance import guidance
+from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
@@ -42,10 +42,13 @@ BURST_MARGIN_S = 10.0
 
 
 def verdict_lines(report: QualityReport, web: WebApp, session: Session) -> list[str]:
-    """The verdict and one instruction per defect, in the nurse's language (no codes)."""
+    """The verdict, one instruction per defect and, where no retake may fix it, when to stop
+    retaking, in the nurse's language (no codes)."""
+    last = way_out(report, session.language)
     return [
         web.text(session, f"quality.verdict.{report.verdict.value}"),
         *guidance(report.reasons, report.modality, session.language),
+        *([last] if last else []),
     ]
 
 
