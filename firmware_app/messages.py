@@ -755,6 +755,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.heading.refer": {"en": "Refer to a specialist", "fr": "Adresser à un spécialiste"},
     "result.heading.no_refer": {"en": "No referral needed now", "fr": "Pas d'orientation pour l'instant"},
     "result.heading.ungradable": {"en": "Could not be graded", "fr": "Ininterprétable"},
+    "result.another_lesion": {"en": "Another lesion", "fr": "Autre lésion"},
     "result.action.refer": {
         "en": "Arrange the referral with the patient.",
         "fr": "Organisez l'orientation avec le patient.",

@@ -299,6 +299,8 @@ def routes(web: WebApp) -> list[Route]:
 
             await device.run(audited)
         session.visit = None
+        if form.get("another") == "yes" and visit.modality == "dermoscopy":
+            session.another_lesion = visit.reference
         return RedirectResponse("/patient", 303)
 
     return [

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import write_rgb
 from tests.lesion_renderer import render_lesion
-from tests.web.conftest import RunningApp, new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import RunningApp, new_patient, on_screen, shoot, sign_in, snap, start_app, unscrolled
 
 DARK_BROWN, PALE_BROWN = (70, 40, 30), (170, 120, 95)
 
@@ -93,3 +93,40 @@ def assert_shows(pixels: np.ndarray, lesions: dict[str, Path], name: str) -> Non
         for key in (name, other)
     )
     assert np.abs(pixels.astype(int) - own).mean() < np.abs(pixels.astype(int) - others).mean() / 2, name
+
+
+def test_another_lesion_of_the_patient_opens_at_the_body_picture_with_the_reference_kept(page, dermatoscope, tmp_path):
+    """ "Another lesion" on a lesion's result: the patient form at its second step with the same
+    reference, so a patient's lesions are never filed under a retyped (mistyped) reference; the next
+    patient's form comes empty."""
+    app = dermatoscope
+    app.show(write_rgb(tmp_path / "naevus.png", render_lesion(seed=2, radius=0.15, pigment=DARK_BROWN).rgb))
+    sign_in(page, app)
+    new_patient(page, app, "D-40", "dermoscopy", "trunk")
+    for language, label in (("en", "Another lesion"), ("fr", "Autre lésion")):
+        page.wait_for_url("**/capture")
+        shoot(page)
+        page.locator("[data-test=use]").click()
+        page.wait_for_url("**/result")
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        another = page.locator("[data-test=another-lesion]")
+        assert another.inner_text() == label and on_screen(another) and unscrolled(page)
+        snap(page, "result-another-lesion")
+        another.click()
+        page.wait_for_url("**/patient")
+        # At the body picture, the reference kept: only where, and consent, to give.
+        assert page.locator(".body-map").is_visible() and page.locator("#reference").input_value() == "D-40"
+        snap(page, "another-lesion-form")
+        if language == "en":
+            page.locator('.body-map [data-value="upper_limb"]').first.click()
+            page.locator("input[name=consent]").check()
+            page.locator("[data-test=start]").click()
+    page.goto(f"{app.url}/patient")  # not that patient's lesion: a new patient's form
+    assert page.locator("#reference").input_value() == "" and not page.locator(".body-map").is_visible()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert sorted(db.execute("SELECT body_site FROM screening").fetchall()) == [("trunk",), ("upper_limb",)]
+    page.goto(f"{app.url}/records")
+    page.locator("#reference").fill("D-40")
+    page.locator("[data-test=find]").click()
+    assert page.locator("[data-test=found]").inner_text() == "2 dépistages trouvés."
