@@ -150,6 +150,22 @@ def _result_v2_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("Image quality on the shipped limits", verdict))
     if payload["modality"] == "dermoscopy":
         diameter, tone = payload["lesion_diameter_mm"], payload["skin_tone"]
-        rows.append(("Lesion diameter", "not measured" if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"))
+        shown = _no_diameter(payload) if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"
+        rows.append(("Lesion diameter", shown))
         rows.append(("Skin tone", "not measured" if tone is None else message(f"skin_tone.name.{tone}", "en")))
     return rows
+
+
+def _no_diameter(payload: dict[str, Any]) -> str:
+    """Why a dermoscopy result has no diameter, as far as the payload tells: "not measured" alone let
+    a reader take a lesion too large for the photo, whose diameter the device never sends (it knows
+    only a lower bound), for one too small to matter."""
+    if payload["triage"] == "ungradable":
+        return "not measured (the photo could not be graded)"
+    if payload["calibration_id"] is None:
+        return "not measured: the device is not calibrated, so it has no scale"
+    return (
+        "not sent: the device's calibration has no scale, the lesion runs off the photo (the device "
+        "then knows only a lower bound, and does not send it: it may well be over 6 mm), or its border "
+        "was not found"
+    )
