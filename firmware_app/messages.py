@@ -62,6 +62,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Too dark: check the light, then retake.",
         "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez.",
     },
+    # The dermoscopy gate judges light by the skin's paler part, which the darkest skin keeps low
+    # however well lit (config.py, min_highlights: no source here holds such photos; rendered skin
+    # of ITA -41 is refused): the nurse is not sent back to the light for ever.
+    "quality.dermoscopy.too_dark": {
+        "en": "Too dark: check the light, then retake. Very dark skin that stays so: record as not gradable.",
+        "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez. Peau très foncée qui le reste : "
+        "enregistrez comme ininterprétable.",
+    },
     "quality.too_bright": {
         "en": "Too bright: lower the light or the exposure, then retake.",
         "fr": "Trop clair : baissez l'éclairage ou l'exposition, puis reprenez.",

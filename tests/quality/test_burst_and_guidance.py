@@ -12,6 +12,7 @@ from firmware_app.quality.gate import RULES
 from firmware_app.quality.guidance import guidance, instruction, way_out
 from firmware_app.quality.verdict import Verdict, rejected
 from tests.degradations import defocus, underexpose
+from tests.lesion_renderer import render_lesion
 from tests.quality.conftest import judge
 
 # Reasons given before any measure (see gate.py, fundus.py).
@@ -64,6 +65,19 @@ def test_a_refused_lesion_the_gate_may_not_find_whole_is_told_when_to_stop_retak
     assert way_out(rejected("fundus", reason), language) is None
     assert way_out(dataclasses.replace(rejected("dermoscopy", reason), verdict=Verdict.USABLE), language) is None
     assert way_out(rejected("dermoscopy", "blurred"), language) is None  # a retake fixes that
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_very_dark_skin_refused_as_too_dark_is_told_when_to_stop_retaking(gate, language):
+    """Rendered skin of ITA -41 (Del Bino's darkest category) at a calibrated level is refused as too
+    dark: its paler part stays under the limit however well lit, and no source here holds real
+    photos of such skin to set it by. The advice says so, and when to stop retaking."""
+    dark = render_lesion(seed=3, radius=0.2, skin=(110, 70, 50), pigment=(50, 32, 22)).rgb
+    report = judge(gate, dark, "dermoscopy")
+    assert report.reasons == ("too_dark",) and not report.passed
+    ungradable = message("check.use_ungradable", language).split()[-1].lower()  # gradable / ininterprétable
+    assert ungradable in guidance(report.reasons, "dermoscopy", language)[0].lower()
+    assert ungradable not in instruction("too_dark", "fundus", language).lower()
 
 
 def test_guidance_follows_the_reasons_order_in_french():
