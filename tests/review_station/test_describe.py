@@ -67,6 +67,11 @@ def test_a_dermoscopy_result_without_a_diameter_says_why_as_far_as_the_payload_t
         _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=v2)
         rows[name] = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))["Lesion diameter"]
     assert rows["rejected"] == "not measured (the photo could not be graded)"
+    refused = graded | {"skin_tone": None, "triage": "ungradable", "quality": rejected, "quality_reference": "reject"}
+    _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=refused)
+    quality = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
+    assert quality["Image quality"] == "not gradable: the device's quality gate refused the photo"  # no "retake"
+    assert quality["Image quality on the shipped limits"] == quality["Image quality"]
     assert rows["uncalibrated"] == "not measured: the device is not calibrated, so it has no scale"
     assert "runs off the photo" in rows["calibrated"] and "over 6 mm" in rows["calibrated"]
 
