@@ -23,7 +23,7 @@ import numpy as np
 
 from firmware_app.frame_analysis import LesionView
 from firmware_app.inference.card import ModelCard
-from firmware_app.inference.skin_tone import SkinTone, assess_skin_tone
+from firmware_app.inference.skin_tone import SkinTone, SkinToneUnmeasured, assess_skin_tone
 from firmware_app.quality.lesion import (
     WORK_SIZE,
     LesionSegmentation,
@@ -45,7 +45,8 @@ _MIN_GAP_PX, _MIN_WIDTH_PX = 2, 6
 @dataclass(frozen=True)
 class LesionMeasurements:
     """``diameter_mm`` is ``None`` without a scale (``scale`` says why) or without a lesion found;
-    ``skin_tone`` is ``None`` when too little skin is visible to measure it. ``beyond_photo``: the
+    ``skin_tone`` is ``None`` when it cannot be measured, ``skin_tone_unmeasured`` then saying why
+    (``skin_tone.TOO_LITTLE_SKIN`` around the lesion, or a ``COLOUR_CAST``). ``beyond_photo``: the
     lesion reaches the edge of the photo or of the lit field, so ``diameter_mm`` is a lower bound."""
 
     diameter_mm: float | None
@@ -55,6 +56,7 @@ class LesionMeasurements:
     # cropped to, so sharing never segments the frame a second time. Stays on the device.
     box: tuple[float, float, float, float] | None = None
     beyond_photo: bool = False
+    skin_tone_unmeasured: str | None = None
 
     @property
     def over_6mm(self) -> bool | None:
@@ -132,16 +134,18 @@ def measure_segmented_lesion(
     if mm_per_pixel is not None and segmentation.found:
         to_frame = frame_width / small.shape[1]
         diameter_mm = round(feret_diameter_px(segmentation.mask) * to_frame * mm_per_pixel, 1)
+    skin_tone, unmeasured = None, None
     try:
         skin_tone = assess_skin_tone(small, ring, card)
-    except ValueError:  # too few skin pixels (the lesion fills the field), or a colour cast: not measured
-        skin_tone = None
+    except SkinToneUnmeasured as why:  # too few skin pixels (the lesion fills the field), or a colour cast
+        unmeasured = why.reason
     return LesionMeasurements(
         diameter_mm,
         SCALED if mm_per_pixel is not None else NO_SCALE,
         skin_tone,
         lesion_box(segmentation.mask),
         segmentation.found and runs_to_edge(segmentation.mask, segmentation.field),
+        unmeasured,
     )
 
 

@@ -62,6 +62,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Too dark: check the light, then retake.",
         "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez.",
     },
+    # The dermoscopy gate judges light by the skin's paler part, which the darkest skin keeps low
+    # however well lit (config.py, min_highlights: no source here holds such photos; rendered skin
+    # of ITA -41 is refused): the nurse is not sent back to the light for ever.
+    "quality.dermoscopy.too_dark": {
+        "en": "Too dark: check the light, then retake. Very dark skin that stays so: record as not gradable.",
+        "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez. Peau très foncée qui le reste : "
+        "enregistrez comme ininterprétable.",
+    },
     "quality.too_bright": {
         "en": "Too bright: lower the light or the exposure, then retake.",
         "fr": "Trop clair : baissez l'éclairage ou l'exposition, puis reprenez.",
@@ -85,6 +93,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "quality.dermoscopy.glare": {
         "en": "Reflections: add immersion fluid or press the dermatoscope gently on the skin.",
         "fr": "Reflets : ajoutez du liquide d'immersion ou appuyez doucement le dermatoscope sur la peau.",
+    },
+    "quality.dermoscopy.not_found_whole": {
+        "en": "Larger than the view, or faint? No retake fixes it: record as not gradable.",
+        "fr": "Plus grande que le champ, ou pâle ? Enregistrez-la comme ininterprétable.",
     },
     "quality.noisy": {
         "en": "Grainy image: add light rather than camera gain, then retake.",
@@ -187,7 +199,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The model's card does not say which skin tones it was trained on.",
         "fr": "La fiche du modèle ne dit pas sur quels teints il a été entraîné.",
     },
-    "skin_tone.not_measured": {
+    "skin_tone.not_measured.colour_cast": {
+        "en": "Skin tone not measured: the photo's colours are off (a colour cast): "
+        "ask the technician to calibrate the camera's colour.",
+        "fr": "Teint non mesuré : les couleurs de la photo sont faussées (dominante de couleur) : "
+        "demandez au technicien d'étalonner les couleurs de la caméra.",
+    },
+    "skin_tone.not_measured.too_little_skin": {
         "en": "Skin tone not measured: too little skin around the lesion.",
         "fr": "Teint non mesuré : trop peu de peau autour de la lésion.",
     },
@@ -764,6 +782,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.heading.refer": {"en": "Refer to a specialist", "fr": "Adresser à un spécialiste"},
     "result.heading.no_refer": {"en": "No referral needed now", "fr": "Pas d'orientation pour l'instant"},
     "result.heading.ungradable": {"en": "Could not be graded", "fr": "Ininterprétable"},
+    "result.another_lesion": {"en": "Another lesion", "fr": "Autre lésion"},
     "result.action.refer": {
         "en": "Arrange the referral with the patient.",
         "fr": "Organisez l'orientation avec le patient.",
@@ -832,6 +851,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "handout.with_reference": {"en": "Print the patient reference", "fr": "Imprimer la référence du patient"},
     "handout.reference": {"en": "Patient reference: {reference}", "fr": "Référence du patient : {reference}"},
     "handout.date": {"en": "Date: {date}", "fr": "Date : {date}"},
+    "handout.lesion_photo": {
+        "en": "The lesion this result is about:",
+        "fr": "La lésion dont parle ce résultat :",
+    },
     "handout.next_step.refer": {
         "en": "Next step: you will be referred to a specialist. Keep this page and bring it to the appointment.",
         "fr": "Étape suivante : vous serez adressé(e) à un spécialiste. Gardez cette page pour le rendez-vous.",
@@ -984,6 +1007,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.received": {"en": "Received by the server", "fr": "Reçu par le serveur"},
     "records.field.review": {"en": "Review", "fr": "Avis"},
     "records.uncalibrated": {"en": "Not calibrated", "fr": "Non étalonné"},
+    "records.photo_gone": {
+        "en": "The photo is no longer kept on this device (deleted after its retention period).",
+        "fr": "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation).",
+    },
     "records.review_replaced": {
         "en": "replaced by the later verdict below",
         "fr": "remplacé par l'avis plus récent ci-dessous",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from firmware_app.inference.card import Estimate
+from firmware_app.inference.skin_tone import TOO_LITTLE_SKIN
 from firmware_app.inference.triage import Outcome
 from firmware_app.lesion_measurements import SCALED, LesionMeasurements
 from firmware_app.messages import message
@@ -99,7 +100,7 @@ def lesion_line(lesion: LesionMeasurements, language: str) -> str:
         parts = [message("lesion.no_scale" if lesion.scale != SCALED else "lesion.not_found", language)]
     tone = lesion.skin_tone
     if tone is None:
-        parts.append(message("skin_tone.not_measured", language))
+        parts.append(message(f"skin_tone.not_measured.{lesion.skin_tone_unmeasured or TOO_LITTLE_SKIN}", language))
     else:
         category = message("skin_tone.category", language)
         name = message(f"skin_tone.name.{tone.category}", language)

@@ -10,7 +10,13 @@ import pytest
 
 from firmware_app import lesion_measurements
 from firmware_app.inference.card import read_card
-from firmware_app.inference.skin_tone import trained_categories
+from firmware_app.inference.skin_tone import (
+    COLOUR_CAST,
+    TOO_LITTLE_SKIN,
+    SkinToneUnmeasured,
+    ita_degrees,
+    trained_categories,
+)
 from firmware_app.lesion_measurements import NO_SCALE, SCALED, feret_diameter_px, measure_lesion, perilesional_ring
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.report import lesion_line
@@ -21,6 +27,7 @@ MELANOMA_CARD = read_card(PROJECT_ROOT / "models" / "melanoma" / "card.json")
 MM_PER_PIXEL = 0.035  # a ~22 mm field on 640 pixels
 DARK_SKIN = (120, 80, 60)
 DARKER_PIGMENT = (50, 30, 22)
+BLUISH_SKIN = (190, 190, 215)  # skin as a camera with a blue cast records it: b* below 0
 
 
 @pytest.mark.parametrize(("radius", "over_6mm"), [(0.22, True), (0.09, False)])
@@ -74,6 +81,23 @@ def test_the_skin_tone_says_whether_the_model_was_trained_on_it():
     assert tone.training_coverage == ("inside" if tone.category in trained else "outside")
     without_field = dataclasses.replace(MELANOMA_CARD, document={"id": "melanoma"})
     assert measure_lesion(render_lesion(seed=2).rgb, None, without_field).skin_tone.training_coverage == "unknown"
+
+
+def test_a_skin_tone_not_measured_for_a_colour_cast_says_so_not_that_too_little_skin_shows():
+    """An uncalibrated camera's bluish cast (most of ISIC UDA-1's photos read a skin b* of 0 or less)
+    leaves plenty of skin around the lesion: the nurse is told of the colour, which calibration fixes,
+    not told that too little skin shows, which she would try to fix by framing."""
+    bluish = measure_lesion(render_lesion(seed=2, skin=BLUISH_SKIN).rgb, None, MELANOMA_CARD)
+    assert bluish.skin_tone is None and bluish.skin_tone_unmeasured == COLOUR_CAST
+    assert "colour cast" in lesion_line(bluish, "en") and "too little skin" not in lesion_line(bluish, "en")
+    assert "dominante de couleur" in lesion_line(bluish, "fr")
+    with pytest.raises(SkinToneUnmeasured) as too_few:  # a ring of a few pixels
+        ita_degrees(np.full((4, 4, 3), 200, np.uint8))
+    assert too_few.value.reason == TOO_LITTLE_SKIN
+    filling = dataclasses.replace(bluish, skin_tone_unmeasured=too_few.value.reason)
+    assert "too little skin around the lesion" in lesion_line(filling, "en")
+    assert "trop peu de peau" in lesion_line(filling, "fr")
+    assert measure_lesion(render_lesion(seed=2).rgb, None, MELANOMA_CARD).skin_tone_unmeasured is None
 
 
 def test_a_lesion_larger_than_6mm_is_flagged_in_the_text():

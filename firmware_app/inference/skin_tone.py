@@ -36,6 +36,18 @@ CATEGORY_NAMES = tuple(name for name, _ in ITA_CATEGORIES)
 # The model card field listing the ITA categories present in the model's training data.
 CARD_FIELD = ("skin_tone", "ita_categories_in_training")
 MIN_SKIN_PIXELS = 50
+# Why a skin tone could not be measured (``SkinToneUnmeasured.reason``): the nurse is told which,
+# since only the first is about the photo's framing and only the second is fixed by calibration.
+TOO_LITTLE_SKIN, COLOUR_CAST = "too_little_skin", "colour_cast"
+
+
+class SkinToneUnmeasured(ValueError):
+    """The skin's tone cannot be read from these pixels; ``reason`` says why (``TOO_LITTLE_SKIN``,
+    ``COLOUR_CAST``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -54,10 +66,12 @@ def ita_degrees(rgb: np.ndarray, skin_mask: np.ndarray | None = None) -> float:
         # indexing of a 3-channel image, for the same pixels in the same order.
         pixels = np.compress(skin_mask.ravel(), pixels, axis=0)
     if len(pixels) < MIN_SKIN_PIXELS:
-        raise ValueError(f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})")
+        too_few = f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})"
+        raise SkinToneUnmeasured(TOO_LITTLE_SKIN, too_few)
     lightness, _, yellowness = (middle_value(plane) for plane in srgb8_to_lab_planes(pixels))
     if yellowness <= 0:
-        raise ValueError(f"the skin reads b* {yellowness:.1f}, not yellow at all: a colour cast, not a skin tone")
+        cast = f"the skin reads b* {yellowness:.1f}, not yellow at all: a colour cast, not a skin tone"
+        raise SkinToneUnmeasured(COLOUR_CAST, cast)
     return math.degrees(math.atan((lightness - 50.0) / yellowness))
 
 

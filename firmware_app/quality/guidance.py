@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from firmware_app.messages import CATALOGUE, message
+from firmware_app.quality.verdict import QualityReport, Verdict
+
+# What the dermoscopy gate says of a lesion it finds in part or not at all: one larger than the
+# dermatoscope's view (a melanoma's patchy pigment most of all) reads as uneven light or a lesion off
+# centre, a faint one as no lesion. On ISIC UDA-1 the gate refuses 6 of 159 melanomas, and none of
+# 396 naevi, for these reasons alone, each such a lesion: no retake fixes them.
+_NOT_FOUND_WHOLE = frozenset({"uneven_illumination", "lesion_off_centre", "no_lesion"})
 
 
 def instruction(reason: str, modality: str, language: str) -> str:
@@ -20,3 +27,11 @@ def instruction(reason: str, modality: str, language: str) -> str:
 def guidance(reasons: Iterable[str], modality: str, language: str) -> list[str]:
     """One instruction per reason, in the reasons' order (the worst defect first)."""
     return [instruction(reason, modality, language) for reason in reasons]
+
+
+def way_out(report: QualityReport, language: str) -> str | None:
+    """When to stop retaking a refused lesion photo that may be one the gate cannot find whole
+    (the check screen's "Record as not gradable"); ``None`` for every other report."""
+    if report.modality != "dermoscopy" or report.verdict is not Verdict.REJECT:
+        return None
+    return message("quality.dermoscopy.not_found_whole", language) if _NOT_FOUND_WHOLE & set(report.reasons) else None

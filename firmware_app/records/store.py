@@ -39,6 +39,7 @@ from firmware_app.records.database import (
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
+from firmware_app.records.images import JPEG
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
@@ -509,10 +510,13 @@ class ScreeningStore:
             raise RequestRefused(f"no screening with result id {result_id!r} on this device")
         return row
 
-    def view(self, result_id: str, seen: bool = True) -> dict[str, Any]:
+    def view(self, result_id: str, seen: bool = True, with_photo: bool = False) -> dict[str, Any]:
         """The full local record of one result, including what identifies the patient (audited).
         ``seen``: its verdicts count as seen (a technician or nurse read them); not for a copy made for
-        the patient, which must leave a referral to call back on the nurse's list."""
+        the patient, which must leave a referral to call back on the nurse's list. ``with_photo``: its
+        first kept JPEG too, as ``photo`` (``None`` once deleted), for a screen that shows the record:
+        the one way to tell two lesions of one coarse body site apart when a verdict calls the patient
+        back for one of them."""
         with transaction(self._db):
             row = self._screening_row(result_id)
             now = self.records.clock()
@@ -536,20 +540,27 @@ class ScreeningStore:
             | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
             for review in reviews
         ]
+        if with_photo:
+            document["photo"] = next((data for media, data in self._opened_images(result_id) if media == JPEG), None)
         return document
+
+    def _opened_images(self, result_id: str) -> list[tuple[str, bytes]]:
+        """The decrypted images of one result, as (media type, bytes), for a caller that audits."""
+        rows = self._db.execute(
+            "SELECT media_type, sealed FROM image WHERE result_id = ? ORDER BY id", (result_id,)
+        ).fetchall()
+        return [
+            (media, self.records.sealer.open(sealed, f"image:{result_id}:{i}"))
+            for i, (media, sealed) in enumerate(rows)
+        ]
 
     def export_images(self, result_id: str) -> list[tuple[str, bytes]]:
         """The decrypted images of one result, as (media type, bytes) (audited)."""
         with transaction(self._db):
             self._screening_row(result_id)
-            rows = self._db.execute(
-                "SELECT media_type, sealed FROM image WHERE result_id = ? ORDER BY id", (result_id,)
-            ).fetchall()
-            append_event(self._db, "export", {"result_id": result_id, "images": len(rows)}, self.records.clock())
-        return [
-            (media, self.records.sealer.open(sealed, f"image:{result_id}:{i}"))
-            for i, (media, sealed) in enumerate(rows)
-        ]
+            images = self._opened_images(result_id)
+            append_event(self._db, "export", {"result_id": result_id, "images": len(images)}, self.records.clock())
+        return images
 
     def search_patient(self, reference: str) -> PatientSearch:
         """The screenings recorded under one patient reference and the close references beside them,

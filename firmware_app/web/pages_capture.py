@@ -10,27 +10,25 @@ between the tap and the result there is no redirect and no page load, only the w
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import cv2
-import numpy as np
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from firmware_app.events import log_event
-from firmware_app.quality.guidance import guidance
+from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import camera_banner_key, refused, status
+from firmware_app.web.photos import inline_photo, jpeg
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
@@ -44,10 +42,13 @@ BURST_MARGIN_S = 10.0
 
 
 def verdict_lines(report: QualityReport, web: WebApp, session: Session) -> list[str]:
-    """The verdict and one instruction per defect, in the nurse's language (no codes)."""
+    """The verdict, one instruction per defect and, where no retake may fix it, when to stop
+    retaking, in the nurse's language (no codes)."""
+    last = way_out(report, session.language)
     return [
         web.text(session, f"quality.verdict.{report.verdict.value}"),
         *guidance(report.reasons, report.modality, session.language),
+        *([last] if last else []),
     ]
 
 
@@ -161,7 +162,7 @@ def routes(web: WebApp) -> list[Route]:
         taken = time.perf_counter()
         checked = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
         checked_at = time.perf_counter()
-        visit.hold(checked, await asyncio.to_thread(_display_photo, checked.frame.pixels))
+        visit.hold(checked, await asyncio.to_thread(inline_photo, checked.frame.pixels, CHECK_PHOTO_BOX))
         log_event(
             "app.burst_checked",
             frames=len(burst),
@@ -194,7 +195,7 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None or visit.pending is None:
             return Response(status_code=404)
-        return Response(await asyncio.to_thread(_jpeg, visit.pending.frame.pixels), media_type="image/jpeg")
+        return Response(await asyncio.to_thread(jpeg, visit.pending.frame.pixels), media_type="image/jpeg")
 
     @web.page()
     async def use(request: Request, session: Session) -> Response:
@@ -217,7 +218,7 @@ def routes(web: WebApp) -> list[Route]:
             visit.hold(checked, photo)  # nothing recorded: the photo waits to be used again
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.record(result)
+        visit.record(result, photo)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()
@@ -298,6 +299,8 @@ def routes(web: WebApp) -> list[Route]:
 
             await device.run(audited)
         session.visit = None
+        if form.get("another") == "yes" and visit.modality == "dermoscopy":
+            session.another_lesion = visit.reference
         return RedirectResponse("/patient", 303)
 
     return [
@@ -317,19 +320,6 @@ def routes(web: WebApp) -> list[Route]:
         Route("/finish", finish_question, methods=["GET"]),
         Route("/finish", finish, methods=["POST"]),
     ]
-
-
-def _jpeg(pixels: np.ndarray) -> bytes:
-    return cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))[1].tobytes()
-
-
-def _display_photo(pixels: np.ndarray) -> str:
-    """The checked photo fitted to the check screen's box, as a data URI for the page itself: it
-    arrives with the screen, and never sits in the browser's cache, as a fetched photo would."""
-    scale = min(1.0, CHECK_PHOTO_BOX[0] / pixels.shape[1], CHECK_PHOTO_BOX[1] / pixels.shape[0])
-    if scale < 1.0:
-        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    return "data:image/jpeg;base64," + base64.b64encode(_jpeg(pixels)).decode("ascii")
 
 
 def _result_view(visit: Visit, session: Session) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
 
 from starlette.requests import Request
@@ -12,8 +13,12 @@ from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
+from firmware_app.web.photos import inline_kept_photo
 from firmware_app.web.server import WebApp
 from firmware_app.web.sessions import Session
+
+# The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
+RECORD_PHOTO_BOX = (240, 180)
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -69,8 +74,12 @@ def routes(web: WebApp) -> list[Route]:
         result_id = session.records_viewed
         if result_id is None:
             return RedirectResponse("/records", 303)
-        detail = await device.run(lambda: device.store.view(result_id))
-        return await _records_page(request, session, detail=detail)
+        detail = await device.run(lambda: device.store.view(result_id, with_photo=True))
+        kept = detail.pop("photo")
+        photo = None
+        if detail["modality"] == "dermoscopy":  # an eye names its photo; a coarse body site does not
+            photo = await asyncio.to_thread(inline_kept_photo, kept, RECORD_PHOTO_BOX) if kept else ""
+        return await _records_page(request, session, detail=detail, photo=photo)
 
     @web.page()
     async def export(request: Request, session: Session) -> Response:

@@ -227,15 +227,19 @@ def routes(web: WebApp) -> list[Route]:
             return blocked
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
+        another, session.another_lesion = session.another_lesion, None
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
+        if another:  # the same patient's next lesion: straight to where it is
+            form = {"modality": "dermoscopy", "reference": another}
         return web.render(
             request,
             session,
             "patient.html",
             status=bar,
             error=None,
+            step=2 if another else 1,
             body_sites=BODY_SITES,
             form=form,
             eyes=FUNDUS_SLOTS,

@@ -43,6 +43,10 @@ class Session:
     records_viewed: str | None = None
     # A reference read from a QR code or barcode, waiting to fill the patient form.
     scanned_reference: str | None = None
+    # The patient whose next lesion the nurse asked for ("Another lesion"): the patient form's next
+    # load opens at the body picture with this reference, not retyped (a typo files the lesion under
+    # another patient). Read once, as the scanned reference is: never offered to a later patient.
+    another_lesion: str | None = None
 
     @property
     def signed_in(self) -> bool:

@@ -26,6 +26,10 @@ class Visit:
     slot: str = ""
     # Every result recorded for each slot, in the order the photos were used.
     taken: dict[str, list[ScreeningResult]] = field(default_factory=dict)
+    # Each used photo as the check screen showed it (a JPEG data URI), by result id: a lesion's
+    # hand-out shows the photo of the result it gives, the one way a specialist finds that lesion
+    # among others of the same coarse body site.
+    photos: dict[str, str] = field(default_factory=dict)
     # The burst the nurse is checking before submitting it, and its chosen frame at the check
     # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
@@ -42,9 +46,12 @@ class Visit:
         """The burst to check before submitting (``None``: submitted or given up for a retake)."""
         self.pending, self.pending_photo = checked, photo
 
-    def record(self, result: ScreeningResult) -> None:
-        """The current slot's photo was used: its result joins the slot's earlier ones."""
+    def record(self, result: ScreeningResult, photo: str) -> None:
+        """The current slot's photo (``photo``, as the check screen showed it) was used: its result
+        joins the slot's earlier ones."""
         self.taken.setdefault(self.slot, []).append(result)
+        if result.result_id:
+            self.photos[result.result_id] = photo
 
     @property
     def results(self) -> dict[str, ScreeningResult]:

@@ -15,7 +15,7 @@ from typing import Any
 from edgescreen_wire.checks import parse_utc_seconds
 from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
 from firmware_app.inference.model import CARD_FILE
-from firmware_app.messages import CATALOGUE, message
+from firmware_app.messages import message
 from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
 
 TRIAGE_WORDS = {
@@ -24,6 +24,13 @@ TRIAGE_WORDS = {
     "ungradable": "ungradable: the photo could not be judged",
 }
 EYE_WORDS = {"L": "left eye", "R": "right eye", None: "not recorded"}
+# The quality gate's verdict for the reader: the nurse's sentences ("Image quality: ...; retake the
+# photo") repeated the row's label and told the specialist to retake.
+QUALITY_WORDS = {
+    "good": "good",
+    "usable": "usable: gradable, with the defects below",
+    "reject": "not gradable: the device's quality gate refused the photo",
+}
 
 
 @lru_cache(maxsize=64)
@@ -128,8 +135,7 @@ def describe(
     if quality is None:
         rows.append(("Image quality", "not checked"))
     else:
-        key = f"quality.verdict.{quality['verdict']}"
-        rows.append(("Image quality", message(key, "en") if key in CATALOGUE else _words(quality["verdict"])))
+        rows.append(("Image quality", QUALITY_WORDS.get(quality["verdict"], _words(quality["verdict"]))))
         for reason in quality["reasons"]:
             rows.append(("  defect", _words(reason)))
         for name, value in sorted(quality["measures"].items()):
@@ -146,10 +152,25 @@ def _result_v2_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     rows = []
     if payload["quality_reference"] is not None:
-        verdict = message(f"quality.verdict.{payload['quality_reference']}", "en")
-        rows.append(("Image quality on the shipped limits", verdict))
+        rows.append(("Image quality on the shipped limits", QUALITY_WORDS[payload["quality_reference"]]))
     if payload["modality"] == "dermoscopy":
         diameter, tone = payload["lesion_diameter_mm"], payload["skin_tone"]
-        rows.append(("Lesion diameter", "not measured" if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"))
+        shown = _no_diameter(payload) if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"
+        rows.append(("Lesion diameter", shown))
         rows.append(("Skin tone", "not measured" if tone is None else message(f"skin_tone.name.{tone}", "en")))
     return rows
+
+
+def _no_diameter(payload: dict[str, Any]) -> str:
+    """Why a dermoscopy result has no diameter, as far as the payload tells: "not measured" alone let
+    a reader take a lesion too large for the photo, whose diameter the device never sends (it knows
+    only a lower bound), for one too small to matter."""
+    if payload["triage"] == "ungradable":
+        return "not measured (the photo could not be graded)"
+    if payload["calibration_id"] is None:
+        return "not measured: the device is not calibrated, so it has no scale"
+    return (
+        "not sent: the device's calibration has no scale, the lesion runs off the photo (the device "
+        "then knows only a lower bound, and does not send it: it may well be over 6 mm), or its border "
+        "was not found"
+    )

@@ -51,6 +51,31 @@ def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality
     assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, received(), CAPTURE))
 
 
+def test_a_dermoscopy_result_without_a_diameter_says_why_as_far_as_the_payload_tells() -> None:
+    """Null means no scale, a rejected photo, or a lesion running off the photo (its diameter then a
+    lower bound the device does not send): never simply "not measured", as if it were small."""
+    good = {"verdict": "good", "reasons": [], "measures": {}}
+    graded = {"modality": "dermoscopy", "eye": None, "body_site": "trunk", "lesion_diameter_mm": None}
+    rejected = {"verdict": "reject", "reasons": ["blurred"], "measures": {}}
+    rows = {}
+    for name, changes in (
+        ("rejected", {"triage": "ungradable", "quality": rejected, "quality_reference": "reject"}),
+        ("uncalibrated", {"calibration_id": None}),
+        ("calibrated", {"calibration_id": "SN-1-20261203-d20b986c"}),
+    ):
+        v2 = graded | {"skin_tone": None, "quality": good, "quality_reference": "good"} | changes
+        _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=v2)
+        rows[name] = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))["Lesion diameter"]
+    assert rows["rejected"] == "not measured (the photo could not be graded)"
+    refused = graded | {"skin_tone": None, "triage": "ungradable", "quality": rejected, "quality_reference": "reject"}
+    _, raw = result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=refused)
+    quality = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
+    assert quality["Image quality"] == "not gradable: the device's quality gate refused the photo"  # no "retake"
+    assert quality["Image quality on the shipped limits"] == quality["Image quality"]
+    assert rows["uncalibrated"] == "not measured: the device is not calibrated, so it has no scale"
+    assert "runs off the photo" in rows["calibrated"] and "over 6 mm" in rows["calibrated"]
+
+
 def test_a_capture_time_the_device_could_not_vouch_for_says_so() -> None:
     _, raw = result_bytes("cam-01", "site-a", payload={"captured_at": "1970-01-01T00:02:00Z", "clock": "before_build"})
     captured = dict(describe(json.loads(raw), MODELS_DIR, received(), ARRIVAL))["Captured"]

@@ -9,6 +9,7 @@ import sqlite3
 
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
+from tests.lesion_renderer import render_lesion
 from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, unscrolled
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
@@ -157,3 +158,22 @@ def test_the_reasons_to_retake_are_read_in_full_under_a_one_line_title(page, app
         assert shown["titleLines"] == 1, shown
         assert on_screen(page.locator("[data-test=retake]")) and unscrolled(page)
         snap(page, "check-reasons")
+
+
+def test_a_refused_faint_lesion_is_told_when_to_stop_retaking(page, app, tmp_path):
+    """A lesion too faint for the gate to find is refused as "no lesion found" whatever the framing:
+    the check screen says, in the nurse's language, when to record it as not gradable instead."""
+    faint = render_lesion(seed=2, pigment=(215, 170, 152))
+    app.show(write_rgb(tmp_path / "faint.png", faint.rgb))
+    sign_in(page, app)
+    for language, words in (("en", "No retake fixes it"), ("fr", "Enregistrez-la comme ininterprétable")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        new_patient(page, app, f"F-{language.upper()}", "dermoscopy", "trunk")
+        shoot(page)
+        reasons = page.locator("[data-test=check-quality]").inner_text()
+        assert words in reasons, reasons
+        shown = page.evaluate(REASONS_IN_FULL)
+        assert not shown["scrolls"] and shown["lowest"] <= 480, shown
+        assert on_screen(page.locator("[data-test=use]")) and unscrolled(page)
+        snap(page, "check-faint-lesion")
