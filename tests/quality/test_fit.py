@@ -90,6 +90,30 @@ def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb):
     assert not profile.exists()
 
 
+def test_one_photo_given_ten_times_is_one_photo_and_leaves_no_profile(tmp_path, retina_rgb):
+    """Ten copies of one photo (a file copied, a folder globbed twice) set every limit from that one
+    photo: min_disc_contrast went from the default 0.085 to 0.43, refusing darker fundi."""
+    photo = write_rgb(tmp_path / "first.png", _good_photos(retina_rgb, 1)[0])
+    copies = [photo, *(photo.with_name(f"copy-{i}.png") for i in range(9))]
+    for copy in copies[1:]:
+        copy.write_bytes(photo.read_bytes())
+    profile = tmp_path / "camera.toml"
+    run = edgescreen("quality", "fit", "--camera-model", "cam-D", "--out", str(profile), *map(str, copies))
+    assert run.returncode == 2 and "got 1 (9 left out)" in run.stderr, run.stderr
+    assert 'quality.fit_skipped photo=10 error="the same picture as photo 1"' in run.stderr
+    assert not profile.exists()
+
+
+def test_the_profile_is_never_written_over_an_existing_file(tmp_path, retina_rgb):
+    """``--out /etc/edgescreen/config.toml`` replaced the device's whole config with the [quality] tables."""
+    photos = [write_rgb(tmp_path / f"p{i}.jpg", rgb) for i, rgb in enumerate(_good_photos(retina_rgb, 10))]
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nid = "clinic-7"\n')
+    run = edgescreen("quality", "fit", "--camera-model", "cam-E", "--out", str(config), *map(str, photos))
+    assert run.returncode == 2 and "exists; the profile is never written over a file" in run.stderr
+    assert config.read_text() == '[device]\nid = "clinic-7"\n'
+
+
 def test_a_photo_left_out_is_logged_by_its_place_and_reason_never_its_file_name(tmp_path, retina_rgb):
     """A clinic's file names are often patients' names: the log says which photo by its place in the
     list, and why (a truncated JPEG's message starts with its path)."""
