@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
-from firmware_app.calibration.profile import CalibrationProfile, read_profile
-from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
+from firmware_app.calibration.profile import CalibrationProfile, ProfileError, read_profile
+from firmware_app.capture.camera import Camera, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.opencv_camera import OpenCVCamera
@@ -110,6 +110,13 @@ def build_pipeline(
         recorder,
         research_run=config.quality.research_run,
     )
+
+
+def profile_misfit(error: ProfileError) -> CameraMisconfigured:
+    """A profile that cannot be applied to the camera's frames (a lens step made at other proportions,
+    another camera's profile) as the camera set up wrong: no cable fixes it, the technician's
+    configuration does, and the nurse is told so rather than to check the cable."""
+    return CameraMisconfigured(f"its frames do not fit the calibration profile: {error}")
 
 
 def build_camera(config: Config) -> tuple[Camera, Controls]:

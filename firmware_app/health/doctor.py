@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from firmware_app.app import build_camera, model_folder, open_store
+from firmware_app.app import build_camera, load_calibration, model_folder, open_store, profile_misfit
 from firmware_app.bundles.manifest import installed_name, load_installed
+from firmware_app.calibration.apply import apply
+from firmware_app.calibration.profile import ProfileError
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
@@ -55,10 +57,22 @@ def verify_models(config: Config) -> Callable[[], list[str]]:
 
 
 def probe_camera(config: Config) -> Callable[[], bool]:
+    """Open the camera, read a frame, and apply the calibration profile to it as the screening
+    will: a profile that does not fit the camera's frames is the camera set up wrong (red), where
+    every capture would fail while the readiness list said green."""
+
     def probe() -> bool:
         camera, _ = build_camera(config)
         with camera:
-            next(iter(camera.preview_frames()))
+            frame = next(iter(camera.preview_frames()))
+        try:
+            profile = load_calibration(config)
+        except ProfileError:  # the calibration check says why it cannot be read
+            return True
+        try:
+            apply(profile, frame)
+        except ProfileError as error:
+            raise profile_misfit(error) from None
         return True
 
     return probe

@@ -18,7 +18,8 @@ from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_certificates, check_key_file
 from firmware_app.inference.model import ModelError
-from tests.conftest import MODELS_DIR
+from tests.calibration.test_geometry import write_lens_profile
+from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
@@ -261,3 +262,17 @@ def test_the_stations_verdict_keys_are_green_when_usable_and_red_when_not(tmp_pa
         status, checks, _ = doctor(write_config(tmp_path, 1, trusting(public, unusable)))
         assert status != 0 and checks["verdicts"]["level"] == "red"
         assert str(unusable) in checks["verdicts"]["message"]
+
+
+def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path):
+    """A lens step made on 4:3 photos, a camera giving square frames: doctor said camera and
+    calibration green while every capture failed. Now the probed frame goes through the profile."""
+    profile_path = tmp_path / "lens.json"
+    write_lens_profile(profile_path)
+    retina = PROJECT_ROOT / "firmware_app" / "samples" / "fundus-retina.jpg"
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina}"]\n[calibration]\nprofile = "{profile_path}"\n')
+    open_store(tmp_path).records.close()
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["camera"]["level"] == "red", checks["camera"]
+    assert "does not have the proportions of the lens calibration" in checks["camera"]["message"]
+    assert "[camera]" in checks["camera"]["message"] and checks["calibration"]["level"] == "green"
