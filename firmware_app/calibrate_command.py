@@ -113,7 +113,15 @@ def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
     if path is None:
         print("edgescreen: calibrate needs --profile FILE (or [calibration] profile in the config)", file=sys.stderr)
         return 2
-    profile = _load_or_create(path, args, config)
+    try:
+        profile = _load_or_create(path, args, config)
+    except ProfileError as error:  # its own advice, "make it again", must not lead back here
+        print(
+            f"edgescreen: {args.step} calibration refused: {error}. A step cannot be added to this file: "
+            f"move it aside (mv {path} {path}.broken) and make each step of the profile again",
+            file=sys.stderr,
+        )
+        return 2
     try:
         updated = _measure(args, profile)
     except TargetNotFound as error:

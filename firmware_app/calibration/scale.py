@@ -47,7 +47,9 @@ def square_side_px(rgb: np.ndarray) -> float:
         filled = np.zeros_like(dark)
         cv2.drawContours(filled, [contour], -1, 255, thickness=cv2.FILLED)
         return float(np.sqrt(np.count_nonzero(filled & dark)))
-    raise TargetNotFound(f"{reason} (print calibration/targets/scale-target.svg at 100% and fill part of the frame)")
+    raise TargetNotFound(
+        f"{reason} (print calibration/targets/scale-target-10mm.svg at 100% and fill part of the frame)"
+    )
 
 
 def measure_scale(sides_px: Sequence[float], target_mm: float, image_size: tuple[int, int]) -> Scale:

@@ -109,6 +109,23 @@ def test_a_hand_edited_or_broken_profile_is_refused(tmp_path, targets):
         read_profile(tmp_path / "absent.json")
 
 
+@pytest.mark.parametrize("damage", ["cut short", "edited by hand"])
+def test_a_broken_profile_cannot_be_added_to_and_calibrate_says_what_to_do(tmp_path, targets, capsys, damage):
+    """The refusal said "make it again with `edgescreen calibrate`", which then refused the same file."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    if damage == "cut short":
+        profile.write_text(profile.read_text()[:200])
+    else:
+        profile.write_text(profile.read_text().replace('"frames": 3', '"frames": 4'))
+    broken = profile.read_text()
+    capsys.readouterr()
+    assert calibrate("colour", "--profile", str(profile), *targets["chart"]) == 2
+    said = capsys.readouterr().err
+    assert f"move it aside (mv {profile} {profile}.broken) and make each step of the profile again" in said
+    assert profile.read_text() == broken
+
+
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
     profile_path = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.scale import measure_scale, mm_per_pixel_at, square_side_px
 from tests.calibration.render import scale_target
+from tests.conftest import PROJECT_ROOT
 
 TRUE_MM_PER_PIXEL = 0.0213  # a dermatoscope imaging a ~27 mm field on 1280 pixels
 SIZE = (1280, 960)
@@ -34,3 +37,11 @@ def test_targets_that_cannot_be_measured_are_refused(retina_rgb):
         square_side_px(rectangle)
     with pytest.raises(TargetNotFound, match="no photo"):
         measure_scale([], 10.0, SIZE)
+
+
+def test_a_refusal_names_the_target_file_that_is_there_to_print():
+    """It named calibration/targets/scale-target.svg, which does not exist (scale-target-10mm.svg does)."""
+    with pytest.raises(TargetNotFound) as refused:
+        square_side_px(np.full((480, 640, 3), 230, np.uint8))
+    named = re.search(r"print (\S+\.svg)", str(refused.value))
+    assert named is not None and (PROJECT_ROOT / named[1]).is_file(), str(refused.value)
