@@ -2,10 +2,11 @@
 first good photos (``firmware_app.quality.fit`` says how each limit is derived).
 
 The photos are measured by the gate's own full and preview checks, exactly as frames will be; one
-that cannot be measured (no field of view, unreadable) or repeats an earlier one's picture is
-counted and left out. The profile is printed (or written with ``--out``, to a new file) as the
-``[quality]`` tables of a device config, each limit with the photos' statistics it came from, for
-the technician to review before installing it.
+that cannot be measured (no field of view, unreadable), repeats an earlier one's picture, or is
+refused by the gate whatever the limits (not a colour photo, too small) is counted and left out.
+The profile is printed (or written with ``--out``, to a new file) as the ``[quality]`` tables of a
+device config, each limit with the photos' statistics it came from, for the technician to review
+before installing it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from firmware_app.typed_argument import typed
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
 MIN_PHOTOS = 10
+# What the gate refuses from the pixels before any limit a fit sets: such a photo is no good photo
+# of the camera (a calibration card or checkerboard left in the folder was fitted as a fundus).
+NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small"})
 
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
@@ -46,16 +50,19 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     seen: dict[bytes, int] = {}
     for index, path in enumerate(args.images):
         try:
-            pixels = read_frame(path).pixels
+            frame = read_frame(path)
+            pixels = frame.pixels
             digest = hashlib.sha256(pixels.tobytes()).digest()
             if digest in seen:
                 raise ValueError(f"the same picture as photo {seen[digest]}")
             seen[digest] = index + 1
+            if refused := NEVER_GOOD.intersection(gate.check(frame, modality).reasons):
+                raise ValueError(f"the gate refuses it whatever the limits ({', '.join(sorted(refused))})")
             measured.append(gate.measures(pixels, modality, Speed.FULL))
             preview = gate.measures(pixels, modality, Speed.PREVIEW)
             if "sharpness" in preview:  # a photo smaller than the scale focus is judged at has none
                 preview_sharpness.append(preview["sharpness"])
-        except (ImageError, ValueError) as error:  # no field of view, a repeated picture: ValueError
+        except (ImageError, ValueError) as error:  # no field of view, repeated, never good: ValueError
             skipped += 1
             # An image error's reason, not its text: that starts with the file's name, which in a
             # clinic is often a patient's.
