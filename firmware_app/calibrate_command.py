@@ -127,7 +127,15 @@ def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
     except TargetNotFound as error:
         print(f"edgescreen: {args.step} calibration refused, {path} left unchanged: {error}", file=sys.stderr)
         return 1
-    written = write_profile(updated, path)
+    try:
+        written = write_profile(updated, path)
+    except OSError as error:  # not root under /etc/edgescreen, a read-only or full disk, a folder that is a file
+        print(
+            f"edgescreen: {args.step} measured but not written: cannot write {path}: {error.strerror or error} "
+            "(on a device the profile is written as root: calibration/README.md, 'On an installed device')",
+            file=sys.stderr,
+        )
+        return 2
     step = STEP_OF_COMMAND[args.step]
     section = profile_document(written)[step]
     errors = {k: v for k, v in section.items() if k in _REPORTED}

@@ -126,6 +126,15 @@ def test_a_broken_profile_cannot_be_added_to_and_calibrate_says_what_to_do(tmp_p
     assert profile.read_text() == broken
 
 
+def test_a_profile_that_cannot_be_written_is_said_so_not_a_traceback(tmp_path, targets, capsys):
+    """A folder that cannot be written (a technician without sudo under /etc/edgescreen, a read-only
+    card; here a path through a file, as root can write anywhere) raised a traceback."""
+    in_a_file = Path(targets["flat"][0]) / "device.json"
+    assert calibrate("flat", "--profile", str(in_a_file), *targets["flat"]) == 2
+    said = capsys.readouterr().err
+    assert f"flat measured but not written: cannot write {in_a_file}" in said and "as root" in said
+
+
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
     profile_path = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0
