@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from firmware_app.app import build_camera, load_calibration, model_folder, open_store, profile_misfit
+from firmware_app.app import build_camera, model_folder, open_store, profile_misfit
 from firmware_app.bundles.manifest import installed_name, load_installed
 from firmware_app.calibration.apply import apply
-from firmware_app.calibration.profile import ProfileError
+from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
@@ -65,8 +65,10 @@ def probe_camera(config: Config) -> Callable[[], bool]:
         camera, _ = build_camera(config)
         with camera:
             frame = next(iter(camera.preview_frames()))
+        if config.calibration.profile is None:
+            return True
         try:
-            profile = load_calibration(config)
+            profile = read_profile(config.calibration.profile)
         except ProfileError:  # the calibration check says why it cannot be read
             return True
         try:
