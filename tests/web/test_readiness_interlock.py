@@ -7,8 +7,18 @@ from __future__ import annotations
 import sqlite3
 
 from firmware_app.calibration.profile import new_profile, write_profile
+from tests.calibration.test_geometry import write_lens_profile
+from tests.capture import fake_picamera2
 from tests.mqtt_broker import wait_until
-from tests.web.conftest import RunningApp, csrf_header, new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import (
+    RunningApp,
+    csrf_header,
+    new_patient,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+)
 
 
 def break_audit_chain(app: RunningApp) -> None:
@@ -163,5 +173,31 @@ def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_res
             snap(page, "ready-calibration-changed")
         page.goto(f"{app.url}/patient")
         assert page.url.endswith("/ready") and screenings(app) == 0
+    finally:
+        next(running, None)
+
+
+def test_a_still_the_calibration_profile_does_not_fit_says_the_camera_is_set_up_wrong(
+    page, tmp_path, monkeypatch, retina_rgb
+):
+    """The preview fits the lens step (640x480, 4:3), the stills asked for do not (480x480): the
+    nurse read "Something went wrong (ProfileError)" at the shutter; now that the camera is not set
+    up right (and the log says why)."""
+    fake_picamera2.install(monkeypatch, retina_rgb)
+    profile = tmp_path / "lens.json"
+    write_lens_profile(profile)
+    camera = 'backend = "picamera2"\npreview_width = 640\npreview_height = 480\nstill_width = 480\nstill_height = 480\n'
+    running = start_app(tmp_path, extra=f'\n[calibration]\nprofile = "{profile}"\n', sections={"camera": camera})
+    app = next(running)
+    try:
+        sign_in(page, app)
+        new_patient(page, app, "R-1")
+        page.wait_for_url("**/capture")
+        shutter = page.locator("[data-test=shutter]")
+        page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+        shutter.click()
+        page.wait_for_selector("text=The camera is not set up right", timeout=30_000)
+        snap(page, "capture-profile-misfit")
+        assert "ProfileError" not in page.content() and screenings(app) == 0
     finally:
         next(running, None)
