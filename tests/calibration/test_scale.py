@@ -45,3 +45,13 @@ def test_a_refusal_names_the_target_file_that_is_there_to_print():
         square_side_px(np.full((480, 640, 3), 230, np.uint8))
     named = re.search(r"print (\S+\.svg)", str(refused.value))
     assert named is not None and (PROJECT_ROOT / named[1]).is_file(), str(refused.value)
+
+
+def test_photos_that_disagree_on_the_scale_are_refused_not_averaged():
+    """A photo with the target nearer the lens (0.03 against 0.02 mm per pixel) was averaged in:
+    the scale written was 0.025, every diameter a quarter off one of them."""
+    photos = [scale_target(mm, 10.0, SIZE, 3, seed) for seed, mm in enumerate((0.02, 0.03))]
+    with pytest.raises(TargetNotFound, match=r"the photos disagree: one reads \d+% off"):
+        measure_scale([square_side_px(p) for p in photos], 10.0, SIZE)
+    close = [scale_target(mm, 10.0, SIZE, 3, seed) for seed, mm in enumerate((0.0200, 0.0204, 0.0198))]
+    assert measure_scale([square_side_px(p) for p in close], 10.0, SIZE).images == 3
