@@ -23,7 +23,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
-from firmware_app.records.clock import BUILD_DATE, PROJECT_START
+from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealing import KEY_BYTES
@@ -104,7 +104,9 @@ def check_calibration(profile: Path | None, now: datetime, in_use: str | None = 
         return _check("calibration", Level.RED, "changed", id=loaded.id, in_use=in_use)
     updated = datetime.fromisoformat(loaded.updated or loaded.created)
     updated = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
-    if updated < PROJECT_START:  # made on a clock not yet set (1970): it may be any age, even years
+    # Made on a clock not yet set (1970), or set ahead (a hand-set year): it may be any age, even
+    # years; one dated ahead read "0 days old" until that date came round.
+    if updated < PROJECT_START or updated > now + FUTURE_TOLERANCE:
         return _check("calibration", Level.AMBER, "undated", id=loaded.id)
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
