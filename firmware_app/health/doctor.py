@@ -57,14 +57,16 @@ def verify_models(config: Config) -> Callable[[], list[str]]:
 
 
 def probe_camera(config: Config) -> Callable[[], bool]:
-    """Open the camera, read a frame, and apply the calibration profile to it as the screening
-    will: a profile that does not fit the camera's frames is the camera set up wrong (red), where
-    every capture would fail while the readiness list said green."""
+    """Open the camera, read a preview frame and take one still, and apply the calibration profile
+    to both as the screening will: a profile that does not fit the camera's frames (a lens step made
+    at other proportions than the preview's or the configured still size's) is the camera set up
+    wrong (red), where every capture would fail while doctor said green. The still is doctor's
+    alone: the app's readiness list, run at every sign-in, reads a preview frame only."""
 
     def probe() -> bool:
         camera, _ = build_camera(config)
         with camera:
-            frame = next(iter(camera.preview_frames()))
+            frames = [next(iter(camera.preview_frames())), *camera.capture_burst(1)]
         if config.calibration.profile is None:
             return True
         try:
@@ -72,7 +74,8 @@ def probe_camera(config: Config) -> Callable[[], bool]:
         except ProfileError:  # the calibration check says why it cannot be read
             return True
         try:
-            apply(profile, frame)
+            for frame in frames:
+                apply(profile, frame)
         except ProfileError as error:
             raise profile_misfit(error) from None
         return True

@@ -16,9 +16,11 @@ from cryptography.x509.oid import NameOID
 from edgescreen_wire.sealed_image import write_key_pair
 from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
-from firmware_app.health.checks import Level, check_certificates, check_key_file
+from firmware_app.health.checks import CAMERA_MISCONFIGURED, Level, check_certificates, check_key_file
+from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from tests.calibration.test_geometry import write_lens_profile
+from tests.capture import fake_picamera2
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.signing import station_key, trusting
@@ -276,3 +278,18 @@ def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path
     assert status == 1 and checks["camera"]["level"] == "red", checks["camera"]
     assert "does not have the proportions of the lens calibration" in checks["camera"]["message"]
     assert "[camera]" in checks["camera"]["message"] and checks["calibration"]["level"] == "green"
+
+
+def test_a_still_size_the_profile_does_not_fit_is_a_red_camera_too(tmp_path, monkeypatch, retina_rgb):
+    """The preview (640x480) fits the lens step, the configured stills (480x480) do not: doctor said
+    green and every shutter press failed. Doctor takes one still too (the Raspberry Pi camera's fake)."""
+    fake_picamera2.install(monkeypatch, retina_rgb)
+    profile = tmp_path / "lens.json"
+    write_lens_profile(profile)
+    camera = 'backend = "picamera2"\npreview_width = 640\npreview_height = 480\nstill_width = 480\nstill_height = 480\n'
+    path = write_config(tmp_path, 1, f'[camera]\n{camera}[calibration]\nprofile = "{profile}"\n')
+    open_store(tmp_path).records.close()
+    checks = {check.name: check for check in doctor_checks(load_config(str(path)))}
+    camera_check = checks["camera"]
+    assert camera_check.level is Level.RED and camera_check.message_key == CAMERA_MISCONFIGURED
+    assert "a 480x480 frame does not have the proportions of the lens calibration" in str(camera_check.values["error"])
