@@ -135,6 +135,29 @@ def test_a_profile_that_cannot_be_written_is_said_so_not_a_traceback(tmp_path, t
     assert f"flat measured but not written: cannot write {in_a_file}" in said and "as root" in said
 
 
+def test_a_step_for_another_camera_is_not_added_to_this_cameras_profile(tmp_path, targets, capsys):
+    """--camera-model and --serial only named a new profile's camera: a colour chart photographed with
+    the dermatoscope was added, silently, to the fundus camera's profile."""
+    profile = tmp_path / "device.json"
+    assert (
+        calibrate("flat", "--profile", str(profile), "--camera-model", "imx708", "--serial", "SN-A", *targets["flat"])
+        == 0
+    )
+    before = profile.read_text()
+    capsys.readouterr()
+    assert calibrate("colour", "--profile", str(profile), "--serial", "SN-B", *targets["chart"]) == 2
+    said = capsys.readouterr().err
+    assert "it is the profile of camera 'imx708', serial 'SN-A'; --serial 'SN-B' names another" in said
+    assert profile.read_text() == before
+    assert (
+        calibrate(
+            "colour", "--profile", str(profile), "--serial", "SN-A", "--camera-model", "imx708", *targets["chart"]
+        )
+        == 0
+    )
+    assert read_profile(profile).camera_serial == "SN-A" and read_profile(profile).colour is not None
+
+
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
     profile_path = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0
