@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
-from firmware_app.calibration.profile import CalibrationProfile, read_profile
-from firmware_app.capture.camera import Camera, CameraSettings, Controls, Size
+from firmware_app.calibration.profile import CalibrationProfile, ProfileError, read_profile
+from firmware_app.capture.camera import Camera, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.opencv_camera import OpenCVCamera
@@ -83,6 +83,10 @@ def model_folder(models: ModelsConfig, modality: str) -> Path:
     return models.directory / getattr(models, modality)
 
 
+# How a pipeline gets its profile from the config: ``load_calibration``, or the app's own.
+CalibrationLoader = Callable[[Config], CalibrationProfile | None]
+
+
 def load_calibration(config: Config) -> CalibrationProfile | None:
     """The device's profile; ``None`` (and a warning) when it has none. A broken one is a ``ProfileError``."""
     if config.calibration.profile is None:
@@ -93,15 +97,26 @@ def load_calibration(config: Config) -> CalibrationProfile | None:
     return profile
 
 
-def build_pipeline(config: Config, recorder: Recorder | None = None) -> ScreeningPipeline:
+def build_pipeline(
+    config: Config, recorder: Recorder | None = None, calibration: CalibrationLoader = load_calibration
+) -> ScreeningPipeline:
+    """The screening pipeline, with the profile ``calibration`` loads (by default: the config's, or
+    a ``ProfileError``)."""
     return ScreeningPipeline(
         ModelShelf(config),
         config.models.operating_point or None,
         QualityGate(config.quality),
-        load_calibration(config),
+        calibration(config),
         recorder,
         research_run=config.quality.research_run,
     )
+
+
+def profile_misfit(error: ProfileError) -> CameraMisconfigured:
+    """A profile that cannot be applied to the camera's frames (a lens step made at other proportions,
+    another camera's profile) as the camera set up wrong: no cable fixes it, the technician's
+    configuration does, and the nurse is told so rather than to check the cable."""
+    return CameraMisconfigured(f"its frames do not fit the calibration profile: {error}")
 
 
 def build_camera(config: Config) -> tuple[Camera, Controls]:
@@ -172,13 +187,17 @@ class DurableRecorder:
         self._store.record_screening(record, [(JPEG, photo.jpeg())], payload, shared)
 
 
-def build_recording_pipeline(config: Config) -> tuple[ScreeningPipeline, ScreeningStore]:
-    """A pipeline that records every screening; the caller closes ``store.records`` when done."""
+def build_recording_pipeline(
+    config: Config, calibration: CalibrationLoader = load_calibration
+) -> tuple[ScreeningPipeline, ScreeningStore]:
+    """A pipeline that records every screening; the caller closes ``store.records`` when done. The
+    profile is loaded before the records are opened: a refused one leaves nothing open."""
+    profile = calibration(config)
     sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
     store.note_configuration(config_digest(config))
     recorder = DurableRecorder(store, config.device, config.sync.result_schema, sharing, config.sync.review_schema)
-    return build_pipeline(config, recorder), store
+    return build_pipeline(config, recorder, lambda _: profile), store
 
 
 class UploadThread:

@@ -64,7 +64,19 @@ def _millimetres(text: str) -> float:
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
     if path.exists():
         return read_profile(path)
-    return new_profile(args.camera_model, args.serial or config.device.id, args.by or getpass.getuser())
+    return new_profile(args.camera_model or "unknown", args.serial or config.device.id, args.by or getpass.getuser())
+
+
+def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str | None:
+    """What in ``--camera-model``/``--serial`` names another camera than an existing profile's: a
+    step of one camera added to another's profile was taken silently (those options only name a
+    new profile's camera), and the device then corrected its frames with a mixture of both."""
+    given = {
+        "--camera-model": (args.camera_model, profile.camera_model),
+        "--serial": (args.serial, profile.camera_serial),
+    }
+    other = [f"{option} {wanted!r}" for option, (wanted, held) in given.items() if wanted and wanted != held]
+    return ", ".join(other) or None
 
 
 def _usable(
@@ -113,13 +125,37 @@ def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
     if path is None:
         print("edgescreen: calibrate needs --profile FILE (or [calibration] profile in the config)", file=sys.stderr)
         return 2
-    profile = _load_or_create(path, args, config)
+    try:
+        profile = _load_or_create(path, args, config)
+    except ProfileError as error:  # its own advice, "make it again", must not lead back here
+        print(
+            f"edgescreen: {args.step} calibration refused: {error}. A step cannot be added to this file: "
+            f"move it aside (mv {path} {path}.broken) and make each step of the profile again",
+            file=sys.stderr,
+        )
+        return 2
+    if other := _other_camera(profile, args):
+        print(
+            f"edgescreen: {args.step} calibration refused, {path} left unchanged: it is the profile of camera "
+            f"{profile.camera_model!r}, serial {profile.camera_serial!r}; {other} names another: give that "
+            "camera's own profile file",
+            file=sys.stderr,
+        )
+        return 2
     try:
         updated = _measure(args, profile)
     except TargetNotFound as error:
         print(f"edgescreen: {args.step} calibration refused, {path} left unchanged: {error}", file=sys.stderr)
         return 1
-    written = write_profile(updated, path)
+    try:
+        written = write_profile(updated, path)
+    except OSError as error:  # not root under /etc/edgescreen, a read-only or full disk, a folder that is a file
+        print(
+            f"edgescreen: {args.step} measured but not written: cannot write {path}: {error.strerror or error} "
+            "(on a device the profile is written as root: calibration/README.md, 'On an installed device')",
+            file=sys.stderr,
+        )
+        return 2
     step = STEP_OF_COMMAND[args.step]
     section = profile_document(written)[step]
     errors = {k: v for k, v in section.items() if k in _REPORTED}
@@ -193,9 +229,13 @@ def add_calibrate_command(commands: argparse._SubParsersAction) -> None:  # type
     for name, text in helps.items():
         step = steps.add_parser(name, help=text, description=text)
         step.add_argument("--profile", type=Path, help="profile file (default: [calibration] profile)")
-        step.add_argument("--camera-model", default="unknown", type=typed, help="for a new profile")
         step.add_argument(
-            "--serial", default="", type=typed, help="camera serial, for a new profile (default: device id)"
+            "--camera-model", type=typed, help="for a new profile (default: unknown); an existing one's must match"
+        )
+        step.add_argument(
+            "--serial",
+            type=typed,
+            help="camera serial, for a new profile (default: device id); an existing one's must match",
         )
         step.add_argument("--by", default="", type=typed, help="who makes the profile (default: the login name)")
         if name == "geometry":

@@ -445,6 +445,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Calibration profile {id} is {days} days old: ask the technician to recalibrate.",
         "fr": "Le profil d'étalonnage {id} a {days} jours : demandez un nouvel étalonnage au technicien.",
     },
+    "health.calibration.changed": {
+        "en": "The calibration profile was changed after the app started: it is not in use yet ({id}). "
+        "Restart the device to use it.",
+        "fr": "Le profil d'étalonnage a changé après le démarrage de l'application : il n'est pas encore "
+        "appliqué ({id}). Redémarrez l'appareil pour l'utiliser.",
+    },
     "health.calibration.red": {
         "en": "The calibration profile cannot be read ({error}). Call the technician.",
         "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",

@@ -146,6 +146,12 @@ class ScreeningPipeline:
         self._research_run = research_run
         self._input_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-input")
 
+    @property
+    def calibration(self) -> str:
+        """The id of the profile this pipeline applies, or ``uncalibrated``: what its results say,
+        which the app's readiness list holds against the profile file as it is now."""
+        return calibration_id(self._calibration)
+
     def model(self, modality: str) -> TriageModel:
         """The model this pipeline triages ``modality`` with, loaded and verified on first use."""
         return self._model_for(modality)
@@ -218,9 +224,7 @@ class ScreeningPipeline:
             lesion = inputs.lesion
         else:
             outcome = self._research_triage(checked)
-        result = ScreeningResult(
-            frame.source, modality, outcome, quality, calibration_id(self._calibration), lesion=lesion
-        )
+        result = ScreeningResult(frame.source, modality, outcome, quality, self.calibration, lesion=lesion)
         recorded = self._record(result, checked.photo, context)
         if not checked.choice.passed:
             reasons = ",".join(quality.reasons)

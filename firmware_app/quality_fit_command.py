@@ -2,14 +2,17 @@
 first good photos (``firmware_app.quality.fit`` says how each limit is derived).
 
 The photos are measured by the gate's own full and preview checks, exactly as frames will be; one
-that cannot be measured (no field of view, unreadable) is counted and left out. The profile is
-printed (or written with ``--out``) as the ``[quality]`` tables of a device config, each limit with
-the photos' statistics it came from, for the technician to review before installing it.
+that cannot be measured (no field of view, unreadable), repeats an earlier one's picture, or is
+refused by the gate whatever the limits (not a colour photo, too small) is counted and left out.
+The profile is printed (or written with ``--out``, to a new file) as the ``[quality]`` tables of a
+device config, each limit with the photos' statistics it came from, for the technician to review
+before installing it.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,21 +28,41 @@ from firmware_app.typed_argument import typed
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
 MIN_PHOTOS = 10
+# What the gate refuses from the pixels before any limit a fit sets: such a photo is no good photo
+# of the camera (a calibration card or checkerboard left in the folder was fitted as a fundus).
+NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small"})
 
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
+    if args.out and args.out.exists():  # e.g. the device's own config.toml, which it would replace whole
+        print(
+            f"edgescreen: quality fit: {args.out} exists; the profile is never written over a file "
+            "(give a new file, then merge its lines into the config)",
+            file=sys.stderr,
+        )
+        return 2
     modality = args.modality or config.device.modality
     settings = config.quality
     gate = QualityGate(settings)
     measured, preview_sharpness, skipped = [], [], 0
+    # A picture given twice (a file copied, a folder globbed twice) is one photo: ten copies of one
+    # photo would set every limit midway to the default from that photo alone.
+    seen: dict[bytes, int] = {}
     for index, path in enumerate(args.images):
         try:
-            pixels = read_frame(path).pixels
+            frame = read_frame(path)
+            pixels = frame.pixels
+            digest = hashlib.sha256(pixels.tobytes()).digest()
+            if digest in seen:
+                raise ValueError(f"the same picture as photo {seen[digest]}")
+            seen[digest] = index + 1
+            if refused := NEVER_GOOD.intersection(gate.check(frame, modality).reasons):
+                raise ValueError(f"the gate refuses it whatever the limits ({', '.join(sorted(refused))})")
             measured.append(gate.measures(pixels, modality, Speed.FULL))
             preview = gate.measures(pixels, modality, Speed.PREVIEW)
             if "sharpness" in preview:  # a photo smaller than the scale focus is judged at has none
                 preview_sharpness.append(preview["sharpness"])
-        except (ImageError, ValueError) as error:  # no field of view is a ValueError
+        except (ImageError, ValueError) as error:  # no field of view, repeated, never good: ValueError
             skipped += 1
             # An image error's reason, not its text: that starts with the file's name, which in a
             # clinic is often a patient's.
@@ -79,7 +102,7 @@ def add_quality_fit_command(commands: argparse._SubParsersAction) -> None:  # ty
         "--camera-model", required=True, type=typed, help="the camera the limits are for ([quality] camera_model)"
     )
     fit.add_argument("--modality", choices=MODALITIES, help="default: [device] modality in the config")
-    fit.add_argument("--out", type=Path, help="write the profile here instead of printing it")
+    fit.add_argument("--out", type=Path, help="write the profile to this new file instead of printing it")
     fit.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     fit.set_defaults(handler=cmd_quality_fit)
 

@@ -31,6 +31,7 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import Connection, Engine, select
 
 from edgescreen_wire.checks import IDENTIFIER, WireError, check_text
+from firmware_app.calibration.profile import UNCALIBRATED
 from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
@@ -357,6 +358,9 @@ CSV_COLUMNS = (
     # The device's clock flag (edgescreen_wire.result's ``clock``; empty when it vouched for its time),
     # and which of captured_at or received_at dates the result (review_station.dating), as the range does.
     "clock", "dated_from",
+    # The device's calibration profile id, or "uncalibrated": the skin tone and the lesion diameter
+    # are read on calibrated colour and scale, so an audit can tell which results stand on them.
+    "calibration",
 )  # fmt: skip
 
 
@@ -379,7 +383,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
                 "" if result.lesion_diameter_mm is None else result.lesion_diameter_mm, result.skin_tone or "",
                 "assessed" if read_graded(final) else "not_assessed",
                 payload["eye"] or "", payload["body_site"] or "",
-                payload.get("clock", ""), result.dated_from,
+                payload.get("clock", ""), result.dated_from, payload["calibration_id"] or UNCALIBRATED,
             ]
         )  # fmt: skip
     return out.getvalue()

@@ -95,6 +95,12 @@ _WARP_PIXELS_PER_PITCH = 60
 _SAMPLED_FRACTION = 0.4  # of each patch's side, around its centre
 _MIN_CHART_AREA = 0.05  # of the photo
 _MIN_LUMINANCE_CORRELATION = 0.85
+# A patch's sampled centre is one plain colour: sensor noise, averaged down to the warp's scale, spreads
+# it by 1 to 2 levels (8-bit) on rendered charts. A finger, a shadow's edge or a reflection across
+# it spreads it by tens (34 and 93 on rendered charts), and its mean then fits the colour matrix to
+# a colour the patch is not: a chart with a glint on one patch was accepted with a delta E76 of 40
+# after correction, and the matrix applied to every photo after it.
+_MAX_PATCH_SPREAD = 12.0
 _DETECT_LONG_SIDE = 1024
 
 
@@ -130,20 +136,23 @@ def _clockwise(corners: np.ndarray) -> np.ndarray:
     return ordered if top >= side else np.roll(ordered, -1, axis=0)  # a chart held upright: turn it
 
 
-def _sample_patches(rgb: np.ndarray, corners: np.ndarray) -> np.ndarray:
-    """Mean 8-bit RGB of the central part of each of the 24 patches, (24, 3) float."""
+def _sample_patches(rgb: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean 8-bit RGB of the central part of each of the 24 patches, (24, 3) float, and how uneven
+    each part is: its worst channel's standard deviation, in 8-bit levels, (24,)."""
     size = (round(LAYOUT.width * _WARP_PIXELS_PER_PITCH), round(LAYOUT.height * _WARP_PIXELS_PER_PITCH))
     target = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
     warped = cv2.warpPerspective(rgb, cv2.getPerspectiveTransform(corners, target), size, flags=cv2.INTER_AREA)
     inset = (1 - _SAMPLED_FRACTION) / 2 * LAYOUT.patch
     side = _SAMPLED_FRACTION * LAYOUT.patch
-    means = []
+    means, spreads = [], []
     for index in range(LAYOUT.columns * LAYOUT.rows):
         x, y = LAYOUT.patch_origin(index)
         left, top = round((x + inset) * _WARP_PIXELS_PER_PITCH), round((y + inset) * _WARP_PIXELS_PER_PITCH)
         span = max(1, round(side * _WARP_PIXELS_PER_PITCH))
-        means.append(warped[top : top + span, left : left + span].reshape(-1, 3).mean(axis=0))
-    return np.array(means)
+        sampled = warped[top : top + span, left : left + span].reshape(-1, 3).astype(np.float64)
+        means.append(sampled.mean(axis=0))
+        spreads.append(sampled.std(axis=0).max())
+    return np.array(means), np.array(spreads)
 
 
 def read_chart(rgb: np.ndarray) -> np.ndarray:
@@ -154,18 +163,25 @@ def read_chart(rgb: np.ndarray) -> np.ndarray:
     """
     corners = _board_corners(rgb)
     reference_luminance = REFERENCE_LAB[:, 0]
-    best, best_correlation = None, -1.0
+    best, best_spreads, best_correlation = None, np.zeros(0), -1.0
     for turn in (0, 2):
-        patches = _sample_patches(rgb, np.roll(corners, -turn, axis=0))
+        patches, spreads = _sample_patches(rgb, np.roll(corners, -turn, axis=0))
         luminance = srgb8_to_lab(patches)[:, 0]
         # A board with no patches on it is flat: no correlation to speak of (and none to compute).
         correlation = float(np.corrcoef(luminance, reference_luminance)[0, 1]) if luminance.std() > 1.0 else 0.0
         if correlation > best_correlation:
-            best, best_correlation = patches, correlation
+            best, best_spreads, best_correlation = patches, spreads, correlation
     if best is None or best_correlation < _MIN_LUMINANCE_CORRELATION:
         raise TargetNotFound(
             f"a dark board was found but its patches do not match the 24-patch chart (luminance correlation "
             f"{best_correlation:.2f} < {_MIN_LUMINANCE_CORRELATION}): photograph the whole chart, flat and unobstructed"
+        )
+    uneven = int(np.argmax(best_spreads))
+    if best_spreads[uneven] > _MAX_PATCH_SPREAD:
+        raise TargetNotFound(
+            f"the '{PATCH_NAMES[uneven]}' patch is not evenly coloured (spread {best_spreads[uneven]:.0f} of 255 "
+            f"levels, at most {_MAX_PATCH_SPREAD:.0f}): a finger, a shadow or a reflection is on the chart; "
+            "photograph it unobstructed, without glare"
         )
     white = best[18]
     if white.max() >= 250:

@@ -79,7 +79,8 @@ def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
     if texture > _MAX_TEXTURE or nodes.min() <= 0:
         raise TargetNotFound(
             f"the target is not uniform (texture {texture:.0%} after removing the illumination): use a plain, "
-            "matte, evenly coloured card that fills the whole frame, slightly defocused"
+            "matte, evenly coloured card that fills the whole frame, slightly defocused, and clean the lens "
+            "(a smudge or dust on it is the same dark spot in every frame)"
         )
     gains = nodes.max(axis=(0, 1)) / nodes
     if float(gains.max()) > _MAX_GAIN:

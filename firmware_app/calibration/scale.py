@@ -18,6 +18,11 @@ from firmware_app.calibration.profile import Scale
 _MIN_AREA_FRACTION = 0.005
 _MAX_SIDE_MISMATCH = 0.08  # relative difference between the square's sides: more is a tilted target
 _BORDER_PX = 2
+# Photos of the one target at the one working distance agree to a fraction of a percent (rendered:
+# 0.002%); more apart than this, one was taken nearer or farther, or of another square, and their
+# median would put every lesion's diameter off by part of the difference (two photos 50% apart
+# gave a scale 25% off the first).
+_MAX_DISAGREEMENT = 0.05
 
 
 def square_side_px(rgb: np.ndarray) -> float:
@@ -47,7 +52,9 @@ def square_side_px(rgb: np.ndarray) -> float:
         filled = np.zeros_like(dark)
         cv2.drawContours(filled, [contour], -1, 255, thickness=cv2.FILLED)
         return float(np.sqrt(np.count_nonzero(filled & dark)))
-    raise TargetNotFound(f"{reason} (print calibration/targets/scale-target.svg at 100% and fill part of the frame)")
+    raise TargetNotFound(
+        f"{reason} (print calibration/targets/scale-target-10mm.svg at 100% and fill part of the frame)"
+    )
 
 
 def measure_scale(sides_px: Sequence[float], target_mm: float, image_size: tuple[int, int]) -> Scale:
@@ -55,6 +62,13 @@ def measure_scale(sides_px: Sequence[float], target_mm: float, image_size: tuple
     if sides.size == 0:
         raise TargetNotFound("no photo of the scale target was usable")
     mm_per_pixel = target_mm / sides
+    apart = float(np.max(np.abs(mm_per_pixel / np.median(mm_per_pixel) - 1)))
+    if apart > _MAX_DISAGREEMENT:
+        raise TargetNotFound(
+            f"the photos disagree: one reads {apart:.0%} off the typical millimetres per pixel (at most "
+            f"{_MAX_DISAGREEMENT:.0%}): the target was not at the working distance in every photo, or not the "
+            "same size; take them all as a patient's photo is taken"
+        )
     return Scale(
         image_size=image_size,
         mm_per_pixel=float(np.median(mm_per_pixel)),

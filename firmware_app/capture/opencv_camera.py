@@ -92,6 +92,10 @@ class OpenCVCamera(Camera):
         self._thread = DeviceThread(_release, f"opencv {self.model}")
         self._thread.open(opener, self._timeout, self._stalled("opening"))
         if not self._on_device(lambda capture: capture.isOpened(), "opening"):
+            if "://" in self._source:  # a stream's address may be wrong or its server down: it need not exist
+                raise CameraBusy(
+                    f"opencv: no stream OpenCV can read at {self.model} (check the address, and its server)"
+                )
             raise CameraBusy(f"opencv: {self.model} exists but cannot be opened (in use, or not a capture device)")
         self._apply_size(self._preview_size)
 

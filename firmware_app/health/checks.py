@@ -23,7 +23,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
-from firmware_app.records.clock import BUILD_DATE, PROJECT_START
+from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
@@ -88,19 +88,26 @@ def check_camera(probe: Callable[[], bool]) -> Check:
     return _check("camera", Level.GREEN if free else Level.AMBER)
 
 
-def check_calibration(profile: Path | None, now: datetime) -> Check:
+def check_calibration(profile: Path | None, now: datetime, in_use: str | None = None) -> Check:
     """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red; an
     age is judged only from a date that can be true, and one dated on a clock not yet set is of any
-    age: worth a warning too."""
+    age: worth a warning too. ``in_use`` is the id the running app applies (the app's list; ``doctor``
+    cannot know it): a file that now holds another profile (remade, or mended after the app started
+    without it) is red until a restart, as results would name one profile while ``doctor`` names
+    another."""
     if profile is None:
         return _check("calibration", Level.AMBER, "none")
     try:
         loaded = read_profile(profile)
     except (ProfileError, OSError) as error:
         return _check("calibration", Level.RED, error=error)
+    if in_use is not None and in_use != loaded.id:
+        return _check("calibration", Level.RED, "changed", id=loaded.id, in_use=in_use)
     updated = datetime.fromisoformat(loaded.updated or loaded.created)
     updated = updated if updated.tzinfo else updated.replace(tzinfo=UTC)
-    if updated < PROJECT_START:  # made on a clock not yet set (1970): it may be any age, even years
+    # Made on a clock not yet set (1970), or set ahead (a hand-set year): it may be any age, even
+    # years; one dated ahead read "0 days old" until that date came round.
+    if updated < PROJECT_START or updated > now + FUTURE_TOLERANCE:
         return _check("calibration", Level.AMBER, "undated", id=loaded.id)
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS

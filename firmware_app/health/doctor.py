@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from firmware_app.app import build_camera, model_folder, open_store
+from firmware_app.app import build_camera, model_folder, open_store, profile_misfit
 from firmware_app.bundles.manifest import installed_name, load_installed
+from firmware_app.calibration.apply import apply
+from firmware_app.calibration.profile import ProfileError, read_profile
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
@@ -57,10 +59,27 @@ def verify_models(config: Config) -> Callable[[], list[str]]:
 
 
 def probe_camera(config: Config) -> Callable[[], bool]:
+    """Open the camera, read a preview frame and take one still, and apply the calibration profile
+    to both as the screening will: a profile that does not fit the camera's frames (a lens step made
+    at other proportions than the preview's or the configured still size's) is the camera set up
+    wrong (red), where every capture would fail while doctor said green. The still is doctor's
+    alone: the app's readiness list, run at every sign-in, reads a preview frame only."""
+
     def probe() -> bool:
         camera, _ = build_camera(config)
         with camera:
-            next(iter(camera.preview_frames()))
+            frames = [next(iter(camera.preview_frames())), *camera.capture_burst(1)]
+        if config.calibration.profile is None:
+            return True
+        try:
+            profile = read_profile(config.calibration.profile)
+        except ProfileError:  # the calibration check says why it cannot be read
+            return True
+        try:
+            for frame in frames:
+                apply(profile, frame)
+        except ProfileError as error:
+            raise profile_misfit(error) from None
         return True
 
     return probe

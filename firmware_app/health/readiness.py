@@ -126,18 +126,19 @@ def readiness(
     probe_camera: Callable[[], bool],
     now: datetime | None = None,
     scans: Scans | None = None,
+    calibration_in_use: str | None = None,
 ) -> list[Check]:
     """Every check, run now; with ``scans`` (starting a patient), the records' quick_check and the
     audit chain up to the verified mark are theirs (``_scanned``). ``load_models`` and
     ``probe_camera`` are the device's own (the app's camera owner knows whether another screen holds
-    the camera)."""
+    the camera), as is ``calibration_in_use``, the profile id its results carry."""
     now = now or datetime.now(UTC)
     sync = sync_status(records)
     records_check, audit_check = _scanned(records, scans)
     return [
         check_models(load_models),
         check_camera(probe_camera),
-        check_calibration(config.calibration.profile, now),
+        check_calibration(config.calibration.profile, now, calibration_in_use),
         disk_check(config),
         records_check,
         audit_check,

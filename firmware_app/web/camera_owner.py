@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import cv2
 
+from firmware_app.app import profile_misfit
+from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import Camera, CameraError, Controls
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
@@ -203,7 +205,11 @@ class CameraOwner:
             return False
         camera, _ = self._open_camera(modality)
         with camera:
-            next(iter(camera.preview_frames()))
+            frame = next(iter(camera.preview_frames()))
+        try:  # the frame as the capture screen will judge it: a profile that does not fit it is red now
+            self._preview_check(modality)(frame)
+        except ProfileError as error:
+            raise profile_misfit(error) from None
         self.error = None
         return True
 
@@ -318,4 +324,6 @@ def as_camera_error(error: Exception) -> CameraError:
     says the camera failed and offers a retry), and the log keeps the original."""
     if isinstance(error, CameraError):
         return error
+    if isinstance(error, ProfileError):
+        return profile_misfit(error)
     return CameraError(f"the camera failed unexpectedly: {type(error).__name__}: {error}")

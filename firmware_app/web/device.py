@@ -16,8 +16,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from firmware_app.app import build_camera, build_recording_pipeline, model_folder, run_sync
+from firmware_app.app import build_camera, build_recording_pipeline, load_calibration, model_folder, run_sync
 from firmware_app.bundles.manifest import installed_name
+from firmware_app.calibration.profile import CalibrationProfile, ProfileError
 from firmware_app.capture.camera import Camera, Controls
 from firmware_app.capture.codes import CodeReader
 from firmware_app.capture.files_camera import list_images
@@ -41,6 +42,19 @@ T = TypeVar("T")
 # a camera probe and the models are too slow to run twice in a row. The steps of a visit never run
 # them (``visit_checks``).
 READINESS_FRESH_S = 5.0
+
+
+def calibration_or_none(config: Config) -> CalibrationProfile | None:
+    """The configured profile, or none when it cannot be read. A broken profile (cut short, edited
+    by hand, gone) used to stop the app at start, so the nurse's screen stayed blank and the
+    readiness list never said why; now the app starts and that list holds the profile red, which
+    blocks every screening (``health.checks.check_calibration``): nothing is screened uncalibrated
+    while a profile is configured."""
+    try:
+        return load_calibration(config)
+    except ProfileError as error:
+        log_event("calibration.refused", level=40, error=error)
+        return None
 
 
 class Device:
@@ -79,7 +93,7 @@ class Device:
         log_event("app.started")
 
     def _open_records(self) -> None:
-        self.pipeline, self.store = build_recording_pipeline(self.config)
+        self.pipeline, self.store = build_recording_pipeline(self.config, calibration_or_none)
         self.operators = Operators(self.store.records)
 
     def _sync(self) -> None:
@@ -129,7 +143,14 @@ class Device:
         if fresh or now - self._checked_at > READINESS_FRESH_S:
             full = fresh or self._scans is None
             scans = None if full else self._scans
-            self._checks = readiness(self.config, self.store.records, self.load_models, self.probe_camera, scans=scans)
+            self._checks = readiness(
+                self.config,
+                self.store.records,
+                self.load_models,
+                self.probe_camera,
+                scans=scans,
+                calibration_in_use=self.pipeline.calibration,
+            )
             if full:
                 self._keep(Scans.of(self._checks, now))
             elif self._scans is not None and self._scans.due(now):

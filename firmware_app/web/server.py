@@ -22,6 +22,8 @@ from starlette.templating import Jinja2Templates
 
 from edgescreen_wire import typed_text
 from firmware_app import __version__
+from firmware_app.app import profile_misfit
+from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.events import log_event
 from firmware_app.messages import message, plural_key
@@ -209,7 +211,9 @@ class WebApp:
         except ScreeningRefused as error:
             log_event("app.screening_refused", error=error)
             return self.render(request, session, "message.html", 507, text_key=error.message_key)
-        except CameraError as error:
+        except (CameraError, ProfileError) as raised:
+            # A profile that does not fit a still (the preview fitted it) is the camera set up wrong.
+            error = profile_misfit(raised) if isinstance(raised, ProfileError) else raised
             log_event("app.camera_failed", level=40, error=error)  # the cause is the technician's: logged only
             return self.render(request, session, "message.html", 503, text_key=camera_words(error, "app.camera_failed"))
         except ContextError as error:

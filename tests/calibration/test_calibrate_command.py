@@ -109,6 +109,55 @@ def test_a_hand_edited_or_broken_profile_is_refused(tmp_path, targets):
         read_profile(tmp_path / "absent.json")
 
 
+@pytest.mark.parametrize("damage", ["cut short", "edited by hand"])
+def test_a_broken_profile_cannot_be_added_to_and_calibrate_says_what_to_do(tmp_path, targets, capsys, damage):
+    """The refusal said "make it again with `edgescreen calibrate`", which then refused the same file."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    if damage == "cut short":
+        profile.write_text(profile.read_text()[:200])
+    else:
+        profile.write_text(profile.read_text().replace('"frames": 3', '"frames": 4'))
+    broken = profile.read_text()
+    capsys.readouterr()
+    assert calibrate("colour", "--profile", str(profile), *targets["chart"]) == 2
+    said = capsys.readouterr().err
+    assert f"move it aside (mv {profile} {profile}.broken) and make each step of the profile again" in said
+    assert profile.read_text() == broken
+
+
+def test_a_profile_that_cannot_be_written_is_said_so_not_a_traceback(tmp_path, targets, capsys):
+    """A folder that cannot be written (a technician without sudo under /etc/edgescreen, a read-only
+    card; here a path through a file, as root can write anywhere) raised a traceback."""
+    in_a_file = Path(targets["flat"][0]) / "device.json"
+    assert calibrate("flat", "--profile", str(in_a_file), *targets["flat"]) == 2
+    said = capsys.readouterr().err
+    assert f"flat measured but not written: cannot write {in_a_file}" in said and "as root" in said
+
+
+def test_a_step_for_another_camera_is_not_added_to_this_cameras_profile(tmp_path, targets, capsys):
+    """--camera-model and --serial only named a new profile's camera: a colour chart photographed with
+    the dermatoscope was added, silently, to the fundus camera's profile."""
+    profile = tmp_path / "device.json"
+    assert (
+        calibrate("flat", "--profile", str(profile), "--camera-model", "imx708", "--serial", "SN-A", *targets["flat"])
+        == 0
+    )
+    before = profile.read_text()
+    capsys.readouterr()
+    assert calibrate("colour", "--profile", str(profile), "--serial", "SN-B", *targets["chart"]) == 2
+    said = capsys.readouterr().err
+    assert "it is the profile of camera 'imx708', serial 'SN-A'; --serial 'SN-B' names another" in said
+    assert profile.read_text() == before
+    assert (
+        calibrate(
+            "colour", "--profile", str(profile), "--serial", "SN-A", "--camera-model", "imx708", *targets["chart"]
+        )
+        == 0
+    )
+    assert read_profile(profile).camera_serial == "SN-A" and read_profile(profile).colour is not None
+
+
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
     profile_path = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0

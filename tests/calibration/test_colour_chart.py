@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from skimage.color import deltaE_ciede2000
@@ -65,3 +66,22 @@ def test_a_dark_board_without_the_patches_is_refused():
 def test_an_overexposed_chart_is_refused():
     with pytest.raises(TargetNotFound, match="white patch is clipped"):
         read_chart(photographed_chart(seed=4, cast=np.eye(3) * 1.6))
+
+
+def _glint(photo: np.ndarray) -> np.ndarray:
+    cv2.circle(photo, (420, 330), 35, (255, 255, 255), -1)
+    return cv2.GaussianBlur(photo, (0, 0), 1)
+
+
+def _finger(photo: np.ndarray) -> np.ndarray:
+    return cv2.circle(photo, (420, 330), 60, (200, 150, 130), -1)
+
+
+@pytest.mark.parametrize("obstruct", [_glint, _finger], ids=["glint", "finger"])
+def test_a_chart_with_something_on_a_patch_is_refused_naming_the_patch(obstruct):
+    """A glint or a fingertip on one or two patches was read as their colour: the chart was accepted
+    and the matrix fitted to it (in a hands-on run, delta E76 after correction 9.9 mean and 40 max,
+    where a clean photo of the same chart gives 0.6 and 1.4), then applied to every photo."""
+    photo = obstruct(np.ascontiguousarray(photographed_chart(seed=7)))
+    with pytest.raises(TargetNotFound, match=r"the '[a-z0-9 .]+' patch is not evenly coloured.*without glare"):
+        read_chart(photo)

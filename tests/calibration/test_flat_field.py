@@ -57,6 +57,16 @@ def test_bad_targets_are_refused_with_a_reason(retina_rgb):
         measure_flat_field([half_lit])
 
 
+def test_a_smudge_on_the_lens_is_named_as_what_to_clean():
+    """A smudge darkens the same spot of every frame: the refusal asked only for another card, which
+    the technician could change for ever."""
+    y, x = np.mgrid[0:240, 0:320]
+    smudge = 1 - 0.35 * np.exp(-((x - 100) ** 2 + (y - 75) ** 2) / (2 * 15**2))[..., None]
+    frames = [np.clip(frame * smudge, 0, 255).astype(np.uint8) for frame in uniform_target_frames(240, 320, 3)]
+    with pytest.raises(TargetNotFound, match=r"not uniform .* clean the lens \(a smudge"):
+        measure_flat_field(frames)
+
+
 def test_a_cards_colour_cast_is_not_counted_as_unevenness():
     """An even card with a slight cast is as uniform as a grey one: each channel is judged against its
     own mean (the spread across channels read 0.146 for this card, 0.0014 for a grey one)."""

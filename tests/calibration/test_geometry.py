@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from firmware_app.calibration import geometry
 from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.geometry import board_points, find_board, measure_distortion, undistort
+from firmware_app.calibration.profile import CalibrationProfile, LensDistortion, new_profile, write_profile
 from tests.calibration.render import checkerboard_views
 
 SIZE = (640, 480)
@@ -16,6 +20,12 @@ BOARD = (9, 6)
 SQUARE_MM = 18.0
 CAMERA = np.array([[560.0, 0, 322.0], [0, 560.0, 238.0], [0, 0, 1]])
 DISTORTION = np.array([-0.28, 0.09, 0.0, 0.0, 0.0])  # barrel, like a short dermatoscope lens
+
+
+def write_lens_profile(path: Path, size: tuple[int, int] = SIZE) -> CalibrationProfile:
+    """A profile whose lens step is this camera's, made on its photos of ``size`` (640x480, 4:3)."""
+    lens = LensDistortion(size, CAMERA, DISTORTION, 0.1, 8, BOARD, SQUARE_MM)
+    return write_profile(dataclasses.replace(new_profile("imx708", "SN-1", "tech"), geometry=lens), path)
 
 
 @pytest.fixture(scope="module")

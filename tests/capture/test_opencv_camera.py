@@ -43,6 +43,12 @@ def test_a_missing_video_file_is_a_clear_error():
         camera(source="/nowhere/camera.avi").open()
 
 
+def test_a_stream_address_nothing_answers_is_not_said_to_exist():
+    """It read "http://127.0.0.1:9/stream.mjpg exists but cannot be opened (in use, ...)"."""
+    with pytest.raises(CameraUnavailable, match=r"no stream OpenCV can read at http://127\.0\.0\.1:9/s\.mjpg \(check"):
+        camera(source="http://127.0.0.1:9/s.mjpg").open()
+
+
 def test_frames_arrive_in_rgb_and_a_stream_that_ends_stalls_with_a_timeout(fundus_video):
     with camera(source=str(fundus_video), timeout=0.3) as cam:
         frames = cam.preview_frames()

@@ -72,6 +72,14 @@ def test_a_profile_made_on_a_clock_in_1970_is_of_unknown_age_and_asks_for_a_reca
     assert "unknown" in message(undated.message_key, "en").format(**undated.values)
 
 
+def test_a_profile_dated_ahead_of_the_clock_is_of_unknown_age_too(tmp_path):
+    """Made on a clock set a year ahead by hand: it read "0 days old", green, for a year and a half."""
+    path = tmp_path / "profile.json"
+    made = write_profile(new_profile("reference", "0001", "test"), path)
+    undated = check_calibration(path, datetime.fromisoformat(made.updated) - timedelta(days=365))
+    assert undated.level is Level.AMBER and undated.message_key == "health.calibration.undated"
+
+
 def test_clock_before_the_build_era_is_red_and_an_unsynchronised_one_amber_in_either_kernel_state():
     assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), True).level is Level.RED
     assert check_clock(datetime(2000, 1, 1, tzinfo=UTC), False).level is Level.RED

@@ -16,10 +16,13 @@ from cryptography.x509.oid import NameOID
 from edgescreen_wire.sealed_image import write_key_pair
 from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
-from firmware_app.health.checks import Level, check_certificates, check_key_file
+from firmware_app.health.checks import CAMERA_MISCONFIGURED, Level, check_certificates, check_key_file
+from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from firmware_app.records.screening import ScreeningContext
-from tests.conftest import MODELS_DIR
+from tests.calibration.test_geometry import write_lens_profile
+from tests.capture import fake_picamera2
+from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.records.kit import (
     DEVICE,
     flip_a_bit_on_the_card,
@@ -326,3 +329,32 @@ def test_a_photo_and_a_reference_changed_on_a_worn_card_are_named_by_doctor(tmp_
     assert checks["records"]["level"] == "green"  # the pages are whole
     assert status == 0 and checks["sealed"]["level"] == "amber"
     assert f"{ids[1]}, {ids[3]}" in checks["sealed"]["message"] and words in checks["sealed"]["message"]
+
+
+def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path):
+    """A lens step made on 4:3 photos, a camera giving square frames: doctor said camera and
+    calibration green while every capture failed. Now the probed frame goes through the profile."""
+    profile_path = tmp_path / "lens.json"
+    write_lens_profile(profile_path)
+    retina = PROJECT_ROOT / "firmware_app" / "samples" / "fundus-retina.jpg"
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina}"]\n[calibration]\nprofile = "{profile_path}"\n')
+    open_store(tmp_path).records.close()
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["camera"]["level"] == "red", checks["camera"]
+    assert "does not have the proportions of the lens calibration" in checks["camera"]["message"]
+    assert "[camera]" in checks["camera"]["message"] and checks["calibration"]["level"] == "green"
+
+
+def test_a_still_size_the_profile_does_not_fit_is_a_red_camera_too(tmp_path, monkeypatch, retina_rgb):
+    """The preview (640x480) fits the lens step, the configured stills (480x480) do not: doctor said
+    green and every shutter press failed. Doctor takes one still too (the Raspberry Pi camera's fake)."""
+    fake_picamera2.install(monkeypatch, retina_rgb)
+    profile = tmp_path / "lens.json"
+    write_lens_profile(profile)
+    camera = 'backend = "picamera2"\npreview_width = 640\npreview_height = 480\nstill_width = 480\nstill_height = 480\n'
+    path = write_config(tmp_path, 1, f'[camera]\n{camera}[calibration]\nprofile = "{profile}"\n')
+    open_store(tmp_path).records.close()
+    checks = {check.name: check for check in doctor_checks(load_config(str(path)))}
+    camera_check = checks["camera"]
+    assert camera_check.level is Level.RED and camera_check.message_key == CAMERA_MISCONFIGURED
+    assert "a 480x480 frame does not have the proportions of the lens calibration" in str(camera_check.values["error"])

@@ -15,8 +15,12 @@ from firmware_app.quality.fundus import RULES
 from firmware_app.quality.gate import CAMERA_GEOMETRY, DEVICE_DECLARED, MEASURES, PHYSICAL
 from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
+from tests.calibration.render import checkerboard_views, uniform_target_frames
+from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.conftest import write_rgb
 from tests.test_cli import edgescreen, json_lines
+
+LENS = (CAMERA, DISTORTION, SIZE, BOARD, SQUARE_MM)
 
 
 def _good_photos(retina_rgb: np.ndarray, count: int) -> list[np.ndarray]:
@@ -88,6 +92,45 @@ def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb):
     assert run.returncode == 2
     assert "at least 10" in run.stderr and "1 left out" in run.stderr
     assert not profile.exists()
+
+
+def test_one_photo_given_ten_times_is_one_photo_and_leaves_no_profile(tmp_path, retina_rgb):
+    """Ten copies of one photo (a file copied, a folder globbed twice) set every limit from that one
+    photo: min_disc_contrast went from the default 0.085 to 0.43, refusing darker fundi."""
+    photo = write_rgb(tmp_path / "first.png", _good_photos(retina_rgb, 1)[0])
+    copies = [photo, *(photo.with_name(f"copy-{i}.png") for i in range(9))]
+    for copy in copies[1:]:
+        copy.write_bytes(photo.read_bytes())
+    profile = tmp_path / "camera.toml"
+    run = edgescreen("quality", "fit", "--camera-model", "cam-D", "--out", str(profile), *map(str, copies))
+    assert run.returncode == 2 and "got 1 (9 left out)" in run.stderr, run.stderr
+    assert 'quality.fit_skipped photo=10 error="the same picture as photo 1"' in run.stderr
+    assert not profile.exists()
+
+
+def test_calibration_photos_left_in_the_folder_are_no_good_photos(tmp_path, retina_rgb):
+    """Grey cards and checkerboards (the technician's calibration photos) were counted as "17 good
+    fundus photos" and fitted; the gate refuses each as greyscale whatever the limits."""
+    cards = [write_rgb(tmp_path / f"card-{i}.png", f) for i, f in enumerate(uniform_target_frames(480, 640, 6))]
+    boards = [write_rgb(tmp_path / f"board-{i}.png", v) for i, v in enumerate(checkerboard_views(*LENS)[:5])]
+    good = write_rgb(tmp_path / "first.jpg", _good_photos(retina_rgb, 1)[0])
+    profile = tmp_path / "camera.toml"
+    run = edgescreen(
+        "quality", "fit", "--camera-model", "cam-F", "--out", str(profile), *map(str, [*cards, *boards, good])
+    )
+    assert run.returncode == 2 and "got 1 (11 left out)" in run.stderr, run.stderr
+    assert "the gate refuses it whatever the limits (greyscale)" in run.stderr
+    assert not profile.exists()
+
+
+def test_the_profile_is_never_written_over_an_existing_file(tmp_path, retina_rgb):
+    """``--out /etc/edgescreen/config.toml`` replaced the device's whole config with the [quality] tables."""
+    photos = [write_rgb(tmp_path / f"p{i}.jpg", rgb) for i, rgb in enumerate(_good_photos(retina_rgb, 10))]
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nid = "clinic-7"\n')
+    run = edgescreen("quality", "fit", "--camera-model", "cam-E", "--out", str(config), *map(str, photos))
+    assert run.returncode == 2 and "exists; the profile is never written over a file" in run.stderr
+    assert config.read_text() == '[device]\nid = "clinic-7"\n'
 
 
 def test_a_photo_left_out_is_logged_by_its_place_and_reason_never_its_file_name(tmp_path, retina_rgb):

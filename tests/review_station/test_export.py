@@ -30,6 +30,7 @@ DERMOSCOPY = {
     "skin_tone": "brown",
     "quality": {"verdict": "usable", "reasons": ["blurred"], "measures": {"sharpness": 0.31}},
     "quality_reference": "good",
+    "calibration_id": "SN-7-20261128-0a1b2c3d",
 }
 
 
@@ -134,6 +135,8 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
     assert (skin["skin_tone"], skin["lesion_diameter_mm"], skin["operating_point"]) == ("brown", "7.5", "screening")
     assert (fundus["skin_tone"], fundus["lesion_diameter_mm"], fundus["operating_point"]) == ("", "", "")
     assert (fundus["eye"], fundus["body_site"], skin["eye"], skin["body_site"]) == ("L", "", "", "trunk")
+    # Which results stand on a calibrated camera (the skin tone is read on calibrated colour).
+    assert (skin["calibration"], fundus["calibration"]) == ("SN-7-20261128-0a1b2c3d", "uncalibrated")
     assert export(engine, "csv", "site-b", "2026-11-29", "2026-11-29", by="test").count("\n") == 1
     with pytest.raises(ExportError, match="YYYY-MM-DD"):
         export(engine, "csv", "site-a", "April", "2026-11-29", by="test")

@@ -11,11 +11,13 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from firmware_app.capture.camera import CameraError, CameraSettings, Controls, Size
+from firmware_app.calibration.apply import correct_pixels
+from firmware_app.capture.camera import CameraError, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.picamera2_camera import Picamera2Camera
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.web.camera_owner import CameraOwner
+from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 
 
@@ -261,3 +263,23 @@ def test_a_lease_taken_over_while_its_frame_is_judged_never_shows_that_frame_to_
         assert len(owner.take_burst(claimed[0], 1, timeout_s=8)) == 1
     finally:
         owner.stop()
+
+
+def test_frames_the_calibration_profile_does_not_fit_are_the_camera_set_up_wrong_not_a_lost_cable(picamera2, tmp_path):
+    """A lens step made on square photos, a camera streaming 4:3 frames: every preview frame is
+    refused by the profile, which the capture screen told the nurse as "the camera stopped
+    answering: check its cable" while the readiness list said green. Now the probe (the list) and
+    the stream both say the camera is set up wrong, with the profile's reason, for the technician."""
+    profile = write_lens_profile(tmp_path / "lens.json", (480, 480))
+
+    def check(frame: Frame) -> QualityReport:
+        correct_pixels(profile, frame.pixels)  # as the pipeline calibrates each preview frame
+        return QualityReport("fundus", Verdict.GOOD, ())
+
+    with owner_with(check) as owner:
+        with pytest.raises(CameraMisconfigured, match="does not have the proportions of the lens calibration"):
+            owner.probe("fundus")
+        assert owner.claim("fundus") is not None
+        until(lambda: owner.error is not None)
+        assert isinstance(owner.error, CameraMisconfigured), owner.error
+        assert "frames do not fit the calibration profile" in str(owner.error)

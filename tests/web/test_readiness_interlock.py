@@ -6,8 +6,19 @@ from __future__ import annotations
 
 import sqlite3
 
+from firmware_app.calibration.profile import new_profile, write_profile
+from tests.calibration.test_geometry import write_lens_profile
+from tests.capture import fake_picamera2
 from tests.mqtt_broker import wait_until
-from tests.web.conftest import RunningApp, csrf_header, new_patient, shoot, sign_in, snap
+from tests.web.conftest import (
+    RunningApp,
+    csrf_header,
+    new_patient,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+)
 
 
 def break_audit_chain(app: RunningApp) -> None:
@@ -133,3 +144,60 @@ def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_t
     snap(page, "ready-identity-moved")
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready") and screenings(app) == 0
+
+
+def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_restart(page, tmp_path, retina_jpeg):
+    """A profile cut short used to stop the app at start ("Application startup failed"): under systemd
+    a restart loop, and a blank screen where the readiness list should say why. Now the app starts,
+    the list holds calibration red and blocks screening; a profile mended while the app runs is red
+    too (the app would apply none while ``doctor`` named the file's) until the device is restarted."""
+    profile = tmp_path / "profile.json"
+    write_profile(new_profile("imx708", "SN-1", "tech"), profile)
+    profile.write_bytes(profile.read_bytes()[:120])  # a copy cut short
+    running = start_app(tmp_path, extra=f'\n[calibration]\nprofile = "{profile}"\n')
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        check = page.locator("[data-test=check-calibration]")
+        assert check.get_attribute("data-level") == "red" and "cannot be read" in check.inner_text()
+        assert page.locator("[data-test=blocked]").is_visible()
+        mended = write_profile(new_profile("imx708", "SN-1", "tech"), profile)
+        for language, words in (("en", "Restart the device"), ("fr", "Redémarrez l'appareil")):
+            if page.locator("html").get_attribute("lang") != language:
+                page.locator("[data-test=language]").click()
+            page.goto(f"{app.url}/ready")
+            assert check.get_attribute("data-level") == "red" and words in check.inner_text()
+            assert mended.id in check.inner_text() and page.locator("[data-test=blocked]").is_visible()
+            snap(page, "ready-calibration-changed")
+        page.goto(f"{app.url}/patient")
+        assert page.url.endswith("/ready") and screenings(app) == 0
+    finally:
+        next(running, None)
+
+
+def test_a_still_the_calibration_profile_does_not_fit_says_the_camera_is_set_up_wrong(
+    page, tmp_path, monkeypatch, retina_rgb
+):
+    """The preview fits the lens step (640x480, 4:3), the stills asked for do not (480x480): the
+    nurse read "Something went wrong (ProfileError)" at the shutter; now that the camera is not set
+    up right (and the log says why)."""
+    fake_picamera2.install(monkeypatch, retina_rgb)
+    profile = tmp_path / "lens.json"
+    write_lens_profile(profile)
+    camera = 'backend = "picamera2"\npreview_width = 640\npreview_height = 480\nstill_width = 480\nstill_height = 480\n'
+    running = start_app(tmp_path, extra=f'\n[calibration]\nprofile = "{profile}"\n', sections={"camera": camera})
+    app = next(running)
+    try:
+        sign_in(page, app)
+        new_patient(page, app, "R-1")
+        page.wait_for_url("**/capture")
+        shutter = page.locator("[data-test=shutter]")
+        page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+        shutter.click()
+        page.wait_for_selector("text=The camera is not set up right", timeout=30_000)
+        snap(page, "capture-profile-misfit")
+        assert "ProfileError" not in page.content() and screenings(app) == 0
+    finally:
+        next(running, None)
