@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 
@@ -79,12 +80,9 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
 
 
 def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg):
-    """Neither runtime importable (packages shadowed by ones that fail to import, as when neither is
-    installed): a sentence naming both and exit status 3, not a traceback and 1 ("an image failed")."""
-    for package in ("ai_edge_litert", "tflite_runtime"):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text(f"raise ImportError('{package} is not installed')\n")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    """Neither runtime installed (both shadowed by packages that say so): a sentence naming both and
+    exit status 3, not a traceback and 1 ("an image failed")."""
+    env = {**os.environ, "PYTHONPATH": shadow_runtimes(tmp_path)}
     run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), env=env)
     assert run.returncode == 3, run.stderr
     assert "Traceback" not in run.stderr
