@@ -468,6 +468,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "doivent rester libres. Appelez le technicien pour libérer de la place sur l'appareil.",
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
+    "service.out.title": {"en": "This device cannot screen now", "fr": "Cet appareil ne peut pas dépister"},
+    "service.out.body": {
+        "en": "It cannot open its records, so screening is stopped. Call the technician: the command edgescreen "
+        "doctor says what to do. The device tries again each time it restarts.",
+        "fr": "Il ne peut pas ouvrir ses dossiers : le dépistage est arrêté. Appelez le technicien : la commande "
+        "edgescreen doctor dit quoi faire. L'appareil réessaie à chaque redémarrage.",
+    },
+    "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {
         "en": "The records are damaged ({error}). Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",

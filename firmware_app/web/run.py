@@ -7,6 +7,7 @@ stops the sync worker and closes the records (``Device.stop``), so nothing is le
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import sys
@@ -22,10 +23,13 @@ from starlette.staticfiles import StaticFiles
 
 from firmware_app.app import open_store
 from firmware_app.config import Config
+from firmware_app.events import log_event
 from firmware_app.operators import Operators
+from firmware_app.records.database import RecordsError
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
+from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
 
 # The file, in systemd's RuntimeDirectory (/run/edgescreen), the kiosk reads the app's address from.
@@ -144,8 +148,16 @@ def serve(config: Config, with_sync: bool = True) -> int:
             file=sys.stderr,
         )
         return 2
-    server = make_server(config, with_sync)
-    store = open_store(config)
+    try:
+        server = make_server(config, with_sync)
+        store = open_store(config)
+    except RecordsError as error:
+        # The nurse's screen says so instead of staying blank (``out_of_service``); exit status 5 after.
+        log_event("records.unusable", logging.ERROR, error=error)
+        print(f"edgescreen: records: {error}; serving the out-of-service page on {address}", file=sys.stderr)
+        publish_url(config)
+        serve_out_of_service(config, listening, str(error))
+        return 5
     try:
         if not Operators(store.records).list():
             print("No operator yet: the app's first screen creates the first one.", flush=True)

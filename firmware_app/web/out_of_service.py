@@ -1,0 +1,65 @@
+"""The nurse's screen when the app cannot open its records: a page that says so, not a blank kiosk.
+
+The records hold the operators, the patients and the outbox: without them nobody can sign in and
+nothing can be recorded, so the app cannot run. Exiting left the kiosk waiting on an address that
+never answered while systemd restarted the app every few seconds, the reason in the journal only.
+Instead this small app answers every address with one page, in the device's language with a switch
+to the other: the device cannot screen, call the technician, whom the
+records' own words (English, as ``doctor`` gives them) tell what went wrong. As with a refused
+model, systemd is never told the app is ready: it restarts it after ``TimeoutStartSec``, and a
+records file mended meanwhile (a key put back, a backup restored) is then opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+
+import uvicorn
+from jinja2 import select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from firmware_app.config import LANGUAGES, Config
+from firmware_app.messages import message
+from firmware_app.web.server import HERE
+
+
+def out_of_service_app(config: Config, problem: str) -> Starlette:
+    """Every address answers the out-of-service page (HTTP 503), ``?lang=`` choosing its language."""
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.autoescape = select_autoescape(default=True)
+
+    async def page(request: Request) -> Response:
+        asked = request.query_params.get("lang", "")
+        language = asked if asked in LANGUAGES else config.device.language
+        other = next(code for code in LANGUAGES if code != language)
+        context = {"language": language, "other": other, "problem": problem}
+        context["t"] = lambda key, lang=language: message(key, lang)
+        return templates.TemplateResponse(request, "out_of_service.html", context, status_code=503)
+
+    return Starlette(
+        routes=[
+            Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+            Route("/{path:path}", page),
+        ]
+    )
+
+
+def serve_out_of_service(config: Config, listening: socket.socket, problem: str) -> None:
+    """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            out_of_service_app(config, problem),
+            host=config.app.bind,
+            port=config.app.port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[listening])

@@ -1,0 +1,62 @@
+"""``edgescreen app`` whose records cannot be opened (the key file gone, here) serves a page saying the
+device cannot screen, in the device's language and the other, instead of exiting: the kiosk waited
+for ever on an address that never answered, the reason in the journal only."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.web.conftest import snap, unscrolled
+
+
+def _status(url: str) -> int | None:
+    try:
+        return urllib.request.urlopen(url, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_languages(tmp_path, retina_rgb, page):
+    port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+    config.write_text(config.read_text().replace("[device]\n", '[device]\nlanguage = "fr"\n', 1))
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb))
+    store.records.close()
+    (tmp_path / "records.key").unlink()
+    app = subprocess.Popen(
+        [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
+        assert app.poll() is None, app.stderr.read()  # on main: exit 5, and nothing answered
+        assert _status(url + "signin") == 503
+        page.goto(url)
+        for language, words in (
+            ("fr", "Cet appareil ne peut pas dépister"),
+            ("en", "This device cannot screen now"),
+        ):
+            if page.locator("html").get_attribute("lang") != language:
+                page.locator("[data-test=language]").click()
+            said = page.locator("[data-test=out-of-service]").inner_text()
+            assert words in said and "records.key" in page.locator("[data-test=problem]").inner_text()
+            assert unscrolled(page)
+            snap(page, "out-of-service")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    assert "serving the out-of-service page" in app.stderr.read()
