@@ -71,13 +71,13 @@ def _result(outcome: Outcome) -> ScreeningResult:
 def test_a_visit_keeps_every_photo_and_stands_at_the_slots_outcome():
     visit = Visit("MRN-1", "fundus")
     referred, cleared, ungradable = _result(REFER), _result(NO), _result(UNGRADABLE)
-    visit.record(referred)
-    visit.record(cleared)  # the right eye retaken
+    visit.record(referred, photo="")
+    visit.record(cleared, photo="")  # the right eye retaken
     assert visit.results == {"R": cleared}  # the result screen shows the photo just used
     assert visit.standing("R") is referred and visit.taken["R"] == [referred, cleared]
     assert visit.outcome is REFER  # the hand-out's
     visit.slot = "L"
-    visit.record(ungradable)
-    visit.record(cleared)
+    visit.record(ungradable, photo="")
+    visit.record(cleared, photo="")
     assert visit.standing("L") is cleared
     assert visit.outcome is REFER
