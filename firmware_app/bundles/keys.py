@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from edgescreen_wire.pem_keys import read_public_key
 from firmware_app.inference.model import ModelError
 
 PUBLIC_SUFFIX = ".pub"
@@ -61,21 +62,12 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise KeyFileError(f"{path}: not a readable PEM public key ({error})") from error
-    if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileError(f"{path}: not an Ed25519 public key")
-    return key
-
-
 def trusted_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
     """Every ``*.pub`` in ``directory`` by key id; a broken key file is an error, not silently skipped."""
     if not directory.is_dir():
         raise KeyFileError(f"{directory}: no trusted-keys folder, so no model bundle can be verified")
-    keys = [_load_public_key(path) for path in sorted(directory.glob(f"*{PUBLIC_SUFFIX}"))]
+    paths = sorted(directory.glob(f"*{PUBLIC_SUFFIX}"))
+    keys = [read_public_key(path, Ed25519PublicKey, "a trusted model key", KeyFileError) for path in paths]
     if not keys:
         raise KeyFileError(f"{directory}: no trusted public keys (*{PUBLIC_SUFFIX}): no bundle can be verified")
     return {key_id(key): key for key in keys}
