@@ -12,13 +12,16 @@ other screening comes back (refusing the whole backup for one photo would lose t
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from firmware_app.durable import fsync_directory
+from firmware_app.events import log_event
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
@@ -26,6 +29,14 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.sealed_values import photos_that_do_not_open
 from firmware_app.records.sealing import Sealer
 from firmware_app.records.store import KEY_CHECK, LEGACY_KEY_FINGERPRINT, Records, ScreeningStore
+from firmware_app.records.witness import (
+    Witness,
+    current,
+    read_witness,
+    screenings_recorded,
+    witness_path,
+    write_witness,
+)
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
@@ -44,6 +55,8 @@ class BackupSummary:
     identity: Identity | None = None
     # The results whose photo does not open with the key: damaged on the card (``photos_that_do_not_open``).
     damaged_photos: tuple[str, ...] = ()
+    # Screenings the device's witness counted that the restored records do not hold (records/witness.py).
+    not_restored: int = 0
 
 
 def _counts(connection: sqlite3.Connection) -> tuple[int, int]:
@@ -181,6 +194,8 @@ def restore(
         untested = images if unchecked.fetchone() is None else 0
         made_by = _made_by(backup_file, source)
         _refuse_another_device(backup_file, made_by, here, replacing)
+        # This device's witness counts this device's screenings, not those of one it replaces.
+        witnessed_before = read_witness(witness_path(database)) if made_by in (None, here) else None
         database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staged = database.with_name(f".{database.name}.restoring")
         _copy(source, staged)
@@ -190,7 +205,7 @@ def restore(
         records = Records(staged, key_file, identity=here)  # refuses a key the records were not sealed with
         try:
             damaged = _results_of(_photos_opened_with(records, untested))
-            taken_at = _record_the_restore(records, screenings, damaged)
+            taken_at, not_restored, witness = _record_the_restore(records, screenings, damaged, witnessed_before)
         finally:
             records.close()
     except RecordsError as error:
@@ -199,22 +214,43 @@ def restore(
         raise RecordsError(f"{backup_file}: does not open with the key {key_file} ({error})") from error
     os.rename(staged, database)
     fsync_directory(database.parent)
-    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here, damaged)
+    _replace_witness(witness_path(database), witness)
+    return BackupSummary(database, screenings, images, events + 1, taken_at, made_by or here, damaged, not_restored)
 
 
-def _record_the_restore(records: Records, screenings: int, damaged_photos: tuple[str, ...]) -> str:
-    """The restore in the audit log (with when the backup was taken, and the results whose photo
-    came back damaged), and the backed-up device's sync state cleared; returns when the backup was
-    taken: the date of its newest audit event, by the old device's clock, which is only as true as
-    that clock was (records/clock.py)."""
+def _record_the_restore(
+    records: Records, screenings: int, damaged_photos: tuple[str, ...], witnessed_before: Witness | None
+) -> tuple[str, int, Witness]:
+    """The restore in the audit log (with when the backup was taken, the results whose photo came
+    back damaged, and how many screenings the device's witness counted that the backup does not
+    hold), and the backed-up device's sync state cleared. Returns when the backup was taken: the
+    date of its newest audit event, by the old device's clock, which is only as true as that clock
+    was (records/clock.py); that count; and the restored records' witness."""
     taken_at = records.connection.execute("SELECT max(at) FROM audit").fetchone()[0]
     Outbox(records).forget_connection(f"restored from a backup whose newest event is dated {taken_at}")
     with transaction(records.connection):
         details = {"backup_taken_at": taken_at, "screenings": screenings}
         if damaged_photos:
             details["damaged_photos"] = list(damaged_photos)
+        before = witnessed_before.screenings if witnessed_before else 0
+        not_restored = max(0, before - screenings_recorded(records.connection))
+        if not_restored:
+            details["screenings_not_restored"] = not_restored
         append_event(records.connection, "restore", details, records.clock())
-    return taken_at
+        witness = current(records.connection)
+    return taken_at, not_restored, witness
+
+
+def _replace_witness(path: Path, witness: Witness) -> None:
+    """The restored records' witness in place of the old records': the restore is the technician's
+    answer to a loss, and the old witness would hold the restored records to what they never had.
+    One that cannot be written is removed (no witness: no alarm, and the next screening keeps one)."""
+    try:
+        write_witness(path, witness)
+    except OSError as error:
+        log_event("records.witness_not_kept", level=logging.WARNING, path=path, error=error)
+        with suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _photos_opened_with(records: Records, untested: int) -> list[str]:

@@ -79,6 +79,11 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         print(_damaged_photos(summary, "Their bytes changed on the card they were backed up from."))
     else:
         print(_summary("restored", summary) + "; every image opens with the key")
+    if summary.not_restored:
+        print(
+            f"{summary.not_restored} screening(s) this device recorded are not in this backup (its witness "
+            "counted them; the restore's audit event says so too)."
+        )
     print(
         f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
         "not set): nothing recorded after it is here. Screenings made "

@@ -8,6 +8,7 @@ name, none, or an empty file on disk.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 
@@ -22,8 +23,9 @@ def fsync_directory(directory: Path) -> None:
 
 def replace_durably(path: Path, data: bytes) -> None:
     """Put ``data`` at ``path`` whole or not at all, and for good: written under a name of this
-    process's own (two writers never share it), flushed, renamed over ``path``, the rename flushed."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    process's and thread's own (two writers never share it: the records' witness is written by a
+    thread of its own, ``records/witness.py``), flushed, renamed over ``path``, the rename flushed."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
     try:
         os.write(descriptor, data)

@@ -506,6 +506,38 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The audit log is broken at event {event}. Call the technician.",
         "fr": "Le journal d'audit est rompu à l'événement {event}. Appelez le technicien.",
     },
+    "health.committed.green": {
+        "en": "No saved screening is missing from the records.",
+        "fr": "Aucun dépistage enregistré ne manque dans les dossiers.",
+    },
+    "health.committed.red": {
+        "en": "Saved screenings missing from the records: {missing}, taken after {after} (the last on {until}). "
+        "The storage card lost them: those patients may need screening again. Call the technician: back up "
+        "what is left (edgescreen backup), replace the card, restore that backup onto the new one (README, "
+        "Backup and restore). Only a backup taken after {until} still holds the missing ones.",
+        "fr": "Dépistages enregistrés absents des dossiers : {missing}, faits après le {after} (le dernier le "
+        "{until}). La carte mémoire les a perdus : ces patients devront peut-être être dépistés à nouveau. "
+        "Appelez le technicien : sauvegarder ce qui reste (edgescreen backup), remplacer la carte, y restaurer "
+        "cette sauvegarde (README, sauvegarde). Seule une sauvegarde faite après le {until} contient encore "
+        "ceux qui manquent.",
+    },
+    "health.committed.all": {
+        "en": "Saved screenings missing from the records: {missing}, every one taken until {until}. The storage "
+        "card lost them: those patients may need screening again. Call the technician: replace the card and "
+        "restore the last backup onto the new one (README, Backup and restore).",
+        "fr": "Dépistages enregistrés absents des dossiers : {missing}, tous ceux faits jusqu'au {until}. La "
+        "carte mémoire les a perdus : ces patients devront peut-être être dépistés à nouveau. Appelez le "
+        "technicien : remplacer la carte et y restaurer la dernière sauvegarde (README, sauvegarde).",
+    },
+    "health.committed.changes": {
+        "en": "The records lost changes already saved (after audit event {head}): a patient's erasure may be "
+        "undone. Call the technician: back up what is left (edgescreen backup), replace the card, restore that "
+        "backup onto the new one (README, Backup and restore), then erase again any patient erased lately.",
+        "fr": "Les dossiers ont perdu des changements déjà enregistrés (après l'événement d'audit {head}) : "
+        "l'effacement d'un patient a pu être annulé. Appelez le technicien : sauvegarder ce qui reste "
+        "(edgescreen backup), remplacer la carte, y restaurer cette sauvegarde (README, sauvegarde), puis "
+        "effacer à nouveau tout patient effacé récemment.",
+    },
     "health.clock.green": {"en": "Clock: {now}.", "fr": "Horloge : {now}."},
     "health.clock.red": {
         "en": "The clock is wrong ({now}): set the date and time before screening.",

@@ -29,6 +29,7 @@ from firmware_app.records.outbox import REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
+from firmware_app.records.witness import Loss
 from firmware_app.sync.tls import TlsUnusable, client_context
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
@@ -170,6 +171,22 @@ def check_records(records: Records) -> Check:
     except sqlite3.Error as error:
         return _check("records", Level.RED, error=error)
     return _check("records", Level.GREEN) if answer == "ok" else _check("records", Level.RED, error=answer)
+
+
+def check_committed(loss: Loss | None) -> Check:
+    """Red when the records lost screenings (or an erasure) they had committed, as their witness
+    saw them (``records/witness.py``). It blocks screening: the card has lost what it confirmed as
+    saved, so the next patient's screening may go the same way, and the remedy, a restore onto a new
+    card, replaces the records, which would lose whatever is screened meanwhile. The nurse learns when
+    the lost screenings were taken (those patients may need screening again)."""
+    if loss is None:
+        return _check("committed", Level.GREEN)
+    values = {"missing": loss.missing, "event": loss.event, "head": loss.head}
+    if loss.missing == 0:
+        return _check("committed", Level.RED, "changes", **values)
+    if loss.after is None:
+        return _check("committed", Level.RED, "all", until=loss.until, **values)
+    return _check("committed", Level.RED, after=loss.after, until=loss.until, **values)
 
 
 def check_sealed(records: Records) -> Check:

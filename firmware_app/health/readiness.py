@@ -12,6 +12,7 @@ after it read their verdicts.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 
 from firmware_app.backup import last_backup
 from firmware_app.config import Config
+from firmware_app.events import log_event
 from firmware_app.health.checks import (
     Check,
     Level,
@@ -29,6 +31,7 @@ from firmware_app.health.checks import (
     check_calibration,
     check_camera,
     check_clock,
+    check_committed,
     check_disk,
     check_identity,
     check_models,
@@ -36,8 +39,10 @@ from firmware_app.health.checks import (
     nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
+from firmware_app.records.database import snapshot
 from firmware_app.records.identity import Identity, recorded_identity
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
+from firmware_app.records.witness import current, find_loss, note_loss, read_witness
 from firmware_app.records_cli import sync_status
 
 # What one more screening may need on disk: its photo written twice (WAL, then the file) and the
@@ -119,6 +124,25 @@ def clock_check(records: Records, now: datetime) -> Check:
     return check_clock(now, records.synchronised(), latest_synchronised, ahead)
 
 
+def committed_check(records: Records) -> Check:
+    """The records against their witness (``records/witness.py``): a few rows and a small file, so it
+    runs in full at every start of a patient. A loss is entered in the audit log the first time it is
+    seen. Records without a witness yet (a fresh device, one upgraded from a release without it) have
+    nothing to be held to: they get one now, and are green."""
+    witness = read_witness(records.witness.path)
+    with snapshot(records.connection):
+        loss = find_loss(records.connection, witness)
+        now = current(records.connection) if witness is None else None
+    if now is not None and not records.read_only:
+        records.witness.keep(records.connection, now)
+    if loss is not None and not records.read_only:
+        try:
+            note_loss(records.connection, loss, records.clock())
+        except sqlite3.Error as error:  # a full disk or a lock held too long: seen again at the next check
+            log_event("records.loss_not_noted", level=40, error=error)
+    return check_committed(loss)
+
+
 def readiness(
     config: Config,
     records: Records,
@@ -142,6 +166,7 @@ def readiness(
         disk_check(config),
         records_check,
         audit_check,
+        committed_check(records),
         clock_check(records, now),
         check_broker(sync),
         check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now),

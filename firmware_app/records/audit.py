@@ -42,6 +42,8 @@ KINDS = (
     "visit",
     # Records put back from a backup (firmware_app/backup.py): what happened after it is not in them.
     "restore",
+    # Committed screenings (or an erasure) the records lost, seen against their witness (records/witness.py).
+    "loss",
 )
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"

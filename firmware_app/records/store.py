@@ -45,6 +45,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
+from firmware_app.records.witness import COUNT_KEY, WitnessKeeper, count_screening, current, seed_count, witness_path
 
 # The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
 KEY_CHECK = "key_check"
@@ -186,6 +187,8 @@ class Records:
         self.boot = boot
         self.read_only = read_only
         self.connection = open_database(database, read_only)
+        # What the records committed, kept outside them (records/witness.py); only writers write it.
+        self.witness = WitnessKeeper(witness_path(database))
         if read_only:
             self.sealer: Sealer | KeyUnavailable = KeyUnavailable(f"{database}: opened to read only, nothing unsealed")
             return
@@ -193,6 +196,8 @@ class Records:
             self.sealer = self._open_key(key_file, key_required)
             self._seal_clear_comments()
             self._note_identity(identity)
+            if self.meta(COUNT_KEY) is None:  # records of a release before the witness
+                self._write_if_room("records.count_not_kept", lambda: seed_count(self.connection))
         except (OSError, sqlite3.Error, ValueError) as error:
             self.connection.close()
             raise records_problem(database, error) from error
@@ -271,6 +276,7 @@ class Records:
                 )
 
     def close(self) -> None:
+        self.witness.close()
         self.connection.close()
 
     def meta(self, key: str) -> str | None:
@@ -443,6 +449,7 @@ class ScreeningStore:
                 now = self.records.clock()
                 self._make_room()
                 self._note_model(record, now)
+                count_screening(self._db)  # before its audit event: records without the count count those
                 row = {
                     "result_id": rid,
                     "recorded_at": now.isoformat(),
@@ -497,11 +504,13 @@ class ScreeningStore:
                         "INSERT INTO image_upload (result_id, sealed, sha256, size, queued_at) VALUES (?, ?, ?, ?, ?)",
                         (rid, shared.sealed, shared.sha256, shared.size, now.isoformat()),
                     )
+                witnessed = current(self._db)
         except sqlite3.OperationalError as error:
             if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL":
                 raise StorageFull(f"{self.records.path}: the disk is full; the screening was not recorded") from None
             problem = records_problem(self.records.path, error)
             raise RecordsError(f"the screening was not recorded: {problem}") from error
+        self.records.witness.keep(self._db, witnessed)
         pay_checkpoint(self.records, wait=False)
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:
@@ -637,6 +646,9 @@ class ScreeningStore:
                 "results_at_the_station": list(at_the_station),
             }
             owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
+            witnessed = current(self._db)
+        # An erasure the card loses brings a patient back: witnessed like a screening.
+        self.records.witness.keep(self._db, witnessed)
         return replace(erasure, left_on_disk=not pay_checkpoint(self.records, wait=True))
 
     def purge_images(self, retention: timedelta) -> int:

@@ -64,10 +64,14 @@ def model_names(names: str, language: str) -> str:
 
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     """A check's values as its sentence shows them in ``language``: its time in local time, free
-    space in GB, model states in words (the values the checks give read right in English as they are)."""
+    space in GB, the times of lost screenings, model states in words (the values the checks give
+    read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
+    for moment in ("after", "until"):  # when lost screenings were taken (health.committed)
+        if values.get(moment):
+            shown[moment] = readable_date(values[moment], language)
     if "free_bytes" in values:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:

@@ -37,7 +37,8 @@ from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
-    *("models", "camera", "calibration", "disk", "records", "audit", "clock", "broker", "backlog", "backup"),
+    *("models", "camera", "calibration", "disk", "records", "audit", "committed", "clock", "broker", "backlog"),
+    "backup",
     *("identity", "sealed", "key", "encryption", "tls", "verdicts", "quality"),
 ]
 

@@ -10,6 +10,8 @@ from firmware_app.calibration.profile import new_profile, write_profile
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.mqtt_broker import wait_until
+from tests.records.kit import write_config
+from tests.records.test_witness import lose_the_wal, loss_events, record
 from tests.web.conftest import (
     RunningApp,
     csrf_header,
@@ -144,6 +146,40 @@ def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_t
     snap(page, "ready-identity-moved")
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready") and screenings(app) == 0
+
+
+def test_screenings_the_card_lost_block_screening_and_tell_the_nurse_who_may_need_screening_again(
+    page, tmp_path, retina_jpeg
+):
+    """The reviewer's repro: committed screenings gone with the write-ahead log, the file whole, its
+    audit chain intact, and the app said nothing. Now the list is red in both languages, screening is
+    blocked (the card loses what it confirms, and the restore that mends it would lose whatever is
+    screened meanwhile), and the loss is audited once however often the list is run."""
+    record(tmp_path, 3)
+    lose_the_wal(tmp_path, write_config(tmp_path, 1), 2)
+    running = start_app(tmp_path)
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        check = page.locator("[data-test=check-committed]")
+        for language, words in (
+            ("en", "Saved screenings missing from the records: 2, taken after "),
+            ("fr", "Dépistages enregistrés absents des dossiers\u00a0: 2, faits après le "),
+        ):
+            if page.locator("html").get_attribute("lang") != language:
+                page.locator("[data-test=language]").click()
+            page.goto(f"{app.url}/ready")  # "Check again": every check, run again
+            assert check.get_attribute("data-level") == "red" and words in check.inner_text()
+            assert page.locator("[data-test=check-audit]").get_attribute("data-level") == "green"
+            assert page.locator("[data-test=blocked]").is_visible()
+            snap(page, "ready-screenings-lost")
+        page.goto(f"{app.url}/patient")
+        assert page.url.endswith("/ready") and screenings(app) == 3
+        assert [event["missing"] for event in loss_events(tmp_path)] == [2]
+    finally:
+        next(running, None)
 
 
 def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_restart(page, tmp_path, retina_jpeg):
