@@ -29,10 +29,10 @@ from firmware_app.calibration.profile import (
     PIXEL_STEPS,
     CalibrationProfile,
     ProfileError,
+    device_profile,
     new_profile,
     positive_finite,
     profile_document,
-    read_profile,
     write_profile,
 )
 from firmware_app.calibration.scale import measure_scale, square_side_px
@@ -62,9 +62,14 @@ def _millimetres(text: str) -> float:
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
+    """The profile a step is added to: this device's (another device's is a ``ProfileOfAnotherDevice``),
+    a new one, or one made before profiles named their device, which the step, measured here, ties to
+    this device."""
     if path.exists():
-        return read_profile(path)
-    return new_profile(args.camera_model or "unknown", args.serial or config.device.id, args.by or getpass.getuser())
+        return dataclasses.replace(device_profile(path, config.device.id), device_id=config.device.id)
+    return new_profile(
+        args.camera_model or "unknown", args.serial or config.device.id, args.by or getpass.getuser(), config.device.id
+    )
 
 
 def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str | None:

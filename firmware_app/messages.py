@@ -451,6 +451,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le profil d'étalonnage a changé après le démarrage de l'application : il n'est pas encore "
         "appliqué ({id}). Redémarrez l'appareil pour l'utiliser.",
     },
+    "health.calibration.other_device": {
+        "en": "The calibration profile was made on device {made_on}, and this is {device}: another device's "
+        "correction would change every photo. Call the technician to calibrate this device.",
+        "fr": "Le profil d'étalonnage a été établi sur l'appareil {made_on}, et celui-ci est {device} : la "
+        "correction d'un autre appareil modifierait chaque photo. Appelez le technicien pour étalonner cet appareil.",
+    },
+    "health.calibration.unnamed": {
+        "en": "Calibration profile {id} does not say which device it was made on: it may be another's. "
+        "Ask the technician to repeat one calibration step on this device.",
+        "fr": "Le profil d'étalonnage {id} ne dit pas sur quel appareil il a été établi : il peut être celui "
+        "d'un autre. Demandez au technicien de refaire une étape d'étalonnage sur cet appareil.",
+    },
     "health.calibration.red": {
         "en": "The calibration profile cannot be read ({error}). Call the technician.",
         "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",

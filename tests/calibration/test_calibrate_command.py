@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from firmware_app.app import load_calibration
-from firmware_app.calibration.profile import PROFILE_SCHEMA, UNCALIBRATED, ProfileError, read_profile
+from firmware_app.calibration.profile import (
+    PROFILE_SCHEMA,
+    UNCALIBRATED,
+    ProfileError,
+    new_profile,
+    read_profile,
+    write_profile,
+)
 from firmware_app.capture.image_file import read_frame
 from firmware_app.cli import main
 from firmware_app.config import CalibrationConfig, Config
@@ -156,6 +163,32 @@ def test_a_step_for_another_camera_is_not_added_to_this_cameras_profile(tmp_path
         == 0
     )
     assert read_profile(profile).camera_serial == "SN-A" and read_profile(profile).colour is not None
+
+
+def test_a_profile_names_its_device_and_another_device_neither_screens_with_it_nor_adds_to_it(tmp_path, targets):
+    """A profile copied from the unit next to it measured that unit's camera, optics and light: applied
+    here it changed every photo, and results named its id as if it were this device's."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    assert json.loads(profile.read_text())["device"] == Config().device.id == read_profile(profile).device_id
+    before = profile.read_text()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nid = "cam-07"\n[calibration]\nprofile = "{profile}"\n')
+    screened = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
+    made_on = Config().device.id
+    assert screened.returncode == 2 and f"made on device '{made_on}', and this is 'cam-07'" in screened.stderr
+    added = edgescreen("calibrate", "colour", *targets["chart"], config=config)
+    assert added.returncode == 2 and "made on device" in added.stderr and "move it aside" in added.stderr
+    assert profile.read_text() == before
+
+
+def test_a_step_repeated_on_a_profile_that_names_no_device_ties_it_to_this_one(tmp_path, targets):
+    """Profiles made before they named their device: the technician repeats a step here and the
+    profile is this device's from then on (``doctor`` warns until then)."""
+    profile = tmp_path / "device.json"
+    write_profile(new_profile("imx708", "SN-1", "tech", ""), profile)
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    assert read_profile(profile).device_id == Config().device.id
 
 
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
