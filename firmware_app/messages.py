@@ -1030,6 +1030,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "remplacé par l'avis plus récent ci-dessous",
     },
     "records.review": {"en": "{verdict} ({reviewer}, {when})", "fr": "{verdict} ({reviewer}, {when})"},
+    # The same, the specialist's comment following it: the colon is the catalogue's, so French gets its
+    # no-break space before it (``message``), as every other French colon the nurse reads.
+    "records.review_commented": {"en": "{verdict} ({reviewer}, {when}):", "fr": "{verdict} ({reviewer}, {when}) :"},
 }
 
 
