@@ -94,6 +94,28 @@ def test_inputs_without_the_target_are_refused_and_the_profile_is_untouched(tmp_
     assert profile.read_text() == before
 
 
+def test_a_colour_chart_given_as_the_flat_card_is_refused_as_a_chart(tmp_path, targets, capsys):
+    """It was refused as "not uniform (texture 433948% ...)", which told the technician nothing."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["chart"]) == 1
+    err = capsys.readouterr().err
+    assert f"{targets['chart'][0]}  REFUSED  this is the colour chart, not a flat card" in err
+    assert "'edgescreen calibrate colour'" in err and "texture" not in err and not profile.exists()
+
+
+def test_the_steps_to_make_again_are_named_in_a_sentence(tmp_path, targets, capsys):
+    """The note read "scale were measured before this change: make them again"."""
+    profile = ["--profile", str(tmp_path / "device.json")]
+    assert calibrate("colour", *profile, *targets["chart"]) == 0
+    assert calibrate("scale", *profile, "--target-mm", "10", *targets["square"]) == 0
+    capsys.readouterr()
+    assert calibrate("colour", *profile, *targets["chart"]) == 0
+    assert "note: the scale step was measured before this change: make it again\n" in capsys.readouterr().out
+    assert calibrate("flat", *profile, *targets["flat"]) == 0
+    said = capsys.readouterr().out
+    assert "note: the colour and scale steps were measured before this change: make them again, in this order" in said
+
+
 def test_a_hand_edited_or_broken_profile_is_refused(tmp_path, targets):
     profile = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
