@@ -10,7 +10,7 @@ import pytest
 
 from firmware_app.app import load_calibration
 from firmware_app.calibration.profile import PROFILE_SCHEMA, UNCALIBRATED, ProfileError, read_profile
-from firmware_app.capture.image_file import read_frame
+from firmware_app.capture.image_file import decode_frame, read_frame
 from firmware_app.cli import main
 from firmware_app.config import CalibrationConfig, Config
 from firmware_app.inference.triage import ungradable
@@ -27,6 +27,7 @@ from tests.calibration.render import (
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
 from tests.conftest import write_rgb
+from tests.records.kit import open_store, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -208,6 +209,48 @@ def test_screen_applies_the_configured_profile(tmp_path, targets):
     assert refused.returncode == 2 and "calibration profile refused" in refused.stderr
     uncalibrated = edgescreen("screen", "--json", targets["fundus"][0])
     assert np.all([r["calibration"] == UNCALIBRATED for r in json_lines(uncalibrated.stdout)])
+
+
+def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_path, targets):
+    """``records export`` writes the recorded photo, calibrated already; ``screen`` given it applied the
+    profile again and recorded a second screening triaged on colours corrected twice."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    config = write_config(tmp_path, 1, f'[calibration]\nprofile = "{profile}"\n')
+    run = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
+    (first,) = json_lines(run.stdout)
+    out = tmp_path / "out"
+    assert edgescreen("records", "export", first["result_id"], "--out", str(out), config=config).returncode == 0
+    exported = out / f"{first['result_id']}-0.jpg"
+    again = edgescreen("screen", "--modality", "fundus", "--json", str(exported), config=config)
+    assert again.returncode == 1, again.stderr  # on main: 0, a second result on twice-calibrated colours
+    (refused,) = json_lines(again.stdout)
+    assert f"exported from the records (result {first['result_id']})" in refused["error"]
+    assert f"(profile {first['calibration']})" in refused["error"]
+    assert f"edgescreen records show {first['result_id']}" in refused["error"]
+    assert "screen.image_refused" in again.stderr and str(exported) not in again.stderr  # the log names no file
+    # The mark leaves the photo's pixels as they were: it decodes to the recorded picture.
+    store = open_store(tmp_path)
+    kept = store.view(first["result_id"], with_photo=True)["photo"]
+    assert store.records.connection.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+    store.records.close()
+    assert np.array_equal(read_frame(exported).pixels, decode_frame(kept, exported).pixels)
+    assert len(exported.read_bytes()) - len(kept) < 200
+
+
+def test_a_photo_exported_from_an_uncalibrated_device_is_screened(tmp_path, targets):
+    """Its pixels were never calibrated: this device's profile corrects them once, as any photo."""
+    config = write_config(tmp_path, 1)
+    (first,) = json_lines(
+        edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config).stdout
+    )
+    assert first["calibration"] == UNCALIBRATED
+    out = tmp_path / "out"
+    assert edgescreen("records", "export", first["result_id"], "--out", str(out), config=config).returncode == 0
+    again = edgescreen(
+        "screen", "--modality", "fundus", "--json", str(out / f"{first['result_id']}-0.jpg"), config=config
+    )
+    assert again.returncode == 0, again.stdout
 
 
 @pytest.mark.parametrize("size", ["0", "-10", "inf", "nan", "ten"])
