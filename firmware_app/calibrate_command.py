@@ -105,10 +105,23 @@ def _usable(
     return found, size
 
 
+def _plain_card(pixels: np.ndarray) -> np.ndarray:
+    """A photo for the flat field, refused if it is of the colour chart: the chart's patches are no
+    unevenness of the light, and the refusal only said "not uniform", as of a card with a stain."""
+    try:
+        read_chart(pixels)
+    except TargetNotFound:
+        return pixels
+    raise TargetNotFound(
+        "this is the colour chart, not a flat card: the flat field is measured on a plain, matte, evenly "
+        "coloured card that fills the frame; the chart is for 'edgescreen calibrate colour'"
+    )
+
+
 def _measure(args: argparse.Namespace, profile: CalibrationProfile) -> CalibrationProfile:
     step = STEP_OF_COMMAND[args.step]
     if step == "flat_field":
-        frames, _ = _usable(args.images, profile, step, lambda pixels: pixels)
+        frames, _ = _usable(args.images, profile, step, _plain_card)
         if len(frames) != len(args.images):
             raise TargetNotFound("every frame of the uniform target must be usable")
         return dataclasses.replace(profile, flat_field=measure_flat_field(frames))  # type: ignore[arg-type]
@@ -169,8 +182,16 @@ def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
     order = [*PIXEL_STEPS, "scale"]
     stale = [later for later in written.steps() if order.index(later) > order.index(step)]
     if stale:
-        print(f"note: {', '.join(stale)} were measured before this change: make them again")
+        print(f"note: {_stale_note(stale)}")
     return 0
+
+
+def _stale_note(stale: list[str]) -> str:
+    """What to make again: the later steps were measured on photos corrected without this change."""
+    if len(stale) == 1:
+        return f"the {stale[0]} step was measured before this change: make it again"
+    steps = f"{', '.join(stale[:-1])} and {stale[-1]}"
+    return f"the {steps} steps were measured before this change: make them again, in this order"
 
 
 _REPORTED = (

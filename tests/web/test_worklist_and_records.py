@@ -360,6 +360,9 @@ def test_a_stored_comment_with_an_override_reads_in_order_on_the_record(page, ap
         comment = page.locator("[data-test=comment]")
         assert comment.inner_text() == "Refer [U+202E]evig ton od\u05e9\u05dc\u05d5\u05dd"
         assert comment.evaluate("e => e.tagName") == "BDI"
+        # The colon before it as each language sets one: French's after a no-break space (it read "):").
+        said = comment.evaluate("e => e.previousSibling.textContent")
+        assert said.endswith({"en": "): ", "fr": ")\u00a0: "}[language]), said
         replaced = page.locator("[data-test=replaced]").inner_text()
         assert drawn_before(page, comment, "evig", replaced.strip("()").split()[0])
         assert on_screen(page.locator("[data-test=detail]"))
