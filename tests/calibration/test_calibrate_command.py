@@ -248,8 +248,8 @@ def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_p
     """``records export`` writes the recorded photo, calibrated already; ``screen`` given it applied the
     profile again and recorded a second screening triaged on colours corrected twice."""
     profile = tmp_path / "device.json"
-    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
     config = write_config(tmp_path, 1, f'[calibration]\nprofile = "{profile}"\n')
+    assert main(["--config", str(config), "calibrate", "flat", *targets["flat"]]) == 0  # this device's
     run = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
     (first,) = json_lines(run.stdout)
     out = tmp_path / "out"
