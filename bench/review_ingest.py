@@ -53,7 +53,7 @@ from review_station.storage import tallies  # noqa: E402
 from review_station.storage.database import open_database  # noqa: E402
 from review_station.storage.tables import queue_rank_of, results  # noqa: E402
 from review_station.web.app import create_app  # noqa: E402
-from tests.mqtt_broker import wait_until  # noqa: E402
+from tests.mqtt_broker import stop_network_loop, wait_until  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
 from tests.review_station.kit import (  # noqa: E402
     Publisher,
@@ -91,7 +91,7 @@ def bare_rate(directory: Path, messages: list[tuple[str, bytes]]) -> float:
         client.loop_start()
         assert subscribed.wait(10)
         client.disconnect()
-        client.loop_stop()
+        stop_network_loop(client)
         publisher = Publisher(broker.port)
         publisher.publish_all(messages)
         publisher.close()
@@ -99,7 +99,7 @@ def bare_rate(directory: Path, messages: list[tuple[str, bytes]]) -> float:
         client.loop_start()
         wait_until(lambda: len(times) >= len(messages), 300, "the bare subscriber")
         client.disconnect()
-        client.loop_stop()
+        stop_network_loop(client)
     finally:
         broker.stop()
     return (len(times) - 1) / (times[-1] - times[0])

@@ -34,7 +34,7 @@ from firmware_app.capture.image_file import read_frame  # noqa: E402
 from firmware_app.config import load_config  # noqa: E402
 from firmware_app.records.images import JPEG, jpeg_bytes  # noqa: E402
 from firmware_app.sync.payload import result_payload  # noqa: E402
-from tests.mqtt_broker import Broker  # noqa: E402
+from tests.mqtt_broker import Broker, stop_network_loop  # noqa: E402
 from tests.records.kit import DEVICE, open_store, sample_record, write_config  # noqa: E402
 
 SAMPLE = PROJECT_ROOT / "firmware_app" / "samples" / "fundus-retina.jpg"
@@ -61,7 +61,7 @@ def bare_publish_rate(port: int, payloads: list[bytes], window: int) -> float:
         client.publish("edgescreen/v1/bench/bare/result", payload, qos=1)
     assert done.wait(600), "the bare loop did not finish"
     elapsed = time.perf_counter() - start
-    client.loop_stop()
+    stop_network_loop(client)
     client.disconnect()
     return len(payloads) / elapsed
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
-from firmware_app.calibration.profile import CalibrationProfile, ProfileError, read_profile
+from firmware_app.calibration.profile import CalibrationProfile, ProfileError, device_profile
 from firmware_app.capture.camera import Camera, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.frame import Frame
@@ -88,11 +88,12 @@ CalibrationLoader = Callable[[Config], CalibrationProfile | None]
 
 
 def load_calibration(config: Config) -> CalibrationProfile | None:
-    """The device's profile; ``None`` (and a warning) when it has none. A broken one is a ``ProfileError``."""
+    """The device's profile; ``None`` (and a warning) when it has none. A broken one, or another
+    device's, is a ``ProfileError``."""
     if config.calibration.profile is None:
         log_event("calibration.none", logging.WARNING, note="no [calibration] profile: results say uncalibrated")
         return None
-    profile = read_profile(config.calibration.profile)
+    profile = device_profile(config.calibration.profile, config.device.id)
     log_event("calibration.loaded", id=profile.id, steps=",".join(profile.steps()), path=config.calibration.profile)
     return profile
 

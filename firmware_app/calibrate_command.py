@@ -29,10 +29,10 @@ from firmware_app.calibration.profile import (
     PIXEL_STEPS,
     CalibrationProfile,
     ProfileError,
+    device_profile,
     new_profile,
     positive_finite,
     profile_document,
-    read_profile,
     write_profile,
 )
 from firmware_app.calibration.scale import measure_scale, square_side_px
@@ -62,9 +62,14 @@ def _millimetres(text: str) -> float:
 
 
 def _load_or_create(path: Path, args: argparse.Namespace, config: Config) -> CalibrationProfile:
+    """The profile a step is added to: this device's (another device's is a ``ProfileOfAnotherDevice``),
+    a new one, or one made before profiles named their device, which the step, measured here, ties to
+    this device."""
     if path.exists():
-        return read_profile(path)
-    return new_profile(args.camera_model or "unknown", args.serial or config.device.id, args.by or getpass.getuser())
+        return dataclasses.replace(device_profile(path, config.device.id), device_id=config.device.id)
+    return new_profile(
+        args.camera_model or "unknown", args.serial or config.device.id, args.by or getpass.getuser(), config.device.id
+    )
 
 
 def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str | None:
@@ -100,10 +105,23 @@ def _usable(
     return found, size
 
 
+def _plain_card(pixels: np.ndarray) -> np.ndarray:
+    """A photo for the flat field, refused if it is of the colour chart: the chart's patches are no
+    unevenness of the light, and the refusal only said "not uniform", as of a card with a stain."""
+    try:
+        read_chart(pixels)
+    except TargetNotFound:
+        return pixels
+    raise TargetNotFound(
+        "this is the colour chart, not a flat card: the flat field is measured on a plain, matte, evenly "
+        "coloured card that fills the frame; the chart is for 'edgescreen calibrate colour'"
+    )
+
+
 def _measure(args: argparse.Namespace, profile: CalibrationProfile) -> CalibrationProfile:
     step = STEP_OF_COMMAND[args.step]
     if step == "flat_field":
-        frames, _ = _usable(args.images, profile, step, lambda pixels: pixels)
+        frames, _ = _usable(args.images, profile, step, _plain_card)
         if len(frames) != len(args.images):
             raise TargetNotFound("every frame of the uniform target must be usable")
         return dataclasses.replace(profile, flat_field=measure_flat_field(frames))  # type: ignore[arg-type]
@@ -164,8 +182,16 @@ def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
     order = [*PIXEL_STEPS, "scale"]
     stale = [later for later in written.steps() if order.index(later) > order.index(step)]
     if stale:
-        print(f"note: {', '.join(stale)} were measured before this change: make them again")
+        print(f"note: {_stale_note(stale)}")
     return 0
+
+
+def _stale_note(stale: list[str]) -> str:
+    """What to make again: the later steps were measured on photos corrected without this change."""
+    if len(stale) == 1:
+        return f"the {stale[0]} step was measured before this change: make it again"
+    steps = f"{', '.join(stale[:-1])} and {stale[-1]}"
+    return f"the {steps} steps were measured before this change: make them again, in this order"
 
 
 _REPORTED = (

@@ -36,6 +36,7 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
+from firmware_app.records.export_mark import ExportMark, calibrated_export
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import ScreeningRefused
@@ -93,7 +94,12 @@ def _screen_each(
     failed = 0
     for path in _progress(images, "screening"):
         try:
-            result = pipeline.screen(read_frame(path), modality_of[path], context)
+            frame = read_frame(path)
+            if mark := calibrated_export(path):
+                failed += 1
+                _print_calibrated_export(path, modality_of[path], mark, as_json, language)
+                continue
+            result = pipeline.screen(frame, modality_of[path], context)
         except ScreeningRefused as error:
             return _refused(error, language)
         except ImageError as error:
@@ -104,6 +110,16 @@ def _screen_each(
     if not as_json:
         print(message("disclaimer", language))
     return 1 if failed else 0
+
+
+def _print_calibrated_export(path: Path, modality: str, mark: ExportMark, as_json: bool, language: str) -> None:
+    """A photo ``records export`` wrote is not screened: the pipeline would calibrate its already
+    calibrated pixels again. Reported for that photo, and the run goes on."""
+    log_event("screen.image_refused", logging.WARNING, image=image_ref(path), exported_from=mark.result_id)
+    why = message("screen.already_calibrated", language).format(result_id=mark.result_id, calibration=mark.calibration)
+    print(
+        json.dumps({"image": str(path), "modality": modality, "error": why}) if as_json else f"{path}  REFUSED  {why}"
+    )
 
 
 def _refused(error: ScreeningRefused, language: str) -> int:

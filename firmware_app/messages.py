@@ -223,6 +223,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``screen`` given a photo ``records export`` wrote (records/export_mark.py): its pixels are calibrated.
+    "screen.already_calibrated": {
+        "en": "exported from the records (result {result_id}), its colours already calibrated (profile "
+        "{calibration}): screening it would calibrate them a second time and triage a photo nobody took. Its "
+        "result is in the records: edgescreen records show {result_id}",
+        "fr": "exportée des dossiers (résultat {result_id}), ses couleurs déjà étalonnées (profil {calibration}) : "
+        "la dépister l'étalonnerait une seconde fois et trierait une photo que personne n'a prise. Son résultat "
+        "est dans les dossiers : edgescreen records show {result_id}",
+    },
     "records.storage_full": {
         "en": "Storage is full: this screening was not recorded. Call the technician to free space on the device.",
         "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Appelez le technicien pour libérer de la place "
@@ -450,6 +459,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Restart the device to use it.",
         "fr": "Le profil d'étalonnage a changé après le démarrage de l'application : il n'est pas encore "
         "appliqué ({id}). Redémarrez l'appareil pour l'utiliser.",
+    },
+    "health.calibration.other_device": {
+        "en": "The calibration profile was made on device {made_on}, and this is {device}: another device's "
+        "correction would change every photo. Call the technician to calibrate this device.",
+        "fr": "Le profil d'étalonnage a été établi sur l'appareil {made_on}, et celui-ci est {device} : la "
+        "correction d'un autre appareil modifierait chaque photo. Appelez le technicien pour étalonner cet appareil.",
+    },
+    "health.calibration.unnamed": {
+        "en": "Calibration profile {id} does not say which device it was made on: it may be another's. "
+        "Ask the technician to repeat one calibration step on this device.",
+        "fr": "Le profil d'étalonnage {id} ne dit pas sur quel appareil il a été établi : il peut être celui "
+        "d'un autre. Demandez au technicien de refaire une étape d'étalonnage sur cet appareil.",
     },
     "health.calibration.red": {
         "en": "The calibration profile cannot be read ({error}). Call the technician.",
@@ -1062,6 +1083,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "remplacé par l'avis plus récent ci-dessous",
     },
     "records.review": {"en": "{verdict} ({reviewer}, {when})", "fr": "{verdict} ({reviewer}, {when})"},
+    # The same, the specialist's comment following it: the colon is the catalogue's, so French gets its
+    # no-break space before it (``message``), as every other French colon the nurse reads.
+    "records.review_commented": {"en": "{verdict} ({reviewer}, {when}):", "fr": "{verdict} ({reviewer}, {when}) :"},
 }
 
 

@@ -14,6 +14,14 @@ An ``edgescreen.result/2`` result adds what a fairness audit splits the verdicts
 the lesion's diameter (a UCUM quantity in mm), the skin tone around it and the quality verdict of the
 shipped limits (coded), and the operating point the device's triage used (the triage's ``method``).
 Every observation of a result names where the photo was taken (``bodySite``): the eye, or the skin's site.
+
+Every observation also names the device that made it (``Observation.device``), a ``Device`` entry of the
+bundle, one per device and calibration: its ``property`` is the device's calibration profile id or
+``uncalibrated``, as the CSV's ``calibration`` column, since the skin tone and the lesion diameter are
+read on calibrated colour and scale. A configuration the device operated with is what R4's
+``Device.property`` is for; the id is no code of any vocabulary, so it is the value's ``text`` (FHIR:
+"used for properties which would usually be coded ... but for which there is not currently an
+appropriate concept in the vocabulary"), the property's type being coded as ours.
 """
 
 from __future__ import annotations
@@ -52,6 +60,8 @@ NOT_ASSESSED = "not-performed"
 # EyecareTargetSiteCodes (SNOMED CT International, Sep 2023). A dermoscopy result's coarse body site
 # (``BODY_SITES``) has no code here: it is exported as text.
 SNOMED = "http://snomed.info/sct"
+# The properties of a Device entry (its calibration profile id, as text: ``device_entry``).
+DEVICE_PROPERTIES = ("calibration-profile",)
 EYE_SITES = {"L": ("362503005", "Entire left eye"), "R": ("362502000", "Entire right eye")}
 # The grading each modality's read gives, exported as "not performed" when it was not assessed.
 GRADINGS = {"fundus": ("icdr-grade", "maculopathy"), "dermoscopy": ("dermoscopy-diagnosis",)}
@@ -67,6 +77,7 @@ CODE_SYSTEMS: dict[str, tuple[str, ...]] = {
     "urn:edgescreen:urgency": URGENCIES,
     "urn:edgescreen:skin-tone": CATEGORY_NAMES,
     "urn:edgescreen:quality": tuple(verdict.value for verdict in Verdict),
+    "urn:edgescreen:device-property": DEVICE_PROPERTIES,
     DATA_ABSENT: (NOT_ASSESSED,),
     SNOMED: tuple(code for code, _ in EYE_SITES.values()),
 }
@@ -243,10 +254,36 @@ def time_note(result: Any) -> dict[str, Any]:
     return {"note": [{"text": text}]}
 
 
+def device_entry(result: Any) -> dict[str, Any]:
+    """The bundle's ``Device`` entry for the device of ``result`` as it was calibrated for it (its
+    profile id, or ``uncalibrated``, the CSV's ``calibration``); its ``fullUrl`` is filled in by
+    ``fhir_document``."""
+    calibration = result.payload["calibration_id"] or UNCALIBRATED
+    return {
+        "resourceType": "Device",
+        "identifier": [{"system": "urn:edgescreen:device", "value": f"{result.site_id}/{result.device_id}"}],
+        "property": [
+            {
+                "type": {
+                    "coding": [{"system": "urn:edgescreen:device-property", "code": "calibration-profile"}],
+                    "text": "calibration profile",
+                },
+                "valueCode": [{"text": calibration}],
+            }
+        ],
+    }
+
+
 def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
     entries = []
+    device_urls: dict[str, str] = {}  # one Device entry per device and calibration, not per observation
     for item in items:
         result, final = item.result, item.final
+        device = device_entry(result)
+        key = json.dumps(device, sort_keys=True)
+        if key not in device_urls:
+            device_urls[key] = f"urn:uuid:{uuid.uuid4()}"
+            entries.append({"fullUrl": device_urls[key], "resource": device})
         observation_urls = []
         for name, value in _observations(item):
             url = f"urn:uuid:{uuid.uuid4()}"
@@ -264,7 +301,7 @@ def fhir_document(items: Iterable[Reviewed]) -> dict[str, Any]:
                         **effective(result),
                         **time_note(result),
                         "issued": final.created_at.isoformat(),
-                        "device": {"display": f"{result.site_id}/{result.device_id}"},
+                        "device": {"reference": device_urls[key], "display": f"{result.site_id}/{result.device_id}"},
                     },
                 }
             )
@@ -303,6 +340,9 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
     for index, entry in enumerate(entries):
         resource, where = entry.get("resource", {}), f"entry[{index}]"
         kind = resource.get("resourceType")
+        if kind == "Device":
+            problems.extend(_device_problems(resource, where))
+            continue
         statuses = {"Observation": OBSERVATION_STATUSES, "DiagnosticReport": REPORT_STATUSES}.get(kind)
         if statuses is None:
             problems.append(f"{where}: unexpected resource {kind!r}")
@@ -329,19 +369,37 @@ def coded_value_problems(document: dict[str, Any]) -> list[str]:
                 problems.append(f"{where}: a {name} must be coded in {VALUE_SYSTEM[name]}, not {value_system!r}")
         if kind == "Observation" and (resource.get("bodySite") or {}).get("coding"):
             concepts.append(("bodySite", resource["bodySite"]))
-        for field_name, concept in concepts:
-            codings = (concept or {}).get("coding") or []
-            if not codings:
-                problems.append(f"{where}: {kind}.{field_name} has no coding")
-            for coding in codings:
-                system, code = coding.get("system"), coding.get("code")
-                if system not in CODE_SYSTEMS:
-                    problems.append(f"{where}: {kind}.{field_name} uses an unknown code system {system!r}")
-                elif code not in CODE_SYSTEMS[system]:
-                    problems.append(f"{where}: {kind}.{field_name} code {code!r} is not in {system}")
+        problems.extend(_coding_problems(concepts, f"{where}: {kind}"))
         for reference in resource.get("result", []):
             if reference.get("reference") not in urls:
                 problems.append(f"{where}: DiagnosticReport.result {reference.get('reference')!r} is not in the bundle")
+        if kind == "Observation" and (resource.get("device") or {}).get("reference") not in urls:
+            problems.append(f"{where}: Observation.device {resource['device'].get('reference')!r} is not in the bundle")
+    return problems
+
+
+def _coding_problems(concepts: list[tuple[str, Any]], what: str) -> list[str]:
+    """Each concept's codings checked against ``CODE_SYSTEMS``; ``what`` names the resource."""
+    problems = []
+    for field_name, concept in concepts:
+        codings = (concept or {}).get("coding") or []
+        if not codings:
+            problems.append(f"{what}.{field_name} has no coding")
+        for coding in codings:
+            system, code = coding.get("system"), coding.get("code")
+            if system not in CODE_SYSTEMS:
+                problems.append(f"{what}.{field_name} uses an unknown code system {system!r}")
+            elif code not in CODE_SYSTEMS[system]:
+                problems.append(f"{what}.{field_name} code {code!r} is not in {system}")
+    return problems
+
+
+def _device_problems(resource: dict[str, Any], where: str) -> list[str]:
+    """A Device entry's property types are ours and each has its value as text (``device_entry``)."""
+    properties = resource.get("property") or []
+    problems = _coding_problems([("property.type", p.get("type")) for p in properties], f"{where}: Device")
+    if not properties or any(not all(v.get("text") for v in p.get("valueCode") or [{}]) for p in properties):
+        problems.append(f"{where}: a Device must give its calibration profile as text")
     return problems
 
 

@@ -24,7 +24,7 @@ from firmware_app.quality.gate import QualityGate
 from tests.calibration.render import scale_target
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.lesion_renderer import render_lesion
-from tests.records.kit import write_config
+from tests.records.kit import DEVICE, write_config
 from tests.sync.signing import station_key, trusting
 
 MM_PER_PIXEL = 0.035
@@ -68,7 +68,7 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     # The technician's scale step, through the calibration code, on a photographed 10 mm square.
     target = scale_target(MM_PER_PIXEL, 10.0, SIZE, 9, seed=1)
     scale = measure_scale([square_side_px(target)], 10.0, SIZE)
-    profile = dataclasses.replace(new_profile("bench-dermatoscope", "SN-1", "test"), scale=scale)
+    profile = dataclasses.replace(new_profile("bench-dermatoscope", "SN-1", "test", DEVICE.id), scale=scale)
     scaled = write_profile(profile, tmp_path / "profile.json")
     config = camera_config(
         tmp_path,

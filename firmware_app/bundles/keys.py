@@ -8,14 +8,13 @@ usual tools (openssl) can read and make them too.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from edgescreen_wire.pem_keys import read_public_key
+from edgescreen_wire.pem_keys import read_private_key, read_public_key, write_key_pair
 from firmware_app.inference.model import ModelError
 
 PUBLIC_SUFFIX = ".pub"
@@ -30,36 +29,20 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def public_pem(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
 def generate_key(private_path: Path) -> Path:
-    """Write a new private key (mode 0600, never overwriting one) and its public key beside it."""
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    private_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as error:
-        raise KeyFileError(f"{private_path}: a key is already there; refusing to overwrite it") from error
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(pem)
+    """Write a new private key (mode 0600, never overwriting one) and its public key beside it, as the
+    station's keys are written (``edgescreen_wire.pem_keys.write_key_pair``)."""
     public_path = private_path.with_name(private_path.name + PUBLIC_SUFFIX)
-    public_path.write_bytes(public_pem(key.public_key()))
+    write_key_pair(Ed25519PrivateKey.generate(), private_path, public_path, KeyFileError)
     return public_path
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except OSError as error:
-        raise KeyFileError(f"{path}: cannot read the signing key ({error.strerror})") from error
-    except (ValueError, TypeError) as error:
-        raise KeyFileError(f"{path}: not an unencrypted PEM private key ({error})") from error
-    if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: not an Ed25519 key")
-    return key
+    """The publisher's signing key, refused when the group or others may read it: the project's one
+    rule for a private key in a file (``firmware_app.secret_file``), read by the helper that reads the
+    station's private keys. A key others could read may have been copied: whoever has it can sign a
+    model every device would install."""
+    return read_private_key(path, Ed25519PrivateKey, "the model signing key", KeyFileError)
 
 
 def trusted_keys(directory: Path) -> dict[str, Ed25519PublicKey]:

@@ -47,7 +47,11 @@ def _illumination_at_nodes(mean_linear: np.ndarray) -> tuple[np.ndarray, np.ndar
     # Pixel centres of the small image in the [-1, 1] frame coordinates the nodes use.
     terms = _terms((2 * u + 1) / width - 1, (2 * v + 1) / height - 1).reshape(-1, _DEGREE_TERMS)
     coefficients, *_ = np.linalg.lstsq(terms, small.reshape(-1, 3), rcond=None)
-    texture = float(np.std(small.reshape(-1, 3) / np.maximum(terms @ coefficients, 1e-6) - 1))
+    # Relative to the fitted light, floored where it falls below what a gain may make up (_MAX_GAIN):
+    # a patterned target's fit dips to zero and below between its dark and bright parts, and divided
+    # by that a colour chart read "texture 433948%". A target the gains can correct is not floored.
+    fitted = terms @ coefficients
+    texture = float(np.std(small.reshape(-1, 3) / np.maximum(fitted, fitted.max(axis=0) / _MAX_GAIN) - 1))
     node_v, node_u = np.meshgrid(np.linspace(-1, 1, GRID_ROWS), np.linspace(-1, 1, GRID_COLUMNS), indexing="ij")
     return _terms(node_u, node_v) @ coefficients, texture
 

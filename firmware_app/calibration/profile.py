@@ -1,6 +1,6 @@
 """A device's calibration profile: a versioned JSON file under ``calibration/``.
 
-One profile per camera: who made it and when, for which camera (model, serial), and one section per
+One profile per camera: who made it and when, for which camera (model, serial) on which device, and one section per
 calibration step with its parameters *and* the errors measured when it was made, so a reviewer can
 judge it without the images. The profile's ``id`` is derived from its content (camera serial, date,
 hash of the parameters), so every result that carries the id names exactly the correction applied.
@@ -38,6 +38,19 @@ KEPT_MAPS_MAX_PIXELS = 2028 * 1520
 
 class ProfileError(ValueError):
     """A profile file is missing, unreadable or inconsistent; the message names the file and field."""
+
+
+class ProfileOfAnotherDevice(ProfileError):
+    """A profile made on another device: its flat field, colours and lens are that unit's camera,
+    optics and light, and applied here they would change every photo without a word."""
+
+    def __init__(self, path: Path, made_on: str, device_id: str) -> None:
+        super().__init__(
+            f"{path}: made on device {made_on!r}, and this is {device_id!r}: a profile belongs to the device "
+            "whose camera, optics and light it measured; calibrate this device (calibration/README.md)"
+        )
+        self.made_on = made_on
+        self.device_id = device_id
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,8 @@ class CalibrationProfile:
     colour: ColourCorrection | None = None
     scale: Scale | None = None
     id: str = ""
+    # The device (``[device] id``) it was made on; "" in a profile made before profiles named theirs.
+    device_id: str = ""
 
     def before(self, step: str) -> CalibrationProfile:
         """The profile with ``step`` and the pixel steps after it left out.
@@ -125,14 +140,17 @@ def _sections(profile: CalibrationProfile) -> dict[str, Any]:
 
 
 def _profile_id(profile: CalibrationProfile) -> str:
-    digest = hashlib.sha256(json.dumps(_sections(profile), sort_keys=True).encode()).hexdigest()[:8]
+    # The device is hashed with the steps, so a profile moved to another device by editing its name is
+    # "edited by hand"; a profile from before devices were named keeps its id.
+    content = _sections(profile) | ({"device": profile.device_id} if profile.device_id else {})
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:8]
     who = re.sub(r"[^A-Za-z0-9]+", "-", profile.camera_serial or profile.camera_model).strip("-") or "camera"
     return f"{who}-{profile.updated[:10].replace('-', '')}-{digest}"
 
 
-def new_profile(camera_model: str, camera_serial: str, made_by: str) -> CalibrationProfile:
+def new_profile(camera_model: str, camera_serial: str, made_by: str, device_id: str) -> CalibrationProfile:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    return CalibrationProfile(camera_model, camera_serial, made_by, created=now, updated=now)
+    return CalibrationProfile(camera_model, camera_serial, made_by, created=now, updated=now, device_id=device_id)
 
 
 def profile_document(profile: CalibrationProfile) -> dict[str, Any]:
@@ -140,6 +158,7 @@ def profile_document(profile: CalibrationProfile) -> dict[str, Any]:
         "schema": PROFILE_SCHEMA,
         "id": profile.id or _profile_id(profile),
         "camera": {"model": profile.camera_model, "serial": profile.camera_serial},
+        **({"device": profile.device_id} if profile.device_id else {}),
         "made_by": profile.made_by,
         "created": profile.created,
         "updated": profile.updated,
@@ -245,6 +264,7 @@ def _parse(document: dict[str, Any]) -> CalibrationProfile:
         colour=colour,
         scale=scale,
         id=str(document["id"]),
+        device_id=str(document.get("device", "")),
     )
     if profile.id != _profile_id(profile):
         raise ProfileError(
@@ -270,3 +290,13 @@ def read_profile(path: Path) -> CalibrationProfile:
         raise ProfileError(f"{path}: {error}") from None
     except (KeyError, TypeError, ValueError) as error:
         raise ProfileError(f"{path}: missing or malformed field ({type(error).__name__}: {error})") from None
+
+
+def device_profile(path: Path, device_id: str) -> CalibrationProfile:
+    """``read_profile``, refusing a profile made on another device (``ProfileOfAnotherDevice``): copied
+    from a unit next to it, or left on a card moved to new hardware. One made before profiles named
+    their device is taken as this device's: nothing in it says otherwise (``doctor`` says so)."""
+    profile = read_profile(path)
+    if profile.device_id and profile.device_id != device_id:
+        raise ProfileOfAnotherDevice(path, profile.device_id, device_id)
+    return profile

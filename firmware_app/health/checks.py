@@ -15,7 +15,7 @@ from typing import Any
 from cryptography import x509
 
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
-from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.calibration.profile import ProfileError, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.health.encryption import encrypted, mount_of
@@ -89,17 +89,20 @@ def check_camera(probe: Callable[[], bool]) -> Check:
     return _check("camera", Level.GREEN if free else Level.AMBER)
 
 
-def check_calibration(profile: Path | None, now: datetime, in_use: str | None = None) -> Check:
+def check_calibration(profile: Path | None, device_id: str, now: datetime, in_use: str | None = None) -> Check:
     """No profile is allowed (results say uncalibrated) but worth a warning; a broken one is red; an
     age is judged only from a date that can be true, and one dated on a clock not yet set is of any
     age: worth a warning too. ``in_use`` is the id the running app applies (the app's list; ``doctor``
     cannot know it): a file that now holds another profile (remade, or mended after the app started
     without it) is red until a restart, as results would name one profile while ``doctor`` names
-    another."""
+    another. One made on another device is red; one that does not say which device it was made on
+    (made before profiles named theirs) is a warning, as it may be another's."""
     if profile is None:
         return _check("calibration", Level.AMBER, "none")
     try:
-        loaded = read_profile(profile)
+        loaded = device_profile(profile, device_id)
+    except ProfileOfAnotherDevice as error:
+        return _check("calibration", Level.RED, "other_device", made_on=error.made_on, device=error.device_id)
     except (ProfileError, OSError) as error:
         return _check("calibration", Level.RED, error=error)
     if in_use is not None and in_use != loaded.id:
@@ -110,6 +113,8 @@ def check_calibration(profile: Path | None, now: datetime, in_use: str | None = 
     # years; one dated ahead read "0 days old" until that date came round.
     if updated < PROJECT_START or updated > now + FUTURE_TOLERANCE:
         return _check("calibration", Level.AMBER, "undated", id=loaded.id)
+    if not loaded.device_id:
+        return _check("calibration", Level.AMBER, "unnamed", id=loaded.id)
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from firmware_app.app import build_camera, model_folder, open_store, profile_misfit
 from firmware_app.bundles.manifest import installed_name, load_installed
 from firmware_app.calibration.apply import apply
-from firmware_app.calibration.profile import ProfileError, read_profile
+from firmware_app.calibration.profile import ProfileError, device_profile
 from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
@@ -72,7 +72,7 @@ def probe_camera(config: Config) -> Callable[[], bool]:
         if config.calibration.profile is None:
             return True
         try:
-            profile = read_profile(config.calibration.profile)
+            profile = device_profile(config.calibration.profile, config.device.id)
         except ProfileError:  # the calibration check says why it cannot be read
             return True
         try:
@@ -90,7 +90,7 @@ def _without_records(config: Config, now: datetime) -> list[Check]:
     return [
         check_models(verify_models(config)),
         check_camera(probe_camera(config)),
-        check_calibration(config.calibration.profile, now),
+        check_calibration(config.calibration.profile, config.device.id, now),
         disk_check(config),
         check_clock(now, kernel_clock_synchronised()),
     ]

@@ -162,7 +162,7 @@ def readiness(
     return [
         check_models(load_models),
         check_camera(probe_camera),
-        check_calibration(config.calibration.profile, now, calibration_in_use),
+        check_calibration(config.calibration.profile, config.device.id, now, calibration_in_use),
         disk_check(config),
         records_check,
         audit_check,

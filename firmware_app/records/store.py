@@ -38,6 +38,7 @@ from firmware_app.records.database import (
     transaction,
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
+from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.images import JPEG
 from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
@@ -564,12 +565,15 @@ class ScreeningStore:
         ]
 
     def export_images(self, result_id: str) -> list[tuple[str, bytes]]:
-        """The decrypted images of one result, as (media type, bytes) (audited)."""
+        """The decrypted images of one result, as (media type, bytes) (audited). Each JPEG carries the
+        export's mark (``export_mark``): its pixels are calibrated already, and ``screen`` must not
+        calibrate them again."""
         with transaction(self._db):
-            self._screening_row(result_id)
+            row = self._screening_row(result_id)
             images = self._opened_images(result_id)
             append_event(self._db, "export", {"result_id": result_id, "images": len(images)}, self.records.clock())
-        return images
+        calibration = row["calibration_id"]
+        return [(media, marked(data, result_id, calibration) if media == JPEG else data) for media, data in images]
 
     def search_patient(self, reference: str) -> PatientSearch:
         """The screenings recorded under one patient reference and the close references beside them,

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
+import shutil
+import stat
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bundles.keys import KeyFileError, trusted_keys
+from firmware_app.bundles.keys import KeyFileError, load_private_key, trusted_keys
 from firmware_app.bundles.manifest import (
+    MANIFEST_FILE,
     MAX_SCORE_STEPS,
     SCHEMA_WITHOUT_STEPS,
     SCORE_STEPS,
+    SIGNATURE_FILE,
     BundleError,
     verify_bundle,
     write_signed,
@@ -21,6 +27,7 @@ from firmware_app.bundles.score_agreement import output_steps_apart, scores_agre
 from firmware_app.inference.model import TriageModel
 from tests.bundles.kit import make_key, manifest_document, signed_bundle
 from tests.conftest import MODELS_DIR
+from tests.test_cli import edgescreen
 
 
 @pytest.fixture()
@@ -228,3 +235,20 @@ def test_a_manifest_whose_scores_cannot_be_checked_is_refused(bundle, publisher,
         document[field] = value
     write_signed(bundle, document, key)
     assert message in refusal(bundle, trusted)
+
+
+def test_a_signing_key_others_may_read_is_refused_as_every_private_key_of_the_project_is(tmp_path):
+    """The records key, the device's TLS key and the station's keys are refused when the group or
+    others may read them (firmware_app.secret_file); the model signing key was used whatever its mode."""
+    private = tmp_path / "keys" / "publisher"
+    assert edgescreen("models", "keygen", str(private)).returncode == 0
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    os.chmod(private, 0o640)
+    unsigned = tmp_path / "bundle"
+    shutil.copytree(MODELS_DIR / "melanoma", unsigned, ignore=shutil.ignore_patterns(MANIFEST_FILE, SIGNATURE_FILE))
+    sign = edgescreen("models", "sign", "--key", str(private), str(unsigned))
+    assert sign.returncode == 3, sign.stdout  # on main: 0, the bundle signed with the exposed key
+    assert f"{private}: the model signing key is readable by others (mode -rw-r-----); chmod 600 it" in sign.stderr
+    assert not (unsigned / MANIFEST_FILE).exists()
+    os.chmod(private, 0o600)
+    assert isinstance(load_private_key(private), Ed25519PrivateKey)

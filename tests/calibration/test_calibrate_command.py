@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from firmware_app.app import load_calibration
-from firmware_app.calibration.profile import PROFILE_SCHEMA, UNCALIBRATED, ProfileError, read_profile
-from firmware_app.capture.image_file import read_frame
+from firmware_app.calibration.profile import (
+    PROFILE_SCHEMA,
+    UNCALIBRATED,
+    ProfileError,
+    new_profile,
+    read_profile,
+    write_profile,
+)
+from firmware_app.capture.image_file import decode_frame, read_frame
 from firmware_app.cli import main
 from firmware_app.config import CalibrationConfig, Config
 from firmware_app.inference.triage import ungradable
@@ -27,6 +34,7 @@ from tests.calibration.render import (
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
 from tests.conftest import write_rgb
+from tests.records.kit import open_store, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -94,6 +102,28 @@ def test_inputs_without_the_target_are_refused_and_the_profile_is_untouched(tmp_
     assert profile.read_text() == before
 
 
+def test_a_colour_chart_given_as_the_flat_card_is_refused_as_a_chart(tmp_path, targets, capsys):
+    """It was refused as "not uniform (texture 433948% ...)", which told the technician nothing."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["chart"]) == 1
+    err = capsys.readouterr().err
+    assert f"{targets['chart'][0]}  REFUSED  this is the colour chart, not a flat card" in err
+    assert "'edgescreen calibrate colour'" in err and "texture" not in err and not profile.exists()
+
+
+def test_the_steps_to_make_again_are_named_in_a_sentence(tmp_path, targets, capsys):
+    """The note read "scale were measured before this change: make them again"."""
+    profile = ["--profile", str(tmp_path / "device.json")]
+    assert calibrate("colour", *profile, *targets["chart"]) == 0
+    assert calibrate("scale", *profile, "--target-mm", "10", *targets["square"]) == 0
+    capsys.readouterr()
+    assert calibrate("colour", *profile, *targets["chart"]) == 0
+    assert "note: the scale step was measured before this change: make it again\n" in capsys.readouterr().out
+    assert calibrate("flat", *profile, *targets["flat"]) == 0
+    said = capsys.readouterr().out
+    assert "note: the colour and scale steps were measured before this change: make them again, in this order" in said
+
+
 def test_a_hand_edited_or_broken_profile_is_refused(tmp_path, targets):
     profile = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
@@ -158,6 +188,32 @@ def test_a_step_for_another_camera_is_not_added_to_this_cameras_profile(tmp_path
     assert read_profile(profile).camera_serial == "SN-A" and read_profile(profile).colour is not None
 
 
+def test_a_profile_names_its_device_and_another_device_neither_screens_with_it_nor_adds_to_it(tmp_path, targets):
+    """A profile copied from the unit next to it measured that unit's camera, optics and light: applied
+    here it changed every photo, and results named its id as if it were this device's."""
+    profile = tmp_path / "device.json"
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    assert json.loads(profile.read_text())["device"] == Config().device.id == read_profile(profile).device_id
+    before = profile.read_text()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nid = "cam-07"\n[calibration]\nprofile = "{profile}"\n')
+    screened = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
+    made_on = Config().device.id
+    assert screened.returncode == 2 and f"made on device '{made_on}', and this is 'cam-07'" in screened.stderr
+    added = edgescreen("calibrate", "colour", *targets["chart"], config=config)
+    assert added.returncode == 2 and "made on device" in added.stderr and "move it aside" in added.stderr
+    assert profile.read_text() == before
+
+
+def test_a_step_repeated_on_a_profile_that_names_no_device_ties_it_to_this_one(tmp_path, targets):
+    """Profiles made before they named their device: the technician repeats a step here and the
+    profile is this device's from then on (``doctor`` warns until then)."""
+    profile = tmp_path / "device.json"
+    write_profile(new_profile("imx708", "SN-1", "tech", ""), profile)
+    assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
+    assert read_profile(profile).device_id == Config().device.id
+
+
 def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
     profile_path = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile_path), *targets["flat"]) == 0
@@ -186,6 +242,48 @@ def test_screen_applies_the_configured_profile(tmp_path, targets):
     assert refused.returncode == 2 and "calibration profile refused" in refused.stderr
     uncalibrated = edgescreen("screen", "--json", targets["fundus"][0])
     assert np.all([r["calibration"] == UNCALIBRATED for r in json_lines(uncalibrated.stdout)])
+
+
+def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_path, targets):
+    """``records export`` writes the recorded photo, calibrated already; ``screen`` given it applied the
+    profile again and recorded a second screening triaged on colours corrected twice."""
+    profile = tmp_path / "device.json"
+    config = write_config(tmp_path, 1, f'[calibration]\nprofile = "{profile}"\n')
+    assert main(["--config", str(config), "calibrate", "flat", *targets["flat"]]) == 0  # this device's
+    run = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
+    (first,) = json_lines(run.stdout)
+    out = tmp_path / "out"
+    assert edgescreen("records", "export", first["result_id"], "--out", str(out), config=config).returncode == 0
+    exported = out / f"{first['result_id']}-0.jpg"
+    again = edgescreen("screen", "--modality", "fundus", "--json", str(exported), config=config)
+    assert again.returncode == 1, again.stderr  # on main: 0, a second result on twice-calibrated colours
+    (refused,) = json_lines(again.stdout)
+    assert f"exported from the records (result {first['result_id']})" in refused["error"]
+    assert f"(profile {first['calibration']})" in refused["error"]
+    assert f"edgescreen records show {first['result_id']}" in refused["error"]
+    assert "screen.image_refused" in again.stderr and str(exported) not in again.stderr  # the log names no file
+    # The mark leaves the photo's pixels as they were: it decodes to the recorded picture.
+    store = open_store(tmp_path)
+    kept = store.view(first["result_id"], with_photo=True)["photo"]
+    assert store.records.connection.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+    store.records.close()
+    assert np.array_equal(read_frame(exported).pixels, decode_frame(kept, exported).pixels)
+    assert len(exported.read_bytes()) - len(kept) < 200
+
+
+def test_a_photo_exported_from_an_uncalibrated_device_is_screened(tmp_path, targets):
+    """Its pixels were never calibrated: this device's profile corrects them once, as any photo."""
+    config = write_config(tmp_path, 1)
+    (first,) = json_lines(
+        edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config).stdout
+    )
+    assert first["calibration"] == UNCALIBRATED
+    out = tmp_path / "out"
+    assert edgescreen("records", "export", first["result_id"], "--out", str(out), config=config).returncode == 0
+    again = edgescreen(
+        "screen", "--modality", "fundus", "--json", str(out / f"{first['result_id']}-0.jpg"), config=config
+    )
+    assert again.returncode == 0, again.stdout
 
 
 @pytest.mark.parametrize("size", ["0", "-10", "inf", "nan", "ten"])

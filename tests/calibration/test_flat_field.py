@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from firmware_app.calibration.apply import correct_pixels
 from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.flat_field import flat_field_gains, measure_flat_field
 from firmware_app.calibration.profile import CalibrationProfile
-from tests.calibration.render import through_vignetting, uniform_target_frames, vignetting
+from tests.calibration.render import photographed_chart, through_vignetting, uniform_target_frames, vignetting
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,12 @@ def test_a_cards_colour_cast_is_not_counted_as_unevenness():
     tinted = measure_flat_field(cast)
     assert grey.residual_nonuniformity < 0.01 and tinted.residual_nonuniformity < 0.01
     assert abs(tinted.residual_nonuniformity - grey.residual_nonuniformity) < 0.005
+
+
+def test_a_patterned_targets_texture_reads_as_a_share_of_its_light_not_thousands_of_percent():
+    """A colour chart's fitted light dips below zero between its patches: divided by that, its texture
+    read 433948%. Where the fit is below what a gain may make up, it is floored there."""
+    with pytest.raises(TargetNotFound, match="not uniform") as refused:
+        measure_flat_field([through_vignetting(photographed_chart(seed=7))])
+    texture = int(re.search(r"texture (\d+)%", str(refused.value))[1])
+    assert 5 < texture <= 100, refused.value

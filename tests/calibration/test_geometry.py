@@ -14,6 +14,7 @@ from firmware_app.calibration.errors import TargetNotFound
 from firmware_app.calibration.geometry import board_points, find_board, measure_distortion, undistort
 from firmware_app.calibration.profile import CalibrationProfile, LensDistortion, new_profile, write_profile
 from tests.calibration.render import checkerboard_views
+from tests.records.kit import DEVICE
 
 SIZE = (640, 480)
 BOARD = (9, 6)
@@ -25,7 +26,7 @@ DISTORTION = np.array([-0.28, 0.09, 0.0, 0.0, 0.0])  # barrel, like a short derm
 def write_lens_profile(path: Path, size: tuple[int, int] = SIZE) -> CalibrationProfile:
     """A profile whose lens step is this camera's, made on its photos of ``size`` (640x480, 4:3)."""
     lens = LensDistortion(size, CAMERA, DISTORTION, 0.1, 8, BOARD, SQUARE_MM)
-    return write_profile(dataclasses.replace(new_profile("imx708", "SN-1", "tech"), geometry=lens), path)
+    return write_profile(dataclasses.replace(new_profile("imx708", "SN-1", "tech", DEVICE.id), geometry=lens), path)
 
 
 @pytest.fixture(scope="module")

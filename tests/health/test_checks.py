@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from firmware_app.calibration import profile as profile_module
-from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.calibration.profile import ProfileOfAnotherDevice, device_profile, new_profile, write_profile
 from firmware_app.config import load_config
 from firmware_app.health.checks import (
     Level,
@@ -26,7 +27,7 @@ from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
 from firmware_app.web.wording import check_values
-from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
 
@@ -44,14 +45,43 @@ def test_disk_is_red_when_one_more_screening_would_eat_into_the_reserve(tmp_path
 
 
 def test_calibration_none_is_amber_an_old_one_amber_a_broken_one_red(tmp_path):
-    assert check_calibration(None, NOW).message_key == "health.calibration.none"
-    profile = write_profile(new_profile("reference", "0001", "test"), tmp_path / "profile.json")
-    fresh = check_calibration(tmp_path / "profile.json", datetime.fromisoformat(profile.updated) + timedelta(days=3))
+    assert check_calibration(None, DEVICE.id, NOW).message_key == "health.calibration.none"
+    profile = write_profile(new_profile("reference", "0001", "test", DEVICE.id), tmp_path / "profile.json")
+    made = datetime.fromisoformat(profile.updated)
+    fresh = check_calibration(tmp_path / "profile.json", DEVICE.id, made + timedelta(days=3))
     assert fresh.level is Level.GREEN and fresh.values["days"] == 3
-    old = check_calibration(tmp_path / "profile.json", datetime.fromisoformat(profile.updated) + timedelta(days=400))
+    old = check_calibration(tmp_path / "profile.json", DEVICE.id, made + timedelta(days=400))
     assert old.level is Level.AMBER and old.message_key == "health.calibration.old"
     (tmp_path / "broken.json").write_text("{")
-    assert check_calibration(tmp_path / "broken.json", NOW).level is Level.RED
+    assert check_calibration(tmp_path / "broken.json", DEVICE.id, NOW).level is Level.RED
+
+
+def test_another_devices_profile_is_red_and_one_that_names_no_device_amber(tmp_path):
+    """A profile copied from the unit next to it (a technician's shortcut) measured that unit's camera,
+    optics and light; applied here it changed every photo while every check was green. A profile made
+    before profiles named their device may be another's too: a warning, and any step repeated here
+    ties it to this device."""
+    path = tmp_path / "profile.json"
+    made = write_profile(new_profile("reference", "0001", "test", "cam-07"), path)
+    copied = check_calibration(path, DEVICE.id, datetime.fromisoformat(made.updated))
+    assert copied.level is Level.RED and copied.message_key == "health.calibration.other_device"
+    for language in ("en", "fr"):
+        said = message(copied.message_key, language).format(**copied.values)
+        assert "cam-07" in said and DEVICE.id in said
+    with pytest.raises(ProfileOfAnotherDevice, match="made on device 'cam-07', and this is 'cam-01'"):
+        device_profile(path, DEVICE.id)
+
+    document = json.loads(path.read_text())
+    document["device"] = DEVICE.id  # renamed by hand: the id no longer matches the content
+    path.write_text(json.dumps(document))
+    edited = check_calibration(path, DEVICE.id, NOW)
+    assert edited.level is Level.RED and "edited by hand" in str(edited.values["error"])
+
+    unnamed = write_profile(new_profile("reference", "0001", "test", ""), path)
+    assert "device" not in json.loads(path.read_text())
+    warned = check_calibration(path, DEVICE.id, datetime.fromisoformat(unnamed.updated))
+    assert warned.level is Level.AMBER and warned.message_key == "health.calibration.unnamed"
+    assert device_profile(path, DEVICE.id).id == unnamed.id
 
 
 class _BootedIn1970(datetime):
@@ -65,9 +95,9 @@ class _BootedIn1970(datetime):
 def test_a_profile_made_on_a_clock_in_1970_is_of_unknown_age_and_asks_for_a_recalibration(tmp_path, monkeypatch):
     monkeypatch.setattr(profile_module, "datetime", _BootedIn1970)
     path = tmp_path / "profile.json"
-    write_profile(new_profile("reference", "0001", "test"), path)
+    write_profile(new_profile("reference", "0001", "test", DEVICE.id), path)
     monkeypatch.undo()
-    undated = check_calibration(path, NOW)
+    undated = check_calibration(path, DEVICE.id, NOW)
     assert undated.level is Level.AMBER and undated.message_key == "health.calibration.undated"
     assert "unknown" in message(undated.message_key, "en").format(**undated.values)
 
@@ -75,8 +105,8 @@ def test_a_profile_made_on_a_clock_in_1970_is_of_unknown_age_and_asks_for_a_reca
 def test_a_profile_dated_ahead_of_the_clock_is_of_unknown_age_too(tmp_path):
     """Made on a clock set a year ahead by hand: it read "0 days old", green, for a year and a half."""
     path = tmp_path / "profile.json"
-    made = write_profile(new_profile("reference", "0001", "test"), path)
-    undated = check_calibration(path, datetime.fromisoformat(made.updated) - timedelta(days=365))
+    made = write_profile(new_profile("reference", "0001", "test", DEVICE.id), path)
+    undated = check_calibration(path, DEVICE.id, datetime.fromisoformat(made.updated) - timedelta(days=365))
     assert undated.level is Level.AMBER and undated.message_key == "health.calibration.undated"
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from edgescreen_wire.result import REQUIRED, RESULT_V1
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
+from firmware_app.records.export_mark import ExportMark, export_mark
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, Review, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
@@ -46,6 +47,8 @@ def test_a_screening_is_one_row_in_each_table_and_identifying_fields_are_sealed(
     assert view["source"] == "/photos/jeanne_dupont_OD.jpg" and view["images"] == 1
     ((media, jpeg),) = store.export_images(record.result_id)
     assert media == "image/jpeg" and jpeg.startswith(b"\xff\xd8")
+    # Marked as an export (screen refuses a calibrated one), after the JFIF segment that must come first.
+    assert export_mark(jpeg) == ExportMark(record.result_id, "uncalibrated") and jpeg[2:4] == b"\xff\xe0"
     assert [r[0] for r in db.execute("SELECT kind FROM audit")][-2:] == ["view", "export"]
     assert store.records.verify_audit().intact
 

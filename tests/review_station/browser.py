@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import uvicorn
+from playwright.sync_api import Page, Playwright
 from sqlalchemy import Engine
 
 from review_station.config import ReviewConfig
@@ -31,14 +31,13 @@ def served(config: ReviewConfig, engine: Engine) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page(screenshots: Path | None = None, width: int = 1280, height: int = 900) -> Iterator[object]:
+def chromium_page(playwright: Playwright, width: int = 1280, height: int = 900) -> Iterator[Page]:
     """A fresh browser page in Debian's Chromium, in a context of its own (``page.context.new_page()``
-    opens another tab of the same browser, sharing its cookies)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**launch_args())
-        try:
-            yield browser.new_context(viewport={"width": width, "height": height}).new_page()
-        finally:
-            browser.close()
+    opens another tab of the same browser, sharing its cookies). ``playwright`` is pytest-playwright's
+    one instance of the session, which tests/web's pages use too: a second ``sync_playwright()`` started
+    while that one runs fails ("Sync API inside the asyncio loop"), depending on the order tests ran in."""
+    browser = playwright.chromium.launch(**launch_args())
+    try:
+        yield browser.new_context(viewport={"width": width, "height": height}).new_page()
+    finally:
+        browser.close()

@@ -19,7 +19,7 @@ from review_station.config import load_review_config
 from review_station.ingest.ingester import Ingester, verdict_signer
 from review_station.storage.tables import quarantine, results
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import RUN_AS, Broker, wait_until
+from tests.mqtt_broker import RUN_AS, Broker, stop_network_loop, wait_until
 from tests.records.kit import sample_record
 
 
@@ -85,7 +85,7 @@ class Publisher:
 
     def close(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        stop_network_loop(self.client)
 
 
 class IngesterThread:

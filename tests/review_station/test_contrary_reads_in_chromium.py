@@ -4,6 +4,7 @@ confirming the read that stands takes the badge away."""
 
 from __future__ import annotations
 
+from playwright.sync_api import Playwright
 from sqlalchemy import Engine
 
 from review_station import accounts
@@ -14,10 +15,12 @@ from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.web_kit import PASSWORD, station
 
 
-def test_a_coordinator_filters_to_the_refused_contrary_read_and_confirms_the_read_that_stands(engine: Engine) -> None:
+def test_a_coordinator_filters_to_the_refused_contrary_read_and_confirms_the_read_that_stands(
+    engine: Engine, playwright: Playwright
+) -> None:
     raced, other = race(engine, ROUTINE, URGENT, comment="new vessels on the disc")
     accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
-    with served(station(), engine) as base, chromium_page() as page:
+    with served(station(), engine) as base, chromium_page(playwright) as page:
         sign_in_on(page, base, "cleo")
         page.wait_for_selector("tr[data-result]")
         badge, unflagged = (page.locator(f'tr[data-result="{row}"] .contrary') for row in (raced, other))

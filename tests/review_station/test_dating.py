@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from playwright.sync_api import Playwright
 from sqlalchemy import Engine, select
 
 from review_station import accounts, dashboard, devices
@@ -95,10 +96,10 @@ def test_exports_take_the_wrong_clock_results_in_their_arrival_range_and_say_so(
     assert "note" not in observations[trusted["result"][0]["reference"]]
 
 
-def test_the_result_page_says_an_impossible_time_and_which_time_is_used(engine: Engine) -> None:
+def test_the_result_page_says_an_impossible_time_and_which_time_is_used(engine: Engine, playwright: Playwright) -> None:
     ids = wrong_clock_results(engine)
     review(engine, [])
-    with served(station(), engine) as base, chromium_page() as page:
+    with served(station(), engine) as base, chromium_page(playwright) as page:
         sign_in_on(page, base)
         marked = page.locator(f'tr[data-result="{ids["tomorrow"]}"] [data-test="dated-by-arrival"]')
         assert marked.inner_text() == "(arrival)"

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from playwright.sync_api import expect
+from playwright.sync_api import Playwright, expect
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V1, RESULT_V2, RESULT_V3
@@ -16,7 +16,7 @@ from edgescreen_wire.topics import REVIEW, STATUS, device_topic
 from firmware_app.sync.review import parse_review
 from review_station import accounts, devices
 from review_station.storage.tables import deliveries, results
-from tests.mqtt_broker import Tap, wait_until
+from tests.mqtt_broker import Tap, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
@@ -40,7 +40,7 @@ def stop(*running) -> None:
             service.stop()
 
 
-def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> None:
+def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb, playwright: Playwright) -> None:
     broker = roomy_broker(tmp_path / "broker").start()
     ingester = worker = None
     try:
@@ -64,7 +64,7 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb) -> 
             [(RESULT_V3, "screening"), (RESULT_V1, None), (RESULT_V2, "screening")], key=str
         )
 
-        with served(station(), engine) as base, chromium_page() as page:
+        with served(station(), engine) as base, chromium_page(playwright) as page:
             page.goto(f"{base}/")
             page.fill("input[name=username]", "ana")
             page.fill("input[name=password]", PASSWORD)
@@ -164,5 +164,5 @@ def publish_retained(port: int, topic: str, payload: bytes) -> None:
     client.connect("127.0.0.1", port)
     client.loop_start()
     client.publish(topic, payload, qos=1, retain=True).wait_for_publish(10)
-    client.loop_stop()
+    stop_network_loop(client)
     client.disconnect()

@@ -87,6 +87,23 @@ def test_the_fhir_export_parses_with_fhir_resources_and_passes_the_coded_value_c
     left_eye = {"system": "http://snomed.info/sct", "code": "362503005", "display": "Entire left eye"}
     assert all(o["bodySite"] == {"coding": [left_eye], "text": "Entire left eye"} for o in fundus.values())
     assert all(o["bodySite"] == {"text": "trunk"} for o in skin.values())
+    # Which calibration each observation stands on, as the CSV's `calibration` column: a property of
+    # the Device the observation names, the profile id or "uncalibrated".
+    devices = {e["fullUrl"]: e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Device"}
+    calibration_profile = {
+        "type": {
+            "coding": [{"system": "urn:edgescreen:device-property", "code": "calibration-profile"}],
+            "text": "calibration profile",
+        }
+    }
+    for observations, calibration in ((skin, "SN-7-20261128-0a1b2c3d"), (fundus, "uncalibrated")):
+        for observation in observations.values():
+            device = devices[observation["device"]["reference"]]
+            assert device["property"] == [{**calibration_profile, "valueCode": [{"text": calibration}]}]
+            assert device["identifier"] == [
+                {"system": "urn:edgescreen:device", "value": observation["device"]["display"]}
+            ]
+    assert len(devices) == 2  # one per device and calibration, not one per observation
 
 
 def test_a_right_eye_is_coded_as_the_right_eye(engine: Engine) -> None:
@@ -117,11 +134,16 @@ def test_bad_codes_that_fhir_resources_accepts_are_caught_by_our_checks(engine: 
     )
     diameter["valueQuantity"].update(unit="cm", code="cm")
     observation["bodySite"] = {"coding": [{"system": "http://snomed.info/sct", "code": "12345"}]}
+    observation["device"]["reference"] = "urn:uuid:no-device"
+    device = next(e["resource"] for e in bad["entry"] if e["resource"]["resourceType"] == "Device")
+    device["property"][0]["type"]["coding"][0]["code"] = "colour-of-the-case"
     Bundle.model_validate(bad)  # the library accepts all of it
     problems = " | ".join(coded_value_problems(bad))
     assert "status 'bogus'" in problems and "'probably_fine' is not in" in problems and "not in the bundle" in problems
     assert "a lesion-diameter must be a quantity in UCUM 'mm'" in problems
     assert "Observation.bodySite code '12345' is not in http://snomed.info/sct" in problems
+    assert "Observation.device 'urn:uuid:no-device' is not in the bundle" in problems
+    assert "Device.property.type code 'colour-of-the-case' is not in urn:edgescreen:device-property" in problems
 
 
 def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audited(engine: Engine) -> None:

@@ -233,10 +233,10 @@ def test_the_command_line_makes_the_key_pair_and_erases_and_needs_tls_to_receive
     assert main(["--config", str(config), "uploads"]) == 2  # no TLS files: it does not start
 
 
-def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engine, keys, retina_rgb):
+def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engine, keys, retina_rgb, playwright):
     result_id, _ = with_photo(engine, keys, retina_rgb)
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-    with served(config_with(keys), engine) as base, chromium_page() as page:
+    with served(config_with(keys), engine) as base, chromium_page(playwright) as page:
         page.goto(f"{base}/sign-in")
         page.fill("input[name=username]", "ana")
         page.fill("input[name=password]", PASSWORD)

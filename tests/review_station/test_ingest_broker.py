@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from review_station import devices
 from review_station.ingest.ingester import shared_subscriptions
 from review_station.storage.tables import result_tallies, results
-from tests.mqtt_broker import wait_until
+from tests.mqtt_broker import stop_network_loop, wait_until
 from tests.review_station.kit import (
     IngesterThread,
     Publisher,
@@ -85,7 +85,7 @@ def test_an_ingester_upgraded_from_the_shared_subscription_leaves_it(tmp_path, e
     old.subscribe(shared_subscriptions("review")[0], qos=1)
     assert subscribed.wait(10)
     old.disconnect()
-    old.loop_stop()
+    stop_network_loop(old)
     config = station_config(tmp_path, engine, broker.port)
     IngesterThread(config, engine).stop()  # upgraded: connects once, then is stopped again
     publisher = Publisher(broker.port)

@@ -3,6 +3,7 @@ worklist result by result, by keyboard, and at phone width as well as on a desk.
 
 from __future__ import annotations
 
+from playwright.sync_api import Playwright
 from sqlalchemy import Engine
 
 from review_station import accounts
@@ -18,9 +19,11 @@ def sign_in_on(page, base: str, username: str = "ana", password: str = PASSWORD)
     page.click("button[type=submit]")
 
 
-def test_signing_in_ends_on_a_page_to_get_so_a_reload_never_resends_the_password(engine: Engine) -> None:
+def test_signing_in_ends_on_a_page_to_get_so_a_reload_never_resends_the_password(
+    engine: Engine, playwright: Playwright
+) -> None:
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-    with served(station(), engine) as base, chromium_page() as page:
+    with served(station(), engine) as base, chromium_page(playwright) as page:
         stale = page.context.new_page()
         stale.goto(f"{base}/sign-in")
         sign_in_on(page, base, password="not the password")  # this sign-in page replaces the other's token
@@ -42,10 +45,12 @@ def focused(page) -> str:
     return page.evaluate("() => document.activeElement.name || document.activeElement.textContent.trim()")
 
 
-def test_by_keyboard_the_main_content_and_the_read_form_come_in_a_sensible_order(engine: Engine) -> None:
+def test_by_keyboard_the_main_content_and_the_read_form_come_in_a_sensible_order(
+    engine: Engine, playwright: Playwright
+) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-    with served(station(), engine) as base, chromium_page() as page:
+    with served(station(), engine) as base, chromium_page(playwright) as page:
         sign_in_on(page, base)
         page.wait_for_selector("text=Worklist")
         page.keyboard.press("Tab")
@@ -68,7 +73,9 @@ def test_by_keyboard_the_main_content_and_the_read_form_come_in_a_sensible_order
         assert order == ["icdr_grade", "maculopathy", "verdict", "urgency", "comment", "Record the read"]
 
 
-def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_a_desk(engine: Engine) -> None:
+def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_a_desk(
+    engine: Engine, playwright: Playwright
+) -> None:
     """No page wider than the screen: at 390 px each result is a card and the read form is below the
     figures; at 1200 px the worklist is a table and the form beside the figures. Screenshots go to
     ``EDGESCREEN_SCREENSHOTS`` when it is set."""
@@ -76,7 +83,7 @@ def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base:
         for width, height in ((390, 844), (1200, 800)):
-            with chromium_page(width=width, height=height) as page:
+            with chromium_page(playwright, width=width, height=height) as page:
                 sign_in_on(page, base)
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width
                 action = page.locator("tr[data-result] a").first
@@ -92,12 +99,12 @@ def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_
                 assert beside == (width >= 1200)
                 snap(page, f"result-{width}")
             if width == 390:  # read the first on the phone, the next on the desk
-                read_and_go_on(engine, base, first, second)
+                read_and_go_on(playwright, engine, base, first, second)
 
 
-def read_and_go_on(engine: Engine, base: str, read: str, following: str) -> None:
+def read_and_go_on(playwright: Playwright, engine: Engine, base: str, read: str, following: str) -> None:
     """At phone width: a read without a photo, recorded with the grading not assessed, then "Next result"."""
-    with chromium_page(width=390, height=844) as page:
+    with chromium_page(playwright, width=390, height=844) as page:
         sign_in_on(page, base)
         page.goto(f"{base}/results/{read}")
         page.select_option("select[name=verdict]", "refer")

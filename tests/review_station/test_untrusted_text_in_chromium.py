@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from playwright.sync_api import Playwright
 from sqlalchemy import Engine, update
 
 from review_station import accounts, devices
@@ -40,14 +41,14 @@ def in_reading_order(page, selector: str, *words: str) -> bool:
     return None not in places and places == sorted(places)
 
 
-def test_an_override_in_a_topic_leaves_the_quarantine_reason_in_order(engine: Engine) -> None:
+def test_an_override_in_a_topic_leaves_the_quarantine_reason_in_order(engine: Engine, playwright: Playwright) -> None:
     devices.enrol(engine, "cam-a1", "site-a", by="test")
     _, payload = result_bytes("cam-a1", "site-a")
     with engine.begin() as connection:
         topic = "edgescreen/v1/\u202esite-a/cam-a1/result"
         store_batch(connection, [Incoming(topic, payload, datetime.now(UTC))], devices.active_sites(connection))
     accounts.add_user(engine, "root", PASSWORD, "admin", by="test")
-    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+    with served(station(), engine) as base, chromium_page(playwright, width=1200, height=800) as page:
         sign_in_on(page, base, "root")
         page.goto(f"{base}/quarantine")
         reason = page.locator("#refused [data-test=reason]")
@@ -69,10 +70,12 @@ def read_referable(page, result_url: str, comment: str = "") -> None:
     page.click("text=Record the read")
 
 
-def test_a_comment_with_an_override_is_refused_and_one_stored_before_reads_in_order(engine: Engine) -> None:
+def test_a_comment_with_an_override_is_refused_and_one_stored_before_reads_in_order(
+    engine: Engine, playwright: Playwright
+) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-    with served(station(), engine) as base, chromium_page(width=1200, height=800) as page:
+    with served(station(), engine) as base, chromium_page(playwright, width=1200, height=800) as page:
         sign_in_on(page, base)
         read_referable(page, f"{base}/results/{result_id}", "Refer \u202eevig ton od")
         alert = page.locator("[role=alert]")
@@ -102,13 +105,13 @@ COUNT_SWAPS = """e => {
 }"""
 
 
-def test_the_delivery_live_region_changes_only_when_the_delivery_does(engine: Engine) -> None:
+def test_the_delivery_live_region_changes_only_when_the_delivery_does(engine: Engine, playwright: Playwright) -> None:
     """The region is the stable container, and a poll that finds the delivery as the page shows it
     (204) leaves its content alone: a screen reader announces the state when it changes, not on every
     poll."""
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-    with served(station(), engine) as base, chromium_page(width=800, height=480) as page:
+    with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
         sign_in_on(page, base)
         page.goto(f"{base}/results/{result_id}")
         page.select_option("select[name=icdr_grade]", "moderate")

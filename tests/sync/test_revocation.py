@@ -11,6 +11,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from tests.mqtt_broker import stop_network_loop
 from tests.sync.test_security import (
     BROKER_DIR,
     Client,
@@ -34,7 +35,7 @@ def connects(port: int, certs: Path, name: str) -> bool:
     except (ssl.SSLError, ConnectionError, OSError):
         return False  # the TLS handshake itself was refused
     finally:
-        client.loop_stop()
+        stop_network_loop(client)
         client.disconnect()
 
 

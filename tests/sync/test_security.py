@@ -23,7 +23,7 @@ from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen
@@ -128,7 +128,7 @@ class Client:
         return reasons[0]
 
     def close(self) -> None:
-        self.client.loop_stop()
+        stop_network_loop(self.client)
         self.client.disconnect()
 
 
@@ -209,7 +209,7 @@ def test_a_client_without_a_certificate_cannot_connect(certs, site_broker, tls):
     except (ssl.SSLError, ConnectionError, OSError):
         pass  # the TLS handshake itself is refused
     finally:
-        client.loop_stop()
+        stop_network_loop(client)
     assert not connected.is_set()
 
 

@@ -12,7 +12,7 @@ import pytest
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.worklist import entries_of
-from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
 from tests.test_cli import edgescreen
@@ -78,7 +78,7 @@ def publish(port: int, topic: str, payloads: list[bytes], retain: bool = False) 
     client.loop_start()
     for payload in payloads:
         client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
-    client.loop_stop()
+    stop_network_loop(client)
     client.disconnect()
 
 

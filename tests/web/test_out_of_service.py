@@ -4,6 +4,7 @@ for ever on an address that never answered, the reason in the journal only."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -55,8 +56,23 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
             said = page.locator("[data-test=out-of-service]").inner_text()
             assert words in said and "records.key" in page.locator("[data-test=problem]").inner_text()
             assert unscrolled(page)
+            assert page.title() == "EdgeScreen" and page.locator("link[rel=stylesheet]").count() == 1
             snap(page, "out-of-service")
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 5
     assert "serving the out-of-service page" in app.stderr.read()
+
+
+def _head_lines(template: str) -> set[str]:
+    """The HTML lines of a template's <head>, Jinja tags (an include, a comment) left out."""
+    text = (PROJECT_ROOT / "firmware_app" / "web" / "templates" / template).read_text()
+    head = re.search(r"<head>(.*?)</head>", text, re.S)
+    assert head is not None, template
+    return {line.strip() for line in head.group(1).splitlines() if line.strip() and not line.strip().startswith("{")}
+
+
+def test_the_out_of_service_page_shares_the_head_of_the_nurses_pages_instead_of_a_copy():
+    # On main out_of_service.html repeated base.html's charset, viewport, title and stylesheet lines:
+    # a change to one (a new stylesheet, say) would have left the other behind.
+    assert _head_lines("out_of_service.html") & _head_lines("base.html") == set()

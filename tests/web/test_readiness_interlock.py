@@ -10,7 +10,7 @@ from firmware_app.calibration.profile import new_profile, write_profile
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.mqtt_broker import wait_until
-from tests.records.kit import write_config
+from tests.records.kit import DEVICE, write_config
 from tests.records.test_witness import lose_the_wal, loss_events, record
 from tests.web.conftest import (
     RunningApp,
@@ -188,7 +188,7 @@ def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_res
     the list holds calibration red and blocks screening; a profile mended while the app runs is red
     too (the app would apply none while ``doctor`` named the file's) until the device is restarted."""
     profile = tmp_path / "profile.json"
-    write_profile(new_profile("imx708", "SN-1", "tech"), profile)
+    write_profile(new_profile("imx708", "SN-1", "tech", DEVICE.id), profile)
     profile.write_bytes(profile.read_bytes()[:120])  # a copy cut short
     running = start_app(tmp_path, extra=f'\n[calibration]\nprofile = "{profile}"\n')
     app = next(running)
@@ -199,7 +199,7 @@ def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_res
         check = page.locator("[data-test=check-calibration]")
         assert check.get_attribute("data-level") == "red" and "cannot be read" in check.inner_text()
         assert page.locator("[data-test=blocked]").is_visible()
-        mended = write_profile(new_profile("imx708", "SN-1", "tech"), profile)
+        mended = write_profile(new_profile("imx708", "SN-1", "tech", DEVICE.id), profile)
         for language, words in (("en", "Restart the device"), ("fr", "Redémarrez l'appareil")):
             if page.locator("html").get_attribute("lang") != language:
                 page.locator("[data-test=language]").click()
@@ -207,6 +207,30 @@ def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_res
             assert check.get_attribute("data-level") == "red" and words in check.inner_text()
             assert mended.id in check.inner_text() and page.locator("[data-test=blocked]").is_visible()
             snap(page, "ready-calibration-changed")
+        page.goto(f"{app.url}/patient")
+        assert page.url.endswith("/ready") and screenings(app) == 0
+    finally:
+        next(running, None)
+
+
+def test_another_devices_profile_blocks_screening_and_names_both_devices(page, tmp_path, retina_jpeg):
+    """A profile copied from the unit next to it (cam-07) was applied without a word: its flat field,
+    colours and lens are that unit's. Red, in both languages, until this device is calibrated."""
+    profile = tmp_path / "profile.json"
+    write_profile(new_profile("imx708", "SN-7", "tech", "cam-07"), profile)
+    running = start_app(tmp_path, extra=f'\n[calibration]\nprofile = "{profile}"\n')
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        check = page.locator("[data-test=check-calibration]")
+        for language, words in (("en", "made on device cam-07"), ("fr", "établi sur l'appareil cam-07")):
+            if page.locator("html").get_attribute("lang") != language:
+                page.locator("[data-test=language]").click()
+            assert check.get_attribute("data-level") == "red" and words in check.inner_text()
+            assert DEVICE.id in check.inner_text() and page.locator("[data-test=blocked]").is_visible()
+            snap(page, "ready-calibration-other-device")
         page.goto(f"{app.url}/patient")
         assert page.url.endswith("/ready") and screenings(app) == 0
     finally:

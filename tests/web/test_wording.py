@@ -43,3 +43,10 @@ def test_quotation_marks_are_each_languages_own():
         assert french.count("«") == french.count("«\u00a0") and french.count("»") == french.count("\u00a0»"), key
     assert "“edgescreen operators add NAME”" in message("setup.explain", "en")
     assert "«\u00a0edgescreen operators add NOM\u00a0»" in message("signin.no_operators", "fr")
+
+
+def test_a_reviews_comment_follows_a_colon_set_as_french_sets_one():
+    """The record's "verdict (reviewer, date): comment" had its colon in the template, out of the
+    catalogue's reach: French read "…):" where every other French colon has its no-break space."""
+    assert message("records.review_commented", "en") == "{verdict} ({reviewer}, {when}):"
+    assert message("records.review_commented", "fr") == "{verdict} ({reviewer}, {when})\u00a0:"

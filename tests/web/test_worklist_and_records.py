@@ -16,7 +16,7 @@ from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
-from tests.mqtt_broker import Broker, free_port, wait_until
+from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
     AUDIT,
@@ -57,7 +57,7 @@ def publish_review(port: int, result_id: str, verdict: str, **fields: object) ->
     client.connect("127.0.0.1", port)
     client.loop_start()
     client.publish(device_topic(DEVICE.site, DEVICE.id, REVIEW), json.dumps(review), qos=1).wait_for_publish(10)
-    client.loop_stop()
+    stop_network_loop(client)
     client.disconnect()
 
 
@@ -362,6 +362,9 @@ def test_a_stored_comment_with_an_override_reads_in_order_on_the_record(page, ap
         comment = page.locator("[data-test=comment]")
         assert comment.inner_text() == "Refer [U+202E]evig ton od\u05e9\u05dc\u05d5\u05dd"
         assert comment.evaluate("e => e.tagName") == "BDI"
+        # The colon before it as each language sets one: French's after a no-break space (it read "):").
+        said = comment.evaluate("e => e.previousSibling.textContent")
+        assert said.endswith({"en": "): ", "fr": ")\u00a0: "}[language]), said
         replaced = page.locator("[data-test=replaced]").inner_text()
         assert drawn_before(page, comment, "evig", replaced.strip("()").split()[0])
         assert on_screen(page.locator("[data-test=detail]"))
