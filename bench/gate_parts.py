@@ -114,8 +114,14 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
 
     from firmware_app.lesion_measurements import measure_segmented_lesion
     from firmware_app.quality import dermoscopy, measures
+    from firmware_app.quality.colour import colour_measures
     from firmware_app.quality.lesion import WORK_SIZE, segment_working_copy
     from firmware_app.quality.resample import SLACK, mask_at_size, shrink
+
+    try:
+        from firmware_app.quality.modality import retina_on_skin_visit
+    except ImportError:  # a checkout before 2026-12-03 (``--tree``): the part is absent
+        retina_on_skin_visit = None
 
     def masks(analysis) -> dict[str, np.ndarray]:
         """The masks ``analysed_measures`` hands its measures."""
@@ -135,6 +141,7 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "working_field": working_field,
             "working_skin": mask_at_size(skin, analysis.working.shape) if skin.any() else working_field,
             "working_gray": working_gray,
+            "colour": colour_measures(analysis.thumbnail),
             # A checkout before 2026-12-01 (``--tree``) finds hairs inside ``_hair_fraction``.
             "hairs": dermoscopy._hairs_around_lesion(working_gray, around)
             if hasattr(dermoscopy, "_hairs_around_lesion")
@@ -148,6 +155,8 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "segment lesion": lambda a: segment_working_copy(a.lesion.image),
         "analyse (all of it)": lambda a: gate.analyse(a.frame, "dermoscopy"),
         "assess (all of it)": lambda a: gate.assess(a),
+        "  colour": lambda a: colour_measures(a.thumbnail),
+        "  wrong modality": _on(prepared, lambda a, m: retina_on_skin_visit(m["colour"], a.lesion.segmentation.field)),
         "  reflections": _on(
             prepared, lambda a, m: dermoscopy._reflections(a.working, m["working_field"], m["working_skin"])
         ),

@@ -158,6 +158,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Air bubbles: reapply the immersion fluid and press gently.",
         "fr": "Bulles d'air : remettez du liquide d'immersion et appuyez doucement.",
     },
+    # A retina screened on a visit set to skin (firmware_app/quality/modality.py): no retake with
+    # this camera helps; the visit's examination or the camera is wrong.
+    "quality.dermoscopy.wrong_modality": {
+        "en": "This is a retina photo, not skin: check the visit is a skin visit and use the dermatoscope.",
+        "fr": "C'est une photo de rétine, pas de peau : vérifiez que la visite est pour la peau "
+        "et utilisez le dermatoscope.",
+    },
     # Dermoscopy measurements beside the triage (see firmware_app/lesion_measurements.py).
     "lesion.diameter": {"en": "Lesion diameter {diameter} mm.", "fr": "Diamètre de la lésion : {diameter} mm."},
     "lesion.diameter_at_least": {

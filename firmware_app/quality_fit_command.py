@@ -23,14 +23,16 @@ from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 from firmware_app.quality.fit import fit_limits, profile_toml
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
+from firmware_app.quality.modality import REASON as WRONG_MODALITY
 from firmware_app.typed_argument import typed
 
 COMMAND = "quality-fit"
 # Fewer good photos than this say too little about a camera to set its limits.
 MIN_PHOTOS = 10
 # What the gate refuses from the pixels before any limit a fit sets: such a photo is no good photo
-# of the camera (a calibration card or checkerboard left in the folder was fitted as a fundus).
-NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small"})
+# of the camera (a calibration card or checkerboard left in the folder was fitted as a fundus; a
+# retina given to a dermoscopy fit, ``quality.modality``, was fitted as skin).
+NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small", WRONG_MODALITY})
 
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:

@@ -29,8 +29,9 @@ def colour_measures(rgb: np.ndarray) -> dict[str, float] | None:
     over their mean brightest channel (0 for a grey photo whatever its exposure; about 0.1 to 0.9 on
     real dermoscopy and fundus photos). ``red_share``: the lit pixels' mean red over their mean
     brightest channel (red is the brightest channel of skin and retina: about 0.6 to 1 on real
-    photos; 0 for a green-only red-free photo). ``None`` when too little of the frame is a picture
-    to tell (see ``_MIN_SPREAD`` and ``_MIN_LIT_SHARE``)."""
+    photos; 0 for a green-only red-free photo). ``blue_share``: the same of blue, which a retina all
+    but lacks and skin does not (``quality.modality``). ``None`` when too little of the frame is a
+    picture to tell (see ``_MIN_SPREAD`` and ``_MIN_LIT_SHARE``)."""
     small = shrink(rgb, _WORKING_SIZE)
     # OpenCV's channel maximum and minimum: numpy's along the colour axis cost several times more.
     brightest, darkest = (extreme.astype(np.float32) for extreme in channel_extremes(small))
@@ -41,6 +42,7 @@ def colour_measures(rgb: np.ndarray) -> dict[str, float] | None:
     return {
         "colourfulness": float((brightest - darkest)[lit].mean()) / level,
         "red_share": float(small[:, :, 0][lit].mean()) / level,
+        "blue_share": float(small[:, :, 2][lit].mean()) / level,
     }
 
 

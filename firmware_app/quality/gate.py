@@ -24,6 +24,8 @@ from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.colour import colour_defect, colour_measures
 from firmware_app.quality.lesion import LesionSegmentation
 from firmware_app.quality.measures import FLATTENED_BLOCKS_FROM
+from firmware_app.quality.modality import REASON as WRONG_MODALITY
+from firmware_app.quality.modality import retina_on_skin_visit
 from firmware_app.quality.verdict import QualityReport, Rule, rejected
 
 # (photo, working size, detail size) -> measures; bench/quality_tune.py reads these too.
@@ -104,6 +106,11 @@ class QualityGate:
         defect = colour_defect(colour, limits.min_colourfulness, limits.min_red_share)
         if defect:
             return rejected(modality, defect, colour)
+        # A retina on a visit set to skin: the one thing to tell the nurse, before any lesion rule.
+        if modality == "dermoscopy" and analysis.lesion is not None:
+            retina = retina_on_skin_visit(colour, analysis.lesion.segmentation.field)
+            if retina is not None:
+                return rejected(modality, WRONG_MODALITY, retina)
         if speed is Speed.PREVIEW:
             limits = dataclasses.replace(limits, min_sharpness=limits.preview_min_sharpness)
         # The preview judges focus at the full check's scale, on part of the frame (see the gates).

@@ -15,8 +15,11 @@ from tests.degradations import defocus, underexpose
 from tests.lesion_renderer import render_lesion
 from tests.quality.conftest import judge
 
-# Reasons given before any measure (see gate.py, fundus.py).
-HARD_REASONS = ("greyscale", "red_free", "image_too_small", "no_field_of_view")
+# Reasons given before any measure (see gate.py, fundus.py, modality.py), by the gate that gives them.
+HARD_REASONS = {
+    "fundus": ("greyscale", "red_free", "image_too_small", "no_field_of_view"),
+    "dermoscopy": ("greyscale", "red_free", "image_too_small", "no_field_of_view", "wrong_modality"),
+}
 
 
 def test_the_best_passing_frame_of_a_burst_is_chosen(gate, retina_rgb):
@@ -41,7 +44,7 @@ def test_an_empty_burst_has_no_choice():
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("modality", sorted(RULES))
 def test_every_reason_has_an_instruction_in_each_language(modality, language):
-    reasons = {rule.reason for rule in RULES[modality]} | set(HARD_REASONS)
+    reasons = {rule.reason for rule in RULES[modality]} | set(HARD_REASONS[modality])
     for reason in reasons:
         key = f"quality.{modality}.{reason}"
         texts = CATALOGUE[key] if key in CATALOGUE else CATALOGUE[f"quality.{reason}"]

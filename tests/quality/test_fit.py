@@ -17,7 +17,7 @@ from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
 from tests.calibration.render import checkerboard_views, uniform_target_frames
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
-from tests.conftest import write_rgb
+from tests.conftest import shared_data, write_rgb
 from tests.test_cli import edgescreen, json_lines
 
 LENS = (CAMERA, DISTORTION, SIZE, BOARD, SQUARE_MM)
@@ -120,6 +120,28 @@ def test_calibration_photos_left_in_the_folder_are_no_good_photos(tmp_path, reti
     )
     assert run.returncode == 2 and "got 1 (11 left out)" in run.stderr, run.stderr
     assert "the gate refuses it whatever the limits (greyscale)" in run.stderr
+    assert not profile.exists()
+
+
+def test_retinas_given_to_a_dermoscopy_fit_are_no_good_photos(tmp_path):
+    """Twelve of dr-600's retinas fitted as "12 good dermoscopy photos" a profile the dermoscopy gate
+    then judged skin by; the gate refuses a retina on a skin visit whatever the limits
+    (``quality.modality``), so too few are left to fit."""
+    retinas = sorted(shared_data("fundus/dr-600/images").glob("*.jpg"))[:12]
+    profile = tmp_path / "camera.toml"
+    run = edgescreen(
+        "quality",
+        "fit",
+        "--camera-model",
+        "cam-G",
+        "--modality",
+        "dermoscopy",
+        "--out",
+        str(profile),
+        *map(str, retinas),
+    )
+    assert run.returncode == 2 and "at least 10" in run.stderr, run.stderr
+    assert "the gate refuses it whatever the limits (wrong_modality)" in run.stderr
     assert not profile.exists()
 
 

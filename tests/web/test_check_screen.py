@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
+
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
 from tests.lesion_renderer import render_lesion
@@ -177,3 +179,24 @@ def test_a_refused_faint_lesion_is_told_when_to_stop_retaking(page, app, tmp_pat
         assert not shown["scrolls"] and shown["lowest"] <= 480, shown
         assert on_screen(page.locator("[data-test=use]")) and unscrolled(page)
         snap(page, "check-faint-lesion")
+
+
+def test_a_retina_on_a_skin_visit_is_told_it_is_a_retina_not_skin(page, app, tmp_path, retina_rgb):
+    """A fundus camera's photo on a visit set to skin (a retina a warm white balance leaves with
+    little blue, ``quality.modality``): the check screen says it is a retina, not skin, in the
+    nurse's language, read in full without scrolling."""
+    warmer = retina_rgb.copy()
+    warmer[:, :, 2] = (warmer[:, :, 2] * 0.8).astype(np.uint8)
+    app.show(write_rgb(tmp_path / "retina.jpg", warmer))
+    sign_in(page, app)
+    for language, words in (("en", "This is a retina photo, not skin"), ("fr", "C'est une photo de rétine")):
+        if page.locator("html").get_attribute("lang") != language:
+            page.locator("[data-test=language]").click()
+        new_patient(page, app, f"W-{language.upper()}", "dermoscopy", "trunk")
+        shoot(page)
+        reasons = page.locator("[data-test=check-quality]").inner_text()
+        assert words in reasons, reasons
+        shown = page.evaluate(REASONS_IN_FULL)
+        assert not shown["scrolls"] and shown["lowest"] <= 480, shown
+        assert on_screen(page.locator("[data-test=retake]")) and unscrolled(page)
+        snap(page, "check-wrong-modality")
