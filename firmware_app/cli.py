@@ -9,7 +9,7 @@ import logging
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_a
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
+from firmware_app.health.checks import Level, check_records
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
@@ -39,10 +40,11 @@ from firmware_app.records.database import RecordsError, RequestRefused, records_
 from firmware_app.records.export_mark import ExportMark, calibrated_export
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
-from firmware_app.records.store import ScreeningRefused
+from firmware_app.records.store import Records, ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.sync.tls import TlsUnusable
+from firmware_app.web.wording import check_sentence
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -76,11 +78,25 @@ def screen_images(
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once.
     """
-    pipeline, store = build_recording_pipeline(config)
+    pipeline, store = build_recording_pipeline(config, admit=whole_records(config.device.language))
     try:
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
     finally:
         store.records.close()
+
+
+def whole_records(language: str) -> Callable[[Records], None]:
+    """Refuse records that ``PRAGMA quick_check`` finds damaged, as the app's readiness list blocks
+    screening on the same check (``health.checks.check_records``) in the same words: recording more
+    into a failing card's file buries the last backup's worth under damage. Run once per command,
+    before anything is written: it reads the whole file, which a run of images must not pay per image."""
+
+    def admit(records: Records) -> None:
+        check = check_records(records)
+        if check.level is Level.RED:
+            raise RecordsError(check_sentence(check, language))
+
+    return admit
 
 
 def _screen_each(
@@ -168,7 +184,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
-    pipeline, store = build_recording_pipeline(config)
+    pipeline, store = build_recording_pipeline(config, admit=whole_records(language))
     try:
         result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
     except CameraError as error:
