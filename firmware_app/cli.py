@@ -29,6 +29,8 @@ from firmware_app.health.checks import Level, check_records
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
+from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
+from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
@@ -446,6 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)
+    except (OutOfMemory, MemoryError) as error:  # before anything was recorded: said as such, never a traceback
+        log_event("device.out_of_memory", logging.ERROR, error=error if str(error) else type(error).__name__)
+        print(
+            f"edgescreen: {message(MEMORY_MESSAGE, config.device.language)} ({error or 'MemoryError'})", file=sys.stderr
+        )
+        return 8
     except RuntimeMissing as error:  # a ModelError too, told as what it is
         log_event("model.refused", logging.ERROR, error=error)
         print(f"edgescreen: no model can run: {error}", file=sys.stderr)
