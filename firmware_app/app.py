@@ -189,13 +189,23 @@ class DurableRecorder:
 
 
 def build_recording_pipeline(
-    config: Config, calibration: CalibrationLoader = load_calibration
+    config: Config,
+    calibration: CalibrationLoader = load_calibration,
+    admit: Callable[[Records], None] | None = None,
 ) -> tuple[ScreeningPipeline, ScreeningStore]:
     """A pipeline that records every screening; the caller closes ``store.records`` when done. The
-    profile is loaded before the records are opened: a refused one leaves nothing open."""
+    profile is loaded before the records are opened: a refused one leaves nothing open. ``admit``
+    may refuse the records (by raising) before anything is written to them: the command line's
+    quick_check, where the app has its readiness list."""
     profile = calibration(config)
     sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
+    if admit is not None:
+        try:
+            admit(store.records)
+        except BaseException:
+            store.records.close()
+            raise
     store.note_configuration(config_digest(config))
     recorder = DurableRecorder(store, config.device, config.sync.result_schema, sharing, config.sync.review_schema)
     return build_pipeline(config, recorder, lambda _: profile), store

@@ -9,7 +9,7 @@ import logging
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,12 @@ from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_a
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
+from firmware_app.health.checks import Level, check_records
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
+from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
+from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
@@ -39,10 +42,11 @@ from firmware_app.records.database import RecordsError, RequestRefused, records_
 from firmware_app.records.export_mark import ExportMark, calibrated_export
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
-from firmware_app.records.store import ScreeningRefused
+from firmware_app.records.store import Records, ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.sync.tls import TlsUnusable
+from firmware_app.web.wording import check_sentence
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -76,11 +80,25 @@ def screen_images(
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once.
     """
-    pipeline, store = build_recording_pipeline(config)
+    pipeline, store = build_recording_pipeline(config, admit=whole_records(config.device.language))
     try:
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
     finally:
         store.records.close()
+
+
+def whole_records(language: str) -> Callable[[Records], None]:
+    """Refuse records that ``PRAGMA quick_check`` finds damaged, as the app's readiness list blocks
+    screening on the same check (``health.checks.check_records``) in the same words: recording more
+    into a failing card's file buries the last backup's worth under damage. Run once per command,
+    before anything is written: it reads the whole file, which a run of images must not pay per image."""
+
+    def admit(records: Records) -> None:
+        check = check_records(records)
+        if check.level is Level.RED:
+            raise RecordsError(check_sentence(check, language))
+
+    return admit
 
 
 def _screen_each(
@@ -168,7 +186,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
-    pipeline, store = build_recording_pipeline(config)
+    pipeline, store = build_recording_pipeline(config, admit=whole_records(language))
     try:
         result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
     except CameraError as error:
@@ -430,6 +448,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)
+    except (OutOfMemory, MemoryError) as error:  # before anything was recorded: said as such, never a traceback
+        log_event("device.out_of_memory", logging.ERROR, error=error if str(error) else type(error).__name__)
+        print(
+            f"edgescreen: {message(MEMORY_MESSAGE, config.device.language)} ({error or 'MemoryError'})", file=sys.stderr
+        )
+        return 8
     except RuntimeMissing as error:  # a ModelError too, told as what it is
         log_event("model.refused", logging.ERROR, error=error)
         print(f"edgescreen: no model can run: {error}", file=sys.stderr)

@@ -12,10 +12,9 @@ from firmware_app.backup import BackupSummary, backup, restore
 from firmware_app.config import Config
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
-from firmware_app.messages import message
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
-from firmware_app.web.wording import check_values
+from firmware_app.web.wording import check_sentence
 from firmware_app.wipe import wipe
 
 # What a wipe cannot reach, said every time it runs (firmware_app/wipe.py).
@@ -124,7 +123,7 @@ def _check_json(check: Check, language: str) -> dict[str, Any]:
     return {
         "name": check.name,
         "level": check.level.value,
-        "message": message(check.message_key, language).format(**check_values(check.values, language)),
+        "message": check_sentence(check, language),
         "values": {key: value if isinstance(value, int | float) else str(value) for key, value in check.values.items()},
     }
 

@@ -264,6 +264,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "app.nav.today": {"en": "Today", "fr": "Aujourd'hui"},
     "app.nav.records": {"en": "Records", "fr": "Dossiers"},
     "app.back": {"en": "Back", "fr": "Retour"},
+    "device.out_of_memory": {
+        "en": "The device ran out of memory: this screening was not recorded. Restart the device, then try again.",
+        "fr": "L'appareil manque de mémoire : ce dépistage n'a pas été enregistré. Redémarrez l'appareil, puis "
+        "réessayez.",
+    },
     "app.error": {
         "en": "Something went wrong ({what}). Try again; if it happens again, call the technician.",
         "fr": "Un problème est survenu ({what}). Réessayez ; si cela se reproduit, appelez le technicien.",
@@ -596,6 +601,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The site server refuses this device: results wait safely on this device. Tell the technician.",
         "fr": "Le serveur du site refuse cet appareil : les résultats attendent sur cet appareil. Prévenez le "
         "technicien.",
+    },
+    "health.broker.damaged": {
+        "en": "Sending is stuck on damaged records: some results cannot be sent or marked as sent. Tell the "
+        "technician: keep a copy of the records file, then restore the last backup onto a new card.",
+        "fr": "L'envoi est bloqué par des dossiers endommagés : des résultats ne peuvent pas être envoyés ou "
+        "marqués comme envoyés. Prévenez le technicien : gardez une copie du fichier des dossiers, puis restaurez "
+        "la dernière sauvegarde sur une carte neuve.",
     },
     "health.broker.service": {
         "en": "The sending service is not running: results wait safely on this device. Tell the technician.",

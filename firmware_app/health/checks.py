@@ -25,7 +25,7 @@ from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
 from firmware_app.records.identity import Identity
-from firmware_app.records.outbox import REFUSED
+from firmware_app.records.outbox import DAMAGED, REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -291,6 +291,8 @@ def check_broker(sync: Mapping[str, Any]) -> Check:
         return _check("broker", Level.AMBER, state=state)
     if state == REFUSED:  # reached, and refused: the technician's to fix, not the network's
         return _check("broker", Level.AMBER, REFUSED, state=state)
+    if state == DAMAGED:  # the records, not the network: results the card lost a page of wait for a technician
+        return _check("broker", Level.AMBER, "damaged", state=state)
     return _check("broker", Level.AMBER, "service", state=state)
 
 

@@ -20,6 +20,7 @@ from firmware_app.inference.errors import ModelError
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
 from firmware_app.inference.test_time import mean_output
+from firmware_app.memory import OutOfMemory
 from firmware_app.quality.lesion import LesionSegmentation
 
 CARD_FILE = "card.json"
@@ -90,6 +91,8 @@ class TriageModel:
             content = tflite_path.read_bytes()
         except OSError as error:
             raise ModelError(f"{tflite_path}: cannot read the model file ({error.strerror})") from error
+        except MemoryError as error:
+            raise OutOfMemory(f"reading the model {tflite_path}") from error
         digest = hashlib.sha256(content).hexdigest()
         if digest != self.card.sha256:
             raise ModelError(
@@ -100,6 +103,8 @@ class TriageModel:
         try:
             self._interpreter = interpreter_cls(model_content=content, num_threads=threads)
             self._interpreter.allocate_tensors()
+        except MemoryError as error:
+            raise OutOfMemory(f"loading the model {tflite_path}") from error
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{tflite_path}: not a loadable TFLite model ({error})") from error
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()

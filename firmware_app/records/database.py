@@ -24,6 +24,10 @@ class DiskFull(RecordsError):
     """The records' disk is full: nothing can be written there, not even an audit event."""
 
 
+class RecordsDamaged(RecordsError):
+    """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
+
+
 class RequestRefused(RuntimeError):
     """What was asked cannot be done as given (an unknown result id, an output file that already
     exists); nothing is wrong with the records, so it must never be reported as if they were unusable."""
@@ -224,7 +228,7 @@ def records_problem(path: Path, error: BaseException) -> RecordsError:
             "folder, and that the file system is mounted read-write"
         )
     if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(error) or isinstance(error, ValueError):
-        return RecordsError(
+        return RecordsDamaged(
             f"{path}: the records file is damaged ({error}). Stop the EdgeScreen services, keep a copy of "
             f"the file, then restore it from a backup (or recover what is left with `sqlite3 {path} .recover`)"
         )

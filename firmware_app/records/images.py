@@ -16,14 +16,29 @@ import cv2
 import numpy as np
 
 from firmware_app.capture.frame import Frame
+from firmware_app.memory import OutOfMemory
 
 JPEG_QUALITY = 95
 JPEG = "image/jpeg"
 
 
 def jpeg_bytes(rgb: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    """The archive JPEG of a frame (8-bit RGB, as every camera and image file gives). Under a memory
+    cap OpenCV raises "Insufficient memory" from its own allocator, and ``imencode`` returns ``False``
+    when libjpeg's allocation fails (it swallows the ``bad_alloc``); for a well-formed 8-bit frame
+    that is its only failure, so both are said as what they are: the device out of memory."""
+    try:
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    except MemoryError as error:
+        raise OutOfMemory("encoding the photo as JPEG") from error
+    except cv2.error as error:
+        if error.code == cv2.Error.StsNoMem:
+            raise OutOfMemory("encoding the photo as JPEG") from error
+        raise
     if not ok:
+        if rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3:
+            raise OutOfMemory("encoding the photo as JPEG")
         raise ValueError("the photo could not be encoded as JPEG")
     return encoded.tobytes()
 

@@ -29,6 +29,9 @@ CRASHES = "crashes"
 REFUSED = "refused"
 # The worker could not start: its TLS files make no context (``sync.tls``); fixed only by a technician.
 TLS_UNUSABLE = "tls-unusable"
+# The worker meets damaged records (a worn card's page): results it cannot send or mark as sent wait
+# for a technician; ``sync status`` and the nurse's readiness list say so instead of "offline".
+DAMAGED = "damaged-records"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -111,10 +114,12 @@ class Outbox:
             self._db.execute("UPDATE outbox SET withheld = ? WHERE seq = ?", (problem, row.seq))
             append_event(self._db, "sync", {"withheld": row.result_id, "seq": row.seq}, self._records.clock())
 
-    def mark_sent(self, seqs: Sequence[int], published: Sequence[int] = ()) -> int:
+    def mark_sent(self, seqs: Sequence[int], published: Sequence[int] = (), screenings: bool = True) -> int:
         """Mark acknowledged rows sent (with their screenings) and audit the batch, and note when the
         ``published`` rows were handed to the broker (the worklist's "sent, not yet acknowledged");
-        one transaction, so noting a publication costs no fsync of its own."""
+        one transaction, so noting a publication costs no fsync of its own. ``screenings=False``
+        leaves the screenings alone: one on a damaged page (the worker's fallback) must not keep its
+        acknowledged row in the outbox, to be published again at every connection."""
         if not seqs and not published:
             return 0
         now = self._records.clock()
@@ -136,9 +141,10 @@ class Outbox:
             ]
             id_marks = ",".join("?" * len(ids))
             self._db.execute(f"UPDATE outbox SET sent_at = ? WHERE seq IN ({marks})", [now.isoformat(), *seqs])
-            self._db.execute(
-                f"UPDATE screening SET synced_at = ? WHERE result_id IN ({id_marks})", [now.isoformat(), *ids]
-            )
+            if screenings:
+                self._db.execute(
+                    f"UPDATE screening SET synced_at = ? WHERE result_id IN ({id_marks})", [now.isoformat(), *ids]
+                )
             if ids:
                 append_event(
                     self._db, "sync", {"acknowledged": len(ids), "first_seq": min(seqs), "last_seq": max(seqs)}, now

@@ -38,8 +38,8 @@ from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_to
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.database import RecordsError, records_problem
-from firmware_app.records.outbox import REFUSED, Outbox, OutboxRow
+from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -103,6 +103,10 @@ class SyncWorker:
         # refusing every result keeps the worker "connected" most of the time.
         self._last_problem = ""
         self._losses = LossWatch()
+        # Result of each row published and not yet marked sent (for the log of one that cannot be),
+        # and the results acknowledged whose screening is on a damaged page (``_commit_apart``).
+        self._result_of: dict[int, str] = {}
+        self._unmarked: list[str] = []
         self.heartbeat = Heartbeat("sync loop")
         self._reset_connection_state()
 
@@ -116,6 +120,8 @@ class SyncWorker:
         # The broker answered and said no (a CONNACK or PUBACK failure code, e.g. "Not authorized"):
         # not a network fault, so retrying at once only repeats it.
         self._refused = False
+        # The records are damaged where the worker must read or write: a technician's to mend.
+        self._damaged = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -228,13 +234,55 @@ class SyncWorker:
         try:
             self._outbox.mark_sent(self._acked, published=self._published)
         except RECORDS_TROUBLE as error:
+            if isinstance(self._described(error), RecordsDamaged) and self._commit_apart():
+                return
             log_event(
                 "sync.not_marked_sent", level=logging.ERROR, results=len(self._acked), error=self._described(error)
             )
             self._commit_retry_at = now + RECORDS_RETRY_SECONDS
             return
+        self._forget(self._acked)
         self._acked, self._published = [], []
         self._last_problem = ""
+
+    def _forget(self, seqs: list[int]) -> None:
+        for seq in seqs:
+            self._result_of.pop(seq, None)
+
+    def _commit_apart(self) -> bool:
+        """A batch a damaged page refused, marked row by row: a row whose screening is on the page
+        is marked sent in the outbox alone (the broker has it), its result id logged once and named
+        in the status for the technician. Without this the batch never commits, and the rows are
+        published again at each connection. ``False`` when the outbox itself cannot be written."""
+        try:
+            self._outbox.mark_sent([], published=self._published)
+            for seq in self._acked:
+                try:
+                    self._outbox.mark_sent([seq])
+                except RECORDS_TROUBLE as error:
+                    if not isinstance(self._described(error), RecordsDamaged):
+                        raise
+                    self._outbox.mark_sent([seq], screenings=False)
+                    result_id = self._result_of.get(seq, f"outbox row {seq}")
+                    log_event("sync.screening_unreadable", level=logging.ERROR, result_id=result_id, seq=seq)
+                    self._unmarked.append(result_id)
+        except RECORDS_TROUBLE:
+            return False
+        self._forget(self._acked)
+        self._acked, self._published = [], []
+        if self._unmarked:
+            self._set_connection(DAMAGED, self._damaged_detail())
+        return True
+
+    def _damaged_detail(self) -> str:
+        broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
+        shown = ", ".join(self._unmarked[:10]) + (
+            f" and {len(self._unmarked) - 10} more" if len(self._unmarked) > 10 else ""
+        )
+        return (
+            f"{broker}; delivered, but their screenings are on damaged pages and could not be marked sent: "
+            f"{shown}. Keep a copy of the records file, then restore the last backup onto a new card"
+        )
 
     def _next_rows(self) -> list[OutboxRow]:
         """The next rows to publish, passing over those the broker acknowledged that are not marked
@@ -279,6 +327,7 @@ class SyncWorker:
             self._claimed.popleft()
             self._inflight[info.mid] = row.seq
             self._remember(self._published, row.seq)
+            self._result_of[row.seq] = row.result_id
             self._cursor = row.seq
 
     def _drained(self) -> bool:
@@ -290,9 +339,12 @@ class SyncWorker:
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
-        self._set_connection(
-            "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
-        )
+        if self._unmarked:
+            self._set_connection(DAMAGED, self._damaged_detail())
+        else:
+            self._set_connection(
+                "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
+            )
         log_event(
             "sync.connected",
             broker=f"{self._settings.broker_host}:{self._settings.broker_port}",
@@ -353,7 +405,7 @@ class SyncWorker:
                     self._say_goodbye(client)
                     return True, True
                 if time.monotonic() >= next_maintenance:
-                    self.maintain()
+                    self._maintain_or_log()
                     next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
             if established:
                 self._commit_acks(force=True)
@@ -361,6 +413,7 @@ class SyncWorker:
             return established, True
         except RECORDS_TROUBLE as error:
             self._problem = str(self._described(error))
+            self._damaged = isinstance(self._described(error), RecordsDamaged)
             log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
             return established, False
         finally:
@@ -376,6 +429,15 @@ class SyncWorker:
             log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
         if not established or self._problem:
             client.disconnect()
+
+    def _maintain_or_log(self) -> None:
+        """Maintenance the records refuse (a damaged page under the purge's scan) is logged and tried
+        again in an hour; it must not end the connection: the acknowledgements of the rows just
+        published would be lost with it, and each connection would publish them again."""
+        try:
+            self.maintain()
+        except RECORDS_TROUBLE as error:
+            log_event("sync.maintenance_failed", level=logging.ERROR, error=self._described(error))
 
     def maintain(self) -> None:
         """Hourly: delete images past their retention, and report the backlog."""
@@ -396,24 +458,25 @@ class SyncWorker:
         crashes = self._outbox.note_start()
         if crashes:
             log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
-        attempt, crash, refused = 0, None, False
+        attempt, crash, refused, damaged = 0, None, False, False
         try:
             while not self._stop.is_set():
                 self.heartbeat.beat(self._settings.connect_timeout_s)
-                if not refused:  # after a refusal the status keeps saying so while the worker tries again
+                if not refused and not damaged:  # the status keeps saying so while the worker tries again
                     self._set_connection("connecting", f"{self._settings.broker_host}:{self._settings.broker_port}")
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
                 # A refusal keeps backing off although each connection is accepted: the certificate
                 # or the broker's ACL must change first, and retrying at once floods its log.
-                refused = self._refused
-                attempt = 0 if established and not refused and not self._taken_over else attempt + 1
+                # So do damaged records where the worker reads or writes: only a technician mends them.
+                refused, damaged = self._refused, self._damaged
+                attempt = 0 if established and not refused and not damaged and not self._taken_over else attempt + 1
                 delay = backoff_delay(
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
                 self._last_problem = self._problem
-                self._set_connection(REFUSED if refused else "disconnected", self._problem)
+                self._set_connection(REFUSED if refused else DAMAGED if damaged else "disconnected", self._problem)
                 log_event(
                     "sync.disconnected",
                     level=logging.WARNING,

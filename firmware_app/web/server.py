@@ -26,6 +26,8 @@ from firmware_app.app import profile_misfit
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.events import log_event
+from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
+from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
@@ -218,6 +220,9 @@ class WebApp:
             return self.render(request, session, "message.html", 503, text_key=camera_words(error, "app.camera_failed"))
         except ContextError as error:
             return self.render(request, session, "message.html", 400, text=str(error))
+        except (OutOfMemory, MemoryError) as error:  # nothing recorded; a restart gives the memory back
+            log_event("app.out_of_memory", level=40, path=request.url.path, error=str(error) or type(error).__name__)
+            return self.render(request, session, "message.html", 503, text_key=MEMORY_MESSAGE)
         except Exception as error:  # never a stack trace on the screen: the log has the details
             log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
             text = self.text(session, "app.error", what=type(error).__name__)

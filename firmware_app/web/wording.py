@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from firmware_app.bundles.manifest import SIGNED, UNSIGNED
+from firmware_app.health.checks import Check
 from firmware_app.messages import message
 
 
@@ -77,3 +78,8 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     if "models" in values:
         shown["models"] = model_names(values["models"], language)
     return shown
+
+
+def check_sentence(check: Check, language: str) -> str:
+    """A check's sentence in ``language``, as ``doctor`` prints it and the command line refuses with it."""
+    return message(check.message_key, language).format(**check_values(dict(check.values), language))
