@@ -26,6 +26,7 @@ from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, 
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.health.checks import Level, check_records
+from firmware_app.health.readiness import committed_check
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
@@ -88,15 +89,17 @@ def screen_images(
 
 
 def whole_records(language: str) -> Callable[[Records], None]:
-    """Refuse records that ``PRAGMA quick_check`` finds damaged, as the app's readiness list blocks
-    screening on the same check (``health.checks.check_records``) in the same words: recording more
-    into a failing card's file buries the last backup's worth under damage. Run once per command,
-    before anything is written: it reads the whole file, which a run of images must not pay per image."""
+    """Refuse records that ``PRAGMA quick_check`` finds damaged, or that lost screenings they had
+    committed (their witness, ``records/witness.py``), as the app's readiness list blocks screening
+    on the same checks in the same words: recording more onto a card that fails buries the last
+    backup's worth under damage, and the restore that mends it would lose what is screened meanwhile.
+    Run once per command, before anything is written: quick_check reads the whole file, which a run
+    of images must not pay per image."""
 
     def admit(records: Records) -> None:
-        check = check_records(records)
-        if check.level is Level.RED:
-            raise RecordsError(check_sentence(check, language))
+        for check in (check_records(records), committed_check(records)):
+            if check.level is Level.RED:
+                raise RecordsError(check_sentence(check, language))
 
     return admit
 

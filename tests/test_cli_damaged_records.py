@@ -9,6 +9,7 @@ import pytest
 
 from firmware_app.cli import main
 from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.records.test_witness import lose_the_wal, record
 
 
 def damage_a_page(directory: Path) -> None:
@@ -57,3 +58,16 @@ def test_screen_refuses_records_with_a_damaged_page_and_records_nothing(
     assert words in captured.err, captured.err
     assert captured.out == ""  # no result line, no disclaimer under nothing
     assert screenings(tmp_path) == 3
+
+
+def test_screen_refuses_records_that_lost_committed_screenings_and_records_nothing(tmp_path, retina_jpeg, capsys):
+    """The nurse's app blocks screening once the records lost screenings their witness saw committed
+    (a card that lost its write-ahead log); ``screen`` went on recording after the loss."""
+    config = write_config(tmp_path, 1)
+    record(tmp_path, 2)
+    lose_the_wal(tmp_path, config, 3)
+    status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
+    captured = capsys.readouterr()
+    assert status == 5, captured
+    assert "Saved screenings missing from the records: 3," in captured.err and captured.out == ""
+    assert screenings(tmp_path) == 2
