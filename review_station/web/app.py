@@ -241,8 +241,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.exception_handler(InputRefused)
     async def input_refused(request: Request, error: InputRefused) -> Response:
-        title = words.say("error.refused", language_of(request))
-        return render(request, "message.html", status=422, title=title, text=str(error), user=session_user(request))
+        language = language_of(request)
+        title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
+        return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

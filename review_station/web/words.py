@@ -809,6 +809,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "plot.results_axis": {"en": "results", "fr": "résultats"},
     "plot.empty": {"en": "no screenings in this period", "fr": "aucun dépistage sur cette période"},
+    # text in an address or a form the station does not take (``inputs.InputRefused``)
+    "input.control": {
+        "en": "{what} holds an invisible control character ({code}, character {place}), often pasted with the "
+        "text: remove it (tabs and line breaks are fine)",
+        "fr": "{what} contient un caractère de contrôle invisible ({code}, caractère {place}), souvent collé "
+        "avec le texte : retirez-le (tabulations et retours à la ligne sont acceptés)",
+    },
+    "input.no_refused_read": {
+        "en": "the form names no refused read: reload the page",
+        "fr": "le formulaire ne désigne aucune lecture refusée : rechargez la page",
+    },
+    "input.what.the_site": {"en": "the site", "fr": "le site"},
+    "input.what.the_site_filter": {"en": "the site filter", "fr": "le filtre du site"},
+    "input.what.the_device_filter": {"en": "the device filter", "fr": "le filtre de l'appareil"},
+    "input.what.the_modality_filter": {"en": "the modality filter", "fr": "le filtre de la modalité"},
+    "input.what.the_triage_filter": {"en": "the triage filter", "fr": "le filtre du tri"},
+    "input.what.the_quality_filter": {"en": "the quality filter", "fr": "le filtre de la qualité"},
+    "input.what.the_state_filter": {"en": "the state filter", "fr": "le filtre de l'état"},
+    "input.what.the_captured_from_filter": {"en": "the 'dated from' filter", "fr": "le filtre « daté du »"},
+    "input.what.the_captured_to_filter": {"en": "the 'to' filter", "fr": "le filtre « au »"},
+    "input.what.the_contrary_filter": {"en": "the contrary-read filter", "fr": "le filtre des lectures contraires"},
     # refusals and errors
     "error.not_allowed": {"en": "Not allowed", "fr": "Non autorisé"},
     "error.not_found": {"en": "Not found", "fr": "Introuvable"},
@@ -909,3 +930,12 @@ def proportion(found: Any, language: str) -> str:
 def skin_tone(tone: str, language: str) -> str:
     """A skin-tone category in the device's words for it (``firmware_app.messages``: "light", "clair")."""
     return message(f"skin_tone.name.{tone}", language)
+
+
+def input_refused(key: str, values: dict[str, str], language: str) -> str:
+    """Why the station does not take text in an address or a form (``inputs.InputRefused``), the
+    field named in ``language`` (its English name when the catalogue has none)."""
+    if "what" in values:
+        named = f"input.what.{values['what'].replace(' ', '_')}"
+        values = values | {"what": say(named, language) if named in CATALOGUE else values["what"]}
+    return say(f"input.{key}", language, **values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ from review_station.config import ReviewConfig, WebConfig
 from review_station.verdicts import VERDICTS
 from review_station.web import words
 from review_station.web.app import LANGUAGE_COOKIE, create_app, local_path
-from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES
+from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters
 from tests.review_station.web_kit import add_results, signed_in_client, station
 
 ROOT = Path(words.__file__).resolve().parent
@@ -137,3 +138,14 @@ def test_the_switch_sends_a_reader_back_to_this_station_only() -> None:
     assert local_path("/results/ab?x=1") == "/results/ab?x=1"
     for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example", ""):
         assert local_path(elsewhere) == "/"
+
+
+def test_text_the_station_does_not_take_is_refused_in_the_readers_language(engine: Engine) -> None:
+    """A control character in a filter: the message page names the field and the character in French."""
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    client.cookies.set(LANGUAGE_COOKIE, "fr")
+    refused = client.get("/", params={"site": "a\x00b"})
+    assert refused.status_code == 422 and "<h1>Refusé</h1>" in refused.text
+    assert "le filtre du site contient un caractère de contrôle invisible (U+0000, caractère 2)" in refused.text
+    named = {f"input.what.the_{field.name}_filter" for field in dataclass_fields(Filters)} | {"input.what.the_site"}
+    assert sorted(named - set(words.CATALOGUE)) == []
