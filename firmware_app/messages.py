@@ -1121,7 +1121,14 @@ def message(key: str, language: str) -> str:
     the 800x480 screen a plain one let a line start with ": baissez la lumière"; so do « and »."""
     texts = CATALOGUE[key]
     text = texts.get(language, texts["en"])
-    if language != "fr" or language not in texts:
+    return typeset(text, language) if language in texts else text
+
+
+def typeset(text: str, language: str) -> str:
+    """``text`` as ``language`` sets it: in French, a space that never breaks before : ; ? ! and inside
+    « »; other languages as written. The review station's catalogue (``review_station/web/words.py``)
+    sets its French by this too, so the nurse and the specialist read one typography."""
+    if language != "fr":
         return text
     text = _FRENCH_CLOSING.sub("\u00a0»", _FRENCH_OPENING.sub("«\u00a0", text))
     return _FRENCH_PUNCTUATION.sub("\u00a0\\1", text)

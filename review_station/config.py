@@ -71,6 +71,9 @@ class WebConfig:
     page_size: int = field(default=50, metadata={"min": 5, "max": 500})
     # Send cookies only over HTTPS; off only behind a local test or a TLS-terminating proxy on loopback.
     secure_cookies: bool = True
+    # The pages' language until a reader chooses theirs (the switch on every page, remembered in their
+    # browser): "en" or "fr" (``review_station/web/words.py``).
+    language: str = field(default="en", metadata={"choices": ("en", "fr")})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select
 
@@ -60,6 +61,10 @@ class ModelPerformance:
     sensitivity: Proportion
     specificity: Proportion
     agreement: Proportion
+    # The model's id and version, and the skin-tone category of the row (per category only): what the
+    # dashboard shows in the reader's language (``model`` is the English of both).
+    version: str = ""
+    skin_tone: str | None = None
 
 
 Readable = frozenset[str] | None
@@ -94,10 +99,20 @@ def receipt_delays_h(connection: Connection, site: str, since: date, readable: R
     return [max(0.0, (received - captured).total_seconds() / 3600) for captured, received in rows]
 
 
+class Quiet(NamedTuple):
+    """A device quiet too long: ``kind`` "never" (``at``: its enrolment), "offline" (since ``at``), or
+    "last_seen" (at ``at``); the dashboard says it in the reader's language."""
+
+    device_id: str
+    site_id: str
+    kind: str
+    at: datetime
+
+
 def quiet_devices(
     connection: Connection, alert_h: float, now: datetime | None = None, readable: Readable = None
-) -> list[tuple[str, str, str]]:
-    """(device, site, why) for active devices offline, or unheard of, for longer than ``alert_h`` hours,
+) -> list[Quiet]:
+    """(device, site, kind, when) for active devices offline, or unheard of, for longer than ``alert_h`` hours,
     and every active device that never reported at all, however recently enrolled: one set up wrong
     (its certificate, its broker address) shows here from the day it should have started."""
     cutoff = (now or datetime.now(UTC)) - timedelta(hours=alert_h)
@@ -105,11 +120,11 @@ def quiet_devices(
     active = [devices.c.retired_at.is_(None)] + ([] if readable is None else [devices.c.site_id.in_(sorted(readable))])
     for row in connection.execute(select(devices).where(*active).order_by(devices.c.device_id)):
         if row.last_seen_at is None:
-            found.append((row.device_id, row.site_id, f"never reported (enrolled {row.enrolled_at:%Y-%m-%d})"))
+            found.append(Quiet(row.device_id, row.site_id, "never", row.enrolled_at))
         elif row.status == "offline" and row.status_at is not None and row.status_at < cutoff:
-            found.append((row.device_id, row.site_id, f"offline since {row.status_at:%Y-%m-%d %H:%M} UTC"))
+            found.append(Quiet(row.device_id, row.site_id, "offline", row.status_at))
         elif row.last_seen_at is not None and row.last_seen_at < cutoff:
-            found.append((row.device_id, row.site_id, f"last seen {row.last_seen_at:%Y-%m-%d %H:%M} UTC"))
+            found.append(Quiet(row.device_id, row.site_id, "last_seen", row.last_seen_at))
     return found
 
 
@@ -161,9 +176,12 @@ def model_performance(
         if result_id not in verdicts or (by_skin_tone and tone not in CATEGORY_NAMES):
             continue
         model = f"{model_id} {version}" + (f", {tone.replace('_', ' ')} skin" if by_skin_tone else "")
-        per_group[(model, CATEGORY_NAMES.index(tone) if by_skin_tone else 0)].append((triage, verdicts[result_id]))
+        rank = CATEGORY_NAMES.index(tone) if by_skin_tone else 0
+        per_group[(model, rank, f"{model_id} {version}", tone if by_skin_tone else None)].append(
+            (triage, verdicts[result_id])
+        )
     found = []
-    for (model, _), pairs in sorted(per_group.items(), key=lambda item: (item[0][0].split(",")[0], item[0][1])):
+    for (model, _, named, tone), pairs in sorted(per_group.items(), key=lambda item: (item[0][2], item[0][1])):
         positives = [device for device, truth in pairs if truth == "refer" and device != "ungradable"]
         negatives = [device for device, truth in pairs if truth == "no_refer" and device != "ungradable"]
         found.append(
@@ -172,6 +190,8 @@ def model_performance(
                 Proportion(positives.count("refer"), len(positives)),
                 Proportion(negatives.count("no_refer"), len(negatives)),
                 Proportion(sum(device == truth for device, truth in pairs), len(pairs)),
+                named,
+                tone,
             )
         )
     return found

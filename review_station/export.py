@@ -118,7 +118,12 @@ OBSERVATION_STATUSES = (
 
 
 class ExportError(ValueError):
-    """An export that cannot be made; the message says why."""
+    """An export that cannot be made; the message says why. ``key`` names the export page's sentence
+    for it (``review_station/web/words.py``: "export.refused.<key>"), ``values`` what it says."""
+
+    def __init__(self, why: str, key: str, **values: str) -> None:
+        super().__init__(why)
+        self.key, self.values = key, values
 
 
 @dataclass(frozen=True)
@@ -135,14 +140,14 @@ def _day(text: str, what: str) -> datetime:
     try:
         return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
     except ValueError:
-        raise ExportError(f"{what} {text!r}: expected a date as YYYY-MM-DD") from None
+        raise ExportError(f"{what} {text!r}: expected a date as YYYY-MM-DD", f"bad_{what}", text=text) from None
 
 
 def reviewed_results(connection: Connection, site: str, start: str, end: str) -> list[Reviewed]:
     """Reviewed results of ``site`` dated from ``start`` to ``end`` (inclusive dates), oldest first."""
     first, last = _day(start, "from"), _day(end, "to") + timedelta(days=1)
     if last <= first:
-        raise ExportError("the date range is empty: 'to' is before 'from'")
+        raise ExportError("the date range is empty: 'to' is before 'from'", "empty_range")
     rows = connection.execute(
         select(results)
         .where(
@@ -453,18 +458,19 @@ def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) 
     ``site`` must be a site id as the wire carries it: the download's file name and the audit log are
     made from it, and no result can belong to anything else."""
     if kind not in FORMATS:
-        raise ExportError(f"format {kind!r}: expected one of {', '.join(FORMATS)}")
+        raise ExportError(f"format {kind!r}: expected one of {', '.join(FORMATS)}", "bad_format", format=kind)
     try:
         check_text(site, IDENTIFIER, "site")
     except WireError as error:
-        raise ExportError(str(error)) from None
+        raise ExportError(str(error), "bad_site", detail=str(error)) from None
     with engine.begin() as connection:
         items = reviewed_results(connection, site, start, end)
         if kind == "fhir":
             document = fhir_document(items)
             problems = coded_value_problems(document)
             if problems:
-                raise ExportError(f"the FHIR export failed its coded-value check: {problems[0]}")
+                why = f"the FHIR export failed its coded-value check: {problems[0]}"
+                raise ExportError(why, "fhir_check", detail=problems[0])
             text = json.dumps(document, indent=1)
         else:
             text = csv_text(items)

@@ -47,7 +47,14 @@ class Undelivered:
     body_site: str | None
     verdict: str
     urgency: str
-    why: str
+    why: str  # in English, as the audit log keeps it
+    reason: str  # what the dashboard says, in the reader's language: "unknown_result", "retired" or "unacknowledged"
+    waited_h: int  # since it was queued
+
+
+def _reason(state: str, retired: bool) -> str:
+    """Why a verdict is listed, as a code (``_why``'s cases, in that order)."""
+    return "unknown_result" if state == "unknown_result" else "retired" if retired else "unacknowledged"
 
 
 def _why(state: str, retired: bool, queued_at: datetime, now: datetime) -> str:
@@ -134,6 +141,8 @@ def undelivered(
                 row.verdict,
                 row.urgency,
                 _why(row.state, row.retired, row.updated_at, now),
+                _reason(row.state, row.retired),
+                round((now - row.updated_at).total_seconds() / 3600),
             )
         )
     return sorted(found, key=lambda item: item.verdict != "refer")

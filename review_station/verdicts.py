@@ -92,7 +92,13 @@ GRADED_READ = or_(*(reads.c[name].is_not(None) for name in GRADING))
 
 
 class ReadRefused(ValueError):
-    """A read the workflow does not accept now; the message says why, in words for the reader."""
+    """A read the workflow does not accept now; the message says why, in words for the reader. ``key``
+    names the page's sentence for it (``review_station/web/words.py``: "refused.<key>"), ``values`` what
+    it says, codes left codes (the page words them in the reader's language)."""
+
+    def __init__(self, why: str, key: str, **values: str | None) -> None:
+        super().__init__(why)
+        self.key, self.values = key, values
 
 
 class ReadOutOfTurn(ReadRefused):
@@ -117,23 +123,28 @@ class ReadForm:
         it is required beside one; without one (the device shares none, or it has not arrived) the
         reader records the verdict and urgency and may leave the grading out: "not assessed"."""
         if self.verdict not in VERDICTS:
-            raise ReadRefused(f"choose a verdict: {', '.join(VERDICTS)}")
+            raise ReadRefused(f"choose a verdict: {', '.join(VERDICTS)}", "no_verdict")
         if self.urgency not in URGENCIES:
-            raise ReadRefused(f"choose an urgency: {', '.join(URGENCIES)}")
+            raise ReadRefused(f"choose an urgency: {', '.join(URGENCIES)}", "no_urgency")
         if modality == "fundus":
             if self.diagnosis:
-                raise ReadRefused("a fundus read has no dermoscopy diagnosis")
+                raise ReadRefused("a fundus read has no dermoscopy diagnosis", "fundus_diagnosis")
             if (photo or self.graded) and (self.icdr_grade not in ICDR_GRADES or self.maculopathy not in MACULOPATHY):
-                raise ReadRefused(f"a fundus read needs the ICDR grade and the maculopathy{_OR_NEITHER[photo]}")
+                why = f"a fundus read needs the ICDR grade and the maculopathy{_OR_NEITHER[photo]}"
+                raise ReadRefused(why, "fundus_grading" if photo else "fundus_grading_or_neither")
         else:
             if self.icdr_grade or self.maculopathy:
-                raise ReadRefused("a dermoscopy read has no ICDR grade nor maculopathy")
+                raise ReadRefused("a dermoscopy read has no ICDR grade nor maculopathy", "dermoscopy_grade")
             if (photo or self.graded) and self.diagnosis not in DIAGNOSES:
-                raise ReadRefused(f"a dermoscopy read needs a diagnosis category{_OR_NEITHER[photo]}")
+                why = f"a dermoscopy read needs a diagnosis category{_OR_NEITHER[photo]}"
+                raise ReadRefused(why, "dermoscopy_diagnosis" if photo else "dermoscopy_diagnosis_or_neither")
         if self.comment is not None and len(self.comment) > MAX_COMMENT:
-            raise ReadRefused(f"the comment is longer than {MAX_COMMENT} characters")
+            raise ReadRefused(
+                f"the comment is longer than {MAX_COMMENT} characters", "long_comment", most=str(MAX_COMMENT)
+            )
         if self.comment is not None and (why := typed_text.refusal(self.comment, "the comment")):
-            raise ReadRefused(why)
+            code, place = typed_text.first_refused(self.comment) or ("", 0)
+            raise ReadRefused(why, "comment_control", code=code, place=str(place))
         if self.graded:
             self._consistent(modality)
         return self
@@ -162,16 +173,23 @@ class ReadForm:
             graded_ungradable = "ungradable" in (self.icdr_grade, self.maculopathy)
             referable = self.icdr_grade in REFERABLE_GRADES or self.maculopathy == "present"
             finding = f"ICDR grade {self.icdr_grade}, maculopathy {self.maculopathy}"
+            codes = {"icdr": self.icdr_grade, "maculopathy": self.maculopathy}
         else:
             graded_ungradable = self.diagnosis == "ungradable"
             referable = self.diagnosis in MALIGNANT
             finding = f"diagnosis {(self.diagnosis or '').replace('_', ' ')}"
+            codes = {"diagnosis": self.diagnosis}
         if self.verdict == Outcome.NO_REFER and referable:
-            raise ReadRefused(f"a no-refer verdict contradicts the {finding}, which is referable: refer, or correct it")
+            why = f"a no-refer verdict contradicts the {finding}, which is referable: refer, or correct it"
+            raise ReadRefused(why, "no_refer_referable", **codes)
         if self.verdict == Outcome.NO_REFER and graded_ungradable:
-            raise ReadRefused(f"a no-refer verdict needs a photo that could be graded ({finding})")
+            raise ReadRefused(
+                f"a no-refer verdict needs a photo that could be graded ({finding})", "no_refer_ungradable", **codes
+            )
         if self.verdict == Outcome.UNGRADABLE and not graded_ungradable:
-            raise ReadRefused(f"an ungradable verdict contradicts the {finding} read off the photo")
+            raise ReadRefused(
+                f"an ungradable verdict contradicts the {finding} read off the photo", "ungradable_graded", **codes
+            )
 
 
 def review_schema_read(result_payload: Mapping[str, Any]) -> str:
@@ -328,7 +346,7 @@ def _store_read(
         locked = select(results, photo).where(results.c.result_id == result_id).with_for_update(of=results)
         result = connection.execute(locked).first()
         if result is None:
-            raise ReadRefused("no such result")
+            raise ReadRefused("no such result", "no_result")
         form = form.checked(result.modality, photo=bool(result.photo))
         earlier = connection.execute(select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id)).all()
         if result.state == "awaiting_review":
@@ -336,25 +354,25 @@ def _store_read(
             new_state = "awaiting_second_read" if result.site_id in second_read_sites else "reviewed"
         elif result.state == "awaiting_second_read":
             if any(read.user_id == reader.user_id for read in earlier):
-                raise ReadOutOfTurn("the second read must be by another reader")
+                raise ReadOutOfTurn("the second read must be by another reader", "same_reader")
             kind = "second"
             new_state = "reviewed" if care_of(earlier[0]) == care_of(form) else "disagreement"
         elif result.state == "disagreement":
             if reader.role not in ADJUDICATORS:
-                raise ReadOutOfTurn("a disagreement is adjudicated by a coordinator")
+                raise ReadOutOfTurn("a disagreement is adjudicated by a coordinator", "adjudication")
             kind, new_state = "adjudication", "reviewed"
         elif reader.role in ADJUDICATORS and amends is not None:
             if amends != earlier[-1].review_id:
-                raise ReadOutOfTurn(
-                    "the result was read again meanwhile (its reads are shown): amend it again if need be"
-                )
+                why = "the result was read again meanwhile (its reads are shown): amend it again if need be"
+                raise ReadOutOfTurn(why, "read_meanwhile")
             # A verdict sent in error is corrected, never edited: the amendment is the last read, so it
             # settles the result (dashboard, export), and goes to the device as a new verdict.
             kind, new_state = "amendment", "reviewed"
         else:
             raise ReadOutOfTurn(
                 "this result has been reviewed already (its reads are shown): a coordinator can amend the verdict "
-                "from this page"
+                "from this page",
+                "reviewed_already",
             )
         review_id = _new_review_id()
         connection.execute(

@@ -29,11 +29,16 @@ def local_clock(moment: datetime | str) -> str:
 def readable_date(moment: datetime | str, language: str, with_time: bool = True) -> str:
     """``moment`` in the device's local time, its month in words: never an ISO string or "UTC" on a
     screen or a hand-out."""
-    here = _local(moment)
+    return date_in_words(_local(moment), language, with_time)
+
+
+def date_in_words(moment: datetime, language: str, with_time: bool = True) -> str:
+    """``moment`` in the time zone it carries, its month in words: the device shows its local time
+    (``readable_date``), the review station UTC, which its pages say."""
     day = message("date.day", language).format(
-        day=here.day, month=message(f"date.month.{here.month}", language), year=here.year
+        day=moment.day, month=message(f"date.month.{moment.month}", language), year=moment.year
     )
-    return message("date.day_time", language).format(day=day, time=local_clock(here)) if with_time else day
+    return message("date.day_time", language).format(day=day, time=moment.strftime("%H:%M")) if with_time else day
 
 
 def french_of(name: str) -> str:

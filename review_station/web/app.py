@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from sqlalchemy import Engine, Row, Select, select
 
 import firmware_app.web
@@ -45,7 +47,7 @@ from review_station.verdicts import (
     record_read,
     verdict_schema,
 )
-from review_station.web import plots
+from review_station.web import plots, words
 from review_station.web.describe import describe
 from review_station.web.inputs import InputRefused, ResultId, seen_number, typed
 from review_station.web.photo import add_photo_routes
@@ -56,6 +58,10 @@ HERE = Path(__file__).resolve().parent
 HTMX = Path(firmware_app.web.__file__).resolve().parent / "static" / "htmx.min.js"
 SESSION_COOKIE = "review_session"
 SIGN_IN_COOKIE = "review_sign_in"
+# The reader's language, remembered by their browser for a year: the sign-in page, before any account,
+# has the switch too, and a shared desk computer keeps the language its readers use.
+LANGUAGE_COOKIE = "review_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 FINAL_DELIVERY = ("stored", "duplicate", "unknown_result")
 
 
@@ -64,11 +70,13 @@ class NotSignedIn(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role or the CSRF token does not allow this."""
+    """Signed in, but the role or the CSRF token does not allow this; ``why`` is the catalogue's key
+    (``words``) of the sentence saying so, said in the reader's language."""
 
-    def __init__(self, why: str, user: SignedIn | None = None) -> None:
+    def __init__(self, why: str, user: SignedIn | None = None, **values: str) -> None:
         super().__init__(why)
         self.user = user  # the refusal page keeps the signed-in user's navigation
+        self.why, self.values = why, values
 
 
 class NoSuchResult(Exception):
@@ -97,6 +105,12 @@ def delivery_shown(delivery: Row | None) -> str:
     return f"{delivery.state}.{delivery.attempts}" if delivery else "none"
 
 
+def local_path(back: str) -> str:
+    """``back`` if it is a path of this station, else the worklist: the language switch sends the reader
+    back to the page they switched on, never to another site (``//host`` or ``https://``)."""
+    return back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
+
+
 def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -113,8 +127,67 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     web = config.web
     alert_h = config.dashboard.undelivered_alert_h
 
+    # The catalogue's words in the language ``render`` put in the page's context (``lang``): the sentence
+    # escaped, then filled with its values, each escaped unless the page made it markup (a <bdi>).
+    @pass_context
+    def t(context: Any, key: str, **values: Any) -> Markup:
+        return Markup(escape(words.say(key, context["lang"]))).format(**values)
+
+    @pass_context
+    def counted(context: Any, key: str, count: int, **values: Any) -> Markup:
+        return t(context, words.plural(key, count, context["lang"]), count=count, **values)
+
+    def isolated(text: str) -> Markup:
+        """Text from outside (an id a device chose) in a <bdi>, its control characters shown as codes."""
+        return Markup("<bdi>{}</bdi>").format(typed_text.marked(text))
+
+    @pass_context
+    def code(context: Any, kind: str, value: str | None) -> str:
+        return words.code(kind, value, context["lang"])
+
+    @pass_context
+    def number(context: Any, value: float, places: int = 1) -> str:
+        return words.number(value, context["lang"], places)
+
+    @pass_context
+    def proportion(context: Any, found: Any) -> str:
+        return words.proportion(found, context["lang"])
+
+    @pass_context
+    def skin_tone(context: Any, tone: str) -> str:
+        return words.skin_tone(tone, context["lang"])
+
+    @pass_context
+    def moment(context: Any, value: datetime) -> str:
+        """A stored time (UTC; SQLite returns it without its zone) with its month in words."""
+        return words.moment(
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC), context["lang"]
+        )
+
+    templates.env.globals.update(
+        t=t, counted=counted, code=code, number=number, proportion=proportion, skin_tone=skin_tone, moment=moment
+    )
+    templates.env.filters["isolated"] = isolated
+    templates.env.globals["LANGUAGE_NAMES"] = words.LANGUAGE_NAMES
+    # What a test or a script reads off a page (``data-state``) stays in English, whatever the reader's language.
+    templates.env.globals["english"] = lambda key: words.say(key, "en")
+
+    def language_of(request: Request) -> str:
+        """The reader's chosen language (their browser's cookie), else the station's ``[web] language``."""
+        chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+        return chosen if chosen in words.LANGUAGES else web.language
+
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        language = language_of(request)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        context |= {"lang": language, "disclaimer": words.disclaimer(language), "here": here}
         return templates.TemplateResponse(request, name, context, status_code=status)
+
+    def refusal(request: Request, status: int, title: str, text: str, user: SignedIn | None) -> HTMLResponse:
+        """The message page: ``title`` and ``text`` are the catalogue's keys."""
+        language = language_of(request)
+        said = {"title": words.say(title, language), "text": words.say(text, language)}
+        return render(request, "message.html", status=status, user=user, **said)
 
     def session_user(request: Request) -> SignedIn | None:
         with engine.connect() as connection:
@@ -125,7 +198,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         if user is None:
             raise NotSignedIn()
         if roles and user.role not in roles:
-            raise Forbidden(f"this page is for {' or '.join(roles)} accounts", user)
+            raise Forbidden("error.role", user, roles="|".join(roles))
         return user
 
     def result_reader(request: Request, result_id: str, *roles: str) -> SignedIn:
@@ -142,7 +215,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     async def posted(request: Request, user: SignedIn) -> dict[str, str]:
         form = {key: str(value) for key, value in (await request.form()).items()}
         if not accounts.csrf_ok(user, form.get("csrf")):
-            raise Forbidden("the form is stale or forged (CSRF check failed): reload the page", user)
+            raise Forbidden("error.stale_form", user)
         return form
 
     @app.exception_handler(NotSignedIn)
@@ -153,24 +226,31 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
-        return render(request, "message.html", status=403, title="Not allowed", text=str(error), user=error.user)
+        language = language_of(request)
+        values = dict(error.values)
+        if "roles" in values:  # the roles in the reader's words: "coordinator or admin"
+            named = [words.code("role", role, language) for role in values["roles"].split("|")]
+            values["roles"] = words.say("error.or", language).join(named)
+        text = words.say(error.why, language, **values)
+        title = words.say("error.not_allowed", language)
+        return render(request, "message.html", status=403, title=title, text=text, user=error.user)
 
     @app.exception_handler(NoSuchResult)
     async def no_such_result(request: Request, error: NoSuchResult) -> Response:
-        return render(request, "message.html", status=404, title="Not found", text=str(error), user=error.user)
+        return refusal(request, 404, "error.not_found", "error.no_such_result", error.user)
 
     @app.exception_handler(InputRefused)
     async def input_refused(request: Request, error: InputRefused) -> Response:
-        return render(request, "message.html", status=422, title="Refused", text=str(error), user=session_user(request))
+        language = language_of(request)
+        title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
+        return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:
         """A path that names nothing (a result id that is no id) is a 404; a malformed query, a 422."""
         if any(problem["loc"][0] == "path" for problem in error.errors()):
-            title, text, status = "Not found", "no such result: a result id is 32 hexadecimal digits", 404
-        else:
-            title, text, status = "Refused", "the address holds a value this page does not take", 422
-        return render(request, "message.html", status=status, title=title, text=text, user=session_user(request))
+            return refusal(request, 404, "error.not_found", "error.no_result_id", session_user(request))
+        return refusal(request, 422, "error.refused", "error.bad_query", session_user(request))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -181,6 +261,24 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
+        return response
+
+    # the reader's language
+
+    @app.get("/language/{language}")
+    def choose_language(language: str, back: str = "/") -> Response:
+        """The switch on every page: the reader's language, remembered by their browser, then the page
+        they were on. A language the station does not have changes nothing."""
+        response = RedirectResponse(local_path(back), status_code=303)
+        if language in words.LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                language,
+                max_age=LANGUAGE_COOKIE_AGE,
+                httponly=True,
+                samesite="lax",
+                secure=web.secure_cookies,
+            )
         return response
 
     # signing in and out
@@ -253,7 +351,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     # one result
 
-    def result_context(connection: Any, result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
+    def result_context(
+        connection: Any, result_id: str, user: SignedIn, filters: Filters, language: str
+    ) -> dict[str, Any]:
         result = connection.execute(select(results).where(results.c.result_id == result_id)).first()
         if result is None or not user.reads_site(result.site_id):
             raise NoSuchResult(user)
@@ -283,7 +383,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         return {
             "result": result,
             "result_id": result_id,
-            "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from),
+            "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from, language),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],
@@ -307,18 +407,18 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "nurse_sees_findings": verdict_schema(result.payload) == REVIEW_V2,
         }
 
-    def shown_result(result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
+    def shown_result(request: Request, result_id: str, user: SignedIn, filters: Filters) -> dict[str, Any]:
         """A result page's context, its view audited: a page re-shown with a refused read shows the
         result, and its reads to an adjudicator, as much as a page asked for does."""
         with engine.begin() as connection:
-            context = result_context(connection, result_id, user, filters)
+            context = result_context(connection, result_id, user, filters, language_of(request))
             audit.append(connection, "view", {"result": result_id, "by": user.username})
         return context
 
     @app.get("/results/{result_id}")
     def result_page(request: Request, result_id: ResultId) -> Response:
         user = result_reader(request, result_id)
-        context = shown_result(result_id, user, Filters.from_query(dict(request.query_params)))
+        context = shown_result(request, result_id, user, Filters.from_query(dict(request.query_params)))
         return render(request, "result.html", user=user, **context)
 
     @app.post("/results/{result_id}/reads")
@@ -339,9 +439,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             settles = seen_number(form.get("settles"))
             record_read(engine, result_id, user, read, config.review.second_read_sites, amends, settles)
         except ReadRefused as error:
-            context = shown_result(result_id, user, filters)
+            context = shown_result(request, result_id, user, filters)
             entered = dataclasses.asdict(read)
-            return render(request, "result.html", status=422, user=user, refused=str(error), entered=entered, **context)
+            said = words.refused(error.key, error.values, language_of(request))
+            return render(request, "result.html", status=422, user=user, refused=said, entered=entered, **context)
         return RedirectResponse(f"/results/{result_id}?{filters.query_string()}", status_code=303)
 
     @app.post("/results/{result_id}/contrary-reads")
@@ -443,20 +544,22 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         try:
             undelivered.mark_handled(engine, review_id, alert_h, user)
         except undelivered.NotUndelivered:
-            text = "no such undelivered verdict (handled already, delivered meanwhile, or another site's)"
-            return render(request, "message.html", status=404, title="Not found", text=text, user=user)
+            return refusal(request, 404, "error.not_found", "error.no_undelivered", user)
         return RedirectResponse("/dashboard#undelivered", status_code=303)
 
     @app.get("/dashboard/{name}.svg")
     def dashboard_plot(request: Request, name: str, site: str = "", days: int = 30) -> Response:
         user = signed_in(request)
         typed(site, "the site")
+        language = language_of(request)
         with engine.connect() as connection:
             if name == "receipt-delay":
-                svg = plots.receipt_delay(dashboard.receipt_delays_h(connection, site, period(days), user.sites))
+                delays = dashboard.receipt_delays_h(connection, site, period(days), user.sites)
+                svg = plots.receipt_delay(delays, language)
             elif name in ("screenings", "ungradable"):
                 per_day = dashboard.daily_triage(connection, site, period(days), user.sites)
-                svg = plots.screenings_per_day(per_day) if name == "screenings" else plots.ungradable_rate(per_day)
+                drawn = plots.screenings_per_day if name == "screenings" else plots.ungradable_rate
+                svg = drawn(per_day, language)
             else:
                 return Response(status_code=404)
         return Response(svg, media_type="image/svg+xml")
@@ -478,13 +581,15 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         if not (format and site and start and end):
             if not any((format, site, start, end)):
                 return export_form(request, user, fields | {"end": datetime.now(UTC).date().isoformat()}, None)
-            return export_form(request, user, fields, "fill in every field: format, site, from and to")
+            return export_form(request, user, fields, words.say("export.fill_in", language_of(request)))
         if not user.reads_site(site):
-            return export_form(request, user, fields, f"Export refused: no site {site!r} among the sites you read")
+            why = words.say("export.refused.not_yours", language_of(request), site=site)
+            return export_form(request, user, fields, words.say("export.refused", language_of(request), why=why))
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:
-            return export_form(request, user, fields, f"Export refused: {error}")
+            why = words.say(f"export.refused.{error.key}", language_of(request), **error.values)
+            return export_form(request, user, fields, words.say("export.refused", language_of(request), why=why))
         media = "application/fhir+json" if format == "fhir" else "text/csv"
         name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"
         return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -17,20 +17,13 @@ from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, re
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
 from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
+from review_station.web.words import number, say
 
-TRIAGE_WORDS = {
-    "refer": "refer: the model found signs that need a specialist",
-    "no_refer": "no referral: the model found no referable signs",
-    "ungradable": "ungradable: the photo could not be judged",
-}
-EYE_WORDS = {"L": "left eye", "R": "right eye", None: "not recorded"}
-# The quality gate's verdict for the reader: the nurse's sentences ("Image quality: ...; retake the
-# photo") repeated the row's label and told the specialist to retake.
-QUALITY_WORDS = {
-    "good": "good",
-    "usable": "usable: gradable, with the defects below",
-    "reject": "not gradable: the device's quality gate refused the photo",
-}
+QUALITY_VERDICTS = ("good", "usable", "reject")
+
+# The words of every row are the station's catalogue's (``review_station/web/words.py``), in the reader's
+# language; the quality gate's verdict is worded for the reader ("describe.quality.*"): the nurse's
+# sentences ("Image quality: ...; retake the photo") repeated the row's label and told the specialist to retake.
 
 
 @lru_cache(maxsize=64)
@@ -50,10 +43,13 @@ def operating_point(directory: Path, model: dict[str, Any] | None, threshold: fl
     return next((p for p in card.operating_points.values() if abs(p.threshold - threshold) < 1e-6), None)
 
 
-def _estimate(name: str, point: OperatingPoint) -> str:
+def _estimate(name: str, point: OperatingPoint, language: str) -> str:
     estimate = getattr(point, name)
     low, high = estimate.ci95
-    return f"{estimate.value:.1%} (95% CI {low:.1%} to {high:.1%})"
+    percent = {
+        key: number(value * 100, language) for key, value in (("value", estimate.value), ("low", low), ("high", high))
+    }
+    return say("describe.estimate", language, **percent)
 
 
 def _words(code: str) -> str:
@@ -61,116 +57,140 @@ def _words(code: str) -> str:
 
 
 # The device's own word on its clock when it recorded the result (edgescreen_wire.result's ``clock``).
-CLOCK_WORDS = {
-    "unsynchronised": "the device's clock was not kept in step by the network: this time may be off",
-    "before_build": "the device's clock was not set (it read earlier than its software): the capture time is unknown",
-    "future": "later than the device's clock when it recorded it: the capture time is unknown",
-}
+CLOCKS = ("unsynchronised", "before_build", "future")
 
 
-def _utc(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+def _utc(moment: datetime, language: str) -> str:
+    return say("describe.utc", language, when=moment.strftime("%Y-%m-%d %H:%M:%S"))
 
 
-def _span(delta: timedelta) -> str:
+def _span(delta: timedelta, language: str) -> str:
     """A time difference in the unit a reader takes in at once."""
     if delta >= timedelta(days=2):
-        return f"{delta.days} days"
+        return say("describe.days", language, count=delta.days)
     if delta >= timedelta(hours=2):
-        return f"{delta.total_seconds() / 3600:.0f} hours"
-    return f"{delta.total_seconds() / 60:.0f} minutes"
+        return say("describe.hours", language, count=f"{delta.total_seconds() / 3600:.0f}")
+    return say("describe.minutes", language, count=f"{delta.total_seconds() / 60:.0f}")
 
 
-def time_rows(payload: dict[str, Any], received_at: datetime, dated_from: str) -> list[tuple[str, str]]:
+def time_rows(
+    payload: dict[str, Any], received_at: datetime, dated_from: str, language: str = "en"
+) -> list[tuple[str, str]]:
     """The device's time with what its clock was worth, and the time the station dates the result by:
     its stored ``dated_from`` (``review_station.dating``), the choice the worklist ordered it by, so a
     reader never takes an impossible or doubtful time for the real one."""
     captured_at, clock = parse_utc_seconds(payload["captured_at"]), payload.get("clock")
-    doubts = [] if clock is None else [CLOCK_WORDS.get(clock, "the device could not vouch for its clock")]
+    doubts = [] if clock is None else [say(f"describe.clock.{clock if clock in CLOCKS else 'other'}", language)]
     if after_arrival(captured_at, received_at):
-        doubts.append(f"impossible: {_span(captured_at - received_at)} after this result reached the station")
+        doubts.append(say("describe.after_arrival", language, span=_span(captured_at - received_at, language)))
     if before_project(captured_at):
-        doubts.append(f"impossible: earlier than EdgeScreen's first day ({PROJECT_START:%Y-%m-%d})")
-    captured = _utc(captured_at)
+        doubts.append(say("describe.before_project", language, day=f"{PROJECT_START:%Y-%m-%d}"))
+    captured = _utc(captured_at, language)
     if dated_from == CAPTURE:
-        dated = f"{captured}, the device's capture time"
+        dated = say("describe.dated_capture", language, when=captured)
     else:
-        dated = f"{_utc(received_at)}, its arrival here: the device's time is not used"
-    return [("Captured", f"{captured} ({'; '.join(doubts)})" if doubts else captured), ("Dated by the station", dated)]
+        dated = say("describe.dated_arrival", language, when=_utc(received_at, language))
+    if doubts:
+        captured = say(
+            "describe.doubted", language, when=captured, doubts=say("describe.doubts_joint", language).join(doubts)
+        )
+    return [(say("figure.captured", language), captured), (say("figure.dated", language), dated)]
 
 
 def describe(
-    payload: dict[str, Any], models_directory: Path, received_at: datetime, dated_from: str
+    payload: dict[str, Any], models_directory: Path, received_at: datetime, dated_from: str, language: str = "en"
 ) -> list[tuple[str, str]]:
-    """(label, value) rows, in the order a specialist reads them; ``received_at``: the result's arrival,
-    ``dated_from``: which time dates it (``results.dated_from``)."""
-    rows = [
-        ("Triage", TRIAGE_WORDS[payload["triage"]]),
-        ("Modality", "fundus photograph" if payload["modality"] == "fundus" else "dermoscopy photograph"),
-    ]
+    """(label, value) rows, in the order a specialist reads them, in ``language``; ``received_at``: the
+    result's arrival, ``dated_from``: which time dates it (``results.dated_from``)."""
+
+    def row(label: str, value: str) -> None:
+        rows.append((say(f"figure.{label}", language), value))
+
+    def said(key: str, **values: Any) -> str:
+        return say(key, language, **values)
+
+    rows: list[tuple[str, str]] = []
+    row("triage", said(f"describe.triage.{payload['triage']}"))
+    row("modality", said(f"describe.{'fundus' if payload['modality'] == 'fundus' else 'dermoscopy'}"))
     if payload["modality"] == "fundus":
-        rows.append(("Eye", EYE_WORDS.get(payload["eye"], payload["eye"])))
+        eye = payload["eye"]
+        row("eye", said(f"describe.eye.{eye}") if eye in ("L", "R") else eye or said("describe.not_recorded"))
     else:
-        rows.append(("Body site", _words(payload["body_site"]) if payload["body_site"] else "not recorded"))
-    rows += time_rows(payload, received_at, dated_from)
+        row("body_site", _words(payload["body_site"]) if payload["body_site"] else said("describe.not_recorded"))
+    rows += time_rows(payload, received_at, dated_from, language)
     score, threshold = payload["score"], payload["threshold"]
-    rows.append(("Model score", "not run (photo rejected)" if score is None else f"{score:.3f}"))
-    rows.append(("Threshold applied", "none" if threshold is None else f"{threshold:.3f}"))
+    row("score", said("describe.not_run") if score is None else number(score, language, 3))
+    row("threshold", said("describe.none") if threshold is None else number(threshold, language, 3))
     model = payload["model"]
-    rows.append(
-        (
-            "Model",
-            f"{model['id']} version {model['version']} (file sha256 {model['sha256'][:12]}…)" if model else "none",
-        )
+    shown_model = (
+        said("describe.model", id=model["id"], version=model["version"], sha=model["sha256"][:12])
+        if model
+        else said("describe.none")
     )
+    row("model", shown_model)
     point = operating_point(models_directory, model, threshold)
     if point is not None:
-        rows.append(("Operating point", f"{point.name}: on the model's held-out test set"))
-        rows.append(("  sensitivity", _estimate("sensitivity", point)))
-        rows.append(("  specificity", _estimate("specificity", point)))
+        row("operating_point", said("describe.operating_point", name=point.name))
+        row("sensitivity", _estimate("sensitivity", point, language))
+        row("specificity", _estimate("specificity", point, language))
     elif model is not None:
         named = f"{_words(payload['operating_point'])}, " if payload.get("operating_point") else ""
-        rows.append(("Operating point", f"{named}unknown to this station (no matching model card)"))
+        row("operating_point", said("describe.unknown_point", named=named))
     quality = payload["quality"]
     if quality is None:
-        rows.append(("Image quality", "not checked"))
+        row("quality", said("describe.not_checked"))
     else:
-        rows.append(("Image quality", QUALITY_WORDS.get(quality["verdict"], _words(quality["verdict"]))))
+        verdict = quality["verdict"]
+        row("quality", said(f"describe.quality.{verdict}") if verdict in QUALITY_VERDICTS else _words(verdict))
         for reason in quality["reasons"]:
-            rows.append(("  defect", _words(reason)))
+            row("defect", _words(reason))
         for name, value in sorted(quality["measures"].items()):
-            rows.append((f"  {_words(name)}", f"{value:.3g}"))
-    rows += _result_v2_rows(payload)
-    rows.append(("Calibration", payload["calibration_id"] or "uncalibrated device"))
-    rows.append(("Result id", payload["result_id"]))
+            rows.append((f"  {_words(name)}", number(float(f"{value:.3g}"), language, _places(value))))
+    rows += _result_v2_rows(payload, language)
+    row("calibration", payload["calibration_id"] or said("describe.uncalibrated"))
+    row("result_id", payload["result_id"])
     return rows
 
 
-def _result_v2_rows(payload: dict[str, Any]) -> list[tuple[str, str]]:
+def _places(value: float) -> int:
+    """The decimals ``value`` shows at three significant digits, as ``{:.3g}`` wrote it (0.0123, 12.3, 123)."""
+    shown = f"{value:.3g}"
+    return len(shown.split(".")[1]) if "." in shown and "e" not in shown else 0
+
+
+def _result_v2_rows(payload: dict[str, Any], language: str) -> list[tuple[str, str]]:
     """What ``edgescreen.result/2`` adds; a ``/1`` payload says nothing about it."""
     if "quality_reference" not in payload:
         return []
     rows = []
     if payload["quality_reference"] is not None:
-        rows.append(("Image quality on the shipped limits", QUALITY_WORDS[payload["quality_reference"]]))
+        rows.append(
+            (
+                say("figure.quality_reference", language),
+                say(f"describe.quality.{payload['quality_reference']}", language),
+            )
+        )
     if payload["modality"] == "dermoscopy":
         diameter, tone = payload["lesion_diameter_mm"], payload["skin_tone"]
-        shown = _no_diameter(payload) if diameter is None else f"{diameter:.1f} mm (to 0.5 mm)"
-        rows.append(("Lesion diameter", shown))
-        rows.append(("Skin tone", "not measured" if tone is None else message(f"skin_tone.name.{tone}", "en")))
+        shown = (
+            _no_diameter(payload, language)
+            if diameter is None
+            else say("describe.diameter", language, mm=number(diameter, language))
+        )
+        rows.append((say("figure.diameter", language), shown))
+        measured = (
+            say("describe.not_measured", language) if tone is None else message(f"skin_tone.name.{tone}", language)
+        )
+        rows.append((say("figure.skin_tone", language), measured))
     return rows
 
 
-def _no_diameter(payload: dict[str, Any]) -> str:
+def _no_diameter(payload: dict[str, Any], language: str) -> str:
     """Why a dermoscopy result has no diameter, as far as the payload tells: "not measured" alone let
     a reader take a lesion too large for the photo, whose diameter the device never sends (it knows
     only a lower bound), for one too small to matter."""
     if payload["triage"] == "ungradable":
-        return "not measured (the photo could not be graded)"
+        return say("describe.no_diameter.ungradable", language)
     if payload["calibration_id"] is None:
-        return "not measured: the device is not calibrated, so it has no scale"
-    return (
-        "not sent: the device's calibration has no scale, the lesion runs off the photo (the device "
-        "then knows only a lower bound, and does not send it: it may well be over 6 mm), or its border "
-        "was not found"
-    )
+        return say("describe.no_diameter.uncalibrated", language)
+    return say("describe.no_diameter.not_sent", language)

@@ -19,14 +19,20 @@ ResultId = Annotated[str, Path(pattern=f"^{HEX32.pattern}$")]
 
 
 class InputRefused(ValueError):
-    """Text in an address or a form the station will not take; the message says which and why."""
+    """Text in an address or a form the station will not take; the message says which and why, and
+    ``key`` and ``values`` say it in the reader's language (``words``: "input.<key>")."""
+
+    def __init__(self, why: str, key: str, **values: str) -> None:
+        super().__init__(why)
+        self.key, self.values = key, values
 
 
 def typed(text: str, what: str) -> str:
     """``text``, or ``InputRefused`` when it holds a character no person types (a NUL, an override)."""
     why = typed_text.refusal(text, what)
     if why:
-        raise InputRefused(why)
+        code, place = typed_text.first_refused(text) or ("", 0)
+        raise InputRefused(why, "control", what=what, code=code, place=str(place))
     return text
 
 
@@ -36,5 +42,5 @@ def seen_number(text: str | None) -> int:
     if not text:
         return 0
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise InputRefused("the form names no refused read: reload the page")
+        raise InputRefused("the form names no refused read: reload the page", "no_refused_read")
     return int(text)

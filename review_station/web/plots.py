@@ -1,4 +1,6 @@
-"""The dashboard's plots, drawn on the server with matplotlib (Agg) as SVG: no script in the browser."""
+"""The dashboard's plots, drawn on the server with matplotlib (Agg) as SVG: no script in the browser.
+
+Their titles, axes and legends are in the reader's language (``words``), as the page around them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
+from review_station.web.words import code, say
+
 TRIAGE_COLOURS = {"refer": "#a30000", "ungradable": "#d08a00", "no_refer": "#3b7d3e"}
 
 
@@ -22,59 +26,63 @@ def _svg(figure: plt.Figure) -> str:
     return buffer.getvalue()
 
 
-def _empty(figure: plt.Figure, axes: plt.Axes) -> str:
-    axes.text(0.5, 0.5, "no screenings in this period", ha="center", va="center", transform=axes.transAxes)
+# Days on an axis: matplotlib's month names are English whatever the language, so French gets numbers.
+DAY_FORMATS = {"en": "%d %b %Y", "fr": "%d/%m/%Y"}
+
+
+def _empty(figure: plt.Figure, axes: plt.Axes, language: str) -> str:
+    axes.text(0.5, 0.5, say("plot.empty", language), ha="center", va="center", transform=axes.transAxes)
     axes.set_axis_off()
     return _svg(figure)
 
 
-def _by_day(axes: plt.Axes, days: list[date]) -> None:
+def _by_day(axes: plt.Axes, days: list[date], language: str) -> None:
     """An axis of whole days around ``days``: left to itself, matplotlib ticks hours for one day and
     spreads one point over years."""
     first, last = min(days), max(days)
     axes.set_xlim(first - timedelta(days=1), last + timedelta(days=1))
     axes.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, ((last - first).days + 2) // 8)))
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter(DAY_FORMATS.get(language, DAY_FORMATS["en"])))
 
 
-def screenings_per_day(days: dict[date, Counter[str]]) -> str:
+def screenings_per_day(days: dict[date, Counter[str]], language: str = "en") -> str:
     figure, axes = plt.subplots(figsize=(7, 2.8))
     if not days:
-        return _empty(figure, axes)
+        return _empty(figure, axes, language)
     labels = list(days)
     bottom = [0] * len(labels)
     for triage, colour in TRIAGE_COLOURS.items():
         heights = [days[day][triage] for day in labels]
-        axes.bar(labels, heights, bottom=bottom, color=colour, label=triage.replace("_", " "))
+        axes.bar(labels, heights, bottom=bottom, color=colour, label=code("triage", triage, language))
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    axes.set_ylabel("screenings")
-    axes.set_title("Screenings per day by triage")
+    axes.set_ylabel(say("plot.screenings_axis", language))
+    axes.set_title(say("plot.screenings", language))
     axes.legend(loc="upper left", fontsize="small")
-    _by_day(axes, labels)
+    _by_day(axes, labels, language)
     figure.autofmt_xdate()
     return _svg(figure)
 
 
-def ungradable_rate(days: dict[date, Counter[str]]) -> str:
+def ungradable_rate(days: dict[date, Counter[str]], language: str = "en") -> str:
     figure, axes = plt.subplots(figsize=(7, 2.4))
     if not days:
-        return _empty(figure, axes)
+        return _empty(figure, axes, language)
     rates = [100 * count["ungradable"] / max(1, sum(count.values())) for count in days.values()]
     axes.plot(list(days), rates, marker="o", color=TRIAGE_COLOURS["ungradable"])
     axes.set_ylim(0, 100)
-    axes.set_ylabel("% ungradable")
-    axes.set_title("Ungradable rate per day")
-    _by_day(axes, list(days))
+    axes.set_ylabel(say("plot.ungradable_axis", language))
+    axes.set_title(say("plot.ungradable", language))
+    _by_day(axes, list(days), language)
     figure.autofmt_xdate()
     return _svg(figure)
 
 
-def receipt_delay(delays_h: list[float]) -> str:
+def receipt_delay(delays_h: list[float], language: str = "en") -> str:
     figure, axes = plt.subplots(figsize=(7, 2.4))
     if not delays_h:
-        return _empty(figure, axes)
+        return _empty(figure, axes, language)
     axes.hist(delays_h, bins=30, color="#18324a")
-    axes.set_xlabel("hours from capture to receipt at the station")
-    axes.set_ylabel("results")
-    axes.set_title("Capture-to-receipt delay")
+    axes.set_xlabel(say("plot.delay_axis", language))
+    axes.set_ylabel(say("plot.results_axis", language))
+    axes.set_title(say("plot.delay", language))
     return _svg(figure)

@@ -50,7 +50,7 @@ def test_a_refused_read_that_differs_in_care_is_flagged_until_a_coordinator_conf
     cleo = signed_in_client(engine, station(), "cleo", "coordinator")
     assert flagged_rows(cleo) == [raced]
     listed = cleo.get("/?contrary=open").text  # the filter: only the flagged result, counted alone
-    assert raced in listed and other not in listed and "<strong>1 results</strong>" in listed
+    assert raced in listed and other not in listed and "<strong>1 result</strong>" in listed
     assert 'data-test="contrary-count"' in cleo.get("/?site=another-site").text  # counted whatever the filters
     page = cleo.get(f"/results/{raced}").text
     refused = re.search(r'<table class="reads" data-test="contrary-reads">.*?</table>', page, re.S).group()

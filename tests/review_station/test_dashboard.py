@@ -53,7 +53,7 @@ def test_performance_against_final_verdicts_and_quiet_devices(engine: Engine) ->
     assert (performance.sensitivity.hits, performance.sensitivity.total) == (2, 3)
     assert (performance.specificity.hits, performance.specificity.total) == (2, 3)
     assert (performance.agreement.hits, performance.agreement.total) == (4, 7)
-    assert [(device, site) for device, site, _ in quiet] == [("cam-02", "site-b")]
+    assert [(device, site, kind) for device, site, kind, _ in quiet] == [("cam-02", "site-b", "offline")]
 
 
 def test_a_device_enrolled_that_never_reported_is_listed_quiet_at_once(engine: Engine) -> None:
@@ -61,7 +61,7 @@ def test_a_device_enrolled_that_never_reported_is_listed_quiet_at_once(engine: E
     devices_module.enrol(engine, "cam-09", "site-a", by="test")  # enrolled a minute ago, silent since
     with engine.connect() as connection:
         quiet = dashboard.quiet_devices(connection, alert_h=24)
-    assert [(device, why.split(" (")[0]) for device, _, why in quiet] == [("cam-09", "never reported")]
+    assert [(device, kind) for device, _, kind, _ in quiet] == [("cam-09", "never")]
     page = signed_in_client(engine, station(), "cleo", "coordinator").get("/dashboard").text
     assert re.search(r"<td>cam-09</td><td>site-a</td><td>never reported \(enrolled ", page)
 

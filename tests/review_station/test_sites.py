@@ -118,9 +118,9 @@ def test_refused_contrary_reads_are_counted_within_the_accounts_sites(engine: En
             standing = connection.execute(select(reads.c.review_id).where(reads.c.result_id == result_id)).scalar_one()
             contrary_read = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": None, "maculopathy": None}
             contrary.keep(connection, result_id, 1, contrary_read | {"diagnosis": None, "comment": None}, standing)
-    assert "2 result(s) in all" in admin.get("/").text
+    assert "2 results in all" in admin.get("/").text
     cleo = signed_in_client(engine, station(), "cleo", "coordinator", sites=frozenset({"site-a"}))
-    assert "1 result(s) in all" in cleo.get("/").text
+    assert "1 result in all" in cleo.get("/").text
     assert (
         cleo.post(f"/results/{theirs[0]}/contrary-reads", data={"csrf": csrf_of(cleo), "seen": "2"}).status_code == 404
     )

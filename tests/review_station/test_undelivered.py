@@ -57,7 +57,7 @@ def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes
     assert "1 verdict has not reached a nurse" in worklist
     dashboard = coordinator.get("/dashboard").text
     assert lost[:8] in dashboard and kept[:8] not in dashboard and UNKNOWN_TO_DEVICE in dashboard
-    assert "refer, urgent" in dashboard and "<td>L</td>" in dashboard
+    assert "refer, urgent" in dashboard and "<td>left eye</td>" in dashboard  # the eye in words, as on the result page
     assert "it will not reach the nurse" in coordinator.get(f"/results/{lost}/delivery").text
 
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")

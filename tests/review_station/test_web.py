@@ -46,7 +46,7 @@ def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_a
     assert sum(f'data-result="{r}"' in page + second for r in many) == 12
     filtered = client.get("/?site=site-b&captured_from=2026-11-29&captured_to=2026-11-29", headers={"HX-Request": "1"})
     assert "<html" not in filtered.text  # htmx gets the table only
-    assert ungradable[0] in filtered.text and many[0] not in filtered.text and "1 results" in filtered.text
+    assert ungradable[0] in filtered.text and many[0] not in filtered.text and "1 result<" in filtered.text
     assert 'data-count-triage="no_refer">0<' in filtered.text
 
 
@@ -291,7 +291,7 @@ def test_the_worklist_shows_what_awaits_the_reader_first_and_what_awaits_another
         (second, "awaits another reader", "View"),
         (reviewed, "reviewed", "View"),
     ]
-    assert "1 await your read" in ana.get("/").text
+    assert "1 awaits your read" in ana.get("/").text
     page = ana.get(f"/results/{second}").text
     assert "it now awaits a second read by another reader" in page and "Record the read" not in page
     # ben is that other reader: the second read is his work, the refer first.
