@@ -109,3 +109,20 @@ def test_a_model_that_cannot_be_loaded_for_want_of_memory_is_said_in_one_line(
     (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
     assert "The device ran out of memory" in line and "Restart the device" in line and "loading the model" in line
     assert counts(tmp_path)[0:2] == (0, 0)
+
+
+def test_a_bare_memory_error_is_named_in_the_line(tmp_path, retina_jpeg, capsys, monkeypatch):
+    """A ``MemoryError`` no boundary turned into ``OutOfMemory`` (here: decoding the photo) has no
+    text; the line named it as ``()``, since an exception is always true and ``error or ...`` never
+    took its fallback."""
+    config = write_config(tmp_path, 1)
+
+    def starved(path: Path) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("firmware_app.cli.read_frame", starved)
+    status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
+    err = capsys.readouterr().err
+    assert status == 8
+    (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
+    assert line.endswith("(MemoryError)") and "()" not in line
