@@ -452,10 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(config, args)
     except (OutOfMemory, MemoryError) as error:  # before anything was recorded: said as such, never a traceback
-        log_event("device.out_of_memory", logging.ERROR, error=error if str(error) else type(error).__name__)
-        print(
-            f"edgescreen: {message(MEMORY_MESSAGE, config.device.language)} ({error or 'MemoryError'})", file=sys.stderr
-        )
+        said = str(error) or type(error).__name__  # a bare MemoryError has no text, and is always true
+        log_event("device.out_of_memory", logging.ERROR, error=said)
+        print(f"edgescreen: {message(MEMORY_MESSAGE, config.device.language)} ({said})", file=sys.stderr)
         return 8
     except RuntimeMissing as error:  # a ModelError too, told as what it is
         log_event("model.refused", logging.ERROR, error=error)

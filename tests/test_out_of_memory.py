@@ -16,6 +16,7 @@ import sqlite3
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from firmware_app.cli import main
@@ -109,3 +110,29 @@ def test_a_model_that_cannot_be_loaded_for_want_of_memory_is_said_in_one_line(
     (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
     assert "The device ran out of memory" in line and "Restart the device" in line and "loading the model" in line
     assert counts(tmp_path)[0:2] == (0, 0)
+
+
+def test_a_bare_memory_error_is_named_in_the_line(tmp_path, retina_jpeg, capsys, monkeypatch):
+    """A ``MemoryError`` no boundary turned into ``OutOfMemory`` (here: decoding the photo) has no
+    text; the line named it as ``()``, since an exception is always true and ``error or ...`` never
+    took its fallback."""
+    config = write_config(tmp_path, 1)
+
+    def starved(path: Path) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr("firmware_app.cli.read_frame", starved)
+    status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
+    err = capsys.readouterr().err
+    assert status == 8
+    (line,) = [line for line in err.splitlines() if line.startswith("edgescreen:")]
+    assert line.endswith("(MemoryError)") and "()" not in line
+
+
+def test_a_frame_wider_than_jpeg_allows_is_not_said_to_be_out_of_memory():
+    """``imencode`` also returns ``False`` for a side over JPEG's 65,500 pixels (a 70000x40 PNG passes
+    ``read_frame``'s pixel limits): that is no failed allocation, and telling the nurse to restart
+    the device would not help. It stays the encoder's refusal."""
+    wide = np.zeros((40, 70_000, 3), np.uint8)
+    with pytest.raises(ValueError, match="could not be encoded as JPEG"):
+        images.jpeg_bytes(wide)

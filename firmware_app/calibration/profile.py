@@ -294,8 +294,10 @@ def read_profile(path: Path) -> CalibrationProfile:
 
 def device_profile(path: Path, device_id: str) -> CalibrationProfile:
     """``read_profile``, refusing a profile made on another device (``ProfileOfAnotherDevice``): copied
-    from a unit next to it, or left on a card moved to new hardware. One made before profiles named
-    their device is taken as this device's: nothing in it says otherwise (``doctor`` says so)."""
+    from a unit next to it, or kept after ``[device] id`` changed. A card moved into new hardware takes
+    its config and id along, so its profile is not refused there: the tie is to the id, not the
+    hardware (calibration/README.md). One made before profiles named their device is taken as this
+    device's: nothing in it says otherwise (``doctor`` says so)."""
     profile = read_profile(path)
     if profile.device_id and profile.device_id != device_id:
         raise ProfileOfAnotherDevice(path, profile.device_id, device_id)

@@ -24,6 +24,7 @@ import simplejpeg
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from firmware_app.capture.frame import Frame
+from firmware_app.records.images import JPEG_MAX_SIDE
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -186,6 +187,11 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
         raise ImageError(path, f"{described} holds several pictures (an animation or pages): export the one photo")
     if header.width * header.height > max_pixels:
         raise ImageError(path, f"{described} is larger than the {max_pixels:,}-pixel limit; refused before decoding")
+    if max(header.width, header.height) > JPEG_MAX_SIDE:  # the record keeps the photo as a JPEG
+        raise ImageError(
+            path,
+            f"{described} has a side longer than the {JPEG_MAX_SIDE:,} pixels a JPEG can hold; refused before decoding",
+        )
     reduction = decode_reduction(header.image_format, header.width, header.height, max_decoded_bytes)
     decoded = -(-header.width // reduction) * -(-header.height // reduction) * 3
     if decoded > max_decoded_bytes:

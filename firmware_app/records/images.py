@@ -20,13 +20,17 @@ from firmware_app.memory import OutOfMemory
 
 JPEG_QUALITY = 95
 JPEG = "image/jpeg"
+# The longest side libjpeg encodes ("Maximum supported image dimension is 65500 pixels"): past it
+# ``imencode`` returns ``False`` too, which is then no failed allocation.
+JPEG_MAX_SIDE = 65_500
 
 
 def jpeg_bytes(rgb: np.ndarray) -> bytes:
     """The archive JPEG of a frame (8-bit RGB, as every camera and image file gives). Under a memory
     cap OpenCV raises "Insufficient memory" from its own allocator, and ``imencode`` returns ``False``
     when libjpeg's allocation fails (it swallows the ``bad_alloc``); for a well-formed 8-bit frame
-    that is its only failure, so both are said as what they are: the device out of memory."""
+    within JPEG's side (``JPEG_MAX_SIDE``) that is its only failure, so both are said as what they
+    are: the device out of memory."""
     try:
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
         ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
@@ -37,7 +41,7 @@ def jpeg_bytes(rgb: np.ndarray) -> bytes:
             raise OutOfMemory("encoding the photo as JPEG") from error
         raise
     if not ok:
-        if rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3:
+        if rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3 and max(rgb.shape[:2]) <= JPEG_MAX_SIDE:
             raise OutOfMemory("encoding the photo as JPEG")
         raise ValueError("the photo could not be encoded as JPEG")
     return encoded.tobytes()

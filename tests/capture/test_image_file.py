@@ -183,6 +183,16 @@ def test_huge_dimensions_are_refused_from_the_header(tmp_path):
         read_frame(path)
 
 
+def test_a_side_longer_than_a_jpeg_holds_is_refused_from_the_header(tmp_path):
+    """70000x40 is within the pixel limit, but the record keeps a JPEG, whose sides stop at 65,500:
+    ``screen`` then stopped the run at the archive's encoding (a traceback; for a while "out of
+    memory"), where this photo alone is refused and the run goes on."""
+    path = tmp_path / "strip.png"
+    path.write_bytes(_png_header_only(70000, 40))
+    with pytest.raises(ImageError, match="70000x40 pixels has a side longer than the 65,500 pixels"):
+        read_frame(path)
+
+
 def test_file_size_limit(tmp_path, retina_jpeg):
     with pytest.raises(ImageError, match="larger than the 1,000-byte limit"):
         read_frame(retina_jpeg, max_bytes=1000)
