@@ -12,6 +12,7 @@ after it read their verdicts.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -42,7 +43,7 @@ from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.database import snapshot
 from firmware_app.records.identity import Identity, recorded_identity
 from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
-from firmware_app.records.witness import current, find_loss, note_loss, read_witness
+from firmware_app.records.witness import current, find_loss, note_loss, read_witness, witnesses
 from firmware_app.records_cli import sync_status
 
 # What one more screening may need on disk: its photo written twice (WAL, then the file) and the
@@ -128,18 +129,19 @@ def committed_check(records: Records) -> Check:
     """The records against their witness (``records/witness.py``): a few rows and a small file, so it
     runs in full at every start of a patient. A loss is entered in the audit log the first time it is
     seen. Records without a witness yet (a fresh device, one upgraded from a release without it) have
-    nothing to be held to: they get one now, and are green."""
+    nothing to be held to: they get one now, and are green; so do records started afresh beside the
+    witness of records moved away."""
     witness = read_witness(records.witness.path)
     with snapshot(records.connection):
         loss = find_loss(records.connection, witness)
-        now = current(records.connection) if witness is None else None
+        now = current(records.connection) if witness is None or not witnesses(records.connection, witness) else None
     if now is not None and not records.read_only:
         records.witness.keep(records.connection, now)
     if loss is not None and not records.read_only:
         try:
             note_loss(records.connection, loss, records.clock())
         except sqlite3.Error as error:  # a full disk or a lock held too long: seen again at the next check
-            log_event("records.loss_not_noted", level=40, error=error)
+            log_event("records.loss_not_noted", level=logging.ERROR, error=error)
     return check_committed(loss)
 
 

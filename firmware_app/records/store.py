@@ -46,7 +46,16 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
-from firmware_app.records.witness import COUNT_KEY, WitnessKeeper, count_screening, current, seed_count, witness_path
+from firmware_app.records.witness import (
+    COUNT_KEY,
+    RECORDS_KEY,
+    WitnessKeeper,
+    count_screening,
+    current,
+    seed_count,
+    seed_records_id,
+    witness_path,
+)
 
 # The slow, salted check of the records key (records/key_check.py), and the fast one it replaces.
 KEY_CHECK = "key_check"
@@ -199,6 +208,8 @@ class Records:
             self._note_identity(identity)
             if self.meta(COUNT_KEY) is None:  # records of a release before the witness
                 self._write_if_room("records.count_not_kept", lambda: seed_count(self.connection))
+            if self.meta(RECORDS_KEY) is None:  # new records, or of a release before the witness named them
+                self._write_if_room("records.id_not_kept", lambda: seed_records_id(self.connection))
         except (OSError, sqlite3.Error, ValueError) as error:
             self.connection.close()
             raise records_problem(database, error) from error

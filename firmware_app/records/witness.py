@@ -16,6 +16,10 @@ recording path, by one thread per open records (``WitnessKeeper``), the newest w
 only, a few milliseconds after the commit. A power cut in those milliseconds leaves the witness one
 screening behind: never a false alarm, at worst that screening uncounted.
 
+A witness names the records it witnesses (``RECORDS_KEY``, made when they are first opened to
+write): records moved away by hand, or started afresh beside an old witness, are not held to
+another file's witness, which is replaced.
+
 What it cannot see: a loss of the witness together with the records (the whole card rolled back, the
 folder restored from an old copy), and a loss inside the file that keeps the last witnessed event.
 """
@@ -26,6 +30,7 @@ import json
 import logging
 import sqlite3
 import threading
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,17 +45,21 @@ from firmware_app.records.database import transaction
 COUNT_KEY = "screenings_recorded"
 # The loss already entered in the audit log (``note_loss``): one event per loss, however often it is seen.
 LOSS_KEY = "loss_noted"
+# These records' own id (``meta``), which their witness names: a witness of other records is none.
+RECORDS_KEY = "records_id"
 
 
 @dataclass(frozen=True)
 class Witness:
     """The audit log's head and the screenings ever recorded, as of one commit; ``last_screening``
-    is when the newest of them was recorded (by the device's clock), ``None`` before the first."""
+    is when the newest of them was recorded (by the device's clock), ``None`` before the first;
+    ``records`` the id of the records witnessed ("" when they had none yet)."""
 
     event: int
     hash: str
     screenings: int
     last_screening: str | None
+    records: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,11 @@ def read_witness(path: Path) -> Witness | None:
     try:
         document = json.loads(path.read_bytes())
         return Witness(
-            int(document["event"]), str(document["hash"]), int(document["screenings"]), document["last_screening"]
+            int(document["event"]),
+            str(document["hash"]),
+            int(document["screenings"]),
+            document["last_screening"],
+            str(document.get("records", "")),
         )
     except FileNotFoundError:
         return None
@@ -98,6 +111,23 @@ def screenings_recorded(connection: sqlite3.Connection) -> int:
     if row is not None:
         return int(row[0])
     return connection.execute("SELECT count(*) FROM audit WHERE kind = 'screening'").fetchone()[0]
+
+
+def records_id(connection: sqlite3.Connection) -> str:
+    """These records' id; "" before they were first opened to write (``seed_records_id``)."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (RECORDS_KEY,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def seed_records_id(connection: sqlite3.Connection) -> None:
+    """Give the records an id of their own, once: their witness names it."""
+    connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (RECORDS_KEY, uuid.uuid4().hex))
+
+
+def witnesses(connection: sqlite3.Connection, witness: Witness) -> bool:
+    """Whether ``witness`` is these records' (or names none, so may be): not one left by records
+    moved away, beside which these were started afresh."""
+    return not witness.records or witness.records == records_id(connection)
 
 
 def seed_count(connection: sqlite3.Connection) -> None:
@@ -133,7 +163,7 @@ def _head(connection: sqlite3.Connection) -> tuple[int, str]:
 def current(connection: sqlite3.Connection) -> Witness:
     """What the records hold now; inside the transaction that committed the change to witness."""
     event, hash_ = _head(connection)
-    return Witness(event, hash_, screenings_recorded(connection), _last_screening(connection))
+    return Witness(event, hash_, screenings_recorded(connection), _last_screening(connection), records_id(connection))
 
 
 def holds(connection: sqlite3.Connection, witness: Witness) -> bool:
@@ -149,7 +179,7 @@ def find_loss(connection: sqlite3.Connection, witness: Witness | None) -> Loss |
     """What the records lost of what ``witness`` saw committed; ``None`` when nothing (or no witness).
     A loss already noted (``note_loss``) is reported as first seen: screenings recorded since (from
     the command line) must not hide the ones lost."""
-    if witness is None or holds(connection, witness):
+    if witness is None or not witnesses(connection, witness) or holds(connection, witness):
         return None
     noted = _noted(connection)
     if noted is not None and noted.event == witness.event and noted.until == witness.last_screening:
@@ -210,7 +240,7 @@ class WitnessKeeper:
         """Witness ``witness`` (read by ``current`` in the committed transaction); never raises."""
         try:
             kept = read_witness(self.path)
-            if kept is not None and not holds(connection, kept):
+            if kept is not None and witnesses(connection, kept) and not holds(connection, kept):
                 return
         except sqlite3.Error as error:
             log_event("records.witness_not_kept", level=logging.WARNING, error=error)
@@ -237,7 +267,7 @@ class WitnessKeeper:
 
     def _write(self, witness: Witness) -> None:
         kept = read_witness(self.path)
-        if kept is not None and kept.event >= witness.event:
+        if kept is not None and kept.records == witness.records and kept.event >= witness.event:
             return
         try:
             write_witness(self.path, witness)

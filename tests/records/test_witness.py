@@ -137,6 +137,27 @@ def test_backup_and_restore_raise_no_alarm_and_the_restore_audits_what_it_did_no
     assert loss_events(tmp_path) == []
 
 
+def test_records_started_afresh_beside_the_witness_of_records_moved_away_are_green_and_get_their_own(tmp_path):
+    """The records' files moved away by hand (the ones ``restore`` names), the witness left, and the
+    app started on new, empty records: those were held to the old records' witness, red with "3
+    missing" while the 3 lay whole in the folder they were moved to, screening blocked and a loss
+    entered in the new records. A witness names its records now; the new ones get their own (and
+    every other test here witnesses records named so)."""
+    config = write_config(tmp_path, 1)
+    record(tmp_path, 3)
+    old = read_witness(witness_path(tmp_path / "records.sqlite3"))
+    moved = tmp_path / "old"
+    moved.mkdir()
+    for path in database_files(tmp_path / "records.sqlite3"):
+        if path.exists():
+            path.rename(moved / path.name)
+    open_store(tmp_path).records.close()
+    assert doctor(config)[1]["committed"]["level"] == "green"
+    assert loss_events(tmp_path) == []
+    new = read_witness(witness_path(tmp_path / "records.sqlite3"))
+    assert new is not None and new.records and new.records != old.records and new.screenings == 0
+
+
 def test_a_fresh_device_is_green_and_gets_its_witness(tmp_path):
     config = write_config(tmp_path, 1)
     open_store(tmp_path).records.close()
