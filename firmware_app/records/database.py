@@ -187,8 +187,9 @@ SCHEMA_VERSION = len(MIGRATIONS)
 LOW_SPACE_BYTES = 1 << 20
 
 
-class DamagedRecords(ValueError):
-    """The file opens as SQLite but what it holds cannot be the records' (e.g. an impossible version).
+class ContentNotRecords(ValueError):
+    """The file opens as SQLite but what it holds cannot be the records' (e.g. an impossible version):
+    a cause, which ``records_problem`` reports as ``RecordsDamaged``.
 
     Any ``ValueError`` met while reading stored values (text that is not UTF-8, a time that does not
     parse) means the same: ``records_problem`` reports it as damage."""
@@ -291,7 +292,7 @@ def migrate(connection: sqlite3.Connection, source: Path) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     tables = connection.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").fetchone()[0]
     if version < 0 or (version == 0 and tables):
-        raise DamagedRecords(f"schema version {version} with {tables} tables is not one EdgeScreen wrote")
+        raise ContentNotRecords(f"schema version {version} with {tables} tables is not one EdgeScreen wrote")
     if version > SCHEMA_VERSION:
         raise RecordsError(
             f"{source}: the records are at schema version {version}, newer than this software "
@@ -327,7 +328,7 @@ def _open_snapshot(path: Path) -> sqlite3.Connection:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
         connection.close()
-        raise DamagedRecords(f"schema version {version}, and a full disk leaves no room to migrate it")
+        raise ContentNotRecords(f"schema version {version}, and a full disk leaves no room to migrate it")
     return connection
 
 

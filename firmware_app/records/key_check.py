@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import os
 
-from firmware_app.records.database import DamagedRecords
+from firmware_app.records.database import ContentNotRecords
 
 SCHEME = "scrypt"
 # The operators' PIN hashes' cost (firmware_app/operators.py): one test at each open.
@@ -47,7 +47,7 @@ def make_check(key: bytes) -> str:
 
 
 def matches(check: str, key: bytes) -> bool:
-    """Whether ``key`` is the key ``check`` was made of; ``DamagedRecords`` for a check that is not one."""
+    """Whether ``key`` is the key ``check`` was made of; ``ContentNotRecords`` for a check that is not one."""
     try:
         scheme, n, r, p, salt, digest = check.split("$")
         if scheme != SCHEME:
@@ -55,7 +55,7 @@ def matches(check: str, key: bytes) -> bool:
         computed = _digest(key, base64.b64decode(salt, validate=True), int(n), int(r), int(p))
         return hmac.compare_digest(computed, base64.b64decode(digest, validate=True))
     except ValueError as error:  # a malformed field, or parameters beyond MAX_MEMORY
-        raise DamagedRecords(f"the records' key check cannot be read ({error})") from None
+        raise ContentNotRecords(f"the records' key check cannot be read ({error})") from None
 
 
 def legacy_matches(fingerprint: str, key: bytes) -> bool:
