@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from firmware_app.config import PROJECT_ROOT, ConfigError, load_config
+from firmware_app.config import LANGUAGES, PROJECT_ROOT, ConfigError, load_config
 
 STATION_CONFIG_PATH = Path("/etc/edgescreen/review.toml")
 CONFIG_ENV = "EDGESCREEN_REVIEW_CONFIG"
@@ -73,7 +73,7 @@ class WebConfig:
     secure_cookies: bool = True
     # The pages' language until a reader chooses theirs (the switch on every page, remembered in their
     # browser): "en" or "fr" (``review_station/web/words.py``).
-    language: str = field(default="en", metadata={"choices": ("en", "fr")})
+    language: str = field(default="en", metadata={"choices": LANGUAGES})
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, Row, Select, select
 import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
+from firmware_app.config import LANGUAGES
 from review_station import accounts, audit, contrary, dashboard, images, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -175,7 +176,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     def language_of(request: Request) -> str:
         """The reader's chosen language (their browser's cookie), else the station's ``[web] language``."""
         chosen = request.cookies.get(LANGUAGE_COOKIE, "")
-        return chosen if chosen in words.LANGUAGES else web.language
+        return chosen if chosen in LANGUAGES else web.language
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         language = language_of(request)
@@ -270,7 +271,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         """The switch on every page: the reader's language, remembered by their browser, then the page
         they were on. A language the station does not have changes nothing."""
         response = RedirectResponse(local_path(back), status_code=303)
-        if language in words.LANGUAGES:
+        if language in LANGUAGES:
             response.set_cookie(
                 LANGUAGE_COOKIE,
                 language,

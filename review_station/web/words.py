@@ -16,7 +16,6 @@ from typing import Any
 from firmware_app.messages import message, plural_key, typeset
 from firmware_app.web.wording import date_in_words, decimal
 
-LANGUAGES = ("en", "fr")
 # Each language's own name, as the switch shows it to a reader who may not read the other.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 

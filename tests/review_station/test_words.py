@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from edgescreen_wire.review import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES
+from firmware_app.config import LANGUAGES
 from firmware_app.messages import message
 from review_station import accounts
 from review_station.config import ReviewConfig, WebConfig
@@ -48,8 +49,8 @@ def fields(text: str) -> set[str]:
 
 def test_every_sentence_is_in_english_and_french_with_the_same_values() -> None:
     for key, texts in words.CATALOGUE.items():
-        assert set(texts) == set(words.LANGUAGES), key
-        assert all(texts[language].strip() for language in words.LANGUAGES), key
+        assert set(texts) == set(LANGUAGES), key
+        assert all(texts[language].strip() for language in LANGUAGES), key
         assert fields(texts["en"]) == fields(texts["fr"]), key
 
 
@@ -102,7 +103,7 @@ def test_french_is_set_with_the_devices_typography_and_numbers() -> None:
 def test_the_disclaimer_is_the_devices_sentence_in_each_language(engine: Engine) -> None:
     add_results(engine, "cam-01", "site-a", [0.9])
     client = signed_in_client(engine, station(), "ana", "reviewer")
-    for language in words.LANGUAGES:
+    for language in LANGUAGES:
         client.cookies.set(LANGUAGE_COOKIE, language)
         page = client.get("/").text
         assert message("result.disclaimer", language).replace("'", "&#39;") in page
