@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from firmware_app.records.database import read_meta, write_meta
+
 KINDS = (
     "screening",
     "view",
@@ -97,10 +99,7 @@ def append_event(connection: sqlite3.Connection, kind: str, details: Mapping[str
         "INSERT INTO audit (seq, at, kind, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
         (event.seq, event.at, event.kind, event.details, event.prev_hash, event.hash),
     )
-    connection.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (HEAD_KEY, event.head),
-    )
+    write_meta(connection, HEAD_KEY, event.head)
     return event.seq
 
 
@@ -173,8 +172,13 @@ def _mark(value: str | None) -> tuple[int, str] | None:
 
 def verified_mark(connection: sqlite3.Connection) -> tuple[int, str] | None:
     """The last verified event's seq and hash; ``None`` when none was kept or it cannot be read."""
-    row = connection.execute("SELECT value FROM meta WHERE key = ?", (VERIFIED_KEY,)).fetchone()
-    return _mark(row[0] if row else None)
+    return _mark(read_meta(connection, VERIFIED_KEY))
+
+
+def audit_head(connection: sqlite3.Connection) -> tuple[int, str]:
+    """The last event's seq and hash as ``meta`` keeps them; ``(0, GENESIS)`` before the first (or
+    for a head that cannot be one)."""
+    return _mark(read_meta(connection, HEAD_KEY)) or (0, GENESIS)
 
 
 def keep_mark(connection: sqlite3.Connection, mark: tuple[int, str] | None) -> None:
@@ -184,10 +188,7 @@ def keep_mark(connection: sqlite3.Connection, mark: tuple[int, str] | None) -> N
     if mark is None:
         connection.execute("DELETE FROM meta WHERE key = ?", (VERIFIED_KEY,))
         return
-    connection.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (VERIFIED_KEY, f"{mark[0]}:{mark[1]}"),
-    )
+    write_meta(connection, VERIFIED_KEY, f"{mark[0]}:{mark[1]}")
 
 
 def verify_chain(connection: sqlite3.Connection, after: tuple[int, str] | None = None) -> ChainCheck:

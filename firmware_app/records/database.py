@@ -308,6 +308,20 @@ def migrate(connection: sqlite3.Connection, source: Path) -> None:
             connection.execute(f"PRAGMA user_version = {number + 1}")
 
 
+def read_meta(connection: sqlite3.Connection, key: str) -> str | None:
+    """The records' ``meta`` value under ``key``; ``None`` when none is kept."""
+    row = connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def write_meta(connection: sqlite3.Connection, key: str, value: str) -> None:
+    """Keep ``value`` under ``key`` in the records' ``meta``, in the caller's transaction."""
+    connection.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
 def database_files(path: Path) -> tuple[Path, ...]:
     """Every file SQLite keeps the database ``path`` in: a write-ahead log or a rollback journal left
     by a crash is replayed onto whatever main file is next opened under that name."""

@@ -33,9 +33,11 @@ from firmware_app.records.database import (
     RecordsError,
     RequestRefused,
     open_database,
+    read_meta,
     records_problem,
     snapshot,
     transaction,
+    write_meta,
 )
 from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.export_mark import marked
@@ -292,14 +294,10 @@ class Records:
         self.connection.close()
 
     def meta(self, key: str) -> str | None:
-        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return read_meta(self.connection, key)
 
     def set_meta(self, key: str, value: str) -> None:
-        self.connection.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        write_meta(self.connection, key, value)
 
     def clock_state(self, moment: datetime) -> ClockState:
         return reading_state(moment, self.clock(), self.synchronised())

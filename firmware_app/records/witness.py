@@ -37,8 +37,8 @@ from pathlib import Path
 
 from firmware_app.durable import replace_durably
 from firmware_app.events import log_event
-from firmware_app.records.audit import GENESIS, HEAD_KEY, append_event
-from firmware_app.records.database import transaction
+from firmware_app.records.audit import append_event, audit_head
+from firmware_app.records.database import read_meta, transaction, write_meta
 
 # Screenings ever recorded on these records (``meta``): erasure never lowers it. Records of a release
 # before it count their screening events, which no erasure removes either (``screenings_recorded``).
@@ -107,16 +107,15 @@ def write_witness(path: Path, witness: Witness) -> None:
 
 def screenings_recorded(connection: sqlite3.Connection) -> int:
     """Every screening ever recorded on these records, erased ones included."""
-    row = connection.execute("SELECT value FROM meta WHERE key = ?", (COUNT_KEY,)).fetchone()
-    if row is not None:
-        return int(row[0])
+    count = read_meta(connection, COUNT_KEY)
+    if count is not None:
+        return int(count)
     return connection.execute("SELECT count(*) FROM audit WHERE kind = 'screening'").fetchone()[0]
 
 
 def records_id(connection: sqlite3.Connection) -> str:
     """These records' id; "" before they were first opened to write (``seed_records_id``)."""
-    row = connection.execute("SELECT value FROM meta WHERE key = ?", (RECORDS_KEY,)).fetchone()
-    return str(row[0]) if row else ""
+    return str(read_meta(connection, RECORDS_KEY) or "")
 
 
 def seed_records_id(connection: sqlite3.Connection) -> None:
@@ -142,10 +141,7 @@ def seed_count(connection: sqlite3.Connection) -> None:
 def count_screening(connection: sqlite3.Connection) -> None:
     """Inside a screening's transaction, before its audit event (which records without the count
     would count already): one more recorded."""
-    connection.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (COUNT_KEY, str(screenings_recorded(connection) + 1)),
-    )
+    write_meta(connection, COUNT_KEY, str(screenings_recorded(connection) + 1))
 
 
 def _last_screening(connection: sqlite3.Connection) -> str | None:
@@ -154,15 +150,9 @@ def _last_screening(connection: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def _head(connection: sqlite3.Connection) -> tuple[int, str]:
-    row = connection.execute("SELECT value FROM meta WHERE key = ?", (HEAD_KEY,)).fetchone()
-    seq, _, hash_ = (row[0] if row else "").partition(":")
-    return (int(seq), hash_) if seq.isdigit() else (0, GENESIS)
-
-
 def current(connection: sqlite3.Connection) -> Witness:
     """What the records hold now; inside the transaction that committed the change to witness."""
-    event, hash_ = _head(connection)
+    event, hash_ = audit_head(connection)
     return Witness(event, hash_, screenings_recorded(connection), _last_screening(connection), records_id(connection))
 
 
@@ -185,15 +175,15 @@ def find_loss(connection: sqlite3.Connection, witness: Witness | None) -> Loss |
     if noted is not None and noted.event == witness.event and noted.until == witness.last_screening:
         return noted
     missing = max(0, witness.screenings - screenings_recorded(connection))
-    return Loss(missing, _last_screening(connection), witness.last_screening, witness.event, _head(connection)[0])
+    return Loss(missing, _last_screening(connection), witness.last_screening, witness.event, audit_head(connection)[0])
 
 
 def _noted(connection: sqlite3.Connection) -> Loss | None:
     """The loss last entered in the audit log; ``None`` when none was, or it cannot be read (it is
     then entered again)."""
-    row = connection.execute("SELECT value FROM meta WHERE key = ?", (LOSS_KEY,)).fetchone()
+    noted = read_meta(connection, LOSS_KEY)
     try:
-        return Loss(**json.loads(row[0])) if row else None
+        return Loss(**json.loads(noted)) if noted else None
     except (ValueError, TypeError):
         return None
 
@@ -205,10 +195,7 @@ def note_loss(connection: sqlite3.Connection, loss: Loss, at: datetime) -> None:
         if _noted(connection) == loss:
             return
         append_event(connection, "loss", asdict(loss), at)
-        connection.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (LOSS_KEY, json.dumps(asdict(loss), sort_keys=True)),
-        )
+        write_meta(connection, LOSS_KEY, json.dumps(asdict(loss), sort_keys=True))
     log_event(
         "records.loss",
         level=logging.CRITICAL,
