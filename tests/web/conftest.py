@@ -139,6 +139,12 @@ def app(tmp_path: Path, retina_jpeg: Path) -> Iterator[RunningApp]:
     next(running, None)
 
 
+def switch_to(page, language: str) -> None:
+    """Flip the page's language switch unless the page is in ``language`` already."""
+    if page.locator("html").get_attribute("lang") != language:
+        page.locator("[data-test=language]").click()
+
+
 def snap(page, name: str) -> None:
     """An 800x480 screenshot of the screen as the nurse sees it (test-artifacts/, not committed)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from tests.web.conftest import (
     sign_in,
     snap,
     start_app,
+    switch_to,
     unscrolled,
 )
 
@@ -272,8 +273,7 @@ def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, 
     second = page.context.new_page()  # while the capture screen still holds the lost camera
     for language, words in (("en", "The camera does not answer."), ("fr", "La caméra ne répond pas.")):
         second.goto(f"{app.url}/ready")
-        if second.locator("html").get_attribute("lang") != language:
-            second.locator("[data-test=language]").click()
+        switch_to(second, language)
         camera = second.locator("[data-test=check-camera]")
         assert camera.get_attribute("data-level") == "red"  # not "in use on another screen"
         assert words in camera.inner_text() and "/" not in camera.inner_text()  # no path, no driver message
@@ -311,8 +311,7 @@ def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cabl
     camera = ready.locator("[data-test=check-camera]")
     for language, words, cable in (("en", "not set up right", "cable"), ("fr", "pas configurée", "câble")):
         ready.goto(f"{app.url}/ready")
-        if ready.locator("html").get_attribute("lang") != language:
-            ready.locator("[data-test=language]").click()
+        switch_to(ready, language)
         wait_until(lambda: camera.get_attribute("data-level") == "red", 15, "the camera check to fail")
         assert words in camera.inner_text() and cable not in camera.inner_text(), language
         assert "/" not in camera.inner_text()  # no path on the nurse's screen

@@ -12,7 +12,7 @@ import numpy as np
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
 from tests.lesion_renderer import render_lesion
-from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, unscrolled
+from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, switch_to, unscrolled
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -151,8 +151,7 @@ def test_the_reasons_to_retake_are_read_in_full_under_a_one_line_title(page, app
     app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
     sign_in(page, app)
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         new_patient(page, app, f"Q-{language.upper()}")
         shoot(page)
         shown = page.evaluate(REASONS_IN_FULL)
@@ -169,8 +168,7 @@ def test_a_refused_faint_lesion_is_told_when_to_stop_retaking(page, app, tmp_pat
     app.show(write_rgb(tmp_path / "faint.png", faint.rgb))
     sign_in(page, app)
     for language, words in (("en", "No retake fixes it"), ("fr", "Enregistrez-la comme ininterprétable")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         new_patient(page, app, f"F-{language.upper()}", "dermoscopy", "trunk")
         shoot(page)
         reasons = page.locator("[data-test=check-quality]").inner_text()
@@ -190,8 +188,7 @@ def test_a_retina_on_a_skin_visit_is_told_it_is_a_retina_not_skin(page, app, tmp
     app.show(write_rgb(tmp_path / "retina.jpg", warmer))
     sign_in(page, app)
     for language, words in (("en", "This is a retina photo, not skin"), ("fr", "C'est une photo de rétine")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         new_patient(page, app, f"W-{language.upper()}", "dermoscopy", "trunk")
         shoot(page)
         reasons = page.locator("[data-test=check-quality]").inner_text()

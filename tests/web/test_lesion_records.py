@@ -15,7 +15,17 @@ import pytest
 
 from tests.conftest import write_rgb
 from tests.lesion_renderer import render_lesion
-from tests.web.conftest import RunningApp, new_patient, on_screen, shoot, sign_in, snap, start_app, unscrolled
+from tests.web.conftest import (
+    RunningApp,
+    new_patient,
+    on_screen,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    unscrolled,
+)
 
 DARK_BROWN, PALE_BROWN = (70, 40, 30), (170, 120, 95)
 
@@ -108,8 +118,7 @@ def test_another_lesion_of_the_patient_opens_at_the_body_picture_with_the_refere
         shoot(page)
         page.locator("[data-test=use]").click()
         page.wait_for_url("**/result")
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         another = page.locator("[data-test=another-lesion]")
         assert another.inner_text() == label and on_screen(another) and unscrolled(page)
         snap(page, "result-another-lesion")

@@ -14,7 +14,7 @@ import urllib.request
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
-from tests.web.conftest import snap, unscrolled
+from tests.web.conftest import snap, switch_to, unscrolled
 
 
 def _status(url: str) -> int | None:
@@ -51,8 +51,7 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
             ("fr", "Cet appareil ne peut pas dépister"),
             ("en", "This device cannot screen now"),
         ):
-            if page.locator("html").get_attribute("lang") != language:
-                page.locator("[data-test=language]").click()
+            switch_to(page, language)
             said = page.locator("[data-test=out-of-service]").inner_text()
             assert words in said and "records.key" in page.locator("[data-test=problem]").inner_text()
             assert unscrolled(page)

@@ -8,7 +8,17 @@ import sqlite3
 import cv2
 import numpy as np
 
-from tests.web.conftest import AUDIT, csrf_header, shoot, sign_in, snap, start_app, type_on_keypad, unscrolled
+from tests.web.conftest import (
+    AUDIT,
+    csrf_header,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    type_on_keypad,
+    unscrolled,
+)
 
 # Each region of the pictures: its box on screen, and whether a tap at its centre lands on it.
 REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region) => {
@@ -32,8 +42,7 @@ def open_step_two(page, app, modality: str) -> None:
 def test_the_body_map_regions_are_finger_sized_and_choose_the_site(page, app):
     sign_in(page, app)
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         open_step_two(page, app, "dermoscopy")
         regions = page.evaluate(REGIONS, ".body-map [data-input]")
         assert len(regions) == 11
@@ -87,8 +96,7 @@ def test_next_without_a_reference_is_refused_at_once_with_why(page, app):
     sign_in(page, app)
     for language, words in (("en", "Type the patient reference."), ("fr", "Tapez la référence du patient.")):
         page.goto(f"{app.url}/patient")
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         page.locator("[data-test=next]").click()
         assert page.locator("[data-test=reference-needed]").inner_text() == words
         assert page.locator(".step-1").is_visible() and not page.locator(".step-2").is_visible()

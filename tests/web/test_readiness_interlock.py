@@ -20,6 +20,7 @@ from tests.web.conftest import (
     sign_in,
     snap,
     start_app,
+    switch_to,
 )
 
 
@@ -168,8 +169,7 @@ def test_screenings_the_card_lost_block_screening_and_tell_the_nurse_who_may_nee
             ("en", "Saved screenings missing from the records: 2, taken after "),
             ("fr", "Dépistages enregistrés absents des dossiers\u00a0: 2, faits après le "),
         ):
-            if page.locator("html").get_attribute("lang") != language:
-                page.locator("[data-test=language]").click()
+            switch_to(page, language)
             page.goto(f"{app.url}/ready")  # "Check again": every check, run again
             assert check.get_attribute("data-level") == "red" and words in check.inner_text()
             assert page.locator("[data-test=check-audit]").get_attribute("data-level") == "green"
@@ -201,8 +201,7 @@ def test_a_broken_profile_does_not_stop_the_app_and_a_mended_one_waits_for_a_res
         assert page.locator("[data-test=blocked]").is_visible()
         mended = write_profile(new_profile("imx708", "SN-1", "tech", DEVICE.id), profile)
         for language, words in (("en", "Restart the device"), ("fr", "Redémarrez l'appareil")):
-            if page.locator("html").get_attribute("lang") != language:
-                page.locator("[data-test=language]").click()
+            switch_to(page, language)
             page.goto(f"{app.url}/ready")
             assert check.get_attribute("data-level") == "red" and words in check.inner_text()
             assert mended.id in check.inner_text() and page.locator("[data-test=blocked]").is_visible()
@@ -226,8 +225,7 @@ def test_another_devices_profile_blocks_screening_and_names_both_devices(page, t
         page.wait_for_url("**/ready")
         check = page.locator("[data-test=check-calibration]")
         for language, words in (("en", "made on device cam-07"), ("fr", "établi sur l'appareil cam-07")):
-            if page.locator("html").get_attribute("lang") != language:
-                page.locator("[data-test=language]").click()
+            switch_to(page, language)
             assert check.get_attribute("data-level") == "red" and words in check.inner_text()
             assert DEVICE.id in check.inner_text() and page.locator("[data-test=blocked]").is_visible()
             snap(page, "ready-calibration-other-device")

@@ -26,6 +26,7 @@ from tests.web.conftest import (
     sign_in,
     snap,
     start_app,
+    switch_to,
     type_on_keypad,
     unscrolled,
 )
@@ -41,8 +42,7 @@ def check_screen(page, name: str, no_scroll: bool = False) -> None:
 def test_each_screen_in_both_languages(page, app, retina_jpeg):
     page.goto(f"{app.url}/signin")
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         sign_in(page, app)
         page.wait_for_url("**/ready")
         check_screen(page, "screen-ready")
@@ -82,8 +82,7 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         enter_pin(page)
         page.locator("[data-test=sign-out]").click()
         page.wait_for_url("**/signin")
-        if page.locator("html").get_attribute("lang") != language:  # signed out: the device's language again
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)  # signed out: the device's language again
         check_screen(page, "screen-signin")
         app.show(retina_jpeg)
 
@@ -169,8 +168,7 @@ def test_the_screens_that_fit_still_fit_with_each_banner_in_both_languages(page,
     app, banner = banner_app
     page.goto(f"{app.url}/signin")
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         sign_in(page, app)
         page.wait_for_url("**/ready")
         fits_with_banner(page, banner, "ready", no_scroll=False)  # a list: only its button must show

@@ -24,6 +24,7 @@ from tests.web.conftest import (
     sign_in,
     snap,
     start_app,
+    switch_to,
 )
 
 
@@ -186,8 +187,7 @@ def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(pa
     page.locator("form[action='/lock'] button").click()
     page.wait_for_url("**/signin")
     for language, words in (("en", "Not Amina? Sign out"), ("fr", "Vous n'êtes pas Amina\u00a0? Se déconnecter")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         assert page.locator("[data-test=not-me]").inner_text() == words
         assert on_screen(page.locator("[data-test=not-me]"))
         snap(page, "locked-not-me")
@@ -208,8 +208,7 @@ def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page,
         ("en", "This page does not exist.", "This screen opens from its button only", "Back"),
         ("fr", "Cette page n'existe pas.", "Cet écran s'ouvre seulement par son bouton", "Retour"),
     ):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         response = page.goto(f"{app.url}/no-such-page")
         assert response.status == 404
         assert page.locator("[data-test=message]").inner_text() == words

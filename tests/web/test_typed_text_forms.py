@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.web.conftest import RunningApp, csrf_header, sign_in, snap, start_app, unscrolled
+from tests.web.conftest import RunningApp, csrf_header, sign_in, snap, start_app, switch_to, unscrolled
 
 # One of each kind the rule refuses: a C0 control, a bidirectional override and a C1 control (NEL,
 # which Python's str.strip() would have taken for a space), each typed as the third character.
@@ -26,8 +26,7 @@ NAME = {"en": "the name", "fr": "le nom"}
 def in_language(page, app: RunningApp, language: str) -> None:
     """The session's language set to ``language`` (the switch flips it)."""
     page.goto(f"{app.url}/records")
-    if page.locator("html").get_attribute("lang") != language:
-        page.locator("[data-test=language]").click()
+    switch_to(page, language)
 
 
 def typed_into(page, selector: str, text: str) -> None:
@@ -94,8 +93,7 @@ def test_a_first_operators_name_with_a_control_is_refused_with_the_name_kept(pag
     app = fresh_app
     page.goto(f"{app.url}/setup")
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         for control, code in CONTROLS:
             form = {"name": f"AM{control}INA", "pin": "2468", "pin_again": "2468"}
             refused = page.request.post(f"{app.url}/setup", form=form, headers=csrf_header(page))

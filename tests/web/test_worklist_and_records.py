@@ -28,6 +28,7 @@ from tests.web.conftest import (
     sign_in,
     snap,
     start_app,
+    switch_to,
     unscrolled,
 )
 from tests.web.test_capture_cases import lose_the_camera
@@ -95,8 +96,7 @@ def test_an_urgent_call_back_stays_on_screen_beside_a_camera_set_up_wrong(page, 
     lose_the_camera(page, app, set_up_wrong=True)
     page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
     for language, words, urgent in (("en", "Call back: 1", "1 urgent"), ("fr", "À rappeler\xa0: 1", "dont 1 urgent")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         camera, count = page.locator("[data-test=camera-banner]"), page.locator("[data-test=call-back-count]")
         count.wait_for(timeout=15_000)
         assert camera.is_visible() and on_screen(camera)
@@ -318,8 +318,7 @@ def test_todays_screenings_from_before_ntp_set_the_clock_are_listed_and_marked(p
     page.wait_for_url("**/ready")
     for language, words in (("en", "clock not set"), ("fr", "horloge non réglée")):
         page.goto(f"{app.url}/today")
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         assert page.locator("[data-test=entry]").count() == 1
         assert page.locator("[data-test=clock-not-set]").inner_text() == words
         assert unscrolled(page) and page.evaluate(AUDIT) == []
@@ -336,8 +335,7 @@ def test_a_long_day_shows_the_triage_disclaimer_without_scrolling_to_its_end(pag
     page.wait_for_url("**/ready")
     for language in ("en", "fr"):
         page.goto(f"{app.url}/today")
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         assert page.locator("[data-test=entry]").count() == 20 and not unscrolled(page)
         assert on_screen(page.locator("[data-test=disclaimer]"))
         snap(page, "today-long")
@@ -357,8 +355,7 @@ def test_a_stored_comment_with_an_override_reads_in_order_on_the_record(page, ap
     _find(page, app, "B-7")
     page.get_by_role("button", name="View").click()
     for language in ("en", "fr"):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         comment = page.locator("[data-test=comment]")
         assert comment.inner_text() == "Refer [U+202E]evig ton od\u05e9\u05dc\u05d5\u05dd"
         assert comment.evaluate("e => e.tagName") == "BDI"
@@ -437,8 +434,7 @@ def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_m
     }
     for reference, language in (("E-8", "en"), ("E-7", "fr")):
         _find(page, app, reference)
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         page.locator("[data-test=erase]").click()
         page.locator("[data-test=erase-yes]").click()
         done = page.locator("[data-test=erased]")
@@ -456,8 +452,7 @@ def test_the_erase_question_names_close_references_it_leaves_out(page, app):
     _find(page, app, "EM-6061")
     page.locator("[data-test=erase]").click()
     for language, words in (("en", "Not included, in case one is the same patient"), ("fr", "Non inclus")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         close = page.locator("[data-test=erase-close]")
         assert words in close.inner_text() and "EM 6061" in close.inner_text() and "FX" not in close.inner_text()
         assert on_screen(page.locator("[data-test=erase-yes]"))
@@ -479,8 +474,7 @@ def test_a_close_reference_the_keypad_cannot_type_opens_with_a_tap_and_is_erased
     page.wait_for_url("**/ready")
     _find(page, app, "EM6061")
     for language, words in (("en", "Perhaps the same patient:"), ("fr", "Peut-être le même patient")):
-        if page.locator("html").get_attribute("lang") != language:
-            page.locator("[data-test=language]").click()
+        switch_to(page, language)
         assert page.locator("[data-test=none-found]").count() == 1
         close = page.locator("[data-test=close]")
         assert words in close.inner_text() and "FX" not in close.inner_text()
