@@ -107,6 +107,10 @@ def test_reloading_or_switching_language_on_the_capture_screen_keeps_the_camera(
         snap(page, f"capture-after-{move}")
     for _ in range(2):  # two quick loads of the screen from one session
         assert page.request.get(f"{app.url}/capture").status == 200
+    # Those loads took the lease over and never stream, so it lapses in 4 s: under load the second
+    # session arrived after that and got the camera (a flaky CI failure). The screen back, streaming.
+    page.reload()
+    page.wait_for_selector("#guidance[data-seq]", timeout=15_000)
     other = page.context.browser.new_context(viewport=SCREEN)
     second = other.new_page()
     sign_in(second, app)
