@@ -21,6 +21,7 @@ from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
@@ -40,7 +41,6 @@ from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
-from firmware_app.records.export_mark import ExportMark, calibrated_export
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
 from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
 from firmware_app.records.store import Records, ScreeningRefused
@@ -115,14 +115,13 @@ def _screen_each(
     failed = 0
     for path in _progress(images, "screening"):
         try:
-            frame = read_frame(path)
-            if mark := calibrated_export(path):
-                failed += 1
-                _print_calibrated_export(path, modality_of[path], mark, as_json, language)
-                continue
-            result = pipeline.screen(frame, modality_of[path], context)
+            result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
         except ScreeningRefused as error:
             return _refused(error, language)
+        except AlreadyCalibrated as refusal:
+            failed += 1
+            _print_calibrated_export(path, modality_of[path], refusal, as_json, language)
+            continue
         except ImageError as error:
             failed += 1
             _print_failure("screen.image_failed", path, modality_of[path], error, as_json)
@@ -133,11 +132,13 @@ def _screen_each(
     return 1 if failed else 0
 
 
-def _print_calibrated_export(path: Path, modality: str, mark: ExportMark, as_json: bool, language: str) -> None:
+def _print_calibrated_export(
+    path: Path, modality: str, refusal: AlreadyCalibrated, as_json: bool, language: str
+) -> None:
     """A photo ``records export`` wrote is not screened: the pipeline would calibrate its already
     calibrated pixels again. Reported for that photo, and the run goes on."""
-    log_event("screen.image_refused", logging.WARNING, image=image_ref(path), exported_from=mark.result_id)
-    why = message("screen.already_calibrated", language).format(result_id=mark.result_id, calibration=mark.calibration)
+    log_event("screen.image_refused", logging.WARNING, image=image_ref(path), exported_from=refusal.mark.result_id)
+    why = refusal.sentence(language)
     print(
         json.dumps({"image": str(path), "modality": modality, "error": why}) if as_json else f"{path}  REFUSED  {why}"
     )

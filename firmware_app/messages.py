@@ -230,7 +230,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
-    # ``screen`` given a photo ``records export`` wrote (records/export_mark.py): its pixels are calibrated.
+    # A photo ``records export`` wrote, given to screening (capture/photo_to_screen.py): its pixels are calibrated.
     "screen.already_calibrated": {
         "en": "exported from the records (result {result_id}), its colours already calibrated (profile "
         "{calibration}): screening it would calibrate them a second time and triage a photo nobody took. Its "

@@ -3,7 +3,8 @@
 The files are replayed in order, round and round: preview frames are each photo scaled to fit
 within the preview size, its proportions kept, and a burst is the ``count`` photos starting at the
 one on preview, at their own resolution. A file that cannot be
-read is logged and skipped, so one bad photo in an import folder does not stop the others.
+read, or a photo exported from the records (its pixels calibrated already: ``photo_to_screen``), is
+logged and skipped, so one bad photo in an import folder does not stop the others.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import numpy as np
 
 from firmware_app.capture.camera import Camera, CameraError, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.frame import Frame
-from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.capture.image_file import ImageError
+from firmware_app.capture.photo_to_screen import read_photo_to_screen
 from firmware_app.events import image_ref, log_event
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
@@ -108,7 +110,7 @@ class FilesCamera(Camera):
         if path in self._cache:
             self._cache.move_to_end(path)
             return self._cache[path]
-        frame = read_frame(path)
+        frame = read_photo_to_screen(path)
         self._cache[path] = frame
         if len(self._cache) > _CACHED_PHOTOS:
             evicted, _ = self._cache.popitem(last=False)
@@ -116,7 +118,7 @@ class FilesCamera(Camera):
         return frame
 
     def _next_readable(self, start: int) -> tuple[int, Frame]:
-        """The first readable photo at or after ``start`` (cyclically); unreadable ones are logged."""
+        """The first usable photo at or after ``start`` (cyclically); the others are logged, with why."""
         unreadable: list[str] = []
         for offset in range(len(self._images)):
             index = (start + offset) % len(self._images)
@@ -133,7 +135,7 @@ class FilesCamera(Camera):
         # A camera that opened and then gives no frame, as a real one that stopped answering: the
         # nurse's Retry, once the photos are readable again, brings it back.
         raise CameraError(
-            f"files camera: none of the {len(self._images)} images in {self._named()} can be read "
+            f"files camera: none of the {len(self._images)} images in {self._named()} can be used "
             f"({'; '.join(unreadable)})"
         )
 

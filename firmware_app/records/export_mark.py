@@ -5,9 +5,10 @@ field, colour, lens). ``edgescreen screen`` corrects every photo it is given wit
 exported photo screened again was corrected twice (its colours pushed twice as far) and triaged on
 that. The photo itself cannot tell: so the export writes it into the JPEG as a comment segment
 (``COM``, ISO/IEC 10918-1 B.2.4.5: ignored by every decoder), placed after the ``APPn`` segments
-that open the file (JFIF wants its ``APP0`` first), and ``screen`` reads it back
-(``calibrated_export``) to refuse the photo, naming the result whose record already holds it. The
-pixels, and the photo's EXIF, are unchanged. A photo re-encoded by another program loses the mark.
+that open the file (JFIF wants its ``APP0`` first), and every way a photo file enters screening reads
+it back (``calibrated_export``, through ``capture/photo_to_screen.py``) to refuse the photo, naming
+the result whose record already holds it. The pixels, and the photo's EXIF, are unchanged. A photo
+re-encoded by another program loses the mark.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def test_an_unreadable_photo_is_skipped_and_no_readable_photo_is_an_error(folder
     broken.write_bytes(b"\xff\xd8 not really")
     with (
         FilesCamera([broken], CameraSettings(Size(64, 48), Size(0, 0))) as camera,
-        pytest.raises(CameraError, match=r"none of the 1 images .* can be read \(img-[0-9a-f]+\.jpg: ") as error,
+        pytest.raises(CameraError, match=r"none of the 1 images .* can be used \(img-[0-9a-f]+\.jpg: ") as error,
     ):
         next(camera.preview_frames())
     assert not isinstance(error.value, CameraMisconfigured)  # it opened: a camera that stopped answering

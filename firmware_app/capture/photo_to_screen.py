@@ -1,0 +1,38 @@
+"""A photo file read to be screened, whichever way it enters: ``screen`` and ``run``'s files, or a
+files camera's folder (``capture``, the app, a calibration's photos).
+
+A photo ``records export`` wrote holds the record's frame, its pixels corrected by the device's
+calibration profile already (``records/export_mark.py``): screened again, the pipeline corrects it a
+second time and triages colours nobody photographed. Every way in reads the file through
+``read_photo_to_screen``, so the test of the export's mark lives here once and no caller can forget it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from firmware_app.capture.frame import Frame
+from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.messages import message
+from firmware_app.records.export_mark import ExportMark, calibrated_export
+
+
+class AlreadyCalibrated(ImageError):
+    """A photo exported from the records with calibrated pixels. Its ``reason`` (what a log keeps) is
+    the nurse's sentence in English; ``sentence`` says it in her language."""
+
+    def __init__(self, path: Path, mark: ExportMark) -> None:
+        self.mark = mark
+        super().__init__(path, self.sentence("en"))
+
+    def sentence(self, language: str) -> str:
+        return message("screen.already_calibrated", language).format(
+            result_id=self.mark.result_id, calibration=self.mark.calibration
+        )
+
+
+def read_photo_to_screen(path: Path) -> Frame:
+    """``read_frame``, refusing a calibrated export (``AlreadyCalibrated``) before it is decoded."""
+    if mark := calibrated_export(path):
+        raise AlreadyCalibrated(path, mark)
+    return read_frame(path)
