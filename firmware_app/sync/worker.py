@@ -107,6 +107,7 @@ class SyncWorker:
         # and the results acknowledged whose screening is on a damaged page (``_commit_apart``).
         self._result_of: dict[int, str] = {}
         self._unmarked: list[str] = []
+        self._named_unmarked = 0  # how many of them the status names
         self.heartbeat = Heartbeat("sync loop")
         self._reset_connection_state()
 
@@ -232,15 +233,20 @@ class SyncWorker:
         if not unrecorded or not (force or due) or now < self._commit_retry_at:
             return
         try:
-            self._outbox.mark_sent(self._acked, published=self._published)
+            try:
+                self._outbox.mark_sent(self._acked, published=self._published)
+            except RECORDS_TROUBLE as error:
+                if not isinstance(self._described(error), RecordsDamaged):
+                    raise
+                self._commit_apart()
         except RECORDS_TROUBLE as error:
-            if isinstance(self._described(error), RecordsDamaged) and self._commit_apart():
-                return
             log_event(
                 "sync.not_marked_sent", level=logging.ERROR, results=len(self._acked), error=self._described(error)
             )
             self._commit_retry_at = now + RECORDS_RETRY_SECONDS
             return
+        finally:
+            self._name_unmarked()
         self._forget(self._acked)
         self._acked, self._published = [], []
         self._last_problem = ""
@@ -249,30 +255,37 @@ class SyncWorker:
         for seq in seqs:
             self._result_of.pop(seq, None)
 
-    def _commit_apart(self) -> bool:
+    def _commit_apart(self) -> None:
         """A batch a damaged page refused, marked row by row: a row whose screening is on the page
         is marked sent in the outbox alone (the broker has it), its result id logged once and named
         in the status for the technician. Without this the batch never commits, and the rows are
-        published again at each connection. ``False`` when the outbox itself cannot be written."""
-        try:
-            self._outbox.mark_sent([], published=self._published)
-            for seq in self._acked:
-                try:
-                    self._outbox.mark_sent([seq])
-                except RECORDS_TROUBLE as error:
-                    if not isinstance(self._described(error), RecordsDamaged):
-                        raise
-                    self._outbox.mark_sent([seq], screenings=False)
-                    result_id = self._result_of.get(seq, f"outbox row {seq}")
-                    log_event("sync.screening_unreadable", level=logging.ERROR, result_id=result_id, seq=seq)
-                    self._unmarked.append(result_id)
-        except RECORDS_TROUBLE:
-            return False
-        self._forget(self._acked)
-        self._acked, self._published = [], []
-        if self._unmarked:
-            self._set_connection(DAMAGED, self._damaged_detail())
-        return True
+        published again at each connection. Raises what the outbox's own writing meets.
+
+        Each row leaves the batch as its own transaction commits: another trouble part way (a full
+        disk, another writer holding the lock) leaves the retry only the rows not yet marked: given
+        the whole batch again, it would mark the others a second time (their sent time moved)."""
+        self._outbox.mark_sent([], published=self._published)
+        self._published = []
+        while self._acked:
+            seq = self._acked[0]
+            try:
+                self._outbox.mark_sent([seq])
+            except RECORDS_TROUBLE as error:
+                if not isinstance(self._described(error), RecordsDamaged):
+                    raise
+                self._outbox.mark_sent([seq], screenings=False)
+                result_id = self._result_of.get(seq, f"outbox row {seq}")
+                log_event("sync.screening_unreadable", level=logging.ERROR, result_id=result_id, seq=seq)
+                self._unmarked.append(result_id)
+            del self._acked[0]
+            self._forget([seq])
+
+    def _name_unmarked(self) -> None:
+        """Name the rows set apart in the status once it can be written: a pass that set one apart
+        and then met a lock or a full disk cannot write it then, and a retry that marks the rest as
+        one batch sets none apart itself."""
+        if len(self._unmarked) > self._named_unmarked and self._set_connection(DAMAGED, self._damaged_detail()):
+            self._named_unmarked = len(self._unmarked)
 
     def _damaged_detail(self) -> str:
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
@@ -446,12 +459,15 @@ class SyncWorker:
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
 
-    def _set_connection(self, state: str, detail: str = "") -> None:
-        """The state ``sync status`` shows is advice: a full disk must not stop delivery for it."""
+    def _set_connection(self, state: str, detail: str = "") -> bool:
+        """The state ``sync status`` shows is advice: a full disk must not stop delivery for it.
+        ``False`` when it could not be recorded."""
         try:
             self._outbox.set_connection(state, detail)
         except RECORDS_TROUBLE as error:
             log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=self._described(error))
+            return False
+        return True
 
     def run(self, until_drained: bool = False) -> None:
         """Serve until stopped (or, with ``until_drained``, until every queued result is acknowledged)."""

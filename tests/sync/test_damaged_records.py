@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from firmware_app.config import load_config
@@ -107,3 +107,101 @@ def test_the_nurse_reads_that_sync_is_stuck_on_damaged_records():
     assert check.level == "amber"
     assert "damaged records" in message(check.message_key, "en")
     assert "dossiers endommagés" in message(check.message_key, "fr")
+
+
+class LockAfterSetApart:
+    """Another writer (a backup, the app) taking the records' lock just after the worker set a row
+    apart on the damaged page: the worker's next row-by-row transaction then fails as SQLite fails it,
+    "database is locked". Watched through the worker connection's own SQLite trace: a transaction that
+    marks a row sent without touching its screening is the setting apart."""
+
+    def __init__(self, database: Path) -> None:
+        self.holder = sqlite3.connect(database, isolation_level=None)
+        self.marked = self.screened = self.armed = self.holding = False
+
+    def __call__(self, statement: str) -> None:
+        if statement.startswith("BEGIN"):
+            if self.armed:
+                self.holder.execute("BEGIN IMMEDIATE")
+                self.armed, self.holding = False, True
+            self.marked = self.screened = False
+        elif statement.startswith("UPDATE outbox SET sent_at"):
+            self.marked = True
+        elif statement.startswith("UPDATE screening SET synced_at"):
+            self.screened = True
+        elif statement == "COMMIT" and self.marked and not self.screened and not self.holding:
+            self.armed = True
+
+    def release(self) -> None:
+        self.holder.execute("ROLLBACK")
+        self.holder.close()
+
+
+def test_rows_marked_apart_before_another_trouble_are_not_marked_again_at_the_retry(tmp_path, retina_rgb, caplog):
+    """A batch a damaged page refused is marked row by row; a lock met part way ended the pass with
+    every row still in the batch: the retry marked the rows done again (their sent time moved) as a
+    whole batch, and the status never named the result set apart. Each row is now marked once, none
+    is left unsent or published again, and the status names the damaged result."""
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb, 32)
+    recorded = [record_one(store, photo).result_id for _ in range(RESULTS)]
+    store.records.close()
+    database = tmp_path / "records.sqlite3"
+    damage_a_screening_page(database)
+    probe = sqlite3.connect(database)
+    unreadable = []
+    for result_id in recorded:
+        try:
+            probe.execute("SELECT synced_at FROM screening WHERE result_id = ?", (result_id,)).fetchall()
+        except sqlite3.DatabaseError:
+            unreadable.append(result_id)
+    probe.close()
+    readable = [result_id for result_id in recorded if result_id not in unreadable]
+    batch = [readable[0], unreadable[0], *readable[1:4]]  # the lock falls on the third row
+
+    now = [datetime(2026, 12, 3, 12, 0, tzinfo=UTC)]
+    store = open_store(tmp_path, key_required=False, clock=lambda: now[0])
+    connection = store.records.connection
+    seq_of = dict(connection.execute("SELECT result_id, seq FROM outbox").fetchall())
+    config = load_config(str(write_config(tmp_path, free_port())))
+    worker = SyncWorker(Outbox(store.records), store, config.sync, config.device, timedelta(days=30))
+    worker._acked = [seq_of[result_id] for result_id in batch]
+    worker._published = list(worker._acked)
+    worker._result_of = {seq_of[result_id]: result_id for result_id in batch}
+    lock = LockAfterSetApart(database)
+    connection.execute("PRAGMA busy_timeout = 100")
+    connection.set_trace_callback(lock)
+
+    def sent_at() -> dict[str, str | None]:
+        marks = ",".join("?" * len(batch))
+        rows = connection.execute(f"SELECT result_id, sent_at FROM outbox WHERE result_id IN ({marks})", batch)
+        return dict(rows.fetchall())
+
+    try:
+        with caplog.at_level(logging.INFO):
+            worker._commit_acks(force=True)
+            assert lock.holding  # the lock fell part way
+            first = sent_at()
+            lock.release()
+            now[0] += timedelta(minutes=5)
+            worker._commit_retry_at = 0.0
+            worker._commit_acks(force=True)
+        after = sent_at()
+        state = Outbox(store.records).state()
+        sync_events = [
+            json.loads(detail)
+            for (detail,) in connection.execute("SELECT details FROM audit WHERE kind = 'sync' ORDER BY seq")
+        ]
+    finally:
+        connection.set_trace_callback(None)
+        store.records.close()
+
+    assert first[batch[0]] and first[batch[1]]  # marked before the lock: the first row, the one set apart
+    assert all(first[result_id] is None for result_id in batch[2:])
+    assert all(after[result_id] for result_id in batch)  # none lost
+    assert {result_id: after[result_id] for result_id in batch[:2]} == {r: first[r] for r in batch[:2]}  # once
+    assert sum(event["acknowledged"] for event in sync_events) == len(batch)  # none counted twice
+    assert worker._acked == [] and worker._published == []  # nothing left to publish or mark again
+    logged = [r.getMessage() for r in caplog.records if "sync.screening_unreadable" in r.getMessage()]
+    assert len(logged) == 1 and unreadable[0] in logged[0]
+    assert state["connection"] == DAMAGED and state["connection_detail"].count(unreadable[0]) == 1
