@@ -6,8 +6,10 @@ retake are read in full."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
@@ -147,53 +149,72 @@ REASONS_IN_FULL = """() => {
 }"""
 
 
+def reasons_read_in_full(page, app, patient: str, button: str, shot: str, *visit: str) -> tuple[dict, str]:
+    """Shoot for a new visit (``new_patient``'s ``visit``) and check that every reason to retake is
+    read in full where it stands and ``button`` (``use``, ``retake``) is on the screen, unscrolled;
+    the measures of ``REASONS_IN_FULL`` and the reasons' text, for the caller's own checks."""
+    new_patient(page, app, patient, *visit)
+    shoot(page)
+    shown = page.evaluate(REASONS_IN_FULL)
+    assert not shown["scrolls"] and shown["lowest"] <= 480, shown
+    assert on_screen(page.locator(f"[data-test={button}]")) and unscrolled(page)
+    snap(page, shot)
+    return shown, page.locator("[data-test=check-quality]").inner_text()
+
+
 def test_the_reasons_to_retake_are_read_in_full_under_a_one_line_title(page, app, tmp_path, retina_rgb):
     app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
     sign_in(page, app)
     for language in ("en", "fr"):
         switch_to(page, language)
-        new_patient(page, app, f"Q-{language.upper()}")
-        shoot(page)
-        shown = page.evaluate(REASONS_IN_FULL)
-        assert shown["count"] >= 2 and not shown["scrolls"] and shown["lowest"] <= 480, shown
-        assert shown["titleLines"] == 1, shown
-        assert on_screen(page.locator("[data-test=retake]")) and unscrolled(page)
-        snap(page, "check-reasons")
+        shown, _ = reasons_read_in_full(page, app, f"Q-{language.upper()}", "retake", "check-reasons")
+        assert shown["count"] >= 2 and shown["titleLines"] == 1, shown
 
 
-def test_a_refused_faint_lesion_is_told_when_to_stop_retaking(page, app, tmp_path):
-    """A lesion too faint for the gate to find is refused as "no lesion found" whatever the framing:
-    the check screen says, in the nurse's language, when to record it as not gradable instead."""
-    faint = render_lesion(seed=2, pigment=(215, 170, 152))
-    app.show(write_rgb(tmp_path / "faint.png", faint.rgb))
-    sign_in(page, app)
-    for language, words in (("en", "No retake fixes it"), ("fr", "Enregistrez-la comme ininterprétable")):
-        switch_to(page, language)
-        new_patient(page, app, f"F-{language.upper()}", "dermoscopy", "trunk")
-        shoot(page)
-        reasons = page.locator("[data-test=check-quality]").inner_text()
-        assert words in reasons, reasons
-        shown = page.evaluate(REASONS_IN_FULL)
-        assert not shown["scrolls"] and shown["lowest"] <= 480, shown
-        assert on_screen(page.locator("[data-test=use]")) and unscrolled(page)
-        snap(page, "check-faint-lesion")
+def faint_lesion(folder: Path, retina_rgb: np.ndarray) -> Path:
+    """A lesion too faint for the gate to find: refused as "no lesion found" whatever the framing."""
+    return write_rgb(folder / "faint.png", render_lesion(seed=2, pigment=(215, 170, 152)).rgb)
 
 
-def test_a_retina_on_a_skin_visit_is_told_it_is_a_retina_not_skin(page, app, tmp_path, retina_rgb):
-    """A fundus camera's photo on a visit set to skin (a retina a warm white balance leaves with
-    little blue, ``quality.modality``): the check screen says it is a retina, not skin, in the
-    nurse's language, read in full without scrolling."""
+def warmer_retina(folder: Path, retina_rgb: np.ndarray) -> Path:
+    """A fundus camera's photo that a warm white balance leaves with little blue (``quality.modality``)."""
     warmer = retina_rgb.copy()
     warmer[:, :, 2] = (warmer[:, :, 2] * 0.8).astype(np.uint8)
-    app.show(write_rgb(tmp_path / "retina.jpg", warmer))
+    return write_rgb(folder / "retina.jpg", warmer)
+
+
+@pytest.mark.parametrize(
+    ("photo", "patient", "words", "button", "shot"),
+    [
+        pytest.param(
+            faint_lesion,
+            "F",
+            {"en": "No retake fixes it", "fr": "Enregistrez-la comme ininterprétable"},
+            "use",
+            "check-faint-lesion",
+            id="faint-lesion",
+        ),
+        pytest.param(
+            warmer_retina,
+            "W",
+            {"en": "This is a retina photo, not skin", "fr": "C'est une photo de rétine"},
+            "retake",
+            "check-wrong-modality",
+            id="retina-on-skin",
+        ),
+    ],
+)
+def test_a_photo_refused_on_a_skin_visit_is_told_why_in_the_nurses_language(
+    page, app, tmp_path, retina_rgb, photo, patient, words, button, shot
+):
+    """Read in full without scrolling, in the nurse's language: a lesion too faint for the gate is
+    told when to stop retaking and record it as not gradable instead; a retina on a visit set to
+    skin is told it is a retina, not skin."""
+    app.show(photo(tmp_path, retina_rgb))
     sign_in(page, app)
-    for language, words in (("en", "This is a retina photo, not skin"), ("fr", "C'est une photo de rétine")):
+    for language, said in words.items():
         switch_to(page, language)
-        new_patient(page, app, f"W-{language.upper()}", "dermoscopy", "trunk")
-        shoot(page)
-        reasons = page.locator("[data-test=check-quality]").inner_text()
-        assert words in reasons, reasons
-        shown = page.evaluate(REASONS_IN_FULL)
-        assert not shown["scrolls"] and shown["lowest"] <= 480, shown
-        assert on_screen(page.locator("[data-test=retake]")) and unscrolled(page)
-        snap(page, "check-wrong-modality")
+        _, reasons = reasons_read_in_full(
+            page, app, f"{patient}-{language.upper()}", button, shot, "dermoscopy", "trunk"
+        )
+        assert said in reasons, reasons
