@@ -30,13 +30,22 @@ REASON = "wrong_modality"
 # A frame whose lit field reaches this many of its corners was not imaged through a fundus camera's
 # round aperture (as ``fundus._NO_APERTURE_CORNERS``; two are a field pushed to one side).
 _APERTURE_CORNERS = 3
-# Mean blue over mean red of the lit part below which a frame is a retina's light, not skin's.
+# Mean blue over mean red of the lit part below which a frame is a retina's light, not skin's: under
+# every dermoscopy photo's of every source, and under a limit fitted on any one of them
+# (``bench/modality_limit.py`` prints both).
 BLUE_OVER_RED_BELOW = 0.25
 
 
 def blue_over_red(colour: dict[str, float]) -> float:
     """The lit part's mean blue over its mean red, from ``colour.colour_measures``."""
     return colour["blue_share"] / colour["red_share"] if colour["red_share"] > 0 else float("inf")
+
+
+def reads_as_retina(ratio: float, corners: int, below: float = BLUE_OVER_RED_BELOW) -> bool:
+    """Whether a frame's ``blue_over_red`` and ``lit_corners`` are a retina's: lit into fewer than
+    three corners and less blue than ``below``. The limit is a parameter so that
+    ``bench/modality_limit.py`` judges limits fitted on one source by the gate's own rule."""
+    return corners < _APERTURE_CORNERS and ratio < below
 
 
 def retina_on_skin_visit(colour: dict[str, float] | None, field: np.ndarray) -> dict[str, float] | None:
@@ -48,6 +57,6 @@ def retina_on_skin_visit(colour: dict[str, float] | None, field: np.ndarray) -> 
         return None
     corners = lit_corners(field)
     ratio = blue_over_red(colour)
-    if corners >= _APERTURE_CORNERS or ratio >= BLUE_OVER_RED_BELOW:
+    if not reads_as_retina(ratio, corners):
         return None
     return {"blue_over_red": ratio, "lit_corners": float(corners)}
