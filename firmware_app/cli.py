@@ -212,7 +212,9 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_quality(config: Config, args: argparse.Namespace) -> int:
-    """The quality gate alone: verdict, reasons and guidance for each image, no model."""
+    """The quality gate alone: verdict, reasons and guidance for each image, no model. An image is
+    judged as given, no calibration profile applied: a photo ``records export`` wrote (calibrated
+    already) is judged as the device's gate judged it, so it is not refused as screening refuses it."""
     gate = QualityGate(config.quality)
     modality = args.modality or config.device.modality
     speed = Speed.PREVIEW if args.preview else Speed.FULL
