@@ -37,7 +37,8 @@ from firmware_app.calibration.profile import (
 )
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraError
-from firmware_app.capture.image_file import ImageError, read_frame
+from firmware_app.capture.image_file import ImageError
+from firmware_app.capture.photo_to_screen import read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
 from firmware_app.typed_argument import typed
@@ -87,13 +88,16 @@ def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str 
 def _usable(
     images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object]
 ) -> tuple[list[object], tuple[int, int] | None]:
-    """What ``find`` extracts from each photo that shows the target; the others are reported."""
+    """What ``find`` extracts from each photo that shows the target; the others are reported. A photo
+    ``records export`` wrote is one of them (``read_photo_to_screen``): its pixels are corrected by a
+    profile already, and a step measured on them would correct every frame for a camera already
+    corrected."""
     found: list[object] = []
     size: tuple[int, int] | None = None
     earlier = profile.before(step)
     for path in images:
         try:
-            frame = read_frame(path)
+            frame = read_photo_to_screen(path)
             if size is not None and (frame.width, frame.height) != size:
                 raise TargetNotFound(f"{frame.width}x{frame.height} differs from the first photo's {size[0]}x{size[1]}")
             found.append(find(correct_pixels(earlier, frame.pixels)))

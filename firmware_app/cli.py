@@ -195,7 +195,8 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
         result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
     except CameraError as error:
         log_event("capture.camera_failed", backend=camera.name, error=error)
-        print(f"edgescreen: {message('capture.camera_failed', language).format(error=error)}", file=sys.stderr)
+        what = error.sentence(language)  # the camera's own words are the technician's: in the log line above
+        print(f"edgescreen: {message('capture.camera_failed', language).format(error=what)}", file=sys.stderr)
         return 6
     except CaptureTimedOut as error:
         log_event("capture.timed_out", timeout_s=args.timeout)
@@ -212,7 +213,9 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_quality(config: Config, args: argparse.Namespace) -> int:
-    """The quality gate alone: verdict, reasons and guidance for each image, no model."""
+    """The quality gate alone: verdict, reasons and guidance for each image, no model. An image is
+    judged as given, no calibration profile applied: a photo ``records export`` wrote (calibrated
+    already) is judged as the device's gate judged it, so it is not refused as screening refuses it."""
     gate = QualityGate(config.quality)
     modality = args.modality or config.device.modality
     speed = Speed.PREVIEW if args.preview else Speed.FULL

@@ -230,6 +230,54 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # What happened to the camera (capture/camera.py, ``CameraError.sentence``), said after "The camera
+    # is not working:"; the camera's own words (a device path, a driver's message) go to the log.
+    "camera.failed": {"en": "it reported a fault", "fr": "elle a signalé une panne"},
+    "camera.unavailable": {
+        "en": "no camera was found on this device",
+        "fr": "aucune caméra n'a été trouvée sur cet appareil",
+    },
+    "camera.misconfigured": {
+        "en": "it is not set up right on this device",
+        "fr": "elle n'est pas configurée correctement sur cet appareil",
+    },
+    "camera.busy": {
+        "en": "it could not be opened, another program may be using it",
+        "fr": "elle n'a pas pu être ouverte, un autre programme l'utilise peut-être",
+    },
+    "camera.stream": {"en": "its video stream could not be read", "fr": "son flux vidéo n'a pas pu être lu"},
+    "camera.stalled": {"en": "it stopped sending pictures", "fr": "elle n'envoie plus d'images"},
+    "camera.frozen": {
+        "en": "it sent the same picture again, its sensor has stopped",
+        "fr": "elle a renvoyé la même image, son capteur s'est arrêté",
+    },
+    "camera.unsupported_format": {
+        "en": "it sends pictures in a format this device cannot read",
+        "fr": "elle envoie des images dans un format que cet appareil ne sait pas lire",
+    },
+    "camera.control_out_of_range": {
+        "en": "a setting configured for it is beyond what it can do",
+        "fr": "un réglage configuré pour elle dépasse ce qu'elle sait faire",
+    },
+    # The app's (web/camera_owner.py): a screen's burst once another screen took the camera over.
+    "camera.taken_over": {
+        "en": "another screen has taken it over",
+        "fr": "un autre écran l'utilise désormais",
+    },
+    # The files camera (capture/files_camera.py): photos replayed as a camera's frames.
+    "camera.files.missing": {
+        "en": "a photo file or folder it is set to read is missing",
+        "fr": "un fichier ou un dossier de photos qu'elle doit lire est absent",
+    },
+    "camera.files.none": {"en": "it has no photos to read", "fr": "elle n'a aucune photo à lire"},
+    "camera.files.unusable.one": {
+        "en": "the one photo it reads cannot be used",
+        "fr": "la seule photo qu'elle lit est inutilisable",
+    },
+    "camera.files.unusable.other": {
+        "en": "none of the {count} photos it reads can be used",
+        "fr": "aucune des {count} photos qu'elle lit n'est utilisable",
+    },
     # A photo ``records export`` wrote, given to screening (capture/photo_to_screen.py): its pixels are calibrated.
     "screen.already_calibrated": {
         "en": "exported from the records (result {result_id}), its colours already calibrated (profile "
@@ -282,10 +330,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Cette requête était bien plus grande que tout formulaire de l'application : rien n'a été fait. "
         "Veuillez réessayer.",
     },
+    # {what}: what happened to the camera (``camera.*``).
     "app.camera_failed": {
-        "en": "The camera is not working. Check its cable, then try again; if it goes on, call the technician.",
-        "fr": "La caméra ne fonctionne pas. Vérifiez son câble, puis réessayez ; si cela continue, appelez le "
-        "technicien.",
+        "en": "The camera is not working: {what}. Check its cable, then try again; if it goes on, call the technician.",
+        "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis réessayez ; si cela continue, "
+        "appelez le technicien.",
     },
     "app.camera_not_set_up": {
         "en": "The camera is not set up right on this device. Call the technician: the device's log says what "
@@ -302,9 +351,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.offline": {"en": "Offline", "fr": "Hors ligne"},
     "status.backlog": {"en": "{count} to send", "fr": "{count} à envoyer"},
     "status.disk": {"en": "{free} GB free", "fr": "{free} Go libres"},
+    # The capture screen's line for a camera that failed; {what}: what happened (``camera.*``).
     "banner.camera_lost": {
-        "en": "The camera stopped answering. Check its cable, then tap Retry.",
-        "fr": "La caméra ne répond plus. Vérifiez son câble, puis touchez Réessayer.",
+        "en": "The camera is not working: {what}. Check its cable, then tap Retry.",
+        "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis touchez Réessayer.",
     },
     "status.call_back.one": {
         "en": "A specialist asks to see again a patient the device did not refer: open the record to call them back",

@@ -1,9 +1,13 @@
 """``edgescreen quality fit --camera-model NAME IMAGE...``: a device's own quality limits, from its
 first good photos (``firmware_app.quality.fit`` says how each limit is derived).
 
-The photos are measured by the gate's own full and preview checks, exactly as frames will be; one
-that cannot be measured (no field of view, unreadable), repeats an earlier one's picture, or is
-refused by the gate whatever the limits (not a colour photo, too small) is counted and left out.
+The photos are measured by the gate's own full and preview checks, as given: no calibration profile
+is applied. The device's gate judges each frame after its profile corrected it, so photos ``records
+export`` wrote (calibrated already, ``capture/photo_to_screen.py``) are the right input of a
+calibrated device's fit and are not refused; raw photos would set its limits from pixels its gate
+never sees. One that cannot be measured (no field of view, unreadable), repeats an earlier one's
+picture, or is refused by the gate whatever the limits (not a colour photo, too small) is counted
+and left out.
 The profile is printed (or written with ``--out``, to a new file) as the ``[quality]`` tables of a
 device config, each limit with the photos' statistics it came from, for the technician to review
 before installing it.

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from firmware_app.app import build_pipeline
 from firmware_app.calibration.profile import new_profile, write_profile
 from firmware_app.calibration.scale import measure_scale, square_side_px
@@ -116,6 +118,35 @@ def test_a_missing_camera_is_a_clear_error_and_nothing_is_recorded(tmp_path):
     assert run.returncode == 6
     assert "The camera is not working" in run.stderr and "nowhere.jpg: no such image file" in run.stderr
     assert run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "The camera is not working: none of the 2 photos it reads can be used. Call the technician."),
+        (
+            "fr",
+            "La caméra ne fonctionne pas\u00a0: aucune des 2 photos qu'elle lit n'est utilisable. "
+            "Appelez le technicien.",
+        ),
+    ],
+)
+def test_a_camera_failure_is_said_in_the_nurses_language(tmp_path, language, said):
+    """The files camera's folder holds no usable photo: the nurse reads what happened in her language,
+    where the French sentence held the camera's English ("files camera: none of the 2 images in
+    /path can be used (...)"); those words, path and all, stay in the log line before it."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        (folder / name).write_bytes(b"no frame")
+    config = camera_config(tmp_path, folder)
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    run = capture(config, "--modality", "fundus")
+    assert run.returncode == 6 and run.stdout == ""
+    told = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert told == [f"edgescreen: {said}"], run.stderr
+    logged = [line for line in run.stderr.splitlines() if "capture.camera_failed" in line]
+    assert len(logged) == 1 and f"none of the 2 images in {folder} can be used" in logged[0]
 
 
 def test_aiming_that_never_passes_times_out(tmp_path):

@@ -27,10 +27,15 @@ import numpy as np
 
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
+from firmware_app.messages import message, plural_key
 
 T = TypeVar("T")
 D = TypeVar("D")
 
+
+# A frame the backend cannot turn into RGB (a pixel type or layout it does not know): the same
+# failure whichever backend meets it.
+UNSUPPORTED_FORMAT = "camera.unsupported_format"
 
 # The spread of levels a flat frame keeps through a camera's JPEG (a white frame decodes to 253-255):
 # a frame within it holds no picture, so its repeating is no sign of a frozen camera.
@@ -38,29 +43,54 @@ _FLAT_SPREAD = 8
 
 
 class CameraError(RuntimeError):
-    """The camera cannot deliver; the message says what a technician should check."""
+    """The camera cannot deliver. Its message says what a technician should check (a device path, a
+    driver's words: English, for the log); ``sentence`` says what happened in the nurse's language,
+    the catalogue's ``key`` filled with ``values``. A kind of failure has its key (``camera.failed``
+    and the subclasses'), and a raise that knows more names a closer one."""
+
+    key = "camera.failed"
+
+    def __init__(self, detail: str, key: str | None = None, **values: int | str) -> None:
+        super().__init__(detail)
+        self.key = key or type(self).key
+        self.values = values
+
+    def sentence(self, language: str) -> str:
+        """What happened, in ``language``; with a ``count``, in its singular or plural form."""
+        key = plural_key(self.key, int(self.values["count"]), language) if "count" in self.values else self.key
+        return message(key, language).format(**self.values)
 
 
 class CameraUnavailable(CameraError):
     """No such camera, its package is not installed, or it stayed busy after every retry."""
+
+    key = "camera.unavailable"
 
 
 class CameraMisconfigured(CameraUnavailable):
     """The camera as configured cannot be opened whatever its cable: a folder or file that is not
     there, a package not installed. The fix is in the configuration or the install."""
 
+    key = "camera.misconfigured"
+
 
 class CameraBusy(CameraUnavailable):
     """The camera exists but could not be acquired now (another process, a driver still settling)."""
+
+    key = "camera.busy"
 
 
 class CameraStalled(CameraError):
     """The camera was open but delivered no frame before the deadline."""
 
+    key = "camera.stalled"
+
 
 class CameraFrozen(CameraStalled):
     """The camera delivered the very picture it delivered before, byte for byte: its sensor has
     stopped and something on the way (a capture bridge, a driver) repeats its last buffer."""
+
+    key = "camera.frozen"
 
 
 @dataclass(frozen=True)

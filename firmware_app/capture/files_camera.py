@@ -88,7 +88,9 @@ class FilesCamera(Camera):
         self._images = list_images(self._sources)
         missing = [p for p in self._images if not p.is_file()]
         if missing:
-            raise CameraMisconfigured(f"files camera: {missing[0]}: no such image file or folder")
+            raise CameraMisconfigured(
+                f"files camera: {missing[0]}: no such image file or folder", "camera.files.missing"
+            )
         ignored = ignored_files(self._sources)
         if ignored:
             files = [named_in_log(path) for path in ignored]
@@ -96,7 +98,9 @@ class FilesCamera(Camera):
             log_event("camera.files_ignored", files=files, why=f"not {_SUFFIXES}")
         if not self._images:
             skipped = f" ({len(ignored)} other files skipped: not {_SUFFIXES})" if ignored else ""
-            raise CameraMisconfigured(f"files camera: no images ({_SUFFIXES}) in {self._named()}{skipped}")
+            raise CameraMisconfigured(
+                f"files camera: no images ({_SUFFIXES}) in {self._named()}{skipped}", "camera.files.none"
+            )
         self._on_preview = -1  # before the first photo
 
     def _named(self) -> str:
@@ -136,7 +140,9 @@ class FilesCamera(Camera):
         # nurse's Retry, once the photos are readable again, brings it back.
         raise CameraError(
             f"files camera: none of the {len(self._images)} images in {self._named()} can be used "
-            f"({'; '.join(unreadable)})"
+            f"({'; '.join(unreadable)})",
+            "camera.files.unusable",
+            count=len(self._images),
         )
 
     def _require_open(self) -> None:

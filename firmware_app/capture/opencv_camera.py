@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from firmware_app.capture.camera import (
+    UNSUPPORTED_FORMAT,
     Camera,
     CameraBusy,
     CameraError,
@@ -55,7 +56,7 @@ def _to_rgb8(decoded: np.ndarray) -> tuple[np.ndarray, int, int]:
     if decoded.dtype == np.uint16:
         decoded = (decoded >> 8).astype(np.uint8)
     elif decoded.dtype != np.uint8:
-        raise CameraError(f"opencv: unsupported pixel type {decoded.dtype}")
+        raise CameraError(f"opencv: unsupported pixel type {decoded.dtype}", UNSUPPORTED_FORMAT)
     channels = 1 if decoded.ndim == 2 else decoded.shape[2]
     if channels == 1:
         rgb = cv2.cvtColor(decoded.reshape(decoded.shape[:2]), cv2.COLOR_GRAY2RGB)
@@ -64,7 +65,7 @@ def _to_rgb8(decoded: np.ndarray) -> tuple[np.ndarray, int, int]:
     elif channels == 4:
         rgb = cv2.cvtColor(decoded, cv2.COLOR_BGRA2RGB)
     else:
-        raise CameraError(f"opencv: unsupported number of colour channels ({channels})")
+        raise CameraError(f"opencv: unsupported number of colour channels ({channels})", UNSUPPORTED_FORMAT)
     return rgb, channels, bit_depth
 
 
@@ -94,7 +95,8 @@ class OpenCVCamera(Camera):
         if not self._on_device(lambda capture: capture.isOpened(), "opening"):
             if "://" in self._source:  # a stream's address may be wrong or its server down: it need not exist
                 raise CameraBusy(
-                    f"opencv: no stream OpenCV can read at {self.model} (check the address, and its server)"
+                    f"opencv: no stream OpenCV can read at {self.model} (check the address, and its server)",
+                    "camera.stream",
                 )
             raise CameraBusy(f"opencv: {self.model} exists but cannot be opened (in use, or not a capture device)")
         self._apply_size(self._preview_size)

@@ -1,10 +1,14 @@
 """A photo file read to be screened, whichever way it enters: ``screen`` and ``run``'s files, or a
-files camera's folder (``capture``, the app, a calibration's photos).
+files camera's folder (``capture``, the app, a calibration's photos); and a photo ``calibrate``
+measures a target on.
 
 A photo ``records export`` wrote holds the record's frame, its pixels corrected by the device's
 calibration profile already (``records/export_mark.py``): screened again, the pipeline corrects it a
-second time and triages colours nobody photographed. Every way in reads the file through
-``read_photo_to_screen``, so the test of the export's mark lives here once and no caller can forget it.
+second time and triages colours nobody photographed; measured by ``calibrate``, it makes a profile
+that corrects the camera's frames for a correction they never had. Every such way in reads the file
+through ``read_photo_to_screen``, so the test of the export's mark lives here once and no caller can
+forget it. ``quality`` and ``quality fit`` read exports on purpose: they apply no profile, and an
+export is the frame as the device's gate judged it.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from firmware_app.capture.camera import (
+    UNSUPPORTED_FORMAT,
     Camera,
     CameraBusy,
     CameraError,
@@ -62,10 +63,13 @@ INSTALL_HINT = (
 def to_rgb(array: np.ndarray, pixel_format: str) -> np.ndarray:
     """A contiguous R,G,B uint8 copy of a picamera2 array in ``pixel_format``."""
     if pixel_format not in PIXEL_ORDER:
-        raise CameraError(f"picamera2: unsupported pixel format {pixel_format!r} (known: {sorted(PIXEL_ORDER)})")
+        known = sorted(PIXEL_ORDER)
+        raise CameraError(f"picamera2: unsupported pixel format {pixel_format!r} (known: {known})", UNSUPPORTED_FORMAT)
     channels = 4 if pixel_format.startswith("X") else 3
     if array.ndim != 3 or array.shape[2] != channels or array.dtype != np.uint8:
-        raise CameraError(f"picamera2: a {pixel_format} frame should be HxWx{channels} uint8, got {array.shape}")
+        raise CameraError(
+            f"picamera2: a {pixel_format} frame should be HxWx{channels} uint8, got {array.shape}", UNSUPPORTED_FORMAT
+        )
     return np.ascontiguousarray(array[..., list(PIXEL_ORDER[pixel_format])])
 
 
@@ -203,7 +207,10 @@ def manual_controls(
             continue
         low, high, _default = available[control]
         if (low is not None and value < low) or (high is not None and value > high):
-            raise CameraError(f"picamera2: {control} {value} is outside this camera's range [{low}, {high}]")
+            raise CameraError(
+                f"picamera2: {control} {value} is outside this camera's range [{low}, {high}]",
+                "camera.control_out_of_range",
+            )
         wanted[control] = value
         applied[field] = value
     return wanted | _manual_modes(wanted, available), Controls(**applied)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ camera opened afresh for the new lease.
 from __future__ import annotations
 
 import asyncio
+import copy
 import itertools
 import logging
 import queue
@@ -186,7 +187,7 @@ class CameraOwner:
     def take_burst(self, token: str, count: int, timeout_s: float) -> list[Frame]:
         """A burst from the streaming camera (blocking: call it from a worker thread)."""
         if not self.holds(token):
-            raise CameraError("the capture screen lost the camera; open it again")
+            raise _screen_lost()
         done: Future[list[Frame]] = Future()
         self._bursts.put((token, count, done))
         self._wake.set()
@@ -217,7 +218,7 @@ class CameraOwner:
         """A fresh copy of the last failure, of its kind: one exception raised from several threads
         would have its traceback and context rewritten by each."""
         assert self.error is not None
-        return type(self.error)(*self.error.args)
+        return copy.copy(self.error)  # its kind, message, key and values; no traceback
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -296,7 +297,7 @@ class CameraOwner:
                 self._bursts.put(asked)
                 return False
             else:  # asked by a screen whose lease was taken over: never another screen's photo
-                done.set_exception(CameraError("the capture screen lost the camera; open it again"))
+                done.set_exception(_screen_lost())
 
     @staticmethod
     def _burst(camera: Camera, count: int, done: Future[list[Frame]]) -> None:
@@ -311,6 +312,11 @@ class CameraOwner:
         while not self._bursts.empty():
             _, _, done = self._bursts.get_nowait()
             done.set_exception(self._failure() if self.error else CameraError(why))
+
+
+def _screen_lost() -> CameraError:
+    """A burst asked for by a screen that no longer holds the camera: another screen took it over."""
+    return CameraError("the capture screen lost the camera; open it again", "camera.taken_over")
 
 
 def _raised_at(error: BaseException) -> str:

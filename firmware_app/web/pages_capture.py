@@ -27,7 +27,7 @@ from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
-from firmware_app.web.pages_session import camera_banner_key, refused, status
+from firmware_app.web.pages_session import refused, status
 from firmware_app.web.photos import inline_photo, jpeg
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
@@ -94,7 +94,10 @@ def routes(web: WebApp) -> list[Route]:
             shown = None
             async for frame in _published(device, token, with_errors=True):
                 if frame is None:
-                    error = web.text(session, camera_banner_key(device.camera.error) or "banner.camera_lost")
+                    failure = device.camera.error
+                    if failure is None:  # retried meanwhile: its frames follow
+                        continue
+                    error = web.camera_text(session, failure, "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
                     continue
                 if frame.report is None:  # a scanning screen's frame: no verdict to show

@@ -109,6 +109,12 @@ class WebApp:
         text = message(key, session.language)
         return text.format(**values) if values else text
 
+    def camera_text(self, session: Session, error: CameraError, otherwise: str) -> str:
+        """A camera failure in the nurse's words: ``otherwise`` saying what happened (``{what}``,
+        ``CameraError.sentence``) and what to do, or for a camera set up wrong the technician's call
+        (``camera_words``). The camera's own words (paths, a driver's message) stay in the log."""
+        return self.text(session, camera_words(error, otherwise), what=error.sentence(session.language))
+
     def counted(self, session: Session, key: str, count: int, **values: Any) -> str:
         """The form of ``key`` for ``count`` (``key.one`` or ``key.other``), filled in."""
         return self.text(session, plural_key(key, count, session.language), count=count, **values)
@@ -217,7 +223,9 @@ class WebApp:
             # A profile that does not fit a still (the preview fitted it) is the camera set up wrong.
             error = profile_misfit(raised) if isinstance(raised, ProfileError) else raised
             log_event("app.camera_failed", level=40, error=error)  # the cause is the technician's: logged only
-            return self.render(request, session, "message.html", 503, text_key=camera_words(error, "app.camera_failed"))
+            return self.render(
+                request, session, "message.html", 503, text=self.camera_text(session, error, "app.camera_failed")
+            )
         except ContextError as error:
             return self.render(request, session, "message.html", 400, text=str(error))
         except (OutOfMemory, MemoryError) as error:  # nothing recorded; a restart gives the memory back

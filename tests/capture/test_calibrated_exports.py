@@ -1,6 +1,8 @@
 """A photo ``records export`` wrote, its pixels calibrated already, is refused by every way a photo
 file enters screening: ``screen`` and ``run`` (tested in tests/calibration/test_calibrate_command.py),
-and the files camera that ``capture``, the app and ``calibrate`` read folders through."""
+and the files camera that ``capture``, the app and ``calibrate`` read folders through; and by
+``calibrate`` given photo files, while ``quality`` and ``quality fit`` take it as the frame the
+device's gate judged."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from firmware_app.capture.camera import CameraError, CameraSettings, Size
@@ -16,26 +19,32 @@ from firmware_app.capture.files_camera import FilesCamera
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.cli import main
 from firmware_app.messages import message
+from tests.calibration.render import uniform_target_frames
 from tests.conftest import write_rgb
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 
 PROFILE = "SN-42-20261203"
 
 
+def export(directory: Path, photo: np.ndarray) -> tuple[Path, str]:
+    """``photo`` recorded as a screening on a device calibrated with ``PROFILE`` (records in
+    ``directory``) and exported by ``records export`` into ``directory``/import; the export's path and
+    its result id."""
+    config = write_config(directory, 1)
+    store = open_store(directory)
+    record = record_one(store, photo, dataclasses.replace(sample_record(), calibration_id=PROFILE))
+    store.records.close()
+    folder = directory / "import"
+    assert main(["--config", str(config), "records", "export", record.result_id, "--out", str(folder)]) == 0
+    return folder / f"{record.result_id}-0.jpg", record.result_id
+
+
 @pytest.fixture()
 def exported(tmp_path, retina_rgb) -> tuple[Path, str]:
-    """A screening recorded on a calibrated device and its photo exported by ``records export``, in
-    an import folder beside an ordinary photo; the export's path and its result id."""
-    config = write_config(tmp_path, 1)
-    store = open_store(tmp_path)
-    record = record_one(
-        store, small_photo(retina_rgb, 600), dataclasses.replace(sample_record(), calibration_id=PROFILE)
-    )
-    store.records.close()
-    folder = tmp_path / "import"
-    assert main(["--config", str(config), "records", "export", record.result_id, "--out", str(folder)]) == 0
-    write_rgb(folder / "0-taken.jpg", retina_rgb)
-    return folder / f"{record.result_id}-0.jpg", record.result_id
+    """A retina's export in an import folder beside an ordinary photo."""
+    path, result_id = export(tmp_path, small_photo(retina_rgb, 600))
+    write_rgb(path.parent / "0-taken.jpg", retina_rgb)
+    return path, result_id
 
 
 def sentence(result_id: str, language: str = "en") -> str:
@@ -107,3 +116,19 @@ def test_capture_never_screens_an_export(tmp_path, exported, capsys, only_export
         finally:
             store.records.close()
         assert sources == [sample_record().source, str(path.parent / "0-taken.jpg")]
+
+
+def test_calibrate_refuses_an_export_among_the_photos_of_a_target(tmp_path, capsys):
+    """A flat card's photo exported from the records holds pixels the device's flat field corrected
+    already: taken for a photo of the card, the new flat field measured the card as evened out, and
+    the profile corrected every frame as if the lens cast no shadow. Refused with screening's sentence,
+    and the step is not measured (every flat card must be usable)."""
+    first, *cards = uniform_target_frames(480, 640, 3)
+    path, result_id = export(tmp_path, first)
+    photos = [str(write_rgb(tmp_path / f"card{index}.png", card)) for index, card in enumerate(cards)]
+    profile = tmp_path / "device.json"
+    capsys.readouterr()
+    assert main(["calibrate", "flat", "--profile", str(profile), str(path), *photos]) == 1
+    assert f"{path}  REFUSED  " in (refused := capsys.readouterr().err) and sentence(result_id) in refused
+    assert not profile.exists()
+    assert main(["calibrate", "flat", "--profile", str(profile), *photos]) == 0

@@ -3,6 +3,7 @@ is lost and retried, and a full disk that refuses the screening before the photo
 
 from __future__ import annotations
 
+import html
 import shutil
 import sqlite3
 from datetime import datetime
@@ -12,6 +13,7 @@ import cv2
 import numpy as np
 
 from firmware_app.app import open_store
+from firmware_app.messages import CATALOGUE, message
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.mqtt_broker import wait_until
 from tests.web.conftest import (
@@ -182,7 +184,8 @@ def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
     banner = page.locator("[data-test=camera-banner]")
     banner.wait_for(timeout=15_000)
     assert "Retry" in banner.inner_text()
-    assert "stopped answering" in page.locator("#guidance").inner_text()
+    said = "The camera is not working: the one photo it reads cannot be used. Check its cable, then tap Retry."
+    wait_until(lambda: page.locator("#guidance").inner_text() == said, 15, "the screen to say what happened")
     assert unscrolled(page)  # the banner shrinks the picture, never pushes the screen off
     snap(page, "camera-lost")
     app.show(retina_jpeg)
@@ -190,6 +193,37 @@ def test_a_lost_camera_shows_a_banner_with_retry(page, app, retina_jpeg):
     page.goto(f"{app.url}/capture")
     page.wait_for_selector("#guidance[data-seq]", timeout=15_000)
     assert page.locator("[data-test=camera-banner]").count() == 0
+
+
+def test_a_failed_camera_says_what_happened_in_french_and_it_fits_the_screen(page, app):
+    """The files camera's one photo cannot be used: the capture screen and its shutter say what
+    happened in French (``CameraError.sentence``), where they only said the camera stopped answering;
+    the camera's own English ("files camera: none of the 1 images in /path can be used (...)") stays
+    in the log, and the line, the longest camera sentence's too, fits the 800x480 screen."""
+    sign_in(page, app)
+    switch_to(page, "fr")
+    new_patient(page, app, "C-6")
+    lose_the_camera(page, app)
+    guidance = page.locator("#guidance")
+    said = "La caméra ne fonctionne pas\u00a0: la seule photo qu'elle lit est inutilisable."
+    wait_until(lambda: said in guidance.inner_text(), 15, "the screen to say what happened")
+    assert guidance.inner_text() == f"{said} Vérifiez son câble, puis touchez Réessayer."
+    page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
+    assert unscrolled(page) and on_screen(guidance) and on_screen(page.locator("[data-test=shutter]"))
+    height, shown = guidance.evaluate("element => [element.scrollHeight, element.clientHeight]")
+    assert height <= shown  # the whole sentence in its box, none scrolled away inside it
+    snap(page, "camera-failed")
+    form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit", "token")}
+    shot = page.request.post(f"{app.url}/capture/shoot", form=form)  # the shutter, beside the line
+    page_shown = html.unescape(shot.text())
+    assert shot.status == 503 and f"{said} Vérifiez son câble, puis réessayez" in page_shown
+    for english in ("files camera", "can be used", str(app.camera_dir), "not an image"):
+        assert english not in guidance.inner_text() and english not in page_shown, english
+    longest = max((message(key, "fr") for key in CATALOGUE if key.startswith("camera.")), key=len)
+    line = message("banner.camera_lost", "fr").format(what=longest)
+    guidance.evaluate("(element, line) => { element.textContent = line; }", line)
+    assert unscrolled(page) and on_screen(page.locator("[data-test=shutter]"))  # the longest of them fits too
+    snap(page, "camera-failed-longest")
 
 
 def test_a_full_disk_refuses_the_screening_before_the_photo(page, tmp_path, retina_jpeg):
@@ -272,7 +306,7 @@ def test_the_ready_list_agrees_with_the_camera_banner_in_the_nurses_words(page, 
     page.locator("[data-test=camera-banner]").wait_for(timeout=15_000)
     form = {name: page.locator(f"#shoot input[name={name}]").input_value() for name in ("csrf", "visit")}
     shot = page.request.post(f"{app.url}/capture/shoot", form=form | {"token": "not-the-lease"})
-    assert shot.status == 503 and "The camera is not working. Check its cable" in shot.text()
+    assert shot.status == 503 and "The camera is not working: another screen has taken it over." in shot.text()
     assert "lost the camera" not in shot.text()  # the camera's own words go to the log only
     second = page.context.new_page()  # while the capture screen still holds the lost camera
     for language, words in (("en", "The camera does not answer."), ("fr", "La caméra ne répond pas.")):
