@@ -535,32 +535,40 @@ class ScreeningStore:
         the patient, which must leave a referral to call back on the nurse's list. ``with_photo``: its
         first kept JPEG too, as ``photo`` (``None`` once deleted), for a screen that shows the record:
         the one way to tell two lesions of one coarse body site apart when a verdict calls the patient
-        back for one of them."""
+        back for one of them.
+
+        Read whole in the transaction that audits it, and its verdicts marked seen last: a sealed value
+        that does not open (a worn card) fails the view before any call-back leaves the banner, and
+        those marked are the very ones read (none can arrive in between)."""
         with transaction(self._db):
             row = self._screening_row(result_id)
             now = self.records.clock()
             append_event(self._db, "view", {"result_id": result_id}, now)
+            document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
+            document["quality"] = json.loads(row["quality"]) if row["quality"] else None
+            document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
+            document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")
+            document["source"] = self._open_text(row["source_sealed"], f"source:{result_id}")
+            document["images"] = self._db.execute(
+                "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
+            ).fetchone()[0]
+            reviews = self._db.execute(
+                f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,)
+            )
+            document["reviews"] = [
+                {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+                | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
+                for review in reviews
+            ]
+            if with_photo:
+                document["photo"] = next(
+                    (data for media, data in self._opened_images(result_id) if media == JPEG), None
+                )
             if seen:  # a referral to call back leaves the nurse's banner
                 self._db.execute(
                     "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
                     (now.isoformat(), result_id),
                 )
-        document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
-        document["quality"] = json.loads(row["quality"]) if row["quality"] else None
-        document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
-        document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")
-        document["source"] = self._open_text(row["source_sealed"], f"source:{result_id}")
-        document["images"] = self._db.execute(
-            "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
-        ).fetchone()[0]
-        reviews = self._db.execute(f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,))
-        document["reviews"] = [
-            {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
-            | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
-            for review in reviews
-        ]
-        if with_photo:
-            document["photo"] = next((data for media, data in self._opened_images(result_id) if media == JPEG), None)
         return document
 
     def _opened_images(self, result_id: str) -> list[tuple[str, bytes]]:

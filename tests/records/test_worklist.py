@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import Review
+from firmware_app.records.sealing import SealBroken
 from firmware_app.records.worklist import (
     NOT_PHOTOGRAPHED,
     VISIT_EVENT,
@@ -17,7 +20,7 @@ from firmware_app.records.worklist import (
     verdicts_to_act_on,
     worklist,
 )
-from tests.records.kit import open_store, record_one, sample_record, small_photo
+from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
@@ -245,3 +248,22 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
     store.records.close()
     store = open_store(tmp_path, clock=clock)
     assert verdicts_to_act_on(store.records).patients == 1
+
+
+def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path) -> None:
+    """On main the verdicts were marked seen before the record was read: a comment a worn card had
+    damaged failed the view (an error page) and cleared the call-back all the same, so the banner
+    and the red badge went without the nurse ever seeing the referral or whom to call."""
+    store = open_store(tmp_path)
+    cleared = record_one(store, small_photo(), sample_record(score=0.05)).result_id
+    referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
+    store.add_review(referral)
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    with pytest.raises(SealBroken):
+        store.view(cleared)
+    assert verdicts_to_act_on(store.records).patients == 1
+    assert entries_of(store.records, [cleared])[0].overturned
