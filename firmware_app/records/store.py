@@ -555,11 +555,7 @@ class ScreeningStore:
             reviews = self._db.execute(
                 f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,)
             )
-            document["reviews"] = [
-                {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
-                | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
-                for review in reviews
-            ]
+            document["reviews"] = [self._review_shown(review) for review in reviews]
             if with_photo:
                 document["photo"] = next(
                     (data for media, data in self._opened_images(result_id) if media == JPEG), None
@@ -570,6 +566,21 @@ class ScreeningStore:
                     (now.isoformat(), result_id),
                 )
         return document
+
+    def _review_shown(self, review: sqlite3.Row) -> dict[str, Any]:
+        """One verdict as its record shows it. A comment whose bytes a worn card changed (``SealBroken``)
+        is ``None`` with ``comment_unreadable``, logged by its ids: failing the whole view for it kept
+        the nurse from the verdict and from the patient's reference a call-back needs, though neither
+        was damaged. The station still holds the comment."""
+        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+        try:
+            comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
+        except SealBroken:
+            log_event(
+                "records.comment_unreadable", level=40, result_id=review["result_id"], review_id=review["review_id"]
+            )
+            return shown | {"comment": None, "comment_unreadable": True}
+        return shown | {"comment": comment, "comment_unreadable": False}
 
     def _opened_images(self, result_id: str) -> list[tuple[str, bytes]]:
         """The decrypted images of one result, as (media type, bytes), for a caller that audits."""

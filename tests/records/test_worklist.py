@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from firmware_app.records.database import SCHEMA_VERSION
-from firmware_app.records.screening import Review
+from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.worklist import (
     NOT_PHOTOGRAPHED,
@@ -251,15 +251,15 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
 
 
 def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path) -> None:
-    """On main the verdicts were marked seen before the record was read: a comment a worn card had
-    damaged failed the view (an error page) and cleared the call-back all the same, so the banner
-    and the red badge went without the nurse ever seeing the referral or whom to call."""
+    """On main the verdicts were marked seen before the record was read: a patient reference a worn
+    card had damaged failed the view (an error page) and cleared the call-back all the same, so the
+    banner and the red badge went without the nurse ever seeing the referral or whom to call."""
     store = open_store(tmp_path)
-    cleared = record_one(store, small_photo(), sample_record(score=0.05)).result_id
-    referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
-    store.add_review(referral)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    store.add_review(review(cleared, "refer", 1))
     store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
+    (sealed,) = store.records.connection.execute("SELECT patient_sealed FROM screening").fetchone()
     store.records.close()
     flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
     store = open_store(tmp_path)
@@ -267,3 +267,25 @@ def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path
         store.view(cleared)
     assert verdicts_to_act_on(store.records).patients == 1
     assert entries_of(store.records, [cleared])[0].overturned
+
+
+def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_back_readable(tmp_path, caplog) -> None:
+    """On main one damaged comment failed the whole view: the nurse could not read the referral, nor
+    the patient's reference a call-back needs, though neither was damaged."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
+    store.add_review(referral)
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    record = store.view(cleared)
+    assert record["patient_ref"] == "MRN-4471"
+    [shown] = record["reviews"]
+    assert (shown["verdict"], shown["comment"], shown["comment_unreadable"]) == ("refer", None, True)
+    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    (logged,) = [r.getMessage() for r in caplog.records if "records.comment_unreadable" in r.getMessage()]
+    assert "rev-1" in logged and cleared in logged
