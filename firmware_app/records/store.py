@@ -48,6 +48,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
+from firmware_app.records.verdicts import REVIEW_ORDER, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
     RECORDS_KEY,
@@ -65,11 +66,6 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
-# A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
-# device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
-_REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
-REVIEW_ORDER = ", ".join(_REVIEW_SEQUENCE)
-LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -687,7 +683,10 @@ class ScreeningStore:
         """Delete the images of results synced, and given a specialist's verdict, more than
         ``retention`` ago; results themselves stay. A result the station has not answered keeps its
         photo however old: it may be all that is left of a referral the station never read
-        (quarantined there, or the station down for weeks), and the nurse may need to show it.
+        (quarantined there, or the station down for weeks), and the nurse may need to show it. So does
+        one whose patient is still to be called back (the nurse's banner): a lesion's photo is what
+        tells it from the others of its body site, and a device put away between campaigns would
+        delete it at its next start, before the nurse opened the call-back.
 
         Only on a trusted clock, and only for times that can be true: a clock a year ahead must not
         purge every image at once.
@@ -701,7 +700,8 @@ class ScreeningStore:
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
                 "WHERE s.synced_at >= :since AND s.synced_at <= :cutoff AND EXISTS (SELECT 1 FROM review r "
-                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff))",
+                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff)) "
+                f"AND result_id NOT IN ({to_call_back('s.result_id')})",
                 {"since": since, "cutoff": cutoff},
             ).rowcount
             if purged:
