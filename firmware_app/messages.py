@@ -1097,6 +1097,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The photo is no longer kept on this device (deleted after its retention period).",
         "fr": "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation).",
     },
+    "records.photo_unreadable": {
+        "en": "The photo cannot be read: it was damaged on this device's card. Call the technician.",
+        "fr": "La photo est illisible : elle a été endommagée sur la carte de l'appareil. Appelez le technicien.",
+    },
     "records.review_replaced": {
         "en": "replaced by the later verdict below",
         "fr": "remplacé par l'avis plus récent ci-dessous",

@@ -529,13 +529,14 @@ class ScreeningStore:
         """The full local record of one result, including what identifies the patient (audited).
         ``seen``: its verdicts count as seen (a technician or nurse read them); not for a copy made for
         the patient, which must leave a referral to call back on the nurse's list. ``with_photo``: its
-        first kept JPEG too, as ``photo`` (``None`` once deleted), for a screen that shows the record:
-        the one way to tell two lesions of one coarse body site apart when a verdict calls the patient
-        back for one of them.
+        first kept JPEG too, as ``photo`` (``None`` once deleted, or when ``photo_unreadable``), for a
+        screen that shows the record: the one way to tell two lesions of one coarse body site apart
+        when a verdict calls the patient back for one of them.
 
         Read whole in the transaction that audits it, and its verdicts marked seen last: a sealed value
         that does not open (a worn card) fails the view before any call-back leaves the banner, and
-        those marked are the very ones read (none can arrive in between)."""
+        those marked are the very ones read (none can arrive in between). A comment or a photo that
+        does not open is said to be unreadable instead: neither must hide the rest of the record."""
         with transaction(self._db):
             row = self._screening_row(result_id)
             now = self.records.clock()
@@ -553,15 +554,25 @@ class ScreeningStore:
             )
             document["reviews"] = [self._review_shown(review) for review in reviews]
             if with_photo:
-                document["photo"] = next(
-                    (data for media, data in self._opened_images(result_id) if media == JPEG), None
-                )
+                document |= self._first_photo(result_id)
             if seen:  # a referral to call back leaves the nurse's banner
                 self._db.execute(
                     "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
                     (now.isoformat(), result_id),
                 )
         return document
+
+    def _first_photo(self, result_id: str) -> dict[str, Any]:
+        """The record's first kept JPEG as ``photo`` (``None`` once deleted), and whether it is
+        ``photo_unreadable``: bytes a worn card changed (``SealBroken``, logged), the likeliest value to
+        be hit, being the largest. Failing the view for it kept the nurse from the verdict and the
+        patient's reference too."""
+        try:
+            photo = next((data for media, data in self._opened_images(result_id) if media == JPEG), None)
+        except SealBroken:
+            log_event("records.photo_unreadable", level=40, result_id=result_id)
+            return {"photo": None, "photo_unreadable": True}
+        return {"photo": photo, "photo_unreadable": False}
 
     def _review_shown(self, review: sqlite3.Row) -> dict[str, Any]:
         """One verdict as its record shows it. A comment whose bytes a worn card changed (``SealBroken``)

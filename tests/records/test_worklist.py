@@ -289,3 +289,24 @@ def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_b
     assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
     (logged,) = [r.getMessage() for r in caplog.records if "records.comment_unreadable" in r.getMessage()]
     assert "rev-1" in logged and cleared in logged
+
+
+def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_path, caplog) -> None:
+    """On main the record with its photo (what the nurse's records screen asks for, fundus or lesion)
+    failed whole when the photo, the largest value and so the likeliest a worn card hits, did not open:
+    neither the referral nor the patient to call back could be read."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    store.add_review(review(cleared, "refer", 1))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    record = store.view(cleared, with_photo=True)
+    assert (record["patient_ref"], record["photo"], record["photo_unreadable"]) == ("MRN-4471", None, True)
+    assert [shown["verdict"] for shown in record["reviews"]] == ["refer"]
+    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    (logged,) = [r.getMessage() for r in caplog.records if "records.photo_unreadable" in r.getMessage()]
+    assert cleared in logged

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -449,6 +450,36 @@ def test_a_referral_whose_comment_the_card_damaged_opens_with_its_verdict_and_th
             assert page.locator("[data-test=comment]").count() == 0
             snap(page, f"record-comment-unreadable-{language}")
         assert page.locator("[data-test=call-back-banner]").count() == 0  # the referral was read
+    finally:
+        next(running, None)
+
+
+def test_a_lesion_whose_photo_the_card_damaged_opens_and_says_the_photo_is_unreadable(page, tmp_path, retina_jpeg):
+    """On main the record failed whole (an error page) when its photo did not open; a photo deleted
+    after its retention reads otherwise ("no longer kept") than one a worn card damaged."""
+    store = open_store(tmp_path)
+    lesion = sample_record(ScreeningContext(body_site="trunk", patient_ref="D-31"), score=0.05)
+    record = record_one(store, small_photo(), replace(lesion, modality="dermoscopy"))
+    decided = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    store.add_review(Review("rev-1", record.result_id, "refer", decided, "dr-lopez", None))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    running = start_app(tmp_path)
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        _find(page, app, "D-31")
+        page.get_by_role("button", name="View").click()
+        for language, words in (("en", "The photo cannot be read"), ("fr", "La photo est illisible")):
+            switch_to(page, language)
+            assert "D-31" in page.locator("[data-test=detail]").inner_text()
+            assert words in page.locator("[data-test=record-photo-unreadable]").inner_text()
+            assert page.locator("[data-test=record-photo-gone]").count() == 0
+            snap(page, f"record-photo-unreadable-{language}")
     finally:
         next(running, None)
 
