@@ -1147,11 +1147,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The photo is no longer kept on this device (deleted after its retention period).",
         "fr": "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation).",
     },
+    "records.photo_unreadable": {
+        "en": "The photo cannot be read: it was damaged on this device's card. Call the technician.",
+        "fr": "La photo est illisible : elle a été endommagée sur la carte de l'appareil. Appelez le technicien.",
+    },
     "records.review_replaced": {
         "en": "replaced by the later verdict below",
         "fr": "remplacé par l'avis plus récent ci-dessous",
     },
     "records.review": {"en": "{verdict} ({reviewer}, {when})", "fr": "{verdict} ({reviewer}, {when})"},
+    # A verdict whose comment a worn card damaged: the verdict and the record stand, the comment is named lost.
+    "records.comment_unreadable": {
+        "en": "(its comment cannot be read: it was damaged on this device's card; the review station still has "
+        "it. Call the technician)",
+        "fr": "(son commentaire est illisible : il a été endommagé sur la carte de l'appareil ; la station de "
+        "relecture le conserve. Appelez le technicien)",
+    },
     # The same, the specialist's comment following it: the colon is the catalogue's, so French gets its
     # no-break space before it (``message``), as every other French colon the nurse reads.
     "records.review_commented": {"en": "{verdict} ({reviewer}, {when}):", "fr": "{verdict} ({reviewer}, {when}) :"},

@@ -48,6 +48,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
+from firmware_app.records.verdicts import REVIEW_ORDER, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
     RECORDS_KEY,
@@ -65,11 +66,6 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
-# A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
-# device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
-_REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
-REVIEW_ORDER = ", ".join(_REVIEW_SEQUENCE)
-LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -533,35 +529,65 @@ class ScreeningStore:
         """The full local record of one result, including what identifies the patient (audited).
         ``seen``: its verdicts count as seen (a technician or nurse read them); not for a copy made for
         the patient, which must leave a referral to call back on the nurse's list. ``with_photo``: its
-        first kept JPEG too, as ``photo`` (``None`` once deleted), for a screen that shows the record:
-        the one way to tell two lesions of one coarse body site apart when a verdict calls the patient
-        back for one of them."""
+        first kept JPEG too, as ``photo`` (``None`` once deleted, or when ``photo_unreadable``), for a
+        screen that shows the record: the one way to tell two lesions of one coarse body site apart
+        when a verdict calls the patient back for one of them.
+
+        Read whole in the transaction that audits it, and its verdicts marked seen last: a sealed value
+        that does not open (a worn card) fails the view before any call-back leaves the banner, and
+        those marked are the very ones read (none can arrive in between). A comment or a photo that
+        does not open is said to be unreadable instead: neither must hide the rest of the record."""
         with transaction(self._db):
             row = self._screening_row(result_id)
             now = self.records.clock()
             append_event(self._db, "view", {"result_id": result_id}, now)
+            document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
+            document["quality"] = json.loads(row["quality"]) if row["quality"] else None
+            document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
+            document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")
+            document["source"] = self._open_text(row["source_sealed"], f"source:{result_id}")
+            document["images"] = self._db.execute(
+                "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
+            ).fetchone()[0]
+            reviews = self._db.execute(
+                f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,)
+            )
+            document["reviews"] = [self._review_shown(review) for review in reviews]
+            if with_photo:
+                document |= self._first_photo(result_id)
             if seen:  # a referral to call back leaves the nurse's banner
                 self._db.execute(
                     "UPDATE review SET opened_at = ? WHERE result_id = ? AND opened_at IS NULL",
                     (now.isoformat(), result_id),
                 )
-        document = {k: v for k, v in dict(row).items() if not k.endswith("_sealed")}
-        document["quality"] = json.loads(row["quality"]) if row["quality"] else None
-        document["patient_ref"] = self._open_text(row["patient_sealed"], f"patient:{result_id}")
-        document["note"] = self._open_text(row["note_sealed"], f"note:{result_id}")
-        document["source"] = self._open_text(row["source_sealed"], f"source:{result_id}")
-        document["images"] = self._db.execute(
-            "SELECT count(*) FROM image WHERE result_id = ?", (result_id,)
-        ).fetchone()[0]
-        reviews = self._db.execute(f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,))
-        document["reviews"] = [
-            {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
-            | {"comment": self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")}
-            for review in reviews
-        ]
-        if with_photo:
-            document["photo"] = next((data for media, data in self._opened_images(result_id) if media == JPEG), None)
         return document
+
+    def _first_photo(self, result_id: str) -> dict[str, Any]:
+        """The record's first kept JPEG as ``photo`` (``None`` once deleted), and whether it is
+        ``photo_unreadable``: bytes a worn card changed (``SealBroken``, logged), the likeliest value to
+        be hit, being the largest. Failing the view for it kept the nurse from the verdict and the
+        patient's reference too."""
+        try:
+            photo = next((data for media, data in self._opened_images(result_id) if media == JPEG), None)
+        except SealBroken:
+            log_event("records.photo_unreadable", level=40, result_id=result_id)
+            return {"photo": None, "photo_unreadable": True}
+        return {"photo": photo, "photo_unreadable": False}
+
+    def _review_shown(self, review: sqlite3.Row) -> dict[str, Any]:
+        """One verdict as its record shows it. A comment whose bytes a worn card changed (``SealBroken``)
+        is ``None`` with ``comment_unreadable``, logged by its ids: failing the whole view for it kept
+        the nurse from the verdict and from the patient's reference a call-back needs, though neither
+        was damaged. The station still holds the comment."""
+        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+        try:
+            comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
+        except SealBroken:
+            log_event(
+                "records.comment_unreadable", level=40, result_id=review["result_id"], review_id=review["review_id"]
+            )
+            return shown | {"comment": None, "comment_unreadable": True}
+        return shown | {"comment": comment, "comment_unreadable": False}
 
     def _opened_images(self, result_id: str) -> list[tuple[str, bytes]]:
         """The decrypted images of one result, as (media type, bytes), for a caller that audits."""
@@ -668,7 +694,10 @@ class ScreeningStore:
         """Delete the images of results synced, and given a specialist's verdict, more than
         ``retention`` ago; results themselves stay. A result the station has not answered keeps its
         photo however old: it may be all that is left of a referral the station never read
-        (quarantined there, or the station down for weeks), and the nurse may need to show it.
+        (quarantined there, or the station down for weeks), and the nurse may need to show it. So does
+        one whose patient is still to be called back (the nurse's banner): a lesion's photo is what
+        tells it from the others of its body site, and a device put away between campaigns would
+        delete it at its next start, before the nurse opened the call-back.
 
         Only on a trusted clock, and only for times that can be true: a clock a year ahead must not
         purge every image at once.
@@ -682,7 +711,8 @@ class ScreeningStore:
             purged = self._db.execute(
                 "DELETE FROM image WHERE result_id IN (SELECT s.result_id FROM screening s "
                 "WHERE s.synced_at >= :since AND s.synced_at <= :cutoff AND EXISTS (SELECT 1 FROM review r "
-                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff))",
+                "WHERE r.result_id = s.result_id AND r.received_at >= :since AND r.received_at <= :cutoff)) "
+                f"AND result_id NOT IN ({to_call_back('s.result_id')})",
                 {"since": since, "cutoff": cutoff},
             ).rowcount
             if purged:

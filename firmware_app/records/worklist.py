@@ -12,13 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
-from firmware_app.records.store import LATEST_REVIEW_FIRST, Records
-
-# What a specialist's latest verdict asks of the nurse when the device triaged "no_refer": the patient
-# may have gone home told "no referral", so both a referral and a photo the specialist could not grade
-# (a retake or an examination) mean calling them back.
-NO_REFER = "no_refer"
-CALL_BACK_VERDICTS = ("refer", "ungradable")
+from firmware_app.records.store import Records
+from firmware_app.records.verdicts import CALL_BACK_VERDICTS, LATEST_REVIEW, NO_REFER, to_call_back
 
 
 @dataclass(frozen=True)
@@ -108,29 +103,11 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     return entries
 
 
-# A screening ``s`` joined to its latest verdict ``r`` (by the station's time; ``LEFT JOIN`` keeps those
-# without one).
-_LATEST_REVIEW = (
-    "review r ON r.rowid = "
-    f"(SELECT rowid FROM review WHERE result_id = s.result_id ORDER BY {LATEST_REVIEW_FIRST} LIMIT 1)"
-)
-
-
-def _to_call_back(columns: str) -> str:
-    """``columns`` of the screenings whose latest verdict asks the nurse to call the patient back
-    and whose record nobody has opened since it arrived (``Store.view`` marks a result's verdicts
-    opened), each joined to that verdict ``r``."""
-    return (
-        f"SELECT {columns} FROM screening s JOIN {_LATEST_REVIEW} "
-        f"WHERE s.outcome = '{NO_REFER}' AND r.verdict IN {CALL_BACK_VERDICTS!r} AND r.opened_at IS NULL"
-    )
-
-
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
     "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock "
-    f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {_LATEST_REVIEW} "
+    f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
 
@@ -192,7 +169,7 @@ def worklist(
     today, parameters = _recorded_today(records, since)
     recent = (
         f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
-        f"OR s.result_id IN ({_to_call_back('s.result_id')})"  # whatever day: the banner leads here
+        f"OR s.result_id IN ({to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
     entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, since)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
@@ -226,6 +203,6 @@ class CallBacks:
 
 def verdicts_to_act_on(records: Records) -> CallBacks:
     """The call-backs waiting for the nurse (``CallBacks``)."""
-    counts = _to_call_back("count(*), count(*) FILTER (WHERE r.urgency = 'urgent')")
+    counts = to_call_back("count(*), count(*) FILTER (WHERE r.urgency = 'urgent')")
     patients, urgent = records.connection.execute(counts).fetchone()
     return CallBacks(patients, urgent)

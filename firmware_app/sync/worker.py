@@ -163,14 +163,22 @@ class SyncWorker:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         """The one guard around a message: whatever goes wrong with it is logged and the message is
-        acknowledged, except the records' own trouble, when it is kept at the broker for later."""
+        acknowledged, except the records' own passing trouble, when it is kept at the broker for later.
+
+        Damaged records are no passing trouble: a verdict they refuse is acknowledged like a refused
+        message. Kept, it came back first on every connection and ended it at once, so the worker
+        reconnected for ever, publishing its in-flight results again each time. It is not lost: it
+        was never answered on ``review_ack``, so the station sends it again until the device stores
+        it (records restored from a backup onto a new card)."""
         try:
             self._handle_review(client, message)
         except RECORDS_TROUBLE as error:
-            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=self._described(error))
-            if not isinstance(error, KeyUnavailable):  # a passing trouble: reconnect to have it again soon
-                self._problem = f"a review could not be stored: {error}"
-            return  # not acknowledged: the broker delivers it again on the next connection
+            problem = self._described(error)
+            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=problem)
+            if not isinstance(problem, RecordsDamaged):
+                if not isinstance(error, KeyUnavailable):  # a passing trouble: reconnect to have it again soon
+                    self._problem = f"a review could not be stored: {error}"
+                return  # not acknowledged: the broker delivers it again on the next connection
         except Exception as error:  # one message must never stop delivery
             # The error's type only: its text could quote the message, and a comment may name a patient.
             log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=type(error).__name__)

@@ -160,6 +160,26 @@ def test_images_are_deleted_after_retention_once_synced_and_answered(tmp_path, p
     assert db.execute("SELECT kind FROM audit ORDER BY seq DESC LIMIT 1").fetchone()[0] == "retention"
 
 
+def test_the_photo_of_a_patient_still_to_be_called_back_is_kept_past_retention(tmp_path, photo):
+    """On main a specialist's referral of a screening the device cleared lost its photo 30 days after
+    it arrived, opened or not: a device put away between campaigns deleted it at its next start, before
+    the nurse opened the call-back, and a lesion's photo is what tells it from the others of its region."""
+    now = [datetime(2027, 3, 1, tzinfo=UTC)]
+    store = open_store(tmp_path, clock=lambda: now[0])
+    cleared, referred = (record_one(store, photo, sample_record(score=score)) for score in (0.05, 0.9))
+    outbox = Outbox(store.records)
+    assert outbox.mark_sent([row.seq for row in outbox.claim(0, 10)]) == 2
+    for number, screening in enumerate((cleared, referred)):
+        review = Review(f"rev-{number}", screening.result_id, "refer", now[0], "dr-lopez", None)
+        assert store.add_review(review) == "stored"
+    now[0] += timedelta(days=40)
+    assert store.purge_images(timedelta(days=30)) == 1  # the device's own referral: nobody to call back
+    kept = [r[0] for r in store.records.connection.execute("SELECT result_id FROM image")]
+    assert kept == [cleared.result_id]
+    assert store.view(cleared.result_id, with_photo=True)["photo"] is not None  # the nurse opens it
+    assert store.purge_images(timedelta(days=30)) == 1
+
+
 def test_a_disk_reserve_larger_than_the_free_space_refuses_and_writes_nothing(tmp_path, photo):
     import shutil
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+
 from firmware_app.records.database import SCHEMA_VERSION
-from firmware_app.records.screening import Review
+from firmware_app.records.screening import Review, ScreeningContext
+from firmware_app.records.sealing import SealBroken
 from firmware_app.records.worklist import (
     NOT_PHOTOGRAPHED,
     VISIT_EVENT,
@@ -17,7 +20,7 @@ from firmware_app.records.worklist import (
     verdicts_to_act_on,
     worklist,
 )
-from tests.records.kit import open_store, record_one, sample_record, small_photo
+from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
@@ -245,3 +248,65 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
     store.records.close()
     store = open_store(tmp_path, clock=clock)
     assert verdicts_to_act_on(store.records).patients == 1
+
+
+def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path) -> None:
+    """On main the verdicts were marked seen before the record was read: a patient reference a worn
+    card had damaged failed the view (an error page) and cleared the call-back all the same, so the
+    banner and the red badge went without the nurse ever seeing the referral or whom to call."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    store.add_review(review(cleared, "refer", 1))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT patient_sealed FROM screening").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    with pytest.raises(SealBroken):
+        store.view(cleared)
+    assert verdicts_to_act_on(store.records).patients == 1
+    assert entries_of(store.records, [cleared])[0].overturned
+
+
+def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_back_readable(tmp_path, caplog) -> None:
+    """On main one damaged comment failed the whole view: the nurse could not read the referral, nor
+    the patient's reference a call-back needs, though neither was damaged."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
+    store.add_review(referral)
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    record = store.view(cleared)
+    assert record["patient_ref"] == "MRN-4471"
+    [shown] = record["reviews"]
+    assert (shown["verdict"], shown["comment"], shown["comment_unreadable"]) == ("refer", None, True)
+    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    (logged,) = [r.getMessage() for r in caplog.records if "records.comment_unreadable" in r.getMessage()]
+    assert "rev-1" in logged and cleared in logged
+
+
+def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_path, caplog) -> None:
+    """On main the record with its photo (what the nurse's records screen asks for, fundus or lesion)
+    failed whole when the photo, the largest value and so the likeliest a worn card hits, did not open:
+    neither the referral nor the patient to call back could be read."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    store.add_review(review(cleared, "refer", 1))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    store = open_store(tmp_path)
+    record = store.view(cleared, with_photo=True)
+    assert (record["patient_ref"], record["photo"], record["photo_unreadable"]) == ("MRN-4471", None, True)
+    assert [shown["verdict"] for shown in record["reviews"]] == ["refer"]
+    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    (logged,) = [r.getMessage() for r in caplog.records if "records.photo_unreadable" in r.getMessage()]
+    assert cleared in logged

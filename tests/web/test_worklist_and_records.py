@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -17,7 +18,7 @@ from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
+from tests.records.kit import DEVICE, flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
     AUDIT,
     add_operator,
@@ -417,6 +418,70 @@ def test_a_comment_of_two_readers_keeps_one_line_each_on_the_record(page, app):
     )
     assert second["top"] > first["top"] and abs(second["left"] - field_left) < 1
     snap(page, "record-two-readers")
+
+
+def test_a_referral_whose_comment_the_card_damaged_opens_with_its_verdict_and_the_patient(page, tmp_path, retina_jpeg):
+    """On main the record failed whole (an error page) for one damaged comment: the nurse could read
+    neither the referral nor whom to call back, though neither was damaged."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="R", patient_ref="B-9")
+    record = record_one(store, small_photo(), sample_record(context, score=0.05))
+    decided = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    store.add_review(Review("rev-1", record.result_id, "refer", decided, "dr-lopez", "Neovessels: see this week"))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    running = start_app(tmp_path)
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        assert page.locator("[data-test=call-back-banner]").count() == 1
+        _find(page, app, "B-9")
+        page.get_by_role("button", name="View").click()
+        for language, words in (("en", "its comment cannot be read"), ("fr", "son commentaire est illisible")):
+            switch_to(page, language)
+            detail = page.locator("[data-test=detail]")
+            assert "B-9" in detail.inner_text()
+            assert {"en": "Specialist: refer", "fr": "Spécialiste\u00a0: adresser"}[language] in detail.inner_text()
+            assert words in page.locator("[data-test=comment-unreadable]").inner_text()
+            assert page.locator("[data-test=comment]").count() == 0
+            snap(page, f"record-comment-unreadable-{language}")
+        assert page.locator("[data-test=call-back-banner]").count() == 0  # the referral was read
+    finally:
+        next(running, None)
+
+
+def test_a_lesion_whose_photo_the_card_damaged_opens_and_says_the_photo_is_unreadable(page, tmp_path, retina_jpeg):
+    """On main the record failed whole (an error page) when its photo did not open; a photo deleted
+    after its retention reads otherwise ("no longer kept") than one a worn card damaged."""
+    store = open_store(tmp_path)
+    lesion = sample_record(ScreeningContext(body_site="trunk", patient_ref="D-31"), score=0.05)
+    record = record_one(store, small_photo(), replace(lesion, modality="dermoscopy"))
+    decided = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    store.add_review(Review("rev-1", record.result_id, "refer", decided, "dr-lopez", None))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    running = start_app(tmp_path)
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        _find(page, app, "D-31")
+        page.get_by_role("button", name="View").click()
+        for language, words in (("en", "The photo cannot be read"), ("fr", "La photo est illisible")):
+            switch_to(page, language)
+            assert "D-31" in page.locator("[data-test=detail]").inner_text()
+            assert words in page.locator("[data-test=record-photo-unreadable]").inner_text()
+            assert page.locator("[data-test=record-photo-gone]").count() == 0
+            snap(page, f"record-photo-unreadable-{language}")
+    finally:
+        next(running, None)
 
 
 def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_may_hold_them(page, app):
