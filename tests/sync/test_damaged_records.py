@@ -183,7 +183,7 @@ def test_rows_marked_apart_before_another_trouble_are_not_marked_again_at_the_re
     recorded = [record_one(store, photo).result_id for _ in range(RESULTS)]
     store.records.close()
     database = tmp_path / "records.sqlite3"
-    damage_a_screening_page(database)
+    damage_a_page(database)
     probe = sqlite3.connect(database)
     unreadable = []
     for result_id in recorded:
