@@ -18,7 +18,9 @@ Then leave one source out: the limit fitted on one dermoscopy source's blue-to-r
 distance from their median, ``fit_limits``), and, by the gate's own rule at that limit
 (``modality.reads_as_retina``), the retinas of each fundus source caught and the photos of each
 other dermoscopy source refused. The last row is the declared limit, counted from the gate's
-verdicts. ``--samples`` runs on the bundled samples instead (one retina, one rendered naevus).
+verdicts. The same table follows for the alternative not taken, blue over green (the lit part's
+mean blue over its mean green), its last row at a declared 0.5. ``--samples`` runs on the bundled
+samples instead (one retina, one rendered naevus).
 
     .venv/bin/python bench/modality_limit.py [--limit 0] [--source NAME]... [--samples]
 """
@@ -51,6 +53,13 @@ from tests.camera_variations import round_field
 SAMPLES = PROJECT_ROOT / "firmware_app" / "samples"
 # The check's limit as a rule ``quality.fit`` can fit: a lower limit on ``blue_over_red``.
 _RULE = Rule(REASON, "blue_over_red", "min_blue_over_red", BLUE_OVER_RED_BELOW)
+# The alternative not taken, blue over green, at the limit it was declared at when it was tried.
+BLUE_OVER_GREEN_BELOW = 0.5
+# The thumbnail's channels with red and green swapped: ``colour_measures`` picks its lit pixels by
+# their brightest channel and reads its levels over it, which no order of the channels changes, so
+# its ``red_share`` of the swapped thumbnail is green's of the same pixels, and ``blue_over_red``
+# of those measures is blue over green. The gate's own colour reading, not a copy of it.
+_RED_AS_GREEN = [1, 0, 2]
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,7 @@ class Reading:
 
     # ``inf`` when the gate has nothing to read it on (too little of the frame a picture, too small).
     blue_over_red: float
+    blue_over_green: float
     corners: int
     wrong_modality: bool
     passed: bool
@@ -80,12 +90,14 @@ class Reading:
 Readings = dict[str, tuple[str, list[Reading]]]
 
 
-def measured(analysis: FrameAnalysis) -> tuple[float, int]:
-    """The check's two readings off the gate's analysis: blue over red and the lit corners."""
+def measured(analysis: FrameAnalysis) -> tuple[float, float, int]:
+    """The check's readings off the gate's analysis: blue over red, blue over green (the rule not
+    taken, ``_RED_AS_GREEN``) and the lit corners."""
     colour = colour_measures(analysis.thumbnail)
-    if colour is None or analysis.lesion is None:
-        return math.inf, 0
-    return blue_over_red(colour), lit_corners(analysis.lesion.segmentation.field)
+    swapped = colour_measures(analysis.thumbnail[:, :, _RED_AS_GREEN])
+    if colour is None or swapped is None or analysis.lesion is None:
+        return math.inf, math.inf, 0
+    return blue_over_red(colour), blue_over_red(swapped), lit_corners(analysis.lesion.segmentation.field)
 
 
 def reading(gate: QualityGate, frame: Frame, skin: bool) -> Reading:
@@ -111,9 +123,10 @@ def read_all(gate: QualityGate, photos: Photos) -> list[Reading]:
     return readings
 
 
-def fitted(readings: Sequence[Reading]) -> float:
-    """``quality.fit``'s lower limit on these photos' blue-to-red (those the gate could read)."""
-    values = [{_RULE.measure: r.blue_over_red} for r in readings if math.isfinite(r.blue_over_red)]
+def fitted(readings: Sequence[Reading], measure: str) -> float:
+    """``quality.fit``'s lower limit on these photos' ``measure`` (those the gate could read): the
+    blue-to-red's rule, whichever ratio it is given."""
+    values = [{_RULE.measure: getattr(r, measure)} for r in readings if math.isfinite(getattr(r, measure))]
     defaults = SimpleNamespace(**{_RULE.setting: BLUE_OVER_RED_BELOW})
     return fit_limits(values, [_RULE], defaults, within_defaults=False)[0].value
 
@@ -123,9 +136,9 @@ def _refused(readings: Sequence[Reading]) -> int:
     return sum(r.wrong_modality for r in readings)
 
 
-def _caught(readings: Sequence[Reading], limit: float) -> int:
-    """How many of these photos the gate's rule takes for a retina at ``limit``."""
-    return sum(reads_as_retina(r.blue_over_red, r.corners, limit) for r in readings)
+def _caught(readings: Sequence[Reading], measure: str, limit: float) -> int:
+    """How many of these photos the gate's rule takes for a retina with ``measure`` under ``limit``."""
+    return sum(reads_as_retina(getattr(r, measure), r.corners, limit) for r in readings)
 
 
 def _share(count: int, total: int) -> str:
@@ -166,19 +179,22 @@ def summary(read: Readings) -> None:
     print(f"{'all dermoscopy':<26} {len(skin):>7,}  {wrong:>19}  {'':>19}{_lowest_cells(skin)}")
 
 
-def leave_one_out(read: Readings) -> None:
-    """A limit fitted on each dermoscopy source: the retinas it catches, the other skin it refuses;
-    then the declared limit's, from the gate's verdicts."""
-    print("\nleave one source out: retinas caught (fundus), photos refused (dermoscopy), by the gate's rule")
+def leave_one_out(read: Readings, measure: str, declared: float) -> None:
+    """A limit on ``measure`` fitted on each dermoscopy source: the retinas it catches, the other
+    skin it refuses; then the ``declared`` limit's: for blue-to-red the gate's verdicts, for another
+    measure the gate's rule at that limit."""
+    print(f"\nleave one source out, {measure}: retinas caught (fundus), photos refused (skin), by the gate's rule")
     print(f"{'fitted on':<15} {'limit':>6}  " + "  ".join(f"{name:>19}" for name in read))
     for fit_on, (modality, fitting) in read.items():
         if modality != "dermoscopy":
             continue
-        limit = fitted(fitting)
-        cells = ["(fit)" if name == fit_on else _share(_caught(rs, limit), len(rs)) for name, (_, rs) in read.items()]
+        limit = fitted(fitting, measure)
+        caught = {name: _share(_caught(rs, measure, limit), len(rs)) for name, (_, rs) in read.items()}
+        cells = ["(fit)" if name == fit_on else cell for name, cell in caught.items()]
         print(f"{fit_on:<15} {limit:>6.3f}  " + "  ".join(f"{cell:>19}" for cell in cells))
-    cells = [_share(_refused(rs), len(rs)) for _, rs in read.values()]
-    print(f"{'declared':<15} {BLUE_OVER_RED_BELOW:>6.3f}  " + "  ".join(f"{cell:>19}" for cell in cells))
+    gate = measure == _RULE.measure
+    cells = [_share(_refused(rs) if gate else _caught(rs, measure, declared), len(rs)) for _, rs in read.values()]
+    print(f"{'declared':<15} {declared:>6.3f}  " + "  ".join(f"{cell:>19}" for cell in cells))
 
 
 def chosen(args: argparse.Namespace) -> list[Photos]:
@@ -202,7 +218,8 @@ def main() -> None:
     gate = QualityGate(QualityConfig())
     read = {photos.name: (photos.modality, read_all(gate, photos)) for photos in chosen(args)}
     summary(read)
-    leave_one_out(read)
+    leave_one_out(read, "blue_over_red", BLUE_OVER_RED_BELOW)
+    leave_one_out(read, "blue_over_green", BLUE_OVER_GREEN_BELOW)
 
 
 if __name__ == "__main__":

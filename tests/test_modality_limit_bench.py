@@ -1,8 +1,8 @@
 """``bench/modality_limit.py`` prints the wrong-modality figures of ``docs/quality-gate.md`` and the
 README (the gate's verdicts on every photo, the lowest blue-to-red of skin, the leave-one-source-out
-table): it calls the gate's analysis, ``quality.fit`` and ``quality.modality`` by name, so a rename
-breaks it without any other test noticing. It is run here on the bundled samples, whatever
-``../shared`` holds."""
+table, and the same table for the rule not taken, blue over green): it calls the gate's analysis,
+``quality.fit`` and ``quality.modality`` by name, so a rename breaks it without any other test
+noticing. It is run here on the bundled samples, whatever ``../shared`` holds."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _rows(block: str) -> dict[str, list[str]]:
 def test_the_wrong_modality_figures_come_from_the_gate_on_the_bundled_samples():
     run = subprocess.run([sys.executable, str(BENCH), "--samples"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    verdicts, table = (_rows(block) for block in run.stdout.split("\n\n"))
+    verdicts, table, green = (_rows(block) for block in run.stdout.split("\n\n"))
     retina, naevus = verdicts["sample retina"], verdicts["sample naevus"]
     # The gate's verdicts: the rendered naevus passes and is not the wrong modality, and its lowest
     # blue-to-red is read as it is and with a round field drawn (its own field is not round: none).
@@ -33,3 +33,8 @@ def test_the_wrong_modality_figures_come_from_the_gate_on_the_bundled_samples():
     assert table["sample naevus"] == [naevus[6], "1/1", "100.0%", "(fit)"], table
     # The declared row is the gate's own verdicts.
     assert table["declared"] == ["0.250", *retina[2:4], *naevus[2:4]], table
+    # Blue over green, by the same rule: skin's green is under its red, so the naevus's own limit is
+    # over its blue-to-red, and the declared row is the rule's at 0.5.
+    assert green["sample naevus"][1:] == ["1/1", "100.0%", "(fit)"], green
+    assert float(green["sample naevus"][0]) > float(naevus[6]), (green, naevus)
+    assert green["declared"][0] == "0.500" and len(green["declared"]) == 5, green
