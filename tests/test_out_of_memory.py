@@ -121,7 +121,7 @@ def test_a_bare_memory_error_is_named_in_the_line(tmp_path, retina_jpeg, capsys,
     def starved(path: Path) -> None:
         raise MemoryError
 
-    monkeypatch.setattr("firmware_app.cli.read_frame", starved)
+    monkeypatch.setattr("firmware_app.capture.photo_to_screen.read_frame", starved)
     status = main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)])
     err = capsys.readouterr().err
     assert status == 8

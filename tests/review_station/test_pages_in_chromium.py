@@ -16,7 +16,9 @@ def sign_in_on(page, base: str, username: str = "ana", password: str = PASSWORD)
     page.goto(f"{base}/sign-in")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    # Wait for the page the form leads to: a test that reads the page at once otherwise races its load.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def test_signing_in_ends_on_a_page_to_get_so_a_reload_never_resends_the_password(
@@ -30,7 +32,8 @@ def test_signing_in_ends_on_a_page_to_get_so_a_reload_never_resends_the_password
         assert page.url == f"{base}/sign-in?failed=1"
         stale.fill("input[name=username]", "ana")
         stale.fill("input[name=password]", PASSWORD)
-        stale.click("button[type=submit]")
+        with stale.expect_navigation():
+            stale.click("button[type=submit]")
         assert stale.url == f"{base}/sign-in?stale=1" and "had expired" in stale.inner_text("main")
         requests = []
         stale.on("request", lambda request: requests.append(request.method))
