@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import Records
-from firmware_app.records.verdicts import CALL_BACK_VERDICTS, LATEST_REVIEW, NO_REFER, to_call_back
+from firmware_app.records.verdicts import CALL_BACK_REASON, LATEST_REVIEW, to_call_back
 
 
 @dataclass(frozen=True)
@@ -36,16 +36,15 @@ class WorklistEntry:
     # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye audited
     # before the event kept it.
     clock: str | None = None
+    # Why the specialist's latest verdict asks the nurse to call the patient back, whether or not the
+    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the verdict that overturns
+    # the device's "no_refer", or ``urgent``; ``None`` when it asks nothing the device did not.
+    call_back: str | None = None
 
     @property
     def clock_not_set(self) -> bool:
         """Dated by a clock NTP had not set: its time may be off by hours, days or years."""
         return self.clock not in (None, ClockState.SYNCHRONISED)
-
-    @property
-    def overturned(self) -> bool:
-        """The specialist's latest verdict asks for what the device did not: call the patient back."""
-        return self.verdict in CALL_BACK_VERDICTS and self.outcome == NO_REFER
 
     @property
     def last_change(self) -> datetime:
@@ -106,7 +105,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock, "
+    f"{CALL_BACK_REASON} AS call_back "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
@@ -127,6 +127,7 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
             row["urgency"],
             row["clock"],
+            row["call_back"],
         )
         for row in rows
     ]

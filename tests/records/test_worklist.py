@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
@@ -69,7 +70,7 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     entries = {entry.result_id: entry for entry in worklist(store.records, today)}
     assert set(entries) == {cleared.result_id, referred.result_id}  # not the one without a verdict
     assert untouched.result_id not in entries
-    assert entries[cleared.result_id].overturned and not entries[referred.result_id].overturned
+    assert entries[cleared.result_id].call_back == "refer" and entries[referred.result_id].call_back is None
     assert entries[cleared.result_id].verdict_received_at == clock.now
     assert verdicts_to_act_on(store.records).patients == 1  # the device's referral agreed with: nothing to call back
     # Not opened by the next morning: still on the list the banner leads to, though it came yesterday.
@@ -92,7 +93,7 @@ def test_the_latest_verdict_is_the_stations_latest_whatever_the_devices_clock_or
     clock.now = decided + timedelta(hours=2)  # ...then set right before the amendment arrives
     store.add_review(review(cleared.result_id, "no_refer", 2, decided + timedelta(hours=1)))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.verdict == "no_refer" and not entry.overturned and verdicts_to_act_on(store.records).patients == 0
+    assert entry.verdict == "no_refer" and entry.call_back is None and verdicts_to_act_on(store.records).patients == 0
     # An older verdict arriving after a newer one (two ingesters) does not replace it either.
     store.add_review(review(cleared.result_id, "ungradable", 3, decided - timedelta(hours=1)))
     assert entries_of(store.records, [cleared.result_id])[0].verdict == "no_refer"
@@ -105,7 +106,7 @@ def test_a_photo_the_specialist_cannot_grade_calls_the_patient_back_too(tmp_path
     cleared = record_one(store, small_photo(), sample_record(score=0.05))
     store.add_review(review(cleared.result_id, "ungradable", 1))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.overturned and verdicts_to_act_on(store.records).patients == 1
+    assert entry.call_back == "ungradable" and verdicts_to_act_on(store.records).patients == 1
 
 
 def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_is_counted(tmp_path) -> None:
@@ -132,6 +133,39 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=0)  # opened: called back
     store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
     assert entries_of(store.records, [other.result_id])[0].urgency is None
+
+
+def test_an_urgent_verdict_on_a_patient_the_device_referred_is_called_back_a_routine_one_is_not(tmp_path) -> None:
+    """The device gives no urgency: a patient it referred, or whose photo it could not grade, was told
+    of a routine referral (or a retake). The specialist's urgent referral, or urgent "not gradable", is
+    a call-back until the record is opened, on any day; a routine referral of either is what the
+    nurse already said (an ungradable photo counts as a referral on the result screen and hand-out)."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = Clock(today - timedelta(days=3))
+    store = open_store(tmp_path, clock=clock)
+    ungradable = Triage(Outcome.UNGRADABLE)
+    referred, urgent_referred, not_graded, urgent_not_graded = (
+        record_one(store, small_photo(), record).result_id
+        for record in (
+            sample_record(captured_at=clock(), score=0.9),
+            sample_record(captured_at=clock(), score=0.9),
+            replace(sample_record(captured_at=clock()), triage=ungradable),
+            replace(sample_record(captured_at=clock()), triage=ungradable),
+        )
+    )
+    clock.now = today + timedelta(hours=9)
+    verdicts = {referred: "routine", urgent_referred: "urgent", not_graded: "routine", urgent_not_graded: "urgent"}
+    for number, (result_id, urgency) in enumerate(verdicts.items()):
+        store.add_review(replace(review(result_id, "refer", number), urgency=urgency))
+    calls = {entry.result_id: entry.call_back for entry in entries_of(store.records, list(verdicts))}
+    assert calls == {referred: None, urgent_referred: "urgent", not_graded: None, urgent_not_graded: "urgent"}
+    assert verdicts_to_act_on(store.records) == CallBacks(patients=2, urgent=2)
+    # Not opened the day it came: still on the list the banner leads to, days later.
+    later = today + timedelta(days=4)
+    listed = [entry.result_id for entry in worklist(store.records, later)]
+    assert sorted(listed) == sorted([urgent_referred, urgent_not_graded])
+    store.view(urgent_referred)
+    assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=1)
 
 
 def test_a_morning_on_fake_hwclock_time_stays_on_today_after_ntp_steps_the_clock_forward(tmp_path) -> None:
@@ -266,7 +300,7 @@ def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path
     with pytest.raises(SealBroken):
         store.view(cleared)
     assert verdicts_to_act_on(store.records).patients == 1
-    assert entries_of(store.records, [cleared])[0].overturned
+    assert entries_of(store.records, [cleared])[0].call_back == "refer"
 
 
 def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_back_readable(tmp_path, caplog) -> None:
