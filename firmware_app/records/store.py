@@ -143,9 +143,14 @@ class Erasure:
     unreadable_references: tuple[str, ...] = ()
 
 
+def _reference_key(text: str) -> str:
+    """A patient reference as a nurse compares two: ignoring case, width and surrounding spaces."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
 def _same_reference(a: str, b: str) -> bool:
-    """Erasure matches references as a nurse would: ignoring case, width and surrounding spaces."""
-    return unicodedata.normalize("NFKC", a).strip().casefold() == unicodedata.normalize("NFKC", b).strip().casefold()
+    """Erasure matches references as a nurse would (``_reference_key``)."""
+    return _reference_key(a) == _reference_key(b)
 
 
 def _loose_reference(text: str) -> str:
@@ -361,6 +366,17 @@ class ScreeningStore:
 
     def _open_text(self, sealed: bytes | None, binding: str) -> str | None:
         return None if sealed is None else self.records.sealer.open(sealed, binding).decode("utf-8", "surrogateescape")
+
+    def patient_of(self, result_id: str, sealed: bytes | None) -> tuple[str, str]:
+        """Whom a screening is of, given its ``patient_sealed``, to count patients rather than results:
+        the same reference as a nurse compares two (``_reference_key``; erasure's rule). A screening
+        without a reference (the command line's), or whose reference a worn card damaged (the record's
+        view says so), stands for a patient of its own: counted once too often rather than hidden."""
+        try:
+            reference = self._open_text(sealed, f"patient:{result_id}")
+        except SealBroken:
+            reference = None
+        return ("result", result_id) if reference is None else ("patient", _reference_key(reference))
 
     def note_configuration(self, digest: str) -> None:
         """Audit a configuration that differs from the one in force when the last screening ran."""

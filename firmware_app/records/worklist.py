@@ -1,7 +1,8 @@
 """The screenings of a period as the nurse's worklist sees them: sync state and specialist verdict,
 and the eyes a nurse chose to leave unphotographed when finishing a visit.
 
-Reads codes and times only; nothing sealed is opened, so listing the day is not an audited view.
+Reads codes and times only, so listing the day is not an audited view; the call-back count opens the
+patients' references to tell them apart, and shows none.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
-from firmware_app.records.store import Records
-from firmware_app.records.verdicts import CALL_BACK_REASON, LATEST_REVIEW, to_call_back
+from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.verdicts import CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
 
 @dataclass(frozen=True)
@@ -196,14 +197,21 @@ def image_count(records: Records, result_ids: list[str]) -> int:
 @dataclass(frozen=True)
 class CallBacks:
     """The patients a specialist's latest verdict asks the nurse to call back, of records nobody has
-    opened since (shown on every screen until then), and how many of them the specialist marked urgent."""
+    opened since (shown on every screen until then), and how many of them the specialist marked urgent
+    (for any of their results)."""
 
     patients: int
     urgent: int
 
 
-def verdicts_to_act_on(records: Records) -> CallBacks:
-    """The call-backs waiting for the nurse (``CallBacks``)."""
-    counts = to_call_back("count(*), count(*) FILTER (WHERE r.urgency = 'urgent')")
-    patients, urgent = records.connection.execute(counts).fetchone()
-    return CallBacks(patients, urgent)
+def verdicts_to_act_on(store: ScreeningStore) -> CallBacks:
+    """The call-backs waiting for the nurse (``CallBacks``), counted by patient: the nurse calls a
+    patient, not an eye, and two eyes (or two lesions) of one patient read as "2 patients". Patients
+    are told apart by their sealed references (``ScreeningStore.patient_of``), opened to be compared,
+    never shown; the list is the unopened call-backs, a handful."""
+    rows = store.records.connection.execute(to_call_back(f"s.result_id, s.patient_sealed, r.urgency = '{URGENT}'"))
+    urgent_by_patient: dict[tuple[str, str], bool] = {}
+    for result_id, sealed, urgent in rows:
+        patient = store.patient_of(result_id, sealed)
+        urgent_by_patient[patient] = urgent_by_patient.get(patient, False) or bool(urgent)
+    return CallBacks(len(urgent_by_patient), sum(urgent_by_patient.values()))

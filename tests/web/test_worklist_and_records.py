@@ -367,6 +367,46 @@ def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_e
     assert page.locator("[data-test=call-back-banner]").count() == 0  # opened: the nurse has whom to call
 
 
+def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...]) -> None:
+    """Eyes of one patient the device cleared, each referred by the specialist: to call back."""
+    store = open_store(app.directory)
+    for eye in eyes:
+        record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye=eye), score=0.05))
+        review_id = f"rev-{record.result_id}"
+        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None))
+    store.records.close()
+
+
+def banner_reads(page, words: dict[str, str], name: str) -> bool:
+    """Whether the call-back banner says ``words`` in each language (the screen snapped as ``name``)."""
+    said = {}
+    for language in words:
+        switch_to(page, language)
+        said[language] = page.locator("[data-test=call-back-banner]").inner_text()
+        snap(page, name)
+    return said == words
+
+
+def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page, app):
+    """Both eyes of one patient the device cleared, both referred by the specialist: one patient to
+    call, and the banner says so in the singular (on main: "2 patients"), in both languages; a second
+    patient makes it two."""
+    referred_by_the_specialist(app, "T-3", ("R", "L"))
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    one = {
+        "en": "A specialist asks you to contact a patient: open the record to call them back",
+        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler",
+    }
+    two = {
+        "en": "Specialists ask you to contact 2 patients: open their records to call them back",
+        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler",
+    }
+    assert banner_reads(page, one, "ready-call-back-one-patient")
+    referred_by_the_specialist(app, "T-4", ("R",))
+    assert banner_reads(page, two, "ready-call-back-two-patients")
+
+
 def test_a_long_day_shows_the_triage_disclaimer_without_scrolling_to_its_end(page, app):
     """A day of many screenings is many screens long: the disclaimer is above the list, not after it."""
     store = open_store(app.directory)
