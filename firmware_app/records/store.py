@@ -594,8 +594,9 @@ class ScreeningStore:
         """One verdict as its record shows it. A comment whose bytes a worn card changed (``SealBroken``)
         is ``None`` with ``comment_unreadable``, logged by its ids: failing the whole view for it kept
         the nurse from the verdict and from the patient's reference a call-back needs, though neither
-        was damaged. The station still holds the comment."""
-        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+        was damaged. The station still holds the comment. The boot it arrived on is left out: it only
+        keeps Today's list (records/worklist.py), and says nothing to a reader."""
+        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed", "boot")}
         try:
             comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
         except SealBroken:
@@ -757,7 +758,8 @@ class ScreeningStore:
             now = self.records.clock()
             self._db.execute(
                 "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
-                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis, clock, boot) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.review_id,
                     review.result_id,
@@ -770,6 +772,8 @@ class ScreeningStore:
                     review.icdr_grade,
                     review.maculopathy,
                     review.diagnosis,
+                    self.records.clock_state(now).value,
+                    self.records.boot() or None,
                 ),
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}

@@ -160,6 +160,21 @@ def _recorded_today(records: Records, since: datetime) -> tuple[str, list[object
     return condition, parameters
 
 
+def _received_today(records: Records, since: datetime) -> tuple[str, list[object]]:
+    """Which verdicts arrived today: a condition on ``review`` and its parameters, by the screenings'
+    rule (``_recorded_today``): by their time when it can be true, or, whatever it says, on this boot
+    on a clock NTP had not set. A verdict the broker delivers at boot, before NTP steps the clock, is
+    dated by fake-hwclock's saved time: days behind, it never showed on Today the day it came; days
+    ahead, it topped Today for days."""
+    condition = "received_at BETWEEN ? AND ?"
+    parameters: list[object] = list(_today_bounds(records, since))
+    boot = records.boot()
+    if boot:
+        condition += " OR (boot = ? AND clock IS NOT ?)"
+        parameters += [boot, ClockState.SYNCHRONISED.value]
+    return condition, parameters
+
+
 def worklist(
     records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
 ) -> list[WorklistEntry]:
@@ -167,13 +182,13 @@ def worklist(
     verdict arrived since (a verdict comes days later and must not go unseen) or whose patient is still
     to be called back, and the eyes left unphotographed since; latest change first; optionally only
     those with a verdict, or only one operator's."""
-    moment = since.astimezone(UTC).isoformat()  # the records keep UTC times: compared as text
     today, parameters = _recorded_today(records, since)
+    received, received_parameters = _received_today(records, since)
     recent = (
-        f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
+        f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE {received}) "
         f"OR s.result_id IN ({to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
-    entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, since)
+    entries = _entries(records, recent, [*parameters, *received_parameters]) + _not_photographed(records, since)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
     return [
         entry

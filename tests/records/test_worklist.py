@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from firmware_app.inference.triage import Outcome, Triage
-from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.worklist import (
@@ -21,7 +20,15 @@ from firmware_app.records.worklist import (
     verdicts_to_act_on,
     worklist,
 )
-from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
+from tests.records.kit import (
+    BEFORE_LAST_BACKUP,
+    back_to,
+    flip_a_bit_on_the_card,
+    open_store,
+    record_one,
+    sample_record,
+    small_photo,
+)
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
@@ -237,6 +244,28 @@ def missed_eyes(store, since: datetime) -> list[bool]:
     return [entry.clock_not_set for entry in worklist(store.records, since) if entry.outcome == NOT_PHOTOGRAPHED]
 
 
+@pytest.mark.parametrize("off_by", [timedelta(days=-2), timedelta(days=2)], ids=["behind", "ahead"])
+def test_a_verdict_received_before_ntp_set_the_clock_follows_the_screenings_rule(tmp_path, off_by) -> None:
+    """A verdict the broker delivers at boot, before NTP, is dated by fake-hwclock's saved time. Two
+    days behind, it never showed on Today the day it came (a routine "no referral" is no call-back to
+    keep it there); two days ahead, it stayed on Today two days. Now, like a screening, it is on
+    Today on this boot whatever its date, and by its date once the device has restarted."""
+    midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)
+    clock = Clock(midnight - timedelta(days=2, hours=1))  # screened on an earlier boot, its clock set
+    store = open_store(tmp_path, clock=clock, boot="an earlier boot")
+    screened = record_one(store, small_photo(), sample_record(captured_at=clock(), score=0.05)).result_id
+    store.records.close()
+    clock.now = midnight + timedelta(hours=8) + off_by  # booted on the saved time; the verdict comes
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    assert store.add_review(review(screened, "no_refer", 1)) == "stored"
+    clock.now = midnight + timedelta(hours=9)  # NTP answers
+    store.records.synchronised = lambda: True
+    assert [entry.result_id for entry in worklist(store.records, midnight)] == [screened]
+    store.records.close()
+    store = open_store(tmp_path, clock=clock, boot="the next boot")
+    assert worklist(store.records, midnight) == []  # its date was not today's
+
+
 def test_a_missed_eye_follows_the_screenings_rule_when_ntp_steps_the_clock_either_way(tmp_path) -> None:
     """As a screening: a visit finished on fake-hwclock's time two days behind stays on Today after NTP
     steps the clock forward, one two days ahead leaves it once the boot ends, not days later."""
@@ -267,7 +296,7 @@ def back_to_before_opened_at(store) -> None:
     db.execute("DROP INDEX review_result")
     for column in ("opened_at", "urgency", "icdr_grade", "maculopathy", "diagnosis"):
         db.execute(f"ALTER TABLE review DROP COLUMN {column}")
-    db.execute(f"PRAGMA user_version = {BEFORE_OPENED_AT}")
+    back_to(db, BEFORE_OPENED_AT)
     store.records.close()
 
 
@@ -301,8 +330,7 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
     store = open_store(tmp_path, clock=clock)
     unread = record_one(store, small_photo(), sample_record(score=0.05))
     assert store.add_review(review(unread.result_id, "refer", 1)) == "stored"
-    db = store.records.connection
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # the release before the backfill
+    back_to(store.records.connection, BEFORE_LAST_BACKUP - 1)  # the release before the backfill
     store.records.close()
     store = open_store(tmp_path, clock=clock)
     assert verdicts_to_act_on(store).patients == 1

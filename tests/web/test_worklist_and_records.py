@@ -407,6 +407,29 @@ def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page,
     assert banner_reads(page, two, "ready-call-back-two-patients")
 
 
+def test_a_verdict_received_before_ntp_set_the_clock_is_on_today(page, app):
+    """A screening of days ago; its verdict delivered on this boot before NTP set the clock, so dated
+    by fake-hwclock's time two days behind: on main it never showed on Today (a "no referral" is no
+    call-back); now it is there, as a screening recorded so would be, in both languages."""
+    screened = datetime.now(UTC) - timedelta(days=3)
+    store = open_store(app.directory, clock=lambda: screened, boot="an earlier boot")
+    record = record_one(store, small_photo(), sample_record(captured_at=screened, score=0.05))
+    store.records.close()
+    behind = datetime.now(UTC) - timedelta(days=2)
+    store = open_store(app.directory, clock=lambda: behind, synchronised=False, boot=current_boot())
+    assert store.add_review(Review("rev-1", record.result_id, "no_refer", behind, "dr-lopez", None)) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language, words in (("en", "Specialist: no referral"), ("fr", "Spécialiste\xa0: pas d'orientation")):
+        page.goto(f"{app.url}/today")
+        switch_to(page, language)
+        assert page.locator("[data-test=verdict]").inner_text() == words
+        assert page.locator("[data-test=clock-not-set]").count() == 0  # the screening was dated right
+        assert unscrolled(page)
+        snap(page, "today-verdict-clock-not-set")
+
+
 def test_a_long_day_shows_the_triage_disclaimer_without_scrolling_to_its_end(page, app):
     """A day of many screenings is many screens long: the disclaimer is above the list, not after it."""
     store = open_store(app.directory)
