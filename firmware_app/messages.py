@@ -356,16 +356,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {what}. Check its cable, then tap Retry.",
         "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis touchez Réessayer.",
     },
+    # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
+    # retake of a patient it cleared, or an urgent referral: records/verdicts.py).
     "status.call_back.one": {
-        "en": "A specialist asks to see again a patient the device did not refer: open the record to call them back",
-        "fr": "Un spécialiste veut revoir un patient que l'appareil n'a pas adressé : ouvrez son dossier pour le "
-        "rappeler",
+        "en": "A specialist asks you to contact a patient: open the record to call them back",
+        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler",
     },
     "status.call_back.other": {
-        "en": "Specialists ask to see again {count} patients the device did not refer: open their records to "
-        "call them back",
-        "fr": "Des spécialistes veulent revoir {count} patients que l'appareil n'a pas adressés : ouvrez leurs "
-        "dossiers pour les rappeler",
+        "en": "Specialists ask you to contact {count} patients: open their records to call them back",
+        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les rappeler",
     },
     "status.call_back_urgent.one": {"en": "Urgent.", "fr": "Urgent."},
     "status.call_back_urgent.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
@@ -1028,6 +1027,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.call_back.ungradable": {
         "en": "Specialist: not gradable. Call the patient back for another photo",
         "fr": "Spécialiste : ininterprétable. Rappelez le patient pour une nouvelle photo",
+    },
+    # A referral or "not gradable" the specialist marks urgent, on a screening the device referred or
+    # could not grade: the nurse arranged a routine referral, or a retake, and must bring it forward.
+    "verdict.call_back.urgent": {
+        "en": "Specialist asks for an urgent referral. Contact the patient",
+        "fr": "Le spécialiste demande une orientation urgente. Contactez le patient",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.

@@ -13,12 +13,20 @@ from datetime import datetime
 import pytest
 
 from firmware_app.backup import last_backup
-from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.health.test_doctor import doctor
-from tests.records.kit import DEVICE, flip_a_bit_on_the_card, open_store, record_one, small_photo, write_config
+from tests.records.kit import (
+    BEFORE_LAST_BACKUP,
+    DEVICE,
+    back_to,
+    flip_a_bit_on_the_card,
+    open_store,
+    record_one,
+    small_photo,
+    write_config,
+)
 from tests.records.test_key_check import legacy_fingerprint
 from tests.test_cli import edgescreen
 
@@ -292,7 +300,7 @@ def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgra
         (at,) = db.execute("SELECT at FROM audit WHERE kind = 'export' ORDER BY seq DESC LIMIT 1").fetchone()
         assert db.execute("SELECT value FROM meta WHERE key = 'last_backup'").fetchone() == (at,)
         db.execute("DELETE FROM meta WHERE key = 'last_backup'")  # as the release before left them
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        back_to(db, BEFORE_LAST_BACKUP)
     store = open_store(directory)
     try:
         assert last_backup(store.records) == datetime.fromisoformat(at)

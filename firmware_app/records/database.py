@@ -180,6 +180,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             WHERE kind = 'export' AND json_extract(details, '$.scope') = 'backup'
             HAVING max(at) IS NOT NULL""",
     ),
+    # The state of the device clock a verdict's arrival was dated by, and the boot it arrived on: one
+    # received before NTP set the clock may be dated days off, and Today keeps it by the screenings'
+    # rule (records/worklist.py). NULL for the verdicts received before: their dates stand as they are.
+    ("ALTER TABLE review ADD COLUMN clock TEXT", "ALTER TABLE review ADD COLUMN boot TEXT"),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

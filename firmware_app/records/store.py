@@ -143,9 +143,14 @@ class Erasure:
     unreadable_references: tuple[str, ...] = ()
 
 
+def _reference_key(text: str) -> str:
+    """A patient reference as a nurse compares two: ignoring case, width and surrounding spaces."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
 def _same_reference(a: str, b: str) -> bool:
-    """Erasure matches references as a nurse would: ignoring case, width and surrounding spaces."""
-    return unicodedata.normalize("NFKC", a).strip().casefold() == unicodedata.normalize("NFKC", b).strip().casefold()
+    """Erasure matches references as a nurse would (``_reference_key``)."""
+    return _reference_key(a) == _reference_key(b)
 
 
 def _loose_reference(text: str) -> str:
@@ -361,6 +366,17 @@ class ScreeningStore:
 
     def _open_text(self, sealed: bytes | None, binding: str) -> str | None:
         return None if sealed is None else self.records.sealer.open(sealed, binding).decode("utf-8", "surrogateescape")
+
+    def patient_of(self, result_id: str, sealed: bytes | None) -> tuple[str, str]:
+        """Whom a screening is of, given its ``patient_sealed``, to count patients rather than results:
+        the same reference as a nurse compares two (``_reference_key``; erasure's rule). A screening
+        without a reference (the command line's), or whose reference a worn card damaged (the record's
+        view says so), stands for a patient of its own: counted once too often rather than hidden."""
+        try:
+            reference = self._open_text(sealed, f"patient:{result_id}")
+        except SealBroken:
+            reference = None
+        return ("result", result_id) if reference is None else ("patient", _reference_key(reference))
 
     def note_configuration(self, digest: str) -> None:
         """Audit a configuration that differs from the one in force when the last screening ran."""
@@ -578,8 +594,9 @@ class ScreeningStore:
         """One verdict as its record shows it. A comment whose bytes a worn card changed (``SealBroken``)
         is ``None`` with ``comment_unreadable``, logged by its ids: failing the whole view for it kept
         the nurse from the verdict and from the patient's reference a call-back needs, though neither
-        was damaged. The station still holds the comment."""
-        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed")}
+        was damaged. The station still holds the comment. The boot it arrived on is left out: it only
+        keeps Today's list (records/worklist.py), and says nothing to a reader."""
+        shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed", "boot")}
         try:
             comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
         except SealBroken:
@@ -741,7 +758,8 @@ class ScreeningStore:
             now = self.records.clock()
             self._db.execute(
                 "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
-                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis, clock, boot) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     review.review_id,
                     review.result_id,
@@ -754,6 +772,8 @@ class ScreeningStore:
                     review.icdr_grade,
                     review.maculopathy,
                     review.diagnosis,
+                    self.records.clock_state(now).value,
+                    self.records.boot() or None,
                 ),
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}

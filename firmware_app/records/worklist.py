@@ -1,7 +1,8 @@
 """The screenings of a period as the nurse's worklist sees them: sync state and specialist verdict,
 and the eyes a nurse chose to leave unphotographed when finishing a visit.
 
-Reads codes and times only; nothing sealed is opened, so listing the day is not an audited view.
+Reads codes and times only, so listing the day is not an audited view; the call-back count opens the
+patients' references to tell them apart, and shows none.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
-from firmware_app.records.store import Records
-from firmware_app.records.verdicts import CALL_BACK_VERDICTS, LATEST_REVIEW, NO_REFER, to_call_back
+from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.verdicts import CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,15 @@ class WorklistEntry:
     # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye audited
     # before the event kept it.
     clock: str | None = None
+    # Why the specialist's latest verdict asks the nurse to call the patient back, whether or not the
+    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the verdict that overturns
+    # the device's "no_refer", or ``urgent``; ``None`` when it asks nothing the device did not.
+    call_back: str | None = None
 
     @property
     def clock_not_set(self) -> bool:
         """Dated by a clock NTP had not set: its time may be off by hours, days or years."""
         return self.clock not in (None, ClockState.SYNCHRONISED)
-
-    @property
-    def overturned(self) -> bool:
-        """The specialist's latest verdict asks for what the device did not: call the patient back."""
-        return self.verdict in CALL_BACK_VERDICTS and self.outcome == NO_REFER
 
     @property
     def last_change(self) -> datetime:
@@ -106,7 +106,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock, "
+    f"{CALL_BACK_REASON} AS call_back "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
@@ -127,6 +128,7 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
             row["urgency"],
             row["clock"],
+            row["call_back"],
         )
         for row in rows
     ]
@@ -158,6 +160,21 @@ def _recorded_today(records: Records, since: datetime) -> tuple[str, list[object
     return condition, parameters
 
 
+def _received_today(records: Records, since: datetime) -> tuple[str, list[object]]:
+    """Which verdicts arrived today: a condition on ``review`` and its parameters, by the screenings'
+    rule (``_recorded_today``): by their time when it can be true, or, whatever it says, on this boot
+    on a clock NTP had not set. A verdict the broker delivers at boot, before NTP steps the clock, is
+    dated by fake-hwclock's saved time: days behind, it never showed on Today the day it came; days
+    ahead, it topped Today for days."""
+    condition = "received_at BETWEEN ? AND ?"
+    parameters: list[object] = list(_today_bounds(records, since))
+    boot = records.boot()
+    if boot:
+        condition += " OR (boot = ? AND clock IS NOT ?)"
+        parameters += [boot, ClockState.SYNCHRONISED.value]
+    return condition, parameters
+
+
 def worklist(
     records: Records, since: datetime, with_verdict_only: bool = False, operator: str | None = None
 ) -> list[WorklistEntry]:
@@ -165,13 +182,13 @@ def worklist(
     verdict arrived since (a verdict comes days later and must not go unseen) or whose patient is still
     to be called back, and the eyes left unphotographed since; latest change first; optionally only
     those with a verdict, or only one operator's."""
-    moment = since.astimezone(UTC).isoformat()  # the records keep UTC times: compared as text
     today, parameters = _recorded_today(records, since)
+    received, received_parameters = _received_today(records, since)
     recent = (
-        f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE received_at >= ?) "
+        f"{today} OR s.result_id IN (SELECT result_id FROM review WHERE {received}) "
         f"OR s.result_id IN ({to_call_back('s.result_id')})"  # whatever day: the banner leads here
     )
-    entries = _entries(records, recent, [*parameters, moment]) + _not_photographed(records, since)
+    entries = _entries(records, recent, [*parameters, *received_parameters]) + _not_photographed(records, since)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
     return [
         entry
@@ -195,14 +212,21 @@ def image_count(records: Records, result_ids: list[str]) -> int:
 @dataclass(frozen=True)
 class CallBacks:
     """The patients a specialist's latest verdict asks the nurse to call back, of records nobody has
-    opened since (shown on every screen until then), and how many of them the specialist marked urgent."""
+    opened since (shown on every screen until then), and how many of them the specialist marked urgent
+    (for any of their results)."""
 
     patients: int
     urgent: int
 
 
-def verdicts_to_act_on(records: Records) -> CallBacks:
-    """The call-backs waiting for the nurse (``CallBacks``)."""
-    counts = to_call_back("count(*), count(*) FILTER (WHERE r.urgency = 'urgent')")
-    patients, urgent = records.connection.execute(counts).fetchone()
-    return CallBacks(patients, urgent)
+def verdicts_to_act_on(store: ScreeningStore) -> CallBacks:
+    """The call-backs waiting for the nurse (``CallBacks``), counted by patient: the nurse calls a
+    patient, not an eye, and two eyes (or two lesions) of one patient read as "2 patients". Patients
+    are told apart by their sealed references (``ScreeningStore.patient_of``), opened to be compared,
+    never shown; the list is the unopened call-backs, a handful."""
+    rows = store.records.connection.execute(to_call_back(f"s.result_id, s.patient_sealed, r.urgency = '{URGENT}'"))
+    urgent_by_patient: dict[tuple[str, str], bool] = {}
+    for result_id, sealed, urgent in rows:
+        patient = store.patient_of(result_id, sealed)
+        urgent_by_patient[patient] = urgent_by_patient.get(patient, False) or bool(urgent)
+    return CallBacks(len(urgent_by_patient), sum(urgent_by_patient.values()))

@@ -64,7 +64,7 @@ def status(web: WebApp) -> dict[str, Any]:
         # Refused is not unreachable: the readiness list says so, and the banner would contradict it.
         "offline_minutes": int(offline_s // 60) if long_offline and sync["connection"] != REFUSED else None,
         "camera_banner": camera_banner_key(device.camera.error),
-        "to_call_back": verdicts_to_act_on(device.store.records),
+        "to_call_back": verdicts_to_act_on(device.store),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,12 +17,26 @@ from firmware_app.config import DeviceConfig
 from firmware_app.inference.card import Estimate, OperatingPoint
 from firmware_app.inference.model import ModelReference, Prediction
 from firmware_app.inference.triage import Triage, triage
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import ScreeningContext, ScreeningRecord, new_result_id
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 
 MODEL = ModelReference("dr-referable", "1.0.0", "5" * 64)
 SCREENING_POINT = OperatingPoint("screening", 0.31, Estimate(0.9, (0.85, 0.94)), Estimate(0.7, (0.65, 0.75)))
 DEVICE = DeviceConfig(id="cam-01", site="clinic-7")
+
+
+# The schema before the migration that backfilled ``last_backup``, the last but one (the last added
+# the verdicts' clock and boot: ``back_to`` undoes it).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 2
+
+
+def back_to(db: sqlite3.Connection, version: int) -> None:
+    """Set real records back to ``version``, as a device on that release holds them: the verdicts'
+    clock and boot, the latest migration, go (a test of an earlier one undoes its own columns)."""
+    for column in ("clock", "boot"):
+        db.execute(f"ALTER TABLE review DROP COLUMN {column}")
+    db.execute(f"PRAGMA user_version = {version}")
 
 
 def sample_triage(score: float = 0.72) -> Triage:

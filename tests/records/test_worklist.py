@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from firmware_app.records.database import SCHEMA_VERSION
+from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.worklist import (
@@ -20,7 +20,15 @@ from firmware_app.records.worklist import (
     verdicts_to_act_on,
     worklist,
 )
-from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
+from tests.records.kit import (
+    BEFORE_LAST_BACKUP,
+    back_to,
+    flip_a_bit_on_the_card,
+    open_store,
+    record_one,
+    sample_record,
+    small_photo,
+)
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
@@ -69,16 +77,16 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     entries = {entry.result_id: entry for entry in worklist(store.records, today)}
     assert set(entries) == {cleared.result_id, referred.result_id}  # not the one without a verdict
     assert untouched.result_id not in entries
-    assert entries[cleared.result_id].overturned and not entries[referred.result_id].overturned
+    assert entries[cleared.result_id].call_back == "refer" and entries[referred.result_id].call_back is None
     assert entries[cleared.result_id].verdict_received_at == clock.now
-    assert verdicts_to_act_on(store.records).patients == 1  # the device's referral agreed with: nothing to call back
+    assert verdicts_to_act_on(store).patients == 1  # the device's referral agreed with: nothing to call back
     # Not opened by the next morning: still on the list the banner leads to, though it came yesterday.
     tomorrow = today + timedelta(days=1)
     assert [e.result_id for e in worklist(store.records, tomorrow, with_verdict_only=True)] == [cleared.result_id]
 
     clock.now += timedelta(minutes=5)
     store.view(cleared.result_id)  # the nurse opens the record (audited) to call the patient back
-    assert verdicts_to_act_on(store.records).patients == 0
+    assert verdicts_to_act_on(store).patients == 0
     assert worklist(store.records, tomorrow) == []
 
 
@@ -92,7 +100,7 @@ def test_the_latest_verdict_is_the_stations_latest_whatever_the_devices_clock_or
     clock.now = decided + timedelta(hours=2)  # ...then set right before the amendment arrives
     store.add_review(review(cleared.result_id, "no_refer", 2, decided + timedelta(hours=1)))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.verdict == "no_refer" and not entry.overturned and verdicts_to_act_on(store.records).patients == 0
+    assert entry.verdict == "no_refer" and entry.call_back is None and verdicts_to_act_on(store).patients == 0
     # An older verdict arriving after a newer one (two ingesters) does not replace it either.
     store.add_review(review(cleared.result_id, "ungradable", 3, decided - timedelta(hours=1)))
     assert entries_of(store.records, [cleared.result_id])[0].verdict == "no_refer"
@@ -105,7 +113,7 @@ def test_a_photo_the_specialist_cannot_grade_calls_the_patient_back_too(tmp_path
     cleared = record_one(store, small_photo(), sample_record(score=0.05))
     store.add_review(review(cleared.result_id, "ungradable", 1))
     [entry] = entries_of(store.records, [cleared.result_id])
-    assert entry.overturned and verdicts_to_act_on(store.records).patients == 1
+    assert entry.call_back == "ungradable" and verdicts_to_act_on(store).patients == 1
 
 
 def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_is_counted(tmp_path) -> None:
@@ -121,7 +129,7 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     store.add_review(replace(review(other.result_id, "refer", 2), urgency="soon", icdr_grade="moderate"))
     entries = {entry.result_id: entry for entry in entries_of(store.records, [cleared.result_id, other.result_id])}
     assert (entries[cleared.result_id].urgency, entries[other.result_id].urgency) == ("urgent", "soon")
-    assert verdicts_to_act_on(store.records) == CallBacks(patients=2, urgent=1)
+    assert verdicts_to_act_on(store) == CallBacks(patients=2, urgent=1)
     [kept] = store.view(cleared.result_id)["reviews"]
     assert (kept["urgency"], kept["icdr_grade"], kept["maculopathy"], kept["diagnosis"]) == (
         "urgent",
@@ -129,9 +137,66 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
         "present",
         None,
     )
-    assert verdicts_to_act_on(store.records) == CallBacks(patients=1, urgent=0)  # opened: called back
+    assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=0)  # opened: called back
     store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
     assert entries_of(store.records, [other.result_id])[0].urgency is None
+
+
+def test_an_urgent_verdict_on_a_patient_the_device_referred_is_called_back_a_routine_one_is_not(tmp_path) -> None:
+    """The device gives no urgency: a patient it referred, or whose photo it could not grade, was told
+    of a routine referral (or a retake). The specialist's urgent referral, or urgent "not gradable", is
+    a call-back until the record is opened, on any day; a routine referral of either is what the
+    nurse already said (an ungradable photo counts as a referral on the result screen and hand-out)."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = Clock(today - timedelta(days=3))
+    store = open_store(tmp_path, clock=clock)
+    ungradable = Triage(Outcome.UNGRADABLE)
+    referred, urgent_referred, not_graded, urgent_not_graded = (
+        record_one(store, small_photo(), record).result_id
+        for record in (
+            sample_record(captured_at=clock(), score=0.9),
+            sample_record(captured_at=clock(), score=0.9),
+            replace(sample_record(captured_at=clock()), triage=ungradable),
+            replace(sample_record(captured_at=clock()), triage=ungradable),
+        )
+    )
+    clock.now = today + timedelta(hours=9)
+    verdicts = {referred: "routine", urgent_referred: "urgent", not_graded: "routine", urgent_not_graded: "urgent"}
+    for number, (result_id, urgency) in enumerate(verdicts.items()):
+        store.add_review(replace(review(result_id, "refer", number), urgency=urgency))
+    calls = {entry.result_id: entry.call_back for entry in entries_of(store.records, list(verdicts))}
+    assert calls == {referred: None, urgent_referred: "urgent", not_graded: None, urgent_not_graded: "urgent"}
+    assert verdicts_to_act_on(store) == CallBacks(patients=2, urgent=2)
+    # Not opened the day it came: still on the list the banner leads to, days later.
+    later = today + timedelta(days=4)
+    listed = [entry.result_id for entry in worklist(store.records, later)]
+    assert sorted(listed) == sorted([urgent_referred, urgent_not_graded])
+    store.view(urgent_referred)
+    assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=1)
+
+
+def test_call_backs_count_patients_not_their_eyes_or_lesions(tmp_path) -> None:
+    """The nurse calls a patient: both eyes of one referred, or a reference typed once in capitals and
+    once not, are one call. A screening without a reference, or whose reference the card damaged,
+    counts alone (once too often rather than hidden); a patient is urgent if any of their results is."""
+    store = open_store(tmp_path)
+    patients = (("R", "MRN-1"), ("L", " mrn-1"), ("R", "MRN-2"), ("L", "MRN-2"), ("R", None), ("L", None))
+    results = [
+        record_one(store, small_photo(), sample_record(ScreeningContext(ref, eye=eye), score=0.05)).result_id
+        for eye, ref in patients
+    ]
+    for number, result_id in enumerate(results):
+        store.add_review(replace(review(result_id, "refer", number), urgency="urgent" if number == 1 else "soon"))
+    assert verdicts_to_act_on(store) == CallBacks(patients=4, urgent=1)
+    store.view(results[1])  # one eye's record opened: the other eye's call-back is the same patient's
+    assert verdicts_to_act_on(store) == CallBacks(patients=4, urgent=0)
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = store.records.connection.execute(
+        "SELECT patient_sealed FROM screening WHERE result_id = ?", (results[3],)
+    ).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    assert verdicts_to_act_on(open_store(tmp_path)) == CallBacks(patients=5, urgent=0)
 
 
 def test_a_morning_on_fake_hwclock_time_stays_on_today_after_ntp_steps_the_clock_forward(tmp_path) -> None:
@@ -179,6 +244,28 @@ def missed_eyes(store, since: datetime) -> list[bool]:
     return [entry.clock_not_set for entry in worklist(store.records, since) if entry.outcome == NOT_PHOTOGRAPHED]
 
 
+@pytest.mark.parametrize("off_by", [timedelta(days=-2), timedelta(days=2)], ids=["behind", "ahead"])
+def test_a_verdict_received_before_ntp_set_the_clock_follows_the_screenings_rule(tmp_path, off_by) -> None:
+    """A verdict the broker delivers at boot, before NTP, is dated by fake-hwclock's saved time. Two
+    days behind, it never showed on Today the day it came (a routine "no referral" is no call-back to
+    keep it there); two days ahead, it stayed on Today two days. Now, like a screening, it is on
+    Today on this boot whatever its date, and by its date once the device has restarted."""
+    midnight = datetime(2026, 12, 2, tzinfo=KOLKATA)
+    clock = Clock(midnight - timedelta(days=2, hours=1))  # screened on an earlier boot, its clock set
+    store = open_store(tmp_path, clock=clock, boot="an earlier boot")
+    screened = record_one(store, small_photo(), sample_record(captured_at=clock(), score=0.05)).result_id
+    store.records.close()
+    clock.now = midnight + timedelta(hours=8) + off_by  # booted on the saved time; the verdict comes
+    store = open_store(tmp_path, clock=clock, synchronised=False)
+    assert store.add_review(review(screened, "no_refer", 1)) == "stored"
+    clock.now = midnight + timedelta(hours=9)  # NTP answers
+    store.records.synchronised = lambda: True
+    assert [entry.result_id for entry in worklist(store.records, midnight)] == [screened]
+    store.records.close()
+    store = open_store(tmp_path, clock=clock, boot="the next boot")
+    assert worklist(store.records, midnight) == []  # its date was not today's
+
+
 def test_a_missed_eye_follows_the_screenings_rule_when_ntp_steps_the_clock_either_way(tmp_path) -> None:
     """As a screening: a visit finished on fake-hwclock's time two days behind stays on Today after NTP
     steps the clock forward, one two days ahead leaves it once the boot ends, not days later."""
@@ -209,7 +296,7 @@ def back_to_before_opened_at(store) -> None:
     db.execute("DROP INDEX review_result")
     for column in ("opened_at", "urgency", "icdr_grade", "maculopathy", "diagnosis"):
         db.execute(f"ALTER TABLE review DROP COLUMN {column}")
-    db.execute(f"PRAGMA user_version = {BEFORE_OPENED_AT}")
+    back_to(db, BEFORE_OPENED_AT)
     store.records.close()
 
 
@@ -232,10 +319,10 @@ def test_verdicts_opened_before_the_call_back_list_are_not_called_back_after_the
     # Opened after it arrived: seen then. Never opened: still to be called back, as nothing shows
     # that anyone read it.
     assert seen == {unread.result_id: None, opened.result_id: (received + timedelta(hours=3)).isoformat()}
-    assert verdicts_to_act_on(store.records).patients == 1
+    assert verdicts_to_act_on(store).patients == 1
     later = record_one(store, small_photo(), sample_record(score=0.05))
     assert store.add_review(review(later.result_id, "refer", 3)) == "stored"
-    assert verdicts_to_act_on(store.records).patients == 2  # a verdict after the upgrade waits to be opened
+    assert verdicts_to_act_on(store).patients == 2  # a verdict after the upgrade waits to be opened
 
 
 def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_called_back(tmp_path) -> None:
@@ -243,11 +330,10 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
     store = open_store(tmp_path, clock=clock)
     unread = record_one(store, small_photo(), sample_record(score=0.05))
     assert store.add_review(review(unread.result_id, "refer", 1)) == "stored"
-    db = store.records.connection
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # the release before the backfill
+    back_to(store.records.connection, BEFORE_LAST_BACKUP - 1)  # the release before the backfill
     store.records.close()
     store = open_store(tmp_path, clock=clock)
-    assert verdicts_to_act_on(store.records).patients == 1
+    assert verdicts_to_act_on(store).patients == 1
 
 
 def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path) -> None:
@@ -265,8 +351,8 @@ def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path
     store = open_store(tmp_path)
     with pytest.raises(SealBroken):
         store.view(cleared)
-    assert verdicts_to_act_on(store.records).patients == 1
-    assert entries_of(store.records, [cleared])[0].overturned
+    assert verdicts_to_act_on(store).patients == 1
+    assert entries_of(store.records, [cleared])[0].call_back == "refer"
 
 
 def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_back_readable(tmp_path, caplog) -> None:
@@ -286,7 +372,7 @@ def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_b
     assert record["patient_ref"] == "MRN-4471"
     [shown] = record["reviews"]
     assert (shown["verdict"], shown["comment"], shown["comment_unreadable"]) == ("refer", None, True)
-    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    assert verdicts_to_act_on(store).patients == 0  # the referral was shown: called back
     (logged,) = [r.getMessage() for r in caplog.records if "records.comment_unreadable" in r.getMessage()]
     assert "rev-1" in logged and cleared in logged
 
@@ -307,6 +393,6 @@ def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_
     record = store.view(cleared, with_photo=True)
     assert (record["patient_ref"], record["photo"], record["photo_unreadable"]) == ("MRN-4471", None, True)
     assert [shown["verdict"] for shown in record["reviews"]] == ["refer"]
-    assert verdicts_to_act_on(store.records).patients == 0  # the referral was shown: called back
+    assert verdicts_to_act_on(store).patients == 0  # the referral was shown: called back
     (logged,) = [r.getMessage() for r in caplog.records if "records.photo_unreadable" in r.getMessage()]
     assert cleared in logged

@@ -151,7 +151,7 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
         page.wait_for_timeout(500)
     # The device did not refer this eye (the plain retina): the specialist's referral is the one to act on.
     verdict = page.locator("[data-test=verdict]")
-    assert verdict.get_attribute("data-overturned") == "yes"
+    assert verdict.get_attribute("data-call-back") == "refer"
     assert verdict.inner_text() == "Specialist: refer. Call the patient back"
     assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
     banner = page.locator("[data-test=call-back-banner]")
@@ -324,6 +324,110 @@ def test_todays_screenings_from_before_ntp_set_the_clock_are_listed_and_marked(p
         assert page.locator("[data-test=clock-not-set]").inner_text() == words
         assert unscrolled(page) and page.evaluate(AUDIT) == []
         snap(page, "today-clock-not-set")
+
+
+def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_every_screen(page, app):
+    """The device referred this patient (routine, the only referral it gives) days ago; the specialist
+    asks for an urgent one. On main it was only a badge on Today the day it came: now it is the
+    call-back banner, on every screen, and its own words on Today, until the record is opened."""
+    days_ago = datetime.now(UTC) - timedelta(days=3)
+    store = open_store(app.directory, clock=lambda: days_ago)
+    context = ScreeningContext(eye="R", patient_ref="U-7")
+    record = record_one(store, small_photo(), sample_record(context, captured_at=days_ago, score=0.9))
+    store.records.clock = lambda: datetime.now(UTC)
+    urgent = Review("rev-1", record.result_id, "refer", datetime.now(UTC), "dr-lopez", None, urgency="urgent")
+    assert store.add_review(urgent) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    banners = {
+        "en": "A specialist asks you to contact a patient",
+        "fr": "Un spécialiste vous demande de contacter un patient",
+    }
+    badges = {
+        "en": "Specialist asks for an urgent referral. Contact the patient",
+        "fr": "Le spécialiste demande une orientation urgente. Contactez le patient",
+    }
+    for language, banner in banners.items():
+        switch_to(page, language)
+        assert banner in page.locator("[data-test=call-back-banner]").inner_text()
+        assert page.locator("[data-test=call-back-urgent]").inner_text() == "Urgent."
+        snap(page, "ready-urgent-call-back")
+        assert on_screen(page.locator("[data-test=call-back-banner]"))
+        page.locator("[data-test=call-back-banner]").click()
+        page.wait_for_url("**/today?filter=verdict")
+        verdict = page.locator("[data-test=verdict]")
+        assert verdict.get_attribute("data-call-back") == "urgent" and verdict.inner_text() == badges[language]
+        assert unscrolled(page)
+        snap(page, "today-urgent-call-back")
+        page.goto(f"{app.url}/ready")
+    page.goto(f"{app.url}/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").click()
+    assert "U-7" in page.locator("[data-test=detail]").inner_text()
+    assert page.locator("[data-test=call-back-banner]").count() == 0  # opened: the nurse has whom to call
+
+
+def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...]) -> None:
+    """Eyes of one patient the device cleared, each referred by the specialist: to call back."""
+    store = open_store(app.directory)
+    for eye in eyes:
+        record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye=eye), score=0.05))
+        review_id = f"rev-{record.result_id}"
+        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None))
+    store.records.close()
+
+
+def banner_reads(page, words: dict[str, str], name: str) -> bool:
+    """Whether the call-back banner says ``words`` in each language (the screen snapped as ``name``)."""
+    said = {}
+    for language in words:
+        switch_to(page, language)
+        said[language] = page.locator("[data-test=call-back-banner]").inner_text()
+        snap(page, name)
+    return said == words
+
+
+def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page, app):
+    """Both eyes of one patient the device cleared, both referred by the specialist: one patient to
+    call, and the banner says so in the singular (on main: "2 patients"), in both languages; a second
+    patient makes it two."""
+    referred_by_the_specialist(app, "T-3", ("R", "L"))
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    one = {
+        "en": "A specialist asks you to contact a patient: open the record to call them back",
+        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler",
+    }
+    two = {
+        "en": "Specialists ask you to contact 2 patients: open their records to call them back",
+        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler",
+    }
+    assert banner_reads(page, one, "ready-call-back-one-patient")
+    referred_by_the_specialist(app, "T-4", ("R",))
+    assert banner_reads(page, two, "ready-call-back-two-patients")
+
+
+def test_a_verdict_received_before_ntp_set_the_clock_is_on_today(page, app):
+    """A screening of days ago; its verdict delivered on this boot before NTP set the clock, so dated
+    by fake-hwclock's time two days behind: on main it never showed on Today (a "no referral" is no
+    call-back); now it is there, as a screening recorded so would be, in both languages."""
+    screened = datetime.now(UTC) - timedelta(days=3)
+    store = open_store(app.directory, clock=lambda: screened, boot="an earlier boot")
+    record = record_one(store, small_photo(), sample_record(captured_at=screened, score=0.05))
+    store.records.close()
+    behind = datetime.now(UTC) - timedelta(days=2)
+    store = open_store(app.directory, clock=lambda: behind, synchronised=False, boot=current_boot())
+    assert store.add_review(Review("rev-1", record.result_id, "no_refer", behind, "dr-lopez", None)) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language, words in (("en", "Specialist: no referral"), ("fr", "Spécialiste\xa0: pas d'orientation")):
+        page.goto(f"{app.url}/today")
+        switch_to(page, language)
+        assert page.locator("[data-test=verdict]").inner_text() == words
+        assert page.locator("[data-test=clock-not-set]").count() == 0  # the screening was dated right
+        assert unscrolled(page)
+        snap(page, "today-verdict-clock-not-set")
 
 
 def test_a_long_day_shows_the_triage_disclaimer_without_scrolling_to_its_end(page, app):
