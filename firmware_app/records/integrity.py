@@ -1,9 +1,12 @@
-"""Binding each recorded result and its queued payload to the result's own audit event.
+"""Binding each recorded result, its queued payload and its specialists' verdicts to their audit events.
 
 The ``screening`` event carries a SHA-256 of the result row (the columns a reviewer relies on) and
-of the payload queued for the broker. An SQL edit of either no longer matches its event, and the
-event cannot be edited without breaking the hash chain: ``audit verify`` compares them, and the sync
-worker checks the payload against its event before publishing it.
+of the payload queued for the broker; each ``review`` event carries its verdict's ids, verdict and
+urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``). An SQL
+edit of any of them no longer matches its event, and the event cannot be edited without breaking
+the hash chain: ``audit verify`` compares them, and the sync worker checks the payload against its
+event before publishing it. A verdict goes from the records only with its result, by a patient's
+erasure, whose event names the result: one gone otherwise was deleted by hand.
 """
 
 from __future__ import annotations
@@ -56,19 +59,22 @@ def stored_bytes(value: bytes | str) -> bytes:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A result whose row or payload does not match its audit event ``event`` (``None``: it has none)."""
+    """A result whose row, payload or verdict does not match its audit event ``event`` (``None``: it has none)."""
 
     result_id: str
     event: int | None
     problem: str
 
 
-def _events(connection: sqlite3.Connection, after: int = 0) -> dict[str, tuple[int, dict[str, Any]]]:
+def _events(
+    connection: sqlite3.Connection, kind: str = "screening", key: str = "result_id", after: int = 0
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The events of ``kind`` after event ``after``, by their ``key`` detail, in recording order."""
     events = {}
-    query = "SELECT seq, CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'screening' ORDER BY seq"
-    for seq, details in connection.execute(query, (after,)):
+    query = "SELECT seq, CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = ? ORDER BY seq"
+    for seq, details in connection.execute(query, (after, kind)):
         document = json.loads(bytes(details))  # the chain was verified first: it is the text it was
-        events[document["result_id"]] = (seq, document)
+        events[document[key]] = (seq, document)
     return events
 
 
@@ -79,7 +85,7 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
     """The first result (in recording order) that differs from what its audit event recorded; with
     ``after``, only the results of the ``screening`` events after event ``after`` (rows recorded
     without an event, and earlier results, are left to a check of them all)."""
-    events = _events(connection, after)
+    events = _events(connection, after=after)
     if after:
         rows: Iterable[sqlite3.Row] = [
             row for result_id in events for row in connection.execute(f"{_ROWS} WHERE result_id = ?", (result_id,))
@@ -97,4 +103,46 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
             return Mismatch(result_id, seq, "the result row was altered after it was recorded")
         if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
             return Mismatch(result_id, seq, "its queued payload was altered after it was recorded")
+    return None
+
+
+def _verdict(result_id: str, verdict: str, urgency: str | None) -> tuple[str, str, str | None]:
+    """What a ``review`` event binds of its row (``Store.add_review`` leaves out an empty urgency)."""
+    return result_id, verdict, urgency or None
+
+
+def _erased_after(connection: sqlite3.Connection, result_id: str, seq: int) -> bool:
+    """Whether an ``erasure`` event after event ``seq`` names ``result_id`` (its verdicts went with it)."""
+    query = "SELECT CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'erasure'"
+    return any(
+        result_id in json.loads(bytes(details))["result_ids"] for (details,) in connection.execute(query, (seq,))
+    )
+
+
+def first_review_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch | None:
+    """The first specialist's verdict (in the order they arrived) that differs from its ``review``
+    event or is gone without its result's erasure; with ``after``, only those of the events after
+    event ``after``. A check of them all also finds a verdict that has no event."""
+    events = _events(connection, "review", "review_id", after)
+    for review_id, (seq, event) in events.items():
+        result_id = event["result_id"]
+        row = connection.execute(
+            "SELECT result_id, verdict, urgency FROM review WHERE review_id = ?", (review_id,)
+        ).fetchone()
+        if row is None:
+            if _erased_after(connection, result_id, seq):
+                continue
+            return Mismatch(result_id, seq, f"its specialist's verdict (review {review_id}) was deleted")
+        if _verdict(*row) != _verdict(result_id, event["verdict"], event.get("urgency")):
+            return Mismatch(
+                result_id, seq, f"its specialist's verdict (review {review_id}) was altered after it arrived"
+            )
+    if after:
+        return None
+    for review_id, result_id in connection.execute("SELECT review_id, result_id FROM review ORDER BY rowid"):
+        if review_id not in events:
+            problem = (
+                f"its specialist's verdict (review {review_id}) has no review event: it was not received by EdgeScreen"
+            )
+            return Mismatch(result_id, None, problem)
     return None

@@ -43,7 +43,14 @@ from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.images import JPEG
-from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
+from firmware_app.records.integrity import (
+    PAYLOAD_DIGEST,
+    ROW_DIGEST,
+    first_mismatch,
+    first_review_mismatch,
+    payload_digest,
+    row_digest,
+)
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
@@ -314,8 +321,8 @@ class Records:
             self.set_meta(BOOT_KEY, f"{boot} {rowid}")
 
     def verify_audit(self, since_verified: bool = False) -> ChainCheck:
-        """The hash chain, then each result and queued payload against its own audit event, all as of
-        one moment. ``since_verified``: only the events after the verified mark and their results
+        """The hash chain, then each result, queued payload and specialist's verdict against its own
+        audit event, all as of one moment. ``since_verified``: only the events after the verified mark and their results
         (``records.audit``), which costs what was recorded since the last verification, not what
         was ever recorded. Unless ``read_only``, an intact chain moves the mark to its last event and a
         broken one drops it, so that every later verification walks the whole chain again and finds
@@ -336,8 +343,9 @@ class Records:
         chain = verify_chain(self.connection, mark)
         if not chain.intact:
             return chain
+        after = mark[0] if mark else 0
         try:
-            mismatch = first_mismatch(self.connection, mark[0] if mark else 0)
+            mismatch = first_mismatch(self.connection, after) or first_review_mismatch(self.connection, after)
         except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
             return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
         if mismatch is None:
