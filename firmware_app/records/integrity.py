@@ -5,8 +5,9 @@ of the payload queued for the broker; each ``review`` event carries its verdict'
 urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``). An SQL
 edit of any of them no longer matches its event, and the event cannot be edited without breaking
 the hash chain: ``audit verify`` compares them, and the sync worker checks the payload against its
-event before publishing it. A verdict goes from the records only with its result, by a patient's
-erasure, whose event names the result: one gone otherwise was deleted by hand.
+event before publishing it. A verdict is marked seen (off the nurse's call-back list) only by an
+audited view of its record, and goes from the records only with its result, by a patient's erasure,
+whose event names the result: one marked or gone otherwise was so by hand.
 """
 
 from __future__ import annotations
@@ -119,23 +120,49 @@ def _erased_after(connection: sqlite3.Connection, result_id: str, seq: int) -> b
     )
 
 
+def _views(connection: sqlite3.Connection, after: int) -> dict[str, list[tuple[int, str]]]:
+    """The ``view`` events after event ``after``, as (seq, time) by result."""
+    views: dict[str, list[tuple[int, str]]] = {}
+    query = "SELECT seq, CAST(at AS BLOB), CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'view'"
+    for seq, at, details in connection.execute(query, (after,)):
+        views.setdefault(json.loads(bytes(details))["result_id"], []).append((seq, bytes(at).decode()))
+    return views
+
+
+def _opened_by_a_view(row: sqlite3.Row, seq: int, views: dict[str, list[tuple[int, str]]]) -> bool:
+    """Whether the time a verdict was marked seen is that of a view of its result after the verdict
+    arrived: its event's seq for ``Store.view``, its time for the migration that filled ``opened_at``
+    from the views of the release before it (``records/database.py``)."""
+    return any(
+        at == row["opened_at"] and (view > seq or at >= row["received_at"])
+        for view, at in views.get(row["result_id"], ())
+    )
+
+
 def first_review_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch | None:
     """The first specialist's verdict (in the order they arrived) that differs from its ``review``
-    event or is gone without its result's erasure; with ``after``, only those of the events after
-    event ``after``. A check of them all also finds a verdict that has no event."""
+    event, is marked seen with no view of its record to mark it (which takes a call-back off the
+    nurse's list), or is gone without its result's erasure; with ``after``, only those of the events
+    after event ``after``. A check of them all also finds a verdict that has no event."""
     events = _events(connection, "review", "review_id", after)
+    views = _views(connection, after)
     for review_id, (seq, event) in events.items():
         result_id = event["result_id"]
         row = connection.execute(
-            "SELECT result_id, verdict, urgency FROM review WHERE review_id = ?", (review_id,)
+            "SELECT result_id, verdict, urgency, received_at, opened_at FROM review WHERE review_id = ?", (review_id,)
         ).fetchone()
+        verdict = f"its specialist's verdict (review {review_id})"
         if row is None:
             if _erased_after(connection, result_id, seq):
                 continue
-            return Mismatch(result_id, seq, f"its specialist's verdict (review {review_id}) was deleted")
-        if _verdict(*row) != _verdict(result_id, event["verdict"], event.get("urgency")):
+            return Mismatch(result_id, seq, f"{verdict} was deleted")
+        if _verdict(row["result_id"], row["verdict"], row["urgency"]) != _verdict(
+            result_id, event["verdict"], event.get("urgency")
+        ):
+            return Mismatch(result_id, seq, f"{verdict} was altered after it arrived")
+        if row["opened_at"] is not None and not _opened_by_a_view(row, seq, views):
             return Mismatch(
-                result_id, seq, f"its specialist's verdict (review {review_id}) was altered after it arrived"
+                result_id, seq, f"{verdict} was marked seen, but its record was not opened after it arrived"
             )
     if after:
         return None

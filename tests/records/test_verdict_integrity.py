@@ -58,8 +58,12 @@ def intact(config) -> None:
     assert run.returncode == 0 and "intact" in run.stdout, run.stdout
 
 
-def test_an_untouched_device_with_verdicts_verifies(answered):
-    _, config, _ = answered
+def test_an_untouched_device_with_verdicts_one_opened_by_the_nurse_verifies(answered):
+    directory, config, ids = answered
+    intact(config)
+    store = open_store(directory, clock=lambda: NOW + timedelta(hours=1))
+    store.view(ids[0])  # the nurse opens the call-back: its verdict is marked seen
+    store.records.close()
     intact(config)
 
 
@@ -72,6 +76,14 @@ def test_a_verdict_edited_in_sql_breaks_audit_verify(answered, change):
     _, config, ids = answered
     edit(config, (f"UPDATE review SET {change} WHERE result_id = ?", (ids[1],)))
     broken(config, ids[1], "was altered after it arrived")
+
+
+def test_a_call_back_marked_seen_in_sql_breaks_audit_verify(answered):
+    """``opened_at`` set by hand takes the patient off the nurse's call-back list as surely as a verdict
+    edited to ``no_refer``: only opening the record (an audited view) may set it."""
+    _, config, ids = answered
+    edit(config, ("UPDATE review SET opened_at = received_at WHERE result_id = ?", (ids[1],)))
+    broken(config, ids[1], "was marked seen, but its record was not opened after it arrived")
 
 
 def test_a_verdict_moved_to_another_result_breaks_audit_verify(answered):
