@@ -2,7 +2,8 @@
 
 The ``screening`` event carries a SHA-256 of the result row (the columns a reviewer relies on) and
 of the payload queued for the broker; each ``review`` event carries its verdict's ids, verdict and
-urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``). An SQL
+urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``), and a
+SHA-256 of the rest of its row (findings, and the times that decide which verdict stands). An SQL
 edit of any of them no longer matches its event, and the event cannot be edited without breaking
 the hash chain: ``audit verify`` compares them, and the sync worker checks the payload against its
 event before publishing it. A verdict is marked seen (off the nurse's call-back list) only by an
@@ -44,8 +45,25 @@ ROW_DIGEST = "row_sha256"
 PAYLOAD_DIGEST = "payload_sha256"
 
 
-def row_digest(row: Mapping[str, Any]) -> str:
-    values = [row[column] for column in RESULT_COLUMNS]
+# The columns of ``review`` fixed when a verdict arrives (``opened_at`` changes later, when a view of
+# its record sets it; the comment is sealed to its review id): the verdict's findings, and the times
+# that order a result's verdicts and so decide which one stands (``records/verdicts.py``).
+REVIEW_COLUMNS = (
+    "review_id",
+    "result_id",
+    "verdict",
+    "reviewer",
+    "reviewed_at",
+    "received_at",
+    "urgency",
+    "icdr_grade",
+    "maculopathy",
+    "diagnosis",
+)
+
+
+def row_digest(row: Mapping[str, Any], columns: tuple[str, ...] = RESULT_COLUMNS) -> str:
+    values = [row[column] for column in columns]
     return hashlib.sha256(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -107,9 +125,17 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
     return None
 
 
-def _verdict(result_id: str, verdict: str, urgency: str | None) -> tuple[str, str, str | None]:
-    """What a ``review`` event binds of its row (``Store.add_review`` leaves out an empty urgency)."""
-    return result_id, verdict, urgency or None
+def _verdict_altered(row: sqlite3.Row, event: Mapping[str, Any]) -> bool:
+    """Whether a verdict's row differs from its ``review`` event: from the result, verdict and urgency
+    every such event holds (``Store.add_review`` leaves out an empty urgency), and from the digest of
+    its ``REVIEW_COLUMNS`` that the events hold since they were added."""
+    if (row["result_id"], row["verdict"], row["urgency"] or None) != (
+        event["result_id"],
+        event["verdict"],
+        event.get("urgency"),
+    ):
+        return True
+    return ROW_DIGEST in event and event[ROW_DIGEST] != row_digest(row, REVIEW_COLUMNS)
 
 
 def _erased_after(connection: sqlite3.Connection, result_id: str, seq: int) -> bool:
@@ -149,16 +175,14 @@ def first_review_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mis
     for review_id, (seq, event) in events.items():
         result_id = event["result_id"]
         row = connection.execute(
-            "SELECT result_id, verdict, urgency, received_at, opened_at FROM review WHERE review_id = ?", (review_id,)
+            f"SELECT {', '.join(REVIEW_COLUMNS)}, opened_at FROM review WHERE review_id = ?", (review_id,)
         ).fetchone()
         verdict = f"its specialist's verdict (review {review_id})"
         if row is None:
             if _erased_after(connection, result_id, seq):
                 continue
             return Mismatch(result_id, seq, f"{verdict} was deleted")
-        if _verdict(row["result_id"], row["verdict"], row["urgency"]) != _verdict(
-            result_id, event["verdict"], event.get("urgency")
-        ):
+        if _verdict_altered(row, event):
             return Mismatch(result_id, seq, f"{verdict} was altered after it arrived")
         if row["opened_at"] is not None and not _opened_by_a_view(row, seq, views):
             return Mismatch(

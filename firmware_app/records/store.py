@@ -45,6 +45,7 @@ from firmware_app.records.identity import Identity, note_identity, recorded_iden
 from firmware_app.records.images import JPEG
 from firmware_app.records.integrity import (
     PAYLOAD_DIGEST,
+    REVIEW_COLUMNS,
     ROW_DIGEST,
     first_mismatch,
     first_review_mismatch,
@@ -747,25 +748,25 @@ class ScreeningStore:
             if known is not None:
                 return "duplicate" if tuple(known) == (review.result_id, review.verdict) else "conflict"
             now = self.records.clock()
+            row = {
+                "review_id": review.review_id,
+                "result_id": review.result_id,
+                "verdict": review.verdict,
+                "reviewer": review.reviewer,
+                "reviewed_at": review.reviewed_at.isoformat(),
+                "received_at": now.isoformat(),
+                "urgency": review.urgency,
+                "icdr_grade": review.icdr_grade,
+                "maculopathy": review.maculopathy,
+                "diagnosis": review.diagnosis,
+                "comment_sealed": self._seal_text(review.comment, f"comment:{review.review_id}"),
+            }
             self._db.execute(
-                "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
-                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    review.review_id,
-                    review.result_id,
-                    review.verdict,
-                    review.reviewer,
-                    review.reviewed_at.isoformat(),
-                    now.isoformat(),
-                    self._seal_text(review.comment, f"comment:{review.review_id}"),
-                    review.urgency,
-                    review.icdr_grade,
-                    review.maculopathy,
-                    review.diagnosis,
-                ),
+                f"INSERT INTO review ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}
             if review.urgency:
                 details["urgency"] = review.urgency
+            details[ROW_DIGEST] = row_digest(row, REVIEW_COLUMNS)
             append_event(self._db, "review", details, now)
         return "stored"

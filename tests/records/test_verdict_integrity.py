@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.records.audit import append_event
+from firmware_app.records.database import transaction
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.health.test_doctor import doctor
@@ -69,8 +71,14 @@ def test_an_untouched_device_with_verdicts_one_opened_by_the_nurse_verifies(answ
 
 @pytest.mark.parametrize(
     "change",
-    ["verdict = 'no_refer'", "urgency = 'routine'", "urgency = NULL"],
-    ids=["refer-to-no_refer", "urgent-to-routine", "urgency-removed"],
+    [
+        "verdict = 'no_refer'",
+        "urgency = 'routine'",
+        "urgency = NULL",
+        "reviewed_at = '2027-01-01T00:00:00+00:00'",  # an older verdict of the result would stand
+        "reviewer = 'dr-other'",
+    ],
+    ids=["refer-to-no_refer", "urgent-to-routine", "urgency-removed", "reviewed-earlier", "reviewer"],
 )
 def test_a_verdict_edited_in_sql_breaks_audit_verify(answered, change):
     _, config, ids = answered
@@ -143,3 +151,21 @@ def test_a_verdict_edited_after_the_last_verification_is_found_by_the_walk_from_
     check = store.records.verify_audit(since_verified=True)
     assert not check.intact and check.altered_result == ids[2], check
     store.records.close()
+
+
+def test_a_verdict_whose_event_predates_the_row_digest_verifies_and_its_verdict_is_still_bound(answered):
+    """Events written before they held the row's digest hold its ids, verdict and urgency only."""
+    directory, config, ids = answered
+    store = open_store(directory, clock=lambda: NOW)
+    db = store.records.connection
+    with transaction(db):
+        db.execute(
+            "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at) "
+            "VALUES ('rev-old', ?, 'refer', 'dr-lopez', ?, ?)",
+            (ids[2], NOW.isoformat(), NOW.isoformat()),
+        )
+        append_event(db, "review", {"review_id": "rev-old", "result_id": ids[2], "verdict": "refer"}, NOW)
+    store.records.close()
+    intact(config)
+    edit(config, ("UPDATE review SET verdict = 'no_refer' WHERE review_id = 'rev-old'", ()))
+    broken(config, ids[2], "was altered after it arrived")
