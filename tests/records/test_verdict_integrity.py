@@ -77,8 +77,9 @@ def test_an_untouched_device_with_verdicts_one_opened_by_the_nurse_verifies(answ
         "urgency = NULL",
         "reviewed_at = '2027-01-01T00:00:00+00:00'",  # an older verdict of the result would stand
         "reviewer = 'dr-other'",
+        "reviewer = CAST(reviewer AS BLOB)",  # the same bytes, stored as a blob: reported, not a crash
     ],
-    ids=["refer-to-no_refer", "urgent-to-routine", "urgency-removed", "reviewed-earlier", "reviewer"],
+    ids=["refer-to-no_refer", "urgent-to-routine", "urgency-removed", "reviewed-earlier", "reviewer", "blob"],
 )
 def test_a_verdict_edited_in_sql_breaks_audit_verify(answered, change):
     _, config, ids = answered
