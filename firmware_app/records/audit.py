@@ -11,9 +11,9 @@ its last event's ``seq:hash`` in ``meta`` (``VERIFIED_KEY``, ``keep_mark``); a v
 mark's own event still holding that hash. The mark is never taken on trust: one that cannot be read
 (absent, from a release before it, garbled) makes the walk start from the first event, and one whose
 event is gone or holds another hash is a broken chain. What such a walk cannot see is what lies
-before the mark: an event edited there with its stored hash left alone, and the results and
-queued payloads recorded with those events (the sync worker checks each payload again before it
-publishes it). The full walk (``edgescreen audit verify``, ``edgescreen doctor``, the app's "Ready
+before the mark: an event edited there with its stored hash left alone, and the results, queued
+payloads and specialists' verdicts recorded with those events (the sync worker checks each payload
+again before it publishes it). The full walk (``edgescreen audit verify``, ``edgescreen doctor``, the app's "Ready
 to screen?" and its background scans) sees them.
 """
 

@@ -1,9 +1,14 @@
-"""Binding each recorded result and its queued payload to the result's own audit event.
+"""Binding each recorded result, its queued payload and its specialists' verdicts to their audit events.
 
 The ``screening`` event carries a SHA-256 of the result row (the columns a reviewer relies on) and
-of the payload queued for the broker. An SQL edit of either no longer matches its event, and the
-event cannot be edited without breaking the hash chain: ``audit verify`` compares them, and the sync
-worker checks the payload against its event before publishing it.
+of the payload queued for the broker; each ``review`` event carries its verdict's ids, verdict and
+urgency, what decides whether the nurse calls the patient back (``records/verdicts.py``), and a
+SHA-256 of the rest of its row (findings, and the times that decide which verdict stands). An SQL
+edit of any of them no longer matches its event, and the event cannot be edited without breaking
+the hash chain: ``audit verify`` compares them, and the sync worker checks the payload against its
+event before publishing it. A verdict is marked seen (off the nurse's call-back list) only by an
+audited view of its record, and goes from the records only with its result, by a patient's erasure,
+whose event names the result: one marked or gone otherwise was so by hand.
 """
 
 from __future__ import annotations
@@ -40,9 +45,35 @@ ROW_DIGEST = "row_sha256"
 PAYLOAD_DIGEST = "payload_sha256"
 
 
-def row_digest(row: Mapping[str, Any]) -> str:
-    values = [row[column] for column in RESULT_COLUMNS]
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+# The columns of ``review`` fixed when a verdict arrives (``opened_at`` changes later, when a view of
+# its record sets it; the comment is sealed to its review id): the verdict's findings, and the times
+# that order a result's verdicts and so decide which one stands (``records/verdicts.py``).
+REVIEW_COLUMNS = (
+    "review_id",
+    "result_id",
+    "verdict",
+    "reviewer",
+    "reviewed_at",
+    "received_at",
+    "urgency",
+    "icdr_grade",
+    "maculopathy",
+    "diagnosis",
+)
+
+
+def _blob(value: object) -> dict[str, str]:
+    """A column an SQL edit made a blob, digested as one (never as text: it no longer matches its event)
+    rather than failing the verification."""
+    if not isinstance(value, bytes):
+        raise TypeError(f"{type(value).__name__} is not a column value")
+    return {"blob": value.hex()}
+
+
+def row_digest(row: Mapping[str, Any], columns: tuple[str, ...] = RESULT_COLUMNS) -> str:
+    values = [row[column] for column in columns]
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"), default=_blob)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def payload_digest(payload: bytes) -> str:
@@ -56,19 +87,22 @@ def stored_bytes(value: bytes | str) -> bytes:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A result whose row or payload does not match its audit event ``event`` (``None``: it has none)."""
+    """A result whose row, payload or verdict does not match its audit event ``event`` (``None``: it has none)."""
 
     result_id: str
     event: int | None
     problem: str
 
 
-def _events(connection: sqlite3.Connection, after: int = 0) -> dict[str, tuple[int, dict[str, Any]]]:
+def _events(
+    connection: sqlite3.Connection, kind: str = "screening", key: str = "result_id", after: int = 0
+) -> dict[str, tuple[int, dict[str, Any]]]:
+    """The events of ``kind`` after event ``after``, by their ``key`` detail, in recording order."""
     events = {}
-    query = "SELECT seq, CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'screening' ORDER BY seq"
-    for seq, details in connection.execute(query, (after,)):
+    query = "SELECT seq, CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = ? ORDER BY seq"
+    for seq, details in connection.execute(query, (after, kind)):
         document = json.loads(bytes(details))  # the chain was verified first: it is the text it was
-        events[document["result_id"]] = (seq, document)
+        events[document[key]] = (seq, document)
     return events
 
 
@@ -79,7 +113,7 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
     """The first result (in recording order) that differs from what its audit event recorded; with
     ``after``, only the results of the ``screening`` events after event ``after`` (rows recorded
     without an event, and earlier results, are left to a check of them all)."""
-    events = _events(connection, after)
+    events = _events(connection, after=after)
     if after:
         rows: Iterable[sqlite3.Row] = [
             row for result_id in events for row in connection.execute(f"{_ROWS} WHERE result_id = ?", (result_id,))
@@ -97,4 +131,78 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
             return Mismatch(result_id, seq, "the result row was altered after it was recorded")
         if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
             return Mismatch(result_id, seq, "its queued payload was altered after it was recorded")
+    return None
+
+
+def _verdict_altered(row: sqlite3.Row, event: Mapping[str, Any]) -> bool:
+    """Whether a verdict's row differs from its ``review`` event: from the result, verdict and urgency
+    every such event holds (``Store.add_review`` leaves out an empty urgency), and from the digest of
+    its ``REVIEW_COLUMNS`` that the events hold since they were added."""
+    if (row["result_id"], row["verdict"], row["urgency"] or None) != (
+        event["result_id"],
+        event["verdict"],
+        event.get("urgency"),
+    ):
+        return True
+    return ROW_DIGEST in event and event[ROW_DIGEST] != row_digest(row, REVIEW_COLUMNS)
+
+
+def _erased_after(connection: sqlite3.Connection, result_id: str, seq: int) -> bool:
+    """Whether an ``erasure`` event after event ``seq`` names ``result_id`` (its verdicts went with it)."""
+    query = "SELECT CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'erasure'"
+    return any(
+        result_id in json.loads(bytes(details))["result_ids"] for (details,) in connection.execute(query, (seq,))
+    )
+
+
+def _views(connection: sqlite3.Connection, after: int) -> dict[str, list[tuple[int, str]]]:
+    """The ``view`` events after event ``after``, as (seq, time) by result."""
+    views: dict[str, list[tuple[int, str]]] = {}
+    query = "SELECT seq, CAST(at AS BLOB), CAST(details AS BLOB) FROM audit WHERE seq > ? AND kind = 'view'"
+    for seq, at, details in connection.execute(query, (after,)):
+        views.setdefault(json.loads(bytes(details))["result_id"], []).append((seq, bytes(at).decode()))
+    return views
+
+
+def _opened_by_a_view(row: sqlite3.Row, seq: int, views: dict[str, list[tuple[int, str]]]) -> bool:
+    """Whether the time a verdict was marked seen is that of a view of its result after the verdict
+    arrived: its event's seq for ``Store.view``, its time for the migration that filled ``opened_at``
+    from the views of the release before it (``records/database.py``)."""
+    return any(
+        at == row["opened_at"] and (view > seq or at >= row["received_at"])
+        for view, at in views.get(row["result_id"], ())
+    )
+
+
+def first_review_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch | None:
+    """The first specialist's verdict (in the order they arrived) that differs from its ``review``
+    event, is marked seen with no view of its record to mark it (which takes a call-back off the
+    nurse's list), or is gone without its result's erasure; with ``after``, only those of the events
+    after event ``after``. A check of them all also finds a verdict that has no event."""
+    events = _events(connection, "review", "review_id", after)
+    views = _views(connection, after)
+    for review_id, (seq, event) in events.items():
+        result_id = event["result_id"]
+        row = connection.execute(
+            f"SELECT {', '.join(REVIEW_COLUMNS)}, opened_at FROM review WHERE review_id = ?", (review_id,)
+        ).fetchone()
+        verdict = f"its specialist's verdict (review {review_id})"
+        if row is None:
+            if _erased_after(connection, result_id, seq):
+                continue
+            return Mismatch(result_id, seq, f"{verdict} was deleted")
+        if _verdict_altered(row, event):
+            return Mismatch(result_id, seq, f"{verdict} was altered after it arrived")
+        if row["opened_at"] is not None and not _opened_by_a_view(row, seq, views):
+            return Mismatch(
+                result_id, seq, f"{verdict} was marked seen, but its record was not opened after it arrived"
+            )
+    if after:
+        return None
+    for review_id, result_id in connection.execute("SELECT review_id, result_id FROM review ORDER BY rowid"):
+        if review_id not in events:
+            problem = (
+                f"its specialist's verdict (review {review_id}) has no review event: it was not received by EdgeScreen"
+            )
+            return Mismatch(result_id, None, problem)
     return None

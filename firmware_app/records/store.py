@@ -43,7 +43,15 @@ from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
 from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.images import JPEG
-from firmware_app.records.integrity import PAYLOAD_DIGEST, ROW_DIGEST, first_mismatch, payload_digest, row_digest
+from firmware_app.records.integrity import (
+    PAYLOAD_DIGEST,
+    REVIEW_COLUMNS,
+    ROW_DIGEST,
+    first_mismatch,
+    first_review_mismatch,
+    payload_digest,
+    row_digest,
+)
 from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
@@ -319,8 +327,8 @@ class Records:
             self.set_meta(BOOT_KEY, f"{boot} {rowid}")
 
     def verify_audit(self, since_verified: bool = False) -> ChainCheck:
-        """The hash chain, then each result and queued payload against its own audit event, all as of
-        one moment. ``since_verified``: only the events after the verified mark and their results
+        """The hash chain, then each result, queued payload and specialist's verdict against its own
+        audit event, all as of one moment. ``since_verified``: only the events after the verified mark and their results
         (``records.audit``), which costs what was recorded since the last verification, not what
         was ever recorded. Unless ``read_only``, an intact chain moves the mark to its last event and a
         broken one drops it, so that every later verification walks the whole chain again and finds
@@ -341,8 +349,9 @@ class Records:
         chain = verify_chain(self.connection, mark)
         if not chain.intact:
             return chain
+        after = mark[0] if mark else 0
         try:
-            mismatch = first_mismatch(self.connection, mark[0] if mark else 0)
+            mismatch = first_mismatch(self.connection, after) or first_review_mismatch(self.connection, after)
         except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
             return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
         if mismatch is None:
@@ -756,28 +765,28 @@ class ScreeningStore:
             if known is not None:
                 return "duplicate" if tuple(known) == (review.result_id, review.verdict) else "conflict"
             now = self.records.clock()
+            row = {
+                "review_id": review.review_id,
+                "result_id": review.result_id,
+                "verdict": review.verdict,
+                "reviewer": review.reviewer,
+                "reviewed_at": review.reviewed_at.isoformat(),
+                "received_at": now.isoformat(),
+                "urgency": review.urgency,
+                "icdr_grade": review.icdr_grade,
+                "maculopathy": review.maculopathy,
+                "diagnosis": review.diagnosis,
+                "comment_sealed": self._seal_text(review.comment, f"comment:{review.review_id}"),
+                # Which day's Today it belongs to, not what it says: outside the digest (worklist.py).
+                "clock": self.records.clock_state(now).value,
+                "boot": self.records.boot() or None,
+            }
             self._db.execute(
-                "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at, "
-                "comment_sealed, urgency, icdr_grade, maculopathy, diagnosis, clock, boot) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    review.review_id,
-                    review.result_id,
-                    review.verdict,
-                    review.reviewer,
-                    review.reviewed_at.isoformat(),
-                    now.isoformat(),
-                    self._seal_text(review.comment, f"comment:{review.review_id}"),
-                    review.urgency,
-                    review.icdr_grade,
-                    review.maculopathy,
-                    review.diagnosis,
-                    self.records.clock_state(now).value,
-                    self.records.boot() or None,
-                ),
+                f"INSERT INTO review ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
             )
             details = {"review_id": review.review_id, "result_id": review.result_id, "verdict": review.verdict}
             if review.urgency:
                 details["urgency"] = review.urgency
+            details[ROW_DIGEST] = row_digest(row, REVIEW_COLUMNS)
             append_event(self._db, "review", details, now)
         return "stored"

@@ -54,6 +54,14 @@ def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):
     assert f"result {target} cannot be trusted" in run.stdout
 
 
+def test_a_result_column_made_a_blob_in_sql_breaks_audit_verify_without_a_crash(recorded):
+    config, ids = recorded
+    edit(config, ("UPDATE screening SET model_id = CAST(model_id AS BLOB) WHERE result_id = ?", (ids[0],)))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stderr  # before: a traceback (bytes is not JSON serializable)
+    assert f"result {ids[0]}: the result row was altered" in run.stdout
+
+
 def test_a_payload_edited_alone_breaks_audit_verify(recorded):
     config, ids = recorded
     edit(config, ("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[0],)))

@@ -320,9 +320,27 @@ def test_verdicts_opened_before_the_call_back_list_are_not_called_back_after_the
     # that anyone read it.
     assert seen == {unread.result_id: None, opened.result_id: (received + timedelta(hours=3)).isoformat()}
     assert verdicts_to_act_on(store).patients == 1
+    assert store.records.verify_audit().intact  # marked seen by the views the audit holds
     later = record_one(store, small_photo(), sample_record(score=0.05))
     assert store.add_review(review(later.result_id, "refer", 3)) == "stored"
     assert verdicts_to_act_on(store).patients == 2  # a verdict after the upgrade waits to be opened
+
+
+def test_a_verdict_the_upgrade_marked_seen_by_a_view_dated_after_it_still_verifies(tmp_path) -> None:
+    """The upgrade marks a verdict seen by a view dated after it arrived, whatever their order in the
+    audit: a view while the clock ran ahead, before the verdict arrived on a clock set right, counts.
+    ``audit verify`` checks a verdict marked seen against the views, and must take the upgrade's word."""
+    clock = Clock(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    store = open_store(tmp_path, clock=clock)
+    opened = record_one(store, small_photo(), sample_record(score=0.05))
+    clock.now += timedelta(days=3)  # ahead
+    store.view(opened.result_id)
+    clock.now -= timedelta(days=2)  # set right
+    assert store.add_review(review(opened.result_id, "refer", 1)) == "stored"
+    back_to_before_opened_at(store)
+    store = open_store(tmp_path, clock=clock)
+    assert store.records.connection.execute("SELECT opened_at FROM review").fetchone()[0] is not None
+    assert store.records.verify_audit().intact
 
 
 def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_called_back(tmp_path) -> None:
