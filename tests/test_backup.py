@@ -21,6 +21,7 @@ from tests.records.kit import (
     BEFORE_LAST_BACKUP,
     DEVICE,
     back_to,
+    damage_a_sealed_value,
     flip_a_bit_on_the_card,
     open_store,
     record_one,
@@ -376,9 +377,7 @@ def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_pat
     directory.mkdir()
     store = open_store(directory)
     result_id = record_one(store, small_photo(retina_rgb)).result_id
-    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(directory / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT sealed FROM image")
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=write_config(directory, port=1)).returncode == 0
     _, target_config = _fresh_device(tmp_path, directory)
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)

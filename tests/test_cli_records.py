@@ -14,7 +14,15 @@ from datetime import UTC, datetime, timedelta
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
-from tests.records.kit import flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import (
+    damage_a_sealed_value,
+    flip_a_bit_on_the_card,
+    open_store,
+    record_one,
+    sample_record,
+    small_photo,
+    write_config,
+)
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -309,9 +317,7 @@ def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_
         record_one(store, photo, sample_record(ScreeningContext(patient_ref="NIP-444", eye=eye))).result_id
         for eye in ("L", "R", "L")
     ]
-    (sealed,) = store.records.connection.execute("SELECT sealed FROM image WHERE result_id = ?", (ids[0],)).fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT sealed FROM image WHERE result_id = ?", ids[0])
 
     exported = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(tmp_path / "sar"), config=config)
     assert exported.returncode == 1
@@ -327,9 +333,7 @@ def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp
     config = write_config(tmp_path, port=1)
     store = open_store(tmp_path)
     result_id = record_one(store, small_photo(retina_rgb), sample_record(source="Jean Martin.jpg")).result_id
-    (sealed,) = store.records.connection.execute("SELECT source_sealed FROM screening").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT source_sealed FROM screening")
     shown = edgescreen("records", "show", result_id, config=config)
     assert shown.returncode == 5 and f"source:{result_id} does not open with the records key" in shown.stderr
     assert "its bytes changed on the card (a worn card)" in shown.stderr and "another key" not in shown.stderr

@@ -117,6 +117,16 @@ def write_config(directory: Path, port: int, extra: str = "") -> Path:
     return path
 
 
+def damage_a_sealed_value(store: ScreeningStore, query: str, *parameters: object) -> None:
+    """Close ``store``'s records and flip a bit in the one sealed value ``query`` selects
+    (``flip_a_bit_on_the_card``): a worn card's damage to one value, the file otherwise whole."""
+    connection = store.records.connection
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (sealed,) = connection.execute(query, parameters).fetchone()
+    store.records.close()
+    flip_a_bit_on_the_card(store.records.path, sealed)
+
+
 def flip_a_bit_on_the_card(database: Path, stored: bytes) -> None:
     """Flip one bit in the middle of the value ``stored`` where it lies in the closed, checkpointed
     file ``database``, as a worn SD card does: past SQLite, which checks pages, never their contents."""

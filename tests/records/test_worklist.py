@@ -23,6 +23,7 @@ from firmware_app.records.worklist import (
 from tests.records.kit import (
     BEFORE_LAST_BACKUP,
     back_to,
+    damage_a_sealed_value,
     flip_a_bit_on_the_card,
     open_store,
     record_one,
@@ -362,10 +363,7 @@ def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path
     context = ScreeningContext(eye="L", patient_ref="MRN-4471")
     cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
     store.add_review(review(cleared, "refer", 1))
-    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT patient_sealed FROM screening").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT patient_sealed FROM screening")
     store = open_store(tmp_path)
     with pytest.raises(SealBroken):
         store.view(cleared)
@@ -381,10 +379,7 @@ def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_b
     cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
     referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
     store.add_review(referral)
-    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT comment_sealed FROM review")
     store = open_store(tmp_path)
     record = store.view(cleared)
     assert record["patient_ref"] == "MRN-4471"
@@ -403,10 +398,7 @@ def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_
     context = ScreeningContext(eye="L", patient_ref="MRN-4471")
     cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
     store.add_review(review(cleared, "refer", 1))
-    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT sealed FROM image")
     store = open_store(tmp_path)
     record = store.view(cleared, with_photo=True)
     assert (record["patient_ref"], record["photo"], record["photo_unreadable"]) == ("MRN-4471", None, True)

@@ -18,7 +18,7 @@ from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, flip_a_bit_on_the_card, open_store, record_one, sample_record, small_photo
+from tests.records.kit import DEVICE, damage_a_sealed_value, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
     AUDIT,
     add_operator,
@@ -532,10 +532,7 @@ def test_a_referral_whose_comment_the_card_damaged_opens_with_its_verdict_and_th
     record = record_one(store, small_photo(), sample_record(context, score=0.05))
     decided = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     store.add_review(Review("rev-1", record.result_id, "refer", decided, "dr-lopez", "Neovessels: see this week"))
-    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT comment_sealed FROM review").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT comment_sealed FROM review")
     running = start_app(tmp_path)
     app = next(running)
     try:
@@ -566,10 +563,7 @@ def test_a_lesion_whose_photo_the_card_damaged_opens_and_says_the_photo_is_unrea
     record = record_one(store, small_photo(), replace(lesion, modality="dermoscopy"))
     decided = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     store.add_review(Review("rev-1", record.result_id, "refer", decided, "dr-lopez", None))
-    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    (sealed,) = store.records.connection.execute("SELECT sealed FROM image").fetchone()
-    store.records.close()
-    flip_a_bit_on_the_card(tmp_path / "records.sqlite3", sealed)
+    damage_a_sealed_value(store, "SELECT sealed FROM image")
     running = start_app(tmp_path)
     app = next(running)
     try:
