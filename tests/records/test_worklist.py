@@ -11,6 +11,7 @@ import pytest
 from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
+from firmware_app.records.store import ScreeningStore
 from firmware_app.records.worklist import (
     NOT_PHOTOGRAPHED,
     VISIT_EVENT,
@@ -355,14 +356,21 @@ def test_an_unread_verdict_on_a_device_that_had_the_call_back_list_stays_to_be_c
     assert verdicts_to_act_on(store).patients == 1
 
 
+def cleared_then_referred(tmp_path, comment: str | None = None) -> tuple[ScreeningStore, str]:
+    """A screening of patient MRN-4471 the device cleared, and a specialist's referral of it
+    (``rev-1``, with ``comment``): a call-back, whose record the damage tests below then harm."""
+    store = open_store(tmp_path)
+    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
+    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
+    store.add_review(Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", comment))
+    return store, cleared
+
+
 def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path) -> None:
     """On main the verdicts were marked seen before the record was read: a patient reference a worn
     card had damaged failed the view (an error page) and cleared the call-back all the same, so the
     banner and the red badge went without the nurse ever seeing the referral or whom to call."""
-    store = open_store(tmp_path)
-    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
-    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
-    store.add_review(review(cleared, "refer", 1))
+    store, cleared = cleared_then_referred(tmp_path)
     damage_a_sealed_value(store, "SELECT patient_sealed FROM screening")
     store = open_store(tmp_path)
     with pytest.raises(SealBroken):
@@ -374,11 +382,7 @@ def test_a_call_back_whose_record_does_not_open_stays_to_be_called_back(tmp_path
 def test_a_comment_the_card_damaged_leaves_the_verdict_and_the_patient_to_call_back_readable(tmp_path, caplog) -> None:
     """On main one damaged comment failed the whole view: the nurse could not read the referral, nor
     the patient's reference a call-back needs, though neither was damaged."""
-    store = open_store(tmp_path)
-    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
-    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
-    referral = Review("rev-1", cleared, "refer", datetime.now(UTC), "dr-lopez", "Neovessels at the disc: see this week")
-    store.add_review(referral)
+    store, cleared = cleared_then_referred(tmp_path, "Neovessels at the disc: see this week")
     damage_a_sealed_value(store, "SELECT comment_sealed FROM review")
     store = open_store(tmp_path)
     record = store.view(cleared)
@@ -394,10 +398,7 @@ def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_
     """On main the record with its photo (what the nurse's records screen asks for, fundus or lesion)
     failed whole when the photo, the largest value and so the likeliest a worn card hits, did not open:
     neither the referral nor the patient to call back could be read."""
-    store = open_store(tmp_path)
-    context = ScreeningContext(eye="L", patient_ref="MRN-4471")
-    cleared = record_one(store, small_photo(), sample_record(context, score=0.05)).result_id
-    store.add_review(review(cleared, "refer", 1))
+    store, cleared = cleared_then_referred(tmp_path)
     damage_a_sealed_value(store, "SELECT sealed FROM image")
     store = open_store(tmp_path)
     record = store.view(cleared, with_photo=True)
