@@ -4,8 +4,8 @@ A verdict the device never shows is a referral nobody acts on, so it must not en
 delivery state on one result's page. The verdict that stands for a result (not one an amendment
 replaced) is undelivered when:
 
-- its device answered ``unknown_result``: it does not hold the result (restored from an older
-  backup, or replaced), and never will;
+- its device answered ``unknown_result``: it does not hold the result (erased on the patient's
+  request, restored from an older backup, or replaced), and never will;
 - its device is retired: nothing more is sent to it (a lost or stolen device's broker session is no
   place for a patient's verdict);
 - it has waited unacknowledged longer than ``[dashboard] undelivered_alert_h`` (a device dead,
@@ -26,9 +26,7 @@ from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage.tables import deliveries, devices, reads, results
 from review_station.verdicts import UNSETTLED_DELIVERY
-
-UNKNOWN_TO_DEVICE = "the device does not hold this result (restored from an older backup, or replaced)"
-DEVICE_RETIRED = "the device is retired: nothing more is sent to it"
+from review_station.web.words import say
 
 
 class NotUndelivered(LookupError):
@@ -53,16 +51,13 @@ class Undelivered:
 
 
 def _reason(state: str, retired: bool) -> str:
-    """Why a verdict is listed, as a code (``_why``'s cases, in that order)."""
+    """Why a verdict is listed, as a code."""
     return "unknown_result" if state == "unknown_result" else "retired" if retired else "unacknowledged"
 
 
-def _why(state: str, retired: bool, queued_at: datetime, now: datetime) -> str:
-    if state == "unknown_result":
-        return UNKNOWN_TO_DEVICE
-    if retired:
-        return DEVICE_RETIRED
-    return f"not acknowledged by the device in {(now - queued_at).total_seconds() / 3600:.0f} h"
+def _why(reason: str, waited_h: int) -> str:
+    """The dashboard's own words for ``reason``, in English, as the audit log keeps them."""
+    return say(f"dashboard.why.{reason}", "en", hours=waited_h)
 
 
 def undelivered(
@@ -128,6 +123,8 @@ def undelivered(
     ).all()
     found = []
     for row in rows:
+        reason = _reason(row.state, row.retired)
+        waited_h = round((now - row.updated_at).total_seconds() / 3600)
         found.append(
             Undelivered(
                 row.review_id,
@@ -140,9 +137,9 @@ def undelivered(
                 row.result.get("body_site"),
                 row.verdict,
                 row.urgency,
-                _why(row.state, row.retired, row.updated_at, now),
-                _reason(row.state, row.retired),
-                round((now - row.updated_at).total_seconds() / 3600),
+                _why(reason, waited_h),
+                reason,
+                waited_h,
             )
         )
     return sorted(found, key=lambda item: item.verdict != "refer")

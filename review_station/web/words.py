@@ -709,8 +709,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dashboard.verdict": {"en": "Verdict", "fr": "Avis"},
     "dashboard.why": {"en": "Why", "fr": "Pourquoi"},
     "dashboard.why.unknown_result": {
-        "en": "the device does not hold this result (restored from an older backup, or replaced)",
-        "fr": "l'appareil ne détient pas ce résultat (restauré d'une sauvegarde plus ancienne, ou remplacé)",
+        "en": "the device does not hold this result (erased on the patient's request, restored from an older backup, "
+        "or replaced)",
+        "fr": "l'appareil ne détient pas ce résultat (effacé à la demande du patient, restauré d'une sauvegarde plus "
+        "ancienne, ou remplacé)",
     },
     "dashboard.why.retired": {
         "en": "the device is retired: nothing more is sent to it",

@@ -12,7 +12,6 @@ from sqlalchemy import Engine, select, update
 from review_station import devices
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit, deliveries
-from review_station.undelivered import DEVICE_RETIRED, UNKNOWN_TO_DEVICE
 from tests.mqtt_broker import Tap, wait_until
 from tests.review_station.kit import IngesterThread, roomy_broker, station_config
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
@@ -56,7 +55,11 @@ def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes
     worklist = coordinator.get("/").text
     assert "1 verdict has not reached a nurse" in worklist
     dashboard = coordinator.get("/dashboard").text
-    assert lost[:8] in dashboard and kept[:8] not in dashboard and UNKNOWN_TO_DEVICE in dashboard
+    assert (
+        lost[:8] in dashboard
+        and kept[:8] not in dashboard
+        and "does not hold this result (erased on the patient" in dashboard
+    )
     assert "refer, urgent" in dashboard and "<td>left eye</td>" in dashboard  # the eye in words, as on the result page
     assert "it will not reach the nurse" in coordinator.get(f"/results/{lost}/delivery").text
 
@@ -73,7 +76,8 @@ def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes
     assert json.loads(event) == {
         "review": review_id_of(engine, lost),
         "result": lost,
-        "why": UNKNOWN_TO_DEVICE,
+        "why": "the device does not hold this result (erased on the patient's request, restored from an older "
+        "backup, or replaced)",
         "by": "cleo",
     }
 
@@ -126,7 +130,11 @@ def test_a_retired_device_is_sent_no_verdict_and_its_verdicts_are_listed(tmp_pat
         time.sleep(2 * 2.0 + 1.5)  # two retry periods and the ingester's delivery tick
         assert tap.on("cam-01/review") == []
         dashboard = coordinator.get("/dashboard").text
-        assert retired[:8] in dashboard and DEVICE_RETIRED in dashboard and active[:8] not in dashboard
+        assert (
+            retired[:8] in dashboard
+            and "the device is retired: nothing more is sent to it" in dashboard
+            and active[:8] not in dashboard
+        )
     finally:
         if tap:
             tap.close()
