@@ -32,10 +32,9 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 
-from quality_data import PROJECT_ROOT, SOURCES
+from quality_data import Photos, chosen, source_arguments
 
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError, read_frame
@@ -50,7 +49,6 @@ from firmware_app.quality.modality import BLUE_OVER_RED_BELOW, REASON, blue_over
 from firmware_app.quality.verdict import Rule
 from tests.camera_variations import round_field
 
-SAMPLES = PROJECT_ROOT / "firmware_app" / "samples"
 # The check's limit as a rule ``quality.fit`` can fit: a lower limit on ``blue_over_red``.
 _RULE = Rule(REASON, "blue_over_red", "min_blue_over_red", BLUE_OVER_RED_BELOW)
 # The alternative not taken, blue over green, at the limit it was declared at when it was tried.
@@ -60,15 +58,6 @@ BLUE_OVER_GREEN_BELOW = 0.5
 # its ``red_share`` of the swapped thumbnail is green's of the same pixels, and ``blue_over_red``
 # of those measures is blue over green. The gate's own colour reading, not a copy of it.
 _RED_AS_GREEN = [1, 0, 2]
-
-
-@dataclass(frozen=True)
-class Photos:
-    """One source's photos, by modality, as the bench reads them."""
-
-    name: str
-    modality: str
-    paths: Sequence[Path]
 
 
 @dataclass(frozen=True)
@@ -197,22 +186,9 @@ def leave_one_out(read: Readings, measure: str, declared: float) -> None:
     print(f"{'declared':<15} {declared:>6.3f}  " + "  ".join(f"{cell:>19}" for cell in cells))
 
 
-def chosen(args: argparse.Namespace) -> list[Photos]:
-    """The sources asked for, or the bundled samples."""
-    if args.samples:
-        return [
-            Photos("sample retina", "fundus", [SAMPLES / "fundus-retina.jpg"]),
-            Photos("sample naevus", "dermoscopy", [SAMPLES / "dermoscopy-synthetic-naevus.jpg"]),
-        ]
-    sources = [s for s in SOURCES if (not args.source or s.name in args.source) and s.available()]
-    return [Photos(s.name, s.modality, [path for path, _ in s.listing(args.limit or None)]) for s in sources]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=0, help="photos per source, spread evenly (0: all)")
-    parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES], help="repeatable")
-    parser.add_argument("--samples", action="store_true", help="the bundled samples, whatever ../shared holds")
+    source_arguments(parser, limit=0)
     args = parser.parse_args()
     setup_logging("warning")
     gate = QualityGate(QualityConfig())

@@ -6,7 +6,9 @@ Fundus: ``../shared/data/fundus/dr-600`` (split by patient). Dermoscopy: ISIC UD
 image) and HAM10000 (split by ``lesion_id``, one photo per lesion, a fixed sample).
 
 ``SOURCES`` lists every source of ``../shared/data`` as a whole, with its label, for the benchmarks
-that measure one source at a time (``bench/generalisation.py``, leave one source out).
+that measure one source at a time (``bench/generalisation.py``, leave one source out); ``chosen``
+gives those a benchmark is asked for, or the bundled samples in their place (``source_arguments``'
+``--samples``), so that a test can run it whatever ``../shared`` holds.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 import csv
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +31,23 @@ from models.build.data import isic_uda1_labelled  # noqa: E402
 from tests.degradations import DERMOSCOPY_DEFECTS, FUNDUS_DEFECTS, STRENGTHS  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
+SAMPLES = PROJECT_ROOT / "firmware_app" / "samples"
 SPLITS = ("tune", "test")
 DEFECTS = {"fundus": FUNDUS_DEFECTS, "dermoscopy": DERMOSCOPY_DEFECTS}
-__all__ = ["DEFECTS", "SOURCES", "SPLITS", "STRENGTHS", "Source", "arguments", "modalities", "photos", "read_rgb"]
+__all__ = [
+    "DEFECTS",
+    "SOURCES",
+    "SPLITS",
+    "STRENGTHS",
+    "Photos",
+    "Source",
+    "arguments",
+    "chosen",
+    "modalities",
+    "photos",
+    "read_rgb",
+    "source_arguments",
+]
 
 
 def _split_of(group: str) -> str:
@@ -151,6 +167,35 @@ SOURCES = (
         lambda row: row["challenge_split"] == "test",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Photos:
+    """One source's photos, by modality, as a benchmark reads them."""
+
+    name: str
+    modality: str
+    paths: Sequence[Path]
+
+
+def source_arguments(parser: argparse.ArgumentParser, limit: int) -> None:
+    """The options ``chosen`` reads: photos per source (``limit`` by default), which sources, or the
+    bundled samples."""
+    parser.add_argument("--limit", type=int, default=limit, help="photos per source, spread evenly (0: all)")
+    parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES], help="repeatable")
+    parser.add_argument("--samples", action="store_true", help="the bundled samples, whatever ../shared holds")
+
+
+def chosen(args: argparse.Namespace) -> list[Photos]:
+    """The sources of ``../shared/data`` asked for that are present, or with ``--samples`` the
+    bundled samples in their place (one retina, one rendered naevus)."""
+    if args.samples:
+        return [
+            Photos("sample retina", "fundus", [SAMPLES / "fundus-retina.jpg"]),
+            Photos("sample naevus", "dermoscopy", [SAMPLES / "dermoscopy-synthetic-naevus.jpg"]),
+        ]
+    sources = [s for s in SOURCES if (not args.source or s.name in args.source) and s.available()]
+    return [Photos(s.name, s.modality, [path for path, _ in s.listing(args.limit or None)]) for s in sources]
 
 
 def photos(

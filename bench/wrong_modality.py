@@ -14,9 +14,10 @@ Last, whether colour could tell the skin the fundus gate lets through from a ret
 the fundus gate's analysis reads on every photo (``modality.blue_over_red`` of the colour check's
 measures; a retina's read on an analysis of its own as fundus), the highest of each fundus source's,
 and of each dermoscopy source's photos let through those bluer than every retina: what a fundus
-limit set above the retinas' highest would refuse, at most.
+limit set above the retinas' highest would refuse, at most. ``--samples`` runs on the bundled
+samples instead (one retina, one rendered naevus).
 
-    .venv/bin/python bench/wrong_modality.py [--limit 300] [--source NAME]...
+    .venv/bin/python bench/wrong_modality.py [--limit 300] [--source NAME]... [--samples]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from quality_data import SOURCES
+from quality_data import chosen, source_arguments
 
 from firmware_app.app import build_pipeline
 from firmware_app.capture.image_file import ImageError, read_frame
@@ -85,8 +86,7 @@ def colour_apart(tallies: dict[str, Tally]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=300, help="photos per source, spread evenly (0: all)")
-    parser.add_argument("--source", action="append", choices=[s.name for s in SOURCES])
+    source_arguments(parser, limit=300)
     args = parser.parse_args()
     setup_logging("warning")
     config = Config()
@@ -95,11 +95,9 @@ def main() -> None:
     fundus_gate = QualityGate(config.quality)
     print("source         screened as  photos  refused  as wrong kind  let through  of them no_refer")
     tallies: dict[str, Tally] = {}
-    for source in SOURCES:
-        if (args.source and source.name not in args.source) or not source.available():
-            continue
+    for source in chosen(args):
         tally = tallies[source.name] = Tally(OTHER[source.modality])
-        for path, _, _ in source.photos(args.limit or None):
+        for path in source.paths:
             try:
                 checked = pipeline.check_burst([read_frame(path)], tally.modality)
             except ImageError:
