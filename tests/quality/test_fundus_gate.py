@@ -10,7 +10,7 @@ import pytest
 from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import read_frame
 from firmware_app.inference.preprocess import find_field_of_view
-from firmware_app.quality.fundus import fundus_measures
+from firmware_app.quality.fundus import _median_above, fundus_measures
 from firmware_app.quality.gate import Speed
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
@@ -314,3 +314,17 @@ def test_a_field_filling_a_wide_frames_width_is_a_retina(gate, retina_rgb, aspec
     report = judge(gate, frame, "fundus")
     assert "no_field_of_view" not in report.reasons, report
     assert report.measures["lit_corners"] == 0.0
+
+
+def test_the_lit_field_is_where_a_five_pixel_median_is_above_the_level():
+    """``_median_above`` counts a window's pixels above the level instead of sorting them: the mask
+    a 5x5 median (its replicated border included) thresholded at the same level gives, at every
+    density of lit pixels, size and level (whole or not)."""
+    rng = np.random.default_rng(7)
+    for size in ((3, 4), (5, 5), (9, 30), (64, 64), (253, 253)):
+        for share in (0.3, 0.5, 0.7):
+            levels = np.where(rng.random(size) < share, rng.integers(15, 256, size), rng.integers(0, 25, size))
+            levels = levels.astype(np.uint8)
+            for level in (12.0, 19.1, 20.0):
+                _, median = cv2.threshold(cv2.medianBlur(levels, 5), level, 1, cv2.THRESH_BINARY)
+                np.testing.assert_array_equal(_median_above(levels, level), median)
