@@ -259,6 +259,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "a setting configured for it is beyond what it can do",
         "fr": "un réglage configuré pour elle dépasse ce qu'elle sait faire",
     },
+    # A calibration profile the frames do not fit (app.profile_misfit): a lens step made at other proportions.
+    "camera.profile_misfit": {
+        "en": "its pictures do not fit the calibration profile",
+        "fr": "ses images ne correspondent pas au profil d'étalonnage",
+    },
     # The app's (web/camera_owner.py): a screen's burst once another screen took the camera over.
     "camera.taken_over": {
         "en": "another screen has taken it over",
@@ -483,14 +488,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is in use on another screen.",
         "fr": "La caméra est utilisée sur un autre écran.",
     },
+    # {what}: what happened to the camera (``camera.*``); its own words (a path, a driver's) go to the log.
     "health.camera.red": {
-        "en": "The camera does not answer ({error}). Check its cable, then check again.",
-        "fr": "La caméra ne répond pas ({error}). Vérifiez son câble, puis vérifiez à nouveau.",
+        "en": "The camera is not working: {what}. Check its cable, then check again.",
+        "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis vérifiez à nouveau.",
     },
     "health.camera.misconfigured": {
-        "en": "The camera is not set up right ({error}). The technician checks [camera] in the configuration.",
-        "fr": "La caméra n'est pas configurée correctement ({error}). "
-        "Le technicien vérifie [camera] dans la configuration.",
+        "en": "The camera is not working: {what}. The technician checks [camera] in the configuration.",
+        "fr": "La caméra ne fonctionne pas : {what}. Le technicien vérifie [camera] dans la configuration.",
     },
     "health.camera.lost": {
         "en": "The camera does not answer. Check its cable, then tap Check again.",
