@@ -117,7 +117,7 @@ def profile_misfit(error: ProfileError) -> CameraMisconfigured:
     """A profile that cannot be applied to the camera's frames (a lens step made at other proportions,
     another camera's profile) as the camera set up wrong: no cable fixes it, the technician's
     configuration does, and the nurse is told so rather than to check the cable."""
-    return CameraMisconfigured(f"its frames do not fit the calibration profile: {error}")
+    return CameraMisconfigured(f"its frames do not fit the calibration profile: {error}", "camera.profile_misfit")
 
 
 def build_camera(config: Config) -> tuple[Camera, Controls]:

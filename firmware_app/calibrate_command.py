@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from firmware_app.capture.image_file import ImageError
 from firmware_app.capture.photo_to_screen import read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
+from firmware_app.messages import message
 from firmware_app.typed_argument import typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
@@ -218,13 +220,21 @@ STILL_SUFFIXES = (".png", ".tif", ".tiff")
 EXIT_CAMERA = 6  # as `edgescreen capture`: the camera failed
 
 
+def _refuse(language: str, key: str, **values: object) -> None:
+    """Why ``calibrate still`` took or wrote no photo, in the device's language, on stderr."""
+    print(f"edgescreen: {message(key, language).format(**values)}", file=sys.stderr)
+
+
 def cmd_still(config: Config, args: argparse.Namespace) -> int:
     """One still of a calibration target from the configured camera, as the profile steps need it:
     the sensor's full resolution, the configured manual controls (the settings patients are
-    photographed with), and no calibration applied (a profile is measured on raw photos)."""
+    photographed with), and no calibration applied (a profile is measured on raw photos). It speaks
+    the device's language (``[device] language``), as ``screen`` and ``capture`` do; the camera's and
+    the file system's own words (paths, a driver's message, errno) go to the log."""
     out: Path = args.out
+    language = config.device.language
     if out.suffix.lower() not in STILL_SUFFIXES:
-        print(f"edgescreen: calibrate still: --out must end in {', '.join(STILL_SUFFIXES)} (lossless)", file=sys.stderr)
+        _refuse(language, "calibrate.still.lossless", suffixes=", ".join(STILL_SUFFIXES))
         return 2
     full_resolution = dataclasses.replace(config.camera, still_width=0, still_height=0)
     camera, controls = build_camera(dataclasses.replace(config, camera=full_resolution))
@@ -233,17 +243,22 @@ def cmd_still(config: Config, args: argparse.Namespace) -> int:
             camera.set_controls(controls)
             [still] = camera.capture_burst(1)
     except CameraError as error:
-        log_event("calibrate.camera_failed", backend=camera.name, error=error)
-        print(f"edgescreen: calibrate still: the camera failed: {error}", file=sys.stderr)
+        log_event("calibrate.camera_failed", logging.ERROR, backend=camera.name, error=error)
+        _refuse(language, "calibrate.still.camera_failed", what=error.sentence(language))
         return EXIT_CAMERA
     encoded = cv2.imencode(out.suffix.lower(), cv2.cvtColor(still.pixels, cv2.COLOR_RGB2BGR))[1]
     try:
         with out.open("xb") as file:  # never over an earlier photo
             file.write(encoded.tobytes())
-    except OSError as error:
-        print(f"edgescreen: calibrate still: cannot write {out}: {error}", file=sys.stderr)
+    except FileExistsError:
+        _refuse(language, "calibrate.still.exists", out=out)
         return 2
-    print(f"{out}: {still.width}x{still.height} still from the {camera.name} camera, uncalibrated")
+    except OSError as error:
+        log_event("calibrate.still_not_written", logging.ERROR, image=image_ref(out), error=error.strerror or error)
+        _refuse(language, "calibrate.still.not_written", out=out)
+        return 2
+    taken = message("calibrate.still.taken", language)
+    print(taken.format(out=out, width=still.width, height=still.height, camera=camera.name))
     return 0
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from firmware_app.app import open_store
 from firmware_app.backup import BackupSummary, backup, restore
+from firmware_app.capture.camera import CameraError
 from firmware_app.config import Config
+from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
@@ -128,9 +131,22 @@ def _check_json(check: Check, language: str) -> dict[str, Any]:
     }
 
 
+def _log_camera_failure(check: Check) -> None:
+    """A failed camera's own words (a device path, a driver's message, English) go to the log, on the
+    technician's terminal above the report: they say which file or device to look at, while the
+    report says what happened in the device's language (``CameraError.sentence``), as ``capture``
+    does. ``--json`` keeps them too, in the check's ``values``."""
+    error = check.values.get("error")
+    if check.name == "camera" and isinstance(error, CameraError):
+        log_event("doctor.camera_failed", logging.ERROR, error=error)
+
+
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """Every health check, red/amber/green with what to do; exit status 1 when any is red."""
-    checks = [_check_json(check, config.device.language) for check in doctor_checks(config)]
+    found = doctor_checks(config)
+    for check in found:
+        _log_camera_failure(check)
+    checks = [_check_json(check, config.device.language) for check in found]
     counts = {level.value: sum(c["level"] == level.value for c in checks) for level in Level}
     if args.json:
         print(json.dumps({"checks": checks, **counts}))

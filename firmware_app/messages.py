@@ -230,6 +230,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``edgescreen calibrate still`` (calibrate_command.py), for the technician photographing a target.
+    "calibrate.still.taken": {
+        "en": "{out}: {width}x{height} still from the {camera} camera, uncalibrated",
+        "fr": "{out} : photo de {width}x{height} prise par la caméra {camera}, non étalonnée",
+    },
+    "calibrate.still.lossless": {
+        "en": "calibrate still: --out must end in {suffixes}, a lossless format: a JPEG's compression would add "
+        "its own blocks and colour shifts to the target",
+        "fr": "calibrate still : --out doit se terminer par {suffixes}, un format sans perte : la compression d'un "
+        "JPEG ajouterait ses propres blocs et décalages de couleur à la mire",
+    },
+    # {what}: what happened to the camera (``camera.*``); the camera's own words are in the log line before.
+    "calibrate.still.camera_failed": {
+        "en": "calibrate still: the camera is not working: {what}. No photo was taken; the log says what the "
+        "camera reported.",
+        "fr": "calibrate still : la caméra ne fonctionne pas : {what}. Aucune photo n'a été prise ; le journal dit "
+        "ce que la caméra a signalé.",
+    },
+    "calibrate.still.exists": {
+        "en": "calibrate still: {out} exists already: a still is never written over an earlier photo; give a new "
+        "file name",
+        "fr": "calibrate still : {out} existe déjà : une photo n'est jamais écrite par-dessus une autre ; donnez un "
+        "nouveau nom de fichier",
+    },
+    "calibrate.still.not_written": {
+        "en": "calibrate still: {out} could not be written; the log says why (a folder that does not exist, no "
+        "permission, a full disk)",
+        "fr": "calibrate still : {out} n'a pas pu être écrit ; le journal dit pourquoi (un dossier qui n'existe pas, "
+        "pas de permission, un disque plein)",
+    },
     # What happened to the camera (capture/camera.py, ``CameraError.sentence``), said after "The camera
     # is not working:"; the camera's own words (a device path, a driver's message) go to the log.
     "camera.failed": {"en": "it reported a fault", "fr": "elle a signalé une panne"},
@@ -258,6 +288,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "camera.control_out_of_range": {
         "en": "a setting configured for it is beyond what it can do",
         "fr": "un réglage configuré pour elle dépasse ce qu'elle sait faire",
+    },
+    # A calibration profile the frames do not fit (app.profile_misfit): a lens step made at other proportions.
+    "camera.profile_misfit": {
+        "en": "its pictures do not fit the calibration profile",
+        "fr": "ses images ne correspondent pas au profil d'étalonnage",
     },
     # The app's (web/camera_owner.py): a screen's burst once another screen took the camera over.
     "camera.taken_over": {
@@ -483,14 +518,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is in use on another screen.",
         "fr": "La caméra est utilisée sur un autre écran.",
     },
+    # {what}: what happened to the camera (``camera.*``); its own words (a path, a driver's) go to the log.
     "health.camera.red": {
-        "en": "The camera does not answer ({error}). Check its cable, then check again.",
-        "fr": "La caméra ne répond pas ({error}). Vérifiez son câble, puis vérifiez à nouveau.",
+        "en": "The camera is not working: {what}. Check its cable, then check again.",
+        "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis vérifiez à nouveau.",
     },
     "health.camera.misconfigured": {
-        "en": "The camera is not set up right ({error}). The technician checks [camera] in the configuration.",
-        "fr": "La caméra n'est pas configurée correctement ({error}). "
-        "Le technicien vérifie [camera] dans la configuration.",
+        "en": "The camera is not working: {what}. The technician checks [camera] in the configuration.",
+        "fr": "La caméra ne fonctionne pas : {what}. Le technicien vérifie [camera] dans la configuration.",
     },
     "health.camera.lost": {
         "en": "The camera does not answer. Check its cable, then tap Check again.",

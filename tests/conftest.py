@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,21 @@ from PIL import ExifTags, Image
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def edgescreen_logger_restored() -> Iterator[None]:
+    """The ``edgescreen`` logger as it was before the test. A test that runs the command line in this
+    process (``firmware_app.cli.main``) has ``events.setup_logging`` give the logger one handler on
+    that test's ``sys.stderr`` (capsys's, closed when the test ends) and stop it propagating, which
+    is right for the one command a process runs and wrong for the tests after it: every event any
+    later test's threads logged (the app's camera owner closing its camera) hit a closed stream, a
+    "--- Logging error ---" that CI showed when it fell between two tests' captures, and none
+    reached caplog."""
+    logger = logging.getLogger("edgescreen")
+    handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
 
 
 @pytest.fixture(scope="session")

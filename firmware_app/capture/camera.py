@@ -60,6 +60,14 @@ class CameraError(RuntimeError):
         key = plural_key(self.key, int(self.values["count"]), language) if "count" in self.values else self.key
         return message(key, language).format(**self.values)
 
+    @classmethod
+    def of(cls, error: Exception) -> CameraError:
+        """``error`` as a camera failure: itself, or any other fault of a driver or a backend as
+        ``camera.failed``, its type and words kept in the message for the log."""
+        if isinstance(error, CameraError):
+            return error
+        return CameraError(f"the camera failed unexpectedly: {type(error).__name__}: {error}")
+
 
 class CameraUnavailable(CameraError):
     """No such camera, its package is not installed, or it stayed busy after every retry."""

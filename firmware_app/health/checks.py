@@ -16,7 +16,7 @@ from cryptography import x509
 
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.calibration.profile import ProfileError, ProfileOfAnotherDevice, device_profile
-from firmware_app.capture.camera import CameraMisconfigured
+from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
@@ -79,13 +79,15 @@ CAMERA_MISCONFIGURED = f"health.camera.{MISCONFIGURED}"  # the nurse's screen wo
 
 
 def check_camera(probe: Callable[[], bool]) -> Check:
-    """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it."""
+    """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it. A red
+    check's ``error`` is always a ``CameraError``: its sentence says what happened in the reader's
+    language (``web.wording.check_values``), its message is the technician's, for the log."""
     try:
         free = probe()
     except CameraMisconfigured as error:  # no cable fixes it: the configuration or the install does
         return _check("camera", Level.RED, MISCONFIGURED, error=error)
     except Exception as error:  # a camera failure of any kind: say it, never crash the check
-        return _check("camera", Level.RED, error=error)
+        return _check("camera", Level.RED, error=CameraError.of(error))
     return _check("camera", Level.GREEN if free else Level.AMBER)
 
 

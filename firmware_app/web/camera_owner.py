@@ -328,8 +328,6 @@ def _raised_at(error: BaseException) -> str:
 def as_camera_error(error: Exception) -> CameraError:
     """``error`` as the nurse's camera failure: any fault of a driver or a backend is one (the page
     says the camera failed and offers a retry), and the log keeps the original."""
-    if isinstance(error, CameraError):
-        return error
     if isinstance(error, ProfileError):
         return profile_misfit(error)
-    return CameraError(f"the camera failed unexpectedly: {type(error).__name__}: {error}")
+    return CameraError.of(error)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from firmware_app.bundles.manifest import SIGNED, UNSIGNED
+from firmware_app.capture.camera import CameraError
 from firmware_app.health.checks import Check
 from firmware_app.messages import message
 
@@ -70,8 +71,9 @@ def model_names(names: str, language: str) -> str:
 
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     """A check's values as its sentence shows them in ``language``: its time in local time, free
-    space in GB, the times of lost screenings, model states in words (the values the checks give
-    read right in English as they are)."""
+    space in GB, the times of lost screenings, model states in words, and what happened to a failed
+    camera (``what``, ``CameraError.sentence``) without its technical words (the values the checks
+    give read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
@@ -82,6 +84,8 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:
         shown["models"] = model_names(values["models"], language)
+    if isinstance(values.get("error"), CameraError):  # what happened to the camera; its own words are the log's
+        shown["what"] = values["error"].sentence(language)
     return shown
 
 

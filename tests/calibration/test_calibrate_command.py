@@ -355,15 +355,72 @@ def test_a_still_is_taken_from_the_configured_camera_whole_and_uncalibrated(tmp_
     assert "640x480 still from the files camera, uncalibrated" in taken.stdout
     assert np.array_equal(read_frame(out).pixels, read_frame(card).pixels)
     again = edgescreen("calibrate", "still", "--out", str(out), config=config)
-    assert again.returncode == 2 and "cannot write" in again.stderr
+    assert again.returncode == 2 and "exists already" in again.stderr
     lossy = edgescreen("calibrate", "still", "--out", str(tmp_path / "card.jpg"), config=config)
     assert lossy.returncode == 2 and "lossless" in lossy.stderr
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG not really")
     config.write_text(f'[camera]\nbackend = "files"\nfiles = ["{broken}"]\n')
     failed = edgescreen("calibrate", "still", "--out", str(tmp_path / "none.png"), config=config)
-    assert failed.returncode == 6 and "none of the 1 images" in failed.stderr
+    assert failed.returncode == 6 and "none of the 1 images" in failed.stderr  # the camera's words, logged
+    assert "the camera is not working: the one photo it reads cannot be used" in failed.stderr
     assert not (tmp_path / "none.png").exists()
+
+
+STILL_WORDS = {
+    "en": {
+        "taken": "{out}: 640x480 still from the files camera, uncalibrated\n",
+        "exists": "edgescreen: calibrate still: {out} exists already: a still is never written over an earlier "
+        "photo; give a new file name\n",
+        "lossless": "edgescreen: calibrate still: --out must end in .png, .tif, .tiff, a lossless format",
+        "not_written": "edgescreen: calibrate still: {out} could not be written; the log says why",
+        "camera": "edgescreen: calibrate still: the camera is not working: the one photo it reads cannot be used. "
+        "No photo was taken",
+    },
+    "fr": {
+        "taken": "{out}\u00a0: photo de 640x480 prise par la caméra files, non étalonnée\n",
+        "exists": "edgescreen: calibrate still\u00a0: {out} existe déjà\u00a0: une photo n'est jamais écrite "
+        "par-dessus une autre\u00a0; donnez un nouveau nom de fichier\n",
+        "lossless": "edgescreen: calibrate still\u00a0: --out doit se terminer par .png, .tif, .tiff, un format "
+        "sans perte",
+        "not_written": "edgescreen: calibrate still\u00a0: {out} n'a pas pu être écrit\u00a0; le journal dit pourquoi",
+        "camera": "edgescreen: calibrate still\u00a0: la caméra ne fonctionne pas\u00a0: la seule photo qu'elle "
+        "lit est inutilisable. Aucune photo n'a été prise",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_calibrate_still_speaks_the_devices_language(tmp_path, targets, language):
+    """`calibrate still` spoke English whatever [device] language said, and put the camera's and the
+    file system's English in its sentences. Every line it says is now the catalogue's, in the
+    language `screen` and `capture` speak; paths, driver and errno words stay in the log."""
+    card = Path(targets["flat"][0])
+    config = tmp_path / "config.toml"
+
+    def still(out: Path, photo: Path = card) -> tuple[int, str, str]:
+        config.write_text(f'[device]\nlanguage = "{language}"\n[camera]\nbackend = "files"\nfiles = ["{photo}"]\n')
+        run = edgescreen("calibrate", "still", "--out", str(out), config=config)
+        return run.returncode, run.stdout, run.stderr
+
+    words = STILL_WORDS[language]
+    out = tmp_path / "card.png"
+    assert still(out)[:2] == (0, words["taken"].format(out=out))
+    status, _, said = still(out)
+    assert status == 2 and said.endswith(words["exists"].format(out=out)), said
+    status, _, said = still(tmp_path / "card.jpg")
+    assert status == 2 and said.startswith(words["lossless"]), said
+    nowhere = tmp_path / "no-folder" / "card.png"
+    status, _, said = still(nowhere)
+    (told,) = [line for line in said.splitlines() if line.startswith("edgescreen:")]
+    assert status == 2 and told.startswith(words["not_written"].format(out=nowhere)), said
+    assert "calibrate.still_not_written" in said and "No such file or directory" in said  # the log's, in English
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    status, _, said = still(tmp_path / "none.png", broken)
+    (told,) = [line for line in said.splitlines() if line.startswith("edgescreen:")]
+    assert status == 6 and told.startswith(words["camera"]), said
+    assert str(broken) not in told and str(broken) in said  # the camera's words: the log line's
 
 
 def test_a_still_from_the_raspberry_pi_camera_has_the_configured_manual_controls(tmp_path, monkeypatch, retina_rgb):

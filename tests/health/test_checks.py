@@ -26,7 +26,7 @@ from firmware_app.health.checks import (
 from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
-from firmware_app.web.wording import check_values
+from firmware_app.web.wording import check_sentence, check_values
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
@@ -174,8 +174,9 @@ def test_a_camera_configured_wrong_sends_the_technician_to_the_configuration_not
     config = replace(config, camera=replace(config.camera, backend="files", files=(tmp_path / "absent",)))
     camera = check_camera(probe_camera(config))
     assert camera.level is Level.RED and camera.message_key == "health.camera.misconfigured"
-    words = message(camera.message_key, "en").format(**camera.values)
-    assert "absent: no such image file" in words and "[camera] in the configuration" in words and "cable" not in words
+    words = check_sentence(camera, "en")
+    assert "a photo file or folder it is set to read is missing" in words and "cable" not in words
+    assert "[camera] in the configuration" in words and "absent: no such image file" in str(camera.values["error"])
 
 
 def test_readiness_on_real_records_and_every_sentence_in_both_languages(tmp_path):

@@ -342,8 +342,65 @@ def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path
     open_store(tmp_path).records.close()
     status, checks, _ = doctor(config)
     assert status == 1 and checks["camera"]["level"] == "red", checks["camera"]
-    assert "does not have the proportions of the lens calibration" in checks["camera"]["message"]
+    assert "its pictures do not fit the calibration profile" in checks["camera"]["message"]
+    assert "does not have the proportions of the lens calibration" in checks["camera"]["values"]["error"]
     assert "[camera]" in checks["camera"]["message"] and checks["calibration"]["level"] == "green"
+
+
+def in_language(config, language: str):
+    """``config`` with ``[device] language`` set: the language doctor, like every command, speaks."""
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "en",
+            "The camera is not working: a photo file or folder it is set to read is missing. "
+            "The technician checks [camera] in the configuration.",
+        ),
+        (
+            "fr",
+            "La caméra ne fonctionne pas\u00a0: un fichier ou un dossier de photos qu'elle doit lire est absent. "
+            "Le technicien vérifie [camera] dans la configuration.",
+        ),
+    ],
+)
+def test_doctor_says_the_cameras_trouble_in_the_devices_language_and_logs_its_own_words(tmp_path, language, said):
+    """The French report read "La caméra n'est pas configurée correctement (files camera: ... no such
+    image file)": the camera's English inside a French sentence. Now the sentence is the catalogue's
+    (``CameraError.sentence``) and the camera's own words, which name the path to look at, are the
+    log's (stderr, the technician's terminal) and the JSON's values."""
+    absent = tmp_path / "absent"
+    config = in_language(write_config(tmp_path, 1, f'[camera]\nfiles = ["{absent}"]\n'), language)
+    open_store(tmp_path).records.close()
+    text = edgescreen("doctor", config=config)
+    assert text.returncode == 1, text.stderr
+    (line,) = [line for line in text.stdout.splitlines() if line.split()[1] == "camera"]
+    assert line.startswith("RED") and line.endswith(f"  {said}"), line
+    assert str(absent) not in text.stdout and "no such" not in text.stdout
+    (logged,) = [line for line in text.stderr.splitlines() if "doctor.camera_failed" in line]
+    assert str(absent) in logged and "no such image file" in logged
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["camera"]["message"] == said
+    assert str(absent) in checks["camera"]["values"]["error"]
+
+
+def test_a_camera_that_fails_is_said_in_french_with_the_cable_to_check(tmp_path):
+    """Not set up wrong but failing (its one photo unreadable, as a driver's fault): French throughout."""
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG not really")
+    config = in_language(write_config(tmp_path, 1, f'[camera]\nfiles = ["{broken}"]\n'), "fr")
+    open_store(tmp_path).records.close()
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["camera"]["level"] == "red"
+    assert checks["camera"]["message"] == (
+        "La caméra ne fonctionne pas\u00a0: la seule photo qu'elle lit est inutilisable. "
+        "Vérifiez son câble, puis vérifiez à nouveau."
+    )
+    assert str(broken) in checks["camera"]["values"]["error"]
 
 
 def test_a_still_size_the_profile_does_not_fit_is_a_red_camera_too(tmp_path, monkeypatch, retina_rgb):
