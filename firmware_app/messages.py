@@ -1028,11 +1028,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Specialist: not gradable. Call the patient back for another photo",
         "fr": "Spécialiste : ininterprétable. Rappelez le patient pour une nouvelle photo",
     },
-    # A referral or "not gradable" the specialist marks urgent, on a screening the device referred or
-    # could not grade: the nurse arranged a routine referral, or a retake, and must bring it forward.
+    # A referral or "not gradable" the specialist marks urgent, or "soon", whatever the device triaged:
+    # the nurse arranged a routine referral at best, and must bring it forward (one badge: it names the
+    # urgency, the specialist's verdict is on the record).
     "verdict.call_back.urgent": {
         "en": "Specialist asks for an urgent referral. Contact the patient",
         "fr": "Le spécialiste demande une orientation urgente. Contactez le patient",
+    },
+    "verdict.call_back.soon": {
+        "en": "Specialist asks for a referral soon. Contact the patient",
+        "fr": "Le spécialiste demande une orientation rapide. Contactez le patient",
+    },
+    # A referral of a photo the device could not grade: the patient was told to be referred, unless a
+    # retake replaced the photo and came back "no referral" (records/verdicts.py).
+    "verdict.call_back.refer_unless_referred": {
+        "en": "Specialist: refer. Call the patient back unless already referred",
+        "fr": "Spécialiste : adresser. Rappelez le patient s'il n'a pas déjà été orienté",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.

@@ -29,17 +29,16 @@ class WorklistEntry:
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
     # it, then "acknowledged".
     sync: str
-    # The latest specialist verdict received for it, if any, when the device received it, and how
-    # soon the specialist asks to see the patient (verdicts sent as edgescreen.review/2 only).
+    # The latest specialist verdict received for it, if any, and when the device received it.
     verdict: str | None
     verdict_received_at: datetime | None = None
-    urgency: str | None = None
     # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye audited
     # before the event kept it.
     clock: str | None = None
     # Why the specialist's latest verdict asks the nurse to call the patient back, whether or not the
-    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the verdict that overturns
-    # the device's "no_refer", or ``urgent``; ``None`` when it asks nothing the device did not.
+    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the urgency it asks for
+    # (``urgent``, ``soon``), the verdict that overturns the device's "no_refer", or a referral of an
+    # ungradable photo; ``None`` when it asks nothing the device did not.
     call_back: str | None = None
 
     @property
@@ -106,7 +105,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock, "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
     f"{CALL_BACK_REASON} AS call_back "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
@@ -126,7 +125,6 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             "acknowledged" if row["acknowledged"] else ("sent" if row["published"] else "queued"),
             row["verdict"],
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
-            row["urgency"],
             row["clock"],
             row["call_back"],
         )

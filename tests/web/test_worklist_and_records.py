@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
@@ -111,7 +112,7 @@ def test_an_urgent_call_back_stays_on_screen_beside_a_camera_set_up_wrong(page, 
     page.locator("[data-test=language]").click()
     count.click()
     page.wait_for_url("**/today?filter=verdict")
-    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
+    assert page.locator("[data-test=verdict]").get_attribute("data-call-back") == "urgent"
     assert camera.is_visible() and count.is_visible()  # on every screen, Today as the others
 
 
@@ -149,11 +150,12 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
         if page.locator("[data-test=verdict]").count():
             break
         page.wait_for_timeout(500)
-    # The device did not refer this eye (the plain retina): the specialist's referral is the one to act on.
+    # The device did not refer this eye (the plain retina): the specialist's urgent referral is the one
+    # to act on, said in one badge.
     verdict = page.locator("[data-test=verdict]")
-    assert verdict.get_attribute("data-call-back") == "refer"
-    assert verdict.inner_text() == "Specialist: refer. Call the patient back"
-    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
+    assert verdict.get_attribute("data-call-back") == "urgent"
+    assert verdict.inner_text() == "Specialist asks for an urgent referral. Contact the patient"
+    assert page.locator("[data-test=entry] .verdict-row .badge").count() == 1
     banner = page.locator("[data-test=call-back-banner]")
     assert "open the record to call them back" in banner.inner_text()
     assert page.locator("[data-test=call-back-urgent]").inner_text() == "Urgent."
@@ -365,6 +367,50 @@ def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_e
     page.locator("[data-test=open-verdict]").click()
     assert "U-7" in page.locator("[data-test=detail]").inner_text()
     assert page.locator("[data-test=call-back-banner]").count() == 0  # opened: the nurse has whom to call
+
+
+def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(page, app):
+    """Three patients the device referred, could not grade, or cleared; the specialist asks for each
+    one's referral soon, refers the ungradable photo (routine) and refers the cleared one urgently.
+    Each is a call-back (on main the first two were not: a "Soon" badge beside "Specialist: refer",
+    and a plain "Specialist: refer", shown only the day they came), and each row has one badge that
+    says what to do (on main the urgent one was "Call the patient back" beside "Urgent"), in both
+    languages, on the 800x480 screen."""
+    store = open_store(app.directory)
+    ungradable = Triage(Outcome.UNGRADABLE)
+    verdicts = (
+        (sample_record(ScreeningContext("S-1", eye="R"), score=0.9), "refer", "soon"),
+        (replace(sample_record(ScreeningContext("S-2", eye="L")), triage=ungradable), "refer", "routine"),
+        (sample_record(ScreeningContext("S-3", eye="R"), score=0.05), "refer", "urgent"),
+    )
+    for number, (record, verdict, urgency) in enumerate(verdicts):
+        record_one(store, small_photo(), record)
+        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    badges = {
+        "en": [
+            "Specialist asks for an urgent referral. Contact the patient",
+            "Specialist: refer. Call the patient back unless already referred",
+            "Specialist asks for a referral soon. Contact the patient",
+        ],
+        "fr": [
+            "Le spécialiste demande une orientation urgente. Contactez le patient",
+            "Spécialiste\xa0: adresser. Rappelez le patient s'il n'a pas déjà été orienté",
+            "Le spécialiste demande une orientation rapide. Contactez le patient",
+        ],
+    }
+    for language, words in badges.items():
+        page.goto(f"{app.url}/today?filter=verdict")
+        switch_to(page, language)
+        assert "3" in page.locator("[data-test=call-back-banner]").inner_text()
+        rows = page.locator("[data-test=entry]").all()
+        assert [row.locator(".verdict-row .badge").all_inner_texts() for row in rows] == [[said] for said in words]
+        assert page.locator("[data-test=verdict]:not(.call-back)").count() == 0
+        assert page.evaluate(AUDIT) == []
+        snap(page, "today-call-backs")
 
 
 def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...]) -> None:
