@@ -359,15 +359,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
     # retake of a patient it cleared, or an urgent referral: records/verdicts.py).
     "status.call_back.one": {
-        "en": "A specialist asks you to contact a patient: open the record to call them back",
-        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler",
+        "en": "A specialist asks you to contact a patient: open the record to call them back.",
+        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler.",
     },
     "status.call_back.other": {
-        "en": "Specialists ask you to contact {count} patients: open their records to call them back",
-        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les rappeler",
+        "en": "Specialists ask you to contact {count} patients: open their records to call them back.",
+        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les "
+        "rappeler.",
     },
-    "status.call_back_urgent.one": {"en": "Urgent.", "fr": "Urgent."},
-    "status.call_back_urgent.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
+    # After it, when some are urgent: the one patient, or how many of them (never "Urgent." for 1 of 3).
+    "status.call_back_urgent": {"en": "Urgent.", "fr": "Urgent."},
+    "status.call_back_urgent_of.one": {"en": "{count} urgent.", "fr": "Dont {count} urgent."},
+    "status.call_back_urgent_of.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
     # The camera's banners, short to fit beside the counts (the capture screen and the checks say it in full).
     "status.camera_lost": {
         "en": "The camera stopped answering: check its cable.",

@@ -413,13 +413,14 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
         snap(page, "today-call-backs")
 
 
-def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...]) -> None:
-    """Eyes of one patient the device cleared, each referred by the specialist: to call back."""
+def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...], urgency: str | None = None) -> None:
+    """Eyes of one patient the device cleared, each referred by the specialist (``urgency``: as
+    ``edgescreen.review/2`` says it): to call back."""
     store = open_store(app.directory)
     for eye in eyes:
         record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye=eye), score=0.05))
         review_id = f"rev-{record.result_id}"
-        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None))
+        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None, urgency))
     store.records.close()
 
 
@@ -436,21 +437,29 @@ def banner_reads(page, words: dict[str, str], name: str) -> bool:
 def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page, app):
     """Both eyes of one patient the device cleared, both referred by the specialist: one patient to
     call, and the banner says so in the singular (on main: "2 patients"), in both languages; a second
-    patient makes it two."""
+    patient makes it two. A third, urgent, is counted as one of three, in sentences (before: "...call
+    them back Urgent.", as if all three were, and "pour les rappeler Dont" mid-sentence in French)."""
     referred_by_the_specialist(app, "T-3", ("R", "L"))
     sign_in(page, app)
     page.wait_for_url("**/ready")
     one = {
-        "en": "A specialist asks you to contact a patient: open the record to call them back",
-        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler",
+        "en": "A specialist asks you to contact a patient: open the record to call them back.",
+        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler.",
     }
     two = {
-        "en": "Specialists ask you to contact 2 patients: open their records to call them back",
-        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler",
+        "en": "Specialists ask you to contact 2 patients: open their records to call them back.",
+        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler.",
     }
     assert banner_reads(page, one, "ready-call-back-one-patient")
     referred_by_the_specialist(app, "T-4", ("R",))
     assert banner_reads(page, two, "ready-call-back-two-patients")
+    referred_by_the_specialist(app, "T-5", ("R",), urgency="urgent")
+    three = {
+        "en": "Specialists ask you to contact 3 patients: open their records to call them back. 1 urgent.",
+        "fr": "Des spécialistes vous demandent de contacter 3 patients\xa0: ouvrez leurs dossiers pour les rappeler. "
+        "Dont 1 urgent.",
+    }
+    assert banner_reads(page, three, "ready-call-back-one-urgent-of-three")
 
 
 def test_a_verdict_received_before_ntp_set_the_clock_is_on_today(page, app):
