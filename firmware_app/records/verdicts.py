@@ -51,11 +51,13 @@ LATEST_REVIEW = (
 )
 
 
+# Whether a screening ``s``'s latest verdict ``r`` asks the nurse to call the patient back
+# (``CALL_BACK_REASON``) and nobody has opened the record since it arrived (``Store.view`` marks a
+# result's verdicts opened): the banner counts these, and Today lists them first.
+AWAITING_CALL_BACK = f"({CALL_BACK_REASON}) IS NOT NULL AND r.opened_at IS NULL"
+
+
 def to_call_back(columns: str) -> str:
-    """``columns`` of the screenings whose latest verdict asks the nurse to call the patient back
-    (``CALL_BACK_REASON``) and whose record nobody has opened since it arrived (``Store.view`` marks a result's verdicts
-    opened), each joined to that verdict ``r``."""
-    return (
-        f"SELECT {columns} FROM screening s JOIN {LATEST_REVIEW} "
-        f"WHERE ({CALL_BACK_REASON}) IS NOT NULL AND r.opened_at IS NULL"
-    )
+    """``columns`` of the screenings awaiting a call-back (``AWAITING_CALL_BACK``), each joined to its
+    latest verdict ``r``."""
+    return f"SELECT {columns} FROM screening s JOIN {LATEST_REVIEW} WHERE {AWAITING_CALL_BACK}"

@@ -209,6 +209,29 @@ def test_a_referral_of_an_ungradable_photo_whose_retake_cleared_the_eye_is_a_cal
     assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=0)
 
 
+def test_today_starts_with_the_call_backs_still_waiting_the_urgent_ones_first(tmp_path) -> None:
+    """The banner's "1 urgent" leads to Today, but on main its list was by time alone: an urgent
+    call-back received at 9:00 came below every verdict received since, past the fold of a long day.
+    The call-backs still waiting now lead, the urgent one on top, then the rest latest first; an
+    opened one goes back to its time."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = Clock(today + timedelta(hours=8))
+    store = open_store(tmp_path, clock=clock)
+    urgent, cleared, *agreed = (
+        record_one(store, small_photo(), sample_record(captured_at=clock(), score=score)).result_id
+        for score in (0.9, 0.05, 0.9, 0.9, 0.9)
+    )
+    verdicts = {urgent: "urgent", cleared: "routine"} | dict.fromkeys(agreed, "routine")
+    for number, (result_id, urgency) in enumerate(verdicts.items()):
+        clock.now = today + timedelta(hours=9, minutes=30 * number)
+        store.add_review(replace(review(result_id, "refer", number, clock.now), urgency=urgency))
+    latest_first = list(reversed(agreed))
+    assert [entry.result_id for entry in worklist(store.records, today)] == [urgent, cleared, *latest_first]
+    assert next(entry.result_id for entry in worklist(store.records, today, with_verdict_only=True)) == urgent
+    store.view(urgent)
+    assert [entry.result_id for entry in worklist(store.records, today)] == [cleared, *latest_first, urgent]
+
+
 def test_call_backs_count_patients_not_their_eyes_or_lesions(tmp_path) -> None:
     """The nurse calls a patient: both eyes of one referred, or a reference typed once in capitals and
     once not, are one call. A screening without a reference, or whose reference the card damaged,

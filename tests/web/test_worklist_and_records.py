@@ -413,6 +413,33 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
         snap(page, "today-call-backs")
 
 
+def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_verdicts(page, app):
+    """An urgent call-back came at the start of the day, then the specialist agreed with four of the
+    device's referrals. On main Today listed by time alone: the banner's "1 urgent" led to a screen
+    of agreed referrals, the urgent one below the fold. It is now the first row, on the 800x480
+    screen as the banner opens it, in both languages."""
+    store = open_store(app.directory)
+    for number, (reference, score, urgency) in enumerate(
+        [("U-1", 0.05, "urgent")] + [(f"A-{n}", 0.9, "routine") for n in range(4)]
+    ):
+        record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye="R"), score=score))
+        received = datetime.now(UTC) + timedelta(seconds=number)  # the urgent one first
+        store.records.clock = lambda received=received: received
+        review = Review(f"rev-{number}", record.result_id, "refer", received, "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.locator("[data-test=call-back-banner]").click()
+        page.wait_for_url("**/today?filter=verdict")
+        first = page.locator("[data-test=entry]").first.locator("[data-test=verdict]")
+        assert first.get_attribute("data-call-back") == "urgent" and on_screen(first)
+        snap(page, "today-urgent-call-back-first")
+        page.goto(f"{app.url}/ready")
+
+
 def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...], urgency: str | None = None) -> None:
     """Eyes of one patient the device cleared, each referred by the specialist (``urgency``: as
     ``edgescreen.review/2`` says it): to call back."""
