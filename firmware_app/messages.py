@@ -1049,6 +1049,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Spécialiste : adresser. Rappelez le patient s'il n'a pas déjà été orienté",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
+    # After a call-back's words on Today once someone opened its record (no longer on the banner).
+    "today.call_back_opened": {"en": "record opened", "fr": "dossier ouvert"},
     # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.
     "urgency.routine": {"en": "Routine", "fr": "Non urgent"},
     "urgency.soon": {"en": "Soon", "fr": "Prochainement"},

@@ -417,7 +417,8 @@ def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_ver
     """An urgent call-back came at the start of the day, then the specialist agreed with four of the
     device's referrals. On main Today listed by time alone: the banner's "1 urgent" led to a screen
     of agreed referrals, the urgent one below the fold. It is now the first row, on the 800x480
-    screen as the banner opens it, in both languages."""
+    screen as the banner opens it, in both languages. Once its record is opened it goes back to its
+    time, its badge marked "record opened" (on main it looked like those still to open)."""
     store = open_store(app.directory)
     for number, (reference, score, urgency) in enumerate(
         [("U-1", 0.05, "urgent")] + [(f"A-{n}", 0.9, "routine") for n in range(4)]
@@ -438,6 +439,17 @@ def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_ver
         assert first.get_attribute("data-call-back") == "urgent" and on_screen(first)
         snap(page, "today-urgent-call-back-first")
         page.goto(f"{app.url}/ready")
+    page.goto(f"{app.url}/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").first.click()
+    page.wait_for_url("**/records/view")
+    for language, opened in (("en", "(record opened)"), ("fr", "(dossier ouvert)")):
+        page.goto(f"{app.url}/today?filter=verdict")
+        switch_to(page, language)  # the urgent call-back back at its time, the last, marked opened
+        last = page.locator("[data-test=entry]").last.locator("[data-test=verdict]")
+        assert last.get_attribute("data-call-back") == "urgent"
+        assert last.locator("[data-test=call-back-opened]").inner_text() == opened
+        assert page.locator("[data-test=call-back-opened]").count() == 1 and page.evaluate(AUDIT) == []
+        snap(page, "today-call-back-opened")
 
 
 def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...], urgency: str | None = None) -> None:
