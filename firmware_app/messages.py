@@ -357,7 +357,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis touchez Réessayer.",
     },
     # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
-    # retake of a patient it cleared, or an urgent referral: records/verdicts.py).
+    # retake of a patient it cleared, an urgent or "soon" referral, a referral of a photo it could not
+    # grade: records/verdicts.py).
     "status.call_back.one": {
         "en": "A specialist asks you to contact a patient: open the record to call them back.",
         "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler.",
