@@ -31,6 +31,7 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
     unscrolled,
 )
 from tests.web.test_capture_cases import lose_the_camera
@@ -450,6 +451,36 @@ def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_ver
         assert last.locator("[data-test=call-back-opened]").inner_text() == opened
         assert page.locator("[data-test=call-back-opened]").count() == 1 and page.evaluate(AUDIT) == []
         snap(page, "today-call-back-opened")
+
+
+def test_a_record_opened_from_today_lists_its_own_patients_screenings_not_the_last_search(page, app):
+    """The nurse searched patient H-8 on Records, then opened a call-back of patient A-1 from Today. On
+    main the record of A-1 sat above "1 screening found" (H-8's) and "Erase this patient", which
+    asked to erase H-8. Now the search under the record is A-1's: its reference in the field, its
+    screenings below (a retake that cleared the eye is there to see), and the erasure asks about A-1."""
+    store = open_store(app.directory)
+    record_one(store, small_photo(), sample_record(ScreeningContext("H-8", eye="L"), score=0.9))
+    called = record_one(store, small_photo(), sample_record(ScreeningContext("A-1", eye="R"), score=0.05))
+    store.add_review(Review("rev-1", called.result_id, "refer", datetime.now(UTC), "dr-lopez", None, "urgent"))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "H-8")
+    page.locator("[data-test=find]").click()
+    page.locator("[data-test=found]").wait_for()
+    page.goto(f"{app.url}/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").click()
+    page.wait_for_url("**/records/view")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert "A-1" in page.locator("[data-test=detail]").inner_text()
+        assert page.locator("#reference").input_value() == "A-1"
+        assert page.locator("[data-test=found]").inner_text() in ("1 screening found.", "1 dépistage trouvé.")
+        snap(page, "record-from-today-after-a-search")
+    page.locator("[data-test=erase]").click()
+    confirm = page.locator("[data-test=erase-confirm]").inner_text()
+    assert "A-1" in confirm and "H-8" not in confirm
 
 
 def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...], urgency: str | None = None) -> None:
