@@ -392,17 +392,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne fonctionne pas : {what}. Vérifiez son câble, puis touchez Réessayer.",
     },
     # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
-    # retake of a patient it cleared, or an urgent referral: records/verdicts.py).
+    # retake of a patient it cleared, an urgent or "soon" referral, a referral of a photo it could not
+    # grade: records/verdicts.py).
     "status.call_back.one": {
-        "en": "A specialist asks you to contact a patient: open the record to call them back",
-        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler",
+        "en": "A specialist asks you to contact a patient: open the record to call them back.",
+        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler.",
     },
     "status.call_back.other": {
-        "en": "Specialists ask you to contact {count} patients: open their records to call them back",
-        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les rappeler",
+        "en": "Specialists ask you to contact {count} patients: open their records to call them back.",
+        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les "
+        "rappeler.",
     },
-    "status.call_back_urgent.one": {"en": "Urgent.", "fr": "Urgent."},
-    "status.call_back_urgent.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
+    # After it, when some are urgent: the one patient, or how many of them (never "Urgent." for 1 of 3).
+    "status.call_back_urgent": {"en": "Urgent.", "fr": "Urgent."},
+    "status.call_back_urgent_of.one": {"en": "{count} urgent.", "fr": "Dont {count} urgent."},
+    "status.call_back_urgent_of.other": {"en": "{count} urgent.", "fr": "Dont {count} urgents."},
     # The camera's banners, short to fit beside the counts (the capture screen and the checks say it in full).
     "status.camera_lost": {
         "en": "The camera stopped answering: check its cable.",
@@ -1063,13 +1067,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Specialist: not gradable. Call the patient back for another photo",
         "fr": "Spécialiste : ininterprétable. Rappelez le patient pour une nouvelle photo",
     },
-    # A referral or "not gradable" the specialist marks urgent, on a screening the device referred or
-    # could not grade: the nurse arranged a routine referral, or a retake, and must bring it forward.
+    # A referral or "not gradable" the specialist marks urgent, or "soon", whatever the device triaged:
+    # the nurse arranged a routine referral at best, and must bring it forward (one badge: it names the
+    # urgency, the specialist's verdict is on the record).
     "verdict.call_back.urgent": {
         "en": "Specialist asks for an urgent referral. Contact the patient",
         "fr": "Le spécialiste demande une orientation urgente. Contactez le patient",
     },
+    "verdict.call_back.soon": {
+        "en": "Specialist asks for a referral soon. Contact the patient",
+        "fr": "Le spécialiste demande une orientation rapide. Contactez le patient",
+    },
+    # A referral of a photo the device could not grade: the patient was told to be referred, unless a
+    # retake replaced the photo and came back "no referral" (records/verdicts.py).
+    "verdict.call_back.refer_unless_referred": {
+        "en": "Specialist: refer. Call the patient back unless already referred",
+        "fr": "Spécialiste : adresser. Rappelez le patient s'il n'a pas déjà été orienté",
+    },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
+    # After a call-back's words on Today once someone opened its record (no longer on the banner).
+    "today.call_back_opened": {"en": "record opened", "fr": "dossier ouvert"},
     # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.
     "urgency.routine": {"en": "Routine", "fr": "Non urgent"},
     "urgency.soon": {"en": "Soon", "fr": "Prochainement"},

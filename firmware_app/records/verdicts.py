@@ -14,24 +14,33 @@ REVIEW_ORDER = ", ".join(_REVIEW_SEQUENCE)
 LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 
 # What a specialist's latest verdict asks of the nurse that the device did not, so the patient is to
-# be called back. When the device triaged "no_refer", the patient may have gone home told "no
-# referral", so both a referral and a photo the specialist could not grade (a retake or an
-# examination) mean calling them back. Whatever the device triaged, a referral or a "not gradable"
-# the specialist marks urgent does too: the device gives no urgency, so the nurse arranged a routine
-# referral at best, and a verdict read only as a badge on Today the day it arrives may never reach
-# her. A specialist's routine "refer" on a photo the device found ungradable is no call-back: the
-# nurse told that patient to be referred (the result screen: "retake the photo, or refer for a manual
-# examination"; the patient's outcome and hand-out count it as a referral), and a retake that
-# replaced it is a screening of its own, called back by its own verdict.
+# be called back. Only a referral or a "not gradable" asks anything (a "no referral" confirms or
+# clears). The device gives no urgency, so the nurse arranged a routine referral at best: whatever the
+# device triaged, an urgent or a "soon" one means bringing it forward, and a verdict read only as a
+# badge on Today the day it arrives may never reach her; its badge names the urgency, the one thing
+# to act on. Else, when the device triaged "no_refer", the patient may have gone home told "no
+# referral", so a referral and a photo the specialist could not grade (a retake or an examination)
+# both mean calling them back. A referral of a photo the device found ungradable does too, worded
+# "unless already referred": the nurse told that patient to be referred (the result screen: "retake
+# the photo, or refer for a manual examination"), unless a retake of the eye or lesion came back
+# "no_refer" and replaced it (``protocol.slot_outcome``): then the patient went home told "no
+# referral", and only this verdict says otherwise. The records do not link a retake to the photo it
+# replaced, so the nurse, who knows the visit, decides.
 NO_REFER = "no_refer"
-CALL_BACK_VERDICTS = ("refer", "ungradable")
+UNGRADABLE = "ungradable"
+CALL_BACK_VERDICTS = ("refer", UNGRADABLE)
 URGENT = "urgent"
+SOON_OR_URGENT = ("soon", URGENT)
+UNLESS_REFERRED = "refer_unless_referred"
 
-# Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: the
-# verdict itself when it overturns a "no_refer" (the badge names it), else ``urgent``.
+# Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: its
+# urgency when it asks for one, else the verdict itself when it overturns a "no_refer", else
+# ``refer_unless_referred`` (a referral of an ungradable photo). The badge on Today names it.
 CALL_BACK_REASON = (
     f"CASE WHEN r.verdict NOT IN {CALL_BACK_VERDICTS!r} THEN NULL "
-    f"WHEN s.outcome = '{NO_REFER}' THEN r.verdict WHEN r.urgency = '{URGENT}' THEN '{URGENT}' END"
+    f"WHEN r.urgency IN {SOON_OR_URGENT!r} THEN r.urgency "
+    f"WHEN s.outcome = '{NO_REFER}' THEN r.verdict "
+    f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = 'refer' THEN '{UNLESS_REFERRED}' END"
 )
 
 # A screening ``s`` joined to its latest verdict ``r`` (by the station's time; ``LEFT JOIN`` keeps those
@@ -42,11 +51,13 @@ LATEST_REVIEW = (
 )
 
 
+# Whether a screening ``s``'s latest verdict ``r`` asks the nurse to call the patient back
+# (``CALL_BACK_REASON``) and nobody has opened the record since it arrived (``Store.view`` marks a
+# result's verdicts opened): the banner counts these, and Today lists them first.
+AWAITING_CALL_BACK = f"({CALL_BACK_REASON}) IS NOT NULL AND r.opened_at IS NULL"
+
+
 def to_call_back(columns: str) -> str:
-    """``columns`` of the screenings whose latest verdict asks the nurse to call the patient back
-    (``CALL_BACK_REASON``) and whose record nobody has opened since it arrived (``Store.view`` marks a result's verdicts
-    opened), each joined to that verdict ``r``."""
-    return (
-        f"SELECT {columns} FROM screening s JOIN {LATEST_REVIEW} "
-        f"WHERE ({CALL_BACK_REASON}) IS NOT NULL AND r.opened_at IS NULL"
-    )
+    """``columns`` of the screenings awaiting a call-back (``AWAITING_CALL_BACK``), each joined to its
+    latest verdict ``r``."""
+    return f"SELECT {columns} FROM screening s JOIN {LATEST_REVIEW} WHERE {AWAITING_CALL_BACK}"

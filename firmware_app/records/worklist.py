@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.store import Records, ScreeningStore
-from firmware_app.records.verdicts import CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
+from firmware_app.records.verdicts import AWAITING_CALL_BACK, CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,19 @@ class WorklistEntry:
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
     # it, then "acknowledged".
     sync: str
-    # The latest specialist verdict received for it, if any, when the device received it, and how
-    # soon the specialist asks to see the patient (verdicts sent as edgescreen.review/2 only).
+    # The latest specialist verdict received for it, if any, and when the device received it.
     verdict: str | None
     verdict_received_at: datetime | None = None
-    urgency: str | None = None
     # The state of the clock it was dated by (records/clock.py); ``None`` for a visit's eye audited
     # before the event kept it.
     clock: str | None = None
     # Why the specialist's latest verdict asks the nurse to call the patient back, whether or not the
-    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the verdict that overturns
-    # the device's "no_refer", or ``urgent``; ``None`` when it asks nothing the device did not.
+    # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the urgency it asks for
+    # (``urgent``, ``soon``), the verdict that overturns the device's "no_refer", or a referral of an
+    # ungradable photo; ``None`` when it asks nothing the device did not.
     call_back: str | None = None
+    # Whether that call-back still waits for someone to open the record (the banner counts it).
+    awaiting_call_back: bool = False
 
     @property
     def clock_not_set(self) -> bool:
@@ -51,6 +52,14 @@ class WorklistEntry:
     def last_change(self) -> datetime:
         """When the entry last changed for the nurse: screened, or a verdict received since."""
         return max(self.recorded_at, self.verdict_received_at or self.recorded_at)
+
+    @property
+    def call_back_rank(self) -> int:
+        """Where the entry stands on Today, before the time: a call-back still waiting, the urgent ones
+        first, leads the list the banner opens ("2 urgent" must not be below the fold of a long day)."""
+        if not self.awaiting_call_back:
+            return 2
+        return 0 if self.call_back == URGENT else 1
 
 
 # The audit event of a visit finished with eyes never photographed, and the worklist's outcome for
@@ -106,8 +115,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
-    "r.verdict AS verdict, r.received_at AS verdict_received_at, r.urgency AS urgency, s.clock AS clock, "
-    f"{CALL_BACK_REASON} AS call_back "
+    "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
+    f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
@@ -126,9 +135,9 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             "acknowledged" if row["acknowledged"] else ("sent" if row["published"] else "queued"),
             row["verdict"],
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
-            row["urgency"],
             row["clock"],
             row["call_back"],
+            bool(row["awaiting_call_back"]),
         )
         for row in rows
     ]
@@ -180,7 +189,8 @@ def worklist(
 ) -> list[WorklistEntry]:
     """The screenings recorded since ``since`` (``_recorded_today``), those of any day whose specialist
     verdict arrived since (a verdict comes days later and must not go unseen) or whose patient is still
-    to be called back, and the eyes left unphotographed since; latest change first; optionally only
+    to be called back, and the eyes left unphotographed since; the call-backs still waiting first,
+    urgent ones on top (``WorklistEntry.call_back_rank``), then latest change first; optionally only
     those with a verdict, or only one operator's."""
     today, parameters = _recorded_today(records, since)
     received, received_parameters = _received_today(records, since)
@@ -190,6 +200,7 @@ def worklist(
     )
     entries = _entries(records, recent, [*parameters, *received_parameters]) + _not_photographed(records, since)
     entries.sort(key=lambda entry: entry.last_change, reverse=True)
+    entries.sort(key=lambda entry: entry.call_back_rank)  # stable: latest change first within each rank
     return [
         entry
         for entry in entries

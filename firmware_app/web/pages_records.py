@@ -75,6 +75,9 @@ def routes(web: WebApp) -> list[Route]:
         if result_id is None:
             return RedirectResponse("/records", 303)
         detail = await device.run(lambda: device.store.view(result_id, with_photo=True))
+        # The search under the record is its patient's: opened from Today after a search of another
+        # patient, the record sat above that one's screenings, and its "Erase this patient" button.
+        session.records_query = detail["patient_ref"] or None
         kept = detail.pop("photo")
         photo = None
         if detail["modality"] == "dermoscopy":  # an eye names its photo; a coarse body site does not

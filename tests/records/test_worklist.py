@@ -119,8 +119,8 @@ def test_a_photo_the_specialist_cannot_grade_calls_the_patient_back_too(tmp_path
 
 
 def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_is_counted(tmp_path) -> None:
-    """``edgescreen.review/2``: the urgency travels to Today and the banner, the findings to the record;
-    a later verdict without them (``/1``) leaves none standing."""
+    """``edgescreen.review/2``: the urgency travels to Today (the call-back's badge names it) and the
+    banner, the findings to the record; a later verdict without them (``/1``) leaves none standing."""
     store = open_store(tmp_path)
     cleared = record_one(store, small_photo(), sample_record(score=0.05))
     other = record_one(store, small_photo(), sample_record(score=0.05))
@@ -130,7 +130,7 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     assert store.add_review(urgent) == "stored"
     store.add_review(replace(review(other.result_id, "refer", 2), urgency="soon", icdr_grade="moderate"))
     entries = {entry.result_id: entry for entry in entries_of(store.records, [cleared.result_id, other.result_id])}
-    assert (entries[cleared.result_id].urgency, entries[other.result_id].urgency) == ("urgent", "soon")
+    assert (entries[cleared.result_id].call_back, entries[other.result_id].call_back) == ("urgent", "soon")
     assert verdicts_to_act_on(store) == CallBacks(patients=2, urgent=1)
     [kept] = store.view(cleared.result_id)["reviews"]
     assert (kept["urgency"], kept["icdr_grade"], kept["maculopathy"], kept["diagnosis"]) == (
@@ -141,40 +141,95 @@ def test_the_specialists_urgency_and_findings_are_kept_and_an_urgent_call_back_i
     )
     assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=0)  # opened: called back
     store.add_review(review(other.result_id, "refer", 3, datetime.now(UTC) + timedelta(minutes=1)))
-    assert entries_of(store.records, [other.result_id])[0].urgency is None
+    assert entries_of(store.records, [other.result_id])[0].call_back == "refer"
 
 
-def test_an_urgent_verdict_on_a_patient_the_device_referred_is_called_back_a_routine_one_is_not(tmp_path) -> None:
-    """The device gives no urgency: a patient it referred, or whose photo it could not grade, was told
-    of a routine referral (or a retake). The specialist's urgent referral, or urgent "not gradable", is
-    a call-back until the record is opened, on any day; a routine referral of either is what the
-    nurse already said (an ungradable photo counts as a referral on the result screen and hand-out)."""
+# (device's triage, specialist's verdict, urgency) -> the call-back's reason (its badge on Today), if any.
+CALL_BACKS = {
+    ("refer", "refer", "routine"): None,  # what the nurse told the patient
+    ("refer", "refer", "soon"): "soon",
+    ("refer", "refer", "urgent"): "urgent",
+    ("refer", "ungradable", "soon"): "soon",
+    ("refer", "no_refer", "urgent"): None,  # a "no referral" asks nothing, whatever its urgency
+    ("ungradable", "refer", "routine"): "refer_unless_referred",
+    ("ungradable", "ungradable", "routine"): None,  # the retake or examination the nurse asked for
+    ("ungradable", "refer", "urgent"): "urgent",
+    ("no_refer", "refer", "routine"): "refer",
+    ("no_refer", "refer", "urgent"): "urgent",  # one badge: the urgency is what to act on
+    ("no_refer", "ungradable", "soon"): "soon",
+}
+
+
+def test_what_the_specialists_verdict_asks_of_the_nurse_whatever_the_device_triaged(tmp_path) -> None:
+    """The device gives no urgency: a patient it referred was told of a routine referral, one whose photo
+    it could not grade of a referral or a retake. The specialist's urgent or "soon" referral or "not
+    gradable" asks to bring that forward: a call-back until the record is opened, on any day, named by
+    its urgency (on main a "soon" was only a badge on Today the day it came, and an urgent referral of
+    a cleared patient showed as a routine call-back beside an "Urgent" badge). A referral of an
+    ungradable photo is one too, "unless already referred"; a routine one of a referred patient is
+    what the nurse already said."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     clock = Clock(today - timedelta(days=3))
     store = open_store(tmp_path, clock=clock)
-    ungradable = Triage(Outcome.UNGRADABLE)
-    referred, urgent_referred, not_graded, urgent_not_graded = (
-        record_one(store, small_photo(), record).result_id
-        for record in (
-            sample_record(captured_at=clock(), score=0.9),
-            sample_record(captured_at=clock(), score=0.9),
-            replace(sample_record(captured_at=clock()), triage=ungradable),
-            replace(sample_record(captured_at=clock()), triage=ungradable),
-        )
-    )
+    scores = {"refer": 0.9, "no_refer": 0.05}
+    results = {}
+    for triaged, verdict, urgency in CALL_BACKS:
+        record = sample_record(captured_at=clock(), score=scores.get(triaged, 0.5))
+        if triaged == "ungradable":
+            record = replace(record, triage=Triage(Outcome.UNGRADABLE))
+        results[record_one(store, small_photo(), record).result_id] = (triaged, verdict, urgency)
     clock.now = today + timedelta(hours=9)
-    verdicts = {referred: "routine", urgent_referred: "urgent", not_graded: "routine", urgent_not_graded: "urgent"}
-    for number, (result_id, urgency) in enumerate(verdicts.items()):
-        store.add_review(replace(review(result_id, "refer", number), urgency=urgency))
-    calls = {entry.result_id: entry.call_back for entry in entries_of(store.records, list(verdicts))}
-    assert calls == {referred: None, urgent_referred: "urgent", not_graded: None, urgent_not_graded: "urgent"}
-    assert verdicts_to_act_on(store) == CallBacks(patients=2, urgent=2)
+    for number, (result_id, (_, verdict, urgency)) in enumerate(results.items()):
+        store.add_review(replace(review(result_id, verdict, number), urgency=urgency))
+    calls = {entry.result_id: entry.call_back for entry in entries_of(store.records, list(results))}
+    assert {results[result_id]: reason for result_id, reason in calls.items()} == CALL_BACKS
+    called = [result_id for result_id, reason in calls.items() if reason]
+    urgent = [result_id for result_id in called if calls[result_id] == "urgent"]
+    assert verdicts_to_act_on(store) == CallBacks(patients=len(called), urgent=len(urgent))
     # Not opened the day it came: still on the list the banner leads to, days later.
     later = today + timedelta(days=4)
-    listed = [entry.result_id for entry in worklist(store.records, later)]
-    assert sorted(listed) == sorted([urgent_referred, urgent_not_graded])
-    store.view(urgent_referred)
-    assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=1)
+    assert sorted(entry.result_id for entry in worklist(store.records, later)) == sorted(called)
+    store.view(urgent[0])
+    assert verdicts_to_act_on(store) == CallBacks(patients=len(called) - 1, urgent=len(urgent) - 1)
+
+
+def test_a_referral_of_an_ungradable_photo_whose_retake_cleared_the_eye_is_a_call_back(tmp_path) -> None:
+    """The right eye's photo could not be graded; its retake came back "no referral", which the eye
+    stands at (``protocol.slot_outcome``), so the patient went home told "no referral". The specialist
+    refers the first photo (routine) and has not read the retake: on main nothing but a badge on Today
+    the day it came told the nurse; now it is on the call-back list until the record is opened."""
+    store = open_store(tmp_path)
+    context = ScreeningContext("MRN-12", eye="R")
+    ungradable = replace(sample_record(context), triage=Triage(Outcome.UNGRADABLE))
+    record_one(store, small_photo(), ungradable)
+    record_one(store, small_photo(), sample_record(context, score=0.05))  # the retake
+    store.add_review(review(ungradable.result_id, "refer", 1))
+    [entry] = entries_of(store.records, [ungradable.result_id])
+    assert entry.call_back == "refer_unless_referred"
+    assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=0)
+
+
+def test_today_starts_with_the_call_backs_still_waiting_the_urgent_ones_first(tmp_path) -> None:
+    """The banner's "1 urgent" leads to Today, but on main its list was by time alone: an urgent
+    call-back received at 9:00 came below every verdict received since, past the fold of a long day.
+    The call-backs still waiting now lead, the urgent one on top, then the rest latest first; an
+    opened one goes back to its time."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = Clock(today + timedelta(hours=8))
+    store = open_store(tmp_path, clock=clock)
+    urgent, cleared, *agreed = (
+        record_one(store, small_photo(), sample_record(captured_at=clock(), score=score)).result_id
+        for score in (0.9, 0.05, 0.9, 0.9, 0.9)
+    )
+    verdicts = {urgent: "urgent", cleared: "routine"} | dict.fromkeys(agreed, "routine")
+    for number, (result_id, urgency) in enumerate(verdicts.items()):
+        clock.now = today + timedelta(hours=9, minutes=30 * number)
+        store.add_review(replace(review(result_id, "refer", number, clock.now), urgency=urgency))
+    latest_first = list(reversed(agreed))
+    assert [entry.result_id for entry in worklist(store.records, today)] == [urgent, cleared, *latest_first]
+    assert next(entry.result_id for entry in worklist(store.records, today, with_verdict_only=True)) == urgent
+    store.view(urgent)
+    assert [entry.result_id for entry in worklist(store.records, today)] == [cleared, *latest_first, urgent]
 
 
 def test_call_backs_count_patients_not_their_eyes_or_lesions(tmp_path) -> None:

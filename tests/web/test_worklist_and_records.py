@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
@@ -30,6 +31,7 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
     unscrolled,
 )
 from tests.web.test_capture_cases import lose_the_camera
@@ -111,7 +113,7 @@ def test_an_urgent_call_back_stays_on_screen_beside_a_camera_set_up_wrong(page, 
     page.locator("[data-test=language]").click()
     count.click()
     page.wait_for_url("**/today?filter=verdict")
-    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
+    assert page.locator("[data-test=verdict]").get_attribute("data-call-back") == "urgent"
     assert camera.is_visible() and count.is_visible()  # on every screen, Today as the others
 
 
@@ -149,11 +151,12 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
         if page.locator("[data-test=verdict]").count():
             break
         page.wait_for_timeout(500)
-    # The device did not refer this eye (the plain retina): the specialist's referral is the one to act on.
+    # The device did not refer this eye (the plain retina): the specialist's urgent referral is the one
+    # to act on, said in one badge.
     verdict = page.locator("[data-test=verdict]")
-    assert verdict.get_attribute("data-call-back") == "refer"
-    assert verdict.inner_text() == "Specialist: refer. Call the patient back"
-    assert page.locator("[data-test=urgency]").inner_text() == "Urgent"
+    assert verdict.get_attribute("data-call-back") == "urgent"
+    assert verdict.inner_text() == "Specialist asks for an urgent referral. Contact the patient"
+    assert page.locator("[data-test=entry] .verdict-row .badge").count() == 1
     banner = page.locator("[data-test=call-back-banner]")
     assert "open the record to call them back" in banner.inner_text()
     assert page.locator("[data-test=call-back-urgent]").inner_text() == "Urgent."
@@ -367,13 +370,127 @@ def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_e
     assert page.locator("[data-test=call-back-banner]").count() == 0  # opened: the nurse has whom to call
 
 
-def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...]) -> None:
-    """Eyes of one patient the device cleared, each referred by the specialist: to call back."""
+def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(page, app):
+    """Three patients the device referred, could not grade, or cleared; the specialist asks for each
+    one's referral soon, refers the ungradable photo (routine) and refers the cleared one urgently.
+    Each is a call-back (on main the first two were not: a "Soon" badge beside "Specialist: refer",
+    and a plain "Specialist: refer", shown only the day they came), and each row has one badge that
+    says what to do (on main the urgent one was "Call the patient back" beside "Urgent"), in both
+    languages, on the 800x480 screen."""
+    store = open_store(app.directory)
+    ungradable = Triage(Outcome.UNGRADABLE)
+    verdicts = (
+        (sample_record(ScreeningContext("S-1", eye="R"), score=0.9), "refer", "soon"),
+        (replace(sample_record(ScreeningContext("S-2", eye="L")), triage=ungradable), "refer", "routine"),
+        (sample_record(ScreeningContext("S-3", eye="R"), score=0.05), "refer", "urgent"),
+    )
+    for number, (record, verdict, urgency) in enumerate(verdicts):
+        record_one(store, small_photo(), record)
+        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    badges = {
+        "en": [
+            "Specialist asks for an urgent referral. Contact the patient",
+            "Specialist: refer. Call the patient back unless already referred",
+            "Specialist asks for a referral soon. Contact the patient",
+        ],
+        "fr": [
+            "Le spécialiste demande une orientation urgente. Contactez le patient",
+            "Spécialiste\xa0: adresser. Rappelez le patient s'il n'a pas déjà été orienté",
+            "Le spécialiste demande une orientation rapide. Contactez le patient",
+        ],
+    }
+    for language, words in badges.items():
+        page.goto(f"{app.url}/today?filter=verdict")
+        switch_to(page, language)
+        assert "3" in page.locator("[data-test=call-back-banner]").inner_text()
+        rows = page.locator("[data-test=entry]").all()
+        assert [row.locator(".verdict-row .badge").all_inner_texts() for row in rows] == [[said] for said in words]
+        assert page.locator("[data-test=verdict]:not(.call-back)").count() == 0
+        assert page.evaluate(AUDIT) == []
+        snap(page, "today-call-backs")
+
+
+def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_verdicts(page, app):
+    """An urgent call-back came at the start of the day, then the specialist agreed with four of the
+    device's referrals. On main Today listed by time alone: the banner's "1 urgent" led to a screen
+    of agreed referrals, the urgent one below the fold. It is now the first row, on the 800x480
+    screen as the banner opens it, in both languages. Once its record is opened it goes back to its
+    time, its badge marked "record opened" (on main it looked like those still to open)."""
+    store = open_store(app.directory)
+    for number, (reference, score, urgency) in enumerate(
+        [("U-1", 0.05, "urgent")] + [(f"A-{n}", 0.9, "routine") for n in range(4)]
+    ):
+        record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye="R"), score=score))
+        received = datetime.now(UTC) + timedelta(seconds=number)  # the urgent one first
+        store.records.clock = lambda received=received: received
+        review = Review(f"rev-{number}", record.result_id, "refer", received, "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.locator("[data-test=call-back-banner]").click()
+        page.wait_for_url("**/today?filter=verdict")
+        first = page.locator("[data-test=entry]").first.locator("[data-test=verdict]")
+        assert first.get_attribute("data-call-back") == "urgent" and on_screen(first)
+        snap(page, "today-urgent-call-back-first")
+        page.goto(f"{app.url}/ready")
+    page.goto(f"{app.url}/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").first.click()
+    page.wait_for_url("**/records/view")
+    for language, opened in (("en", "(record opened)"), ("fr", "(dossier ouvert)")):
+        page.goto(f"{app.url}/today?filter=verdict")
+        switch_to(page, language)  # the urgent call-back back at its time, the last, marked opened
+        last = page.locator("[data-test=entry]").last.locator("[data-test=verdict]")
+        assert last.get_attribute("data-call-back") == "urgent"
+        assert last.locator("[data-test=call-back-opened]").inner_text() == opened
+        assert page.locator("[data-test=call-back-opened]").count() == 1 and page.evaluate(AUDIT) == []
+        snap(page, "today-call-back-opened")
+
+
+def test_a_record_opened_from_today_lists_its_own_patients_screenings_not_the_last_search(page, app):
+    """The nurse searched patient H-8 on Records, then opened a call-back of patient A-1 from Today. On
+    main the record of A-1 sat above "1 screening found" (H-8's) and "Erase this patient", which
+    asked to erase H-8. Now the search under the record is A-1's: its reference in the field, its
+    screenings below (a retake that cleared the eye is there to see), and the erasure asks about A-1."""
+    store = open_store(app.directory)
+    record_one(store, small_photo(), sample_record(ScreeningContext("H-8", eye="L"), score=0.9))
+    called = record_one(store, small_photo(), sample_record(ScreeningContext("A-1", eye="R"), score=0.05))
+    store.add_review(Review("rev-1", called.result_id, "refer", datetime.now(UTC), "dr-lopez", None, "urgent"))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "H-8")
+    page.locator("[data-test=find]").click()
+    page.locator("[data-test=found]").wait_for()
+    page.goto(f"{app.url}/today?filter=verdict")
+    page.locator("[data-test=open-verdict]").click()
+    page.wait_for_url("**/records/view")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert "A-1" in page.locator("[data-test=detail]").inner_text()
+        assert page.locator("#reference").input_value() == "A-1"
+        assert page.locator("[data-test=found]").inner_text() in ("1 screening found.", "1 dépistage trouvé.")
+        snap(page, "record-from-today-after-a-search")
+    page.locator("[data-test=erase]").click()
+    confirm = page.locator("[data-test=erase-confirm]").inner_text()
+    assert "A-1" in confirm and "H-8" not in confirm
+
+
+def referred_by_the_specialist(app, reference: str, eyes: tuple[str, ...], urgency: str | None = None) -> None:
+    """Eyes of one patient the device cleared, each referred by the specialist (``urgency``: as
+    ``edgescreen.review/2`` says it): to call back."""
     store = open_store(app.directory)
     for eye in eyes:
         record = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye=eye), score=0.05))
         review_id = f"rev-{record.result_id}"
-        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None))
+        store.add_review(Review(review_id, record.result_id, "refer", datetime.now(UTC), "dr-lopez", None, urgency))
     store.records.close()
 
 
@@ -390,21 +507,29 @@ def banner_reads(page, words: dict[str, str], name: str) -> bool:
 def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page, app):
     """Both eyes of one patient the device cleared, both referred by the specialist: one patient to
     call, and the banner says so in the singular (on main: "2 patients"), in both languages; a second
-    patient makes it two."""
+    patient makes it two. A third, urgent, is counted as one of three, in sentences (before: "...call
+    them back Urgent.", as if all three were, and "pour les rappeler Dont" mid-sentence in French)."""
     referred_by_the_specialist(app, "T-3", ("R", "L"))
     sign_in(page, app)
     page.wait_for_url("**/ready")
     one = {
-        "en": "A specialist asks you to contact a patient: open the record to call them back",
-        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler",
+        "en": "A specialist asks you to contact a patient: open the record to call them back.",
+        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler.",
     }
     two = {
-        "en": "Specialists ask you to contact 2 patients: open their records to call them back",
-        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler",
+        "en": "Specialists ask you to contact 2 patients: open their records to call them back.",
+        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler.",
     }
     assert banner_reads(page, one, "ready-call-back-one-patient")
     referred_by_the_specialist(app, "T-4", ("R",))
     assert banner_reads(page, two, "ready-call-back-two-patients")
+    referred_by_the_specialist(app, "T-5", ("R",), urgency="urgent")
+    three = {
+        "en": "Specialists ask you to contact 3 patients: open their records to call them back. 1 urgent.",
+        "fr": "Des spécialistes vous demandent de contacter 3 patients\xa0: ouvrez leurs dossiers pour les rappeler. "
+        "Dont 1 urgent.",
+    }
+    assert banner_reads(page, three, "ready-call-back-one-urgent-of-three")
 
 
 def test_a_verdict_received_before_ntp_set_the_clock_is_on_today(page, app):
