@@ -1,7 +1,11 @@
 import dataclasses
+import grp
 import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 import typing
 from pathlib import Path
@@ -245,6 +249,47 @@ def test_a_fifo_as_config_is_refused_at_once(tmp_path):
 def test_a_device_or_a_directory_as_config_is_refused(tmp_path):
     assert "must be a regular file, not a character device" in str(_load_within(Path("/dev/zero"), 5))
     assert "must be a regular file, not a directory" in str(_load_within(tmp_path, 5))
+
+
+# The device's config as another user than its service's reads it: the command's own loading, with the
+# installed file's path as the default (what /etc/edgescreen/config.toml is to `edgescreen doctor`).
+LOAD_AS_ANOTHER_USER = """
+import sys
+from pathlib import Path
+from firmware_app.config import ConfigError, load_config
+try:
+    load_config(None, env="EDGESCREEN_CONFIG_UNSET", default=Path(sys.argv[1]))
+except ConfigError as error:
+    sys.exit(str(error))
+"""
+NOBODY = 65534
+
+
+def test_a_device_config_this_user_may_not_read_is_said_with_who_may(tmp_path):
+    """install-device leaves /etc/edgescreen 0750 root:edgescreen: `edgescreen doctor` run as the
+    desktop's user, not `sudo -u edgescreen`, ended in a PermissionError traceback. It must name the
+    file and who may read it, and never take the embedded defaults for the device's settings. Run as
+    root without the capabilities that pass over file modes, outside the folder's owner and group."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv (util-linux) to drop the capabilities over file modes")
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = write(folder, '[device]\nid = "cam-07"\n')
+    os.chown(folder, NOBODY, NOBODY)
+    folder.chmod(0o750)
+    not_over_modes = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    run = subprocess.run(
+        [*not_over_modes, sys.executable, "-c", LOAD_AS_ANOTHER_USER, str(config)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr  # the ConfigError, not the defaults
+    group = grp.getgrgid(NOBODY).gr_name
+    assert f"{config}: this user may not read the config file: run the command as its service's user" in run.stderr
+    assert f"(sudo -u {group} ...)" in run.stderr
 
 
 def test_a_config_file_has_a_size_limit(tmp_path):
