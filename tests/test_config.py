@@ -7,12 +7,13 @@ import shutil
 import subprocess
 import sys
 import threading
+import tomllib
 import typing
 from pathlib import Path
 
 import pytest
 
-from firmware_app.config import Config, ConfigError, load_config
+from firmware_app.config import Config, ConfigError, load_config, parse_config
 from tests.conftest import PROJECT_ROOT
 
 
@@ -318,12 +319,17 @@ def _keys(section: object, prefix: str) -> typing.Iterator[tuple[str, str]]:
             yield prefix, item.name
 
 
+def _readme_block() -> str:
+    """The README's Configuration block: "the embedded defaults below"."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme[readme.index("```toml\n[device]") + len("```toml\n") :]
+    return block[: block.index("\n```\n")]
+
+
 def test_the_readmes_configuration_block_lists_every_setting():
     """Each key of firmware_app/config.py is in the README's block, set or commented out; the quality
     limits (dozens, each tuned) are shown by example and left to config.py, as the block says."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    block = readme[readme.index("```toml\n[device]") :]
-    block = block[: block.index("\n```\n")]
+    block = _readme_block()
     listed, table = set(), ""
     for line in block.splitlines():
         if heading := re.match(r"\[([\w.]+)\]", line):
@@ -332,3 +338,22 @@ def test_the_readmes_configuration_block_lists_every_setting():
             listed.add((table, key.group(1)))
     limits = {"quality.fundus", "quality.dermoscopy"}
     assert [key for key in _keys(Config(), "") if key[0] not in limits and key not in listed] == []
+
+
+def _differences(shown: object, default: object, where: str) -> typing.Iterator[str]:
+    for item in dataclasses.fields(shown):  # type: ignore[arg-type]
+        ours, theirs = getattr(shown, item.name), getattr(default, item.name)
+        if dataclasses.is_dataclass(ours):
+            yield from _differences(ours, theirs, f"{where}.{item.name}".lstrip("."))
+        elif ours != theirs and not item.metadata.get("internal"):
+            yield f"[{where}] {item.name}: README {ours!r}, code {theirs!r}"
+
+
+def test_every_value_the_readmes_block_sets_is_the_embedded_default():
+    """The block is "the embedded defaults": a technician copies lines from it. Its quality examples
+    had kept limits re-derived since (min_sharpness 0.57 for 0.544, max_hair_fraction 0.15 for the
+    declared 0.23), which doctor then reports amber as set apart from their default. Read by the
+    loader itself, the commented-out lines left out."""
+    document = tomllib.loads(_readme_block().replace("<checkout>", str(PROJECT_ROOT)))
+    shown = parse_config(document, "README", PROJECT_ROOT)
+    assert list(_differences(shown, Config(), "")) == []
