@@ -3,10 +3,13 @@ and an uninstall that keeps the records unless --purge."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import stat
 import subprocess
+
+import pytest
 
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
@@ -180,3 +183,50 @@ def test_a_failed_update_starts_again_the_services_it_stopped(tmp_path):
         "start edgescreen-app.service",
     ]
     assert "the update failed: starting again edgescreen-app.service" in run.stderr
+
+
+def _fake_commands(folder, **scripts: str) -> dict[str, str]:
+    """An environment whose PATH finds ``scripts`` (name: shell body) before the machine's commands."""
+    folder.mkdir()
+    for name, body in scripts.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).chmod(0o755)
+    return {"PATH": f"{folder}:/usr/bin:/bin"}
+
+
+def test_debian_packages_installs_only_the_missing_ones(tmp_path):
+    calls = tmp_path / "apt-calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg-query": '[ "$3" = mosquitto ] && echo "install ok installed"; true',
+            "apt-get": f'echo "$*" >> {calls}',
+        },
+    )
+    script = str(PROJECT_ROOT / "scripts" / "debian-packages")
+    assert subprocess.run([script, "mosquitto"], env=env, capture_output=True, text=True).returncode == 0
+    assert not calls.exists()  # all there: apt is not even updated
+    run = subprocess.run([script, "mosquitto", "python3-venv"], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
+
+
+def test_install_device_gets_python3_venv_before_it_installs_anything(tmp_path):
+    """A fresh Debian 12 has python3 but not python3-venv: `python3 -m venv` stopped install-device
+    half done (its user made, /opt written). On this machine for real, with fakes: dpkg-query finds no
+    package installed, apt-get records its calls and its install fails, so the run stops there; useradd fails
+    too, so that a script that asks apt nothing stops before it touches anything."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    calls = tmp_path / "apt-calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg-query": "exit 1",
+            "apt-get": f'echo "$*" >> {calls}; [ "$1" = update ] || exit 100',
+            "useradd": "exit 9",
+        },
+    )
+    run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 100, run.stderr
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
