@@ -558,7 +558,8 @@ class AppConfig:
     nothing on the network should reach a page that shows patient references.
     """
 
-    bind: str = "127.0.0.1"
+    # Never empty: the socket's "" is every interface, and the kiosk's address would have no host.
+    bind: str = field(default="127.0.0.1", metadata=_pattern(HOST, "a host name or an IP address"))
     port: int = field(default=8080, metadata=_range(1, 65535))
     # An unattended screen locks (the operator's PIN opens it again) after this many idle seconds.
     lock_after_s: int = field(default=300, metadata=_range(5, 86400))

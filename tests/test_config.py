@@ -175,16 +175,25 @@ def test_a_wire_id_is_accepted(tmp_path):
     assert (config.device.id, config.device.site) == ("fundus-cam_07.b", "Clinic7")
 
 
+# The broker the sync worker connects to, and the address the nurse's app listens on: an empty
+# [app] bind, the way other keys are left unset, listened on every interface (the socket's "") and
+# published "http://:8080/" to the kiosk, which never opened it.
+HOST_KEYS = [("sync", "broker_host"), ("app", "bind")]
+
+
+@pytest.mark.parametrize(("table", "key"), HOST_KEYS)
 @pytest.mark.parametrize("host", ["", "   ", "broker host", "broker\n"])
-def test_an_empty_or_malformed_broker_host_is_refused(tmp_path, host):
-    path = write(tmp_path, f"[sync]\nbroker_host = {json.dumps(host)}\n")
-    with pytest.raises(ConfigError, match=r"\[sync\]\.broker_host: expected a host name or an IP address"):
+def test_an_empty_or_malformed_host_is_refused(tmp_path, table, key, host):
+    path = write(tmp_path, f"[{table}]\n{key} = {json.dumps(host)}\n")
+    with pytest.raises(ConfigError, match=rf"\[{table}\]\.{key}: expected a host name or an IP address"):
         load_config(str(path))
 
 
-@pytest.mark.parametrize("host", ["broker.clinic.local", "10.0.0.7", "::1", "fe80::1%eth0"])
-def test_host_names_and_addresses_are_accepted(tmp_path, host):
-    assert load_config(str(write(tmp_path, f'[sync]\nbroker_host = "{host}"\n'))).sync.broker_host == host
+@pytest.mark.parametrize(("table", "key"), HOST_KEYS)
+@pytest.mark.parametrize("host", ["broker.clinic.local", "10.0.0.7", "::1", "fe80::1%eth0", "0.0.0.0"])
+def test_host_names_and_addresses_are_accepted(tmp_path, table, key, host):
+    config = load_config(str(write(tmp_path, f'[{table}]\n{key} = "{host}"\n')))
+    assert getattr(getattr(config, table), key) == host
 
 
 @pytest.mark.parametrize(
