@@ -629,9 +629,20 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
     if not ok:
         raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
     if annotation is Path:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (base / path)
+        return _path(value, where, base)
     return value
+
+
+def _path(value: str, where: str, base: Path) -> Path:
+    """A path as written, ``~`` expanded and relative to ``base``: a NUL (no file has one) or an
+    unknown ``~user`` raised from deep in pathlib or os, a traceback with no key."""
+    if "\0" in value:
+        raise ConfigError(f"{where}: expected a path, got {value!r} (a path has no NUL character)")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:
+        raise ConfigError(f"{where}: expected a path, got {value!r} (no such user's home for ~)") from None
+    return path if path.is_absolute() else (base / path)
 
 
 def _file_kind(mode: int) -> str:

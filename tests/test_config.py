@@ -261,6 +261,18 @@ def test_a_device_or_a_directory_as_config_is_refused(tmp_path):
     assert "must be a regular file, not a directory" in str(_load_within(tmp_path, 5))
 
 
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [("records", "database"), ("sync", "tls_ca_file"), ("calibration", "profile"), ("camera", "files")],
+)
+@pytest.mark.parametrize(("value", "expected"), [("~no-such-user/x", "no such user's home"), ("a\0b", "no NUL")])
+def test_a_path_that_cannot_be_one_names_its_key(tmp_path, table, key, value, expected):
+    """An unknown ~user (a typo) raised pathlib's RuntimeError, a NUL the check's ValueError: tracebacks."""
+    written = json.dumps([value] if key == "files" else value)
+    with pytest.raises(ConfigError, match=rf"\[{table}\]\.{key}(\[0\])?: expected a path, got .*{expected}"):
+        load_config(str(write(tmp_path, f"[{table}]\n{key} = {written}\n")))
+
+
 # The device's config as another user than its service's reads it: the command's own loading, with the
 # installed file's path as the default (what /etc/edgescreen/config.toml is to `edgescreen doctor`).
 LOAD_AS_ANOTHER_USER = """
