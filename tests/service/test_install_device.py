@@ -230,3 +230,24 @@ def test_install_device_gets_python3_venv_before_it_installs_anything(tmp_path):
     run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 100, run.stderr
     assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
+
+
+def test_install_device_refuses_a_32_bit_system_before_it_installs_anything(tmp_path):
+    """ai-edge-litert has no armhf build: on a 32-bit Raspberry Pi OS, pip stopped the install half
+    done. Run for real with fakes (dpkg says armhf; apt-get and useradd fail, should it go on)."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    calls = tmp_path / "calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg": "echo armhf",
+            "dpkg-query": 'echo "install ok installed"',
+            "apt-get": f"echo apt-get >> {calls}; exit 100",
+            "useradd": f"echo useradd >> {calls}; exit 9",
+        },
+    )
+    run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr
+    assert "refused: this system is armhf; EdgeScreen needs a 64-bit one" in run.stderr
+    assert not calls.exists()
