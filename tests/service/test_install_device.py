@@ -251,3 +251,15 @@ def test_install_device_refuses_a_32_bit_system_before_it_installs_anything(tmp_
     assert run.returncode == 1, run.stderr
     assert "refused: this system is armhf; EdgeScreen needs a 64-bit one" in run.stderr
     assert not calls.exists()
+
+
+def test_every_venv_the_readme_makes_by_hand_has_python3_venv_installed_first():
+    """The station's install and the Pi camera's set-up make a venv by hand, as install-device does:
+    on a fresh Debian 12 `python3 -m venv` fails there too unless the block installed python3-venv."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    blocks = readme.split("```")[1::2]
+    making = [block for block in blocks if "python3 -m venv" in block]
+    assert len(making) == 2  # the station's install, the Pi camera's set-up
+    for block in making:
+        before = block[: block.index("python3 -m venv")]
+        assert "python3-venv" in before, block
