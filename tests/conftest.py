@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,16 @@ from PIL import ExifTags, Image
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture()
+def not_over_file_modes() -> list[str]:
+    """A command prefix: root without the capabilities that pass over file modes (setpriv), so the
+    program meets a folder of another user's (0700, say) as a user outside it would, the way a
+    technician meets the installed device's. CI runs as root."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv (util-linux) to drop the capabilities over file modes")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
 
 
 @pytest.fixture(scope="session")
