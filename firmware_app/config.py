@@ -14,7 +14,9 @@ Later features add a section here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import grp
 import hashlib
 import json
 import logging
@@ -556,7 +558,8 @@ class AppConfig:
     nothing on the network should reach a page that shows patient references.
     """
 
-    bind: str = "127.0.0.1"
+    # Never empty: the socket's "" is every interface, and the kiosk's address would have no host.
+    bind: str = field(default="127.0.0.1", metadata=_pattern(HOST, "a host name or an IP address"))
     port: int = field(default=8080, metadata=_range(1, 65535))
     # An unattended screen locks (the operator's PIN opens it again) after this many idle seconds.
     lock_after_s: int = field(default=300, metadata=_range(5, 86400))
@@ -626,9 +629,20 @@ def _convert(value: Any, annotation: Any, where: str, base: Path) -> Any:
     if not ok:
         raise ConfigError(f"{where}: expected {_type_name(annotation)}, got {value!r}")
     if annotation is Path:
-        path = Path(value).expanduser()
-        return path if path.is_absolute() else (base / path)
+        return _path(value, where, base)
     return value
+
+
+def _path(value: str, where: str, base: Path) -> Path:
+    """A path as written, ``~`` expanded and relative to ``base``: a NUL (no file has one) or an
+    unknown ``~user`` raised from deep in pathlib or os, a traceback with no key."""
+    if "\0" in value:
+        raise ConfigError(f"{where}: expected a path, got {value!r} (a path has no NUL character)")
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:
+        raise ConfigError(f"{where}: expected a path, got {value!r} (no such user's home for ~)") from None
+    return path if path.is_absolute() else (base / path)
 
 
 def _file_kind(mode: int) -> str:
@@ -712,11 +726,20 @@ def parse_config(document: dict[str, Any], source: str, base: Path, root: type =
 
 
 def config_path(explicit: str | None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH) -> Path | None:
-    """``--config`` wins, then ``EDGESCREEN_CONFIG``, then the device file if it exists."""
+    """``--config`` wins, then ``EDGESCREEN_CONFIG``, then the device file if it exists.
+
+    A device file this user may not even look at exists too (installed 0640 in a 0750 folder of the
+    service's group: a technician who runs ``edgescreen doctor`` as the desktop's user): reading it
+    then says so, where ``is_file`` raised a traceback and the embedded defaults would pass for the
+    device's own settings."""
     chosen = explicit or os.environ.get(env)
     if chosen:
         return Path(chosen)
-    return default if default.is_file() else None
+    try:
+        present = default.is_file()
+    except OSError:  # EACCES on the folder: there, but not this user's
+        present = True
+    return default if present else None
 
 
 def load_config(
@@ -730,11 +753,27 @@ def load_config(
         document = tomllib.loads(_read_config_file(path))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: this user may not read the config file{_reader_hint(path)}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config file ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
     return parse_config(document, str(path), path.parent, root)
+
+
+def _reader_hint(path: Path) -> str:
+    """Who may read ``path``: the group of the file, or of its folder where that hides the file. An
+    installed config's group is its service's user's (``edgescreen``, ``edgescreen-review``)."""
+    for where in (path, path.parent):
+        try:
+            gid = where.stat().st_gid
+        except OSError:
+            continue
+        with contextlib.suppress(KeyError):
+            name = grp.getgrgid(gid).gr_name
+            return f": run the command as its service's user (sudo -u {name} ...)" if name != "root" else ""
+    return ""
 
 
 def _read_config_file(path: Path) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,16 @@ def edgescreen_logger_restored() -> Iterator[None]:
     handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
     yield
     logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+@pytest.fixture()
+def not_over_file_modes() -> list[str]:
+    """A command prefix: root without the capabilities that pass over file modes (setpriv), so the
+    program meets a folder of another user's (0700, say) as a user outside it would, the way a
+    technician meets the installed device's. CI runs as root."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv (util-linux) to drop the capabilities over file modes")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
 
 
 @pytest.fixture(scope="session")

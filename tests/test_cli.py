@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -18,9 +19,9 @@ from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 
 
 def edgescreen(
-    *args: str, config: Path | None = None, env: dict[str, str] | None = None
+    *args: str, config: Path | None = None, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "firmware_app", *(["--config", str(config)] if config else []), *args]
+    command = [*prefix, sys.executable, "-m", "firmware_app", *(["--config", str(config)] if config else []), *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env=env)
 
 

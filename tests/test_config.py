@@ -1,14 +1,18 @@
 import dataclasses
+import grp
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
+import tomllib
 import typing
 from pathlib import Path
 
 import pytest
 
-from firmware_app.config import Config, ConfigError, load_config
+from firmware_app.config import Config, ConfigError, load_config, parse_config
 from tests.conftest import PROJECT_ROOT
 
 
@@ -170,16 +174,25 @@ def test_a_wire_id_is_accepted(tmp_path):
     assert (config.device.id, config.device.site) == ("fundus-cam_07.b", "Clinic7")
 
 
+# The broker the sync worker connects to, and the address the nurse's app listens on: an empty
+# [app] bind, the way other keys are left unset, listened on every interface (the socket's "") and
+# published "http://:8080/" to the kiosk, which never opened it.
+HOST_KEYS = [("sync", "broker_host"), ("app", "bind")]
+
+
+@pytest.mark.parametrize(("table", "key"), HOST_KEYS)
 @pytest.mark.parametrize("host", ["", "   ", "broker host", "broker\n"])
-def test_an_empty_or_malformed_broker_host_is_refused(tmp_path, host):
-    path = write(tmp_path, f"[sync]\nbroker_host = {json.dumps(host)}\n")
-    with pytest.raises(ConfigError, match=r"\[sync\]\.broker_host: expected a host name or an IP address"):
+def test_an_empty_or_malformed_host_is_refused(tmp_path, table, key, host):
+    path = write(tmp_path, f"[{table}]\n{key} = {json.dumps(host)}\n")
+    with pytest.raises(ConfigError, match=rf"\[{table}\]\.{key}: expected a host name or an IP address"):
         load_config(str(path))
 
 
-@pytest.mark.parametrize("host", ["broker.clinic.local", "10.0.0.7", "::1", "fe80::1%eth0"])
-def test_host_names_and_addresses_are_accepted(tmp_path, host):
-    assert load_config(str(write(tmp_path, f'[sync]\nbroker_host = "{host}"\n'))).sync.broker_host == host
+@pytest.mark.parametrize(("table", "key"), HOST_KEYS)
+@pytest.mark.parametrize("host", ["broker.clinic.local", "10.0.0.7", "::1", "fe80::1%eth0", "0.0.0.0"])
+def test_host_names_and_addresses_are_accepted(tmp_path, table, key, host):
+    config = load_config(str(write(tmp_path, f'[{table}]\n{key} = "{host}"\n')))
+    assert getattr(getattr(config, table), key) == host
 
 
 @pytest.mark.parametrize(
@@ -247,6 +260,56 @@ def test_a_device_or_a_directory_as_config_is_refused(tmp_path):
     assert "must be a regular file, not a directory" in str(_load_within(tmp_path, 5))
 
 
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [("records", "database"), ("sync", "tls_ca_file"), ("calibration", "profile"), ("camera", "files")],
+)
+@pytest.mark.parametrize(("value", "expected"), [("~no-such-user/x", "no such user's home"), ("a\0b", "no NUL")])
+def test_a_path_that_cannot_be_one_names_its_key(tmp_path, table, key, value, expected):
+    """An unknown ~user (a typo) raised pathlib's RuntimeError, a NUL the check's ValueError: tracebacks."""
+    written = json.dumps([value] if key == "files" else value)
+    with pytest.raises(ConfigError, match=rf"\[{table}\]\.{key}(\[0\])?: expected a path, got .*{expected}"):
+        load_config(str(write(tmp_path, f"[{table}]\n{key} = {written}\n")))
+
+
+# The device's config as another user than its service's reads it: the command's own loading, with the
+# installed file's path as the default (what /etc/edgescreen/config.toml is to `edgescreen doctor`).
+LOAD_AS_ANOTHER_USER = """
+import sys
+from pathlib import Path
+from firmware_app.config import ConfigError, load_config
+try:
+    load_config(None, env="EDGESCREEN_CONFIG_UNSET", default=Path(sys.argv[1]))
+except ConfigError as error:
+    sys.exit(str(error))
+"""
+NOBODY = 65534
+
+
+def test_a_device_config_this_user_may_not_read_is_said_with_who_may(tmp_path, not_over_file_modes):
+    """install-device leaves /etc/edgescreen 0750 root:edgescreen: `edgescreen doctor` run as the
+    desktop's user, not `sudo -u edgescreen`, ended in a PermissionError traceback. It must name the
+    file and who may read it, and never take the embedded defaults for the device's settings. Run as
+    root without the capabilities that pass over file modes, outside the folder's owner and group."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = write(folder, '[device]\nid = "cam-07"\n')
+    os.chown(folder, NOBODY, NOBODY)
+    folder.chmod(0o750)
+    run = subprocess.run(
+        [*not_over_file_modes, sys.executable, "-c", LOAD_AS_ANOTHER_USER, str(config)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr  # the ConfigError, not the defaults
+    group = grp.getgrgid(NOBODY).gr_name
+    assert f"{config}: this user may not read the config file: run the command as its service's user" in run.stderr
+    assert f"(sudo -u {group} ...)" in run.stderr
+
+
 def test_a_config_file_has_a_size_limit(tmp_path):
     path = write(tmp_path, "# padding\n" * 30_000)
     with pytest.raises(ConfigError, match="a config file is at most 262,144 bytes"):
@@ -273,12 +336,17 @@ def _keys(section: object, prefix: str) -> typing.Iterator[tuple[str, str]]:
             yield prefix, item.name
 
 
+def _readme_block() -> str:
+    """The README's Configuration block: "the embedded defaults below"."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme[readme.index("```toml\n[device]") + len("```toml\n") :]
+    return block[: block.index("\n```\n")]
+
+
 def test_the_readmes_configuration_block_lists_every_setting():
     """Each key of firmware_app/config.py is in the README's block, set or commented out; the quality
     limits (dozens, each tuned) are shown by example and left to config.py, as the block says."""
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    block = readme[readme.index("```toml\n[device]") :]
-    block = block[: block.index("\n```\n")]
+    block = _readme_block()
     listed, table = set(), ""
     for line in block.splitlines():
         if heading := re.match(r"\[([\w.]+)\]", line):
@@ -287,3 +355,22 @@ def test_the_readmes_configuration_block_lists_every_setting():
             listed.add((table, key.group(1)))
     limits = {"quality.fundus", "quality.dermoscopy"}
     assert [key for key in _keys(Config(), "") if key[0] not in limits and key not in listed] == []
+
+
+def _differences(shown: object, default: object, where: str) -> typing.Iterator[str]:
+    for item in dataclasses.fields(shown):  # type: ignore[arg-type]
+        ours, theirs = getattr(shown, item.name), getattr(default, item.name)
+        if dataclasses.is_dataclass(ours):
+            yield from _differences(ours, theirs, f"{where}.{item.name}".lstrip("."))
+        elif ours != theirs and not item.metadata.get("internal"):
+            yield f"[{where}] {item.name}: README {ours!r}, code {theirs!r}"
+
+
+def test_every_value_the_readmes_block_sets_is_the_embedded_default():
+    """The block is "the embedded defaults": a technician copies lines from it. Its quality examples
+    had kept limits re-derived since (min_sharpness 0.57 for 0.544, max_hair_fraction 0.15 for the
+    declared 0.23), which doctor then reports amber as set apart from their default. Read by the
+    loader itself, the commented-out lines left out."""
+    document = tomllib.loads(_readme_block().replace("<checkout>", str(PROJECT_ROOT)))
+    shown = parse_config(document, "README", PROJECT_ROOT)
+    assert list(_differences(shown, Config(), "")) == []

@@ -38,7 +38,7 @@ from firmware_app.health.readiness import disk_check, readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, present
 from firmware_app.records.identity import Identity
 
 
@@ -98,7 +98,7 @@ def _without_records(config: Config, now: datetime) -> list[Check]:
 
 def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     now = now or datetime.now(UTC)
-    key = check_key_file(config.records.key_file, config.records.database.exists())
+    key = check_key_file(config.records.key_file, present(config.records.database))
     configured = Identity(config.device.id, config.device.site)
     encryption = check_encryption(config.records.database.parent)
     device = [key, encryption, check_tls(config.sync, now), check_verdict_keys(config.sync)]
@@ -110,7 +110,7 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
     unrecorded = check_identity(configured)  # no records to compare with: the placeholders alone
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now), *technician(unrecorded)]
-    if not config.records.database.exists():  # opening would make them, and a key: `restore` then refuses
+    if not present(config.records.database):  # opening would make them, and a key: `restore` then refuses
         none = no_records_yet(config.records.database, config.records.key_file)
         return [*_without_records(config, now), none, *technician(unrecorded)]
     try:

@@ -333,8 +333,14 @@ def database_files(path: Path) -> tuple[Path, ...]:
 
 
 def _wal_empty(path: Path) -> bool:
-    wal = path.with_name(f"{path.name}-wal")
-    return not wal.exists() or wal.stat().st_size == 0
+    """Whether the write-ahead log is absent or empty; one this user may not look at is not known
+    to be empty (a folder of another user's: the main file alone is then no snapshot either)."""
+    try:
+        return path.with_name(f"{path.name}-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def _open_snapshot(path: Path) -> sqlite3.Connection:
@@ -350,13 +356,23 @@ def _open_snapshot(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def present(path: Path) -> bool:
+    """Whether the records file ``path`` exists. One this user may not even look at (the device's
+    records folder is its service user's alone, 0700) counts: opening it then says why in the
+    records' words (``records_problem``), where ``Path.exists`` raised a traceback."""
+    try:
+        return path.exists()
+    except OSError:
+        return True
+
+
 def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the records file; errors name the file.
 
     ``read_only`` (status, audit): never creates the file, since an empty one would then stand where
     `restore` must put a backup; on a full disk, fall back to reading the main file directly.
     """
-    if read_only and not path.exists():
+    if read_only and not present(path):
         raise RequestRefused(
             f"{path}: no records yet (they are made when this device first records a screening); "
             "if it had some, check [records] database in the config, or put them back with `edgescreen restore`"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 
 import pytest
@@ -416,3 +417,28 @@ def test_a_still_size_the_profile_does_not_fit_is_a_red_camera_too(tmp_path, mon
     camera_check = checks["camera"]
     assert camera_check.level is Level.RED and camera_check.message_key == CAMERA_MISCONFIGURED
     assert "a 480x480 frame does not have the proportions of the lens calibration" in str(camera_check.values["error"])
+
+
+NOBODY = 65534
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "stream"),
+    [(("doctor",), 1, "stdout"), (("sync", "status"), 5, "stderr"), (("audit", "verify"), 5, "stderr")],
+)
+def test_records_this_user_may_not_look_at_are_said_not_a_traceback(
+    tmp_path, not_over_file_modes, command, status, stream
+):
+    """The device's records folder is its service user's alone (0700): `Path.exists` on the records
+    raised PermissionError for any other user (doctor, `sync status`, `audit verify`: tracebacks).
+    The records are then present but unusable: doctor red, the others exit 5, each naming why."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    os.chown(folder, NOBODY, NOBODY)
+    folder.chmod(0o700)
+    config = write_config(tmp_path, 1883)
+    config.write_text(config.read_text().replace(f'"{tmp_path}/records', f'"{folder}/records'))
+    run = edgescreen(*command, config=config, prefix=not_over_file_modes)
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == status, run.stdout + run.stderr
+    assert "Permission denied" in getattr(run, stream)

@@ -3,10 +3,13 @@ and an uninstall that keeps the records unless --purge."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import stat
 import subprocess
+
+import pytest
 
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
@@ -180,3 +183,83 @@ def test_a_failed_update_starts_again_the_services_it_stopped(tmp_path):
         "start edgescreen-app.service",
     ]
     assert "the update failed: starting again edgescreen-app.service" in run.stderr
+
+
+def _fake_commands(folder, **scripts: str) -> dict[str, str]:
+    """An environment whose PATH finds ``scripts`` (name: shell body) before the machine's commands."""
+    folder.mkdir()
+    for name, body in scripts.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).chmod(0o755)
+    return {"PATH": f"{folder}:/usr/bin:/bin"}
+
+
+def test_debian_packages_installs_only_the_missing_ones(tmp_path):
+    calls = tmp_path / "apt-calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg-query": '[ "$3" = mosquitto ] && echo "install ok installed"; true',
+            "apt-get": f'echo "$*" >> {calls}',
+        },
+    )
+    script = str(PROJECT_ROOT / "scripts" / "debian-packages")
+    assert subprocess.run([script, "mosquitto"], env=env, capture_output=True, text=True).returncode == 0
+    assert not calls.exists()  # all there: apt is not even updated
+    run = subprocess.run([script, "mosquitto", "python3-venv"], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
+
+
+def test_install_device_gets_python3_venv_before_it_installs_anything(tmp_path):
+    """A fresh Debian 12 has python3 but not python3-venv: `python3 -m venv` stopped install-device
+    half done (its user made, /opt written). On this machine for real, with fakes: dpkg-query finds no
+    package installed, apt-get records its calls and its install fails, so the run stops there; useradd fails
+    too, so that a script that asks apt nothing stops before it touches anything."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    calls = tmp_path / "apt-calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg-query": "exit 1",
+            "apt-get": f'echo "$*" >> {calls}; [ "$1" = update ] || exit 100',
+            "useradd": "exit 9",
+        },
+    )
+    run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 100, run.stderr
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
+
+
+def test_install_device_refuses_a_32_bit_system_before_it_installs_anything(tmp_path):
+    """ai-edge-litert has no armhf build: on a 32-bit Raspberry Pi OS, pip stopped the install half
+    done. Run for real with fakes (dpkg says armhf; apt-get and useradd fail, should it go on)."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    calls = tmp_path / "calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg": "echo armhf",
+            "dpkg-query": 'echo "install ok installed"',
+            "apt-get": f"echo apt-get >> {calls}; exit 100",
+            "useradd": f"echo useradd >> {calls}; exit 9",
+        },
+    )
+    run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1, run.stderr
+    assert "refused: this system is armhf; EdgeScreen needs a 64-bit one" in run.stderr
+    assert not calls.exists()
+
+
+def test_every_venv_the_readme_makes_by_hand_has_python3_venv_installed_first():
+    """The station's install and the Pi camera's set-up make a venv by hand, as install-device does:
+    on a fresh Debian 12 `python3 -m venv` fails there too unless the block installed python3-venv."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    blocks = readme.split("```")[1::2]
+    making = [block for block in blocks if "python3 -m venv" in block]
+    assert len(making) == 2  # the station's install, the Pi camera's set-up
+    for block in making:
+        before = block[: block.index("python3 -m venv")]
+        assert "python3-venv" in before, block

@@ -17,15 +17,17 @@ from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
 
 
-def kiosk(tmp_path: Path, config: Path, runtime: Path) -> subprocess.CompletedProcess[str]:
-    """device/kiosk with stand-ins for Chromium that say what they were asked to open."""
+def kiosk(tmp_path: Path, config: Path, runtime: Path, **session: str) -> subprocess.CompletedProcess[str]:
+    """device/kiosk with stand-ins for Chromium that say what they were asked to open; ``session``,
+    the desktop's variables (``WAYLAND_DISPLAY``), none by default."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name in ("chromium-browser", "chromium"):
         (bin_dir / name).write_text('#!/bin/sh\necho "$@"\n')
         (bin_dir / name).chmod(0o755)
     environment = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "WAYLAND_DISPLAY"},
+        **session,
         "EDGESCREEN_CONFIG": str(config),
         "EDGESCREEN_RUNTIME_DIR": str(runtime),
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
@@ -67,3 +69,20 @@ def test_the_kiosk_opens_the_app_on_the_configured_port(tmp_path):
         app.shutdown()
     assert run.returncode == 0, run.stderr
     assert "--kiosk" in run.stdout and run.stdout.rstrip().endswith(f"http://127.0.0.1:{port}/")
+
+
+def test_the_kiosk_asks_chromium_for_the_desktops_own_display_server(tmp_path):
+    """A Pi 4 or 5 runs a Wayland desktop (labwc, Wayfire), a Pi 3 or older X11 (bookworm's default
+    there, or chosen in raspi-config): the kiosk forced Wayland, where Chromium does not start on X11,
+    and the nurse's screen stayed the bare desktop."""
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text(f"[app]\nport = {app.server_address[1]}\n")
+        x11 = kiosk(tmp_path, config, tmp_path / "none", DISPLAY=":0")
+        wayland = kiosk(tmp_path, config, tmp_path / "none", WAYLAND_DISPLAY="wayland-1")
+    finally:
+        app.shutdown()
+    assert "--ozone-platform=x11" in x11.stdout.split(), x11.stdout + x11.stderr
+    assert "--ozone-platform=wayland" in wayland.stdout.split(), wayland.stdout + wayland.stderr
