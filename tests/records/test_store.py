@@ -220,6 +220,21 @@ def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp
         record_one(store, photo)
 
 
+def test_the_outbox_age_cap_is_asked_by_an_index_not_by_reading_every_unsent_result(tmp_path, photo):
+    """Each recording asks whether an unsent result is past the age cap: on a device offline for
+    weeks, reading every unsent row to answer it cost milliseconds per screening (issue 10)."""
+    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)))
+    record_one(store, photo)
+    statements: list[str] = []
+    store.records.connection.set_trace_callback(statements.append)
+    record_one(store, photo)
+    store.records.connection.set_trace_callback(None)
+    (asked,) = [sql for sql in statements if "min(queued_at)" in sql]
+    plan = " ".join(row[3] for row in store.records.connection.execute(f"EXPLAIN QUERY PLAN {asked}"))
+    assert "USING INDEX outbox_unsent_queued (queued_at>? AND queued_at<?)" in plan, plan
+    store.records.close()
+
+
 @pytest.mark.parametrize(
     ("fields", "problem"),
     [
