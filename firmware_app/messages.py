@@ -509,9 +509,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "models.signed": {"en": "signed", "fr": "signé"},
     "models.unsigned": {"en": "unsigned", "fr": "non signé"},
     "health.models.green": {"en": "Models verified: {models}.", "fr": "Modèles vérifiés : {models}."},
+    # A model refused (health/checks.py, _model_failure): each kind its remedy; the model's own words
+    # (which folder, what disagrees) are doctor's log line (doctor.models_failed) and --json's values.
     "health.models.red": {
-        "en": "A model failed its check ({error}). Call the technician.",
-        "fr": "Un modèle n'a pas passé sa vérification ({error}). Appelez le technicien.",
+        "en": "A model cannot be loaded. Call the technician to reinstall it (edgescreen doctor logs which one and "
+        "why).",
+        "fr": "Un modèle ne peut pas être chargé. Appelez le technicien pour le réinstaller (le journal "
+        "d'edgescreen doctor dit lequel et pourquoi).",
+    },
+    "health.models.missing": {
+        "en": "A configured model is not installed. Call the technician to install it (edgescreen models install) "
+        "or to correct [models] in the configuration.",
+        "fr": "Un modèle configuré n'est pas installé. Appelez le technicien pour l'installer (edgescreen models "
+        "install) ou pour corriger [models] dans la configuration.",
+    },
+    "health.models.refused": {
+        "en": "A model's bundle fails its check: it was changed, is damaged, or is not signed with a trusted key. "
+        "Call the technician to install its signed bundle again (edgescreen models install).",
+        "fr": "Le paquet d'un modèle ne passe pas sa vérification : il a été modifié, est endommagé ou n'est pas "
+        "signé avec une clé de confiance. Appelez le technicien pour réinstaller son paquet signé (edgescreen "
+        "models install).",
+    },
+    "health.models.wrong": {
+        "en": "A model is configured for photos it was not made for. Call the technician to correct [models] in "
+        "the configuration.",
+        "fr": "Un modèle est configuré pour des photos auxquelles il n'est pas destiné. Appelez le technicien pour "
+        "corriger [models] dans la configuration.",
     },
     "health.camera.green": {"en": "The camera answers.", "fr": "La caméra répond."},
     "health.camera.amber": {
@@ -568,9 +591,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le profil d'étalonnage {id} ne dit pas sur quel appareil il a été établi : il peut être celui "
         "d'un autre. Demandez au technicien de refaire une étape d'étalonnage sur cet appareil.",
     },
+    # The profile's own words (its path, the field that is wrong) are doctor's log (doctor.calibration_failed).
     "health.calibration.red": {
-        "en": "The calibration profile cannot be read ({error}). Call the technician.",
-        "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",
+        "en": "The calibration profile cannot be read: it is damaged, or not one this version reads. Call the "
+        "technician to calibrate again (edgescreen calibrate).",
+        "fr": "Le profil d'étalonnage est illisible : il est endommagé, ou d'un format que cette version ne lit "
+        "pas. Appelez le technicien pour refaire l'étalonnage (edgescreen calibrate).",
+    },
+    "health.calibration.missing": {
+        "en": "The calibration profile set in [calibration] profile is missing. Call the technician to put it back "
+        "or to calibrate again (edgescreen calibrate).",
+        "fr": "Le profil d'étalonnage indiqué dans [calibration] profile est absent. Appelez le technicien pour le "
+        "remettre ou pour refaire l'étalonnage (edgescreen calibrate).",
     },
     "health.disk.green": {"en": "Storage: {free_gb} GB free.", "fr": "Stockage : {free_gb} Go libres."},
     "health.disk.amber": {
@@ -594,9 +626,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {
-        "en": "The records are damaged ({error}). Call the technician: the card is failing. Keep a copy of the "
+        "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",
-        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien : la carte est défaillante. Gardez une "
+        "fr": "Les dossiers sont endommagés. Appelez le technicien : la carte est défaillante. Gardez une "
         "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve (README, "
         "sauvegarde).",
     },
@@ -611,9 +643,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun dossier dans {path}, alors que leur clé est là : le support des dossiers est-il monté ? "
         "S'ils ont été perdus, restaurez la dernière sauvegarde (README, sauvegarde) avant de dépister.",
     },
+    # Records that do not open (health/checks.py, records_unusable); why, in English, is doctor's log line.
     "health.records.unusable": {
-        "en": "The records cannot be used ({error}). Call the technician.",
-        "fr": "Les dossiers sont inutilisables ({error}). Appelez le technicien.",
+        "en": "The records cannot be opened. Call the technician: edgescreen doctor logs why (a folder or disk "
+        "that cannot be written, a card that fails to read).",
+        "fr": "Les dossiers ne peuvent pas être ouverts. Appelez le technicien : le journal d'edgescreen doctor "
+        "dit pourquoi (un dossier ou un disque où l'on ne peut pas écrire, une carte qui n'arrive plus à lire).",
+    },
+    "health.records.full": {
+        "en": "The records cannot be opened: the disk is full. Call the technician to free space on the device "
+        "(nothing recorded so far is lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein. Appelez le technicien pour libérer "
+        "de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
     },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",
@@ -740,8 +781,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.writable.green": {"en": "Records writable.", "fr": "Dossiers accessibles en écriture."},
     "health.writable.red": {
-        "en": "The records cannot be written ({error}). Call the technician.",
-        "fr": "Les dossiers ne peuvent pas être écrits ({error}). Appelez le technicien.",
+        "en": "The records cannot be written: their disk or folder refuses it. Call the technician (edgescreen "
+        "doctor logs why).",
+        "fr": "Les dossiers ne peuvent pas être écrits : leur disque ou leur dossier le refuse. Appelez le "
+        "technicien (le journal d'edgescreen doctor dit pourquoi).",
+    },
+    "health.writable.locked": {
+        "en": "The records cannot be written: another program keeps them locked. Restart the device; if it "
+        "stays so, call the technician.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
+        "l'appareil ; si cela continue, appelez le technicien.",
     },
     "health.identity.green": {"en": "Device {device} at site {site}.", "fr": "Appareil {device}, site {site}."},
     "health.identity.red": {
@@ -783,8 +832,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "remplacez la carte et restaurez la sauvegarde sur la neuve (README, sauvegarde).",
     },
     "health.sealed.unread": {
-        "en": "The sealed values could not all be read ({error}): see the records check.",
-        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues ({error}) : voir le contrôle des dossiers.",
+        "en": "The sealed values could not all be read: see the records check.",
+        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues : voir le contrôle des dossiers.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
@@ -800,8 +849,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La clé des dossiers {path} est lisible par d'autres (mode {mode}) : faites chmod 600.",
     },
     "health.key.unreadable": {
-        "en": "The records key {path} cannot be used ({error}). Call the technician.",
-        "fr": "La clé des dossiers {path} est inutilisable ({error}). Appelez le technicien.",
+        "en": "The records key {path} cannot be read. Call the technician to check its owner and permissions "
+        "(edgescreen doctor logs why).",
+        "fr": "La clé des dossiers {path} ne peut pas être lue. Appelez le technicien pour vérifier son "
+        "propriétaire et ses droits (le journal d'edgescreen doctor dit pourquoi).",
+    },
+    "health.key.size": {
+        "en": "The records key {path} is {size} bytes, not {expected}: it is not a records key. Put back the key "
+        "kept with the backups.",
+        "fr": "La clé des dossiers {path} fait {size} octets, et non {expected} : ce n'est pas une clé des "
+        "dossiers. Remettez celle gardée avec les sauvegardes.",
     },
     "health.encryption.green": {
         "en": "The records ({folder}) are on an encrypted device ({source}).",
@@ -840,14 +897,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
     },
     "health.tls.unusable": {
-        "en": "The sync worker cannot use its TLS files: {error}. Install this device's own certificate and "
-        "key, then restart edgescreen-sync.",
-        "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS : {error}. Installez le "
-        "certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
+        "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "
+        "certificate and key, then restart edgescreen-sync.",
+        "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS (le journal d'edgescreen doctor "
+        "dit pourquoi). Installez le certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
     },
     "health.tls.unreadable": {
-        "en": "The TLS file {path} cannot be read as a certificate ({error}).",
-        "fr": "Le fichier TLS {path} n'est pas un certificat lisible ({error}).",
+        "en": "The TLS file {path} cannot be read as a certificate: install it again (edgescreen doctor logs why).",
+        "fr": "Le fichier TLS {path} n'est pas un certificat lisible : installez-le à nouveau (le journal "
+        "d'edgescreen doctor dit pourquoi).",
     },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
@@ -860,8 +918,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "verdict_public_keys sur la clé publique des avis de la station de relecture.",
     },
     "health.verdicts.red": {
-        "en": "The verdict key {path} cannot be used ({error}): no verdict is stored until it is replaced.",
-        "fr": "La clé des avis {path} est inutilisable ({error}) : aucun avis n'est enregistré avant son remplacement.",
+        "en": "The verdict key {path} cannot be used: no verdict is stored until it is replaced (edgescreen doctor "
+        "logs why).",
+        "fr": "La clé des avis {path} est inutilisable : aucun avis n'est enregistré avant son remplacement (le "
+        "journal d'edgescreen doctor dit pourquoi).",
     },
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
