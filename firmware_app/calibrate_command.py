@@ -39,10 +39,10 @@ from firmware_app.calibration.profile import (
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError
-from firmware_app.capture.photo_to_screen import read_photo_to_screen
+from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
-from firmware_app.messages import message
+from firmware_app.messages import message, plural_key
 from firmware_app.typed_argument import typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
@@ -88,7 +88,7 @@ def _other_camera(profile: CalibrationProfile, args: argparse.Namespace) -> str 
 
 
 def _usable(
-    images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object]
+    images: list[Path], profile: CalibrationProfile, step: str, find: Callable[[np.ndarray], object], language: str
 ) -> tuple[list[object], tuple[int, int] | None]:
     """What ``find`` extracts from each photo that shows the target; the others are reported. A photo
     ``records export`` wrote is one of them (``read_photo_to_screen``): its pixels are corrected by a
@@ -101,14 +101,30 @@ def _usable(
         try:
             frame = read_photo_to_screen(path)
             if size is not None and (frame.width, frame.height) != size:
-                raise TargetNotFound(f"{frame.width}x{frame.height} differs from the first photo's {size[0]}x{size[1]}")
+                raise TargetNotFound(
+                    "calibrate.target.size_differs", size=f"{frame.width}x{frame.height}", first=f"{size[0]}x{size[1]}"
+                )
             found.append(find(correct_pixels(earlier, frame.pixels)))
             size = (frame.width, frame.height)
         except (ImageError, TargetNotFound, ProfileError) as error:  # ProfileError: the lens step's proportions
             reason = error.reason if isinstance(error, ImageError) else str(error)
             log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
-            print(f"{path}  REFUSED  {error}", file=sys.stderr)
+            print(
+                message("calibrate.image_refused", language).format(path=path, why=_why(error, language)),
+                file=sys.stderr,
+            )
     return found, size
+
+
+def _why(error: ImageError | TargetNotFound | ProfileError, language: str) -> str:
+    """Why one photo was left out, in ``language``: what its target lacks, that it was exported from
+    the records calibrated, or, for a file that is no photo or a frame the profile's lens step does not
+    fit, the kind of trouble (the details are the log line's, ``calibrate.image_refused``)."""
+    if isinstance(error, TargetNotFound | AlreadyCalibrated):
+        return error.sentence(language)
+    return message(
+        "calibrate.image.unreadable" if isinstance(error, ImageError) else "calibrate.image.misfit", language
+    )
 
 
 def _plain_card(pixels: np.ndarray) -> np.ndarray:
@@ -118,86 +134,76 @@ def _plain_card(pixels: np.ndarray) -> np.ndarray:
         read_chart(pixels)
     except TargetNotFound:
         return pixels
-    raise TargetNotFound(
-        "this is the colour chart, not a flat card: the flat field is measured on a plain, matte, evenly "
-        "coloured card that fills the frame; the chart is for 'edgescreen calibrate colour'"
-    )
+    raise TargetNotFound("calibrate.target.chart_not_card")
 
 
-def _measure(args: argparse.Namespace, profile: CalibrationProfile) -> CalibrationProfile:
+def _measure(args: argparse.Namespace, profile: CalibrationProfile, language: str) -> CalibrationProfile:
     step = STEP_OF_COMMAND[args.step]
     if step == "flat_field":
-        frames, _ = _usable(args.images, profile, step, _plain_card)
+        frames, _ = _usable(args.images, profile, step, _plain_card, language)
         if len(frames) != len(args.images):
-            raise TargetNotFound("every frame of the uniform target must be usable")
+            raise TargetNotFound("calibrate.target.flat_all_usable")
         return dataclasses.replace(profile, flat_field=measure_flat_field(frames))  # type: ignore[arg-type]
     if step == "colour":
-        charts, _ = _usable(args.images, profile, step, read_chart)
+        charts, _ = _usable(args.images, profile, step, read_chart, language)
         if not charts:
-            raise TargetNotFound("the colour chart was found in none of the photos")
+            raise TargetNotFound("calibrate.target.no_chart_anywhere")
         return dataclasses.replace(profile, colour=fit_colour_correction(np.mean(charts, axis=0)))
     if step == "geometry":
-        corners, size = _usable(args.images, profile, step, lambda pixels: find_board(pixels, args.board))
+        corners, size = _usable(args.images, profile, step, lambda pixels: find_board(pixels, args.board), language)
         lens = measure_distortion(corners, args.board, args.square_mm, size or (0, 0))  # type: ignore[arg-type]
         return dataclasses.replace(profile, geometry=lens)
-    sides, size = _usable(args.images, profile, step, square_side_px)
+    sides, size = _usable(args.images, profile, step, square_side_px, language)
     return dataclasses.replace(profile, scale=measure_scale(sides, args.target_mm, size or (0, 0)))  # type: ignore[arg-type]
 
 
 def cmd_calibrate(config: Config, args: argparse.Namespace) -> int:
+    """One step of the profile measured and written. It speaks the device's language (``[device]
+    language``), as ``calibrate still`` does; a profile's or the file system's own words (the field
+    that is wrong, errno) go to the log."""
+    language = config.device.language
     path = args.profile or config.calibration.profile
     if path is None:
-        print("edgescreen: calibrate needs --profile FILE (or [calibration] profile in the config)", file=sys.stderr)
+        _refuse(language, "calibrate.needs_profile")
         return 2
     try:
         profile = _load_or_create(path, args, config)
     except ProfileError as error:  # its own advice, "make it again", must not lead back here
-        print(
-            f"edgescreen: {args.step} calibration refused: {error}. A step cannot be added to this file: "
-            f"move it aside (mv {path} {path}.broken) and make each step of the profile again",
-            file=sys.stderr,
-        )
+        log_event("calibrate.profile_refused", logging.ERROR, step=args.step, error=error)
+        _refuse(language, "calibrate.profile_unusable", step=args.step, path=path)
         return 2
     if other := _other_camera(profile, args):
-        print(
-            f"edgescreen: {args.step} calibration refused, {path} left unchanged: it is the profile of camera "
-            f"{profile.camera_model!r}, serial {profile.camera_serial!r}; {other} names another: give that "
-            "camera's own profile file",
-            file=sys.stderr,
-        )
+        model, serial = repr(profile.camera_model), repr(profile.camera_serial)
+        _refuse(language, "calibrate.other_camera", step=args.step, path=path, model=model, serial=serial, other=other)
         return 2
     try:
-        updated = _measure(args, profile)
+        updated = _measure(args, profile, language)
     except TargetNotFound as error:
-        print(f"edgescreen: {args.step} calibration refused, {path} left unchanged: {error}", file=sys.stderr)
+        _refuse(language, "calibrate.target_refused", step=args.step, path=path, why=error.sentence(language))
         return 1
     try:
         written = write_profile(updated, path)
     except OSError as error:  # not root under /etc/edgescreen, a read-only or full disk, a folder that is a file
-        print(
-            f"edgescreen: {args.step} measured but not written: cannot write {path}: {error.strerror or error} "
-            "(on a device the profile is written as root: calibration/README.md, 'On an installed device')",
-            file=sys.stderr,
-        )
+        log_event("calibrate.profile_not_written", logging.ERROR, path=path, error=error.strerror or error)
+        _refuse(language, "calibrate.not_written", step=args.step, path=path)
         return 2
     step = STEP_OF_COMMAND[args.step]
     section = profile_document(written)[step]
     errors = {k: v for k, v in section.items() if k in _REPORTED}
     log_event("calibrate.done", step=step, profile=written.id, path=path, **errors)
-    print(f"{path}: profile {written.id}: {args.step} measured: {errors}")
+    print(message("calibrate.measured", language).format(path=path, id=written.id, step=args.step, errors=errors))
     order = [*PIXEL_STEPS, "scale"]
     stale = [later for later in written.steps() if order.index(later) > order.index(step)]
     if stale:
-        print(f"note: {_stale_note(stale)}")
+        print(_stale_note(stale, language))
     return 0
 
 
-def _stale_note(stale: list[str]) -> str:
+def _stale_note(stale: list[str], language: str) -> str:
     """What to make again: the later steps were measured on photos corrected without this change."""
-    if len(stale) == 1:
-        return f"the {stale[0]} step was measured before this change: make it again"
-    steps = f"{', '.join(stale[:-1])} and {stale[-1]}"
-    return f"the {steps} steps were measured before this change: make them again, in this order"
+    steps = message("calibrate.and", language).format(first=", ".join(stale[:-1]), last=stale[-1])
+    key = plural_key("calibrate.stale", len(stale), language)
+    return message(key, language).format(steps=steps if len(stale) > 1 else stale[0])
 
 
 _REPORTED = (
@@ -221,7 +227,7 @@ EXIT_CAMERA = 6  # as `edgescreen capture`: the camera failed
 
 
 def _refuse(language: str, key: str, **values: object) -> None:
-    """Why ``calibrate still`` took or wrote no photo, in the device's language, on stderr."""
+    """Why ``calibrate`` measured, took or wrote nothing, in the device's language, on stderr."""
     print(f"edgescreen: {message(key, language).format(**values)}", file=sys.stderr)
 
 

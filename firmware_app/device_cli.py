@@ -10,7 +10,6 @@ from typing import Any
 
 from firmware_app.app import open_store
 from firmware_app.backup import BackupSummary, backup, restore
-from firmware_app.capture.camera import CameraError
 from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
@@ -131,21 +130,23 @@ def _check_json(check: Check, language: str) -> dict[str, Any]:
     }
 
 
-def _log_camera_failure(check: Check) -> None:
-    """A failed camera's own words (a device path, a driver's message, English) go to the log, on the
-    technician's terminal above the report: they say which file or device to look at, while the
-    report says what happened in the device's language (``CameraError.sentence``), as ``capture``
-    does. ``--json`` keeps them too, in the check's ``values``."""
+def _log_failure(check: Check) -> None:
+    """A failed check's own words (a camera's device path, a model's folder and what disagrees, a
+    profile's bad field, SQLite's error; English) go to the log, one line per check
+    (``doctor.<check>_failed``), on the technician's terminal above the report: they say which file or
+    device to look at, while the report says what is wrong and what to do in the device's language, by
+    the kind of failure (the check's key, a camera's ``CameraError.sentence``), as ``capture`` does.
+    ``--json`` keeps them too, in the check's ``values``."""
     error = check.values.get("error")
-    if check.name == "camera" and isinstance(error, CameraError):
-        log_event("doctor.camera_failed", logging.ERROR, error=error)
+    if error is not None:
+        log_event(f"doctor.{check.name}_failed", logging.ERROR, error=error)
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """Every health check, red/amber/green with what to do; exit status 1 when any is red."""
     found = doctor_checks(config)
     for check in found:
-        _log_camera_failure(check)
+        _log_failure(check)
     checks = [_check_json(check, config.device.language) for check in found]
     counts = {level.value: sum(c["level"] == level.value for c in checks) for level in Level}
     if args.json:

@@ -260,6 +260,192 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "calibrate still : {out} n'a pas pu être écrit ; le journal dit pourquoi (un dossier qui n'existe pas, "
         "pas de permission, un disque plein)",
     },
+    # ``edgescreen calibrate flat|colour|geometry|scale`` (calibrate_command.py): {step} is the command's
+    # step as typed (flat, colour...); a profile's or the file system's own words are the log's.
+    "calibrate.needs_profile": {
+        "en": "calibrate needs --profile FILE (or [calibration] profile in the config)",
+        "fr": "calibrate a besoin de --profile FICHIER (ou de [calibration] profile dans la configuration)",
+    },
+    "calibrate.profile_unusable": {
+        "en": "{step} calibration refused: the profile {path} cannot be read (the log says why). A step cannot be "
+        "added to this file: move it aside (mv {path} {path}.broken) and make each step of the profile again",
+        "fr": "étalonnage {step} refusé : le profil {path} est illisible (le journal dit pourquoi). Aucune étape ne "
+        "peut être ajoutée à ce fichier : mettez-le de côté (mv {path} {path}.broken) et refaites chaque étape du "
+        "profil",
+    },
+    "calibrate.other_camera": {
+        "en": "{step} calibration refused, {path} left unchanged: it is the profile of camera {model}, serial "
+        "{serial}; {other} names another: give that camera's own profile file",
+        "fr": "étalonnage {step} refusé, {path} inchangé : c'est le profil de la caméra {model}, numéro de série "
+        "{serial} ; {other} en désigne une autre : donnez le fichier de profil propre à cette caméra",
+    },
+    # {why}: what the photos lack (calibration's TargetNotFound).
+    "calibrate.target_refused": {
+        "en": "{step} calibration refused, {path} left unchanged: {why}",
+        "fr": "étalonnage {step} refusé, {path} inchangé : {why}",
+    },
+    "calibrate.not_written": {
+        "en": "{step} measured but not written: cannot write {path}; the log says why (on a device the profile is "
+        "written as root: calibration/README.md, 'On an installed device')",
+        "fr": "étape {step} mesurée mais non écrite : impossible d'écrire {path} ; le journal dit pourquoi (sur un "
+        "appareil, le profil est écrit en root : calibration/README.md, « On an installed device »)",
+    },
+    # {errors}: the step's measured figures, as the profile names them.
+    "calibrate.measured": {
+        "en": "{path}: profile {id}: {step} measured: {errors}",
+        "fr": "{path} : profil {id} : étape {step} mesurée : {errors}",
+    },
+    "calibrate.and": {"en": "{first} and {last}", "fr": "{first} et {last}"},
+    # One photo left out of a step (the log line calibrate.image_refused has the details, never the file name).
+    "calibrate.image_refused": {"en": "{path}  REFUSED  {why}", "fr": "{path}  REFUSÉE  {why}"},
+    "calibrate.image.unreadable": {
+        "en": "not a photo this device can read (the log says why)",
+        "fr": "pas une photo que cet appareil sait lire (le journal dit pourquoi)",
+    },
+    "calibrate.image.misfit": {
+        "en": "its proportions do not fit the profile's lens step (the log says why)",
+        "fr": "ses proportions ne correspondent pas à l'étape d'objectif du profil (le journal dit pourquoi)",
+    },
+    # What the photos of a target lack (calibration's TargetNotFound), and what to do.
+    "calibrate.target.no_frames": {"en": "no frames of the uniform target", "fr": "aucune image de la mire uniforme"},
+    "calibrate.target.sizes_differ": {
+        "en": "the frames have different sizes: take them all with the same camera settings",
+        "fr": "les images n'ont pas toutes la même taille : prenez-les toutes avec les mêmes réglages de caméra",
+    },
+    "calibrate.target.overexposed": {
+        "en": "{percent}% of the target is overexposed (clipped at white): lower the exposure",
+        "fr": "{percent}\u00a0% de la mire est surexposée (saturée au blanc) : baissez l'exposition",
+    },
+    "calibrate.target.too_dark": {
+        "en": "the target is too dark: light it, or raise the exposure",
+        "fr": "la mire est trop sombre : éclairez-la, ou augmentez l'exposition",
+    },
+    "calibrate.target.moved": {
+        "en": "frame {frame} differs from the others by {percent}%: the target or the light moved",
+        "fr": "l'image {frame} diffère des autres de {percent}\u00a0% : la mire ou la lumière a bougé",
+    },
+    "calibrate.target.not_uniform": {
+        "en": "the target is not uniform (texture {percent}% after removing the illumination): use a plain, matte, "
+        "evenly coloured card that fills the whole frame, slightly defocused, and clean the lens (a smudge or dust "
+        "on it is the same dark spot in every frame)",
+        "fr": "la mire n'est pas uniforme (texture de {percent}\u00a0% une fois l'éclairage retiré) : utilisez un "
+        "carton uni, mat, de couleur égale, qui remplit toute l'image, légèrement flou, et nettoyez l'objectif (une "
+        "trace ou une poussière dessus fait la même tache sombre sur chaque image)",
+    },
+    "calibrate.target.edges_dark": {
+        "en": "the edges get {percent}% of the centre's light: the target does not fill the frame, or is lit from "
+        "one side",
+        "fr": "les bords reçoivent {percent}\u00a0% de la lumière du centre : la mire ne remplit pas l'image, ou est "
+        "éclairée d'un côté",
+    },
+    "calibrate.target.no_board": {
+        "en": "no {columns}x{rows} checkerboard (inner corners) found: the whole board must be in the photo, sharp "
+        "and evenly lit",
+        "fr": "aucun damier de {columns}x{rows} (coins intérieurs) trouvé : tout le damier doit être dans la photo, "
+        "net et éclairé également",
+    },
+    "calibrate.target.few_boards.one": {
+        "en": "the checkerboard was found in {count} photo; at least {needed} are needed, tilted differently and "
+        "covering the corners of the frame",
+        "fr": "le damier a été trouvé sur {count} photo ; il en faut au moins {needed}, inclinées différemment et "
+        "couvrant les coins de l'image",
+    },
+    "calibrate.target.few_boards.other": {
+        "en": "the checkerboard was found in {count} photos; at least {needed} are needed, tilted differently and "
+        "covering the corners of the frame",
+        "fr": "le damier a été trouvé sur {count} photos ; il en faut au moins {needed}, inclinées différemment et "
+        "couvrant les coins de l'image",
+    },
+    "calibrate.target.no_square": {
+        "en": "no dark square found (print calibration/targets/scale-target-10mm.svg at 100% and fill part of the "
+        "frame)",
+        "fr": "aucun carré sombre trouvé (imprimez calibration/targets/scale-target-10mm.svg à 100\u00a0% et "
+        "remplissez-en une partie de l'image)",
+    },
+    "calibrate.target.square_at_edge": {
+        "en": "the square touches the edge of the photo: centre the target (print "
+        "calibration/targets/scale-target-10mm.svg at 100% and fill part of the frame)",
+        "fr": "le carré touche le bord de la photo : centrez la mire (imprimez "
+        "calibration/targets/scale-target-10mm.svg à 100\u00a0% et remplissez-en une partie de l'image)",
+    },
+    "calibrate.target.not_square": {
+        "en": "the dark shape found is not a square (print calibration/targets/scale-target-10mm.svg at 100% and "
+        "fill part of the frame)",
+        "fr": "la forme sombre trouvée n'est pas un carré (imprimez calibration/targets/scale-target-10mm.svg à "
+        "100\u00a0% et remplissez-en une partie de l'image)",
+    },
+    "calibrate.target.square_tilted": {
+        "en": "the square looks like a rectangle: hold the target flat and facing the camera (print "
+        "calibration/targets/scale-target-10mm.svg at 100% and fill part of the frame)",
+        "fr": "le carré ressemble à un rectangle : tenez la mire à plat, face à la caméra (imprimez "
+        "calibration/targets/scale-target-10mm.svg à 100\u00a0% et remplissez-en une partie de l'image)",
+    },
+    "calibrate.target.no_scale_photo": {
+        "en": "no photo of the scale target was usable",
+        "fr": "aucune photo de la mire d'échelle n'était utilisable",
+    },
+    "calibrate.target.scales_disagree": {
+        "en": "the photos disagree: one reads {percent}% off the typical millimetres per pixel (at most {limit}%): "
+        "the target was not at the working distance in every photo, or not the same size; take them all as a "
+        "patient's photo is taken",
+        "fr": "les photos ne concordent pas : l'une s'écarte de {percent}\u00a0% des millimètres par pixel typiques "
+        "(au plus {limit}\u00a0%) : la mire n'était pas à la distance de travail sur chaque photo, ou pas de la même "
+        "taille ; prenez-les toutes comme on prend la photo d'un patient",
+    },
+    "calibrate.target.no_chart": {
+        "en": "no colour chart found: the chart's black board must be whole in the photo, on a lighter background, "
+        "and cover at least {percent}% of it",
+        "fr": "aucune charte de couleurs trouvée : le support noir de la charte doit être entier dans la photo, sur "
+        "un fond plus clair, et en couvrir au moins {percent}\u00a0%",
+    },
+    "calibrate.target.not_a_chart": {
+        "en": "a dark board was found but its patches do not match the 24-patch chart (luminance correlation "
+        "{correlation} < {minimum}): photograph the whole chart, flat and unobstructed",
+        "fr": "un support sombre a été trouvé mais ses pastilles ne correspondent pas à la charte de 24 pastilles "
+        "(corrélation de luminance {correlation} < {minimum}) : photographiez toute la charte, à plat et dégagée",
+    },
+    # {patch}: the chart's own name of the patch, as printed on it.
+    "calibrate.target.patch_uneven": {
+        "en": "the '{patch}' patch is not evenly coloured (spread {spread} of 255 levels, at most {limit}): a "
+        "finger, a shadow or a reflection is on the chart; photograph it unobstructed, without glare",
+        "fr": "la pastille «\u00a0{patch}\u00a0» n'est pas de couleur égale (écart de {spread} niveaux sur 255, au "
+        "plus {limit}) : un doigt, une ombre ou un reflet est sur la charte ; photographiez-la dégagée, sans reflet",
+    },
+    "calibrate.target.white_clipped": {
+        "en": "the white patch is clipped: lower the exposure or the light",
+        "fr": "la pastille blanche est saturée : baissez l'exposition ou la lumière",
+    },
+    "calibrate.target.chart_too_dark": {
+        "en": "the chart is too dark (white patch below 60 of 255): add light or exposure",
+        "fr": "la charte est trop sombre (pastille blanche sous 60 sur 255) : ajoutez de la lumière ou de l'exposition",
+    },
+    "calibrate.target.size_differs": {
+        "en": "{size} differs from the first photo's {first}",
+        "fr": "{size} au lieu de {first}, la taille de la première photo",
+    },
+    "calibrate.target.chart_not_card": {
+        "en": "this is the colour chart, not a flat card: the flat field is measured on a plain, matte, evenly "
+        "coloured card that fills the frame; the chart is for 'edgescreen calibrate colour'",
+        "fr": "c'est la charte de couleurs, pas un carton uni : le champ plat se mesure sur un carton uni, mat, de "
+        "couleur égale, qui remplit l'image ; la charte sert à «\u00a0edgescreen calibrate colour\u00a0»",
+    },
+    "calibrate.target.flat_all_usable": {
+        "en": "every frame of the uniform target must be usable",
+        "fr": "chaque image de la mire uniforme doit être utilisable",
+    },
+    "calibrate.target.no_chart_anywhere": {
+        "en": "the colour chart was found in none of the photos",
+        "fr": "la charte de couleurs n'a été trouvée sur aucune photo",
+    },
+    # Later steps measured on photos corrected without this change ({steps}: the profile's step names).
+    "calibrate.stale.one": {
+        "en": "note: the {steps} step was measured before this change: make it again",
+        "fr": "note : l'étape {steps} a été mesurée avant ce changement : refaites-la",
+    },
+    "calibrate.stale.other": {
+        "en": "note: the {steps} steps were measured before this change: make them again, in this order",
+        "fr": "note : les étapes {steps} ont été mesurées avant ce changement : refaites-les, dans cet ordre",
+    },
     # What happened to the camera (capture/camera.py, ``CameraError.sentence``), said after "The camera
     # is not working:"; the camera's own words (a device path, a driver's message) go to the log.
     "camera.failed": {"en": "it reported a fault", "fr": "elle a signalé une panne"},
@@ -513,9 +699,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "models.signed": {"en": "signed", "fr": "signé"},
     "models.unsigned": {"en": "unsigned", "fr": "non signé"},
     "health.models.green": {"en": "Models verified: {models}.", "fr": "Modèles vérifiés : {models}."},
+    # A model refused (health/checks.py, _model_failure): each kind its remedy; the model's own words
+    # (which folder, what disagrees) are doctor's log line (doctor.models_failed) and --json's values.
     "health.models.red": {
-        "en": "A model failed its check ({error}). Call the technician.",
-        "fr": "Un modèle n'a pas passé sa vérification ({error}). Appelez le technicien.",
+        "en": "A model cannot be loaded. Call the technician to reinstall it (edgescreen doctor logs which one and "
+        "why).",
+        "fr": "Un modèle ne peut pas être chargé. Appelez le technicien pour le réinstaller (le journal "
+        "d'edgescreen doctor dit lequel et pourquoi).",
+    },
+    "health.models.missing": {
+        "en": "A configured model is not installed. Call the technician to install it (edgescreen models install) "
+        "or to correct [models] in the configuration.",
+        "fr": "Un modèle configuré n'est pas installé. Appelez le technicien pour l'installer (edgescreen models "
+        "install) ou pour corriger [models] dans la configuration.",
+    },
+    "health.models.refused": {
+        "en": "A model's bundle fails its check: it was changed, is damaged, or is not signed with a trusted key. "
+        "Call the technician to install its signed bundle again (edgescreen models install).",
+        "fr": "Le paquet d'un modèle ne passe pas sa vérification : il a été modifié, est endommagé ou n'est pas "
+        "signé avec une clé de confiance. Appelez le technicien pour réinstaller son paquet signé (edgescreen "
+        "models install).",
+    },
+    "health.models.wrong": {
+        "en": "A model is configured for photos it was not made for. Call the technician to correct [models] in "
+        "the configuration.",
+        "fr": "Un modèle est configuré pour des photos auxquelles il n'est pas destiné. Appelez le technicien pour "
+        "corriger [models] dans la configuration.",
     },
     "health.camera.green": {"en": "The camera answers.", "fr": "La caméra répond."},
     "health.camera.amber": {
@@ -572,9 +781,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le profil d'étalonnage {id} ne dit pas sur quel appareil il a été établi : il peut être celui "
         "d'un autre. Demandez au technicien de refaire une étape d'étalonnage sur cet appareil.",
     },
+    # The profile's own words (its path, the field that is wrong) are doctor's log (doctor.calibration_failed).
     "health.calibration.red": {
-        "en": "The calibration profile cannot be read ({error}). Call the technician.",
-        "fr": "Le profil d'étalonnage est illisible ({error}). Appelez le technicien.",
+        "en": "The calibration profile cannot be read: it is damaged, or not one this version reads. Call the "
+        "technician to calibrate again (edgescreen calibrate).",
+        "fr": "Le profil d'étalonnage est illisible : il est endommagé, ou d'un format que cette version ne lit "
+        "pas. Appelez le technicien pour refaire l'étalonnage (edgescreen calibrate).",
+    },
+    "health.calibration.missing": {
+        "en": "The calibration profile set in [calibration] profile is missing. Call the technician to put it back "
+        "or to calibrate again (edgescreen calibrate).",
+        "fr": "Le profil d'étalonnage indiqué dans [calibration] profile est absent. Appelez le technicien pour le "
+        "remettre ou pour refaire l'étalonnage (edgescreen calibrate).",
     },
     "health.disk.green": {"en": "Storage: {free_gb} GB free.", "fr": "Stockage : {free_gb} Go libres."},
     "health.disk.amber": {
@@ -598,9 +816,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {
-        "en": "The records are damaged ({error}). Call the technician: the card is failing. Keep a copy of the "
+        "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",
-        "fr": "Les dossiers sont endommagés ({error}). Appelez le technicien : la carte est défaillante. Gardez une "
+        "fr": "Les dossiers sont endommagés. Appelez le technicien : la carte est défaillante. Gardez une "
         "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve (README, "
         "sauvegarde).",
     },
@@ -615,9 +833,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun dossier dans {path}, alors que leur clé est là : le support des dossiers est-il monté ? "
         "S'ils ont été perdus, restaurez la dernière sauvegarde (README, sauvegarde) avant de dépister.",
     },
+    # Records that do not open (health/checks.py, records_unusable); why, in English, is doctor's log line.
     "health.records.unusable": {
-        "en": "The records cannot be used ({error}). Call the technician.",
-        "fr": "Les dossiers sont inutilisables ({error}). Appelez le technicien.",
+        "en": "The records cannot be opened. Call the technician: edgescreen doctor logs why (a folder or disk "
+        "that cannot be written, a card that fails to read).",
+        "fr": "Les dossiers ne peuvent pas être ouverts. Appelez le technicien : le journal d'edgescreen doctor "
+        "dit pourquoi (un dossier ou un disque où l'on ne peut pas écrire, une carte qui n'arrive plus à lire).",
+    },
+    "health.records.full": {
+        "en": "The records cannot be opened: the disk is full. Call the technician to free space on the device "
+        "(nothing recorded so far is lost).",
+        "fr": "Les dossiers ne peuvent pas être ouverts : le disque est plein. Appelez le technicien pour libérer "
+        "de la place sur l'appareil (rien de ce qui est enregistré n'est perdu).",
     },
     "health.audit.green": {
         "en": "Audit log intact ({events} events).",
@@ -744,8 +971,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.writable.green": {"en": "Records writable.", "fr": "Dossiers accessibles en écriture."},
     "health.writable.red": {
-        "en": "The records cannot be written ({error}). Call the technician.",
-        "fr": "Les dossiers ne peuvent pas être écrits ({error}). Appelez le technicien.",
+        "en": "The records cannot be written: their disk or folder refuses it. Call the technician (edgescreen "
+        "doctor logs why).",
+        "fr": "Les dossiers ne peuvent pas être écrits : leur disque ou leur dossier le refuse. Appelez le "
+        "technicien (le journal d'edgescreen doctor dit pourquoi).",
+    },
+    "health.writable.locked": {
+        "en": "The records cannot be written: another program keeps them locked. Restart the device; if it "
+        "stays so, call the technician.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
+        "l'appareil ; si cela continue, appelez le technicien.",
     },
     "health.identity.green": {"en": "Device {device} at site {site}.", "fr": "Appareil {device}, site {site}."},
     "health.identity.red": {
@@ -787,8 +1022,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "remplacez la carte et restaurez la sauvegarde sur la neuve (README, sauvegarde).",
     },
     "health.sealed.unread": {
-        "en": "The sealed values could not all be read ({error}): see the records check.",
-        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues ({error}) : voir le contrôle des dossiers.",
+        "en": "The sealed values could not all be read: see the records check.",
+        "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues : voir le contrôle des dossiers.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {
@@ -804,8 +1039,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La clé des dossiers {path} est lisible par d'autres (mode {mode}) : faites chmod 600.",
     },
     "health.key.unreadable": {
-        "en": "The records key {path} cannot be used ({error}). Call the technician.",
-        "fr": "La clé des dossiers {path} est inutilisable ({error}). Appelez le technicien.",
+        "en": "The records key {path} cannot be read. Call the technician to check its owner and permissions "
+        "(edgescreen doctor logs why).",
+        "fr": "La clé des dossiers {path} ne peut pas être lue. Appelez le technicien pour vérifier son "
+        "propriétaire et ses droits (le journal d'edgescreen doctor dit pourquoi).",
+    },
+    "health.key.size": {
+        "en": "The records key {path} is {size} bytes, not {expected}: it is not a records key. Put back the key "
+        "kept with the backups.",
+        "fr": "La clé des dossiers {path} fait {size} octets, et non {expected} : ce n'est pas une clé des "
+        "dossiers. Remettez celle gardée avec les sauvegardes.",
     },
     "health.encryption.green": {
         "en": "The records ({folder}) are on an encrypted device ({source}).",
@@ -844,14 +1087,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
     },
     "health.tls.unusable": {
-        "en": "The sync worker cannot use its TLS files: {error}. Install this device's own certificate and "
-        "key, then restart edgescreen-sync.",
-        "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS : {error}. Installez le "
-        "certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
+        "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "
+        "certificate and key, then restart edgescreen-sync.",
+        "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS (le journal d'edgescreen doctor "
+        "dit pourquoi). Installez le certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
     },
     "health.tls.unreadable": {
-        "en": "The TLS file {path} cannot be read as a certificate ({error}).",
-        "fr": "Le fichier TLS {path} n'est pas un certificat lisible ({error}).",
+        "en": "The TLS file {path} cannot be read as a certificate: install it again (edgescreen doctor logs why).",
+        "fr": "Le fichier TLS {path} n'est pas un certificat lisible : installez-le à nouveau (le journal "
+        "d'edgescreen doctor dit pourquoi).",
     },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
@@ -864,8 +1108,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "verdict_public_keys sur la clé publique des avis de la station de relecture.",
     },
     "health.verdicts.red": {
-        "en": "The verdict key {path} cannot be used ({error}): no verdict is stored until it is replaced.",
-        "fr": "La clé des avis {path} est inutilisable ({error}) : aucun avis n'est enregistré avant son remplacement.",
+        "en": "The verdict key {path} cannot be used: no verdict is stored until it is replaced (edgescreen doctor "
+        "logs why).",
+        "fr": "La clé des avis {path} est inutilisable : aucun avis n'est enregistré avant son remplacement (le "
+        "journal d'edgescreen doctor dit pourquoi).",
     },
     "patient.title": {"en": "New patient", "fr": "Nouveau patient"},
     "patient.reference": {"en": "Patient reference", "fr": "Référence du patient"},
@@ -1231,6 +1477,14 @@ def plural_key(key: str, count: int, language: str) -> str:
     "screening(s)"): French takes the singular for 0 and 1, English for 1 alone."""
     one = count in (0, 1) if language == "fr" else count == 1
     return f"{key}.{'one' if one else 'other'}"
+
+
+def sentence(key: str, language: str, **values: int | str) -> str:
+    """``key`` in ``language`` filled with ``values``; with a ``count``, in its singular or plural
+    form (``plural_key``): what an error that carries its catalogue key says (a camera's, a
+    calibration target's)."""
+    counted = plural_key(key, int(values["count"]), language) if "count" in values else key
+    return message(counted, language).format(**values)
 
 
 def message(key: str, language: str) -> str:

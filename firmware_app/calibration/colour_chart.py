@@ -120,10 +120,7 @@ def _board_corners(rgb: np.ndarray) -> np.ndarray:
         quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
         if len(quad) == 4:
             return _clockwise(quad.reshape(4, 2).astype(np.float32) / scale)
-    raise TargetNotFound(
-        "no colour chart found: the chart's black board must be whole in the photo, on a lighter background, "
-        f"and cover at least {_MIN_CHART_AREA:.0%} of it"
-    )
+    raise TargetNotFound("calibrate.target.no_chart", percent=round(100 * _MIN_CHART_AREA))
 
 
 def _clockwise(corners: np.ndarray) -> np.ndarray:
@@ -173,21 +170,23 @@ def read_chart(rgb: np.ndarray) -> np.ndarray:
             best, best_spreads, best_correlation = patches, spreads, correlation
     if best is None or best_correlation < _MIN_LUMINANCE_CORRELATION:
         raise TargetNotFound(
-            f"a dark board was found but its patches do not match the 24-patch chart (luminance correlation "
-            f"{best_correlation:.2f} < {_MIN_LUMINANCE_CORRELATION}): photograph the whole chart, flat and unobstructed"
+            "calibrate.target.not_a_chart",
+            correlation=f"{best_correlation:.2f}",
+            minimum=f"{_MIN_LUMINANCE_CORRELATION}",
         )
     uneven = int(np.argmax(best_spreads))
     if best_spreads[uneven] > _MAX_PATCH_SPREAD:
         raise TargetNotFound(
-            f"the '{PATCH_NAMES[uneven]}' patch is not evenly coloured (spread {best_spreads[uneven]:.0f} of 255 "
-            f"levels, at most {_MAX_PATCH_SPREAD:.0f}): a finger, a shadow or a reflection is on the chart; "
-            "photograph it unobstructed, without glare"
+            "calibrate.target.patch_uneven",
+            patch=PATCH_NAMES[uneven],
+            spread=round(best_spreads[uneven]),
+            limit=round(_MAX_PATCH_SPREAD),
         )
     white = best[18]
     if white.max() >= 250:
-        raise TargetNotFound("the white patch is clipped: lower the exposure or the light")
+        raise TargetNotFound("calibrate.target.white_clipped")
     if white.max() < 60:
-        raise TargetNotFound("the chart is too dark (white patch below 60 of 255): add light or exposure")
+        raise TargetNotFound("calibrate.target.chart_too_dark")
     return best
 
 

@@ -62,36 +62,27 @@ _DEGREE_TERMS = (_DEGREE + 1) * (_DEGREE + 2) // 2
 def measure_flat_field(frames: Sequence[np.ndarray]) -> FlatField:
     """Gains from frames (8-bit RGB) of one uniform, evenly lit target; ``TargetNotFound`` otherwise."""
     if not frames:
-        raise TargetNotFound("no frames of the uniform target")
+        raise TargetNotFound("calibrate.target.no_frames")
     if len({f.shape for f in frames}) != 1:
-        raise TargetNotFound("the frames have different sizes: take them all with the same camera settings")
+        raise TargetNotFound("calibrate.target.sizes_differ")
     clipped = max(float(np.mean(f.max(axis=2) >= 254)) for f in frames)
     if clipped > _MAX_CLIPPED_FRACTION:
-        raise TargetNotFound(f"{clipped:.0%} of the target is overexposed (clipped at white): lower the exposure")
+        raise TargetNotFound("calibrate.target.overexposed", percent=round(100 * clipped))
     linear = [srgb8_to_linear(f) for f in frames]
     mean = np.mean(linear, axis=0)
     if float(mean.mean()) < _MIN_LEVEL:
-        raise TargetNotFound("the target is too dark: light it, or raise the exposure")
+        raise TargetNotFound("calibrate.target.too_dark")
     typical = np.median(linear, axis=0) if len(linear) > 2 else mean  # the odd one out stands out
     for index, frame in enumerate(linear):
         difference = float(np.abs(frame - typical).mean() / typical.mean())
         if difference > _MAX_FRAME_DIFFERENCE:
-            raise TargetNotFound(
-                f"frame {index + 1} differs from the others by {difference:.0%}: the target or the light moved"
-            )
+            raise TargetNotFound("calibrate.target.moved", frame=index + 1, percent=round(100 * difference))
     nodes, texture = _illumination_at_nodes(mean)
     if texture > _MAX_TEXTURE or nodes.min() <= 0:
-        raise TargetNotFound(
-            f"the target is not uniform (texture {texture:.0%} after removing the illumination): use a plain, "
-            "matte, evenly coloured card that fills the whole frame, slightly defocused, and clean the lens "
-            "(a smudge or dust on it is the same dark spot in every frame)"
-        )
+        raise TargetNotFound("calibrate.target.not_uniform", percent=round(100 * texture))
     gains = nodes.max(axis=(0, 1)) / nodes
     if float(gains.max()) > _MAX_GAIN:
-        raise TargetNotFound(
-            f"the edges get {1 / gains.max():.0%} of the centre's light: the target does not fill the frame, "
-            "or is lit from one side"
-        )
+        raise TargetNotFound("calibrate.target.edges_dark", percent=round(100 / float(gains.max())))
     flat = FlatField(gains=gains, frames=len(frames), residual_nonuniformity=0.0)
     corrected = cv2.resize(mean * flat_field_gains(flat, mean.shape[1], mean.shape[0]), _FIT_SIZE)
     return FlatField(gains=gains, frames=len(frames), residual_nonuniformity=spatial_nonuniformity(corrected))

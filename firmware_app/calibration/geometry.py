@@ -26,10 +26,7 @@ def find_board(rgb: np.ndarray, board: tuple[int, int]) -> np.ndarray:
     flags = cv2.CALIB_CB_ADAPTIVE_THRESH + cv2.CALIB_CB_NORMALIZE_IMAGE
     found, corners = cv2.findChessboardCorners(grey, board, flags=flags)
     if not found:
-        raise TargetNotFound(
-            f"no {board[0]}x{board[1]} checkerboard (inner corners) found: the whole board must be in the photo, "
-            "sharp and evenly lit"
-        )
+        raise TargetNotFound("calibrate.target.no_board", columns=board[0], rows=board[1])
     return cv2.cornerSubPix(grey, corners, (5, 5), (-1, -1), _SUBPIXEL)
 
 
@@ -45,10 +42,7 @@ def measure_distortion(
 ) -> LensDistortion:
     """Fit the camera matrix and distortion (k1, k2, p1, p2, k3) to the corners found in ``views``."""
     if len(views) < MIN_VIEWS:
-        raise TargetNotFound(
-            f"the checkerboard was found in {len(views)} photo(s); at least {MIN_VIEWS} are needed, "
-            "tilted differently and covering the corners of the frame"
-        )
+        raise TargetNotFound("calibrate.target.few_boards", count=len(views), needed=MIN_VIEWS)
     objects = [board_points(board, square_mm)] * len(views)
     rms, matrix, distortion, _, _ = cv2.calibrateCamera(objects, list(views), image_size, None, None)
     return LensDistortion(

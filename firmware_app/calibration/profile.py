@@ -40,6 +40,10 @@ class ProfileError(ValueError):
     """A profile file is missing, unreadable or inconsistent; the message names the file and field."""
 
 
+class ProfileMissing(ProfileError):
+    """No profile at the configured path: put back or remade, not mended (``doctor`` says so)."""
+
+
 class ProfileOfAnotherDevice(ProfileError):
     """A profile made on another device: its flat field, colours and lens are that unit's camera,
     optics and light, and applied here they would change every photo without a word."""
@@ -279,7 +283,7 @@ def read_profile(path: Path) -> CalibrationProfile:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ProfileError(f"{path}: calibration profile not found") from None
+        raise ProfileMissing(f"{path}: calibration profile not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:  # Recursion: nested deep
         raise ProfileError(f"{path}: not a readable JSON calibration profile ({error})") from None
     try:

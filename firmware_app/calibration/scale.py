@@ -31,43 +31,39 @@ def square_side_px(rgb: np.ndarray) -> float:
     _, dark = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     contours, _ = cv2.findContours(dark, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     height, width = grey.shape
-    reason = "no dark square found"
+    reason = "calibrate.target.no_square"
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:5]:
         if cv2.contourArea(contour) < _MIN_AREA_FRACTION * grey.size:
             break
         x, y, w, h = cv2.boundingRect(contour)
         if x < _BORDER_PX or y < _BORDER_PX or x + w > width - _BORDER_PX or y + h > height - _BORDER_PX:
-            reason = "the square touches the edge of the photo: centre the target"
+            reason = "calibrate.target.square_at_edge"
             continue
         quad = cv2.approxPolyDP(contour, 0.02 * cv2.arcLength(contour, True), True).reshape(-1, 2)
         if len(quad) != 4 or not cv2.isContourConvex(quad):
-            reason = "the dark shape found is not a square"
+            reason = "calibrate.target.not_square"
             continue
         sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
         if sides.max() / sides.min() - 1 > _MAX_SIDE_MISMATCH:
-            reason = "the square looks like a rectangle: hold the target flat and facing the camera"
+            reason = "calibrate.target.square_tilted"
             continue
         # The side from the square's pixel count: thresholding an edge at mid-grey gains about as many
         # pixels as it loses, so this is unbiased to a fraction of a pixel, unlike the corner points.
         filled = np.zeros_like(dark)
         cv2.drawContours(filled, [contour], -1, 255, thickness=cv2.FILLED)
         return float(np.sqrt(np.count_nonzero(filled & dark)))
-    raise TargetNotFound(
-        f"{reason} (print calibration/targets/scale-target-10mm.svg at 100% and fill part of the frame)"
-    )
+    raise TargetNotFound(reason)
 
 
 def measure_scale(sides_px: Sequence[float], target_mm: float, image_size: tuple[int, int]) -> Scale:
     sides = np.asarray(sides_px, np.float64)
     if sides.size == 0:
-        raise TargetNotFound("no photo of the scale target was usable")
+        raise TargetNotFound("calibrate.target.no_scale_photo")
     mm_per_pixel = target_mm / sides
     apart = float(np.max(np.abs(mm_per_pixel / np.median(mm_per_pixel) - 1)))
     if apart > _MAX_DISAGREEMENT:
         raise TargetNotFound(
-            f"the photos disagree: one reads {apart:.0%} off the typical millimetres per pixel (at most "
-            f"{_MAX_DISAGREEMENT:.0%}): the target was not at the working distance in every photo, or not the "
-            "same size; take them all as a patient's photo is taken"
+            "calibrate.target.scales_disagree", percent=round(100 * apart), limit=round(100 * _MAX_DISAGREEMENT)
         )
     return Scale(
         image_size=image_size,

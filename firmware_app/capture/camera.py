@@ -27,7 +27,7 @@ import numpy as np
 
 from firmware_app.capture.frame import Frame
 from firmware_app.events import log_event
-from firmware_app.messages import message, plural_key
+from firmware_app.messages import sentence
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -57,8 +57,7 @@ class CameraError(RuntimeError):
 
     def sentence(self, language: str) -> str:
         """What happened, in ``language``; with a ``count``, in its singular or plural form."""
-        key = plural_key(self.key, int(self.values["count"]), language) if "count" in self.values else self.key
-        return message(key, language).format(**self.values)
+        return sentence(self.key, language, **self.values)
 
     @classmethod
     def of(cls, error: Exception) -> CameraError:

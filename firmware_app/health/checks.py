@@ -15,15 +15,18 @@ from typing import Any
 from cryptography import x509
 
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
-from firmware_app.calibration.profile import ProfileError, ProfileOfAnotherDevice, device_profile
+from firmware_app.bundles.manifest import BundleError
+from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
+from firmware_app.inference.errors import ModelMissing, WrongModality
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
+from firmware_app.records.database import DiskFull, RecordsDamaged
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
@@ -65,12 +68,25 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
     return Check(name, level, f"health.{name}.{variant or level.value}", values)
 
 
+def _model_failure(error: Exception) -> str | None:
+    """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
+    another remedy (install it, reinstall its signed bundle, correct ``[models]``), the model's own
+    words go to doctor's log."""
+    if isinstance(error, ModelMissing):
+        return "missing"
+    if isinstance(error, WrongModality):
+        return "wrong"
+    if isinstance(error, BundleError):
+        return "refused"
+    return None
+
+
 def check_models(load: Callable[[], list[str]]) -> Check:
     """``load`` loads and verifies every configured model and returns their "id version" names."""
     try:
         names = load()
     except Exception as error:  # any refusal (card, sha256, tensors, runtime) blocks screening
-        return _check("models", Level.RED, error=error)
+        return _check("models", Level.RED, _model_failure(error), error=error)
     return _check("models", Level.GREEN, models=", ".join(names))
 
 
@@ -105,6 +121,8 @@ def check_calibration(profile: Path | None, device_id: str, now: datetime, in_us
         loaded = device_profile(profile, device_id)
     except ProfileOfAnotherDevice as error:
         return _check("calibration", Level.RED, "other_device", made_on=error.made_on, device=error.device_id)
+    except ProfileMissing as error:
+        return _check("calibration", Level.RED, "missing", error=error)
     except (ProfileError, OSError) as error:
         return _check("calibration", Level.RED, error=error)
     if in_use is not None and in_use != loaded.id:
@@ -210,10 +228,12 @@ def check_sealed(records: Records) -> Check:
 
 
 def records_unusable(error: Exception) -> Check:
-    """The records could not even be opened: red, in words that leave the cause to ``error``
-    (``records_problem``'s: damaged, a full disk, a folder or file system that cannot be written),
-    where "damaged" would send a technician after a file that is whole."""
-    return _check("records", Level.RED, "unusable", error=error)
+    """The records could not even be opened: red, by ``records_problem``'s cause (damaged, a full
+    disk, anything else: a folder or file system that cannot be written, a worn card's read error),
+    as "damaged" would send a technician after a file that is whole."""
+    if isinstance(error, RecordsDamaged):
+        return _check("records", Level.RED, error=error)
+    return _check("records", Level.RED, "full" if isinstance(error, DiskFull) else "unusable", error=error)
 
 
 def no_records_yet(database: Path, key_file: Path) -> Check:
@@ -343,8 +363,9 @@ def check_records_writable(database: Path, timeout_s: float = 10.0) -> Check:
             connection.execute("ROLLBACK")
         finally:
             connection.close()
-    except sqlite3.Error as error:
-        return _check("writable", Level.RED, error=error)
+    except sqlite3.Error as error:  # a writer holding the lock is not a disk gone read-only
+        locked = getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"
+        return _check("writable", Level.RED, "locked" if locked else None, error=error)
     return _check("writable", Level.GREEN)
 
 
@@ -361,7 +382,7 @@ def check_key_file(path: Path, records_exist: bool) -> Check:
     if info.st_mode & 0o077:
         return _check("key", Level.RED, "exposed", path=path, mode=oct(info.st_mode & 0o777))
     if info.st_size != KEY_BYTES:
-        return _check("key", Level.RED, "unreadable", path=path, error=f"{info.st_size} bytes, not {KEY_BYTES}")
+        return _check("key", Level.RED, "size", path=path, size=info.st_size, expected=KEY_BYTES)
     return _check("key", Level.GREEN, path=path)
 
 

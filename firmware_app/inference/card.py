@@ -36,6 +36,10 @@ class CardError(ValueError):
     """A model card is missing, unreadable or inconsistent; the message names the card and field."""
 
 
+class CardMissing(CardError):
+    """No card where one was looked for: no model there (the loader's ``ModelMissing``)."""
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A measured proportion with its 95% bootstrap confidence interval."""
@@ -321,7 +325,7 @@ def read_card(path: Path) -> ModelCard:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise CardError(f"{path}: model card not found") from error
+        raise CardMissing(f"{path}: model card not found") from error
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CardError(f"{path}: not a readable JSON model card ({error})") from error
     return parse_card(path, document)

@@ -6,3 +6,13 @@ from __future__ import annotations
 
 class ModelError(RuntimeError):
     """A model cannot be trusted or run; the message names the model and what disagrees."""
+
+
+class ModelMissing(ModelError):
+    """No model where the configuration points (no card there): it is to be installed, or ``[models]``
+    corrected, not mended (``doctor`` says so)."""
+
+
+class WrongModality(ModelError):
+    """A model made for other photos than those it is configured for: no reinstall fixes it, the
+    configuration's ``[models]`` does (``doctor`` says so)."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from firmware_app.inference.card import CardError, ModelCard, read_card
-from firmware_app.inference.errors import ModelError
+from firmware_app.inference.card import CardError, CardMissing, ModelCard, read_card
+from firmware_app.inference.errors import ModelError, ModelMissing, WrongModality
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
 from firmware_app.inference.test_time import mean_output
@@ -47,7 +47,7 @@ def require_modality(card: ModelCard, modality: str, model_dir: Path) -> None:
     """Refuse a model whose card is for another modality: configured by mistake (``[models] fundus =
     "melanoma"``), it would give a confident score for a photo it knows nothing of."""
     if card.modality != modality:
-        raise ModelError(
+        raise WrongModality(
             f"{model_dir}: {card.id} {card.version} is a {card.modality} model, configured for {modality} "
             f"photos ([models] {modality})"
         )
@@ -84,6 +84,8 @@ class TriageModel:
     def __init__(self, model_dir: Path, threads: int = 2, runtime: str | None = None) -> None:
         try:
             self.card: ModelCard = read_card(model_dir / CARD_FILE)
+        except CardMissing as error:
+            raise ModelMissing(str(error)) from error
         except CardError as error:
             raise ModelError(str(error)) from error
         tflite_path = model_dir / self.card.file

@@ -269,6 +269,9 @@ def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_p
     store.records.close()
     assert np.array_equal(read_frame(exported).pixels, decode_frame(kept, exported).pixels)
     assert len(exported.read_bytes()) - len(kept) < 200
+    # Nor is it measured for a step: calibrate says why in the same words, not as a file it cannot read.
+    step = edgescreen("calibrate", "colour", str(exported), *targets["chart"], config=config)
+    assert f"{exported}  REFUSED  exported from the records (result {first['result_id']})" in step.stderr
 
 
 def test_a_photo_exported_from_an_uncalibrated_device_is_screened(tmp_path, targets):
@@ -435,3 +438,87 @@ def test_a_still_from_the_raspberry_pi_camera_has_the_configured_manual_controls
     manual = {"ExposureTime": 8000, "AnalogueGain": 2.0, "LensPosition": 4.0}
     modes = {"ExposureTimeMode": 1, "AnalogueGainMode": 1, "AfMode": 0}
     assert picamera2.fake_last_opened.fake_frames == [("still", manual | modes)]
+
+
+STEP_WORDS = {
+    "en": {
+        "needs": "edgescreen: calibrate needs --profile FILE (or [calibration] profile in the config)\n",
+        "size": "{photo}  REFUSED  960x720 differs from the first photo's 640x480\n",
+        "chart": "{photo}  REFUSED  this is the colour chart, not a flat card: the flat field is measured on a plain",
+        "boards": "left unchanged: the checkerboard was found in 2 photos; at least 3 are needed, tilted differently",
+        "refused": "edgescreen: flat calibration refused, {profile} left unchanged: every frame of the uniform target "
+        "must be usable\n",
+        "not_photo": "{photo}  REFUSED  not a photo this device can read (the log says why)\n",
+        "measured": "{profile}: profile {id}: colour measured: {{",
+        "stale": "note: the colour and scale steps were measured before this change: make them again, in this order\n",
+        "other": "edgescreen: colour calibration refused, {profile} left unchanged: it is the profile of camera "
+        "'unknown', serial 'SN 1'; --serial 'SN 2' names another: give that camera's own profile file\n",
+        "unusable": "edgescreen: colour calibration refused: the profile {broken} cannot be read (the log says why). "
+        "A step cannot be added to this file: move it aside (mv {broken} {broken}.broken) and make each step of "
+        "the profile again\n",
+    },
+    "fr": {
+        "needs": "edgescreen: calibrate a besoin de --profile FICHIER (ou de [calibration] profile dans la "
+        "configuration)\n",
+        "size": "{photo}  REFUSÉE  960x720 au lieu de 640x480, la taille de la première photo\n",
+        "chart": "{photo}  REFUSÉE  c'est la charte de couleurs, pas un carton uni\u00a0: le champ plat se mesure sur "
+        "un carton uni",
+        "boards": "inchangé\u00a0: le damier a été trouvé sur 2 photos\u00a0; il en faut au moins 3, inclinées "
+        "différemment",
+        "refused": "edgescreen: étalonnage flat refusé, {profile} inchangé\u00a0: chaque image de la mire uniforme "
+        "doit être utilisable\n",
+        "not_photo": "{photo}  REFUSÉE  pas une photo que cet appareil sait lire (le journal dit pourquoi)\n",
+        "measured": "{profile}\u00a0: profil {id}\u00a0: étape colour mesurée\u00a0: {{",
+        "stale": "note\u00a0: les étapes colour et scale ont été mesurées avant ce changement\u00a0: refaites-les, "
+        "dans cet ordre\n",
+        "other": "edgescreen: étalonnage colour refusé, {profile} inchangé\u00a0: c'est le profil de la caméra "
+        "'unknown', numéro de série 'SN 1'\u00a0; --serial 'SN 2' en désigne une autre\u00a0: donnez le fichier de "
+        "profil propre à cette caméra\n",
+        "unusable": "edgescreen: étalonnage colour refusé\u00a0: le profil {broken} est illisible (le journal dit "
+        "pourquoi). Aucune étape ne peut être ajoutée à ce fichier\u00a0: mettez-le de côté (mv {broken} "
+        "{broken}.broken) et refaites chaque étape du profil\n",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_calibrate_steps_speak_the_devices_language(tmp_path, targets, language):
+    """`calibrate flat|colour|geometry|scale` spoke English whatever [device] language said: its own
+    lines, each photo left out, and what the target lacks (calibration's TargetNotFound). Every line is
+    now the catalogue's, in the language `calibrate still` speaks; a profile's or a file's own words
+    (the field that is wrong, why a file is no photo) are the log's, which names no photo file."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    profile = tmp_path / "device.json"
+    words = {key: text.replace("{profile}", str(profile)) for key, text in STEP_WORDS[language].items()}
+
+    def step(*args: str) -> tuple[int, str, str]:
+        run = edgescreen("calibrate", *args, config=config)
+        return run.returncode, run.stdout, run.stderr
+
+    status, _, said = step("flat", *targets["flat"])
+    assert status == 2 and said == words["needs"], said
+    chart = targets["chart"][0]
+    status, _, said = step("flat", "--profile", str(profile), *targets["flat"], chart)
+    assert status == 1 and words["size"].format(photo=chart) in said and said.endswith(words["refused"]), said
+    status, _, said = step("flat", "--profile", str(tmp_path / "chart.json"), chart)
+    assert status == 1 and words["chart"].format(photo=chart) in said, said
+    status, _, said = step("geometry", "--profile", str(tmp_path / "lens.json"), *targets["board"][:2])
+    assert status == 1 and words["boards"] in said, said
+    notes = tmp_path / "notes.png"
+    notes.write_bytes(b"not a photo")
+    status, out, said = step("colour", "--profile", str(profile), "--serial", "SN 1", str(notes), chart)
+    assert status == 0 and words["not_photo"].format(photo=notes) in said, said
+    assert "calibrate.image_refused" in said and "not an image file" in said  # the log's words, English
+    assert out.startswith(words["measured"].format(id=read_profile(profile).id)), out
+    assert step("scale", "--profile", str(profile), "--target-mm", "10", *targets["square"])[0] == 0
+    status, out, _ = step("flat", "--profile", str(profile), *targets["flat"])
+    assert status == 0 and out.endswith(words["stale"]), out
+    status, _, said = step("colour", "--profile", str(profile), "--serial", "SN 2", chart)
+    assert status == 2 and said == words["other"], said
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    status, _, said = step("colour", "--profile", str(broken), chart)
+    (told,) = [line for line in said.splitlines(keepends=True) if line.startswith("edgescreen:")]
+    assert status == 2 and told == words["unusable"].replace("{broken}", str(broken)), said
+    assert "calibrate.profile_refused" in said and "not a readable JSON calibration profile" in said

@@ -22,10 +22,12 @@ from firmware_app.health.checks import (
     check_clock,
     check_disk,
     check_models,
+    records_unusable,
 )
 from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
+from firmware_app.records.database import DiskFull, RecordsDamaged, RecordsError
 from firmware_app.web.wording import check_sentence, check_values
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 
@@ -234,3 +236,19 @@ def test_the_nurse_s_readiness_list_says_when_the_records_were_never_backed_up(t
     backup = next(check for check in checks if check.name == "backup")
     assert (backup.level, backup.message_key, backup.values["days"]) == (Level.AMBER, "health.backup.never", 10)
     store.records.close()
+
+
+@pytest.mark.parametrize(
+    ("error", "key", "words"),
+    [
+        (RecordsDamaged("records.sqlite3: the records file is damaged"), "health.records.red", "endommagés"),
+        (DiskFull("records.sqlite3: the disk is full"), "health.records.full", "le disque est plein"),
+        (RecordsError("records.sqlite3: cannot use the records (readonly)"), "health.records.unusable", "pourquoi"),
+    ],
+)
+def test_records_that_do_not_open_are_said_by_their_cause_without_the_errors_english(error, key, words):
+    """A full disk or a read-only folder is not "damaged", which would send the technician after a
+    whole file; the English cause is doctor's log line and --json's, not the French sentence's."""
+    check = records_unusable(error)
+    said = check_sentence(check, "fr")
+    assert check.message_key == key and words in said and str(error) not in said and "records.sqlite3" not in said

@@ -20,7 +20,9 @@ from firmware_app.config import load_config
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Level, check_certificates, check_key_file
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
+from firmware_app.messages import message
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.web.wording import check_sentence
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
@@ -108,9 +110,8 @@ def test_an_exposed_key_and_a_tampered_model_are_red_with_what_to_do(tmp_path):
     (tmp_path / "records.key").chmod(0o644)
     status, checks, _ = doctor(config)
     assert status == 1
-    assert (
-        checks["models"]["level"] == "red" and "model.tflite does not match its sha256" in checks["models"]["message"]
-    )
+    assert checks["models"]["level"] == "red" and "install its signed bundle again" in checks["models"]["message"]
+    assert "model.tflite does not match its sha256" in checks["models"]["values"]["error"]
     assert checks["key"]["level"] == "red" and "chmod 600" in checks["key"]["message"]
 
 
@@ -145,16 +146,17 @@ def test_records_gone_while_their_key_is_there_are_red_not_no_records_yet(tmp_pa
     assert not (tmp_path / "records.sqlite3").exists()
 
 
-def test_records_that_cannot_be_opened_are_red_and_the_message_leaves_the_cause_to_the_error(tmp_path):
-    """The check's words leave the cause to the error: a read-only folder or a full disk is not
-    "damaged", which would send a technician after a file that is whole."""
+def test_records_that_cannot_be_opened_are_red_and_said_by_their_cause(tmp_path):
+    """The check's words follow the cause: a read-only folder or a full disk is not "damaged", which
+    would send a technician after a file that is whole; a file that is not a database is."""
     config = write_config(tmp_path, 1)
     open_store(tmp_path).records.close()
     (tmp_path / "records.sqlite3").write_bytes(b"not a database " * 100)
     status, checks, _ = doctor(config)
     message = checks["records"]["message"]
     assert status == 1 and checks["records"]["level"] == "red"
-    assert message.startswith("The records cannot be used (") and "the records file is damaged" in message
+    assert message.startswith("The records are damaged. Call the technician: the card is failing.")
+    assert "the records file is damaged" in checks["records"]["values"]["error"]
 
 
 def test_a_model_configured_for_the_other_modality_is_refused_by_screen_and_red_in_doctor(tmp_path, retina_jpeg):
@@ -162,7 +164,8 @@ def test_a_model_configured_for_the_other_modality_is_refused_by_screen_and_red_
     config = write_config(tmp_path, 1, '[models]\nfundus = "melanoma"\n')
     status, checks, _ = doctor(config)
     assert status == 1 and checks["models"]["level"] == "red"
-    assert "is a dermoscopy model, configured for fundus photos" in checks["models"]["message"]
+    assert "correct [models] in the configuration" in checks["models"]["message"]
+    assert "is a dermoscopy model, configured for fundus photos" in checks["models"]["values"]["error"]
     run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config)
     assert run.returncode == 3 and "is a dermoscopy model, configured for fundus photos" in run.stderr, run.stderr
 
@@ -217,7 +220,12 @@ def test_key_file_checks(tmp_path):
     assert check_key_file(key, records_exist=True).message_key == "health.key.missing"
     key.write_bytes(b"x" * 31)
     key.chmod(0o600)
-    assert check_key_file(key, records_exist=True).message_key == "health.key.unreadable"
+    short = check_key_file(key, records_exist=True)
+    assert short.message_key == "health.key.size" and short.values["size"] == 31
+    assert check_sentence(short, "fr") == (
+        f"La clé des dossiers {key} fait 31 octets, et non 32\u00a0: ce n'est pas une clé des dossiers. Remettez "
+        "celle gardée avec les sauvegardes."
+    )
 
 
 def test_a_signed_card_edited_after_install_is_refused_by_the_screening_not_only_by_doctor(tmp_path, retina_jpeg):
@@ -238,7 +246,7 @@ def test_a_signed_card_edited_after_install_is_refused_by_the_screening_not_only
     with pytest.raises(ModelError, match=refused):
         ModelShelf(load_config(str(config)))("fundus")  # the app's and the pipeline's loader
     _, checks, _ = doctor(config)
-    assert checks["models"]["level"] == "red" and refused in checks["models"]["message"]
+    assert checks["models"]["level"] == "red" and refused in checks["models"]["values"]["error"]
 
 
 def test_a_bare_model_folder_loads_and_is_named_unsigned_everywhere(tmp_path):
@@ -424,14 +432,15 @@ NOBODY = 65534
 
 @pytest.mark.parametrize(
     ("command", "status", "stream"),
-    [(("doctor",), 1, "stdout"), (("sync", "status"), 5, "stderr"), (("audit", "verify"), 5, "stderr")],
+    [(("doctor",), 1, "stderr"), (("sync", "status"), 5, "stderr"), (("audit", "verify"), 5, "stderr")],
 )
 def test_records_this_user_may_not_look_at_are_said_not_a_traceback(
     tmp_path, not_over_file_modes, command, status, stream
 ):
     """The device's records folder is its service user's alone (0700): `Path.exists` on the records
     raised PermissionError for any other user (doctor, `sync status`, `audit verify`: tracebacks).
-    The records are then present but unusable: doctor red, the others exit 5, each naming why."""
+    The records are then present but unusable: doctor red (its log line naming why, as for every
+    check's English detail), the others exit 5, each naming why."""
     folder = tmp_path / "state"
     folder.mkdir()
     os.chown(folder, NOBODY, NOBODY)
@@ -442,3 +451,96 @@ def test_records_this_user_may_not_look_at_are_said_not_a_traceback(
     assert "Traceback" not in run.stderr, run.stderr
     assert run.returncode == status, run.stdout + run.stderr
     assert "Permission denied" in getattr(run, stream)
+
+
+def tampered_models(tmp_path):
+    """The shipped bundles with one byte of the melanoma model changed: its sha256 no longer the signed one."""
+    models = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, models)
+    tflite = models / "melanoma" / "model.tflite"
+    data = bytearray(tflite.read_bytes())
+    data[-100] ^= 0xFF
+    tflite.write_bytes(bytes(data))
+    return f'[models]\ndirectory = "{models}"\ntrusted_keys = "{models}/trusted-keys"\n'
+
+
+def unreadable_profile(tmp_path):
+    (tmp_path / "profile.json").write_text("{ not json")
+    return f'[calibration]\nprofile = "{tmp_path}/profile.json"\n'
+
+
+def not_a_database(tmp_path):
+    (tmp_path / "records.sqlite3").write_bytes(b"not a database " * 100)
+    return ""
+
+
+def not_a_certificate(tmp_path):
+    (tmp_path / "ca.crt").write_text("not a certificate")
+    return f'tls_ca_file = "{tmp_path}/ca.crt"\n'
+
+
+# Each check's failures, one per kind: the config's extra lines (made under tmp_path), the check, its
+# sentence's key, and the English detail that tells the technician which file and what is wrong; the
+# sentence's own values (a path), made under tmp_path too.
+FAILURES = {
+    "model not installed": (
+        lambda tmp_path: '[models]\nfundus = "absent"\n',
+        "models",
+        "health.models.missing",
+        "card.json: model card not found",
+    ),
+    "model changed": (tampered_models, "models", "health.models.refused", "model.tflite does not match its sha256"),
+    "model for other photos": (
+        lambda tmp_path: '[models]\nfundus = "melanoma"\n',
+        "models",
+        "health.models.wrong",
+        "is a dermoscopy model, configured for fundus photos",
+    ),
+    "profile missing": (
+        lambda tmp_path: f'[calibration]\nprofile = "{tmp_path}/absent.json"\n',
+        "calibration",
+        "health.calibration.missing",
+        "absent.json: calibration profile not found",
+    ),
+    "profile unreadable": (
+        unreadable_profile,
+        "calibration",
+        "health.calibration.red",
+        "not a readable JSON calibration profile",
+    ),
+    "records damaged": (not_a_database, "records", "health.records.red", "the records file is damaged"),
+    "TLS files unusable": (not_a_certificate, "tls", "health.tls.unusable", "NO_CERTIFICATE_OR_CRL_FOUND"),
+    "verdict key missing": (
+        lambda tmp_path: trusting(tmp_path / "gone.pub"),
+        "verdicts",
+        "health.verdicts.red",
+        "not a readable PEM public key",
+        lambda tmp_path: {"path": tmp_path / "gone.pub"},
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_each_checks_failure_is_said_in_the_devices_language_by_its_kind_and_its_detail_logged(
+    tmp_path, failure, language
+):
+    """The French report read "Un modèle n'a pas passé sa vérification (/.../melanoma: model.tflite does
+    not match its sha256 ...)", and so for the profile and the records: English inside French, and one
+    sentence whatever the failure. Now the line is the catalogue's sentence for the kind of failure,
+    with what the technician does, in the device's language; the check's own words (which file, what
+    is wrong) are one log line on stderr (``doctor.<check>_failed``, ERROR) and ``--json``'s values."""
+    setup, name, key, detail, *shown = FAILURES[failure]
+    said = message(key, language).format(**(shown[0](tmp_path) if shown else {}))
+    open_store(tmp_path).records.close()
+    config = in_language(write_config(tmp_path, 1, setup(tmp_path)), language)
+    text = edgescreen("doctor", config=config)
+    assert text.returncode == 1, text.stderr
+    (line,) = [line for line in text.stdout.splitlines() if line.split()[1] == name]
+    assert line.startswith("RED") and line.endswith(f"  {said}"), line
+    assert detail not in text.stdout
+    (logged,) = [line for line in text.stderr.splitlines() if f"doctor.{name}_failed" in line]
+    assert " ERROR " in logged and detail in logged
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks[name]["message"] == said
+    assert detail in checks[name]["values"]["error"]

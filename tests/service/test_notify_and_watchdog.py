@@ -52,6 +52,8 @@ def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_fil
     holder.execute("BEGIN IMMEDIATE")  # a writer wedged holding the lock
     wedged = check_records_writable(database, timeout_s=0.2)
     assert wedged.level is Level.RED and "locked" in str(wedged.values["error"])
+    assert wedged.message_key == "health.writable.locked"  # a restart frees it: not the disk's fault
     holder.execute("ROLLBACK")
     holder.close()
-    assert check_records_writable(tmp_path / "missing.sqlite3").level is Level.RED
+    missing = check_records_writable(tmp_path / "missing.sqlite3")
+    assert missing.level is Level.RED and missing.message_key == "health.writable.red"
