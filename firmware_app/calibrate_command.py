@@ -110,7 +110,7 @@ def _usable(
             reason = error.reason if isinstance(error, ImageError) else str(error)
             log_event("calibrate.image_refused", step=step, image=image_ref(path), reason=reason)
             print(
-                message("calibrate.image_refused", language).format(path=path, why=_why(error, language)),
+                message("photo.refused", language).format(path=path, why=_why(error, language)),
                 file=sys.stderr,
             )
     return found, size

@@ -139,9 +139,8 @@ def _print_calibrated_export(
     calibrated pixels again. Reported for that photo, and the run goes on."""
     log_event("screen.image_refused", logging.WARNING, image=image_ref(path), exported_from=refusal.mark.result_id)
     why = refusal.sentence(language)
-    print(
-        json.dumps({"image": str(path), "modality": modality, "error": why}) if as_json else f"{path}  REFUSED  {why}"
-    )
+    refused = message("photo.refused", language).format(path=path, why=why)
+    print(json.dumps({"image": str(path), "modality": modality, "error": why}) if as_json else refused)
 
 
 def _refused(error: ScreeningRefused, language: str) -> int:

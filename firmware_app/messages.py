@@ -296,8 +296,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : profil {id} : étape {step} mesurée : {errors}",
     },
     "calibrate.and": {"en": "{first} and {last}", "fr": "{first} et {last}"},
-    # One photo left out of a step (the log line calibrate.image_refused has the details, never the file name).
-    "calibrate.image_refused": {"en": "{path}  REFUSED  {why}", "fr": "{path}  REFUSÉE  {why}"},
+    # One photo a command leaves out (calibrate's step, screen's calibrated export), and why; the log
+    # line (calibrate.image_refused, screen.image_refused) has the details, never the file name.
+    "photo.refused": {"en": "{path}  REFUSED  {why}", "fr": "{path}  REFUSÉE  {why}"},
     "calibrate.image.unreadable": {
         "en": "not a photo this device can read (the log says why)",
         "fr": "pas une photo que cet appareil sait lire (le journal dit pourquoi)",

@@ -34,7 +34,7 @@ from tests.calibration.render import (
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
 from tests.conftest import write_rgb
-from tests.records.kit import open_store, write_config
+from tests.records.kit import in_language, open_store, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -272,6 +272,9 @@ def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_p
     # Nor is it measured for a step: calibrate says why in the same words, not as a file it cannot read.
     step = edgescreen("calibrate", "colour", str(exported), *targets["chart"], config=config)
     assert f"{exported}  REFUSED  exported from the records (result {first['result_id']})" in step.stderr
+    # And in the device's language: the word as well as the reason.
+    french = edgescreen("screen", "--modality", "fundus", str(exported), config=in_language(config, "fr"))
+    assert f"{exported}  REFUSÉE  exportée des dossiers (résultat {first['result_id']})" in french.stdout
 
 
 def test_a_photo_exported_from_an_uncalibrated_device_is_screened(tmp_path, targets):

@@ -29,6 +29,7 @@ from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.records.kit import (
     DEVICE,
     flip_a_bit_on_the_card,
+    in_language,
     open_store,
     record_one,
     sample_record,
@@ -354,12 +355,6 @@ def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path
     assert "its pictures do not fit the calibration profile" in checks["camera"]["message"]
     assert "does not have the proportions of the lens calibration" in checks["camera"]["values"]["error"]
     assert "[camera]" in checks["camera"]["message"] and checks["calibration"]["level"] == "green"
-
-
-def in_language(config, language: str):
-    """``config`` with ``[device] language`` set: the language doctor, like every command, speaks."""
-    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
-    return config
 
 
 @pytest.mark.parametrize(

@@ -119,6 +119,12 @@ def write_config(directory: Path, port: int, extra: str = "") -> Path:
     return path
 
 
+def in_language(config: Path, language: str) -> Path:
+    """``config`` (``write_config``'s) with ``[device] language`` set: the language every command speaks."""
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    return config
+
+
 def damage_a_sealed_value(store: ScreeningStore, query: str, *parameters: object) -> None:
     """Close ``store``'s records and flip a bit in the one sealed value ``query`` selects
     (``flip_a_bit_on_the_card``): a worn card's damage to one value, the file otherwise whole."""
