@@ -55,6 +55,10 @@ UNSETTLED_DELIVERY = ("pending", "sent")
 SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device acknowledged it
 # What a refusal of an incomplete grading adds when the reader had no photo: the grading may be left out.
 _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (no photo)"}
+# The one urgency a "no referral" takes: it asks nothing of the nurse, so the device shows no urgency
+# beside it (firmware_app/records/verdicts.py, the Today screen and the record), and a "soon" or
+# "urgent" one would reach nobody. Urgency is for a referral or a photo the reader could not grade.
+ROUTINE = "routine"
 
 
 # A read's grading: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis.
@@ -81,10 +85,13 @@ def care_of(read: Any) -> tuple[str | None, ...]:
     retinopathy, the other routine, would send the nurse only the second, and the urgent finding would
     reach nobody. A read not assessed (no photo) agrees with no graded one: its grading is not there
     to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
-    read's is sent, with both readers' comments (``joint_comment``)."""
+    read's is sent, with both readers' comments (``joint_comment``). A "no referral" counts as routine
+    whatever its urgency: the device shows none beside it, and a read stored before ``ReadForm.checked``
+    refused one "soon" or "urgent" must not set it against a new read that can only say routine."""
     grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
     diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
-    return (read.verdict, read.urgency, grade, read.maculopathy, diagnosis)
+    urgency = ROUTINE if read.verdict == Outcome.NO_REFER else read.urgency
+    return (read.verdict, urgency, grade, read.maculopathy, diagnosis)
 
 
 # ``read_graded`` of a stored read, as a query's condition.
@@ -147,6 +154,12 @@ class ReadForm:
             raise ReadRefused(why, "comment_control", code=code, place=str(place))
         if self.graded:
             self._consistent(modality)
+        if self.verdict == Outcome.NO_REFER and self.urgency != ROUTINE:
+            why = (
+                "a no-refer verdict asks nothing of the nurse, so its urgency is routine: "
+                "refer if the patient is to be seen sooner"
+            )
+            raise ReadRefused(why, "no_refer_urgency")
         return self
 
     @property

@@ -57,6 +57,8 @@ from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filte
 HERE = Path(__file__).resolve().parent
 # The htmx both web apps use, vendored once (with its licence header) beside the device's app.
 HTMX = Path(firmware_app.web.__file__).resolve().parent / "static" / "htmx.min.js"
+# Keeps the read form's urgency routine beside a "no referral" (the server refuses any other).
+READ_FORM_SCRIPT = HERE / "static" / "read-form.js"
 SESSION_COOKIE = "review_session"
 SIGN_IN_COOKIE = "review_sign_in"
 # The reader's language, remembered by their browser for a year: the sign-in page, before any account,
@@ -118,6 +120,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.get("/static/htmx.min.js", include_in_schema=False)
     def htmx() -> FileResponse:
         return FileResponse(HTMX, media_type="text/javascript")
+
+    @app.get("/static/read-form.js", include_in_schema=False)
+    def read_form_script() -> FileResponse:
+        return FileResponse(READ_FORM_SCRIPT, media_type="text/javascript")
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)

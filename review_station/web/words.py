@@ -339,8 +339,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ni numéro de patient)",
     },
     "form.nurse_sees_all": {
-        "en": "The nurse sees the verdict, the urgency, the grading and the comment.",
-        "fr": "L'infirmier voit l'avis, l'urgence, la gradation et le commentaire.",
+        "en": "The nurse sees the verdict, the urgency of a referral or of an ungradable photo, the grading and "
+        "the comment. A no-refer verdict asks nothing of the nurse: its urgency is routine.",
+        "fr": "L'infirmier voit l'avis, l'urgence d'une orientation ou d'une photo ininterprétable, la gradation "
+        "et le commentaire. Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
     },
     "form.nurse_sees_verdict": {
         "en": "This device shows the nurse the verdict and the comment only: if the urgency matters, say it in "
@@ -518,6 +520,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "refused.no_refer_referable": {
         "en": "a no-refer verdict contradicts the {finding}, which is referable: refer, or correct it",
         "fr": "un avis « pas d'orientation » contredit {finding}, qui justifie d'adresser : adressez, ou corrigez-le",
+    },
+    "refused.no_refer_urgency": {
+        "en": "a no-refer verdict asks nothing of the nurse, so its urgency is routine: refer if the patient is "
+        "to be seen sooner",
+        "fr": "un avis « pas d'orientation » ne demande rien à l'infirmier, son urgence est donc habituelle : "
+        "adressez si le patient doit être vu plus tôt",
     },
     "refused.no_refer_ungradable": {
         "en": "a no-refer verdict needs a photo that could be graded ({finding})",
