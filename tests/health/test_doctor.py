@@ -100,13 +100,7 @@ def test_a_screening_recorded_while_the_clock_ran_fast_never_makes_the_right_clo
 
 
 def test_an_exposed_key_and_a_tampered_model_are_red_with_what_to_do(tmp_path):
-    models = tmp_path / "models"
-    shutil.copytree(MODELS_DIR, models)
-    tflite = models / "melanoma" / "model.tflite"
-    data = bytearray(tflite.read_bytes())
-    data[-100] ^= 0xFF
-    tflite.write_bytes(bytes(data))
-    config = write_config(tmp_path, 1, f'[models]\ndirectory = "{models}"\ntrusted_keys = "{models}/trusted-keys"\n')
+    config = write_config(tmp_path, 1, tampered_models(tmp_path))
     open_store(tmp_path).records.close()
     (tmp_path / "records.key").chmod(0o644)
     status, checks, _ = doctor(config)
