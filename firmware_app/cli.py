@@ -144,8 +144,8 @@ def _print_calibrated_export(
 
 
 def _refused(error: ScreeningRefused, language: str) -> int:
-    log_event("screen.refused", logging.ERROR, error=error)
-    print(f"edgescreen: {message(error.message_key, language)} ({error})", file=sys.stderr)
+    log_event("screen.refused", logging.ERROR, error=error)  # the English detail, for the technician
+    print(f"edgescreen: {message(error.message_key, language)}", file=sys.stderr)
     return 5
 
 

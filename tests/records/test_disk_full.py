@@ -20,7 +20,7 @@ from firmware_app.records.store import StorageFull
 from tests.bundles.kit import make_key, signed_bundle, with_version
 from tests.conftest import filled
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.records.kit import DEVICE, in_language, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, edgescreen_process
 from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
@@ -136,6 +136,20 @@ def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina
     screen = edgescreen("screen", str(retina_jpeg), config=config)
     assert screen.returncode == 5 and "Traceback" not in screen.stderr
     assert "disk is full" in screen.stderr or "Storage is full" in screen.stderr, screen.stderr
+
+
+def test_a_screening_refused_for_space_is_said_in_the_devices_language_its_detail_logged(tmp_path, retina_jpeg):
+    """`screen` put the refusal's English detail (free space, the reserve, what to delete) in parentheses
+    after the French sentence. The sentence alone now, the detail in the `screen.refused` log line."""
+    config = write_config(tmp_path, port=1)
+    config.write_text(config.read_text().replace("disk_reserve_mb = 0", "disk_reserve_mb = 1000000"))
+    open_store(tmp_path).records.close()
+    screen = edgescreen("screen", str(retina_jpeg), config=in_language(config, "fr"))
+    assert screen.returncode == 5, screen.stderr
+    (said,) = [line for line in screen.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == f"edgescreen: {message_text('records.storage_full', 'fr')}"
+    (logged,) = [line for line in screen.stderr.splitlines() if "screen.refused" in line]
+    assert "MiB free" in logged and "disk_reserve_mb" in logged
 
 
 def test_a_read_only_database_gives_clean_errors_and_still_reads(tiny_filesystem, retina_rgb, retina_jpeg):
