@@ -1093,6 +1093,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le service de synchronisation ne peut pas utiliser ses fichiers TLS (le journal d'edgescreen doctor "
         "dit pourquoi). Installez le certificat et la clé propres à cet appareil, puis redémarrez edgescreen-sync.",
     },
+    "health.tls.exposed": {
+        "en": "The device's TLS key {path} is readable by others (mode {mode}): run chmod 600 on it, then restart "
+        "edgescreen-sync.",
+        "fr": "La clé TLS de l'appareil {path} est lisible par d'autres (mode {mode}) : faites chmod 600, puis "
+        "redémarrez edgescreen-sync.",
+    },
     "health.tls.unreadable": {
         "en": "The TLS file {path} cannot be read as a certificate: install it again (edgescreen doctor logs why).",
         "fr": "Le fichier TLS {path} n'est pas un certificat lisible : installez-le à nouveau (le journal "

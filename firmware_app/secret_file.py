@@ -12,14 +12,20 @@ from firmware_app.durable import fsync_directory
 
 
 class ExposedSecret(ValueError):
-    """The file's mode lets the group or others read it; the message says how to fix it."""
+    """The file's mode (``mode``, as ``ls -l`` shows it) lets the group or others read it; the message
+    says how to fix it."""
+
+    def __init__(self, message: str, mode: str) -> None:
+        super().__init__(message)
+        self.mode = mode
 
 
 def refuse_exposed(path: Path, what: str) -> None:
     """``ExposedSecret`` when the group or others may read ``path``; ``OSError`` when it has no mode."""
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ExposedSecret(f"{path}: {what} is readable by others (mode {stat.filemode(mode)}); chmod 600 it")
+        shown = stat.filemode(mode)
+        raise ExposedSecret(f"{path}: {what} is readable by others (mode {shown}); chmod 600 it", shown)
 
 
 def read_secret(path: Path, what: str) -> bytes:

@@ -33,7 +33,7 @@ from firmware_app.records.sealed_values import results_with_values_that_do_not_o
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 from firmware_app.records.witness import Loss
-from firmware_app.sync.tls import TlsUnusable, client_context
+from firmware_app.sync.tls import TlsKeyExposed, TlsUnusable, client_context
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
 CALIBRATION_MAX_AGE_DAYS = 180
@@ -414,6 +414,8 @@ def check_tls(settings: SyncConfig, now: datetime) -> Check:
     if settings.tls_ca_file:
         try:
             client_context(settings)
+        except TlsKeyExposed as error:  # its mode to put right, not a certificate to install
+            return _check("tls", Level.RED, "exposed", path=error.path, mode=error.mode, error=error)
         except TlsUnusable as error:
             return _check("tls", Level.RED, "unusable", error=error)
     return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)

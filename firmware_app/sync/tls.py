@@ -6,6 +6,7 @@ where paho's ``tls_set`` raised it from inside the worker as a traceback, again 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from firmware_app.config import SyncConfig
@@ -20,6 +21,15 @@ KEY_MISMATCH = "KEY_VALUES_MISMATCH"
 
 class TlsUnusable(Exception):
     """The TLS files cannot make a context: the message names the file and why, for the technician."""
+
+
+class TlsKeyExposed(TlsUnusable):
+    """The device's TLS key is readable by others: unlike the other causes, no new certificate is
+    needed, only its mode (``path``, ``mode``) put right."""
+
+    def __init__(self, message: str, path: Path, mode: str) -> None:
+        super().__init__(message)
+        self.path, self.mode = path, mode
 
 
 def client_context(settings: SyncConfig) -> ssl.SSLContext:
@@ -50,7 +60,7 @@ def client_context(settings: SyncConfig) -> ssl.SSLContext:
     try:  # the device's identity at the broker: under the records key's rule (secret_file.py)
         refuse_exposed(key, "the device's TLS private key")
     except ExposedSecret as error:
-        raise TlsUnusable(str(error)) from None
+        raise TlsKeyExposed(str(error), Path(key), error.mode) from None
     return context
 
 

@@ -20,6 +20,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edgescreen_wire.result import MAX_RESULT_BYTES
+from firmware_app.messages import message
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
@@ -283,7 +284,8 @@ def test_a_key_that_is_not_the_certificates_stops_the_worker_with_the_cause_not_
     assert status["backlog"] == 1  # kept safely in the outbox
     doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
     tls = next(check for check in doctor["checks"] if check["name"] == "tls")
-    assert tls["level"] == "red" and cause in tls["message"]
+    assert tls["level"] == "red" and "Install this device's own certificate and key" in tls["message"]
+    assert tls["values"]["error"] == cause  # the technician's detail, which doctor also logs
 
 
 def test_a_key_file_that_holds_no_key_is_red_in_the_doctor_and_stops_the_worker(tmp_path, certs, site_broker):
@@ -310,7 +312,11 @@ def test_a_tls_key_others_can_read_is_refused_as_the_records_key_is(tmp_path, ce
     assert run.returncode == 2 and cause in run.stderr, run.stderr
     doctor = json.loads(edgescreen("doctor", "--json", config=config).stdout)
     tls = next(check for check in doctor["checks"] if check["name"] == "tls")
-    assert tls["level"] == "red" and cause in tls["message"]
+    # Its remedy is chmod, not a new certificate: said in the device's words, the detail in the values.
+    assert tls["level"] == "red" and tls["message"] == message("health.tls.exposed", "en").format(
+        path=key, mode="-rw-r--r--"
+    )
+    assert tls["values"]["error"] == cause
 
 
 def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_the_certificates(
