@@ -400,7 +400,7 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
         "fr": [
             "Le spécialiste demande une orientation urgente. Contactez le patient",
             "Spécialiste\xa0: adresser. Rappelez le patient s'il n'a pas déjà été orienté",
-            "Le spécialiste demande une orientation rapide. Contactez le patient",
+            "Le spécialiste demande d'adresser le patient prochainement. Contactez-le",
         ],
     }
     for language, words in badges.items():
