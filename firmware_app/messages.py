@@ -1329,7 +1329,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "verdict.call_back.soon": {
         "en": "Specialist asks for a referral soon. Contact the patient",
-        "fr": "Le spécialiste demande une orientation rapide. Contactez le patient",
+        "fr": "Le spécialiste demande d'adresser le patient prochainement. Contactez-le",
     },
     # A referral of a photo the device could not grade: the patient was told to be referred, unless a
     # retake replaced the photo and came back "no referral" (records/verdicts.py).
@@ -1340,7 +1340,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     # After a call-back's words on Today once someone opened its record (no longer on the banner).
     "today.call_back_opened": {"en": "record opened", "fr": "dossier ouvert"},
-    # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found.
+    # A specialist's read as edgescreen.review/2 carries it: how soon, and what was found. One word per
+    # urgency wherever the nurse reads it: the call-back badges and the banner say the same (French Today
+    # said "orientation rapide" beside the record's "Prochainement").
     "urgency.routine": {"en": "Routine", "fr": "Non urgent"},
     "urgency.soon": {"en": "Soon", "fr": "Prochainement"},
     "urgency.urgent": {"en": "Urgent", "fr": "Urgent"},

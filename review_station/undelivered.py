@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
 from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage.tables import deliveries, devices, reads, results
-from review_station.verdicts import UNSETTLED_DELIVERY
+from review_station.verdicts import UNSETTLED_DELIVERY, urgency_of
 from review_station.web.words import say
 
 
@@ -84,7 +84,8 @@ def undelivered(
         later.c.result_id == deliveries.c.result_id, later.c.reviewed_at > deliveries.c.reviewed_at
     )
     # What the clinic is to be told: the standing read's verdict and urgency (a device sent
-    # ``edgescreen.review/1`` is not sent the urgency, but the clinic must hear it).
+    # ``edgescreen.review/1`` is not sent the urgency, but the clinic must hear it), an old "no referral"
+    # stored "soon" told as routine, as the station counts it (``urgency_of``).
     of_result = reads.alias("of_result")
     last_read = (
         select(of_result.c.id)
@@ -136,7 +137,7 @@ def undelivered(
                 row.result.get("eye"),
                 row.result.get("body_site"),
                 row.verdict,
-                row.urgency,
+                urgency_of(row),
                 _why(reason, waited_h),
                 reason,
                 waited_h,

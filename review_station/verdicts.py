@@ -87,11 +87,18 @@ def care_of(read: Any) -> tuple[str | None, ...]:
     to compare. Reads that agree on all of it differ in nothing the device acts on, so the second
     read's is sent, with both readers' comments (``joint_comment``). A "no referral" counts as routine
     whatever its urgency: the device shows none beside it, and a read stored before ``ReadForm.checked``
-    refused one "soon" or "urgent" must not set it against a new read that can only say routine."""
+    refused one "soon" or "urgent" must not set it against a new read that can only say routine
+    (``urgency_of``)."""
     grade = "not referable" if read.icdr_grade in NOT_REFERABLE_GRADES else read.icdr_grade
     diagnosis = "benign" if read.diagnosis in BENIGN else read.diagnosis
-    urgency = ROUTINE if read.verdict == Outcome.NO_REFER else read.urgency
-    return (read.verdict, urgency, grade, read.maculopathy, diagnosis)
+    return (read.verdict, urgency_of(read), grade, read.maculopathy, diagnosis)
+
+
+def urgency_of(read: Any) -> str:
+    """A read's urgency as the station counts and shows it (a form, or a stored read's row): routine for
+    a "no referral", which the device shows with none and ``ReadForm.checked`` now refuses otherwise,
+    so a read stored "no referral, soon" before that says what a new one would."""
+    return ROUTINE if read.verdict == Outcome.NO_REFER else read.urgency
 
 
 # ``read_graded`` of a stored read, as a query's condition.

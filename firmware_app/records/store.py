@@ -56,7 +56,7 @@ from firmware_app.records.key_check import legacy_matches, make_check, matches
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
-from firmware_app.records.verdicts import REVIEW_ORDER, to_call_back
+from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
     RECORDS_KEY,
@@ -578,6 +578,10 @@ class ScreeningStore:
                 f"SELECT * FROM review WHERE result_id = ? ORDER BY {REVIEW_ORDER}", (result_id,)
             )
             document["reviews"] = [self._review_shown(review) for review in reviews]
+            # What the latest of them asks of the nurse, as Today says it: the record opened to make the call
+            # repeats it (``None``: nothing the device did not ask).
+            call_back = self._db.execute(CALL_BACK_OF_ONE, (result_id,)).fetchone()
+            document["call_back"] = call_back[0] if call_back else None
             if with_photo:
                 document |= self._first_photo(result_id)
             if seen:  # a referral to call back leaves the nurse's banner

@@ -51,6 +51,11 @@ LATEST_REVIEW = (
 )
 
 
+# Why one screening's latest verdict asks for a call-back (``CALL_BACK_REASON``), its ``result_id`` the
+# parameter: its record says it as Today does. No row without a verdict, ``NULL`` when it asks nothing.
+CALL_BACK_OF_ONE = f"SELECT {CALL_BACK_REASON} FROM screening s JOIN {LATEST_REVIEW} WHERE s.result_id = ?"
+
+
 # Whether a screening ``s``'s latest verdict ``r`` asks the nurse to call the patient back
 # (``CALL_BACK_REASON``) and nobody has opened the record since it arrived (``Store.view`` marks a
 # result's verdicts opened): the banner counts these, and Today lists them first.

@@ -191,6 +191,11 @@ def test_what_the_specialists_verdict_asks_of_the_nurse_whatever_the_device_tria
     assert sorted(entry.result_id for entry in worklist(store.records, later)) == sorted(called)
     store.view(urgent[0])
     assert verdicts_to_act_on(store) == CallBacks(patients=len(called) - 1, urgent=len(urgent) - 1)
+    # The record opened to make the call names what Today's badge names, opened before or not (on main
+    # its view said nothing of it); a screening no specialist has read yet asks nothing.
+    assert {result_id: store.view(result_id)["call_back"] for result_id in results} == calls
+    unread = record_one(store, small_photo(), sample_record(score=0.05))
+    assert store.view(unread.result_id)["call_back"] is None
 
 
 def test_a_referral_of_an_ungradable_photo_whose_retake_cleared_the_eye_is_a_call_back(tmp_path) -> None:

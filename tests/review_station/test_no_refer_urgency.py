@@ -15,6 +15,7 @@ from review_station.storage.tables import deliveries, reads, results
 from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_pages_in_chromium import sign_in_on
+from tests.review_station.test_undelivered import answer
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 NO_REFER = {"verdict": "no_refer", "icdr_grade": "mild", "maculopathy": "absent"}
@@ -68,6 +69,24 @@ def test_a_no_referral_stored_soon_before_the_refusal_agrees_with_a_routine_seco
             with engine.begin() as connection:
                 connection.execute(update(reads).values(urgency="soon"))
     assert _stored(engine) == (2, 1, "reviewed")
+
+
+def test_a_no_referral_stored_soon_before_the_refusal_is_listed_undelivered_as_routine(engine: Engine) -> None:
+    """The same old read, which its device then answered it does not hold: the dashboard's undelivered
+    list, which a coordinator passes on to the clinic by telephone, said "no refer, soon", an urgency
+    the second reads and the form no longer give a "no referral"; it now says routine, in each language."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.2])
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    form = {**NO_REFER, "urgency": "routine", "csrf": csrf_of(coordinator, f"/results/{result_id}")}
+    assert coordinator.post(f"/results/{result_id}/reads", data=form).status_code == 303
+    with engine.begin() as connection:  # as the station stored it before
+        connection.execute(update(reads).values(urgency="soon"))
+    answer(engine, "site-a", "cam-01", result_id, "unknown_result")
+    for language, said in (("en", "no refer, routine"), ("fr", "pas d&#39;orientation, habituelle")):
+        coordinator.cookies.set(LANGUAGE_COOKIE, language)
+        listed = re.search(r'<table id="undelivered-verdicts">(.*?)</table>', coordinator.get("/dashboard").text, re.S)
+        assert listed and result_id[:8] in listed.group(1)
+        assert f'<td class="no_refer">{said}</td>' in listed.group(1), listed.group(1)
 
 
 def test_in_chromium_the_form_keeps_a_no_referrals_urgency_routine(engine: Engine, playwright: Playwright) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from firmware_app.messages import message
+from firmware_app.records.verdicts import SOON_OR_URGENT
 from firmware_app.web.wording import decimal
 
 
@@ -50,3 +51,16 @@ def test_a_reviews_comment_follows_a_colon_set_as_french_sets_one():
     catalogue's reach: French read "…):" where every other French colon has its no-break space."""
     assert message("records.review_commented", "en") == "{verdict} ({reviewer}, {when}):"
     assert message("records.review_commented", "fr") == "{verdict} ({reviewer}, {when})\u00a0:"
+
+
+def test_each_urgency_is_one_word_on_today_the_record_and_the_banner():
+    """French Today asked for "une orientation rapide" where the record said "Prochainement": two words
+    for the specialist's one "soon". The record's word for an urgency is in its call-back badge, and
+    the banner counts "urgent" with the record's word, in each language."""
+    for language in ("en", "fr"):
+        for urgency in SOON_OR_URGENT:
+            word = message(f"urgency.{urgency}", language).lower()
+            assert word in message(f"verdict.call_back.{urgency}", language).lower(), (language, urgency)
+        urgent = message("urgency.urgent", language).lower()
+        for key in ("status.call_back_urgent", "status.call_back_urgent_of.one", "status.call_back_count_urgent.one"):
+            assert urgent in message(key, language).lower(), (language, key)

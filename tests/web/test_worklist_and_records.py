@@ -18,6 +18,7 @@ from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
+from firmware_app.records.verdicts import SOON_OR_URGENT
 from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, damage_a_sealed_value, open_store, record_one, sample_record, small_photo
 from tests.web.conftest import (
@@ -400,7 +401,7 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
         "fr": [
             "Le spécialiste demande une orientation urgente. Contactez le patient",
             "Spécialiste\xa0: adresser. Rappelez le patient s'il n'a pas déjà été orienté",
-            "Le spécialiste demande une orientation rapide. Contactez le patient",
+            "Le spécialiste demande d'adresser le patient prochainement. Contactez-le",
         ],
     }
     for language, words in badges.items():
@@ -412,6 +413,75 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
         assert page.locator("[data-test=verdict]:not(.call-back)").count() == 0
         assert page.evaluate(AUDIT) == []
         snap(page, "today-call-backs")
+
+
+# What Today's badge says of each call-back (records/verdicts.py, ``CALL_BACK_REASON``), in each language.
+CALL_BACK_WORDS = {
+    "urgent": {
+        "en": "Specialist asks for an urgent referral. Contact the patient",
+        "fr": "Le spécialiste demande une orientation urgente. Contactez le patient",
+    },
+    "soon": {
+        "en": "Specialist asks for a referral soon. Contact the patient",
+        "fr": "Le spécialiste demande d'adresser le patient prochainement. Contactez-le",
+    },
+    "refer_unless_referred": {
+        "en": "Specialist: refer. Call the patient back unless already referred",
+        "fr": "Spécialiste\xa0: adresser. Rappelez le patient s'il n'a pas déjà été orienté",
+    },
+    "ungradable": {
+        "en": "Specialist: not gradable. Call the patient back for another photo",
+        "fr": "Spécialiste\xa0: ininterprétable. Rappelez le patient pour une nouvelle photo",
+    },
+    "refer": {"en": "Specialist: refer. Call the patient back", "fr": "Spécialiste\xa0: adresser. Rappelez le patient"},
+}
+
+
+def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, app):
+    """The nurse opens a call-back's record from Today to make the call. On main the record showed the
+    verdict and its findings but not what to do ("Contact the patient", "unless already referred"),
+    and in French named a "soon" referral "Prochainement" where Today had said "orientation rapide".
+    Now it says Today's words, under its heading on the 800x480 screen, in both languages, still once
+    opened (Today keeps the badge too), and its urgency is the badge's word; an agreed routine
+    referral, asking nothing, says nothing more."""
+    store = open_store(app.directory)
+    ungradable = Triage(Outcome.UNGRADABLE)
+    verdicts = (
+        (sample_record(ScreeningContext("S-0", eye="L"), score=0.9), "refer", "urgent"),
+        (sample_record(ScreeningContext("S-1", eye="R"), score=0.9), "refer", "soon"),
+        (replace(sample_record(ScreeningContext("S-2", eye="L")), triage=ungradable), "refer", "routine"),
+        (sample_record(ScreeningContext("S-3", eye="R"), score=0.05), "ungradable", "routine"),
+        (sample_record(ScreeningContext("S-4", eye="L"), score=0.05), "refer", "routine"),
+        (sample_record(ScreeningContext("A-5", eye="L"), score=0.9), "refer", "routine"),
+    )
+    for number, (record, verdict, urgency) in enumerate(verdicts):
+        record_one(store, small_photo(), record)
+        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for reason, words in CALL_BACK_WORDS.items():
+        page.goto(f"{app.url}/today?filter=verdict")
+        page.locator(f"[data-test=entry]:has([data-call-back={reason}]) [data-test=open-verdict]").click()
+        page.wait_for_url("**/records/view")
+        for language in ("en", "fr"):
+            switch_to(page, language)
+            instruction = page.locator("[data-test=detail] [data-test=call-back]")
+            assert instruction.inner_text() == words[language] and on_screen(instruction)
+            if reason in SOON_OR_URGENT:  # the specialist's urgency, in the badge's word
+                urgency = page.locator("[data-test=urgency]").inner_text()
+                assert urgency.lower() in words[language].lower(), urgency
+            assert page.evaluate(AUDIT) == []
+            snap(page, f"record-call-back-{reason}")
+    page.goto(f"{app.url}/today?filter=verdict")  # opened, each still says it on Today, marked so
+    for reason, words in CALL_BACK_WORDS.items():
+        badge = page.locator(f"[data-call-back={reason}]")
+        assert badge.inner_text() == f"{words['fr']} (dossier ouvert)"
+    page.locator("[data-test=entry]:not(:has(.call-back)) [data-test=open-verdict]").click()
+    page.wait_for_url("**/records/view")
+    assert "A-5" in page.locator("[data-test=detail]").inner_text()
+    assert page.locator("[data-test=call-back]").count() == 0
 
 
 def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_verdicts(page, app):
