@@ -9,16 +9,16 @@ import logging
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_camera, build_recording_pipeline, open_store, run_sync
+from firmware_app.app import build_camera, build_recording_pipeline, open_store, profile_misfit, run_sync
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
-from firmware_app.calibration.profile import ProfileError
+from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
@@ -26,16 +26,25 @@ from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_a
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
-from firmware_app.health.checks import Level, check_records
+from firmware_app.health.checks import (
+    Check,
+    Level,
+    camera_misconfigured,
+    check_records,
+    model_refused,
+    profile_refused,
+    records_unusable,
+    tls_refused,
+)
 from firmware_app.health.readiness import committed_check
 from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
-from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message
 from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
+from firmware_app.own_words import speaks_own_words
 from firmware_app.pipeline import ScreeningPipeline, ScreeningResult, log_subject
 from firmware_app.quality.gate import QualityGate, Speed
 from firmware_app.quality.guidance import guidance
@@ -81,27 +90,32 @@ def screen_images(
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once.
     """
-    pipeline, store = build_recording_pipeline(config, admit=whole_records(config.device.language))
+    pipeline, store = build_recording_pipeline(config, admit=admit_whole_records)
     try:
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
     finally:
         store.records.close()
 
 
-def whole_records(language: str) -> Callable[[Records], None]:
+class RecordsBlocked(RecordsError):
+    """Records a check holds red (``admit_whole_records``): said by that check's sentence, in the device's
+    language; the message is the check's key and values, the technician's detail for the log."""
+
+    def __init__(self, check: Check) -> None:
+        super().__init__(" ".join([check.message_key, *(f"{k}={v}" for k, v in check.values.items())]))
+        self.check = check
+
+
+def admit_whole_records(records: Records) -> None:
     """Refuse records that ``PRAGMA quick_check`` finds damaged, or that lost screenings they had
     committed (their witness, ``records/witness.py``), as the app's readiness list blocks screening
     on the same checks in the same words: recording more onto a card that fails buries the last
     backup's worth under damage, and the restore that mends it would lose what is screened meanwhile.
     Run once per command, before anything is written: quick_check reads the whole file, which a run
     of images must not pay per image."""
-
-    def admit(records: Records) -> None:
-        for check in (check_records(records), committed_check(records)):
-            if check.level is Level.RED:
-                raise RecordsError(check_sentence(check, language))
-
-    return admit
+    for check in (check_records(records), committed_check(records)):
+        if check.level is Level.RED:
+            raise RecordsBlocked(check)
 
 
 def _screen_each(
@@ -189,7 +203,7 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
-    pipeline, store = build_recording_pipeline(config, admit=whole_records(language))
+    pipeline, store = build_recording_pipeline(config, admit=admit_whole_records)
     try:
         result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
     except CameraError as error:
@@ -459,21 +473,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_event("device.out_of_memory", logging.ERROR, error=said)
         print(f"edgescreen: {message(MEMORY_MESSAGE, config.device.language)} ({said})", file=sys.stderr)
         return 8
-    except RuntimeMissing as error:  # a ModelError too, told as what it is
+    except (ModelError, CardError) as error:  # RuntimeMissing too: said as no model can run
         log_event("model.refused", logging.ERROR, error=error)
-        print(f"edgescreen: no model can run: {error}", file=sys.stderr)
-        return 3
-    except (ModelError, CardError) as error:
-        log_event("model.refused", logging.ERROR, error=error)
-        print(f"edgescreen: model refused: {error}", file=sys.stderr)
-        return 3
+        return _stopped(model_refused(error), error, config, args, 3)
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)
-        print(f"edgescreen: calibration profile refused: {error}", file=sys.stderr)
-        return 2
+        misfit = isinstance(error, ProfileMisfit)  # it reads: the camera is set up otherwise
+        check = camera_misconfigured(profile_misfit(error)) if misfit else profile_refused(error)
+        return _stopped(check, error, config, args, 2)
     except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync
-        print(f"edgescreen: configuration error: TLS: {error}", file=sys.stderr)
-        return 2
+        return _stopped(tls_refused(error), error, config, args, 2)
     except RequestRefused as error:
         log_event("command.refused", logging.WARNING, error=error)
         print(f"edgescreen: {error}", file=sys.stderr)
@@ -482,5 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).
         problem = error if isinstance(error, RecordsError) else records_problem(config.records.database, error)
         log_event("records.unusable", logging.ERROR, error=problem)
-        print(f"edgescreen: records: {problem}", file=sys.stderr)
-        return 5
+        check = problem.check if isinstance(problem, RecordsBlocked) else records_unusable(problem)
+        return _stopped(check, problem, config, args, 5)
+
+
+def _stopped(check: Check, error: BaseException, config: Config, args: argparse.Namespace, status: int) -> int:
+    """A command stopped by the device's state (a model, the profile, the records, the TLS files) says
+    it as the readiness list and ``doctor`` do, by the same check, in the device's language; the
+    error's own English words are the log line's, which the caller wrote (``own_words``: the tools that
+    say what is wrong with the file they were given)."""
+    said = str(error) if speaks_own_words(args) else check_sentence(check, config.device.language)
+    print(f"edgescreen: {said}", file=sys.stderr)
+    return status

@@ -14,6 +14,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
+from firmware_app.own_words import in_own_words
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.web.wording import check_sentence
@@ -163,6 +164,7 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
     save = commands.add_parser("backup", help="a consistent copy of the records, while the device runs")
     save.add_argument("--out", type=Path, required=True, metavar="FILE", help="the backup file (must not exist)")
     save.set_defaults(handler=cmd_backup)
+    in_own_words(save)
 
     back = commands.add_parser("restore", help="restore a backup into the configured records (none may exist)")
     back.add_argument("backup", type=Path, metavar="FILE", help="a file `edgescreen backup` wrote")
@@ -172,6 +174,7 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
         help="this device replaces the one the backup was made by (it takes that device's ids)",
     )
     back.set_defaults(handler=cmd_restore)
+    in_own_words(back)
 
     erase_all = commands.add_parser(
         "wipe",
@@ -184,6 +187,7 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
         "--confirm", metavar="DEVICE_ID", required=True, help="this device's [device] id, typed to confirm"
     )
     erase_all.set_defaults(handler=cmd_wipe)
+    in_own_words(erase_all)
 
     doctor = commands.add_parser("doctor", help="every health check, red/amber/green, with what to do")
     doctor.add_argument("--json", action="store_true", help="one JSON report")

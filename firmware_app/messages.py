@@ -708,6 +708,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Un modèle ne peut pas être chargé. Appelez le technicien pour le réinstaller (le journal "
         "d'edgescreen doctor dit lequel et pourquoi).",
     },
+    # No TFLite runtime installed, or none loads (inference/interpreter.py, RuntimeMissing): no model runs.
+    "health.models.runtime": {
+        "en": "No model can run: this device's TFLite runtime is missing or does not load. Call the technician "
+        "(the log says which runtime and why).",
+        "fr": "Aucun modèle ne peut fonctionner : le moteur TFLite de l'appareil est absent ou ne se charge pas. "
+        "Appelez le technicien (le journal dit quel moteur et pourquoi).",
+    },
     "health.models.missing": {
         "en": "A configured model is not installed. Call the technician to install it (edgescreen models install) "
         "or to correct [models] in the configuration.",

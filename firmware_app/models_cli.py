@@ -13,6 +13,7 @@ from firmware_app.bundles.keys import generate_key, load_private_key, trusted_ke
 from firmware_app.bundles.manifest import read_manifest, sign_bundle, verify_bundle
 from firmware_app.config import Config
 from firmware_app.events import log_event
+from firmware_app.own_words import in_own_words
 
 
 def cmd_keygen(config: Config, args: argparse.Namespace) -> int:
@@ -91,21 +92,26 @@ def add_bundle_commands(models: argparse.ArgumentParser) -> None:
     keygen = actions.add_parser("keygen", help="make a publisher's Ed25519 signing key and its public key")
     keygen.add_argument("private_key", type=Path, metavar="PRIVATE_KEY")
     keygen.set_defaults(handler=cmd_keygen)
+    in_own_words(keygen)
 
     sign = actions.add_parser("sign", help="publisher: write and sign the manifest of model bundle folder(s)")
     sign.add_argument("--key", type=Path, required=True, metavar="PRIVATE", help="the Ed25519 private key (PEM)")
     sign.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE_DIR")
     sign.set_defaults(handler=cmd_sign)
+    in_own_words(sign)
 
     verify = actions.add_parser("verify", help="check bundle(s) against the trusted keys, without installing")
     verify.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE_DIR")
     verify.set_defaults(handler=cmd_verify)
+    in_own_words(verify)
 
     install = actions.add_parser("install", help="verify a signed bundle and make it the active model")
     install.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
     install.add_argument("--allow-downgrade", action="store_true", help="accept a version older than the active one")
     install.set_defaults(handler=cmd_install)
+    in_own_words(install)
 
     back = actions.add_parser("rollback", help="make the previously installed bundle of a model active again")
     back.add_argument("model_id", metavar="MODEL_ID")
     back.set_defaults(handler=cmd_rollback)
+    in_own_words(back)

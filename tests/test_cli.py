@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware_app.messages import message
 from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
@@ -80,15 +81,22 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
     assert f"dr-referable {version}  verified" in run.stdout
 
 
-def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg):
-    """Neither runtime installed (both shadowed by packages that say so): a sentence naming both and
-    exit status 3, not a traceback and 1 ("an image failed")."""
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg, language):
+    """Neither runtime installed (both shadowed by packages that say so): exit status 3, not a traceback
+    and 1 ("an image failed"); one sentence in the device's language that no model can run (it was
+    English whatever the language), and the log line naming both runtimes."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
     env = {**os.environ, "PYTHONPATH": shadow_runtimes(tmp_path)}
-    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), env=env)
+    run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config, env=env)
     assert run.returncode == 3, run.stderr
     assert "Traceback" not in run.stderr
-    assert "no model can run: no TFLite runtime is installed" in run.stderr
-    assert "ai-edge-litert" in run.stderr and "tflite-runtime" in run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == f"edgescreen: {message('health.models.runtime', language)}"
+    (logged,) = [line for line in run.stderr.splitlines() if " model.refused " in line]
+    assert " ERROR " in logged and "no TFLite runtime is installed" in logged
+    assert "ai-edge-litert" in logged and "tflite-runtime" in logged
 
 
 def test_french_operator_messages(tmp_path, retina_jpeg):

@@ -81,7 +81,11 @@ def test_records_with_a_damaged_page_are_refused_and_nothing_is_recorded(
         record_one(store, small_photo(retina_rgb, size=600))
     store.records.close()
     damage_a_page(tmp_path)
-    assert DAMAGED[language] in refused(tmp_path, config, command, retina_jpeg, capsys, audited=[])
+    said = refused(tmp_path, config, command, retina_jpeg, capsys, audited=[])
+    assert DAMAGED[language] in said
+    # quick_check's own words, for the technician: the log line held the nurse's sentence instead.
+    (logged,) = [line for line in said.splitlines() if " records.unusable " in line]
+    assert "health.records.red" in logged and "in database main" in logged, logged
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from firmware_app.calibration.errors import TargetNotFound
-from firmware_app.calibration.profile import KEPT_MAPS_MAX_PIXELS, LensDistortion, ProfileError
+from firmware_app.calibration.profile import KEPT_MAPS_MAX_PIXELS, LensDistortion, ProfileMisfit
 
 MIN_VIEWS = 3
 _SUBPIXEL = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 40, 0.001)
@@ -90,7 +90,7 @@ def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
     height, width = rgb.shape[:2]
     ratio = width / lens.image_size[0]
     if abs(height / lens.image_size[1] - ratio) > 0.01:
-        raise ProfileError(
+        raise ProfileMisfit(
             f"a {width}x{height} frame does not have the proportions of the lens calibration "
             f"({lens.image_size[0]}x{lens.image_size[1]}): the camera is in another mode than when it "
             "was calibrated, or the profile is another camera's"

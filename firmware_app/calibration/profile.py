@@ -44,6 +44,12 @@ class ProfileMissing(ProfileError):
     """No profile at the configured path: put back or remade, not mended (``doctor`` says so)."""
 
 
+class ProfileMisfit(ProfileError):
+    """A frame the profile cannot be applied to (a lens step made at other proportions): the camera is
+    in another mode than when it was calibrated, or the profile is another camera's. Said as the camera
+    set up wrong (``app.profile_misfit``), never as a profile that cannot be read: it reads."""
+
+
 class ProfileOfAnotherDevice(ProfileError):
     """A profile made on another device: its flat field, colours and lens are that unit's camera,
     optics and light, and applied here they would change every photo without a word."""

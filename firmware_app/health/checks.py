@@ -23,6 +23,7 @@ from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.errors import ModelMissing, WrongModality
+from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
@@ -70,8 +71,10 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
 
 def _model_failure(error: Exception) -> str | None:
     """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
-    another remedy (install it, reinstall its signed bundle, correct ``[models]``), the model's own
-    words go to doctor's log."""
+    another remedy (install the runtime, install the model, reinstall its signed bundle, correct
+    ``[models]``), the model's own words go to the log."""
+    if isinstance(error, RuntimeMissing):  # no model runs, whichever is installed: no reinstall mends it
+        return "runtime"
     if isinstance(error, ModelMissing):
         return "missing"
     if isinstance(error, WrongModality):
@@ -81,12 +84,18 @@ def _model_failure(error: Exception) -> str | None:
     return None
 
 
+def model_refused(error: Exception) -> Check:
+    """A model refused with ``error``, red by its kind (``_model_failure``): what the readiness list and
+    ``doctor`` show, and what a command that loads the model says when it stops."""
+    return _check("models", Level.RED, _model_failure(error), error=error)
+
+
 def check_models(load: Callable[[], list[str]]) -> Check:
     """``load`` loads and verifies every configured model and returns their "id version" names."""
     try:
         names = load()
     except Exception as error:  # any refusal (card, sha256, tensors, runtime) blocks screening
-        return _check("models", Level.RED, _model_failure(error), error=error)
+        return model_refused(error)
     return _check("models", Level.GREEN, models=", ".join(names))
 
 
@@ -100,11 +109,17 @@ def check_camera(probe: Callable[[], bool]) -> Check:
     language (``web.wording.check_values``), its message is the technician's, for the log."""
     try:
         free = probe()
-    except CameraMisconfigured as error:  # no cable fixes it: the configuration or the install does
-        return _check("camera", Level.RED, MISCONFIGURED, error=error)
+    except CameraMisconfigured as error:
+        return camera_misconfigured(error)
     except Exception as error:  # a camera failure of any kind: say it, never crash the check
         return _check("camera", Level.RED, error=CameraError.of(error))
     return _check("camera", Level.GREEN if free else Level.AMBER)
+
+
+def camera_misconfigured(error: CameraMisconfigured) -> Check:
+    """A camera no cable fixes, the configuration or the install does (a profile its frames do not
+    fit, a driver not installed): what ``check_camera`` shows, and what a command says when it stops."""
+    return _check("camera", Level.RED, MISCONFIGURED, error=error)
 
 
 def check_calibration(profile: Path | None, device_id: str, now: datetime, in_use: str | None = None) -> Check:
@@ -119,12 +134,8 @@ def check_calibration(profile: Path | None, device_id: str, now: datetime, in_us
         return _check("calibration", Level.AMBER, "none")
     try:
         loaded = device_profile(profile, device_id)
-    except ProfileOfAnotherDevice as error:
-        return _check("calibration", Level.RED, "other_device", made_on=error.made_on, device=error.device_id)
-    except ProfileMissing as error:
-        return _check("calibration", Level.RED, "missing", error=error)
     except (ProfileError, OSError) as error:
-        return _check("calibration", Level.RED, error=error)
+        return profile_refused(error)
     if in_use is not None and in_use != loaded.id:
         return _check("calibration", Level.RED, "changed", id=loaded.id, in_use=in_use)
     updated = datetime.fromisoformat(loaded.updated or loaded.created)
@@ -138,6 +149,17 @@ def check_calibration(profile: Path | None, device_id: str, now: datetime, in_us
     days = max(0, (now - updated).days)
     old = days > CALIBRATION_MAX_AGE_DAYS
     return _check("calibration", Level.AMBER if old else Level.GREEN, "old" if old else None, id=loaded.id, days=days)
+
+
+def profile_refused(error: Exception) -> Check:
+    """A profile refused with ``error``, red by its kind: another device's, missing (put it back or
+    calibrate), or unreadable (calibrate again); what ``check_calibration`` shows, and what a command
+    that loads the profile says when it stops."""
+    if isinstance(error, ProfileOfAnotherDevice):
+        return _check("calibration", Level.RED, "other_device", made_on=error.made_on, device=error.device_id)
+    if isinstance(error, ProfileMissing):
+        return _check("calibration", Level.RED, "missing", error=error)
+    return _check("calibration", Level.RED, error=error)
 
 
 def nearest_existing(folder: Path) -> Path:
@@ -228,9 +250,10 @@ def check_sealed(records: Records) -> Check:
 
 
 def records_unusable(error: Exception) -> Check:
-    """The records could not even be opened: red, by ``records_problem``'s cause (damaged, a full
-    disk, anything else: a folder or file system that cannot be written, a worn card's read error),
-    as "damaged" would send a technician after a file that is whole."""
+    """The records could not even be opened (``doctor``), or failed a command that used them: red, by
+    ``records_problem``'s cause (damaged, a full disk, anything else: a folder or file system that
+    cannot be written, a worn card's read error), as "damaged" would send a technician after a file
+    that is whole."""
     if isinstance(error, RecordsDamaged):
         return _check("records", Level.RED, error=error)
     return _check("records", Level.RED, "full" if isinstance(error, DiskFull) else "unusable", error=error)
@@ -414,11 +437,17 @@ def check_tls(settings: SyncConfig, now: datetime) -> Check:
     if settings.tls_ca_file:
         try:
             client_context(settings)
-        except TlsKeyExposed as error:  # its mode to put right, not a certificate to install
-            return _check("tls", Level.RED, "exposed", path=error.path, mode=error.mode, error=error)
         except TlsUnusable as error:
-            return _check("tls", Level.RED, "unusable", error=error)
+            return tls_refused(error)
     return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
+
+
+def tls_refused(error: TlsUnusable) -> Check:
+    """TLS files the sync worker refuses, red by their kind: a key others can read has its mode to put
+    right, not a certificate to install; what ``check_tls`` shows, and what ``sync run`` says when it stops."""
+    if isinstance(error, TlsKeyExposed):
+        return _check("tls", Level.RED, "exposed", path=error.path, mode=error.mode, error=error)
+    return _check("tls", Level.RED, "unusable", error=error)
 
 
 def check_verdict_keys(settings: SyncConfig) -> Check:

@@ -19,6 +19,7 @@ from firmware_app.inference.model import TriageModel
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.records.kit import in_language
 from tests.test_cli import edgescreen
 
 
@@ -105,10 +106,15 @@ def test_records_that_cannot_take_the_audit_event_stop_the_switch(device):
 
 
 def test_rollback_without_a_previous_bundle_is_refused(device):
+    """In the tool's own words, on a French device too: the device's sentence for a refused model ("Call
+    the technician to reinstall it") would blame an installed model that is whole."""
     _directory, _, _, first, config = device
+    in_language(config, "fr")
     assert edgescreen("models", "install", str(first), config=config).returncode == 0
     run = edgescreen("models", "rollback", "melanoma", config=config)
-    assert run.returncode == 3 and "no previous installed bundle to roll back to" in run.stderr
+    assert run.returncode == 3, run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said.endswith("melanoma has no previous installed bundle to roll back to"), said
 
 
 def test_a_checkout_models_folder_is_not_overwritten(device):

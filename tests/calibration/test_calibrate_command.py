@@ -21,6 +21,7 @@ from firmware_app.capture.image_file import decode_frame, read_frame
 from firmware_app.cli import main
 from firmware_app.config import CalibrationConfig, Config
 from firmware_app.inference.triage import ungradable
+from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningResult
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.report import result_json, result_line
@@ -239,7 +240,8 @@ def test_screen_applies_the_configured_profile(tmp_path, targets):
     assert "calibration.loaded" in run.stderr
     config.write_text(f'[calibration]\nprofile = "{tmp_path / "absent.json"}"\n')
     refused = edgescreen("screen", "--json", targets["fundus"][0], config=config)
-    assert refused.returncode == 2 and "calibration profile refused" in refused.stderr
+    assert refused.returncode == 2 and "calibration.refused" in refused.stderr
+    assert "absent.json: calibration profile not found" in refused.stderr
     uncalibrated = edgescreen("screen", "--json", targets["fundus"][0])
     assert np.all([r["calibration"] == UNCALIBRATED for r in json_lines(uncalibrated.stdout)])
 
@@ -333,14 +335,21 @@ def test_a_profile_nested_too_deep_to_read_is_refused(tmp_path):
 
 
 def test_a_frame_of_other_proportions_than_the_lens_calibration_is_refused_with_the_reason(tmp_path, targets):
-    """A lens step made on 4:3 board photos, then square fundus frames: a clear refusal, not a traceback."""
+    """A lens step made on 4:3 board photos, then square fundus frames: a clear refusal, not a traceback;
+    said in the device's language as doctor says it, the camera set up otherwise than when it was
+    calibrated (it was English, "calibration profile refused: ..."; a profile that cannot be read would
+    send the technician after a file that reads), the frame's size and the lens step's in the log."""
     profile = tmp_path / "lens.json"
     assert calibrate("geometry", "--profile", str(profile), "--square-mm", str(SQUARE_MM), *targets["board"]) == 0
     config = tmp_path / "config.toml"
-    config.write_text(f'[calibration]\nprofile = "{profile}"\n')
+    config.write_text(f'[device]\nlanguage = "fr"\n[calibration]\nprofile = "{profile}"\n')
     run = edgescreen("screen", "--modality", "fundus", targets["fundus"][0], config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
-    assert "does not have the proportions of the lens calibration" in run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    what = message("camera.profile_misfit", "fr")
+    assert said == f"edgescreen: {message('health.camera.misconfigured', 'fr').format(what=what)}"
+    (logged,) = [line for line in run.stderr.splitlines() if " calibration.refused " in line]
+    assert "does not have the proportions of the lens calibration" in logged
 
 
 def test_a_still_is_taken_from_the_configured_camera_whole_and_uncalibrated(tmp_path, targets):

@@ -23,6 +23,7 @@ from firmware_app.inference.model import ModelError
 from firmware_app.messages import message
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.web.wording import check_sentence
+from tests.absent_runtimes import shadow_runtimes
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
@@ -108,6 +109,21 @@ def test_an_exposed_key_and_a_tampered_model_are_red_with_what_to_do(tmp_path):
     assert checks["models"]["level"] == "red" and "install its signed bundle again" in checks["models"]["message"]
     assert "model.tflite does not match its sha256" in checks["models"]["values"]["error"]
     assert checks["key"]["level"] == "red" and "chmod 600" in checks["key"]["message"]
+
+
+def test_without_a_tflite_runtime_the_models_are_red_as_no_model_can_run_not_as_one_to_reinstall(tmp_path):
+    """Neither runtime installed: doctor said "A model cannot be loaded. Call the technician to reinstall
+    it", and reinstalling a model mends nothing. Now it says no model can run, for want of the runtime,
+    which the log names (the sentence ``edgescreen screen`` stops with too)."""
+    config = in_language(write_config(tmp_path, 1), "fr")
+    open_store(tmp_path).records.close()
+    env = {**os.environ, "PYTHONPATH": shadow_runtimes(tmp_path)}
+    run = edgescreen("doctor", config=config, env=env)
+    assert run.returncode == 1, run.stderr
+    (line,) = [line for line in run.stdout.splitlines() if line.split()[1] == "models"]
+    assert line.startswith("RED") and line.endswith(f"  {message('health.models.runtime', 'fr')}"), line
+    (logged,) = [line for line in run.stderr.splitlines() if "doctor.models_failed" in line]
+    assert "no TFLite runtime is installed" in logged
 
 
 def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):

@@ -277,8 +277,10 @@ def test_a_key_that_is_not_the_certificates_stops_the_worker_with_the_cause_not_
     assert run.returncode == 2, run.stderr  # a configuration error: edgescreen-sync.service does not restart it
     assert "Traceback" not in run.stderr
     cause = f"the key {certs}/cam-02.key does not match the certificate {certs}/cam-01.crt"
-    assert f"configuration error: TLS: {cause}" in run.stderr
-    assert "sync.tls_unusable" in run.stderr  # the logged event, for the journal
+    # The device's language, as doctor says it; the cause is the logged event's, for the journal.
+    assert f"edgescreen: {message('health.tls.unusable', 'en')}" in run.stderr.splitlines()
+    (logged,) = [line for line in run.stderr.splitlines() if "sync.tls_unusable" in line]
+    assert cause in logged
     status = sync_status(config)
     assert "tls-unusable" in status["connection"] and status["connection_detail"] == cause
     assert status["backlog"] == 1  # kept safely in the outbox
