@@ -292,6 +292,9 @@ def routes(web: WebApp) -> list[Route]:
             return RedirectResponse("/finish", 303)
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
+        # anyway") finds no visit to close, where it listed the eye on Today as not photographed twice.
+        session.visit = None
         if missing:
             records = device.store.records
 
@@ -300,8 +303,11 @@ def routes(web: WebApp) -> list[Route]:
                 event = not_photographed_event(missing, session.operator, clock, records.boot())
                 device.store.audit(VISIT_EVENT, event)
 
-            await device.run(audited)
-        session.visit = None
+            try:
+                await device.run(audited)
+            except BaseException:
+                session.visit = visit  # nothing audited: the visit stays open
+                raise
         if form.get("another") == "yes" and visit.modality == "dermoscopy":
             session.another_lesion = visit.reference
         return RedirectResponse("/patient", 303)
