@@ -694,6 +694,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ready.ok": {"en": "Ready: you can screen.", "fr": "Prêt : vous pouvez dépister."},
     "ready.recheck": {"en": "Check again", "fr": "Vérifier à nouveau"},
     "ready.start": {"en": "Start screening", "fr": "Commencer le dépistage"},
+    # A visit left for the checks (the nav bar, a red check since fixed): "/" resumes it where it was.
+    "ready.resume": {"en": "Back to the patient in progress", "fr": "Reprendre le patient en cours"},
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},
     "level.red": {"en": "Blocking", "fr": "Bloquant"},
