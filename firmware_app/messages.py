@@ -67,8 +67,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # narrowed by it, for a darker retina still. The field too small says the same (dim the room).
     "quality.fundus.too_dark": {
         "en": "Too dark: dim the room so the pupil widens, centre the camera on the pupil, then retake.",
-        "fr": "Trop sombre : baissez la lumière de la pièce pour élargir la pupille, centrez la caméra sur la "
-        "pupille, puis reprenez.",
+        "fr": "Trop sombre : baissez la lumière pour élargir la pupille, centrez la caméra sur la pupille, puis "
+        "reprenez.",
     },
     # The dermoscopy gate judges light by the skin's paler part, which the darkest skin keeps low
     # however well lit (config.py, min_highlights: no source here holds such photos; rendered skin
