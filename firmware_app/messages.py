@@ -62,6 +62,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Too dark: check the light, then retake.",
         "fr": "Trop sombre : vérifiez l'éclairage, puis reprenez.",
     },
+    # A dark fundus comes of a small pupil or a camera off its axis more than of the camera's light,
+    # which the nurse does not set (``[camera]``): "check the light" had a room lit up, and a pupil
+    # narrowed by it, for a darker retina still. The field too small says the same (dim the room).
+    "quality.fundus.too_dark": {
+        "en": "Too dark: dim the room so the pupil widens, centre the camera on the pupil, then retake.",
+        "fr": "Trop sombre : baissez la lumière pour élargir la pupille, centrez la caméra sur la pupille, puis "
+        "reprenez.",
+    },
     # The dermoscopy gate judges light by the skin's paler part, which the darkest skin keeps low
     # however well lit (config.py, min_highlights: no source here holds such photos; rendered skin
     # of ITA -41 is refused): the nurse is not sent back to the light for ever.
@@ -694,6 +702,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ready.ok": {"en": "Ready: you can screen.", "fr": "Prêt : vous pouvez dépister."},
     "ready.recheck": {"en": "Check again", "fr": "Vérifier à nouveau"},
     "ready.start": {"en": "Start screening", "fr": "Commencer le dépistage"},
+    # A visit left for the checks (the nav bar, a red check since fixed): "/" resumes it where it was.
+    "ready.resume": {"en": "Back to the patient in progress", "fr": "Reprendre le patient en cours"},
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},
     "level.red": {"en": "Blocking", "fr": "Bloquant"},

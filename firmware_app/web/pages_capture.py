@@ -41,13 +41,16 @@ CHECK_PHOTO_BOX = (400, 300)
 BURST_MARGIN_S = 10.0
 
 
-def verdict_lines(report: QualityReport, web: WebApp, session: Session) -> list[str]:
+def verdict_lines(report: QualityReport, web: WebApp, session: Session, aiming: bool = False) -> list[str]:
     """The verdict, one instruction per defect and, where no retake may fix it, when to stop
-    retaking, in the nurse's language (no codes)."""
-    last = way_out(report, session.language)
+    retaking, in the nurse's language (no codes). ``aiming`` (the capture screen's live box): the
+    verdict and the worst defect's instruction alone (reasons come worst first; the next shows once
+    it is fixed). Every reason at 800x480 ran past the box beside the shutter, the last ones out of
+    sight while the nurse's hands are on the camera; the check screen reads them all."""
+    last = None if aiming else way_out(report, session.language)
     return [
         web.text(session, f"quality.verdict.{report.verdict.value}"),
-        *guidance(report.reasons, report.modality, session.language),
+        *guidance(report.reasons[:1] if aiming else report.reasons, report.modality, session.language),
         *([last] if last else []),
     ]
 
@@ -102,7 +105,7 @@ def routes(web: WebApp) -> list[Route]:
                     continue
                 if frame.report is None:  # a scanning screen's frame: no verdict to show
                     continue
-                lines = verdict_lines(frame.report, web, session)
+                lines = verdict_lines(frame.report, web, session, aiming=True)
                 if lines != shown:
                     shown = lines
                     data = {"seq": frame.seq, "verdict": frame.report.verdict.value, "lines": lines}
@@ -292,6 +295,9 @@ def routes(web: WebApp) -> list[Route]:
             return RedirectResponse("/finish", 303)
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
+        # anyway") finds no visit to close, where it listed the eye on Today as not photographed twice.
+        session.visit = None
         if missing:
             records = device.store.records
 
@@ -300,8 +306,11 @@ def routes(web: WebApp) -> list[Route]:
                 event = not_photographed_event(missing, session.operator, clock, records.boot())
                 device.store.audit(VISIT_EVENT, event)
 
-            await device.run(audited)
-        session.visit = None
+            try:
+                await device.run(audited)
+            except BaseException:
+                session.visit = visit  # nothing audited: the visit stays open
+                raise
         if form.get("another") == "yes" and visit.modality == "dermoscopy":
             session.another_lesion = visit.reference
         return RedirectResponse("/patient", 303)

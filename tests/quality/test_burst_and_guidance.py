@@ -84,10 +84,21 @@ def test_very_dark_skin_refused_as_too_dark_is_told_when_to_stop_retaking(gate, 
 
 
 def test_guidance_follows_the_reasons_order_in_french():
-    assert guidance(["blurred", "too_dark"], "fundus", "fr") == [
+    assert guidance(["blurred", "too_bright"], "fundus", "fr") == [
         message("quality.blurred", "fr"),
-        message("quality.too_dark", "fr"),
+        message("quality.too_bright", "fr"),
     ]
+
+
+@pytest.mark.parametrize(("language", "dim_the_room"), [("en", "dim the room"), ("fr", "baissez la lumière")])
+def test_a_dark_retina_sends_the_nurse_to_dim_the_room_not_to_light_it(gate, retina_rgb, language, dim_the_room):
+    """An underexposed fundus is refused as too dark: the nurse cannot set the camera's light, and
+    "check the light" had her light the room, which narrows the pupil and darkens the next photo."""
+    report = judge(gate, underexpose(retina_rgb, 2), "fundus")
+    assert report.reasons == ("too_dark",) and not report.passed
+    (said,) = guidance(report.reasons, "fundus", language)
+    assert dim_the_room in said and "pupil" in said
+    assert said != instruction("too_dark", "dermoscopy", language)  # the skin's light is the nurse's to check
 
 
 def test_french_punctuation_is_never_left_to_start_a_line():

@@ -15,6 +15,7 @@ import numpy as np
 from firmware_app.app import open_store
 from firmware_app.messages import CATALOGUE, message
 from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.degradations import overexpose
 from tests.mqtt_broker import wait_until
 from tests.web.conftest import (
     DERMOSCOPY_SAMPLE,
@@ -354,3 +355,33 @@ def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cabl
         assert words in camera.inner_text() and cable not in camera.inner_text(), language
         assert "/" not in camera.inner_text()  # no path on the nurse's screen
         snap(ready, "ready-camera-not-set-up")
+
+
+def test_the_live_guidance_says_the_worst_defect_whole_beside_the_shutter(page, app, tmp_path, retina_rgb):
+    """An overexposed retina, which the preview refuses for several reasons: while the nurse aims, the
+    box beside the shutter says the verdict and the worst defect's instruction, whole (the next one
+    shows once it is fixed; the check screen reads them all), where every reason in French ran past
+    the box, the last ones scrolled out of sight while her hands are on the camera."""
+    app.show(write_rgb(tmp_path / "overexposed.jpg", overexpose(retina_rgb, 3)))
+    sign_in(page, app)
+    switch_to(page, "fr")
+    new_patient(page, app, "G-1")
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    guidance = page.locator("#guidance")
+    said = guidance.locator("div").all_inner_texts()
+    assert said == [message("quality.verdict.reject", "fr"), message("quality.too_bright", "fr")], said
+
+    def whole() -> bool:
+        height, shown = guidance.evaluate("element => [element.scrollHeight, element.clientHeight]")
+        return height <= shown and unscrolled(page) and on_screen(page.locator("[data-test=shutter]"))
+
+    assert whole()
+    snap(page, "capture-worst-defect")
+    longest = max((message(key, "fr") for key in CATALOGUE if key.startswith("quality.")), key=len)
+    guidance.evaluate(
+        "(element, lines) => element.replaceChildren(...lines.map((line) => "
+        "Object.assign(document.createElement('div'), {textContent: line})))",
+        [message("quality.verdict.usable", "fr"), longest],
+    )
+    assert whole()  # the longest instruction fits too

@@ -9,7 +9,7 @@ import sqlite3
 from playwright.sync_api import expect
 
 from firmware_app.records.clock import current_boot
-from tests.web.conftest import OPERATOR, first_eye_screened, new_patient, shoot, sign_in, snap, unscrolled
+from tests.web.conftest import OPERATOR, csrf_header, first_eye_screened, new_patient, shoot, sign_in, snap, unscrolled
 
 
 def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_blurred):
@@ -131,6 +131,34 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
         (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
     expected = {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR, "clock": clock}
     assert json.loads(details) == expected | ({"boot": current_boot()} if current_boot() else {})
+
+
+def test_two_posts_of_finish_anyway_list_the_eye_not_photographed_once(page, app):
+    """A double tap on "Finish anyway" (or a retry of a slow answer) while the first post's audit
+    waits on the records (another writer holds them here): the first post closes the visit, and the
+    second finds none to close, where Today listed the left eye twice."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-6")
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-confirm]").wait_for()
+    visit = page.locator("input[name=visit]").first.input_value()
+    writer = sqlite3.connect(app.directory / "records.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    page.evaluate(
+        """([headers, visit]) => { window.answers = Promise.all([1, 2].map(() => fetch('/finish', {
+            method: 'POST', headers, redirect: 'manual', body: new URLSearchParams({visit, confirmed: 'yes'}),
+        }).then(r => r.type))); }""",
+        [csrf_header(page), visit],
+    )
+    page.wait_for_timeout(1500)  # both posts are in while the first one's audit waits
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert page.evaluate("window.answers") == ["opaqueredirect"] * 2  # both sent on to the next patient's form
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM audit WHERE kind = 'visit'").fetchone()[0] == 1
+    page.goto(f"{app.url}/today")
+    eyes = [row.locator("td").nth(1).inner_text() for row in page.locator("[data-test=entry]").all()]
+    assert eyes == ["Left eye", "Right eye"], eyes
 
 
 def test_a_retake_does_not_clear_a_referral(page, app, retina_referable_jpeg, retina_jpeg):

@@ -76,6 +76,34 @@ def test_a_check_that_turns_red_during_a_visit_stops_the_photo_being_recorded(pa
     assert screenings(app) == 0
 
 
+def test_the_checks_opened_during_a_visit_lead_back_to_its_photo(page, app):
+    """The checks opened with a photo waiting to be used (from the nav bar, or sent there by a red
+    check that is then fixed): once they are green they lead back to the patient in progress, in
+    the nurse's language, where they offered only a new patient, which dropped the photo unused."""
+    sign_in(page, app)
+    switch_to(page, "fr")
+    new_patient(page, app, "R-9")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("nav a[href='/ready']").click()
+    page.get_by_text("Vérifier à nouveau").click()
+    resume = page.locator("[data-test=resume]")
+    assert resume.inner_text() == "Reprendre le patient en cours"
+    assert page.locator("main a[href='/patient']").count() == 0  # a new patient would drop this one's photo
+    snap(page, "ready-resume")
+    resume.click()
+    page.wait_for_url("**/check")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT eye FROM screening").fetchall() == [("R",)]
+    page.locator("[data-test=finish]").click()  # the visit over: the checks start the next patient
+    page.locator("[data-test=finish-yes]").click()
+    page.goto(f"{app.url}/ready")
+    assert page.locator("[data-test=resume]").count() == 0 and page.locator("main a[href='/patient']").count() == 1
+
+
 def test_french_nurse_reads_why_screening_is_blocked(page, app):
     break_audit_chain(app)
     sign_in(page, app)
