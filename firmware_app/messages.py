@@ -939,6 +939,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.backlog.dropping": {
+        "en": "Results waiting: {count}, and the outbox is almost full: the oldest will be deleted without being "
+        "sent. Connect the device to the network.",
+        "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine : les plus anciens seront "
+        "supprimés sans être envoyés. Connectez l'appareil au réseau.",
+    },
     "health.backup.green": {
         "en": "Records backed up {days} days ago.",
         "fr": "Dossiers sauvegardés il y a {days} jours.",

@@ -319,9 +319,16 @@ def check_broker(sync: Mapping[str, Any]) -> Check:
 
 
 def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime) -> Check:
+    """Near the outbox's cap, red where it will refuse screenings; amber where it will delete the
+    oldest unsent results instead (``drop_oldest``): screening goes on, but the network is the only
+    thing that keeps those patients' results from being lost."""
     count = sync["backlog"]
-    if refuses_when_full and count >= BACKLOG_RED_FRACTION * max_rows:
-        return _check("backlog", Level.RED, count=count)
+    if count >= BACKLOG_RED_FRACTION * max_rows:
+        return (
+            _check("backlog", Level.RED, count=count)
+            if refuses_when_full
+            else _check("backlog", Level.AMBER, "dropping", count=count)
+        )
     oldest = sync["oldest_unsent"]
     days = (now - datetime.fromisoformat(oldest)).days if oldest else 0
     if days >= BACKLOG_WARNING_DAYS:

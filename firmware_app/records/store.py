@@ -74,6 +74,9 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
+# How many unsent results ``drop_oldest`` ever deleted (meta): they never left the device, and once
+# the rest are sent the backlog reads 0, so ``sync status`` says this apart.
+DROPPED_UNSENT = "outbox_dropped_unsent"
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -446,6 +449,7 @@ class ScreeningStore:
         ).rowcount
         details = {"dropped_unsent": dropped, "policy": "drop_oldest"}
         append_event(self._db, "sync", details, self.records.clock())
+        self.records.set_meta(DROPPED_UNSENT, str(int(self.records.meta(DROPPED_UNSENT) or 0) + dropped))
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:

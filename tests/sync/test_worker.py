@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import time
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.health.checks import Level, check_backlog
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.store import OutboxLimits
 from firmware_app.records.worklist import entries_of
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
@@ -57,6 +60,34 @@ def test_with_no_broker_nothing_is_marked_sent_then_all_arrive_in_order(tmp_path
     assert store.records.verify_audit().intact
     status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
     assert status["backlog"] == 0 and status["last_success"] and status["connection"] == "stopped"
+
+
+def test_results_the_full_outbox_dropped_are_told_apart_from_sent_and_warned_of_before(tmp_path, photo):
+    """A campaign offline for days with ``drop_oldest``: the nurse is told before the outbox starts
+    deleting unsent results, and once the broker is back and the rest are sent, ``sync status``
+    does not read as "all sent" (backlog 0) while the ones it deleted never left."""
+    port = free_port()
+    config = write_config(tmp_path, port, 'outbox_max_rows = 4\noverflow_policy = "drop_oldest"\n')
+    store = open_store(tmp_path, limits=OutboxLimits(max_rows=4, policy="drop_oldest"))
+    for _ in range(4):
+        record_one(store, photo)
+    full = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    warning = check_backlog(full, 4, False, datetime.now(UTC))
+    assert warning.level is Level.AMBER and warning.message_key == "health.backlog.dropping"
+    kept = [record_one(store, photo).result_id for _ in range(2)]  # each deletes the oldest unsent one
+
+    broker = Broker(tmp_path / "broker", port=port).start()
+    try:
+        tap = Tap(port)
+        drain(config)
+        wait_until(lambda: len(tap.on("/result")) >= 4, 10, "4 results")
+        assert result_ids(tap.on("/result"))[-2:] == kept
+        tap.close()
+    finally:
+        broker.stop()
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert (status["backlog"], status["sent"], status["dropped"]) == (0, 4, 2)
+    assert "dropped" in edgescreen("sync", "status", config=config).stdout
 
 
 def review(result_id: str, review_id: str = "rev-1", **changes) -> bytes:
