@@ -634,6 +634,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
     "time.hours.one": {"en": "{count}\u00a0hour", "fr": "{count}\u00a0heure"},
     "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
+    "time.days.one": {"en": "{count}\u00a0day", "fr": "{count}\u00a0jour"},
+    "time.days.other": {"en": "{count}\u00a0days", "fr": "{count}\u00a0jours"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
