@@ -969,6 +969,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Not backed up yet; the first screening is {days} days old.",
         "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
     },
+    "health.backup.undated": {
+        "en": "How long ago the records were backed up cannot be told: the device's clock was wrong when they "
+        "were last backed up (or first recorded). Ask the technician to back them up.",
+        "fr": "Impossible de savoir de quand date la sauvegarde des dossiers : l'horloge de l'appareil était "
+        "fausse lors de leur dernière sauvegarde (ou de leur premier enregistrement). Demandez au technicien de "
+        "les sauvegarder.",
+    },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",
         "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",

@@ -345,6 +345,10 @@ def check_backup(last: datetime | None, first_screening: datetime | None, warnin
     since = last or first_screening
     if since is None:
         return _check("backup", Level.GREEN, "none")
+    if since > now + FUTURE_TOLERANCE:
+        # Dated by a clock that ran fast (set by hand a year ahead, say), since set right: no age can
+        # be told, and "0 days ago" would stay green until the real date caught up with it.
+        return _check("backup", Level.AMBER, "undated")
     days = max(0, (now - since).days)
     late = now - since > timedelta(days=warning_days)
     if last is None:
