@@ -941,6 +941,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.backlog.too_old": {
+        "en": "Results waiting: {count}, the oldest for more than {cap} days: new screenings cannot be recorded "
+        "until they are sent. Connect the device to the network.",
+        "fr": "Résultats en attente : {count}, le plus ancien depuis plus de {cap} jours : aucun nouveau dépistage "
+        "ne peut être enregistré avant leur envoi. Connectez l'appareil au réseau.",
+    },
     "health.backlog.dropping": {
         "en": "Results waiting: {count}, and the outbox is almost full: the oldest will be deleted without being "
         "sent. Connect the device to the network.",
