@@ -284,8 +284,14 @@ def _sync_once(config: Config, wait_s: float) -> str:
             f"{held} is not connected to the broker at {broker} ({status['connection']}): they are kept safely "
             "and sent when it is reachable; `edgescreen sync status` shows the backlog."
         )
-    if status["backlog"] == 0:
+    if status["backlog"] == 0 and not status["dropped"] and not status["withheld"]:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
+    if status["backlog"] == 0:
+        return (
+            f"sync: every queued result delivered to the broker at {broker} ({status['sent']} sent in all); never "
+            f"sent: {status['dropped']} deleted unsent from the full outbox ([sync] overflow_policy = "
+            f'"drop_oldest"), {status["withheld"]} withheld as altered (`edgescreen audit verify` names them)'
+        )
     if status["connection"] == TLS_UNUSABLE:
         return (
             f"sync: {status['backlog']} result(s) kept safely in the outbox: the sync worker cannot start, "

@@ -642,6 +642,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.minutes.other": {"en": "{count}\u00a0minutes", "fr": "{count}\u00a0minutes"},
     "time.hours.one": {"en": "{count}\u00a0hour", "fr": "{count}\u00a0heure"},
     "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
+    "time.days.one": {"en": "{count}\u00a0day", "fr": "{count}\u00a0jour"},
+    "time.days.other": {"en": "{count}\u00a0days", "fr": "{count}\u00a0jours"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
@@ -956,6 +958,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
     },
+    "health.backlog.too_old": {
+        "en": "Results waiting: {count}, the oldest for more than {cap} days: new screenings cannot be recorded "
+        "until they are sent. Connect the device to the network.",
+        "fr": "Résultats en attente : {count}, le plus ancien depuis plus de {cap} jours : aucun nouveau dépistage "
+        "ne peut être enregistré avant leur envoi. Connectez l'appareil au réseau.",
+    },
+    "health.backlog.dropping": {
+        "en": "Results waiting: {count}, and the outbox is almost full: the oldest will be deleted without being "
+        "sent. Connect the device to the network.",
+        "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine : les plus anciens seront "
+        "supprimés sans être envoyés. Connectez l'appareil au réseau.",
+    },
     "health.backup.green": {
         "en": "Records backed up {days} days ago.",
         "fr": "Dossiers sauvegardés il y a {days} jours.",
@@ -977,6 +991,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.backup.pending": {
         "en": "Not backed up yet; the first screening is {days} days old.",
         "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
+    },
+    "health.backup.undated": {
+        "en": "How long ago the records were backed up cannot be told: the device's clock was wrong when they "
+        "were last backed up (or first recorded). Ask the technician to back them up.",
+        "fr": "Impossible de savoir de quand date la sauvegarde des dossiers : l'horloge de l'appareil était "
+        "fausse lors de leur dernière sauvegarde (ou de leur premier enregistrement). Demandez au technicien de "
+        "les sauvegarder.",
     },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",

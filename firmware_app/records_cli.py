@@ -267,6 +267,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "oldest_unsent_age_s": _age_s(backlog.oldest_unsent, now),
         "sent": backlog.sent,
         "withheld": backlog.withheld,
+        # Deleted unsent by [sync] overflow_policy = "drop_oldest": a backlog of 0 is not "all sent".
+        "dropped": backlog.dropped,
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),

@@ -8,11 +8,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.backup import last_backup
+from firmware_app.backup import backup, last_backup
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
@@ -315,6 +315,19 @@ def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgra
         db.execute("UPDATE meta SET value = '2026-01-01T00:00:00+00:00' WHERE key = 'last_backup'")
     backup = doctor(config)[1]["backup"]
     assert backup["level"] == "amber" and "ask the technician to back them up" in backup["message"]
+
+
+def test_a_backup_dated_by_a_clock_a_year_fast_is_not_taken_for_a_recent_one(tmp_path, device):
+    """A clock set by hand a year ahead during a campaign, then set right: the backup it dated read
+    as "backed up 0 days ago", green for a year whatever was recorded after it."""
+    directory, config, _ = device
+    store = open_store(directory, clock=lambda: datetime.now(UTC) + timedelta(days=365))
+    try:
+        backup(store, tmp_path / "backup.sqlite3")
+    finally:
+        store.records.close()
+    checked = doctor(config)[1]["backup"]
+    assert checked["level"] == "amber" and "clock was wrong" in checked["message"]
 
 
 def test_a_backup_made_before_the_slow_key_check_restores_with_its_key_only_and_takes_the_new_check(tmp_path, device):

@@ -143,6 +143,22 @@ def test_run_screens_the_bundled_samples_records_them_and_syncs_them(tmp_path):
         broker.stop()
 
 
+def test_run_does_not_say_every_result_delivered_when_the_full_outbox_deleted_one(tmp_path):
+    """Two samples screened into an outbox of one under ``drop_oldest``: one result never left."""
+    broker = Broker(tmp_path / "broker").start()
+    try:
+        config = _device_config(tmp_path, broker.port)
+        config.write_text(
+            config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
+        )
+        run = edgescreen("run", config=config)
+    finally:
+        broker.stop()
+    assert run.returncode == 0, run.stderr
+    assert "every result delivered" not in run.stdout
+    assert "1 sent in all); never sent: 1 deleted unsent from the full outbox" in run.stdout
+
+
 def test_run_without_a_broker_keeps_the_results_in_the_outbox(tmp_path):
     config = _device_config(tmp_path, free_port())
     run = edgescreen("run", "--sync-wait", "1", config=config)

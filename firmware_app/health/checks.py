@@ -341,10 +341,23 @@ def check_broker(sync: Mapping[str, Any]) -> Check:
     return _check("broker", Level.AMBER, "service", state=state)
 
 
-def check_backlog(sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime) -> Check:
+def check_backlog(
+    sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime, past_age_cap: int | None = None
+) -> Check:
+    """Near the outbox's cap, red where it will refuse screenings; amber where it will delete the
+    oldest unsent results instead (``drop_oldest``): screening goes on, but the network is the only
+    thing that keeps those patients' results from being lost. ``past_age_cap``: the age cap in days,
+    when an unsent result is past it (``records.store.oldest_past_age``); where that refuses, red
+    too, before a patient is started whose photos could not be recorded."""
     count = sync["backlog"]
-    if refuses_when_full and count >= BACKLOG_RED_FRACTION * max_rows:
-        return _check("backlog", Level.RED, count=count)
+    if refuses_when_full and past_age_cap is not None:
+        return _check("backlog", Level.RED, "too_old", count=count, cap=past_age_cap)
+    if count >= BACKLOG_RED_FRACTION * max_rows:
+        return (
+            _check("backlog", Level.RED, count=count)
+            if refuses_when_full
+            else _check("backlog", Level.AMBER, "dropping", count=count)
+        )
     oldest = sync["oldest_unsent"]
     days = (now - datetime.fromisoformat(oldest)).days if oldest else 0
     if days >= BACKLOG_WARNING_DAYS:
@@ -361,6 +374,10 @@ def check_backup(last: datetime | None, first_screening: datetime | None, warnin
     since = last or first_screening
     if since is None:
         return _check("backup", Level.GREEN, "none")
+    if since > now + FUTURE_TOLERANCE:
+        # Dated by a clock that ran fast (set by hand a year ahead, say), since set right: no age can
+        # be told, and "0 days ago" would stay green until the real date caught up with it.
+        return _check("backup", Level.AMBER, "undated")
     days = max(0, (now - since).days)
     late = now - since > timedelta(days=warning_days)
     if last is None:

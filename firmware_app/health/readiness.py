@@ -17,7 +17,8 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from firmware_app.backup import last_backup
 from firmware_app.config import Config
@@ -42,7 +43,13 @@ from firmware_app.health.checks import (
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.database import snapshot
 from firmware_app.records.identity import Identity, recorded_identity
-from firmware_app.records.store import RECORD_OVERHEAD_BYTES, WAL_HEADROOM_BYTES, Records
+from firmware_app.records.store import (
+    RECORD_OVERHEAD_BYTES,
+    WAL_HEADROOM_BYTES,
+    Records,
+    age_cutoff,
+    oldest_past_age,
+)
 from firmware_app.records.witness import current, find_loss, note_loss, read_witness, witnesses
 from firmware_app.records_cli import sync_status
 
@@ -105,6 +112,14 @@ def disk_check(config: Config) -> Check:
     folder may not exist yet: the nearest folder above it is on the file system it will be made on."""
     existing = nearest_existing(config.records.database.parent)
     return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
+
+
+def backlog_check(config: Config, records: Records, sync: dict[str, Any], now: datetime) -> Check:
+    """The outbox against its caps, the age cap asked as a recording asks it (``oldest_past_age``)."""
+    max_age = timedelta(days=config.sync.outbox_max_age_days)
+    past = oldest_past_age(records.connection, age_cutoff(records.trusted_now(), max_age))
+    cap = None if past is None else config.sync.outbox_max_age_days
+    return check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now, cap)
 
 
 def backup_check(config: Config, records: Records, now: datetime) -> Check:
@@ -171,7 +186,7 @@ def readiness(
         committed_check(records),
         clock_check(records, now),
         check_broker(sync),
-        check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now),
+        backlog_check(config, records, sync, now),
         backup_check(config, records, now),
         # Red blocks screening: under ids not the records' own (a device moved to another site by an
         # edit, another device's backup restored here) results go where no specialist reads them,

@@ -22,7 +22,7 @@ from datetime import datetime
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
 from firmware_app.records.integrity import PAYLOAD_DIGEST, stored_bytes
-from firmware_app.records.store import Records
+from firmware_app.records.store import DROPPED_UNSENT, Records
 
 CRASHES = "crashes"
 # The connection state while the broker answers and refuses this device (its connection or its results).
@@ -63,6 +63,8 @@ class Backlog:
     sent: int
     oldest_unsent: datetime | None
     withheld: int = 0
+    # Unsent results the outbox's ``drop_oldest`` policy deleted: never sent, never to be.
+    dropped: int = 0
 
 
 def _bound_digest(details: bytes | None) -> str | None:
@@ -158,7 +160,8 @@ class Outbox:
         ).fetchone()
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
         withheld = self._db.execute("SELECT count(*) FROM outbox WHERE withheld IS NOT NULL").fetchone()[0]
-        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld)
+        dropped = int(self._records.meta(DROPPED_UNSENT) or 0)
+        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped)
 
     def _set_state_in_transaction(self, values: dict[str, str]) -> None:
         self._db.executemany(

@@ -74,6 +74,9 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
+# How many unsent results ``drop_oldest`` ever deleted (meta): they never left the device, and once
+# the rest are sent the backlog reads 0, so ``sync status`` says this apart.
+DROPPED_UNSENT = "outbox_dropped_unsent"
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -361,6 +364,22 @@ class Records:
         return ChainCheck(chain.events, first_bad, problem, mismatch.result_id)
 
 
+def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:
+    """An unsent result queued before this time (ISO text, as the outbox keeps it) is past the
+    outbox's age cap; none is on a clock that may not age anything (``Records.trusted_now``)."""
+    return (trusted_now - max_age).isoformat() if trusted_now else ""
+
+
+def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
+    """When the oldest unsent result past the age cap (``age_cutoff``) was queued, or ``None``.
+    Only rows queued at a time that can be true count (after the build, not after now): a clock in
+    1970, then set right, ages nothing. The recording's cap and the readiness list ask the same."""
+    return db.execute(
+        "SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND queued_at >= ? AND queued_at < ?",
+        (BUILD_DATE.isoformat(), cutoff),
+    ).fetchone()[0]
+
+
 class ScreeningStore:
     """Writes screenings and serves the local, audited operations on them."""
 
@@ -418,18 +437,10 @@ class ScreeningStore:
             )
 
     def _make_room(self) -> None:
-        """Apply the overflow policy when the unsent backlog is at its size or age cap.
-
-        The age cap counts only on a trusted clock and only rows queued at a time that can be true
-        (after the build, not after now): a clock in 1970, then set right, ages nothing.
-        """
-        now = self.records.trusted_now()
-        cutoff = (now - self._limits.max_age).isoformat() if now else ""
+        """Apply the overflow policy when the unsent backlog is at its size or age cap."""
+        cutoff = age_cutoff(self.records.trusted_now(), self._limits.max_age)
         unsent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
-        oldest = self._db.execute(
-            "SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND queued_at >= ? AND queued_at < ?",
-            (BUILD_DATE.isoformat(), cutoff),
-        ).fetchone()[0]
+        oldest = oldest_past_age(self._db, cutoff)
         if unsent < self._limits.max_rows and oldest is None:
             return
         if self._limits.policy == "refuse":
@@ -446,6 +457,7 @@ class ScreeningStore:
         ).rowcount
         details = {"dropped_unsent": dropped, "policy": "drop_oldest"}
         append_event(self._db, "sync", details, self.records.clock())
+        self.records.set_meta(DROPPED_UNSENT, str(int(self.records.meta(DROPPED_UNSENT) or 0) + dropped))
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:

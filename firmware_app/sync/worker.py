@@ -109,6 +109,7 @@ class SyncWorker:
         self._unmarked: list[str] = []
         self._named_unmarked = 0  # how many of them the status names
         self.heartbeat = Heartbeat("sync loop")
+        self._next_maintenance = 0.0  # time.monotonic(): at once, then hourly, connected or not
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
@@ -404,7 +405,7 @@ class SyncWorker:
         except (OSError, ValueError) as error:
             self._problem = f"cannot reach {self._settings.broker_host}:{self._settings.broker_port}: {error}"
             return False, False
-        deadline, established, next_maintenance = time.monotonic() + self._settings.connect_timeout_s, False, 0.0
+        deadline, established = time.monotonic() + self._settings.connect_timeout_s, False
         try:
             while not self._stop.is_set():
                 self.heartbeat.beat(self._settings.connect_timeout_s)
@@ -425,9 +426,7 @@ class SyncWorker:
                 if until_drained and self._drained():
                     self._say_goodbye(client)
                     return True, True
-                if time.monotonic() >= next_maintenance:
-                    self._maintain_or_log()
-                    next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
+                self._maintain_when_due()
             if established:
                 self._commit_acks(force=True)
                 self._say_goodbye(client)
@@ -450,6 +449,14 @@ class SyncWorker:
             log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
         if not established or self._problem:
             client.disconnect()
+
+    def _maintain_when_due(self) -> None:
+        """The hourly maintenance, whether the broker answers or not: a device on a campaign, its site
+        server out of reach for days, must still delete the photos past their retention, or its card
+        fills with photos it was free to delete."""
+        if time.monotonic() >= self._next_maintenance:
+            self._maintain_or_log()
+            self._next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
 
     def _maintain_or_log(self) -> None:
         """Maintenance the records refuse (a damaged page under the purge's scan) is logged and tried
@@ -491,6 +498,7 @@ class SyncWorker:
                 established, done = self._serve_connection(until_drained)
                 if done:
                     return
+                self._maintain_when_due()
                 # A refusal keeps backing off although each connection is accepted: the certificate
                 # or the broker's ACL must change first, and retrying at once floods its log.
                 # So do damaged records where the worker reads or writes: only a technician mends them.

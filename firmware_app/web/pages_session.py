@@ -27,7 +27,7 @@ from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
-from firmware_app.web.wording import french_of
+from firmware_app.web.wording import duration, french_of
 
 
 def home(session: Session) -> str:
@@ -73,19 +73,12 @@ def camera_banner_key(error: CameraError | None) -> str | None:
     return None if error is None else camera_words(error, "banner.camera_lost")
 
 
-# A lock longer than this is said in hours.
-MINUTES_SHOWN = 90
-
-
 def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
-    """Why a locked account is refused, and for how long in whole minutes (whole hours past
-    ``MINUTES_SHOWN``: the lock doubles with each round of wrong PINs): a clock time in UTC means
-    nothing to a nurse who reads the local time."""
+    """Why a locked account is refused, and for how long, rounded up (in hours once long: the lock
+    doubles with each round of wrong PINs): a clock time in UTC means nothing to a nurse who reads
+    the local time."""
     minutes = max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
-    if minutes > MINUTES_SHOWN:
-        wait = web.counted(session, "time.hours", math.ceil(minutes / 60))
-    else:
-        wait = web.counted(session, "time.minutes", minutes)
+    wait = duration(minutes, session.language, round_up=True)
     return web.text(session, "signin.locked", name=name, of_name=french_of(name), wait=wait)
 
 

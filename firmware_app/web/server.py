@@ -34,7 +34,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import check_values, decimal, gigabytes, local_clock, model_names, readable_date
+from firmware_app.web.wording import check_values, decimal, duration, gigabytes, local_clock, model_names, readable_date
 
 HERE = Path(__file__).resolve().parent
 # The event a swapped screen raises (``moved_to``) for the status bar to refresh (base.html).
@@ -148,6 +148,7 @@ class WebApp:
         context |= {"t": t, "tn": tn, "when": when, "number": number, "session": session}
         context |= {
             "gigabytes": lambda size_bytes: gigabytes(size_bytes, session.language),
+            "duration": lambda minutes: duration(minutes, session.language),
             "models_named": lambda names: model_names(names, session.language),
             "shown_values": lambda values: check_values(values, session.language),
         }

@@ -6,6 +6,7 @@ The records keep ISO times in UTC; a person reads "1 December 2026, 14:05" in th
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 from firmware_app.bundles.manifest import SIGNED, UNSIGNED
 from firmware_app.capture.camera import CameraError
 from firmware_app.health.checks import Check
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 
 
 def _local(moment: datetime | str) -> datetime:
@@ -53,6 +54,23 @@ def decimal(value: float, language: str, places: int = 1) -> str:
     French."""
     text = f"{value:.{places}f}"
     return text.replace(".", ",") if language == "fr" else text
+
+
+# A duration is said in minutes up to this many, then in hours up to ``HOURS_SHOWN``, then in days.
+MINUTES_SHOWN = 90
+HOURS_SHOWN = 48
+
+
+def duration(minutes: int, language: str, round_up: bool = False) -> str:
+    """``minutes`` in the unit a person reads it in: "45 minutes", "36 hours", "4 days", never "5760
+    minutes" for a site server out of reach since a campaign set off. Whole units rounded down (how
+    long something has lasted), or ``round_up`` (how long to wait: never said shorter than it is)."""
+    whole = math.ceil if round_up else math.floor
+    if minutes <= MINUTES_SHOWN:
+        return sentence("time.minutes", language, count=minutes)
+    if minutes <= HOURS_SHOWN * 60:
+        return sentence("time.hours", language, count=whole(minutes / 60))
+    return sentence("time.days", language, count=whole(minutes / (24 * 60)))
 
 
 def gigabytes(size_bytes: float, language: str) -> str:

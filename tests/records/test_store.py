@@ -11,12 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edgescreen_wire.result import REQUIRED, RESULT_V1
+from firmware_app.config import load_config
+from firmware_app.health.checks import Level
+from firmware_app.health.readiness import backlog_check
 from firmware_app.records.database import SCHEMA_VERSION, RecordsError
 from firmware_app.records.export_mark import ExportMark, export_mark
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, Review, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
-from tests.records.kit import open_store, record_one, sample_record, small_photo
+from firmware_app.records_cli import sync_status
+from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +221,24 @@ def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp
     record_one(store, photo)
     now[0] += timedelta(days=11)
     with pytest.raises(OutboxFull, match="10 days"):
+        record_one(store, photo)
+
+
+def test_an_outbox_past_its_age_cap_is_red_on_the_readiness_list_before_a_patient_is_started(tmp_path, photo):
+    """Offline past ``outbox_max_age_days`` the outbox refuses every screening, but the list stayed
+    amber ("the oldest for 11 days"): the nurse started a patient, took the photos, and only then
+    read that nothing was recorded. Red blocks the start, as the row cap's 90% does."""
+    now = [datetime(2027, 1, 1, tzinfo=UTC)]
+    store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=lambda: now[0])
+    config = load_config(str(write_config(tmp_path, 1, "outbox_max_age_days = 10\n")))
+    record_one(store, photo)
+    now[0] += timedelta(days=9)
+    assert backlog_check(config, store.records, sync_status(store.records), now[0]).level is Level.AMBER
+    record_one(store, photo)
+    now[0] += timedelta(days=2)
+    check = backlog_check(config, store.records, sync_status(store.records), now[0])
+    assert check.level is Level.RED and check.message_key == "health.backlog.too_old"
+    with pytest.raises(OutboxFull):  # what the red spares the nurse and the patient
         record_one(store, photo)
 
 

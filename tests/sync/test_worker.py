@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
+from firmware_app.config import load_config
+from firmware_app.health.checks import Level, check_backlog
+from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import Review
+from firmware_app.records.store import OutboxLimits
 from firmware_app.records.worklist import entries_of
+from firmware_app.sync.worker import SyncWorker
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
@@ -57,6 +65,68 @@ def test_with_no_broker_nothing_is_marked_sent_then_all_arrive_in_order(tmp_path
     assert store.records.verify_audit().intact
     status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
     assert status["backlog"] == 0 and status["last_success"] and status["connection"] == "stopped"
+
+
+def test_results_the_full_outbox_dropped_are_told_apart_from_sent_and_warned_of_before(tmp_path, photo):
+    """A campaign offline for days with ``drop_oldest``: the nurse is told before the outbox starts
+    deleting unsent results, and once the broker is back and the rest are sent, ``sync status``
+    does not read as "all sent" (backlog 0) while the ones it deleted never left."""
+    port = free_port()
+    config = write_config(tmp_path, port, 'outbox_max_rows = 4\noverflow_policy = "drop_oldest"\n')
+    store = open_store(tmp_path, limits=OutboxLimits(max_rows=4, policy="drop_oldest"))
+    for _ in range(4):
+        record_one(store, photo)
+    full = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    warning = check_backlog(full, 4, False, datetime.now(UTC))
+    assert warning.level is Level.AMBER and warning.message_key == "health.backlog.dropping"
+    kept = [record_one(store, photo).result_id for _ in range(2)]  # each deletes the oldest unsent one
+
+    broker = Broker(tmp_path / "broker", port=port).start()
+    try:
+        tap = Tap(port)
+        drain(config)
+        wait_until(lambda: len(tap.on("/result")) >= 4, 10, "4 results")
+        assert result_ids(tap.on("/result"))[-2:] == kept
+        tap.close()
+    finally:
+        broker.stop()
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert (status["backlog"], status["sent"], status["dropped"]) == (0, 4, 2)
+    assert "dropped" in edgescreen("sync", "status", config=config).stdout
+
+
+def test_photos_past_their_retention_are_deleted_while_the_site_server_is_out_of_reach(tmp_path, photo):
+    """The hourly purge ran only inside a connection to the broker: a device whose site server was
+    out of reach for days (its clock kept right by NTP elsewhere) kept every photo it was free to
+    delete, and its card filled with them."""
+    sent_at = BUILD_DATE + timedelta(days=1)
+    store = open_store(tmp_path, clock=lambda: sent_at)
+    answered = record_one(store, photo)
+    outbox = Outbox(store.records)
+    assert outbox.mark_sent([row.seq for row in outbox.claim(0, 10)]) == 1
+    assert store.add_review(Review("rev-1", answered.result_id, "no_refer", sent_at, "dr-lopez", None)) == "stored"
+    store.records.close()
+
+    config = load_config(str(write_config(tmp_path, free_port())))  # no broker on that port
+    stop = threading.Event()
+
+    def offline_worker() -> None:
+        later = open_store(tmp_path, clock=lambda: sent_at + timedelta(days=31))
+        try:
+            SyncWorker(Outbox(later.records), later, config.sync, config.device, timedelta(days=30), stop).run()
+        finally:
+            later.records.close()
+
+    running = threading.Thread(target=offline_worker)
+    running.start()
+    images = open_store(tmp_path)
+    try:
+        count = "SELECT count(*) FROM image"
+        wait_until(lambda: images.records.connection.execute(count).fetchone()[0] == 0, 10, "the photo purged")
+    finally:
+        images.records.close()
+        stop.set()
+        running.join(15)
 
 
 def review(result_id: str, review_id: str = "rev-1", **changes) -> bytes:

@@ -114,8 +114,9 @@ CUT = """e => [e, ...e.querySelectorAll("*")]
 @pytest.fixture()
 def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[RunningApp, str]]:
     """The app with one banner of the status bar shown, at its longest: the offline one for real
-    (no broker, ``offline_banner_after_s = 1``; said in thousands of minutes), the others put in the
-    status bar's data (a call-back of 12 patients, all urgent; the camera lost, or set up wrong);
+    (no broker, ``offline_banner_after_s = 1``; said at its longest, 90 minutes: longer is said in hours,
+    then days), the others put in the status bar's data (a call-back of 12 patients, all urgent; the
+    camera lost, or set up wrong);
     with ``+call-back``, patients to call back as well (12, all urgent: the count at its longest), with
     ``+offline`` the site server unreachable as well (said by the connection beside the banner)."""
     banner = request.param
@@ -124,7 +125,7 @@ def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[Ru
     def with_banner(web) -> dict:
         bar = real(web)
         if bar["offline_minutes"] is not None:
-            bar["offline_minutes"] = 1439
+            bar["offline_minutes"] = 90
         if "call-back" in banner:
             bar["to_call_back"] = {"patients": 12, "urgent": 12}
         if banner.startswith("camera"):
