@@ -4,12 +4,16 @@ for ever on an address that never answered, the reason in the journal only."""
 
 from __future__ import annotations
 
+import html
+import os
 import re
 import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+
+import pytest
 
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
@@ -75,3 +79,40 @@ def test_the_out_of_service_page_shares_the_head_of_the_nurses_pages_instead_of_
     # On main out_of_service.html repeated base.html's charset, viewport, title and stylesheet lines:
     # a change to one (a new stylesheet, say) would have left the other behind.
     assert _head_lines("out_of_service.html") & _head_lines("base.html") == set()
+
+
+def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, page):
+    """On main `edgescreen app` exited 2 at once: under systemd it was restarted every 5 s, and the kiosk,
+    waiting on the app's address, showed nothing. Now the page is served on the embedded defaults'
+    address (--port still chosen), published to the kiosk, until stopped; then exit status 2."""
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nbackend = "picamera3"\n')
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync", "--port", str(port)]
+    app = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RUNTIME_DIRECTORY": str(runtime)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
+        assert app.poll() is None, app.stderr.read() if app.stderr else ""
+        assert (runtime / "app-url").read_text() == f"{url}\n"
+        for language, words in (("en", "Its settings cannot be read"), ("fr", "Ses réglages ne peuvent pas être lus")):
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(f"{url}signin?lang={language}", timeout=10)
+            assert answer.value.code == 503
+            said = html.unescape(answer.value.read().decode())
+            assert words in said and "picamera3" in said and str(config) in said
+            page.goto(f"{url}?lang={language}")
+            assert unscrolled(page)
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
