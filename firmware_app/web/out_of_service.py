@@ -7,7 +7,8 @@ Instead this small app answers every address with one page, in the device's lang
 to the other: the device cannot screen, call the technician, whom the
 records' own words (English, as ``doctor`` gives them) tell what went wrong. As with a refused
 model, systemd is never told the app is ready: it restarts it after ``TimeoutStartSec``, and a
-records file mended meanwhile (a key put back, a backup restored) is then opened.
+records file mended meanwhile (a key put back, a backup restored) is then opened; the page reloads
+itself once the app answers again (``static/out_of_service.js``), so the kiosk gets the working app back.
 """
 
 from __future__ import annotations
