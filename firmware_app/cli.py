@@ -326,6 +326,13 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def cmd_app_unconfigured(args: argparse.Namespace, problem: str) -> int:
+    """``edgescreen app`` whose config does not load: the nurse's screen says so (``serve_unconfigured``)."""
+    from firmware_app.web.run import serve_unconfigured
+
+    return serve_unconfigured(problem, args.port)
+
+
 def cmd_app(config: Config, args: argparse.Namespace) -> int:
     """The nurse's touchscreen app ([app] bind and port), until Ctrl-C."""
     from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
@@ -424,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-sync", action="store_true", help="leave the outbox to the edgescreen-sync service (as its unit does)"
     )
     app.add_argument("--port", type=_port, metavar="N", help="serve on this port instead of [app] port (8080)")
-    app.set_defaults(handler=cmd_app)
+    app.set_defaults(handler=cmd_app, unconfigured=cmd_app_unconfigured)
 
     screen = commands.add_parser("screen", help="screen image files and print the triage")
     _add_screening_arguments(screen)
@@ -470,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
     except ConfigError as error:
         print(f"edgescreen: configuration error: {error}", file=sys.stderr)
-        return 2
+        return args.unconfigured(args, str(error)) if "unconfigured" in args else 2
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)

@@ -828,11 +828,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.records.green": {"en": "Records healthy.", "fr": "Dossiers en bon état."},
     "service.out.title": {"en": "This device cannot screen now", "fr": "Cet appareil ne peut pas dépister"},
-    "service.out.body": {
+    "service.out.records": {
         "en": "It cannot open its records, so screening is stopped. Call the technician: the command edgescreen "
         "doctor says what to do. The device tries again each time it restarts.",
         "fr": "Il ne peut pas ouvrir ses dossiers : le dépistage est arrêté. Appelez le technicien : la commande "
         "edgescreen doctor dit quoi faire. L'appareil réessaie à chaque redémarrage.",
+    },
+    "service.out.config": {
+        "en": "Its settings cannot be read, so screening is stopped. Call the technician: the message below says "
+        "what is wrong in the configuration file. The device tries again each time it restarts.",
+        "fr": "Ses réglages ne peuvent pas être lus : le dépistage est arrêté. Appelez le technicien : le message "
+        "ci-dessous dit ce qui ne va pas dans le fichier de configuration. L'appareil réessaie à chaque redémarrage.",
     },
     "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {

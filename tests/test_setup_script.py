@@ -3,6 +3,7 @@ but the venv's scripts and its editable install name the old place; setup must m
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -67,3 +68,53 @@ def test_a_venv_linked_from_another_checkout_is_replaced_not_emptied(tmp_path):
     assert not (second / ".venv").is_symlink()
     version = subprocess.run([str(other / ".venv" / "bin" / "edgescreen"), "--version"], capture_output=True, text=True)
     assert version.returncode == 0, version.stderr
+
+
+def _stand_ins(folder: Path, installed: str, calls: Path) -> dict[str, str]:
+    """PATH and PYTHON for the real scripts/setup with stand-ins: dpkg-query finds the packages named in
+    ``installed`` (a shell pattern), apt-get and sudo record their calls, systemctl finds no service running,
+    and the python says it is too old, so setup stops right after its Debian packages, before any venv."""
+    folder.mkdir()
+    scripts = {
+        "dpkg-query": f'case "$3" in {installed}) echo "install ok installed" ;; esac',
+        "apt-get": f'echo "apt-get $*" >> {calls}',
+        "sudo": f'echo sudo >> {calls}; exec "$@"',
+        "systemctl": "exit 3",
+        "python": "exit 1",
+    }
+    for name, body in scripts.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).chmod(0o755)
+    return {"PATH": f"{folder}:/usr/bin:/bin", "PYTHON": str(folder / "python")}
+
+
+def test_setup_installs_only_the_missing_debian_packages_and_asks_nothing_when_all_are_there(tmp_path):
+    """scripts/setup's package step, run for real with stand-ins (no apt, no venv made): the missing ones
+    only, in one apt-get install after an update, with sudo when not root; nothing at all when all are."""
+    calls = tmp_path / "calls"
+    as_root = os.geteuid() == 0
+    everything = _stand_ins(tmp_path / "all", "*", calls)
+    for option in ([], ["--test"]):
+        run = subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "setup"), *option], env=everything, capture_output=True, text=True
+        )
+        assert run.returncode == 1 and "needs Python 3.11 or newer" in run.stderr, run.stderr
+    assert not calls.exists()  # all installed: apt is not even updated, and sudo never asked
+    some = _stand_ins(tmp_path / "some", "python3|python3-pip|mosquitto*|openssl|systemd|passwd", calls)
+    for option in ([], ["--test"]):
+        run = subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "setup"), *option], env=some, capture_output=True, text=True
+        )
+        assert run.returncode == 1 and "needs Python 3.11 or newer" in run.stderr, run.stderr
+    sudo = [] if as_root else ["sudo"]
+    install = "apt-get install -y -qq --no-install-recommends"
+    assert calls.read_text().splitlines() == [
+        *sudo,
+        "apt-get update -qq",
+        *sudo,
+        f"{install} python3-venv",
+        *sudo,
+        "apt-get update -qq",
+        *sudo,
+        f"{install} python3-venv postgresql chromium util-linux",
+    ]

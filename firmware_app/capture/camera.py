@@ -69,14 +69,14 @@ class CameraError(RuntimeError):
 
 
 class CameraUnavailable(CameraError):
-    """No such camera, its package is not installed, or it stayed busy after every retry."""
+    """No such camera, its package is not installed or does not load, or it stayed busy after every retry."""
 
     key = "camera.unavailable"
 
 
 class CameraMisconfigured(CameraUnavailable):
     """The camera as configured cannot be opened whatever its cable: a folder or file that is not
-    there, a package not installed. The fix is in the configuration or the install."""
+    there, a package not installed or that fails as it loads. The fix is in the configuration or the install."""
 
     key = "camera.misconfigured"
 

@@ -58,6 +58,28 @@ INSTALL_HINT = (
     "picamera2 is not installed: on Raspberry Pi OS install it with `sudo apt install python3-picamera2` "
     "and create the virtual environment with --system-site-packages (see README, 'Cameras')"
 )
+# picamera2 present but failing as it loads: apt's modules built for bookworm's numpy 1 beside the venv's
+# numpy 2 ("numpy.dtype size changed", a ValueError; or an AttributeError, an ImportError from a compiled
+# module), a damaged install. The cause, in front of this, is for the log.
+UNLOADABLE_HINT = (
+    "a module it imports does not fit this virtual environment or is damaged: install the project's "
+    "requirements into the venv (`.venv/bin/pip install -e '.[pi]'`; scripts/install-device on an appliance), "
+    "whose numpy and simplejpeg come before apt's, and reinstall picamera2 with "
+    "`sudo apt install --reinstall python3-picamera2` (see README, 'Cameras')"
+)
+
+
+def _picamera2() -> Any:
+    """The ``picamera2`` module. Not installed, or installed but failing as it loads (any exception:
+    a compiled module's ValueError or AttributeError was the nurse's "the camera reported a fault,
+    check its cable"), it is a camera not set up right on this device, its remedy in the message."""
+    try:
+        return importlib.import_module("picamera2")
+    except Exception as error:
+        if isinstance(error, ModuleNotFoundError) and error.name == "picamera2":
+            raise CameraMisconfigured(INSTALL_HINT) from None
+        cause = f"{type(error).__name__}: {error}"
+        raise CameraMisconfigured(f"picamera2 is installed but does not load ({cause}): {UNLOADABLE_HINT}") from error
 
 
 def to_rgb(array: np.ndarray, pixel_format: str) -> np.ndarray:
@@ -86,10 +108,7 @@ class Picamera2Camera(Camera):
         self._still_config: Any = None
 
     def _open_device(self) -> None:
-        try:
-            module = importlib.import_module("picamera2")
-        except ImportError:
-            raise CameraMisconfigured(INSTALL_HINT) from None
+        module = _picamera2()
         cameras = module.Picamera2.global_camera_info()
         if self._camera_num >= len(cameras):
             raise CameraUnavailable(

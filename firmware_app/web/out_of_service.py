@@ -7,7 +7,8 @@ Instead this small app answers every address with one page, in the device's lang
 to the other: the device cannot screen, call the technician, whom the
 records' own words (English, as ``doctor`` gives them) tell what went wrong. As with a refused
 model, systemd is never told the app is ready: it restarts it after ``TimeoutStartSec``, and a
-records file mended meanwhile (a key put back, a backup restored) is then opened.
+records file mended meanwhile (a key put back, a backup restored) is then opened; the page reloads
+itself once the app answers again (``static/out_of_service.js``), so the kiosk gets the working app back.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from firmware_app.messages import message
 from firmware_app.web.server import HERE
 
 
-def out_of_service_app(config: Config, problem: str) -> Starlette:
-    """Every address answers the out-of-service page (HTTP 503), ``?lang=`` choosing its language."""
+def out_of_service_app(config: Config, cause: str, problem: str) -> Starlette:
+    """Every address answers the out-of-service page (HTTP 503), ``?lang=`` choosing its language;
+    ``cause`` (``records``, ``config``) says to the nurse what the device cannot open."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.autoescape = select_autoescape(default=True)
 
@@ -38,7 +40,7 @@ def out_of_service_app(config: Config, problem: str) -> Starlette:
         asked = request.query_params.get("lang", "")
         language = asked if asked in LANGUAGES else config.device.language
         other = next(code for code in LANGUAGES if code != language)
-        context = {"language": language, "other": other, "problem": problem}
+        context = {"language": language, "other": other, "cause": cause, "problem": problem}
         context["t"] = lambda key, lang=language: message(key, lang)
         return templates.TemplateResponse(request, "out_of_service.html", context, status_code=503)
 
@@ -50,11 +52,11 @@ def out_of_service_app(config: Config, problem: str) -> Starlette:
     )
 
 
-def serve_out_of_service(config: Config, listening: socket.socket, problem: str) -> None:
+def serve_out_of_service(config: Config, listening: socket.socket, cause: str, problem: str) -> None:
     """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM."""
     server = uvicorn.Server(
         uvicorn.Config(
-            out_of_service_app(config, problem),
+            out_of_service_app(config, cause, problem),
             host=config.app.bind,
             port=config.app.port,
             log_level="warning",

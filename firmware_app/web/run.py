@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -137,26 +138,55 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listening
 
 
-def serve(config: Config, with_sync: bool = True) -> int:
-    address = app_url(config.app.bind, config.app.port)
+def _listen_or_say(config: Config) -> socket.socket | None:
+    """The app's socket; ``None``, and the reason said, when another program holds the port."""
     try:
-        listening = listening_socket(config.app.bind, config.app.port)
+        return listening_socket(config.app.bind, config.app.port)
     except OSError as error:
         print(
-            f"edgescreen: cannot listen on {address}: {error.strerror or error}"
+            f"edgescreen: cannot listen on {app_url(config.app.bind, config.app.port)}: {error.strerror or error}"
             " (another program holds the port? [app] port or --port sets another)",
             file=sys.stderr,
         )
+        return None
+
+
+def _out_of_service(config: Config, listening: socket.socket, cause: str, problem: str) -> None:
+    """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
+    never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again."""
+    address = app_url(config.app.bind, config.app.port)
+    print(f"edgescreen: serving the out-of-service page on {address}", file=sys.stderr)
+    publish_url(config)
+    serve_out_of_service(config, listening, cause, problem)
+
+
+def serve_unconfigured(problem: str, port: int | None) -> int:
+    """``edgescreen app`` on a config that does not load: the out-of-service page on the embedded
+    defaults' address (``--port`` still chosen), published to the kiosk, in the default language with
+    the switch to the other; exit status 2 once stopped. Exiting at once left the kiosk blank while
+    systemd restarted the app every few seconds (exit 2 cannot keep it from restarting: a port another
+    program holds, also 2, clears itself), and a config mended meanwhile is taken up at the next start."""
+    defaults = Config()
+    if port is not None:
+        defaults = replace(defaults, app=replace(defaults.app, port=port))
+    listening = _listen_or_say(defaults)
+    if listening is not None:
+        _out_of_service(defaults, listening, "config", problem)
+    return 2
+
+
+def serve(config: Config, with_sync: bool = True) -> int:
+    address = app_url(config.app.bind, config.app.port)
+    listening = _listen_or_say(config)
+    if listening is None:
         return 2
     try:
         server = make_server(config, with_sync)
         store = open_store(config)
     except RecordsError as error:
-        # The nurse's screen says so instead of staying blank (``out_of_service``); exit status 5 after.
         log_event("records.unusable", logging.ERROR, error=error)
-        print(f"edgescreen: records: {error}; serving the out-of-service page on {address}", file=sys.stderr)
-        publish_url(config)
-        serve_out_of_service(config, listening, str(error))
+        print(f"edgescreen: records: {error}", file=sys.stderr)
+        _out_of_service(config, listening, "records", str(error))
         return 5
     try:
         if not Operators(store.records).list():

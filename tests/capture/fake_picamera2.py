@@ -393,3 +393,14 @@ def install(monkeypatch: pytest.MonkeyPatch, scene: np.ndarray) -> type[Picamera
     monkeypatch.setattr(Picamera2, "fake_last_opened", None)
     monkeypatch.setattr(Picamera2, "_acquired", set())
     return Picamera2
+
+
+def install_unloadable(monkeypatch: pytest.MonkeyPatch, folder: Path, failure: str) -> None:
+    """A ``picamera2`` package in ``folder``, imported for real, that fails as it loads with ``failure`` (a
+    raise statement's expression) after the fake is in: as apt's picamera2 fails at its import of a compiled
+    module (apt's simplejpeg, built for numpy 1) in a venv whose numpy is 2."""
+    package = folder / "picamera2"
+    package.mkdir()
+    (package / "__init__.py").write_text(f"from tests.capture.fake_picamera2 import Picamera2\nraise {failure}\n")
+    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
+    monkeypatch.syspath_prepend(str(folder))

@@ -16,6 +16,7 @@ import pytest
 from firmware_app.capture.camera import (
     CameraBusy,
     CameraError,
+    CameraMisconfigured,
     CameraSettings,
     CameraStalled,
     CameraUnavailable,
@@ -121,6 +122,36 @@ def test_missing_camera_and_missing_package(picamera2, monkeypatch):
     monkeypatch.setitem(sys.modules, "picamera2", None)  # import picamera2 -> ImportError
     with pytest.raises(CameraUnavailable, match="python3-picamera2"):
         camera().open()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        'ValueError("numpy.dtype size changed, may indicate binary incompatibility. Expected 96 from C header, '
+        'got 88 from PyObject")',
+        'AttributeError("_ARRAY_API not found")',
+        'ImportError("numpy.core.multiarray failed to import")',
+        'RuntimeError("libcamera: the IPA module could not be loaded")',
+    ],
+    ids=lambda failure: failure.split("(")[0],
+)
+def test_a_picamera2_that_fails_as_it_loads_is_a_camera_not_set_up_with_its_cause_for_the_log(
+    tmp_path, monkeypatch, failure
+):
+    """apt's picamera2 in the device's venv (numpy 2 beside apt's modules built for numpy 1) failed its import
+    with a ValueError, which reached the nurse as "the camera reported a fault" (check its cable), or, an
+    ImportError, as "picamera2 is not installed". It is a camera not set up right on this device: the
+    technician's remedy and the import's own error in the message, which the log shows."""
+    fake_picamera2.install_unloadable(monkeypatch, tmp_path, failure)
+    with pytest.raises(CameraMisconfigured) as raised:
+        camera().open()
+    error = raised.value
+    kind, words = failure.split("(", 1)
+    assert f"picamera2 is installed but does not load ({kind}: {words[1:-2]})" in str(error)
+    assert "sudo apt install --reinstall python3-picamera2" in str(error) and "README, 'Cameras'" in str(error)
+    assert type(error.__cause__).__name__ == kind
+    assert error.sentence("en") == "it is not set up right on this device"
+    assert error.sentence("fr") == "elle n'est pas configurée correctement sur cet appareil"
 
 
 def test_controls_within_range_are_set_and_manual_focus_switches_af_off(picamera2):

@@ -232,6 +232,59 @@ def test_install_device_gets_python3_venv_before_it_installs_anything(tmp_path):
     assert calls.read_text().splitlines() == ["update -qq", "install -y -qq --no-install-recommends python3-venv"]
 
 
+def test_install_device_gets_the_pi_cameras_picamera2_on_raspberry_pi_os(tmp_path):
+    """device/config.toml's camera is the Pi camera, whose picamera2 Pi OS Lite leaves out: the app said
+    "picamera2 is not installed" at its first start. For real with fakes, as above: Raspberry Pi's archive
+    key is the one package installed, so python3-picamera2 is asked for with python3-venv."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    calls = tmp_path / "apt-calls"
+    env = _fake_commands(
+        tmp_path / "bin",
+        **{
+            "dpkg-query": '[ "$3" = raspberrypi-archive-keyring ] && echo "install ok installed"; true',
+            "apt-get": f'echo "$*" >> {calls}; [ "$1" = update ] || exit 100',
+            "useradd": "exit 9",
+        },
+    )
+    run = subprocess.run([str(INSTALL)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 100, run.stderr
+    install = "install -y -qq --no-install-recommends python3-venv python3-picamera2"
+    assert calls.read_text().splitlines() == ["update -qq", install]
+
+
+# The script's own pi_camera_package, run alone on a config in a folder of the test's.
+PI_CAMERA_PACKAGE = f"""
+set -euo pipefail
+say() {{ echo "install-device: $*" >&2; }}
+eval "$(sed -n '/^pi_camera_package()/,/^}}/p' {INSTALL})"
+etc=$1
+pi_camera_package
+"""
+
+
+def test_picamera2_is_wanted_for_the_pi_camera_only_and_from_raspberry_pi_os_only(tmp_path):
+    """An installed config's backend decides (a USB camera's "opencv" needs no picamera2); on a system
+    without Raspberry Pi's archive (Debian on a PC) apt has no python3-picamera2: said, not asked for."""
+    pi = _fake_commands(tmp_path / "pi", **{"dpkg-query": 'echo "install ok installed"'})
+    pc = _fake_commands(tmp_path / "pc", **{"dpkg-query": "exit 1"})
+    etc = tmp_path / "etc"
+    etc.mkdir()
+
+    def wanted(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        command = ["bash", "-c", PI_CAMERA_PACKAGE, "pi_camera_package", str(etc)]
+        return subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=30)
+
+    assert wanted(pi).stdout == "python3-picamera2\n"  # no config yet: device/config.toml's picamera2
+    on_a_pc = wanted(pc)
+    assert on_a_pc.returncode == 0 and on_a_pc.stdout == ""
+    assert "whose python3-picamera2 only" in on_a_pc.stderr
+    (etc / "config.toml").write_text('[camera]\nbackend = "opencv"\n')
+    assert wanted(pi).stdout == ""
+    (etc / "config.toml").write_text('[camera]\nbackend = "picamera2"\n')
+    assert wanted(pi).stdout == "python3-picamera2\n"
+
+
 def test_install_device_refuses_a_32_bit_system_before_it_installs_anything(tmp_path):
     """ai-edge-litert has no armhf build: on a 32-bit Raspberry Pi OS, pip stopped the install half
     done. Run for real with fakes (dpkg says armhf; apt-get and useradd fail, should it go on)."""

@@ -4,12 +4,17 @@ for ever on an address that never answered, the reason in the journal only."""
 
 from __future__ import annotations
 
+import html
+import os
 import re
 import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
@@ -26,6 +31,16 @@ def _status(url: str) -> int | None:
         return None
 
 
+def _app(config: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``edgescreen app`` on ``config`` and ``port``, once it answers there (any HTTP status)."""
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync", "--port", str(port)]
+    app = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
+    assert app.poll() is None, app.stderr.read() if app.stderr else ""
+    return app
+
+
 def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_languages(tmp_path, retina_rgb, page):
     port = free_port()
     config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
@@ -34,17 +49,9 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
     record_one(store, small_photo(retina_rgb))
     store.records.close()
     (tmp_path / "records.key").unlink()
-    app = subprocess.Popen(
-        [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = _app(config, port)  # on main: exit 5, and nothing answered
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
-        assert app.poll() is None, app.stderr.read()  # on main: exit 5, and nothing answered
         assert _status(url + "signin") == 503
         page.goto(url)
         for language, words in (
@@ -75,3 +82,65 @@ def test_the_out_of_service_page_shares_the_head_of_the_nurses_pages_instead_of_
     # On main out_of_service.html repeated base.html's charset, viewport, title and stylesheet lines:
     # a change to one (a new stylesheet, say) would have left the other behind.
     assert _head_lines("out_of_service.html") & _head_lines("base.html") == set()
+
+
+def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, page):
+    """On main `edgescreen app` exited 2 at once: under systemd it was restarted every 5 s, and the kiosk,
+    waiting on the app's address, showed nothing. Now the page is served on the embedded defaults'
+    address (--port still chosen), published to the kiosk, until stopped; then exit status 2."""
+    port = free_port()
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nbackend = "picamera3"\n')
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    app = _app(config, port, env={**os.environ, "RUNTIME_DIRECTORY": str(runtime)})
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert (runtime / "app-url").read_text() == f"{url}\n"
+        for language, words in (("en", "Its settings cannot be read"), ("fr", "Ses réglages ne peuvent pas être lus")):
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(f"{url}signin?lang={language}", timeout=10)
+            assert answer.value.code == 503
+            said = html.unescape(answer.value.read().decode())
+            assert words in said and "picamera3" in said and str(config) in said
+            page.goto(f"{url}?lang={language}")
+            assert unscrolled(page)
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
+
+
+def test_the_out_of_service_page_gives_the_kiosk_the_working_app_back_once_the_app_answers(tmp_path, page):
+    """On main the page never reloaded itself: with the cause fixed and the service restarted, the kiosk
+    kept the old page until someone tapped the screen. It asks the app every 30 s, and reloads once it
+    answers: while nothing listens (the service restarting) it stays, as a reload would leave Chromium's
+    error page, which nothing reloads. Chromium's clock is Playwright's here: the 30 s pass at once."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nbackend = "picamera3"\n')
+    broken = _app(config, port)
+    try:
+        page.clock.install()
+        page.goto(url)
+        assert page.locator("[data-test=out-of-service]").is_visible()
+    finally:
+        broken.send_signal(signal.SIGINT)
+        assert broken.wait(30) == 2
+    page.clock.run_for(30_000)
+    refused = page.evaluate("fetch(location.href).then(() => 'answered', () => 'refused')")
+    page.wait_for_timeout(500)  # the page's own ask, made before this one, has failed too
+    assert refused == "refused" and page.url == url
+    assert page.locator("[data-test=out-of-service]").is_visible()
+    write_config(tmp_path, 1)  # the technician mends the config; systemd starts the app again
+    working = _app(config, port)
+    try:
+        with page.expect_navigation():
+            page.clock.run_for(30_000)
+        assert page.url == f"{url}setup"  # the working app: a fresh device's first operator
+        assert page.locator("[data-test=out-of-service]").count() == 0
+    finally:
+        working.send_signal(signal.SIGINT)
+        assert working.wait(30) == 0
