@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from firmware_app.app import open_store
@@ -38,7 +39,11 @@ def test_screenings_add_no_thread_and_a_stop_ends_the_devices_threads_with_the_w
         frame = read_frame(retina_jpeg)
 
         def screen() -> str | None:
-            return asyncio.run(device.run(lambda: device.pipeline.screen(frame, "fundus"))).result_id
+            """As a request handler screens: ``Device.run``, awaited on an event loop of its own thread
+            (the browser tests leave one running on this one)."""
+            with ThreadPoolExecutor(1) as loop:
+                work = device.run(lambda: device.pipeline.screen(frame, "fundus"))
+                return loop.submit(asyncio.run, work).result().result_id
 
         assert screen() is not None
         after_one = workers()
