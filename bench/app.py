@@ -38,7 +38,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.inference import _median_ms  # noqa: E402
-from firmware_app.app import build_camera, build_recording_pipeline, open_store  # noqa: E402
+from firmware_app.app import build_camera, open_store, recording_pipeline  # noqa: E402
 from firmware_app.config import SAMPLES_DIR, load_config  # noqa: E402
 from firmware_app.operators import Operators  # noqa: E402
 from tests.chromium import launch_args  # noqa: E402
@@ -113,12 +113,9 @@ def screen_path_ms(directory: Path, camera_dir: Path, repeats: int) -> float:
     camera, _ = build_camera(config)
     with camera:
         burst = camera.capture_burst(config.camera.burst)
-    pipeline, store = build_recording_pipeline(config)
-    try:
+    with recording_pipeline(config) as (pipeline, _):
         pipeline.screen_burst(burst, "fundus")  # load the model once
         return _median_ms(lambda: pipeline.screen_burst(burst, "fundus"), repeats)
-    finally:
-        store.records.close()
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ import numpy as np  # noqa: E402
 
 from bench.capture import PROFILE, frames_per_second  # noqa: E402
 from bench.inference import REAL_IMAGES, _images  # noqa: E402
-from firmware_app.app import build_pipeline, build_recording_pipeline  # noqa: E402
+from firmware_app.app import build_pipeline, recording_pipeline  # noqa: E402
 from firmware_app.calibration.apply import apply  # noqa: E402
 from firmware_app.capture.camera import Size  # noqa: E402
 from firmware_app.capture.image_file import decode_frame, read_frame  # noqa: E402
@@ -120,12 +120,12 @@ def screen_path(images: int, repeats: int) -> None:
     config = Config()
     with tempfile.TemporaryDirectory() as temp:
         records = RecordsConfig(database=Path(temp) / "bench.sqlite3", key_file=Path(temp) / "bench.key")
-        recording, store = build_recording_pipeline(Config(records=records))
-        plain = build_pipeline(config)
-        print(f"screen path: {THREADS} threads, medians over each photo x {repeats}; wall time, then CPU time")
-        header = ("modality", "photos", "bare ms", "screen ms", "ratio", "+ record ms", "ratio", "record +ms")
-        print("{:<11} {:>6} {:>8} {:>10} {:>6} {:>12} {:>6} {:>10}   {}".format(*header, "CPU: bare, screen, ratio"))
-        try:
+        with recording_pipeline(Config(records=records)) as (recording, _), build_pipeline(config) as plain:
+            print(f"screen path: {THREADS} threads, medians over each photo x {repeats}; wall time, then CPU time")
+            header = ("modality", "photos", "bare ms", "screen ms", "ratio", "+ record ms", "ratio", "record +ms")
+            print(
+                "{:<11} {:>6} {:>8} {:>10} {:>6} {:>12} {:>6} {:>10}   {}".format(*header, "CPU: bare, screen, ratio")
+            )
             for modality in MODALITIES:
                 paths = _images(modality, images)
                 if not REAL_IMAGES[modality].is_dir():
@@ -162,8 +162,6 @@ def screen_path(images: int, repeats: int) -> None:
                     f"screen >= {floor:.1f} ms ({floor / bare:.2f}x); {AIM_RATIO}x leaves it "
                     f"{(AIM_RATIO - 1) * bare * THREADS:.1f} ms"
                 )
-        finally:
-            store.records.close()
 
 
 def profile(images: int, repeats: int, rows: int = 16) -> None:

@@ -10,7 +10,8 @@ import dataclasses
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,6 +181,10 @@ class DurableRecorder:
         """Start encoding the frame this screening will record (see ``records.images``)."""
         return self._keeper.keep(frame)
 
+    def close(self) -> None:
+        """End the photo keeper's worker once the photos it was given are encoded."""
+        self._keeper.close()
+
     def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None:
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
         shared = self._sharing.seal(record, photo.frame.pixels) if self._sharing else None
@@ -188,27 +193,30 @@ class DurableRecorder:
         self._store.record_screening(record, [(JPEG, photo.jpeg())], payload, shared)
 
 
-def build_recording_pipeline(
+@contextmanager
+def recording_pipeline(
     config: Config,
     calibration: CalibrationLoader = load_calibration,
     admit: Callable[[Records], None] | None = None,
-) -> tuple[ScreeningPipeline, ScreeningStore]:
-    """A pipeline that records every screening; the caller closes ``store.records`` when done. The
-    profile is loaded before the records are opened: a refused one leaves nothing open. ``admit``
-    may refuse the records (by raising) before anything is written to them: the command line's
-    quick_check, where the app has its readiness list."""
+) -> Iterator[tuple[ScreeningPipeline, ScreeningStore]]:
+    """A pipeline that records every screening, and its store: when the block ends, however it
+    ends, the pipeline is closed (its workers finish what they were given), then the records (which
+    write the last witness, ``records/witness.py``). The profile is loaded before the records are
+    opened: a refused one leaves nothing open. ``admit`` may refuse the records (by raising) before
+    anything is written to them: the command line's quick_check, where the app has its readiness
+    list."""
     profile = calibration(config)
     sharing = ImageSharing.from_config(config.sync)
     store = open_store(config)
-    if admit is not None:
-        try:
+    try:
+        if admit is not None:
             admit(store.records)
-        except BaseException:
-            store.records.close()
-            raise
-    store.note_configuration(config_digest(config))
-    recorder = DurableRecorder(store, config.device, config.sync.result_schema, sharing, config.sync.review_schema)
-    return build_pipeline(config, recorder, lambda _: profile), store
+        store.note_configuration(config_digest(config))
+        recorder = DurableRecorder(store, config.device, config.sync.result_schema, sharing, config.sync.review_schema)
+        with build_pipeline(config, recorder, lambda _: profile) as pipeline:
+            yield pipeline, store
+    finally:
+        store.records.close()
 
 
 class UploadThread:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_camera, build_recording_pipeline, open_store, profile_misfit, run_sync
+from firmware_app.app import build_camera, open_store, profile_misfit, recording_pipeline, run_sync
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
@@ -90,11 +90,8 @@ def screen_images(
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once.
     """
-    pipeline, store = build_recording_pipeline(config, admit=admit_whole_records)
-    try:
+    with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
         return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
-    finally:
-        store.records.close()
 
 
 class RecordsBlocked(RecordsError):
@@ -203,9 +200,9 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
-    pipeline, store = build_recording_pipeline(config, admit=admit_whole_records)
     try:
-        result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
+        with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
+            result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
     except CameraError as error:
         log_event("capture.camera_failed", backend=camera.name, error=error)
         what = error.sentence(language)  # the camera's own words are the technician's: in the log line above
@@ -217,8 +214,6 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
         return 7
     except ScreeningRefused as error:
         return _refused(error, language)
-    finally:
-        store.records.close()
     _print_result(result, args.json, language)
     if not args.json:
         print(message("disclaimer", language))

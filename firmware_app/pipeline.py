@@ -125,9 +125,15 @@ class Recorder(Protocol):
 
     def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None: ...
 
+    def close(self) -> None:
+        """Stop making photos, once those started are made (``ScreeningPipeline.close``)."""
+
 
 class ScreeningPipeline:
-    """Screens frames of either modality: calibration, the quality gate, then the configured model."""
+    """Screens frames of either modality: calibration, the quality gate, then the configured model.
+
+    It owns worker threads (the input maker, the recorder's photo keeper): use it as ``with
+    pipeline: ...``, or ``close`` it, where its owner stops (the app's ``Device.stop``)."""
 
     def __init__(
         self,
@@ -145,6 +151,19 @@ class ScreeningPipeline:
         self._recorder = recorder
         self._research_run = research_run
         self._input_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-input")
+
+    def __enter__(self) -> ScreeningPipeline:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the workers once what they were given is done (a checked burst's inputs, a kept
+        photo): nothing is cut off half-made, and no thread outlives the pipeline."""
+        self._input_maker.shutdown()
+        if self._recorder is not None:
+            self._recorder.close()
 
     @property
     def calibration(self) -> str:

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
+from tests.records.kit import closing_what_the_test_left_open
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -33,6 +35,13 @@ def edgescreen_logger_restored() -> Iterator[None]:
     handlers, level, propagate = logger.handlers[:], logger.level, logger.propagate
     yield
     logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+@pytest.fixture(autouse=True)
+def kits_records_closed() -> Iterator[None]:
+    """Records and recorders the records kit opened for a test are closed when it ends (``kit.py``)."""
+    with closing_what_the_test_left_open():
+        yield
 
 
 @pytest.fixture()

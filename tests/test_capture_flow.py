@@ -164,16 +164,10 @@ def test_on_a_terminal_enter_takes_the_burst_and_guidance_is_shown_when_it_chang
     camera = FilesCamera([write_rgb(tmp_path / "retina.png", retina_rgb)], CameraSettings())
     options = CaptureOptions("fundus", "en", burst=2, auto=False, timeout_s=30)
     shown: list[str] = []
-    result = capture_and_screen(
-        camera,
-        Controls(),
-        build_pipeline(config),
-        QualityGate(config.quality),
-        options,
-        None,
-        io.StringIO("\n"),
-        shown.append,
-    )
+    with build_pipeline(config) as pipeline:
+        result = capture_and_screen(
+            camera, Controls(), pipeline, QualityGate(config.quality), options, None, io.StringIO("\n"), shown.append
+        )
     assert result.triage.outcome.value in ("refer", "no_refer")
     assert shown[0] == message("capture.aim", "en") and shown[-1] == message("capture.taking", "en")
     assert len(shown) == 3  # the same photo every frame: its guidance is shown once
@@ -183,10 +177,10 @@ def test_on_a_terminal_enter_takes_the_burst_and_guidance_is_shown_when_it_chang
 def test_auto_takes_the_burst_at_the_first_passing_preview_frame(tmp_path):
     lesion = write_rgb(tmp_path / "naevus.png", render_lesion(*SIZE, seed=4).rgb)
     config = Config()
-    check = preview_check(build_pipeline(config), QualityGate(config.quality), "dermoscopy")
     options = CaptureOptions("dermoscopy", "en", burst=1, auto=True, max_preview_frames=30)
     shown: list[str] = []
-    with FilesCamera([lesion], CameraSettings()) as camera:
+    with build_pipeline(config) as pipeline, FilesCamera([lesion], CameraSettings()) as camera:
+        check = preview_check(pipeline, QualityGate(config.quality), "dermoscopy")
         report = aim(camera, check, options, lambda: False, shown.append)
     assert report.passed and shown == [message("quality.verdict.good", "en")]
 

@@ -25,7 +25,8 @@ from tests.lesion_renderer import render_lesion
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return build_pipeline(Config())
+    with build_pipeline(Config()) as pipeline:
+        yield pipeline
 
 
 def _counting(monkeypatch, module, name: str) -> list[int]:

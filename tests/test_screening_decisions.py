@@ -26,7 +26,8 @@ EXPECTED = json.loads(EXPECTED_FILE.read_text())
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return build_pipeline(Config())
+    with build_pipeline(Config()) as pipeline:
+        yield pipeline
 
 
 def _assert_same(pipeline, photos, expected) -> None:

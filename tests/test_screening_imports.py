@@ -16,15 +16,14 @@ SYNC_ONLY = ("paho", "firmware_app.sync.worker", "firmware_app.sharing.uploader"
 
 SCREEN_AND_RECORD = """
 import sys
-from firmware_app.app import build_recording_pipeline
+from firmware_app.app import recording_pipeline
 from firmware_app.capture.image_file import read_frame
 from firmware_app.config import SAMPLES_DIR, load_config
 
-pipeline, store = build_recording_pipeline(load_config(sys.argv[1]))
-for photo in sorted(SAMPLES_DIR.glob("*.jpg")):
-    modality = "fundus" if photo.name.startswith("fundus") else "dermoscopy"
-    assert pipeline.screen(read_frame(photo), modality).result_id is not None, "not recorded"
-store.records.close()
+with recording_pipeline(load_config(sys.argv[1])) as (pipeline, _):
+    for photo in sorted(SAMPLES_DIR.glob("*.jpg")):
+        modality = "fundus" if photo.name.startswith("fundus") else "dermoscopy"
+        assert pipeline.screen(read_frame(photo), modality).result_id is not None, "not recorded"
 print(" ".join(name for name in sys.argv[2:] if name in sys.modules))
 """
 

@@ -61,10 +61,15 @@ class KeptPhoto:
 
 
 class PhotoKeeper:
-    """Encodes kept frames one at a time on its own worker thread."""
+    """Encodes kept frames one at a time on its own worker thread, until ``close``."""
 
     def __init__(self) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-jpeg")
 
     def keep(self, frame: Frame) -> KeptPhoto:
         return KeptPhoto(frame, self._worker.submit(jpeg_bytes, frame.pixels))
+
+    def close(self) -> None:
+        """End the worker once the frames it was given are encoded: its owner is done with it, and
+        a worker left waiting outlives the records it encoded for (one more per keeper made)."""
+        self._worker.shutdown()

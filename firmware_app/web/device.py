@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import TypeVar
 
-from firmware_app.app import build_camera, build_recording_pipeline, load_calibration, model_folder, run_sync
+from firmware_app.app import build_camera, load_calibration, model_folder, recording_pipeline, run_sync
 from firmware_app.bundles.manifest import installed_name
 from firmware_app.calibration.profile import CalibrationProfile, ProfileError
 from firmware_app.capture.camera import Camera, Controls
@@ -70,6 +71,8 @@ class Device:
         self.camera = CameraOwner(self._open_camera, self._preview_check, CodeReader())
         self.pipeline: ScreeningPipeline
         self.store: ScreeningStore
+        # The pipeline and its records, open from ``start`` to ``stop`` (on the records thread).
+        self._opened = ExitStack()
         self.operators: Operators
         self.model_names: list[str] = []
         # Set when a shutdown begins: live streams end on their own instead of being cut off.
@@ -93,7 +96,7 @@ class Device:
         log_event("app.started")
 
     def _open_records(self) -> None:
-        self.pipeline, self.store = build_recording_pipeline(self.config, calibration_or_none)
+        self.pipeline, self.store = self._opened.enter_context(recording_pipeline(self.config, calibration_or_none))
         self.operators = Operators(self.store.records)
 
     def _sync(self) -> None:
@@ -214,7 +217,8 @@ class Device:
         self.watchdog = supervise(self.config.records.database, self.heartbeats, f"ready: {', '.join(names)}")
 
     def stop(self) -> None:
-        """Ctrl-C or SIGTERM: close the camera, stop the sync worker, close the records, in that order."""
+        """Ctrl-C or SIGTERM: close the camera, stop the sync worker, close the pipeline (its workers
+        finish what they were given) and the records (the last witness written), in that order."""
         if self.watchdog is not None:
             self.watchdog.stop()
         self.camera.stop()
@@ -222,6 +226,6 @@ class Device:
         if self._sync_thread.is_alive():
             self._sync_thread.join(15)
         log_event("app.sync_stopped", alive=self._sync_thread.is_alive())
-        self._records_thread.submit(self.store.records.close).result()
+        self._records_thread.submit(self._opened.close).result()
         self._records_thread.shutdown()
         log_event("app.stopped")

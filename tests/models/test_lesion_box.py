@@ -34,11 +34,10 @@ def _device_and_build_inputs(tmp_path: Path, crop: str, photo: Path) -> tuple[Tr
     # A development build of the card (its signed manifest left out: an edited card is no longer the bundle's).
     shutil.copytree(MODELS_DIR / "melanoma", models / "melanoma", ignore=shutil.ignore_patterns(*SIGNED_FILES))
     edit_card(models / "melanoma", lambda card: card["input"].update(crop=crop))
-    pipeline = build_pipeline(dataclasses.replace(Config(), models=ModelsConfig(directory=models)))
-    model = pipeline.model("dermoscopy")
+    with build_pipeline(dataclasses.replace(Config(), models=ModelsConfig(directory=models))) as pipeline:
+        model = pipeline.model("dermoscopy")
+        device = pipeline.check_burst([read_frame(photo)], "dermoscopy").inputs().model_input
     spec = model.card.input
-
-    device = pipeline.check_burst([read_frame(photo)], "dermoscopy").inputs().model_input
 
     framed = data.framed_views([data.Sample(photo, 0, "sample")], spec, tmp_path / "cache", "sample")
     return model, device, model.quantised(data.device_views(framed, spec)[0])

@@ -22,7 +22,14 @@ from tests.degradations import defocus, underexpose
 def modelless_pipeline(tmp_path):
     """The real pipeline, pointed at an empty models directory: any model load would raise."""
     config = dataclasses.replace(Config(), models=ModelsConfig(directory=tmp_path / "no-models"))
-    return build_pipeline(config)
+    with build_pipeline(config) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture()
+def pipeline():
+    with build_pipeline(Config()) as pipeline:
+        yield pipeline
 
 
 def test_a_burst_with_no_gradable_frame_is_ungradable_for_its_commonest_defect(modelless_pipeline, retina_rgb):
@@ -55,10 +62,9 @@ def test_a_model_refused_at_loading_leaves_the_check_and_stops_the_triage(modell
         modelless_pipeline.screen_checked(checked)
 
 
-def test_the_models_input_is_made_while_the_gate_judges(retina_rgb, monkeypatch):
+def test_the_models_input_is_made_while_the_gate_judges(pipeline, retina_rgb, monkeypatch):
     """The gate's judgement waits here until the model's input has been made: were the input made
     only after the verdict (one after the other, as before), it would never be."""
-    pipeline = build_pipeline(Config())
     pipeline.model("fundus")  # loaded first: verifying its bundle makes the reference images' inputs
     made = threading.Event()
     makers: list[str] = []
@@ -110,9 +116,8 @@ def test_a_model_asked_for_by_two_threads_at_once_is_loaded_once(monkeypatch):
     assert loads == ["fundus"] and len(got) == 2 and got[0] is got[1]
 
 
-def test_a_bursts_triage_inputs_are_made_for_the_chosen_frame_alone(retina_rgb, monkeypatch):
+def test_a_bursts_triage_inputs_are_made_for_the_chosen_frame_alone(pipeline, retina_rgb, monkeypatch):
     """Making them for every frame of a burst would cost more than the overlap saves."""
-    pipeline = build_pipeline(Config())
     pipeline.model("fundus")  # loaded first: verifying its bundle makes the reference images' inputs
     made_from: list[int] = []
     make_input = TriageModel.input_tensor

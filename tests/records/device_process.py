@@ -2,7 +2,7 @@
 
     python -m tests.records.device_process CONFIG PHOTO COUNT [PAUSE_S] [verify]
 
-Each screening goes through the real recording path (``build_recording_pipeline``'s recorder); the
+Each screening goes through the real recording path (``recording_pipeline``'s recorder); the
 result id is printed only after its transaction committed, then the process pauses. With ``verify``
 each screening is followed by the audit check that starts a patient (``since_verified``), which
 moves the verified mark: a kill then lands in that write too.

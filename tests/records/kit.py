@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,10 +23,33 @@ from firmware_app.inference.triage import Triage, triage
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.screening import ScreeningContext, ScreeningRecord, new_result_id
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
+from firmware_app.sharing.policy import ImageSharing
 
 MODEL = ModelReference("dr-referable", "1.0.0", "5" * 64)
 SCREENING_POINT = OperatingPoint("screening", 0.31, Estimate(0.9, (0.85, 0.94)), Estimate(0.7, (0.65, 0.75)))
 DEVICE = DeviceConfig(id="cam-01", site="clinic-7")
+
+# How to close what the kit opened for the running test (records, recorders): each holds a worker
+# thread (the witness writer, the photo keeper) that would outlive the test, and records left open
+# leave their last witness unwritten. ``closing_what_the_test_left_open`` (autouse, tests/conftest.py)
+# closes them when the test ends, whether or not it closed them itself (closing twice is harmless).
+_OPEN: list[Callable[[], None]] = []
+
+
+def closed_when_the_test_ends(close: Callable[[], None]) -> None:
+    """Have ``close`` run when the running test ends (a recorder a test helper hands out, say)."""
+    _OPEN.append(close)
+
+
+@contextmanager
+def closing_what_the_test_left_open() -> Iterator[None]:
+    """Close, newest first, what the kit opened inside the block (not a module fixture's, opened before)."""
+    opened_before = len(_OPEN)
+    try:
+        yield
+    finally:
+        while len(_OPEN) > opened_before:
+            _OPEN.pop()()
 
 
 # The schema before the migration that backfilled ``last_backup`` (the two after it added the
@@ -89,6 +115,8 @@ def open_store(
         key_required=key_required,
         boot=lambda: boot,
     )
+    if threading.current_thread() is threading.main_thread():  # SQLite closes a connection in its own thread only
+        closed_when_the_test_ends(records.close)
     return ScreeningStore(records, reserve_bytes, limits or OutboxLimits())
 
 
@@ -98,11 +126,15 @@ def record_one(
     record: ScreeningRecord | None = None,
     schema: str = RESULT_V1,
     review_schema: str = REVIEW_V2,
+    sharing: ImageSharing | None = None,
 ) -> ScreeningRecord:
     """Record through the same path the pipeline uses: validated payload, sealed JPEG, one transaction."""
     record = record or sample_record()
-    recorder = DurableRecorder(store, DEVICE, schema, review_schema=review_schema)
-    recorder(record, recorder.keep(Frame(photo, record.source)))
+    recorder = DurableRecorder(store, DEVICE, schema, sharing, review_schema)
+    try:
+        recorder(record, recorder.keep(Frame(photo, record.source)))
+    finally:
+        recorder.close()
     return record
 
 

@@ -32,7 +32,7 @@ from review_station import devices
 from review_station.storage.database import open_database
 from review_station.storage.tables import upload_parts
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import DEVICE, open_store, sample_record, small_photo, write_config
+from tests.records.kit import DEVICE, closed_when_the_test_ends, open_store, sample_record, small_photo, write_config
 from tests.review_station.kit import counts
 from tests.sharing.site import LOST, make_certs, site
 from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
@@ -66,7 +66,9 @@ def sharing_device(station, share: str, sync_lines: str | None = None):
     config = write_config(directory, station.broker.port, sync_lines or station.device_config(share))
     store = open_store(directory)
     sharing = ImageSharing.from_config(load_config(str(config)).sync)
-    return directory, config, store, DurableRecorder(store, DEVICE, RESULT_V2, sharing)
+    recorder = DurableRecorder(store, DEVICE, RESULT_V2, sharing)
+    closed_when_the_test_ends(recorder.close)
+    return directory, config, store, recorder
 
 
 def record_with(recorder, photo, record):

@@ -69,6 +69,7 @@ def test_nothing_identifying_in_a_photo_or_its_context_ever_leaves(
     record = sample_record(ScreeningContext(patient_ref=patient, eye="L", note=in_comment), source=str(path), score=0.9)
     recorder = DurableRecorder(store, DEVICE, RESULT_V2, sharing)
     recorder(record, recorder.keep(frame))
+    recorder.close()
     store.records.close()
     drain(config)
     opened = running.stored()[record.result_id]

@@ -7,14 +7,12 @@ import pytest
 
 from edgescreen_wire.result import RESULT_V2
 from edgescreen_wire.sealed_image import open_image, read_private_key, read_public_key
-from firmware_app.app import DurableRecorder
-from firmware_app.capture.frame import Frame
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.sharing.policy import ImageSharing
-from tests.records.kit import DEVICE, open_store, sample_record, small_photo
+from tests.records.kit import open_store, record_one, sample_record, small_photo
 from tests.sharing.kit import station_keys
 
 
@@ -26,10 +24,7 @@ def site(tmp_path, retina_rgb):
 
 
 def record(store, sharing, photo, **kwargs):
-    screening = sample_record(**kwargs)
-    recorder = DurableRecorder(store, DEVICE, RESULT_V2, sharing)
-    recorder(screening, recorder.keep(Frame(photo, screening.source)))
-    return screening
+    return record_one(store, photo, sample_record(**kwargs), RESULT_V2, sharing=sharing)
 
 
 def rows(store, table):

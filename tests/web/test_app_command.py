@@ -8,12 +8,14 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import urllib.parse
 import urllib.request
 
+from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
@@ -85,6 +87,43 @@ def test_app_prints_its_url_and_ctrl_c_closes_camera_sync_and_records(tmp_path, 
         assert event in log, log
     assert log.rindex("camera.closed") < log.index("app.stopped")
     assert "Traceback" not in log and "P-1" not in log
+
+
+def test_systemds_sigterm_right_after_a_screening_leaves_it_recorded_whole_and_witnessed(tmp_path, retina_jpeg):
+    """The app as ``edgescreen-app.service`` runs it (``--no-sync``), stopped by SIGTERM as soon as a
+    screening is shown: its photo is in the records, and the witness on disk names the last event."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config)]
+    subprocess.run(
+        [*command, "operators", "add", OPERATOR, "--pin-stdin"], input=PIN, text=True, check=True, capture_output=True
+    )
+    app = subprocess.Popen(
+        [*command, "app", "--port", str(port), "--no-sync"], cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        browser = Browser(f"http://127.0.0.1:{port}")
+        wait_until(lambda: _answers(browser), 60, "the app to listen")
+        browser.post("/signin", operator=OPERATOR, pin=PIN)
+        capture = browser.post("/patient", reference="P-1", modality="fundus", eyes="R", consent="yes")
+        token = re.search(r'data-token="([^"]+)"', capture).group(1)
+        visit = re.search(r'name="visit" value="([^"]+)"', capture).group(1)
+        assert "/check/use" in browser.post("/capture/shoot", token=token, visit=visit)
+        assert 'data-test="finish"' in browser.post("/check/use", visit=visit)  # the result screen
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(30) in (0, -signal.SIGTERM)
+    finally:
+        app.kill()
+    assert "app.stopped" in app.stderr.read()
+    database = tmp_path / "records.sqlite3"
+    with sqlite3.connect(database) as db:
+        (head,), (screenings,), (photos,) = (
+            db.execute(query).fetchone()
+            for query in ("SELECT max(seq) FROM audit", "SELECT count(*) FROM screening", "SELECT count(*) FROM image")
+        )
+    witness = read_witness(witness_path(database))
+    assert (screenings, photos) == (1, 1)
+    assert witness is not None and (witness.event, witness.screenings) == (head, 1)
 
 
 def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg):
