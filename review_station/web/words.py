@@ -97,6 +97,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": " : en tête de liste, les plus urgents et les plus anciens d'abord.",
     },
     "worklist.nothing_awaits": {"en": "Nothing here awaits your read.", "fr": "Rien ici n'attend votre lecture."},
+    "worklist.disagreements.one": {
+        "en": "{count} result's two reads disagree",
+        "fr": "Les deux lectures de {count} résultat divergent",
+    },
+    "worklist.disagreements.other": {
+        "en": "{count} results' two reads disagree",
+        "fr": "Les deux lectures de {count} résultats divergent",
+    },
+    "worklist.disagreements_then": {
+        "en": ": each awaits your adjudication, and its device no verdict until then:",
+        "fr": " : chacun attend votre arbitrage, et son appareil aucun avis d'ici là :",
+    },
     "worklist.flagged.one": {"en": "{count} result in all", "fr": "{count} résultat en tout"},
     "worklist.flagged.other": {"en": "{count} results in all", "fr": "{count} résultats en tout"},
     "worklist.flagged_then": {
