@@ -17,7 +17,7 @@ from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, re
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
 from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
-from review_station.web.words import number, say
+from review_station.web.words import code, number, say
 
 QUALITY_VERDICTS = ("good", "usable", "reject")
 
@@ -116,7 +116,9 @@ def describe(
         eye = payload["eye"]
         row("eye", said(f"describe.eye.{eye}") if eye in ("L", "R") else eye or said("describe.not_recorded"))
     else:
-        row("body_site", _words(payload["body_site"]) if payload["body_site"] else said("describe.not_recorded"))
+        # In the device's own words, as the nurse chose it (the wire takes no other site).
+        site = payload["body_site"]
+        row("body_site", message(f"body_site.{site}", language) if site else said("describe.not_recorded"))
     rows += time_rows(payload, received_at, dated_from, language)
     score, threshold = payload["score"], payload["threshold"]
     row("score", said("describe.not_run") if score is None else number(score, language, 3))
@@ -143,7 +145,7 @@ def describe(
         verdict = quality["verdict"]
         row("quality", said(f"describe.quality.{verdict}") if verdict in QUALITY_VERDICTS else _words(verdict))
         for reason in quality["reasons"]:
-            row("defect", _words(reason))
+            row("defect", code("defect", reason, language))
         for name, value in sorted(quality["measures"].items()):
             rows.append((f"  {_words(name)}", number(float(f"{value:.3g}"), language, _places(value))))
     rows += _result_v2_rows(payload, language)
