@@ -30,6 +30,33 @@ def test_every_page_needs_a_session_and_sign_in_needs_its_csrf_token(engine: Eng
     assert client.get("/").status_code == 200
 
 
+def test_a_reader_whose_session_ended_signs_in_back_to_the_page_they_were_on_and_only_this_stations(
+    engine: Engine,
+) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    client.cookies.clear()
+    page = f"/results/{result_id}"
+    assert (
+        client.get(f"{page}?triage=refer").headers["location"]
+        == f"/sign-in?back=%2Fresults%2F{result_id}%3Ftriage%3Drefer"
+    )
+    read = client.post(f"{page}/reads", data={"verdict": "refer", "urgency": "soon"})  # the read's draft waits there
+    assert read.headers["location"] == f"/sign-in?back=%2Fresults%2F{result_id}"
+    poll = client.get(f"{page}/delivery", headers={"HX-Request": "true", "HX-Current-URL": f"http://station{page}"})
+    assert poll.headers["HX-Redirect"] == f"/sign-in?back=%2Fresults%2F{result_id}"
+    form = client.get(f"/sign-in?back={page}").text
+    assert f'name="back" value="{page}"' in form
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/sign-in", data={"username": "ana", "password": "no", "csrf": csrf, "back": page})
+    assert wrong.headers["location"] == f"/sign-in?failed=1&back=%2Fresults%2F{result_id}"
+    for elsewhere in ("//evil.example/x", "https://evil.example/"):
+        assert 'name="back" value="/"' in client.get("/sign-in", params={"back": elsewhere}).text
+    csrf = csrf_of(client, f"/sign-in?back={page}")
+    signed = client.post("/sign-in", data={"username": "ana", "password": PASSWORD, "csrf": csrf, "back": page})
+    assert signed.headers["location"] == page
+
+
 def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_and_pages(engine: Engine) -> None:
     no_refer = add_results(engine, "cam-01", "site-a", [0.05], captured_at=DAY)
     refer_new = add_results(engine, "cam-01", "site-a", [0.9], captured_at=DAY + timedelta(hours=2))
