@@ -258,10 +258,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The photo the device shared for this result",
         "fr": "La photo partagée par l'appareil pour ce résultat",
     },
+    "photo.keys": {
+        "en": "The photo: the arrow keys move it, + and - zoom",
+        "fr": "La photo : les flèches la déplacent, + et - zooment",
+    },
     "photo.audited": {
-        "en": "Every view of this photo is recorded in the audit log. Drag to pan, wheel or buttons to zoom.",
-        "fr": "Chaque affichage de cette photo est consigné dans le journal d'audit. Faites glisser pour "
-        "déplacer ; molette ou boutons pour zoomer.",
+        "en": "Every view of this photo is recorded in the audit log. Drag or arrow keys to pan, wheel, "
+        "buttons or + and - to zoom.",
+        "fr": "Chaque affichage de cette photo est consigné dans le journal d'audit. Faites glisser ou "
+        "utilisez les flèches pour déplacer ; molette, boutons ou + et - pour zoomer.",
     },
     # one result
     "result.title": {"en": "Result", "fr": "Résultat"},

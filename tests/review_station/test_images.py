@@ -262,3 +262,35 @@ def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engi
         assert page.get_attribute("[data-view=red_free]", "aria-pressed") == "true"
     wait_until(lambda: len([e for e in image_events(engine) if e["kind"] == "view"]) == 2, 10, "both views audited")
     assert [e["view"] for e in image_events(engine) if e["kind"] == "view"] == ["colour", "red_free"]
+
+
+def test_in_chromium_a_reader_without_a_mouse_zooms_and_pans_the_photo_by_keyboard(
+    engine, keys, retina_rgb, playwright
+):
+    """The buttons zoom about the centre and only a drag panned: by keyboard the edges of a zoomed
+    photo (the temporal arcades, a lesion's border) were out of reach."""
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(config_with(keys), engine) as base, chromium_page(playwright) as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Worklist")
+        page.goto(f"{base}/results/{result_id}")
+        photo = page.locator("#shared-photo")
+        wait_until(lambda: photo.evaluate("element => element.naturalWidth > 0"), 10, "the photo")
+        for _ in range(30):  # Tab to the photo, as a keyboard does
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.classList.contains('photo-frame')"):
+                break
+        else:
+            raise AssertionError("the photo never takes the keyboard's focus")
+        fitted = photo.evaluate("element => element.style.transform")
+        page.keyboard.press("+")
+        zoomed = photo.evaluate("element => element.style.transform")
+        assert zoomed != fitted
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+        panned = photo.evaluate("element => element.style.transform")
+        assert panned != zoomed and "scale" in panned
