@@ -15,12 +15,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, Row, Select, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import firmware_app.web
 from edgescreen_wire import typed_text
@@ -277,6 +279,16 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         language = language_of(request)
         title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
         return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_such_page(request: Request, error: StarletteHTTPException) -> Response:
+        """An address naming no page of the station (a mistyped or stale link, a form's address opened as
+        a page): the message page in the reader's words, not the framework's English JSON."""
+        if error.status_code not in (404, 405):
+            return await http_exception_handler(request, error)
+        page = refusal(request, error.status_code, "error.not_found", "error.no_such_page", session_user(request))
+        page.headers.update(error.headers or {})  # a 405's Allow
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

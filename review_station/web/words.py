@@ -893,6 +893,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the form is stale or forged (CSRF check failed): reload the page",
         "fr": "le formulaire est périmé ou falsifié (contrôle CSRF échoué) : rechargez la page",
     },
+    "error.no_such_page": {
+        "en": "no page of this station has this address",
+        "fr": "aucune page de cette station n'a cette adresse",
+    },
     "error.no_such_result": {"en": "no such result", "fr": "aucun résultat de ce nom"},
     "error.no_result_id": {
         "en": "no such result: a result id is 32 hexadecimal digits",
