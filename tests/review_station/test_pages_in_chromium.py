@@ -177,3 +177,19 @@ def test_a_draft_is_never_put_into_a_form_after_a_read_was_recorded(engine: Engi
         assert "Amend" in page.inner_text("#read-form legend")
         assert page.input_value("textarea[name=comment]") == ""
         assert page.input_value("select[name=verdict]") == ""
+
+
+def test_a_draft_is_its_readers_alone_on_a_shared_computer(engine: Engine, playwright: Playwright) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    for name in ("ana", "ben"):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=verdict]", "refer")
+        page.fill("textarea[name=comment]", "ana's unfinished read")
+        with page.expect_navigation():
+            page.click("text=Sign out")
+        sign_in_on(page, base, "ben")  # the same tab
+        page.goto(f"{base}/results/{result_id}")
+        assert page.input_value("textarea[name=comment]") == "" and page.input_value("select[name=verdict]") == ""

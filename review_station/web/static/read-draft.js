@@ -7,7 +7,8 @@
   const form = document.getElementById("read-form");
   if (!form || form.dataset.draft) return;
   form.dataset.draft = "1";
-  const key = `read-draft:${form.dataset.result}`, reads = form.dataset.reads;
+  // The reader's own: on a shared computer, whoever signs in next in this tab never gets it in their form.
+  const key = `read-draft:${form.dataset.reader}:${form.dataset.result}`, reads = form.dataset.reads;
   const fields = () => Array.from(form.elements).filter((field) => field.name && field.type !== "hidden");
 
   const kept = JSON.parse(sessionStorage.getItem(key) || "null");
