@@ -52,7 +52,7 @@ from review_station.verdicts import (
     verdict_schema,
 )
 from review_station.web import plots, words
-from review_station.web.describe import describe
+from review_station.web.describe import describe, photographed
 from review_station.web.inputs import InputRefused, ResultId, seen_number, typed
 from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
@@ -431,6 +431,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "result": result,
             "result_id": result_id,
             "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from, language),
+            "photographed": photographed(result.payload, language),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],
