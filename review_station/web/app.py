@@ -7,19 +7,22 @@ worklist table when a filter changes and polls a verdict's delivery state until 
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, Row, Select, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import firmware_app.web
 from edgescreen_wire import typed_text
@@ -49,7 +52,7 @@ from review_station.verdicts import (
     verdict_schema,
 )
 from review_station.web import plots, words
-from review_station.web.describe import describe
+from review_station.web.describe import describe, photographed
 from review_station.web.inputs import InputRefused, ResultId, seen_number, typed
 from review_station.web.photo import add_photo_routes
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters, next_awaiting, worklist_page
@@ -59,6 +62,8 @@ HERE = Path(__file__).resolve().parent
 HTMX = Path(firmware_app.web.__file__).resolve().parent / "static" / "htmx.min.js"
 # Keeps the read form's urgency routine beside a "no referral" (the server refuses any other).
 READ_FORM_SCRIPT = HERE / "static" / "read-form.js"
+# Keeps a read being written in the reader's tab until it is recorded: a session's end does not lose it.
+READ_DRAFT_SCRIPT = HERE / "static" / "read-draft.js"
 SESSION_COOKIE = "review_session"
 SIGN_IN_COOKIE = "review_sign_in"
 # The reader's language, remembered by their browser for a year: the sign-in page, before any account,
@@ -108,6 +113,22 @@ def delivery_shown(delivery: Row | None) -> str:
     return f"{delivery.state}.{delivery.attempts}" if delivery else "none"
 
 
+def sign_in_url(back: str = "/", **flags: int) -> str:
+    """The sign-in page, leading back to ``back`` (a path of this station; the worklist, left unsaid)."""
+    query = urlencode({**flags, "back": back} if back != "/" else flags)
+    return f"/sign-in?{query}" if query else "/sign-in"
+
+
+def page_of(request: Request) -> str:
+    """The page a request was made from, for the sign-in to lead back to when the session had ended:
+    the page asked for, or, for a form sent from a result's page (a read, a settlement), that page, where
+    the read being written waits (``static/read-draft.js``); the worklist for any other form."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    on_result = re.fullmatch(r"(/results/[0-9a-f]{32})/[a-z-]+", request.url.path)
+    return on_result.group(1) if on_result else "/"
+
+
 def local_path(back: str) -> str:
     """``back`` if it is a path of this station, else the worklist: the language switch sends the reader
     back to the page they switched on, never to another site (``//host`` or ``https://``)."""
@@ -124,6 +145,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     @app.get("/static/read-form.js", include_in_schema=False)
     def read_form_script() -> FileResponse:
         return FileResponse(READ_FORM_SCRIPT, media_type="text/javascript")
+
+    @app.get("/static/read-draft.js", include_in_schema=False)
+    def read_draft_script() -> FileResponse:
+        return FileResponse(READ_DRAFT_SCRIPT, media_type="text/javascript")
 
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["ADJUDICATORS"] = ADJUDICATORS  # who sees the export (base.html)
@@ -227,9 +252,12 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
-        if request.headers.get("HX-Request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/sign-in"})
-        return RedirectResponse("/sign-in", status_code=303)
+        """To the sign-in page, which leads back to the page the reader was on once they are signed in."""
+        if request.headers.get("HX-Request"):  # a poll: back to the page that polled
+            back = urlsplit(request.headers.get("HX-Current-URL", "/"))
+            signing_in = sign_in_url(back=back.path + (f"?{back.query}" if back.query else ""))
+            return Response(status_code=401, headers={"HX-Redirect": signing_in})
+        return RedirectResponse(sign_in_url(back=page_of(request)), status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
@@ -251,6 +279,16 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         language = language_of(request)
         title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
         return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_such_page(request: Request, error: StarletteHTTPException) -> Response:
+        """An address naming no page of the station (a mistyped or stale link, a form's address opened as
+        a page): the message page in the reader's words, not the framework's English JSON."""
+        if error.status_code not in (404, 405):
+            return await http_exception_handler(request, error)
+        page = refusal(request, error.status_code, "error.not_found", "error.no_such_page", session_user(request))
+        page.headers.update(error.headers or {})  # a 405's Allow
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:
@@ -291,9 +329,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     # signing in and out
 
     @app.get("/sign-in")
-    def sign_in_page(request: Request, failed: str = "", stale: str = "") -> Response:
+    def sign_in_page(request: Request, failed: str = "", stale: str = "", back: str = "/") -> Response:
         token = secrets.token_urlsafe(24)
-        response = render(request, "sign_in.html", csrf=token, failed=bool(failed), stale=bool(stale), user=None)
+        said = {"failed": bool(failed), "stale": bool(stale), "back": local_path(back)}
+        response = render(request, "sign_in.html", csrf=token, user=None, **said)
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
 
@@ -302,14 +341,15 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         """Every answer is a redirect to a page to GET (POST-redirect-GET): reloading what follows a
         sign-in never sends the password again. A stale or forged form signs nobody in."""
         form = await request.form()
+        back = local_path(str(form.get("back", "/")))
         expected = request.cookies.get(SIGN_IN_COOKIE, "")
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
-            return RedirectResponse("/sign-in?stale=1", status_code=303)
+            return RedirectResponse(sign_in_url(stale=1, back=back), status_code=303)
         try:
             token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
         except accounts.SignInRefused:
-            return RedirectResponse("/sign-in?failed=1", status_code=303)
-        response = RedirectResponse("/", status_code=303)
+            return RedirectResponse(sign_in_url(failed=1, back=back), status_code=303)
+        response = RedirectResponse(back, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             token,
@@ -391,6 +431,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "result": result,
             "result_id": result_id,
             "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from, language),
+            "photographed": photographed(result.payload, language),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],

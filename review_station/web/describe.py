@@ -17,7 +17,7 @@ from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, re
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
 from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
-from review_station.web.words import number, say
+from review_station.web.words import code, number, say
 
 QUALITY_VERDICTS = ("good", "usable", "reject")
 
@@ -97,6 +97,16 @@ def time_rows(
     return [(say("figure.captured", language), captured), (say("figure.dated", language), dated)]
 
 
+def photographed(payload: dict[str, Any], language: str = "en") -> str:
+    """Which eye, or where on the skin, the photo was taken: the body site in the device's own words,
+    as the nurse chose it (the wire takes no other eye nor site)."""
+    if payload["modality"] == "fundus":
+        eye = payload["eye"]
+        return say(f"describe.eye.{eye}", language) if eye else say("describe.not_recorded", language)
+    site = payload["body_site"]
+    return message(f"body_site.{site}", language) if site else say("describe.not_recorded", language)
+
+
 def describe(
     payload: dict[str, Any], models_directory: Path, received_at: datetime, dated_from: str, language: str = "en"
 ) -> list[tuple[str, str]]:
@@ -112,11 +122,7 @@ def describe(
     rows: list[tuple[str, str]] = []
     row("triage", said(f"describe.triage.{payload['triage']}"))
     row("modality", said(f"describe.{'fundus' if payload['modality'] == 'fundus' else 'dermoscopy'}"))
-    if payload["modality"] == "fundus":
-        eye = payload["eye"]
-        row("eye", said(f"describe.eye.{eye}") if eye in ("L", "R") else eye or said("describe.not_recorded"))
-    else:
-        row("body_site", _words(payload["body_site"]) if payload["body_site"] else said("describe.not_recorded"))
+    row("eye" if payload["modality"] == "fundus" else "body_site", photographed(payload, language))
     rows += time_rows(payload, received_at, dated_from, language)
     score, threshold = payload["score"], payload["threshold"]
     row("score", said("describe.not_run") if score is None else number(score, language, 3))
@@ -143,7 +149,7 @@ def describe(
         verdict = quality["verdict"]
         row("quality", said(f"describe.quality.{verdict}") if verdict in QUALITY_VERDICTS else _words(verdict))
         for reason in quality["reasons"]:
-            row("defect", _words(reason))
+            row("defect", code("defect", reason, language))
         for name, value in sorted(quality["measures"].items()):
             rows.append((f"  {_words(name)}", number(float(f"{value:.3g}"), language, _places(value))))
     rows += _result_v2_rows(payload, language)

@@ -97,6 +97,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": " : en tête de liste, les plus urgents et les plus anciens d'abord.",
     },
     "worklist.nothing_awaits": {"en": "Nothing here awaits your read.", "fr": "Rien ici n'attend votre lecture."},
+    "worklist.disagreements.one": {
+        "en": "{count} result's two reads disagree",
+        "fr": "Les deux lectures de {count} résultat divergent",
+    },
+    "worklist.disagreements.other": {
+        "en": "{count} results' two reads disagree",
+        "fr": "Les deux lectures de {count} résultats divergent",
+    },
+    "worklist.disagreements_then": {
+        "en": ": each awaits your adjudication, and its device no verdict until then:",
+        "fr": " : chacun attend votre arbitrage, et son appareil aucun avis d'ici là :",
+    },
     "worklist.flagged.one": {"en": "{count} result in all", "fr": "{count} résultat en tout"},
     "worklist.flagged.other": {"en": "{count} results in all", "fr": "{count} résultats en tout"},
     "worklist.flagged_then": {
@@ -154,6 +166,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "quality.good": {"en": "good", "fr": "bonne"},
     "quality.usable": {"en": "usable", "fr": "utilisable"},
     "quality.reject": {"en": "reject", "fr": "refusée"},
+    # The quality gate's reasons (``quality.reasons``), for the specialist: what is wrong with the photo,
+    # where the device's sentences (``quality.<reason>``) tell the nurse how to retake it.
+    "defect.blurred": {"en": "blurred", "fr": "floue"},
+    "defect.bubbles": {"en": "air bubbles", "fr": "bulles d'air"},
+    "defect.compressed": {"en": "compression artefacts", "fr": "artefacts de compression"},
+    "defect.edge_artefact": {"en": "artefact at the edge of the field", "fr": "artefact au bord du champ"},
+    "defect.field_cut": {"en": "field of view cut off", "fr": "champ coupé"},
+    "defect.field_too_small": {"en": "field of view too small", "fr": "champ trop petit"},
+    "defect.glare": {"en": "glare", "fr": "reflets"},
+    "defect.hair": {"en": "hair over the lesion", "fr": "poils sur la lésion"},
+    "defect.lesion_cut": {"en": "lesion cut off by the photo's edge", "fr": "lésion coupée par le bord de la photo"},
+    "defect.lesion_off_centre": {"en": "lesion off centre", "fr": "lésion décentrée"},
+    "defect.lesion_too_small": {"en": "lesion too small in the photo", "fr": "lésion trop petite sur la photo"},
+    "defect.low_contrast": {"en": "low contrast", "fr": "contraste faible"},
+    "defect.macula_outside": {"en": "macula outside the field", "fr": "macula hors du champ"},
+    "defect.no_lesion": {"en": "no lesion found", "fr": "aucune lésion trouvée"},
+    "defect.no_optic_disc": {"en": "optic disc not found", "fr": "papille non trouvée"},
+    "defect.noisy": {"en": "noisy", "fr": "bruitée"},
+    "defect.too_bright": {"en": "too bright", "fr": "trop claire"},
+    "defect.too_dark": {"en": "too dark", "fr": "trop sombre"},
+    "defect.uneven_illumination": {"en": "uneven illumination", "fr": "éclairage inégal"},
+    "defect.no_field_of_view": {"en": "no field of view found", "fr": "aucun champ de vue trouvé"},
+    "defect.greyscale": {"en": "greyscale, no colour", "fr": "en niveaux de gris, sans couleur"},
+    "defect.image_too_small": {"en": "image too small", "fr": "image trop petite"},
+    "defect.red_free": {"en": "red-free (green filter) photo", "fr": "photo anérythre (filtre vert)"},
+    "defect.wrong_modality": {"en": "a retina photo, not skin", "fr": "photo de rétine, pas de peau"},
     "modality.fundus": {"en": "fundus", "fr": "fond d'œil"},
     "modality.dermoscopy": {"en": "dermoscopy", "fr": "dermoscopie"},
     "urgency.routine": {"en": "routine", "fr": "habituelle"},
@@ -220,10 +258,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The photo the device shared for this result",
         "fr": "La photo partagée par l'appareil pour ce résultat",
     },
+    "photo.keys": {
+        "en": "The photo: the arrow keys move it, + and - zoom",
+        "fr": "La photo : les flèches la déplacent, + et - zooment",
+    },
     "photo.audited": {
-        "en": "Every view of this photo is recorded in the audit log. Drag to pan, wheel or buttons to zoom.",
-        "fr": "Chaque affichage de cette photo est consigné dans le journal d'audit. Faites glisser pour "
-        "déplacer ; molette ou boutons pour zoomer.",
+        "en": "Every view of this photo is recorded in the audit log. Drag or arrow keys to pan, wheel, "
+        "buttons or + and - to zoom.",
+        "fr": "Chaque affichage de cette photo est consigné dans le journal d'audit. Faites glisser ou "
+        "utilisez les flèches pour déplacer ; molette, boutons ou + et - pour zoomer.",
     },
     # one result
     "result.title": {"en": "Result", "fr": "Résultat"},
@@ -849,6 +892,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "error.stale_form": {
         "en": "the form is stale or forged (CSRF check failed): reload the page",
         "fr": "le formulaire est périmé ou falsifié (contrôle CSRF échoué) : rechargez la page",
+    },
+    "error.no_such_page": {
+        "en": "no page of this station has this address",
+        "fr": "aucune page de cette station n'a cette adresse",
     },
     "error.no_such_result": {"en": "no such result", "fr": "aucun résultat de ce nom"},
     "error.no_result_id": {

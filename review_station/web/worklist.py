@@ -113,6 +113,7 @@ class Page:
     counts: dict[str, dict[str, int]]  # "state", "triage", "site" -> value -> results under the filters
     awaiting_you: int  # how many of them await the reader
     flagged: int  # how many results, under any filter, hold a refused contrary read to settle
+    disagreements: int  # for a coordinator or admin: how many, under any filter, await their adjudication
 
 
 def awaits(reader: SignedIn) -> ColumnElement[bool]:
@@ -183,7 +184,22 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
         rest = _listed(reader).where(*shown, ~awaiting).order_by(*WORKLIST_ORDER)
         skipped = max(0, offset - awaiting_you)
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
-    return Page(rows, total, page, pages, counts, awaiting_you, flagged_results(connection, reader))
+    flagged = flagged_results(connection, reader)
+    return Page(rows, total, page, pages, counts, awaiting_you, flagged, _disagreements(connection, reader))
+
+
+def _disagreements(connection: Connection, reader: SignedIn) -> int:
+    """How many results of the reader's sites await a coordinator's adjudication, whatever the filters,
+    for a coordinator or admin (0 for a reader, who cannot adjudicate). Listed by the device's triage
+    among every result awaiting them, a disagreement on a ``no_refer`` could sit pages down while its
+    patient is told nothing; the count, from the tallies, heads the worklist instead."""
+    if reader.role not in ADJUDICATORS:
+        return 0
+    tallied = result_tallies.c
+    waiting = select(func.coalesce(func.sum(tallied.results), 0)).where(
+        tallied.state == "disagreement", *reader.site_conditions(tallied.site_id)
+    )
+    return int(connection.execute(waiting).scalar_one())
 
 
 def next_awaiting(connection: Connection, filters: Filters, reader: SignedIn, after: str) -> str | None:

@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from edgescreen_wire.result import RESULT_V2
 from firmware_app.inference.card import read_card
+from firmware_app.messages import CATALOGUE as MESSAGES
+from firmware_app.messages import message
 from review_station.dating import ARRIVAL, CAPTURE
+from review_station.web import words
 from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
 from tests.review_station.kit import result_bytes
@@ -100,3 +103,26 @@ def test_a_capture_time_before_the_project_without_a_flag_is_impossible_and_not_
     rows = dict(describe(json.loads(raw), MODELS_DIR, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), ARRIVAL))
     assert rows["Captured"] == "1970-01-01 00:02:00 UTC (impossible: earlier than EdgeScreen's first day (2026-11-29))"
     assert rows["Dated by the station"] == "2026-12-02 09:00:00 UTC, its arrival here: the device's time is not used"
+
+
+def test_the_body_site_and_the_quality_defects_are_in_the_readers_language() -> None:
+    """A French page said "Site corporel : upper limb" and "défaut : too dark": codes, in English."""
+    quality = {"verdict": "reject", "reasons": ["too_dark", "lesion_cut"], "measures": {}}
+    derm = {"modality": "dermoscopy", "eye": None, "body_site": "upper_limb", "quality": quality}
+    _, raw = result_bytes("cam-01", "site-a", payload=derm)
+    rows = describe(json.loads(raw), MODELS_DIR, received(), CAPTURE, "fr")
+    assert dict(rows)["Site corporel"] == message("body_site.upper_limb", "fr") == "Bras"
+    assert [value for label, value in rows if label == "  défaut"] == [
+        "trop sombre",
+        "lésion coupée par le bord de la photo",
+    ]
+
+
+def test_every_defect_the_device_words_for_the_nurse_is_worded_for_the_specialist() -> None:
+    """The device has an instruction for each reason its gates give (``quality.<reason>``, or a
+    modality's own ``quality.<modality>.<reason>``); a reason the station has no word for would show as
+    its English code on a French page."""
+    words_for_nurse = {key.split(".")[-1] for key in MESSAGES if key.startswith("quality.")}
+    reasons = words_for_nurse - {"good", "usable", "reject", "none_passed", "not_found_whole"}
+    assert len(reasons) >= 24
+    assert sorted(reason for reason in reasons if f"defect.{reason}" not in words.CATALOGUE) == []

@@ -29,6 +29,7 @@ from review_station.web.photo import VIEWS
 from tests.mqtt_broker import wait_until
 from tests.records.kit import small_photo
 from tests.review_station.browser import chromium_page, served
+from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.web_kit import PASSWORD, add_results, announcing, hold_photo, signed_in_client
 from tests.sharing.kit import jpeg_markers, station_keys
 
@@ -262,3 +263,51 @@ def test_in_chromium_the_photo_zooms_pans_and_switches_to_the_green_channel(engi
         assert page.get_attribute("[data-view=red_free]", "aria-pressed") == "true"
     wait_until(lambda: len([e for e in image_events(engine) if e["kind"] == "view"]) == 2, 10, "both views audited")
     assert [e["view"] for e in image_events(engine) if e["kind"] == "view"] == ["colour", "red_free"]
+
+
+def test_in_chromium_a_reader_without_a_mouse_zooms_and_pans_the_photo_by_keyboard(
+    engine, keys, retina_rgb, playwright
+):
+    """The buttons zoom about the centre and only a drag panned: by keyboard the edges of a zoomed
+    photo (the temporal arcades, a lesion's border) were out of reach."""
+    result_id, _ = with_photo(engine, keys, retina_rgb)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(config_with(keys), engine) as base, chromium_page(playwright) as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=Worklist")
+        page.goto(f"{base}/results/{result_id}")
+        photo = page.locator("#shared-photo")
+        wait_until(lambda: photo.evaluate("element => element.naturalWidth > 0"), 10, "the photo")
+        for _ in range(30):  # Tab to the photo, as a keyboard does
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.classList.contains('photo-frame')"):
+                break
+        else:
+            raise AssertionError("the photo never takes the keyboard's focus")
+        fitted = photo.evaluate("element => element.style.transform")
+        page.keyboard.press("+")
+        zoomed = photo.evaluate("element => element.style.transform")
+        assert zoomed != fitted
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowDown")
+        panned = photo.evaluate("element => element.style.transform")
+        assert panned != zoomed and "scale" in panned
+
+
+def test_in_chromium_the_eye_is_in_sight_with_the_photo_and_the_read_form_on_a_laptop(
+    engine, keys, retina_rgb, playwright
+):
+    """The eye was said only in the figures under the photo, below a 1366x768 screen's fold: a grader
+    saw the photo and the form but not which eye the device said it was."""
+    result_id, _ = with_photo(engine, keys, retina_rgb)  # the device's left eye
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(config_with(keys), engine) as base, chromium_page(playwright, 1366, 768) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        wait_until(lambda: page.locator("#shared-photo").count() == 1, 10, "the photo panel")
+        in_sight = page.locator("text=left eye").first.bounding_box()
+        assert in_sight is not None and in_sight["y"] + in_sight["height"] <= 768
+        assert page.locator("#read-form").bounding_box()["y"] < 768

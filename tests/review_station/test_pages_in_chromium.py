@@ -3,10 +3,13 @@ worklist result by result, by keyboard, and at phone width as well as on a desk.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from playwright.sync_api import Playwright
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
 from review_station import accounts
+from review_station.storage.tables import reads, sessions
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import PASSWORD, add_results, station
@@ -117,3 +120,76 @@ def read_and_go_on(playwright: Playwright, engine: Engine, base: str, read: str,
         snap(page, "result-read-390")
         page.click("text=Next result awaiting you →")
         assert page.url == f"{base}/results/{following}?"
+
+
+def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_signing_in_again(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """The session ended while the reader wrote: "Record the read" led to the sign-in page, and signing
+    in to the worklist, the grading, verdict, urgency and comment gone."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    read = {"icdr_grade": "severe", "maculopathy": "absent", "verdict": "refer", "urgency": "soon"}
+    comment = "Venous beading in two quadrants: see within the month"
+    with served(station(), engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        for name, value in read.items():
+            page.select_option(f"select[name={name}]", value)
+        page.fill("textarea[name=comment]", comment)
+        with engine.begin() as connection:  # the session's time is up
+            connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        with page.expect_navigation():
+            page.click("text=Record the read")
+        assert "/sign-in" in page.url
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.url == f"{base}/results/{result_id}"
+        assert {name: page.input_value(f"select[name={name}]") for name in read} == read
+        assert page.input_value("textarea[name=comment]") == comment
+        with page.expect_navigation():
+            page.click("text=Record the read")
+    with engine.connect() as connection:
+        stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
+    assert tuple(stored) == ("refer", "soon", comment)
+
+
+def test_a_draft_is_never_put_into_a_form_after_a_read_was_recorded(engine: Engine, playwright: Playwright) -> None:
+    """A coordinator's draft amendment is for the reads they saw: once another read is recorded the
+    page's form starts blank, as the amendment it would have made is refused."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    with served(station(), engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base, "cleo")
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=verdict]", "ungradable")
+        page.fill("textarea[name=comment]", "a draft")
+        page.reload()
+        assert page.input_value("textarea[name=comment]") == "a draft"  # kept while nothing changed
+        page.select_option("select[name=icdr_grade]", "none")
+        page.select_option("select[name=maculopathy]", "absent")
+        page.select_option("select[name=verdict]", "no_refer")
+        page.fill("textarea[name=comment]", "recorded")
+        with page.expect_navigation():
+            page.click("text=Record the read")
+        assert "Amend" in page.inner_text("#read-form legend")
+        assert page.input_value("textarea[name=comment]") == ""
+        assert page.input_value("select[name=verdict]") == ""
+
+
+def test_a_draft_is_its_readers_alone_on_a_shared_computer(engine: Engine, playwright: Playwright) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    for name in ("ana", "ben"):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        page.select_option("select[name=verdict]", "refer")
+        page.fill("textarea[name=comment]", "ana's unfinished read")
+        with page.expect_navigation():
+            page.click("text=Sign out")
+        sign_in_on(page, base, "ben")  # the same tab
+        page.goto(f"{base}/results/{result_id}")
+        assert page.input_value("textarea[name=comment]") == "" and page.input_value("select[name=verdict]") == ""

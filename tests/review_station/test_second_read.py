@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import Engine, select
@@ -114,3 +115,21 @@ def test_two_comments_share_the_wire_s_limit_a_short_one_whole(engine: Engine) -
     comment = sent(engine)["comment"]
     assert len(comment) == MAX_COMMENT and comment.startswith(f"{FIRST}see the lower edge\n{SECOND}bbb")
     assert comment.endswith("b…")
+
+
+def test_a_coordinator_is_told_of_every_disagreement_however_far_down_the_worklist_lists_it(engine: Engine) -> None:
+    """A disagreement is listed among every result awaiting a coordinator by the device's triage: one
+    on a "no referral" sits below a page of referrals, and its patient is told nothing meanwhile."""
+    first, second = fundus("refer", "soon", "moderate", "absent"), fundus("no_refer", "routine", "none", "absent")
+    assert two_reads(engine, {"score": 0.1, "triage": "no_refer"}, first, second) == "disagreement"
+    add_results(engine, "cam-02", "site-b", [0.9] * 12)  # more referrals awaiting a read than a page holds
+    config = station(second_read_sites=("site-a",))
+    cleo = signed_in_client(engine, config, "cleo", "coordinator")
+    for page in (cleo.get("/").text, cleo.get("/?site=site-b").text):  # any filter: still told
+        assert 'data-state="disagreement"' not in page  # the row itself is on a later page
+        told = re.search(r'data-test="disagreement-count">(.*?)</p>', page, re.S).group(1)  # type: ignore[union-attr]
+        assert "1 result&#39;s two reads disagree" in told and 'href="/?state=disagreement"' in told
+    elsewhere = signed_in_client(engine, config, "cole", "coordinator", sites=frozenset({"site-b"}))
+    reviewer = signed_in_client(engine, config, "dina", "reviewer")
+    for page in (elsewhere.get("/").text, reviewer.get("/").text):  # not their site; not theirs to settle
+        assert 'data-test="disagreement-count"' not in page

@@ -6,12 +6,14 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+from markupsafe import escape
 from sqlalchemy import Engine, func, select, update
 
 from review_station import audit, dashboard
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, results
 from review_station.verdicts import resend_verdicts
+from review_station.web.words import say
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
@@ -28,6 +30,49 @@ def test_every_page_needs_a_session_and_sign_in_needs_its_csrf_token(engine: Eng
     assert sign_in(client, "ana", "not the password") == "/sign-in?failed=1"
     assert sign_in(client, "ana", PASSWORD) == "/"
     assert client.get("/").status_code == 200
+
+
+def test_a_reader_whose_session_ended_signs_in_back_to_the_page_they_were_on_and_only_this_stations(
+    engine: Engine,
+) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    client.cookies.clear()
+    page = f"/results/{result_id}"
+    assert (
+        client.get(f"{page}?triage=refer").headers["location"]
+        == f"/sign-in?back=%2Fresults%2F{result_id}%3Ftriage%3Drefer"
+    )
+    read = client.post(f"{page}/reads", data={"verdict": "refer", "urgency": "soon"})  # the read's draft waits there
+    assert read.headers["location"] == f"/sign-in?back=%2Fresults%2F{result_id}"
+    poll = client.get(f"{page}/delivery", headers={"HX-Request": "true", "HX-Current-URL": f"http://station{page}"})
+    assert poll.headers["HX-Redirect"] == f"/sign-in?back=%2Fresults%2F{result_id}"
+    form = client.get(f"/sign-in?back={page}").text
+    assert f'name="back" value="{page}"' in form
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/sign-in", data={"username": "ana", "password": "no", "csrf": csrf, "back": page})
+    assert wrong.headers["location"] == f"/sign-in?failed=1&back=%2Fresults%2F{result_id}"
+    for elsewhere in ("//evil.example/x", "https://evil.example/"):
+        assert 'name="back" value="/"' in client.get("/sign-in", params={"back": elsewhere}).text
+    csrf = csrf_of(client, f"/sign-in?back={page}")
+    signed = client.post("/sign-in", data={"username": "ana", "password": PASSWORD, "csrf": csrf, "back": page})
+    assert signed.headers["location"] == page
+
+
+def test_an_address_naming_no_page_answers_the_stations_page_in_the_readers_language(engine: Engine) -> None:
+    """A mistyped or stale link answered FastAPI's JSON, in English: {"detail":"Not Found"}."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    client.get("/language/fr")
+    said = str(escape(say("error.no_such_page", "fr")))
+    missing = client.get("/resultats")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert said in missing.text and "ana" in missing.text  # the station's page, its navigation kept
+    opened = client.get(f"/results/{result_id}/reads")  # a form's address opened as a page
+    assert opened.status_code == 405 and opened.headers["allow"] == "POST" and said in opened.text
+    client.cookies.clear()
+    client.cookies.set("review_language", "fr")
+    assert said in client.get("/resultats").text
 
 
 def test_the_worklist_puts_refer_and_ungradable_first_oldest_first_with_counts_and_pages(engine: Engine) -> None:
