@@ -588,15 +588,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
     # retake of a patient it cleared, an urgent or "soon" referral, a referral of a photo it could not
-    # grade: records/verdicts.py).
+    # grade: records/verdicts.py). Two lines of the 800x480 top bar at most, as every banner, with the
+    # urgent count (French asks to "rappeler" them: "contacter ... pour les rappeler" ran to three).
     "status.call_back.one": {
         "en": "A specialist asks you to contact a patient: open the record to call them back.",
-        "fr": "Un spécialiste vous demande de contacter un patient : ouvrez son dossier pour le rappeler.",
+        "fr": "Un spécialiste vous demande de rappeler un patient : ouvrez son dossier.",
     },
     "status.call_back.other": {
         "en": "Specialists ask you to contact {count} patients: open their records to call them back.",
-        "fr": "Des spécialistes vous demandent de contacter {count} patients : ouvrez leurs dossiers pour les "
-        "rappeler.",
+        "fr": "Des spécialistes vous demandent de rappeler {count} patients : ouvrez leurs dossiers.",
     },
     # After it, when some are urgent: the one patient, or how many of them (never "Urgent." for 1 of 3).
     "status.call_back_urgent": {"en": "Urgent.", "fr": "Urgent."},
@@ -609,7 +609,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "status.camera_not_set_up": {
         "en": "The camera is not set up right: call the technician.",
-        "fr": "La caméra est mal configurée : appelez le technicien.",
+        "fr": "Caméra mal configurée : appelez le technicien.",
     },
     # Beside any other banner: never hidden (a camera set up wrong may wait days for the technician).
     "status.call_back_count": {"en": "Call back: {count}", "fr": "À rappeler : {count}"},
@@ -618,8 +618,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
     "banner.offline": {
         "en": "The site server has been unreachable for {duration}: results wait on this device. Check the network.",
-        "fr": "Serveur du site injoignable depuis {duration} : les résultats attendent sur l'appareil. "
-        "Vérifiez le réseau.",
+        "fr": "Serveur injoignable depuis {duration} : les résultats attendent sur l'appareil. Vérifiez le réseau.",
     },
     "signin.title": {"en": "Sign in", "fr": "Connexion"},
     "signin.who": {"en": "Who is screening?", "fr": "Qui fait le dépistage ?"},

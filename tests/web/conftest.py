@@ -10,12 +10,14 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from firmware_app.app import open_store
 from firmware_app.config import Config, load_config
 from firmware_app.operators import Operators
+from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.run import make_server
 from tests.chromium import launch_args
 from tests.conftest import PROJECT_ROOT, write_rgb
@@ -137,6 +139,22 @@ def app(tmp_path: Path, retina_jpeg: Path) -> Iterator[RunningApp]:
     app.show(retina_jpeg)
     yield app
     next(running, None)
+
+
+@pytest.fixture()
+def status_shown(monkeypatch) -> dict[str, Any]:
+    """What the status bar shows over the device's own (``pages_session.status``): a test puts in it
+    the banners and counts it needs (a lost camera, a day offline, a dozen call-backs) without making
+    them happen; each page drawn after a change shows it."""
+    real = pages_session.status
+    shown: dict[str, Any] = {}
+
+    def status(web) -> dict[str, Any]:
+        return real(web) | shown
+
+    for module in (pages_session, pages_capture, pages_records):
+        monkeypatch.setattr(module, "status", status)
+    return shown
 
 
 def switch_to(page, language: str) -> None:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.server import CAMERA_NOT_SET_UP
 from firmware_app.web.wording import readable_date
 from tests.web.conftest import (
@@ -112,7 +111,7 @@ CUT = """e => [e, ...e.querySelectorAll("*")]
 
 
 @pytest.fixture()
-def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[RunningApp, str]]:
+def banner_app(request, tmp_path, retina_jpeg, status_shown) -> Iterator[tuple[RunningApp, str]]:
     """The app with one banner of the status bar shown, at its longest: the offline one for real
     (no broker, ``offline_banner_after_s = 1``; said at its longest, 90 minutes: longer is said in hours,
     then days), the others put in the status bar's data (a call-back of 12 patients, all urgent; the
@@ -120,21 +119,13 @@ def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[Ru
     with ``+call-back``, patients to call back as well (12, all urgent: the count at its longest), with
     ``+offline`` the site server unreachable as well (said by the connection beside the banner)."""
     banner = request.param
-    real = pages_session.status
-
-    def with_banner(web) -> dict:
-        bar = real(web)
-        if bar["offline_minutes"] is not None:
-            bar["offline_minutes"] = 90
-        if "call-back" in banner:
-            bar["to_call_back"] = {"patients": 12, "urgent": 12}
-        if banner.startswith("camera"):
-            not_set_up = banner.startswith("camera-not-set-up")
-            bar["camera_banner"] = CAMERA_NOT_SET_UP if not_set_up else "banner.camera_lost"
-        return bar
-
-    for module in (pages_session, pages_capture, pages_records):
-        monkeypatch.setattr(module, "status", with_banner)
+    if "offline" in banner:
+        status_shown["offline_minutes"] = 90
+    if "call-back" in banner:
+        status_shown["to_call_back"] = {"patients": 12, "urgent": 12}
+    if banner.startswith("camera"):
+        not_set_up = banner.startswith("camera-not-set-up")
+        status_shown["camera_banner"] = CAMERA_NOT_SET_UP if not_set_up else "banner.camera_lost"
     running = start_app(tmp_path, app="offline_banner_after_s = 1\n" if "offline" in banner else "")
     app = next(running)
     app.show(retina_jpeg)

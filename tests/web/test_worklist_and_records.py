@@ -346,7 +346,7 @@ def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_e
     page.wait_for_url("**/ready")
     banners = {
         "en": "A specialist asks you to contact a patient",
-        "fr": "Un spécialiste vous demande de contacter un patient",
+        "fr": "Un spécialiste vous demande de rappeler un patient",
     }
     badges = {
         "en": "Specialist asks for an urgent referral. Contact the patient",
@@ -584,11 +584,11 @@ def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page,
     page.wait_for_url("**/ready")
     one = {
         "en": "A specialist asks you to contact a patient: open the record to call them back.",
-        "fr": "Un spécialiste vous demande de contacter un patient\xa0: ouvrez son dossier pour le rappeler.",
+        "fr": "Un spécialiste vous demande de rappeler un patient\xa0: ouvrez son dossier.",
     }
     two = {
         "en": "Specialists ask you to contact 2 patients: open their records to call them back.",
-        "fr": "Des spécialistes vous demandent de contacter 2 patients\xa0: ouvrez leurs dossiers pour les rappeler.",
+        "fr": "Des spécialistes vous demandent de rappeler 2 patients\xa0: ouvrez leurs dossiers.",
     }
     assert banner_reads(page, one, "ready-call-back-one-patient")
     referred_by_the_specialist(app, "T-4", ("R",))
@@ -596,8 +596,7 @@ def test_the_call_back_banner_counts_a_patient_referred_for_both_eyes_once(page,
     referred_by_the_specialist(app, "T-5", ("R",), urgency="urgent")
     three = {
         "en": "Specialists ask you to contact 3 patients: open their records to call them back. 1 urgent.",
-        "fr": "Des spécialistes vous demandent de contacter 3 patients\xa0: ouvrez leurs dossiers pour les rappeler. "
-        "Dont 1 urgent.",
+        "fr": "Des spécialistes vous demandent de rappeler 3 patients\xa0: ouvrez leurs dossiers. Dont 1 urgent.",
     }
     assert banner_reads(page, three, "ready-call-back-one-urgent-of-three")
 
