@@ -1,7 +1,7 @@
 """Backup and restore of the records with SQLite's online backup API.
 
-The backup API copies a consistent snapshot page by page while the app and the sync worker keep
-writing (WAL readers never block writers), so a backup needs no downtime. The records key is never
+The backup API copies a consistent snapshot in one read of the records while the app and the sync
+worker keep writing (WAL readers never block writers), so a backup needs no downtime. The records key is never
 in a backup: the images and the sealed fields in it stay unreadable without the key file, which is
 kept apart (README, "Backup"). A restore refuses anything that would lose data or that could not be
 read afterwards: an existing database, a damaged backup, a broken audit chain, another key; and
@@ -38,7 +38,6 @@ from firmware_app.records.witness import (
     write_witness,
 )
 
-PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
 LAST_BACKUP = "last_backup"
 
@@ -80,10 +79,16 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
 
 
 def _snapshot(source: sqlite3.Connection, path: Path) -> None:
-    """Copy ``source`` page by page into the empty file ``path``, as one self-contained file, flushed."""
+    """Copy ``source`` into the empty file ``path``, as one self-contained file, flushed.
+
+    In one step: a copy made in steps starts over whenever another connection commits between two of
+    them (the app recording, the sync worker marking a result sent), so the gigabytes of a campaign's
+    records on a slow stick, copied from a device at work, might never finish. One step is one read
+    of the records (WAL: the writers go on; the WAL waits for the copy to fold back, which
+    ``erased_pages`` is made for)."""
     destination = sqlite3.connect(path)
     try:
-        source.backup(destination, pages=PAGES_PER_STEP)
+        source.backup(destination)
         destination.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
     finally:
         destination.close()
