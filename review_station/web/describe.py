@@ -98,13 +98,13 @@ def time_rows(
 
 
 def photographed(payload: dict[str, Any], language: str = "en") -> str:
-    """Which eye, or where on the skin, the photo was taken: the body site in the device's own words,
-    as the nurse chose it (the wire takes no other eye nor site)."""
+    """Which eye, or where on the skin, the photo was taken: the body site the nurse chose, in the
+    specialist's anatomy (``body_site.*``, as the dashboard says it too)."""
     if payload["modality"] == "fundus":
         eye = payload["eye"]
         return say(f"describe.eye.{eye}", language) if eye else say("describe.not_recorded", language)
     site = payload["body_site"]
-    return message(f"body_site.{site}", language) if site else say("describe.not_recorded", language)
+    return code("body_site", site, language) if site else say("describe.not_recorded", language)
 
 
 def describe(
@@ -136,11 +136,11 @@ def describe(
     row("model", shown_model)
     point = operating_point(models_directory, model, threshold)
     if point is not None:
-        row("operating_point", said("describe.operating_point", name=point.name))
+        row("operating_point", said("describe.operating_point", name=code("point", point.name, language)))
         row("sensitivity", _estimate("sensitivity", point, language))
         row("specificity", _estimate("specificity", point, language))
     elif model is not None:
-        named = f"{_words(payload['operating_point'])}, " if payload.get("operating_point") else ""
+        named = f"{code('point', payload['operating_point'], language)}, " if payload.get("operating_point") else ""
         row("operating_point", said("describe.unknown_point", named=named))
     quality = payload["quality"]
     if quality is None:
@@ -151,7 +151,9 @@ def describe(
         for reason in quality["reasons"]:
             row("defect", code("defect", reason, language))
         for name, value in sorted(quality["measures"].items()):
-            rows.append((f"  {_words(name)}", number(float(f"{value:.3g}"), language, _places(value))))
+            rows.append(
+                (f"  {code('measure', name, language)}", number(float(f"{value:.3g}"), language, _places(value)))
+            )
     rows += _result_v2_rows(payload, language)
     row("calibration", payload["calibration_id"] or said("describe.uncalibrated"))
     row("result_id", payload["result_id"])

@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+from skimage import data
+
 from edgescreen_wire.result import RESULT_V2
+from firmware_app.capture.frame import Frame
+from firmware_app.config import QualityConfig
 from firmware_app.inference.card import read_card
 from firmware_app.messages import CATALOGUE as MESSAGES
-from firmware_app.messages import message
+from firmware_app.quality.gate import RULES, QualityGate
 from review_station.dating import ARRIVAL, CAPTURE
 from review_station.web import words
 from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
+from tests.lesion_renderer import render_lesion
 from tests.review_station.kit import result_bytes
 
 
@@ -32,7 +38,7 @@ def test_a_known_model_shows_its_operating_point_measures_and_an_unknown_one_say
         "cam-01", "site-a", payload={"model": model, "threshold": point.threshold, "quality": quality}
     )
     rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
-    assert rows["Operating point"].startswith(f"{point.name}:")
+    assert rows["Operating point"].startswith("screening (high sensitivity):") and point.name == "screening"
     assert rows["  sensitivity"].startswith(f"{point.sensitivity.value:.1%} (95% CI {point.sensitivity.ci95[0]:.1%}")
     assert rows["  specificity"].startswith(f"{point.specificity.value:.1%}")
     assert rows["  defect"] == "uneven illumination" and rows["  sharpness"] == "0.812"
@@ -49,7 +55,7 @@ def test_a_v2_dermoscopy_result_shows_its_lesion_skin_tone_and_reference_quality
     rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE))
     assert rows["Lesion diameter"] == "6.5 mm (to 0.5 mm)" and rows["Skin tone"] == "tan"
     assert "usable" in rows["Image quality on the shipped limits"]
-    assert rows["Operating point"].startswith("screening, unknown to this station")
+    assert rows["Operating point"].startswith("screening (high sensitivity), unknown to this station")
     _, v1 = result_bytes("cam-01", "site-a", payload=derm)
     assert "Skin tone" not in dict(describe(json.loads(v1), MODELS_DIR, received(), CAPTURE))
 
@@ -111,7 +117,7 @@ def test_the_body_site_and_the_quality_defects_are_in_the_readers_language() -> 
     derm = {"modality": "dermoscopy", "eye": None, "body_site": "upper_limb", "quality": quality}
     _, raw = result_bytes("cam-01", "site-a", payload=derm)
     rows = describe(json.loads(raw), MODELS_DIR, received(), CAPTURE, "fr")
-    assert dict(rows)["Site corporel"] == message("body_site.upper_limb", "fr") == "Bras"
+    assert dict(rows)["Site corporel"] == "membre supérieur"
     assert [value for label, value in rows if label == "  défaut"] == [
         "trop sombre",
         "lésion coupée par le bord de la photo",
@@ -126,3 +132,47 @@ def test_every_defect_the_device_words_for_the_nurse_is_worded_for_the_specialis
     reasons = words_for_nurse - {"good", "usable", "reject", "none_passed", "not_found_whole"}
     assert len(reasons) >= 24
     assert sorted(reason for reason in reasons if f"defect.{reason}" not in words.CATALOGUE) == []
+
+
+def test_the_quality_measures_and_the_operating_point_are_in_the_readers_language() -> None:
+    """A French page said "Point de fonctionnement : screening : ..." and "sharpness", "illumination cv":
+    the codes, in English."""
+    card = read_card(MODELS_DIR / "dr-referable" / "card.json")
+    model = {"id": card.id, "version": card.version, "sha256": card.sha256}
+    quality = {"verdict": "usable", "reasons": [], "measures": {"sharpness": 0.81234, "unevenness": 0.2}}
+    payload = {"model": model, "threshold": card.operating_point("screening").threshold, "quality": quality}
+    _, raw = result_bytes("cam-01", "site-a", payload=payload)
+    rows = dict(describe(json.loads(raw), MODELS_DIR, received(), CAPTURE, "fr"))
+    assert rows["Point de fonctionnement"].startswith("dépistage (haute sensibilité)\u00a0: sur le jeu de test")
+    assert rows["  netteté"] == "0,812" and rows["  inégalité d'éclairage"] == "0,2"
+    unknown = json.loads(raw) | {"model": model | {"version": "9.9.9"}, "operating_point": "balanced"}
+    assert dict(describe(unknown, MODELS_DIR, received(), CAPTURE, "fr"))["Point de fonctionnement"].startswith(
+        "équilibré, inconnu de cette station"
+    )
+
+
+def _measures_the_device_sends() -> set[str]:
+    """What the device's own gate measures: on a real retina (fundus), a rendered lesion (dermoscopy)
+    and a grey photo (refused for its colour, with its colour measures), and every measure a rule
+    judges (one photo carries only one of dermoscopy's kinds of focus)."""
+    gate = QualityGate(QualityConfig())
+    retina = data.retina()
+    frames = (
+        (retina, "fundus"),
+        (render_lesion().rgb, "dermoscopy"),
+        (np.repeat(retina[:, :, :1], 3, axis=2), "fundus"),
+    )
+    measured = {name for rgb, modality in frames for name in gate.check(Frame(rgb, "test"), modality).measures}
+    return measured | {rule.measure for rules in RULES.values() for rule in rules}
+
+
+def test_every_measure_operating_point_and_body_site_of_the_device_is_worded_for_the_specialist() -> None:
+    """A measure, an operating point (a committed model card's) or a body site (one the nurse can choose)
+    the station has no word for would show as its English code on a French page."""
+    measures = _measures_the_device_sends()
+    points = {name for card in MODELS_DIR.glob("*/card.json") for name in read_card(card).operating_points}
+    sites = {key.removeprefix("body_site.") for key in MESSAGES if key.startswith("body_site.")}
+    assert len(measures) >= 35 and points >= {"screening", "balanced"} and len(sites) >= 7
+    worded = {f"measure.{name}" for name in measures} | {f"point.{name}" for name in points}
+    worded |= {f"body_site.{site}" for site in sites}
+    assert sorted(key for key in worded if key not in words.CATALOGUE) == []

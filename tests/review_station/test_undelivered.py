@@ -4,14 +4,17 @@ device does not hold, a retired device (sent nothing more), a verdict unacknowle
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 
+from firmware_app.inference.card import read_card
 from review_station import devices
 from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit, deliveries
+from tests.conftest import MODELS_DIR
 from tests.mqtt_broker import Tap, wait_until
 from tests.review_station.kit import IngesterThread, roomy_broker, station_config
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
@@ -141,3 +144,29 @@ def test_a_retired_device_is_sent_no_verdict_and_its_verdicts_are_listed(tmp_pat
         for running in (ingester, broker):
             if running:
                 running.stop()
+
+
+def test_a_french_page_shows_no_code_for_a_measure_an_operating_point_or_a_body_site(engine: Engine) -> None:
+    """The French result page said "netteté"'s row as "sharpness" and its operating point "screening",
+    and the dashboard's undelivered verdicts said the body site "upper limb": English codes."""
+    card = read_card(MODELS_DIR / "melanoma" / "card.json")
+    quality = {"verdict": "good", "reasons": [], "measures": {"sharpness": 0.9, "lesion_fraction": 0.3}}
+    skin = {
+        "modality": "dermoscopy",
+        "eye": None,
+        "body_site": "upper_limb",
+        "quality": quality,
+        "model": {"id": card.id, "version": card.version, "sha256": card.sha256},
+        "threshold": card.operating_point("screening").threshold,
+    }
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9], payload=skin)
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    read(coordinator, result_id, {"verdict": "refer", "urgency": "urgent", "diagnosis": "melanoma"})
+    answer(engine, "site-a", "cam-01", result_id, "unknown_result")
+    coordinator.cookies.set("review_language", "fr")
+    page = coordinator.get(f"/results/{result_id}").text
+    assert "netteté" in page and "dépistage (haute sensibilité)" in page and "membre supérieur" in page
+    dashboard = coordinator.get("/dashboard").text
+    assert "<td>membre supérieur</td>" in dashboard
+    for shown in (page, dashboard):
+        assert not re.search(r"\b(sharpness|lesion[ _]fraction|screening|upper[ _]limb)\b", shown)
