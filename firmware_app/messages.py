@@ -548,8 +548,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "réessayez.",
     },
     "app.error": {
-        "en": "Something went wrong ({what}). Try again; if it happens again, call the technician.",
-        "fr": "Un problème est survenu ({what}). Réessayez ; si cela se reproduit, appelez le technicien.",
+        "en": "Something went wrong. Try again; if it happens again, call the technician.",
+        "fr": "Un problème est survenu. Réessayez ; si cela se reproduit, appelez le technicien.",
     },
     "app.form_expired": {
         "en": "This page had expired: nothing was done. Please try again.",

@@ -86,8 +86,14 @@ def check_models(load: Callable[[], list[str]]) -> Check:
     try:
         names = load()
     except Exception as error:  # any refusal (card, sha256, tensors, runtime) blocks screening
-        return _check("models", Level.RED, _model_failure(error), error=error)
+        return model_refused(error)
     return _check("models", Level.GREEN, models=", ".join(names))
+
+
+def model_refused(error: Exception) -> Check:
+    """Red for a model refused with ``error``, by its kind (``_model_failure``): the readiness list's
+    check, and the sentence the app's error page gives a model that fails mid-visit."""
+    return _check("models", Level.RED, _model_failure(error), error=error)
 
 
 MISCONFIGURED = "misconfigured"
