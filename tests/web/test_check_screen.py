@@ -220,10 +220,12 @@ def test_a_photo_refused_on_a_skin_visit_is_told_why_in_the_nurses_language(
         assert said in reasons, reasons
 
 
-def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_lands(page, app):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_lands(page, app, language):
     """A tap on Retake while "Use this photo" was on its way posted the retake: the page left for the
     capture screen, and the result, recorded meanwhile, was never seen. Both wait for the answer now."""
     sign_in(page, app)
+    switch_to(page, language)
     new_patient(page, app, "H-9")
     shoot(page)
     held = []
