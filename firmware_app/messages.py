@@ -548,8 +548,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "réessayez.",
     },
     "app.error": {
-        "en": "Something went wrong ({what}). Try again; if it happens again, call the technician.",
-        "fr": "Un problème est survenu ({what}). Réessayez ; si cela se reproduit, appelez le technicien.",
+        "en": "Something went wrong. Try again; if it happens again, call the technician.",
+        "fr": "Un problème est survenu. Réessayez ; si cela se reproduit, appelez le technicien.",
     },
     "app.form_expired": {
         "en": "This page had expired: nothing was done. Please try again.",
@@ -705,6 +705,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "ready.start": {"en": "Start screening", "fr": "Commencer le dépistage"},
     # A visit left for the checks (the nav bar, a red check since fixed): "/" resumes it where it was.
     "ready.resume": {"en": "Back to the patient in progress", "fr": "Reprendre le patient en cours"},
+    # "New patient" while a visit is open (templates/leave_visit.html): what finishing it does first.
+    "leave.question": {
+        "en": "A patient is in progress. Starting a new patient finishes this one first:",
+        "fr": "Un patient est en cours. Commencer un nouveau patient termine d'abord celui-ci :",
+    },
+    "leave.photo_waiting": {
+        "en": "The photo waiting to be checked is not used.",
+        "fr": "La photo en attente de vérification n'est pas utilisée.",
+    },
+    "leave.not_photographed": {
+        "en": "{eye}: recorded as not photographed, as “Finish anyway” does.",
+        "fr": "{eye} : enregistré comme non photographié, comme avec « Terminer quand même ».",
+    },
+    "leave.lesion_not_photographed": {
+        "en": "No photo of this lesion was used: nothing is recorded for it.",
+        "fr": "Aucune photo de cette lésion n'a été utilisée : rien n'est enregistré pour elle.",
+    },
+    "leave.results_kept": {
+        "en": "The results already recorded are kept.",
+        "fr": "Les résultats déjà enregistrés sont conservés.",
+    },
+    "leave.start": {"en": "Finish it and start a new patient", "fr": "Le terminer et commencer un nouveau patient"},
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},
     "level.red": {"en": "Blocking", "fr": "Bloquant"},

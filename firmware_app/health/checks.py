@@ -86,7 +86,8 @@ def _model_failure(error: Exception) -> str | None:
 
 def model_refused(error: Exception) -> Check:
     """A model refused with ``error``, red by its kind (``_model_failure``): what the readiness list and
-    ``doctor`` show, and what a command that loads the model says when it stops."""
+    ``doctor`` show, what a command that loads the model says when it stops, and what the app's error
+    page says of a model that fails mid-visit."""
     return _check("models", Level.RED, _model_failure(error), error=error)
 
 

@@ -290,7 +290,7 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
-        missing = [slot for slot in visit.slots if slot not in visit.results]
+        missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
             return RedirectResponse("/finish", 303)
         if form.get("visit") != visit.id:

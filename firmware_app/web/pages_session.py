@@ -214,8 +214,19 @@ def routes(web: WebApp) -> list[Route]:
         checks, bar = await device.run(run)
         return web.render(request, session, "ready.html", checks=checks, blocked=blocking(checks), status=bar)
 
+    async def visit_open(request: Request, session: Session, http_status: int = 200) -> Response:
+        """A new patient asked for while a visit is open: what finishing it does first (the photo
+        waiting is not used, the eyes not photographed are recorded as such), "Back to the patient in
+        progress" the default, and the other choice posting the finish of "Finish anyway"
+        (``pages_capture.finish``), which then opens the form. Opening the form at once dropped the
+        visit: its photo waiting was lost and its missing eye never went on Today."""
+        bar = await device.run(lambda: status(web))
+        return web.render(request, session, "leave_visit.html", http_status, visit=session.visit, status=bar)
+
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
+        if session.visit is not None:
+            return await visit_open(request, session)
         if blocked := await refused(web, request):
             return blocked
         bar = await device.run(lambda: status(web))
@@ -241,6 +252,8 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient(request: Request, session: Session) -> Response:
+        if session.visit is not None:  # a form opened before (another tab): the open visit is not dropped
+            return await visit_open(request, session, 409)
         if blocked := await refused(web, request):
             return blocked
         form = await request.form()

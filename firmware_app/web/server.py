@@ -26,15 +26,27 @@ from firmware_app.app import profile_misfit
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.events import log_event
+from firmware_app.health.checks import model_refused, records_unusable
+from firmware_app.inference.errors import ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
+from firmware_app.records.database import RecordsError
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import check_values, decimal, duration, gigabytes, local_clock, model_names, readable_date
+from firmware_app.web.wording import (
+    check_sentence,
+    check_values,
+    decimal,
+    duration,
+    gigabytes,
+    local_clock,
+    model_names,
+    readable_date,
+)
 
 HERE = Path(__file__).resolve().parent
 # The event a swapped screen raises (``moved_to``) for the status bar to refresh (base.html).
@@ -114,6 +126,18 @@ class WebApp:
         ``CameraError.sentence``) and what to do, or for a camera set up wrong the technician's call
         (``camera_words``). The camera's own words (paths, a driver's message) stay in the log."""
         return self.text(session, camera_words(error, otherwise), what=error.sentence(session.language))
+
+    @staticmethod
+    def failure_text(session: Session, error: Exception) -> str:
+        """An unexpected failure in the nurse's language: a model's or the records' as the readiness
+        list words it (what to tell the technician), anything else as "something went wrong". Never
+        the error's class or message, which are the technician's and go to the log: "(ModelError)"
+        told a French nurse nothing."""
+        if isinstance(error, ModelError):
+            return check_sentence(model_refused(error), session.language)
+        if isinstance(error, RecordsError):
+            return check_sentence(records_unusable(error), session.language)
+        return message("app.error", session.language)
 
     def counted(self, session: Session, key: str, count: int, **values: Any) -> str:
         """The form of ``key`` for ``count`` (``key.one`` or ``key.other``), filled in."""
@@ -234,5 +258,4 @@ class WebApp:
             return self.render(request, session, "message.html", 503, text_key=MEMORY_MESSAGE)
         except Exception as error:  # never a stack trace on the screen: the log has the details
             log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
-            text = self.text(session, "app.error", what=type(error).__name__)
-            return self.render(request, session, "message.html", 500, text=text)
+            return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))

@@ -74,6 +74,12 @@ class Visit:
         return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
 
     @property
+    def eyes_not_photographed(self) -> list[str]:
+        """The eyes chosen and not photographed yet: what finishing now records as not photographed
+        (Today lists them, to call the patient back). A lesion is no eye: a skin visit has none."""
+        return [slot for slot in self.slots if slot not in self.results] if self.modality == "fundus" else []
+
+    @property
     def next_slot(self) -> str | None:
         return next((slot for slot in self.slots if slot not in self.results), None)
 

@@ -207,6 +207,9 @@ def new_patient(
     eyes: tuple[str, ...] = ("R", "L"),
 ) -> None:
     page.goto(f"{app.url}/patient")
+    if page.locator("[data-test=leave-visit]").count():  # the patient in progress is finished first, as confirmed
+        page.locator("[data-test=leave-start]").click()
+        page.locator('[data-keypad="reference"]').wait_for()
     type_on_keypad(page, "reference", reference)
     page.locator(f'input[name=modality][value="{modality}"]').check()
     page.locator("[data-test=next]").click()

@@ -218,3 +218,25 @@ def test_a_photo_refused_on_a_skin_visit_is_told_why_in_the_nurses_language(
             page, app, f"{patient}-{language.upper()}", button, shot, "dermoscopy", "trunk"
         )
         assert said in reasons, reasons
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_lands(page, app, language):
+    """A tap on Retake while "Use this photo" was on its way posted the retake: the page left for the
+    capture screen, and the result, recorded meanwhile, was never seen. Both wait for the answer now."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "H-9")
+    shoot(page)
+    held = []
+    page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until it is let go
+    page.locator("[data-test=use]").click()
+    page.wait_for_function("document.querySelector('[data-test=use]').disabled")
+    assert held and page.locator("[data-test=retake]").is_disabled()
+    snap(page, "check-using")
+    page.locator("[data-test=retake]").click(force=True)  # the tap does nothing
+    held[0].continue_()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1

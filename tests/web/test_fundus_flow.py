@@ -9,7 +9,18 @@ import sqlite3
 from playwright.sync_api import expect
 
 from firmware_app.records.clock import current_boot
-from tests.web.conftest import OPERATOR, csrf_header, first_eye_screened, new_patient, shoot, sign_in, snap, unscrolled
+from tests.web.conftest import (
+    AUDIT,
+    OPERATOR,
+    csrf_header,
+    first_eye_screened,
+    new_patient,
+    shoot,
+    sign_in,
+    snap,
+    switch_to,
+    unscrolled,
+)
 
 
 def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_blurred):
@@ -159,6 +170,48 @@ def test_two_posts_of_finish_anyway_list_the_eye_not_photographed_once(page, app
     page.goto(f"{app.url}/today")
     eyes = [row.locator("td").nth(1).inner_text() for row in page.locator("[data-test=entry]").all()]
     assert eyes == ["Left eye", "Right eye"], eyes
+
+
+def test_new_patient_during_a_visit_asks_first_and_finishes_it_as_finish_anyway_does(page, app):
+    """ "New patient" in the nav opened the form at once and dropped the visit: the left eye's photo
+    waiting to be checked was lost and the eye never went on Today as not photographed. Now it says
+    what finishing does, offers the way back first, and only then finishes as "Finish anyway"."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-7")
+    page.locator("[data-test=next-slot]").click()
+    shoot(page)  # the left eye's photo waits to be checked
+    new_patient_link = page.locator("nav.nav a[href='/patient']")
+    new_patient_link.click()
+    leave = page.locator("[data-test=leave-visit]")
+    assert "The photo waiting to be checked is not used." in leave.inner_text()
+    assert "Left eye: recorded as not photographed, as “Finish anyway” does." in leave.inner_text()
+    assert "The results already recorded are kept." in leave.inner_text()
+    assert page.locator("[data-test=resume]").get_attribute("class") == "button primary"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "new-patient-during-visit")
+    switch_to(page, "fr")
+    assert "La photo en attente de vérification n'est pas utilisée." in leave.inner_text()
+    assert "Œil gauche\u00a0: enregistré comme non photographié" in leave.inner_text()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "new-patient-during-visit")
+    # A patient form opened before (another tab) cannot drop the visit either.
+    form = {"reference": "MRN-8", "modality": "fundus", "eyes": "R", "consent": "yes"}
+    assert page.request.post(f"{app.url}/patient", form=form, headers=csrf_header(page)).status == 409
+    page.locator("[data-test=resume]").click()
+    page.wait_for_url("**/check")  # the photo still waits to be used
+    assert page.locator("[data-test=checked-photo]").is_visible()
+
+    new_patient_link.click()
+    page.locator("[data-test=leave-start]").click()
+    page.wait_for_url("**/patient")
+    assert page.locator("[data-test=next]").is_visible()  # the new patient's form
+    page.goto(f"{app.url}/today")
+    rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
+    assert rows[0][1:3] == ["Œil gauche", "Non photographié"] and rows[1][1] == "Œil droit" and len(rows) == 2
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1  # the waiting photo was not used
+    assert json.loads(details)["not_photographed"] == ["L"]
 
 
 def test_a_retake_does_not_clear_a_referral(page, app, retina_referable_jpeg, retina_jpeg):

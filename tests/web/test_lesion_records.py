@@ -139,3 +139,23 @@ def test_another_lesion_of_the_patient_opens_at_the_body_picture_with_the_refere
     page.locator("#reference").fill("D-40")
     page.locator("[data-test=find]").click()
     assert page.locator("[data-test=found]").inner_text() == "2 dépistages trouvés."
+
+
+def test_new_patient_before_a_lesion_is_photographed_records_no_eye_and_today_still_opens(page, dermatoscope, tmp_path):
+    """A skin visit left with no photo used: finishing it for a new patient records nothing of the
+    lesion (it is no eye: Today's not-photographed rows are eyes, and the catalogue has no words for
+    one named by the lesion's slot: Today would fail for the rest of the day)."""
+    app = dermatoscope
+    app.show(write_rgb(tmp_path / "dark.png", render_lesion(seed=2, radius=0.15, pigment=DARK_BROWN).rgb))
+    sign_in(page, app)
+    new_patient(page, app, "D-30", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    page.goto(f"{app.url}/patient")
+    leave = page.locator("[data-test=leave-visit]")
+    assert "No photo of this lesion was used: nothing is recorded for it." in leave.inner_text()
+    assert page.locator("[data-test=leave-eye]").count() == 0
+    page.locator("[data-test=leave-start]").click()
+    page.locator('[data-keypad="reference"]').wait_for()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM audit WHERE kind = 'visit'").fetchone()[0] == 0
+    assert page.goto(f"{app.url}/today").status == 200
