@@ -12,6 +12,7 @@ other screening comes back (refusing the whole backup for one photo would lose t
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.events import log_event
+from firmware_app.file_system import MOUNTINFO, largest_file
+from firmware_app.messages import sentence
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
@@ -37,6 +40,7 @@ from firmware_app.records.witness import (
     witness_path,
     write_witness,
 )
+from firmware_app.web.wording import gigabytes
 
 PAGES_PER_STEP = 256  # copy in steps, so writers get the lock between them
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
@@ -106,15 +110,23 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
     return screenings, images, chain.events
 
 
-def backup(store: ScreeningStore, out: Path) -> BackupSummary:
+def backup(store: ScreeningStore, out: Path, language: str = "en", mountinfo: Path = MOUNTINFO) -> BackupSummary:
     """Write a consistent copy of the records to ``out`` (never over an existing file). Only a backup
     that was written and checked is audited; one that cannot be audited is removed, since every
-    copy of the patients' data must be in the audit log."""
+    copy of the patients' data must be in the audit log. A copy the drive's file system cannot hold
+    (FAT32, past 4 GiB) is refused before it starts, in ``language``: half an hour of copying would
+    otherwise end in "disk I/O error" (README, "Backup")."""
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
+    connection = store.records.connection
+    largest = largest_file(out.parent, mountinfo)
+    if largest is not None and _size_of(connection) > largest:
+        raise _too_large(out, _size_of(connection), language)
     try:
-        _copy(store.records.connection, out)
+        _copy(connection, out)
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
+        if largest is not None and _past_largest_file(error) and _size_of(connection) > largest:  # grew past it
+            raise _too_large(out, _size_of(connection), language) from error
         raise output_problem(out, error) from error
     try:
         summary = _summary_of(out, store.records.sealer)
@@ -123,6 +135,23 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
         out.unlink()
         raise
     return summary
+
+
+def _size_of(connection: sqlite3.Connection) -> int:
+    """The size of the backup file of the records ``connection`` opens: their pages, as the copy writes them."""
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    return pages * connection.execute("PRAGMA page_size").fetchone()[0]
+
+
+def _past_largest_file(error: BaseException) -> bool:
+    """A write refused for the file's size: ``EFBIG``, which SQLite reports as a bare write error."""
+    return (
+        getattr(error, "errno", None) == errno.EFBIG or getattr(error, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE"
+    )
+
+
+def _too_large(out: Path, size: int, language: str) -> RequestRefused:
+    return RequestRefused(sentence("backup.too_large_for_fat", language, path=str(out), size=gigabytes(size, language)))
 
 
 def _note_backup(records: Records) -> None:

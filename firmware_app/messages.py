@@ -982,6 +982,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fausse lors de leur dernière sauvegarde (ou de leur premier enregistrement). Demandez au technicien de "
         "les sauvegarder.",
     },
+    "backup.too_large_for_fat": {
+        "en": "{path}: the backup of these records is a file of {size} GB, and that drive is formatted FAT32 (as "
+        "USB sticks are sold), which cannot hold a file of 4 GB or more. Nothing was copied. Back up to a stick "
+        "formatted exFAT or ext4 (format it so on a computer first).",
+        "fr": "{path} : la sauvegarde de ces dossiers est un fichier de {size} Go, et ce support est formaté en "
+        "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
+        "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
+    },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",
         "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",
