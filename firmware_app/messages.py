@@ -1338,6 +1338,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.queued": {"en": "Waiting to send", "fr": "En attente d'envoi"},
     "sync.sent": {"en": "Sent, not yet confirmed", "fr": "Envoyé, pas encore confirmé"},
     "sync.acknowledged": {"en": "Received by the server", "fr": "Reçu par le serveur"},
+    # Deleted unsent from the full outbox ([sync] overflow_policy = "drop_oldest"); the result stays here.
+    "sync.dropped": {
+        "en": "Never sent: deleted from the full outbox, kept on this device only",
+        "fr": "Jamais envoyé : supprimé de la file d'envoi pleine, conservé sur cet appareil seulement",
+    },
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},
     "verdict.ungradable": {"en": "Specialist: not gradable", "fr": "Spécialiste : ininterprétable"},

@@ -74,9 +74,6 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
-# How many unsent results ``drop_oldest`` ever deleted (meta): they never left the device, and once
-# the rest are sent the backlog reads 0, so ``sync status`` says this apart.
-DROPPED_UNSENT = "outbox_dropped_unsent"
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -450,14 +447,18 @@ class ScreeningStore:
                 "new screenings are refused until they are sent"
             )
         excess = max(0, unsent - self._limits.max_rows + 1)
-        dropped = self._db.execute(
+        now = self.records.clock()
+        deleted = self._db.execute(
             "DELETE FROM outbox WHERE sent_at IS NULL AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
-            "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?))",
+            "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?)) RETURNING result_id",
             (BUILD_DATE.isoformat(), cutoff, excess),
-        ).rowcount
-        details = {"dropped_unsent": dropped, "policy": "drop_oldest"}
-        append_event(self._db, "sync", details, self.records.clock())
-        self.records.set_meta(DROPPED_UNSENT, str(int(self.records.meta(DROPPED_UNSENT) or 0) + dropped))
+        ).fetchall()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO dropped_unsent (result_id, dropped_at) VALUES (?, ?)",
+            [(row[0], now.isoformat()) for row in deleted],
+        )
+        dropped = len(deleted)
+        append_event(self._db, "sync", {"dropped_unsent": dropped, "policy": "drop_oldest"}, now)
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:

@@ -296,6 +296,26 @@ def test_erasing_says_how_many_results_were_already_being_sent(page, app):
     assert "1 résultat était déjà en cours d'envoi et a pu parvenir aux spécialistes" in erased
 
 
+def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(page, tmp_path, retina_jpeg):
+    """A campaign offline past the outbox's row cap under ``drop_oldest``: Today said "Waiting to send"
+    for good of a result that will never leave, the one ``sync status`` counts as dropped."""
+    limits = 'outbox_max_rows = 1\noverflow_policy = "drop_oldest"\n'
+    running = start_app(tmp_path, app="offline_banner_after_s = 1\n", sections={"sync": limits})
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        screen_one_eye(page, app, "D-1")
+        screen_one_eye(page, app, "D-2")  # the outbox holds one: D-1's result is deleted unsent
+        assert sync_states(page, app) == ["queued", "dropped"]
+        dropped = page.locator("[data-test=entry][data-sync=dropped]")
+        assert "Never sent: deleted from the full outbox, kept on this device only" in dropped.inner_text()
+        switch_to(page, "fr")
+        assert "Jamais envoyé\u00a0: supprimé de la file d'envoi pleine" in dropped.inner_text()
+    finally:
+        next(running, None)
+
+
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
     sign_in(page, app)
     screen_one_eye(page, app, "O-1")
