@@ -937,6 +937,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, the oldest for {days} days. Check the network.",
         "fr": "Résultats en attente : {count}, le plus ancien depuis {days} jours. Vérifiez le réseau.",
     },
+    "health.backlog.undated": {
+        "en": "Results waiting: {count}, some dated by a clock that was wrong: how long they have waited cannot "
+        "be told. Check the network.",
+        "fr": "Résultats en attente : {count}, dont certains datés par une horloge fausse : impossible de savoir "
+        "depuis quand ils attendent. Vérifiez le réseau.",
+    },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",

@@ -23,6 +23,7 @@ from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, keep_mark, verified_mark, verify_chain
 from firmware_app.records.clock import (
     BUILD_DATE,
+    FUTURE_TOLERANCE,
     ClockState,
     current_boot,
     kernel_clock_synchronised,
@@ -375,6 +376,32 @@ def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
         "SELECT min(queued_at) FROM outbox WHERE sent_at IS NULL AND queued_at >= ? AND queued_at < ?",
         (BUILD_DATE.isoformat(), cutoff),
     ).fetchone()[0]
+
+
+@dataclass(frozen=True)
+class UnsentAges:
+    """How long the unsent results have waited, as far as their dates can tell (``unsent_ages``)."""
+
+    # The age of the oldest unsent result queued at a time that can be true; ``None`` if none was.
+    oldest: timedelta | None
+    # Unsent results queued at a time that cannot be true (before the build, after now): a clock not
+    # set, or one that ran fast and was set right since. Their age cannot be told, and is not 0.
+    undated: int
+
+
+def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
+    """The unsent results' ages by ``now``: a result dated in the future by a fast clock gave a
+    negative age, read as just queued (green) however long it had waited; one dated before the build
+    an age of decades. Each is counted apart instead, by the bounds ``oldest_past_age`` ages by."""
+    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()
+    oldest, undated = db.execute(
+        "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
+        "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
+        "FROM outbox WHERE sent_at IS NULL AND withheld IS NULL",
+        (low, high, low, high),
+    ).fetchone()
+    age = max(timedelta(0), now - datetime.fromisoformat(oldest)) if oldest else None
+    return UnsentAges(age, undated)
 
 
 class ScreeningStore:

@@ -6,7 +6,7 @@ import json
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -76,7 +76,7 @@ def test_results_the_full_outbox_dropped_are_told_apart_from_sent_and_warned_of_
     store = open_store(tmp_path, limits=OutboxLimits(max_rows=4, policy="drop_oldest"))
     first = [record_one(store, photo).result_id for _ in range(4)]
     full = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
-    warning = check_backlog(full, 4, False, datetime.now(UTC))
+    warning = check_backlog(full, 4, False)
     assert warning.level is Level.AMBER and warning.message_key == "health.backlog.dropping"
     kept = [record_one(store, photo).result_id for _ in range(2)]  # each deletes the oldest unsent one
 
