@@ -608,10 +608,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.call_back_count_urgent.one": {"en": "{count} urgent", "fr": "dont {count} urgent"},
     "status.call_back_count_urgent.other": {"en": "{count} urgent", "fr": "dont {count} urgents"},
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
+    # How long the oldest unsent result has waited: kept in the records, so it survives a restart.
     "banner.offline": {
-        "en": "The site server has been unreachable for {duration}: results wait on this device. Check the network.",
-        "fr": "Serveur du site injoignable depuis {duration} : les résultats attendent sur l'appareil. "
+        "en": "The site server is unreachable: results have waited on this device for {duration}. Check the network.",
+        "fr": "Serveur du site injoignable : des résultats attendent sur l'appareil depuis {duration}. "
         "Vérifiez le réseau.",
+    },
+    # Nothing waiting, or nothing dated by a clock that can be believed (records/clock.py).
+    "banner.offline_undated": {
+        "en": "The site server is unreachable: results wait on this device. Check the network.",
+        "fr": "Serveur du site injoignable : les résultats attendent sur l'appareil. Vérifiez le réseau.",
     },
     "signin.title": {"en": "Sign in", "fr": "Connexion"},
     "signin.who": {"en": "Who is screening?", "fr": "Qui fait le dépistage ?"},

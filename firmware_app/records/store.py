@@ -393,15 +393,22 @@ def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
     """The unsent results' ages by ``now``: a result dated in the future by a fast clock gave a
     negative age, read as just queued (green) however long it had waited; one dated before the build
     an age of decades. Each is counted apart instead, by the bounds ``oldest_past_age`` ages by."""
-    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()
+    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()  # true_age's bounds, in SQL
     oldest, undated = db.execute(
         "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
         "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
         "FROM outbox WHERE sent_at IS NULL AND withheld IS NULL",
         (low, high, low, high),
     ).fetchone()
-    age = max(timedelta(0), now - datetime.fromisoformat(oldest)) if oldest else None
-    return UnsentAges(age, undated)
+    return UnsentAges(true_age(datetime.fromisoformat(oldest), now) if oldest else None, undated)
+
+
+def true_age(moment: datetime, now: datetime) -> timedelta | None:
+    """How long ago ``moment`` was by ``now``, or ``None`` when it is a time that cannot be true
+    (before the build, after now: records/clock.py): such a time has no age, and 0 would read as fresh."""
+    if reading_state(moment, now, synchronised=True) in (ClockState.BEFORE_BUILD, ClockState.FUTURE):
+        return None
+    return max(timedelta(0), now - moment)
 
 
 class ScreeningStore:

@@ -124,8 +124,8 @@ def banner_app(request, tmp_path, retina_jpeg, monkeypatch) -> Iterator[tuple[Ru
 
     def with_banner(web) -> dict:
         bar = real(web)
-        if bar["offline_minutes"] is not None:
-            bar["offline_minutes"] = 90
+        if bar["offline"]:
+            bar["waiting_minutes"] = 90
         if "call-back" in banner:
             bar["to_call_back"] = {"patients": 12, "urgent": 12}
         if banner.startswith("camera"):
