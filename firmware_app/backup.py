@@ -12,7 +12,6 @@ other screening comes back (refusing the whole backup for one photo would lose t
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import sqlite3
@@ -119,14 +118,12 @@ def backup(store: ScreeningStore, out: Path, language: str = "en", mountinfo: Pa
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
     connection = store.records.connection
-    largest = largest_file(out.parent, mountinfo)
-    if largest is not None and _size_of(connection) > largest:
-        raise _too_large(out, _size_of(connection), language)
+    largest, size = largest_file(out.parent, mountinfo), _size_of(connection)
+    if largest is not None and size > largest:
+        raise _too_large(out, size, language)
     try:
         _copy(connection, out)
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
-        if largest is not None and _past_largest_file(error) and _size_of(connection) > largest:  # grew past it
-            raise _too_large(out, _size_of(connection), language) from error
         raise output_problem(out, error) from error
     try:
         summary = _summary_of(out, store.records.sealer)
@@ -141,13 +138,6 @@ def _size_of(connection: sqlite3.Connection) -> int:
     """The size of the backup file of the records ``connection`` opens: their pages, as the copy writes them."""
     pages = connection.execute("PRAGMA page_count").fetchone()[0]
     return pages * connection.execute("PRAGMA page_size").fetchone()[0]
-
-
-def _past_largest_file(error: BaseException) -> bool:
-    """A write refused for the file's size: ``EFBIG``, which SQLite reports as a bare write error."""
-    return (
-        getattr(error, "errno", None) == errno.EFBIG or getattr(error, "sqlite_errorname", "") == "SQLITE_IOERR_WRITE"
-    )
 
 
 def _too_large(out: Path, size: int, language: str) -> RequestRefused:
