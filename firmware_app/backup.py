@@ -22,6 +22,8 @@ from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.events import log_event
+from firmware_app.file_system import MOUNTINFO, largest_file
+from firmware_app.messages import sentence
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
@@ -37,6 +39,7 @@ from firmware_app.records.witness import (
     witness_path,
     write_witness,
 )
+from firmware_app.web.wording import gigabytes
 
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
 LAST_BACKUP = "last_backup"
@@ -111,14 +114,20 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
     return screenings, images, chain.events
 
 
-def backup(store: ScreeningStore, out: Path) -> BackupSummary:
+def backup(store: ScreeningStore, out: Path, language: str = "en", mountinfo: Path = MOUNTINFO) -> BackupSummary:
     """Write a consistent copy of the records to ``out`` (never over an existing file). Only a backup
     that was written and checked is audited; one that cannot be audited is removed, since every
-    copy of the patients' data must be in the audit log."""
+    copy of the patients' data must be in the audit log. A copy the drive's file system cannot hold
+    (FAT32, past 4 GiB) is refused before it starts, in ``language``: half an hour of copying would
+    otherwise end in "disk I/O error" (README, "Backup")."""
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
+    connection = store.records.connection
+    largest, size = largest_file(out.parent, mountinfo), _size_of(connection)
+    if largest is not None and size > largest:
+        raise _too_large(out, size, language)
     try:
-        _copy(store.records.connection, out)
+        _copy(connection, out)
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
         raise output_problem(out, error) from error
     try:
@@ -128,6 +137,16 @@ def backup(store: ScreeningStore, out: Path) -> BackupSummary:
         out.unlink()
         raise
     return summary
+
+
+def _size_of(connection: sqlite3.Connection) -> int:
+    """The size of the backup file of the records ``connection`` opens: their pages, as the copy writes them."""
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    return pages * connection.execute("PRAGMA page_size").fetchone()[0]
+
+
+def _too_large(out: Path, size: int, language: str) -> RequestRefused:
+    return RequestRefused(sentence("backup.too_large_for_fat", language, path=str(out), size=gigabytes(size, language)))
 
 
 def _note_backup(records: Records) -> None:

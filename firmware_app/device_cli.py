@@ -56,7 +56,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
             "(files that are not EdgeScreen's, or old system logs: `journalctl --vacuum-size=50M`), then back up again"
         ) from error
     try:
-        summary = backup(store, args.out)
+        summary = backup(store, args.out, config.device.language)
     finally:
         store.records.close()
     print(_summary("backed up to", summary))

@@ -616,9 +616,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "status.call_back_count_urgent.one": {"en": "{count} urgent", "fr": "dont {count} urgent"},
     "status.call_back_count_urgent.other": {"en": "{count} urgent", "fr": "dont {count} urgents"},
     "banner.retry": {"en": "Retry", "fr": "Réessayer"},
+    # How long the oldest unsent result has waited: kept in the records, so it survives a restart.
     "banner.offline": {
-        "en": "The site server has been unreachable for {duration}: results wait on this device. Check the network.",
-        "fr": "Serveur injoignable depuis {duration} : les résultats attendent sur l'appareil. Vérifiez le réseau.",
+        "en": "The site server is unreachable: results have waited on this device for {duration}. Check the network.",
+        "fr": "Serveur injoignable : des résultats attendent sur l'appareil depuis {duration}. Vérifiez le réseau.",
+    },
+    # Nothing waiting, or nothing dated by a clock that can be believed (records/clock.py).
+    "banner.offline_undated": {
+        "en": "The site server is unreachable: results wait on this device. Check the network.",
+        "fr": "Serveur injoignable : les résultats attendent sur l'appareil. Vérifiez le réseau.",
     },
     "signin.title": {"en": "Sign in", "fr": "Connexion"},
     "signin.who": {"en": "Who is screening?", "fr": "Qui fait le dépistage ?"},
@@ -981,6 +987,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Results waiting: {count}, the oldest for {days} days. Check the network.",
         "fr": "Résultats en attente : {count}, le plus ancien depuis {days} jours. Vérifiez le réseau.",
     },
+    "health.backlog.undated": {
+        "en": "Results waiting: {count}, some dated by a clock that was wrong: how long they have waited cannot "
+        "be told. Check the network.",
+        "fr": "Résultats en attente : {count}, dont certains datés par une horloge fausse : impossible de savoir "
+        "depuis quand ils attendent. Vérifiez le réseau.",
+    },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
@@ -1025,6 +1037,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Impossible de savoir de quand date la sauvegarde des dossiers : l'horloge de l'appareil était "
         "fausse lors de leur dernière sauvegarde (ou de leur premier enregistrement). Demandez au technicien de "
         "les sauvegarder.",
+    },
+    "backup.too_large_for_fat": {
+        "en": "{path}: the backup of these records is a file of {size} GB, and that drive is formatted FAT32 (as "
+        "USB sticks are sold), which cannot hold a file of 4 GB or more. Nothing was copied. Back up to a stick "
+        "formatted exFAT or ext4 (format it so on a computer first).",
+        "fr": "{path} : la sauvegarde de ces dossiers est un fichier de {size} Go, et ce support est formaté en "
+        "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
+        "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",
@@ -1374,6 +1394,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.queued": {"en": "Waiting to send", "fr": "En attente d'envoi"},
     "sync.sent": {"en": "Sent, not yet confirmed", "fr": "Envoyé, pas encore confirmé"},
     "sync.acknowledged": {"en": "Received by the server", "fr": "Reçu par le serveur"},
+    # Deleted unsent from the full outbox ([sync] overflow_policy = "drop_oldest"); the result stays here.
+    "sync.dropped": {
+        "en": "Never sent: deleted from the full outbox, kept on this device only",
+        "fr": "Jamais envoyé : supprimé de la file d'envoi pleine, conservé sur cet appareil seulement",
+    },
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},
     "verdict.ungradable": {"en": "Specialist: not gradable", "fr": "Spécialiste : ininterprétable"},

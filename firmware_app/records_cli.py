@@ -10,7 +10,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
 from firmware_app.records.sealing import SealBroken
-from firmware_app.records.store import Records, ScreeningStore
+from firmware_app.records.store import Records, ScreeningStore, unsent_ages
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
 from firmware_app.service.watchdog import supervise
@@ -247,24 +247,22 @@ def _last_crash(state: dict[str, str]) -> str | None:
     return f"{state['last_crash']}: {state.get('last_crash_detail') or 'no reason recorded'}"
 
 
-def _age_s(moment: datetime | None, now: datetime) -> int | None:
-    """Seconds since ``moment``; 0 for one dated after now, queued on a clock that ran fast (a
-    fake-hwclock time NTP has set back since, records/clock.py): it has no age to show."""
-    return None if moment is None else max(0, round((now - moment).total_seconds()))
-
-
 def sync_status(records: Records) -> dict[str, Any]:
     outbox = Outbox(records)
     backlog, state = outbox.backlog(), outbox.state()
     photos = UploadQueue(records).backlog()
-    now = datetime.now(UTC)
+    now = records.clock()  # the clock the results were queued by (a test's own)
+    ages = unsent_ages(records.connection, now)
     return {
         "connection": _connection(state, now),
         "connection_since": state.get("connection_since"),
         "connection_detail": state.get("connection_detail") or None,
         "backlog": backlog.unsent,
         "oldest_unsent": backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else None,
-        "oldest_unsent_age_s": _age_s(backlog.oldest_unsent, now),
+        # Of the oldest unsent result dated at a time that can be true (records.store.unsent_ages);
+        # those dated by a wrong clock (before the build, after now) are counted apart: no age, never 0.
+        "oldest_unsent_age_s": round(ages.oldest.total_seconds()) if ages.oldest is not None else None,
+        "undated_unsent": ages.undated,
         "sent": backlog.sent,
         "withheld": backlog.withheld,
         # Deleted unsent by [sync] overflow_policy = "drop_oldest": a backlog of 0 is not "all sent".

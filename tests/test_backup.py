@@ -4,6 +4,7 @@ the audit chain verifies and every image opens; what would lose data or not open
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -13,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.backup import backup, last_backup
+from firmware_app.file_system import largest_file
+from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
@@ -315,6 +318,44 @@ def test_a_backup_is_kept_as_the_last_one_and_records_backed_up_before_the_upgra
         db.execute("UPDATE meta SET value = '2026-01-01T00:00:00+00:00' WHERE key = 'last_backup'")
     backup = doctor(config)[1]["backup"]
     assert backup["level"] == "amber" and "ask the technician to back them up" in backup["message"]
+
+
+def _past_4_gib(database) -> None:
+    """Records that SQLite reads as 4.5 GiB without writing them: the file grown sparse, and the
+    header's page count marked stale (its "version-valid-for" no longer the change counter), so
+    SQLite takes the count from the file's size, as it does for a file another program grew."""
+    with database.open("r+b") as handle:
+        handle.seek(92)
+        handle.write(b"\xff\xff\xff\xff")
+    os.truncate(database, 9 * 2**29)
+
+
+def test_a_backup_too_large_for_a_fat32_stick_says_so_in_the_devices_language_before_copying(tmp_path, device):
+    """FAT32, the format USB sticks are sold in, holds no file of 4 GiB or more: the copy failed at that
+    size with "cannot be written there (disk I/O error); check that the folder exists", after the
+    whole wait. The stick's file system is read from the mount table (here one written for the test,
+    with the kernel's escape for the space of the label "NO NAME")."""
+    directory, _, _ = device
+    stick = tmp_path / "NO NAME"
+    stick.mkdir()
+    mountinfo = tmp_path / "mountinfo"
+    escaped = str(stick).replace(" ", "\\040")
+    mountinfo.write_text(
+        "26 1 254:1 / / rw,relatime - ext4 /dev/mmcblk0p2 rw\n"
+        f"98 26 8:1 / {escaped} rw,nosuid,nodev - vfat /dev/sda1 rw,fmask=0022\n"
+    )
+    _past_4_gib(directory / "records.sqlite3")
+    store = open_store(directory)
+    try:
+        with pytest.raises(RequestRefused) as refused:
+            backup(store, stick / "b", "fr", mountinfo)
+    finally:
+        store.records.close()
+    said = str(refused.value)
+    assert f"{stick / 'b'}\xa0: la sauvegarde de ces dossiers est un fichier de 4,5 Go" in said, said
+    assert "FAT32" in said and "exFAT ou ext4" in said and "disk I/O error" not in said
+    assert list(stick.iterdir()) == [] and backups_audited(directory) == 0
+    assert largest_file(tmp_path, mountinfo) is None  # on the ext4 card, no such limit
 
 
 def test_a_backup_dated_by_a_clock_a_year_fast_is_not_taken_for_a_recent_one(tmp_path, device):

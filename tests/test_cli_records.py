@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
+from tests.health.test_doctor import doctor
 from tests.records.kit import (
     damage_a_sealed_value,
     flip_a_bit_on_the_card,
@@ -70,13 +71,18 @@ def test_screen_is_refused_with_the_nurse_message_when_the_disk_reserve_is_reach
     assert "ERROR screen.refused" in run.stderr
 
 
-def test_sync_status_gives_no_negative_age_to_a_result_queued_on_a_clock_ahead(tmp_path, retina_rgb):
+def test_a_result_queued_on_a_clock_ahead_has_no_age_and_the_backlog_does_not_read_as_fresh(tmp_path, retina_rgb):
+    """Its negative age was shown as 0 ("just queued") and the doctor's backlog check said green, for a
+    result that may have waited for days: what a wrong clock dated has no age that can be told."""
     config = write_config(tmp_path, port=1)
     ahead = datetime.now(UTC) + timedelta(days=2)  # fake-hwclock two days ahead; NTP set it right since
     store = open_store(tmp_path, clock=lambda: ahead, synchronised=False)
     record_one(store, small_photo(retina_rgb), sample_record(captured_at=ahead))
     store.records.close()
-    assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["oldest_unsent_age_s"] == 0
+    status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+    assert (status["backlog"], status["oldest_unsent_age_s"], status["undated_unsent"]) == (1, None, 1)
+    backlog = doctor(config)[1]["backlog"]
+    assert backlog["level"] == "amber" and "how long they have waited cannot be told" in backlog["message"]
 
 
 def test_erase_export_and_sync_status(tmp_path, retina_rgb):

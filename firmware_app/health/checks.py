@@ -343,7 +343,7 @@ def check_broker(sync: Mapping[str, Any]) -> Check:
 
 
 def check_backlog(
-    sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, now: datetime, past_age_cap: int | None = None
+    sync: Mapping[str, Any], max_rows: int, refuses_when_full: bool, past_age_cap: int | None = None
 ) -> Check:
     """Near the outbox's cap, red where it will refuse screenings; amber where it will delete the
     oldest unsent results instead (``drop_oldest``): screening goes on, but the network is the only
@@ -359,10 +359,11 @@ def check_backlog(
             if refuses_when_full
             else _check("backlog", Level.AMBER, "dropping", count=count)
         )
-    oldest = sync["oldest_unsent"]
-    days = (now - datetime.fromisoformat(oldest)).days if oldest else 0
+    days = (sync["oldest_unsent_age_s"] or 0) // 86400
     if days >= BACKLOG_WARNING_DAYS:
         return _check("backlog", Level.AMBER, count=count, days=days)
+    if sync["undated_unsent"]:  # dated by a wrong clock: how long they waited cannot be told, so never "fresh"
+        return _check("backlog", Level.AMBER, "undated", count=count)
     return _check("backlog", Level.GREEN, count=count)
 
 

@@ -114,12 +114,12 @@ def disk_check(config: Config) -> Check:
     return check_disk(existing, config.records.disk_reserve_mb * 2**20, SCREENING_BYTES)
 
 
-def backlog_check(config: Config, records: Records, sync: dict[str, Any], now: datetime) -> Check:
+def backlog_check(config: Config, records: Records, sync: dict[str, Any]) -> Check:
     """The outbox against its caps, the age cap asked as a recording asks it (``oldest_past_age``)."""
     max_age = timedelta(days=config.sync.outbox_max_age_days)
     past = oldest_past_age(records.connection, age_cutoff(records.trusted_now(), max_age))
     cap = None if past is None else config.sync.outbox_max_age_days
-    return check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", now, cap)
+    return check_backlog(sync, config.sync.outbox_max_rows, config.sync.overflow_policy == "refuse", cap)
 
 
 def backup_check(config: Config, records: Records, now: datetime) -> Check:
@@ -186,7 +186,7 @@ def readiness(
         committed_check(records),
         clock_check(records, now),
         check_broker(sync),
-        backlog_check(config, records, sync, now),
+        backlog_check(config, records, sync),
         backup_check(config, records, now),
         # Red blocks screening: under ids not the records' own (a device moved to another site by an
         # edit, another device's backup restored here) results go where no specialist reads them,

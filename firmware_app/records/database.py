@@ -189,6 +189,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # every one of them, a backlog's worth of table lookups in the recording's transaction (2.3 ms
     # at 10,000 unsent, 14 ms at 50,000: a device offline for weeks, which the outbox is for).
     ("CREATE INDEX outbox_unsent_queued ON outbox(queued_at) WHERE sent_at IS NULL",),
+    # The results [sync] overflow_policy = "drop_oldest" deleted from the outbox unsent, one row each,
+    # kept in the deleting transaction: ``sync status`` counts them ("dropped": a backlog of 0 is not
+    # "all sent") and Today shows each as never sent instead of "waiting to send" for good. No
+    # foreign key: the drop stays counted after its patient is erased (the audit keeps such ids too).
+    ("CREATE TABLE dropped_unsent (result_id TEXT PRIMARY KEY, dropped_at TEXT NOT NULL)",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
 from firmware_app.records.integrity import PAYLOAD_DIGEST, stored_bytes
-from firmware_app.records.store import DROPPED_UNSENT, Records
+from firmware_app.records.store import Records
 
 CRASHES = "crashes"
 # The connection state while the broker answers and refuses this device (its connection or its results).
@@ -160,7 +160,7 @@ class Outbox:
         ).fetchone()
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
         withheld = self._db.execute("SELECT count(*) FROM outbox WHERE withheld IS NOT NULL").fetchone()[0]
-        dropped = int(self._records.meta(DROPPED_UNSENT) or 0)
+        dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
         return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped)
 
     def _set_state_in_transaction(self, values: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ from firmware_app.events import log_event
 from firmware_app.records.audit import ChainCheck, append_event, keep_mark, verified_mark, verify_chain
 from firmware_app.records.clock import (
     BUILD_DATE,
+    FUTURE_TOLERANCE,
     ClockState,
     current_boot,
     kernel_clock_synchronised,
@@ -74,9 +75,6 @@ LEGACY_KEY_FINGERPRINT = "key_fingerprint"
 # "<boot id> <rowid>": the kernel's id of the boot the last screening was recorded on, and the rowid of
 # the first screening of that boot (rowids only grow: a new row takes the largest one plus one).
 BOOT_KEY = "boot"
-# How many unsent results ``drop_oldest`` ever deleted (meta): they never left the device, and once
-# the rest are sent the backlog reads 0, so ``sync status`` says this apart.
-DROPPED_UNSENT = "outbox_dropped_unsent"
 # Room for the SQLite pages and indexes around the blobs of one screening.
 RECORD_OVERHEAD_BYTES = 256 * 1024
 # The WAL grows to about 1000 pages (SQLite's auto-checkpoint) before it is folded into the file.
@@ -380,6 +378,39 @@ def oldest_past_age(db: sqlite3.Connection, cutoff: str) -> str | None:
     ).fetchone()[0]
 
 
+@dataclass(frozen=True)
+class UnsentAges:
+    """How long the unsent results have waited, as far as their dates can tell (``unsent_ages``)."""
+
+    # The age of the oldest unsent result queued at a time that can be true; ``None`` if none was.
+    oldest: timedelta | None
+    # Unsent results queued at a time that cannot be true (before the build, after now): a clock not
+    # set, or one that ran fast and was set right since. Their age cannot be told, and is not 0.
+    undated: int
+
+
+def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
+    """The unsent results' ages by ``now``: a result dated in the future by a fast clock gave a
+    negative age, read as just queued (green) however long it had waited; one dated before the build
+    an age of decades. Each is counted apart instead, by the bounds ``oldest_past_age`` ages by."""
+    low, high = BUILD_DATE.isoformat(), (now + FUTURE_TOLERANCE).isoformat()  # true_age's bounds, in SQL
+    oldest, undated = db.execute(
+        "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
+        "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
+        "FROM outbox WHERE sent_at IS NULL AND withheld IS NULL",
+        (low, high, low, high),
+    ).fetchone()
+    return UnsentAges(true_age(datetime.fromisoformat(oldest), now) if oldest else None, undated)
+
+
+def true_age(moment: datetime, now: datetime) -> timedelta | None:
+    """How long ago ``moment`` was by ``now``, or ``None`` when it is a time that cannot be true
+    (before the build, after now: records/clock.py): such a time has no age, and 0 would read as fresh."""
+    if reading_state(moment, now, synchronised=True) in (ClockState.BEFORE_BUILD, ClockState.FUTURE):
+        return None
+    return max(timedelta(0), now - moment)
+
+
 class ScreeningStore:
     """Writes screenings and serves the local, audited operations on them."""
 
@@ -450,14 +481,18 @@ class ScreeningStore:
                 "new screenings are refused until they are sent"
             )
         excess = max(0, unsent - self._limits.max_rows + 1)
-        dropped = self._db.execute(
+        now = self.records.clock()
+        deleted = self._db.execute(
             "DELETE FROM outbox WHERE sent_at IS NULL AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
-            "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?))",
+            "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?)) RETURNING result_id",
             (BUILD_DATE.isoformat(), cutoff, excess),
-        ).rowcount
-        details = {"dropped_unsent": dropped, "policy": "drop_oldest"}
-        append_event(self._db, "sync", details, self.records.clock())
-        self.records.set_meta(DROPPED_UNSENT, str(int(self.records.meta(DROPPED_UNSENT) or 0) + dropped))
+        ).fetchall()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO dropped_unsent (result_id, dropped_at) VALUES (?, ?)",
+            [(row[0], now.isoformat()) for row in deleted],
+        )
+        dropped = len(deleted)
+        append_event(self._db, "sync", {"dropped_unsent": dropped, "policy": "drop_oldest"}, now)
         log_event("records.outbox_dropped", level=30, dropped=dropped, policy="drop_oldest")
 
     def _note_model(self, record: ScreeningRecord, now: datetime) -> None:

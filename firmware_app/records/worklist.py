@@ -8,6 +8,7 @@ patients' references to tell them apart, and shows none.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,8 @@ class WorklistEntry:
     outcome: str
     operator: str | None
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
-    # it, then "acknowledged".
+    # it, then "acknowledged"; "dropped" when the full outbox deleted it unsent (``drop_oldest``):
+    # it will never be sent.
     sync: str
     # The latest specialist verdict received for it, if any, and when the device received it.
     verdict: str | None
@@ -115,9 +117,11 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
+    "o.result_id IS NULL AND d.result_id IS NOT NULL AS dropped, "
     "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
     f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back "
-    f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
+    "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
+    f"LEFT JOIN dropped_unsent d ON d.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
 
@@ -132,7 +136,7 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             row["body_site"],
             row["outcome"],
             row["operator"],
-            "acknowledged" if row["acknowledged"] else ("sent" if row["published"] else "queued"),
+            _sync_state(row),
             row["verdict"],
             datetime.fromisoformat(row["verdict_received_at"]) if row["verdict_received_at"] else None,
             row["clock"],
@@ -141,6 +145,15 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
         )
         for row in rows
     ]
+
+
+def _sync_state(row: sqlite3.Row) -> str:
+    """Where a result stands with the broker (``WorklistEntry.sync``)."""
+    if row["acknowledged"]:
+        return "acknowledged"
+    if row["dropped"]:
+        return "dropped"
+    return "sent" if row["published"] else "queued"
 
 
 def _today_bounds(records: Records, since: datetime) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import asyncio
 import math
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +22,7 @@ from firmware_app.operators import OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
+from firmware_app.records.store import true_age
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
@@ -53,16 +54,28 @@ def status(web: WebApp) -> dict[str, Any]:
     device, config = web.device, web.device.config
     sync = sync_status(device.store.records)
     online = sync["connection"] == "connected"
-    last_ok = datetime.fromisoformat(sync["last_success"]).timestamp() if sync["last_success"] else 0.0
-    offline_s = time.time() - max(last_ok, device.started_at)
-    long_offline = not online and offline_s > config.app.offline_banner_after_s
+    # Offline since the last success, but not before this start (the worker has had no chance yet)
+    # and never from a last success dated after now by a fast clock: that hid the banner for good.
+    offline = timedelta(seconds=time.time() - device.started_at)
+    success = sync["last_success"]
+    since_success = true_age(datetime.fromisoformat(success), device.store.records.clock()) if success else None
+    if since_success is not None:
+        offline = min(offline, since_success)
+    # Refused is not unreachable: the readiness list says so, and the banner would contradict it.
+    long_offline = (
+        not online and sync["connection"] != REFUSED and offline.total_seconds() > config.app.offline_banner_after_s
+    )
+    waiting = sync["oldest_unsent_age_s"]
     return {
         "online": online,
         "backlog": sync["backlog"],
         "disk_free_bytes": shutil.disk_usage(config.records.database.parent).free,
         "models": ", ".join(device.model_names) or ", ".join((config.models.fundus, config.models.dermoscopy)),
-        # Refused is not unreachable: the readiness list says so, and the banner would contradict it.
-        "offline_minutes": int(offline_s // 60) if long_offline and sync["connection"] != REFUSED else None,
+        "offline": long_offline,
+        # How long results have waited on the device (the oldest unsent one, kept in the records: a
+        # device switched off each night says days, not the minutes since it was switched on);
+        # ``None`` when none waits or none has an age (dated by a wrong clock).
+        "waiting_minutes": waiting // 60 if long_offline and waiting is not None else None,
         "camera_banner": camera_banner_key(device.camera.error),
         "to_call_back": verdicts_to_act_on(device.store),
     }

@@ -233,10 +233,10 @@ def test_an_outbox_past_its_age_cap_is_red_on_the_readiness_list_before_a_patien
     config = load_config(str(write_config(tmp_path, 1, "outbox_max_age_days = 10\n")))
     record_one(store, photo)
     now[0] += timedelta(days=9)
-    assert backlog_check(config, store.records, sync_status(store.records), now[0]).level is Level.AMBER
+    assert backlog_check(config, store.records, sync_status(store.records)).level is Level.AMBER
     record_one(store, photo)
     now[0] += timedelta(days=2)
-    check = backlog_check(config, store.records, sync_status(store.records), now[0])
+    check = backlog_check(config, store.records, sync_status(store.records))
     assert check.level is Level.RED and check.message_key == "health.backlog.too_old"
     with pytest.raises(OutboxFull):  # what the red spares the nurse and the patient
         record_one(store, photo)

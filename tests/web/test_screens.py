@@ -120,7 +120,7 @@ def banner_app(request, tmp_path, retina_jpeg, status_shown) -> Iterator[tuple[R
     ``+offline`` the site server unreachable as well (said by the connection beside the banner)."""
     banner = request.param
     if "offline" in banner:
-        status_shown["offline_minutes"] = 90
+        status_shown["waiting_minutes"] = 90
     if "call-back" in banner:
         status_shown["to_call_back"] = {"patients": 12, "urgent": 12}
     if banner.startswith("camera"):

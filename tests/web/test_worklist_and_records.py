@@ -125,7 +125,7 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     page.goto(f"{app.url}/today")
     banner = page.locator("[data-test=offline-banner]")
     banner.wait_for(timeout=15_000)
-    assert "unreachable for less than a minute:" in banner.inner_text()  # never "for 0 min"
+    assert "results have waited on this device for less than a minute." in banner.inner_text()  # never "0 min"
     amber = "rgb(107, 74, 0)"  # the readiness list's amber, as the offline badge: offline never blocks
     assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == amber
     assert page.locator("[data-test=connection]").inner_text() == "Offline"  # kept beside the banner
@@ -295,6 +295,26 @@ def test_erasing_says_how_many_results_were_already_being_sent(page, app):
     erased = page.locator("[data-test=erased]").inner_text()
     assert "Supprimé\u00a0: 1 dépistage et 1 photo ; 0 résultat non envoyé retiré." in erased.replace("\u00a0;", " ;")
     assert "1 résultat était déjà en cours d'envoi et a pu parvenir aux spécialistes" in erased
+
+
+def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(page, tmp_path, retina_jpeg):
+    """A campaign offline past the outbox's row cap under ``drop_oldest``: Today said "Waiting to send"
+    for good of a result that will never leave, the one ``sync status`` counts as dropped."""
+    limits = 'outbox_max_rows = 1\noverflow_policy = "drop_oldest"\n'
+    running = start_app(tmp_path, app="offline_banner_after_s = 1\n", sections={"sync": limits})
+    app = next(running)
+    try:
+        app.show(retina_jpeg)
+        sign_in(page, app)
+        screen_one_eye(page, app, "D-1")
+        screen_one_eye(page, app, "D-2")  # the outbox holds one: D-1's result is deleted unsent
+        assert sync_states(page, app) == ["queued", "dropped"]
+        dropped = page.locator("[data-test=entry][data-sync=dropped]")
+        assert "Never sent: deleted from the full outbox, kept on this device only" in dropped.inner_text()
+        switch_to(page, "fr")
+        assert "Jamais envoyé\u00a0: supprimé de la file d'envoi pleine" in dropped.inner_text()
+    finally:
+        next(running, None)
 
 
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
