@@ -619,7 +619,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # How long the oldest unsent result has waited: kept in the records, so it survives a restart.
     "banner.offline": {
         "en": "The site server is unreachable: results have waited on this device for {duration}. Check the network.",
-        "fr": "Serveur injoignable : des résultats attendent sur l'appareil depuis {duration}. Vérifiez le réseau.",
+        "fr": "Serveur injoignable : des résultats attendent ici depuis {duration}. Vérifiez le réseau.",
     },
     # Nothing waiting, or nothing dated by a clock that can be believed (records/clock.py).
     "banner.offline_undated": {

@@ -48,7 +48,7 @@ def test_results_waiting_for_days_are_said_in_days_in_each_language_after_a_rest
         "results have waited on this device for 3\u00a0days." in page.locator("[data-test=offline-banner]").inner_text()
     )
     switch_to(page, "fr")
-    assert "attendent sur l'appareil depuis 3\u00a0jours" in page.locator("[data-test=offline-banner]").inner_text()
+    assert "attendent ici depuis 3\u00a0jours" in page.locator("[data-test=offline-banner]").inner_text()
 
 
 def test_durations_are_said_in_minutes_then_hours_then_days():
