@@ -391,6 +391,16 @@ def test_an_urgent_referral_of_a_patient_the_device_referred_is_a_call_back_on_e
     assert page.locator("[data-test=call-back-banner]").count() == 0  # opened: the nurse has whom to call
 
 
+def with_verdicts(app, verdicts) -> None:
+    """Each (record, verdict, urgency) recorded with its photo, then the specialist's verdict on it."""
+    store = open_store(app.directory)
+    for number, (record, verdict, urgency) in enumerate(verdicts):
+        record_one(store, small_photo(), record)
+        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
+        assert store.add_review(review) == "stored"
+    store.records.close()
+
+
 def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(page, app):
     """Three patients the device referred, could not grade, or cleared; the specialist asks for each
     one's referral soon, refers the ungradable photo (routine) and refers the cleared one urgently.
@@ -398,18 +408,13 @@ def test_each_verdict_that_asks_something_of_the_nurse_is_one_badge_saying_what(
     and a plain "Specialist: refer", shown only the day they came), and each row has one badge that
     says what to do (on main the urgent one was "Call the patient back" beside "Urgent"), in both
     languages, on the 800x480 screen."""
-    store = open_store(app.directory)
     ungradable = Triage(Outcome.UNGRADABLE)
     verdicts = (
         (sample_record(ScreeningContext("S-1", eye="R"), score=0.9), "refer", "soon"),
         (replace(sample_record(ScreeningContext("S-2", eye="L")), triage=ungradable), "refer", "routine"),
         (sample_record(ScreeningContext("S-3", eye="R"), score=0.05), "refer", "urgent"),
     )
-    for number, (record, verdict, urgency) in enumerate(verdicts):
-        record_one(store, small_photo(), record)
-        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
-        assert store.add_review(review) == "stored"
-    store.records.close()
+    with_verdicts(app, verdicts)
     sign_in(page, app)
     page.wait_for_url("**/ready")
     badges = {
@@ -464,7 +469,6 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
     Now it says Today's words, under its heading on the 800x480 screen, in both languages, still once
     opened (Today keeps the badge too), and its urgency is the badge's word; an agreed routine
     referral, asking nothing, says nothing more."""
-    store = open_store(app.directory)
     ungradable = Triage(Outcome.UNGRADABLE)
     verdicts = (
         (sample_record(ScreeningContext("S-0", eye="L"), score=0.9), "refer", "urgent"),
@@ -474,11 +478,7 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
         (sample_record(ScreeningContext("S-4", eye="L"), score=0.05), "refer", "routine"),
         (sample_record(ScreeningContext("A-5", eye="L"), score=0.9), "refer", "routine"),
     )
-    for number, (record, verdict, urgency) in enumerate(verdicts):
-        record_one(store, small_photo(), record)
-        review = Review(f"rev-{number}", record.result_id, verdict, datetime.now(UTC), "dr-lopez", None, urgency)
-        assert store.add_review(review) == "stored"
-    store.records.close()
+    with_verdicts(app, verdicts)
     sign_in(page, app)
     page.wait_for_url("**/ready")
     for reason, words in CALL_BACK_WORDS.items():
