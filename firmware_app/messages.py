@@ -1399,6 +1399,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Never sent: deleted from the full outbox, kept on this device only",
         "fr": "Jamais envoyé : supprimé de la file d'envoi pleine, conservé sur cet appareil seulement",
     },
+    # Withheld by the sync worker: its payload no longer matches what was recorded (altered on the card).
+    "sync.withheld": {
+        "en": "Never sent: altered on this device. Call the technician",
+        "fr": "Jamais envoyé : modifié sur cet appareil. Appelez le technicien",
+    },
     "verdict.refer": {"en": "Specialist: refer", "fr": "Spécialiste : adresser"},
     "verdict.no_refer": {"en": "Specialist: no referral", "fr": "Spécialiste : pas d'orientation"},
     "verdict.ungradable": {"en": "Specialist: not gradable", "fr": "Spécialiste : ininterprétable"},

@@ -32,6 +32,10 @@ TLS_UNUSABLE = "tls-unusable"
 # The worker meets damaged records (a worn card's page): results it cannot send or mark as sent wait
 # for a technician; ``sync status`` and the nurse's readiness list say so instead of "offline".
 DAMAGED = "damaged-records"
+# The mark of a row the worker withheld (``Outbox.withhold``, on a payload that fails ``check_queued``):
+# the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
+# Today shows as never sent; nothing reads the payload again to decide it.
+WITHHELD = "withheld IS NOT NULL"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -87,7 +91,7 @@ class Outbox:
         rows = self._db.execute(
             "SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o "
             "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening' "
-            "WHERE o.sent_at IS NULL AND o.withheld IS NULL AND o.seq > ? ORDER BY o.seq LIMIT ?",
+            f"WHERE o.sent_at IS NULL AND NOT (o.{WITHHELD}) AND o.seq > ? ORDER BY o.seq LIMIT ?",
             (after_seq, limit),
         )
         return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
@@ -156,10 +160,10 @@ class Outbox:
 
     def backlog(self) -> Backlog:
         unsent, oldest = self._db.execute(
-            "SELECT count(*), min(queued_at) FROM outbox WHERE sent_at IS NULL AND withheld IS NULL"
+            f"SELECT count(*), min(queued_at) FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD})"
         ).fetchone()
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
-        withheld = self._db.execute("SELECT count(*) FROM outbox WHERE withheld IS NOT NULL").fetchone()[0]
+        withheld = self._db.execute(f"SELECT count(*) FROM outbox WHERE {WITHHELD}").fetchone()[0]
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
         return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped)
 

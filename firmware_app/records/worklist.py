@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
+from firmware_app.records.outbox import WITHHELD
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.verdicts import AWAITING_CALL_BACK, CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
@@ -28,8 +29,8 @@ class WorklistEntry:
     outcome: str
     operator: str | None
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
-    # it, then "acknowledged"; "dropped" when the full outbox deleted it unsent (``drop_oldest``):
-    # it will never be sent.
+    # it, then "acknowledged"; "dropped" when the full outbox deleted it unsent (``drop_oldest``), or
+    # "withheld" when the sync worker found its payload altered on the device: it will never be sent.
     sync: str
     # The latest specialist verdict received for it, if any, and when the device received it.
     verdict: str | None
@@ -118,6 +119,7 @@ _SELECT = (
     "SELECT s.result_id, s.recorded_at, s.modality, s.eye, s.body_site, s.outcome, s.operator, "
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
     "o.result_id IS NULL AND d.result_id IS NOT NULL AS dropped, "
+    f"o.{WITHHELD} AS withheld, "
     "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
     f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back "
     "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
@@ -151,6 +153,8 @@ def _sync_state(row: sqlite3.Row) -> str:
     """Where a result stands with the broker (``WorklistEntry.sync``)."""
     if row["acknowledged"]:
         return "acknowledged"
+    if row["withheld"]:  # published once, altered since, never to be published again: not "sent" for good
+        return "withheld"
     if row["dropped"]:
         return "dropped"
     return "sent" if row["published"] else "queued"

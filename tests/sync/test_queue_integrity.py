@@ -9,6 +9,7 @@ import time
 
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.worklist import entries_of
 from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
@@ -34,6 +35,9 @@ def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_r
     assert status["withheld"] == 2 and status["backlog"] == 0
     events = [json.loads(r[0]) for r in store.records.connection.execute("SELECT details FROM audit WHERE kind='sync'")]
     assert {e["withheld"] for e in events if "withheld" in e} == {ids[1], ids[2]}
+    # Today reads the worker's mark that sync status counts: the two never to be sent, not "queued".
+    states = {entry.result_id: entry.sync for entry in entries_of(store.records, ids)}
+    assert [states[result_id] for result_id in ids] == ["acknowledged", "withheld", "withheld", "acknowledged"]
     tap.close()
 
 

@@ -317,6 +317,27 @@ def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(pa
         next(running, None)
 
 
+def test_a_result_the_sync_worker_withheld_as_altered_reads_never_sent_not_waiting(page, offline_app):
+    """A payload altered on the card is withheld by the sync worker for good (``sync status`` counts it):
+    Today said "Waiting to send" of it forever, and the nurse and campaign lead believed it would go."""
+    app, broker = offline_app
+    sign_in(page, app)
+    screen_one_eye(page, app, "A-1")
+    screen_one_eye(page, app, "A-2")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # A-1's payload, altered on the card
+        db.execute("UPDATE outbox SET payload = replace(payload, 'R', 'L') WHERE seq = (SELECT min(seq) FROM outbox)")
+    broker.start()
+    wait_until(lambda: sync_states(page, app) == ["acknowledged", "withheld"], 60, "A-2 sent, A-1 withheld")
+    withheld = page.locator("[data-test=entry][data-sync=withheld]")
+    assert "Never sent: altered on this device. Call the technician" in withheld.inner_text()
+    assert unscrolled(page)
+    snap(page, "today-withheld")
+    switch_to(page, "fr")
+    assert "Jamais envoyé\u00a0: modifié sur cet appareil. Appelez le technicien" in withheld.inner_text()
+    assert unscrolled(page)
+    snap(page, "today-withheld")
+
+
 def test_the_worklist_filters_the_operators_own_screenings(page, app):
     sign_in(page, app)
     screen_one_eye(page, app, "O-1")
