@@ -43,6 +43,10 @@ RESULT_COLUMNS = (
 )
 ROW_DIGEST = "row_sha256"
 PAYLOAD_DIGEST = "payload_sha256"
+# The mark of a row the worker withheld (``outbox.Outbox.withhold``, on a payload that fails ``check_queued``):
+# the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
+# Today shows as never sent, and the backlog's age leaves out; nothing reads the payload again to decide it.
+WITHHELD = "withheld IS NOT NULL"
 
 
 # The columns of ``review`` fixed when a verdict arrives (``opened_at`` changes later, when a view of

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
-from firmware_app.records.integrity import PAYLOAD_DIGEST, stored_bytes
+from firmware_app.records.integrity import PAYLOAD_DIGEST, WITHHELD, stored_bytes
 from firmware_app.records.store import Records
 
 CRASHES = "crashes"
@@ -32,10 +32,6 @@ TLS_UNUSABLE = "tls-unusable"
 # The worker meets damaged records (a worn card's page): results it cannot send or mark as sent wait
 # for a technician; ``sync status`` and the nurse's readiness list say so instead of "offline".
 DAMAGED = "damaged-records"
-# The mark of a row the worker withheld (``Outbox.withhold``, on a payload that fails ``check_queued``):
-# the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
-# Today shows as never sent; nothing reads the payload again to decide it.
-WITHHELD = "withheld IS NOT NULL"
 
 
 def process_alive(pid: str | None) -> bool:

@@ -48,6 +48,7 @@ from firmware_app.records.integrity import (
     PAYLOAD_DIGEST,
     REVIEW_COLUMNS,
     ROW_DIGEST,
+    WITHHELD,
     first_mismatch,
     first_review_mismatch,
     payload_digest,
@@ -397,7 +398,7 @@ def unsent_ages(db: sqlite3.Connection, now: datetime) -> UnsentAges:
     oldest, undated = db.execute(
         "SELECT min(CASE WHEN queued_at BETWEEN ? AND ? THEN queued_at END), "
         "count(*) FILTER (WHERE queued_at NOT BETWEEN ? AND ?) "
-        "FROM outbox WHERE sent_at IS NULL AND withheld IS NULL",
+        f"FROM outbox WHERE sent_at IS NULL AND NOT ({WITHHELD})",
         (low, high, low, high),
     ).fetchone()
     return UnsentAges(true_age(datetime.fromisoformat(oldest), now) if oldest else None, undated)

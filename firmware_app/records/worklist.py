@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
-from firmware_app.records.outbox import WITHHELD
+from firmware_app.records.integrity import WITHHELD
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.verdicts import AWAITING_CALL_BACK, CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
