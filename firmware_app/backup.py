@@ -18,12 +18,12 @@ import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from firmware_app.durable import fsync_directory
 from firmware_app.events import log_event
 from firmware_app.file_system import MOUNTINFO, largest_file
-from firmware_app.messages import sentence
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.identity import Identity, made_under
@@ -114,18 +114,18 @@ def _check(path: Path, connection: sqlite3.Connection) -> tuple[int, int, int]:
     return screenings, images, chain.events
 
 
-def backup(store: ScreeningStore, out: Path, language: str = "en", mountinfo: Path = MOUNTINFO) -> BackupSummary:
+def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> BackupSummary:
     """Write a consistent copy of the records to ``out`` (never over an existing file). Only a backup
     that was written and checked is audited; one that cannot be audited is removed, since every
     copy of the patients' data must be in the audit log. A copy the drive's file system cannot hold
-    (FAT32, past 4 GiB) is refused before it starts, in ``language``: half an hour of copying would
+    (FAT32, past 4 GiB) is refused before it starts, in the device's language: half an hour of copying would
     otherwise end in "disk I/O error" (README, "Backup")."""
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
     connection = store.records.connection
     largest, size = largest_file(out.parent, mountinfo), _size_of(connection)
     if largest is not None and size > largest:
-        raise _too_large(out, size, language)
+        raise _too_large(out, size)
     try:
         _copy(connection, out)
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
@@ -145,8 +145,8 @@ def _size_of(connection: sqlite3.Connection) -> int:
     return pages * connection.execute("PRAGMA page_size").fetchone()[0]
 
 
-def _too_large(out: Path, size: int, language: str) -> RequestRefused:
-    return RequestRefused(sentence("backup.too_large_for_fat", language, path=str(out), size=gigabytes(size, language)))
+def _too_large(out: Path, size: int) -> RequestRefused:
+    return RequestRefused.saying("backup.too_large_for_fat", path=str(out), size=partial(gigabytes, size))
 
 
 def _note_backup(records: Records) -> None:
@@ -202,10 +202,7 @@ def restore(
     ``here`` (or the device it is ``replacing``), and every image in it opened with ``key_file``'s
     key; until then it sits beside, under a name nothing opens."""
     if present := [path.name for path in database_files(database) if path.exists()]:
-        raise RequestRefused(
-            f"{database}: records already exist there ({', '.join(present)}); move them all away before "
-            "restoring (a crashed database's -wal would be replayed onto the restored records)"
-        )
+        raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=", ".join(present))
     if not key_file.is_file():
         raise RecordsError(f"{key_file}: no records key; put the device's key file back first (README, Backup)")
     if not backup_file.is_file():

@@ -492,8 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync
         return _stopped(tls_refused(error), error, config, args, 2)
     except RequestRefused as error:
-        log_event("command.refused", logging.WARNING, error=error)
-        print(f"edgescreen: {error}", file=sys.stderr)
+        log_event("command.refused", logging.WARNING, error=error)  # in English, for the technician
+        print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
         return 2
     except (RecordsError, sqlite3.Error) as error:
         # Any SQLite error reaching here is the records' (a damaged page read late, a full disk).

@@ -56,7 +56,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
             "(files that are not EdgeScreen's, or old system logs: `journalctl --vacuum-size=50M`), then back up again"
         ) from error
     try:
-        summary = backup(store, args.out, config.device.language)
+        summary = backup(store, args.out)
     finally:
         store.records.close()
     print(_summary("backed up to", summary))
@@ -106,10 +106,7 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     """Crypto-erase the records key, then overwrite and remove the records and all beside them."""
     if args.confirm != config.device.id:
-        raise RequestRefused(
-            f"wipe erases every record of this device for good: confirm with --confirm {config.device.id} "
-            f"(this device's [device] id in {config.source}); nothing was wiped"
-        )
+        raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
     wiped = wipe(config.records.database, config.records.key_file, config.models.directory)
     key = "crypto-erased (overwritten with random bytes, then removed)" if wiped.key_erased else "not found"
     print(f"records key {config.records.key_file}: {key}")

@@ -1046,6 +1046,78 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
+    # A command refused as asked (``RequestRefused.saying``; the log keeps the English): the nurse's and the
+    # campaign lead's (records show, export, erase) and the technician's about the device's own records.
+    "refused.no_result": {
+        "en": "no screening with result id {result_id} on this device",
+        "fr": "aucun dépistage avec l'identifiant de résultat {result_id} sur cet appareil",
+    },
+    "refused.erase_no_patient": {
+        "en": "no screening is recorded under the patient reference given (mistyped, or erased already): nothing "
+        "was erased; check the reference as it was typed on the device",
+        "fr": "aucun dépistage n'est enregistré sous la référence patient donnée (mal saisie, ou déjà supprimée) : "
+        "rien n'a été supprimé ; vérifiez la référence telle qu'elle a été saisie sur l'appareil",
+    },
+    "refused.export_no_patient": {
+        "en": "no screening is recorded under that patient reference (mistyped, or erased): nothing was "
+        "exported; check the reference as it was typed on the device",
+        "fr": "aucun dépistage n'est enregistré sous cette référence patient (mal saisie, ou supprimée) : rien "
+        "n'a été exporté ; vérifiez la référence telle qu'elle a été saisie sur l'appareil",
+    },
+    "refused.export_one_or_patient": {
+        "en": "name one result id, or one patient with --patient",
+        "fr": "indiquez un identifiant de résultat, ou un patient avec --patient",
+    },
+    "refused.export_out_is_file": {
+        "en": "{path}: is a file; --out names the folder to write the images to",
+        "fr": "{path} : est un fichier ; --out indique le dossier où écrire les images",
+    },
+    "refused.export_file_exists": {
+        "en": "{path}: already exists (a file or a link); an export never writes over one",
+        "fr": "{path} : existe déjà (un fichier ou un lien) ; un export n'écrit jamais par-dessus",
+    },
+    "refused.output_disk_full": {
+        "en": "{path}: the disk is full; free space on {folder} or use another drive",
+        "fr": "{path} : le disque est plein ; libérez de la place sur {folder} ou utilisez un autre support",
+    },
+    "refused.output_unwritable": {
+        "en": "{path}: cannot be written there ({reason}); check that the folder exists (the drive is mounted) "
+        "and can be written",
+        "fr": "{path} : ne peut pas être écrit là ({reason}) ; vérifiez que le dossier existe (le support est "
+        "monté) et qu'on peut y écrire",
+    },
+    "refused.no_records_yet": {
+        "en": "{path}: no records yet (they are made when this device first records a screening); if it had "
+        "some, check [records] database in the config, or put them back with `edgescreen restore`",
+        "fr": "{path} : pas encore de dossiers (ils sont créés au premier dépistage enregistré sur cet appareil) ; "
+        "s'il en avait, vérifiez [records] database dans la configuration, ou remettez-les avec "
+        "`edgescreen restore`",
+    },
+    "refused.restore_records_exist": {
+        "en": "{path}: records already exist there ({files}); move them all away before restoring (a crashed "
+        "database's -wal would be replayed onto the restored records)",
+        "fr": "{path} : des dossiers existent déjà là ({files}) ; déplacez-les tous ailleurs avant la restauration "
+        "(le -wal d'une base interrompue serait rejoué sur les dossiers restaurés)",
+    },
+    "refused.wipe_unconfirmed": {
+        "en": "wipe erases every record of this device for good: confirm with --confirm {device} (this device's "
+        "[device] id in {config}); nothing was wiped",
+        "fr": "wipe efface définitivement tous les dossiers de cet appareil : confirmez avec --confirm {device} "
+        "([device] id de cet appareil dans {config}) ; rien n'a été effacé",
+    },
+    "refused.wipe_worker_running": {
+        "en": "the sync worker of these records is running; stop the services first (sudo systemctl stop "
+        "edgescreen-app edgescreen-sync): nothing was wiped",
+        "fr": "le service de synchronisation de ces dossiers tourne ; arrêtez d'abord les services (sudo "
+        "systemctl stop edgescreen-app edgescreen-sync) : rien n'a été effacé",
+    },
+    "refused.wipe_shared_folder": {
+        "en": "{folder}: [records] database is in a folder that holds more than the records (the software or a "
+        "home folder); nothing was wiped. Move the records to a folder of their own first",
+        "fr": "{folder} : [records] database est dans un répertoire qui contient plus que les dossiers (le "
+        "logiciel ou un répertoire personnel) ; rien n'a été effacé. Placez d'abord les dossiers dans un "
+        "répertoire à eux seuls",
+    },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",
         "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",

@@ -109,10 +109,7 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must
             # never hold one, which no erasure could reach.
-            raise RequestRefused(
-                "no screening is recorded under the patient reference given (mistyped, or erased already): nothing "
-                "was erased; check the reference as it was typed on the device"
-            )
+            raise RequestRefused.saying("refused.erase_no_patient")
         in_flight = (
             f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"
             if erasure.unsent_in_flight
@@ -149,17 +146,14 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     """One result's images, or with ``--patient`` everything this device holds about one patient (a
     subject access request): each screening's full record as JSON beside its images."""
     if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
-        raise RequestRefused(f"{args.out}: is a file; --out names the folder to write the images to")
+        raise RequestRefused.saying("refused.export_out_is_file", path=str(args.out))
     if (args.result_id is None) == (args.patient is None):
-        raise RequestRefused("name one result id, or one patient with --patient")
+        raise RequestRefused.saying("refused.export_one_or_patient")
 
     def export(store: ScreeningStore) -> int:
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
-            raise RequestRefused(
-                "no screening is recorded under that patient reference (mistyped, or erased): nothing was "
-                "exported; check the reference as it was typed on the device"
-            )
+            raise RequestRefused.saying("refused.export_no_patient")
         _prepare_folder(args.out)
         damaged = []
         for result_id in result_ids:
@@ -223,7 +217,7 @@ def _new_private_file(path: Path) -> int:
         # never follows (POSIX open(2)): no O_NOFOLLOW is needed.
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:
-        raise RequestRefused(f"{path}: already exists (a file or a link); an export never writes over one") from error
+        raise RequestRefused.saying("refused.export_file_exists", path=str(path)) from error
     except OSError as error:
         raise output_problem(path, error) from error
 

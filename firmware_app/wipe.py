@@ -92,10 +92,7 @@ def _refuse_shared_folder(folder: Path) -> None:
     """The records' folder is wiped whole, so it must be theirs alone: never the code's or a home."""
     resolved = folder.resolve()
     if PROJECT_ROOT.resolve().is_relative_to(resolved) or resolved == Path.home().resolve():
-        raise RequestRefused(
-            f"{folder}: [records] database is in a folder that holds more than the records (the software or "
-            "a home folder); nothing was wiped. Move the records to a folder of their own first"
-        )
+        raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
 def wipe(database: Path, key_file: Path, models: Path | None) -> Wiped:
@@ -105,10 +102,7 @@ def wipe(database: Path, key_file: Path, models: Path | None) -> Wiped:
     _refuse_shared_folder(folder)
     lock = WorkerLock(database)
     if folder.is_dir() and not lock.acquire():
-        raise RequestRefused(
-            "the sync worker of these records is running; stop the services first "
-            "(sudo systemctl stop edgescreen-app edgescreen-sync): nothing was wiped"
-        )
+        raise RequestRefused.saying("refused.wipe_worker_running")
     try:
         failed: list[str] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created

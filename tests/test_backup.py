@@ -348,10 +348,11 @@ def test_a_backup_too_large_for_a_fat32_stick_says_so_in_the_devices_language_be
     store = open_store(directory)
     try:
         with pytest.raises(RequestRefused) as refused:
-            backup(store, stick / "b", "fr", mountinfo)
+            backup(store, stick / "b", mountinfo)
     finally:
         store.records.close()
-    said = str(refused.value)
+    said = refused.value.said_in("fr")
+    assert "a file of 4.5 GB" in str(refused.value)  # the log line's English
     assert f"{stick / 'b'}\xa0: la sauvegarde de ces dossiers est un fichier de 4,5 Go" in said, said
     assert "FAT32" in said and "exFAT ou ext4" in said and "disk I/O error" not in said
     assert list(stick.iterdir()) == [] and backups_audited(directory) == 0

@@ -1,6 +1,8 @@
 """A command stopped by the device's state (its model, its calibration profile, its records), as a
 nurse or technician runs it on a French device: said by the readiness check's sentence for the same
-cause, in the device's language, and the cause's English detail kept in the command's log line."""
+cause, in the device's language, and the cause's English detail kept in the command's log line. A
+request refused as asked (an unknown result id, a mistyped patient reference) is said in the device's
+language too, its English the log line's."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import SAMPLES_DIR
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from tests.health.test_doctor import not_a_database, tampered_models, unreadable_profile
-from tests.records.kit import in_language, open_store, write_config
+from tests.records.kit import DEVICE, in_language, open_store, write_config
 from tests.test_cli import edgescreen
 
 
@@ -86,3 +88,65 @@ def test_a_command_stopped_by_the_device_says_why_in_its_language_and_logs_the_d
     assert detail not in said
     (logged,) = [line for line in run.stderr.splitlines() if f" {event} " in line]
     assert " ERROR " in logged and detail in logged
+
+
+def no_values(tmp_path: Path) -> dict[str, str]:
+    """The values of a refusal that names nothing (a mistyped patient reference is never repeated)."""
+    return {}
+
+
+# Each request refused as asked: the command (run on the records at tmp_path), the sentence's key and its values.
+REQUESTS = {
+    "unknown result id": (
+        lambda tmp_path: ["records", "show", "f" * 32],
+        "refused.no_result",
+        lambda tmp_path: {"result_id": repr("f" * 32)},
+    ),
+    "erase: mistyped patient": (
+        lambda tmp_path: ["erase", "--patient", "mrn-22"],
+        "refused.erase_no_patient",
+        no_values,
+    ),
+    "export: mistyped patient": (
+        lambda tmp_path: ["records", "export", "--patient", "mrn-22", "--out", str(tmp_path / "out")],
+        "refused.export_no_patient",
+        no_values,
+    ),
+    "export: neither result nor patient": (
+        lambda tmp_path: ["records", "export", "--out", str(tmp_path / "out")],
+        "refused.export_one_or_patient",
+        no_values,
+    ),
+    "export: --out is a file": (
+        lambda tmp_path: ["records", "export", "f" * 32, "--out", str(tmp_path / "config.toml")],
+        "refused.export_out_is_file",
+        lambda tmp_path: {"path": str(tmp_path / "config.toml")},
+    ),
+    "sync status: no records yet": (
+        lambda tmp_path: ["sync", "status"],
+        "refused.no_records_yet",
+        lambda tmp_path: {"path": str(tmp_path / "records.sqlite3")},
+    ),
+    "wipe not confirmed": (
+        lambda tmp_path: ["wipe", "--confirm", "cam-99"],
+        "refused.wipe_unconfirmed",
+        lambda tmp_path: {"device": DEVICE.id, "config": str(tmp_path / "config.toml")},
+    ),
+}
+
+
+@pytest.mark.parametrize("request_", list(REQUESTS))
+def test_a_refused_request_says_why_in_the_devices_language_and_logs_the_english(tmp_path, request_):
+    """``records show``, ``erase`` and ``export`` refused a mistyped id or reference in English on a
+    French device ("edgescreen: no screening with result id ..."): the nurse reads it in French now,
+    and the technician the same refusal in English in the log line (``command.refused``)."""
+    command, key, values = REQUESTS[request_]
+    if key != "refused.no_records_yet":
+        open_store(tmp_path).records.close()
+    config = in_language(write_config(tmp_path, 1), "fr")
+    run = edgescreen(*command(tmp_path), config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == f"edgescreen: {sentence(key, 'fr', **values(tmp_path))}"
+    (logged,) = [line for line in run.stderr.splitlines() if " command.refused " in line]
+    assert " WARNING " in logged and sentence(key, "en", **values(tmp_path)) in logged

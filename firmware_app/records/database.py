@@ -11,9 +11,11 @@ import errno
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from firmware_app.messages import sentence
 
 
 class RecordsError(RuntimeError):
@@ -28,9 +30,37 @@ class RecordsDamaged(RecordsError):
     """The records file is damaged (a page a worn card lost): retrying cannot mend it, a technician must."""
 
 
+# A value of a refusal's sentence written as each language writes it (a size: "4.5" GB, "4,5" Go).
+Worded = Callable[[str], str]
+
+
 class RequestRefused(RuntimeError):
     """What was asked cannot be done as given (an unknown result id, an output file that already
-    exists); nothing is wrong with the records, so it must never be reported as if they were unusable."""
+    exists); nothing is wrong with the records, so it must never be reported as if they were unusable.
+
+    Made by ``saying`` it carries its catalogue key, so the nurse reads it in the device's language
+    (``said_in``, ``cli.main``) and the log its English; made from English words alone, it says those
+    (the technician's tools, about a file the technician named: ``own_words``)."""
+
+    key: str | None = None
+    values: dict[str, int | str | Worded]  # set with ``key``
+
+    @classmethod
+    def saying(cls, key: str, **values: int | str | Worded) -> RequestRefused:
+        """The refusal ``key`` of the catalogue (``messages.sentence``) with ``values``; its text is the English."""
+        refused = cls(_said(key, "en", values))
+        refused.key, refused.values = key, values
+        return refused
+
+    def said_in(self, language: str) -> str:
+        """The refusal in ``language``, or its own English words when it has no catalogue key."""
+        return str(self) if self.key is None else _said(self.key, language, self.values)
+
+
+def _said(key: str, language: str, values: dict[str, int | str | Worded]) -> str:
+    return sentence(
+        key, language, **{name: value(language) if callable(value) else value for name, value in values.items()}
+    )
 
 
 # Each entry moves the schema from version N to N+1; an entry is never edited once released.
@@ -260,11 +290,9 @@ def output_problem(path: Path, error: BaseException) -> RequestRefused:
     """A ``RequestRefused`` naming a file a command writes outside the records (a backup, an exported
     image) and why it cannot be written: a full or missing USB drive must not read as the records' disk."""
     if _disk_full(path, error):
-        return RequestRefused(f"{path}: the disk is full; free space on {path.parent} or use another drive")
-    reason = getattr(error, "strerror", None) or error
-    return RequestRefused(
-        f"{path}: cannot be written there ({reason}); check that the folder exists (the drive is mounted) "
-        "and can be written"
+        return RequestRefused.saying("refused.output_disk_full", path=str(path), folder=str(path.parent))
+    return RequestRefused.saying(
+        "refused.output_unwritable", path=str(path), reason=str(getattr(error, "strerror", None) or error)
     )
 
 
@@ -383,10 +411,7 @@ def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     `restore` must put a backup; on a full disk, fall back to reading the main file directly.
     """
     if read_only and not present(path):
-        raise RequestRefused(
-            f"{path}: no records yet (they are made when this device first records a screening); "
-            "if it had some, check [records] database in the config, or put them back with `edgescreen restore`"
-        )
+        raise RequestRefused.saying("refused.no_records_yet", path=str(path))
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:

@@ -595,7 +595,7 @@ class ScreeningStore:
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()
         if row is None:
-            raise RequestRefused(f"no screening with result id {result_id!r} on this device")
+            raise RequestRefused.saying("refused.no_result", result_id=repr(result_id))
         return row
 
     def view(self, result_id: str, seen: bool = True, with_photo: bool = False) -> dict[str, Any]:
