@@ -94,7 +94,8 @@ class Outbox:
 
     def claim(self, after_seq: int, limit: int) -> list[OutboxRow]:
         """``pending`` rows, claimed to be published in the same write transaction, so an erasure
-        sees each of them either claimed or gone."""
+        sees each of them either claimed or gone, and ``drop_oldest`` deletes none it claimed
+        (``store.IN_FLIGHT``)."""
         with transaction(self._db):
             rows = self.pending(after_seq, limit)
             marks = ",".join("?" * len(rows))
