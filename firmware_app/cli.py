@@ -41,7 +41,7 @@ from firmware_app.inference.card import CARD_SCHEMA, MODALITIES, CardError
 from firmware_app.inference.model import CARD_FILE, ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.models_cli import add_bundle_commands
 from firmware_app.operators_cli import add_operators_commands
 from firmware_app.own_words import speaks_own_words
@@ -55,6 +55,7 @@ from firmware_app.records.screening import BODY_SITES, EYES, ContextError, Scree
 from firmware_app.records.store import Records, ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
+from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
 from firmware_app.web.wording import check_sentence
 
@@ -84,14 +85,17 @@ def screen_images(
     modality_of: dict[Path, str],
     as_json: bool,
     context: ScreeningContext | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
     """Screen and record each image; an unreadable one is reported and skipped (exit status 1).
 
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
-    refused too, and the nurse must be told at once.
+    refused too, and the nurse must be told at once. So does ``stop`` once set (SIGTERM, Ctrl-C:
+    ``stop_on_termination``), after the image in hand: the records are closed as after the last one.
     """
+    stop = stop or threading.Event()
     with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
-        return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language)
+        return _screen_each(pipeline, images, modality_of, as_json, context, config.device.language, stop)
 
 
 class RecordsBlocked(RecordsError):
@@ -122,9 +126,14 @@ def _screen_each(
     as_json: bool,
     context: ScreeningContext | None,
     language: str,
+    stop: threading.Event,
 ) -> int:
-    failed = 0
-    for path in _progress(images, "screening"):
+    failed = left = 0
+    for done, path in enumerate(_progress(images, "screening")):
+        if stop.is_set():
+            left = len(images) - done
+            _print_stopped(left, language)
+            break
         try:
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
         except ScreeningRefused as error:
@@ -140,7 +149,14 @@ def _screen_each(
         _print_result(result, as_json, language)
     if not as_json:
         print(message("disclaimer", language))
-    return 1 if failed else 0
+    return 1 if failed or left else 0
+
+
+def _print_stopped(left: int, language: str) -> None:
+    """The run stopped before ``left`` images (SIGTERM, Ctrl-C): said once, not per image, as the
+    results above it stand recorded."""
+    log_event("screen.stopped", logging.WARNING, not_screened=left)
+    print(f"edgescreen: {sentence('screen.stopped', language, count=left)}", file=sys.stderr)
 
 
 def _print_calibrated_export(
@@ -181,7 +197,8 @@ def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     context = _context(args, modality)
     if context is None:
         return 2
-    return screen_images(config, args.images, {path: modality for path in args.images}, args.json, context)
+    modality_of = {path: modality for path in args.images}
+    return screen_images(config, args.images, modality_of, args.json, context, stop_on_termination())
 
 
 def cmd_capture(config: Config, args: argparse.Namespace) -> int:

@@ -517,6 +517,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "la dépister l'étalonnerait une seconde fois et trierait une photo que personne n'a prise. Son résultat "
         "est dans les dossiers : edgescreen records show {result_id}",
     },
+    # ``edgescreen screen`` stopped by SIGTERM or Ctrl-C between two photos (cli.py): {count} left unscreened.
+    "screen.stopped.one": {
+        "en": "stopped: {count} photo was not screened; the results above are recorded.",
+        "fr": "arrêté : {count} photo n'a pas été dépistée ; les résultats ci-dessus sont enregistrés.",
+    },
+    "screen.stopped.other": {
+        "en": "stopped: {count} photos were not screened; the results above are recorded.",
+        "fr": "arrêté : {count} photos n'ont pas été dépistées ; les résultats ci-dessus sont enregistrés.",
+    },
     "records.storage_full": {
         "en": "Storage is full: this screening was not recorded. Call the technician to free space on the device.",
         "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Appelez le technicien pour libérer de la place "

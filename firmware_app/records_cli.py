@@ -6,10 +6,8 @@ import argparse
 import json
 import os
 import shlex
-import signal
 import sqlite3
 import sys
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +22,7 @@ from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
+from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
 
 if TYPE_CHECKING:
@@ -297,9 +296,7 @@ def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
     Under systemd it is ready once its records are open, and pings the watchdog while its loop runs."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_on_termination()
 
     loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
+from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.sync.kit import edgescreen_process
 
 
 def edgescreen(
@@ -199,6 +204,29 @@ def test_the_logs_never_name_an_image_file(tmp_path, retina_rgb):
     assert "WARNING screen.image_failed image=img-" in screened.stderr
     assert "WARNING quality.image_failed image=img-" in checked.stderr
     assert checked.stderr.count("quality.checked image=img-") == 2
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp_path, retina_jpeg, language):
+    """``edgescreen screen`` kept Python's default SIGTERM: a batch stopped by systemd or ``kill`` died
+    where it stood, its records never closed and their last witness never written. It now stops as
+    ``sync run`` does: the photo in hand is screened and recorded, the rest are counted as not
+    screened, and the records are closed."""
+    config = _device_config(tmp_path, free_port())
+    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n')
+    screen = edgescreen_process(config, "screen", "--json", *[str(retina_jpeg)] * 100)
+    first = screen.stdout.readline()  # one photo screened and recorded
+    screen.send_signal(signal.SIGTERM)
+    output, errors = screen.communicate(timeout=60)
+    assert screen.returncode == 1, errors
+    results = json_lines(first + output)
+    left = 100 - len(results)
+    assert 0 < left < 100 and f"WARNING screen.stopped not_screened={left}" in errors
+    assert f"edgescreen: {sentence('screen.stopped', language, count=left)}\n" in errors
+    with closing(sqlite3.connect(tmp_path / "records.sqlite3")) as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(results)
+    witness = read_witness(witness_path(tmp_path / "records.sqlite3"))
+    assert witness is not None and witness.screenings == len(results)
 
 
 def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_rgb):

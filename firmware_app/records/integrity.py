@@ -46,6 +46,7 @@ PAYLOAD_DIGEST = "payload_sha256"
 # The mark of a row the worker withheld (``outbox.Outbox.withhold``, on a payload that fails ``check_queued``):
 # the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
 # Today shows as never sent, and the backlog's age leaves out; nothing reads the payload again to decide it.
+# (Today also shows as never sent an unsent payload that fails ``payload_altered`` before the worker marks it.)
 WITHHELD = "withheld IS NOT NULL"
 
 
@@ -82,6 +83,28 @@ def row_digest(row: Mapping[str, Any], columns: tuple[str, ...] = RESULT_COLUMNS
 
 def payload_digest(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
+
+
+# The screening event an outbox row ``o`` was queued with, joined as ``a``: ``CAST(a.details AS BLOB)``
+# holds the digest its payload must still have (``bound_digest``).
+QUEUED_WITH = "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening'"
+
+
+def bound_digest(details: bytes | None) -> str | None:
+    """The payload digest in a screening event's details (``QUEUED_WITH``); ``None`` for a row queued
+    before payloads were bound to their events. An unreadable event binds to nothing a payload can match."""
+    if details is None:
+        return None
+    try:
+        return str(json.loads(bytes(details)).get(PAYLOAD_DIGEST))
+    except (ValueError, AttributeError):
+        return "unreadable"
+
+
+def payload_altered(payload: bytes, bound: str | None) -> bool:
+    """Whether a queued payload is no longer byte for byte what its screening's event recorded: the
+    sync worker withholds it before publishing, and Today says so before the worker comes to it."""
+    return bound is not None and payload_digest(payload) != bound
 
 
 def stored_bytes(value: bytes | str) -> bytes:

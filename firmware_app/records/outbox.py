@@ -13,7 +13,6 @@ takes the same lock, so it knows exactly which of a patient's results may alread
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from datetime import datetime
 
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
-from firmware_app.records.integrity import PAYLOAD_DIGEST, WITHHELD, stored_bytes
+from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, stored_bytes
 from firmware_app.records.store import Records
 
 CRASHES = "crashes"
@@ -67,16 +66,6 @@ class Backlog:
     dropped: int = 0
 
 
-def _bound_digest(details: bytes | None) -> str | None:
-    """The digest in the event's details; an unreadable event binds to nothing a payload can match."""
-    if details is None:
-        return None
-    try:
-        return str(json.loads(bytes(details)).get(PAYLOAD_DIGEST))
-    except (ValueError, AttributeError):
-        return "unreadable"
-
-
 class Outbox:
     def __init__(self, records: Records) -> None:
         self._records = records
@@ -85,16 +74,16 @@ class Outbox:
     def pending(self, after_seq: int, limit: int) -> list[OutboxRow]:
         """The next unsent rows after ``after_seq``, oldest first, with the digests that bind them."""
         rows = self._db.execute(
-            "SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o "
-            "LEFT JOIN audit a ON a.seq = o.audit_seq AND a.kind = 'screening' "
+            f"SELECT o.seq, o.result_id, o.payload, CAST(a.details AS BLOB) FROM outbox o {QUEUED_WITH} "
             f"WHERE o.sent_at IS NULL AND NOT (o.{WITHHELD}) AND o.seq > ? ORDER BY o.seq LIMIT ?",
             (after_seq, limit),
         )
-        return [OutboxRow(seq, rid, stored_bytes(blob), _bound_digest(details)) for seq, rid, blob, details in rows]
+        return [OutboxRow(seq, rid, stored_bytes(blob), bound_digest(details)) for seq, rid, blob, details in rows]
 
     def claim(self, after_seq: int, limit: int) -> list[OutboxRow]:
         """``pending`` rows, claimed to be published in the same write transaction, so an erasure
-        sees each of them either claimed or gone."""
+        sees each of them either claimed or gone, and ``drop_oldest`` deletes none it claimed
+        (``store.IN_FLIGHT``)."""
         with transaction(self._db):
             rows = self.pending(after_seq, limit)
             marks = ",".join("?" * len(rows))

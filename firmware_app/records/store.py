@@ -105,6 +105,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# An unsent outbox row the sync worker has claimed to publish (``outbox.Outbox.claim``): it may be at
+# the broker already, its acknowledgement on the way, so neither an erasure nor ``drop_oldest`` counts
+# it as never sent. The worker gives back only the claimed rows it did not publish.
+IN_FLIGHT = "claimed_at IS NOT NULL"
+
+
 @dataclass(frozen=True)
 class OutboxLimits:
     """How many unsent results, and how old, before the overflow policy applies."""
@@ -469,7 +475,15 @@ class ScreeningStore:
             )
 
     def _make_room(self) -> None:
-        """Apply the overflow policy when the unsent backlog is at its size or age cap."""
+        """Apply the overflow policy when the unsent backlog is at its size or age cap.
+
+        ``drop_oldest`` deletes the oldest unsent rows that are not in flight (``IN_FLIGHT``), as many
+        as the cap needs, and those past the age cap: a row the worker handed to the broker may well
+        arrive, and its acknowledgement must find it, not a result counted "never sent". When only rows
+        in flight are left to delete, the screening is recorded over the cap rather than refused (the
+        policy chosen never to turn a patient away) or one of them deleted: they are the worker's claim
+        of its last connection, a few batches at most, and leave the backlog when the broker
+        acknowledges them or the worker gives them back, after which the next screening drops again."""
         cutoff = age_cutoff(self.records.trusted_now(), self._limits.max_age)
         unsent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
         oldest = oldest_past_age(self._db, cutoff)
@@ -483,11 +497,17 @@ class ScreeningStore:
             )
         excess = max(0, unsent - self._limits.max_rows + 1)
         now = self.records.clock()
+        droppable = f"sent_at IS NULL AND NOT ({IN_FLIGHT})"
         deleted = self._db.execute(
-            "DELETE FROM outbox WHERE sent_at IS NULL AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
-            "(SELECT seq FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?)) RETURNING result_id",
+            f"DELETE FROM outbox WHERE {droppable} AND ((queued_at >= ? AND queued_at < ?) OR seq IN "
+            f"(SELECT seq FROM outbox WHERE {droppable} ORDER BY seq LIMIT ?)) RETURNING result_id",
             (BUILD_DATE.isoformat(), cutoff, excess),
         ).fetchall()
+        if len(deleted) < excess:  # the rest are in flight: kept, and this screening recorded over the cap
+            over = excess - len(deleted)
+            log_event("records.outbox_over_cap", level=30, over_cap=over, cap=self._limits.max_rows, kept="in_flight")
+        if not deleted:
+            return
         self._db.executemany(
             "INSERT OR REPLACE INTO dropped_unsent (result_id, dropped_at) VALUES (?, ?)",
             [(row[0], now.isoformat()) for row in deleted],
@@ -728,7 +748,7 @@ class ScreeningStore:
             # The sync worker claims rows in its own write transaction before publishing them, so none
             # is taken between this count and the deletion: what is reported withdrawn never leaves.
             unsent, in_flight = self._db.execute(
-                "SELECT count(*) - count(claimed_at), count(claimed_at) FROM outbox "
+                f"SELECT count(*) FILTER (WHERE NOT ({IN_FLIGHT})), count(*) FILTER (WHERE {IN_FLIGHT}) FROM outbox "
                 f"WHERE sent_at IS NULL AND result_id IN ({marks})",
                 matched,
             ).fetchone()
@@ -738,7 +758,7 @@ class ScreeningStore:
             shared_photos = tuple(sorted(row[0] for row in shared))
             sent = self._db.execute(
                 f"SELECT result_id FROM screening WHERE result_id IN ({marks}) AND (synced_at IS NOT NULL OR "
-                "result_id IN (SELECT result_id FROM outbox WHERE claimed_at IS NOT NULL OR sent_at IS NOT NULL))",
+                f"result_id IN (SELECT result_id FROM outbox WHERE {IN_FLIGHT} OR sent_at IS NOT NULL))",
                 matched,
             )
             at_the_station = tuple(sorted(row[0] for row in sent))

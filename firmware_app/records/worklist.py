@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
-from firmware_app.records.integrity import WITHHELD
+from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, payload_altered, stored_bytes
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.verdicts import AWAITING_CALL_BACK, CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 
@@ -30,7 +30,8 @@ class WorklistEntry:
     operator: str | None
     # "queued" until the sync worker handed it to the broker, "sent" until the broker acknowledged
     # it, then "acknowledged"; "dropped" when the full outbox deleted it unsent (``drop_oldest``), or
-    # "withheld" when the sync worker found its payload altered on the device: it will never be sent.
+    # "withheld" when its payload was altered on the device (the sync worker withheld it, or will when
+    # it comes to it): it will never be sent.
     sync: str
     # The latest specialist verdict received for it, if any, and when the device received it.
     verdict: str | None
@@ -120,9 +121,12 @@ _SELECT = (
     "o.sent_at IS NOT NULL OR s.synced_at IS NOT NULL AS acknowledged, o.published_at IS NOT NULL AS published, "
     "o.result_id IS NULL AND d.result_id IS NOT NULL AS dropped, "
     f"o.{WITHHELD} AS withheld, "
+    # An unsent payload not yet withheld, and the event it was queued with (``_altered``).
+    f"CASE WHEN o.sent_at IS NULL AND NOT (o.{WITHHELD}) THEN o.payload END AS unsent_payload, "
+    "CAST(a.details AS BLOB) AS queued_with, "
     "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
     f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back "
-    "FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id "
+    f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id {QUEUED_WITH} "
     f"LEFT JOIN dropped_unsent d ON d.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
 
@@ -153,11 +157,20 @@ def _sync_state(row: sqlite3.Row) -> str:
     """Where a result stands with the broker (``WorklistEntry.sync``)."""
     if row["acknowledged"]:
         return "acknowledged"
-    if row["withheld"]:  # published once, altered since, never to be published again: not "sent" for good
+    if row["withheld"] or _altered(row):  # published once, altered since, never to be: not "sent" for good
         return "withheld"
     if row["dropped"]:
         return "dropped"
     return "sent" if row["published"] else "queued"
+
+
+def _altered(row: sqlite3.Row) -> bool:
+    """Whether an unsent payload the worker has not withheld yet fails the digest check it will
+    withhold it for (``payload_altered``): altered while the device was offline, it read "Waiting to
+    send" until the worker next came to it, days later on a campaign. A hash of a few hundred bytes
+    for each unsent result the list shows."""
+    payload = row["unsent_payload"]
+    return payload is not None and payload_altered(stored_bytes(payload), bound_digest(row["queued_with"]))
 
 
 def _today_bounds(records: Records, since: datetime) -> tuple[str, str]:

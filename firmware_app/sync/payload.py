@@ -24,7 +24,7 @@ from edgescreen_wire.result import (
     validate_result,
 )
 from edgescreen_wire.review import REVIEW_V2
-from firmware_app.records.integrity import payload_digest
+from firmware_app.records.integrity import payload_altered
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.uploads import SealedUpload
 from firmware_app.reference_quality import reference_verdict
@@ -81,7 +81,7 @@ def result_payload(
 def check_queued(payload: bytes, result_id: str, bound_digest: str | None) -> None:
     """Re-check a queued payload just before it is published: still valid, still the result it was
     queued for, and (when its audit event recorded one) still byte for byte what was recorded."""
-    if bound_digest is not None and payload_digest(payload) != bound_digest:
+    if payload_altered(payload, bound_digest):
         raise WireError(f"result {result_id}: the queued payload differs from what its audit event recorded")
     try:
         document = decode_document(payload, MAX_RESULT_BYTES, f"result {result_id}")

@@ -215,6 +215,30 @@ def test_the_outbox_cap_refuses_by_default_and_drops_oldest_only_when_configured
     assert json.loads(event)["dropped_unsent"] == 1
 
 
+def test_drop_oldest_never_deletes_a_result_the_sync_worker_claimed_and_records_over_the_cap_instead(
+    tmp_path, photo, caplog
+):
+    """A claimed row may be at the broker already (``store.IN_FLIGHT``): ``drop_oldest`` passes over
+    it, by the row cap and by the age cap. With nothing else left to drop, the screening is recorded
+    over the cap, not refused, and the next one drops again once the worker gave its rows back."""
+    now = [datetime(2027, 1, 1, tzinfo=UTC)]
+    limits = OutboxLimits(max_rows=2, max_age=timedelta(days=10), policy="drop_oldest")
+    store = open_store(tmp_path, limits=limits, clock=lambda: now[0])
+    outbox = Outbox(store.records)
+    db = store.records.connection
+    claimed = [record_one(store, photo).result_id for _ in range(2)]
+    assert [row.result_id for row in outbox.claim(0, 10)] == claimed  # as the worker does before publishing
+    now[0] += timedelta(days=11)  # both past the age cap too
+    over = record_one(store, photo).result_id
+    queued = [r[0] for r in db.execute("SELECT result_id FROM outbox ORDER BY seq")]
+    assert queued == [*claimed, over] and outbox.backlog().dropped == 0
+    assert "records.outbox_over_cap" in caplog.text and "over_cap=1" in caplog.text
+    outbox.release([row.seq for row in outbox.pending(0, 10)])  # the connection ended unacknowledged
+    newest = record_one(store, photo).result_id
+    queued = [r[0] for r in db.execute("SELECT result_id FROM outbox ORDER BY seq")]
+    assert queued == [over, newest] and outbox.backlog().dropped == 2  # past the age cap, and the oldest
+
+
 def test_the_outbox_age_cap_refuses_when_the_oldest_unsent_result_is_too_old(tmp_path, photo):
     now = [datetime(2027, 1, 1, tzinfo=UTC)]
     store = open_store(tmp_path, limits=OutboxLimits(max_age=timedelta(days=10)), clock=lambda: now[0])

@@ -19,7 +19,7 @@ from firmware_app.messages import message
 from firmware_app.records.database import database_files
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.witness import COUNT_KEY, Loss, read_witness, witness_path
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.health.test_doctor import doctor
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.test_cli import edgescreen
@@ -190,3 +190,26 @@ def test_changes_lost_without_a_screening_among_them_are_red_too():
     assert check.level is Level.RED and check.message_key == "health.committed.changes"
     for language in ("en", "fr"):
         assert "38" in message(check.message_key, language).format(**check.values)
+
+
+def test_a_device_stopped_by_sigterm_closes_its_records_with_every_screening_witnessed(tmp_path):
+    """The recording process the tests stop with SIGTERM (``device_process``, tests/sync/test_faults.py)
+    kept Python's default: killed where it stood, its records were never closed, their witness could
+    lag its last screening and the write-ahead log stayed unfolded. Now it stops after the screening
+    in hand and closes them, as the device's services do."""
+    config = write_config(tmp_path, 1)
+    photo = write_rgb(tmp_path / "photo.png", small_photo())
+    device = subprocess.Popen(
+        [sys.executable, "-m", "tests.records.device_process", str(config), str(photo), "100000", "0.01"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    first = device.stdout.readline()  # recording
+    device.send_signal(signal.SIGTERM)
+    output, _ = device.communicate(timeout=30)
+    assert device.returncode == 0
+    assert not (tmp_path / "records.sqlite3-wal").exists()  # folded into the file as the last connection closed
+    recorded = (first + output).split()
+    witness = read_witness(witness_path(tmp_path / "records.sqlite3"))
+    assert witness is not None and witness.screenings == len(recorded) == screenings(tmp_path)

@@ -3,12 +3,15 @@ after its screening, and the specialist's referrals the device did not make, unt
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from firmware_app.inference.triage import Outcome, Triage
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import ScreeningStore
@@ -90,6 +93,28 @@ def test_a_verdict_that_arrives_days_later_is_on_todays_list_and_a_referral_the_
     store.view(cleared.result_id)  # the nurse opens the record (audited) to call the patient back
     assert verdicts_to_act_on(store).patients == 0
     assert worklist(store.records, tomorrow) == []
+
+
+def test_a_payload_altered_while_offline_reads_withheld_before_the_sync_worker_comes_to_it(tmp_path) -> None:
+    """The worker withholds a payload that no longer matches its screening's event only when it tries
+    to publish it: on a campaign offline for days, Today said "Waiting to send" of it all that time.
+    Today now asks the same digest of the unsent results it shows; one the broker acknowledged before
+    the edit stays acknowledged (the station has the payload as recorded)."""
+    store = open_store(tmp_path)
+    intact, queued, published, acknowledged = (record_one(store, small_photo()).result_id for _ in range(4))
+    outbox = Outbox(store.records)
+    rows = {row.result_id: row.seq for row in outbox.claim(0, 10)}
+    outbox.mark_sent([rows[acknowledged]], published=[rows[published], rows[acknowledged]])
+    outbox.release([rows[intact], rows[queued]])
+    today = datetime.now(UTC) - timedelta(hours=1)
+    before = {entry.result_id: entry.sync for entry in worklist(store.records, today)}
+    assert before == {intact: "queued", queued: "queued", published: "sent", acknowledged: "acknowledged"}
+    with closing(sqlite3.connect(tmp_path / "records.sqlite3")) as db, db:  # an SQL edit on the card
+        edit = "UPDATE outbox SET payload = replace(payload, 'fundus', 'xundus') WHERE result_id IN (?, ?, ?)"
+        db.execute(edit, (queued, published, acknowledged))
+    after = {entry.result_id: entry.sync for entry in worklist(store.records, today)}
+    assert after == {intact: "queued", queued: "withheld", published: "withheld", acknowledged: "acknowledged"}
+    assert outbox.backlog().withheld == 0  # the worker's mark, still to be made: Today only reads
 
 
 def test_the_latest_verdict_is_the_stations_latest_whatever_the_devices_clock_or_the_arrival_order(tmp_path) -> None:

@@ -97,6 +97,44 @@ def test_results_the_full_outbox_dropped_are_told_apart_from_sent_and_warned_of_
     assert [states[result_id] for result_id in first + kept] == ["dropped"] * 2 + ["acknowledged"] * 4
 
 
+def test_drop_oldest_passes_over_a_result_in_flight_whose_acknowledgement_is_on_its_way(tmp_path, photo):
+    """``drop_oldest`` deleted the oldest unsent row although the worker had handed it to the broker:
+    the broker acknowledged it to a row that was gone, and Today and ``sync status`` counted "never
+    sent" a result the specialists had. A frozen broker holds the first result in flight (a window of
+    one keeps the next one queued); the full outbox drops that next one instead."""
+    port = free_port()
+    config = write_config(tmp_path, port, "inflight_window = 1\n")
+    store = open_store(tmp_path, limits=OutboxLimits(max_rows=2, policy="drop_oldest"))
+
+    def states(*result_ids: str) -> list[str]:
+        found = {entry.result_id: entry.sync for entry in entries_of(store.records, list(result_ids))}
+        return [found[result_id] for result_id in result_ids]
+
+    broker = Broker(tmp_path / "broker", port=port).start()
+    tap = Tap(port, "edgescreen/v1/+/+/result")
+    worker = BackgroundWorker(config)
+    try:
+        connected = lambda: Outbox(store.records).state().get("connection") == "connected"  # noqa: E731
+        wait_until(connected, 20, "the worker connected")
+        broker.pause()
+        in_flight = record_one(store, photo).result_id
+        wait_until(lambda: states(in_flight) == ["sent"], 20, "the first result published, not acknowledged")
+        queued = record_one(store, photo).result_id
+        newest = record_one(store, photo).result_id  # two unsent at the cap of two: one is dropped
+        assert states(in_flight, queued, newest) == ["sent", "dropped", "queued"]
+        broker.resume()
+        wait_until(lambda: states(in_flight, newest) == ["acknowledged"] * 2, 20, "both acknowledged")
+    finally:
+        broker.resume()
+        worker.stop()
+        tap.close()
+        broker.stop()
+    assert result_ids(tap.on("/result")) == [in_flight, newest]
+    backlog = Outbox(store.records).backlog()
+    assert (backlog.unsent, backlog.sent, backlog.dropped) == (0, 2, 1)
+    assert store.records.verify_audit().intact
+
+
 def test_photos_past_their_retention_are_deleted_while_the_site_server_is_out_of_reach(tmp_path, photo):
     """The hourly purge ran only inside a connection to the broker: a device whose site server was
     out of reach for days (its clock kept right by NTP elsewhere) kept every photo it was free to
