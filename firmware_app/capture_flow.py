@@ -9,7 +9,9 @@ set number of preview frames. The burst then goes through the ordinary recording
 and recorded exactly like ``edgescreen screen`` would.
 
 Nothing here waits forever: each camera frame has the camera's own deadline (``CameraStalled``), and
-the whole aiming phase has ``timeout_s``.
+the whole aiming phase has ``timeout_s``. A ``stop`` set while aiming (SIGTERM, Ctrl-C:
+``service/termination``) ends it at the next preview frame, the camera closed and nothing taken; once
+the burst is taken it is the photo in hand, screened and recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ from firmware_app.report import quality_line
 
 class CaptureTimedOut(RuntimeError):
     """No burst was taken before the aiming phase's deadline."""
+
+
+class CaptureStopped(RuntimeError):
+    """The command was asked to stop (SIGTERM, Ctrl-C) while aiming: no burst was taken."""
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,15 @@ def aim(
     options: CaptureOptions,
     pressed: Callable[[], bool],
     show: Callable[[str], None],
+    stop: threading.Event | None = None,
 ) -> QualityReport:
-    """Stream preview frames until the burst should be taken; the last preview report is returned."""
+    """Stream preview frames until the burst should be taken; the last preview report is returned.
+    ``CaptureStopped`` once ``stop`` is set, before the next frame is judged."""
     deadline = time.monotonic() + options.timeout_s
     shown = None
     for count, frame in enumerate(camera.preview_frames(), start=1):
+        if stop is not None and stop.is_set():
+            raise CaptureStopped(f"stopped while aiming, after {count - 1} preview frame(s)")
         report = check(frame)
         line = quality_line(report, options.language)
         if line != shown:
@@ -105,18 +115,20 @@ def capture_and_screen(
     context: ScreeningContext | None = None,
     stdin: TextIO = sys.stdin,
     show: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    stop: threading.Event | None = None,
 ) -> ScreeningResult:
     """Aim, take the burst and screen it; the camera is closed before the (slower) screening.
 
-    Raises ``CameraError`` when the camera cannot deliver and ``CaptureTimedOut`` when nobody took
-    the photos in time; both leave nothing recorded.
+    Raises ``CameraError`` when the camera cannot deliver, ``CaptureTimedOut`` when nobody took
+    the photos in time and ``CaptureStopped`` when ``stop`` was set while aiming; all three leave
+    nothing recorded.
     """
     pressed = (lambda: False) if options.auto else EnterKey(stdin)
     with camera:
         camera.set_controls(controls)
         if not options.auto:
             show(message("capture.aim", options.language))
-        aim(camera, preview_check(pipeline, gate, options.modality), options, pressed, show)
+        aim(camera, preview_check(pipeline, gate, options.modality), options, pressed, show, stop)
         show(message("capture.taking", options.language))
         burst = camera.capture_burst(options.burst)
     log_event("capture.burst", frames=len(burst), modality=options.modality)

@@ -22,7 +22,7 @@ from firmware_app.calibration.profile import ProfileError, ProfileMisfit
 from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
-from firmware_app.capture_flow import CaptureOptions, CaptureTimedOut, capture_and_screen
+from firmware_app.capture_flow import CaptureOptions, CaptureStopped, CaptureTimedOut, capture_and_screen
 from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
@@ -217,9 +217,15 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
+    stop = stop_on_termination()
     try:
         with recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
-            result = capture_and_screen(camera, controls, pipeline, QualityGate(config.quality), options, context)
+            gate = QualityGate(config.quality)
+            result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
+    except CaptureStopped as error:  # the camera and the records closed on the way here
+        log_event("capture.stopped", logging.WARNING, detail=error)
+        print(f"edgescreen: {message('capture.stopped', language)}", file=sys.stderr)
+        return 1
     except CameraError as error:
         log_event("capture.camera_failed", backend=camera.name, error=error)
         what = error.sentence(language)  # the camera's own words are the technician's: in the log line above
@@ -262,26 +268,27 @@ def cmd_quality(config: Config, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _sync_once(config: Config, wait_s: float) -> str:
+def _sync_once(config: Config, wait_s: float, stop: threading.Event) -> str:
     """Give the sync worker up to ``wait_s`` to deliver the outbox; say where the results stand.
 
     With no broker reachable nothing is lost: the results wait in the outbox for the sync service.
+    ``stop`` (SIGTERM, Ctrl-C: ``stop_on_termination``) ends the worker at once, its records closed,
+    or keeps it from starting when it came while screening; the results left are said as not sent.
     """
-    stop, ran = threading.Event(), []
+    ran: list[bool] = []
 
     def deliver() -> None:
         with contextlib.suppress(TlsUnusable):  # said in the status read below
             ran.append(run_sync(config, stop, until_drained=True, wait_for_lock=False))
 
-    worker = threading.Thread(
-        target=deliver,
-        name="sync",
-        daemon=True,
-    )
-    worker.start()
-    worker.join(wait_s)
-    stop.set()
-    worker.join(10)
+    stopped = stop.is_set()  # while screening: the sync is not started
+    if not stopped:
+        worker = threading.Thread(target=deliver, name="sync", daemon=True)
+        worker.start()
+        worker.join(wait_s)
+        stopped = stop.is_set()  # asked to stop, rather than out of time
+        stop.set()
+        worker.join(10)
     store = open_store(config, read_only=True)
     try:
         status = sync_status(store.records)
@@ -296,6 +303,9 @@ def _sync_once(config: Config, wait_s: float) -> str:
             f"{held} is not connected to the broker at {broker} ({status['connection']}): they are kept safely "
             "and sent when it is reachable; `edgescreen sync status` shows the backlog."
         )
+    if stopped and status["backlog"]:
+        log_event("sync.stopped", logging.WARNING, not_sent=status["backlog"])
+        return f"sync: {sentence('sync.stopped', config.device.language, count=status['backlog'])}"
     if status["backlog"] == 0 and not status["dropped"] and not status["withheld"]:
         return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
     if status["backlog"] == 0:
@@ -323,11 +333,13 @@ def _sync_once(config: Config, wait_s: float) -> str:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    """The device's main job: screen the bundled samples, record them, and sync to the broker if there is one."""
+    """The device's main job: screen the bundled samples, record them, and sync to the broker if there is
+    one. SIGTERM or Ctrl-C stops it after the photo in hand, or ends the sync: either says what was not done."""
     samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
-    status = screen_images(config, samples, modality_of, args.json)
-    print(_sync_once(config, args.sync_wait), file=sys.stderr if args.json else sys.stdout)
+    stop = stop_on_termination()
+    status = screen_images(config, samples, modality_of, args.json, stop=stop)
+    print(_sync_once(config, args.sync_wait, stop), file=sys.stderr if args.json else sys.stdout)
     return status
 
 

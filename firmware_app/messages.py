@@ -238,6 +238,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``edgescreen capture`` stopped by SIGTERM or Ctrl-C while aiming (cli.py): no burst was taken.
+    "capture.stopped": {
+        "en": "stopped: the photo was not taken; nothing was recorded.",
+        "fr": "arrêté : la photo n'a pas été prise ; rien n'a été enregistré.",
+    },
     # ``edgescreen calibrate still`` (calibrate_command.py), for the technician photographing a target.
     "calibrate.still.taken": {
         "en": "{out}: {width}x{height} still from the {camera} camera, uncalibrated",
@@ -525,6 +530,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "screen.stopped.other": {
         "en": "stopped: {count} photos were not screened; the results above are recorded.",
         "fr": "arrêté : {count} photos n'ont pas été dépistées ; les résultats ci-dessus sont enregistrés.",
+    },
+    # ``edgescreen run`` stopped by SIGTERM or Ctrl-C before its sync delivered everything (cli.py).
+    "sync.stopped.one": {
+        "en": "stopped: {count} result was not sent; it waits in the outbox for the sync service.",
+        "fr": "arrêté : {count} résultat n'a pas été envoyé ; il attend dans la file d'envoi le service de "
+        "synchronisation.",
+    },
+    "sync.stopped.other": {
+        "en": "stopped: {count} results were not sent; they wait in the outbox for the sync service.",
+        "fr": "arrêté : {count} résultats n'ont pas été envoyés ; ils attendent dans la file d'envoi le service "
+        "de synchronisation.",
     },
     "records.storage_full": {
         "en": "Storage is full: this screening was not recorded. Call the technician to free space on the device.",

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ import pytest
 from firmware_app.messages import message, sentence
 from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
+from tests.capture import fake_picamera2
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.sync.kit import edgescreen_process
@@ -227,6 +229,67 @@ def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == len(results)
     witness = read_witness(witness_path(tmp_path / "records.sqlite3"))
     assert witness is not None and witness.screenings == len(results)
+
+
+def _read_until(log: TextIO, event: str) -> str:
+    """A process's log up to the first line of ``event``, read as it comes; fails if the process ends first."""
+    said = []
+    for line in iter(log.readline, ""):
+        said.append(line)
+        if f" {event} " in line:
+            return "".join(said)
+    raise AssertionError(f"the process ended before logging {event}:\n{''.join(said)}")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language):
+    """``edgescreen run`` kept Python's default SIGTERM: stopped by ``kill`` or systemd while it waited
+    for a broker, it died with its sync worker's records open. It now stops as ``screen`` does: the
+    worker ends at once, the records are closed (the WAL folded into the file by the last connection),
+    the results not sent are said in the device's language, and the run's status is its screening's."""
+    config = _device_config(tmp_path, free_port())  # no broker: the sync waits and retries
+    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n')
+    run = edgescreen_process(config, "run", "--json", "--sync-wait", "120")
+    said = _read_until(run.stderr, "sync.disconnected")  # both samples screened, the sync under way
+    run.send_signal(signal.SIGTERM)
+    output, errors = run.communicate(timeout=30)
+    assert run.returncode == 0, said + errors
+    assert len(json_lines(output)) == 2 and "WARNING sync.stopped not_sent=2" in errors
+    assert f"sync: {sentence('sync.stopped', language, count=2)}\n" in errors
+    assert not (tmp_path / "records.sqlite3-wal").exists()
+    witness = read_witness(witness_path(tmp_path / "records.sqlite3"))
+    assert witness is not None and witness.screenings == 2
+
+
+@pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
+def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_records(tmp_path, language, signum):
+    """``edgescreen capture`` had the camera's own handler turn SIGTERM or SIGHUP (a closed terminal)
+    into an exit on the spot (status 143 or 129), nothing said. It now stops as ``screen`` does
+    (``stop_on_termination``): at the next preview frame, the camera closed, nothing taken and so
+    nothing recorded, the records closed, said in the device's language; exit status 1."""
+    config = _device_config(tmp_path, free_port())
+    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n[camera]\nbackend = "picamera2"\n')
+    closes = tmp_path / "closes.log"
+    fake = fake_picamera2.write_package(tmp_path / "fake")  # its black scene never passes: aiming goes on
+    env = os.environ | {
+        "PYTHONPATH": f"{fake}{os.pathsep}{PROJECT_ROOT}",
+        fake_picamera2.FAKE_CLOSE_LOG_ENV: str(closes),
+    }
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", "--auto"]
+    aiming = ["--preview-frames", "1000000", "--timeout", "600"]
+    capture = subprocess.Popen(
+        [*command, *aiming], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    said = _read_until(capture.stderr, "capture.preview")
+    capture.send_signal(signum)
+    output, errors = capture.communicate(timeout=30)
+    assert capture.returncode == 1, said + errors
+    assert output == "" and "WARNING capture.stopped" in errors
+    assert f"edgescreen: {message('capture.stopped', language)}\n" in errors
+    assert closes.read_text() == "closed 0\n"
+    with closing(sqlite3.connect(tmp_path / "records.sqlite3")) as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+    assert not (tmp_path / "records.sqlite3-wal").exists()
 
 
 def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_rgb):

@@ -1,11 +1,13 @@
 """The ``Camera`` contract every backend keeps, and the lifecycle they share.
 
 A camera left open by a crashed run is "in use" for the next one, and a nurse cannot fix that: so a
-camera is only ever used as a context manager, is closed on the way out whatever happened, and a
-SIGTERM or SIGHUP (systemd stopping the service, a closed terminal) becomes an ordinary exit that
-runs the same ``close``. Every wait for a frame has a deadline: a camera that stops delivering
-raises ``CameraStalled`` instead of freezing the device, and one that repeats its last picture
-raises ``CameraFrozen`` instead of passing it off as a new photo.
+camera is only ever used as a context manager and is closed on the way out whatever happened.
+``edgescreen capture``, the command that holds one for as long as the nurse aims, has SIGTERM,
+SIGHUP and Ctrl-C stop it between two frames (``service/termination``, ``capture_flow.aim``), which
+leaves through that ``with``; the camera installs no signal handler of its own. Every wait for a
+frame has a deadline: a camera that stops delivering raises ``CameraStalled`` instead of freezing the
+device, and one that repeats its last picture raises ``CameraFrozen`` instead of passing it off as a
+new photo.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ from __future__ import annotations
 import atexit
 import hashlib
 import queue
-import signal
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import Generic, NoReturn, Self, TypeVar
 
 import numpy as np
@@ -153,28 +154,11 @@ def retry_with_backoff(action: Callable[[], T], attempts: int, first_delay: floa
     raise AssertionError("unreachable")
 
 
-def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _make_termination_an_exit() -> None:
-    """Turn SIGTERM/SIGHUP into ``SystemExit`` so ``with`` blocks and ``finally`` clauses run.
-
-    Only where the default (kill without cleanup) is in force and only from the main thread, the one
-    place Python allows it; a program that installed its own handler keeps it.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(number) == signal.SIG_DFL:
-            signal.signal(number, _exit_on_signal)
-
-
 class Camera(ABC):
     """A source of RGB ``Frame`` values: a live preview stream, and still bursts at full resolution.
 
     Use it as ``with camera: ...``: entering opens and configures it (with retries), leaving closes
-    it, also after an exception, a Ctrl-C, a SIGTERM or at interpreter exit.
+    it, also after an exception, a Ctrl-C or at interpreter exit.
     """
 
     name: str = "camera"
@@ -213,7 +197,6 @@ class Camera(ABC):
         if self._open:
             return
         self._last_digest = None
-        _make_termination_an_exit()
         atexit.register(self.close)
         try:
             attempts, backoff = self.settings.open_attempts, self.settings.open_backoff_s

@@ -1,9 +1,11 @@
-"""SIGTERM (systemd stopping a service, ``kill``) and Ctrl-C as a request to stop, not a kill.
+"""SIGTERM (systemd stopping a service, ``kill``), Ctrl-C and a closed terminal as a request to stop, not a kill.
 
-Python's default SIGTERM ends the process where it stands: no ``finally`` runs, so the records are
-never closed and their last witness (``records/witness.py``) never written. A long command asks the
-event this returns between two pieces of work instead, finishes the one in hand, and returns
-through its ``with`` blocks.
+Python's default SIGTERM and SIGHUP end the process where it stands: no ``finally`` runs, so the
+camera and the records are never closed and the records' last witness (``records/witness.py``) never
+written. A long command asks the event this returns between two pieces of work instead (``screen``
+and ``run`` between two photos, ``capture`` between two preview frames, ``sync run`` between two
+steps of its loop), finishes the one in hand, and returns through its ``with`` blocks. It is the one
+such mechanism: the nurse's app stops through uvicorn's handlers and ``Device.stop`` instead.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import threading
 
 
 def stop_on_termination() -> threading.Event:
-    """An event that SIGTERM and SIGINT set from now on (call from the main thread, the one place
-    Python lets a handler be installed); the command stops when it sees it set."""
+    """An event that SIGTERM, SIGINT and SIGHUP set from now on (call from the main thread, the one
+    place Python lets a handler be installed); the command stops when it sees it set. A SIGHUP that
+    is ignored stays ignored: ``nohup`` asked the command to outlive its terminal."""
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    signums = [signal.SIGTERM, signal.SIGINT]
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signums.append(signal.SIGHUP)
+    for signum in signums:
         signal.signal(signum, lambda *_: stop.set())
     return stop

@@ -395,12 +395,19 @@ def install(monkeypatch: pytest.MonkeyPatch, scene: np.ndarray) -> type[Picamera
     return Picamera2
 
 
+def write_package(folder: Path, then: str = "") -> Path:
+    """``folder`` holding a ``picamera2`` package that is the fake, then runs ``then``: put ``folder``
+    first on ``PYTHONPATH`` (with the project) and a real ``edgescreen`` process uses the fake camera."""
+    package = folder / "picamera2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(f"from tests.capture.fake_picamera2 import Picamera2\n{then}")
+    return folder
+
+
 def install_unloadable(monkeypatch: pytest.MonkeyPatch, folder: Path, failure: str) -> None:
     """A ``picamera2`` package in ``folder``, imported for real, that fails as it loads with ``failure`` (a
     raise statement's expression) after the fake is in: as apt's picamera2 fails at its import of a compiled
     module (apt's simplejpeg, built for numpy 1) in a venv whose numpy is 2."""
-    package = folder / "picamera2"
-    package.mkdir()
-    (package / "__init__.py").write_text(f"from tests.capture.fake_picamera2 import Picamera2\nraise {failure}\n")
+    write_package(folder, f"raise {failure}\n")
     monkeypatch.delitem(sys.modules, "picamera2", raising=False)
     monkeypatch.syspath_prepend(str(folder))

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import inspect
-import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -26,7 +23,6 @@ from firmware_app.capture.camera import (
 from firmware_app.capture.picamera2_camera import Picamera2Camera, to_rgb
 from tests.capture import fake_picamera2
 from tests.capture.fake_picamera2 import CAMERA_MODULE_3_LIBCAMERA_0_4, HQ_CAMERA, Picamera2
-from tests.conftest import PROJECT_ROOT
 
 PREVIEW, STILL = Size(640, 480), Size(2028, 1520)
 
@@ -273,31 +269,3 @@ def test_the_fake_takes_what_picamera2_0_3_38_takes():
     real["create_still_configuration"] = real["create_preview_configuration"]
     for method, parameters in real.items():
         assert list(inspect.signature(getattr(Picamera2, method)).parameters)[1:] == parameters, method
-
-
-CHILD = """
-import sys, time, types
-from tests.capture.fake_picamera2 import Picamera2
-module = types.ModuleType("picamera2"); module.Picamera2 = Picamera2; sys.modules["picamera2"] = module
-from firmware_app.capture.camera import CameraSettings, Size
-from firmware_app.capture.picamera2_camera import Picamera2Camera
-with Picamera2Camera(0, CameraSettings(Size(64, 48), Size(0, 0), 1.0)) as camera:
-    for frame in camera.preview_frames():
-        print("streaming", flush=True)
-        time.sleep(0.05)
-"""
-
-
-def test_sigterm_closes_the_camera(tmp_path):
-    """systemd stops the service with SIGTERM: the camera must still be closed on the way out."""
-    log = tmp_path / "close.log"
-    env = os.environ | {fake_picamera2.FAKE_CLOSE_LOG_ENV: str(log), "PYTHONPATH": str(PROJECT_ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert child.stdout.readline().strip() == "streaming"
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=20) == 128 + signal.SIGTERM
-    finally:
-        child.kill()
-        child.wait()
-    assert log.read_text() == "closed 0\n"

@@ -1,0 +1,32 @@
+"""``stop_on_termination``, the one way a long command hears it should stop, with real signals in a
+process of its own (the test runner's handlers stay as they are)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+CHILD = """
+import os, signal, sys
+if sys.argv[1] == "nohup":
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+from firmware_app.service.termination import stop_on_termination
+stop = stop_on_termination()
+os.kill(os.getpid(), signal.SIGHUP)
+print("stop" if stop.wait(2) else "goes on")
+"""
+
+
+@pytest.mark.parametrize(("how", "heard"), [("terminal", "stop"), ("nohup", "goes on")])
+def test_a_closed_terminal_stops_a_command_unless_nohup_kept_it_running(how, heard):
+    """SIGHUP (the terminal closed under ``capture``) is a request to stop, as SIGTERM is: the camera's
+    own handler, which did that, is gone. A command started with ``nohup`` asked to outlive its
+    terminal: its ignored SIGHUP stays ignored."""
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, how], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert (child.returncode, child.stdout) == (0, f"{heard}\n"), child.stderr
