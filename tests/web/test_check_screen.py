@@ -1,7 +1,7 @@
 """From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
 answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
 zooms by tap and by pinch (real touch events through Chromium's input pipeline); the reasons to
-retake are read in full."""
+retake are read in full; each swapped screen's title takes the focus."""
 
 from __future__ import annotations
 
@@ -240,3 +240,37 @@ def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_
     assert page.locator("[data-test=triage-R]").is_visible()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+# What has the keyboard's focus: its data-test, else its tag and classes.
+FOCUSED = "(() => { const e = document.activeElement; return e.dataset.test || `${e.localName}.${e.className}`; })()"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_each_swapped_screen_gives_its_title_the_focus_never_use_this_photo(page, app, language):
+    """The check screen and the result come in place of the screen before (htmx). On main the focus
+    was left on the page's body: a keyboard or a screen reader went through the top bar and the nav
+    again, 8 Tabs, to reach the new screen's buttons. Now each screen's title has it, read first, one
+    Tab before Retake; never "Use this photo", where a stray Enter would record a photo unseen."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "K-1")
+    used = []
+    page.on("request", lambda request: used.append(request) if request.url.endswith("/check/use") else None)
+    shoot(page)
+    assert page.evaluate(FOCUSED) == "h1.slot"
+    snap(page, "check-focused")
+    page.keyboard.press("Enter")  # a stray Enter on the title does nothing
+    page.wait_for_timeout(500)
+    assert not used and page.url.endswith("/check")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == "retake"
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == "use"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result")
+    title = page.locator("[data-test=triage-R] h1")
+    assert title.evaluate("(e) => e === document.activeElement") and title.inner_text()
+    snap(page, "result-focused")
+    page.keyboard.press("Tab")  # the result's first action, not the top bar's
+    assert page.evaluate("document.activeElement.closest('.result .actions') !== null")
