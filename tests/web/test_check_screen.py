@@ -1,7 +1,8 @@
 """From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
 answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
 zooms by tap and by pinch (real touch events through Chromium's input pipeline); the reasons to
-retake are read in full; each swapped screen's title takes the focus."""
+retake are read in full; each swapped screen's title takes the focus, and the rest of the screen
+waits while the photo is used."""
 
 from __future__ import annotations
 
@@ -274,3 +275,50 @@ def test_each_swapped_screen_gives_its_title_the_focus_never_use_this_photo(page
     snap(page, "result-focused")
     page.keyboard.press("Tab")  # the result's first action, not the top bar's
     assert page.evaluate("document.activeElement.closest('.result .actions') !== null")
+
+
+# Whether an element of the top bar or the nav can be reached while the photo is used: inert, it
+# takes neither a tap nor the focus.
+REACHABLE = "(e) => { e.focus(); return document.activeElement === e && e.closest('[inert]') === null; }"
+LEAVING = (
+    "[data-test=language]",
+    "form[action='/lock'] button",
+    ".nav a[href='/ready']",
+    ".nav a[href='/patient']",
+    ".nav a[href='/today']",
+    ".nav a[href='/records']",
+    "[data-test=sign-out]",
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when_it_fails(page, app, language):
+    """The photo being used is recorded whatever is tapped next. On main the nav, Lock and the language
+    switch stayed live meanwhile: a tap left the screen and the result was never seen. Now they wait
+    with Retake; a post that fails (here the answer never comes back) gives them all back."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "H-10")
+    shoot(page)
+    held = []
+    page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until let go
+    page.locator("[data-test=use]").click()
+    page.wait_for_function("document.querySelector('[data-test=use]').disabled")
+    assert held
+    assert [selector for selector in LEAVING if page.locator(selector).evaluate(REACHABLE)] == []
+    snap(page, "check-using-held")
+    page.locator(".nav a[href='/today']").click(force=True)  # the taps do nothing
+    page.locator("[data-test=language]").click(force=True)
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/check") and page.locator("html").get_attribute("lang") == language
+
+    held[0].abort()  # failed: everything back, the photo still waiting to be used
+    page.wait_for_function("!document.querySelector('[data-test=use]').disabled")
+    assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
+    assert page.locator("[data-test=retake]").is_enabled()
+    page.unroute("**/check/use")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
