@@ -1,8 +1,8 @@
 """From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
 answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
 zooms by tap and by pinch (real touch events through Chromium's input pipeline); the reasons to
-retake are read in full; each swapped screen's title takes the focus, and the rest of the screen
-waits while the photo is used."""
+retake are read in full, one instruction per cause; each swapped screen's title takes the focus, and
+the rest of the screen waits while the photo is used."""
 
 from __future__ import annotations
 
@@ -12,10 +12,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_app.capture.image_file import read_frame
+from firmware_app.messages import message
+from firmware_app.quality.gate import QualityGate
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
 from tests.lesion_renderer import render_lesion
-from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, switch_to, unscrolled
+from tests.web.conftest import (
+    SCREEN,
+    csrf_header,
+    new_patient,
+    on_screen,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    unscrolled,
+)
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -322,3 +336,32 @@ def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when
     assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+def cut_lesion(folder: Path) -> Path:
+    """A naevus running out of the photo's right edge, skin left empty on its left: the gate finds it
+    both cut and off the middle (``dermoscopy._framing``), one cause."""
+    return write_rgb(folder / "cut.png", render_lesion(seed=7, centre=(0.97, 0.5), radius=0.25).rgb)
+
+
+def test_a_lesion_cut_at_the_edge_is_told_one_thing_to_do(page, tmp_path):
+    """A lesion cut at the edge of the photo is off the middle too. On main the check screen of a
+    single photo (``[camera] burst = 1``; a burst none of whose frames passes is told its one most
+    common defect) said both "slide the dermatoscope towards it" and "centre it", two things to do
+    for one cause; now the slide alone, in both languages, live while aiming as on the check screen."""
+    photo = cut_lesion(tmp_path)
+    for app in start_app(tmp_path, burst=1):
+        reasons = QualityGate(app.config.quality).check(read_frame(photo), "dermoscopy").reasons
+        assert {"lesion_cut", "lesion_off_centre"} <= set(reasons), reasons
+        app.show(photo)
+        sign_in(page, app)
+        for language in ("en", "fr"):
+            switch_to(page, language)
+            slide, centre = (message(f"quality.{reason}", language) for reason in ("lesion_cut", "lesion_off_centre"))
+            new_patient(page, app, f"C-{language.upper()}", "dermoscopy", "trunk")
+            page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+            assert centre not in page.locator("[data-test=guidance]").inner_text()
+            shoot(page)
+            told = page.locator("[data-test=check-quality] li").all_inner_texts()
+            assert slide in told and centre not in told, told
+            snap(page, "check-lesion-cut")
