@@ -772,6 +772,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Un modèle ne peut pas être chargé. Appelez le technicien pour le réinstaller (le journal "
         "d'edgescreen doctor dit lequel et pourquoi).",
     },
+    # A model that loaded failed while running on the photo (inference/errors.py, ModelRunFailed): on the
+    # app's error page after "Use this photo" (its Back returns to the photo, still waiting to be used), and
+    # where a command stops.
+    "health.models.failed": {
+        "en": "A model failed while reading the photo: nothing is recorded. Use the photo again; if it fails "
+        "again, call the technician (the log says which model and why).",
+        "fr": "Un modèle a échoué en lisant la photo : rien n'est enregistré. Utilisez à nouveau la photo ; si "
+        "l'échec se répète, appelez le technicien (le journal dit quel modèle et pourquoi).",
+    },
     # No TFLite runtime installed, or none loads (inference/interpreter.py, RuntimeMissing): no model runs.
     "health.models.runtime": {
         "en": "No model can run: this device's TFLite runtime is missing or does not load. Call the technician "

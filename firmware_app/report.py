@@ -14,7 +14,7 @@ from firmware_app.inference.triage import Outcome
 from firmware_app.lesion_measurements import SCALED, LesionMeasurements
 from firmware_app.messages import message
 from firmware_app.pipeline import ScreeningResult
-from firmware_app.quality.guidance import guidance
+from firmware_app.quality.guidance import guidance, instructed
 from firmware_app.quality.verdict import QualityReport
 
 
@@ -27,9 +27,10 @@ def quality_json(report: QualityReport) -> dict[str, Any]:
 
 
 def quality_line(report: QualityReport, language: str) -> str:
-    """The verdict and, for each defect, what to do about it."""
+    """The verdict and, for each cause of defects, what to do about it (``guidance.instructed``)."""
     parts = [message(f"quality.verdict.{report.verdict.value}", language)]
-    parts += [f"[{reason}] {text}" for reason, text in zip(report.reasons, _guidance(report, language), strict=True)]
+    instructions = zip(instructed(report.reasons), _guidance(report, language), strict=True)
+    parts += [f"[{reason}] {text}" for reason, text in instructions]
     return "  ".join(parts)
 
 

@@ -22,7 +22,7 @@ from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
-from firmware_app.inference.errors import ModelMissing, WrongModality
+from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongModality
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
@@ -72,7 +72,10 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
 def _model_failure(error: Exception) -> str | None:
     """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
     another remedy (install the runtime, install the model, reinstall its signed bundle, correct
-    ``[models]``), the model's own words go to the log."""
+    ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
+    model's own words go to the log."""
+    if isinstance(error, ModelRunFailed):
+        return "failed"
     if isinstance(error, RuntimeMissing):  # no model runs, whichever is installed: no reinstall mends it
         return "runtime"
     if isinstance(error, ModelMissing):

@@ -16,3 +16,9 @@ class ModelMissing(ModelError):
 class WrongModality(ModelError):
     """A model made for other photos than those it is configured for: no reinstall fixes it, the
     configuration's ``[models]`` does (``doctor`` says so)."""
+
+
+class ModelRunFailed(ModelError):
+    """A model that loaded, verified and warmed up failed while running on a photo (its interpreter's
+    error): nothing says it must be reinstalled; the photo is used again, and the technician called if
+    it keeps failing."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from firmware_app.inference.card import CardError, CardMissing, ModelCard, read_card
-from firmware_app.inference.errors import ModelError, ModelMissing, WrongModality
+from firmware_app.inference.errors import ModelError, ModelMissing, ModelRunFailed, WrongModality
 from firmware_app.inference.interpreter import interpreter_class
 from firmware_app.inference.preprocess import FieldOfView, model_view, quantise
 from firmware_app.inference.test_time import mean_output
@@ -145,9 +145,16 @@ class TriageModel:
         return float(self._output["quantization"][0])
 
     def output(self, tensor: np.ndarray) -> np.ndarray:
-        """One interpreter run on a quantised input, its output dequantised (logits for a sigmoid)."""
+        """One interpreter run on a quantised input, its output dequantised (logits for a sigmoid). The
+        interpreter's error is a ``ModelRunFailed``: this model loaded and ran its warm-up (a failure
+        there is a model that cannot be loaded)."""
         scale, zero_point = self._output["quantization"]
-        return (self.invoke(tensor).astype(np.float32) - zero_point) * scale
+        try:
+            raw = self.invoke(tensor)
+        except (RuntimeError, ValueError) as error:
+            failed = f"{self.card.id} {self.card.version}: the interpreter failed to run ({error})"
+            raise ModelRunFailed(failed) from error
+        return (raw.astype(np.float32) - zero_point) * scale
 
     def score(self, values: np.ndarray) -> float:
         """Apply the card's activation to a dequantised output: a probability in [0, 1]."""

@@ -24,9 +24,24 @@ def instruction(reason: str, modality: str, language: str) -> str:
     return message(specific if specific in CATALOGUE else f"quality.{reason}", language)
 
 
+# A reason that another one's instruction mends, by the one cause they share: a lesion that runs out
+# of the picture lies off the middle too, and sliding the dermatoscope towards it centres it; "slide
+# the dermatoscope towards it" and "centre it" read as two things to do.
+_MENDED_BY = {"lesion_off_centre": "lesion_cut"}
+
+
+def instructed(reasons: Iterable[str]) -> tuple[str, ...]:
+    """The reasons the nurse gets an instruction for, one per cause, in the reasons' order (the worst
+    defect first): a reason whose instruction another one's mends (``_MENDED_BY``) is told by that
+    one, where the first of the two stands (the live box beside the shutter reads the first alone)."""
+    reasons = tuple(reasons)
+    causes = (_MENDED_BY[reason] if _MENDED_BY.get(reason) in reasons else reason for reason in reasons)
+    return tuple(dict.fromkeys(causes))
+
+
 def guidance(reasons: Iterable[str], modality: str, language: str) -> list[str]:
-    """One instruction per reason, in the reasons' order (the worst defect first)."""
-    return [instruction(reason, modality, language) for reason in reasons]
+    """One instruction per cause (``instructed``), the worst defect first."""
+    return [instruction(reason, modality, language) for reason in instructed(reasons)]
 
 
 def way_out(report: QualityReport, language: str) -> str | None:

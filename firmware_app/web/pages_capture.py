@@ -42,7 +42,7 @@ BURST_MARGIN_S = 10.0
 
 
 def verdict_lines(report: QualityReport, web: WebApp, session: Session, aiming: bool = False) -> list[str]:
-    """The verdict, one instruction per defect and, where no retake may fix it, when to stop
+    """The verdict, one instruction per cause of defects and, where no retake may fix it, when to stop
     retaking, in the nurse's language (no codes). ``aiming`` (the capture screen's live box): the
     verdict and the worst defect's instruction alone (reasons come worst first; the next shows once
     it is fixed). Every reason at 800x480 ran past the box beside the shutter, the last ones out of
@@ -50,7 +50,7 @@ def verdict_lines(report: QualityReport, web: WebApp, session: Session, aiming: 
     last = None if aiming else way_out(report, session.language)
     return [
         web.text(session, f"quality.verdict.{report.verdict.value}"),
-        *guidance(report.reasons[:1] if aiming else report.reasons, report.modality, session.language),
+        *guidance(report.reasons, report.modality, session.language)[: 1 if aiming else None],
         *([last] if last else []),
     ]
 

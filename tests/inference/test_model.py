@@ -11,9 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_app.health.checks import model_refused
 from firmware_app.inference.card import SEGMENTATION_CROPS, read_card
+from firmware_app.inference.errors import ModelRunFailed
 from firmware_app.inference.interpreter import RuntimeMissing, interpreter_class
 from firmware_app.inference.model import ModelError, TriageModel
+from firmware_app.messages import message
+from firmware_app.web.wording import check_sentence
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.inference.conftest import edit_card
 
@@ -246,3 +250,16 @@ def test_a_runtime_that_is_installed_but_cannot_load_is_not_called_missing():
     assert run.returncode == 0, run.stderr
     assert f"the TFLite runtime '{expected}' is installed but does not load" in run.stdout
     assert "too little free memory for it" in run.stdout and "no TFLite runtime is installed" not in run.stdout
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_run_the_interpreter_refuses_is_a_run_failure_not_a_model_that_cannot_be_loaded(model_id, language):
+    """A loaded, verified model whose interpreter refuses a run (here the runtime's own refusal of an
+    input of another shape) fails as ``ModelRunFailed``, naming the model: the nurse is told to use the
+    photo again, not that a model cannot be loaded (``health.models.red``, "reinstall it")."""
+    model = TriageModel(MODELS_DIR / model_id, threads=1)
+    with pytest.raises(ModelRunFailed, match=f"{model_id} .*: the interpreter failed to run") as failed:
+        model.output(np.zeros((1, 7, 7, 3), dtype=model.card.input.dtype))
+    check = model_refused(failed.value)
+    assert check.message_key == "health.models.failed"
+    assert check_sentence(check, language) == message("health.models.failed", language)

@@ -10,7 +10,8 @@ from firmware_app.messages import CATALOGUE, message
 from firmware_app.quality.burst import best_frame
 from firmware_app.quality.gate import RULES
 from firmware_app.quality.guidance import guidance, instruction, way_out
-from firmware_app.quality.verdict import Verdict, rejected
+from firmware_app.quality.verdict import QualityReport, Verdict, rejected
+from firmware_app.report import quality_line
 from tests.degradations import defocus, underexpose
 from tests.lesion_renderer import render_lesion
 from tests.quality.conftest import judge
@@ -108,3 +109,17 @@ def test_french_punctuation_is_never_left_to_start_a_line():
         text = message(key, "fr")
         assert not any(f" {mark}" in text for mark in ":;?!"), (key, text)
     assert "éclairé\u00a0: baissez" in message("quality.field_too_small", "fr")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_lesion_cut_at_the_edge_is_told_to_slide_the_dermatoscope_once(language):
+    """A lesion running out of the picture lies off the middle too: one cause, one instruction (the
+    slide, which centres it), where the worst of the two stands; off the middle alone, centre it."""
+    slide, centre, blurred = (
+        message(f"quality.{reason}", language) for reason in ("lesion_cut", "lesion_off_centre", "blurred")
+    )
+    reasons = ("lesion_off_centre", "blurred", "lesion_cut")
+    assert guidance(reasons, "dermoscopy", language) == [slide, blurred]
+    assert guidance(("lesion_off_centre", "blurred"), "dermoscopy", language) == [centre, blurred]
+    line = quality_line(QualityReport("dermoscopy", Verdict.REJECT, reasons), language)
+    assert f"[lesion_cut] {slide}" in line and centre not in line

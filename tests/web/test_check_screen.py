@@ -1,7 +1,8 @@
 """From the shutter to the result without a page load: the shutter and "Use this photo" are htmx posts
 answered with the next screen (CSRF kept, refresh and back still work), and the photo being checked
 zooms by tap and by pinch (real touch events through Chromium's input pipeline); the reasons to
-retake are read in full."""
+retake are read in full, one instruction per cause; each swapped screen's title takes the focus, and
+the rest of the screen waits while the photo is used."""
 
 from __future__ import annotations
 
@@ -11,10 +12,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from firmware_app.capture.image_file import read_frame
+from firmware_app.messages import message
+from firmware_app.quality.gate import QualityGate
 from tests.conftest import write_rgb
 from tests.degradations import defocus, glare, uneven
 from tests.lesion_renderer import render_lesion
-from tests.web.conftest import SCREEN, csrf_header, new_patient, on_screen, shoot, sign_in, snap, switch_to, unscrolled
+from tests.web.conftest import (
+    SCREEN,
+    csrf_header,
+    new_patient,
+    on_screen,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    unscrolled,
+)
 
 # Set on the page before the shutter: still there at the result only if no page was loaded meanwhile.
 MARK = "window.sameDocument = true"
@@ -240,3 +255,113 @@ def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_
     assert page.locator("[data-test=triage-R]").is_visible()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+# What has the keyboard's focus: its data-test, else its tag and classes.
+FOCUSED = "(() => { const e = document.activeElement; return e.dataset.test || `${e.localName}.${e.className}`; })()"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_each_swapped_screen_gives_its_title_the_focus_never_use_this_photo(page, app, language):
+    """The check screen and the result come in place of the screen before (htmx). On main the focus
+    was left on the page's body: a keyboard or a screen reader went through the top bar and the nav
+    again, 8 Tabs, to reach the new screen's buttons. Now each screen's title has it, read first, one
+    Tab before Retake; never "Use this photo", where a stray Enter would record a photo unseen."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "K-1")
+    used = []
+    page.on("request", lambda request: used.append(request) if request.url.endswith("/check/use") else None)
+    shoot(page)
+    assert page.evaluate(FOCUSED) == "h1.slot"
+    snap(page, "check-focused")
+    page.keyboard.press("Enter")  # a stray Enter on the title does nothing
+    page.wait_for_timeout(500)
+    assert not used and page.url.endswith("/check")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == "retake"
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == "use"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/result")
+    title = page.locator("[data-test=triage-R] h1")
+    assert title.evaluate("(e) => e === document.activeElement") and title.inner_text()
+    snap(page, "result-focused")
+    page.keyboard.press("Tab")  # the result's first action, not the top bar's
+    assert page.evaluate("document.activeElement.closest('.result .actions') !== null")
+
+
+# Whether an element of the top bar or the nav can be reached while the photo is used: inert, it
+# takes neither a tap nor the focus.
+REACHABLE = "(e) => { e.focus(); return document.activeElement === e && e.closest('[inert]') === null; }"
+LEAVING = (
+    "[data-test=language]",
+    "form[action='/lock'] button",
+    ".nav a[href='/ready']",
+    ".nav a[href='/patient']",
+    ".nav a[href='/today']",
+    ".nav a[href='/records']",
+    "[data-test=sign-out]",
+)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when_it_fails(page, app, language):
+    """The photo being used is recorded whatever is tapped next. On main the nav, Lock and the language
+    switch stayed live meanwhile: a tap left the screen and the result was never seen. Now they wait
+    with Retake; a post that fails (here the answer never comes back) gives them all back."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "H-10")
+    shoot(page)
+    held = []
+    page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until let go
+    page.locator("[data-test=use]").click()
+    page.wait_for_function("document.querySelector('[data-test=use]').disabled")
+    assert held
+    assert [selector for selector in LEAVING if page.locator(selector).evaluate(REACHABLE)] == []
+    snap(page, "check-using-held")
+    page.locator(".nav a[href='/today']").click(force=True)  # the taps do nothing
+    page.locator("[data-test=language]").click(force=True)
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/check") and page.locator("html").get_attribute("lang") == language
+
+    held[0].abort()  # failed: everything back, the photo still waiting to be used
+    page.wait_for_function("!document.querySelector('[data-test=use]').disabled")
+    assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
+    assert page.locator("[data-test=retake]").is_enabled()
+    page.unroute("**/check/use")
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+
+
+def cut_lesion(folder: Path) -> Path:
+    """A naevus running out of the photo's right edge, skin left empty on its left: the gate finds it
+    both cut and off the middle (``dermoscopy._framing``), one cause."""
+    return write_rgb(folder / "cut.png", render_lesion(seed=7, centre=(0.97, 0.5), radius=0.25).rgb)
+
+
+def test_a_lesion_cut_at_the_edge_is_told_one_thing_to_do(page, tmp_path):
+    """A lesion cut at the edge of the photo is off the middle too. On main the check screen of a
+    single photo (``[camera] burst = 1``; a burst none of whose frames passes is told its one most
+    common defect) said both "slide the dermatoscope towards it" and "centre it", two things to do
+    for one cause; now the slide alone, in both languages, live while aiming as on the check screen."""
+    photo = cut_lesion(tmp_path)
+    for app in start_app(tmp_path, burst=1):
+        reasons = QualityGate(app.config.quality).check(read_frame(photo), "dermoscopy").reasons
+        assert {"lesion_cut", "lesion_off_centre"} <= set(reasons), reasons
+        app.show(photo)
+        sign_in(page, app)
+        for language in ("en", "fr"):
+            switch_to(page, language)
+            slide, centre = (message(f"quality.{reason}", language) for reason in ("lesion_cut", "lesion_off_centre"))
+            new_patient(page, app, f"C-{language.upper()}", "dermoscopy", "trunk")
+            page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+            assert centre not in page.locator("[data-test=guidance]").inner_text()
+            shoot(page)
+            told = page.locator("[data-test=check-quality] li").all_inner_texts()
+            assert slide in told and centre not in told, told
+            snap(page, "check-lesion-cut")

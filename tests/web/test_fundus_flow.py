@@ -50,7 +50,7 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
     assert "sensitivity" in page.locator("[data-test=performance]").inner_text()
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") in ("refer", "pending")
     assert "not a diagnosis: a specialist validates every result" in page.locator(".disclaimer").inner_text()
-    heading, action = page.locator("[data-test=triage-R] strong"), page.locator("[data-test=triage-R] p")
+    heading, action = page.locator("[data-test=triage-R] h1"), page.locator("[data-test=triage-R] p")
     assert heading.inner_text().split(": ")[1].lower() not in action.inner_text().lower()  # no repeat
     assert page.locator("[data-test=patient-outcome]").inner_text().startswith("Patient's outcome: ")
     snap(page, "result-right")

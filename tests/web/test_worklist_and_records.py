@@ -15,6 +15,7 @@ import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.inference.triage import Outcome, Triage
+from firmware_app.messages import message
 from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
@@ -895,3 +896,42 @@ def test_a_close_reference_the_keypad_cannot_type_opens_with_a_tap_and_is_erased
     page.locator("[data-test=erase-yes]").click()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2  # "EM-6061" and "FX-9090" stay
+
+
+def test_a_patient_found_on_records_shows_the_call_back_today_shows(page, app):
+    """A patient searched for on Records, whose right eye the specialist asks to call back urgently and
+    whose left eye the specialist cleared. On main the patient's list of screenings said nothing of
+    the call-back (Today alone had the badge); now its row has Today's badge, in Today's words, marked
+    once the record is opened, in both languages; the cleared eye's row has none."""
+    with_verdicts(
+        app,
+        (
+            (sample_record(ScreeningContext("P-7", eye="R"), score=0.05), "refer", "urgent"),
+            (sample_record(ScreeningContext("P-7", eye="L"), score=0.05), "no_refer", "routine"),
+        ),
+    )
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/records")
+        page.locator('[data-keypad="reference"] [data-key="clear"]').click()  # the last search's reference
+        type_on_keypad(page, "reference", "P-7")
+        page.locator("[data-test=find]").click()
+        page.locator("[data-test=found]").wait_for()
+        badges = page.locator(".worklist [data-test=verdict]")
+        assert badges.count() == 1 and badges.get_attribute("data-call-back") == "urgent"
+        assert badges.inner_text() == CALL_BACK_WORDS["urgent"][language]
+        row = page.locator(".worklist tr:has([data-call-back=urgent])")
+        assert message("eye.R", language) in row.inner_text()
+        assert page.evaluate(AUDIT) == []
+        snap(page, "records-found-call-back")
+    row.get_by_role("button", name=message("records.view", "fr")).click()  # opened to make the call
+    page.wait_for_url("**/records/view")
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        said = f"{CALL_BACK_WORDS['urgent'][language]} ({message('today.call_back_opened', language)})"
+        badge = page.locator(".worklist [data-call-back=urgent]")
+        assert badge.inner_text() == said
+        badge.scroll_into_view_if_needed()  # the list is under the record opened
+        snap(page, "records-found-call-back-opened")

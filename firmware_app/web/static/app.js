@@ -40,6 +40,19 @@ document.addEventListener("click", (event) => {
   else if (input.value.length < (input.maxLength > 0 ? input.maxLength : 64)) input.value += value;
 });
 
+// A photo being used is recorded whatever is tapped next: leaving for Today, locking or switching the
+// language meanwhile hid its result. While a post that holds the screen is on its way, the top bar and
+// the nav are inert, as hx-disabled-elt disables the screen's own buttons (an inert part stays so while
+// the status bar is polled anew, and links cannot be disabled); both come back with the answer, the
+// next screen or the failure that says what happened. The post is told by its form, requestConfig.elt:
+// once the answer is swapped in, the form is gone and htmx sets event.detail.elt to what is left of it.
+function holdScreen(event, held) {
+  if (!event.detail.requestConfig.elt.matches("[data-holds-screen]")) return;
+  document.querySelectorAll(".topbar, .nav").forEach((part) => { part.inert = held; });
+}
+document.addEventListener("htmx:beforeRequest", (event) => holdScreen(event, true));
+document.addEventListener("htmx:afterRequest", (event) => holdScreen(event, false));
+
 function startCapture(page) {
   const token = page.dataset.token;
   const guidance = document.getElementById("guidance");
