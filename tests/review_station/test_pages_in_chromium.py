@@ -94,6 +94,7 @@ def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width
                 action = page.locator("tr[data-result] a").first
                 assert action.inner_text() == "Read" and action.bounding_box()["x"] + 20 < width
+                assert page.locator("tr[data-result] [data-test=photographed]").all_inner_texts() == ["left eye"] * 2
                 snap(page, f"worklist-{width}")
                 action.click()
                 assert "No photo was shared for this result" in page.inner_text("main")
