@@ -14,7 +14,10 @@ per 1,000 results and how long until every ingester had taken every result (its 
 
 Worklist: ``--worklist`` results (100,000 by default) in each database, then the median server time of
 the worklist page (the app in-process through Starlette's TestClient: query, counts and rendering),
-for the default view and three filtered ones; the aim is 200 ms or less.
+for the default view and three filtered ones; the aim is 200 ms or less. Then a coordinator's default
+view, whose head counts the disagreements awaiting them (a tenth of the results here), against the same
+page without that count (``worklist._disagreements`` answering 0 without a query), the two timed in
+turn in the same run so the machine's load weighs on both alike: the ratio is what the count costs.
 
     .venv/bin/python bench/review_ingest.py [--results 20000] [--worklist 100000]
 
@@ -35,6 +38,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -52,6 +56,7 @@ from review_station.ingest.ingester import subscriptions  # noqa: E402
 from review_station.storage import tallies  # noqa: E402
 from review_station.storage.database import open_database  # noqa: E402
 from review_station.storage.tables import queue_rank_of, results  # noqa: E402
+from review_station.web import worklist  # noqa: E402
 from review_station.web.app import create_app  # noqa: E402
 from tests.mqtt_broker import stop_network_loop, wait_until  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
@@ -64,7 +69,7 @@ from tests.review_station.kit import (  # noqa: E402
     roomy_broker,
     station_config,
 )
-from tests.review_station.web_kit import sign_in, station  # noqa: E402
+from tests.review_station.web_kit import PASSWORD, sign_in, station  # noqa: E402
 
 SITES = [("site-a", "cam-01"), ("site-a", "cam-02"), ("site-b", "cam-03"), ("site-b", "cam-04")]
 STATES_SEEN = ("reviewed",) * 6 + ("awaiting_review",) * 2 + ("awaiting_second_read", "disagreement")
@@ -211,11 +216,25 @@ def fill_worklist(engine: Engine, count: int) -> None:
             connection.execute(text("VACUUM ANALYZE results"))
 
 
-def worklist_ms(engine: Engine, count: int) -> dict[str, float]:
-    fill_worklist(engine, count)
-    accounts.add_user(engine, "bench", "a long enough secret", "reviewer", by="bench")
+SAMPLES = 15  # page loads timed per view; the median is printed
+
+
+def signed_in(engine: Engine, username: str, role: str) -> TestClient:
+    accounts.add_user(engine, username, PASSWORD, role, by="bench")
     client = TestClient(create_app(station(), engine), follow_redirects=False)
-    sign_in(client, "bench", "a long enough secret")
+    sign_in(client, username, PASSWORD)
+    return client
+
+
+def page_ms(client: TestClient, path: str) -> float:
+    begin = time.perf_counter()
+    assert client.get(path).status_code == 200
+    return (time.perf_counter() - begin) * 1000
+
+
+def worklist_ms(engine: Engine) -> dict[str, float]:
+    """A reader's median page time per view."""
+    client = signed_in(engine, "bench", "reviewer")
     timings = {}
     for label, path in (
         ("default view", "/"),
@@ -223,13 +242,23 @@ def worklist_ms(engine: Engine, count: int) -> dict[str, float]:
         ("cam-04, usable, awaiting review", "/?device=cam-04&quality=usable&state=awaiting_review"),
         ("January, page 40", "/?captured_from=2027-01-01&captured_to=2027-01-31&page=40"),
     ):
-        samples = []
-        for _ in range(15):
-            begin = time.perf_counter()
-            assert client.get(path).status_code == 200
-            samples.append((time.perf_counter() - begin) * 1000)
-        timings[label] = statistics.median(samples)
+        timings[label] = statistics.median(page_ms(client, path) for _ in range(SAMPLES))
     return timings
+
+
+def disagreements_ms(engine: Engine) -> tuple[float, float]:
+    """A coordinator's median default view (ms) with the disagreement count, and without it."""
+    client = signed_in(engine, "bench-coordinator", "coordinator")
+    uncounted = mock.patch.object(worklist, "_disagreements", return_value=0)
+    with uncounted:  # the page the count is left out of shows none, so the two pages are what they say
+        assert "disagreement-count" not in client.get("/").text
+    assert "disagreement-count" in client.get("/").text
+    counted, left_out = [], []
+    for _ in range(SAMPLES):
+        counted.append(page_ms(client, "/"))
+        with uncounted:
+            left_out.append(page_ms(client, "/"))
+    return statistics.median(counted), statistics.median(left_out)
 
 
 def main() -> None:
@@ -268,10 +297,16 @@ def main() -> None:
                     else postgres.create_database("worklist")
                 )
                 engine = open_database(url)
-                for label, ms in worklist_ms(engine, args.worklist).items():
+                fill_worklist(engine, args.worklist)
+                for label, ms in worklist_ms(engine).items():
                     print(
                         f"worklist, {database:10s} {args.worklist:,} results, {label:31s}: {ms:.0f} ms (aim <= 200 ms)"
                     )
+                with_count, without = disagreements_ms(engine)
+                print(
+                    f"worklist, {database:10s} {args.worklist:,} results, coordinator's disagreement count: "
+                    f"{with_count:.1f} ms, without it {without:.1f} ms, ratio {with_count / without:.2f}"
+                )
                 engine.dispose()
     finally:
         postgres.remove()

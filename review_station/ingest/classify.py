@@ -66,6 +66,8 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "device_id": where.device_id,
         "site_id": where.site_id,
         "modality": document["modality"],
+        "eye": document["eye"],
+        "body_site": document["body_site"],
         "captured_at": captured_at,
         "received_at": received_at,
         **dating(captured_at, received_at, document.get("clock")),

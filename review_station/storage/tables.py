@@ -100,6 +100,11 @@ results = Table(
     Column("skin_tone", String(16)),
     Column("operating_point", String(64)),
     Column("quality_reference", String(16)),
+    # Where on the patient the photo was taken (migration 0017, from the payload): the eye of a fundus
+    # photo ("L" or "R"), the coarse body site of a dermoscopy one; NULL when the nurse recorded none.
+    # The worklist shows them: a patient's two eyes, or two lesions, are told apart in the list.
+    Column("eye", String(1)),
+    Column("body_site", String(16)),
     # awaiting_review, awaiting_second_read, disagreement, reviewed
     Column("state", String(24), nullable=False),
     Column("payload", JSON, nullable=False),
@@ -110,7 +115,17 @@ Index("results_device_history", results.c.device_id, results.c.dated_at)
 # - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first by
 #   the station's time, migration 0010) with every column a page shows or a filter tests, so a page is
 #   the first matching entries of this index, whatever the filters;
-WORKLIST_COLUMNS = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "dated_from")
+WORKLIST_COLUMNS = (
+    "site_id",
+    "device_id",
+    "modality",
+    "triage",
+    "quality_verdict",
+    "state",
+    "dated_from",
+    "eye",
+    "body_site",
+)
 WORKLIST_ORDER = (results.c.queue_rank, results.c.triage_rank, results.c.dated_at, results.c.result_id)
 Index("results_order", *WORKLIST_ORDER, *WORKLIST_COLUMNS)
 # - the filters, most selective first, for the counts and for a page under a narrow filter.

@@ -196,8 +196,20 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC), context["lang"]
         )
 
+    @pass_context
+    def photographed_on(context: Any, modality: str, eye: str | None, body_site: str | None) -> str:
+        """Which eye, or where on the skin, a result's photo was taken (a result page's, a worklist row's)."""
+        return photographed(modality, eye, body_site, context["lang"])
+
     templates.env.globals.update(
-        t=t, counted=counted, code=code, number=number, proportion=proportion, skin_tone=skin_tone, moment=moment
+        t=t,
+        counted=counted,
+        code=code,
+        number=number,
+        proportion=proportion,
+        skin_tone=skin_tone,
+        moment=moment,
+        photographed=photographed_on,
     )
     templates.env.filters["isolated"] = isolated
     templates.env.globals["LANGUAGE_NAMES"] = words.LANGUAGE_NAMES
@@ -431,7 +443,6 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "result": result,
             "result_id": result_id,
             "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from, language),
-            "photographed": photographed(result.payload, language),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
             "reads": all_reads if visible else [],

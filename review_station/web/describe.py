@@ -97,14 +97,13 @@ def time_rows(
     return [(say("figure.captured", language), captured), (say("figure.dated", language), dated)]
 
 
-def photographed(payload: dict[str, Any], language: str = "en") -> str:
+def photographed(modality: str, eye: str | None, body_site: str | None, language: str = "en") -> str:
     """Which eye, or where on the skin, the photo was taken: the body site the nurse chose, in the
-    specialist's anatomy (``body_site.*``, as the dashboard says it too)."""
-    if payload["modality"] == "fundus":
-        eye = payload["eye"]
+    specialist's anatomy (``body_site.*``, as the dashboard says it too). The same words on the result
+    page and in each worklist row, so the reader finds in the list the eye or lesion the page shows."""
+    if modality == "fundus":
         return say(f"describe.eye.{eye}", language) if eye else say("describe.not_recorded", language)
-    site = payload["body_site"]
-    return code("body_site", site, language) if site else say("describe.not_recorded", language)
+    return code("body_site", body_site, language) if body_site else say("describe.not_recorded", language)
 
 
 def describe(
@@ -122,7 +121,8 @@ def describe(
     rows: list[tuple[str, str]] = []
     row("triage", said(f"describe.triage.{payload['triage']}"))
     row("modality", said(f"describe.{'fundus' if payload['modality'] == 'fundus' else 'dermoscopy'}"))
-    row("eye" if payload["modality"] == "fundus" else "body_site", photographed(payload, language))
+    modality, eye, body_site = payload["modality"], payload["eye"], payload["body_site"]
+    row("eye" if modality == "fundus" else "body_site", photographed(modality, eye, body_site, language))
     rows += time_rows(payload, received_at, dated_from, language)
     score, threshold = payload["score"], payload["threshold"]
     row("score", said("describe.not_run") if score is None else number(score, language, 3))

@@ -130,6 +130,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "column.site": {"en": "Site", "fr": "Site"},
     "column.device": {"en": "Device", "fr": "Appareil"},
     "column.modality": {"en": "Modality", "fr": "Modalité"},
+    # Where the photo was taken: a patient's two eyes, or two lesions, told apart (worklist, dashboard).
+    "column.eye_or_body_site": {"en": "Eye / body site", "fr": "Œil / site corporel"},
     "column.quality": {"en": "Quality", "fr": "Qualité"},
     "column.state": {"en": "State", "fr": "État"},
     "worklist.waits_on.awaiting_second_read": {"en": "awaits another reader", "fr": "attend un autre relecteur"},
@@ -804,7 +806,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "site corporel), puis marquez-le traité.",
     },
     "dashboard.result": {"en": "Result", "fr": "Résultat"},
-    "dashboard.eye_or_body_site": {"en": "Eye / body site", "fr": "Œil / site corporel"},
     "dashboard.verdict": {"en": "Verdict", "fr": "Avis"},
     "dashboard.why": {"en": "Why", "fr": "Pourquoi"},
     "dashboard.why.unknown_result": {

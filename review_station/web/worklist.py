@@ -158,6 +158,8 @@ def _listed(reader: SignedIn) -> Select:
         results.c.site_id,
         results.c.device_id,
         results.c.modality,
+        results.c.eye,
+        results.c.body_site,
         results.c.triage,
         results.c.quality_verdict,
         results.c.state,

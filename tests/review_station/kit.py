@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, func, select
@@ -48,6 +49,21 @@ def result_bytes(
     document = result_payload(sample_record(score=score, **record), device, site, schema)  # type: ignore[arg-type]
     document.update(payload or {})
     return document["result_id"], encode_result(document)
+
+
+# The ``results`` columns each later migration added: a row a station stored before it has none of them.
+ADDED_TO_RESULTS = {
+    "0003": ("lesion_diameter_mm", "skin_tone", "operating_point", "quality_reference"),
+    "0009": ("queue_rank",),
+    "0010": ("dated_at", "dated_from"),
+    "0017": ("eye", "body_site"),
+}
+
+
+def stored_at(revision: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A ``result_row`` as a station migrated to ``revision`` stored it: without the columns added since."""
+    later = {name for added, names in ADDED_TO_RESULTS.items() if added > revision for name in names}
+    return {name: value for name, value in row.items() if name not in later}
 
 
 def result_topic(site: str, device: str) -> str:

@@ -67,6 +67,7 @@ def test_a_specialist_switches_to_french_and_reads_the_worklist_a_result_and_the
                     re.search(r"\d attend(?:ent)? votre lecture", shown)
                     and "à adresser" in shown
                     and "fond d'œil" in shown
+                    and "œil gauche" in page.inner_text("table.worklist")  # the result page's words for the eye
                 )
                 assert "Aide au tri uniquement, pas un diagnostic" in shown
                 assert english_leftovers(shown) == [] and fits(page, width)

@@ -94,6 +94,7 @@ def test_a_reader_works_through_results_one_after_another_at_phone_width_and_on_
                 assert page.evaluate("() => document.documentElement.scrollWidth") <= width
                 action = page.locator("tr[data-result] a").first
                 assert action.inner_text() == "Read" and action.bounding_box()["x"] + 20 < width
+                assert page.locator("tr[data-result] [data-test=photographed]").all_inner_texts() == ["left eye"] * 2
                 snap(page, f"worklist-{width}")
                 action.click()
                 assert "No photo was shared for this result" in page.inner_text("main")
@@ -193,3 +194,40 @@ def test_a_draft_is_its_readers_alone_on_a_shared_computer(engine: Engine, playw
         sign_in_on(page, base, "ben")  # the same tab
         page.goto(f"{base}/results/{result_id}")
         assert page.input_value("textarea[name=comment]") == "" and page.input_value("select[name=verdict]") == ""
+
+
+def test_signing_out_clears_the_readers_drafts_in_the_tab_and_only_theirs(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """Signing out is leaving the read: signed in again, the reader's forms start blank. A colleague's
+    draft, kept in the same tab when their session ended at this desk, still waits for them."""
+    first, second = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    for name in ("ana", "ben"):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+    drafts = "() => Object.keys(sessionStorage).filter((key) => key.startsWith('read-draft:')).sort()"
+    with served(station(), engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base, "ben")
+        page.goto(f"{base}/results/{first}")
+        page.fill("textarea[name=comment]", "ben's unfinished read")
+        with engine.begin() as connection:  # ben's session's time is up; ana takes the desk
+            connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        sign_in_on(page, base, "ana")
+        for result_id in (first, second):
+            page.goto(f"{base}/results/{result_id}")
+            page.select_option("select[name=verdict]", "refer")
+            page.fill("textarea[name=comment]", "ana's unfinished read")
+        assert page.evaluate(drafts) == sorted(
+            [f"read-draft:ana:{first}", f"read-draft:ana:{second}", f"read-draft:ben:{first}"]
+        )
+        with page.expect_navigation():
+            page.click("text=Sign out")
+        assert page.evaluate(drafts) == [f"read-draft:ben:{first}"]
+        sign_in_on(page, base, "ana")
+        for result_id in (first, second):
+            page.goto(f"{base}/results/{result_id}")
+            assert page.input_value("textarea[name=comment]") == "" and page.input_value("select[name=verdict]") == ""
+        with page.expect_navigation():
+            page.click("text=Sign out")
+        sign_in_on(page, base, "ben")
+        page.goto(f"{base}/results/{first}")
+        assert page.input_value("textarea[name=comment]") == "ben's unfinished read"

@@ -18,7 +18,7 @@ from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
 from review_station.storage.tables import deliveries, devices, metadata, reads, result_tallies, results, users
 from tests.conftest import PROJECT_ROOT
-from tests.review_station.kit import result_bytes, result_topic
+from tests.review_station.kit import result_bytes, result_topic, stored_at
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_uses(engine: Engine) -> None:
@@ -34,17 +34,8 @@ def test_a_station_of_before_result_v2_migrates_keeping_its_results(database_url
         command.upgrade(alembic_config(engine), "0002")
         _, payload = result_bytes("cam-01", "site-a")
         row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
-        added_since = (
-            "lesion_diameter_mm",
-            "skin_tone",
-            "operating_point",
-            "quality_reference",
-            "queue_rank",
-            "dated_at",
-            "dated_from",
-        )
         with engine.begin() as connection:
-            connection.execute(insert(results).values({k: v for k, v in row.items() if k not in added_since}))
+            connection.execute(insert(results).values(stored_at("0002", row)))
         upgrade(engine)
         with engine.connect() as connection:
             migrated = connection.execute(select(results)).one()
@@ -71,8 +62,7 @@ def test_results_stored_before_the_station_dated_them_are_dated_as_the_ingester_
             for name, payload in sent.items():
                 ids[name], raw = result_bytes("cam-01", "site-a", payload=payload)
                 row = result_row(result_topic("site-a", "cam-01"), raw, {"cam-01": "site-a"}, received)
-                del row["dated_at"], row["dated_from"]  # added by 0010
-                connection.execute(insert(results).values(row))
+                connection.execute(insert(results).values(stored_at("0009", row)))
         upgrade(engine)
         with engine.connect() as connection:
             dated = dict(connection.execute(select(results.c.result_id, results.c.dated_at)).all())
@@ -89,6 +79,35 @@ def test_results_stored_before_the_station_dated_them_are_dated_as_the_ingester_
             name: "captured_at" if name == "in step" else "received_at" for name in sent
         }
         assert sorted(days) == [(date(2026, 11, 30), 1), (date(2026, 12, 2), 4)]
+    finally:
+        engine.dispose()
+
+
+def test_results_stored_before_the_worklist_showed_the_eye_get_it_from_their_payloads(database_url: str) -> None:
+    """Migration 0017 fills ``eye`` and ``body_site`` from each stored payload; undone and done again, the same."""
+    engine = make_engine(database_url)
+    sent = {
+        "left": {"eye": "L"},
+        "right": {"eye": "R"},
+        "unsaid": {"eye": None},
+        "lesion": {"modality": "dermoscopy", "eye": None, "body_site": "palms_soles"},
+    }
+    try:
+        command.upgrade(alembic_config(engine), "0016")
+        ids = {}
+        with engine.begin() as connection:
+            for name, payload in sent.items():
+                ids[name], raw = result_bytes("cam-01", "site-a", payload=payload)
+                row = result_row(result_topic("site-a", "cam-01"), raw, {"cam-01": "site-a"}, datetime.now(UTC))
+                connection.execute(insert(results).values(stored_at("0016", row)))
+        expected = {"left": ("L", None), "right": ("R", None), "unsaid": (None, None), "lesion": (None, "palms_soles")}
+        for _ in range(2):
+            upgrade(engine)
+            with engine.connect() as connection:
+                query = select(results.c.result_id, results.c.eye, results.c.body_site)
+                stored = {row.result_id: (row.eye, row.body_site) for row in connection.execute(query)}
+            assert {name: stored[ids[name]] for name in sent} == expected
+            command.downgrade(alembic_config(engine), "0016")
     finally:
         engine.dispose()
 
@@ -121,8 +140,7 @@ def test_the_results_already_reviewed_rank_after_those_awaiting_a_read(database_
             for state in ("awaiting_review", "reviewed", "disagreement"):
                 _, payload = result_bytes("cam-01", "site-a")
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, datetime.now(UTC))
-                del row["queue_rank"], row["dated_at"], row["dated_from"]  # added by 0009 and 0010
-                connection.execute(insert(results).values(row | {"state": state}))
+                connection.execute(insert(results).values(stored_at("0008", row) | {"state": state}))
         upgrade(engine)
         with engine.connect() as connection:
             ranked = connection.execute(select(results.c.state, results.c.queue_rank).order_by(results.c.state))
@@ -140,7 +158,7 @@ def test_verdicts_queued_before_their_time_had_a_column_get_the_time_they_were_s
         sent = {"schema": "edgescreen.review/1", "review_id": "rv-1", "result_id": row["result_id"], "verdict": "refer"}
         sent |= {"reviewed_at": "2026-12-03T04:07:04Z", "reviewer": "ana"}
         with engine.begin() as connection:
-            connection.execute(insert(results).values(row))
+            connection.execute(insert(results).values(stored_at("0010", row)))
             queued = {"review_id": "rv-1", "result_id": row["result_id"], "topic": "t", "state": "stored"}
             queued |= {"payload": json.dumps(sent).encode(), "attempts": 1, "updated_at": datetime.now(UTC)}
             connection.execute(insert(deliveries).values(queued))
@@ -161,7 +179,7 @@ def test_a_reviewed_station_gains_the_refused_contrary_reads_with_none_flagged(d
         now = datetime.now(UTC)
         read = {"review_id": "rv-1", "result_id": row["result_id"], "user_id": 1, "kind": "first", "created_at": now}
         with engine.begin() as connection:
-            connection.execute(insert(results).values({**row, "state": "reviewed", "queue_rank": 1}))
+            connection.execute(insert(results).values(stored_at("0011", row) | {"state": "reviewed", "queue_rank": 1}))
             ana = {"id": 1, "username": "ana", "password_hash": "x", "role": "reviewer", "created_at": now}
             connection.execute(insert(users).values(ana))
             connection.execute(insert(reads).values(**read, verdict="no_refer", urgency="routine"))

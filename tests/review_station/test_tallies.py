@@ -13,7 +13,7 @@ from review_station.ingest.classify import result_row
 from review_station.storage.database import alembic_config, make_engine, upgrade
 from review_station.storage.tables import result_tallies, results
 from review_station.web.worklist import Filters, worklist_page
-from tests.review_station.kit import result_bytes, result_topic
+from tests.review_station.kit import result_bytes, result_topic, stored_at
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 DAY = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # on or after the project start
@@ -70,8 +70,7 @@ def test_the_migration_counts_the_results_already_stored(database_url: str) -> N
             for hours in (0, 1, 2):
                 _, payload = result_bytes("cam-01", "site-a", captured_at=DAY + timedelta(hours=hours))
                 row = result_row(result_topic("site-a", "cam-01"), payload, registry, DAY)
-                del row["queue_rank"], row["dated_at"], row["dated_from"]  # added by 0009 and 0010
-                connection.execute(insert(results).values(row))
+                connection.execute(insert(results).values(stored_at("0005", row)))
         upgrade(engine)
         assert tallied(engine) == counted_from_results(engine)
         with engine.connect() as connection:
