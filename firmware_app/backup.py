@@ -39,7 +39,7 @@ from firmware_app.records.witness import (
     witness_path,
     write_witness,
 )
-from firmware_app.web.wording import gigabytes
+from firmware_app.wording import gigabytes
 
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
 LAST_BACKUP = "last_backup"

@@ -57,7 +57,7 @@ from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
-from firmware_app.web.wording import check_sentence
+from firmware_app.wording import check_sentence
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:

@@ -17,8 +17,8 @@ from firmware_app.health.doctor import doctor_checks
 from firmware_app.own_words import in_own_words
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
-from firmware_app.web.wording import check_sentence
 from firmware_app.wipe import wipe
+from firmware_app.wording import check_sentence
 
 # What a wipe cannot reach, said every time it runs (firmware_app/wipe.py).
 FLASH_CAVEAT = (

@@ -1630,7 +1630,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : si l'effacement doit "
         "l'atteindre, prévenez le technicien, qui les fait effacer là-bas.",
     },
-    # Dates as people read them (firmware_app/web/wording.py).
+    # Dates as people read them (firmware_app/wording.py).
     "date.day": {"en": "{day} {month} {year}", "fr": "{day} {month} {year}"},
     "date.day_time": {"en": "{day}, {time}", "fr": "{day} à {time}"},
     "date.month.1": {"en": "January", "fr": "janvier"},

@@ -282,7 +282,7 @@ def load_installed(model_dir: Path, keys_dir: Path, threads: int) -> TriageModel
     return TriageModel(model_dir, threads=threads)
 
 
-# The state word of ``installed_name``, English; a screen says it in the nurse's language (web/wording.py).
+# The state word of ``installed_name``, English; a screen says it in the nurse's language (wording.py).
 SIGNED, UNSIGNED = "signed", "unsigned"
 
 

@@ -110,7 +110,7 @@ CAMERA_MISCONFIGURED = f"health.camera.{MISCONFIGURED}"  # the nurse's screen wo
 def check_camera(probe: Callable[[], bool]) -> Check:
     """``probe`` opens the camera and reads a frame; ``False`` when another screen holds it. A red
     check's ``error`` is always a ``CameraError``: its sentence says what happened in the reader's
-    language (``web.wording.check_values``), its message is the technician's, for the log."""
+    language (``wording.check_values``), its message is the technician's, for the log."""
     try:
         free = probe()
     except CameraMisconfigured as error:
@@ -197,7 +197,7 @@ def check_disk(directory: Path, reserve_bytes: int, incoming_bytes: int) -> Chec
     would refuse it, so the nurse must know before the photo, not after."""
     free = shutil.disk_usage(directory).free
     # ``free`` and ``reserve`` in MB (what the storage is short of, and ``doctor --json`` since its
-    # first release), ``free_gb`` as the status bar says it (web/wording.check_values in the reader's
+    # first release), ``free_gb`` as the status bar says it (wording.check_values in the reader's
     # language).
     values = {
         "free": free // 2**20,
@@ -312,7 +312,7 @@ def check_clock(
     unsynchronised clock is amber: photos are never purged by it (records/store.py), so the card
     fills up until NTP is configured.
     """
-    # ``at``: shown in local time where a language is known (web/wording.check_values).
+    # ``at``: shown in local time where a language is known (wording.check_values).
     shown = {"now": now.strftime("%Y-%m-%d %H:%M UTC"), "at": now}
     if now < BUILD_DATE:
         return _check("clock", Level.RED, **shown)

@@ -32,7 +32,7 @@ from firmware_app.web.photos import inline_photo, jpeg
 from firmware_app.web.server import WebApp, moved_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
-from firmware_app.web.wording import readable_date
+from firmware_app.wording import readable_date
 
 BOUNDARY = "frame"
 # The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.

@@ -28,7 +28,7 @@ from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
-from firmware_app.web.wording import duration, french_of
+from firmware_app.wording import duration, french_of
 
 
 def home(session: Session) -> str:

@@ -37,7 +37,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
-from firmware_app.web.wording import (
+from firmware_app.wording import (
     check_sentence,
     check_values,
     decimal,

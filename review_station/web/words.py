@@ -3,7 +3,7 @@
 Francophone specialists read these results. The language is each reader's choice (``language_of``),
 remembered in their browser, the station's ``[web] language`` until they choose. French is set by the
 device's own typography (``firmware_app.messages.typeset``), and numbers and dates by the device's
-wording (``firmware_app.web.wording``): one rule for both apps. Codes stay codes where they are stored
+wording (``firmware_app.wording``): one rule for both apps. Codes stay codes where they are stored
 and exported (a triage, a verdict, an urgency): only their words on a page are translated (``code``).
 The device's disclaimer is the device's sentence (``firmware_app.messages``'s ``result.disclaimer``).
 """
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from firmware_app.messages import message, plural_key, typeset
-from firmware_app.web.wording import date_in_words, decimal
+from firmware_app.wording import date_in_words, decimal
 
 # Each language's own name, as the switch shows it to a reader who may not read the other.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}

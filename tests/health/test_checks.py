@@ -28,7 +28,7 @@ from firmware_app.health.doctor import probe_camera
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
 from firmware_app.records.database import DiskFull, RecordsDamaged, RecordsError
-from firmware_app.web.wording import check_sentence, check_values
+from firmware_app.wording import check_sentence, check_values
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)

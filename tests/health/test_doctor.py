@@ -22,7 +22,7 @@ from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from firmware_app.messages import message
 from firmware_app.records.screening import ScreeningContext
-from firmware_app.web.wording import check_sentence
+from firmware_app.wording import check_sentence
 from tests.absent_runtimes import shadow_runtimes
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2

@@ -17,7 +17,7 @@ from firmware_app.inference.errors import ModelRunFailed
 from firmware_app.inference.interpreter import RuntimeMissing, interpreter_class
 from firmware_app.inference.model import ModelError, TriageModel
 from firmware_app.messages import message
-from firmware_app.web.wording import check_sentence
+from firmware_app.wording import check_sentence
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
 from tests.inference.conftest import edit_card
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.records.database import transaction
-from firmware_app.web.wording import duration
+from firmware_app.wording import duration
 from tests.records.kit import open_store, record_one, small_photo
 from tests.web.conftest import RunningApp, sign_in, start_app, switch_to
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.web.server import CAMERA_NOT_SET_UP
-from firmware_app.web.wording import readable_date
+from firmware_app.wording import readable_date
 from tests.web.conftest import (
     AUDIT,
     DERMOSCOPY_SAMPLE,

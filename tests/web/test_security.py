@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from firmware_app.messages import plural_key
-from firmware_app.web.wording import french_of
+from firmware_app.wording import french_of
 from tests.web.conftest import (
     OPERATOR,
     add_operator,

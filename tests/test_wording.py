@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from firmware_app.messages import message
 from firmware_app.records.verdicts import SOON_OR_URGENT
-from firmware_app.web.wording import decimal
+from firmware_app.wording import decimal
 
 
 def test_french_wording_is_natural():
