@@ -9,7 +9,7 @@ research run, so that the model's score is known even for a photo the gate refus
   melanoma) photos and of the others and their gap, for fundus the reject rates of the three
   pigmentation tertiles (the field's mean luminance, dark to light), and the share of clearly
   degraded versions (``tests/degradations.py``, strengths 2 and 3) rejected, and rejected with the
-  right reason;
+  right reason (by defect, also with it alone: no other reason beside it);
 - model columns: the model's AUC on all photos, its sensitivity and specificity at the card's
   operating point, and the device's (an ungradable photo counted as referred, as the nurse would).
 
@@ -78,6 +78,9 @@ class Tally:
     degraded: list[bool] = dataclasses.field(default_factory=list)
     degraded_right: list[bool] = dataclasses.field(default_factory=list)
     right_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
+    # Refused for the right reason and no other: the nurse told the defect's one fix (a darkened
+    # copy told blurred as well was told to refocus a camera in focus).
+    alone_by_defect: dict[str, list[bool]] = dataclasses.field(default_factory=dict)
     threshold: float = float("nan")
 
 
@@ -133,6 +136,7 @@ def measure(source: Source, config: Config, limit: int, degraded_count: int) -> 
                     tally.degraded.append(not report.passed)
                     tally.degraded_right.append(right)
                     tally.right_by_defect.setdefault(defect, []).append(right)
+                    tally.alone_by_defect.setdefault(defect, []).append(right and set(report.reasons) <= set(reasons))
     model_id = getattr(config.models, source.modality)
     card = json.loads((config.models.directory / model_id / "card.json").read_text(encoding="utf-8"))
     return tally, _in_training(card, source)
@@ -389,7 +393,10 @@ def main() -> None:
         tally, trained = measure(source, config, args.limit or None, args.degraded)
         rows.append(row(source, tally, trained))
         reasons.append(_reason_counts(source, tally))
-        defects.append(f"{source.name}: " + ", ".join(f"{d} {_rate(v)}" for d, v in tally.right_by_defect.items()))
+        defects.append(
+            f"{source.name}: "
+            + ", ".join(f"{d} {_rate(v)} ({_rate(tally.alone_by_defect[d])})" for d, v in tally.right_by_defect.items())
+        )
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
     print(f"quality limits: camera_model {config.quality.camera_model!r}; {time.perf_counter() - started:.0f} s")
     for line in [HEADER, ["-" * w for w in widths], *rows]:
@@ -400,7 +407,10 @@ def main() -> None:
         "gate rejects by reason (in brackets, of them referable or melanoma; fundus: then per tertile, "
         "dark/mid/light): " + "; ".join(reasons)
     )
-    print("degraded (strengths 2, 3) rejected with the right reason, by defect:\n  " + "\n  ".join(defects))
+    print(
+        "degraded (strengths 2, 3) rejected with the right reason (in brackets, with no other), by defect:\n  "
+        + "\n  ".join(defects)
+    )
 
 
 if __name__ == "__main__":

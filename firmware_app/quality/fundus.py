@@ -145,6 +145,17 @@ _NO_RETINA_BELOW = 0.02
 # eyes lights three or more in most photos of each dermoscopy source (``bench/wrong_modality.py``),
 # and the retinopathy model never scores it.
 _NO_APERTURE_CORNERS = 3
+# Focus is a ratio of steps, whatever the light, but it leaves out steps of a couple of 8-bit levels
+# as rounding (``measures.directional_sharpness``), and a frame's steps shrink with its light: it is
+# read in the green, a retina's dimmest channel, and on a field whose highlights (read in the red)
+# stay under a third of the sensor's range the vessels' steps are left at the rounding, and a sharp
+# retina reads as blurred as a defocused one. Of 59 sharp dr-600 photos darkened by the bench to
+# under it (levels times 0.25 and 0.12), 26 of 118 copies read blurred, and 3 of 59 above it (times
+# 0.45); a defocus or a hand that moved read blurred on about all of them, darkened or not. So
+# beside ``too_dark``, ``blurred`` is the light's under this level (``gate``): the nurse fixes the
+# light first, and the next frame's focus is judged again. The declared floor of light itself
+# (``min_highlights``): what a retina must show.
+FOCUS_READ_FROM = 0.3
 # Side of the copy uneven light is read on, and the closing that fills the vessels in it: light is a
 # large-scale property, and a dark vessel or a haemorrhage is not a shadow.
 _GRADIENT_COPY, _VESSEL_FILL = 128, np.ones((5, 5), np.uint8)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
 from firmware_app.capture.frame import Frame
-from firmware_app.config import QualityConfig
+from firmware_app.config import DermoscopyQualityConfig, FundusQualityConfig, QualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse
 from firmware_app.quality import dermoscopy, fundus
 from firmware_app.quality.colour import colour_defect, colour_measures
@@ -51,24 +52,120 @@ class Speed(StrEnum):
     FULL = "full"
 
 
-# Defocus and too little light flatten 8x8 blocks as a JPEG quantiser does, but leave no block borders
-# (``measures.FLATTENED_BLOCKS_FROM``): beside their own reasons, such flat blocks are theirs, and
-# "over-compressed: set the camera to high quality" is a fix the nurse does not have.
-_FLATTENING_TOO = frozenset({"blurred", "too_dark"})
+Limits = FundusQualityConfig | DermoscopyQualityConfig
 
 
-def _without_confounded_compression(report: QualityReport, max_blockiness: float) -> QualityReport:
-    """``report`` without ``compressed`` when the frame is also ``blurred`` or ``too_dark`` and its
-    block borders do not show (under ``FLATTENED_BLOCKS_FROM`` and under their own limit); the
-    verdict stands, refused for those reasons."""
-    borders = report.measures.get("blockiness", math.inf)
-    if (
-        "compressed" not in report.reasons
-        or not _FLATTENING_TOO & set(report.reasons)
-        or borders >= min(FLATTENED_BLOCKS_FROM, max_blockiness)
-    ):
+def _block_borders_show(report: QualityReport, limits: Limits) -> bool:
+    """Whether the frame's flat blocks have a JPEG quantiser's borders (``blockiness`` at
+    ``FLATTENED_BLOCKS_FROM`` or its own limit, whichever is lower): defocus and too little light
+    flatten 8x8 blocks as a quantiser does, but leave no borders."""
+    return report.measures.get("blockiness", math.inf) >= min(FLATTENED_BLOCKS_FROM, limits.max_blockiness)
+
+
+# Under this level of ``highlights`` the modality's detail is left at the 8-bit rounding that focus
+# leaves out, and a sharp frame reads as blurred as a defocused one (each modality says why).
+_FOCUS_READ_FROM = {"fundus": fundus.FOCUS_READ_FROM, "dermoscopy": dermoscopy.FOCUS_READ_FROM}
+
+
+def _focus_read(report: QualityReport, _: Limits) -> bool:
+    """Whether focus was read on detail the light left: any at all (a focus measure above 0), on a
+    frame lit to the modality's ``FOCUS_READ_FROM`` or more. Too much light burns detail out, and a
+    burnt-out part has no steps and counts for nothing: the rest is read as it is."""
+    measures = report.measures
+    focus = max(measures.get("sharpness", 0.0), measures.get("coarse_sharpness", 0.0))
+    return focus > 0.0 and measures.get("highlights", 0.0) >= _FOCUS_READ_FROM[report.modality]
+
+
+def _read_on_the_skin(report: QualityReport, _: Limits) -> bool:
+    """Whether reflections and noise are told apart from a frame burnt out: on skin they are read
+    against the skin's own level (a reflection stands out from the skin's paler part,
+    ``dermoscopy._GLARE_LIFT``; noise is read on the skin around the lesion), which skin burnt out
+    flat neither raises nor roughens (no overexposed copy of the bench's dermoscopy photos read
+    either), while a reflection burns out part of the lesion as too much light does (a rendered
+    naevus with six glare spots reads past ``too_bright``'s ``max_bright_fraction``). A retina
+    burnt out turns a colourless white as bright as a reflection, and its gain's grain is noise."""
+    return report.modality == dermoscopy.MODALITY
+
+
+def _never(_: QualityReport, __: Limits) -> bool:
+    """The measures cannot tell the reason apart from the defect that makes it."""
+    return False
+
+
+@dataclass(frozen=True)
+class _Consequence:
+    """A reason the measures also give beside another defect (``of``: any of those reasons), and
+    that the fix for that defect takes away, unless ``shown`` (the report, the modality's limits)
+    tells it apart. With ``beyond_what_photos_show``, ``of`` counts only where a declared limit of
+    its own (``PHYSICAL``: what any photo must show) is past: a frame dim or burnt out past a
+    camera's fitted limit still shows its outlines and detail, one past a declared one does not."""
+
+    reason: str
+    of: frozenset[str]
+    shown: Callable[[QualityReport, Limits], bool] = _never
+    beyond_what_photos_show: bool = False
+
+
+# What the light does to the other measures, read on real photos darkened and brightened by the
+# bench (tests/degradations.py, strengths 2 and 3; docs/quality-gate.md): too little light sinks a
+# frame's detail under the 8-bit rounding and its outlines into the black, too much burns them out,
+# reads burnt-out white as reflections, and the gain's grain as noise. Where the lesion, the field's
+# edge or the disc is, and how sharp the frame is, are read off what the light left, and the nurse
+# was told to refocus, centre the lesion or add light against the grain where the fix is the light.
+# The light is fixed first, and the next frame is judged again on all of them.
+_OUTLINES = (
+    "no_lesion",
+    "lesion_too_small",
+    "lesion_cut",
+    "lesion_off_centre",
+    "field_cut",
+    "field_too_small",
+    "no_optic_disc",
+    "macula_outside",
+)
+_EXPOSURE = frozenset({"too_dark", "too_bright"})
+_TOO_MUCH_LIGHT = frozenset({"too_bright"})
+_CONSEQUENCES = (
+    # Defocus and too little light flatten blocks without borders: "over-compressed: set the camera
+    # to high quality" is a fix the nurse does not have.
+    _Consequence("compressed", frozenset({"blurred", "too_dark"}), _block_borders_show),
+    *(_Consequence(reason, _EXPOSURE, beyond_what_photos_show=True) for reason in _OUTLINES),
+    *(
+        _Consequence(reason, _TOO_MUCH_LIGHT, _read_on_the_skin, beyond_what_photos_show=True)
+        for reason in ("glare", "noisy")
+    ),
+    _Consequence("hair", _TOO_MUCH_LIGHT, beyond_what_photos_show=True),
+    _Consequence("blurred", _EXPOSURE, _focus_read, beyond_what_photos_show=True),
+)
+
+
+def _beyond_what_photos_show(report: QualityReport, limits: Limits) -> set[str]:
+    """The reasons of ``report`` whose measures are past a declared limit (``PHYSICAL``)."""
+    declared, measures = PHYSICAL[report.modality], report.measures
+    return {
+        rule.reason
+        for rule in RULES[report.modality]
+        if rule.reason in report.reasons
+        and rule.setting in declared
+        and rule.measure in measures
+        and rule.check(measures, limits).past
+    }
+
+
+def _without_consequences(report: QualityReport, limits: Limits) -> QualityReport:
+    """``report`` without the reasons that are consequences of another it gives (``_CONSEQUENCES``):
+    the verdict stands, refused for that other reason, and the nurse is told its one fix."""
+    given = set(report.reasons)
+    candidates = [c for c in _CONSEQUENCES if c.reason in given and c.of & given]
+    if not candidates:
         return report
-    return dataclasses.replace(report, reasons=tuple(reason for reason in report.reasons if reason != "compressed"))
+    beyond = _beyond_what_photos_show(report, limits)
+    dropped = {
+        c.reason
+        for c in candidates
+        if c.of & (beyond if c.beyond_what_photos_show else given) and not c.shown(report, limits)
+    }
+    return dataclasses.replace(report, reasons=tuple(reason for reason in report.reasons if reason not in dropped))
 
 
 class QualityGate:
@@ -119,7 +216,7 @@ class QualityGate:
             report = fundus.assess_fundus(analysis, limits, self.config.usable_from, detail)
         else:
             report = dermoscopy.assess_dermoscopy(analysis, limits, self.config.usable_from, detail)
-        return _without_confounded_compression(report, limits.max_blockiness)
+        return _without_consequences(report, limits)
 
     def check(self, frame: Frame, modality: str, speed: Speed = Speed.FULL) -> QualityReport:
         return self.assess(self.analyse(frame, modality, speed), speed)

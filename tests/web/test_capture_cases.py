@@ -15,7 +15,7 @@ import numpy as np
 from firmware_app.app import open_store
 from firmware_app.messages import CATALOGUE, message
 from tests.conftest import PROJECT_ROOT, write_rgb
-from tests.degradations import overexpose
+from tests.degradations import defocus, glare
 from tests.mqtt_broker import wait_until
 from tests.web.conftest import (
     DERMOSCOPY_SAMPLE,
@@ -358,11 +358,11 @@ def test_a_camera_set_up_wrong_sends_the_nurse_to_the_technician_not_to_the_cabl
 
 
 def test_the_live_guidance_says_the_worst_defect_whole_beside_the_shutter(page, app, tmp_path, retina_rgb):
-    """An overexposed retina, which the preview refuses for several reasons: while the nurse aims, the
-    box beside the shutter says the verdict and the worst defect's instruction, whole (the next one
-    shows once it is fixed; the check screen reads them all), where every reason in French ran past
-    the box, the last ones scrolled out of sight while her hands are on the camera."""
-    app.show(write_rgb(tmp_path / "overexposed.jpg", overexpose(retina_rgb, 3)))
+    """A blurred retina with reflections, which the preview refuses for both: while the nurse aims,
+    the box beside the shutter says the verdict and the worst defect's instruction, whole (the next
+    one shows once it is fixed; the check screen reads them all), where every reason in French ran
+    past the box, the last ones scrolled out of sight while her hands are on the camera."""
+    app.show(write_rgb(tmp_path / "blurred-glare.jpg", glare(defocus(retina_rgb, 3), 3)))
     sign_in(page, app)
     switch_to(page, "fr")
     new_patient(page, app, "G-1")
@@ -370,7 +370,7 @@ def test_the_live_guidance_says_the_worst_defect_whole_beside_the_shutter(page, 
     page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
     guidance = page.locator("#guidance")
     said = guidance.locator("div").all_inner_texts()
-    assert said == [message("quality.verdict.reject", "fr"), message("quality.too_bright", "fr")], said
+    assert said == [message("quality.verdict.reject", "fr"), message("quality.fundus.glare", "fr")], said
 
     def whole() -> bool:
         height, shown = guidance.evaluate("element => [element.scrollHeight, element.clientHeight]")
