@@ -598,6 +598,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "de l'appareil indique ce qu'il faut changer.",
     },
     "app.not_found": {"en": "This page does not exist.", "fr": "Cette page n'existe pas."},
+    # A request of the screen that got no answer (app.js, sayNoAnswer): the app restarting, a dropped
+    # connection, a timeout. What a request that records says instead is its own (``check.no_answer``).
+    "app.no_answer": {
+        "en": "The device did not answer: nothing was recorded. Wait a moment, then tap Try again.",
+        "fr": "L'appareil n'a pas répondu : rien n'a été enregistré. Attendez un instant, puis touchez Réessayer.",
+    },
     "app.form_only": {
         "en": "This screen opens from its button only, not from its address.",
         "fr": "Cet écran s'ouvre seulement par son bouton, pas par son adresse.",
@@ -1390,6 +1396,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "check.use": {"en": "Use this photo", "fr": "Utiliser cette photo"},
     "check.use_ungradable": {"en": "Record as not gradable", "fr": "Enregistrer comme ininterprétable"},
     "check.retake": {"en": "Retake", "fr": "Reprendre"},
+    # "Use this photo" got no answer: the device may have recorded it before the connection dropped
+    # (a second post never records it again, but a new photo of the same eye would be a second result).
+    "check.no_answer": {
+        "en": "The device did not answer: this photo may have been recorded. Look at Today before you take it again.",
+        "fr": "L'appareil n'a pas répondu : cette photo a peut-être été enregistrée. Regardez Aujourd'hui "
+        "avant de la reprendre.",
+    },
     "check.zoom": {
         "en": "Tap or pinch the photo to zoom in.",
         "fr": "Touchez ou pincez la photo pour zoomer.",

@@ -53,6 +53,50 @@ function holdScreen(event, held) {
 document.addEventListener("htmx:beforeRequest", (event) => holdScreen(event, true));
 document.addEventListener("htmx:afterRequest", (event) => holdScreen(event, false));
 
+// How long a request of the screen may go unanswered before the nurse is told so: htmx waits for
+// ever by default, and a device that hangs left the button waiting with her. The longest answer the
+// app gives in its own time is the shutter's: the camera's budget for the burst, frame_timeout x
+// (burst + 1) + BURST_MARGIN_S = 28 s with the defaults (pages_capture.py), then its check.
+// "Use this photo" (the model's inference and the recording) took 46 ms on the development machine
+// (bench/app.py, median of 5: 15 ms of work in the app), some times that on a Pi, and may wait
+// behind the records thread's full readiness scans (270 ms at 5,000 screenings, README). Twice the
+// shutter's budget never cuts a slow answer short (she would be told a photo being recorded may not
+// be) and still tells her within a minute.
+const ANSWER_TIMEOUT_MS = 60_000;
+htmx.config.timeout = ANSWER_TIMEOUT_MS;
+
+// A request of the screen (its answer replaces <main>: the shutter, "Use this photo") that got no
+// answer left the nurse with nothing on the screen: the app restarting, a dropped connection, the
+// timeout, or an error answer with no screen in it (from outside the app's pages: swapped, it
+// emptied the screen). She tapped again, or left thinking it done. The alert says so in the words
+// of the request's form (data-no-answer: whether it may have been recorded, what to do) or else the
+// default's, nothing recorded, with Try again to load the screen anew; the next request hides it.
+// The status bar's poll is no request of hers and tries again by itself.
+const ofTheScreen = (event) => event.detail.target?.matches("main") ?? false;
+
+function sayNoAnswer(event) {
+  if (!ofTheScreen(event)) return;
+  const alert = document.querySelector(".no-answer");
+  const own = event.detail.requestConfig.elt.closest("[data-no-answer]");
+  const retry = alert.querySelector("a");
+  retry.hidden = Boolean(own);
+  retry.href = location.href;
+  alert.hidden = false;
+  alert.querySelector("p").textContent = (own ?? alert).dataset.noAnswer;  // once shown: announced
+}
+document.addEventListener("htmx:sendError", sayNoAnswer);
+document.addEventListener("htmx:timeout", sayNoAnswer);
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const { xhr, shouldSwap, serverResponse } = event.detail;
+  if (!ofTheScreen(event) || !shouldSwap || xhr.status < 400) return;
+  if (new DOMParser().parseFromString(serverResponse, "text/html").querySelector("main")) return;  // the app's
+  event.detail.shouldSwap = false;
+  sayNoAnswer(event);
+});
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (ofTheScreen(event)) document.querySelector(".no-answer").hidden = true;
+});
+
 function startCapture(page) {
   const token = page.dataset.token;
   const guidance = document.getElementById("guidance");
@@ -69,6 +113,8 @@ function startCapture(page) {
     document.getElementById("working").hidden = false;
     shoot.querySelector("button").disabled = true;
   });
+  // Unanswered, the screen stays (sayNoAnswer): no longer at work, its shutter waits for Try again.
+  shoot.addEventListener("htmx:afterRequest", () => { document.getElementById("working").hidden = true; });
   events.addEventListener("verdict", (message) => {
     const verdict = JSON.parse(message.data);
     guidance.dataset.verdict = verdict.verdict;

@@ -1,0 +1,85 @@
+"""A request of the screen that gets no answer says so: "Use this photo" or the shutter posted while the
+app restarts, the connection drops, the device hangs past the timeout, or an error answer with no
+screen in it comes back. Before, the buttons came back and nothing was said: the nurse tapped again, or
+left thinking the photo recorded. Real Chromium; the failures are made at the browser's network layer
+(Playwright's page.route)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from firmware_app.messages import message
+from tests.web.conftest import AUDIT, new_patient, on_screen, shoot, sign_in, snap, switch_to, unscrolled
+
+ALERT = "[role=alert][data-test=no-answer]"
+
+
+def recorded(app) -> int:
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM screening").fetchone()[0]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_records_it_once(page, app, language):
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-1")
+    shoot(page)
+    page.route("**/status", lambda route: route.abort("connectionreset"))  # the bar's poll: not hers
+    page.evaluate("htmx.trigger(document.body, 'status-changed')")
+    page.wait_for_timeout(500)
+    assert not page.locator(ALERT).is_visible()
+    page.route("**/check/use", lambda route: route.abort("connectionreset"))  # htmx:sendError
+    page.locator("[data-test=use]").click()
+    alert = page.locator(ALERT)
+    alert.wait_for(timeout=10_000)
+    assert alert.inner_text().strip() == message("check.no_answer", language)
+    assert not alert.locator("a").is_visible()  # its own sentence says what to do
+    assert on_screen(alert) and on_screen(page.locator("[data-test=use]"))
+    assert page.locator("[data-test=use]").is_enabled() and page.locator(".nav a[href='/today']").is_visible()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []  # targets, text size and contrast
+    snap(page, "check-no-answer")
+
+    page.unroute("**/check/use")
+    page.locator("[data-test=use]").click()  # the retry: the alert goes, the photo is recorded
+    page.wait_for_url("**/result")
+    assert not page.locator(ALERT).is_visible()
+    assert recorded(app) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
+    """A plain-text 500 (what Starlette answers for a failure outside the app's pages) was swapped in
+    as it came: the screen went blank under the top bar. The timeout is made short here; the app's
+    own is a minute."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-2")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    page.route(
+        "**/capture/shoot",
+        lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error"),
+    )
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_function("!document.querySelector('#working') || document.querySelector('#working').hidden")
+    assert page.locator("main .capture").is_visible()  # the screen stays
+    alert = page.locator(ALERT)
+    alert.wait_for(timeout=10_000)
+    assert message("app.no_answer", language) in alert.inner_text()
+    assert page.locator("[data-test=shutter]").is_visible() and not page.locator("#working").is_visible()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "capture-no-answer")
+
+    page.locator(ALERT + " a").click()  # Try again: the capture screen anew, the alert gone
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    assert not page.locator(ALERT).is_visible()
+    page.unroute("**/capture/shoot")
+    page.route("**/capture/shoot", lambda route: None)  # the device hangs: never answered
+    assert page.evaluate("htmx.config.timeout") == 60_000
+    page.evaluate("htmx.config.timeout = 500")
+    page.locator("[data-test=shutter]").click()
+    alert.wait_for(timeout=10_000)
+    assert message("app.no_answer", language) in alert.inner_text()
+    assert recorded(app) == 0
