@@ -8,6 +8,7 @@ PostgreSQL a transaction-scoped advisory lock keeps the chain linear; SQLite ser
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,22 @@ def append(connection: Connection, kind: str, details: Mapping[str, Any], at: da
     else:
         connection.execute(update(meta).where(meta.c.key == HEAD_KEY).values(value=event.head))
     return event.seq
+
+
+def result_views(connection: Connection, result_id: str, since: datetime) -> list[tuple[datetime, str]]:
+    """(when, by whom) each opening of ``result_id``'s page since ``since`` (UTC), as ``view`` events
+    recorded it: one statement, read through ``audit_recent`` (kind, time), so it scans the recent
+    views, not the log. The details are the chain's canonical JSON (sorted keys, no spaces), so the
+    result's own key and id are found in the text as written."""
+    named = json.dumps({"result": result_id}, separators=(",", ":"))[1:-1]
+    rows = connection.execute(
+        select(audit.c.at, audit.c.details).where(
+            audit.c.kind == "view",
+            audit.c.at >= since.astimezone(UTC).isoformat(),  # every event's time is UTC, in ISO 8601
+            audit.c.details.contains(named, autoescape=True),
+        )
+    )
+    return [(datetime.fromisoformat(at), json.loads(details)["by"]) for at, details in rows]
 
 
 def verify(connection: Connection) -> ChainCheck:

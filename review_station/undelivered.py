@@ -41,6 +41,8 @@ class Undelivered:
     device_id: str
     dated_at: datetime  # the station's time of the result (``review_station.dating``)
     dated_from: str
+    # Where on the patient the photo was taken, as the worklist reads it (``describe.photographed``).
+    modality: str
     eye: str | None
     body_site: str | None
     verdict: str
@@ -106,7 +108,9 @@ def undelivered(
             results.c.device_id,
             results.c.dated_at,
             results.c.dated_from,
-            results.c.payload.label("result"),
+            results.c.modality,
+            results.c.eye,
+            results.c.body_site,
             retired.label("retired"),
         )
         .join(results, results.c.result_id == deliveries.c.result_id)
@@ -134,8 +138,9 @@ def undelivered(
                 row.device_id,
                 row.dated_at,
                 row.dated_from,
-                row.result.get("eye"),
-                row.result.get("body_site"),
+                row.modality,
+                row.eye,
+                row.body_site,
                 row.verdict,
                 urgency_of(row),
                 _why(reason, waited_h),

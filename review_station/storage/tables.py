@@ -314,6 +314,9 @@ audit = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+# A kind's recent events (migration 0018): a result page reads who else opened it lately from the
+# "view" events of the last minutes, not from the whole log (``review_station.opened``).
+Index("audit_recent", audit.c.kind, audit.c.at)
 
 meta = Table(
     "meta",

@@ -28,7 +28,7 @@ import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.config import LANGUAGES
-from review_station import accounts, audit, contrary, dashboard, images, undelivered
+from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -445,6 +445,8 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "rows": describe(result.payload, config.models.directory, result.received_at, result.dated_from, language),
             "photo": images.photo_state(connection, result_id, result.payload),
             "history": history,
+            # Others who opened it lately, and may be reading it now (double reading): told, not stopped.
+            "opened_by_others": opened.opened_by_others(connection, result_id, user.username),
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
             "read_by_me": read_by_me,

@@ -353,6 +353,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "les autres résultats de cet appareil ; enregistrez l'avis et l'urgence, sans la gradation : elle "
         "est enregistrée comme non évaluée. Si seule la photo peut trancher, adressez, ou appelez le site.",
     },
+    # Another account opened the result lately (review_station.opened): it may be reading it now.
+    "result.opened_by_now": {
+        "en": "{who} opened this result less than a minute ago",
+        "fr": "{who} a ouvert ce résultat il y a moins d'une minute",
+    },
+    "result.opened_by.one": {
+        "en": "{who} opened this result {count} minute ago",
+        "fr": "{who} a ouvert ce résultat il y a {count} minute",
+    },
+    "result.opened_by.other": {
+        "en": "{who} opened this result {count} minutes ago",
+        "fr": "{who} a ouvert ce résultat il y a {count} minutes",
+    },
     "result.history": {"en": "This device's other results", "fr": "Autres résultats de cet appareil"},
     "result.none": {"en": "None.", "fr": "Aucun."},
     "result.reads": {"en": "Reads", "fr": "Lectures"},

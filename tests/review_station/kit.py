@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from edgescreen_wire.result import RESULT_V1, encode_result
 from edgescreen_wire.topics import RESULT, device_topic
@@ -143,3 +144,29 @@ def counts(engine: Engine) -> tuple[int, int, int]:
         distinct = connection.execute(select(func.count(results.c.result_id.distinct()))).scalar_one()
         quarantined = connection.execute(select(func.count()).select_from(quarantine)).scalar_one()
     return stored, distinct, quarantined
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement the engine sends meanwhile, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def plan(engine: Engine, statement: str, parameters: Any) -> str:
+    """The database's plan for a statement. PostgreSQL is told to avoid a sequential scan, which it
+    prefers on a table this small, so the plan shows which index it would read and how."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            found = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return "\n".join(row[-1] for row in found)
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))

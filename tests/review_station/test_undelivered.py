@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select, update
 from firmware_app.inference.card import read_card
 from review_station import devices
 from review_station.ingest.batch import Incoming, store_batch
-from review_station.storage.tables import audit, deliveries
+from review_station.storage.tables import audit, deliveries, results
 from tests.conftest import MODELS_DIR
 from tests.mqtt_broker import Tap, wait_until
 from tests.review_station.kit import IngesterThread, roomy_broker, station_config
@@ -63,7 +63,9 @@ def test_a_verdict_the_device_does_not_hold_is_listed_until_a_coordinator_passes
         and kept[:8] not in dashboard
         and "does not hold this result (erased on the patient" in dashboard
     )
-    assert "refer, urgent" in dashboard and "<td>left eye</td>" in dashboard  # the eye in words, as on the result page
+    assert (
+        "refer, urgent" in dashboard and 'data-test="photographed">left eye<' in dashboard
+    )  # the eye in words, as on the result page
     assert "it will not reach the nurse" in coordinator.get(f"/results/{lost}/delivery").text
 
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")
@@ -167,6 +169,42 @@ def test_a_french_page_shows_no_code_for_a_measure_an_operating_point_or_a_body_
     page = coordinator.get(f"/results/{result_id}").text
     assert "netteté" in page and "dépistage (haute sensibilité)" in page and "membre supérieur" in page
     dashboard = coordinator.get("/dashboard").text
-    assert "<td>membre supérieur</td>" in dashboard
+    assert 'data-test="photographed">membre supérieur<' in dashboard
     for shown in (page, dashboard):
         assert not re.search(r"\b(sharpness|lesion[ _]fraction|screening|upper[ _]limb)\b", shown)
+
+
+def test_the_dashboard_says_where_each_photo_was_taken_in_the_worklists_words(engine: Engine) -> None:
+    """The undelivered verdicts' eye or body site is the worklist's (``describe.photographed``, from the
+    results' columns): a fundus photo without its eye said nothing there, and "not recorded" in the list."""
+    skin = {"modality": "dermoscopy", "eye": None}
+    [left, unsaid_eye] = add_results(engine, "cam-01", "site-a", [0.9, 0.8], payload={"eye": None})
+    [arm, unsaid_site] = add_results(engine, "cam-02", "site-a", [0.9, 0.8], payload=skin | {"body_site": None})
+    with engine.begin() as connection:  # the left eye and the arm as the columns hold them
+        connection.execute(update(results).where(results.c.result_id == left).values(eye="L"))
+        connection.execute(update(results).where(results.c.result_id == arm).values(body_site="upper_limb"))
+    coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
+    melanoma = {"verdict": "refer", "urgency": "urgent", "diagnosis": "melanoma"}
+    for result_id, device, form in (
+        (left, "cam-01", URGENT),
+        (unsaid_eye, "cam-01", URGENT),
+        (arm, "cam-02", melanoma),
+        (unsaid_site, "cam-02", melanoma),
+    ):
+        read(coordinator, result_id, form)
+        answer(engine, "site-a", device, result_id, "unknown_result")
+
+    def said(page: str) -> dict[str, str]:
+        rows = re.findall(r'href="/results/([0-9a-f]{32})".*?data-test="photographed">([^<]*)<', page, re.DOTALL)
+        return dict(rows)
+
+    english = said(coordinator.get("/dashboard").text)
+    assert english == {left: "left eye", unsaid_eye: "not recorded", arm: "upper limb", unsaid_site: "not recorded"}
+    coordinator.cookies.set("review_language", "fr")
+    french = said(coordinator.get("/dashboard").text)
+    assert french == {
+        left: "œil gauche",
+        unsaid_eye: "non renseigné",
+        arm: "membre supérieur",
+        unsaid_site: "non renseigné",
+    }

@@ -5,13 +5,11 @@ same statements however many rows it shows, its rows read from the order index a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from review_station.web.app import LANGUAGE_COOKIE
+from tests.review_station.kit import plan, statements
 from tests.review_station.web_kit import add_results, signed_in_client, station
 
 DERMOSCOPY = {"modality": "dermoscopy", "eye": None}
@@ -51,32 +49,6 @@ def test_each_row_says_which_eye_or_body_site_in_english_and_french(engine: Engi
     }
     # The result page's heading says it in the same words.
     assert 'data-test="photographed">membre supérieur<' in client.get(f"/results/{arm}").text
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
-    """Every SQL statement the engine sends meanwhile, with its parameters."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def plan(engine: Engine, statement: str, parameters: Any) -> str:
-    """The database's plan for a statement. PostgreSQL is told to avoid a sequential scan, which it
-    prefers on a table this small, so the plan shows which index it would read and how."""
-    with engine.begin() as connection:
-        if engine.dialect.name == "sqlite":
-            found = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-            return "\n".join(row[-1] for row in found)
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        return "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
 
 
 def test_a_page_costs_the_same_statements_whatever_it_shows_and_reads_its_rows_from_the_order_index(
