@@ -27,6 +27,16 @@ def placed(page: Page, selector: str) -> tuple[float, float, float]:
     return box["x"], box["y"], box["y"] + box["height"]
 
 
+def open_worklist(page: Page, base: str, language: str) -> None:
+    """Ana's worklist in ``language``."""
+    page.context.add_cookies([{"name": "review_language", "value": language, "url": base}])
+    page.goto(f"{base}/sign-in")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("table.worklist tbody tr[data-result]")
+
+
 def test_on_the_small_screen_the_eye_sits_under_the_modality_and_the_date_keeps_to_one_line(
     engine: Engine, playwright: Playwright
 ) -> None:
@@ -36,12 +46,7 @@ def test_on_the_small_screen_the_eye_sits_under_the_modality_and_the_date_keeps_
         for width, height in SIZES:
             for language in ("en", "fr"):
                 with chromium_page(playwright, width=width, height=height) as page:
-                    page.context.add_cookies([{"name": "review_language", "value": language, "url": base}])
-                    page.goto(f"{base}/sign-in")
-                    page.fill("input[name=username]", "ana")
-                    page.fill("input[name=password]", PASSWORD)
-                    page.click("button[type=submit]")
-                    page.wait_for_selector("table.worklist tbody tr[data-result]")
+                    open_worklist(page, base, language)
                     row = page.locator("table.worklist tbody tr:first-child")
                     assert row.locator("td:nth-child(2)").evaluate(LINES) == 1, (width, language)
                     modality = placed(page, "td:nth-child(5)")
@@ -52,3 +57,24 @@ def test_on_the_small_screen_the_eye_sits_under_the_modality_and_the_date_keeps_
                         assert eye[0] > modality[0] and eye[1] == modality[1], (modality, eye)
                     assert fits(page, width)
                     snap(page, f"worklist-narrow-{language}-{width}")
+
+
+def test_the_arrival_note_beside_a_date_stays_inside_its_row(engine: Engine, playwright: Playwright) -> None:
+    """A result dated by its arrival (the device's clock untrusted) says so beside its date: a word in
+    the cell, not a paragraph's padded box spilling over the rows around it."""
+    add_results(engine, "cam-01", "site-a", [0.9], payload={"eye": "L", "clock": "unsynchronised"})
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base:
+        for width, height in SIZES:
+            for language in ("en", "fr"):
+                with chromium_page(playwright, width=width, height=height) as page:
+                    open_worklist(page, base, language)
+                    row = page.locator("table.worklist tbody tr:first-child").bounding_box()
+                    note = page.locator("[data-test=dated-by-arrival]").bounding_box()
+                    assert row is not None and note is not None
+                    assert row["y"] <= note["y"] and note["y"] + note["height"] <= row["y"] + row["height"], (
+                        width,
+                        language,
+                        row,
+                        note,
+                    )
