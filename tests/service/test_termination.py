@@ -3,11 +3,13 @@ process of its own (the test runner's handlers stay as they are)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from firmware_app.cli import main
 from tests.conftest import PROJECT_ROOT
 
 CHILD = """
@@ -15,9 +17,9 @@ import os, signal, sys
 if sys.argv[1] == "nohup":
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 from firmware_app.service.termination import stop_on_termination
-stop = stop_on_termination()
-os.kill(os.getpid(), signal.SIGHUP)
-print("stop" if stop.wait(2) else "goes on")
+with stop_on_termination() as stop:
+    os.kill(os.getpid(), signal.SIGHUP)
+    print("stop" if stop.wait(2) else "goes on")
 """
 
 
@@ -30,3 +32,15 @@ def test_a_closed_terminal_stops_a_command_unless_nohup_kept_it_running(how, hea
         [sys.executable, "-c", CHILD, how], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     assert (child.returncode, child.stdout) == (0, f"{heard}\n"), child.stderr
+
+
+def test_a_command_gives_back_the_signal_handlers_it_borrowed(tmp_path, retina_jpeg):
+    """A command run in a process of the caller's (the tests' ``cli.main``) left its handlers behind:
+    Ctrl-C and SIGTERM then only set an event nobody read, and the process could no longer be
+    interrupted or stopped. They are the caller's again once the command returns."""
+    config = tmp_path / "device.toml"
+    config.write_text(f'[records]\ndatabase = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n')
+    signums = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    before = {signum: signal.getsignal(signum) for signum in signums}
+    assert main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)]) == 0
+    assert {signum: signal.getsignal(signum) for signum in signums} == before
