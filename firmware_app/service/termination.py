@@ -28,9 +28,18 @@ def stop_on_termination() -> Iterator[threading.Event]:
     signums = [signal.SIGTERM, signal.SIGINT]
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         signums.append(signal.SIGHUP)
-    replaced = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in signums}
+    replaced = {signum: signal.signal(signum, lambda *_: _set_aside(stop)) for signum in signums}
     try:
         yield stop
     finally:
         for signum, handler in replaced.items():
             signal.signal(signum, handler)
+
+
+def _set_aside(stop: threading.Event) -> None:
+    """Set ``stop`` from a thread of its own. A handler runs in the main thread, between two of its
+    steps, and may land while that thread holds the event's lock in ``stop.wait`` (the sync worker's
+    backoff under ``sync run``): setting it there waits on that lock forever, the process deaf to
+    every later SIGTERM, until systemd kills it with its records open. The thread waits for the lock
+    instead, and the main thread's wait ends as it is set."""
+    threading.Thread(target=stop.set, name="stop", daemon=True).start()

@@ -34,6 +34,27 @@ def test_a_closed_terminal_stops_a_command_unless_nohup_kept_it_running(how, hea
     assert (child.returncode, child.stdout) == (0, f"{heard}\n"), child.stderr
 
 
+WAITING = """
+import os, signal
+from firmware_app.service.termination import stop_on_termination
+with stop_on_termination() as stop:
+    with stop._cond:  # held, as stop.wait() holds it between its checks (the sync worker's backoff)
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(10))  # the handler runs between two steps of this thread, the lock held
+    print("stop" if stop.wait(5) else "goes on")
+"""
+
+
+def test_a_sigterm_that_lands_while_the_command_waits_on_its_stop_event_stops_it():
+    """The handler set the event in the main thread: landing while ``stop.wait`` held the event's
+    lock (1 SIGTERM in 300 at a 0.2 ms backoff), it waited on that lock forever, deaf to any later
+    SIGTERM; ``sync run`` hung until systemd killed it, its records left open."""
+    child = subprocess.run(
+        [sys.executable, "-c", WAITING], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert (child.returncode, child.stdout) == (0, "stop\n"), child.stderr
+
+
 def test_a_command_gives_back_the_signal_handlers_it_borrowed(tmp_path, retina_jpeg):
     """A command run in a process of the caller's (the tests' ``cli.main``) left its handlers behind:
     Ctrl-C and SIGTERM then only set an event nobody read, and the process could no longer be
