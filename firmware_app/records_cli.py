@@ -296,14 +296,13 @@ def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
     Under systemd it is ready once its records are open, and pings the watchdog while its loop runs."""
-    stop = stop_on_termination()
-
     loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
 
     def started(worker: SyncWorker) -> None:
         supervise(config.records.database, loops, "sync worker running")
 
-    run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
+    with stop_on_termination() as stop:
+        run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
     sd_notify("STOPPING=1")
     return 0
 

@@ -26,19 +26,19 @@ from tests.records.kit import sample_record
 
 def main(config_path: str, photo: str, count: int, pause: float, verify: bool = False) -> None:
     config = load_config(config_path)
-    stop = stop_on_termination()
-    store = open_store(config)
-    with closing(store.records), closing(DurableRecorder(store, config.device)) as recorder:
-        frame = read_frame(Path(photo))
-        for index in range(count):
-            if stop.is_set():
-                break
-            record = sample_record(score=(index % 100) / 100)
-            recorder(record, recorder.keep(frame))
-            print(record.result_id, flush=True)
-            if verify and not store.records.verify_audit(since_verified=True).intact:
-                raise SystemExit("the audit chain broke")
-            stop.wait(pause)
+    with stop_on_termination() as stop:
+        store = open_store(config)
+        with closing(store.records), closing(DurableRecorder(store, config.device)) as recorder:
+            frame = read_frame(Path(photo))
+            for index in range(count):
+                if stop.is_set():
+                    break
+                record = sample_record(score=(index % 100) / 100)
+                recorder(record, recorder.keep(frame))
+                print(record.result_id, flush=True)
+                if verify and not store.records.verify_audit(since_verified=True).intact:
+                    raise SystemExit("the audit chain broke")
+                stop.wait(pause)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@ process of its own (the test runner's handlers stay as they are)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from firmware_app.cli import main
 from tests.conftest import PROJECT_ROOT
 
 CHILD = """
@@ -15,9 +17,9 @@ import os, signal, sys
 if sys.argv[1] == "nohup":
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 from firmware_app.service.termination import stop_on_termination
-stop = stop_on_termination()
-os.kill(os.getpid(), signal.SIGHUP)
-print("stop" if stop.wait(2) else "goes on")
+with stop_on_termination() as stop:
+    os.kill(os.getpid(), signal.SIGHUP)
+    print("stop" if stop.wait(2) else "goes on")
 """
 
 
@@ -30,3 +32,36 @@ def test_a_closed_terminal_stops_a_command_unless_nohup_kept_it_running(how, hea
         [sys.executable, "-c", CHILD, how], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
     )
     assert (child.returncode, child.stdout) == (0, f"{heard}\n"), child.stderr
+
+
+WAITING = """
+import os, signal
+from firmware_app.service.termination import stop_on_termination
+with stop_on_termination() as stop:
+    with stop._cond:  # held, as stop.wait() holds it between its checks (the sync worker's backoff)
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(10))  # the handler runs between two steps of this thread, the lock held
+    print("stop" if stop.wait(5) else "goes on")
+"""
+
+
+def test_a_sigterm_that_lands_while_the_command_waits_on_its_stop_event_stops_it():
+    """The handler set the event in the main thread: landing while ``stop.wait`` held the event's
+    lock (1 SIGTERM in 300 at a 0.2 ms backoff), it waited on that lock forever, deaf to any later
+    SIGTERM; ``sync run`` hung until systemd killed it, its records left open."""
+    child = subprocess.run(
+        [sys.executable, "-c", WAITING], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert (child.returncode, child.stdout) == (0, "stop\n"), child.stderr
+
+
+def test_a_command_gives_back_the_signal_handlers_it_borrowed(tmp_path, retina_jpeg):
+    """A command run in a process of the caller's (the tests' ``cli.main``) left its handlers behind:
+    Ctrl-C and SIGTERM then only set an event nobody read, and the process could no longer be
+    interrupted or stopped. They are the caller's again once the command returns."""
+    config = tmp_path / "device.toml"
+    config.write_text(f'[records]\ndatabase = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n')
+    signums = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    before = {signum: signal.getsignal(signum) for signum in signums}
+    assert main(["--config", str(config), "screen", "--modality", "fundus", str(retina_jpeg)]) == 0
+    assert {signum: signal.getsignal(signum) for signum in signums} == before
