@@ -117,7 +117,10 @@ class TriageModel:
         _check_tensor(model_dir, "output", self._output, self.card.output.shape, self.card.output.dtype)
         self.reference = ModelReference(self.card.id, self.card.version, self.card.sha256)
         self.threads = threads
-        self.invoke(np.zeros(self.card.input.shape, dtype=self.card.input.dtype))
+        try:  # a model that loads but cannot run is one that cannot be loaded: no screening could use it
+            self.invoke(np.zeros(self.card.input.shape, dtype=self.card.input.dtype))
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"{tflite_path}: loaded, but its first run failed ({error})") from error
 
     def invoke(self, tensor: np.ndarray) -> np.ndarray:
         """One bare interpreter run on an already quantised input; returns the raw output."""

@@ -263,3 +263,18 @@ def test_a_run_the_interpreter_refuses_is_a_run_failure_not_a_model_that_cannot_
     check = model_refused(failed.value)
     assert check.message_key == "health.models.failed"
     assert check_sentence(check, language) == message("health.models.failed", language)
+
+
+def test_a_model_whose_first_run_fails_cannot_be_loaded(model_id, monkeypatch):
+    """The warm-up run at load is the model's first: the runtime's own refusal there (a kernel that
+    fails to invoke) is a ``ModelError`` naming the file, which doctor and the app read as "cannot be
+    loaded", not a bare ``RuntimeError`` that stops the app with a traceback."""
+
+    def failing(self: object) -> None:
+        raise RuntimeError("tensorflow/lite/kernels/conv.cc: Node number 3 (CONV_2D) failed to invoke.")
+
+    monkeypatch.setattr(interpreter_class()[1], "invoke", failing)
+    with pytest.raises(ModelError, match=f"{model_id}/model.tflite: loaded, but its first run failed") as failed:
+        TriageModel(MODELS_DIR / model_id, threads=1)
+    assert not isinstance(failed.value, ModelRunFailed)
+    assert model_refused(failed.value).message_key == "health.models.red"
