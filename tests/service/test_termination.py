@@ -14,8 +14,8 @@ from tests.conftest import PROJECT_ROOT
 
 CHILD = """
 import os, signal, sys
-if sys.argv[1] == "nohup":
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+# A child inherits an ignored SIGHUP (a test run started with nohup): each case sets its own.
+signal.signal(signal.SIGHUP, signal.SIG_IGN if sys.argv[1] == "nohup" else signal.SIG_DFL)
 from firmware_app.service.termination import stop_on_termination
 with stop_on_termination() as stop:
     os.kill(os.getpid(), signal.SIGHUP)
