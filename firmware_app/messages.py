@@ -1396,12 +1396,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "check.use": {"en": "Use this photo", "fr": "Utiliser cette photo"},
     "check.use_ungradable": {"en": "Record as not gradable", "fr": "Enregistrer comme ininterprétable"},
     "check.retake": {"en": "Retake", "fr": "Reprendre"},
-    # "Use this photo" got no answer: the device may have recorded it before the connection dropped
-    # (a second post never records it again, but a new photo of the same eye would be a second result).
+    # "Use this photo" got no answer: the device may have recorded it before the connection dropped.
+    # A tap again is safe: a photo already used is answered with its result, never recorded twice.
     "check.no_answer": {
-        "en": "The device did not answer: this photo may have been recorded. Look at Today before you take it again.",
-        "fr": "L'appareil n'a pas répondu : cette photo a peut-être été enregistrée. Regardez Aujourd'hui "
-        "avant de la reprendre.",
+        "en": "The device did not answer: this photo may have been recorded. Tap “{button}” again to see "
+        "its result; it is never recorded twice.",
+        "fr": "L'appareil n'a pas répondu : cette photo a peut-être été enregistrée. Touchez de nouveau "
+        "« {button} » pour voir son résultat ; elle n'est jamais enregistrée deux fois.",
     },
     "check.zoom": {
         "en": "Tap or pinch the photo to zoom in.",

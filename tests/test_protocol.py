@@ -71,13 +71,14 @@ def _result(outcome: Outcome) -> ScreeningResult:
 def test_a_visit_keeps_every_photo_and_stands_at_the_slots_outcome():
     visit = Visit("MRN-1", "fundus")
     referred, cleared, ungradable = _result(REFER), _result(NO), _result(UNGRADABLE)
-    visit.record(referred, photo="")
-    visit.record(cleared, photo="")  # the right eye retaken
+    visit.record(referred, photo="", photo_id="1")
+    visit.record(cleared, photo="", photo_id="2")  # the right eye retaken
     assert visit.results == {"R": cleared}  # the result screen shows the photo just used
     assert visit.standing("R") is referred and visit.taken["R"] == [referred, cleared]
     assert visit.outcome is REFER  # the hand-out's
     visit.slot = "L"
-    visit.record(ungradable, photo="")
-    visit.record(cleared, photo="")
+    visit.record(ungradable, photo="", photo_id="3")
+    visit.record(cleared, photo="", photo_id="4")
     assert visit.standing("L") is cleared
     assert visit.outcome is REFER
+    assert visit.used == {"1": "R", "2": "R", "3": "L", "4": "L"}  # a repeated post's result, by its photo

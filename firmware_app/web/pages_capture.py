@@ -209,10 +209,19 @@ def routes(web: WebApp) -> list[Route]:
         if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
             return blocked
         visit: Visit | None = session.visit
+        photo_id = str(form.get("photo", ""))
+        if visit is not None and photo_id in visit.used:
+            # Used already: the first post's answer was lost (a dropped connection) and she tapped
+            # again. Its result screen, as the first answer was, where the camera for the same eye
+            # said nothing of it; nothing is recorded again.
+            visit.slot = visit.used[photo_id]
+            return await moved_to(request, "/result", lambda: result_screen(request, session))
         if visit is None or visit.pending is None:
             return RedirectResponse("/capture", 303)
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        if photo_id != visit.pending_id:  # a screen of a photo no longer waiting: not the one waiting now
+            return RedirectResponse("/capture", 303)
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
@@ -221,10 +230,10 @@ def routes(web: WebApp) -> list[Route]:
         try:
             result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
         except BaseException:
-            visit.hold(checked, photo)  # nothing recorded: the photo waits to be used again
+            visit.hold(checked, photo, photo_id)  # nothing recorded: the photo waits to be used again
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.record(result, photo)
+        visit.record(result, photo, photo_id)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()

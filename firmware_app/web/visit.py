@@ -34,6 +34,12 @@ class Visit:
     # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
     pending_photo: str = ""
+    # The waiting photo's id, carried by the check screen's "Use this photo": a post of it again once
+    # it is used (its answer was lost: a dropped connection, and she taps again) is answered with
+    # its result, found by the slot it was used for (``used``); a post of another id (a screen of a
+    # photo no longer waiting) uses nothing.
+    pending_id: str = ""
+    used: dict[str, str] = field(default_factory=dict)
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -42,14 +48,17 @@ class Visit:
     def __post_init__(self) -> None:
         self.slot = self.slot or self.slots[0]
 
-    def hold(self, checked: BurstCheck | None, photo: str = "") -> None:
-        """The burst to check before submitting (``None``: submitted or given up for a retake)."""
+    def hold(self, checked: BurstCheck | None, photo: str = "", photo_id: str = "") -> None:
+        """The burst to check before submitting (``None``: submitted or given up for a retake), under
+        ``photo_id`` when it is one put back to wait again (else a new id: a new photo)."""
         self.pending, self.pending_photo = checked, photo
+        self.pending_id = (photo_id or secrets.token_urlsafe(12)) if checked else ""
 
-    def record(self, result: ScreeningResult, photo: str) -> None:
-        """The current slot's photo (``photo``, as the check screen showed it) was used: its result
-        joins the slot's earlier ones."""
+    def record(self, result: ScreeningResult, photo: str, photo_id: str) -> None:
+        """The current slot's photo (``photo``, as the check screen showed it; ``photo_id``, its id
+        while it waited) was used: its result joins the slot's earlier ones."""
         self.taken.setdefault(self.slot, []).append(result)
+        self.used[photo_id] = self.slot
         if result.result_id:
             self.photos[result.result_id] = photo
 

@@ -108,8 +108,9 @@ def test_systemds_sigterm_right_after_a_screening_leaves_it_recorded_whole_and_w
         capture = browser.post("/patient", reference="P-1", modality="fundus", eyes="R", consent="yes")
         token = re.search(r'data-token="([^"]+)"', capture).group(1)
         visit = re.search(r'name="visit" value="([^"]+)"', capture).group(1)
-        assert "/check/use" in browser.post("/capture/shoot", token=token, visit=visit)
-        assert 'data-test="finish"' in browser.post("/check/use", visit=visit)  # the result screen
+        check = browser.post("/capture/shoot", token=token, visit=visit)
+        photo = re.search(r'name="photo" value="([^"]+)"', check).group(1)
+        assert 'data-test="finish"' in browser.post("/check/use", visit=visit, photo=photo)  # the result screen
         app.send_signal(signal.SIGTERM)
         assert app.wait(30) in (0, -signal.SIGTERM)
     finally:

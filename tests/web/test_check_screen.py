@@ -72,18 +72,22 @@ def test_shutter_and_use_swap_the_next_screen_in_without_a_page_load(page, app):
 
 def test_two_posts_of_use_this_photo_record_it_once(page, app):
     """A second tab, or a retry of a slow answer, posting while the first is being screened: the
-    photo is taken by the first, and the second finds none to record again."""
+    photo is taken by the first, and the second finds none to record again (after it, the photo's
+    result screen)."""
     sign_in(page, app)
     new_patient(page, app, "H-3")
     shoot(page)
     headers = {"HX-Request": "true", **csrf_header(page)}
-    visit = page.locator("input[name=visit]").first.input_value()
+    use = page.locator("form[action='/check/use']")
+    form = {name: use.locator(f"input[name={name}]").input_value() for name in ("visit", "photo")}
+    post = """([headers, form]) => fetch('/check/use', {method: 'POST', headers, body: new URLSearchParams(form)})"""
     answers = page.evaluate(
-        """([headers, visit]) => Promise.all([1, 2].map(() =>
-            fetch('/check/use', {method: 'POST', headers, body: new URLSearchParams({visit})}).then(r => r.status)))""",
-        [headers, visit],
+        f"(asked) => Promise.all([1, 2].map(() => ({post})(asked).then(r => r.status)))", [headers, form]
     )
-    assert sorted(answers) == [200, 200], answers  # the second is sent on to the camera
+    assert sorted(answers) == [200, 200], answers  # the second is sent on to the camera, or to the result
+    # A post of a photo that neither waits nor was used (a stale screen's) is sent to the camera.
+    stale = page.evaluate(f"(asked) => ({post})(asked).then(r => r.url)", [headers, {**form, "photo": "stale"}])
+    assert stale.endswith("/capture"), stale
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
         assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1

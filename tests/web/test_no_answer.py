@@ -16,9 +16,15 @@ from tests.web.conftest import AUDIT, new_patient, on_screen, shoot, sign_in, sn
 ALERT = "[role=alert][data-test=no-answer]"
 
 
-def recorded(app) -> int:
+def recorded(app) -> list[tuple[str, str]]:
+    """Each screening recorded: its eye and outcome."""
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
-        return db.execute("SELECT count(*) FROM screening").fetchone()[0]
+        return db.execute("SELECT eye, outcome FROM screening").fetchall()
+
+
+def use_unanswered(language: str) -> str:
+    """What the check screen says when "Use this photo" gets no answer (its gradable photo's button)."""
+    return message("check.no_answer", language).format(button=message("check.use", language))
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -35,7 +41,7 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     page.locator("[data-test=use]").click()
     alert = page.locator(ALERT)
     alert.wait_for(timeout=10_000)
-    assert alert.inner_text().strip() == message("check.no_answer", language)
+    assert alert.inner_text().strip() == use_unanswered(language)
     assert not alert.locator("a").is_visible()  # its own sentence says what to do
     assert on_screen(alert) and on_screen(page.locator("[data-test=use]"))
     assert page.locator("[data-test=use]").is_enabled() and page.locator(".nav a[href='/today']").is_visible()
@@ -46,7 +52,41 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     page.locator("[data-test=use]").click()  # the retry: the alert goes, the photo is recorded
     page.wait_for_url("**/result")
     assert not page.locator(ALERT).is_visible()
-    assert recorded(app) == 1
+    assert len(recorded(app)) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tapped_again(page, app, language):
+    """The server records the photo and the connection drops before its answer comes. A tap again
+    was sent to the camera for the same eye, with nothing to say the photo was recorded; it is
+    answered with that photo's result screen, as the first answer was, and records nothing more."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-3")
+    shoot(page)
+
+    def answer_lost(route) -> None:
+        route.fetch()  # handled by the server: the photo is recorded
+        route.abort("connectionreset")
+
+    page.route("**/check/use", answer_lost, times=1)
+    page.locator("[data-test=use]").click()
+    alert = page.locator(ALERT)
+    alert.wait_for(timeout=10_000)
+    assert alert.inner_text().strip() == use_unanswered(language)
+    [(eye, outcome)] = recorded(app)
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "check-answer-lost")
+
+    page.locator("[data-test=use]").click()  # again: its result, not the camera
+    page.wait_for_url("**/result")
+    assert page.locator(f"[data-test=triage-{eye}]").get_attribute("data-outcome") == outcome
+    assert page.locator("[data-test=next-slot]").is_visible() and not page.locator(ALERT).is_visible()
+    assert recorded(app) == [(eye, outcome)]
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-after-answer-lost")
+    page.reload()  # its address was pushed: the result is a page of its own
+    assert page.locator(f"[data-test=triage-{eye}]").get_attribute("data-outcome") == outcome
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -82,4 +122,4 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     page.locator("[data-test=shutter]").click()
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
-    assert recorded(app) == 0
+    assert recorded(app) == []
