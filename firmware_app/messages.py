@@ -1400,9 +1400,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # A tap again is safe: a photo already used is answered with its result, never recorded twice.
     "check.no_answer": {
         "en": "The device did not answer: this photo may have been recorded. Tap “{button}” again to see "
-        "its result; it is never recorded twice.",
+        "its result; it is never recorded twice. Asked to sign in again? Look at Today before taking it again.",
         "fr": "L'appareil n'a pas répondu : cette photo a peut-être été enregistrée. Touchez de nouveau "
-        "« {button} » pour voir son résultat ; elle n'est jamais enregistrée deux fois.",
+        "« {button} » pour voir son résultat ; elle n'est jamais enregistrée deux fois. Vous devez vous "
+        "reconnecter ? Regardez Aujourd'hui avant de la reprendre.",
     },
     "check.zoom": {
         "en": "Tap or pinch the photo to zoom in.",
