@@ -57,7 +57,7 @@ from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
-from firmware_app.wording import check_sentence
+from firmware_app.wording import check_sentence, decimal
 
 
 def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
@@ -294,42 +294,47 @@ def _sync_once(config: Config, wait_s: float, stop: threading.Event) -> str:
         status = sync_status(store.records)
     finally:
         store.records.close()
+    return f"sync: {_sync_standing(config, status, ran == [False], stopped, wait_s)}"
+
+
+def _sync_standing(config: Config, status: dict[str, Any], held: bool, stopped: bool, wait_s: float) -> str:
+    """Where ``run``'s results stand after its sync (``sync_status``), in the device's language: the
+    nurse who ran it reads this line after the triage lines, so it speaks as they do; the sync's own
+    detail (a TLS file, the broker's refusal) stays the technician's words, as ``sync status`` shows it.
+    ``held``: another process (the app, the sync service) holds the sync and says how it stands."""
+    language, backlog = config.device.language, status["backlog"]
     broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
-    if ran == [False]:  # another process (the app, the sync service) holds the sync and says how it stands
-        held = f"sync: {status['backlog']} result(s) in the outbox; this device's sync service"
+    if held:
         if status["connection"] == "connected":
-            return f"{held} is delivering them"
-        return (
-            f"{held} is not connected to the broker at {broker} ({status['connection']}): they are kept safely "
-            "and sent when it is reachable; `edgescreen sync status` shows the backlog."
+            return sentence("run.sync.held_delivering", language, count=backlog)
+        return sentence("run.sync.held_waiting", language, count=backlog, broker=broker, state=status["connection"])
+    if stopped and backlog:
+        log_event("sync.stopped", logging.WARNING, not_sent=backlog)
+        return sentence("sync.stopped", language, count=backlog)
+    if backlog == 0 and not status["dropped"] and not status["withheld"]:
+        return sentence("run.sync.delivered", language, count=status["sent"], broker=broker)
+    if backlog == 0:
+        dropped = sentence("run.sync.dropped", language, count=status["dropped"])
+        withheld = sentence("run.sync.withheld", language, count=status["withheld"])
+        return sentence(
+            "run.sync.delivered_not_all",
+            language,
+            count=status["sent"],
+            broker=broker,
+            dropped=dropped,
+            withheld=withheld,
         )
-    if stopped and status["backlog"]:
-        log_event("sync.stopped", logging.WARNING, not_sent=status["backlog"])
-        return f"sync: {sentence('sync.stopped', config.device.language, count=status['backlog'])}"
-    if status["backlog"] == 0 and not status["dropped"] and not status["withheld"]:
-        return f"sync: every result delivered to the broker at {broker} ({status['sent']} sent in all)"
-    if status["backlog"] == 0:
-        return (
-            f"sync: every queued result delivered to the broker at {broker} ({status['sent']} sent in all); never "
-            f"sent: {status['dropped']} deleted unsent from the full outbox ([sync] overflow_policy = "
-            f'"drop_oldest"), {status["withheld"]} withheld as altered (`edgescreen audit verify` names them)'
-        )
+    detail = status["connection_detail"]
     if status["connection"] == TLS_UNUSABLE:
-        return (
-            f"sync: {status['backlog']} result(s) kept safely in the outbox: the sync worker cannot start, "
-            f"{status['connection_detail']}. Fix [sync] tls_* (`edgescreen doctor` checks them)."
-        )
+        return sentence("run.sync.tls_unusable", language, count=backlog, detail=detail)
     if status["connection"] == REFUSED:
-        return (
-            f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} refuses this "
-            f"device ({status['connection_detail']}). Check that the device's certificate is its own and that "
-            "[device] id and site match it and the broker's ACL; `edgescreen doctor` checks the certificate."
-        )
-    return (
-        f"sync: {status['backlog']} result(s) kept safely in the outbox: the broker at {broker} did not take "
-        f"them within {wait_s:g} s. They are sent when it is reachable (`edgescreen sync run`, or the "
-        "edgescreen-sync service); `edgescreen sync status` shows the backlog."
-    )
+        return sentence("run.sync.refused", language, count=backlog, broker=broker, detail=detail)
+    return sentence("run.sync.not_taken", language, count=backlog, broker=broker, wait=_seconds(wait_s, language))
+
+
+def _seconds(value: float, language: str) -> str:
+    """``--sync-wait`` with the decimals it was given: "10", not "10.0"; "1,5" in French."""
+    return decimal(value, language, places=len(f"{value:g}".partition(".")[2]))
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:

@@ -542,6 +542,115 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "arrêté : {count} résultats n'ont pas été envoyés ; ils attendent dans la file d'envoi le service "
         "de synchronisation.",
     },
+    # ``edgescreen run``'s last line, once its sync has had its time (cli.py ``_sync_once``): where the
+    # results stand. {count} is the results it speaks of; {broker} is host:port; {detail} is the sync's own
+    # words for the technician (a TLS file, the broker's refusal), as ``sync status`` shows them.
+    "run.sync.held_delivering.one": {
+        "en": "{count} result in the outbox; this device's sync service is delivering it",
+        "fr": "{count} résultat dans la file d'envoi ; le service de synchronisation de l'appareil l'envoie",
+    },
+    "run.sync.held_delivering.other": {
+        "en": "{count} results in the outbox; this device's sync service is delivering them",
+        "fr": "{count} résultats dans la file d'envoi ; le service de synchronisation de l'appareil les envoie",
+    },
+    "run.sync.held_waiting.one": {
+        "en": "{count} result in the outbox; this device's sync service is not connected to the broker at "
+        "{broker} ({state}): it is kept safely and sent when it is reachable; `edgescreen sync status` shows "
+        "the backlog.",
+        "fr": "{count} résultat dans la file d'envoi ; le service de synchronisation de l'appareil n'est pas "
+        "connecté au serveur du site {broker} ({state}) : il est conservé en sûreté et envoyé dès que le "
+        "serveur est joignable ; `edgescreen sync status` montre ce qui attend.",
+    },
+    "run.sync.held_waiting.other": {
+        "en": "{count} results in the outbox; this device's sync service is not connected to the broker at "
+        "{broker} ({state}): they are kept safely and sent when it is reachable; `edgescreen sync status` shows "
+        "the backlog.",
+        "fr": "{count} résultats dans la file d'envoi ; le service de synchronisation de l'appareil n'est pas "
+        "connecté au serveur du site {broker} ({state}) : ils sont conservés en sûreté et envoyés dès que le "
+        "serveur est joignable ; `edgescreen sync status` montre ce qui attend.",
+    },
+    # {count} is every result sent so far, these and the earlier ones.
+    "run.sync.delivered.one": {
+        "en": "every result delivered to the broker at {broker} ({count} sent in all)",
+        "fr": "tous les résultats remis au serveur du site {broker} ({count} envoyé en tout)",
+    },
+    "run.sync.delivered.other": {
+        "en": "every result delivered to the broker at {broker} ({count} sent in all)",
+        "fr": "tous les résultats remis au serveur du site {broker} ({count} envoyés en tout)",
+    },
+    # The same when some never left: {dropped} and {withheld} are the two counts below, said in full.
+    "run.sync.delivered_not_all.one": {
+        "en": "every queued result delivered to the broker at {broker} ({count} sent in all); never sent: "
+        "{dropped}, {withheld}",
+        "fr": "tous les résultats en file remis au serveur du site {broker} ({count} envoyé en tout) ; jamais "
+        "envoyés : {dropped}, {withheld}",
+    },
+    "run.sync.delivered_not_all.other": {
+        "en": "every queued result delivered to the broker at {broker} ({count} sent in all); never sent: "
+        "{dropped}, {withheld}",
+        "fr": "tous les résultats en file remis au serveur du site {broker} ({count} envoyés en tout) ; jamais "
+        "envoyés : {dropped}, {withheld}",
+    },
+    "run.sync.dropped.one": {
+        "en": '{count} deleted unsent from the full outbox ([sync] overflow_policy = "drop_oldest")',
+        "fr": '{count} supprimé sans être envoyé de la file d\'envoi pleine ([sync] overflow_policy = "drop_oldest")',
+    },
+    "run.sync.dropped.other": {
+        "en": '{count} deleted unsent from the full outbox ([sync] overflow_policy = "drop_oldest")',
+        "fr": '{count} supprimés sans être envoyés de la file d\'envoi pleine ([sync] overflow_policy = "drop_oldest")',
+    },
+    "run.sync.withheld.one": {
+        "en": "{count} withheld as altered (`edgescreen audit verify` names it)",
+        "fr": "{count} retenu car altéré (`edgescreen audit verify` le nomme)",
+    },
+    "run.sync.withheld.other": {
+        "en": "{count} withheld as altered (`edgescreen audit verify` names them)",
+        "fr": "{count} retenus car altérés (`edgescreen audit verify` les nomme)",
+    },
+    "run.sync.tls_unusable.one": {
+        "en": "{count} result kept safely in the outbox: the sync worker cannot start, {detail}. Fix [sync] tls_* "
+        "(`edgescreen doctor` checks them).",
+        "fr": "{count} résultat conservé en sûreté dans la file d'envoi : la synchronisation ne peut pas démarrer, "
+        "{detail}. Corrigez [sync] tls_* (`edgescreen doctor` les vérifie).",
+    },
+    "run.sync.tls_unusable.other": {
+        "en": "{count} results kept safely in the outbox: the sync worker cannot start, {detail}. Fix [sync] tls_* "
+        "(`edgescreen doctor` checks them).",
+        "fr": "{count} résultats conservés en sûreté dans la file d'envoi : la synchronisation ne peut pas "
+        "démarrer, {detail}. Corrigez [sync] tls_* (`edgescreen doctor` les vérifie).",
+    },
+    "run.sync.refused.one": {
+        "en": "{count} result kept safely in the outbox: the broker at {broker} refuses this device ({detail}). "
+        "Check that the device's certificate is its own and that [device] id and site match it and the broker's "
+        "ACL; `edgescreen doctor` checks the certificate.",
+        "fr": "{count} résultat conservé en sûreté dans la file d'envoi : le serveur du site {broker} refuse cet "
+        "appareil ({detail}). Vérifiez que le certificat de l'appareil est bien le sien et que [device] id et "
+        "site correspondent à ce certificat et à l'ACL du serveur ; `edgescreen doctor` vérifie le certificat.",
+    },
+    "run.sync.refused.other": {
+        "en": "{count} results kept safely in the outbox: the broker at {broker} refuses this device ({detail}). "
+        "Check that the device's certificate is its own and that [device] id and site match it and the broker's "
+        "ACL; `edgescreen doctor` checks the certificate.",
+        "fr": "{count} résultats conservés en sûreté dans la file d'envoi : le serveur du site {broker} refuse cet "
+        "appareil ({detail}). Vérifiez que le certificat de l'appareil est bien le sien et que [device] id et "
+        "site correspondent à ce certificat et à l'ACL du serveur ; `edgescreen doctor` vérifie le certificat.",
+    },
+    "run.sync.not_taken.one": {
+        "en": "{count} result kept safely in the outbox: the broker at {broker} did not take it within {wait} s. "
+        "It is sent when the broker is reachable (`edgescreen sync run`, or the edgescreen-sync service); "
+        "`edgescreen sync status` shows the backlog.",
+        "fr": "{count} résultat conservé en sûreté dans la file d'envoi : le serveur du site {broker} ne l'a pas "
+        "reçu en {wait} s. Il est envoyé dès que le serveur est joignable (`edgescreen sync run`, ou le service "
+        "edgescreen-sync) ; `edgescreen sync status` montre ce qui attend.",
+    },
+    "run.sync.not_taken.other": {
+        "en": "{count} results kept safely in the outbox: the broker at {broker} did not take them within {wait} "
+        "s. They are sent when the broker is reachable (`edgescreen sync run`, or the edgescreen-sync service); "
+        "`edgescreen sync status` shows the backlog.",
+        "fr": "{count} résultats conservés en sûreté dans la file d'envoi : le serveur du site {broker} ne les a "
+        "pas reçus en {wait} s. Ils sont envoyés dès que le serveur est joignable (`edgescreen sync run`, ou le "
+        "service edgescreen-sync) ; `edgescreen sync status` montre ce qui attend.",
+    },
     "records.storage_full": {
         "en": "Storage is full: this screening was not recorded. Call the technician to free space on the device.",
         "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Appelez le technicien pour libérer de la place "

@@ -123,25 +123,35 @@ def test_a_bad_config_stops_with_one_clear_message(tmp_path):
     ]
 
 
-def _device_config(tmp_path: Path, broker_port: int) -> Path:
+def _device_config(tmp_path: Path, broker_port: int, language: str = "en") -> Path:
     config = tmp_path / "device.toml"
     config.write_text(
-        f"[sync]\nbroker_port = {broker_port}\n"
+        f'[device]\nlanguage = "{language}"\n[sync]\nbroker_port = {broker_port}\n'
         f'[records]\ndatabase = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n'
     )
     return config
 
 
-def test_run_screens_the_bundled_samples_records_them_and_syncs_them(tmp_path):
+def status_line(output: str) -> str:
+    """``run``'s last line, where its results stand after the sync."""
+    (line,) = [line for line in output.splitlines() if line.startswith("sync: ")]
+    return line
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_run_screens_the_bundled_samples_records_them_and_syncs_them(tmp_path, language):
+    """The results delivered are said in the device's language, as the triage lines before it (the
+    status line was English whatever the language)."""
     broker = Broker(tmp_path / "broker").start()
     tap = Tap(broker.port)
     try:
-        run = edgescreen("run", "--json", config=_device_config(tmp_path, broker.port))
+        run = edgescreen("run", "--json", config=_device_config(tmp_path, broker.port, language))
         assert run.returncode == 0, run.stderr
         results = json_lines(run.stdout)
         assert {r["modality"] for r in results} == {"fundus", "dermoscopy"}
         assert all(r["triage"] in ("refer", "no_refer", "ungradable") for r in results)
-        assert "every result delivered" in run.stderr
+        said = sentence("run.sync.delivered", language, count=2, broker=f"localhost:{broker.port}")
+        assert status_line(run.stderr) == f"sync: {said}"
         wait_until(lambda: len(tap.on("/result")) == len(results), 10, "the results on the broker")
         delivered = {json.loads(payload)["result_id"] for payload in tap.on("/result")}
         assert delivered == {r["result_id"] for r in results}
@@ -150,11 +160,12 @@ def test_run_screens_the_bundled_samples_records_them_and_syncs_them(tmp_path):
         broker.stop()
 
 
-def test_run_does_not_say_every_result_delivered_when_the_full_outbox_deleted_one(tmp_path):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_run_does_not_say_every_result_delivered_when_the_full_outbox_deleted_one(tmp_path, language):
     """Two samples screened into an outbox of one under ``drop_oldest``: one result never left."""
     broker = Broker(tmp_path / "broker").start()
     try:
-        config = _device_config(tmp_path, broker.port)
+        config = _device_config(tmp_path, broker.port, language)
         config.write_text(
             config.read_text().replace("[sync]\n", '[sync]\noutbox_max_rows = 1\noverflow_policy = "drop_oldest"\n')
         )
@@ -162,15 +173,25 @@ def test_run_does_not_say_every_result_delivered_when_the_full_outbox_deleted_on
     finally:
         broker.stop()
     assert run.returncode == 0, run.stderr
-    assert "every result delivered" not in run.stdout
-    assert "1 sent in all); never sent: 1 deleted unsent from the full outbox" in run.stdout
+    never = {
+        "dropped": sentence("run.sync.dropped", language, count=1),
+        "withheld": sentence("run.sync.withheld", language, count=0),
+    }
+    said = sentence("run.sync.delivered_not_all", language, count=1, broker=f"localhost:{broker.port}", **never)
+    assert status_line(run.stdout) == f"sync: {said}"
+    if language == "en":
+        assert "1 sent in all); never sent: 1 deleted unsent from the full outbox" in run.stdout
 
 
-def test_run_without_a_broker_keeps_the_results_in_the_outbox(tmp_path):
-    config = _device_config(tmp_path, free_port())
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_run_without_a_broker_keeps_the_results_in_the_outbox(tmp_path, language):
+    port = free_port()
+    config = _device_config(tmp_path, port, language)
     run = edgescreen("run", "--sync-wait", "1", config=config)
     assert run.returncode == 0, run.stderr
-    assert "2 result(s) kept safely in the outbox" in run.stdout
+    said = sentence("run.sync.not_taken", language, count=2, broker=f"localhost:{port}", wait="1")
+    assert status_line(run.stdout) == f"sync: {said}"
+    assert ("2 results kept safely in the outbox" in run.stdout) == (language == "en")
     status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
     assert status["backlog"] == 2
 
@@ -214,8 +235,7 @@ def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp
     where it stood, its records never closed and their last witness never written. It now stops as
     ``sync run`` does: the photo in hand is screened and recorded, the rest are counted as not
     screened, and the records are closed."""
-    config = _device_config(tmp_path, free_port())
-    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n')
+    config = _device_config(tmp_path, free_port(), language)
     screen = edgescreen_process(config, "screen", "--json", *[str(retina_jpeg)] * 100)
     first = screen.stdout.readline()  # one photo screened and recorded
     screen.send_signal(signal.SIGTERM)
@@ -247,8 +267,7 @@ def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language)
     for a broker, it died with its sync worker's records open. It now stops as ``screen`` does: the
     worker ends at once, the records are closed (the WAL folded into the file by the last connection),
     the results not sent are said in the device's language, and the run's status is its screening's."""
-    config = _device_config(tmp_path, free_port())  # no broker: the sync waits and retries
-    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n')
+    config = _device_config(tmp_path, free_port(), language)  # no broker: the sync waits and retries
     run = edgescreen_process(config, "run", "--json", "--sync-wait", "120")
     said = _read_until(run.stderr, "sync.disconnected")  # both samples screened, the sync under way
     run.send_signal(signal.SIGTERM)
@@ -267,8 +286,8 @@ def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_record
     into an exit on the spot (status 143 or 129), nothing said. It now stops as ``screen`` does
     (``stop_on_termination``): at the next preview frame, the camera closed, nothing taken and so
     nothing recorded, the records closed, said in the device's language; exit status 1."""
-    config = _device_config(tmp_path, free_port())
-    config.write_text(f'{config.read_text()}[device]\nlanguage = "{language}"\n[camera]\nbackend = "picamera2"\n')
+    config = _device_config(tmp_path, free_port(), language)
+    config.write_text(f'{config.read_text()}[camera]\nbackend = "picamera2"\n')
     closes = tmp_path / "closes.log"
     fake = fake_picamera2.write_package(tmp_path / "fake")  # its black scene never passes: aiming goes on
     env = os.environ | {

@@ -7,10 +7,13 @@ import json
 import signal
 import time
 
+import pytest
+
+from firmware_app.messages import sentence
 from tests.mqtt_broker import Tap, free_port, wait_until
-from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.records.kit import in_language, open_store, record_one, small_photo, write_config
 from tests.sync.kit import drain, edgescreen_process
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, status_line
 
 
 def result_ids(tap: Tap) -> list[str]:
@@ -50,8 +53,9 @@ def store_pid(store) -> str:
     return dict(store.records.connection.execute("SELECT key, value FROM sync_state")).get("worker_pid", "")
 
 
-def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, broker):
-    config = write_config(tmp_path, broker.port)
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, broker, language):
+    config = in_language(write_config(tmp_path, broker.port), language)
     record_one(open_store(tmp_path), small_photo(retina_rgb, 32))
     tap = Tap(broker.port, "edgescreen/v1/+/+/status")
     service = edgescreen_process(config, "sync", "run")
@@ -59,7 +63,9 @@ def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, b
         wait_until(lambda: tap.on("/status") == [b"online"], 15, "the service online")
         run = edgescreen("run", "--sync-wait", "2", config=config)
         assert run.returncode == 0, run.stderr
-        assert "this device's sync service is delivering them" in run.stdout
+        # In the device's language, as the triage lines: however many the service has left to send.
+        said = {f"sync: {sentence('run.sync.held_delivering', language, count=n)}" for n in range(4)}
+        assert status_line(run.stdout) in said, run.stdout
         assert tap.on("/status") == [b"online"]  # its own worker never connected
     finally:
         service.send_signal(signal.SIGTERM)
@@ -68,9 +74,11 @@ def test_edgescreen_run_hands_over_to_the_running_worker(tmp_path, retina_rgb, b
     drain(config)
 
 
-def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wait(tmp_path, retina_rgb):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wait(tmp_path, retina_rgb, language):
     """The service holds the sync but no broker listens: the results are kept, not "being delivered"."""
-    config = write_config(tmp_path, free_port())
+    port = free_port()
+    config = in_language(write_config(tmp_path, port), language)
     store = open_store(tmp_path)
     record_one(store, small_photo(retina_rgb, 32))
     service = edgescreen_process(config, "sync", "run")
@@ -78,8 +86,11 @@ def test_edgescreen_run_beside_a_worker_the_broker_does_not_answer_says_they_wai
         wait_until(lambda: store_pid(store) == str(service.pid), 15, "the service holding the sync")
         run = edgescreen("run", "--sync-wait", "2", config=config)
         assert run.returncode == 0, run.stderr
-        assert "this device's sync service is not connected to the broker at" in run.stdout, run.stdout
-        assert "they are kept safely and sent when it is reachable" in run.stdout
+        said = {
+            f"sync: {sentence('run.sync.held_waiting', language, count=3, broker=f'127.0.0.1:{port}', state=state)}"
+            for state in ("starting", "connecting", "disconnected")
+        }
+        assert status_line(run.stdout) in said, run.stdout
     finally:
         service.send_signal(signal.SIGTERM)
         service.wait(15)

@@ -20,14 +20,14 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edgescreen_wire.result import MAX_RESULT_BYTES
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.records.kit import DEVICE, in_language, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
-from tests.test_cli import edgescreen
+from tests.test_cli import edgescreen, status_line
 
 BROKER_DIR = PROJECT_ROOT / "broker"
 
@@ -321,14 +321,18 @@ def test_a_tls_key_others_can_read_is_refused_as_the_records_key_is(tmp_path, ce
     assert tls["values"]["error"] == cause
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_main_job_screens_and_says_why_the_results_wait_when_the_key_is_not_the_certificates(
-    tmp_path, certs, site_broker
+    tmp_path, certs, site_broker, language
 ):
-    config = mismatched_config(tmp_path, certs, site_broker.port, f"{certs}/cam-02.key")
+    config = in_language(mismatched_config(tmp_path, certs, site_broker.port, f"{certs}/cam-02.key"), language)
     run = edgescreen("run", "--sync-wait", "5", config=config)
     assert run.returncode == 0, run.stderr  # the screening itself is not the sync's to stop
     assert "Traceback" not in run.stderr
-    assert "kept safely in the outbox: the sync worker cannot start, the key" in run.stdout
+    # In the device's language, as the triage lines; the cause is the technician's, as `sync status` shows it.
+    cause = f"the key {certs}/cam-02.key does not match the certificate {certs}/cam-01.crt"
+    said = sentence("run.sync.tls_unusable", language, count=2, detail=cause)
+    assert status_line(run.stdout) == f"sync: {said}"
 
 
 def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_restart(
