@@ -123,3 +123,41 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert recorded(app) == []
+
+
+# Polls the status bar now and waits for the poll's end, answered or not.
+POLL_STATUS = """() => new Promise((done) => {
+  const bar = document.getElementById("status");
+  for (const name of ["htmx:afterRequest", "htmx:sendError"]) bar.addEventListener(name, done, { once: true });
+  htmx.trigger(document.body, "status-changed");
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_status_bar_unanswered_or_answered_with_an_error_keeps_its_last_status_and_says_nothing(
+    page, app, language
+):
+    """A plain-text 500 to the bar's poll (every 5 s, not the nurse's request) was swapped in as it
+    came: "Internal Server Error" in place of the connection and the counts."""
+    sign_in(page, app)
+    switch_to(page, language)
+    page.goto(f"{app.url}/today")
+    bar = page.locator("#status")
+    bar.locator("[data-test=connection]").wait_for()
+    page.evaluate(POLL_STATUS)
+    shown = bar.inner_html()
+    page.route(
+        "**/status", lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error")
+    )
+    page.evaluate(POLL_STATUS)
+    assert bar.inner_html() == shown and "Internal Server Error" not in page.locator("body").inner_text()
+    assert not page.locator(ALERT).is_visible()
+    page.unroute("**/status")
+    page.route("**/status", lambda route: route.abort("connectionreset"))
+    page.evaluate(POLL_STATUS)
+    assert bar.inner_html() == shown and not page.locator(ALERT).is_visible()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "status-bar-unanswered")
+    page.unroute("**/status")
+    page.evaluate(POLL_STATUS)  # answered again: polled as before
+    assert bar.inner_html() == shown
