@@ -65,7 +65,7 @@ document.addEventListener("htmx:afterRequest", (event) => holdScreen(event, fals
 const ANSWER_TIMEOUT_MS = 60_000;
 htmx.config.timeout = ANSWER_TIMEOUT_MS;
 
-// A request of the screen (its answer replaces <main>: the shutter, "Use this photo") that got no
+// A request of the screen (aimed at <main>: the shutter, "Use this photo", Retake) that got no
 // answer left the nurse with nothing on the screen: the app restarting, a dropped connection, the
 // timeout, or an error answer with no screen in it (from outside the app's pages: swapped, it
 // emptied the screen). She tapped again, or left thinking it done. The alert says so in the words
