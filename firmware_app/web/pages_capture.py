@@ -29,7 +29,7 @@ from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import refused, status
 from firmware_app.web.photos import inline_photo, jpeg
-from firmware_app.web.server import WebApp, moved_to
+from firmware_app.web.server import WebApp, moved_to, sent_to
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.wording import readable_date
@@ -238,16 +238,20 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
+        """Back to the camera for a slot, the photo waiting to be used (if any) given up; nothing is
+        recorded. The check screen's Retake posts it with htmx, so an unanswered one says so (app.js,
+        sayNoAnswer) where the browser showed its own error page; the capture screen is loaded as a
+        page (``sent_to``): its live preview starts as a page loads."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
-            return RedirectResponse("/patient", 303)
+            return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         slot = str(form.get("slot", visit.slot))
         visit.slot = slot if slot in visit.slots else visit.slot
         visit.hold(None)
-        return RedirectResponse("/capture", 303)
+        return sent_to(request, "/capture")
 
     async def result_screen(
         request: Request, session: Session, with_status: bool = False, confirm_finish: bool = False

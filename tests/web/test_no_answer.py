@@ -123,3 +123,83 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert recorded(app) == []
+
+
+# Polls the status bar now and waits for the poll's end, answered or not.
+POLL_STATUS = """() => new Promise((done) => {
+  const bar = document.getElementById("status");
+  for (const name of ["htmx:afterRequest", "htmx:sendError"]) bar.addEventListener(name, done, { once: true });
+  htmx.trigger(document.body, "status-changed");
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_status_bar_unanswered_or_answered_with_an_error_keeps_its_last_status_and_says_nothing(
+    page, app, language
+):
+    """A plain-text 500 to the bar's poll (every 5 s, not the nurse's request) was swapped in as it
+    came: "Internal Server Error" in place of the connection and the counts."""
+    sign_in(page, app)
+    switch_to(page, language)
+    page.goto(f"{app.url}/today")
+    bar = page.locator("#status")
+    bar.locator("[data-test=connection]").wait_for()
+    page.evaluate(POLL_STATUS)
+    shown = bar.inner_html()
+    page.route(
+        "**/status", lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error")
+    )
+    page.evaluate(POLL_STATUS)
+    assert bar.inner_html() == shown and "Internal Server Error" not in page.locator("body").inner_text()
+    assert not page.locator(ALERT).is_visible()
+    page.unroute("**/status")
+    page.route("**/status", lambda route: route.abort("connectionreset"))
+    page.evaluate(POLL_STATUS)
+    assert bar.inner_html() == shown and not page.locator(ALERT).is_visible()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "status-bar-unanswered")
+    page.unroute("**/status")
+    page.evaluate(POLL_STATUS)  # answered again: polled as before
+    assert bar.inner_html() == shown
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_retake_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
+    """Retake was a plain form post: unanswered (the app restarting), Chromium put its own error page
+    in place of the app, in no words of ours. It is posted as the screen's other requests are."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-4")
+    shoot(page)
+    alert = page.locator(ALERT)
+    for failure in (
+        lambda route: route.abort("connectionreset"),
+        lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error"),
+    ):
+        page.route("**/retake", failure)
+        page.locator("[data-test=retake]").click()
+        alert.wait_for(timeout=10_000)
+        assert message("app.no_answer", language) in alert.inner_text() and alert.locator("a").is_visible()
+        assert page.url.endswith("/check") and page.locator("[data-test=retake]").is_enabled()
+        assert page.locator("[data-test=use]").is_enabled()
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        page.unroute("**/retake")
+    snap(page, "check-retake-no-answer")
+    assert recorded(app) == []
+
+    page.locator("[data-test=retake]").click()  # answered: the camera again, its preview live
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    assert not alert.is_visible() and recorded(app) == []
+
+
+def test_retake_without_javascript_is_the_form_post_it_was(page, app):
+    """The form's own post (no htmx) is answered with the redirect to the camera, as before."""
+    sign_in(page, app)
+    new_patient(page, app, "N-5")
+    shoot(page)
+    form = {
+        name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in ("csrf", "visit")
+    }
+    answer = page.request.post(f"{app.url}/retake", form=form, max_redirects=0)
+    assert answer.status == 303 and answer.headers["location"].endswith("/capture")

@@ -65,13 +65,15 @@ document.addEventListener("htmx:afterRequest", (event) => holdScreen(event, fals
 const ANSWER_TIMEOUT_MS = 60_000;
 htmx.config.timeout = ANSWER_TIMEOUT_MS;
 
-// A request of the screen (its answer replaces <main>: the shutter, "Use this photo") that got no
+// A request of the screen (aimed at <main>: the shutter, "Use this photo", Retake) that got no
 // answer left the nurse with nothing on the screen: the app restarting, a dropped connection, the
 // timeout, or an error answer with no screen in it (from outside the app's pages: swapped, it
 // emptied the screen). She tapped again, or left thinking it done. The alert says so in the words
 // of the request's form (data-no-answer: whether it may have been recorded, what to do) or else the
 // default's, nothing recorded, with Try again to load the screen anew; the next request hides it.
-// The status bar's poll is no request of hers and tries again by itself.
+// The status bar's poll is no request of hers and tries again by itself: unanswered or answered with
+// an error, it keeps the last status bar it had (a plain-text 500 swapped in put "Internal Server
+// Error" in the bar) and says nothing.
 const ofTheScreen = (event) => event.detail.target?.matches("main") ?? false;
 
 function sayNoAnswer(event) {
@@ -88,8 +90,9 @@ document.addEventListener("htmx:sendError", sayNoAnswer);
 document.addEventListener("htmx:timeout", sayNoAnswer);
 document.addEventListener("htmx:beforeSwap", (event) => {
   const { xhr, shouldSwap, serverResponse } = event.detail;
-  if (!ofTheScreen(event) || !shouldSwap || xhr.status < 400) return;
-  if (new DOMParser().parseFromString(serverResponse, "text/html").querySelector("main")) return;  // the app's
+  if (!shouldSwap || xhr.status < 400) return;
+  const screen = ofTheScreen(event) && new DOMParser().parseFromString(serverResponse, "text/html").querySelector("main");
+  if (screen) return;  // the app's own, saying what happened
   event.detail.shouldSwap = false;
   sayNoAnswer(event);
 });
