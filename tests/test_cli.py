@@ -280,6 +280,12 @@ def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language)
     assert witness is not None and witness.screenings == 2
 
 
+def _as_from_a_terminal() -> None:
+    """A command started from a terminal hears SIGHUP; a test run under ``nohup`` ignores it, and its
+    children would inherit that (``stop_on_termination`` keeps an ignored SIGHUP ignored)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
 def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_records(tmp_path, language, signum):
     """``edgescreen capture`` had the camera's own handler turn SIGTERM or SIGHUP (a closed terminal)
@@ -297,7 +303,13 @@ def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_record
     command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", "--auto"]
     aiming = ["--preview-frames", "1000000", "--timeout", "600"]
     capture = subprocess.Popen(
-        [*command, *aiming], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, *aiming],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_as_from_a_terminal,
     )
     said = _read_until(capture.stderr, "capture.preview")
     capture.send_signal(signum)
