@@ -1559,6 +1559,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{eye} non photographié \u2013 terminer quand même ?",
     },
     "result.finish_anyway": {"en": "Finish anyway", "fr": "Terminer quand même"},
+    # A result screen's button got no answer (app.js, sayNoAnswer): "nothing was recorded" alone, under
+    # a result, read as that result lost, and a photo taken again would be a second result.
+    "result.no_answer": {
+        "en": "The device did not answer. This result is recorded; nothing else was. Wait a moment, then tap "
+        "your choice again.",
+        "fr": "L'appareil n'a pas répondu. Ce résultat est enregistré ; rien d'autre ne l'a été. Attendez un "
+        "instant, puis touchez de nouveau votre choix.",
+    },
+    # "Finish anyway" got no answer: the device may have listed the eye as not photographed (audited)
+    # and closed the visit; a tap again finds the visit closed and lists nothing twice.
+    "result.finish_no_answer": {
+        "en": "The device did not answer: {eye} may have been listed on Today as not photographed. Tap "
+        "“{button}” again; it is never listed twice.",
+        "fr": "L'appareil n'a pas répondu : {eye} a peut-être été inscrit dans Aujourd'hui comme non "
+        "photographié. Touchez de nouveau « {button} » ; il n'est jamais inscrit deux fois.",
+    },
     "result.earlier_stands.refer": {
         "en": "{slot}: this photo reads “{this}”, but an earlier photo indicated a referral, and a retake "
         "does not clear it; the specialist receives every result.",

@@ -151,8 +151,8 @@ def routes(web: WebApp) -> list[Route]:
             device.camera.release(token)
             return blocked
         visit: Visit | None = session.visit
-        if visit is None:
-            return RedirectResponse("/patient", 303)
+        if visit is None:  # closed meanwhile (another tab): the patient screen loaded as a page
+            return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
             device.camera.release(token)
             return other_visit(request, session)
@@ -216,12 +216,14 @@ def routes(web: WebApp) -> list[Route]:
             # said nothing of it; nothing is recorded again.
             visit.slot = visit.used[photo_id]
             return await moved_to(request, "/result", lambda: result_screen(request, session))
+        # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
+        # page (``sent_to``), as Retake does; swapped in, its live preview never started.
         if visit is None or visit.pending is None:
-            return RedirectResponse("/capture", 303)
+            return sent_to(request, "/capture")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         if photo_id != visit.pending_id:  # a screen of a photo no longer waiting: not the one waiting now
-            return RedirectResponse("/capture", 303)
+            return sent_to(request, "/capture")
         checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
@@ -239,9 +241,10 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
         """Back to the camera for a slot, the photo waiting to be used (if any) given up; nothing is
-        recorded. The check screen's Retake posts it with htmx, so an unanswered one says so (app.js,
-        sayNoAnswer) where the browser showed its own error page; the capture screen is loaded as a
-        page (``sent_to``): its live preview starts as a page loads."""
+        recorded. The check screen's Retake and the result screen's "Retake this one" and "Next"
+        post it with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the browser
+        showed its own error page; the capture screen is loaded as a page (``sent_to``): its live
+        preview starts as a page loads."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
@@ -298,14 +301,16 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def finish(request: Request, session: Session) -> Response:
         """Close the visit; with an eye still to photograph, only once the nurse has confirmed it,
-        and the eye then goes on the day's worklist as not photographed (audited)."""
+        and the eye then goes on the day's worklist as not photographed (audited). The result
+        screen posts it with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the
+        browser showed its own error page; the next screen is loaded as a page (``sent_to``)."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
-            return RedirectResponse("/patient", 303)
+            return sent_to(request, "/patient")
         missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
-            return RedirectResponse("/finish", 303)
+            return sent_to(request, "/finish")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
         # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
@@ -326,7 +331,7 @@ def routes(web: WebApp) -> list[Route]:
                 raise
         if form.get("another") == "yes" and visit.modality == "dermoscopy":
             session.another_lesion = visit.reference
-        return RedirectResponse("/patient", 303)
+        return sent_to(request, "/patient")
 
     return [
         Route("/capture", capture),

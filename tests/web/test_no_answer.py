@@ -11,7 +11,17 @@ import sqlite3
 import pytest
 
 from firmware_app.messages import message
-from tests.web.conftest import AUDIT, new_patient, on_screen, shoot, sign_in, snap, switch_to, unscrolled
+from tests.web.conftest import (
+    AUDIT,
+    first_eye_screened,
+    new_patient,
+    on_screen,
+    shoot,
+    sign_in,
+    snap,
+    switch_to,
+    unscrolled,
+)
 
 ALERT = "[role=alert][data-test=no-answer]"
 
@@ -202,4 +212,141 @@ def test_retake_without_javascript_is_the_form_post_it_was(page, app):
         name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in ("csrf", "visit")
     }
     answer = page.request.post(f"{app.url}/retake", form=form, max_redirects=0)
+    assert answer.status == 303 and answer.headers["location"].endswith("/capture")
+
+
+def plain_500(route) -> None:
+    """What Starlette answers for a failure outside the app's pages: no screen in it."""
+    route.fulfill(status=500, content_type="text/plain", body="Internal Server Error")
+
+
+def drop(route) -> None:
+    route.abort("connectionreset")
+
+
+def unanswered(page, button: str, path: str, failure, said: str) -> None:
+    """Tap ``button`` while ``path`` gets ``failure``: the screen stays, its buttons back, the alert says ``said``."""
+    alert = page.locator(ALERT)
+    url = page.url
+    page.route(path, failure)
+    page.locator(f"[data-test={button}]").click()
+    alert.wait_for(timeout=10_000)
+    assert alert.inner_text().strip() == said and not alert.locator("a").is_visible()
+    assert page.url == url
+    page.locator(f"[data-test={button}]").click(trial=True, timeout=2_000)  # enabled, and not under the alert
+    assert on_screen(alert) and unscrolled(page) and page.evaluate(AUDIT) == []
+    page.unroute(path)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(page, app, language):
+    """The result screen's "Retake this one", "Next: <eye>" and Finish were plain form posts: unanswered (the app
+    restarting), Chromium put its own error page in place of the app. They say it in our words: the
+    result on screen is recorded and nothing else was; "Finish anyway" may have listed the eye on
+    Today as not photographed, and a tap again lists it once."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "N-6")
+    [(eye, outcome)] = recorded(app)
+    nothing_else = message("result.no_answer", language)
+    for button, path in (("retake-slot", "**/retake"), ("next-slot", "**/retake"), ("finish", "**/finish")):
+        for failure in (drop, plain_500):
+            unanswered(page, button, path, failure, nothing_else)
+    snap(page, "result-no-answer")
+    assert recorded(app) == [(eye, outcome)]
+
+    page.locator("[data-test=finish]").click()  # answered: the question, loaded as a page
+    page.wait_for_url("**/finish")
+    other = "L" if eye == "R" else "R"
+    listed = message("result.finish_no_answer", language).format(
+        eye=message(f"eye.{other}", language), button=message("result.finish_anyway", language)
+    )
+
+    def answer_lost(route) -> None:
+        route.fetch()  # handled by the server: the visit closed, the eye listed as not photographed
+        route.abort("connectionreset")
+
+    unanswered(page, "finish-yes", "**/finish", answer_lost, listed)
+    snap(page, "finish-anyway-no-answer")
+    page.locator("[data-test=finish-yes]").click()  # again: the patient screen, listed once
+    page.wait_for_url("**/patient")
+    page.wait_for_load_state()
+    assert page.locator(".nav a.current[href='/patient']").is_visible()
+    assert recorded(app) == [(eye, outcome)]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_result_screens_next_eye_loads_the_camera_as_a_page(page, app, language):
+    """Answered, "Next: <eye>" and "Retake this one" bring the camera with its live preview, as the
+    form posts did."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "N-7")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    assert not page.locator(ALERT).is_visible()
+
+
+def close_visit_elsewhere(page, app) -> None:
+    """Another tab of the session finishes the open visit (an eye not photographed, confirmed)."""
+    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
+    answer = page.request.post(f"{app.url}/finish", form={**form, "confirmed": "yes"}, max_redirects=0)
+    assert answer.status == 303
+
+
+def give_up_photo_elsewhere(page, app) -> None:
+    """Another tab of the session retakes: the photo waiting on this check screen is given up."""
+    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
+    assert page.request.post(f"{app.url}/retake", form=form, max_redirects=0).status == 303
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_use_this_photo_with_no_photo_waiting_loads_the_camera_as_a_page(page, app, language):
+    """The server answered a plain redirect: htmx swapped the capture screen in without a page load,
+    and its live preview never started (no verdict, no automatic shutter)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-8")
+    shoot(page)
+    page.wait_for_url("**/check")
+    give_up_photo_elsewhere(page, app)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)  # the preview's verdicts come
+    assert recorded(app) == []
+    snap(page, "use-no-photo-waiting")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_shutter_or_use_this_photo_with_no_open_visit_loads_the_patient_screen_as_a_page(page, app, language):
+    """A redirect swapped the patient screen into the camera's or the check screen's page, its address
+    and its nav left as they were."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-9")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    close_visit_elsewhere(page, app)
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_url("**/patient")
+    assert page.locator(".nav a.current[href='/patient']").is_visible()
+    snap(page, "shutter-no-visit")
+
+    new_patient(page, app, "N-10")
+    shoot(page)
+    page.wait_for_url("**/check")
+    close_visit_elsewhere(page, app)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/patient")
+    assert page.locator(".nav a.current[href='/patient']").is_visible() and recorded(app) == []
+
+
+def test_the_result_screens_buttons_without_javascript_are_the_form_posts_they_were(page, app):
+    """The forms' own posts (no htmx) are answered with redirects, as before."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "N-11")
+    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
+    answer = page.request.post(f"{app.url}/finish", form=form, max_redirects=0)
+    assert answer.status == 303 and answer.headers["location"].endswith("/finish")
+    answer = page.request.post(f"{app.url}/retake", form={**form, "slot": "L"}, max_redirects=0)
     assert answer.status == 303 and answer.headers["location"].endswith("/capture")

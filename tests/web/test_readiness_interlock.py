@@ -100,6 +100,7 @@ def test_the_checks_opened_during_a_visit_lead_back_to_its_photo(page, app):
         assert db.execute("SELECT eye FROM screening").fetchall() == [("R",)]
     page.locator("[data-test=finish]").click()  # the visit over: the checks start the next patient
     page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")  # posted with htmx: the patient screen loads once it is answered
     page.goto(f"{app.url}/ready")
     assert page.locator("[data-test=resume]").count() == 0 and page.locator("main a[href='/patient']").count() == 1
 
