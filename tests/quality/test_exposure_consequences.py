@@ -14,6 +14,7 @@ from firmware_app.quality.guidance import guidance, instruction
 from firmware_app.quality.verdict import Verdict
 from tests.conftest import shared_data
 from tests.degradations import motion, overexpose, underexpose
+from tests.lesion_renderer import render_lesion
 from tests.quality.conftest import judge
 
 RETINA, NAEVUS = "fundus-retina.jpg", "dermoscopy-synthetic-naevus.jpg"
@@ -120,3 +121,14 @@ def test_a_capped_lens_still_shows_no_retina(gate, frame):
     fades into the black with no aperture's edge: no retina, not a dark one."""
     report = judge(gate, frame, "fundus")
     assert report.verdict is Verdict.REJECT and report.reasons == ("no_field_of_view",), report
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("spots", [6, 8])
+def test_glare_spots_on_a_lesion_are_glare_not_too_much_light(gate, spots, language):
+    """Glare spots burn out the part of the lesion under them past ``max_bright_fraction``, and the
+    nurse was told "lower the light" beside glare's own fix, with the skin's level as it was."""
+    report = judge(gate, render_lesion(seed=7, glare_spots=spots).rgb, "dermoscopy")
+    assert report.measures["bright_fraction"] > gate.config.dermoscopy.max_bright_fraction
+    assert report.verdict is Verdict.REJECT and report.reasons == ("glare",), report
+    assert guidance(report.reasons, "dermoscopy", language) == [instruction("glare", "dermoscopy", language)]
