@@ -91,7 +91,13 @@ import numpy as np
 from firmware_app.capture.frame import Frame
 from firmware_app.config import FundusQualityConfig
 from firmware_app.frame_analysis import FrameAnalysis, analyse, fundus_reduction
-from firmware_app.inference.preprocess import FieldOfView, FieldOfViewNotFound, crop_to_field_of_view
+from firmware_app.inference.preprocess import (
+    FieldOfView,
+    FieldOfViewNotFound,
+    crop_to_field_of_view,
+    field_of_view_on,
+    fundus_field_mask,
+)
 from firmware_app.quality import measures
 from firmware_app.quality.resample import SLACK, halved_by, halving_factor, mask_at_size, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
@@ -145,6 +151,10 @@ _NO_RETINA_BELOW = 0.02
 # eyes lights three or more in most photos of each dermoscopy source (``bench/wrong_modality.py``),
 # and the retinopathy model never scores it.
 _NO_APERTURE_CORNERS = 3
+# The bands either side of a field's outline its step is read in (``_outline_step``), as a share of
+# the frame's short side (5 pixels of a 256-pixel copy, past the outline's blur), and the level
+# outside over inside under which the outline is a step (an aperture's edge), not a fade.
+_OUTLINE_BAND, _OUTLINE_STEP = 0.02, 0.5
 # Focus is a ratio of steps, whatever the light, but it leaves out steps of a couple of 8-bit levels
 # as rounding (``measures.directional_sharpness``), and a frame's steps shrink with its light: it is
 # read in the green, a retina's dimmest channel, and on a field whose highlights (read in the red)
@@ -566,6 +576,52 @@ PHYSICAL = frozenset(
 CAMERA_GEOMETRY = frozenset({"min_field_coverage", "min_field_span"})
 
 
+def field_too_dim_to_find(working: np.ndarray) -> bool:
+    """Whether a frame whose field of view was not found (its ``working`` copy) holds one the light
+    left too dim to find: with its levels raised until its brightest percent reaches the sensor's
+    top (the light the nurse would add), a field is found, it leaves the frame's corners dark
+    (``_NO_APERTURE_CORNERS``), and its outline is the aperture's step out of the black
+    (``_outline_step``).
+
+    The locator wants a field some levels above the black (``preprocess._mask_level``), so that
+    sensor noise is never one; a retina at an eighth of its light (the bench's darkest copies) sits
+    a few levels above it. Raised with the rest, a blank frame's noise fills the frame to its
+    corners, light leaking onto a capped lens fades into the black with no step, and a black frame
+    has nothing to raise: each stays ``no_field_of_view``."""
+    top = measures.level_percentile(measures.brightest_channel(working), 99)
+    if top < 1.0:
+        return False
+    raised = np.clip(working * (255.0 / top), 0, 255).astype(np.uint8)
+    try:
+        field = field_of_view_on(raised, 1)
+    except FieldOfViewNotFound:
+        return False
+    if field.lit_corners >= _NO_APERTURE_CORNERS:
+        return False
+    return _outline_step(raised) < _OUTLINE_STEP
+
+
+def _outline_step(raised: np.ndarray) -> float:
+    """How far the level just outside a frame's field mask (``preprocess.fundus_field_mask``) stands
+    above the frame's black, over how far the level just inside it does (``_OUTLINE_BAND``), in
+    each pixel's brightest channel of ``raised``; infinite when the mask has no outline in the frame.
+    A camera's aperture cuts the retina off sharply, its mask at the black beside the retina's rim
+    (0.31 at most on 122 dr-600 and APTOS photos each darkened 8, 20 and 50 times), while light
+    fading into the dark (a glow, a leak) is nearly as bright just outside the level it was cut at
+    as just inside (0.7 to 0.8 with a sensor's noise)."""
+    brightest = measures.brightest_channel(raised)
+    mask = fundus_field_mask(raised)
+    reach = max(2, round(_OUTLINE_BAND * min(mask.shape)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    # The frame's own edge is no outline: eroded as if the field went on beyond it.
+    inside = mask > cv2.erode(mask, disc, borderType=cv2.BORDER_CONSTANT, borderValue=1)
+    outside = cv2.dilate(mask, disc) > mask
+    if not inside.any() or not outside.any():
+        return float("inf")
+    black = measures.level_percentile(brightest, 1)
+    return (float(brightest[outside].mean()) - black) / max(float(brightest[inside].mean()) - black, 1.0)
+
+
 def assess_fundus(
     analysis: FrameAnalysis, limits: FundusQualityConfig, usable_from: float, detail_size: int | None = None
 ) -> QualityReport:
@@ -573,11 +629,12 @@ def assess_fundus(
     nothing stands out (``_NO_RETINA_BELOW``) and the light is not the reason, or one lit into its
     corners past the camera's aperture (``_NO_APERTURE_CORNERS``: skin, a face), is a ``reject`` for
     that alone: what else the measures read on it (no focus, no disc) follows from it, and the nurse
-    needs the one fix. A frame burnt out or black is judged as usual: its fix is the light."""
+    needs the one fix. A frame burnt out or black is judged as usual, and one whose field only the
+    light left too dim to find (``field_too_dim_to_find``) is ``too_dark``: its fix is the light."""
     try:
         measured = analysed_measures(analysis, detail_size)
     except FieldOfViewNotFound:
-        return rejected(MODALITY, "no_field_of_view")
+        return rejected(MODALITY, "too_dark" if field_too_dim_to_find(analysis.working) else "no_field_of_view")
     clipped = any(rule.check(measured, limits).past for rule in _CLIPPED)
     no_retina = measured["disc_contrast"] < _NO_RETINA_BELOW or measured["lit_corners"] >= _NO_APERTURE_CORNERS
     if no_retina and not clipped:

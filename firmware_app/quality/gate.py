@@ -87,6 +87,17 @@ def _read_on_the_skin(report: QualityReport, _: Limits) -> bool:
     return report.modality == dermoscopy.MODALITY
 
 
+def _whole_field_too_bright(report: QualityReport, limits: Limits) -> bool:
+    """Whether too much light is told apart from glare beside it: on skin, by the skin's own level
+    past its limit (``max_brightness``), the whole field lit too much; glare spots burn out part of
+    the lesion only (``bright_fraction``: a rendered naevus with six of them reads past its limit)
+    and leave the skin's level as it was. A retina's reflections are told apart from its light the
+    other way round (``_read_on_the_skin``)."""
+    if report.modality != dermoscopy.MODALITY:
+        return True
+    return report.measures.get("brightness", 0.0) > getattr(limits, "max_brightness", math.inf)
+
+
 def _never(_: QualityReport, __: Limits) -> bool:
     """The measures cannot tell the reason apart from the defect that makes it."""
     return False
@@ -135,6 +146,8 @@ _CONSEQUENCES = (
         for reason in ("glare", "noisy")
     ),
     _Consequence("hair", _TOO_MUCH_LIGHT, beyond_what_photos_show=True),
+    # Glare spots burn out the lesion under them: "lower the light" for the immersion fluid's fix.
+    _Consequence("too_bright", frozenset({"glare"}), _whole_field_too_bright),
     _Consequence("blurred", _EXPOSURE, _focus_read, beyond_what_photos_show=True),
 )
 
