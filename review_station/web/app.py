@@ -429,6 +429,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             .order_by(reads.c.id)
         ).all()
         read_by_me = any(read.user_id == user.user_id for read in all_reads)
+        # The first reader's own read while the second is awaited: theirs to look at again (what did I
+        # send?), never another's; the second reader, who has not read, is shown no read (blind).
+        awaiting_second = result.state == "awaiting_second_read"
+        own_read = next((read for read in all_reads if read.user_id == user.user_id), None) if awaiting_second else None
         # Blind second read: nobody sees a verdict before the result is settled, except adjudicators
         # when the two reads disagree.
         visible = result.state == "reviewed" or (result.state == "disagreement" and user.role in ADJUDICATORS)
@@ -450,6 +454,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
             "read_by_me": read_by_me,
+            "own_read": own_read,
             # The worklist's filters the reader came with: "Next result" and the way back keep them.
             "query": filters.query_string(),
             "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces

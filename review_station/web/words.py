@@ -387,6 +387,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Vous avez lu ce résultat : il attend maintenant une seconde lecture par un autre relecteur, "
         "sans voir la vôtre. Plus rien à faire ici.",
     },
+    "result.own_read": {
+        "en": "Your read, as you recorded it:",
+        "fr": "Votre lecture, telle que vous l'avez enregistrée :",
+    },
+    "result.own_read_awaits": {"en": "awaiting the second read", "fr": "en attente de la seconde lecture"},
     "result.disagree": {
         "en": "The two reads disagree: the result awaits a coordinator's adjudication.",
         "fr": "Les deux lectures divergent : le résultat attend l'arbitrage d'un coordinateur.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from edgescreen_wire.review import MAX_COMMENT
 from review_station.storage.tables import deliveries, results
+from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
 
 DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
@@ -133,3 +135,39 @@ def test_a_coordinator_is_told_of_every_disagreement_however_far_down_the_workli
     reviewer = signed_in_client(engine, config, "dina", "reviewer")
     for page in (elsewhere.get("/").text, reviewer.get("/").text):  # not their site; not theirs to settle
         assert 'data-test="disagreement-count"' not in page
+
+
+def own_read(page: str) -> str | None:
+    """The text of the reader's own read as the page shows it, if it shows one."""
+    found = re.search(r'<table class="reads" data-test="own-read">(.*?)</table>', page, re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) if found else None
+
+
+def test_the_first_reader_sees_their_own_read_while_the_second_is_awaited_and_the_second_reader_does_not(
+    engine: Engine,
+) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    config = station(second_read_sites=("site-a",))
+    ana, ben = (signed_in_client(engine, config, name, "reviewer") for name in ("ana", "ben"))
+    comment = "Cotton-wool spots nasally"
+    first = {**fundus("refer", "soon", "severe", "absent"), "comment": comment}
+    assert ana.post(f"/results/{result_id}/reads", data={**first, "csrf": csrf_of(ana)}).status_code == 303
+    page = f"/results/{result_id}"
+    assert own_read(ana.get(page).text) == (
+        "Your read, as you recorded it: Read By Verdict Grading Urgency first awaiting the second read ana refer "
+        f"ICDR grade severe, maculopathy absent soon Comment: {comment}"
+    )
+    blind = ben.get(page).text
+    assert own_read(blind) is None and comment not in blind and "data-read=" not in blind
+    assert "1 read so far, hidden until the result is settled" in blind
+    assert 'id="read-form"' in blind
+    ana.cookies.set(LANGUAGE_COOKIE, "fr")
+    assert own_read(ana.get(page).text) == (
+        "Votre lecture, telle que vous l'avez enregistrée : Lecture Par Avis Gradation Urgence première "
+        f"en attente de la seconde lecture ana à adresser grade ICDR sévère, maculopathie absente prochainement "
+        f"Commentaire : {comment}"
+    )
+    second = {**fundus("refer", "soon", "severe", "absent"), "comment": "Agreed"}
+    assert ben.post(f"/results/{result_id}/reads", data={**second, "csrf": csrf_of(ben)}).status_code == 303
+    settled = ana.get(page).text
+    assert own_read(settled) is None and comment in settled and "Agreed" in settled  # both reads, as any reviewed
