@@ -199,7 +199,11 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
+    # The absolute end, ``session_minutes`` after the sign-in, whatever the reader does.
     Column("expires_at", UtcDateTime(), nullable=False),
+    # The reader's last request (migration 0020), to the minute: the session also ends ``idle_minutes``
+    # after it (``accounts.session_user``).
+    Column("last_request_at", UtcDateTime(), nullable=False),
 )
 
 

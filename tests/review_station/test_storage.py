@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -13,9 +14,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, column, func, insert, select, table
 
 from firmware_app.records.audit import HEAD_KEY, chain_event
+from review_station import accounts, contrary
 from review_station import audit as audit_log
-from review_station import contrary
 from review_station.audit import STATION_KINDS
+from review_station.config import WebConfig
 from review_station.contrary import FLAGGED
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
@@ -243,5 +245,27 @@ def test_audit_events_logged_before_their_time_had_a_column_get_it_from_their_te
                 stored = connection.execute(select(audit.c.at_utc).order_by(audit.c.seq)).scalars().all()
                 assert stored == moments and audit_log.verify(connection).first_bad is None
             command.downgrade(alembic_config(engine), "0018")
+    finally:
+        engine.dispose()
+
+
+def test_a_session_open_when_the_station_gains_its_idle_end_is_counted_active_from_the_upgrade(
+    database_url: str,
+) -> None:
+    """Migration 0020: a session open at the upgrade has no last request on record; its reader is not
+    signed out for a time the station did not keep."""
+    engine = make_engine(database_url)
+    settings = WebConfig(idle_minutes=10)
+    try:
+        command.upgrade(alembic_config(engine), "0019")
+        accounts.add_user(engine, "ana", "a long enough secret", "reviewer", by="test")
+        columns = ("token_hash", "user_id", "csrf_token", "expires_at")
+        with engine.begin() as connection:
+            user_id = connection.execute(select(users.c.id)).scalar_one()
+            row = (hashlib.sha256(b"token").hexdigest(), user_id, "csrf", datetime.now(UTC) + timedelta(minutes=30))
+            connection.execute(insert(table("sessions", *map(column, columns))), dict(zip(columns, row, strict=True)))
+        upgrade(engine)
+        with engine.begin() as connection:
+            assert accounts.session_user(connection, "token", settings) is not None
     finally:
         engine.dispose()
