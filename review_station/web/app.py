@@ -135,7 +135,10 @@ def local_path(back: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
 
 
-def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
+def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool = True) -> FastAPI:
+    """The station's web app. ``count_disagreements=False`` is for ``bench/review_ingest.py`` alone: its
+    worklist leaves out the coordinators' disagreement count (``worklist_page``), the page the bench
+    times the count against; the station always counts."""
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
@@ -394,7 +397,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         user = signed_in(request)
         filters = Filters.from_query(dict(request.query_params))
         with engine.begin() as connection:
-            found = worklist_page(connection, filters, page, web.page_size, user)
+            found = worklist_page(connection, filters, page, web.page_size, user, count_disagreements)
             # Coordinators see, above their worklist, how many verdicts wait for them to pass on.
             lost = undelivered.undelivered(connection, alert_h, user.sites) if user.role in ADJUDICATORS else []
             # Which results a reader was shown (filters and page), not the rows: those follow from them.

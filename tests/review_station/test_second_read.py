@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -10,9 +11,13 @@ import pytest
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.review import MAX_COMMENT
+from review_station import accounts
+from review_station.config import WebConfig
 from review_station.storage.tables import deliveries, results
 from review_station.web.app import LANGUAGE_COOKIE
-from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+from review_station.web.worklist import Filters, worklist_page
+from tests.review_station.kit import statements
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
 
@@ -135,6 +140,23 @@ def test_a_coordinator_is_told_of_every_disagreement_however_far_down_the_workli
     reviewer = signed_in_client(engine, config, "dina", "reviewer")
     for page in (elsewhere.get("/").text, reviewer.get("/").text):  # not their site; not theirs to settle
         assert 'data-test="disagreement-count"' not in page
+
+
+def test_the_worklist_page_leaves_the_disagreement_count_and_its_query_out_when_told_to(engine: Engine) -> None:
+    """What ``bench/review_ingest.py`` times the count against: the same page, without the count's query."""
+    first, second = fundus("refer", "soon", "moderate", "absent"), fundus("no_refer", "routine", "none", "absent")
+    assert two_reads(engine, {}, first, second) == "disagreement"
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    _, cleo = accounts.sign_in(engine, "cleo", PASSWORD, WebConfig())
+    pages = {}
+    for counted in (True, False):
+        with statements(engine) as sent, engine.connect() as connection:
+            pages[counted] = worklist_page(connection, Filters.from_query({}), 1, 10, cleo, counted)
+        pages[counted] = (pages[counted], [sql for sql, _ in sent if "coalesce(sum(result_tallies.results)" in sql])
+    (counting, counting_sql), (left_out, left_out_sql) = pages[True], pages[False]
+    assert counting.disagreements == 1 and len(counting_sql) == 1
+    assert left_out.disagreements == 0 and left_out_sql == []
+    assert left_out == dataclasses.replace(counting, disagreements=0)
 
 
 def own_read(page: str) -> str | None:
