@@ -6,8 +6,9 @@
 - Lockout: after ``lockout_failures`` wrong passwords in a row the account refuses every password,
   the right one too, for ``lockout_minutes``. An unknown name costs the same hashing work as a known
   one and gets the same answer, so sign-in does not tell which names exist.
-- Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry and the
-  session's CSRF token, which every form must send back.
+- Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry, the time
+  of its reader's last request (a session also ends ``idle_minutes`` after it) and the session's CSRF
+  token, which every form must send back.
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -227,6 +228,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
                     user_id=user.id,
                     csrf_token=csrf,
                     expires_at=now + timedelta(minutes=settings.session_minutes),
+                    last_request_at=now,
                 )
             )
             audit.append(connection, "sign_in", {"user": user.username})
@@ -236,20 +238,65 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
     return token, identity
 
 
-def session_user(connection: Connection, token: str | None) -> SignedIn | None:
-    """Who holds this session token, if the session has not expired and the account is enabled."""
+# A session's ``last_request_at`` is written again once it is this old, not on every request: a page
+# that loads its photo and polls its delivery would otherwise write as often as it reads. The idle
+# end may so come up to this much before ``idle_minutes`` have passed since the very last request.
+ACTIVE_TO_THE = timedelta(minutes=1)
+
+
+def _idle_since(settings: WebConfig, now: datetime) -> datetime:
+    """The time before which a session's last request leaves it ended for idleness."""
+    return now - timedelta(minutes=settings.idle_minutes)
+
+
+def session_user(
+    connection: Connection, token: str | None, settings: WebConfig, active: bool = True
+) -> SignedIn | None:
+    """Who holds this session token, if the session has neither expired nor been idle ``idle_minutes``
+    and the account is enabled. ``active``: the request is the reader's (not a page's own poll), so it
+    counts as their last; pass a connection in a transaction, which the caller commits."""
     if not token:
         return None
+    now = datetime.now(UTC)
     row = connection.execute(
-        select(users.c.id, users.c.username, users.c.role, sessions.c.csrf_token)
+        select(users.c.id, users.c.username, users.c.role, sessions.c.csrf_token, sessions.c.last_request_at)
         .join(users, users.c.id == sessions.c.user_id)
         .where(
             sessions.c.token_hash == _token_hash(token),
-            sessions.c.expires_at > datetime.now(UTC),
+            sessions.c.expires_at > now,
+            sessions.c.last_request_at > _idle_since(settings, now),
             users.c.disabled.is_(False),
         )
     ).first()
-    return SignedIn(*row, account_sites(connection, row.id)) if row else None
+    if row is None:
+        return None
+    if active and row.last_request_at <= now - ACTIVE_TO_THE:
+        touched = update(sessions).where(sessions.c.token_hash == _token_hash(token)).values(last_request_at=now)
+        connection.execute(touched)
+    return SignedIn(row.id, row.username, row.role, row.csrf_token, account_sites(connection, row.id))
+
+
+def end_if_idle(engine: Engine, token: str | None, settings: WebConfig) -> bool:
+    """End the session of ``token`` if it is one its reader left idle (unexpired, but no request for
+    ``idle_minutes``), audited as the station's sign-out; whether it did: the sign-in page then says why."""
+    if not token:
+        return False
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        idle = connection.execute(
+            select(users.c.username)
+            .join(users, users.c.id == sessions.c.user_id)
+            .where(
+                sessions.c.token_hash == _token_hash(token),
+                sessions.c.expires_at > now,
+                sessions.c.last_request_at <= _idle_since(settings, now),
+            )
+        ).scalar()
+        if idle is None:
+            return False
+        connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
+        audit.append(connection, "sign_out", {"user": idle, "why": "idle"})
+    return True
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

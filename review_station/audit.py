@@ -43,11 +43,13 @@ def append(connection: Connection, kind: str, details: Mapping[str, Any], at: da
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
     last = connection.execute(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)).first()
-    event = chain_event(tuple(last) if last else None, kind, details, at or datetime.now(UTC), STATION_KINDS)
+    moment = at or datetime.now(UTC)
+    event = chain_event(tuple(last) if last else None, kind, details, moment, STATION_KINDS)
     connection.execute(
         insert(audit).values(
             seq=event.seq,
             at=event.at,
+            at_utc=moment,
             kind=event.kind,
             details=event.details,
             prev_hash=event.prev_hash,
@@ -62,19 +64,20 @@ def append(connection: Connection, kind: str, details: Mapping[str, Any], at: da
 
 
 def result_views(connection: Connection, result_id: str, since: datetime) -> list[tuple[datetime, str]]:
-    """(when, by whom) each opening of ``result_id``'s page since ``since`` (UTC), as ``view`` events
+    """(when, by whom) each opening of ``result_id``'s page since ``since``, as ``view`` events
     recorded it: one statement, read through ``audit_recent`` (kind, time), so it scans the recent
-    views, not the log. The details are the chain's canonical JSON (sorted keys, no spaces), so the
-    result's own key and id are found in the text as written."""
+    views, not the log. Compared as times (``at_utc``), not as the ISO text the chain keeps, whose
+    offsets and precision vary. The details are the chain's canonical JSON (sorted keys, no spaces), so
+    the result's own key and id are found in the text as written."""
     named = json.dumps({"result": result_id}, separators=(",", ":"))[1:-1]
     rows = connection.execute(
-        select(audit.c.at, audit.c.details).where(
+        select(audit.c.at_utc, audit.c.details).where(
             audit.c.kind == "view",
-            audit.c.at >= since.astimezone(UTC).isoformat(),  # every event's time is UTC, in ISO 8601
+            audit.c.at_utc >= since,
             audit.c.details.contains(named, autoescape=True),
         )
     )
-    return [(datetime.fromisoformat(at), json.loads(details)["by"]) for at, details in rows]
+    return [(at, json.loads(details)["by"]) for at, details in rows]
 
 
 def verify(connection: Connection) -> ChainCheck:

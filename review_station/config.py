@@ -64,7 +64,11 @@ class WebConfig:
     host: str = "127.0.0.1"
     # Not the nurse app's 8080: both may be tried on one machine.
     port: int = field(default=8090, metadata={"min": 1, "max": 65535})
+    # A session ends this long after its sign-in, however active its reader ...
     session_minutes: int = field(default=60, metadata={"min": 1, "max": 24 * 60})
+    # ... and this long after its reader's last request: a station left open by a reader who walked away
+    # signs them out (the next request leads to the sign-in page, which says why).
+    idle_minutes: int = field(default=20, metadata={"min": 1, "max": 24 * 60})
     # Failed sign-ins in a row before the account is locked, and for how long.
     lockout_failures: int = field(default=5, metadata={"min": 1, "max": 100})
     lockout_minutes: int = field(default=15, metadata={"min": 1, "max": 24 * 60})

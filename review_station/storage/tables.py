@@ -199,7 +199,11 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
+    # The absolute end, ``session_minutes`` after the sign-in, whatever the reader does.
     Column("expires_at", UtcDateTime(), nullable=False),
+    # The reader's last request (migration 0020), to the minute: the session also ends ``idle_minutes``
+    # after it (``accounts.session_user``).
+    Column("last_request_at", UtcDateTime(), nullable=False),
 )
 
 
@@ -308,15 +312,20 @@ audit = Table(
     "audit",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
+    # The event's time as the chain rule wrote it (ISO 8601, any offset and precision): the text its hash
+    # covers, never compared. ``at_utc`` is the same moment as a time (migration 0019), which the
+    # databases order as times, for every query that selects events by when they happened.
     Column("at", String(40), nullable=False),
+    Column("at_utc", UtcDateTime(), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
 # A kind's recent events (migration 0018): a result page reads who else opened it lately from the
-# "view" events of the last minutes, not from the whole log (``review_station.opened``).
-Index("audit_recent", audit.c.kind, audit.c.at)
+# "view" events of the last minutes, not from the whole log (``review_station.opened``); by the time
+# as a time since migration 0019.
+Index("audit_recent", audit.c.kind, audit.c.at_utc)
 
 meta = Table(
     "meta",

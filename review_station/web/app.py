@@ -135,7 +135,10 @@ def local_path(back: str) -> str:
     return back if back.startswith("/") and not back.startswith("//") and "\\" not in back else "/"
 
 
-def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
+def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool = True) -> FastAPI:
+    """The station's web app. ``count_disagreements=False`` is for ``bench/review_ingest.py`` alone: its
+    worklist leaves out the coordinators' disagreement count (``worklist_page``), the page the bench
+    times the count against; the station always counts."""
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
@@ -233,23 +236,25 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         said = {"title": words.say(title, language), "text": words.say(text, language)}
         return render(request, "message.html", status=status, user=user, **said)
 
-    def session_user(request: Request) -> SignedIn | None:
-        with engine.connect() as connection:
-            return accounts.session_user(connection, request.cookies.get(SESSION_COOKIE))
+    def session_user(request: Request, active: bool = True) -> SignedIn | None:
+        """The request's reader; ``active``: a request of theirs, which keeps an idle session from ending
+        (a page's own poll is not: a page left open would otherwise never sign its reader out)."""
+        with engine.begin() as connection:
+            return accounts.session_user(connection, request.cookies.get(SESSION_COOKIE), web, active)
 
-    def signed_in(request: Request, *roles: str) -> SignedIn:
-        user = session_user(request)
+    def signed_in(request: Request, *roles: str, active: bool = True) -> SignedIn:
+        user = session_user(request, active)
         if user is None:
             raise NotSignedIn()
         if roles and user.role not in roles:
             raise Forbidden("error.role", user, roles="|".join(roles))
         return user
 
-    def result_reader(request: Request, result_id: str, *roles: str) -> SignedIn:
+    def result_reader(request: Request, result_id: str, *roles: str, active: bool = True) -> SignedIn:
         """The signed-in account (of one of ``roles``, if given), if it reads the site of ``result_id``'s
         result; ``NoSuchResult`` if there is none or it is another site's. Every route of one result
         asks this first."""
-        user = signed_in(request, *roles)
+        user = signed_in(request, *roles, active=active)
         with engine.connect() as connection:
             site = connection.execute(select(results.c.site_id).where(results.c.result_id == result_id)).scalar()
         if site is None or not user.reads_site(site):
@@ -264,12 +269,14 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
-        """To the sign-in page, which leads back to the page the reader was on once they are signed in."""
+        """To the sign-in page, which leads back to the page the reader was on once they are signed in,
+        and says so when the station signed the reader out for leaving it idle."""
+        flags = {"idle": 1} if accounts.end_if_idle(engine, request.cookies.get(SESSION_COOKIE), web) else {}
         if request.headers.get("HX-Request"):  # a poll: back to the page that polled
             back = urlsplit(request.headers.get("HX-Current-URL", "/"))
-            signing_in = sign_in_url(back=back.path + (f"?{back.query}" if back.query else ""))
+            signing_in = sign_in_url(back=back.path + (f"?{back.query}" if back.query else ""), **flags)
             return Response(status_code=401, headers={"HX-Redirect": signing_in})
-        return RedirectResponse(sign_in_url(back=page_of(request)), status_code=303)
+        return RedirectResponse(sign_in_url(back=page_of(request), **flags), status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
@@ -341,9 +348,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
     # signing in and out
 
     @app.get("/sign-in")
-    def sign_in_page(request: Request, failed: str = "", stale: str = "", back: str = "/") -> Response:
+    def sign_in_page(request: Request, failed: str = "", stale: str = "", idle: str = "", back: str = "/") -> Response:
         token = secrets.token_urlsafe(24)
         said = {"failed": bool(failed), "stale": bool(stale), "back": local_path(back)}
+        said |= {"idle_minutes": web.idle_minutes if idle else 0}
         response = render(request, "sign_in.html", csrf=token, user=None, **said)
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
@@ -389,7 +397,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
         user = signed_in(request)
         filters = Filters.from_query(dict(request.query_params))
         with engine.begin() as connection:
-            found = worklist_page(connection, filters, page, web.page_size, user)
+            found = worklist_page(connection, filters, page, web.page_size, user, count_disagreements)
             # Coordinators see, above their worklist, how many verdicts wait for them to pass on.
             lost = undelivered.undelivered(connection, alert_h, user.sites) if user.role in ADJUDICATORS else []
             # Which results a reader was shown (filters and page), not the rows: those follow from them.
@@ -429,6 +437,10 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             .order_by(reads.c.id)
         ).all()
         read_by_me = any(read.user_id == user.user_id for read in all_reads)
+        # The first reader's own read while the second is awaited: theirs to look at again (what did I
+        # send?), never another's; the second reader, who has not read, is shown no read (blind).
+        awaiting_second = result.state == "awaiting_second_read"
+        own_read = next((read for read in all_reads if read.user_id == user.user_id), None) if awaiting_second else None
         # Blind second read: nobody sees a verdict before the result is settled, except adjudicators
         # when the two reads disagree.
         visible = result.state == "reviewed" or (result.state == "disagreement" and user.role in ADJUDICATORS)
@@ -450,6 +462,7 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
             "reads": all_reads if visible else [],
             "read_count": len(all_reads),
             "read_by_me": read_by_me,
+            "own_read": own_read,
             # The worklist's filters the reader came with: "Next result" and the way back keep them.
             "query": filters.query_string(),
             "last_read_id": all_reads[-1].review_id if all_reads else None,  # what an amendment replaces
@@ -528,8 +541,9 @@ def create_app(config: ReviewConfig, engine: Engine) -> FastAPI:
 
     @app.get("/results/{result_id}/delivery")
     def delivery_state(request: Request, result_id: ResultId, shown: str | None = None) -> Response:
-        """The delivery paragraph, or 204 (htmx swaps nothing) when it would show what the page shows."""
-        result_reader(request, result_id)
+        """The delivery paragraph, or 204 (htmx swaps nothing) when it would show what the page shows.
+        The page polls it by itself: not a request of its reader's (``session_user``)."""
+        result_reader(request, result_id, active=False)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
         if shown == delivery_shown(delivery):

@@ -43,6 +43,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Ce formulaire de connexion avait expiré (une autre page de connexion a été ouverte depuis, ou il "
         "a été falsifié) : reconnectez-vous ici.",
     },
+    "sign_in.idle.one": {
+        "en": "You were signed out after {count} minute without using the station. Sign in again to go on: "
+        "a read you had begun in this tab waits on its page.",
+        "fr": "Vous avez été déconnecté après {count} minute sans utiliser la station. Reconnectez-vous pour "
+        "continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
+    },
+    "sign_in.idle.other": {
+        "en": "You were signed out after {count} minutes without using the station. Sign in again to go on: "
+        "a read you had begun in this tab waits on its page.",
+        "fr": "Vous avez été déconnecté après {count} minutes sans utiliser la station. Reconnectez-vous pour "
+        "continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
+    },
     "sign_in.failed": {
         "en": "Wrong name or password, or the account is locked or disabled.",
         "fr": "Nom ou mot de passe erroné, ou compte verrouillé ou désactivé.",
@@ -387,6 +399,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Vous avez lu ce résultat : il attend maintenant une seconde lecture par un autre relecteur, "
         "sans voir la vôtre. Plus rien à faire ici.",
     },
+    "result.own_read": {
+        "en": "Your read, as you recorded it:",
+        "fr": "Votre lecture, telle que vous l'avez enregistrée :",
+    },
+    "result.own_read_awaits": {"en": "awaiting the second read", "fr": "en attente de la seconde lecture"},
     "result.disagree": {
         "en": "The two reads disagree: the result awaits a coordinator's adjudication.",
         "fr": "Les deux lectures divergent : le résultat attend l'arbitrage d'un coordinateur.",

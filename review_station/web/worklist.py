@@ -170,9 +170,18 @@ def _listed(reader: SignedIn) -> Select:
     )
 
 
-def worklist_page(connection: Connection, filters: Filters, page: int, page_size: int, reader: SignedIn) -> Page:
+def worklist_page(
+    connection: Connection,
+    filters: Filters,
+    page: int,
+    page_size: int,
+    reader: SignedIn,
+    count_disagreements: bool = True,
+) -> Page:
     """One page of the worklist: what awaits ``reader`` first, then the rest (each a run of the order
-    index, the rest starting where the results awaiting the reader end). Only the reader's sites."""
+    index, the rest starting where the results awaiting the reader end). Only the reader's sites.
+    ``count_disagreements=False`` leaves out the coordinators' disagreement count and its query: the
+    page ``bench/review_ingest.py`` times the count against (the station always counts)."""
     counts, total = _counts(connection, filters, reader)
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)
@@ -187,7 +196,8 @@ def worklist_page(connection: Connection, filters: Filters, page: int, page_size
         skipped = max(0, offset - awaiting_you)
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
     flagged = flagged_results(connection, reader)
-    return Page(rows, total, page, pages, counts, awaiting_you, flagged, _disagreements(connection, reader))
+    disagreements = _disagreements(connection, reader) if count_disagreements else 0
+    return Page(rows, total, page, pages, counts, awaiting_you, flagged, disagreements)
 
 
 def _disagreements(connection: Connection, reader: SignedIn) -> int:

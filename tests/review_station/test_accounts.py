@@ -13,7 +13,7 @@ from review_station.config import WebConfig
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import sessions, users
 
-SETTINGS = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=30)
+SETTINGS = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=30, idle_minutes=10)
 PASSWORD = "correct horse battery"
 
 
@@ -74,20 +74,63 @@ def test_a_name_matching_no_account_is_not_kept_in_the_audit_trail(engine: Engin
     assert [(d["user"], d["why"]) for d in parsed] == [(None, "unknown"), ("ana", "password")]
 
 
+def last_request(engine: Engine) -> datetime:
+    with engine.connect() as connection:
+        return connection.execute(select(sessions.c.last_request_at)).scalar_one()
+
+
+def test_a_session_left_idle_ends_and_a_readers_requests_but_not_a_pages_polls_keep_it_going(engine: Engine) -> None:
+    """The clock is the stored times, as for the absolute expiry: the session's last request is set back."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    token, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+
+    def ago(minutes: float) -> None:
+        with engine.begin() as connection:
+            connection.execute(update(sessions).values(last_request_at=datetime.now(UTC) - timedelta(minutes=minutes)))
+
+    def holder(active: bool = True) -> accounts.SignedIn | None:
+        with engine.begin() as connection:
+            return accounts.session_user(connection, token, SETTINGS, active)
+
+    ago(9.5)
+    polled_at = last_request(engine)
+    assert holder(active=False) == signed_in and last_request(engine) == polled_at  # a poll is not the reader
+    assert holder() == signed_in and last_request(engine) > datetime.now(UTC) - timedelta(seconds=5)
+    ago(9.5)
+    assert holder() == signed_in  # kept going by the request before: 9.5 minutes idle again, still in
+    assert not accounts.end_if_idle(engine, token, SETTINGS)
+    ago(10.5)
+    assert holder() is None and holder(active=False) is None
+    assert not accounts.end_if_idle(engine, token + "x", SETTINGS)
+    assert accounts.end_if_idle(engine, token, SETTINGS)
+    with engine.connect() as connection:
+        assert connection.execute(select(sessions)).first() is None
+        events = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
+        assert [(kind, json.loads(details)) for kind, details in events][-1] == (
+            "sign_out",
+            {"user": "ana", "why": "idle"},
+        )
+    assert not accounts.end_if_idle(engine, token, SETTINGS)  # ended once
+    token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    with engine.begin() as connection:  # however active, the absolute end holds, and is not idleness
+        connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert holder() is None and not accounts.end_if_idle(engine, token, SETTINGS)
+
+
 def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> None:
     accounts.add_user(engine, "ana", PASSWORD, "coordinator", by="test")
     token, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     with engine.connect() as connection:
-        assert accounts.session_user(connection, token) == signed_in
-        assert accounts.session_user(connection, token + "x") is None
+        assert accounts.session_user(connection, token, SETTINGS) == signed_in
+        assert accounts.session_user(connection, token + "x", SETTINGS) is None
         assert connection.execute(select(sessions.c.token_hash)).scalar_one() != token  # only its hash is kept
     assert accounts.csrf_ok(signed_in, signed_in.csrf_token) and not accounts.csrf_ok(signed_in, "forged")
     with engine.begin() as connection:
         connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-        assert accounts.session_user(connection, token) is None
+        assert accounts.session_user(connection, token, SETTINGS) is None
     token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     accounts.disable_user(engine, "ana", by="test")
     with engine.connect() as connection:
-        assert accounts.session_user(connection, token) is None
+        assert accounts.session_user(connection, token, SETTINGS) is None
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import Engine
 
 from review_station import audit
-from review_station.opened import RECENTLY
+from review_station.opened import RECENTLY, Opening, opened_by_others
 from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.kit import plan, statements
 from tests.review_station.web_kit import add_results, signed_in_client, station
@@ -57,6 +57,24 @@ def test_a_result_page_says_who_else_opened_it_lately_and_still_lets_the_reader_
     ]
 
 
+def test_openings_are_told_by_when_they_happened_whatever_offset_or_precision_their_time_was_written_with(
+    engine: Engine,
+) -> None:
+    """The audit log keeps each event's time as the ISO text it was given: an opening written in another
+    offset, or to the second, sorts as text before or after the cut-off whatever its moment was."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    now = datetime(2026, 12, 4, 17, 0, 0, 500000, tzinfo=UTC)
+    with engine.begin() as connection:
+        for by, at in (
+            ("ana", (now - timedelta(minutes=2)).astimezone(timezone(timedelta(hours=-5)))),  # "...T11:58..-05:00"
+            ("bruno", (now - timedelta(minutes=20)).astimezone(timezone(timedelta(hours=5)))),  # "...T21:40..+05:00"
+            ("carla", (now - RECENTLY).replace(microsecond=0)),  # "...T16:45:00+00:00": 0.5 s too early
+            ("dora", (now - RECENTLY + timedelta(seconds=1)).replace(microsecond=0)),  # 0.5 s in
+        ):
+            audit.append(connection, "view", {"result": result_id, "by": by}, at=at)
+        assert opened_by_others(connection, result_id, "emil", now) == [Opening("ana", 2), Opening("dora", 14)]
+
+
 def test_the_openings_are_one_statement_through_the_recent_events_index(engine: Engine) -> None:
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     ana = signed_in_client(engine, station(), "ana", "reviewer")
@@ -65,3 +83,5 @@ def test_the_openings_are_one_statement_through_the_recent_events_index(engine: 
     [(sql, parameters)] = [(sql, parameters) for sql, parameters in sent if "FROM audit" in sql and "LIKE" in sql]
     read = plan(engine, sql, parameters)
     assert "audit_recent" in read and "SCAN audit\n" not in f"{read}\n", read
+    # The time bounds the index's range (as a time: ``at_utc``), not a filter over every "view" event.
+    assert any("at_utc" in line and ("USING INDEX" in line or "Index Cond" in line) for line in read.splitlines())

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select, update
 
 from review_station import accounts
 from review_station.storage.tables import reads, sessions
+from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import PASSWORD, add_results, station
@@ -152,6 +153,61 @@ def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_sign
         assert page.input_value("textarea[name=comment]") == comment
         with page.expect_navigation():
             page.click("text=Record the read")
+    with engine.connect() as connection:
+        stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
+    assert tuple(stored) == ("refer", "soon", comment)
+
+
+def test_a_reader_who_leaves_the_station_idle_is_signed_out_told_why_and_finds_their_draft_on_signing_in(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """The clock is the session's stored last request, set back past ``idle_minutes`` (as the absolute
+    expiry is tested by its stored time). A request then leads to the sign-in page, which says why in the
+    reader's language; the read being written waits on its page; and a page left open that polls its
+    verdict's delivery goes to the sign-in page by itself, its polls not counting as the reader's."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    config = station()
+    read = {"icdr_grade": "moderate", "maculopathy": "absent", "verdict": "refer", "urgency": "soon"}
+    comment = "Dot haemorrhages in all four quadrants"
+
+    def walk_away() -> None:
+        idle = timedelta(minutes=config.web.idle_minutes, seconds=30)
+        with engine.begin() as connection:
+            connection.execute(update(sessions).values(last_request_at=datetime.now(UTC) - idle))
+
+    def sign_in_here() -> None:
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+
+    told = {
+        "en": f"You were signed out after {config.web.idle_minutes} minutes without using the station.",
+        "fr": f"Vous avez été déconnecté après {config.web.idle_minutes} minutes sans utiliser la station.",
+    }
+    with served(config, engine) as base, chromium_page(playwright) as page:
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        for name, value in read.items():
+            page.select_option(f"select[name={name}]", value)
+        page.fill("textarea[name=comment]", comment)
+        walk_away()
+        with page.expect_navigation():
+            page.click("text=Record the read")
+        assert page.url.startswith(f"{base}/sign-in?idle=1&back=")
+        assert told["en"] in page.inner_text("[data-test=signed-out-idle]")
+        sign_in_here()
+        assert page.url == f"{base}/results/{result_id}"
+        assert {name: page.input_value(f"select[name={name}]") for name in read} == read
+        assert page.input_value("textarea[name=comment]") == comment
+        with page.expect_navigation():
+            page.click("text=Record the read")
+        page.wait_for_selector("[data-delivery=pending]")  # the page polls its delivery every second
+        page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "fr", "url": base}])
+        walk_away()
+        page.wait_for_url(f"{base}/sign-in?idle=1&back=%2Fresults%2F{result_id}*", timeout=10_000)
+        assert told["fr"] in page.inner_text("[data-test=signed-out-idle]")
     with engine.connect() as connection:
         stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
     assert tuple(stored) == ("refer", "soon", comment)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import re
 
@@ -9,8 +11,13 @@ import pytest
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.review import MAX_COMMENT
+from review_station import accounts
+from review_station.config import WebConfig
 from review_station.storage.tables import deliveries, results
-from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+from review_station.web.app import LANGUAGE_COOKIE
+from review_station.web.worklist import Filters, worklist_page
+from tests.review_station.kit import statements
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 DERMOSCOPY = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
 
@@ -133,3 +140,56 @@ def test_a_coordinator_is_told_of_every_disagreement_however_far_down_the_workli
     reviewer = signed_in_client(engine, config, "dina", "reviewer")
     for page in (elsewhere.get("/").text, reviewer.get("/").text):  # not their site; not theirs to settle
         assert 'data-test="disagreement-count"' not in page
+
+
+def test_the_worklist_page_leaves_the_disagreement_count_and_its_query_out_when_told_to(engine: Engine) -> None:
+    """What ``bench/review_ingest.py`` times the count against: the same page, without the count's query."""
+    first, second = fundus("refer", "soon", "moderate", "absent"), fundus("no_refer", "routine", "none", "absent")
+    assert two_reads(engine, {}, first, second) == "disagreement"
+    accounts.add_user(engine, "cleo", PASSWORD, "coordinator", by="test")
+    _, cleo = accounts.sign_in(engine, "cleo", PASSWORD, WebConfig())
+    pages = {}
+    for counted in (True, False):
+        with statements(engine) as sent, engine.connect() as connection:
+            pages[counted] = worklist_page(connection, Filters.from_query({}), 1, 10, cleo, counted)
+        pages[counted] = (pages[counted], [sql for sql, _ in sent if "coalesce(sum(result_tallies.results)" in sql])
+    (counting, counting_sql), (left_out, left_out_sql) = pages[True], pages[False]
+    assert counting.disagreements == 1 and len(counting_sql) == 1
+    assert left_out.disagreements == 0 and left_out_sql == []
+    assert left_out == dataclasses.replace(counting, disagreements=0)
+
+
+def own_read(page: str) -> str | None:
+    """The text of the reader's own read as the page shows it, if it shows one."""
+    found = re.search(r'<table class="reads" data-test="own-read">(.*?)</table>', page, re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) if found else None
+
+
+def test_the_first_reader_sees_their_own_read_while_the_second_is_awaited_and_the_second_reader_does_not(
+    engine: Engine,
+) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    config = station(second_read_sites=("site-a",))
+    ana, ben = (signed_in_client(engine, config, name, "reviewer") for name in ("ana", "ben"))
+    comment = "Cotton-wool spots nasally"
+    first = {**fundus("refer", "soon", "severe", "absent"), "comment": comment}
+    assert ana.post(f"/results/{result_id}/reads", data={**first, "csrf": csrf_of(ana)}).status_code == 303
+    page = f"/results/{result_id}"
+    assert own_read(ana.get(page).text) == (
+        "Your read, as you recorded it: Read By Verdict Grading Urgency first awaiting the second read ana refer "
+        f"ICDR grade severe, maculopathy absent soon Comment: {comment}"
+    )
+    blind = ben.get(page).text
+    assert own_read(blind) is None and comment not in blind and "data-read=" not in blind
+    assert "1 read so far, hidden until the result is settled" in blind
+    assert 'id="read-form"' in blind
+    ana.cookies.set(LANGUAGE_COOKIE, "fr")
+    assert own_read(ana.get(page).text) == (
+        "Votre lecture, telle que vous l'avez enregistrée : Lecture Par Avis Gradation Urgence première "
+        f"en attente de la seconde lecture ana à adresser grade ICDR sévère, maculopathie absente prochainement "
+        f"Commentaire : {comment}"
+    )
+    second = {**fundus("refer", "soon", "severe", "absent"), "comment": "Agreed"}
+    assert ben.post(f"/results/{result_id}/reads", data={**second, "csrf": csrf_of(ben)}).status_code == 303
+    settled = ana.get(page).text
+    assert own_read(settled) is None and comment in settled and "Agreed" in settled  # both reads, as any reviewed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -10,13 +11,27 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, column, func, insert, select, table
 
-from review_station import contrary
+from firmware_app.records.audit import HEAD_KEY, chain_event
+from review_station import accounts, contrary
+from review_station import audit as audit_log
+from review_station.audit import STATION_KINDS
+from review_station.config import WebConfig
 from review_station.contrary import FLAGGED
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
-from review_station.storage.tables import deliveries, devices, metadata, reads, result_tallies, results, users
+from review_station.storage.tables import (
+    audit,
+    deliveries,
+    devices,
+    meta,
+    metadata,
+    reads,
+    result_tallies,
+    results,
+    users,
+)
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import result_bytes, result_topic, stored_at
 
@@ -202,3 +217,55 @@ def test_migration_0010_carries_its_own_rule() -> None:
     modules = [node.module or "" for node in imported if isinstance(node, ast.ImportFrom)]
     modules += [alias.name for node in imported if isinstance(node, ast.Import) for alias in node.names]
     assert not [m for m in modules if m.split(".")[0] in ("review_station", "firmware_app", "edgescreen_wire")]
+
+
+def test_audit_events_logged_before_their_time_had_a_column_get_it_from_their_text(database_url: str) -> None:
+    """Migration 0019 fills ``audit.at_utc`` from each event's ``at`` as the chain rule wrote it (any
+    offset, any precision); the chain still holds; undone and done again, the same."""
+    engine = make_engine(database_url)
+    moments = [
+        datetime(2026, 12, 4, 11, 58, 0, 500000, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(2026, 12, 4, 16, 45, tzinfo=UTC),
+        datetime(2026, 12, 4, 21, 40, 0, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    ]
+    chained = ("seq", "at", "kind", "details", "prev_hash", "hash")
+    before = table("audit", *map(column, chained))
+    try:
+        command.upgrade(alembic_config(engine), "0018")
+        with engine.begin() as connection:  # the log as a station before 0019 wrote it
+            last = None
+            for at in moments:
+                event = chain_event(last, "view", {"by": "ana"}, at, STATION_KINDS)
+                connection.execute(insert(before), {name: getattr(event, name) for name in chained})
+                last = (event.seq, event.hash)
+            connection.execute(insert(meta).values(key=HEAD_KEY, value=event.head))
+        for _ in range(2):
+            upgrade(engine)
+            with engine.connect() as connection:
+                stored = connection.execute(select(audit.c.at_utc).order_by(audit.c.seq)).scalars().all()
+                assert stored == moments and audit_log.verify(connection).first_bad is None
+            command.downgrade(alembic_config(engine), "0018")
+    finally:
+        engine.dispose()
+
+
+def test_a_session_open_when_the_station_gains_its_idle_end_is_counted_active_from_the_upgrade(
+    database_url: str,
+) -> None:
+    """Migration 0020: a session open at the upgrade has no last request on record; its reader is not
+    signed out for a time the station did not keep."""
+    engine = make_engine(database_url)
+    settings = WebConfig(idle_minutes=10)
+    try:
+        command.upgrade(alembic_config(engine), "0019")
+        accounts.add_user(engine, "ana", "a long enough secret", "reviewer", by="test")
+        columns = ("token_hash", "user_id", "csrf_token", "expires_at")
+        with engine.begin() as connection:
+            user_id = connection.execute(select(users.c.id)).scalar_one()
+            row = (hashlib.sha256(b"token").hexdigest(), user_id, "csrf", datetime.now(UTC) + timedelta(minutes=30))
+            connection.execute(insert(table("sessions", *map(column, columns))), dict(zip(columns, row, strict=True)))
+        upgrade(engine)
+        with engine.begin() as connection:
+            assert accounts.session_user(connection, "token", settings) is not None
+    finally:
+        engine.dispose()
