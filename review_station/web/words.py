@@ -46,13 +46,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sign_in.idle.one": {
         "en": "You were signed out after {count} minute without using the station. Sign in again to go on: "
         "a read you had begun in this tab waits on its page.",
-        "fr": "Vous avez été déconnecté après {count} minute sans utiliser la station. Reconnectez-vous pour "
+        "fr": "Votre session a été fermée après {count} minute sans utiliser la station. Reconnectez-vous pour "
         "continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
     },
     "sign_in.idle.other": {
         "en": "You were signed out after {count} minutes without using the station. Sign in again to go on: "
         "a read you had begun in this tab waits on its page.",
-        "fr": "Vous avez été déconnecté après {count} minutes sans utiliser la station. Reconnectez-vous pour "
+        "fr": "Votre session a été fermée après {count} minutes sans utiliser la station. Reconnectez-vous pour "
         "continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
     },
     "sign_in.failed": {

@@ -184,7 +184,7 @@ def test_a_reader_who_leaves_the_station_idle_is_signed_out_told_why_and_finds_t
 
     told = {
         "en": f"You were signed out after {config.web.idle_minutes} minutes without using the station.",
-        "fr": f"Vous avez été déconnecté après {config.web.idle_minutes} minutes sans utiliser la station.",
+        "fr": f"Votre session a été fermée après {config.web.idle_minutes} minutes sans utiliser la station.",
     }
     with served(config, engine) as base, chromium_page(playwright) as page:
         sign_in_on(page, base)
