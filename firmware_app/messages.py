@@ -243,6 +243,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "stopped: the photo was not taken; nothing was recorded.",
         "fr": "arrêté : la photo n'a pas été prise ; rien n'a été enregistré.",
     },
+    # ``edgescreen doctor`` stopped by SIGTERM or Ctrl-C at a stop point around its probes (device_cli.py).
+    "doctor.stopped": {
+        "en": "doctor: stopped before every check was run: no report was made; run it again.",
+        "fr": "doctor : arrêté avant que toutes les vérifications soient faites : aucun rapport n'a été fait ; "
+        "relancez-le.",
+    },
+    # ``edgescreen calibrate still`` stopped by SIGTERM or Ctrl-C while the camera was open (calibrate_command.py).
+    "calibrate.still.stopped": {
+        "en": "calibrate still: stopped: no still was written.",
+        "fr": "calibrate still : arrêté : aucune photo n'a été écrite.",
+    },
     # ``edgescreen calibrate still`` (calibrate_command.py), for the technician photographing a target.
     "calibrate.still.taken": {
         "en": "{out}: {width}x{height} still from the {camera} camera, uncalibrated",
