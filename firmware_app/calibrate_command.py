@@ -254,7 +254,7 @@ def cmd_still(config: Config, args: argparse.Namespace) -> int:
         return still
 
     try:
-        with stop_on_termination() as stop:
+        with stop_on_termination(language) as stop:
             still = between_stop_points(take, stop)()
     except StopRequested:  # SIGTERM, Ctrl-C: the camera closed on the way here
         log_event("calibrate.still_stopped", logging.WARNING)

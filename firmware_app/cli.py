@@ -198,7 +198,7 @@ def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     if context is None:
         return 2
     modality_of = {path: modality for path in args.images}
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         return screen_images(config, args.images, modality_of, args.json, context, stop)
 
 
@@ -219,7 +219,10 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
     try:
-        with stop_on_termination() as stop, recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
+        with (
+            stop_on_termination(language) as stop,
+            recording_pipeline(config, admit=admit_whole_records) as (pipeline, _),
+        ):
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
     except CaptureStopped as error:  # the camera and the records closed on the way here
@@ -342,7 +345,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     one. SIGTERM or Ctrl-C stops it after the photo in hand, or ends the sync: either says what was not done."""
     samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         status = screen_images(config, samples, modality_of, args.json, stop=stop)
         print(_sync_once(config, args.sync_wait, stop), file=sys.stderr if args.json else sys.stdout)
     return status

@@ -148,7 +148,7 @@ def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     Ctrl-C or a closed terminal stop it around its probes of the models and the camera
     (``stop_on_termination``), the camera and the records closed, said in the device's language."""
     try:
-        with stop_on_termination() as stop:
+        with stop_on_termination(config.device.language) as stop:
             found = doctor_checks(config, stop=stop)
     except StopRequested:
         log_event("doctor.stopped", logging.WARNING)

@@ -243,6 +243,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "stopped: the photo was not taken; nothing was recorded.",
         "fr": "arrêté : la photo n'a pas été prise ; rien n'a été enregistré.",
     },
+    # A second SIGTERM, Ctrl-C or SIGHUP while a command stops (service/termination.py): it ends at once.
+    "stop.at_once": {
+        "en": "stopped at once (a second signal): what was recorded is kept; what was under way was not recorded, "
+        "and the next start finishes tidying the records.",
+        "fr": "arrêté sur-le-champ (un second signal) : ce qui était enregistré est conservé ; ce qui était en "
+        "cours n'a pas été enregistré, et le prochain démarrage finit de ranger les dossiers.",
+    },
     # ``edgescreen doctor`` stopped by SIGTERM or Ctrl-C at a stop point around its probes (device_cli.py).
     "doctor.stopped": {
         "en": "doctor: stopped before every check was run: no report was made; run it again.",

@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -286,12 +287,14 @@ def _as_from_a_terminal() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-def _on_the_fake_camera(config: Path, *args: str, sensor: str = "") -> tuple[subprocess.Popen[str], Path]:
+def _on_the_fake_camera(
+    config: Path, *args: str, sensor: str = "", frame_timeout: float = 3.0
+) -> tuple[subprocess.Popen[str], Path]:
     """``edgescreen *args`` in a process of its own, as from a terminal, with ``config``'s camera the
     fake picamera2 (``sensor``: what its sensor does, as code run once the fake is in); and the file
     where the fake records each camera closed."""
     folder = config.parent
-    config.write_text(f'{config.read_text()}[camera]\nbackend = "picamera2"\n')
+    config.write_text(f'{config.read_text()}[camera]\nbackend = "picamera2"\nframe_timeout = {frame_timeout}\n')
     closes = folder / "closes.log"
     fake = fake_picamera2.write_package(folder / "fake", sensor)
     env = os.environ | {
@@ -347,6 +350,30 @@ def test_sigterm_stops_calibrate_still_with_the_camera_closed_and_nothing_writte
     assert output == "" and "WARNING calibrate.still_stopped" in errors
     assert f"edgescreen: {message('calibrate.still.stopped', language)}\n" in errors
     assert closes.read_text() == "closed 0\n" and not out.exists()
+
+
+@pytest.mark.parametrize(("language", "second"), [("en", signal.SIGTERM), ("fr", signal.SIGINT)])
+def test_a_second_signal_ends_a_command_stuck_on_the_camera_at_once(tmp_path, language, second):
+    """A command asked to stop finishes the piece of work in hand: stuck in it (a camera read that
+    hangs), a second SIGTERM or Ctrl-C did nothing, until the read's timeout or for ever. It now ends
+    the process at once as that signal would by default, after one line in the device's language:
+    what was recorded is kept, what was under way was not, the next start finishes tidying."""
+    config = _device_config(tmp_path, free_port(), language)
+    out = tmp_path / "target.png"
+    still, _ = _on_the_fake_camera(
+        config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR, frame_timeout=60
+    )
+    said = _read_until(still.stderr, "camera.opened")
+    still.send_signal(signal.SIGTERM)  # heard, and set aside: the still's read waits 60 s for its frame
+    time.sleep(1.0)
+    still.send_signal(second)
+    try:
+        output, errors = still.communicate(timeout=10)  # on main: only once the read times out
+    finally:
+        still.kill()
+    assert still.returncode == -second, said + errors
+    assert errors.endswith(f"edgescreen: {message('stop.at_once', language)}\n")
+    assert output == "" and not out.exists()
 
 
 @pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
