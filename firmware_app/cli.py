@@ -23,7 +23,14 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.capture_flow import CaptureOptions, CaptureStopped, CaptureTimedOut, capture_and_screen
-from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
+from firmware_app.config import (
+    SAMPLES_DIR,
+    Config,
+    ConfigError,
+    ModelsConfig,
+    config_error_languages,
+    load_config,
+)
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.health.checks import (
@@ -358,11 +365,12 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def cmd_app_unconfigured(args: argparse.Namespace, problem: str) -> int:
-    """``edgescreen app`` whose config does not load: the nurse's screen says so (``serve_unconfigured``)."""
+def cmd_app_unconfigured(args: argparse.Namespace, problem: str, languages: tuple[str, ...]) -> int:
+    """``edgescreen app`` whose config does not load: the nurse's screen says so in ``languages``
+    (``serve_unconfigured``)."""
     from firmware_app.web.run import serve_unconfigured
 
-    return serve_unconfigured(problem, args.port)
+    return serve_unconfigured(problem, args.port, languages)
 
 
 def cmd_app(config: Config, args: argparse.Namespace) -> int:
@@ -508,8 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as error:
-        print(f"edgescreen: configuration error: {error}", file=sys.stderr)
-        return args.unconfigured(args, str(error)) if "unconfigured" in args else 2
+        languages = config_error_languages(args.config)
+        for language in languages:
+            print(f"edgescreen: {message('config.error', language).format(problem=error)}", file=sys.stderr)
+        return args.unconfigured(args, str(error), languages) if "unconfigured" in args else 2
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)

@@ -1034,6 +1034,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Ses réglages ne peuvent pas être lus : le dépistage est arrêté. Appelez le technicien : le message "
         "ci-dessous dit ce qui ne va pas dans le fichier de configuration. L'appareil réessaie à chaque redémarrage.",
     },
+    # A config file that does not load (cli.py), in the device's language or, when the file cannot say
+    # it (config.config_error_languages), English then French; the problem in the technician's words.
+    "config.error": {
+        "en": "configuration error: {problem}",
+        "fr": "erreur de configuration : {problem}",
+    },
     "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {
         "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "

@@ -412,6 +412,28 @@ def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_
     assert np.abs(archived.astype(int) - retina_rgb).mean() < 3
 
 
+@pytest.mark.parametrize(
+    ("text", "said_in"),
+    [
+        ('[device]\nlanguage = "fr"\n[models]\nthreads = -1\n', ["fr"]),  # the language read alone
+        ('[device]\nlanguage = "fr"\n[models\n', ["en", "fr"]),  # not TOML: no language to read
+        ('[device]\nlanguage = "de"\n', ["en", "fr"]),  # a language the device does not speak
+    ],
+)
+def test_a_config_error_is_said_in_the_language_the_file_still_says_else_in_both(tmp_path, text, said_in):
+    """The device's language is in the file that failed to load: the error was English whatever it
+    said. It is said in that language when the file still says it, and otherwise in English then
+    French, the technician's own words (the problem) in each."""
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    run = edgescreen("models", config=config)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == len(said_in) and all(str(config) in line for line in lines)
+    problem = lines[0].split(": ", 2)[2]  # after "edgescreen: configuration error: " (or its French)
+    assert lines == [f"edgescreen: {message('config.error', language).format(problem=problem)}" for language in said_in]
+
+
 def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp_path, retina_jpeg):
     config = tmp_path / "config.toml"
     config.write_text(f'[device]\nid = "fundus cam 7"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
