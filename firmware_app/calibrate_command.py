@@ -38,11 +38,13 @@ from firmware_app.calibration.profile import (
 )
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraError
+from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.config import Config
 from firmware_app.events import image_ref, log_event
 from firmware_app.messages import message, plural_key
+from firmware_app.service.termination import StopRequested, between_stop_points, stop_on_termination
 from firmware_app.typed_argument import typed
 
 STEP_OF_COMMAND = {"flat": "flat_field", "colour": "colour", "geometry": "geometry", "scale": "scale"}
@@ -244,10 +246,20 @@ def cmd_still(config: Config, args: argparse.Namespace) -> int:
         return 2
     full_resolution = dataclasses.replace(config.camera, still_width=0, still_height=0)
     camera, controls = build_camera(dataclasses.replace(config, camera=full_resolution))
-    try:
+
+    def take() -> Frame:
         with camera:
             camera.set_controls(controls)
             [still] = camera.capture_burst(1)
+        return still
+
+    try:
+        with stop_on_termination(language) as stop:
+            still = between_stop_points(take, stop)()
+    except StopRequested:  # SIGTERM, Ctrl-C: the camera closed on the way here
+        log_event("calibrate.still_stopped", logging.WARNING)
+        _refuse(language, "calibrate.still.stopped")
+        return 1
     except CameraError as error:
         log_event("calibrate.camera_failed", logging.ERROR, backend=camera.name, error=error)
         _refuse(language, "calibrate.still.camera_failed", what=error.sentence(language))

@@ -23,7 +23,14 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.capture_flow import CaptureOptions, CaptureStopped, CaptureTimedOut, capture_and_screen
-from firmware_app.config import SAMPLES_DIR, Config, ConfigError, ModelsConfig, load_config
+from firmware_app.config import (
+    SAMPLES_DIR,
+    Config,
+    ConfigError,
+    ModelsConfig,
+    config_error_languages,
+    load_config,
+)
 from firmware_app.device_cli import add_device_commands
 from firmware_app.events import image_ref, log_event, setup_logging
 from firmware_app.health.checks import (
@@ -198,7 +205,7 @@ def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     if context is None:
         return 2
     modality_of = {path: modality for path in args.images}
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         return screen_images(config, args.images, modality_of, args.json, context, stop)
 
 
@@ -219,7 +226,10 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)
     try:
-        with stop_on_termination() as stop, recording_pipeline(config, admit=admit_whole_records) as (pipeline, _):
+        with (
+            stop_on_termination(language) as stop,
+            recording_pipeline(config, admit=admit_whole_records) as (pipeline, _),
+        ):
             gate = QualityGate(config.quality)
             result = capture_and_screen(camera, controls, pipeline, gate, options, context, stop=stop)
     except CaptureStopped as error:  # the camera and the records closed on the way here
@@ -342,7 +352,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     one. SIGTERM or Ctrl-C stops it after the photo in hand, or ends the sync: either says what was not done."""
     samples = sorted(p for p in SAMPLES_DIR.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     modality_of = {p: next(m for m in MODALITIES if p.name.startswith(m)) for p in samples}
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         status = screen_images(config, samples, modality_of, args.json, stop=stop)
         print(_sync_once(config, args.sync_wait, stop), file=sys.stderr if args.json else sys.stdout)
     return status
@@ -355,11 +365,12 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def cmd_app_unconfigured(args: argparse.Namespace, problem: str) -> int:
-    """``edgescreen app`` whose config does not load: the nurse's screen says so (``serve_unconfigured``)."""
+def cmd_app_unconfigured(args: argparse.Namespace, problem: str, languages: tuple[str, ...]) -> int:
+    """``edgescreen app`` whose config does not load: the nurse's screen says so in ``languages``
+    (``serve_unconfigured``)."""
     from firmware_app.web.run import serve_unconfigured
 
-    return serve_unconfigured(problem, args.port)
+    return serve_unconfigured(problem, args.port, languages)
 
 
 def cmd_app(config: Config, args: argparse.Namespace) -> int:
@@ -505,8 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as error:
-        print(f"edgescreen: configuration error: {error}", file=sys.stderr)
-        return args.unconfigured(args, str(error)) if "unconfigured" in args else 2
+        languages = config_error_languages(args.config)
+        for language in languages:
+            print(f"edgescreen: {message('config.error', language).format(problem=error)}", file=sys.stderr)
+        return args.unconfigured(args, str(error), languages) if "unconfigured" in args else 2
     setup_logging(config.logging.level)
     try:
         return args.handler(config, args)

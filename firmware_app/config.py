@@ -762,6 +762,24 @@ def load_config(
     return parse_config(document, str(path), path.parent, root)
 
 
+def config_error_languages(
+    explicit: str | None = None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH
+) -> tuple[str, ...]:
+    """The languages a configuration error is said in (``load_config``'s arguments): the device's
+    language is in the file that failed. When that file still says it (it is TOML, and its
+    ``[device] language`` is one the device speaks, or it names none: the default's), that one;
+    otherwise (not TOML, unreadable, missing, a language not known) every language, English first,
+    so the nurse and the technician each read it in theirs."""
+    path = config_path(explicit, env, default)
+    if path is None:
+        return (DeviceConfig.language,)
+    try:
+        language = tomllib.loads(_read_config_file(path)).get("device", {}).get("language", DeviceConfig.language)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError, AttributeError):
+        return LANGUAGES
+    return (language,) if isinstance(language, str) and language in LANGUAGES else LANGUAGES
+
+
 def _reader_hint(path: Path) -> str:
     """Who may read ``path``: the group of the file, or of its folder where that hides the file. An
     installed config's group is its service's user's (``edgescreen``, ``edgescreen-review``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
+from firmware_app.messages import message
 from firmware_app.own_words import in_own_words
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
+from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import wipe
 from firmware_app.wording import check_sentence
 
@@ -141,8 +144,16 @@ def _log_failure(check: Check) -> None:
 
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
-    """Every health check, red/amber/green with what to do; exit status 1 when any is red."""
-    found = doctor_checks(config)
+    """Every health check, red/amber/green with what to do; exit status 1 when any is red. SIGTERM,
+    Ctrl-C or a closed terminal stop it around its probes of the models and the camera
+    (``stop_on_termination``), the camera and the records closed, said in the device's language."""
+    try:
+        with stop_on_termination(config.device.language) as stop:
+            found = doctor_checks(config, stop=stop)
+    except StopRequested:
+        log_event("doctor.stopped", logging.WARNING)
+        print(f"edgescreen: {message('doctor.stopped', config.device.language)}", file=sys.stderr)
+        return 1
     for check in found:
         _log_failure(check)
     checks = [_check_json(check, config.device.language) for check in found]

@@ -243,6 +243,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "stopped: the photo was not taken; nothing was recorded.",
         "fr": "arrêté : la photo n'a pas été prise ; rien n'a été enregistré.",
     },
+    # A second SIGTERM, Ctrl-C or SIGHUP while a command stops (service/termination.py): it ends at once.
+    "stop.at_once": {
+        "en": "stopped at once (a second signal): what was recorded is kept; what was under way was not recorded, "
+        "and the next start finishes tidying the records.",
+        "fr": "arrêté sur-le-champ (un second signal) : ce qui était enregistré est conservé ; ce qui était en "
+        "cours n'a pas été enregistré, et le prochain démarrage finit de ranger les dossiers.",
+    },
+    # ``edgescreen doctor`` stopped by SIGTERM or Ctrl-C at a stop point around its probes (device_cli.py).
+    "doctor.stopped": {
+        "en": "doctor: stopped before every check was run: no report was made; run it again.",
+        "fr": "doctor : arrêté avant que toutes les vérifications soient faites : aucun rapport n'a été fait ; "
+        "relancez-le.",
+    },
+    # ``edgescreen calibrate still`` stopped by SIGTERM or Ctrl-C while the camera was open (calibrate_command.py).
+    "calibrate.still.stopped": {
+        "en": "calibrate still: stopped: no still was written.",
+        "fr": "calibrate still : arrêté : aucune photo n'a été écrite.",
+    },
     # ``edgescreen calibrate still`` (calibrate_command.py), for the technician photographing a target.
     "calibrate.still.taken": {
         "en": "{out}: {width}x{height} still from the {camera} camera, uncalibrated",
@@ -1015,6 +1033,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "what is wrong in the configuration file. The device tries again each time it restarts.",
         "fr": "Ses réglages ne peuvent pas être lus : le dépistage est arrêté. Appelez le technicien : le message "
         "ci-dessous dit ce qui ne va pas dans le fichier de configuration. L'appareil réessaie à chaque redémarrage.",
+    },
+    # A config file that does not load (cli.py), in the device's language or, when the file cannot say
+    # it (config.config_error_languages), English then French; the problem in the technician's words.
+    "config.error": {
+        "en": "configuration error: {problem}",
+        "fr": "erreur de configuration : {problem}",
     },
     "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
     "health.records.red": {

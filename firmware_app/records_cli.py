@@ -301,7 +301,7 @@ def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     def started(worker: SyncWorker) -> None:
         supervise(config.records.database, loops, "sync worker running")
 
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
     sd_notify("STOPPING=1")
     return 0

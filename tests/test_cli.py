@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -286,24 +287,23 @@ def _as_from_a_terminal() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
-def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_records(tmp_path, language, signum):
-    """``edgescreen capture`` had the camera's own handler turn SIGTERM or SIGHUP (a closed terminal)
-    into an exit on the spot (status 143 or 129), nothing said. It now stops as ``screen`` does
-    (``stop_on_termination``): at the next preview frame, the camera closed, nothing taken and so
-    nothing recorded, the records closed, said in the device's language; exit status 1."""
-    config = _device_config(tmp_path, free_port(), language)
-    config.write_text(f'{config.read_text()}[camera]\nbackend = "picamera2"\n')
-    closes = tmp_path / "closes.log"
-    fake = fake_picamera2.write_package(tmp_path / "fake")  # its black scene never passes: aiming goes on
+def _on_the_fake_camera(
+    config: Path, *args: str, sensor: str = "", frame_timeout: float = 3.0
+) -> tuple[subprocess.Popen[str], Path]:
+    """``edgescreen *args`` in a process of its own, as from a terminal, with ``config``'s camera the
+    fake picamera2 (``sensor``: what its sensor does, as code run once the fake is in); and the file
+    where the fake records each camera closed."""
+    folder = config.parent
+    config.write_text(f'{config.read_text()}[camera]\nbackend = "picamera2"\nframe_timeout = {frame_timeout}\n')
+    closes = folder / "closes.log"
+    fake = fake_picamera2.write_package(folder / "fake", sensor)
     env = os.environ | {
         "PYTHONPATH": f"{fake}{os.pathsep}{PROJECT_ROOT}",
         fake_picamera2.FAKE_CLOSE_LOG_ENV: str(closes),
     }
-    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", "--auto"]
-    aiming = ["--preview-frames", "1000000", "--timeout", "600"]
-    capture = subprocess.Popen(
-        [*command, *aiming],
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), *args]
+    process = subprocess.Popen(
+        command,
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -311,6 +311,80 @@ def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_record
         text=True,
         preexec_fn=_as_from_a_terminal,
     )
+    return process, closes
+
+
+# A sensor that sends no frame: each read waits for the camera's frame timeout (3 s).
+SILENT_SENSOR = "Picamera2.fake_stall_after = 0\n"
+
+
+@pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGINT)])
+def test_a_stop_ends_doctor_with_the_camera_closed_and_says_no_report_was_made(tmp_path, language, signum):
+    """``edgescreen doctor`` kept Python's default SIGTERM: stopped while it probed the camera, it died
+    there, nothing said, the camera left to the kernel. It now stops at the probe's end
+    (``stop_on_termination``): the camera closed, no report (some checks were not run), said in the
+    device's language; exit status 1."""
+    config = _device_config(tmp_path, free_port(), language)
+    doctor, closes = _on_the_fake_camera(config, "doctor", sensor=SILENT_SENSOR)
+    said = _read_until(doctor.stderr, "camera.opened")
+    doctor.send_signal(signum)
+    output, errors = doctor.communicate(timeout=60)
+    assert doctor.returncode == 1, said + errors
+    assert output == "" and "WARNING doctor.stopped" in errors
+    assert f"edgescreen: {message('doctor.stopped', language)}\n" in errors
+    assert closes.read_text() == "closed 0\n"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sigterm_stops_calibrate_still_with_the_camera_closed_and_nothing_written(tmp_path, language):
+    """``edgescreen calibrate still`` kept Python's default SIGTERM: it died with the camera open,
+    nothing said. It now stops once the camera's read ends (``stop_on_termination``): the camera
+    closed, no still written, said in the device's language; exit status 1."""
+    config = _device_config(tmp_path, free_port(), language)
+    out = tmp_path / "target.png"
+    still, closes = _on_the_fake_camera(config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR)
+    said = _read_until(still.stderr, "camera.opened")
+    still.send_signal(signal.SIGTERM)
+    output, errors = still.communicate(timeout=60)
+    assert still.returncode == 1, said + errors
+    assert output == "" and "WARNING calibrate.still_stopped" in errors
+    assert f"edgescreen: {message('calibrate.still.stopped', language)}\n" in errors
+    assert closes.read_text() == "closed 0\n" and not out.exists()
+
+
+@pytest.mark.parametrize(("language", "second"), [("en", signal.SIGTERM), ("fr", signal.SIGINT)])
+def test_a_second_signal_ends_a_command_stuck_on_the_camera_at_once(tmp_path, language, second):
+    """A command asked to stop finishes the piece of work in hand: stuck in it (a camera read that
+    hangs), a second SIGTERM or Ctrl-C did nothing, until the read's timeout or for ever. It now ends
+    the process at once as that signal would by default, after one line in the device's language:
+    what was recorded is kept, what was under way was not, the next start finishes tidying."""
+    config = _device_config(tmp_path, free_port(), language)
+    out = tmp_path / "target.png"
+    still, _ = _on_the_fake_camera(
+        config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR, frame_timeout=60
+    )
+    said = _read_until(still.stderr, "camera.opened")
+    still.send_signal(signal.SIGTERM)  # heard, and set aside: the still's read waits 60 s for its frame
+    time.sleep(1.0)
+    still.send_signal(second)
+    try:
+        output, errors = still.communicate(timeout=10)  # on main: only once the read times out
+    finally:
+        still.kill()
+    assert still.returncode == -second, said + errors
+    assert errors.endswith(f"edgescreen: {message('stop.at_once', language)}\n")
+    assert output == "" and not out.exists()
+
+
+@pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
+def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_records(tmp_path, language, signum):
+    """``edgescreen capture`` had the camera's own handler turn SIGTERM or SIGHUP (a closed terminal)
+    into an exit on the spot (status 143 or 129), nothing said. It now stops as ``screen`` does
+    (``stop_on_termination``): at the next preview frame, the camera closed, nothing taken and so
+    nothing recorded, the records closed, said in the device's language; exit status 1."""
+    config = _device_config(tmp_path, free_port(), language)
+    aiming = ["--preview-frames", "1000000", "--timeout", "600"]  # the fake's black scene never passes
+    capture, closes = _on_the_fake_camera(config, "capture", "--auto", *aiming)
     said = _read_until(capture.stderr, "capture.preview")
     capture.send_signal(signum)
     output, errors = capture.communicate(timeout=30)
@@ -336,6 +410,28 @@ def test_a_photo_taken_turned_is_screened_and_archived_upright(tmp_path, retina_
     exported = edgescreen("records", "export", as_turned["result_id"], "--out", str(tmp_path / "out"), config=config)
     archived = cv2.cvtColor(cv2.imread(exported.stdout.split()[0]), cv2.COLOR_BGR2RGB)
     assert np.abs(archived.astype(int) - retina_rgb).mean() < 3
+
+
+@pytest.mark.parametrize(
+    ("text", "said_in"),
+    [
+        ('[device]\nlanguage = "fr"\n[models]\nthreads = -1\n', ["fr"]),  # the language read alone
+        ('[device]\nlanguage = "fr"\n[models\n', ["en", "fr"]),  # not TOML: no language to read
+        ('[device]\nlanguage = "de"\n', ["en", "fr"]),  # a language the device does not speak
+    ],
+)
+def test_a_config_error_is_said_in_the_language_the_file_still_says_else_in_both(tmp_path, text, said_in):
+    """The device's language is in the file that failed to load: the error was English whatever it
+    said. It is said in that language when the file still says it, and otherwise in English then
+    French, the technician's own words (the problem) in each."""
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    run = edgescreen("models", config=config)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == len(said_in) and all(str(config) in line for line in lines)
+    problem = lines[0].split(": ", 2)[2]  # after "edgescreen: configuration error: " (or its French)
+    assert lines == [f"edgescreen: {message('config.error', language).format(problem=problem)}" for language in said_in]
 
 
 def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp_path, retina_jpeg):

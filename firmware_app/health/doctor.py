@@ -9,6 +9,7 @@ this report.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -40,6 +41,10 @@ from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
 from firmware_app.records.database import RecordsError, present
 from firmware_app.records.identity import Identity
+from firmware_app.service.termination import between_stop_points
+
+# The doctor's two probes of the device: the models loaded, the camera opened and read.
+Probes = tuple[Callable[[], list[str]], Callable[[], bool]]
 
 
 def verify_models(config: Config) -> Callable[[], list[str]]:
@@ -85,19 +90,24 @@ def probe_camera(config: Config) -> Callable[[], bool]:
     return probe
 
 
-def _without_records(config: Config, now: datetime) -> list[Check]:
+def _without_records(config: Config, now: datetime, probes: Probes) -> list[Check]:
     """The checks that need no records, for when the records cannot be opened."""
+    load_models, probe = probes
     return [
-        check_models(verify_models(config)),
-        check_camera(probe_camera(config)),
+        check_models(load_models),
+        check_camera(probe),
         check_calibration(config.calibration.profile, config.device.id, now),
         disk_check(config),
         check_clock(now, kernel_clock_synchronised()),
     ]
 
 
-def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
+def doctor_checks(config: Config, now: datetime | None = None, stop: threading.Event | None = None) -> list[Check]:
+    """Every check; with ``stop`` (``stop_on_termination``), ``StopRequested`` from a stop point
+    around the probes once it is set, the records closed on the way out."""
     now = now or datetime.now(UTC)
+    stop = stop or threading.Event()
+    probes = between_stop_points(verify_models(config), stop), between_stop_points(probe_camera(config), stop)
     key = check_key_file(config.records.key_file, present(config.records.database))
     configured = Identity(config.device.id, config.device.site)
     encryption = check_encryption(config.records.database.parent)
@@ -109,16 +119,16 @@ def doctor_checks(config: Config, now: datetime | None = None) -> list[Check]:
 
     unrecorded = check_identity(configured)  # no records to compare with: the placeholders alone
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
-        return [*_without_records(config, now), *technician(unrecorded)]
+        return [*_without_records(config, now, probes), *technician(unrecorded)]
     if not present(config.records.database):  # opening would make them, and a key: `restore` then refuses
         none = no_records_yet(config.records.database, config.records.key_file)
-        return [*_without_records(config, now), none, *technician(unrecorded)]
+        return [*_without_records(config, now, probes), none, *technician(unrecorded)]
     try:
         store = open_store(config)
     except RecordsError as error:
-        return [*_without_records(config, now), records_unusable(error), *technician(unrecorded)]
+        return [*_without_records(config, now, probes), records_unusable(error), *technician(unrecorded)]
     try:
-        checks = readiness(config, store.records, verify_models(config), probe_camera(config), now)
+        checks = readiness(config, store.records, *probes, now)
         return [*checks, check_sealed(store.records), *technician()]
     finally:
         store.records.close()

@@ -46,7 +46,8 @@ PAYLOAD_DIGEST = "payload_sha256"
 # The mark of a row the worker withheld (``outbox.Outbox.withhold``, on a payload that fails ``check_queued``):
 # the one record of that decision, which the worker's queue passes over, ``sync status`` counts and
 # Today shows as never sent, and the backlog's age leaves out; nothing reads the payload again to decide it.
-# (Today also shows as never sent an unsent payload that fails ``payload_altered`` before the worker marks it.)
+# (Today also shows as never sent an unsent payload that fails ``payload_altered`` before the worker marks it;
+# offline, the worker checks the queue a batch a second while it waits for the broker: ``SyncWorker._sweep``.)
 WITHHELD = "withheld IS NOT NULL"
 
 

@@ -4,7 +4,8 @@ The records hold the operators, the patients and the outbox: without them nobody
 nothing can be recorded, so the app cannot run. Exiting left the kiosk waiting on an address that
 never answered while systemd restarted the app every few seconds, the reason in the journal only.
 Instead this small app answers every address with one page, in the device's language with a switch
-to the other: the device cannot screen, call the technician, whom the
+to the other (a config that does not load and no longer says the language: English then French): the
+device cannot screen, call the technician, whom the
 records' own words (English, as ``doctor`` gives them) tell what went wrong. As with a refused
 model, systemd is never told the app is ready: it restarts it after ``TimeoutStartSec``, and a
 records file mended meanwhile (a key put back, a backup restored) is then opened; the page reloads
@@ -30,17 +31,20 @@ from firmware_app.messages import message
 from firmware_app.web.server import HERE
 
 
-def out_of_service_app(config: Config, cause: str, problem: str) -> Starlette:
-    """Every address answers the out-of-service page (HTTP 503), ``?lang=`` choosing its language;
+def out_of_service_app(config: Config, cause: str, problem: str, languages: tuple[str, ...] = ()) -> Starlette:
+    """Every address answers the out-of-service page (HTTP 503) in ``languages`` (default: the device's),
+    each in turn, or in the one ``?lang=`` chooses (a switch to the other when there is one language);
     ``cause`` (``records``, ``config``) says to the nurse what the device cannot open."""
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.autoescape = select_autoescape(default=True)
+    said = languages or (config.device.language,)
 
     async def page(request: Request) -> Response:
         asked = request.query_params.get("lang", "")
-        language = asked if asked in LANGUAGES else config.device.language
+        shown = (asked,) if asked in LANGUAGES else said
+        language = shown[0]
         other = next(code for code in LANGUAGES if code != language)
-        context = {"language": language, "other": other, "cause": cause, "problem": problem}
+        context = {"language": language, "shown": shown, "other": other, "cause": cause, "problem": problem}
         context["t"] = lambda key, lang=language: message(key, lang)
         return templates.TemplateResponse(request, "out_of_service.html", context, status_code=503)
 
@@ -52,11 +56,13 @@ def out_of_service_app(config: Config, cause: str, problem: str) -> Starlette:
     )
 
 
-def serve_out_of_service(config: Config, listening: socket.socket, cause: str, problem: str) -> None:
+def serve_out_of_service(
+    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...] = ()
+) -> None:
     """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM."""
     server = uvicorn.Server(
         uvicorn.Config(
-            out_of_service_app(config, cause, problem),
+            out_of_service_app(config, cause, problem, languages),
             host=config.app.bind,
             port=config.app.port,
             log_level="warning",

@@ -151,27 +151,30 @@ def _listen_or_say(config: Config) -> socket.socket | None:
         return None
 
 
-def _out_of_service(config: Config, listening: socket.socket, cause: str, problem: str) -> None:
+def _out_of_service(
+    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...] = ()
+) -> None:
     """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
     never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again."""
     address = app_url(config.app.bind, config.app.port)
     print(f"edgescreen: serving the out-of-service page on {address}", file=sys.stderr)
     publish_url(config)
-    serve_out_of_service(config, listening, cause, problem)
+    serve_out_of_service(config, listening, cause, problem, languages)
 
 
-def serve_unconfigured(problem: str, port: int | None) -> int:
+def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
     """``edgescreen app`` on a config that does not load: the out-of-service page on the embedded
-    defaults' address (``--port`` still chosen), published to the kiosk, in the default language with
-    the switch to the other; exit status 2 once stopped. Exiting at once left the kiosk blank while
-    systemd restarted the app every few seconds (exit 2 cannot keep it from restarting: a port another
-    program holds, also 2, clears itself), and a config mended meanwhile is taken up at the next start."""
+    defaults' address (``--port`` still chosen), published to the kiosk, in ``languages``
+    (``config.config_error_languages``: the device's, when the file still says it, else English then
+    French); exit status 2 once stopped. Exiting at once left the kiosk blank while systemd restarted
+    the app every few seconds (exit 2 cannot keep it from restarting: a port another program holds,
+    also 2, clears itself), and a config mended meanwhile is taken up at the next start."""
     defaults = Config()
     if port is not None:
         defaults = replace(defaults, app=replace(defaults.app, port=port))
     listening = _listen_or_say(defaults)
     if listening is not None:
-        _out_of_service(defaults, listening, "config", problem)
+        _out_of_service(defaults, listening, "config", problem, languages)
     return 2
 
 

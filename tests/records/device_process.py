@@ -26,7 +26,7 @@ from tests.records.kit import sample_record
 
 def main(config_path: str, photo: str, count: int, pause: float, verify: bool = False) -> None:
     config = load_config(config_path)
-    with stop_on_termination() as stop:
+    with stop_on_termination(config.device.language) as stop:
         store = open_store(config)
         with closing(store.records), closing(DurableRecorder(store, config.device)) as recorder:
             frame = read_frame(Path(photo))

@@ -10,7 +10,7 @@ import time
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
-from tests.mqtt_broker import Tap, wait_until
+from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen
@@ -39,6 +39,33 @@ def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_r
     states = {entry.result_id: entry.sync for entry in entries_of(store.records, ids)}
     assert [states[result_id] for result_id in ids] == ["acknowledged", "withheld", "withheld", "acknowledged"]
     tap.close()
+
+
+def test_a_payload_altered_while_the_broker_is_out_of_reach_is_counted_as_never_sent(tmp_path, retina_rgb):
+    """Offline, the worker never came to publish a payload altered on the card: ``sync status`` and the
+    nurse's top bar (the same ``sync_status``) counted it as waiting to send, for days on a campaign,
+    while Today said it never would be. The worker checks the queue while it waits for the broker."""
+    config = write_config(tmp_path, free_port())  # no broker on that port
+    store = open_store(tmp_path)
+    ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(3)]
+
+    def status() -> dict:
+        return json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
+
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: Outbox(store.records).state().get("connection") == "disconnected", 10, "a failed try")
+        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # an SQL edit on the card, offline
+            db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[1],))
+        db.close()
+        wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "the altered payload withheld")
+        report = status()
+        worker.check_alive()
+    finally:
+        worker.stop()
+    assert (report["backlog"], report["withheld"], report["connection"]) == (2, 1, "disconnected")  # on main: 3, 0
+    states = {entry.result_id: entry.sync for entry in entries_of(store.records, ids)}
+    assert [states[result_id] for result_id in ids] == ["queued", "withheld", "queued"]
 
 
 def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, retina_rgb, broker):

@@ -112,6 +112,49 @@ def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, 
     assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
 
 
+def _said_in(page) -> list[tuple[str | None, str]]:
+    """The out-of-service page's sayings: (language, text) in the order shown."""
+    said = page.locator("[data-test=said-in]")
+    return [(said.nth(i).get_attribute("lang"), said.nth(i).inner_text()) for i in range(said.count())]
+
+
+def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else_in_both(tmp_path, page):
+    """The device's language is in the file that failed to load: the page was in English, the embedded
+    default's, whatever it said. A file that still says it (TOML, a value wrong) gives the page in
+    that language; one that does not (not TOML) in English then French, with no switch: ``?lang=``
+    still chooses one."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nlanguage = "fr"\n[camera\n')  # on main: English alone
+    app = _app(config, port)
+    try:
+        page.goto(url)
+        (english, in_english), (french, in_french) = _said_in(page)
+        assert (english, french) == ("en", "fr")
+        assert "This device cannot screen now" in in_english and "Cet appareil ne peut pas dépister" in in_french
+        assert page.locator("[data-test=language]").count() == 0
+        assert str(config) in page.locator("[data-test=problem]").inner_text()
+        assert unscrolled(page)
+        snap(page, "out-of-service-config-both")
+        page.goto(f"{url}?lang=fr")
+        assert [language for language, _ in _said_in(page)] == ["fr"] and unscrolled(page)
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    config.write_text('[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n')
+    app = _app(config, port)
+    try:
+        page.goto(url)
+        [(language, text)] = _said_in(page)
+        assert language == page.locator("html").get_attribute("lang") == "fr" and "Ses réglages" in text
+        assert "picamera3" in page.locator("[data-test=problem]").inner_text() and unscrolled(page)
+        snap(page, "out-of-service-config")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+
+
 def test_the_out_of_service_page_gives_the_kiosk_the_working_app_back_once_the_app_answers(tmp_path, page):
     """On main the page never reloaded itself: with the cause fixed and the service restarted, the kiosk
     kept the old page until someone tapped the screen. It asks the app every 30 s, and reloads once it
