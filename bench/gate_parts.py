@@ -100,7 +100,9 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"])),
         "    uneven light": _on(prepared, lambda a, p: measures.illumination_unevenness(p["gray"], p["field"])),
         "    light across the field": _on(prepared, lambda a, p: light(p)),
-        "    glare": _on(prepared, lambda a, p: fundus._glare_fraction(p["extremes"], p["field"], p["disc"])),
+        "    glare": _on(
+            prepared, lambda a, p: fundus._glare_fraction(fundus._glare(p["extremes"], p["disc"]), p["field"])
+        ),
         "    compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "    haze": _on(prepared, lambda a, p: fundus._haze_contrast(p["square"][:, :, 1], p["field"])),
         "model view": lambda a: model.input_tensor(a.pixels, a.located_field()),

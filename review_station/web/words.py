@@ -242,6 +242,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "measure.red_share": {"en": "red share", "fr": "part du rouge"},
     "measure.sharpness": {"en": "sharpness", "fr": "netteté"},
     "measure.sharpness_balance": {"en": "sharpness balance", "fr": "équilibre de la netteté"},
+    "measure.sharpness_balance_off_glare": {
+        "en": "sharpness balance away from glare",
+        "fr": "équilibre de la netteté hors des reflets",
+    },
+    "measure.sharpness_off_glare": {"en": "sharpness away from glare", "fr": "netteté hors des reflets"},
     "measure.unevenness": {"en": "uneven illumination", "fr": "inégalité d'éclairage"},
     # A model card's operating points (the threshold a result's triage used), by what each was chosen for.
     "point.screening": {"en": "screening (high sensitivity)", "fr": "dépistage (haute sensibilité)"},
