@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -143,22 +144,30 @@ def routes(web: WebApp) -> list[Route]:
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
     # the photo, and what is checked must be what is then done, with no await in between.
-    @web.page()
-    async def shoot(request: Request, session: Session) -> Response:
-        form = await request.form()
-        token = str(form.get("token", ""))
+    async def shutter_visit(request: Request, session: Session, form: FormData, token: str) -> Visit | Response:
+        """The visit a shutter press photographs for, or the screen that refuses the press: every
+        refusal takes the same way out of ``shoot``, which hands the camera back at once (a refusal
+        that kept it left the next screen "in use on another screen" until the lease lapsed)."""
         if blocked := await refused(web, request, in_visit=True):
-            device.camera.release(token)
             return blocked
         visit: Visit | None = session.visit
         if visit is None:  # closed meanwhile (another tab): the patient screen loaded as a page
             return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
-            device.camera.release(token)
             return other_visit(request, session)
         camera = device.camera
         if camera.error is None and camera.in_use and not camera.holds(token):  # this session's newer screen has it
             return web.render(request, session, "message.html", 409, text_key="capture.lost", retry="/capture")
+        return visit
+
+    @web.page()
+    async def shoot(request: Request, session: Session) -> Response:
+        form = await request.form()
+        token = str(form.get("token", ""))
+        visit = await shutter_visit(request, session, form, token)
+        if isinstance(visit, Response):
+            device.camera.release(token)  # a token that no longer holds the camera releases nothing
+            return visit
         timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
         started = time.perf_counter()
         try:
