@@ -26,6 +26,7 @@ from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
+from firmware_app.web.answer_time import burst_allowance_s
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import refused, status
@@ -38,8 +39,6 @@ from firmware_app.wording import readable_date
 BOUNDARY = "frame"
 # The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.
 CHECK_PHOTO_BOX = (400, 300)
-# How long a screen waits for the camera to hand over a burst before it says the camera failed.
-BURST_MARGIN_S = 10.0
 
 
 def verdict_lines(report: QualityReport, web: WebApp, session: Session, aiming: bool = False) -> list[str]:
@@ -168,10 +167,10 @@ def routes(web: WebApp) -> list[Route]:
         if isinstance(visit, Response):
             device.camera.release(token)  # a token that no longer holds the camera releases nothing
             return visit
-        timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
+        allowance = burst_allowance_s(config.camera)
         started = time.perf_counter()
         try:
-            burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, timeout)
+            burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, allowance)
         finally:
             device.camera.release(token)
         taken = time.perf_counter()

@@ -19,6 +19,7 @@ from tests.web.conftest import (
     shoot,
     sign_in,
     snap,
+    start_app,
     switch_to,
     unscrolled,
 )
@@ -103,7 +104,7 @@ def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tappe
 def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
     """A plain-text 500 (what Starlette answers for a failure outside the app's pages) was swapped in
     as it came: the screen went blank under the top bar. The timeout is made short here; the app's
-    own is a minute."""
+    own is under a minute with the default camera."""
     sign_in(page, app)
     switch_to(page, language)
     new_patient(page, app, "N-2")
@@ -127,12 +128,29 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     assert not page.locator(ALERT).is_visible()
     page.unroute("**/capture/shoot")
     page.route("**/capture/shoot", lambda route: None)  # the device hangs: never answered
-    assert page.evaluate("htmx.config.timeout") == 60_000
+    camera = app.config.camera  # the default camera's allowance: she is told within a minute
+    assert camera.frame_timeout * (camera.burst + 1) * 1000 < page.evaluate("htmx.config.timeout") < 60_000
     page.evaluate("htmx.config.timeout = 500")
     page.locator("[data-test=shutter]").click()
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert recorded(app) == []
+
+
+def test_the_screen_waits_for_the_longest_burst_the_camera_is_allowed(page, tmp_path, retina_jpeg):
+    """A camera allowed a minute a frame and a burst of 30 may take 31 minutes over its burst: the
+    page's fixed minute told the nurse "no answer, nothing was recorded" while the camera was still at
+    it. The page waits as long as the app's own allowance for the burst, and more."""
+    running = start_app(tmp_path, burst=30, sections={"camera": "frame_timeout = 60\n"})
+    app = next(running)
+    app.show(retina_jpeg)
+    sign_in(page, app)
+    new_patient(page, app, "N-12")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    camera = app.config.camera
+    assert (camera.frame_timeout, camera.burst) == (60, 30)
+    assert page.evaluate("htmx.config.timeout") > 60 * (30 + 1) * 1000
+    next(running, None)
 
 
 # Polls the status bar now and waits for the poll's end, answered or not.
