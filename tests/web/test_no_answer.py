@@ -11,6 +11,8 @@ import sqlite3
 import pytest
 
 from firmware_app.messages import message
+from tests.conftest import write_rgb
+from tests.degradations import defocus, glare, uneven
 from tests.web.conftest import (
     AUDIT,
     first_eye_screened,
@@ -25,6 +27,18 @@ from tests.web.conftest import (
 )
 
 ALERT = "[role=alert][data-test=no-answer]"
+
+
+# What of the screen the shown alert lies over: the top bar, the nav, the photo, its zoom hint and the
+# column of the verdict and the buttons (the capture and check screens), each named by its selector.
+HIDDEN_BY_ALERT = """() => {
+  const alert = document.querySelector(".no-answer").getBoundingClientRect();
+  const parts = [".topbar", ".nav", ".capture .preview", ".capture .hint", ".capture .side"];
+  return parts.filter((part) => {
+    const box = document.querySelector(part)?.getBoundingClientRect();
+    return box && box.left < alert.right && alert.left < box.right && box.top < alert.bottom && alert.top < box.bottom;
+  });
+}"""
 
 
 def recorded(app) -> list[tuple[str, str]]:
@@ -56,6 +70,7 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     assert not alert.locator("a").is_visible()  # its own sentence says what to do
     assert on_screen(alert) and on_screen(page.locator("[data-test=use]"))
     assert page.locator("[data-test=use]").is_enabled() and page.locator(".nav a[href='/today']").is_visible()
+    assert page.evaluate(HIDDEN_BY_ALERT) == [] and on_screen(page.locator(".capture .hint"))
     assert unscrolled(page) and page.evaluate(AUDIT) == []  # targets, text size and contrast
     snap(page, "check-no-answer")
 
@@ -64,6 +79,30 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     page.wait_for_url("**/result")
     assert not page.locator(ALERT).is_visible()
     assert len(recorded(app)) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_alert_of_an_ungradable_photo_left_unanswered_hides_none_of_the_check_screen(
+    page, app, language, tmp_path, retina_rgb
+):
+    """The tallest check screen (reasons to retake, "Record as not gradable" under Retake) and the
+    longest alert: laid over the screen's foot, in French it hid the button it says to tap again."""
+    app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-13")
+    shoot(page)
+    page.route("**/check/use", lambda route: route.abort("connectionreset"))
+    page.locator("[data-test=use]").click()
+    alert = page.locator(ALERT)
+    alert.wait_for(timeout=10_000)
+    button = message("check.use_ungradable", language)
+    assert alert.inner_text().strip() == message("check.no_answer", language).format(button=button)
+    assert page.evaluate(HIDDEN_BY_ALERT) == []
+    for part in (alert, page.locator("[data-test=use]"), page.locator(".capture .hint")):
+        assert on_screen(part)
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "check-ungradable-no-answer")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -120,6 +159,7 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert page.locator("[data-test=shutter]").is_visible() and not page.locator("#working").is_visible()
+    assert page.evaluate(HIDDEN_BY_ALERT) == [] and on_screen(alert)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "capture-no-answer")
 
