@@ -221,9 +221,10 @@ def routes(web: WebApp) -> list[Route]:
         if visit is not None and photo_id in visit.used:
             # Used already: the first post's answer was lost (a dropped connection) and she tapped
             # again. Its result screen, as the first answer was, where the camera for the same eye
-            # said nothing of it; nothing is recorded again.
-            visit.slot = visit.used[photo_id]
-            return await moved_to(request, "/result", lambda: result_screen(request, session))
+            # said nothing of it; nothing is recorded again. The photo's own result, as recorded,
+            # though the eye was photographed again since (another tab): not where the eye stands now.
+            visit.slot, count = visit.used[photo_id]
+            return await moved_to(request, "/result", lambda: result_screen(request, session, count=count))
         # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
         # page (``sent_to``), as Retake does; swapped in, its live preview never started.
         if visit is None or visit.pending is None:
@@ -265,14 +266,19 @@ def routes(web: WebApp) -> list[Route]:
         return sent_to(request, "/capture")
 
     async def result_screen(
-        request: Request, session: Session, with_status: bool = False, confirm_finish: bool = False
+        request: Request,
+        session: Session,
+        with_status: bool = False,
+        confirm_finish: bool = False,
+        count: int | None = None,
     ) -> Response:
-        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed."""
+        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed;
+        ``count``: of the slot's photo that made its first ``count`` results (``_result_view``)."""
         visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
-        view = _result_view(visit, session)
+        view = _result_view(visit, session, count)
         return web.render(
             request, session, "result.html", visit=visit, status=bar, confirm_finish=confirm_finish, **view
         )
@@ -360,14 +366,20 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def _result_view(visit: Visit, session: Session) -> dict:
+def _result_view(visit: Visit, session: Session, count: int | None = None) -> dict:
     """What the result screen and the hand-out add to the visit: the patient's outcome, the current
-    slot's lesion measurements in words, the slot still to photograph, and the outcome an earlier
-    photo of the current slot holds it at when the photo just used does not (``Visit.standing``)."""
+    slot's result shown (``shown``) and the one it stands at (``standing``), the lesion measurements
+    in words, the slot still to photograph, and the outcome an earlier photo of the current slot holds
+    it at when the photo just used does not (``Visit.standing``). ``count``: the slot's results as the
+    photo that made the first ``count`` of them was recorded (its lost answer, asked for again);
+    the patient's outcome and what is left to photograph are the visit's now."""
     outcome = visit.outcome
-    shown = visit.results.get(visit.slot)
-    standing = visit.standing(visit.slot) if shown else None
+    taken = visit.taken.get(visit.slot, [])[:count]
+    shown = taken[-1] if taken else None
+    standing = visit.standing(visit.slot, count) if shown else None
     return {
+        "shown": shown,
+        "standing": standing,
         "patient_outcome": outcome.value if outcome else "pending",
         "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,

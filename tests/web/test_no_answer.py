@@ -140,6 +140,49 @@ def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tappe
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos_own_result(
+    page, app, language, retina_blurred, retina_jpeg
+):
+    """The answer of an ungradable photo is lost; in another tab the nurse retakes that eye and uses a
+    graded photo, which the eye now stands at. A tap again on the first tab's button showed the eye as
+    it stands now, "no referral", for the photo that could not be graded; it shows that photo's own
+    result, as it was recorded, and records nothing more."""
+    app.show(retina_blurred)
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-14")
+    shoot(page)
+
+    def answer_lost(route) -> None:
+        route.fetch()  # handled by the server: the photo is recorded
+        route.abort("connectionreset")
+
+    page.route("**/check/use", answer_lost, times=1)
+    page.locator("[data-test=use]").click()
+    page.locator(ALERT).wait_for(timeout=10_000)
+    assert recorded(app) == [("R", "ungradable")]
+
+    other = page.context.new_page()  # the same session moves on in another tab: the eye retaken
+    other.goto(f"{app.url}/result")
+    app.show(retina_jpeg)
+    other.locator("[data-test=retake-slot]").click()
+    other.wait_for_url("**/capture")
+    shoot(other)
+    other.locator("[data-test=use]").click()
+    other.wait_for_url("**/result")
+    assert other.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"
+    other.close()
+
+    page.locator("[data-test=use]").click()  # the first tab's photo again: its own result
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "ungradable"
+    assert page.locator("[data-test=earlier-stands]").count() == 0
+    assert recorded(app) == [("R", "ungradable"), ("R", "no_refer")]
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-after-answer-lost-and-retaken")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
     """A plain-text 500 (what Starlette answers for a failure outside the app's pages) was swapped in
     as it came: the screen went blank under the top bar. The timeout is made short here; the app's
