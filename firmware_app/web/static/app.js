@@ -84,6 +84,8 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   event.detail.shouldSwap = false;
   sayNoAnswer(event);
 });
+// The alert's end: any request of the screen (aimed at <main>) hides it. A listener of its own, not
+// holdScreen's: that one is the recording posts' (data-holds-screen) and ends with htmx:afterRequest.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (ofTheScreen(event)) document.querySelector(".no-answer").hidden = true;
 });
