@@ -81,4 +81,6 @@ def test_a_visit_keeps_every_photo_and_stands_at_the_slots_outcome():
     visit.record(cleared, photo="", photo_id="4")
     assert visit.standing("L") is cleared
     assert visit.outcome is REFER
-    assert visit.used == {"1": "R", "2": "R", "3": "L", "4": "L"}  # a repeated post's result, by its photo
+    # A repeated post's result, by its photo: its slot and how many of the slot's results it made.
+    assert visit.used == {"1": ("R", 1), "2": ("R", 2), "3": ("L", 1), "4": ("L", 2)}
+    assert visit.standing("R", 1) is referred and visit.standing("L", 1) is ungradable  # as each was recorded

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -25,6 +26,7 @@ from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
 from firmware_app.report import lesion_line
+from firmware_app.web.answer_time import burst_allowance_s
 from firmware_app.web.camera_owner import PreviewFrame
 from firmware_app.web.device import Device
 from firmware_app.web.pages_session import refused, status
@@ -37,8 +39,6 @@ from firmware_app.wording import readable_date
 BOUNDARY = "frame"
 # The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.
 CHECK_PHOTO_BOX = (400, 300)
-# How long a screen waits for the camera to hand over a burst before it says the camera failed.
-BURST_MARGIN_S = 10.0
 
 
 def verdict_lines(report: QualityReport, web: WebApp, session: Session, aiming: bool = False) -> list[str]:
@@ -143,26 +143,34 @@ def routes(web: WebApp) -> list[Route]:
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
     # the photo, and what is checked must be what is then done, with no await in between.
-    @web.page()
-    async def shoot(request: Request, session: Session) -> Response:
-        form = await request.form()
-        token = str(form.get("token", ""))
+    async def shutter_visit(request: Request, session: Session, form: FormData, token: str) -> Visit | Response:
+        """The visit a shutter press photographs for, or the screen that refuses the press: every
+        refusal takes the same way out of ``shoot``, which hands the camera back at once (a refusal
+        that kept it left the next screen "in use on another screen" until the lease lapsed)."""
         if blocked := await refused(web, request, in_visit=True):
-            device.camera.release(token)
             return blocked
         visit: Visit | None = session.visit
         if visit is None:  # closed meanwhile (another tab): the patient screen loaded as a page
             return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
-            device.camera.release(token)
             return other_visit(request, session)
         camera = device.camera
         if camera.error is None and camera.in_use and not camera.holds(token):  # this session's newer screen has it
             return web.render(request, session, "message.html", 409, text_key="capture.lost", retry="/capture")
-        timeout = config.camera.frame_timeout * (config.camera.burst + 1) + BURST_MARGIN_S
+        return visit
+
+    @web.page()
+    async def shoot(request: Request, session: Session) -> Response:
+        form = await request.form()
+        token = str(form.get("token", ""))
+        visit = await shutter_visit(request, session, form, token)
+        if isinstance(visit, Response):
+            device.camera.release(token)  # a token that no longer holds the camera releases nothing
+            return visit
+        allowance = burst_allowance_s(config.camera)
         started = time.perf_counter()
         try:
-            burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, timeout)
+            burst = await asyncio.to_thread(device.camera.take_burst, token, config.camera.burst, allowance)
         finally:
             device.camera.release(token)
         taken = time.perf_counter()
@@ -213,9 +221,10 @@ def routes(web: WebApp) -> list[Route]:
         if visit is not None and photo_id in visit.used:
             # Used already: the first post's answer was lost (a dropped connection) and she tapped
             # again. Its result screen, as the first answer was, where the camera for the same eye
-            # said nothing of it; nothing is recorded again.
-            visit.slot = visit.used[photo_id]
-            return await moved_to(request, "/result", lambda: result_screen(request, session))
+            # said nothing of it; nothing is recorded again. The photo's own result, as recorded,
+            # though the eye was photographed again since (another tab): not where the eye stands now.
+            visit.slot, count = visit.used[photo_id]
+            return await moved_to(request, "/result", lambda: result_screen(request, session, count=count))
         # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
         # page (``sent_to``), as Retake does; swapped in, its live preview never started.
         if visit is None or visit.pending is None:
@@ -257,14 +266,19 @@ def routes(web: WebApp) -> list[Route]:
         return sent_to(request, "/capture")
 
     async def result_screen(
-        request: Request, session: Session, with_status: bool = False, confirm_finish: bool = False
+        request: Request,
+        session: Session,
+        with_status: bool = False,
+        confirm_finish: bool = False,
+        count: int | None = None,
     ) -> Response:
-        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed."""
+        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed;
+        ``count``: of the slot's photo that made its first ``count`` results (``_result_view``)."""
         visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
-        view = _result_view(visit, session)
+        view = _result_view(visit, session, count)
         return web.render(
             request, session, "result.html", visit=visit, status=bar, confirm_finish=confirm_finish, **view
         )
@@ -352,14 +366,20 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def _result_view(visit: Visit, session: Session) -> dict:
+def _result_view(visit: Visit, session: Session, count: int | None = None) -> dict:
     """What the result screen and the hand-out add to the visit: the patient's outcome, the current
-    slot's lesion measurements in words, the slot still to photograph, and the outcome an earlier
-    photo of the current slot holds it at when the photo just used does not (``Visit.standing``)."""
+    slot's result shown (``shown``) and the one it stands at (``standing``), the lesion measurements
+    in words, the slot still to photograph, and the outcome an earlier photo of the current slot holds
+    it at when the photo just used does not (``Visit.standing``). ``count``: the slot's results as the
+    photo that made the first ``count`` of them was recorded (its lost answer, asked for again);
+    the patient's outcome and what is left to photograph are the visit's now."""
     outcome = visit.outcome
-    shown = visit.results.get(visit.slot)
-    standing = visit.standing(visit.slot) if shown else None
+    taken = visit.taken.get(visit.slot, [])[:count]
+    shown = taken[-1] if taken else None
+    standing = visit.standing(visit.slot, count) if shown else None
     return {
+        "shown": shown,
+        "standing": standing,
         "patient_outcome": outcome.value if outcome else "pending",
         "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,

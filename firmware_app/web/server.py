@@ -34,6 +34,7 @@ from firmware_app.messages import message, plural_key
 from firmware_app.records.database import RecordsError
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
+from firmware_app.web.answer_time import answer_timeout_ms
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
 from firmware_app.web.sessions import COOKIE, Session, Sessions
@@ -111,6 +112,9 @@ class WebApp:
         self.templates.env.autoescape = select_autoescape(default=True)
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
         self.templates.env.globals["clock"] = local_clock
+        # htmx's timeout for the screen's requests (base.html): the page never gives up on an answer
+        # the app may still be working on.
+        self.templates.env.globals["answer_timeout_ms"] = answer_timeout_ms(device.config.camera)
         # A verdict's comment stored before the device took control characters out of it shows them as
         # codes (``edgescreen_wire.typed_text``): it hides and reorders nothing on the nurse's screen.
         self.templates.env.filters["marked"] = typed_text.marked

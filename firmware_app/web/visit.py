@@ -36,10 +36,11 @@ class Visit:
     pending_photo: str = ""
     # The waiting photo's id, carried by the check screen's "Use this photo": a post of it again once
     # it is used (its answer was lost: a dropped connection, and she taps again) is answered with
-    # its result, found by the slot it was used for (``used``); a post of another id (a screen of a
-    # photo no longer waiting) uses nothing.
+    # its result as it was recorded, found by the slot it was used for and how many of the slot's
+    # results it made (``used``), though the slot was photographed again since; a post of another id
+    # (a screen of a photo no longer waiting) uses nothing.
     pending_id: str = ""
-    used: dict[str, str] = field(default_factory=dict)
+    used: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -57,8 +58,9 @@ class Visit:
     def record(self, result: ScreeningResult, photo: str, photo_id: str) -> None:
         """The current slot's photo (``photo``, as the check screen showed it; ``photo_id``, its id
         while it waited) was used: its result joins the slot's earlier ones."""
-        self.taken.setdefault(self.slot, []).append(result)
-        self.used[photo_id] = self.slot
+        taken = self.taken.setdefault(self.slot, [])
+        taken.append(result)
+        self.used[photo_id] = (self.slot, len(taken))
         if result.result_id:
             self.photos[result.result_id] = photo
 
@@ -67,10 +69,11 @@ class Visit:
         """Each photographed slot's latest result: what the result screen shows of the photo just used."""
         return {slot: taken[-1] for slot, taken in self.taken.items()}
 
-    def standing(self, slot: str) -> ScreeningResult:
+    def standing(self, slot: str, count: int | None = None) -> ScreeningResult:
         """The slot's latest result with the outcome the slot stands at (``slot_outcome``): the
-        result the hand-out gives the patient, an earlier referral when a retake did not refer."""
-        taken = self.taken[slot]
+        result the hand-out gives the patient, an earlier referral when a retake did not refer;
+        ``count``: as the slot stood once its first ``count`` results were recorded."""
+        taken = self.taken[slot][:count]
         outcome = slot_outcome([result.triage.outcome for result in taken])
         return next(result for result in reversed(taken) if result.triage.outcome is outcome)
 

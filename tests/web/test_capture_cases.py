@@ -161,6 +161,30 @@ def test_a_photo_taken_on_a_screen_opened_for_another_patient_is_never_filed_und
     second.close()
 
 
+def test_a_shutter_pressed_after_the_visit_closed_gives_the_camera_back_at_once(page, app):
+    """Every refused shutter press hands the camera back on the server, this one too: the visit closed
+    in another tab, the press loads the patient screen, and another session's screen gets the camera
+    at once, not once the lease lapses (the pressed screen sends no hand-back of its own: it asked
+    for a burst)."""
+    sign_in(page, app)
+    new_patient(page, app, "T-10")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    other = page.context.browser.new_context(viewport=SCREEN)  # another cookie: another session
+    second = other.new_page()
+    sign_in(second, app)
+    new_patient(second, app, "T-11")
+    second.wait_for_url("**/capture")
+    assert "in use on another screen" in second.locator("[data-test=message]").inner_text()
+    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
+    assert page.request.post(f"{app.url}/finish", form={**form, "confirmed": "yes"}, max_redirects=0).status == 303
+    page.locator("[data-test=shutter]").click()
+    page.wait_for_url("**/patient")
+    second.reload()  # well within the 4 s lease the pressed screen's stream had kept alive
+    assert second.locator("[data-test=message]").count() == 0
+    second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
+    other.close()
+
+
 def lose_the_camera(page, app: RunningApp, set_up_wrong: bool = False) -> None:
     """A visit begun with a working camera (a red camera blocks a new patient), whose camera then
     opens and gives no frame (``set_up_wrong``: has no photo at all, as a wrong path would): the

@@ -11,6 +11,8 @@ import sqlite3
 import pytest
 
 from firmware_app.messages import message
+from tests.conftest import write_rgb
+from tests.degradations import defocus, glare, uneven
 from tests.web.conftest import (
     AUDIT,
     first_eye_screened,
@@ -19,11 +21,24 @@ from tests.web.conftest import (
     shoot,
     sign_in,
     snap,
+    start_app,
     switch_to,
     unscrolled,
 )
 
 ALERT = "[role=alert][data-test=no-answer]"
+
+
+# What of the screen the shown alert lies over: the top bar, the nav, the photo, its zoom hint and the
+# column of the verdict and the buttons (the capture and check screens), each named by its selector.
+HIDDEN_BY_ALERT = """() => {
+  const alert = document.querySelector(".no-answer").getBoundingClientRect();
+  const parts = [".topbar", ".nav", ".capture .preview", ".capture .hint", ".capture .side"];
+  return parts.filter((part) => {
+    const box = document.querySelector(part)?.getBoundingClientRect();
+    return box && box.left < alert.right && alert.left < box.right && box.top < alert.bottom && alert.top < box.bottom;
+  });
+}"""
 
 
 def recorded(app) -> list[tuple[str, str]]:
@@ -55,6 +70,7 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     assert not alert.locator("a").is_visible()  # its own sentence says what to do
     assert on_screen(alert) and on_screen(page.locator("[data-test=use]"))
     assert page.locator("[data-test=use]").is_enabled() and page.locator(".nav a[href='/today']").is_visible()
+    assert page.evaluate(HIDDEN_BY_ALERT) == [] and on_screen(page.locator(".capture .hint"))
     assert unscrolled(page) and page.evaluate(AUDIT) == []  # targets, text size and contrast
     snap(page, "check-no-answer")
 
@@ -63,6 +79,30 @@ def test_use_this_photo_left_unanswered_says_it_may_be_recorded_and_a_retry_reco
     page.wait_for_url("**/result")
     assert not page.locator(ALERT).is_visible()
     assert len(recorded(app)) == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_alert_of_an_ungradable_photo_left_unanswered_hides_none_of_the_check_screen(
+    page, app, language, tmp_path, retina_rgb
+):
+    """The tallest check screen (reasons to retake, "Record as not gradable" under Retake) and the
+    longest alert: laid over the screen's foot, in French it hid the button it says to tap again."""
+    app.show(write_rgb(tmp_path / "poor.jpg", glare(uneven(defocus(retina_rgb, 2), 1), 1)))
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-13")
+    shoot(page)
+    page.route("**/check/use", lambda route: route.abort("connectionreset"))
+    page.locator("[data-test=use]").click()
+    alert = page.locator(ALERT)
+    alert.wait_for(timeout=10_000)
+    button = message("check.use_ungradable", language)
+    assert alert.inner_text().strip() == message("check.no_answer", language).format(button=button)
+    assert page.evaluate(HIDDEN_BY_ALERT) == []
+    for part in (alert, page.locator("[data-test=use]"), page.locator(".capture .hint")):
+        assert on_screen(part)
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "check-ungradable-no-answer")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -100,10 +140,53 @@ def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tappe
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos_own_result(
+    page, app, language, retina_blurred, retina_jpeg
+):
+    """The answer of an ungradable photo is lost; in another tab the nurse retakes that eye and uses a
+    graded photo, which the eye now stands at. A tap again on the first tab's button showed the eye as
+    it stands now, "no referral", for the photo that could not be graded; it shows that photo's own
+    result, as it was recorded, and records nothing more."""
+    app.show(retina_blurred)
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "N-14")
+    shoot(page)
+
+    def answer_lost(route) -> None:
+        route.fetch()  # handled by the server: the photo is recorded
+        route.abort("connectionreset")
+
+    page.route("**/check/use", answer_lost, times=1)
+    page.locator("[data-test=use]").click()
+    page.locator(ALERT).wait_for(timeout=10_000)
+    assert recorded(app) == [("R", "ungradable")]
+
+    other = page.context.new_page()  # the same session moves on in another tab: the eye retaken
+    other.goto(f"{app.url}/result")
+    app.show(retina_jpeg)
+    other.locator("[data-test=retake-slot]").click()
+    other.wait_for_url("**/capture")
+    shoot(other)
+    other.locator("[data-test=use]").click()
+    other.wait_for_url("**/result")
+    assert other.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"
+    other.close()
+
+    page.locator("[data-test=use]").click()  # the first tab's photo again: its own result
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "ungradable"
+    assert page.locator("[data-test=earlier-stands]").count() == 0
+    assert recorded(app) == [("R", "ungradable"), ("R", "no_refer")]
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-after-answer-lost-and-retaken")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
     """A plain-text 500 (what Starlette answers for a failure outside the app's pages) was swapped in
     as it came: the screen went blank under the top bar. The timeout is made short here; the app's
-    own is a minute."""
+    own is under a minute with the default camera."""
     sign_in(page, app)
     switch_to(page, language)
     new_patient(page, app, "N-2")
@@ -119,6 +202,7 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert page.locator("[data-test=shutter]").is_visible() and not page.locator("#working").is_visible()
+    assert page.evaluate(HIDDEN_BY_ALERT) == [] and on_screen(alert)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "capture-no-answer")
 
@@ -127,12 +211,29 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
     assert not page.locator(ALERT).is_visible()
     page.unroute("**/capture/shoot")
     page.route("**/capture/shoot", lambda route: None)  # the device hangs: never answered
-    assert page.evaluate("htmx.config.timeout") == 60_000
+    camera = app.config.camera  # the default camera's allowance: she is told within a minute
+    assert camera.frame_timeout * (camera.burst + 1) * 1000 < page.evaluate("htmx.config.timeout") < 60_000
     page.evaluate("htmx.config.timeout = 500")
     page.locator("[data-test=shutter]").click()
     alert.wait_for(timeout=10_000)
     assert message("app.no_answer", language) in alert.inner_text()
     assert recorded(app) == []
+
+
+def test_the_screen_waits_for_the_longest_burst_the_camera_is_allowed(page, tmp_path, retina_jpeg):
+    """A camera allowed a minute a frame and a burst of 30 may take 31 minutes over its burst: the
+    page's fixed minute told the nurse "no answer, nothing was recorded" while the camera was still at
+    it. The page waits as long as the app's own allowance for the burst, and more."""
+    running = start_app(tmp_path, burst=30, sections={"camera": "frame_timeout = 60\n"})
+    app = next(running)
+    app.show(retina_jpeg)
+    sign_in(page, app)
+    new_patient(page, app, "N-12")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    camera = app.config.camera
+    assert (camera.frame_timeout, camera.burst) == (60, 30)
+    assert page.evaluate("htmx.config.timeout") > 60 * (30 + 1) * 1000
+    next(running, None)
 
 
 # Polls the status bar now and waits for the poll's end, answered or not.

@@ -20,9 +20,12 @@ LONG_NAME = "Marie-Françoise Delacroix-Vandenberghe"
 # Patients to call back: one (said in the singular), the defect's three with one urgent, and a backlog
 # of a dozen, all urgent (each number at its longest).
 A_DOZEN_URGENT = {"patients": 12, "urgent": 12}
+# A backlog of hundreds, all urgent: beside a banner, its count took the room the French camera
+# banner needed for two lines, and the bar grew to 64 px.
+HUNDREDS_URGENT = {"patients": 999, "urgent": 999}
 # Each with a long backlog: the call-back banner; the site server unreachable for 90 minutes (the
 # longest said in minutes; longer is said in hours, then days) or under a minute (its longest words);
-# the camera lost or set up wrong beside a dozen urgent call-backs; no banner at all.
+# the camera lost or set up wrong beside a dozen, or hundreds of, urgent call-backs; no banner at all.
 STATES = {
     "call-back-1-urgent": {"to_call_back": {"patients": 1, "urgent": 1}},
     "call-back-3-1-urgent": {"to_call_back": {"patients": 3, "urgent": 1}},
@@ -32,6 +35,8 @@ STATES = {
     "offline-undated": {"offline": True, "waiting_minutes": None},
     "camera-lost-and-call-back": {"camera_banner": "banner.camera_lost", "to_call_back": A_DOZEN_URGENT},
     "camera-not-set-up-and-call-back": {"camera_banner": CAMERA_NOT_SET_UP, "to_call_back": A_DOZEN_URGENT},
+    "camera-lost-and-hundreds": {"camera_banner": "banner.camera_lost", "to_call_back": HUNDREDS_URGENT},
+    "camera-not-set-up-and-hundreds": {"camera_banner": CAMERA_NOT_SET_UP, "to_call_back": HUNDREDS_URGENT},
     "no-banner": {},
 }
 

@@ -53,18 +53,6 @@ function holdScreen(event, held) {
 document.addEventListener("htmx:beforeRequest", (event) => holdScreen(event, true));
 document.addEventListener("htmx:afterRequest", (event) => holdScreen(event, false));
 
-// How long a request of the screen may go unanswered before the nurse is told so: htmx waits for
-// ever by default, and a device that hangs left the button waiting with her. The longest answer the
-// app gives in its own time is the shutter's: the camera's budget for the burst, frame_timeout x
-// (burst + 1) + BURST_MARGIN_S = 28 s with the defaults (pages_capture.py), then its check.
-// "Use this photo" (the model's inference and the recording) took 46 ms on the development machine
-// (bench/app.py, median of 5: 15 ms of work in the app), some times that on a Pi, and may wait
-// behind the records thread's full readiness scans (270 ms at 5,000 screenings, README). Twice the
-// shutter's budget never cuts a slow answer short (she would be told a photo being recorded may not
-// be) and still tells her within a minute.
-const ANSWER_TIMEOUT_MS = 60_000;
-htmx.config.timeout = ANSWER_TIMEOUT_MS;
-
 // A request of the screen (aimed at <main>: the shutter, "Use this photo", Retake) that got no
 // answer left the nurse with nothing on the screen: the app restarting, a dropped connection, the
 // timeout, or an error answer with no screen in it (from outside the app's pages: swapped, it
@@ -96,6 +84,8 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   event.detail.shouldSwap = false;
   sayNoAnswer(event);
 });
+// The alert's end: any request of the screen (aimed at <main>) hides it. A listener of its own, not
+// holdScreen's: that one is the recording posts' (data-holds-screen) and ends with htmx:afterRequest.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (ofTheScreen(event)) document.querySelector(".no-answer").hidden = true;
 });
