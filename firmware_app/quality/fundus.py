@@ -47,6 +47,12 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   disc in green as it burns out the red; a warmer white balance raises red against green and burns
   out red alone, leaving green, where graders read the retina, as the camera's own photo had it.
   The disc is unpigmented, so a pigmented fundus is neither favoured nor penalised.
+- ``bright_fraction_off_glare``, ``overexposure_off_glare``: the same two read away from the
+  field's reflections and their glow, as focus is, the same as they where there are none. A
+  reflection is a white spot burnt out in every channel, green too: on a retina whose red is near
+  the top it adds its own burnt-out share and passes for a disc burnt out in green (the bundled
+  retina with eight of them read past ``max_overexposure``); too much light burns out the field
+  away from them as well. They limit nothing themselves: they name the reason (``gate``).
 - ``highlights``: the level the field's brightest thousandth of pixels reaches in their brightest
   channel, 0 to 1. Too little light is judged by it beside ``brightness``: the disc is unpigmented
   and the fundus's red stays bright whatever its pigment, so a well exposed retina, dark or light,
@@ -135,6 +141,9 @@ _GLARE_GLOW = 0.02
 # The focus measures, each with its reading away from the reflections and their glow: beside glare,
 # a fundus's ``blurred`` is the glow's unless focus read away from it is past a limit too (``gate``).
 FOCUS_OFF_GLARE = {"sharpness": "sharpness_off_glare", "sharpness_balance": "sharpness_balance_off_glare"}
+# The same for the light: beside glare, a fundus's ``too_bright`` is the reflections' unless the
+# field's burnt-out share read away from them is past a limit too (``gate``).
+EXPOSURE_OFF_GLARE = {"bright_fraction": "bright_fraction_off_glare", "overexposure": "overexposure_off_glare"}
 # The camera's mask is black: below this share of the field's 95th percentile (brightest channel),
 # and never above this level, a pixel is mask, not retina.
 _MASK_RELATIVE, _MASK_LEVEL = 0.1, 20.0
@@ -487,19 +496,40 @@ def _glare_fraction(glare: np.ndarray, field: np.ndarray) -> float:
     return float(glare[field].mean()) if field.any() else 0.0
 
 
+def _near_glare(glare: np.ndarray, field: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The field's reflections (``glare`` and ``field`` at the measured size) and their glow
+    (``_GLARE_GLOW`` of the side), as a mask at ``shape``; None when the field has none (most
+    photos), so that nothing is read again."""
+    reflections = glare & field
+    if not reflections.any():
+        return None
+    reach = max(1, round(_GLARE_GLOW * shape[0]))
+    glow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    return cv2.dilate(mask_at_size(reflections, shape[:2]).astype(np.uint8), glow).astype(bool)
+
+
 def _focus_off_glare(
     focus: list[float], glare: np.ndarray, field: np.ndarray, fine: np.ndarray, fine_field: np.ndarray
 ) -> list[float]:
     """``focus`` (``measures.directional_sharpness`` of the detail copy ``fine`` on ``fine_field``)
-    read again away from the field's reflections (``glare`` and ``field`` at the measured size)
-    and their glow (``_GLARE_GLOW``); ``focus`` itself when the field has none."""
-    reflections = glare & field
-    if not reflections.any():
-        return focus
-    reach = max(1, round(_GLARE_GLOW * fine.shape[0]))
-    glow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    near = cv2.dilate(mask_at_size(reflections, fine.shape).astype(np.uint8), glow).astype(bool)
-    return measures.directional_sharpness(fine, fine_field & ~near)
+    read again away from the field's reflections and their glow (``_near_glare``); ``focus``
+    itself when the field has none."""
+    near = _near_glare(glare, field, fine.shape)
+    return focus if near is None else measures.directional_sharpness(fine, fine_field & ~near)
+
+
+def _exposure_off_glare(
+    exposure: tuple[float, float], glare: np.ndarray, field: np.ndarray, brightest: np.ndarray, green: np.ndarray
+) -> tuple[float, float]:
+    """``exposure`` (``bright_fraction`` and ``overexposure`` of the field) read again away from
+    its reflections and their glow (``_near_glare``, at the measured size of ``brightest`` and
+    ``green``); ``exposure`` itself when the field has none, or nothing is left of it."""
+    near = _near_glare(glare, field, brightest.shape)
+    away = field if near is None else field & ~near
+    if near is None or not away.any():
+        return exposure
+    _, bright = measures.clipped_fractions(brightest, away)
+    return bright, overexposure(bright, green, away)
 
 
 def fundus_measures(rgb: np.ndarray, size: int, detail_size: int | None = None) -> dict[str, float]:
@@ -534,6 +564,8 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     focus = measures.directional_sharpness(fine, fine_field)
     glare = _glare(extremes, disc)
     off_glare = _focus_off_glare(focus, glare, field, fine, fine_field)
+    exposure = (bright, overexposure(bright, green, field))
+    bright_off_glare, overexposure_off_glare = _exposure_off_glare(exposure, glare, field, brightest, green)
     bands = light_bands(cv2.extractChannel(square, 0), field)
     return {
         "field_coverage": min(reach),
@@ -547,7 +579,9 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "brightness": measures.brightness(gray, field),
         "dark_fraction": dark,
         "bright_fraction": bright,
-        "overexposure": overexposure(bright, green, field),
+        "overexposure": exposure[1],
+        "bright_fraction_off_glare": bright_off_glare,
+        "overexposure_off_glare": overexposure_off_glare,
         "highlights": highlights(brightest, field),
         "unevenness": measures.illumination_unevenness(gray, field),
         "light_gradient": light_gradient(bands),

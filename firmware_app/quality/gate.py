@@ -87,14 +87,34 @@ def _read_on_the_skin(report: QualityReport, _: Limits) -> bool:
     return report.modality == dermoscopy.MODALITY
 
 
+def _past_off_the_glare(report: QualityReport, limits: Limits, reason: str, read_off: dict[str, str]) -> bool:
+    """Whether ``reason`` shows away from the reflections: its measures read again off them and
+    their glow (``read_off``: each measure's name off the glare, ``fundus.FOCUS_OFF_GLARE`` or
+    ``fundus.EXPOSURE_OFF_GLARE``) past one of its rules. Where they were not read off the
+    reflections (on skin), the measures cannot tell."""
+    measures = report.measures
+    if not all(name in measures for name in read_off.values()):
+        return True
+    off_glare = dict(measures) | {measure: measures[off] for measure, off in read_off.items()}
+    return any(rule.check(off_glare, limits).past for rule in RULES[report.modality] if rule.reason == reason)
+
+
 def _whole_field_too_bright(report: QualityReport, limits: Limits) -> bool:
-    """Whether too much light is told apart from glare beside it: on skin, by the skin's own level
+    """Whether too much light is told apart from glare beside it. On skin, by the skin's own level
     past its limit (``max_brightness``), the whole field lit too much; glare spots burn out part of
     the lesion only (``bright_fraction``: a rendered naevus with six of them reads past its limit)
-    and leave the skin's level as it was. A retina's reflections are told apart from its light the
-    other way round (``_read_on_the_skin``)."""
+    and leave the skin's level as it was. On a retina, by the field's burnt-out share read away
+    from the reflections and their glow (``fundus.EXPOSURE_OFF_GLARE``) past a ``too_bright`` rule:
+    a reflection is burnt out in every channel, green too, and passes for a disc burnt out in green
+    on a retina whose red is near the top (the bundled retina with eight of them read past
+    ``max_overexposure``, under it off them); too much light burns out the field away from them as
+    well; and over half the field burnt out (``max_burnt_out_fraction``, declared) is too much light
+    whatever else the frame shows, where the reflections are the light's (``_read_on_the_skin``):
+    one of the two is always named."""
     if report.modality != dermoscopy.MODALITY:
-        return True
+        return "too_bright" in _beyond_what_photos_show(report, limits) or _past_off_the_glare(
+            report, limits, "too_bright", fundus.EXPOSURE_OFF_GLARE
+        )
     return report.measures.get("brightness", 0.0) > getattr(limits, "max_brightness", math.inf)
 
 
@@ -104,13 +124,8 @@ def _blurred_off_the_glare(report: QualityReport, limits: Limits) -> bool:
     the retina to white, far larger steps than a vessel's, which focus reads as blur; a defocus or a
     hand that moved blurs the retina away from it too (30 of the bench's dr-600 photos with eight
     spots: ``sharpness`` 0.20 under the photo's own at the median, 0.05 off the glow; defocused or
-    moved first, every one still past the limit off it). Where focus was not read off the
-    reflections (on skin), the measures cannot tell."""
-    measures = report.measures
-    if not all(name in measures for name in fundus.FOCUS_OFF_GLARE.values()):
-        return True
-    off_glare = dict(measures) | {focus: measures[off] for focus, off in fundus.FOCUS_OFF_GLARE.items()}
-    return any(rule.check(off_glare, limits).past for rule in RULES[report.modality] if rule.reason == "blurred")
+    moved first, every one still past the limit off it)."""
+    return _past_off_the_glare(report, limits, "blurred", fundus.FOCUS_OFF_GLARE)
 
 
 def _never(_: QualityReport, __: Limits) -> bool:
@@ -161,7 +176,8 @@ _CONSEQUENCES = (
         for reason in ("glare", "noisy")
     ),
     _Consequence("hair", _TOO_MUCH_LIGHT, beyond_what_photos_show=True),
-    # Glare spots burn out the lesion under them: "lower the light" for the immersion fluid's fix.
+    # Glare spots burn out the lesion (or the retina) under them: "lower the light" for the immersion
+    # fluid's fix (or for moving the camera off the reflection).
     _Consequence("too_bright", frozenset({"glare"}), _whole_field_too_bright),
     _Consequence("blurred", _EXPOSURE, _focus_read, beyond_what_photos_show=True),
     # A reflection's glow reads as blur on a retina in focus: "refocus" for moving the camera off it.

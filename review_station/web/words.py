@@ -211,6 +211,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "measure.blue_over_red": {"en": "blue-to-red ratio", "fr": "rapport bleu sur rouge"},
     "measure.blue_share": {"en": "blue share", "fr": "part du bleu"},
     "measure.bright_fraction": {"en": "burnt-out share", "fr": "part brûlée"},
+    "measure.bright_fraction_off_glare": {
+        "en": "burnt-out share away from glare",
+        "fr": "part brûlée hors des reflets",
+    },
     "measure.brightness": {"en": "brightness", "fr": "luminosité"},
     "measure.bubbles": {"en": "air bubbles", "fr": "bulles d'air"},
     "measure.coarse_sharpness": {"en": "coarse sharpness", "fr": "netteté à grande échelle"},
@@ -239,6 +243,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "measure.macula_offset": {"en": "macula off centre", "fr": "décentrage de la macula"},
     "measure.noise": {"en": "noise", "fr": "bruit"},
     "measure.overexposure": {"en": "overexposure", "fr": "surexposition"},
+    "measure.overexposure_off_glare": {"en": "overexposure away from glare", "fr": "surexposition hors des reflets"},
     "measure.red_share": {"en": "red share", "fr": "part du rouge"},
     "measure.sharpness": {"en": "sharpness", "fr": "netteté"},
     "measure.sharpness_balance": {"en": "sharpness balance", "fr": "équilibre de la netteté"},
