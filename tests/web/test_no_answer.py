@@ -146,7 +146,8 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     """The answer of an ungradable photo is lost; in another tab the nurse retakes that eye and uses a
     graded photo, which the eye now stands at. A tap again on the first tab's button showed the eye as
     it stands now, "no referral", for the photo that could not be graded; it shows that photo's own
-    result, as it was recorded, and records nothing more."""
+    result, as it was recorded, and records nothing more; a reload shows it still (it showed the eye's
+    latest), until a new photo of the eye is used."""
     app.show(retina_blurred)
     sign_in(page, app)
     switch_to(page, language)
@@ -180,6 +181,16 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     assert recorded(app) == [("R", "ungradable"), ("R", "no_refer")]
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "result-after-answer-lost-and-retaken")
+
+    page.reload()  # what she was looking at, not the eye's latest result
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "ungradable"
+    page.locator("[data-test=retake-slot]").click()  # the eye retaken once more: its new photo's result
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.reload()
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
