@@ -40,6 +40,13 @@ HIDDEN_BY_ALERT = """() => {
   });
 }"""
 
+# Which of the result screen's parts something else lies over (the alert, the buttons kept in view), or
+# are off the screen: what is at the centre of each is not the part itself.
+RESULT_COVERED = """() => [...document.querySelectorAll(".result > *")].filter((part) => {
+  const box = part.getBoundingClientRect();
+  return !part.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
+}).map((part) => part.className)"""
+
 
 def recorded(app) -> list[tuple[str, str]]:
     """Each screening recorded: its eye and outcome."""
@@ -347,6 +354,7 @@ def unanswered(page, button: str, path: str, failure, said: str) -> None:
     assert page.url == url
     page.locator(f"[data-test={button}]").click(trial=True, timeout=2_000)  # enabled, and not under the alert
     assert on_screen(alert) and unscrolled(page) and page.evaluate(AUDIT) == []
+    assert page.evaluate(HIDDEN_BY_ALERT) == []  # over the top bar it hid Lock, and in French the nav
     page.unroute(path)
 
 
@@ -364,6 +372,7 @@ def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(p
     for button, path in (("retake-slot", "**/retake"), ("next-slot", "**/retake"), ("finish", "**/finish")):
         for failure in (drop, plain_500):
             unanswered(page, button, path, failure, nothing_else)
+    assert page.evaluate(RESULT_COVERED) == []  # in French too: its buttons on one row under the alert
     snap(page, "result-no-answer")
     assert recorded(app) == [(eye, outcome)]
 
