@@ -1,10 +1,15 @@
-"""How long the nurse's screen waits for the app's answer, worked out once from the configuration.
+"""How long the nurse's screen waits for the app's answer, and the camera loop for the camera, worked out
+once from the configuration.
 
 The longest answer the app gives in its own time is the shutter's: the camera's allowance for the
 burst (``burst_allowance_s``), then the burst's full quality check. The page (htmx's timeout, set in
 base.html) waits that and a margin before it tells the nurse the device did not answer: a fixed
 minute cut a long camera allowance short (``frame_timeout`` up to 60 s, ``burst`` up to 30 frames:
 31 minutes) and told her "no answer" while the camera was still taking the burst.
+
+The camera loop promises its watchdog a next beat within ``camera_step_s``: the burst's allowance or
+the camera's opening with its retries. A fixed minute took a long but working burst for a hang, and
+systemd restarted the app in the middle of it.
 """
 
 from __future__ import annotations
@@ -32,3 +37,16 @@ def burst_allowance_s(camera: CameraConfig) -> float:
 def answer_timeout_ms(camera: CameraConfig) -> int:
     """How long the page waits for an answer to one of its requests before it says none came."""
     return round((burst_allowance_s(camera) + ANSWER_MARGIN_S) * 1000)
+
+
+def opening_s(camera: CameraConfig) -> float:
+    """The longest the camera may take to open: each attempt and the first preview frame wait up to a
+    frame timeout, and the pauses between attempts double from ``open_backoff``."""
+    pauses = camera.open_backoff * (2 ** (camera.open_attempts - 1) - 1)
+    return camera.frame_timeout * (camera.open_attempts + 1) + pauses
+
+
+def camera_step_s(camera: CameraConfig) -> float:
+    """The longest one step of the camera loop may take (its watchdog's promise): a burst and the
+    preview frame after it, or opening the camera."""
+    return max(burst_allowance_s(camera), opening_s(camera))

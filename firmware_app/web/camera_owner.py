@@ -36,14 +36,15 @@ from firmware_app.app import profile_misfit
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import Camera, CameraError, Controls
 from firmware_app.capture.frame import Frame
+from firmware_app.config import CameraConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.quality.verdict import QualityReport
+from firmware_app.web.answer_time import camera_step_s
 
 PREVIEW_JPEG_QUALITY = 80
-# The longest one step of the owner thread may take: opening the camera with its retries, or a burst
-# at full resolution (every wait for a frame has its own timeout, so a step always ends).
-STEP_ALLOWANCE_S = 60.0
+# The default camera's longest step (every wait for a frame has its own timeout, so a step always ends).
+DEFAULT_STEP_S = camera_step_s(CameraConfig())
 MAX_PREVIEW_FPS = 30.0
 
 
@@ -75,11 +76,15 @@ class CameraOwner:
         preview_check: Callable[[str], Callable[[Frame], QualityReport]],
         read_code: Callable[[Frame], str | None],
         lease_timeout_s: float = 4.0,
+        step_s: float = DEFAULT_STEP_S,
     ) -> None:
+        """``step_s``: the longest one step of this thread may take with the configured camera
+        (``camera_step_s``), promised to its heartbeat at every step."""
         self._open_camera = open_camera
         self._preview_check = preview_check
         self._read_code = read_code
         self._lease_timeout = lease_timeout_s
+        self._step_s = step_s
         self._lock = threading.Lock()
         self._lease: _Lease | None = None
         self._bursts: queue.Queue[tuple[str, int, Future[list[Frame]]]] = queue.Queue()
@@ -222,7 +227,7 @@ class CameraOwner:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            self.heartbeat.beat(STEP_ALLOWANCE_S)
+            self.heartbeat.beat(self._step_s)
             with self._lock:
                 lease = self._live()
             if lease is None or self.error is not None:
@@ -250,7 +255,7 @@ class CameraOwner:
             self._streaming = True
             next_due = time.monotonic()
             for frame in camera.preview_frames():
-                self.heartbeat.beat(STEP_ALLOWANCE_S)
+                self.heartbeat.beat(self._step_s)
                 if self._stopping.is_set() or not self.holds(lease.token):
                     return  # a lease taken over opens the camera afresh for its screen, as any new one
                 if not self._take_bursts(camera, lease):

@@ -36,6 +36,7 @@ from firmware_app.pipeline import ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.service.watchdog import Watchdog, supervise
+from firmware_app.web.answer_time import camera_step_s
 from firmware_app.web.camera_owner import CameraOwner
 
 T = TypeVar("T")
@@ -68,7 +69,9 @@ class Device:
         self._records_thread = ThreadPoolExecutor(1, thread_name_prefix="records")
         self._stop_sync = threading.Event()
         self._sync_thread = threading.Thread(target=self._sync, name="sync", daemon=True)
-        self.camera = CameraOwner(self._open_camera, self._preview_check, CodeReader())
+        self.camera = CameraOwner(
+            self._open_camera, self._preview_check, CodeReader(), step_s=camera_step_s(config.camera)
+        )
         self.pipeline: ScreeningPipeline
         self.store: ScreeningStore
         # The pipeline and its records, open from ``start`` to ``stop`` (on the records thread).

@@ -223,8 +223,8 @@ def routes(web: WebApp) -> list[Route]:
             # again. Its result screen, as the first answer was, where the camera for the same eye
             # said nothing of it; nothing is recorded again. The photo's own result, as recorded,
             # though the eye was photographed again since (another tab): not where the eye stands now.
-            visit.slot, count = visit.used[photo_id]
-            return await moved_to(request, "/result", lambda: result_screen(request, session, count=count))
+            visit.show_used(photo_id)  # a reload of the result screen shows it too
+            return await moved_to(request, "/result", lambda: result_screen(request, session))
         # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
         # page (``sent_to``), as Retake does; swapped in, its live preview never started.
         if visit is None or visit.pending is None:
@@ -270,15 +270,14 @@ def routes(web: WebApp) -> list[Route]:
         session: Session,
         with_status: bool = False,
         confirm_finish: bool = False,
-        count: int | None = None,
     ) -> Response:
-        """The result screen; ``confirm_finish``: asking whether to finish with an eye not photographed;
-        ``count``: of the slot's photo that made its first ``count`` results (``_result_view``)."""
+        """The result screen (of the photo ``Visit.showing``); ``confirm_finish``: asking whether to
+        finish with an eye not photographed."""
         visit: Visit | None = session.visit
         if visit is None or visit.slot not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
-        view = _result_view(visit, session, count)
+        view = _result_view(visit, session, visit.showing)
         return web.render(
             request, session, "result.html", visit=visit, status=bar, confirm_finish=confirm_finish, **view
         )

@@ -41,6 +41,9 @@ class Visit:
     # (a screen of a photo no longer waiting) uses nothing.
     pending_id: str = ""
     used: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # The photo the result screen shows after such a post (an entry of ``used``), kept so that a
+    # reload of /result shows what she was looking at, not the slot's latest; cleared by a new photo.
+    shown: tuple[str, int] | None = None
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -61,8 +64,20 @@ class Visit:
         taken = self.taken.setdefault(self.slot, [])
         taken.append(result)
         self.used[photo_id] = (self.slot, len(taken))
+        self.shown = None
         if result.result_id:
             self.photos[result.result_id] = photo
+
+    def show_used(self, photo_id: str) -> None:
+        """The result screen shows the photo used as ``photo_id`` (its answer lost, asked for again)."""
+        self.shown = self.used[photo_id]
+        self.slot = self.shown[0]
+
+    @property
+    def showing(self) -> int | None:
+        """How many of the current slot's results the result screen shows: those up to the photo
+        asked for again (``shown``) while it is that photo's slot's turn, else all (``None``)."""
+        return self.shown[1] if self.shown and self.shown[0] == self.slot else None
 
     @property
     def results(self) -> dict[str, ScreeningResult]:

@@ -14,8 +14,12 @@ import pytest
 from firmware_app.calibration.apply import correct_pixels
 from firmware_app.capture.camera import CameraError, CameraMisconfigured, CameraSettings, Controls, Size
 from firmware_app.capture.frame import Frame
-from firmware_app.capture.picamera2_camera import Picamera2Camera
+from firmware_app.capture.picamera2_camera import STILL_FORMAT, Picamera2Camera
+from firmware_app.config import CameraConfig
+from firmware_app.health import heartbeat
+from firmware_app.health.checks import Level, check_heartbeat
 from firmware_app.quality.verdict import QualityReport, Verdict
+from firmware_app.web.answer_time import camera_step_s
 from firmware_app.web.camera_owner import CameraOwner
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
@@ -283,3 +287,71 @@ def test_frames_the_calibration_profile_does_not_fit_are_the_camera_set_up_wrong
         until(lambda: owner.error is not None)
         assert isinstance(owner.error, CameraMisconfigured), owner.error
         assert "frames do not fit the calibration profile" in str(owner.error)
+
+
+STILL_S = 0.05  # each still of the slow camera
+LEFT_S = 4.0  # the compressed test's promise: what is left of the configured step once the grace is taken off
+
+
+class SlowStills(Picamera2Camera):
+    """The Raspberry Pi camera (the picamera2 fake) taking each still in ``STILL_S``: a long exposure
+    or a slow sensor, working, every still well within its frame timeout."""
+
+    def _frame(self, pixel_format: str, what: str) -> Frame:
+        if pixel_format == STILL_FORMAT:
+            time.sleep(STILL_S)
+        return super()._frame(pixel_format, what)
+
+
+def test_a_slow_burst_the_configuration_allows_is_not_taken_for_a_hang_but_a_stuck_loop_still_is(
+    picamera2, monkeypatch
+):
+    """60 s frame timeouts and bursts of 30: a working burst may take half an hour, and the camera loop
+    promised its watchdog a next beat within a fixed minute, so the watchdog took the burst for a hang
+    and systemd restarted the app in the middle of it. The promise is now the configured camera's.
+    Half an hour is compressed into seconds: the watchdog's grace is made to leave ``LEFT_S`` of that
+    promise, so a burst of 30 slow stills stays green throughout, and a loop stuck in its preview check
+    turns red once ``LEFT_S`` have passed without a beat."""
+    camera = CameraConfig(backend="picamera2", burst=30, frame_timeout=60.0)
+    monkeypatch.setattr(heartbeat, "GRACE_S", LEFT_S - camera_step_s(camera))
+    settings = CameraSettings(Size(320, 240), Size(320, 240), frame_timeout_s=camera.frame_timeout)
+    stuck, freed = threading.Event(), threading.Event()
+
+    def check(_frame: Frame) -> QualityReport:
+        if stuck.is_set():
+            freed.wait(30)  # a driver or a check that never returns: no timeout ends this step
+        return QualityReport("fundus", Verdict.GOOD, ())
+
+    owner = CameraOwner(
+        lambda _modality: (SlowStills(0, settings), Controls()),
+        lambda _modality: check,
+        lambda _frame: None,
+        lease_timeout_s=60,
+        step_s=camera_step_s(camera),
+    )
+    owner.start()
+    seen: list[Level] = []
+    watching = threading.Event()
+
+    def watch() -> None:  # the watchdog's look, every 20 ms while the burst is taken
+        while not watching.wait(0.02):
+            seen.append(check_heartbeat(owner.heartbeat).level)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        token = streaming(owner)
+        watcher.start()
+        started = time.monotonic()
+        frames = owner.take_burst(token, camera.burst, timeout_s=camera_step_s(camera))
+        taken = time.monotonic() - started
+        watching.set()
+        watcher.join()
+        assert len(frames) == camera.burst and taken >= camera.burst * STILL_S
+        assert seen and set(seen) == {Level.GREEN}, f"{seen.count(Level.RED)} of {len(seen)} looks red"
+
+        stuck.set()  # its next preview frame's check never returns: the step's promise lapses
+        until(lambda: check_heartbeat(owner.heartbeat).level is Level.RED, within_s=LEFT_S + 5)
+    finally:
+        watching.set()
+        freed.set()
+        owner.stop()

@@ -40,6 +40,13 @@ HIDDEN_BY_ALERT = """() => {
   });
 }"""
 
+# Which of the result screen's parts something else lies over (the alert, the buttons kept in view), or
+# are off the screen: what is at the centre of each is not the part itself.
+RESULT_COVERED = """() => [...document.querySelectorAll(".result > *")].filter((part) => {
+  const box = part.getBoundingClientRect();
+  return !part.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
+}).map((part) => part.className)"""
+
 
 def recorded(app) -> list[tuple[str, str]]:
     """Each screening recorded: its eye and outcome."""
@@ -146,7 +153,8 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     """The answer of an ungradable photo is lost; in another tab the nurse retakes that eye and uses a
     graded photo, which the eye now stands at. A tap again on the first tab's button showed the eye as
     it stands now, "no referral", for the photo that could not be graded; it shows that photo's own
-    result, as it was recorded, and records nothing more."""
+    result, as it was recorded, and records nothing more; a reload shows it still (it showed the eye's
+    latest), until a new photo of the eye is used."""
     app.show(retina_blurred)
     sign_in(page, app)
     switch_to(page, language)
@@ -180,6 +188,16 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     assert recorded(app) == [("R", "ungradable"), ("R", "no_refer")]
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "result-after-answer-lost-and-retaken")
+
+    page.reload()  # what she was looking at, not the eye's latest result
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "ungradable"
+    page.locator("[data-test=retake-slot]").click()  # the eye retaken once more: its new photo's result
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.reload()
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -336,6 +354,7 @@ def unanswered(page, button: str, path: str, failure, said: str) -> None:
     assert page.url == url
     page.locator(f"[data-test={button}]").click(trial=True, timeout=2_000)  # enabled, and not under the alert
     assert on_screen(alert) and unscrolled(page) and page.evaluate(AUDIT) == []
+    assert page.evaluate(HIDDEN_BY_ALERT) == []  # over the top bar it hid Lock, and in French the nav
     page.unroute(path)
 
 
@@ -353,6 +372,7 @@ def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(p
     for button, path in (("retake-slot", "**/retake"), ("next-slot", "**/retake"), ("finish", "**/finish")):
         for failure in (drop, plain_500):
             unanswered(page, button, path, failure, nothing_else)
+    assert page.evaluate(RESULT_COVERED) == []  # in French too: its buttons on one row under the alert
     snap(page, "result-no-answer")
     assert recorded(app) == [(eye, outcome)]
 
