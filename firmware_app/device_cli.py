@@ -15,7 +15,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
@@ -161,11 +161,17 @@ def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"checks": checks, **counts}))
     else:
-        width = max(len(c["name"]) for c in checks)
-        for check in checks:
-            print(f"{check['level'].upper():<5}  {check['name']:<{width}}  {check['message']}")
-        print(f"edgescreen doctor: {counts['red']} red, {counts['amber']} amber, {counts['green']} green")
+        print(_doctor_report(checks, counts, config.device.language))
     return 1 if counts["red"] else 0
+
+
+def _doctor_report(checks: list[dict[str, Any]], counts: dict[str, int], language: str) -> str:
+    """The report as the technician reads it on a terminal, in the device's language: a line per check
+    (its level, its name, what to do) and the count of each level; ``--json`` keeps the levels' codes."""
+    levels = {level.value: message(f"doctor.level.{level.value}", language) for level in Level}
+    level_width, name_width = max(map(len, levels.values())), max(len(c["name"]) for c in checks)
+    lines = [f"{levels[c['level']]:<{level_width}}  {c['name']:<{name_width}}  {c['message']}" for c in checks]
+    return "\n".join([*lines, f"edgescreen {sentence('doctor.summary', language, **counts)}"])
 
 
 def add_device_commands(commands: argparse._SubParsersAction) -> None:

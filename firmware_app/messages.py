@@ -256,6 +256,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "doctor : arrêté avant que toutes les vérifications soient faites : aucun rapport n'a été fait ; "
         "relancez-le.",
     },
+    # ``edgescreen doctor``'s report (device_cli.py): each line's level, then the count of each. The
+    # colours are those of the readiness list; French says them "en rouge", whatever the count.
+    "doctor.level.red": {"en": "RED", "fr": "ROUGE"},
+    "doctor.level.amber": {"en": "AMBER", "fr": "ORANGE"},
+    "doctor.level.green": {"en": "GREEN", "fr": "VERT"},
+    "doctor.summary": {
+        "en": "doctor: {red} red, {amber} amber, {green} green",
+        "fr": "doctor : {red} en rouge, {amber} en orange, {green} en vert",
+    },
     # ``edgescreen calibrate still`` stopped by SIGTERM or Ctrl-C while the camera was open (calibrate_command.py).
     "calibrate.still.stopped": {
         "en": "calibrate still: stopped: no still was written.",
