@@ -1049,7 +1049,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "configuration error: {problem}",
         "fr": "erreur de configuration : {problem}",
     },
-    "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
+    # The heading above the problem's own words (out_of_service.html), which are the technician's
+    # English: on a line of their own, as a path's "/" ran into the "/" that joined both languages.
+    "service.out.problem": {"en": "For the technician", "fr": "Pour le technicien (en anglais)"},
     "health.records.red": {
         "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.messages import message
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -118,6 +119,15 @@ def _said_in(page) -> list[tuple[str | None, str]]:
     return [(said.nth(i).get_attribute("lang"), said.nth(i).inner_text()) for i in range(said.count())]
 
 
+def _problem_under_its_heading(page, config: Path, heading: str) -> None:
+    """The technician's words on lines of their own under a heading: they ran on after "For the
+    technician: / Pour le technicien :", whose "/" read as one more of the path's."""
+    said, over = page.locator("[data-test=problem-said]"), page.locator("[data-test=problem-for]")
+    assert over.inner_text() == heading and said.inner_text().startswith(str(config))
+    box = over.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= said.bounding_box()["y"]
+
+
 def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else_in_both(tmp_path, page):
     """The device's language is in the file that failed to load: the page was in English, the embedded
     default's, whatever it said. A file that still says it (TOML, a value wrong) gives the page in
@@ -136,6 +146,7 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
         assert page.locator("[data-test=language]").count() == 0
         assert str(config) in page.locator("[data-test=problem]").inner_text()
         assert unscrolled(page)
+        _problem_under_its_heading(page, config, f"For the technician · {message('service.out.problem', 'fr')}")
         snap(page, "out-of-service-config-both")
         page.goto(f"{url}?lang=fr")
         assert [language for language, _ in _said_in(page)] == ["fr"] and unscrolled(page)
@@ -149,6 +160,7 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
         [(language, text)] = _said_in(page)
         assert language == page.locator("html").get_attribute("lang") == "fr" and "Ses réglages" in text
         assert "picamera3" in page.locator("[data-test=problem]").inner_text() and unscrolled(page)
+        _problem_under_its_heading(page, config, "Pour le technicien (en anglais)")
         snap(page, "out-of-service-config")
     finally:
         app.send_signal(signal.SIGINT)
