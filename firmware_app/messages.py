@@ -1049,6 +1049,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "configuration error: {problem}",
         "fr": "erreur de configuration : {problem}",
     },
+    # ``edgescreen app`` starting (web/run.py), on the technician's terminal or in the journal, in the device's
+    # language (a config that does not load: config.config_error_languages); the system's own words ({error})
+    # stay English.
+    "app.open": {
+        "en": "EdgeScreen app: open {address} (Ctrl-C stops it)",
+        "fr": "Application EdgeScreen : ouvrez {address} (Ctrl-C l'arrête)",
+    },
+    "app.no_operator_yet": {
+        "en": "No operator yet: the app's first screen creates the first one.",
+        "fr": "Aucun opérateur pour l'instant : le premier écran de l'application crée le premier.",
+    },
+    "app.no_operator_enabled": {
+        "en": "No operator can sign in: add one with `edgescreen operators add NAME`.",
+        "fr": "Aucun opérateur ne peut se connecter : ajoutez-en un avec `edgescreen operators add NOM`.",
+    },
+    "app.cannot_listen": {
+        "en": "cannot listen on {address}: {error} (another program holds the port? [app] port or --port sets another)",
+        "fr": "impossible d'écouter sur {address} : {error} (un autre programme tient-il le port ? [app] port ou "
+        "--port en choisit un autre)",
+    },
+    "app.out_of_service": {
+        "en": "serving the out-of-service page on {address}",
+        "fr": "page « hors service » servie sur {address}",
+    },
     # The heading above the problem's own words (out_of_service.html), which are the technician's
     # English: on a line of their own, as a path's "/" ran into the "/" that joined both languages.
     "service.out.problem": {"en": "For the technician", "fr": "Pour le technicien (en anglais)"},

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware_app.messages import message
+from firmware_app.config import LANGUAGES
+from firmware_app.messages import message, sentence
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -68,7 +69,13 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 5
-    assert "serving the out-of-service page" in app.stderr.read()
+    # Said to the technician in the device's language, as doctor says it (on main: English, and the
+    # records' own words, which stay the log line's and the page's).
+    said = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ")]
+    assert said == [
+        f"edgescreen: {message('health.records.unusable', 'fr')}",
+        f"edgescreen: {sentence('app.out_of_service', 'fr', address=url)}",
+    ]
 
 
 def _head_lines(template: str) -> set[str]:
@@ -111,6 +118,7 @@ def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, 
         assert app.wait(30) == 2
     stderr = app.stderr.read() if app.stderr else ""
     assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
+    assert "hors service" not in stderr  # the file says no language: the embedded default's alone
 
 
 def _said_in(page) -> list[tuple[str | None, str]]:
@@ -153,6 +161,8 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 2
+    served = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ") and url in line]
+    assert served == [f"edgescreen: {sentence('app.out_of_service', language, address=url)}" for language in LANGUAGES]
     config.write_text('[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n')
     app = _app(config, port)
     try:
