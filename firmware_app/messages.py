@@ -856,6 +856,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
     "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
+    # No operator by the name given (``edgescreen operators disable|unlock``, operators.py).
+    "operators.unknown": {
+        "en": "No operator has this name: `edgescreen operators list` shows them.",
+        "fr": "Aucun opérateur ne porte ce nom : `edgescreen operators list` les montre.",
+    },
+    # ``edgescreen operators`` at the technician's terminal (operators_cli.py): a prompt is a field's
+    # label (``setup.pin``, ``setup.pin_again``) and its colon.
+    "operators.prompt": {"en": "{field}: ", "fr": "{field} : "},
+    "operators.pins_differ": {
+        "en": "the two PINs differ; nothing was changed",
+        "fr": "les deux codes diffèrent ; rien n'a été changé",
+    },
+    "operators.done.add": {"en": "operator {name}: added", "fr": "opérateur {name} : ajouté"},
+    "operators.done.disable": {"en": "operator {name}: disabled", "fr": "opérateur {name} : désactivé"},
+    "operators.done.unlock": {"en": "operator {name}: unlocked", "fr": "opérateur {name} : débloqué"},
+    "operators.enabled": {"en": "enabled", "fr": "actif"},
+    "operators.disabled": {"en": "disabled", "fr": "désactivé"},
     "signin.screen_locked": {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",
