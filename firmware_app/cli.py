@@ -213,11 +213,15 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     """Aim with the configured camera, take a burst, screen and record its best frame."""
     modality, language = args.modality or config.device.modality, config.device.language
     if modality not in config.screened_modalities:
-        print(
-            f"edgescreen: capture --modality {modality}: this device's {config.camera.backend} camera screens "
-            f"{config.device.modality} photos only ([device] modality in {config.source})",
-            file=sys.stderr,
+        said = sentence(
+            "capture.other_modality",
+            language,
+            modality=modality,
+            backend=config.camera.backend,
+            screened=config.device.modality,
+            config=str(config.source),
         )
+        print(f"edgescreen: {said}", file=sys.stderr)
         return 2
     context = _context(args, modality)
     if context is None:

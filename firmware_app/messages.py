@@ -238,6 +238,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``edgescreen capture --modality`` the device's camera does not take (cli.py): said before it is opened.
+    "capture.other_modality": {
+        "en": "capture --modality {modality}: this device's {backend} camera screens {screened} photos only "
+        "([device] modality in {config})",
+        "fr": "capture --modality {modality} : la caméra {backend} de cet appareil ne dépiste que des photos "
+        "{screened} ([device] modality dans {config})",
+    },
     # ``edgescreen capture`` stopped by SIGTERM or Ctrl-C while aiming (cli.py): no burst was taken.
     "capture.stopped": {
         "en": "stopped: the photo was not taken; nothing was recorded.",

@@ -443,11 +443,18 @@ def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp
     assert not (tmp_path / "records.sqlite3").exists()
 
 
-def test_a_real_camera_captures_its_own_modality_only(tmp_path):
-    """A fundus camera asked for a skin photo says so before opening the camera: its photos would go
-    to the melanoma model, whose score means nothing for a retina."""
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_real_camera_captures_its_own_modality_only(tmp_path, language):
+    """A fundus camera asked for a skin photo says so before opening the camera, in the device's language
+    (on main English whatever it was): its photos would go to the melanoma model, whose score means
+    nothing for a retina."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nmodality = "fundus"\n[camera]\nbackend = "opencv"\nsource = "{tmp_path}/none.avi"\n')
+    config.write_text(
+        f'[device]\nlanguage = "{language}"\nmodality = "fundus"\n'
+        f'[camera]\nbackend = "opencv"\nsource = "{tmp_path}/none.avi"\n'
+    )
     done = edgescreen("capture", "--modality", "dermoscopy", "--body-site", "trunk", "--auto", config=config)
     assert done.returncode == 2, done.stderr
-    assert "opencv camera screens fundus photos only ([device] modality" in done.stderr
+    values = {"modality": "dermoscopy", "backend": "opencv", "screened": "fundus", "config": str(config)}
+    assert done.stderr == f"edgescreen: {sentence('capture.other_modality', language, **values)}\n"
+    assert ("ne dépiste que" in done.stderr) == (language == "fr")
