@@ -238,6 +238,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is the technician's
+    # English detail (which event, which row), as ``doctor``'s log gives it.
+    "audit.intact.one": {
+        "en": "audit log intact: {count} event, chained to the one before",
+        "fr": "journal d'audit intact : {count} événement, chaîné au précédent",
+    },
+    "audit.intact.other": {
+        "en": "audit log intact: {count} events, each chained to the one before",
+        "fr": "journal d'audit intact : {count} événements, chacun chaîné au précédent",
+    },
+    "audit.broken": {
+        "en": "audit log BROKEN at event {event}: {problem}",
+        "fr": "journal d'audit ROMPU à l'événement {event} : {problem}",
+    },
+    "audit.result_altered.one": {
+        "en": "the hash chain of {count} event holds; result {result} cannot be trusted",
+        "fr": "la chaîne de hachage de {count} événement tient ; le résultat {result} n'est pas fiable",
+    },
+    "audit.result_altered.other": {
+        "en": "the hash chain of {count} events holds; result {result} cannot be trusted",
+        "fr": "la chaîne de hachage des {count} événements tient ; le résultat {result} n'est pas fiable",
+    },
+    "audit.trusted_until": {
+        "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
+        "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
+    },
     # ``edgescreen capture --modality`` the device's camera does not take (cli.py): said before it is opened.
     "capture.other_modality": {
         "en": "capture --modality {modality}: this device's {backend} camera screens {screened} photos only "

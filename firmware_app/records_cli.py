@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.messages import sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
@@ -46,16 +47,19 @@ def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
 
 
 def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
+    """What the audit chain proves, in the device's language; what broke it (``problem``) in English."""
+    language = config.device.language
+
     def verify(store: ScreeningStore) -> int:
         check = store.records.verify_audit()
         if check.intact:
-            print(f"audit log intact: {check.events} events, each chained to the one before")
+            print(sentence("audit.intact", language, count=check.events))
             return 0
-        print(f"audit log BROKEN at event {check.first_bad}: {check.problem}")
+        print(sentence("audit.broken", language, event=check.first_bad, problem=check.problem))
         if check.altered_result:
-            print(f"the hash chain of {check.events} events holds; result {check.altered_result} cannot be trusted")
+            print(sentence("audit.result_altered", language, count=check.events, result=check.altered_result))
         else:
-            print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
+            print(sentence("audit.trusted_until", language, last=check.first_bad - 1, event=check.first_bad))
         return 4
 
     return _with_store(config, verify, read_only=True)
