@@ -264,6 +264,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
+    "sync.photos_retried.one": {
+        "en": "{count} refused photo queued again for the review station: the sync worker sends it next",
+        "fr": "{count} photo refusée remise en file pour le poste de relecture : le service de synchronisation "
+        "l'envoie ensuite",
+    },
+    "sync.photos_retried.other": {
+        "en": "{count} refused photos queued again for the review station: the sync worker sends them next",
+        "fr": "{count} photos refusées remises en file pour le poste de relecture : le service de synchronisation "
+        "les envoie ensuite",
+    },
     # ``edgescreen capture --modality`` the device's camera does not take (cli.py): said before it is opened.
     "capture.other_modality": {
         "en": "capture --modality {modality}: this device's {backend} camera screens {screened} photos only "

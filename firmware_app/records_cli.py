@@ -291,7 +291,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
 def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
     def retry(store: ScreeningStore) -> int:
         retried = UploadQueue(store.records).retry_refused()
-        print(f"{retried} refused photo(s) queued again for the review station: the sync worker sends them next")
+        print(sentence("sync.photos_retried", config.device.language, count=retried))
         return 0
 
     return _with_store(config, retry)

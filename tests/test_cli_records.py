@@ -11,6 +11,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from firmware_app.messages import sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
@@ -18,6 +21,7 @@ from tests.health.test_doctor import doctor
 from tests.records.kit import (
     damage_a_sealed_value,
     flip_a_bit_on_the_card,
+    in_language,
     open_store,
     record_one,
     sample_record,
@@ -52,6 +56,18 @@ def test_screen_records_the_context_encrypted_and_queues_an_anonymous_payload(tm
     shown = json.loads(edgescreen("records", "show", result["result_id"], config=config).stdout)
     assert shown["patient_ref"] == "MRN-20931" and shown["note"].startswith("Mme Léa")
     assert shown["source"] == str(retina_jpeg)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_retry_photos_says_how_many_in_the_devices_language(tmp_path, retina_rgb, language):
+    """On main "0 refused photo(s) queued again ..." whatever the language; French counts 0 as one."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb))
+    store.records.close()
+    retried = edgescreen("sync", "retry-photos", config=in_language(write_config(tmp_path, port=1), language))
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout == f"{sentence('sync.photos_retried', language, count=0)}\n"
+    assert retried.stdout.startswith("0 photo refusée remise" if language == "fr" else "0 refused photos queued")
 
 
 def test_screen_refuses_an_eye_for_dermoscopy(tmp_path, retina_jpeg):
