@@ -264,6 +264,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
+    "export.photo_damaged.one": {
+        "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "
+        "on the card: it is wearing out); everything else was exported. Replace the card (README, Backup and "
+        "restore)",
+        "fr": "non exportée : la photo du résultat {results}, qui ne s'ouvre pas avec la clé (ses octets ont "
+        "changé sur la carte : elle s'use) ; tout le reste a été exporté. Remplacez la carte (README, Backup and "
+        "restore)",
+    },
+    "export.photo_damaged.other": {
+        "en": "not exported: the photos of results {results}, which do not open with the key (their bytes changed "
+        "on the card: it is wearing out); everything else was exported. Replace the card (README, Backup and "
+        "restore)",
+        "fr": "non exportées : les photos des résultats {results}, qui ne s'ouvrent pas avec la clé (leurs octets "
+        "ont changé sur la carte : elle s'use) ; tout le reste a été exporté. Remplacez la carte (README, Backup "
+        "and restore)",
+    },
+    "export.folder_open": {
+        "en": "note: {folder} is open to other users; the images in it are not",
+        "fr": "remarque : {folder} est ouvert aux autres utilisateurs ; les images qu'il contient ne le sont pas",
+    },
     # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
     "sync.photos_retried.one": {
         "en": "{count} refused photo queued again for the review station: the sync worker sends it next",

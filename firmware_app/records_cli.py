@@ -157,7 +157,7 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused.saying("refused.export_no_patient")
-        _prepare_folder(args.out)
+        _prepare_folder(args.out, config.device.language)
         damaged = []
         for result_id in result_ids:
             if args.patient is not None:
@@ -172,12 +172,10 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
             for index, (media_type, data) in enumerate(images):
                 _export_file(args.out / f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
         if damaged:
-            print(
-                f"edgescreen: not exported: the photo of result(s) {', '.join(damaged)}, which does not open with the "
-                "key (its bytes changed on the card: it is wearing out); everything else was exported. Replace the "
-                "card (README, Backup and restore)",
-                file=sys.stderr,
+            said = sentence(
+                "export.photo_damaged", config.device.language, count=len(damaged), results=", ".join(damaged)
             )
+            print(f"edgescreen: {said}", file=sys.stderr)
             return 1
         return 0
 
@@ -189,7 +187,7 @@ def _export_file(path: Path, data: bytes) -> None:
     print(path)
 
 
-def _prepare_folder(out: Path) -> None:
+def _prepare_folder(out: Path, language: str) -> None:
     """Make a new export folder this user's alone (a patient's photos); say so when one is not."""
     if not out.exists():
         try:
@@ -197,7 +195,7 @@ def _prepare_folder(out: Path) -> None:
         except OSError as error:
             raise output_problem(out, error) from error
     elif out.stat().st_mode & 0o077:
-        print(f"edgescreen: note: {out} is open to other users; the images in it are not", file=sys.stderr)
+        print(f"edgescreen: {sentence('export.folder_open', language, folder=str(out))}", file=sys.stderr)
 
 
 def _write_private(path: Path, data: bytes) -> None:

@@ -422,7 +422,7 @@ def test_a_photo_damaged_on_a_worn_card_is_named_by_the_backup_and_refuses_no_re
         store.records.close()
     assert json.loads(restore_event[0])["damaged_photos"] == [damaged]
     shown = edgescreen("records", "export", damaged, "--out", str(tmp_path / "out"), config=target_config)
-    assert shown.returncode == 1 and f"not exported: the photo of result(s) {damaged}" in shown.stderr
+    assert shown.returncode == 1 and f"not exported: the photo of result {damaged}," in shown.stderr
 
 
 def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_path, retina_rgb):

@@ -329,10 +329,12 @@ def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_searc
         reopened.records.close()
 
 
-def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb, language):
     """The export stopped at the damaged photo (exit 5, "does not open"), leaving the patient's later
-    screenings out of a subject access request without saying which."""
-    config = write_config(tmp_path, port=1)
+    screenings out of a subject access request without saying which. Said in the device's language, as
+    a folder open to others is (on main English whatever it was)."""
+    config = in_language(write_config(tmp_path, port=1), language)
     store = open_store(tmp_path)
     photo = small_photo(retina_rgb)
     ids = [
@@ -343,10 +345,15 @@ def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_
 
     exported = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(tmp_path / "sar"), config=config)
     assert exported.returncode == 1
-    assert f"not exported: the photo of result(s) {ids[0]}, which does not open" in exported.stderr
+    said = f"edgescreen: {sentence('export.photo_damaged', language, count=1, results=ids[0])}\n"
+    assert exported.stderr.endswith(said) and ("non exportée" in said) == (language == "fr")
     assert sorted(path.name for path in (tmp_path / "sar").iterdir()) == sorted(
         [f"{rid}.json" for rid in ids] + [f"{rid}-0.jpg" for rid in ids[1:]]
     )
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    again = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(shared), config=config)
+    assert f"edgescreen: {sentence('export.folder_open', language, folder=str(shared))}\n" in again.stderr
 
 
 def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp_path, retina_rgb):
