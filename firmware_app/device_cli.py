@@ -23,14 +23,6 @@ from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import wipe
 from firmware_app.wording import check_sentence
 
-# What a wipe cannot reach, said every time it runs (firmware_app/wipe.py).
-FLASH_CAVEAT = (
-    "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
-    "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
-    'guarantees erasure (README, "A lost or stolen device"). Run `sudo fstrim -v /` now, and before the '
-    "card leaves the clinic for good, `blkdiscard` it from another machine, or destroy it."
-)
-
 
 def _summary(action: str, summary: BackupSummary) -> str:
     return (
@@ -111,12 +103,13 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
     wiped = wipe(config.records.database, config.records.key_file, config.models.directory)
-    key = "crypto-erased (overwritten with random bytes, then removed)" if wiped.key_erased else "not found"
-    print(f"records key {config.records.key_file}: {key}")
-    print(f"{wiped.files} file(s) in {config.records.database.parent} overwritten with zeros and removed")
+    language, folder = config.device.language, str(config.records.database.parent)
+    key = "wipe.key_erased" if wiped.key_erased else "wipe.key_not_found"
+    print(sentence(key, language, file=str(config.records.key_file)))
+    print(sentence("wipe.files", language, count=wiped.files, folder=folder))
     if wiped.kept is not None:
-        print(f"kept the installed models in {wiped.kept} (they identify nobody)")
-    print(FLASH_CAVEAT)
+        print(sentence("wipe.models_kept", language, folder=str(wiped.kept)))
+    print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))
     return 0

@@ -264,6 +264,35 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen wipe`` (device_cli.py): what was erased, and what no program can reach (firmware_app/wipe.py).
+    "wipe.key_erased": {
+        "en": "records key {file}: crypto-erased (overwritten with random bytes, then removed)",
+        "fr": "clé des dossiers {file} : effacée cryptographiquement (écrasée d'octets aléatoires, puis supprimée)",
+    },
+    "wipe.key_not_found": {"en": "records key {file}: not found", "fr": "clé des dossiers {file} : introuvable"},
+    "wipe.files.one": {
+        "en": "{count} file in {folder} overwritten with zeros and removed",
+        "fr": "{count} fichier de {folder} écrasé de zéros et supprimé",
+    },
+    "wipe.files.other": {
+        "en": "{count} files in {folder} overwritten with zeros and removed",
+        "fr": "{count} fichiers de {folder} écrasés de zéros et supprimés",
+    },
+    "wipe.models_kept": {
+        "en": "kept the installed models in {folder} (they identify nobody)",
+        "fr": "modèles installés conservés dans {folder} (ils n'identifient personne)",
+    },
+    "wipe.flash": {
+        "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
+        "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
+        'guarantees erasure (README, "A lost or stolen device"). Run `sudo fstrim -v /` now, and before the '
+        "card leaves the clinic for good, `blkdiscard` it from another machine, or destroy it.",
+        "fr": "Une mémoire flash (carte SD, SSD) garde les données écrasées dans des cellules qu'elle n'a pas encore "
+        "réutilisées, hors de portée de tout programme : seul le chiffrement du disque entier avec une clé gardée "
+        "hors de la carte, ou la destruction de la carte, garantit l'effacement (README, « A lost or stolen "
+        "device »). Lancez `sudo fstrim -v /` maintenant et, avant que la carte quitte la clinique pour de bon, "
+        "passez-la à `blkdiscard` depuis une autre machine, ou détruisez-la.",
+    },
     # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
     "export.photo_damaged.one": {
         "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "
