@@ -24,24 +24,29 @@ from firmware_app.wipe import wipe
 from firmware_app.wording import check_sentence
 
 
-def _summary(action: str, summary: BackupSummary) -> str:
-    return (
-        f"{action} {summary.path}: {summary.screenings} screening(s), {summary.images} image(s), "
-        f"audit log intact ({summary.audit_events} events)"
+def _summary(key: str, summary: BackupSummary, language: str) -> str:
+    """What a backup or a restore holds (``backup.done``, ``restore.done``), each count in its form."""
+    return sentence(
+        key,
+        language,
+        path=str(summary.path),
+        screenings=sentence("count.screenings", language, count=summary.screenings),
+        photos=sentence("count.photos", language, count=summary.images),
+        events=sentence("count.events", language, count=summary.audit_events),
     )
 
 
-def _damaged_photos(summary: BackupSummary, found: str) -> str:
+def _damaged_photos(summary: BackupSummary, found: str, language: str) -> str:
     """Which photos do not open, and why: their sealed bytes changed on a worn card (one flipped bit
-    fails the seal); the rest of each screening is whole."""
-    return (
-        f"{len(summary.damaged_photos)} photo(s) do not open with the key: results "
-        f"{', '.join(summary.damaged_photos)}. {found} Their screenings are whole but for the photo (one shared "
-        "with the review station is there too)."
-    )
+    fails the seal); the rest of each screening is whole. ``found``: where, by its catalogue key."""
+    damaged = summary.damaged_photos
+    results, said = ", ".join(damaged), message(found, language)
+    return sentence("backup.photos_damaged", language, count=len(damaged), results=results, found=said)
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """A copy of the records, said in the device's language; its refusals' detail stays English."""
+    language = config.device.language
     try:
         store = open_store(config)
     except DiskFull as error:  # even to another drive: the copy counts only once the audit log holds it
@@ -54,47 +59,30 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
         summary = backup(store, args.out)
     finally:
         store.records.close()
-    print(_summary("backed up to", summary))
+    print(_summary("backup.done", summary, language))
     if summary.damaged_photos:
-        print(
-            _damaged_photos(
-                summary,
-                "Their bytes changed on this device's card: it is wearing out. Replace it, and "
-                "restore this backup onto the new one (README, Backup and restore).",
-            )
-        )
-    print(f"the key file {config.records.key_file} is NOT in the backup: keep a copy of it apart (README, Backup)")
+        print(_damaged_photos(summary, "backup.damaged_here", language))
+    print(sentence("backup.key_apart", language, file=str(config.records.key_file)))
     return 0
 
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    """The records restored, what they lack and what the technician sets next, in the device's language."""
+    language = config.device.language
     here = Identity(config.device.id, config.device.site)
     summary = restore(args.backup, config.records.database, config.records.key_file, here, args.replacing)
     owner = summary.identity or here
     if summary.damaged_photos:
-        print(_summary("restored", summary))
-        print(_damaged_photos(summary, "Their bytes changed on the card they were backed up from."))
+        print(_summary("restore.done", summary, language))
+        print(_damaged_photos(summary, "restore.damaged_there", language))
     else:
-        print(_summary("restored", summary) + "; every image opens with the key")
+        print(_summary("restore.done", summary, language) + message("restore.every_photo_opens", language))
     if summary.not_restored:
-        print(
-            f"{summary.not_restored} screening(s) this device recorded are not in this backup (its witness "
-            "counted them; the restore's audit event says so too)."
-        )
-    print(
-        f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
-        "not set): nothing recorded after it is here. Screenings made "
-        "since are lost with the old records; specialists' verdicts the device received since come back once "
-        f"the station's administrator runs `edgescreen-review devices resend-verdicts {owner.device}`; "
-        "and a patient erased since is back: erase them again."
-    )
+        print(sentence("restore.not_restored", language, count=summary.not_restored))
+    print(sentence("restore.newest", language, taken_at=str(summary.taken_at), device=owner.device))
     if owner != here:
-        print(
-            f"This device now holds the records of {owner}, as its replacement. Before the services start again, "
-            f'set in {config.source}: [device] id = "{owner.device}" and site = "{owner.site}"; install a '
-            f"certificate issued for {owner.device} (CN {owner.device}) as [sync] tls_cert_file and tls_key_file "
-            "(revoke the old device's if it was lost or stolen). `edgescreen doctor` is red until then."
-        )
+        values = {"owner": str(owner), "config": str(config.source), "device": owner.device, "site": owner.site}
+        print(sentence("restore.replacing", language, **values))
     return 0
 
 

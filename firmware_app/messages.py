@@ -264,6 +264,82 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen backup`` and ``restore`` (device_cli.py): what the copy holds, said to the technician.
+    "count.events.one": {"en": "{count} event", "fr": "{count} événement"},
+    "count.events.other": {"en": "{count} events", "fr": "{count} événements"},
+    "backup.done": {
+        "en": "backed up to {path}: {screenings}, {photos}, audit log intact ({events})",
+        "fr": "sauvegardé dans {path} : {screenings}, {photos}, journal d'audit intact ({events})",
+    },
+    "restore.done": {
+        "en": "restored {path}: {screenings}, {photos}, audit log intact ({events})",
+        "fr": "restauré dans {path} : {screenings}, {photos}, journal d'audit intact ({events})",
+    },
+    "restore.every_photo_opens": {
+        "en": "; every image opens with the key",
+        "fr": " ; chaque image s'ouvre avec la clé",
+    },
+    "backup.key_apart": {
+        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup)",
+        "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part (README, Backup)",
+    },
+    # Photos a worn card damaged ({found}: where, ``backup.damaged_here`` or ``restore.damaged_there``).
+    "backup.photos_damaged.one": {
+        "en": "{count} photo does not open with the key: result {results}. {found} Its screening is whole but for "
+        "the photo (one shared with the review station is there too).",
+        "fr": "{count} photo ne s'ouvre pas avec la clé : résultat {results}. {found} Son dépistage est entier, "
+        "sauf la photo (une photo partagée avec le poste de relecture s'y trouve aussi).",
+    },
+    "backup.photos_damaged.other": {
+        "en": "{count} photos do not open with the key: results {results}. {found} Their screenings are whole but "
+        "for the photo (one shared with the review station is there too).",
+        "fr": "{count} photos ne s'ouvrent pas avec la clé : résultats {results}. {found} Leurs dépistages sont "
+        "entiers, sauf la photo (une photo partagée avec le poste de relecture s'y trouve aussi).",
+    },
+    "backup.damaged_here": {
+        "en": "Their bytes changed on this device's card: it is wearing out. Replace it, and restore this backup "
+        "onto the new one (README, Backup and restore).",
+        "fr": "Leurs octets ont changé sur la carte de cet appareil : elle s'use. Remplacez-la, et restaurez cette "
+        "sauvegarde sur la nouvelle (README, Backup and restore).",
+    },
+    "restore.damaged_there": {
+        "en": "Their bytes changed on the card they were backed up from.",
+        "fr": "Leurs octets ont changé sur la carte d'où elles ont été sauvegardées.",
+    },
+    "restore.not_restored.one": {
+        "en": "{count} screening this device recorded is not in this backup (its witness counted it; the "
+        "restore's audit event says so too).",
+        "fr": "{count} dépistage enregistré par cet appareil n'est pas dans cette sauvegarde (son témoin l'a "
+        "compté ; l'événement d'audit de la restauration le dit aussi).",
+    },
+    "restore.not_restored.other": {
+        "en": "{count} screenings this device recorded are not in this backup (its witness counted them; the "
+        "restore's audit event says so too).",
+        "fr": "{count} dépistages enregistrés par cet appareil ne sont pas dans cette sauvegarde (son témoin les "
+        "a comptés ; l'événement d'audit de la restauration le dit aussi).",
+    },
+    "restore.newest": {
+        "en": "The backup's newest event is dated {taken_at} by the old device's clock (wrong if that clock was "
+        "not set): nothing recorded after it is here. Screenings made since are lost with the old records; "
+        "specialists' verdicts the device received since come back once the station's administrator runs "
+        "`edgescreen-review devices resend-verdicts {device}`; and a patient erased since is back: erase them "
+        "again.",
+        "fr": "L'événement le plus récent de la sauvegarde est daté du {taken_at} par l'horloge de l'ancien "
+        "appareil (fausse si elle n'était pas réglée) : rien de ce qui a été enregistré après n'est ici. Les "
+        "dépistages faits depuis sont perdus avec les anciens dossiers ; les avis des spécialistes reçus depuis "
+        "reviennent dès que l'administrateur de la station lance `edgescreen-review devices resend-verdicts "
+        "{device}` ; et un patient supprimé depuis est de retour : supprimez-le à nouveau.",
+    },
+    "restore.replacing": {
+        "en": "This device now holds the records of {owner}, as its replacement. Before the services start again, "
+        'set in {config}: [device] id = "{device}" and site = "{site}"; install a certificate issued for '
+        "{device} (CN {device}) as [sync] tls_cert_file and tls_key_file (revoke the old device's if it was lost "
+        "or stolen). `edgescreen doctor` is red until then.",
+        "fr": "Cet appareil détient maintenant les dossiers de {owner}, qu'il remplace. Avant que les services "
+        'redémarrent, réglez dans {config} : [device] id = "{device}" et site = "{site}" ; installez un '
+        "certificat émis pour {device} (CN {device}) comme [sync] tls_cert_file et tls_key_file (révoquez celui "
+        "de l'ancien appareil s'il a été perdu ou volé). `edgescreen doctor` est rouge jusque-là.",
+    },
     # ``edgescreen wipe`` (device_cli.py): what was erased, and what no program can reach (firmware_app/wipe.py).
     "wipe.key_erased": {
         "en": "records key {file}: crypto-erased (overwritten with random bytes, then removed)",
