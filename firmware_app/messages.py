@@ -264,6 +264,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # The text line of ``screen``, ``run`` and ``capture`` (report.py, result_line): beside the triage's codes
+    # (REFER, the operating point's and the model's names), the figures behind them and the profile applied.
+    "result_line.score": {
+        "en": "score {score} vs threshold {threshold} ({point}: sensitivity {sensitivity}%, specificity "
+        "{specificity}%)",
+        "fr": "score {score} pour un seuil de {threshold} ({point} : sensibilité {sensitivity} %, spécificité "
+        "{specificity} %)",
+    },
+    "result_line.model": {"en": "model {model} {version}", "fr": "modèle {model} {version}"},
+    "result_line.research_only": {"en": "(research only)", "fr": "(recherche uniquement)"},
+    "result_line.calibration": {"en": "calibration {calibration}", "fr": "étalonnage {calibration}"},
     # ``edgescreen backup`` and ``restore`` (device_cli.py): what the copy holds, said to the technician.
     "count.events.one": {"en": "{count} event", "fr": "{count} événement"},
     "count.events.other": {"en": "{count} events", "fr": "{count} événements"},

@@ -114,6 +114,30 @@ def test_french_operator_messages(tmp_path, retina_jpeg):
     assert "clinicien" in result["disclaimer"]
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_result_line_gives_its_figures_in_the_devices_language(tmp_path, retina_jpeg, language):
+    """The score, threshold, operating point's figures, model and calibration were English ("vs threshold",
+    "sensitivity 91%", "calibration uncalibrated") beside French sentences; now they are the catalogue's,
+    decimals as the language writes them; the codes (NO_REFER, the point's and model's names) stay."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
+    (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
+    line = edgescreen("screen", str(retina_jpeg), config=config).stdout.splitlines()[0]
+    point, comma = result["operating_point"], (lambda text: text.replace(".", ",") if language == "fr" else text)
+    figures = sentence(
+        "result_line.score",
+        language,
+        score=comma(f"{result['score']:.3f}"),
+        threshold=comma(f"{result['threshold']:.3f}"),
+        point=point["name"],
+        sensitivity=round(point["sensitivity"]["value"] * 100),
+        specificity=round(point["specificity"]["value"] * 100),
+    )
+    model = sentence("result_line.model", language, model=result["model"]["id"], version=result["model"]["version"])
+    assert f"  {figures}  {model}  {message('records.uncalibrated', language)}  " in line
+    assert ("sensibilité" in line) == (language == "fr")
+
+
 def test_a_bad_config_stops_with_one_clear_message(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text("[models]\nthreads = -1\n")
