@@ -264,6 +264,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen models verify|install|rollback`` on the device (models_cli.py); their refusals stay in the
+    # tools' own words (own_words.py), which name the file at fault.
+    "models.verified": {"en": "verified {bundle}: {model} {version}", "fr": "vérifié {bundle} : {model} {version}"},
+    "models.switched.install": {
+        "en": "install: {model} {version} is active (was {was})",
+        "fr": "install : {model} {version} est actif (avant : {was})",
+    },
+    "models.switched.rollback": {
+        "en": "rollback: {model} {version} is active (was {was})",
+        "fr": "rollback : {model} {version} est actif (avant : {was})",
+    },
+    "models.no_previous": {"en": "none", "fr": "aucun"},
+    "models.already_active": {
+        "en": "{bundle}: already the active model; nothing changed",
+        "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",
+    },
     # The text line of ``screen``, ``run`` and ``capture`` (report.py, result_line): beside the triage's codes
     # (REFER, the operating point's and the model's names), the figures behind them and the profile applied.
     "result_line.score": {
