@@ -264,6 +264,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # ``edgescreen models`` (cli.py): each installed model, verified or not (the refusal's own English after it).
+    "models.none": {
+        "en": "no models (no */{card}) under {folder}",
+        "fr": "aucun modèle (aucun */{card}) dans {folder}",
+    },
+    "models.not_verified": {"en": "NOT VERIFIED", "fr": "NON VÉRIFIÉ"},
+    "models.listed": {
+        "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "
+        "{sensitivity}%, specificity {specificity}%",
+        "fr": "{model} {version}  vérifié, {signed} ({runtime})  {modality}  {auc}  {point} : sensibilité "
+        "{sensitivity} %, spécificité {specificity} %",
+    },
+    "models.test_auc": {"en": "test AUC {auc} [{low}, {high}]", "fr": "AUC de test {auc} [{low} ; {high}]"},
+    "models.no_auc": {"en": "no AUC", "fr": "pas d'AUC"},
     # ``edgescreen models verify|install|rollback`` on the device (models_cli.py); their refusals stay in the
     # tools' own words (own_words.py), which name the file at fault.
     "models.verified": {"en": "verified {bundle}: {model} {version}", "fr": "vérifié {bundle} : {model} {version}"},

@@ -90,6 +90,46 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_lists_each_model_in_the_devices_language(tmp_path, language):
+    """On main English whatever the language ("verified, signed", "test AUC 0.964", "sensitivity 91%");
+    the figures are ``--json``'s, decimals as the language writes them."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    listed = edgescreen("models", config=config).stdout.splitlines()
+    for line, model in zip(listed, json_lines(edgescreen("models", "--json", config=config).stdout), strict=True):
+        point, auc = model["default_operating_point"], model["test_auc"]
+        comma = (lambda value: f"{value:.3f}".replace(".", ",")) if language == "fr" else (lambda value: f"{value:.3f}")
+        assert line == sentence(
+            "models.listed",
+            language,
+            model=model["id"],
+            version=model["version"],
+            signed=message("models.signed", language),
+            runtime=model["runtime"],
+            modality=model["modality"],
+            auc=sentence(
+                "models.test_auc",
+                language,
+                auc=comma(auc["value"]),
+                low=comma(auc["ci95"][0]),
+                high=comma(auc["ci95"][1]),
+            ),
+            point=point["name"],
+            sensitivity=round(point["sensitivity"] * 100),
+            specificity=round(point["specificity"] * 100),
+        )
+    assert ("sensibilité" in listed[0]) == (language == "fr")
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    config.write_text(f'[device]\nlanguage = "{language}"\n[models]\ndirectory = "{empty}"\n')
+    none = edgescreen("models", config=config)
+    assert (
+        none.returncode == 1
+        and none.stderr == f"{sentence('models.none', language, card='card.json', folder=str(empty))}\n"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg, language):
     """Neither runtime installed (both shadowed by packages that say so): exit status 3, not a traceback
     and 1 ("an image failed"); one sentence in the device's language that no model can run (it was
