@@ -410,6 +410,67 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "device »). Lancez `sudo fstrim -v /` maintenant et, avant que la carte quitte la clinique pour de bon, "
         "passez-la à `blkdiscard` depuis une autre machine, ou détruisez-la.",
     },
+    # ``edgescreen erase --patient`` (records_cli.py), for the technician who must check what it names.
+    "erase.close.one": {
+        "en": "not erased, check: {count} screening under the close reference {reference}; if it is the same "
+        "patient, erase it too ({command})",
+        "fr": "non supprimé, à vérifier : {count} dépistage sous la référence proche {reference} ; si c'est le même "
+        "patient, supprimez-la aussi ({command})",
+    },
+    "erase.close.other": {
+        "en": "not erased, check: {count} screenings under the close reference {reference}; if it is the same "
+        "patient, erase it too ({command})",
+        "fr": "non supprimés, à vérifier : {count} dépistages sous la référence proche {reference} ; si c'est le "
+        "même patient, supprimez-la aussi ({command})",
+    },
+    "erase.unreadable.one": {
+        "en": "not checked: {count} screening whose patient reference does not open (its bytes changed on the "
+        "card: it is wearing out), so whether it is this patient's cannot be told: result {results}. Replace the "
+        "card (README, Backup and restore)",
+        "fr": "non vérifié : {count} dépistage dont la référence patient ne s'ouvre pas (ses octets ont changé sur "
+        "la carte : elle s'use), on ne peut donc pas dire s'il est de ce patient : résultat {results}. Remplacez la "
+        "carte (README, Backup and restore)",
+    },
+    "erase.unreadable.other": {
+        "en": "not checked: {count} screenings whose patient references do not open (their bytes changed on the "
+        "card: it is wearing out), so whether they are this patient's cannot be told: results {results}. Replace "
+        "the card (README, Backup and restore)",
+        "fr": "non vérifiés : {count} dépistages dont les références patient ne s'ouvrent pas (leurs octets ont "
+        "changé sur la carte : elle s'use), on ne peut donc pas dire s'ils sont de ce patient : résultats "
+        "{results}. Remplacez la carte (README, Backup and restore)",
+    },
+    "erase.done": {
+        "en": "erased {screenings}, {photos}; {withdrawn}{in_flight}. The audit log records the erasure without "
+        "the reference.",
+        "fr": "supprimé : {screenings}, {photos} ; {withdrawn}{in_flight}. Le journal d'audit enregistre la "
+        "suppression sans la référence.",
+    },
+    "erase.in_flight.one": {
+        "en": "; {count} more had already been handed to the broker and may have reached it",
+        "fr": " ; {count} autre avait déjà été remis au serveur du site et a pu lui parvenir",
+    },
+    "erase.in_flight.other": {
+        "en": "; {count} more had already been handed to the broker and may have reached it",
+        "fr": " ; {count} autres avaient déjà été remis au serveur du site et ont pu lui parvenir",
+    },
+    "erase.left_on_disk": {
+        "en": "Another process was reading the records (a backup, an export, the app's records screen): the "
+        "erased data stays on the disk until that reading ends and the next screening or erasure folds it out "
+        "of the write-ahead log",
+        "fr": "Un autre processus lisait les dossiers (une sauvegarde, un export, l'écran Dossiers de "
+        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture, quand le "
+        "prochain dépistage ou la prochaine suppression les retire du journal d'écriture anticipée (WAL)",
+    },
+    # {held}: how many, the same words for one or more.
+    "erase.at_station": {
+        "en": "The review station may hold {held} of these results{photos} (no patient reference, but linkable "
+        "by device, time and eye): if the erasure must reach it, its administrator runs `{command}`",
+        "fr": "Le poste de relecture peut détenir {held} de ces résultats{photos} (sans référence patient, mais "
+        "reliables par appareil, heure et œil) : si la suppression doit l'atteindre, son administrateur lance "
+        "`{command}`",
+    },
+    "erase.with_photo.one": {"en": ", {count} with its photo", "fr": ", {count} avec sa photo"},
+    "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
     # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
     "export.photo_damaged.one": {
         "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.messages import sentence
+from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
@@ -93,49 +93,38 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
+    """Erase a patient, saying in the device's language what was erased, what was left for the
+    technician to check and what may be held elsewhere."""
+    language = config.device.language
+
     def erase(store: ScreeningStore) -> int:
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
         # Printed, never logged: the technician erasing is the one who must check them.
         for other, screenings in erasure.close.items():
-            print(
-                f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
-                f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
-            )
-        if erasure.unreadable_references:
-            print(
-                f"not checked: {len(erasure.unreadable_references)} screening(s) whose patient reference does not open "
-                "(its bytes changed on the card: it is wearing out), so whether they are this patient's cannot be "
-                f"told: results {', '.join(erasure.unreadable_references)}. Replace the card (README, Backup and "
-                "restore)"
-            )
+            command = f"edgescreen erase --patient {shlex.quote(other)}"
+            print(sentence("erase.close", language, count=screenings, reference=repr(other), command=command))
+        if unreadable := erasure.unreadable_references:
+            print(sentence("erase.unreadable", language, count=len(unreadable), results=", ".join(unreadable)))
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must
             # never hold one, which no erasure could reach.
             raise RequestRefused.saying("refused.erase_no_patient")
-        in_flight = (
-            f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"
-            if erasure.unsent_in_flight
-            else ""
-        )
-        print(
-            f"erased {erasure.results} screening(s), {erasure.images} image(s); "
-            f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
-            "The audit log records the erasure without the reference."
-        )
+        in_flight = erasure.unsent_in_flight
+        done = {
+            "screenings": sentence("count.screenings", language, count=erasure.results),
+            "photos": sentence("count.photos", language, count=erasure.images),
+            "withdrawn": sentence("count.withdrawn", language, count=erasure.unsent_withdrawn),
+            "in_flight": sentence("erase.in_flight", language, count=in_flight) if in_flight else "",
+        }
+        print(sentence("erase.done", language, **done))
         if erasure.left_on_disk:
-            print(
-                "Another process was reading the records (a backup, an export, the app's records screen): the "
-                "erased data stays on the disk until that reading ends and the next screening or erasure folds "
-                "it out of the write-ahead log"
-            )
-        if erasure.at_the_station:
-            photos = f", {len(erasure.shared_photos)} with its photo" if erasure.shared_photos else ""
-            print(
-                f"The review station may hold {len(erasure.at_the_station)} of these results{photos} (no patient "
-                "reference, but linkable by device, time and eye): if the erasure must reach it, its administrator "
-                "runs `edgescreen-review results erase " + " ".join(erasure.at_the_station) + "`"
-            )
+            print(message("erase.left_on_disk", language))
+        if at_the_station := erasure.at_the_station:
+            shared = len(erasure.shared_photos)
+            photos = sentence("erase.with_photo", language, count=shared) if shared else ""
+            command = "edgescreen-review results erase " + " ".join(at_the_station)
+            print(sentence("erase.at_station", language, held=len(at_the_station), photos=photos, command=command))
         return 0
 
     return _with_store(config, erase)

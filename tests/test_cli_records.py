@@ -121,7 +121,7 @@ def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     assert mistyped.returncode == 2 and "no screening is recorded under the patient reference given" in mistyped.stderr
     assert "command.refused" in mistyped.stderr and "mrn-22" not in mistyped.stderr  # the log line names no patient
     erased = edgescreen("erase", "--patient", "mrn-2", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s), 1 image(s); 1 result(s)" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening, 1 photo; 1 unsent result withdrawn." in erased.stdout
     again = edgescreen("erase", "--patient", "mrn-2", config=config)
     assert again.returncode == 2 and "erased already" in again.stderr
     assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 1
@@ -272,6 +272,38 @@ def test_an_erasure_names_the_results_the_station_may_hold_for_its_administrator
     assert f'"results_at_the_station":["{sent.result_id}"]' in listed
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_erase_says_what_it_erased_and_left_in_the_devices_language(tmp_path, retina_rgb, language):
+    """On main English whatever the language, with "screening(s)", "image(s)", "result(s)"."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    sent = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="R")))
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="L")))
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN 5", eye="L")))
+    outbox = Outbox(store.records)
+    claimed = {row.result_id: row.seq for row in outbox.claim(0, 10)}
+    assert outbox.mark_sent([claimed[sent.result_id]]) == 1
+    outbox.release([seq for result_id, seq in claimed.items() if result_id != sent.result_id])
+    store.records.close()
+    erased = edgescreen("erase", "--patient", "MRN-5", config=config)
+    assert erased.returncode == 0, erased.stderr
+    command = "edgescreen erase --patient 'MRN 5'"
+    done = {
+        "screenings": sentence("count.screenings", language, count=2),
+        "photos": sentence("count.photos", language, count=2),
+        "withdrawn": sentence("count.withdrawn", language, count=1),
+        "in_flight": "",
+    }
+    station = f"edgescreen-review results erase {sent.result_id}"
+    assert erased.stdout.splitlines() == [
+        sentence("erase.close", language, count=1, reference="'MRN 5'", command=command),
+        sentence("erase.done", language, **done),
+        sentence("erase.at_station", language, held=1, photos="", command=station),
+    ]
+    assert ("Le poste de relecture" in erased.stdout) == (language == "fr")
+
+
 def test_erase_shows_close_references_for_the_technician_to_check_and_erases_none_of_them(tmp_path, retina_rgb):
     config = write_config(tmp_path, port=1)
     store = open_store(tmp_path)
@@ -283,8 +315,8 @@ def test_erase_shows_close_references_for_the_technician_to_check_and_erases_non
     assert mistyped.returncode == 2 and "NIP" not in mistyped.stderr  # the refusal is logged: no reference
     assert "close reference 'NIP-777 Jean Martin'" in mistyped.stdout
     erased = edgescreen("erase", "--patient", "nip-777 JEAN MARTIN ", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout
-    assert "1 screening(s) under the close reference 'NIP 777 Jean Martin'" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening," in erased.stdout
+    assert "1 screening under the close reference 'NIP 777 Jean Martin'" in erased.stdout
     assert "edgescreen erase --patient 'NIP 777 Jean Martin'" in erased.stdout
     assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
     reopened = open_store(tmp_path)
@@ -315,12 +347,12 @@ def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_searc
     assert f"records.reference_unreadable results={ids['NIP-111']}" in exported.stderr
 
     erased = edgescreen("erase", "--patient", "NIP-333", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout, erased.stderr
-    assert "not checked: 1 screening(s) whose patient reference does not open" in erased.stdout
-    assert f"results {ids['NIP-111']}. Replace the card" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening," in erased.stdout, erased.stderr
+    assert "not checked: 1 screening whose patient reference does not open" in erased.stdout
+    assert f"result {ids['NIP-111']}. Replace the card" in erased.stdout
 
     damaged_only = edgescreen("erase", "--patient", "NIP-111", config=config)
-    assert damaged_only.returncode == 2 and f"results {ids['NIP-111']}" in damaged_only.stdout
+    assert damaged_only.returncode == 2 and f"result {ids['NIP-111']}" in damaged_only.stdout
     reopened = open_store(tmp_path)
     try:
         assert reopened.search_patient("NIP-222").result_ids == (ids["NIP-222"],)
