@@ -410,6 +410,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "device »). Lancez `sudo fstrim -v /` maintenant et, avant que la carte quitte la clinique pour de bon, "
         "passez-la à `blkdiscard` depuis une autre machine, ou détruisez-la.",
     },
+    # ``edgescreen quality fit`` (quality_fit_command.py); why each photo was left out is the log's (English).
+    "quality_fit.out_exists": {
+        "en": "quality fit: {out} exists; the profile is never written over a file (give a new file, then merge "
+        "its lines into the config)",
+        "fr": "quality fit : {out} existe ; le profil n'est jamais écrit par-dessus un fichier (donnez un nouveau "
+        "fichier, puis reportez ses lignes dans la configuration)",
+    },
+    "quality_fit.too_few.one": {
+        "en": "quality fit needs at least {least} measurable good photos; got {count} ({left_out})",
+        "fr": "quality fit demande au moins {least} bonnes photos mesurables ; {count} reçue ({left_out})",
+    },
+    "quality_fit.too_few.other": {
+        "en": "quality fit needs at least {least} measurable good photos; got {count} ({left_out})",
+        "fr": "quality fit demande au moins {least} bonnes photos mesurables ; {count} reçues ({left_out})",
+    },
+    "quality_fit.left_out.one": {"en": "{count} left out", "fr": "{count} écartée"},
+    "quality_fit.left_out.other": {"en": "{count} left out", "fr": "{count} écartées"},
+    "quality_fit.written": {
+        "en": "quality profile for {camera} written to {out}",
+        "fr": "profil de qualité de {camera} écrit dans {out}",
+    },
     # ``edgescreen erase --patient`` (records_cli.py), for the technician who must check what it names.
     "erase.close.one": {
         "en": "not erased, check: {count} screening under the close reference {reference}; if it is the same "
