@@ -213,11 +213,15 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
     """Aim with the configured camera, take a burst, screen and record its best frame."""
     modality, language = args.modality or config.device.modality, config.device.language
     if modality not in config.screened_modalities:
-        print(
-            f"edgescreen: capture --modality {modality}: this device's {config.camera.backend} camera screens "
-            f"{config.device.modality} photos only ([device] modality in {config.source})",
-            file=sys.stderr,
+        said = sentence(
+            "capture.other_modality",
+            language,
+            modality=modality,
+            backend=config.camera.backend,
+            screened=config.device.modality,
+            config=str(config.source),
         )
+        print(f"edgescreen: {said}", file=sys.stderr)
         return 2
     context = _context(args, modality)
     if context is None:
@@ -417,24 +421,44 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     # Hidden entries are an installed bundle's previous version and its store (firmware_app.bundles.install).
     listed = [p for p in directory.iterdir() if not p.name.startswith(".")] if directory.is_dir() else []
     model_dirs = sorted(p for p in listed if (p / CARD_FILE).is_file())
+    language = config.device.language
     if not model_dirs:
-        print(f"no models (no */{CARD_FILE}) under {directory}", file=sys.stderr)
+        print(sentence("models.none", language, card=CARD_FILE, folder=str(directory)), file=sys.stderr)
         return 1
     summaries = [_model_summary(d, config.models) for d in model_dirs]
     for s in summaries:
         if args.json:
             print(json.dumps(s))
-        elif not s["verified"]:
-            print(f"{s['id']}  NOT VERIFIED  {s['error']}")
+        elif not s["verified"]:  # the refusal's own words name the file at fault: English, for the technician
+            print(f"{s['id']}  {message('models.not_verified', language)}  {s['error']}")
         else:
-            point, auc = s["default_operating_point"], s["test_auc"]
-            auc_text = f"test AUC {auc['value']:.3f} [{auc['ci95'][0]:.3f}, {auc['ci95'][1]:.3f}]" if auc else "no AUC"
-            print(
-                f"{s['id']} {s['version']}  verified, {'signed' if s['signed'] else 'UNSIGNED'} ({s['runtime']})  "
-                f"{s['modality']}  {auc_text}  "
-                f"{point['name']}: sensitivity {point['sensitivity']:.0%}, specificity {point['specificity']:.0%}"
-            )
+            print(_model_line(s, language))
     return 0 if all(s["verified"] for s in summaries) else 1
+
+
+def _model_line(summary: dict[str, Any], language: str) -> str:
+    """A verified model as ``edgescreen models`` lists it, in the device's language; an unsigned one
+    stands out in capitals."""
+    point, auc = summary["default_operating_point"], summary["test_auc"]
+    auc_text = message("models.no_auc", language)
+    if auc:
+        figures = [decimal(figure, language, places=3) for figure in (auc["value"], *auc["ci95"])]
+        auc_text = sentence("models.test_auc", language, **dict(zip(("auc", "low", "high"), figures, strict=True)))
+    return sentence(
+        "models.listed",
+        language,
+        model=summary["id"],
+        version=summary["version"],
+        signed=message("models.signed", language)
+        if summary["signed"]
+        else message("models.unsigned", language).upper(),
+        runtime=summary["runtime"],
+        modality=summary["modality"],
+        auc=auc_text,
+        point=point["name"],
+        sensitivity=round(point["sensitivity"] * 100),
+        specificity=round(point["specificity"] * 100),
+    )
 
 
 def _add_screening_arguments(parser: argparse.ArgumentParser) -> None:

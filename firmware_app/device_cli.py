@@ -15,7 +15,7 @@ from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
 from firmware_app.records.database import DiskFull, RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
@@ -23,33 +23,30 @@ from firmware_app.service.termination import StopRequested, stop_on_termination
 from firmware_app.wipe import wipe
 from firmware_app.wording import check_sentence
 
-# What a wipe cannot reach, said every time it runs (firmware_app/wipe.py).
-FLASH_CAVEAT = (
-    "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
-    "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
-    'guarantees erasure (README, "A lost or stolen device"). Run `sudo fstrim -v /` now, and before the '
-    "card leaves the clinic for good, `blkdiscard` it from another machine, or destroy it."
-)
 
-
-def _summary(action: str, summary: BackupSummary) -> str:
-    return (
-        f"{action} {summary.path}: {summary.screenings} screening(s), {summary.images} image(s), "
-        f"audit log intact ({summary.audit_events} events)"
+def _summary(key: str, summary: BackupSummary, language: str) -> str:
+    """What a backup or a restore holds (``backup.done``, ``restore.done``), each count in its form."""
+    return sentence(
+        key,
+        language,
+        path=str(summary.path),
+        screenings=sentence("count.screenings", language, count=summary.screenings),
+        photos=sentence("count.photos", language, count=summary.images),
+        events=sentence("count.events", language, count=summary.audit_events),
     )
 
 
-def _damaged_photos(summary: BackupSummary, found: str) -> str:
+def _damaged_photos(summary: BackupSummary, found: str, language: str) -> str:
     """Which photos do not open, and why: their sealed bytes changed on a worn card (one flipped bit
-    fails the seal); the rest of each screening is whole."""
-    return (
-        f"{len(summary.damaged_photos)} photo(s) do not open with the key: results "
-        f"{', '.join(summary.damaged_photos)}. {found} Their screenings are whole but for the photo (one shared "
-        "with the review station is there too)."
-    )
+    fails the seal); the rest of each screening is whole. ``found``: where, by its catalogue key."""
+    damaged = summary.damaged_photos
+    results, said = ", ".join(damaged), message(found, language)
+    return sentence("backup.photos_damaged", language, count=len(damaged), results=results, found=said)
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """A copy of the records, said in the device's language; its refusals' detail stays English."""
+    language = config.device.language
     try:
         store = open_store(config)
     except DiskFull as error:  # even to another drive: the copy counts only once the audit log holds it
@@ -62,47 +59,30 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
         summary = backup(store, args.out)
     finally:
         store.records.close()
-    print(_summary("backed up to", summary))
+    print(_summary("backup.done", summary, language))
     if summary.damaged_photos:
-        print(
-            _damaged_photos(
-                summary,
-                "Their bytes changed on this device's card: it is wearing out. Replace it, and "
-                "restore this backup onto the new one (README, Backup and restore).",
-            )
-        )
-    print(f"the key file {config.records.key_file} is NOT in the backup: keep a copy of it apart (README, Backup)")
+        print(_damaged_photos(summary, "backup.damaged_here", language))
+    print(sentence("backup.key_apart", language, file=str(config.records.key_file)))
     return 0
 
 
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    """The records restored, what they lack and what the technician sets next, in the device's language."""
+    language = config.device.language
     here = Identity(config.device.id, config.device.site)
     summary = restore(args.backup, config.records.database, config.records.key_file, here, args.replacing)
     owner = summary.identity or here
     if summary.damaged_photos:
-        print(_summary("restored", summary))
-        print(_damaged_photos(summary, "Their bytes changed on the card they were backed up from."))
+        print(_summary("restore.done", summary, language))
+        print(_damaged_photos(summary, "restore.damaged_there", language))
     else:
-        print(_summary("restored", summary) + "; every image opens with the key")
+        print(_summary("restore.done", summary, language) + message("restore.every_photo_opens", language))
     if summary.not_restored:
-        print(
-            f"{summary.not_restored} screening(s) this device recorded are not in this backup (its witness "
-            "counted them; the restore's audit event says so too)."
-        )
-    print(
-        f"The backup's newest event is dated {summary.taken_at} by the old device's clock (wrong if that clock was "
-        "not set): nothing recorded after it is here. Screenings made "
-        "since are lost with the old records; specialists' verdicts the device received since come back once "
-        f"the station's administrator runs `edgescreen-review devices resend-verdicts {owner.device}`; "
-        "and a patient erased since is back: erase them again."
-    )
+        print(sentence("restore.not_restored", language, count=summary.not_restored))
+    print(sentence("restore.newest", language, taken_at=str(summary.taken_at), device=owner.device))
     if owner != here:
-        print(
-            f"This device now holds the records of {owner}, as its replacement. Before the services start again, "
-            f'set in {config.source}: [device] id = "{owner.device}" and site = "{owner.site}"; install a '
-            f"certificate issued for {owner.device} (CN {owner.device}) as [sync] tls_cert_file and tls_key_file "
-            "(revoke the old device's if it was lost or stolen). `edgescreen doctor` is red until then."
-        )
+        values = {"owner": str(owner), "config": str(config.source), "device": owner.device, "site": owner.site}
+        print(sentence("restore.replacing", language, **values))
     return 0
 
 
@@ -111,12 +91,13 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
     wiped = wipe(config.records.database, config.records.key_file, config.models.directory)
-    key = "crypto-erased (overwritten with random bytes, then removed)" if wiped.key_erased else "not found"
-    print(f"records key {config.records.key_file}: {key}")
-    print(f"{wiped.files} file(s) in {config.records.database.parent} overwritten with zeros and removed")
+    language, folder = config.device.language, str(config.records.database.parent)
+    key = "wipe.key_erased" if wiped.key_erased else "wipe.key_not_found"
+    print(sentence(key, language, file=str(config.records.key_file)))
+    print(sentence("wipe.files", language, count=wiped.files, folder=folder))
     if wiped.kept is not None:
-        print(f"kept the installed models in {wiped.kept} (they identify nobody)")
-    print(FLASH_CAVEAT)
+        print(sentence("wipe.models_kept", language, folder=str(wiped.kept)))
+    print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))
     return 0
@@ -161,11 +142,17 @@ def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"checks": checks, **counts}))
     else:
-        width = max(len(c["name"]) for c in checks)
-        for check in checks:
-            print(f"{check['level'].upper():<5}  {check['name']:<{width}}  {check['message']}")
-        print(f"edgescreen doctor: {counts['red']} red, {counts['amber']} amber, {counts['green']} green")
+        print(_doctor_report(checks, counts, config.device.language))
     return 1 if counts["red"] else 0
+
+
+def _doctor_report(checks: list[dict[str, Any]], counts: dict[str, int], language: str) -> str:
+    """The report as the technician reads it on a terminal, in the device's language: a line per check
+    (its level, its name, what to do) and the count of each level; ``--json`` keeps the levels' codes."""
+    levels = {level.value: message(f"doctor.level.{level.value}", language) for level in Level}
+    level_width, name_width = max(map(len, levels.values())), max(len(c["name"]) for c in checks)
+    lines = [f"{levels[c['level']]:<{level_width}}  {c['name']:<{name_width}}  {c['message']}" for c in checks]
+    return "\n".join([*lines, f"edgescreen {sentence('doctor.summary', language, **counts)}"])
 
 
 def add_device_commands(commands: argparse._SubParsersAction) -> None:

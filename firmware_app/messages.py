@@ -238,6 +238,299 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
+    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is the technician's
+    # English detail (which event, which row), as ``doctor``'s log gives it.
+    "audit.intact.one": {
+        "en": "audit log intact: {count} event, chained to the one before",
+        "fr": "journal d'audit intact : {count} événement, chaîné au précédent",
+    },
+    "audit.intact.other": {
+        "en": "audit log intact: {count} events, each chained to the one before",
+        "fr": "journal d'audit intact : {count} événements, chacun chaîné au précédent",
+    },
+    "audit.broken": {
+        "en": "audit log BROKEN at event {event}: {problem}",
+        "fr": "journal d'audit ROMPU à l'événement {event} : {problem}",
+    },
+    "audit.result_altered.one": {
+        "en": "the hash chain of {count} event holds; result {result} cannot be trusted",
+        "fr": "la chaîne de hachage de {count} événement tient ; le résultat {result} n'est pas fiable",
+    },
+    "audit.result_altered.other": {
+        "en": "the hash chain of {count} events holds; result {result} cannot be trusted",
+        "fr": "la chaîne de hachage des {count} événements tient ; le résultat {result} n'est pas fiable",
+    },
+    "audit.trusted_until": {
+        "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
+        "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
+    },
+    # ``edgescreen models`` (cli.py): each installed model, verified or not (the refusal's own English after it).
+    "models.none": {
+        "en": "no models (no */{card}) under {folder}",
+        "fr": "aucun modèle (aucun */{card}) dans {folder}",
+    },
+    "models.not_verified": {"en": "NOT VERIFIED", "fr": "NON VÉRIFIÉ"},
+    "models.listed": {
+        "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "
+        "{sensitivity}%, specificity {specificity}%",
+        "fr": "{model} {version}  vérifié, {signed} ({runtime})  {modality}  {auc}  {point} : sensibilité "
+        "{sensitivity} %, spécificité {specificity} %",
+    },
+    "models.test_auc": {"en": "test AUC {auc} [{low}, {high}]", "fr": "AUC de test {auc} [{low} ; {high}]"},
+    "models.no_auc": {"en": "no AUC", "fr": "pas d'AUC"},
+    # ``edgescreen models verify|install|rollback`` on the device (models_cli.py); their refusals stay in the
+    # tools' own words (own_words.py), which name the file at fault.
+    "models.verified": {"en": "verified {bundle}: {model} {version}", "fr": "vérifié {bundle} : {model} {version}"},
+    "models.switched.install": {
+        "en": "install: {model} {version} is active (was {was})",
+        "fr": "install : {model} {version} est actif (avant : {was})",
+    },
+    "models.switched.rollback": {
+        "en": "rollback: {model} {version} is active (was {was})",
+        "fr": "rollback : {model} {version} est actif (avant : {was})",
+    },
+    "models.no_previous": {"en": "none", "fr": "aucun"},
+    "models.already_active": {
+        "en": "{bundle}: already the active model; nothing changed",
+        "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",
+    },
+    # The text line of ``screen``, ``run`` and ``capture`` (report.py, result_line): beside the triage's codes
+    # (REFER, the operating point's and the model's names), the figures behind them and the profile applied.
+    "result_line.score": {
+        "en": "score {score} vs threshold {threshold} ({point}: sensitivity {sensitivity}%, specificity "
+        "{specificity}%)",
+        "fr": "score {score} pour un seuil de {threshold} ({point} : sensibilité {sensitivity} %, spécificité "
+        "{specificity} %)",
+    },
+    "result_line.model": {"en": "model {model} {version}", "fr": "modèle {model} {version}"},
+    "result_line.research_only": {"en": "(research only)", "fr": "(recherche uniquement)"},
+    "result_line.calibration": {"en": "calibration {calibration}", "fr": "étalonnage {calibration}"},
+    # ``edgescreen backup`` and ``restore`` (device_cli.py): what the copy holds, said to the technician.
+    "count.events.one": {"en": "{count} event", "fr": "{count} événement"},
+    "count.events.other": {"en": "{count} events", "fr": "{count} événements"},
+    "backup.done": {
+        "en": "backed up to {path}: {screenings}, {photos}, audit log intact ({events})",
+        "fr": "sauvegardé dans {path} : {screenings}, {photos}, journal d'audit intact ({events})",
+    },
+    "restore.done": {
+        "en": "restored {path}: {screenings}, {photos}, audit log intact ({events})",
+        "fr": "restauré dans {path} : {screenings}, {photos}, journal d'audit intact ({events})",
+    },
+    "restore.every_photo_opens": {
+        "en": "; every image opens with the key",
+        "fr": " ; chaque image s'ouvre avec la clé",
+    },
+    "backup.key_apart": {
+        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup)",
+        "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part (README, Backup)",
+    },
+    # Photos a worn card damaged ({found}: where, ``backup.damaged_here`` or ``restore.damaged_there``).
+    "backup.photos_damaged.one": {
+        "en": "{count} photo does not open with the key: result {results}. {found} Its screening is whole but for "
+        "the photo (one shared with the review station is there too).",
+        "fr": "{count} photo ne s'ouvre pas avec la clé : résultat {results}. {found} Son dépistage est entier, "
+        "sauf la photo (une photo partagée avec le poste de relecture s'y trouve aussi).",
+    },
+    "backup.photos_damaged.other": {
+        "en": "{count} photos do not open with the key: results {results}. {found} Their screenings are whole but "
+        "for the photo (one shared with the review station is there too).",
+        "fr": "{count} photos ne s'ouvrent pas avec la clé : résultats {results}. {found} Leurs dépistages sont "
+        "entiers, sauf la photo (une photo partagée avec le poste de relecture s'y trouve aussi).",
+    },
+    "backup.damaged_here": {
+        "en": "Their bytes changed on this device's card: it is wearing out. Replace it, and restore this backup "
+        "onto the new one (README, Backup and restore).",
+        "fr": "Leurs octets ont changé sur la carte de cet appareil : elle s'use. Remplacez-la, et restaurez cette "
+        "sauvegarde sur la nouvelle (README, Backup and restore).",
+    },
+    "restore.damaged_there": {
+        "en": "Their bytes changed on the card they were backed up from.",
+        "fr": "Leurs octets ont changé sur la carte d'où elles ont été sauvegardées.",
+    },
+    "restore.not_restored.one": {
+        "en": "{count} screening this device recorded is not in this backup (its witness counted it; the "
+        "restore's audit event says so too).",
+        "fr": "{count} dépistage enregistré par cet appareil n'est pas dans cette sauvegarde (son témoin l'a "
+        "compté ; l'événement d'audit de la restauration le dit aussi).",
+    },
+    "restore.not_restored.other": {
+        "en": "{count} screenings this device recorded are not in this backup (its witness counted them; the "
+        "restore's audit event says so too).",
+        "fr": "{count} dépistages enregistrés par cet appareil ne sont pas dans cette sauvegarde (son témoin les "
+        "a comptés ; l'événement d'audit de la restauration le dit aussi).",
+    },
+    "restore.newest": {
+        "en": "The backup's newest event is dated {taken_at} by the old device's clock (wrong if that clock was "
+        "not set): nothing recorded after it is here. Screenings made since are lost with the old records; "
+        "specialists' verdicts the device received since come back once the station's administrator runs "
+        "`edgescreen-review devices resend-verdicts {device}`; and a patient erased since is back: erase them "
+        "again.",
+        "fr": "L'événement le plus récent de la sauvegarde est daté du {taken_at} par l'horloge de l'ancien "
+        "appareil (fausse si elle n'était pas réglée) : rien de ce qui a été enregistré après n'est ici. Les "
+        "dépistages faits depuis sont perdus avec les anciens dossiers ; les avis des spécialistes reçus depuis "
+        "reviennent dès que l'administrateur de la station lance `edgescreen-review devices resend-verdicts "
+        "{device}` ; et un patient supprimé depuis est de retour : supprimez-le à nouveau.",
+    },
+    "restore.replacing": {
+        "en": "This device now holds the records of {owner}, as its replacement. Before the services start again, "
+        'set in {config}: [device] id = "{device}" and site = "{site}"; install a certificate issued for '
+        "{device} (CN {device}) as [sync] tls_cert_file and tls_key_file (revoke the old device's if it was lost "
+        "or stolen). `edgescreen doctor` is red until then.",
+        "fr": "Cet appareil détient maintenant les dossiers de {owner}, qu'il remplace. Avant que les services "
+        'redémarrent, réglez dans {config} : [device] id = "{device}" et site = "{site}" ; installez un '
+        "certificat émis pour {device} (CN {device}) comme [sync] tls_cert_file et tls_key_file (révoquez celui "
+        "de l'ancien appareil s'il a été perdu ou volé). `edgescreen doctor` est rouge jusque-là.",
+    },
+    # ``edgescreen wipe`` (device_cli.py): what was erased, and what no program can reach (firmware_app/wipe.py).
+    "wipe.key_erased": {
+        "en": "records key {file}: crypto-erased (overwritten with random bytes, then removed)",
+        "fr": "clé des dossiers {file} : effacée cryptographiquement (écrasée d'octets aléatoires, puis supprimée)",
+    },
+    "wipe.key_not_found": {"en": "records key {file}: not found", "fr": "clé des dossiers {file} : introuvable"},
+    "wipe.files.one": {
+        "en": "{count} file in {folder} overwritten with zeros and removed",
+        "fr": "{count} fichier de {folder} écrasé de zéros et supprimé",
+    },
+    "wipe.files.other": {
+        "en": "{count} files in {folder} overwritten with zeros and removed",
+        "fr": "{count} fichiers de {folder} écrasés de zéros et supprimés",
+    },
+    "wipe.models_kept": {
+        "en": "kept the installed models in {folder} (they identify nobody)",
+        "fr": "modèles installés conservés dans {folder} (ils n'identifient personne)",
+    },
+    "wipe.flash": {
+        "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
+        "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
+        'guarantees erasure (README, "A lost or stolen device"). Run `sudo fstrim -v /` now, and before the '
+        "card leaves the clinic for good, `blkdiscard` it from another machine, or destroy it.",
+        "fr": "Une mémoire flash (carte SD, SSD) garde les données écrasées dans des cellules qu'elle n'a pas encore "
+        "réutilisées, hors de portée de tout programme : seul le chiffrement du disque entier avec une clé gardée "
+        "hors de la carte, ou la destruction de la carte, garantit l'effacement (README, « A lost or stolen "
+        "device »). Lancez `sudo fstrim -v /` maintenant et, avant que la carte quitte la clinique pour de bon, "
+        "passez-la à `blkdiscard` depuis une autre machine, ou détruisez-la.",
+    },
+    # ``edgescreen quality fit`` (quality_fit_command.py); why each photo was left out is the log's (English).
+    "quality_fit.out_exists": {
+        "en": "quality fit: {out} exists; the profile is never written over a file (give a new file, then merge "
+        "its lines into the config)",
+        "fr": "quality fit : {out} existe ; le profil n'est jamais écrit par-dessus un fichier (donnez un nouveau "
+        "fichier, puis reportez ses lignes dans la configuration)",
+    },
+    "quality_fit.too_few.one": {
+        "en": "quality fit needs at least {least} measurable good photos; got {count} ({left_out})",
+        "fr": "quality fit demande au moins {least} bonnes photos mesurables ; {count} reçue ({left_out})",
+    },
+    "quality_fit.too_few.other": {
+        "en": "quality fit needs at least {least} measurable good photos; got {count} ({left_out})",
+        "fr": "quality fit demande au moins {least} bonnes photos mesurables ; {count} reçues ({left_out})",
+    },
+    "quality_fit.left_out.one": {"en": "{count} left out", "fr": "{count} écartée"},
+    "quality_fit.left_out.other": {"en": "{count} left out", "fr": "{count} écartées"},
+    "quality_fit.written": {
+        "en": "quality profile for {camera} written to {out}",
+        "fr": "profil de qualité de {camera} écrit dans {out}",
+    },
+    # ``edgescreen erase --patient`` (records_cli.py), for the technician who must check what it names.
+    "erase.close.one": {
+        "en": "not erased, check: {count} screening under the close reference {reference}; if it is the same "
+        "patient, erase it too ({command})",
+        "fr": "non supprimé, à vérifier : {count} dépistage sous la référence proche {reference} ; si c'est le même "
+        "patient, supprimez-la aussi ({command})",
+    },
+    "erase.close.other": {
+        "en": "not erased, check: {count} screenings under the close reference {reference}; if it is the same "
+        "patient, erase it too ({command})",
+        "fr": "non supprimés, à vérifier : {count} dépistages sous la référence proche {reference} ; si c'est le "
+        "même patient, supprimez-la aussi ({command})",
+    },
+    "erase.unreadable.one": {
+        "en": "not checked: {count} screening whose patient reference does not open (its bytes changed on the "
+        "card: it is wearing out), so whether it is this patient's cannot be told: result {results}. Replace the "
+        "card (README, Backup and restore)",
+        "fr": "non vérifié : {count} dépistage dont la référence patient ne s'ouvre pas (ses octets ont changé sur "
+        "la carte : elle s'use), on ne peut donc pas dire s'il est de ce patient : résultat {results}. Remplacez la "
+        "carte (README, Backup and restore)",
+    },
+    "erase.unreadable.other": {
+        "en": "not checked: {count} screenings whose patient references do not open (their bytes changed on the "
+        "card: it is wearing out), so whether they are this patient's cannot be told: results {results}. Replace "
+        "the card (README, Backup and restore)",
+        "fr": "non vérifiés : {count} dépistages dont les références patient ne s'ouvrent pas (leurs octets ont "
+        "changé sur la carte : elle s'use), on ne peut donc pas dire s'ils sont de ce patient : résultats "
+        "{results}. Remplacez la carte (README, Backup and restore)",
+    },
+    "erase.done": {
+        "en": "erased {screenings}, {photos}; {withdrawn}{in_flight}. The audit log records the erasure without "
+        "the reference.",
+        "fr": "supprimé : {screenings}, {photos} ; {withdrawn}{in_flight}. Le journal d'audit enregistre la "
+        "suppression sans la référence.",
+    },
+    "erase.in_flight.one": {
+        "en": "; {count} more had already been handed to the broker and may have reached it",
+        "fr": " ; {count} autre avait déjà été remis au serveur du site et a pu lui parvenir",
+    },
+    "erase.in_flight.other": {
+        "en": "; {count} more had already been handed to the broker and may have reached it",
+        "fr": " ; {count} autres avaient déjà été remis au serveur du site et ont pu lui parvenir",
+    },
+    "erase.left_on_disk": {
+        "en": "Another process was reading the records (a backup, an export, the app's records screen): the "
+        "erased data stays on the disk until that reading ends and the next screening or erasure folds it out "
+        "of the write-ahead log",
+        "fr": "Un autre processus lisait les dossiers (une sauvegarde, un export, l'écran Dossiers de "
+        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture, quand le "
+        "prochain dépistage ou la prochaine suppression les retire du journal d'écriture anticipée (WAL)",
+    },
+    # {held}: how many, the same words for one or more.
+    "erase.at_station": {
+        "en": "The review station may hold {held} of these results{photos} (no patient reference, but linkable "
+        "by device, time and eye): if the erasure must reach it, its administrator runs `{command}`",
+        "fr": "Le poste de relecture peut détenir {held} de ces résultats{photos} (sans référence patient, mais "
+        "reliables par appareil, heure et œil) : si la suppression doit l'atteindre, son administrateur lance "
+        "`{command}`",
+    },
+    "erase.with_photo.one": {"en": ", {count} with its photo", "fr": ", {count} avec sa photo"},
+    "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
+    # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
+    "export.photo_damaged.one": {
+        "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "
+        "on the card: it is wearing out); everything else was exported. Replace the card (README, Backup and "
+        "restore)",
+        "fr": "non exportée : la photo du résultat {results}, qui ne s'ouvre pas avec la clé (ses octets ont "
+        "changé sur la carte : elle s'use) ; tout le reste a été exporté. Remplacez la carte (README, Backup and "
+        "restore)",
+    },
+    "export.photo_damaged.other": {
+        "en": "not exported: the photos of results {results}, which do not open with the key (their bytes changed "
+        "on the card: it is wearing out); everything else was exported. Replace the card (README, Backup and "
+        "restore)",
+        "fr": "non exportées : les photos des résultats {results}, qui ne s'ouvrent pas avec la clé (leurs octets "
+        "ont changé sur la carte : elle s'use) ; tout le reste a été exporté. Remplacez la carte (README, Backup "
+        "and restore)",
+    },
+    "export.folder_open": {
+        "en": "note: {folder} is open to other users; the images in it are not",
+        "fr": "remarque : {folder} est ouvert aux autres utilisateurs ; les images qu'il contient ne le sont pas",
+    },
+    # ``edgescreen sync retry-photos`` (records_cli.py): refused photos queued again for the review station.
+    "sync.photos_retried.one": {
+        "en": "{count} refused photo queued again for the review station: the sync worker sends it next",
+        "fr": "{count} photo refusée remise en file pour le poste de relecture : le service de synchronisation "
+        "l'envoie ensuite",
+    },
+    "sync.photos_retried.other": {
+        "en": "{count} refused photos queued again for the review station: the sync worker sends them next",
+        "fr": "{count} photos refusées remises en file pour le poste de relecture : le service de synchronisation "
+        "les envoie ensuite",
+    },
+    # ``edgescreen capture --modality`` the device's camera does not take (cli.py): said before it is opened.
+    "capture.other_modality": {
+        "en": "capture --modality {modality}: this device's {backend} camera screens {screened} photos only "
+        "([device] modality in {config})",
+        "fr": "capture --modality {modality} : la caméra {backend} de cet appareil ne dépiste que des photos "
+        "{screened} ([device] modality dans {config})",
+    },
     # ``edgescreen capture`` stopped by SIGTERM or Ctrl-C while aiming (cli.py): no burst was taken.
     "capture.stopped": {
         "en": "stopped: the photo was not taken; nothing was recorded.",
@@ -255,6 +548,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "doctor: stopped before every check was run: no report was made; run it again.",
         "fr": "doctor : arrêté avant que toutes les vérifications soient faites : aucun rapport n'a été fait ; "
         "relancez-le.",
+    },
+    # ``edgescreen doctor``'s report (device_cli.py): each line's level, then the count of each. The
+    # colours are those of the readiness list; French says them "en rouge", whatever the count.
+    "doctor.level.red": {"en": "RED", "fr": "ROUGE"},
+    "doctor.level.amber": {"en": "AMBER", "fr": "ORANGE"},
+    "doctor.level.green": {"en": "GREEN", "fr": "VERT"},
+    "doctor.summary": {
+        "en": "doctor: {red} red, {amber} amber, {green} green",
+        "fr": "doctor : {red} en rouge, {amber} en orange, {green} en vert",
     },
     # ``edgescreen calibrate still`` stopped by SIGTERM or Ctrl-C while the camera was open (calibrate_command.py).
     "calibrate.still.stopped": {
@@ -847,6 +1149,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
     "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
+    # No operator by the name given (``edgescreen operators disable|unlock``, operators.py).
+    "operators.unknown": {
+        "en": "No operator has this name: `edgescreen operators list` shows them.",
+        "fr": "Aucun opérateur ne porte ce nom : `edgescreen operators list` les montre.",
+    },
+    # ``edgescreen operators`` at the technician's terminal (operators_cli.py): a prompt is a field's
+    # label (``setup.pin``, ``setup.pin_again``) and its colon.
+    "operators.prompt": {"en": "{field}: ", "fr": "{field} : "},
+    "operators.pins_differ": {
+        "en": "the two PINs differ; nothing was changed",
+        "fr": "les deux codes diffèrent ; rien n'a été changé",
+    },
+    "operators.done.add": {"en": "operator {name}: added", "fr": "opérateur {name} : ajouté"},
+    "operators.done.disable": {"en": "operator {name}: disabled", "fr": "opérateur {name} : désactivé"},
+    "operators.done.unlock": {"en": "operator {name}: unlocked", "fr": "opérateur {name} : débloqué"},
+    "operators.enabled": {"en": "enabled", "fr": "actif"},
+    "operators.disabled": {"en": "disabled", "fr": "désactivé"},
     "signin.screen_locked": {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",
@@ -1040,7 +1359,33 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "configuration error: {problem}",
         "fr": "erreur de configuration : {problem}",
     },
-    "service.out.problem": {"en": "For the technician:", "fr": "Pour le technicien :"},
+    # ``edgescreen app`` starting (web/run.py), on the technician's terminal or in the journal, in the device's
+    # language (a config that does not load: config.config_error_languages); the system's own words ({error})
+    # stay English.
+    "app.open": {
+        "en": "EdgeScreen app: open {address} (Ctrl-C stops it)",
+        "fr": "Application EdgeScreen : ouvrez {address} (Ctrl-C l'arrête)",
+    },
+    "app.no_operator_yet": {
+        "en": "No operator yet: the app's first screen creates the first one.",
+        "fr": "Aucun opérateur pour l'instant : le premier écran de l'application crée le premier.",
+    },
+    "app.no_operator_enabled": {
+        "en": "No operator can sign in: add one with `edgescreen operators add NAME`.",
+        "fr": "Aucun opérateur ne peut se connecter : ajoutez-en un avec `edgescreen operators add NOM`.",
+    },
+    "app.cannot_listen": {
+        "en": "cannot listen on {address}: {error} (another program holds the port? [app] port or --port sets another)",
+        "fr": "impossible d'écouter sur {address} : {error} (un autre programme tient-il le port ? [app] port ou "
+        "--port en choisit un autre)",
+    },
+    "app.out_of_service": {
+        "en": "serving the out-of-service page on {address}",
+        "fr": "page « hors service » servie sur {address}",
+    },
+    # The heading above the problem's own words (out_of_service.html), which are the technician's
+    # English: on a line of their own, as a path's "/" ran into the "/" that joined both languages.
+    "service.out.problem": {"en": "For the technician", "fr": "Pour le technicien (en anglais)"},
     "health.records.red": {
         "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",

@@ -13,6 +13,7 @@ from firmware_app.bundles.keys import generate_key, load_private_key, trusted_ke
 from firmware_app.bundles.manifest import read_manifest, sign_bundle, verify_bundle
 from firmware_app.config import Config
 from firmware_app.events import log_event
+from firmware_app.messages import message, sentence
 from firmware_app.own_words import in_own_words
 
 
@@ -35,7 +36,8 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
     keys = trusted_keys(config.models.trusted_keys)
     for bundle in args.bundles:
         manifest = verify_bundle(bundle, keys, config.models.threads)
-        print(f"verified {bundle}: {manifest.model_id} {manifest.version}")
+        said = {"bundle": str(bundle), "model": manifest.model_id, "version": manifest.version}
+        print(sentence("models.verified", config.device.language, **said))
     return 0
 
 
@@ -44,7 +46,7 @@ def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
     """What records each install and rollback in the audit chain, then the journal. The records are
     opened before anything changes: records that cannot take the event (a missing key, a full disk)
     stop the switch, where they used to let it happen and then report a failure."""
-    store = open_store(config)
+    store, language = open_store(config), config.device.language
 
     def record(switch: Switch) -> None:
         details = {
@@ -56,8 +58,9 @@ def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
         }
         store.audit("model_change", details)
         log_event(f"model.{switch.action}", **details)
-        was = switch.previous_version or "none"
-        print(f"{switch.action}: {switch.model_id} {switch.version} is active (was {was})")
+        was = switch.previous_version or message("models.no_previous", language)
+        said = {"model": switch.model_id, "version": switch.version, "was": was}
+        print(sentence(f"models.switched.{switch.action}", language, **said))
 
     try:
         yield record
@@ -73,7 +76,7 @@ def cmd_install(config: Config, args: argparse.Namespace) -> int:
             args.bundle, config.models.directory, keys, config.models.threads, allow_downgrade=args.allow_downgrade
         )
         if switch is None:
-            print(f"{args.bundle}: already the active model; nothing changed")
+            print(sentence("models.already_active", config.device.language, bundle=str(args.bundle)))
             return 0
         record(switch)
     return 0

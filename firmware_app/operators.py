@@ -111,7 +111,7 @@ class Operators:
     def disable(self, name: str) -> None:
         with transaction(self._db):
             if self._db.execute("UPDATE operator SET enabled = 0 WHERE name = ?", (name,)).rowcount == 0:
-                raise OperatorError(f"no operator named {name!r}")
+                raise OperatorError(f"no operator named {name!r}", "operators.unknown")
             append_event(self._db, "operator", {"action": "disable", "name": name}, self._records.clock())
 
     def unlock(self, name: str) -> None:
@@ -119,7 +119,7 @@ class Operators:
         with transaction(self._db):
             unlocked = "UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?"
             if self._db.execute(unlocked, (name,)).rowcount == 0:
-                raise OperatorError(f"no operator named {name!r}")
+                raise OperatorError(f"no operator named {name!r}", "operators.unknown")
             append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
 
     def list(self, enabled_only: bool = False) -> list[Operator]:

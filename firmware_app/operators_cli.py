@@ -4,37 +4,43 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 
 from firmware_app.app import open_store
 from firmware_app.config import Config
+from firmware_app.events import log_event
+from firmware_app.messages import message, sentence
 from firmware_app.operators import OperatorError, Operators
 from firmware_app.typed_argument import typed
 
 
-def _read_pin(from_stdin: bool) -> str | None:
-    """The new PIN: one line of stdin for scripts, else typed twice without echo."""
+def _read_pin(from_stdin: bool, language: str) -> str | None:
+    """The new PIN: one line of stdin for scripts, else typed twice without echo, asked in the device's
+    language with the labels of the app's first-operator screen."""
     if from_stdin:
         return sys.stdin.readline().strip()
-    pin = getpass.getpass("PIN (4 to 12 digits): ")
-    return pin if getpass.getpass("PIN again: ") == pin else None
-
-
-_DONE = {"add": "added", "disable": "disabled", "unlock": "unlocked"}
+    pin = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin", language)))
+    again = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin_again", language)))
+    return pin if again == pin else None
 
 
 def cmd_operators(config: Config, args: argparse.Namespace) -> int:
+    """Each action said in the device's language; a refusal by the app's sentence for it, the English
+    detail (which name, which rule) logged for the technician."""
+    language = config.device.language
     store = open_store(config)
     try:
         operators = Operators(store.records)
         if args.operators == "list":
             for operator in operators.list():
-                print(f"{operator.name}\t{'enabled' if operator.enabled else 'disabled'}")
+                state = "operators.enabled" if operator.enabled else "operators.disabled"
+                print(f"{operator.name}\t{message(state, language)}")
             return 0
         if args.operators == "add":
-            pin = _read_pin(args.pin_stdin)
+            pin = _read_pin(args.pin_stdin, language)
             if pin is None:
-                print("edgescreen: the two PINs differ; nothing was changed", file=sys.stderr)
+                print(f"edgescreen: {message('operators.pins_differ', language)}", file=sys.stderr)
                 return 2
             operators.add(args.name, pin)
         elif args.operators == "unlock":
@@ -42,11 +48,12 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
         else:
             operators.disable(args.name)
     except OperatorError as error:
-        print(f"edgescreen: {error}", file=sys.stderr)
+        log_event("operators.refused", logging.WARNING, error=error)
+        print(f"edgescreen: {message(error.message_key, language)}", file=sys.stderr)
         return 2
     finally:
         store.records.close()
-    print(f"operator {args.name}: {_DONE[args.operators]}")
+    print(sentence(f"operators.done.{args.operators}", language, name=args.name))
     return 0
 
 

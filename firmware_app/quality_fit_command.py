@@ -25,6 +25,7 @@ from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
+from firmware_app.messages import sentence
 from firmware_app.quality.fit import fit_limits, profile_toml
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
 from firmware_app.quality.modality import REASON as WRONG_MODALITY
@@ -40,12 +41,9 @@ NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small", WRONG_MODALI
 
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
+    language = config.device.language
     if args.out and args.out.exists():  # e.g. the device's own config.toml, which it would replace whole
-        print(
-            f"edgescreen: quality fit: {args.out} exists; the profile is never written over a file "
-            "(give a new file, then merge its lines into the config)",
-            file=sys.stderr,
-        )
+        print(f"edgescreen: {sentence('quality_fit.out_exists', language, out=str(args.out))}", file=sys.stderr)
         return 2
     modality = args.modality or config.device.modality
     settings = config.quality
@@ -76,11 +74,9 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
                 "quality.fit_skipped", photo=index + 1, error=error.reason if isinstance(error, ImageError) else error
             )
     if len(measured) < MIN_PHOTOS:
-        print(
-            f"edgescreen: quality fit needs at least {MIN_PHOTOS} measurable good photos; got {len(measured)} "
-            f"({skipped} left out)",
-            file=sys.stderr,
-        )
+        left_out = sentence("quality_fit.left_out", language, count=skipped)
+        said = sentence("quality_fit.too_few", language, least=MIN_PHOTOS, count=len(measured), left_out=left_out)
+        print(f"edgescreen: {said}", file=sys.stderr)
         return 2
     defaults = settings.limits(modality)
     fitted = fit_limits(
@@ -94,7 +90,8 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
-        print(f"quality profile for {args.camera_model!r} written to {args.out}", file=sys.stderr)
+        said = sentence("quality_fit.written", language, camera=repr(args.camera_model), out=str(args.out))
+        print(said, file=sys.stderr)
     else:
         print(text, end="")
     return 0

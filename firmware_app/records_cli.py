@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
@@ -46,16 +47,19 @@ def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
 
 
 def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
+    """What the audit chain proves, in the device's language; what broke it (``problem``) in English."""
+    language = config.device.language
+
     def verify(store: ScreeningStore) -> int:
         check = store.records.verify_audit()
         if check.intact:
-            print(f"audit log intact: {check.events} events, each chained to the one before")
+            print(sentence("audit.intact", language, count=check.events))
             return 0
-        print(f"audit log BROKEN at event {check.first_bad}: {check.problem}")
+        print(sentence("audit.broken", language, event=check.first_bad, problem=check.problem))
         if check.altered_result:
-            print(f"the hash chain of {check.events} events holds; result {check.altered_result} cannot be trusted")
+            print(sentence("audit.result_altered", language, count=check.events, result=check.altered_result))
         else:
-            print(f"events 1 to {check.first_bad - 1} verify; nothing from event {check.first_bad} on can be trusted")
+            print(sentence("audit.trusted_until", language, last=check.first_bad - 1, event=check.first_bad))
         return 4
 
     return _with_store(config, verify, read_only=True)
@@ -89,49 +93,38 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
+    """Erase a patient, saying in the device's language what was erased, what was left for the
+    technician to check and what may be held elsewhere."""
+    language = config.device.language
+
     def erase(store: ScreeningStore) -> int:
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
         # Printed, never logged: the technician erasing is the one who must check them.
         for other, screenings in erasure.close.items():
-            print(
-                f"not erased, check: {screenings} screening(s) under the close reference {other!r}; if it is the same "
-                f"patient, erase it too (edgescreen erase --patient {shlex.quote(other)})"
-            )
-        if erasure.unreadable_references:
-            print(
-                f"not checked: {len(erasure.unreadable_references)} screening(s) whose patient reference does not open "
-                "(its bytes changed on the card: it is wearing out), so whether they are this patient's cannot be "
-                f"told: results {', '.join(erasure.unreadable_references)}. Replace the card (README, Backup and "
-                "restore)"
-            )
+            command = f"edgescreen erase --patient {shlex.quote(other)}"
+            print(sentence("erase.close", language, count=screenings, reference=repr(other), command=command))
+        if unreadable := erasure.unreadable_references:
+            print(sentence("erase.unreadable", language, count=len(unreadable), results=", ".join(unreadable)))
         # A mistyped reference must not close a right-to-erasure request as done.
         if not erasure.results:
             # Without the reference: the refusal is logged (command.refused), and the journal must
             # never hold one, which no erasure could reach.
             raise RequestRefused.saying("refused.erase_no_patient")
-        in_flight = (
-            f"; {erasure.unsent_in_flight} more had already been handed to the broker and may have reached it"
-            if erasure.unsent_in_flight
-            else ""
-        )
-        print(
-            f"erased {erasure.results} screening(s), {erasure.images} image(s); "
-            f"{erasure.unsent_withdrawn} result(s) not yet sent were withdrawn{in_flight}. "
-            "The audit log records the erasure without the reference."
-        )
+        in_flight = erasure.unsent_in_flight
+        done = {
+            "screenings": sentence("count.screenings", language, count=erasure.results),
+            "photos": sentence("count.photos", language, count=erasure.images),
+            "withdrawn": sentence("count.withdrawn", language, count=erasure.unsent_withdrawn),
+            "in_flight": sentence("erase.in_flight", language, count=in_flight) if in_flight else "",
+        }
+        print(sentence("erase.done", language, **done))
         if erasure.left_on_disk:
-            print(
-                "Another process was reading the records (a backup, an export, the app's records screen): the "
-                "erased data stays on the disk until that reading ends and the next screening or erasure folds "
-                "it out of the write-ahead log"
-            )
-        if erasure.at_the_station:
-            photos = f", {len(erasure.shared_photos)} with its photo" if erasure.shared_photos else ""
-            print(
-                f"The review station may hold {len(erasure.at_the_station)} of these results{photos} (no patient "
-                "reference, but linkable by device, time and eye): if the erasure must reach it, its administrator "
-                "runs `edgescreen-review results erase " + " ".join(erasure.at_the_station) + "`"
-            )
+            print(message("erase.left_on_disk", language))
+        if at_the_station := erasure.at_the_station:
+            shared = len(erasure.shared_photos)
+            photos = sentence("erase.with_photo", language, count=shared) if shared else ""
+            command = "edgescreen-review results erase " + " ".join(at_the_station)
+            print(sentence("erase.at_station", language, held=len(at_the_station), photos=photos, command=command))
         return 0
 
     return _with_store(config, erase)
@@ -153,7 +146,7 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused.saying("refused.export_no_patient")
-        _prepare_folder(args.out)
+        _prepare_folder(args.out, config.device.language)
         damaged = []
         for result_id in result_ids:
             if args.patient is not None:
@@ -168,12 +161,10 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
             for index, (media_type, data) in enumerate(images):
                 _export_file(args.out / f"{result_id}-{index}{MEDIA_SUFFIX.get(media_type, '.bin')}", data)
         if damaged:
-            print(
-                f"edgescreen: not exported: the photo of result(s) {', '.join(damaged)}, which does not open with the "
-                "key (its bytes changed on the card: it is wearing out); everything else was exported. Replace the "
-                "card (README, Backup and restore)",
-                file=sys.stderr,
+            said = sentence(
+                "export.photo_damaged", config.device.language, count=len(damaged), results=", ".join(damaged)
             )
+            print(f"edgescreen: {said}", file=sys.stderr)
             return 1
         return 0
 
@@ -185,7 +176,7 @@ def _export_file(path: Path, data: bytes) -> None:
     print(path)
 
 
-def _prepare_folder(out: Path) -> None:
+def _prepare_folder(out: Path, language: str) -> None:
     """Make a new export folder this user's alone (a patient's photos); say so when one is not."""
     if not out.exists():
         try:
@@ -193,7 +184,7 @@ def _prepare_folder(out: Path) -> None:
         except OSError as error:
             raise output_problem(out, error) from error
     elif out.stat().st_mode & 0o077:
-        print(f"edgescreen: note: {out} is open to other users; the images in it are not", file=sys.stderr)
+        print(f"edgescreen: {sentence('export.folder_open', language, folder=str(out))}", file=sys.stderr)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -287,7 +278,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
 def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
     def retry(store: ScreeningStore) -> int:
         retried = UploadQueue(store.records).retry_refused()
-        print(f"{retried} refused photo(s) queued again for the review station: the sync worker sends them next")
+        print(sentence("sync.photos_retried", config.device.language, count=retried))
         return 0
 
     return _with_store(config, retry)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from firmware_app.calibration.profile import UNCALIBRATED
 from firmware_app.inference.card import Estimate
 from firmware_app.inference.skin_tone import TOO_LITTLE_SKIN
 from firmware_app.inference.triage import Outcome
 from firmware_app.lesion_measurements import SCALED, LesionMeasurements
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.pipeline import ScreeningResult
 from firmware_app.quality.guidance import guidance, instructed
 from firmware_app.quality.verdict import QualityReport
+from firmware_app.wording import decimal
 
 
 def _estimate(estimate: Estimate) -> dict[str, Any]:
@@ -116,13 +118,23 @@ def result_line(result: ScreeningResult, language: str) -> str:
     if triage.score is not None and triage.operating_point and triage.model:
         point = triage.operating_point
         parts.append(
-            f"score {triage.score:.3f} vs threshold {point.threshold:.3f} "
-            f"({point.name}: sensitivity {point.sensitivity.value:.0%}, specificity {point.specificity.value:.0%})"
+            sentence(
+                "result_line.score",
+                language,
+                score=decimal(triage.score, language, places=3),
+                threshold=decimal(point.threshold, language, places=3),
+                point=point.name,
+                sensitivity=round(point.sensitivity.value * 100),
+                specificity=round(point.specificity.value * 100),
+            )
         )
-        parts.append(f"model {triage.model.id} {triage.model.version}")
+        parts.append(sentence("result_line.model", language, model=triage.model.id, version=triage.model.version))
     if triage.research_only:
-        parts.append("(research only)")
-    parts.append(f"calibration {result.calibration}")
+        parts.append(message("result_line.research_only", language))
+    if result.calibration == UNCALIBRATED:  # said as the Records screen says it
+        parts.append(message("records.uncalibrated", language))
+    else:
+        parts.append(sentence("result_line.calibration", language, calibration=result.calibration))
     parts.append(message(f"triage.{triage.outcome.value}", language))
     if result.lesion is not None:
         parts.append(lesion_line(result.lesion, language))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from firmware_app.backup import backup, last_backup
 from firmware_app.file_system import largest_file
+from firmware_app.messages import message, sentence
 from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.store import Records
@@ -26,6 +28,7 @@ from tests.records.kit import (
     back_to,
     damage_a_sealed_value,
     flip_a_bit_on_the_card,
+    in_language,
     open_store,
     record_one,
     small_photo,
@@ -44,6 +47,40 @@ def device(tmp_path, retina_rgb):
     recorded = [record_one(store, photo).result_id for _ in range(20)]
     store.records.close()
     return directory, write_config(directory, port=1), recorded
+
+
+def _says(line: str, key: str, language: str, **values: str | int) -> bool:
+    """Whether ``line`` is the catalogue's ``key`` in ``language`` with ``values``; a value given as
+    ``...`` (a count of events, a date) may be anything."""
+    filled = sentence(key, language, **{name: "\0" if value is ... else value for name, value in values.items()})
+    return re.fullmatch(".+".join(map(re.escape, filled.split("\0"))), line) is not None
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_backup_and_restore_say_what_the_copy_holds_in_the_devices_language(tmp_path, device, language):
+    """On main English whatever the device's language, with "screening(s)" for a count."""
+    directory, config, _ = device
+    out = tmp_path / "records.backup"
+    backed_up = edgescreen("backup", "--out", str(out), config=in_language(config, language))
+    assert backed_up.returncode == 0, backed_up.stderr
+    held = {
+        "screenings": sentence("count.screenings", language, count=20),
+        "photos": sentence("count.photos", language, count=20),
+        "events": ...,
+    }
+    summary, key = backed_up.stdout.splitlines()
+    assert _says(summary, "backup.done", language, path=str(out), **held), summary
+    assert key == sentence("backup.key_apart", language, file=str(directory / "records.key"))
+    target, target_config = _fresh_device(tmp_path, directory)
+    restored = edgescreen("restore", str(out), config=in_language(target_config, language))
+    assert restored.returncode == 0, restored.stderr
+    summary, newest = restored.stdout.splitlines()
+    held["events"] = ...
+    opens = message("restore.every_photo_opens", language)
+    assert summary.endswith(opens), summary
+    assert _says(summary.removesuffix(opens), "restore.done", language, path=str(target / "records.sqlite3"), **held)
+    assert _says(newest, "restore.newest", language, taken_at=..., device=DEVICE.id), newest
+    assert ("dépistages" in summary) == (language == "fr")
 
 
 def _fresh_device(tmp_path, source):
@@ -401,14 +438,14 @@ def test_a_photo_damaged_on_a_worn_card_is_named_by_the_backup_and_refuses_no_re
 
     backed_up = edgescreen("backup", "--out", str(tmp_path / "b"), config=config)
     assert backed_up.returncode == 0, backed_up.stderr
-    assert f"1 photo(s) do not open with the key: results {damaged}." in backed_up.stdout
+    assert f"1 photo does not open with the key: result {damaged}." in backed_up.stdout
     assert "Replace it, and restore this backup onto the new one" in backed_up.stdout
 
     target, target_config = _fresh_device(tmp_path, directory)
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
-    assert f"restored {target / 'records.sqlite3'}: {len(recorded)} screening(s)" in restored.stdout
-    assert f"1 photo(s) do not open with the key: results {damaged}." in restored.stdout
+    assert f"restored {target / 'records.sqlite3'}: {len(recorded)} screenings" in restored.stdout
+    assert f"1 photo does not open with the key: result {damaged}." in restored.stdout
     assert "every image opens" not in restored.stdout
     assert edgescreen("audit", "verify", config=target_config).returncode == 0
     store = open_store(target)
@@ -422,7 +459,7 @@ def test_a_photo_damaged_on_a_worn_card_is_named_by_the_backup_and_refuses_no_re
         store.records.close()
     assert json.loads(restore_event[0])["damaged_photos"] == [damaged]
     shown = edgescreen("records", "export", damaged, "--out", str(tmp_path / "out"), config=target_config)
-    assert shown.returncode == 1 and f"not exported: the photo of result(s) {damaged}" in shown.stderr
+    assert shown.returncode == 1 and f"not exported: the photo of result {damaged}," in shown.stderr
 
 
 def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_path, retina_rgb):
@@ -437,4 +474,4 @@ def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_pat
     _, target_config = _fresh_device(tmp_path, directory)
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
-    assert f"1 photo(s) do not open with the key: results {result_id}." in restored.stdout
+    assert f"1 photo does not open with the key: result {result_id}." in restored.stdout

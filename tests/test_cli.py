@@ -90,6 +90,46 @@ def test_models_reports_a_tampered_model_as_not_verified(tmp_path):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_lists_each_model_in_the_devices_language(tmp_path, language):
+    """On main English whatever the language ("verified, signed", "test AUC 0.964", "sensitivity 91%");
+    the figures are ``--json``'s, decimals as the language writes them."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    listed = edgescreen("models", config=config).stdout.splitlines()
+    for line, model in zip(listed, json_lines(edgescreen("models", "--json", config=config).stdout), strict=True):
+        point, auc = model["default_operating_point"], model["test_auc"]
+        comma = (lambda value: f"{value:.3f}".replace(".", ",")) if language == "fr" else (lambda value: f"{value:.3f}")
+        assert line == sentence(
+            "models.listed",
+            language,
+            model=model["id"],
+            version=model["version"],
+            signed=message("models.signed", language),
+            runtime=model["runtime"],
+            modality=model["modality"],
+            auc=sentence(
+                "models.test_auc",
+                language,
+                auc=comma(auc["value"]),
+                low=comma(auc["ci95"][0]),
+                high=comma(auc["ci95"][1]),
+            ),
+            point=point["name"],
+            sensitivity=round(point["sensitivity"] * 100),
+            specificity=round(point["specificity"] * 100),
+        )
+    assert ("sensibilité" in listed[0]) == (language == "fr")
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    config.write_text(f'[device]\nlanguage = "{language}"\n[models]\ndirectory = "{empty}"\n')
+    none = edgescreen("models", config=config)
+    assert (
+        none.returncode == 1
+        and none.stderr == f"{sentence('models.none', language, card='card.json', folder=str(empty))}\n"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg, language):
     """Neither runtime installed (both shadowed by packages that say so): exit status 3, not a traceback
     and 1 ("an image failed"); one sentence in the device's language that no model can run (it was
@@ -112,6 +152,30 @@ def test_french_operator_messages(tmp_path, retina_jpeg):
     config.write_text('[device]\nlanguage = "fr"\n')
     (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
     assert "clinicien" in result["disclaimer"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_result_line_gives_its_figures_in_the_devices_language(tmp_path, retina_jpeg, language):
+    """The score, threshold, operating point's figures, model and calibration were English ("vs threshold",
+    "sensitivity 91%", "calibration uncalibrated") beside French sentences; now they are the catalogue's,
+    decimals as the language writes them; the codes (NO_REFER, the point's and model's names) stay."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
+    (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
+    line = edgescreen("screen", str(retina_jpeg), config=config).stdout.splitlines()[0]
+    point, comma = result["operating_point"], (lambda text: text.replace(".", ",") if language == "fr" else text)
+    figures = sentence(
+        "result_line.score",
+        language,
+        score=comma(f"{result['score']:.3f}"),
+        threshold=comma(f"{result['threshold']:.3f}"),
+        point=point["name"],
+        sensitivity=round(point["sensitivity"]["value"] * 100),
+        specificity=round(point["specificity"]["value"] * 100),
+    )
+    model = sentence("result_line.model", language, model=result["model"]["id"], version=result["model"]["version"])
+    assert f"  {figures}  {model}  {message('records.uncalibrated', language)}  " in line
+    assert ("sensibilité" in line) == (language == "fr")
 
 
 def test_a_bad_config_stops_with_one_clear_message(tmp_path):
@@ -443,11 +507,18 @@ def test_a_device_id_the_wire_refuses_stops_the_program_before_any_screening(tmp
     assert not (tmp_path / "records.sqlite3").exists()
 
 
-def test_a_real_camera_captures_its_own_modality_only(tmp_path):
-    """A fundus camera asked for a skin photo says so before opening the camera: its photos would go
-    to the melanoma model, whose score means nothing for a retina."""
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_real_camera_captures_its_own_modality_only(tmp_path, language):
+    """A fundus camera asked for a skin photo says so before opening the camera, in the device's language
+    (on main English whatever it was): its photos would go to the melanoma model, whose score means
+    nothing for a retina."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nmodality = "fundus"\n[camera]\nbackend = "opencv"\nsource = "{tmp_path}/none.avi"\n')
+    config.write_text(
+        f'[device]\nlanguage = "{language}"\nmodality = "fundus"\n'
+        f'[camera]\nbackend = "opencv"\nsource = "{tmp_path}/none.avi"\n'
+    )
     done = edgescreen("capture", "--modality", "dermoscopy", "--body-site", "trunk", "--auto", config=config)
     assert done.returncode == 2, done.stderr
-    assert "opencv camera screens fundus photos only ([device] modality" in done.stderr
+    values = {"modality": "dermoscopy", "backend": "opencv", "screened": "fundus", "config": str(config)}
+    assert done.stderr == f"edgescreen: {sentence('capture.other_modality', language, **values)}\n"
+    assert ("ne dépiste que" in done.stderr) == (language == "fr")

@@ -11,6 +11,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from firmware_app.messages import sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
@@ -18,6 +21,7 @@ from tests.health.test_doctor import doctor
 from tests.records.kit import (
     damage_a_sealed_value,
     flip_a_bit_on_the_card,
+    in_language,
     open_store,
     record_one,
     sample_record,
@@ -52,6 +56,18 @@ def test_screen_records_the_context_encrypted_and_queues_an_anonymous_payload(tm
     shown = json.loads(edgescreen("records", "show", result["result_id"], config=config).stdout)
     assert shown["patient_ref"] == "MRN-20931" and shown["note"].startswith("Mme Léa")
     assert shown["source"] == str(retina_jpeg)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_retry_photos_says_how_many_in_the_devices_language(tmp_path, retina_rgb, language):
+    """On main "0 refused photo(s) queued again ..." whatever the language; French counts 0 as one."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb))
+    store.records.close()
+    retried = edgescreen("sync", "retry-photos", config=in_language(write_config(tmp_path, port=1), language))
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout == f"{sentence('sync.photos_retried', language, count=0)}\n"
+    assert retried.stdout.startswith("0 photo refusée remise" if language == "fr" else "0 refused photos queued")
 
 
 def test_screen_refuses_an_eye_for_dermoscopy(tmp_path, retina_jpeg):
@@ -105,7 +121,7 @@ def test_erase_export_and_sync_status(tmp_path, retina_rgb):
     assert mistyped.returncode == 2 and "no screening is recorded under the patient reference given" in mistyped.stderr
     assert "command.refused" in mistyped.stderr and "mrn-22" not in mistyped.stderr  # the log line names no patient
     erased = edgescreen("erase", "--patient", "mrn-2", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s), 1 image(s); 1 result(s)" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening, 1 photo; 1 unsent result withdrawn." in erased.stdout
     again = edgescreen("erase", "--patient", "mrn-2", config=config)
     assert again.returncode == 2 and "erased already" in again.stderr
     assert json.loads(edgescreen("sync", "status", "--json", config=config).stdout)["backlog"] == 1
@@ -256,6 +272,38 @@ def test_an_erasure_names_the_results_the_station_may_hold_for_its_administrator
     assert f'"results_at_the_station":["{sent.result_id}"]' in listed
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_erase_says_what_it_erased_and_left_in_the_devices_language(tmp_path, retina_rgb, language):
+    """On main English whatever the language, with "screening(s)", "image(s)", "result(s)"."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    sent = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="R")))
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-5", eye="L")))
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN 5", eye="L")))
+    outbox = Outbox(store.records)
+    claimed = {row.result_id: row.seq for row in outbox.claim(0, 10)}
+    assert outbox.mark_sent([claimed[sent.result_id]]) == 1
+    outbox.release([seq for result_id, seq in claimed.items() if result_id != sent.result_id])
+    store.records.close()
+    erased = edgescreen("erase", "--patient", "MRN-5", config=config)
+    assert erased.returncode == 0, erased.stderr
+    command = "edgescreen erase --patient 'MRN 5'"
+    done = {
+        "screenings": sentence("count.screenings", language, count=2),
+        "photos": sentence("count.photos", language, count=2),
+        "withdrawn": sentence("count.withdrawn", language, count=1),
+        "in_flight": "",
+    }
+    station = f"edgescreen-review results erase {sent.result_id}"
+    assert erased.stdout.splitlines() == [
+        sentence("erase.close", language, count=1, reference="'MRN 5'", command=command),
+        sentence("erase.done", language, **done),
+        sentence("erase.at_station", language, held=1, photos="", command=station),
+    ]
+    assert ("Le poste de relecture" in erased.stdout) == (language == "fr")
+
+
 def test_erase_shows_close_references_for_the_technician_to_check_and_erases_none_of_them(tmp_path, retina_rgb):
     config = write_config(tmp_path, port=1)
     store = open_store(tmp_path)
@@ -267,8 +315,8 @@ def test_erase_shows_close_references_for_the_technician_to_check_and_erases_non
     assert mistyped.returncode == 2 and "NIP" not in mistyped.stderr  # the refusal is logged: no reference
     assert "close reference 'NIP-777 Jean Martin'" in mistyped.stdout
     erased = edgescreen("erase", "--patient", "nip-777 JEAN MARTIN ", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout
-    assert "1 screening(s) under the close reference 'NIP 777 Jean Martin'" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening," in erased.stdout
+    assert "1 screening under the close reference 'NIP 777 Jean Martin'" in erased.stdout
     assert "edgescreen erase --patient 'NIP 777 Jean Martin'" in erased.stdout
     assert "close reference 'NIP-777'" in erased.stdout and "NIP-888" not in erased.stdout
     reopened = open_store(tmp_path)
@@ -299,12 +347,12 @@ def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_searc
     assert f"records.reference_unreadable results={ids['NIP-111']}" in exported.stderr
 
     erased = edgescreen("erase", "--patient", "NIP-333", config=config)
-    assert erased.returncode == 0 and "erased 1 screening(s)" in erased.stdout, erased.stderr
-    assert "not checked: 1 screening(s) whose patient reference does not open" in erased.stdout
-    assert f"results {ids['NIP-111']}. Replace the card" in erased.stdout
+    assert erased.returncode == 0 and "erased 1 screening," in erased.stdout, erased.stderr
+    assert "not checked: 1 screening whose patient reference does not open" in erased.stdout
+    assert f"result {ids['NIP-111']}. Replace the card" in erased.stdout
 
     damaged_only = edgescreen("erase", "--patient", "NIP-111", config=config)
-    assert damaged_only.returncode == 2 and f"results {ids['NIP-111']}" in damaged_only.stdout
+    assert damaged_only.returncode == 2 and f"result {ids['NIP-111']}" in damaged_only.stdout
     reopened = open_store(tmp_path)
     try:
         assert reopened.search_patient("NIP-222").result_ids == (ids["NIP-222"],)
@@ -313,10 +361,12 @@ def test_one_patient_reference_damaged_on_the_card_stops_no_other_patients_searc
         reopened.records.close()
 
 
-def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_whole(tmp_path, retina_rgb, language):
     """The export stopped at the damaged photo (exit 5, "does not open"), leaving the patient's later
-    screenings out of a subject access request without saying which."""
-    config = write_config(tmp_path, port=1)
+    screenings out of a subject access request without saying which. Said in the device's language, as
+    a folder open to others is (on main English whatever it was)."""
+    config = in_language(write_config(tmp_path, port=1), language)
     store = open_store(tmp_path)
     photo = small_photo(retina_rgb)
     ids = [
@@ -327,10 +377,15 @@ def test_a_photo_damaged_on_the_card_leaves_the_rest_of_a_subject_access_export_
 
     exported = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(tmp_path / "sar"), config=config)
     assert exported.returncode == 1
-    assert f"not exported: the photo of result(s) {ids[0]}, which does not open" in exported.stderr
+    said = f"edgescreen: {sentence('export.photo_damaged', language, count=1, results=ids[0])}\n"
+    assert exported.stderr.endswith(said) and ("non exportée" in said) == (language == "fr")
     assert sorted(path.name for path in (tmp_path / "sar").iterdir()) == sorted(
         [f"{rid}.json" for rid in ids] + [f"{rid}-0.jpg" for rid in ids[1:]]
     )
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    again = edgescreen("records", "export", "--patient", "NIP-444", "--out", str(shared), config=config)
+    assert f"edgescreen: {sentence('export.folder_open', language, folder=str(shared))}\n" in again.stderr
 
 
 def test_records_show_of_a_value_damaged_on_the_card_says_so_not_another_key(tmp_path, retina_rgb):

@@ -3,16 +3,20 @@ unlocking, and the command line."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.messages import message, sentence
 from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, lockout
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
-from tests.records.kit import write_config
+from tests.records.kit import in_language, write_config
 
 
 class Clock:
@@ -114,6 +118,71 @@ def test_a_disabled_or_unknown_operator_cannot_sign_in_and_bad_input_is_refused(
             operators.add(name, pin)
     with pytest.raises(OperatorError):
         operators.disable("Nobody")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_operators_command_speaks_the_devices_language(tmp_path, language):
+    """What it did, each operator's state and its refusals, in the device's language (on main English
+    whatever it was); a refusal's English detail is the log line's."""
+    config = in_language(write_config(tmp_path, port=1), language)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", *args]
+        return subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
+
+    assert (
+        run("add", "Amina", "--pin-stdin", stdin="2468\n").stdout
+        == f"{sentence('operators.done.add', language, name='Amina')}\n"
+    )
+    refused = run("add", "Bo", "--pin-stdin", stdin="12\n")
+    assert refused.returncode == 2 and refused.stderr.endswith(
+        f"edgescreen: {message('operators.bad_pin', language)}\n"
+    )
+    assert "operators.refused" in refused.stderr and "a PIN has 4 to 12 digits" in refused.stderr
+    unknown = run("unlock", "Nobody")
+    assert unknown.returncode == 2 and unknown.stderr.endswith(
+        f"edgescreen: {message('operators.unknown', language)}\n"
+    )
+    assert run("disable", "Amina").stdout == f"{sentence('operators.done.disable', language, name='Amina')}\n"
+    assert run("list").stdout == f"Amina\t{message('operators.disabled', language)}\n"
+    assert ("désactivé" in run("list").stdout) == (language == "fr")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_operators_add_asks_the_pin_twice_in_the_devices_language(tmp_path, language):
+    """At a terminal the PIN is asked twice, by the labels of the app's first-operator screen; two that
+    differ change nothing, said in the device's language."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "add", "Amina"]
+    child, terminal = pty.fork()
+    if child == 0:  # the command, on a terminal of its own, as a technician types it
+        os.chdir(PROJECT_ROOT)
+        os.execv(sys.executable, command)
+    first = sentence("operators.prompt", language, field=message("setup.pin", language))
+    again = sentence("operators.prompt", language, field=message("setup.pin_again", language))
+    said = _answer(terminal, [(first, "2468"), (again, "1357")])
+    assert os.waitpid(child, 0)[1] >> 8 == 2
+    assert (
+        said.index(first) < said.index(again) < said.index(f"edgescreen: {message('operators.pins_differ', language)}")
+    )
+    assert ("Code (4 à 12 chiffres)" in said) == (language == "fr")
+
+
+def _answer(terminal: int, asked: list[tuple[str, str]]) -> str:
+    """Type each answer on ``terminal`` once its prompt is there; all the command printed, to its end."""
+    said = ""
+    for prompt, answer in asked:
+        while prompt not in said:
+            assert select.select([terminal], [], [], 60)[0], f"no {prompt!r} in {said!r}"
+            said += os.read(terminal, 1024).decode()
+        said = said.replace(prompt, f"<{prompt}>", 1)  # the next prompt may be the same words
+        os.write(terminal, f"{answer}\n".encode())
+    try:
+        while chunk := os.read(terminal, 1024):
+            said += chunk.decode()
+    except OSError:  # the command ended: its terminal closed
+        pass
+    return said
 
 
 def test_operators_command_adds_lists_and_disables(tmp_path):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from firmware_app.cli import main
+from firmware_app.messages import message, sentence
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
+from tests.test_cli import edgescreen
 
 
 def device(tmp_path):
@@ -50,6 +54,24 @@ def test_wipe_overwrites_the_key_in_place_then_removes_everything_but_the_models
     assert set(overwritten["records-2026-06-01.sqlite3"]) == {0}
     left = sorted(str(path.relative_to(state)) for path in state.rglob("*"))
     assert left == ["models", "models/dr-referable", "models/dr-referable/model.tflite"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_says_what_it_erased_and_what_it_cannot_reach_in_the_devices_language(tmp_path, language):
+    """On main English whatever the device's language, with "file(s)"."""
+    state, store, config = device(tmp_path)
+    store.records.close()
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    files = sum(path.is_file() for path in state.rglob("*") if "models" not in path.parts)
+    wiped = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
+    assert wiped.returncode == 0, wiped.stderr
+    assert wiped.stdout.splitlines() == [
+        sentence("wipe.key_erased", language, file=str(state / "records.key")),
+        sentence("wipe.files", language, count=files, folder=str(state)),
+        sentence("wipe.models_kept", language, folder=str(state / "models")),
+        message("wipe.flash", language),
+    ]
+    assert ("écrasés de zéros" in wiped.stdout) == (language == "fr")
 
 
 def test_wipe_is_refused_without_this_device_s_id_or_while_the_sync_worker_runs(tmp_path, capsys):

@@ -25,6 +25,8 @@ from starlette.staticfiles import StaticFiles
 from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.events import log_event
+from firmware_app.health.checks import records_unusable
+from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError
 from firmware_app.web import pages_capture, pages_records, pages_session
@@ -32,6 +34,7 @@ from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
 from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
+from firmware_app.wording import check_sentence
 
 # The file, in systemd's RuntimeDirectory (/run/edgescreen), the kiosk reads the app's address from.
 APP_URL_FILE = "app-url"
@@ -138,26 +141,29 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return listening
 
 
-def _listen_or_say(config: Config) -> socket.socket | None:
+def _say(key: str, languages: tuple[str, ...], **values: str) -> None:
+    """One line to the technician (stderr, the journal) in each of ``languages``: the device's, or, for a
+    config that does not load, those its error was said in (``config.config_error_languages``)."""
+    for language in languages:
+        print(f"edgescreen: {sentence(key, language, **values)}", file=sys.stderr)
+
+
+def _listen_or_say(config: Config, languages: tuple[str, ...]) -> socket.socket | None:
     """The app's socket; ``None``, and the reason said, when another program holds the port."""
     try:
         return listening_socket(config.app.bind, config.app.port)
     except OSError as error:
-        print(
-            f"edgescreen: cannot listen on {app_url(config.app.bind, config.app.port)}: {error.strerror or error}"
-            " (another program holds the port? [app] port or --port sets another)",
-            file=sys.stderr,
-        )
+        address = app_url(config.app.bind, config.app.port)
+        _say("app.cannot_listen", languages, address=address, error=str(error.strerror or error))
         return None
 
 
 def _out_of_service(
-    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...] = ()
+    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...]
 ) -> None:
     """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
     never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again."""
-    address = app_url(config.app.bind, config.app.port)
-    print(f"edgescreen: serving the out-of-service page on {address}", file=sys.stderr)
+    _say("app.out_of_service", languages, address=app_url(config.app.bind, config.app.port))
     publish_url(config)
     serve_out_of_service(config, listening, cause, problem, languages)
 
@@ -172,15 +178,18 @@ def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...
     defaults = Config()
     if port is not None:
         defaults = replace(defaults, app=replace(defaults.app, port=port))
-    listening = _listen_or_say(defaults)
+    listening = _listen_or_say(defaults, languages)
     if listening is not None:
         _out_of_service(defaults, listening, "config", problem, languages)
     return 2
 
 
 def serve(config: Config, with_sync: bool = True) -> int:
-    address = app_url(config.app.bind, config.app.port)
-    listening = _listen_or_say(config)
+    """The app until Ctrl-C or SIGTERM, its start said in the device's language: where to open it, and
+    who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
+    records' own words in the log line above and on the nurse's out-of-service page."""
+    language = config.device.language
+    listening = _listen_or_say(config, (language,))
     if listening is None:
         return 2
     try:
@@ -188,17 +197,17 @@ def serve(config: Config, with_sync: bool = True) -> int:
         store = open_store(config)
     except RecordsError as error:
         log_event("records.unusable", logging.ERROR, error=error)
-        print(f"edgescreen: records: {error}", file=sys.stderr)
-        _out_of_service(config, listening, "records", str(error))
+        print(f"edgescreen: {check_sentence(records_unusable(error), language)}", file=sys.stderr)
+        _out_of_service(config, listening, "records", str(error), (language,))
         return 5
     try:
         if not Operators(store.records).list():
-            print("No operator yet: the app's first screen creates the first one.", flush=True)
+            print(message("app.no_operator_yet", language), flush=True)
         elif not Operators(store.records).list(enabled_only=True):
-            print("No operator can sign in: add one with `edgescreen operators add NAME`.", flush=True)
+            print(message("app.no_operator_enabled", language), flush=True)
     finally:
         store.records.close()
-    print(f"EdgeScreen app: open {address} (Ctrl-C stops it)", flush=True)
+    print(sentence("app.open", language, address=app_url(config.app.bind, config.app.port)), flush=True)
     publish_url(config)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):

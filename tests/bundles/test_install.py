@@ -16,6 +16,7 @@ from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
 from firmware_app.bundles.manifest import verify_bundle
 from firmware_app.inference.model import TriageModel
+from firmware_app.messages import message, sentence
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
@@ -103,6 +104,34 @@ def test_records_that_cannot_take_the_audit_event_stop_the_switch(device):
     run = edgescreen("models", "install", str(second), config=config)
     assert run.returncode == 5 and "key" in run.stderr, run.stderr
     assert active_manifest(directory / "installed", "melanoma").version == "1.0.0"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_verify_install_and_rollback_say_what_they_did_in_the_devices_language(device, language):
+    """On main English whatever the device's language ("is active (was none)")."""
+    directory, key, _trusted, first, config = device
+    in_language(config, language)
+    second = with_version(first, directory / "melanoma-1.1.0", "1.1.0", key)
+    verified = edgescreen("models", "verify", str(second), config=config)
+    assert (
+        verified.stdout
+        == f"{sentence('models.verified', language, bundle=str(second), model='melanoma', version='1.1.0')}\n"
+    )
+    installed = edgescreen("models", "install", str(first), config=config)
+    none = message("models.no_previous", language)
+    assert (
+        installed.stdout
+        == f"{sentence('models.switched.install', language, model='melanoma', version='1.0.0', was=none)}\n"
+    )
+    edgescreen("models", "install", str(second), config=config)
+    again = edgescreen("models", "install", str(second), config=config)
+    assert again.stdout == f"{sentence('models.already_active', language, bundle=str(second))}\n"
+    back = edgescreen("models", "rollback", "melanoma", config=config)
+    assert (
+        back.stdout
+        == f"{sentence('models.switched.rollback', language, model='melanoma', version='1.0.0', was='1.1.0')}\n"
+    )
+    assert ("est actif" in back.stdout) == (language == "fr")
 
 
 def test_rollback_without_a_previous_bundle_is_refused(device):

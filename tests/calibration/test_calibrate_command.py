@@ -224,7 +224,8 @@ def test_results_carry_the_profile_id_or_uncalibrated(tmp_path, targets):
         quality = QualityReport("fundus", Verdict.REJECT, ("blurred",))
         result = ScreeningResult("eye.jpg", "fundus", ungradable(), quality, calibration)
         assert result_json(result, "en")["calibration"] == calibration
-        assert f"calibration {calibration}" in result_line(result, "fr")
+        said = message("records.uncalibrated", "fr") if calibration == UNCALIBRATED else f"étalonnage {calibration}"
+        assert f"  {said}  " in result_line(result, "fr")
 
 
 def test_screen_applies_the_configured_profile(tmp_path, targets):

@@ -20,7 +20,7 @@ from firmware_app.config import load_config
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Level, check_certificates, check_key_file
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.wording import check_sentence
 from tests.absent_runtimes import shadow_runtimes
@@ -88,6 +88,24 @@ def test_a_working_device_reports_every_check_and_exits_0(tmp_path):
     assert text.returncode == 0 and "GREEN  models" in text.stdout and "0 red" in text.stdout
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_text_report_says_each_level_and_their_count_in_the_devices_language(tmp_path, language):
+    """Each line's level and the closing count are in the device's language, as the lines' sentences
+    are (they were English on a French device: "AMBER", "0 red, 3 amber, 15 green"); the counts are
+    those of ``--json``, whose levels stay codes."""
+    config = in_language(write_config(tmp_path, 1), language)
+    open_store(tmp_path).records.close()
+    _, checks, report = doctor(config)
+    text = edgescreen("doctor", config=config)
+    *lines, summary = text.stdout.splitlines()
+    counts = {level.value: report[level.value] for level in Level}
+    assert summary == f"edgescreen {sentence('doctor.summary', language, **counts)}"
+    assert ("en rouge" in summary) == (language == "fr")
+    said = {line.split()[1]: line.split()[0] for line in lines}
+    assert said == {name: message(f"doctor.level.{check['level']}", language) for name, check in checks.items()}
+    assert ("VERT" in said.values()) == (language == "fr")
+
+
 def test_a_screening_recorded_while_the_clock_ran_fast_never_makes_the_right_clock_red(tmp_path):
     """The review's repro: a screening on a fake-hwclock time two days ahead, then doctor on the
     right clock (whether this machine's kernel says synchronised or not, it is amber, never red)."""
@@ -121,7 +139,7 @@ def test_without_a_tflite_runtime_the_models_are_red_as_no_model_can_run_not_as_
     run = edgescreen("doctor", config=config, env=env)
     assert run.returncode == 1, run.stderr
     (line,) = [line for line in run.stdout.splitlines() if line.split()[1] == "models"]
-    assert line.startswith("RED") and line.endswith(f"  {message('health.models.runtime', 'fr')}"), line
+    assert line.startswith("ROUGE") and line.endswith(f"  {message('health.models.runtime', 'fr')}"), line
     (logged,) = [line for line in run.stderr.splitlines() if "doctor.models_failed" in line]
     assert "no TFLite runtime is installed" in logged
 
@@ -393,7 +411,7 @@ def test_doctor_says_the_cameras_trouble_in_the_devices_language_and_logs_its_ow
     text = edgescreen("doctor", config=config)
     assert text.returncode == 1, text.stderr
     (line,) = [line for line in text.stdout.splitlines() if line.split()[1] == "camera"]
-    assert line.startswith("RED") and line.endswith(f"  {said}"), line
+    assert line.startswith(message("doctor.level.red", language)) and line.endswith(f"  {said}"), line
     assert str(absent) not in text.stdout and "no such" not in text.stdout
     (logged,) = [line for line in text.stderr.splitlines() if "doctor.camera_failed" in line]
     assert str(absent) in logged and "no such image file" in logged
@@ -542,7 +560,7 @@ def test_each_checks_failure_is_said_in_the_devices_language_by_its_kind_and_its
     text = edgescreen("doctor", config=config)
     assert text.returncode == 1, text.stderr
     (line,) = [line for line in text.stdout.splitlines() if line.split()[1] == name]
-    assert line.startswith("RED") and line.endswith(f"  {said}"), line
+    assert line.startswith(message("doctor.level.red", language)) and line.endswith(f"  {said}"), line
     assert detail not in text.stdout
     (logged,) = [line for line in text.stderr.splitlines() if f"doctor.{name}_failed" in line]
     assert " ERROR " in logged and detail in logged

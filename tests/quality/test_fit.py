@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from firmware_app.config import DermoscopyQualityConfig, FundusQualityConfig, QualityConfig, load_config
+from firmware_app.messages import sentence
 from firmware_app.quality.fit import derive_limits, fit_limits, profile_toml
 from firmware_app.quality.fundus import RULES
 from firmware_app.quality.gate import CAMERA_GEOMETRY, DEVICE_DECLARED, MEASURES, PHYSICAL
@@ -84,14 +85,24 @@ def test_the_command_writes_a_profile_the_device_loads(tmp_path, retina_rgb):
     assert json_lines(check.stdout)[0]["verdict"] != "reject"
 
 
-def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb, language):
+    """Said in the device's language (on main English whatever it was), as is a profile's file that exists."""
     photos = [write_rgb(tmp_path / f"p{i}.jpg", rgb) for i, rgb in enumerate(_good_photos(retina_rgb, 3))]
     black = write_rgb(tmp_path / "black.jpg", np.zeros((400, 400, 3), np.uint8))
-    profile = tmp_path / "camera.toml"
-    run = edgescreen("quality", "fit", "--camera-model", "cam-B", "--out", str(profile), *map(str, [*photos, black]))
+    profile, config = tmp_path / "camera.toml", tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    args = ["quality", "fit", "--camera-model", "cam-B", "--out", str(profile), *map(str, [*photos, black])]
+    run = edgescreen(*args, config=config)
     assert run.returncode == 2
-    assert "at least 10" in run.stderr and "1 left out" in run.stderr
+    left_out = sentence("quality_fit.left_out", language, count=1)
+    said = sentence("quality_fit.too_few", language, least=10, count=3, left_out=left_out)
+    assert run.stderr.endswith(f"edgescreen: {said}\n") and ("reçues" in said) == (language == "fr")
     assert not profile.exists()
+    profile.write_text("")
+    there = edgescreen(*args, config=config)
+    assert there.returncode == 2
+    assert there.stderr == f"edgescreen: {sentence('quality_fit.out_exists', language, out=str(profile))}\n"
 
 
 def test_one_photo_given_ten_times_is_one_photo_and_leaves_no_profile(tmp_path, retina_rgb):

@@ -4,6 +4,7 @@ comments are sealed. Edits are made as an intruder with SQL access would make th
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 
@@ -11,9 +12,10 @@ import pytest
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.result import encode_result
+from firmware_app.messages import sentence
 from firmware_app.records.screening import Review
 from firmware_app.sync.payload import result_payload
-from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.records.test_store import raw_bytes
 from tests.test_cli import edgescreen
 
@@ -38,6 +40,26 @@ def test_an_intact_store_verifies(recorded):
     config, _ = recorded
     run = edgescreen("audit", "verify", config=config)
     assert run.returncode == 0 and "intact" in run.stdout
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_audit_verify_says_what_the_chain_proves_in_the_devices_language(recorded, language):
+    """Intact, then one result altered: said in the device's language (on main English whatever it
+    was); what broke the chain stays the technician's English detail."""
+    config, ids = recorded
+    config = in_language(config, language)
+    store = open_store(config.parent)
+    events = store.records.verify_audit().events
+    store.records.close()
+    intact = edgescreen("audit", "verify", config=config)
+    assert intact.stdout == f"{sentence('audit.intact', language, count=events)}\n"
+    edit(config, ("UPDATE screening SET outcome = 'refer' WHERE result_id = ?", (ids[0],)))
+    broken = edgescreen("audit", "verify", config=config).stdout.splitlines()
+    problem = f"result {ids[0]}: the result row was altered after it was recorded"
+    said = re.escape(sentence("audit.broken", language, event="EVENT", problem=problem)).replace("EVENT", r"\d+")
+    assert re.fullmatch(said, broken[0]), broken[0]
+    assert broken[1] == sentence("audit.result_altered", language, count=events, result=ids[0])
+    assert ("n'est pas fiable" in broken[1]) == (language == "fr")
 
 
 def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):

@@ -128,7 +128,7 @@ def test_backup_and_restore_raise_no_alarm_and_the_restore_audits_what_it_did_no
             path.rename(moved / path.name)
     restored = edgescreen("restore", str(tmp_path / "b"), config=config)
     assert restored.returncode == 0, restored.stderr
-    assert "2 screening(s) this device recorded are not in this backup" in restored.stdout
+    assert "2 screenings this device recorded are not in this backup" in restored.stdout
     _, checks, _ = doctor(config)
     assert checks["committed"]["level"] == "green", checks["committed"]
     with sqlite3.connect(tmp_path / "records.sqlite3") as db:

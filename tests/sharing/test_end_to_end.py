@@ -159,7 +159,7 @@ def test_a_refused_photo_goes_again_once_the_technician_retries_it(station, reti
     retry = edgescreen_process(config, "sync", "retry-photos")
     out, err = retry.communicate(timeout=60)
     assert retry.returncode == 0, err
-    assert out.startswith("1 refused photo(s) queued again")
+    assert out.startswith("1 refused photo queued again")
     drain(config)
     assert list(station.stored()) == [record.result_id]
     status = sync_status(store.records)
@@ -168,7 +168,7 @@ def test_a_refused_photo_goes_again_once_the_technician_retries_it(station, reti
     assert [json.loads(row[0])["images_retried"] for row in retried] == [1]
     assert store.records.verify_audit().intact
     again = edgescreen_process(config, "sync", "retry-photos")
-    assert again.communicate(timeout=60)[0].startswith("0 refused photo(s)")
+    assert again.communicate(timeout=60)[0].startswith("0 refused photos queued again")
 
 
 def test_the_worker_killed_mid_upload_20_times_every_photo_arrives_once_and_verifies(station, retina_rgb):

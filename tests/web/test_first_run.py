@@ -7,12 +7,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from firmware_app.messages import message, sentence
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
-from tests.records.kit import write_config
+from tests.records.kit import in_language, write_config
 from tests.web.conftest import AUDIT, csrf_header, snap, start_app, type_on_keypad, unscrolled
 
 
@@ -111,16 +113,30 @@ def test_the_first_operator_cannot_be_made_from_the_network(page, tmp_path, reti
         next(running, None)
 
 
-def test_a_fresh_device_starts_without_a_terminal_and_points_to_the_first_screen(tmp_path):
-    port = free_port()
-    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+def _start_lines(config: Path) -> list[str]:
+    """The first two lines ``edgescreen app`` prints on ``config``, without a terminal."""
     command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app"]
     app = subprocess.Popen(
         command, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert app.stdout.readline().strip() == "No operator yet: the app's first screen creates the first one."
-        assert app.stdout.readline().startswith("EdgeScreen app: open http://127.0.0.1:")
+        return [app.stdout.readline().strip(), app.stdout.readline().strip()]
     finally:
         app.terminate()
         app.wait(30)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_fresh_device_starts_without_a_terminal_and_points_to_the_first_screen(tmp_path, language):
+    """Said in the device's language (on main English whatever it was), as is the device whose every
+    operator is disabled."""
+    port = free_port()
+    config = in_language(write_config(tmp_path, 1, f"[app]\nport = {port}\n"), language)
+    opened = sentence("app.open", language, address=f"http://127.0.0.1:{port}/")
+    assert _start_lines(config) == [message("app.no_operator_yet", language), opened]
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators"]
+    subprocess.run(
+        [*command, "add", "Amina", "--pin-stdin"], input="2468\n", text=True, check=True, capture_output=True
+    )
+    subprocess.run([*command, "disable", "Amina"], check=True, capture_output=True)
+    assert _start_lines(config) == [message("app.no_operator_enabled", language), opened]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app.config import LANGUAGES
+from firmware_app.messages import message, sentence
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -67,7 +69,13 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 5
-    assert "serving the out-of-service page" in app.stderr.read()
+    # Said to the technician in the device's language, as doctor says it (on main: English, and the
+    # records' own words, which stay the log line's and the page's).
+    said = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ")]
+    assert said == [
+        f"edgescreen: {message('health.records.unusable', 'fr')}",
+        f"edgescreen: {sentence('app.out_of_service', 'fr', address=url)}",
+    ]
 
 
 def _head_lines(template: str) -> set[str]:
@@ -110,12 +118,22 @@ def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, 
         assert app.wait(30) == 2
     stderr = app.stderr.read() if app.stderr else ""
     assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
+    assert "hors service" not in stderr  # the file says no language: the embedded default's alone
 
 
 def _said_in(page) -> list[tuple[str | None, str]]:
     """The out-of-service page's sayings: (language, text) in the order shown."""
     said = page.locator("[data-test=said-in]")
     return [(said.nth(i).get_attribute("lang"), said.nth(i).inner_text()) for i in range(said.count())]
+
+
+def _problem_under_its_heading(page, config: Path, heading: str) -> None:
+    """The technician's words on lines of their own under a heading: they ran on after "For the
+    technician: / Pour le technicien :", whose "/" read as one more of the path's."""
+    said, over = page.locator("[data-test=problem-said]"), page.locator("[data-test=problem-for]")
+    assert over.inner_text() == heading and said.inner_text().startswith(str(config))
+    box = over.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= said.bounding_box()["y"]
 
 
 def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else_in_both(tmp_path, page):
@@ -136,12 +154,15 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
         assert page.locator("[data-test=language]").count() == 0
         assert str(config) in page.locator("[data-test=problem]").inner_text()
         assert unscrolled(page)
+        _problem_under_its_heading(page, config, f"For the technician · {message('service.out.problem', 'fr')}")
         snap(page, "out-of-service-config-both")
         page.goto(f"{url}?lang=fr")
         assert [language for language, _ in _said_in(page)] == ["fr"] and unscrolled(page)
     finally:
         app.send_signal(signal.SIGINT)
         assert app.wait(30) == 2
+    served = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ") and url in line]
+    assert served == [f"edgescreen: {sentence('app.out_of_service', language, address=url)}" for language in LANGUAGES]
     config.write_text('[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n')
     app = _app(config, port)
     try:
@@ -149,6 +170,7 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
         [(language, text)] = _said_in(page)
         assert language == page.locator("html").get_attribute("lang") == "fr" and "Ses réglages" in text
         assert "picamera3" in page.locator("[data-test=problem]").inner_text() and unscrolled(page)
+        _problem_under_its_heading(page, config, "Pour le technicien (en anglais)")
         snap(page, "out-of-service-config")
     finally:
         app.send_signal(signal.SIGINT)
