@@ -221,9 +221,13 @@ class CameraConfig:
     burst: int = field(default=5, metadata=_range(1, 30))
     # Seconds to wait for one frame before the camera counts as stalled.
     frame_timeout: float = field(default=3.0, metadata=_range(0.05, 60))
-    open_attempts: int = field(default=3, metadata=_range(1, 20))
+    # Opening waits up to a frame timeout per attempt and for the first frame, and the pauses between
+    # attempts double (web/answer_time.opening_s); the camera loop's watchdog allows that long for an
+    # opening. Bounded so the longest opening stays minutes (at these maxima and a 60 s frame timeout:
+    # 6 x 60 + 10 x 15 = 510 s): 20 attempts after 30 s reached about 182 days, a hang never caught.
+    open_attempts: int = field(default=3, metadata=_range(1, 5))
     # Seconds before the second attempt to open a busy camera; doubled at each further attempt.
-    open_backoff: float = field(default=0.5, metadata=_range(0.0, 30))
+    open_backoff: float = field(default=0.5, metadata=_range(0.0, 10))
     exposure_us: int | None = field(default=None, metadata=_range(1, 10_000_000))
     analogue_gain: float | None = field(default=None, metadata=_range(1.0, 64.0))
     # Lens position in dioptres (1 / focus distance in metres); sets manual focus.

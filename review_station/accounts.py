@@ -8,7 +8,8 @@
   one and gets the same answer, so sign-in does not tell which names exist.
 - Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry, the time
   of its reader's last request (a session also ends ``idle_minutes`` after it) and the session's CSRF
-  token, which every form must send back.
+  token, which every form must send back. An ended session's row and cookie are kept ``idle_minutes``
+  past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader why it ended.
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -221,7 +222,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
-            connection.execute(delete(sessions).where(sessions.c.expires_at < now))
+            connection.execute(delete(sessions).where(sessions.c.expires_at < now - _told_for(settings)))
             connection.execute(
                 insert(sessions).values(
                     token_hash=_token_hash(token),
@@ -242,6 +243,19 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
 # that loads its photo and polls its delivery would otherwise write as often as it reads. The idle
 # end may so come up to this much before ``idle_minutes`` have passed since the very last request.
 ACTIVE_TO_THE = timedelta(minutes=1)
+
+
+def _told_for(settings: WebConfig) -> timedelta:
+    """How long past a session's absolute end its reader is still told it ended: the time a session may
+    idle. A reader mid-read when ``session_minutes`` ran out is back within it; one back later was away
+    longer than any session may idle. Before, the cookie expired with the session, and the reader was
+    dropped on the sign-in page with no reason."""
+    return timedelta(minutes=settings.idle_minutes)
+
+
+def cookie_age_s(settings: WebConfig) -> int:
+    """The session cookie's lifetime in seconds: the session's, and the time its end is told after it."""
+    return round((timedelta(minutes=settings.session_minutes) + _told_for(settings)).total_seconds())
 
 
 def _idle_since(settings: WebConfig, now: datetime) -> datetime:
@@ -276,27 +290,29 @@ def session_user(
     return SignedIn(row.id, row.username, row.role, row.csrf_token, account_sites(connection, row.id))
 
 
-def end_if_idle(engine: Engine, token: str | None, settings: WebConfig) -> bool:
-    """End the session of ``token`` if it is one its reader left idle (unexpired, but no request for
-    ``idle_minutes``), audited as the station's sign-out; whether it did: the sign-in page then says why."""
+def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | None:
+    """Why the station ended the session of ``token``, if it did and its reader has not been told yet:
+    ``"idle"`` (no request for ``idle_minutes``) or ``"expired"`` (``session_minutes`` after its sign-in),
+    whichever came first. Its row is then deleted, the end audited as the station's sign-out, and the
+    sign-in page says why."""
     if not token:
-        return False
+        return None
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        idle = connection.execute(
-            select(users.c.username)
+        row = connection.execute(
+            select(users.c.username, sessions.c.expires_at, sessions.c.last_request_at)
             .join(users, users.c.id == sessions.c.user_id)
-            .where(
-                sessions.c.token_hash == _token_hash(token),
-                sessions.c.expires_at > now,
-                sessions.c.last_request_at <= _idle_since(settings, now),
-            )
-        ).scalar()
-        if idle is None:
-            return False
+            .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - _told_for(settings))
+        ).first()
+        if row is None:
+            return None
+        idle_end = row.last_request_at + timedelta(minutes=settings.idle_minutes)
+        if min(row.expires_at, idle_end) > now:  # not ended
+            return None
+        why = "expired" if row.expires_at <= idle_end else "idle"
         connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
-        audit.append(connection, "sign_out", {"user": idle, "why": "idle"})
-    return True
+        audit.append(connection, "sign_out", {"user": row.username, "why": why})
+    return why
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import Config, ConfigError, load_config, parse_config
+from firmware_app.web.answer_time import opening_s
 from tests.conftest import PROJECT_ROOT
 
 
@@ -86,6 +87,15 @@ def test_an_empty_profile_means_uncalibrated(tmp_path):
     assert config.calibration.profile is None and config.camera.lens_position is None
     with pytest.raises(ConfigError, match=r"\[camera\].backend: expected one of"):
         load_config(str(write(tmp_path, '[camera]\nbackend = "webcam"\n')))
+
+
+@pytest.mark.parametrize(("key", "value"), [("open_attempts", 6), ("open_attempts", 20), ("open_backoff", 10.5)])
+def test_a_camera_opening_longer_than_minutes_is_refused(tmp_path, key, value):
+    """The camera loop's watchdog waits the longest opening: 20 attempts after 30 s was 182 days."""
+    with pytest.raises(ConfigError, match=rf"\[camera\]\.{key}: expected a value from .* to .*, got {value}"):
+        load_config(str(write(tmp_path, f"[camera]\n{key} = {value}\n")))
+    longest = parse_config({"camera": {"frame_timeout": 60.0, "open_attempts": 5, "open_backoff": 10.0}}, "t", tmp_path)
+    assert opening_s(longest.camera) <= 10 * 60
 
 
 def test_quality_limits_are_read_per_modality(tmp_path):

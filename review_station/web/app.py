@@ -270,8 +270,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
         """To the sign-in page, which leads back to the page the reader was on once they are signed in,
-        and says so when the station signed the reader out for leaving it idle."""
-        flags = {"idle": 1} if accounts.end_if_idle(engine, request.cookies.get(SESSION_COOKIE), web) else {}
+        and says why when the station ended the reader's session (``idle`` or ``expired``)."""
+        why = accounts.end_told(engine, request.cookies.get(SESSION_COOKIE), web)
+        flags = {why: 1} if why else {}
         if request.headers.get("HX-Request"):  # a poll: back to the page that polled
             back = urlsplit(request.headers.get("HX-Current-URL", "/"))
             signing_in = sign_in_url(back=back.path + (f"?{back.query}" if back.query else ""), **flags)
@@ -348,10 +349,13 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     # signing in and out
 
     @app.get("/sign-in")
-    def sign_in_page(request: Request, failed: str = "", stale: str = "", idle: str = "", back: str = "/") -> Response:
+    def sign_in_page(
+        request: Request, failed: str = "", stale: str = "", idle: str = "", expired: str = "", back: str = "/"
+    ) -> Response:
         token = secrets.token_urlsafe(24)
         said = {"failed": bool(failed), "stale": bool(stale), "back": local_path(back)}
         said |= {"idle_minutes": web.idle_minutes if idle else 0}
+        said |= {"session_minutes": web.session_minutes if expired else 0}
         response = render(request, "sign_in.html", csrf=token, user=None, **said)
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
@@ -373,7 +377,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         response.set_cookie(
             SESSION_COOKIE,
             token,
-            max_age=web.session_minutes * 60,
+            max_age=accounts.cookie_age_s(web),  # outlives the session, to say why it ended
             httponly=True,
             samesite="strict",
             secure=web.secure_cookies,

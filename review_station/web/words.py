@@ -55,6 +55,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Votre session a été fermée après {count} minutes sans utiliser la station. Reconnectez-vous pour "
         "continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
     },
+    # The absolute end (``[web] session_minutes``), said as the idle end is: before, its reader was
+    # dropped on this page with no reason.
+    "sign_in.expired.one": {
+        "en": "Your session ended {count} minute after you signed in, the station's limit. Sign in again to go "
+        "on: a read you had begun in this tab waits on its page.",
+        "fr": "Votre session a pris fin {count} minute après votre connexion, la limite de la station. "
+        "Reconnectez-vous pour continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
+    },
+    "sign_in.expired.other": {
+        "en": "Your session ended {count} minutes after you signed in, the station's limit. Sign in again to go "
+        "on: a read you had begun in this tab waits on its page.",
+        "fr": "Votre session a pris fin {count} minutes après votre connexion, la limite de la station. "
+        "Reconnectez-vous pour continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
+    },
     "sign_in.failed": {
         "en": "Wrong name or password, or the account is locked or disabled.",
         "fr": "Nom ou mot de passe erroné, ou compte verrouillé ou désactivé.",

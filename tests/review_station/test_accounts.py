@@ -98,11 +98,11 @@ def test_a_session_left_idle_ends_and_a_readers_requests_but_not_a_pages_polls_k
     assert holder() == signed_in and last_request(engine) > datetime.now(UTC) - timedelta(seconds=5)
     ago(9.5)
     assert holder() == signed_in  # kept going by the request before: 9.5 minutes idle again, still in
-    assert not accounts.end_if_idle(engine, token, SETTINGS)
+    assert accounts.end_told(engine, token, SETTINGS) is None
     ago(10.5)
     assert holder() is None and holder(active=False) is None
-    assert not accounts.end_if_idle(engine, token + "x", SETTINGS)
-    assert accounts.end_if_idle(engine, token, SETTINGS)
+    assert accounts.end_told(engine, token + "x", SETTINGS) is None
+    assert accounts.end_told(engine, token, SETTINGS) == "idle"
     with engine.connect() as connection:
         assert connection.execute(select(sessions)).first() is None
         events = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
@@ -110,11 +110,14 @@ def test_a_session_left_idle_ends_and_a_readers_requests_but_not_a_pages_polls_k
             "sign_out",
             {"user": "ana", "why": "idle"},
         )
-    assert not accounts.end_if_idle(engine, token, SETTINGS)  # ended once
+    assert accounts.end_told(engine, token, SETTINGS) is None  # told once
     token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     with engine.begin() as connection:  # however active, the absolute end holds, and is not idleness
         connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    assert holder() is None and not accounts.end_if_idle(engine, token, SETTINGS)
+    assert holder() is None
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)  # another sign-in keeps the ended row, to tell why
+    assert accounts.end_told(engine, token, SETTINGS) == "expired"
+    assert accounts.end_told(engine, token, SETTINGS) is None
 
 
 def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> None:

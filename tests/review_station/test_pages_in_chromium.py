@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select, update
 
 from review_station import accounts
 from review_station.storage.tables import reads, sessions
-from review_station.web.app import LANGUAGE_COOKIE
+from review_station.web.app import LANGUAGE_COOKIE, SESSION_COOKIE
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import PASSWORD, add_results, station
@@ -128,22 +128,38 @@ def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_sign
     engine: Engine, playwright: Playwright
 ) -> None:
     """The session ended while the reader wrote: "Record the read" led to the sign-in page, and signing
-    in to the worklist, the grading, verdict, urgency and comment gone."""
+    in to the worklist, the grading, verdict, urgency and comment gone. The sign-in page says the
+    absolute end was why, in the reader's language: the cookie expired with the session, and nothing
+    was said."""
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    config = station()
     read = {"icdr_grade": "severe", "maculopathy": "absent", "verdict": "refer", "urgency": "soon"}
     comment = "Venous beading in two quadrants: see within the month"
-    with served(station(), engine) as base, chromium_page(playwright) as page:
+    told = {
+        "en": f"Your session ended {config.web.session_minutes} minutes after you signed in, the station's limit.",
+        "fr": f"Votre session a pris fin {config.web.session_minutes} minutes après votre connexion, la limite",
+    }
+
+    def time_is_up() -> None:
+        with engine.begin() as connection:
+            connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+
+    with served(config, engine) as base, chromium_page(playwright, width=800, height=480) as page:
         sign_in_on(page, base)
+        [cookie] = [cookie for cookie in page.context.cookies() if cookie["name"] == SESSION_COOKIE]
+        lasts_s = cookie["expires"] - datetime.now(UTC).timestamp()
+        assert lasts_s > (config.web.session_minutes + config.web.idle_minutes) * 60 - 30  # outlives the session
         page.goto(f"{base}/results/{result_id}")
         for name, value in read.items():
             page.select_option(f"select[name={name}]", value)
         page.fill("textarea[name=comment]", comment)
-        with engine.begin() as connection:  # the session's time is up
-            connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        time_is_up()
         with page.expect_navigation():
             page.click("text=Record the read")
-        assert "/sign-in" in page.url
+        assert page.url.startswith(f"{base}/sign-in?expired=1&back=")
+        assert told["en"] in page.inner_text("[data-test=signed-out-expired]")
+        snap(page, "sign-in-expired-en")
         page.fill("input[name=username]", "ana")
         page.fill("input[name=password]", PASSWORD)
         with page.expect_navigation():
@@ -151,8 +167,17 @@ def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_sign
         assert page.url == f"{base}/results/{result_id}"
         assert {name: page.input_value(f"select[name={name}]") for name in read} == read
         assert page.input_value("textarea[name=comment]") == comment
+        page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": "fr", "url": base}])
+        time_is_up()
+        page.goto(f"{base}/results/{result_id}")
+        assert page.url.startswith(f"{base}/sign-in?expired=1&back=")
+        assert told["fr"] in page.inner_text("[data-test=signed-out-expired]")
+        snap(page, "sign-in-expired-fr")
+        sign_in_on(page, base)
+        page.goto(f"{base}/results/{result_id}")
+        assert page.input_value("textarea[name=comment]") == comment  # kept through both ends
         with page.expect_navigation():
-            page.click("text=Record the read")
+            page.click("#read-form button[type=submit]")
     with engine.connect() as connection:
         stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
     assert tuple(stored) == ("refer", "soon", comment)

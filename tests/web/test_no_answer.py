@@ -388,6 +388,7 @@ def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(p
         route.abort("connectionreset")
 
     unanswered(page, "finish-yes", "**/finish", answer_lost, listed)
+    assert page.evaluate(RESULT_COVERED) == []  # in French too: the outcome and the disclaimer, under the question
     snap(page, "finish-anyway-no-answer")
     page.locator("[data-test=finish-yes]").click()  # again: the patient screen, listed once
     page.wait_for_url("**/patient")
