@@ -112,25 +112,32 @@ def test_the_alert_of_an_ungradable_photo_left_unanswered_hides_none_of_the_chec
     snap(page, "check-ungradable-no-answer")
 
 
+def answer_lost(route) -> None:
+    """The request handled by the server (the photo recorded, the visit closed), the connection then
+    dropped before its answer came."""
+    route.fetch()
+    route.abort("connectionreset")
+
+
+def used_with_answer_lost(page, app, language: str, reference: str) -> None:
+    """A new patient's first photo used and recorded, its answer lost: the check screen stays, its
+    alert saying the photo may be recorded."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, reference)
+    shoot(page)
+    page.route("**/check/use", answer_lost, times=1)
+    page.locator("[data-test=use]").click()
+    page.locator(ALERT).wait_for(timeout=10_000)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tapped_again(page, app, language):
     """The server records the photo and the connection drops before its answer comes. A tap again
     was sent to the camera for the same eye, with nothing to say the photo was recorded; it is
     answered with that photo's result screen, as the first answer was, and records nothing more."""
-    sign_in(page, app)
-    switch_to(page, language)
-    new_patient(page, app, "N-3")
-    shoot(page)
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the photo is recorded
-        route.abort("connectionreset")
-
-    page.route("**/check/use", answer_lost, times=1)
-    page.locator("[data-test=use]").click()
-    alert = page.locator(ALERT)
-    alert.wait_for(timeout=10_000)
-    assert alert.inner_text().strip() == use_unanswered(language)
+    used_with_answer_lost(page, app, language, "N-3")
+    assert page.locator(ALERT).inner_text().strip() == use_unanswered(language)
     [(eye, outcome)] = recorded(app)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "check-answer-lost")
@@ -156,18 +163,7 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     result, as it was recorded, and records nothing more; a reload shows it still (it showed the eye's
     latest), until a new photo of the eye is used."""
     app.show(retina_blurred)
-    sign_in(page, app)
-    switch_to(page, language)
-    new_patient(page, app, "N-14")
-    shoot(page)
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the photo is recorded
-        route.abort("connectionreset")
-
-    page.route("**/check/use", answer_lost, times=1)
-    page.locator("[data-test=use]").click()
-    page.locator(ALERT).wait_for(timeout=10_000)
+    used_with_answer_lost(page, app, language, "N-14")
     assert recorded(app) == [("R", "ungradable")]
 
     other = page.context.new_page()  # the same session moves on in another tab: the eye retaken
@@ -382,12 +378,7 @@ def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(p
     listed = message("result.finish_no_answer", language).format(
         eye=message(f"eye.{other}", language), button=message("result.finish_anyway", language)
     )
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the visit closed, the eye listed as not photographed
-        route.abort("connectionreset")
-
-    unanswered(page, "finish-yes", "**/finish", answer_lost, listed)
+    unanswered(page, "finish-yes", "**/finish", answer_lost, listed)  # the eye listed as not photographed
     snap(page, "finish-anyway-no-answer")
     page.locator("[data-test=finish-yes]").click()  # again: the patient screen, listed once
     page.wait_for_url("**/patient")
