@@ -197,6 +197,38 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_other_eyes_photo_waiting_in_another_tab_is_recorded_as_that_eye_when_a_lost_answer_is_asked_again(
+    page, app, language
+):
+    """The right eye's answer is lost; in another tab the nurse goes on to the left eye and takes its
+    photo, which waits on the check screen; in the first tab she taps "Use" again to see her result.
+    Showing it moved the visit back to the right eye, and the left eye's photo, used then, was
+    triaged and recorded as the right eye. Each photo is recorded as the eye it was taken for."""
+    used_with_answer_lost(page, app, language, "N-15")
+    assert [eye for eye, _ in recorded(app)] == ["R"]
+
+    other = page.context.new_page()  # the same session goes on in another tab: the left eye
+    other.goto(f"{app.url}/result")
+    other.locator("[data-test=next-slot]").click()
+    other.wait_for_url("**/capture")
+    shoot(other)  # the left eye's photo waits on the other tab's check screen
+
+    page.locator("[data-test=use]").click()  # the first tab: the lost answer asked for again
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("form:has([data-test=retake-slot]) input[name=slot]").input_value() == "R"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-asked-again-other-eye-waiting")
+
+    other.reload()  # the check screen, still of the left eye
+    assert other.locator("h1.slot").inner_text().strip() == message("eye.L", language)
+    other.locator("[data-test=use]").click()
+    other.wait_for_url("**/result")
+    assert other.locator("[data-test=triage-L]").is_visible()
+    assert [eye for eye, _ in recorded(app)] == ["R", "L"]  # before: ["R", "R"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(page, app, language):
     """A plain-text 500 (what Starlette answers for a failure outside the app's pages) was swapped in
     as it came: the screen went blank under the top bar. The timeout is made short here; the app's
