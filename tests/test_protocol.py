@@ -71,16 +71,32 @@ def _result(outcome: Outcome) -> ScreeningResult:
 def test_a_visit_keeps_every_photo_and_stands_at_the_slots_outcome():
     visit = Visit("MRN-1", "fundus")
     referred, cleared, ungradable = _result(REFER), _result(NO), _result(UNGRADABLE)
-    visit.record(referred, photo="", photo_id="1")
-    visit.record(cleared, photo="", photo_id="2")  # the right eye retaken
+    visit.record(referred, "R", photo="", photo_id="1")
+    visit.record(cleared, "R", photo="", photo_id="2")  # the right eye retaken
     assert visit.results == {"R": cleared}  # the result screen shows the photo just used
     assert visit.standing("R") is referred and visit.taken["R"] == [referred, cleared]
     assert visit.outcome is REFER  # the hand-out's
-    visit.slot = "L"
-    visit.record(ungradable, photo="", photo_id="3")
-    visit.record(cleared, photo="", photo_id="4")
+    visit.record(ungradable, "L", photo="", photo_id="3")
+    visit.record(cleared, "L", photo="", photo_id="4")
     assert visit.standing("L") is cleared
     assert visit.outcome is REFER
     # A repeated post's result, by its photo: its slot and how many of the slot's results it made.
     assert visit.used == {"1": ("R", 1), "2": ("R", 2), "3": ("L", 1), "4": ("L", 2)}
     assert visit.standing("R", 1) is referred and visit.standing("L", 1) is ungradable  # as each was recorded
+
+
+def test_a_result_asked_for_again_leaves_the_visit_and_the_waiting_photo_at_their_slot():
+    """The right eye's photo used (its answer lost), the left eye's taken in another tab and waiting,
+    then the right eye's result asked for again: showing it moved the visit back to the right eye,
+    and the left eye's photo was then screened and recorded as the right eye."""
+    visit = Visit("MRN-2", "fundus")
+    visit.record(_result(NO), "R", photo="", photo_id="right")
+    visit.turn_to("L")  # "Next: Left eye" in the other tab
+    visit.hold(object(), visit.slot, photo="left.jpg")  # type: ignore[arg-type]  # the check screen's burst
+    visit.show_used("right")
+    assert visit.on_screen == ("R", 1)  # the right eye's result on the screen
+    assert (visit.slot, visit.pending_slot) == ("L", "L")  # the visit and the photo where they were
+    assert visit.context(None, visit.pending_slot).eye == "L"
+    visit.record(_result(REFER), visit.pending_slot, photo="left.jpg", photo_id=visit.pending_id)
+    assert {slot: len(taken) for slot, taken in visit.taken.items()} == {"R": 1, "L": 1}
+    assert visit.on_screen == ("L", None)  # the photo just used

@@ -23,7 +23,6 @@ import random
 import threading
 import time
 from collections import deque
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -114,6 +113,9 @@ class SyncWorker:
         self.heartbeat = Heartbeat("sync loop")
         self._next_maintenance = 0.0  # time.monotonic(): at once, then hourly, connected or not
         self._sweep_cursor, self._next_sweep = 0, 0.0  # the offline check of the queue (``_sweep``)
+        # Rows that failed ``check_queued`` and that the records refused to mark withheld (a full disk),
+        # with why: never published, logged once, their withholding tried again hourly (``_withhold``).
+        self._to_withhold: dict[int, tuple[OutboxRow, str]] = {}
         self._reset_connection_state()
 
     def _reset_connection_state(self) -> None:
@@ -352,27 +354,42 @@ class SyncWorker:
             self._cursor = row.seq
 
     def _withheld(self, row: OutboxRow) -> bool:
-        """Whether a row fails ``check_queued``: it is then withheld for good (``Outbox.withhold``), the
-        one record of it that ``sync status``, the nurse's top bar and Today read."""
+        """Whether a row fails ``check_queued``: it is then logged once and withheld for good
+        (``_withhold``), the one record of it that ``sync status``, the nurse's top bar and Today read."""
+        if row.seq in self._to_withhold:  # failed already; the records refused to mark it
+            return True
         try:
             check_queued(row.payload, row.result_id, row.bound_digest)
         except WireError as error:
             log_event("sync.payload_withheld", level=logging.ERROR, result_id=row.result_id, error=error)
-            with suppress(*RECORDS_TROUBLE):  # on a full disk, withheld again next time
-                self._outbox.withhold(row, str(error))
+            self._withhold(row, str(error))
             return True
         return False
+
+    def _withhold(self, row: OutboxRow, problem: str) -> None:
+        """Mark a row withheld (``Outbox.withhold``); one the records refuse (a full disk) is kept for
+        the hourly maintenance to try again. Checked and logged again at each round instead, it wrote
+        the same error every two seconds offline (some 43,000 lines a day), to that full disk."""
+        try:
+            self._outbox.withhold(row, problem)
+        except RECORDS_TROUBLE:
+            self._to_withhold[row.seq] = (row, problem)
+        else:
+            self._to_withhold.pop(row.seq, None)
 
     def _sweep(self) -> None:
         """Check the next batch of unsent rows as publishing would, withholding those that fail. Offline
         for days on a campaign, the worker never came to publish a payload altered on the card, and
         ``sync status`` and the top bar counted it as waiting to send while Today said it never would
         be. A batch at a time, round and round the queue: the cost per second is one batch's, however
-        long the backlog, and a row altered after it was checked is caught on the next round."""
+        long the backlog, and a row altered after it was checked is caught on the next round. Records
+        found damaged stop the sweep until the next connection (``_damaged``): it logged them each second."""
         try:
             rows = self._outbox.pending(self._sweep_cursor, CLAIM_ROWS)
         except RECORDS_TROUBLE as error:
-            log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
+            problem = self._described(error)
+            self._damaged = isinstance(problem, RecordsDamaged)
+            log_event("sync.records_trouble", level=logging.ERROR, error=problem)
             return
         self._sweep_cursor = rows[-1].seq if rows else 0
         for row in rows:
@@ -380,13 +397,14 @@ class SyncWorker:
 
     def _wait_sweeping(self, delay: float) -> None:
         """The backoff's wait between connections, checking the queue meanwhile (``_sweep``) a batch
-        every ``SWEEP_SECONDS``; connected, the queue is checked as it is published."""
+        every ``SWEEP_SECONDS`` unless the records are damaged; connected, the queue is checked as it is
+        published."""
         end = time.monotonic() + delay
         while not self._stop.is_set() and (left := end - time.monotonic()) > 0:
-            if time.monotonic() >= self._next_sweep:
+            if not self._damaged and time.monotonic() >= self._next_sweep:
                 self._sweep()
                 self._next_sweep = time.monotonic() + SWEEP_SECONDS
-            self._stop.wait(min(left, self._next_sweep - time.monotonic()))
+            self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
     def _drained(self) -> bool:
         unrecorded = self._acked or self._published
@@ -489,8 +507,11 @@ class SyncWorker:
     def _maintain_when_due(self) -> None:
         """The hourly maintenance, whether the broker answers or not: a device on a campaign, its site
         server out of reach for days, must still delete the photos past their retention, or its card
-        fills with photos it was free to delete."""
+        fills with photos it was free to delete. It tries again the withholdings the records refused
+        (``_withhold``): a full disk may have room by then."""
         if time.monotonic() >= self._next_maintenance:
+            for row, problem in list(self._to_withhold.values()):
+                self._withhold(row, problem)
             self._maintain_or_log()
             self._next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
 

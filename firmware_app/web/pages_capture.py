@@ -167,6 +167,7 @@ def routes(web: WebApp) -> list[Route]:
         if isinstance(visit, Response):
             device.camera.release(token)  # a token that no longer holds the camera releases nothing
             return visit
+        slot = visit.slot  # as the press came: another tab may move the visit on during the burst
         allowance = burst_allowance_s(config.camera)
         started = time.perf_counter()
         try:
@@ -176,7 +177,7 @@ def routes(web: WebApp) -> list[Route]:
         taken = time.perf_counter()
         checked = await device.run(lambda: device.pipeline.check_burst(burst, visit.modality))
         checked_at = time.perf_counter()
-        visit.hold(checked, await asyncio.to_thread(inline_photo, checked.frame.pixels, CHECK_PHOTO_BOX))
+        visit.hold(checked, slot, await asyncio.to_thread(inline_photo, checked.frame.pixels, CHECK_PHOTO_BOX))
         log_event(
             "app.burst_checked",
             frames=len(burst),
@@ -233,7 +234,10 @@ def routes(web: WebApp) -> list[Route]:
             return other_visit(request, session)
         if photo_id != visit.pending_id:  # a screen of a photo no longer waiting: not the one waiting now
             return sent_to(request, "/capture")
-        checked, photo, context = visit.pending, visit.pending_photo, visit.context(session.operator)
+        # Screened and recorded as the slot the photo was taken for, not the one the visit stands at
+        # now: another tab may have moved on (a lost answer asked for again shows an earlier slot).
+        checked, photo, slot = visit.pending, visit.pending_photo, visit.pending_slot
+        context = visit.context(session.operator, slot)
         # Taken before the screening runs, not after: a second post meanwhile (another tab, a retry
         # of a slow answer) finds no photo to use, where it recorded the same photo a second time.
         visit.hold(None)
@@ -241,10 +245,10 @@ def routes(web: WebApp) -> list[Route]:
         try:
             result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
         except BaseException:
-            visit.hold(checked, photo, photo_id)  # nothing recorded: the photo waits to be used again
+            visit.hold(checked, slot, photo, photo_id)  # nothing recorded: the photo waits to be used again
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
-        visit.record(result, photo, photo_id)
+        visit.record(result, slot, photo, photo_id)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()
@@ -260,9 +264,7 @@ def routes(web: WebApp) -> list[Route]:
             return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
-        slot = str(form.get("slot", visit.slot))
-        visit.slot = slot if slot in visit.slots else visit.slot
-        visit.hold(None)
+        visit.turn_to(str(form.get("slot", visit.slot)))
         return sent_to(request, "/capture")
 
     async def result_screen(
@@ -271,13 +273,13 @@ def routes(web: WebApp) -> list[Route]:
         with_status: bool = False,
         confirm_finish: bool = False,
     ) -> Response:
-        """The result screen (of the photo ``Visit.showing``); ``confirm_finish``: asking whether to
+        """The result screen (of the photo ``Visit.on_screen``); ``confirm_finish``: asking whether to
         finish with an eye not photographed."""
         visit: Visit | None = session.visit
-        if visit is None or visit.slot not in visit.results:
+        if visit is None or visit.on_screen[0] not in visit.results:
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
-        view = _result_view(visit, session, visit.showing)
+        view = _result_view(visit, session, *visit.on_screen)
         return web.render(
             request, session, "result.html", visit=visit, status=bar, confirm_finish=confirm_finish, **view
         )
@@ -299,7 +301,7 @@ def routes(web: WebApp) -> list[Route]:
             visit=visit,
             with_reference=with_reference,
             date=readable_date(datetime.now(UTC), session.language, with_time=False),
-            **_result_view(visit, session),
+            **_result_view(visit, session, visit.slot),
         )
 
     @web.page()
@@ -365,18 +367,19 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def _result_view(visit: Visit, session: Session, count: int | None = None) -> dict:
-    """What the result screen and the hand-out add to the visit: the patient's outcome, the current
-    slot's result shown (``shown``) and the one it stands at (``standing``), the lesion measurements
-    in words, the slot still to photograph, and the outcome an earlier photo of the current slot holds
-    it at when the photo just used does not (``Visit.standing``). ``count``: the slot's results as the
-    photo that made the first ``count`` of them was recorded (its lost answer, asked for again);
-    the patient's outcome and what is left to photograph are the visit's now."""
+def _result_view(visit: Visit, session: Session, slot: str, count: int | None = None) -> dict:
+    """What the result screen and the hand-out add to the visit: the ``slot`` shown, its result shown
+    (``shown``) and the one it stands at (``standing``), the lesion measurements in words, the slot
+    still to photograph, and the outcome an earlier photo of the slot holds it at when the photo just
+    used does not (``Visit.standing``). ``count``: the slot's results as the photo that made the first
+    ``count`` of them was recorded (its lost answer, asked for again); the patient's outcome and what
+    is left to photograph are the visit's now."""
     outcome = visit.outcome
-    taken = visit.taken.get(visit.slot, [])[:count]
+    taken = visit.taken.get(slot, [])[:count]
     shown = taken[-1] if taken else None
-    standing = visit.standing(visit.slot, count) if shown else None
+    standing = visit.standing(slot, count) if shown else None
     return {
+        "slot": slot,
         "shown": shown,
         "standing": standing,
         "patient_outcome": outcome.value if outcome else "pending",

@@ -38,7 +38,7 @@ def home(session: Session) -> str:
         return "/ready"
     if visit.pending is not None:
         return "/check"
-    return "/result" if visit.slot in visit.results else "/capture"
+    return "/result" if visit.on_screen[0] in visit.results else "/capture"
 
 
 def back(request: Request) -> Response:

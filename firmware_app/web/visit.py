@@ -34,6 +34,9 @@ class Visit:
     # screen's display size as a JPEG data URI (encoded once, shown inline: no second request).
     pending: BurstCheck | None = None
     pending_photo: str = ""
+    # The slot the waiting photo was taken for: what it is screened and recorded as once used, never
+    # the slot the visit stands at then (another tab may have moved on to the other eye meanwhile).
+    pending_slot: str = ""
     # The waiting photo's id, carried by the check screen's "Use this photo": a post of it again once
     # it is used (its answer was lost: a dropped connection, and she taps again) is answered with
     # its result as it was recorded, found by the slot it was used for and how many of the slot's
@@ -42,7 +45,8 @@ class Visit:
     pending_id: str = ""
     used: dict[str, tuple[str, int]] = field(default_factory=dict)
     # The photo the result screen shows after such a post (an entry of ``used``), kept so that a
-    # reload of /result shows what she was looking at, not the slot's latest; cleared by a new photo.
+    # reload of /result shows what she was looking at, not the slot's latest; it does not move the slot
+    # the visit stands at. Cleared when a photo is used or she goes back to the camera (``turn_to``).
     shown: tuple[str, int] | None = None
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
@@ -52,32 +56,40 @@ class Visit:
     def __post_init__(self) -> None:
         self.slot = self.slot or self.slots[0]
 
-    def hold(self, checked: BurstCheck | None, photo: str = "", photo_id: str = "") -> None:
-        """The burst to check before submitting (``None``: submitted or given up for a retake), under
-        ``photo_id`` when it is one put back to wait again (else a new id: a new photo)."""
-        self.pending, self.pending_photo = checked, photo
+    def hold(self, checked: BurstCheck | None, slot: str = "", photo: str = "", photo_id: str = "") -> None:
+        """The burst to check before submitting, taken for ``slot`` (``None``: submitted or given up
+        for a retake), under ``photo_id`` when it is one put back to wait again (else a new id: a new
+        photo)."""
+        self.pending, self.pending_slot, self.pending_photo = checked, slot if checked else "", photo
         self.pending_id = (photo_id or secrets.token_urlsafe(12)) if checked else ""
 
-    def record(self, result: ScreeningResult, photo: str, photo_id: str) -> None:
-        """The current slot's photo (``photo``, as the check screen showed it; ``photo_id``, its id
-        while it waited) was used: its result joins the slot's earlier ones."""
-        taken = self.taken.setdefault(self.slot, [])
-        taken.append(result)
-        self.used[photo_id] = (self.slot, len(taken))
+    def turn_to(self, slot: str) -> None:
+        """Back to the camera for ``slot`` (if one of the visit's, else the current one): the photo
+        waiting is given up, and the result asked for again is no longer what the result screen shows."""
+        self.slot = slot if slot in self.slots else self.slot
+        self.hold(None)
         self.shown = None
+
+    def record(self, result: ScreeningResult, slot: str, photo: str, photo_id: str) -> None:
+        """A photo of ``slot`` (``photo``, as the check screen showed it; ``photo_id``, its id while it
+        waited) was used: its result joins the slot's earlier ones, and the visit stands at that slot."""
+        taken = self.taken.setdefault(slot, [])
+        taken.append(result)
+        self.used[photo_id] = (slot, len(taken))
+        self.slot, self.shown = slot, None
         if result.result_id:
             self.photos[result.result_id] = photo
 
     def show_used(self, photo_id: str) -> None:
-        """The result screen shows the photo used as ``photo_id`` (its answer lost, asked for again)."""
+        """The result screen shows the photo used as ``photo_id`` (its answer lost, asked for again);
+        the visit stays where it stands (a photo of another slot may be waiting)."""
         self.shown = self.used[photo_id]
-        self.slot = self.shown[0]
 
     @property
-    def showing(self) -> int | None:
-        """How many of the current slot's results the result screen shows: those up to the photo
-        asked for again (``shown``) while it is that photo's slot's turn, else all (``None``)."""
-        return self.shown[1] if self.shown and self.shown[0] == self.slot else None
+    def on_screen(self) -> tuple[str, int | None]:
+        """What the result screen shows: the slot and how many of its results, those up to the photo
+        asked for again (``shown``), else all the current slot's (``None``)."""
+        return self.shown or (self.slot, None)
 
     @property
     def results(self) -> dict[str, ScreeningResult]:
@@ -96,8 +108,9 @@ class Visit:
     def slots(self) -> tuple[str, ...]:
         return slots(self.modality, self.eyes)
 
-    def context(self, operator: str | None) -> ScreeningContext:
-        eye = self.slot if self.modality == "fundus" else None
+    def context(self, operator: str | None, slot: str) -> ScreeningContext:
+        """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit."""
+        eye = slot if self.modality == "fundus" else None
         return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
 
     @property

@@ -140,15 +140,16 @@ def record_one(
     return record
 
 
-def write_config(directory: Path, port: int, extra: str = "") -> Path:
-    """A device config pointing its records into ``directory`` and its sync at a local broker."""
+def write_config(directory: Path, port: int, extra: str = "", backoff_max_s: float = 0.5) -> Path:
+    """A device config pointing its records into ``directory`` and its sync at a local broker, which it
+    tries again within ``backoff_max_s`` of losing it."""
     path = directory / "config.toml"
     path.write_text(
         f'[device]\nid = "{DEVICE.id}"\nsite = "{DEVICE.site}"\n'
         f'[records]\ndatabase = "{directory}/records.sqlite3"\nkey_file = "{directory}/records.key"\n'
         "disk_reserve_mb = 0\n"
         f'[sync]\nbroker_host = "127.0.0.1"\nbroker_port = {port}\nbackoff_initial_s = 0.05\n'
-        f"backoff_max_s = 0.5\nconnect_timeout_s = 5.0\n{extra}"
+        f"backoff_max_s = {backoff_max_s}\nconnect_timeout_s = 5.0\n{extra}"
     )
     return path
 

@@ -8,8 +8,12 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.config import load_config
@@ -46,10 +50,10 @@ def damage_a_page(database: Path, name: str = "screening", leaves_needed: int = 
         records.write(bytes(page_size))
 
 
-def run_worker(directory: Path, config_path: Path, seconds: float) -> dict:
-    """The worker on its own connection in a thread, for ``seconds``, its records' clock taken as
-    synchronised (as on a device with NTP): its hourly purge then reads the screening table. Returns
-    ``sync status`` as read while it runs."""
+@contextmanager
+def worker_running(directory: Path, config_path: Path) -> Iterator[None]:
+    """The worker on its own connection in a thread while the block runs, its records' clock taken as
+    synchronised (as on a device with NTP): its hourly purge then reads the screening table."""
     config, stop = load_config(str(config_path)), threading.Event()
 
     def serve() -> None:
@@ -61,16 +65,23 @@ def run_worker(directory: Path, config_path: Path, seconds: float) -> dict:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    time.sleep(seconds)
-    store = open_store(directory)
     try:
-        status = sync_status(store.records)
+        yield
     finally:
-        store.records.close()
-    stop.set()
-    thread.join(15)
+        stop.set()
+        thread.join(15)
     assert not thread.is_alive()
-    return status
+
+
+def run_worker(directory: Path, config_path: Path, seconds: float) -> dict:
+    """The worker (``worker_running``) for ``seconds``. Returns ``sync status`` as read while it runs."""
+    with worker_running(directory, config_path):
+        time.sleep(seconds)
+        store = open_store(directory)
+        try:
+            return sync_status(store.records)
+        finally:
+            store.records.close()
 
 
 def test_a_damaged_screening_page_publishes_each_result_once_and_says_sync_is_stuck(tmp_path, retina_rgb, caplog):
@@ -242,3 +253,34 @@ def test_rows_marked_apart_before_another_trouble_are_not_marked_again_at_the_re
     logged = [r.getMessage() for r in caplog.records if "sync.screening_unreadable" in r.getMessage()]
     assert len(logged) == 1 and unreadable[0] in logged[0]
     assert state["connection"] == DAMAGED and state["connection_detail"].count(unreadable[0]) == 1
+
+
+@pytest.mark.parametrize("reachable", [True, False], ids=["broker", "offline"])
+def test_damaged_records_are_logged_once_a_connection_round_not_at_each_check_of_the_queue(
+    tmp_path, retina_rgb, caplog, reachable
+):
+    """Between connections the worker checks the queue a batch a second (``_sweep``); on an outbox a
+    damaged page makes unreadable, each check logged ``sync.records_trouble`` again, every second for
+    as long as the card stays so (some 43,000 lines a day). Damaged records are a technician's to
+    mend: found so, the queue is not checked again until the next connection round."""
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb, 32)
+    for _ in range(RESULTS):
+        record_one(store, photo)
+    store.records.close()
+    damage_a_page(tmp_path / "records.sqlite3", "outbox")
+    port = free_port()
+    config = write_config(tmp_path, port, backoff_max_s=4.0)  # rounds seconds apart, as a device's are
+    broker = Broker(tmp_path / "broker", port=port).start() if reachable else None
+    try:
+        with caplog.at_level(logging.INFO), worker_running(tmp_path, config):
+            time.sleep(10.0)
+    finally:
+        if broker:
+            broker.stop()
+    said = [r.getMessage().split()[0] for r in caplog.records]
+    trouble = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sync.records_trouble")]
+    assert trouble and all("the records file is damaged" in line for line in trouble)
+    # Each round, from one connection attempt to the next (``sync.disconnected``), says it once.
+    rounds = "".join({"sync.records_trouble": "T", "sync.disconnected": "|"}.get(event, "") for event in said)
+    assert "TT" not in rounds, rounds  # before: a T a second between the connections

@@ -4,9 +4,11 @@ erasure while the worker drains reports only what it really withdrew."""
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 
+import firmware_app.sync.worker as worker_module
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
@@ -14,6 +16,9 @@ from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen
+
+# The withholding's write refused in SQLite's words for a card with no room (a trigger stands in for the card).
+FULL = "SELECT RAISE(ABORT, 'database or disk is full')"
 
 
 def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_rgb, broker):
@@ -66,6 +71,42 @@ def test_a_payload_altered_while_the_broker_is_out_of_reach_is_counted_as_never_
     assert (report["backlog"], report["withheld"], report["connection"]) == (2, 1, "disconnected")  # on main: 3, 0
     states = {entry.result_id: entry.sync for entry in entries_of(store.records, ids)}
     assert [states[result_id] for result_id in ids] == ["queued", "withheld", "queued"]
+
+
+def test_a_payload_the_full_card_refuses_to_withhold_is_logged_once_and_withheld_at_the_maintenance(
+    tmp_path, retina_rgb, caplog, monkeypatch
+):
+    """Offline, the queue is checked round and round as the worker waits; on a full disk the altered
+    row's withholding fails, and it was checked and logged again at each round: the same
+    ``sync.payload_withheld`` error every two seconds, written to that full disk. It is logged once
+    and its withholding tried again with the hourly maintenance (made a few seconds here)."""
+    monkeypatch.setattr(worker_module, "MAINTENANCE_SECONDS", 4.0)
+    config = write_config(tmp_path, free_port())  # no broker on that port
+    store = open_store(tmp_path)
+    ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(3)]
+    with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # altered, and the card refuses the mark
+        db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[1],))
+        db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
+    db.close()
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "sync.payload_withheld" in r.getMessage()]
+
+    caplog.set_level(logging.INFO)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: logged(), 10, "the altered payload found")
+        time.sleep(3.0)  # rounds of the queue: the row comes again at each
+        assert len(logged()) == 1 and Outbox(store.records).backlog().withheld == 0  # before: 2 a round
+        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # room on the card again
+            db.execute("DROP TRIGGER full")
+        db.close()
+        wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
+        worker.check_alive()
+    finally:
+        worker.stop()
+    (line,) = logged()  # once, for the altered row
+    assert ids[1] in line
 
 
 def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, retina_rgb, broker):

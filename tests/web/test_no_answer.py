@@ -112,25 +112,32 @@ def test_the_alert_of_an_ungradable_photo_left_unanswered_hides_none_of_the_chec
     snap(page, "check-ungradable-no-answer")
 
 
+def answer_lost(route) -> None:
+    """The request handled by the server (the photo recorded, the visit closed), the connection then
+    dropped before its answer came."""
+    route.fetch()
+    route.abort("connectionreset")
+
+
+def used_with_answer_lost(page, app, language: str, reference: str) -> None:
+    """A new patient's first photo used and recorded, its answer lost: the check screen stays, its
+    alert saying the photo may be recorded."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, reference)
+    shoot(page)
+    page.route("**/check/use", answer_lost, times=1)
+    page.locator("[data-test=use]").click()
+    page.locator(ALERT).wait_for(timeout=10_000)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_use_this_photo_recorded_but_its_answer_lost_shows_its_result_when_tapped_again(page, app, language):
     """The server records the photo and the connection drops before its answer comes. A tap again
     was sent to the camera for the same eye, with nothing to say the photo was recorded; it is
     answered with that photo's result screen, as the first answer was, and records nothing more."""
-    sign_in(page, app)
-    switch_to(page, language)
-    new_patient(page, app, "N-3")
-    shoot(page)
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the photo is recorded
-        route.abort("connectionreset")
-
-    page.route("**/check/use", answer_lost, times=1)
-    page.locator("[data-test=use]").click()
-    alert = page.locator(ALERT)
-    alert.wait_for(timeout=10_000)
-    assert alert.inner_text().strip() == use_unanswered(language)
+    used_with_answer_lost(page, app, language, "N-3")
+    assert page.locator(ALERT).inner_text().strip() == use_unanswered(language)
     [(eye, outcome)] = recorded(app)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "check-answer-lost")
@@ -156,18 +163,7 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     result, as it was recorded, and records nothing more; a reload shows it still (it showed the eye's
     latest), until a new photo of the eye is used."""
     app.show(retina_blurred)
-    sign_in(page, app)
-    switch_to(page, language)
-    new_patient(page, app, "N-14")
-    shoot(page)
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the photo is recorded
-        route.abort("connectionreset")
-
-    page.route("**/check/use", answer_lost, times=1)
-    page.locator("[data-test=use]").click()
-    page.locator(ALERT).wait_for(timeout=10_000)
+    used_with_answer_lost(page, app, language, "N-14")
     assert recorded(app) == [("R", "ungradable")]
 
     other = page.context.new_page()  # the same session moves on in another tab: the eye retaken
@@ -198,6 +194,38 @@ def test_use_this_photo_tapped_again_after_the_eye_was_retaken_shows_that_photos
     page.wait_for_url("**/result")
     page.reload()
     assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "no_refer"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_other_eyes_photo_waiting_in_another_tab_is_recorded_as_that_eye_when_a_lost_answer_is_asked_again(
+    page, app, language
+):
+    """The right eye's answer is lost; in another tab the nurse goes on to the left eye and takes its
+    photo, which waits on the check screen; in the first tab she taps "Use" again to see her result.
+    Showing it moved the visit back to the right eye, and the left eye's photo, used then, was
+    triaged and recorded as the right eye. Each photo is recorded as the eye it was taken for."""
+    used_with_answer_lost(page, app, language, "N-15")
+    assert [eye for eye, _ in recorded(app)] == ["R"]
+
+    other = page.context.new_page()  # the same session goes on in another tab: the left eye
+    other.goto(f"{app.url}/result")
+    other.locator("[data-test=next-slot]").click()
+    other.wait_for_url("**/capture")
+    shoot(other)  # the left eye's photo waits on the other tab's check screen
+
+    page.locator("[data-test=use]").click()  # the first tab: the lost answer asked for again
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("form:has([data-test=retake-slot]) input[name=slot]").input_value() == "R"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-asked-again-other-eye-waiting")
+
+    other.reload()  # the check screen, still of the left eye
+    assert other.locator("h1.slot").inner_text().strip() == message("eye.L", language)
+    other.locator("[data-test=use]").click()
+    other.wait_for_url("**/result")
+    assert other.locator("[data-test=triage-L]").is_visible()
+    assert [eye for eye, _ in recorded(app)] == ["R", "L"]  # before: ["R", "R"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -382,12 +410,7 @@ def test_the_result_screens_buttons_unanswered_say_what_may_have_been_recorded(p
     listed = message("result.finish_no_answer", language).format(
         eye=message(f"eye.{other}", language), button=message("result.finish_anyway", language)
     )
-
-    def answer_lost(route) -> None:
-        route.fetch()  # handled by the server: the visit closed, the eye listed as not photographed
-        route.abort("connectionreset")
-
-    unanswered(page, "finish-yes", "**/finish", answer_lost, listed)
+    unanswered(page, "finish-yes", "**/finish", answer_lost, listed)  # the eye listed as not photographed
     assert page.evaluate(RESULT_COVERED) == []  # in French too: the outcome and the disclaimer, under the question
     snap(page, "finish-anyway-no-answer")
     page.locator("[data-test=finish-yes]").click()  # again: the patient screen, listed once
