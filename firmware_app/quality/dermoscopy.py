@@ -382,7 +382,7 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
 
 
 def _detail_focus(
-    image: np.ndarray, region: np.ndarray, reduced_by: tuple[int, float], hairs: np.ndarray | None
+    image: np.ndarray, region: np.ndarray, reduced_by: tuple[int, float], hairs: np.ndarray | None, noise: float = 0.0
 ) -> tuple[list[float], list[float]]:
     """Focus along each direction (``measures.directional_sharpness``) on ``region`` (a mask at a
     reduced size) measured on ``image`` reduced as ``reduced_by`` says (``resample.reduction``'s
@@ -395,7 +395,8 @@ def _detail_focus(
     size) counted, for the balance of directions: a hair is sharp across its length and has no
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
-    detail is left away from them."""
+    detail is left away from them. Both on the box with the frame's measured ``noise`` (at the
+    working size) smoothed away (``measures.without_noise``): noise reads as detail."""
     factor, ratio = reduced_by
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
@@ -409,7 +410,8 @@ def _detail_focus(
         box = cv2.resize(box, box_size, interpolation=cv2.INTER_AREA)
     rows, cols = slice(row, row + box.shape[0]), slice(col, col + box.shape[1])
     inside = mask_at_size(region, reduced)[rows, cols]
-    box = box[: inside.shape[0], : inside.shape[1]]  # a rounding's pixel past the reduced frame
+    # A rounding's pixel past the reduced frame cut off; the frame's noise smoothed away.
+    box = measures.without_noise(box[: inside.shape[0], : inside.shape[1]], noise)
     focus = measures.directional_sharpness(box, inside)
     if hairs is None:
         return focus, focus
@@ -419,7 +421,7 @@ def _detail_focus(
 
 
 def _focus(
-    analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None
+    analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None, noise: float
 ) -> dict[str, float]:
     """The focus measures on ``region`` (a mask at the segmentation's size), the balance away from
     ``hairs`` (``_detail_focus``): on the working copy, or, with a ``detail_size`` larger than the
@@ -444,7 +446,7 @@ def _focus(
     factor, ratio = reduced_by = reduction(max(image.shape[:2]), size, SLACK)
     coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * judged_at
     if region.any():
-        focus, away = _detail_focus(image, region, reduced_by, None if coarse else hairs)
+        focus, away = _detail_focus(image, region, reduced_by, None if coarse else hairs, noise)
     else:
         focus = away = [0.0] * len(measures.DIRECTIONS)
     sharpness = measures.focus_across_rows_and_columns(focus)
@@ -493,6 +495,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     working_field = mask_at_size(field, working.shape)
     working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
     hairs = _hairs_around_lesion(working_gray, around_lesion) if found else None
+    noise = measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field))
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / max(1, np.count_nonzero(field)),
@@ -500,7 +503,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": cut,
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
-        **_focus(analysis, around_lesion if found else field, detail_size, hairs),
+        **_focus(analysis, around_lesion if found else field, detail_size, hairs, noise),
         "highlights": _highlights(small, field),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
@@ -510,7 +513,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         ),
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(hairs, lesion, around_lesion),
-        "noise": measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field)),
+        "noise": noise,
         **measures.compression(rgb[:, :, 1]),
     }
 

@@ -28,7 +28,8 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   squashed to an ellipse) is the camera's own; one side dark is a defect: measured in its lit part
   only, such a field read as good, and the model scored half a retina.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weaker of
-  rows and columns (``measures.directional_sharpness``, ``measures.focus_across_rows_and_columns``).
+  rows and columns (``measures.directional_sharpness``, ``measures.focus_across_rows_and_columns``),
+  read with the measured ``noise`` smoothed away (``measures.without_noise``): noise reads as detail.
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
@@ -561,9 +562,11 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     fine, fine_field = (
         _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
     )
-    focus = measures.directional_sharpness(fine, fine_field)
+    noise = measures.noise_sigma(fine, fine_field)
+    steady = measures.without_noise(fine, noise)
+    focus = measures.directional_sharpness(steady, fine_field)
     glare = _glare(extremes, disc)
-    off_glare = _focus_off_glare(focus, glare, field, fine, fine_field)
+    off_glare = _focus_off_glare(focus, glare, field, steady, fine_field)
     exposure = (bright, overexposure(bright, green, field))
     bright_off_glare, overexposure_off_glare = _exposure_off_glare(exposure, glare, field, brightest, green)
     bands = light_bands(cv2.extractChannel(square, 0), field)
@@ -588,7 +591,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "disc_side_shade": disc_side_shade(bands, disc.x),
         "glare_fraction": _glare_fraction(glare, field),
         "edge_shadow": shadow,
-        "noise": measures.noise_sigma(fine, fine_field),
+        "noise": noise,
         **measures.compression(rgb[:, :, 1]),
         "contrast": _haze_contrast(green, field),
         "disc_contrast": disc.contrast,
