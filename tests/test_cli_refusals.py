@@ -184,6 +184,12 @@ CONTEXTS = {
         lambda language: {},
         "a dermoscopy screening takes --body-site, not --eye",
     ),
+    "screen --body-site on a fundus": (
+        ["screen", "--modality", "fundus", "--body-site", "trunk", str(NAEVUS)],
+        "refused.context.fundus_site",
+        lambda language: {},
+        "a fundus screening takes --eye, not --body-site",
+    ),
     "capture --patient too long": (
         ["capture", "--auto", "--patient", "p" * 65],
         "refused.context.patient_length",
