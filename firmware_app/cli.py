@@ -58,7 +58,7 @@ from firmware_app.quality.guidance import guidance
 from firmware_app.quality_fit_command import add_quality_fit_command, route
 from firmware_app.records.database import RecordsError, RequestRefused, records_problem
 from firmware_app.records.outbox import REFUSED, TLS_UNUSABLE
-from firmware_app.records.screening import BODY_SITES, EYES, ContextError, ScreeningContext
+from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
 from firmware_app.records.store import Records, ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
@@ -188,22 +188,17 @@ def _print_result(result: ScreeningResult, as_json: bool, language: str) -> None
     print(json.dumps(result_json(result, language)) if as_json else result_line(result, language), flush=True)
 
 
-def _context(args: argparse.Namespace, modality: str) -> ScreeningContext | None:
-    """The nurse's context from the command line; ``None`` (and a message) when it does not fit."""
-    try:
-        context = ScreeningContext(args.patient, args.eye, args.body_site, args.note)
-        context.for_modality(modality)
-    except ContextError as error:
-        print(f"edgescreen: {error}", file=sys.stderr)
-        return None
+def _context(args: argparse.Namespace, modality: str) -> ScreeningContext:
+    """The nurse's context from the command line. One that does not fit raises ``ContextError``, a
+    request refused as asked: ``main`` says it in the device's language and logs its English."""
+    context = ScreeningContext(args.patient, args.eye, args.body_site, args.note)
+    context.for_modality(modality)
     return context
 
 
 def cmd_screen(config: Config, args: argparse.Namespace) -> int:
     modality = args.modality or config.device.modality
     context = _context(args, modality)
-    if context is None:
-        return 2
     modality_of = {path: modality for path in args.images}
     with stop_on_termination(config.device.language) as stop:
         return screen_images(config, args.images, modality_of, args.json, context, stop)
@@ -224,8 +219,6 @@ def cmd_capture(config: Config, args: argparse.Namespace) -> int:
         print(f"edgescreen: {said}", file=sys.stderr)
         return 2
     context = _context(args, modality)
-    if context is None:
-        return 2
     auto = args.auto or not sys.stdin.isatty()
     options = CaptureOptions(modality, language, config.camera.burst, auto, args.preview_frames, args.timeout)
     camera, controls = build_camera(config)

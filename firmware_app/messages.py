@@ -1636,6 +1636,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "logiciel ou un répertoire personnel) ; rien n'a été effacé. Placez d'abord les dossiers dans un "
         "répertoire à eux seuls",
     },
+    # The nurse's context refused as given (``records.screening.ContextError``): by ``edgescreen screen`` and
+    # ``capture``'s --patient, --eye, --body-site and --note, and by the app should a request skip its form.
+    "refused.context.patient_length": {
+        "en": "the patient reference must have 1 to {most} characters; nothing was screened",
+        "fr": "la référence du patient doit avoir de 1 à {most} caractères ; rien n'a été dépisté",
+    },
+    "refused.context.note_length": {
+        "en": "the note must have at most {most} characters; nothing was screened",
+        "fr": "la note doit avoir au plus {most} caractères ; rien n'a été dépisté",
+    },
+    "refused.context.eye": {
+        "en": "the eye is one of {choices}, not {given}; nothing was screened",
+        "fr": "l'œil est l'un de {choices}, pas {given} ; rien n'a été dépisté",
+    },
+    "refused.context.body_site": {
+        "en": "the body site is one of {choices}, not {given}; nothing was screened",
+        "fr": "la partie du corps est l'une de {choices}, pas {given} ; rien n'a été dépisté",
+    },
+    "refused.context.eye_and_site": {
+        "en": "a screening is of an eye or of a body site, not both; nothing was screened",
+        "fr": "un dépistage porte sur un œil ou sur une partie du corps, pas les deux ; rien n'a été dépisté",
+    },
+    "refused.context.fundus_site": {
+        "en": "a fundus screening takes an eye (--eye), not a body site (--body-site); nothing was screened",
+        "fr": "un dépistage du fond d'œil prend un œil (--eye), pas une partie du corps (--body-site) ; rien n'a "
+        "été dépisté",
+    },
+    "refused.context.dermoscopy_eye": {
+        "en": "a dermoscopy screening takes a body site (--body-site), not an eye (--eye); nothing was screened",
+        "fr": "une dermoscopie prend une partie du corps (--body-site), pas un œil (--eye) ; rien n'a été dépisté",
+    },
     "health.backup.off": {
         "en": "Backup reminder off ([records] backup_warning_days = 0).",
         "fr": "Rappel de sauvegarde désactivé ([records] backup_warning_days = 0).",
@@ -1824,6 +1855,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "typed.what.reference": {"en": "the reference", "fr": "la référence"},
     "typed.what.name": {"en": "the name", "fr": "le nom"},
+    "typed.what.patient": {"en": "the patient reference", "fr": "la référence du patient"},
+    "typed.what.note": {"en": "the note", "fr": "la note"},
     "patient.need_consent": {
         "en": "Confirm the patient's consent first.",
         "fr": "Confirmez d'abord le consentement du patient.",

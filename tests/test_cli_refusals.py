@@ -150,3 +150,68 @@ def test_a_refused_request_says_why_in_the_devices_language_and_logs_the_english
     assert said == f"edgescreen: {sentence(key, 'fr', **values(tmp_path))}"
     (logged,) = [line for line in run.stderr.splitlines() if " command.refused " in line]
     assert " WARNING " in logged and sentence(key, "en", **values(tmp_path)) in logged
+
+
+def _typed_control(language: str) -> dict[str, int | str]:
+    """The values of a pasted right-to-left override, third character of ``--patient``."""
+    return {"what": message("typed.what.patient", language), "code": "U+202E", "place": 3}
+
+
+# Each context option refused as given (records.screening.ContextError): the command, the sentence's
+# key, its values in a language, and the English detail the log keeps.
+CONTEXTS = {
+    "screen --patient of spaces": (
+        ["screen", "--modality", "dermoscopy", "--patient", "   ", str(NAEVUS)],
+        "refused.context.patient_length",
+        lambda language: {"most": 64},
+        "the patient reference must have 1 to 64 characters",
+    ),
+    "screen --patient with an override": (
+        ["screen", "--modality", "dermoscopy", "--patient", "AB\u202eC", str(NAEVUS)],
+        "typed.control",
+        _typed_control,
+        "the patient reference holds an invisible control character (U+202E, character 3)",
+    ),
+    "screen --note too long": (
+        ["screen", "--modality", "dermoscopy", "--note", "x" * 2001, str(NAEVUS)],
+        "refused.context.note_length",
+        lambda language: {"most": 2000},
+        "the note must have at most 2000 characters",
+    ),
+    "screen --eye on a dermoscopy": (
+        ["screen", "--modality", "dermoscopy", "--eye", "L", str(NAEVUS)],
+        "refused.context.dermoscopy_eye",
+        lambda language: {},
+        "a dermoscopy screening takes --body-site, not --eye",
+    ),
+    "screen --body-site on a fundus": (
+        ["screen", "--modality", "fundus", "--body-site", "trunk", str(NAEVUS)],
+        "refused.context.fundus_site",
+        lambda language: {},
+        "a fundus screening takes --eye, not --body-site",
+    ),
+    "capture --patient too long": (
+        ["capture", "--auto", "--patient", "p" * 65],
+        "refused.context.patient_length",
+        lambda language: {"most": 64},
+        "the patient reference must have 1 to 64 characters",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("context", list(CONTEXTS))
+def test_a_refused_context_option_says_why_in_the_devices_language_and_logs_the_english(tmp_path, context, language):
+    """``screen`` and ``capture`` refused a bad --patient, --note or --eye in the English of
+    records/screening.py whatever the device's language ("edgescreen: the note must have at most 2000
+    characters" on a French device): now the catalogue's sentence in the device's language (a control
+    character as the app's forms say it), nothing screened, and the English detail the log line's."""
+    command, key, values, detail = CONTEXTS[context]
+    config = in_language(write_config(tmp_path, 1), language)
+    run = edgescreen(*command, config=config)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == f"edgescreen: {sentence(key, language, **values(language))}"
+    (logged,) = [line for line in run.stderr.splitlines() if " command.refused " in line]
+    assert " WARNING " in logged and detail in logged
+    assert not (tmp_path / "records.sqlite3").exists()  # refused before anything was opened or screened

@@ -11,10 +11,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from edgescreen_wire import typed_text
 from firmware_app.inference.triage import Triage
+from firmware_app.messages import message
+from firmware_app.records.database import RequestRefused, Worded
 
 if TYPE_CHECKING:
     from firmware_app.lesion_measurements import LesionMeasurements
@@ -26,8 +29,14 @@ MAX_PATIENT_REF = 64
 MAX_NOTE = 2000
 
 
-class ContextError(ValueError):
-    """The nurse's screening context is not acceptable; the message says which field and why."""
+class ContextError(RequestRefused):
+    """The nurse's screening context is not acceptable. Its message says which field and why in
+    English, for the log; ``key`` and ``values`` say it in the catalogue's words (``said_in``), so the
+    command line answers in the device's language and the app in the page's."""
+
+    def __init__(self, detail: str, key: str, **values: int | str | Worded) -> None:
+        super().__init__(detail)
+        self.key, self.values = key, values
 
 
 @dataclass(frozen=True)
@@ -43,27 +52,47 @@ class ScreeningContext:
 
     def __post_init__(self) -> None:
         if self.patient_ref is not None and not 0 < len(self.patient_ref.strip()) <= MAX_PATIENT_REF:
-            raise ContextError(f"the patient reference must have 1 to {MAX_PATIENT_REF} characters")
+            raise ContextError(
+                f"the patient reference must have 1 to {MAX_PATIENT_REF} characters",
+                "refused.context.patient_length",
+                most=MAX_PATIENT_REF,
+            )
         if self.note is not None and len(self.note) > MAX_NOTE:
-            raise ContextError(f"the note must have at most {MAX_NOTE} characters")
+            raise ContextError(
+                f"the note must have at most {MAX_NOTE} characters", "refused.context.note_length", most=MAX_NOTE
+            )
         # The rule for typed text (a pasted NUL, C1 or bidirectional control refused, tabs and line
-        # breaks kept): the web app's forms say it in the nurse's words first; this holds for every face.
-        for what, text in (("the patient reference", self.patient_ref), ("the note", self.note)):
+        # breaks kept): the web app's forms say it in the nurse's words first; this holds for every face,
+        # said as those forms say it (``typed.control``).
+        for what, name, text in (
+            ("the patient reference", "typed.what.patient", self.patient_ref),
+            ("the note", "typed.what.note", self.note),
+        ):
             if text is not None and (why := typed_text.refusal(text, what)):
-                raise ContextError(why)
+                code, place = typed_text.first_refused(text) or ("", 0)
+                raise ContextError(why, "typed.control", what=partial(message, name), code=code, place=place)
         if self.eye is not None and self.eye not in EYES:
-            raise ContextError(f"the eye must be one of {', '.join(EYES)}, not {self.eye!r}")
+            choices, given = ", ".join(EYES), repr(self.eye)
+            raise ContextError(
+                f"the eye must be one of {choices}, not {given}", "refused.context.eye", choices=choices, given=given
+            )
         if self.body_site is not None and self.body_site not in BODY_SITES:
-            raise ContextError(f"the body site must be one of {', '.join(BODY_SITES)}, not {self.body_site!r}")
+            choices, given = ", ".join(BODY_SITES), repr(self.body_site)
+            raise ContextError(
+                f"the body site must be one of {choices}, not {given}",
+                "refused.context.body_site",
+                choices=choices,
+                given=given,
+            )
         if self.eye is not None and self.body_site is not None:
-            raise ContextError("a screening is of an eye or of a body site, not both")
+            raise ContextError("a screening is of an eye or of a body site, not both", "refused.context.eye_and_site")
 
     def for_modality(self, modality: str) -> None:
         """An eye belongs to a fundus photo and a body site to a dermoscopy photo."""
         if modality == "fundus" and self.body_site is not None:
-            raise ContextError("a fundus screening takes --eye, not --body-site")
+            raise ContextError("a fundus screening takes --eye, not --body-site", "refused.context.fundus_site")
         if modality == "dermoscopy" and self.eye is not None:
-            raise ContextError("a dermoscopy screening takes --body-site, not --eye")
+            raise ContextError("a dermoscopy screening takes --body-site, not --eye", "refused.context.dermoscopy_eye")
 
 
 @dataclass(frozen=True)

@@ -255,8 +255,9 @@ class WebApp:
             return self.render(
                 request, session, "message.html", 503, text=self.camera_text(session, error, "app.camera_failed")
             )
-        except ContextError as error:
-            return self.render(request, session, "message.html", 400, text=str(error))
+        except ContextError as error:  # a request that skipped the form's checks: its English is the log's
+            log_event("app.context_refused", error=error)
+            return self.render(request, session, "message.html", 400, text=error.said_in(session.language))
         except (OutOfMemory, MemoryError) as error:  # nothing recorded; a restart gives the memory back
             log_event("app.out_of_memory", level=40, path=request.url.path, error=str(error) or type(error).__name__)
             return self.render(request, session, "message.html", 503, text_key=MEMORY_MESSAGE)

@@ -282,24 +282,35 @@ def test_the_outbox_age_cap_is_asked_by_an_index_not_by_reading_every_unsent_res
 
 
 @pytest.mark.parametrize(
-    ("fields", "problem"),
+    ("fields", "problem", "french"),
     [
-        ({"eye": "left"}, "eye must be one of"),
-        ({"body_site": "left cheek"}, "body site must be one of"),
-        ({"patient_ref": "   "}, "1 to 64 characters"),
-        ({"note": "x" * 2001}, "at most 2000"),
-        ({"eye": "L", "body_site": "trunk"}, "not both"),
+        ({"eye": "left"}, "eye must be one of", "l'œil est l'un de L, R, pas 'left'"),
+        ({"body_site": "left cheek"}, "body site must be one of", "la partie du corps est l'une de head_neck"),
+        ({"patient_ref": "   "}, "1 to 64 characters", "de 1 à 64 caractères"),
+        ({"note": "x" * 2001}, "at most 2000", "au plus 2000 caractères"),
+        ({"eye": "L", "body_site": "trunk"}, "not both", "pas les deux"),
         # Typed text holds no control (edgescreen_wire.typed_text): a NUL, an override, a C1 control.
-        ({"patient_ref": "AB\x00C"}, r"the patient reference holds .* \(U\+0000, character 3\)"),
-        ({"patient_ref": "AB\u202eC"}, r"the patient reference holds .* \(U\+202E, character 3\)"),
-        ({"note": "AB\x85C"}, r"the note holds .* \(U\+0085, character 3\)"),
-        ({"note": "AB\x00C"}, r"the note holds .* \(U\+0000, character 3\)"),
-        ({"note": "AB\u202eC"}, r"the note holds .* \(U\+202E, character 3\)"),
+        (
+            {"patient_ref": "AB\x00C"},
+            r"the patient reference holds .* \(U\+0000, character 3\)",
+            "U+0000 (position 3) dans la référence du patient",
+        ),
+        (
+            {"patient_ref": "AB\u202eC"},
+            r"the patient reference holds .* \(U\+202E, character 3\)",
+            "U+202E (position 3) dans la référence du patient",
+        ),
+        ({"note": "AB\x85C"}, r"the note holds .* \(U\+0085, character 3\)", "U+0085 (position 3) dans la note"),
+        ({"note": "AB\x00C"}, r"the note holds .* \(U\+0000, character 3\)", "U+0000 (position 3) dans la note"),
+        ({"note": "AB\u202eC"}, r"the note holds .* \(U\+202E, character 3\)", "U+202E (position 3) dans la note"),
     ],
 )
-def test_a_bad_context_is_refused_with_the_field_named(fields, problem):
-    with pytest.raises(ContextError, match=problem):
+def test_a_bad_context_is_refused_with_the_field_named(fields, problem, french):
+    """The English detail names the field and why, for the log; the refusal says the same in the
+    nurse's language from the catalogue (``said_in``), for the command line and the app."""
+    with pytest.raises(ContextError, match=problem) as refused:
         ScreeningContext(**fields)
+    assert french in refused.value.said_in("fr").replace("\u00a0", " ")
 
 
 def test_a_note_keeps_its_tabs_and_line_breaks():
