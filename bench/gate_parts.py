@@ -65,7 +65,8 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "field": field,
             "gray": gray,
             "disc": fundus._optic_disc(gray, field, radius),
-            "detail": fundus._detail(analysis, fov, field, detail),
+            "detail": (detail_copy := fundus._detail(analysis, fov, field, detail)),
+            "noise": measures.noise_sigma(*detail_copy),
             "located": (located, factor),
         }
 
@@ -96,7 +97,13 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    exposure": _on(prepared, lambda a, p: exposure(p)),
         "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
         "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
-        "    focus": _on(prepared, lambda a, p: measures.directional_sharpness(*p["detail"])),
+        # Focus is read with the measured noise smoothed away (``measures.without_noise``).
+        "    focus": _on(
+            prepared,
+            lambda a, p: measures.directional_sharpness(
+                measures.without_noise(p["detail"][0], p["noise"]), p["detail"][1]
+            ),
+        ),
         "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"])),
         "    uneven light": _on(prepared, lambda a, p: measures.illumination_unevenness(p["gray"], p["field"])),
         "    light across the field": _on(prepared, lambda a, p: light(p)),
@@ -135,14 +142,16 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
         skin = around_skin & (gray >= dermoscopy._SKIN_FLOOR * measures.level_percentile(gray, 50, around_skin))
         working_field = mask_at_size(field, analysis.working.shape)
         working_gray = cv2.cvtColor(analysis.working, cv2.COLOR_RGB2GRAY)
+        working_skin = mask_at_size(skin, analysis.working.shape) if skin.any() else working_field
         return {
             "lesion": lesion,
             "field": field,
             "around": around,
             "around_skin": around_skin,
             "working_field": working_field,
-            "working_skin": mask_at_size(skin, analysis.working.shape) if skin.any() else working_field,
+            "working_skin": working_skin,
             "working_gray": working_gray,
+            "noise": measures.noise_sigma(working_gray, working_skin & dermoscopy._away_from_surround(working_field)),
             "colour": colour_measures(analysis.thumbnail),
             # A checkout before 2026-12-01 (``--tree``) finds hairs inside ``_hair_fraction``.
             "hairs": dermoscopy._hairs_around_lesion(working_gray, around)
@@ -169,7 +178,9 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             ),
         ),
         "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),
-        "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"])),
+        "  focus": _on(
+            prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"], m["noise"])
+        ),
         "  compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "  unevenness": _on(
             prepared,
