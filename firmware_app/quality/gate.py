@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -87,6 +87,11 @@ def _read_on_the_skin(report: QualityReport, _: Limits) -> bool:
     return report.modality == dermoscopy.MODALITY
 
 
+def _past(modality: str, measures: Mapping[str, float], limits: Limits, reason: str) -> bool:
+    """Whether ``measures`` are past one of the rules that name ``reason``."""
+    return any(rule.check(measures, limits).past for rule in RULES[modality] if rule.reason == reason)
+
+
 def _past_off_the_glare(report: QualityReport, limits: Limits, reason: str, read_off: dict[str, str]) -> bool:
     """Whether ``reason`` shows away from the reflections: its measures read again off them and
     their glow (``read_off``: each measure's name off the glare, ``fundus.FOCUS_OFF_GLARE`` or
@@ -96,7 +101,7 @@ def _past_off_the_glare(report: QualityReport, limits: Limits, reason: str, read
     if not all(name in measures for name in read_off.values()):
         return True
     off_glare = dict(measures) | {measure: measures[off] for measure, off in read_off.items()}
-    return any(rule.check(off_glare, limits).past for rule in RULES[report.modality] if rule.reason == reason)
+    return _past(report.modality, off_glare, limits, reason)
 
 
 def _whole_field_too_bright(report: QualityReport, limits: Limits) -> bool:
@@ -134,9 +139,7 @@ def _noise_within_its_limit(report: QualityReport, limits: Limits) -> bool:
     the frame's finest detail with the noise, and a retina or lesion in focus reads as blurred
     (dr-600 photos with noise of 16 and 32 levels, the bench's: 17% of them named ``blurred`` beside
     ``noisy``); the noise's fix comes first, and the next frame's focus is judged again."""
-    return not any(
-        rule.check(report.measures, limits).past for rule in RULES[report.modality] if rule.reason == "noisy"
-    )
+    return not _past(report.modality, report.measures, limits, "noisy")
 
 
 def _never(_: QualityReport, __: Limits) -> bool:
