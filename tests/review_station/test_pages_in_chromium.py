@@ -3,6 +3,7 @@ worklist result by result, by keyboard, and at phone width as well as on a desk.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -235,6 +236,50 @@ def test_a_reader_who_leaves_the_station_idle_is_signed_out_told_why_and_finds_t
     with engine.connect() as connection:
         stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
     assert tuple(stored) == ("refer", "soon", comment)
+
+
+def test_a_reader_back_long_after_their_session_ended_is_told_that_it_ended_and_a_stranger_cookie_nothing(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """Back the next morning, long past ``idle_minutes`` after the session's absolute end: before, the
+    browser had dropped the cookie with it (and the station its row), and the sign-in page said nothing.
+    Now it says, of the browser, that the session ended, once, in the reader's language. A cookie the
+    station never signed anyone in with is told nothing: "ended" would be a lie. The clock is the
+    session's stored times, set back; the browser keeps its cookie that long, as its expiry shows."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    config = station()
+    told = {
+        "en": "The session open in this browser has ended. Sign in to go on.",
+        "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
+    }
+
+    away = timedelta(hours=14)  # from the session's end to the next morning
+
+    def next_morning() -> None:
+        overnight = datetime.now(UTC) - away
+        with engine.begin() as connection:
+            connection.execute(update(sessions).values(expires_at=overnight, last_request_at=overnight))
+
+    with served(config, engine) as base, chromium_page(playwright, width=800, height=480) as page:
+        for language in ("en", "fr"):
+            page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": base}])
+            sign_in_on(page, base)
+            [cookie] = [cookie for cookie in page.context.cookies() if cookie["name"] == SESSION_COOKIE]
+            lasts = timedelta(seconds=cookie["expires"] - datetime.now(UTC).timestamp())
+            assert lasts > timedelta(minutes=config.web.session_minutes) + away  # still sent the next morning
+            next_morning()
+            page.goto(f"{base}/results/{result_id}")
+            assert page.url == f"{base}/sign-in?ended=1&back=%2Fresults%2F{result_id}"
+            assert page.inner_text("[role=alert]") == told[language]
+            snap(page, f"sign-in-ended-{language}")
+        page.goto(f"{base}/")
+        assert page.url == f"{base}/sign-in" and page.locator("[role=alert]").count() == 0  # told once
+        never = {"name": SESSION_COOKIE, "value": secrets.token_urlsafe(32), "url": base}
+        page.context.add_cookies([never])
+        page.goto(f"{base}/results/{result_id}")
+        assert page.url == f"{base}/sign-in?back=%2Fresults%2F{result_id}"
+        assert page.locator("[role=alert]").count() == 0
 
 
 def test_a_draft_is_never_put_into_a_form_after_a_read_was_recorded(engine: Engine, playwright: Playwright) -> None:
