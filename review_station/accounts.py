@@ -8,8 +8,9 @@
   one and gets the same answer, so sign-in does not tell which names exist.
 - Sessions: a random token in a cookie; only its SHA-256 is stored, with an absolute expiry, the time
   of its reader's last request (a session also ends ``idle_minutes`` after it) and the session's CSRF
-  token, which every form must send back. An ended session's row and cookie are kept ``idle_minutes``
-  past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader why it ended.
+  token, which every form must send back. An ended session's row and cookie are kept ``ENDED_KEPT``
+  past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader it ended: why,
+  within ``idle_minutes`` of that expiry; plainly that it ended, later.
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -222,7 +223,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
-            connection.execute(delete(sessions).where(sessions.c.expires_at < now - _told_for(settings)))
+            connection.execute(delete(sessions).where(sessions.c.expires_at < now - ENDED_KEPT))
             connection.execute(
                 insert(sessions).values(
                     token_hash=_token_hash(token),
@@ -245,17 +246,23 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
 ACTIVE_TO_THE = timedelta(minutes=1)
 
 
-def _told_for(settings: WebConfig) -> timedelta:
-    """How long past a session's absolute end its reader is still told it ended: the time a session may
+# How long past a session's absolute end its row and cookie are kept to tell a reader back later that
+# it ended (``end_told``): back the next day, after a weekend, from leave. Longer than any
+# ``idle_minutes`` (a day at most). Before, both went ``idle_minutes`` after that end, and a reader back
+# later was dropped on the sign-in page with nothing said. The row signs nobody in.
+ENDED_KEPT = timedelta(days=30)
+
+
+def _told_why_for(settings: WebConfig) -> timedelta:
+    """How long past a session's absolute end its reader is told why it ended: the time a session may
     idle. A reader mid-read when ``session_minutes`` ran out is back within it; one back later was away
-    longer than any session may idle. Before, the cookie expired with the session, and the reader was
-    dropped on the sign-in page with no reason."""
+    longer than any session may idle, and may be someone else at the same desk."""
     return timedelta(minutes=settings.idle_minutes)
 
 
 def cookie_age_s(settings: WebConfig) -> int:
     """The session cookie's lifetime in seconds: the session's, and the time its end is told after it."""
-    return round((timedelta(minutes=settings.session_minutes) + _told_for(settings)).total_seconds())
+    return round((timedelta(minutes=settings.session_minutes) + ENDED_KEPT).total_seconds())
 
 
 def _idle_since(settings: WebConfig, now: datetime) -> datetime:
@@ -291,10 +298,13 @@ def session_user(
 
 
 def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | None:
-    """Why the station ended the session of ``token``, if it did and its reader has not been told yet:
-    ``"idle"`` (no request for ``idle_minutes``) or ``"expired"`` (``session_minutes`` after its sign-in),
-    whichever came first. Its row is then deleted, the end audited as the station's sign-out, and the
-    sign-in page says why."""
+    """What to tell of the end of ``token``'s session, if the station ended it and nobody has been told
+    yet: why, to a reader back within ``idle_minutes`` of its absolute end, ``"idle"`` (no request for
+    ``idle_minutes``) or ``"expired"`` (``session_minutes`` after its sign-in), whichever came first;
+    ``"ended"``, only that it ended, to one back later (up to ``ENDED_KEPT``), who may be someone else at
+    the same desk. Its row is then deleted, the end audited as the station's sign-out, with why, and the
+    sign-in page says it. A token that names no session the station ended is told nothing: it may never
+    have been one (another station on the same host name, a forged cookie)."""
     if not token:
         return None
     now = datetime.now(UTC)
@@ -302,7 +312,7 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
         row = connection.execute(
             select(users.c.username, sessions.c.expires_at, sessions.c.last_request_at)
             .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - _told_for(settings))
+            .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - ENDED_KEPT)
         ).first()
         if row is None:
             return None
@@ -312,7 +322,7 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
         why = "expired" if row.expires_at <= idle_end else "idle"
         connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
         audit.append(connection, "sign_out", {"user": row.username, "why": why})
-    return why
+    return why if row.expires_at > now - _told_why_for(settings) else "ended"
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

@@ -9,7 +9,7 @@ PostgreSQL a transaction-scoped advisory lock keeps the chain linear; SQLite ser
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,11 +80,37 @@ def result_views(connection: Connection, result_id: str, since: datetime) -> lis
     return [(at, json.loads(details)["by"]) for at, details in rows]
 
 
+def _instant(at: str) -> datetime | None:
+    """The moment an event's chained text ``at`` names, in UTC, as ``append`` stores it in ``at_utc``;
+    ``None`` for a text that names no moment."""
+    try:
+        return datetime.fromisoformat(at).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def verify(connection: Connection) -> ChainCheck:
+    """The chain rule's check of the log (``check_chain``), and of each event's ``at_utc``: outside the
+    hashes, it is the time the station compares ("who else opened this result lately"), so an edited one
+    would change what a page says with the chain intact. The first event not to trust is reported,
+    whichever check finds it."""
     rows = connection.execute(
-        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.details, audit.c.prev_hash, audit.c.hash).order_by(
-            audit.c.seq
-        )
+        select(
+            audit.c.seq, audit.c.at, audit.c.kind, audit.c.details, audit.c.prev_hash, audit.c.hash, audit.c.at_utc
+        ).order_by(audit.c.seq)
     )
+    mistimed: list[tuple[int, str]] = []  # the first such event's number and finding
+
+    def chained() -> Iterator[tuple[Any, ...]]:
+        for seq, at, kind, details, prev_hash, hash_, at_utc in rows:
+            if not mistimed and _instant(at) != at_utc:
+                problem = f"event {seq} ({kind}) was altered: at_utc {at_utc.isoformat()} is not its time {at}"
+                mistimed.append((seq, problem))
+            yield seq, at, kind, details, prev_hash, hash_
+
     head = connection.execute(select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar_one_or_none()
-    return check_chain((tuple(row) for row in rows), head)
+    check = check_chain(chained(), head)
+    if mistimed and (check.first_bad is None or mistimed[0][0] < check.first_bad):
+        seq, problem = mistimed[0]
+        return ChainCheck(seq - 1, seq, problem)
+    return check

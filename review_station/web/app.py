@@ -270,7 +270,8 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.exception_handler(NotSignedIn)
     async def to_sign_in(request: Request, error: NotSignedIn) -> Response:
         """To the sign-in page, which leads back to the page the reader was on once they are signed in,
-        and says why when the station ended the reader's session (``idle`` or ``expired``)."""
+        and says why when the station ended the reader's session (``idle`` or ``expired``), or only that
+        it did (``ended``) to a reader back long after."""
         why = accounts.end_told(engine, request.cookies.get(SESSION_COOKIE), web)
         flags = {why: 1} if why else {}
         if request.headers.get("HX-Request"):  # a poll: back to the page that polled
@@ -350,10 +351,16 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
 
     @app.get("/sign-in")
     def sign_in_page(
-        request: Request, failed: str = "", stale: str = "", idle: str = "", expired: str = "", back: str = "/"
+        request: Request,
+        failed: str = "",
+        stale: str = "",
+        idle: str = "",
+        expired: str = "",
+        ended: str = "",
+        back: str = "/",
     ) -> Response:
         token = secrets.token_urlsafe(24)
-        said = {"failed": bool(failed), "stale": bool(stale), "back": local_path(back)}
+        said = {"failed": bool(failed), "stale": bool(stale), "ended": bool(ended), "back": local_path(back)}
         said |= {"idle_minutes": web.idle_minutes if idle else 0}
         said |= {"session_minutes": web.session_minutes if expired else 0}
         response = render(request, "sign_in.html", csrf=token, user=None, **said)

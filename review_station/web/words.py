@@ -69,6 +69,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Votre session a pris fin {count} minutes après votre connexion, la limite de la station. "
         "Reconnectez-vous pour continuer : une lecture commencée dans cet onglet vous attend sur sa page.",
     },
+    # A session that ended long before its reader came back (``accounts.end_told``): said of the
+    # browser, not of "you", as whoever comes to the desk next may read it.
+    "sign_in.ended": {
+        "en": "The session open in this browser has ended. Sign in to go on.",
+        "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
+    },
     "sign_in.failed": {
         "en": "Wrong name or password, or the account is locked or disabled.",
         "fr": "Nom ou mot de passe erroné, ou compte verrouillé ou désactivé.",

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from review_station import accounts, audit
 from review_station.config import WebConfig
@@ -118,6 +118,33 @@ def test_a_session_left_idle_ends_and_a_readers_requests_but_not_a_pages_polls_k
     accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)  # another sign-in keeps the ended row, to tell why
     assert accounts.end_told(engine, token, SETTINGS) == "expired"
     assert accounts.end_told(engine, token, SETTINGS) is None
+
+
+def test_a_reader_back_long_after_their_session_ended_is_told_only_that_it_ended(engine: Engine) -> None:
+    """Past ``idle_minutes`` after the absolute end, up to ``ENDED_KEPT``: "ended", the why audited; a
+    token that names no ended session (never one, or forgotten) is told nothing."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+
+    def ended(ago: timedelta) -> str:
+        token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+        with engine.begin() as connection:
+            at = datetime.now(UTC) - ago
+            connection.execute(update(sessions).where(sessions.c.expires_at > datetime.now(UTC)).values(expires_at=at))
+        return token
+
+    late = ended(timedelta(minutes=SETTINGS.idle_minutes, seconds=30))
+    assert accounts.end_told(engine, late + "x", SETTINGS) is None
+    assert accounts.end_told(engine, late, SETTINGS) == "ended"
+    assert accounts.end_told(engine, late, SETTINGS) is None  # told once
+    with engine.connect() as connection:
+        last = connection.execute(select(audit_table.c.details).order_by(audit_table.c.seq.desc())).scalars().first()
+    assert json.loads(last) == {"user": "ana", "why": "expired"}
+    forgotten = ended(accounts.ENDED_KEPT + timedelta(minutes=1))
+    assert accounts.end_told(engine, forgotten, SETTINGS) is None
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)  # and the next sign-in deletes its row
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(sessions)).scalar_one() == 1
+    assert accounts.cookie_age_s(SETTINGS) == SETTINGS.session_minutes * 60 + accounts.ENDED_KEPT.total_seconds()
 
 
 def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> None:

@@ -9,10 +9,11 @@ import html
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
 from review_station import audit
 from review_station.opened import RECENTLY, Opening, opened_by_others
+from review_station.storage.tables import audit as audit_log
 from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.kit import plan, statements
 from tests.review_station.web_kit import add_results, signed_in_client, station
@@ -73,6 +74,32 @@ def test_openings_are_told_by_when_they_happened_whatever_offset_or_precision_th
         ):
             audit.append(connection, "view", {"result": result_id, "by": by}, at=at)
         assert opened_by_others(connection, result_id, "emil", now) == [Opening("ana", 2), Opening("dora", 14)]
+
+
+def test_an_opening_whose_compared_time_was_edited_breaks_the_audit_check(engine: Engine) -> None:
+    """``at_utc`` is outside the hashes: moved into the last minutes, an old opening is told as a read in
+    progress, with the chain intact. The check finds it, and any offset or precision ``at`` was written
+    with is no finding."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    now = datetime.now(UTC)
+    long_ago, moved = (now - timedelta(hours=3)).replace(microsecond=0), now - timedelta(minutes=4)
+    with engine.begin() as connection:
+        for by, at in (
+            ("ana", (now - timedelta(minutes=2)).astimezone(timezone(timedelta(hours=-5)))),
+            ("bruno", long_ago),
+            ("carla", now - timedelta(minutes=1)),
+        ):
+            audit.append(connection, "view", {"result": result_id, "by": by}, at=at)
+        assert audit.verify(connection).intact
+        seq = connection.execute(select(audit_log.c.seq).where(audit_log.c.details.contains('"bruno"'))).scalar_one()
+        connection.execute(update(audit_log).where(audit_log.c.seq == seq).values(at_utc=moved))
+        assert [opening.by for opening in opened_by_others(connection, result_id, "dora")] == ["carla", "ana", "bruno"]
+        check = audit.verify(connection)
+    assert (check.events, check.first_bad) == (seq - 1, seq)
+    assert (
+        check.problem
+        == f"event {seq} (view) was altered: at_utc {moved.isoformat()} is not its time {long_ago.isoformat()}"
+    )
 
 
 def test_the_openings_are_one_statement_through_the_recent_events_index(engine: Engine) -> None:

@@ -3,6 +3,8 @@ worklist result by result, by keyboard, and at phone width as well as on a desk.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Playwright
@@ -18,6 +20,11 @@ from tests.review_station.web_kit import PASSWORD, add_results, station
 
 def sign_in_on(page, base: str, username: str = "ana", password: str = PASSWORD) -> None:
     page.goto(f"{base}/sign-in")
+    sign_in_here(page, username, password)
+
+
+def sign_in_here(page, username: str = "ana", password: str = PASSWORD) -> None:
+    """Sign in on the sign-in page the browser is on, which leads back to the page its ``back`` names."""
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     # Wait for the page the form leads to: a test that reads the page at once otherwise races its load.
@@ -124,6 +131,20 @@ def read_and_go_on(playwright: Playwright, engine: Engine, base: str, read: str,
         assert page.url == f"{base}/results/{following}?"
 
 
+def record_after_the_session_ends(
+    page, base: str, result_id: str, read: dict[str, str], comment: str, end: Callable[[], None]
+) -> None:
+    """A read written in full on ``result_id``'s page (``read``'s choices, ``comment``), the session
+    ended by ``end`` meanwhile, then "Record the read": the request that finds the session ended."""
+    page.goto(f"{base}/results/{result_id}")
+    for name, value in read.items():
+        page.select_option(f"select[name={name}]", value)
+    page.fill("textarea[name=comment]", comment)
+    end()
+    with page.expect_navigation():
+        page.click("text=Record the read")
+
+
 def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_signing_in_again(
     engine: Engine, playwright: Playwright
 ) -> None:
@@ -150,20 +171,11 @@ def test_a_read_being_written_when_the_session_ends_waits_on_its_page_after_sign
         [cookie] = [cookie for cookie in page.context.cookies() if cookie["name"] == SESSION_COOKIE]
         lasts_s = cookie["expires"] - datetime.now(UTC).timestamp()
         assert lasts_s > (config.web.session_minutes + config.web.idle_minutes) * 60 - 30  # outlives the session
-        page.goto(f"{base}/results/{result_id}")
-        for name, value in read.items():
-            page.select_option(f"select[name={name}]", value)
-        page.fill("textarea[name=comment]", comment)
-        time_is_up()
-        with page.expect_navigation():
-            page.click("text=Record the read")
+        record_after_the_session_ends(page, base, result_id, read, comment, time_is_up)
         assert page.url.startswith(f"{base}/sign-in?expired=1&back=")
         assert told["en"] in page.inner_text("[data-test=signed-out-expired]")
         snap(page, "sign-in-expired-en")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        sign_in_here(page)
         assert page.url == f"{base}/results/{result_id}"
         assert {name: page.input_value(f"select[name={name}]") for name in read} == read
         assert page.input_value("textarea[name=comment]") == comment
@@ -201,28 +213,16 @@ def test_a_reader_who_leaves_the_station_idle_is_signed_out_told_why_and_finds_t
         with engine.begin() as connection:
             connection.execute(update(sessions).values(last_request_at=datetime.now(UTC) - idle))
 
-    def sign_in_here() -> None:
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-
     told = {
         "en": f"You were signed out after {config.web.idle_minutes} minutes without using the station.",
         "fr": f"Votre session a été fermée après {config.web.idle_minutes} minutes sans utiliser la station.",
     }
     with served(config, engine) as base, chromium_page(playwright) as page:
         sign_in_on(page, base)
-        page.goto(f"{base}/results/{result_id}")
-        for name, value in read.items():
-            page.select_option(f"select[name={name}]", value)
-        page.fill("textarea[name=comment]", comment)
-        walk_away()
-        with page.expect_navigation():
-            page.click("text=Record the read")
+        record_after_the_session_ends(page, base, result_id, read, comment, walk_away)
         assert page.url.startswith(f"{base}/sign-in?idle=1&back=")
         assert told["en"] in page.inner_text("[data-test=signed-out-idle]")
-        sign_in_here()
+        sign_in_here(page)
         assert page.url == f"{base}/results/{result_id}"
         assert {name: page.input_value(f"select[name={name}]") for name in read} == read
         assert page.input_value("textarea[name=comment]") == comment
@@ -236,6 +236,50 @@ def test_a_reader_who_leaves_the_station_idle_is_signed_out_told_why_and_finds_t
     with engine.connect() as connection:
         stored = connection.execute(select(reads.c.verdict, reads.c.urgency, reads.c.comment)).one()
     assert tuple(stored) == ("refer", "soon", comment)
+
+
+def test_a_reader_back_long_after_their_session_ended_is_told_that_it_ended_and_a_stranger_cookie_nothing(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """Back the next morning, long past ``idle_minutes`` after the session's absolute end: before, the
+    browser had dropped the cookie with it (and the station its row), and the sign-in page said nothing.
+    Now it says, of the browser, that the session ended, once, in the reader's language. A cookie the
+    station never signed anyone in with is told nothing: "ended" would be a lie. The clock is the
+    session's stored times, set back; the browser keeps its cookie that long, as its expiry shows."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    config = station()
+    told = {
+        "en": "The session open in this browser has ended. Sign in to go on.",
+        "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
+    }
+
+    away = timedelta(hours=14)  # from the session's end to the next morning
+
+    def next_morning() -> None:
+        overnight = datetime.now(UTC) - away
+        with engine.begin() as connection:
+            connection.execute(update(sessions).values(expires_at=overnight, last_request_at=overnight))
+
+    with served(config, engine) as base, chromium_page(playwright, width=800, height=480) as page:
+        for language in ("en", "fr"):
+            page.context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": base}])
+            sign_in_on(page, base)
+            [cookie] = [cookie for cookie in page.context.cookies() if cookie["name"] == SESSION_COOKIE]
+            lasts = timedelta(seconds=cookie["expires"] - datetime.now(UTC).timestamp())
+            assert lasts > timedelta(minutes=config.web.session_minutes) + away  # still sent the next morning
+            next_morning()
+            page.goto(f"{base}/results/{result_id}")
+            assert page.url == f"{base}/sign-in?ended=1&back=%2Fresults%2F{result_id}"
+            assert page.inner_text("[role=alert]") == told[language]
+            snap(page, f"sign-in-ended-{language}")
+        page.goto(f"{base}/")
+        assert page.url == f"{base}/sign-in" and page.locator("[role=alert]").count() == 0  # told once
+        never = {"name": SESSION_COOKIE, "value": secrets.token_urlsafe(32), "url": base}
+        page.context.add_cookies([never])
+        page.goto(f"{base}/results/{result_id}")
+        assert page.url == f"{base}/sign-in?back=%2Fresults%2F{result_id}"
+        assert page.locator("[role=alert]").count() == 0
 
 
 def test_a_draft_is_never_put_into_a_form_after_a_read_was_recorded(engine: Engine, playwright: Playwright) -> None:
