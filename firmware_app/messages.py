@@ -264,6 +264,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
         "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
+    # Event 1 itself broken: no "events 1 to 0 verify".
+    "audit.trusted_none": {
+        "en": "no event verifies; nothing in the audit log can be trusted",
+        "fr": "aucun événement n'est vérifié ; rien dans le journal d'audit n'est fiable",
+    },
     # ``edgescreen models`` (cli.py): each installed model, verified or not (the refusal's own English after it).
     "models.none": {
         "en": "no models (no */{card}) under {folder}",

@@ -58,6 +58,8 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
         print(sentence("audit.broken", language, event=check.first_bad, problem=check.problem))
         if check.altered_result:
             print(sentence("audit.result_altered", language, count=check.events, result=check.altered_result))
+        elif check.first_bad == 1:
+            print(sentence("audit.trusted_none", language))
         else:
             print(sentence("audit.trusted_until", language, last=check.first_bad - 1, event=check.first_bad))
         return 4

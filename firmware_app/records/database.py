@@ -423,9 +423,14 @@ def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
         raise records_problem(path, error) from error
 
 
+# How long a statement waits for another connection's write lock before SQLite gives up ("database is
+# locked"): a loop promising its heartbeat a time must count it for each write it may wait on.
+BUSY_TIMEOUT_S = 30.0
+
+
 def _open(path: Path) -> sqlite3.Connection:
     _create_private(path)
-    connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
     try:
         connection.row_factory = sqlite3.Row
         if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":

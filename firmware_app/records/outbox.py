@@ -100,10 +100,15 @@ class Outbox:
 
     def withhold(self, row: OutboxRow, problem: str) -> None:
         """Keep a payload that fails its checks from ever being published; audited, and counted by
-        ``sync status``, so a technician runs ``audit verify`` and the queue goes on without it."""
+        ``sync status``, so a technician runs ``audit verify`` and the queue goes on without it.
+
+        A row gone from the outbox (its patient erased, or ``drop_oldest``, while a full disk made the
+        worker wait to withhold it) is left unaudited: there is nothing left to withhold, and an event
+        after the erasure's saying it was withheld would tell the audit a result outlived it."""
         with transaction(self._db):
-            self._db.execute("UPDATE outbox SET withheld = ? WHERE seq = ?", (problem, row.seq))
-            append_event(self._db, "sync", {"withheld": row.result_id, "seq": row.seq}, self._records.clock())
+            marked = self._db.execute("UPDATE outbox SET withheld = ? WHERE seq = ?", (problem, row.seq)).rowcount
+            if marked:
+                append_event(self._db, "sync", {"withheld": row.result_id, "seq": row.seq}, self._records.clock())
 
     def mark_sent(self, seqs: Sequence[int], published: Sequence[int] = (), screenings: bool = True) -> int:
         """Mark acknowledged rows sent (with their screenings) and audit the batch, and note when the

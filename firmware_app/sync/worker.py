@@ -37,7 +37,7 @@ from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_to
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.database import BUSY_TIMEOUT_S, RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
@@ -377,13 +377,17 @@ class SyncWorker:
         else:
             self._to_withhold.pop(row.seq, None)
 
-    def _sweep(self) -> None:
+    def _sweep(self, until: float) -> None:
         """Check the next batch of unsent rows as publishing would, withholding those that fail. Offline
         for days on a campaign, the worker never came to publish a payload altered on the card, and
         ``sync status`` and the top bar counted it as waiting to send while Today said it never would
         be. A batch at a time, round and round the queue: the cost per second is one batch's, however
         long the backlog, and a row altered after it was checked is caught on the next round. Records
-        found damaged stop the sweep until the next connection (``_damaged``): it logged them each second."""
+        found damaged stop the sweep until the next connection (``_damaged``): it logged them each second.
+
+        The batch stops once the wait is over (``until``, ``time.monotonic()``), the rest left to the
+        next sweep: each withholding may wait a busy timeout for another connection's write lock, and a
+        batch of them went on one busy timeout a row past the heartbeat's promise (``_wait_sweeping``)."""
         try:
             rows = self._outbox.pending(self._sweep_cursor, CLAIM_ROWS)
         except RECORDS_TROUBLE as error:
@@ -391,18 +395,25 @@ class SyncWorker:
             self._damaged = isinstance(problem, RecordsDamaged)
             log_event("sync.records_trouble", level=logging.ERROR, error=problem)
             return
-        self._sweep_cursor = rows[-1].seq if rows else 0
+        if not rows:
+            self._sweep_cursor = 0
         for row in rows:
             self._withheld(row)
+            self._sweep_cursor = row.seq
+            if time.monotonic() >= until:
+                return
 
     def _wait_sweeping(self, delay: float) -> None:
         """The backoff's wait between connections, checking the queue meanwhile (``_sweep``) a batch
         every ``SWEEP_SECONDS`` unless the records are damaged; connected, the queue is checked as it is
-        published."""
+        published. It promises its heartbeat the wait and one busy timeout: the last withholding a sweep
+        starts before the end may wait that long for another connection's write lock (an erasure's
+        checkpoint holds it while a backup reads), and the sweep starts no other after the end."""
+        self.heartbeat.beat(delay + BUSY_TIMEOUT_S)
         end = time.monotonic() + delay
         while not self._stop.is_set() and (left := end - time.monotonic()) > 0:
             if not self._damaged and time.monotonic() >= self._next_sweep:
-                self._sweep()
+                self._sweep(end)
                 self._next_sweep = time.monotonic() + SWEEP_SECONDS
             self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
@@ -573,7 +584,6 @@ class SyncWorker:
                     attempt=attempt,
                     retry_in_s=round(delay, 2),
                 )
-                self.heartbeat.beat(delay)
                 self._wait_sweeping(delay)
         except BaseException as error:
             crash = f"{type(error).__name__}: {error}"[:300]

@@ -62,6 +62,29 @@ def test_audit_verify_says_what_the_chain_proves_in_the_devices_language(recorde
     assert ("n'est pas fiable" in broken[1]) == (language == "fr")
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_audit_verify_says_no_event_verifies_when_the_first_is_broken(recorded, language):
+    """Event 1 itself altered: before, "events 1 to 0 verify; nothing from event 1 on can be trusted"."""
+    config, _ = recorded
+    config = in_language(config, language)
+    edit(config, ("DROP TRIGGER audit_no_update", ()), ("UPDATE audit SET at = at || ' ' WHERE seq = 1", ()))
+    run = edgescreen("audit", "verify", config=config)
+    assert run.returncode == 4, run.stderr
+    broken = run.stdout.splitlines()
+    problem = "event 1 (model_change) was altered: its hash does not match"
+    assert broken == [
+        sentence("audit.broken", language, event=1, problem=problem),
+        sentence("audit.trusted_none", language),
+    ]
+    assert (
+        broken[1]
+        == {
+            "en": "no event verifies; nothing in the audit log can be trusted",
+            "fr": "aucun événement n'est vérifié\u00a0; rien dans le journal d'audit n'est fiable",
+        }[language]
+    )
+
+
 def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):
     config, ids = recorded
     target = ids[1]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from firmware_app.app import run_sync
 from firmware_app.config import load_config
+from firmware_app.health.heartbeat import Heartbeat
 from tests.conftest import PROJECT_ROOT
 
 
@@ -27,9 +28,13 @@ def drain(config_path: Path, timeout: float = 60.0) -> None:
 class BackgroundWorker:
     """The worker running in a thread until ``stop()``, as the device app will run it."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, heartbeats: list[Heartbeat] | None = None) -> None:
+        """``heartbeats``: the worker's loops join it as they start, as a watchdog reads them."""
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=run_sync, args=(load_config(str(config_path)), self._stop), daemon=True)
+        config, heartbeats = load_config(str(config_path)), heartbeats if heartbeats is not None else []
+        self._thread = threading.Thread(
+            target=run_sync, args=(config, self._stop), kwargs={"heartbeats": heartbeats}, daemon=True
+        )
         self._thread.start()
 
     def check_alive(self) -> None:

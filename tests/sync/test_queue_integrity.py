@@ -8,7 +8,10 @@ import logging
 import sqlite3
 import time
 
+import firmware_app.health.heartbeat as heartbeat_module
 import firmware_app.sync.worker as worker_module
+from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.records import database
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
@@ -107,6 +110,90 @@ def test_a_payload_the_full_card_refuses_to_withhold_is_logged_once_and_withheld
         worker.stop()
     (line,) = logged()  # once, for the altered row
     assert ids[1] in line
+
+
+def test_a_sweep_waiting_on_another_connections_write_lock_keeps_its_heartbeat_promise(
+    tmp_path, retina_rgb, caplog, monkeypatch
+):
+    """Offline, the worker promises its heartbeat the backoff's wait, and sweeps the queue meanwhile;
+    each altered row's withholding waits for the write lock, up to SQLite's busy timeout. Another
+    connection holding the lock, a batch of them ran one busy timeout each past the promise (on the
+    device 30 s each, against 30 s of grace: the watchdog restarted the app). Timeouts scaled down here
+    to half a second of busy wait and as much grace; the lock held by a second real SQLite connection."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(worker_module, "BUSY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.5)
+    config = write_config(tmp_path, free_port())  # no broker on that port; backoffs of at most 0.5 s
+    store = open_store(tmp_path)
+    ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(4)]
+
+    def logged() -> int:
+        return sum("sync.payload_withheld" in r.getMessage() for r in caplog.records)
+
+    caplog.set_level(logging.INFO)
+    loops: list[Heartbeat] = []
+    worker = BackgroundWorker(config, loops)
+    overdue = [0.0]
+    try:
+        wait_until(lambda: Outbox(store.records).state().get("connection") == "disconnected", 10, "a failed try")
+        db = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+        db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9')")  # all four altered
+        db.execute("BEGIN IMMEDIATE")  # and the write lock held, as a long erasure's checkpoint holds it
+        held_until = time.monotonic() + 6.0
+        while time.monotonic() < held_until:
+            overdue.append(loops[0].overdue_s())
+            time.sleep(0.01)
+        db.execute("ROLLBACK")
+        db.close()
+        wait_until(lambda: logged() == len(ids), 10, "every altered row found")
+        worker.check_alive()
+    finally:
+        worker.stop()
+    assert Outbox(store.records).backlog().withheld < len(ids)  # some withholdings waited, and were refused
+    assert max(overdue) == 0.0  # before: about 1.8 s past the promise
+
+
+def test_a_row_erased_while_its_withholding_waits_for_room_is_not_audited_as_withheld(
+    tmp_path, retina_rgb, caplog, monkeypatch
+):
+    """A withholding the full card refused waits for the hourly maintenance (made a few seconds here);
+    the patient erased meanwhile, the retry still wrote a ``withheld`` event naming the erased result,
+    as if the worker had kept it back after the erasure. Only the other altered row, still in the
+    queue, is withheld and audited so; the erasure keeps its own event."""
+    monkeypatch.setattr(worker_module, "MAINTENANCE_SECONDS", 4.0)
+    config = write_config(tmp_path, free_port())  # no broker on that port
+    store = open_store(tmp_path)
+    patients = ["MRN-1", "MRN-2", "MRN-3"]
+    ids = [
+        record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=p), score=0.1)).result_id
+        for p in patients
+    ]
+    with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # two altered, and the card refuses the marks
+        for result_id in ids[:2]:
+            db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (result_id,))
+        db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
+    db.close()
+
+    def logged() -> int:
+        return sum("sync.payload_withheld" in r.getMessage() for r in caplog.records)
+
+    caplog.set_level(logging.INFO)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: logged() == 2, 10, "both altered payloads found")
+        erasure = store.erase_patient(patients[0])
+        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # room on the card again
+            db.execute("DROP TRIGGER full")
+        db.close()
+        wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
+        worker.check_alive()
+    finally:
+        worker.stop()
+    assert erasure.results == 1 and erasure.unsent_withdrawn == 1
+    audit = store.records.connection.execute("SELECT kind, details FROM audit WHERE kind IN ('sync', 'erasure')")
+    events = [(kind, json.loads(details)) for kind, details in audit]
+    assert [e["withheld"] for kind, e in events if "withheld" in e] == [ids[1]]  # before: ids[0] too
+    assert [e["result_ids"] for kind, e in events if kind == "erasure"] == [[ids[0]]]
 
 
 def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, retina_rgb, broker):
