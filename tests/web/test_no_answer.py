@@ -29,23 +29,33 @@ from tests.web.conftest import (
 ALERT = "[role=alert][data-test=no-answer]"
 
 
+# The margin, in px, that the screen keeps under what ends it (the alert at its foot, the result
+# screen's buttons): a box that ended 7 px above the screen's edge looked cut off.
+FOOT = 8
+
 # What of the screen the shown alert lies over: the top bar, the nav, the photo, its zoom hint and the
-# column of the verdict and the buttons (the capture and check screens), each named by its selector.
-HIDDEN_BY_ALERT = """() => {
+# column of the verdict and the buttons (the capture and check screens), each named by its selector;
+# "foot" when it ends less than FOOT px above the screen's foot.
+HIDDEN_BY_ALERT = f"""() => {{
   const alert = document.querySelector(".no-answer").getBoundingClientRect();
   const parts = [".topbar", ".nav", ".capture .preview", ".capture .hint", ".capture .side"];
-  return parts.filter((part) => {
+  return parts.filter((part) => {{
     const box = document.querySelector(part)?.getBoundingClientRect();
     return box && box.left < alert.right && alert.left < box.right && box.top < alert.bottom && alert.top < box.bottom;
-  });
-}"""
+  }}).concat(alert.bottom > innerHeight - {FOOT} ? ["foot"] : []);
+}}"""
 
 # Which of the result screen's parts something else lies over (the alert, the buttons kept in view), or
-# are off the screen: what is at the centre of each is not the part itself.
-RESULT_COVERED = """() => [...document.querySelectorAll(".result > *")].filter((part) => {
+# are off the screen: what is at the centre, the top edge or the bottom edge of each is not the part
+# itself (the buttons kept in view lay over the disclaimer's foot), or it ends less than FOOT px above
+# the screen's foot.
+RESULT_COVERED = f"""() => [...document.querySelectorAll(".result > *")].filter((part) => {{
   const box = part.getBoundingClientRect();
-  return !part.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
-}).map((part) => part.className)"""
+  const x = box.left + box.width / 2;
+  const own = [box.top + 1, box.top + box.height / 2, box.bottom - 1]
+    .every((y) => part.contains(document.elementFromPoint(x, y)));
+  return !own || box.bottom > innerHeight - {FOOT};
+}}).map((part) => part.className)"""
 
 
 def recorded(app) -> list[tuple[str, str]]:
