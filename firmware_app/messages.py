@@ -1892,6 +1892,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is in use on another screen. Close that screen, then tap Try again.",
         "fr": "La caméra est utilisée sur un autre écran. Fermez cet écran, puis touchez Réessayer.",
     },
+    # A screen opened before the photo now waiting was taken (a result screen's Next or "Retake this
+    # one", the check screen of a photo used since, in another tab) posted Retake: the photo is kept.
+    "capture.photo_waiting": {
+        "en": "This screen is out of date: a photo taken since is waiting to be used, and it was kept. Tap "
+        "Try again to see it, then use it or retake it.",
+        "fr": "Cet écran n'est plus à jour : une photo prise depuis attend d'être utilisée, et elle a été "
+        "gardée. Touchez Réessayer pour la voir, puis utilisez-la ou reprenez-la.",
+    },
     "capture.lost": {
         "en": "This screen no longer has the camera: it was opened on another screen since. Tap Try again "
         "to use it here.",

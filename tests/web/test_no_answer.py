@@ -6,8 +6,6 @@ left thinking the photo recorded. Real Chromium; the failures are made at the br
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from firmware_app.messages import message
@@ -18,6 +16,7 @@ from tests.web.conftest import (
     first_eye_screened,
     new_patient,
     on_screen,
+    recorded,
     shoot,
     sign_in,
     snap,
@@ -56,12 +55,6 @@ RESULT_COVERED = f"""() => [...document.querySelectorAll(".result > *")].filter(
     .every((y) => part.contains(document.elementFromPoint(x, y)));
   return !own || box.bottom > innerHeight - {FOOT};
 }}).map((part) => part.className)"""
-
-
-def recorded(app) -> list[tuple[str, str]]:
-    """Each screening recorded: its eye and outcome."""
-    with sqlite3.connect(app.directory / "records.sqlite3") as db:
-        return db.execute("SELECT eye, outcome FROM screening").fetchall()
 
 
 def use_unanswered(language: str) -> str:
@@ -360,15 +353,18 @@ def test_retake_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(
     assert not alert.is_visible() and recorded(app) == []
 
 
+def retake_form(page) -> dict[str, str]:
+    """What the check screen's Retake posts: the photo it gives up and the slot it was taken for."""
+    fields = ("csrf", "visit", "slot", "photo")
+    return {name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in fields}
+
+
 def test_retake_without_javascript_is_the_form_post_it_was(page, app):
     """The form's own post (no htmx) is answered with the redirect to the camera, as before."""
     sign_in(page, app)
     new_patient(page, app, "N-5")
     shoot(page)
-    form = {
-        name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in ("csrf", "visit")
-    }
-    answer = page.request.post(f"{app.url}/retake", form=form, max_redirects=0)
+    answer = page.request.post(f"{app.url}/retake", form=retake_form(page), max_redirects=0)
     assert answer.status == 303 and answer.headers["location"].endswith("/capture")
 
 
@@ -452,8 +448,7 @@ def close_visit_elsewhere(page, app) -> None:
 
 def give_up_photo_elsewhere(page, app) -> None:
     """Another tab of the session retakes: the photo waiting on this check screen is given up."""
-    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
-    assert page.request.post(f"{app.url}/retake", form=form, max_redirects=0).status == 303
+    assert page.request.post(f"{app.url}/retake", form=retake_form(page), max_redirects=0).status == 303
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
