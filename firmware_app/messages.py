@@ -1897,6 +1897,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is in use on another screen. Close that screen, then tap Try again.",
         "fr": "La caméra est utilisée sur un autre écran. Fermez cet écran, puis touchez Réessayer.",
     },
+    # A screen opened before the photo now waiting was taken (a result screen's Next or "Retake this
+    # one", the check screen of a photo used since, in another tab) posted Retake: the photo is kept.
+    "capture.photo_waiting": {
+        "en": "This screen is out of date: a photo taken since is waiting to be used, and it was kept. Tap "
+        "Try again to see it, then use it or retake it.",
+        "fr": "Cet écran n'est plus à jour : une photo prise depuis attend d'être utilisée, et elle a été "
+        "gardée. Touchez Réessayer pour la voir, puis utilisez-la ou reprenez-la.",
+    },
     "capture.lost": {
         "en": "This screen no longer has the camera: it was opened on another screen since. Tap Try again "
         "to use it here.",
@@ -1975,12 +1983,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "instant, puis touchez de nouveau votre choix.",
     },
     # "Finish anyway" got no answer: the device may have listed the eye as not photographed (audited)
-    # and closed the visit; a tap again finds the visit closed and lists nothing twice. Two lines at most
-    # in French at 800x480: in three, the patient's outcome and the disclaimer went behind the question.
+    # and closed the visit; a tap again finds the visit closed and lists nothing twice. Said as the other
+    # no-answer alerts say it; three lines in French at 800x480, for which the result screen keeps room
+    # (app.css), the patient's outcome and the disclaimer in view above the question.
     "result.finish_no_answer": {
-        "en": "No answer: {eye} may be listed on Today as not photographed. Tap “{button}” again (never listed twice).",
-        "fr": "Pas de réponse : {eye} est peut-être inscrit non photographié dans Aujourd'hui. Retouchez "
-        "« {button} » (jamais en double).",
+        "en": "The device did not answer: {eye} may have been listed on Today as not photographed. Tap "
+        "“{button}” again; it is never listed twice.",
+        "fr": "L'appareil n'a pas répondu : {eye} a peut-être été inscrit dans Aujourd'hui comme non "
+        "photographié. Touchez de nouveau « {button} » ; il n'est jamais inscrit deux fois.",
     },
     "result.earlier_stands.refer": {
         "en": "{slot}: this photo reads “{this}”, but an earlier photo indicated a referral, and a retake "

@@ -64,3 +64,15 @@ def test_each_urgency_is_one_word_on_today_the_record_and_the_banner():
         urgent = message("urgency.urgent", language).lower()
         for key in ("status.call_back_urgent", "status.call_back_urgent_of.one", "status.call_back_count_urgent.one"):
             assert urgent in message(key, language).lower(), (language, key)
+
+
+def test_every_no_answer_alert_opens_with_the_same_words():
+    """One of the four said "No answer:" ("Pas de réponse :") where the others said the device did not
+    answer: the nurse reads the same alert in the same words, whichever button went unanswered."""
+    from firmware_app.messages import CATALOGUE
+
+    alerts = [key for key in CATALOGUE if key.endswith("no_answer")]
+    assert len(alerts) == 4
+    for key in alerts:
+        assert message(key, "en").startswith("The device did not answer"), key
+        assert message(key, "fr").startswith("L'appareil n'a pas répondu"), key

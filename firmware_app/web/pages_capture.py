@@ -253,17 +253,23 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def retake(request: Request, session: Session) -> Response:
-        """Back to the camera for a slot, the photo waiting to be used (if any) given up; nothing is
-        recorded. The check screen's Retake and the result screen's "Retake this one" and "Next"
-        post it with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the browser
-        showed its own error page; the capture screen is loaded as a page (``sent_to``): its live
-        preview starts as a page loads."""
+        """Back to the camera for the slot posted; nothing is recorded. The check screen's Retake
+        posts the slot its photo was taken for and the photo's id, and gives that photo up; the
+        result screen's "Retake this one" and "Next" post the slot to photograph. They are posted
+        with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the browser showed its
+        own error page; the capture screen is loaded as a page (``sent_to``): its live preview starts
+        as a page loads."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
             return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        # A photo waiting is given up by its own check screen alone: a screen opened before it was
+        # taken (a result screen, the check screen of a photo used since, in another tab) threw it
+        # away unseen, the other eye's photo too. It is kept, and she is sent to see it.
+        if visit.pending is not None and form.get("photo") != visit.pending_id:
+            return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
         visit.turn_to(str(form.get("slot", visit.slot)))
         return sent_to(request, "/capture")
 

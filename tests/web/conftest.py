@@ -7,6 +7,7 @@ Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,6 +242,12 @@ def first_eye_screened(page, app: RunningApp, reference: str, eyes: tuple[str, .
     shoot(page)
     page.locator("[data-test=use]").click()
     page.wait_for_url("**/result")
+
+
+def recorded(app: RunningApp) -> list[tuple[str, str]]:
+    """Each screening recorded: its eye and outcome."""
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        return db.execute("SELECT eye, outcome FROM screening").fetchall()
 
 
 def add_operator(app: RunningApp, name: str, pin: str) -> None:

@@ -6,8 +6,6 @@ left thinking the photo recorded. Real Chromium; the failures are made at the br
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from firmware_app.messages import message
@@ -18,6 +16,7 @@ from tests.web.conftest import (
     first_eye_screened,
     new_patient,
     on_screen,
+    recorded,
     shoot,
     sign_in,
     snap,
@@ -29,29 +28,33 @@ from tests.web.conftest import (
 ALERT = "[role=alert][data-test=no-answer]"
 
 
+# The margin, in px, that the screen keeps under what ends it (the alert at its foot, the result
+# screen's buttons): a box that ended 7 px above the screen's edge looked cut off.
+FOOT = 8
+
 # What of the screen the shown alert lies over: the top bar, the nav, the photo, its zoom hint and the
-# column of the verdict and the buttons (the capture and check screens), each named by its selector.
-HIDDEN_BY_ALERT = """() => {
+# column of the verdict and the buttons (the capture and check screens), each named by its selector;
+# "foot" when it ends less than FOOT px above the screen's foot.
+HIDDEN_BY_ALERT = f"""() => {{
   const alert = document.querySelector(".no-answer").getBoundingClientRect();
   const parts = [".topbar", ".nav", ".capture .preview", ".capture .hint", ".capture .side"];
-  return parts.filter((part) => {
+  return parts.filter((part) => {{
     const box = document.querySelector(part)?.getBoundingClientRect();
     return box && box.left < alert.right && alert.left < box.right && box.top < alert.bottom && alert.top < box.bottom;
-  });
-}"""
+  }}).concat(alert.bottom > innerHeight - {FOOT} ? ["foot"] : []);
+}}"""
 
 # Which of the result screen's parts something else lies over (the alert, the buttons kept in view), or
-# are off the screen: what is at the centre of each is not the part itself.
-RESULT_COVERED = """() => [...document.querySelectorAll(".result > *")].filter((part) => {
+# are off the screen: what is at the centre, the top edge or the bottom edge of each is not the part
+# itself (the buttons kept in view lay over the disclaimer's foot), or it ends less than FOOT px above
+# the screen's foot.
+RESULT_COVERED = f"""() => [...document.querySelectorAll(".result > *")].filter((part) => {{
   const box = part.getBoundingClientRect();
-  return !part.contains(document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
-}).map((part) => part.className)"""
-
-
-def recorded(app) -> list[tuple[str, str]]:
-    """Each screening recorded: its eye and outcome."""
-    with sqlite3.connect(app.directory / "records.sqlite3") as db:
-        return db.execute("SELECT eye, outcome FROM screening").fetchall()
+  const x = box.left + box.width / 2;
+  const own = [box.top + 1, box.top + box.height / 2, box.bottom - 1]
+    .every((y) => part.contains(document.elementFromPoint(x, y)));
+  return !own || box.bottom > innerHeight - {FOOT};
+}}).map((part) => part.className)"""
 
 
 def use_unanswered(language: str) -> str:
@@ -350,15 +353,18 @@ def test_retake_unanswered_or_answered_with_no_screen_says_nothing_was_recorded(
     assert not alert.is_visible() and recorded(app) == []
 
 
+def retake_form(page) -> dict[str, str]:
+    """What the check screen's Retake posts: the photo it gives up and the slot it was taken for."""
+    fields = ("csrf", "visit", "slot", "photo")
+    return {name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in fields}
+
+
 def test_retake_without_javascript_is_the_form_post_it_was(page, app):
     """The form's own post (no htmx) is answered with the redirect to the camera, as before."""
     sign_in(page, app)
     new_patient(page, app, "N-5")
     shoot(page)
-    form = {
-        name: page.locator(f"form[action='/retake'] input[name={name}]").input_value() for name in ("csrf", "visit")
-    }
-    answer = page.request.post(f"{app.url}/retake", form=form, max_redirects=0)
+    answer = page.request.post(f"{app.url}/retake", form=retake_form(page), max_redirects=0)
     assert answer.status == 303 and answer.headers["location"].endswith("/capture")
 
 
@@ -442,8 +448,7 @@ def close_visit_elsewhere(page, app) -> None:
 
 def give_up_photo_elsewhere(page, app) -> None:
     """Another tab of the session retakes: the photo waiting on this check screen is given up."""
-    form = {name: page.locator(f"input[name={name}]").first.input_value() for name in ("csrf", "visit")}
-    assert page.request.post(f"{app.url}/retake", form=form, max_redirects=0).status == 303
+    assert page.request.post(f"{app.url}/retake", form=retake_form(page), max_redirects=0).status == 303
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
