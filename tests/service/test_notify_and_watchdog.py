@@ -11,6 +11,7 @@ import time
 import pytest
 
 from firmware_app.health import checks
+from firmware_app.health import heartbeat as heartbeat_module
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
@@ -65,6 +66,24 @@ def test_pings_stop_while_a_loop_is_stuck_and_resume_when_it_beats(tmp_path, sys
 
     loop.beat(5)
     assert watchdog.check_once() and systemd.receive(0.3) == ["WATCHDOG=1\nSTATUS=healthy"]
+
+
+def test_a_wait_for_the_lock_is_not_the_loops_time_up_to_its_bound(monkeypatch):
+    """A records write waiting for another connection's lock does not eat the loop's promise; one
+    that goes on past its bound (and what was left of the promise) is a hang like any other."""
+    monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.1)
+    loop = Heartbeat("sync loop")
+    loop.beat(0.1)  # due in 0.2 s
+    with loop.waiting(0.6):
+        time.sleep(0.4)
+        assert loop.overdue_s() == 0.0  # 0.2 s past the promise, within the wait's 0.6 s
+    assert loop.overdue_s() == 0.0  # the 0.4 s waited are not counted
+    time.sleep(0.3)
+    assert loop.overdue_s() > 0.0  # the loop's own time is
+    loop.beat(0.1)
+    with loop.waiting(0.2):
+        time.sleep(0.6)
+        assert loop.overdue_s() > 0.1  # past 0.2 + 0.2 s: stuck
 
 
 def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_file_is_missing(tmp_path, monkeypatch):
