@@ -260,9 +260,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the hash chain of {count} events holds; result {result} cannot be trusted",
         "fr": "la chaîne de hachage des {count} événements tient ; le résultat {result} n'est pas fiable",
     },
-    "audit.trusted_until": {
-        "en": "events 1 to {last} verify; nothing from event {event} on can be trusted",
-        "fr": "les événements 1 à {last} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
+    # ``count``: the last event that verifies; event 2 broken leaves event 1 alone, never "events 1 to 1".
+    "audit.trusted_until.one": {
+        "en": "event {count} verifies; nothing from event {event} on can be trusted",
+        "fr": "l'événement {count} est vérifié ; rien n'est fiable à partir de l'événement {event}",
+    },
+    "audit.trusted_until.other": {
+        "en": "events 1 to {count} verify; nothing from event {event} on can be trusted",
+        "fr": "les événements 1 à {count} sont vérifiés ; rien n'est fiable à partir de l'événement {event}",
     },
     # Event 1 itself broken: no "events 1 to 0 verify".
     "audit.trusted_none": {

@@ -61,7 +61,7 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
         elif check.first_bad == 1:
             print(sentence("audit.trusted_none", language))
         else:
-            print(sentence("audit.trusted_until", language, last=check.first_bad - 1, event=check.first_bad))
+            print(sentence("audit.trusted_until", language, count=check.first_bad - 1, event=check.first_bad))
         return 4
 
     return _with_store(config, verify, read_only=True)

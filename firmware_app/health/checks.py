@@ -27,7 +27,7 @@ from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
-from firmware_app.records.database import DiskFull, RecordsDamaged
+from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
@@ -398,9 +398,15 @@ def check_heartbeat(heartbeat: Heartbeat) -> Check:
     return _check("loop", Level.GREEN, loop=heartbeat.name)
 
 
-def check_records_writable(database: Path, timeout_s: float = 10.0) -> Check:
+def check_records_writable(database: Path, timeout_s: float | None = None) -> Check:
     """Take the records' write lock on a connection of our own, and give it back unused: a disk
-    gone read-only or a writer wedged holding the lock both show here, without writing a thing."""
+    gone read-only or a writer wedged holding the lock both show here, without writing a thing.
+
+    It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``, unless
+    ``timeout_s``): the device's own work may hold it that long (an erasure's checkpoint holds other
+    writers out for a busy timeout while a backup reads), and a lock held longer is one the device's
+    writes are failing on. Waiting 10 s, the probe took that checkpoint for a wedged writer."""
+    timeout_s = BUSY_TIMEOUT_S if timeout_s is None else timeout_s
     try:
         connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=timeout_s, isolation_level=None)
         try:

@@ -26,8 +26,15 @@ def sd_notify(*assignments: str) -> bool:
 
 
 def watchdog_interval_s() -> float | None:
-    """How often systemd wants ``WATCHDOG=1`` (half its ``WatchdogSec``), or ``None`` without a watchdog."""
+    """How long the watchdog waits between two checks (a quarter of ``WatchdogSec``), or ``None``
+    without a watchdog.
+
+    Not half, as sd_watchdog_enabled(3) suggests: each ping follows a check, and a check may wait up
+    to a busy timeout (30 s) for the records' write lock (``check_records_writable``); at half, the
+    ping after such a wait came 30 + 30 s after the last, at systemd's 60 s limit. A quarter leaves
+    15 + 30 s, one interval to spare (``tests/service/test_notify_and_watchdog.py`` holds the units
+    to it)."""
     usec, pid = os.environ.get("WATCHDOG_USEC"), os.environ.get("WATCHDOG_PID")
     if not usec or (pid and pid != str(os.getpid())):
         return None
-    return int(usec) / 2e6
+    return int(usec) / 4e6

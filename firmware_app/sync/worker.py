@@ -23,6 +23,7 @@ import random
 import threading
 import time
 from collections import deque
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -134,6 +135,12 @@ class SyncWorker:
     def stop(self) -> None:
         self._stop.set()
 
+    def _writing(self, waits: int = 1) -> AbstractContextManager[None]:
+        """Around a records write: each of its ``waits`` may wait a busy timeout for another
+        connection's write lock (an erasure's checkpoint holds it that long while a backup reads),
+        time the heartbeat does not count against the loop's promise (``Heartbeat.waiting``)."""
+        return self.heartbeat.waiting(waits * BUSY_TIMEOUT_S)
+
     def _described(self, error: BaseException) -> RecordsError:
         """Trouble with the records in words a technician acts on ("the disk is full")."""
         return error if isinstance(error, RecordsError) else records_problem(self._store.records.path, error)
@@ -212,7 +219,8 @@ class SyncWorker:
             named = {"review_id": error.document_id} if error.document_id else {}
             log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field, **named)
             return
-        status = self._store.add_review(review)
+        with self._writing():
+            status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
         client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
 
@@ -249,7 +257,8 @@ class SyncWorker:
             return
         try:
             try:
-                self._outbox.mark_sent(self._acked, published=self._published)
+                with self._writing():
+                    self._outbox.mark_sent(self._acked, published=self._published)
             except RECORDS_TROUBLE as error:
                 if not isinstance(self._described(error), RecordsDamaged):
                     raise
@@ -279,16 +288,19 @@ class SyncWorker:
         Each row leaves the batch as its own transaction commits: another trouble part way (a full
         disk, another writer holding the lock) leaves the retry only the rows not yet marked: given
         the whole batch again, it would mark the others a second time (their sent time moved)."""
-        self._outbox.mark_sent([], published=self._published)
+        with self._writing():
+            self._outbox.mark_sent([], published=self._published)
         self._published = []
         while self._acked:
             seq = self._acked[0]
             try:
-                self._outbox.mark_sent([seq])
+                with self._writing():
+                    self._outbox.mark_sent([seq])
             except RECORDS_TROUBLE as error:
                 if not isinstance(self._described(error), RecordsDamaged):
                     raise
-                self._outbox.mark_sent([seq], screenings=False)
+                with self._writing():
+                    self._outbox.mark_sent([seq], screenings=False)
                 result_id = self._result_of.get(seq, f"outbox row {seq}")
                 log_event("sync.screening_unreadable", level=logging.ERROR, result_id=result_id, seq=seq)
                 self._unmarked.append(result_id)
@@ -328,7 +340,8 @@ class SyncWorker:
         """Claim the next rows; when the records cannot be written (a full disk), read them unclaimed:
         sending needs no space, and no erasure can run on that disk meanwhile either."""
         try:
-            return self._outbox.claim(self._cursor, CLAIM_ROWS)
+            with self._writing():
+                return self._outbox.claim(self._cursor, CLAIM_ROWS)
         except RECORDS_TROUBLE as error:
             log_event("sync.rows_not_claimed", level=logging.WARNING, error=self._described(error))
             return self._outbox.pending(self._cursor, CLAIM_ROWS)
@@ -371,7 +384,8 @@ class SyncWorker:
         the hourly maintenance to try again. Checked and logged again at each round instead, it wrote
         the same error every two seconds offline (some 43,000 lines a day), to that full disk."""
         try:
-            self._outbox.withhold(row, problem)
+            with self._writing():
+                self._outbox.withhold(row, problem)
         except RECORDS_TROUBLE:
             self._to_withhold[row.seq] = (row, problem)
         else:
@@ -387,7 +401,8 @@ class SyncWorker:
 
         The batch stops once the wait is over (``until``, ``time.monotonic()``), the rest left to the
         next sweep: each withholding may wait a busy timeout for another connection's write lock, and a
-        batch of them went on one busy timeout a row past the heartbeat's promise (``_wait_sweeping``)."""
+        batch of them went on one busy timeout a row past the end of the wait, the next connection
+        with it (``_wait_sweeping``)."""
         try:
             rows = self._outbox.pending(self._sweep_cursor, CLAIM_ROWS)
         except RECORDS_TROUBLE as error:
@@ -406,10 +421,9 @@ class SyncWorker:
     def _wait_sweeping(self, delay: float) -> None:
         """The backoff's wait between connections, checking the queue meanwhile (``_sweep``) a batch
         every ``SWEEP_SECONDS`` unless the records are damaged; connected, the queue is checked as it is
-        published. It promises its heartbeat the wait and one busy timeout: the last withholding a sweep
-        starts before the end may wait that long for another connection's write lock (an erasure's
-        checkpoint holds it while a backup reads), and the sweep starts no other after the end."""
-        self.heartbeat.beat(delay + BUSY_TIMEOUT_S)
+        published. It promises its heartbeat the wait: a withholding's wait for another connection's
+        write lock is not counted (``_writing``), and the sweep starts none after the end."""
+        self.heartbeat.beat(delay)
         end = time.monotonic() + delay
         while not self._stop.is_set() and (left := end - time.monotonic()) > 0:
             if not self._damaged and time.monotonic() >= self._next_sweep:
@@ -509,7 +523,8 @@ class SyncWorker:
         disk neither can be written, which only means those results are sent again later."""
         self._commit_acks(force=True)
         try:
-            self._outbox.release([row.seq for row in self._claimed])
+            with self._writing():
+                self._outbox.release([row.seq for row in self._claimed])
         except RECORDS_TROUBLE as error:
             log_event("sync.records_trouble", level=logging.ERROR, error=self._described(error))
         if not established or self._problem:
@@ -537,7 +552,8 @@ class SyncWorker:
 
     def maintain(self) -> None:
         """Hourly: delete images past their retention, and report the backlog."""
-        purged = self._store.purge_images(self._retention)
+        with self._writing(2):  # the deletion, then its checkpoint
+            purged = self._store.purge_images(self._retention)
         backlog = self._outbox.backlog()
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
@@ -546,7 +562,8 @@ class SyncWorker:
         """The state ``sync status`` shows is advice: a full disk must not stop delivery for it.
         ``False`` when it could not be recorded."""
         try:
-            self._outbox.set_connection(state, detail)
+            with self._writing():
+                self._outbox.set_connection(state, detail)
         except RECORDS_TROUBLE as error:
             log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=self._described(error))
             return False

@@ -85,6 +85,33 @@ def test_audit_verify_says_no_event_verifies_when_the_first_is_broken(recorded, 
     )
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_audit_verify_counts_the_events_that_verify_in_their_singular_or_plural(recorded, language):
+    """Event 3 altered, then event 2: before, the second said "events 1 to 1 verify"."""
+    config, _ = recorded
+    config = in_language(config, language)
+    edit(config, ("DROP TRIGGER audit_no_update", ()))
+    said = {}
+    for event in (3, 2):
+        edit(config, ("UPDATE audit SET at = at || ' ' WHERE seq = ?", (event,)))
+        run = edgescreen("audit", "verify", config=config)
+        assert run.returncode == 4, run.stderr
+        said[event] = run.stdout.splitlines()[1]
+    assert (
+        said
+        == {
+            "en": {
+                3: "events 1 to 2 verify; nothing from event 3 on can be trusted",
+                2: "event 1 verifies; nothing from event 2 on can be trusted",
+            },
+            "fr": {
+                3: "les événements 1 à 2 sont vérifiés\u00a0; rien n'est fiable à partir de l'événement 3",
+                2: "l'événement 1 est vérifié\u00a0; rien n'est fiable à partir de l'événement 2",
+            },
+        }[language]
+    )
+
+
 def test_a_result_edited_in_sql_row_and_payload_breaks_audit_verify(recorded):
     config, ids = recorded
     target = ids[1]

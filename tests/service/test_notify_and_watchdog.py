@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
+import threading
+import time
 
+import pytest
+
+from firmware_app.health import checks
+from firmware_app.health import heartbeat as heartbeat_module
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
+from firmware_app.records import database as database_module
+from firmware_app.records.database import BUSY_TIMEOUT_S
+from firmware_app.records.screening import ScreeningContext
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
 from firmware_app.service.watchdog import Watchdog
-from tests.records.kit import open_store
+from tests.conftest import PROJECT_ROOT
+from tests.records.kit import open_store, record_one, sample_record, small_photo
 
 
 def test_sd_notify_is_a_no_op_outside_systemd(monkeypatch):
@@ -18,12 +29,25 @@ def test_sd_notify_is_a_no_op_outside_systemd(monkeypatch):
     assert sd_notify("READY=1") is False
 
 
-def test_the_watchdog_interval_is_half_of_watchdog_sec_and_only_for_our_pid(monkeypatch):
+def test_the_watchdog_interval_is_a_quarter_of_watchdog_sec_and_only_for_our_pid(monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "60000000")
     monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
-    assert watchdog_interval_s() == 30.0
+    assert watchdog_interval_s() == 15.0
     monkeypatch.setenv("WATCHDOG_PID", "1")
     assert watchdog_interval_s() is None
+
+
+@pytest.mark.parametrize("unit", ["edgescreen-app.service", "edgescreen-sync.service"])
+def test_a_check_that_waits_a_busy_timeout_still_pings_an_interval_before_systemd_restarts(unit, monkeypatch):
+    """Each ping follows a check, which may wait a busy timeout for the write lock: the interval plus
+    that wait must leave an interval to spare within the unit's WatchdogSec. At half of it, 30 + 30 s
+    left nothing of 60 s."""
+    (line,) = [line for line in (PROJECT_ROOT / "systemd" / unit).read_text().splitlines() if line.startswith("Watch")]
+    watchdog_s = float(line.removeprefix("WatchdogSec="))
+    monkeypatch.setenv("WATCHDOG_USEC", str(int(watchdog_s * 1e6)))
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    interval = watchdog_interval_s()
+    assert interval is not None and interval + BUSY_TIMEOUT_S <= watchdog_s - interval
 
 
 def test_pings_stop_while_a_loop_is_stuck_and_resume_when_it_beats(tmp_path, systemd, monkeypatch):
@@ -44,16 +68,85 @@ def test_pings_stop_while_a_loop_is_stuck_and_resume_when_it_beats(tmp_path, sys
     assert watchdog.check_once() and systemd.receive(0.3) == ["WATCHDOG=1\nSTATUS=healthy"]
 
 
-def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_file_is_missing(tmp_path):
+def test_a_wait_for_the_lock_is_not_the_loops_time_up_to_its_bound(monkeypatch):
+    """A records write waiting for another connection's lock does not eat the loop's promise; one
+    that goes on past its bound (and what was left of the promise) is a hang like any other."""
+    monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.1)
+    loop = Heartbeat("sync loop")
+    loop.beat(0.1)  # due in 0.2 s
+    with loop.waiting(0.6):
+        time.sleep(0.4)
+        assert loop.overdue_s() == 0.0  # 0.2 s past the promise, within the wait's 0.6 s
+    assert loop.overdue_s() == 0.0  # the 0.4 s waited are not counted
+    time.sleep(0.3)
+    assert loop.overdue_s() > 0.0  # the loop's own time is
+    loop.beat(0.1)
+    with loop.waiting(0.2):
+        time.sleep(0.6)
+        assert loop.overdue_s() > 0.1  # past 0.2 + 0.2 s: stuck
+
+
+def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_file_is_missing(tmp_path, monkeypatch):
     open_store(tmp_path).records.close()
     database = tmp_path / "records.sqlite3"
     assert check_records_writable(database).level is Level.GREEN
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # a writer wedged holding the lock
-    wedged = check_records_writable(database, timeout_s=0.2)
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.2)  # the probe waits what the device's writers wait
+    wedged = check_records_writable(database)
     assert wedged.level is Level.RED and "locked" in str(wedged.values["error"])
     assert wedged.message_key == "health.writable.locked"  # a restart frees it: not the disk's fault
     holder.execute("ROLLBACK")
     holder.close()
     missing = check_records_writable(tmp_path / "missing.sqlite3")
     assert missing.level is Level.RED and missing.message_key == "health.writable.red"
+
+
+def test_an_erasure_during_a_backup_does_not_stop_the_pings(tmp_path, systemd, monkeypatch):
+    """A backup's read keeps an erasure's TRUNCATE checkpoint waiting, and the checkpoint holds every
+    other writer out meanwhile, for a busy timeout: the device's own work, not a hang. The probe gave
+    up after 10 s, went red ("another program keeps them locked") and the pings stopped: systemd
+    restarted the app mid-visit. Real SQLite, a real erasure, the real watchdog thread on a real
+    notification socket, the production ratios (WatchdogSec twice the busy timeout) at 12 s of busy
+    timeout; the erasure starts 1.5 s before the old interval's check, which then met 10.5 s of it."""
+    busy_s, watchdog_s = 12.0, 24.0
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_S", busy_s)
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", busy_s)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
+    monkeypatch.setenv("WATCHDOG_USEC", str(int(watchdog_s * 1e6)))
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    store = open_store(tmp_path)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-1")))
+    store.records.close()
+    database = tmp_path / "records.sqlite3"
+    backup = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    backup.execute("BEGIN")
+    backup.execute("SELECT count(*) FROM screening").fetchone()  # the backup's one read of the records
+    erasures: list[tuple[float, bool]] = []
+
+    def erase() -> None:
+        store = open_store(tmp_path)
+        started = time.monotonic()
+        left_on_disk = store.erase_patient("MRN-1").left_on_disk
+        erasures.append((time.monotonic() - started, left_on_disk))
+        store.records.close()
+
+    watchdog = Watchdog(lambda: liveness(database, []))
+    ready = time.monotonic()
+    watchdog.ready("ready")
+    eraser = threading.Timer(watchdog_s / 2 - 1.5, erase)
+    eraser.start()
+    pings = [ready]
+    try:
+        while time.monotonic() < ready + watchdog_s + 1:
+            for said in systemd.receive(0.05):
+                assert "unhealthy" not in said, said
+                pings += [time.monotonic()] if said.startswith("WATCHDOG=1") else []
+    finally:
+        watchdog.stop()
+        eraser.join()
+        backup.close()
+    pings.append(time.monotonic())  # none since the last is a gap too
+    ((held_s, left_on_disk),) = erasures
+    assert left_on_disk and held_s >= busy_s  # the checkpoint waited its busy timeout on the backup
+    assert max(later - earlier for earlier, later in itertools.pairwise(pings)) < watchdog_s
