@@ -532,8 +532,10 @@ def _exposure_off_glare(
     its reflections and their glow (``_near_glare``, at the measured size of ``brightest`` and
     ``green``); ``exposure`` itself when the field has none, or nothing is left of it."""
     near = _near_glare(glare, field, brightest.shape)
-    away = field if near is None else field & ~near
-    if near is None or not away.any():
+    if near is None:
+        return exposure
+    away = field & ~near
+    if not away.any():
         return exposure
     _, bright = measures.clipped_fractions(brightest, away)
     return bright, overexposure(bright, green, away)
