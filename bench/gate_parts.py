@@ -48,7 +48,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
 
     def copies(analysis) -> dict:
         """The copies and masks ``analysed_measures`` hands its measures."""
-        square, covered, fov = fundus._field(analysis)
+        square, covered, fov, _ = fundus._field(analysis)
         radius = fundus._radius_map(square.shape[0])
         circle = radius < fundus._FIELD_RADIUS
         extremes = measures.channel_extremes(square)
@@ -65,8 +65,8 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "field": field,
             "gray": gray,
             "disc": fundus._optic_disc(gray, field, radius),
-            "detail": (detail_copy := fundus._detail(analysis, fov, field, detail)),
-            "noise": measures.noise_sigma(*detail_copy),
+            "detail": fundus._detail(analysis, fov, field, detail),
+            "sensor noise": measures.sensor_noise(cv2.extractChannel(measures.central_tile(analysis.pixels), 1)),
             "located": (located, factor),
         }
 
@@ -97,14 +97,16 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    exposure": _on(prepared, lambda a, p: exposure(p)),
         "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
         "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
-        # Focus is read with the measured noise smoothed away (``measures.without_noise``).
+        # Focus is read with the sensor's noise, as it reaches the detail copy, smoothed away.
+        "    sensor noise": lambda a: measures.sensor_noise(cv2.extractChannel(measures.central_tile(a.pixels), 1)),
         "    focus": _on(
             prepared,
             lambda a, p: measures.directional_sharpness(
-                measures.without_noise(p["detail"][0], p["noise"]), p["detail"][1]
+                measures.without_noise(p["detail"][0], measures.noise_after(p["sensor noise"], *p["detail"][2])),
+                p["detail"][1],
             ),
         ),
-        "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"])),
+        "    noise": _on(prepared, lambda a, p: measures.noise_sigma(*p["detail"][:2])),
         "    uneven light": _on(prepared, lambda a, p: measures.illumination_unevenness(p["gray"], p["field"])),
         "    light across the field": _on(prepared, lambda a, p: light(p)),
         "    glare": _on(
@@ -151,7 +153,6 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "working_field": working_field,
             "working_skin": working_skin,
             "working_gray": working_gray,
-            "noise": measures.noise_sigma(working_gray, working_skin & dermoscopy._away_from_surround(working_field)),
             "colour": colour_measures(analysis.thumbnail),
             # A checkout before 2026-12-01 (``--tree``) finds hairs inside ``_hair_fraction``.
             "hairs": dermoscopy._hairs_around_lesion(working_gray, around)
@@ -178,9 +179,8 @@ def _dermoscopy_parts(analyses: list, gate, model) -> dict[str, Callable]:
             ),
         ),
         "  noise": _on(prepared, lambda a, m: measures.noise_sigma(m["working_gray"], m["working_skin"])),
-        "  focus": _on(
-            prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"], m["noise"])
-        ),
+        # Focus reads the sensor's noise on the photo itself, to smooth it away (``measures.sensor_noise``).
+        "  focus": _on(prepared, lambda a, m: dermoscopy._focus(a, m["around"], gate.config.full_size, m["hairs"])),
         "  compression": lambda a: measures.compression(a.pixels[:, :, 1]),
         "  unevenness": _on(
             prepared,

@@ -395,8 +395,8 @@ def _detail_focus(
     size) counted, for the balance of directions: a hair is sharp across its length and has no
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
-    detail is left away from them. Both on the box with the frame's measured ``noise`` (at the
-    working size) smoothed away (``measures.without_noise``): noise reads as detail."""
+    detail is left away from them. Both on the box with the sensor's ``noise`` as it reaches the
+    box smoothed away (``measures.without_noise``): noise reads as detail."""
     factor, ratio = reduced_by
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
@@ -410,7 +410,7 @@ def _detail_focus(
         box = cv2.resize(box, box_size, interpolation=cv2.INTER_AREA)
     rows, cols = slice(row, row + box.shape[0]), slice(col, col + box.shape[1])
     inside = mask_at_size(region, reduced)[rows, cols]
-    # A rounding's pixel past the reduced frame cut off; the frame's noise smoothed away.
+    # A rounding's pixel past the reduced frame cut off; the sensor's noise smoothed away.
     box = measures.without_noise(box[: inside.shape[0], : inside.shape[1]], noise)
     focus = measures.directional_sharpness(box, inside)
     if hairs is None:
@@ -421,7 +421,7 @@ def _detail_focus(
 
 
 def _focus(
-    analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None, noise: float
+    analysis: FrameAnalysis, region: np.ndarray, detail_size: int | None, hairs: np.ndarray | None
 ) -> dict[str, float]:
     """The focus measures on ``region`` (a mask at the segmentation's size), the balance away from
     ``hairs`` (``_detail_focus``): on the working copy, or, with a ``detail_size`` larger than the
@@ -436,7 +436,11 @@ def _focus(
     ``sharpness_balance``. The balance reads lower too at that size (judged there against the limit
     fitted at the working size, it refused more of HAM10000's and ISIC 2017's graded copies than the
     5% aimed at), so it is not judged there; and the room kept round a hair would cover most of a
-    lesion that small, so hairs are not set aside."""
+    lesion that small, so hairs are not set aside.
+
+    The sensor's noise is read on the photo itself (``measures.sensor_noise``) and brought to the
+    box's scale (``measures.noise_after``): the working copy is the photo reduced as
+    ``resample.shrink`` does (``frame_analysis.analyse``), and needs no further reduction."""
     rgb = analysis.pixels
     judged_at = max(analysis.size, detail_size or 0)
     if detail_size and detail_size > min(analysis.size, max(rgb.shape[:2])):
@@ -445,6 +449,9 @@ def _focus(
         image, size = analysis.working, analysis.size
     factor, ratio = reduced_by = reduction(max(image.shape[:2]), size, SLACK)
     coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * judged_at
+    from_photo = reduced_by if image is rgb else reduction(max(rgb.shape[:2]), analysis.size, SLACK)
+    sensor = measures.sensor_noise(cv2.cvtColor(measures.central_tile(rgb), cv2.COLOR_RGB2GRAY))
+    noise = measures.noise_after(sensor, *from_photo)
     if region.any():
         focus, away = _detail_focus(image, region, reduced_by, None if coarse else hairs, noise)
     else:
@@ -495,7 +502,6 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     working_field = mask_at_size(field, working.shape)
     working_skin = mask_at_size(skin, working.shape) if skin.any() else working_field
     hairs = _hairs_around_lesion(working_gray, around_lesion) if found else None
-    noise = measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field))
     return {
         "lesion_contrast": segmentation.contrast,
         "lesion_fraction": lesion_area / max(1, np.count_nonzero(field)),
@@ -503,7 +509,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         "lesion_cut": cut,
         "lesion_offset": _offset(off_centre, lesion.shape),
         "lesion_pushed": pushed,
-        **_focus(analysis, around_lesion if found else field, detail_size, hairs, noise),
+        **_focus(analysis, around_lesion if found else field, detail_size, hairs),
         "highlights": _highlights(small, field),
         "brightness": measures.brightness(gray, lit_skin),
         "dark_fraction": dark,
@@ -513,7 +519,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         ),
         **_reflections(working, working_field, working_skin if lit_skin is skin else working_field),
         "hair_fraction": _hair_fraction(hairs, lesion, around_lesion),
-        "noise": noise,
+        "noise": measures.noise_sigma(working_gray, working_skin & _away_from_surround(working_field)),
         **measures.compression(rgb[:, :, 1]),
     }
 

@@ -29,7 +29,9 @@ judged at a finer scale (``_detail``). The measures (all in ``QualityReport.meas
   only, such a field read as good, and the model scored half a retina.
 - ``sharpness`` (green channel, where vessels contrast most): are the vessels sharp? The weaker of
   rows and columns (``measures.directional_sharpness``, ``measures.focus_across_rows_and_columns``),
-  read with the measured ``noise`` smoothed away (``measures.without_noise``): noise reads as detail.
+  read with the sensor's noise smoothed away (``measures.without_noise``): noise reads as detail. The
+  noise is read on the photo at its own size (``measures.sensor_noise``), where it stands above the
+  retina's own detail, unlike at the measured size (``noise``).
 - ``sharpness_balance``: the weakest direction's sharpness over the strongest's. Vessels run every
   way, so a retina is about as sharp along every direction (0.9 or more); a hand that moved smears
   the detail along its path only, which a slanted path hides from an overall sharpness.
@@ -111,7 +113,7 @@ from firmware_app.inference.preprocess import (
     fundus_field_mask,
 )
 from firmware_app.quality import measures
-from firmware_app.quality.resample import SLACK, halved_by, halving_factor, mask_at_size, shrink
+from firmware_app.quality.resample import SLACK, halved_by, halving_factor, mask_at_size, reduction, shrink
 from firmware_app.quality.verdict import QualityReport, Rule, judge, rejected
 
 MODALITY = "fundus"
@@ -242,10 +244,11 @@ def _zones(size: int) -> _Zones:
     return zones
 
 
-def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView]:
+def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView, tuple[int, float]]:
     """The field of view resampled to a square of the working size at most (or up to
-    ``resample.SLACK`` less), the mask of pixels the frame covered, and the field in the photo's
-    own pixel coordinates.
+    ``resample.SLACK`` less), the mask of pixels the frame covered, the field in the photo's own
+    pixel coordinates, and how the square was reduced from the photo (``resample.reduction``'s
+    whole factor and ratio, the halvings counted in the factor).
 
     The square is cut from the analysis's working copy (the frame halved as often as its short side
     stays at the working size or more). A field smaller than the working size is measured at its
@@ -256,6 +259,7 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     factor = fundus_reduction(analysis.pixels.shape, analysis.size)
     fov = in_photo.reduced(factor)
     square = crop_to_field_of_view(small, fov)
+    whole, ratio = reduction(square.shape[0], analysis.size, SLACK)
     measured = shrink(square, analysis.size, SLACK)
     size = measured.shape[0]
     # Where the frame's own rectangle falls in the square: the rest is padding, not retina.
@@ -264,7 +268,7 @@ def _field(analysis: FrameAnalysis) -> tuple[np.ndarray, np.ndarray, FieldOfView
     columns = (np.arange(size) + 0.5) / per_pixel + left
     rows = (np.arange(size) + 0.5) / per_pixel + top
     covered = ((rows >= 0) & (rows < small.shape[0]))[:, np.newaxis] & ((columns >= 0) & (columns < small.shape[1]))
-    return measured, covered, in_photo
+    return measured, covered, in_photo, (factor * whole, ratio)
 
 
 def _reach(cut: np.ndarray) -> tuple[float, float]:
@@ -317,20 +321,22 @@ def _median_above(levels: np.ndarray, level: float) -> np.ndarray:
 
 def _detail(
     analysis: FrameAnalysis, fov: FieldOfView, field: np.ndarray, detail_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The field's green square at ``detail_size`` pixels across (never enlarged), and ``field`` (the
-    lit field at the measured size) brought to its size: where the fine-scale measures, focus and
-    noise, are taken. At the field's measured size (``[quality.fundus] field_size``, 256) a moderate
-    blur is under a pixel wide, and the vessels' own fine structure reads as noise. The square is
-    halved from the frame as far as it stays at that size, from the working copy when that is far
-    enough already (a chain of halvings is the same from any of its levels, ``resample.halved_by``),
-    so only the last few percent are resampled."""
+) -> tuple[np.ndarray, np.ndarray, tuple[int, float]]:
+    """The field's green square at ``detail_size`` pixels across (never enlarged), ``field`` (the
+    lit field at the measured size) brought to its size, and how the square was reduced from the
+    photo (as ``_field`` says): where the fine-scale measures, focus and noise, are taken. At the
+    field's measured size (``[quality.fundus] field_size``, 256) a moderate blur is under a pixel
+    wide, and the vessels' own fine structure reads as noise. The square is halved from the frame
+    as far as it stays at that size, from the working copy when that is far enough already (a chain
+    of halvings is the same from any of its levels, ``resample.halved_by``), so only the last few
+    percent are resampled."""
     factor = halving_factor(round(2 * fov.radius), detail_size)
     done = fundus_reduction(analysis.pixels.shape, analysis.size)
     source, done = (analysis.working, done) if done <= factor else (analysis.pixels, 1)
-    green = crop_to_field_of_view(source[:, :, 1], fov.reduced(done))
-    square = shrink(halved_by(green, factor // done), detail_size, SLACK)
-    return square, mask_at_size(field, square.shape)
+    green = halved_by(crop_to_field_of_view(source[:, :, 1], fov.reduced(done)), factor // done)
+    whole, ratio = reduction(green.shape[0], detail_size, SLACK)
+    square = shrink(green, detail_size, SLACK)
+    return square, mask_at_size(field, square.shape), (factor * whole, ratio)
 
 
 def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
@@ -526,8 +532,10 @@ def _exposure_off_glare(
     its reflections and their glow (``_near_glare``, at the measured size of ``brightest`` and
     ``green``); ``exposure`` itself when the field has none, or nothing is left of it."""
     near = _near_glare(glare, field, brightest.shape)
-    away = field if near is None else field & ~near
-    if near is None or not away.any():
+    if near is None:
+        return exposure
+    away = field & ~near
+    if not away.any():
         return exposure
     _, bright = measures.clipped_fractions(brightest, away)
     return bright, overexposure(bright, green, away)
@@ -545,7 +553,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     focus and noise are measured at that larger scale (``_detail``).
     """
     rgb, size = analysis.pixels, analysis.size
-    square, covered, fov = _field(analysis)
+    square, covered, fov, field_reduced_by = _field(analysis)
     zones = _zones(square.shape[0])
     band = zones.band
     extremes = measures.channel_extremes(square)
@@ -559,11 +567,14 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
     shadow = float((gray[rim] < _SHADOW_LEVEL * centre_level).mean()) if rim.any() else 1.0
     disc = _optic_disc(gray, field, zones.radius)
     reach = _reach((band & ~covered).any(axis=0))
-    fine, fine_field = (
-        _detail(analysis, fov, field, detail_size) if detail_size and detail_size > size else (green, field)
+    fine, fine_field, reduced_by = (
+        _detail(analysis, fov, field, detail_size)
+        if detail_size and detail_size > size
+        else (green, field, field_reduced_by)
     )
     noise = measures.noise_sigma(fine, fine_field)
-    steady = measures.without_noise(fine, noise)
+    sensor = measures.sensor_noise(cv2.extractChannel(measures.central_tile(analysis.pixels), 1))
+    steady = measures.without_noise(fine, measures.noise_after(sensor, *reduced_by))
     focus = measures.directional_sharpness(steady, fine_field)
     glare = _glare(extremes, disc)
     off_glare = _focus_off_glare(focus, glare, field, steady, fine_field)

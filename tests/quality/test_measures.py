@@ -159,7 +159,7 @@ def test_flat_blocks_are_read_as_numpy_reads_each_blocks_extremes(retina_rgb):
     blocks, on a retina compressed from unusable to fine."""
     for quality in (4, 8, 15, 30, 60, 90):
         green = jpeg_at(retina_rgb, quality)[:, :, 1]
-        tile = measures._central_tile(green)
+        tile = measures.central_tile(green)
         blocks = tile.reshape(tile.shape[0] // 8, 8, tile.shape[1] // 8, 8)
         low, high = blocks.min(axis=(1, 3)), blocks.max(axis=(1, 3))
         lit = (low >= 24) & (high < 250)
