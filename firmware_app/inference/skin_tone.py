@@ -68,7 +68,9 @@ def ita_degrees(rgb: np.ndarray, skin_mask: np.ndarray | None = None) -> float:
     if len(pixels) < MIN_SKIN_PIXELS:
         too_few = f"{len(pixels)} skin pixels are too few to measure the skin tone (need {MIN_SKIN_PIXELS})"
         raise SkinToneUnmeasured(TOO_LITTLE_SKIN, too_few)
-    lightness, _, yellowness = (middle_value(plane) for plane in srgb8_to_lab_planes(pixels))
+    # ITA reads L* and b*: a*'s median, a partition of every skin pixel, would go unused.
+    lightness_plane, _, yellowness_plane = srgb8_to_lab_planes(pixels)
+    lightness, yellowness = middle_value(lightness_plane), middle_value(yellowness_plane)
     if yellowness <= 0:
         cast = f"the skin reads b* {yellowness:.1f}, not yellow at all: a colour cast, not a skin tone"
         raise SkinToneUnmeasured(COLOUR_CAST, cast)
