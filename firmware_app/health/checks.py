@@ -398,17 +398,16 @@ def check_heartbeat(heartbeat: Heartbeat) -> Check:
     return _check("loop", Level.GREEN, loop=heartbeat.name)
 
 
-def check_records_writable(database: Path, timeout_s: float | None = None) -> Check:
+def check_records_writable(database: Path) -> Check:
     """Take the records' write lock on a connection of our own, and give it back unused: a disk
     gone read-only or a writer wedged holding the lock both show here, without writing a thing.
 
-    It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``, unless
-    ``timeout_s``): the device's own work may hold it that long (an erasure's checkpoint holds other
-    writers out for a busy timeout while a backup reads), and a lock held longer is one the device's
-    writes are failing on. Waiting 10 s, the probe took that checkpoint for a wedged writer."""
-    timeout_s = BUSY_TIMEOUT_S if timeout_s is None else timeout_s
+    It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
+    own work may hold it that long (an erasure's checkpoint holds other writers out for a busy
+    timeout while a backup reads), and a lock held longer is one the device's writes are failing on.
+    Waiting 10 s, the probe took that checkpoint for a wedged writer."""
     try:
-        connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=timeout_s, isolation_level=None)
+        connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
             connection.execute("BEGIN IMMEDIATE")
             connection.execute("ROLLBACK")

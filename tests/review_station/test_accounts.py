@@ -164,3 +164,24 @@ def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> N
         assert accounts.session_user(connection, token, SETTINGS) is None
     with pytest.raises(accounts.SignInRefused):
         accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+
+
+def test_a_session_ended_idle_is_told_why_until_idle_minutes_past_its_absolute_end(engine: Engine) -> None:
+    """As the README says: which end it was is told by the absolute end (``session_minutes`` after the
+    sign-in), not by the idle end, so a reader idle for hours of a long session still reads why."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    long_session = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=720, idle_minutes=10)
+
+    def idle_for(hours: float, absolute_end_in: timedelta) -> str:
+        token, _ = accounts.sign_in(engine, "ana", PASSWORD, long_session)
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            connection.execute(
+                update(sessions)
+                .where(sessions.c.token_hash == accounts._token_hash(token))
+                .values(last_request_at=now - timedelta(hours=hours), expires_at=now + absolute_end_in)
+            )
+        return token
+
+    assert accounts.end_told(engine, idle_for(3, timedelta(hours=6)), long_session) == "idle"
+    assert accounts.end_told(engine, idle_for(14, -timedelta(minutes=11)), long_session) == "ended"
