@@ -302,8 +302,9 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     yet: why, to a reader back within ``idle_minutes`` of its absolute end, ``"idle"`` (no request for
     ``idle_minutes``) or ``"expired"`` (``session_minutes`` after its sign-in), whichever came first;
     ``"ended"``, only that it ended, to one back later (up to ``ENDED_KEPT``), who may be someone else at
-    the same desk. Its row is then deleted, the end audited as the station's sign-out, with why, and the
-    sign-in page says it. A token that names no session the station ended is told nothing: it may never
+    the same desk. Its row is then deleted, the end audited as the station's sign-out, with why and when
+    it ended (the event itself is dated when it is told, up to ``ENDED_KEPT`` later), and the sign-in
+    page says it. A token that names no session the station ended is told nothing: it may never
     have been one (another station on the same host name, a forged cookie)."""
     if not token:
         return None
@@ -320,8 +321,9 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
         if min(row.expires_at, idle_end) > now:  # not ended
             return None
         why = "expired" if row.expires_at <= idle_end else "idle"
+        ended_at = min(row.expires_at, idle_end).astimezone(UTC).isoformat()
         connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
-        audit.append(connection, "sign_out", {"user": row.username, "why": why})
+        audit.append(connection, "sign_out", {"user": row.username, "why": why, "ended_at": ended_at})
     return why if row.expires_at > now - _told_why_for(settings) else "ended"
 
 

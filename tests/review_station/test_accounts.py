@@ -102,13 +102,14 @@ def test_a_session_left_idle_ends_and_a_readers_requests_but_not_a_pages_polls_k
     ago(10.5)
     assert holder() is None and holder(active=False) is None
     assert accounts.end_told(engine, token + "x", SETTINGS) is None
+    idle_end = last_request(engine) + timedelta(minutes=SETTINGS.idle_minutes)
     assert accounts.end_told(engine, token, SETTINGS) == "idle"
     with engine.connect() as connection:
         assert connection.execute(select(sessions)).first() is None
         events = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
         assert [(kind, json.loads(details)) for kind, details in events][-1] == (
             "sign_out",
-            {"user": "ana", "why": "idle"},
+            {"user": "ana", "why": "idle", "ended_at": idle_end.isoformat()},
         )
     assert accounts.end_told(engine, token, SETTINGS) is None  # told once
     token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
@@ -125,11 +126,15 @@ def test_a_reader_back_long_after_their_session_ended_is_told_only_that_it_ended
     token that names no ended session (never one, or forgotten) is told nothing."""
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
 
+    ends: list[datetime] = []
+
     def ended(ago: timedelta) -> str:
         token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
         with engine.begin() as connection:
-            at = datetime.now(UTC) - ago
-            connection.execute(update(sessions).where(sessions.c.expires_at > datetime.now(UTC)).values(expires_at=at))
+            ends.append(datetime.now(UTC) - ago)
+            connection.execute(
+                update(sessions).where(sessions.c.expires_at > datetime.now(UTC)).values(expires_at=ends[-1])
+            )
         return token
 
     late = ended(timedelta(minutes=SETTINGS.idle_minutes, seconds=30))
@@ -138,7 +143,7 @@ def test_a_reader_back_long_after_their_session_ended_is_told_only_that_it_ended
     assert accounts.end_told(engine, late, SETTINGS) is None  # told once
     with engine.connect() as connection:
         last = connection.execute(select(audit_table.c.details).order_by(audit_table.c.seq.desc())).scalars().first()
-    assert json.loads(last) == {"user": "ana", "why": "expired"}
+    assert json.loads(last) == {"user": "ana", "why": "expired", "ended_at": ends[0].isoformat()}  # not when told
     forgotten = ended(accounts.ENDED_KEPT + timedelta(minutes=1))
     assert accounts.end_told(engine, forgotten, SETTINGS) is None
     accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)  # and the next sign-in deletes its row
