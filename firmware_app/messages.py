@@ -486,11 +486,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "erase.left_on_disk": {
         "en": "Another process was reading the records (a backup, an export, the app's records screen): the "
-        "erased data stays on the disk until that reading ends and the next screening or erasure folds it out "
-        "of the write-ahead log",
+        "erased data stays on the disk until that reading ends. It then leaves the write-ahead log at the end "
+        "of the backup, at the next screening or erasure, or at the sync service's hourly maintenance",
         "fr": "Un autre processus lisait les dossiers (une sauvegarde, un export, l'écran Dossiers de "
-        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture, quand le "
-        "prochain dépistage ou la prochaine suppression les retire du journal d'écriture anticipée (WAL)",
+        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture. Elles "
+        "quittent ensuite le journal d'écriture anticipée (WAL) à la fin de la sauvegarde, au prochain dépistage "
+        "ou à la prochaine suppression, ou à la maintenance horaire du service de synchronisation",
     },
     # {held}: how many, the same words for one or more.
     "erase.at_station": {

@@ -39,6 +39,7 @@ from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import BUSY_TIMEOUT_S, RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
@@ -137,7 +138,7 @@ class SyncWorker:
 
     def _writing(self, waits: int = 1) -> AbstractContextManager[None]:
         """Around a records write: each of its ``waits`` may wait a busy timeout for another
-        connection's write lock (an erasure's checkpoint holds it that long while a backup reads),
+        connection's write lock (a long write of another process: a large erasure, a migration),
         time the heartbeat does not count against the loop's promise (``Heartbeat.waiting``)."""
         return self.heartbeat.waiting(waits * BUSY_TIMEOUT_S)
 
@@ -551,9 +552,13 @@ class SyncWorker:
             log_event("sync.maintenance_failed", level=logging.ERROR, error=self._described(error))
 
     def maintain(self) -> None:
-        """Hourly: delete images past their retention, and report the backlog."""
+        """Hourly: delete images past their retention, and report the backlog. Pages an erasure left in
+        the WAL under a reader (``erased_pages``) leave it here at the latest, on a device nobody
+        screens with after that erasure."""
         with self._writing(2):  # the deletion, then its checkpoint
             purged = self._store.purge_images(self._retention)
+        with self._writing():
+            pay_checkpoint(self._store.records, wait=True)
         backlog = self._outbox.backlog()
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
