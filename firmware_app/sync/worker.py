@@ -38,13 +38,13 @@ from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_to
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.database import BUSY_TIMEOUT_S, RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
-from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
+from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.review import NotSignedByStation, parse_review, review_ack, trusted_verdict_keys
 from firmware_app.sync.tls import TlsUnusable, client_context
 
@@ -137,10 +137,8 @@ class SyncWorker:
         self._stop.set()
 
     def _writing(self, waits: int = 1) -> AbstractContextManager[None]:
-        """Around a records write: each of its ``waits`` may wait a busy timeout for another
-        connection's write lock (a long write of another process: a large erasure, a migration),
-        time the heartbeat does not count against the loop's promise (``Heartbeat.waiting``)."""
-        return self.heartbeat.waiting(waits * BUSY_TIMEOUT_S)
+        """Around a records write of the sync loop (``writing_records``)."""
+        return writing_records(self.heartbeat, waits)
 
     def _described(self, error: BaseException) -> RecordsError:
         """Trouble with the records in words a technician acts on ("the disk is full")."""
