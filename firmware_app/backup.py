@@ -26,6 +26,7 @@ from firmware_app.events import log_event
 from firmware_app.file_system import MOUNTINFO, largest_file
 from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
+from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.sealed_values import photos_that_do_not_open
@@ -88,7 +89,7 @@ def _snapshot(source: sqlite3.Connection, path: Path) -> None:
     them (the app recording, the sync worker marking a result sent), so the gigabytes of a campaign's
     records on a slow stick, copied from a device at work, might never finish. One step is one read
     of the records (WAL: the writers go on; the WAL waits for the copy to fold back, which
-    ``erased_pages`` is made for)."""
+    ``erased_pages`` is made for, and ``backup`` pays)."""
     destination = sqlite3.connect(path)
     try:
         source.backup(destination)
@@ -136,6 +137,8 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     except BaseException:
         out.unlink()
         raise
+    # An erasure made during the copy left its pages in the WAL, waiting for this read to end: now.
+    pay_checkpoint(store.records, wait=True)
     return summary
 
 

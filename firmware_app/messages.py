@@ -486,11 +486,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "erase.left_on_disk": {
         "en": "Another process was reading the records (a backup, an export, the app's records screen): the "
-        "erased data stays on the disk until that reading ends and the next screening or erasure folds it out "
-        "of the write-ahead log",
+        "erased data stays on the disk until that reading ends. It then leaves the write-ahead log at the end "
+        "of the backup, at the next screening or erasure, or at the sync service's hourly maintenance "
+        "(`edgescreen doctor` says whether it is still there)",
         "fr": "Un autre processus lisait les dossiers (une sauvegarde, un export, l'écran Dossiers de "
-        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture, quand le "
-        "prochain dépistage ou la prochaine suppression les retire du journal d'écriture anticipée (WAL)",
+        "l'application) : les données supprimées restent sur le disque jusqu'à la fin de cette lecture. Elles "
+        "quittent ensuite le journal d'écriture anticipée (WAL) à la fin de la sauvegarde, au prochain dépistage "
+        "ou à la prochaine suppression, ou à la maintenance horaire du service de synchronisation "
+        "(`edgescreen doctor` indique si elles y sont encore)",
     },
     # {held}: how many, the same words for one or more.
     "erase.at_station": {
@@ -1741,6 +1744,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.sealed.unread": {
         "en": "The sealed values could not all be read: see the records check.",
         "fr": "Les valeurs chiffrées n'ont pas toutes pu être lues : voir le contrôle des dossiers.",
+    },
+    "health.erased.green": {
+        "en": "No erased data is left in the records' write-ahead log.",
+        "fr": "Aucune donnée supprimée ne reste dans le journal d'écriture anticipée (WAL) des dossiers.",
+    },
+    "health.erased.amber": {
+        "en": "Data erased from the records is still on the disk, in their write-ahead log: another program is "
+        "reading the records (a backup, an export). It leaves once that reading ends: at the end of the backup, at "
+        "the next screening or erasure, at the sync service's hourly maintenance, or when this check runs again.",
+        "fr": "Des données supprimées des dossiers restent sur le disque, dans leur journal d'écriture anticipée "
+        "(WAL) : un autre programme lit les dossiers (une sauvegarde, un export). Elles en sortent quand cette "
+        "lecture se termine : à la fin de la sauvegarde, au prochain dépistage ou à la prochaine suppression, à la "
+        "maintenance horaire du service de synchronisation, ou quand ce contrôle est relancé.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {

@@ -28,6 +28,7 @@ from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
 from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged
+from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
@@ -251,6 +252,13 @@ def check_sealed(records: Records) -> Check:
     if damaged:
         return _check("sealed", Level.AMBER, count=len(damaged), results=", ".join(damaged))
     return _check("sealed", Level.GREEN)
+
+
+def check_erased(records: Records) -> Check:
+    """Whether the pages an erasure removed are off the disk (``records/erased_pages.py``), folded out
+    of the write-ahead log here if a reader that held them back (a backup) is gone: amber while one
+    still reads, so the technician answering an erasure request knows it is not complete yet."""
+    return _check("erased", Level.GREEN if pay_checkpoint(records, wait=True) else Level.AMBER)
 
 
 def records_unusable(error: Exception) -> Check:

@@ -25,6 +25,7 @@ from firmware_app.health.checks import (
     check_camera,
     check_clock,
     check_encryption,
+    check_erased,
     check_identity,
     check_key_file,
     check_models,
@@ -129,6 +130,6 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         return [*_without_records(config, now, probes), records_unusable(error), *technician(unrecorded)]
     try:
         checks = readiness(config, store.records, *probes, now)
-        return [*checks, check_sealed(store.records), *technician()]
+        return [*checks, check_sealed(store.records), check_erased(store.records), *technician()]
     finally:
         store.records.close()

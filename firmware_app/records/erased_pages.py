@@ -2,11 +2,16 @@
 
 SQLite writes every change to the WAL first: the pages an erasure zeroed (``secure_delete``) keep
 their old contents in earlier WAL frames, and in the main file, until a checkpoint copies the zeroed
-pages over and the WAL is emptied. A reader holding one snapshot for longer than the busy timeout
-(a backup, ``audit verify`` of a long chain) makes that checkpoint give up, and nothing in SQLite
-empties the WAL later on its own. So the deletion writes the debt in its own transaction (a crash
-or a command that exits cannot lose it), and the next erasure, purge or screening recorded, by any
-process, pays it.
+pages over and the WAL is emptied. A reader holding one snapshot (a backup, ``audit verify`` of a long
+chain) makes that checkpoint give up, and nothing in SQLite empties the WAL later on its own. So the
+deletion writes the debt in its own transaction (a crash or a command that exits cannot lose it), and
+whatever comes next pays it, by any process: the next erasure, purge or screening recorded, a backup
+once its read is over, the sync worker's hourly maintenance.
+
+The checkpoint waits for readers holding SQLite's write lock, so every other writer waits as long:
+an erasure waiting its busy timeout (30 s) for a backup's read kept the nurse's screening waiting
+30 s, and erasures back to back made it fail ("database is locked"). So it waits a moment for a
+reader, never a busy timeout: a read the app makes ends within it, and a longer one leaves the debt.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ if TYPE_CHECKING:
 
 OWED = "erased_pages_in_wal"
 
+# How long a checkpoint that may wait does, for a reader to finish: any writer waits as long behind it.
+READER_WAIT_S = 0.5
+
 
 def owe_checkpoint(records: Records, deletion: int | str) -> None:
     """Inside the deletion's transaction: its audit event (or the meta key deleted) names the debt,
@@ -34,16 +42,16 @@ def owe_checkpoint(records: Records, deletion: int | str) -> None:
 
 def pay_checkpoint(records: Records, wait: bool) -> bool:
     """Fold the WAL into the main file and empty it if an erasure is owed that; whether nothing is
-    owed any more (``False``: erased pages are still on the disk, until a later checkpoint). Without
-    ``wait`` a busy database is left for the next opportunity at once: a screening must not stall
-    behind a long reader. Never raises: the erasure or screening before it is committed whatever
-    happens."""
+    owed any more (``False``: erased pages are still on the disk, until a later checkpoint). With
+    ``wait``, a reader is given ``READER_WAIT_S`` to finish; without, a busy database is left for the
+    next opportunity at once: a screening must not stall behind a long reader. Never raises: the
+    erasure or screening before it is committed whatever happens."""
     owed = records.meta(OWED)
     if owed is None:
         return True
     connection = records.connection
     try:
-        with _busy_timeout(connection, None if wait else 0):
+        with _busy_timeout(connection, round(READER_WAIT_S * 1000) if wait else 0):
             busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             log_event("records.checkpoint_busy", level=logging.WARNING, reason="another process is reading")
@@ -58,11 +66,8 @@ def pay_checkpoint(records: Records, wait: bool) -> bool:
 
 
 @contextmanager
-def _busy_timeout(connection: sqlite3.Connection, milliseconds: int | None) -> Iterator[None]:
-    """The connection's busy timeout set to ``milliseconds`` (``None``: left as it is) for a while."""
-    if milliseconds is None:
-        yield
-        return
+def _busy_timeout(connection: sqlite3.Connection, milliseconds: int) -> Iterator[None]:
+    """The connection's busy timeout set to ``milliseconds`` for a while."""
     kept = connection.execute("PRAGMA busy_timeout").fetchone()[0]
     connection.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
     try:

@@ -32,7 +32,7 @@ from firmware_app.config import SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.uploads import PendingUpload, UploadQueue
-from firmware_app.sync.retry import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
+from firmware_app.sync.retry import RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.tls import client_context
 
 UPLOAD_PATH = "/api/v1/results/{result_id}/image"
@@ -156,7 +156,8 @@ class ImageUploader:
 
     def _send(self, upload: PendingUpload) -> None:
         if hashlib.sha256(upload.sealed).hexdigest() != upload.sha256:
-            self._queue.refuse(upload.result_id, "the queued sealed photo differs from its recorded digest")
+            with writing_records(self._heartbeat):
+                self._queue.refuse(upload.result_id, "the queued sealed photo differs from its recorded digest")
             log_event("sync.upload_withheld", level=logging.ERROR, result_id=upload.result_id)
             return
         try:
@@ -170,7 +171,8 @@ class ImageUploader:
         self._link_failures = 0
         status = sent.status
         if status in STORED:
-            self._queue.mark_uploaded(upload.result_id, status)
+            with writing_records(self._heartbeat):
+                self._queue.mark_uploaded(upload.result_id, status)
             self._later.pop(upload.result_id, None)
             log_event(
                 "sync.uploaded", result_id=upload.result_id, status=status, bytes=sent.sent, resumed_at=sent.resumed_at
@@ -181,5 +183,6 @@ class ImageUploader:
             self._later[upload.result_id] = (failures + 1, time.monotonic() + delay)
             log_event("sync.upload_later", result_id=upload.result_id, status=status, retry_in_s=round(delay, 2))
         else:
-            self._queue.refuse(upload.result_id, f"the station refused it ({status})")
+            with writing_records(self._heartbeat):
+                self._queue.refuse(upload.result_id, f"the station refused it ({status})")
             log_event("sync.upload_refused", level=logging.ERROR, result_id=upload.result_id, status=status)

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
+from firmware_app.records import database
 from firmware_app.records.database import RecordsError
+
+if TYPE_CHECKING:
+    from firmware_app.health.heartbeat import Heartbeat
 
 RECORDS_RETRY_SECONDS = 5.0
 LOOP_SECONDS = 0.05
@@ -22,3 +28,10 @@ def backoff_delay(attempt: int, initial: float, cap: float, rng: random.Random) 
     """Capped exponential backoff with full jitter: devices that lost the broker together do not
     all come back in the same second."""
     return rng.uniform(0.0, min(cap, initial * 2.0 ** min(attempt, MAX_BACKOFF_EXPONENT)))
+
+
+def writing_records(heartbeat: Heartbeat, waits: int = 1) -> AbstractContextManager[None]:
+    """Around a loop's records write: each of its ``waits`` may wait a busy timeout for another
+    connection's write lock (a long write of another process: a large erasure, a migration), time
+    ``heartbeat`` does not count against the loop's promise (``Heartbeat.waiting``)."""
+    return heartbeat.waiting(waits * database.BUSY_TIMEOUT_S)

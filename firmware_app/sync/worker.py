@@ -38,12 +38,13 @@ from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_to
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
-from firmware_app.records.database import BUSY_TIMEOUT_S, RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
+from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
-from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay
+from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.review import NotSignedByStation, parse_review, review_ack, trusted_verdict_keys
 from firmware_app.sync.tls import TlsUnusable, client_context
 
@@ -136,10 +137,8 @@ class SyncWorker:
         self._stop.set()
 
     def _writing(self, waits: int = 1) -> AbstractContextManager[None]:
-        """Around a records write: each of its ``waits`` may wait a busy timeout for another
-        connection's write lock (an erasure's checkpoint holds it that long while a backup reads),
-        time the heartbeat does not count against the loop's promise (``Heartbeat.waiting``)."""
-        return self.heartbeat.waiting(waits * BUSY_TIMEOUT_S)
+        """Around a records write of the sync loop (``writing_records``)."""
+        return writing_records(self.heartbeat, waits)
 
     def _described(self, error: BaseException) -> RecordsError:
         """Trouble with the records in words a technician acts on ("the disk is full")."""
@@ -551,9 +550,13 @@ class SyncWorker:
             log_event("sync.maintenance_failed", level=logging.ERROR, error=self._described(error))
 
     def maintain(self) -> None:
-        """Hourly: delete images past their retention, and report the backlog."""
+        """Hourly: delete images past their retention, and report the backlog. Pages an erasure left in
+        the WAL under a reader (``erased_pages``) leave it here at the latest, on a device nobody
+        screens with after that erasure."""
         with self._writing(2):  # the deletion, then its checkpoint
             purged = self._store.purge_images(self._retention)
+        with self._writing():
+            pay_checkpoint(self._store.records, wait=True)
         backlog = self._outbox.backlog()
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sqlite3
 
 import pytest
 from cryptography import x509
@@ -44,7 +45,7 @@ NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "audit", "committed", "clock", "broker", "backlog"),
     "backup",
-    *("identity", "sealed", "key", "encryption", "tls", "verdicts", "quality"),
+    *("identity", "sealed", "erased", "key", "encryption", "tls", "verdicts", "quality"),
 ]
 
 
@@ -368,6 +369,33 @@ def test_a_photo_and_a_reference_changed_on_a_worn_card_are_named_by_doctor(tmp_
     assert checks["records"]["level"] == "green"  # the pages are whole
     assert status == 0 and checks["sealed"]["level"] == "amber"
     assert f"{ids[1]}, {ids[3]}" in checks["sealed"]["message"] and words in checks["sealed"]["message"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_says_erased_data_is_still_on_the_disk_while_a_reader_holds_it_and_folds_it_out_after(
+    tmp_path, retina_rgb, language
+):
+    """An erasure during a backup leaves its pages in the WAL until the read ends: the technician
+    answering the request is told, and doctor run once the backup is over takes them off the disk."""
+    config = in_language(write_config(tmp_path, 1), language)
+    store = open_store(tmp_path)
+    erased = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="NIP-1")))
+    (photo,) = store.records.connection.execute(
+        "SELECT sealed FROM image WHERE result_id = ?", (erased.result_id,)
+    ).fetchone()
+    reader = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)  # a backup's read
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM screening").fetchone()
+    assert store.erase_patient("NIP-1").left_on_disk
+    store.records.close()
+    status, checks, _ = doctor(config)
+    assert status == 0 and checks["erased"]["level"] == "amber"
+    assert checks["erased"]["message"] == message("health.erased.amber", language)
+    reader.close()  # the backup is over
+    status, checks, _ = doctor(config)
+    assert checks["erased"]["level"] == "green"
+    on_disk = b"".join(path.read_bytes() for path in tmp_path.glob("records.sqlite3*"))
+    assert bytes(photo)[1000:1032] not in on_disk
 
 
 def test_a_profile_that_does_not_fit_the_cameras_frames_is_a_red_camera(tmp_path):

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import random
 import signal
+import sqlite3
 import threading
 import time
 
@@ -20,10 +21,12 @@ from edgescreen_wire.result import RESULT_V2
 from firmware_app.app import DurableRecorder, run_sync
 from firmware_app.capture.frame import Frame
 from firmware_app.config import SyncConfig, load_config
+from firmware_app.health import heartbeat as heartbeat_module
 from firmware_app.health.checks import Level
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
 from firmware_app.inference.triage import ungradable
+from firmware_app.records import database
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.records_cli import sync_status
 from firmware_app.sharing.policy import ImageSharing
@@ -291,6 +294,41 @@ def test_the_uploaders_heartbeat_is_watched_with_the_sync_loops_and_its_loop_kee
         stop.set()
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_the_uploaders_heartbeat_promise_holds_while_its_write_waits_for_another_connections_lock(
+    station, retina_rgb, monkeypatch
+):
+    """The uploader promised its heartbeat the connection's timeout, then marked the photo uploaded,
+    a write waiting up to a busy timeout for another connection's lock (30 s on the device, against
+    5 + 30 s): the watchdog took the wait for a hang. Scaled down: 2.5 s of busy wait, 1 s of
+    connection timeout and 0.5 s of grace; a slow uplink, and the lock taken by a second real SQLite
+    connection while the photo is on its way, held past the busy timeout."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 2.5)
+    monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.5)
+    directory, config, store, recorder = sharing_device(station, "all")
+    config.write_text(config.read_text().replace("connect_timeout_s = 5.0", "connect_timeout_s = 1.0"))
+    station.uploads.chunk_delay_s = 0.3
+    record = record_with(recorder, small_photo(retina_rgb, 128), sample_record(score=0.9))
+    heartbeats: list[Heartbeat] = []
+    stop, thread = syncing(config, heartbeats)
+    overdue = [0.0]
+    try:
+        wait_until(lambda: station.uploads.started > 0, 30, "the photo's upload begun")
+        holder = sqlite3.connect(directory / "records.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        held_until = time.monotonic() + 4.0
+        while time.monotonic() < held_until:
+            overdue.append(heartbeats[1].overdue_s())
+            time.sleep(0.01)
+        holder.execute("ROLLBACK")
+        holder.close()
+        wait_until(lambda: sync_status(store.records)["photos_uploaded"] == 1, 30, "the photo marked uploaded")
+    finally:
+        stop.set()
+        thread.join(15)
+    assert record.result_id in station.stored()
+    assert max(overdue) == 0.0
 
 
 def test_an_unexpected_error_in_the_uploader_is_logged_and_retried_after_the_backoff(station, retina_rgb, caplog):

@@ -7,7 +7,6 @@ import sqlite3
 import time
 
 import firmware_app.health.heartbeat as heartbeat_module
-import firmware_app.sync.worker as worker_module
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records import database
 from firmware_app.records.outbox import Outbox
@@ -24,7 +23,6 @@ def test_each_reconnection_keeps_its_heartbeat_promise_while_its_writes_wait_for
     wait, 0.5 s of grace and of connection timeout; the lock held by a second real SQLite connection
     long enough for every write to wait its whole busy timeout."""
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 1.0)
-    monkeypatch.setattr(worker_module, "BUSY_TIMEOUT_S", 1.0)
     monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.5)
     config = write_config(tmp_path, free_port())  # no broker on that port
     config.write_text(config.read_text().replace("connect_timeout_s = 5.0", "connect_timeout_s = 0.5"))

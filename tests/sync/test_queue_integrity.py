@@ -121,7 +121,6 @@ def test_a_sweep_waiting_on_another_connections_write_lock_keeps_its_heartbeat_p
     device 30 s each, against 30 s of grace: the watchdog restarted the app). Timeouts scaled down here
     to half a second of busy wait and as much grace; the lock held by a second real SQLite connection."""
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(worker_module, "BUSY_TIMEOUT_S", 0.5)
     monkeypatch.setattr(heartbeat_module, "GRACE_S", 0.5)
     config = write_config(tmp_path, free_port())  # no broker on that port; backoffs of at most 0.5 s
     store = open_store(tmp_path)

@@ -1,0 +1,115 @@
+"""An erasure while another connection reads (a backup): its checkpoint must not keep the nurse out.
+
+A TRUNCATE checkpoint holds SQLite's write lock for as long as it waits for readers, and it waited its
+whole busy timeout (30 s on the device) for a backup's read: a screening recorded meanwhile waited as
+long, and back-to-back erasures outlasted its own busy timeout ("database is locked"). The erased
+pages must still leave the write-ahead log once the reader is gone, and until then nobody is told
+they have.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from firmware_app.backup import backup
+from firmware_app.config import load_config
+from firmware_app.messages import message
+from firmware_app.records import database
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.store import ScreeningStore
+from firmware_app.sync.worker import SyncWorker
+from tests.records.kit import in_language, open_store, record_one, sample_record, small_photo, write_config
+from tests.records.test_store import pieces, raw_bytes
+from tests.test_cli import edgescreen
+
+
+@pytest.fixture(scope="module")
+def photo(retina_rgb):
+    return small_photo(retina_rgb)
+
+
+def erased_values(store: ScreeningStore, result_id: str) -> list[bytes]:
+    """What an erasure of ``result_id`` must take off the disk: its sealed photo and patient reference."""
+    db, where = store.records.connection, (result_id,)
+    sealed = [bytes(r[0]) for r in db.execute("SELECT sealed FROM image WHERE result_id = ?", where)]
+    return sealed + [bytes(r[0]) for r in db.execute("SELECT patient_sealed FROM screening WHERE result_id = ?", where)]
+
+
+def reading(store: ScreeningStore) -> sqlite3.Connection:
+    """A read transaction on a connection of its own, as a backup's copy in another process holds one."""
+    reader = sqlite3.connect(store.records.path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM screening").fetchone()
+    return reader
+
+
+def test_a_screening_during_an_erasure_under_a_backups_read_waits_under_two_seconds(tmp_path, monkeypatch, photo):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 8.0)  # the device's 30 s, shorter: the old wait still shows
+    store = open_store(tmp_path)
+    erased = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
+    sealed = erased_values(store, erased.result_id)
+    reader = reading(store)  # the backup's one read
+    erasures: list[tuple[float, bool]] = []
+
+    def erase() -> None:  # the technician's `edgescreen erase`, in its own process (its own connection)
+        eraser = open_store(tmp_path)
+        started = time.monotonic()
+        left_on_disk = eraser.erase_patient("MRN-9").left_on_disk
+        erasures.append((time.monotonic() - started, left_on_disk))
+        eraser.records.close()
+
+    erasing = threading.Thread(target=erase)
+    erasing.start()
+    time.sleep(0.3)  # the erasure's transaction is committed: its checkpoint is waiting for the reader
+    started = time.monotonic()
+    record_one(store, photo)  # the nurse's screening
+    waited_s = time.monotonic() - started
+    erasing.join()
+    ((erasing_s, left_on_disk),) = erasures
+    print(f"screening waited {waited_s:.2f} s, the erasure took {erasing_s:.2f} s")
+    assert waited_s < 2.0 and erasing_s < 2.0
+    assert left_on_disk  # said to whoever erased: the pages are still in the WAL
+    assert any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
+    reader.execute("COMMIT")  # the backup's read ends
+    reader.close()
+    backup(store, tmp_path / "backup.sqlite3")  # the backup, done reading, folds the erased pages out
+    assert store.records.meta("erased_pages_in_wal") is None
+    assert not any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
+
+
+def test_pages_an_erasure_left_under_a_reader_leave_the_disk_at_the_sync_workers_maintenance(tmp_path, photo):
+    """A device nobody screens with after the erasure (the end of a campaign day) still gets them out."""
+    store = open_store(tmp_path)
+    erased = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
+    sealed = erased_values(store, erased.result_id)
+    reader = reading(store)
+    assert store.erase_patient("MRN-9").left_on_disk
+    reader.execute("COMMIT")
+    reader.close()
+    config = load_config(str(write_config(tmp_path, port=1)))
+    worker = SyncWorker(Outbox(store.records), store, config.sync, config.device, timedelta(days=30), threading.Event())
+    worker.maintain()
+    assert store.records.meta("erased_pages_in_wal") is None
+    assert not any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_technician_is_told_what_takes_the_erased_pages_off_the_disk(tmp_path, photo, language):
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
+    reader = reading(store)
+    started = time.monotonic()
+    try:
+        erased = edgescreen("erase", "--patient", "MRN-9", config=config)
+    finally:
+        reader.close()
+    assert erased.returncode == 0, erased.stderr
+    assert time.monotonic() - started < 10.0  # on main 30 s more, the checkpoint's busy timeout
+    assert message("erase.left_on_disk", language) in erased.stdout.splitlines()
