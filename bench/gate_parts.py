@@ -66,7 +66,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
             "gray": gray,
             "disc": fundus._optic_disc(gray, field, radius),
             "detail": fundus._detail(analysis, fov, field, detail),
-            "sensor noise": measures.sensor_noise(cv2.extractChannel(measures.central_tile(analysis.pixels), 1)),
+            "sensor noise": measures.sensor_noise(analysis.pixels, fundus._focus_channel),
             "located": (located, factor),
         }
 
@@ -98,7 +98,7 @@ def _fundus_parts(analyses: list, gate, model) -> dict[str, Callable]:
         "    optic disc": _on(prepared, lambda a, p: fundus._optic_disc(p["gray"], p["field"], p["radius"])),
         "    detail copy": _on(prepared, lambda a, p: fundus._detail(a, p["fov"], p["field"], detail)),
         # Focus is read with the sensor's noise, as it reaches the detail copy, smoothed away.
-        "    sensor noise": lambda a: measures.sensor_noise(cv2.extractChannel(measures.central_tile(a.pixels), 1)),
+        "    sensor noise": lambda a: measures.sensor_noise(a.pixels, fundus._focus_channel),
         "    focus": _on(
             prepared,
             lambda a, p: measures.directional_sharpness(

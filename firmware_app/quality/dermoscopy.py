@@ -381,6 +381,11 @@ def _offset(off_centre: np.ndarray, shape: tuple[int, int]) -> float:
     return float(max(abs(off_centre[0]) / (width / 2), abs(off_centre[1]) / (height / 2)))
 
 
+def _focus_channel(pixels: np.ndarray) -> np.ndarray:
+    """The luminance of RGB ``pixels``: the channel focus is read on (``_detail_focus``)."""
+    return cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+
+
 def _detail_focus(
     image: np.ndarray, region: np.ndarray, reduced_by: tuple[int, float], hairs: np.ndarray | None, noise: float = 0.0
 ) -> tuple[list[float], list[float]]:
@@ -450,7 +455,7 @@ def _focus(
     factor, ratio = reduced_by = reduction(max(image.shape[:2]), size, SLACK)
     coarse = round(max(image.shape[:2]) // factor * ratio) < (1 - SLACK) * judged_at
     from_photo = reduced_by if image is rgb else reduction(max(rgb.shape[:2]), analysis.size, SLACK)
-    sensor = measures.sensor_noise(cv2.cvtColor(measures.central_tile(rgb), cv2.COLOR_RGB2GRAY))
+    sensor = measures.sensor_noise(rgb, _focus_channel)
     noise = measures.noise_after(sensor, *from_photo)
     if region.any():
         focus, away = _detail_focus(image, region, reduced_by, None if coarse else hairs, noise)

@@ -319,6 +319,11 @@ def _median_above(levels: np.ndarray, level: float) -> np.ndarray:
     return median_above
 
 
+def _focus_channel(pixels: np.ndarray) -> np.ndarray:
+    """The green of RGB ``pixels``: the channel focus is read on, vessels contrast most there."""
+    return cv2.extractChannel(pixels, 1)
+
+
 def _detail(
     analysis: FrameAnalysis, fov: FieldOfView, field: np.ndarray, detail_size: int
 ) -> tuple[np.ndarray, np.ndarray, tuple[int, float]]:
@@ -573,7 +578,7 @@ def analysed_measures(analysis: FrameAnalysis, detail_size: int | None = None) -
         else (green, field, field_reduced_by)
     )
     noise = measures.noise_sigma(fine, fine_field)
-    sensor = measures.sensor_noise(cv2.extractChannel(measures.central_tile(analysis.pixels), 1))
+    sensor = measures.sensor_noise(analysis.pixels, _focus_channel)
     steady = measures.without_noise(fine, measures.noise_after(sensor, *reduced_by))
     focus = measures.directional_sharpness(steady, fine_field)
     glare = _glare(extremes, disc)

@@ -6,6 +6,7 @@ dr-600's with 4 levels: 29 of 30). Focus is now read on a copy with the measured
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -89,4 +90,24 @@ def test_real_photos_defocused_under_mild_noise_are_refused_blurred(gate, modali
     sharp = judge(gate, _with_noise(rgb, 2), modality)
     assert sharp.verdict is Verdict.GOOD, sharp
     blurred = judge(gate, _with_noise(defocus(rgb, 3), 2), modality)
+    assert blurred.verdict is Verdict.REJECT and blurred.reasons == ("blurred",), blurred
+
+
+def _dark_centre(rgb: np.ndarray, radius: int) -> np.ndarray:
+    """``rgb`` with a soft black disc of ``radius`` pixels over its centre (a dark lesion, a shadow
+    over a fundus): the central tile the sensor's noise was read on is black."""
+    height, width = rgb.shape[:2]
+    disc = np.zeros((height, width), np.float32)
+    cv2.circle(disc, (width // 2, height // 2), radius, 1.0, -1)
+    disc = cv2.GaussianBlur(disc, (0, 0), 3)[:, :, np.newaxis]
+    return (rgb * (1 - disc) + 4 * disc).astype(np.uint8)
+
+
+def test_a_retina_with_a_black_centre_defocused_under_noise_is_blurred(gate):
+    """The central tile black, the noise was read as none and left in place: the defocused retina
+    under 8 levels of noise passed as good. The noise is read on a tile around the centre instead."""
+    rgb = _dark_centre(read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels, 300)
+    sharp = judge(gate, _with_noise(rgb, 8), "fundus")
+    assert "blurred" not in sharp.reasons, sharp
+    blurred = judge(gate, _with_noise(defocus(rgb, 3), 8), "fundus")
     assert blurred.verdict is Verdict.REJECT and blurred.reasons == ("blurred",), blurred

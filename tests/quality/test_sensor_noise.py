@@ -21,15 +21,24 @@ def _noisy(rgb: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(rgb.astype(np.float32) + rng.normal(0, sigma, rgb.shape), 0, 255).astype(np.uint8)
 
 
-def _green_tile(rgb: np.ndarray) -> np.ndarray:
-    return cv2.extractChannel(measures.central_tile(rgb), 1)
+def _green(tile: np.ndarray) -> np.ndarray:
+    return cv2.extractChannel(tile, 1)
 
 
 def test_a_graded_retina_has_no_sensor_noise_and_added_noise_is_read_at_the_photos_own_size():
     rgb = read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels
-    assert measures.sensor_noise(_green_tile(rgb)) == 0.0
+    assert measures.sensor_noise(rgb, _green) == 0.0
     # Noise of 4 levels, beyond the 1 level the photo's own detail may read (in quadrature).
-    assert measures.sensor_noise(_green_tile(_noisy(rgb, 4))) == pytest.approx(math.sqrt(4**2 - 1), abs=0.3)
+    assert measures.sensor_noise(_noisy(rgb, 4), _green) == pytest.approx(math.sqrt(4**2 - 1), abs=0.3)
+
+
+def test_noise_is_read_around_a_black_centre():
+    """With the central tile black (a black disc of 300 pixels' radius over the retina's centre) the
+    noise was read as none; it is read on the tile around the centre with the most retina in it."""
+    rgb = read_frame(SAMPLES_DIR / "fundus-retina.jpg").pixels
+    height, width = rgb.shape[:2]
+    cv2.circle(rgb, (width // 2, height // 2), 300, (0, 0, 0), -1)
+    assert measures.sensor_noise(_noisy(rgb, 4), _green) == pytest.approx(math.sqrt(4**2 - 1), abs=0.3)
 
 
 @pytest.mark.parametrize("side", [2048, 1411, 1014, 900, 600])
