@@ -12,8 +12,8 @@
   past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader it ended: why,
   within ``idle_minutes`` of that expiry; plainly that it ended, later. Every session's end is audited
   once, as a ``sign_out`` with why and when it ended, whichever deletes its row: its reader's return,
-  or the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back); a reader's own
-  sign-out is audited when they sign out.
+  the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back), or disabling the
+  account; a reader's own sign-out is audited when they sign out.
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -176,15 +176,17 @@ def list_users(engine: Engine) -> list[Account]:
         return [Account(row.username, row.role, row.disabled, frozenset(limits.get(row.id, ()))) for row in rows]
 
 
-def disable_user(engine: Engine, username: str, by: str) -> None:
-    """The account can no longer sign in, and its open sessions end now."""
+def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) -> None:
+    """The account can no longer sign in, and its open sessions end now: each is audited as ended by
+    that (``"disabled"``), after the account change, which does not name them; its sessions that had
+    ended before, their readers never told, with why and when they did."""
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
             raise AccountError(f"no user {username!r}")
         connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
-        connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
         audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
+        _delete_sessions(connection, sessions.c.user_id == user_id, settings, datetime.now(UTC), cause="disabled")
 
 
 def _token_hash(token: str) -> str:
@@ -226,7 +228,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
-            _delete_sessions(connection, sessions.c.expires_at < now - ENDED_KEPT, settings)
+            _delete_sessions(connection, sessions.c.expires_at < now - ENDED_KEPT, settings, now)
             connection.execute(
                 insert(sessions).values(
                     token_hash=_token_hash(token),
@@ -286,11 +288,14 @@ def _end(row: Row[Any], settings: WebConfig) -> tuple[str, datetime]:
     return ("expired", row.expires_at) if row.expires_at <= idle_end else ("idle", idle_end)
 
 
-def _delete_sessions(connection: Connection, which: ColumnElement[bool], settings: WebConfig) -> list[Row[Any]]:
-    """Delete the sessions ``which`` selects, all ended, and audit each one's end as the station's
-    sign-out, with why and when it ended, in the order they ended. Only the rows this statement deleted
-    are audited, so a session's end is in the log once, whether its reader's return or the purge deletes
-    it. The deleted rows are returned."""
+def _delete_sessions(
+    connection: Connection, which: ColumnElement[bool], settings: WebConfig, now: datetime, cause: str | None = None
+) -> list[Row[Any]]:
+    """Delete the sessions ``which`` selects, and audit each one's end as the station's sign-out, with
+    why and when it ended, in the order they ended; a session still open at ``now`` ends then, for
+    ``cause`` (the act deleting it: only ``disable_user`` deletes open sessions). Only the rows this
+    statement deleted are audited, so a session's end is in the log once, whichever of its reader's
+    return, the purge or a disabling deletes it. The deleted rows are returned."""
     deleted = connection.execute(
         delete(sessions).where(which).returning(sessions.c.user_id, sessions.c.expires_at, sessions.c.last_request_at)
     ).all()
@@ -299,8 +304,11 @@ def _delete_sessions(connection: Connection, which: ColumnElement[bool], setting
     ids = sorted({row.user_id for row in deleted})
     named = connection.execute(select(users.c.id, users.c.username).where(users.c.id.in_(ids)))
     names = {row.id: row.username for row in named}
-    ends = sorted(((*_end(row, settings), names[row.user_id]) for row in deleted), key=lambda end: end[1])
-    for why, ended_at, username in ends:
+    ends: list[tuple[datetime, str | None, str]] = []  # (when, why, whose)
+    for row in deleted:
+        why, ended_at = _end(row, settings)
+        ends.append((ended_at, why, names[row.user_id]) if ended_at <= now else (now, cause, names[row.user_id]))
+    for ended_at, why, username in sorted(ends, key=lambda end: end[0]):
         audit.append(connection, "sign_out", {"user": username, "why": why, "ended_at": ended_at.isoformat()})
     return deleted
 
@@ -341,7 +349,7 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     now = datetime.now(UTC)
     told = and_(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - ENDED_KEPT)
     with engine.begin() as connection:
-        deleted = _delete_sessions(connection, and_(told, not_(_open(settings, now))), settings)
+        deleted = _delete_sessions(connection, and_(told, not_(_open(settings, now))), settings, now)
     if not deleted:
         return None
     why, _ = _end(deleted[0], settings)

@@ -164,7 +164,7 @@ def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> N
         connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         assert accounts.session_user(connection, token, SETTINGS) is None
     token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
-    accounts.disable_user(engine, "ana", by="test")
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
     with engine.connect() as connection:
         assert accounts.session_user(connection, token, SETTINGS) is None
     with pytest.raises(accounts.SignInRefused):
@@ -236,3 +236,28 @@ def test_the_purge_audits_the_end_of_sessions_whose_readers_never_came_back_in_t
     accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     ends = [details for kind, details in audited(engine) if kind == "sign_out"]
     assert len(ends) == 3 and ends[-1]["ended_at"] == (now - timedelta(days=1)).isoformat()  # each end once
+
+
+def test_disabling_an_account_audits_the_end_of_each_of_its_sessions(engine: Engine) -> None:
+    """Its open sessions end by the disabling, when it is done; one that had ended before, its reader
+    never told, by what ended it, when it did. The account change itself names no session."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    ended_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    expired_at = datetime.now(UTC) - timedelta(minutes=5)
+    with engine.begin() as connection:
+        connection.execute(update(sessions).values(expires_at=expired_at))
+    open_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    before = len(audited(engine))
+    disabled_from = datetime.now(UTC)
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    events = audited(engine)[before:]
+    assert events[:2] == [
+        ("user_change", {"action": "disable", "user": "ana", "by": "test"}),
+        ("sign_out", {"user": "ana", "why": "expired", "ended_at": expired_at.isoformat()}),
+    ]
+    (kind, details), *rest = events[2:]
+    assert kind == "sign_out" and not rest and details["why"] == "disabled" and details["user"] == "ana"
+    assert disabled_from <= datetime.fromisoformat(str(details["ended_at"])) <= datetime.now(UTC)
+    for token in (ended_token, open_token):  # their rows went with the account: nothing more is audited
+        assert accounts.end_told(engine, token, SETTINGS) is None
+    assert len(audited(engine)) == before + 3
