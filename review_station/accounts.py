@@ -10,7 +10,10 @@
   of its reader's last request (a session also ends ``idle_minutes`` after it) and the session's CSRF
   token, which every form must send back. An ended session's row and cookie are kept ``ENDED_KEPT``
   past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader it ended: why,
-  within ``idle_minutes`` of that expiry; plainly that it ended, later.
+  within ``idle_minutes`` of that expiry; plainly that it ended, later. Every session's end is audited
+  once, as a ``sign_out`` with why and when it ended, whichever deletes its row: its reader's return,
+  the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back), or disabling the
+  account; a reader's own sign-out is audited when they sign out.
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, delete, insert, select, update
+from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, and_, delete, insert, not_, select, update
 
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
@@ -173,15 +176,17 @@ def list_users(engine: Engine) -> list[Account]:
         return [Account(row.username, row.role, row.disabled, frozenset(limits.get(row.id, ()))) for row in rows]
 
 
-def disable_user(engine: Engine, username: str, by: str) -> None:
-    """The account can no longer sign in, and its open sessions end now."""
+def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) -> None:
+    """The account can no longer sign in, and its open sessions end now: each is audited as ended by
+    that (``"disabled"``), after the account change, which does not name them; its sessions that had
+    ended before, their readers never told, with why and when they did."""
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
             raise AccountError(f"no user {username!r}")
         connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
-        connection.execute(delete(sessions).where(sessions.c.user_id == user_id))
         audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
+        _delete_sessions(connection, sessions.c.user_id == user_id, settings, datetime.now(UTC), cause="disabled")
 
 
 def _token_hash(token: str) -> str:
@@ -223,7 +228,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         else:
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             connection.execute(update(users).where(users.c.id == user.id).values(failed_attempts=0, locked_until=None))
-            connection.execute(delete(sessions).where(sessions.c.expires_at < now - ENDED_KEPT))
+            _delete_sessions(connection, sessions.c.expires_at < now - ENDED_KEPT, settings, now)
             connection.execute(
                 insert(sessions).values(
                     token_hash=_token_hash(token),
@@ -249,7 +254,9 @@ ACTIVE_TO_THE = timedelta(minutes=1)
 # How long past a session's absolute end its row and cookie are kept to tell a reader back later that
 # it ended (``end_told``): back the next day, after a weekend, from leave. Longer than any
 # ``idle_minutes`` (a day at most). Before, both went ``idle_minutes`` after that end, and a reader back
-# later was dropped on the sign-in page with nothing said. The row signs nobody in.
+# later was dropped on the sign-in page with nothing said. The row signs nobody in. The next sign-in
+# deletes the rows kept longer, auditing the end of each (``_delete_sessions``): a reader who never came
+# back was never told, and the log would otherwise not say when their session ended.
 ENDED_KEPT = timedelta(days=30)
 
 
@@ -265,9 +272,45 @@ def cookie_age_s(settings: WebConfig) -> int:
     return round((timedelta(minutes=settings.session_minutes) + ENDED_KEPT).total_seconds())
 
 
-def _idle_since(settings: WebConfig, now: datetime) -> datetime:
-    """The time before which a session's last request leaves it ended for idleness."""
-    return now - timedelta(minutes=settings.idle_minutes)
+def _open(settings: WebConfig, now: datetime) -> ColumnElement[bool]:
+    """The sessions not ended at ``now``: neither ``session_minutes`` past their sign-in nor idle
+    ``idle_minutes`` (``_end`` says which came first of one that is)."""
+    return and_(
+        sessions.c.expires_at > now, sessions.c.last_request_at > now - timedelta(minutes=settings.idle_minutes)
+    )
+
+
+def _end(row: Row[Any], settings: WebConfig) -> tuple[str, datetime]:
+    """Why and when a session (a row with ``expires_at`` and ``last_request_at``) ends by itself:
+    ``"expired"``, ``session_minutes`` after its sign-in, or ``"idle"``, ``idle_minutes`` after its last
+    request, whichever comes first."""
+    idle_end = row.last_request_at + timedelta(minutes=settings.idle_minutes)
+    return ("expired", row.expires_at) if row.expires_at <= idle_end else ("idle", idle_end)
+
+
+def _delete_sessions(
+    connection: Connection, which: ColumnElement[bool], settings: WebConfig, now: datetime, cause: str | None = None
+) -> list[Row[Any]]:
+    """Delete the sessions ``which`` selects, and audit each one's end as the station's sign-out, with
+    why and when it ended, in the order they ended; a session still open at ``now`` ends then, for
+    ``cause`` (the act deleting it: only ``disable_user`` deletes open sessions). Only the rows this
+    statement deleted are audited, so a session's end is in the log once, whichever of its reader's
+    return, the purge or a disabling deletes it. The deleted rows are returned."""
+    deleted = connection.execute(
+        delete(sessions).where(which).returning(sessions.c.user_id, sessions.c.expires_at, sessions.c.last_request_at)
+    ).all()
+    if not deleted:
+        return deleted
+    ids = sorted({row.user_id for row in deleted})
+    named = connection.execute(select(users.c.id, users.c.username).where(users.c.id.in_(ids)))
+    names = {row.id: row.username for row in named}
+    ends: list[tuple[datetime, str | None, str]] = []  # (when, why, whose)
+    for row in deleted:
+        why, ended_at = _end(row, settings)
+        ends.append((ended_at, why, names[row.user_id]) if ended_at <= now else (now, cause, names[row.user_id]))
+    for ended_at, why, username in sorted(ends, key=lambda end: end[0]):
+        audit.append(connection, "sign_out", {"user": username, "why": why, "ended_at": ended_at.isoformat()})
+    return deleted
 
 
 def session_user(
@@ -282,12 +325,7 @@ def session_user(
     row = connection.execute(
         select(users.c.id, users.c.username, users.c.role, sessions.c.csrf_token, sessions.c.last_request_at)
         .join(users, users.c.id == sessions.c.user_id)
-        .where(
-            sessions.c.token_hash == _token_hash(token),
-            sessions.c.expires_at > now,
-            sessions.c.last_request_at > _idle_since(settings, now),
-            users.c.disabled.is_(False),
-        )
+        .where(sessions.c.token_hash == _token_hash(token), _open(settings, now), users.c.disabled.is_(False))
     ).first()
     if row is None:
         return None
@@ -309,22 +347,13 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     if not token:
         return None
     now = datetime.now(UTC)
+    told = and_(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - ENDED_KEPT)
     with engine.begin() as connection:
-        row = connection.execute(
-            select(users.c.username, sessions.c.expires_at, sessions.c.last_request_at)
-            .join(users, users.c.id == sessions.c.user_id)
-            .where(sessions.c.token_hash == _token_hash(token), sessions.c.expires_at > now - ENDED_KEPT)
-        ).first()
-        if row is None:
-            return None
-        idle_end = row.last_request_at + timedelta(minutes=settings.idle_minutes)
-        if min(row.expires_at, idle_end) > now:  # not ended
-            return None
-        why = "expired" if row.expires_at <= idle_end else "idle"
-        ended_at = min(row.expires_at, idle_end).astimezone(UTC).isoformat()
-        connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
-        audit.append(connection, "sign_out", {"user": row.username, "why": why, "ended_at": ended_at})
-    return why if row.expires_at > now - _told_why_for(settings) else "ended"
+        deleted = _delete_sessions(connection, and_(told, not_(_open(settings, now))), settings, now)
+    if not deleted:
+        return None
+    why, _ = _end(deleted[0], settings)
+    return why if deleted[0].expires_at > now - _told_why_for(settings) else "ended"
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:

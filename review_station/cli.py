@@ -162,7 +162,7 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
             state = " (disabled)" if account.disabled else ""
             print(f"{account.username}\t{account.role}\t{_sites_words(account.sites)}{state}")
     else:
-        accounts.disable_user(engine, args.user, by=OPERATOR)
+        accounts.disable_user(engine, args.user, by=OPERATOR, settings=config.web)
         print(f"disabled {args.user}: signed out everywhere")
     return 0
 

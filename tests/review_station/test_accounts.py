@@ -164,7 +164,7 @@ def test_sessions_expire_and_disabling_an_account_ends_them(engine: Engine) -> N
         connection.execute(update(sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         assert accounts.session_user(connection, token, SETTINGS) is None
     token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
-    accounts.disable_user(engine, "ana", by="test")
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
     with engine.connect() as connection:
         assert accounts.session_user(connection, token, SETTINGS) is None
     with pytest.raises(accounts.SignInRefused):
@@ -190,3 +190,74 @@ def test_a_session_ended_idle_is_told_why_until_idle_minutes_past_its_absolute_e
 
     assert accounts.end_told(engine, idle_for(3, timedelta(hours=6)), long_session) == "idle"
     assert accounts.end_told(engine, idle_for(14, -timedelta(minutes=11)), long_session) == "ended"
+
+
+def audited(engine: Engine) -> list[tuple[str, dict[str, object]]]:
+    """Every audit event's (kind, details), in the log's order."""
+    with engine.connect() as connection:
+        assert audit.verify(connection).intact
+        rows = connection.execute(select(audit_table.c.kind, audit_table.c.details).order_by(audit_table.c.seq))
+        return [(kind, json.loads(details)) for kind, details in rows]
+
+
+def test_the_purge_audits_the_end_of_sessions_whose_readers_never_came_back_in_the_order_they_ended(
+    engine: Engine,
+) -> None:
+    """A reader who never comes back is never told (``end_told``); the purge of their row at a later
+    sign-in must not leave the log without when and why their session ended. Each end is audited once."""
+    for name in ("ana", "bob"):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+    now = datetime.now(UTC)
+    long_ago = now - accounts.ENDED_KEPT
+
+    def ended(token: str, expires_at: datetime, last_request_at: datetime) -> None:
+        with engine.begin() as connection:
+            connection.execute(
+                update(sessions)
+                .where(sessions.c.token_hash == accounts._token_hash(token))
+                .values(expires_at=expires_at, last_request_at=last_request_at)
+            )
+
+    ana_gone, bob_gone, kept = (accounts.sign_in(engine, name, PASSWORD, SETTINGS)[0] for name in ("ana", "bob", "ana"))
+    # ana's went idle 2 days past the keeping (its absolute end was later); bob's expired a day before.
+    ended(ana_gone, long_ago - timedelta(days=1), long_ago - timedelta(days=2))
+    ended(bob_gone, long_ago - timedelta(days=3), long_ago - timedelta(days=3, minutes=5))
+    ended(kept, now - timedelta(days=1), now - timedelta(days=1, minutes=5))  # ended, still kept
+    before = len(audited(engine))
+    accounts.sign_in(engine, "bob", PASSWORD, SETTINGS)
+    ana_idle_end = long_ago - timedelta(days=2) + timedelta(minutes=SETTINGS.idle_minutes)
+    assert audited(engine)[before:] == [
+        ("sign_out", {"user": "bob", "why": "expired", "ended_at": (long_ago - timedelta(days=3)).isoformat()}),
+        ("sign_out", {"user": "ana", "why": "idle", "ended_at": ana_idle_end.isoformat()}),
+        ("sign_in", {"user": "bob"}),
+    ]
+    assert accounts.end_told(engine, bob_gone, SETTINGS) is None  # back after all: nothing more said, nor audited
+    assert accounts.end_told(engine, kept, SETTINGS) == "ended"
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    ends = [details for kind, details in audited(engine) if kind == "sign_out"]
+    assert len(ends) == 3 and ends[-1]["ended_at"] == (now - timedelta(days=1)).isoformat()  # each end once
+
+
+def test_disabling_an_account_audits_the_end_of_each_of_its_sessions(engine: Engine) -> None:
+    """Its open sessions end by the disabling, when it is done; one that had ended before, its reader
+    never told, by what ended it, when it did. The account change itself names no session."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    ended_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    expired_at = datetime.now(UTC) - timedelta(minutes=5)
+    with engine.begin() as connection:
+        connection.execute(update(sessions).values(expires_at=expired_at))
+    open_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    before = len(audited(engine))
+    disabled_from = datetime.now(UTC)
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    events = audited(engine)[before:]
+    assert events[:2] == [
+        ("user_change", {"action": "disable", "user": "ana", "by": "test"}),
+        ("sign_out", {"user": "ana", "why": "expired", "ended_at": expired_at.isoformat()}),
+    ]
+    (kind, details), *rest = events[2:]
+    assert kind == "sign_out" and not rest and details["why"] == "disabled" and details["user"] == "ana"
+    assert disabled_from <= datetime.fromisoformat(str(details["ended_at"])) <= datetime.now(UTC)
+    for token in (ended_token, open_token):  # their rows went with the account: nothing more is audited
+        assert accounts.end_told(engine, token, SETTINGS) is None
+    assert len(audited(engine)) == before + 3
