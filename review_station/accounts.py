@@ -357,9 +357,14 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
 
 
 def sign_out(engine: Engine, token: str, username: str) -> None:
+    """The reader's own sign-out, audited only if it is what deleted the session: a sign-out posted
+    twice at once (a double click), or as the account was disabled, would log the end twice."""
     with engine.begin() as connection:
-        connection.execute(delete(sessions).where(sessions.c.token_hash == _token_hash(token)))
-        audit.append(connection, "sign_out", {"user": username})
+        ended = connection.execute(
+            delete(sessions).where(sessions.c.token_hash == _token_hash(token)).returning(sessions.c.user_id)
+        ).first()
+        if ended is not None:
+            audit.append(connection, "sign_out", {"user": username})
 
 
 def csrf_ok(signed_in: SignedIn, sent: str | None) -> bool:

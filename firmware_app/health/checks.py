@@ -411,9 +411,9 @@ def check_records_writable(database: Path) -> Check:
     gone read-only or a writer wedged holding the lock both show here, without writing a thing.
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
-    own work may hold it that long (an erasure's checkpoint holds other writers out for a busy
-    timeout while a backup reads), and a lock held longer is one the device's writes are failing on.
-    Waiting 10 s, the probe took that checkpoint for a wedged writer."""
+    own work may hold it that long (another process's long write: a large erasure, a migration), and
+    a lock held longer is one the device's writes are failing on. Waiting 10 s, the probe took an
+    erasure's checkpoint, which then waited a busy timeout for a backup's read, for a wedged writer."""
     try:
         connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:

@@ -6,7 +6,7 @@ pages over and the WAL is emptied. A reader holding one snapshot (a backup, ``au
 chain) makes that checkpoint give up, and nothing in SQLite empties the WAL later on its own. So the
 deletion writes the debt in its own transaction (a crash or a command that exits cannot lose it), and
 whatever comes next pays it, by any process: the next erasure, purge or screening recorded, a backup
-once its read is over, the sync worker's hourly maintenance.
+once its read is over, the sync worker's hourly maintenance, ``doctor`` (its ``erased`` check).
 
 The checkpoint waits for readers holding SQLite's write lock, so every other writer waits as long:
 an erasure waiting its busy timeout (30 s) for a backup's read kept the nurse's screening waiting

@@ -261,3 +261,20 @@ def test_disabling_an_account_audits_the_end_of_each_of_its_sessions(engine: Eng
     for token in (ended_token, open_token):  # their rows went with the account: nothing more is audited
         assert accounts.end_told(engine, token, SETTINGS) is None
     assert len(audited(engine)) == before + 3
+
+
+def test_a_sign_out_is_audited_once_when_posted_twice_or_as_the_account_is_disabled(engine: Engine) -> None:
+    """A double click on "Sign out" sends two sign-outs of one session, both let through while its row
+    was still there; a sign-out sent as an administrator disables the account comes after the
+    disabling audited that session's end. Each logged one more ``sign_out`` of a session already ended."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    before = len(audited(engine))
+    accounts.sign_out(engine, token, "ana")
+    accounts.sign_out(engine, token, "ana")
+    assert audited(engine)[before:] == [("sign_out", {"user": "ana"})]
+    token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    before = len(audited(engine))
+    accounts.sign_out(engine, token, "ana")
+    assert len(audited(engine)) == before

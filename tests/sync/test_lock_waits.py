@@ -18,8 +18,8 @@ from tests.sync.kit import BackgroundWorker
 def test_each_reconnection_keeps_its_heartbeat_promise_while_its_writes_wait_for_the_lock(tmp_path, monkeypatch):
     """Each try promised the connection's timeout (and the grace), then wrote the state twice
     ("connecting", "disconnected"), each write waiting up to a busy timeout for another connection's
-    lock: 2 x 30 s against 10 + 30 s on the device, and the watchdog restarted the worker (back-to-back
-    erasures during a backup hold the lock so, each checkpoint a busy timeout). Scaled down: 1 s of busy
+    lock: 2 x 30 s against 10 + 30 s on the device, and the watchdog restarted the worker (another process's
+    long write holds the lock so: a large erasure, a migration). Scaled down: 1 s of busy
     wait, 0.5 s of grace and of connection timeout; the lock held by a second real SQLite connection
     long enough for every write to wait its whole busy timeout."""
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 1.0)

@@ -137,7 +137,7 @@ def test_a_sweep_waiting_on_another_connections_write_lock_keeps_its_heartbeat_p
         wait_until(lambda: Outbox(store.records).state().get("connection") == "disconnected", 10, "a failed try")
         db = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
         db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9')")  # all four altered
-        db.execute("BEGIN IMMEDIATE")  # and the write lock held, as a long erasure's checkpoint holds it
+        db.execute("BEGIN IMMEDIATE")  # and the write lock held, as another process's long write holds it
         held_until = time.monotonic() + 6.0
         while time.monotonic() < held_until:
             overdue.append(loops[0].overdue_s())
