@@ -407,7 +407,7 @@ def _detail_focus(
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
     top, bottom = int(y * scale_y) // factor * factor, int((y + height) * scale_y)
     left, right = int(x * scale_x) // factor * factor, int((x + width) * scale_x)
-    box = block_average(cv2.cvtColor(image[top:bottom, left:right], cv2.COLOR_RGB2GRAY), factor)
+    box = block_average(_focus_channel(image[top:bottom, left:right]), factor)
     reduced = (round(image.shape[0] // factor * ratio), round(image.shape[1] // factor * ratio))
     row, col = round(top // factor * ratio), round(left // factor * ratio)
     if ratio < 1.0:
