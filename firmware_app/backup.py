@@ -128,17 +128,20 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     if largest is not None and size > largest:
         raise _too_large(out, size)
     try:
-        _copy(connection, out)
-    except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
-        raise output_problem(out, error) from error
-    try:
-        summary = _summary_of(out, store.records.sealer)
-        _note_backup(store.records)
-    except BaseException:
-        out.unlink()
-        raise
-    # An erasure made during the copy left its pages in the WAL, waiting for this read to end: now.
-    pay_checkpoint(store.records, wait=True)
+        try:
+            _copy(connection, out)
+        except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
+            raise output_problem(out, error) from error
+        try:
+            summary = _summary_of(out, store.records.sealer)
+            _note_backup(store.records)
+        except BaseException:
+            out.unlink()
+            raise
+    finally:
+        # An erasure made during the copy left its pages in the WAL, waiting for the copy's read to end:
+        # now, whether the backup was made or not.
+        pay_checkpoint(store.records, wait=True)
     return summary
 
 
