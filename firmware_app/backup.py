@@ -1,7 +1,8 @@
 """Backup and restore of the records with SQLite's online backup API.
 
 The backup API copies a consistent snapshot in one read of the records while the app and the sync
-worker keep writing (WAL readers never block writers), so a backup needs no downtime. The records key is never
+worker keep writing (WAL readers never block writers), so a backup needs no downtime; a snapshot a
+patient's erasure overtook still holds that patient, so it is copied again (``COPIES``). The records key is never
 in a backup: the images and the sealed fields in it stay unreadable without the key file, which is
 kept apart (README, "Backup"). A restore refuses anything that would lose data or that could not be
 read afterwards: an existing database, a damaged backup, a broken audit chain, another key; and
@@ -44,6 +45,10 @@ from firmware_app.wording import gigabytes
 
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
 LAST_BACKUP = "last_backup"
+
+# How many copies a backup makes when patients are erased while it copies: each copy holds the records
+# of the moment its read began, so one an erasure overtook still holds that patient and is thrown away.
+COPIES = 3
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     that was written and checked is audited; one that cannot be audited is removed, since every
     copy of the patients' data must be in the audit log. A copy the drive's file system cannot hold
     (FAT32, past 4 GiB) is refused before it starts, in the device's language: half an hour of copying would
-    otherwise end in "disk I/O error" (README, "Backup")."""
+    otherwise end in "disk I/O error" (README, "Backup"). A copy a patient's erasure overtook is made
+    again, ``COPIES`` times at most, then the backup is refused: it never holds a patient erased before it."""
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
     connection = store.records.connection
@@ -128,18 +134,33 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     if largest is not None and size > largest:
         raise _too_large(out, size)
     try:
-        _copy(connection, out)
+        for _ in range(COPIES):
+            if summary := _copy_unless_overtaken(store, out):
+                return summary
+        raise RequestRefused.saying("backup.erasures_overtook", path=str(out), copies=COPIES)
+    finally:
+        # An erasure made during a copy left its pages in the WAL, waiting for the copy's read to end: now,
+        # whether the backup was made or not.
+        pay_checkpoint(store.records, wait=True)
+
+
+def _copy_unless_overtaken(store: ScreeningStore, out: Path) -> BackupSummary | None:
+    """A copy at ``out``, checked and audited; ``None``, and no copy left, when a patient was erased
+    after the copy's newest event: the copy would give the technician a patient the device erased."""
+    try:
+        _copy(store.records.connection, out)
     except (OSError, sqlite3.Error) as error:  # the backup's own drive: missing, read-only or full
         raise output_problem(out, error) from error
     try:
         summary = _summary_of(out, store.records.sealer)
-        _note_backup(store.records)
+        noted = _note_backup(store.records, summary.audit_events)
     except BaseException:
         out.unlink()
         raise
-    # An erasure made during the copy left its pages in the WAL, waiting for this read to end: now.
-    pay_checkpoint(store.records, wait=True)
-    return summary
+    if noted:
+        return summary
+    out.unlink()
+    return None
 
 
 def _size_of(connection: sqlite3.Connection) -> int:
@@ -152,12 +173,20 @@ def _too_large(out: Path, size: int) -> RequestRefused:
     return RequestRefused.saying("backup.too_large_for_fat", path=str(out), size=partial(gigabytes, size))
 
 
-def _note_backup(records: Records) -> None:
-    """The backup in the audit log and, in the same transaction, as the records' last backup."""
+def _note_backup(records: Records, copied_events: int) -> bool:
+    """The backup in the audit log and, in the same transaction, as the records' last backup; unless an
+    erasure that removed screenings came after the copy's ``copied_events`` (its newest event's seq: the
+    chain numbers them from 1; a mistyped reference's erasure removed none). Checked in the transaction
+    that audits the backup, which holds the write lock: every erasure before the backup's event in the
+    log is one the copy holds."""
     with transaction(records.connection):
+        overtaken = "SELECT 1 FROM audit WHERE seq > ? AND kind = 'erasure' AND json_extract(details, '$.results') > 0"
+        if records.connection.execute(overtaken, (copied_events,)).fetchone():
+            return False
         now = records.clock()
         append_event(records.connection, "export", {"scope": "backup"}, now)
         records.set_meta(LAST_BACKUP, now.isoformat())
+    return True
 
 
 def last_backup(records: Records) -> datetime | None:

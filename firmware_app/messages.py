@@ -1577,6 +1577,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "FAT32 (comme les clés USB vendues), qui ne peut contenir aucun fichier de 4 Go ou plus. Rien n'a été "
         "copié. Sauvegardez sur une clé formatée en exFAT ou ext4 (formatez-la ainsi sur un ordinateur avant).",
     },
+    "backup.erasures_overtook": {
+        "en": "{path}: not backed up: a patient was erased while each of {copies} copies was made, and a copy "
+        "made before an erasure still holds that patient. Nothing was left on that drive. Back up again once "
+        "no one is erasing patients.",
+        "fr": "{path} : aucune sauvegarde : un patient a été supprimé pendant chacune des {copies} copies, et une "
+        "copie faite avant une suppression contient encore ce patient. Rien n'a été laissé sur ce support. "
+        "Sauvegardez à nouveau quand plus personne ne supprime de patients.",
+    },
     # A command refused as asked (``RequestRefused.saying``; the log keeps the English): the nurse's and the
     # campaign lead's (records show, export, erase) and the technician's about the device's own records.
     "refused.no_result": {

@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.backup import backup, last_backup
+from firmware_app.backup import COPIES, backup, last_backup
 from firmware_app.file_system import largest_file
 from firmware_app.messages import message, sentence
 from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT, filled, write_rgb
 from tests.health.test_doctor import doctor
@@ -31,10 +32,13 @@ from tests.records.kit import (
     in_language,
     open_store,
     record_one,
+    sample_record,
     small_photo,
     write_config,
 )
+from tests.records.test_erasure_under_a_reader import erased_values
 from tests.records.test_key_check import legacy_fingerprint
+from tests.records.test_store import pieces
 from tests.test_cli import edgescreen
 
 
@@ -475,3 +479,89 @@ def test_the_only_photo_of_a_backup_damaged_is_not_taken_for_another_key(tmp_pat
     restored = edgescreen("restore", str(tmp_path / "b"), config=target_config)
     assert restored.returncode == 0, restored.stderr
     assert f"1 photo does not open with the key: result {result_id}." in restored.stdout
+
+
+def _erasing_as_each_copy_lands(store, config, out, patients: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Once a copy is on the drive, before the backup goes on, the next of ``patients`` is erased by the
+    real `edgescreen erase` in its own process: committed after the copy's snapshot, as an erasure
+    committed during the copy's read is (the copy holds the patient either way). The seam is SQLite's
+    own statement hook on the backup's connection: the backup's next statement, once a new copy is there."""
+    erased, seen = [], set()
+
+    def on_statement(_statement: str) -> None:
+        if not patients or not out.exists():
+            return
+        copy = (out.stat().st_ino, out.stat().st_ctime_ns)
+        if copy not in seen:
+            seen.add(copy)
+            erased.append(edgescreen("erase", "--patient", patients.pop(0), config=config))
+
+    store.records.connection.set_trace_callback(on_statement)
+    return erased
+
+
+def _recorded_for(store, photo, patient: str) -> list[bytes]:
+    """A screening of ``patient``, and its sealed photo and reference in short pieces (``pieces``)."""
+    recorded = record_one(store, photo, sample_record(ScreeningContext(patient_ref=patient, eye="L")))
+    return pieces(erased_values(store, recorded.result_id))
+
+
+def test_a_patient_erased_while_the_backup_copies_is_not_in_the_backup(tmp_path, device, retina_rgb):
+    """The copy holds the records of the moment its read began: a patient erased during the copy was
+    in the finished backup file (147 of 148 pieces of the photo), and the backup said nothing."""
+    directory, config, recorded = device
+    store = open_store(directory)
+    out = tmp_path / "stick" / "records.backup"
+    out.parent.mkdir()
+    try:
+        sealed = _recorded_for(store, small_photo(retina_rgb), "MRN-B")
+        erased = _erasing_as_each_copy_lands(store, config, out, ["MRN-B"])
+        summary = backup(store, out)
+    finally:
+        store.records.close()
+    assert [run.returncode for run in erased] == [0], [run.stderr for run in erased]
+    held = out.read_bytes()
+    assert not [piece for piece in sealed if piece in held]  # on main: 147 of 148 pieces
+    assert summary.screenings == len(recorded)
+    with sqlite3.connect(out) as copy:
+        assert copy.execute("SELECT count(*) FROM audit WHERE kind = 'erasure'").fetchone() == (1,)
+    assert list(out.parent.iterdir()) == [out] and backups_audited(directory) == 1
+
+
+def test_a_backup_that_erasures_keep_overtaking_is_refused_in_the_devices_language_and_leaves_no_file(
+    tmp_path, device, retina_rgb
+):
+    directory, config, _ = device
+    store = open_store(directory)
+    out = tmp_path / "stick" / "records.backup"
+    out.parent.mkdir()
+    patients = [f"MRN-{n}" for n in range(COPIES)]
+    try:
+        for patient in patients:
+            _recorded_for(store, small_photo(retina_rgb), patient)
+        erased = _erasing_as_each_copy_lands(store, config, out, list(patients))
+        with pytest.raises(RequestRefused) as refused:
+            backup(store, out)  # on main: backed up, holding the patient erased after the copy
+    finally:
+        store.records.close()
+    assert [run.returncode for run in erased] == [0] * COPIES
+    for language in ("en", "fr"):
+        said = refused.value.said_in(language)
+        assert said == sentence("backup.erasures_overtook", language, path=str(out), copies=COPIES), said
+    assert "patient" in str(refused.value) and "Nothing was left" in str(refused.value)
+    assert list(out.parent.iterdir()) == [] and backups_audited(directory) == 0
+
+
+def test_an_erasure_that_matched_no_patient_does_not_make_the_backup_copy_again(tmp_path, device):
+    """A mistyped reference is audited as an erasure of nothing: the copy holds no one it erased."""
+    directory, config, recorded = device
+    store = open_store(directory)
+    out = tmp_path / "stick" / "records.backup"
+    out.parent.mkdir()
+    try:
+        mistyped = _erasing_as_each_copy_lands(store, config, out, ["MRN-TYPO"] * COPIES)
+        summary = backup(store, out)
+    finally:
+        store.records.close()
+    assert [run.returncode for run in mistyped] == [2]  # one copy, one mistyped erasure during it
+    assert summary.screenings == len(recorded) and backups_audited(directory) == 1

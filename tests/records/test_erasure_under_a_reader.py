@@ -20,6 +20,7 @@ from firmware_app.backup import backup
 from firmware_app.config import load_config
 from firmware_app.messages import message
 from firmware_app.records import database
+from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import ScreeningStore
@@ -113,3 +114,18 @@ def test_the_technician_is_told_what_takes_the_erased_pages_off_the_disk(tmp_pat
     assert erased.returncode == 0, erased.stderr
     assert time.monotonic() - started < 10.0  # on main 30 s more, the checkpoint's busy timeout
     assert message("erase.left_on_disk", language) in erased.stdout.splitlines()
+
+
+def test_a_backup_whose_copy_fails_still_takes_the_erased_pages_off_the_disk(tmp_path, photo):
+    """The backup pays an erasure's debt once its read is over: it did only when the copy succeeded, so a
+    backup to a stick that was not mounted left the erased patient in the write-ahead log."""
+    store = open_store(tmp_path)
+    erased = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
+    sealed = erased_values(store, erased.result_id)
+    reader = reading(store)
+    assert store.erase_patient("MRN-9").left_on_disk
+    reader.close()
+    with pytest.raises(RequestRefused):
+        backup(store, tmp_path / "usb-not-mounted" / "backup.sqlite3")
+    assert store.records.meta("erased_pages_in_wal") is None  # on main: still owed
+    assert not any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
