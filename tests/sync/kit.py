@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from firmware_app.app import run_sync
@@ -49,3 +51,23 @@ class BackgroundWorker:
 def edgescreen_process(config_path: Path, *args: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "firmware_app", "--config", str(config_path), *args]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def most_overdue_while_locked(records: Path, seconds: float, heartbeat: Heartbeat, first: str = "") -> float:
+    """The most ``heartbeat`` was overdue while a second real connection to the ``records`` database
+    held its write lock for ``seconds``, as another process's long write (an erasure's checkpoint, a
+    backup's) holds it; ``first``, a statement that connection commits just before it takes the lock."""
+    holder = sqlite3.connect(records, isolation_level=None)
+    most = 0.0
+    try:
+        if first:
+            holder.execute(first)
+        holder.execute("BEGIN IMMEDIATE")
+        held_until = time.monotonic() + seconds
+        while time.monotonic() < held_until:
+            most = max(most, heartbeat.overdue_s())
+            time.sleep(0.01)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    return most

@@ -3,16 +3,13 @@ for it up to a busy timeout, which is not the loop's own time."""
 
 from __future__ import annotations
 
-import sqlite3
-import time
-
 import firmware_app.health.heartbeat as heartbeat_module
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records import database
 from firmware_app.records.outbox import Outbox
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, write_config
-from tests.sync.kit import BackgroundWorker
+from tests.sync.kit import BackgroundWorker, most_overdue_while_locked
 
 
 def test_each_reconnection_keeps_its_heartbeat_promise_while_its_writes_wait_for_the_lock(tmp_path, monkeypatch):
@@ -29,19 +26,11 @@ def test_each_reconnection_keeps_its_heartbeat_promise_while_its_writes_wait_for
     open_store(tmp_path).records.close()
     loops: list[Heartbeat] = []
     worker = BackgroundWorker(config, loops)
-    overdue = [0.0]
     try:
         outbox = Outbox(open_store(tmp_path).records)
         wait_until(lambda: outbox.state().get("connection") == "disconnected", 10, "a failed try")
-        holder = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        held_until = time.monotonic() + 5.0
-        while time.monotonic() < held_until:
-            overdue.append(loops[0].overdue_s())
-            time.sleep(0.01)
-        holder.execute("ROLLBACK")
-        holder.close()
+        overdue = most_overdue_while_locked(tmp_path / "records.sqlite3", 5.0, loops[0])
         worker.check_alive()
     finally:
         worker.stop()
-    assert max(overdue) == 0.0
+    assert overdue == 0.0

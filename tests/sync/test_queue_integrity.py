@@ -7,6 +7,7 @@ import json
 import logging
 import sqlite3
 import time
+from pathlib import Path
 
 import firmware_app.health.heartbeat as heartbeat_module
 import firmware_app.sync.worker as worker_module
@@ -17,11 +18,28 @@ from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
 from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
-from tests.sync.kit import BackgroundWorker, drain
+from tests.sync.kit import BackgroundWorker, drain, most_overdue_while_locked
 from tests.test_cli import edgescreen
 
 # The withholding's write refused in SQLite's words for a card with no room (a trigger stands in for the card).
 FULL = "SELECT RAISE(ABORT, 'database or disk is full')"
+
+
+def altered_on_a_full_card(directory: Path, result_ids: list[str]) -> None:
+    """The payloads of ``result_ids`` altered, and the card left with no room for their withholding."""
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        for result_id in result_ids:
+            db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (result_id,))
+        db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
+    db.close()
+
+
+def withheld_once_there_is_room(directory: Path, store) -> None:
+    """Room on the card again: the one altered row left is withheld at the next maintenance."""
+    with sqlite3.connect(directory / "records.sqlite3") as db:
+        db.execute("DROP TRIGGER full")
+    db.close()
+    wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
 
 
 def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_rgb, broker):
@@ -87,10 +105,7 @@ def test_a_payload_the_full_card_refuses_to_withhold_is_logged_once_and_withheld
     config = write_config(tmp_path, free_port())  # no broker on that port
     store = open_store(tmp_path)
     ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(3)]
-    with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # altered, and the card refuses the mark
-        db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[1],))
-        db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
-    db.close()
+    altered_on_a_full_card(tmp_path, [ids[1]])
 
     def logged() -> list[str]:
         return [r.getMessage() for r in caplog.records if "sync.payload_withheld" in r.getMessage()]
@@ -101,10 +116,7 @@ def test_a_payload_the_full_card_refuses_to_withhold_is_logged_once_and_withheld
         wait_until(lambda: logged(), 10, "the altered payload found")
         time.sleep(3.0)  # rounds of the queue: the row comes again at each
         assert len(logged()) == 1 and Outbox(store.records).backlog().withheld == 0  # before: 2 a round
-        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # room on the card again
-            db.execute("DROP TRIGGER full")
-        db.close()
-        wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
+        withheld_once_there_is_room(tmp_path, store)
         worker.check_alive()
     finally:
         worker.stop()
@@ -132,24 +144,16 @@ def test_a_sweep_waiting_on_another_connections_write_lock_keeps_its_heartbeat_p
     caplog.set_level(logging.INFO)
     loops: list[Heartbeat] = []
     worker = BackgroundWorker(config, loops)
-    overdue = [0.0]
     try:
         wait_until(lambda: Outbox(store.records).state().get("connection") == "disconnected", 10, "a failed try")
-        db = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
-        db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9')")  # all four altered
-        db.execute("BEGIN IMMEDIATE")  # and the write lock held, as another process's long write holds it
-        held_until = time.monotonic() + 6.0
-        while time.monotonic() < held_until:
-            overdue.append(loops[0].overdue_s())
-            time.sleep(0.01)
-        db.execute("ROLLBACK")
-        db.close()
+        all_four_altered = "UPDATE outbox SET payload = replace(payload, '0.1', '0.9')"
+        overdue = most_overdue_while_locked(tmp_path / "records.sqlite3", 6.0, loops[0], first=all_four_altered)
         wait_until(lambda: logged() == len(ids), 10, "every altered row found")
         worker.check_alive()
     finally:
         worker.stop()
     assert Outbox(store.records).backlog().withheld < len(ids)  # some withholdings waited, and were refused
-    assert max(overdue) == 0.0  # before: about 1.8 s past the promise
+    assert overdue == 0.0  # before: about 1.8 s past the promise
 
 
 def test_a_row_erased_while_its_withholding_waits_for_room_is_not_audited_as_withheld(
@@ -167,11 +171,7 @@ def test_a_row_erased_while_its_withholding_waits_for_room_is_not_audited_as_wit
         record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=p), score=0.1)).result_id
         for p in patients
     ]
-    with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # two altered, and the card refuses the marks
-        for result_id in ids[:2]:
-            db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (result_id,))
-        db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
-    db.close()
+    altered_on_a_full_card(tmp_path, ids[:2])
 
     def logged() -> int:
         return sum("sync.payload_withheld" in r.getMessage() for r in caplog.records)
@@ -181,10 +181,7 @@ def test_a_row_erased_while_its_withholding_waits_for_room_is_not_audited_as_wit
     try:
         wait_until(lambda: logged() == 2, 10, "both altered payloads found")
         erasure = store.erase_patient(patients[0])
-        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # room on the card again
-            db.execute("DROP TRIGGER full")
-        db.close()
-        wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
+        withheld_once_there_is_room(tmp_path, store)
         worker.check_alive()
     finally:
         worker.stop()
