@@ -1757,7 +1757,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No erased data is left in the records' write-ahead log.",
         "fr": "Aucune donnée supprimée ne reste dans le journal d'écriture anticipée (WAL) des dossiers.",
     },
-    "health.erased.amber": {
+    "health.erased.reader": {
         "en": "Data erased from the records is still on the disk, in their write-ahead log: another program is "
         "reading the records (a backup, an export). It leaves once that reading ends: at the end of the backup, at "
         "the next screening or erasure, at the sync service's hourly maintenance, or when this check runs again.",
@@ -1765,6 +1765,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "(WAL) : un autre programme lit les dossiers (une sauvegarde, un export). Elles en sortent quand cette "
         "lecture se termine : à la fin de la sauvegarde, au prochain dépistage ou à la prochaine suppression, à la "
         "maintenance horaire du service de synchronisation, ou quand ce contrôle est relancé.",
+    },
+    # The checkpoint itself failed (health/checks.py, check_erased): what to mend, as no reader is waited for.
+    "health.erased.full": {
+        "en": "Data erased from the records is still on the disk, in their write-ahead log: the disk is full, so "
+        "it could not be taken out. Free space on the device; it then leaves at the next screening or erasure, at "
+        "the sync service's hourly maintenance, or when this check runs again.",
+        "fr": "Des données supprimées des dossiers restent sur le disque, dans leur journal d'écriture anticipée "
+        "(WAL) : le disque est plein, elles n'ont pas pu en être retirées. Libérez de la place sur l'appareil ; "
+        "elles en sortent ensuite au prochain dépistage ou à la prochaine suppression, à la maintenance horaire "
+        "du service de synchronisation, ou quand ce contrôle est relancé.",
+    },
+    "health.erased.damaged": {
+        "en": "Data erased from the records is still on the disk, in their write-ahead log: the records file is "
+        "damaged, so it could not be taken out. Call the technician: keep a copy of the records file as it is, "
+        "restore the last backup onto a new card (README, Backup and restore), then erase again any patient "
+        "erased lately.",
+        "fr": "Des données supprimées des dossiers restent sur le disque, dans leur journal d'écriture anticipée "
+        "(WAL) : le fichier des dossiers est endommagé, elles n'ont pas pu en être retirées. Appelez le "
+        "technicien : garder une copie du fichier des dossiers tel quel, restaurer la dernière sauvegarde sur "
+        "une carte neuve (README, sauvegarde), puis effacer à nouveau tout patient effacé récemment.",
+    },
+    "health.erased.failed": {
+        "en": "Data erased from the records is still on the disk, in their write-ahead log: the records could not "
+        "be written to take it out (a file system mounted read-only, or a card that fails to write). Call the "
+        "technician: the log of edgescreen doctor says why. Once the records can be written, it leaves at the "
+        "next screening or erasure, or when this check runs again.",
+        "fr": "Des données supprimées des dossiers restent sur le disque, dans leur journal d'écriture anticipée "
+        "(WAL) : les dossiers n'ont pas pu être écrits pour les en retirer (un système de fichiers monté en "
+        "lecture seule, ou une carte qui n'écrit plus). Appelez le technicien : le journal d'edgescreen doctor "
+        "dit pourquoi. Une fois les dossiers de nouveau inscriptibles, elles en sortent au prochain dépistage ou "
+        "à la prochaine suppression, ou quand ce contrôle est relancé.",
     },
     "health.key.green": {"en": "Records key {path}: private.", "fr": "Clé des dossiers {path} : privée."},
     "health.key.new": {

@@ -12,8 +12,8 @@
   past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader it ended: why,
   within ``idle_minutes`` of that expiry; plainly that it ended, later. Every session's end is audited
   once, as a ``sign_out`` with why and when it ended, whichever deletes its row: its reader's return,
-  the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back), or disabling the
-  account; a reader's own sign-out is audited when they sign out.
+  the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back), disabling the
+  account, or the reader's own sign-out (``"signed_out"``, when they sign out).
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -293,7 +293,7 @@ def _delete_sessions(
 ) -> list[Row[Any]]:
     """Delete the sessions ``which`` selects, and audit each one's end as the station's sign-out, with
     why and when it ended, in the order they ended; a session still open at ``now`` ends then, for
-    ``cause`` (the act deleting it: only ``disable_user`` deletes open sessions). Only the rows this
+    ``cause`` (the act deleting it: ``disable_user``, or its reader's ``sign_out``). Only the rows this
     statement deleted are audited, so a session's end is in the log once, whichever of its reader's
     return, the purge or a disabling deletes it. The deleted rows are returned."""
     deleted = connection.execute(
@@ -356,15 +356,14 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     return why if deleted[0].expires_at > now - _told_why_for(settings) else "ended"
 
 
-def sign_out(engine: Engine, token: str, username: str) -> None:
-    """The reader's own sign-out, audited only if it is what deleted the session: a sign-out posted
-    twice at once (a double click), or as the account was disabled, would log the end twice."""
+def sign_out(engine: Engine, token: str, settings: WebConfig) -> None:
+    """The reader's own sign-out, audited like every other end of a session (``_delete_sessions``:
+    why ``"signed_out"``, when it is done), so a query on ``sign_out`` events needs no special case;
+    and only if it is what deleted the session: a sign-out posted twice at once (a double click), or
+    as the account was disabled, would log the end twice."""
     with engine.begin() as connection:
-        ended = connection.execute(
-            delete(sessions).where(sessions.c.token_hash == _token_hash(token)).returning(sessions.c.user_id)
-        ).first()
-        if ended is not None:
-            audit.append(connection, "sign_out", {"user": username})
+        which = sessions.c.token_hash == _token_hash(token)
+        _delete_sessions(connection, which, settings, datetime.now(UTC), cause="signed_out")
 
 
 def csrf_ok(signed_in: SignedIn, sent: str | None) -> bool:

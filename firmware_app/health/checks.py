@@ -257,8 +257,17 @@ def check_sealed(records: Records) -> Check:
 def check_erased(records: Records) -> Check:
     """Whether the pages an erasure removed are off the disk (``records/erased_pages.py``), folded out
     of the write-ahead log here if a reader that held them back (a backup) is gone: amber while one
-    still reads, so the technician answering an erasure request knows it is not complete yet."""
-    return _check("erased", Level.GREEN if pay_checkpoint(records, wait=True) else Level.AMBER)
+    still reads, or while the checkpoint fails (a full disk, damaged records, records that cannot be
+    written), so the technician answering an erasure request knows it is not complete yet, and what
+    to mend: waiting for a reader to finish would not."""
+    unpaid = pay_checkpoint(records, wait=True)
+    if unpaid is None:
+        return _check("erased", Level.GREEN)
+    if unpaid.failure is None:
+        return _check("erased", Level.AMBER, "reader")
+    failure = unpaid.failure
+    cause = "full" if isinstance(failure, DiskFull) else "damaged" if isinstance(failure, RecordsDamaged) else "failed"
+    return _check("erased", Level.AMBER, cause, error=failure)
 
 
 def records_unusable(error: Exception) -> Check:

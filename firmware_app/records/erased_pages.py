@@ -20,10 +20,11 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from firmware_app.events import log_event
-from firmware_app.records.database import transaction
+from firmware_app.records.database import RecordsError, records_problem, transaction
 
 if TYPE_CHECKING:
     from firmware_app.records.store import Records
@@ -40,29 +41,40 @@ def owe_checkpoint(records: Records, deletion: int | str) -> None:
     records.set_meta(OWED, str(deletion))
 
 
-def pay_checkpoint(records: Records, wait: bool) -> bool:
-    """Fold the WAL into the main file and empty it if an erasure is owed that; whether nothing is
-    owed any more (``False``: erased pages are still on the disk, until a later checkpoint). With
+@dataclass(frozen=True)
+class Unpaid:
+    """Why erased pages are still on the disk: another process was reading the records (``failure``
+    is ``None``: the next checkpoint after its read pays), or the checkpoint failed, as
+    ``records_problem`` names it (a full disk, a file system that cannot be written, damaged
+    records): waiting for the next one will not help until that is mended, so the technician is told which."""
+
+    failure: RecordsError | None = None
+
+
+def pay_checkpoint(records: Records, wait: bool) -> Unpaid | None:
+    """Fold the WAL into the main file and empty it if an erasure is owed that; ``None`` once nothing
+    is owed any more, else why erased pages are still on the disk, until a later checkpoint. With
     ``wait``, a reader is given ``READER_WAIT_S`` to finish; without, a busy database is left for the
     next opportunity at once: a screening must not stall behind a long reader. Never raises: the
     erasure or screening before it is committed whatever happens."""
     owed = records.meta(OWED)
     if owed is None:
-        return True
+        return None
     connection = records.connection
     try:
         with _busy_timeout(connection, round(READER_WAIT_S * 1000) if wait else 0):
             busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             log_event("records.checkpoint_busy", level=logging.WARNING, reason="another process is reading")
-            return False
+            return Unpaid()
         with transaction(connection):
             # Only the debt this checkpoint paid: an erasure committed since then owes its own.
             connection.execute("DELETE FROM meta WHERE key = ? AND value = ?", (OWED, owed))
     except sqlite3.Error as error:
         log_event("records.checkpoint_failed", level=logging.WARNING, error=error)
-        return False
-    return records.meta(OWED) is None
+        return Unpaid(records_problem(records.path, error))
+    # Still owed: another process erased since the checkpoint, and pays its own once this one is done.
+    return None if records.meta(OWED) is None else Unpaid()
 
 
 @contextmanager

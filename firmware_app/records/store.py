@@ -786,7 +786,7 @@ class ScreeningStore:
             witnessed = current(self._db)
         # An erasure the card loses brings a patient back: witnessed like a screening.
         self.records.witness.keep(self._db, witnessed)
-        return replace(erasure, left_on_disk=not pay_checkpoint(self.records, wait=True))
+        return replace(erasure, left_on_disk=pay_checkpoint(self.records, wait=True) is not None)
 
     def purge_images(self, retention: timedelta) -> int:
         """Delete the images of results synced, and given a specialist's verdict, more than

@@ -396,7 +396,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     async def sign_out(request: Request) -> Response:
         user = signed_in(request)
         await posted(request, user)
-        accounts.sign_out(engine, request.cookies.get(SESSION_COOKIE, ""), user.username)
+        accounts.sign_out(engine, request.cookies.get(SESSION_COOKIE, ""), web)
         response = RedirectResponse("/sign-in", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -27,7 +27,7 @@ from firmware_app.wording import check_sentence
 from tests.absent_runtimes import shadow_runtimes
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
-from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.conftest import MODELS_DIR, PROJECT_ROOT, filled
 from tests.records.kit import (
     DEVICE,
     flip_a_bit_on_the_card,
@@ -390,7 +390,7 @@ def test_doctor_says_erased_data_is_still_on_the_disk_while_a_reader_holds_it_an
     store.records.close()
     status, checks, _ = doctor(config)
     assert status == 0 and checks["erased"]["level"] == "amber"
-    assert checks["erased"]["message"] == message("health.erased.amber", language)
+    assert checks["erased"]["message"] == message("health.erased.reader", language)
     reader.close()  # the backup is over
     status, checks, _ = doctor(config)
     assert checks["erased"]["level"] == "green"
@@ -595,3 +595,25 @@ def test_each_checks_failure_is_said_in_the_devices_language_by_its_kind_and_its
     status, checks, _ = doctor(config)
     assert status == 1 and checks[name]["message"] == said
     assert detail in checks[name]["values"]["error"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_says_erased_data_is_left_by_a_full_disk_not_by_a_reader(tiny_filesystem, retina_rgb, language):
+    """The checkpoint that takes erased pages off the disk fails on a full disk: the amber line said
+    another program was reading, and sent the technician to wait for a backup that was not running."""
+    config = in_language(write_config(tiny_filesystem, 1), language)
+    store = open_store(tiny_filesystem)
+    record_one(store, small_photo(retina_rgb, 64), sample_record(ScreeningContext(patient_ref="NIP-1")))
+    reader = sqlite3.connect(tiny_filesystem / "records.sqlite3", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM screening").fetchone()
+    assert store.erase_patient("NIP-1").left_on_disk
+    store.records.close()
+    reader.execute("COMMIT")  # the read is over; the connection kept open keeps the WAL on the disk
+    filled(tiny_filesystem)
+    _, checks, _ = doctor(config)
+    assert checks["erased"]["level"] == "amber"
+    assert checks["erased"]["message"] == message("health.erased.full", language)
+    (tiny_filesystem / "filler").unlink()
+    assert doctor(config)[1]["erased"]["level"] == "green"
+    reader.close()
