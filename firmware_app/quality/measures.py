@@ -248,9 +248,9 @@ def sensor_noise(photo: np.ndarray, levels: Callable[[np.ndarray], np.ndarray]) 
         height, width = photo.shape[:2]
         reach = min(height, width) * _AROUND_CENTRE
         around = (levels(tile_at(photo, height // 2 + up * reach, width // 2 + left * reach)) for up, left in _AROUND)
-        # The central tile first: it is kept when no tile around it has more.
+        # The central tile first, its usable pixels as found: it is kept when no tile around it has more.
         tile, kept = max(
-            ((candidate, _unclipped(candidate)) for candidate in (tile, *around)),
+            ((tile, kept), *((candidate, _unclipped(candidate)) for candidate in around)),
             key=lambda read: cv2.countNonZero(read[1]),
         )
     reading = noise_sigma(tile, kept > 0)
