@@ -122,17 +122,21 @@ class IngesterThread:
         assert not self._thread.is_alive(), "the ingester did not stop"
 
 
-def review_process(config_path: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "review_station", "--config", str(config_path), *args]
+def review_process(
+    config_path: Path, *args: str, module: str = "review_station", **popen: object
+) -> subprocess.Popen[str]:
+    """The station's command line as a process (``module``: a test's wrapper of it, run the same way)."""
+    command = [sys.executable, "-m", module, "--config", str(config_path), *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, text=True, **popen)  # type: ignore[call-overload]
 
 
-def connected_ingester(config_path: Path, log: Path, timeout: float = 60.0) -> subprocess.Popen[str]:
-    """``edgescreen-review ingest`` as a process, once its subscriptions hold (its stderr goes to ``log``)."""
+def connected_ingester(config_path: Path, log: Path, timeout: float = 60.0, **more: Any) -> subprocess.Popen[str]:
+    """``edgescreen-review ingest`` as a process, once its subscriptions hold (its stderr goes to ``log``;
+    ``more``: more of ``review_process``'s arguments)."""
     with log.open("a") as sink:
         start = log.stat().st_size
-        process = review_process(config_path, "ingest", stderr=sink)
+        process = review_process(config_path, "ingest", stderr=sink, **more)
     wait_until(lambda: "review.ingest_subscribed" in log.read_text()[start:], timeout, "the ingester to subscribe")
     return process
 
