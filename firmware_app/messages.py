@@ -484,7 +484,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "; {count} more had already been handed to the broker and may have reached it",
         "fr": " ; {count} autres avaient déjà été remis au serveur du site et ont pu lui parvenir",
     },
-    "erase.left_on_disk": {
+    # Why the erased data is still on the disk (``Unpaid.cause``, records/erased_pages.py), as doctor's
+    # erased check says it (``health.erased.*``), for the technician who has just erased.
+    "erase.left_on_disk.reader": {
         "en": "Another process was reading the records (a backup, an export, the app's records screen): the "
         "erased data stays on the disk until that reading ends. It then leaves the write-ahead log at the end "
         "of the backup, at the next screening or erasure, or at the sync service's hourly maintenance "
@@ -494,6 +496,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "quittent ensuite le journal d'écriture anticipée (WAL) à la fin de la sauvegarde, au prochain dépistage "
         "ou à la prochaine suppression, ou à la maintenance horaire du service de synchronisation "
         "(`edgescreen doctor` indique si elles y sont encore)",
+    },
+    "erase.left_on_disk.full": {
+        "en": "The disk is full: the erased data stays on it, in the records' write-ahead log, as there was no "
+        "room to take it out. Free space on the device; it then leaves at the next screening or erasure, or at "
+        "the sync service's hourly maintenance (`edgescreen doctor` says whether it is still there)",
+        "fr": "Le disque est plein : les données supprimées y restent, dans le journal d'écriture anticipée (WAL) "
+        "des dossiers, faute de place pour les en retirer. Libérez de la place sur l'appareil ; elles en sortent "
+        "ensuite au prochain dépistage ou à la prochaine suppression, ou à la maintenance horaire du service de "
+        "synchronisation (`edgescreen doctor` indique si elles y sont encore)",
+    },
+    "erase.left_on_disk.damaged": {
+        "en": "The records file is damaged: the erased data stays on the disk, in the records' write-ahead log, "
+        "as it could not be taken out. Keep a copy of the records file as it is, restore the last backup onto a "
+        "new card (README, Backup and restore), then erase this patient again, and any other erased since that "
+        "backup",
+        "fr": "Le fichier des dossiers est endommagé : les données supprimées restent sur le disque, dans le "
+        "journal d'écriture anticipée (WAL) des dossiers, faute d'avoir pu en être retirées. Gardez une copie du "
+        "fichier des dossiers tel quel, restaurez la dernière sauvegarde sur une carte neuve (README, Backup and "
+        "restore), puis supprimez à nouveau ce patient, et tout autre supprimé depuis cette sauvegarde",
+    },
+    "erase.left_on_disk.failed": {
+        "en": "The records could not be written (a file system mounted read-only, or a card that fails to write): "
+        "the erased data stays on the disk, in the records' write-ahead log. This command's log says why; once "
+        "the records can be written, it leaves at the next screening or erasure, or at the sync service's hourly "
+        "maintenance (`edgescreen doctor` says whether it is still there)",
+        "fr": "Les dossiers n'ont pas pu être écrits (un système de fichiers monté en lecture seule, ou une carte "
+        "qui n'écrit plus) : les données supprimées restent sur le disque, dans le journal d'écriture anticipée "
+        "(WAL) des dossiers. Le journal de cette commande dit pourquoi ; une fois les dossiers de nouveau "
+        "inscriptibles, elles en sortent au prochain dépistage ou à la prochaine suppression, ou à la maintenance "
+        "horaire du service de synchronisation (`edgescreen doctor` indique si elles y sont encore)",
     },
     # {held}: how many, the same words for one or more.
     "erase.at_station": {
@@ -2229,11 +2261,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} results were already being sent and may have reached the specialists.",
         "fr": "{count} résultats étaient déjà en cours d'envoi et ont pu parvenir aux spécialistes.",
     },
-    "records.erased_left_on_disk": {
+    # The same causes (``Unpaid.cause``), for the nurse who has just erased: what to tell the technician.
+    "records.erased_left_on_disk.reader": {
         "en": "Another program was reading the records (a backup, say): the erased data leaves the disk once it "
         "stops, at the next screening.",
         "fr": "Un autre programme lisait les dossiers (une sauvegarde, par exemple) : les données supprimées "
         "quittent le disque quand il s'arrête, au prochain dépistage.",
+    },
+    "records.erased_left_on_disk.full": {
+        "en": "The disk is full: the erased data stays on it until there is room, then leaves at the next "
+        "screening. Call the technician to free space on the device.",
+        "fr": "Le disque est plein : les données supprimées y restent jusqu'à ce qu'il y ait de la place, puis le "
+        "quittent au prochain dépistage. Appelez le technicien pour libérer de la place sur l'appareil.",
+    },
+    "records.erased_left_on_disk.damaged": {
+        "en": "The records are damaged: the erased data stays on the disk. Call the technician: the card is failing.",
+        "fr": "Les dossiers sont endommagés : les données supprimées restent sur le disque. Appelez le "
+        "technicien : la carte est défaillante.",
+    },
+    "records.erased_left_on_disk.failed": {
+        "en": "The records could not be written: the erased data stays on the disk. Call the technician: "
+        "edgescreen doctor says what to do.",
+        "fr": "Les dossiers n'ont pas pu être écrits : les données supprimées restent sur le disque. Appelez le "
+        "technicien : la commande edgescreen doctor dit quoi faire.",
     },
     "records.erased_at_station.one": {
         "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "

@@ -121,7 +121,7 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
         }
         print(sentence("erase.done", language, **done))
         if erasure.left_on_disk:
-            print(message("erase.left_on_disk", language))
+            print(message(f"erase.left_on_disk.{erasure.left_on_disk.cause}", language))
         if at_the_station := erasure.at_the_station:
             shared = len(erasure.shared_photos)
             photos = sentence("erase.with_photo", language, count=shared) if shared else ""

@@ -127,8 +127,9 @@ def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(mount_point)], check=True)
 
 
-def filled(directory: Path) -> None:
-    """Fill the file system of ``directory`` to the last byte."""
+def filled(directory: Path, leaving: int = 0) -> None:
+    """Fill the file system of ``directory`` to the last byte, then give ``leaving`` bytes back: a
+    disk with room for a small write and not for a larger one."""
     # Unbuffered: a buffered file would try its unwritten rest again on close and raise ENOSPC there.
     with open(directory / "filler", "wb", buffering=0) as filler:
         try:
@@ -136,6 +137,7 @@ def filled(directory: Path) -> None:
                 filler.write(bytes(65536))
         except OSError as error:
             assert error.errno == errno.ENOSPC
+        filler.truncate(filler.tell() - leaving)
 
 
 def shared_data(relative: str) -> Path:

@@ -263,11 +263,8 @@ def check_erased(records: Records) -> Check:
     unpaid = pay_checkpoint(records, wait=True)
     if unpaid is None:
         return _check("erased", Level.GREEN)
-    if unpaid.failure is None:
-        return _check("erased", Level.AMBER, "reader")
-    failure = unpaid.failure
-    cause = "full" if isinstance(failure, DiskFull) else "damaged" if isinstance(failure, RecordsDamaged) else "failed"
-    return _check("erased", Level.AMBER, cause, error=failure)
+    failure = {} if unpaid.failure is None else {"error": unpaid.failure}
+    return _check("erased", Level.AMBER, unpaid.cause, **failure)
 
 
 def records_unusable(error: Exception) -> Check:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from firmware_app.events import log_event
-from firmware_app.records.database import RecordsError, records_problem, transaction
+from firmware_app.records.database import DiskFull, RecordsDamaged, RecordsError, records_problem, transaction
 
 if TYPE_CHECKING:
     from firmware_app.records.store import Records
@@ -49,6 +49,17 @@ class Unpaid:
     records): waiting for the next one will not help until that is mended, so the technician is told which."""
 
     failure: RecordsError | None = None
+
+    @property
+    def cause(self) -> str:
+        """The one word every sentence about the pages left is chosen by (``doctor``'s erased check,
+        the erase command's line, the records screen's), so none names a reader where the disk is
+        full: ``reader``, ``full``, ``damaged``, or ``failed`` (anything else that stopped the write)."""
+        if self.failure is None:
+            return "reader"
+        if isinstance(self.failure, DiskFull):
+            return "full"
+        return "damaged" if isinstance(self.failure, RecordsDamaged) else "failed"
 
 
 def pay_checkpoint(records: Records, wait: bool) -> Unpaid | None:

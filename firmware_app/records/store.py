@@ -40,7 +40,7 @@ from firmware_app.records.database import (
     transaction,
     write_meta,
 )
-from firmware_app.records.erased_pages import owe_checkpoint, pay_checkpoint
+from firmware_app.records.erased_pages import Unpaid, owe_checkpoint, pay_checkpoint
 from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.images import JPEG
@@ -149,9 +149,10 @@ class Erasure:
     # but a device, a time and an eye link them back; erased there only by its administrator
     # (``edgescreen-review results erase``), who needs these ids.
     at_the_station: tuple[str, ...] = ()
-    # The erased pages could not be folded out of the write-ahead log yet (another process was reading
-    # the records): they stay on the disk until the next checkpoint, at the next screening or erasure.
-    left_on_disk: bool = False
+    # Why the erased pages could not be folded out of the write-ahead log yet (another process was
+    # reading the records, or the checkpoint failed: a full disk...): they stay on the disk until a
+    # later checkpoint. ``None`` once they are off it.
+    left_on_disk: Unpaid | None = None
     # Close references left as they were (``PatientSearch.close``), for whoever erased to check.
     close: dict[str, int] = field(default_factory=dict)
     # The results whose patient reference does not open (changed on a worn card): not compared, so
@@ -786,7 +787,7 @@ class ScreeningStore:
             witnessed = current(self._db)
         # An erasure the card loses brings a patient back: witnessed like a screening.
         self.records.witness.keep(self._db, witnessed)
-        return replace(erasure, left_on_disk=pay_checkpoint(self.records, wait=True) is not None)
+        return replace(erasure, left_on_disk=pay_checkpoint(self.records, wait=True))
 
     def purge_images(self, retention: timedelta) -> int:
         """Delete the images of results synced, and given a specialist's verdict, more than

@@ -126,7 +126,7 @@ def routes(web: WebApp) -> list[Route]:
         if erasure.unsent_in_flight:
             done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
         if erasure.left_on_disk:
-            done += " " + web.text(session, "records.erased_left_on_disk")
+            done += " " + web.text(session, f"records.erased_left_on_disk.{erasure.left_on_disk.cause}")
         if erasure.at_the_station:  # only the station's administrator can erase its copies
             done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
         return await _records_page(request, session, done=done)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+from collections.abc import Sequence
 
 import pytest
 from cryptography import x509
@@ -38,6 +39,7 @@ from tests.records.kit import (
     small_photo,
     write_config,
 )
+from tests.records.test_erasure_under_a_reader import reading
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
 
@@ -66,8 +68,8 @@ def certificate(path, not_after: dt.datetime, not_before: dt.datetime | None = N
     return path
 
 
-def doctor(config):
-    run = edgescreen("doctor", "--json", config=config)
+def doctor(config, prefix: Sequence[str] = ()):
+    run = edgescreen("doctor", "--json", config=config, prefix=prefix)
     report = json.loads(run.stdout)
     return run.returncode, {check["name"]: check for check in report["checks"]}, report
 
@@ -597,6 +599,17 @@ def test_each_checks_failure_is_said_in_the_devices_language_by_its_kind_and_its
     assert detail in checks[name]["values"]["error"]
 
 
+def erased_during_a_read(store, reference: str) -> sqlite3.Connection:
+    """``reference`` erased while another connection read the records (a backup's), then ``store``
+    closed: the erased pages stay in the write-ahead log, which that connection, its read over and
+    kept open, keeps on the disk for doctor's checkpoint."""
+    reader = reading(store)
+    assert store.erase_patient(reference).left_on_disk
+    store.records.close()
+    reader.execute("COMMIT")
+    return reader
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_doctor_says_erased_data_is_left_by_a_full_disk_not_by_a_reader(tiny_filesystem, retina_rgb, language):
     """The checkpoint that takes erased pages off the disk fails on a full disk: the amber line said
@@ -604,16 +617,56 @@ def test_doctor_says_erased_data_is_left_by_a_full_disk_not_by_a_reader(tiny_fil
     config = in_language(write_config(tiny_filesystem, 1), language)
     store = open_store(tiny_filesystem)
     record_one(store, small_photo(retina_rgb, 64), sample_record(ScreeningContext(patient_ref="NIP-1")))
-    reader = sqlite3.connect(tiny_filesystem / "records.sqlite3", isolation_level=None)
-    reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM screening").fetchone()
-    assert store.erase_patient("NIP-1").left_on_disk
-    store.records.close()
-    reader.execute("COMMIT")  # the read is over; the connection kept open keeps the WAL on the disk
+    reader = erased_during_a_read(store, "NIP-1")
     filled(tiny_filesystem)
     _, checks, _ = doctor(config)
     assert checks["erased"]["level"] == "amber"
     assert checks["erased"]["message"] == message("health.erased.full", language)
     (tiny_filesystem / "filler").unlink()
     assert doctor(config)[1]["erased"]["level"] == "green"
+    reader.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_says_erased_data_is_left_by_a_records_file_cut_short_not_by_a_reader(tmp_path, retina_rgb, language):
+    """The card lost the end of the records file (the pages of screenings folded into it before the
+    erasure): SQLite's checkpoint finds the file shorter than the write-ahead log says it is and
+    refuses to copy the erased pages into it (SQLITE_CORRUPT). A flipped bit would not do: the
+    checkpoint writes pages over the file, it reads none of them."""
+    config = in_language(write_config(tmp_path, 1), language)
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb, 64), sample_record(ScreeningContext(patient_ref="NIP-1")))
+    for _ in range(4):
+        record_one(store, small_photo(retina_rgb, 1024))
+    store.records.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # about 800 KB in the file
+    reader = erased_during_a_read(store, "NIP-1")
+    os.truncate(tmp_path / "records.sqlite3", 128 * 1024)
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    assert checks["erased"]["level"] == "amber"
+    assert checks["erased"]["message"] == message("health.erased.damaged", language)
+    assert "the records file is damaged" in checks["erased"]["values"]["error"]
+    reader.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_says_erased_data_is_left_by_a_log_it_cannot_write_not_by_a_reader(
+    tmp_path, retina_rgb, not_over_file_modes, language
+):
+    """The write-ahead log belongs to another user and only reads for the device's (a root shell's
+    sqlite3 opened the records, say): SQLite opens it read-only, and the checkpoint cannot write
+    (SQLITE_READONLY). Every other records check stays green: this line is the one sign."""
+    config = in_language(write_config(tmp_path, 1), language)
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb, 64), sample_record(ScreeningContext(patient_ref="NIP-1")))
+    reader = erased_during_a_read(store, "NIP-1")
+    log = tmp_path / "records.sqlite3-wal"
+    os.chown(log, NOBODY, NOBODY)
+    log.chmod(0o644)
+    _, checks, _ = doctor(config, prefix=not_over_file_modes)
+    assert checks["records"]["level"] == "green" and checks["erased"]["level"] == "amber"
+    assert checks["erased"]["message"] == message("health.erased.failed", language)
+    assert "the records cannot be written" in checks["erased"]["values"]["error"]
+    os.chown(log, os.geteuid(), os.getegid())  # the log the device's own again
+    assert doctor(config, prefix=not_over_file_modes)[1]["erased"]["level"] == "green"
     reader.close()

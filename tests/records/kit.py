@@ -140,6 +140,21 @@ def record_one(
     return record
 
 
+# The room a nearly full disk keeps (``tests.conftest.filled``) for an erasure after
+# ``screenings_left_in_the_log``: its own pages (about 60 KB in the log) fit, and folding the log into
+# the records file (about 500 KB more of it) does not, so its checkpoint fails as on a full disk.
+ROOM_FOR_AN_ERASURE = 200 * 1024
+
+
+def screenings_left_in_the_log(store: ScreeningStore, retina_rgb: np.ndarray, reference: str) -> None:
+    """A screening of ``reference`` with a small photo, then two of another patient with large ones,
+    all left in the write-ahead log while another connection keeps it open (the app's, or ``store``
+    itself): a checkpoint must grow the records file by what they hold."""
+    record_one(store, small_photo(retina_rgb, 64), sample_record(ScreeningContext(eye="R", patient_ref=reference)))
+    for _ in range(2):
+        record_one(store, small_photo(retina_rgb, 1024))
+
+
 def write_config(directory: Path, port: int, extra: str = "", backoff_max_s: float = 0.5) -> Path:
     """A device config pointing its records into ``directory`` and its sync at a local broker, which it
     tries again within ``backoff_max_s`` of losing it."""

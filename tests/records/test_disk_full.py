@@ -16,11 +16,21 @@ import pytest
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.bundles.install import active_manifest
 from firmware_app.messages import message as message_text
+from firmware_app.records.erased_pages import OWED
 from firmware_app.records.store import StorageFull
 from tests.bundles.kit import make_key, signed_bundle, with_version
 from tests.conftest import filled
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
-from tests.records.kit import DEVICE, in_language, open_store, record_one, small_photo, write_config
+from tests.records.kit import (
+    DEVICE,
+    ROOM_FOR_AN_ERASURE,
+    in_language,
+    open_store,
+    record_one,
+    screenings_left_in_the_log,
+    small_photo,
+    write_config,
+)
 from tests.sync.kit import BackgroundWorker, edgescreen_process
 from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
@@ -136,6 +146,30 @@ def test_commands_that_need_no_space_work_on_a_full_disk(tiny_filesystem, retina
     screen = edgescreen("screen", str(retina_jpeg), config=config)
     assert screen.returncode == 5 and "Traceback" not in screen.stderr
     assert "disk is full" in screen.stderr or "Storage is full" in screen.stderr, screen.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_erasure_on_a_nearly_full_disk_says_the_disk_keeps_the_erased_data_not_a_reader(
+    tiny_filesystem, retina_rgb, language
+):
+    """The erasure's own pages fit in the room left, but the checkpoint that takes them out of the
+    write-ahead log must grow the records file by all the log holds, and fails. The command said
+    another process was reading, and sent the technician to wait for a backup that was not running,
+    where space must be freed."""
+    config = in_language(write_config(tiny_filesystem, port=1), language)
+    store = open_store(tiny_filesystem)  # the app's connection stays open: what it recorded stays in the log
+    screenings_left_in_the_log(store, retina_rgb, "NIP-1")
+    filled(tiny_filesystem, leaving=ROOM_FOR_AN_ERASURE)
+    erased = edgescreen("erase", "--patient", "NIP-1", config=config)
+    assert erased.returncode == 0, erased.stderr
+    said = erased.stdout.splitlines()
+    assert message_text("erase.left_on_disk.full", language) in said
+    assert message_text("erase.left_on_disk.reader", language) not in said
+    assert store.records.meta(OWED) is not None  # what it says is so: the erased pages are still in the log
+    (tiny_filesystem / "filler").unlink()  # space freed: the next screening takes them out, as it says
+    record_one(store, small_photo(retina_rgb, 64))
+    assert store.records.meta(OWED) is None
+    store.records.close()
 
 
 def test_a_screening_refused_for_space_is_said_in_the_devices_language_its_detail_logged(tmp_path, retina_jpeg):

@@ -113,7 +113,7 @@ def test_the_technician_is_told_what_takes_the_erased_pages_off_the_disk(tmp_pat
         reader.close()
     assert erased.returncode == 0, erased.stderr
     assert time.monotonic() - started < 10.0  # on main 30 s more, the checkpoint's busy timeout
-    assert message("erase.left_on_disk", language) in erased.stdout.splitlines()
+    assert message("erase.left_on_disk.reader", language) in erased.stdout.splitlines()
 
 
 def test_a_backup_whose_copy_fails_still_takes_the_erased_pages_off_the_disk(tmp_path, photo):

@@ -20,8 +20,18 @@ from firmware_app.records.clock import current_boot
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.verdicts import SOON_OR_URGENT
+from tests.conftest import filled
 from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, damage_a_sealed_value, open_store, record_one, sample_record, small_photo
+from tests.records.kit import (
+    DEVICE,
+    ROOM_FOR_AN_ERASURE,
+    damage_a_sealed_value,
+    open_store,
+    record_one,
+    sample_record,
+    screenings_left_in_the_log,
+    small_photo,
+)
 from tests.web.conftest import (
     AUDIT,
     add_operator,
@@ -844,6 +854,37 @@ def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_m
         done = page.locator("[data-test=erased]")
         assert said[language] in done.inner_text() and on_screen(done)
         snap(page, "records-erased-at-station")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_erasing_on_a_nearly_full_disk_tells_the_nurse_the_disk_keeps_the_erased_data(
+    page, tiny_filesystem, retina_rgb, language
+):
+    """As ``edgescreen erase`` on a nearly full disk (tests/records/test_disk_full.py): the erasure is
+    committed, its checkpoint fails. The screen said another program was reading the records, where
+    the technician must free space."""
+    running = start_app(tiny_filesystem)
+    app = next(running)
+    try:
+        store = open_store(app.directory)
+        screenings_left_in_the_log(store, retina_rgb, "F-1")
+        store.records.close()  # the app's connection stays open: what was recorded stays in the log
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        _find(page, app, "F-1")
+        switch_to(page, language)
+        page.locator("[data-test=erase]").click()
+        page.locator("[data-test=erase-yes]").wait_for()
+        filled(tiny_filesystem, leaving=ROOM_FOR_AN_ERASURE)
+        page.locator("[data-test=erase-yes]").click()
+        done = page.locator("[data-test=erased]")
+        said = done.inner_text()
+        assert message("records.erased_left_on_disk.full", language) in said and on_screen(done)
+        assert message("records.erased_left_on_disk.reader", language) not in said
+        snap(page, "records-erased-disk-full")
+    finally:
+        (tiny_filesystem / "filler").unlink(missing_ok=True)
+        next(running, None)
 
 
 def test_the_erase_question_names_close_references_it_leaves_out(page, app):
