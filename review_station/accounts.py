@@ -10,10 +10,12 @@
   of its reader's last request (a session also ends ``idle_minutes`` after it) and the session's CSRF
   token, which every form must send back. An ended session's row and cookie are kept ``ENDED_KEPT``
   past its absolute expiry (they sign nobody in), so the sign-in page can tell its reader it ended: why,
-  within ``idle_minutes`` of that expiry; plainly that it ended, later. Every session's end is audited
-  once, as a ``sign_out`` with why and when it ended, whichever deletes its row: its reader's return,
-  the purge of rows kept longer than ``ENDED_KEPT`` (a reader who never came back), disabling the
-  account, or the reader's own sign-out (``"signed_out"``, when they sign out).
+  within ``idle_minutes`` of that expiry; plainly that it ended, later, or when disabling its account
+  ended it (which sign-in never tells). Every session's end is audited once, as a ``sign_out`` with why
+  and when it ended: when disabling the account ends it (``"disabled"``; its row is kept, ended, marked
+  ``end_audited``), else by whichever deletes its row: its reader's return, the purge of rows kept
+  longer than ``ENDED_KEPT`` (a reader who never came back), or the reader's own sign-out
+  (``"signed_out"``, when they sign out).
 - Sites: a reviewer's or coordinator's account may be limited to the sites it reads; a result of any
   other site is, to that account, a result that does not exist. Admins read every site.
 """
@@ -178,15 +180,25 @@ def list_users(engine: Engine) -> list[Account]:
 
 def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) -> None:
     """The account can no longer sign in, and its open sessions end now: each is audited as ended by
-    that (``"disabled"``), after the account change, which does not name them; its sessions that had
-    ended before, their readers never told, with why and when they did."""
+    that (``"disabled"``), after the account change, which does not name them. Their rows are kept,
+    ended (re-enabling the account opens none again) and ``end_audited``, so the reader at each browser
+    is told, once, that the session open there ended (``end_told``), and nothing is audited when the
+    row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge)."""
+    now = datetime.now(UTC)
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
             raise AccountError(f"no user {username!r}")
         connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
         audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
-        _delete_sessions(connection, sessions.c.user_id == user_id, settings, datetime.now(UTC), cause="disabled")
+        ended = connection.execute(
+            update(sessions)
+            .where(sessions.c.user_id == user_id, _open(settings, now), sessions.c.end_audited.is_(False))
+            .values(expires_at=now, end_audited=True)
+            .returning(sessions.c.token_hash)
+        ).all()
+        for _ in ended:
+            _audit_end(connection, username, "disabled", now)
 
 
 def _token_hash(token: str) -> str:
@@ -255,8 +267,8 @@ ACTIVE_TO_THE = timedelta(minutes=1)
 # it ended (``end_told``): back the next day, after a weekend, from leave. Longer than any
 # ``idle_minutes`` (a day at most). Before, both went ``idle_minutes`` after that end, and a reader back
 # later was dropped on the sign-in page with nothing said. The row signs nobody in. The next sign-in
-# deletes the rows kept longer, auditing the end of each (``_delete_sessions``): a reader who never came
-# back was never told, and the log would otherwise not say when their session ended.
+# deletes the rows kept longer, auditing the end of each not audited yet (``_delete_sessions``): a reader
+# who never came back was never told, and the log would otherwise not say when their session ended.
 ENDED_KEPT = timedelta(days=30)
 
 
@@ -288,28 +300,37 @@ def _end(row: Row[Any], settings: WebConfig) -> tuple[str, datetime]:
     return ("expired", row.expires_at) if row.expires_at <= idle_end else ("idle", idle_end)
 
 
+def _audit_end(connection: Connection, username: str, why: str | None, ended_at: datetime) -> None:
+    """A session's end, in the audit log as the station's sign-out: whose, why and when it ended."""
+    audit.append(connection, "sign_out", {"user": username, "why": why, "ended_at": ended_at.isoformat()})
+
+
 def _delete_sessions(
     connection: Connection, which: ColumnElement[bool], settings: WebConfig, now: datetime, cause: str | None = None
 ) -> list[Row[Any]]:
     """Delete the sessions ``which`` selects, and audit each one's end as the station's sign-out, with
     why and when it ended, in the order they ended; a session still open at ``now`` ends then, for
-    ``cause`` (the act deleting it: ``disable_user``, or its reader's ``sign_out``). Only the rows this
-    statement deleted are audited, so a session's end is in the log once, whichever of its reader's
-    return, the purge or a disabling deletes it. The deleted rows are returned."""
+    ``cause`` (the act deleting it: its reader's ``sign_out``). Only the rows this statement deleted
+    are audited, and of those only the ones whose end is not audited already (``disable_user``'s), so
+    a session's end is in the log once, whichever of its reader's return, the purge or a sign-out
+    deletes it. The deleted rows are returned."""
     deleted = connection.execute(
-        delete(sessions).where(which).returning(sessions.c.user_id, sessions.c.expires_at, sessions.c.last_request_at)
+        delete(sessions)
+        .where(which)
+        .returning(sessions.c.user_id, sessions.c.expires_at, sessions.c.last_request_at, sessions.c.end_audited)
     ).all()
-    if not deleted:
+    unaudited = [row for row in deleted if not row.end_audited]
+    if not unaudited:
         return deleted
-    ids = sorted({row.user_id for row in deleted})
+    ids = sorted({row.user_id for row in unaudited})
     named = connection.execute(select(users.c.id, users.c.username).where(users.c.id.in_(ids)))
     names = {row.id: row.username for row in named}
     ends: list[tuple[datetime, str | None, str]] = []  # (when, why, whose)
-    for row in deleted:
+    for row in unaudited:
         why, ended_at = _end(row, settings)
         ends.append((ended_at, why, names[row.user_id]) if ended_at <= now else (now, cause, names[row.user_id]))
     for ended_at, why, username in sorted(ends, key=lambda end: end[0]):
-        audit.append(connection, "sign_out", {"user": username, "why": why, "ended_at": ended_at.isoformat()})
+        _audit_end(connection, username, why, ended_at)
     return deleted
 
 
@@ -340,8 +361,9 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     yet: why, to a reader back within ``idle_minutes`` of its absolute end, ``"idle"`` (no request for
     ``idle_minutes``) or ``"expired"`` (``session_minutes`` after its sign-in), whichever came first;
     ``"ended"``, only that it ended, to one back later (up to ``ENDED_KEPT``), who may be someone else at
-    the same desk. Its row is then deleted, the end audited as the station's sign-out, with why and when
-    it ended (the event itself is dated when it is told, up to ``ENDED_KEPT`` later), and the sign-in
+    the same desk, and to one whose account was disabled (sign-in never says an account is). Its row is
+    then deleted, the end audited as the station's sign-out, with why and when it ended, unless disabling
+    audited it (the event itself is dated when it is told, up to ``ENDED_KEPT`` later), and the sign-in
     page says it. A token that names no session the station ended is told nothing: it may never
     have been one (another station on the same host name, a forged cookie)."""
     if not token:
@@ -353,13 +375,14 @@ def end_told(engine: Engine, token: str | None, settings: WebConfig) -> str | No
     if not deleted:
         return None
     why, _ = _end(deleted[0], settings)
-    return why if deleted[0].expires_at > now - _told_why_for(settings) else "ended"
+    told_why = not deleted[0].end_audited and deleted[0].expires_at > now - _told_why_for(settings)
+    return why if told_why else "ended"
 
 
 def sign_out(engine: Engine, token: str, settings: WebConfig) -> None:
     """The reader's own sign-out, audited like every other end of a session (``_delete_sessions``:
     why ``"signed_out"``, when it is done), so a query on ``sign_out`` events needs no special case;
-    and only if it is what deleted the session: a sign-out posted twice at once (a double click), or
+    and only if it is what ended the session: a sign-out posted twice at once (a double click), or
     as the account was disabled, would log the end twice."""
     with engine.begin() as connection:
         which = sessions.c.token_hash == _token_hash(token)

@@ -199,11 +199,15 @@ sessions = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
-    # The absolute end, ``session_minutes`` after the sign-in, whatever the reader does.
+    # The absolute end, ``session_minutes`` after the sign-in, whatever the reader does; or when its
+    # account was disabled, if that came first (``accounts.disable_user``).
     Column("expires_at", UtcDateTime(), nullable=False),
     # The reader's last request (migration 0020), to the minute: the session also ends ``idle_minutes``
     # after it (``accounts.session_user``).
     Column("last_request_at", UtcDateTime(), nullable=False),
+    # Its end is in the audit log already (migration 0021): disabling its account ended it, and audited
+    # that; the row is kept to tell its reader the session ended, and deleting it audits nothing more.
+    Column("end_audited", Boolean, nullable=False, default=False),
 )
 
 

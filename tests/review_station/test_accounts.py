@@ -238,29 +238,65 @@ def test_the_purge_audits_the_end_of_sessions_whose_readers_never_came_back_in_t
     assert len(ends) == 3 and ends[-1]["ended_at"] == (now - timedelta(days=1)).isoformat()  # each end once
 
 
-def test_disabling_an_account_audits_the_end_of_each_of_its_sessions(engine: Engine) -> None:
-    """Its open sessions end by the disabling, when it is done; one that had ended before, its reader
-    never told, by what ended it, when it did. The account change itself names no session."""
+def test_disabling_an_account_audits_the_end_of_each_open_session_once_and_keeps_it_to_tell_its_reader(
+    engine: Engine,
+) -> None:
+    """Its open sessions end by the disabling, when it is done, each audited then; the account change
+    itself names no session. Before, their rows were deleted and each reader, back, was told nothing;
+    now each is told, once, only that the session ended (not why: sign-in never says an account is
+    disabled), and nothing more is audited. One that had ended before ends as any other: its reader is
+    told why, and it is audited then."""
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     ended_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
     expired_at = datetime.now(UTC) - timedelta(minutes=5)
     with engine.begin() as connection:
         connection.execute(update(sessions).values(expires_at=expired_at))
-    open_token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    desk, laptop = (accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)[0] for _ in range(2))
     before = len(audited(engine))
     disabled_from = datetime.now(UTC)
     accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
-    events = audited(engine)[before:]
-    assert events[:2] == [
-        ("user_change", {"action": "disable", "user": "ana", "by": "test"}),
-        ("sign_out", {"user": "ana", "why": "expired", "ended_at": expired_at.isoformat()}),
+    change, *ends = audited(engine)[before:]
+    assert change == ("user_change", {"action": "disable", "user": "ana", "by": "test"})
+    assert [(kind, details["user"], details["why"]) for kind, details in ends] == [("sign_out", "ana", "disabled")] * 2
+    assert all(
+        disabled_from <= datetime.fromisoformat(str(details["ended_at"])) <= datetime.now(UTC) for _, details in ends
+    )
+    with engine.begin() as connection:
+        assert accounts.session_user(connection, desk, SETTINGS) is None
+    for token in (desk, laptop):
+        assert accounts.end_told(engine, token, SETTINGS) == "ended"
+        assert accounts.end_told(engine, token, SETTINGS) is None  # told once
+    assert len(audited(engine)) == before + 3  # their ends, audited by the disabling, are not again
+    assert accounts.end_told(engine, ended_token, SETTINGS) == "expired"
+    assert audited(engine)[before + 3 :] == [
+        ("sign_out", {"user": "ana", "why": "expired", "ended_at": expired_at.isoformat()})
     ]
-    (kind, details), *rest = events[2:]
-    assert kind == "sign_out" and not rest and details["why"] == "disabled" and details["user"] == "ana"
-    assert disabled_from <= datetime.fromisoformat(str(details["ended_at"])) <= datetime.now(UTC)
-    for token in (ended_token, open_token):  # their rows went with the account: nothing more is audited
-        assert accounts.end_told(engine, token, SETTINGS) is None
-    assert len(audited(engine)) == before + 3
+
+
+def test_a_disabled_accounts_ended_sessions_open_none_when_it_is_re_enabled_and_are_purged_unaudited(
+    engine: Engine,
+) -> None:
+    """Re-enabled, the account signs in afresh, and the sessions disabling ended stay ended: the reader
+    back at one browser is still told it ended; the row of one whose reader never came back goes
+    ``ENDED_KEPT`` after the disabling, at a sign-in, with no second ``sign_out``."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    desk, laptop = (accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)[0] for _ in range(2))
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    with engine.begin() as connection:
+        connection.execute(update(users).values(disabled=False))
+        assert accounts.session_user(connection, desk, SETTINGS) is None
+        assert accounts.session_user(connection, laptop, SETTINGS) is None
+    before = len(audited(engine))
+    assert accounts.end_told(engine, desk, SETTINGS) == "ended"
+    with engine.begin() as connection:
+        long_ago = datetime.now(UTC) - accounts.ENDED_KEPT - timedelta(minutes=1)
+        connection.execute(update(sessions).values(expires_at=long_ago))
+    fresh, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    assert audited(engine)[before:] == [("sign_in", {"user": "ana"})]
+    with engine.begin() as connection:
+        assert connection.execute(select(func.count()).select_from(sessions)).scalar_one() == 1
+        assert accounts.session_user(connection, fresh, SETTINGS) == signed_in
+    assert accounts.end_told(engine, laptop, SETTINGS) is None
 
 
 def test_a_sign_out_is_audited_once_when_posted_twice_or_as_the_account_is_disabled(engine: Engine) -> None:
