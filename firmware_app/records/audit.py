@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from firmware_app.messages import sentence
 from firmware_app.records.database import read_meta, write_meta
 
 KINDS = (
@@ -124,6 +125,21 @@ class ChainCheck:
         """The seq and hash to keep as the verified mark (``keep_mark``); ``None`` unless the chain
         holds and has an event."""
         return (self.events, self.last_hash) if self.intact and self.events else None
+
+    def sentences(self, language: str) -> list[str]:
+        """What the check proves, in ``language``: the log intact, or where it broke and what can still
+        be trusted; what broke it (``problem``) in the technician's English. The device's and the review
+        station's ``audit verify`` both say it so."""
+        if self.intact:
+            return [sentence("audit.intact", language, count=self.events)]
+        broken = sentence("audit.broken", language, event=self.first_bad, problem=self.problem)
+        if self.altered_result:
+            trusted = sentence("audit.result_altered", language, count=self.events, result=self.altered_result)
+        elif self.first_bad == 1:
+            trusted = sentence("audit.trusted_none", language)
+        else:
+            trusted = sentence("audit.trusted_until", language, count=self.first_bad - 1, event=self.first_bad)
+        return [broken, trusted]
 
 
 def _text(value: bytes | str | None) -> str | None:
