@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from review_station.storage.tables import audit
 from tests.conftest import PROJECT_ROOT
@@ -148,14 +149,35 @@ def test_every_command_speaks_the_stations_language(tmp_path, engine: Engine, la
         done = review(config, *args, stdin=stdin)
         assert done.returncode == status, (args, done.stderr)
         assert words[language] in getattr(done, stream), (args, done.stdout, done.stderr)
-    with engine.begin() as connection:
-        connection.execute(update(audit).where(audit.c.seq == 2).values(details='{"action":"nothing"}'))
     trusted = {
         "en": "event 1 verifies; nothing from event 2 on can be trusted",
         "fr": f"l'événement 1 est vérifié{NBSP}; rien n'est fiable à partir de l'événement 2",
-    }
+    }[language]
+    # The time compared for "opened lately" (outside the hashes) moved: the station's own finding.
+    with engine.begin() as connection:
+        kept = connection.execute(select(audit.c.at_utc).where(audit.c.seq == 2)).scalar_one()
+        connection.execute(update(audit).where(audit.c.seq == 2).values(at_utc=kept - timedelta(days=1)))
+    mistimed = review(config, "audit", "verify")
+    assert mistimed.returncode == 4 and mistimed.stderr.splitlines()[1] == trusted
+    assert mistimed.stderr.startswith(
+        {
+            "en": "audit log BROKEN at event 2: event 2 (verdicts_resent) was altered: at_utc ",
+            "fr": f"journal d'audit ROMPU à l'événement 2{NBSP}: l'événement 2 (verdicts_resent) a été modifié{NBSP}: "
+            "son at_utc ",
+        }[language]
+    )
+    # The chain itself: an event's details edited.
+    with engine.begin() as connection:
+        connection.execute(update(audit).where(audit.c.seq == 2).values(at_utc=kept, details='{"action":"nothing"}'))
     broken = review(config, "audit", "verify")
-    assert broken.returncode == 4 and broken.stderr.splitlines()[1] == trusted[language]
+    assert broken.returncode == 4 and broken.stderr.splitlines() == [
+        {
+            "en": "audit log BROKEN at event 2: event 2 (verdicts_resent) was altered: its hash does not match",
+            "fr": f"journal d'audit ROMPU à l'événement 2{NBSP}: l'événement 2 (verdicts_resent) a été modifié{NBSP}: "
+            "son empreinte ne correspond pas",
+        }[language],
+        trusted,
+    ]
 
 
 def test_a_config_error_is_said_in_the_language_the_file_names_else_in_both(tmp_path) -> None:
