@@ -767,18 +767,23 @@ def load_config(
 
 
 def config_error_languages(
-    explicit: str | None = None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH
+    explicit: str | None = None,
+    env: str = CONFIG_ENV,
+    default: Path = DEVICE_CONFIG_PATH,
+    table: str = "device",
+    unset: str = DeviceConfig.language,
 ) -> tuple[str, ...]:
     """The languages a configuration error is said in (``load_config``'s arguments): the device's
     language is in the file that failed. When that file still says it (it is TOML, and its
     ``[device] language`` is one the device speaks, or it names none: the default's), that one;
     otherwise (not TOML, unreadable, missing, a language not known) every language, English first,
-    so the nurse and the technician each read it in theirs."""
+    so the nurse and the technician each read it in theirs. The review station's command line asks
+    the same of its own file: its ``table`` is ``[web]``, its ``unset`` language that table's default."""
     path = config_path(explicit, env, default)
     if path is None:
-        return (DeviceConfig.language,)
+        return (unset,)
     try:
-        language = tomllib.loads(_read_config_file(path)).get("device", {}).get("language", DeviceConfig.language)
+        language = tomllib.loads(_read_config_file(path)).get(table, {}).get("language", unset)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError, AttributeError):
         return LANGUAGES
     return (language,) if isinstance(language, str) and language in LANGUAGES else LANGUAGES

@@ -274,6 +274,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "no event verifies; nothing in the audit log can be trusted",
         "fr": "aucun événement n'est vérifié ; rien dans le journal d'audit n'est fiable",
     },
+    # What broke the chain (``records/audit.py``'s ``broken_chain``), its English the ``problem`` the log and
+    # the device's ``audit verify`` give; the review station's ``audit verify`` says it in its language.
+    "audit.problem.not_text": {
+        "en": "event {event} holds bytes that are not text: altered or damaged",
+        "fr": "l'événement {event} contient des octets qui ne sont pas du texte : modifié ou endommagé",
+    },
+    "audit.problem.missing": {
+        "en": "event {event} is missing (next is {next})",
+        "fr": "l'événement {event} manque (le suivant est le {next})",
+    },
+    "audit.problem.out_of_order": {
+        "en": "event {event} does not follow event {previous}: deleted or reordered",
+        "fr": "l'événement {event} ne suit pas l'événement {previous} : supprimé ou déplacé",
+    },
+    "audit.problem.altered": {
+        "en": "event {event} ({kind}) was altered: its hash does not match",
+        "fr": "l'événement {event} ({kind}) a été modifié : son empreinte ne correspond pas",
+    },
+    "audit.problem.cut_off": {
+        "en": "the log ends at event {end}, but event {last} was its last",
+        "fr": "le journal s'arrête à l'événement {end}, mais son dernier était l'événement {last}",
+    },
+    "audit.problem.changed_since_verified": {
+        "en": "event {event} was verified intact and has since been altered, deleted or cut off",
+        "fr": "l'événement {event} a été vérifié intact, et depuis modifié, supprimé ou coupé",
+    },
+    # The review station's own check (``review_station/audit.py``): the time it compares, outside the hashes.
+    "audit.problem.mistimed": {
+        "en": "event {event} ({kind}) was altered: at_utc {stored} is not its time {at}",
+        "fr": "l'événement {event} ({kind}) a été modifié : son at_utc {stored} n'est pas son heure {at}",
+    },
     # ``edgescreen models`` (cli.py): each installed model, verified or not (the refusal's own English after it).
     "models.none": {
         "en": "no models (no */{card}) under {folder}",

@@ -52,17 +52,8 @@ def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
 
     def verify(store: ScreeningStore) -> int:
         check = store.records.verify_audit()
-        if check.intact:
-            print(sentence("audit.intact", language, count=check.events))
-            return 0
-        print(sentence("audit.broken", language, event=check.first_bad, problem=check.problem))
-        if check.altered_result:
-            print(sentence("audit.result_altered", language, count=check.events, result=check.altered_result))
-        elif check.first_bad == 1:
-            print(sentence("audit.trusted_none", language))
-        else:
-            print(sentence("audit.trusted_until", language, count=check.first_bad - 1, event=check.first_bad))
-        return 4
+        print("\n".join(check.sentences(language)))
+        return 0 if check.intact else 4
 
     return _with_store(config, verify, read_only=True)
 

@@ -35,6 +35,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Engine, Row, and_, del
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.config import WebConfig
+from review_station.refused import Refused
 from review_station.storage.tables import sessions, user_sites, users
 
 ROLES = ("reviewer", "coordinator", "admin")
@@ -44,8 +45,10 @@ SCRYPT_MAXMEM = 64 * 1024 * 1024
 REFUSED = "wrong name or password, or the account is locked or disabled"
 
 
-class AccountError(ValueError):
-    """An account change that is refused; the message says why."""
+class AccountError(Refused):
+    """An account change that is refused: "account.refused.<key>" says why (``Refused``)."""
+
+    topic = "account"
 
 
 class SignInRefused(PermissionError):
@@ -100,15 +103,20 @@ def add_user(
 ) -> None:
     """A new account; ``sites`` limits it to those sites (empty: every site)."""
     if not IDENTIFIER.fullmatch(username):
-        raise AccountError(f"user name {username!r}: letters, digits, '.', '_' or '-' (at most 64)")
+        raise AccountError(
+            f"user name {username!r}: letters, digits, '.', '_' or '-' (at most 64)", "bad_name", user=repr(username)
+        )
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+        listed = ", ".join(ROLES)
+        raise AccountError(f"role {role!r}: expected one of {listed}", "bad_role", role=repr(role), roles=listed)
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            f"the password must have at least {MIN_PASSWORD} characters", "short_password", count=str(MIN_PASSWORD)
+        )
     _check_sites(role, sites)
     with engine.begin() as connection:
         if connection.execute(select(users.c.id).where(users.c.username == username)).first():
-            raise AccountError(f"user {username!r} exists already")
+            raise AccountError(f"user {username!r} exists already", "exists", user=repr(username))
         user_id = connection.execute(
             insert(users).values(
                 username=username,
@@ -129,9 +137,13 @@ def _check_sites(role: str, sites: frozenset[str]) -> None:
     quarantine holds messages of no site, and enrolments name any site)."""
     for site in sites:
         if not IDENTIFIER.fullmatch(site):
-            raise AccountError(f"site {site!r}: letters, digits, '.', '_' or '-' (at most 64)")
+            raise AccountError(
+                f"site {site!r}: letters, digits, '.', '_' or '-' (at most 64)", "bad_site", site=repr(site)
+            )
     if sites and role == "admin":
-        raise AccountError("an admin account reads every site: give sites to reviewer or coordinator accounts")
+        raise AccountError(
+            "an admin account reads every site: give sites to reviewer or coordinator accounts", "admin_sites"
+        )
 
 
 def _write_sites(connection: Connection, user_id: int, sites: frozenset[str]) -> None:
@@ -146,7 +158,7 @@ def set_sites(engine: Engine, username: str, sites: frozenset[str], by: str) -> 
     with engine.begin() as connection:
         user = connection.execute(select(users.c.id, users.c.role).where(users.c.username == username)).first()
         if user is None:
-            raise AccountError(f"no user {username!r}")
+            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
         _check_sites(user.role, sites)
         _write_sites(connection, user.id, sites)
         audit.append(connection, "user_change", {"action": "sites", "user": username, "sites": sorted(sites), "by": by})
@@ -188,7 +200,7 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
-            raise AccountError(f"no user {username!r}")
+            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
         connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
         audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
         ended = connection.execute(

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text, update
 
-from firmware_app.records.audit import HEAD_KEY, ChainCheck, chain_event, check_chain
+from firmware_app.records.audit import HEAD_KEY, ChainCheck, broken_chain, chain_event, check_chain
 from review_station.storage.tables import audit, meta
 
 AUDIT_LOCK = 0x65646765  # any constant: the one advisory lock the audit log takes
@@ -99,18 +99,17 @@ def verify(connection: Connection) -> ChainCheck:
             audit.c.seq, audit.c.at, audit.c.kind, audit.c.details, audit.c.prev_hash, audit.c.hash, audit.c.at_utc
         ).order_by(audit.c.seq)
     )
-    mistimed: list[tuple[int, str]] = []  # the first such event's number and finding
+    mistimed: list[ChainCheck] = []  # the first such event's finding
 
     def chained() -> Iterator[tuple[Any, ...]]:
         for seq, at, kind, details, prev_hash, hash_, at_utc in rows:
             if not mistimed and _instant(at) != at_utc:
-                problem = f"event {seq} ({kind}) was altered: at_utc {at_utc.isoformat()} is not its time {at}"
-                mistimed.append((seq, problem))
+                values = {"event": seq, "kind": kind, "stored": at_utc.isoformat(), "at": at}
+                mistimed.append(broken_chain(seq - 1, seq, "audit.problem.mistimed", **values))
             yield seq, at, kind, details, prev_hash, hash_
 
     head = connection.execute(select(meta.c.value).where(meta.c.key == HEAD_KEY)).scalar_one_or_none()
     check = check_chain(chained(), head)
-    if mistimed and (check.first_bad is None or mistimed[0][0] < check.first_bad):
-        seq, problem = mistimed[0]
-        return ChainCheck(seq - 1, seq, problem)
+    if mistimed and (check.first_bad is None or mistimed[0].first_bad < check.first_bad):
+        return mistimed[0]
     return check

@@ -1,4 +1,10 @@
-"""The ``edgescreen-review`` command line: the ingester, the web app, and the administrators' tools."""
+"""The ``edgescreen-review`` command line: the ingester, the web app, and the administrators' tools.
+
+Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
+reader chooses), from the station's catalogue (``review_station/web/words.py``), as the device's command
+line speaks ``[device] language``; JSON, the export and the system's own words (a database's, a key
+file's, a configuration problem) stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,14 @@ from sqlalchemy import Engine
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.events import log_event, setup_logging
+from firmware_app.messages import message
 from review_station import accounts, audit, devices
-from review_station.config import ConfigError, ReviewConfig, load_review_config
-from review_station.export import ExportError
+from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
 from review_station.ingest.release import Released
+from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
 from review_station.verdicts import resend_verdicts
+from review_station.web.words import code, plural, refusal, say
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
@@ -61,27 +69,32 @@ def _images(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
     from edgescreen_wire.sealed_image import write_key_pair
     from review_station import images
 
+    language = config.web.language
     if args.action == "keygen":
         public = Path(args.public)
         write_key_pair(config.images.private_key_file, public)
-        print(f"private key {config.images.private_key_file} (mode 0600); give devices {public}")
+        print(say("cli.key_made", language, private=config.images.private_key_file, public=public))
     elif args.action == "purge":
-        print(f"deleted {images.purge(engine, config.images.retention_days)} photos past their retention")
+        deleted = images.purge(engine, config.images.retention_days)
+        print(say(plural("cli.photos_purged", deleted, language), language, count=deleted))
     elif images.erase(engine, args.result, by=OPERATOR):
-        print(f"deleted the photo of result {args.result}")
+        print(say("cli.photo_erased", language, result=args.result))
     else:
-        print(f"the station holds no photo of result {args.result}")
+        print(say("cli.no_photo", language, result=args.result))
     return 0
 
 
 def _results(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     from review_station.erasure import erase_results
 
-    done = erase_results(engine, args.result, by=OPERATOR)
+    language, done = config.web.language, erase_results(engine, args.result, by=OPERATOR)
     if done.erased:
-        print(f"erased {len(done.erased)} result(s) with their reads, verdicts and photos: {' '.join(done.erased)}")
+        erased = len(done.erased)
+        print(
+            say(plural("cli.results_erased", erased, language), language, count=erased, results=" ".join(done.erased))
+        )
     if done.unknown:
-        print(f"no such result here (erased already, never received, or mistyped): {' '.join(done.unknown)}")
+        print(say("cli.results_unknown", language, results=" ".join(done.unknown)))
         return 1
     return 0
 
@@ -91,24 +104,23 @@ def _verdicts(config: ReviewConfig, engine: Engine, args: argparse.Namespace) ->
 
     public = Path(args.public)
     write_key_pair(config.verdicts.private_key_file, public)
-    print(f"private key {config.verdicts.private_key_file} (mode 0600); give devices {public}")
+    print(say("cli.key_made", config.web.language, private=config.verdicts.private_key_file, public=public))
     return 0
 
 
 def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    language = config.web.language
     if args.action == "add":
         released = devices.enrol(engine, args.device, args.site, by=OPERATOR)
-        print(f"enrolled {args.device} at {args.site}; {_released_words(released)}")
+        words = _released_words(released, language)
+        print(say("cli.enrolled", language, device=args.device, site=args.site, released=words))
     elif args.action == "retire":
         devices.retire(engine, args.device, by=OPERATOR)
-        print(
-            f"retired {args.device}: its results now go to quarantine. A lost or stolen device keeps its "
-            f"certificate: revoke it (broker/revoke-certs CA_DIR {args.device}) and install the new crl.pem on "
-            'the broker and here (README, "Revoking a certificate")'
-        )
+        print(say("cli.retired", language, device=args.device))
     elif args.action == "resend-verdicts":
         count = resend_verdicts(engine, args.device, by=OPERATOR)
-        print(f"{count} verdict(s) queued again for {args.device}: it stores those it lost, the ingester sends them")
+        key = plural("cli.resent", count, language) if count else "cli.resent_none"
+        print(say(key, language, count=count, device=args.device))
     else:
         with engine.connect() as connection:
             known = devices.all_devices(connection)
@@ -124,46 +136,49 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     return 0
 
 
-def _released_words(released: Released) -> str:
+def _released_words(released: Released, language: str) -> str:
     """What the enrolment brought in from quarantine, for the admin who ran it."""
-    words = f"{released.stored} of its results released from quarantine"
+    words = say("cli.released", language, count=released.stored)
     if released.released > released.stored:
-        words += f" ({released.released - released.stored} repeated messages dropped)"
+        words += say("cli.released_repeats", language, count=released.released - released.stored)
     if released.kept:
-        words += f"; {released.kept} refused again, kept in quarantine (see /quarantine)"
+        words += say("cli.released_kept", language, count=released.kept)
     return words
 
 
-def _read_password() -> str:
+def _read_password(language: str) -> str:
     """From a terminal: asked twice, not echoed. Piped: the first line of standard input."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
-    first, second = getpass.getpass("password: "), getpass.getpass("again: ")
+    first, second = getpass.getpass(say("cli.password", language)), getpass.getpass(say("cli.password_again", language))
     if first != second:
-        raise accounts.AccountError("the two passwords differ")
+        raise accounts.AccountError("the two passwords differ", "passwords_differ")
     return first
 
 
-def _sites_words(sites: frozenset[str]) -> str:
-    return ", ".join(sorted(sites)) if sites else "every site"
+def _sites_words(sites: frozenset[str], language: str) -> str:
+    return ", ".join(sorted(sites)) if sites else say("cli.every_site", language)
 
 
 def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    language = config.web.language
     if args.action == "add":
         sites = frozenset(args.site)
-        accounts.add_user(engine, args.user, _read_password(), args.role, by=OPERATOR, sites=sites)
-        print(f"added {args.user} ({args.role}, reads {_sites_words(sites)})")
+        accounts.add_user(engine, args.user, _read_password(language), args.role, by=OPERATOR, sites=sites)
+        role = code("role", args.role, language)
+        print(say("cli.user_added", language, user=args.user, role=role, sites=_sites_words(sites, language)))
     elif args.action == "sites":
         sites = frozenset(args.site)
         accounts.set_sites(engine, args.user, sites, by=OPERATOR)
-        print(f"{args.user} now reads {_sites_words(sites)}")
+        print(say("cli.user_sites", language, user=args.user, sites=_sites_words(sites, language)))
     elif args.action == "list":
         for account in accounts.list_users(engine):
-            state = " (disabled)" if account.disabled else ""
-            print(f"{account.username}\t{account.role}\t{_sites_words(account.sites)}{state}")
+            state = say("cli.user_disabled_mark", language) if account.disabled else ""
+            role, sites = code("role", account.role, language), _sites_words(account.sites, language)
+            print(f"{account.username}\t{role}\t{sites}{state}")
     else:
         accounts.disable_user(engine, args.user, by=OPERATOR, settings=config.web)
-        print(f"disabled {args.user}: signed out everywhere")
+        print(say("cli.user_disabled", language, user=args.user))
     return 0
 
 
@@ -181,11 +196,9 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
 def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         check = audit.verify(connection)
-    if check.intact:
-        print(f"audit log intact: {check.events} events")
-        return 0
-    print(f"audit log broken at event {check.first_bad}: {check.problem}", file=sys.stderr)
-    return EXIT_AUDIT
+    said = "\n".join(check.sentences(config.web.language, config.web.language))
+    print(said, file=sys.stdout if check.intact else sys.stderr)
+    return 0 if check.intact else EXIT_AUDIT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -288,22 +301,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_review_config(args.config)
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
+    except ConfigError as error:  # said in the language the file still names, else in each (the device's rule)
+        for language in station_error_languages(args.config):
+            print(message("config.error", language).format(problem=error), file=sys.stderr)
         return EXIT_CONFIG
     setup_logging(config.logging.level)
+    language = config.web.language
     try:
         engine = open_database(config.database.url)
     except DatabaseError as error:
-        print(f"database error: {error}", file=sys.stderr)
+        print(say("cli.database_error", language, problem=error), file=sys.stderr)
         return EXIT_DATABASE
     try:
         return args.run(config, engine, args)
-    except (devices.DeviceError, accounts.AccountError, ExportError, SealError, VerdictKeyError) as error:
-        print(f"refused: {error}", file=sys.stderr)
+    except (Refused, SealError, VerdictKeyError) as error:  # a key file's refusal names it in its own English
+        why = refusal(error, language) if isinstance(error, Refused) else str(error)
+        print(say("cli.refused", language, why=why), file=sys.stderr)
         return EXIT_REFUSED
     except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
-        print(f"configuration error: {error}", file=sys.stderr)
+        print(message("config.error", language).format(problem=error), file=sys.stderr)
         return EXIT_CONFIG
     finally:
         engine.dispose()

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from firmware_app.config import LANGUAGES, PROJECT_ROOT, ConfigError, load_config
+from firmware_app.config import LANGUAGES, PROJECT_ROOT, ConfigError, config_error_languages, load_config
 
 STATION_CONFIG_PATH = Path("/etc/edgescreen/review.toml")
 CONFIG_ENV = "EDGESCREEN_REVIEW_CONFIG"
 DEV_DATA_DIR = PROJECT_ROOT / "var"
 EXISTING_FILE = {"existing_file": True}
 
-__all__ = ["ConfigError", "ReviewConfig", "load_review_config"]
+__all__ = ["ConfigError", "ReviewConfig", "load_review_config", "station_error_languages"]
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,9 @@ class WebConfig:
     page_size: int = field(default=50, metadata={"min": 5, "max": 500})
     # Send cookies only over HTTPS; off only behind a local test or a TLS-terminating proxy on loopback.
     secure_cookies: bool = True
-    # The pages' language until a reader chooses theirs (the switch on every page, remembered in their
-    # browser): "en" or "fr" (``review_station/web/words.py``).
+    # The station's language: the pages' until a reader chooses theirs (the switch on every page,
+    # remembered in their browser), and the command line's (``edgescreen-review users ...``, ``audit
+    # verify``): "en" or "fr" (``review_station/web/words.py``).
     language: str = field(default="en", metadata={"choices": LANGUAGES})
 
 
@@ -170,3 +171,10 @@ class ReviewConfig:
 def load_review_config(explicit: str | None = None) -> ReviewConfig:
     """``--config``, else ``$EDGESCREEN_REVIEW_CONFIG``, else /etc/edgescreen/review.toml, else the defaults."""
     return load_config(explicit, env=CONFIG_ENV, default=STATION_CONFIG_PATH, root=ReviewConfig)
+
+
+def station_error_languages(explicit: str | None = None) -> tuple[str, ...]:
+    """The languages the command line says a configuration error in: the station's ``[web] language``
+    when the file that failed still says it, else every language (``config_error_languages``, as the
+    device's command line does with ``[device] language``)."""
+    return config_error_languages(explicit, CONFIG_ENV, STATION_CONFIG_PATH, "web", WebConfig.language)

@@ -16,11 +16,14 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
 from review_station.ingest.release import Released, release
+from review_station.refused import Refused
 from review_station.storage.tables import devices
 
 
-class DeviceError(ValueError):
-    """An enrolment the registry refuses; the message says why."""
+class DeviceError(Refused):
+    """An enrolment or retirement the registry refuses: "device.refused.<key>" says why (``Refused``)."""
+
+    topic = "device"
 
 
 @dataclass(frozen=True)
@@ -39,18 +42,21 @@ class Device:
 
 
 def _check_id(value: str, what: str) -> None:
+    """``value`` as the wire carries an id; ``what`` ("device", "site") names it and its refusal."""
     if not IDENTIFIER.fullmatch(value):
-        raise DeviceError(f"{what} {value!r}: expected letters, digits, '.', '_' or '-' (at most 64)")
+        why = f"{what} id {value!r}: expected letters, digits, '.', '_' or '-' (at most 64)"
+        raise DeviceError(why, f"bad_{what}", id=repr(value))
 
 
 def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> Released:
     """Enrol a new device at a site (a retired id cannot come back: give the new device its own), and
     release the results it sent before, which wait in quarantine: the device counts them delivered."""
-    _check_id(device_id, "device id")
-    _check_id(site_id, "site id")
+    _check_id(device_id, "device")
+    _check_id(site_id, "site")
     with engine.begin() as connection:
         if connection.execute(select(devices.c.device_id).where(devices.c.device_id == device_id)).first():
-            raise DeviceError(f"device {device_id!r} is already enrolled (retired devices stay on record)")
+            why = f"device {device_id!r} is already enrolled (retired devices stay on record)"
+            raise DeviceError(why, "enrolled", device=repr(device_id))
         connection.execute(insert(devices).values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC)))
         audit.append(connection, "device_change", {"action": "enrol", "device": device_id, "site": site_id, "by": by})
         return release(connection, [device_id], {device_id: site_id}, by)
@@ -65,7 +71,9 @@ def retire(engine: Engine, device_id: str, by: str) -> None:
             .values(retired_at=datetime.now(UTC))
         )
         if done.rowcount != 1:
-            raise DeviceError(f"device {device_id!r} is not an enrolled, active device")
+            raise DeviceError(
+                f"device {device_id!r} is not an enrolled, active device", "not_active", device=repr(device_id)
+            )
         audit.append(connection, "device_change", {"action": "retire", "device": device_id, "by": by})
 
 

@@ -44,6 +44,7 @@ from firmware_app.inference.skin_tone import CATEGORY_NAMES
 from firmware_app.quality.verdict import Verdict
 from review_station import audit
 from review_station.dating import ARRIVAL, after_arrival
+from review_station.refused import Refused
 from review_station.storage.tables import reads, results, users
 from review_station.verdicts import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES, VERDICTS, read_graded
 
@@ -117,13 +118,11 @@ OBSERVATION_STATUSES = (
 )
 
 
-class ExportError(ValueError):
-    """An export that cannot be made; the message says why. ``key`` names the export page's sentence
-    for it (``review_station/web/words.py``: "export.refused.<key>"), ``values`` what it says."""
+class ExportError(Refused):
+    """An export that cannot be made: "export.refused.<key>" says why on the export page and at the
+    command line (``Refused``)."""
 
-    def __init__(self, why: str, key: str, **values: str) -> None:
-        super().__init__(why)
-        self.key, self.values = key, values
+    topic = "export"
 
 
 @dataclass(frozen=True)

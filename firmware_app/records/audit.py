@@ -23,10 +23,11 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from firmware_app.messages import sentence
 from firmware_app.records.database import read_meta, write_meta
 
 KINDS = (
@@ -114,6 +115,9 @@ class ChainCheck:
     altered_result: str | None = None
     # The hash of event ``events`` when the chain holds (``GENESIS`` for an empty log).
     last_hash: str = GENESIS
+    # What broke the chain as the catalogue says it ("audit.problem.<...>", ``broken_chain``), when it can.
+    finding: str | None = None
+    values: Mapping[str, int | str] = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
@@ -124,6 +128,33 @@ class ChainCheck:
         """The seq and hash to keep as the verified mark (``keep_mark``); ``None`` unless the chain
         holds and has an event."""
         return (self.events, self.last_hash) if self.intact and self.events else None
+
+    def problem_in(self, language: str) -> str:
+        """What broke the chain in ``language`` when the catalogue has it (``finding``), else its English
+        (a result row's, ``store._verify_audit``)."""
+        return sentence(self.finding, language, **self.values) if self.finding else self.problem
+
+    def sentences(self, language: str, detail_language: str = "en") -> list[str]:
+        """What the check proves, in ``language``: the log intact, or where it broke and what can still
+        be trusted; what broke it in ``detail_language``: the device's ``audit verify`` gives it in the
+        technician's English, as ``doctor``'s log does, the review station's in its own language."""
+        if self.intact:
+            return [sentence("audit.intact", language, count=self.events)]
+        problem = self.problem_in(detail_language)
+        broken = sentence("audit.broken", language, event=self.first_bad, problem=problem)
+        if self.altered_result:
+            trusted = sentence("audit.result_altered", language, count=self.events, result=self.altered_result)
+        elif self.first_bad == 1:
+            trusted = sentence("audit.trusted_none", language)
+        else:
+            trusted = sentence("audit.trusted_until", language, count=self.first_bad - 1, event=self.first_bad)
+        return [broken, trusted]
+
+
+def broken_chain(events: int, first_bad: int, finding: str, **values: int | str) -> ChainCheck:
+    """The chain broken at ``first_bad`` after ``events`` events that hold, by the catalogue's
+    ``finding`` with ``values``: its English is the ``problem`` the log and the device say."""
+    return ChainCheck(events, first_bad, sentence(finding, "en", **values), finding=finding, values=values)
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -143,13 +174,13 @@ def check_chain(
         try:
             at, kind, details, stored_prev, stored_hash = map(_text, raw)
         except UnicodeDecodeError:
-            return ChainCheck(expected - 1, seq, f"event {seq} holds bytes that are not text: altered or damaged")
+            return broken_chain(expected - 1, seq, "audit.problem.not_text", event=seq)
         if seq != expected:
-            return ChainCheck(expected - 1, expected, f"event {expected} is missing (next is {seq})")
+            return broken_chain(expected - 1, expected, "audit.problem.missing", event=expected, next=seq)
         if stored_prev != prev_hash:
-            return ChainCheck(expected - 1, seq, f"event {seq} does not follow event {seq - 1}: deleted or reordered")
+            return broken_chain(expected - 1, seq, "audit.problem.out_of_order", event=seq, previous=seq - 1)
         if _event_hash(prev_hash, seq, at, kind, details) != stored_hash:
-            return ChainCheck(expected - 1, seq, f"event {seq} ({kind}) was altered: its hash does not match")
+            return broken_chain(expected - 1, seq, "audit.problem.altered", event=seq, kind=kind)
         prev_hash, expected = stored_hash, expected + 1
     count = expected - 1
     if head is not None:
@@ -157,8 +188,7 @@ def check_chain(
         head_seq, _, head_hash = head_text.partition(":")
         if not head_seq.isdigit() or int(head_seq) != count or head_hash != prev_hash:
             last = int(head_seq) if head_seq.isdigit() else count
-            problem = f"the log ends at event {count}, but event {head_seq} was its last"
-            return ChainCheck(count, min(last, count) + 1, problem)
+            return broken_chain(count, min(last, count) + 1, "audit.problem.cut_off", end=count, last=head_seq)
     return ChainCheck(count, last_hash=prev_hash)
 
 
@@ -199,8 +229,7 @@ def verify_chain(connection: sqlite3.Connection, after: tuple[int, str] | None =
         seq, hash_ = after
         row = connection.execute("SELECT CAST(hash AS BLOB) FROM audit WHERE seq = ?", (seq,)).fetchone()
         if row is None or _text_or_none(row[0]) != hash_:
-            problem = f"event {seq} was verified intact and has since been altered, deleted or cut off"
-            return ChainCheck(seq - 1, seq, problem)
+            return broken_chain(seq - 1, seq, "audit.problem.changed_since_verified", event=seq)
     rows = connection.execute(
         "SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(details AS BLOB), CAST(prev_hash AS BLOB), "
         "CAST(hash AS BLOB) FROM audit WHERE seq > ? ORDER BY seq",

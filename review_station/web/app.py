@@ -674,7 +674,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:
-            why = words.say(f"export.refused.{error.key}", language_of(request), **error.values)
+            why = words.refusal(error, language_of(request))
             return export_form(request, user, fields, words.say("export.refused", language_of(request), why=why))
         media = "application/fhir+json" if format == "fhir" else "text/csv"
         name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"

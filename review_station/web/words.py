@@ -1,7 +1,9 @@
-"""Every sentence the review station's pages show a specialist, in English and French, from one catalogue.
+"""Every sentence the review station's pages show a specialist, and its command line
+(``edgescreen-review``) an administrator, in English and French, from one catalogue.
 
 Francophone specialists read these results. The language is each reader's choice (``language_of``),
-remembered in their browser, the station's ``[web] language`` until they choose. French is set by the
+remembered in their browser, the station's ``[web] language`` until they choose; the command line
+speaks the station's ``[web] language``, as the device's speaks ``[device] language``. French is set by the
 device's own typography (``firmware_app.messages.typeset``), and numbers and dates by the device's
 wording (``firmware_app.wording``): one rule for both apps. Codes stay codes where they are stored
 and exported (a triage, a verdict, an urgency): only their words on a page are translated (``code``).
@@ -15,6 +17,7 @@ from typing import Any
 
 from firmware_app.messages import message, plural_key, typeset
 from firmware_app.wording import date_in_words, decimal
+from review_station.refused import Refused
 
 # Each language's own name, as the switch shows it to a reader who may not read the other.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
@@ -1019,6 +1022,127 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "no such undelivered verdict (handled already, delivered meanwhile, or another site's)",
         "fr": "aucun avis non remis de ce nom (déjà traité, remis entre-temps, ou d'un autre site)",
     },
+    # The command line (``review_station/cli.py``), for the administrator, coordinator or technician at
+    # the station's console, in ``[web] language``: what a command did, and why it refused. Ids, paths
+    # and the system's own words (a database's, a key file's) are values, as they came.
+    "cli.refused": {"en": "refused: {why}", "fr": "refusé : {why}"},
+    "cli.database_error": {"en": "database error: {problem}", "fr": "erreur de base de données : {problem}"},
+    "cli.key_made": {
+        "en": "private key {private} (mode 0600); give devices {public}",
+        "fr": "clé privée {private} (mode 0600) ; donnez aux appareils {public}",
+    },
+    "cli.photos_purged.one": {
+        "en": "deleted {count} photo past its retention",
+        "fr": "{count} photo supprimée après sa durée de conservation",
+    },
+    "cli.photos_purged.other": {
+        "en": "deleted {count} photos past their retention",
+        "fr": "{count} photos supprimées après leur durée de conservation",
+    },
+    "cli.photo_erased": {"en": "deleted the photo of result {result}", "fr": "photo du résultat {result} supprimée"},
+    "cli.no_photo": {
+        "en": "the station holds no photo of result {result}",
+        "fr": "la station ne détient aucune photo du résultat {result}",
+    },
+    "cli.results_erased.one": {
+        "en": "erased {count} result with its reads, verdicts and photo: {results}",
+        "fr": "{count} résultat effacé avec ses lectures, avis et photo : {results}",
+    },
+    "cli.results_erased.other": {
+        "en": "erased {count} results with their reads, verdicts and photos: {results}",
+        "fr": "{count} résultats effacés avec leurs lectures, avis et photos : {results}",
+    },
+    "cli.results_unknown": {
+        "en": "no such result here (erased already, never received, or mistyped): {results}",
+        "fr": "aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi) : {results}",
+    },
+    "cli.enrolled": {"en": "enrolled {device} at {site}; {released}", "fr": "{device} enrôlé à {site} ; {released}"},
+    "cli.released": {
+        "en": "{count} of its results released from quarantine",
+        "fr": "résultats sortis de quarantaine : {count}",
+    },
+    "cli.released_repeats": {
+        "en": " ({count} repeated messages dropped)",
+        "fr": " (messages répétés écartés : {count})",
+    },
+    "cli.released_kept": {
+        "en": "; {count} refused again, kept in quarantine (see /quarantine)",
+        "fr": " ; refusés de nouveau, gardés en quarantaine : {count} (voir /quarantine)",
+    },
+    "cli.retired": {
+        "en": "retired {device}: its results now go to quarantine. A lost or stolen device keeps its certificate: "
+        "revoke it (broker/revoke-certs CA_DIR {device}) and install the new crl.pem on the broker and here "
+        '(README, "Revoking a certificate")',
+        "fr": "{device} retiré : ses résultats vont désormais en quarantaine. Un appareil perdu ou volé garde son "
+        "certificat : révoquez-le (broker/revoke-certs CA_DIR {device}) et installez le nouveau crl.pem sur le "
+        "broker et ici (README, « Revoking a certificate »)",
+    },
+    "cli.resent_none": {
+        "en": "no verdict of {device} stands: nothing to send again",
+        "fr": "aucun avis de {device} n'est en vigueur : rien à renvoyer",
+    },
+    "cli.resent.one": {
+        "en": "{count} verdict queued again for {device}: the ingester sends it, the device stores it if it lost it",
+        "fr": "{count} avis remis en file pour {device} : l'ingesteur l'envoie, l'appareil l'enregistre s'il l'a perdu",
+    },
+    "cli.resent.other": {
+        "en": "{count} verdicts queued again for {device}: it stores those it lost, the ingester sends them",
+        "fr": "{count} avis remis en file pour {device} : il enregistre ceux qu'il a perdus, l'ingesteur les envoie",
+    },
+    "cli.password": {"en": "password: ", "fr": "mot de passe : "},
+    "cli.password_again": {"en": "again: ", "fr": "à nouveau : "},
+    "cli.every_site": {"en": "every site", "fr": "tous les sites"},
+    "cli.user_added": {"en": "added {user} ({role}, reads {sites})", "fr": "{user} ajouté ({role}, lit {sites})"},
+    "cli.user_sites": {"en": "{user} now reads {sites}", "fr": "{user} lit désormais {sites}"},
+    "cli.user_disabled_mark": {"en": " (disabled)", "fr": " (désactivé)"},
+    "cli.user_disabled": {
+        "en": "disabled {user}: signed out everywhere",
+        "fr": "{user} désactivé : déconnecté partout",
+    },
+    # What an account change or a device enrolment is refused for (``accounts.AccountError``,
+    # ``devices.DeviceError``); a name, a role or an id is quoted as typed.
+    "account.refused.bad_name": {
+        "en": "user name {user}: letters, digits, '.', '_' or '-' (at most 64)",
+        "fr": "nom d'utilisateur {user} : lettres, chiffres, « . », « _ » ou « - » (64 au plus)",
+    },
+    "account.refused.bad_role": {
+        "en": "role {role}: expected one of {roles}",
+        "fr": "rôle {role} : l'un de {roles} attendu",
+    },
+    "account.refused.short_password": {
+        "en": "the password must have at least {count} characters",
+        "fr": "le mot de passe doit compter au moins {count} caractères",
+    },
+    "account.refused.exists": {"en": "user {user} exists already", "fr": "l'utilisateur {user} existe déjà"},
+    "account.refused.bad_site": {
+        "en": "site {site}: letters, digits, '.', '_' or '-' (at most 64)",
+        "fr": "site {site} : lettres, chiffres, « . », « _ » ou « - » (64 au plus)",
+    },
+    "account.refused.admin_sites": {
+        "en": "an admin account reads every site: give sites to reviewer or coordinator accounts",
+        "fr": "un compte administrateur lit tous les sites : donnez des sites aux comptes relecteur ou coordinateur",
+    },
+    "account.refused.unknown": {"en": "no user {user}", "fr": "aucun utilisateur {user}"},
+    "account.refused.passwords_differ": {
+        "en": "the two passwords differ",
+        "fr": "les deux mots de passe diffèrent",
+    },
+    "device.refused.bad_device": {
+        "en": "device id {id}: expected letters, digits, '.', '_' or '-' (at most 64)",
+        "fr": "identifiant d'appareil {id} : lettres, chiffres, « . », « _ » ou « - » attendus (64 au plus)",
+    },
+    "device.refused.bad_site": {
+        "en": "site id {id}: expected letters, digits, '.', '_' or '-' (at most 64)",
+        "fr": "identifiant de site {id} : lettres, chiffres, « . », « _ » ou « - » attendus (64 au plus)",
+    },
+    "device.refused.enrolled": {
+        "en": "device {device} is already enrolled (retired devices stay on record)",
+        "fr": "l'appareil {device} est déjà enrôlé (les appareils retirés restent enregistrés)",
+    },
+    "device.refused.not_active": {
+        "en": "device {device} is not an enrolled, active device",
+        "fr": "l'appareil {device} n'est pas un appareil enrôlé et actif",
+    },
 }
 
 
@@ -1104,3 +1228,9 @@ def input_refused(key: str, values: dict[str, str], language: str) -> str:
         named = f"input.what.{values['what'].replace(' ', '_')}"
         values = values | {"what": say(named, language) if named in CATALOGUE else values["what"]}
     return say(f"input.{key}", language, **values)
+
+
+def refusal(error: Refused, language: str) -> str:
+    """Why a request was refused (``refused.Refused``: an export, an account change, an enrolment), in
+    ``language``: the export page and the command line say it alike."""
+    return say(error.sentence_key, language, **error.values)

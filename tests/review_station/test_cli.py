@@ -1,13 +1,16 @@
-"""``edgescreen-review`` as an administrator uses it: config errors, devices, users, the audit check."""
+"""``edgescreen-review`` as an administrator uses it: config errors, devices, users, the audit check, each
+said in the station's language (``[web] language``)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+import pytest
+from sqlalchemy import Engine, select, update
 
 from review_station.storage.tables import audit
 from tests.conftest import PROJECT_ROOT
@@ -56,3 +59,141 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused(tmp_path, engine:
     dates = ("--from", "2026-04-01", "--to", "2026-04-30", "--out", str(out))
     done = review(config, "export", "--format", "csv", "--site", "../site-a", *dates)
     assert done.returncode == 1 and "site: '../site-a' does not match" in done.stderr and not out.exists()
+
+
+NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)
+# What each command says, in each language: (arguments, standard input, exit status, stream, words).
+SAID = (
+    (("devices", "add", "cam-01", "--site", "site-a"), "", 0, "stdout", {
+        "en": "enrolled cam-01 at site-a; 0 of its results released from quarantine",
+        "fr": f"cam-01 enrôlé à site-a{NBSP}; résultats sortis de quarantaine{NBSP}: 0",
+    }),
+    (("devices", "add", "cam-01", "--site", "site-b"), "", 1, "stderr", {
+        "en": "refused: device 'cam-01' is already enrolled (retired devices stay on record)",
+        "fr": f"refusé{NBSP}: l'appareil 'cam-01' est déjà enrôlé (les appareils retirés restent enregistrés)",
+    }),
+    (("devices", "add", "cam 02", "--site", "site-a"), "", 1, "stderr", {
+        "en": "refused: device id 'cam 02': expected letters, digits, '.', '_' or '-' (at most 64)",
+        "fr": f"refusé{NBSP}: identifiant d'appareil 'cam 02'{NBSP}: lettres, chiffres, «{NBSP}.{NBSP}», "
+        f"«{NBSP}_{NBSP}» ou «{NBSP}-{NBSP}» attendus (64 au plus)",
+    }),
+    (("devices", "resend-verdicts", "cam-01"), "", 0, "stdout", {
+        "en": "no verdict of cam-01 stands: nothing to send again",
+        "fr": f"aucun avis de cam-01 n'est en vigueur{NBSP}: rien à renvoyer",
+    }),
+    (("devices", "retire", "cam-01"), "", 0, "stdout", {
+        "en": "retired cam-01: its results now go to quarantine.",
+        "fr": f"cam-01 retiré{NBSP}: ses résultats vont désormais en quarantaine.",
+    }),
+    (("devices", "retire", "cam-01"), "", 1, "stderr", {
+        "en": "refused: device 'cam-01' is not an enrolled, active device",
+        "fr": f"refusé{NBSP}: l'appareil 'cam-01' n'est pas un appareil enrôlé et actif",
+    }),
+    (("users", "add", "bo", "--role", "reviewer"), "short\n", 1, "stderr", {
+        "en": "refused: the password must have at least 12 characters",
+        "fr": f"refusé{NBSP}: le mot de passe doit compter au moins 12 caractères",
+    }),
+    (("users", "add", "ana", "--role", "reviewer", "--site", "site-a"), "a long enough secret\n", 0, "stdout", {
+        "en": "added ana (reviewer, reads site-a)",
+        "fr": "ana ajouté (relecteur, lit site-a)",
+    }),
+    (("users", "add", "root", "--role", "admin"), "a long enough secret\n", 0, "stdout", {
+        "en": "added root (admin, reads every site)",
+        "fr": "root ajouté (administrateur, lit tous les sites)",
+    }),
+    (("users", "sites", "root", "--site", "site-a"), "", 1, "stderr", {
+        "en": "refused: an admin account reads every site: give sites to reviewer or coordinator accounts",
+        "fr": f"refusé{NBSP}: un compte administrateur lit tous les sites{NBSP}: donnez des sites aux comptes "
+        "relecteur ou coordinateur",
+    }),
+    (("users", "sites", "nobody"), "", 1, "stderr", {
+        "en": "refused: no user 'nobody'",
+        "fr": f"refusé{NBSP}: aucun utilisateur 'nobody'",
+    }),
+    (("users", "disable", "root"), "", 0, "stdout", {
+        "en": "disabled root: signed out everywhere",
+        "fr": f"root désactivé{NBSP}: déconnecté partout",
+    }),
+    (("users", "list"), "", 0, "stdout", {
+        "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site (disabled)",
+        "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites (désactivé)",
+    }),
+    (("export", "--format", "csv", "--site", "site-a", "--from", "2026-04-30", "--to", "2026-04-01"), "", 1, "stderr", {
+        "en": "refused: the date range is empty: 'to' is before 'from'",
+        "fr": f"refusé{NBSP}: la période est vide{NBSP}: la date de fin précède celle de début",
+    }),
+    (("results", "erase", "0" * 32), "", 1, "stdout", {
+        "en": f"no such result here (erased already, never received, or mistyped): {'0' * 32}",
+        "fr": f"aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi){NBSP}: {'0' * 32}",
+    }),
+    (("images", "erase", "0" * 32), "", 0, "stdout", {
+        "en": f"the station holds no photo of result {'0' * 32}",
+        "fr": f"la station ne détient aucune photo du résultat {'0' * 32}",
+    }),
+    (("images", "purge"), "", 0, "stdout", {
+        "en": "deleted 0 photos past their retention",
+        "fr": "0 photo supprimée après sa durée de conservation",  # French counts 0 as one
+    }),
+    (("audit", "verify"), "", 0, "stdout", {
+        "en": "audit log intact: 6 events, each chained to the one before",
+        "fr": f"journal d'audit intact{NBSP}: 6 événements, chacun chaîné au précédent",
+    }),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_command_speaks_the_stations_language(tmp_path, engine: Engine, language: str) -> None:
+    """``[web] language`` is the command line's too: what each command did, and why it refused."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    for args, stdin, status, stream, words in SAID:
+        done = review(config, *args, stdin=stdin)
+        assert done.returncode == status, (args, done.stderr)
+        assert words[language] in getattr(done, stream), (args, done.stdout, done.stderr)
+    trusted = {
+        "en": "event 1 verifies; nothing from event 2 on can be trusted",
+        "fr": f"l'événement 1 est vérifié{NBSP}; rien n'est fiable à partir de l'événement 2",
+    }[language]
+    # The time compared for "opened lately" (outside the hashes) moved: the station's own finding.
+    with engine.begin() as connection:
+        kept = connection.execute(select(audit.c.at_utc).where(audit.c.seq == 2)).scalar_one()
+        connection.execute(update(audit).where(audit.c.seq == 2).values(at_utc=kept - timedelta(days=1)))
+    mistimed = review(config, "audit", "verify")
+    assert mistimed.returncode == 4 and mistimed.stderr.splitlines()[1] == trusted
+    assert mistimed.stderr.startswith(
+        {
+            "en": "audit log BROKEN at event 2: event 2 (verdicts_resent) was altered: at_utc ",
+            "fr": f"journal d'audit ROMPU à l'événement 2{NBSP}: l'événement 2 (verdicts_resent) a été modifié{NBSP}: "
+            "son at_utc ",
+        }[language]
+    )
+    # The chain itself: an event's details edited.
+    with engine.begin() as connection:
+        connection.execute(update(audit).where(audit.c.seq == 2).values(at_utc=kept, details='{"action":"nothing"}'))
+    broken = review(config, "audit", "verify")
+    assert broken.returncode == 4 and broken.stderr.splitlines() == [
+        {
+            "en": "audit log BROKEN at event 2: event 2 (verdicts_resent) was altered: its hash does not match",
+            "fr": f"journal d'audit ROMPU à l'événement 2{NBSP}: l'événement 2 (verdicts_resent) a été modifié{NBSP}: "
+            "son empreinte ne correspond pas",
+        }[language],
+        trusted,
+    ]
+
+
+def test_a_config_error_is_said_in_the_language_the_file_names_else_in_both(tmp_path) -> None:
+    """The problem itself is the technician's English (the file, the key), as the device says it."""
+    path = tmp_path / "review.toml"
+    path.write_text('[web]\nlanguage = "fr"\nlockout_failures = 0\n')
+    done = review(path, "users", "list")
+    problem = f"{path}: [web].lockout_failures: expected a value from 1 to 100, got 0"
+    assert done.returncode == 2 and done.stderr == f"erreur de configuration{NBSP}: {problem}\n"
+    path.write_text("[web\n")  # not TOML: which language it meant cannot be read
+    said = review(path, "users", "list").stderr.splitlines()
+    assert [line.split(":")[0] for line in said] == ["configuration error", f"erreur de configuration{NBSP}"]
+
+
+def test_a_database_that_cannot_be_opened_is_said_in_the_stations_language(tmp_path) -> None:
+    path = tmp_path / "review.toml"
+    path.write_text('[database]\nurl = "mysql://station/db"\n[web]\nlanguage = "fr"\n')
+    done = review(path, "users", "list")
+    assert done.returncode == 3 and done.stderr.startswith(f"erreur de base de données{NBSP}: mysql://station/db: ")

@@ -55,7 +55,7 @@ def test_every_sentence_is_in_english_and_french_with_the_same_values() -> None:
 
 
 def test_every_key_the_pages_and_the_code_ask_for_is_in_the_catalogue() -> None:
-    sources = [*ROOT.glob("templates/*.html"), ROOT / "app.py", ROOT / "describe.py"]
+    sources = [*ROOT.glob("templates/*.html"), ROOT / "app.py", ROOT / "describe.py", ROOT.parent / "cli.py"]
     asked = {key for source in sources for key in ASKED.findall(source.read_text(encoding="utf-8"))}
     asked |= set(re.findall(r'"(error\.[a-z_]+)"', (ROOT / "app.py").read_text(encoding="utf-8")))  # refusals
     assert len(asked) > 140  # the patterns find them
@@ -63,6 +63,7 @@ def test_every_key_the_pages_and_the_code_ask_for_is_in_the_catalogue() -> None:
     asked |= {f"worklist.waits_on.{state}" for state in ("awaiting_second_read", "disagreement")}
     asked |= {f"delivery.why.{state}" for state in ("pending", "sent", "stored", "duplicate", "unknown_result")}
     asked |= {f"photo.view.{view}" for view in ("colour", "red_free", "contrast")}
+    asked |= {"cli.photos_purged", "cli.results_erased", "cli.resent"}  # the command line's counted sentences
     asked |= {f"{kind}.{value}" for kind, values in CODES.items() for value in values}
     asked |= {f"describe.triage.{triage}" for triage in TRIAGES} | {f"describe.quality.{q}" for q in QUALITY_VERDICTS}
     plural = {key for key in asked if f"{key}.one" in words.CATALOGUE}
@@ -81,13 +82,17 @@ def refusal_keys(source: Path, *refusals: str) -> set[str]:
     return found
 
 
-def test_every_refusal_of_a_read_or_an_export_has_its_sentence() -> None:
-    """A refused read or export is said in the reader's language: each reason the code gives has a key."""
+def test_every_refusal_of_a_read_an_export_an_account_or_a_device_has_its_sentence() -> None:
+    """A refused read or export is said in the reader's language, a refused account change or enrolment
+    in the station's (the command line's): each reason the code gives has a key."""
     station = ROOT.parent
     read = refusal_keys(station / "verdicts.py", "ReadRefused", "ReadOutOfTurn")
     exported = refusal_keys(station / "export.py", "ExportError") | {"bad_from", "bad_to", "not_yours"}
-    assert len(read) >= 15 and len(exported) >= 7
+    account = refusal_keys(station / "accounts.py", "AccountError") | {"passwords_differ"}  # cli.py's
+    device = refusal_keys(station / "devices.py", "DeviceError") | {"bad_device", "bad_site"}  # "bad_{what}"
+    assert len(read) >= 15 and len(exported) >= 7 and len(account) >= 7 and len(device) >= 4
     missing = {f"refused.{key}" for key in read} | {f"export.refused.{key}" for key in exported}
+    missing |= {f"account.refused.{key}" for key in account} | {f"device.refused.{key}" for key in device}
     assert sorted(missing - set(words.CATALOGUE)) == []
 
 
