@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language
 from tests.test_cli import edgescreen
 
@@ -164,6 +166,16 @@ def _install_process(config, bundle) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _until_switched(process: subprocess.Popen, installed: Path, version: str) -> None:
+    """Until the install in ``process`` has made ``version`` the active model, or has ended: an instant
+    after its switch found by looking at it, not by timing another run."""
+    wait_until(
+        lambda: process.poll() is not None or active_manifest(installed, "melanoma").version == version,
+        120,
+        "the install's switch",
+    )
+
+
 def test_sigkill_at_20_random_instants_always_leaves_a_verifiable_active_model(device):
     directory, key, trusted, first, config = device
     installed, keys = directory / "installed", trusted_keys(trusted)
@@ -175,7 +187,10 @@ def test_sigkill_at_20_random_instants_always_leaves_a_verifiable_active_model(d
     for attempt in range(2, 22):
         before, new = active_manifest(installed, "melanoma").version, f"1.0.{attempt}"
         process = _install_process(config, with_version(first, directory / f"v{new}", new, key))
-        time.sleep(chooser.uniform(0, 1.5 * full_run))  # a third of the instants fall after the switch
+        if attempt == 2:  # a run slower than the one timed has every random instant before its switch
+            _until_switched(process, installed, new)
+        else:
+            time.sleep(chooser.uniform(0, 1.5 * full_run))  # as many as a third of the instants after the switch
         process.send_signal(signal.SIGKILL)
         process.wait(30)
         active = verify_bundle(installed / "melanoma", keys)

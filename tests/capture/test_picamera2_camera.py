@@ -238,15 +238,17 @@ def test_a_preview_that_cannot_start_is_a_camera_error_and_the_camera_is_let_go(
     assert picamera2._acquired == set()
 
 
-def test_a_stall_during_a_burst_names_that_still_within_one_timeout(picamera2):
+def test_a_stall_during_a_burst_names_that_still_within_one_timeout(picamera2, caplog):
     """picamera2 runs its jobs in order: the switch back queued behind the still that never came would
-    wait its own timeout and replace the useful error. The queue is flushed, the still is reported."""
+    wait its own timeout and replace the useful error. The queue is flushed, the still is reported.
+    One timeout, not two, is told by the switch back itself (it did not fail), not by a clock: on a
+    loaded machine one timeout and its overhead took 0.59 s, over the 0.55 s this test allowed."""
     picamera2.fake_stall_after = 1
+    caplog.set_level("INFO")
     with camera(frame_timeout_s=0.3) as cam:
-        started = time.monotonic()
         with pytest.raises(CameraStalled, match=r"still 2 of 3: no frame from camera 0 within 0.3 s"):
             cam.capture_burst(3)
-        assert time.monotonic() - started < 0.55
+        assert not [r for r in caplog.records if "camera.switch_back_failed" in r.getMessage()]
         assert cam._picam.camera_config["use_case"] == "preview" and cam._picam._job_list == []
     assert picamera2._acquired == set()
 

@@ -50,28 +50,57 @@ def reading(store: ScreeningStore) -> sqlite3.Connection:
     return reader
 
 
+def write_lock_held(probe: sqlite3.Connection) -> bool:
+    """Whether another connection holds SQLite's write lock: ``probe`` (a busy timeout of 0) is refused a
+    write transaction at once. Taken, it is given back at once: a writer it delayed waits a millisecond."""
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:  # database is locked
+        return True
+    probe.execute("ROLLBACK")
+    return False
+
+
 def test_a_screening_during_an_erasure_under_a_backups_read_waits_under_two_seconds(tmp_path, monkeypatch, photo):
+    """The screening starts once the erasure's checkpoint holds the write lock, seen through SQLite: a
+    checkpoint waiting a busy timeout for the reader keeps it waiting that long however slow the
+    machine (a fixed pause before it let a slow erasure start after the screening, which then waited
+    for nothing)."""
     monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 8.0)  # the device's 30 s, shorter: the old wait still shows
     store = open_store(tmp_path)
     erased = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="L")))
     sealed = erased_values(store, erased.result_id)
     reader = reading(store)  # the backup's one read
+    probe = sqlite3.connect(store.records.path, isolation_level=None, timeout=0)
+    checkpointing, over = threading.Event(), threading.Event()
     erasures: list[tuple[float, bool]] = []
 
+    def on_statement(statement: str) -> None:  # the erasure is committed once its checkpoint starts
+        if statement.startswith("PRAGMA wal_checkpoint"):
+            checkpointing.set()
+
     def erase() -> None:  # the technician's `edgescreen erase`, in its own process (its own connection)
-        eraser = open_store(tmp_path)
-        started = time.monotonic()
-        left_on_disk = eraser.erase_patient("MRN-9").left_on_disk
-        erasures.append((time.monotonic() - started, left_on_disk))
-        eraser.records.close()
+        try:
+            eraser = open_store(tmp_path)
+            eraser.records.connection.set_trace_callback(on_statement)
+            started = time.monotonic()
+            left_on_disk = eraser.erase_patient("MRN-9").left_on_disk
+            erasures.append((time.monotonic() - started, left_on_disk))
+            eraser.records.close()
+        finally:
+            over.set()
 
     erasing = threading.Thread(target=erase)
     erasing.start()
-    time.sleep(0.3)  # the erasure's transaction is committed: its checkpoint is waiting for the reader
+    # Until the checkpoint has the lock, or the erasure is over (the fix gives the lock back within
+    # READER_WAIT_S, which a descheduled test may miss; a checkpoint waiting a busy timeout cannot be missed).
+    while not (checkpointing.is_set() and write_lock_held(probe)) and not over.wait(0.001):
+        pass
     started = time.monotonic()
     record_one(store, photo)  # the nurse's screening
     waited_s = time.monotonic() - started
     erasing.join()
+    probe.close()
     ((erasing_s, left_on_disk),) = erasures
     print(f"screening waited {waited_s:.2f} s, the erasure took {erasing_s:.2f} s")
     assert waited_s < 2.0 and erasing_s < 2.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import random
 import signal
 import threading
@@ -236,14 +237,19 @@ def test_a_revoked_device_certificate_is_refused_at_the_handshake(station):
     assert station.uploads.started == 0
 
 
-def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answers(station, retina_rgb):
+def test_a_photo_waits_while_the_station_is_unreachable_and_arrives_once_it_answers(station, retina_rgb, caplog):
+    caplog.set_level(logging.INFO)
     unreachable = station.device_config("all").replace(f":{station.upload_port}", f":{free_port()}")
     directory, config, store, recorder = sharing_device(station, "all", unreachable)
     record = record_with(recorder, small_photo(retina_rgb, 128), sample_record())
     worker = BackgroundWorker(config)
+
+    def refused() -> int:  # connections refused, each followed by the worker's backoff (counted, not given 1 s)
+        return sum(logged.getMessage().startswith("sync.upload_failed") for logged in caplog.records)
+
     try:
         wait_until(lambda: counts(station.engine)[0] == 1, 30, "the result at the station")
-        time.sleep(1.0)  # a few refused connections, each followed by the worker's backoff
+        wait_until(lambda: refused() >= 3, 30, "a few refused connections")
         worker.check_alive()
         status = sync_status(store.records)
         assert (status["backlog"], status["photos_waiting"], status["photos_uploaded"]) == (0, 1, 0)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
-import time
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -35,13 +35,18 @@ def result_ids(payloads: list[bytes]) -> list[str]:
     return [json.loads(p)["result_id"] for p in payloads]
 
 
-def test_with_no_broker_nothing_is_marked_sent_then_all_arrive_in_order(tmp_path, photo):
+def test_with_no_broker_nothing_is_marked_sent_then_all_arrive_in_order(tmp_path, photo, caplog):
+    caplog.set_level(logging.INFO)
     port = free_port()
     config = write_config(tmp_path, port)
     store = open_store(tmp_path)
     recorded = [record_one(store, photo).result_id for _ in range(50)]
     worker = BackgroundWorker(config)
-    time.sleep(1.0)  # the worker tries, backs off, tries again: no broker
+
+    def attempts() -> int:  # the worker tries, backs off, tries again: no broker (counted, not given a second)
+        return sum(record.getMessage().startswith("sync.disconnected") for record in caplog.records)
+
+    wait_until(lambda: attempts() >= 2, 30, "two connection attempts without a broker")
     status = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
     assert status["connection"] in ("disconnected", "connecting") and status["backlog"] == 50
     worker.stop()
