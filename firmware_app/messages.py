@@ -238,8 +238,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
-    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is the technician's
-    # English detail (which event, which row), as ``doctor``'s log gives it.
+    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is what broke it
+    # (``audit.problem.*``, which event, which row).
     "audit.intact.one": {
         "en": "audit log intact: {count} event, chained to the one before",
         "fr": "journal d'audit intact : {count} événement, chaîné au précédent",
@@ -274,8 +274,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "no event verifies; nothing in the audit log can be trusted",
         "fr": "aucun événement n'est vérifié ; rien dans le journal d'audit n'est fiable",
     },
-    # What broke the chain (``records/audit.py``'s ``broken_chain``), its English the ``problem`` the log and
-    # the device's ``audit verify`` give; the review station's ``audit verify`` says it in its language.
+    # What broke the chain (``records/audit.py``'s ``broken_chain``): the device's and the review station's
+    # ``audit verify`` say it in their language, a backup's refusal in English (``ChainCheck.problem``).
     "audit.problem.not_text": {
         "en": "event {event} holds bytes that are not text: altered or damaged",
         "fr": "l'événement {event} contient des octets qui ne sont pas du texte : modifié ou endommagé",
@@ -299,6 +299,45 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "audit.problem.changed_since_verified": {
         "en": "event {event} was verified intact and has since been altered, deleted or cut off",
         "fr": "l'événement {event} a été vérifié intact, et depuis modifié, supprimé ou coupé",
+    },
+    # A result, its queued payload or its specialist's verdict against its own event (``records/integrity.py``):
+    # the chain holds, that result cannot be trusted. Event kinds (screening, review) are named as the log holds them.
+    "audit.problem.row_altered": {
+        "en": "result {result}: the result row was altered after it was recorded",
+        "fr": "résultat {result} : sa ligne de résultat a été modifiée après son enregistrement",
+    },
+    "audit.problem.payload_altered": {
+        "en": "result {result}: its queued payload was altered after it was recorded",
+        "fr": "résultat {result} : son message dans la file d'envoi a été modifié après son enregistrement",
+    },
+    "audit.problem.result_unrecorded": {
+        "en": "result {result}: it has no screening event: it was not recorded by EdgeScreen",
+        "fr": "résultat {result} : il n'a pas d'événement screening : il n'a pas été enregistré par EdgeScreen",
+    },
+    "audit.problem.verdict_deleted": {
+        "en": "result {result}: its specialist's verdict (review {review}) was deleted",
+        "fr": "résultat {result} : l'avis {review} de son spécialiste a été supprimé",
+    },
+    "audit.problem.verdict_altered": {
+        "en": "result {result}: its specialist's verdict (review {review}) was altered after it arrived",
+        "fr": "résultat {result} : l'avis {review} de son spécialiste a été modifié après son arrivée",
+    },
+    "audit.problem.verdict_marked_seen": {
+        "en": "result {result}: its specialist's verdict (review {review}) was marked seen, but its record was not "
+        "opened after it arrived",
+        "fr": "résultat {result} : l'avis {review} de son spécialiste a été marqué comme vu, mais son dossier "
+        "n'a pas été ouvert après son arrivée",
+    },
+    "audit.problem.verdict_unreceived": {
+        "en": "result {result}: its specialist's verdict (review {review}) has no review event: it was not received "
+        "by EdgeScreen",
+        "fr": "résultat {result} : l'avis {review} de son spécialiste n'a pas d'événement review : il n'a pas "
+        "été reçu par EdgeScreen",
+    },
+    # {error}: SQLite's own words, which name the column (English on every device).
+    "audit.problem.row_unreadable": {
+        "en": "a result row cannot be read: {error}",
+        "fr": "une ligne de résultat ne peut pas être lue : {error}",
     },
     # The review station's own check (``review_station/audit.py``): the time it compares, outside the hashes.
     "audit.problem.mistimed": {

@@ -47,7 +47,7 @@ def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
 
 
 def cmd_audit_verify(config: Config, args: argparse.Namespace) -> int:
-    """What the audit chain proves, in the device's language; what broke it (``problem``) in English."""
+    """What the audit chain proves and what broke it, in the device's language."""
     language = config.device.language
 
     def verify(store: ScreeningStore) -> int:

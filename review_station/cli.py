@@ -196,7 +196,7 @@ def _export(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> i
 def _audit(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     with engine.connect() as connection:
         check = audit.verify(connection)
-    said = "\n".join(check.sentences(config.web.language, config.web.language))
+    said = "\n".join(check.sentences(config.web.language))
     print(said, file=sys.stdout if check.intact else sys.stderr)
     return 0 if check.intact else EXIT_AUDIT
 

@@ -110,13 +110,12 @@ class ChainCheck:
 
     events: int
     first_bad: int | None = None
-    problem: str = ""
     # Set when the chain holds but this result (row or queued payload) differs from its event.
     altered_result: str | None = None
     # The hash of event ``events`` when the chain holds (``GENESIS`` for an empty log).
     last_hash: str = GENESIS
-    # What broke the chain as the catalogue says it ("audit.problem.<...>", ``broken_chain``), when it can.
-    finding: str | None = None
+    # What broke the chain as the catalogue says it ("audit.problem.<...>", ``broken_chain``), with its values.
+    finding: str = ""
     values: Mapping[str, int | str] = field(default_factory=dict)
 
     @property
@@ -129,19 +128,22 @@ class ChainCheck:
         holds and has an event."""
         return (self.events, self.last_hash) if self.intact and self.events else None
 
-    def problem_in(self, language: str) -> str:
-        """What broke the chain in ``language`` when the catalogue has it (``finding``), else its English
-        (a result row's, ``store._verify_audit``)."""
-        return sentence(self.finding, language, **self.values) if self.finding else self.problem
+    @property
+    def problem(self) -> str:
+        """What broke the chain in English, as a backup's refusal gives it ("" when it holds)."""
+        return self.problem_in("en")
 
-    def sentences(self, language: str, detail_language: str = "en") -> list[str]:
-        """What the check proves, in ``language``: the log intact, or where it broke and what can still
-        be trusted; what broke it in ``detail_language``: the device's ``audit verify`` gives it in the
-        technician's English, as ``doctor``'s log does, the review station's in its own language."""
+    def problem_in(self, language: str) -> str:
+        """What broke the chain in ``language`` ("" when it holds)."""
+        return sentence(self.finding, language, **self.values) if self.finding else ""
+
+    def sentences(self, language: str) -> list[str]:
+        """What the check proves, in ``language``: the log intact, or where it broke, what broke it and
+        what can still be trusted. The device's and the review station's ``audit verify`` both say it so;
+        a backup's refusal gives ``problem``, its English."""
         if self.intact:
             return [sentence("audit.intact", language, count=self.events)]
-        problem = self.problem_in(detail_language)
-        broken = sentence("audit.broken", language, event=self.first_bad, problem=problem)
+        broken = sentence("audit.broken", language, event=self.first_bad, problem=self.problem_in(language))
         if self.altered_result:
             trusted = sentence("audit.result_altered", language, count=self.events, result=self.altered_result)
         elif self.first_bad == 1:
@@ -151,10 +153,13 @@ class ChainCheck:
         return [broken, trusted]
 
 
-def broken_chain(events: int, first_bad: int, finding: str, **values: int | str) -> ChainCheck:
-    """The chain broken at ``first_bad`` after ``events`` events that hold, by the catalogue's
-    ``finding`` with ``values``: its English is the ``problem`` the log and the device say."""
-    return ChainCheck(events, first_bad, sentence(finding, "en", **values), finding=finding, values=values)
+def broken_chain(
+    events: int, first_bad: int, finding: str, *, altered_result: str | None = None, **values: int | str
+) -> ChainCheck:
+    """The chain broken at ``first_bad`` after ``events`` events that hold (or, with ``altered_result``,
+    holding but that result differing from its event), by the catalogue's ``finding`` with ``values``,
+    which each ``audit verify`` says in its language."""
+    return ChainCheck(events, first_bad, altered_result, finding=finding, values=values)
 
 
 def _text(value: bytes | str | None) -> str | None:

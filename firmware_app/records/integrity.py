@@ -17,7 +17,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The columns of ``screening`` fixed when it is recorded (``synced_at`` changes later; sealed
@@ -115,11 +115,14 @@ def stored_bytes(value: bytes | str) -> bytes:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """A result whose row, payload or verdict does not match its audit event ``event`` (``None``: it has none)."""
+    """A result whose row, payload or verdict does not match its audit event ``event`` (``None``: it has none):
+    what differs is the catalogue's ``finding`` ("audit.problem.<...>", naming ``result_id`` as ``result``)
+    with ``values``, so that ``audit verify`` says it in the device's language and the log in English."""
 
     result_id: str
     event: int | None
-    problem: str
+    finding: str
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 def _events(
@@ -151,14 +154,14 @@ def first_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mismatch |
     for row in rows:
         result_id = row["result_id"]
         if result_id not in events:
-            return Mismatch(result_id, None, "it has no screening event: it was not recorded by EdgeScreen")
+            return Mismatch(result_id, None, "audit.problem.result_unrecorded")
         seq, event = events[result_id]
         if ROW_DIGEST not in event:
             continue  # recorded before results were bound to their events
         if event.get("outcome") != row["outcome"] or event[ROW_DIGEST] != row_digest(row):
-            return Mismatch(result_id, seq, "the result row was altered after it was recorded")
+            return Mismatch(result_id, seq, "audit.problem.row_altered")
         if row["payload"] is not None and event[PAYLOAD_DIGEST] != payload_digest(stored_bytes(row["payload"])):
-            return Mismatch(result_id, seq, "its queued payload was altered after it was recorded")
+            return Mismatch(result_id, seq, "audit.problem.payload_altered")
     return None
 
 
@@ -214,23 +217,18 @@ def first_review_mismatch(connection: sqlite3.Connection, after: int = 0) -> Mis
         row = connection.execute(
             f"SELECT {', '.join(REVIEW_COLUMNS)}, opened_at FROM review WHERE review_id = ?", (review_id,)
         ).fetchone()
-        verdict = f"its specialist's verdict (review {review_id})"
+        verdict = {"review": review_id}
         if row is None:
             if _erased_after(connection, result_id, seq):
                 continue
-            return Mismatch(result_id, seq, f"{verdict} was deleted")
+            return Mismatch(result_id, seq, "audit.problem.verdict_deleted", verdict)
         if _verdict_altered(row, event):
-            return Mismatch(result_id, seq, f"{verdict} was altered after it arrived")
+            return Mismatch(result_id, seq, "audit.problem.verdict_altered", verdict)
         if row["opened_at"] is not None and not _opened_by_a_view(row, seq, views):
-            return Mismatch(
-                result_id, seq, f"{verdict} was marked seen, but its record was not opened after it arrived"
-            )
+            return Mismatch(result_id, seq, "audit.problem.verdict_marked_seen", verdict)
     if after:
         return None
     for review_id, result_id in connection.execute("SELECT review_id, result_id FROM review ORDER BY rowid"):
         if review_id not in events:
-            problem = (
-                f"its specialist's verdict (review {review_id}) has no review event: it was not received by EdgeScreen"
-            )
-            return Mismatch(result_id, None, problem)
+            return Mismatch(result_id, None, "audit.problem.verdict_unreceived", {"review": review_id})
     return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app.events import log_event
-from firmware_app.records.audit import ChainCheck, append_event, keep_mark, verified_mark, verify_chain
+from firmware_app.records.audit import ChainCheck, append_event, broken_chain, keep_mark, verified_mark, verify_chain
 from firmware_app.records.clock import (
     BUILD_DATE,
     FUTURE_TOLERANCE,
@@ -361,13 +361,14 @@ class Records:
         after = mark[0] if mark else 0
         try:
             mismatch = first_mismatch(self.connection, after) or first_review_mismatch(self.connection, after)
-        except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row
-            return ChainCheck(chain.events, chain.events + 1, f"a result row cannot be read: {error}", "unknown")
+        except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row, named in SQLite's words
+            unreadable = "audit.problem.row_unreadable"
+            return broken_chain(chain.events, chain.events + 1, unreadable, altered_result="unknown", error=str(error))
         if mismatch is None:
             return chain
         first_bad = mismatch.event or chain.events + 1
-        problem = f"result {mismatch.result_id}: {mismatch.problem}"
-        return ChainCheck(chain.events, first_bad, problem, mismatch.result_id)
+        values = {"result": mismatch.result_id, **mismatch.values}
+        return broken_chain(chain.events, first_bad, mismatch.finding, altered_result=mismatch.result_id, **values)
 
 
 def age_cutoff(trusted_now: datetime | None, max_age: timedelta) -> str:

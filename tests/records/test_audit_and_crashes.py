@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT, write_rgb
-from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.records.kit import in_language, open_store, record_one, small_photo, write_config
 from tests.test_cli import edgescreen
 
 
@@ -69,6 +69,40 @@ def test_tampering_is_detected_and_the_first_bad_event_named(recorded, statement
     run = edgescreen("audit", "verify", config=recorded)
     assert run.returncode == 4
     assert f"BROKEN at event {first_bad}:" in run.stdout and words in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("statements", "first_bad", "finding"),
+    [
+        (
+            ["UPDATE audit SET details = replace(details, 'fundus', 'dermoscopy') WHERE seq = 3"],
+            3,
+            "l'événement 3 (screening) a été modifié\u00a0: son empreinte ne correspond pas",
+        ),
+        (["DELETE FROM audit WHERE seq = 4"], 4, "l'événement 4 manque (le suivant est le 5)"),
+        (
+            [
+                "UPDATE audit SET seq = -1 WHERE seq = 5",
+                "UPDATE audit SET seq = 5 WHERE seq = 6",
+                "UPDATE audit SET seq = 6 WHERE seq = -1",
+            ],
+            5,
+            "l'événement 5 ne suit pas l'événement 4\u00a0: supprimé ou déplacé",
+        ),
+        (
+            ["DELETE FROM audit WHERE seq >= 7"],
+            7,
+            "le journal s'arrête à l'événement 6, mais son dernier était l'événement 8",
+        ),
+    ],
+    ids=["edited", "deleted", "reordered", "truncated"],
+)
+def test_a_french_device_says_what_broke_the_chain_in_french(recorded, statements, first_bad, finding):
+    """What broke the chain was English on a French device ("event 4 is missing (next is 5)")."""
+    tamper(recorded, *statements)
+    run = edgescreen("audit", "verify", config=in_language(recorded, "fr"))
+    assert run.returncode == 4, run.stderr
+    assert run.stdout.splitlines()[0] == f"journal d'audit ROMPU à l'événement {first_bad}\u00a0: {finding}"
 
 
 def test_the_database_itself_refuses_to_edit_or_delete_audit_events(tmp_path, retina_rgb):

@@ -29,6 +29,9 @@ def recorded(tmp_path, retina_rgb):
     return write_config(tmp_path, port=1), ids
 
 
+NBSP = "\u00a0"  # French sets a colon or a semicolon apart with it (``messages.typeset``)
+
+
 def edit(config, *statements: tuple[str, tuple]) -> None:
     db = sqlite3.connect(config.parent / "records.sqlite3", isolation_level=None)
     for statement, values in statements:
@@ -45,7 +48,7 @@ def test_an_intact_store_verifies(recorded):
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_audit_verify_says_what_the_chain_proves_in_the_devices_language(recorded, language):
     """Intact, then one result altered: said in the device's language (on main English whatever it
-    was); what broke the chain stays the technician's English detail."""
+    was), what broke the chain with it (it was English on a French device)."""
     config, ids = recorded
     config = in_language(config, language)
     store = open_store(config.parent)
@@ -55,7 +58,10 @@ def test_audit_verify_says_what_the_chain_proves_in_the_devices_language(recorde
     assert intact.stdout == f"{sentence('audit.intact', language, count=events)}\n"
     edit(config, ("UPDATE screening SET outcome = 'refer' WHERE result_id = ?", (ids[0],)))
     broken = edgescreen("audit", "verify", config=config).stdout.splitlines()
-    problem = f"result {ids[0]}: the result row was altered after it was recorded"
+    problem = {
+        "en": f"result {ids[0]}: the result row was altered after it was recorded",
+        "fr": f"résultat {ids[0]}{NBSP}: sa ligne de résultat a été modifiée après son enregistrement",
+    }[language]
     said = re.escape(sentence("audit.broken", language, event="EVENT", problem=problem)).replace("EVENT", r"\d+")
     assert re.fullmatch(said, broken[0]), broken[0]
     assert broken[1] == sentence("audit.result_altered", language, count=events, result=ids[0])
@@ -71,7 +77,10 @@ def test_audit_verify_says_no_event_verifies_when_the_first_is_broken(recorded, 
     run = edgescreen("audit", "verify", config=config)
     assert run.returncode == 4, run.stderr
     broken = run.stdout.splitlines()
-    problem = "event 1 (model_change) was altered: its hash does not match"
+    problem = {
+        "en": "event 1 (model_change) was altered: its hash does not match",
+        "fr": f"l'événement 1 (model_change) a été modifié{NBSP}: son empreinte ne correspond pas",
+    }[language]
     assert broken == [
         sentence("audit.broken", language, event=1, problem=problem),
         sentence("audit.trusted_none", language),
@@ -166,6 +175,109 @@ def test_a_non_utf8_byte_in_the_audit_log_is_broken_not_a_crash(recorded):
     run = edgescreen("audit", "verify", config=config)
     assert run.returncode == 4, run.stderr  # on main: a traceback (cannot decode to UTF-8)
     assert "BROKEN at event 2: event 2 holds bytes that are not text" in run.stdout
+
+
+def said_in_french(config, *statements: tuple[str, tuple]) -> list[str]:
+    """The lines ``edgescreen audit verify`` prints on a French device once ``statements`` altered its records."""
+    edit(config, *statements)
+    run = edgescreen("audit", "verify", config=in_language(config, "fr"))
+    assert run.returncode == 4, (run.stdout, run.stderr)
+    return run.stdout.splitlines()
+
+
+def event_of(config, kind: str, key: str, value: str) -> int:
+    """The number of the ``kind`` event whose details give ``key`` as ``value``, read from the records as they are."""
+    db = sqlite3.connect(config.parent / "records.sqlite3")
+    query = "SELECT seq FROM audit WHERE kind = ? AND details LIKE ?"
+    (seq,) = db.execute(query, (kind, f'%"{key}":"{value}"%')).fetchone()
+    db.close()
+    return seq
+
+
+def events(config) -> int:
+    db = sqlite3.connect(config.parent / "records.sqlite3")
+    (count,) = db.execute("SELECT count(*) FROM audit").fetchone()
+    db.close()
+    return count
+
+
+def untrusted(count: int, result: str) -> str:
+    """What a French device says can still be trusted when ``result`` differs from its event."""
+    return f"la chaîne de hachage des {count} événements tient{NBSP}; le résultat {result} n'est pas fiable"
+
+
+def test_a_french_device_says_a_result_row_was_altered_in_french(recorded):
+    """Each row-level finding was English on a French device, "result …: the result row was altered …"."""
+    config, ids = recorded
+    said = said_in_french(config, ("UPDATE screening SET outcome = 'refer' WHERE result_id = ?", (ids[1],)))
+    event = event_of(config, "screening", "result_id", ids[1])
+    assert said == [
+        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[1]}{NBSP}: "
+        "sa ligne de résultat a été modifiée après son enregistrement",
+        untrusted(events(config), ids[1]),
+    ]
+
+
+def test_a_french_device_says_a_queued_payload_was_altered_in_french(recorded):
+    config, ids = recorded
+    said = said_in_french(
+        config, ("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[0],))
+    )
+    event = event_of(config, "screening", "result_id", ids[0])
+    assert said == [
+        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[0]}{NBSP}: "
+        "son message dans la file d'envoi a été modifié après son enregistrement",
+        untrusted(events(config), ids[0]),
+    ]
+
+
+def test_a_french_device_says_a_result_it_never_recorded_in_french(recorded):
+    config, ids = recorded
+    forged = "f" * 32
+    said = said_in_french(
+        config,
+        (
+            "INSERT INTO screening (result_id, recorded_at, captured_at, modality, outcome, research_only, "
+            "source_sealed) SELECT ?, recorded_at, captured_at, modality, 'refer', 0, source_sealed FROM screening "
+            "WHERE result_id = ?",
+            (forged, ids[0]),
+        ),
+    )
+    count = events(config)
+    assert said == [
+        f"journal d'audit ROMPU à l'événement {count + 1}{NBSP}: résultat {forged}{NBSP}: il n'a pas d'événement "
+        f"screening{NBSP}: il n'a pas été enregistré par EdgeScreen",
+        untrusted(count, forged),
+    ]
+
+
+def test_a_french_device_says_a_result_row_it_cannot_read_in_french_sqlites_words_as_they_are(recorded):
+    """Bytes that are not UTF-8 in a result's text: SQLite's own error (the column it names) stays English."""
+    config, ids = recorded
+    said = said_in_french(
+        config, ("UPDATE screening SET model_id = CAST(X'64FF72' AS TEXT) WHERE result_id = ?", (ids[2],))
+    )
+    count = events(config)
+    assert re.fullmatch(
+        f"journal d'audit ROMPU à l'événement {count + 1}{NBSP}: une ligne de résultat ne peut pas être lue{NBSP}: "
+        "Could not decode to UTF-8 column 'model_id' with text .+",
+        said[0],
+    ), said
+    assert len(said) == 2
+
+
+def test_a_french_device_says_an_audit_event_holds_bytes_that_are_not_text_in_french(recorded):
+    config, _ = recorded
+    said = said_in_french(
+        config,
+        ("DROP TRIGGER audit_no_update", ()),
+        ("UPDATE audit SET details = CAST(X'7B22FF227D' AS TEXT) WHERE seq = 2", ()),
+    )
+    assert said == [
+        f"journal d'audit ROMPU à l'événement 2{NBSP}: l'événement 2 contient des octets qui ne sont pas du texte"
+        f"{NBSP}: modifié ou endommagé",
+        f"l'événement 1 est vérifié{NBSP}; rien n'est fiable à partir de l'événement 2",
+    ]
 
 
 def test_a_payload_contradicting_its_own_score_is_refused():

@@ -16,7 +16,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.health.test_doctor import doctor
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
-from tests.records.test_integrity import edit
+from tests.records.test_integrity import NBSP, edit, event_of, events, said_in_french, untrusted
 from tests.test_backup import _fresh_device
 from tests.test_cli import edgescreen
 
@@ -118,6 +118,50 @@ def test_a_verdict_inserted_outside_edgescreen_breaks_audit_verify(answered):
         ),
     )
     broken(config, ids[0], "has no review event")
+
+
+@pytest.mark.parametrize(
+    ("statement", "patient", "review", "finding"),
+    [
+        ("UPDATE review SET verdict = 'no_refer' WHERE result_id = ?", 1, 1, "a été modifié après son arrivée"),
+        (
+            "UPDATE review SET opened_at = received_at WHERE result_id = ?",
+            1,
+            1,
+            "a été marqué comme vu, mais son dossier n'a pas été ouvert après son arrivée",
+        ),
+        ("DELETE FROM review WHERE result_id = ?", 0, 0, "a été supprimé"),
+    ],
+    ids=["altered", "marked-seen", "deleted"],
+)
+def test_a_french_device_says_what_was_done_to_a_verdict_in_french(answered, statement, patient, review, finding):
+    """What broke the chain was English on a French device: "result …: its specialist's verdict (review …) …"."""
+    _, config, ids = answered
+    said = said_in_french(config, (statement, (ids[patient],)))
+    event = event_of(config, "review", "review_id", f"rev-{review}")
+    assert said == [
+        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[patient]}{NBSP}: "
+        f"l'avis rev-{review} de son spécialiste {finding}",
+        untrusted(events(config), ids[patient]),
+    ]
+
+
+def test_a_french_device_says_a_verdict_it_never_received_in_french(answered):
+    _, config, ids = answered
+    said = said_in_french(
+        config,
+        (
+            "INSERT INTO review (review_id, result_id, verdict, reviewer, reviewed_at, received_at) "
+            "VALUES ('rev-forged', ?, 'no_refer', 'dr-lopez', ?, ?)",
+            (ids[0], "2027-03-02T00:00:00+00:00", "2027-03-02T00:00:00+00:00"),
+        ),
+    )
+    count = events(config)
+    assert said == [
+        f"journal d'audit ROMPU à l'événement {count + 1}{NBSP}: résultat {ids[0]}{NBSP}: l'avis rev-forged de son "
+        f"spécialiste n'a pas d'événement review{NBSP}: il n'a pas été reçu par EdgeScreen",
+        untrusted(count, ids[0]),
+    ]
 
 
 def test_the_records_verify_after_an_erasure_and_the_photos_retention(answered):
