@@ -193,7 +193,7 @@ def list_users(engine: Engine) -> list[Account]:
 def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) -> None:
     """The account can no longer sign in, and its open sessions end now: each is audited as ended by
     that (``"disabled"``), after the account change, which does not name them. Their rows are kept,
-    ended (re-enabling the account opens none again) and ``end_audited``, so the reader at each browser
+    ended (``enable_user`` opens none again) and ``end_audited``, so the reader at each browser
     is told, once, that the session open there ended (``end_told``), and nothing is audited when the
     row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge)."""
     now = datetime.now(UTC)
@@ -211,6 +211,32 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
         ).all()
         for _ in ended:
             _audit_end(connection, username, "disabled", now)
+
+
+def enable_user(engine: Engine, username: str, by: str) -> bool:
+    """A disabled account can sign in again (a reader back from leave, or disabled by mistake), without
+    editing the database. Its reader signs in afresh: the sessions disabling ended stay ended (their rows
+    are kept, ended, as ``disable_user`` left them). A lockout after wrong passwords still running from
+    before the disabling is lifted, and the count of wrong passwords cleared: the administrator who
+    enables an account means its reader to sign in now, and no password counted while it was disabled.
+    Returns whether a lockout was lifted, which the command says and the ``user_change`` records."""
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        named = select(users.c.id, users.c.disabled, users.c.locked_until).where(users.c.username == username)
+        user = connection.execute(named).first()
+        if user is None:
+            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        enabled = connection.execute(
+            update(users)
+            .where(users.c.id == user.id, users.c.disabled.is_(True))  # not twice, if two administrators race
+            .values(disabled=False, failed_attempts=0, locked_until=None)
+        )
+        if not user.disabled or enabled.rowcount == 0:
+            raise AccountError(f"user {username!r} is not disabled", "not_disabled", user=repr(username))
+        lifted = user.locked_until is not None and user.locked_until > now
+        change = {"action": "enable", "user": username, "by": by, "lock_lifted": lifted}
+        audit.append(connection, "user_change", change)
+    return lifted
 
 
 def _token_hash(token: str) -> str:

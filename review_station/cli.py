@@ -176,6 +176,10 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
             state = say("cli.user_disabled_mark", language) if account.disabled else ""
             role, sites = code("role", account.role, language), _sites_words(account.sites, language)
             print(f"{account.username}\t{role}\t{sites}{state}")
+    elif args.action == "enable":
+        lifted = accounts.enable_user(engine, args.user, by=OPERATOR)
+        lock = say("cli.user_lock_lifted", language) if lifted else ""
+        print(say("cli.user_enabled", language, user=args.user) + lock)
     else:
         accounts.disable_user(engine, args.user, by=OPERATOR, settings=config.web)
         print(say("cli.user_disabled", language, user=args.user))
@@ -278,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
         "user", help="the sign-in name"
     )
+    user_actions.add_parser(
+        "enable",
+        help="let a disabled account sign in again",
+        description="Let a disabled account sign in again, lifting a lockout after wrong passwords it was under. "
+        "The sessions the disabling ended stay ended: its reader signs in afresh.",
+    ).add_argument("user", help="the sign-in name")
     user_parser.set_defaults(run=_users)
     export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
     export_parser.add_argument("--format", choices=("fhir", "csv"), required=True)

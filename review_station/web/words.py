@@ -1099,6 +1099,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "disabled {user}: signed out everywhere",
         "fr": "{user} désactivé : déconnecté partout",
     },
+    "cli.user_enabled": {
+        "en": "enabled {user}: they sign in afresh (the sessions the disabling ended stay ended)",
+        "fr": "{user} réactivé : nouvelle connexion nécessaire (les sessions closes par la désactivation le restent)",
+    },
+    "cli.user_lock_lifted": {
+        "en": "; the lockout after wrong passwords it was under is lifted",
+        "fr": " ; le verrouillage qui le bloquait après des mots de passe erronés est levé",
+    },
     # What an account change or a device enrolment is refused for (``accounts.AccountError``,
     # ``devices.DeviceError``); a name, a role or an id is quoted as typed.
     "account.refused.bad_name": {
@@ -1123,6 +1131,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "un compte administrateur lit tous les sites : donnez des sites aux comptes relecteur ou coordinateur",
     },
     "account.refused.unknown": {"en": "no user {user}", "fr": "aucun utilisateur {user}"},
+    "account.refused.not_disabled": {
+        "en": "user {user} is not disabled: nothing to enable",
+        "fr": "l'utilisateur {user} n'est pas désactivé : rien à réactiver",
+    },
     "account.refused.passwords_differ": {
         "en": "the two passwords differ",
         "fr": "les deux mots de passe diffèrent",

@@ -282,8 +282,8 @@ def test_a_disabled_accounts_ended_sessions_open_none_when_it_is_re_enabled_and_
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     desk, laptop = (accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)[0] for _ in range(2))
     accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    accounts.enable_user(engine, "ana", by="test")
     with engine.begin() as connection:
-        connection.execute(update(users).values(disabled=False))
         assert accounts.session_user(connection, desk, SETTINGS) is None
         assert accounts.session_user(connection, laptop, SETTINGS) is None
     before = len(audited(engine))
@@ -297,6 +297,60 @@ def test_a_disabled_accounts_ended_sessions_open_none_when_it_is_re_enabled_and_
         assert connection.execute(select(func.count()).select_from(sessions)).scalar_one() == 1
         assert accounts.session_user(connection, fresh, SETTINGS) == signed_in
     assert accounts.end_told(engine, laptop, SETTINGS) is None
+
+
+def test_enabling_a_disabled_account_lets_its_reader_sign_in_afresh_audited_and_refuses_any_other(
+    engine: Engine,
+) -> None:
+    """``enable_user`` is the administrator's way back from a disabling (before, only an edit of the
+    database): the change is audited with who made it, the chain verifies, the sessions the disabling
+    ended do not open again, and the reader signs in with a new one. A name with no account, or an
+    account that is not disabled, is refused and nothing is audited."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    desk, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    before = len(audited(engine))
+    assert accounts.enable_user(engine, "ana", by="root") is False  # no lockout to lift
+    assert audited(engine)[before:] == [
+        ("user_change", {"action": "enable", "user": "ana", "by": "root", "lock_lifted": False})
+    ]  # ``audited`` verifies the chain
+    with engine.begin() as connection:
+        assert accounts.session_user(connection, desk, SETTINGS) is None
+        assert connection.execute(select(users.c.disabled)).scalar_one() is False
+    fresh, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    with engine.begin() as connection:
+        assert accounts.session_user(connection, fresh, SETTINGS) == signed_in
+        assert accounts.session_user(connection, desk, SETTINGS) is None
+    assert accounts.end_told(engine, desk, SETTINGS) == "ended"  # told as any session the disabling ended
+    before = len(audited(engine))
+    for name, key in (("ana", "not_disabled"), ("nobody", "unknown")):
+        with pytest.raises(accounts.AccountError) as refused:
+            accounts.enable_user(engine, name, by="root")
+        assert (refused.value.key, refused.value.values) == (key, {"user": repr(name)})
+    assert len(audited(engine)) == before
+
+
+def test_enabling_an_account_lifts_a_lockout_it_was_disabled_under_and_clears_wrong_passwords(
+    engine: Engine,
+) -> None:
+    """Locked after wrong passwords, then disabled (someone was guessing at it): the administrator who
+    enables it again means its reader to sign in now, so the lockout is lifted, and the change says so;
+    wrong passwords counted before the disabling no longer count towards the next lockout."""
+    for name, wrong in (("ana", SETTINGS.lockout_failures), ("bob", SETTINGS.lockout_failures - 1)):
+        accounts.add_user(engine, name, PASSWORD, "reviewer", by="test")
+        for _ in range(wrong):  # ana locked; bob one wrong password short of it
+            with pytest.raises(accounts.SignInRefused):
+                accounts.sign_in(engine, name, "wrong password!", SETTINGS)
+        accounts.disable_user(engine, name, by="test", settings=SETTINGS)
+    assert [accounts.enable_user(engine, name, by="root") for name in ("ana", "bob")] == [True, False]
+    assert audited(engine)[-2:] == [
+        ("user_change", {"action": "enable", "user": "ana", "by": "root", "lock_lifted": True}),
+        ("user_change", {"action": "enable", "user": "bob", "by": "root", "lock_lifted": False}),
+    ]
+    for name in ("ana", "bob"):
+        with pytest.raises(accounts.SignInRefused):  # one more wrong password locks neither
+            accounts.sign_in(engine, name, "wrong password!", SETTINGS)
+        accounts.sign_in(engine, name, PASSWORD, SETTINGS)
 
 
 def test_a_sign_out_is_audited_once_when_posted_twice_or_as_the_account_is_disabled(engine: Engine) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
+from review_station import accounts
+from review_station.config import load_review_config
 from review_station.storage.tables import audit
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import station_config
@@ -118,6 +120,23 @@ SAID = (
         "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site (disabled)",
         "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites (désactivé)",
     }),
+    (("users", "enable", "root"), "", 0, "stdout", {
+        "en": "enabled root: they sign in afresh (the sessions the disabling ended stay ended)\n",
+        "fr": f"root réactivé{NBSP}: nouvelle connexion nécessaire (les sessions closes par la désactivation le "
+        "restent)\n",
+    }),
+    (("users", "enable", "root"), "", 1, "stderr", {
+        "en": "refused: user 'root' is not disabled: nothing to enable",
+        "fr": f"refusé{NBSP}: l'utilisateur 'root' n'est pas désactivé{NBSP}: rien à réactiver",
+    }),
+    (("users", "enable", "nobody"), "", 1, "stderr", {
+        "en": "refused: no user 'nobody'",
+        "fr": f"refusé{NBSP}: aucun utilisateur 'nobody'",
+    }),
+    (("users", "list"), "", 0, "stdout", {
+        "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site\n",
+        "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites\n",
+    }),
     (("export", "--format", "csv", "--site", "site-a", "--from", "2026-04-30", "--to", "2026-04-01"), "", 1, "stderr", {
         "en": "refused: the date range is empty: 'to' is before 'from'",
         "fr": f"refusé{NBSP}: la période est vide{NBSP}: la date de fin précède celle de début",
@@ -135,8 +154,8 @@ SAID = (
         "fr": "0 photo supprimée après sa durée de conservation",  # French counts 0 as one
     }),
     (("audit", "verify"), "", 0, "stdout", {
-        "en": "audit log intact: 6 events, each chained to the one before",
-        "fr": f"journal d'audit intact{NBSP}: 6 événements, chacun chaîné au précédent",
+        "en": "audit log intact: 7 events, each chained to the one before",
+        "fr": f"journal d'audit intact{NBSP}: 7 événements, chacun chaîné au précédent",
     }),
 )  # fmt: skip
 
@@ -178,6 +197,48 @@ def test_every_command_speaks_the_stations_language(tmp_path, engine: Engine, la
         }[language],
         trusted,
     ]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_users_enable_lets_a_disabled_reader_sign_in_afresh_and_says_the_lockout_it_lifted(
+    tmp_path, engine: Engine, language: str
+) -> None:
+    """Before, ``users enable`` was no command (argparse: "invalid choice: 'enable'", exit status 2) and
+    a disabled account came back only by editing the database. Now the reader, locked out by wrong
+    passwords before the disabling, signs in at once, with a new session: the one the disabling ended
+    stays ended. The administrator is told the lockout was lifted, and the audit log still verifies."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    settings = load_review_config(str(config)).web
+    password = "a long enough secret"
+    assert review(config, "users", "add", "ana", "--role", "reviewer", stdin=f"{password}\n").returncode == 0
+    desk, _ = accounts.sign_in(engine, "ana", password, settings)
+    for _ in range(settings.lockout_failures):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", settings)
+    assert review(config, "users", "disable", "ana").returncode == 0
+    enabled = review(config, "users", "enable", "ana")
+    assert enabled.returncode == 0, enabled.stderr
+    said = {
+        "en": "enabled ana: they sign in afresh (the sessions the disabling ended stay ended); the lockout after "
+        "wrong passwords it was under is lifted\n",
+        "fr": f"ana réactivé{NBSP}: nouvelle connexion nécessaire (les sessions closes par la désactivation le "
+        f"restent){NBSP}; le verrouillage qui le bloquait après des mots de passe erronés est levé\n",
+    }
+    assert enabled.stdout == said[language]
+    fresh, signed_in = accounts.sign_in(engine, "ana", password, settings)
+    with engine.begin() as connection:
+        assert accounts.session_user(connection, desk, settings) is None
+        assert accounts.session_user(connection, fresh, settings) == signed_in
+    verified = review(config, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    with engine.connect() as connection:
+        changes = connection.execute(select(audit.c.details).where(audit.c.kind == "user_change").order_by(audit.c.seq))
+        assert json.loads(changes.scalars().all()[-1]) == {
+            "action": "enable",
+            "user": "ana",
+            "by": "cli",
+            "lock_lifted": True,
+        }
 
 
 def test_a_config_error_is_said_in_the_language_the_file_names_else_in_both(tmp_path) -> None:
