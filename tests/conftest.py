@@ -48,10 +48,13 @@ def kits_records_closed() -> Iterator[None]:
 def not_over_file_modes() -> list[str]:
     """A command prefix: root without the capabilities that pass over file modes (setpriv), so the
     program meets a folder of another user's (0700, say) as a user outside it would, the way a
-    technician meets the installed device's. CI runs as root."""
+    technician meets the installed device's. CI runs as root. Nor may it change another user's file
+    as its owner could: SQLite, as root, hands a write-ahead log it opens to the records file's owner
+    and sets an empty one's mode to the records file's (a log another user's was the device's own
+    again after one run), which a user outside cannot."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv (util-linux) to drop the capabilities over file modes")
-    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-chown,-fowner"]
 
 
 @pytest.fixture(scope="session")
