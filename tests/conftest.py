@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -128,6 +129,23 @@ def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@contextmanager
+def read_only_view(folder: Path, at: Path) -> Iterator[Path]:
+    """``folder`` through a bind mount at ``at`` (``folder`` itself, over it) remounted read-only: a
+    process that opens its files now meets a read-only file system, as after the kernel remounted a
+    failing card so, while the files already open stay writable (a tmpfs with open files refuses
+    ``remount,ro``). Skips where mounting is not allowed (needs root)."""
+    at.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(at)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(at)], check=True, capture_output=True)
+        yield at
+    finally:
+        subprocess.run(["umount", "-l", str(at)], check=True)
 
 
 def filled(directory: Path, leaving: int = 0) -> None:
