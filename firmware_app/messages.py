@@ -1812,6 +1812,27 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
         "l'appareil ; si cela continue, appelez le technicien.",
     },
+    # The records' folder or a file of theirs this user may not write, or their file system read-only
+    # (health/checks.py, records_not_writable): which one and whose, and what gives it back; the
+    # commands are the shell's, in any language.
+    "health.writable.permission": {
+        "en": "The records cannot be written: {path} belongs to {owner} (mode {mode}), and {user}, the user "
+        "running this check, may not write to it. Call the technician: sudo chown {user}: {path} then sudo chmod "
+        "{grant} {path} give it back (nothing recorded is lost).",
+        "fr": "Les dossiers ne peuvent pas être écrits : {path} appartient à {owner} (mode {mode}), et {user}, "
+        "l'utilisateur qui fait ce contrôle, ne peut pas y écrire. Appelez le technicien : sudo chown {user}: "
+        "{path} puis sudo chmod {grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.writable.read_only": {
+        "en": "The records cannot be written: the file system that holds them ({mount}) is mounted read-only. "
+        "Call the technician: when the kernel log (dmesg) shows the card's write errors, the card is failing: "
+        "copy the records' folder off it as it is, then replace the card (README, Backup and restore); "
+        "otherwise, mount {mount} read-write again.",
+        "fr": "Les dossiers ne peuvent pas être écrits : le système de fichiers qui les contient ({mount}) est "
+        "monté en lecture seule. Appelez le technicien : si le journal du noyau (dmesg) montre des erreurs "
+        "d'écriture de la carte, elle est défaillante : copiez hors de la carte le répertoire des dossiers tel "
+        "quel, puis remplacez la carte (README, sauvegarde) ; sinon, remontez {mount} en lecture-écriture.",
+    },
     "health.identity.green": {"en": "Device {device} at site {site}.", "fr": "Appareil {device}, site {site}."},
     "health.identity.red": {
         "en": "The device and site ids are still the installer's ({device}, {site}): set [device] id and site "

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -48,10 +49,13 @@ def kits_records_closed() -> Iterator[None]:
 def not_over_file_modes() -> list[str]:
     """A command prefix: root without the capabilities that pass over file modes (setpriv), so the
     program meets a folder of another user's (0700, say) as a user outside it would, the way a
-    technician meets the installed device's. CI runs as root."""
+    technician meets the installed device's. CI runs as root. Nor may it change another user's file
+    as its owner could: SQLite, as root, hands a write-ahead log it opens to the records file's owner
+    and sets an empty one's mode to the records file's (a log another user's was the device's own
+    again after one run), which a user outside cannot."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root and setpriv (util-linux) to drop the capabilities over file modes")
-    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-chown,-fowner"]
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +129,23 @@ def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@contextmanager
+def read_only_view(folder: Path, at: Path) -> Iterator[Path]:
+    """``folder`` through a bind mount at ``at`` (``folder`` itself, over it) remounted read-only: a
+    process that opens its files now meets a read-only file system, as after the kernel remounted a
+    failing card so, while the files already open stay writable (a tmpfs with open files refuses
+    ``remount,ro``). Skips where mounting is not allowed (needs root)."""
+    at.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(at)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot bind-mount here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(at)], check=True, capture_output=True)
+        yield at
+    finally:
+        subprocess.run(["umount", "-l", str(at)], check=True)
 
 
 def filled(directory: Path, leaving: int = 0) -> None:

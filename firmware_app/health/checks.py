@@ -3,8 +3,11 @@ the catalogue key of the sentence that tells the nurse what to do (``health.<che
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import sqlite3
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +22,7 @@ from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
+from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
@@ -27,7 +31,7 @@ from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
 from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
-from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged
+from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, database_files
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
@@ -412,14 +416,70 @@ def check_heartbeat(heartbeat: Heartbeat) -> Check:
     return _check("loop", Level.GREEN, loop=heartbeat.name)
 
 
+def _user_name(uid: int) -> str:
+    """The account's name, or its number where no account has it (a file copied from another system)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _write_refused(path: Path) -> Check:
+    """Why this process may not write ``path``: its file system mounted read-only (every write fails,
+    whoever makes it: a card the kernel stopped writing to is remounted so), or else its owner and
+    mode, which shut this process's user out."""
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        try:
+            mount = mount_of(path, MOUNTINFO.read_text())
+        except OSError:
+            mount = None
+        return _check("writable", Level.RED, "read_only", path=path, mount=mount.point if mount else path)
+    info = path.stat()
+    grant = "u+rwx" if stat.S_ISDIR(info.st_mode) else "u+rw"  # a folder is also searched, a file read
+    return _check(
+        "writable",
+        Level.RED,
+        "permission",
+        path=path,
+        owner=_user_name(info.st_uid),
+        mode=f"{stat.S_IMODE(info.st_mode):04o}",
+        user=_user_name(os.getuid()),
+        grant=grant,
+    )
+
+
+def records_not_writable(database: Path) -> Check | None:
+    """The records' folder, or the first of their files, that this process may not write, red by why
+    (``_write_refused``); ``None`` when it may write them all. SQLite opens a file it may only read
+    read-only without a word: the log or the main file of a root shell's ``sqlite3``, a folder a
+    restore as root left root's, a card remounted read-only. Every read then works, and so does
+    ``BEGIN IMMEDIATE`` unless the log is the one refused (the lock lives in the shared memory, which
+    the running app holds open), so the records looked healthy until a screening failed. The
+    kernel's ``access`` asks what a write would ask, writing nothing: one call per file. The folder
+    must take new files too: the witness is renamed into it after each screening
+    (``records/witness.py``), and SQLite makes the log and the shared memory there when it opens the
+    records after they were removed."""
+    folder = database.parent
+    wanted = {folder: os.W_OK | os.X_OK} | dict.fromkeys(database_files(database), os.W_OK)
+    for path, mode in wanted.items():
+        if os.path.exists(path) and not os.access(path, mode):
+            return _write_refused(path)
+    return None
+
+
 def check_records_writable(database: Path) -> Check:
-    """Take the records' write lock on a connection of our own, and give it back unused: a disk
-    gone read-only or a writer wedged holding the lock both show here, without writing a thing.
+    """Whether the records can be written now: by their files' modes and file system
+    (``records_not_writable``), then by their write lock, taken on a connection of our own and given
+    back unused: a writer wedged holding the lock shows here, without writing a thing. The nurse's
+    readiness list, ``doctor`` and the watchdog all ask this.
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
     own work may hold it that long (another process's long write: a large erasure, a migration), and
     a lock held longer is one the device's writes are failing on. Waiting 10 s, the probe took an
     erasure's checkpoint, which then waited a busy timeout for a backup's read, for a wedged writer."""
+    refused = records_not_writable(database)
+    if refused is not None:
+        return refused
     try:
         connection = sqlite3.connect(f"file:{database}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:

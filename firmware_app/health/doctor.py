@@ -34,6 +34,7 @@ from firmware_app.health.checks import (
     check_tls,
     check_verdict_keys,
     no_records_yet,
+    records_not_writable,
     records_unusable,
 )
 from firmware_app.health.readiness import disk_check, readiness
@@ -103,6 +104,15 @@ def _without_records(config: Config, now: datetime, probes: Probes) -> list[Chec
     ]
 
 
+def _unopened(config: Config, records: Check) -> list[Check]:
+    """``records``, why the records are not opened (none yet, or they would not open), and, when their
+    folder or a file of theirs may not be written, which one and whose, or their file system
+    read-only: what SQLite's error does not say, and what the first screening would fail on. Only
+    the kernel is asked: no connection is opened to records that are not opened."""
+    refused = records_not_writable(config.records.database)
+    return [records, *([refused] if refused else [])]
+
+
 def doctor_checks(config: Config, now: datetime | None = None, stop: threading.Event | None = None) -> list[Check]:
     """Every check; with ``stop`` (``stop_on_termination``), ``StopRequested`` from a stop point
     around the probes once it is set, the records closed on the way out."""
@@ -123,11 +133,12 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         return [*_without_records(config, now, probes), *technician(unrecorded)]
     if not present(config.records.database):  # opening would make them, and a key: `restore` then refuses
         none = no_records_yet(config.records.database, config.records.key_file)
-        return [*_without_records(config, now, probes), none, *technician(unrecorded)]
+        return [*_without_records(config, now, probes), *_unopened(config, none), *technician(unrecorded)]
     try:
         store = open_store(config)
     except RecordsError as error:
-        return [*_without_records(config, now, probes), records_unusable(error), *technician(unrecorded)]
+        unusable = records_unusable(error)
+        return [*_without_records(config, now, probes), *_unopened(config, unusable), *technician(unrecorded)]
     try:
         checks = readiness(config, store.records, *probes, now)
         return [*checks, check_sealed(store.records), check_erased(store.records), *technician()]

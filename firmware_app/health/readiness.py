@@ -38,6 +38,7 @@ from firmware_app.health.checks import (
     check_identity,
     check_models,
     check_records,
+    check_records_writable,
     nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
@@ -182,6 +183,9 @@ def readiness(
         check_calibration(config.calibration.profile, config.device.id, now, calibration_in_use),
         disk_check(config),
         records_check,
+        # Whole records may still refuse every write (a file another user's, a card remounted
+        # read-only): asked at each run, as it costs a few system calls and a lock taken back.
+        check_records_writable(config.records.database),
         audit_check,
         committed_check(records),
         clock_check(records, now),

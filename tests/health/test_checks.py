@@ -22,13 +22,16 @@ from firmware_app.health.checks import (
     check_clock,
     check_disk,
     check_models,
+    check_records_writable,
     records_unusable,
 )
 from firmware_app.health.doctor import probe_camera
+from firmware_app.health.liveness import liveness
 from firmware_app.health.readiness import readiness
 from firmware_app.messages import CATALOGUE, message
 from firmware_app.records.database import DiskFull, RecordsDamaged, RecordsError
 from firmware_app.wording import check_sentence, check_values
+from tests.conftest import read_only_view
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 
 NOW = datetime(2027, 1, 15, tzinfo=UTC)  # after the build date (records/clock.py)
@@ -254,3 +257,30 @@ def test_records_that_do_not_open_are_said_by_their_cause_without_the_errors_eng
     check = records_unusable(error)
     said = check_sentence(check, "fr")
     assert check.message_key == key and words in said and str(error) not in said and "records.sqlite3" not in said
+
+
+def test_the_nurses_list_and_the_watchdog_say_records_on_a_read_only_file_system_cannot_be_written(tmp_path):
+    """The card remounted read-only under the running app: its list read the records whole and was
+    green ("Records healthy"), so a patient was started whose photos could not be recorded, while
+    the watchdog's probe of the write lock passed too (SQLite opens a file it may only read
+    read-only, and takes the lock in the shared memory). Both now ask one function, which writes
+    nothing: the records and their log are byte for byte as they were after it answers green."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    app = open_store(folder)
+    record_one(app, small_photo())
+    files = [folder / "records.sqlite3", folder / "records.sqlite3-wal"]
+    before = [path.read_bytes() for path in files]
+    assert check_records_writable(folder / "records.sqlite3").level is Level.GREEN
+    assert [path.read_bytes() for path in files] == before
+    with read_only_view(folder, tmp_path / "mounted") as mounted:
+        config = write_config(tmp_path, 1)
+        config.write_text(config.read_text().replace(f'"{tmp_path}/records', f'"{mounted}/records'))
+        store = open_store(mounted)
+        checks = readiness(load_config(str(config)), store.records, list, lambda: True)
+        writable = next(check for check in checks if check.name == "writable")
+        assert writable in blocking(checks) and writable.message_key == "health.writable.read_only"
+        assert writable.values["mount"] == mounted
+        assert liveness(mounted / "records.sqlite3", []) == [writable]
+        store.records.close()
+    app.records.close()

@@ -9,6 +9,8 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -28,7 +30,7 @@ from firmware_app.wording import check_sentence
 from tests.absent_runtimes import shadow_runtimes
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
-from tests.conftest import MODELS_DIR, PROJECT_ROOT, filled
+from tests.conftest import MODELS_DIR, PROJECT_ROOT, filled, read_only_view
 from tests.records.kit import (
     DEVICE,
     flip_a_bit_on_the_card,
@@ -45,7 +47,8 @@ from tests.test_cli import edgescreen
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
-    *("models", "camera", "calibration", "disk", "records", "audit", "committed", "clock", "broker", "backlog"),
+    *("models", "camera", "calibration", "disk", "records", "writable", "audit", "committed", "clock", "broker"),
+    "backlog",
     "backup",
     *("identity", "sealed", "erased", "key", "encryption", "tls", "verdicts", "quality"),
 ]
@@ -670,3 +673,79 @@ def test_doctor_says_erased_data_is_left_by_a_log_it_cannot_write_not_by_a_reade
     os.chown(log, os.geteuid(), os.getegid())  # the log the device's own again
     assert doctor(config, prefix=not_over_file_modes)[1]["erased"]["level"] == "green"
     reader.close()
+
+
+def left_as_found(folder: Path) -> tuple[list[str], int]:
+    """The files of ``folder`` and the screenings its records hold: a doctor run adds neither (its
+    own writes, the audit's verified mark and the erasures' checkpoint, are the records' upkeep)."""
+    names = sorted(path.name for path in folder.iterdir())
+    with closing(sqlite3.connect(folder / "records.sqlite3")) as records:  # read-only, it would leave its log
+        screenings = records.execute("SELECT count(*) FROM screening").fetchone()[0]
+    return names, screenings
+
+
+# What the device's user may not write (beside the records, owned by nobody), with its mode, and whether the
+# app runs meanwhile (its connection keeps the write-ahead log and the shared memory): a log a root shell's
+# sqlite3 made, a records file or a folder a restore run as root left root's.
+NOT_WRITABLE = {
+    "log": ("records.sqlite3-wal", 0o644, True),
+    "records file": ("records.sqlite3", 0o644, True),
+    "folder": ("", 0o755, True),
+    "folder, app stopped": ("", 0o755, False),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("refused", list(NOT_WRITABLE))
+def test_records_the_devices_user_may_not_write_are_red_naming_the_file_and_whose_and_left_unchanged(
+    tmp_path, retina_rgb, not_over_file_modes, refused, language
+):
+    """SQLite opens a file it may only read read-only without a word, and every records check read
+    the records whole: "Records healthy", doctor green, while the next screening could not be
+    recorded. Now the writable line is red, naming the file or folder, its owner and mode, the user
+    refused, and the commands that give it back, in the device's language; the records line stays
+    what it was (whole, or not opened when the folder refuses SQLite its log). The run leaves no
+    file and no screening behind."""
+    name, mode, running = NOT_WRITABLE[refused]
+    config = in_language(write_config(tmp_path, 1), language)
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb, 64), sample_record())
+    store.records.close()
+    with closing(sqlite3.connect(tmp_path / "records.sqlite3")) as app:
+        if running:
+            app.execute("SELECT count(*) FROM screening").fetchone()
+        before = left_as_found(tmp_path)  # before the chown: SQLite, as root, gives the log back to the records' owner
+        path = tmp_path / name
+        os.chown(path, NOBODY, NOBODY)
+        path.chmod(mode)
+        status, checks, _ = doctor(config, prefix=not_over_file_modes)
+        assert left_as_found(tmp_path) == before
+    assert status == 1 and checks["writable"]["level"] == "red", checks.get("writable")
+    grant = "u+rw" if name else "u+rwx"
+    values = {"path": path, "owner": "nobody", "mode": f"{mode:04o}", "user": "root", "grant": grant}
+    assert checks["writable"]["message"] == message("health.writable.permission", language).format(**values)
+    assert checks["records"]["level"] == ("green" if running else "red")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_on_a_file_system_mounted_read_only_are_red_naming_it(tmp_path, retina_rgb, language):
+    """The card remounted read-only (the kernel does so when it fails to write): the records open
+    and read whole, and the records line was green. The writable line names the mount and the two
+    causes to tell apart."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    store = open_store(folder)
+    record_one(store, small_photo(retina_rgb, 64), sample_record())
+    store.records.close()
+    with closing(sqlite3.connect(folder / "records.sqlite3")) as app:
+        app.execute("SELECT count(*) FROM screening").fetchone()  # the app runs: its log is there
+        with read_only_view(folder, tmp_path / "mounted") as mounted:
+            config = in_language(write_config(tmp_path, 1), language)
+            config.write_text(config.read_text().replace(f'"{tmp_path}/records', f'"{mounted}/records'))
+            before = left_as_found(folder)
+            status, checks, _ = doctor(config)
+            assert left_as_found(folder) == before
+    assert status == 1 and checks["records"]["level"] == "green"
+    writable = checks["writable"]
+    assert writable["level"] == "red" and writable["values"]["mount"] == str(mounted)
+    assert writable["message"] == message("health.writable.read_only", language).format(mount=mounted)

@@ -9,6 +9,7 @@ import sqlite3
 from firmware_app.calibration.profile import new_profile, write_profile
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
+from tests.conftest import read_only_view
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, write_config
 from tests.records.test_witness import lose_the_wal, loss_events, record
@@ -176,6 +177,27 @@ def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_t
     snap(page, "ready-identity-moved")
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready") and screenings(app) == 0
+
+
+def test_records_on_a_file_system_gone_read_only_block_screening_and_say_so_in_both_languages(page, app):
+    """The records' file system read-only under the running app (a card the kernel stopped writing
+    to): every line of "Ready to screen?" was green, "Records healthy" too, and a patient could be
+    started whose photos would not be recorded. The writable line is red, names the mount, and
+    screening is blocked."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    with read_only_view(app.directory, app.directory):
+        writable = page.locator("[data-test=check-writable]")
+        for language, words in (("en", "is mounted read-only"), ("fr", "est monté en lecture seule")):
+            switch_to(page, language)
+            page.goto(f"{app.url}/ready")  # "Check again": every check, run again
+            assert writable.get_attribute("data-level") == "red" and words in writable.inner_text()
+            assert str(app.directory) in writable.inner_text()
+            assert page.locator("[data-test=check-records]").get_attribute("data-level") == "green"
+            assert page.locator("[data-test=blocked]").is_visible()
+            snap(page, "ready-read-only")
+        page.goto(f"{app.url}/patient")
+        assert page.url.endswith("/ready") and screenings(app) == 0
 
 
 def test_screenings_the_card_lost_block_screening_and_tell_the_nurse_who_may_need_screening_again(
