@@ -95,6 +95,8 @@ def test_records_are_not_writable_while_another_writer_holds_the_lock_or_the_fil
     wedged = check_records_writable(database)
     assert wedged.level is Level.RED and "locked" in str(wedged.values["error"])
     assert wedged.message_key == "health.writable.locked"  # a restart frees it: not the disk's fault
+    [watched] = liveness(database, [])
+    assert (watched.level, watched.message_key) == (Level.RED, wedged.message_key)  # its one red records check
     holder.execute("ROLLBACK")
     holder.close()
     missing = check_records_writable(tmp_path / "missing.sqlite3")
