@@ -202,13 +202,15 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
         if user_id is None:
             raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
         connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
-        audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
+        # The sessions' rows before the audit log's lock (``audit.append``), as a sign-out takes them:
+        # the other way round, PostgreSQL failed one of the two at once as a deadlock.
         ended = connection.execute(
             update(sessions)
             .where(sessions.c.user_id == user_id, _open(settings, now), sessions.c.end_audited.is_(False))
             .values(expires_at=now, end_audited=True)
             .returning(sessions.c.token_hash)
         ).all()
+        audit.append(connection, "user_change", {"action": "disable", "user": username, "by": by})
         for _ in ended:
             _audit_end(connection, username, "disabled", now)
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, text, update
 
 from review_station import accounts, audit
 from review_station.config import WebConfig
+from review_station.storage.database import open_database
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import sessions, users
+from tests.mqtt_broker import wait_until
+from tests.postgres_server import PostgresServer
 
 SETTINGS = WebConfig(lockout_failures=3, lockout_minutes=15, session_minutes=30, idle_minutes=10)
 PASSWORD = "correct horse battery"
@@ -369,6 +375,42 @@ def test_a_sign_out_is_audited_once_when_posted_twice_or_as_the_account_is_disab
     before = len(audited(engine))
     accounts.sign_out(engine, token, SETTINGS)
     assert len(audited(engine)) == before
+
+
+def test_a_sign_out_and_a_disabling_at_once_on_postgresql_both_go_through(postgres: PostgresServer) -> None:
+    """A sign-out deletes its session's row, then takes the audit log's lock to log its end; disabling
+    the account took that lock first (to log the change), then waited for the row: PostgreSQL found
+    them waiting on each other and failed one (``deadlock detected``: a traceback at the console, or an
+    error page for the reader). Disabling now ends the sessions before it logs anything."""
+    engine = open_database(postgres.create_database(f"t_{uuid.uuid4().hex}"))
+    try:
+        accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+        token, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+        failed: list[Exception] = []
+
+        def disable() -> None:
+            try:
+                accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+            except Exception as error:
+                failed.append(error)
+
+        def waiting_on_a_lock() -> bool:
+            with engine.connect() as watcher:
+                return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+
+        disabling = threading.Thread(target=disable)
+        with engine.begin() as connection:  # the sign-out, half way: its row deleted, its end not logged yet
+            connection.execute(
+                delete(sessions).where(sessions.c.token_hash == hashlib.sha256(token.encode()).hexdigest())
+            )
+            disabling.start()
+            wait_until(waiting_on_a_lock, 10, "the disabling to wait for the sign-out")
+            audit.append(connection, "sign_out", {"user": "ana", "why": "signed_out", "ended_at": "now"})
+        disabling.join(10)
+        assert not failed and not disabling.is_alive()
+        assert [kind for kind, _ in audited(engine)][-2:] == ["sign_out", "user_change"]
+    finally:
+        engine.dispose()
 
 
 def test_a_readers_own_sign_out_is_audited_in_the_shape_of_every_other_end(engine: Engine) -> None:
