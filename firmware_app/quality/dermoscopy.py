@@ -401,13 +401,7 @@ def _detail_focus(
     steps along it, so over a smooth lesion it reads as unbalanced as a motion blur (the bundled
     synthetic naevus read ``usable: blurred``). The same twice when there are no hairs, or no
     detail is left away from them. Both on the box with the sensor's ``noise`` as it reaches the
-    box smoothed away (``measures.without_noise``): noise reads as detail. The first also with each
-    step counted for what is left of it once that noise's share is taken off
-    (``measures.directional_sharpness``): what the smoothing leaves of the noise lifts a defocused
-    lesion's gentle slopes over the rounding's steps. Not the second: the balance compares the
-    directions, which the noise lifts alike, and taking it off lowered the balance of sharp photos
-    under noise (of 30 UDA-1 photos under 8 levels, two more went from good to usable, for one more
-    defocused copy refused)."""
+    box smoothed away (``measures.without_noise``): noise reads as detail."""
     factor, ratio = reduced_by
     x, y, width, height = cv2.boundingRect(region.astype(np.uint8))
     scale_y, scale_x = image.shape[0] / region.shape[0], image.shape[1] / region.shape[1]
@@ -423,13 +417,12 @@ def _detail_focus(
     inside = mask_at_size(region, reduced)[rows, cols]
     # A rounding's pixel past the reduced frame cut off; the sensor's noise smoothed away.
     box = measures.without_noise(box[: inside.shape[0], : inside.shape[1]], noise)
-    focus = measures.directional_sharpness(box, inside, noise)
-    as_read = measures.directional_sharpness(box, inside) if noise > 0.0 else focus
+    focus = measures.directional_sharpness(box, inside)
     if hairs is None:
-        return focus, as_read
+        return focus, focus
     near_hair = cv2.dilate(mask_at_size(hairs, reduced)[rows, cols].astype(np.uint8), _NEAR_HAIR)
     away = measures.directional_sharpness(box, inside & (near_hair == 0))
-    return focus, away if min(away) > 0 else as_read
+    return focus, away if min(away) > 0 else focus
 
 
 def _focus(

@@ -124,7 +124,7 @@ def clipped_fractions(
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
-def directional_sharpness(gray: np.ndarray, mask: np.ndarray, noise: float = 0.0) -> list[float]:
+def directional_sharpness(gray: np.ndarray, mask: np.ndarray) -> list[float]:
     """Focus along each of ``DIRECTIONS``: how much of the fine variation a deliberate re-blur
     removes (Crete-Roffet et al., "The blur effect", 2007), about 0.7 for a sharp retina or lesion
     and falling towards 0 as the frame blurs. Each pixel-to-neighbour step is compared with the same
@@ -150,12 +150,6 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray, noise: float = 0.0
     ratio of the region's means. Floats and masked means cost twenty times as much on a 510-pixel
     field (``bench/quality_speed.py``). Only the mask's box is read (``box_around``): a step and its
     box reach ``STEP_REACH`` pixels at most.
-
-    With the sensor's ``noise`` as it reached ``gray`` before it was smoothed (``without_noise``),
-    each step counts for what is left of it once the energy that noise alone gives it is taken off
-    (``_noise_corrected``): the smoothing leaves some of the noise, and it lifts a defocused field's
-    gentle slopes over the rounding's steps, where each reads as sharp as a step of the noise. The
-    box's ends' difference is left as it is: a step's noise weighs ``length`` times as much.
     """
     box = box_around(mask, STEP_REACH)
     image = np.asarray(gray, np.uint8)[box]
@@ -169,7 +163,6 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray, noise: float = 0.0
         rows, cols = by * step[0], by * step[1]
         return values[margin + rows : height - margin + rows, margin + cols : width - margin + cols]
 
-    corrected = _noise_corrected(noise) if noise > 0.0 else None
     kept = []
     for step in DIRECTIONS:
         length = math.ceil(_REBLUR / math.hypot(*step))
@@ -177,30 +170,12 @@ def directional_sharpness(gray: np.ndarray, mask: np.ndarray, noise: float = 0.0
         region = cv2.bitwise_and(shifted(inside, -before, step), shifted(inside, after, step))
         steps = cv2.bitwise_and(cv2.absdiff(shifted(image, 1, step), shifted(image, 0, step)), region)
         _, steps = cv2.threshold(steps, _ROUNDING_STEPS, 0, cv2.THRESH_TOZERO)
-        if corrected is not None:
-            steps = cv2.LUT(steps, corrected)
         ends = cv2.absdiff(shifted(image, after, step), shifted(image, -before, step)).astype(np.uint16)
         scaled = steps.astype(np.uint16)
         scaled *= length
         total = cv2.sumElems(steps)[0] * length
         kept.append(cv2.sumElems(cv2.subtract(scaled, ends))[0] / total if total > 0 else 0.0)
     return kept
-
-
-def _noise_corrected(noise: float) -> np.ndarray:
-    """A table of what each step of ``d`` 8-bit levels is worth, to the nearest level, once the part
-    that white ``noise`` alone gives it is taken off: ``sqrt(d**2 - 2 * sigma**2)`` (0 below), as a
-    noise-corrected variance of the Laplacian takes off sigma squared times the sum of its kernel's
-    squares (2 for a difference of two pixels). Sigma is the noise ``without_noise``
-    smooths at (``_DENOISE_STRENGTH`` times ``noise``): of 30 UDA-1 photos defocused (radius 8 per
-    1000 pixels) under Gaussian noise of 4 levels, 8 still passed as before with sigma the noise
-    itself, 2 with it at the smoothing's strength, and of their sharp copies under 8 levels, 5 and
-    1 went from good to usable (none refused either way). In whole levels, as the steps are: in
-    sixteenths of one, 13 of the 90 copies under 2, 4 and 8 levels still passed as in whole levels,
-    and the measure cost twice as much on every frame."""
-    levels = np.arange(256, dtype=np.float64)
-    sigma = _DENOISE_STRENGTH * max(0.0, noise)
-    return np.round(np.sqrt(np.maximum(0.0, levels * levels - 2.0 * sigma * sigma))).astype(np.uint8)
 
 
 # Sensor noise raises ``directional_sharpness``: a re-blur takes away a noise step as it takes away

@@ -42,10 +42,7 @@ def test_a_bundled_photo_in_focus_under_noise_is_not_blurred(gate, modality, nam
     assert "blurred" not in report.reasons, report
 
 
-# Real photos each judged good with the noise alone, and passed defocused under it before: good
-# before focus was read on a copy with the noise smoothed away (the first six), good or usable for
-# blur before each step was counted net of the noise the smoothing leaves (the last four,
-# ``measures.directional_sharpness``).
+# Real photos each judged good with the noise alone, and passed (good) defocused under it before.
 _REAL = [
     ("fundus", "fundus/dr-600/images/Patient065_L.jpg", 4),
     ("fundus", "fundus/dr-600/images/Patient069_L.jpg", 4),
@@ -53,10 +50,6 @@ _REAL = [
     ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000000.jpg", 8),
     ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000056.jpg", 8),
     ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000130.jpg", 8),
-    ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000222.jpg", 4),
-    ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000484.jpg", 4),
-    ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000539.jpg", 4),
-    ("dermoscopy", "dermoscopy/isic-uda1-cc0/images/ISIC_0000241.jpg", 8),
 ]
 
 
@@ -67,22 +60,6 @@ def test_real_photos_defocused_under_noise_are_blurred_and_in_focus_are_not(gate
     assert sharp.verdict is Verdict.GOOD, sharp
     blurred = judge(gate, _with_noise(defocus(rgb, 3), sigma), modality)
     assert blurred.verdict is Verdict.REJECT and blurred.reasons == ("blurred",), blurred
-
-
-@pytest.mark.parametrize("sigma", [4, 8])
-def test_noise_neither_sharpens_the_defocused_bundled_naevus_nor_blurs_it_in_focus(gate, sigma):
-    """What the smoothing leaves of the noise lifted a defocused lesion's gentle slopes over the
-    rounding's steps, each then read as sharp as a step of the noise: the bundled naevus defocused
-    read 0.34 under 4 levels and 0.31 under 8, 0.24 without. Each step is now counted net of the
-    noise (``measures.directional_sharpness``), and the naevus in focus is not read less sharp."""
-    rgb = read_frame(SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg").pixels
-
-    def sharpness(photo: np.ndarray) -> float:
-        return judge(gate, photo, "dermoscopy").measures["sharpness"]
-
-    defocused = defocus(rgb, 3)
-    assert sharpness(_with_noise(defocused, sigma)) <= sharpness(defocused) + 0.03
-    assert sharpness(_with_noise(rgb, sigma)) >= sharpness(rgb) - 0.03
 
 
 def test_the_bundled_retina_defocused_under_mild_noise_is_blurred(gate):
