@@ -206,28 +206,29 @@ def untrusted(count: int, result: str) -> str:
     return f"la chaîne de hachage des {count} événements tient{NBSP}; le résultat {result} n'est pas fiable"
 
 
-def test_a_french_device_says_a_result_row_was_altered_in_french(recorded):
+@pytest.mark.parametrize(
+    ("which", "altering", "finding"),
+    [
+        (1, "UPDATE screening SET outcome = 'refer' WHERE result_id = ?", "sa ligne de résultat a été modifiée"),
+        (
+            0,
+            "UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?",
+            "son message dans la file d'envoi a été modifié",
+        ),
+    ],
+    ids=["result row", "queued payload"],
+)
+def test_a_french_device_says_a_result_row_or_its_queued_payload_was_altered_in_french(
+    recorded, which: int, altering: str, finding: str
+):
     """Each row-level finding was English on a French device, "result …: the result row was altered …"."""
     config, ids = recorded
-    said = said_in_french(config, ("UPDATE screening SET outcome = 'refer' WHERE result_id = ?", (ids[1],)))
-    event = event_of(config, "screening", "result_id", ids[1])
+    said = said_in_french(config, (altering, (ids[which],)))
+    event = event_of(config, "screening", "result_id", ids[which])
     assert said == [
-        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[1]}{NBSP}: "
-        "sa ligne de résultat a été modifiée après son enregistrement",
-        untrusted(events(config), ids[1]),
-    ]
-
-
-def test_a_french_device_says_a_queued_payload_was_altered_in_french(recorded):
-    config, ids = recorded
-    said = said_in_french(
-        config, ("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[0],))
-    )
-    event = event_of(config, "screening", "result_id", ids[0])
-    assert said == [
-        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[0]}{NBSP}: "
-        "son message dans la file d'envoi a été modifié après son enregistrement",
-        untrusted(events(config), ids[0]),
+        f"journal d'audit ROMPU à l'événement {event}{NBSP}: résultat {ids[which]}{NBSP}: "
+        f"{finding} après son enregistrement",
+        untrusted(events(config), ids[which]),
     ]
 
 

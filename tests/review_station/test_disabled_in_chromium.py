@@ -15,7 +15,7 @@ from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.test_pages_in_chromium import sign_in_here, sign_in_on
-from tests.review_station.web_kit import PASSWORD, add_results, station
+from tests.review_station.web_kit import PASSWORD, SESSION_ENDED, add_results, station
 
 
 def test_a_reader_whose_account_was_disabled_is_told_once_that_the_session_ended_and_re_enabled_signs_in_afresh(
@@ -28,10 +28,6 @@ def test_a_reader_whose_account_was_disabled_is_told_once_that_the_session_ended
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     config = station()
-    told = {
-        "en": "The session open in this browser has ended. Sign in to go on.",
-        "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
-    }
     back = f"back=%2Fresults%2F{result_id}"
     with served(config, engine) as base, chromium_page(playwright, width=800, height=480) as page:
         sign_in_on(page, base)
@@ -42,7 +38,7 @@ def test_a_reader_whose_account_was_disabled_is_told_once_that_the_session_ended
             accounts.disable_user(engine, "ana", by="admin", settings=config.web)
             page.reload()
             assert page.url == f"{base}/sign-in?ended=1&{back}"
-            assert page.inner_text("[role=alert]") == told[language]
+            assert page.inner_text("[role=alert]") == SESSION_ENDED[language]
             snap(page, f"sign-in-disabled-{language}")
             page.goto(f"{base}/results/{result_id}")
             assert page.url == f"{base}/sign-in?{back}" and page.locator("[role=alert]").count() == 0  # told once

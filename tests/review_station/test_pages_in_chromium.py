@@ -15,7 +15,7 @@ from review_station.storage.tables import reads, sessions
 from review_station.web.app import LANGUAGE_COOKIE, SESSION_COOKIE
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
-from tests.review_station.web_kit import PASSWORD, add_results, station
+from tests.review_station.web_kit import PASSWORD, SESSION_ENDED, add_results, station
 
 
 def sign_in_on(page, base: str, username: str = "ana", password: str = PASSWORD) -> None:
@@ -249,10 +249,6 @@ def test_a_reader_back_long_after_their_session_ended_is_told_that_it_ended_and_
     [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     config = station()
-    told = {
-        "en": "The session open in this browser has ended. Sign in to go on.",
-        "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
-    }
 
     away = timedelta(hours=14)  # from the session's end to the next morning
 
@@ -271,7 +267,7 @@ def test_a_reader_back_long_after_their_session_ended_is_told_that_it_ended_and_
             next_morning()
             page.goto(f"{base}/results/{result_id}")
             assert page.url == f"{base}/sign-in?ended=1&back=%2Fresults%2F{result_id}"
-            assert page.inner_text("[role=alert]") == told[language]
+            assert page.inner_text("[role=alert]") == SESSION_ENDED[language]
             snap(page, f"sign-in-ended-{language}")
         page.goto(f"{base}/")
         assert page.url == f"{base}/sign-in" and page.locator("[role=alert]").count() == 0  # told once

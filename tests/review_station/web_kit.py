@@ -18,6 +18,12 @@ from review_station.web.app import create_app
 from tests.review_station.kit import result_bytes, result_topic
 
 PASSWORD = "a long enough secret"
+# What the sign-in page tells a reader whose session ended without their knowing (its end long past, or
+# their account disabled): of the browser, not of them, and never why.
+SESSION_ENDED = {
+    "en": "The session open in this browser has ended. Sign in to go on.",
+    "fr": "La session ouverte dans ce navigateur a pris fin. Connectez-vous pour continuer.",
+}
 
 
 def station(second_read_sites: tuple[str, ...] = ()) -> ReviewConfig:
