@@ -326,9 +326,13 @@ def cookie_age_s(settings: WebConfig) -> int:
 
 def _open(settings: WebConfig, now: datetime) -> ColumnElement[bool]:
     """The sessions not ended at ``now``: neither ``session_minutes`` past their sign-in nor idle
-    ``idle_minutes`` (``_end`` says which came first of one that is)."""
+    ``idle_minutes`` (``_end`` says which came first of one that is), nor ended by disabling their
+    account (``end_audited``), whatever the clock says of that end: a clock stepped back past it (an
+    NTP correction, a station restored) would otherwise open it again once the account is enabled."""
     return and_(
-        sessions.c.expires_at > now, sessions.c.last_request_at > now - timedelta(minutes=settings.idle_minutes)
+        sessions.c.expires_at > now,
+        sessions.c.last_request_at > now - timedelta(minutes=settings.idle_minutes),
+        sessions.c.end_audited.is_(False),
     )
 
 

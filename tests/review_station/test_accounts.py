@@ -305,6 +305,20 @@ def test_a_disabled_accounts_ended_sessions_open_none_when_it_is_re_enabled_and_
     assert accounts.end_told(engine, laptop, SETTINGS) is None
 
 
+def test_a_session_disabling_ended_stays_ended_when_the_clock_is_set_back_past_that_end(engine: Engine) -> None:
+    """The disabling brings the session's end to its own instant; a clock then stepped back past it (an
+    NTP correction of a station running ahead) reads that end as still to come: the row, kept to tell
+    its reader, signed them in again once the account was enabled (found by the review)."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    desk, _ = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    accounts.disable_user(engine, "ana", by="test", settings=SETTINGS)
+    accounts.enable_user(engine, "ana", by="test")
+    with engine.begin() as connection:  # the clock back an hour: the disabling's instant an hour ahead of it
+        connection.execute(update(sessions).values(expires_at=datetime.now(UTC) + timedelta(hours=1)))
+        assert accounts.session_user(connection, desk, SETTINGS) is None
+    assert accounts.end_told(engine, desk, SETTINGS) == "ended"
+
+
 def test_enabling_a_disabled_account_lets_its_reader_sign_in_afresh_audited_and_refuses_any_other(
     engine: Engine,
 ) -> None:
