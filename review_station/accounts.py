@@ -195,13 +195,21 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
     that (``"disabled"``), after the account change, which does not name them. Their rows are kept,
     ended (``enable_user`` opens none again) and ``end_audited``, so the reader at each browser
     is told, once, that the session open there ended (``end_told``), and nothing is audited when the
-    row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge)."""
+    row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge).
+    An account disabled already is refused, and nothing audited: the audit log would otherwise say it
+    was disabled twice, by two administrators who both saw it enabled when they disabled it at once."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
             raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
-        connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+        disabled = connection.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.disabled.is_(False))  # not twice, if two administrators race
+            .values(disabled=True)
+        )
+        if disabled.rowcount == 0:
+            raise AccountError(f"user {username!r} is disabled already", "disabled_already", user=repr(username))
         # The sessions' rows before the audit log's lock (``audit.append``), as a sign-out takes them:
         # the other way round, PostgreSQL failed one of the two at once as a deadlock.
         ended = connection.execute(

@@ -1135,6 +1135,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "user {user} is not disabled: nothing to enable",
         "fr": "l'utilisateur {user} n'est pas désactivé : rien à réactiver",
     },
+    "account.refused.disabled_already": {
+        "en": "user {user} is disabled already: nothing to disable",
+        "fr": "l'utilisateur {user} est déjà désactivé : rien à désactiver",
+    },
     "account.refused.passwords_differ": {
         "en": "the two passwords differ",
         "fr": "les deux mots de passe diffèrent",

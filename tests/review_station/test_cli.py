@@ -116,6 +116,10 @@ SAID = (
         "en": "disabled root: signed out everywhere",
         "fr": f"root désactivé{NBSP}: déconnecté partout",
     }),
+    (("users", "disable", "root"), "", 1, "stderr", {
+        "en": "refused: user 'root' is disabled already: nothing to disable",
+        "fr": f"refusé{NBSP}: l'utilisateur 'root' est déjà désactivé{NBSP}: rien à désactiver",
+    }),
     (("users", "list"), "", 0, "stdout", {
         "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site (disabled)",
         "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites (désactivé)",
