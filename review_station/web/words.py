@@ -1095,6 +1095,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cli.user_added": {"en": "added {user} ({role}, reads {sites})", "fr": "{user} ajouté ({role}, lit {sites})"},
     "cli.user_sites": {"en": "{user} now reads {sites}", "fr": "{user} lit désormais {sites}"},
     "cli.user_disabled_mark": {"en": " (disabled)", "fr": " (désactivé)"},
+    "cli.user_locked_mark": {
+        "en": " (locked after wrong passwords until {when} UTC)",
+        "fr": " (verrouillé après des mots de passe erronés jusqu'au {when} UTC)",
+    },
     "cli.user_disabled": {
         "en": "disabled {user}: signed out everywhere",
         "fr": "{user} désactivé : déconnecté partout",
