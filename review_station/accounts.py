@@ -170,24 +170,40 @@ def account_sites(connection: Connection, user_id: int) -> frozenset[str] | None
     return frozenset(rows) or None
 
 
+def locked_out(locked_until: datetime | None, now: datetime) -> bool:
+    """Whether a lockout after wrong passwords still refuses every password at ``now``: one that has
+    run out is left in the row until the next sign-in clears it."""
+    return locked_until is not None and locked_until > now
+
+
 @dataclass(frozen=True)
 class Account:
     username: str
     role: str
     disabled: bool
     sites: frozenset[str]  # empty: every site
+    locked_until: datetime | None  # when a lockout still running ends; None when none runs
 
 
 def list_users(engine: Engine) -> list[Account]:
-    """Every account by name, with the sites it reads (what ``users list`` prints)."""
+    """Every account by name, with the sites it reads and the end of a lockout it is under (what
+    ``users list`` prints: an administrator asked why a reader cannot sign in finds it there)."""
+    now = datetime.now(UTC)
     with engine.connect() as connection:
         limits: dict[int, set[str]] = {}
         for user_id, site in connection.execute(select(user_sites.c.user_id, user_sites.c.site_id)):
             limits.setdefault(user_id, set()).add(site)
-        rows = connection.execute(
-            select(users.c.id, users.c.username, users.c.role, users.c.disabled).order_by(users.c.username)
-        )
-        return [Account(row.username, row.role, row.disabled, frozenset(limits.get(row.id, ()))) for row in rows]
+        named = select(users.c.id, users.c.username, users.c.role, users.c.disabled, users.c.locked_until)
+        return [
+            Account(
+                row.username,
+                row.role,
+                row.disabled,
+                frozenset(limits.get(row.id, ())),
+                row.locked_until if locked_out(row.locked_until, now) else None,
+            )
+            for row in connection.execute(named.order_by(users.c.username))
+        ]
 
 
 def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) -> None:
@@ -195,13 +211,21 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
     that (``"disabled"``), after the account change, which does not name them. Their rows are kept,
     ended (``enable_user`` opens none again) and ``end_audited``, so the reader at each browser
     is told, once, that the session open there ended (``end_told``), and nothing is audited when the
-    row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge)."""
+    row goes. Its sessions that had ended before are left to end as any other (``end_told``, the purge).
+    An account disabled already is refused, and nothing audited: the audit log would otherwise say it
+    was disabled twice, by two administrators who both saw it enabled when they disabled it at once."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
         user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
         if user_id is None:
             raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
-        connection.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+        disabled = connection.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.disabled.is_(False))  # not twice, if two administrators race
+            .values(disabled=True)
+        )
+        if disabled.rowcount == 0:
+            raise AccountError(f"user {username!r} is disabled already", "disabled_already", user=repr(username))
         # The sessions' rows before the audit log's lock (``audit.append``), as a sign-out takes them:
         # the other way round, PostgreSQL failed one of the two at once as a deadlock.
         ended = connection.execute(
@@ -235,7 +259,7 @@ def enable_user(engine: Engine, username: str, by: str) -> bool:
         )
         if not user.disabled or enabled.rowcount == 0:
             raise AccountError(f"user {username!r} is not disabled", "not_disabled", user=repr(username))
-        lifted = user.locked_until is not None and user.locked_until > now
+        lifted = locked_out(user.locked_until, now)
         change = {"action": "enable", "user": username, "by": by, "lock_lifted": lifted}
         audit.append(connection, "user_change", change)
     return lifted
@@ -273,7 +297,7 @@ def sign_in(engine: Engine, username: str, password: str, settings: WebConfig) -
         named = select(users).where(users.c.username == username)
         user = connection.execute(named).first() if IDENTIFIER.fullmatch(username) else None
         matches = password_matches(password, user.password_hash if user else _DECOY)
-        locked = user is not None and user.locked_until is not None and user.locked_until > now
+        locked = user is not None and locked_out(user.locked_until, now)
         if user is None or user.disabled or locked or not matches:
             _refuse(connection, user, username, locked, settings)
             identity = None

@@ -28,7 +28,7 @@ from review_station.ingest.release import Released
 from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
 from review_station.verdicts import resend_verdicts
-from review_station.web.words import code, plural, refusal, say
+from review_station.web.words import code, moment, plural, refusal, say
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
@@ -160,6 +160,17 @@ def _sites_words(sites: frozenset[str], language: str) -> str:
     return ", ".join(sorted(sites)) if sites else say("cli.every_site", language)
 
 
+def _account_state(account: accounts.Account, language: str) -> str:
+    """Why an account cannot sign in now, as ``users list`` marks it: disabled, or locked after wrong
+    passwords until when (in UTC, as the station's pages give times). A disabled account's lockout is
+    not shown: ``users enable`` lifts it."""
+    if account.disabled:
+        return say("cli.user_disabled_mark", language)
+    if account.locked_until is not None:
+        return say("cli.user_locked_mark", language, when=moment(account.locked_until, language))
+    return ""
+
+
 def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     language = config.web.language
     if args.action == "add":
@@ -173,9 +184,8 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
         print(say("cli.user_sites", language, user=args.user, sites=_sites_words(sites, language)))
     elif args.action == "list":
         for account in accounts.list_users(engine):
-            state = say("cli.user_disabled_mark", language) if account.disabled else ""
             role, sites = code("role", account.role, language), _sites_words(account.sites, language)
-            print(f"{account.username}\t{role}\t{sites}{state}")
+            print(f"{account.username}\t{role}\t{sites}{_account_state(account, language)}")
     elif args.action == "enable":
         lifted = accounts.enable_user(engine, args.user, by=OPERATOR)
         lock = say("cli.user_lock_lifted", language) if lifted else ""
@@ -278,7 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     user_sites.add_argument("user", help="the sign-in name")
     user_sites.add_argument("--site", action="append", default=[], help=site_help)
-    user_actions.add_parser("list", help="every account, its role and the sites it reads")
+    user_actions.add_parser(
+        "list", help="every account, its role and the sites it reads; disabled, or locked out until when (UTC)"
+    )
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
         "user", help="the sign-in name"
     )

@@ -1095,6 +1095,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "cli.user_added": {"en": "added {user} ({role}, reads {sites})", "fr": "{user} ajouté ({role}, lit {sites})"},
     "cli.user_sites": {"en": "{user} now reads {sites}", "fr": "{user} lit désormais {sites}"},
     "cli.user_disabled_mark": {"en": " (disabled)", "fr": " (désactivé)"},
+    "cli.user_locked_mark": {
+        "en": " (locked after wrong passwords until {when} UTC)",
+        "fr": " (verrouillé après des mots de passe erronés jusqu'au {when} UTC)",
+    },
     "cli.user_disabled": {
         "en": "disabled {user}: signed out everywhere",
         "fr": "{user} désactivé : déconnecté partout",
@@ -1134,6 +1138,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "account.refused.not_disabled": {
         "en": "user {user} is not disabled: nothing to enable",
         "fr": "l'utilisateur {user} n'est pas désactivé : rien à réactiver",
+    },
+    "account.refused.disabled_already": {
+        "en": "user {user} is disabled already: nothing to disable",
+        "fr": "l'utilisateur {user} est déjà désactivé : rien à désactiver",
     },
     "account.refused.passwords_differ": {
         "en": "the two passwords differ",

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, event, func, select, text, update
 
 from review_station import accounts, audit
 from review_station.config import WebConfig
@@ -371,6 +371,49 @@ def test_enabling_an_account_lifts_a_lockout_it_was_disabled_under_and_clears_wr
         with pytest.raises(accounts.SignInRefused):  # one more wrong password locks neither
             accounts.sign_in(engine, name, "wrong password!", SETTINGS)
         accounts.sign_in(engine, name, PASSWORD, SETTINGS)
+
+
+def test_two_administrators_disabling_an_account_at_once_audit_it_once_and_the_second_is_refused(
+    engine: Engine,
+) -> None:
+    """Before, ``disable_user`` set ``disabled`` whatever it was: two administrators disabling a reader
+    at once (each saw the account enabled), or one disabling it again, logged two disablings of it. Now
+    the second finds it disabled when its update runs, is refused as ``enable_user`` refuses an account
+    that is not disabled, and audits nothing. The test holds the account's row (a write of its own)
+    until both disablings have read the account and reached their update, so both run at once."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    reached: list[str] = []
+    refused: list[accounts.AccountError] = []
+
+    def reaching(connection: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE users SET disabled"):
+            reached.append(statement)
+
+    def disable(by: str) -> None:
+        try:
+            accounts.disable_user(engine, "ana", by=by, settings=SETTINGS)
+        except accounts.AccountError as error:
+            refused.append(error)
+
+    before = len(audited(engine))
+    event.listen(engine, "before_cursor_execute", reaching)
+    disablings = [threading.Thread(target=disable, args=(by,)) for by in ("root", "admin")]
+    with engine.begin() as connection:
+        connection.execute(update(users).where(users.c.username == "ana").values(failed_attempts=0))
+        for disabling in disablings:
+            disabling.start()
+        wait_until(lambda: len(reached) == 2, 10, "both disablings to reach their update")
+    for disabling in disablings:
+        disabling.join(20)
+    assert not any(disabling.is_alive() for disabling in disablings)
+    [(_, change), ended] = audited(engine)[before:]  # ``audited`` verifies the chain
+    assert change == {"action": "disable", "user": "ana", "by": change["by"]} and change["by"] in ("root", "admin")
+    assert ended[0] == "sign_out" and ended[1]["why"] == "disabled"  # her session ended once
+    assert [(error.key, error.values) for error in refused] == [("disabled_already", {"user": "'ana'"})]
+    with pytest.raises(accounts.AccountError) as again:  # one administrator, later
+        accounts.disable_user(engine, "ana", by="root", settings=SETTINGS)
+    assert again.value.key == "disabled_already" and len(audited(engine)) == before + 2
 
 
 def test_a_sign_out_is_audited_once_when_posted_twice_or_as_the_account_is_disabled(engine: Engine) -> None:

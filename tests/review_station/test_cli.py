@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, update
 
 from review_station import accounts
-from review_station.config import load_review_config
-from review_station.storage.tables import audit
+from review_station.config import WebConfig, load_review_config
+from review_station.storage.tables import audit, users
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import station_config
 
@@ -116,6 +116,10 @@ SAID = (
         "en": "disabled root: signed out everywhere",
         "fr": f"root désactivé{NBSP}: déconnecté partout",
     }),
+    (("users", "disable", "root"), "", 1, "stderr", {
+        "en": "refused: user 'root' is disabled already: nothing to disable",
+        "fr": f"refusé{NBSP}: l'utilisateur 'root' est déjà désactivé{NBSP}: rien à désactiver",
+    }),
     (("users", "list"), "", 0, "stdout", {
         "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site (disabled)",
         "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites (désactivé)",
@@ -199,6 +203,56 @@ def test_every_command_speaks_the_stations_language(tmp_path, engine: Engine, la
     ]
 
 
+def lock_out(engine: Engine, user: str, settings: WebConfig) -> datetime:
+    """Lock an account as a guesser does, with wrong passwords at sign-in; when its lockout ends."""
+    for _ in range(settings.lockout_failures):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, user, "wrong password!", settings)
+    with engine.connect() as connection:
+        return connection.execute(select(users.c.locked_until).where(users.c.username == user)).scalar_one()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_users_list_says_until_when_an_account_is_locked_out_after_wrong_passwords(
+    tmp_path, engine: Engine, language: str
+) -> None:
+    """Before, an account locked out after wrong passwords was listed as one that signs in: the
+    administrator its reader calls could not see why it is refused, nor until when. Now ``users list``
+    says it, the time in UTC as the station's pages give times. A lockout that has run out is not shown,
+    and a disabled account is shown disabled only (``users enable`` lifts its lockout)."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    settings = load_review_config(str(config)).web
+    for user in ("ana", "bo", "cy"):
+        added = review(config, "users", "add", user, "--role", "reviewer", stdin="a long enough secret\n")
+        assert added.returncode == 0, added.stderr
+    unlocks_at = lock_out(engine, "ana", settings)
+    for user in ("bo", "cy"):
+        lock_out(engine, user, settings)
+    assert review(config, "users", "disable", "cy").returncode == 0
+    with engine.begin() as connection:  # bo's lockout ran out a second ago
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        connection.execute(update(users).where(users.c.username == "bo").values(locked_until=past))
+    ana, *others = review(config, "users", "list").stdout.splitlines()
+    listed = {
+        "en": ("ana\treviewer\tevery site (locked after wrong passwords until ", "bo\treviewer\tevery site",
+               "cy\treviewer\tevery site (disabled)"),
+        "fr": ("ana\trelecteur\ttous les sites (verrouillé après des mots de passe erronés jusqu'au ",
+               "bo\trelecteur\ttous les sites", "cy\trelecteur\ttous les sites (désactivé)"),
+    }[language]  # fmt: skip
+    assert ana.startswith(listed[0]) and others == list(listed[1:])
+    ending = {"en": "{year}, {time} UTC)", "fr": "{year} à {time} UTC)"}[language]
+    assert ana.endswith(ending.format(year=unlocks_at.year, time=f"{unlocks_at:%H:%M}"))
+    with engine.begin() as connection:  # ana's lockout ends at a moment written out here
+        until = datetime(2099, 3, 1, 14, 5, 30, tzinfo=UTC)
+        connection.execute(update(users).where(users.c.username == "ana").values(locked_until=until))
+    said = {
+        "en": "ana\treviewer\tevery site (locked after wrong passwords until 1 March 2099, 14:05 UTC)",
+        "fr": "ana\trelecteur\ttous les sites (verrouillé après des mots de passe erronés jusqu'au 1 mars 2099 à "
+        "14:05 UTC)",
+    }
+    assert review(config, "users", "list").stdout.splitlines()[0] == said[language]
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_users_enable_lets_a_disabled_reader_sign_in_afresh_and_says_the_lockout_it_lifted(
     tmp_path, engine: Engine, language: str
@@ -212,9 +266,7 @@ def test_users_enable_lets_a_disabled_reader_sign_in_afresh_and_says_the_lockout
     password = "a long enough secret"
     assert review(config, "users", "add", "ana", "--role", "reviewer", stdin=f"{password}\n").returncode == 0
     desk, _ = accounts.sign_in(engine, "ana", password, settings)
-    for _ in range(settings.lockout_failures):
-        with pytest.raises(accounts.SignInRefused):
-            accounts.sign_in(engine, "ana", "wrong password!", settings)
+    lock_out(engine, "ana", settings)
     assert review(config, "users", "disable", "ana").returncode == 0
     enabled = review(config, "users", "enable", "ana")
     assert enabled.returncode == 0, enabled.stderr
