@@ -230,7 +230,7 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
         # the other way round, PostgreSQL failed one of the two at once as a deadlock.
         ended = connection.execute(
             update(sessions)
-            .where(sessions.c.user_id == user_id, _open(settings, now), sessions.c.end_audited.is_(False))
+            .where(sessions.c.user_id == user_id, _open(settings, now))
             .values(expires_at=now, end_audited=True)
             .returning(sessions.c.token_hash)
         ).all()
