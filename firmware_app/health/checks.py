@@ -467,11 +467,22 @@ def records_not_writable(database: Path) -> Check | None:
     return None
 
 
+def check_records_files_writable(database: Path) -> Check:
+    """The readiness list's ``writable`` line: ``records_not_writable``, green when nothing refuses.
+    It takes no lock: another program writing the records (the sync service, an erasure) holds it
+    for as long as its write lasts, up to ``BUSY_TIMEOUT_S``, and the nurse's "Start patient", with
+    every records call of the app queued behind it on the records thread, would wait that long,
+    where before it waited on nobody's write. A lock wedged past that is the watchdog's to find
+    (``check_records_writable``, ``health.liveness``)."""
+    return records_not_writable(database) or _check("writable", Level.GREEN)
+
+
 def check_records_writable(database: Path) -> Check:
     """Whether the records can be written now: by their files' modes and file system
     (``records_not_writable``), then by their write lock, taken on a connection of our own and given
-    back unused: a writer wedged holding the lock shows here, without writing a thing. The nurse's
-    readiness list, ``doctor`` and the watchdog all ask this.
+    back unused: a writer wedged holding the lock shows here, without writing a thing. The watchdog
+    asks this; the nurse's readiness list and ``doctor`` ask only the kernel
+    (``check_records_files_writable``).
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
     own work may hold it that long (another process's long write: a large erasure, a migration), and
