@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from firmware_app.health.checks import (
     check_disk,
     check_models,
     check_records_writable,
+    records_not_writable,
     records_unusable,
 )
 from firmware_app.health.doctor import probe_camera
@@ -312,3 +315,28 @@ def test_starting_a_patient_waits_on_no_other_programs_write(tmp_path):
     writable = next(check for check in checks if check.name == "writable")
     assert writable.message_key == "health.writable.green" and writable not in blocking(checks)
     assert took < BUSY_TIMEOUT_S / 10
+
+
+def test_the_writable_check_holds_while_another_programs_connection_comes_and_goes(tmp_path):
+    """SQLite removes the records' log and shared memory as their last connection closes, and makes
+    them again at the next: asked between the two, ``access`` refused the file gone, and the check
+    then said it red by the file made again a moment later, or raised FileNotFoundError looking at it
+    gone (doctor failed; the watchdog's thread died, so its pings stopped). Asked 20,000 times while
+    another program opens and closes the records, it answers every time that nothing refuses."""
+    database = tmp_path / "records.sqlite3"
+    with sqlite3.connect(database) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (x)")
+    setup.close()
+    churn = (
+        "import sqlite3, sys\n"
+        "while True:\n"
+        "    c = sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO t VALUES (1)'); c.commit(); c.close()"
+    )
+    other = subprocess.Popen([sys.executable, "-c", churn, str(database)])
+    try:
+        refused = [answer for _ in range(20_000) if (answer := records_not_writable(database)) is not None]
+    finally:
+        other.kill()
+        other.wait()
+    assert refused == []
