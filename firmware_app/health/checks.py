@@ -477,9 +477,12 @@ def records_not_writable(database: Path) -> Check | None:
     kernel's ``access`` asks what a write would ask, writing nothing: one call per file
     (``_refuses``). The folder must take new files too: the witness is renamed into it after each
     screening (``records/witness.py``), and SQLite makes the log and the shared memory there when it
-    opens the records after they were removed."""
-    folder = database.parent
-    wanted = {folder: os.W_OK | os.X_OK} | dict.fromkeys(database_files(database), os.W_OK)
+    opens the records after they were removed. Records reached through a symbolic link keep those
+    beside the file linked to (SQLite follows the link), so that folder and those files are asked
+    too: a log of root's there refused every write while the check, asking beside the link, was
+    green."""
+    folders = dict.fromkeys((database.parent, database.resolve().parent), os.W_OK | os.X_OK)
+    wanted = folders | dict.fromkeys(database_files(database.resolve()), os.W_OK)
     for path, mode in wanted.items():
         refused = _write_refused(path) if os.path.exists(path) and _refuses(path, mode) else None
         if refused is not None:
