@@ -260,6 +260,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the hash chain of {count} events holds; result {result} cannot be trusted",
         "fr": "la chaîne de hachage des {count} événements tient ; le résultat {result} n'est pas fiable",
     },
+    # A result row SQLite cannot read: which result it holds cannot be told (``audit.problem.row_unreadable``).
+    "audit.row_unreadable_trusted.one": {
+        "en": "the hash chain of {count} event holds; the result row that cannot be read cannot be trusted",
+        "fr": "la chaîne de hachage de {count} événement tient ; la ligne de résultat illisible n'est pas fiable",
+    },
+    "audit.row_unreadable_trusted.other": {
+        "en": "the hash chain of {count} events holds; the result row that cannot be read cannot be trusted",
+        "fr": "la chaîne de hachage des {count} événements tient ; la ligne de résultat illisible n'est pas fiable",
+    },
     # ``count``: the last event that verifies; event 2 broken leaves event 1 alone, never "events 1 to 1".
     "audit.trusted_until.one": {
         "en": "event {count} verifies; nothing from event {event} on can be trusted",

@@ -3,6 +3,8 @@ the catalogue key of the sentence that tells the nurse what to do (``health.<che
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import pwd
 import shutil
@@ -30,7 +32,7 @@ from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongMod
 from firmware_app.inference.interpreter import RuntimeMissing
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES
 from firmware_app.quality.verdict import is_lower_limit
-from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START
+from firmware_app.records.clock import BUILD_DATE, FUTURE_TOLERANCE, PROJECT_START, libc
 from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, database_files
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
@@ -424,17 +426,22 @@ def _user_name(uid: int) -> str:
         return str(uid)
 
 
-def _write_refused(path: Path) -> Check:
+def _write_refused(path: Path) -> Check | None:
     """Why this process may not write ``path``: its file system mounted read-only (every write fails,
     whoever makes it: a card the kernel stopped writing to is remounted so), or else its owner and
-    mode, which shut this process's user out."""
-    if os.statvfs(path).f_flag & os.ST_RDONLY:
+    mode, which shut this process's user out. ``None`` when ``path`` went since it was refused
+    (``_refuses``)."""
+    try:
+        read_only = os.statvfs(path).f_flag & os.ST_RDONLY
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    if read_only:
         try:
             mount = mount_of(path, MOUNTINFO.read_text())
         except OSError:
             mount = None
         return _check("writable", Level.RED, "read_only", path=path, mount=mount.point if mount else path)
-    info = path.stat()
     grant = "u+rwx" if stat.S_ISDIR(info.st_mode) else "u+rw"  # a folder is also searched, a file read
     return _check(
         "writable",
@@ -448,6 +455,18 @@ def _write_refused(path: Path) -> Check:
     )
 
 
+def _refuses(path: Path, mode: int) -> bool:
+    """Whether the kernel refuses this process ``mode`` on ``path`` (``access(2)``, writing nothing),
+    a path that is not there (``ENOENT``) refusing nothing. SQLite removes the records' log and shared
+    memory as their last connection closes, another program's say, and makes them at the next:
+    ``os.access``, whose ``False`` does not say why, read a log gone for that moment as refused, and
+    the check then said it red by a file written again a moment later, or raised looking at it gone
+    (doctor failed; the watchdog's thread died, and its pings stopped)."""
+    if libc().access(os.fsencode(path), mode) == 0:
+        return False
+    return ctypes.get_errno() != errno.ENOENT
+
+
 def records_not_writable(database: Path) -> Check | None:
     """The records' folder, or the first of their files, that this process may not write, red by why
     (``_write_refused``); ``None`` when it may write them all. SQLite opens a file it may only read
@@ -455,23 +474,38 @@ def records_not_writable(database: Path) -> Check | None:
     restore as root left root's, a card remounted read-only. Every read then works, and so does
     ``BEGIN IMMEDIATE`` unless the log is the one refused (the lock lives in the shared memory, which
     the running app holds open), so the records looked healthy until a screening failed. The
-    kernel's ``access`` asks what a write would ask, writing nothing: one call per file. The folder
-    must take new files too: the witness is renamed into it after each screening
-    (``records/witness.py``), and SQLite makes the log and the shared memory there when it opens the
-    records after they were removed."""
-    folder = database.parent
-    wanted = {folder: os.W_OK | os.X_OK} | dict.fromkeys(database_files(database), os.W_OK)
+    kernel's ``access`` asks what a write would ask, writing nothing: one call per file
+    (``_refuses``). The folder must take new files too: the witness is renamed into it after each
+    screening (``records/witness.py``), and SQLite makes the log and the shared memory there when it
+    opens the records after they were removed. Records reached through a symbolic link keep those
+    beside the file linked to (SQLite follows the link), so that folder and those files are asked
+    too: a log of root's there refused every write while the check, asking beside the link, was
+    green."""
+    folders = dict.fromkeys((database.parent, database.resolve().parent), os.W_OK | os.X_OK)
+    wanted = folders | dict.fromkeys(database_files(database.resolve()), os.W_OK)
     for path, mode in wanted.items():
-        if os.path.exists(path) and not os.access(path, mode):
-            return _write_refused(path)
+        refused = _write_refused(path) if os.path.exists(path) and _refuses(path, mode) else None
+        if refused is not None:
+            return refused
     return None
+
+
+def check_records_files_writable(database: Path) -> Check:
+    """The readiness list's ``writable`` line: ``records_not_writable``, green when nothing refuses.
+    It takes no lock: another program writing the records (the sync service, an erasure) holds it
+    for as long as its write lasts, up to ``BUSY_TIMEOUT_S``, and the nurse's "Start patient", with
+    every records call of the app queued behind it on the records thread, would wait that long,
+    where before it waited on nobody's write. A lock wedged past that is the watchdog's to find
+    (``check_records_writable``, ``health.liveness``)."""
+    return records_not_writable(database) or _check("writable", Level.GREEN)
 
 
 def check_records_writable(database: Path) -> Check:
     """Whether the records can be written now: by their files' modes and file system
     (``records_not_writable``), then by their write lock, taken on a connection of our own and given
-    back unused: a writer wedged holding the lock shows here, without writing a thing. The nurse's
-    readiness list, ``doctor`` and the watchdog all ask this.
+    back unused: a writer wedged holding the lock shows here, without writing a thing. The watchdog
+    asks this; the nurse's readiness list and ``doctor`` ask only the kernel
+    (``check_records_files_writable``).
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
     own work may hold it that long (another process's long write: a large erasure, a migration), and

@@ -38,7 +38,7 @@ from firmware_app.health.checks import (
     check_identity,
     check_models,
     check_records,
-    check_records_writable,
+    check_records_files_writable,
     nearest_existing,
 )
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
@@ -184,8 +184,9 @@ def readiness(
         disk_check(config),
         records_check,
         # Whole records may still refuse every write (a file another user's, a card remounted
-        # read-only): asked at each run, as it costs a few system calls and a lock taken back.
-        check_records_writable(config.records.database),
+        # read-only): asked of the kernel at each run, as it costs a few system calls and waits on
+        # no other program's write.
+        check_records_files_writable(config.records.database),
         audit_check,
         committed_check(records),
         clock_check(records, now),

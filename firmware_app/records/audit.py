@@ -49,6 +49,9 @@ KINDS = (
     "loss",
 )
 GENESIS = "0" * 64
+# A result row SQLite cannot read (``store._verify_audit``): the chain holds, and which result the row
+# holds cannot be told, so what cannot be trusted is that row, not a result named.
+ROW_UNREADABLE = "audit.problem.row_unreadable"
 HEAD_KEY = "audit_head"
 # ``seq:hash`` of the last event a verification found intact (``keep_mark``).
 VERIFIED_KEY = "audit_verified"
@@ -144,7 +147,9 @@ class ChainCheck:
         if self.intact:
             return [sentence("audit.intact", language, count=self.events)]
         broken = sentence("audit.broken", language, event=self.first_bad, problem=self.problem_in(language))
-        if self.altered_result:
+        if self.finding == ROW_UNREADABLE:
+            trusted = sentence("audit.row_unreadable_trusted", language, count=self.events)
+        elif self.altered_result:
             trusted = sentence("audit.result_altered", language, count=self.events, result=self.altered_result)
         elif self.first_bad == 1:
             trusted = sentence("audit.trusted_none", language)

@@ -45,16 +45,17 @@ class ClockState(StrEnum):
 
 
 @functools.cache
-def _libc() -> ctypes.CDLL:
-    """The process's C library, loaded once: each recording asks the kernel about its clock twice,
-    and a ``CDLL`` made per question (a ``dlopen`` and a ctypes class) cost more than the question."""
+def libc() -> ctypes.CDLL:
+    """The process's C library, loaded once, its ``errno`` kept (``ctypes.get_errno``): each recording
+    asks the kernel about its clock twice, and a ``CDLL`` made per question (a ``dlopen`` and a ctypes
+    class) cost more than the question."""
     return ctypes.CDLL(None, use_errno=True)
 
 
 def kernel_clock_synchronised() -> bool:
     """The kernel's word on the system clock; ``False`` where it cannot be asked (not Linux)."""
     try:
-        state = _libc().adjtimex(ctypes.create_string_buffer(_TIMEX_BYTES))
+        state = libc().adjtimex(ctypes.create_string_buffer(_TIMEX_BYTES))
     except (OSError, AttributeError):
         return False
     return state not in (-1, _TIME_ERROR)

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app.events import log_event
-from firmware_app.records.audit import ChainCheck, append_event, broken_chain, keep_mark, verified_mark, verify_chain
+from firmware_app.records.audit import (
+    ROW_UNREADABLE,
+    ChainCheck,
+    append_event,
+    broken_chain,
+    keep_mark,
+    verified_mark,
+    verify_chain,
+)
 from firmware_app.records.clock import (
     BUILD_DATE,
     FUTURE_TOLERANCE,
@@ -362,8 +370,7 @@ class Records:
         try:
             mismatch = first_mismatch(self.connection, after) or first_review_mismatch(self.connection, after)
         except sqlite3.OperationalError as error:  # text that is not UTF-8 in a result row, named in SQLite's words
-            unreadable = "audit.problem.row_unreadable"
-            return broken_chain(chain.events, chain.events + 1, unreadable, altered_result="unknown", error=str(error))
+            return broken_chain(chain.events, chain.events + 1, ROW_UNREADABLE, error=str(error))
         if mismatch is None:
             return chain
         first_bad = mismatch.event or chain.events + 1

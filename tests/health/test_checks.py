@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -23,13 +27,14 @@ from firmware_app.health.checks import (
     check_disk,
     check_models,
     check_records_writable,
+    records_not_writable,
     records_unusable,
 )
 from firmware_app.health.doctor import probe_camera
 from firmware_app.health.liveness import liveness
-from firmware_app.health.readiness import readiness
+from firmware_app.health.readiness import Scans, readiness
 from firmware_app.messages import CATALOGUE, message
-from firmware_app.records.database import DiskFull, RecordsDamaged, RecordsError
+from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamaged, RecordsError
 from firmware_app.wording import check_sentence, check_values
 from tests.conftest import read_only_view
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
@@ -285,3 +290,53 @@ def test_the_nurses_list_and_the_watchdog_say_records_on_a_read_only_file_system
         assert liveness(mounted / "records.sqlite3", []) == [replace(writable, level=Level.AMBER)]
         store.records.close()
     app.records.close()
+
+
+def test_starting_a_patient_waits_on_no_other_programs_write(tmp_path):
+    """The sync service (its own process, the app's unit runs ``--no-sync``) or an erasure holding
+    the records' write lock: starting a patient read the records and waited on nobody, until the
+    writable line took and gave back the lock at each run, and waited on it as the device's writers
+    do (30 s), on the records thread every other records call of the app queues behind, then said
+    red "locked" and blocked the patient a write a moment later would have recorded. The line asks
+    the kernel alone: green at once while the lock is held, as the records are writable."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo())
+    config = load_config(str(write_config(tmp_path, 1)))
+    scans = Scans.of(readiness(config, store.records, list, lambda: True), time.monotonic())
+    writer = sqlite3.connect(config.records.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another program's write, under way
+    try:
+        started = time.monotonic()
+        checks = readiness(config, store.records, list, lambda: True, scans=scans)
+        took = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    writable = next(check for check in checks if check.name == "writable")
+    assert writable.message_key == "health.writable.green" and writable not in blocking(checks)
+    assert took < BUSY_TIMEOUT_S / 10
+
+
+def test_the_writable_check_holds_while_another_programs_connection_comes_and_goes(tmp_path):
+    """SQLite removes the records' log and shared memory as their last connection closes, and makes
+    them again at the next: asked between the two, ``access`` refused the file gone, and the check
+    then said it red by the file made again a moment later, or raised FileNotFoundError looking at it
+    gone (doctor failed; the watchdog's thread died, so its pings stopped). Asked 20,000 times while
+    another program opens and closes the records, it answers every time that nothing refuses."""
+    database = tmp_path / "records.sqlite3"
+    with sqlite3.connect(database) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (x)")
+    setup.close()
+    churn = (
+        "import sqlite3, sys\n"
+        "while True:\n"
+        "    c = sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO t VALUES (1)'); c.commit(); c.close()"
+    )
+    other = subprocess.Popen([sys.executable, "-c", churn, str(database)])
+    try:
+        refused = [answer for _ in range(20_000) if (answer := records_not_writable(database)) is not None]
+    finally:
+        other.kill()
+        other.wait()
+    assert refused == []

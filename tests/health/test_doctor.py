@@ -749,3 +749,30 @@ def test_records_on_a_file_system_mounted_read_only_are_red_naming_it(tmp_path, 
     writable = checks["writable"]
     assert writable["level"] == "red" and writable["values"]["mount"] == str(mounted)
     assert writable["message"] == message("health.writable.read_only", language).format(mount=mounted)
+
+
+def test_records_reached_through_a_symbolic_link_are_red_for_a_log_beside_the_file_linked_to(
+    tmp_path, retina_rgb, not_over_file_modes
+):
+    """The records file a symbolic link to one on another folder (a larger partition, say): SQLite
+    follows the link and keeps the write-ahead log beside the file linked to. A log of root's there
+    (a root shell's sqlite3) refused every write, and the writable line, asking beside the link, was
+    green. It is red now, naming that log."""
+    config = write_config(tmp_path, 1)
+    elsewhere = tmp_path / "partition"
+    elsewhere.mkdir()
+    store = open_store(elsewhere)
+    record_one(store, small_photo(retina_rgb, 64), sample_record())
+    store.records.close()
+    (tmp_path / "records.sqlite3").symlink_to(elsewhere / "records.sqlite3")
+    (elsewhere / "records.key").rename(tmp_path / "records.key")  # where the config has it
+    with closing(sqlite3.connect(tmp_path / "records.sqlite3")) as app:
+        app.execute("SELECT count(*) FROM screening").fetchone()  # the app running: its log stays
+        assert doctor(config, prefix=not_over_file_modes)[1]["writable"]["level"] == "green"  # the link is no fault
+        log = elsewhere / "records.sqlite3-wal"
+        os.chown(log, NOBODY, NOBODY)
+        log.chmod(0o644)
+        status, checks, _ = doctor(config, prefix=not_over_file_modes)
+    assert status == 1 and checks["writable"]["level"] == "red", checks["writable"]
+    values = {"path": log, "owner": "nobody", "mode": "0644", "user": "root", "grant": "u+rw"}
+    assert checks["writable"]["message"] == message("health.writable.permission", "en").format(**values)

@@ -253,7 +253,9 @@ def test_a_french_device_says_a_result_it_never_recorded_in_french(recorded):
 
 
 def test_a_french_device_says_a_result_row_it_cannot_read_in_french_sqlites_words_as_they_are(recorded):
-    """Bytes that are not UTF-8 in a result's text: SQLite's own error (the column it names) stays English."""
+    """Bytes that are not UTF-8 in a result's text: SQLite's own error (the column it names) stays English.
+    What can still be trusted is said in French too: before, "le résultat unknown n'est pas fiable", an
+    English word standing for the result the row could not tell."""
     config, ids = recorded
     said = said_in_french(
         config, ("UPDATE screening SET model_id = CAST(X'64FF72' AS TEXT) WHERE result_id = ?", (ids[2],))
@@ -264,7 +266,9 @@ def test_a_french_device_says_a_result_row_it_cannot_read_in_french_sqlites_word
         "Could not decode to UTF-8 column 'model_id' with text .+",
         said[0],
     ), said
-    assert len(said) == 2
+    assert said[1] == (
+        f"la chaîne de hachage des {count} événements tient{NBSP}; la ligne de résultat illisible n'est pas fiable"
+    )
 
 
 def test_a_french_device_says_an_audit_event_holds_bytes_that_are_not_text_in_french(recorded):
