@@ -2,8 +2,10 @@
 
 The pings come from a thread of their own, so a ping proves nothing by itself: each one is sent only
 after every liveness check (``firmware_app.health``) came back not red. A hung camera loop, a stuck
-sync loop or records that cannot be written stop the pings, and systemd restarts the process after
-``WatchdogSec``.
+sync loop or records whose write lock is wedged stop the pings, and systemd restarts the process after
+``WatchdogSec``. An amber check (records refusing a write for a reason a restart does not mend) keeps
+them going, and is said in the journal as it comes and goes and on systemd's status line meanwhile:
+else nothing but the nurse's screen said it until a screening failed.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from firmware_app.messages import message
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
 
 
-def _status(checks: list[Check]) -> str:
-    red = [check for check in checks if check.level is Level.RED]
-    if not red:
-        return "healthy"
-    return "; ".join(message(check.message_key, "en").format(**check.values) for check in red)
+def _said(checks: list[Check], level: Level) -> str:
+    """The English sentences of the checks at ``level``, ``""`` for none: the journal's and systemd's
+    status line's language, whatever the device's."""
+    at_level = [check for check in checks if check.level is level]
+    return "; ".join(message(check.message_key, "en").format(**check.values) for check in at_level)
 
 
 class Watchdog:
@@ -35,6 +37,7 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
         self.healthy = True
+        self._amber = ""  # the amber checks' sentences at the last check, logged when they change
 
     def ready(self, status: str) -> None:
         """``READY=1``: call once the service can do its work (models verified, records open)."""
@@ -47,15 +50,28 @@ class Watchdog:
         """Run the liveness checks; ping systemd only if none is red."""
         checks = self._liveness()
         healthy = all(check.level is not Level.RED for check in checks)
+        red, amber = _said(checks, Level.RED), _said(checks, Level.AMBER)
         if healthy:
-            sd_notify("WATCHDOG=1", "STATUS=healthy")
+            sd_notify("WATCHDOG=1", f"STATUS=healthy; {amber}" if amber else "STATUS=healthy")
         else:
-            sd_notify(f"STATUS=unhealthy: {_status(checks)}")
+            sd_notify(f"STATUS=unhealthy: {red}")
         if healthy != self.healthy:
             level = logging.INFO if healthy else logging.ERROR
-            log_event("service.healthy" if healthy else "service.unhealthy", level, status=_status(checks))
+            log_event("service.healthy" if healthy else "service.unhealthy", level, status=red or "healthy")
+        self._log_amber(amber)
         self.healthy = healthy
         return healthy
+
+    def _log_amber(self, amber: str) -> None:
+        """Log the amber checks once as they appear (or change) and once as they clear, not at every
+        check: they keep the pings going, so without this the journal said nothing of them. Both at
+        warning, so that ``journalctl -p warning`` does not show the trouble without its end."""
+        if amber != self._amber:
+            if amber:
+                log_event("service.degraded", logging.WARNING, status=amber)
+            else:
+                log_event("service.degraded_cleared", logging.WARNING, was=self._amber)
+        self._amber = amber
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 
@@ -15,11 +17,12 @@ from firmware_app.health import heartbeat as heartbeat_module
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.heartbeat import GRACE_S, Heartbeat
 from firmware_app.health.liveness import liveness
+from firmware_app.messages import message
 from firmware_app.records import database as database_module
 from firmware_app.records.database import BUSY_TIMEOUT_S
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
 from firmware_app.service.watchdog import Watchdog
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, read_only_view
 from tests.records.kit import open_store
 
 
@@ -147,3 +150,51 @@ def test_a_write_lock_held_a_busy_timeout_does_not_stop_the_pings(tmp_path, syst
     pings.append(time.monotonic())  # none since the last is a gap too
     assert held and held[0] >= busy_s
     assert max(later - earlier for earlier, later in itertools.pairwise(pings)) < watchdog_s
+
+
+def test_records_on_a_read_only_file_system_are_logged_as_they_come_and_go_while_the_pings_go_on(
+    tmp_path, systemd, monkeypatch, caplog
+):
+    """Records a restart would not mend (here their file system remounted read-only, as the kernel
+    does a failing card's) are amber to the watchdog: the pings go on, and the journal said nothing
+    until a screening failed. Now it says so once as it comes, in the readiness list's English
+    sentence, at warning (``journalctl -p warning``), and once as it goes; systemd's status line says
+    it meanwhile. The real watchdog thread on a real notification socket, real SQLite through a real
+    read-only bind mount."""
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")  # a check every 50 ms
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    open_store(tmp_path / "state").records.close()
+
+    def logged(event: str) -> list[logging.LogRecord]:
+        return [record for record in caplog.records if record.getMessage().split(" ")[0] == event]
+
+    healthy = "WATCHDOG=1\nSTATUS=healthy"
+    with read_only_view(tmp_path / "state", tmp_path / "mounted") as mounted:
+        database = mounted / "records.sqlite3"
+        (records,) = liveness(database, [])
+        assert (records.level, records.message_key) == (Level.AMBER, "health.writable.read_only")
+        sentence = message(records.message_key, "en").format(**records.values)
+        watchdog = Watchdog(lambda: liveness(database, []))
+        watchdog.ready("ready")
+        try:
+            systemd.wait_for("READY=1", 1)
+            amber = systemd.receive(0.6)
+            assert len(amber) >= 8 and set(amber) == {f"{healthy}; {sentence}"}  # pinging, and saying why
+            (degraded,) = logged("service.degraded")
+            assert degraded.levelno == logging.WARNING
+            assert degraded.getMessage() == f'service.degraded status="{sentence}"'
+            assert not logged("service.degraded_cleared") and not logged("service.unhealthy")
+
+            subprocess.run(["mount", "-o", "remount,rw,bind", str(mounted)], check=True, capture_output=True)
+            after = systemd.receive(1.0)
+        finally:
+            watchdog.stop()
+    fixed = after.index(healthy)  # a check under way at the remount may still have said amber
+    assert set(after[:fixed]) <= {f"{healthy}; {sentence}"} and set(after[fixed:]) == {healthy}
+    assert len(after[fixed:]) >= 8
+    (cleared,) = logged("service.degraded_cleared")
+    assert cleared.levelno == logging.WARNING
+    assert cleared.getMessage() == f'service.degraded_cleared was="{sentence}"'
+    assert len(logged("service.degraded")) == 1 and not logged("service.unhealthy")
