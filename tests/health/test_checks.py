@@ -318,6 +318,31 @@ def test_records_outside_the_services_sandbox_say_so_and_not_to_remount_the_disk
     app.records.close()
 
 
+def test_a_process_in_a_mount_namespace_of_its_own_tells_its_read_only_view_from_the_hosts(tmp_path):
+    """As systemd runs the app under ProtectSystem=strict: a mount namespace of its own (unshare -m)
+    in which the records' folder is bound read-only. That process's writable line names the sandbox,
+    while the host, whose view of the same folder is writable, finds nothing to say."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    open_store(folder).records.close()
+    database = folder / "records.sqlite3"
+    asks = (
+        "import sys; from pathlib import Path; "
+        "from firmware_app.health.checks import records_not_writable; "
+        "print(records_not_writable(Path(sys.argv[1])))"
+    )
+    sandboxed = (
+        f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} {folder} && "
+        f'exec {sys.executable} -c "$0" {database}'
+    )
+    namespace = ["unshare", "--mount", "--propagation", "private"]
+    run = subprocess.run([*namespace, "sh", "-c", sandboxed, asks], capture_output=True, text=True)
+    if run.returncode != 0 and "unshare" in run.stderr:
+        pytest.skip(f"cannot make a mount namespace here (needs root): {run.stderr.strip()}")
+    assert "message_key='health.writable.sandbox'" in run.stdout, run.stderr
+    assert records_not_writable(database) is None
+
+
 def test_starting_a_patient_waits_on_no_other_programs_write(tmp_path):
     """The sync service (its own process, the app's unit runs ``--no-sync``) or an erasure holding
     the records' write lock: starting a patient read the records and waited on nobody, until the
