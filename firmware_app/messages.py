@@ -1842,6 +1842,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "d'écriture de la carte, elle est défaillante : copiez hors de la carte le répertoire des dossiers tel "
         "quel, puis remplacez la carte (README, sauvegarde) ; sinon, remontez {mount} en lecture-écriture.",
     },
+    # Records outside where the service's sandbox lets it write (health/checks.py, _read_only_view):
+    # the disk itself takes writes, so remounting it mends nothing.
+    "health.writable.sandbox": {
+        "en": "The records cannot be written: {folder} is read-only for this service, though its disk takes "
+        "writes. Call the technician: the service's sandbox lets it write only under {writable}: move the "
+        "records there, or add {folder} to ReadWritePaths= in a drop-in (sudo systemctl edit edgescreen-app, "
+        "then the same for edgescreen-sync) and restart both services.",
+        "fr": "Les dossiers ne peuvent pas être écrits : {folder} est en lecture seule pour ce service, bien que "
+        "son disque accepte l'écriture. Appelez le technicien : le bac à sable du service ne le laisse écrire "
+        "que sous {writable} : déplacez-y les dossiers, ou ajoutez {folder} à ReadWritePaths= dans un fichier "
+        "complémentaire (sudo systemctl edit edgescreen-app, puis de même pour edgescreen-sync) et redémarrez "
+        "les deux services.",
+    },
     "health.identity.green": {"en": "Device {device} at site {site}.", "fr": "Appareil {device}, site {site}."},
     "health.identity.red": {
         "en": "The device and site ids are still the installer's ({device}, {site}): set [device] id and site "

@@ -25,7 +25,7 @@ from firmware_app.calibration.profile import ProfileError, ProfileMissing, Profi
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
 from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.file_system import MOUNTINFO
-from firmware_app.health.encryption import encrypted, mount_of
+from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongModality
@@ -54,6 +54,10 @@ BACKLOG_RED_FRACTION = 0.9
 CLOCK_BEHIND_TOLERANCE = timedelta(hours=2)
 # A certificate this close to expiry is amber: enough time to issue and install the next one.
 CERTIFICATE_WARNING_DAYS = 30
+# Where the device's services may write under ProtectSystem=strict: their StateDirectory=, with no
+# ReadWritePaths= (systemd/edgescreen-app.service and edgescreen-sync.service, which both write the
+# records; tests/service/test_units.py holds this to them).
+SERVICE_WRITABLE = Path("/var/lib/edgescreen")
 
 
 class Level(StrEnum):
@@ -428,9 +432,9 @@ def _user_name(uid: int) -> str:
 
 def _write_refused(path: Path) -> Check | None:
     """Why this process may not write ``path``: its file system mounted read-only (every write fails,
-    whoever makes it: a card the kernel stopped writing to is remounted so), or else its owner and
-    mode, which shut this process's user out. ``None`` when ``path`` went since it was refused
-    (``_refuses``)."""
+    whoever makes it: a card the kernel stopped writing to is remounted so), or only this process's
+    view of it (the service's sandbox, ``_read_only_view``), or else its owner and mode, which shut
+    this process's user out. ``None`` when ``path`` went since it was refused (``_refuses``)."""
     try:
         read_only = os.statvfs(path).f_flag & os.ST_RDONLY
         info = path.stat()
@@ -441,6 +445,11 @@ def _write_refused(path: Path) -> Check | None:
             mount = mount_of(path, MOUNTINFO.read_text())
         except OSError:
             mount = None
+        if mount is not None and _read_only_view(mount):
+            # The folder, not the mount: records on the root file system would otherwise be told to
+            # open all of / to the service.
+            folder = path if stat.S_ISDIR(info.st_mode) else path.parent
+            return _check("writable", Level.RED, "sandbox", path=path, folder=folder, writable=SERVICE_WRITABLE)
         return _check("writable", Level.RED, "read_only", path=path, mount=mount.point if mount else path)
     grant = "u+rwx" if stat.S_ISDIR(info.st_mode) else "u+rw"  # a folder is also searched, a file read
     return _check(
@@ -453,6 +462,17 @@ def _write_refused(path: Path) -> Check | None:
         user=_user_name(os.getuid()),
         grant=grant,
     )
+
+
+def _read_only_view(mount: Mount) -> bool:
+    """Whether ``mount`` is read-only as this process sees it while its file system takes writes: the
+    mark ``ProtectSystem=strict`` leaves on every path outside the unit's writable ones (a read-only
+    bind mount in the service's own mount namespace). Records configured elsewhere (a USB disk at
+    /mnt/data) were told "mounted read-only: look at dmesg, mount it read-write", a remedy that mends
+    nothing: the host sees the disk writable. Only this process's /proc/self/mountinfo is asked: the
+    unprivileged user cannot read PID 1's mount table or namespace (ProtectProc=invisible hides it),
+    while a card the kernel stopped writing to, or one mounted ``ro``, marks its file system itself."""
+    return mount.point_read_only and not mount.file_system_read_only
 
 
 def _refuses(path: Path, mode: int) -> bool:

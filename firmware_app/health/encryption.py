@@ -20,12 +20,18 @@ _ESCAPE = re.compile(r"\\([0-7]{3})")
 
 @dataclass(frozen=True)
 class Mount:
-    """One line of mountinfo: where it is mounted, the device number, and what it was mounted from."""
+    """One line of mountinfo: where it is mounted, the device number, what it was mounted from, and
+    whether this mount point is read-only (``ro`` among its own options, as systemd's
+    ``ProtectSystem=strict`` makes the service's view of every path outside ``ReadWritePaths=``) and
+    whether the file system itself is (``ro`` among its super options, as after the kernel stopped
+    writing to a failing card)."""
 
     point: Path
     device: str
     fstype: str
     source: str
+    point_read_only: bool
+    file_system_read_only: bool
 
 
 def _unescape(field: str) -> str:
@@ -37,7 +43,14 @@ def _parse(line: str) -> Mount:
     the ``-`` separator follow a variable number of optional ones."""
     fields = line.split()
     after = fields.index("-")
-    return Mount(Path(_unescape(fields[4])), fields[2], fields[after + 1], _unescape(fields[after + 2]))
+    return Mount(
+        Path(_unescape(fields[4])),
+        fields[2],
+        fields[after + 1],
+        _unescape(fields[after + 2]),
+        "ro" in fields[5].split(","),
+        "ro" in fields[after + 3].split(",") if len(fields) > after + 3 else False,
+    )
 
 
 def mount_of(folder: Path, mountinfo: str) -> Mount | None:

@@ -16,6 +16,7 @@ from firmware_app.calibration import profile as profile_module
 from firmware_app.calibration.profile import ProfileOfAnotherDevice, device_profile, new_profile, write_profile
 from firmware_app.config import load_config
 from firmware_app.health.checks import (
+    SERVICE_WRITABLE,
     Level,
     blocking,
     check_backlog,
@@ -264,32 +265,82 @@ def test_records_that_do_not_open_are_said_by_their_cause_without_the_errors_eng
     assert check.message_key == key and words in said and str(error) not in said and "records.sqlite3" not in said
 
 
-def test_the_nurses_list_and_the_watchdog_say_records_on_a_read_only_file_system_cannot_be_written(tmp_path):
-    """The card remounted read-only under the running app: its list read the records whole and was
-    green ("Records healthy"), so a patient was started whose photos could not be recorded, while
-    the watchdog's probe of the write lock passed too (SQLite opens a file it may only read
-    read-only, and takes the lock in the shared memory). Both now ask one function, which writes
-    nothing: the records and their log are byte for byte as they were after it answers green."""
-    folder = tmp_path / "state"
-    folder.mkdir()
+def test_the_nurses_list_and_the_watchdog_say_records_on_a_read_only_file_system_cannot_be_written(
+    tmp_path, tiny_filesystem
+):
+    """The card remounted read-only under the app: its list read the records whole and was green
+    ("Records healthy"), so a patient was started whose photos could not be recorded, while the
+    watchdog's probe of the write lock passed too (SQLite opens a file it may only read read-only,
+    and takes the lock in the shared memory). Both now ask one function, which writes nothing: the
+    records and their log are byte for byte as they were after it answers green. The file system
+    itself read-only (as the kernel leaves a failing card), the sentence sends the technician to
+    the kernel log and the card, in both languages."""
+    folder = tiny_filesystem
     app = open_store(folder)
     record_one(app, small_photo())
     files = [folder / "records.sqlite3", folder / "records.sqlite3-wal"]
     before = [path.read_bytes() for path in files]
     assert check_records_writable(folder / "records.sqlite3").level is Level.GREEN
     assert [path.read_bytes() for path in files] == before
+    app.records.close()  # a tmpfs with open files refuses remount,ro
+    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    writable = check_records_writable(folder / "records.sqlite3")
+    assert writable.message_key == "health.writable.read_only" and writable.values["mount"] == folder
+    # The watchdog reads it amber: a restart would not mend it, and would take away this screen.
+    assert liveness(folder / "records.sqlite3", []) == [replace(writable, level=Level.AMBER)]
+    assert "(dmesg)" in check_sentence(writable, "en") and "(dmesg)" in check_sentence(writable, "fr")
+
+
+def test_records_outside_the_services_sandbox_say_so_and_not_to_remount_the_disk(tmp_path):
+    """Records configured on a disk the unit's ProtectSystem=strict leaves read-only to the service (a
+    USB disk at /mnt/data): the disk takes writes, only the service's view of it is a read-only bind
+    mount, which read_only_view makes here. The line said "mounted read-only: look at dmesg, mount
+    it read-write", which mends nothing; it now names the sandbox, where the service may write, and
+    the drop-in that lets it write there, in both languages, and still blocks screening."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    app = open_store(folder)
+    record_one(app, small_photo())
     with read_only_view(folder, tmp_path / "mounted") as mounted:
         config = write_config(tmp_path, 1)
         config.write_text(config.read_text().replace(f'"{tmp_path}/records', f'"{mounted}/records'))
         store = open_store(mounted)
         checks = readiness(load_config(str(config)), store.records, list, lambda: True)
         writable = next(check for check in checks if check.name == "writable")
-        assert writable in blocking(checks) and writable.message_key == "health.writable.read_only"
-        assert writable.values["mount"] == mounted
-        # The watchdog reads it amber: a restart would not mend it, and would take away this screen.
+        assert writable in blocking(checks) and writable.message_key == "health.writable.sandbox"
+        assert writable.values["folder"] == mounted and writable.values["writable"] == SERVICE_WRITABLE
         assert liveness(mounted / "records.sqlite3", []) == [replace(writable, level=Level.AMBER)]
+        for language, words in (("en", "the service's sandbox"), ("fr", "le bac à sable du service")):
+            said = check_sentence(writable, language)
+            assert words in said and "ReadWritePaths=" in said and "systemctl edit edgescreen-app" in said
+            assert f"{mounted} " in said and "/var/lib/edgescreen" in said and "dmesg" not in said
         store.records.close()
     app.records.close()
+
+
+def test_a_process_in_a_mount_namespace_of_its_own_tells_its_read_only_view_from_the_hosts(tmp_path):
+    """As systemd runs the app under ProtectSystem=strict: a mount namespace of its own (unshare -m)
+    in which the records' folder is bound read-only. That process's writable line names the sandbox,
+    while the host, whose view of the same folder is writable, finds nothing to say."""
+    folder = tmp_path / "state"
+    folder.mkdir()
+    open_store(folder).records.close()
+    database = folder / "records.sqlite3"
+    asks = (
+        "import sys; from pathlib import Path; "
+        "from firmware_app.health.checks import records_not_writable; "
+        "print(records_not_writable(Path(sys.argv[1])))"
+    )
+    sandboxed = (
+        f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} {folder} && "
+        f'exec {sys.executable} -c "$0" {database}'
+    )
+    namespace = ["unshare", "--mount", "--propagation", "private"]
+    run = subprocess.run([*namespace, "sh", "-c", sandboxed, asks], capture_output=True, text=True)
+    if run.returncode != 0 and "unshare" in run.stderr:
+        pytest.skip(f"cannot make a mount namespace here (needs root): {run.stderr.strip()}")
+    assert "message_key='health.writable.sandbox'" in run.stdout, run.stderr
+    assert records_not_writable(database) is None
 
 
 def test_starting_a_patient_waits_on_no_other_programs_write(tmp_path):

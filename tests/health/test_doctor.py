@@ -21,7 +21,13 @@ from cryptography.x509.oid import NameOID
 from edgescreen_wire.sealed_image import write_key_pair
 from firmware_app.app import ModelShelf
 from firmware_app.config import load_config
-from firmware_app.health.checks import CAMERA_MISCONFIGURED, Level, check_certificates, check_key_file
+from firmware_app.health.checks import (
+    CAMERA_MISCONFIGURED,
+    SERVICE_WRITABLE,
+    Level,
+    check_certificates,
+    check_key_file,
+)
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
 from firmware_app.messages import message, sentence
@@ -728,10 +734,12 @@ def test_records_the_devices_user_may_not_write_are_red_naming_the_file_and_whos
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_records_on_a_file_system_mounted_read_only_are_red_naming_it(tmp_path, retina_rgb, language):
-    """The card remounted read-only (the kernel does so when it fails to write): the records open
-    and read whole, and the records line was green. The writable line names the mount and the two
-    causes to tell apart."""
+def test_records_this_process_sees_read_only_are_red_naming_the_mount(tmp_path, retina_rgb, language):
+    """The records read-only to this process: they open and read whole, and the records line was
+    green. A read-only bind mount over a writable disk, as the service's sandbox makes of records
+    outside its writable paths: the writable line names the mount, the sandbox and where it lets the
+    service write (the file system itself read-only, as the kernel leaves a failing card, is
+    tests/health/test_checks.py's)."""
     folder = tmp_path / "state"
     folder.mkdir()
     store = open_store(folder)
@@ -747,8 +755,9 @@ def test_records_on_a_file_system_mounted_read_only_are_red_naming_it(tmp_path, 
             assert left_as_found(folder) == before
     assert status == 1 and checks["records"]["level"] == "green"
     writable = checks["writable"]
-    assert writable["level"] == "red" and writable["values"]["mount"] == str(mounted)
-    assert writable["message"] == message("health.writable.read_only", language).format(mount=mounted)
+    assert writable["level"] == "red" and writable["values"]["folder"] == str(mounted)
+    values = {"folder": mounted, "writable": SERVICE_WRITABLE}
+    assert writable["message"] == message("health.writable.sandbox", language).format(**values)
 
 
 def test_records_reached_through_a_symbolic_link_are_red_for_a_log_beside_the_file_linked_to(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from firmware_app.health.checks import SERVICE_WRITABLE
 from tests.conftest import PROJECT_ROOT
 
 UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
@@ -73,3 +75,15 @@ def test_a_device_process_never_dumps_core(unit):
     """Both hold the records key (the sync worker seals review comments): a core dump would put it and
     the patients' data in the clear on the card, out of reach of any erasure."""
     assert "LimitCORE=0" in unit_lines(unit)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_the_writable_check_names_where_the_sandbox_lets_each_device_service_write(unit):
+    """Records outside it are read-only to the services (ProtectSystem=strict), and the writable
+    line tells the technician to move them under SERVICE_WRITABLE: a unit given another StateDirectory=
+    or a ReadWritePaths= would make that sentence send them to the wrong folder."""
+    lines = unit_lines(unit)
+    assert "ProtectSystem=strict" in lines
+    writable = [Path("/var/lib") / line.partition("=")[2] for line in lines if line.startswith("StateDirectory=")]
+    writable += [Path(line.partition("=")[2]) for line in lines if line.startswith("ReadWritePaths=")]
+    assert writable == [SERVICE_WRITABLE]

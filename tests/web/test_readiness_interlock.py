@@ -179,23 +179,25 @@ def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_t
     assert page.url.endswith("/ready") and screenings(app) == 0
 
 
-def test_records_on_a_file_system_gone_read_only_block_screening_and_say_so_in_both_languages(page, app):
-    """The records' file system read-only under the running app (a card the kernel stopped writing
-    to): every line of "Ready to screen?" was green, "Records healthy" too, and a patient could be
-    started whose photos would not be recorded. The writable line is red, names the mount, and
-    screening is blocked."""
+def test_records_the_app_sees_read_only_block_screening_and_say_so_in_both_languages(page, app):
+    """The records read-only under the running app: every line of "Ready to screen?" was green,
+    "Records healthy" too, and a patient could be started whose photos would not be recorded. The
+    writable line is red, names the mount, and screening is blocked. The read-only bind mount over
+    a writable disk here is what the service's sandbox (ProtectSystem=strict) makes of records
+    outside its writable paths, and the line says that, not "mounted read-only": remounting the
+    disk would mend nothing."""
     sign_in(page, app)
     page.wait_for_url("**/ready")
     with read_only_view(app.directory, app.directory):
         writable = page.locator("[data-test=check-writable]")
-        for language, words in (("en", "is mounted read-only"), ("fr", "est monté en lecture seule")):
+        for language, words in (("en", "the service's sandbox"), ("fr", "le bac à sable du service")):
             switch_to(page, language)
             page.goto(f"{app.url}/ready")  # "Check again": every check, run again
             assert writable.get_attribute("data-level") == "red" and words in writable.inner_text()
             assert str(app.directory) in writable.inner_text()
             assert page.locator("[data-test=check-records]").get_attribute("data-level") == "green"
             assert page.locator("[data-test=blocked]").is_visible()
-            snap(page, "ready-read-only")
+            snap(page, "ready-sandbox")
         page.goto(f"{app.url}/patient")
         assert page.url.endswith("/ready") and screenings(app) == 0
 
