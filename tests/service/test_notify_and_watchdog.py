@@ -152,12 +152,12 @@ def test_a_write_lock_held_a_busy_timeout_does_not_stop_the_pings(tmp_path, syst
     assert max(later - earlier for earlier, later in itertools.pairwise(pings)) < watchdog_s
 
 
-def test_records_on_a_read_only_file_system_are_logged_as_they_come_and_go_while_the_pings_go_on(
+def test_records_the_service_may_not_write_are_logged_as_they_come_and_go_while_the_pings_go_on(
     tmp_path, systemd, monkeypatch, caplog
 ):
-    """Records a restart would not mend (here their file system remounted read-only, as the kernel
-    does a failing card's) are amber to the watchdog: the pings go on, and the journal said nothing
-    until a screening failed. Now it says so once as it comes, in the readiness list's English
+    """Records a restart would not mend (here their folder read-only to this process, as the service's
+    sandbox makes one outside its writable paths) are amber to the watchdog: the pings go on, and the
+    journal said nothing until a screening failed. Now it says so once as it comes, in the readiness list's English
     sentence, at warning (``journalctl -p warning``), and once as it goes; systemd's status line says
     it meanwhile. The real watchdog thread on a real notification socket, real SQLite through a real
     read-only bind mount."""
@@ -174,7 +174,7 @@ def test_records_on_a_read_only_file_system_are_logged_as_they_come_and_go_while
     with read_only_view(tmp_path / "state", tmp_path / "mounted") as mounted:
         database = mounted / "records.sqlite3"
         (records,) = liveness(database, [])
-        assert (records.level, records.message_key) == (Level.AMBER, "health.writable.read_only")
+        assert (records.level, records.message_key) == (Level.AMBER, "health.writable.sandbox")
         sentence = message(records.message_key, "en").format(**records.values)
         watchdog = Watchdog(lambda: liveness(database, []))
         watchdog.ready("ready")
