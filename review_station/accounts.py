@@ -248,7 +248,7 @@ def enable_user(engine: Engine, username: str, by: str) -> bool:
     Returns whether a lockout was lifted, which the command says and the ``user_change`` records."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        named = select(users.c.id, users.c.disabled, users.c.locked_until).where(users.c.username == username)
+        named = select(users.c.id, users.c.locked_until).where(users.c.username == username)
         user = connection.execute(named).first()
         if user is None:
             raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
@@ -257,7 +257,7 @@ def enable_user(engine: Engine, username: str, by: str) -> bool:
             .where(users.c.id == user.id, users.c.disabled.is_(True))  # not twice, if two administrators race
             .values(disabled=False, failed_attempts=0, locked_until=None)
         )
-        if not user.disabled or enabled.rowcount == 0:
+        if enabled.rowcount == 0:
             raise AccountError(f"user {username!r} is not disabled", "not_disabled", user=repr(username))
         lifted = locked_out(user.locked_until, now)
         change = {"action": "enable", "user": username, "by": by, "lock_lifted": lifted}
