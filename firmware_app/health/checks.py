@@ -501,8 +501,9 @@ def records_not_writable(database: Path) -> Check | None:
     beside the file linked to (SQLite follows the link), so that folder and those files are asked
     too: a log of root's there refused every write while the check, asking beside the link, was
     green."""
-    folders = dict.fromkeys((database.parent, database.resolve().parent), os.W_OK | os.X_OK)
-    wanted = folders | dict.fromkeys(database_files(database.resolve()), os.W_OK)
+    linked_to = database.resolve()
+    folders = dict.fromkeys((database.parent, linked_to.parent), os.W_OK | os.X_OK)
+    wanted = folders | dict.fromkeys(database_files(linked_to), os.W_OK)
     for path, mode in wanted.items():
         refused = _write_refused(path) if os.path.exists(path) and _refuses(path, mode) else None
         if refused is not None:
