@@ -1,14 +1,15 @@
 """The README and the documents it links, read as the technician, the campaign team and the station's
-administrator follow them: every command they show is one the programs take, every file of the
-repository they name is there, the models' table is the one the cards give, and every part of the
-README a printed sentence sends its reader to is a part of it. Nothing checked them: the licences
-named a copy of htmx the station no longer has, and French sentences sent their readers to a part,
-"README, sauvegarde", the README never had."""
+administrator follow them: every command they show is one the programs take, every setting they
+name one the configurations take, every file of the repository they name is there, the models'
+table is the one the cards give, and every part of the README a printed sentence sends its reader
+to is a part of it. Nothing checked them: the licences named a copy of htmx the station no longer
+has, and French sentences sent their readers to a part, "README, sauvegarde", the README never had."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import re
 import shlex
@@ -20,9 +21,11 @@ from pathlib import Path
 import pytest
 
 from firmware_app.cli import build_parser as device_parser
+from firmware_app.config import Config
 from firmware_app.messages import CATALOGUE as DEVICE_CATALOGUE
 from firmware_app.quality_fit_command import route
 from review_station.cli import build_parser as station_parser
+from review_station.config import ReviewConfig
 from review_station.web.words import CATALOGUE as STATION_CATALOGUE
 from tests.conftest import PROJECT_ROOT
 
@@ -161,6 +164,24 @@ def test_the_models_table_is_the_one_the_cards_give():
     assert run.stdout.strip()
     for document in (README, PROJECT_ROOT / "models" / "README.md"):
         assert run.stdout.strip() in document.read_text(), document
+
+
+def _settings(section: object, table: str = "") -> Iterator[str]:
+    """``[table] key`` for every setting under ``section``, nested tables as ``a.b``."""
+    for item in dataclasses.fields(section):  # type: ignore[arg-type]
+        value = getattr(section, item.name)
+        if dataclasses.is_dataclass(value):
+            yield from _settings(value, f"{table}.{item.name}".lstrip("."))
+        else:
+            yield f"[{table}] {item.name}"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda document: str(document.relative_to(PROJECT_ROOT)))
+def test_every_setting_a_document_names_is_one_the_configurations_take(document):
+    """A setting named as the documents name them (``[app] bind``), of the device's or the station's."""
+    settings = {*_settings(Config()), *_settings(ReviewConfig())}
+    named = re.findall(r"`(\[[a-z_.]+\] [a-z_]+)", document.read_text())
+    assert [setting for setting in named if setting not in settings] == []
 
 
 def _parts(document: Path) -> set[str]:
