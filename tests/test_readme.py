@@ -92,6 +92,8 @@ def _commands() -> Iterator[tuple[str, str, str, bool]]:
                 code = re.split(r"(?:^|\s)#", line)[0]
                 for found in INVOCATION.finditer(code):
                     rest = re.split(r"&&|;|\||\)|2>", code[found.end() :])[0]
+                    if rest.count("'") % 2:  # the end of ``sudo sh -c '...'``
+                        rest = rest[: rest.rindex("'")]
                     yield name, found.group(1), rest.strip(), True
         for span in re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
             for found in INVOCATION.finditer(span):
