@@ -236,7 +236,9 @@ def restore(
     if present := [path.name for path in database_files(database) if path.exists()]:
         raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=", ".join(present))
     if not key_file.is_file():
-        raise RecordsError(f"{key_file}: no records key; put the device's key file back first (README, Backup)")
+        raise RecordsError(
+            f"{key_file}: no records key; put the device's key file back first (README, Backup and restore)"
+        )
     if not backup_file.is_file():
         raise RequestRefused(f"{backup_file}: no such backup file")
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)

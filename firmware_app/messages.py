@@ -410,8 +410,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": " ; chaque image s'ouvre avec la clé",
     },
     "backup.key_apart": {
-        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup)",
-        "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part (README, Backup)",
+        "en": "the key file {file} is NOT in the backup: keep a copy of it apart (README, Backup and restore)",
+        "fr": "le fichier de clé {file} n'est PAS dans la sauvegarde : gardez-en une copie à part "
+        "(README, Backup and restore)",
     },
     # Photos a worn card damaged ({found}: where, ``backup.damaged_here`` or ``restore.damaged_there``).
     "backup.photos_damaged.one": {
@@ -1514,8 +1515,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The records are damaged. Call the technician: the card is failing. Keep a copy of the "
         "records file as it is, then restore the last backup onto a new card (README, Backup and restore).",
         "fr": "Les dossiers sont endommagés. Appelez le technicien : la carte est défaillante. Gardez une "
-        "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve (README, "
-        "sauvegarde).",
+        "copie du fichier des dossiers tel quel, puis restaurez la dernière sauvegarde sur une carte neuve "
+        "(README, Backup and restore).",
     },
     "health.records.none": {
         "en": "No records yet at {path}: they are made with the first screening, or put back by a restore.",
@@ -1526,7 +1527,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No records at {path}, yet their key is there: is the records drive mounted? If the records "
         "were lost, restore the last backup (README, Backup and restore) before screening.",
         "fr": "Aucun dossier dans {path}, alors que leur clé est là : le support des dossiers est-il monté ? "
-        "S'ils ont été perdus, restaurez la dernière sauvegarde (README, sauvegarde) avant de dépister.",
+        "S'ils ont été perdus, restaurez la dernière sauvegarde (README, Backup and restore) avant de dépister.",
     },
     # Records that do not open (health/checks.py, records_unusable); why, in English, is doctor's log line.
     "health.records.unusable": {
@@ -1561,7 +1562,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Dépistages enregistrés absents des dossiers : {missing}, faits après le {after} (le dernier le "
         "{until}). La carte mémoire les a perdus : ces patients devront peut-être être dépistés à nouveau. "
         "Appelez le technicien : sauvegarder ce qui reste (edgescreen backup), remplacer la carte, y restaurer "
-        "cette sauvegarde (README, sauvegarde). Seule une sauvegarde faite après le {until} contient encore "
+        "cette sauvegarde (README, Backup and restore). Seule une sauvegarde faite après le {until} contient encore "
         "ceux qui manquent.",
     },
     "health.committed.all": {
@@ -1570,7 +1571,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "restore the last backup onto the new one (README, Backup and restore).",
         "fr": "Dépistages enregistrés absents des dossiers : {missing}, tous ceux faits jusqu'au {until}. La "
         "carte mémoire les a perdus : ces patients devront peut-être être dépistés à nouveau. Appelez le "
-        "technicien : remplacer la carte et y restaurer la dernière sauvegarde (README, sauvegarde).",
+        "technicien : remplacer la carte et y restaurer la dernière sauvegarde (README, Backup and restore).",
     },
     "health.committed.changes": {
         "en": "The records lost changes already saved (after audit event {head}): a patient's erasure may be "
@@ -1578,7 +1579,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "backup onto the new one (README, Backup and restore), then erase again any patient erased lately.",
         "fr": "Les dossiers ont perdu des changements déjà enregistrés (après l'événement d'audit {head}) : "
         "l'effacement d'un patient a pu être annulé. Appelez le technicien : sauvegarder ce qui reste "
-        "(edgescreen backup), remplacer la carte, y restaurer cette sauvegarde (README, sauvegarde), puis "
+        "(edgescreen backup), remplacer la carte, y restaurer cette sauvegarde (README, Backup and restore), puis "
         "effacer à nouveau tout patient effacé récemment.",
     },
     "health.clock.green": {"en": "Clock: {now}.", "fr": "Horloge : {now}."},
@@ -1840,7 +1841,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : le système de fichiers qui les contient ({mount}) est "
         "monté en lecture seule. Appelez le technicien : si le journal du noyau (dmesg) montre des erreurs "
         "d'écriture de la carte, elle est défaillante : copiez hors de la carte le répertoire des dossiers tel "
-        "quel, puis remplacez la carte (README, sauvegarde) ; sinon, remontez {mount} en lecture-écriture.",
+        "quel, puis remplacez la carte (README, Backup and restore) ; sinon, remontez {mount} en lecture-écriture.",
     },
     # Records outside where the service's sandbox lets it write (health/checks.py, _read_only_view):
     # the disk itself takes writes, so remounting it mends nothing.
@@ -1892,7 +1893,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "restore the backup onto the new one (README, Backup and restore).",
         "fr": "{count} examen(s) contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
         "commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
-        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, sauvegarde).",
+        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, Backup and restore).",
     },
     "health.sealed.unread": {
         "en": "The sealed values could not all be read: see the records check.",
@@ -1929,7 +1930,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Des données supprimées des dossiers restent sur le disque, dans leur journal d'écriture anticipée "
         "(WAL) : le fichier des dossiers est endommagé, elles n'ont pas pu en être retirées. Appelez le "
         "technicien : garder une copie du fichier des dossiers tel quel, restaurer la dernière sauvegarde sur "
-        "une carte neuve (README, sauvegarde), puis effacer à nouveau tout patient effacé récemment.",
+        "une carte neuve (README, Backup and restore), puis effacer à nouveau tout patient effacé récemment.",
     },
     "health.erased.failed": {
         "en": "Data erased from the records is still on the disk, in their write-ahead log: the records could not "

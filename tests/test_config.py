@@ -14,6 +14,7 @@ import pytest
 
 from firmware_app.config import Config, ConfigError, load_config, parse_config
 from firmware_app.web.answer_time import opening_s
+from review_station.config import ReviewConfig
 from tests.conftest import PROJECT_ROOT
 
 
@@ -346,25 +347,35 @@ def _keys(section: object, prefix: str) -> typing.Iterator[tuple[str, str]]:
             yield prefix, item.name
 
 
-def _readme_block() -> str:
-    """The README's Configuration block: "the embedded defaults below"."""
+# The README's two configuration blocks, "the embedded defaults": (how each opens, its root).
+README_BLOCKS = {"device": ("[device]", Config), "station": ("[database]", ReviewConfig)}
+
+
+def _readme_block(which: str) -> str:
+    """The README's configuration block of the device or of the review station."""
     readme = (PROJECT_ROOT / "README.md").read_text()
-    block = readme[readme.index("```toml\n[device]") + len("```toml\n") :]
+    opening = f"```toml\n{README_BLOCKS[which][0]}"
+    block = readme[readme.index(opening) + len("```toml\n") :]
     return block[: block.index("\n```\n")]
 
 
-def test_the_readmes_configuration_block_lists_every_setting():
-    """Each key of firmware_app/config.py is in the README's block, set or commented out; the quality
-    limits (dozens, each tuned) are shown by example and left to config.py, as the block says."""
-    block = _readme_block()
+@pytest.mark.parametrize("which", README_BLOCKS)
+def test_the_readmes_configuration_block_lists_every_setting(which):
+    """Each key of firmware_app/config.py (review_station/config.py) is in the README's block, set or
+    commented out, or named in a comment (``# a / b: what they are``); the quality limits (dozens, each tuned)
+    are shown by example and left to config.py, as the block says. The station's had left out
+    ``[broker] keepalive_s``."""
     listed, table = set(), ""
-    for line in block.splitlines():
+    for line in _readme_block(which).splitlines():
         if heading := re.match(r"\[([\w.]+)\]", line):
             table = heading.group(1)
         elif key := re.match(r"#?\s*(\w+)\s*=", line):
             listed.add((table, key.group(1)))
+        elif line.startswith("#"):  # "# tls_cert_file / tls_key_file: ...; tls_ca_file: ..."
+            listed.update((table, name) for name in re.findall(r"(?:^#|/|;)\s*(\w+)\s*(?=[:/])", line))
     limits = {"quality.fundus", "quality.dermoscopy"}
-    assert [key for key in _keys(Config(), "") if key[0] not in limits and key not in listed] == []
+    every = _keys(README_BLOCKS[which][1](), "")
+    assert [key for key in every if key[0] not in limits and key not in listed] == []
 
 
 def _differences(shown: object, default: object, where: str) -> typing.Iterator[str]:
@@ -376,11 +387,13 @@ def _differences(shown: object, default: object, where: str) -> typing.Iterator[
             yield f"[{where}] {item.name}: README {ours!r}, code {theirs!r}"
 
 
-def test_every_value_the_readmes_block_sets_is_the_embedded_default():
+@pytest.mark.parametrize("which", README_BLOCKS)
+def test_every_value_the_readmes_block_sets_is_the_embedded_default(which):
     """The block is "the embedded defaults": a technician copies lines from it. Its quality examples
     had kept limits re-derived since (min_sharpness 0.57 for 0.544, max_hair_fraction 0.15 for the
     declared 0.23), which doctor then reports amber as set apart from their default. Read by the
     loader itself, the commented-out lines left out."""
-    document = tomllib.loads(_readme_block().replace("<checkout>", str(PROJECT_ROOT)))
-    shown = parse_config(document, "README", PROJECT_ROOT)
-    assert list(_differences(shown, Config(), "")) == []
+    root = README_BLOCKS[which][1]
+    document = tomllib.loads(_readme_block(which).replace("<checkout>", str(PROJECT_ROOT)))
+    shown = parse_config(document, "README", PROJECT_ROOT, root)
+    assert list(_differences(shown, root(), "")) == []

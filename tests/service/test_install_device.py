@@ -107,6 +107,17 @@ def test_uninstall_keeps_the_records_and_purge_removes_them(staged_root, tmp_pat
     assert not [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")]
 
 
+def test_purge_without_uninstall_is_refused_before_it_installs_anything(tmp_path):
+    """``--purge`` alone went unremarked and installed (or updated) the device a technician meant to
+    wipe before it left the clinic, saying nothing of the records it kept."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    run = install_device(tmp_path / "root", "--purge")
+    assert run.returncode == 2
+    assert "--purge is for --uninstall only" in run.stderr
+    assert not (tmp_path / "root").exists()
+
+
 def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anything(staged_root, tmp_path):
     """A "rollback" by installing an older checkout: its code cannot open records migrated past it,
     so the install stops before the services, the code or the models are touched."""
