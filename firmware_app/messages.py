@@ -1821,6 +1821,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
         "l'appareil ; si cela continue, appelez le technicien.",
     },
+    # The write lock held past a busy timeout by another process than the one checking, named as the
+    # kernel lists it (health/checks.py, locked): a restart of the app does not free it.
+    "health.writable.locked_by_service": {
+        "en": "The records cannot be written: the {unit} service (process {pid}) has kept them locked for more "
+        "than {seconds} s. Call the technician: sudo systemctl status {unit} shows what it is doing; sudo "
+        "systemctl restart {unit} frees them (nothing recorded is lost).",
+        "fr": "Les dossiers ne peuvent pas être écrits : le service {unit} (processus {pid}) les garde "
+        "verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo systemctl status {unit} montre ce "
+        "qu'il fait ; sudo systemctl restart {unit} les libère (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.writable.locked_by": {
+        "en": "The records cannot be written: {program} (process {pid}) has kept them locked for more than "
+        "{seconds} s. Call the technician: let it finish if it is a backup or an erasure under way, else stop "
+        "that program (sudo kill {pid}); nothing recorded is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : {program} (processus {pid}) les garde verrouillés "
+        "depuis plus de {seconds} s. Appelez le technicien : laissez-le finir si c'est une sauvegarde ou un "
+        "effacement en cours, sinon arrêtez ce programme (sudo kill {pid}) ; rien de ce qui est enregistré "
+        "n'est perdu.",
+    },
+    "health.writable.locked_by_another": {
+        "en": "The records cannot be written: another process (process {pid}) has kept them locked for more "
+        "than {seconds} s. Call the technician: sudo ps -o user,args -p {pid} names it; let it finish if it is a "
+        "backup or an erasure under way, else stop that program (sudo kill {pid}); nothing recorded is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre processus (processus {pid}) les garde "
+        "verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo ps -o user,args -p {pid} le nomme ; "
+        "laissez-le finir si c'est une sauvegarde ou un effacement en cours, sinon arrêtez ce programme (sudo "
+        "kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
+    },
     # The records' folder or a file of theirs this user may not write, or their file system read-only
     # (health/checks.py, records_not_writable): which one and whose, and what gives it back; the
     # commands are the shell's, in any language.

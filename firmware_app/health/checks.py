@@ -27,6 +27,7 @@ from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.lock_holder import write_lock_holder
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongModality
 from firmware_app.inference.interpreter import RuntimeMissing
@@ -517,16 +518,17 @@ def check_records_files_writable(database: Path) -> Check:
     for as long as its write lasts, up to ``BUSY_TIMEOUT_S``, and the nurse's "Start patient", with
     every records call of the app queued behind it on the records thread, would wait that long,
     where before it waited on nobody's write. A lock wedged past that is the watchdog's to find
-    (``check_records_writable``, ``health.liveness``)."""
+    (``check_records_writable``, ``health.liveness``), and the app's list shows what it found
+    (``health.liveness.lock_held_still``)."""
     return records_not_writable(database) or _check("writable", Level.GREEN)
 
 
 def check_records_writable(database: Path) -> Check:
     """Whether the records can be written now: by their files' modes and file system
     (``records_not_writable``), then by their write lock, taken on a connection of our own and given
-    back unused: a writer wedged holding the lock shows here, without writing a thing. The watchdog
-    asks this; the nurse's readiness list and ``doctor`` ask only the kernel
-    (``check_records_files_writable``).
+    back unused: a writer wedged holding the lock shows here, without writing a thing, named
+    (``locked``). The watchdog and ``doctor`` ask this; the nurse's readiness list asks only the
+    kernel (``check_records_files_writable``).
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
     own work may hold it that long (another process's long write: a large erasure, a migration), and
@@ -543,9 +545,37 @@ def check_records_writable(database: Path) -> Check:
         finally:
             connection.close()
     except sqlite3.Error as error:  # a writer holding the lock is not a disk gone read-only
-        locked = getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"
-        return _check("writable", Level.RED, "locked" if locked else None, error=error)
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY":
+            return locked(database, error)
+        return _check("writable", Level.RED, error=error)
     return _check("writable", Level.GREEN)
+
+
+# The variants of a write lock held past a busy timeout by another process than this one: a restart
+# of this one does not free it (``health.liveness``).
+LOCKED_BY = ("locked_by_service", "locked_by", "locked_by_another")
+
+
+def held_by_another(check: Check) -> bool:
+    """Whether ``check`` is the write lock held past a busy timeout by another process (``locked``)."""
+    return check.name == "writable" and check.message_key.rpartition(".")[2] in LOCKED_BY
+
+
+def locked(database: Path, error: sqlite3.Error) -> Check:
+    """The records' write lock held past a busy timeout, red, naming who holds it as the kernel says
+    (``lock_holder``): an EdgeScreen service (its unit, for ``systemctl status``), another program (its
+    name and pid: stop it), or another process /proc does not name. Held by this process, or by
+    nobody the kernel names (given back meanwhile), it is ``locked``: a writer of ours wedged, which
+    a restart frees."""
+    holder = write_lock_holder(database)
+    if holder is None or holder.pid == os.getpid():
+        return _check("writable", Level.RED, "locked", error=error)
+    held = {"error": error, "pid": holder.pid, "seconds": f"{BUSY_TIMEOUT_S:g}"}
+    if holder.unit is not None:
+        return _check("writable", Level.RED, "locked_by_service", unit=holder.unit, **held)
+    if holder.program is not None:
+        return _check("writable", Level.RED, "locked_by", program=holder.program, **held)
+    return _check("writable", Level.RED, "locked_by_another", **held)
 
 
 def check_key_file(path: Path, records_exist: bool) -> Check:

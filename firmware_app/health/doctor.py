@@ -30,6 +30,7 @@ from firmware_app.health.checks import (
     check_key_file,
     check_models,
     check_quality_limits,
+    check_records_writable,
     check_sealed,
     check_tls,
     check_verdict_keys,
@@ -140,7 +141,9 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         unusable = records_unusable(error)
         return [*_without_records(config, now, probes), *_unopened(config, unusable), *technician(unrecorded)]
     try:
-        checks = readiness(config, store.records, *probes, now)
+        # The writable line waits for the write lock as the device's writers do: a technician asks
+        # why screenings fail, and a lock held past a busy timeout is named with its holder.
+        checks = readiness(config, store.records, *probes, now, writable=check_records_writable)
         return [*checks, check_sealed(store.records), check_erased(store.records), *technician()]
     finally:
         store.records.close()
