@@ -1860,6 +1860,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "l'utilisateur qui fait ce contrôle, ne peut pas y écrire. Appelez le technicien : sudo chown {user}: "
         "{path} puis sudo chmod {grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
     },
+    # The same judged for the services' user by a check run as root, which may write anywhere
+    # (health/service_user.py): the user named is theirs, not the one running the check.
+    "health.writable.service_permission": {
+        "en": "The records cannot be written by the device's services: {path} belongs to {owner} (mode {mode}), "
+        "and {user}, the user they run as, may not write to it (root, running this check, may write anywhere). "
+        "Call the technician: sudo chown {user}: {path} then sudo chmod {grant} {path} give it back (nothing "
+        "recorded is lost).",
+        "fr": "Les services de l'appareil ne peuvent pas écrire les dossiers : {path} appartient à {owner} (mode "
+        "{mode}), et {user}, l'utilisateur sous lequel ils tournent, ne peut pas y écrire (root, qui fait ce "
+        "contrôle, peut écrire partout). Appelez le technicien : sudo chown {user}: {path} puis sudo chmod "
+        "{grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.writable.root": {
+        "en": "Run as root, which may write anywhere, this check cannot tell whether the device's services may "
+        "write the records: their user, {user}, does not exist here. Run it as that user: sudo -u {user} "
+        "edgescreen doctor.",
+        "fr": "Lancé en tant que root, qui peut écrire partout, ce contrôle ne peut pas dire si les services de "
+        "l'appareil peuvent écrire les dossiers : leur utilisateur, {user}, n'existe pas ici. Lancez-le en tant "
+        "que cet utilisateur : sudo -u {user} edgescreen doctor.",
+    },
     "health.writable.read_only": {
         "en": "The records cannot be written: the file system that holds them ({mount}) is mounted read-only. "
         "Call the technician: when the kernel log (dmesg) shows the card's write errors, the card is failing: "
