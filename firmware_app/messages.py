@@ -1822,6 +1822,34 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
         "l'appareil ; si cela continue, appelez le technicien.",
     },
+    # The write lock held past a busy timeout by another process than the one checking, named as the
+    # kernel lists it (health/checks.py, locked): a restart of the app does not free it.
+    "health.writable.locked_by_service": {
+        "en": "The records cannot be written: the {unit} service (process {pid}) has kept them locked for more "
+        "than {seconds} s. Call the technician: sudo systemctl status {unit} shows what it is doing; sudo "
+        "systemctl restart {unit} frees them (nothing recorded is lost).",
+        "fr": "Les dossiers ne peuvent pas être écrits : le service {unit} (processus {pid}) les garde "
+        "verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo systemctl status {unit} montre ce "
+        "qu'il fait ; sudo systemctl restart {unit} les libère (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.writable.locked_by": {
+        "en": "The records cannot be written: {program} (process {pid}) has kept them locked for more than "
+        "{seconds} s. Call the technician: let it finish if it is a backup or an erasure under way, else stop "
+        "that program (sudo kill {pid}); nothing recorded is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : {program} (processus {pid}) les garde verrouillés "
+        "depuis plus de {seconds} s. Appelez le technicien : laissez-le finir si c'est une sauvegarde ou un "
+        "effacement en cours, sinon arrêtez ce programme (sudo kill {pid}) ; rien de ce qui est enregistré "
+        "n'est perdu.",
+    },
+    "health.writable.locked_by_another": {
+        "en": "The records cannot be written: another process (process {pid}) has kept them locked for more "
+        "than {seconds} s. Call the technician: sudo ps -o user,args -p {pid} names it; let it finish if it is a "
+        "backup or an erasure under way, else stop that program (sudo kill {pid}); nothing recorded is lost.",
+        "fr": "Les dossiers ne peuvent pas être écrits : un autre processus (processus {pid}) les garde "
+        "verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo ps -o user,args -p {pid} le nomme ; "
+        "laissez-le finir si c'est une sauvegarde ou un effacement en cours, sinon arrêtez ce programme (sudo "
+        "kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
+    },
     # The records' folder or a file of theirs this user may not write, or their file system read-only
     # (health/checks.py, records_not_writable): which one and whose, and what gives it back; the
     # commands are the shell's, in any language.
@@ -1832,6 +1860,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les dossiers ne peuvent pas être écrits : {path} appartient à {owner} (mode {mode}), et {user}, "
         "l'utilisateur qui fait ce contrôle, ne peut pas y écrire. Appelez le technicien : sudo chown {user}: "
         "{path} puis sudo chmod {grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
+    },
+    # The same judged for the services' user by a check run as root, which may write anywhere
+    # (health/service_user.py): the user named is theirs, not the one running the check.
+    "health.writable.service_permission": {
+        "en": "The records cannot be written by the device's services: {path} belongs to {owner} (mode {mode}), "
+        "and {user}, the user they run as, may not write to it (root, running this check, may write anywhere). "
+        "Call the technician: sudo chown {user}: {path} then sudo chmod {grant} {path} give it back (nothing "
+        "recorded is lost).",
+        "fr": "Les services de l'appareil ne peuvent pas écrire les dossiers : {path} appartient à {owner} (mode "
+        "{mode}), et {user}, l'utilisateur sous lequel ils tournent, ne peut pas y écrire (root, qui fait ce "
+        "contrôle, peut écrire partout). Appelez le technicien : sudo chown {user}: {path} puis sudo chmod "
+        "{grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
+    },
+    "health.writable.root": {
+        "en": "Run as root, which may write anywhere, this check cannot tell whether the device's services may "
+        "write the records: their user, {user}, does not exist here. Run it as that user: sudo -u {user} "
+        "edgescreen doctor.",
+        "fr": "Lancé en tant que root, qui peut écrire partout, ce contrôle ne peut pas dire si les services de "
+        "l'appareil peuvent écrire les dossiers : leur utilisateur, {user}, n'existe pas ici. Lancez-le en tant "
+        "que cet utilisateur : sudo -u {user} edgescreen doctor.",
     },
     "health.writable.read_only": {
         "en": "The records cannot be written: the file system that holds them ({mount}) is mounted read-only. "

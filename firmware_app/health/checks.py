@@ -27,6 +27,8 @@ from firmware_app.config import QualityConfig, SyncConfig
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.lock_holder import write_lock_holder
+from firmware_app.health.service_user import SERVICE_USER, judged_for, may_write, passes_over_file_modes
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongModality
 from firmware_app.inference.interpreter import RuntimeMissing
@@ -430,11 +432,12 @@ def _user_name(uid: int) -> str:
         return str(uid)
 
 
-def _write_refused(path: Path) -> Check | None:
-    """Why this process may not write ``path``: its file system mounted read-only (every write fails,
-    whoever makes it: a card the kernel stopped writing to is remounted so), or only this process's
-    view of it (the service's sandbox, ``_read_only_view``), or else its owner and mode, which shut
-    this process's user out. ``None`` when ``path`` went since it was refused (``_refuses``)."""
+def _write_refused(path: Path, account: pwd.struct_passwd | None) -> Check | None:
+    """Why this process (or ``account``, judged for: ``_refuses``) may not write ``path``: its file
+    system mounted read-only (every write fails, whoever makes it: a card the kernel stopped writing
+    to is remounted so), or only this process's view of it (the service's sandbox,
+    ``_read_only_view``), or else its owner and mode, which shut that user out. ``None`` when
+    ``path`` went since it was refused."""
     try:
         read_only = os.statvfs(path).f_flag & os.ST_RDONLY
         info = path.stat()
@@ -455,11 +458,11 @@ def _write_refused(path: Path) -> Check | None:
     return _check(
         "writable",
         Level.RED,
-        "permission",
+        "permission" if account is None else "service_permission",
         path=path,
         owner=_user_name(info.st_uid),
         mode=f"{stat.S_IMODE(info.st_mode):04o}",
-        user=_user_name(os.getuid()),
+        user=_user_name(os.getuid()) if account is None else account.pw_name,
         grant=grant,
     )
 
@@ -475,20 +478,24 @@ def _read_only_view(mount: Mount) -> bool:
     return mount.point_read_only and not mount.file_system_read_only
 
 
-def _refuses(path: Path, mode: int) -> bool:
-    """Whether the kernel refuses this process ``mode`` on ``path`` (``access(2)``, writing nothing),
-    a path that is not there (``ENOENT``) refusing nothing. SQLite removes the records' log and shared
+def _refuses(path: Path, mode: int, account: pwd.struct_passwd | None = None) -> bool:
+    """Whether ``account`` may not ``mode`` ``path`` by its modes (``service_user.may_write``), or,
+    without one, whether the kernel refuses this process (``access(2)``, writing nothing), a path
+    that is not there (``ENOENT``) refusing nothing. SQLite removes the records' log and shared
     memory as their last connection closes, another program's say, and makes them at the next:
     ``os.access``, whose ``False`` does not say why, read a log gone for that moment as refused, and
     the check then said it red by a file written again a moment later, or raised looking at it gone
     (doctor failed; the watchdog's thread died, and its pings stopped)."""
+    if account is not None:
+        return not may_write(path, mode, account)
     if libc().access(os.fsencode(path), mode) == 0:
         return False
     return ctypes.get_errno() != errno.ENOENT
 
 
-def records_not_writable(database: Path) -> Check | None:
-    """The records' folder, or the first of their files, that this process may not write, red by why
+def records_not_writable(database: Path, account: pwd.struct_passwd | None = None) -> Check | None:
+    """The records' folder, or the first of their files, that this process (or ``account``, the
+    services' user root judges for: ``service_user``) may not write, red by why
     (``_write_refused``); ``None`` when it may write them all. SQLite opens a file it may only read
     read-only without a word: the log or the main file of a root shell's ``sqlite3``, a folder a
     restore as root left root's, a card remounted read-only. Every read then works, and so does
@@ -505,7 +512,7 @@ def records_not_writable(database: Path) -> Check | None:
     folders = dict.fromkeys((database.parent, linked_to.parent), os.W_OK | os.X_OK)
     wanted = folders | dict.fromkeys(database_files(linked_to), os.W_OK)
     for path, mode in wanted.items():
-        refused = _write_refused(path) if os.path.exists(path) and _refuses(path, mode) else None
+        refused = _write_refused(path, account) if os.path.exists(path) and _refuses(path, mode, account) else None
         if refused is not None:
             return refused
     return None
@@ -517,22 +524,24 @@ def check_records_files_writable(database: Path) -> Check:
     for as long as its write lasts, up to ``BUSY_TIMEOUT_S``, and the nurse's "Start patient", with
     every records call of the app queued behind it on the records thread, would wait that long,
     where before it waited on nobody's write. A lock wedged past that is the watchdog's to find
-    (``check_records_writable``, ``health.liveness``)."""
+    (``check_records_writable``, ``health.liveness``), and the app's list shows what it found
+    (``health.liveness.lock_held_still``)."""
     return records_not_writable(database) or _check("writable", Level.GREEN)
 
 
-def check_records_writable(database: Path) -> Check:
+def check_records_writable(database: Path, account: pwd.struct_passwd | None = None) -> Check:
     """Whether the records can be written now: by their files' modes and file system
     (``records_not_writable``), then by their write lock, taken on a connection of our own and given
-    back unused: a writer wedged holding the lock shows here, without writing a thing. The watchdog
-    asks this; the nurse's readiness list and ``doctor`` ask only the kernel
-    (``check_records_files_writable``).
+    back unused: a writer wedged holding the lock shows here, without writing a thing, named
+    (``locked``). The watchdog and ``doctor`` ask this; the nurse's readiness list asks only the
+    kernel (``check_records_files_writable``).
 
     It waits for the lock as long as the device's own writers do (``BUSY_TIMEOUT_S``): the device's
     own work may hold it that long (another process's long write: a large erasure, a migration), and
     a lock held longer is one the device's writes are failing on. Waiting 10 s, the probe took an
-    erasure's checkpoint, which then waited a busy timeout for a backup's read, for a wedged writer."""
-    refused = records_not_writable(database)
+    erasure's checkpoint, which then waited a busy timeout for a backup's read, for a wedged writer.
+    ``account``: the files are judged for that user (``records_not_writable``)."""
+    refused = records_not_writable(database, account)
     if refused is not None:
         return refused
     try:
@@ -543,9 +552,48 @@ def check_records_writable(database: Path) -> Check:
         finally:
             connection.close()
     except sqlite3.Error as error:  # a writer holding the lock is not a disk gone read-only
-        locked = getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY"
-        return _check("writable", Level.RED, "locked" if locked else None, error=error)
+        if getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY":
+            return locked(database, error)
+        return _check("writable", Level.RED, error=error)
     return _check("writable", Level.GREEN)
+
+
+def check_service_writable(database: Path) -> Check:
+    """``doctor``'s writable line: ``check_records_writable``, the files judged for the services' user
+    when this process passes over file modes (root: ``service_user.judged_for``). Root with no such
+    user here cannot tell, and says so, amber, with the command that can, where it said green."""
+    account = judged_for()
+    found = check_records_writable(database, account)
+    if found.level is Level.GREEN and account is None and passes_over_file_modes():
+        return _check("writable", Level.AMBER, "root", user=SERVICE_USER)
+    return found
+
+
+# The variants of a write lock held past a busy timeout by another process than this one: a restart
+# of this one does not free it (``health.liveness``).
+LOCKED_BY = ("locked_by_service", "locked_by", "locked_by_another")
+
+
+def held_by_another(check: Check) -> bool:
+    """Whether ``check`` is the write lock held past a busy timeout by another process (``locked``)."""
+    return check.name == "writable" and check.message_key.rpartition(".")[2] in LOCKED_BY
+
+
+def locked(database: Path, error: sqlite3.Error) -> Check:
+    """The records' write lock held past a busy timeout, red, naming who holds it as the kernel says
+    (``lock_holder``): an EdgeScreen service (its unit, for ``systemctl status``), another program (its
+    name and pid: stop it), or another process /proc does not name. Held by this process, or by
+    nobody the kernel names (given back meanwhile), it is ``locked``: a writer of ours wedged, which
+    a restart frees."""
+    holder = write_lock_holder(database)
+    if holder is None or holder.pid == os.getpid():
+        return _check("writable", Level.RED, "locked", error=error)
+    held = {"error": error, "pid": holder.pid, "seconds": f"{BUSY_TIMEOUT_S:g}"}
+    if holder.unit is not None:
+        return _check("writable", Level.RED, "locked_by_service", unit=holder.unit, **held)
+    if holder.program is not None:
+        return _check("writable", Level.RED, "locked_by", program=holder.program, **held)
+    return _check("writable", Level.RED, "locked_by_another", **held)
 
 
 def check_key_file(path: Path, records_exist: bool) -> Check:

@@ -31,6 +31,7 @@ from firmware_app.health.checks import (
     check_models,
     check_quality_limits,
     check_sealed,
+    check_service_writable,
     check_tls,
     check_verdict_keys,
     no_records_yet,
@@ -38,6 +39,7 @@ from firmware_app.health.checks import (
     records_unusable,
 )
 from firmware_app.health.readiness import disk_check, readiness
+from firmware_app.health.service_user import judged_for
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import require_modality
 from firmware_app.records.clock import kernel_clock_synchronised
@@ -109,7 +111,7 @@ def _unopened(config: Config, records: Check) -> list[Check]:
     folder or a file of theirs may not be written, which one and whose, or their file system
     read-only: what SQLite's error does not say, and what the first screening would fail on. Only
     the kernel is asked: no connection is opened to records that are not opened."""
-    refused = records_not_writable(config.records.database)
+    refused = records_not_writable(config.records.database, judged_for())
     return [records, *([refused] if refused else [])]
 
 
@@ -140,7 +142,10 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
         unusable = records_unusable(error)
         return [*_without_records(config, now, probes), *_unopened(config, unusable), *technician(unrecorded)]
     try:
-        checks = readiness(config, store.records, *probes, now)
+        # The writable line waits for the write lock as the device's writers do: a technician asks
+        # why screenings fail, and a lock held past a busy timeout is named with its holder. Run as
+        # root, it judges the files for the services' user.
+        checks = readiness(config, store.records, *probes, now, writable=check_service_writable)
         return [*checks, check_sealed(store.records), check_erased(store.records), *technician()]
     finally:
         store.records.close()

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from firmware_app.health.checks import Check, Level, check_heartbeat, check_records_writable
+from firmware_app.health.checks import Check, Level, check_heartbeat, check_records_writable, held_by_another
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.lock_holder import write_lock_holder
 
-# The one refusal of a write a restart may mend: a writer of this process's, wedged holding the lock.
+# The one refusal of a write a restart may mend: a writer of this process's (or of nobody the kernel
+# names), wedged holding the lock.
 _WEDGED = "health.writable.locked"
 
 
@@ -24,10 +26,27 @@ def liveness(database: Path, heartbeats: Iterable[Heartbeat]) -> list[Check]:
 
 
 def _hang_or_not(records: Check) -> Check:
-    """The records refusing a write for any other reason than a wedged lock (a file's owner or mode,
-    a file system read-only, a failing card, records gone) is amber here: a restart mends none of
-    them, and one every ``WatchdogSec`` took away, each minute, the nurse's screen that says why and
-    blocks screening (the readiness list's ``writable`` line, red there)."""
+    """The records refusing a write for any other reason than a wedged lock of this process's (a
+    file's owner or mode, a file system read-only, a failing card, records gone, the lock held by
+    another process: the sync service, an erasure, a backup, a root shell's ``sqlite3``) is amber
+    here: a restart mends none of them, and one every ``WatchdogSec`` took away, each minute, the
+    nurse's screen that says why and blocks screening (the readiness list's ``writable`` line, red
+    there: ``lock_held_still`` for the lock)."""
     if records.level is Level.RED and records.message_key != _WEDGED:
         return replace(records, level=Level.AMBER)
     return records
+
+
+def lock_held_still(found: list[Check], database: Path) -> Check | None:
+    """The watchdog's last finding (``found``) of the write lock held past a busy timeout by another
+    process, red, while the kernel lists that process holding it still; else ``None``. The readiness
+    list's writable line asks the kernel alone and waits on no other program's write, so a lock held
+    a moment (the sync service's every write) never blocks a patient; one held past a busy timeout
+    fails every screening, and the nurse reads who holds it before a photo is taken, not after."""
+    held = next((check for check in found if held_by_another(check)), None)
+    if held is None:
+        return None
+    holder = write_lock_holder(database)
+    if holder is None or holder.pid != held.values["pid"]:
+        return None
+    return replace(held, level=Level.RED)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from firmware_app.backup import last_backup
@@ -169,11 +170,14 @@ def readiness(
     now: datetime | None = None,
     scans: Scans | None = None,
     calibration_in_use: str | None = None,
+    writable: Callable[[Path], Check] = check_records_files_writable,
 ) -> list[Check]:
     """Every check, run now; with ``scans`` (starting a patient), the records' quick_check and the
     audit chain up to the verified mark are theirs (``_scanned``). ``load_models`` and
     ``probe_camera`` are the device's own (the app's camera owner knows whether another screen holds
-    the camera), as is ``calibration_in_use``, the profile id its results carry."""
+    the camera), as is ``calibration_in_use``, the profile id its results carry. ``writable`` answers
+    the writable line: the app's adds its watchdog's finding of a lock held past a busy timeout,
+    ``doctor``'s waits for the lock itself."""
     now = now or datetime.now(UTC)
     sync = sync_status(records)
     records_check, audit_check = _scanned(records, scans)
@@ -184,9 +188,9 @@ def readiness(
         disk_check(config),
         records_check,
         # Whole records may still refuse every write (a file another user's, a card remounted
-        # read-only): asked of the kernel at each run, as it costs a few system calls and waits on
-        # no other program's write.
-        check_records_files_writable(config.records.database),
+        # read-only, a lock another program holds past a busy timeout): the app asks the kernel at
+        # each run, as it costs a few system calls and waits on no other program's write.
+        writable(config.records.database),
         audit_check,
         committed_check(records),
         clock_check(records, now),

@@ -2,8 +2,9 @@
 
 The pings come from a thread of their own, so a ping proves nothing by itself: each one is sent only
 after every liveness check (``firmware_app.health``) came back not red. A hung camera loop, a stuck
-sync loop or records whose write lock is wedged stop the pings, and systemd restarts the process after
-``WatchdogSec``. An amber check (records refusing a write for a reason a restart does not mend) keeps
+sync loop or records whose write lock a writer of this process's keeps wedged stop the pings, and
+systemd restarts the process after ``WatchdogSec``. An amber check (records refusing a write for a
+reason a restart does not mend, another process holding their lock among them) keeps
 them going, and is said in the journal as it comes and goes and on systemd's status line meanwhile:
 else nothing but the nurse's screen said it until a screening failed.
 """
@@ -37,6 +38,9 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
         self.healthy = True
+        # The last check's findings, as judged here (a lock another process holds is amber): the
+        # app's readiness list names that holder (``health.liveness.lock_held_still``).
+        self.found: list[Check] = []
         self._amber = ""  # the amber checks' sentences at the last check, logged when they change
 
     def ready(self, status: str) -> None:
@@ -60,6 +64,7 @@ class Watchdog:
             log_event("service.healthy" if healthy else "service.unhealthy", level, status=red or "healthy")
         self._log_amber(amber)
         self.healthy = healthy
+        self.found = checks
         return healthy
 
     def _log_amber(self, amber: str) -> None:

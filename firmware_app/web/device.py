@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TypeVar
 
 from firmware_app.app import build_camera, load_calibration, model_folder, recording_pipeline, run_sync
@@ -26,8 +27,9 @@ from firmware_app.capture.files_camera import list_images
 from firmware_app.capture_flow import preview_check
 from firmware_app.config import Config
 from firmware_app.events import log_event
-from firmware_app.health.checks import Check, blocking
+from firmware_app.health.checks import Check, Level, blocking, check_records_files_writable
 from firmware_app.health.heartbeat import Heartbeat
+from firmware_app.health.liveness import lock_held_still
 from firmware_app.health.readiness import Scans, disk_check, full_scans, readiness
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.model import ModelError
@@ -156,6 +158,7 @@ class Device:
                 self.probe_camera,
                 scans=scans,
                 calibration_in_use=self.pipeline.calibration,
+                writable=self._writable,
             )
             if full:
                 self._keep(Scans.of(self._checks, now))
@@ -164,6 +167,15 @@ class Device:
             self._checked_at = now
             log_event("app.readiness_run", ms=round((time.monotonic() - now) * 1000), full=full)
         return self._checks
+
+    def _writable(self, database: Path) -> Check:
+        """The readiness list's writable line: the kernel's answer on the records' files, or, while
+        they take writes, the write lock this app's watchdog found another process holding past a
+        busy timeout, if it holds it still (``lock_held_still``)."""
+        files = check_records_files_writable(database)
+        if files.level is not Level.GREEN or self.watchdog is None:
+            return files
+        return lock_held_still(self.watchdog.found, database) or files
 
     def _keep(self, scans: Scans) -> None:
         """Hold ``scans`` unless newer ones are held (``Scans.newer``): the records thread and the

@@ -23,6 +23,7 @@ from firmware_app.records.database import BUSY_TIMEOUT_S
 from firmware_app.service.notify import sd_notify, watchdog_interval_s
 from firmware_app.service.watchdog import Watchdog
 from tests.conftest import PROJECT_ROOT, read_only_view
+from tests.health.lock_holding import holding_the_lock
 from tests.records.kit import open_store
 
 
@@ -198,3 +199,40 @@ def test_records_the_service_may_not_write_are_logged_as_they_come_and_go_while_
     assert cleared.levelno == logging.WARNING
     assert cleared.getMessage() == f'service.degraded_cleared was="{sentence}"'
     assert len(logged("service.degraded")) == 1 and not logged("service.unhealthy")
+
+
+def test_a_lock_another_program_holds_keeps_the_pings_going_and_is_logged_once_naming_it(
+    tmp_path, systemd, monkeypatch, caplog
+):
+    """Another program holding the write lock past a busy timeout (measured before: a backup-like
+    process holding it 30 s had systemd restart the app every minute) stops no ping now: a restart
+    frees no lock of another process's. The journal says who holds it once, at warning, and once as
+    it is given back; systemd's status line says it meanwhile. A real second process, real SQLite,
+    the real watchdog thread on a real notification socket."""
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")  # a check every 50 ms
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    open_store(tmp_path).records.close()
+    database = tmp_path / "records.sqlite3"
+
+    def logged(event: str) -> list[str]:
+        return [record.getMessage() for record in caplog.records if record.getMessage().split(" ")[0] == event]
+
+    watchdog = Watchdog(lambda: liveness(database, []))
+    watchdog.ready("ready")
+    try:
+        systemd.wait_for("READY=1", 1)
+        with holding_the_lock(database) as holder:
+            held = systemd.receive(1.0)
+        given_back = systemd.receive(0.5)
+    finally:
+        watchdog.stop()
+    said = [status for status in held if status != "WATCHDOG=1\nSTATUS=healthy"]
+    assert said and all(status.startswith("WATCHDOG=1\nSTATUS=healthy; ") for status in said)  # pinging still
+    assert f"backup-tool (process {holder.pid}) has kept them locked" in said[-1]
+    assert given_back[-1] == "WATCHDOG=1\nSTATUS=healthy"
+    (degraded,) = logged("service.degraded")
+    assert f"backup-tool (process {holder.pid})" in degraded and "sudo kill" in degraded
+    assert len(logged("service.degraded_cleared")) == 1 and not logged("service.unhealthy")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.health.checks import SERVICE_WRITABLE
+from firmware_app.health.service_user import SERVICE_USER
 from tests.conftest import PROJECT_ROOT
 
 UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
@@ -87,3 +88,10 @@ def test_the_writable_check_names_where_the_sandbox_lets_each_device_service_wri
     writable = [Path("/var/lib") / line.partition("=")[2] for line in lines if line.startswith("StateDirectory=")]
     writable += [Path(line.partition("=")[2]) for line in lines if line.startswith("ReadWritePaths=")]
     assert writable == [SERVICE_WRITABLE]
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_doctor_run_as_root_judges_the_records_for_the_user_each_device_service_runs_as(unit):
+    """``sudo edgescreen doctor`` judges the records' files for SERVICE_USER: a unit run as another
+    user would have it judge them for the wrong one."""
+    assert f"User={SERVICE_USER}" in unit_lines(unit)

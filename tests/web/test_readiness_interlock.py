@@ -4,12 +4,16 @@ The red state is a broken audit chain, made in the real records while the app ru
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 
 from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.health import checks
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.conftest import read_only_view
+from tests.health.lock_holding import holding_the_lock
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, write_config
 from tests.records.test_witness import lose_the_wal, loss_events, record
@@ -310,5 +314,47 @@ def test_a_still_the_calibration_profile_does_not_fit_says_the_camera_is_set_up_
         page.wait_for_selector("text=The camera is not set up right", timeout=30_000)
         snap(page, "capture-profile-misfit")
         assert "ProfileError" not in page.content() and screenings(app) == 0
+    finally:
+        next(running, None)
+
+
+def test_a_lock_another_program_holds_past_a_busy_timeout_blocks_screening_naming_it(
+    page, tmp_path, retina_jpeg, monkeypatch
+):
+    """Another program holding the records' write lock past a busy timeout: every screening would
+    fail on it, and the watchdog restarted the app every minute instead, taking this screen away.
+    The app stays; its watchdog, which times the lock, finds the holder, and "Ready to screen?" names
+    it in the nurse's language, red, and blocks screening, without waiting on the lock itself; the
+    holder gone, the line is green at the next "Check again". A real second process, real SQLite,
+    the app's real watchdog thread (a check every 50 ms, the probe waiting 0.2 s for the lock)."""
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setenv("WATCHDOG_USEC", "200000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    running = start_app(tmp_path)
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        writable = page.locator("[data-test=check-writable]")
+        with holding_the_lock(app.directory / "records.sqlite3") as holder:
+
+            def named() -> bool:
+                page.goto(f"{app.url}/ready")  # "Check again"
+                return writable.get_attribute("data-level") == "red"
+
+            wait_until(named, 10, "the writable line naming the lock's holder")
+            for language, words in (("en", "backup-tool (process"), ("fr", "backup-tool (processus")):
+                switch_to(page, language)
+                started = time.monotonic()
+                page.goto(f"{app.url}/ready")
+                assert time.monotonic() - started < 5  # the list waits on nobody's lock
+                assert writable.get_attribute("data-level") == "red"
+                assert f"{words} {holder.pid})" in writable.inner_text()
+                assert page.locator("[data-test=blocked]").is_visible()
+                snap(page, "ready-locked-by")
+        page.goto(f"{app.url}/ready")
+        assert writable.get_attribute("data-level") == "green"
+        assert page.locator("[data-test=blocked]").count() == 0
     finally:
         next(running, None)

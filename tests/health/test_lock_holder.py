@@ -1,0 +1,129 @@
+"""The records' write lock held past a busy timeout: who holds it, by the kernel's /proc/locks, with a
+real second process and real SQLite, and what the watchdog and the readiness list make of it."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from firmware_app.config import load_config
+from firmware_app.health import checks
+from firmware_app.health.checks import Level, check_records_writable
+from firmware_app.health.doctor import doctor_checks
+from firmware_app.health.liveness import liveness, lock_held_still
+from firmware_app.messages import sentence
+from firmware_app.records import database as database_module
+from firmware_app.service.watchdog import Watchdog
+from firmware_app.wording import check_sentence
+from tests.health.lock_holding import holding_the_lock
+from tests.records.kit import in_language, open_store, write_config
+
+
+@pytest.fixture()
+def records(tmp_path, monkeypatch):
+    """Real records in WAL mode, the app's connection to them open (its read locks on the shared
+    memory stay), and a probe that waits 0.2 s for the lock where the device waits 30 s."""
+    store = open_store(tmp_path)
+    store.records.connection.execute("SELECT count(*) FROM screening").fetchone()
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.2)
+    yield tmp_path / "records.sqlite3"
+    store.records.close()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_lock_another_program_holds_names_it_and_is_amber_to_the_watchdog(records, language):
+    """A backup, an erasure or a root shell's sqlite3 holding the write lock past a busy timeout was
+    "another program keeps them locked", red to the watchdog, which restarted the app every minute:
+    that freed nothing and took the nurse's screen away. The kernel names the holder: red on the
+    readiness list with its name and pid and what to do, amber to the watchdog (the pings go on).
+    The app's own connection holding it is one of its writers wedged: red to the watchdog still, which
+    has systemd restart the app (the app's read locks on the shared memory are not taken for it)."""
+    with holding_the_lock(records) as holder:
+        wedged = check_records_writable(records)
+        [watched] = liveness(records, [])
+    assert (wedged.level, wedged.message_key) == (Level.RED, "health.writable.locked_by")
+    assert wedged.values["program"] == "backup-tool" and wedged.values["pid"] == holder.pid
+    assert (watched.level, watched.message_key) == (Level.AMBER, wedged.message_key)
+    said = check_sentence(wedged, language)
+    assert f"backup-tool ({'process' if language == 'en' else 'processus'} {holder.pid})" in said
+    assert f"sudo kill {holder.pid}" in said and "0.2 s" in said
+    assert check_records_writable(records).level is Level.GREEN  # the holder gone, the lock is given back
+    own = sqlite3.connect(records, isolation_level=None)  # the app's own writer, wedged: a restart frees it
+    own.execute("BEGIN IMMEDIATE")
+    try:
+        [watched] = liveness(records, [])
+    finally:
+        own.execute("ROLLBACK")
+        own.close()
+    assert (watched.level, watched.message_key) == (Level.RED, "health.writable.locked")
+
+
+# The watchdog's records check, run in a process of its own: its level, key and French sentence.
+ASKS = (
+    "import sys; from pathlib import Path; from firmware_app.health import checks; checks.BUSY_TIMEOUT_S = 0.2; "
+    "from firmware_app.health.liveness import liveness; from firmware_app.wording import check_sentence; "
+    "[c] = liveness(Path(sys.argv[1]), []); print(c.level, c.message_key, check_sentence(c, 'fr'), sep='|')"
+)
+
+
+def test_a_holder_proc_does_not_name_is_another_process_and_its_pid(records):
+    """The service's /proc hides other users' processes (ProtectProc=invisible): a root shell's
+    sqlite3 holding the lock has no name the service can read, but the kernel's list of locks gives
+    its pid. Not this process's, so amber to the watchdog: "another process", its pid, and the
+    command that names it. Here a /proc mounted so, the holder a user's other than the checker's. Run
+    in a PID namespace of its own (a container), the check finds no lock listed: who holds it cannot
+    be known, and the watchdog does as it did (red: systemd restarts the app)."""
+    hidden = (
+        "mount -t proc -o hidepid=invisible proc /proc && exec setpriv --bounding-set -sys_ptrace --regid 65534 "
+        '--clear-groups "$@"'
+    )
+    checker = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hidden, "sh"]
+    in_container = ["unshare", "--pid", "--fork", "--mount-proc"]  # the kernel lists no lock from outside
+    with holding_the_lock(records, uid=65534) as holder:
+        run = subprocess.run([*checker, sys.executable, "-c", ASKS, str(records)], capture_output=True, text=True)
+        unlisted = subprocess.run(
+            [*in_container, sys.executable, "-c", ASKS, str(records)], capture_output=True, text=True
+        )
+    level, key, said = run.stdout.strip().split("|")
+    assert (level, key) == ("amber", "health.writable.locked_by_another"), run.stderr
+    assert said.startswith(
+        f"Les dossiers ne peuvent pas être écrits\u00a0: un autre processus (processus {holder.pid})"
+    )
+    assert f"sudo ps -o user,args -p {holder.pid}" in said
+    level, key, _ = unlisted.stdout.strip().split("|")
+    assert (level, key) == ("red", "health.writable.locked"), unlisted.stderr  # who cannot be known: as before
+
+
+def test_the_readiness_list_names_the_holder_the_watchdog_found_while_it_holds_the_lock(records):
+    """The readiness list waits on no other program's write, so it cannot time a lock; the watchdog
+    does. While its last check found another program holding the lock and the kernel lists that
+    program holding it still, the list's writable line is that finding, red (every screening would
+    fail on it); the holder gone, it is not, at once, whatever the watchdog last found."""
+    watchdog = Watchdog(lambda: liveness(records, []), interval_s=0)
+    assert watchdog.check_once() and lock_held_still(watchdog.found, records) is None
+    with holding_the_lock(records) as holder:
+        assert watchdog.check_once()  # amber: the pings go on
+        started = time.monotonic()
+        held = lock_held_still(watchdog.found, records)
+        took = time.monotonic() - started
+    assert held is not None and (held.level, held.message_key) == (Level.RED, "health.writable.locked_by")
+    assert held.values["pid"] == holder.pid and took < 0.1
+    assert lock_held_still(watchdog.found, records) is None
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_names_the_program_holding_the_lock_past_a_busy_timeout(tmp_path, records, language, monkeypatch):
+    """``edgescreen doctor`` asked the kernel alone and was green while every screening failed on a
+    lock another program held: its writable line now waits for the lock as the device's writers do,
+    and names the holder, red, in the device's language."""
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_S", 0.2)  # doctor's other writes wait on it too
+    config = load_config(str(in_language(write_config(tmp_path, 1), language)))
+    with holding_the_lock(records) as holder:
+        writable = next(check for check in doctor_checks(config) if check.name == "writable")
+    assert (writable.level, writable.message_key) == (Level.RED, "health.writable.locked_by")
+    values = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
+    assert check_sentence(writable, language) == sentence("health.writable.locked_by", language, **values)
