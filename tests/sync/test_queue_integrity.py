@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import time
 from pathlib import Path
 
 import firmware_app.health.heartbeat as heartbeat_module
@@ -221,7 +220,9 @@ def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, reti
         wait_until(drain_done, 30, "the worker to finish what it had")
     finally:
         worker.stop()
-    time.sleep(0.5)  # anything still on its way to the tap
+    # Its goodbye ("offline") is the last thing the worker publishes: the broker hands the tap the
+    # results before it, so what the broker took has all arrived once the goodbye has.
+    wait_until(lambda: tap.on("/status")[-1:] == [b"offline"], 10, "the worker's goodbye, after its results")
     arrived = {json.loads(p)["result_id"] for p in tap.on("/result")}
     assert erasure.results == 1500 and erasure.unsent_withdrawn > 0
     # What was not withdrawn had already been sent, or handed to the broker: nothing more arrives.
