@@ -8,7 +8,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ from tests.records.kit import (
     small_photo,
     write_config,
 )
-from tests.sync.kit import BackgroundWorker, edgescreen_process
+from tests.sync.kit import BackgroundWorker, ProcessLog, edgescreen_process
 from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
 
@@ -108,11 +107,13 @@ def five_results_and_a_session_waiting_for_them(directory, retina_rgb) -> tuple[
 def test_a_disk_that_fills_while_the_worker_waits_for_its_broker(tiny_filesystem, retina_rgb):
     port, config, recorded, broker = five_results_and_a_session_waiting_for_them(tiny_filesystem, retina_rgb)
     worker = edgescreen_process(config, "sync", "run")
+    log = ProcessLog(worker)
     try:
         wait_until(lambda: "disconnected" in edgescreen("sync", "status", config=config).stdout, 20, "no broker")
         filled(tiny_filesystem)
-        time.sleep(2.0)  # several reconnection attempts, each recording its state, on a full disk
-        assert worker.poll() is None, worker.communicate()[1]  # on main: dead, with a traceback
+        # Two reconnection attempts on the full disk, each refused both states it records.
+        log.wait_for("sync.state_not_recorded", 4)  # on main: dead, with a traceback
+        assert worker.poll() is None, log.text()
         status = edgescreen("sync", "status", "--json", config=config)
         assert status.returncode == 0 and "disk I/O error" not in status.stderr, status.stderr
         assert json.loads(status.stdout)["backlog"] == 5

@@ -8,11 +8,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from firmware_app.app import run_sync
 from firmware_app.config import load_config
 from firmware_app.health.heartbeat import Heartbeat
 from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import wait_until
 
 
 def drain(config_path: Path, timeout: float = 60.0) -> None:
@@ -51,6 +53,43 @@ class BackgroundWorker:
 def edgescreen_process(config_path: Path, *args: str) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "firmware_app", "--config", str(config_path), *args]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class ProcessLog:
+    """The log lines a process writes to stderr, read by a thread as they come: a test waits for an
+    event the process logs, with a timeout, where a blocking read would wait for ever on a process
+    that never logs it (and a pipe nobody reads stops a process that logs much)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._ended = threading.Event()
+        threading.Thread(target=self._read, args=(process.stderr,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in iter(stream.readline, ""):
+            with self._lock:
+                self._lines.append(line)
+        self._ended.set()
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self._lines)
+
+    def count(self, event: str) -> int:
+        """How many lines of ``event`` the process has logged so far."""
+        with self._lock:
+            return sum(f" {event} " in line for line in self._lines)
+
+    def wait_for(self, event: str, count: int = 1, timeout: float = 30.0) -> None:
+        """Until the process has logged ``event`` ``count`` times; fails, with its log, if it ends first
+        or the time is up."""
+        try:
+            wait_until(lambda: self.count(event) >= count or self._ended.is_set(), timeout, f"{count} x {event}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the process logged:\n{self.text()}") from None
+        if self.count(event) < count:
+            raise AssertionError(f"the process ended before logging {event} {count} times:\n{self.text()}")
 
 
 def most_overdue_while_locked(records: Path, seconds: float, heartbeat: Heartbeat, first: str = "") -> float:

@@ -5,6 +5,7 @@ any duplicate is byte-for-byte the same payload with the same result id."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 import signal
 import subprocess
@@ -41,12 +42,18 @@ def first_arrival_order(tap: Tap) -> list[str]:
     return list(seen)
 
 
+def tries_refused(caplog: pytest.LogCaptureFixture) -> int:
+    """How many times the worker tried the broker and found none listening (``sync.disconnected``)."""
+    return sum("sync.disconnected" in r.getMessage() and "cannot reach" in r.getMessage() for r in caplog.records)
+
+
 def device_process(config, photo_file, count: int, pause: float) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "tests.records.device_process", str(config), str(photo_file), str(count)]
     return subprocess.Popen([*command, str(pause)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
 
 
-def test_the_broker_stops_for_a_while_and_restarts(tmp_path, photo):
+def test_the_broker_stops_for_a_while_and_restarts(tmp_path, photo, caplog):
+    caplog.set_level(logging.WARNING, logger="edgescreen")
     port = free_port()
     broker = Broker(tmp_path / "broker", port=port).start()
     tap = Tap(port, client_id="counting-tap")  # a persistent session: it misses nothing across the restart
@@ -58,7 +65,7 @@ def test_the_broker_stops_for_a_while_and_restarts(tmp_path, photo):
         wait_until(lambda: len(delivered(tap)) >= 100, 20, "the first 100 results")
         broker.stop()
         recorded += [record_one(store, photo).result_id for _ in range(100)]  # recorded while the broker is down
-        time.sleep(1.0)
+        wait_until(lambda: tries_refused(caplog) >= 2, 20, "the worker trying the broker while it is down")
         broker.start()
         recorded += [record_one(store, photo).result_id for _ in range(100)]
         wait_until(lambda: len(delivered(tap)) >= 300, 30, "all 300 results")
@@ -125,7 +132,8 @@ def test_the_device_killed_between_recording_and_sending(tmp_path, retina_rgb, b
     tap.close()
 
 
-def test_a_week_offline_then_the_broker_appears(tmp_path, photo):
+def test_a_week_offline_then_the_broker_appears(tmp_path, photo, caplog):
+    caplog.set_level(logging.WARNING, logger="edgescreen")
     port = free_port()
     config = write_config(tmp_path, port)
     store = open_store(tmp_path)
@@ -140,14 +148,16 @@ def test_a_week_offline_then_the_broker_appears(tmp_path, photo):
     Tap(port, client_id="counting-tap").close()
     broker.stop()
     worker = BackgroundWorker(config)  # offline all along: it keeps backing off
-    time.sleep(0.5)
-    broker.start()
-    tap = Tap(port, client_id="counting-tap")
     try:
-        wait_until(lambda: len(delivered(tap)) >= 2000, 60, "2000 results")
+        wait_until(lambda: tries_refused(caplog) >= 2, 20, "the worker trying the broker in vain")
+        broker.start()
+        tap = Tap(port, client_id="counting-tap")
+        try:
+            wait_until(lambda: len(delivered(tap)) >= 2000, 60, "2000 results")
+        finally:
+            tap.close()
     finally:
         worker.stop()
-        tap.close()
         broker.stop()
     assert first_arrival_order(tap) == recorded
     assert store.records.connection.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0

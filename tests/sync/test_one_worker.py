@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import pytest
 
 from firmware_app.messages import sentence
 from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import in_language, open_store, record_one, small_photo, write_config
-from tests.sync.kit import drain, edgescreen_process
+from tests.sync.kit import ProcessLog, drain, edgescreen_process
 from tests.test_cli import edgescreen, status_line
 
 
@@ -27,13 +26,18 @@ def test_a_second_worker_stands_by_and_takes_over(tmp_path, retina_rgb, broker):
     first_batch = [record_one(store, photo).result_id for _ in range(200)]
     tap = Tap(broker.port)
     workers = [edgescreen_process(config, "sync", "run") for _ in range(2)]
+    logs = [ProcessLog(worker) for worker in workers]
     try:
         wait_until(lambda: len(tap.on("/result")) >= 200, 30, "the first batch")
-        time.sleep(2.0)  # long enough for session takeovers, were both connected
-        assert tap.on("/status") == [b"online"]  # on main: both connect and take the session in turn
+        # The other worker has come to the session and stood by, however slowly it started; or a
+        # second "online" says it connected (on main: both connect and take the session in turn).
+        stood_by = lambda: sum(log.count("sync.standby") for log in logs) == 1  # noqa: E731
+        wait_until(lambda: stood_by() or len(tap.on("/status")) > 1, 30, "the second worker standing by")
+        assert tap.on("/status") == [b"online"]
         assert result_ids(tap) == first_batch  # each once, in order
         running = json.loads(edgescreen("sync", "status", "--json", config=config).stdout)
         holder = next(w for w in workers if w.pid == int(store_pid(store)))
+        assert logs[workers.index(holder)].count("sync.standby") == 0  # the one standing by is the other
         holder.send_signal(signal.SIGTERM)
         assert holder.wait(15) == 0
         second_batch = [record_one(store, photo).result_id for _ in range(50)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import time
 from pathlib import Path
 
 import firmware_app.health.heartbeat as heartbeat_module
@@ -25,21 +24,28 @@ from tests.test_cli import edgescreen
 FULL = "SELECT RAISE(ABORT, 'database or disk is full')"
 
 
-def altered_on_a_full_card(directory: Path, result_ids: list[str]) -> None:
-    """The payloads of ``result_ids`` altered, and the card left with no room for their withholding."""
+def altered(directory: Path, result_ids: list[str]) -> None:
+    """The payloads of ``result_ids`` altered on the card: a flipped byte that still parses (score 0.1 -> 0.9)."""
     with sqlite3.connect(directory / "records.sqlite3") as db:
         for result_id in result_ids:
             db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (result_id,))
+    db.close()
+
+
+def altered_on_a_full_card(directory: Path, result_ids: list[str]) -> None:
+    """The payloads of ``result_ids`` altered, and the card left with no room for their withholding."""
+    altered(directory, result_ids)
+    with sqlite3.connect(directory / "records.sqlite3") as db:
         db.execute(f"CREATE TRIGGER full BEFORE UPDATE OF withheld ON outbox BEGIN {FULL}; END")
     db.close()
 
 
-def withheld_once_there_is_room(directory: Path, store) -> None:
-    """Room on the card again: the one altered row left is withheld at the next maintenance."""
+def withheld_once_there_is_room(directory: Path, store, rows: int = 1) -> None:
+    """Room on the card again: the ``rows`` altered rows left are withheld at the next maintenance."""
     with sqlite3.connect(directory / "records.sqlite3") as db:
         db.execute("DROP TRIGGER full")
     db.close()
-    wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "withheld at the maintenance")
+    wait_until(lambda: Outbox(store.records).backlog().withheld == rows, 10, "withheld at the maintenance")
 
 
 def test_altered_payloads_are_withheld_and_the_rest_delivered(tmp_path, retina_rgb, broker):
@@ -81,9 +87,7 @@ def test_a_payload_altered_while_the_broker_is_out_of_reach_is_counted_as_never_
     worker = BackgroundWorker(config)
     try:
         wait_until(lambda: Outbox(store.records).state().get("connection") == "disconnected", 10, "a failed try")
-        with sqlite3.connect(tmp_path / "records.sqlite3") as db:  # an SQL edit on the card, offline
-            db.execute("UPDATE outbox SET payload = replace(payload, '0.1', '0.9') WHERE result_id = ?", (ids[1],))
-        db.close()
+        altered(tmp_path, [ids[1]])  # an SQL edit on the card, offline
         wait_until(lambda: Outbox(store.records).backlog().withheld == 1, 10, "the altered payload withheld")
         report = status()
         worker.check_alive()
@@ -100,28 +104,35 @@ def test_a_payload_the_full_card_refuses_to_withhold_is_logged_once_and_withheld
     """Offline, the queue is checked round and round as the worker waits; on a full disk the altered
     row's withholding fails, and it was checked and logged again at each round: the same
     ``sync.payload_withheld`` error every two seconds, written to that full disk. It is logged once
-    and its withholding tried again with the hourly maintenance (made a few seconds here)."""
+    and its withholding tried again with the hourly maintenance (made a few seconds here).
+
+    The rounds that come to the row again are seen by the rows around it, altered after it was found:
+    the row before it is found by a round begun since (the queue is checked in order), and then the
+    row after it by that round or a later one, which came past the row in between."""
     monkeypatch.setattr(worker_module, "MAINTENANCE_SECONDS", 4.0)
     config = write_config(tmp_path, free_port())  # no broker on that port
     store = open_store(tmp_path)
     ids = [record_one(store, small_photo(retina_rgb), sample_record(score=0.1)).result_id for _ in range(3)]
     altered_on_a_full_card(tmp_path, [ids[1]])
 
-    def logged() -> list[str]:
-        return [r.getMessage() for r in caplog.records if "sync.payload_withheld" in r.getMessage()]
+    def found() -> list[str]:
+        """The result of each ``sync.payload_withheld`` line, in the order logged."""
+        lines = [r.getMessage() for r in caplog.records if "sync.payload_withheld" in r.getMessage()]
+        return [next(result_id for result_id in ids if result_id in line) for line in lines]
 
     caplog.set_level(logging.INFO)
     worker = BackgroundWorker(config)
     try:
-        wait_until(lambda: logged(), 10, "the altered payload found")
-        time.sleep(3.0)  # rounds of the queue: the row comes again at each
-        assert len(logged()) == 1 and Outbox(store.records).backlog().withheld == 0  # before: 2 a round
-        withheld_once_there_is_room(tmp_path, store)
+        wait_until(lambda: found(), 10, "the altered payload found")
+        for neighbour in (ids[0], ids[2]):
+            altered(tmp_path, [neighbour])
+            wait_until(lambda: neighbour in found(), 20, "a round of the queue past the row")  # noqa: B023
+        assert found().count(ids[1]) == 1 and Outbox(store.records).backlog().withheld == 0  # before: 1 a round
+        withheld_once_there_is_room(tmp_path, store, rows=3)
         worker.check_alive()
     finally:
         worker.stop()
-    (line,) = logged()  # once, for the altered row
-    assert ids[1] in line
+    assert found() == [ids[1], ids[0], ids[2]]  # each altered row logged once
 
 
 def test_a_sweep_waiting_on_another_connections_write_lock_keeps_its_heartbeat_promise(
@@ -209,7 +220,9 @@ def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, reti
         wait_until(drain_done, 30, "the worker to finish what it had")
     finally:
         worker.stop()
-    time.sleep(0.5)  # anything still on its way to the tap
+    # Its goodbye ("offline") is the last thing the worker publishes: the broker hands the tap the
+    # results before it, so what the broker took has all arrived once the goodbye has.
+    wait_until(lambda: tap.on("/status")[-1:] == [b"offline"], 10, "the worker's goodbye, after its results")
     arrived = {json.loads(p)["result_id"] for p in tap.on("/result")}
     assert erasure.results == 1500 and erasure.unsent_withdrawn > 0
     # What was not withdrawn had already been sent, or handed to the broker: nothing more arrives.
