@@ -190,6 +190,9 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
         lifted = accounts.enable_user(engine, args.user, by=OPERATOR)
         lock = say("cli.user_lock_lifted", language) if lifted else ""
         print(say("cli.user_enabled", language, user=args.user) + lock)
+    elif args.action == "unlock":
+        accounts.unlock_user(engine, args.user, by=OPERATOR)
+        print(say("cli.user_unlocked", language, user=args.user))
     else:
         accounts.disable_user(engine, args.user, by=OPERATOR, settings=config.web)
         print(say("cli.user_disabled", language, user=args.user))
@@ -299,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="let a disabled account sign in again",
         description="Let a disabled account sign in again, lifting a lockout after wrong passwords it was under. "
         "The sessions the disabling ended stay ended: its reader signs in afresh.",
+    ).add_argument("user", help="the sign-in name")
+    user_actions.add_parser(
+        "unlock",
+        help="let an account locked out after wrong passwords sign in now",
+        description="Lift the lockout after wrong passwords an enabled account is under, so its reader signs in "
+        "now rather than after [web] lockout_minutes; the wrong passwords counted start again from none.",
     ).add_argument("user", help="the sign-in name")
     user_parser.set_defaults(run=_users)
     export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")
