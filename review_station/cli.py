@@ -171,6 +171,24 @@ def _account_state(account: accounts.Account, language: str) -> str:
     return ""
 
 
+def _account_line(account: accounts.Account, language: str) -> str:
+    """An account as ``users list`` prints it for a person: name, role and sites in the station's words."""
+    role, sites = code("role", account.role, language), _sites_words(account.sites, language)
+    return f"{account.username}\t{role}\t{sites}{_account_state(account, language)}"
+
+
+def _account_codes(account: accounts.Account) -> dict[str, object]:
+    """An account as ``users list --json`` prints it, for scripts: codes, not the station's words (a
+    French station's table says "relecteur"), so a script reads it whatever ``[web] language`` is."""
+    return {
+        "user": account.username,
+        "role": account.role,
+        "sites": sorted(account.sites) or None,  # None: every site
+        "disabled": account.disabled,
+        "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+    }
+
+
 def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     language = config.web.language
     if args.action == "add":
@@ -184,8 +202,7 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
         print(say("cli.user_sites", language, user=args.user, sites=_sites_words(sites, language)))
     elif args.action == "list":
         for account in accounts.list_users(engine):
-            role, sites = code("role", account.role, language), _sites_words(account.sites, language)
-            print(f"{account.username}\t{role}\t{sites}{_account_state(account, language)}")
+            print(json.dumps(_account_codes(account)) if args.json else _account_line(account, language))
     elif args.action == "enable":
         lifted = accounts.enable_user(engine, args.user, by=OPERATOR)
         lock = say("cli.user_lock_lifted", language) if lifted else ""
@@ -293,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_sites.add_argument("--site", action="append", default=[], help=site_help)
     user_actions.add_parser(
         "list", help="every account, its role and the sites it reads; disabled, or locked out until when (UTC)"
-    )
+    ).add_argument("--json", action="store_true", help="one JSON object per account, with codes (for scripts)")
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
         "user", help="the sign-in name"
     )
