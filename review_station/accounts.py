@@ -265,6 +265,37 @@ def enable_user(engine: Engine, username: str, by: str) -> bool:
     return lifted
 
 
+def unlock_user(engine: Engine, username: str, by: str) -> None:
+    """An enabled account locked out after wrong passwords can sign in again now: a reader who mistyped
+    theirs too often, or whose account someone guessed at, need not wait ``lockout_minutes``. The wrong
+    passwords counted start again from none. Its sessions are left as they are (a lockout ends none).
+    Whether it is locked is decided by the conditional update alone, so two administrators unlocking it
+    at once audit it once and the second is refused, as ``disable_user``'s race is. It takes the
+    account's row, then the audit log's lock, and no session's row: the order the other account changes
+    take them in. A disabled account is refused: it cannot sign in anyway, and ``enable_user`` lifts its
+    lockout."""
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
+        if user_id is None:
+            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        unlocked = connection.execute(
+            update(users)
+            # ``locked_out`` in SQL: a lockout that has run out is no lockout to lift.
+            .where(users.c.id == user_id, users.c.disabled.is_(False), users.c.locked_until > now)
+            .values(failed_attempts=0, locked_until=None)
+        )
+        if unlocked.rowcount == 0:
+            # The update decided; this only says why, as the account stands now.
+            if connection.execute(select(users.c.disabled).where(users.c.id == user_id)).scalar_one():
+                why = f"user {username!r} is disabled: users enable lets it sign in again, lifting any lockout"
+                raise AccountError(why, "unlock_disabled", user=repr(username))
+            raise AccountError(
+                f"user {username!r} is not locked out: nothing to unlock", "not_locked", user=repr(username)
+            )
+        audit.append(connection, "user_change", {"action": "unlock", "user": username, "by": by})
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

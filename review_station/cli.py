@@ -171,6 +171,24 @@ def _account_state(account: accounts.Account, language: str) -> str:
     return ""
 
 
+def _account_line(account: accounts.Account, language: str) -> str:
+    """An account as ``users list`` prints it for a person: name, role and sites in the station's words."""
+    role, sites = code("role", account.role, language), _sites_words(account.sites, language)
+    return f"{account.username}\t{role}\t{sites}{_account_state(account, language)}"
+
+
+def _account_codes(account: accounts.Account) -> dict[str, object]:
+    """An account as ``users list --json`` prints it, for scripts: codes, not the station's words (a
+    French station's table says "relecteur"), so a script reads it whatever ``[web] language`` is."""
+    return {
+        "user": account.username,
+        "role": account.role,
+        "sites": sorted(account.sites) or None,  # None: every site
+        "disabled": account.disabled,
+        "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+    }
+
+
 def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
     language = config.web.language
     if args.action == "add":
@@ -184,12 +202,14 @@ def _users(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> in
         print(say("cli.user_sites", language, user=args.user, sites=_sites_words(sites, language)))
     elif args.action == "list":
         for account in accounts.list_users(engine):
-            role, sites = code("role", account.role, language), _sites_words(account.sites, language)
-            print(f"{account.username}\t{role}\t{sites}{_account_state(account, language)}")
+            print(json.dumps(_account_codes(account)) if args.json else _account_line(account, language))
     elif args.action == "enable":
         lifted = accounts.enable_user(engine, args.user, by=OPERATOR)
         lock = say("cli.user_lock_lifted", language) if lifted else ""
         print(say("cli.user_enabled", language, user=args.user) + lock)
+    elif args.action == "unlock":
+        accounts.unlock_user(engine, args.user, by=OPERATOR)
+        print(say("cli.user_unlocked", language, user=args.user))
     else:
         accounts.disable_user(engine, args.user, by=OPERATOR, settings=config.web)
         print(say("cli.user_disabled", language, user=args.user))
@@ -290,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     user_sites.add_argument("--site", action="append", default=[], help=site_help)
     user_actions.add_parser(
         "list", help="every account, its role and the sites it reads; disabled, or locked out until when (UTC)"
-    )
+    ).add_argument("--json", action="store_true", help="one JSON object per account, with codes (for scripts)")
     user_actions.add_parser("disable", help="stop an account signing in, and end its sessions").add_argument(
         "user", help="the sign-in name"
     )
@@ -299,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="let a disabled account sign in again",
         description="Let a disabled account sign in again, lifting a lockout after wrong passwords it was under. "
         "The sessions the disabling ended stay ended: its reader signs in afresh.",
+    ).add_argument("user", help="the sign-in name")
+    user_actions.add_parser(
+        "unlock",
+        help="let an account locked out after wrong passwords sign in now",
+        description="Lift the lockout after wrong passwords an enabled account is under, so its reader signs in "
+        "now rather than after [web] lockout_minutes; the wrong passwords counted start again from none.",
     ).add_argument("user", help="the sign-in name")
     user_parser.set_defaults(run=_users)
     export_parser = commands.add_parser("export", help="reviewed results of a site as FHIR R4 JSON or CSV")

@@ -1111,6 +1111,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "; the lockout after wrong passwords it was under is lifted",
         "fr": " ; le verrouillage qui le bloquait après des mots de passe erronés est levé",
     },
+    "cli.user_unlocked": {
+        "en": "unlocked {user}: they can sign in now, and wrong passwords are counted from none again",
+        "fr": "{user} déverrouillé : connexion possible dès maintenant, le décompte des mots de passe erronés "
+        "repart de zéro",
+    },
     # What an account change or a device enrolment is refused for (``accounts.AccountError``,
     # ``devices.DeviceError``); a name, a role or an id is quoted as typed.
     "account.refused.bad_name": {
@@ -1142,6 +1147,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "account.refused.disabled_already": {
         "en": "user {user} is disabled already: nothing to disable",
         "fr": "l'utilisateur {user} est déjà désactivé : rien à désactiver",
+    },
+    "account.refused.not_locked": {
+        "en": "user {user} is not locked out: nothing to unlock",
+        "fr": "l'utilisateur {user} n'est pas verrouillé : rien à déverrouiller",
+    },
+    "account.refused.unlock_disabled": {
+        "en": "user {user} is disabled: users enable lets it sign in again, lifting any lockout",
+        "fr": "l'utilisateur {user} est désactivé : users enable le réactive et lève tout verrouillage",
     },
     "account.refused.passwords_differ": {
         "en": "the two passwords differ",

@@ -484,3 +484,73 @@ def test_a_readers_own_sign_out_is_audited_in_the_shape_of_every_other_end(engin
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(sessions)).scalar_one() == 0
         assert audit.verify(connection).intact
+
+
+def test_two_administrators_unlocking_an_account_at_once_audit_it_once_and_the_second_is_refused(
+    engine: Engine,
+) -> None:
+    """``unlock_user`` lifts a lockout only if its update finds one running, as ``disable_user`` disables
+    only an account its update finds enabled: two administrators unlocking a reader at once (each saw
+    the lockout) log it once, and the second is told it is not locked. The test holds the account's
+    row (a write of its own) until both unlocks have read the account and reached their update."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    for _ in range(SETTINGS.lockout_failures):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    reached: list[str] = []
+    refused: list[accounts.AccountError] = []
+
+    def reaching(connection: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE users SET failed_attempts"):
+            reached.append(statement)
+
+    def unlock(by: str) -> None:
+        try:
+            accounts.unlock_user(engine, "ana", by=by)
+        except accounts.AccountError as error:
+            refused.append(error)
+
+    before = len(audited(engine))
+    event.listen(engine, "before_cursor_execute", reaching)
+    unlocks = [threading.Thread(target=unlock, args=(by,)) for by in ("root", "admin")]
+    with engine.begin() as connection:
+        connection.execute(update(users).where(users.c.username == "ana").values(role="reviewer"))
+        for unlocking in unlocks:
+            unlocking.start()
+        wait_until(lambda: len(reached) == 2, 10, "both unlocks to reach their update")
+    for unlocking in unlocks:
+        unlocking.join(20)
+    assert not any(unlocking.is_alive() for unlocking in unlocks)
+    [(kind, change)] = audited(engine)[before:]  # ``audited`` verifies the chain
+    assert kind == "user_change" and change == {"action": "unlock", "user": "ana", "by": change["by"]}
+    assert change["by"] in ("root", "admin")
+    assert [(error.key, error.values) for error in refused] == [("not_locked", {"user": "'ana'"})]
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+
+
+def test_unlocking_leaves_the_accounts_sessions_and_its_next_wrong_passwords_count_from_none(engine: Engine) -> None:
+    """A lockout ends no session (a reader signed in at one desk may be locked out by wrong passwords
+    typed at another), so lifting it ends none either. Unlocked, the reader has ``lockout_failures``
+    wrong passwords again before the next lockout; one with no lockout running (never, or run out) is
+    refused and nothing is audited."""
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    desk, signed_in = accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    for _ in range(SETTINGS.lockout_failures):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    accounts.unlock_user(engine, "ana", by="root")
+    with engine.begin() as connection:
+        assert accounts.session_user(connection, desk, SETTINGS) == signed_in
+    for _ in range(SETTINGS.lockout_failures - 1):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    accounts.sign_in(engine, "ana", PASSWORD, SETTINGS)
+    for _ in range(SETTINGS.lockout_failures):
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(engine, "ana", "wrong password!", SETTINGS)
+    with engine.begin() as connection:  # the lockout ran out a second ago
+        connection.execute(update(users).values(locked_until=datetime.now(UTC) - timedelta(seconds=1)))
+    before = len(audited(engine))
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.unlock_user(engine, "ana", by="root")
+    assert refused.value.key == "not_locked" and len(audited(engine)) == before

@@ -293,6 +293,104 @@ def test_users_enable_lets_a_disabled_reader_sign_in_afresh_and_says_the_lockout
         }
 
 
+def user_changes(engine: Engine) -> list[dict[str, object]]:
+    """The details of every ``user_change`` in the audit log, in its order."""
+    with engine.connect() as connection:
+        changes = connection.execute(select(audit.c.details).where(audit.c.kind == "user_change").order_by(audit.c.seq))
+        return [json.loads(details) for details in changes.scalars()]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_users_unlock_lets_a_reader_locked_out_after_wrong_passwords_sign_in_now(
+    tmp_path, engine: Engine, language: str
+) -> None:
+    """Before, ``users unlock`` was no command (argparse: "invalid choice: 'unlock'", exit status 2): a
+    reader locked out after wrong passwords waited ``lockout_minutes``, as ``users enable`` refuses an
+    account that is not disabled. Now the lockout is lifted, audited, and the reader signs in at once;
+    an unknown name, a disabled account and an account not locked out are refused (exit status 1), in
+    the station's language, and nothing is audited for them."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    settings = load_review_config(str(config)).web
+    password = "a long enough secret"
+    for user in ("ana", "bo"):
+        assert review(config, "users", "add", user, "--role", "reviewer", stdin=f"{password}\n").returncode == 0
+        lock_out(engine, user, settings)
+    assert review(config, "users", "disable", "bo").returncode == 0
+    with pytest.raises(accounts.SignInRefused):  # locked: the right password is refused too
+        accounts.sign_in(engine, "ana", password, settings)
+    unlocked = review(config, "users", "unlock", "ana")
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert (
+        unlocked.stdout
+        == {
+            "en": "unlocked ana: they can sign in now, and wrong passwords are counted from none again\n",
+            "fr": f"ana déverrouillé{NBSP}: connexion possible dès maintenant, le décompte des mots de passe erronés "
+            "repart de zéro\n",
+        }[language]
+    )
+    assert user_changes(engine)[-1] == {"action": "unlock", "user": "ana", "by": "cli"}
+    accounts.sign_in(engine, "ana", password, settings)
+    refusals = {
+        "ana": {
+            "en": "refused: user 'ana' is not locked out: nothing to unlock\n",
+            "fr": f"refusé{NBSP}: l'utilisateur 'ana' n'est pas verrouillé{NBSP}: rien à déverrouiller\n",
+        },
+        "bo": {
+            "en": "refused: user 'bo' is disabled: users enable lets it sign in again, lifting any lockout\n",
+            "fr": f"refusé{NBSP}: l'utilisateur 'bo' est désactivé{NBSP}: users enable le réactive et lève tout "
+            "verrouillage\n",
+        },
+        "nobody": {
+            "en": "refused: no user 'nobody'\n",
+            "fr": f"refusé{NBSP}: aucun utilisateur 'nobody'\n",
+        },
+    }
+    changes = len(user_changes(engine))
+    for user, said in refusals.items():
+        refused = review(config, "users", "unlock", user)
+        assert (refused.returncode, refused.stdout, refused.stderr) == (1, "", said[language])
+    assert len(user_changes(engine)) == changes
+    verified = review(config, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_users_list_json_gives_codes_whatever_the_stations_language(tmp_path, engine: Engine, language: str) -> None:
+    """Before, ``users list`` printed only its table, in the station's words ("relecteur" on a French
+    station), and ``--json`` was refused (exit status 2): a script keyed on role codes broke. Now
+    ``--json`` prints one object per account, by name, with codes, the same in either language; the
+    table is unchanged."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    settings = load_review_config(str(config)).web
+    for user, role, sites in (
+        ("ana", "reviewer", ("site-b", "site-a")),
+        ("bo", "coordinator", ()),
+        ("root", "admin", ()),
+    ):
+        named = [argument for site in sites for argument in ("--site", site)]
+        added = review(config, "users", "add", user, "--role", role, *named, stdin="a long enough secret\n")
+        assert added.returncode == 0, added.stderr
+    lock_out(engine, "ana", settings)
+    bo_until = lock_out(engine, "bo", settings)  # then disabled: the table leaves its lockout out, not the JSON
+    assert review(config, "users", "disable", "bo").returncode == 0
+    until = datetime(2099, 3, 1, 14, 5, 30, 250000, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(update(users).where(users.c.username == "ana").values(locked_until=until))
+    listed = review(config, "users", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [json.loads(line) for line in listed.stdout.splitlines()] == [
+        {"user": "ana", "role": "reviewer", "sites": ["site-a", "site-b"], "disabled": False,
+         "locked_until": "2099-03-01T14:05:30.250000+00:00"},
+        {"user": "bo", "role": "coordinator", "sites": None, "disabled": True, "locked_until": bo_until.isoformat()},
+        {"user": "root", "role": "admin", "sites": None, "disabled": False, "locked_until": None},
+    ]  # fmt: skip
+    table = review(config, "users", "list").stdout.splitlines()
+    assert [line.split("\t")[1] for line in table] == {
+        "en": ["reviewer", "coordinator", "admin"],
+        "fr": ["relecteur", "coordinateur", "administrateur"],
+    }[language]
+
+
 def test_a_config_error_is_said_in_the_language_the_file_names_else_in_both(tmp_path) -> None:
     """The problem itself is the technician's English (the file, the key), as the device says it."""
     path = tmp_path / "review.toml"
