@@ -1817,10 +1817,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "technicien (le journal d'edgescreen doctor dit pourquoi).",
     },
     "health.writable.locked": {
-        "en": "The records cannot be written: another program keeps them locked. Restart the device; if it "
-        "stays so, call the technician.",
-        "fr": "Les dossiers ne peuvent pas être écrits : un autre programme les garde verrouillés. Redémarrez "
-        "l'appareil ; si cela continue, appelez le technicien.",
+        "en": "The records cannot be written: they stay locked. Restart the device; if it stays so, call the "
+        "technician.",
+        "fr": "Les dossiers ne peuvent pas être écrits : ils restent verrouillés. Redémarrez l'appareil ; si "
+        "cela continue, appelez le technicien.",
     },
     # The write lock held past a busy timeout by another process than the one checking, named as the
     # kernel lists it (health/checks.py, locked): a restart of the app does not free it.
