@@ -181,6 +181,10 @@ def routes(web: WebApp) -> list[Route]:
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
         if session.locked and session.operator:
             name = session.operator
+        if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
+            operators = await device.run(lambda: device.operators.list(enabled_only=True))
+            error = web.text(session, "signin.pin_needed" if name else "signin.choose")
+            return web.render(request, session, "signin.html", 400, operators=operators, error=error, chosen=name)
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
             operators = await device.run(lambda: device.operators.list(enabled_only=True))

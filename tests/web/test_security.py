@@ -15,6 +15,7 @@ from firmware_app.messages import plural_key
 from firmware_app.wording import french_of
 from tests.web.conftest import (
     OPERATOR,
+    PIN,
     add_operator,
     csrf_header,
     enter_pin,
@@ -25,6 +26,7 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
 )
 
 
@@ -50,6 +52,30 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
         "ou demandez au technicien de le débloquer."
     )
     snap(page, "signin-locked")
+
+
+def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never_counted(page, app):
+    add_operator(app, "Bruno", "1357")  # two names: none is chosen for her
+    page.goto(f"{app.url}/signin")
+    for language, choose, pin_needed in (
+        ("en", "Tap your name first.", "Type your PIN first."),
+        ("fr", "Touchez d'abord votre nom.", "Tapez d'abord votre code."),
+    ):
+        switch_to(page, language)
+        type_on_keypad(page, "pin", PIN)
+        page.locator("form.signin button[type=submit]").click()  # a PIN, no name
+        # The app's sentence, not the browser's bubble in the browser's language (no page was posted)
+        assert page.locator("[data-test=signin-error]").inner_text() == choose
+        snap(page, "signin-no-name")
+        page.get_by_label(OPERATOR).check()
+        page.locator("form.signin button[type=submit]").click()  # a name, no PIN
+        assert page.locator("[data-test=signin-error]").inner_text() == pin_needed
+        assert page.get_by_label(OPERATOR).is_checked()  # the name tapped stays tapped
+        snap(page, "signin-no-pin")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # no wrong PIN counted
+        assert db.execute("SELECT failed_pins FROM operator WHERE name = ?", (OPERATOR,)).fetchone() == (0,)
+    enter_pin(page)
+    page.wait_for_url("**/ready")
 
 
 def test_a_later_round_of_wrong_pins_locks_for_hours_and_says_so(page, app):
