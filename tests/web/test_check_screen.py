@@ -297,6 +297,25 @@ def test_each_swapped_screen_gives_its_title_the_focus_never_use_this_photo(page
     assert page.evaluate("document.activeElement.closest('.result .actions') !== null")
 
 
+def test_a_title_focused_as_its_screen_loads_has_no_ring_round_it(page, app):
+    """The language switch loads the screen anew, and its title takes the focus (``autofocus``):
+    Chromium drew its focus ring round the check screen's eye and the result's heading, a black box
+    that looked like a field to type in. The title keeps the focus, without the box."""
+    sign_in(page, app)
+    new_patient(page, app, "K-2")
+    shoot(page)
+    for screen, title in (("check", "h1.slot"), ("result", "[data-test=triage-R] h1")):
+        for language in ("fr", "en"):
+            switch_to(page, language)  # a page load, the title focused as it comes
+            focused = page.locator(title)
+            assert focused.evaluate("(e) => e === document.activeElement"), (screen, language)
+            assert focused.evaluate("(e) => getComputedStyle(e).outlineStyle") == "none", (screen, language)
+            snap(page, f"{screen}-title-focused-after-load")
+        if screen == "check":
+            page.locator("[data-test=use]").click()
+            page.wait_for_url("**/result")
+
+
 # Whether an element of the top bar or the nav can be reached while the photo is used: inert, it
 # takes neither a tap nor the focus.
 REACHABLE = "(e) => { e.focus(); return document.activeElement === e && e.closest('[inert]') === null; }"
