@@ -70,6 +70,19 @@ def test_shutter_and_use_swap_the_next_screen_in_without_a_page_load(page, app):
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
 
 
+def test_the_shutter_answered_with_the_check_screen_raises_no_script_error(page, app):
+    """The capture screen's "working" line was looked up again once the check screen had replaced
+    it: a TypeError in the console at every photo (no longer there, its line could not be hidden)."""
+    sign_in(page, app)
+    new_patient(page, app, "H-3")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    shoot(page)
+    page.locator("[data-test=checked-photo]").wait_for()
+    page.wait_for_timeout(300)  # htmx's afterRequest comes after the swap
+    assert errors == []
+
+
 def test_two_posts_of_use_this_photo_record_it_once(page, app):
     """A second tab, or a retry of a slow answer, posting while the first is being screened: the
     photo is taken by the first, and the second finds none to record again (after it, the photo's
