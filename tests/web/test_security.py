@@ -14,6 +14,7 @@ import pytest
 from firmware_app.messages import plural_key
 from firmware_app.wording import french_of
 from tests.web.conftest import (
+    AUDIT,
     OPERATOR,
     PIN,
     add_operator,
@@ -27,6 +28,7 @@ from tests.web.conftest import (
     start_app,
     switch_to,
     type_on_keypad,
+    unscrolled,
 )
 
 
@@ -225,6 +227,35 @@ def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(pa
     assert page.locator(".nav .operator").inner_text() == "Bruno"
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT eye, operator FROM screening").fetchall() == [("R", OPERATOR)]
+
+
+def test_a_locked_account_of_the_longest_name_keeps_sign_out_on_the_screen(page, app):
+    """Locked after wrong PINs, the account waits minutes or hours: the colleague at the screen signs
+    it out to sign herself in. With a name of 40 characters, the French lock sentence took three lines
+    and pushed "Not ...? Sign out" below the 800x480 screen."""
+    name = "MARIE-HÉLÈNE DE LA FONTAINE-BEAUMARCHAIS"  # the longest a name may be
+    assert len(name) == 40
+    add_operator(app, name, "1357")
+    page.goto(f"{app.url}/signin")
+    page.get_by_label(name).check()
+    enter_pin(page, "1357")
+    page.wait_for_url("**/ready")
+    page.locator("form[action='/lock'] button").click()
+    page.wait_for_url("**/signin")
+    for _ in range(5):
+        enter_pin(page, "0000")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        enter_pin(page, "0000")  # the lock's sentence shown, in this language
+        assert name in page.locator("[data-test=signin-error]").inner_text()
+        snap(page, "locked-out-longest-name")
+        not_me = page.locator("[data-test=not-me]")
+        assert name in not_me.inner_text()
+        assert on_screen(not_me) and unscrolled(page), language
+        assert page.evaluate(AUDIT) == [], language
+    page.locator("[data-test=not-me]").click()
+    page.wait_for_url("**/signin")
+    assert page.get_by_label(OPERATOR).is_visible()  # the list of names: another operator signs in
 
 
 def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page, app):
