@@ -154,6 +154,19 @@ function startScan(page) {
   releaseOnLeaving(events, () => found);
 }
 
+// The language switch reloads the page: the patient form half filled (the reference typed on the
+// keypad, what is screened, the eyes or the body site, the step) goes with its post, and the form comes
+// back as it was left, in the other language (pages_session.language). The consent stays behind: it
+// is asked again in the patient's language.
+document.addEventListener("submit", (event) => {
+  const draft = document.querySelector("form[data-draft]");
+  if (!draft || !event.target.matches("form[action='/language']")) return;
+  const kept = [...new FormData(draft)].filter(([name]) => name !== "csrf" && name !== "consent");
+  for (const [name, value] of [...kept, ["step", draft.dataset.step]]) {
+    event.target.append(Object.assign(document.createElement("input"), { type: "hidden", name: `draft.${name}`, value }));
+  }
+});
+
 document.addEventListener("change", showChosen);
 
 document.addEventListener("DOMContentLoaded", () => {
