@@ -229,10 +229,12 @@ def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(pa
         assert db.execute("SELECT eye, operator FROM screening").fetchall() == [("R", OPERATOR)]
 
 
-def test_a_locked_account_of_the_longest_name_keeps_sign_out_on_the_screen(page, app):
+def test_a_locked_account_of_the_longest_name_keeps_sign_out_on_the_screen(page, quick_lock_app):
     """Locked after wrong PINs, the account waits minutes or hours: the colleague at the screen signs
     it out to sign herself in. With a name of 40 characters, the French lock sentence took three lines
-    and pushed "Not ...? Sign out" below the 800x480 screen."""
+    and pushed "Not ...? Sign out" below the 800x480 screen. The screen locked when idle, which says
+    the longer sentence of the two."""
+    app = quick_lock_app
     name = "MARIE-HÉLÈNE DE LA FONTAINE-BEAUMARCHAIS"  # the longest a name may be
     assert len(name) == 40
     add_operator(app, name, "1357")
@@ -240,8 +242,10 @@ def test_a_locked_account_of_the_longest_name_keeps_sign_out_on_the_screen(page,
     page.get_by_label(name).check()
     enter_pin(page, "1357")
     page.wait_for_url("**/ready")
-    page.locator("form[action='/lock'] button").click()
+    time.sleep(6)
+    page.goto(f"{app.url}/today")
     page.wait_for_url("**/signin")
+    assert "without use" in page.locator("form.signin").inner_text()
     for _ in range(5):
         enter_pin(page, "0000")
     for language in ("en", "fr"):
