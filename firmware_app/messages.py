@@ -1217,6 +1217,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "signin.submit": {"en": "Sign in", "fr": "Se connecter"},
     "signin.unlock": {"en": "Unlock", "fr": "Déverrouiller"},
     "signin.wrong": {"en": "Wrong PIN: try again.", "fr": "Code incorrect : réessayez."},
+    # Signing in with no name tapped or no PIN typed: said by the app, in the nurse's language (the
+    # browser's own "Please select one of these options." came in its language, English on a French
+    # screen), and never counted as a wrong PIN.
+    "signin.choose": {"en": "Tap your name first.", "fr": "Touchez d'abord votre nom."},
+    "signin.pin_needed": {"en": "Type your PIN first.", "fr": "Tapez d'abord votre code."},
     "signin.locked": {
         "en": (
             "Too many wrong PINs. {name}'s account is locked: try again in {wait}, or ask the technician to unlock it."

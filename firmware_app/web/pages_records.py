@@ -86,11 +86,14 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def export(request: Request, session: Session) -> Response:
+        if request.method != "POST":  # the language switch reloads the page a refused export left her on
+            return RedirectResponse("/records", 303)
         result_id = str((await request.form()).get("result_id", ""))
         images = await device.run(lambda: device.store.export_images(result_id))
         jpegs = [data for media_type, data in images if media_type == JPEG]
-        if not jpegs:
-            return await _records_page(request, session, 404)
+        if not jpegs:  # deleted after its retention period: said, where the page came back unchanged
+            gone = web.text(session, "records.photo_gone")
+            return await _records_page(request, session, 404, export_gone=gone)
         headers = {"Content-Disposition": f'attachment; filename="edgescreen-{result_id}.jpg"'}
         return Response(jpegs[0], media_type=JPEG, headers=headers)
 
@@ -135,6 +138,6 @@ def routes(web: WebApp) -> list[Route]:
         Route("/today", today),
         Route("/records", records, methods=["GET", "POST"]),
         Route("/records/view", view, methods=["GET", "POST"]),
-        Route("/records/export", export, methods=["POST"]),
+        Route("/records/export", export, methods=["GET", "POST"]),
         Route("/records/erase", erase, methods=["GET", "POST"]),
     ]

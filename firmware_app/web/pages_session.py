@@ -49,6 +49,21 @@ def back(request: Request) -> Response:
     return RedirectResponse(f"{referer.path}?{referer.query}" if referer.query else referer.path, 303)
 
 
+def patient_draft(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
+    """The patient form as the language switch's post carries it (``draft.*``, app.js), kept to what
+    the form offers; ``None`` when the switch was tapped on another screen. The patient answers in
+    the other language: the form came back empty at its first step, the reference typed again."""
+    if not any(str(key).startswith("draft.") for key in form):
+        return None
+    modality = str(form.get("draft.modality", ""))
+    site = str(form.get("draft.body_site", ""))
+    fields = {"reference": str(form.get("draft.reference", ""))[:MAX_PATIENT_REF]}
+    fields |= {"modality": modality} if modality in offered else {}
+    fields |= {"body_site": site} if site in BODY_SITES else {}
+    eyes = tuple(eye for eye in FUNDUS_SLOTS if eye in form.getlist("draft.eyes"))
+    return {"form": fields, "eyes": eyes, "step": 2 if form.get("draft.step") == "2" else 1}
+
+
 def status(web: WebApp) -> dict[str, Any]:
     """What the status bar shows (records thread): connection, backlog, disk, models, banners."""
     device, config = web.device, web.device.config
@@ -181,6 +196,10 @@ def routes(web: WebApp) -> list[Route]:
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
         if session.locked and session.operator:
             name = session.operator
+        if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
+            operators = await device.run(lambda: device.operators.list(enabled_only=True))
+            error = web.text(session, "signin.pin_needed" if name else "signin.choose")
+            return web.render(request, session, "signin.html", 400, operators=operators, error=error, chosen=name)
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
             operators = await device.run(lambda: device.operators.list(enabled_only=True))
@@ -207,6 +226,9 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)
     async def language(request: Request, session: Session) -> Response:
         session.language = next(code for code in LANGUAGES if code != session.language)
+        draft = patient_draft(await request.form(), device.config.screened_modalities)
+        if draft is not None:
+            session.patient_draft = draft
         return back(request)
 
     @web.page(activity=False)
@@ -245,21 +267,25 @@ def routes(web: WebApp) -> list[Route]:
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
         another, session.another_lesion = session.another_lesion, None
+        draft, session.patient_draft = session.patient_draft, None
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
+        step, eyes = 1, FUNDUS_SLOTS
         if another:  # the same patient's next lesion: straight to where it is
-            form = {"modality": "dermoscopy", "reference": another}
+            form, step = {"modality": "dermoscopy", "reference": another}, 2
+        elif draft:  # as the language switch left it
+            form, step, eyes = form | draft["form"], draft["step"], draft["eyes"]
         return web.render(
             request,
             session,
             "patient.html",
             status=bar,
             error=None,
-            step=2 if another else 1,
+            step=step,
             body_sites=BODY_SITES,
             form=form,
-            eyes=FUNDUS_SLOTS,
+            eyes=eyes,
             modalities=device.config.screened_modalities,
         )
 

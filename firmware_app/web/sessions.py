@@ -47,6 +47,9 @@ class Session:
     # load opens at the body picture with this reference, not retyped (a typo files the lesion under
     # another patient). Read once, as the scanned reference is: never offered to a later patient.
     another_lesion: str | None = None
+    # The patient form as the language switch left it (``pages_session.patient_draft``): its next load
+    # shows it again, in the other language. Read once, as the scanned reference is.
+    patient_draft: dict[str, Any] | None = None
 
     @property
     def signed_in(self) -> bool:

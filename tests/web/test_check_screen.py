@@ -70,6 +70,19 @@ def test_shutter_and_use_swap_the_next_screen_in_without_a_page_load(page, app):
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
 
 
+def test_the_shutter_answered_with_the_check_screen_raises_no_script_error(page, app):
+    """The capture screen's "working" line was looked up again once the check screen had replaced
+    it: a TypeError in the console at every photo (no longer there, its line could not be hidden)."""
+    sign_in(page, app)
+    new_patient(page, app, "H-3")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    shoot(page)
+    page.locator("[data-test=checked-photo]").wait_for()
+    page.wait_for_timeout(300)  # htmx's afterRequest comes after the swap
+    assert errors == []
+
+
 def test_two_posts_of_use_this_photo_record_it_once(page, app):
     """A second tab, or a retry of a slow answer, posting while the first is being screened: the
     photo is taken by the first, and the second finds none to record again (after it, the photo's
@@ -295,6 +308,25 @@ def test_each_swapped_screen_gives_its_title_the_focus_never_use_this_photo(page
     snap(page, "result-focused")
     page.keyboard.press("Tab")  # the result's first action, not the top bar's
     assert page.evaluate("document.activeElement.closest('.result .actions') !== null")
+
+
+def test_a_title_focused_as_its_screen_loads_has_no_ring_round_it(page, app):
+    """The language switch loads the screen anew, and its title takes the focus (``autofocus``):
+    Chromium drew its focus ring round the check screen's eye and the result's heading, a black box
+    that looked like a field to type in. The title keeps the focus, without the box."""
+    sign_in(page, app)
+    new_patient(page, app, "K-2")
+    shoot(page)
+    for screen, title in (("check", "h1.slot"), ("result", "[data-test=triage-R] h1")):
+        for language in ("fr", "en"):
+            switch_to(page, language)  # a page load, the title focused as it comes
+            focused = page.locator(title)
+            assert focused.evaluate("(e) => e === document.activeElement"), (screen, language)
+            assert focused.evaluate("(e) => getComputedStyle(e).outlineStyle") == "none", (screen, language)
+            snap(page, f"{screen}-title-focused-after-load")
+        if screen == "check":
+            page.locator("[data-test=use]").click()
+            page.wait_for_url("**/result")
 
 
 # Whether an element of the top bar or the nav can be reached while the photo is used: inert, it

@@ -108,6 +108,42 @@ def test_next_without_a_reference_is_refused_at_once_with_why(page, app):
         assert not page.locator("[data-test=reference-needed]").is_visible()
 
 
+def test_the_language_switch_keeps_what_was_typed_and_chosen_on_the_patient_form(page, app):
+    """The patient answers in the other language: the switch reloads the form. It came back empty at
+    its first step: the reference typed again on the keypad, the eyes or the body site chosen again.
+    Now the form comes back as it was left, in the other language; the consent is asked anew in it."""
+    sign_in(page, app)
+    open_step_two(page, app, "fundus")
+    page.locator("input[name=eyes][value=L]").set_checked(False)  # the left eye cannot be photographed
+    page.locator("input[name=consent]").check()
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        assert page.locator(".step-2").is_visible(), language  # where she was
+        assert page.locator("input[name=eyes][value=R]").is_checked(), language
+        assert not page.locator("input[name=eyes][value=L]").is_checked(), language
+        assert page.locator(".eye-map .chosen").count() == 1, language  # the picture shows it too
+        assert not page.locator("input[name=consent]").is_checked(), language  # asked in her language
+        assert unscrolled(page), language
+        snap(page, "patient-after-language-switch")
+    page.locator(".step-2 [data-step-to='1']").click()
+    assert page.locator("#reference").input_value() == "P-7"
+    page.locator("input[name=modality][value=dermoscopy]").check()
+    page.locator("[data-test=next]").click()
+    page.locator('.body-map [data-value="trunk"]').first.click()
+    switch_to(page, "fr")
+    assert page.locator("input[name=body_site][value=trunk]").is_checked()
+    assert page.locator("input[name=modality][value=dermoscopy]").is_checked()
+    assert page.locator(".step-2").is_visible() and page.locator("#reference").input_value() == "P-7"
+    page.locator("input[name=consent]").check()
+    page.locator("[data-test=start]").click()
+    page.wait_for_url("**/capture")  # started as chosen
+    page.goto(f"{app.url}/today")
+    page.goto(f"{app.url}/patient")  # the kept form is used once: a later patient's comes empty
+    page.locator("[data-test=leave-start]").click()
+    page.locator('[data-keypad="reference"]').wait_for()
+    assert page.locator("#reference").input_value() == "" and page.locator(".step-1").is_visible()
+
+
 def test_a_dermatoscope_offers_skin_first(page, tmp_path, retina_jpeg):
     """A new visit on a device configured for dermoscopy starts on "Skin": left as it came, the
     form no longer sends a dermatoscope's photos to the retinopathy model."""

@@ -14,7 +14,9 @@ import pytest
 from firmware_app.messages import plural_key
 from firmware_app.wording import french_of
 from tests.web.conftest import (
+    AUDIT,
     OPERATOR,
+    PIN,
     add_operator,
     csrf_header,
     enter_pin,
@@ -25,6 +27,8 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
+    unscrolled,
 )
 
 
@@ -50,6 +54,30 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
         "ou demandez au technicien de le débloquer."
     )
     snap(page, "signin-locked")
+
+
+def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never_counted(page, app):
+    add_operator(app, "Bruno", "1357")  # two names: none is chosen for her
+    page.goto(f"{app.url}/signin")
+    for language, choose, pin_needed in (
+        ("en", "Tap your name first.", "Type your PIN first."),
+        ("fr", "Touchez d'abord votre nom.", "Tapez d'abord votre code."),
+    ):
+        switch_to(page, language)
+        type_on_keypad(page, "pin", PIN)
+        page.locator("form.signin button[type=submit]").click()  # a PIN, no name
+        # The app's sentence, not the browser's bubble in the browser's language (no page was posted)
+        assert page.locator("[data-test=signin-error]").inner_text() == choose
+        snap(page, "signin-no-name")
+        page.get_by_label(OPERATOR).check()
+        page.locator("form.signin button[type=submit]").click()  # a name, no PIN
+        assert page.locator("[data-test=signin-error]").inner_text() == pin_needed
+        assert page.get_by_label(OPERATOR).is_checked()  # the name tapped stays tapped
+        snap(page, "signin-no-pin")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # no wrong PIN counted
+        assert db.execute("SELECT failed_pins FROM operator WHERE name = ?", (OPERATOR,)).fetchone() == (0,)
+    enter_pin(page)
+    page.wait_for_url("**/ready")
 
 
 def test_a_later_round_of_wrong_pins_locks_for_hours_and_says_so(page, app):
@@ -199,6 +227,39 @@ def test_another_operator_signs_the_locked_one_out_and_the_recorded_eye_stays(pa
     assert page.locator(".nav .operator").inner_text() == "Bruno"
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT eye, operator FROM screening").fetchall() == [("R", OPERATOR)]
+
+
+def test_a_locked_account_of_the_longest_name_keeps_sign_out_on_the_screen(page, quick_lock_app):
+    """Locked after wrong PINs, the account waits minutes or hours: the colleague at the screen signs
+    it out to sign herself in. With a name of 40 characters, the French lock sentence took three lines
+    and pushed "Not ...? Sign out" below the 800x480 screen. The screen locked when idle, which says
+    the longer sentence of the two."""
+    app = quick_lock_app
+    name = "MARIE-HÉLÈNE DE LA FONTAINE-BEAUMARCHAIS"  # the longest a name may be
+    assert len(name) == 40
+    add_operator(app, name, "1357")
+    page.goto(f"{app.url}/signin")
+    page.get_by_label(name).check()
+    enter_pin(page, "1357")
+    page.wait_for_url("**/ready")
+    time.sleep(6)
+    page.goto(f"{app.url}/today")
+    page.wait_for_url("**/signin")
+    assert "without use" in page.locator("form.signin").inner_text()
+    for _ in range(5):
+        enter_pin(page, "0000")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        enter_pin(page, "0000")  # the lock's sentence shown, in this language
+        assert name in page.locator("[data-test=signin-error]").inner_text()
+        snap(page, "locked-out-longest-name")
+        not_me = page.locator("[data-test=not-me]")
+        assert name in not_me.inner_text()
+        assert on_screen(not_me) and unscrolled(page), language
+        assert page.evaluate(AUDIT) == [], language
+    page.locator("[data-test=not-me]").click()
+    page.wait_for_url("**/signin")
+    assert page.get_by_label(OPERATOR).is_visible()  # the list of names: another operator signs in
 
 
 def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page, app):

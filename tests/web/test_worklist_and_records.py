@@ -266,6 +266,28 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert page.locator("[data-test=check-committed]").get_attribute("data-level") == "green"
 
 
+def test_exporting_a_photo_no_longer_kept_says_so(page, app):
+    """The retention purge deletes a photo and keeps its screening: "Export the photo" on its row
+    answered with the same screen, nothing downloaded and nothing said."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "E-10")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # as the retention purge leaves it
+        db.execute("DELETE FROM image")
+    _find(page, app, "E-10")
+    for language, words in (
+        ("en", "The photo is no longer kept on this device (deleted after its retention period)."),
+        ("fr", "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation)."),
+    ):
+        switch_to(page, language)
+        page.locator("[data-test=export]").click()
+        said = page.locator("[data-test=export-gone]")
+        assert said.inner_text() == words
+        assert on_screen(said) and page.locator("[data-test=found]").is_visible()  # the list stays below it
+        snap(page, "records-export-gone")
+    switch_to(page, "en")  # from the refused export's page: back to the patient's screenings, no dead end
+    assert page.url.endswith("/records") and page.locator("[data-test=found]").is_visible()
+
+
 def _find(page, app, reference: str) -> None:
     page.goto(f"{app.url}/records")
     for key in reference:

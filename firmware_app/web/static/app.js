@@ -95,6 +95,8 @@ function startCapture(page) {
   const guidance = document.getElementById("guidance");
   const shoot = document.getElementById("shoot");
   const auto = document.getElementById("auto");
+  // Kept, not looked up again: once the check screen is swapped in, "working" is gone from the page.
+  const working = document.getElementById("working");
   let shot = false;
   const events = new EventSource("/capture/events?token=" + encodeURIComponent(token));
   // The shutter is an htmx post (hx-sync drops a second one) answered with the check screen: the
@@ -103,11 +105,11 @@ function startCapture(page) {
   shoot.addEventListener("htmx:beforeRequest", () => {
     shot = true;
     events.close();
-    document.getElementById("working").hidden = false;
+    working.hidden = false;
     shoot.querySelector("button").disabled = true;
   });
   // Unanswered, the screen stays (sayNoAnswer): no longer at work, its shutter waits for Try again.
-  shoot.addEventListener("htmx:afterRequest", () => { document.getElementById("working").hidden = true; });
+  shoot.addEventListener("htmx:afterRequest", () => { working.hidden = true; });
   events.addEventListener("verdict", (message) => {
     const verdict = JSON.parse(message.data);
     guidance.dataset.verdict = verdict.verdict;
@@ -151,6 +153,19 @@ function startScan(page) {
   events.addEventListener("found", () => { found = true; events.close(); location.href = "/patient"; });
   releaseOnLeaving(events, () => found);
 }
+
+// The language switch reloads the page: the patient form half filled (the reference typed on the
+// keypad, what is screened, the eyes or the body site, the step) goes with its post, and the form comes
+// back as it was left, in the other language (pages_session.language). The consent stays behind: it
+// is asked again in the patient's language.
+document.addEventListener("submit", (event) => {
+  const draft = document.querySelector("form[data-draft]");
+  if (!draft || !event.target.matches("form[action='/language']")) return;
+  const kept = [...new FormData(draft)].filter(([name]) => name !== "csrf" && name !== "consent");
+  for (const [name, value] of [...kept, ["step", draft.dataset.step]]) {
+    event.target.append(Object.assign(document.createElement("input"), { type: "hidden", name: `draft.${name}`, value }));
+  }
+});
 
 document.addEventListener("change", showChosen);
 
