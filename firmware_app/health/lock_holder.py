@@ -61,8 +61,12 @@ def _writers(locks: str, file: str, first_byte: int | None) -> list[int]:
 
 
 def _read(path: Path) -> str | None:
+    """``path``'s text, ``None`` when it cannot be read. Undecodable bytes are replaced, not raised on:
+    the kernel cuts a program's name (``comm``) to 15 bytes, through a UTF-8 character if need be
+    (``backup_数据库`` is ``backup_数据`` and two of the three bytes of 库), and the ``UnicodeDecodeError`` killed the
+    watchdog's thread, its pings with it."""
     try:
-        return path.read_text().strip()
+        return path.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return None
 

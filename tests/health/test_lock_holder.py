@@ -127,3 +127,17 @@ def test_doctor_names_the_program_holding_the_lock_past_a_busy_timeout(tmp_path,
     assert (writable.level, writable.message_key) == (Level.RED, "health.writable.locked_by")
     values = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
     assert check_sentence(writable, language) == sentence("health.writable.locked_by", language, **values)
+
+
+def test_a_holder_whose_name_the_kernel_cut_inside_a_character_is_named_and_the_pings_go_on(records):
+    """The kernel keeps a program's name to 15 bytes (``/proc/PID/comm``), cutting ``backup_数据库`` inside
+    库. Reading it raised ``UnicodeDecodeError`` out of the records check: the watchdog's thread died
+    with it, its pings stopped, and systemd restarted the app every ``WatchdogSec`` while that program
+    held the lock. The name is read with the cut character replaced: amber to the watchdog, which
+    pings on."""
+    watchdog = Watchdog(lambda: liveness(records, []), interval_s=0)
+    with holding_the_lock(records, program="backup_数据库") as holder:
+        assert watchdog.check_once()  # amber: the pings go on
+    [watched] = watchdog.found
+    assert (watched.level, watched.message_key) == (Level.AMBER, "health.writable.locked_by")
+    assert (watched.values["program"], watched.values["pid"]) == ("backup_数据\ufffd", holder.pid)
