@@ -15,11 +15,13 @@ from firmware_app.health import checks
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.health.liveness import liveness, lock_held_still
+from firmware_app.health.lock_holder import PROC_LOCKS, LockHolder, write_lock_holder
 from firmware_app.messages import sentence
 from firmware_app.records import database as database_module
 from firmware_app.service.watchdog import Watchdog
 from firmware_app.wording import check_sentence
 from tests.health.lock_holding import holding_the_lock
+from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language, open_store, write_config
 
 
@@ -141,3 +143,20 @@ def test_a_holder_whose_name_the_kernel_cut_inside_a_character_is_named_and_the_
     [watched] = watchdog.found
     assert (watched.level, watched.message_key) == (Level.AMBER, "health.writable.locked_by")
     assert (watched.values["program"], watched.values["pid"]) == ("backup_数据\ufffd", holder.pid)
+
+
+def test_another_programs_flock_on_the_records_file_is_not_the_write_lock(records):
+    """SQLite locks with POSIX locks; a ``flock`` on the records file (``flock(1)`` around a backup
+    script) keeps none of its writers out. Listed as a WRITE lock on the file, it was named holding
+    the write lock once the lock was given back: "flock (process N) has kept them locked", and
+    ``sudo kill N``, of a program that held no one up. Nobody is named for it now; a SQLite holder
+    beside it is."""
+    flock = subprocess.Popen(["flock", str(records), "sleep", "60"])
+    try:
+        wait_until(lambda: f" {flock.pid} " in PROC_LOCKS.read_text(), 5, "flock(1) to hold its lock")
+        assert write_lock_holder(records) is None
+        with holding_the_lock(records) as holder:
+            assert write_lock_holder(records) == LockHolder(holder.pid, "backup-tool", None)
+    finally:
+        flock.kill()
+        flock.wait()
