@@ -1880,11 +1880,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.writable.root": {
         "en": "Run as root, which may write anywhere, this check cannot tell whether the device's services may "
-        "write the records: their user, {user}, does not exist here. Run it as that user: sudo -u {user} "
-        "edgescreen doctor.",
+        "write the records: their user, {user}, does not exist here (scripts/install-device makes it). Run "
+        "edgescreen doctor as the user the app runs as, without sudo.",
         "fr": "Lancé en tant que root, qui peut écrire partout, ce contrôle ne peut pas dire si les services de "
-        "l'appareil peuvent écrire les dossiers : leur utilisateur, {user}, n'existe pas ici. Lancez-le en tant "
-        "que cet utilisateur : sudo -u {user} edgescreen doctor.",
+        "l'appareil peuvent écrire les dossiers : leur utilisateur, {user}, n'existe pas ici "
+        "(scripts/install-device le crée). Lancez edgescreen doctor sous l'utilisateur qui fait tourner "
+        "l'application, sans sudo.",
     },
     "health.writable.read_only": {
         "en": "The records cannot be written: the file system that holds them ({mount}) is mounted read-only. "

@@ -185,7 +185,8 @@ def _account_codes(account: accounts.Account) -> dict[str, object]:
         "role": account.role,
         "sites": sorted(account.sites) or None,  # None: every site
         "disabled": account.disabled,
-        "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+        # Microseconds always: ``isoformat`` leaves them out on a whole second, a shape of its own.
+        "locked_until": account.locked_until.isoformat(timespec="microseconds") if account.locked_until else None,
     }
 
 

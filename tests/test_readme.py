@@ -95,10 +95,34 @@ def _commands() -> Iterator[tuple[str, str, str, bool]]:
                     if rest.count("'") % 2:  # the end of ``sudo sh -c '...'``
                         rest = rest[: rest.rindex("'")]
                     yield name, found.group(1), rest.strip(), True
-        for span in re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
-            for found in INVOCATION.finditer(span):
-                rest = re.split(r"\s/\s|&&|;|\)|:\s|,", span[found.end() :])[0]
-                yield name, found.group(1), rest.strip(), False
+        yield from _spans(name, re.sub(r"```.*?```", "", text, flags=re.S))
+
+
+def _spans(name: str, text: str) -> Iterator[tuple[str, str, str, bool]]:
+    """The commands the code spans of ``text`` name: those after a program's name, and the spans that
+    follow one with " / " (``users add NAME`` / ``unlock NAME`` / ``list [--json]``, the commands
+    table's siblings), each of its command group unless it names a command of the program's own."""
+    named: tuple[str, str] | None = None  # the program and command group the last span named
+    end = 0
+    for span in re.finditer(r"`([^`\n]+)`", text):
+        sibling, end = named if text[end : span.start()] == " / " else None, span.end()
+        named = None
+        for found in INVOCATION.finditer(span.group(1)):
+            rest = re.split(r"\s/\s|&&|;|\)|:\s|,", span.group(1)[found.end() :])[0].strip()
+            named = found.group(1), rest.split()[0]
+            yield name, found.group(1), rest, False
+        if named is None and sibling is not None:
+            program, group = named = sibling
+            command = span.group(1).strip()
+            top = command.split()[0] in _subcommands(PROGRAMS[program]())
+            yield name, program, command if top else f"{group} {command}", False
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    """The names of ``parser``'s commands."""
+    return {
+        name for action in parser._actions if isinstance(action, argparse._SubParsersAction) for name in action.choices
+    }
 
 
 def _refusal(program: str, command: str, complete: bool) -> str | None:
@@ -131,6 +155,9 @@ def test_the_command_check_sees_a_renamed_option_and_a_missing_argument():
     assert _refusal("edgescreen-review", "devices add dev-01", complete=True)
     assert _refusal("edgescreen", "screen --modality fundus\\|dermoscopy --json IMAGE...", complete=True) is None
     assert len(list(_commands())) > 100
+    # The commands table's siblings: before, only the first span of a row was checked.
+    siblings = [command for document, program, command, _ in _commands() if program == "edgescreen-review"]
+    assert {"users unlock NAME", "users list [--json]", "devices retire ID", "images purge"} <= set(siblings)
 
 
 def _named_paths(text: str) -> Iterator[str]:

@@ -46,23 +46,31 @@ def _kernel_id(path: Path) -> str | None:
 
 
 def _writers(locks: str, file: str, first_byte: int | None) -> list[int]:
-    """The pids of the exclusive locks granted on ``file`` (over ``first_byte``, if given). The kernel
-    leaves out those of processes in a PID namespace this one does not see, and shows an open file
-    description's lock (not SQLite's) with pid -1, left out here: no process can be named for them."""
+    """The pids of the exclusive POSIX locks granted on ``file`` (over ``first_byte``, if given), the
+    kind SQLite takes. Another program's ``flock`` on the records file (``flock(1)`` around a backup
+    script) keeps no SQLite writer out, and was named holding the write lock once it was given back.
+    The kernel leaves out those of processes in a PID namespace this one does not see, and shows an
+    open file description's lock (not SQLite's) with pid -1, left out here: no process can be named
+    for them."""
     pids = []
     for line in locks.splitlines():
         fields = line.split()
         if "->" in fields or len(fields) < 8:  # a request waiting for the lock, not holding it
             continue
-        access, pid, where, start = fields[3], fields[4], fields[5], fields[6]
-        if access == "WRITE" and where == file and (first_byte is None or int(start) == first_byte) and int(pid) > 0:
+        kind, access, pid, where, start = fields[1], fields[3], fields[4], fields[5], fields[6]
+        posix = kind == "POSIX" and access == "WRITE" and where == file
+        if posix and (first_byte is None or int(start) == first_byte) and int(pid) > 0:
             pids.append(int(pid))
     return pids
 
 
 def _read(path: Path) -> str | None:
+    """``path``'s text, ``None`` when it cannot be read. Undecodable bytes are replaced, not raised on:
+    the kernel cuts a program's name (``comm``) to 15 bytes, through a UTF-8 character if need be
+    (``backup_数据库`` is ``backup_数据`` and two of the three bytes of 库), and the ``UnicodeDecodeError`` killed the
+    watchdog's thread, its pings with it."""
     try:
-        return path.read_text().strip()
+        return path.read_text(encoding="utf-8", errors="replace").strip()
     except OSError:
         return None
 

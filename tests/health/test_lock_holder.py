@@ -15,11 +15,13 @@ from firmware_app.health import checks
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.health.liveness import liveness, lock_held_still
+from firmware_app.health.lock_holder import PROC_LOCKS, LockHolder, write_lock_holder
 from firmware_app.messages import sentence
 from firmware_app.records import database as database_module
 from firmware_app.service.watchdog import Watchdog
 from firmware_app.wording import check_sentence
 from tests.health.lock_holding import holding_the_lock
+from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language, open_store, write_config
 
 
@@ -127,3 +129,34 @@ def test_doctor_names_the_program_holding_the_lock_past_a_busy_timeout(tmp_path,
     assert (writable.level, writable.message_key) == (Level.RED, "health.writable.locked_by")
     values = {"program": "backup-tool", "pid": holder.pid, "seconds": "0.2"}
     assert check_sentence(writable, language) == sentence("health.writable.locked_by", language, **values)
+
+
+def test_a_holder_whose_name_the_kernel_cut_inside_a_character_is_named_and_the_pings_go_on(records):
+    """The kernel keeps a program's name to 15 bytes (``/proc/PID/comm``), cutting ``backup_数据库`` inside
+    库. Reading it raised ``UnicodeDecodeError`` out of the records check: the watchdog's thread died
+    with it, its pings stopped, and systemd restarted the app every ``WatchdogSec`` while that program
+    held the lock. The name is read with the cut character replaced: amber to the watchdog, which
+    pings on."""
+    watchdog = Watchdog(lambda: liveness(records, []), interval_s=0)
+    with holding_the_lock(records, program="backup_数据库") as holder:
+        assert watchdog.check_once()  # amber: the pings go on
+    [watched] = watchdog.found
+    assert (watched.level, watched.message_key) == (Level.AMBER, "health.writable.locked_by")
+    assert (watched.values["program"], watched.values["pid"]) == ("backup_数据\ufffd", holder.pid)
+
+
+def test_another_programs_flock_on_the_records_file_is_not_the_write_lock(records):
+    """SQLite locks with POSIX locks; a ``flock`` on the records file (``flock(1)`` around a backup
+    script) keeps none of its writers out. Listed as a WRITE lock on the file, it was named holding
+    the write lock once the lock was given back: "flock (process N) has kept them locked", and
+    ``sudo kill N``, of a program that held no one up. Nobody is named for it now; a SQLite holder
+    beside it is."""
+    flock = subprocess.Popen(["flock", str(records), "sleep", "60"])
+    try:
+        wait_until(lambda: f" {flock.pid} " in PROC_LOCKS.read_text(), 5, "flock(1) to hold its lock")
+        assert write_lock_holder(records) is None
+        with holding_the_lock(records) as holder:
+            assert write_lock_holder(records) == LockHolder(holder.pid, "backup-tool", None)
+    finally:
+        flock.kill()
+        flock.wait()

@@ -358,14 +358,15 @@ def test_users_unlock_lets_a_reader_locked_out_after_wrong_passwords_sign_in_now
 def test_users_list_json_gives_codes_whatever_the_stations_language(tmp_path, engine: Engine, language: str) -> None:
     """Before, ``users list`` printed only its table, in the station's words ("relecteur" on a French
     station), and ``--json`` was refused (exit status 2): a script keyed on role codes broke. Now
-    ``--json`` prints one object per account, by name, with codes, the same in either language; the
-    table is unchanged."""
+    ``--json`` prints one object per account, by name, with codes, the same in either language, and a
+    lockout's end in one shape, its microseconds given on a whole second too; the table is unchanged."""
     config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
     settings = load_review_config(str(config)).web
     for user, role, sites in (
         ("ana", "reviewer", ("site-b", "site-a")),
         ("bo", "coordinator", ()),
         ("root", "admin", ()),
+        ("cy", "reviewer", ()),
     ):
         named = [argument for site in sites for argument in ("--site", site)]
         added = review(config, "users", "add", user, "--role", role, *named, stdin="a long enough secret\n")
@@ -376,18 +377,24 @@ def test_users_list_json_gives_codes_whatever_the_stations_language(tmp_path, en
     until = datetime(2099, 3, 1, 14, 5, 30, 250000, tzinfo=UTC)
     with engine.begin() as connection:
         connection.execute(update(users).where(users.c.username == "ana").values(locked_until=until))
+        # A whole second: ``isoformat`` alone gave "2099-03-01T14:05:30+00:00", a shape of its own.
+        whole = until.replace(microsecond=0)
+        connection.execute(update(users).where(users.c.username == "cy").values(locked_until=whole))
     listed = review(config, "users", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [json.loads(line) for line in listed.stdout.splitlines()] == [
         {"user": "ana", "role": "reviewer", "sites": ["site-a", "site-b"], "disabled": False,
          "locked_until": "2099-03-01T14:05:30.250000+00:00"},
-        {"user": "bo", "role": "coordinator", "sites": None, "disabled": True, "locked_until": bo_until.isoformat()},
+        {"user": "bo", "role": "coordinator", "sites": None, "disabled": True,
+         "locked_until": bo_until.isoformat(timespec="microseconds")},
+        {"user": "cy", "role": "reviewer", "sites": None, "disabled": False,
+         "locked_until": "2099-03-01T14:05:30.000000+00:00"},
         {"user": "root", "role": "admin", "sites": None, "disabled": False, "locked_until": None},
     ]  # fmt: skip
     table = review(config, "users", "list").stdout.splitlines()
     assert [line.split("\t")[1] for line in table] == {
-        "en": ["reviewer", "coordinator", "admin"],
-        "fr": ["relecteur", "coordinateur", "administrateur"],
+        "en": ["reviewer", "coordinator", "reviewer", "admin"],
+        "fr": ["relecteur", "coordinateur", "relecteur", "administrateur"],
     }[language]
 
 
