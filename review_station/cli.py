@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -130,7 +131,7 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
                 "site": device.site_id,
                 "active": device.active,
                 "status": device.status,
-                "last_seen": device.last_seen_at.isoformat() if device.last_seen_at else None,
+                "last_seen": _instant(device.last_seen_at),
             }
             print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()))
     return 0
@@ -177,6 +178,12 @@ def _account_line(account: accounts.Account, language: str) -> str:
     return f"{account.username}\t{role}\t{sites}{_account_state(account, language)}"
 
 
+def _instant(moment: datetime | None) -> str | None:
+    """A moment as the ``--json`` listings give it to scripts: ISO 8601 with its microseconds always
+    (``isoformat`` alone leaves them out on a whole second, a shape of its own), or None."""
+    return moment.isoformat(timespec="microseconds") if moment is not None else None
+
+
 def _account_codes(account: accounts.Account) -> dict[str, object]:
     """An account as ``users list --json`` prints it, for scripts: codes, not the station's words (a
     French station's table says "relecteur"), so a script reads it whatever ``[web] language`` is."""
@@ -185,8 +192,7 @@ def _account_codes(account: accounts.Account) -> dict[str, object]:
         "role": account.role,
         "sites": sorted(account.sites) or None,  # None: every site
         "disabled": account.disabled,
-        # Microseconds always: ``isoformat`` leaves them out on a whole second, a shape of its own.
-        "locked_until": account.locked_until.isoformat(timespec="microseconds") if account.locked_until else None,
+        "locked_until": _instant(account.locked_until),
     }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 
 from review_station import accounts
 from review_station.config import WebConfig, load_review_config
-from review_station.storage.tables import audit, users
+from review_station.storage.tables import audit, devices, users
 from tests.conftest import PROJECT_ROOT
 from tests.review_station.kit import station_config
 
@@ -42,6 +42,10 @@ def test_devices_users_and_the_audit_log_from_the_command_line(tmp_path, engine:
     assert retired.returncode == 0 and "revoke it (broker/revoke-certs CA_DIR cam-01)" in retired.stdout
     listed = [json.loads(line) for line in review(config, "devices", "list", "--json").stdout.splitlines()]
     assert listed == [{"device": "cam-01", "site": "site-a", "active": False, "status": None, "last_seen": None}]
+    with engine.begin() as connection:  # seen on a whole second: its microseconds given all the same
+        connection.execute(update(devices).values(last_seen_at=datetime(2099, 3, 1, 14, 5, 30, tzinfo=UTC)))
+    seen = json.loads(review(config, "devices", "list", "--json").stdout)["last_seen"]
+    assert seen == "2099-03-01T14:05:30.000000+00:00"
     added = review(config, "users", "add", "ana", "--role", "admin", stdin="a long enough secret\n")
     assert added.returncode == 0, added.stderr
     short = review(config, "users", "add", "bo", "--role", "reviewer", stdin="short\n")
