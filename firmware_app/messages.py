@@ -1289,6 +1289,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "operators.done.add": {"en": "operator {name}: added", "fr": "opérateur {name} : ajouté"},
     "operators.done.disable": {"en": "operator {name}: disabled", "fr": "opérateur {name} : désactivé"},
     "operators.done.unlock": {"en": "operator {name}: unlocked", "fr": "opérateur {name} : débloqué"},
+    # ``operators list`` with no operator: said on stderr, so that a script reading stdout still gets one
+    # line per operator (none).
+    "operators.none": {
+        "en": "No operator yet: add one with `edgescreen operators add NAME`.",
+        "fr": "Aucun opérateur pour l'instant : ajoutez-en un avec `edgescreen operators add NOM`.",
+    },
     "operators.enabled": {"en": "enabled", "fr": "actif"},
     "operators.disabled": {"en": "disabled", "fr": "désactivé"},
     "signin.screen_locked": {
