@@ -238,11 +238,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
-    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is what broke it
-    # (``audit.problem.*``, which event, which row).
+    # ``edgescreen audit verify`` (records_cli.py) and the review station's: what the chain proves; {problem}
+    # is what broke it (``audit.problem.*``, which event, which row). An empty log, and a first event, have no
+    # event before them to be chained to (``ChainCheck.sentences``).
+    "audit.intact_empty": {
+        "en": "audit log intact: no event recorded yet",
+        "fr": "journal d'audit intact : aucun événement enregistré pour l'instant",
+    },
     "audit.intact.one": {
-        "en": "audit log intact: {count} event, chained to the one before",
-        "fr": "journal d'audit intact : {count} événement, chaîné au précédent",
+        "en": "audit log intact: {count} event, the first of the chain",
+        "fr": "journal d'audit intact : {count} événement, le premier de la chaîne",
     },
     "audit.intact.other": {
         "en": "audit log intact: {count} events, each chained to the one before",
