@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_app import __version__
-from firmware_app.app import build_camera, open_store, profile_misfit, recording_pipeline, run_sync
+from firmware_app.app import build_camera, model_folder, open_store, profile_misfit, recording_pipeline, run_sync
 from firmware_app.bundles.manifest import is_signed_bundle, load_installed
 from firmware_app.calibrate_command import add_calibrate_command
 from firmware_app.calibration.profile import ProfileError, ProfileMisfit
@@ -417,7 +417,6 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
     language = config.device.language
     if not model_dirs:
         print(sentence("models.none", language, card=CARD_FILE, folder=str(directory)), file=sys.stderr)
-        return 1
     summaries = [_model_summary(d, config.models) for d in model_dirs]
     for s in summaries:
         if args.json:
@@ -426,7 +425,20 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
             print(f"{s['id']}  {message('models.not_verified', language)}  {s['error']}")
         else:
             print(_model_line(s, language))
-    return 0 if all(s["verified"] for s in summaries) else 1
+    # No card where a modality's model is configured: what the loader refuses as ``ModelMissing``.
+    missing = [modality for modality in MODALITIES if not (model_folder(config.models, modality) / CARD_FILE).is_file()]
+    if not args.json:
+        for modality in missing:
+            print(_missing_line(modality, model_folder(config.models, modality), language))
+    return 0 if model_dirs and all(s["verified"] for s in summaries) and not missing else 1
+
+
+def _missing_line(modality: str, folder: Path, language: str) -> str:
+    """A configured modality with no model in its folder, which the listing of installed models left
+    unsaid while its screenings are refused: said with ``doctor``'s sentence for the same cause
+    (``health.models.missing``: install it, or correct ``[models]``)."""
+    remedy = message("health.models.missing", language)
+    return sentence("models.missing", language, modality=modality, folder=str(folder), remedy=remedy)
 
 
 def _model_line(summary: dict[str, Any], language: str) -> str:

@@ -238,11 +238,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The camera is not working: {error}. Call the technician.",
         "fr": "La caméra ne fonctionne pas : {error}. Appelez le technicien.",
     },
-    # ``edgescreen audit verify`` (records_cli.py): what the chain proves; {problem} is what broke it
-    # (``audit.problem.*``, which event, which row).
+    # ``edgescreen audit verify`` (records_cli.py) and the review station's: what the chain proves; {problem}
+    # is what broke it (``audit.problem.*``, which event, which row). An empty log, and a first event, have no
+    # event before them to be chained to (``ChainCheck.sentences``).
+    "audit.intact_empty": {
+        "en": "audit log intact: no event recorded yet",
+        "fr": "journal d'audit intact : aucun événement enregistré pour l'instant",
+    },
     "audit.intact.one": {
-        "en": "audit log intact: {count} event, chained to the one before",
-        "fr": "journal d'audit intact : {count} événement, chaîné au précédent",
+        "en": "audit log intact: {count} event, the first of the chain",
+        "fr": "journal d'audit intact : {count} événement, le premier de la chaîne",
     },
     "audit.intact.other": {
         "en": "audit log intact: {count} events, each chained to the one before",
@@ -359,6 +364,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "aucun modèle (aucun */{card}) dans {folder}",
     },
     "models.not_verified": {"en": "NOT VERIFIED", "fr": "NON VÉRIFIÉ"},
+    # A configured modality whose folder holds no model (cli.py, _missing_line); {remedy}: doctor's sentence
+    # for it (``health.models.missing``).
+    "models.missing": {
+        "en": "{modality}  NOT INSTALLED  screening {modality} photos is refused: {folder} holds no model. {remedy}",
+        "fr": "{modality}  NON INSTALLÉ  le dépistage des photos {modality} est refusé : {folder} ne contient "
+        "aucun modèle. {remedy}",
+    },
     "models.listed": {
         "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "
         "{sensitivity}%, specificity {specificity}%",
@@ -1294,6 +1306,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "operators.done.add": {"en": "operator {name}: added", "fr": "opérateur {name} : ajouté"},
     "operators.done.disable": {"en": "operator {name}: disabled", "fr": "opérateur {name} : désactivé"},
     "operators.done.unlock": {"en": "operator {name}: unlocked", "fr": "opérateur {name} : débloqué"},
+    # ``operators list`` with no operator: said on stderr, so that a script reading stdout still gets one
+    # line per operator (none).
+    "operators.none": {
+        "en": "No operator yet: add one with `edgescreen operators add NAME`.",
+        "fr": "Aucun opérateur pour l'instant : ajoutez-en un avec `edgescreen operators add NOM`.",
+    },
     "operators.enabled": {"en": "enabled", "fr": "actif"},
     "operators.disabled": {"en": "disabled", "fr": "désactivé"},
     "signin.screen_locked": {

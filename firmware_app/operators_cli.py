@@ -33,7 +33,10 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
     try:
         operators = Operators(store.records)
         if args.operators == "list":
-            for operator in operators.list():
+            listed = operators.list()
+            if not listed:  # said apart from the list: "none" is not a failure, nor an empty answer
+                print(message("operators.none", language), file=sys.stderr)
+            for operator in listed:
                 state = "operators.enabled" if operator.enabled else "operators.disabled"
                 print(f"{operator.name}\t{message(state, language)}")
             return 0

@@ -130,6 +130,23 @@ def test_models_lists_each_model_in_the_devices_language(tmp_path, language):
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_models_names_a_configured_modality_whose_model_is_not_installed(tmp_path, language):
+    """The installed models were listed, exit status 0, while every dermoscopy screening was refused: the
+    modality is named, its screenings refused, with doctor's sentence for the cause (install it)."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n[models]\ndermoscopy = "absent"\n')
+    run = edgescreen("models", config=config)
+    remedy = message("health.models.missing", language)
+    folder = PROJECT_ROOT / "models" / "absent"
+    said = sentence("models.missing", language, modality="dermoscopy", folder=str(folder), remedy=remedy)
+    listed = run.stdout.splitlines()
+    assert run.returncode == 1 and listed[2:] == [said]
+    assert listed[0].startswith("dr-referable ") and listed[1].startswith("melanoma ")  # installed, not configured
+    assert "edgescreen models install" in said
+    assert ("le dépistage des photos dermoscopy est refusé" in said) == (language == "fr")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg, language):
     """Neither runtime installed (both shadowed by packages that say so): exit status 3, not a traceback
     and 1 ("an image failed"); one sentence in the device's language that no model can run (it was

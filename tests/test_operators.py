@@ -122,14 +122,19 @@ def test_a_disabled_or_unknown_operator_cannot_sign_in_and_bad_input_is_refused(
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_operators_command_speaks_the_devices_language(tmp_path, language):
-    """What it did, each operator's state and its refusals, in the device's language (on main English
-    whatever it was); a refusal's English detail is the log line's."""
+    """What it did, each operator's state (or that there is none, and how to add one) and its refusals,
+    in the device's language (on main English whatever it was); a refusal's English detail is the log
+    line's."""
     config = in_language(write_config(tmp_path, port=1), language)
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", *args]
         return subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
 
+    none = run("list")  # printed nothing: "none" could not be told from a failure
+    assert none.returncode == 0 and none.stdout == ""
+    assert none.stderr.endswith(f"{message('operators.none', language)}\n")
+    assert ("NOM" in none.stderr) == (language == "fr")
     assert (
         run("add", "Amina", "--pin-stdin", stdin="2468\n").stdout
         == f"{sentence('operators.done.add', language, name='Amina')}\n"

@@ -148,6 +148,20 @@ def test_every_command_the_documents_show_is_one_the_programs_take():
     assert refused == []
 
 
+def test_every_shell_line_the_documents_show_pastes_as_written():
+    """A placeholder is a word in capitals (SERIAL, NAME): ``--serial <serial>`` pasted into a shell is a
+    redirection from a file named ``serial``, and the calibration README's "Making a profile" wrote its
+    serial so."""
+    bracketed = [
+        f"{document.relative_to(PROJECT_ROOT)}: {line}"
+        for document in DOCUMENTS
+        for block in re.findall(r"```sh\n(.*?)```", document.read_text(), re.S)
+        for line in block.splitlines()
+        if re.search(r"<[\w./-]+>", re.split(r"(?:^|\s)#", line)[0])  # in the command, not its comment
+    ]
+    assert bracketed == []
+
+
 def test_the_command_check_sees_a_renamed_option_and_a_missing_argument():
     """The check itself: it would not pass a command the programs refuse."""
     assert _refusal("edgescreen", "sync run --until-empty", complete=False)
@@ -168,8 +182,14 @@ def _named_paths(text: str) -> Iterator[str]:
 
 def _exists(path: str, document: Path) -> bool:
     """A file or folder of the repository (from its root, or beside the document), a glob that
-    matches one, ``tests/degradations.glare`` (a module's name), or a placeholder (``systemd/UNIT``)."""
-    if PLACEHOLDER.fullmatch(path.rstrip("/").rsplit("/", 1)[-1]):
+    matches one, ``tests/degradations.glare`` (a module's name), a placeholder (``systemd/UNIT``), or
+    the reader's own file named by one in a folder that is there (``calibration/profiles/SERIAL.json``;
+    not a ``README.md``, which is the repository's)."""
+    folder, _, name = path.rstrip("/").rpartition("/")
+    if PLACEHOLDER.fullmatch(name):
+        return True
+    stem, _, extension = name.partition(".")
+    if PLACEHOLDER.fullmatch(stem) and extension != "md" and (PROJECT_ROOT / folder).is_dir():
         return True
     module = re.sub(r"\.\w+$", ".py", path)
     return any(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from firmware_app.messages import sentence
+from firmware_app.messages import message, sentence
 from firmware_app.records.database import read_meta, write_meta
 
 KINDS = (
@@ -144,8 +144,12 @@ class ChainCheck:
         """What the check proves, in ``language``: the log intact, or where it broke, what broke it and
         what can still be trusted. The device's and the review station's ``audit verify`` both say it so;
         a backup's refusal gives ``problem``, its English."""
-        if self.intact:
-            return [sentence("audit.intact", language, count=self.events)]
+        if self.intact:  # no count for an empty log: French counts 0 as 1 ("0 événement, le premier")
+            return [
+                sentence("audit.intact", language, count=self.events)
+                if self.events
+                else message("audit.intact_empty", language)
+            ]
         broken = sentence("audit.broken", language, event=self.first_bad, problem=self.problem_in(language))
         if self.finding == ROW_UNREADABLE:
             trusted = sentence("audit.row_unreadable_trusted", language, count=self.events)

@@ -169,6 +169,25 @@ SAID = (
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_empty_or_one_event_audit_log_is_said_without_an_event_before_it(tmp_path, engine, language) -> None:
+    """A single event was "1 event, chained to the one before" (there is none), and an empty log "0 events"
+    ("0 événement, chaîné au précédent" in French, which counts 0 as one)."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    none, one = {
+        "en": ("audit log intact: no event recorded yet", "audit log intact: 1 event, the first of the chain"),
+        "fr": (
+            f"journal d'audit intact{NBSP}: aucun événement enregistré pour l'instant",
+            f"journal d'audit intact{NBSP}: 1 événement, le premier de la chaîne",
+        ),
+    }[language]
+    empty = review(config, "audit", "verify")
+    assert empty.returncode == 0 and empty.stdout == f"{none}\n"
+    assert review(config, "devices", "add", "cam-01", "--site", "site-a").returncode == 0  # the first event
+    first = review(config, "audit", "verify")
+    assert first.returncode == 0 and first.stdout == f"{one}\n"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_every_command_speaks_the_stations_language(tmp_path, engine: Engine, language: str) -> None:
     """``[web] language`` is the command line's too: what each command did, and why it refused."""
     config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
