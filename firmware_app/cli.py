@@ -438,7 +438,8 @@ def _missing_line(modality: str, folder: Path, language: str) -> str:
     unsaid while its screenings are refused: said with ``doctor``'s sentence for the same cause
     (``health.models.missing``: install it, or correct ``[models]``)."""
     remedy = message("health.models.missing", language)
-    return sentence("models.missing", language, modality=modality, folder=str(folder), remedy=remedy)
+    name = message(f"modality.{modality}", language)
+    return sentence("models.missing", language, modality=modality, name=name, folder=str(folder), remedy=remedy)
 
 
 def _model_line(summary: dict[str, Any], language: str) -> str:

@@ -364,12 +364,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "aucun modèle (aucun */{card}) dans {folder}",
     },
     "models.not_verified": {"en": "NOT VERIFIED", "fr": "NON VÉRIFIÉ"},
-    # A configured modality whose folder holds no model (cli.py, _missing_line); {remedy}: doctor's sentence
-    # for it (``health.models.missing``).
+    # A configured modality whose folder holds no model (cli.py, _missing_line): {modality} its code (the
+    # listing's column), {name} its word on the nurse's screens; {remedy}: doctor's sentence for it
+    # (``health.models.missing``).
     "models.missing": {
-        "en": "{modality}  NOT INSTALLED  screening {modality} photos is refused: {folder} holds no model. {remedy}",
-        "fr": "{modality}  NON INSTALLÉ  le dépistage des photos {modality} est refusé : {folder} ne contient "
-        "aucun modèle. {remedy}",
+        "en": "{modality}  NOT INSTALLED  screening refused ({name}): {folder} holds no model. {remedy}",
+        "fr": "{modality}  NON INSTALLÉ  dépistage refusé ({name}) : {folder} ne contient aucun modèle. {remedy}",
     },
     "models.listed": {
         "en": "{model} {version}  verified, {signed} ({runtime})  {modality}  {auc}  {point}: sensitivity "

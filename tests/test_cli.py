@@ -138,12 +138,17 @@ def test_models_names_a_configured_modality_whose_model_is_not_installed(tmp_pat
     run = edgescreen("models", config=config)
     remedy = message("health.models.missing", language)
     folder = PROJECT_ROOT / "models" / "absent"
-    said = sentence("models.missing", language, modality="dermoscopy", folder=str(folder), remedy=remedy)
+    name = message("modality.dermoscopy", language)
+    said = sentence("models.missing", language, modality="dermoscopy", name=name, folder=str(folder), remedy=remedy)
     listed = run.stdout.splitlines()
     assert run.returncode == 1 and listed[2:] == [said]
     assert listed[0].startswith("dr-referable ") and listed[1].startswith("melanoma ")  # installed, not configured
     assert "edgescreen models install" in said
-    assert ("le dépistage des photos dermoscopy est refusé" in said) == (language == "fr")
+    refused = {
+        "en": "NOT INSTALLED  screening refused (Skin lesion)",
+        "fr": "NON INSTALLÉ  dépistage refusé (Lésion cutanée)",
+    }
+    assert refused[language] in said  # the modality in the device's words, not its code inside a French sentence
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
