@@ -1865,11 +1865,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "n'est perdu.",
     },
     "health.writable.locked_by_another": {
-        "en": "The records cannot be written: another process (process {pid}) has kept them locked for more "
-        "than {seconds} s. Call the technician: sudo ps -o user,args -p {pid} names it; let it finish if it is a "
+        "en": "The records cannot be written: process {pid}, whose name this check may not read, has kept them "
+        "locked for more than {seconds} s. Call the technician: sudo ps -o user,args -p {pid} names it; let it "
+        "finish if it is a "
         "backup or an erasure under way, else stop that program (sudo kill {pid}); nothing recorded is lost.",
-        "fr": "Les dossiers ne peuvent pas être écrits : un autre processus (processus {pid}) les garde "
-        "verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo ps -o user,args -p {pid} le nomme ; "
+        "fr": "Les dossiers ne peuvent pas être écrits : le processus {pid}, dont ce contrôle ne peut pas lire le "
+        "nom, les garde verrouillés depuis plus de {seconds} s. Appelez le technicien : sudo ps -o user,args -p "
+        "{pid} le nomme ; "
         "laissez-le finir si c'est une sauvegarde ou un effacement en cours, sinon arrêtez ce programme (sudo "
         "kill {pid}) ; rien de ce qui est enregistré n'est perdu.",
     },

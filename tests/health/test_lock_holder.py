@@ -93,7 +93,7 @@ def test_a_holder_proc_does_not_name_is_another_process_and_its_pid(records):
     level, key, said = run.stdout.strip().split("|")
     assert (level, key) == ("amber", "health.writable.locked_by_another"), run.stderr
     assert said.startswith(
-        f"Les dossiers ne peuvent pas être écrits\u00a0: un autre processus (processus {holder.pid})"
+        f"Les dossiers ne peuvent pas être écrits\u00a0: le processus {holder.pid}, dont ce contrôle"
     )
     assert f"sudo ps -o user,args -p {holder.pid}" in said
     level, key, _ = unlisted.stdout.strip().split("|")
