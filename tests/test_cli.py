@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import TextIO
 
 import cv2
 import numpy as np
@@ -24,7 +23,7 @@ from tests.absent_runtimes import shadow_runtimes
 from tests.capture import fake_picamera2
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
-from tests.sync.kit import edgescreen_process
+from tests.sync.kit import ProcessLog, edgescreen_process
 
 
 def edgescreen(
@@ -338,16 +337,6 @@ def test_sigterm_stops_screen_after_the_photo_in_hand_and_closes_the_records(tmp
     assert witness is not None and witness.screenings == len(results)
 
 
-def _read_until(log: TextIO, event: str) -> str:
-    """A process's log up to the first line of ``event``, read as it comes; fails if the process ends first."""
-    said = []
-    for line in iter(log.readline, ""):
-        said.append(line)
-        if f" {event} " in line:
-            return "".join(said)
-    raise AssertionError(f"the process ended before logging {event}:\n{''.join(said)}")
-
-
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language):
     """``edgescreen run`` kept Python's default SIGTERM: stopped by ``kill`` or systemd while it waited
@@ -356,10 +345,11 @@ def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language)
     the results not sent are said in the device's language, and the run's status is its screening's."""
     config = _device_config(tmp_path, free_port(), language)  # no broker: the sync waits and retries
     run = edgescreen_process(config, "run", "--json", "--sync-wait", "120")
-    said = _read_until(run.stderr, "sync.disconnected")  # both samples screened, the sync under way
+    log = ProcessLog(run)
+    log.wait_for("sync.disconnected")  # both samples screened, the sync under way
     run.send_signal(signal.SIGTERM)
-    output, errors = run.communicate(timeout=30)
-    assert run.returncode == 0, said + errors
+    output, errors = log.communicate(timeout=30)
+    assert run.returncode == 0, errors
     assert len(json_lines(output)) == 2 and "WARNING sync.stopped not_sent=2" in errors
     assert f"sync: {sentence('sync.stopped', language, count=2)}\n" in errors
     assert not (tmp_path / "records.sqlite3-wal").exists()
@@ -412,10 +402,11 @@ def test_a_stop_ends_doctor_with_the_camera_closed_and_says_no_report_was_made(t
     device's language; exit status 1."""
     config = _device_config(tmp_path, free_port(), language)
     doctor, closes = _on_the_fake_camera(config, "doctor", sensor=SILENT_SENSOR)
-    said = _read_until(doctor.stderr, "camera.opened")
+    log = ProcessLog(doctor)
+    log.wait_for("camera.opened")
     doctor.send_signal(signum)
-    output, errors = doctor.communicate(timeout=60)
-    assert doctor.returncode == 1, said + errors
+    output, errors = log.communicate(timeout=60)
+    assert doctor.returncode == 1, errors
     assert output == "" and "WARNING doctor.stopped" in errors
     assert f"edgescreen: {message('doctor.stopped', language)}\n" in errors
     assert closes.read_text() == "closed 0\n"
@@ -429,10 +420,11 @@ def test_sigterm_stops_calibrate_still_with_the_camera_closed_and_nothing_writte
     config = _device_config(tmp_path, free_port(), language)
     out = tmp_path / "target.png"
     still, closes = _on_the_fake_camera(config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR)
-    said = _read_until(still.stderr, "camera.opened")
+    log = ProcessLog(still)
+    log.wait_for("camera.opened")
     still.send_signal(signal.SIGTERM)
-    output, errors = still.communicate(timeout=60)
-    assert still.returncode == 1, said + errors
+    output, errors = log.communicate(timeout=60)
+    assert still.returncode == 1, errors
     assert output == "" and "WARNING calibrate.still_stopped" in errors
     assert f"edgescreen: {message('calibrate.still.stopped', language)}\n" in errors
     assert closes.read_text() == "closed 0\n" and not out.exists()
@@ -449,15 +441,16 @@ def test_a_second_signal_ends_a_command_stuck_on_the_camera_at_once(tmp_path, la
     still, _ = _on_the_fake_camera(
         config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR, frame_timeout=60
     )
-    said = _read_until(still.stderr, "camera.opened")
+    log = ProcessLog(still)
+    log.wait_for("camera.opened")
     still.send_signal(signal.SIGTERM)  # heard, and set aside: the still's read waits 60 s for its frame
     time.sleep(1.0)
     still.send_signal(second)
     try:
-        output, errors = still.communicate(timeout=10)  # on main: only once the read times out
+        output, errors = log.communicate(timeout=10)  # on main: only once the read times out
     finally:
         still.kill()
-    assert still.returncode == -second, said + errors
+    assert still.returncode == -second, errors
     assert errors.endswith(f"edgescreen: {message('stop.at_once', language)}\n")
     assert output == "" and not out.exists()
 
@@ -471,10 +464,11 @@ def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_record
     config = _device_config(tmp_path, free_port(), language)
     aiming = ["--preview-frames", "1000000", "--timeout", "600"]  # the fake's black scene never passes
     capture, closes = _on_the_fake_camera(config, "capture", "--auto", *aiming)
-    said = _read_until(capture.stderr, "capture.preview")
+    log = ProcessLog(capture)
+    log.wait_for("capture.preview")
     capture.send_signal(signum)
-    output, errors = capture.communicate(timeout=30)
-    assert capture.returncode == 1, said + errors
+    output, errors = log.communicate(timeout=30)
+    assert capture.returncode == 1, errors
     assert output == "" and "WARNING capture.stopped" in errors
     assert f"edgescreen: {message('capture.stopped', language)}\n" in errors
     assert closes.read_text() == "closed 0\n"

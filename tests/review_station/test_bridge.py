@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,9 +71,14 @@ def bridged(tmp_path: Path, certs: Path) -> Iterator[tuple[Broker, Broker]]:
     central = central_broker(tmp_path / "central", certs).start()
     site = site_broker(tmp_path / "site", certs, central.port).start()
     try:
-        central_log = tmp_path / "central" / "mosquitto.log"
-        wait_until(lambda: "as bridge-site-a" in central_log.read_text(), 30, "the bridge at the central broker")
-        time.sleep(1.0)  # the bridge's subscriptions at the central broker
+        # Subscribed once a verdict published at the central broker has a subscriber there: its PUBACK
+        # says "No matching subscribers" until the bridge's subscription for verdicts holds.
+        station_client = Client(central.port, certs, "review-ingest-1")
+        try:
+            verdict = lambda: station_client.publish("edgescreen/v1/site-a/cam-00/review", b"{}")  # noqa: E731
+            wait_until(lambda: verdict() == ACCEPTED, 30, "the bridge's subscription at the central broker")
+        finally:
+            station_client.close()
         yield central, site
     finally:
         site.stop()

@@ -29,7 +29,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.review_station.kit import IngesterThread, Publisher, counts, result_bytes, result_topic, station_config
 from tests.review_station.web_kit import signed_in_client, station
-from tests.sync.test_security import site_broker_config, tls_of, with_lines
+from tests.sync.test_security import Client, site_broker_config, tls_of, with_lines
 
 SHIPPED = (PROJECT_ROOT / "broker" / "mosquitto.conf").read_text()
 SCALE = 100
@@ -82,11 +82,26 @@ def settled_broker(tmp_path_factory: pytest.TempPathFactory, certs: Path) -> Ite
     """The shipped broker up for longer than its dropped count (0) stays retained, as a broker is when
     an ingester starts in service; shared by the tests that need one (a minute's wait each otherwise)."""
     broker = scaled_broker(tmp_path_factory.mktemp("settled") / "broker", certs).start()
-    time.sleep(SYS_EXPIRY_S + 2)
     try:
+        reader = Client(broker.port, certs, "review-ingest-1")  # the station's right to read $SYS
+        try:
+            wait_until(lambda: not dropped_count_retained(reader), SYS_EXPIRY_S + 30, "the dropped count to expire")
+        finally:
+            reader.close()
         yield broker
     finally:
         broker.stop()
+
+
+def dropped_count_retained(reader: Client) -> bool:
+    """Whether the broker still gives a new subscriber its dropped count. Its retained copy is sent
+    after the SUBACK, ahead of the next answer on that connection: the uptime's SUBACK and retained
+    copy, which show the reader may read $SYS at all."""
+    reader.messages.clear()
+    reader.subscribe(DROPPED_TOPIC)
+    reader.subscribe(LIVE_TOPIC)
+    wait_until(lambda: LIVE_TOPIC in [topic for topic, _ in reader.messages], 10, "the broker's uptime")
+    return DROPPED_TOPIC in [topic for topic, _ in reader.messages]
 
 
 def station_tls(certs: Path) -> str:
@@ -169,12 +184,22 @@ def test_a_healthy_start_on_a_broker_up_for_a_while_is_not_warned(
     """The dropped count has expired (no drop since the broker started): the uptime shows $SYS is read."""
     monkeypatch.setattr(ingester_module, "COUNTER_SECONDS", 4.0)  # 30 s in service; sys_interval is 1 s here
     caplog.set_level(logging.INFO)
+    devices.enrol(engine, "cam-01", "site-a", by="test")
     config = station_config(tmp_path, engine, settled_broker.port, broker=station_tls(certs))
     ingester = IngesterThread(config, engine)
+    device = Publisher(settled_broker.port, "cam-01", **tls_of(certs, "cam-01"))
+
+    def stored(count: int) -> None:
+        device.publish_all([(result_topic("site-a", "cam-01"), result_bytes("cam-01", "site-a")[1])])
+        wait_until(lambda: ingester.ingester.totals.stored == count, 30, f"result {count} stored")
+
     try:
-        time.sleep(6)  # past COUNTER_SECONDS since the subscriptions were granted
+        stored(1)  # the ingester has set its COUNTER_SECONDS timer: it did so before taking results
+        time.sleep(ingester_module.COUNTER_SECONDS)  # the product's own timer, from a point after it began
+        stored(2)  # a turn of the ingester's loop past that time, where no $SYS message would be said
         assert "review.broker_drops_unwatched" not in caplog.text
     finally:
+        device.close()
         ingester.stop()
 
 

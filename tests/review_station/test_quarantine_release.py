@@ -5,7 +5,6 @@ through the ingester's own checks, once each, audited; what is wrong for another
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 
 from alembic import command
@@ -14,7 +13,6 @@ from sqlalchemy import Engine, Integer, LargeBinary, String, Text, column, inser
 from review_station import devices
 from review_station.ingest import quarantine_budget
 from review_station.ingest.batch import Incoming, store_batch
-from review_station.ingest.ingester import REGISTRY_SECONDS
 from review_station.ingest.release import Enrolment, Released, enrolments_releasing
 from review_station.storage.database import alembic_config, make_engine, upgrade
 from review_station.storage.tables import UtcDateTime, audit, quarantine, result_tallies, results
@@ -150,9 +148,14 @@ def test_a_running_ingester_releases_what_it_quarantined_on_the_registry_it_read
         wait_until(lambda: counts(engine) == (0, 0, 1), 30, "the result in quarantine")
         with engine.begin() as connection:
             connection.execute(insert(device_table).values(device_id="dev-02", site_id="clinic-a", enrolled_at=NOW))
-        time.sleep(REGISTRY_SECONDS)  # the ingester's copy of the registry is then due to be read again
-        publisher.publish_all([("edgescreen/v1/clinic-a/dev-02/status", b"online")])  # the next batch
-        wait_until(lambda: counts(engine) == (1, 1, 0), 30, "the result released by the ingester")
+
+        # The ingester reads its registry again at its first batch once its copy is ``REGISTRY_SECONDS``
+        # old: a status message each round is a next batch, until one is stored on a fresh copy.
+        def released() -> bool:
+            publisher.publish_all([("edgescreen/v1/clinic-a/dev-02/status", b"online")])
+            return counts(engine) == (1, 1, 0)
+
+        wait_until(released, 30, "the result released by the ingester")
         assert audited(engine, "quarantine_release")[0]["by"] == "ingester"
     finally:
         publisher.close()

@@ -58,13 +58,16 @@ def edgescreen_process(config_path: Path, *args: str) -> subprocess.Popen[str]:
 class ProcessLog:
     """The log lines a process writes to stderr, read by a thread as they come: a test waits for an
     event the process logs, with a timeout, where a blocking read would wait for ever on a process
-    that never logs it (and a pipe nobody reads stops a process that logs much)."""
+    that never logs it (and a pipe nobody reads stops a process that logs much). The stderr is this
+    reader's alone from then on: ``communicate`` gives it whole with the stdout."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process, stderr = process, process.stderr
+        process.stderr = None  # Popen.communicate, which would read it too, now reads the stdout alone
         self._lines: list[str] = []
         self._lock = threading.Lock()
         self._ended = threading.Event()
-        threading.Thread(target=self._read, args=(process.stderr,), daemon=True).start()
+        threading.Thread(target=self._read, args=(stderr,), daemon=True).start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in iter(stream.readline, ""):
@@ -90,6 +93,13 @@ class ProcessLog:
             raise AssertionError(f"{error}; the process logged:\n{self.text()}") from None
         if self.count(event) < count:
             raise AssertionError(f"the process ended before logging {event} {count} times:\n{self.text()}")
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        """``Popen.communicate``'s (stdout, stderr) once the process has ended: its whole log, the lines
+        a test waited for included."""
+        output = self._process.communicate(timeout=timeout)[0]
+        assert self._ended.wait(timeout), f"the process ended but its stderr stayed open:\n{self.text()}"
+        return output, self.text()
 
 
 def most_overdue_while_locked(records: Path, seconds: float, heartbeat: Heartbeat, first: str = "") -> float:
