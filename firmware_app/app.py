@@ -185,12 +185,13 @@ class DurableRecorder:
         """End the photo keeper's worker once the photos it was given are encoded."""
         self._keeper.close()
 
-    def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None:
+    def __call__(self, record: ScreeningRecord, photo: KeptPhoto | None) -> None:
+        """Record it; with no ``photo`` (an eye not photographed) nothing is kept or shared but the result."""
         record = dataclasses.replace(record, clock=self._store.records.clock_state(record.captured_at))
-        shared = self._sharing.seal(record, photo.frame.pixels) if self._sharing else None
+        shared = self._sharing.seal(record, photo.frame.pixels) if self._sharing and photo else None
         document = result_payload(record, self._device.id, self._device.site, self._schema, shared, self._review_schema)
         payload = encode_result(document)
-        self._store.record_screening(record, [(JPEG, photo.jpeg())], payload, shared)
+        self._store.record_screening(record, [(JPEG, photo.jpeg())] if photo else [], payload, shared)
 
 
 @contextmanager

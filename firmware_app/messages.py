@@ -2192,6 +2192,26 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "pour l'utiliser ici.",
     },
     "capture.try_again": {"en": "Try again", "fr": "Réessayer"},
+    # An eye no photo can be taken of (closed, a small pupil, a cataract, an artificial eye): asked first,
+    # then recorded as not photographed, ungradable, so referred (pages_capture, ``not_photographed``).
+    "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
+    "not_photographed.question": {
+        "en": "{eye}: record it as not photographed?",
+        "fr": "{eye} : l'enregistrer comme non photographié ?",
+    },
+    "not_photographed.referred": {
+        "en": "Nothing is photographed: the patient is referred, and a specialist must examine this eye.",
+        "fr": "Aucune photo n'est prise : le patient est adressé, et un spécialiste doit examiner cet œil.",
+    },
+    "not_photographed.confirm": {"en": "Record as not photographed", "fr": "Enregistrer comme non photographié"},
+    "not_photographed.back": {"en": "Back to the camera", "fr": "Retour à la caméra"},
+    # Unanswered, it may have been recorded: a tap again records nothing twice (``taken``).
+    "not_photographed.no_answer": {
+        "en": "The device did not answer: {eye} may have been recorded as not photographed. Tap "
+        "“{button}” again to see its result; it is never recorded twice.",
+        "fr": "L'appareil n'a pas répondu : {eye} a peut-être été enregistré comme non photographié. "
+        "Touchez de nouveau « {button} » pour voir son résultat ; il n'est jamais enregistré deux fois.",
+    },
     "capture.no_visit": {
         "en": "Start with the patient: no patient is open.",
         "fr": "Commencez par le patient : aucun patient n'est ouvert.",
@@ -2284,6 +2304,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "résultat est retenu.",
     },
     "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
+    "result.action.not_photographed": {
+        "en": "This eye was not photographed: a specialist must examine it. Arrange the referral with the patient.",
+        "fr": "Cet œil n'a pas été photographié : un spécialiste doit l'examiner. Organisez l'orientation avec "
+        "le patient.",
+    },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {
         "en": "refer to a specialist, as at least one eye needs it or could not be graded.",
@@ -2317,6 +2342,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "handout.next_step.no_refer": {
         "en": "Next step: come back for screening at the usual interval, or sooner if anything changes.",
         "fr": "Étape suivante : revenez au dépistage à l'intervalle habituel, ou plus tôt si quelque chose change.",
+    },
+    "handout.not_photographed": {
+        "en": "This eye could not be photographed: a specialist must examine it.",
+        "fr": "Cet œil n'a pas pu être photographié : un spécialiste doit l'examiner.",
     },
     "handout.next_step.pending": {
         "en": "Next step: the screening is not complete; the nurse will tell you what follows.",

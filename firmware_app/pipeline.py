@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +47,10 @@ from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.images import KeptPhoto
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
 
+# The reason an eye the nurse could not photograph at all (closed, a small pupil, a cataract, a patient
+# who cannot hold still, an artificial eye) is recorded with: an ungradable result with no photo.
+NOT_PHOTOGRAPHED = "not_photographed"
+
 
 @dataclass(frozen=True)
 class ScreeningResult:
@@ -59,6 +64,11 @@ class ScreeningResult:
     result_id: str | None = None
     # Dermoscopy with a gradable frame: the lesion's diameter and the skin tone around it.
     lesion: LesionMeasurements | None = None
+
+    @property
+    def not_photographed(self) -> bool:
+        """Recorded without a photo (``record_not_photographed``): the screens say so, not "retake"."""
+        return NOT_PHOTOGRAPHED in self.quality.reasons
 
 
 def log_subject(result: ScreeningResult) -> dict[str, str]:
@@ -123,7 +133,8 @@ class Recorder(Protocol):
 
     def keep(self, frame: Frame) -> KeptPhoto: ...
 
-    def __call__(self, record: ScreeningRecord, photo: KeptPhoto) -> None: ...
+    def __call__(self, record: ScreeningRecord, photo: KeptPhoto | None) -> None:
+        """Record ``record`` with ``photo``, or with none (an eye that could not be photographed)."""
 
     def close(self) -> None:
         """Stop making photos, once those started are made (``ScreeningPipeline.close``)."""
@@ -246,8 +257,18 @@ class ScreeningPipeline:
         result = ScreeningResult(frame.source, modality, outcome, quality, self.calibration, lesion=lesion)
         recorded = self._record(result, checked.photo, context)
         if not checked.choice.passed:
-            reasons = ",".join(quality.reasons)
-            log_event("screen.ungradable", **log_subject(recorded), modality=modality, reasons=reasons)
+            _log_ungradable(recorded)
+        return recorded
+
+    def record_not_photographed(self, modality: str, context: ScreeningContext) -> ScreeningResult:
+        """Record that the nurse could not photograph the eye at all, as "Record as not gradable"
+        records a photo the gate rejected: ``ungradable`` (never ``no_refer``: nothing was screened),
+        referred and sent to the specialist like any ungradable result, its one reason
+        ``not_photographed`` a code like the gate's, and no photo, model or calibration."""
+        context.for_modality(modality)
+        quality = QualityReport(modality, Verdict.REJECT, (NOT_PHOTOGRAPHED,))
+        recorded = self._record(ScreeningResult("", modality, ungradable(), quality), None, context)
+        _log_ungradable(recorded)
         return recorded
 
     def calibrate(self, frame: Frame) -> Frame:
@@ -271,20 +292,26 @@ class ScreeningPipeline:
         return model.predict_input(inputs.model_input), model.card.operating_point(self._operating_point)
 
     def _record(self, result: ScreeningResult, kept: KeptPhoto | None, context: ScreeningContext) -> ScreeningResult:
-        if self._recorder is None or kept is None:
+        """``result`` recorded with the photo ``kept`` (``None``: an eye not photographed, dated now)."""
+        if self._recorder is None:
             return result
-        frame = kept.frame
         quality = result.quality
         record = ScreeningRecord(
             new_result_id(),
-            frame.captured_at,
+            kept.frame.captured_at if kept else datetime.now(UTC),
             result.modality,
             result.triage,
             context,
-            frame.source,
+            result.source,
             quality=QualitySummary(quality.verdict.value, quality.reasons, dict(quality.measures)),
-            calibration_id=result.calibration,
+            calibration_id=result.calibration if kept else None,
             lesion=result.lesion,
         )
         self._recorder(record, kept)
         return dataclasses.replace(result, result_id=record.result_id)
+
+
+def _log_ungradable(result: ScreeningResult) -> None:
+    """One log line per ungradable result recorded, a photo rejected or an eye not photographed alike."""
+    reasons = ",".join(result.quality.reasons)
+    log_event("screen.ungradable", **log_subject(result), modality=result.modality, reasons=reasons)

@@ -72,7 +72,7 @@ def test_every_no_answer_alert_opens_with_the_same_words():
     from firmware_app.messages import CATALOGUE
 
     alerts = [key for key in CATALOGUE if key.endswith("no_answer")]
-    assert len(alerts) == 4
+    assert len(alerts) == 5
     for key in alerts:
         assert message(key, "en").startswith("The device did not answer"), key
         assert message(key, "fr").startswith("L'appareil n'a pas répondu"), key

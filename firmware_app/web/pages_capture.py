@@ -273,6 +273,46 @@ def routes(web: WebApp) -> list[Route]:
         visit.turn_to(str(form.get("slot", visit.slot)))
         return sent_to(request, "/capture")
 
+    @web.page()
+    async def not_photographed_question(request: Request, session: Session) -> Response:
+        """The capture screen's "Cannot photograph this eye": asked first, a page of its own (switching
+        the language keeps the question), for the eye the capture screen was for."""
+        visit: Visit | None = session.visit
+        if visit is None or visit.modality != "fundus":
+            return RedirectResponse("/capture" if visit else "/patient", 303)
+        bar = await device.run(lambda: status(web))
+        taken = len(visit.taken.get(visit.slot, []))
+        return web.render(request, session, "not_photographed.html", visit=visit, taken=taken, status=bar)
+
+    @web.page()
+    async def not_photographed(request: Request, session: Session) -> Response:
+        """Record the eye as not photographed, confirmed, as "Record as not gradable" records a photo
+        (``use``): an ungradable result (``ScreeningPipeline.record_not_photographed``), then its result
+        screen and the next eye as usual. ``taken``, the eye's results as the question was asked: a
+        second post of it (a double tap, a lost answer tapped again) records nothing more."""
+        form = await request.form()
+        if blocked := await refused(web, request, in_visit=True):
+            return blocked
+        visit: Visit | None = session.visit
+        if visit is None:
+            return sent_to(request, "/patient")
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        slot = str(form.get("slot", ""))
+        if visit.modality != "fundus" or slot not in visit.slots:
+            return sent_to(request, "/capture")
+        if visit.pending is not None:  # a photo taken meanwhile (another tab) waits: it is kept, and seen first
+            return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
+        context, taken = visit.context(session.operator, slot), form.get("taken")
+
+        def recorded() -> None:  # on the records thread, one post at a time: the second finds it recorded
+            if str(len(visit.taken.get(slot, []))) == taken:
+                visit.record(device.pipeline.record_not_photographed(visit.modality, context), slot)
+
+        await device.run(recorded)
+        visit.turn_to(slot)
+        return await moved_to(request, "/result", lambda: result_screen(request, session))
+
     async def result_screen(
         request: Request,
         session: Session,
@@ -362,6 +402,8 @@ def routes(web: WebApp) -> list[Route]:
         Route("/patient/scan", scan),
         Route("/patient/scan/events", scan_events),
         Route("/capture/release", release, methods=["POST"]),
+        Route("/capture/not-photographed", not_photographed_question, methods=["GET"]),
+        Route("/capture/not-photographed", not_photographed, methods=["POST"]),
         Route("/check", check),
         Route("/check/photo", photo),
         Route("/check/use", use, methods=["POST"]),

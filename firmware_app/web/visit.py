@@ -70,12 +70,14 @@ class Visit:
         self.hold(None)
         self.shown = None
 
-    def record(self, result: ScreeningResult, slot: str, photo: str, photo_id: str) -> None:
+    def record(self, result: ScreeningResult, slot: str, photo: str = "", photo_id: str = "") -> None:
         """A photo of ``slot`` (``photo``, as the check screen showed it; ``photo_id``, its id while it
-        waited) was used: its result joins the slot's earlier ones, and the visit stands at that slot."""
+        waited) was used, or (neither) the slot was recorded as not photographed: its result joins the
+        slot's earlier ones, and the visit stands at that slot."""
         taken = self.taken.setdefault(slot, [])
         taken.append(result)
-        self.used[photo_id] = (slot, len(taken))
+        if photo_id:
+            self.used[photo_id] = (slot, len(taken))
         self.slot, self.shown = slot, None
         if result.result_id:
             self.photos[result.result_id] = photo

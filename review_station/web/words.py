@@ -229,6 +229,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "defect.image_too_small": {"en": "image too small", "fr": "image trop petite"},
     "defect.red_free": {"en": "red-free (green filter) photo", "fr": "photo anérythre (filtre vert)"},
     "defect.wrong_modality": {"en": "a retina photo, not skin", "fr": "photo de rétine, pas de peau"},
+    # Not the gate's: the nurse could not photograph the eye at all (firmware_app/pipeline.py).
+    "defect.not_photographed": {"en": "eye not photographed", "fr": "œil non photographié"},
     # The quality gate's measures (``quality.measures``), named for the specialist who reads their values.
     "measure.blockiness": {"en": "JPEG block borders", "fr": "bords de blocs JPEG"},
     "measure.blue_over_red": {"en": "blue-to-red ratio", "fr": "rapport bleu sur rouge"},

@@ -1,0 +1,148 @@
+"""An eye no photo can be taken of (closed, a small pupil, a cataract, an artificial eye): the capture
+screen's "Cannot photograph this eye", asked first, records it as ungradable and so referred, says so
+on the result screen and the hand-out, goes on to the next eye, and sends the specialist a result
+that carries nothing a photographed ungradable eye's does not."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from edgescreen_wire.result import allow_list
+from review_station.ingest.classify import result_row
+from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.web.conftest import (
+    AUDIT,
+    OPERATOR,
+    csrf_header,
+    new_patient,
+    shoot,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    unscrolled,
+)
+
+REFERENCE = "MRN-2024-EYE"
+
+
+@pytest.fixture()
+def synced_app(tmp_path, retina_jpeg):
+    """The app sending its results to a real mosquitto, and a subscriber on it."""
+    broker = Broker(tmp_path / "broker", port=free_port()).start()
+    running = start_app(tmp_path, broker_port=broker.port)
+    app = next(running)
+    app.show(retina_jpeg)
+    tap = Tap(broker.port)
+    yield app, tap
+    tap.close()
+    next(running, None)
+    broker.stop()
+
+
+def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ungradable(page, synced_app):
+    app, tap = synced_app
+    sign_in(page, app)
+    new_patient(page, app, REFERENCE)
+    page.wait_for_url("**/capture")
+    way_out = page.locator("[data-test=not-photographed]")
+    assert way_out.inner_text() == "Cannot photograph this eye" and unscrolled(page)
+    snap(page, "capture-way-out")
+    assert page.evaluate(AUDIT) == []  # every button 48 px or more, every text legible
+
+    # Asked first; "Back to the camera" records nothing.
+    way_out.click()
+    page.wait_for_url("**/capture/not-photographed")
+    question = page.locator("[data-test=not-photographed-question]")
+    assert "Right eye: record it as not photographed?" in question.inner_text()
+    assert "a specialist must examine this eye" in question.inner_text()
+    assert unscrolled(page)
+    snap(page, "not-photographed-question")
+    assert page.evaluate(AUDIT) == []
+    switch_to(page, "fr")
+    assert "Œil droit\u00a0: l'enregistrer comme non photographié\u00a0?" in question.inner_text()
+    assert unscrolled(page)
+    snap(page, "not-photographed-question")
+    assert page.evaluate(AUDIT) == []
+    assert page.locator("[data-test=not-photographed-yes]").inner_text() == "Enregistrer comme non photographié"
+    page.locator("[data-test=not-photographed-back]").click()
+    page.wait_for_url("**/capture")
+    assert "Œil impossible à photographier" in way_out.inner_text() and unscrolled(page)
+    snap(page, "capture-way-out")
+    assert page.evaluate(AUDIT) == []
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+
+    way_out.click()
+    page.wait_for_url("**/capture/not-photographed")
+    form = {name: page.locator(f"form input[name={name}]").last.input_value() for name in ("visit", "slot", "taken")}
+    page.locator("[data-test=not-photographed-yes]").click()
+    page.wait_for_url("**/result")
+    right = page.locator("[data-test=triage-R]")
+    assert right.get_attribute("data-outcome") == "ungradable"
+    assert right.locator("h1").inner_text() == "Œil droit\u00a0: Non photographié"
+    assert "Cet œil n'a pas été photographié\u00a0: un spécialiste doit l'examiner." in right.inner_text()
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
+    assert page.locator("[data-test=next-slot]").inner_text() == "Suivant\u00a0: Œil gauche" and unscrolled(page)
+    snap(page, "result-not-photographed")
+    assert page.evaluate(AUDIT) == []
+    switch_to(page, "en")
+    assert "This eye was not photographed: a specialist must examine it." in right.inner_text()
+    assert unscrolled(page)
+    snap(page, "result-not-photographed")
+    assert page.evaluate(AUDIT) == []
+
+    # The same confirmation posted again (a double tap, a lost answer tapped again) records nothing more.
+    again = page.request.post(f"{app.url}/capture/not-photographed", form=form, headers=csrf_header(page))
+    assert again.ok and page.url.endswith("/result")
+
+    # The next eye follows as usual; the patient stays referred whatever it reads.
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-L]").get_attribute("data-outcome") in ("refer", "no_refer")
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    handout = page.locator("[data-test=handout]")
+    assert "Right eye: Not photographed" in handout.inner_text()
+    assert page.locator("[data-test=handout-not-photographed]").inner_text() == (
+        "This eye could not be photographed: a specialist must examine it."
+    )
+    assert "you will be referred to a specialist" in handout.inner_text()
+    snap(page, "handout-not-photographed")
+    switch_to(page, "fr")
+    assert page.locator("[data-test=handout-not-photographed]").inner_text() == (
+        "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner."
+    )
+    snap(page, "handout-not-photographed")
+
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        rows = db.execute(
+            "SELECT result_id, eye, outcome, quality, operator FROM screening ORDER BY recorded_at"
+        ).fetchall()
+        images = dict(db.execute("SELECT result_id, count(*) FROM image GROUP BY result_id").fetchall())
+    assert rows[0][1:3] == ("R", "ungradable") and len(rows) == 2
+    right_id, _, _, quality, operator = rows[0]
+    assert json.loads(quality) == {"verdict": "reject", "reasons": ["not_photographed"]} and operator == OPERATOR
+    assert right_id not in images and images[rows[1][0]] == 1  # no photo kept of the eye not photographed
+
+    # What reached the broker: an ungradable result on the allow-list, nothing new that identifies,
+    # and a result the review station takes in.
+    wait_until(lambda: len(tap.on("/result")) == 2, 30, "both results on the broker")
+    sent = {json.loads(payload)["eye"]: (payload, json.loads(payload)) for payload in tap.on("/result")}
+    raw, right_payload = sent["R"]
+    assert REFERENCE.encode() not in raw and OPERATOR.encode() not in raw
+    assert set(right_payload) <= allow_list(right_payload["schema"]) and set(right_payload) == set(sent["L"][1])
+    assert right_payload["triage"] == "ungradable" and right_payload["result_id"] == right_id
+    assert right_payload["quality"] == {"verdict": "reject", "reasons": ["not_photographed"], "measures": {}}
+    assert right_payload["model"] is None and right_payload["score"] is None and right_payload["calibration_id"] is None
+    topic = next(topic for topic, payload in tap.messages if payload == raw)
+    row = result_row(topic, raw, {app.config.device.id: app.config.device.site}, datetime.now(UTC))
+    assert (row["eye"], row["triage"], row["quality_verdict"]) == ("R", "ungradable", "reject")
