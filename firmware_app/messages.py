@@ -191,7 +191,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Lesion diameter unknown: the lesion's border was not found.",
         "fr": "Diamètre de la lésion inconnu : le bord de la lésion n'a pas été trouvé.",
     },
+    # The nurse's result screen names the category only: the angle means nothing to her, and what the
+    # line is for (a model less reliable on a skin tone it was not trained on) is its next sentence.
     "skin_tone.category": {
+        "en": "Skin tone: {category}.",
+        "fr": "Teint de la peau : {category}.",
+    },
+    # The command line's result (``report.result_line``): the angle measured, for the technician and the record.
+    "skin_tone.category_ita": {
         "en": "Skin tone: {category} (ITA {ita}°).",
         "fr": "Teint de la peau : {category} (ITA {ita}°).",
     },
