@@ -1246,6 +1246,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
     "time.days.one": {"en": "{count}\u00a0day", "fr": "{count}\u00a0jour"},
     "time.days.other": {"en": "{count}\u00a0days", "fr": "{count}\u00a0jours"},
+    # How long ago something was done, in whole days (``wording.days_ago``).
+    "time.today": {"en": "today", "fr": "aujourd'hui"},
+    "time.yesterday": {"en": "yesterday", "fr": "hier"},
+    "time.days_ago": {"en": "{count}\u00a0days ago", "fr": "il y a {count}\u00a0jours"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
@@ -1415,8 +1419,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Vérifier à nouveau.",
     },
     "health.calibration.green": {
-        "en": "Calibration profile {id}, {days} days old.",
-        "fr": "Profil d'étalonnage {id}, établi il y a {days} jours.",
+        "en": "Calibration profile {id}, made {ago}.",
+        "fr": "Profil d'étalonnage {id}, établi {ago}.",
     },
     "health.calibration.none": {
         "en": "No calibration profile: results will say uncalibrated. Ask the technician to calibrate.",
@@ -1664,18 +1668,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine : les plus anciens seront "
         "supprimés sans être envoyés. Connectez l'appareil au réseau.",
     },
+    # ``{ago}``: "today", "yesterday", "3 days ago" (``wording.days_ago``), never "0 days ago".
     "health.backup.green": {
-        "en": "Records backed up {days} days ago.",
-        "fr": "Dossiers sauvegardés il y a {days} jours.",
+        "en": "Records backed up {ago}.",
+        "fr": "Dossiers sauvegardés {ago}.",
     },
     "health.backup.amber": {
-        "en": "The records were last backed up {days} days ago: ask the technician to back them up.",
-        "fr": "La dernière sauvegarde des dossiers date de {days} jours : demandez au technicien de les sauvegarder.",
+        "en": "The records were last backed up {ago}: ask the technician to back them up.",
+        "fr": "Les dossiers ont été sauvegardés pour la dernière fois {ago} : demandez au technicien de les "
+        "sauvegarder.",
     },
     "health.backup.never": {
-        "en": "The records have never been backed up, and the first screening is {days} days old: ask the "
+        "en": "The records have never been backed up, and the first screening was {ago}: ask the "
         "technician to back them up.",
-        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage date de {days} jours : demandez "
+        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage a eu lieu {ago} : demandez "
         "au technicien de les sauvegarder.",
     },
     "health.backup.none": {
@@ -1683,8 +1689,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Rien à sauvegarder pour l'instant.",
     },
     "health.backup.pending": {
-        "en": "Not backed up yet; the first screening is {days} days old.",
-        "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
+        "en": "Not backed up yet; the first screening was {ago}.",
+        "fr": "Pas encore de sauvegarde ; le premier dépistage a eu lieu {ago}.",
     },
     "health.backup.undated": {
         "en": "How long ago the records were backed up cannot be told: the device's clock was wrong when they "
