@@ -41,6 +41,9 @@ class Session:
     visit: Any = None
     records_query: str | None = None
     records_viewed: str | None = None
+    # What the last erasure removed (``records.store.Erasure``): said again, in the other language, when
+    # its page is reloaded; the next search drops it.
+    records_erased: Any = None
     # A reference read from a QR code or barcode, waiting to fill the patient form.
     scanned_reference: str | None = None
     # The patient whose next lesion the nurse asked for ("Another lesion"): the patient form's next

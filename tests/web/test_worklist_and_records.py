@@ -258,6 +258,16 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert (
         "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in page.locator("[data-test=erased]").inner_text()
     )
+    # What was erased is said again in the other language: the switch reloaded the page without it.
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=fr]").wait_for(state="attached")
+    erased = page.locator("[data-test=erased]")
+    assert "Supprimé\u00a0: 1 dépistage et 1 photo\u00a0; 1 résultat non envoyé retiré." in erased.inner_text()
+    snap(page, "records-erased")
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=en]").wait_for(state="attached")
+    assert "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in erased.inner_text()
+    snap(page, "records-erased")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
         kinds = [row[0] for row in db.execute("SELECT kind FROM audit ORDER BY seq")]
