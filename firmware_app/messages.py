@@ -2416,6 +2416,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "records.view": {"en": "View", "fr": "Voir"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
+    # Said once the browser has the exported photo (app.js, EXPORTED): a kiosk shows no download. Its
+    # browser keeps the file in its download folder, on the device, outside the records' protection.
+    "records.exported": {
+        "en": "Photo exported: {file} is in this browser's downloads (on the device's own screen, its "
+        "desktop account's download folder, where the technician finds it). That copy is not erased with "
+        "the patient.",
+        "fr": "Photo exportée : {file} est dans les téléchargements de ce navigateur (sur l'écran de "
+        "l'appareil, le dossier de téléchargement de son compte de bureau, où le technicien la trouve). Cette "
+        "copie n'est pas supprimée avec le patient.",
+    },
     "records.erase": {"en": "Erase this patient", "fr": "Supprimer les données de ce patient"},
     "records.erase_confirm": {
         "en": "Erase {screenings} and {photos} of patient {reference}, with their verdicts and unsent results? "

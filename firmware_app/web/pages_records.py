@@ -20,6 +20,14 @@ from firmware_app.web.sessions import Session
 
 # The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
 RECORD_PHOTO_BOX = (240, 180)
+# Set on the exported photo's answer: the page that asked for it (app.js) then says it was exported,
+# which a kiosk's browser does not (no download bar); never before the browser has the file.
+EXPORTED = "edgescreen_exported"
+
+
+def export_file(result_id: str) -> str:
+    """The exported photo's file name, as the download gives it and the line after it names it."""
+    return f"edgescreen-{result_id}.jpg"
 
 
 def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
@@ -71,6 +79,7 @@ def routes(web: WebApp) -> list[Route]:
 
         entries, close, bar = await device.run(read)
         context = {"entries": entries, "close": close, "reference": reference, "status": bar}
+        context |= {"export_file": export_file}
         context |= {"detail": None, "confirm": None}
         return web.render(request, session, "records.html", status_code, **(context | extra))
 
@@ -114,8 +123,10 @@ def routes(web: WebApp) -> list[Route]:
         if not jpegs:  # deleted after its retention period: said, where the page came back unchanged
             gone = web.text(session, "records.photo_gone")
             return await _records_page(request, session, 404, export_gone=gone)
-        headers = {"Content-Disposition": f'attachment; filename="edgescreen-{result_id}.jpg"'}
-        return Response(jpegs[0], media_type=JPEG, headers=headers)
+        headers = {"Content-Disposition": f'attachment; filename="{export_file(result_id)}"'}
+        answer = Response(jpegs[0], media_type=JPEG, headers=headers)
+        answer.set_cookie(EXPORTED, result_id, max_age=60, samesite="strict", path="/records")
+        return answer
 
     @web.page()
     async def erase(request: Request, session: Session) -> Response:

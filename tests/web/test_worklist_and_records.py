@@ -298,6 +298,32 @@ def test_exporting_a_photo_no_longer_kept_says_so(page, app):
     assert page.url.endswith("/records") and page.locator("[data-test=found]").is_visible()
 
 
+def test_an_exported_photo_is_said_exported_and_where_it_went(page, app):
+    """On the kiosk "Export photo" downloaded without a word (its browser shows no download bar): the
+    nurse could not tell it worked, nor where the file went. Once the browser has the file, the line
+    under the search says so, names the file and where a kiosk keeps it, and that the copy stays."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "E-11")
+    _find(page, app, "E-11")
+    line = page.locator("[data-test=exported]")
+    assert line.is_hidden()
+    for language, said, kept in (
+        ("en", "Photo exported: ", "That copy is not erased with the patient."),
+        ("fr", "Photo exportée\u00a0: ", "Cette copie n'est pas supprimée avec le patient."),
+    ):
+        switch_to(page, language)
+        page.locator(f"html[lang={language}]").wait_for(state="attached")
+        assert line.is_hidden()  # a new page: said after an export only
+        with page.expect_download() as download:
+            page.locator("[data-test=export]").click()
+        line.wait_for()
+        text = line.inner_text()
+        assert text.startswith(said + download.value.suggested_filename) and text.endswith(kept), text
+        assert download.value.path().read_bytes()[:3] == b"\xff\xd8\xff"
+        assert on_screen(line)
+        snap(page, "records-exported")
+
+
 def _find(page, app, reference: str) -> None:
     page.goto(f"{app.url}/records")
     for key in reference:

@@ -169,6 +169,27 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// "Export photo" answers with the file: the page stays, and a kiosk's browser shows no download. Once
+// the browser has it (the answer's cookie, pages_records.EXPORTED, named after the result), the line
+// under the search says so in the page's language (data-exported): never before, and not when the
+// answer is a page (a photo no longer kept), which replaces this one.
+const EXPORTED = "edgescreen_exported";
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-exported]")) return;
+  const line = document.querySelector("[data-test=exported]");
+  line.hidden = true;
+  const expected = `${EXPORTED}=${form.elements.result_id.value}`;
+  const watch = setInterval(() => {
+    if (!document.cookie.split("; ").includes(expected)) return;
+    clearInterval(watch);
+    document.cookie = `${EXPORTED}=; path=/records; max-age=0; samesite=strict`;
+    line.textContent = form.dataset.exported;
+    line.hidden = false;
+  }, 100);
+  setTimeout(() => clearInterval(watch), 60_000);
+});
+
 document.addEventListener("change", showChosen);
 
 document.addEventListener("DOMContentLoaded", () => {
