@@ -191,7 +191,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Lesion diameter unknown: the lesion's border was not found.",
         "fr": "Diamètre de la lésion inconnu : le bord de la lésion n'a pas été trouvé.",
     },
+    # The nurse's result screen names the category only: the angle means nothing to her, and what the
+    # line is for (a model less reliable on a skin tone it was not trained on) is its next sentence.
     "skin_tone.category": {
+        "en": "Skin tone: {category}.",
+        "fr": "Teint de la peau : {category}.",
+    },
+    # The command line's result (``report.result_line``): the angle measured, for the technician and the record.
+    "skin_tone.category_ita": {
         "en": "Skin tone: {category} (ITA {ita}°).",
         "fr": "Teint de la peau : {category} (ITA {ita}°).",
     },
@@ -1251,6 +1258,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "time.hours.other": {"en": "{count}\u00a0hours", "fr": "{count}\u00a0heures"},
     "time.days.one": {"en": "{count}\u00a0day", "fr": "{count}\u00a0jour"},
     "time.days.other": {"en": "{count}\u00a0days", "fr": "{count}\u00a0jours"},
+    # How long ago something was done, in whole days (``wording.days_ago``).
+    "time.today": {"en": "today", "fr": "aujourd'hui"},
+    "time.yesterday": {"en": "yesterday", "fr": "hier"},
+    "time.days_ago": {"en": "{count}\u00a0days ago", "fr": "il y a {count}\u00a0jours"},
     "signin.no_operators": {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
@@ -1426,8 +1437,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Vérifier à nouveau.",
     },
     "health.calibration.green": {
-        "en": "Calibration profile {id}, {days} days old.",
-        "fr": "Profil d'étalonnage {id}, établi il y a {days} jours.",
+        "en": "Calibration profile {id}, made {ago}.",
+        "fr": "Profil d'étalonnage {id}, établi {ago}.",
     },
     "health.calibration.none": {
         "en": "No calibration profile: results will say uncalibrated. Ask the technician to calibrate.",
@@ -1675,18 +1686,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine : les plus anciens seront "
         "supprimés sans être envoyés. Connectez l'appareil au réseau.",
     },
+    # ``{ago}``: "today", "yesterday", "3 days ago" (``wording.days_ago``), never "0 days ago".
     "health.backup.green": {
-        "en": "Records backed up {days} days ago.",
-        "fr": "Dossiers sauvegardés il y a {days} jours.",
+        "en": "Records backed up {ago}.",
+        "fr": "Dossiers sauvegardés {ago}.",
     },
     "health.backup.amber": {
-        "en": "The records were last backed up {days} days ago: ask the technician to back them up.",
-        "fr": "La dernière sauvegarde des dossiers date de {days} jours : demandez au technicien de les sauvegarder.",
+        "en": "The records were last backed up {ago}: ask the technician to back them up.",
+        "fr": "Les dossiers ont été sauvegardés pour la dernière fois {ago} : demandez au technicien de les "
+        "sauvegarder.",
     },
     "health.backup.never": {
-        "en": "The records have never been backed up, and the first screening is {days} days old: ask the "
+        "en": "The records have never been backed up, and the first screening was {ago}: ask the "
         "technician to back them up.",
-        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage date de {days} jours : demandez "
+        "fr": "Les dossiers n'ont jamais été sauvegardés, et le premier dépistage a eu lieu {ago} : demandez "
         "au technicien de les sauvegarder.",
     },
     "health.backup.none": {
@@ -1694,8 +1707,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Rien à sauvegarder pour l'instant.",
     },
     "health.backup.pending": {
-        "en": "Not backed up yet; the first screening is {days} days old.",
-        "fr": "Pas encore de sauvegarde ; le premier dépistage date de {days} jours.",
+        "en": "Not backed up yet; the first screening was {ago}.",
+        "fr": "Pas encore de sauvegarde ; le premier dépistage a eu lieu {ago}.",
     },
     "health.backup.undated": {
         "en": "How long ago the records were backed up cannot be told: the device's clock was wrong when they "
@@ -2453,6 +2466,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "records.view": {"en": "View", "fr": "Voir"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
+    # Said once the browser has the exported photo (app.js, EXPORTED): a kiosk shows no download. Its
+    # browser keeps the file in its download folder, on the device, outside the records' protection.
+    "records.exported": {
+        "en": "Photo exported: {file} is in this browser's downloads (on the device's own screen, its "
+        "desktop account's download folder, where the technician finds it). That copy is not erased with "
+        "the patient.",
+        "fr": "Photo exportée : {file} est dans les téléchargements de ce navigateur (sur l'écran de "
+        "l'appareil, le dossier de téléchargement de son compte de bureau, où le technicien la trouve). Cette "
+        "copie n'est pas supprimée avec le patient.",
+    },
     "records.erase": {"en": "Erase this patient", "fr": "Supprimer les données de ce patient"},
     "records.erase_confirm": {
         "en": "Erase {screenings} and {photos} of patient {reference}, with their verdicts and unsent results? "

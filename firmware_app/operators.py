@@ -32,7 +32,8 @@ LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PI
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
 PIN_PATTERN = re.compile(r"[0-9]{4,12}")
-NAME_PATTERN = re.compile(r"[\w][\w .'-]{0,39}")
+MAX_NAME = 40  # the first-run form's field holds as many (setup.html)
+NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # scrypt's cost: 16 MiB and about 50 ms a guess on a Pi-class CPU.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
 

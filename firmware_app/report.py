@@ -92,8 +92,10 @@ def lesion_json(lesion: LesionMeasurements | None) -> dict[str, Any]:
     }
 
 
-def lesion_line(lesion: LesionMeasurements, language: str) -> str:
-    """The diameter (or why there is none) and the skin tone, with the training coverage."""
+def lesion_line(lesion: LesionMeasurements, language: str, with_ita: bool = False) -> str:
+    """The diameter (or why there is none) and the skin tone, with the training coverage: the
+    category in words on the nurse's screen, the measured angle too (``with_ita``) on the command
+    line's, whose reader records or checks it (the ITA in degrees meant nothing to a nurse)."""
     if lesion.diameter_mm is not None:
         key = "lesion.diameter_at_least" if lesion.beyond_photo else "lesion.diameter"
         parts = [message(key, language).format(diameter=f"{lesion.diameter_mm:.1f}")]
@@ -105,7 +107,7 @@ def lesion_line(lesion: LesionMeasurements, language: str) -> str:
     if tone is None:
         parts.append(message(f"skin_tone.not_measured.{lesion.skin_tone_unmeasured or TOO_LITTLE_SKIN}", language))
     else:
-        category = message("skin_tone.category", language)
+        category = message("skin_tone.category_ita" if with_ita else "skin_tone.category", language)
         name = message(f"skin_tone.name.{tone.category}", language)
         parts.append(category.format(category=name, ita=f"{tone.ita_degrees:.0f}"))
         parts.append(message(f"skin_tone.{tone.training_coverage}", language))
@@ -137,6 +139,6 @@ def result_line(result: ScreeningResult, language: str) -> str:
         parts.append(sentence("result_line.calibration", language, calibration=result.calibration))
     parts.append(message(f"triage.{triage.outcome.value}", language))
     if result.lesion is not None:
-        parts.append(lesion_line(result.lesion, language))
+        parts.append(lesion_line(result.lesion, language, with_ita=True))
     parts.append(quality_line(result.quality, language))
     return "  ".join(parts)

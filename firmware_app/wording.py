@@ -73,6 +73,16 @@ def duration(minutes: int, language: str, round_up: bool = False) -> str:
     return sentence("time.days", language, count=whole(minutes / (24 * 60)))
 
 
+def days_ago(days: int, language: str) -> str:
+    """``days`` whole days back as a person says it: "today", "yesterday", "3 days ago"; the
+    readiness list read "the first screening is 0 days old" on the day of the first screening."""
+    if days == 0:
+        return message("time.today", language)
+    if days == 1:
+        return message("time.yesterday", language)
+    return message("time.days_ago", language).format(count=days)
+
+
 def gigabytes(size_bytes: float, language: str) -> str:
     """A size in GB with one decimal, as the language writes it: "73.9" (the status bar's free space
     and the storage check say the same)."""
@@ -89,15 +99,17 @@ def model_names(names: str, language: str) -> str:
 
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     """A check's values as its sentence shows them in ``language``: its time in local time, free
-    space in GB, the times of lost screenings, model states in words, and what happened to a failed
-    camera (``what``, ``CameraError.sentence``) without its technical words (the values the checks
-    give read right in English as they are)."""
+    space in GB, an age in days as a person says it ("today"), the times of lost screenings, model
+    states in words, and what happened to a failed camera (``what``, ``CameraError.sentence``)
+    without its technical words (the values the checks give read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
         shown["now"] = readable_date(values["at"], language)
     for moment in ("after", "until"):  # when lost screenings were taken (health.committed)
         if values.get(moment):
             shown[moment] = readable_date(values[moment], language)
+    if "days" in values:
+        shown["ago"] = days_ago(values["days"], language)
     if "free_bytes" in values:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:

@@ -12,7 +12,7 @@ def test_french_wording_is_natural():
     assert message("body_site.genital", "fr") == "Organes génitaux"
     assert message("body_site.palms_soles", "fr") == "Paume ou plante du pied"
     assert "porteront la mention «\u00a0non étalonné\u00a0»" in message("health.calibration.none", "fr")
-    assert "établi il y a {days} jours" in message("health.calibration.green", "fr")
+    assert "établi {ago}" in message("health.calibration.green", "fr")
 
 
 def test_a_refused_screening_says_the_storage_is_full():

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
+from firmware_app.records.store import Erasure
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
@@ -19,6 +20,33 @@ from firmware_app.web.sessions import Session
 
 # The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
 RECORD_PHOTO_BOX = (240, 180)
+# Set on the exported photo's answer: the page that asked for it (app.js) then says it was exported,
+# which a kiosk's browser does not (no download bar); never before the browser has the file.
+EXPORTED = "edgescreen_exported"
+
+
+def export_file(result_id: str) -> str:
+    """The exported photo's file name, as the download gives it and the line after it names it."""
+    return f"edgescreen-{result_id}.jpg"
+
+
+def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
+    """What an erasure removed and what it could not, in the session's language: the nurse acts on
+    it (the station's copies to have erased by its administrator), so a language switch says it again."""
+    done = web.text(
+        session,
+        "records.erased",
+        screenings=web.counted(session, "count.screenings", erasure.results),
+        photos=web.counted(session, "count.photos", erasure.images),
+        withdrawn=web.counted(session, "count.withdrawn", erasure.unsent_withdrawn),
+    )
+    if erasure.unsent_in_flight:
+        done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
+    if erasure.left_on_disk:
+        done += " " + web.text(session, f"records.erased_left_on_disk.{erasure.left_on_disk.cause}")
+    if erasure.at_the_station:  # only the station's administrator can erase its copies
+        done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
+    return done
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -51,6 +79,7 @@ def routes(web: WebApp) -> list[Route]:
 
         entries, close, bar = await device.run(read)
         context = {"entries": entries, "close": close, "reference": reference, "status": bar}
+        context |= {"export_file": export_file}
         context |= {"detail": None, "confirm": None}
         return web.render(request, session, "records.html", status_code, **(context | extra))
 
@@ -58,7 +87,7 @@ def routes(web: WebApp) -> list[Route]:
     async def records(request: Request, session: Session) -> Response:
         if request.method == "POST":
             typed = str((await request.form()).get("reference", ""))
-            session.records_viewed = None
+            session.records_viewed, session.records_erased = None, None
             if why := web.typed_refusal(session, typed, "reference"):
                 session.records_query = None  # no search: the reference stays in the field, to be corrected
                 return await _records_page(request, session, 400, reference=typed, refusal=why)
@@ -94,12 +123,17 @@ def routes(web: WebApp) -> list[Route]:
         if not jpegs:  # deleted after its retention period: said, where the page came back unchanged
             gone = web.text(session, "records.photo_gone")
             return await _records_page(request, session, 404, export_gone=gone)
-        headers = {"Content-Disposition": f'attachment; filename="edgescreen-{result_id}.jpg"'}
-        return Response(jpegs[0], media_type=JPEG, headers=headers)
+        headers = {"Content-Disposition": f'attachment; filename="{export_file(result_id)}"'}
+        answer = Response(jpegs[0], media_type=JPEG, headers=headers)
+        answer.set_cookie(EXPORTED, result_id, max_age=60, samesite="strict", path="/records")
+        return answer
 
     @web.page()
     async def erase(request: Request, session: Session) -> Response:
         reference = session.records_query
+        if not reference and request.method != "POST" and session.records_erased is not None:
+            # The page an erasure left her on, loaded again (the language switch): what it did, in words.
+            return await _records_page(request, session, done=erased_text(web, session, session.records_erased))
         if not reference:
             return RedirectResponse("/records", 303)
         # A load of the address (the language switch) asks again; only a confirming post erases.
@@ -118,21 +152,8 @@ def routes(web: WebApp) -> list[Route]:
             confirm = await device.run(count)
             return await _records_page(request, session, confirm=confirm | {"reference": reference})
         erasure = await device.run(lambda: device.store.erase_patient(reference))
-        session.records_query, session.records_viewed = None, None
-        done = web.text(
-            session,
-            "records.erased",
-            screenings=web.counted(session, "count.screenings", erasure.results),
-            photos=web.counted(session, "count.photos", erasure.images),
-            withdrawn=web.counted(session, "count.withdrawn", erasure.unsent_withdrawn),
-        )
-        if erasure.unsent_in_flight:
-            done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
-        if erasure.left_on_disk:
-            done += " " + web.text(session, f"records.erased_left_on_disk.{erasure.left_on_disk.cause}")
-        if erasure.at_the_station:  # only the station's administrator can erase its copies
-            done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
-        return await _records_page(request, session, done=done)
+        session.records_query, session.records_viewed, session.records_erased = None, None, erasure
+        return await _records_page(request, session, done=erased_text(web, session, erasure))
 
     return [
         Route("/today", today),

@@ -18,7 +18,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.operators import OperatorError
+from firmware_app.operators import MAX_NAME, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
@@ -49,12 +49,10 @@ def back(request: Request) -> Response:
     return RedirectResponse(f"{referer.path}?{referer.query}" if referer.query else referer.path, 303)
 
 
-def patient_draft(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
+def patient_draft(form: Any, offered: tuple[str, ...]) -> dict[str, Any]:
     """The patient form as the language switch's post carries it (``draft.*``, app.js), kept to what
-    the form offers; ``None`` when the switch was tapped on another screen. The patient answers in
-    the other language: the form came back empty at its first step, the reference typed again."""
-    if not any(str(key).startswith("draft.") for key in form):
-        return None
+    the form offers. The patient answers in the other language: the form came back empty at its first
+    step, the reference typed again."""
     modality = str(form.get("draft.modality", ""))
     site = str(form.get("draft.body_site", ""))
     fields = {"reference": str(form.get("draft.reference", ""))[:MAX_PATIENT_REF]}
@@ -62,6 +60,24 @@ def patient_draft(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
     fields |= {"body_site": site} if site in BODY_SITES else {}
     eyes = tuple(eye for eye in FUNDUS_SLOTS if eye in form.getlist("draft.eyes"))
     return {"form": fields, "eyes": eyes, "step": 2 if form.get("draft.step") == "2" else 1}
+
+
+def setup_draft(form: Any) -> dict[str, Any]:
+    """The first operator's form as the language switch's post carries it: the name and the PIN step
+    once a name is there. The PINs stay behind (a secret is not kept for a reload): typed again."""
+    name = str(form.get("draft.name", ""))[:MAX_NAME]
+    return {"name": name, "step": 2 if name.strip() and form.get("draft.step") in ("2", "3") else 1}
+
+
+def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
+    """The form the language switch was tapped on, as its post carries it (app.js), with the form it
+    is of; ``None`` on a screen without one."""
+    of = form.get("draft.form")
+    if of == "/patient":
+        return {"of": of} | patient_draft(form, offered)
+    if of == "/setup":
+        return {"of": of} | setup_draft(form)
+    return None
 
 
 def status(web: WebApp) -> dict[str, Any]:
@@ -167,7 +183,8 @@ def routes(web: WebApp) -> list[Route]:
             return RedirectResponse("/signin", 303)
         if not on_the_device(request):
             return web.render(request, session, "message.html", 403, text_key="setup.on_device_only")
-        return web.render(request, session, "setup.html", error=None, name="")
+        draft = session.draft_of("/setup") or {"name": "", "step": 1}  # as the language switch left it
+        return web.render(request, session, "setup.html", error=None, name=draft["name"], step=draft["step"])
 
     @web.page(public=True)
     async def setup(request: Request, session: Session) -> Response:
@@ -226,9 +243,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)
     async def language(request: Request, session: Session) -> Response:
         session.language = next(code for code in LANGUAGES if code != session.language)
-        draft = patient_draft(await request.form(), device.config.screened_modalities)
-        if draft is not None:
-            session.patient_draft = draft
+        session.draft = drafted(await request.form(), device.config.screened_modalities)
         return back(request)
 
     @web.page(activity=False)
@@ -267,7 +282,7 @@ def routes(web: WebApp) -> list[Route]:
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
         another, session.another_lesion = session.another_lesion, None
-        draft, session.patient_draft = session.patient_draft, None
+        draft = session.draft_of("/patient")
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})

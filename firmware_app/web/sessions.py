@@ -41,19 +41,29 @@ class Session:
     visit: Any = None
     records_query: str | None = None
     records_viewed: str | None = None
+    # What the last erasure removed (``records.store.Erasure``): said again, in the other language, when
+    # its page is reloaded; the next search drops it.
+    records_erased: Any = None
     # A reference read from a QR code or barcode, waiting to fill the patient form.
     scanned_reference: str | None = None
     # The patient whose next lesion the nurse asked for ("Another lesion"): the patient form's next
     # load opens at the body picture with this reference, not retyped (a typo files the lesion under
     # another patient). Read once, as the scanned reference is: never offered to a later patient.
     another_lesion: str | None = None
-    # The patient form as the language switch left it (``pages_session.patient_draft``): its next load
-    # shows it again, in the other language. Read once, as the scanned reference is.
-    patient_draft: dict[str, Any] | None = None
+    # A form as the language switch left it (``pages_session.drafted``: the patient form, the first
+    # operator's): its next load shows it again, in the other language. Read once (``draft_of``), as
+    # the scanned reference is.
+    draft: dict[str, Any] | None = None
 
     @property
     def signed_in(self) -> bool:
         return self.operator is not None and not self.locked
+
+    def draft_of(self, form: str) -> dict[str, Any] | None:
+        """The draft the language switch left of ``form`` (its action, "/patient"), taken: a later
+        load of the form, or of another, comes as new."""
+        draft, self.draft = self.draft, None
+        return draft if draft is not None and draft["of"] == form else None
 
     def csrf_ok(self, token: str | None) -> bool:
         return token is not None and secrets.compare_digest(token, self.csrf)

@@ -202,7 +202,7 @@ def test_readiness_on_real_records_and_every_sentence_in_both_languages(tmp_path
     assert levels["broker"] is Level.AMBER and not blocking(checks)
     for check in checks:
         for language in ("en", "fr"):
-            assert CATALOGUE[check.message_key][language].format(**check.values)
+            assert check_sentence(check, language)  # as the screens and doctor say it (wording.check_values)
     store.records.connection.execute("DROP TRIGGER audit_no_update")
     store.records.connection.execute("UPDATE audit SET details = '{}' WHERE seq = 1")
     audit = next(c for c in readiness(config, store.records, list, lambda: True) if c.name == "audit")

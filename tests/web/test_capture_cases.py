@@ -45,6 +45,16 @@ def test_dermoscopy_patient_gets_the_lesion_measurements_and_the_disclaimer(page
     assert "sensitivity" in page.locator("[data-test=performance]").inner_text()
     lesion = page.locator("[data-test=lesion]").inner_text()
     assert "no scale calibration" in lesion and "Skin tone" in lesion
+    # The skin tone in words, and why it is there (the model's training on it); the angle measured
+    # ("ITA 59°") meant nothing to the nurse: it stays on the command line's result.
+    tones = {message(key, "en") for key in CATALOGUE if key.startswith("skin_tone.name.")}
+    assert any(f"Skin tone: {tone}. The model" in lesion for tone in tones), lesion
+    assert "ITA" not in lesion and "°" not in lesion
+    switch_to(page, "fr")
+    lesion = page.locator("[data-test=lesion]").inner_text()
+    assert "Teint de la peau" in lesion and "ITA" not in lesion and "°" not in lesion
+    snap(page, "result-dermoscopy")
+    switch_to(page, "en")
     assert page.locator("[data-test=patient-outcome]").count() == 0  # one lesion: its triage is the outcome
     snap(page, "result-dermoscopy")
     page.locator("[data-test=handout]").click()

@@ -71,6 +71,42 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
         assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
 
 
+def test_the_language_switch_keeps_the_first_operators_name_and_step(page, fresh_app):
+    """Typed a name, Next, then the switch to her language: the form came back empty at its first
+    step, the name to type again. Now the name and the PIN step are kept; the PINs are not (a secret is
+    not kept for a reload): from the second PIN's step she is back at the first PIN's, both typed again."""
+    page.goto(fresh_app.url)
+    page.wait_for_url("**/setup")
+    type_on_keypad(page, "name", "AWA")
+    page.locator("[data-test=next]").click()
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=fr]").wait_for(state="attached")
+    assert page.locator("#pin").is_visible() and page.locator("#name").input_value() == "AWA"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "setup-pin-after-language-switch")
+    type_on_keypad(page, "pin", "2580")
+    page.locator("[data-test=next-pin]").click()
+    type_on_keypad(page, "pin_again", "25")
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=en]").wait_for(state="attached")
+    assert page.locator("#pin").is_visible() and page.locator("#pin").input_value() == ""
+    assert page.locator("#pin_again").input_value() == ""
+    snap(page, "setup-pin-after-language-switch")
+    page.locator("[data-test=language]").click()  # and back to French, as kept
+    page.locator("html[lang=fr]").wait_for(state="attached")
+    assert page.locator("#pin").is_visible()
+    snap(page, "setup-pin-after-language-switch")
+    page.locator(".step-2 [data-step-to='1']").click()
+    assert page.locator("#name").input_value() == "AWA"
+    page.locator("[data-test=next]").click()
+    type_on_keypad(page, "pin", "2580")
+    page.locator("[data-test=next-pin]").click()
+    type_on_keypad(page, "pin_again", "2580")
+    page.locator("[data-test=create]").click()
+    page.wait_for_url("**/ready")
+    assert page.locator(".nav .operator").inner_text() == "AWA"
+
+
 def _network_address() -> str:
     """This machine's own address on its network (not loopback): where a tablet would connect from."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:

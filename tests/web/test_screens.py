@@ -5,12 +5,14 @@ of 16 px; text contrast of at least 4.5:1 (WCAG AA) against its background."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.backup import LAST_BACKUP
 from firmware_app.web.server import CAMERA_NOT_SET_UP
 from firmware_app.wording import readable_date
 from tests.web.conftest import (
@@ -19,6 +21,7 @@ from tests.web.conftest import (
     SCREEN,
     RunningApp,
     enter_pin,
+    first_eye_screened,
     new_patient,
     on_screen,
     shoot,
@@ -220,3 +223,28 @@ def test_the_checks_and_the_status_bar_say_times_sizes_and_model_states_alike_in
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_backup_line_says_how_long_ago_as_a_person_would(page, app):
+    """The day of the first screening the Ready list read "the first screening is 0 days old": now
+    "today", "yesterday", "3 days ago", in both languages."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "B-1")
+    page.goto(f"{app.url}/ready")
+    backup = page.locator("[data-test=check-backup]")
+    assert "Not backed up yet; the first screening was today." in backup.inner_text()
+    switch_to(page, "fr")
+    assert "Pas encore de sauvegarde\u00a0; le premier dépistage a eu lieu aujourd'hui." in backup.inner_text()
+    backup.scroll_into_view_if_needed()  # the list is longer than the screen: the line in the screenshot
+    snap(page, "ready-backup-age")
+    for days, french, english in ((1, "hier", "yesterday"), (3, "il y a 3\u00a0jours", "3\u00a0days ago")):
+        backed_up = datetime.now(UTC) - timedelta(days=days, hours=1)
+        with sqlite3.connect(app.directory / "records.sqlite3") as db:  # as `edgescreen backup` marks it
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (LAST_BACKUP, backed_up.isoformat()))
+        page.reload()
+        assert f"Dossiers sauvegardés {french}." in backup.inner_text()
+        switch_to(page, "en")
+        assert f"Records backed up {english}." in backup.inner_text()
+        backup.scroll_into_view_if_needed()
+        snap(page, f"ready-backup-age-{days}")
+        switch_to(page, "fr")

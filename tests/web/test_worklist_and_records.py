@@ -258,6 +258,16 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     assert (
         "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in page.locator("[data-test=erased]").inner_text()
     )
+    # What was erased is said again in the other language: the switch reloaded the page without it.
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=fr]").wait_for(state="attached")
+    erased = page.locator("[data-test=erased]")
+    assert "Supprimé\u00a0: 1 dépistage et 1 photo\u00a0; 1 résultat non envoyé retiré." in erased.inner_text()
+    snap(page, "records-erased")
+    page.locator("[data-test=language]").click()
+    page.locator("html[lang=en]").wait_for(state="attached")
+    assert "Erased 1 screening and 1 photo; 1 unsent result withdrawn." in erased.inner_text()
+    snap(page, "records-erased")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
         kinds = [row[0] for row in db.execute("SELECT kind FROM audit ORDER BY seq")]
@@ -286,6 +296,32 @@ def test_exporting_a_photo_no_longer_kept_says_so(page, app):
         snap(page, "records-export-gone")
     switch_to(page, "en")  # from the refused export's page: back to the patient's screenings, no dead end
     assert page.url.endswith("/records") and page.locator("[data-test=found]").is_visible()
+
+
+def test_an_exported_photo_is_said_exported_and_where_it_went(page, app):
+    """On the kiosk "Export photo" downloaded without a word (its browser shows no download bar): the
+    nurse could not tell it worked, nor where the file went. Once the browser has the file, the line
+    under the search says so, names the file and where a kiosk keeps it, and that the copy stays."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "E-11")
+    _find(page, app, "E-11")
+    line = page.locator("[data-test=exported]")
+    assert line.is_hidden()
+    for language, said, kept in (
+        ("en", "Photo exported: ", "That copy is not erased with the patient."),
+        ("fr", "Photo exportée\u00a0: ", "Cette copie n'est pas supprimée avec le patient."),
+    ):
+        switch_to(page, language)
+        page.locator(f"html[lang={language}]").wait_for(state="attached")
+        assert line.is_hidden()  # a new page: said after an export only
+        with page.expect_download() as download:
+            page.locator("[data-test=export]").click()
+        line.wait_for()
+        text = line.inner_text()
+        assert text.startswith(said + download.value.suggested_filename) and text.endswith(kept), text
+        assert download.value.path().read_bytes()[:3] == b"\xff\xd8\xff"
+        assert on_screen(line)
+        snap(page, "records-exported")
 
 
 def _find(page, app, reference: str) -> None:

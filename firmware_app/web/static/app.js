@@ -154,17 +154,40 @@ function startScan(page) {
   releaseOnLeaving(events, () => found);
 }
 
-// The language switch reloads the page: the patient form half filled (the reference typed on the
-// keypad, what is screened, the eyes or the body site, the step) goes with its post, and the form comes
-// back as it was left, in the other language (pages_session.language). The consent stays behind: it
-// is asked again in the patient's language.
+// The language switch reloads the page: a form half filled (the patient's: the reference typed on the
+// keypad, what is screened, the eyes or the body site; the first operator's: the name) goes with its
+// post, its fields named in data-draft, with its step and its action, and the form comes back as it
+// was left, in the other language (pages_session.drafted). What it does not name stays behind: the
+// consent, asked again in the patient's language, and the PINs, a secret never kept for a reload.
 document.addEventListener("submit", (event) => {
   const draft = document.querySelector("form[data-draft]");
   if (!draft || !event.target.matches("form[action='/language']")) return;
-  const kept = [...new FormData(draft)].filter(([name]) => name !== "csrf" && name !== "consent");
-  for (const [name, value] of [...kept, ["step", draft.dataset.step]]) {
+  const named = draft.dataset.draft.split(" ");
+  const kept = [...new FormData(draft)].filter(([name]) => named.includes(name));
+  for (const [name, value] of [...kept, ["step", draft.dataset.step], ["form", draft.getAttribute("action")]]) {
     event.target.append(Object.assign(document.createElement("input"), { type: "hidden", name: `draft.${name}`, value }));
   }
+});
+
+// "Export photo" answers with the file: the page stays, and a kiosk's browser shows no download. Once
+// the browser has it (the answer's cookie, pages_records.EXPORTED, named after the result), the line
+// under the search says so in the page's language (data-exported): never before, and not when the
+// answer is a page (a photo no longer kept), which replaces this one.
+const EXPORTED = "edgescreen_exported";
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-exported]")) return;
+  const line = document.querySelector("[data-test=exported]");
+  line.hidden = true;
+  const expected = `${EXPORTED}=${form.elements.result_id.value}`;
+  const watch = setInterval(() => {
+    if (!document.cookie.split("; ").includes(expected)) return;
+    clearInterval(watch);
+    document.cookie = `${EXPORTED}=; path=/records; max-age=0; samesite=strict`;
+    line.textContent = form.dataset.exported;
+    line.hidden = false;
+  }, 100);
+  setTimeout(() => clearInterval(watch), 60_000);
 });
 
 document.addEventListener("change", showChosen);
