@@ -141,15 +141,19 @@ def build_camera(config: Config) -> tuple[Camera, Controls]:
     return camera, Controls(wanted.exposure_us, wanted.analogue_gain, wanted.lens_position)
 
 
-def open_store(config: Config, key_required: bool = True, read_only: bool = False) -> ScreeningStore:
+def open_store(
+    config: Config, key_required: bool = True, read_only: bool = False, must_exist: bool = False
+) -> ScreeningStore:
     """The device's records, with the disk reserve and outbox caps of the configuration; work that
-    opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit)."""
+    opens no sealed value passes ``key_required=False`` (sync) or ``read_only=True`` (status, audit),
+    work that only reads or acts on records already made ``must_exist`` (``Records``)."""
     identity = Identity(config.device.id, config.device.site)
     records = Records(
         config.records.database,
         config.records.key_file,
         key_required=key_required,
         read_only=read_only,
+        must_exist=must_exist,
         identity=identity,
     )
     limits = OutboxLimits(

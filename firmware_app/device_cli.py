@@ -48,7 +48,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     """A copy of the records, said in the device's language; its refusals' detail stays English."""
     language = config.device.language
     try:
-        store = open_store(config)
+        store = open_store(config, must_exist=True)  # a backup of records made for it would count 0 screenings
     except DiskFull as error:  # even to another drive: the copy counts only once the audit log holds it
         raise DiskFull(
             f"{error}. A backup is a copy of the patients' data, so it is entered in the records' audit log "

@@ -1775,10 +1775,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "refused.no_records_yet": {
         "en": "{path}: no records yet (they are made when this device first records a screening); if it had "
-        "some, check [records] database in the config, or put them back with `edgescreen restore`",
+        "some, check that their drive is mounted and [records] database in the config (`edgescreen doctor`), "
+        "or put them back with `edgescreen restore`. Nothing was made there",
         "fr": "{path} : pas encore de dossiers (ils sont créés au premier dépistage enregistré sur cet appareil) ; "
-        "s'il en avait, vérifiez [records] database dans la configuration, ou remettez-les avec "
-        "`edgescreen restore`",
+        "s'il en avait, vérifiez que leur support est monté et [records] database dans la configuration "
+        "(`edgescreen doctor`), ou remettez-les avec `edgescreen restore`. Rien n'a été créé là",
+    },
+    # Records gone while their key is there (records/presence.py): a drive not mounted, a card replaced.
+    "refused.records_missing": {
+        "en": "{path}: no records there, yet their key {key_file} is: is the records drive mounted? `edgescreen "
+        "doctor` says what to check. Nothing was made there: new, empty records would hide the ones recorded",
+        "fr": "{path} : aucun dossier là, alors que leur clé {key_file} est là : le support des dossiers est-il "
+        "monté ? `edgescreen doctor` dit quoi vérifier. Rien n'a été créé là : de nouveaux dossiers vides "
+        "cacheraient ceux qui ont été enregistrés",
     },
     "refused.restore_records_exist": {
         "en": "{path}: records already exist there ({files}); move them all away before restoring (a crashed "

@@ -29,7 +29,9 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
     """Each action said in the device's language; a refusal by the app's sentence for it, the English
     detail (which name, which rule) logged for the technician."""
     language = config.device.language
-    store = open_store(config)
+    # Adding the first operator may start a new device's records; listing, disabling or unlocking one
+    # acts on records already made.
+    store = open_store(config, must_exist=args.operators != "add")
     try:
         operators = Operators(store.records)
         if args.operators == "list":

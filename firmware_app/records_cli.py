@@ -37,7 +37,8 @@ CRASH_LOOP_WINDOW = timedelta(minutes=15)
 
 
 def _with_store(config: Config, action: Any, read_only: bool = False) -> int:
-    store = open_store(config, read_only=read_only)
+    """``action`` on the records, which each of these commands only reads or acts on: never made here."""
+    store = open_store(config, read_only=read_only, must_exist=True)
     try:
         return action(store)
     except (sqlite3.Error, ValueError) as error:  # a stored value that cannot be what was written

@@ -150,9 +150,10 @@ def test_read_only_commands_on_a_fresh_device_leave_the_way_clear_for_a_restore(
     directory, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     target, target_config = _fresh_device(tmp_path, directory)
-    for command in (["sync", "status"], ["audit", "verify"]):
+    for command in (["sync", "status"], ["audit", "verify"]):  # the key is there: said as records missing
         run = edgescreen(*command, config=target_config)
-        assert run.returncode == 2 and f"{target / 'records.sqlite3'}: no records yet" in run.stderr, run.stderr
+        said = f"{target / 'records.sqlite3'}: no records there, yet their key"
+        assert run.returncode == 2 and said in run.stderr, run.stderr
     doctor = edgescreen("doctor", config=target_config)  # the key copied, the records not yet restored: red
     assert doctor.returncode == 1 and "restore the last backup" in doctor.stdout, doctor.stdout
     assert sorted(p.name for p in target.iterdir()) == ["config.toml", "records.key"]  # on main: records too

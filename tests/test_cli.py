@@ -181,7 +181,8 @@ def test_the_result_line_gives_its_figures_in_the_devices_language(tmp_path, ret
     "sensitivity 91%", "calibration uncalibrated") beside French sentences; now they are the catalogue's,
     decimals as the language writes them; the codes (NO_REFER, the point's and model's names) stay."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nlanguage = "{language}"\n[records]\ndatabase = "{tmp_path}/records.sqlite3"\n')
+    records = f'database = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n'
+    config.write_text(f'[device]\nlanguage = "{language}"\n[records]\n{records}')
     (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
     line = edgescreen("screen", str(retina_jpeg), config=config).stdout.splitlines()[0]
     point, comma = result["operating_point"], (lambda text: text.replace(".", ",") if language == "fr" else text)

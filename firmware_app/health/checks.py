@@ -39,6 +39,7 @@ from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamag
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
+from firmware_app.records.presence import records_gone
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -292,9 +293,9 @@ def records_unusable(error: Exception) -> Check:
 def no_records_yet(database: Path, key_file: Path) -> Check:
     """Green on a device before its first screening, which has neither records nor their key. Red
     when the key is there: records were made with it, and they are gone (a records drive not
-    mounted, a card replaced before its backup was restored), which the app's next start would
-    hide under new, empty records."""
-    if key_file.exists():
+    mounted, a card replaced before its backup was restored), which new, empty records would hide:
+    every command refuses to make them then (``records/presence.py``)."""
+    if records_gone(database, key_file):
         return _check("records", Level.RED, "missing", path=database)
     return _check("records", Level.GREEN, "none", path=database)
 

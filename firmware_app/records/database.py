@@ -407,11 +407,10 @@ def present(path: Path) -> bool:
 def open_database(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the records file; errors name the file.
 
-    ``read_only`` (status, audit): never creates the file, since an empty one would then stand where
-    `restore` must put a backup; on a full disk, fall back to reading the main file directly.
+    ``read_only`` (status, audit): on a full disk, fall back to reading the main file directly. Records
+    not there are refused before this (``records/presence.py``): an empty file would stand where
+    `restore` must put a backup.
     """
-    if read_only and not present(path):
-        raise RequestRefused.saying("refused.no_records_yet", path=str(path))
     try:
         return _open(path)
     except (OSError, sqlite3.Error, ValueError) as error:

@@ -63,6 +63,7 @@ from firmware_app.records.integrity import (
     row_digest,
 )
 from firmware_app.records.key_check import legacy_matches, make_check, matches
+from firmware_app.records.presence import require_records
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
@@ -204,6 +205,9 @@ class Records:
     yet). Once they hold sealed values, a missing key is an error that says what to do; with
     ``key_required`` false (sync) the records open without it and only opening or sealing a value
     fails. ``read_only`` (status, audit) writes nothing and needs no key, and works on a full disk.
+    Records that are not at ``database`` are made only on a device's first start (neither records
+    nor key), and never for ``read_only`` or ``must_exist`` (commands that only read or act on records
+    already made): ``records/presence.py``.
     ``identity``: the config's device and site, kept as the records' own if they have none yet
     (``records/identity.py``).
     """
@@ -217,6 +221,7 @@ class Records:
         key_required: bool = True,
         read_only: bool = False,
         boot: Callable[[], str] = current_boot,
+        must_exist: bool = False,
         identity: Identity | None = None,
     ) -> None:
         self.path = database
@@ -224,6 +229,7 @@ class Records:
         self.synchronised = synchronised
         self.boot = boot
         self.read_only = read_only
+        require_records(database, key_file, first_start=not (read_only or must_exist))
         self.connection = open_database(database, read_only)
         # What the records committed, kept outside them (records/witness.py); only writers write it.
         self.witness = WitnessKeeper(witness_path(database))

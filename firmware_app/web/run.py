@@ -28,7 +28,7 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import records_unusable
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
-from firmware_app.records.database import RecordsError
+from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
@@ -184,6 +184,14 @@ def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...
     return 2
 
 
+def _records_said(error: RecordsError | RequestRefused, language: str) -> str:
+    """Why the app cannot open its records, as ``doctor`` says it; records gone from their path (a
+    drive not mounted: ``records/presence.py``) by their refusal, which asks whether it is mounted."""
+    if isinstance(error, RequestRefused):
+        return error.said_in(language)
+    return check_sentence(records_unusable(error), language)
+
+
 def serve(config: Config, with_sync: bool = True) -> int:
     """The app until Ctrl-C or SIGTERM, its start said in the device's language: where to open it, and
     who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
@@ -195,9 +203,9 @@ def serve(config: Config, with_sync: bool = True) -> int:
     try:
         server = make_server(config, with_sync)
         store = open_store(config)
-    except RecordsError as error:
+    except (RecordsError, RequestRefused) as error:
         log_event("records.unusable", logging.ERROR, error=error)
-        print(f"edgescreen: {check_sentence(records_unusable(error), language)}", file=sys.stderr)
+        print(f"edgescreen: {_records_said(error, language)}", file=sys.stderr)
         _out_of_service(config, listening, "records", str(error), (language,))
         return 5
     try:

@@ -148,7 +148,8 @@ def test_records_started_afresh_beside_the_witness_of_records_moved_away_are_gre
     old = read_witness(witness_path(tmp_path / "records.sqlite3"))
     moved = tmp_path / "old"
     moved.mkdir()
-    for path in database_files(tmp_path / "records.sqlite3"):
+    # Their key with them: records gone while their key is left are refused, never started afresh.
+    for path in (*database_files(tmp_path / "records.sqlite3"), tmp_path / "records.key"):
         if path.exists():
             path.rename(moved / path.name)
     open_store(tmp_path).records.close()

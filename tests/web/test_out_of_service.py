@@ -78,6 +78,39 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
     ]
 
 
+def test_records_gone_while_their_key_is_there_stop_the_app_and_none_are_made(tmp_path, page):
+    """A records drive not mounted at the app's start: on main the app made new, empty records in the
+    empty mount point (the key was there, so their check passed), and the Ready list was green, while
+    the screenings recorded were out of view and those to come would be hidden once the drive came
+    back. Now the kiosk shows the out-of-service page, the technician's line asks whether the drive is
+    mounted, and nothing is made."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+    config.write_text(config.read_text().replace("[device]\n", '[device]\nlanguage = "fr"\n', 1))
+    open_store(tmp_path).records.close()
+    for made in tmp_path.glob("records.sqlite3*"):
+        made.unlink()
+    before = sorted(path.name for path in tmp_path.iterdir())
+    app = _app(config, port)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        page.goto(url)
+        for language in ("fr", "en"):
+            switch_to(page, language)
+            said = page.locator("[data-test=out-of-service]").inner_text()
+            assert message("service.out.records", language) in said
+            assert "is the records drive mounted?" in page.locator("[data-test=problem]").inner_text()
+            assert unscrolled(page)
+            snap(page, "out-of-service-records-gone")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    values = {"path": str(tmp_path / "records.sqlite3"), "key_file": str(tmp_path / "records.key")}
+    said = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ")]
+    assert said[0] == f"edgescreen: {sentence('refused.records_missing', 'fr', **values)}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
 def _head_lines(template: str) -> set[str]:
     """The HTML lines of a template's <head>, Jinja tags (an include, a comment) left out."""
     text = (PROJECT_ROOT / "firmware_app" / "web" / "templates" / template).read_text()

@@ -1,0 +1,97 @@
+"""Commands run where the configured records are not: a records drive not mounted (their key still
+there: ``doctor``'s red "records missing"), or a device that never screened. Each command that only
+reads or acts on records made them, empty, with a new key where there was none: ``backup`` said
+"backed up: 0 screenings" with exit status 0, and ``screen`` started new records in the empty mount
+point, hidden once the drive came back. Now each refuses, in the device's language, and the folder is
+left as it was: no records file, no key, no -wal or -shm, no folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from firmware_app.config import SAMPLES_DIR
+from firmware_app.messages import sentence
+from firmware_app.records.database import database_files
+from firmware_app.records.witness import witness_path
+from tests.records.kit import in_language, open_store, write_config
+from tests.test_cli import edgescreen
+
+RESULT_ID = "f" * 32
+NAEVUS = SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg"
+# The commands that only read or act on records already made; each given the folder it may write to.
+ON_RECORDS = {
+    "backup": lambda out: ["backup", "--out", str(out / "backup.sqlite3")],
+    "records show": lambda out: ["records", "show", RESULT_ID],
+    "records export": lambda out: ["records", "export", RESULT_ID, "--out", str(out / "export")],
+    "erase": lambda out: ["erase", "--patient", "mrn-22"],
+    "operators list": lambda out: ["operators", "list"],
+    "sync retry-photos": lambda out: ["sync", "retry-photos"],
+    # These two made nothing already; where the records are gone they said "no records yet".
+    "sync status": lambda out: ["sync", "status"],
+    "audit verify": lambda out: ["audit", "verify"],
+}
+# The command that makes the records on a device's first start, and must not where they are gone.
+FIRST_START = {"screen": lambda out: ["screen", "--modality", "dermoscopy", str(NAEVUS)]}
+
+
+def tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``folder``, with its size and modification time."""
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) for path in folder.rglob("*")}
+
+
+def records_gone(tmp_path: Path, language: str) -> Path:
+    """A device whose records were made, then are not at their path (the drive not mounted): their key
+    is there. Returns its config."""
+    config = in_language(write_config(tmp_path, 1), language)
+    open_store(tmp_path).records.close()
+    database = tmp_path / "records.sqlite3"
+    for path in (*database_files(database), witness_path(database)):
+        path.unlink(missing_ok=True)
+    assert (tmp_path / "records.key").exists()
+    return config
+
+
+def refused(run, catalogue_key: str, language: str, **values: str) -> None:
+    """``run`` refused with the catalogue's sentence ``catalogue_key``, exit status 2, no traceback."""
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence(catalogue_key, language, **values)}"], run.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("command", [*ON_RECORDS, *FIRST_START])
+def test_records_gone_while_their_key_is_there_are_refused_and_nothing_is_made(tmp_path, command, language):
+    config = records_gone(tmp_path, language)
+    out = tmp_path / "usb"
+    out.mkdir()
+    before = tree(tmp_path)
+    run = edgescreen(*{**ON_RECORDS, **FIRST_START}[command](out), config=config)
+    values = {"path": str(tmp_path / "records.sqlite3"), "key_file": str(tmp_path / "records.key")}
+    refused(run, "refused.records_missing", language, **values)
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("command", list(ON_RECORDS))
+def test_on_a_device_that_never_screened_they_refuse_and_make_neither_records_nor_a_key(tmp_path, command, language):
+    var = tmp_path / "var"  # the records' folder is made with them
+    config = in_language(write_config(tmp_path, 1), language)
+    config.write_text(config.read_text().replace(f"{tmp_path}/records.", f"{var}/records."))
+    out = tmp_path / "usb"
+    out.mkdir()
+    before = tree(tmp_path)
+    run = edgescreen(*ON_RECORDS[command](out), config=config)
+    refused(run, "refused.no_records_yet", language, path=str(var / "records.sqlite3"))
+    assert tree(tmp_path) == before and not var.exists()
+
+
+def test_screen_on_a_devices_first_start_makes_its_records_and_key(tmp_path):
+    """The first screening of a new device is where its records begin: that is not refused."""
+    var = tmp_path / "var"
+    config = write_config(tmp_path, 1)
+    config.write_text(config.read_text().replace(f"{tmp_path}/records.", f"{var}/records."))
+    run = edgescreen("screen", "--modality", "dermoscopy", str(NAEVUS), config=config)
+    assert run.returncode == 0, run.stderr
+    assert (var / "records.sqlite3").exists() and (var / "records.key").exists()
