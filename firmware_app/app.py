@@ -34,6 +34,7 @@ from firmware_app.quality.gate import QualityGate
 from firmware_app.records.identity import Identity
 from firmware_app.records.images import JPEG, KeptPhoto, PhotoKeeper
 from firmware_app.records.outbox import TLS_UNUSABLE, Outbox
+from firmware_app.records.presence import require_records
 from firmware_app.records.screening import ScreeningRecord
 from firmware_app.records.store import OutboxLimits, Records, ScreeningStore
 from firmware_app.records.uploads import UploadQueue
@@ -318,6 +319,8 @@ def run_sync(
     until the running one ends, else it hands over at once. ``False``: it never ran.
     """
     stop = stop or threading.Event()
+    # Refused before the lock file is made beside records gone from their path (a drive's mount point).
+    require_records(config.records.database, config.records.key_file, first_start=True)
     lock = WorkerLock(config.records.database)
     if not lock.acquire():
         if not wait_for_lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shlex
 import sqlite3
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
+from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
 from firmware_app.records.outbox import CRASHES, Outbox, process_alive
+from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
 from firmware_app.records.uploads import UploadQueue
@@ -280,14 +283,22 @@ def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
-    Under systemd it is ready once its records are open, and pings the watchdog while its loop runs."""
+    Under systemd it is ready once its records are open, and pings the watchdog while its loop runs.
+    Records gone from their path (a records drive not mounted yet at boot) stop it with
+    ``RECORDS_GONE_EXIT``, not the 2 of a configuration error, which the service is never restarted
+    on: it is restarted until the drive is mounted, then drains the outbox."""
     loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
 
     def started(worker: SyncWorker) -> None:
         supervise(config.records.database, loops, "sync worker running")
 
-    with stop_on_termination(config.device.language) as stop:
-        run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
+    try:
+        with stop_on_termination(config.device.language) as stop:
+            run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
+    except RecordsGone as error:
+        log_event("sync.records_gone", logging.WARNING, error=error)  # in English, once per start
+        print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
+        return RECORDS_GONE_EXIT
     sd_notify("STOPPING=1")
     return 0
 

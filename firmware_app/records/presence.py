@@ -15,6 +15,16 @@ from pathlib import Path
 
 from firmware_app.records.database import RequestRefused, present
 
+# The exit status of a device service stopped by its records being gone: systemd restarts it (it is
+# never RestartPreventExitStatus=, unlike a configuration error's 2), so a records drive mounted late
+# at boot is taken up without a technician.
+RECORDS_GONE_EXIT = 9
+
+
+class RecordsGone(RequestRefused):
+    """Records made here and gone from their path (``records_gone``): refused as any command's request
+    (exit status 2), while the device's services wait for them (``RECORDS_GONE_EXIT``)."""
+
 
 def records_gone(database: Path, key_file: Path) -> bool:
     """Whether records were made here and are gone: no records file, yet the key made with it."""
@@ -29,6 +39,6 @@ def require_records(database: Path, key_file: Path, first_start: bool) -> None:
     if present(database):
         return
     if records_gone(database, key_file):
-        raise RequestRefused.saying("refused.records_missing", path=str(database), key_file=str(key_file))
+        raise RecordsGone.saying("refused.records_missing", path=str(database), key_file=str(key_file))
     if not first_start:
         raise RequestRefused.saying("refused.no_records_yet", path=str(database))

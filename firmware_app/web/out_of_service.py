@@ -10,12 +10,17 @@ records' own words (English, as ``doctor`` gives them) tell what went wrong. As 
 model, systemd is never told the app is ready: it restarts it after ``TimeoutStartSec``, and a
 records file mended meanwhile (a key put back, a backup restored) is then opened; the page reloads
 itself once the app answers again (``static/out_of_service.js``), so the kiosk gets the working app back.
+A cause that may clear by itself (records gone while their drive is not mounted yet) is asked after
+every ``RECHECK_S``: the page ends as soon as it has cleared, so that the app restarts within seconds
+of the drive being mounted, not minutes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import threading
+from collections.abc import Callable
 
 import uvicorn
 from jinja2 import select_autoescape
@@ -29,6 +34,9 @@ from starlette.templating import Jinja2Templates
 from firmware_app.config import LANGUAGES, Config
 from firmware_app.messages import message
 from firmware_app.web.server import HERE
+
+# How often a cause that may clear by itself is asked: a file's presence, cheap on a Pi.
+RECHECK_S = 3.0
 
 
 def out_of_service_app(config: Config, cause: str, problem: str, languages: tuple[str, ...] = ()) -> Starlette:
@@ -57,9 +65,15 @@ def out_of_service_app(config: Config, cause: str, problem: str, languages: tupl
 
 
 def serve_out_of_service(
-    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...] = ()
-) -> None:
-    """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM."""
+    config: Config,
+    listening: socket.socket,
+    cause: str,
+    problem: str,
+    languages: tuple[str, ...] = (),
+    cleared: Callable[[], bool] | None = None,
+) -> bool:
+    """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM, or until ``cleared``
+    (asked every ``RECHECK_S``) says its cause is gone: ``True`` then, for the app to start again."""
     server = uvicorn.Server(
         uvicorn.Config(
             out_of_service_app(config, cause, problem, languages),
@@ -69,5 +83,21 @@ def serve_out_of_service(
             access_log=False,
         )
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run(sockets=[listening])
+    ended = threading.Event()
+    seen = threading.Event()
+
+    def watch(cleared: Callable[[], bool]) -> None:
+        while not ended.wait(RECHECK_S):
+            if cleared():
+                seen.set()
+                server.should_exit = True
+                return
+
+    if cleared is not None:
+        threading.Thread(target=watch, args=(cleared,), name="out-of-service-recheck", daemon=True).start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[listening])
+    finally:
+        ended.set()
+    return seen.is_set()

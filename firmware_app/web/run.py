@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -28,7 +28,8 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import records_unusable
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
-from firmware_app.records.database import RecordsError, RequestRefused
+from firmware_app.records.database import RecordsError, RequestRefused, present
+from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
@@ -159,13 +160,19 @@ def _listen_or_say(config: Config, languages: tuple[str, ...]) -> socket.socket 
 
 
 def _out_of_service(
-    config: Config, listening: socket.socket, cause: str, problem: str, languages: tuple[str, ...]
-) -> None:
+    config: Config,
+    listening: socket.socket,
+    cause: str,
+    problem: str,
+    languages: tuple[str, ...],
+    cleared: Callable[[], bool] | None = None,
+) -> bool:
     """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
-    never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again."""
+    never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again; or, sooner,
+    until ``cleared`` says the cause is gone (``True``)."""
     _say("app.out_of_service", languages, address=app_url(config.app.bind, config.app.port))
     publish_url(config)
-    serve_out_of_service(config, listening, cause, problem, languages)
+    return serve_out_of_service(config, listening, cause, problem, languages, cleared)
 
 
 def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
@@ -206,7 +213,13 @@ def serve(config: Config, with_sync: bool = True) -> int:
     except (RecordsError, RequestRefused) as error:
         log_event("records.unusable", logging.ERROR, error=error)
         print(f"edgescreen: {_records_said(error, language)}", file=sys.stderr)
-        _out_of_service(config, listening, "records", str(error), (language,))
+        # Records gone come back by themselves when their drive is mounted: then the app exits, and
+        # systemd (Restart=always) starts it on them; the kiosk's page reloads once it answers.
+        database = config.records.database
+        back = (lambda: present(database)) if isinstance(error, RecordsGone) else None
+        if _out_of_service(config, listening, "records", str(error), (language,), back):
+            log_event("records.back", path=database)
+            return RECORDS_GONE_EXIT
         return 5
     try:
         if not Operators(store.records).list():

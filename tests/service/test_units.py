@@ -11,6 +11,7 @@ import pytest
 
 from firmware_app.health.checks import SERVICE_WRITABLE
 from firmware_app.health.service_user import SERVICE_USER
+from firmware_app.records.presence import RECORDS_GONE_EXIT
 from tests.conftest import PROJECT_ROOT
 
 UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
@@ -69,6 +70,21 @@ def test_the_sync_service_is_not_restarted_over_a_configuration_error():
     """`edgescreen sync run` exits 2 for a configuration error (a TLS key not the certificate's):
     systemd must not restart it every 5 s forever."""
     assert "RestartPreventExitStatus=2" in unit_lines("edgescreen-sync.service")
+
+
+def test_the_sync_service_is_restarted_while_its_records_are_gone():
+    """`edgescreen sync run` exits ``RECORDS_GONE_EXIT`` on records gone from their path (a records drive
+    not mounted yet at boot): systemd must restart it until they are there, never hold it stopped as it
+    does a configuration error's 2, or results stop flowing once the drive is mounted."""
+    lines = unit_lines("edgescreen-sync.service")
+    prevented = {
+        status
+        for line in lines
+        if line.startswith("RestartPreventExitStatus=")
+        for status in line.split("=", 1)[1].split()
+    }
+    assert "Restart=always" in lines
+    assert str(RECORDS_GONE_EXIT) not in prevented
 
 
 @pytest.mark.parametrize("unit", UNITS)

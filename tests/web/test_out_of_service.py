@@ -18,6 +18,8 @@ import pytest
 
 from firmware_app.config import LANGUAGES
 from firmware_app.messages import message, sentence
+from firmware_app.records.presence import RECORDS_GONE_EXIT
+from firmware_app.web.out_of_service import RECHECK_S
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
@@ -109,6 +111,37 @@ def test_records_gone_while_their_key_is_there_stop_the_app_and_none_are_made(tm
     said = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ")]
     assert said[0] == f"edgescreen: {sentence('refused.records_missing', 'fr', **values)}"
     assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+def test_the_app_out_of_service_for_records_gone_ends_once_their_drive_is_mounted(tmp_path):
+    """A records drive mounted after the app started: its out-of-service page served on until systemd
+    gave up waiting for READY (TimeoutStartSec, 3 minutes) or someone restarted it. Now the page ends
+    by itself within seconds of the records being back, with a status systemd restarts on (the unit's
+    Restart=always), and the app started again serves the nurse's screens on those records."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+    open_store(tmp_path).records.close()
+    unmounted = tmp_path / "on-the-drive"
+    unmounted.mkdir()
+    records = [path for path in tmp_path.glob("records.sqlite3*") if path.is_file()]
+    for path in records:
+        path.rename(unmounted / path.name)
+    url = f"http://127.0.0.1:{port}/"
+    app = _app(config, port)
+    try:
+        assert _status(url) == 503
+        for path in records:  # the drive mounted: the records at their path again
+            (unmounted / path.name).rename(path)
+        assert app.wait(RECHECK_S + 30) == RECORDS_GONE_EXIT
+    finally:
+        app.kill()
+    assert "records.back" in app.stderr.read()
+    restarted = _app(config, port)  # as systemd does
+    try:
+        assert _status(url + "signin") == 200
+    finally:
+        restarted.send_signal(signal.SIGINT)
+        restarted.wait(30)
 
 
 def _head_lines(template: str) -> set[str]:
