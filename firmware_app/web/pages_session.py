@@ -260,6 +260,9 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
+        # Taken before anything refuses the form: kept past a refusal (a check turned red), the form came
+        # back at a later patient's "New patient", at its second step where its reference is not shown.
+        draft, session.patient_draft = session.patient_draft, None
         if session.visit is not None:
             return await visit_open(request, session)
         if blocked := await refused(web, request):
@@ -267,7 +270,6 @@ def routes(web: WebApp) -> list[Route]:
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
         another, session.another_lesion = session.another_lesion, None
-        draft, session.patient_draft = session.patient_draft, None
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
