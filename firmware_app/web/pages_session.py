@@ -198,7 +198,9 @@ def routes(web: WebApp) -> list[Route]:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
             operators = await device.run(lambda: device.operators.list(enabled_only=True))
-            error = web.text(session, "signin.pin_needed" if name else "signin.choose")
+            # With no name to tap (every account disabled), the screen's own alert already says why.
+            missing = "signin.pin_needed" if name else "signin.choose" if operators else None
+            error = web.text(session, missing) if missing else None
             return web.render(request, session, "signin.html", 400, operators=operators, error=error, chosen=name)
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
