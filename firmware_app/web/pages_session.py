@@ -262,8 +262,10 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
-        # Taken before anything refuses the form: kept past a refusal (a check turned red), the form came
-        # back at a later patient's "New patient", at its second step where its reference is not shown.
+        # What this load was to fill the form with, taken before anything refuses it: kept past a refusal
+        # (a check turned red), it came back at a later patient's "New patient", the kept form and another
+        # lesion's at the second step, where the earlier patient's reference is not shown.
+        another, session.another_lesion = session.another_lesion, None
         draft, session.patient_draft = session.patient_draft, None
         if session.visit is not None:
             return await visit_open(request, session)
@@ -271,7 +273,6 @@ def routes(web: WebApp) -> list[Route]:
             return blocked
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
-        another, session.another_lesion = session.another_lesion, None
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
