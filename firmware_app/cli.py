@@ -427,9 +427,11 @@ def cmd_models(config: Config, args: argparse.Namespace) -> int:
             print(_model_line(s, language))
     # No card where a modality's model is configured: what the loader refuses as ``ModelMissing``.
     missing = [modality for modality in MODALITIES if not (model_folder(config.models, modality) / CARD_FILE).is_file()]
-    if not args.json:
-        for modality in missing:
-            print(_missing_line(modality, model_folder(config.models, modality), language))
+    for modality in missing:  # with --json on stderr: stdout keeps one object per installed model
+        print(
+            _missing_line(modality, model_folder(config.models, modality), language),
+            file=sys.stderr if args.json else sys.stdout,
+        )
     return 0 if model_dirs and all(s["verified"] for s in summaries) and not missing else 1
 
 

@@ -150,6 +150,22 @@ def test_models_names_a_configured_modality_whose_model_is_not_installed(tmp_pat
     assert refused[language] in said  # the modality in the device's words, not its code inside a French sentence
 
 
+def test_models_json_says_on_stderr_which_configured_modality_has_no_model(tmp_path):
+    """With ``--json`` the exit status was 1 while every object said verified, and nothing said why: the
+    missing modality was told only to a reader of the lines. It is said on stderr, stdout keeping one
+    JSON object per installed model."""
+    config = tmp_path / "config.toml"
+    config.write_text('[device]\nlanguage = "fr"\n[models]\ndermoscopy = "absent"\n')
+    run = edgescreen("models", "--json", config=config)
+    assert run.returncode == 1
+    assert [summary["verified"] for summary in json_lines(run.stdout)] == [True, True]
+    remedy = message("health.models.missing", "fr")
+    name = message("modality.dermoscopy", "fr")
+    folder = str(PROJECT_ROOT / "models" / "absent")
+    said = sentence("models.missing", "fr", modality="dermoscopy", name=name, folder=folder, remedy=remedy)
+    assert run.stderr.endswith(f"{said}\n")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, retina_jpeg, language):
     """Neither runtime installed (both shadowed by packages that say so): exit status 3, not a traceback

@@ -215,7 +215,9 @@ def routes(web: WebApp) -> list[Route]:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
             operators = await device.run(lambda: device.operators.list(enabled_only=True))
-            error = web.text(session, "signin.pin_needed" if name else "signin.choose")
+            # With no name to tap (every account disabled), the screen's own alert already says why.
+            missing = "signin.pin_needed" if name else "signin.choose" if operators else None
+            error = web.text(session, missing) if missing else None
             return web.render(request, session, "signin.html", 400, operators=operators, error=error, chosen=name)
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
@@ -275,14 +277,17 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
+        # What this load was to fill the form with, taken before anything refuses it: kept past a refusal
+        # (a check turned red), it came back at a later patient's "New patient", the kept form and another
+        # lesion's at the second step, where the earlier patient's reference is not shown.
+        another, session.another_lesion = session.another_lesion, None
+        draft = session.draft_of("/patient")
         if session.visit is not None:
             return await visit_open(request, session)
         if blocked := await refused(web, request):
             return blocked
         bar = await device.run(lambda: status(web))
         scanned, session.scanned_reference = session.scanned_reference, None
-        another, session.another_lesion = session.another_lesion, None
-        draft = session.draft_of("/patient")
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})

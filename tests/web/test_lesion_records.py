@@ -141,6 +141,37 @@ def test_another_lesion_of_the_patient_opens_at_the_body_picture_with_the_refere
     assert page.locator("[data-test=found]").inner_text() == "2 dépistages trouvés."
 
 
+def test_another_lesion_the_checks_refused_is_never_offered_to_a_later_patient(
+    page, dermatoscope, tmp_path, monkeypatch
+):
+    """ "Another lesion" tapped as a check turned red (the camera's cable knocked): the checks sent her to
+    "Ready to screen?" and the patient's reference stayed in the session, to open the next "New
+    patient", maybe hours later, at the body picture where the reference is not shown: the next
+    patient's lesion filed under this one. It is dropped once the form is refused."""
+    monkeypatch.setattr("firmware_app.web.device.READINESS_FRESH_S", 0.0)  # each form load runs the checks
+    app = dermatoscope
+    lesion = write_rgb(tmp_path / "naevus.png", render_lesion(seed=2, radius=0.15, pigment=DARK_BROWN).rgb)
+    app.show(lesion)
+    sign_in(page, app)
+    new_patient(page, app, "D-41", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    app.show()  # no photo: the camera check turns red
+    page.locator("[data-test=another-lesion]").click()
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=blocked]").is_visible()
+    app.show(lesion)  # the camera back
+    page.goto(f"{app.url}/ready")  # "Check again"
+    assert page.locator("[data-test=blocked]").count() == 0
+    page.goto(f"{app.url}/patient")  # a later patient
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert page.locator(".step-1").is_visible() and page.locator("#reference").input_value() == "", language
+        snap(page, "patient-after-refused-another-lesion")
+
+
 def test_new_patient_before_a_lesion_is_photographed_records_no_eye_and_today_still_opens(page, dermatoscope, tmp_path):
     """A skin visit left with no photo used: finishing it for a new patient records nothing of the
     lesion (it is no eye: Today's not-photographed rows are eyes, and the catalogue has no words for

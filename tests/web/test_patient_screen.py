@@ -144,6 +144,29 @@ def test_the_language_switch_keeps_what_was_typed_and_chosen_on_the_patient_form
     assert page.locator("#reference").input_value() == "" and page.locator(".step-1").is_visible()
 
 
+def test_a_kept_form_the_checks_refused_is_never_offered_to_a_later_patient(page, app, retina_jpeg, monkeypatch):
+    """The language switch tapped on the form as a check turned red (the camera's cable knocked): the
+    checks sent her to "Ready to screen?" and the kept form stayed in the session, to come back at the
+    next "New patient", maybe hours later, at its second step, where the reference is not shown: the
+    next patient's photos filed under this one's reference. It is dropped once the form is refused."""
+    monkeypatch.setattr("firmware_app.web.device.READINESS_FRESH_S", 0.0)  # each form load runs the checks
+    sign_in(page, app)
+    open_step_two(page, app, "fundus")
+    app.show()  # no photo: the camera check turns red
+    switch_to(page, "fr")
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=blocked]").is_visible()
+    snap(page, "ready-blocked-after-language-switch")
+    app.show(retina_jpeg)  # the camera back
+    page.goto(f"{app.url}/ready")  # "Check again"
+    assert page.locator("[data-test=blocked]").count() == 0
+    page.goto(f"{app.url}/patient")  # a later patient
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        assert page.locator(".step-1").is_visible() and page.locator("#reference").input_value() == "", language
+        snap(page, "patient-after-refused-draft")
+
+
 def test_a_dermatoscope_offers_skin_first(page, tmp_path, retina_jpeg):
     """A new visit on a device configured for dermoscopy starts on "Skin": left as it came, the
     form no longer sends a dermatoscope's photos to the retinopathy model."""

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from firmware_app.messages import plural_key
+from firmware_app.app import open_store
+from firmware_app.messages import message, plural_key
+from firmware_app.operators import Operators
 from firmware_app.wording import french_of
 from tests.web.conftest import (
     AUDIT,
@@ -78,6 +80,24 @@ def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never
         assert db.execute("SELECT failed_pins FROM operator WHERE name = ?", (OPERATOR,)).fetchone() == (0,)
     enter_pin(page)
     page.wait_for_url("**/ready")
+
+
+def test_with_no_enabled_operator_sign_in_is_not_told_to_tap_a_name(page, app):
+    """Every account disabled, the screen says no operator can sign in: "Sign in" tapped added "Tap
+    your name first." under it, with no name to tap."""
+    store = open_store(app.config)
+    try:
+        Operators(store.records).disable(OPERATOR)
+    finally:
+        store.records.close()
+    page.goto(f"{app.url}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.locator("form.signin button[type=submit]").click()
+        assert page.locator("form.signin").get_by_role("alert").all_inner_texts() == [
+            message("signin.no_operators", language)
+        ], language
+        snap(page, "signin-no-operator-submitted")
 
 
 def test_a_later_round_of_wrong_pins_locks_for_hours_and_says_so(page, app):
