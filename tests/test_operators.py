@@ -16,7 +16,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, lockout
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
-from tests.records.kit import in_language, write_config
+from tests.records.kit import in_language, open_store, write_config
 
 
 class Clock:
@@ -131,6 +131,7 @@ def test_operators_command_speaks_the_devices_language(tmp_path, language):
         command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", *args]
         return subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60)
 
+    open_store(tmp_path).records.close()  # a device that has records, and no operator yet
     none = run("list")  # printed nothing: "none" could not be told from a failure
     assert none.returncode == 0 and none.stdout == ""
     assert none.stderr.endswith(f"{message('operators.none', language)}\n")
