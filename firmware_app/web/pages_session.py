@@ -279,15 +279,16 @@ def routes(web: WebApp) -> list[Route]:
     async def patient_form(request: Request, session: Session) -> Response:
         # What this load was to fill the form with, taken before anything refuses it: kept past a refusal
         # (a check turned red), it came back at a later patient's "New patient", the kept form and another
-        # lesion's at the second step, where the earlier patient's reference is not shown.
+        # lesion's at the second step, where the earlier patient's reference is not shown (a scanned
+        # code at the first, where it is shown, but under the later patient's name if not looked at).
         another, session.another_lesion = session.another_lesion, None
         draft = session.draft_of("/patient")
+        scanned, session.scanned_reference = session.scanned_reference, None
         if session.visit is not None:
             return await visit_open(request, session)
         if blocked := await refused(web, request):
             return blocked
         bar = await device.run(lambda: status(web))
-        scanned, session.scanned_reference = session.scanned_reference, None
         # The device's own camera is the likely choice: offered first, a dermatoscope's photos are
         # not sent to the retinopathy model because the nurse left the form as it came.
         form = {"modality": device.config.device.modality} | ({"reference": scanned} if scanned else {})
