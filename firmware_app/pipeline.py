@@ -45,11 +45,13 @@ from firmware_app.quality.burst import BurstChoice, best_frame
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.images import KeptPhoto
-from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
-
-# The reason an eye the nurse could not photograph at all (closed, a small pupil, a cataract, a patient
-# who cannot hold still, an artificial eye) is recorded with: an ungradable result with no photo.
-NOT_PHOTOGRAPHED = "not_photographed"
+from firmware_app.records.screening import (
+    NOT_PHOTOGRAPHED,
+    QualitySummary,
+    ScreeningContext,
+    ScreeningRecord,
+    new_result_id,
+)
 
 
 @dataclass(frozen=True)
