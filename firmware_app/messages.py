@@ -2541,6 +2541,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "date.month.12": {"en": "December", "fr": "décembre"},
     "records.detail": {"en": "Screening of {when}", "fr": "Dépistage du {when}"},
     "records.field.photo": {"en": "Photo", "fr": "Photo"},
+    # Instead of "Photo" for an eye recorded as impossible to photograph: there is no photo of it.
+    "records.field.eye": {"en": "Eye", "fr": "Œil"},
     "records.field.triage": {"en": "Triage", "fr": "Tri"},
     "records.field.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "records.field.operator": {"en": "Taken by", "fr": "Pris par"},

@@ -101,6 +101,13 @@ class ScreeningContext:
 NOT_PHOTOGRAPHED = "not_photographed"
 
 
+def could_not_photograph(quality: Mapping[str, object] | None) -> bool:
+    """Whether a quality as the records keep it (``{"verdict", "reasons", ...}``) is an eye's recorded
+    with no photo (``NOT_PHOTOGRAPHED``): Records then names the eye, not a photo of it."""
+    reasons = (quality or {}).get("reasons") or ()
+    return NOT_PHOTOGRAPHED in reasons  # type: ignore[operator]
+
+
 @dataclass(frozen=True)
 class QualitySummary:
     """The quality gate's verdict as records and the wire keep it: codes and numbers, no prose."""

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from firmware_app.records.images import JPEG
-from firmware_app.records.screening import MAX_PATIENT_REF
+from firmware_app.records.screening import MAX_PATIENT_REF, could_not_photograph
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
@@ -82,7 +82,8 @@ def routes(web: WebApp) -> list[Route]:
         photo = None
         if detail["modality"] == "dermoscopy":  # an eye names its photo; a coarse body site does not
             photo = await asyncio.to_thread(inline_kept_photo, kept, RECORD_PHOTO_BOX) if kept else ""
-        return await _records_page(request, session, detail=detail, photo=photo)
+        unphotographable = could_not_photograph(detail["quality"])
+        return await _records_page(request, session, detail=detail, photo=photo, unphotographable=unphotographable)
 
     @web.page()
     async def export(request: Request, session: Session) -> Response:
