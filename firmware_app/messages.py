@@ -2269,6 +2269,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.slot_heading": {"en": "{slot}: {heading}", "fr": "{slot} : {heading}"},
     "result.next": {"en": "Next: {eye}", "fr": "Suivant : {eye}"},
     "result.retake": {"en": "Retake this one", "fr": "Reprendre celle-ci"},
+    # "Retake this one" under an eye recorded as impossible to photograph: back to the camera for it.
+    "result.photograph_after_all": {"en": "Photograph it after all", "fr": "Le photographier finalement"},
     "result.handout": {"en": "Hand-out", "fr": "Document patient"},
     "result.finish": {"en": "Finish", "fr": "Terminer"},
     "result.pending": {"en": "Not photographed yet", "fr": "Pas encore photographié"},

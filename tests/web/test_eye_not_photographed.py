@@ -90,10 +90,12 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     assert "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner." in right.inner_text()
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
     assert page.locator("[data-test=next-slot]").inner_text() == "Suivant\u00a0: Œil gauche" and unscrolled(page)
+    assert page.locator("[data-test=retake-slot]").inner_text() == "Le photographier finalement"  # no photo to retake
     snap(page, "result-not-photographed")
     assert page.evaluate(AUDIT) == []
     switch_to(page, "en")
     assert "This eye could not be photographed: a specialist must examine it." in right.inner_text()
+    assert page.locator("[data-test=retake-slot]").inner_text() == "Photograph it after all"
     assert unscrolled(page)
     snap(page, "result-not-photographed")
     assert page.evaluate(AUDIT) == []
