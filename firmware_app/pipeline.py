@@ -31,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from edgescreen_wire.result import NOT_PHOTOGRAPHED
 from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
@@ -45,13 +46,7 @@ from firmware_app.quality.burst import BurstChoice, best_frame
 from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.images import KeptPhoto
-from firmware_app.records.screening import (
-    NOT_PHOTOGRAPHED,
-    QualitySummary,
-    ScreeningContext,
-    ScreeningRecord,
-    new_result_id,
-)
+from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
 
 
 @dataclass(frozen=True)

@@ -95,19 +95,6 @@ class ScreeningContext:
             raise ContextError("a dermoscopy screening takes --body-site, not --eye", "refused.context.dermoscopy_eye")
 
 
-# The one reason of an eye the nurse could not photograph at all (closed, a small pupil, a cataract, a
-# patient who cannot hold still, an artificial eye), recorded ungradable with no photo (the pipeline's
-# ``record_not_photographed``): a code like the gate's, that Today and Records read to say so.
-NOT_PHOTOGRAPHED = "not_photographed"
-
-
-def could_not_photograph(quality: Mapping[str, object] | None) -> bool:
-    """Whether a quality as the records keep it (``{"verdict", "reasons", ...}``) is an eye's recorded
-    with no photo (``NOT_PHOTOGRAPHED``): Records then names the eye, not a photo of it."""
-    reasons = (quality or {}).get("reasons") or ()
-    return NOT_PHOTOGRAPHED in reasons  # type: ignore[operator]
-
-
 @dataclass(frozen=True)
 class QualitySummary:
     """The quality gate's verdict as records and the wire keep it: codes and numbers, no prose."""

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from edgescreen_wire.result import NOT_PHOTOGRAPHED as CANNOT_PHOTOGRAPH
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, payload_altered, stored_bytes
-from firmware_app.records.screening import NOT_PHOTOGRAPHED as CANNOT_PHOTOGRAPH
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.verdicts import AWAITING_CALL_BACK, CALL_BACK_REASON, LATEST_REVIEW, URGENT, to_call_back
 

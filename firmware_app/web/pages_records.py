@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from edgescreen_wire.result import could_not_photograph
 from firmware_app.records.images import JPEG
-from firmware_app.records.screening import MAX_PATIENT_REF, could_not_photograph
+from firmware_app.records.screening import MAX_PATIENT_REF
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
