@@ -109,11 +109,22 @@ DIAMETER_STEP_MM = 0.5
 MAX_DIAMETER_MM = 100.0  # wider than any dermatoscope's field
 # A shared photo is a JPEG of at most a few MB sealed; the station refuses more than its own limit anyway.
 MAX_SHARED_IMAGE_BYTES = 256 * 2**20
+# The one quality reason of an eye the nurse could not photograph at all (closed, a small pupil, a
+# cataract, a patient who cannot hold still, an artificial eye), recorded ungradable with no photo,
+# model or calibration (the device's ``record_not_photographed``): a code like the gate's, which the
+# device's Today and Records and the station's result page read to say so.
+NOT_PHOTOGRAPHED = "not_photographed"
 
 
 def allow_list(schema: str) -> frozenset[str]:
     """Every field a payload of ``schema`` may carry."""
     return REQUIRED[schema] | OPTIONAL
+
+
+def could_not_photograph(quality: Mapping[str, Any] | None) -> bool:
+    """Whether a quality as the records and the wire keep it (``{"verdict", "reasons", ...}``) is that
+    of an eye recorded with no photo (``NOT_PHOTOGRAPHED``): said so, not as a photo refused."""
+    return NOT_PHOTOGRAPHED in ((quality or {}).get("reasons") or ())
 
 
 def round_diameter(diameter_mm: float | None) -> float | None:

@@ -1357,8 +1357,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "La photo en attente de vérification n'est pas utilisée.",
     },
     "leave.not_photographed": {
-        "en": "{eye}: recorded as not photographed, as “Finish anyway” does.",
-        "fr": "{eye} : enregistré comme non photographié, comme avec « Terminer quand même ».",
+        "en": "{eye}: listed as not photographed yet, to call back, as “Finish anyway” does.",
+        "fr": "{eye} : inscrit comme pas encore photographié, à rappeler, comme avec « Terminer quand même ».",
     },
     "leave.lesion_not_photographed": {
         "en": "No photo of this lesion was used: nothing is recorded for it.",
@@ -2218,20 +2218,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # then recorded as not photographed, ungradable, so referred (pages_capture, ``not_photographed``).
     "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
     "not_photographed.question": {
-        "en": "{eye}: record it as not photographed?",
-        "fr": "{eye} : l'enregistrer comme non photographié ?",
+        "en": "{eye}: record it as impossible to photograph?",
+        "fr": "{eye} : l'enregistrer comme impossible à photographier ?",
     },
     "not_photographed.referred": {
         "en": "Nothing is photographed: the patient is referred, and a specialist must examine this eye.",
         "fr": "Aucune photo n'est prise : le patient est adressé, et un spécialiste doit examiner cet œil.",
     },
-    "not_photographed.confirm": {"en": "Record as not photographed", "fr": "Enregistrer comme non photographié"},
+    "not_photographed.confirm": {
+        "en": "Record as impossible to photograph",
+        "fr": "Enregistrer comme impossible à photographier",
+    },
     "not_photographed.back": {"en": "Back to the camera", "fr": "Retour à la caméra"},
     # Unanswered, it may have been recorded: a tap again records nothing twice (``taken``).
     "not_photographed.no_answer": {
-        "en": "The device did not answer: {eye} may have been recorded as not photographed. Tap "
+        "en": "The device did not answer: {eye} may have been recorded as impossible to photograph. Tap "
         "“{button}” again to see its result; it is never recorded twice.",
-        "fr": "L'appareil n'a pas répondu : {eye} a peut-être été enregistré comme non photographié. "
+        "fr": "L'appareil n'a pas répondu : {eye} a peut-être été enregistré comme impossible à photographier. "
         "Touchez de nouveau « {button} » pour voir son résultat ; il n'est jamais enregistré deux fois.",
     },
     "capture.no_visit": {
@@ -2288,6 +2291,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.slot_heading": {"en": "{slot}: {heading}", "fr": "{slot} : {heading}"},
     "result.next": {"en": "Next: {eye}", "fr": "Suivant : {eye}"},
     "result.retake": {"en": "Retake this one", "fr": "Reprendre celle-ci"},
+    # "Retake this one" under an eye recorded as impossible to photograph: back to the camera for it.
+    "result.photograph_after_all": {"en": "Photograph it after all", "fr": "Le photographier finalement"},
     "result.handout": {"en": "Hand-out", "fr": "Document patient"},
     "result.finish": {"en": "Finish", "fr": "Terminer"},
     "result.pending": {"en": "Not photographed yet", "fr": "Pas encore photographié"},
@@ -2325,10 +2330,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{slot} : cette photo indique « {this} » ; une photo précédente a été interprétée, et son "
         "résultat est retenu.",
     },
-    "result.heading.not_photographed": {"en": "Not photographed", "fr": "Non photographié"},
-    "result.action.not_photographed": {
-        "en": "This eye was not photographed: a specialist must examine it. Arrange the referral with the patient.",
-        "fr": "Cet œil n'a pas été photographié : un spécialiste doit l'examiner. Organisez l'orientation avec "
+    # Today's eye left by "Finish anyway" (records/worklist.py): no result, the patient to call back for it;
+    # said apart from an eye that could not be photographed, recorded and referred ("cannot_photograph").
+    "result.heading.not_photographed": {
+        "en": "Not photographed yet: call back",
+        "fr": "Pas encore photographié : à rappeler",
+    },
+    "result.heading.cannot_photograph": {"en": "Could not be photographed", "fr": "Impossible à photographier"},
+    "result.action.cannot_photograph": {
+        "en": "This eye could not be photographed: a specialist must examine it. Arrange the referral with the "
+        "patient.",
+        "fr": "Cet œil n'a pas pu être photographié : un spécialiste doit l'examiner. Organisez l'orientation avec "
         "le patient.",
     },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
@@ -2563,6 +2575,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "date.month.12": {"en": "December", "fr": "décembre"},
     "records.detail": {"en": "Screening of {when}", "fr": "Dépistage du {when}"},
     "records.field.photo": {"en": "Photo", "fr": "Photo"},
+    # Instead of "Photo" for an eye recorded as impossible to photograph: there is no photo of it.
+    "records.field.eye": {"en": "Eye", "fr": "Œil"},
     "records.field.triage": {"en": "Triage", "fr": "Tri"},
     "records.field.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "records.field.operator": {"en": "Taken by", "fr": "Pris par"},

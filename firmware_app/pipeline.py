@@ -31,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from edgescreen_wire.result import NOT_PHOTOGRAPHED
 from firmware_app.calibration.apply import apply, calibration_id, mm_per_pixel
 from firmware_app.calibration.profile import UNCALIBRATED, CalibrationProfile
 from firmware_app.capture.frame import Frame
@@ -46,10 +47,6 @@ from firmware_app.quality.gate import QualityGate
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.records.images import KeptPhoto
 from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
-
-# The reason an eye the nurse could not photograph at all (closed, a small pupil, a cataract, a patient
-# who cannot hold still, an artificial eye) is recorded with: an ungradable result with no photo.
-NOT_PHOTOGRAPHED = "not_photographed"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from edgescreen_wire.checks import HEX32
+from edgescreen_wire.result import could_not_photograph
 from edgescreen_wire.sealed_image import open_image, read_private_key
 from review_station import audit, devices
 from review_station.config import ImagesConfig
@@ -42,9 +43,12 @@ def announced(payload: dict[str, Any]) -> dict[str, Any] | None:
 def photo_state(connection: Connection, result_id: str, payload: dict[str, Any]) -> str:
     """What the reader has to grade from: ``held`` (the photo is here), ``announced`` (the device shares
     it, but it has not arrived, or was deleted since) or ``none`` (the device shares no photo, as by
-    default: the read rests on the figures alone and its grading is not assessed)."""
+    default: the read rests on the figures alone and its grading is not assessed), or ``never`` (an eye
+    the nurse could not photograph: no photo exists, wherever the device's setting)."""
     if held(connection, result_id):
         return "held"
+    if could_not_photograph(payload["quality"]):
+        return "never"
     return "announced" if announced(payload) is not None else "none"
 
 

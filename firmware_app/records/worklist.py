@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from edgescreen_wire.result import NOT_PHOTOGRAPHED as CANNOT_PHOTOGRAPH
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
 from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, payload_altered, stored_bytes
 from firmware_app.records.store import Records, ScreeningStore
@@ -46,6 +47,16 @@ class WorklistEntry:
     call_back: str | None = None
     # Whether that call-back still waits for someone to open the record (the banner counts it).
     awaiting_call_back: bool = False
+    # Recorded as an eye the nurse could not photograph (``CANNOT_PHOTOGRAPH``): ungradable, referred,
+    # and no photo to export.
+    unphotographable: bool = False
+
+    @property
+    def triage(self) -> str:
+        """How Today and Records name it (``result.heading.*``): an eye that could not be photographed
+        (referred) said apart from a photo that could not be graded, and from an eye not photographed
+        yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back)."""
+        return "cannot_photograph" if self.unphotographable else self.outcome
 
     @property
     def clock_not_set(self) -> bool:
@@ -125,7 +136,8 @@ _SELECT = (
     f"CASE WHEN o.sent_at IS NULL AND NOT (o.{WITHHELD}) THEN o.payload END AS unsent_payload, "
     "CAST(a.details AS BLOB) AS queued_with, "
     "r.verdict AS verdict, r.received_at AS verdict_received_at, s.clock AS clock, "
-    f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back "
+    f"{CALL_BACK_REASON} AS call_back, {AWAITING_CALL_BACK} AS awaiting_call_back, "
+    f"EXISTS (SELECT 1 FROM json_each(s.quality, '$.reasons') WHERE value = '{CANNOT_PHOTOGRAPH}') AS unphotographable "
     f"FROM screening s LEFT JOIN outbox o ON o.result_id = s.result_id {QUEUED_WITH} "
     f"LEFT JOIN dropped_unsent d ON d.result_id = s.result_id LEFT JOIN {LATEST_REVIEW} "
 )
@@ -148,6 +160,7 @@ def _entries(records: Records, where: str, parameters: Sequence[object]) -> list
             row["clock"],
             row["call_back"],
             bool(row["awaiting_call_back"]),
+            bool(row["unphotographable"]),
         )
         for row in rows
     ]

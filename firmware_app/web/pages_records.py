@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from edgescreen_wire.result import could_not_photograph
 from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
 from firmware_app.records.store import Erasure
@@ -111,7 +112,8 @@ def routes(web: WebApp) -> list[Route]:
         photo = None
         if detail["modality"] == "dermoscopy":  # an eye names its photo; a coarse body site does not
             photo = await asyncio.to_thread(inline_kept_photo, kept, RECORD_PHOTO_BOX) if kept else ""
-        return await _records_page(request, session, detail=detail, photo=photo)
+        unphotographable = could_not_photograph(detail["quality"])
+        return await _records_page(request, session, detail=detail, photo=photo, unphotographable=unphotographable)
 
     @web.page()
     async def export(request: Request, session: Session) -> Response:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgescreen_wire.checks import parse_utc_seconds
+from edgescreen_wire.result import could_not_photograph
 from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
@@ -119,13 +120,17 @@ def describe(
         return say(key, language, **values)
 
     rows: list[tuple[str, str]] = []
-    row("triage", said(f"describe.triage.{payload['triage']}"))
+    # An eye the nurse could not photograph: no photo was refused, no model run, nothing calibrated.
+    unphotographed = could_not_photograph(payload["quality"])
+    triage = "not_photographed" if unphotographed else payload["triage"]
+    row("triage", said(f"describe.triage.{triage}"))
     row("modality", said(f"describe.{'fundus' if payload['modality'] == 'fundus' else 'dermoscopy'}"))
     modality, eye, body_site = payload["modality"], payload["eye"], payload["body_site"]
     row("eye" if modality == "fundus" else "body_site", photographed(modality, eye, body_site, language))
     rows += time_rows(payload, received_at, dated_from, language)
     score, threshold = payload["score"], payload["threshold"]
-    row("score", said("describe.not_run") if score is None else number(score, language, 3))
+    not_run = said("describe.not_run.no_photo" if unphotographed else "describe.not_run")
+    row("score", not_run if score is None else number(score, language, 3))
     row("threshold", said("describe.none") if threshold is None else number(threshold, language, 3))
     model = payload["model"]
     shown_model = (
@@ -146,8 +151,7 @@ def describe(
     if quality is None:
         row("quality", said("describe.not_checked"))
     else:
-        verdict = quality["verdict"]
-        row("quality", said(f"describe.quality.{verdict}") if verdict in QUALITY_VERDICTS else _words(verdict))
+        row("quality", _quality(quality["verdict"], payload, language))
         for reason in quality["reasons"]:
             row("defect", code("defect", reason, language))
         for name, value in sorted(quality["measures"].items()):
@@ -155,9 +159,19 @@ def describe(
                 (f"  {code('measure', name, language)}", number(float(f"{value:.3g}"), language, _places(value)))
             )
     rows += _result_v2_rows(payload, language)
-    row("calibration", payload["calibration_id"] or said("describe.uncalibrated"))
+    row(
+        "calibration",
+        payload["calibration_id"] or said("describe.no_photo" if unphotographed else "describe.uncalibrated"),
+    )
     row("result_id", payload["result_id"])
     return rows
+
+
+def _quality(verdict: str, payload: dict[str, Any], language: str) -> str:
+    """A quality verdict in words; an eye that could not be photographed's is no photo refused."""
+    if could_not_photograph(payload["quality"]):
+        return say("describe.quality.not_photographed", language)
+    return say(f"describe.quality.{verdict}", language) if verdict in QUALITY_VERDICTS else _words(verdict)
 
 
 def _places(value: float) -> int:
@@ -173,10 +187,7 @@ def _result_v2_rows(payload: dict[str, Any], language: str) -> list[tuple[str, s
     rows = []
     if payload["quality_reference"] is not None:
         rows.append(
-            (
-                say("figure.quality_reference", language),
-                say(f"describe.quality.{payload['quality_reference']}", language),
-            )
+            (say("figure.quality_reference", language), _quality(payload["quality_reference"], payload, language))
         )
     if payload["modality"] == "dermoscopy":
         diameter, tone = payload["lesion_diameter_mm"], payload["skin_tone"]

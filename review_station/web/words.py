@@ -386,6 +386,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Without it, a read rests on the figures below and its grading is not assessed.",
         "fr": "Sans elle, une lecture repose sur les données ci-dessous et sa gradation n'est pas évaluée.",
     },
+    # An eye the nurse could not photograph at all (closed, a small pupil, a cataract, an artificial eye):
+    # no photo exists, and the device referred the patient (``images.photo_state``, "never").
+    "result.never_photographed": {
+        "en": "This eye could not be photographed",
+        "fr": "Cet œil n'a pas pu être photographié",
+    },
+    "result.never_photographed_then": {
+        "en": " at the device: no photo exists, and the device referred the patient for a specialist to "
+        "examine the eye. Record the verdict and the urgency; the grading is recorded as not assessed.",
+        "fr": " sur l'appareil : aucune photo n'existe, et l'appareil a adressé le patient pour qu'un "
+        "spécialiste examine l'œil. Enregistrez l'avis et l'urgence ; la gradation est enregistrée comme "
+        "non évaluée.",
+    },
     "result.no_photo": {
         "en": "No photo was shared for this result",
         "fr": "Aucune photo n'a été partagée pour ce résultat",
@@ -589,6 +602,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{when}, son arrivée ici : l'heure de l'appareil n'est pas utilisée",
     },
     "describe.not_run": {"en": "not run (photo rejected)", "fr": "non exécuté (photo refusée)"},
+    # An eye the nurse could not photograph (edgescreen_wire.result.NOT_PHOTOGRAPHED): no photo at all.
+    "describe.not_run.no_photo": {"en": "not run (no photo)", "fr": "non exécuté (pas de photo)"},
+    "describe.no_photo": {"en": "none (no photo)", "fr": "aucun (pas de photo)"},
+    "describe.triage.not_photographed": {
+        "en": "ungradable: the eye could not be photographed",
+        "fr": "ininterprétable : l'œil n'a pas pu être photographié",
+    },
+    "describe.quality.not_photographed": {
+        "en": "none: the nurse could not photograph the eye",
+        "fr": "aucune : l'infirmier n'a pas pu photographier l'œil",
+    },
     "describe.none": {"en": "none", "fr": "aucun"},
     "describe.model": {
         "en": "{id} version {version} (file sha256 {sha}…)",

@@ -24,6 +24,7 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
     unscrolled,
 )
 
@@ -58,17 +59,18 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     way_out.click()
     page.wait_for_url("**/capture/not-photographed")
     question = page.locator("[data-test=not-photographed-question]")
-    assert "Right eye: record it as not photographed?" in question.inner_text()
+    assert "Right eye: record it as impossible to photograph?" in question.inner_text()
     assert "a specialist must examine this eye" in question.inner_text()
     assert unscrolled(page)
     snap(page, "not-photographed-question")
     assert page.evaluate(AUDIT) == []
     switch_to(page, "fr")
-    assert "Œil droit\u00a0: l'enregistrer comme non photographié\u00a0?" in question.inner_text()
+    assert "Œil droit\u00a0: l'enregistrer comme impossible à photographier\u00a0?" in question.inner_text()
     assert unscrolled(page)
     snap(page, "not-photographed-question")
     assert page.evaluate(AUDIT) == []
-    assert page.locator("[data-test=not-photographed-yes]").inner_text() == "Enregistrer comme non photographié"
+    confirm = page.locator("[data-test=not-photographed-yes]")
+    assert confirm.inner_text() == "Enregistrer comme impossible à photographier"
     page.locator("[data-test=not-photographed-back]").click()
     page.wait_for_url("**/capture")
     assert "Œil impossible à photographier" in way_out.inner_text() and unscrolled(page)
@@ -84,14 +86,16 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     page.wait_for_url("**/result")
     right = page.locator("[data-test=triage-R]")
     assert right.get_attribute("data-outcome") == "ungradable"
-    assert right.locator("h1").inner_text() == "Œil droit\u00a0: Non photographié"
-    assert "Cet œil n'a pas été photographié\u00a0: un spécialiste doit l'examiner." in right.inner_text()
+    assert right.locator("h1").inner_text() == "Œil droit\u00a0: Impossible à photographier"
+    assert "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner." in right.inner_text()
     assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "refer"
     assert page.locator("[data-test=next-slot]").inner_text() == "Suivant\u00a0: Œil gauche" and unscrolled(page)
+    assert page.locator("[data-test=retake-slot]").inner_text() == "Le photographier finalement"  # no photo to retake
     snap(page, "result-not-photographed")
     assert page.evaluate(AUDIT) == []
     switch_to(page, "en")
-    assert "This eye was not photographed: a specialist must examine it." in right.inner_text()
+    assert "This eye could not be photographed: a specialist must examine it." in right.inner_text()
+    assert page.locator("[data-test=retake-slot]").inner_text() == "Photograph it after all"
     assert unscrolled(page)
     snap(page, "result-not-photographed")
     assert page.evaluate(AUDIT) == []
@@ -111,7 +115,7 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     page.locator("[data-test=handout]").click()
     page.wait_for_url("**/handout")
     handout = page.locator("[data-test=handout]")
-    assert "Right eye: Not photographed" in handout.inner_text()
+    assert "Right eye: Could not be photographed" in handout.inner_text()
     assert page.locator("[data-test=handout-not-photographed]").inner_text() == (
         "This eye could not be photographed: a specialist must examine it."
     )
@@ -146,3 +150,83 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     topic = next(topic for topic, payload in tap.messages if payload == raw)
     row = result_row(topic, raw, {app.config.device.id: app.config.device.site}, datetime.now(UTC))
     assert (row["eye"], row["triage"], row["quality_verdict"]) == ("R", "ungradable", "reject")
+
+
+def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_not_photographed_yet(page, app):
+    """Referred, recorded with no photo, against "Finish anyway"'s eye left to call the patient back for:
+    both read "Not photographed" on Today, and Records listed the first "Could not be graded", with a
+    photo to export that never was."""
+    sign_in(page, app)
+    new_patient(page, app, "MRN-CANNOT")
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=not-photographed]").click()
+    page.locator("[data-test=not-photographed-yes]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/patient")
+    new_patient(page, app, "MRN-LATER")  # the right eye photographed, the left left by "Finish anyway"
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+
+    page.goto(f"{app.url}/today")
+    said = {
+        "en": ("Not photographed yet: call back", "Could not be photographed"),
+        "fr": ("Pas encore photographié\u00a0: à rappeler", "Impossible à photographier"),
+    }
+    for language, (later, cannot) in said.items():
+        switch_to(page, language)
+        rows = [row.locator("td").all_inner_texts()[1:3] for row in page.locator("[data-test=entry]").all()]
+        eyes = {"en": ("Left eye", "Right eye"), "fr": ("Œil gauche", "Œil droit")}[language]
+        assert rows[0] == [eyes[0], later] and rows[3] == [eyes[1], cannot] and len(rows) == 4, rows
+        snap(page, "today-cannot-and-not-yet")
+        assert page.evaluate(AUDIT) == []
+
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "MRN-CANNOT")
+    page.locator("[data-test=find]").click()
+    for language, (_, cannot) in said.items():
+        switch_to(page, language)
+        rows = page.locator("table.worklist tr")
+        assert rows.last.locator("td").nth(2).inner_text() == cannot
+        assert rows.last.locator("[data-test=export]").count() == 0  # no photo to export
+        assert rows.first.locator("[data-test=export]").count() == 1
+        snap(page, "records-cannot-photograph")
+        assert page.evaluate(AUDIT) == []
+
+
+def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it(page, app):
+    """Its record said "Photo: Right eye" and "Ungradable: retake the photo", with a calibration, of
+    an eye no photo was taken of."""
+    sign_in(page, app)
+    new_patient(page, app, "MRN-NOPHOTO", eyes=("R",))
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=not-photographed]").click()
+    page.locator("[data-test=not-photographed-yes]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/patient")
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "MRN-NOPHOTO")
+    page.locator("[data-test=find]").click()
+    page.locator("table.worklist button").first.click()
+    detail = page.locator("[data-test=detail]")
+    said = {
+        "en": ("Eye", "Right eye", "This eye could not be photographed: a specialist must examine it."),
+        "fr": ("Œil", "Œil droit", "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner."),
+    }
+    for language, (field, eye, triage) in said.items():
+        switch_to(page, language)
+        fields = dict(zip(detail.locator("dt").all_inner_texts(), detail.locator("dd").all_inner_texts(), strict=True))
+        assert fields[field] == eye and "Photo" not in fields, fields
+        assert page.locator("[data-test=detail-triage]").inner_text().startswith(triage)
+        assert not {"Calibration", "Étalonnage"} & set(fields)  # nothing was calibrated
+        snap(page, "record-cannot-photograph")
+        assert page.evaluate(AUDIT) == []

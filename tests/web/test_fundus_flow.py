@@ -128,7 +128,7 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
 
     page.goto(f"{app.url}/today")
     rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
-    assert rows[0][1:] == ["Œil gauche", "Non photographié", "Rien à envoyer", "\u2013"]
+    assert rows[0][1:] == ["Œil gauche", "Pas encore photographié\u00a0: à rappeler", "Rien à envoyer", "\u2013"]
     assert rows[1][1] == "Œil droit" and len(rows) == 2
     # Both times came from the same clock: the missed eye is marked "clock not set" as the screening is.
     badges = [row.locator("[data-test=clock-not-set]").count() for row in page.locator("[data-test=entry]").all()]
@@ -188,14 +188,14 @@ def test_new_patient_during_a_visit_asks_first_and_finishes_it_as_finish_anyway_
     new_patient_link.click()
     leave = page.locator("[data-test=leave-visit]")
     assert "The photo waiting to be checked is not used." in leave.inner_text()
-    assert "Left eye: recorded as not photographed, as “Finish anyway” does." in leave.inner_text()
+    assert "Left eye: listed as not photographed yet, to call back, as “Finish anyway” does." in leave.inner_text()
     assert "The results already recorded are kept." in leave.inner_text()
     assert page.locator("[data-test=resume]").get_attribute("class") == "button primary"
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "new-patient-during-visit")
     switch_to(page, "fr")
     assert "La photo en attente de vérification n'est pas utilisée." in leave.inner_text()
-    assert "Œil gauche\u00a0: enregistré comme non photographié" in leave.inner_text()
+    assert "Œil gauche\u00a0: inscrit comme pas encore photographié, à rappeler" in leave.inner_text()
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "new-patient-during-visit")
     # A patient form opened before (another tab) cannot drop the visit either.
@@ -211,7 +211,8 @@ def test_new_patient_during_a_visit_asks_first_and_finishes_it_as_finish_anyway_
     assert page.locator("[data-test=next]").is_visible()  # the new patient's form
     page.goto(f"{app.url}/today")
     rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
-    assert rows[0][1:3] == ["Œil gauche", "Non photographié"] and rows[1][1] == "Œil droit" and len(rows) == 2
+    assert rows[0][1:3] == ["Œil gauche", "Pas encore photographié\u00a0: à rappeler"]
+    assert rows[1][1] == "Œil droit" and len(rows) == 2
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1  # the waiting photo was not used

@@ -1,0 +1,97 @@
+"""An eye the nurse could not photograph reaches the station as the device sends it (ungradable, its one
+quality reason ``not_photographed``, no photo, model or calibration): its result page said "No photo was
+shared" (the device's setting), "the device's quality gate refused the photo", "not run (photo
+rejected)" and "uncalibrated device", of a photo that never was. It says the eye could not be
+photographed, and that the device referred the patient, in English and French."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from playwright.sync_api import Playwright
+from sqlalchemy import Engine
+
+from edgescreen_wire.result import NOT_PHOTOGRAPHED, RESULT_V3, encode_result
+from firmware_app.inference.triage import ungradable
+from firmware_app.records.screening import QualitySummary, ScreeningContext, ScreeningRecord, new_result_id
+from firmware_app.sync.payload import result_payload
+from review_station import accounts, devices
+from review_station.ingest.batch import Incoming, store_batch
+from tests.review_station.browser import chromium_page, served
+from tests.review_station.kit import result_topic
+from tests.review_station.test_end_to_end import snap
+from tests.review_station.test_french_in_chromium import fits
+from tests.review_station.web_kit import PASSWORD, station
+
+SAID = {
+    "en": {
+        "notice": "This eye could not be photographed at the device: no photo exists, and the device referred "
+        "the patient",
+        "Triage": "ungradable: the eye could not be photographed",
+        "Model score": "not run (no photo)",
+        "Image quality": "none: the nurse could not photograph the eye",
+        "Calibration": "none (no photo)",
+    },
+    "fr": {
+        "notice": "Cet œil n'a pas pu être photographié sur l'appareil : aucune photo n'existe, et l'appareil "
+        "a adressé le patient",
+        "Tri": "ininterprétable : l'œil n'a pas pu être photographié",
+        "Score du modèle": "non exécuté (pas de photo)",
+        "Qualité d'image": "aucune : l'infirmier n'a pas pu photographier l'œil",
+        "Étalonnage": "aucun (pas de photo)",
+    },
+}
+
+
+def plain(text: str) -> str:
+    """French's no-break spaces (before a colon, a semicolon) as the spaces the catalogue writes."""
+    return text.replace("\u00a0", " ")
+
+
+def not_photographed_result(engine: Engine) -> str:
+    """The device's result of an eye recorded as impossible to photograph (``record_not_photographed``),
+    through the ingester's own batch writer; returns its id."""
+    record = ScreeningRecord(
+        new_result_id(),
+        datetime.now(UTC),
+        "fundus",
+        ungradable(),
+        ScreeningContext("MRN-1", eye="R"),
+        "",
+        quality=QualitySummary("reject", (NOT_PHOTOGRAPHED,)),
+        calibration_id=None,
+    )
+    document = result_payload(record, "cam-01", "site-a", RESULT_V3)
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    with engine.begin() as connection:
+        incoming = Incoming(result_topic("site-a", "cam-01"), encode_result(document), datetime.now(UTC))
+        store_batch(connection, [incoming], devices.active_sites(connection))
+    return document["result_id"]
+
+
+def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine: Engine, playwright: Playwright):
+    result_id = not_photographed_result(engine)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("table.worklist")
+        page.goto(f"{base}/results/{result_id}")
+        for language, said in SAID.items():
+            if language == "fr":
+                page.click("[data-test=languages] a[lang=fr]")
+                page.wait_for_selector("html[lang=fr]")
+            notice = plain(page.inner_text("[data-test=no-photo]"))
+            assert notice.startswith(said["notice"]), notice
+            assert "share_images" not in notice
+            figures = page.locator("table.figures tr")
+            values = [plain(value) for value in figures.locator("td").all_inner_texts()]
+            rows = dict(zip(figures.locator("th").all_inner_texts(), values, strict=True))
+            assert {label: rows[label] for label in said if label != "notice"} == {
+                label: value for label, value in said.items() if label != "notice"
+            }
+            assert page.locator("main img").count() == 0 and fits(page, 800)
+            assert page.locator("select[name=icdr_grade][required]").count() == 0  # the grading: not assessed
+            snap(page, f"not-photographed-result-{language}")
