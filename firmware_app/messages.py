@@ -2580,6 +2580,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.triage": {"en": "Triage", "fr": "Tri"},
     "records.field.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "records.field.operator": {"en": "Taken by", "fr": "Pris par"},
+    # Instead of "Taken by" for an eye recorded as impossible to photograph: nobody took a photo of it.
+    "records.field.recorded_by": {"en": "Recorded by", "fr": "Enregistré par"},
     "records.field.model": {"en": "Model", "fr": "Modèle"},
     "records.field.calibration": {"en": "Calibration", "fr": "Étalonnage"},
     "records.field.note": {"en": "Note", "fr": "Note"},
