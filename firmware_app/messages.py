@@ -1266,6 +1266,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
     },
+    # Accounts exist, all disabled: none can be enabled again, nor its name added twice (operators_cli).
+    "signin.all_disabled": {
+        "en": "Every operator account is disabled: the technician adds one, under a new name, with "
+        "“edgescreen operators add NAME”.",
+        "fr": "Tous les comptes opérateur sont désactivés : le technicien en crée un, sous un nouveau nom, avec "
+        "« edgescreen operators add NOM ».",
+    },
     "setup.title": {
         "en": "First start: who will use this device?",
         "fr": "Premier démarrage : qui utilisera l'appareil ?",
