@@ -1266,6 +1266,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No operator accounts yet: the technician adds them with “edgescreen operators add NAME”.",
         "fr": "Aucun compte opérateur : le technicien les crée avec « edgescreen operators add NOM ».",
     },
+    # Accounts exist, all disabled: none can be enabled again, nor its name added twice (operators_cli).
+    "signin.all_disabled": {
+        "en": "Every operator account is disabled: the technician adds one, under a new name, with "
+        "“edgescreen operators add NAME”.",
+        "fr": "Tous les comptes opérateur sont désactivés : le technicien en crée un, sous un nouveau nom, avec "
+        "« edgescreen operators add NOM ».",
+    },
     "setup.title": {
         "en": "First start: who will use this device?",
         "fr": "Premier démarrage : qui utilisera l'appareil ?",
@@ -2580,6 +2587,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.triage": {"en": "Triage", "fr": "Tri"},
     "records.field.reference": {"en": "Patient reference", "fr": "Référence du patient"},
     "records.field.operator": {"en": "Taken by", "fr": "Pris par"},
+    # Instead of "Taken by" for an eye recorded as impossible to photograph: nobody took a photo of it.
+    "records.field.recorded_by": {"en": "Recorded by", "fr": "Enregistré par"},
     "records.field.model": {"en": "Model", "fr": "Modèle"},
     "records.field.calibration": {"en": "Calibration", "fr": "Étalonnage"},
     "records.field.note": {"en": "Note", "fr": "Note"},

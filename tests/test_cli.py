@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -461,13 +460,14 @@ def test_a_second_signal_ends_a_command_stuck_on_the_camera_at_once(tmp_path, la
     log = ProcessLog(still)
     log.wait_for("camera.opened")
     still.send_signal(signal.SIGTERM)  # heard, and set aside: the still's read waits 60 s for its frame
-    time.sleep(1.0)
+    log.wait_for("service.stop_requested")  # sent before the first was handled, the two would be one
     still.send_signal(second)
     try:
         output, errors = log.communicate(timeout=10)  # on main: only once the read times out
     finally:
         still.kill()
     assert still.returncode == -second, errors
+    assert errors.count(" service.stop_requested ") == 1 and "INFO service.stop_requested signal=SIGTERM\n" in errors
     assert errors.endswith(f"edgescreen: {message('stop.at_once', language)}\n")
     assert output == "" and not out.exists()
 

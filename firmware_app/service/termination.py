@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import TypeVar
 
+from firmware_app.events import log_event
 from firmware_app.messages import message
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def stop_on_termination(language: str) -> Iterator[threading.Event]:
         if heard and signum != signal.SIGHUP:
             _end_at_once(signum, said)
         heard.append(signum)
-        _set_aside(stop)
+        _set_aside(stop, signum)
 
     signums = [signal.SIGTERM, signal.SIGINT]
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
@@ -104,10 +105,17 @@ def between_stop_points(work: Callable[[], T], stop: threading.Event) -> Callabl
     return between
 
 
-def _set_aside(stop: threading.Event) -> None:
-    """Set ``stop`` from a thread of its own. A handler runs in the main thread, between two of its
-    steps, and may land while that thread holds the event's lock in ``stop.wait`` (the sync worker's
-    backoff under ``sync run``): setting it there waits on that lock forever, the process deaf to
-    every later SIGTERM, until systemd kills it with its records open. The thread waits for the lock
-    instead, and the main thread's wait ends as it is set."""
-    threading.Thread(target=stop.set, name="stop", daemon=True).start()
+def _set_aside(stop: threading.Event, signum: int) -> None:
+    """Log the request (``service.stop_requested``, the signal's name: the journal says why the command
+    stopped, and which signal, before what it then says of the work it left) and set ``stop``, from a
+    thread of its own. A handler runs in the main thread, between two of its steps, and may land while
+    that thread holds a lock: the event's in ``stop.wait`` (the sync worker's backoff under ``sync
+    run``), or the log's, mid-line. Taking it there waits forever, the process deaf to every later
+    SIGTERM, until systemd kills it with its records open. The thread waits for the locks instead,
+    and the main thread's wait ends as the event is set."""
+
+    def request() -> None:
+        log_event("service.stop_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    threading.Thread(target=request, name="stop", daemon=True).start()

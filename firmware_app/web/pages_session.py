@@ -18,7 +18,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.operators import MAX_NAME, OperatorError
+from firmware_app.operators import MAX_NAME, Operator, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
@@ -169,13 +169,18 @@ def routes(web: WebApp) -> list[Route]:
         request.state.session = fresh
         return fresh
 
+    def accounts() -> tuple[list[Operator], bool]:
+        """The operators who may sign in, and whether any account exists: with none to tap, every
+        account disabled asks the technician for something else than a device that has none yet."""
+        everyone = device.operators.list()
+        return [operator for operator in everyone if operator.enabled], bool(everyone)
+
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
-        everyone = await device.run(device.operators.list)
-        if not everyone:  # a fresh device: its first run creates the first operator
+        operators, anyone = await device.run(accounts)
+        if not anyone:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
-        operators = [operator for operator in everyone if operator.enabled]
-        return web.render(request, session, "signin.html", operators=operators, error=None)
+        return web.render(request, session, "signin.html", operators=operators, anyone=anyone, error=None)
 
     @web.page(public=True)
     async def setup_form(request: Request, session: Session) -> Response:
@@ -214,17 +219,21 @@ def routes(web: WebApp) -> list[Route]:
         if session.locked and session.operator:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
-            operators = await device.run(lambda: device.operators.list(enabled_only=True))
+            operators, anyone = await device.run(accounts)
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "signin.choose" if operators else None
             error = web.text(session, missing) if missing else None
-            return web.render(request, session, "signin.html", 400, operators=operators, error=error, chosen=name)
+            return web.render(
+                request, session, "signin.html", 400, operators=operators, anyone=anyone, error=error, chosen=name
+            )
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
-            operators = await device.run(lambda: device.operators.list(enabled_only=True))
+            operators, anyone = await device.run(accounts)
             locked = outcome.locked_until
             error = locked_text(web, session, name, locked) if locked else web.text(session, "signin.wrong")
-            return web.render(request, session, "signin.html", 401, operators=operators, error=error, chosen=name)
+            return web.render(
+                request, session, "signin.html", 401, operators=operators, anyone=anyone, error=error, chosen=name
+            )
         resuming = session.locked and session.operator == name
         fresh = signed_in(request, session, name, resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)

@@ -2,7 +2,8 @@
 quality reason ``not_photographed``, no photo, model or calibration): its result page said "No photo was
 shared" (the device's setting), "the device's quality gate refused the photo", "not run (photo
 rejected)" and "uncalibrated device", of a photo that never was. It says the eye could not be
-photographed, and that the device referred the patient, in English and French."""
+photographed, and that the device referred the patient, in English and French; the worklist, which
+listed it as a plain "ungradable", says so too."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ SAID = {
         "Model score": "not run (no photo)",
         "Image quality": "none: the nurse could not photograph the eye",
         "Calibration": "none (no photo)",
+        "worklist": "ungradable: the eye could not be photographed",
     },
     "fr": {
         "notice": "Cet œil n'a pas pu être photographié sur l'appareil : aucune photo n'existe, et l'appareil "
@@ -39,6 +41,7 @@ SAID = {
         "Score du modèle": "non exécuté (pas de photo)",
         "Qualité d'image": "aucune : l'infirmier n'a pas pu photographier l'œil",
         "Étalonnage": "aucun (pas de photo)",
+        "worklist": "ininterprétable : l'œil n'a pas pu être photographié",
     },
 }
 
@@ -78,19 +81,23 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_selector("table.worklist")
-        page.goto(f"{base}/results/{result_id}")
         for language, said in SAID.items():
             if language == "fr":
                 page.click("[data-test=languages] a[lang=fr]")
                 page.wait_for_selector("html[lang=fr]")
+            page.goto(base)
+            triage = page.locator(f"tr[data-result='{result_id}'] td").first
+            assert plain(triage.inner_text()) == said["worklist"] and fits(page, 800)
+            snap(page, f"not-photographed-worklist-{language}")
+            page.goto(f"{base}/results/{result_id}")
             notice = plain(page.inner_text("[data-test=no-photo]"))
             assert notice.startswith(said["notice"]), notice
             assert "share_images" not in notice
             figures = page.locator("table.figures tr")
             values = [plain(value) for value in figures.locator("td").all_inner_texts()]
             rows = dict(zip(figures.locator("th").all_inner_texts(), values, strict=True))
-            assert {label: rows[label] for label in said if label != "notice"} == {
-                label: value for label, value in said.items() if label != "notice"
+            assert {label: rows[label] for label in said if label not in ("notice", "worklist")} == {
+                label: value for label, value in said.items() if label not in ("notice", "worklist")
             }
             assert page.locator("main img").count() == 0 and fits(page, 800)
             assert page.locator("select[name=icdr_grade][required]").count() == 0  # the grading: not assessed

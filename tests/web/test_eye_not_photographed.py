@@ -203,8 +203,8 @@ def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_n
 
 
 def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it(page, app):
-    """Its record said "Photo: Right eye" and "Ungradable: retake the photo", with a calibration, of
-    an eye no photo was taken of."""
+    """Its record said "Photo: Right eye", "Ungradable: retake the photo" and "Taken by Amina", with a
+    calibration, of an eye no photo was taken of."""
     sign_in(page, app)
     new_patient(page, app, "MRN-NOPHOTO", eyes=("R",))
     page.wait_for_url("**/capture")
@@ -219,13 +219,19 @@ def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it
     page.locator("table.worklist button").first.click()
     detail = page.locator("[data-test=detail]")
     said = {
-        "en": ("Eye", "Right eye", "This eye could not be photographed: a specialist must examine it."),
-        "fr": ("Œil", "Œil droit", "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner."),
+        "en": ("Eye", "Right eye", "This eye could not be photographed: a specialist must examine it.", "Recorded by"),
+        "fr": (
+            "Œil",
+            "Œil droit",
+            "Cet œil n'a pas pu être photographié\u00a0: un spécialiste doit l'examiner.",
+            "Enregistré par",
+        ),
     }
-    for language, (field, eye, triage) in said.items():
+    for language, (field, eye, triage, recorder) in said.items():
         switch_to(page, language)
         fields = dict(zip(detail.locator("dt").all_inner_texts(), detail.locator("dd").all_inner_texts(), strict=True))
         assert fields[field] == eye and "Photo" not in fields, fields
+        assert fields[recorder] == OPERATOR and not {"Taken by", "Pris par"} & set(fields), fields
         assert page.locator("[data-test=detail-triage]").inner_text().startswith(triage)
         assert not {"Calibration", "Étalonnage"} & set(fields)  # nothing was calibrated
         snap(page, "record-cannot-photograph")

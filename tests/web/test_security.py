@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from firmware_app.app import open_store
-from firmware_app.messages import message, plural_key
+from firmware_app.messages import plural_key
 from firmware_app.operators import Operators
 from firmware_app.wording import french_of
 from tests.web.conftest import (
@@ -83,20 +83,27 @@ def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never
 
 
 def test_with_no_enabled_operator_sign_in_is_not_told_to_tap_a_name(page, app):
-    """Every account disabled, the screen says no operator can sign in: "Sign in" tapped added "Tap
-    your name first." under it, with no name to tap."""
+    """Every account disabled, the screen said "No operator accounts yet", and "Sign in" tapped added
+    "Tap your name first." under it, with no name to tap. It says every account is disabled and the
+    technician adds one (none can be enabled again)."""
     store = open_store(app.config)
     try:
         Operators(store.records).disable(OPERATOR)
     finally:
         store.records.close()
     page.goto(f"{app.url}/signin")
-    for language in ("en", "fr"):
+    said = {
+        "en": "Every operator account is disabled: the technician adds one, under a new name, with "
+        "“edgescreen operators add NAME”.",
+        "fr": "Tous les comptes opérateur sont désactivés\u00a0: le technicien en crée un, sous un nouveau nom, "
+        "avec «\u00a0edgescreen operators add NOM\u00a0».",
+    }
+    for language, alert in said.items():
         switch_to(page, language)
+        assert page.locator("form.signin").get_by_role("alert").all_inner_texts() == [alert], language
+        snap(page, "signin-every-operator-disabled")
         page.locator("form.signin button[type=submit]").click()
-        assert page.locator("form.signin").get_by_role("alert").all_inner_texts() == [
-            message("signin.no_operators", language)
-        ], language
+        assert page.locator("form.signin").get_by_role("alert").all_inner_texts() == [alert], language
         snap(page, "signin-no-operator-submitted")
 
 
