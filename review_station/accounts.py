@@ -152,13 +152,19 @@ def _write_sites(connection: Connection, user_id: int, sites: frozenset[str]) ->
         connection.execute(insert(user_sites), [{"user_id": user_id, "site_id": site} for site in sorted(sites)])
 
 
+def _named(connection: Connection, username: str, *columns: ColumnElement[Any]) -> Row[Any]:
+    """The account signing in as ``username`` (its id and ``columns``), refused as unknown if none."""
+    user = connection.execute(select(users.c.id, *columns).where(users.c.username == username)).first()
+    if user is None:
+        raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+    return user
+
+
 def set_sites(engine: Engine, username: str, sites: frozenset[str], by: str) -> None:
     """Limit an account to ``sites`` (empty: every site again). Its open sessions read the new sites
     from their next page on: each page asks ``session_user``."""
     with engine.begin() as connection:
-        user = connection.execute(select(users.c.id, users.c.role).where(users.c.username == username)).first()
-        if user is None:
-            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        user = _named(connection, username, users.c.role)
         _check_sites(user.role, sites)
         _write_sites(connection, user.id, sites)
         audit.append(connection, "user_change", {"action": "sites", "user": username, "sites": sorted(sites), "by": by})
@@ -216,9 +222,7 @@ def disable_user(engine: Engine, username: str, by: str, settings: WebConfig) ->
     was disabled twice, by two administrators who both saw it enabled when they disabled it at once."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
-        if user_id is None:
-            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        user_id = _named(connection, username).id
         disabled = connection.execute(
             update(users)
             .where(users.c.id == user_id, users.c.disabled.is_(False))  # not twice, if two administrators race
@@ -248,10 +252,7 @@ def enable_user(engine: Engine, username: str, by: str) -> bool:
     Returns whether a lockout was lifted, which the command says and the ``user_change`` records."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        named = select(users.c.id, users.c.locked_until).where(users.c.username == username)
-        user = connection.execute(named).first()
-        if user is None:
-            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        user = _named(connection, username, users.c.locked_until)
         enabled = connection.execute(
             update(users)
             .where(users.c.id == user.id, users.c.disabled.is_(True))  # not twice, if two administrators race
@@ -276,9 +277,7 @@ def unlock_user(engine: Engine, username: str, by: str) -> None:
     lockout."""
     now = datetime.now(UTC)
     with engine.begin() as connection:
-        user_id = connection.execute(select(users.c.id).where(users.c.username == username)).scalar_one_or_none()
-        if user_id is None:
-            raise AccountError(f"no user {username!r}", "unknown", user=repr(username))
+        user_id = _named(connection, username).id
         unlocked = connection.execute(
             update(users)
             # ``locked_out`` in SQL: a lockout that has run out is no lockout to lift.
