@@ -1927,6 +1927,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "contrôle, peut écrire partout). Appelez le technicien : sudo chown {user}: {path} puis sudo chmod "
         "{grant} {path} le lui rendent (rien de ce qui est enregistré n'est perdu).",
     },
+    # A folder above the records the services' user may not search (its x bit), and so may not reach
+    # them through, judged by a check run as root (health/checks.py, _search_refused): the grant opens
+    # it to that user's class alone.
+    "health.writable.service_search": {
+        "en": "The records cannot be written by the device's services: {folder}, a folder above them, belongs to "
+        "{owner} (mode {mode}), and {user}, the user they run as, may not go through it to reach them (root, "
+        "running this check, may go anywhere). Call the technician: sudo chmod {grant} {folder} lets {user} "
+        "through (nothing recorded is lost).",
+        "fr": "Les services de l'appareil ne peuvent pas écrire les dossiers : {folder}, un répertoire au-dessus "
+        "d'eux, appartient à {owner} (mode {mode}), et {user}, l'utilisateur sous lequel ils tournent, ne peut "
+        "pas le traverser pour les atteindre (root, qui fait ce contrôle, peut aller partout). Appelez le "
+        "technicien : sudo chmod {grant} {folder} lui ouvre le passage (rien de ce qui est enregistré n'est "
+        "perdu).",
+    },
     "health.writable.root": {
         "en": "Run as root, which may write anywhere, this check cannot tell whether the device's services may "
         "write the records: their user, {user}, does not exist here (scripts/install-device makes it). Run "

@@ -28,7 +28,13 @@ from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.health.lock_holder import write_lock_holder
-from firmware_app.health.service_user import SERVICE_USER, judged_for, may_write, passes_over_file_modes
+from firmware_app.health.service_user import (
+    SERVICE_USER,
+    judged_for,
+    may_write,
+    passes_over_file_modes,
+    permission_class,
+)
 from firmware_app.inference.card import MODALITIES
 from firmware_app.inference.errors import ModelMissing, ModelRunFailed, WrongModality
 from firmware_app.inference.interpreter import RuntimeMissing
@@ -494,6 +500,30 @@ def _refuses(path: Path, mode: int, account: pwd.struct_passwd | None = None) ->
     return ctypes.get_errno() != errno.ENOENT
 
 
+def _folders_above(*folders: Path) -> list[Path]:
+    """The folders above ``folders``, from the root down: each is searched (its ``x`` bit) on the way
+    to the records, and the first refused is the one to name, not one below it."""
+    return list(dict.fromkeys(above for folder in folders for above in reversed(folder.parents)))
+
+
+def _search_refused(folder: Path, account: pwd.struct_passwd) -> Check:
+    """``folder``, above the records, refusing ``account`` its search, red: its owner and mode, and
+    the ``chmod`` that gives the search bit of the class that user falls in
+    (``service_user.permission_class``), and no more: a folder above the records (/srv, a mount
+    point) is not the services' to own, nor theirs to list."""
+    info = folder.stat()
+    return _check(
+        "writable",
+        Level.RED,
+        "service_search",
+        folder=folder,
+        owner=_user_name(info.st_uid),
+        mode=f"{stat.S_IMODE(info.st_mode):04o}",
+        user=account.pw_name,
+        grant=f"{permission_class(info, account)}+x",
+    )
+
+
 def records_not_writable(database: Path, account: pwd.struct_passwd | None = None) -> Check | None:
     """The records' folder, or the first of their files, that this process (or ``account``, the
     services' user root judges for: ``service_user``) may not write, red by why
@@ -508,9 +538,16 @@ def records_not_writable(database: Path, account: pwd.struct_passwd | None = Non
     opens the records after they were removed. Records reached through a symbolic link keep those
     beside the file linked to (SQLite follows the link), so that folder and those files are asked
     too: a log of root's there refused every write while the check, asking beside the link, was
-    green."""
+    green. Judged for ``account``, every folder above them is asked first, as the kernel searches
+    each on the way (``_search_refused``): a 0700 parent of root's left the services unable to open
+    the records while root, judging their files alone, said green. This process's own ``access``
+    answers for those folders itself."""
     linked_to = database.resolve()
     folders = dict.fromkeys((database.parent, linked_to.parent), os.W_OK | os.X_OK)
+    if account is not None:
+        for above in _folders_above(database.absolute().parent, linked_to.parent):
+            if above not in folders and not may_write(above, os.X_OK, account):
+                return _search_refused(above, account)
     wanted = folders | dict.fromkeys(database_files(linked_to), os.W_OK)
     for path, mode in wanted.items():
         refused = _write_refused(path, account) if os.path.exists(path) and _refuses(path, mode, account) else None

@@ -8,6 +8,14 @@ and the file's ``major:minor:inode``. In WAL mode (the records always are: ``rec
 the write lock is an exclusive lock on one byte of the ``-shm`` file; the other locks there (the
 readers', held by the app itself) are shared ones on other bytes. A connection in exclusive locking
 mode keeps the main file's lock exclusive instead, and is asked after.
+
+The kernel names a file there by its file system's superblock (``lock_get_status`` prints
+``inode->i_sb->s_dev``), which is not always what ``stat`` says of it: btrfs gives each subvolume
+an anonymous device of its own, the top one included, and overlayfs on layers of two file systems
+one per layer, so the holder was never found there and the watchdog restarted the app for it.
+The superblock's device is the one ``/proc/self/mountinfo`` gives the file's mount. On btrfs two
+subvolumes number their files alike under that one device: a holder is confirmed by the file
+among its open ones (``/proc/PID/fd``), where /proc shows them.
 """
 
 from __future__ import annotations
@@ -16,6 +24,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from firmware_app.file_system import MOUNTINFO
+from firmware_app.health.encryption import Mount, mount_of
 from firmware_app.records.database import database_files
 
 PROC_LOCKS = Path("/proc/locks")
@@ -35,30 +45,32 @@ class LockHolder:
     unit: str | None
 
 
-def _kernel_id(path: Path) -> str | None:
-    """``path``'s file as /proc/locks names it (``major:minor:inode``, the numbers in hex but the
-    inode); ``None`` when it is not there."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+def _kernel_ids(info: os.stat_result, mount: Mount | None) -> set[str]:
+    """The names /proc/locks may give the file ``info`` describes (``major:minor:inode``, the numbers
+    in hex but the inode): by the device of its ``mount`` (the superblock's, which the kernel
+    prints), and by ``stat``'s, the same on most file systems (ext4, f2fs, tmpfs) and the one a
+    kernel that prints a btrfs subvolume's own device gives."""
+    devices = {info.st_dev}
+    if mount is not None:
+        major, _, minor = mount.device.partition(":")
+        devices.add(os.makedev(int(major), int(minor)))
+    return {f"{os.major(device):02x}:{os.minor(device):02x}:{info.st_ino}" for device in devices}
 
 
-def _writers(locks: str, file: str, first_byte: int | None) -> list[int]:
-    """The pids of the exclusive POSIX locks granted on ``file`` (over ``first_byte``, if given), the
-    kind SQLite takes. Another program's ``flock`` on the records file (``flock(1)`` around a backup
-    script) keeps no SQLite writer out, and was named holding the write lock once it was given back.
-    The kernel leaves out those of processes in a PID namespace this one does not see, and shows an
-    open file description's lock (not SQLite's) with pid -1, left out here: no process can be named
-    for them."""
+def _writers(locks: str, names: set[str], first_byte: int | None) -> list[int]:
+    """The pids of the exclusive POSIX locks granted on the file of those ``names`` (``_kernel_ids``)
+    over ``first_byte``, if given: the kind SQLite takes. Another program's ``flock`` on the records
+    file (``flock(1)`` around a backup script) keeps no SQLite writer out, and was named holding the
+    write lock once it was given back. The kernel leaves out those of processes in a PID namespace
+    this one does not see, and shows an open file description's lock (not SQLite's) with pid -1, left
+    out here: no process can be named for them."""
     pids = []
     for line in locks.splitlines():
         fields = line.split()
         if "->" in fields or len(fields) < 8:  # a request waiting for the lock, not holding it
             continue
         kind, access, pid, where, start = fields[1], fields[3], fields[4], fields[5], fields[6]
-        posix = kind == "POSIX" and access == "WRITE" and where == file
+        posix = kind == "POSIX" and access == "WRITE" and where in names
         if posix and (first_byte is None or int(start) == first_byte) and int(pid) > 0:
             pids.append(int(pid))
     return pids
@@ -82,15 +94,46 @@ def _unit(pid: int) -> str | None:
     return name.removesuffix(".service") if name.startswith("edgescreen") and name.endswith(".service") else None
 
 
-def write_lock_holder(database: Path, locks: Path = PROC_LOCKS) -> LockHolder | None:
+def _has_open(pid: int, target: os.stat_result) -> bool:
+    """Whether ``pid`` has the file ``target`` describes open, as ``stat`` knows both (through
+    ``/proc/PID/fd``, which opens on the file itself): a lock on a file of another btrfs subvolume is
+    listed under the same device and inode as the records'. Where /proc does not show that process's
+    files (another user's, hidden from the service by ``ProtectProc=invisible``), the kernel's list is
+    taken as it is."""
+    try:
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                info = descriptor.stat()
+            except FileNotFoundError:  # closed meanwhile
+                continue
+            if (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino):
+                return True
+    except (PermissionError, FileNotFoundError):  # another user's, hidden, or gone meanwhile
+        return True
+    return False
+
+
+def _holders(listed: str, path: Path, mountinfo: str | None, first_byte: int | None) -> list[int]:
+    """The processes the kernel lists holding the write lock on ``path`` (``_writers``, over
+    ``first_byte``) that have it open (``_has_open``); none when ``path`` is not there."""
+    try:
+        info = path.stat()
+    except OSError:
+        return []
+    mount = mount_of(path, mountinfo) if mountinfo is not None else None
+    return [pid for pid in _writers(listed, _kernel_ids(info, mount), first_byte) if _has_open(pid, info)]
+
+
+def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:
     """The process the kernel lists holding the records' write lock, ``None`` when it lists none
     (the lock given back meanwhile, or /proc/locks unreadable: then nobody can be named). A few
-    hundred lines of text, read only when a probe found the lock taken."""
+    hundred lines of text, and the mount table, read only when a probe found the lock taken."""
     listed = _read(locks)
     if listed is None:
         return None
-    main, _, shm, _ = (_kernel_id(path) for path in database_files(database.resolve()))
-    pids = (_writers(listed, shm, WAL_WRITE_LOCK_BYTE) if shm else []) or (_writers(listed, main, None) if main else [])
+    mounts = _read(mountinfo)
+    main, _, shm, _ = database_files(database.resolve())
+    pids = _holders(listed, shm, mounts, WAL_WRITE_LOCK_BYTE) or _holders(listed, main, mounts, None)
     if not pids:
         return None
     pid = pids[0]

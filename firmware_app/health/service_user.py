@@ -47,23 +47,32 @@ def judged_for() -> pwd.struct_passwd | None:
     return service_account() if passes_over_file_modes() else None
 
 
+# Where each class's bits sit in a file's mode: the owner's, the group's, the others'.
+_CLASS_SHIFT = {"u": 6, "g": 3, "o": 0}
+
+
+def permission_class(info: os.stat_result, account: pwd.struct_passwd) -> str:
+    """The class (``u``, ``g`` or ``o``, as ``chmod`` names them) whose bits of ``info``'s mode the
+    kernel reads for ``account``: the owner's for the owner, the group's for a member, the others'
+    else, whatever another class would grant. A remedy that grants a bit names this class, so that
+    it opens the file to that user and no wider."""
+    if info.st_uid == account.pw_uid:
+        return "u"
+    return "g" if info.st_gid in os.getgrouplist(account.pw_name, account.pw_gid) else "o"
+
+
 def may_write(path: Path, mode: int, account: pwd.struct_passwd) -> bool:
-    """Whether ``account`` may ``mode`` (``os.W_OK``, with ``os.X_OK`` for a folder) ``path`` by its
-    mode bits and the file system's read-only flag; a path that is not there refuses nothing. The
-    class is the kernel's: the owner's bits for the owner, the group's for a member, the others'
-    else, whatever another class would grant."""
+    """Whether ``account`` may ``mode`` (``os.W_OK``, with ``os.X_OK`` for a folder; ``os.X_OK``
+    alone to search a folder above the records) ``path`` by its mode bits (``permission_class``) and,
+    for a write, the file system's read-only flag (a folder on a read-only root file system is
+    still searched); a path that is not there refuses nothing."""
     try:
         info = path.stat()
         read_only = os.statvfs(path).f_flag & os.ST_RDONLY
     except FileNotFoundError:
         return True
-    if read_only:
+    if read_only and mode & os.W_OK:
         return False
-    if info.st_uid == account.pw_uid:
-        bits = info.st_mode >> 6
-    elif info.st_gid in os.getgrouplist(account.pw_name, account.pw_gid):
-        bits = info.st_mode >> 3
-    else:
-        bits = info.st_mode
+    bits = info.st_mode >> _CLASS_SHIFT[permission_class(info, account)]
     wanted = (2 if mode & os.W_OK else 0) | (1 if mode & os.X_OK else 0)
     return bits & wanted == wanted

@@ -3,17 +3,24 @@ real second process and real SQLite, and what the watchdog and the readiness lis
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 
 from firmware_app.config import load_config
+from firmware_app.file_system import MOUNTINFO
 from firmware_app.health import checks
 from firmware_app.health.checks import Level, check_records_writable
 from firmware_app.health.doctor import doctor_checks
+from firmware_app.health.encryption import mount_of
 from firmware_app.health.liveness import liveness, lock_held_still
 from firmware_app.health.lock_holder import PROC_LOCKS, LockHolder, write_lock_holder
 from firmware_app.messages import sentence
@@ -160,3 +167,105 @@ def test_another_programs_flock_on_the_records_file_is_not_the_write_lock(record
     finally:
         flock.kill()
         flock.wait()
+
+
+@contextmanager
+def mounted(at: Path, *how: str) -> Iterator[Path]:
+    """A file system mounted at ``at`` (``mount`` with ``how``) until the block ends; skips where
+    mounting is not allowed (needs root)."""
+    at.mkdir(exist_ok=True)
+    mounting = subprocess.run(["mount", *how, str(at)], capture_output=True, text=True)
+    if mounting.returncode != 0:
+        pytest.skip(f"cannot mount here (needs root): {mounting.stderr.strip()}")
+    try:
+        yield at
+    finally:
+        subprocess.run(["umount", "-l", str(at)], check=True)
+
+
+def _apart_from_its_superblock(path: Path) -> bool:
+    """Whether ``stat`` gives ``path`` another device than its mount's (its superblock's), the one
+    /proc/locks names it by."""
+    mount = mount_of(path, MOUNTINFO.read_text())
+    assert mount is not None
+    return f"{os.major(path.stat().st_dev)}:{os.minor(path.stat().st_dev)}" != mount.device
+
+
+def _named_and_amber_to_the_watchdog(database: Path, monkeypatch) -> None:
+    """A second process holding the write lock of the records at ``database`` is named, and the
+    watchdog's records check is amber (the app is not restarted for it)."""
+    monkeypatch.setattr(checks, "BUSY_TIMEOUT_S", 0.2)
+    with closing(sqlite3.connect(database)) as app:
+        app.execute("SELECT count(*) FROM screening").fetchone()  # the app's read locks on the shared memory
+        assert _apart_from_its_superblock(database.with_name("records.sqlite3-shm"))
+        with holding_the_lock(database) as holder:
+            named = write_lock_holder(database)
+            [watched] = liveness(database, [])
+    assert named == LockHolder(holder.pid, "backup-tool", None)
+    assert (watched.level, watched.message_key) == (Level.AMBER, "health.writable.locked_by")
+
+
+def test_records_on_an_overlay_of_two_file_systems_name_the_holder(tmp_path, monkeypatch):
+    """An overlay whose layers lie on two file systems (a read-only image below, the card above)
+    gives each layer's files a device of its own to ``stat``, while /proc/locks names them by the
+    overlay's (its superblock's): the holder was never found, and the watchdog had the app restarted
+    every minute while a backup held the lock. It is named now, by the overlay's device that
+    /proc/self/mountinfo gives."""
+    upper, work = tmp_path / "upper", tmp_path / "work"
+    upper.mkdir()
+    work.mkdir()
+    with mounted(tmp_path / "image", "-t", "tmpfs", "tmpfs") as lower:
+        layers = f"lowerdir={lower},upperdir={upper},workdir={work}"
+        with mounted(tmp_path / "merged", "-t", "overlay", "overlay", "-o", layers) as merged:
+            open_store(merged).records.close()
+            _named_and_amber_to_the_watchdog(merged / "records.sqlite3", monkeypatch)
+
+
+# Another program's write lock on the byte SQLite's write lock takes, on the file at argv[1].
+DECOY = (
+    "import fcntl, os, sys, time\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+    "fcntl.lockf(fd, fcntl.LOCK_EX, 1, 120)\n"
+    "print('held', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def test_records_on_a_btrfs_subvolume_name_the_holder_and_not_a_lock_on_another_subvolumes_file(tmp_path, monkeypatch):
+    """btrfs gives each subvolume a device of its own to ``stat``, the top one included, while
+    /proc/locks names every file by the file system's (its superblock's): the holder was never
+    found, and the watchdog had the app restarted every minute while a backup held the lock. Named
+    now, by the device /proc/self/mountinfo gives. Two subvolumes number their files alike under
+    that device: a lock on the other subvolume's file of the shared memory's number is not taken for
+    the records' (the holder must have the shared memory open)."""
+    if shutil.which("mkfs.btrfs") is None:
+        pytest.skip("needs mkfs.btrfs (btrfs-progs)")
+    image = tmp_path / "btrfs.img"
+    with image.open("wb") as disk:
+        disk.truncate(256 * 2**20)
+    subprocess.run(["mkfs.btrfs", "-q", str(image)], check=True, capture_output=True)
+    with mounted(tmp_path / "disk", "-o", "loop", str(image)) as disk:
+        for subvolume in ("records", "other"):
+            subprocess.run(["btrfs", "-q", "subvolume", "create", str(disk / subvolume)], check=True)
+        open_store(disk / "records").records.close()
+        database = disk / "records" / "records.sqlite3"
+        with closing(sqlite3.connect(database)) as app:
+            app.execute("SELECT count(*) FROM screening").fetchone()  # the shared memory is there
+            number = database.with_name("records.sqlite3-shm").stat().st_ino
+            other = next(
+                path for path in (disk / "other" / f"file{n}" for n in range(number)) if _made(path).st_ino == number
+            )
+            decoy = subprocess.Popen([sys.executable, "-c", DECOY, str(other)], stdout=subprocess.PIPE, text=True)
+            try:
+                assert decoy.stdout is not None and decoy.stdout.readline() == "held\n"
+                assert write_lock_holder(database) is None
+                _named_and_amber_to_the_watchdog(database, monkeypatch)
+            finally:
+                decoy.kill()
+                decoy.wait()
+
+
+def _made(path: Path) -> os.stat_result:
+    """``path`` made empty, and what ``stat`` says of it."""
+    path.touch()
+    return path.stat()

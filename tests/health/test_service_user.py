@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +18,7 @@ from firmware_app.health.checks import Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
 from firmware_app.wording import check_sentence
+from tests.conftest import read_only_view
 from tests.health.test_doctor import doctor
 from tests.records.kit import in_language, open_store, record_one, sample_record, small_photo, write_config
 
@@ -26,8 +31,18 @@ def as_root():
         pytest.skip("needs root, as the technician's sudo runs doctor")
 
 
+@pytest.fixture()
+def reachable():
+    """A folder the services' user (nobody) may reach, as /var/lib is: pytest's own lies under
+    /tmp/pytest-of-root, root's alone (0700), which shuts that user out of every records put there."""
+    folder = Path(tempfile.mkdtemp(prefix="edgescreen-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_doctor_as_root_judges_the_records_for_the_services_user(tmp_path, retina_rgb, as_root, monkeypatch, language):
+def test_doctor_as_root_judges_the_records_for_the_services_user(reachable, retina_rgb, as_root, monkeypatch, language):
     """The records' folder the services' user's, but the records file root's (copied back as root,
     ``sudo cp``): ``sudo edgescreen doctor`` said "Records writable", as root may write it, while
     every screening the service records would be refused. Judged for the services' user now (nobody
@@ -35,13 +50,13 @@ def test_doctor_as_root_judges_the_records_for_the_services_user(tmp_path, retin
     user refused, and the commands that give it back. A group the user is in is honoured as the
     kernel honours it."""
     monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
-    config = load_config(str(in_language(write_config(tmp_path, 1), language)))
-    store = open_store(tmp_path)
+    config = load_config(str(in_language(write_config(reachable, 1), language)))
+    store = open_store(reachable)
     record_one(store, small_photo(retina_rgb, 64), sample_record())
     store.records.close()
-    for path in [tmp_path, *tmp_path.glob("records.*")]:
+    for path in [reachable, *reachable.glob("records.*")]:
         os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)  # the service's StateDirectory, as installed
-    records = tmp_path / "records.sqlite3"
+    records = reachable / "records.sqlite3"
     os.chown(records, 0, NOBODY.pw_gid)  # root's, but its group nobody's and writable by it
     records.chmod(0o664)
     grouped = next(check for check in doctor_checks(config) if check.name == "writable")
@@ -70,3 +85,68 @@ def test_doctor_as_root_without_the_services_user_says_it_cannot_tell(tmp_path, 
     assert writable["message"] == message("health.writable.root", language).format(user=user)
     assert "sudo -u" not in writable["message"] and "scripts/install-device" in writable["message"]
     assert doctor(config, prefix=not_over_file_modes)[1]["writable"]["level"] == "green"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_as_root_judges_the_folders_above_the_records_for_the_services_user(
+    reachable, as_root, monkeypatch, language
+):
+    """The records' folder and files the services' user's, as installed, but a folder above them that
+    user may not search (root's alone, 0700; or listed by all and searched by none, 0744; or searched
+    by others but not by the group that user is in, 0705): the services cannot open the records, and
+    ``sudo edgescreen doctor``, judging their files alone, said "Records writable". Red now, naming
+    that folder, its owner and mode, the user, and the chmod that lets that user's class through. The
+    records' folder itself must take new files (SQLite's log, its shared memory): red without its
+    write or search bit for that user."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    above = reachable / "data"
+    state = above / "edgescreen"
+    state.mkdir(parents=True)
+    config = load_config(str(in_language(write_config(state, 1), language)))
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)  # the service's StateDirectory, as installed
+
+    def writable():
+        return next(check for check in doctor_checks(config) if check.name == "writable")
+
+    assert writable().level is Level.GREEN
+    for group, mode, grant in [(0, 0o700, "o+x"), (0, 0o744, "o+x"), (NOBODY.pw_gid, 0o705, "g+x")]:
+        os.chown(above, 0, group)
+        above.chmod(mode)
+        refused = writable()
+        assert (refused.level, refused.message_key) == (Level.RED, "health.writable.service_search"), oct(mode)
+        values = {"folder": above, "owner": "root", "mode": f"{mode:04o}", "user": "nobody", "grant": grant}
+        assert check_sentence(refused, language) == message(refused.message_key, language).format(**values)
+    above.chmod(0o755)
+    for owner, mode in [(0, 0o755), (NOBODY.pw_uid, 0o600)]:
+        os.chown(state, owner, NOBODY.pw_gid)
+        state.chmod(mode)
+        refused = writable()
+        assert (refused.level, refused.message_key) == (Level.RED, "health.writable.service_permission"), oct(mode)
+        assert (refused.values["path"], refused.values["grant"]) == (state, "u+rwx")
+
+
+def test_a_read_only_file_system_above_the_records_is_searched_still(reachable, as_root, monkeypatch):
+    """Records on a writable file system mounted below a read-only one (a read-only root file system,
+    the records' partition on /var/lib): the folders above them are searched, never written, so the
+    read-only flag refuses the services nothing there, and the writable line stays green."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    (reachable / "root" / "edgescreen").mkdir(parents=True)
+    state = reachable / "partition"
+    state.mkdir()
+    open_store(state).records.close()
+    (state / "records.key").rename(reachable / "records.key")  # where the config has it
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    with read_only_view(reachable / "root", reachable / "read-only") as above:
+        mounted = above / "edgescreen"
+        written = write_config(reachable, 1)
+        written.write_text(written.read_text().replace(f'"{reachable}/records.sqlite3', f'"{mounted}/records.sqlite3'))
+        subprocess.run(["mount", "--bind", str(state), str(mounted)], check=True)
+        try:
+            assert os.statvfs(above).f_flag & os.ST_RDONLY and not os.statvfs(mounted).f_flag & os.ST_RDONLY
+            writable = next(check for check in doctor_checks(load_config(str(written))) if check.name == "writable")
+        finally:
+            subprocess.run(["umount", str(mounted)], check=True)
+    assert writable.level is Level.GREEN, writable
