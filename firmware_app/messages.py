@@ -2414,7 +2414,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "today.time": {"en": "Time", "fr": "Heure"},
     # Beside a time the device's clock had not been set for (records/clock.py): it may be off by days.
     "today.clock_not_set": {"en": "clock not set", "fr": "horloge non réglée"},
-    "today.what": {"en": "Photo", "fr": "Photo"},
+    # What was screened: an eye, a lesion's body site, or the kind of photo. Not "Photo": Today lists an eye
+    # that could not be photographed, and "Finish anyway"'s eye not photographed yet, under it too.
+    "today.what": {"en": "Eye or body site", "fr": "Œil ou site corporel"},
     "today.triage": {"en": "Triage", "fr": "Tri"},
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},
     "today.verdict": {"en": "Specialist", "fr": "Spécialiste"},

@@ -123,14 +123,19 @@ class Operators:
                 raise OperatorError(f"no operator named {name!r}", "operators.unknown")
             append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
 
-    def list(self, enabled_only: bool = False) -> list[Operator]:
-        rows = self._db.execute(
-            "SELECT name, enabled, locked_until FROM operator" + (" WHERE enabled = 1" if enabled_only else "")
-        )
+    def list(self) -> list[Operator]:
+        rows = self._db.execute("SELECT name, enabled, locked_until FROM operator")
         return [
             Operator(name, bool(enabled), datetime.fromisoformat(locked) if locked else None)
             for name, enabled, locked in sorted(rows, key=lambda row: row[0].casefold())
         ]
+
+    def who_may_sign_in(self) -> tuple[list[Operator], bool]:
+        """The operators who may sign in, and whether any account exists, from one listing: with none
+        to tap, every account disabled asks the technician for something else than a device that has
+        none yet (the sign-in page, and the line the app prints as it starts)."""
+        everyone = self.list()
+        return [operator for operator in everyone if operator.enabled], bool(everyone)
 
     def sign_in(self, name: str, pin: str) -> SignIn:
         """Check a PIN; a locked or disabled account refuses every PIN, the right one included."""

@@ -189,13 +189,16 @@ class Account:
     disabled: bool
     sites: frozenset[str]  # empty: every site
     locked_until: datetime | None  # when a lockout still running ends; None when none runs
+    last_sign_in: datetime | None  # None: never signed in
 
 
 def list_users(engine: Engine) -> list[Account]:
-    """Every account by name, with the sites it reads and the end of a lockout it is under (what
-    ``users list`` prints: an administrator asked why a reader cannot sign in finds it there)."""
+    """Every account by name, with the sites it reads, the end of a lockout it is under and its last
+    sign-in (what ``users list`` prints: an administrator asked why a reader cannot sign in finds it
+    there, and one who reviews the accounts, those nobody uses any more)."""
     now = datetime.now(UTC)
     with engine.connect() as connection:
+        signed_in = audit.last_sign_ins(connection)
         limits: dict[int, set[str]] = {}
         for user_id, site in connection.execute(select(user_sites.c.user_id, user_sites.c.site_id)):
             limits.setdefault(user_id, set()).add(site)
@@ -207,6 +210,7 @@ def list_users(engine: Engine) -> list[Account]:
                 row.disabled,
                 frozenset(limits.get(row.id, ())),
                 row.locked_until if locked_out(row.locked_until, now) else None,
+                signed_in.get(row.username),
             )
             for row in connection.execute(named.order_by(users.c.username))
         ]

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from firmware_app.records.audit import HEAD_KEY, ChainCheck, broken_chain, chain_event, check_chain
 from review_station.storage.tables import audit, meta
@@ -78,6 +78,15 @@ def result_views(connection: Connection, result_id: str, since: datetime) -> lis
         )
     )
     return [(at, json.loads(details)["by"]) for at, details in rows]
+
+
+def last_sign_ins(connection: Connection) -> dict[str, datetime]:
+    """Each account's latest sign-in by name, as its ``sign_in`` events record it (the station keeps it
+    nowhere else): one statement for every account, never one per account, read through
+    ``audit_recent`` (kind, time). A sign-in's details are the account's name alone, in the chain's
+    canonical JSON, so grouping on their text groups by account."""
+    latest = select(audit.c.details, func.max(audit.c.at_utc)).where(audit.c.kind == "sign_in")
+    return {json.loads(details)["user"]: at for details, at in connection.execute(latest.group_by(audit.c.details))}
 
 
 def _instant(at: str) -> datetime | None:

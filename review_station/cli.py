@@ -173,9 +173,18 @@ def _account_state(account: accounts.Account, language: str) -> str:
 
 
 def _account_line(account: accounts.Account, language: str) -> str:
-    """An account as ``users list`` prints it for a person: name, role and sites in the station's words."""
+    """An account as ``users list`` prints it for a person: name, role, sites and last sign-in in the
+    station's words."""
     role, sites = code("role", account.role, language), _sites_words(account.sites, language)
-    return f"{account.username}\t{role}\t{sites}{_account_state(account, language)}"
+    return f"{account.username}\t{role}\t{sites}{_account_state(account, language)}\t{_last_seen(account, language)}"
+
+
+def _last_seen(account: accounts.Account, language: str) -> str:
+    """When the account last signed in, in UTC as the station's pages give times, or that it never
+    did: an account nobody uses any more is one to disable."""
+    if account.last_sign_in is None:
+        return say("cli.user_never_signed_in", language)
+    return say("cli.user_last_sign_in", language, when=moment(account.last_sign_in, language))
 
 
 def _instant(moment: datetime | None) -> str | None:
@@ -193,6 +202,7 @@ def _account_codes(account: accounts.Account) -> dict[str, object]:
         "sites": sorted(account.sites) or None,  # None: every site
         "disabled": account.disabled,
         "locked_until": _instant(account.locked_until),
+        "last_sign_in": _instant(account.last_sign_in),
     }
 
 

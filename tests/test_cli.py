@@ -472,6 +472,26 @@ def test_a_second_signal_ends_a_command_stuck_on_the_camera_at_once(tmp_path, la
     assert output == "" and not out.exists()
 
 
+@pytest.mark.parametrize("first", [signal.SIGHUP, signal.SIGTERM])
+def test_a_sighup_after_the_stop_was_requested_is_not_logged_as_another_request(tmp_path, first):
+    """A closed terminal sends the command a SIGHUP and its shell another: stuck in its camera's read,
+    the command logged ``service.stop_requested`` a second time, as if asked to stop twice (and again
+    after a SIGTERM). The stop it was asked for is logged once; it still ends as it would have."""
+    config = _device_config(tmp_path, free_port(), "en")
+    out = tmp_path / "target.png"
+    still, closes = _on_the_fake_camera(config, "calibrate", "still", "--out", str(out), sensor=SILENT_SENSOR)
+    log = ProcessLog(still)
+    log.wait_for("camera.opened")
+    still.send_signal(first)
+    log.wait_for("service.stop_requested")  # the still's read still waits its 3 s for a frame
+    still.send_signal(signal.SIGHUP)
+    output, errors = log.communicate(timeout=60)
+    assert still.returncode == 1, errors
+    assert errors.count(" service.stop_requested ") == 1, errors
+    assert f"INFO service.stop_requested signal={signal.Signals(first).name}\n" in errors
+    assert output == "" and closes.read_text() == "closed 0\n" and not out.exists()
+
+
 @pytest.mark.parametrize(("language", "signum"), [("en", signal.SIGTERM), ("fr", signal.SIGHUP)])
 def test_sigterm_stops_capture_while_aiming_and_closes_the_camera_and_the_records(tmp_path, language, signum):
     """``edgescreen capture`` had the camera's own handler turn SIGTERM or SIGHUP (a closed terminal)

@@ -112,7 +112,7 @@ def test_a_disabled_or_unknown_operator_cannot_sign_in_and_bad_input_is_refused(
     operators.disable("Amina")
     assert not operators.sign_in("Amina", "2468").accepted and not operators.sign_in("Nobody", "2468").accepted
     assert [(o.name, o.enabled) for o in operators.list()] == [("Amina", False)]
-    assert operators.list(enabled_only=True) == []
+    assert operators.who_may_sign_in() == ([], True)
     for name, pin in (("Amina", "2468"), ("", "2468"), ("Bo", "12"), ("Bo", "12ab")):
         with pytest.raises(OperatorError):
             operators.add(name, pin)

@@ -38,7 +38,8 @@ def stop_on_termination(language: str) -> Iterator[threading.Event]:
     A second SIGTERM or SIGINT ends the process at once (``_end_at_once``), saying so in ``language``:
     the command may be stuck where it cannot see the event (a camera read that hangs), and a second
     Ctrl-C did nothing. A second SIGHUP does not: a closed terminal sends one to the command and its
-    shell sends it another, which is no one insisting."""
+    shell sends it another, which is no one insisting; it is not logged either, the stop having been
+    requested (and logged) once."""
     stop = threading.Event()
     said = f"edgescreen: {message('stop.at_once', language)}\n".encode()
     heard: list[int] = []
@@ -46,8 +47,9 @@ def stop_on_termination(language: str) -> Iterator[threading.Event]:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if heard and signum != signal.SIGHUP:
             _end_at_once(signum, said)
-        heard.append(signum)
-        _set_aside(stop, signum)
+        if not heard:
+            heard.append(signum)
+            _set_aside(stop, signum)
 
     signums = [signal.SIGTERM, signal.SIGINT]
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:

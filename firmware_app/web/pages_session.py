@@ -18,7 +18,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.operators import MAX_NAME, Operator, OperatorError
+from firmware_app.operators import MAX_NAME, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
@@ -169,15 +169,9 @@ def routes(web: WebApp) -> list[Route]:
         request.state.session = fresh
         return fresh
 
-    def accounts() -> tuple[list[Operator], bool]:
-        """The operators who may sign in, and whether any account exists: with none to tap, every
-        account disabled asks the technician for something else than a device that has none yet."""
-        everyone = device.operators.list()
-        return [operator for operator in everyone if operator.enabled], bool(everyone)
-
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
-        operators, anyone = await device.run(accounts)
+        operators, anyone = await device.run(device.operators.who_may_sign_in)
         if not anyone:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
         return web.render(request, session, "signin.html", operators=operators, anyone=anyone, error=None)
@@ -219,7 +213,7 @@ def routes(web: WebApp) -> list[Route]:
         if session.locked and session.operator:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
-            operators, anyone = await device.run(accounts)
+            operators, anyone = await device.run(device.operators.who_may_sign_in)
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "signin.choose" if operators else None
             error = web.text(session, missing) if missing else None
@@ -228,7 +222,7 @@ def routes(web: WebApp) -> list[Route]:
             )
         outcome = await device.run(lambda: device.operators.sign_in(name, pin))
         if not outcome.accepted:
-            operators, anyone = await device.run(accounts)
+            operators, anyone = await device.run(device.operators.who_may_sign_in)
             locked = outcome.locked_until
             error = locked_text(web, session, name, locked) if locked else web.text(session, "signin.wrong")
             return web.render(

@@ -222,9 +222,10 @@ def serve(config: Config, with_sync: bool = True) -> int:
             return RECORDS_GONE_EXIT
         return 5
     try:
-        if not Operators(store.records).list():
+        enabled, anyone = Operators(store.records).who_may_sign_in()
+        if not anyone:
             print(message("app.no_operator_yet", language), flush=True)
-        elif not Operators(store.records).list(enabled_only=True):
+        elif not enabled:
             print(message("app.no_operator_enabled", language), flush=True)
     finally:
         store.records.close()

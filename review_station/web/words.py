@@ -1125,6 +1125,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": " (locked after wrong passwords until {when} UTC)",
         "fr": " (verrouillé après des mots de passe erronés jusqu'au {when} UTC)",
     },
+    # ``users list``'s last column: when the account last signed in (its latest ``sign_in`` audit event).
+    "cli.user_last_sign_in": {"en": "last signed in {when} UTC", "fr": "dernière connexion le {when} UTC"},
+    "cli.user_never_signed_in": {"en": "never signed in", "fr": "jamais connecté"},
     "cli.user_disabled": {
         "en": "disabled {user}: signed out everywhere",
         "fr": "{user} désactivé : déconnecté partout",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
 
 from review_station import accounts
 from review_station.config import WebConfig, load_review_config
@@ -256,22 +256,23 @@ def test_users_list_says_until_when_an_account_is_locked_out_after_wrong_passwor
         past = datetime.now(UTC) - timedelta(seconds=1)
         connection.execute(update(users).where(users.c.username == "bo").values(locked_until=past))
     ana, *others = review(config, "users", "list").stdout.splitlines()
+    never = {"en": "never signed in", "fr": "jamais connecté"}[language]
     listed = {
         "en": ("ana\treviewer\tevery site (locked after wrong passwords until ", "bo\treviewer\tevery site",
                "cy\treviewer\tevery site (disabled)"),
         "fr": ("ana\trelecteur\ttous les sites (verrouillé après des mots de passe erronés jusqu'au ",
                "bo\trelecteur\ttous les sites", "cy\trelecteur\ttous les sites (désactivé)"),
     }[language]  # fmt: skip
-    assert ana.startswith(listed[0]) and others == list(listed[1:])
-    ending = {"en": "{year}, {time} UTC)", "fr": "{year} à {time} UTC)"}[language]
-    assert ana.endswith(ending.format(year=unlocks_at.year, time=f"{unlocks_at:%H:%M}"))
+    assert ana.startswith(listed[0]) and others == [f"{line}\t{never}" for line in listed[1:]]
+    ending = {"en": "{year}, {time} UTC)\t{never}", "fr": "{year} à {time} UTC)\t{never}"}[language]
+    assert ana.endswith(ending.format(year=unlocks_at.year, time=f"{unlocks_at:%H:%M}", never=never))
     with engine.begin() as connection:  # ana's lockout ends at a moment written out here
         until = datetime(2099, 3, 1, 14, 5, 30, tzinfo=UTC)
         connection.execute(update(users).where(users.c.username == "ana").values(locked_until=until))
     said = {
-        "en": "ana\treviewer\tevery site (locked after wrong passwords until 1 March 2099, 14:05 UTC)",
+        "en": "ana\treviewer\tevery site (locked after wrong passwords until 1 March 2099, 14:05 UTC)\tnever signed in",
         "fr": "ana\trelecteur\ttous les sites (verrouillé après des mots de passe erronés jusqu'au 1 mars 2099 à "
-        "14:05 UTC)",
+        "14:05 UTC)\tjamais connecté",
     }
     assert review(config, "users", "list").stdout.splitlines()[0] == said[language]
 
@@ -407,18 +408,71 @@ def test_users_list_json_gives_codes_whatever_the_stations_language(tmp_path, en
     assert listed.returncode == 0, listed.stderr
     assert [json.loads(line) for line in listed.stdout.splitlines()] == [
         {"user": "ana", "role": "reviewer", "sites": ["site-a", "site-b"], "disabled": False,
-         "locked_until": "2099-03-01T14:05:30.250000+00:00"},
+         "locked_until": "2099-03-01T14:05:30.250000+00:00", "last_sign_in": None},
         {"user": "bo", "role": "coordinator", "sites": None, "disabled": True,
-         "locked_until": bo_until.isoformat(timespec="microseconds")},
+         "locked_until": bo_until.isoformat(timespec="microseconds"), "last_sign_in": None},
         {"user": "cy", "role": "reviewer", "sites": None, "disabled": False,
-         "locked_until": "2099-03-01T14:05:30.000000+00:00"},
-        {"user": "root", "role": "admin", "sites": None, "disabled": False, "locked_until": None},
+         "locked_until": "2099-03-01T14:05:30.000000+00:00", "last_sign_in": None},
+        {"user": "root", "role": "admin", "sites": None, "disabled": False, "locked_until": None,
+         "last_sign_in": None},
     ]  # fmt: skip
     table = review(config, "users", "list").stdout.splitlines()
     assert [line.split("\t")[1] for line in table] == {
         "en": ["reviewer", "coordinator", "reviewer", "admin"],
         "fr": ["relecteur", "coordinateur", "relecteur", "administrateur"],
     }[language]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_users_list_gives_each_accounts_last_sign_in_in_one_query(tmp_path, engine: Engine, language: str) -> None:
+    """Before, neither the table nor ``--json`` said when an account last signed in: an administrator
+    looking for the accounts nobody uses any more read the audit log. Now both give it, from the latest
+    of the account's ``sign_in`` events (a refused attempt is none), or say it never did; listing
+    more accounts takes no more statements."""
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    settings = load_review_config(str(config)).web
+    password = "a long enough secret"
+    for user in ("ana", "bo", "cy"):
+        assert review(config, "users", "add", user, "--role", "reviewer", stdin=f"{password}\n").returncode == 0
+    accounts.sign_in(engine, "ana", password, settings)
+    first_over = datetime.now(UTC)
+    accounts.sign_in(engine, "ana", password, settings)
+    ana_last = datetime.now(UTC)
+    accounts.sign_in(engine, "bo", password, settings)
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(engine, "cy", "wrong password!", settings)
+    listed = review(config, "users", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    last = {entry["user"]: entry["last_sign_in"] for entry in map(json.loads, listed.stdout.splitlines())}
+    assert last["cy"] is None and last["ana"].endswith("+00:00") and len(last["ana"]) == 32
+    ana, bo = datetime.fromisoformat(last["ana"]), datetime.fromisoformat(last["bo"])
+    assert first_over < ana < ana_last < bo < datetime.now(UTC)
+    table = [line.split("\t")[3] for line in review(config, "users", "list").stdout.splitlines()]
+    said = {"en": ("last signed in ", "{year}, {time} UTC", "never signed in"),
+            "fr": ("dernière connexion le ", "{year} à {time} UTC", "jamais connecté")}[language]  # fmt: skip
+    assert table[0].startswith(said[0]) and table[0].endswith(said[1].format(year=ana.year, time=f"{ana:%H:%M}"))
+    assert table[2] == said[2]
+
+    three = statements_listing(engine)
+    for user in ("dee", "eve"):
+        accounts.add_user(engine, user, password, "reviewer", by="test")
+        accounts.sign_in(engine, user, password, settings)
+    assert len(accounts.list_users(engine)) == 5 and statements_listing(engine) == three
+
+
+def statements_listing(engine: Engine) -> int:
+    """How many SQL statements ``accounts.list_users`` sends to ``engine``."""
+    statements: list[str] = []
+
+    def sent(*executed: object) -> None:
+        statements.append(str(executed[2]))
+
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        accounts.list_users(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+    return len(statements)
 
 
 def test_a_config_error_is_said_in_the_language_the_file_names_else_in_both(tmp_path) -> None:

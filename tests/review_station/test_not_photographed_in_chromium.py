@@ -3,7 +3,7 @@ quality reason ``not_photographed``, no photo, model or calibration): its result
 shared" (the device's setting), "the device's quality gate refused the photo", "not run (photo
 rejected)" and "uncalibrated device", of a photo that never was. It says the eye could not be
 photographed, and that the device referred the patient, in English and French; the worklist, which
-listed it as a plain "ungradable", says so too."""
+listed it as a plain "ungradable" of quality "reject", says so too."""
 
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
                 page.click("[data-test=languages] a[lang=fr]")
                 page.wait_for_selector("html[lang=fr]")
             page.goto(base)
-            triage = page.locator(f"tr[data-result='{result_id}'] td").first
-            assert plain(triage.inner_text()) == said["worklist"] and fits(page, 800)
+            cells = page.locator(f"tr[data-result='{result_id}'] td")
+            assert plain(cells.first.inner_text()) == said["worklist"] and fits(page, 800)
+            quality = plain(cells.nth(6).inner_text())  # the Quality column, as the result page says it
+            assert quality == said["Image quality" if language == "en" else "Qualité d'image"]
             snap(page, f"not-photographed-worklist-{language}")
             page.goto(f"{base}/results/{result_id}")
             notice = plain(page.inner_text("[data-test=no-photo]"))

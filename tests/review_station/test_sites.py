@@ -101,8 +101,8 @@ def test_sites_from_the_command_line(tmp_path, engine: Engine) -> None:
     changed = review(config, "users", "sites", "ana", "--site", "site-b", "--site", "site-c")
     assert changed.returncode == 0 and "now reads site-b, site-c" in changed.stdout
     assert review(config, "users", "list").stdout.splitlines() == [
-        "ana\treviewer\tsite-b, site-c",
-        "root\tadmin\tevery site",
+        "ana\treviewer\tsite-b, site-c\tnever signed in",
+        "root\tadmin\tevery site\tnever signed in",
     ]
     refused = review(config, "users", "sites", "root", "--site", "site-a")
     assert refused.returncode == 1 and "admin account reads every site" in refused.stderr

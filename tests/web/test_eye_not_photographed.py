@@ -154,8 +154,8 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
 
 def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_not_photographed_yet(page, app):
     """Referred, recorded with no photo, against "Finish anyway"'s eye left to call the patient back for:
-    both read "Not photographed" on Today, and Records listed the first "Could not be graded", with a
-    photo to export that never was."""
+    both read "Not photographed" on Today, under the column "Photo", and Records listed the first
+    "Could not be graded", with a photo to export that never was."""
     sign_in(page, app)
     new_patient(page, app, "MRN-CANNOT")
     page.wait_for_url("**/capture")
@@ -181,8 +181,10 @@ def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_n
         "en": ("Not photographed yet: call back", "Could not be photographed"),
         "fr": ("Pas encore photographié\u00a0: à rappeler", "Impossible à photographier"),
     }
+    heading = {"en": "Eye or body site", "fr": "Œil ou site corporel"}  # not "Photo", of eyes with none
     for language, (later, cannot) in said.items():
         switch_to(page, language)
+        assert page.locator("[data-test=worklist] th").nth(1).inner_text() == heading[language]
         rows = [row.locator("td").all_inner_texts()[1:3] for row in page.locator("[data-test=entry]").all()]
         eyes = {"en": ("Left eye", "Right eye"), "fr": ("Œil gauche", "Œil droit")}[language]
         assert rows[0] == [eyes[0], later] and rows[3] == [eyes[1], cannot] and len(rows) == 4, rows
