@@ -1137,6 +1137,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "app.lock": {"en": "Lock", "fr": "Verrouiller"},
     "app.nav.ready": {"en": "Checks", "fr": "Contrôles"},
     "app.nav.patient": {"en": "New patient", "fr": "Nouveau patient"},
+    # In New patient's place while the last checks held a red one: they run again at a tap.
+    "app.nav.blocked": {"en": "Blocked: check again", "fr": "Bloqué : revérifier"},
     "app.nav.today": {"en": "Today", "fr": "Aujourd'hui"},
     "app.nav.records": {"en": "Records", "fr": "Dossiers"},
     "app.back": {"en": "Back", "fr": "Retour"},

@@ -217,8 +217,9 @@ class Device:
 
     @property
     def screening_blocked(self) -> bool:
-        """Whether the last readiness checks held a red one: the nav bar offers no new patient then
-        (the pages themselves refuse one whatever the nav showed, ``pages_session.refused``)."""
+        """Whether the last readiness checks held a red one, however old: the nav bar offers no new
+        patient then but a way to run them again (a red may clear by itself; the pages themselves
+        refuse a patient whatever the nav showed, ``pages_session.refused``)."""
         return bool(blocking(self._checks))
 
     async def announce_ready(self) -> None:

@@ -18,6 +18,7 @@ from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, write_config
 from tests.records.test_witness import lose_the_wal, loss_events, record
 from tests.web.conftest import (
+    AUDIT,
     RunningApp,
     csrf_header,
     new_patient,
@@ -358,3 +359,34 @@ def test_a_lock_another_program_holds_past_a_busy_timeout_blocks_screening_namin
         assert page.locator("[data-test=blocked]").count() == 0
     finally:
         next(running, None)
+
+
+def test_a_red_that_clears_by_itself_leaves_the_nurse_a_way_back_to_new_patient(page, app, retina_jpeg):
+    """The nav follows the last run of the checks, however old: a camera unplugged, then plugged back,
+    left Today and Records without New patient, and nothing on them said why or what to do. In its
+    place the nav says screening is blocked, in the nurse's language, and leads to the checks, which
+    run again: green, New patient is back, without a restart. The red is the real camera's: the files
+    camera with no photo to replay."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    app.show()  # no photo: the camera unplugged
+    page.goto(f"{app.url}/ready")  # "Check again"
+    assert page.locator("[data-test=check-camera]").get_attribute("data-level") == "red"
+    blocked = page.locator("[data-test=nav-blocked]")
+    for language, words in (("en", "Blocked: check again"), ("fr", "Bloqué\u00a0: revérifier")):
+        switch_to(page, language)
+        page.goto(f"{app.url}/today")
+        assert blocked.inner_text() == words and page.locator("nav a[href='/patient']").count() == 0
+        assert page.evaluate(AUDIT) == []  # a 48 px target, its words legible on the red
+        name = page.locator("nav .operator")
+        assert name.evaluate("e => e.scrollWidth <= e.clientWidth")  # the nurse's name not cut for it
+        snap(page, "today-nav-blocked")
+    app.show(retina_jpeg)  # plugged back: nothing has run the checks since
+    page.goto(f"{app.url}/records")
+    blocked.click()
+    page.wait_for_url("**/ready")
+    assert page.locator("[data-test=check-camera]").get_attribute("data-level") == "green"
+    assert blocked.count() == 0
+    page.locator("nav a[href='/patient']").click()
+    page.wait_for_url("**/patient")
+    assert page.locator("input[name=reference]").count() == 1
