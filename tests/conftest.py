@@ -16,11 +16,24 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from tests.records.kit import closing_what_the_test_left_open
+from firmware_app.config import CONFIG_ENV
+from tests.records.kit import closing_what_the_test_left_open, records_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def device_data_in_its_own_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command run with no ``--config`` reads ``$EDGESCREEN_CONFIG`` (the product's own order, before
+    /etc/edgescreen/config.toml and the embedded defaults): one holding only ``[records]`` in a folder
+    of the test's own, so such a test still runs on every other embedded default, and neither the
+    checkout's ``var/`` nor, on a device, the installed config's records take its screenings."""
+    folder = tmp_path_factory.mktemp("device-data")
+    config = folder / "config.toml"
+    config.write_text(records_table(folder / "var"))
+    monkeypatch.setenv(CONFIG_ENV, str(config))
 
 
 @pytest.fixture(autouse=True)
