@@ -16,11 +16,78 @@ import numpy as np
 import pytest
 from PIL import ExifTags, Image
 
-from tests.records.kit import closing_what_the_test_left_open
+from firmware_app.config import CONFIG_ENV, DEV_DATA_DIR
+from tests.records.kit import closing_what_the_test_left_open, records_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def _files_under(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file under ``folder`` (none when it does not exist), by its path relative to the checkout,
+    with its size and modification time: what a test that wrote there changed."""
+    return {
+        str(path.relative_to(PROJECT_ROOT)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _tracked_changes() -> dict[str, tuple[int, int] | None]:
+    """The tracked files ``git status`` lists as changed, each with its size and modification time (None:
+    deleted), so a file changed again after the session began shows too. Nothing outside a git checkout
+    (a copy made by ``git archive``)."""
+    listed = subprocess.run(
+        ["git", "-c", f"safe.directory={PROJECT_ROOT}", "status", "--porcelain=v1", "-z", "--untracked-files=no"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if listed.returncode != 0:
+        return {}
+    changed: dict[str, tuple[int, int] | None] = {}
+    entries = iter(listed.stdout.split("\0"))
+    for entry in entries:
+        if not entry:
+            continue
+        if entry[0] in "RC":  # a rename or copy staged: its former path follows, no entry of its own
+            next(entries, None)
+        path = PROJECT_ROOT / entry[3:]
+        changed[entry[3:]] = (path.stat().st_size, path.stat().st_mtime_ns) if path.exists() else None
+    return changed
+
+
+def _changed(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_as_found() -> Iterator[None]:
+    """The session fails if it changed the checkout's default data folder (``var/``: the records
+    ``scripts/run`` opens, the review station's database and keys) or a tracked file. A test that ran
+    the device on a config without ``[records]`` wrote its screenings there, and a technician who ran
+    the tests on a device before its first use found test patients in its records. The suite runs in
+    one process (no pytest-xdist), so one snapshot before and one after see every test."""
+    data, tracked = _files_under(DEV_DATA_DIR), _tracked_changes()
+    yield
+    changed = _changed(data, _files_under(DEV_DATA_DIR)) + _changed(tracked, _tracked_changes())
+    assert not changed, (
+        "the tests changed the checkout's own files (give the test a config with records_table(tmp_path), "
+        f"or its files a tmp_path): {', '.join(changed)}"
+    )
+
+
+@pytest.fixture(autouse=True)
+def device_data_in_its_own_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command run with no ``--config`` reads ``$EDGESCREEN_CONFIG`` (the product's own order, before
+    /etc/edgescreen/config.toml and the embedded defaults): one holding only ``[records]`` in a folder
+    of the test's own, so such a test still runs on every other embedded default, and neither the
+    checkout's ``var/`` nor, on a device, the installed config's records take its screenings."""
+    folder = tmp_path_factory.mktemp("device-data")
+    config = folder / "config.toml"
+    config.write_text(records_table(folder / "var"))
+    monkeypatch.setenv(CONFIG_ENV, str(config))
 
 
 @pytest.fixture(autouse=True)

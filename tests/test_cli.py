@@ -22,12 +22,16 @@ from tests.absent_runtimes import shadow_runtimes
 from tests.capture import fake_picamera2
 from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
+from tests.records.kit import records_table
 from tests.sync.kit import ProcessLog, edgescreen_process
 
 
 def edgescreen(
     *args: str, config: Path | None = None, env: dict[str, str] | None = None, prefix: Sequence[str] = ()
 ) -> subprocess.CompletedProcess[str]:
+    """``edgescreen *args`` in a process of its own. Without ``config`` it reads ``$EDGESCREEN_CONFIG``,
+    which conftest points at records of the test's own; a ``config`` given keeps them in a tmp folder
+    too (``records_table``) when the command may open them."""
     command = [*prefix, sys.executable, "-m", "firmware_app", *(["--config", str(config)] if config else []), *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120, env=env)
 
@@ -171,7 +175,7 @@ def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, 
     and 1 ("an image failed"); one sentence in the device's language that no model can run (it was
     English whatever the language), and the log line naming both runtimes."""
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    config.write_text(f'[device]\nlanguage = "{language}"\n{records_table(tmp_path)}')
     env = {**os.environ, "PYTHONPATH": shadow_runtimes(tmp_path)}
     run = edgescreen("screen", "--modality", "fundus", str(retina_jpeg), config=config, env=env)
     assert run.returncode == 3, run.stderr
@@ -185,7 +189,7 @@ def test_without_any_tflite_runtime_screening_stops_with_one_sentence(tmp_path, 
 
 def test_french_operator_messages(tmp_path, retina_jpeg):
     config = tmp_path / "config.toml"
-    config.write_text('[device]\nlanguage = "fr"\n')
+    config.write_text(f'[device]\nlanguage = "fr"\n{records_table(tmp_path)}')
     (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
     assert "clinicien" in result["disclaimer"]
 
@@ -196,8 +200,7 @@ def test_the_result_line_gives_its_figures_in_the_devices_language(tmp_path, ret
     "sensitivity 91%", "calibration uncalibrated") beside French sentences; now they are the catalogue's,
     decimals as the language writes them; the codes (NO_REFER, the point's and model's names) stay."""
     config = tmp_path / "config.toml"
-    records = f'database = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n'
-    config.write_text(f'[device]\nlanguage = "{language}"\n[records]\n{records}')
+    config.write_text(f'[device]\nlanguage = "{language}"\n{records_table(tmp_path)}')
     (result,) = json_lines(edgescreen("screen", "--json", str(retina_jpeg), config=config).stdout)
     line = edgescreen("screen", str(retina_jpeg), config=config).stdout.splitlines()[0]
     point, comma = result["operating_point"], (lambda text: text.replace(".", ",") if language == "fr" else text)
@@ -228,8 +231,7 @@ def test_a_bad_config_stops_with_one_clear_message(tmp_path):
 def _device_config(tmp_path: Path, broker_port: int, language: str = "en") -> Path:
     config = tmp_path / "device.toml"
     config.write_text(
-        f'[device]\nlanguage = "{language}"\n[sync]\nbroker_port = {broker_port}\n'
-        f'[records]\ndatabase = "{tmp_path}/records.sqlite3"\nkey_file = "{tmp_path}/records.key"\n'
+        f'[device]\nlanguage = "{language}"\n[sync]\nbroker_port = {broker_port}\n{records_table(tmp_path)}'
     )
     return config
 

@@ -12,6 +12,7 @@ import pytest
 from firmware_app.messages import message
 from tests.conftest import write_rgb
 from tests.degradations import defocus, underexpose
+from tests.records.kit import records_table
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -21,8 +22,9 @@ def blurred_retina(tmp_path: Path, retina_rgb: np.ndarray) -> Path:
 
 
 def _config(tmp_path: Path, text: str) -> Path:
+    """A device config of ``text`` keeping its records in ``tmp_path``, never the checkout's ``var/``."""
     path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(f"{text}{records_table(tmp_path)}", encoding="utf-8")
     return path
 
 

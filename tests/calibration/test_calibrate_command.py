@@ -35,7 +35,7 @@ from tests.calibration.render import (
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
 from tests.conftest import write_rgb
-from tests.records.kit import in_language, open_store, write_config
+from tests.records.kit import in_language, open_store, records_table, write_config
 from tests.test_cli import edgescreen, json_lines
 
 
@@ -197,7 +197,7 @@ def test_a_profile_names_its_device_and_another_device_neither_screens_with_it_n
     assert json.loads(profile.read_text())["device"] == Config().device.id == read_profile(profile).device_id
     before = profile.read_text()
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nid = "cam-07"\n[calibration]\nprofile = "{profile}"\n')
+    config.write_text(f'[device]\nid = "cam-07"\n[calibration]\nprofile = "{profile}"\n{records_table(tmp_path)}')
     screened = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
     made_on = Config().device.id
     assert screened.returncode == 2 and f"made on device '{made_on}', and this is 'cam-07'" in screened.stderr
@@ -233,13 +233,13 @@ def test_screen_applies_the_configured_profile(tmp_path, targets):
     profile = tmp_path / "device.json"
     assert calibrate("flat", "--profile", str(profile), *targets["flat"]) == 0
     config = tmp_path / "config.toml"
-    config.write_text(f'[calibration]\nprofile = "{profile}"\n')
+    config.write_text(f'[calibration]\nprofile = "{profile}"\n{records_table(tmp_path)}')
     run = edgescreen("screen", "--modality", "fundus", "--json", targets["fundus"][0], config=config)
     assert run.returncode == 0, run.stderr
     (result,) = json_lines(run.stdout)
     assert result["calibration"] == read_profile(profile).id
     assert "calibration.loaded" in run.stderr
-    config.write_text(f'[calibration]\nprofile = "{tmp_path / "absent.json"}"\n')
+    config.write_text(f'[calibration]\nprofile = "{tmp_path / "absent.json"}"\n{records_table(tmp_path)}')
     refused = edgescreen("screen", "--json", targets["fundus"][0], config=config)
     assert refused.returncode == 2 and "calibration.refused" in refused.stderr
     assert "absent.json: calibration profile not found" in refused.stderr
@@ -343,7 +343,7 @@ def test_a_frame_of_other_proportions_than_the_lens_calibration_is_refused_with_
     profile = tmp_path / "lens.json"
     assert calibrate("geometry", "--profile", str(profile), "--square-mm", str(SQUARE_MM), *targets["board"]) == 0
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nlanguage = "fr"\n[calibration]\nprofile = "{profile}"\n')
+    config.write_text(f'[device]\nlanguage = "fr"\n[calibration]\nprofile = "{profile}"\n{records_table(tmp_path)}')
     run = edgescreen("screen", "--modality", "fundus", targets["fundus"][0], config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]

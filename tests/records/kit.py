@@ -155,14 +155,20 @@ def screenings_left_in_the_log(store: ScreeningStore, retina_rgb: np.ndarray, re
         record_one(store, small_photo(retina_rgb, 1024))
 
 
+def records_table(directory: Path) -> str:
+    """A device config's ``[records]`` table keeping the records and their key in ``directory``. A
+    config without one keeps them in the embedded default, the checkout's own ``var/``: a test's
+    screenings would be the records ``scripts/run`` starts with."""
+    return f'[records]\ndatabase = "{directory}/records.sqlite3"\nkey_file = "{directory}/records.key"\n'
+
+
 def write_config(directory: Path, port: int, extra: str = "", backoff_max_s: float = 0.5) -> Path:
     """A device config pointing its records into ``directory`` and its sync at a local broker, which it
     tries again within ``backoff_max_s`` of losing it."""
     path = directory / "config.toml"
     path.write_text(
         f'[device]\nid = "{DEVICE.id}"\nsite = "{DEVICE.site}"\n'
-        f'[records]\ndatabase = "{directory}/records.sqlite3"\nkey_file = "{directory}/records.key"\n'
-        "disk_reserve_mb = 0\n"
+        f"{records_table(directory)}disk_reserve_mb = 0\n"
         f'[sync]\nbroker_host = "127.0.0.1"\nbroker_port = {port}\nbackoff_initial_s = 0.05\n'
         f"backoff_max_s = {backoff_max_s}\nconnect_timeout_s = 5.0\n{extra}"
     )
