@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, exists, func, insert, or_, select, up
 
 from edgescreen_wire import typed_text
 from edgescreen_wire.checks import utc_seconds
+from edgescreen_wire.result import could_not_photograph
 from edgescreen_wire.review import (
     DIAGNOSES,
     ICDR_GRADES,
@@ -130,16 +131,21 @@ class ReadForm:
     diagnosis: str | None = None
     comment: str | None = None
 
-    def checked(self, modality: str, photo: bool = True) -> ReadForm:
+    def checked(self, modality: str, photo: bool = True, photographed: bool = True) -> ReadForm:
         """The form, or ``ReadRefused`` naming the first field the reader must correct.
 
         ``photo``: whether the station holds the result's photo. The grading is read off the photo, so
         it is required beside one; without one (the device shares none, or it has not arrived) the
-        reader records the verdict and urgency and may leave the grading out: "not assessed"."""
+        reader records the verdict and urgency and may leave the grading out: "not assessed".
+        ``photographed`` false: an eye the nurse could not photograph, of which no photo exists
+        anywhere; a grading of it would reach the nurse's record as a finding nobody saw, so it has none."""
         if self.verdict not in VERDICTS:
             raise ReadRefused(f"choose a verdict: {', '.join(VERDICTS)}", "no_verdict")
         if self.urgency not in URGENCIES:
             raise ReadRefused(f"choose an urgency: {', '.join(URGENCIES)}", "no_urgency")
+        if not photographed and self.graded:
+            why = "this eye could not be photographed: its grading stays not assessed (no photo)"
+            raise ReadRefused(why, "unphotographed_graded")
         if modality == "fundus":
             if self.diagnosis:
                 raise ReadRefused("a fundus read has no dermoscopy diagnosis", "fundus_diagnosis")
@@ -367,7 +373,9 @@ def _store_read(
         result = connection.execute(locked).first()
         if result is None:
             raise ReadRefused("no such result", "no_result")
-        form = form.checked(result.modality, photo=bool(result.photo))
+        form = form.checked(
+            result.modality, photo=bool(result.photo), photographed=not could_not_photograph(result.payload["quality"])
+        )
         earlier = connection.execute(select(reads).where(reads.c.result_id == result_id).order_by(reads.c.id)).all()
         if result.state == "awaiting_review":
             kind = "first"

@@ -689,6 +689,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "une lecture de dermoscopie demande une catégorie de diagnostic, ou aucune quand la gradation "
         "n'est pas évaluée (pas de photo)",
     },
+    "refused.unphotographed_graded": {
+        "en": "this eye could not be photographed: its grading stays not assessed (no photo)",
+        "fr": "cet œil n'a pas pu être photographié : sa gradation reste non évaluée (pas de photo)",
+    },
     "refused.long_comment": {
         "en": "the comment is longer than {most} characters",
         "fr": "le commentaire dépasse {most} caractères",

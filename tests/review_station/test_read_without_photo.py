@@ -6,6 +6,7 @@ real-world performance. Beside a photo held here the grading is still required."
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from review_station import accounts, dashboard
 from review_station.export import coded_value_problems, export
 from review_station.storage.tables import deliveries, reads
 from review_station.verdicts import ReadForm, ReadRefused, record_read
+from tests.review_station.test_not_photographed_in_chromium import not_photographed_result
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, hold_photo, signed_in_client, station
 
 
@@ -109,3 +111,28 @@ def test_a_grading_not_assessed_is_exported_as_absent_and_left_out_of_the_model_
         [performance] = dashboard.model_performance(connection, "site-a")
         assert dashboard.final_verdicts(connection, "site-a").keys() == {unseen, seen}
     assert performance.agreement.total == 1  # the read with the photo only
+
+
+def test_an_eye_that_could_not_be_photographed_is_never_graded(engine: Engine) -> None:
+    """No photo of it exists anywhere: a grade ("no retinopathy", "maculopathy absent") would reach the
+    nurse's record of that eye as a finding nobody saw. Its form offers no grading, and a read that
+    brings one anyway (a stale page, a script) is refused; the verdict and urgency are recorded."""
+    result_id = not_photographed_result(engine)
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    page = client.get(f"/results/{result_id}").text
+    assert 'name="verdict"' in page and 'name="icdr_grade"' not in page and 'name="maculopathy"' not in page
+    graded = {"verdict": "no_refer", "urgency": "routine", "icdr_grade": "none", "maculopathy": "absent"}
+    for language, why in (
+        ("fr", "cet œil n'a pas pu être photographié : sa gradation reste non évaluée"),
+        ("en", "this eye could not be photographed: its grading stays not assessed"),
+    ):
+        client.get(f"/language/{language}")
+        refused = client.post(f"/results/{result_id}/reads", data=graded | {"csrf": csrf_of(client, "/")})
+        assert refused.status_code == 422 and why in html.unescape(refused.text).replace("\u00a0", " ")
+    with engine.connect() as connection:
+        assert connection.execute(select(reads)).first() is None
+    form = {"verdict": "refer", "urgency": "soon", "csrf": csrf_of(client, f"/results/{result_id}")}
+    assert client.post(f"/results/{result_id}/reads", data=form).status_code == 303
+    with engine.connect() as connection:
+        read = connection.execute(select(reads.c.verdict, reads.c.icdr_grade, reads.c.maculopathy)).one()
+    assert tuple(read) == ("refer", None, None)
