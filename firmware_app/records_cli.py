@@ -134,13 +134,14 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     """One result's images, or with ``--patient`` everything this device holds about one patient (a
-    subject access request): each screening's full record as JSON beside its images."""
-    if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
-        raise RequestRefused.saying("refused.export_out_is_file", path=str(args.out))
+    subject access request): each screening's full record as JSON beside its images. Records gone
+    or never made are said before ``--out``, as every command says them before its output."""
     if (args.result_id is None) == (args.patient is None):
         raise RequestRefused.saying("refused.export_one_or_patient")
 
     def export(store: ScreeningStore) -> int:
+        if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
+            raise RequestRefused.saying("refused.export_out_is_file", path=str(args.out))
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused.saying("refused.export_no_patient")

@@ -146,3 +146,16 @@ def test_records_and_their_key_gone_with_their_drive_are_refused_where_the_marke
         refused(run, "refused.records_made_there", language, **values)
     assert tree(tmp_path) == before
     assert marker.read_text() == str(database)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_export_to_a_file_says_the_records_are_gone_first_as_every_command_does(tmp_path, language):
+    """``records export --out`` naming a file refused the file first: the technician mended it only to be
+    told next that the records drive was not mounted, which every other command says first."""
+    config = records_gone(tmp_path, language)
+    out = tmp_path / "usb" / "export.txt"
+    out.parent.mkdir()
+    out.write_text("a file, not a folder")
+    run = edgescreen("records", "export", RESULT_ID, "--out", str(out), config=config)
+    values = {"path": str(tmp_path / "records.sqlite3"), "key_file": str(tmp_path / "records.key")}
+    refused(run, "refused.records_missing", language, **values)
