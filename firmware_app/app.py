@@ -156,6 +156,7 @@ def open_store(
         read_only=read_only,
         must_exist=must_exist,
         identity=identity,
+        marker=config.records.marker,
     )
     limits = OutboxLimits(
         max_rows=config.sync.outbox_max_rows,
@@ -320,7 +321,7 @@ def run_sync(
     """
     stop = stop or threading.Event()
     # Refused before the lock file is made beside records gone from their path (a drive's mount point).
-    require_records(config.records.database, config.records.key_file, first_start=True)
+    require_records(config.records.database, config.records.key_file, first_start=True, marker=config.records.marker)
     lock = WorkerLock(config.records.database)
     if not lock.acquire():
         if not wait_for_lock:

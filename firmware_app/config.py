@@ -109,6 +109,10 @@ class RecordsConfig:
     database: Path = DEV_DATA_DIR / "records.sqlite3"
     # 32 random bytes, created at first start with mode 0600; losing it loses the sealed images.
     key_file: Path = DEV_DATA_DIR / "records.key"
+    # Names the records once made (records/presence.py): on the device's own card, never the records'
+    # drive, so records absent from a drive not mounted are refused as gone with their key there too.
+    # None: records gone are known by their key alone (a checkout, whose records and key share a folder).
+    marker: Path | None = None
     # Images are deleted this many days after their result was acknowledged by the broker.
     image_retention_days: int = field(default=30, metadata=_range(0, 3650))
     # New screenings are refused while less than this much disk would remain free.

@@ -90,7 +90,7 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     """Crypto-erase the records key, then overwrite and remove the records and all beside them."""
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
-    wiped = wipe(config.records.database, config.records.key_file, config.models.directory)
+    wiped = wipe(config.records.database, config.records.key_file, config.models.directory, config.records.marker)
     language, folder = config.device.language, str(config.records.database.parent)
     key = "wipe.key_erased" if wiped.key_erased else "wipe.key_not_found"
     print(sentence(key, language, file=str(config.records.key_file)))

@@ -1572,6 +1572,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun dossier dans {path}, alors que leur clé est là : le support des dossiers est-il monté ? "
         "S'ils ont été perdus, restaurez la dernière sauvegarde (README, Backup and restore) avant de dépister.",
     },
+    # Records gone with their key (kept on their drive), the device's marker naming them (records/presence.py).
+    "health.records.made_there": {
+        "en": "No records at {path}, nor their key, yet records were made there ({marker} says so): is the "
+        "records drive mounted? If the records were lost, put their key back and restore the last backup "
+        "(README, Backup and restore) before screening.",
+        "fr": "Aucun dossier dans {path}, ni leur clé, alors que des dossiers y ont été créés ({marker} le dit) : "
+        "le support des dossiers est-il monté ? S'ils ont été perdus, remettez leur clé et restaurez la "
+        "dernière sauvegarde (README, Backup and restore) avant de dépister.",
+    },
     # Records that do not open (health/checks.py, records_unusable); why, in English, is doctor's log line.
     "health.records.unusable": {
         "en": "The records cannot be opened. Call the technician: edgescreen doctor logs why (a folder or disk "
@@ -1797,6 +1806,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : aucun dossier là, alors que leur clé {key_file} est là : le support des dossiers est-il "
         "monté ? `edgescreen doctor` dit quoi vérifier. Rien n'a été créé là : de nouveaux dossiers vides "
         "cacheraient ceux qui ont été enregistrés",
+    },
+    # The same, their key gone with them (kept on their drive): the device's marker names them.
+    "refused.records_made_there": {
+        "en": "{path}: no records there, nor their key, yet records were made there ({marker} says so): is the "
+        "records drive mounted? `edgescreen doctor` says what to check. Nothing was made there: new, empty "
+        "records would hide the ones recorded",
+        "fr": "{path} : aucun dossier là, ni leur clé, alors que des dossiers y ont été créés ({marker} le dit) : "
+        "le support des dossiers est-il monté ? `edgescreen doctor` dit quoi vérifier. Rien n'a été créé là : "
+        "de nouveaux dossiers vides cacheraient ceux qui ont été enregistrés",
     },
     "refused.restore_records_exist": {
         "en": "{path}: records already exist there ({files}); move them all away before restoring (a crashed "

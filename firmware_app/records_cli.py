@@ -26,6 +26,7 @@ from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
 from firmware_app.records.uploads import UploadQueue
 from firmware_app.service.notify import sd_notify
+from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
 
@@ -133,13 +134,14 @@ def cmd_records_show(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     """One result's images, or with ``--patient`` everything this device holds about one patient (a
-    subject access request): each screening's full record as JSON beside its images."""
-    if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
-        raise RequestRefused.saying("refused.export_out_is_file", path=str(args.out))
+    subject access request): each screening's full record as JSON beside its images. Records gone
+    or never made are said before ``--out``, as every command says them before its output."""
     if (args.result_id is None) == (args.patient is None):
         raise RequestRefused.saying("refused.export_one_or_patient")
 
     def export(store: ScreeningStore) -> int:
+        if args.out.exists() and not args.out.is_dir():  # refused before the export is audited
+            raise RequestRefused.saying("refused.export_out_is_file", path=str(args.out))
         result_ids = [args.result_id] if args.patient is None else list(store.search_patient(args.patient).result_ids)
         if not result_ids:
             raise RequestRefused.saying("refused.export_no_patient")
@@ -284,22 +286,28 @@ def cmd_sync_retry_photos(config: Config, args: argparse.Namespace) -> int:
 def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     """Run the worker in the foreground; SIGTERM or Ctrl-C stops it cleanly ("offline" on status).
     Under systemd it is ready once its records are open, and pings the watchdog while its loop runs.
-    Records gone from their path (a records drive not mounted yet at boot) stop it with
-    ``RECORDS_GONE_EXIT``, not the 2 of a configuration error, which the service is never restarted
-    on: it is restarted until the drive is mounted, then drains the outbox."""
+    Records gone from their path (a records drive not mounted yet at boot) are said once; under
+    systemd (without ``--until-drained``) it then waits for them (``service/records_wait.py``) and
+    ends with ``RECORDS_GONE_EXIT`` once they are there, to be started on them; elsewhere it ends so
+    at once. Never the 2 of a configuration error, which the service is never restarted on."""
     loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
 
     def started(worker: SyncWorker) -> None:
         supervise(config.records.database, loops, "sync worker running")
 
-    try:
-        with stop_on_termination(config.device.language) as stop:
+    with stop_on_termination(config.device.language) as stop:
+        try:
             run_sync(config, stop, until_drained=args.until_drained, started=started, heartbeats=loops)
-    except RecordsGone as error:
-        log_event("sync.records_gone", logging.WARNING, error=error)  # in English, once per start
-        print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
-        return RECORDS_GONE_EXIT
-    sd_notify("STOPPING=1")
+        except RecordsGone as error:
+            log_event("sync.records_gone", logging.WARNING, error=error)  # in English, once per start
+            print(f"edgescreen: {error.said_in(config.device.language)}", file=sys.stderr)
+            waiting = f"waiting for the records: {error}"
+            back = not args.until_drained and wait_for_records(config.records.database, stop, waiting)
+            if back:
+                log_event("records.back", path=config.records.database)
+            if back or not stop.is_set():  # started again on them by systemd; or, from a shell, said and ended
+                return RECORDS_GONE_EXIT
+    sd_notify("STOPPING=1")  # stopped, while it ran or while it waited
     return 0
 
 

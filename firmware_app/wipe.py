@@ -95,9 +95,11 @@ def _refuse_shared_folder(folder: Path) -> None:
         raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
-def wipe(database: Path, key_file: Path, models: Path | None) -> Wiped:
+def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | None = None) -> Wiped:
     """Crypto-erase ``key_file``, then overwrite and remove every file in ``database``'s folder but
-    the ``models`` folder; refused while this device's sync worker runs (it would write on)."""
+    the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
+    re-assigned device's first start would be refused as records gone); refused while this device's
+    sync worker runs (it would write on)."""
     folder = database.parent
     _refuse_shared_folder(folder)
     lock = WorkerLock(database)
@@ -115,6 +117,8 @@ def wipe(database: Path, key_file: Path, models: Path | None) -> Wiped:
             files = sum(_erase(path, bytes, failed) for path in _files(folder.resolve(), keep))
             _remove_empty_folders(folder.resolve(), keep)
             fsync_directory(folder)
+        if marker is not None and marker.exists():
+            _erase(marker, bytes, failed)
     finally:
         lock.release()
     return Wiped(key_erased, files, tuple(failed), keep)

@@ -7,6 +7,7 @@ left as it was: no records file, no key, no -wal or -shm, no folder."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import sentence
 from firmware_app.records.database import database_files
+from firmware_app.records.presence import RECORDS_GONE_EXIT
 from firmware_app.records.witness import witness_path
 from tests.records.kit import in_language, open_store, write_config
 from tests.test_cli import edgescreen
@@ -95,3 +97,65 @@ def test_screen_on_a_devices_first_start_makes_its_records_and_key(tmp_path):
     run = edgescreen("screen", "--modality", "dermoscopy", str(NAEVUS), config=config)
     assert run.returncode == 0, run.stderr
     assert (var / "records.sqlite3").exists() and (var / "records.key").exists()
+
+
+def key_on_the_drive(tmp_path: Path, language: str = "en") -> tuple[Path, Path, Path]:
+    """A device keeping its records and their key on a drive (``drive/``, its mount point), its marker on
+    its own card (``card/``). Returns its config, the records' path and the marker's."""
+    drive, card = tmp_path / "drive", tmp_path / "card"
+    card.mkdir()
+    config = in_language(write_config(tmp_path, 1), language)
+    text = config.read_text().replace(f"{tmp_path}/records.", f"{drive}/records.")
+    config.write_text(text.replace("disk_reserve_mb = 0\n", f'disk_reserve_mb = 0\nmarker = "{card}/records.made"\n'))
+    return config, drive / "records.sqlite3", card / "records.made"
+
+
+def test_a_first_start_with_the_key_on_the_records_drive_makes_them_and_their_marker(tmp_path):
+    """A genuine first start (neither records, nor key, nor marker) still makes the records, and the
+    marker on the device's card names them."""
+    config, database, marker = key_on_the_drive(tmp_path)
+    run = edgescreen("screen", "--modality", "dermoscopy", str(NAEVUS), config=config)
+    assert run.returncode == 0, run.stderr
+    assert database.exists() and (database.parent / "records.key").exists()
+    assert marker.read_text() == str(database)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("command", ["screen", "backup", "sync run"])
+def test_records_and_their_key_gone_with_their_drive_are_refused_where_the_marker_names_them(
+    tmp_path, command, language
+):
+    """The key kept on the records' drive: with the drive not mounted, its empty mount point looked like
+    a device's first start, and ``screen`` (as ``run``, the app and the sync service) made new records
+    and a new key there, out of view once the drive was back. Now the marker the first start left on
+    the device's card names them: refused as records gone (the sync service's exit status, 9, is the one
+    systemd restarts it on), and nothing is made on the drive's mount point."""
+    config, database, marker = key_on_the_drive(tmp_path, language)
+    assert edgescreen("screen", "--modality", "dermoscopy", str(NAEVUS), config=config).returncode == 0
+    shutil.rmtree(database.parent)  # the drive not mounted: its mount point empty
+    database.parent.mkdir()
+    before = tree(tmp_path)
+    args = {**ON_RECORDS, **FIRST_START, "sync run": lambda out: ["sync", "run", "--until-drained"]}[command]
+    run = edgescreen(*args(tmp_path / "card"), config=config)
+    values = {"path": str(database), "marker": str(marker)}
+    if command == "sync run":
+        assert run.returncode == RECORDS_GONE_EXIT, run.stderr
+        said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+        assert said == [f"edgescreen: {sentence('refused.records_made_there', language, **values)}"]
+    else:
+        refused(run, "refused.records_made_there", language, **values)
+    assert tree(tmp_path) == before
+    assert marker.read_text() == str(database)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_export_to_a_file_says_the_records_are_gone_first_as_every_command_does(tmp_path, language):
+    """``records export --out`` naming a file refused the file first: the technician mended it only to be
+    told next that the records drive was not mounted, which every other command says first."""
+    config = records_gone(tmp_path, language)
+    out = tmp_path / "usb" / "export.txt"
+    out.parent.mkdir()
+    out.write_text("a file, not a folder")
+    run = edgescreen("records", "export", RESULT_ID, "--out", str(out), config=config)
+    values = {"path": str(tmp_path / "records.sqlite3"), "key_file": str(tmp_path / "records.key")}
+    refused(run, "refused.records_missing", language, **values)

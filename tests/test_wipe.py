@@ -7,6 +7,7 @@ import os
 import pytest
 
 from firmware_app.cli import main
+from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
@@ -98,3 +99,21 @@ def test_wipe_refuses_a_records_folder_that_holds_the_software(tmp_path, monkeyp
     assert main(["--config", str(config), "wipe", "--confirm", "demo-device"]) == 2
     assert "holds more than the records" in capsys.readouterr().err
     assert (folder / "firmware_app").is_dir()
+
+
+def test_wipe_removes_the_marker_kept_off_the_records_drive_so_the_device_starts_afresh(tmp_path):
+    """Records and their key on a drive, the marker naming them on the device's card: a wipe that left
+    the marker had a re-assigned device's first screening refused as records gone, for good."""
+    state, store, config = device(tmp_path)
+    store.records.close()
+    card = tmp_path / "card"
+    config.write_text(config.read_text() + f'marker = "{card}/records.made"\n')
+    assert edgescreen("operators", "list", config=config).returncode == 0  # a writer's open notes the records
+    assert (card / "records.made").read_text() == str(state / "records.sqlite3")
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (card / "records.made").exists()
+    config.write_text(config.read_text().replace(f'[models]\ndirectory = "{state}/models"\n', ""))  # the real ones
+    naevus = SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg"
+    first = edgescreen("screen", "--modality", "dermoscopy", str(naevus), config=config)
+    assert first.returncode == 0, first.stderr
+    assert (card / "records.made").read_text() == str(state / "records.sqlite3")

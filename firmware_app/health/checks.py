@@ -296,13 +296,16 @@ def records_unusable(error: Exception) -> Check:
     return _check("records", Level.RED, "full" if isinstance(error, DiskFull) else "unusable", error=error)
 
 
-def no_records_yet(database: Path, key_file: Path) -> Check:
+def no_records_yet(database: Path, key_file: Path, marker: Path | None = None) -> Check:
     """Green on a device before its first screening, which has neither records nor their key. Red
     when the key is there: records were made with it, and they are gone (a records drive not
     mounted, a card replaced before its backup was restored), which new, empty records would hide:
-    every command refuses to make them then (``records/presence.py``)."""
+    every command refuses to make them then (``records/presence.py``). Red too when the key is gone
+    with them (kept on their drive) and the device's ``marker`` names them."""
     if records_gone(database, key_file):
         return _check("records", Level.RED, "missing", path=database)
+    if records_gone(database, key_file, marker):
+        return _check("records", Level.RED, "made_there", path=database, marker=marker)
     return _check("records", Level.GREEN, "none", path=database)
 
 

@@ -134,7 +134,7 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
     if key.level is Level.RED:  # opening the records without their key would only fail (or make a new key)
         return [*_without_records(config, now, probes), *technician(unrecorded)]
     if not present(config.records.database):  # opening would make them, and a key: `restore` then refuses
-        none = no_records_yet(config.records.database, config.records.key_file)
+        none = no_records_yet(config.records.database, config.records.key_file, config.records.marker)
         return [*_without_records(config, now, probes), *_unopened(config, none), *technician(unrecorded)]
     try:
         store = open_store(config)

@@ -7,12 +7,20 @@ card replaced before its backup was restored. New records made there would hide 
 the drive is back, the screenings recorded meanwhile are out of view), and a backup of them would
 be an empty file that passes for a backup; ``doctor`` reports that case red
 (``health.checks.no_records_yet``), by the same test (``records_gone``).
+
+A key kept on the records' drive goes with them: a drive not mounted then looks like a device's
+first start (neither records nor key). So the device also keeps, off that drive (``[records]
+marker``, on its own card), a small file naming the records it made (``keep_marker``): records
+absent where it names them are gone too. ``edgescreen wipe`` removes it with the records.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from firmware_app.durable import replace_durably
+from firmware_app.events import log_event
 from firmware_app.records.database import RequestRefused, present
 
 # The exit status of a device service stopped by its records being gone: systemd restarts it (it is
@@ -26,19 +34,43 @@ class RecordsGone(RequestRefused):
     (exit status 2), while the device's services wait for them (``RECORDS_GONE_EXIT``)."""
 
 
-def records_gone(database: Path, key_file: Path) -> bool:
-    """Whether records were made here and are gone: no records file, yet the key made with it."""
-    return not present(database) and key_file.exists()
+def marked(marker: Path | None, database: Path) -> bool:
+    """Whether ``marker`` names ``database``: records were made there on this device."""
+    try:
+        return marker is not None and marker.read_text(encoding="utf-8") == str(database)
+    except (OSError, UnicodeDecodeError):  # none yet (a first start), or not this user's to read
+        return False
 
 
-def require_records(database: Path, key_file: Path, first_start: bool) -> None:
+def keep_marker(marker: Path | None, database: Path) -> None:
+    """Note, off the records' drive, that records were made at ``database`` (once: an open of records
+    it names already writes nothing). Records that cannot be noted still open, as before the marker:
+    the warning says why (a config that leaves ``[records] marker`` where the service may not write)."""
+    if marker is None or marked(marker, database):
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        replace_durably(marker, str(database).encode("utf-8"))
+    except OSError as error:
+        log_event("records.marker_not_kept", logging.WARNING, path=marker, error=error)
+
+
+def records_gone(database: Path, key_file: Path, marker: Path | None = None) -> bool:
+    """Whether records were made here and are gone: no records file, yet the key made with it, or the
+    marker that names them (a key kept on the records' drive is gone with them)."""
+    return not present(database) and (key_file.exists() or marked(marker, database))
+
+
+def require_records(database: Path, key_file: Path, first_start: bool, marker: Path | None = None) -> None:
     """Refuse, before anything is made (file, key, folder), records that are not at ``database``:
     always when they are gone (``records_gone``), and when none were ever made unless this is the
     device's ``first_start`` (any command but those that only read or act on records already made:
     ``Records``), which makes them."""
     if present(database):
         return
-    if records_gone(database, key_file):
+    if key_file.exists():
         raise RecordsGone.saying("refused.records_missing", path=str(database), key_file=str(key_file))
+    if marked(marker, database):
+        raise RecordsGone.saying("refused.records_made_there", path=str(database), marker=str(marker))
     if not first_start:
         raise RequestRefused.saying("refused.no_records_yet", path=str(database))

@@ -63,7 +63,7 @@ from firmware_app.records.integrity import (
     row_digest,
 )
 from firmware_app.records.key_check import legacy_matches, make_check, matches
-from firmware_app.records.presence import require_records
+from firmware_app.records.presence import keep_marker, require_records
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
@@ -206,8 +206,9 @@ class Records:
     ``key_required`` false (sync) the records open without it and only opening or sealing a value
     fails. ``read_only`` (status, audit) writes nothing and needs no key, and works on a full disk.
     Records that are not at ``database`` are made only on a device's first start (neither records
-    nor key), and never for ``read_only`` or ``must_exist`` (commands that only read or act on records
-    already made): ``records/presence.py``.
+    nor key, nor a ``marker`` naming them), and never for ``read_only`` or ``must_exist`` (commands that
+    only read or act on records already made): ``records/presence.py``. A writer keeps the ``marker``
+    naming them (a staged copy, a restore's, passes none).
     ``identity``: the config's device and site, kept as the records' own if they have none yet
     (``records/identity.py``).
     """
@@ -223,13 +224,14 @@ class Records:
         boot: Callable[[], str] = current_boot,
         must_exist: bool = False,
         identity: Identity | None = None,
+        marker: Path | None = None,
     ) -> None:
         self.path = database
         self.clock = clock
         self.synchronised = synchronised
         self.boot = boot
         self.read_only = read_only
-        require_records(database, key_file, first_start=not (read_only or must_exist))
+        require_records(database, key_file, first_start=not (read_only or must_exist), marker=marker)
         self.connection = open_database(database, read_only)
         # What the records committed, kept outside them (records/witness.py); only writers write it.
         self.witness = WitnessKeeper(witness_path(database))
@@ -250,6 +252,7 @@ class Records:
         except RecordsError:
             self.connection.close()
             raise
+        keep_marker(marker, database)
 
     def _open_key(self, key_file: Path, key_required: bool) -> Sealer | KeyUnavailable:
         check, legacy = self.meta(KEY_CHECK), self.meta(LEGACY_KEY_FINGERPRINT)

@@ -12,7 +12,8 @@ records file mended meanwhile (a key put back, a backup restored) is then opened
 itself once the app answers again (``static/out_of_service.js``), so the kiosk gets the working app back.
 A cause that may clear by itself (records gone while their drive is not mounted yet) is asked after
 every ``RECHECK_S``: the page ends as soon as it has cleared, so that the app restarts within seconds
-of the drive being mounted, not minutes.
+of the drive being mounted, not minutes; meanwhile the app is ready and pings its watchdog
+(``service/records_wait.py``), as a restart would only say it all again.
 """
 
 from __future__ import annotations
@@ -33,10 +34,8 @@ from starlette.templating import Jinja2Templates
 
 from firmware_app.config import LANGUAGES, Config
 from firmware_app.messages import message
+from firmware_app.service.records_wait import RECHECK_S
 from firmware_app.web.server import HERE
-
-# How often a cause that may clear by itself is asked: a file's presence, cheap on a Pi.
-RECHECK_S = 3.0
 
 
 def out_of_service_app(config: Config, cause: str, problem: str, languages: tuple[str, ...] = ()) -> Starlette:

@@ -28,8 +28,9 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import records_unusable
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
-from firmware_app.records.database import RecordsError, RequestRefused, present
+from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
+from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
@@ -169,7 +170,8 @@ def _out_of_service(
 ) -> bool:
     """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
     never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again; or, sooner,
-    until ``cleared`` says the cause is gone (``True``)."""
+    until ``cleared`` says the cause is gone (``True``): records gone, for which the app is ready
+    meanwhile and pings its watchdog at each look (``records_wait.records_back``)."""
     _say("app.out_of_service", languages, address=app_url(config.app.bind, config.app.port))
     publish_url(config)
     return serve_out_of_service(config, listening, cause, problem, languages, cleared)
@@ -214,11 +216,12 @@ def serve(config: Config, with_sync: bool = True) -> int:
         log_event("records.unusable", logging.ERROR, error=error)
         print(f"edgescreen: {_records_said(error, language)}", file=sys.stderr)
         # Records gone come back by themselves when their drive is mounted: then the app exits, and
-        # systemd (Restart=always) starts it on them; the kiosk's page reloads once it answers.
-        database = config.records.database
-        back = (lambda: present(database)) if isinstance(error, RecordsGone) else None
+        # systemd (Restart=always) starts it on them; the kiosk's page reloads once it answers. Until
+        # then it is ready: a start timed out (TimeoutStartSec=) only said it all again every 3 minutes.
+        waiting = f"out of service, waiting for the records: {error}"
+        back = records_back(config.records.database, waiting) if isinstance(error, RecordsGone) else None
         if _out_of_service(config, listening, "records", str(error), (language,), back):
-            log_event("records.back", path=database)
+            log_event("records.back", path=config.records.database)
             return RECORDS_GONE_EXIT
         return 5
     try:

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from edgescreen_wire.sealed_image import write_key_pair
 from firmware_app.app import ModelShelf
+from firmware_app.app import open_store as open_real_store
 from firmware_app.config import load_config
 from firmware_app.health.checks import (
     CAMERA_MISCONFIGURED,
@@ -50,6 +51,7 @@ from tests.records.kit import (
 from tests.records.test_erasure_under_a_reader import reading
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
+from tests.test_cli_missing_records import key_on_the_drive
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
@@ -185,6 +187,20 @@ def test_records_gone_while_their_key_is_there_are_red_not_no_records_yet(tmp_pa
     assert status == 1 and checks["records"]["level"] == "red"
     assert "yet their key is there" in checks["records"]["message"]
     assert not (tmp_path / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_records_gone_with_their_key_where_the_marker_names_them_are_red_not_no_records_yet(tmp_path, language):
+    """Records and their key on a drive not mounted: doctor said green "no records yet", as on a new
+    device, while the app's next start would have made new ones; the device's marker names them."""
+    config, database, marker = key_on_the_drive(tmp_path, language)
+    open_real_store(load_config(str(config))).records.close()
+    shutil.rmtree(database.parent)
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    said = sentence("health.records.made_there", language, path=str(database), marker=str(marker))
+    assert checks["records"]["message"] == said
+    assert not database.parent.exists()
 
 
 def test_records_that_cannot_be_opened_are_red_and_said_by_their_cause(tmp_path):

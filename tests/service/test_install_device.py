@@ -50,6 +50,9 @@ def test_the_device_files_owners_and_modes(staged_root):
     config = load_config(str(root / "etc/edgescreen/config.toml"))
     assert config.records.database.as_posix() == "/var/lib/edgescreen/records.sqlite3"
     assert config.models.directory.as_posix() == "/var/lib/edgescreen/models"
+    # The records made by the first `models install` are named off any records drive (records/presence.py).
+    assert config.records.marker.as_posix() == "/var/lib/edgescreen/records.made"
+    assert (root / "var/lib/edgescreen/records.made").read_text() == str(root / "var/lib/edgescreen/records.sqlite3")
     assert config.camera.backend == "picamera2"
 
     for unit in ("edgescreen-app.service", "edgescreen-sync.service"):

@@ -12,6 +12,7 @@ import pytest
 from firmware_app.health.checks import SERVICE_WRITABLE
 from firmware_app.health.service_user import SERVICE_USER
 from firmware_app.records.presence import RECORDS_GONE_EXIT
+from firmware_app.service.records_wait import RECHECK_S
 from tests.conftest import PROJECT_ROOT
 
 UNITS = ("edgescreen-app.service", "edgescreen-sync.service")
@@ -85,6 +86,17 @@ def test_the_sync_service_is_restarted_while_its_records_are_gone():
     }
     assert "Restart=always" in lines
     assert str(RECORDS_GONE_EXIT) not in prevented
+
+
+def test_the_sync_service_waits_for_its_records_within_its_start_and_watchdog_limits():
+    """While its records are gone it waits inside (restarted every 5 s, it logged a warning each time
+    for hours): ready within ``TimeoutStartSec=``, and its looks, each followed by a watchdog ping, well
+    inside ``WatchdogSec=``. No ``RestartSteps=``/``RestartMaxDelaySec=``: Debian 12's systemd 252
+    ignores them (with a warning that ``systemd-analyze verify`` fails on above)."""
+    lines = [line for line in unit_lines("edgescreen-sync.service") if "=" in line and not line.startswith("#")]
+    settings = dict(line.split("=", 1) for line in lines)
+    assert float(settings["WatchdogSec"]) / 4 > RECHECK_S and float(settings["TimeoutStartSec"]) > 0
+    assert not {"RestartSteps", "RestartMaxDelaySec"} & settings.keys()
 
 
 @pytest.mark.parametrize("unit", UNITS)

@@ -23,6 +23,7 @@ from firmware_app.web.out_of_service import RECHECK_S
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
+from tests.service.notify_socket import NotifySocket
 from tests.web.conftest import snap, switch_to, unscrolled
 
 
@@ -111,6 +112,29 @@ def test_records_gone_while_their_key_is_there_stop_the_app_and_none_are_made(tm
     said = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ")]
     assert said[0] == f"edgescreen: {sentence('refused.records_missing', 'fr', **values)}"
     assert sorted(path.name for path in tmp_path.iterdir()) == before
+
+
+def test_the_app_out_of_service_for_records_gone_is_ready_and_pinged_while_it_waits_for_them(tmp_path):
+    """Withheld READY, the page was killed by systemd at TimeoutStartSec= (3 minutes) and the app
+    restarted to say it all again in the journal, every 3 minutes for as long as the drive stayed
+    unmounted, the kiosk blank meanwhile. A restart cannot bring records on a drive back: the app is
+    ready, saying what it waits for, and pings its watchdog at each look for them."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n")
+    open_store(tmp_path).records.close()
+    for made in tmp_path.glob("records.sqlite3*"):
+        made.unlink()
+    notify = NotifySocket(tmp_path)
+    app = _app(config, port, {**os.environ, **notify.environment(watchdog_s=60)})
+    try:
+        ready = notify.wait_for("READY=1", 30)[-1]
+        assert "STATUS=out of service, waiting for the records: " in ready and "drive mounted?" in ready
+        assert notify.receive(3 * RECHECK_S).count("WATCHDOG=1") >= 2
+        assert _status(f"http://127.0.0.1:{port}/") == 503
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+        notify.close()
 
 
 def test_the_app_out_of_service_for_records_gone_ends_once_their_drive_is_mounted(tmp_path):
