@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import load_config
-from firmware_app.health import service_user
+from firmware_app.health import checks, service_user
 from firmware_app.health.checks import Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
@@ -150,3 +150,30 @@ def test_a_read_only_file_system_above_the_records_is_searched_still(reachable, 
         finally:
             subprocess.run(["umount", str(mounted)], check=True)
     assert writable.level is Level.GREEN, writable
+
+
+def test_doctor_as_root_judges_a_folder_a_link_in_the_middle_of_a_chain_passes_through(reachable, as_root, monkeypatch):
+    """Records reached through two symbolic links, ``srv/a -> mnt/b -> data/edgescreen``: the kernel
+    searches ``mnt`` to read the second link, a folder neither the records' path nor the file it
+    resolves to lies under. Root's alone (0700), it refused the services the records while
+    ``sudo edgescreen doctor`` said "Records writable"; red now, naming it."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    state = reachable / "data" / "edgescreen"
+    state.mkdir(parents=True)
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    (reachable / "mnt").mkdir()
+    (reachable / "srv").mkdir()
+    (reachable / "mnt" / "b").symlink_to(state)
+    (reachable / "srv" / "a").symlink_to(reachable / "mnt" / "b")
+    database = reachable / "srv" / "a" / "records.sqlite3"
+    assert checks.records_not_writable(database, NOBODY) is None
+    (reachable / "mnt").chmod(0o700)
+    refused = checks.records_not_writable(database, NOBODY)
+    assert refused is not None and refused.message_key == "health.writable.service_search"
+    assert (refused.values["folder"], refused.values["grant"]) == (reachable / "mnt", "o+x")
+    as_the_service = subprocess.run(
+        ["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[]
+    )
+    assert as_the_service.returncode == 1  # the kernel refuses the services there, as doctor says
