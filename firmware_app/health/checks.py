@@ -486,13 +486,14 @@ def _read_only_view(mount: Mount) -> bool:
 
 
 def _refuses(path: Path, mode: int, account: pwd.struct_passwd | None = None) -> bool:
-    """Whether ``account`` may not ``mode`` ``path`` by its modes (``service_user.may_write``), or,
-    without one, whether the kernel refuses this process (``access(2)``, writing nothing), a path
-    that is not there (``ENOENT``) refusing nothing. SQLite removes the records' log and shared
-    memory as their last connection closes, another program's say, and makes them at the next:
-    ``os.access``, whose ``False`` does not say why, read a log gone for that moment as refused, and
-    the check then said it red by a file written again a moment later, or raised looking at it gone
-    (doctor failed; the watchdog's thread died, and its pings stopped)."""
+    """Whether ``account`` may not ``mode`` ``path``, as the kernel answers that user
+    (``service_user.may_write``), or, without one, whether the kernel refuses this process
+    (``access(2)``, writing nothing), a path that is not there (``ENOENT``) refusing nothing. SQLite
+    removes the records' log and shared memory as their last connection closes, another program's
+    say, and makes them at the next: ``os.access``, whose ``False`` does not say why, read a log
+    gone for that moment as refused, and the check then said it red by a file written again a
+    moment later, or raised looking at it gone (doctor failed; the watchdog's thread died, and its
+    pings stopped)."""
     if account is not None:
         return not may_write(path, mode, account)
     if libc().access(os.fsencode(path), mode) == 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -177,3 +178,49 @@ def test_doctor_as_root_judges_a_folder_a_link_in_the_middle_of_a_chain_passes_t
         ["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[]
     )
     assert as_the_service.returncode == 1  # the kernel refuses the services there, as doctor says
+
+
+def _acl_with(path: Path, account: pwd.struct_passwd, named: int, others: int) -> None:
+    """``path`` given a POSIX ACL (``setfacl -m u:USER:NAMED,o::OTHERS``, the owner's rwx, the group's
+    and the mask ``others``'s but for a search the named entry needs), written as the kernel's
+    ``system.posix_acl_access`` (version 2; tag, permission and id per entry); skips where the file
+    system keeps no ACL."""
+    undefined = 0xFFFFFFFF
+    entries = [(0x01, 7, undefined), (0x02, named, account.pw_uid), (0x04, others, undefined)]
+    entries += [(0x10, others | named, undefined), (0x20, others, undefined)]
+    try:
+        os.setxattr(path, "system.posix_acl_access", b"\2\0\0\0" + b"".join(struct.pack("<HHI", *e) for e in entries))
+    except OSError as error:
+        pytest.skip(f"no POSIX ACL here: {error}")
+
+
+def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(reachable, as_root, monkeypatch):
+    """A folder above the records root's alone (0700) but for an ACL entry that lets the services'
+    user search it (a technician's ``setfacl -m u:edgescreen:x``): ``sudo edgescreen doctor``, reading
+    the mode alone, said red and told the technician to open it to every user (``chmod o+x``), while
+    the services wrote the records. And one open to all (0755) but for an entry shutting that user
+    out: doctor said "Records writable" while every screening would be refused. Asked of the kernel
+    as that user now: green, then red naming the folder."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    above = reachable / "data"
+    state = above / "edgescreen"
+    state.mkdir(parents=True)
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    database = state / "records.sqlite3"
+
+    def as_the_service() -> bool:
+        """Whether the kernel lets the services' user write the records."""
+        asked = subprocess.run(["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[])
+        return asked.returncode == 0
+
+    above.chmod(0o700)
+    _acl_with(above, NOBODY, named=1, others=0)
+    assert as_the_service() and checks.records_not_writable(database, NOBODY) is None
+    os.removexattr(above, "system.posix_acl_access")
+    above.chmod(0o755)
+    _acl_with(above, NOBODY, named=0, others=5)
+    refused = checks.records_not_writable(database, NOBODY)
+    assert not as_the_service() and refused is not None
+    assert (refused.message_key, refused.values["folder"]) == ("health.writable.service_search", above)
