@@ -30,6 +30,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.health.lock_holder import write_lock_holder
 from firmware_app.health.service_user import (
     SERVICE_USER,
+    has_access_acl,
     judged_for,
     may_write,
     passes_over_file_modes,
@@ -532,17 +533,21 @@ def _search_refused(folder: Path, account: pwd.struct_passwd) -> Check:
     """``folder``, above the records, refusing ``account`` its search, red: its owner and mode, and
     the ``chmod`` that gives the search bit of the class that user falls in
     (``service_user.permission_class``), and no more: a folder above the records (/srv, a mount
-    point) is not the services' to own, nor theirs to list."""
+    point) is not the services' to own, nor theirs to list. Where the folder carries an ACL and that
+    user is not its owner, the remedy is an ACL entry of that user's own (``service_search_acl``):
+    one naming it and refusing it (``setfacl -m u:edgescreen:-``) was told ``chmod o+x`` on a folder
+    already 0755, which changed nothing."""
     info = folder.stat()
+    user_class = permission_class(info, account)
     return _check(
         "writable",
         Level.RED,
-        "service_search",
+        "service_search_acl" if user_class != "u" and has_access_acl(folder) else "service_search",
         folder=folder,
         owner=_user_name(info.st_uid),
         mode=f"{stat.S_IMODE(info.st_mode):04o}",
         user=account.pw_name,
-        grant=f"{permission_class(info, account)}+x",
+        grant=f"{user_class}+x",
     )
 
 

@@ -56,6 +56,15 @@ def permission_class(info: os.stat_result, account: pwd.struct_passwd) -> str:
     return "g" if info.st_gid in os.getgrouplist(account.pw_name, account.pw_gid) else "o"
 
 
+def has_access_acl(path: Path) -> bool:
+    """Whether ``path`` carries a POSIX ACL (``setfacl``'s), whose entries the kernel reads before the
+    others' bits: a ``chmod`` of a class's bits is then no sure remedy."""
+    try:
+        return "system.posix_acl_access" in os.listxattr(path)
+    except OSError:  # a file system that keeps no extended attributes keeps no ACL
+        return False
+
+
 # ``test``'s operator for each ``access`` mode asked.
 _TEST_OPERATOR = {os.W_OK: "-w", os.X_OK: "-x"}
 

@@ -194,17 +194,22 @@ def _acl_with(path: Path, account: pwd.struct_passwd, named: int, others: int) -
         pytest.skip(f"no POSIX ACL here: {error}")
 
 
-def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(reachable, as_root, monkeypatch):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(
+    reachable, as_root, monkeypatch, language
+):
     """A folder above the records root's alone (0700) but for an ACL entry that lets the services'
     user search it (a technician's ``setfacl -m u:edgescreen:x``): ``sudo edgescreen doctor``, reading
     the mode alone, said red and told the technician to open it to every user (``chmod o+x``), while
     the services wrote the records. And one open to all (0755) but for an entry shutting that user
     out: doctor said "Records writable" while every screening would be refused. Asked of the kernel
-    as that user now: green, then red naming the folder."""
+    as that user now: green, then red naming the folder, with an ACL entry of that user's as the
+    remedy (``chmod o+x`` would change nothing there)."""
     monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
     above = reachable / "data"
     state = above / "edgescreen"
     state.mkdir(parents=True)
+    config = load_config(str(in_language(write_config(state, 1), language)))
     open_store(state).records.close()
     for path in [state, *state.glob("records.*")]:
         os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
@@ -215,12 +220,20 @@ def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(re
         asked = subprocess.run(["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[])
         return asked.returncode == 0
 
+    def writable():
+        return next(check for check in doctor_checks(config) if check.name == "writable")
+
     above.chmod(0o700)
     _acl_with(above, NOBODY, named=1, others=0)
-    assert as_the_service() and checks.records_not_writable(database, NOBODY) is None
+    assert as_the_service() and writable().level is Level.GREEN
     os.removexattr(above, "system.posix_acl_access")
     above.chmod(0o755)
     _acl_with(above, NOBODY, named=0, others=5)
-    refused = checks.records_not_writable(database, NOBODY)
-    assert not as_the_service() and refused is not None
-    assert (refused.message_key, refused.values["folder"]) == ("health.writable.service_search", above)
+    refused = writable()
+    assert not as_the_service() and (refused.level, refused.message_key) == (
+        Level.RED,
+        "health.writable.service_search_acl",
+    )
+    values = {"folder": above, "owner": "root", "mode": "0755", "user": "nobody"}
+    assert check_sentence(refused, language) == message(refused.message_key, language).format(**values)
+    assert "sudo setfacl -m u:nobody:x " in check_sentence(refused, language)
