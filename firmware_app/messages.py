@@ -1961,6 +1961,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "technicien : sudo chmod {grant} {folder} lui ouvre le passage (rien de ce qui est enregistré n'est "
         "perdu).",
     },
+    # The same where the folder carries a POSIX ACL: a chmod of a class's bits may not let that user
+    # through (an entry naming it refuses it whatever the others' bits say); an entry of its own does.
+    "health.writable.service_search_acl": {
+        "en": "The records cannot be written by the device's services: {folder}, a folder above them, belongs to "
+        "{owner} (mode {mode}) and carries an access control list (ACL), and {user}, the user they run as, may "
+        "not go through it to reach them (root, running this check, may go anywhere). Call the technician: sudo "
+        "setfacl -m u:{user}:x {folder} lets {user} through (nothing recorded is lost).",
+        "fr": "Les services de l'appareil ne peuvent pas écrire les dossiers : {folder}, un répertoire au-dessus "
+        "d'eux, appartient à {owner} (mode {mode}) et porte une liste de contrôle d'accès (ACL), et {user}, "
+        "l'utilisateur sous lequel ils tournent, ne peut pas le traverser pour les atteindre (root, qui fait ce "
+        "contrôle, peut aller partout). Appelez le technicien : sudo setfacl -m u:{user}:x {folder} lui ouvre le "
+        "passage (rien de ce qui est enregistré n'est perdu).",
+    },
     "health.writable.root": {
         "en": "Run as root, which may write anywhere, this check cannot tell whether the device's services may "
         "write the records: their user, {user}, does not exist here (scripts/install-device makes it). Run "

@@ -30,6 +30,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.health.lock_holder import write_lock_holder
 from firmware_app.health.service_user import (
     SERVICE_USER,
+    has_access_acl,
     judged_for,
     may_write,
     passes_over_file_modes,
@@ -489,13 +490,14 @@ def _read_only_view(mount: Mount) -> bool:
 
 
 def _refuses(path: Path, mode: int, account: pwd.struct_passwd | None = None) -> bool:
-    """Whether ``account`` may not ``mode`` ``path`` by its modes (``service_user.may_write``), or,
-    without one, whether the kernel refuses this process (``access(2)``, writing nothing), a path
-    that is not there (``ENOENT``) refusing nothing. SQLite removes the records' log and shared
-    memory as their last connection closes, another program's say, and makes them at the next:
-    ``os.access``, whose ``False`` does not say why, read a log gone for that moment as refused, and
-    the check then said it red by a file written again a moment later, or raised looking at it gone
-    (doctor failed; the watchdog's thread died, and its pings stopped)."""
+    """Whether ``account`` may not ``mode`` ``path``, as the kernel answers that user
+    (``service_user.may_write``), or, without one, whether the kernel refuses this process
+    (``access(2)``, writing nothing), a path that is not there (``ENOENT``) refusing nothing. SQLite
+    removes the records' log and shared memory as their last connection closes, another program's
+    say, and makes them at the next: ``os.access``, whose ``False`` does not say why, read a log
+    gone for that moment as refused, and the check then said it red by a file written again a
+    moment later, or raised looking at it gone (doctor failed; the watchdog's thread died, and its
+    pings stopped)."""
     if account is not None:
         return not may_write(path, mode, account)
     if libc().access(os.fsencode(path), mode) == 0:
@@ -503,27 +505,52 @@ def _refuses(path: Path, mode: int, account: pwd.struct_passwd | None = None) ->
     return ctypes.get_errno() != errno.ENOENT
 
 
-def _folders_above(*folders: Path) -> list[Path]:
-    """The folders above ``folders``, from the root down: each is searched (its ``x`` bit) on the way
-    to the records, and the first refused is the one to name, not one below it."""
-    return list(dict.fromkeys(above for folder in folders for above in reversed(folder.parents)))
+# The symbolic links the kernel follows on one path before it gives up (ELOOP).
+_MAX_LINKS = 40
+
+
+def _folders_searched(path: Path) -> list[Path]:
+    """The folders the kernel searches (their ``x`` bit) on its way to ``path``, in its order, from
+    the root down: the first refused is the one to name, not one below it. Each symbolic link on the
+    way is followed as the kernel follows it, from the folder it sits in, so a folder that only a
+    link in the middle of a chain passes through is asked too: the parents of the records' path and
+    of the file it resolves to left out ``/mnt`` of ``/srv/a -> /mnt/b -> /data/records``, and root
+    said green while the services were refused there. A loop ends the walk where the kernel would."""
+    searched: list[Path] = []
+    here, names, links = Path("/"), list(path.absolute().parts[1:]), 0
+    while names and links <= _MAX_LINKS:
+        name = names.pop(0)
+        searched.append(here)
+        there = here.parent if name == ".." else here / name
+        if not there.is_symlink():
+            here = there
+            continue
+        links += 1
+        target = Path(os.readlink(there))
+        names[:0] = target.parts[1:] if target.is_absolute() else target.parts
+        here = Path("/") if target.is_absolute() else here
+    return list(dict.fromkeys(searched))
 
 
 def _search_refused(folder: Path, account: pwd.struct_passwd) -> Check:
     """``folder``, above the records, refusing ``account`` its search, red: its owner and mode, and
     the ``chmod`` that gives the search bit of the class that user falls in
     (``service_user.permission_class``), and no more: a folder above the records (/srv, a mount
-    point) is not the services' to own, nor theirs to list."""
+    point) is not the services' to own, nor theirs to list. Where the folder carries an ACL and that
+    user is not its owner, the remedy is an ACL entry of that user's own (``service_search_acl``):
+    one naming it and refusing it (``setfacl -m u:edgescreen:-``) was told ``chmod o+x`` on a folder
+    already 0755, which changed nothing."""
     info = folder.stat()
+    user_class = permission_class(info, account)
     return _check(
         "writable",
         Level.RED,
-        "service_search",
+        "service_search_acl" if user_class != "u" and has_access_acl(folder) else "service_search",
         folder=folder,
         owner=_user_name(info.st_uid),
         mode=f"{stat.S_IMODE(info.st_mode):04o}",
         user=account.pw_name,
-        grant=f"{permission_class(info, account)}+x",
+        grant=f"{user_class}+x",
     )
 
 
@@ -541,14 +568,15 @@ def records_not_writable(database: Path, account: pwd.struct_passwd | None = Non
     opens the records after they were removed. Records reached through a symbolic link keep those
     beside the file linked to (SQLite follows the link), so that folder and those files are asked
     too: a log of root's there refused every write while the check, asking beside the link, was
-    green. Judged for ``account``, every folder above them is asked first, as the kernel searches
-    each on the way (``_search_refused``): a 0700 parent of root's left the services unable to open
-    the records while root, judging their files alone, said green. This process's own ``access``
+    green. Judged for ``account``, every folder on the way to them is asked first, as the kernel
+    searches each, through every link (``_folders_searched``, ``_search_refused``): a 0700 parent of
+    root's left the services unable to open the records while root, judging their files alone, said
+    green. This process's own ``access``
     answers for those folders itself."""
     linked_to = database.resolve()
     folders = dict.fromkeys((database.parent, linked_to.parent), os.W_OK | os.X_OK)
     if account is not None:
-        for above in _folders_above(database.absolute().parent, linked_to.parent):
+        for above in _folders_searched(database):
             if above not in folders and not may_write(above, os.X_OK, account):
                 return _search_refused(above, account)
     wanted = folders | dict.fromkeys(database_files(linked_to), os.W_OK)

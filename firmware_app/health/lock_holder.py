@@ -94,21 +94,27 @@ def _unit(pid: int) -> str | None:
     return name.removesuffix(".service") if name.startswith("edgescreen") and name.endswith(".service") else None
 
 
-def _has_open(pid: int, target: os.stat_result) -> bool:
-    """Whether ``pid`` has the file ``target`` describes open, as ``stat`` knows both (through
-    ``/proc/PID/fd``, which opens on the file itself): a lock on a file of another btrfs subvolume is
-    listed under the same device and inode as the records'. Where /proc does not show that process's
-    files (another user's, hidden from the service by ``ProtectProc=invisible``), the kernel's list is
-    taken as it is."""
+def _has_open(pid: int, target: Path, info: os.stat_result) -> bool:
+    """Whether ``pid`` has the file ``target`` (``info``: what ``stat`` says of it) open, among its
+    descriptors (``/proc/PID/fd``) whose link names a file of ``target``'s name, as ``stat`` knows
+    them (the link opens on the file itself): a lock on a file of another btrfs subvolume is listed
+    under the same device and inode as the records'. The link's text is the kernel's alone, and the
+    others are not asked: ``stat`` asks a file's own file system, and a backup's log on a network
+    share gone away failed it (``EIO`` killed the watchdog's thread, its pings with it) or never
+    answered (the thread hung). Where /proc does not show that process's files (another user's,
+    hidden from the service by ``ProtectProc=invisible``), or a file of that name cannot be asked,
+    the kernel's list is taken as it is."""
     try:
         for descriptor in Path(f"/proc/{pid}/fd").iterdir():
             try:
-                info = descriptor.stat()
+                if Path(os.readlink(descriptor)).name != target.name:
+                    continue
+                seen = descriptor.stat()
             except FileNotFoundError:  # closed meanwhile
                 continue
-            if (info.st_dev, info.st_ino) == (target.st_dev, target.st_ino):
+            if (seen.st_dev, seen.st_ino) == (info.st_dev, info.st_ino):
                 return True
-    except (PermissionError, FileNotFoundError):  # another user's, hidden, or gone meanwhile
+    except OSError:  # another user's, hidden, gone meanwhile, or its file system failing
         return True
     return False
 
@@ -121,7 +127,7 @@ def _holders(listed: str, path: Path, mountinfo: str | None, first_byte: int | N
     except OSError:
         return []
     mount = mount_of(path, mountinfo) if mountinfo is not None else None
-    return [pid for pid in _writers(listed, _kernel_ids(info, mount), first_byte) if _has_open(pid, info)]
+    return [pid for pid in _writers(listed, _kernel_ids(info, mount), first_byte) if _has_open(pid, path, info)]
 
 
 def write_lock_holder(database: Path, locks: Path = PROC_LOCKS, mountinfo: Path = MOUNTINFO) -> LockHolder | None:

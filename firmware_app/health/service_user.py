@@ -1,14 +1,13 @@
 """Whether the device's services may write a file, judged for their user when the process asking is
 root: ``sudo edgescreen doctor`` asked the kernel as root, which passes over file modes, and said the
 records writable while the service's user would be refused (a log a root shell's ``sqlite3`` left,
-say). The answer is read from the file's owner, group and mode and the user's groups, as the kernel
-reads them for a process of that user's (a POSIX ACL, which the device's install sets on none of the
-records' files, is not read)."""
+say). The answer is the kernel's, asked by a process of that user's and its groups (``may_write``)."""
 
 from __future__ import annotations
 
 import os
 import pwd
+import subprocess
 from pathlib import Path
 
 # The user the device's services run as (User= in systemd/edgescreen-app.service and
@@ -47,10 +46,6 @@ def judged_for() -> pwd.struct_passwd | None:
     return service_account() if passes_over_file_modes() else None
 
 
-# Where each class's bits sit in a file's mode: the owner's, the group's, the others'.
-_CLASS_SHIFT = {"u": 6, "g": 3, "o": 0}
-
-
 def permission_class(info: os.stat_result, account: pwd.struct_passwd) -> str:
     """The class (``u``, ``g`` or ``o``, as ``chmod`` names them) whose bits of ``info``'s mode the
     kernel reads for ``account``: the owner's for the owner, the group's for a member, the others'
@@ -61,18 +56,40 @@ def permission_class(info: os.stat_result, account: pwd.struct_passwd) -> str:
     return "g" if info.st_gid in os.getgrouplist(account.pw_name, account.pw_gid) else "o"
 
 
+def has_access_acl(path: Path) -> bool:
+    """Whether ``path`` carries a POSIX ACL (``setfacl``'s), whose entries the kernel reads before the
+    others' bits: a ``chmod`` of a class's bits is then no sure remedy."""
+    try:
+        return "system.posix_acl_access" in os.listxattr(path)
+    except OSError:  # a file system that keeps no extended attributes keeps no ACL
+        return False
+
+
+# ``test``'s operator for each ``access`` mode asked.
+_TEST_OPERATOR = {os.W_OK: "-w", os.X_OK: "-x"}
+
+
 def may_write(path: Path, mode: int, account: pwd.struct_passwd) -> bool:
     """Whether ``account`` may ``mode`` (``os.W_OK``, with ``os.X_OK`` for a folder; ``os.X_OK``
-    alone to search a folder above the records) ``path`` by its mode bits (``permission_class``) and,
-    for a write, the file system's read-only flag (a folder on a read-only root file system is
-    still searched); a path that is not there refuses nothing."""
-    try:
-        info = path.stat()
-        read_only = os.statvfs(path).f_flag & os.ST_RDONLY
-    except FileNotFoundError:
+    alone to search a folder above the records) ``path``, as the kernel answers a process of that
+    user's and its groups (``test``, which asks ``access``): by the mode bits, a POSIX ACL and, for a
+    write, the file system's read-only flag (a folder on a read-only root file system is still
+    searched). Read from the mode bits alone, an ACL was judged wrong both ways: a technician's
+    ``setfacl -m u:edgescreen:x`` on a folder of root's said red, with a ``chmod`` opening it to
+    every user, while the services wrote the records; an entry shutting that user out of a folder
+    open to all said green while they could not. A path that is not there refuses nothing."""
+    if not path.exists():
         return True
-    if read_only and mode & os.W_OK:
-        return False
-    bits = info.st_mode >> _CLASS_SHIFT[permission_class(info, account)]
-    wanted = (2 if mode & os.W_OK else 0) | (1 if mode & os.X_OK else 0)
-    return bits & wanted == wanted
+    where = str(path.absolute())
+    expression: list[str] = []
+    for wanted, operator in _TEST_OPERATOR.items():
+        if mode & wanted:
+            expression += [*(["-a"] if expression else []), operator, where]
+    answer = subprocess.run(
+        ["test", *expression],
+        user=account.pw_uid,
+        group=account.pw_gid,
+        extra_groups=os.getgrouplist(account.pw_name, account.pw_gid),
+        check=False,
+    )
+    return answer.returncode == 0

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -27,6 +28,7 @@ from firmware_app.messages import sentence
 from firmware_app.records import database as database_module
 from firmware_app.service.watchdog import Watchdog
 from firmware_app.wording import check_sentence
+from tests.health.failing_share import failing_share
 from tests.health.lock_holding import holding_the_lock
 from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language, open_store, write_config
@@ -269,3 +271,22 @@ def _made(path: Path) -> os.stat_result:
     """``path`` made empty, and what ``stat`` says of it."""
     path.touch()
     return path.stat()
+
+
+@pytest.mark.parametrize("answer", ["eio", "never"])
+def test_a_holder_with_a_file_open_on_a_share_gone_away_is_named_and_the_watchdog_goes_on(records, tmp_path, answer):
+    """A backup holding the write lock with its log open on a network share gone away: the holder's
+    every open file was asked of its file system (``stat``) to find the records' among them, and the
+    share answered ``EIO``, which killed the watchdog's thread (its pings with it: systemd restarted
+    the app), or never answered, and the thread hung. Named now, amber to the watchdog, at once."""
+    with failing_share(tmp_path / "share") as share, holding_the_lock(records, log=share.at / "log") as holder:
+        share.stat_answer = answer
+        found: list[list[checks.Check]] = []
+        watchdog = threading.Thread(target=lambda: found.append(liveness(records, [])), daemon=True)
+        watchdog.start()
+        watchdog.join(10)
+        share.stat_answer = "ok"
+    assert found, "the watchdog's check raised or hung"
+    [[watched]] = found
+    assert (watched.level, watched.message_key) == (Level.AMBER, "health.writable.locked_by")
+    assert watched.values["pid"] == holder.pid

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import struct
 import subprocess
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import load_config
-from firmware_app.health import service_user
+from firmware_app.health import checks, service_user
 from firmware_app.health.checks import Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
@@ -150,3 +151,89 @@ def test_a_read_only_file_system_above_the_records_is_searched_still(reachable, 
         finally:
             subprocess.run(["umount", str(mounted)], check=True)
     assert writable.level is Level.GREEN, writable
+
+
+def test_doctor_as_root_judges_a_folder_a_link_in_the_middle_of_a_chain_passes_through(reachable, as_root, monkeypatch):
+    """Records reached through two symbolic links, ``srv/a -> mnt/b -> data/edgescreen``: the kernel
+    searches ``mnt`` to read the second link, a folder neither the records' path nor the file it
+    resolves to lies under. Root's alone (0700), it refused the services the records while
+    ``sudo edgescreen doctor`` said "Records writable"; red now, naming it."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    state = reachable / "data" / "edgescreen"
+    state.mkdir(parents=True)
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    (reachable / "mnt").mkdir()
+    (reachable / "srv").mkdir()
+    (reachable / "mnt" / "b").symlink_to(state)
+    (reachable / "srv" / "a").symlink_to(reachable / "mnt" / "b")
+    database = reachable / "srv" / "a" / "records.sqlite3"
+    assert checks.records_not_writable(database, NOBODY) is None
+    (reachable / "mnt").chmod(0o700)
+    refused = checks.records_not_writable(database, NOBODY)
+    assert refused is not None and refused.message_key == "health.writable.service_search"
+    assert (refused.values["folder"], refused.values["grant"]) == (reachable / "mnt", "o+x")
+    as_the_service = subprocess.run(
+        ["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[]
+    )
+    assert as_the_service.returncode == 1  # the kernel refuses the services there, as doctor says
+
+
+def _acl_with(path: Path, account: pwd.struct_passwd, named: int, others: int) -> None:
+    """``path`` given a POSIX ACL (``setfacl -m u:USER:NAMED,o::OTHERS``, the owner's rwx, the group's
+    and the mask ``others``'s but for a search the named entry needs), written as the kernel's
+    ``system.posix_acl_access`` (version 2; tag, permission and id per entry); skips where the file
+    system keeps no ACL."""
+    undefined = 0xFFFFFFFF
+    entries = [(0x01, 7, undefined), (0x02, named, account.pw_uid), (0x04, others, undefined)]
+    entries += [(0x10, others | named, undefined), (0x20, others, undefined)]
+    try:
+        os.setxattr(path, "system.posix_acl_access", b"\2\0\0\0" + b"".join(struct.pack("<HHI", *e) for e in entries))
+    except OSError as error:
+        pytest.skip(f"no POSIX ACL here: {error}")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(
+    reachable, as_root, monkeypatch, language
+):
+    """A folder above the records root's alone (0700) but for an ACL entry that lets the services'
+    user search it (a technician's ``setfacl -m u:edgescreen:x``): ``sudo edgescreen doctor``, reading
+    the mode alone, said red and told the technician to open it to every user (``chmod o+x``), while
+    the services wrote the records. And one open to all (0755) but for an entry shutting that user
+    out: doctor said "Records writable" while every screening would be refused. Asked of the kernel
+    as that user now: green, then red naming the folder, with an ACL entry of that user's as the
+    remedy (``chmod o+x`` would change nothing there)."""
+    monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
+    above = reachable / "data"
+    state = above / "edgescreen"
+    state.mkdir(parents=True)
+    config = load_config(str(in_language(write_config(state, 1), language)))
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    database = state / "records.sqlite3"
+
+    def as_the_service() -> bool:
+        """Whether the kernel lets the services' user write the records."""
+        asked = subprocess.run(["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[])
+        return asked.returncode == 0
+
+    def writable():
+        return next(check for check in doctor_checks(config) if check.name == "writable")
+
+    above.chmod(0o700)
+    _acl_with(above, NOBODY, named=1, others=0)
+    assert as_the_service() and writable().level is Level.GREEN
+    os.removexattr(above, "system.posix_acl_access")
+    above.chmod(0o755)
+    _acl_with(above, NOBODY, named=0, others=5)
+    refused = writable()
+    assert not as_the_service() and (refused.level, refused.message_key) == (
+        Level.RED,
+        "health.writable.service_search_acl",
+    )
+    values = {"folder": above, "owner": "root", "mode": "0755", "user": "nobody"}
+    assert check_sentence(refused, language) == message(refused.message_key, language).format(**values)
+    assert "sudo setfacl -m u:nobody:x " in check_sentence(refused, language)
