@@ -1881,6 +1881,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The {loop} is stuck ({overdue} s late): the service restarts it.",
         "fr": "La boucle {loop} est bloquée ({overdue} s de retard) : le service la redémarre.",
     },
+    "health.liveness.failed": {
+        "en": "A health check failed ({error}): the service restarts unless the next one passes.",
+        "fr": "Un contrôle de santé a échoué ({error}) : le service redémarre si le suivant échoue aussi.",
+    },
     "health.writable.green": {"en": "Records writable.", "fr": "Dossiers accessibles en écriture."},
     "health.writable.red": {
         "en": "The records cannot be written: their disk or folder refuses it. Call the technician (edgescreen "

@@ -52,7 +52,11 @@ class Watchdog:
 
     def check_once(self) -> bool:
         """Run the liveness checks; ping systemd only if none is red."""
-        checks = self._liveness()
+        try:
+            checks = self._liveness()
+        except Exception as error:  # a check that fails is red: systemd restarts us unless the next passes
+            log_event("service.liveness_failed", logging.ERROR, error=error)
+            checks = [Check("liveness", Level.RED, "health.liveness.failed", {"error": str(error)})]
         healthy = all(check.level is not Level.RED for check in checks)
         red, amber = _said(checks, Level.RED), _said(checks, Level.AMBER)
         if healthy:

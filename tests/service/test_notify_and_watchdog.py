@@ -236,3 +236,26 @@ def test_a_lock_another_program_holds_keeps_the_pings_going_and_is_logged_once_n
     (degraded,) = logged("service.degraded")
     assert f"backup-tool (process {holder.pid})" in degraded and "sudo kill" in degraded
     assert len(logged("service.degraded_cleared")) == 1 and not logged("service.unhealthy")
+
+
+def test_a_liveness_check_that_raises_is_red_and_the_pings_come_back_after_it(systemd, monkeypatch, caplog):
+    """Any exception out of a check (a file system answering EIO, a bug) killed the watchdog's thread:
+    the pings stopped for good with nothing in the journal but systemd's restart. It is red once,
+    logged with its error, and the thread goes on."""
+    monkeypatch.setenv("NOTIFY_SOCKET", str(systemd.path))
+    outcomes = iter([OSError(5, "Input/output error"), []])
+
+    def flaky() -> list:
+        outcome = next(outcomes, [])
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    watchdog = Watchdog(flaky, interval_s=0.05)
+    with caplog.at_level(logging.ERROR):
+        watchdog.ready("ready")
+        received = systemd.wait_for("WATCHDOG=1", 5)
+    watchdog.stop()
+    unhealthy = next(line for line in received if "unhealthy" in line)
+    assert "WATCHDOG=1" not in unhealthy and "A health check failed ([Errno 5] Input/output error)" in unhealthy
+    assert any("service.liveness_failed" in record.getMessage() for record in caplog.records)
