@@ -6,6 +6,7 @@ import errno
 import logging
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,13 @@ from tests.records.kit import closing_what_the_test_left_open
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def as_from_a_terminal() -> None:
+    """A command started from a terminal hears SIGHUP; a test run under ``nohup`` ignores it, and its
+    children would inherit that (``stop_on_termination`` and the servers keep an ignored SIGHUP
+    ignored). A ``preexec_fn``."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)
