@@ -9,9 +9,9 @@ file's, a configuration problem) stay as they are.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +23,8 @@ from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.events import log_event, setup_logging
 from firmware_app.messages import message
+from firmware_app.service.hang_up import HangUpStopsServer
+from firmware_app.service.termination import stop_on_termination
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
 from review_station.ingest.release import Released
@@ -36,25 +38,33 @@ OPERATOR = "cli"  # who the audit log names for acts done at the station's conso
 
 
 def _ingest(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    """Receive until SIGTERM, Ctrl-C or a closed terminal (``stop_on_termination``, as the device's
+    sync worker stops), then say what was stored: a closed terminal killed it where it stood."""
     from review_station.ingest.ingester import Ingester, verdict_signer
 
-    ingester = Ingester(engine, config.broker, signer=verdict_signer(config.verdicts.private_key_file))
-    signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
-    signal.signal(signal.SIGINT, lambda *_: ingester.stop())
-    log_event("review.ingest_start", broker=f"{config.broker.host}:{config.broker.port}")
-    ingester.run()
+    signer = verdict_signer(config.verdicts.private_key_file)
+    with stop_on_termination(config.web.language) as stop:
+        ingester = Ingester(engine, config.broker, signer=signer, stop=stop)
+        log_event("review.ingest_start", broker=f"{config.broker.host}:{config.broker.port}")
+        ingester.run()
     log_event("review.ingest_stop", stored=ingester.totals.stored, quarantined=ingester.totals.quarantined)
     return 0
 
 
 def _serve(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:
+    """The web app until Ctrl-C, SIGTERM or a closed terminal (``HangUpStopsServer``), each a graceful
+    shutdown; exit status 3 when it could not start (the port taken), as ``uvicorn.run`` gave."""
     import uvicorn
+    from uvicorn.main import STARTUP_FAILURE
 
     from review_station.web.app import create_app
 
     log_event("review.web_start", host=config.web.host, port=config.web.port)
-    uvicorn.run(create_app(config, engine), host=config.web.host, port=config.web.port, log_level="warning")
-    return 0
+    app = create_app(config, engine)
+    server = HangUpStopsServer(uvicorn.Config(app, host=config.web.host, port=config.web.port, log_level="warning"))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands Ctrl-C back once shut down
+        server.run()
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def _uploads(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from firmware_app.events import log_event
+from firmware_app.service.hang_up import HangUpStopsServer
 from review_station import images, resumable
 from review_station.config import ConfigError, ReviewConfig
 
@@ -209,7 +210,7 @@ class RevocationCheckingConfig(uvicorn.Config):
 def upload_server(config: ReviewConfig, app: Any) -> uvicorn.Server:
     """The server ``edgescreen-review uploads`` runs ``app`` (``create_upload_app``) in; refuses to
     start without its TLS files. Without a revocation list it warns: a lost device's certificate would
-    still upload."""
+    still upload. A closed terminal stops it as SIGTERM does (``HangUpStopsServer``)."""
     settings = config.uploads
     missing = [name for name in ("tls_cert_file", "tls_key_file", "tls_ca_file") if getattr(settings, name) is None]
     if missing:
@@ -222,7 +223,7 @@ def upload_server(config: ReviewConfig, app: Any) -> uvicorn.Server:
             level=logging.WARNING,
             why="[uploads] tls_crl_file is not set: a revoked device certificate is still accepted",
         )
-    return uvicorn.Server(
+    return HangUpStopsServer(
         RevocationCheckingConfig(
             app,
             settings.tls_crl_file,

@@ -6,6 +6,7 @@ import errno
 import logging
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +89,13 @@ def device_data_in_its_own_folder(tmp_path_factory: pytest.TempPathFactory, monk
     config = folder / "config.toml"
     config.write_text(records_table(folder / "var"))
     monkeypatch.setenv(CONFIG_ENV, str(config))
+
+
+def as_from_a_terminal() -> None:
+    """A command started from a terminal hears SIGHUP; a test run under ``nohup`` ignores it, and its
+    children would inherit that (``stop_on_termination`` and the servers keep an ignored SIGHUP
+    ignored). A ``preexec_fn``."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
 from tests.capture import fake_picamera2
-from tests.conftest import PROJECT_ROOT, shared_data, write_oriented, write_rgb
+from tests.conftest import PROJECT_ROOT, as_from_a_terminal, shared_data, write_oriented, write_rgb
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import records_table
 from tests.sync.kit import ProcessLog, edgescreen_process
@@ -375,12 +375,6 @@ def test_sigterm_ends_the_sync_of_run_and_closes_the_records(tmp_path, language)
     assert witness is not None and witness.screenings == 2
 
 
-def _as_from_a_terminal() -> None:
-    """A command started from a terminal hears SIGHUP; a test run under ``nohup`` ignores it, and its
-    children would inherit that (``stop_on_termination`` keeps an ignored SIGHUP ignored)."""
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
 def _on_the_fake_camera(
     config: Path, *args: str, sensor: str = "", frame_timeout: float = 3.0
 ) -> tuple[subprocess.Popen[str], Path]:
@@ -403,7 +397,7 @@ def _on_the_fake_camera(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_as_from_a_terminal,
+        preexec_fn=as_from_a_terminal,
     )
     return process, closes
 

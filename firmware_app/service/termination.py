@@ -7,7 +7,7 @@ and ``run`` between two photos, ``capture`` between two preview frames, ``sync r
 steps of its loop, ``doctor`` before and after each probe of the models and the camera, ``calibrate
 still`` after its still), finishes the one in hand, and returns through its ``with`` blocks; a second
 signal ends it at once. It is the one such mechanism: the nurse's app stops through uvicorn's
-handlers and ``Device.stop`` instead.
+handlers and ``Device.stop`` instead (SIGHUP taken for SIGTERM there: ``hang_up.py``).
 """
 
 from __future__ import annotations

@@ -233,8 +233,8 @@ class Device:
         self.watchdog = supervise(self.config.records.database, self.heartbeats, f"ready: {', '.join(names)}")
 
     def stop(self) -> None:
-        """Ctrl-C or SIGTERM: close the camera, stop the sync worker, close the pipeline (its workers
-        finish what they were given) and the records (the last witness written), in that order."""
+        """Ctrl-C, SIGTERM or a closed terminal: close the camera, stop the sync worker, close the pipeline
+        (its workers finish what they were given) and the records (the last witness written), in that order."""
         if self.watchdog is not None:
             self.watchdog.stop()
         self.camera.stop()

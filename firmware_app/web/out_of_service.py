@@ -34,6 +34,7 @@ from starlette.templating import Jinja2Templates
 
 from firmware_app.config import LANGUAGES, Config
 from firmware_app.messages import message
+from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import RECHECK_S
 from firmware_app.web.server import HERE
 
@@ -71,9 +72,10 @@ def serve_out_of_service(
     languages: tuple[str, ...] = (),
     cleared: Callable[[], bool] | None = None,
 ) -> bool:
-    """Serve the out-of-service page on the app's socket until Ctrl-C or SIGTERM, or until ``cleared``
-    (asked every ``RECHECK_S``) says its cause is gone: ``True`` then, for the app to start again."""
-    server = uvicorn.Server(
+    """Serve the out-of-service page on the app's socket until Ctrl-C, SIGTERM or a closed terminal, or
+    until ``cleared`` (asked every ``RECHECK_S``) says its cause is gone: ``True`` then, for the app to
+    start again."""
+    server = HangUpStopsServer(
         uvicorn.Config(
             out_of_service_app(config, cause, problem, languages),
             host=config.app.bind,

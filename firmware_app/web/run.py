@@ -1,7 +1,8 @@
-"""``edgescreen app``: serve the touchscreen app with uvicorn until Ctrl-C or SIGTERM.
+"""``edgescreen app``: serve the touchscreen app with uvicorn until Ctrl-C, SIGTERM or a closed terminal.
 
-uvicorn turns both signals into a graceful shutdown; the app's lifespan then closes the camera,
-stops the sync worker and closes the records (``Device.stop``), so nothing is left half-written.
+uvicorn turns each into a graceful shutdown (a closed terminal's SIGHUP as SIGTERM: ``service/hang_up``);
+the app's lifespan then closes the camera, stops the sync worker and closes the records
+(``Device.stop``), so nothing is left half-written.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
+from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
@@ -44,7 +46,7 @@ APP_URL_FILE = "app-url"
 GRACEFUL_SHUTDOWN_S = 3
 
 
-class AppServer(uvicorn.Server):
+class AppServer(HangUpStopsServer):
     """uvicorn's server, which first tells the app's live streams to end when asked to stop."""
 
     def __init__(self, config: uvicorn.Config, device: Device) -> None:
@@ -202,8 +204,8 @@ def _records_said(error: RecordsError | RequestRefused, language: str) -> str:
 
 
 def serve(config: Config, with_sync: bool = True) -> int:
-    """The app until Ctrl-C or SIGTERM, its start said in the device's language: where to open it, and
-    who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
+    """The app until Ctrl-C, SIGTERM or a closed terminal, its start said in the device's language: where
+    to open it, and who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
     records' own words in the log line above and on the nurse's out-of-service page."""
     language = config.device.language
     listening = _listen_or_say(config, (language,))

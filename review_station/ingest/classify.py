@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
-from edgescreen_wire.result import MAX_RESULT_BYTES, WITH_V2_FIELDS, validate_result
+from edgescreen_wire.result import (
+    MAX_RESULT_BYTES,
+    NOT_PHOTOGRAPHED,
+    WITH_V2_FIELDS,
+    could_not_photograph,
+    validate_result,
+)
 from edgescreen_wire.topics import RESULT, parse_device_topic
 from review_station.dating import dating
 from review_station.storage.tables import queue_rank_of
@@ -73,7 +79,7 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         **dating(captured_at, received_at, document.get("clock")),
         "triage": document["triage"],
         "triage_rank": TRIAGE_RANK[document["triage"]],
-        "quality_verdict": quality["verdict"] if quality else None,
+        "quality_verdict": quality_verdict(quality),
         "model_id": model["id"] if model else None,
         "model_version": model["version"] if model else None,
         **_v2_columns(document),
@@ -81,6 +87,15 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "queue_rank": queue_rank_of("awaiting_review"),
         "payload": document,
     }
+
+
+def quality_verdict(quality: dict[str, Any] | None) -> str | None:
+    """The quality the worklist lists and filters a result by: the device's verdict, but for an eye the
+    nurse could not photograph (``NOT_PHOTOGRAPHED``), which the device sends as ``reject`` with no
+    photo: filed under ``reject`` it could not be told apart from a photo the gate refused."""
+    if could_not_photograph(quality):
+        return NOT_PHOTOGRAPHED
+    return quality["verdict"] if quality else None
 
 
 def _v2_columns(document: dict[str, Any]) -> dict[str, Any]:

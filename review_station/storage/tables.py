@@ -112,7 +112,7 @@ results = Table(
 # The device's history on the result page: its latest results.
 Index("results_device_history", results.c.device_id, results.c.dated_at)
 # The worklist's order and counts read the index alone, never the rows with their payloads (migration 0005;
-# a page reads by key only its few ungradable rows' payloads, for an eye that could not be photographed):
+# an eye that could not be photographed is told by its quality, ``not_photographed``, migration 0022):
 # - its order (awaiting a read before reviewed; refer, then ungradable, then no_refer; oldest first by
 #   the station's time, migration 0010) with every column a page shows or a filter tests, so a page is
 #   the first matching entries of this index, whatever the filters;

@@ -1210,6 +1210,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "l'appareil {device} n'est pas un appareil enrôlé et actif",
     },
 }
+# The quality the worklist lists and filters an eye not photographed by (``classify.quality_verdict``),
+# named as its quality reason is: one sentence, not a copy of it.
+CATALOGUE["quality.not_photographed"] = CATALOGUE["defect.not_photographed"]
 
 
 def plural(key: str, count: int, language: str) -> str:

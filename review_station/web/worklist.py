@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, exists, func, or_, select, tuple_
 
-from edgescreen_wire.result import could_not_photograph
+from edgescreen_wire.result import NOT_PHOTOGRAPHED
 from review_station.accounts import SignedIn
 from review_station.contrary import FLAGGED, flagged_results
 from review_station.storage.tables import WORKLIST_ORDER, reads, result_tallies, results
@@ -34,7 +34,8 @@ from review_station.web.inputs import typed
 _WITHIN_RANK = WORKLIST_ORDER[1:]
 STATES = ("awaiting_review", "awaiting_second_read", "disagreement", "reviewed")
 TRIAGES = ("refer", "ungradable", "no_refer")
-QUALITY_VERDICTS = ("good", "usable", "reject")
+# The stored quality (``classify.quality_verdict``): the device's verdict, or an eye not photographed.
+QUALITY_VERDICTS = ("good", "usable", "reject", NOT_PHOTOGRAPHED)
 # Filter name -> the column it tests, the same in ``results`` and ``result_tallies``.
 COLUMNS = {
     "site": "site_id",
@@ -115,7 +116,7 @@ class Page:
     awaiting_you: int  # how many of them await the reader
     flagged: int  # how many results, under any filter, hold a refused contrary read to settle
     disagreements: int  # for a coordinator or admin: how many, under any filter, await their adjudication
-    # The page's ungradable results of an eye the nurse could not photograph (``unphotographed``).
+    # The page's results of an eye the nurse could not photograph (their quality ``NOT_PHOTOGRAPHED``).
     unphotographed: frozenset[str] = frozenset()
 
 
@@ -200,21 +201,8 @@ def worklist_page(
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
     flagged = flagged_results(connection, reader)
     disagreements = _disagreements(connection, reader) if count_disagreements else 0
-    unphotographed = _unphotographed(connection, rows)
+    unphotographed = frozenset(row.result_id for row in rows if row.quality_verdict == NOT_PHOTOGRAPHED)
     return Page(rows, total, page, pages, counts, awaiting_you, flagged, disagreements, unphotographed)
-
-
-def _unphotographed(connection: Connection, rows: list[Any]) -> frozenset[str]:
-    """Which of a page's ungradable results are of an eye the nurse could not photograph, said so rather
-    than as a photo refused. Their reason is in the payload, which no index holds: read by key for the
-    page's few ungradable rows only, never for the order or the counts."""
-    ungradable = [row.result_id for row in rows if row.triage == "ungradable"]
-    if not ungradable:
-        return frozenset()
-    found = connection.execute(
-        select(results.c.result_id, results.c.payload).where(results.c.result_id.in_(ungradable))
-    )
-    return frozenset(result_id for result_id, payload in found if could_not_photograph(payload["quality"]))
 
 
 def _disagreements(connection: Connection, reader: SignedIn) -> int:

@@ -8,6 +8,7 @@ listed it as a plain "ungradable" of quality "reject", says so too."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from playwright.sync_api import Playwright
 from sqlalchemy import Engine
@@ -22,7 +23,7 @@ from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import result_topic
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.test_french_in_chromium import fits
-from tests.review_station.web_kit import PASSWORD, station
+from tests.review_station.web_kit import PASSWORD, add_results, station
 
 SAID = {
     "en": {
@@ -51,9 +52,9 @@ def plain(text: str) -> str:
     return text.replace("\u00a0", " ")
 
 
-def not_photographed_result(engine: Engine) -> str:
-    """The device's result of an eye recorded as impossible to photograph (``record_not_photographed``),
-    through the ingester's own batch writer; returns its id."""
+def not_photographed_document() -> dict[str, Any]:
+    """The device's result document of an eye recorded as impossible to photograph
+    (``record_not_photographed``), from cam-01 at site-a."""
     record = ScreeningRecord(
         new_result_id(),
         datetime.now(UTC),
@@ -64,7 +65,12 @@ def not_photographed_result(engine: Engine) -> str:
         quality=QualitySummary("reject", (NOT_PHOTOGRAPHED,)),
         calibration_id=None,
     )
-    document = result_payload(record, "cam-01", "site-a", RESULT_V3)
+    return result_payload(record, "cam-01", "site-a", RESULT_V3)
+
+
+def not_photographed_result(engine: Engine) -> str:
+    """``not_photographed_document`` through the ingester's own batch writer; returns its id."""
+    document = not_photographed_document()
     devices.enrol(engine, "cam-01", "site-a", by="test")
     with engine.begin() as connection:
         incoming = Incoming(result_topic("site-a", "cam-01"), encode_result(document), datetime.now(UTC))
@@ -104,3 +110,43 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
             assert page.locator("main img").count() == 0 and fits(page, 800)
             assert page.locator("select[name=icdr_grade][required]").count() == 0  # the grading: not assessed
             snap(page, f"not-photographed-result-{language}")
+
+
+# A photo the gate refused: ungradable, its quality "reject" for a reason of the gate's.
+REFUSED = {
+    "triage": "ungradable",
+    "score": None,
+    "threshold": None,
+    "quality": {"verdict": "reject", "reasons": ["blur"], "measures": {}},
+}
+
+
+def test_the_worklist_quality_filter_has_an_eye_not_photographed_of_its_own(engine: Engine, playwright: Playwright):
+    """The Quality filter filed an eye that could not be photographed (sent as ``reject``) with the photos
+    the gate refused, though its Quality column says no photo exists: it has an option of its own, named
+    as its reason is ("eye not photographed"), and "reject" lists the refused photos alone."""
+    unphotographed = not_photographed_result(engine)
+    [refused] = add_results(engine, "cam-01", "site-a", [0.5], payload=REFUSED)
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
+        page.goto(f"{base}/sign-in")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("table.worklist")
+        for language, option in (("en", "eye not photographed"), ("fr", "œil non photographié")):
+            if language == "fr":
+                page.click("[data-test=languages] a[lang=fr]")
+                page.wait_for_selector("html[lang=fr]")
+            page.goto(base)
+            listed = {}
+            for value in (NOT_PHOTOGRAPHED, "reject"):
+                with page.expect_response(lambda answer: "quality=" in answer.url):
+                    page.select_option("select[name=quality]", value)
+                rows = page.locator("table.worklist tbody tr[data-result]")
+                listed[value] = [rows.nth(i).get_attribute("data-result") for i in range(rows.count())]
+                if value == NOT_PHOTOGRAPHED:
+                    chosen = page.locator("select[name=quality] option:checked").inner_text()
+                    assert chosen == option and fits(page, 800)
+                    snap(page, f"not-photographed-quality-filter-{language}")
+            assert listed == {NOT_PHOTOGRAPHED: [unphotographed], "reject": [refused]}

@@ -3,17 +3,21 @@ included), after reads move results between states, and after the migration that
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from sqlalchemy import Engine, func, insert, select
 
+from edgescreen_wire.result import encode_result
 from review_station import accounts
 from review_station.ingest.classify import result_row
+from review_station.storage import tallies
 from review_station.storage.database import alembic_config, make_engine, upgrade
 from review_station.storage.tables import result_tallies, results
 from review_station.web.worklist import Filters, worklist_page
 from tests.review_station.kit import result_bytes, result_topic, stored_at
+from tests.review_station.test_not_photographed_in_chromium import not_photographed_document
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 
 DAY = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # on or after the project start
@@ -75,5 +79,47 @@ def test_the_migration_counts_the_results_already_stored(database_url: str) -> N
         assert tallied(engine) == counted_from_results(engine)
         with engine.connect() as connection:
             assert connection.execute(select(func.sum(result_tallies.c.results))).scalar_one() == 3
+    finally:
+        engine.dispose()
+
+
+def _qualities(engine: Engine) -> tuple[dict[str, str], dict[str, int]]:
+    """Each result's stored quality, and the results the tallies count per quality."""
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(results.c.result_id, results.c.quality_verdict)).all())
+        counted = connection.execute(
+            select(result_tallies.c.quality_verdict, func.sum(result_tallies.c.results)).group_by(
+                result_tallies.c.quality_verdict
+            )
+        ).all()
+    return stored, {quality: int(n) for quality, n in counted if n}
+
+
+def test_the_migration_files_an_eye_not_photographed_under_a_quality_of_its_own(database_url: str) -> None:
+    """A station's results of an eye not photographed, stored with the device's verdict ``reject`` before
+    ``classify.quality_verdict``, get ``not_photographed`` (the worklist's filter lists them apart from
+    the photos the gate refused), their tallies with them; a downgrade gives them ``reject`` back."""
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0021")
+        registry = {"cam-01": "site-a"}
+        refused = dict(UNGRADABLE, quality={"verdict": "reject", "reasons": ["blur"], "measures": {}})
+        documents = [not_photographed_document(), json.loads(result_bytes("cam-01", "site-a", payload=refused)[1])]
+        with engine.begin() as connection:
+            rows = [
+                result_row(result_topic("site-a", "cam-01"), encode_result(document), registry, DAY)
+                | {"quality_verdict": "reject"}  # as the station stored it before
+                for document in documents
+            ]
+            connection.execute(insert(results), [stored_at("0021", row) for row in rows])
+            tallies.add(connection, rows)
+        upgrade(engine)
+        unphotographed, gate_refused = (document["result_id"] for document in documents)
+        assert _qualities(engine) == (
+            {unphotographed: "not_photographed", gate_refused: "reject"},
+            {"not_photographed": 1, "reject": 1},
+        )
+        command.downgrade(alembic_config(engine), "0021")
+        assert _qualities(engine) == ({unphotographed: "reject", gate_refused: "reject"}, {"reject": 2})
     finally:
         engine.dispose()

@@ -14,10 +14,11 @@ import sys
 import threading
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, as_from_a_terminal
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import write_config
 from tests.web.conftest import OPERATOR, PIN
@@ -125,6 +126,43 @@ def test_systemds_sigterm_right_after_a_screening_leaves_it_recorded_whole_and_w
     witness = read_witness(witness_path(database))
     assert (screenings, photos) == (1, 1)
     assert witness is not None and (witness.event, witness.screenings) == (head, 1)
+
+
+def _stopped_by(signum: signal.Signals, folder: Path, retina_jpeg: Path) -> tuple[int, int, bool, bool]:
+    """``edgescreen app`` (with its sync worker) started as from a terminal in ``folder``, stopped by
+    ``signum`` once it answers: its exit status, how many times it logged its stop, whether its sync
+    worker was stopped, and whether the records' write-ahead log was left behind (closing the records
+    checkpoints and removes it)."""
+    port = free_port()
+    folder.mkdir()
+    config = write_config(folder, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    app = subprocess.Popen(
+        [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_from_a_terminal,
+    )
+    try:
+        wait_until(lambda: _answers(Browser(f"http://127.0.0.1:{port}")), 60, "the app to answer")
+        app.send_signal(signum)
+        _, errors = app.communicate(timeout=60)
+    finally:
+        app.kill()
+    assert "Traceback" not in errors
+    wal_left = (folder / "records.sqlite3-wal").exists()
+    return app.returncode, errors.count(" app.stopped"), "app.sync_stopped alive=False" in errors, wal_left
+
+
+def test_a_closed_terminal_stops_the_app_as_sigterm_does(tmp_path, retina_jpeg):
+    """Started from a terminal (a technician's ssh session, ``scripts/run``), the app was killed where it
+    stood by the terminal's SIGHUP: no stop line, the sync worker and the records never closed (the
+    write-ahead log left beside them). It now stops as SIGTERM stops it: the same exit status, its stop
+    logged once, its records closed."""
+    terminated = _stopped_by(signal.SIGTERM, tmp_path / "sigterm", retina_jpeg)
+    assert terminated == (-signal.SIGTERM, 1, True, False)
+    assert _stopped_by(signal.SIGHUP, tmp_path / "sighup", retina_jpeg) == terminated
 
 
 def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg):

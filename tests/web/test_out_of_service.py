@@ -20,7 +20,7 @@ from firmware_app.config import LANGUAGES
 from firmware_app.messages import message, sentence
 from firmware_app.records.presence import RECORDS_GONE_EXIT
 from firmware_app.web.out_of_service import RECHECK_S
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, as_from_a_terminal
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.service.notify_socket import NotifySocket
@@ -37,9 +37,12 @@ def _status(url: str) -> int | None:
 
 
 def _app(config: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """``edgescreen app`` on ``config`` and ``port``, once it answers there (any HTTP status)."""
+    """``edgescreen app`` on ``config`` and ``port``, started as from a terminal, once it answers there
+    (any HTTP status)."""
     command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync", "--port", str(port)]
-    app = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal
+    )
     url = f"http://127.0.0.1:{port}/"
     wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
     assert app.poll() is None, app.stderr.read() if app.stderr else ""
@@ -209,6 +212,23 @@ def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, 
     stderr = app.stderr.read() if app.stderr else ""
     assert "configuration error" in stderr and f"serving the out-of-service page on {url}" in stderr
     assert "hors service" not in stderr  # the file says no language: the embedded default's alone
+
+
+def test_a_closed_terminal_ends_the_out_of_service_page_as_sigterm_does(tmp_path):
+    """The out-of-service page, served from a terminal, was killed by the terminal's SIGHUP (status
+    -SIGHUP) where SIGTERM shuts its server down: it now stops as SIGTERM stops it, the same status."""
+    config = tmp_path / "config.toml"
+    config.write_text('[camera]\nbackend = "picamera3"\n')
+    statuses = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        app = _app(config, free_port())
+        try:
+            app.send_signal(signum)
+            statuses.append(app.wait(30))
+        finally:
+            app.kill()
+        assert "Traceback" not in app.stderr.read()
+    assert statuses == [-signal.SIGTERM, -signal.SIGTERM]
 
 
 def _said_in(page) -> list[tuple[str | None, str]]:
