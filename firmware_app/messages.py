@@ -2647,6 +2647,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.field.note": {"en": "Note", "fr": "Note"},
     "records.field.received": {"en": "Received by the server", "fr": "Reçu par le serveur"},
     "records.field.review": {"en": "Review", "fr": "Avis"},
+    # Instead of "Triage" once a specialist's verdict is on the device: the device's triage stays, named
+    # as the one the specialist reviewed, in Today's words ("result.heading.*"), never its instruction.
+    "records.field.reviewed_triage": {
+        "en": "Device's triage, reviewed",
+        "fr": "Tri de l'appareil, revu",
+    },
+    # What the nurse does, by the specialist's latest verdict, leading a record it asks no call-back of
+    # (a call-back's badge leads the others): the verdict ("verdict.*") and what it asks, in the result
+    # screen's words ("result.action.*"), over the device's triage whatever that said.
+    "records.act_on_verdict": {"en": "{verdict}. {action}", "fr": "{verdict}. {action}"},
     "records.uncalibrated": {"en": "Not calibrated", "fr": "Non étalonné"},
     "records.photo_gone": {
         "en": "The photo is no longer kept on this device (deleted after its retention period).",

@@ -515,6 +515,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "L'infirmier voit l'avis, l'urgence d'une orientation ou d'une photo ininterprétable, la gradation "
         "et le commentaire. Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
     },
+    # Instead of "nurse_sees_all" under an eye that could not be photographed: no grading is offered or sent.
+    "form.nurse_sees_ungraded": {
+        "en": "The nurse sees the verdict, its urgency and the comment; no grading: this eye has no photo. A "
+        "no-refer verdict asks nothing of the nurse: its urgency is routine.",
+        "fr": "L'infirmier voit l'avis, son urgence et le commentaire ; pas de gradation : cet œil n'a pas de "
+        "photo. Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
+    },
     "form.nurse_sees_verdict": {
         "en": "This device shows the nurse the verdict and the comment only: if the urgency matters, say it in "
         "the comment or call the site.",

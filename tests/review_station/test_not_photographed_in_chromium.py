@@ -46,6 +46,14 @@ SAID = {
     },
 }
 
+# Under its read form, what reaches the nurse: the grading was named there, of an eye never graded.
+REACHES_NURSE = {
+    "en": "The nurse sees the verdict, its urgency and the comment; no grading: this eye has no photo. A no-refer "
+    "verdict asks nothing of the nurse: its urgency is routine.",
+    "fr": "L'infirmier voit l'avis, son urgence et le commentaire ; pas de gradation : cet œil n'a pas de photo. "
+    "Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
+}
+
 
 def plain(text: str) -> str:
     """French's no-break spaces (before a colon, a semicolon) as the spaces the catalogue writes."""
@@ -109,6 +117,7 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
             }
             assert page.locator("main img").count() == 0 and fits(page, 800)
             assert page.locator("select[name=icdr_grade][required]").count() == 0  # the grading: not assessed
+            assert plain(page.inner_text("[data-test=reaches-nurse]")) == REACHES_NURSE[language]
             snap(page, f"not-photographed-result-{language}")
 
 
