@@ -38,7 +38,8 @@ def _files_under(folder: Path) -> dict[str, tuple[int, int]]:
 def _tracked_changes() -> dict[str, tuple[int, int] | None]:
     """The tracked files ``git status`` lists as changed, each with its size and modification time (None:
     deleted), so a file changed again after the session began shows too. Nothing outside a git checkout
-    (a copy made by ``git archive``)."""
+    (a copy made by ``git archive``). Python sources aside: a developer edits them while a run goes on,
+    and no test writes one (the data a test could write is models, profiles, configs and samples)."""
     listed = subprocess.run(
         ["git", "-c", f"safe.directory={PROJECT_ROOT}", "status", "--porcelain=v1", "-z", "--untracked-files=no"],
         cwd=PROJECT_ROOT,
@@ -54,6 +55,8 @@ def _tracked_changes() -> dict[str, tuple[int, int] | None]:
             continue
         if entry[0] in "RC":  # a rename or copy staged: its former path follows, no entry of its own
             next(entries, None)
+        if entry.endswith(".py"):
+            continue
         path = PROJECT_ROOT / entry[3:]
         changed[entry[3:]] = (path.stat().st_size, path.stat().st_mtime_ns) if path.exists() else None
     return changed

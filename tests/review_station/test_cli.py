@@ -125,8 +125,9 @@ SAID = (
         "fr": f"refusé{NBSP}: l'utilisateur 'root' est déjà désactivé{NBSP}: rien à désactiver",
     }),
     (("users", "list"), "", 0, "stdout", {
-        "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site (disabled)",
-        "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites (désactivé)",
+        "en": "ana\treviewer\tsite-a\tnever signed in\nroot\tadmin\tevery site (disabled)\tnever signed in",
+        "fr": "ana\trelecteur\tsite-a\tjamais connecté\nroot\tadministrateur\ttous les sites (désactivé)\tjamais "
+        "connecté",
     }),
     (("users", "enable", "root"), "", 0, "stdout", {
         "en": "enabled root: they sign in afresh (the sessions the disabling ended stay ended)\n",
@@ -142,8 +143,8 @@ SAID = (
         "fr": f"refusé{NBSP}: aucun utilisateur 'nobody'",
     }),
     (("users", "list"), "", 0, "stdout", {
-        "en": "ana\treviewer\tsite-a\nroot\tadmin\tevery site\n",
-        "fr": "ana\trelecteur\tsite-a\nroot\tadministrateur\ttous les sites\n",
+        "en": "ana\treviewer\tsite-a\tnever signed in\nroot\tadmin\tevery site\tnever signed in\n",
+        "fr": "ana\trelecteur\tsite-a\tjamais connecté\nroot\tadministrateur\ttous les sites\tjamais connecté\n",
     }),
     (("export", "--format", "csv", "--site", "site-a", "--from", "2026-04-30", "--to", "2026-04-01"), "", 1, "stderr", {
         "en": "refused: the date range is empty: 'to' is before 'from'",
