@@ -17,6 +17,7 @@ absent where it names them are gone too. ``edgescreen wipe`` removes it with the
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from firmware_app.durable import replace_durably
@@ -34,10 +35,20 @@ class RecordsGone(RequestRefused):
     (exit status 2), while the device's services wait for them (``RECORDS_GONE_EXIT``)."""
 
 
+def _named(database: Path) -> str:
+    """``database`` as the marker names it: absolute, its ``.`` and ``..`` folded, whatever the config
+    that spelled it. A config's relative paths follow the path it was given by (``--config config.toml``
+    from its folder, the service's ``/etc/edgescreen/config.toml``): compared as spelled, each writer
+    that spelled the records otherwise rewrote the marker, and the next command that spelled them the
+    other way took records gone with their drive for a first start. Symlinks are not followed: one on
+    the records' drive names another folder once the drive is gone."""
+    return os.path.abspath(database)
+
+
 def marked(marker: Path | None, database: Path) -> bool:
     """Whether ``marker`` names ``database``: records were made there on this device."""
     try:
-        return marker is not None and marker.read_text(encoding="utf-8") == str(database)
+        return marker is not None and marker.read_text(encoding="utf-8") == _named(database)
     except (OSError, UnicodeDecodeError):  # none yet (a first start), or not this user's to read
         return False
 
@@ -50,7 +61,7 @@ def keep_marker(marker: Path | None, database: Path) -> None:
         return
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        replace_durably(marker, str(database).encode("utf-8"))
+        replace_durably(marker, _named(database).encode("utf-8"))
     except OSError as error:
         log_event("records.marker_not_kept", logging.WARNING, path=marker, error=error)
 
