@@ -1834,6 +1834,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "le service de synchronisation de ces dossiers tourne ; arrêtez d'abord les services (sudo "
         "systemctl stop edgescreen-app edgescreen-sync) : rien n'a été effacé",
     },
+    # Records and their key gone with their drive (records/presence.py): a wipe would erase none of them.
+    "refused.wipe_records_gone": {
+        "en": "{path}: no records there, nor their key, yet records were made there ({marker} says so): is the "
+        "records drive mounted? Nothing was wiped: mount it, then wipe again. If the drive is lost for good, "
+        "nothing of it is here to wipe: remove {marker}, and the device starts afresh",
+        "fr": "{path} : aucun dossier là, ni leur clé, alors que des dossiers y ont été créés ({marker} le dit) : "
+        "le support des dossiers est-il monté ? Rien n'a été effacé : montez-le, puis relancez wipe. Si le "
+        "support est perdu pour de bon, rien de lui n'est ici à effacer : supprimez {marker}, et l'appareil "
+        "repart à neuf",
+    },
     "refused.wipe_shared_folder": {
         "en": "{folder}: [records] database is in a folder that holds more than the records (the software or a "
         "home folder); nothing was wiped. Move the records to a folder of their own first",
