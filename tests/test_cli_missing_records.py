@@ -182,3 +182,20 @@ def test_the_marker_names_the_records_however_the_config_was_given(tmp_path):
     refused(edgescreen(*FIRST_START["screen"](tmp_path), config=config), "refused.records_made_there", "en", **values)
     assert list(drive.iterdir()) == []
     assert (tmp_path / "card" / "records.made").read_text() == str(drive / "records.sqlite3")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_first_start_where_the_config_no_longer_names_the_devices_records_is_refused(tmp_path, language):
+    """``[records] database`` changed (a typo, or the path changed before the records were moved there):
+    the first screening made new records and a new key at the new path, and moved the marker to them, the
+    device's records left whole where the marker had named them, out of view. Now it is refused, the
+    marker naming them, and nothing is made."""
+    config, database, marker = key_on_the_drive(tmp_path, language)
+    assert edgescreen(*FIRST_START["screen"](tmp_path), config=config).returncode == 0
+    elsewhere = tmp_path / "typo"
+    elsewhere.mkdir()
+    config.write_text(config.read_text().replace(f'"{database.parent}/', f'"{elsewhere}/'))
+    run = edgescreen(*FIRST_START["screen"](tmp_path), config=config)
+    values = {"path": str(elsewhere / "records.sqlite3"), "named": str(database), "marker": str(marker)}
+    refused(run, "refused.records_elsewhere", language, **values)
+    assert list(elsewhere.iterdir()) == [] and marker.read_text() == str(database)

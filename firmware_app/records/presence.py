@@ -45,12 +45,26 @@ def _named(database: Path) -> str:
     return os.path.abspath(database)
 
 
+def _named_by(marker: Path | None) -> str | None:
+    """The records ``marker`` names, or ``None``: none yet (a first start), or not this user's to read."""
+    try:
+        return (marker.read_text(encoding="utf-8") or None) if marker is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def marked(marker: Path | None, database: Path) -> bool:
     """Whether ``marker`` names ``database``: records were made there on this device."""
-    try:
-        return marker is not None and marker.read_text(encoding="utf-8") == _named(database)
-    except (OSError, UnicodeDecodeError):  # none yet (a first start), or not this user's to read
-        return False
+    return _named_by(marker) == _named(database)
+
+
+def made_elsewhere(marker: Path | None, database: Path) -> str | None:
+    """The records this device made, when ``marker`` names others than ``database``: ``[records]
+    database`` changed (a typo, a copy of the config for a trial, a path changed before the records
+    were moved), where a first start made new records and moved the marker to them, the ones made
+    out of view and no longer named."""
+    named = _named_by(marker)
+    return named if named is not None and named != _named(database) else None
 
 
 def keep_marker(marker: Path | None, database: Path) -> None:
@@ -76,7 +90,7 @@ def require_records(database: Path, key_file: Path, first_start: bool, marker: P
     """Refuse, before anything is made (file, key, folder), records that are not at ``database``:
     always when they are gone (``records_gone``), and when none were ever made unless this is the
     device's ``first_start`` (any command but those that only read or act on records already made:
-    ``Records``), which makes them."""
+    ``Records``), which makes them, unless the marker names records made elsewhere (``made_elsewhere``)."""
     if present(database):
         return
     if key_file.exists():
@@ -85,3 +99,7 @@ def require_records(database: Path, key_file: Path, first_start: bool, marker: P
         raise RecordsGone.saying("refused.records_made_there", path=str(database), marker=str(marker))
     if not first_start:
         raise RequestRefused.saying("refused.no_records_yet", path=str(database))
+    if elsewhere := made_elsewhere(marker, database):
+        raise RequestRefused.saying(
+            "refused.records_elsewhere", path=str(database), named=elsewhere, marker=str(marker)
+        )
