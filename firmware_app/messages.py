@@ -1581,6 +1581,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "le support des dossiers est-il monté ? S'ils ont été perdus, remettez leur clé et restaurez la "
         "dernière sauvegarde (README, Backup and restore) avant de dépister.",
     },
+    # No records at a path the config names, the device's marker naming its records elsewhere (records/presence.py).
+    "health.records.elsewhere": {
+        "en": "No records at {path}, yet this device made its records at {named} ({marker} says so): check "
+        "[records] database in the config, or move the records and their key where it says, before screening. "
+        "To start new records there on purpose, remove {marker}.",
+        "fr": "Aucun dossier dans {path}, alors que cet appareil a créé ses dossiers dans {named} ({marker} le "
+        "dit) : vérifiez [records] database dans la configuration, ou déplacez les dossiers et leur clé là où "
+        "elle l'indique, avant de dépister. Pour y créer exprès de nouveaux dossiers, supprimez {marker}.",
+    },
     # Records that do not open (health/checks.py, records_unusable); why, in English, is doctor's log line.
     "health.records.unusable": {
         "en": "The records cannot be opened. Call the technician: edgescreen doctor logs why (a folder or disk "
@@ -1816,6 +1825,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "le support des dossiers est-il monté ? `edgescreen doctor` dit quoi vérifier. Rien n'a été créé là : "
         "de nouveaux dossiers vides cacheraient ceux qui ont été enregistrés",
     },
+    # The same at a first start: new records made there would leave the ones the marker names out of view.
+    "refused.records_elsewhere": {
+        "en": "{path}: no records there, yet this device made its records at {named} ({marker} says so): check "
+        "[records] database in the config, or move the records and their key where it says; to start new "
+        "records there on purpose, remove {marker} first. Nothing was made there",
+        "fr": "{path} : aucun dossier là, alors que cet appareil a créé ses dossiers dans {named} ({marker} le "
+        "dit) : vérifiez [records] database dans la configuration, ou déplacez les dossiers et leur clé là où "
+        "elle l'indique ; pour y créer exprès de nouveaux dossiers, supprimez d'abord {marker}. Rien n'a été "
+        "créé là",
+    },
     "refused.restore_records_exist": {
         "en": "{path}: records already exist there ({files}); move them all away before restoring (a crashed "
         "database's -wal would be replayed onto the restored records)",
@@ -1833,6 +1852,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "edgescreen-app edgescreen-sync): nothing was wiped",
         "fr": "le service de synchronisation de ces dossiers tourne ; arrêtez d'abord les services (sudo "
         "systemctl stop edgescreen-app edgescreen-sync) : rien n'a été effacé",
+    },
+    # Records and their key gone with their drive (records/presence.py): a wipe would erase none of them.
+    "refused.wipe_records_gone": {
+        "en": "{path}: no records there, nor their key, yet records were made there ({marker} says so): is the "
+        "records drive mounted? Nothing was wiped: mount it, then wipe again. If the drive is lost for good, "
+        "nothing of it is here to wipe: remove {marker}, and the device starts afresh",
+        "fr": "{path} : aucun dossier là, ni leur clé, alors que des dossiers y ont été créés ({marker} le dit) : "
+        "le support des dossiers est-il monté ? Rien n'a été effacé : montez-le, puis relancez wipe. Si le "
+        "support est perdu pour de bon, rien de lui n'est ici à effacer : supprimez {marker}, et l'appareil "
+        "repart à neuf",
     },
     "refused.wipe_shared_folder": {
         "en": "{folder}: [records] database is in a folder that holds more than the records (the software or a "

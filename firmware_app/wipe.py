@@ -28,7 +28,8 @@ from pathlib import Path
 
 from firmware_app.config import PROJECT_ROOT
 from firmware_app.durable import fsync_directory
-from firmware_app.records.database import RequestRefused
+from firmware_app.records.database import RequestRefused, present
+from firmware_app.records.presence import RecordsGone, marked
 from firmware_app.sync.lock import WorkerLock
 
 CHUNK = 1 << 20
@@ -99,9 +100,13 @@ def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | Non
     """Crypto-erase ``key_file``, then overwrite and remove every file in ``database``'s folder but
     the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
     re-assigned device's first start would be refused as records gone); refused while this device's
-    sync worker runs (it would write on)."""
+    sync worker runs (it would write on), and while the marker names records gone with their key (a
+    records drive not mounted): the wipe erased nothing of them then, yet removed the marker and said
+    it was done, and the device's next start made new records over the drive's mount point."""
     folder = database.parent
     _refuse_shared_folder(folder)
+    if not present(database) and not key_file.exists() and marked(marker, database):
+        raise RecordsGone.saying("refused.wipe_records_gone", path=str(database), marker=str(marker))
     lock = WorkerLock(database)
     if folder.is_dir() and not lock.acquire():
         raise RequestRefused.saying("refused.wipe_worker_running")

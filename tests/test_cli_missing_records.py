@@ -7,6 +7,7 @@ left as it was: no records file, no key, no -wal or -shm, no folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from firmware_app.messages import sentence
 from firmware_app.records.database import database_files
 from firmware_app.records.presence import RECORDS_GONE_EXIT
 from firmware_app.records.witness import witness_path
+from tests.conftest import PROJECT_ROOT
 from tests.records.kit import in_language, open_store, write_config
 from tests.test_cli import edgescreen
 
@@ -159,3 +161,41 @@ def test_export_to_a_file_says_the_records_are_gone_first_as_every_command_does(
     run = edgescreen("records", "export", RESULT_ID, "--out", str(out), config=config)
     values = {"path": str(tmp_path / "records.sqlite3"), "key_file": str(tmp_path / "records.key")}
     refused(run, "refused.records_missing", language, **values)
+
+
+def test_the_marker_names_the_records_however_the_config_was_given(tmp_path):
+    """A config whose paths are relative to its folder: given by a relative ``--config`` (a technician in
+    /etc/edgescreen), its paths stayed relative, and a writer's open rewrote the marker in that spelling;
+    with the drive then not mounted, the service's config (an absolute path) no longer matched it, and
+    ``screen`` made new records and a new key in the empty mount point. One name for the same records."""
+    folder, drive = tmp_path / "etc", tmp_path / "drive"
+    folder.mkdir()
+    config = write_config(folder, 1)
+    text = config.read_text().replace(f"{folder}/records.", "../drive/records.")
+    config.write_text(text.replace("disk_reserve_mb = 0\n", 'disk_reserve_mb = 0\nmarker = "../card/records.made"\n'))
+    given_relatively = Path(os.path.relpath(config, PROJECT_ROOT))  # the commands run in PROJECT_ROOT
+    assert edgescreen(*FIRST_START["screen"](tmp_path), config=config).returncode == 0
+    assert edgescreen("operators", "list", config=given_relatively).returncode == 0  # a writer's open
+    shutil.rmtree(drive)  # the drive not mounted: its mount point empty
+    drive.mkdir()
+    values = {"path": f"{folder}/../drive/records.sqlite3", "marker": f"{folder}/../card/records.made"}
+    refused(edgescreen(*FIRST_START["screen"](tmp_path), config=config), "refused.records_made_there", "en", **values)
+    assert list(drive.iterdir()) == []
+    assert (tmp_path / "card" / "records.made").read_text() == str(drive / "records.sqlite3")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_first_start_where_the_config_no_longer_names_the_devices_records_is_refused(tmp_path, language):
+    """``[records] database`` changed (a typo, or the path changed before the records were moved there):
+    the first screening made new records and a new key at the new path, and moved the marker to them, the
+    device's records left whole where the marker had named them, out of view. Now it is refused, the
+    marker naming them, and nothing is made."""
+    config, database, marker = key_on_the_drive(tmp_path, language)
+    assert edgescreen(*FIRST_START["screen"](tmp_path), config=config).returncode == 0
+    elsewhere = tmp_path / "typo"
+    elsewhere.mkdir()
+    config.write_text(config.read_text().replace(f'"{database.parent}/', f'"{elsewhere}/'))
+    run = edgescreen(*FIRST_START["screen"](tmp_path), config=config)
+    values = {"path": str(elsewhere / "records.sqlite3"), "named": str(database), "marker": str(marker)}
+    refused(run, "refused.records_elsewhere", language, **values)
+    assert list(elsewhere.iterdir()) == [] and marker.read_text() == str(database)

@@ -11,7 +11,7 @@ from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
-from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
+from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
 from tests.test_cli import edgescreen
 
 
@@ -117,3 +117,24 @@ def test_wipe_removes_the_marker_kept_off_the_records_drive_so_the_device_starts
     first = edgescreen("screen", "--modality", "dermoscopy", str(naevus), config=config)
     assert first.returncode == 0, first.stderr
     assert (card / "records.made").read_text() == str(state / "records.sqlite3")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_refuses_records_gone_with_their_drive_and_keeps_the_marker(tmp_path, language):
+    """Records and their key on a drive not mounted: the wipe found nothing to erase in the empty mount
+    point, removed the marker and exited 0, the records and key left whole on the drive, and the
+    device's next start made new records there. Now it is refused, saying the drive is not mounted."""
+    state, store, config = device(tmp_path)
+    store.records.close()
+    card = tmp_path / "card"
+    config.write_text(config.read_text() + f'marker = "{card}/records.made"\n')
+    assert edgescreen("operators", "list", config=in_language(config, language)).returncode == 0
+    state.rename(tmp_path / "drive")  # the drive not mounted: its mount point empty
+    state.mkdir()
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
+    values = {"path": str(state / "records.sqlite3"), "marker": str(card / "records.made")}
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('refused.wipe_records_gone', language, **values)}"]
+    assert (card / "records.made").read_text() == str(state / "records.sqlite3")
+    assert list(state.iterdir()) == [] and (tmp_path / "drive" / "records.key").exists()

@@ -46,7 +46,7 @@ from firmware_app.records.database import BUSY_TIMEOUT_S, DiskFull, RecordsDamag
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import DAMAGED, REFUSED
-from firmware_app.records.presence import records_gone
+from firmware_app.records.presence import made_elsewhere, records_gone
 from firmware_app.records.sealed_values import results_with_values_that_do_not_open
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
@@ -302,11 +302,14 @@ def no_records_yet(database: Path, key_file: Path, marker: Path | None = None) -
     when the key is there: records were made with it, and they are gone (a records drive not
     mounted, a card replaced before its backup was restored), which new, empty records would hide:
     every command refuses to make them then (``records/presence.py``). Red too when the key is gone
-    with them (kept on their drive) and the device's ``marker`` names them."""
+    with them (kept on their drive) and the device's ``marker`` names them, and when it names records
+    made elsewhere (``made_elsewhere``): the first screening would be refused."""
     if records_gone(database, key_file):
         return _check("records", Level.RED, "missing", path=database)
     if records_gone(database, key_file, marker):
         return _check("records", Level.RED, "made_there", path=database, marker=marker)
+    if elsewhere := made_elsewhere(marker, database):
+        return _check("records", Level.RED, "elsewhere", path=database, named=elsewhere, marker=marker)
     return _check("records", Level.GREEN, "none", path=database)
 
 

@@ -17,6 +17,7 @@ absent where it names them are gone too. ``edgescreen wipe`` removes it with the
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from firmware_app.durable import replace_durably
@@ -34,12 +35,36 @@ class RecordsGone(RequestRefused):
     (exit status 2), while the device's services wait for them (``RECORDS_GONE_EXIT``)."""
 
 
+def _named(database: Path) -> str:
+    """``database`` as the marker names it: absolute, its ``.`` and ``..`` folded, whatever the config
+    that spelled it. A config's relative paths follow the path it was given by (``--config config.toml``
+    from its folder, the service's ``/etc/edgescreen/config.toml``): compared as spelled, each writer
+    that spelled the records otherwise rewrote the marker, and the next command that spelled them the
+    other way took records gone with their drive for a first start. Symlinks are not followed: one on
+    the records' drive names another folder once the drive is gone."""
+    return os.path.abspath(database)
+
+
+def _named_by(marker: Path | None) -> str | None:
+    """The records ``marker`` names, or ``None``: none yet (a first start), or not this user's to read."""
+    try:
+        return (marker.read_text(encoding="utf-8") or None) if marker is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def marked(marker: Path | None, database: Path) -> bool:
     """Whether ``marker`` names ``database``: records were made there on this device."""
-    try:
-        return marker is not None and marker.read_text(encoding="utf-8") == str(database)
-    except (OSError, UnicodeDecodeError):  # none yet (a first start), or not this user's to read
-        return False
+    return _named_by(marker) == _named(database)
+
+
+def made_elsewhere(marker: Path | None, database: Path) -> str | None:
+    """The records this device made, when ``marker`` names others than ``database``: ``[records]
+    database`` changed (a typo, a copy of the config for a trial, a path changed before the records
+    were moved), where a first start made new records and moved the marker to them, the ones made
+    out of view and no longer named."""
+    named = _named_by(marker)
+    return named if named is not None and named != _named(database) else None
 
 
 def keep_marker(marker: Path | None, database: Path) -> None:
@@ -50,7 +75,7 @@ def keep_marker(marker: Path | None, database: Path) -> None:
         return
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
-        replace_durably(marker, str(database).encode("utf-8"))
+        replace_durably(marker, _named(database).encode("utf-8"))
     except OSError as error:
         log_event("records.marker_not_kept", logging.WARNING, path=marker, error=error)
 
@@ -65,7 +90,7 @@ def require_records(database: Path, key_file: Path, first_start: bool, marker: P
     """Refuse, before anything is made (file, key, folder), records that are not at ``database``:
     always when they are gone (``records_gone``), and when none were ever made unless this is the
     device's ``first_start`` (any command but those that only read or act on records already made:
-    ``Records``), which makes them."""
+    ``Records``), which makes them, unless the marker names records made elsewhere (``made_elsewhere``)."""
     if present(database):
         return
     if key_file.exists():
@@ -74,3 +99,7 @@ def require_records(database: Path, key_file: Path, first_start: bool, marker: P
         raise RecordsGone.saying("refused.records_made_there", path=str(database), marker=str(marker))
     if not first_start:
         raise RequestRefused.saying("refused.no_records_yet", path=str(database))
+    if elsewhere := made_elsewhere(marker, database):
+        raise RequestRefused.saying(
+            "refused.records_elsewhere", path=str(database), named=elsewhere, marker=str(marker)
+        )

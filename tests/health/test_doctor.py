@@ -203,6 +203,21 @@ def test_records_gone_with_their_key_where_the_marker_names_them_are_red_not_no_
     assert not database.parent.exists()
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_config_that_no_longer_names_the_devices_records_is_red_not_no_records_yet(tmp_path, language):
+    """``[records] database`` changed where no records are: doctor said green "no records yet" while the
+    first screening made new ones there, the device's records out of view where the marker names them."""
+    config, database, marker = key_on_the_drive(tmp_path, language)
+    open_real_store(load_config(str(config))).records.close()
+    elsewhere = tmp_path / "typo"
+    config.write_text(config.read_text().replace(f'"{database.parent}/', f'"{elsewhere}/'))
+    status, checks, _ = doctor(config)
+    assert status == 1 and checks["records"]["level"] == "red"
+    values = {"path": str(elsewhere / "records.sqlite3"), "named": str(database), "marker": str(marker)}
+    assert checks["records"]["message"] == sentence("health.records.elsewhere", language, **values)
+    assert not elsewhere.exists()
+
+
 def test_records_that_cannot_be_opened_are_red_and_said_by_their_cause(tmp_path):
     """The check's words follow the cause: a read-only folder or a full disk is not "damaged", which
     would send a technician after a file that is whole; a file that is not a database is."""

@@ -80,7 +80,7 @@ def test_the_sync_service_waits_for_records_gone_saying_so_once_and_ends_once_th
     not mounted, a warning in the journal each time: hours of it filled the journal (systemd 252, in
     Debian 12, has no growing restart delay). Now it says so once, is ready with a status saying what it
     waits for (TimeoutStartSec= would kill it else) and pings its watchdog while it looks for its
-    records; once they are back it ends with 9, for systemd to start it on them at once."""
+    records; once they are back it ends with 9, for systemd to start it on them (RestartSec=, 5 s)."""
     config = write_config(tmp_path, broker.port)
     open_store(tmp_path).records.close()
     database = tmp_path / "records.sqlite3"
