@@ -2482,7 +2482,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "today.clock_not_set": {"en": "clock not set", "fr": "horloge non réglée"},
     # What was screened: an eye, a lesion's body site, or the kind of photo. Not "Photo": Today lists an eye
     # that could not be photographed, and "Finish anyway"'s eye not photographed yet, under it too.
-    "today.what": {"en": "Eye or body site", "fr": "Œil ou site corporel"},
+    "today.what": {"en": "Site", "fr": "Site"},
     "today.triage": {"en": "Triage", "fr": "Tri"},
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},
     "today.verdict": {"en": "Specialist", "fr": "Spécialiste"},

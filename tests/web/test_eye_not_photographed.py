@@ -149,7 +149,8 @@ def test_an_eye_that_cannot_be_photographed_is_recorded_referred_and_sent_as_ung
     assert right_payload["model"] is None and right_payload["score"] is None and right_payload["calibration_id"] is None
     topic = next(topic for topic, payload in tap.messages if payload == raw)
     row = result_row(topic, raw, {app.config.device.id: app.config.device.site}, datetime.now(UTC))
-    assert (row["eye"], row["triage"], row["quality_verdict"]) == ("R", "ungradable", "reject")
+    # The station files it under a quality of its own, not with the photos the gate refused.
+    assert (row["eye"], row["triage"], row["quality_verdict"]) == ("R", "ungradable", "not_photographed")
 
 
 def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_not_photographed_yet(page, app):
@@ -181,7 +182,7 @@ def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_n
         "en": ("Not photographed yet: call back", "Could not be photographed"),
         "fr": ("Pas encore photographié\u00a0: à rappeler", "Impossible à photographier"),
     }
-    heading = {"en": "Eye or body site", "fr": "Œil ou site corporel"}  # not "Photo", of eyes with none
+    heading = {"en": "Site", "fr": "Site"}  # an eye or a body site; not "Photo", of eyes with none
     for language, (later, cannot) in said.items():
         switch_to(page, language)
         assert page.locator("[data-test=worklist] th").nth(1).inner_text() == heading[language]
