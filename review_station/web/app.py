@@ -28,6 +28,8 @@ import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.config import LANGUAGES
+from firmware_app.events import log_event
+from firmware_app.web.body_limit import BodyLimit, BodyTooLarge
 from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -140,6 +142,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     worklist leaves out the coordinators' disagreement count (``worklist_page``), the page the bench
     times the count against; the station always counts."""
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
+    # Starlette reads a form whole (up to a thousand fields of 1 MB) before the CSRF check can refuse
+    # it: anyone who reaches the sign-in page made the station hold a gigabyte a request. Every form of
+    # the station is a few kilobytes (a read's comment at most 1000 characters).
+    app.add_middleware(BodyLimit)
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
     def htmx() -> FileResponse:
@@ -300,6 +306,12 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         language = language_of(request)
         title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
         return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> Response:
+        """A request far larger than any form: refused before it is read, nothing done."""
+        log_event("review.body_too_large", path=request.url.path)
+        return refusal(request, 413, "error.refused", "error.form_too_large", session_user(request))
 
     @app.exception_handler(StarletteHTTPException)
     async def no_such_page(request: Request, error: StarletteHTTPException) -> Response:
