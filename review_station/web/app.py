@@ -6,6 +6,7 @@ worklist table when a filter changes and polls a verdict's delivery state until 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import secrets
@@ -379,6 +380,12 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
 
+    # A password is checked off the event loop (scrypt: about 0.1 s of CPU each), one at a time: checked
+    # on it, a stream of wrong passwords from anyone who reached the sign-in page held every reader's
+    # pages (1 to 4 s a page under four such clients); one at a time, as before, so that concurrent
+    # wrong passwords are each counted towards the lockout (``accounts.sign_in`` reads, then writes, it).
+    signing_in = asyncio.Lock()
+
     @app.post("/sign-in")
     async def sign_in(request: Request) -> Response:
         """Every answer is a redirect to a page to GET (POST-redirect-GET): reloading what follows a
@@ -389,7 +396,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
             return RedirectResponse(sign_in_url(stale=1, back=back), status_code=303)
         try:
-            token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
+            username, password = str(form.get("username", "")), str(form.get("password", ""))
+            async with signing_in:
+                token, _ = await asyncio.to_thread(accounts.sign_in, engine, username, password, web)
         except accounts.SignInRefused:
             return RedirectResponse(sign_in_url(failed=1, back=back), status_code=303)
         response = RedirectResponse(back, status_code=303)
