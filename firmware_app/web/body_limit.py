@@ -5,7 +5,8 @@ a thousand fields of 1 MB each) before the CSRF check can refuse it, so any clie
 app could make it hold tens of megabytes per request, on a device whose whole app aims at 250 MB.
 A body is refused on its declared ``Content-Length`` before any of it is read, or, sent without one
 (chunked), as soon as what arrived passes the cap. The page that reads the form answers 413 in the
-nurse's language (``WebApp._answer``).
+nurse's language (``WebApp._answer``). The review station's web app uses it too, for the same reason
+(its handler for ``BodyTooLarge`` answers 413 in the reader's language).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from collections.abc import Callable
 import uvicorn
 from jinja2 import select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -36,6 +37,7 @@ from firmware_app.config import LANGUAGES, Config
 from firmware_app.messages import message
 from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import RECHECK_S
+from firmware_app.web.headers import SecurityHeaders
 from firmware_app.web.server import HERE
 
 
@@ -60,7 +62,8 @@ def out_of_service_app(config: Config, cause: str, problem: str, languages: tupl
         routes=[
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
             Route("/{path:path}", page),
-        ]
+        ],
+        middleware=[Middleware(SecurityHeaders)],
     )
 
 

@@ -36,6 +36,7 @@ from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
+from firmware_app.web.headers import SecurityHeaders
 from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
 from firmware_app.wording import check_sentence
@@ -85,7 +86,7 @@ def create_app(device: Device) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit)],
+        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)],
         exception_handlers={404: missing, 405: missing},
     )
 

@@ -6,6 +6,7 @@ worklist table when a filter changes and polls a verdict's delivery state until 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 import secrets
@@ -28,6 +29,8 @@ import firmware_app.web
 from edgescreen_wire import typed_text
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.config import LANGUAGES
+from firmware_app.events import log_event
+from firmware_app.web.body_limit import BodyLimit, BodyTooLarge
 from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -140,6 +143,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     worklist leaves out the coordinators' disagreement count (``worklist_page``), the page the bench
     times the count against; the station always counts."""
     app = FastAPI(title="EdgeScreen review station", docs_url=None, redoc_url=None, openapi_url=None)
+    # Starlette reads a form whole (up to a thousand fields of 1 MB) before the CSRF check can refuse
+    # it: anyone who reaches the sign-in page made the station hold a gigabyte a request. Every form of
+    # the station is a few kilobytes (a read's comment at most 1000 characters).
+    app.add_middleware(BodyLimit)
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
     def htmx() -> FileResponse:
@@ -301,6 +308,12 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
         return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
 
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> Response:
+        """A request far larger than any form: refused before it is read, nothing done."""
+        log_event("review.body_too_large", path=request.url.path)
+        return refusal(request, 413, "error.refused", "error.form_too_large", session_user(request))
+
     @app.exception_handler(StarletteHTTPException)
     async def no_such_page(request: Request, error: StarletteHTTPException) -> Response:
         """An address naming no page of the station (a mistyped or stale link, a form's address opened as
@@ -367,6 +380,12 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookies)
         return response
 
+    # A password is checked off the event loop (scrypt: about 0.1 s of CPU each), one at a time: checked
+    # on it, a stream of wrong passwords from anyone who reached the sign-in page held every reader's
+    # pages (1 to 4 s a page under four such clients); one at a time, as before, so that concurrent
+    # wrong passwords are each counted towards the lockout (``accounts.sign_in`` reads, then writes, it).
+    signing_in = asyncio.Lock()
+
     @app.post("/sign-in")
     async def sign_in(request: Request) -> Response:
         """Every answer is a redirect to a page to GET (POST-redirect-GET): reloading what follows a
@@ -377,7 +396,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         if not expected or not secrets.compare_digest(expected, str(form.get("csrf", ""))):
             return RedirectResponse(sign_in_url(stale=1, back=back), status_code=303)
         try:
-            token, _ = accounts.sign_in(engine, str(form.get("username", "")), str(form.get("password", "")), web)
+            username, password = str(form.get("username", "")), str(form.get("password", ""))
+            async with signing_in:
+                token, _ = await asyncio.to_thread(accounts.sign_in, engine, username, password, web)
         except accounts.SignInRefused:
             return RedirectResponse(sign_in_url(failed=1, back=back), status_code=303)
         response = RedirectResponse(back, status_code=303)

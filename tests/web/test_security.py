@@ -306,3 +306,37 @@ def test_an_unknown_address_says_so_in_the_nurses_language_with_a_way_back(page,
         assert page.locator("[data-test=message]").inner_text().startswith(form_only)
         page.get_by_role("link", name=back).click()
         page.wait_for_url("**/ready")
+
+
+def test_no_other_site_frames_the_app_and_no_script_but_its_own_runs_in_it(page, app):
+    # Every answer says so: a page, a static file, an address the app has no page for.
+    for path in ("/signin", "/static/app.js", "/no-such-page"):
+        headers = httpx.get(f"{app.url}{path}").headers
+        assert headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+    # Another site's page showing the sign-in keypad inside its own: Chromium shows nothing of it.
+    page.set_content(f'<iframe src="{app.url}/signin" width="800" height="480"></iframe>')
+    page.wait_for_timeout(1000)
+    (framed,) = page.main_frame.child_frames
+    assert OPERATOR not in framed.evaluate("document.documentElement.innerText")
+    # A script that got into one of its pages (as text a device or a station sent might) is refused.
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    slipped = "document.body.append(Object.assign(document.createElement('script'), {textContent: 'window.ran = 1'}))"
+    page.evaluate(slipped)
+    assert page.evaluate("window.ran") is None
+
+
+def test_the_handouts_controls_work_with_no_inline_script(page, app):
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security" in message.text else None)
+    page.add_init_script("window.print = () => { window.printed = (window.printed || 0) + 1; }")
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-65")
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    page.locator("input[name=with_reference]").check()  # posts the form at once
+    page.wait_for_selector("[data-test=handout-reference]")
+    page.locator("[data-prints]").click()
+    assert page.evaluate("window.printed") == 1
+    assert refused == []

@@ -192,6 +192,15 @@ document.addEventListener("submit", (event) => {
 
 document.addEventListener("change", showChosen);
 
+// The handout's controls, wired here: the app's pages run no inline script (web/headers.py). A
+// checkbox marked data-submits posts its form as soon as it changes; a button marked data-prints prints.
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-submits]")) event.target.form.submit();
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-prints]")) window.print();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   showChosen();
   const page = document.querySelector(".capture[data-token]");

@@ -1,0 +1,44 @@
+"""The headers every answer of the nurse's app carries, pages, static files and errors alike.
+
+The app may be opened to the network for tablets (``[app] bind``), and its pages show patients'
+results: a script slipped into one (a verdict's comment, a name) must not run, and no other site may
+show the app inside a frame of its own, where a nurse's taps (the PIN keypad, "Erase this patient")
+could be steered by what is drawn over it. So only the app's own scripts run (none inline: app.js
+wires every handler), and no page may be framed. Styles may be inline: htmx adds its own.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers older than CSP 2
+    "X-Content-Type-Options": "nosniff",
+    # The app's own pages still get the Referer its "back" answers use (pages_session.back).
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware: ``HEADERS`` added to every HTTP answer's start."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(HEADERS)
+            await send(message)
+
+        await self._app(scope, receive, with_headers)
