@@ -157,10 +157,11 @@ def _checked_review(document: Mapping[str, Any]) -> Mapping[str, Any]:
     check_choice(document["verdict"], tuple(Outcome), "verdict")
     check_text(document["reviewed_at"], UTC_SECONDS, "reviewed_at")
     check_text(document["reviewer"], IDENTIFIER, "reviewer")
-    comment = document.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+    # Absent when there is none: a ``null`` is no text (the device's cleaning of it raised TypeError).
+    comment = document.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise WireError(f"comment: expected text of at most {MAX_COMMENT} characters")
-    if comment is not None and not _encodable(comment):
+    if not _encodable(comment):
         raise WireError("comment: holds a lone surrogate (\\u escape), not text")
     try:
         parse_utc_seconds(document["reviewed_at"])
