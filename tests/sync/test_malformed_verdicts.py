@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.verdict_signature import sign_review
 from firmware_app.sync.review import NotSignedByStation, parse_review
+from firmware_app.wording import readable_date
 
 STATION = Ed25519PrivateKey.generate()
 VALID = {
@@ -62,3 +66,38 @@ def test_a_verdict_with_any_field_changed_is_read_or_refused(field, value, dropp
 def test_any_bytes_are_read_or_refused(payload):
     with contextlib.suppress(WireError):
         parse_review(payload)
+
+
+# As far east and west of UTC as time zones go: a time near datetime's limits overflowed in one of them.
+FAR_TIME_ZONES = ("Pacific/Kiritimati", "Etc/GMT+12", "Europe/Paris")
+
+
+@pytest.fixture()
+def time_zone(monkeypatch):
+    """Set the process's local time zone (``readable_date`` shows the device's local time)."""
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    moment=st.datetimes()  # and within two days of its limits, where the conversions overflow
+    | st.datetimes(max_value=datetime.min + timedelta(days=2))
+    | st.datetimes(min_value=datetime.max - timedelta(days=2))
+)
+def test_a_verdict_the_device_takes_can_be_shown_in_every_time_zone(time_zone, moment):
+    """The record page shows a verdict's time in the device's local time: a verdict dated 31 December
+    9999 (or 1 January 1) was taken, and its record page then failed on every opening east (or west) of UTC."""
+    try:
+        review = parse_review(json.dumps(VALID | {"reviewed_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode())
+    except WireError:
+        return
+    for name in FAR_TIME_ZONES:
+        time_zone(name)
+        assert readable_date(review.reviewed_at.isoformat(), "fr")
