@@ -55,6 +55,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from edgescreen_wire.checks import (
@@ -99,6 +100,11 @@ DIAGNOSES = (
     "other",
     "ungradable",
 )
+# The times a verdict may carry: the device shows it in its local time, and a time within a day of
+# ``datetime``'s limits (year 1, year 9999) overflows that conversion east or west of UTC, which failed
+# the nurse's record page of the result for good.
+SHOWABLE = (datetime.min.replace(tzinfo=UTC) + timedelta(days=1), datetime.max.replace(tzinfo=UTC) - timedelta(days=1))
+
 # The findings of a fundus read and of a dermoscopy read, each field with its choices.
 FINDINGS: tuple[Mapping[str, tuple[str, ...]], ...] = (
     {"icdr_grade": ICDR_GRADES, "maculopathy": MACULOPATHY},
@@ -157,15 +163,18 @@ def _checked_review(document: Mapping[str, Any]) -> Mapping[str, Any]:
     check_choice(document["verdict"], tuple(Outcome), "verdict")
     check_text(document["reviewed_at"], UTC_SECONDS, "reviewed_at")
     check_text(document["reviewer"], IDENTIFIER, "reviewer")
-    comment = document.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+    # Absent when there is none: a ``null`` is no text (the device's cleaning of it raised TypeError).
+    comment = document.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
         raise WireError(f"comment: expected text of at most {MAX_COMMENT} characters")
-    if comment is not None and not _encodable(comment):
+    if not _encodable(comment):
         raise WireError("comment: holds a lone surrogate (\\u escape), not text")
     try:
-        parse_utc_seconds(document["reviewed_at"])
+        reviewed_at = parse_utc_seconds(document["reviewed_at"])
     except ValueError:
         raise WireError(f"reviewed_at: {document['reviewed_at']!r} is not a valid time") from None
+    if not SHOWABLE[0] <= reviewed_at <= SHOWABLE[1]:
+        raise WireError(f"reviewed_at: {document['reviewed_at']!r} cannot be shown in every time zone")
     if document["schema"] == REVIEW_V2:
         check_choice(document["urgency"], URGENCIES, "urgency")
         if "findings" in document:

@@ -1,12 +1,13 @@
 """Read a photo from a file without trusting it.
 
 The header is read first (Pillow reads only the header on ``open``), so a file that claims
-30000x30000 pixels, or whose decoding would take more memory than a Pi can spare, is refused before
-anything is decoded; so are animations and multi-page files, of which only one picture would be
-judged. Only then is it decoded, straight to 8-bit RGB: a JPEG by libjpeg-turbo through simplejpeg,
-strictly (a JPEG whose picture data is damaged is refused, not decoded into grey or garbage blocks),
-at a reduced size when the photo is large (``decode_reduction``); any other format by OpenCV. Then
-the EXIF orientation is applied: every later stage, and the archived copy, sees the photo upright.
+30000x30000 pixels, or whose decoding would take more memory than a Pi can spare, or a PNG whose
+picture data inflates to more than its pixels (``png_data``), is refused before anything is
+decoded; so are animations and multi-page files, of which only one picture would be judged. Only
+then is it decoded, straight to 8-bit RGB: a JPEG by libjpeg-turbo through simplejpeg, strictly (a
+JPEG whose picture data is damaged is refused, not decoded into grey or garbage blocks), at a
+reduced size when the photo is large (``decode_reduction``); any other format by OpenCV. Then the
+EXIF orientation is applied: every later stage, and the archived copy, sees the photo upright.
 Every failure is an ``ImageError`` whose message a nurse or technician can act on.
 """
 
@@ -24,6 +25,7 @@ import simplejpeg
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from firmware_app.capture.frame import Frame
+from firmware_app.capture.png_data import excess_picture_data
 from firmware_app.records.images import JPEG_MAX_SIDE
 
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -202,6 +204,8 @@ def _check(path: Path, data: bytes, header: _Header, max_pixels: int, max_decode
         )
     if header.image_format in _JPEG_FORMATS and (damage := _jpeg_damage(data)):
         raise ImageError(path, damage)
+    if header.image_format == "PNG" and (excess := excess_picture_data(data)):
+        raise ImageError(path, excess)
     return reduction
 
 

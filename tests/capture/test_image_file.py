@@ -7,6 +7,8 @@ import zlib
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from firmware_app.capture.image_file import ImageError, read_frame
@@ -315,3 +317,50 @@ def test_the_error_keeps_the_file_name_apart_for_the_logs(tmp_path):
     with pytest.raises(ImageError) as error:
         read_frame(path)
     assert str(error.value).startswith(str(path)) and "Dupont" not in error.value.reason
+
+
+def _png_with_picture_data(width: int, height: int, rows: bytes, interlaced: bool = False) -> bytes:
+    """An 8-bit RGB PNG whose picture data is ``rows`` (filter bytes included), compressed."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, int(interlaced))
+    body = png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows, 9)) + png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def test_a_png_whose_picture_data_inflates_past_its_pixels_is_refused_before_decoding(tmp_path):
+    """100x100 pixels followed by 200 MB of zeros in a 200 KB file: libpng inflated them all (2 s here,
+    13 s for a 1 MB file's gigabyte, and a file may weigh 64 MB), the preview frozen meanwhile."""
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_with_picture_data(100, 100, bytes(200_000_000)))
+    assert path.stat().st_size < 250_000
+    with pytest.raises(ImageError, match="inflates to more than the 30,100 bytes its 100x100 pixels take"):
+        read_frame(path)
+
+
+def _adam7(pixels: np.ndarray) -> bytes:
+    """``pixels`` (8-bit RGB) as an interlaced PNG's rows: Adam7's seven passes, each row unfiltered."""
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+    reduced = (pixels[y0::dy, x0::dx] for x0, y0, dx, dy in passes)
+    return b"".join(b"\0" + row.tobytes() for image in reduced if image.shape[1] for row in image)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    width=st.integers(1, 40),
+    height=st.integers(1, 40),
+    mode=st.sampled_from(["1", "L", "LA", "P1", "P2", "P4", "P", "RGB", "RGBA", "I;16", "adam7"]),
+)
+def test_every_kind_of_png_is_read_whole(tmp_path, width, height, mode):
+    """The bound on a PNG's picture data is what its rows take, whatever its depth, colour type or
+    interlacing: a real PNG is never refused by it."""
+    pixels = np.random.default_rng(width * height).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    path = tmp_path / "any.png"
+    if mode == "adam7":
+        path.write_bytes(_png_with_picture_data(width, height, _adam7(pixels), interlaced=True))
+        np.testing.assert_array_equal(read_frame(path).pixels, pixels)
+        return
+    image = Image.fromarray(pixels)
+    if mode.startswith("P"):
+        image.convert("P", palette=Image.Palette.ADAPTIVE).save(path, bits=int(mode[1:] or 8))
+    else:
+        image.convert(mode).save(path)
+    assert read_frame(path).pixels.shape == (height, width, 3)

@@ -121,7 +121,10 @@ def test_a_v2_review_read_without_a_photo_brings_the_urgency_and_no_findings():
         (review("not-a-result-id"), "result_id"),
         (review("a" * 32, verdict="diagnosed"), "verdict"),
         (review("a" * 32, reviewed_at="2025-02-30T10:00:00Z"), "not a valid time"),
+        (review("a" * 32, reviewed_at="9999-12-31T23:59:59Z"), "cannot be shown in every time zone"),
+        (review("a" * 32, reviewed_at="0001-01-01T00:00:00Z"), "cannot be shown in every time zone"),
         (review("a" * 32, comment="x" * 1001), "comment"),
+        (review("a" * 32, comment=None), "comment: expected text"),  # absent when there is none
         (review("a" * 32, unexpected=1), "'unexpected' is not allowed"),
         (b"{" + b" " * 9000 + b"}", "more than 8192"),
     ],
