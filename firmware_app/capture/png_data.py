@@ -66,16 +66,20 @@ def excess_picture_data(data: bytes) -> str | None:
     needed = _filtered_bytes(width, height, depth * _SAMPLES[colour], interlace == 1)
     inflater, inflated = zlib.decompressobj(), 0
     try:
+        # Fed a megabyte at a time too: zlib copies the input it has not yet inflated into
+        # ``unconsumed_tail`` at every step, and the whole of one 60 MB IDAT chunk, copied once a
+        # megabyte inflated, took 3.5 s here, for a picture libpng decodes in 0.8 s.
         for part in parts:
-            pending: bytes | memoryview = part
-            while pending and not inflater.eof:
-                inflated += len(inflater.decompress(pending, _STEP))
-                if inflated > needed:
-                    return (
-                        f"the PNG's picture data inflates to more than the {needed:,} bytes its "
-                        f"{width}x{height} pixels take (a decompression bomb); refused before decoding"
-                    )
-                pending = inflater.unconsumed_tail
+            for start in range(0, len(part), _STEP):
+                pending: bytes | memoryview = part[start : start + _STEP]
+                while pending and not inflater.eof:
+                    inflated += len(inflater.decompress(pending, _STEP))
+                    if inflated > needed:
+                        return (
+                            f"the PNG's picture data inflates to more than the {needed:,} bytes its "
+                            f"{width}x{height} pixels take (a decompression bomb); refused before decoding"
+                        )
+                    pending = inflater.unconsumed_tail
     except zlib.error:
         return None  # damaged: the decoder refuses it, and says so
     return None

@@ -142,7 +142,7 @@ def test_a_second_tab_of_the_session_takes_the_camera_and_the_first_says_so(page
     second = page.context.new_page()
     second.goto(f"{app.url}/capture")
     second.wait_for_selector("#guidance[data-seq]", timeout=15_000)
-    page.wait_for_function("document.getElementById('guidance').innerText.includes('no longer has the camera')")
+    page.wait_for_function("() => document.getElementById('guidance').innerText.includes('no longer has the camera')")
     page.locator("[data-test=shutter]").click()
     assert "no longer has the camera" in page.locator("[data-test=message]").inner_text()
     shoot(second)

@@ -143,7 +143,7 @@ def test_the_photo_zooms_by_tap_and_by_pinch(browser, app):
         photo = box.locator("img")
         box.tap()
         assert box.get_attribute("data-scale") == "2.50" and "zoomed" in box.get_attribute("class")
-        page.wait_for_function("document.querySelector('#zoom img').src.endsWith('/check/photo')")
+        page.wait_for_function("() => document.querySelector('#zoom img').src.endsWith('/check/photo')")
         assert photo.evaluate("(image) => image.decode().then(() => image.naturalWidth)") > 400  # full size
         snap(page, "check-zoomed")
         box.tap()
@@ -265,7 +265,7 @@ def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_
     held = []
     page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until it is let go
     page.locator("[data-test=use]").click()
-    page.wait_for_function("document.querySelector('[data-test=use]').disabled")
+    page.wait_for_function("() => document.querySelector('[data-test=use]').disabled")
     assert held and page.locator("[data-test=retake]").is_disabled()
     snap(page, "check-using")
     page.locator("[data-test=retake]").click(force=True)  # the tap does nothing
@@ -355,7 +355,7 @@ def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when
     held = []
     page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until let go
     page.locator("[data-test=use]").click()
-    page.wait_for_function("document.querySelector('[data-test=use]').disabled")
+    page.wait_for_function("() => document.querySelector('[data-test=use]').disabled")
     assert held
     assert [selector for selector in LEAVING if page.locator(selector).evaluate(REACHABLE)] == []
     snap(page, "check-using-held")
@@ -365,7 +365,7 @@ def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when
     assert page.url.endswith("/check") and page.locator("html").get_attribute("lang") == language
 
     held[0].abort()  # failed: everything back, the photo still waiting to be used
-    page.wait_for_function("!document.querySelector('[data-test=use]').disabled")
+    page.wait_for_function("() => !document.querySelector('[data-test=use]').disabled")
     assert [selector for selector in LEAVING if not page.locator(selector).evaluate(REACHABLE)] == []
     assert page.locator("[data-test=retake]").is_enabled()
     page.unroute("**/check/use")

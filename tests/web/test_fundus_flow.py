@@ -61,7 +61,7 @@ def test_fundus_patient_both_eyes_with_a_retake(page, app, retina_jpeg, retina_b
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     # The preview's cheap check already sees the blur (the full check, below, rejects it).
-    page.wait_for_function("document.getElementById('guidance').innerText.includes('floue')")
+    page.wait_for_function("() => document.getElementById('guidance').innerText.includes('floue')")
     snap(page, "capture-blurred")
     shoot(page)
     quality = page.locator("[data-test=check-quality]")
@@ -164,7 +164,7 @@ def test_two_posts_of_finish_anyway_list_the_eye_not_photographed_once(page, app
     )
     # Both posts are in while the first one's audit waits: the second, finding the visit closed, is
     # answered at once (on main it waited for the records too, and neither was answered).
-    page.wait_for_function("window.answered >= 1", timeout=15_000)
+    page.wait_for_function("() => window.answered >= 1", timeout=15_000)
     assert page.evaluate("window.answered") == 1  # the first one's audit still waits for the records
     writer.execute("ROLLBACK")
     writer.close()

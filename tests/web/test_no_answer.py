@@ -245,7 +245,7 @@ def test_a_shutter_unanswered_or_answered_with_no_screen_says_nothing_was_record
         lambda route: route.fulfill(status=500, content_type="text/plain", body="Internal Server Error"),
     )
     page.locator("[data-test=shutter]").click()
-    page.wait_for_function("!document.querySelector('#working') || document.querySelector('#working').hidden")
+    page.wait_for_function("() => !document.querySelector('#working') || document.querySelector('#working').hidden")
     assert page.locator("main .capture").is_visible()  # the screen stays
     alert = page.locator(ALERT)
     alert.wait_for(timeout=10_000)

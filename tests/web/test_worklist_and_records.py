@@ -146,7 +146,7 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
 
     broker.start()
     page.wait_for_function(
-        "document.querySelector('[data-test=backlog]')?.innerText === '0 to send'", timeout=60_000, polling=500
+        "() => document.querySelector('[data-test=backlog]')?.innerText === '0 to send'", timeout=60_000, polling=500
     )
     assert page.locator("[data-test=connection]").inner_text() == "Online"
     assert page.locator("[data-test=offline-banner]").count() == 0
