@@ -73,7 +73,7 @@ SIGN_IN_COOKIE = "review_sign_in"
 # has the switch too, and a shared desk computer keeps the language its readers use.
 LANGUAGE_COOKIE = "review_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-FINAL_DELIVERY = ("stored", "duplicate", "unknown_result")
+FINAL_DELIVERY = ("stored", "duplicate", *undelivered.NEVER_DELIVERED)
 
 
 class NotSignedIn(Exception):
