@@ -2691,6 +2691,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The photo is no longer kept on this device (deleted after its retention period).",
         "fr": "La photo n'est plus conservée sur cet appareil (supprimée après sa durée de conservation).",
     },
+    "records.gone": {
+        "en": "This screening is not in the records: it may have been erased, from this screen or another.",
+        "fr": "Ce dépistage n'est pas dans les dossiers : il a peut-être été supprimé, depuis cet écran ou un autre.",
+    },
+    "records.back": {"en": "Back to Records", "fr": "Retour aux dossiers"},
     "records.photo_unreadable": {
         "en": "The photo cannot be read: it was damaged on this device's card. Call the technician.",
         "fr": "La photo est illisible : elle a été endommagée sur la carte de l'appareil. Appelez le technicien.",

@@ -19,8 +19,15 @@ from firmware_app.messages import message, sentence
 
 
 def _local(moment: datetime | str) -> datetime:
-    """``moment`` (a datetime or an ISO string, as the records keep them in UTC) in the device's local time."""
-    return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone()
+    """``moment`` (a datetime or an ISO string, as the records keep them in UTC) in the device's local
+    time. A time within a day of ``datetime``'s limits (a verdict's ``reviewed_at`` stored before the
+    wire refused them) has no local time east or west of UTC: it is given as stored, so the page that
+    shows it (the patient's record) still opens instead of failing on an ``OverflowError``."""
+    stored = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    try:
+        return stored.astimezone()
+    except OverflowError:
+        return stored
 
 
 def local_clock(moment: datetime | str) -> str:

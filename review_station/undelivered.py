@@ -6,6 +6,8 @@ replaced) is undelivered when:
 
 - its device answered ``unknown_result``: it does not hold the result (erased on the patient's
   request, restored from an older backup, or replaced), and never will;
+- it no longer passes the wire checks (queued by a station of an earlier version): the device would
+  refuse it, so it is set aside unsent (``verdicts.UNSENDABLE_DELIVERY``);
 - its device is retired: nothing more is sent to it (a lost or stolen device's broker session is no
   place for a patient's verdict);
 - it has waited unacknowledged longer than ``[dashboard] undelivered_alert_h`` (a device dead,
@@ -25,8 +27,11 @@ from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
 from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage.tables import deliveries, devices, reads, results
-from review_station.verdicts import UNSETTLED_DELIVERY, urgency_of
+from review_station.verdicts import UNSENDABLE_DELIVERY, UNSETTLED_DELIVERY, urgency_of
 from review_station.web.words import say
+
+# The states of a verdict that will not reach its device, however long it waits.
+NEVER_DELIVERED = ("unknown_result", UNSENDABLE_DELIVERY)
 
 
 class NotUndelivered(LookupError):
@@ -48,13 +53,14 @@ class Undelivered:
     verdict: str
     urgency: str
     why: str  # in English, as the audit log keeps it
-    reason: str  # what the dashboard says, in the reader's language: "unknown_result", "retired" or "unacknowledged"
+    # what the dashboard says, in the reader's language: "unknown_result", "unsendable", "retired" or "unacknowledged"
+    reason: str
     waited_h: int  # since it was queued
 
 
 def _reason(state: str, retired: bool) -> str:
     """Why a verdict is listed, as a code."""
-    return "unknown_result" if state == "unknown_result" else "retired" if retired else "unacknowledged"
+    return state if state in NEVER_DELIVERED else "retired" if retired else "unacknowledged"
 
 
 def _why(reason: str, waited_h: int) -> str:
@@ -119,8 +125,8 @@ def undelivered(
         .where(
             ~replaced,
             deliveries.c.handled_at.is_(None),
-            deliveries.c.state.in_((*UNSETTLED_DELIVERY, "unknown_result")),  # deliveries_state: few rows
-            or_(deliveries.c.state == "unknown_result", and_(unsettled, retired), waited_too_long),
+            deliveries.c.state.in_((*UNSETTLED_DELIVERY, *NEVER_DELIVERED)),  # deliveries_state: few rows
+            or_(deliveries.c.state.in_(NEVER_DELIVERED), and_(unsettled, retired), waited_too_long),
             *sites,
             *only,
         )

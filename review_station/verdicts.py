@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exists, func, insert, or_, select, update
 
 from edgescreen_wire import typed_text
-from edgescreen_wire.checks import utc_seconds
+from edgescreen_wire.checks import WireError, utc_seconds
 from edgescreen_wire.result import could_not_photograph
 from edgescreen_wire.review import (
     DIAGNOSES,
@@ -54,6 +55,10 @@ ADJUDICATORS = ("coordinator", "admin")
 # A delivery the device has not answered yet; the ingester sends these until it does.
 UNSETTLED_DELIVERY = ("pending", "sent")
 SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device acknowledged it
+# A verdict queued before a wire check it fails (a station of an earlier version queued it): the device
+# would refuse it, and sending it again and again raised in the ingester, whose crash under systemd
+# stopped every result and verdict. Set aside, it is listed undelivered for a coordinator to pass on.
+UNSENDABLE_DELIVERY = "unsendable"
 # What a refusal of an incomplete grading adds when the reader had no photo: the grading may be left out.
 _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (no photo)"}
 # The one urgency a "no referral" takes: it asks nothing of the nurse, so the device shows no urgency
@@ -304,14 +309,30 @@ def resend_under_new_id(connection: Connection, review_id: str, result_id: str, 
     ).first()
     if unsettled is None:
         return  # a repeated answer to an attempt already renamed, or not this device's verdict
+    try:
+        checked = parse_review_document(unsettled.payload)
+    except WireError as error:
+        set_aside(connection, review_id, error, at)
+        return
     renamed = _new_review_id()
-    document = {**parse_review_document(unsettled.payload), "review_id": renamed}
+    document = {**checked, "review_id": renamed}
     connection.execute(
         update(deliveries)
         .where(deliveries.c.review_id == review_id)
         .values(review_id=renamed, payload=_review_payload(document), state="pending", last_sent_at=None, updated_at=at)
     )
     log_event("review.verdict_renamed", result_id=result_id, review_id=review_id, new_review_id=renamed)
+
+
+def set_aside(connection: Connection, review_id: str, error: WireError, at: datetime) -> None:
+    """Stop sending a queued verdict that no longer passes the wire checks (``UNSENDABLE_DELIVERY``):
+    the one verdict is listed undelivered (``review_station.undelivered``) and the rest go on."""
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.review_id == review_id, deliveries.c.state.in_(UNSETTLED_DELIVERY))
+        .values(state=UNSENDABLE_DELIVERY, updated_at=at)
+    )
+    log_event("review.verdict_unsendable", level=logging.ERROR, review_id=review_id, error=str(error))
 
 
 def record_read(

@@ -96,6 +96,11 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:.1f}"
 
 
+class UnknownResult(RequestRefused):
+    """No screening of that result id in the records: erased since (from another tab, so an old page,
+    bookmark or the back button asks for it), or never recorded. Not a fault: the web pages say so."""
+
+
 class ScreeningRefused(RecordsError):
     """A new screening cannot be recorded now; ``message_key`` names the nurse-facing sentence."""
 
@@ -633,7 +638,7 @@ class ScreeningStore:
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()
         if row is None:
-            raise RequestRefused.saying("refused.no_result", result_id=repr(result_id))
+            raise UnknownResult.saying("refused.no_result", result_id=repr(result_id))
         return row
 
     def view(self, result_id: str, seen: bool = True, with_photo: bool = False) -> dict[str, Any]:

@@ -5,9 +5,14 @@ results: a script slipped into one (a verdict's comment, a name) must not run, a
 show the app inside a frame of its own, where a nurse's taps (the PIN keypad, "Erase this patient")
 could be steered by what is drawn over it. So only the app's own scripts run (none inline: app.js
 wires every handler), and no page may be framed. Styles may be inline: htmx adds its own.
+
+The review station's pages show the same results and its readers' verdicts: it sends the same
+headers through this middleware, with its own additions (``more``), not a second, thinner copy.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,10 +31,11 @@ HEADERS = {
 
 
 class SecurityHeaders:
-    """ASGI middleware: ``HEADERS`` added to every HTTP answer's start."""
+    """ASGI middleware: ``HEADERS``, then ``more`` (added or in their place), on every HTTP answer's start."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, more: Mapping[str, str] | None = None) -> None:
         self._app = app
+        self._headers = {**HEADERS, **(more or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,7 +44,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).update(HEADERS)
+                MutableHeaders(scope=message).update(self._headers)
             await send(message)
 
         await self._app(scope, receive, with_headers)

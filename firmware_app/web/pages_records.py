@@ -10,9 +10,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from edgescreen_wire.result import could_not_photograph
+from firmware_app.events import log_event
 from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
-from firmware_app.records.store import Erasure
+from firmware_app.records.store import Erasure, UnknownResult
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
@@ -48,6 +49,15 @@ def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
     if erasure.at_the_station:  # only the station's administrator can erase its copies
         done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
     return done
+
+
+def not_held(web: WebApp, request: Request, session: Session, result_id: str) -> Response:
+    """A record asked for that the records do not hold: erased in another tab, then opened from an old
+    page, a bookmark or the back button. Normal use, so no error in the log nor "call the technician":
+    said in the nurse's words, with the way back to Records."""
+    log_event("app.record_not_held", path=request.url.path, result_id=result_id[:64])  # a forged one may be long
+    back = {"path": "/records", "text_key": "records.back"}
+    return web.render(request, session, "message.html", 404, text_key="records.gone", back=back)
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -104,7 +114,10 @@ def routes(web: WebApp) -> list[Route]:
         result_id = session.records_viewed
         if result_id is None:
             return RedirectResponse("/records", 303)
-        detail = await device.run(lambda: device.store.view(result_id, with_photo=True))
+        try:
+            detail = await device.run(lambda: device.store.view(result_id, with_photo=True))
+        except UnknownResult:
+            return not_held(web, request, session, result_id)
         # The search under the record is its patient's: opened from Today after a search of another
         # patient, the record sat above that one's screenings, and its "Erase this patient" button.
         session.records_query = detail["patient_ref"] or None
@@ -120,7 +133,10 @@ def routes(web: WebApp) -> list[Route]:
         if request.method != "POST":  # the language switch reloads the page a refused export left her on
             return RedirectResponse("/records", 303)
         result_id = str((await request.form()).get("result_id", ""))
-        images = await device.run(lambda: device.store.export_images(result_id))
+        try:
+            images = await device.run(lambda: device.store.export_images(result_id))
+        except UnknownResult:
+            return not_held(web, request, session, result_id)
         jpegs = [data for media_type, data in images if media_type == JPEG]
         if not jpegs:  # deleted after its retention period: said, where the page came back unchanged
             gone = web.text(session, "records.photo_gone")

@@ -46,8 +46,9 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import Connection, Engine, and_, func, not_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import REPEATED_LOSSES, WINDOW_S, LossWatch, reason_with_code
-from edgescreen_wire.review import REVIEW_V3
+from edgescreen_wire.review import REVIEW_V3, parse_review_document
 from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
 from edgescreen_wire.verdict_signature import read_private_key, sign_review
 from firmware_app.events import log_event
@@ -61,7 +62,7 @@ from review_station.ingest.lost_sessions import record_connection
 from review_station.ingest.release import release
 from review_station.ingest.takeovers import record_takeover
 from review_station.storage.tables import deliveries, devices, results
-from review_station.verdicts import UNSETTLED_DELIVERY
+from review_station.verdicts import UNSETTLED_DELIVERY, set_aside
 
 LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
@@ -378,7 +379,8 @@ class Ingester:
 
     def _send_verdict(self, client: mqtt.Client, review_id: str, last_sent_at: datetime | None, signed: bool) -> None:
         """Send one attempt, signed when the device asks for it. An attempt that cannot be signed (no
-        key) is claimed all the same, so it is tried, and logged, once per ``review_retry_s``."""
+        key) is claimed all the same, so it is tried, and logged, once per ``review_retry_s``. One that no
+        longer passes the wire checks is set aside (``verdicts.set_aside``), not sent."""
         with self._engine.begin() as connection:
             claimed = connection.execute(
                 update(deliveries)
@@ -396,6 +398,12 @@ class Ingester:
             return  # another ingester took this attempt
         if signed and self._signer is None:
             log_event("review.verdict_not_signed", level=logging.ERROR, review_id=review_id, topic=claimed.topic)
+            return
+        try:
+            parse_review_document(claimed.payload)  # as the device will check it, signed or not
+        except WireError as error:
+            with self._engine.begin() as connection:
+                set_aside(connection, review_id, error, datetime.now(UTC))
             return
         payload = sign_review(claimed.payload, self._signer) if signed and self._signer else claimed.payload
         info = client.publish(claimed.topic, payload, qos=1)

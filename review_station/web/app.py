@@ -31,6 +31,7 @@ from edgescreen_wire.review import REVIEW_V2
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.web.body_limit import BodyLimit, BodyTooLarge
+from firmware_app.web.headers import SecurityHeaders
 from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -73,7 +74,7 @@ SIGN_IN_COOKIE = "review_sign_in"
 # has the switch too, and a shared desk computer keeps the language its readers use.
 LANGUAGE_COOKIE = "review_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
-FINAL_DELIVERY = ("stored", "duplicate", "unknown_result")
+FINAL_DELIVERY = ("stored", "duplicate", *undelivered.NEVER_DELIVERED)
 
 
 class NotSignedIn(Exception):
@@ -147,6 +148,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     # it: anyone who reaches the sign-in page made the station hold a gigabyte a request. Every form of
     # the station is a few kilobytes (a read's comment at most 1000 characters).
     app.add_middleware(BodyLimit)
+    # The nurse app's headers (its policy: no other site frames a page, no form posts elsewhere, no
+    # script but the station's own), no Referer at all (its language switch carries ``back``), and no
+    # answer kept in a shared desk computer's cache.
+    app.add_middleware(SecurityHeaders, more={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
     def htmx() -> FileResponse:
@@ -330,17 +335,6 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         if any(problem["loc"][0] == "path" for problem in error.errors()):
             return refusal(request, 404, "error.not_found", "error.no_result_id", session_user(request))
         return refusal(request, 422, "error.refused", "error.bad_query", session_user(request))
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     # the reader's language
 

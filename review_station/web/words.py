@@ -325,6 +325,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "delivery.duplicate": {"en": "duplicate", "fr": "doublon"},
     "delivery.unknown_result": {"en": "unknown result", "fr": "résultat inconnu"},
     "delivery.conflict": {"en": "conflict", "fr": "conflit"},
+    "delivery.unsendable": {"en": "not sendable", "fr": "non envoyable"},
     # a verdict's way to the device
     "delivery.label": {"en": "Verdict to the device:", "fr": "Avis vers l'appareil :"},
     "delivery.why.pending": {"en": "(waiting for the broker)", "fr": "(en attente du broker)"},
@@ -339,6 +340,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "lists it for a coordinator to pass on)",
         "fr": "(l'appareil ne connaît pas ce résultat : l'avis ne parviendra pas à l'infirmier par l'appareil ; "
         "le tableau de bord le signale à un coordinateur, qui le transmettra)",
+    },
+    "delivery.why.unsendable": {
+        "en": "(queued by an earlier version of the station, it fails today's checks and the device would refuse it: "
+        "the dashboard lists it for a coordinator to pass on)",
+        "fr": "(mis en file par une version antérieure de la station, il échoue aux contrôles actuels et l'appareil le "
+        "refuserait : le tableau de bord le signale à un coordinateur, qui le transmettra)",
     },
     "delivery.attempts": {"en": "attempts {count}", "fr": "tentatives {count}"},
     "delivery.none": {"en": "No verdict sent yet.", "fr": "Aucun avis envoyé pour l'instant."},
@@ -913,6 +920,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "or replaced)",
         "fr": "l'appareil ne détient pas ce résultat (effacé à la demande du patient, restauré d'une sauvegarde plus "
         "ancienne, ou remplacé)",
+    },
+    "dashboard.why.unsendable": {
+        "en": "queued by an earlier version of the station, it fails today's checks: the device would refuse it",
+        "fr": "mis en file par une version antérieure de la station, il échoue aux contrôles actuels : l'appareil le "
+        "refuserait",
     },
     "dashboard.why.retired": {
         "en": "the device is retired: nothing more is sent to it",

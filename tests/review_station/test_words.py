@@ -38,7 +38,7 @@ CODES = {
     "diagnosis": DIAGNOSES,
     "read_kind": ("first", "second", "adjudication", "amendment"),
     "settlement": ("confirmed", "amended"),
-    "delivery": ("pending", "sent", "stored", "duplicate", "unknown_result"),
+    "delivery": ("pending", "sent", "stored", "duplicate", "unknown_result", "unsendable"),
     "role": accounts.ROLES,
 }
 
@@ -61,7 +61,9 @@ def test_every_key_the_pages_and_the_code_ask_for_is_in_the_catalogue() -> None:
     assert len(asked) > 140  # the patterns find them
     # The keys a page builds from a code: "worklist.waits_on." ~ state, "delivery.why." ~ state, "photo.view." ~ view.
     asked |= {f"worklist.waits_on.{state}" for state in ("awaiting_second_read", "disagreement")}
-    asked |= {f"delivery.why.{state}" for state in ("pending", "sent", "stored", "duplicate", "unknown_result")}
+    asked |= {
+        f"delivery.why.{state}" for state in ("pending", "sent", "stored", "duplicate", "unknown_result", "unsendable")
+    }
     asked |= {f"photo.view.{view}" for view in ("colour", "red_free", "contrast")}
     asked |= {"cli.photos_purged", "cli.results_erased", "cli.resent"}  # the command line's counted sentences
     asked |= {f"{kind}.{value}" for kind, values in CODES.items() for value in values}
