@@ -116,5 +116,5 @@ def test_setup_installs_only_the_missing_debian_packages_and_asks_nothing_when_a
         *sudo,
         "apt-get update -qq",
         *sudo,
-        f"{install} python3-venv postgresql chromium util-linux",
+        f"{install} python3-venv postgresql chromium util-linux btrfs-progs",
     ]

@@ -254,6 +254,21 @@ def test_a_photo_refused_on_a_skin_visit_is_told_why_in_the_nurses_language(
         assert said in reasons, reasons
 
 
+def held_use_post(page) -> list:
+    """Hold every post of "Use this photo" on its way (let go by the caller) once the tap disabled the
+    button. The route's handler runs on the test's side only when Playwright dispatches events, so the
+    button may be disabled before the post is in hand: wait for it with Playwright's own waits."""
+    held: list = []
+    page.route("**/check/use", lambda route: held.append(route))
+    page.locator("[data-test=use]").click()
+    page.wait_for_function("() => document.querySelector('[data-test=use]').disabled")
+    for _ in range(1500):  # up to 30 s on a loaded machine; usually none
+        if held:
+            return held
+        page.wait_for_timeout(20)
+    raise AssertionError("the post of Use this photo never reached the test's route")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_lands(page, app, language):
     """A tap on Retake while "Use this photo" was on its way posted the retake: the page left for the
@@ -262,11 +277,8 @@ def test_retake_waits_while_the_photo_is_used_and_the_result_is_where_the_nurse_
     switch_to(page, language)
     new_patient(page, app, "H-9")
     shoot(page)
-    held = []
-    page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until it is let go
-    page.locator("[data-test=use]").click()
-    page.wait_for_function("() => document.querySelector('[data-test=use]').disabled")
-    assert held and page.locator("[data-test=retake]").is_disabled()
+    held = held_use_post(page)  # the post stays on its way until it is let go
+    assert page.locator("[data-test=retake]").is_disabled()
     snap(page, "check-using")
     page.locator("[data-test=retake]").click(force=True)  # the tap does nothing
     held[0].continue_()
@@ -352,11 +364,7 @@ def test_the_top_bar_and_the_nav_wait_while_the_photo_is_used_and_come_back_when
     switch_to(page, language)
     new_patient(page, app, "H-10")
     shoot(page)
-    held = []
-    page.route("**/check/use", lambda route: held.append(route))  # the post stays on its way until let go
-    page.locator("[data-test=use]").click()
-    page.wait_for_function("() => document.querySelector('[data-test=use]').disabled")
-    assert held
+    held = held_use_post(page)  # the post stays on its way until let go
     assert [selector for selector in LEAVING if page.locator(selector).evaluate(REACHABLE)] == []
     snap(page, "check-using-held")
     page.locator(".nav a[href='/today']").click(force=True)  # the taps do nothing
