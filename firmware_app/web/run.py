@@ -226,7 +226,9 @@ def serve(config: Config, with_sync: bool = True) -> int:
         if _out_of_service(config, listening, "records", str(error), (language,), back):
             log_event("records.back", path=config.records.database)
             return RECORDS_GONE_EXIT
-        return 5
+        # Stopped while waiting: a stop as the working app's (Ctrl-C 0; SIGTERM ends it by the signal, which
+        # uvicorn raises again), not the 5 of records that cannot be opened: they may be fine, on a drive.
+        return 5 if back is None else 0
     try:
         enabled, anyone = Operators(store.records).who_may_sign_in()
         if not anyone:
