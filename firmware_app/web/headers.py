@@ -8,13 +8,20 @@ wires every handler), and no page may be framed. Styles may be inline: htmx adds
 
 The review station's pages show the same results and its readers' verdicts: it sends the same
 headers through this middleware, with its own additions (``more``), not a second, thinner copy.
+
+Starlette answers an exception nothing caught from its outermost middleware (``ServerErrorMiddleware``),
+outside every middleware an app adds: that 500 went out without the headers. ``guard`` gives an app
+both, the middleware and its failure page with the same headers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
+from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 POLICY = (
@@ -30,12 +37,17 @@ HEADERS = {
 }
 
 
+def security_headers(more: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``HEADERS``, then ``more`` (added or in their place)."""
+    return {**HEADERS, **(more or {})}
+
+
 class SecurityHeaders:
     """ASGI middleware: ``HEADERS``, then ``more`` (added or in their place), on every HTTP answer's start."""
 
     def __init__(self, app: ASGIApp, more: Mapping[str, str] | None = None) -> None:
         self._app = app
-        self._headers = {**HEADERS, **(more or {})}
+        self._headers = security_headers(more)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,3 +60,22 @@ class SecurityHeaders:
             await send(message)
 
         await self._app(scope, receive, with_headers)
+
+
+def guard(
+    app: Starlette,
+    failed: Callable[[Request, Exception], Awaitable[Response]],
+    more: Mapping[str, str] | None = None,
+) -> None:
+    """``app``'s every answer with the headers (and ``more``): ``SecurityHeaders`` outermost of its own
+    middleware, and ``failed``, its page for an exception nothing caught, answered from outside them
+    (``ServerErrorMiddleware``), given the same headers."""
+    headers = security_headers(more)
+
+    async def failure(request: Request, error: Exception) -> Response:
+        response = await failed(request, error)
+        response.headers.update(headers)
+        return response
+
+    app.add_middleware(SecurityHeaders, more=more)
+    app.add_exception_handler(Exception, failure)

@@ -36,7 +36,7 @@ from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
 from firmware_app.web.device import Device
-from firmware_app.web.headers import SecurityHeaders
+from firmware_app.web.headers import guard
 from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
 from firmware_app.wording import check_sentence
@@ -83,12 +83,14 @@ def create_app(device: Device) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     missing = web.missing()
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(BodyLimit)],
+        middleware=[Middleware(BodyLimit)],
         exception_handlers={404: missing, 405: missing},
     )
+    guard(app, web.failed())
+    return app
 
 
 def make_server(config: Config, with_sync: bool = True) -> AppServer:
@@ -226,7 +228,9 @@ def serve(config: Config, with_sync: bool = True) -> int:
         if _out_of_service(config, listening, "records", str(error), (language,), back):
             log_event("records.back", path=config.records.database)
             return RECORDS_GONE_EXIT
-        return 5
+        # Stopped while waiting: a stop as the working app's (Ctrl-C 0; SIGTERM ends it by the signal, which
+        # uvicorn raises again), not the 5 of records that cannot be opened: they may be fine, on a drive.
+        return 5 if back is None else 0
     try:
         enabled, anyone = Operators(store.records).who_may_sign_in()
         if not anyone:

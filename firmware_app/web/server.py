@@ -200,6 +200,25 @@ class WebApp:
 
         return handler
 
+    def failed(self) -> Callable[[Request, Exception], Awaitable[Response]]:
+        """The answer to a failure outside every page's own handling (``page``), a static file the card
+        cannot read: the page ``page`` gives a failure, in the nurse's language, not Starlette's bare
+        "Internal Server Error"."""
+
+        async def handler(request: Request, error: Exception) -> Response:
+            return self.failure_page(request, self.session_of(request), error)
+
+        return handler
+
+    def failure_page(self, request: Request, session: Session, error: Exception) -> Response:
+        """An unexpected failure logged, and said on the screen as ``failure_text`` words it (HTTP 500)."""
+        log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
+        return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))
+
+    def session_of(self, request: Request) -> Session:
+        """The session behind the request's cookie, else a new one."""
+        return self.sessions.find(request.cookies.get(COOKIE)) or self.new_session(request)
+
     def new_session(self, request: Request) -> Session:
         """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap."""
         return self.sessions.new(local=on_the_device(request))
@@ -213,7 +232,7 @@ class WebApp:
 
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             async def endpoint(request: Request) -> Response:
-                session = self.sessions.find(request.cookies.get(COOKIE)) or self.new_session(request)
+                session = self.session_of(request)
                 request.state.session = session
                 response = await self._answer(request, session, handler, public, activity)
                 current: Session = request.state.session
@@ -262,5 +281,4 @@ class WebApp:
             log_event("app.out_of_memory", level=40, path=request.url.path, error=str(error) or type(error).__name__)
             return self.render(request, session, "message.html", 503, text_key=MEMORY_MESSAGE)
         except Exception as error:  # never a stack trace on the screen: the log has the details
-            log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
-            return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))
+            return self.failure_page(request, session, error)

@@ -31,7 +31,7 @@ from edgescreen_wire.review import REVIEW_V2
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.web.body_limit import BodyLimit, BodyTooLarge
-from firmware_app.web.headers import SecurityHeaders
+from firmware_app.web.headers import guard
 from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
@@ -148,10 +148,6 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     # it: anyone who reaches the sign-in page made the station hold a gigabyte a request. Every form of
     # the station is a few kilobytes (a read's comment at most 1000 characters).
     app.add_middleware(BodyLimit)
-    # The nurse app's headers (its policy: no other site frames a page, no form posts elsewhere, no
-    # script but the station's own), no Referer at all (its language switch carries ``back``), and no
-    # answer kept in a shared desk computer's cache.
-    app.add_middleware(SecurityHeaders, more={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
 
     @app.get("/static/htmx.min.js", include_in_schema=False)
     def htmx() -> FileResponse:
@@ -328,6 +324,16 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         page = refusal(request, error.status_code, "error.not_found", "error.no_such_page", session_user(request))
         page.headers.update(error.headers or {})  # a 405's Allow
         return page
+
+    async def failed(request: Request, error: Exception) -> Response:
+        """A failure no handler answers (the database gone): the message page, not Starlette's bare English;
+        no reader looked up, as that may be what failed. The server logs the error."""
+        return refusal(request, 500, "error.failed", "error.failed_text", None)
+
+    # The nurse app's headers on every answer, a failure's too (its policy: no other site frames a page,
+    # no form posts elsewhere, no script but the station's own), no Referer at all (its language switch
+    # carries ``back``), and no answer kept in a shared desk computer's cache.
+    guard(app, failed, more={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> Response:

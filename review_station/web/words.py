@@ -1071,6 +1071,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the address holds a value this page does not take",
         "fr": "l'adresse contient une valeur que cette page n'accepte pas",
     },
+    "error.failed": {"en": "Something went wrong", "fr": "Un problème est survenu"},
+    "error.failed_text": {
+        "en": "the station could not answer: try again; if it happens again, tell its administrator",
+        "fr": "la station n'a pas pu répondre : réessayez ; si cela se reproduit, prévenez son administrateur",
+    },
     "error.no_undelivered": {
         "en": "no such undelivered verdict (handled already, delivered meanwhile, or another site's)",
         "fr": "aucun avis non remis de ce nom (déjà traité, remis entre-temps, ou d'un autre site)",

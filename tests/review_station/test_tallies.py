@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alembic import command
-from sqlalchemy import Engine, func, insert, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event, func, insert, select
 
 from edgescreen_wire.result import encode_result
 from review_station import accounts
@@ -95,24 +97,30 @@ def _qualities(engine: Engine) -> tuple[dict[str, str], dict[str, int]]:
     return stored, {quality: int(n) for quality, n in counted if n}
 
 
+def _stored_before_0022(engine: Engine, documents: list[dict[str, Any]]) -> None:
+    """A station at migration 0021 holding ``documents`` (cam-01's, of site-a), ungradable ones stored
+    with the device's verdict ``reject``, as the station stored them before ``classify.quality_verdict``."""
+    command.upgrade(alembic_config(engine), "0021")
+    registry = {"cam-01": "site-a"}
+    with engine.begin() as connection:
+        rows = [
+            result_row(result_topic("site-a", "cam-01"), encode_result(document), registry, DAY)
+            | {"quality_verdict": "reject"}
+            for document in documents
+        ]
+        connection.execute(insert(results), [stored_at("0021", row) for row in rows])
+        tallies.add(connection, rows)
+
+
 def test_the_migration_files_an_eye_not_photographed_under_a_quality_of_its_own(database_url: str) -> None:
     """A station's results of an eye not photographed, stored with the device's verdict ``reject`` before
     ``classify.quality_verdict``, get ``not_photographed`` (the worklist's filter lists them apart from
     the photos the gate refused), their tallies with them; a downgrade gives them ``reject`` back."""
     engine = make_engine(database_url)
     try:
-        command.upgrade(alembic_config(engine), "0021")
-        registry = {"cam-01": "site-a"}
         refused = dict(UNGRADABLE, quality={"verdict": "reject", "reasons": ["blur"], "measures": {}})
         documents = [not_photographed_document(), json.loads(result_bytes("cam-01", "site-a", payload=refused)[1])]
-        with engine.begin() as connection:
-            rows = [
-                result_row(result_topic("site-a", "cam-01"), encode_result(document), registry, DAY)
-                | {"quality_verdict": "reject"}  # as the station stored it before
-                for document in documents
-            ]
-            connection.execute(insert(results), [stored_at("0021", row) for row in rows])
-            tallies.add(connection, rows)
+        _stored_before_0022(engine, documents)
         upgrade(engine)
         unphotographed, gate_refused = (document["result_id"] for document in documents)
         assert _qualities(engine) == (
@@ -121,5 +129,33 @@ def test_the_migration_files_an_eye_not_photographed_under_a_quality_of_its_own(
         )
         command.downgrade(alembic_config(engine), "0021")
         assert _qualities(engine) == ({unphotographed: "reject", gate_refused: "reject"}, {"reject": 2})
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_reads_the_results_to_move_a_page_at_a_time(database_url: str) -> None:
+    """On main 0022 read every ungradable "reject" result, with its payload, in one query: a big station's
+    upgrade held them all in memory at once. Now it reads them ``BATCH`` at a time, and moves them all."""
+    engine = make_engine(database_url)
+    read: list[str] = []
+
+    def seen(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "results.payload" in statement:
+            read.append(statement)
+
+    try:
+        batch = ScriptDirectory.from_config(alembic_config(engine)).get_revision("0022").module.BATCH
+        documents = [not_photographed_document() for _ in range(2 * batch + 1)]
+        _stored_before_0022(engine, documents)
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            upgrade(engine)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert len(read) == 3 and all("LIMIT" in statement.upper() for statement in read), read
+        assert _qualities(engine) == (
+            {document["result_id"]: "not_photographed" for document in documents},
+            {"not_photographed": len(documents)},
+        )
     finally:
         engine.dispose()

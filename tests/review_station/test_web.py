@@ -6,13 +6,18 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import OperationalError
 
-from review_station import audit, dashboard
+from firmware_app.web.headers import security_headers
+from review_station import accounts, audit, dashboard
 from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, results
 from review_station.verdicts import resend_verdicts
+from review_station.web.app import create_app
 from review_station.web.words import say
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
 
@@ -368,3 +373,24 @@ def test_next_result_goes_to_the_next_one_awaiting_the_reader_in_their_filters_o
         data={**form, "verdict": "no_refer", "icdr_grade": "none", "csrf": csrf_of(client)},
     )
     assert client.get(f"/results/{no_refer}/next?site=site-a").headers["location"] == "/?site=site-a"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_failure_no_handler_answers_is_the_station_s_page_with_its_security_headers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """Starlette answers such a failure from its outermost middleware, outside the station's own: on main
+    a bare "Internal Server Error" in English, without the headers every other answer carries (no
+    frame-ancestors, no nosniff, kept in a shared desk computer's cache)."""
+
+    def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(accounts, "session_user", database_gone)
+    client = TestClient(create_app(station(), engine), raise_server_exceptions=False)
+    client.cookies.set("review_language", language)
+    answer = client.get("/")
+    assert answer.status_code == 500
+    expected = security_headers({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+    assert {name: answer.headers.get(name) for name in expected} == expected
+    assert str(escape(say("error.failed_text", language))) in answer.text and "OperationalError" not in answer.text

@@ -5,11 +5,18 @@ tests/web/test_out_of_memory.py injects its allocation failure."""
 
 from __future__ import annotations
 
+import errno
+import html
+
+import httpx
 import pytest
+from starlette.staticfiles import StaticFiles
 
 from firmware_app.inference.interpreter import interpreter_class
+from firmware_app.messages import message
 from firmware_app.records.database import RecordsDamaged
 from firmware_app.records.store import ScreeningStore
+from firmware_app.web.headers import HEADERS
 from tests.test_out_of_memory import counts
 from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app
 
@@ -71,3 +78,22 @@ def test_a_failure_at_use_this_photo_is_said_in_the_nurse_s_words(
             page.wait_for_url("**/check")
             page.locator("[data-test=use]").click()
             page.wait_for_url("**/result")
+
+
+def static_file_unreadable(*args: object, **kwargs: object) -> None:
+    """The card failing under a static file: a failure outside every page, no screen answers it."""
+    raise OSError(errno.EIO, "Input/output error", "app.css")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_failure_no_page_answers_is_the_app_s_error_page_with_its_security_headers(tmp_path, monkeypatch, language):
+    """Starlette answers such a failure from its outermost middleware, outside the app's own: on main a
+    bare "Internal Server Error" in English, without the headers every other answer carries (no
+    frame-ancestors, no nosniff)."""
+    for app in start_app(tmp_path, sections={"device": f'language = "{language}"\n'}):
+        monkeypatch.setattr(StaticFiles, "get_response", static_file_unreadable)
+        answer = httpx.get(f"{app.url}/static/app.css", timeout=30)
+        assert answer.status_code == 500
+        assert {name: answer.headers.get(name) for name in HEADERS} == HEADERS
+        assert html.escape(message("app.error", language), quote=False) in answer.text
+        assert 'data-test="message"' in answer.text and "OSError" not in answer.text
