@@ -9,13 +9,14 @@ import shutil
 import struct
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from firmware_app.config import load_config
 from firmware_app.health import checks, service_user
-from firmware_app.health.checks import Level
+from firmware_app.health.checks import Check, Level
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.messages import message
 from firmware_app.wording import check_sentence
@@ -88,6 +89,18 @@ def test_doctor_as_root_without_the_services_user_says_it_cannot_tell(tmp_path, 
     assert doctor(config, prefix=not_over_file_modes)[1]["writable"]["level"] == "green"
 
 
+def records_of_nobody(above: Path, language: str) -> tuple[Path, Callable[[], Check]]:
+    """Records in ``above``/edgescreen owned by ``nobody`` (the service's StateDirectory, as installed),
+    and doctor's writable check of them, asked afresh at each call."""
+    state = above / "edgescreen"
+    state.mkdir(parents=True)
+    config = load_config(str(in_language(write_config(state, 1), language)))
+    open_store(state).records.close()
+    for path in [state, *state.glob("records.*")]:
+        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    return state, lambda: next(check for check in doctor_checks(config) if check.name == "writable")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_doctor_as_root_judges_the_folders_above_the_records_for_the_services_user(
     reachable, as_root, monkeypatch, language
@@ -101,15 +114,7 @@ def test_doctor_as_root_judges_the_folders_above_the_records_for_the_services_us
     write or search bit for that user."""
     monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
     above = reachable / "data"
-    state = above / "edgescreen"
-    state.mkdir(parents=True)
-    config = load_config(str(in_language(write_config(state, 1), language)))
-    open_store(state).records.close()
-    for path in [state, *state.glob("records.*")]:
-        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)  # the service's StateDirectory, as installed
-
-    def writable():
-        return next(check for check in doctor_checks(config) if check.name == "writable")
+    state, writable = records_of_nobody(above, language)
 
     assert writable().level is Level.GREEN
     for group, mode, grant in [(0, 0o700, "o+x"), (0, 0o744, "o+x"), (NOBODY.pw_gid, 0o705, "g+x")]:
@@ -207,21 +212,13 @@ def test_doctor_as_root_asks_the_kernel_what_an_acl_lets_the_services_user_do(
     remedy (``chmod o+x`` would change nothing there)."""
     monkeypatch.setattr(service_user, "SERVICE_USER", NOBODY.pw_name)
     above = reachable / "data"
-    state = above / "edgescreen"
-    state.mkdir(parents=True)
-    config = load_config(str(in_language(write_config(state, 1), language)))
-    open_store(state).records.close()
-    for path in [state, *state.glob("records.*")]:
-        os.chown(path, NOBODY.pw_uid, NOBODY.pw_gid)
+    state, writable = records_of_nobody(above, language)
     database = state / "records.sqlite3"
 
     def as_the_service() -> bool:
         """Whether the kernel lets the services' user write the records."""
         asked = subprocess.run(["test", "-w", str(database)], user=NOBODY.pw_uid, group=NOBODY.pw_gid, extra_groups=[])
         return asked.returncode == 0
-
-    def writable():
-        return next(check for check in doctor_checks(config) if check.name == "writable")
 
     above.chmod(0o700)
     _acl_with(above, NOBODY, named=1, others=0)

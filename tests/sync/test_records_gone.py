@@ -11,6 +11,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +29,22 @@ from tests.test_cli import edgescreen
 from tests.test_cli_missing_records import tree
 
 
+def unmount(database: Path) -> Callable[[], None]:
+    """Take the records' files away from their path, as a drive not mounted yet does (their key stays);
+    the function returned puts the same files back, as mounting it does."""
+    unmounted = database.parent / "on-the-drive"
+    unmounted.mkdir()
+    records = [path for path in (*database_files(database), witness_path(database)) if path.exists()]
+    for path in records:
+        path.rename(unmounted / path.name)
+
+    def mount() -> None:
+        for path in records:
+            (unmounted / path.name).rename(path)
+
+    return mount
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_sync_run_waits_for_records_gone_by_exiting_restartable_and_drains_once_they_are_back(
     tmp_path, retina_rgb, broker, language
@@ -36,11 +54,7 @@ def test_sync_run_waits_for_records_gone_by_exiting_restartable_and_drains_once_
     result_id = record_one(store, small_photo(retina_rgb, 32)).result_id
     store.records.close()
     database = tmp_path / "records.sqlite3"
-    unmounted = tmp_path / "on-the-drive"
-    unmounted.mkdir()
-    records = [path for path in (*database_files(database), witness_path(database)) if path.exists()]
-    for path in records:
-        path.rename(unmounted / path.name)
+    mount = unmount(database)
     before = tree(tmp_path)
 
     gone = edgescreen("sync", "run", "--until-drained", config=config)
@@ -54,8 +68,7 @@ def test_sync_run_waits_for_records_gone_by_exiting_restartable_and_drains_once_
     assert "Traceback" not in gone.stderr
     assert tree(tmp_path) == before  # no records, no sync lock in the empty mount point
 
-    for path in records:  # the drive mounted: the same records at their path
-        (unmounted / path.name).rename(path)
+    mount()  # the drive mounted: the same records at their path
     tap = Tap(broker.port)
     try:
         back = edgescreen("sync", "run", "--until-drained", config=config)
@@ -84,11 +97,7 @@ def test_the_sync_service_waits_for_records_gone_saying_so_once_and_ends_once_th
     config = write_config(tmp_path, broker.port)
     open_store(tmp_path).records.close()
     database = tmp_path / "records.sqlite3"
-    unmounted = tmp_path / "on-the-drive"
-    unmounted.mkdir()
-    records = [path for path in (*database_files(database), witness_path(database)) if path.exists()]
-    for path in records:
-        path.rename(unmounted / path.name)
+    mount = unmount(database)
     notify = NotifySocket(tmp_path)
     before = tree(tmp_path)
     service = _sync_service(config, notify)
@@ -99,8 +108,7 @@ def test_the_sync_service_waits_for_records_gone_saying_so_once_and_ends_once_th
         assert service.poll() is None  # on main: ended with 9 at once, to be restarted 5 s later
         assert pinged.count("WATCHDOG=1") >= 2, pinged
         assert tree(tmp_path) == before
-        for path in records:  # the drive mounted
-            (unmounted / path.name).rename(path)
+        mount()
         assert service.wait(RECHECK_S + 30) == RECORDS_GONE_EXIT
     finally:
         service.kill()
