@@ -950,12 +950,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "None: every active device was heard from recently.",
         "fr": "Aucun : chaque appareil actif s'est manifesté récemment.",
     },
-    "dashboard.quarantined": {
+    "dashboard.quarantined.one": {
+        "en": "In {quarantine}: {count} refused message",
+        "fr": "En {quarantine} : {count} message refusé",
+    },
+    "dashboard.quarantined.other": {
         "en": "In {quarantine}: {count} refused messages",
         "fr": "En {quarantine} : {count} messages refusés",
     },
     "dashboard.quarantine_link": {"en": "quarantine", "fr": "quarantaine"},
-    "dashboard.awaiting_enrolment": {
+    "dashboard.awaiting_enrolment.one": {
+        "en": ", {count} of them a result from a device not enrolled here, which enrolling it releases",
+        "fr": ", dont {count} résultat d'un appareil non enrôlé ici, que son enrôlement libère",
+    },
+    "dashboard.awaiting_enrolment.other": {
         "en": ", {count} of them results from devices not enrolled here, which enrolling them releases",
         "fr": ", dont {count} résultats d'appareils non enrôlés ici, que leur enrôlement libère",
     },
