@@ -393,6 +393,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Without it, a read rests on the figures below and its grading is not assessed.",
         "fr": "Sans elle, une lecture repose sur les données ci-dessous et sa gradation n'est pas évaluée.",
     },
+    # A lesion is diagnosed, not graded: "Diagnostic" is masculine in French.
+    "result.photo_missing_then_lesion": {
+        "en": "Without it, a read rests on the figures below and its diagnosis is not assessed.",
+        "fr": "Sans elle, une lecture repose sur les données ci-dessous et son diagnostic n'est pas évalué.",
+    },
     # An eye the nurse could not photograph at all (closed, a small pupil, a cataract, an artificial eye):
     # no photo exists, and the device referred the patient (``images.photo_state``, "never").
     "result.never_photographed": {
@@ -419,6 +424,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "ci-dessous (le tri, le score du modèle face à son seuil, la qualité d'image et ses défauts) et sur "
         "les autres résultats de cet appareil ; enregistrez l'avis et l'urgence, sans la gradation : elle "
         "est enregistrée comme non évaluée. Si seule la photo peut trancher, adressez, ou appelez le site.",
+    },
+    "result.no_photo_then_lesion": {
+        "en": ": the device keeps its photos (its setting {setting}). Base the read on the figures below (the "
+        "triage, the model's score against its threshold, the image quality and its defects) and on this "
+        "device's other results; record the verdict and the urgency, and leave the diagnosis out: it is "
+        "recorded as not assessed. If only the photo can settle it, refer, or call the site.",
+        "fr": " : l'appareil garde ses photos (son réglage {setting}). Fondez la lecture sur les données "
+        "ci-dessous (le tri, le score du modèle face à son seuil, la qualité d'image et ses défauts) et sur "
+        "les autres résultats de cet appareil ; enregistrez l'avis et l'urgence, sans le diagnostic : il "
+        "est enregistré comme non évalué. Si seule la photo peut trancher, adressez, ou appelez le site.",
     },
     # Another account opened the result lately (review_station.opened): it may be reading it now.
     "result.opened_by_now": {
@@ -447,6 +462,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "grade ICDR {grade}, maculopathie {maculopathy}",
     },
     "read.not_assessed": {"en": "not assessed (no photo)", "fr": "non évaluée (pas de photo)"},
+    # A lesion's diagnosis not made, in the form and the reads: "Diagnostic" is masculine in French.
+    "read.not_diagnosed": {"en": "not assessed (no photo)", "fr": "non évalué (pas de photo)"},
     "read.comment": {"en": "Comment:", "fr": "Commentaire :"},
     "result.awaits_second": {
         "en": "You have read this result: it now awaits a second read by another reader, blind to yours. "
@@ -950,12 +967,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "None: every active device was heard from recently.",
         "fr": "Aucun : chaque appareil actif s'est manifesté récemment.",
     },
-    "dashboard.quarantined": {
+    "dashboard.quarantined.one": {
+        "en": "In {quarantine}: {count} refused message",
+        "fr": "En {quarantine} : {count} message refusé",
+    },
+    "dashboard.quarantined.other": {
         "en": "In {quarantine}: {count} refused messages",
         "fr": "En {quarantine} : {count} messages refusés",
     },
     "dashboard.quarantine_link": {"en": "quarantine", "fr": "quarantaine"},
-    "dashboard.awaiting_enrolment": {
+    "dashboard.awaiting_enrolment.one": {
+        "en": ", {count} of them a result from a device not enrolled here, which enrolling it releases",
+        "fr": ", dont {count} résultat d'un appareil non enrôlé ici, que son enrôlement libère",
+    },
+    "dashboard.awaiting_enrolment.other": {
         "en": ", {count} of them results from devices not enrolled here, which enrolling them releases",
         "fr": ", dont {count} résultats d'appareils non enrôlés ici, que leur enrôlement libère",
     },

@@ -4,7 +4,9 @@ through the ingester's own checks, once each, audited; what is wrong for another
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime
 
 from alembic import command
@@ -17,6 +19,7 @@ from review_station.ingest.release import Enrolment, Released, enrolments_releas
 from review_station.storage.database import alembic_config, make_engine, upgrade
 from review_station.storage.tables import UtcDateTime, audit, quarantine, result_tallies, results
 from review_station.storage.tables import devices as device_table
+from review_station.web.app import LANGUAGE_COOKIE
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
     IngesterThread,
@@ -134,6 +137,21 @@ def test_the_quarantine_page_says_which_enrolment_releases_what_and_the_dashboar
     assert "3 refused messages, 2 of them results from devices not enrolled here" in dashboard
     reviewer = signed_in_client(engine, station(), "ana", "reviewer")
     assert "refused messages" not in reviewer.get("/dashboard").text  # the quarantine is the admins'
+
+
+def test_the_dashboard_counts_one_refused_message_in_the_singular_in_both_languages(engine: Engine) -> None:
+    """One result of an unenrolled device in quarantine: the dashboard said "1 refused messages, 1 of
+    them results from devices" ("1 messages refusés, dont 1 résultats" in French)."""
+    ingest(engine, (result_topic("clinic-a", "dev-02"), result_bytes("dev-02", "clinic-a")[1]))
+    admin = signed_in_client(engine, station(), "root", "admin")
+    said = {
+        "en": "1 refused message, 1 of them a result from a device not enrolled here, which enrolling it releases.",
+        "fr": "1 message refusé, dont 1 résultat d'un appareil non enrôlé ici, que son enrôlement libère.",
+    }
+    for language, sentence in said.items():
+        admin.cookies.set(LANGUAGE_COOKIE, language)
+        shown = re.search(r'<p id="quarantined">(.*?)</p>', admin.get("/dashboard").text).group(1)  # type: ignore[union-attr]
+        assert html.unescape(re.sub(r"<[^>]+>", "", shown)).endswith(sentence), shown
 
 
 def test_a_running_ingester_releases_what_it_quarantined_on_the_registry_it_read_before(tmp_path, engine) -> None:

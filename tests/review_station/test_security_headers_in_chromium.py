@@ -16,7 +16,7 @@ from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_images import config_with, keys, with_photo  # noqa: F401 (keys: a fixture)
 from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.test_undelivered import read
-from tests.review_station.web_kit import PASSWORD, signed_in_client
+from tests.review_station.web_kit import PASSWORD, signed_in_client, station
 
 STATION_HEADERS = {
     "content-security-policy": POLICY,
@@ -65,3 +65,15 @@ def test_no_other_site_frames_the_station_and_every_page_keeps_to_the_policy(
                     use_the_photo(page)
             page.click(f"[data-test=languages] a[lang={'fr' if language == 'en' else 'en'}]")
         assert refused == []
+
+
+def test_a_first_page_in_a_new_browser_logs_no_error(engine: Engine, playwright: Playwright) -> None:
+    """The station has no icon to serve: Chromium asked for /favicon.ico, and its 404 was an error in
+    the console of every reader's first page ("Failed to load resource")."""
+    with served(station(), engine) as base, chromium_page(playwright, 800, 480) as page:
+        errors: list[str] = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.goto(f"{base}/sign-in")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(500)  # the icon is asked for after the page's load
+        assert errors == []
