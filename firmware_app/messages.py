@@ -1137,7 +1137,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "app.lock": {"en": "Lock", "fr": "Verrouiller"},
     "app.nav.ready": {"en": "Checks", "fr": "Contrôles"},
     "app.nav.patient": {"en": "New patient", "fr": "Nouveau patient"},
-    # In New patient's place while the last checks held a red one: they run again at a tap.
+    # In New patient's place while the last checks held a red one: they run again at a tap, the action
+    # named as the Ready page's own button names it (ready.recheck).
     "app.nav.blocked": {"en": "Blocked: check again", "fr": "Bloqué : revérifier"},
     "app.nav.today": {"en": "Today", "fr": "Aujourd'hui"},
     "app.nav.records": {"en": "Records", "fr": "Dossiers"},
@@ -1352,7 +1353,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le dépistage est bloqué tant que les points rouges ne sont pas réglés.",
     },
     "ready.ok": {"en": "Ready: you can screen.", "fr": "Prêt : vous pouvez dépister."},
-    "ready.recheck": {"en": "Check again", "fr": "Vérifier à nouveau"},
+    "ready.recheck": {"en": "Check again", "fr": "Revérifier"},
     "ready.start": {"en": "Start screening", "fr": "Commencer le dépistage"},
     # A visit left for the checks (the nav bar, a red check since fixed): "/" resumes it where it was.
     "ready.resume": {"en": "Back to the patient in progress", "fr": "Reprendre le patient en cours"},
@@ -1443,7 +1444,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.camera.lost": {
         "en": "The camera does not answer. Check its cable, then tap Check again.",
-        "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Vérifier à nouveau.",
+        "fr": "La caméra ne répond pas. Vérifiez son câble, puis touchez Revérifier.",
     },
     "health.calibration.green": {
         "en": "Calibration profile {id}, made {ago}.",

@@ -10,6 +10,7 @@ import time
 
 from firmware_app.calibration.profile import new_profile, write_profile
 from firmware_app.health import checks
+from firmware_app.messages import message
 from tests.calibration.test_geometry import write_lens_profile
 from tests.capture import fake_picamera2
 from tests.conftest import read_only_view
@@ -92,7 +93,7 @@ def test_the_checks_opened_during_a_visit_lead_back_to_its_photo(page, app):
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("nav a[href='/ready']").click()
-    page.get_by_text("Vérifier à nouveau").click()
+    page.get_by_text("Revérifier", exact=True).click()
     resume = page.locator("[data-test=resume]")
     assert resume.inner_text() == "Reprendre le patient en cours"
     assert page.locator("main a[href='/patient']").count() == 0  # a new patient would drop this one's photo
@@ -374,7 +375,13 @@ def test_a_red_that_clears_by_itself_leaves_the_nurse_a_way_back_to_new_patient(
     assert page.locator("[data-test=check-camera]").get_attribute("data-level") == "red"
     blocked = page.locator("[data-test=nav-blocked]")
     for language, words in (("en", "Blocked: check again"), ("fr", "Bloqué\u00a0: revérifier")):
+        page.goto(f"{app.url}/ready")
         switch_to(page, language)
+        # One name for the action: the nav's, the Ready page's button and the red camera line that says to
+        # tap it (the French page's button read "Vérifier à nouveau" beside the nav's "revérifier").
+        recheck = page.locator("[data-test=recheck]").inner_text()
+        assert words.endswith(recheck[0].lower() + recheck[1:]), (words, recheck)
+        assert recheck in message("health.camera.lost", language)
         page.goto(f"{app.url}/today")
         assert blocked.inner_text() == words and page.locator("nav a[href='/patient']").count() == 0
         assert page.evaluate(AUDIT) == []  # a 48 px target, its words legible on the red
