@@ -139,7 +139,9 @@ def listening_device(tmp_path_factory, retina_rgb):
     directory = tmp_path_factory.mktemp("malformed")
     broker = Broker(directory / "broker").start()
     config = write_config(directory, broker.port)
-    result_id = record_one(open_store(directory), small_photo(retina_rgb)).result_id
+    store = open_store(directory)  # a module's fixture: closed here, not by the per-test closing
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    store.records.close()
     drain(config)  # the broker now keeps this device's session
     tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
     worker = BackgroundWorker(config)
