@@ -23,6 +23,7 @@ from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import result_topic
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.test_french_in_chromium import fits
+from tests.review_station.test_pages_in_chromium import sign_in_on
 from tests.review_station.web_kit import PASSWORD, add_results, station
 
 SAID = {
@@ -90,10 +91,7 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
     result_id = not_photographed_result(engine)
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
-        page.goto(f"{base}/sign-in")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        sign_in_on(page, base)
         page.wait_for_selector("table.worklist")
         for language, said in SAID.items():
             if language == "fr":
@@ -138,10 +136,7 @@ def test_the_worklist_quality_filter_has_an_eye_not_photographed_of_its_own(engi
     [refused] = add_results(engine, "cam-01", "site-a", [0.5], payload=REFUSED)
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
-        page.goto(f"{base}/sign-in")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        sign_in_on(page, base)
         page.wait_for_selector("table.worklist")
         for language, option in (("en", "eye not photographed"), ("fr", "œil non photographié")):
             if language == "fr":
