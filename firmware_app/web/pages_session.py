@@ -220,7 +220,8 @@ def routes(web: WebApp) -> list[Route]:
             return web.render(
                 request, session, "signin.html", 400, operators=operators, anyone=anyone, error=error, chosen=name
             )
-        outcome = await device.run(lambda: device.operators.sign_in(name, pin))
+        # Wrong PINs from the network are counted apart: they lock sign-in from there only.
+        outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote=not on_the_device(request)))
         if not outcome.accepted:
             operators, anyone = await device.run(device.operators.who_may_sign_in)
             locked = outcome.locked_until
