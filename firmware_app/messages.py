@@ -1244,6 +1244,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # screen), and never counted as a wrong PIN.
     "signin.choose": {"en": "Tap your name first.", "fr": "Touchez d'abord votre nom."},
     "signin.pin_needed": {"en": "Type your PIN first.", "fr": "Tapez d'abord votre code."},
+    # Any refusal of a sign-in from the network (a name that does not exist, a wrong PIN, a lock there):
+    # one sentence, so that nobody on the network learns which names exist (pages_session.signin).
+    "signin.refused_remote": {
+        "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, "
+        "or sign in on the device's own screen.",
+        "fr": "Nom ou code incorrect, ou trop de codes incorrects depuis le réseau : réessayez plus tard, "
+        "ou connectez-vous sur l'écran de l'appareil lui-même.",
+    },
     "signin.locked": {
         "en": (
             "Too many wrong PINs. {name}'s account is locked: try again in {wait}, or ask the technician to unlock it."

@@ -7,6 +7,11 @@ records, so restarting the app does not reset the count). A nurse who mistypes t
 a minute or two; guessing a 4-digit PIN through the app opened to the LAN takes years, not hours.
 ``edgescreen operators unlock`` lifts a lock at once.
 
+Wrong PINs typed on a client other than the device itself (the app opened to the LAN with ``[app]
+bind``, a tablet) are counted apart, by the same rule: their lock refuses sign-in from the network
+only. Anyone on that network could otherwise lock every nurse out of the device's own screen, five
+guesses a name. Wrong PINs at the device lock both, as before.
+
 Locks are dated by the wall clock, which a Pi without a real-time clock may step by days: a lock
 that ends further ahead than the longest lock was dated by a clock running ahead, and has expired.
 Accounts are disabled, never deleted: screenings keep naming the operator who took them.
@@ -32,8 +37,10 @@ LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PI
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
 PIN_PATTERN = re.compile(r"[0-9]{4,12}")
-MAX_NAME = 40  # the first-run form's field holds as many (setup.html)
+MAX_NAME = 40  # the first-run form's field holds as many (setup.html), as the network's sign-in (signin.html)
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
+# Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.
+_COUNTS = {False: ("failed_pins", "locked_until"), True: ("remote_failed_pins", "remote_locked_until")}
 # scrypt's cost: 16 MiB and about 50 ms a guess on a Pi-class CPU.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
 
@@ -73,6 +80,11 @@ def lockout(failed_pins: int) -> timedelta | None:
     if rest or not rounds:
         return None
     return min(LOCKOUT * 2 ** min(rounds - 1, _DOUBLINGS), MAX_LOCKOUT)
+
+
+def _moment(stored: str | None) -> datetime | None:
+    """A lock's end as the records keep it (ISO 8601 text, or NULL for none)."""
+    return datetime.fromisoformat(stored) if stored else None
 
 
 def still_locked(locked_until: datetime | None, now: datetime) -> bool:
@@ -116,9 +128,13 @@ class Operators:
             append_event(self._db, "operator", {"action": "disable", "name": name}, self._records.clock())
 
     def unlock(self, name: str) -> None:
-        """Lift a lock at once and start the count of wrong PINs afresh (a supervisor vouches for the nurse)."""
+        """Lift both locks at once, the device's and the network's, and start both counts of wrong
+        PINs afresh (a supervisor vouches for the nurse)."""
         with transaction(self._db):
-            unlocked = "UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?"
+            unlocked = (
+                "UPDATE operator SET failed_pins = 0, locked_until = NULL, remote_failed_pins = 0,"
+                " remote_locked_until = NULL WHERE name = ?"
+            )
             if self._db.execute(unlocked, (name,)).rowcount == 0:
                 raise OperatorError(f"no operator named {name!r}", "operators.unknown")
             append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
@@ -126,7 +142,7 @@ class Operators:
     def list(self) -> list[Operator]:
         rows = self._db.execute("SELECT name, enabled, locked_until FROM operator")
         return [
-            Operator(name, bool(enabled), datetime.fromisoformat(locked) if locked else None)
+            Operator(name, bool(enabled), _moment(locked))
             for name, enabled, locked in sorted(rows, key=lambda row: row[0].casefold())
         ]
 
@@ -137,30 +153,41 @@ class Operators:
         everyone = self.list()
         return [operator for operator in everyone if operator.enabled], bool(everyone)
 
-    def sign_in(self, name: str, pin: str) -> SignIn:
-        """Check a PIN; a locked or disabled account refuses every PIN, the right one included."""
+    def sign_in(self, name: str, pin: str, remote: bool = False) -> SignIn:
+        """Check a PIN; a locked or disabled account refuses every PIN, the right one included.
+
+        ``remote``: typed on a client other than the device itself. Its wrong PINs are counted apart
+        and their lock refuses ``remote`` sign-in only, so that no one on the network can lock the
+        nurse out of the device's screen; the device's lock refuses both. A right PIN starts its own
+        count afresh, never the other (the nurse signing in at the device gives a guesser on the
+        network no new round)."""
+        failed_column, lock_column = _COUNTS[remote]
         now = self._records.clock()
         with transaction(self._db):
             row = self._db.execute(
-                "SELECT pin_hash, salt, enabled, failed_pins, locked_until FROM operator WHERE name = ?", (name,)
+                "SELECT pin_hash, salt, enabled, failed_pins, locked_until, remote_failed_pins, remote_locked_until"
+                " FROM operator WHERE name = ?",
+                (name,),
             ).fetchone()
             if row is None or not row["enabled"]:
                 return SignIn(False)
-            locked_until = datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
-            if still_locked(locked_until, now):
-                return SignIn(False, locked_until)
-            if hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"]):
-                self._db.execute("UPDATE operator SET failed_pins = 0, locked_until = NULL WHERE name = ?", (name,))
-                log_event("operator.signed_in", operator=name)
-                return SignIn(True)
-            failed = row["failed_pins"] + 1  # counted until the right PIN: each lock is longer
+            # The device's lock refuses every client; the network's, the network alone.
+            locks = [_moment(row[lock]) for lock in dict.fromkeys(("locked_until", lock_column))]
+            holding = [until for until in locks if still_locked(until, now)]
+            if holding:
+                return SignIn(False, max(holding))
+            right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
+            failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
             locked_until = now + wait if wait else None
             self._db.execute(
-                "UPDATE operator SET failed_pins = ?, locked_until = ? WHERE name = ?",
+                f"UPDATE operator SET {failed_column} = ?, {lock_column} = ? WHERE name = ?",
                 (failed, locked_until.isoformat() if locked_until else None, name),
             )
+            if right:
+                log_event("operator.signed_in", operator=name, remote=remote)
+                return SignIn(True)
             if locked_until:
-                append_event(self._db, "operator", {"action": "locked", "name": name}, now)
-                log_event("operator.locked", operator=name, until=locked_until.isoformat())
+                append_event(self._db, "operator", {"action": "locked", "name": name, "remote": remote}, now)
+                log_event("operator.locked", operator=name, until=locked_until.isoformat(), remote=remote)
             return SignIn(False, locked_until)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.messages import message, sentence
-from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, lockout
+from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, SignIn, lockout
+from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
 from tests.records.kit import in_language, open_store, write_config
@@ -206,3 +207,77 @@ def test_operators_command_adds_lists_and_disables(tmp_path):
     assert "unlock" in run("--help").stdout
     assert run("disable", "Amina").returncode == 0
     assert run("list").stdout == "Amina\tdisabled\n"
+
+
+def _lock_from_the_network(operators: Operators) -> datetime | None:
+    """Enter wrong PINs from a client other than the device until sign-in from there locks; when."""
+    for _ in range(MAX_WRONG_PINS):
+        outcome = operators.sign_in("Amina", "0000", remote=True)
+    return outcome.locked_until
+
+
+def _audited_locks(operators: Operators) -> list[str]:
+    rows = operators._db.execute("SELECT details FROM audit WHERE kind = 'operator'")
+    return [row[0] for row in rows if '"locked"' in row[0]]
+
+
+def test_wrong_pins_from_the_network_lock_the_network_only_and_double_as_the_devices(operators, clock):
+    """A guesser on the LAN (the app bound for a tablet) locked the nurse out of the device's own
+    screen, five wrong PINs a name: they now lock sign-in from the network only."""
+    operators.add("Amina", "2468")
+    assert _lock_from_the_network(operators) == clock.now + LOCKOUT
+    assert not operators.sign_in("Amina", "2468", remote=True).accepted  # the right PIN, from the network
+    assert operators.sign_in("Amina", "2468").accepted  # at the device: signed in
+    # The nurse's sign-in at the device gives the guesser no new round: the next one locks for twice as long.
+    clock.now += LOCKOUT + timedelta(seconds=1)
+    assert _lock_from_the_network(operators) == clock.now + 2 * LOCKOUT
+    assert _audited_locks(operators) == ['{"action":"locked","name":"Amina","remote":true}'] * 2
+    clock.now += 2 * LOCKOUT + timedelta(seconds=1)
+    assert operators.sign_in("Amina", "2468", remote=True).accepted  # the right PIN starts its count afresh
+    assert _lock_from_the_network(operators) == clock.now + LOCKOUT
+
+
+def test_wrong_pins_at_the_device_lock_the_network_too_and_unlock_lifts_both(operators, clock):
+    operators.add("Amina", "2468")
+    until = _lock(operators)
+    for remote in (False, True):
+        assert operators.sign_in("Amina", "2468", remote=remote) == SignIn(False, until)
+    assert _audited_locks(operators) == ['{"action":"locked","name":"Amina","remote":false}']
+    _lock_from_the_network(operators)
+    operators.unlock("Amina")
+    assert operators.sign_in("Amina", "2468", remote=True).accepted and operators.sign_in("Amina", "2468").accepted
+
+
+def test_a_lock_from_before_the_network_was_counted_apart_holds_everywhere_after_the_upgrade(tmp_path, clock):
+    """Records of the release before, with a locked operator and one mid-way through a round: the
+    migration keeps both as they were (wrong PINs from before may have come from anywhere, so their
+    lock still refuses every client) and starts the network's count at nothing."""
+    records = Records(tmp_path / "records.sqlite3", tmp_path / "records.key", clock=clock)
+    operators = Operators(records)
+    operators.add("Amina", "2468")
+    operators.add("Bo", "1357")
+    until = _lock(operators)
+    for _ in range(MAX_WRONG_PINS - 1):
+        operators.sign_in("Bo", "0000")
+    for column in ("remote_failed_pins", "remote_locked_until"):
+        records.connection.execute(f"ALTER TABLE operator DROP COLUMN {column}")
+    records.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    records.close()
+
+    upgraded = Records(tmp_path / "records.sqlite3", tmp_path / "records.key", clock=clock)
+    try:
+        operators = Operators(upgraded)
+        rows = upgraded.connection.execute(
+            "SELECT name, failed_pins, locked_until, remote_failed_pins, remote_locked_until"
+            " FROM operator ORDER BY name"
+        )
+        assert [tuple(row) for row in rows] == [
+            ("Amina", MAX_WRONG_PINS, until.isoformat(), 0, None),
+            ("Bo", MAX_WRONG_PINS - 1, None, 0, None),
+        ]
+        for remote in (False, True):
+            assert operators.sign_in("Amina", "2468", remote=remote) == SignIn(False, until)
+        assert operators.sign_in("Bo", "1357", remote=True).accepted
+        assert operators.sign_in("Bo", "0000").locked_until == clock.now + LOCKOUT  # the device's round goes on
+    finally:
+        upgraded.close()

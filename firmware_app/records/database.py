@@ -224,6 +224,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # "all sent") and Today shows each as never sent instead of "waiting to send" for good. No
     # foreign key: the drop stays counted after its patient is erased (the audit keeps such ids too).
     ("CREATE TABLE dropped_unsent (result_id TEXT PRIMARY KEY, dropped_at TEXT NOT NULL)",),
+    # Wrong PINs typed on a client other than the device itself (the app bound to the LAN, a tablet),
+    # counted apart from the device's: their lock refuses sign-in from the network only, so a guesser
+    # there cannot lock the nurse out of the device's own screen (firmware_app/operators.py). A lock
+    # from before stays in the device's columns, where it holds for both.
+    (
+        "ALTER TABLE operator ADD COLUMN remote_failed_pins INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE operator ADD COLUMN remote_locked_until TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -18,7 +18,7 @@ from firmware_app.capture.camera import CameraError
 from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
-from firmware_app.operators import MAX_NAME, OperatorError
+from firmware_app.operators import MAX_NAME, Operator, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
@@ -29,6 +29,11 @@ from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_
 from firmware_app.web.sessions import Session
 from firmware_app.web.visit import Visit
 from firmware_app.wording import duration, french_of
+
+# How long a refused sign-in from the network takes to answer, from its arrival: longer than the
+# work of any refusal (a scrypt hash, about 50 ms on a Pi, and the count of wrong PINs written), so a
+# name that does not exist (no hash, nothing written) answers no sooner than a wrong PIN.
+REMOTE_REFUSAL_S = 1.0
 
 
 def home(session: Session) -> str:
@@ -169,12 +174,37 @@ def routes(web: WebApp) -> list[Route]:
         request.state.session = fresh
         return fresh
 
+    def signin_page(
+        request: Request,
+        session: Session,
+        sign_in_list: tuple[list[Operator], bool],
+        http_status: int = 200,
+        error: str | None = None,
+        chosen: str = "",
+    ) -> Response:
+        """The sign-in page: at the device, the operators to tap (``Operators.who_may_sign_in``); on
+        another client (the app opened to the network), none listed and the name typed, so that
+        nobody there learns the names to guess PINs for, or to lock."""
+        operators, anyone = sign_in_list
+        remote = not on_the_device(request)
+        return web.render(
+            request,
+            session,
+            "signin.html",
+            http_status,
+            operators=[] if remote else operators,
+            anyone=anyone,
+            remote=remote,
+            error=error,
+            chosen=chosen,
+        )
+
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
-        operators, anyone = await device.run(device.operators.who_may_sign_in)
-        if not anyone:  # a fresh device: its first run creates the first operator
+        sign_in_list = await device.run(device.operators.who_may_sign_in)
+        if not sign_in_list[1]:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
-        return web.render(request, session, "signin.html", operators=operators, anyone=anyone, error=None)
+        return signin_page(request, session, sign_in_list)
 
     @web.page(public=True)
     async def setup_form(request: Request, session: Session) -> Response:
@@ -208,26 +238,32 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page(public=True)
     async def signin(request: Request, session: Session) -> Response:
+        started = time.monotonic()
         form = await request.form()
+        remote = not on_the_device(request)
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
+        if remote:  # typed on the tablet's keyboard, which may add a space after a word
+            name = name.strip()
         if session.locked and session.operator:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
-            operators, anyone = await device.run(device.operators.who_may_sign_in)
+            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            operators = sign_in_list[0]
             # With no name to tap (every account disabled), the screen's own alert already says why.
-            missing = "signin.pin_needed" if name else "signin.choose" if operators else None
-            error = web.text(session, missing) if missing else None
-            return web.render(
-                request, session, "signin.html", 400, operators=operators, anyone=anyone, error=error, chosen=name
-            )
-        outcome = await device.run(lambda: device.operators.sign_in(name, pin))
+            missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
+            error = web.text(session, missing) if name or remote or operators else None
+            return signin_page(request, session, sign_in_list, 400, error, name)
+        outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
         if not outcome.accepted:
-            operators, anyone = await device.run(device.operators.who_may_sign_in)
-            locked = outcome.locked_until
-            error = locked_text(web, session, name, locked) if locked else web.text(session, "signin.wrong")
-            return web.render(
-                request, session, "signin.html", 401, operators=operators, anyone=anyone, error=error, chosen=name
-            )
+            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
+                await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
+                error = web.text(session, "signin.refused_remote")
+            elif outcome.locked_until:
+                error = locked_text(web, session, name, outcome.locked_until)
+            else:
+                error = web.text(session, "signin.wrong")
+            return signin_page(request, session, sign_in_list, 401, error, name)
         resuming = session.locked and session.operator == name
         fresh = signed_in(request, session, name, resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)

@@ -7,6 +7,7 @@ Never ``playwright install``: the browser is the system's ``/usr/bin/chromium`` 
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -126,6 +127,19 @@ def start_app(
     with running(make_server(config), 60, 30) as thread:
         yield RunningApp(f"http://127.0.0.1:{config.app.port}", config, camera_dir, tmp_path)
     assert not thread.is_alive(), "the app did not shut down"
+
+
+def network_address() -> str:
+    """This machine's own address on its network (not loopback): where a tablet would connect from."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # no packet is sent: only the route is looked up
+        except OSError:
+            pytest.skip("this machine has no network address besides loopback")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no network address besides loopback")
+    return address
 
 
 @pytest.fixture()

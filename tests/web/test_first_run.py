@@ -3,7 +3,6 @@ and closes for good once any operator exists (``edgescreen operators add`` stays
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from firmware_app.messages import message, sentence
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import in_language, write_config
-from tests.web.conftest import AUDIT, csrf_header, snap, start_app, type_on_keypad, unscrolled
+from tests.web.conftest import AUDIT, csrf_header, network_address, snap, start_app, type_on_keypad, unscrolled
 
 
 @pytest.fixture()
@@ -107,19 +106,6 @@ def test_the_language_switch_keeps_the_first_operators_name_and_step(page, fresh
     assert page.locator(".nav .operator").inner_text() == "AWA"
 
 
-def _network_address() -> str:
-    """This machine's own address on its network (not loopback): where a tablet would connect from."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("198.51.100.1", 9))  # no packet is sent: only the route is looked up
-        except OSError:
-            pytest.skip("this machine has no network address besides loopback")
-        address = probe.getsockname()[0]
-    if address.startswith("127."):
-        pytest.skip("this machine has no network address besides loopback")
-    return address
-
-
 def test_the_first_operator_cannot_be_made_from_the_network(page, tmp_path, retina_jpeg):
     """With the app opened to the network for tablets, a fresh device's first-run screen is the
     device's own: a browser elsewhere is told where to make the first operator, and a form posted
@@ -127,7 +113,7 @@ def test_the_first_operator_cannot_be_made_from_the_network(page, tmp_path, reti
     running = start_app(tmp_path, operator=False, app='bind = "0.0.0.0"\n')
     app = next(running)
     try:
-        remote = app.url.replace("127.0.0.1", _network_address())
+        remote = app.url.replace("127.0.0.1", network_address())
         page.goto(remote)
         assert page.url.endswith("/setup")
         assert "on the device's own screen" in page.locator("body").inner_text()

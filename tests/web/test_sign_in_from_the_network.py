@@ -1,0 +1,168 @@
+"""Sign-in from a tablet on the LAN (``[app] bind`` opened to the network): no names listed, one
+answer for every refusal, and wrong PINs that lock sign-in from the network only.
+
+The app tells the device's own screen by the connection's loopback address (``server.on_the_device``).
+The tests bind the app to every interface and reach it twice: at 127.0.0.1, as the kiosk does, and at
+this machine's own network address, as a tablet does, so the app sees a real non-loopback peer. A
+second loopback address (127.0.0.2) would not do: it is loopback, the device's own screen, by the
+very rule under test.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.web.conftest import (
+    AUDIT,
+    OPERATOR,
+    PIN,
+    RunningApp,
+    add_operator,
+    csrf_header,
+    enter_pin,
+    network_address,
+    sign_in,
+    snap,
+    start_app,
+    switch_to,
+    unscrolled,
+)
+
+REFUSED = {
+    "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
+    "device's own screen.",
+    "fr": "Nom ou code incorrect, ou trop de codes incorrects depuis le réseau\u00a0: réessayez plus tard, ou "
+    "connectez-vous sur l'écran de l'appareil lui-même.",
+}
+
+
+@pytest.fixture()
+def lan_app(tmp_path, retina_jpeg) -> Iterator[RunningApp]:
+    """The app opened to the network for a tablet, with two operators."""
+    running = start_app(tmp_path, app='bind = "0.0.0.0"\n')
+    app = next(running)
+    app.show(retina_jpeg)
+    add_operator(app, "Bruno", "1357")
+    yield app
+    next(running, None)
+
+
+def from_the_network(app: RunningApp) -> str:
+    """The app's address as a tablet on the LAN reaches it."""
+    return app.url.replace("127.0.0.1", network_address())
+
+
+def sign_in_from(page, url: str, name: str, pin: str) -> None:
+    """Sign in as on a tablet: the name typed, then the PIN."""
+    page.goto(f"{url}/signin")
+    page.locator("#operator").fill(name)
+    enter_pin(page, pin)
+    page.wait_for_load_state()
+
+
+def said(page) -> str:
+    return page.locator("[data-test=signin-error]").inner_text()
+
+
+def locks(app: RunningApp) -> tuple[int, str | None, int, str | None]:
+    """Amina's counts of wrong PINs and locks: the device's, then the network's."""
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        query = "SELECT failed_pins, locked_until, remote_failed_pins, remote_locked_until FROM operator WHERE name = ?"
+        return db.execute(query, (OPERATOR,)).fetchone()
+
+
+def unlock(app: RunningApp) -> None:
+    """``edgescreen operators unlock Amina``, as the technician runs it while the app runs."""
+    command = [sys.executable, "-m", "firmware_app", "--config", app.config.source, "operators", "unlock", OPERATOR]
+    subprocess.run(command, check=True, capture_output=True, cwd=PROJECT_ROOT, timeout=60)
+
+
+def test_the_page_lists_no_names_to_the_network_and_every_name_at_the_device(page, lan_app):
+    page.goto(f"{lan_app.url}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert page.locator("input[name=operator][type=radio]").count() == 2
+        snap(page, "signin-on-the-device")
+    page.goto(f"{from_the_network(lan_app)}/signin")
+    for language, name in (("en", "Name"), ("fr", "Nom")):
+        switch_to(page, language)
+        assert OPERATOR not in page.content() and "Bruno" not in page.content()
+        assert page.get_by_label(name, exact=True).get_attribute("type") is None  # a text field
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-from-the-network")
+
+
+def test_a_guesser_on_the_network_locks_it_out_and_the_device_still_signs_the_nurse_in(page, lan_app):
+    remote = from_the_network(lan_app)
+    for _ in range(5):
+        sign_in_from(page, remote, OPERATOR, "0000")
+        assert said(page) == REFUSED["en"]
+    sign_in_from(page, remote, OPERATOR, PIN)  # the right PIN, from the network: refused like the rest
+    assert said(page) == REFUSED["en"] and page.url.endswith("/signin")
+    assert page.locator("#operator").input_value() == OPERATOR  # what she typed stays typed
+    snap(page, "signin-from-the-network-refused")
+    switch_to(page, "fr")
+    sign_in_from(page, remote, OPERATOR, PIN)
+    assert said(page) == REFUSED["fr"]
+    snap(page, "signin-from-the-network-refused")
+    failed, locked, remote_failed, remote_locked = locks(lan_app)
+    assert (failed, locked, remote_failed) == (0, None, 5) and remote_locked is not None
+
+    sign_in(page, lan_app)  # the device's own screen
+    page.wait_for_url("**/ready")
+    unlock(lan_app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    page.wait_for_url("**/ready")
+    assert locks(lan_app) == (0, None, 0, None)
+
+
+def test_wrong_pins_at_the_device_lock_the_network_too_until_unlocked(page, lan_app):
+    for _ in range(5):
+        sign_in(page, lan_app, pin="0000")
+    assert said(page).startswith("Too many wrong PINs. Amina's account is locked")
+    remote = from_the_network(lan_app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    assert said(page) == REFUSED["en"]
+    assert locks(lan_app)[2:] == (0, None)  # refused by the device's lock, not by a count of its own
+    unlock(lan_app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    page.wait_for_url("**/ready")
+    sign_in(page, lan_app)
+    page.wait_for_url("**/ready")
+
+
+def test_a_name_that_does_not_exist_answers_as_a_wrong_pin_does_and_as_late(page, lan_app):
+    remote = from_the_network(lan_app)
+    page.goto(f"{remote}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        sign_in_from(page, remote, "Nobody", PIN)
+        assert said(page) == REFUSED[language]
+        sign_in_from(page, remote, OPERATOR, "0000")
+        assert said(page) == REFUSED[language]
+    page.goto(f"{remote}/signin")
+    answers: dict[str, list[tuple[int, str, float]]] = {"Nobody": [], OPERATOR: []}
+    for _ in range(2):  # with the two wrong PINs above, four: no lock
+        for name, pin in (("Nobody", PIN), (OPERATOR, "0000")):
+            started = time.monotonic()
+            answer = page.request.post(
+                f"{remote}/signin", form={"operator": name, "pin": pin}, headers=csrf_header(page)
+            )
+            took = time.monotonic() - started
+            refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
+            answers[name].append((answer.status, html.unescape(refusal.group(1)) if refusal else "", took))
+    for name, seen in answers.items():
+        assert {(status, refusal) for status, refusal, _ in seen} == {(401, REFUSED["fr"])}, name
+        assert all(1.0 <= took < 1.5 for *_, took in seen), seen
+    times = {name: statistics.median(took for *_, took in seen) for name, seen in answers.items()}
+    assert abs(times["Nobody"] - times[OPERATOR]) < 0.1, times
