@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -21,7 +22,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from firmware_app.config import load_config
 from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port
+from tests.records.kit import write_config
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
@@ -37,6 +41,7 @@ from tests.web.conftest import (
     switch_to,
     unscrolled,
 )
+from tests.web.test_out_of_service import _app
 
 REFUSED = {
     "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
@@ -166,3 +171,33 @@ def test_a_name_that_does_not_exist_answers_as_a_wrong_pin_does_and_as_late(page
         assert all(1.0 <= took < 1.5 for *_, took in seen), seen
     times = {name: statistics.median(took for *_, took in seen) for name, seen in answers.items()}
     assert abs(times["Nobody"] - times[OPERATOR]) < 0.1, times
+
+
+def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_device(page, tmp_path, retina_jpeg):
+    """``bind = "::"``: ``edgescreen app``'s socket takes IPv4 too, and the kiosk's 127.0.0.1 arrives as
+    ``::ffff:127.0.0.1``. It was taken for the network: the device's screen listed no names, and five
+    wrong PINs from a tablet locked the nurse out of it, the lock the network's count was made to avoid."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\nbind = "::"\n')
+    subprocess.run(
+        [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "add", OPERATOR, "--pin-stdin"],
+        input=PIN,
+        text=True,
+        check=True,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    app = _app(config, port)
+    try:
+        device = RunningApp(f"http://127.0.0.1:{port}", load_config(str(config)), tmp_path, tmp_path)
+        page.goto(f"{device.url}/signin")
+        assert page.locator("input[name=operator][type=radio]").count() == 1  # Amina, to tap
+        for _ in range(5):
+            sign_in_from(page, from_the_network(device), OPERATOR, "0000")
+        assert locks(device)[2] == 5
+        sign_in(page, device)
+        page.wait_for_url("**/ready")
+    finally:
+        app.send_signal(signal.SIGINT)
+        app.communicate(timeout=60)
