@@ -73,6 +73,16 @@ def _hash_pin(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
 
 
+def _refused(pin: str, remote: bool, locked_until: datetime | None = None) -> SignIn:
+    """A refusal before the PIN is checked (a name that does not exist, a disabled account, a lock).
+    From the network the PIN is hashed all the same, against no one's salt: the app checks PINs on
+    its one records thread, and a request timed just after a refused one waited out a wrong PIN's
+    scrypt but not a missing name's, telling which names exist through the page's even second."""
+    if remote:
+        _hash_pin(pin, bytes(16))
+    return SignIn(False, locked_until)
+
+
 def lockout(failed_pins: int) -> timedelta | None:
     """How long ``failed_pins`` wrong PINs in a row lock the account: at each multiple of
     ``MAX_WRONG_PINS``, doubling from ``LOCKOUT`` up to ``MAX_LOCKOUT``; ``None`` in between."""
@@ -170,12 +180,12 @@ class Operators:
                 (name,),
             ).fetchone()
             if row is None or not row["enabled"]:
-                return SignIn(False)
+                return _refused(pin, remote)
             # The device's lock refuses every client; the network's, the network alone.
             locks = [_moment(row[lock]) for lock in dict.fromkeys(("locked_until", lock_column))]
             holding = [until for until in locks if still_locked(until, now)]
             if holding:
-                return SignIn(False, max(holding))
+                return _refused(pin, remote, max(holding))
             right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
             failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
