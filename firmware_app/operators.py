@@ -24,6 +24,7 @@ import hmac
 import math
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,10 +68,16 @@ class SignIn:
 
     accepted: bool
     locked_until: datetime | None = None
+    operator: str | None = None  # who signed in, as added (a name typed from the network may differ)
 
 
 def _hash_pin(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+
+
+def _folded(name: str) -> str:
+    """A name as a tablet's keyboard may give it: its case, Unicode form and spacing set aside."""
+    return " ".join(unicodedata.normalize("NFC", name.casefold()).split())
 
 
 def _refused(pin: str, remote: bool, locked_until: datetime | None = None) -> SignIn:
@@ -163,6 +170,15 @@ class Operators:
         everyone = self.list()
         return [operator for operator in everyone if operator.enabled], bool(everyone)
 
+    def _as_added(self, typed: str) -> str:
+        """The operator a name typed from the network means: that very name, else the one operator
+        whose name differs from it only in case, Unicode form or spacing ("amina" for "Amina": the
+        nurse was refused as for a wrong PIN, by the sentence that tells nobody which names exist,
+        and could not tell why). Two such names (accounts "Amina" and "amina") take the one typed."""
+        names = [row[0] for row in self._db.execute("SELECT name FROM operator")]
+        alike = [name for name in names if _folded(name) == _folded(typed)]
+        return typed if typed in names or len(alike) != 1 else alike[0]
+
     def sign_in(self, name: str, pin: str, remote: bool = False) -> SignIn:
         """Check a PIN; a locked or disabled account refuses every PIN, the right one included.
 
@@ -174,6 +190,7 @@ class Operators:
         failed_column, lock_column = _COUNTS[remote]
         now = self._records.clock()
         with transaction(self._db):
+            name = self._as_added(name) if remote else name
             row = self._db.execute(
                 "SELECT pin_hash, salt, enabled, failed_pins, locked_until, remote_failed_pins, remote_locked_until"
                 " FROM operator WHERE name = ?",
@@ -196,7 +213,7 @@ class Operators:
             )
             if right:
                 log_event("operator.signed_in", operator=name, remote=remote)
-                return SignIn(True)
+                return SignIn(True, operator=name)
             if locked_until:
                 append_event(self._db, "operator", {"action": "locked", "name": name, "remote": remote}, now)
                 log_event("operator.locked", operator=name, until=locked_until.isoformat(), remote=remote)

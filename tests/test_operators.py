@@ -301,3 +301,12 @@ def test_from_the_network_a_name_that_does_not_exist_or_is_locked_costs_a_wrong_
     wrong = statistics.median(took("Amina", "0000") for _ in range(MAX_WRONG_PINS))  # the last one locks
     for name in ("Nobody", "Bo", "Amina"):  # no such name, disabled, locked from the network
         assert statistics.median(took(name, "2468") for _ in range(3)) > wrong / 2, name
+
+
+def test_from_the_network_a_name_typed_alike_means_its_operator_and_two_alike_the_one_typed(operators):
+    operators.add("Amina", "2468")
+    assert operators.sign_in(" amina ", "2468", remote=True) == SignIn(True, operator="Amina")
+    assert not operators.sign_in("amina", "2468").accepted  # the device's screen lists the names: no typing
+    operators.add("amina", "1357")
+    assert operators.sign_in("amina", "1357", remote=True) == SignIn(True, operator="amina")
+    assert not operators.sign_in("AMINA", "2468", remote=True).accepted

@@ -264,8 +264,8 @@ def routes(web: WebApp) -> list[Route]:
             else:
                 error = web.text(session, "signin.wrong")
             return signin_page(request, session, sign_in_list, 401, error, name)
-        resuming = session.locked and session.operator == name
-        fresh = signed_in(request, session, name, resuming)
+        resuming = session.locked and session.operator == outcome.operator
+        fresh = signed_in(request, session, str(outcome.operator), resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)
 
     @web.page()

@@ -201,3 +201,18 @@ def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_de
     finally:
         app.send_signal(signal.SIGINT)
         app.communicate(timeout=60)
+
+
+def test_a_name_typed_in_another_case_unicode_form_or_spacing_signs_the_nurse_in_as_added(page, lan_app):
+    """On a tablet the nurse types her name: "amina" for Amina, or a keyboard's decomposed "é", was
+    refused with the sentence that tells nobody which names exist, so she could not tell why. The one
+    operator the name can mean signs in, under the name she was added with."""
+    add_operator(lan_app, "Zoé Ba", "1593")
+    remote = from_the_network(lan_app)
+    for typed, pin, added in (("amina", PIN, OPERATOR), ("zoe\u0301  BA", "1593", "Zoé Ba")):
+        sign_in_from(page, remote, typed, pin)
+        page.wait_for_url("**/ready")
+        assert page.locator(".nav .operator").inner_text() == added
+        page.context.clear_cookies()
+    sign_in_from(page, remote, "AMINA", "0000")  # a wrong PIN so typed counts against Amina
+    assert said(page) == REFUSED["en"] and locks(lan_app)[2] == 1
