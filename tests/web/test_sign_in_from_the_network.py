@@ -19,7 +19,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from firmware_app.config import load_config
@@ -216,3 +218,29 @@ def test_a_name_typed_in_another_case_unicode_form_or_spacing_signs_the_nurse_in
         page.context.clear_cookies()
     sign_in_from(page, remote, "AMINA", "0000")  # a wrong PIN so typed counts against Amina
     assert said(page) == REFUSED["en"] and locks(lan_app)[2] == 1
+
+
+def test_a_flood_of_sign_ins_from_the_network_leaves_the_devices_screen_answering(lan_app):
+    """Every refusal from the network hashes the PIN on the app's one records thread, a name that does
+    not exist included: 40 at once queued 40 hashes ahead of the device's own screen, which waited
+    0.96 s for its sign-in page here. They now wait their turn among themselves."""
+    flood = [httpx.Client(base_url=from_the_network(lan_app), timeout=60) for _ in range(40)]
+    kiosk = httpx.Client(base_url=lan_app.url, timeout=60)
+
+    def csrf(client: httpx.Client) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
+
+    def guess(client: httpx.Client, token: str) -> int:
+        return client.post("/signin", data={"csrf": token, "operator": "Nobody", "pin": "0000"}).status_code
+
+    tokens = [csrf(client) for client in flood]
+    with ThreadPoolExecutor(len(flood)) as guessers:
+        refused = guessers.map(guess, flood, tokens)
+        time.sleep(0.2)
+        waits = []
+        for _ in range(3):
+            started = time.monotonic()
+            assert OPERATOR in kiosk.get("/signin").text
+            waits.append(time.monotonic() - started)
+        assert set(refused) == {401}
+    assert max(waits) < 0.3, waits
