@@ -24,6 +24,7 @@ import hmac
 import math
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,10 +68,26 @@ class SignIn:
 
     accepted: bool
     locked_until: datetime | None = None
+    operator: str | None = None  # who signed in, as added (a name typed from the network may differ)
 
 
 def _hash_pin(pin: str, salt: bytes) -> bytes:
     return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+
+
+def _folded(name: str) -> str:
+    """A name as a tablet's keyboard may give it: its case, Unicode form and spacing set aside."""
+    return " ".join(unicodedata.normalize("NFC", name.casefold()).split())
+
+
+def _refused(pin: str, remote: bool, locked_until: datetime | None = None) -> SignIn:
+    """A refusal before the PIN is checked (a name that does not exist, a disabled account, a lock).
+    From the network the PIN is hashed all the same, against no one's salt: the app checks PINs on
+    its one records thread, and a request timed just after a refused one waited out a wrong PIN's
+    scrypt but not a missing name's, telling which names exist through the page's even second."""
+    if remote:
+        _hash_pin(pin, bytes(16))
+    return SignIn(False, locked_until)
 
 
 def lockout(failed_pins: int) -> timedelta | None:
@@ -153,6 +170,15 @@ class Operators:
         everyone = self.list()
         return [operator for operator in everyone if operator.enabled], bool(everyone)
 
+    def _as_added(self, typed: str) -> str:
+        """The operator a name typed from the network means: that very name, else the one operator
+        whose name differs from it only in case, Unicode form or spacing ("amina" for "Amina": the
+        nurse was refused as for a wrong PIN, by the sentence that tells nobody which names exist,
+        and could not tell why). Two such names (accounts "Amina" and "amina") take the one typed."""
+        names = [row[0] for row in self._db.execute("SELECT name FROM operator")]
+        alike = [name for name in names if _folded(name) == _folded(typed)]
+        return typed if typed in names or len(alike) != 1 else alike[0]
+
     def sign_in(self, name: str, pin: str, remote: bool = False) -> SignIn:
         """Check a PIN; a locked or disabled account refuses every PIN, the right one included.
 
@@ -164,18 +190,19 @@ class Operators:
         failed_column, lock_column = _COUNTS[remote]
         now = self._records.clock()
         with transaction(self._db):
+            name = self._as_added(name) if remote else name
             row = self._db.execute(
                 "SELECT pin_hash, salt, enabled, failed_pins, locked_until, remote_failed_pins, remote_locked_until"
                 " FROM operator WHERE name = ?",
                 (name,),
             ).fetchone()
             if row is None or not row["enabled"]:
-                return SignIn(False)
+                return _refused(pin, remote)
             # The device's lock refuses every client; the network's, the network alone.
             locks = [_moment(row[lock]) for lock in dict.fromkeys(("locked_until", lock_column))]
             holding = [until for until in locks if still_locked(until, now)]
             if holding:
-                return SignIn(False, max(holding))
+                return _refused(pin, remote, max(holding))
             right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
             failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
@@ -186,7 +213,7 @@ class Operators:
             )
             if right:
                 log_event("operator.signed_in", operator=name, remote=remote)
-                return SignIn(True)
+                return SignIn(True, operator=name)
             if locked_until:
                 append_event(self._db, "operator", {"action": "locked", "name": name, "remote": remote}, now)
                 log_event("operator.locked", operator=name, until=locked_until.isoformat(), remote=remote)

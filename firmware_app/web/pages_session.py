@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import shutil
 import time
@@ -161,6 +162,10 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
 
 def routes(web: WebApp) -> list[Route]:
     device = web.device
+    # Sign-ins from the network are checked one at a time. Each costs a scrypt on the records thread,
+    # a name that does not exist included (``Operators.sign_in``), and a flood of them queued there
+    # ahead of the device's own screen, every page of which waits on that thread.
+    network_sign_in = asyncio.Semaphore()
 
     @web.page(public=True)
     async def root(request: Request, session: Session) -> Response:
@@ -253,7 +258,8 @@ def routes(web: WebApp) -> list[Route]:
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
             error = web.text(session, missing) if name or remote or operators else None
             return signin_page(request, session, sign_in_list, 400, error, name)
-        outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
+        async with network_sign_in if remote else contextlib.nullcontext():
+            outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
         if not outcome.accepted:
             sign_in_list = await device.run(device.operators.who_may_sign_in)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
@@ -264,8 +270,8 @@ def routes(web: WebApp) -> list[Route]:
             else:
                 error = web.text(session, "signin.wrong")
             return signin_page(request, session, sign_in_list, 401, error, name)
-        resuming = session.locked and session.operator == name
-        fresh = signed_in(request, session, name, resuming)
+        resuming = session.locked and session.operator == outcome.operator
+        fresh = signed_in(request, session, str(outcome.operator), resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)
 
     @web.page()

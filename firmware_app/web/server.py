@@ -77,11 +77,17 @@ def on_the_device(request: Request) -> bool:
     """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
     device's first operator may be made, and the sessions no stranger's requests evict. With ``[app]
     bind`` opened to the network for tablets, a stranger on the network must not get to make the
-    first operator before the nurse does."""
+    first operator before the nurse does. With ``bind = "::"`` the app's socket takes IPv4 too, and
+    the kiosk's 127.0.0.1 arrives as ``::ffff:127.0.0.1``, which Python < 3.13 does not call loopback:
+    the device's own screen was taken for the network (no names to tap, the network's lock on it)."""
+    if request.client is None:
+        return False
     try:
-        return request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+        address = ipaddress.ip_address(request.client.host)
     except ValueError:
         return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return (mapped or address).is_loopback
 
 
 def sent_to(request: Request, path: str) -> Response:

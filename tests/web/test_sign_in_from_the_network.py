@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import html
 import re
+import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
+from firmware_app.config import load_config
 from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port
+from tests.records.kit import write_config
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
@@ -37,6 +43,7 @@ from tests.web.conftest import (
     switch_to,
     unscrolled,
 )
+from tests.web.test_out_of_service import _app
 
 REFUSED = {
     "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
@@ -166,3 +173,74 @@ def test_a_name_that_does_not_exist_answers_as_a_wrong_pin_does_and_as_late(page
         assert all(1.0 <= took < 1.5 for *_, took in seen), seen
     times = {name: statistics.median(took for *_, took in seen) for name, seen in answers.items()}
     assert abs(times["Nobody"] - times[OPERATOR]) < 0.1, times
+
+
+def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_device(page, tmp_path, retina_jpeg):
+    """``bind = "::"``: ``edgescreen app``'s socket takes IPv4 too, and the kiosk's 127.0.0.1 arrives as
+    ``::ffff:127.0.0.1``. It was taken for the network: the device's screen listed no names, and five
+    wrong PINs from a tablet locked the nurse out of it, the lock the network's count was made to avoid."""
+    port = free_port()
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n[app]\nport = {port}\nbind = "::"\n')
+    subprocess.run(
+        [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "add", OPERATOR, "--pin-stdin"],
+        input=PIN,
+        text=True,
+        check=True,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    app = _app(config, port)
+    try:
+        device = RunningApp(f"http://127.0.0.1:{port}", load_config(str(config)), tmp_path, tmp_path)
+        page.goto(f"{device.url}/signin")
+        assert page.locator("input[name=operator][type=radio]").count() == 1  # Amina, to tap
+        for _ in range(5):
+            sign_in_from(page, from_the_network(device), OPERATOR, "0000")
+        assert locks(device)[2] == 5
+        sign_in(page, device)
+        page.wait_for_url("**/ready")
+    finally:
+        app.send_signal(signal.SIGINT)
+        app.communicate(timeout=60)
+
+
+def test_a_name_typed_in_another_case_unicode_form_or_spacing_signs_the_nurse_in_as_added(page, lan_app):
+    """On a tablet the nurse types her name: "amina" for Amina, or a keyboard's decomposed "é", was
+    refused with the sentence that tells nobody which names exist, so she could not tell why. The one
+    operator the name can mean signs in, under the name she was added with."""
+    add_operator(lan_app, "Zoé Ba", "1593")
+    remote = from_the_network(lan_app)
+    for typed, pin, added in (("amina", PIN, OPERATOR), ("zoe\u0301  BA", "1593", "Zoé Ba")):
+        sign_in_from(page, remote, typed, pin)
+        page.wait_for_url("**/ready")
+        assert page.locator(".nav .operator").inner_text() == added
+        page.context.clear_cookies()
+    sign_in_from(page, remote, "AMINA", "0000")  # a wrong PIN so typed counts against Amina
+    assert said(page) == REFUSED["en"] and locks(lan_app)[2] == 1
+
+
+def test_a_flood_of_sign_ins_from_the_network_leaves_the_devices_screen_answering(lan_app):
+    """Every refusal from the network hashes the PIN on the app's one records thread, a name that does
+    not exist included: 40 at once queued 40 hashes ahead of the device's own screen, which waited
+    0.96 s for its sign-in page here. They now wait their turn among themselves."""
+    flood = [httpx.Client(base_url=from_the_network(lan_app), timeout=60) for _ in range(40)]
+    kiosk = httpx.Client(base_url=lan_app.url, timeout=60)
+
+    def csrf(client: httpx.Client) -> str:
+        return re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
+
+    def guess(client: httpx.Client, token: str) -> int:
+        return client.post("/signin", data={"csrf": token, "operator": "Nobody", "pin": "0000"}).status_code
+
+    tokens = [csrf(client) for client in flood]
+    with ThreadPoolExecutor(len(flood)) as guessers:
+        refused = guessers.map(guess, flood, tokens)
+        time.sleep(0.2)
+        waits = []
+        for _ in range(3):
+            started = time.monotonic()
+            assert OPERATOR in kiosk.get("/signin").text
+            waits.append(time.monotonic() - started)
+        assert set(refused) == {401}
+    assert max(waits) < 0.3, waits
