@@ -224,6 +224,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # "all sent") and Today shows each as never sent instead of "waiting to send" for good. No
     # foreign key: the drop stays counted after its patient is erased (the audit keeps such ids too).
     ("CREATE TABLE dropped_unsent (result_id TEXT PRIMARY KEY, dropped_at TEXT NOT NULL)",),
+    # The requests to the review station to erase an erased patient's results it may hold
+    # (records/erasure_outbox.py): queued in the erasure's transaction, deleted once the broker has them.
+    (
+        """CREATE TABLE erasure_outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            payload BLOB NOT NULL,
+            queued_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

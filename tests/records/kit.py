@@ -52,16 +52,17 @@ def closing_what_the_test_left_open() -> Iterator[None]:
             _OPEN.pop()()
 
 
-# The schema before the migration that backfilled ``last_backup`` (the three after it added the
-# verdicts' clock and boot, the unsent rows' index by queued_at, then the table of results dropped
-# unsent: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 4
+# The schema before the migration that backfilled ``last_backup`` (the four after it added the
+# verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped unsent,
+# then the station's erasure requests: ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 5
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
-    rows' queued_at index, the verdicts' clock and boot and the results dropped unsent, the latest
-    migrations, go (a test of an earlier one undoes its own columns)."""
+    rows' queued_at index, the verdicts' clock and boot, the results dropped unsent and the station's
+    erasure requests, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    db.execute("DROP TABLE erasure_outbox")
     db.execute("DROP TABLE dropped_unsent")
     db.execute("DROP INDEX outbox_unsent_queued")
     for column in ("clock", "boot"):
