@@ -626,13 +626,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "inscriptibles, elles en sortent au prochain dépistage ou à la prochaine suppression, ou à la maintenance "
         "horaire du service de synchronisation (`edgescreen doctor` indique si elles y sont encore)",
     },
-    # {held}: how many, the same words for one or more.
+    # {held}: how many, the same words for one or more. The request is queued with the erasure
+    # (records/erasure_outbox.py); {command} is the fallback for a station older than the request.
     "erase.at_station": {
         "en": "The review station may hold {held} of these results{photos} (no patient reference, but linkable "
-        "by device, time and eye): if the erasure must reach it, its administrator runs `{command}`",
+        "by device, time and eye): the sync service asks it to erase them as soon as the broker answers. A "
+        "station older than this release does not do it: its administrator then runs `{command}`",
         "fr": "Le poste de relecture peut détenir {held} de ces résultats{photos} (sans référence patient, mais "
-        "reliables par appareil, heure et œil) : si la suppression doit l'atteindre, son administrateur lance "
-        "`{command}`",
+        "reliables par appareil, heure et œil) : le service de synchronisation lui demande de les effacer dès "
+        "que le broker répond. Un poste plus ancien que cette version ne le fait pas : son administrateur lance "
+        "alors `{command}`",
     },
     "erase.with_photo.one": {"en": ", {count} with its photo", "fr": ", {count} avec sa photo"},
     "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
@@ -2645,16 +2648,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "technicien : la commande edgescreen doctor dit quoi faire.",
     },
     "records.erased_at_station.one": {
-        "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "
-        "it, tell the technician, who has it erased there.",
-        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : si l'effacement doit "
-        "l'atteindre, prévenez le technicien, qui le fait effacer là-bas.",
+        "en": "The review station may hold {count} of these results, without the name: the device asks the "
+        "station to erase it at the next sync.",
+        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : l'appareil lui demande "
+        "de l'effacer à la prochaine synchronisation.",
     },
     "records.erased_at_station.other": {
-        "en": "The review station may hold {count} of these results, without the name: if the erasure must reach "
-        "it, tell the technician, who has them erased there.",
-        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : si l'effacement doit "
-        "l'atteindre, prévenez le technicien, qui les fait effacer là-bas.",
+        "en": "The review station may hold {count} of these results, without the name: the device asks the "
+        "station to erase them at the next sync.",
+        "fr": "Le poste de relecture peut détenir {count} de ces résultats, sans le nom : l'appareil lui demande "
+        "de les effacer à la prochaine synchronisation.",
     },
     # Dates as people read them (firmware_app/wording.py).
     "date.day": {"en": "{day} {month} {year}", "fr": "{day} {month} {year}"},

@@ -327,8 +327,9 @@ def add_records_commands(commands: argparse._SubParsersAction) -> None:
         "erase",
         help="remove everything about one patient (right to erasure)",
         description="Remove every screening, photo, verdict and unsent result of one patient from this device "
-        "(right to erasure). It cannot be undone. Results already sent, which name no patient, stay at the "
-        "review station (its administrator erases a shared photo there: `edgescreen-review images erase`). "
+        "(right to erasure). It cannot be undone. Results already sent, which name no patient, are erased at the "
+        "review station too: the sync service sends it the request (a station older than this release is "
+        "erased by its administrator: `edgescreen-review results erase`). "
         "The audit log records the erasure without the reference.",
     )
     erase.add_argument("--patient", required=True, help="the local patient reference, as entered at screening")

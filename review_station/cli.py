@@ -312,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete results and all the station holds of them (erasure on request)",
         description="Delete each named result with its reads and comments, verdicts to the device, refused "
         "contrary reads, photo and any upload in progress (a patient's erasure, the ids from the device's "
-        "erase). It cannot be undone; the audit log keeps the ids and who erased them.",
+        "erase: a device of this release sends the request itself). It cannot be undone; the audit log keeps "
+        "the ids and who erased them, and a copy of one that arrives later is refused.",
     ).add_argument("result", nargs="+", help="a result id (32 hexadecimal digits)")
     result_parser.set_defaults(run=_results)
     user_parser = commands.add_parser("users", help="the specialists' accounts")

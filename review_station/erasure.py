@@ -1,23 +1,41 @@
 """Erasing results at the station, on a patient's request carried out on the device too.
 
 The station holds no patient reference, but a result with its device, time and eye can be linked back
-to a patient by whoever holds the clinic's visit register, so an erasure the clinic decides must be
-able to reach the station's copy: the result, its reads and comments, its refused contrary reads, its
-verdicts to the device, its photo and any upload in progress. The device's ``erase`` names the ids.
+to a patient by whoever holds the clinic's visit register, so an erasure the clinic decides must reach
+the station's copy: the result, its reads and comments, its refused contrary reads, its verdicts to the
+device, its photo and any upload in progress. The device asks for it itself: its ``erase`` queues an
+``edgescreen.erasure/1`` naming the results it sent, which the ingester carries out here
+(``erase_for_device``); an administrator names them with ``edgescreen-review results erase``
+(``erase_results``), for a device older than that request. Both go through ``erase_in``.
+
 The worklist's tallies lose the result in the same transaction. The audit keeps the random ids and who
-erased them, nothing of what the result said.
+erased them (an administrator, or ``device D``), nothing of what the result said. Each erased result
+leaves a tombstone (``erased_results``, ids only), so a copy still on its way is refused on arrival
+(``tombstoned``) instead of bringing it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 
+from edgescreen_wire.erasure import ErasureRequest
+from firmware_app.events import log_event
 from review_station import audit
 from review_station.storage import tallies
-from review_station.storage.tables import contrary_reads, deliveries, images, reads, results, upload_parts
+from review_station.storage.tables import (
+    contrary_reads,
+    deliveries,
+    erased_results,
+    images,
+    reads,
+    results,
+    upload_parts,
+)
 
 # Every table that refers to a result, removed before the result itself.
 _DEPENDENT = (contrary_reads, deliveries, reads, images, upload_parts)
@@ -29,16 +47,70 @@ class Erased:
     unknown: list[str]  # ids naming no result here (erased already, never received, or mistyped)
 
 
+class ForeignResults(ValueError):
+    """A device's erasure names results another device sent: nothing of it is carried out."""
+
+    def __init__(self, device_id: str, foreign: list[str]) -> None:
+        super().__init__(f"device {device_id} asked to erase results of another device: {', '.join(foreign)}")
+        self.foreign = foreign
+
+
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
     """Delete each named result and everything the station holds of it, in one transaction."""
-    wanted = sorted(set(result_ids))
     with engine.begin() as connection:
-        rows = connection.execute(select(results).where(results.c.result_id.in_(wanted))).mappings().all()
-        found = sorted(row["result_id"] for row in rows)
-        if found:
-            for table in _DEPENDENT:
-                connection.execute(delete(table).where(table.c.result_id.in_(found)))
-            connection.execute(delete(results).where(results.c.result_id.in_(found)))
-            tallies.remove(connection, rows)
-            audit.append(connection, "result_erased", {"results": found, "by": by})
+        return erase_in(connection, result_ids, by)
+
+
+def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Erased:
+    """Delete each named result and everything the station holds of it, in the caller's transaction,
+    leaving their tombstones; audited as ``result_erased`` by ``by`` when anything was erased."""
+    wanted = sorted(set(result_ids))
+    rows = connection.execute(select(results).where(results.c.result_id.in_(wanted))).mappings().all()
+    found = sorted(row["result_id"] for row in rows)
+    if found:
+        for table in _DEPENDENT:
+            connection.execute(delete(table).where(table.c.result_id.in_(found)))
+        connection.execute(delete(results).where(results.c.result_id.in_(found)))
+        tallies.remove(connection, rows)
+        _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
+        audit.append(connection, "result_erased", {"results": found, "by": by})
     return Erased(found, [result_id for result_id in wanted if result_id not in found])
+
+
+def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
+    """Carry out a device's erasure: the results it sent go (``erase_in``, by ``device D``), and the ids
+    it names that are not here yet are tombstoned for it, so that they never arrive. One naming any
+    result of another device raises ``ForeignResults`` before anything is erased."""
+    holders = connection.execute(
+        select(results.c.result_id, results.c.device_id).where(results.c.result_id.in_(request.result_ids))
+    ).all()
+    foreign = sorted(result_id for result_id, device_id in holders if device_id != request.device_id)
+    if foreign:
+        raise ForeignResults(request.device_id, foreign)
+    done = erase_in(connection, request.result_ids, by=f"device {request.device_id}")
+    _tombstone(connection, [(result_id, request.device_id) for result_id in done.unknown])
+    log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(done.unknown))
+    return done
+
+
+def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
+    """Which of these (result id, device id) are results erased here: refused on arrival, logged."""
+    if not rows:
+        return set()
+    stones = connection.execute(
+        select(erased_results.c.result_id, erased_results.c.device_id).where(
+            erased_results.c.result_id.in_(sorted({result_id for result_id, _ in rows}))
+        )
+    ).all()
+    refused = {result_id for result_id, device_id in stones if (result_id, device_id) in set(rows)}
+    for result_id in sorted(refused):
+        log_event("review.result_erased_before", level=logging.WARNING, result_id=result_id)
+    return refused
+
+
+def _tombstone(connection: Connection, rows: Sequence[tuple[str, str]]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(erased_results).on_conflict_do_nothing(index_elements=["result_id"])
+    connection.execute(statement, [{"result_id": result_id, "device_id": device_id} for result_id, device_id in rows])

@@ -232,6 +232,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE operator ADD COLUMN remote_failed_pins INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE operator ADD COLUMN remote_locked_until TEXT",
     ),
+    # The requests to the review station to erase an erased patient's results it may hold
+    # (records/erasure_outbox.py): queued in the erasure's transaction, deleted once the broker has them.
+    (
+        """CREATE TABLE erasure_outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            payload BLOB NOT NULL,
+            queued_at TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -66,6 +66,14 @@ class Backlog:
     dropped: int = 0
 
 
+@dataclass(frozen=True)
+class ErasureRow:
+    """A queued ``edgescreen.erasure/1`` document (``records/erasure_outbox.py``)."""
+
+    seq: int
+    payload: bytes
+
+
 class Outbox:
     def __init__(self, records: Records) -> None:
         self._records = records
@@ -90,6 +98,19 @@ class Outbox:
             now = self._records.clock().isoformat()
             self._db.execute(f"UPDATE outbox SET claimed_at = ? WHERE seq IN ({marks})", [now, *(r.seq for r in rows)])
         return rows
+
+    def pending_erasures(self, after_seq: int, limit: int) -> list[ErasureRow]:
+        """The station's erasure requests not yet acknowledged by the broker, after ``after_seq``, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, payload FROM erasure_outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+        )
+        return [ErasureRow(seq, stored_bytes(payload)) for seq, payload in rows]
+
+    def erasure_delivered(self, seq: int) -> None:
+        """The broker has the request (its PUBACK): it leaves the device, and the station erases what it
+        names; the erasure's audit event keeps the ids."""
+        with transaction(self._db):
+            self._db.execute("DELETE FROM erasure_outbox WHERE seq = ?", (seq,))
 
     def release(self, seqs: Sequence[int]) -> None:
         """Give back claimed rows that were never published (the connection ended first)."""

@@ -49,6 +49,7 @@ from firmware_app.records.database import (
     write_meta,
 )
 from firmware_app.records.erased_pages import Unpaid, owe_checkpoint, pay_checkpoint
+from firmware_app.records.erasure_outbox import queue_erasure
 from firmware_app.records.export_mark import marked
 from firmware_app.records.identity import Identity, note_identity, recorded_identity
 from firmware_app.records.images import JPEG
@@ -160,8 +161,9 @@ class Erasure:
     # The results whose photo the review station holds (shared, [sync] share_images).
     shared_photos: tuple[str, ...] = ()
     # The results the review station may hold (sent, or handed to the broker): no patient reference,
-    # but a device, a time and an eye link them back; erased there only by its administrator
-    # (``edgescreen-review results erase``), who needs these ids.
+    # but a device, a time and an eye link them back. The erasure queues a request naming them for the
+    # sync worker to send the station (``records/erasure_outbox.py``); a station older than that request
+    # is erased by its administrator (``edgescreen-review results erase``), who needs these ids.
     at_the_station: tuple[str, ...] = ()
     # Why the erased pages could not be folded out of the write-ahead log yet (another process was
     # reading the records, or the checkpoint failed: a full disk...): they stay on the disk until a
@@ -785,6 +787,8 @@ class ScreeningStore:
                 matched,
             )
             at_the_station = tuple(sorted(row[0] for row in sent))
+            # The station is asked to erase its copies in this transaction: never one without the other.
+            queue_erasure(self._db, at_the_station, self.records.clock())
             self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
             erasure = Erasure(
                 len(matched),

@@ -33,14 +33,15 @@ from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import LossWatch, reason_with_code
+from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import MAX_REVIEW_BYTES
-from edgescreen_wire.topics import RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
+from edgescreen_wire.topics import ERASURE, RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.erased_pages import pay_checkpoint
-from firmware_app.records.outbox import DAMAGED, REFUSED, Outbox, OutboxRow
+from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -86,7 +87,7 @@ class SyncWorker:
         self._stop = stop or threading.Event()
         self._rng = random.Random()
         self._topic = {
-            leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK)
+            leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK, ERASURE)
         }
         self._client_id = device.id
         self._trusted = trusted_verdict_keys(settings.verdict_public_keys)
@@ -101,6 +102,11 @@ class SyncWorker:
         # published, not yet noted as such (the worklist's "sent"), written with the same batch.
         self._acked: list[int] = []
         self._published: list[int] = []
+        # The station's erasure requests the broker acknowledged, not yet deleted from the records
+        # (a full disk): kept across connections like ``_acked``, and not published again meanwhile.
+        self._erasures_acked: list[int] = []
+        # Requests that fail ``parse_erasure`` (altered on the card): logged once, never published.
+        self._erasures_refused: set[int] = set()
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
@@ -122,6 +128,8 @@ class SyncWorker:
 
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
+        self._erasures_inflight: dict[int, int] = {}  # paho message id -> erasure_outbox seq
+        self._erasure_cursor, self._next_erasure_check = 0, 0.0
         self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
         self._connack: bool | None = None
@@ -165,6 +173,9 @@ class SyncWorker:
         self._problem = self._problem or f"disconnected: {reason_with_code(reason)}"
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if mid in self._erasures_inflight:
+            self._on_erasure_published(self._erasures_inflight.pop(mid), reason)
+            return
         seq = self._inflight.pop(mid, None)
         if seq is None:
             return  # a status or review_ack message
@@ -173,6 +184,15 @@ class SyncWorker:
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)
+
+    def _on_erasure_published(self, seq: int, reason: Any) -> None:
+        """A refused request is tried again on the next connection, as a refused result is."""
+        if reason.is_failure:
+            self._problem = f"the broker refused erasure request {seq}: {reason}"
+            self._refused = denies_this_device(reason)
+            log_event("sync.erasure_refused", level=logging.ERROR, seq=seq, reason=reason)
+            return
+        self._erasures_acked.append(seq)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         """The one guard around a message: whatever goes wrong with it is logged and the message is
@@ -365,6 +385,45 @@ class SyncWorker:
             self._result_of[row.seq] = row.result_id
             self._cursor = row.seq
 
+    def _send_erasures(self, client: mqtt.Client) -> None:
+        """Publish the station's erasure requests queued since the last look (QoS 1, on this device's
+        ``erasure`` topic), once a ``SWEEP_SECONDS``: an erasure is queued by another process (the
+        command line, the nurse's app), and a second is soon enough for it."""
+        if time.monotonic() < self._next_erasure_check:
+            return
+        self._next_erasure_check = time.monotonic() + SWEEP_SECONDS
+        for row in self._outbox.pending_erasures(self._erasure_cursor, CLAIM_ROWS):
+            if row.seq not in self._erasures_acked and not self._erasure_refused(row):
+                info = client.publish(self._topic[ERASURE], row.payload, qos=1)
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    return  # the connection is going; the next one starts again from the first
+                self._erasures_inflight[info.mid] = row.seq
+                log_event("sync.erasure_published", seq=row.seq)
+            self._erasure_cursor = row.seq
+
+    def _erasure_refused(self, row: ErasureRow) -> bool:
+        """Whether a queued request fails the wire's check (altered on the card): kept, never published."""
+        if row.seq in self._erasures_refused:
+            return True
+        try:
+            parse_erasure(row.payload)
+        except WireError as error:
+            log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=error.field)
+            self._erasures_refused.add(row.seq)
+            return True
+        return False
+
+    def _commit_erasures(self) -> None:
+        """Delete the requests the broker acknowledged; on a full disk they wait for the next try."""
+        while self._erasures_acked:
+            try:
+                with self._writing():
+                    self._outbox.erasure_delivered(self._erasures_acked[0])
+            except RECORDS_TROUBLE as error:
+                log_event("sync.erasure_not_marked", level=logging.ERROR, error=self._described(error))
+                return
+            del self._erasures_acked[0]
+
     def _withheld(self, row: OutboxRow) -> bool:
         """Whether a row fails ``check_queued``: it is then logged once and withheld for good
         (``_withhold``), the one record of it that ``sync status``, the nurse's top bar and Today read."""
@@ -431,8 +490,11 @@ class SyncWorker:
             self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
     def _drained(self) -> bool:
-        unrecorded = self._acked or self._published
-        return not self._inflight and not unrecorded and not self._claimed and self._outbox.backlog().unsent == 0
+        unrecorded = self._acked or self._published or self._erasures_acked
+        if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
+            return False
+        waiting = self._outbox.pending_erasures(0, CLAIM_ROWS)
+        return self._outbox.backlog().unsent == 0 and all(row.seq in self._erasures_refused for row in waiting)
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)
@@ -500,6 +562,8 @@ class SyncWorker:
                     established = True
                     self._on_connected(client)
                 self._commit_acks(force=False)
+                self._commit_erasures()
+                self._send_erasures(client)
                 self._fill_window(client)
                 if until_drained and self._drained():
                     self._say_goodbye(client)
@@ -521,6 +585,7 @@ class SyncWorker:
         """Commit what the broker acknowledged and give back what was never published; on a full
         disk neither can be written, which only means those results are sent again later."""
         self._commit_acks(force=True)
+        self._commit_erasures()
         try:
             with self._writing():
                 self._outbox.release([row.seq for row in self._claimed])

@@ -34,7 +34,7 @@ def export_file(result_id: str) -> str:
 
 def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
     """What an erasure removed and what it could not, in the session's language: the nurse acts on
-    it (the station's copies to have erased by its administrator), so a language switch says it again."""
+    it (what was left, what the station is asked to erase), so a language switch says it again."""
     done = web.text(
         session,
         "records.erased",
@@ -46,7 +46,7 @@ def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
         done += " " + web.counted(session, "records.erased_in_flight", erasure.unsent_in_flight)
     if erasure.left_on_disk:
         done += " " + web.text(session, f"records.erased_left_on_disk.{erasure.left_on_disk.cause}")
-    if erasure.at_the_station:  # only the station's administrator can erase its copies
+    if erasure.at_the_station:  # the sync service asks the station to erase its copies
         done += " " + web.counted(session, "records.erased_at_station", len(erasure.at_the_station))
     return done
 

@@ -24,9 +24,11 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from edgescreen_wire.checks import WireError
+from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import parse_review_ack
-from edgescreen_wire.topics import REVIEW_ACK, STATUS, parse_device_topic
+from edgescreen_wire.topics import ERASURE, REVIEW_ACK, STATUS, DeviceTopic, parse_device_topic
 from firmware_app.events import log_event
+from review_station.erasure import ForeignResults, erase_for_device, tombstoned
 from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
@@ -57,6 +59,8 @@ class BatchOutcome:
     quarantined: int = 0
     acks: int = 0
     statuses: int = 0
+    erasures: int = 0  # devices' erasure requests carried out
+    erased_before: int = 0  # results refused because they were erased before they arrived
     reasons: list[str] = field(default_factory=list)
 
 
@@ -165,6 +169,38 @@ def _copies_again(
     return conflicts
 
 
+def _erasure_refusal(
+    connection: Connection, message: Incoming, where: DeviceTopic, registry: dict[str, str]
+) -> str | None:
+    """Carry out a device's erasure request, or say why it is refused (then quarantined, nothing erased):
+    not a valid document, another device's id, a device not enrolled at that site, or a result of
+    another device named. A request carried out again (a redelivery) erases nothing more."""
+    try:
+        request = parse_erasure(message.payload)
+    except WireError as error:
+        return f"invalid erasure: {error}"
+    if request.device_id != where.device_id:
+        return f"the erasure says device {request.device_id}, the topic {where.device_id}: a device erases its own only"
+    if registry.get(where.device_id) != where.site_id:
+        return f"device {where.device_id} is not enrolled at {where.site_id}: its erasure is not carried out"
+    try:
+        erase_for_device(connection, request)
+    except ForeignResults as refusal:
+        log_event("review.erasure_refused", level=logging.ERROR, device_id=where.device_id, results=refusal.foreign)
+        return str(refusal)
+    return None
+
+
+def _not_erased(copies: dict[str, list[tuple[Incoming, dict[str, Any]]]], connection: Connection) -> int:
+    """Take out of ``copies`` the results erased here before they arrived (``erasure.tombstoned``): a
+    copy in flight or queued at a bridge when its device's erasure came. Not quarantined (that would
+    keep it), only logged, and acknowledged with the batch so that the device stops sending it."""
+    gone = tombstoned(connection, [(result_id, received[0][1]["device_id"]) for result_id, received in copies.items()])
+    for result_id in gone:
+        del copies[result_id]
+    return len(gone)
+
+
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
     outcome = BatchOutcome()
@@ -186,6 +222,13 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
                     .values(status=status, status_at=message.received_at)
                 )
                 outcome.statuses += 1
+            continue
+        if where is not None and where.leaf == ERASURE:
+            if refusal := _erasure_refusal(connection, message, where, registry):
+                refused.append(_quarantine_row(message, refusal))
+                outcome.reasons.append(refusal)
+            else:
+                outcome.erasures += 1
             continue
         if where is not None and where.leaf == REVIEW_ACK:
             try:
@@ -219,6 +262,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
             continue
         copies[row["result_id"]].append((message, row))
     announced: dict[str, str] = {}  # by device: what its latest new result says it reads
+    outcome.erased_before = _not_erased(copies, connection)
     if copies:
         refused.extend(_copies_again(connection, copies, outcome, announced))
     if refused:

@@ -49,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import REPEATED_LOSSES, WINDOW_S, LossWatch, reason_with_code
 from edgescreen_wire.review import REVIEW_V3, parse_review_document
-from edgescreen_wire.topics import ANY, RESULT, REVIEW_ACK, STATUS, device_topic
+from edgescreen_wire.topics import ANY, ERASURE, RESULT, REVIEW_ACK, STATUS, device_topic
 from edgescreen_wire.verdict_signature import read_private_key, sign_review
 from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
@@ -72,7 +72,7 @@ COUNTER_SECONDS = 30.0  # mosquitto publishes its uptime every sys_interval (10 
 
 
 def subscriptions() -> list[tuple[str, int]]:
-    """Every ingester reads every result and ack on a plain subscription of its persistent session, and
+    """Every ingester reads every result, ack and erasure request on a plain subscription of its persistent session, and
     stores each result once (``store_batch`` skips a stored ``result_id``): mosquitto (2.0.11) keeps a
     session's plain subscriptions across a restart but not its shared ones (``$share/...``), and a
     result published after a restart to a topic no subscription matches is dropped, though the device
@@ -82,6 +82,7 @@ def subscriptions() -> list[tuple[str, int]]:
     return [
         (device_topic(ANY, ANY, RESULT), 1),
         (device_topic(ANY, ANY, REVIEW_ACK), 1),
+        (device_topic(ANY, ANY, ERASURE), 1),
         (device_topic(ANY, ANY, STATUS), 1),
         (DROPPED_TOPIC, 0),
         (LIVE_TOPIC, 0),
@@ -336,7 +337,7 @@ class Ingester:
         self._database_failures = 0
         for message in batch:
             client.ack(message.mid, message.qos)
-        for name in ("stored", "duplicates", "quarantined", "acks", "statuses"):
+        for name in ("stored", "duplicates", "quarantined", "acks", "statuses", "erasures", "erased_before"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(outcome, name))
 
     def _send_due_verdicts(self, client: mqtt.Client) -> None:

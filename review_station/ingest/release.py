@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, select, update
 from edgescreen_wire.topics import parse_device_topic
 from firmware_app.events import log_event
 from review_station import audit
+from review_station.erasure import tombstoned
 from review_station.ingest.batch import QUARANTINE_REASON_CHARS, insert_new_results
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage.tables import devices, quarantine
@@ -56,6 +57,9 @@ def release(connection: Connection, device_ids: Collection[str], registry: dict[
             continue
         rows.setdefault(row["result_id"], row)
         released.append(entry.id)
+    # A result its device asked to erase while it waited here leaves the quarantine, not stored.
+    for result_id in tombstoned(connection, [(result_id, row["device_id"]) for result_id, row in rows.items()]):
+        del rows[result_id]
     stored = len(insert_new_results(connection, rows)) if rows else 0
     connection.execute(delete(quarantine).where(quarantine.c.id.in_(released)))
     outcome = Released(len(released), stored, len(waiting) - len(released))

@@ -313,6 +313,17 @@ upload_parts = Table(
     Column("received_at", UtcDateTime(), nullable=False),
 )
 
+erased_results = Table(
+    "erased_results",
+    metadata,
+    # The tombstone of each result erased here (migration 0023), ids only: a copy of it still on its way
+    # (in flight at the broker, queued at a bridge, resent by a device that missed the PUBACK), or one
+    # named by its device's erasure before it arrived, is refused on ingest instead of coming back.
+    # Keyed by the device too: a device's erasure never stops another device's result.
+    Column("result_id", String(32), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+)
+
 audit = Table(
     "audit",
     metadata,

@@ -1,7 +1,7 @@
 """broker/bridge.conf between two real mosquitto processes on loopback, both on the shipped
 broker/mosquitto.conf (TLS, client certificates) and broker/acl, the central one with the bridge's block
-from broker/bridge-acl: results go up to the central ingester, verdicts come back down, and a site's
-bridge can neither carry nor publish another site's topics."""
+from broker/bridge-acl: results and erasure requests go up to the central ingester, verdicts come back
+down, and a site's bridge can neither carry nor publish another site's topics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.erasure import erasure_documents
 from review_station import accounts, devices
 from review_station.storage.tables import deliveries
 from review_station.verdicts import ReadForm, record_read
@@ -117,6 +118,10 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
 
         wait_until(lambda: delivery_state() == "stored", 30, "the device's ack at the central station")
         assert counts(engine) == (1, 1, 0)  # cam-09's result under site-b never crossed
+        # The patient's erasure goes up the bridge too, and the central station carries it out.
+        [erasure] = erasure_documents("cam-01", [result_id])
+        assert device.publish("edgescreen/v1/site-a/cam-01/erasure", erasure) == ACCEPTED
+        wait_until(lambda: counts(engine) == (0, 0, 0), 30, "the erasure at the central station")
         assert "Denied" not in (tmp_path / "central" / "mosquitto.log").read_text()
     finally:
         for client in (device, other_site):

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import Engine, func, select
 
 from review_station import contrary
-from review_station.storage.tables import audit, contrary_reads, deliveries, images, reads, results
+from review_station.storage.tables import audit, contrary_reads, deliveries, erased_results, images, reads, results
 from tests.review_station.kit import station_config
 from tests.review_station.test_cli import review
 from tests.review_station.web_kit import add_results, csrf_of, hold_photo, signed_in_client, station
@@ -52,4 +52,6 @@ def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: E
     with engine.connect() as connection:
         [event] = connection.execute(select(audit.c.details).where(audit.c.kind == "result_erased")).scalars()
     assert json.loads(event) == {"results": [erased], "by": "cli"}
+    with engine.connect() as connection:  # a copy still on its way will not bring it back
+        assert connection.execute(select(erased_results)).all() == [(erased, "cam-01")]
     assert review(config, "audit", "verify").returncode == 0

@@ -19,12 +19,14 @@ from review_station import audit as audit_log
 from review_station.audit import STATION_KINDS
 from review_station.config import WebConfig
 from review_station.contrary import FLAGGED
+from review_station.erasure import erase_results
 from review_station.ingest.classify import result_row
 from review_station.storage.database import DatabaseError, alembic_config, make_engine, open_database, upgrade
 from review_station.storage.tables import (
     audit,
     deliveries,
     devices,
+    erased_results,
     meta,
     metadata,
     reads,
@@ -267,5 +269,23 @@ def test_a_session_open_when_the_station_gains_its_idle_end_is_counted_active_fr
         upgrade(engine)
         with engine.begin() as connection:
             assert accounts.session_user(connection, "token", settings) is not None
+    finally:
+        engine.dispose()
+
+
+def test_a_station_migrated_past_the_tombstones_keeps_one_for_each_result_it_erases(database_url: str) -> None:
+    """Migration 0023: a station's results stored before it are erased as any other, each leaving its
+    tombstone (ids only), so that a copy still on its way is refused."""
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0022")
+        _, payload = result_bytes("cam-01", "site-a")
+        row = result_row(result_topic("site-a", "cam-01"), payload, {"cam-01": "site-a"}, datetime.now(UTC))
+        with engine.begin() as connection:
+            connection.execute(insert(results).values(stored_at("0022", row)))
+        upgrade(engine)
+        assert erase_results(engine, [row["result_id"]], by="cli").erased == [row["result_id"]]
+        with engine.connect() as connection:
+            assert connection.execute(select(erased_results)).all() == [(row["result_id"], "cam-01")]
     finally:
         engine.dispose()

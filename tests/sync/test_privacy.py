@@ -3,7 +3,8 @@ broker. A tap on ``#`` keeps every byte published (topics and payloads) while sc
 hypothesis-generated names, patient numbers, birth dates, notes and file names are recorded through
 the real recording path and synced by the real worker, in both payload versions (``/2`` as a
 dermoscopy result with a lesion measured to the hundredth of a millimetre and an exact skin tone
-angle, of which only the 0.5 mm diameter and the tone's category may leave)."""
+angle, of which only the 0.5 mm diameter and the tone's category may leave), and then erased: the
+request the worker sends the station (``edgescreen.erasure/1``) is on the tap too."""
 
 from __future__ import annotations
 
@@ -107,6 +108,14 @@ def test_nothing_identifying_is_ever_published(
     store.records.close()
     drain(config)
     wait_until(lambda: any(record.result_id.encode() in p for p in tap.on("/result")), 10, "the result")
+    # The patient's erasure, once sent: the station is asked to erase it with the device and ids alone.
+    store = open_store(directory, synchronised=synchronised)
+    assert record.result_id in store.erase_patient(patient).at_the_station
+    store.records.close()
+    drain(config)
+    wait_until(lambda: any(record.result_id.encode() in p for p in tap.on("/erasure")), 10, "the erasure")
+    erasure = next(json.loads(p) for p in tap.on("/erasure") if record.result_id.encode() in p)
+    assert set(erasure) == {"schema", "device_id", "result_ids"} and record.result_id in erasure["result_ids"]
     sent = next(json.loads(p) for p in tap.on("/result") if record.result_id.encode() in p)
     now = "synchronised" if synchronised else "unsynchronised"
     expected = {None: now, 1970: "before_build", 2031: "future"}[captured_at.year if captured_at else None]

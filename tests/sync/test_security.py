@@ -153,13 +153,18 @@ def test_a_device_syncs_over_tls_and_the_review_station_receives_it(tmp_path, ce
 
 
 def test_a_device_cannot_publish_as_another_device(certs, site_broker):
-    station = Tap(site_broker.port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
+    topics = ["edgescreen/v1/+/+/result", "edgescreen/v1/+/+/erasure"]
+    station = Tap(site_broker.port, topics, **tls_of(certs, "review-ingest-1"))
     intruder = Client(site_broker.port, certs, "cam-01")
     assert intruder.publish("edgescreen/v1/clinic-7/cam-02/result", b'{"forged": true}') == "Not authorized"
     assert intruder.publish("edgescreen/v1/clinic-7/cam-02/review", b"{}") == "Not authorized"
+    assert intruder.publish("edgescreen/v1/clinic-7/cam-02/erasure", b'{"forged": true}') == "Not authorized"
     assert intruder.publish("edgescreen/v1/clinic-7/cam-01/result", b'{"own": true}') == "Success"
+    assert intruder.publish("edgescreen/v1/clinic-7/cam-01/erasure", b'{"own": true}') == "Success"
     wait_until(lambda: len(station.on("/result")) == 1, 10, "the device's own result")
-    assert station.on("/result") == [b'{"own": true}']  # the forged one never reached anyone
+    wait_until(lambda: len(station.on("/erasure")) == 1, 10, "the device's own erasure, read by the ingester")
+    assert station.on("/result") == [b'{"own": true}']  # the forged ones never reached anyone
+    assert station.on("/erasure") == [b'{"own": true}']
     intruder.close()
     station.close()
 

@@ -1,5 +1,5 @@
 """The wire documents (``edgescreen_wire``) as the device builds them: the result payload's allow-list
-and patterns in both versions, and the review schema."""
+and patterns in both versions, the review schema, and the erasure request."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from edgescreen_wire.checks import WireError
+from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents, parse_erasure
 from edgescreen_wire.result import REQUIRED, RESULT_V1, RESULT_V2, RESULT_V3, encode_result, validate_result
 from edgescreen_wire.review import REVIEW_V2
 from firmware_app.inference.skin_tone import SkinTone
@@ -215,3 +216,29 @@ def test_v2_fields_off_their_patterns_are_refused(changes, field):
 def test_a_v1_payload_may_not_carry_v2_fields():
     with pytest.raises(WireError, match="'skin_tone' is not allowed"):
         encode_result(payload(skin_tone="light"))
+
+
+def test_an_erasure_request_is_the_device_and_its_result_ids_only_split_past_the_limit():
+    ids = [f"{n:032x}" for n in range(MAX_ERASED_IDS + 2)]
+    documents = [json.loads(document) for document in erasure_documents("cam-01", reversed(ids))]
+    assert [set(document) for document in documents] == [{"schema", "device_id", "result_ids"}] * 2
+    assert [document["result_ids"] for document in documents] == [ids[:MAX_ERASED_IDS], ids[MAX_ERASED_IDS:]]
+    assert erasure_documents("cam-01", []) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"reference": "MRN-5"}, "erasure"),
+        ({"result_ids": "0" * 32}, "result_ids"),
+        ({"result_ids": ["Jeanne Dupont"]}, "result_ids[0]"),
+        ({"result_ids": [None]}, "result_ids[0]"),
+        ({"device_id": "cam 01"}, "device_id"),
+        ({"schema": "edgescreen.result/1"}, "schema"),
+    ],
+)
+def test_an_erasure_request_off_its_patterns_is_refused(changes, field):
+    document = {"schema": "edgescreen.erasure/1", "device_id": "cam-01", "result_ids": ["0" * 32]} | changes
+    with pytest.raises(WireError) as refused:
+        parse_erasure(json.dumps(document).encode())
+    assert refused.value.field == field

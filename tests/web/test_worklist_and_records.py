@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 import pytest
 
-from edgescreen_wire.topics import REVIEW, device_topic
+from edgescreen_wire.topics import ERASURE, REVIEW, device_topic
 from firmware_app.inference.triage import Outcome, Triage
 from firmware_app.messages import message
 from firmware_app.records.clock import current_boot
@@ -21,7 +21,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.verdicts import SOON_OR_URGENT
 from tests.conftest import filled
-from tests.mqtt_broker import Broker, free_port, stop_network_loop, wait_until
+from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import (
     DEVICE,
     ROOM_FOR_AN_ERASURE,
@@ -364,6 +364,44 @@ def test_erasing_says_how_many_results_were_already_being_sent(page, app):
     erased = page.locator("[data-test=erased]").inner_text()
     assert "Supprimé\u00a0: 1 dépistage et 1 photo ; 0 résultat non envoyé retiré." in erased.replace("\u00a0;", " ;")
     assert "1 résultat était déjà en cours d'envoi et a pu parvenir aux spécialistes" in erased
+
+
+def test_erasing_a_patient_whose_result_was_sent_asks_the_station_to_erase_it(page, offline_app):
+    """The nurse is told the device asks the station to erase the result it sent (no administrator to
+    find), and the sync service publishes the request: the device id and the result id alone."""
+    app, broker = offline_app
+    broker.start()
+    tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, ERASURE))
+    try:
+        sign_in(page, app)
+        screen_one_eye(page, app, "S-4")
+        wait_until(lambda: sync_states(page, app) == ["acknowledged"], 60, "the result to be acknowledged")
+        with sqlite3.connect(app.directory / "records.sqlite3") as db:
+            (result_id,) = db.execute("SELECT result_id FROM screening").fetchone()
+        _find(page, app, "S-4")
+        page.locator("[data-test=erase]").click()
+        page.locator("[data-test=erase-yes]").click()
+        erased = page.locator("[data-test=erased]")
+        said = {
+            "en": "The review station may hold 1 of these results, without the name: the device asks the station "
+            "to erase it at the next sync.",
+            "fr": "Le poste de relecture peut détenir 1 de ces résultats, sans le nom : l'appareil lui demande de "
+            "l'effacer à la prochaine synchronisation.",
+        }
+        for language in ("fr", "en"):
+            switch_to(page, language)
+            page.locator(f"html[lang={language}]").wait_for(state="attached")
+            assert said[language] in erased.inner_text().replace("\u00a0", " ")
+            assert on_screen(erased)
+            snap(page, "records-erased-at-station")
+        wait_until(lambda: tap.on("/erasure"), 30, "the request at the broker")
+        assert json.loads(tap.on("/erasure")[0]) == {
+            "schema": "edgescreen.erasure/1",
+            "device_id": DEVICE.id,
+            "result_ids": [result_id],
+        }
+    finally:
+        tap.close()
 
 
 def test_a_result_the_full_outbox_deleted_unsent_reads_never_sent_not_waiting(page, tmp_path, retina_jpeg):

@@ -1,0 +1,72 @@
+"""The erasure queues the station's request in its own transaction: the ids of the patient's results
+the sync worker handed to the broker (acknowledged or in flight), under the device they were sent as;
+the unsent ones are withdrawn and named nowhere."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from edgescreen_wire.erasure import ERASURE_SCHEMA, parse_erasure
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
+
+
+@pytest.fixture(scope="module")
+def photo(retina_rgb):
+    return small_photo(retina_rgb)
+
+
+def patient_screenings(store, photo, reference: str, count: int) -> list[str]:
+    return [
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference))).result_id for _ in range(count)
+    ]
+
+
+def queued(store) -> list[bytes]:
+    rows = store.records.connection.execute("SELECT payload FROM erasure_outbox ORDER BY seq")
+    return [bytes(payload) for (payload,) in rows]
+
+
+def test_the_erasure_queues_a_request_naming_only_the_results_handed_to_the_broker(tmp_path, photo):
+    store = open_store(tmp_path)
+    acknowledged, in_flight, unsent = patient_screenings(store, photo, "MRN-5", 3)
+    outbox = Outbox(store.records)
+    claimed = {row.result_id: row.seq for row in outbox.claim(0, 10)}
+    outbox.mark_sent([claimed[acknowledged]])
+    outbox.release([claimed[unsent]])  # in_flight stays claimed, as the worker holds it while publishing
+
+    erasure = store.erase_patient("MRN-5")
+    assert erasure.unsent_withdrawn == 1 and erasure.at_the_station == tuple(sorted([acknowledged, in_flight]))
+    [document] = queued(store)
+    request = parse_erasure(document)
+    assert (request.device_id, sorted(request.result_ids)) == (DEVICE.id, sorted([acknowledged, in_flight]))
+    assert document.startswith(b'{"schema":"' + ERASURE_SCHEMA.encode())
+    assert unsent.encode() not in document
+    assert [row.seq for row in Outbox(store.records).pending_erasures(0, 10)] == [1]
+
+
+def test_a_patient_whose_results_never_left_asks_nothing_of_the_station(tmp_path, photo):
+    store = open_store(tmp_path)
+    patient_screenings(store, photo, "MRN-6", 2)
+    erasure = store.erase_patient("MRN-6")
+    assert erasure.unsent_withdrawn == 2 and queued(store) == []
+
+
+def test_the_request_and_the_erasure_are_one_transaction(tmp_path, photo):
+    """A request that cannot be queued leaves the patient's records whole: never an erasure the station
+    is not asked to follow, which nobody could redo (the audit names no patient)."""
+    store = open_store(tmp_path)
+    patient_screenings(store, photo, "MRN-7", 2)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    db = store.records.connection
+    db.execute("CREATE TEMP TRIGGER no_request BEFORE INSERT ON erasure_outbox BEGIN SELECT RAISE(ABORT, 'full'); END")
+    with pytest.raises(sqlite3.IntegrityError):
+        store.erase_patient("MRN-7")
+    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2
+    db.execute("DROP TRIGGER no_request")
+    store.erase_patient("MRN-7")
+    assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0 and len(queued(store)) == 1

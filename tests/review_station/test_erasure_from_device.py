@@ -1,0 +1,211 @@
+"""A patient erased on the device is erased at the station too: the device queues an
+``edgescreen.erasure/1`` with the erasure, its sync worker publishes it over the real broker, and the
+real ingester erases the results with everything the station holds of them (both databases). The
+request waits while the broker is down; a result arriving after its erasure is not stored; a device
+naming another device's result, or a malformed request, erases nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import Engine, func, select
+
+from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents
+from edgescreen_wire.topics import ERASURE, device_topic
+from firmware_app.records.screening import ScreeningContext
+from review_station import accounts, devices
+from review_station.storage.tables import audit, erased_results, quarantine
+from review_station.verdicts import ReadForm, record_read
+from tests.mqtt_broker import wait_until
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.review_station.kit import (
+    IngesterThread,
+    Publisher,
+    counts,
+    result_bytes,
+    result_topic,
+    roomy_broker,
+    station_config,
+)
+from tests.review_station.test_erasure import held
+from tests.review_station.web_kit import PASSWORD, add_results, hold_photo, station
+from tests.sync.kit import BackgroundWorker
+
+NOTHING_HELD = dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
+
+
+def erasure_events(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(audit.c.details).where(audit.c.kind == "result_erased").order_by(audit.c.seq))
+        return [json.loads(details) for details in rows.scalars()]
+
+
+def queued_requests(store) -> int:
+    return store.records.connection.execute("SELECT count(*) FROM erasure_outbox").fetchone()[0]
+
+
+def stop(*running) -> None:
+    for service in running:
+        if service:
+            service.stop()
+
+
+def test_a_patient_erased_on_the_device_is_erased_at_the_station(tmp_path, engine: Engine, retina_rgb) -> None:
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = worker = None
+    try:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        (tmp_path / "device").mkdir()
+        store = open_store(tmp_path / "device")
+        photo = small_photo(retina_rgb)
+        patient = [sample_record(ScreeningContext(patient_ref="MRN-5", eye=eye)) for eye in "LR"]
+        erased = [record_one(store, photo, record) for record in patient]
+        kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-6", eye="L")))
+        worker = BackgroundWorker(write_config(tmp_path / "device", broker.port))
+        wait_until(lambda: counts(engine)[0] == 3, 30, "the device's 3 results at the station")
+        first = erased[0].result_id
+        _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
+        record_read(engine, first, ana, ReadForm("refer", "soon", "moderate", "absent"), ())
+        hold_photo(engine, first, b"sealed photo")
+        assert held(engine, first) == {**NOTHING_HELD, "results": 1, "reads": 1, "deliveries": 1, "images": 1}
+
+        erasure = store.erase_patient("MRN-5")
+        ids = sorted(record.result_id for record in erased)
+        assert list(erasure.at_the_station) == ids
+
+        wait_until(lambda: counts(engine)[0] == 1, 30, "the erasure carried out at the station")
+        for result_id in ids:
+            assert held(engine, result_id) == NOTHING_HELD
+        assert held(engine, kept.result_id)["results"] == 1
+        assert erasure_events(engine) == [{"results": ids, "by": f"device {DEVICE.id}"}]
+        wait_until(lambda: queued_requests(store) == 0, 10, "the request deleted once the broker had it")
+        worker.check_alive()
+    finally:
+        stop(worker, ingester, broker)
+
+
+def test_an_erasure_made_while_the_broker_is_down_reaches_the_station_later(tmp_path, engine: Engine, retina_rgb):
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = worker = None
+    try:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        (tmp_path / "device").mkdir()
+        config = write_config(tmp_path / "device", broker.port)
+        store = open_store(tmp_path / "device")
+        sent = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-7", eye="L")))
+        worker = BackgroundWorker(config)
+        wait_until(lambda: counts(engine)[0] == 1, 30, "the result at the station")
+        worker.stop()
+        broker.stop()
+
+        assert store.erase_patient("MRN-7").at_the_station == (sent.result_id,)
+        assert queued_requests(store) == 1
+        worker = BackgroundWorker(config)  # a restart of the sync service, the broker still down
+        time.sleep(2)
+        assert queued_requests(store) == 1 and counts(engine)[0] == 1
+
+        broker.start()
+        wait_until(lambda: counts(engine)[0] == 0, 60, "the erasure at the station once the broker is back")
+        assert held(engine, sent.result_id) == NOTHING_HELD
+        wait_until(lambda: queued_requests(store) == 0, 10, "the request deleted once the broker had it")
+    finally:
+        stop(worker, ingester, broker)
+
+
+def test_a_result_arriving_after_its_erasure_is_not_stored_and_a_repeated_erasure_erases_nothing_more(
+    tmp_path, engine: Engine
+) -> None:
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = device = None
+    try:
+        devices.enrol(engine, "cam-01", "site-a", by="test")
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        device = Publisher(broker.port)
+        late, late_payload = result_bytes("cam-01", "site-a")
+        stored, stored_payload = result_bytes("cam-01", "site-a")
+        device.publish_all([(result_topic("site-a", "cam-01"), stored_payload)])
+        wait_until(lambda: counts(engine)[0] == 1, 30, "the stored result")
+        [request] = erasure_documents("cam-01", [late, stored])
+        topic = device_topic("site-a", "cam-01", ERASURE)
+        device.publish_all([(topic, request)])
+        wait_until(lambda: counts(engine)[0] == 0, 30, "the erasure")
+        # The in-flight copy arrives after its erasure, then the request again (a redelivery).
+        device.publish_all([(result_topic("site-a", "cam-01"), late_payload), (topic, request)])
+        wait_until(lambda: ingester.ingester.totals.erasures == 2, 30, "the request again")
+        wait_until(lambda: ingester.ingester.totals.erased_before == 1, 30, "the late copy refused")
+        assert counts(engine) == (0, 0, 0)  # not stored, not quarantined: nothing of it kept
+        assert erasure_events(engine) == [{"results": [stored], "by": "device cam-01"}]
+        with engine.connect() as connection:
+            stones = dict(connection.execute(select(erased_results.c.result_id, erased_results.c.device_id)).all())
+        assert stones == {late: "cam-01", stored: "cam-01"}
+    finally:
+        closed(device)
+        stop(ingester, broker)
+
+
+def closed(publisher: Publisher | None) -> None:
+    if publisher:
+        publisher.close()
+
+
+def test_a_device_naming_another_devices_result_erases_nothing(tmp_path, engine: Engine) -> None:
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = intruder = None
+    try:
+        [theirs] = add_results(engine, "cam-01", "site-a", [0.9])
+        [own] = add_results(engine, "cam-02", "site-a", [0.9])
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        intruder = Publisher(broker.port)
+        [request] = erasure_documents("cam-02", [own, theirs])
+        intruder.publish_all([(device_topic("site-a", "cam-02", ERASURE), request)])
+        wait_until(lambda: counts(engine)[2] == 1, 30, "the request quarantined")
+        assert counts(engine)[0] == 2 and erasure_events(engine) == []
+        with engine.connect() as connection:
+            reason = connection.execute(select(quarantine.c.reason)).scalar_one()
+            assert connection.execute(select(func.count()).select_from(erased_results)).scalar_one() == 0
+        assert reason == f"device cam-02 asked to erase results of another device: {theirs}"
+    finally:
+        closed(intruder)
+        stop(ingester, broker)
+
+
+def test_malformed_erasure_requests_are_quarantined_and_erase_nothing(tmp_path, engine: Engine) -> None:
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = device = None
+    try:
+        [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        device = Publisher(broker.port)
+        topic = device_topic("site-a", "cam-01", ERASURE)
+        good = {"schema": "edgescreen.erasure/1", "device_id": "cam-01", "result_ids": [result_id]}
+        malformed = [
+            good | {"patient": "MRN-5"},  # a field the wire does not carry
+            good | {"result_ids": ["MRN-5 Jeanne Dupont"]},  # not a result id
+            good | {"result_ids": [result_id.upper()]},
+            good | {"result_ids": []},
+            good | {"result_ids": [result_id, result_id]},
+            good | {"device_id": "cam-02"},  # another device's id on cam-01's topic
+            good | {"schema": "edgescreen.erasure/2"},
+            good | {"result_ids": [f"{n:032x}" for n in range(MAX_ERASED_IDS + 1)]},  # too many
+        ]
+        messages = [(topic, json.dumps(document).encode()) for document in malformed]
+        messages += [(topic, b"not json"), (topic, b"[" * 100_000), (topic, b" " * 60_000)]  # huge
+        messages += [(device_topic("site-b", "cam-01", ERASURE), json.dumps(good).encode())]  # not its site
+        device.publish_all(messages)
+        wait_until(lambda: counts(engine)[2] == len(messages), 30, "every request quarantined")
+        assert counts(engine)[0] == 1 and erasure_events(engine) == []
+        with engine.connect() as connection:
+            reasons = connection.execute(select(quarantine.c.reason).order_by(quarantine.c.id)).scalars().all()
+        assert reasons[0] == "invalid erasure: erasure: field 'patient' is not allowed"
+        assert reasons[5] == "the erasure says device cam-02, the topic cam-01: a device erases its own only"
+        assert reasons[-1] == "device cam-01 is not enrolled at site-b: its erasure is not carried out"
+        assert all(reason.startswith("invalid erasure: ") for reason in reasons[:5] + reasons[6:-1])
+        device.publish_all([(topic, json.dumps(good).encode())])  # the ingester goes on
+        wait_until(lambda: counts(engine)[0] == 0, 30, "a valid request carried out after them")
+    finally:
+        closed(device)
+        stop(ingester, broker)
