@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.records.kit import open_store, sample_record
-from tests.web.conftest import AUDIT, new_patient, on_screen, sign_in, snap, switch_to, type_on_keypad
+from tests.web.conftest import (
+    AUDIT,
+    cannot_photograph,
+    new_patient,
+    on_screen,
+    sign_in,
+    snap,
+    switch_to,
+    type_on_keypad,
+)
 from tests.web.test_worklist_and_records import with_verdicts
 
 # Each patient's device triage, and what the record leads with once the specialist's verdict is in.
@@ -49,10 +58,7 @@ OVERRULED = {"en": ("Arrange the referral", "rescreen at the usual interval"), "
 def an_eye_that_could_not_be_photographed(page, app, reference: str) -> str:
     """Recorded through the capture screen's "Cannot photograph this eye"; returns its result id."""
     new_patient(page, app, reference, eyes=("R",))
-    page.wait_for_url("**/capture")
-    page.locator("[data-test=not-photographed]").click()
-    page.locator("[data-test=not-photographed-yes]").click()
-    page.wait_for_url("**/result")
+    cannot_photograph(page)
     page.locator("[data-test=finish]").click()
     page.wait_for_url("**/patient")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
