@@ -147,7 +147,7 @@ def test_photos_past_their_retention_are_deleted_while_the_site_server_is_out_of
     delete, and its card filled with them."""
     sent_at = BUILD_DATE + timedelta(days=1)
     store = open_store(tmp_path, clock=lambda: sent_at)
-    answered = record_one(store, photo)
+    answered = record_one(store, photo, sample_record(score=0.05))  # cleared: the "no referral" asks nothing
     outbox = Outbox(store.records)
     assert outbox.mark_sent([row.seq for row in outbox.claim(0, 10)]) == 1
     assert store.add_review(Review("rev-1", answered.result_id, "no_refer", sent_at, "dr-lopez", None)) == "stored"
