@@ -105,11 +105,12 @@ DIAGNOSES = (
 # the nurse's record page of the result for good.
 SHOWABLE = (datetime.min.replace(tzinfo=UTC) + timedelta(days=1), datetime.max.replace(tzinfo=UTC) - timedelta(days=1))
 
-# The findings of a fundus read and of a dermoscopy read, each field with its choices.
-FINDINGS: tuple[Mapping[str, tuple[str, ...]], ...] = (
-    {"icdr_grade": ICDR_GRADES, "maculopathy": MACULOPATHY},
-    {"diagnosis": DIAGNOSES},
-)
+# The findings of a read by the result's modality: a fundus read's, a dermoscopy read's, each field
+# with its choices.
+FINDINGS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "fundus": {"icdr_grade": ICDR_GRADES, "maculopathy": MACULOPATHY},
+    "dermoscopy": {"diagnosis": DIAGNOSES},
+}
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,21 @@ def _checked_review(document: Mapping[str, Any]) -> Mapping[str, Any]:
 def _check_findings(findings: Any) -> None:
     """Either read's findings, whole: a fundus read's grade and maculopathy, or a dermoscopy read's diagnosis."""
     check_object(findings, "findings")
-    fields = next((fields for fields in FINDINGS if fields.keys() == findings.keys()), None)
+    fields = next((fields for fields in FINDINGS.values() if fields.keys() == findings.keys()), None)
     if fields is None:
-        raise WireError(f"findings: expected the fields {' or '.join(str(sorted(f)) for f in FINDINGS)}")
+        raise WireError(f"findings: expected the fields {' or '.join(str(sorted(f)) for f in FINDINGS.values())}")
     for name, choices in fields.items():
         check_choice(findings[name], choices, f"findings.{name}")
+
+
+def check_findings_of(findings: Mapping[str, Any], modality: str, review_id: str) -> None:
+    """Refuse a verdict's ``findings`` (as the document carries them, ``{}`` for none) when any is not one
+    of a read of its result's ``modality``. The document alone passes either read's, as it does not
+    name the result's modality: a dermoscopy diagnosis on a fundus result, or an ICDR grade on a
+    lesion, reached the nurse's record as a finding nobody made of that photo. Only the holder of the
+    result can tell."""
+    if not findings.keys() <= FINDINGS[modality].keys():
+        raise WireError(f"findings: {sorted(findings)} are not all of a {modality} result", review_id)
 
 
 def _encodable(text: str) -> bool:

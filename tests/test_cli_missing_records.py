@@ -150,6 +150,24 @@ def test_records_and_their_key_gone_with_their_drive_are_refused_where_the_marke
     assert marker.read_text() == str(database)
 
 
+def test_a_marker_written_by_hand_with_a_newline_names_the_records_all_the_same(tmp_path):
+    """A technician who restores the marker by hand (``echo /path > marker``) ends it with a newline: it
+    named records nobody had made, so with the drive not mounted the device said its records were
+    elsewhere, at the very path it was given. Surrounding white space is not part of the name; a space
+    inside the path still is."""
+    folder = tmp_path / "edge screen"
+    folder.mkdir()
+    config, database, marker = key_on_the_drive(folder)
+    assert edgescreen(*FIRST_START["screen"](folder), config=config).returncode == 0
+    marker.write_text(f"{database}\n")
+    shutil.rmtree(database.parent)  # the drive not mounted: its mount point empty
+    database.parent.mkdir()
+    before = tree(folder)
+    run = edgescreen(*FIRST_START["screen"](folder), config=config)
+    refused(run, "refused.records_made_there", "en", path=str(database), marker=str(marker))
+    assert tree(folder) == before
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_export_to_a_file_says_the_records_are_gone_first_as_every_command_does(tmp_path, language):
     """``records export --out`` naming a file refused the file first: the technician mended it only to be

@@ -46,9 +46,12 @@ def _named(database: Path) -> str:
 
 
 def _named_by(marker: Path | None) -> str | None:
-    """The records ``marker`` names, or ``None``: none yet (a first start), or not this user's to read."""
+    """The records ``marker`` names, or ``None``: none yet (a first start), or not this user's to read.
+    White space around the path is not part of it: a marker restored by hand (``echo /path > marker``)
+    ends with a newline, and was taken for records made elsewhere at the very path it names. Inside the
+    path it is kept (a folder named with a space)."""
     try:
-        return (marker.read_text(encoding="utf-8") or None) if marker is not None else None
+        return (marker.read_text(encoding="utf-8").strip() or None) if marker is not None else None
     except (OSError, UnicodeDecodeError):
         return None
 

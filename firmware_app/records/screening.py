@@ -143,3 +143,10 @@ class Review:
     icdr_grade: str | None = None
     maculopathy: str | None = None
     diagnosis: str | None = None
+
+    @property
+    def findings(self) -> dict[str, str]:
+        """The read's findings as ``edgescreen.review/2`` carried them: ``{}`` for none (``/1``, or a read
+        "not assessed"), for the check against the result's modality (``check_findings_of``)."""
+        graded = {"icdr_grade": self.icdr_grade, "maculopathy": self.maculopathy, "diagnosis": self.diagnosis}
+        return {name: value for name, value in graded.items() if value is not None}

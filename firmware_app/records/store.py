@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from edgescreen_wire.review import check_findings_of
 from firmware_app.events import log_event
 from firmware_app.records.audit import (
     ROW_UNREADABLE,
@@ -853,11 +854,16 @@ class ScreeningStore:
 
         Returns ``stored``, ``duplicate`` (the same review again), ``conflict`` (its id is already
         taken by another result or verdict: nothing is stored, and the station must be told) or
-        ``unknown_result``.
+        ``unknown_result``. Findings not of the result's modality are refused as the wire's checks
+        refuse a malformed verdict (``WireError``, ``check_findings_of``): only the records know it.
         """
         with transaction(self._db):
-            if self._db.execute("SELECT 1 FROM screening WHERE result_id = ?", (review.result_id,)).fetchone() is None:
+            screened = self._db.execute(
+                "SELECT modality FROM screening WHERE result_id = ?", (review.result_id,)
+            ).fetchone()
+            if screened is None:
                 return "unknown_result"
+            check_findings_of(review.findings, screened["modality"], review.review_id)
             known = self._db.execute(
                 "SELECT result_id, verdict FROM review WHERE review_id = ?", (review.review_id,)
             ).fetchone()

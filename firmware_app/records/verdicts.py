@@ -13,34 +13,40 @@ _REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
 REVIEW_ORDER = ", ".join(_REVIEW_SEQUENCE)
 LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 
-# What a specialist's latest verdict asks of the nurse that the device did not, so the patient is to
-# be called back. Only a referral or a "not gradable" asks anything (a "no referral" confirms or
-# clears). The device gives no urgency, so the nurse arranged a routine referral at best: whatever the
-# device triaged, an urgent or a "soon" one means bringing it forward, and a verdict read only as a
-# badge on Today the day it arrives may never reach her; its badge names the urgency, the one thing
-# to act on. Else, when the device triaged "no_refer", the patient may have gone home told "no
-# referral", so a referral and a photo the specialist could not grade (a retake or an examination)
-# both mean calling them back. A referral of a photo the device found ungradable does too, worded
-# "unless already referred": the nurse told that patient to be referred (the result screen: "retake
-# the photo, or refer for a manual examination"), unless a retake of the eye or lesion came back
-# "no_refer" and replaced it (``protocol.slot_outcome``): then the patient went home told "no
-# referral", and only this verdict says otherwise. The records do not link a retake to the photo it
-# replaced, so the nurse, who knows the visit, decides.
+# What a specialist's latest verdict asks of the nurse that the device did not, so the patient is to be
+# called back. A referral or a "not gradable" may ask something; a "no referral" only of a patient the
+# device referred (below), else it confirms or clears. The device gives no urgency, so the nurse
+# arranged a routine referral at best: whatever the device triaged, an urgent or a "soon" one means
+# bringing it forward, and a verdict read only as a badge on Today the day it arrives may never reach
+# her; its badge names the urgency, the one thing to act on. Else, when the device triaged "no_refer",
+# the patient may have gone home told "no referral", so a referral and a photo the specialist could not
+# grade (a retake or an examination) both mean calling them back. A referral of a photo the device
+# found ungradable does too, worded "unless already referred": the nurse told that patient to be
+# referred (the result screen: "retake the photo, or refer for a manual examination"), unless a retake
+# of the eye or lesion came back "no_refer" and replaced it (``protocol.slot_outcome``): then the
+# patient went home told "no referral", and only this verdict says otherwise. The records do not link a
+# retake to the photo it replaced, so the nurse, who knows the visit, decides. And a "no referral" asks
+# something of a patient the device referred: the nurse told them so and arranged the referral at the
+# visit, and they wait for an appointment nobody needs unless told, and the referral cancelled (unless
+# another eye or lesion of theirs still needs it: the nurse, who knows the visit, decides).
+REFER = "refer"
 NO_REFER = "no_refer"
 UNGRADABLE = "ungradable"
-CALL_BACK_VERDICTS = ("refer", UNGRADABLE)
+CALL_BACK_VERDICTS = (REFER, UNGRADABLE)
 URGENT = "urgent"
 SOON_OR_URGENT = ("soon", URGENT)
 UNLESS_REFERRED = "refer_unless_referred"
 
-# Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: its
-# urgency when it asks for one, else the verdict itself when it overturns a "no_refer", else
-# ``refer_unless_referred`` (a referral of an ungradable photo). The badge on Today names it.
+# Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: the
+# verdict itself when it overturns the device's "refer" ("no_refer"), else its urgency when it asks for
+# one, else the verdict itself when it overturns a "no_refer", else ``refer_unless_referred`` (a
+# referral of an ungradable photo). The badge on Today names it.
 CALL_BACK_REASON = (
-    f"CASE WHEN r.verdict NOT IN {CALL_BACK_VERDICTS!r} THEN NULL "
+    f"CASE WHEN s.outcome = '{REFER}' AND r.verdict = '{NO_REFER}' THEN r.verdict "
+    f"WHEN r.verdict NOT IN {CALL_BACK_VERDICTS!r} THEN NULL "
     f"WHEN r.urgency IN {SOON_OR_URGENT!r} THEN r.urgency "
     f"WHEN s.outcome = '{NO_REFER}' THEN r.verdict "
-    f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = 'refer' THEN '{UNLESS_REFERRED}' END"
+    f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = '{REFER}' THEN '{UNLESS_REFERRED}' END"
 )
 
 # A screening ``s`` joined to its latest verdict ``r`` (by the station's time; ``LEFT JOIN`` keeps those

@@ -220,6 +220,8 @@ class SyncWorker:
     def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         try:
             review = parse_review(message.payload, self._trusted)
+            with self._writing():  # the records refuse findings not of the result's modality (``WireError``)
+                status = self._store.add_review(review)
         except NotSignedByStation as refused:
             # Not stored, not acknowledged: a forgery must never read as a verdict the device holds, and
             # the station's own, which it sends until answered, is stored when it comes.
@@ -238,8 +240,6 @@ class SyncWorker:
             named = {"review_id": error.document_id} if error.document_id else {}
             log_event("sync.review_rejected", level=logging.WARNING, topic=message.topic, field=error.field, **named)
             return
-        with self._writing():
-            status = self._store.add_review(review)
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
         client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
 

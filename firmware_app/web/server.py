@@ -209,16 +209,26 @@ class WebApp:
     def failed(self) -> Callable[[Request, Exception], Awaitable[Response]]:
         """The answer to a failure outside every page's own handling (``page``), a static file the card
         cannot read: the page ``page`` gives a failure, in the nurse's language, not Starlette's bare
-        "Internal Server Error"."""
+        "Internal Server Error".
+
+        Not logged here: Starlette raises the failure again after this page, and the server logs it,
+        with its traceback (as the station's failures are); logged here too, each was there twice. Said
+        in the session's language when the request has one, else the device's: a request without a
+        cookie (a static file's) opened a session that no answer handed out, kept for hours."""
 
         async def handler(request: Request, error: Exception) -> Response:
-            return self.failure_page(request, self.session_of(request), error)
+            session = self.sessions.find(request.cookies.get(COOKIE)) or self.sessions.unkept()
+            return self.failure_said(request, session, error)
 
         return handler
 
     def failure_page(self, request: Request, session: Session, error: Exception) -> Response:
-        """An unexpected failure logged, and said on the screen as ``failure_text`` words it (HTTP 500)."""
+        """An unexpected failure of a page logged, and said on the screen (``failure_said``)."""
         log_event("app.failed", level=40, path=request.url.path, error=f"{type(error).__name__}: {error}")
+        return self.failure_said(request, session, error)
+
+    def failure_said(self, request: Request, session: Session, error: Exception) -> Response:
+        """An unexpected failure said on the screen as ``failure_text`` words it (HTTP 500)."""
         return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))
 
     def session_of(self, request: Request) -> Session:

@@ -83,7 +83,7 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     clock = Clock(RIGHT)
     store = open_store(tmp_path, clock=clock)
     outbox = Outbox(store.records)
-    first = record_one(store, photo)
+    first = record_one(store, photo, sample_record(score=0.05))  # cleared: the "no referral" asks nothing
     outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
     assert store.add_review(Review("rev-1", first.result_id, "no_refer", RIGHT, "dr-lopez", None)) == "stored"
 
@@ -91,7 +91,7 @@ def test_a_clock_a_year_ahead_purges_nothing_and_its_times_age_nothing_later(tmp
     ahead = open_store(tmp_path, clock=clock, synchronised=False)
     assert ahead.purge_images(timedelta(days=30)) == 0  # on main: every acknowledged image at once
     ahead_outbox = Outbox(ahead.records)
-    future = record_one(ahead, photo, sample_record(captured_at=clock.now))
+    future = record_one(ahead, photo, sample_record(captured_at=clock.now, score=0.05))
     ahead_outbox.mark_sent([row.seq for row in ahead_outbox.claim(0, 10)])  # synced "in a year"
     assert ahead.add_review(Review("rev-2", future.result_id, "no_refer", clock.now, "dr-lopez", None)) == "stored"
     assert payload_of(ahead, future.result_id)["clock"] == "unsynchronised"

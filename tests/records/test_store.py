@@ -147,7 +147,9 @@ def test_an_erasure_a_long_reader_held_back_leaves_the_wal_with_the_next_screeni
 def test_images_are_deleted_after_retention_once_synced_and_answered(tmp_path, photo):
     now = [datetime(2027, 3, 1, tzinfo=UTC)]
     store = open_store(tmp_path, clock=lambda: now[0])
-    answered, unanswered, unsent = record_one(store, photo), record_one(store, photo), record_one(store, photo)
+    # Cleared, the one answered: the specialist's "no referral" asks nothing (of a referral, a call-back).
+    answered = record_one(store, photo, sample_record(score=0.05))
+    unanswered, unsent = record_one(store, photo), record_one(store, photo)
     outbox = Outbox(store.records)
     sent = [r.seq for r in outbox.claim(0, 10) if r.result_id in (answered.result_id, unanswered.result_id)]
     assert outbox.mark_sent(sent) == 2

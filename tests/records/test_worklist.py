@@ -175,7 +175,7 @@ CALL_BACKS = {
     ("refer", "refer", "soon"): "soon",
     ("refer", "refer", "urgent"): "urgent",
     ("refer", "ungradable", "soon"): "soon",
-    ("refer", "no_refer", "urgent"): None,  # a "no referral" asks nothing, whatever its urgency
+    ("refer", "no_refer", "routine"): "no_refer",  # the referral the nurse arranged: tell, cancel it
     ("ungradable", "refer", "routine"): "refer_unless_referred",
     ("ungradable", "ungradable", "routine"): None,  # the retake or examination the nurse asked for
     ("ungradable", "refer", "urgent"): "urgent",
@@ -192,7 +192,8 @@ def test_what_the_specialists_verdict_asks_of_the_nurse_whatever_the_device_tria
     its urgency (on main a "soon" was only a badge on Today the day it came, and an urgent referral of
     a cleared patient showed as a routine call-back beside an "Urgent" badge). A referral of an
     ungradable photo is one too, "unless already referred"; a routine one of a referred patient is
-    what the nurse already said."""
+    what the nurse already said. A "no referral" of a referred patient is one: the referral the nurse
+    arranged is not needed."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     clock = Clock(today - timedelta(days=3))
     store = open_store(tmp_path, clock=clock)
@@ -411,6 +412,35 @@ def test_verdicts_opened_before_the_call_back_list_are_not_called_back_after_the
     later = record_one(store, small_photo(), sample_record(score=0.05))
     assert store.add_review(review(later.result_id, "refer", 3)) == "stored"
     assert verdicts_to_act_on(store).patients == 2  # a verdict after the upgrade waits to be opened
+
+
+def test_a_no_referral_of_a_patient_the_device_referred_is_a_call_back_unless_opened_before_the_upgrade(
+    tmp_path,
+) -> None:
+    """The device referred both patients, the nurse arranged their referrals, and the specialist found
+    none needed: nothing prompted the nurse, and each waited for an appointment nobody needed. Now it is a
+    call-back of its own kind, until the record is opened; one opened before the upgrade (before the
+    release that marks verdicts opened) stays seen."""
+    clock = Clock(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    store = open_store(tmp_path, clock=clock)
+    unread = record_one(store, small_photo(), sample_record(ScreeningContext("P-UNREAD"), score=0.9))
+    opened = record_one(store, small_photo(), sample_record(ScreeningContext("P-OPENED"), score=0.9))
+    clock.now += timedelta(days=2)
+    for number, referred in enumerate((unread, opened)):
+        assert referred.triage.outcome == Outcome.REFER
+        assert store.add_review(review(referred.result_id, "no_refer", number)) == "stored"
+    clock.now += timedelta(hours=3)
+    store.view(opened.result_id)  # the nurse opened it then (audited)
+    back_to_before_opened_at(store)
+
+    clock.now = datetime(2026, 12, 2, 9, tzinfo=UTC)  # months later, the upgrade
+    store = open_store(tmp_path, clock=clock)
+    entries = entries_of(store.records, [unread.result_id, opened.result_id])
+    asks = {entry.result_id: (entry.call_back, entry.awaiting_call_back) for entry in entries}
+    assert asks == {unread.result_id: ("no_refer", True), opened.result_id: ("no_refer", False)}
+    assert verdicts_to_act_on(store) == CallBacks(1, 0)
+    assert store.view(unread.result_id)["call_back"] == "no_refer"  # the record says it as Today does
+    assert verdicts_to_act_on(store) == CallBacks(0, 0)
 
 
 def test_a_verdict_the_upgrade_marked_seen_by_a_view_dated_after_it_still_verifies(tmp_path) -> None:

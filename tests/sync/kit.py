@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from firmware_app.app import run_sync
 from firmware_app.config import load_config
 from firmware_app.health.heartbeat import Heartbeat
 from tests.conftest import PROJECT_ROOT
-from tests.mqtt_broker import wait_until
+from tests.mqtt_broker import Tap, wait_until
 
 
 def drain(config_path: Path, timeout: float = 60.0) -> None:
@@ -48,6 +49,19 @@ class BackgroundWorker:
         self._stop.set()
         self._thread.join(15)
         assert not self._thread.is_alive(), "the worker did not stop"
+
+
+def review_acks(config_path: Path, port: int, count: int) -> list[dict[str, Any]]:
+    """Run the worker until it has answered ``count`` verdicts on ``review_ack`` (those the station sent
+    before, held for it by the broker); its answers, in order. A verdict it refuses is never answered."""
+    tap = Tap(port, "edgescreen/v1/+/+/review_ack")
+    worker = BackgroundWorker(config_path)
+    try:
+        wait_until(lambda: len(tap.on("/review_ack")) >= count, 15, f"{count} review acknowledgements")
+    finally:
+        worker.stop()
+        tap.close()
+    return [json.loads(payload) for payload in tap.on("/review_ack")]
 
 
 def edgescreen_process(config_path: Path, *args: str) -> subprocess.Popen[str]:

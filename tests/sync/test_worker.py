@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -16,13 +17,13 @@ from firmware_app.config import load_config
 from firmware_app.health.checks import Level, check_backlog
 from firmware_app.records.clock import BUILD_DATE
 from firmware_app.records.outbox import Outbox
-from firmware_app.records.screening import Review
+from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.store import OutboxLimits
 from firmware_app.records.worklist import entries_of
 from firmware_app.sync.worker import SyncWorker
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
-from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
+from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process, review_acks
 from tests.test_cli import edgescreen
 
 
@@ -146,7 +147,7 @@ def test_photos_past_their_retention_are_deleted_while_the_site_server_is_out_of
     delete, and its card filled with them."""
     sent_at = BUILD_DATE + timedelta(days=1)
     store = open_store(tmp_path, clock=lambda: sent_at)
-    answered = record_one(store, photo)
+    answered = record_one(store, photo, sample_record(score=0.05))  # cleared: the "no referral" asks nothing
     outbox = Outbox(store.records)
     assert outbox.mark_sent([row.seq for row in outbox.claim(0, 10)]) == 1
     assert store.add_review(Review("rev-1", answered.result_id, "no_refer", sent_at, "dr-lopez", None)) == "stored"
@@ -239,6 +240,39 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
     assert any("review_id=rev-name" in line and "field=reviewer" in line for line in rejected)
     assert sum("review_id=" in line for line in rejected) == 3  # the fourth is not JSON: no id to name
     tap.close()
+
+
+def test_a_verdicts_findings_of_the_other_modality_are_refused_as_a_malformed_verdict(tmp_path, photo, broker, caplog):
+    """Each read's findings passed the wire check on any result: a dermoscopy diagnosis on an eye, an
+    ICDR grade and maculopathy on a lesion, stored and shown on the nurse's record as findings nobody
+    made of that photo. Now refused as a malformed verdict is (logged by field and id, never stored
+    nor answered), and the right read of each is stored."""
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    eye = record_one(store, photo).result_id
+    lesion = replace(sample_record(ScreeningContext(body_site="trunk")), modality="dermoscopy")
+    lesion_id = record_one(store, photo, lesion).result_id
+    drain(config)  # connects once: the broker now keeps this device's session
+    fundus_read = {"icdr_grade": "moderate", "maculopathy": "absent"}
+    v2 = {"schema": "edgescreen.review/2", "urgency": "routine"}
+    publish(
+        broker.port,
+        device_topic(DEVICE.site, DEVICE.id, REVIEW),
+        [
+            review(eye, "rev-diagnosed-eye", **v2, findings={"diagnosis": "melanoma"}),
+            review(lesion_id, "rev-graded-lesion", **v2, findings=fundus_read),
+            review(eye, "rev-eye", **v2, findings=fundus_read),
+            review(lesion_id, "rev-lesion", **v2, findings={"diagnosis": "naevus"}),
+        ],
+    )
+    acks = [(ack["review_id"], ack["status"]) for ack in review_acks(config, broker.port, 2)]
+    assert acks == [("rev-eye", "stored"), ("rev-lesion", "stored")]
+    rows = store.records.connection.execute("SELECT review_id, icdr_grade, diagnosis FROM review ORDER BY rowid")
+    assert [tuple(row) for row in rows] == [("rev-eye", "moderate", None), ("rev-lesion", None, "naevus")]
+    rejected = [r.getMessage() for r in caplog.records if "sync.review_rejected" in r.getMessage()]
+    for review_id in ("rev-diagnosed-eye", "rev-graded-lesion"):
+        assert [line for line in rejected if f"review_id={review_id}" in line and "field=findings" in line], rejected
+    assert not [r.getMessage() for r in caplog.records if "sync.review_failed" in r.getMessage()]
 
 
 def test_a_killed_worker_leaves_its_last_will_offline(tmp_path, photo, broker):

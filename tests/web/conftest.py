@@ -249,6 +249,15 @@ def shoot(page) -> None:
     page.wait_for_url("**/check", timeout=60_000)
 
 
+def cannot_photograph(page) -> None:
+    """On the capture screen, the eye recorded through "Cannot photograph this eye" and confirmed: its
+    result on screen (the one way to record an eye with no photo)."""
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=not-photographed]").click()
+    page.locator("[data-test=not-photographed-yes]").click()
+    page.wait_for_url("**/result")
+
+
 def first_eye_screened(page, app: RunningApp, reference: str, eyes: tuple[str, ...] = ("R", "L")) -> None:
     """A new fundus patient, the first eye photographed and used: its result on screen."""
     new_patient(page, app, reference, eyes=eyes)

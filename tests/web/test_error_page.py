@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import html
+import logging
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from firmware_app.messages import message
 from firmware_app.records.database import RecordsDamaged
 from firmware_app.records.store import ScreeningStore
 from firmware_app.web.headers import HEADERS
+from firmware_app.web.sessions import Sessions
+from tests.mqtt_broker import wait_until
 from tests.test_out_of_memory import counts
 from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app
 
@@ -97,3 +100,38 @@ def test_a_failure_no_page_answers_is_the_app_s_error_page_with_its_security_hea
         assert {name: answer.headers.get(name) for name in HEADERS} == HEADERS
         assert html.escape(message("app.error", language), quote=False) in answer.text
         assert 'data-test="message"' in answer.text and "OSError" not in answer.text
+
+
+def said_of_the_failure(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The log records of the static file's failure (``static_file_unreadable``), by its file or its error:
+    the device's other threads (its sync worker, with no broker) may log errors meanwhile."""
+    return [
+        record
+        for record in caplog.records
+        if "app.css" in record.getMessage() or (record.exc_info and isinstance(record.exc_info[1], OSError))
+    ]
+
+
+def test_a_failure_no_page_answers_is_logged_once_and_opens_no_session(tmp_path, monkeypatch, caplog):
+    """Such a failure was logged twice, as ``app.failed`` and as the server's traceback of it (Starlette
+    raises it again after its page), and its request, without a cookie, opened a session no answer
+    handed out, kept for 12 hours beside the nurse's."""
+    kept: list[Sessions] = []
+    made = Sessions.__init__
+    monkeypatch.setattr(Sessions, "__init__", lambda self, *args: kept.append(self) or made(self, *args))
+    for app in start_app(tmp_path):
+        uvicorn_log = logging.getLogger("uvicorn.error")  # its own handler, not the root's: caught here too
+        uvicorn_log.addHandler(caplog.handler)
+        try:
+            monkeypatch.setattr(StaticFiles, "get_response", static_file_unreadable)
+            (sessions,) = kept
+            before = len(sessions)
+            caplog.clear()
+            assert httpx.get(f"{app.url}/static/app.css", timeout=30).status_code == 500
+            # The server's record comes last, once the page is sent: waited for, then counted with the rest.
+            wait_until(lambda: any(record.exc_info for record in said_of_the_failure(caplog)), 10, "the server's log")
+            said = said_of_the_failure(caplog)
+            assert len(said) == 1, [record.getMessage() for record in said]
+            assert len(sessions) == before
+        finally:
+            uvicorn_log.removeHandler(caplog.handler)

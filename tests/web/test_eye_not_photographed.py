@@ -17,6 +17,7 @@ from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
+    cannot_photograph,
     csrf_header,
     new_patient,
     shoot,
@@ -159,10 +160,7 @@ def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_n
     "Could not be graded", with a photo to export that never was."""
     sign_in(page, app)
     new_patient(page, app, "MRN-CANNOT")
-    page.wait_for_url("**/capture")
-    page.locator("[data-test=not-photographed]").click()
-    page.locator("[data-test=not-photographed-yes]").click()
-    page.wait_for_url("**/result")
+    cannot_photograph(page)
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     shoot(page)
@@ -210,10 +208,7 @@ def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it
     calibration, of an eye no photo was taken of."""
     sign_in(page, app)
     new_patient(page, app, "MRN-NOPHOTO", eyes=("R",))
-    page.wait_for_url("**/capture")
-    page.locator("[data-test=not-photographed]").click()
-    page.locator("[data-test=not-photographed-yes]").click()
-    page.wait_for_url("**/result")
+    cannot_photograph(page)
     page.locator("[data-test=finish]").click()
     page.wait_for_url("**/patient")
     page.goto(f"{app.url}/records")

@@ -4,8 +4,8 @@ eye that could not be photographed, which the specialist read "no referral" (an 
 examined in person), said "Triage: ... Arrange the referral with the patient." over "Review: Specialist:
 no referral", without saying which one stands; so did a photo the device referred and the specialist
 did not, and a photo the device cleared read "Triage: No referral needed now" under the specialist's
-"refer. Call the patient back". The call-back already followed the specialist (Today and the banner:
-CLEAR-3 alone); the test holds it there."""
+"refer. Call the patient back". The call-backs follow the specialist (Today and the banner: CLEAR-3,
+and REF-2, whose referral the nurse arranged); the test holds them there."""
 
 from __future__ import annotations
 
@@ -14,7 +14,16 @@ from datetime import UTC, datetime
 
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.records.kit import open_store, sample_record
-from tests.web.conftest import AUDIT, new_patient, on_screen, sign_in, snap, switch_to, type_on_keypad
+from tests.web.conftest import (
+    AUDIT,
+    cannot_photograph,
+    new_patient,
+    on_screen,
+    sign_in,
+    snap,
+    switch_to,
+    type_on_keypad,
+)
 from tests.web.test_worklist_and_records import with_verdicts
 
 # Each patient's device triage, and what the record leads with once the specialist's verdict is in.
@@ -29,10 +38,13 @@ LEADS = {
             "Impossible à photographier",
         ),
     },
-    "REF-2": {  # referred by the device; the specialist: no referral
-        "en": ("Specialist: no referral. Rescreen at the usual interval.", "Refer to a specialist"),
+    "REF-2": {  # referred by the device; the specialist: no referral, so a call-back (the referral arranged)
+        "en": (
+            "Specialist: no referral. Tell the patient; cancel the referral if nothing else needs it",
+            "Refer to a specialist",
+        ),
         "fr": (
-            "Spécialiste\xa0: pas d'orientation. Nouveau dépistage à l'intervalle habituel.",
+            "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez-la si rien d'autre ne la justifie",
             "Adresser à un spécialiste",
         ),
     },
@@ -49,10 +61,7 @@ OVERRULED = {"en": ("Arrange the referral", "rescreen at the usual interval"), "
 def an_eye_that_could_not_be_photographed(page, app, reference: str) -> str:
     """Recorded through the capture screen's "Cannot photograph this eye"; returns its result id."""
     new_patient(page, app, reference, eyes=("R",))
-    page.wait_for_url("**/capture")
-    page.locator("[data-test=not-photographed]").click()
-    page.locator("[data-test=not-photographed-yes]").click()
-    page.wait_for_url("**/result")
+    cannot_photograph(page)
     page.locator("[data-test=finish]").click()
     page.wait_for_url("**/patient")
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
@@ -73,12 +82,12 @@ def test_the_record_leads_with_the_specialists_verdict_over_the_device_triage_it
             (sample_record(ScreeningContext("CLEAR-3", eye="R"), score=0.05), "refer", "routine"),
         ),
     )
-    page.goto(f"{app.url}/today?filter=verdict")  # the call-back follows the specialist: CLEAR-3 alone
+    page.goto(f"{app.url}/today?filter=verdict")  # the call-backs follow the specialist: CLEAR-3 and REF-2
     for language in ("en", "fr"):
         switch_to(page, language)
         assert page.locator("[data-test=call-back-banner]").count() == 1
         reasons = [badge.get_attribute("data-call-back") for badge in page.locator("[data-call-back]").all()]
-        assert reasons == ["refer"] and page.locator("[data-test=open-verdict]").count() == 3
+        assert sorted(reasons) == ["no_refer", "refer"] and page.locator("[data-test=open-verdict]").count() == 3
         snap(page, "today-verdicts-over-triage")
     for reference, said in LEADS.items():
         page.goto(f"{app.url}/records")

@@ -592,6 +592,12 @@ CALL_BACK_WORDS = {
         "fr": "Spécialiste\xa0: ininterprétable. Rappelez le patient pour une nouvelle photo",
     },
     "refer": {"en": "Specialist: refer. Call the patient back", "fr": "Spécialiste\xa0: adresser. Rappelez le patient"},
+    "no_refer": {
+        "en": "Specialist: no referral. Tell the patient; cancel the referral if nothing else needs it",
+        "fr": (
+            "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez-la si rien d'autre ne la justifie"
+        ),
+    },
 }
 
 
@@ -610,6 +616,7 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
         (sample_record(ScreeningContext("S-3", eye="R"), score=0.05), "ungradable", "routine"),
         (sample_record(ScreeningContext("S-4", eye="L"), score=0.05), "refer", "routine"),
         (sample_record(ScreeningContext("A-5", eye="L"), score=0.9), "refer", "routine"),
+        (sample_record(ScreeningContext("S-6", eye="R"), score=0.9), "no_refer", "routine"),
     )
     with_verdicts(app, verdicts)
     sign_in(page, app)
