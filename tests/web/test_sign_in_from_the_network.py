@@ -34,6 +34,7 @@ from tests.web.conftest import (
     PIN,
     RunningApp,
     add_operator,
+    app_process,
     csrf_header,
     enter_pin,
     network_address,
@@ -43,7 +44,6 @@ from tests.web.conftest import (
     switch_to,
     unscrolled,
 )
-from tests.web.test_out_of_service import _app
 
 REFUSED = {
     "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
@@ -190,7 +190,7 @@ def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_de
         cwd=PROJECT_ROOT,
         timeout=60,
     )
-    app = _app(config, port)
+    app = app_process(config, port)
     try:
         device = RunningApp(f"http://127.0.0.1:{port}", load_config(str(config)), tmp_path, tmp_path)
         page.goto(f"{device.url}/signin")
