@@ -109,6 +109,22 @@ def test_the_page_lists_no_names_to_the_network_and_every_name_at_the_device(pag
         snap(page, "signin-from-the-network")
 
 
+def test_the_name_and_pin_fields_start_level_in_either_language(page, lan_app):
+    """The labels differ in width ("Name" and "PIN", "Nom" and "Code"): each field started right of its
+    own label, the PIN's 24 px left of the name's in English, 4 px right of it in French."""
+    remote = from_the_network(lan_app)
+    page.goto(f"{remote}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        sign_in_from(page, remote, "Nobody", "0000")  # the refusal comes between the two rows
+        for shown in ("refused", "fresh"):
+            name, pin = page.locator("#operator").bounding_box(), page.locator("#pin").bounding_box()
+            assert name["x"] == pin["x"] and name["y"] < pin["y"], (language, shown, name, pin)
+            assert unscrolled(page) and page.evaluate(AUDIT) == []
+            snap(page, f"signin-from-the-network-{shown}-fields")
+            page.goto(f"{remote}/signin")
+
+
 def test_a_guesser_on_the_network_locks_it_out_and_the_device_still_signs_the_nurse_in(page, lan_app):
     remote = from_the_network(lan_app)
     for _ in range(5):
