@@ -252,7 +252,8 @@ def routes(web: WebApp) -> list[Route]:
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
         if remote:  # typed on the tablet's keyboard, which may add a space after a word
             name = name.strip()
-        if session.locked and session.operator:
+        locked_screen = bool(session.locked and session.operator)  # the name fixed, only the PIN asked
+        if locked_screen:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
             sign_in_list = await device.run(device.operators.who_may_sign_in)
@@ -267,7 +268,7 @@ def routes(web: WebApp) -> list[Route]:
             sign_in_list = await device.run(device.operators.who_may_sign_in)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
                 await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
-                error = web.text(session, "signin.refused_remote")
+                error = web.text(session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote")
             elif outcome.locked_until:
                 error = locked_text(web, session, name, outcome.locked_until)
             else:

@@ -54,6 +54,13 @@ REFUSED = {
     "connectez-vous sur l'écran de l'appareil lui-même.",
 }
 
+# At a locked screen, where the name is fixed and only the PIN is typed.
+REFUSED_PIN = {
+    "en": "Wrong PIN, or too many wrong PINs from the network: try again later, or sign in on the device's own screen.",
+    "fr": "Code incorrect, ou trop de codes incorrects depuis le réseau\u00a0: réessayez plus tard, ou "
+    "connectez-vous sur l'écran de l'appareil lui-même.",
+}
+
 
 @pytest.fixture()
 def lan_app(tmp_path, retina_jpeg) -> Iterator[RunningApp]:
@@ -63,6 +70,14 @@ def lan_app(tmp_path, retina_jpeg) -> Iterator[RunningApp]:
     app.show(retina_jpeg)
     add_operator(app, "Bruno", "1357")
     yield app
+    next(running, None)
+
+
+@pytest.fixture()
+def quick_lock_lan_app(tmp_path) -> Iterator[RunningApp]:
+    """The app opened to the network, its screens locked after 5 s without use (the least allowed)."""
+    running = start_app(tmp_path, app='bind = "0.0.0.0"\nlock_after_s = 5\n')
+    yield next(running)
     next(running, None)
 
 
@@ -77,6 +92,15 @@ def sign_in_from(page, url: str, name: str, pin: str) -> None:
     page.locator("#operator").fill(name)
     enter_pin(page, pin)
     page.wait_for_load_state()
+
+
+def posted(page, url: str, form: dict[str, str]) -> tuple[int, str, float]:
+    """A sign-in posted in the page's session, timed: its status, its refusal and the seconds it took."""
+    started = time.monotonic()
+    answer = page.request.post(f"{url}/signin", form=form, headers=csrf_header(page))
+    took = time.monotonic() - started
+    refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
+    return answer.status, html.unescape(refusal.group(1)) if refusal else "", took
 
 
 def said(page) -> str:
@@ -198,18 +222,38 @@ def test_a_name_that_does_not_exist_answers_as_a_wrong_pin_does_and_as_late(page
     answers: dict[str, list[tuple[int, str, float]]] = {"Nobody": [], OPERATOR: []}
     for _ in range(2):  # with the two wrong PINs above, four: no lock
         for name, pin in (("Nobody", PIN), (OPERATOR, "0000")):
-            started = time.monotonic()
-            answer = page.request.post(
-                f"{remote}/signin", form={"operator": name, "pin": pin}, headers=csrf_header(page)
-            )
-            took = time.monotonic() - started
-            refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
-            answers[name].append((answer.status, html.unescape(refusal.group(1)) if refusal else "", took))
+            answers[name].append(posted(page, remote, {"operator": name, "pin": pin}))
     for name, seen in answers.items():
         assert {(status, refusal) for status, refusal, _ in seen} == {(401, REFUSED["fr"])}, name
         assert all(1.0 <= took < 1.5 for *_, took in seen), seen
     times = {name: statistics.median(took for *_, took in seen) for name, seen in answers.items()}
     assert abs(times["Nobody"] - times[OPERATOR]) < 0.1, times
+
+
+def test_a_tablets_idle_locked_screen_refuses_a_pin_as_a_pin_and_a_lock_as_a_wrong_pin(page, quick_lock_lan_app):
+    """The locked screen fixes the name and asks the PIN only: it answered a wrong one "Wrong name or PIN",
+    doubting the name on the screen. It now speaks of the PIN, in the same words for a lock, as late."""
+    app = quick_lock_lan_app
+    remote = from_the_network(app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    page.wait_for_url("**/ready")
+    time.sleep(6)
+    page.goto(f"{remote}/ready")
+    page.wait_for_url("**/signin")
+    assert "without use" in page.locator("form.signin").inner_text()  # locked by the idle timer
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        enter_pin(page, "0000")
+        page.wait_for_load_state()
+        assert said(page) == REFUSED_PIN[language]
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "locked-from-the-network-wrong-pin")
+    answers = []
+    for pin in ("0000", "0000", "0000", PIN):  # the fifth wrong PIN locks the network: the right one is refused
+        answers.append(posted(page, remote, {"pin": pin}))
+    assert locks(app)[2] == 5 and locks(app)[3] is not None
+    assert {(status, refusal) for status, refusal, _ in answers} == {(401, REFUSED_PIN["fr"])}, answers
+    assert all(1.0 <= took < 1.5 for *_, took in answers), answers
 
 
 def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_device(page, tmp_path, retina_jpeg):
