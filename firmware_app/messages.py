@@ -1256,6 +1256,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Nom ou code incorrect, ou trop de codes incorrects depuis le réseau : réessayez plus tard, "
         "ou connectez-vous sur l'écran de l'appareil lui-même.",
     },
+    # The same refusal at a locked screen of a tablet, where the name is fixed and only the PIN typed:
+    # a wrong PIN and a lock still read the same, and the name, already on the screen, is not doubted.
+    "signin.refused_remote_pin": {
+        "en": "Wrong PIN, or too many wrong PINs from the network: try again later, "
+        "or sign in on the device's own screen.",
+        "fr": "Code incorrect, ou trop de codes incorrects depuis le réseau : réessayez plus tard, "
+        "ou connectez-vous sur l'écran de l'appareil lui-même.",
+    },
     "signin.locked": {
         "en": (
             "Too many wrong PINs. {name}'s account is locked: try again in {wait}, or ask the technician to unlock it."

@@ -83,6 +83,8 @@ def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
         return {"of": of} | patient_draft(form, offered)
     if of == "/setup":
         return {"of": of} | setup_draft(form)
+    if of == "/signin":  # the name typed on a tablet; the PIN, a secret, is typed again
+        return {"of": of, "name": str(form.get("draft.operator", ""))[:MAX_NAME]}
     return None
 
 
@@ -209,7 +211,8 @@ def routes(web: WebApp) -> list[Route]:
         sign_in_list = await device.run(device.operators.who_may_sign_in)
         if not sign_in_list[1]:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
-        return signin_page(request, session, sign_in_list)
+        draft = session.draft_of("/signin")  # the name typed before the language switch, kept in memory
+        return signin_page(request, session, sign_in_list, chosen=draft["name"] if draft else "")
 
     @web.page(public=True)
     async def setup_form(request: Request, session: Session) -> Response:
@@ -249,7 +252,8 @@ def routes(web: WebApp) -> list[Route]:
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
         if remote:  # typed on the tablet's keyboard, which may add a space after a word
             name = name.strip()
-        if session.locked and session.operator:
+        locked_screen = bool(session.locked and session.operator)  # the name fixed, only the PIN asked
+        if locked_screen:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
             sign_in_list = await device.run(device.operators.who_may_sign_in)
@@ -264,7 +268,7 @@ def routes(web: WebApp) -> list[Route]:
             sign_in_list = await device.run(device.operators.who_may_sign_in)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
                 await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
-                error = web.text(session, "signin.refused_remote")
+                error = web.text(session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote")
             elif outcome.locked_until:
                 error = locked_text(web, session, name, outcome.locked_until)
             else:

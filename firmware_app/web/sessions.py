@@ -51,8 +51,8 @@ class Session:
     # another patient). Read once, as the scanned reference is: never offered to a later patient.
     another_lesion: str | None = None
     # A form as the language switch left it (``pages_session.drafted``: the patient form, the first
-    # operator's): its next load shows it again, in the other language. Read once (``draft_of``), as
-    # the scanned reference is.
+    # operator's, the name typed to sign in from the network): its next load shows it again, in the
+    # other language. Read once (``draft_of``), as the scanned reference is.
     draft: dict[str, Any] | None = None
 
     @property

@@ -9,6 +9,10 @@ from __future__ import annotations
 import shutil
 import socket
 import sqlite3
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +26,9 @@ from firmware_app.operators import Operators
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.run import make_server
 from tests.chromium import launch_args
-from tests.conftest import PROJECT_ROOT, write_rgb
+from tests.conftest import PROJECT_ROOT, as_from_a_terminal, write_rgb
 from tests.degradations import defocus
-from tests.mqtt_broker import free_port
+from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import write_config
 from tests.web_server import running
 
@@ -140,6 +144,30 @@ def network_address() -> str:
     if address.startswith("127."):
         pytest.skip("this machine has no network address besides loopback")
     return address
+
+
+def answer_status(url: str) -> int | None:
+    """The HTTP status ``url`` answers with; ``None`` while nothing answers there."""
+    try:
+        return urllib.request.urlopen(url, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def app_process(config: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``edgescreen app`` on ``config`` and ``port`` in a process of its own, started as from a
+    terminal, once it answers there (any HTTP status): for what only the command does (its own
+    socket, its out-of-service page), which the in-process server (``start_app``) does not."""
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync", "--port", str(port)]
+    app = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal
+    )
+    url = f"http://127.0.0.1:{port}/"
+    wait_until(lambda: answer_status(url) is not None or app.poll() is not None, 60, "the app to answer")
+    assert app.poll() is None, app.stderr.read() if app.stderr else ""
+    return app
 
 
 @pytest.fixture()

@@ -8,8 +8,6 @@ import html
 import os
 import re
 import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,33 +18,11 @@ from firmware_app.config import LANGUAGES
 from firmware_app.messages import message, sentence
 from firmware_app.records.presence import RECORDS_GONE_EXIT
 from firmware_app.web.out_of_service import RECHECK_S
-from tests.conftest import PROJECT_ROOT, as_from_a_terminal
-from tests.mqtt_broker import free_port, wait_until
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port
 from tests.records.kit import open_store, record_one, small_photo, write_config
 from tests.service.notify_socket import NotifySocket
-from tests.web.conftest import snap, switch_to, unscrolled
-
-
-def _status(url: str) -> int | None:
-    try:
-        return urllib.request.urlopen(url, timeout=10).status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def _app(config: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """``edgescreen app`` on ``config`` and ``port``, started as from a terminal, once it answers there
-    (any HTTP status)."""
-    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync", "--port", str(port)]
-    app = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal
-    )
-    url = f"http://127.0.0.1:{port}/"
-    wait_until(lambda: _status(url) is not None or app.poll() is not None, 60, "the app to answer")
-    assert app.poll() is None, app.stderr.read() if app.stderr else ""
-    return app
+from tests.web.conftest import answer_status, app_process, snap, switch_to, unscrolled
 
 
 def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_languages(tmp_path, retina_rgb, page):
@@ -57,10 +33,10 @@ def test_records_that_cannot_be_opened_give_the_kiosk_a_page_saying_so_in_both_l
     record_one(store, small_photo(retina_rgb))
     store.records.close()
     (tmp_path / "records.key").unlink()
-    app = _app(config, port)  # on main: exit 5, and nothing answered
+    app = app_process(config, port)  # on main: exit 5, and nothing answered
     url = f"http://127.0.0.1:{port}/"
     try:
-        assert _status(url + "signin") == 503
+        assert answer_status(url + "signin") == 503
         page.goto(url)
         for language, words in (
             ("fr", "Cet appareil ne peut pas dépister"),
@@ -97,7 +73,7 @@ def test_records_gone_while_their_key_is_there_stop_the_app_and_none_are_made(tm
     for made in tmp_path.glob("records.sqlite3*"):
         made.unlink()
     before = sorted(path.name for path in tmp_path.iterdir())
-    app = _app(config, port)
+    app = app_process(config, port)
     url = f"http://127.0.0.1:{port}/"
     try:
         page.goto(url)
@@ -128,12 +104,12 @@ def test_the_app_out_of_service_for_records_gone_is_ready_and_pinged_while_it_wa
     for made in tmp_path.glob("records.sqlite3*"):
         made.unlink()
     notify = NotifySocket(tmp_path)
-    app = _app(config, port, {**os.environ, **notify.environment(watchdog_s=60)})
+    app = app_process(config, port, {**os.environ, **notify.environment(watchdog_s=60)})
     try:
         ready = notify.wait_for("READY=1", 30)[-1]
         assert "STATUS=out of service, waiting for the records: " in ready and "drive mounted?" in ready
         assert notify.receive(3 * RECHECK_S).count("WATCHDOG=1") >= 2
-        assert _status(f"http://127.0.0.1:{port}/") == 503
+        assert answer_status(f"http://127.0.0.1:{port}/") == 503
     finally:
         app.send_signal(signal.SIGTERM)  # systemctl stop: ended by it, as the working app, which systemd counts clean
         assert app.wait(30) == -signal.SIGTERM
@@ -154,18 +130,18 @@ def test_the_app_out_of_service_for_records_gone_ends_once_their_drive_is_mounte
     for path in records:
         path.rename(unmounted / path.name)
     url = f"http://127.0.0.1:{port}/"
-    app = _app(config, port)
+    app = app_process(config, port)
     try:
-        assert _status(url) == 503
+        assert answer_status(url) == 503
         for path in records:  # the drive mounted: the records at their path again
             (unmounted / path.name).rename(path)
         assert app.wait(RECHECK_S + 30) == RECORDS_GONE_EXIT
     finally:
         app.kill()
     assert "records.back" in app.stderr.read()
-    restarted = _app(config, port)  # as systemd does
+    restarted = app_process(config, port)  # as systemd does
     try:
-        assert _status(url + "signin") == 200
+        assert answer_status(url + "signin") == 200
     finally:
         restarted.send_signal(signal.SIGINT)
         restarted.wait(30)
@@ -194,7 +170,7 @@ def test_a_config_that_does_not_load_gives_the_kiosk_a_page_saying_so(tmp_path, 
     config.write_text('[camera]\nbackend = "picamera3"\n')
     runtime = tmp_path / "run"
     runtime.mkdir()
-    app = _app(config, port, env={**os.environ, "RUNTIME_DIRECTORY": str(runtime)})
+    app = app_process(config, port, env={**os.environ, "RUNTIME_DIRECTORY": str(runtime)})
     url = f"http://127.0.0.1:{port}/"
     try:
         assert (runtime / "app-url").read_text() == f"{url}\n"
@@ -221,7 +197,7 @@ def test_a_closed_terminal_ends_the_out_of_service_page_as_sigterm_does(tmp_path
     config.write_text('[camera]\nbackend = "picamera3"\n')
     statuses = []
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        app = _app(config, free_port())
+        app = app_process(config, free_port())
         try:
             app.send_signal(signum)
             statuses.append(app.wait(30))
@@ -255,7 +231,7 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
     url = f"http://127.0.0.1:{port}/"
     config = tmp_path / "config.toml"
     config.write_text('[device]\nlanguage = "fr"\n[camera\n')  # on main: English alone
-    app = _app(config, port)
+    app = app_process(config, port)
     try:
         page.goto(url)
         (english, in_english), (french, in_french) = _said_in(page)
@@ -274,7 +250,7 @@ def test_a_config_error_is_on_the_kiosk_in_the_language_the_file_still_says_else
     served = [line for line in app.stderr.read().splitlines() if line.startswith("edgescreen: ") and url in line]
     assert served == [f"edgescreen: {sentence('app.out_of_service', language, address=url)}" for language in LANGUAGES]
     config.write_text('[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n')
-    app = _app(config, port)
+    app = app_process(config, port)
     try:
         page.goto(url)
         [(language, text)] = _said_in(page)
@@ -296,7 +272,7 @@ def test_the_out_of_service_page_gives_the_kiosk_the_working_app_back_once_the_a
     url = f"http://127.0.0.1:{port}/"
     config = tmp_path / "config.toml"
     config.write_text('[camera]\nbackend = "picamera3"\n')
-    broken = _app(config, port)
+    broken = app_process(config, port)
     try:
         page.clock.install()
         page.goto(url)
@@ -310,7 +286,7 @@ def test_the_out_of_service_page_gives_the_kiosk_the_working_app_back_once_the_a
     assert refused == "refused" and page.url == url
     assert page.locator("[data-test=out-of-service]").is_visible()
     write_config(tmp_path, 1)  # the technician mends the config; systemd starts the app again
-    working = _app(config, port)
+    working = app_process(config, port)
     try:
         with page.expect_navigation():
             page.clock.run_for(30_000)

@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -34,6 +35,7 @@ from tests.web.conftest import (
     PIN,
     RunningApp,
     add_operator,
+    app_process,
     csrf_header,
     enter_pin,
     network_address,
@@ -41,14 +43,21 @@ from tests.web.conftest import (
     snap,
     start_app,
     switch_to,
+    type_on_keypad,
     unscrolled,
 )
-from tests.web.test_out_of_service import _app
 
 REFUSED = {
     "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
     "device's own screen.",
     "fr": "Nom ou code incorrect, ou trop de codes incorrects depuis le réseau\u00a0: réessayez plus tard, ou "
+    "connectez-vous sur l'écran de l'appareil lui-même.",
+}
+
+# At a locked screen, where the name is fixed and only the PIN is typed.
+REFUSED_PIN = {
+    "en": "Wrong PIN, or too many wrong PINs from the network: try again later, or sign in on the device's own screen.",
+    "fr": "Code incorrect, ou trop de codes incorrects depuis le réseau\u00a0: réessayez plus tard, ou "
     "connectez-vous sur l'écran de l'appareil lui-même.",
 }
 
@@ -64,6 +73,14 @@ def lan_app(tmp_path, retina_jpeg) -> Iterator[RunningApp]:
     next(running, None)
 
 
+@pytest.fixture()
+def quick_lock_lan_app(tmp_path) -> Iterator[RunningApp]:
+    """The app opened to the network, its screens locked after 5 s without use (the least allowed)."""
+    running = start_app(tmp_path, app='bind = "0.0.0.0"\nlock_after_s = 5\n')
+    yield next(running)
+    next(running, None)
+
+
 def from_the_network(app: RunningApp) -> str:
     """The app's address as a tablet on the LAN reaches it."""
     return app.url.replace("127.0.0.1", network_address())
@@ -75,6 +92,15 @@ def sign_in_from(page, url: str, name: str, pin: str) -> None:
     page.locator("#operator").fill(name)
     enter_pin(page, pin)
     page.wait_for_load_state()
+
+
+def posted(page, url: str, form: dict[str, str]) -> tuple[int, str, float]:
+    """A sign-in posted in the page's session, timed: its status, its refusal and the seconds it took."""
+    started = time.monotonic()
+    answer = page.request.post(f"{url}/signin", form=form, headers=csrf_header(page))
+    took = time.monotonic() - started
+    refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
+    return answer.status, html.unescape(refusal.group(1)) if refusal else "", took
 
 
 def said(page) -> str:
@@ -107,6 +133,41 @@ def test_the_page_lists_no_names_to_the_network_and_every_name_at_the_device(pag
         assert page.get_by_label(name, exact=True).get_attribute("type") is None  # a text field
         assert unscrolled(page) and page.evaluate(AUDIT) == []
         snap(page, "signin-from-the-network")
+
+
+def test_the_name_and_pin_fields_start_level_in_either_language(page, lan_app):
+    """The labels differ in width ("Name" and "PIN", "Nom" and "Code"): each field started right of its
+    own label, the PIN's 24 px left of the name's in English, 4 px right of it in French."""
+    remote = from_the_network(lan_app)
+    page.goto(f"{remote}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        sign_in_from(page, remote, "Nobody", "0000")  # the refusal comes between the two rows
+        for shown in ("refused", "fresh"):
+            name, pin = page.locator("#operator").bounding_box(), page.locator("#pin").bounding_box()
+            assert name["x"] == pin["x"] and name["y"] < pin["y"], (language, shown, name, pin)
+            assert unscrolled(page) and page.evaluate(AUDIT) == []
+            snap(page, f"signin-from-the-network-{shown}-fields")
+            page.goto(f"{remote}/signin")
+
+
+def test_the_language_switch_keeps_the_name_typed_and_puts_it_in_no_address(page, lan_app):
+    """The switch reloads the page: the name the nurse had typed on the tablet was gone. It goes with the
+    switch's post and comes back once, from the session's memory, like the first-run form's name."""
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.goto(f"{from_the_network(lan_app)}/signin")
+    page.locator("#operator").fill("Zoé Ba")
+    type_on_keypad(page, "pin", "13")
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("#operator").input_value() == "Zoé Ba"
+        assert page.locator("#pin").input_value() == ""  # a secret is not kept for a reload
+        snap(page, "signin-from-the-network-name-kept")
+    assert not [address for address in addresses if "Zo" in unquote(address)], addresses
+    page.reload()  # read once: a later load of the page comes empty
+    assert page.locator("#operator").input_value() == ""
 
 
 def test_a_guesser_on_the_network_locks_it_out_and_the_device_still_signs_the_nurse_in(page, lan_app):
@@ -161,18 +222,38 @@ def test_a_name_that_does_not_exist_answers_as_a_wrong_pin_does_and_as_late(page
     answers: dict[str, list[tuple[int, str, float]]] = {"Nobody": [], OPERATOR: []}
     for _ in range(2):  # with the two wrong PINs above, four: no lock
         for name, pin in (("Nobody", PIN), (OPERATOR, "0000")):
-            started = time.monotonic()
-            answer = page.request.post(
-                f"{remote}/signin", form={"operator": name, "pin": pin}, headers=csrf_header(page)
-            )
-            took = time.monotonic() - started
-            refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
-            answers[name].append((answer.status, html.unescape(refusal.group(1)) if refusal else "", took))
+            answers[name].append(posted(page, remote, {"operator": name, "pin": pin}))
     for name, seen in answers.items():
         assert {(status, refusal) for status, refusal, _ in seen} == {(401, REFUSED["fr"])}, name
         assert all(1.0 <= took < 1.5 for *_, took in seen), seen
     times = {name: statistics.median(took for *_, took in seen) for name, seen in answers.items()}
     assert abs(times["Nobody"] - times[OPERATOR]) < 0.1, times
+
+
+def test_a_tablets_idle_locked_screen_refuses_a_pin_as_a_pin_and_a_lock_as_a_wrong_pin(page, quick_lock_lan_app):
+    """The locked screen fixes the name and asks the PIN only: it answered a wrong one "Wrong name or PIN",
+    doubting the name on the screen. It now speaks of the PIN, in the same words for a lock, as late."""
+    app = quick_lock_lan_app
+    remote = from_the_network(app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    page.wait_for_url("**/ready")
+    time.sleep(6)
+    page.goto(f"{remote}/ready")
+    page.wait_for_url("**/signin")
+    assert "without use" in page.locator("form.signin").inner_text()  # locked by the idle timer
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        enter_pin(page, "0000")
+        page.wait_for_load_state()
+        assert said(page) == REFUSED_PIN[language]
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "locked-from-the-network-wrong-pin")
+    answers = []
+    for pin in ("0000", "0000", "0000", PIN):  # the fifth wrong PIN locks the network: the right one is refused
+        answers.append(posted(page, remote, {"pin": pin}))
+    assert locks(app)[2] == 5 and locks(app)[3] is not None
+    assert {(status, refusal) for status, refusal, _ in answers} == {(401, REFUSED_PIN["fr"])}, answers
+    assert all(1.0 <= took < 1.5 for *_, took in answers), answers
 
 
 def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_device(page, tmp_path, retina_jpeg):
@@ -190,7 +271,7 @@ def test_bound_to_every_ipv6_and_ipv4_address_the_devices_screen_is_still_the_de
         cwd=PROJECT_ROOT,
         timeout=60,
     )
-    app = _app(config, port)
+    app = app_process(config, port)
     try:
         device = RunningApp(f"http://127.0.0.1:{port}", load_config(str(config)), tmp_path, tmp_path)
         page.goto(f"{device.url}/signin")
