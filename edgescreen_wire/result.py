@@ -114,6 +114,10 @@ MAX_SHARED_IMAGE_BYTES = 256 * 2**20
 # model or calibration (the device's ``record_not_photographed``): a code like the gate's, which the
 # device's Today and Records and the station's result page read to say so.
 NOT_PHOTOGRAPHED = "not_photographed"
+# Each modality's context field, as the device records it (``ScreeningContext.for_modality``): an eye
+# for a fundus photo, a body site for a dermoscopy one. A result may leave its own out, never carry
+# the other's, which says the photo is of what it is not.
+CONTEXT_FIELDS: Mapping[str, str] = {"fundus": "eye", "dermoscopy": "body_site"}
 
 
 def allow_list(schema: str) -> frozenset[str]:
@@ -197,6 +201,7 @@ def validate_result(document: Any) -> None:
     check_choice(document["modality"], MODALITIES, "modality")
     check_choice(document["eye"], (None, *EYES), "eye")
     check_choice(document["body_site"], (None, *BODY_SITES), "body_site")
+    _check_context_of(document["modality"], document)
     check_text(document["captured_at"], UTC_SECONDS, "captured_at")
     _check_model(document["model"])
     _check_quality(document["quality"])
@@ -212,6 +217,14 @@ def validate_result(document: Any) -> None:
     if schema == RESULT_V3:
         check_choice(document["review_schema"], REVIEW_SCHEMAS, "review_schema")
     _check_triage_agrees(document["triage"], document["score"], document["threshold"])
+
+
+def _check_context_of(modality: str, document: Mapping[str, Any]) -> None:
+    """Refuse the context field of the other modality: a fundus result's body site, or a dermoscopy
+    result's eye, reached the station, which stored it with both."""
+    for other, name in CONTEXT_FIELDS.items():
+        if other != modality and document[name] is not None:
+            raise WireError(f"{name}: only a {other} result has one, not a {modality} result")
 
 
 def _check_triage_agrees(outcome: str, score: float | None, threshold: float | None) -> None:

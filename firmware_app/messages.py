@@ -1198,9 +1198,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     # The call-back banner: a specialist's verdict asks for what the device did not (a referral or a
     # retake of a patient it cleared, an urgent or "soon" referral, a referral of a photo it could not
-    # grade, no referral of a patient it referred: records/verdicts.py). Two lines of the 800x480 top
-    # bar at most, as every banner, with the urgent count (French asks to "rappeler" them: "contacter
-    # ... pour les rappeler" ran to three).
+    # grade, no referral of a patient it referred or of a photo it could not grade: records/verdicts.py).
+    # Two lines of the 800x480 top bar at most, as every banner, with the urgent count (French asks to
+    # "rappeler" them: "contacter ... pour les rappeler" ran to three).
     "status.call_back.one": {
         "en": "A specialist asks you to contact a patient: open the record to call them back.",
         "fr": "Un spécialiste vous demande de rappeler un patient : ouvrez son dossier.",
@@ -2553,6 +2553,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "verdict.call_back.no_refer": {
         "en": "Specialist: no referral. Tell the patient; cancel the referral if nothing else needs it",
         "fr": "Spécialiste : pas d'orientation. Prévenez le patient ; annulez-la si rien d'autre ne la justifie",
+    },
+    # A "no referral" of a photo the device could not grade (or of an eye it could not photograph): the
+    # patient was told to be referred for it, unless a retake replaced the photo (records/verdicts.py).
+    "verdict.call_back.no_refer_if_referred": {
+        "en": "Specialist: no referral. Tell the patient if referred for an unreadable photo",
+        "fr": "Spécialiste : pas d'orientation. Prévenez le patient s'il a été orienté faute de photo lisible",
     },
     "verdict.none": {"en": "No verdict yet", "fr": "Pas encore d'avis"},
     # After a call-back's words on Today once someone opened its record (no longer on the banner).

@@ -28,7 +28,10 @@ LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 # retake to the photo it replaced, so the nurse, who knows the visit, decides. And a "no referral" asks
 # something of a patient the device referred: the nurse told them so and arranged the referral at the
 # visit, and they wait for an appointment nobody needs unless told, and the referral cancelled (unless
-# another eye or lesion of theirs still needs it: the nurse, who knows the visit, decides).
+# another eye or lesion of theirs still needs it: the nurse, who knows the visit, decides). So does a
+# "no referral" of a photo the device found ungradable (an eye that could not be photographed among
+# them), worded "if referred": the nurse told that patient to be referred for want of a readable photo,
+# unless a retake replaced it, as for a referral of one.
 REFER = "refer"
 NO_REFER = "no_refer"
 UNGRADABLE = "ungradable"
@@ -36,13 +39,16 @@ CALL_BACK_VERDICTS = (REFER, UNGRADABLE)
 URGENT = "urgent"
 SOON_OR_URGENT = ("soon", URGENT)
 UNLESS_REFERRED = "refer_unless_referred"
+IF_REFERRED = "no_refer_if_referred"
 
 # Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: the
-# verdict itself when it overturns the device's "refer" ("no_refer"), else its urgency when it asks for
-# one, else the verdict itself when it overturns a "no_refer", else ``refer_unless_referred`` (a
-# referral of an ungradable photo). The badge on Today names it.
+# verdict itself when it overturns the device's "refer" ("no_refer"), ``no_refer_if_referred`` when it
+# clears an ungradable photo, else its urgency when it asks for one, else the verdict itself when it
+# overturns a "no_refer", else ``refer_unless_referred`` (a referral of an ungradable photo). The badge
+# on Today names it.
 CALL_BACK_REASON = (
     f"CASE WHEN s.outcome = '{REFER}' AND r.verdict = '{NO_REFER}' THEN r.verdict "
+    f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = '{NO_REFER}' THEN '{IF_REFERRED}' "
     f"WHEN r.verdict NOT IN {CALL_BACK_VERDICTS!r} THEN NULL "
     f"WHEN r.urgency IN {SOON_OR_URGENT!r} THEN r.urgency "
     f"WHEN s.outcome = '{NO_REFER}' THEN r.verdict "

@@ -116,8 +116,6 @@ class Page:
     awaiting_you: int  # how many of them await the reader
     flagged: int  # how many results, under any filter, hold a refused contrary read to settle
     disagreements: int  # for a coordinator or admin: how many, under any filter, await their adjudication
-    # The page's results of an eye the nurse could not photograph (their quality ``NOT_PHOTOGRAPHED``).
-    unphotographed: frozenset[str] = frozenset()
 
 
 def awaits(reader: SignedIn) -> ColumnElement[bool]:
@@ -201,8 +199,7 @@ def worklist_page(
         rows += connection.execute(rest.limit(page_size - len(rows)).offset(skipped)).all()
     flagged = flagged_results(connection, reader)
     disagreements = _disagreements(connection, reader) if count_disagreements else 0
-    unphotographed = frozenset(row.result_id for row in rows if row.quality_verdict == NOT_PHOTOGRAPHED)
-    return Page(rows, total, page, pages, counts, awaiting_you, flagged, disagreements, unphotographed)
+    return Page(rows, total, page, pages, counts, awaiting_you, flagged, disagreements)
 
 
 def _disagreements(connection: Connection, reader: SignedIn) -> int:

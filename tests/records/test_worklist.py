@@ -178,6 +178,7 @@ CALL_BACKS = {
     ("refer", "no_refer", "routine"): "no_refer",  # the referral the nurse arranged: tell, cancel it
     ("ungradable", "refer", "routine"): "refer_unless_referred",
     ("ungradable", "ungradable", "routine"): None,  # the retake or examination the nurse asked for
+    ("ungradable", "no_refer", "routine"): "no_refer_if_referred",  # referred for want of a readable photo
     ("ungradable", "refer", "urgent"): "urgent",
     ("no_refer", "refer", "routine"): "refer",
     ("no_refer", "refer", "urgent"): "urgent",  # one badge: the urgency is what to act on
@@ -193,7 +194,7 @@ def test_what_the_specialists_verdict_asks_of_the_nurse_whatever_the_device_tria
     a cleared patient showed as a routine call-back beside an "Urgent" badge). A referral of an
     ungradable photo is one too, "unless already referred"; a routine one of a referred patient is
     what the nurse already said. A "no referral" of a referred patient is one: the referral the nurse
-    arranged is not needed."""
+    arranged is not needed; so is one of an ungradable photo, "if referred" for it."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     clock = Clock(today - timedelta(days=3))
     store = open_store(tmp_path, clock=clock)

@@ -88,6 +88,19 @@ def test_malformed_payloads_go_to_quarantine_with_reason_and_topic(engine: Engin
     assert max(heads) <= 1024
 
 
+def test_a_result_with_the_other_modality_s_context_is_quarantined(engine: Engine) -> None:
+    """A fundus result of a body site, or a dermoscopy result of an eye, was stored as a photo of both."""
+    enrolled(engine)
+    topic = result_topic("site-a", "cam-01")
+    fundus = json.loads(result_bytes("cam-01", "site-a")[1]) | {"eye": None, "body_site": "trunk"}
+    lesion = {"modality": "dermoscopy", "eye": None, "body_site": "trunk"}
+    skin = json.loads(result_bytes("cam-01", "site-a", schema=RESULT_V2, payload=lesion)[1]) | {"eye": "L"}
+    outcome = ingest(engine, *((topic, json.dumps(document).encode()) for document in (fundus, skin)))
+    assert (outcome.stored, outcome.quarantined, counts(engine)[0]) == (0, 2, 0)
+    text = " | ".join(r for _, r in reasons(engine))
+    assert "body_site: only a dermoscopy result" in text and "eye: only a fundus result" in text
+
+
 def test_a_device_cannot_file_as_another_nor_from_a_site_it_is_not_enrolled_at(engine: Engine) -> None:
     enrolled(engine)
     _, as_cam01 = result_bytes("cam-01", "site-a")

@@ -3,7 +3,8 @@ quality reason ``not_photographed``, no photo, model or calibration): its result
 shared" (the device's setting), "the device's quality gate refused the photo", "not run (photo
 rejected)" and "uncalibrated device", of a photo that never was. It says the eye could not be
 photographed, and that the device referred the patient, in English and French; the worklist, which
-listed it as a plain "ungradable" of quality "reject", says so too."""
+listed it as a plain "ungradable" of quality "reject", says so too, in its Quality column ("ungradable"
+stays its triage, as its filter and tallies name it)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,6 @@ SAID = {
         "Model score": "not run (no photo)",
         "Image quality": "none: the nurse could not photograph the eye",
         "Calibration": "none (no photo)",
-        "worklist": "ungradable: the eye could not be photographed",
     },
     "fr": {
         "notice": "Cet œil n'a pas pu être photographié sur l'appareil : aucune photo n'existe, et l'appareil "
@@ -44,13 +44,13 @@ SAID = {
         "Score du modèle": "non exécuté (pas de photo)",
         "Qualité d'image": "aucune : l'infirmier n'a pas pu photographier l'œil",
         "Étalonnage": "aucun (pas de photo)",
-        "worklist": "ininterprétable : l'œil n'a pas pu être photographié",
     },
 }
 
-# The worklist's Quality column, in the words of its Quality filter's option: the result page's sentence
-# ("none: the nurse could not photograph the eye") ran to five lines of it at 800 px.
-QUALITY_COLUMN = {"en": "eye not photographed", "fr": "œil non photographié"}
+# The worklist's Triage and Quality columns, in the words of their filters' options: the result page's
+# sentences ran to four lines of the one ("ungradable: the eye could not be photographed") and five of
+# the other ("none: the nurse could not photograph the eye") at 800 px.
+WORKLIST_COLUMNS = {"en": ("ungradable", "eye not photographed"), "fr": ("ininterprétable", "œil non photographié")}
 
 # Under its read form, what reaches the nurse: the grading was named there, of an eye never graded.
 REACHES_NURSE = {
@@ -104,9 +104,9 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
                 page.wait_for_selector("html[lang=fr]")
             page.goto(base)
             cells = page.locator(f"tr[data-result='{result_id}'] td")
-            assert plain(cells.first.inner_text()) == said["worklist"] and fits(page, 800)
-            quality = cells.nth(6)  # two lines at most
-            assert quality.inner_text() == QUALITY_COLUMN[language] and quality.evaluate(LINES) <= 2
+            columns = (cells.first, cells.nth(6))  # Triage and Quality, two lines at most
+            assert tuple(cell.inner_text() for cell in columns) == WORKLIST_COLUMNS[language] and fits(page, 800)
+            assert all(cell.evaluate(LINES) <= 2 for cell in columns)
             snap(page, f"not-photographed-worklist-{language}")
             page.goto(f"{base}/results/{result_id}")
             notice = plain(page.inner_text("[data-test=no-photo]"))
@@ -115,8 +115,8 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
             figures = page.locator("table.figures tr")
             values = [plain(value) for value in figures.locator("td").all_inner_texts()]
             rows = dict(zip(figures.locator("th").all_inner_texts(), values, strict=True))
-            assert {label: rows[label] for label in said if label not in ("notice", "worklist")} == {
-                label: value for label, value in said.items() if label not in ("notice", "worklist")
+            assert {label: rows[label] for label in said if label != "notice"} == {
+                label: value for label, value in said.items() if label != "notice"
             }
             assert page.locator("main img").count() == 0 and fits(page, 800)
             assert page.locator("select[name=icdr_grade][required]").count() == 0  # the grading: not assessed

@@ -17,7 +17,7 @@ from firmware_app.sync.retry import backoff_delay
 from firmware_app.sync.review import parse_review
 from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
-from tests.sync.kit import BackgroundWorker, drain, edgescreen_process
+from tests.sync.kit import BackgroundWorker, drain, edgescreen_process, review_acks
 from tests.sync.test_worker import publish, review
 from tests.test_cli import edgescreen
 
@@ -83,17 +83,10 @@ def test_a_review_id_reused_for_another_verdict_is_a_conflict(tmp_path, retina_r
             review(other),  # same id, another result
         ],
     )
-    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
-    worker = BackgroundWorker(config)
-    try:
-        wait_until(lambda: len(tap.on("/review_ack")) >= 4, 15, "four acknowledgements")
-    finally:
-        worker.stop()
-    statuses = [json.loads(p)["status"] for p in tap.on("/review_ack")]
+    statuses = [ack["status"] for ack in review_acks(config, broker.port, 4)]
     assert statuses == ["stored", "duplicate", "conflict", "conflict"]
     rows = store.records.connection.execute("SELECT result_id, verdict FROM review").fetchall()
     assert [tuple(r) for r in rows] == [(one, "refer")]
-    tap.close()
 
 
 def sync_status(config) -> dict:
@@ -144,15 +137,8 @@ def test_an_oversized_message_on_the_review_topic_never_reaches_the_device(tmp_p
     drain(config)
     topic = device_topic(DEVICE.site, DEVICE.id, REVIEW)
     publish(broker.port, topic, [b"x" * 2**20, review(result_id, review_id="rev-after")])
-    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
-    worker = BackgroundWorker(config)
-    try:
-        wait_until(lambda: tap.on("/review_ack"), 15, "the verdict after the oversized message")
-    finally:
-        worker.stop()
-    assert [json.loads(p)["review_id"] for p in tap.on("/review_ack")] == ["rev-after"]
+    assert [ack["review_id"] for ack in review_acks(config, broker.port, 1)] == ["rev-after"]
     assert "sync.review_rejected" not in caplog.text  # the oversized one never arrived to be refused
-    tap.close()
 
 
 def test_a_verdict_whose_comment_holds_controls_is_stored_without_them_and_logged(tmp_path, caplog):

@@ -218,13 +218,7 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
             review(result_id),  # the same review again
         ],
     )
-    tap = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
-    worker = BackgroundWorker(config)
-    try:
-        wait_until(lambda: len(tap.on("/review_ack")) >= 3, 15, "three review acknowledgements")
-    finally:
-        worker.stop()
-    acks = [json.loads(p) for p in tap.on("/review_ack")]
+    acks = review_acks(config, broker.port, 3)
     assert [(a["review_id"], a["status"]) for a in acks] == [
         ("rev-unknown", "unknown_result"),
         ("rev-1", "stored"),
@@ -239,7 +233,6 @@ def test_reviews_are_validated_stored_and_acknowledged_and_bad_ones_dropped(tmp_
     # The review id, when the document has a well-formed one, so the station's delivery can be found.
     assert any("review_id=rev-name" in line and "field=reviewer" in line for line in rejected)
     assert sum("review_id=" in line for line in rejected) == 3  # the fourth is not JSON: no id to name
-    tap.close()
 
 
 def test_a_verdicts_findings_of_the_other_modality_are_refused_as_a_malformed_verdict(tmp_path, photo, broker, caplog):

@@ -5,7 +5,8 @@ examined in person), said "Triage: ... Arrange the referral with the patient." o
 no referral", without saying which one stands; so did a photo the device referred and the specialist
 did not, and a photo the device cleared read "Triage: No referral needed now" under the specialist's
 "refer. Call the patient back". The call-backs follow the specialist (Today and the banner: CLEAR-3,
-and REF-2, whose referral the nurse arranged); the test holds them there."""
+and REF-2 and CANNOT-1, whose referrals the nurse arranged: CANNOT-1's "if referred", as for any photo
+the device could not grade); the test holds them there."""
 
 from __future__ import annotations
 
@@ -28,13 +29,13 @@ from tests.web.test_worklist_and_records import with_verdicts
 
 # Each patient's device triage, and what the record leads with once the specialist's verdict is in.
 LEADS = {
-    "CANNOT-1": {  # could not be photographed, so referred; the specialist: no referral
+    "CANNOT-1": {  # could not be photographed, so referred; the specialist: no referral, so a call-back
         "en": (
-            "Specialist: no referral. Rescreen at the usual interval.",
+            "Specialist: no referral. Tell the patient if referred for an unreadable photo",
             "Could not be photographed",
         ),
         "fr": (
-            "Spécialiste\xa0: pas d'orientation. Nouveau dépistage à l'intervalle habituel.",
+            "Spécialiste\xa0: pas d'orientation. Prévenez le patient s'il a été orienté faute de photo lisible",
             "Impossible à photographier",
         ),
     },
@@ -82,13 +83,16 @@ def test_the_record_leads_with_the_specialists_verdict_over_the_device_triage_it
             (sample_record(ScreeningContext("CLEAR-3", eye="R"), score=0.05), "refer", "routine"),
         ),
     )
-    page.goto(f"{app.url}/today?filter=verdict")  # the call-backs follow the specialist: CLEAR-3 and REF-2
+    page.goto(f"{app.url}/today?filter=verdict")  # the call-backs follow the specialist: all three
     for language in ("en", "fr"):
         switch_to(page, language)
-        assert page.locator("[data-test=call-back-banner]").count() == 1
+        assert "3" in page.locator("[data-test=call-back-banner]").inner_text()
         reasons = [badge.get_attribute("data-call-back") for badge in page.locator("[data-call-back]").all()]
-        assert sorted(reasons) == ["no_refer", "refer"] and page.locator("[data-test=open-verdict]").count() == 3
+        assert sorted(reasons) == ["no_refer", "no_refer_if_referred", "refer"]
+        assert page.locator("[data-test=open-verdict]").count() == 3
         snap(page, "today-verdicts-over-triage")
+        page.locator("[data-call-back=no_refer_if_referred]").scroll_into_view_if_needed()
+        snap(page, "today-verdicts-over-triage-not-photographed")
     for reference, said in LEADS.items():
         page.goto(f"{app.url}/records")
         page.locator("#reference").fill("")

@@ -598,6 +598,10 @@ CALL_BACK_WORDS = {
             "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez-la si rien d'autre ne la justifie"
         ),
     },
+    "no_refer_if_referred": {
+        "en": "Specialist: no referral. Tell the patient if referred for an unreadable photo",
+        "fr": "Spécialiste\xa0: pas d'orientation. Prévenez le patient s'il a été orienté faute de photo lisible",
+    },
 }
 
 
@@ -617,6 +621,7 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
         (sample_record(ScreeningContext("S-4", eye="L"), score=0.05), "refer", "routine"),
         (sample_record(ScreeningContext("A-5", eye="L"), score=0.9), "refer", "routine"),
         (sample_record(ScreeningContext("S-6", eye="R"), score=0.9), "no_refer", "routine"),
+        (replace(sample_record(ScreeningContext("S-7", eye="R")), triage=ungradable), "no_refer", "routine"),
     )
     with_verdicts(app, verdicts)
     sign_in(page, app)
