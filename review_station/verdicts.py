@@ -61,9 +61,9 @@ SUPERSEDED_DELIVERY = "superseded"  # an amendment replaced it before the device
 UNSENDABLE_DELIVERY = "unsendable"
 # What a refusal of an incomplete grading adds when the reader had no photo: the grading may be left out.
 _OR_NEITHER = {True: "", False: ", or neither when the grading is not assessed (no photo)"}
-# The one urgency a "no referral" takes: it asks nothing of the nurse, so the device shows no urgency
-# beside it (firmware_app/records/verdicts.py, the Today screen and the record), and a "soon" or
-# "urgent" one would reach nobody. Urgency is for a referral or a photo the reader could not grade.
+# The one urgency a "no referral" takes: it refers no one, so the device shows no urgency beside it
+# (firmware_app/records/verdicts.py, the Today screen and the record), and a "soon" or "urgent" one
+# would reach nobody. Urgency is for a referral or a photo the reader could not grade.
 ROUTINE = "routine"
 
 
@@ -174,8 +174,7 @@ class ReadForm:
             self._consistent(modality)
         if self.verdict == Outcome.NO_REFER and self.urgency != ROUTINE:
             why = (
-                "a no-refer verdict asks nothing of the nurse, so its urgency is routine: "
-                "refer if the patient is to be seen sooner"
+                "a no-refer verdict refers no one, so its urgency is routine: refer if the patient is to be seen sooner"
             )
             raise ReadRefused(why, "no_refer_urgency")
         return self

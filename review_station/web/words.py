@@ -535,16 +535,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "form.nurse_sees_all": {
         "en": "The nurse sees the verdict, the urgency of a referral or of an ungradable photo, the grading and "
-        "the comment. A no-refer verdict asks nothing of the nurse: its urgency is routine.",
+        "the comment. A no-refer verdict refers no one: its urgency is routine.",
         "fr": "L'infirmier voit l'avis, l'urgence d'une orientation ou d'une photo ininterprétable, la gradation "
-        "et le commentaire. Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
+        "et le commentaire. Un avis « pas d'orientation » n'adresse personne : son urgence est habituelle.",
     },
     # Instead of "nurse_sees_all" under an eye that could not be photographed: no grading is offered or sent.
     "form.nurse_sees_ungraded": {
         "en": "The nurse sees the verdict, its urgency and the comment; no grading: this eye has no photo. A "
-        "no-refer verdict asks nothing of the nurse: its urgency is routine.",
+        "no-refer verdict refers no one: its urgency is routine.",
         "fr": "L'infirmier voit l'avis, son urgence et le commentaire ; pas de gradation : cet œil n'a pas de "
-        "photo. Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
+        "photo. Un avis « pas d'orientation » n'adresse personne : son urgence est habituelle.",
     },
     "form.nurse_sees_verdict": {
         "en": "This device shows the nurse the verdict and the comment only: if the urgency matters, say it in "
@@ -739,9 +739,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "un avis « pas d'orientation » contredit {finding}, qui justifie d'adresser : adressez, ou corrigez-le",
     },
     "refused.no_refer_urgency": {
-        "en": "a no-refer verdict asks nothing of the nurse, so its urgency is routine: refer if the patient is "
-        "to be seen sooner",
-        "fr": "un avis « pas d'orientation » ne demande rien à l'infirmier, son urgence est donc habituelle : "
+        "en": "a no-refer verdict refers no one, so its urgency is routine: refer if the patient is to be seen sooner",
+        "fr": "un avis « pas d'orientation » n'adresse personne, son urgence est donc habituelle : "
         "adressez si le patient doit être vu plus tôt",
     },
     "refused.no_refer_ungradable": {

@@ -1,4 +1,4 @@
-"""A "no referral" asks nothing of the nurse, so the device shows no urgency beside it
+"""A "no referral" refers no one, so the device shows no urgency beside it
 (firmware_app/records/verdicts.py): the station refuses one marked "soon" or "urgent", in the reader's
 language, rather than store an urgency that would reach nobody; a referral keeps any urgency."""
 
@@ -34,13 +34,13 @@ def test_a_no_referral_marked_soon_or_urgent_is_refused_in_the_readers_language(
     client = signed_in_client(engine, station(), "ana", "reviewer")
     csrf = csrf_of(client, f"/results/{result_id}")
     english = client.post(f"/results/{result_id}/reads", data={**NO_REFER, "urgency": "soon", "csrf": csrf})
-    assert english.status_code == 422 and "a no-refer verdict asks nothing of the nurse" in english.text
+    assert english.status_code == 422 and "a no-refer verdict refers no one" in english.text
     # The form comes back as the reader left it, the urgency to correct.
     chosen = re.search(r'<select name="urgency"[^>]*>(.*?)</select>', english.text, re.S)
     assert chosen and '<option value="soon" selected>' in chosen.group(1)
     client.cookies.set(LANGUAGE_COOKIE, "fr")
     french = client.post(f"/results/{result_id}/reads", data={**NO_REFER, "urgency": "urgent", "csrf": csrf})
-    assert french.status_code == 422 and "ne demande rien à l&#39;infirmier" in french.text
+    assert french.status_code == 422 and "n&#39;adresse personne" in french.text
     assert _stored(engine) == (0, 0, "awaiting_review")  # nothing recorded, nothing sent
     routine = client.post(f"/results/{result_id}/reads", data={**NO_REFER, "urgency": "routine", "csrf": csrf})
     assert routine.status_code == 303 and _stored(engine) == (1, 1, "reviewed")

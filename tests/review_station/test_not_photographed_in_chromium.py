@@ -55,9 +55,9 @@ WORKLIST_COLUMNS = {"en": ("ungradable", "eye not photographed"), "fr": ("ininte
 # Under its read form, what reaches the nurse: the grading was named there, of an eye never graded.
 REACHES_NURSE = {
     "en": "The nurse sees the verdict, its urgency and the comment; no grading: this eye has no photo. A no-refer "
-    "verdict asks nothing of the nurse: its urgency is routine.",
+    "verdict refers no one: its urgency is routine.",
     "fr": "L'infirmier voit l'avis, son urgence et le commentaire ; pas de gradation : cet œil n'a pas de photo. "
-    "Un avis « pas d'orientation » ne lui demande rien : son urgence est habituelle.",
+    "Un avis « pas d'orientation » n'adresse personne : son urgence est habituelle.",
 }
 
 

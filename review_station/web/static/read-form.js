@@ -1,4 +1,4 @@
-// A "no referral" asks nothing of the nurse, and the device shows no urgency beside it: its urgency is
+// A "no referral" refers no one, and the device shows no urgency beside it: its urgency is
 // routine (``verdicts.ReadForm.checked`` refuses any other, which is all a page without JavaScript
 // gets). Here the form says so as the verdict is chosen: routine, the other urgencies not offered.
 (function () {
