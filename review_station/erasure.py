@@ -16,6 +16,7 @@ leaves a tombstone (``erased_results``, ids only), so a copy still on its way is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from review_station.storage.tables import (
     deliveries,
     erased_results,
     images,
+    quarantine,
     reads,
     results,
     upload_parts,
@@ -91,6 +93,34 @@ def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
     _tombstone(connection, [(result_id, request.device_id) for result_id in done.unknown])
     log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(done.unknown))
     return done
+
+
+def erase_waiting(connection: Connection, request: ErasureRequest) -> list[str]:
+    """Carry out the erasure of a device not enrolled (yet): the results it sent that wait in quarantine
+    for its enrolment go (audited ``result_erased`` by ``device D``), and every id it names that is not
+    stored here is tombstoned for it, so that its enrolment never releases a copy of one. The device
+    counts those results delivered and sends this request once: refusing it would bring the patient's
+    results into the worklist at the enrolment. Returns the named results stored here (a retired
+    device's, which may have been stolen with its key): left for the administrator."""
+    stored = connection.execute(select(results.c.result_id).where(results.c.result_id.in_(request.result_ids)))
+    named = set(request.result_ids) - set(stored.scalars())
+    entries = connection.execute(
+        select(quarantine.c.id, quarantine.c.payload).where(quarantine.c.awaiting_device == request.device_id)
+    ).all()
+    waiting = {entry.id: waiting_result_id(entry.payload) for entry in entries}
+    gone = sorted({result_id for result_id in waiting.values() if result_id in named})
+    if gone:
+        connection.execute(delete(quarantine).where(quarantine.c.id.in_([i for i, r in waiting.items() if r in named])))
+        audit.append(connection, "result_erased", {"results": gone, "by": f"device {request.device_id}"})
+    _tombstone(connection, [(result_id, request.device_id) for result_id in sorted(named)])
+    log_event("review.device_erasure", device_id=request.device_id, erased=len(gone), not_here=len(named) - len(gone))
+    return sorted(set(request.result_ids) - named)
+
+
+def waiting_result_id(payload: bytes) -> str:
+    """The result id of a result waiting in quarantine for its device's enrolment: kept whole, and
+    valid (``classify.result_row`` refused it only for its device)."""
+    return str(json.loads(payload)["result_id"])
 
 
 def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
