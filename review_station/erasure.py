@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,7 +46,10 @@ _DEPENDENT = (contrary_reads, deliveries, reads, images, upload_parts)
 @dataclass(frozen=True)
 class Erased:
     erased: list[str]
-    unknown: list[str]  # ids naming no result here (erased already, never received, or mistyped)
+    unknown: list[str]  # ids naming no result here (never received, or mistyped): one may still arrive
+    # Ids erased here before (a tombstone: by its device's request, or an earlier erasure): done already,
+    # so a second erasure (the administrator's after the device's) succeeds without erasing anything.
+    already: list[str] = field(default_factory=list)
 
 
 class ForeignResults(ValueError):
@@ -76,7 +79,10 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Er
         tallies.remove(connection, rows)
         _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
         audit.append(connection, "result_erased", {"results": found, "by": by})
-    return Erased(found, [result_id for result_id in wanted if result_id not in found])
+    missing = [result_id for result_id in wanted if result_id not in found]
+    stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
+    already = set(stones.scalars())
+    return Erased(found, [result_id for result_id in missing if result_id not in already], sorted(already))
 
 
 def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:

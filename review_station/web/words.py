@@ -1135,9 +1135,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "erased {count} results with their reads, verdicts and photos: {results}",
         "fr": "{count} résultats effacés avec leurs lectures, avis et photos : {results}",
     },
+    # Erased here before: by its device's request (edgescreen.erasure/1) or an earlier command.
+    "cli.results_erased_before.one": {"en": "erased already: {results}", "fr": "déjà effacé : {results}"},
+    "cli.results_erased_before.other": {"en": "erased already: {results}", "fr": "déjà effacés : {results}"},
     "cli.results_unknown": {
-        "en": "no such result here (erased already, never received, or mistyped): {results}",
-        "fr": "aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi) : {results}",
+        "en": "no such result here (never received, or mistyped): {results}",
+        "fr": "aucun résultat de ce nom ici (jamais reçu, ou mal saisi) : {results}",
     },
     "cli.enrolled": {"en": "enrolled {device} at {site}; {released}", "fr": "{device} enrôlé à {site} ; {released}"},
     "cli.released": {

@@ -151,8 +151,8 @@ SAID = (
         "fr": f"refusé{NBSP}: la période est vide{NBSP}: la date de fin précède celle de début",
     }),
     (("results", "erase", "0" * 32), "", 1, "stdout", {
-        "en": f"no such result here (erased already, never received, or mistyped): {'0' * 32}",
-        "fr": f"aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi){NBSP}: {'0' * 32}",
+        "en": f"no such result here (never received, or mistyped): {'0' * 32}",
+        "fr": f"aucun résultat de ce nom ici (jamais reçu, ou mal saisi){NBSP}: {'0' * 32}",
     }),
     (("images", "erase", "0" * 32), "", 0, "stdout", {
         "en": f"the station holds no photo of result {'0' * 32}",

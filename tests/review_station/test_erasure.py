@@ -55,3 +55,22 @@ def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: E
     with engine.connect() as connection:  # a copy still on its way will not bring it back
         assert connection.execute(select(erased_results)).all() == [(erased, "cam-01")]
     assert review(config, "audit", "verify").returncode == 0
+
+
+def test_erasing_again_says_erased_already_and_succeeds_apart_from_ids_never_here(tmp_path, engine: Engine) -> None:
+    """The device's erase gives its administrator the ids (for a station older than the request): run
+    after the device's request, or twice, the command says they were erased already and succeeds,
+    instead of the failure an id never received gets (that one may still arrive)."""
+    [erased] = add_results(engine, "cam-01", "site-a", [0.9])
+    config = station_config(tmp_path, engine, 1883)
+    assert review(config, "results", "erase", erased).returncode == 0
+    again = review(config, "results", "erase", erased)
+    assert again.returncode == 0, again.stdout
+    assert f"erased already: {erased}" in again.stdout and "no such result" not in again.stdout
+    never = "0" * 32
+    mixed = review(config, "results", "erase", erased, never)
+    assert mixed.returncode == 1
+    assert f"erased already: {erased}" in mixed.stdout and f"(never received, or mistyped): {never}" in mixed.stdout
+    with engine.connect() as connection:
+        kinds = connection.execute(select(audit.c.kind).where(audit.c.kind == "result_erased")).scalars().all()
+    assert len(kinds) == 1  # nothing erased again, nothing audited again
