@@ -185,7 +185,7 @@ def _erasure_refusal(
     if where.device_id not in registry:
         if stored := erase_waiting(connection, request):
             named = ", ".join(stored)
-            return f"device {where.device_id} is not enrolled (or is retired): its results here are not erased: {named}"
+            return f"device {where.device_id} is not enrolled (or is retired): the results here it names stay: {named}"
         return None
     if registry[where.device_id] != where.site_id:
         return f"device {where.device_id} is not enrolled at {where.site_id}: its erasure is not carried out"

@@ -244,3 +244,25 @@ def test_an_erasure_from_a_device_not_enrolled_yet_keeps_its_waiting_results_fro
     finally:
         closed(device)
         stop(ingester, broker)
+
+
+def test_a_retired_devices_erasure_leaves_its_stored_results_for_the_administrator(tmp_path, engine: Engine) -> None:
+    """A retired device may have been stolen with its key: its request erases none of the results it
+    filed while enrolled (quarantined, naming them for the administrator's ``results erase``)."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = device = None
+    try:
+        [stored] = add_results(engine, "cam-01", "site-a", [0.9])
+        devices.retire(engine, "cam-01", by="test")
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        device = Publisher(broker.port)
+        [request] = erasure_documents("cam-01", [stored])
+        device.publish_all([(device_topic("site-a", "cam-01", ERASURE), request)])
+        wait_until(lambda: counts(engine)[2] == 1, 30, "the request quarantined")
+        assert counts(engine)[0] == 1 and erasure_events(engine) == []
+        with engine.connect() as connection:
+            reason = connection.execute(select(quarantine.c.reason)).scalar_one()
+        assert reason == f"device cam-01 is not enrolled (or is retired): the results here it names stay: {stored}"
+    finally:
+        closed(device)
+        stop(ingester, broker)
