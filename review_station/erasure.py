@@ -60,10 +60,19 @@ class ForeignResults(ValueError):
         self.foreign = foreign
 
 
+# The device of an administrator's tombstone for a result not received yet: whichever device files it
+# (no device id is "*": the wire's IDENTIFIER has no such character).
+ANY_DEVICE = "*"
+
+
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
-    """Delete each named result and everything the station holds of it, in one transaction."""
+    """Delete each named result and everything the station holds of it, in one transaction. The ids
+    not here yet are tombstoned for any device: a device older than its own erasure request, whose
+    results a campaign's bridge holds for days, has them named by the administrator before they come."""
     with engine.begin() as connection:
-        return erase_in(connection, result_ids, by)
+        done = erase_in(connection, result_ids, by)
+        _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in done.unknown])
+        return done
 
 
 def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Erased:
@@ -130,7 +139,8 @@ def waiting_result_id(payload: bytes) -> str:
 
 
 def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
-    """Which of these (result id, device id) are results erased here: refused on arrival, logged."""
+    """Which of these (result id, device id) are results erased here, for that device or for any
+    (``ANY_DEVICE``): refused on arrival, logged."""
     if not rows:
         return set()
     stones = connection.execute(
@@ -138,7 +148,10 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
             erased_results.c.result_id.in_(sorted({result_id for result_id, _ in rows}))
         )
     ).all()
-    refused = {result_id for result_id, device_id in stones if (result_id, device_id) in set(rows)}
+    arriving = set(rows)
+    refused = {
+        result_id for result_id, device_id in stones if device_id == ANY_DEVICE or (result_id, device_id) in arriving
+    }
     for result_id in sorted(refused):
         log_event("review.result_erased_before", level=logging.WARNING, result_id=result_id)
     return refused
