@@ -79,12 +79,16 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Er
     """Delete each named result and everything the station holds of it, in the caller's transaction,
     leaving their tombstones; audited as ``result_erased`` by ``by`` when anything was erased."""
     wanted = sorted(set(result_ids))
-    rows = connection.execute(select(results).where(results.c.result_id.in_(wanted))).mappings().all()
+    for table in _DEPENDENT:
+        connection.execute(delete(table).where(table.c.result_id.in_(wanted)))
+    # The rows this transaction deleted (RETURNING), not those a SELECT saw: every ingester receives
+    # every request, and the administrator's command may run at the same moment; the second to erase
+    # a result waits for the first (PostgreSQL's row lock, SQLite's one writer), then deletes nothing,
+    # so the worklist's counts, the tombstones and the audit take each result once.
+    erasing = delete(results).where(results.c.result_id.in_(wanted)).returning(*results.c)
+    rows = connection.execute(erasing).mappings().all()
     found = sorted(row["result_id"] for row in rows)
     if found:
-        for table in _DEPENDENT:
-            connection.execute(delete(table).where(table.c.result_id.in_(found)))
-        connection.execute(delete(results).where(results.c.result_id.in_(found)))
         tallies.remove(connection, rows)
         _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
         audit.append(connection, "result_erased", {"results": found, "by": by})

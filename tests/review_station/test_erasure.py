@@ -4,12 +4,23 @@ the worklist's counts follow, and the audit keeps only the ids."""
 from __future__ import annotations
 
 import json
+import threading
 
 from sqlalchemy import Engine, func, select
 
+from edgescreen_wire.erasure import ErasureRequest
 from review_station import contrary, devices
-from review_station.erasure import ANY_DEVICE
-from review_station.storage.tables import audit, contrary_reads, deliveries, erased_results, images, reads, results
+from review_station.erasure import ANY_DEVICE, Erased, erase_for_device
+from review_station.storage.tables import (
+    audit,
+    contrary_reads,
+    deliveries,
+    erased_results,
+    images,
+    reads,
+    result_tallies,
+    results,
+)
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
     IngesterThread,
@@ -115,3 +126,32 @@ def test_a_result_the_administrator_erased_before_it_arrived_is_refused_when_it_
         if ingester:
             ingester.stop()
         broker.stop()
+
+
+def test_two_ingesters_carrying_out_one_request_at_once_erase_and_count_it_once(engine: Engine) -> None:
+    """Every ingester receives every message (plain subscriptions), so two carry out a device's request
+    at the same moment. The second waits for the first's deletion, then must find nothing left: the
+    worklist's counts lose the result once, and one erasure is audited."""
+    erased, kept = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    request = ErasureRequest("cam-01", (erased,))
+    first = engine.connect()
+    transaction = first.begin()
+    erase_for_device(first, request)
+    second: list[Erased] = []
+    waiting = threading.Thread(target=lambda: second.append(_carried_out(engine, request)))
+    waiting.start()
+    waiting.join(1.0)  # on PostgreSQL it waits for the first's row locks; SQLite's single writer too
+    transaction.commit()
+    first.close()
+    waiting.join(30)
+    assert second and second[0].erased == []
+    with engine.connect() as connection:
+        tallied = connection.execute(select(func.sum(result_tallies.c.results))).scalar_one()
+        events = connection.execute(select(audit.c.kind).where(audit.c.kind == "result_erased")).scalars().all()
+    assert (tallied, len(events)) == (1, 1)
+    assert held(engine, kept)["results"] == 1
+
+
+def _carried_out(engine: Engine, request: ErasureRequest) -> Erased:
+    with engine.begin() as connection:
+        return erase_for_device(connection, request)
