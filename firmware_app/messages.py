@@ -1718,6 +1718,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats en attente : {count}, dont certains datés par une horloge fausse : impossible de savoir "
         "depuis quand ils attendent. Vérifiez le réseau.",
     },
+    # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py).
+    "health.backlog.erasures": {
+        "en": "Results waiting to be sent: {count}. Patients' erasures still to reach the review station: "
+        "{requests}. Check the network; the device must not be wiped before they are sent.",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
+        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être réinitialisé (wipe) avant leur envoi.",
+    },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",

@@ -250,6 +250,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "withheld": backlog.withheld,
         # Deleted unsent by [sync] overflow_policy = "drop_oldest": a backlog of 0 is not "all sent".
         "dropped": backlog.dropped,
+        # A patient's erasure asks the station to erase her results: not sent yet, a wipe would lose it.
+        "erasure_requests": backlog.erasure_requests,
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),

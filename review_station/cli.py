@@ -104,6 +104,9 @@ def _results(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
         print(
             say(plural("cli.results_erased", erased, language), language, count=erased, results=" ".join(done.erased))
         )
+    if done.already:
+        already = plural("cli.results_erased_before", len(done.already), language)
+        print(say(already, language, results=" ".join(done.already)))
     if done.unknown:
         print(say("cli.results_unknown", language, results=" ".join(done.unknown)))
         return 1

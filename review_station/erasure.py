@@ -16,9 +16,10 @@ leaves a tombstone (``erased_results``, ids only), so a copy still on its way is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +33,7 @@ from review_station.storage.tables import (
     deliveries,
     erased_results,
     images,
+    quarantine,
     reads,
     results,
     upload_parts,
@@ -44,7 +46,10 @@ _DEPENDENT = (contrary_reads, deliveries, reads, images, upload_parts)
 @dataclass(frozen=True)
 class Erased:
     erased: list[str]
-    unknown: list[str]  # ids naming no result here (erased already, never received, or mistyped)
+    unknown: list[str]  # ids naming no result here (never received, or mistyped): one may still arrive
+    # Ids erased here before (a tombstone: by its device's request, or an earlier erasure): done already,
+    # so a second erasure (the administrator's after the device's) succeeds without erasing anything.
+    already: list[str] = field(default_factory=list)
 
 
 class ForeignResults(ValueError):
@@ -55,26 +60,42 @@ class ForeignResults(ValueError):
         self.foreign = foreign
 
 
+# The device of an administrator's tombstone for a result not received yet: whichever device files it
+# (no device id is "*": the wire's IDENTIFIER has no such character).
+ANY_DEVICE = "*"
+
+
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
-    """Delete each named result and everything the station holds of it, in one transaction."""
+    """Delete each named result and everything the station holds of it, in one transaction. The ids
+    not here yet are tombstoned for any device: a device older than its own erasure request, whose
+    results a campaign's bridge holds for days, has them named by the administrator before they come."""
     with engine.begin() as connection:
-        return erase_in(connection, result_ids, by)
+        done = erase_in(connection, result_ids, by)
+        _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in done.unknown])
+        return done
 
 
 def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Erased:
     """Delete each named result and everything the station holds of it, in the caller's transaction,
     leaving their tombstones; audited as ``result_erased`` by ``by`` when anything was erased."""
     wanted = sorted(set(result_ids))
-    rows = connection.execute(select(results).where(results.c.result_id.in_(wanted))).mappings().all()
+    for table in _DEPENDENT:
+        connection.execute(delete(table).where(table.c.result_id.in_(wanted)))
+    # The rows this transaction deleted (RETURNING), not those a SELECT saw: every ingester receives
+    # every request, and the administrator's command may run at the same moment; the second to erase
+    # a result waits for the first (PostgreSQL's row lock, SQLite's one writer), then deletes nothing,
+    # so the worklist's counts, the tombstones and the audit take each result once.
+    erasing = delete(results).where(results.c.result_id.in_(wanted)).returning(*results.c)
+    rows = connection.execute(erasing).mappings().all()
     found = sorted(row["result_id"] for row in rows)
     if found:
-        for table in _DEPENDENT:
-            connection.execute(delete(table).where(table.c.result_id.in_(found)))
-        connection.execute(delete(results).where(results.c.result_id.in_(found)))
         tallies.remove(connection, rows)
         _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
         audit.append(connection, "result_erased", {"results": found, "by": by})
-    return Erased(found, [result_id for result_id in wanted if result_id not in found])
+    missing = [result_id for result_id in wanted if result_id not in found]
+    stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
+    already = set(stones.scalars())
+    return Erased(found, [result_id for result_id in missing if result_id not in already], sorted(already))
 
 
 def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
@@ -93,8 +114,37 @@ def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
     return done
 
 
+def erase_waiting(connection: Connection, request: ErasureRequest) -> list[str]:
+    """Carry out the erasure of a device not enrolled (yet): the results it sent that wait in quarantine
+    for its enrolment go (audited ``result_erased`` by ``device D``), and every id it names that is not
+    stored here is tombstoned for it, so that its enrolment never releases a copy of one. The device
+    counts those results delivered and sends this request once: refusing it would bring the patient's
+    results into the worklist at the enrolment. Returns the named results stored here (a retired
+    device's, which may have been stolen with its key): left for the administrator."""
+    stored = connection.execute(select(results.c.result_id).where(results.c.result_id.in_(request.result_ids)))
+    named = set(request.result_ids) - set(stored.scalars())
+    entries = connection.execute(
+        select(quarantine.c.id, quarantine.c.payload).where(quarantine.c.awaiting_device == request.device_id)
+    ).all()
+    waiting = {entry.id: waiting_result_id(entry.payload) for entry in entries}
+    gone = sorted({result_id for result_id in waiting.values() if result_id in named})
+    if gone:
+        connection.execute(delete(quarantine).where(quarantine.c.id.in_([i for i, r in waiting.items() if r in named])))
+        audit.append(connection, "result_erased", {"results": gone, "by": f"device {request.device_id}"})
+    _tombstone(connection, [(result_id, request.device_id) for result_id in sorted(named)])
+    log_event("review.device_erasure", device_id=request.device_id, erased=len(gone), not_here=len(named) - len(gone))
+    return sorted(set(request.result_ids) - named)
+
+
+def waiting_result_id(payload: bytes) -> str:
+    """The result id of a result waiting in quarantine for its device's enrolment: kept whole, and
+    valid (``classify.result_row`` refused it only for its device)."""
+    return str(json.loads(payload)["result_id"])
+
+
 def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
-    """Which of these (result id, device id) are results erased here: refused on arrival, logged."""
+    """Which of these (result id, device id) are results erased here, for that device or for any
+    (``ANY_DEVICE``): refused on arrival, logged."""
     if not rows:
         return set()
     stones = connection.execute(
@@ -102,7 +152,10 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
             erased_results.c.result_id.in_(sorted({result_id for result_id, _ in rows}))
         )
     ).all()
-    refused = {result_id for result_id, device_id in stones if (result_id, device_id) in set(rows)}
+    arriving = set(rows)
+    refused = {
+        result_id for result_id, device_id in stones if device_id == ANY_DEVICE or (result_id, device_id) in arriving
+    }
     for result_id in sorted(refused):
         log_event("review.result_erased_before", level=logging.WARNING, result_id=result_id)
     return refused

@@ -407,6 +407,8 @@ def check_backlog(
         return _check("backlog", Level.AMBER, count=count, days=days)
     if sync["undated_unsent"]:  # dated by a wrong clock: how long they waited cannot be told, so never "fresh"
         return _check("backlog", Level.AMBER, "undated", count=count)
+    if sync["erasure_requests"]:  # the station keeps an erased patient's results until they are sent
+        return _check("backlog", Level.AMBER, "erasures", count=count, requests=sync["erasure_requests"])
     return _check("backlog", Level.GREEN, count=count)
 
 

@@ -64,6 +64,9 @@ class Backlog:
     withheld: int = 0
     # Unsent results the outbox's ``drop_oldest`` policy deleted: never sent, never to be.
     dropped: int = 0
+    # The station's erasure requests the broker has not taken yet (``records/erasure_outbox.py``): with
+    # every result sent, still something only this device holds, which a wipe would lose.
+    erasure_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ class Outbox:
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
         withheld = self._db.execute(f"SELECT count(*) FROM outbox WHERE {WITHHELD}").fetchone()[0]
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
-        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped)
+        erasures = self._db.execute("SELECT count(*) FROM erasure_outbox").fetchone()[0]
+        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped, erasures)
 
     def _set_state_in_transaction(self, values: dict[str, str]) -> None:
         self._db.executemany(

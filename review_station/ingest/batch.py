@@ -28,7 +28,7 @@ from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import parse_review_ack
 from edgescreen_wire.topics import ERASURE, REVIEW_ACK, STATUS, DeviceTopic, parse_device_topic
 from firmware_app.events import log_event
-from review_station.erasure import ForeignResults, erase_for_device, tombstoned
+from review_station.erasure import ForeignResults, erase_for_device, erase_waiting, tombstoned, waiting_result_id
 from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
@@ -174,14 +174,20 @@ def _erasure_refusal(
 ) -> str | None:
     """Carry out a device's erasure request, or say why it is refused (then quarantined, nothing erased):
     not a valid document, another device's id, a device not enrolled at that site, or a result of
-    another device named. A request carried out again (a redelivery) erases nothing more."""
+    another device named. A request carried out again (a redelivery) erases nothing more. A device not
+    enrolled (yet, or retired) erases what waits for its enrolment (``erase_waiting``)."""
     try:
         request = parse_erasure(message.payload)
     except WireError as error:
         return f"invalid erasure: {error}"
     if request.device_id != where.device_id:
         return f"the erasure says device {request.device_id}, the topic {where.device_id}: a device erases its own only"
-    if registry.get(where.device_id) != where.site_id:
+    if where.device_id not in registry:
+        if stored := erase_waiting(connection, request):
+            named = ", ".join(stored)
+            return f"device {where.device_id} is not enrolled (or is retired): the results here it names stay: {named}"
+        return None
+    if registry[where.device_id] != where.site_id:
         return f"device {where.device_id} is not enrolled at {where.site_id}: its erasure is not carried out"
     try:
         erase_for_device(connection, request)
@@ -199,6 +205,20 @@ def _not_erased(copies: dict[str, list[tuple[Incoming, dict[str, Any]]]], connec
     for result_id in gone:
         del copies[result_id]
     return len(gone)
+
+
+def _not_released(refused: list[dict[str, Any]], connection: Connection) -> int:
+    """Take out of ``refused`` the results waiting for their device's enrolment that it asked to erase
+    (in this batch or before): quarantined, the enrolment would release them. Only logged, as
+    ``_not_erased`` does for a live result."""
+    keys = {
+        index: (waiting_result_id(row["payload"]), row["awaiting_device"])
+        for index, row in enumerate(refused)
+        if row["awaiting_device"]
+    }
+    gone = tombstoned(connection, sorted(set(keys.values())))
+    refused[:] = [row for index, row in enumerate(refused) if index not in keys or keys[index][0] not in gone]
+    return sum(1 for result_id, _ in keys.values() if result_id in gone)
 
 
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
@@ -265,6 +285,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     outcome.erased_before = _not_erased(copies, connection)
     if copies:
         refused.extend(_copies_again(connection, copies, outcome, announced))
+    outcome.erased_before += _not_released(refused, connection)
     if refused:
         insert_quarantined(connection, refused)
         outcome.quarantined = len(refused)

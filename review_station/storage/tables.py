@@ -319,7 +319,8 @@ erased_results = Table(
     # The tombstone of each result erased here (migration 0023), ids only: a copy of it still on its way
     # (in flight at the broker, queued at a bridge, resent by a device that missed the PUBACK), or one
     # named by its device's erasure before it arrived, is refused on ingest instead of coming back.
-    # Keyed by the device too: a device's erasure never stops another device's result.
+    # Keyed by the device too: a device's erasure never stops another device's result; an
+    # administrator's for a result not received yet is for any device (``erasure.ANY_DEVICE``).
     Column("result_id", String(32), primary_key=True),
     Column("device_id", String(64), nullable=False),
 )

@@ -1134,9 +1134,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "erased {count} results with their reads, verdicts and photos: {results}",
         "fr": "{count} résultats effacés avec leurs lectures, avis et photos : {results}",
     },
+    # Erased here before: by its device's request (edgescreen.erasure/1) or an earlier command.
+    # Erased here before, or named before it arrived (refused when it comes).
+    "cli.results_erased_before.one": {
+        "en": "erased already, or refused when it arrives: {results}",
+        "fr": "déjà effacé, ou refusé à son arrivée : {results}",
+    },
+    "cli.results_erased_before.other": {
+        "en": "erased already, or refused when they arrive: {results}",
+        "fr": "déjà effacés, ou refusés à leur arrivée : {results}",
+    },
     "cli.results_unknown": {
-        "en": "no such result here (erased already, never received, or mistyped): {results}",
-        "fr": "aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi) : {results}",
+        "en": "no such result here (not received yet, or mistyped; refused if it arrives): {results}",
+        "fr": "aucun résultat de ce nom ici (pas encore reçu, ou mal saisi ; refusé s'il arrive) : {results}",
     },
     "cli.enrolled": {"en": "enrolled {device} at {site}; {released}", "fr": "{device} enrôlé à {site} ; {released}"},
     "cli.released": {

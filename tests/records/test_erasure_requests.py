@@ -9,8 +9,11 @@ import sqlite3
 import pytest
 
 from edgescreen_wire.erasure import ERASURE_SCHEMA, parse_erasure
+from firmware_app.health.checks import Level, check_backlog
+from firmware_app.messages import message
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.records_cli import sync_status
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo
 
 
@@ -70,3 +73,26 @@ def test_the_request_and_the_erasure_are_one_transaction(tmp_path, photo):
     db.execute("DROP TRIGGER no_request")
     store.erase_patient("MRN-7")
     assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0 and len(queued(store)) == 1
+
+
+def test_sync_status_and_doctor_count_the_requests_the_broker_has_not_taken(tmp_path, photo):
+    """A device whose results all left says backlog 0 while its erasure request waits for the broker:
+    the decommissioning check ("backlog 0", then ``wipe``) would delete the request, and the station
+    would keep the erased patient's results."""
+    store = open_store(tmp_path)
+    patient_screenings(store, photo, "MRN-8", 2)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    assert sync_status(store.records)["erasure_requests"] == 0
+    store.erase_patient("MRN-8")
+
+    status = sync_status(store.records)
+    assert (status["backlog"], status["erasure_requests"]) == (0, 1)
+    check = check_backlog(status, 100, True)
+    assert (check.level, check.message_key) == (Level.AMBER, "health.backlog.erasures")
+    for language in ("en", "fr"):
+        assert "1" in message(check.message_key, language).format(**check.values)
+    [row] = outbox.pending_erasures(0, 10)
+    outbox.erasure_delivered(row.seq)
+    status = sync_status(store.records)
+    assert status["erasure_requests"] == 0 and check_backlog(status, 100, True).level is Level.GREEN

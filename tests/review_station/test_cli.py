@@ -151,8 +151,9 @@ SAID = (
         "fr": f"refusé{NBSP}: la période est vide{NBSP}: la date de fin précède celle de début",
     }),
     (("results", "erase", "0" * 32), "", 1, "stdout", {
-        "en": f"no such result here (erased already, never received, or mistyped): {'0' * 32}",
-        "fr": f"aucun résultat de ce nom ici (déjà effacé, jamais reçu, ou mal saisi){NBSP}: {'0' * 32}",
+        "en": f"no such result here (not received yet, or mistyped; refused if it arrives): {'0' * 32}",
+        "fr": f"aucun résultat de ce nom ici (pas encore reçu, ou mal saisi{NBSP}; refusé s'il arrive){NBSP}: "
+        f"{'0' * 32}",
     }),
     (("images", "erase", "0" * 32), "", 0, "stdout", {
         "en": f"the station holds no photo of result {'0' * 32}",

@@ -15,7 +15,7 @@ from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents
 from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.screening import ScreeningContext
 from review_station import accounts, devices
-from review_station.storage.tables import audit, erased_results, quarantine
+from review_station.storage.tables import audit, erased_results, quarantine, results
 from review_station.verdicts import ReadForm, record_read
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
@@ -206,6 +206,63 @@ def test_malformed_erasure_requests_are_quarantined_and_erase_nothing(tmp_path, 
         assert all(reason.startswith("invalid erasure: ") for reason in reasons[:5] + reasons[6:-1])
         device.publish_all([(topic, json.dumps(good).encode())])  # the ingester goes on
         wait_until(lambda: counts(engine)[0] == 0, 30, "a valid request carried out after them")
+    finally:
+        closed(device)
+        stop(ingester, broker)
+
+
+def test_an_erasure_from_a_device_not_enrolled_yet_keeps_its_waiting_results_from_its_enrolment(
+    tmp_path, engine: Engine
+) -> None:
+    """A device syncs before its enrolment (its results wait in quarantine, the device counts them
+    delivered), then a patient is erased on it: the request is the only one it sends, so the patient's
+    results must neither stay in the quarantine nor come into the worklist at the enrolment."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = device = None
+    try:
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        device = Publisher(broker.port)
+        erased, erased_payload = result_bytes("cam-09", "site-a")
+        kept, kept_payload = result_bytes("cam-09", "site-a")
+        device.publish_all([(result_topic("site-a", "cam-09"), payload) for payload in (erased_payload, kept_payload)])
+        wait_until(lambda: counts(engine)[2] == 2, 30, "both results waiting for the enrolment")
+        [request] = erasure_documents("cam-09", [erased])
+        device.publish_all([(device_topic("site-a", "cam-09", ERASURE), request)])
+        wait_until(lambda: ingester.ingester.totals.erasures == 1, 30, "the erasure carried out")
+        assert counts(engine) == (0, 0, 1)  # the erased result's copy left the quarantine with it
+        assert erasure_events(engine) == [{"results": [erased], "by": "device cam-09"}]
+        # A late copy of it (a redelivery) arrives before the enrolment.
+        device.publish_all([(result_topic("site-a", "cam-09"), erased_payload)])
+        wait_until(lambda: ingester.ingester.totals.erased_before == 1, 30, "the late copy refused")
+        assert counts(engine) == (0, 0, 1)
+
+        devices.enrol(engine, "cam-09", "site-a", by="test")
+        with engine.connect() as connection:
+            stored = connection.execute(select(results.c.result_id)).scalars().all()
+        assert stored == [kept]
+        assert counts(engine) == (1, 1, 0)
+    finally:
+        closed(device)
+        stop(ingester, broker)
+
+
+def test_a_retired_devices_erasure_leaves_its_stored_results_for_the_administrator(tmp_path, engine: Engine) -> None:
+    """A retired device may have been stolen with its key: its request erases none of the results it
+    filed while enrolled (quarantined, naming them for the administrator's ``results erase``)."""
+    broker = roomy_broker(tmp_path / "broker").start()
+    ingester = device = None
+    try:
+        [stored] = add_results(engine, "cam-01", "site-a", [0.9])
+        devices.retire(engine, "cam-01", by="test")
+        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
+        device = Publisher(broker.port)
+        [request] = erasure_documents("cam-01", [stored])
+        device.publish_all([(device_topic("site-a", "cam-01", ERASURE), request)])
+        wait_until(lambda: counts(engine)[2] == 1, 30, "the request quarantined")
+        assert counts(engine)[0] == 1 and erasure_events(engine) == []
+        with engine.connect() as connection:
+            reason = connection.execute(select(quarantine.c.reason)).scalar_one()
+        assert reason == f"device cam-01 is not enrolled (or is retired): the results here it names stay: {stored}"
     finally:
         closed(device)
         stop(ingester, broker)

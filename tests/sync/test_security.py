@@ -22,10 +22,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.messages import message, sentence
 from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.worker import denies_this_device
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
-from tests.records.kit import DEVICE, in_language, open_store, record_one, small_photo, write_config
+from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain
 from tests.test_cli import edgescreen, status_line
 
@@ -366,3 +367,48 @@ def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_re
         wait_until(lambda: sync_status(config)["backlog"] == 0, 60, "the result delivered")
     finally:
         worker.stop()
+
+
+def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_keep_flowing(
+    tmp_path, certs, retina_rgb, caplog
+):
+    """A device of this release behind a site broker whose ACL predates the ``erasure`` topic: the
+    broker refuses the request ("Not authorized"). That is the request's refusal, not the device's:
+    the patients screened afterwards are sent at once, the status does not read "refused", and the
+    request stays queued for when the ACL is updated (the erasure's words give the fallback)."""
+    (tmp_path / "site-broker").mkdir()
+    port = free_port()
+    text = site_broker_config(tmp_path / "site-broker", certs, port)
+    acl = tmp_path / "site-broker" / "acl"
+    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "/erasure" not in line))
+    broker = Broker(tmp_path / "site-broker", text, port).start()
+    worker = None
+    try:
+        station = Tap(port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
+        config = write_config(
+            tmp_path,
+            port,
+            f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
+            f'tls_key_file = "{certs}/cam-01.key"\n',
+            backoff_max_s=300.0,
+        )
+        store = open_store(tmp_path)
+        photo = small_photo(retina_rgb)
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1")))
+        caplog.set_level(logging.ERROR, logger="edgescreen")
+        worker = BackgroundWorker(config)
+        wait_until(lambda: len(station.on("/result")) == 1, 15, "the first result at the station")
+        store.erase_patient("MRN-1")
+        wait_until(lambda: "sync.erasure_refused" in caplog.text, 15, "the broker's refusal of the request")
+        for reference in ("MRN-2", "MRN-3"):
+            record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference)))
+        wait_until(lambda: len(station.on("/result")) == 3, 15, "the results screened after it")
+        status = sync_status(config)
+        assert status["connection"] == "connected" and status["erasure_requests"] == 1
+        worker.stop()
+        worker = None
+        assert Outbox(store.records).backlog().unsent == 0
+    finally:
+        if worker:
+            worker.stop()
+        broker.stop()

@@ -964,6 +964,29 @@ def test_erasing_a_patient_whose_results_were_sent_tells_the_nurse_the_station_m
         snap(page, "records-erased-at-station")
 
 
+def test_the_checks_say_an_erasure_request_waits_for_the_broker_in_both_languages(page, app):
+    """The device is offline (its broker port answers nothing): the erasure's request to the station
+    waits with every result sent, and the readiness list says so instead of green, so nobody wipes it."""
+    store = open_store(app.directory)
+    record_one(store, small_photo(), sample_record(ScreeningContext(eye="R", patient_ref="E-9")))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("E-9")
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    said = {
+        "en": "Patients' erasures still to reach the review station: 1. Check the network; the device must not",
+        "fr": "Effacements de patients encore à transmettre au poste de relecture\u00a0: 1.",
+    }
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        line = page.locator("[data-test=check-backlog]")
+        assert said[language] in line.inner_text() and line.get_attribute("data-level") == "amber"
+        line.scroll_into_view_if_needed()
+        snap(page, "ready-erasure-requests")
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_erasing_on_a_nearly_full_disk_tells_the_nurse_the_disk_keeps_the_erased_data(
     page, tiny_filesystem, retina_rgb, language
