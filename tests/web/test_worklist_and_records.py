@@ -649,6 +649,31 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
     assert page.locator("[data-test=call-back]").count() == 0
 
 
+def test_a_referral_amended_back_after_a_no_referral_call_back_is_on_the_banner_again(page, app):
+    """The device referred the patient; the specialist said "no referral", and the nurse opened the
+    call-back to tell them and cancel the referral; then the specialist amended it back to "refer". On
+    main Today showed a plain "Specialist: refer", and the banner nothing: the patient stood told "no
+    referral". Now it is a call-back, "Call the patient back", in both languages, on the 800x480 screen."""
+    store = open_store(app.directory)
+    referred = sample_record(ScreeningContext("AMEND-1", eye="R"), score=0.9)
+    record_one(store, small_photo(), referred)
+    reviewed_at = datetime.now(UTC)
+    store.add_review(Review("rev-no", referred.result_id, "no_refer", reviewed_at, "dr-lopez", None, "routine"))
+    assert store.view(referred.result_id)["call_back"] == "no_refer"  # the nurse told them
+    later = reviewed_at + timedelta(minutes=5)
+    store.add_review(Review("rev-again", referred.result_id, "refer", later, "dr-lopez", None, "routine"))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    page.goto(f"{app.url}/today?filter=verdict")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert page.locator("[data-test=call-back-banner]").count() == 1
+        badge = page.locator("[data-test=entry] [data-call-back]")  # the one screening
+        assert badge.inner_text() == CALL_BACK_WORDS["refer"][language] and on_screen(badge)
+        snap(page, "today-call-back-amended-back")
+
+
 def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_verdicts(page, app):
     """An urgent call-back came at the start of the day, then the specialist agreed with four of the
     device's referrals. On main Today listed by time alone: the banner's "1 urgent" led to a screen
