@@ -31,7 +31,11 @@ LATEST_REVIEW_FIRST = ", ".join(f"{column} DESC" for column in _REVIEW_SEQUENCE)
 # another eye or lesion of theirs still needs it: the nurse, who knows the visit, decides). So does a
 # "no referral" of a photo the device found ungradable (an eye that could not be photographed among
 # them), worded "if referred": the nurse told that patient to be referred for want of a readable photo,
-# unless a retake replaced it, as for a referral of one.
+# unless a retake replaced it, as for a referral of one. A patient the device referred whose result a
+# specialist once said "no referral" of, that call-back opened, stands as one it cleared: the nurse told
+# them and cancelled the referral, so an amendment back to a referral or a "not gradable" calls them
+# back. Likewise a patient the device cleared whose referral call-back was opened: the nurse referred
+# them, so an amendment to "no referral" calls them back, as the device's referral would (``_told``).
 REFER = "refer"
 NO_REFER = "no_refer"
 UNGRADABLE = "ungradable"
@@ -41,17 +45,34 @@ SOON_OR_URGENT = ("soon", URGENT)
 UNLESS_REFERRED = "refer_unless_referred"
 IF_REFERRED = "no_refer_if_referred"
 
+
+def _told(outcome: str) -> str:
+    """Whether the patient of a screening ``s`` went home told ``outcome`` ("refer" or "no_refer"), or
+    was told it since: the device triaged it, or triaged the other and a verdict of ``s`` before its
+    latest ``r`` said it and was opened on its own, before ``r`` was (its call-back, which the nurse opens
+    the record to make). One opened only with ``r``, or never, was read by nobody: nothing was said."""
+    other = NO_REFER if outcome == REFER else REFER
+    return (
+        f"(s.outcome = '{outcome}' OR (s.outcome = '{other}' AND EXISTS (SELECT 1 FROM review earlier "
+        f"WHERE earlier.result_id = s.result_id AND earlier.verdict = '{outcome}' AND earlier.rowid <> r.rowid "
+        "AND earlier.opened_at < coalesce(r.opened_at, '9999'))))"
+    )
+
+
+TOLD_REFERRAL = _told(REFER)
+TOLD_NO_REFERRAL = _told(NO_REFER)
+
 # Why a screening ``s``'s latest verdict ``r`` asks for a call-back, ``NULL`` when it does not: the
-# verdict itself when it overturns the device's "refer" ("no_refer"), ``no_refer_if_referred`` when it
-# clears an ungradable photo, else its urgency when it asks for one, else the verdict itself when it
-# overturns a "no_refer", else ``refer_unless_referred`` (a referral of an ungradable photo). The badge
-# on Today names it.
+# verdict itself when it overturns a referral the patient was told ("no_refer", ``TOLD_REFERRAL``),
+# ``no_refer_if_referred`` when it clears an ungradable photo, else its urgency when it asks for one,
+# else the verdict itself when it overturns a "no referral" the patient was told (``TOLD_NO_REFERRAL``),
+# else ``refer_unless_referred`` (a referral of an ungradable photo). The badge on Today names it.
 CALL_BACK_REASON = (
-    f"CASE WHEN s.outcome = '{REFER}' AND r.verdict = '{NO_REFER}' THEN r.verdict "
+    f"CASE WHEN r.verdict = '{NO_REFER}' AND {TOLD_REFERRAL} THEN r.verdict "
     f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = '{NO_REFER}' THEN '{IF_REFERRED}' "
     f"WHEN r.verdict NOT IN {CALL_BACK_VERDICTS!r} THEN NULL "
     f"WHEN r.urgency IN {SOON_OR_URGENT!r} THEN r.urgency "
-    f"WHEN s.outcome = '{NO_REFER}' THEN r.verdict "
+    f"WHEN {TOLD_NO_REFERRAL} THEN r.verdict "
     f"WHEN s.outcome = '{UNGRADABLE}' AND r.verdict = '{REFER}' THEN '{UNLESS_REFERRED}' END"
 )
 

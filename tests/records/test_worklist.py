@@ -241,6 +241,55 @@ def test_a_referral_of_an_ungradable_photo_whose_retake_cleared_the_eye_is_a_cal
     assert verdicts_to_act_on(store) == CallBacks(patients=1, urgent=0)
 
 
+def test_a_referral_amended_back_after_a_no_referral_call_back_calls_the_patient_back_again(tmp_path) -> None:
+    """The device referred the patient; the specialist's "no referral" had the nurse tell them and
+    cancel the referral (its call-back, opened); the specialist then amends it back to a referral, or
+    to "not gradable". The patient now stands told "no referral": before, the amendment asked nothing,
+    as if the device's referral still held."""
+    store = open_store(tmp_path)
+    reviewed_at = datetime.now(UTC)
+    for number, amended in enumerate(("refer", "ungradable")):
+        referred = record_one(store, small_photo(), sample_record(score=0.9))
+        store.add_review(review(referred.result_id, "no_refer", 10 * number, reviewed_at))
+        assert store.view(referred.result_id)["call_back"] == "no_refer"  # told, referral cancelled
+        assert verdicts_to_act_on(store) == CallBacks(patients=number, urgent=0)
+        store.add_review(review(referred.result_id, amended, 10 * number + 1, reviewed_at + timedelta(minutes=5)))
+        [entry] = entries_of(store.records, [referred.result_id])
+        assert (entry.call_back, entry.awaiting_call_back) == (amended, True)
+        assert verdicts_to_act_on(store) == CallBacks(patients=number + 1, urgent=0)
+    # A referral the specialist never said otherwise of stays what the nurse told the patient; so does
+    # one amended back before anyone opened the "no referral": the nurse told nobody of it.
+    confirmed, unopened = (record_one(store, small_photo(), sample_record(score=0.9)) for _ in range(2))
+    store.add_review(review(confirmed.result_id, "refer", 99, reviewed_at))
+    store.add_review(review(unopened.result_id, "no_refer", 100, reviewed_at))
+    store.add_review(review(unopened.result_id, "refer", 101, reviewed_at + timedelta(minutes=5)))
+    listed = entries_of(store.records, [confirmed.result_id, unopened.result_id])
+    assert [entry.call_back for entry in listed] == [None, None]
+
+
+def test_a_referral_of_a_cleared_patient_amended_to_no_referral_calls_them_back(tmp_path) -> None:
+    """The device cleared the patient; the specialist's referral (urgent or not) had the nurse call them
+    back and refer them (its call-back, opened); the specialist then amends it to "no referral", as a
+    verdict sent in error. The patient waits for a referral nobody needs, as one the device referred:
+    before, the amendment asked nothing."""
+    store = open_store(tmp_path)
+    reviewed_at = datetime.now(UTC)
+    for number, urgency in enumerate(("routine", "urgent")):
+        cleared = record_one(store, small_photo(), sample_record(score=0.05))
+        referral = replace(review(cleared.result_id, "refer", 10 * number, reviewed_at), urgency=urgency)
+        store.add_review(referral)
+        assert store.view(cleared.result_id)["call_back"] in ("refer", "urgent")  # called back, referred
+        assert verdicts_to_act_on(store) == CallBacks(patients=number, urgent=0)
+        store.add_review(review(cleared.result_id, "no_refer", 10 * number + 1, reviewed_at + timedelta(minutes=5)))
+        [entry] = entries_of(store.records, [cleared.result_id])
+        assert (entry.call_back, entry.awaiting_call_back) == ("no_refer", True)
+        assert verdicts_to_act_on(store) == CallBacks(patients=number + 1, urgent=0)
+    # A cleared patient the specialist never referred is told nothing new.
+    confirmed = record_one(store, small_photo(), sample_record(score=0.05))
+    store.add_review(review(confirmed.result_id, "no_refer", 99, reviewed_at))
+    assert entries_of(store.records, [confirmed.result_id])[0].call_back is None
+
+
 def test_today_starts_with_the_call_backs_still_waiting_the_urgent_ones_first(tmp_path) -> None:
     """The banner's "1 urgent" leads to Today, but on main its list was by time alone: an urgent
     call-back received at 9:00 came below every verdict received since, past the fold of a long day.

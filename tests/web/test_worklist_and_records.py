@@ -649,6 +649,35 @@ def test_the_record_opened_from_a_call_back_says_what_todays_badge_said(page, ap
     assert page.locator("[data-test=call-back]").count() == 0
 
 
+def test_an_amendment_of_a_call_back_the_nurse_opened_is_on_the_banner_again(page, app):
+    """The device referred one patient and cleared the other; the specialist said the other ("no
+    referral", "refer"), and the nurse opened each call-back to tell the patient (and cancel or make
+    the referral); then the specialist amended each back. On main Today showed a plain verdict, and
+    the banner nothing: each patient stood told what the amended verdict said. Now each is a call-back,
+    in both languages, on the 800x480 screen."""
+    store = open_store(app.directory)
+    reviewed_at = datetime.now(UTC)
+    for number, (score, first, amended) in enumerate(((0.9, "no_refer", "refer"), (0.05, "refer", "no_refer"))):
+        record = sample_record(ScreeningContext(f"AMEND-{number}", eye="R"), score=score)
+        record_one(store, small_photo(), record)
+        store.add_review(Review(f"rev-{number}", record.result_id, first, reviewed_at, "dr-lopez", None, "routine"))
+        assert store.view(record.result_id)["call_back"] == first  # the nurse told the patient
+        later = reviewed_at + timedelta(minutes=5)
+        store.add_review(Review(f"rev-{number}-again", record.result_id, amended, later, "dr-lopez", None, "routine"))
+    store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    page.goto(f"{app.url}/today?filter=verdict")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert "2" in page.locator("[data-test=call-back-banner]").inner_text()
+        badges = page.locator("[data-test=entry] [data-call-back]")
+        assert sorted(badges.all_inner_texts()) == sorted(
+            CALL_BACK_WORDS[reason][language] for reason in ("refer", "no_refer")
+        )
+        snap(page, "today-call-backs-amended")
+
+
 def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_verdicts(page, app):
     """An urgent call-back came at the start of the day, then the specialist agreed with four of the
     device's referrals. On main Today listed by time alone: the banner's "1 urgent" led to a screen
