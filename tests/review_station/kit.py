@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,43 @@ class IngesterThread:
         self.ingester.stop()
         self._thread.join(15)
         assert not self._thread.is_alive(), "the ingester did not stop"
+
+
+@dataclass(frozen=True)
+class RunningStation:
+    """A station a test runs on a real broker: it starts the ingesters and hands over the device-side
+    clients it starts beside them, so that ``running_station`` stops each of them at the end."""
+
+    directory: Path
+    engine: Engine
+    broker: Broker
+    _ingesters: ExitStack
+    _clients: ExitStack
+
+    def start_ingester(self, config: Path | None = None) -> IngesterThread:
+        """An ingester on ``config`` (by default a plain station config in ``directory / "station"``),
+        subscribed. It is stopped at the end even if the test stopped it before: stopping twice is harmless."""
+        config = config or station_config(self.directory / "station", self.engine, self.broker.port)
+        ingester = IngesterThread(config, self.engine)
+        self._ingesters.callback(ingester.stop)
+        return ingester
+
+    def at_the_end(self, stop: Callable[[], object]) -> None:
+        """``stop`` (a worker's, a tap's or a publisher's) called at the end, the newest first, before the
+        ingesters stop: the devices' side goes before the station it talks to."""
+        self._clients.callback(stop)
+
+
+@contextmanager
+def running_station(directory: Path, engine: Engine) -> Iterator[RunningStation]:
+    """A roomy broker in ``directory / "broker"`` started for a station on ``engine``; at the end, however
+    the test ends, the clients it handed over stop, then its ingesters, then the broker."""
+    with ExitStack() as at_the_end:
+        broker = roomy_broker(directory / "broker").start()
+        at_the_end.callback(broker.stop)
+        ingesters = at_the_end.enter_context(ExitStack())
+        clients = at_the_end.enter_context(ExitStack())
+        yield RunningStation(directory, engine, broker, ingesters, clients)
 
 
 def review_process(

@@ -18,7 +18,7 @@ from review_station.storage.tables import deliveries, results
 from tests.mqtt_broker import Tap, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.browser import chromium_page, served
-from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
+from tests.review_station.kit import counts, running_station
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 from tests.sync.test_worker import review
@@ -32,20 +32,11 @@ def snap(page, name: str) -> None:
         page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
 
 
-def stop(*running) -> None:
-    """Stop what a test started, in this order, leaving out what it never got to start."""
-    for service in running:
-        if service:
-            service.stop()
-
-
 def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb, playwright: Playwright) -> None:
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = worker = None
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
         accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        running.start_ingester()
         device_dir = tmp_path / "device"
         device_dir.mkdir()
         store = open_store(device_dir)
@@ -55,7 +46,8 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb, pla
         refer = record_one(store, photo, sample_record(score=0.9), RESULT_V3)
         for score, schema in ((0.05, RESULT_V1), (0.1, RESULT_V2)):
             record_one(store, photo, sample_record(score=score), schema)
-        worker = BackgroundWorker(write_config(device_dir, broker.port))
+        worker = BackgroundWorker(write_config(device_dir, running.broker.port))
+        running.at_the_end(worker.stop)
         wait_until(lambda: counts(engine)[0] == 3, 30, "the device's 3 results at the station")
         with engine.connect() as connection:
             stored = connection.execute(select(results.c.schema, results.c.operating_point)).all()
@@ -86,8 +78,6 @@ def test_device_to_specialist_and_back(tmp_path, engine: Engine, retina_rgb, pla
         stored = [(review["verdict"], review["reviewer"], review["comment"]) for review in reviews]
         assert stored == [("refer", "ana", "Refer to the eye clinic within 4 weeks.")]
         assert [(r["urgency"], r["icdr_grade"], r["maculopathy"]) for r in reviews] == [("soon", "moderate", "absent")]
-    finally:
-        stop(worker, ingester, broker)
 
 
 def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_a_new_id(
@@ -95,9 +85,7 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
 ) -> None:
     # The device answers "conflict" when the review id is taken there by another review: nothing is
     # stored, and the station must resend under a new id (edgescreen_wire/review.py).
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = worker = None
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
         device_dir = tmp_path / "device"
         device_dir.mkdir()
@@ -105,8 +93,9 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
         photo = small_photo(retina_rgb)
         taken_by, refer = record_one(store, photo), record_one(store, photo, sample_record(score=0.9))
         # The ingester first: results the worker publishes before its subscription exists go to nobody.
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
-        worker = BackgroundWorker(write_config(device_dir, broker.port))
+        ingester = running.start_ingester()
+        worker = BackgroundWorker(write_config(device_dir, running.broker.port))
+        running.at_the_end(worker.stop)
         wait_until(lambda: counts(engine)[0] == 2, 30, "the device's 2 results at the station")
         ingester.stop()  # the read is queued, not sent, until the device holds its id for another result
         client = signed_in_client(engine, station(), "ana", "reviewer")
@@ -116,7 +105,7 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
         with engine.connect() as connection:
             first_id = connection.execute(select(deliveries.c.review_id)).scalar_one()
         assert store.add_review(parse_review(review(taken_by.result_id, review_id=first_id))) == "stored"
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        running.start_ingester()
         wait_until(
             lambda: 'data-delivery="stored"' in client.get(f"/results/{refer.result_id}/delivery").text,
             30,
@@ -128,8 +117,6 @@ def test_a_verdict_whose_review_id_the_device_holds_already_is_sent_again_under_
         assert (verdict["verdict"], verdict["reviewer"]) == ("refer", "ana")
         with engine.connect() as connection:
             assert connection.execute(select(deliveries.c.review_id)).scalar_one() != first_id
-    finally:
-        stop(worker, ingester, broker)
 
 
 def test_a_verdict_for_an_offline_device_is_not_sent_again_until_it_is_back(tmp_path, engine: Engine) -> None:
@@ -138,9 +125,7 @@ def test_a_verdict_for_an_offline_device_is_not_sent_again_until_it_is_back(tmp_
 
     The retries it is spared are counted on another device's verdict, unacknowledged and never said
     offline: sent with it in the first round, and again at each retry since, in the same rounds."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = tap = None
-    try:
+    with running_station(tmp_path, engine) as running:
         [result_id] = add_results(engine, DEVICE.id, DEVICE.site, [0.9])
         [other_id] = add_results(engine, "cam-02", DEVICE.site, [0.9])
         client = signed_in_client(engine, station(), "ana", "reviewer")
@@ -150,21 +135,18 @@ def test_a_verdict_for_an_offline_device_is_not_sent_again_until_it_is_back(tmp_
             assert client.post(f"/results/{read}/reads", data=form).status_code == 303
         status = device_topic(DEVICE.site, DEVICE.id, STATUS)
         away, other = device_topic(DEVICE.site, DEVICE.id, REVIEW), device_topic(DEVICE.site, "cam-02", REVIEW)
-        tap = Tap(broker.port, [away, other])
-        publish_retained(broker.port, status, b"offline")  # the device's last will, as it left
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        tap = Tap(running.broker.port, [away, other])
+        running.at_the_end(tap.close)
+        publish_retained(running.broker.port, status, b"offline")  # the device's last will, as it left
+        running.start_ingester()
         wait_until(lambda: len(tap.on(away)) == 1, 30, "the verdict sent once")
         # The other verdict's third copy was sent in a round in which this one, first sent before the
         # other's first retry, was as long unacknowledged: a copy of it sent then would have come
         # before the other's fourth (one publisher, one subscriber: in the order sent).
         wait_until(lambda: len(tap.on(other)) >= 4, 30, "three retries of the other device's verdict")
         assert len(tap.on(away)) == 1
-        publish_retained(broker.port, status, b"online")  # back, and still no acknowledgement
+        publish_retained(running.broker.port, status, b"online")  # back, and still no acknowledgement
         wait_until(lambda: len(tap.on(away)) == 2, 30, "the verdict sent again once the device is back")
-    finally:
-        if tap:
-            tap.close()
-        stop(None, ingester, broker)
 
 
 def publish_retained(port: int, topic: str, payload: bytes) -> None:

@@ -23,12 +23,11 @@ from review_station.storage.tables import (
 )
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
-    IngesterThread,
     Publisher,
     counts,
     result_bytes,
     result_topic,
-    roomy_broker,
+    running_station,
     station_config,
 )
 from tests.review_station.test_cli import review
@@ -112,20 +111,13 @@ def test_a_result_the_administrator_erased_before_it_arrived_is_refused_when_it_
     config = station_config(tmp_path, engine, 1883)
     early = review(config, "results", "erase", late)
     assert early.returncode == 1 and f"refused if it arrives): {late}" in early.stdout, early.stdout
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = device = None
-    try:
-        ingester = IngesterThread(station_config(tmp_path / "ingest", engine, broker.port), engine)
-        device = Publisher(broker.port)
+    with running_station(tmp_path, engine) as running:
+        ingester = running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
         device.publish_all([(result_topic("site-a", "cam-01"), late_payload)])
         wait_until(lambda: ingester.ingester.totals.erased_before == 1, 30, "the late copy refused")
         assert counts(engine) == (0, 0, 0)
-    finally:
-        if device:
-            device.close()
-        if ingester:
-            ingester.stop()
-        broker.stop()
 
 
 def test_two_ingesters_carrying_out_one_request_at_once_erase_and_count_it_once(engine: Engine) -> None:

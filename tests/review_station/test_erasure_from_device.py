@@ -19,15 +19,7 @@ from review_station.storage.tables import audit, erased_results, quarantine, res
 from review_station.verdicts import ReadForm, record_read
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import (
-    IngesterThread,
-    Publisher,
-    counts,
-    result_bytes,
-    result_topic,
-    roomy_broker,
-    station_config,
-)
+from tests.review_station.kit import Publisher, counts, result_bytes, result_topic, running_station
 from tests.review_station.test_erasure import held
 from tests.review_station.web_kit import PASSWORD, add_results, hold_photo, station
 from tests.sync.kit import BackgroundWorker
@@ -45,26 +37,19 @@ def queued_requests(store) -> int:
     return store.records.connection.execute("SELECT count(*) FROM erasure_outbox").fetchone()[0]
 
 
-def stop(*running) -> None:
-    for service in running:
-        if service:
-            service.stop()
-
-
 def test_a_patient_erased_on_the_device_is_erased_at_the_station(tmp_path, engine: Engine, retina_rgb) -> None:
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = worker = None
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
         accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        running.start_ingester()
         (tmp_path / "device").mkdir()
         store = open_store(tmp_path / "device")
         photo = small_photo(retina_rgb)
         patient = [sample_record(ScreeningContext(patient_ref="MRN-5", eye=eye)) for eye in "LR"]
         erased = [record_one(store, photo, record) for record in patient]
         kept = record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-6", eye="L")))
-        worker = BackgroundWorker(write_config(tmp_path / "device", broker.port))
+        worker = BackgroundWorker(write_config(tmp_path / "device", running.broker.port))
+        running.at_the_end(worker.stop)
         wait_until(lambda: counts(engine)[0] == 3, 30, "the device's 3 results at the station")
         first = erased[0].result_id
         _, ana = accounts.sign_in(engine, "ana", PASSWORD, station().web)
@@ -83,48 +68,43 @@ def test_a_patient_erased_on_the_device_is_erased_at_the_station(tmp_path, engin
         assert erasure_events(engine) == [{"results": ids, "by": f"device {DEVICE.id}"}]
         wait_until(lambda: queued_requests(store) == 0, 10, "the request deleted once the broker had it")
         worker.check_alive()
-    finally:
-        stop(worker, ingester, broker)
 
 
 def test_an_erasure_made_while_the_broker_is_down_reaches_the_station_later(tmp_path, engine: Engine, retina_rgb):
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = worker = None
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        running.start_ingester()
         (tmp_path / "device").mkdir()
-        config = write_config(tmp_path / "device", broker.port)
+        config = write_config(tmp_path / "device", running.broker.port)
         store = open_store(tmp_path / "device")
         sent = record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-7", eye="L")))
         worker = BackgroundWorker(config)
+        running.at_the_end(worker.stop)
         wait_until(lambda: counts(engine)[0] == 1, 30, "the result at the station")
         worker.stop()
-        broker.stop()
+        running.broker.stop()
 
         assert store.erase_patient("MRN-7").at_the_station == (sent.result_id,)
         assert queued_requests(store) == 1
         worker = BackgroundWorker(config)  # a restart of the sync service, the broker still down
+        running.at_the_end(worker.stop)
         time.sleep(2)
         assert queued_requests(store) == 1 and counts(engine)[0] == 1
 
-        broker.start()
+        running.broker.start()
         wait_until(lambda: counts(engine)[0] == 0, 60, "the erasure at the station once the broker is back")
         assert held(engine, sent.result_id) == NOTHING_HELD
         wait_until(lambda: queued_requests(store) == 0, 10, "the request deleted once the broker had it")
-    finally:
-        stop(worker, ingester, broker)
 
 
 def test_a_result_arriving_after_its_erasure_is_not_stored_and_a_repeated_erasure_erases_nothing_more(
     tmp_path, engine: Engine
 ) -> None:
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = device = None
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, "cam-01", "site-a", by="test")
-        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-        device = Publisher(broker.port)
+        ingester = running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
         late, late_payload = result_bytes("cam-01", "site-a")
         stored, stored_payload = result_bytes("cam-01", "site-a")
         device.publish_all([(result_topic("site-a", "cam-01"), stored_payload)])
@@ -142,24 +122,15 @@ def test_a_result_arriving_after_its_erasure_is_not_stored_and_a_repeated_erasur
         with engine.connect() as connection:
             stones = dict(connection.execute(select(erased_results.c.result_id, erased_results.c.device_id)).all())
         assert stones == {late: "cam-01", stored: "cam-01"}
-    finally:
-        closed(device)
-        stop(ingester, broker)
-
-
-def closed(publisher: Publisher | None) -> None:
-    if publisher:
-        publisher.close()
 
 
 def test_a_device_naming_another_devices_result_erases_nothing(tmp_path, engine: Engine) -> None:
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = intruder = None
-    try:
+    with running_station(tmp_path, engine) as running:
         [theirs] = add_results(engine, "cam-01", "site-a", [0.9])
         [own] = add_results(engine, "cam-02", "site-a", [0.9])
-        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-        intruder = Publisher(broker.port)
+        running.start_ingester()
+        intruder = Publisher(running.broker.port)
+        running.at_the_end(intruder.close)
         [request] = erasure_documents("cam-02", [own, theirs])
         intruder.publish_all([(device_topic("site-a", "cam-02", ERASURE), request)])
         wait_until(lambda: counts(engine)[2] == 1, 30, "the request quarantined")
@@ -168,18 +139,14 @@ def test_a_device_naming_another_devices_result_erases_nothing(tmp_path, engine:
             reason = connection.execute(select(quarantine.c.reason)).scalar_one()
             assert connection.execute(select(func.count()).select_from(erased_results)).scalar_one() == 0
         assert reason == f"device cam-02 asked to erase results of another device: {theirs}"
-    finally:
-        closed(intruder)
-        stop(ingester, broker)
 
 
 def test_malformed_erasure_requests_are_quarantined_and_erase_nothing(tmp_path, engine: Engine) -> None:
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = device = None
-    try:
+    with running_station(tmp_path, engine) as running:
         [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
-        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-        device = Publisher(broker.port)
+        running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
         topic = device_topic("site-a", "cam-01", ERASURE)
         good = {"schema": "edgescreen.erasure/1", "device_id": "cam-01", "result_ids": [result_id]}
         malformed = [
@@ -206,9 +173,6 @@ def test_malformed_erasure_requests_are_quarantined_and_erase_nothing(tmp_path, 
         assert all(reason.startswith("invalid erasure: ") for reason in reasons[:5] + reasons[6:-1])
         device.publish_all([(topic, json.dumps(good).encode())])  # the ingester goes on
         wait_until(lambda: counts(engine)[0] == 0, 30, "a valid request carried out after them")
-    finally:
-        closed(device)
-        stop(ingester, broker)
 
 
 def test_an_erasure_from_a_device_not_enrolled_yet_keeps_its_waiting_results_from_its_enrolment(
@@ -217,11 +181,10 @@ def test_an_erasure_from_a_device_not_enrolled_yet_keeps_its_waiting_results_fro
     """A device syncs before its enrolment (its results wait in quarantine, the device counts them
     delivered), then a patient is erased on it: the request is the only one it sends, so the patient's
     results must neither stay in the quarantine nor come into the worklist at the enrolment."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = device = None
-    try:
-        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-        device = Publisher(broker.port)
+    with running_station(tmp_path, engine) as running:
+        ingester = running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
         erased, erased_payload = result_bytes("cam-09", "site-a")
         kept, kept_payload = result_bytes("cam-09", "site-a")
         device.publish_all([(result_topic("site-a", "cam-09"), payload) for payload in (erased_payload, kept_payload)])
@@ -241,21 +204,17 @@ def test_an_erasure_from_a_device_not_enrolled_yet_keeps_its_waiting_results_fro
             stored = connection.execute(select(results.c.result_id)).scalars().all()
         assert stored == [kept]
         assert counts(engine) == (1, 1, 0)
-    finally:
-        closed(device)
-        stop(ingester, broker)
 
 
 def test_a_retired_devices_erasure_leaves_its_stored_results_for_the_administrator(tmp_path, engine: Engine) -> None:
     """A retired device may have been stolen with its key: its request erases none of the results it
     filed while enrolled (quarantined, naming them for the administrator's ``results erase``)."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = device = None
-    try:
+    with running_station(tmp_path, engine) as running:
         [stored] = add_results(engine, "cam-01", "site-a", [0.9])
         devices.retire(engine, "cam-01", by="test")
-        ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-        device = Publisher(broker.port)
+        running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
         [request] = erasure_documents("cam-01", [stored])
         device.publish_all([(device_topic("site-a", "cam-01", ERASURE), request)])
         wait_until(lambda: counts(engine)[2] == 1, 30, "the request quarantined")
@@ -263,6 +222,3 @@ def test_a_retired_devices_erasure_leaves_its_stored_results_for_the_administrat
         with engine.connect() as connection:
             reason = connection.execute(select(quarantine.c.reason)).scalar_one()
         assert reason == f"device cam-01 is not enrolled (or is retired): the results here it names stay: {stored}"
-    finally:
-        closed(device)
-        stop(ingester, broker)

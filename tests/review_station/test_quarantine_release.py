@@ -22,12 +22,11 @@ from review_station.storage.tables import devices as device_table
 from review_station.web.app import LANGUAGE_COOKIE
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
-    IngesterThread,
     Publisher,
     counts,
     result_bytes,
     result_topic,
-    roomy_broker,
+    running_station,
     station_config,
 )
 from tests.review_station.test_cli import review
@@ -158,10 +157,10 @@ def test_a_running_ingester_releases_what_it_quarantined_on_the_registry_it_read
     """An enrolment releases what is quarantined when it commits; a result an ingester quarantines
     just after, on its older copy of the registry, is released when that ingester reads it again.
     Here the device row is written without ``enrol``: an enrolment whose release ran before then."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = IngesterThread(station_config(tmp_path, engine, broker.port), engine)
-    publisher = Publisher(broker.port)
-    try:
+    with running_station(tmp_path, engine) as running:
+        running.start_ingester()
+        publisher = Publisher(running.broker.port)
+        running.at_the_end(publisher.close)
         publisher.publish_all([(result_topic("clinic-a", "dev-02"), result_bytes("dev-02", "clinic-a")[1])])
         wait_until(lambda: counts(engine) == (0, 0, 1), 30, "the result in quarantine")
         with engine.begin() as connection:
@@ -175,10 +174,6 @@ def test_a_running_ingester_releases_what_it_quarantined_on_the_registry_it_read
 
         wait_until(released, 30, "the result released by the ingester")
         assert audited(engine, "quarantine_release")[0]["by"] == "ingester"
-    finally:
-        publisher.close()
-        ingester.stop()
-        broker.stop()
 
 
 def test_the_migration_marks_whole_results_quarantined_before_it(database_url: str) -> None:

@@ -20,7 +20,7 @@ from review_station.storage.tables import deliveries
 from review_station.verdicts import resend_verdicts
 from tests.mqtt_broker import Tap, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import IngesterThread, counts, roomy_broker, station_config
+from tests.review_station.kit import counts, running_station, station_config
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 from tests.sync.signing import trusting
@@ -55,28 +55,27 @@ def stored_review_ids(store) -> list[str]:
 
 
 def test_the_station_signs_what_it_sends_and_the_device_verifies_it_renamed_and_resent(tmp_path, engine: Engine):
-    broker = roomy_broker(tmp_path / "broker").start()
-    running: list = []
-    try:
+    with running_station(tmp_path, engine) as running:
         devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        config, public = keyed_station(tmp_path, engine, broker.port)
+        config, public = keyed_station(tmp_path, engine, running.broker.port)
         device_dir = tmp_path / "device"
         device_dir.mkdir()
         store = open_store(device_dir)
         photo = small_photo()
         taken_by = record_one(store, photo, schema=RESULT_V3, review_schema=REVIEW_V3)
         refer = record_one(store, photo, sample_record(score=0.9), RESULT_V3, review_schema=REVIEW_V3)
-        running.append(IngesterThread(config, engine))
-        running.append(BackgroundWorker(write_config(device_dir, broker.port, trusting(public))))
+        ingester = running.start_ingester(config)
+        worker = BackgroundWorker(write_config(device_dir, running.broker.port, trusting(public)))
+        running.at_the_end(worker.stop)
         wait_until(lambda: counts(engine)[0] == 2, 30, "the device's 2 results at the station")
-        running.pop(0).stop()  # the read is queued, not sent, until the device holds its id for another result
+        ingester.stop()  # the read is queued, not sent, until the device holds its id for another result
         record_read(engine, refer.result_id)
         with engine.connect() as connection:
             queued_id, queued = connection.execute(select(deliveries.c.review_id, deliveries.c.payload)).one()
         assert json.loads(queued)["schema"] == REVIEW_V2  # queued as decided; signed as it is sent
         store.add_review(parse_review(review(taken_by.result_id, review_id=queued_id)))
-        tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
-        running.insert(0, IngesterThread(config, engine))
+        tap = Tap(running.broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
+        running.start_ingester(config)
         # "conflict", renamed, signed again under the new id, verified and stored.
         wait_until(lambda: len(stored_review_ids(store)) == 2, 30, "the renamed verdict stored on the device")
         [renamed] = set(stored_review_ids(store)) - {queued_id}
@@ -89,28 +88,23 @@ def test_the_station_signs_what_it_sends_and_the_device_verifies_it_renamed_and_
         assert (verdict["verdict"], verdict["urgency"], verdict["icdr_grade"]) == ("refer", "urgent", "severe")
         # resend-verdicts: sent again, signed again; the device verifies it and answers "duplicate".
         wait_until(lambda: delivery_states(engine) == ["stored"], 30, "the station told the verdict is stored")
-        acks = Tap(broker.port, "edgescreen/v1/+/+/review_ack")
+        acks = Tap(running.broker.port, "edgescreen/v1/+/+/review_ack")
         assert resend_verdicts(engine, DEVICE.id, by="test") == 1
         wait_until(lambda: [json.loads(p)["status"] for p in acks.on("/review_ack")] == ["duplicate"], 30, "duplicate")
         tap.close()
         acks.close()
-    finally:
-        for service in running:
-            service.stop()
-        broker.stop()
 
 
 def test_without_its_key_the_station_sends_no_unsigned_verdict_to_a_device_that_asks_for_signed_ones(
     tmp_path, engine: Engine, caplog
 ):
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = tap = None
-    try:
+    with running_station(tmp_path, engine) as running:
         asks = {"review_schema": REVIEW_V3}
         [signed] = add_results(engine, DEVICE.id, DEVICE.site, [0.9], schema=RESULT_V3, payload=asks)
         [unsigned] = add_results(engine, "cam-02", DEVICE.site, [0.9], schema=RESULT_V3)
-        tap = Tap(broker.port, "edgescreen/v1/+/+/review")
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        tap = Tap(running.broker.port, "edgescreen/v1/+/+/review")
+        running.at_the_end(tap.close)
+        running.start_ingester()
         record_read(engine, signed)
         client = signed_in_client(engine, station(), "bea", "reviewer")
         form = READ | {"csrf": csrf_of(client, f"/results/{unsigned}")}
@@ -119,26 +113,19 @@ def test_without_its_key_the_station_sends_no_unsigned_verdict_to_a_device_that_
         wait_until(lambda: len(tap.on("/review")) == 1, 30, "the other device's verdict sent")
         [sent] = [json.loads(payload) for payload in tap.on("/review")]
         assert (sent["schema"], sent["result_id"]) == (REVIEW_V2, unsigned)
-    finally:
-        if tap:
-            tap.close()
-        if ingester:
-            ingester.stop()
-        broker.stop()
 
 
 def test_a_device_is_answered_as_its_latest_result_asks_whichever_result_the_verdict_is_on(tmp_path, engine: Engine):
     """A result sent before the device was given the key asked for /2, yet the device now refuses an
     unsigned verdict: it gets the verdict signed. A device whose key was taken off again (its latest
     result asks for /2) gets it unsigned."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = tap = None
-    try:
-        config, public = keyed_station(tmp_path, engine, broker.port)
+    with running_station(tmp_path, engine) as running:
+        config, public = keyed_station(tmp_path, engine, running.broker.port)
         [before_the_key] = add_results(engine, DEVICE.id, DEVICE.site, [0.9], schema=RESULT_V3)
         add_results(engine, DEVICE.id, DEVICE.site, [0.2], schema=RESULT_V3, payload={"review_schema": REVIEW_V3})
-        tap = Tap(broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
-        ingester = IngesterThread(config, engine)
+        tap = Tap(running.broker.port, device_topic(DEVICE.site, DEVICE.id, REVIEW))
+        running.at_the_end(tap.close)
+        running.start_ingester(config)
         record_read(engine, before_the_key)
         wait_until(lambda: len(tap.on("/review")) == 1, 30, "the verdict sent")
         sent = tap.on("/review")[0]
@@ -150,9 +137,3 @@ def test_a_device_is_answered_as_its_latest_result_asks_whichever_result_the_ver
         assert client.post(f"/results/{after_the_key_went}/reads", data=form).status_code == 303
         wait_until(lambda: len(tap.on("/review")) >= 2, 30, "the second verdict sent")
         assert {json.loads(p)["schema"] for p in tap.on("/review")[1:]} == {REVIEW_V2}
-    finally:
-        if tap:
-            tap.close()
-        if ingester:
-            ingester.stop()
-        broker.stop()

@@ -15,7 +15,7 @@ from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import audit, deliveries, results
 from tests.conftest import MODELS_DIR
 from tests.mqtt_broker import Tap, wait_until
-from tests.review_station.kit import IngesterThread, roomy_broker, station_config
+from tests.review_station.kit import running_station
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
 
 URGENT = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "proliferative", "maculopathy": "present"}
@@ -119,17 +119,16 @@ def test_a_coordinator_limited_to_a_site_sees_and_handles_only_that_sites_undeli
 
 def test_a_retired_device_is_sent_no_verdict_and_its_verdicts_are_listed(tmp_path, engine: Engine) -> None:
     """A lost or stolen device's broker session is no place for a patient's verdict."""
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = tap = None
-    try:
+    with running_station(tmp_path, engine) as running:
         [retired] = add_results(engine, "cam-01", "site-a", [0.9])
         [active] = add_results(engine, "cam-02", "site-a", [0.9])
         devices.retire(engine, "cam-01", by="test")
         coordinator = signed_in_client(engine, station(), "cleo", "coordinator")
         read(coordinator, retired)
         read(coordinator, active)
-        tap = Tap(broker.port, "edgescreen/v1/site-a/+/review")
-        ingester = IngesterThread(station_config(tmp_path / "station", engine, broker.port), engine)
+        tap = Tap(running.broker.port, "edgescreen/v1/site-a/+/review")
+        running.at_the_end(tap.close)
+        running.start_ingester()
         # Two retry periods, counted by the active device's verdict, sent again at each (it is never
         # acknowledged here): each round would have sent the retired device's first, read first.
         wait_until(lambda: len(tap.on("cam-02/review")) >= 3, 30, "the active device's verdict sent thrice")
@@ -140,12 +139,6 @@ def test_a_retired_device_is_sent_no_verdict_and_its_verdicts_are_listed(tmp_pat
             and "the device is retired: nothing more is sent to it" in dashboard
             and active[:8] not in dashboard
         )
-    finally:
-        if tap:
-            tap.close()
-        for running in (ingester, broker):
-            if running:
-                running.stop()
 
 
 def test_a_french_page_shows_no_code_for_a_measure_an_operating_point_or_a_body_site(engine: Engine) -> None:

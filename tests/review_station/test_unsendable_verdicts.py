@@ -15,7 +15,7 @@ from edgescreen_wire.topics import REVIEW, REVIEW_ACK, device_topic
 from review_station.storage.tables import deliveries
 from review_station.undelivered import undelivered
 from tests.mqtt_broker import Tap, wait_until
-from tests.review_station.kit import IngesterThread, Publisher, roomy_broker
+from tests.review_station.kit import Publisher, running_station
 from tests.review_station.test_signed_verdicts import keyed_station
 from tests.review_station.test_undelivered import read
 from tests.review_station.web_kit import add_results, signed_in_client, station
@@ -43,10 +43,8 @@ def states(engine: Engine) -> dict[str, str]:
 
 
 def test_a_verdict_that_fails_todays_checks_is_set_aside_and_the_ingester_goes_on(tmp_path, engine: Engine, capsys):
-    broker = roomy_broker(tmp_path / "broker").start()
-    ingester = tap = publisher = None
-    try:
-        config, _ = keyed_station(tmp_path, engine, broker.port)
+    with running_station(tmp_path, engine) as running:
+        config, _ = keyed_station(tmp_path, engine, running.broker.port)
         asks = {"review_schema": REVIEW_V3}
         signed, renamed, sound = add_results(engine, DEVICE, SITE, [0.9, 0.9, 0.9], schema=RESULT_V3, payload=asks)
         client = signed_in_client(engine, station(), "ana", "reviewer")
@@ -55,9 +53,11 @@ def test_a_verdict_that_fails_todays_checks_is_set_aside_and_the_ingester_goes_o
         queued_before_the_check(engine, signed)
         # Sent once already (not due again for a minute); the device answers that it holds its id.
         conflict_id = queued_before_the_check(engine, renamed, state="sent", last_sent_at=deliveries.c.updated_at)
-        tap = Tap(broker.port, device_topic(SITE, DEVICE, REVIEW))
-        ingester = IngesterThread(config, engine)
-        publisher = Publisher(broker.port)
+        tap = Tap(running.broker.port, device_topic(SITE, DEVICE, REVIEW))
+        running.at_the_end(tap.close)
+        ingester = running.start_ingester(config)
+        publisher = Publisher(running.broker.port)
+        running.at_the_end(publisher.close)
         ack = encode_review_ack(conflict_id, renamed, "conflict")
         publisher.publish_all([(device_topic(SITE, DEVICE, REVIEW_ACK), ack)])
         wait_until(lambda: states(engine)[renamed] == "unsendable", 30, "the renamed verdict set aside")
@@ -70,8 +70,3 @@ def test_a_verdict_that_fails_todays_checks_is_set_aside_and_the_ingester_goes_o
             listed = {item.result_id: item.reason for item in undelivered(connection, alert_h=24)}
         assert listed == {signed: "unsendable", renamed: "unsendable"}
         assert capsys.readouterr().err.count("ERROR review.verdict_unsendable") == 2
-    finally:
-        for running in (publisher, tap, ingester):
-            if running:
-                running.close() if hasattr(running, "close") else running.stop()
-        broker.stop()
