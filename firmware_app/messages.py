@@ -2559,7 +2559,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # the nurse arranged then (records/verdicts.py); one of their other eyes or lesions may still need it.
     "verdict.call_back.no_refer": {
         "en": "Specialist: no referral. Tell the patient; cancel the referral if nothing else needs it",
-        "fr": "Spécialiste : pas d'orientation. Prévenez le patient ; annulez-la si rien d'autre ne la justifie",
+        "fr": "Spécialiste : pas d'orientation. Prévenez le patient ; annulez l'orientation sauf autre motif",
     },
     # A "no referral" of a photo the device could not grade (or of an eye it could not photograph): the
     # patient was told to be referred for it, unless a retake replaced the photo (records/verdicts.py).

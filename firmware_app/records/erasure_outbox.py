@@ -40,14 +40,11 @@ def _sent_under(db: sqlite3.Connection, result_ids: Sequence[str]) -> dict[str, 
     return by_device
 
 
-def queue_erasure(db: sqlite3.Connection, result_ids: Sequence[str], now: datetime) -> int:
+def queue_erasure(db: sqlite3.Connection, result_ids: Sequence[str], now: datetime) -> None:
     """Queue the documents asking the station to erase ``result_ids``, in the caller's transaction
-    (before their screenings and outbox rows are deleted); returns how many ids they name."""
+    (before their screenings and outbox rows are deleted, which ``_sent_under`` reads)."""
     if not result_ids:
-        return 0
-    named = 0
+        return
     for device_id, ids in sorted(_sent_under(db, result_ids).items()):
         for document in erasure_documents(device_id, ids):
             db.execute("INSERT INTO erasure_outbox (payload, queued_at) VALUES (?, ?)", (document, now.isoformat()))
-        named += len(ids)
-    return named

@@ -42,9 +42,10 @@ class WorklistEntry:
     clock: str | None = None
     # Why the specialist's latest verdict asks the nurse to call the patient back, whether or not the
     # record was opened since (records/verdicts.py, ``CALL_BACK_REASON``): the urgency it asks for
-    # (``urgent``, ``soon``), the verdict that overturns the device's triage (a "refer" or "ungradable"
-    # of its "no_refer", a "no_refer" of its "refer"), or a referral or "no_refer" of an ungradable
-    # photo; ``None`` when it asks nothing the device did not.
+    # (``urgent``, ``soon``), the verdict that overturns what the patient was told (a "refer" or
+    # "ungradable" of the device's "no_refer", a "no_refer" of its "refer", or an amendment contrary to
+    # an earlier verdict whose call-back was opened), or a referral or "no_refer" of an ungradable photo;
+    # ``None`` when it asks nothing the patient was not told.
     call_back: str | None = None
     # Whether that call-back still waits for someone to open the record (the banner counts it).
     awaiting_call_back: bool = False

@@ -106,7 +106,7 @@ class SyncWorker:
         # (a full disk): kept across connections like ``_acked``, and not published again meanwhile.
         self._erasures_acked: list[int] = []
         # Requests that fail ``parse_erasure`` (altered on the card): logged once, never published.
-        self._erasures_refused: set[int] = set()
+        self._erasures_withheld: set[int] = set()
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
@@ -395,7 +395,7 @@ class SyncWorker:
             return
         self._next_erasure_check = time.monotonic() + SWEEP_SECONDS
         for row in self._outbox.pending_erasures(self._erasure_cursor, CLAIM_ROWS):
-            if row.seq not in self._erasures_acked and not self._erasure_refused(row):
+            if row.seq not in self._erasures_acked and not self._erasure_withheld(row):
                 info = client.publish(self._topic[ERASURE], row.payload, qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     return  # the connection is going; the next one starts again from the first
@@ -403,15 +403,15 @@ class SyncWorker:
                 log_event("sync.erasure_published", seq=row.seq)
             self._erasure_cursor = row.seq
 
-    def _erasure_refused(self, row: ErasureRow) -> bool:
+    def _erasure_withheld(self, row: ErasureRow) -> bool:
         """Whether a queued request fails the wire's check (altered on the card): kept, never published."""
-        if row.seq in self._erasures_refused:
+        if row.seq in self._erasures_withheld:
             return True
         try:
             parse_erasure(row.payload)
         except WireError as error:
             log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=error.field)
-            self._erasures_refused.add(row.seq)
+            self._erasures_withheld.add(row.seq)
             return True
         return False
 
@@ -496,7 +496,7 @@ class SyncWorker:
         if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
             return False
         waiting = self._outbox.pending_erasures(0, CLAIM_ROWS)
-        return self._outbox.backlog().unsent == 0 and all(row.seq in self._erasures_refused for row in waiting)
+        return self._outbox.backlog().unsent == 0 and all(row.seq in self._erasures_withheld for row in waiting)
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)

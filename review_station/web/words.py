@@ -1134,8 +1134,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "erased {count} results with their reads, verdicts and photos: {results}",
         "fr": "{count} résultats effacés avec leurs lectures, avis et photos : {results}",
     },
-    # Erased here before: by its device's request (edgescreen.erasure/1) or an earlier command.
-    # Erased here before, or named before it arrived (refused when it comes).
+    # A tombstone (review_station/erasure.py): erased here before, by its device's request
+    # (edgescreen.erasure/1) or an earlier command, or named by one before it arrived (refused when it comes).
     "cli.results_erased_before.one": {
         "en": "erased already, or refused when it arrives: {results}",
         "fr": "déjà effacé, ou refusé à son arrivée : {results}",

@@ -45,7 +45,7 @@ LEADS = {
             "Refer to a specialist",
         ),
         "fr": (
-            "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez-la si rien d'autre ne la justifie",
+            "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez l'orientation sauf autre motif",
             "Adresser à un spécialiste",
         ),
     },

@@ -594,9 +594,7 @@ CALL_BACK_WORDS = {
     "refer": {"en": "Specialist: refer. Call the patient back", "fr": "Spécialiste\xa0: adresser. Rappelez le patient"},
     "no_refer": {
         "en": "Specialist: no referral. Tell the patient; cancel the referral if nothing else needs it",
-        "fr": (
-            "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez-la si rien d'autre ne la justifie"
-        ),
+        "fr": "Spécialiste\xa0: pas d'orientation. Prévenez le patient\xa0; annulez l'orientation sauf autre motif",
     },
     "no_refer_if_referred": {
         "en": "Specialist: no referral. Tell the patient if referred for an unreadable photo",
