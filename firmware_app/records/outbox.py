@@ -13,6 +13,7 @@ takes the same lock, so it knows exactly which of a patient's results may alread
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,6 +109,20 @@ class Outbox:
             "SELECT seq, payload FROM erasure_outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
         )
         return [ErasureRow(seq, stored_bytes(payload)) for seq, payload in rows]
+
+    def erased_at_the_station(self) -> frozenset[str]:
+        """The result ids every erasure's audit event names as held at the station: a queued request
+        may name no other. The event is bound by the audit's hash chain, the request row is not, so a
+        request edited on the card to name another patient's results (which the station would erase
+        on the device's word) no longer matches what any erasure recorded."""
+        rows = self._db.execute("SELECT details FROM audit WHERE kind = 'erasure'")
+        named: set[str] = set()
+        for (details,) in rows:
+            try:
+                named.update(json.loads(details).get("results_at_the_station", ()))
+            except (ValueError, TypeError, AttributeError):
+                continue  # an unreadable event names nothing (``audit verify`` reports it)
+        return frozenset(named)
 
     def erasure_delivered(self, seq: int) -> None:
         """The broker has the request (its PUBACK): it leaves the device, and the station erases what it

@@ -105,7 +105,7 @@ class SyncWorker:
         # The station's erasure requests the broker acknowledged, not yet deleted from the records
         # (a full disk): kept across connections like ``_acked``, and not published again meanwhile.
         self._erasures_acked: list[int] = []
-        # Requests that fail ``parse_erasure`` (altered on the card): logged once, never published.
+        # Requests altered on the card (``_erasure_withheld``): logged once, never published.
         self._erasures_withheld: set[int] = set()
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
@@ -404,11 +404,15 @@ class SyncWorker:
             self._erasure_cursor = row.seq
 
     def _erasure_withheld(self, row: ErasureRow) -> bool:
-        """Whether a queued request fails the wire's check (altered on the card): kept, never published."""
+        """Whether a queued request was altered on the card: it fails the wire's check, or names a result
+        no erasure recorded as held at the station (``Outbox.erased_at_the_station``). Kept, never
+        published: the station erases what a request names on the device's word."""
         if row.seq in self._erasures_withheld:
             return True
         try:
-            parse_erasure(row.payload)
+            request = parse_erasure(row.payload)
+            if not set(request.result_ids) <= self._outbox.erased_at_the_station():
+                raise WireError("result_ids: names a result no erasure on this device recorded")
         except WireError as error:
             log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=error.field)
             self._erasures_withheld.add(row.seq)

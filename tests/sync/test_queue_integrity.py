@@ -229,3 +229,32 @@ def test_erasure_while_the_worker_drains_reports_what_it_withdrew(tmp_path, reti
     assert len(arrived) <= erasure.results - erasure.unsent_withdrawn  # on main: 182 more than reported
     assert arrived <= set(ids)
     tap.close()
+
+
+def test_an_erasure_request_edited_to_name_another_patients_result_is_withheld(tmp_path, retina_rgb, broker, caplog):
+    """The station erases what a request names on the device's word. A request row edited on the card
+    to name another patient's result (sent, so held at the station) would have that patient erased
+    there; it no longer matches what the erasure's audit event recorded, and is never published."""
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    ids = {
+        reference: record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference))).result_id
+        for reference in ("MRN-1", "MRN-2", "MRN-3")
+    }
+    tap = Tap(broker.port)
+    drain(config)
+    wait_until(lambda: len(tap.on("/result")) == 3, 10, "the three results at the station")
+    store.erase_patient("MRN-1")
+    store.erase_patient("MRN-2")
+    with sqlite3.connect(tmp_path / "records.sqlite3") as db:
+        edited = "UPDATE erasure_outbox SET payload = replace(CAST(payload AS TEXT), ?, ?) WHERE instr(payload, ?)"
+        assert db.execute(edited, (ids["MRN-2"], ids["MRN-3"], ids["MRN-2"])).rowcount == 1
+    db.close()
+    caplog.set_level(logging.ERROR, logger="edgescreen")
+    drain(config)
+    wait_until(lambda: len(tap.on("/erasure")) == 1, 10, "the honest request alone (before: the edited one too)")
+    assert [json.loads(p)["result_ids"] for p in tap.on("/erasure")] == [[ids["MRN-1"]]]  # before: MRN-3's too
+    assert "sync.erasure_withheld" in caplog.text and "field=result_ids" in caplog.text
+    assert ids["MRN-3"] not in caplog.text
+    tap.close()
