@@ -22,12 +22,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from edgescreen_wire.erasure import ErasureRequest
 from firmware_app.events import log_event
 from review_station import audit
 from review_station.storage import tallies
+from review_station.storage.conflicts import insert_into
 from review_station.storage.tables import (
     contrary_reads,
     deliveries,
@@ -164,6 +164,5 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
 def _tombstone(connection: Connection, rows: Sequence[tuple[str, str]]) -> None:
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(erased_results).on_conflict_do_nothing(index_elements=["result_id"])
+    statement = insert_into(connection, erased_results).on_conflict_do_nothing(index_elements=["result_id"])
     connection.execute(statement, [{"result_id": result_id, "device_id": device_id} for result_id, device_id in rows])

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.erasure import parse_erasure
@@ -32,6 +32,7 @@ from review_station.erasure import ForeignResults, erase_for_device, erase_waiti
 from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
+from review_station.storage.conflicts import insert_into
 from review_station.storage.tables import deliveries, devices, quarantine, results
 from review_station.verdicts import UNSETTLED_DELIVERY, resend_under_new_id, review_schema_read
 
@@ -94,8 +95,7 @@ def message_digest(message: Incoming) -> str:
 def insert_quarantined(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Quarantine ``rows``, each message once: one another ingester (or this one) quarantined already
     is skipped by its digest."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(quarantine).on_conflict_do_nothing(index_elements=["message_sha256"])
+    statement = insert_into(connection, quarantine).on_conflict_do_nothing(index_elements=["message_sha256"])
     connection.execute(statement, rows)
 
 

@@ -4,8 +4,8 @@ holds what the writer read, so two of them never count one event twice or lose o
 from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from review_station.storage.conflicts import insert_into
 from review_station.storage.tables import meta
 
 ATTEMPTS = 3  # another ingester may write the row between our read and our write
@@ -19,8 +19,8 @@ def stored_value(connection: Connection, key: str) -> str | None:
 def written(connection: Connection, key: str, stored: str | None, value: str) -> bool:
     """Write the row if it still holds ``stored`` (or is still absent); whether it was written."""
     if stored is None:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(meta).values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"])
+        statement = insert_into(connection, meta).values(key=key, value=value)
+        statement = statement.on_conflict_do_nothing(index_elements=["key"])
         return connection.execute(statement.returning(meta.c.key)).first() is not None  # (psycopg: no rowcount)
     changed = connection.execute(update(meta).where(meta.c.key == key, meta.c.value == stored).values(value=value))
     return changed.rowcount == 1

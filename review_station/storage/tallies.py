@@ -15,8 +15,8 @@ from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
+from review_station.storage.conflicts import insert_into
 from review_station.storage.tables import result_tallies
 
 KEY = ("site_id", "device_id", "modality", "triage", "quality_verdict", "state", "dated_on")
@@ -39,8 +39,7 @@ def _upsert(connection: Connection, changes: Counter[tuple[Any, ...]]) -> None:
     rows = [dict(zip(KEY, key, strict=True)) | {"results": n} for key, n in sorted(changes.items()) if n]
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(result_tallies)
+    statement = insert_into(connection, result_tallies)
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY), set_={"results": result_tallies.c.results + statement.excluded.results}
     )
