@@ -1355,6 +1355,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "operators.enabled": {"en": "enabled", "fr": "actif"},
     "operators.disabled": {"en": "disabled", "fr": "désactivé"},
+    # ``operators list``'s last two columns (operators_cli.py): the lock on sign-in at the device, then
+    # from the network; {when}: its end, in the device's local time (``wording.readable_date``).
+    "operators.device_open": {"en": "device sign-in: not locked", "fr": "connexion sur l'appareil : non bloquée"},
+    "operators.device_locked": {
+        "en": "device sign-in: locked until {when}",
+        "fr": "connexion sur l'appareil : bloquée jusqu'au {when}",
+    },
+    "operators.network_open": {
+        "en": "network sign-in: not locked",
+        "fr": "connexion depuis le réseau : non bloquée",
+    },
+    "operators.network_locked": {
+        "en": "network sign-in: locked until {when}",
+        "fr": "connexion depuis le réseau : bloquée jusqu'au {when}",
+    },
     "signin.screen_locked": {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",

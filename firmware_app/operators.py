@@ -24,6 +24,7 @@ import hmac
 import math
 import re
 import secrets
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,9 +58,12 @@ class OperatorError(ValueError):
 
 @dataclass(frozen=True)
 class Operator:
+    """An account as ``Operators.list`` gives it, with the locks that hold as it is read."""
+
     name: str
     enabled: bool
-    locked_until: datetime | None
+    locked_until: datetime | None  # when the lock on sign-in at the device ends; None when none holds
+    network_locked_until: datetime | None  # the same from the network (the device's lock or its own)
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,15 @@ def still_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and now < locked_until <= now + MAX_LOCKOUT
 
 
+def _lock_holding(row: sqlite3.Row, remote: bool, now: datetime) -> datetime | None:
+    """When the lock refusing an operator's sign-in at the device (or, ``remote``, from the network)
+    ends, ``None`` while none holds: the device's lock refuses every client; the network's, the
+    network alone. What ``sign_in`` refuses by, and ``edgescreen operators list`` shows."""
+    columns = dict.fromkeys(("locked_until", _COUNTS[remote][1]))
+    holding = [until for until in (_moment(row[column]) for column in columns) if still_locked(until, now)]
+    return max(holding, default=None)
+
+
 class Operators:
     def __init__(self, records: Records) -> None:
         self._records = records
@@ -157,10 +170,13 @@ class Operators:
             append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
 
     def list(self) -> list[Operator]:
-        rows = self._db.execute("SELECT name, enabled, locked_until FROM operator")
+        """Every operator, by name, with the locks holding now (a lock run out, or dated by a clock
+        since set back, holds no more: it is not shown as one)."""
+        now = self._records.clock()
+        rows = self._db.execute("SELECT name, enabled, locked_until, remote_locked_until FROM operator")
         return [
-            Operator(name, bool(enabled), _moment(locked))
-            for name, enabled, locked in sorted(rows, key=lambda row: row[0].casefold())
+            Operator(row["name"], bool(row["enabled"]), _lock_holding(row, False, now), _lock_holding(row, True, now))
+            for row in sorted(rows, key=lambda row: row["name"].casefold())
         ]
 
     def who_may_sign_in(self) -> tuple[list[Operator], bool]:
@@ -198,11 +214,8 @@ class Operators:
             ).fetchone()
             if row is None or not row["enabled"]:
                 return _refused(pin, remote)
-            # The device's lock refuses every client; the network's, the network alone.
-            locks = [_moment(row[lock]) for lock in dict.fromkeys(("locked_until", lock_column))]
-            holding = [until for until in locks if still_locked(until, now)]
-            if holding:
-                return _refused(pin, remote, max(holding))
+            if holding := _lock_holding(row, remote, now):
+                return _refused(pin, remote, holding)
             right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
             failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
