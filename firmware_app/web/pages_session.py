@@ -83,7 +83,7 @@ def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
         return {"of": of} | patient_draft(form, offered)
     if of == "/setup":
         return {"of": of} | setup_draft(form)
-    if of == "/signin":  # the name typed on a tablet; the PIN, a secret, is typed again
+    if of == "/signin":  # the name typed on a tablet, or tapped at the device; the PIN, a secret, is typed again
         return {"of": of, "name": str(form.get("draft.operator", ""))[:MAX_NAME]}
     return None
 
@@ -211,7 +211,7 @@ def routes(web: WebApp) -> list[Route]:
         sign_in_list = await device.run(device.operators.who_may_sign_in)
         if not sign_in_list[1]:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
-        draft = session.draft_of("/signin")  # the name typed before the language switch, kept in memory
+        draft = session.draft_of("/signin")  # the name typed or tapped before the language switch, kept in memory
         return signin_page(request, session, sign_in_list, chosen=draft["name"] if draft else "")
 
     @web.page(public=True)
