@@ -206,6 +206,15 @@ def routes(web: WebApp) -> list[Route]:
             chosen=chosen,
         )
 
+    async def to_tap(request: Request) -> tuple[list[Operator], bool]:
+        """The sign-in page's list after a refusal (``Operators.who_may_sign_in``): read at the device
+        only. Another client lists no name (nor says none exists), and a refusal from the network read
+        the list all the same, on the records thread the device's own screen waits on, for a page that
+        never shows it."""
+        if not on_the_device(request):
+            return [], True
+        return await device.run(device.operators.who_may_sign_in)
+
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
         sign_in_list = await device.run(device.operators.who_may_sign_in)
@@ -256,7 +265,7 @@ def routes(web: WebApp) -> list[Route]:
         if locked_screen:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
-            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            sign_in_list = await to_tap(request)
             operators = sign_in_list[0]
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
@@ -265,7 +274,7 @@ def routes(web: WebApp) -> list[Route]:
         async with network_sign_in if remote else contextlib.nullcontext():
             outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
         if not outcome.accepted:
-            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            sign_in_list = await to_tap(request)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
                 await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
                 error = web.text(session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote")
