@@ -39,7 +39,7 @@ LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PI
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
 PIN_PATTERN = re.compile(r"[0-9]{4,12}")
-MAX_NAME = 40  # the first-run form's field holds as many (setup.html), as the network's sign-in (signin.html)
+MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.
 _COUNTS = {False: ("failed_pins", "locked_until"), True: ("remote_failed_pins", "remote_locked_until")}
@@ -134,7 +134,7 @@ class Operators:
         screen, which anyone at the device can use: so it closes once one exists, even disabled)."""
         if not NAME_PATTERN.fullmatch(name):
             raise OperatorError(
-                "a name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
+                f"a name has 1 to {MAX_NAME} letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
             )
         if not PIN_PATTERN.fullmatch(pin):
             raise OperatorError("a PIN has 4 to 12 digits", "operators.bad_pin")
