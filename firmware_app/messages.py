@@ -1736,9 +1736,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py).
     "health.backlog.erasures": {
         "en": "Results waiting to be sent: {count}. Patients' erasures still to reach the review station: "
-        "{requests}. Check the network; the device must not be wiped before they are sent.",
+        "{requests}. Check the network; the device must not be wiped (edgescreen wipe) before they are sent.",
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
-        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être réinitialisé (wipe) avant leur envoi.",
+        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
     },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
