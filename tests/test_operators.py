@@ -15,7 +15,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.messages import message, sentence
-from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, SignIn, lockout
+from firmware_app.operators import (
+    LOCKOUT,
+    MAX_LOCKOUT,
+    MAX_WRONG_PINS,
+    PIN_HASHES,
+    OperatorError,
+    Operators,
+    SignIn,
+    lockout,
+)
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
 from firmware_app.wording import readable_date
@@ -353,6 +362,30 @@ def test_from_the_network_a_name_that_does_not_exist_or_is_locked_costs_a_wrong_
     wrong = statistics.median(took("Amina", "0000") for _ in range(MAX_WRONG_PINS))  # the last one locks
     for name in ("Nobody", "Bo", "Amina"):  # no such name, disabled, locked from the network
         assert statistics.median(took(name, "2468") for _ in range(3)) > wrong / 2, name
+
+
+def test_from_the_network_a_guess_at_a_locked_name_hashes_nothing_and_takes_a_hashs_time(operators):
+    """A flood of guesses from the network cost a scrypt each, about a core kept busy, those at a locked
+    name included, which are refused whatever the PIN. They hash nothing now (the hashes this process
+    computed, counted), and still hold the records thread as long as one: a request queued behind them
+    waits as it does behind a name that does not exist, and tells neither from the other."""
+    operators.add("Amina", "2468")
+    operators.add("Bo", "1357")
+    for _ in range(MAX_WRONG_PINS):  # Bo's lock, at the device, refuses the network too
+        operators.sign_in("Bo", "0000")
+    _lock_from_the_network(operators)
+
+    def took(name: str) -> float:
+        started = time.perf_counter()
+        assert not operators.sign_in(name, "2468", remote=True).accepted  # the right PIN, Amina's
+        return time.perf_counter() - started
+
+    hashed = PIN_HASHES.count
+    locked = [took(name) for name in ("Amina", "Bo") for _ in range(3)]
+    assert PIN_HASHES.count == hashed
+    unknown = [took("Nobody") for _ in range(3)]  # hashed, against no one's salt
+    assert PIN_HASHES.count == hashed + 3
+    assert statistics.median(locked) > statistics.median(unknown) / 2, (locked, unknown)
 
 
 def test_from_the_network_a_name_typed_alike_means_its_operator_and_two_alike_the_one_typed(operators):

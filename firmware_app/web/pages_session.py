@@ -164,9 +164,9 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
 
 def routes(web: WebApp) -> list[Route]:
     device = web.device
-    # Sign-ins from the network are checked one at a time. Each costs a scrypt on the records thread,
-    # a name that does not exist included (``Operators.sign_in``), and a flood of them queued there
-    # ahead of the device's own screen, every page of which waits on that thread.
+    # Sign-ins from the network are checked one at a time. Each holds the records thread for a scrypt's
+    # time, a name that does not exist or is locked included (``Operators.sign_in``), and a flood of them
+    # queued there ahead of the device's own screen, every page of which waits on that thread.
     network_sign_in = asyncio.Semaphore()
 
     @web.page(public=True)
