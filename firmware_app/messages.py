@@ -1355,6 +1355,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "operators.enabled": {"en": "enabled", "fr": "actif"},
     "operators.disabled": {"en": "disabled", "fr": "désactivé"},
+    # ``operators list``'s last two columns (operators_cli.py): the lock on sign-in at the device, then
+    # from the network; {when}: its end, in the device's local time (``wording.readable_date``).
+    "operators.device_open": {"en": "device sign-in: not locked", "fr": "connexion sur l'appareil : non bloquée"},
+    "operators.device_locked": {
+        "en": "device sign-in: locked until {when}",
+        "fr": "connexion sur l'appareil : bloquée jusqu'au {when}",
+    },
+    "operators.network_open": {
+        "en": "network sign-in: not locked",
+        "fr": "connexion depuis le réseau : non bloquée",
+    },
+    "operators.network_locked": {
+        "en": "network sign-in: locked until {when}",
+        "fr": "connexion depuis le réseau : bloquée jusqu'au {when}",
+    },
     "signin.screen_locked": {
         "en": "The screen locked after {minutes} min without use: {name}, enter your PIN.",
         "fr": "L'écran s'est verrouillé après {minutes} min sans activité : {name}, entrez votre code.",
@@ -1721,9 +1736,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py).
     "health.backlog.erasures": {
         "en": "Results waiting to be sent: {count}. Patients' erasures still to reach the review station: "
-        "{requests}. Check the network; the device must not be wiped before they are sent.",
+        "{requests}. Check the network; the device must not be wiped (edgescreen wipe) before they are sent.",
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
-        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être réinitialisé (wipe) avant leur envoi.",
+        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
     },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",

@@ -24,6 +24,8 @@ import hmac
 import math
 import re
 import secrets
+import sqlite3
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +40,7 @@ LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PI
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
 PIN_PATTERN = re.compile(r"[0-9]{4,12}")
-MAX_NAME = 40  # the first-run form's field holds as many (setup.html), as the network's sign-in (signin.html)
+MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.
 _COUNTS = {False: ("failed_pins", "locked_until"), True: ("remote_failed_pins", "remote_locked_until")}
@@ -57,9 +59,12 @@ class OperatorError(ValueError):
 
 @dataclass(frozen=True)
 class Operator:
+    """An account as ``Operators.list`` gives it, with the locks that hold as it is read."""
+
     name: str
     enabled: bool
-    locked_until: datetime | None
+    locked_until: datetime | None  # when the lock on sign-in at the device ends; None when none holds
+    network_locked_until: datetime | None  # the same from the network (the device's lock or its own)
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,22 @@ class SignIn:
     operator: str | None = None  # who signed in, as added (a name typed from the network may differ)
 
 
-def _hash_pin(pin: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+class PinHashes:
+    """The PINs this process has hashed: how many (what a bench or a test counts a path's scrypts by)
+    and how long the latest took (what a guess refused without one waits instead, ``_refused``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_s: float | None = None
+
+    def hash(self, pin: str, salt: bytes) -> bytes:
+        started = time.perf_counter()
+        digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
+        self.count, self.last_s = self.count + 1, time.perf_counter() - started
+        return digest
+
+
+PIN_HASHES = PinHashes()
 
 
 def _folded(name: str) -> str:
@@ -82,11 +101,15 @@ def _folded(name: str) -> str:
 
 def _refused(pin: str, remote: bool, locked_until: datetime | None = None) -> SignIn:
     """A refusal before the PIN is checked (a name that does not exist, a disabled account, a lock).
-    From the network the PIN is hashed all the same, against no one's salt: the app checks PINs on
-    its one records thread, and a request timed just after a refused one waited out a wrong PIN's
-    scrypt but not a missing name's, telling which names exist through the page's even second."""
-    if remote:
-        _hash_pin(pin, bytes(16))
+    From the network it takes a wrong PIN's time all the same: the app checks PINs on its one records
+    thread, and a request timed just after a refused one waited out a wrong PIN's scrypt but not a
+    missing name's, telling which names exist through the page's even second. So the PIN is hashed,
+    against no one's salt; but under a lock, which refuses whatever the PIN, the thread waits as long
+    as the latest hash took instead: a flood of guesses at a locked name kept a core busy for nothing."""
+    if remote and locked_until and PIN_HASHES.last_s is not None:
+        time.sleep(PIN_HASHES.last_s)
+    elif remote:
+        PIN_HASHES.hash(pin, bytes(16))
     return SignIn(False, locked_until)
 
 
@@ -111,6 +134,15 @@ def still_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and now < locked_until <= now + MAX_LOCKOUT
 
 
+def _lock_holding(row: sqlite3.Row, remote: bool, now: datetime) -> datetime | None:
+    """When the lock refusing an operator's sign-in at the device (or, ``remote``, from the network)
+    ends, ``None`` while none holds: the device's lock refuses every client; the network's, the
+    network alone. What ``sign_in`` refuses by, and ``edgescreen operators list`` shows."""
+    columns = dict.fromkeys(("locked_until", _COUNTS[remote][1]))
+    holding = [until for until in (_moment(row[column]) for column in columns) if still_locked(until, now)]
+    return max(holding, default=None)
+
+
 class Operators:
     def __init__(self, records: Records) -> None:
         self._records = records
@@ -121,7 +153,7 @@ class Operators:
         screen, which anyone at the device can use: so it closes once one exists, even disabled)."""
         if not NAME_PATTERN.fullmatch(name):
             raise OperatorError(
-                "a name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
+                f"a name has 1 to {MAX_NAME} letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
             )
         if not PIN_PATTERN.fullmatch(pin):
             raise OperatorError("a PIN has 4 to 12 digits", "operators.bad_pin")
@@ -134,7 +166,7 @@ class Operators:
                 raise OperatorError(f"an operator named {name!r} already exists", "operators.exists")
             self._db.execute(
                 "INSERT INTO operator (name, pin_hash, salt, created_at) VALUES (?, ?, ?, ?)",
-                (name, _hash_pin(pin, salt), salt, now.isoformat()),
+                (name, PIN_HASHES.hash(pin, salt), salt, now.isoformat()),
             )
             append_event(self._db, "operator", {"action": "add", "name": name}, now)
 
@@ -157,10 +189,13 @@ class Operators:
             append_event(self._db, "operator", {"action": "unlock", "name": name}, self._records.clock())
 
     def list(self) -> list[Operator]:
-        rows = self._db.execute("SELECT name, enabled, locked_until FROM operator")
+        """Every operator, by name, with the locks holding now (a lock run out, or dated by a clock
+        since set back, holds no more: it is not shown as one)."""
+        now = self._records.clock()
+        rows = self._db.execute("SELECT name, enabled, locked_until, remote_locked_until FROM operator")
         return [
-            Operator(name, bool(enabled), _moment(locked))
-            for name, enabled, locked in sorted(rows, key=lambda row: row[0].casefold())
+            Operator(row["name"], bool(row["enabled"]), _lock_holding(row, False, now), _lock_holding(row, True, now))
+            for row in sorted(rows, key=lambda row: row["name"].casefold())
         ]
 
     def who_may_sign_in(self) -> tuple[list[Operator], bool]:
@@ -198,12 +233,9 @@ class Operators:
             ).fetchone()
             if row is None or not row["enabled"]:
                 return _refused(pin, remote)
-            # The device's lock refuses every client; the network's, the network alone.
-            locks = [_moment(row[lock]) for lock in dict.fromkeys(("locked_until", lock_column))]
-            holding = [until for until in locks if still_locked(until, now)]
-            if holding:
-                return _refused(pin, remote, max(holding))
-            right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
+            if holding := _lock_holding(row, remote, now):
+                return _refused(pin, remote, holding)
+            right = hmac.compare_digest(PIN_HASHES.hash(pin, row["salt"]), row["pin_hash"])
             failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
             locked_until = now + wait if wait else None

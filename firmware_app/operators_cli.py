@@ -6,13 +6,15 @@ import argparse
 import getpass
 import logging
 import sys
+from datetime import datetime
 
 from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.messages import message, sentence
-from firmware_app.operators import OperatorError, Operators
+from firmware_app.operators import Operator, OperatorError, Operators
 from firmware_app.typed_argument import typed
+from firmware_app.wording import readable_date
 
 
 def _read_pin(from_stdin: bool, language: str) -> str | None:
@@ -23,6 +25,24 @@ def _read_pin(from_stdin: bool, language: str) -> str | None:
     pin = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin", language)))
     again = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin_again", language)))
     return pin if again == pin else None
+
+
+def _lock_words(where: str, until: datetime | None, language: str) -> str:
+    """Whether sign-in ``where`` ("device", "network") is locked, and until when in the device's local
+    time: the technician can tell a nurse how long she waits, or unlock her at once."""
+    if until is None:
+        return message(f"operators.{where}_open", language)
+    return sentence(f"operators.{where}_locked", language, when=readable_date(until, language))
+
+
+def _operator_line(operator: Operator, language: str) -> str:
+    """One operator as ``operators list`` prints it, a column each: the name, whether the account is
+    enabled, then the lock on sign-in at the device and from the network (the device's refuses both;
+    wrong PINs from a tablet lock the network's alone, and the nurse at the device signs in)."""
+    state = message("operators.enabled" if operator.enabled else "operators.disabled", language)
+    device = _lock_words("device", operator.locked_until, language)
+    network = _lock_words("network", operator.network_locked_until, language)
+    return "\t".join((operator.name, state, device, network))
 
 
 def cmd_operators(config: Config, args: argparse.Namespace) -> int:
@@ -39,8 +59,7 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
             if not listed:  # said apart from the list: "none" is not a failure, nor an empty answer
                 print(message("operators.none", language), file=sys.stderr)
             for operator in listed:
-                state = "operators.enabled" if operator.enabled else "operators.disabled"
-                print(f"{operator.name}\t{message(state, language)}")
+                print(_operator_line(operator, language))
             return 0
         if args.operators == "add":
             pin = _read_pin(args.pin_stdin, language)
@@ -74,5 +93,7 @@ def add_operators_commands(commands: argparse._SubParsersAction) -> None:
         "unlock", help="lift an operator's lock after too many wrong PINs at once (it lasts up to a day)"
     )
     unlock.add_argument("name", help="the operator's name as `operators list` shows it")
-    actions.add_parser("list", help="every operator and whether they may sign in")
+    actions.add_parser(
+        "list", help="every operator, whether they may sign in, and any lock on the device's or the network's sign-in"
+    )
     operators.set_defaults(handler=cmd_operators)

@@ -15,9 +15,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from firmware_app.messages import message, sentence
-from firmware_app.operators import LOCKOUT, MAX_LOCKOUT, MAX_WRONG_PINS, OperatorError, Operators, SignIn, lockout
+from firmware_app.operators import (
+    LOCKOUT,
+    MAX_LOCKOUT,
+    MAX_WRONG_PINS,
+    PIN_HASHES,
+    OperatorError,
+    Operators,
+    SignIn,
+    lockout,
+)
 from firmware_app.records.database import SCHEMA_VERSION
 from firmware_app.records.store import Records
+from firmware_app.wording import readable_date
 from tests.conftest import PROJECT_ROOT
 from tests.records.kit import in_language, open_store, write_config
 
@@ -153,7 +163,7 @@ def test_operators_command_speaks_the_devices_language(tmp_path, language):
         f"edgescreen: {message('operators.unknown', language)}\n"
     )
     assert run("disable", "Amina").stdout == f"{sentence('operators.done.disable', language, name='Amina')}\n"
-    assert run("list").stdout == f"Amina\t{message('operators.disabled', language)}\n"
+    assert run("list").stdout.startswith(f"Amina\t{message('operators.disabled', language)}\t")
     assert ("désactivé" in run("list").stdout) == (language == "fr")
 
 
@@ -204,11 +214,11 @@ def test_operators_command_adds_lists_and_disables(tmp_path):
     assert run("add", "Amina", "--pin-stdin", stdin="2468\n").returncode == 0
     refused = run("add", "Bo", "--pin-stdin", stdin="12\n")
     assert refused.returncode == 2 and "4 to 12 digits" in refused.stderr
-    assert run("list").stdout == "Amina\tenabled\n"
+    assert run("list").stdout == "Amina\tenabled\tdevice sign-in: not locked\tnetwork sign-in: not locked\n"
     assert run("unlock", "Amina").stdout == "operator Amina: unlocked\n"
     assert "unlock" in run("--help").stdout
     assert run("disable", "Amina").returncode == 0
-    assert run("list").stdout == "Amina\tdisabled\n"
+    assert run("list").stdout.startswith("Amina\tdisabled\t")
 
 
 def _lock_from_the_network(operators: Operators) -> datetime | None:
@@ -216,6 +226,56 @@ def _lock_from_the_network(operators: Operators) -> datetime | None:
     for _ in range(MAX_WRONG_PINS):
         outcome = operators.sign_in("Amina", "0000", remote=True)
     return outcome.locked_until
+
+
+def test_the_list_gives_the_locks_holding_now(operators, clock):
+    """The device's lock refuses the network too; a lock run out, or dated by a clock since set back,
+    holds no more and is not listed as one."""
+    operators.add("Amina", "2468")
+    operators.add("Bo", "1357")
+    network = _lock_from_the_network(operators)
+    device = _lock(operators)
+    assert [(o.name, o.locked_until, o.network_locked_until) for o in operators.list()] == [
+        ("Amina", device, max(device, network)),
+        ("Bo", None, None),
+    ]
+    clock.now += LOCKOUT + timedelta(seconds=1)
+    assert [(o.locked_until, o.network_locked_until) for o in operators.list()] == [(None, None)] * 2
+    _lock(operators)
+    clock.now -= timedelta(days=2)  # the clock set back: the lock ends further ahead than the longest
+    assert [(o.locked_until, o.network_locked_until) for o in operators.list()] == [(None, None)] * 2
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_operators_list_shows_each_lock_and_until_when_in_the_devices_language(tmp_path, language):
+    """``operators list`` said "enabled" of a nurse locked out of the device, and of one whose sign-in
+    from the network a guesser had locked: the technician could tell neither why she was refused nor
+    for how long. Each line now gives both locks, until when in the device's local time."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    try:
+        operators = Operators(store.records)
+        for name in ("Amina", "Bo", "Chloé"):
+            operators.add(name, "2468")
+        network = _lock_from_the_network(operators)  # Amina's, from a tablet
+        for _ in range(MAX_WRONG_PINS):  # Bo's, at the device: it refuses the network too
+            device = operators.sign_in("Bo", "0000").locked_until
+    finally:
+        store.records.close()
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "list"]
+    listed = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60, check=True).stdout
+
+    def line(name: str, device: datetime | None, network: datetime | None) -> str:
+        locks = [
+            sentence(f"operators.{where}_locked", language, when=readable_date(until, language))
+            if until
+            else message(f"operators.{where}_open", language)
+            for where, until in (("device", device), ("network", network))
+        ]
+        return "\t".join((name, message("operators.enabled", language), *locks))
+
+    assert listed.splitlines() == [line("Amina", None, network), line("Bo", device, device), line("Chloé", None, None)]
+    assert ("connexion depuis le réseau : bloquée jusqu'au" in listed.replace("\u00a0", " ")) == (language == "fr")
 
 
 def _audited_locks(operators: Operators) -> list[str]:
@@ -302,6 +362,30 @@ def test_from_the_network_a_name_that_does_not_exist_or_is_locked_costs_a_wrong_
     wrong = statistics.median(took("Amina", "0000") for _ in range(MAX_WRONG_PINS))  # the last one locks
     for name in ("Nobody", "Bo", "Amina"):  # no such name, disabled, locked from the network
         assert statistics.median(took(name, "2468") for _ in range(3)) > wrong / 2, name
+
+
+def test_from_the_network_a_guess_at_a_locked_name_hashes_nothing_and_takes_a_hashs_time(operators):
+    """A flood of guesses from the network cost a scrypt each, about a core kept busy, those at a locked
+    name included, which are refused whatever the PIN. They hash nothing now (the hashes this process
+    computed, counted), and still hold the records thread as long as one: a request queued behind them
+    waits as it does behind a name that does not exist, and tells neither from the other."""
+    operators.add("Amina", "2468")
+    operators.add("Bo", "1357")
+    for _ in range(MAX_WRONG_PINS):  # Bo's lock, at the device, refuses the network too
+        operators.sign_in("Bo", "0000")
+    _lock_from_the_network(operators)
+
+    def took(name: str) -> float:
+        started = time.perf_counter()
+        assert not operators.sign_in(name, "2468", remote=True).accepted  # the right PIN, Amina's
+        return time.perf_counter() - started
+
+    hashed = PIN_HASHES.count
+    locked = [took(name) for name in ("Amina", "Bo") for _ in range(3)]
+    assert PIN_HASHES.count == hashed
+    unknown = [took("Nobody") for _ in range(3)]  # hashed, against no one's salt
+    assert PIN_HASHES.count == hashed + 3
+    assert statistics.median(locked) > statistics.median(unknown) / 2, (locked, unknown)
 
 
 def test_from_the_network_a_name_typed_alike_means_its_operator_and_two_alike_the_one_typed(operators):

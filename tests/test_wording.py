@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from firmware_app.messages import message
+import argparse
+import re
+
+from firmware_app.cli import build_parser
+from firmware_app.messages import CATALOGUE, message
 from firmware_app.records.verdicts import SOON_OR_URGENT
 from firmware_app.wording import decimal
 
@@ -13,6 +17,18 @@ def test_french_wording_is_natural():
     assert message("body_site.palms_soles", "fr") == "Paume ou plante du pied"
     assert "porteront la mention «\u00a0non étalonné\u00a0»" in message("health.calibration.none", "fr")
     assert "établi {ago}" in message("health.calibration.green", "fr")
+
+
+def test_french_names_a_command_as_typed_never_by_an_english_word_in_brackets():
+    """The erasures' backlog said the device must not be "réinitialisé (wipe)": an English word in
+    brackets in French. A command is named as the technician types it, as the other French sentences
+    name it ("effacé (edgescreen wipe)")."""
+    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    bracketed = {(key, word) for key, texts in CATALOGUE.items() for word in re.findall(r"\((\w+)\)", texts["fr"])}
+    assert [(key, word) for key, word in bracketed if word in commands.choices] == []
+    assert "l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi." in message(
+        "health.backlog.erasures", "fr"
+    )
 
 
 def test_a_refused_screening_says_the_storage_is_full():

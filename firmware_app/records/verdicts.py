@@ -47,10 +47,11 @@ IF_REFERRED = "no_refer_if_referred"
 
 
 def _told(outcome: str) -> str:
-    """Whether the patient of a screening ``s`` went home told ``outcome`` ("refer" or "no_refer"), or
-    was told it since: the device triaged it, or triaged the other and a verdict of ``s`` before its
-    latest ``r`` said it and was opened on its own, before ``r`` was (its call-back, which the nurse opens
-    the record to make). One opened only with ``r``, or never, was read by nobody: nothing was said."""
+    """An SQL condition on a screening ``s`` and its latest verdict ``r``, true when the patient went
+    home told ``outcome`` ("refer" or "no_refer"), or was told it since: the device triaged it, or
+    triaged the other and a verdict of ``s`` before ``r`` said it and was opened on its own, before
+    ``r`` was (its call-back, which the nurse opens the record to make). One opened only with ``r``,
+    or never, was read by nobody: nothing was said."""
     other = NO_REFER if outcome == REFER else REFER
     return (
         f"(s.outcome = '{outcome}' OR (s.outcome = '{other}' AND EXISTS (SELECT 1 FROM review earlier "

@@ -83,7 +83,7 @@ def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
         return {"of": of} | patient_draft(form, offered)
     if of == "/setup":
         return {"of": of} | setup_draft(form)
-    if of == "/signin":  # the name typed on a tablet; the PIN, a secret, is typed again
+    if of == "/signin":  # the name typed on a tablet, or tapped at the device; the PIN, a secret, is typed again
         return {"of": of, "name": str(form.get("draft.operator", ""))[:MAX_NAME]}
     return None
 
@@ -164,9 +164,9 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
 
 def routes(web: WebApp) -> list[Route]:
     device = web.device
-    # Sign-ins from the network are checked one at a time. Each costs a scrypt on the records thread,
-    # a name that does not exist included (``Operators.sign_in``), and a flood of them queued there
-    # ahead of the device's own screen, every page of which waits on that thread.
+    # Sign-ins from the network are checked one at a time. Each holds the records thread for a scrypt's
+    # time, a name that does not exist or is locked included (``Operators.sign_in``), and a flood of them
+    # queued there ahead of the device's own screen, every page of which waits on that thread.
     network_sign_in = asyncio.Semaphore()
 
     @web.page(public=True)
@@ -206,12 +206,21 @@ def routes(web: WebApp) -> list[Route]:
             chosen=chosen,
         )
 
+    async def to_tap(request: Request) -> tuple[list[Operator], bool]:
+        """The sign-in page's list after a refusal (``Operators.who_may_sign_in``): read at the device
+        only. Another client lists no name (nor says none exists), and a refusal from the network read
+        the list all the same, on the records thread the device's own screen waits on, for a page that
+        never shows it."""
+        if not on_the_device(request):
+            return [], True
+        return await device.run(device.operators.who_may_sign_in)
+
     @web.page(public=True)
     async def signin_form(request: Request, session: Session) -> Response:
         sign_in_list = await device.run(device.operators.who_may_sign_in)
         if not sign_in_list[1]:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
-        draft = session.draft_of("/signin")  # the name typed before the language switch, kept in memory
+        draft = session.draft_of("/signin")  # the name typed or tapped before the language switch, kept in memory
         return signin_page(request, session, sign_in_list, chosen=draft["name"] if draft else "")
 
     @web.page(public=True)
@@ -256,7 +265,7 @@ def routes(web: WebApp) -> list[Route]:
         if locked_screen:
             name = session.operator
         if not name or not pin:  # what is missing, said before any PIN is checked (none is counted wrong)
-            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            sign_in_list = await to_tap(request)
             operators = sign_in_list[0]
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
@@ -265,7 +274,7 @@ def routes(web: WebApp) -> list[Route]:
         async with network_sign_in if remote else contextlib.nullcontext():
             outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
         if not outcome.accepted:
-            sign_in_list = await device.run(device.operators.who_may_sign_in)
+            sign_in_list = await to_tap(request)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
                 await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
                 error = web.text(session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from firmware_app import operators
 from firmware_app.messages import message, sentence
+from firmware_app.web import server
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import in_language, write_config
@@ -68,6 +70,35 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT name FROM operator").fetchall() == [("N'DIAYE A",)]
         assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
+
+
+def test_the_name_fields_hold_as_many_characters_as_the_accounts_take(page, tmp_path, monkeypatch):
+    """The first-run form and the network's sign-in each wrote 40 themselves: a longest name changed
+    where accounts are checked (``operators.MAX_NAME``) left them cutting names short, or taking names
+    the account then refused. They take the app's one constant, drawn here at 12 to tell it from a 40
+    written in the page."""
+    assert server.MAX_NAME == operators.MAX_NAME
+    monkeypatch.setattr(server, "MAX_NAME", 12)
+    running = start_app(tmp_path, app='bind = "0.0.0.0"\n', operator=False)
+    app = next(running)
+    try:
+        page.goto(f"{app.url}/setup")
+        type_on_keypad(page, "name", "ABCDEFGHIJKLM")  # one more than it holds
+        assert page.locator("#name").input_value() == "ABCDEFGHIJKL"
+        page.locator("[data-test=next]").click()
+        type_on_keypad(page, "pin", "1357")
+        page.locator("[data-test=next-pin]").click()
+        type_on_keypad(page, "pin_again", "1357")
+        page.locator("[data-test=create]").click()
+        page.wait_for_url("**/ready")
+        page.goto(f"{app.url.replace('127.0.0.1', network_address())}/signin")  # a tablet on the network
+        page.locator("#operator").press_sequentially("ABCDEFGHIJKLM")
+        assert page.locator("#operator").input_value() == "ABCDEFGHIJKL"
+        type_on_keypad(page, "pin", "1357")
+        page.locator("form.signin button[type=submit]").click()
+        page.wait_for_url("**/ready")
+    finally:
+        next(running, None)
 
 
 def test_the_language_switch_keeps_the_first_operators_name_and_step(page, fresh_app):

@@ -67,6 +67,7 @@ def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never
         ("fr", "Touchez d'abord votre nom.", "Tapez d'abord votre code."),
     ):
         switch_to(page, language)
+        page.goto(f"{app.url}/signin")  # no name tapped (the switch keeps the one tapped before it)
         type_on_keypad(page, "pin", PIN)
         page.locator("form.signin button[type=submit]").click()  # a PIN, no name
         # The app's sentence, not the browser's bubble in the browser's language (no page was posted)
@@ -80,6 +81,31 @@ def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never
     with sqlite3.connect(app.directory / "records.sqlite3") as db:  # no wrong PIN counted
         assert db.execute("SELECT failed_pins FROM operator WHERE name = ?", (OPERATOR,)).fetchone() == (0,)
     enter_pin(page)
+    page.wait_for_url("**/ready")
+
+
+def test_the_language_switch_keeps_the_name_tapped_at_the_device_and_puts_it_in_no_address(page, app):
+    """The switch reloads the page: the name the nurse had tapped on the device's screen came back
+    untapped (the network's page kept its typed name). It goes with the switch's post, as that one,
+    and comes back once from the session's memory; the PIN, a secret, is typed again."""
+    add_operator(app, "Bruno", "1357")  # two names: none is tapped for her
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    page.goto(f"{app.url}/signin")
+    page.get_by_label("Bruno").check()
+    type_on_keypad(page, "pin", "13")
+    for language in ("fr", "en", "fr"):
+        switch_to(page, language)
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.get_by_label("Bruno").is_checked() and not page.get_by_label(OPERATOR).is_checked()
+        assert page.locator("#pin").input_value() == ""  # a secret is not kept for a reload
+        snap(page, "signin-name-kept")
+    assert not [address for address in addresses if "Bruno" in address], addresses
+    page.reload()  # read once: a later load of the page has no name tapped
+    assert not page.locator("input[name=operator]:checked").count()
+    page.get_by_label("Bruno").check()
+    switch_to(page, "en")
+    enter_pin(page, "1357")  # the name kept is the one signed in
     page.wait_for_url("**/ready")
 
 

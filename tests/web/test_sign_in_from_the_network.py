@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from firmware_app.config import load_config
+from firmware_app.operators import Operators
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
@@ -168,6 +169,33 @@ def test_the_language_switch_keeps_the_name_typed_and_puts_it_in_no_address(page
     assert not [address for address in addresses if "Zo" in unquote(address)], addresses
     page.reload()  # read once: a later load of the page comes empty
     assert page.locator("#operator").input_value() == ""
+
+
+def test_a_refusal_from_the_network_reads_no_operator_list(page, lan_app, monkeypatch):
+    """The network's page lists no name, yet each refusal from there read the list of operators, on the
+    records thread the device's own screen waits on: a flood of guesses queued a read each. The device's
+    screen alone reads it. (The real listing, counted as the app calls it.)"""
+    reads: list[bool] = []
+    listing = Operators.who_may_sign_in
+
+    def counted(operators: Operators) -> tuple[list, bool]:
+        reads.append(True)
+        return listing(operators)
+
+    monkeypatch.setattr(Operators, "who_may_sign_in", counted)
+    remote = from_the_network(lan_app)
+    page.goto(f"{remote}/signin")  # its load reads it: a fresh device is sent to its first-run screen
+    reads.clear()
+    for form, answer in (
+        ({"operator": OPERATOR, "pin": "0000"}, (401, REFUSED["en"])),
+        ({"operator": "Nobody", "pin": PIN}, (401, REFUSED["en"])),
+        ({"operator": OPERATOR, "pin": ""}, (400, "Type your PIN first.")),
+    ):
+        assert posted(page, remote, form)[:2] == answer
+    assert reads == []
+    sign_in(page, lan_app, pin="0000")  # the device's own screen: its refusal lists the names to tap
+    assert said(page) == "Wrong PIN: try again." and page.get_by_label("Bruno").count() == 1
+    assert reads
 
 
 def test_a_guesser_on_the_network_locks_it_out_and_the_device_still_signs_the_nurse_in(page, lan_app):

@@ -15,7 +15,7 @@ import pytest
 from firmware_app.web.server import CAMERA_NOT_SET_UP
 from tests.web.conftest import AUDIT, add_operator, enter_pin, on_screen, snap, switch_to
 
-# The longest name an operator may have (operators.NAME_PATTERN: 40 characters), as a person's.
+# The longest name an operator may have (operators.MAX_NAME: 40 characters), as a person's.
 LONG_NAME = "Marie-Françoise Delacroix-Vandenberghe"
 # Patients to call back: one (said in the singular), the defect's three with one urgent, and a backlog
 # of a dozen, all urgent (each number at its longest).
