@@ -261,6 +261,8 @@ def _reflections(working: np.ndarray, field: np.ndarray, skin: np.ndarray) -> di
     by the edge cannot be told from one; reflections off the skin show inside the frame."""
     brightest, darkest = measures.channel_extremes(working)
     specular = measures.specular_in_extremes(brightest, darkest, field=field) & field
+    if not specular.any():  # no reflection, nor a bubble's highlight (half of UDA-1's photos): nothing to place
+        return {"glare_fraction": 0.0, "glare_spots": float(_glare_spots(darkest, specular, field)), "bubbles": 0.0}
     # A spot's shape is judged whole, with the burnt-out white around it (``_glare_spots``).
     inside = specular & ~measures.touching_border(specular | ~field)
     above_skin = measures.level_percentile(brightest, _PALE_SKIN, skin) + _GLARE_LIFT

@@ -484,13 +484,19 @@ def specular_in_extremes(
     Each test is made on the 8-bit levels by OpenCV, and is the same test as in real numbers: the
     darkest channel a pixel of each brightest level needs to be colourless is that level times
     ``1 - max_saturation`` rounded up (a table), and the lift a subtraction floored at 0 (``lift``
-    is positive). Floats and 16-bit differences of whole frames cost twice as much."""
-    background = _background(brightest, field)
+    is positive). Floats and 16-bit differences of whole frames cost twice as much.
+
+    The surroundings (``_background``, the costly part) are read only when some pixel is near white
+    and colourless: a retina's field almost never holds one (1 of 60 dr-600 photos), nor do about
+    half of the dermoscopy photos, and without one nothing can be a reflection however lifted."""
     least_darkest = np.ceil(np.arange(256) * (1.0 - max_saturation)).astype(np.uint8)
     colourless = cv2.compare(darkest, cv2.LUT(brightest, least_darkest), cv2.CMP_GE)
     near_white = cv2.compare(brightest, level, cv2.CMP_GE)
-    lifted = cv2.compare(cv2.subtract(brightest, background), lift, cv2.CMP_GE)
-    return cv2.bitwise_and(cv2.bitwise_and(near_white, colourless), lifted) > 0
+    candidates = cv2.bitwise_and(near_white, colourless)
+    if not cv2.countNonZero(candidates):
+        return np.zeros(brightest.shape, bool)
+    lifted = cv2.compare(cv2.subtract(brightest, _background(brightest, field)), lift, cv2.CMP_GE)
+    return cv2.bitwise_and(candidates, lifted) > 0
 
 
 def _background(brightest: np.ndarray, field: np.ndarray | None) -> np.ndarray:
