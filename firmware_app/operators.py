@@ -25,7 +25,6 @@ import math
 import re
 import secrets
 import sqlite3
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,22 +75,8 @@ class SignIn:
     operator: str | None = None  # who signed in, as added (a name typed from the network may differ)
 
 
-class PinHashes:
-    """The PINs this process has hashed: how many (what a bench or a test counts a path's scrypts by)
-    and how long the latest took (what a guess refused without one waits instead, ``_refused``)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last_s: float | None = None
-
-    def hash(self, pin: str, salt: bytes) -> bytes:
-        started = time.perf_counter()
-        digest = hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
-        self.count, self.last_s = self.count + 1, time.perf_counter() - started
-        return digest
-
-
-PIN_HASHES = PinHashes()
+def _hash_pin(pin: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(pin.encode(), salt=salt, **_SCRYPT)
 
 
 def _folded(name: str) -> str:
@@ -101,15 +86,14 @@ def _folded(name: str) -> str:
 
 def _refused(pin: str, remote: bool, locked_until: datetime | None = None) -> SignIn:
     """A refusal before the PIN is checked (a name that does not exist, a disabled account, a lock).
-    From the network it takes a wrong PIN's time all the same: the app checks PINs on its one records
-    thread, and a request timed just after a refused one waited out a wrong PIN's scrypt but not a
-    missing name's, telling which names exist through the page's even second. So the PIN is hashed,
-    against no one's salt; but under a lock, which refuses whatever the PIN, the thread waits as long
-    as the latest hash took instead: a flood of guesses at a locked name kept a core busy for nothing."""
-    if remote and locked_until and PIN_HASHES.last_s is not None:
-        time.sleep(PIN_HASHES.last_s)
-    elif remote:
-        PIN_HASHES.hash(pin, bytes(16))
+    From the network the PIN is hashed all the same, against no one's salt: the app checks PINs on
+    its one records thread, and a request timed just after a refused one waited out a wrong PIN's
+    scrypt but not a missing name's, telling which names exist through the page's even second. A
+    lock refuses whatever the PIN, but a wait in its place (the latest hash's time) is not a hash's:
+    every one took that same time, kept as hashes grew costlier with the device busier, and told a
+    locked name, so one that exists, from one that does not."""
+    if remote:
+        _hash_pin(pin, bytes(16))
     return SignIn(False, locked_until)
 
 
@@ -166,7 +150,7 @@ class Operators:
                 raise OperatorError(f"an operator named {name!r} already exists", "operators.exists")
             self._db.execute(
                 "INSERT INTO operator (name, pin_hash, salt, created_at) VALUES (?, ?, ?, ?)",
-                (name, PIN_HASHES.hash(pin, salt), salt, now.isoformat()),
+                (name, _hash_pin(pin, salt), salt, now.isoformat()),
             )
             append_event(self._db, "operator", {"action": "add", "name": name}, now)
 
@@ -235,7 +219,7 @@ class Operators:
                 return _refused(pin, remote)
             if holding := _lock_holding(row, remote, now):
                 return _refused(pin, remote, holding)
-            right = hmac.compare_digest(PIN_HASHES.hash(pin, row["salt"]), row["pin_hash"])
+            right = hmac.compare_digest(_hash_pin(pin, row["salt"]), row["pin_hash"])
             failed = 0 if right else row[failed_column] + 1  # counted until the right PIN: each lock is longer
             wait = lockout(failed)
             locked_until = now + wait if wait else None
