@@ -2539,6 +2539,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Never sent: deleted from the full outbox, kept on this device only",
         "fr": "Jamais envoyé : supprimé de la file d'envoi pleine, conservé sur cet appareil seulement",
     },
+    # ``sync run --until-drained`` with nothing else left to send: {count} queued erasure requests the
+    # broker at {broker} refused (an ACL older than the erasure topic); they stay queued.
+    "sync.erasures_refused.one": {
+        "en": "The broker at {broker} refuses {count} patient's erasure request, which stays queued: install "
+        "this release's broker/acl on the site broker (it lets each device publish on its erasure topic), "
+        "then run edgescreen sync run --until-drained again.",
+        "fr": "Le serveur du site {broker} refuse {count} demande d'effacement de patient, qui reste en file : "
+        "installez le broker/acl de cette version sur le serveur du site (il permet à chaque appareil de "
+        "publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
+    },
+    "sync.erasures_refused.other": {
+        "en": "The broker at {broker} refuses {count} patients' erasure requests, which stay queued: install "
+        "this release's broker/acl on the site broker (it lets each device publish on its erasure topic), "
+        "then run edgescreen sync run --until-drained again.",
+        "fr": "Le serveur du site {broker} refuse {count} demandes d'effacement de patients, qui restent en "
+        "file : installez le broker/acl de cette version sur le serveur du site (il permet à chaque appareil "
+        "de publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
+    },
     # Withheld by the sync worker: its payload no longer matches what was recorded (altered on the card).
     "sync.withheld": {
         "en": "Never sent: altered on this device. Call the technician",

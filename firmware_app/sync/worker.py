@@ -107,6 +107,9 @@ class SyncWorker:
         self._erasures_acked: list[int] = []
         # Requests altered on the card (``_erasure_withheld``): logged once, never published.
         self._erasures_withheld: set[int] = set()
+        # How many queued requests the broker refused when ``run(until_drained=True)`` ended: nothing
+        # else was left to send, and they cannot be until its ACL changes (``sync run`` says so).
+        self.erasures_refused = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
@@ -129,6 +132,7 @@ class SyncWorker:
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._erasures_inflight: dict[int, int] = {}  # paho message id -> erasure_outbox seq
+        self._erasures_refused: set[int] = set()  # by the broker, on this connection: tried on the next
         self._erasure_cursor, self._next_erasure_check = 0, 0.0
         self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
@@ -193,6 +197,7 @@ class SyncWorker:
         device's certificate."""
         if reason.is_failure:
             log_event("sync.erasure_refused", level=logging.ERROR, seq=seq, reason=reason)
+            self._erasures_refused.add(seq)
             return
         self._erasures_acked.append(seq)
 
@@ -496,11 +501,18 @@ class SyncWorker:
             self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
     def _drained(self) -> bool:
+        """Nothing left that this connection can send: every result acknowledged, and every erasure
+        request but those withheld as altered and those the broker refused (counted in
+        ``erasures_refused``: an ACL older than the ``erasure`` topic refuses them at every connection,
+        and ``sync run --until-drained`` waited on them for ever)."""
         unrecorded = self._acked or self._published or self._erasures_acked
         if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
             return False
-        waiting = self._outbox.pending_erasures(0, CLAIM_ROWS)
-        return self._outbox.backlog().unsent == 0 and all(row.seq in self._erasures_withheld for row in waiting)
+        waiting = [row.seq for row in self._outbox.pending_erasures(0, CLAIM_ROWS)]
+        if self._outbox.backlog().unsent or not set(waiting) <= self._erasures_withheld | self._erasures_refused:
+            return False
+        self.erasures_refused = len(self._erasures_refused.intersection(waiting))
+        return True
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)
