@@ -1725,6 +1725,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
         "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être réinitialisé (wipe) avant leur envoi.",
     },
+    # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
+    # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.
+    "health.backlog.erasures_withheld": {
+        "en": "Results waiting to be sent: {count}. Patients' erasures never to be sent, withheld as altered on "
+        "this device (they name results no erasure recorded): {withheld}; have the review station's "
+        "administrator erase the results `edgescreen audit list --kind erasure` names (`edgescreen-review "
+        "results erase`).",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients qui ne seront jamais transmis, retenus car "
+        "modifiés sur cet appareil (ils nomment des résultats qu'aucun effacement n'a enregistrés) : "
+        "{withheld} ; faites effacer par l'administrateur du poste de relecture les résultats que nomme "
+        "`edgescreen audit list --kind erasure` (`edgescreen-review results erase`).",
+    },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",

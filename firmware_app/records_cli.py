@@ -252,6 +252,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "dropped": backlog.dropped,
         # A patient's erasure asks the station to erase her results: not sent yet, a wipe would lose it.
         "erasure_requests": backlog.erasure_requests,
+        # Altered on the card, never to be sent (``outbox.erasure_fault``): counted apart, waiting for nothing.
+        "erasures_withheld": backlog.erasures_withheld,
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),

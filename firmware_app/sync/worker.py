@@ -33,7 +33,6 @@ from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import LossWatch, reason_with_code
-from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import MAX_REVIEW_BYTES
 from edgescreen_wire.topics import ERASURE, RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
@@ -41,7 +40,7 @@ from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.erased_pages import pay_checkpoint
-from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow
+from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow, erasure_fault
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -409,20 +408,16 @@ class SyncWorker:
             self._erasure_cursor = row.seq
 
     def _erasure_withheld(self, row: ErasureRow) -> bool:
-        """Whether a queued request was altered on the card: it fails the wire's check, or names a result
-        no erasure recorded as held at the station (``Outbox.erased_at_the_station``). Kept, never
-        published: the station erases what a request names on the device's word."""
+        """Whether a queued request was altered on the card (``outbox.erasure_fault``): kept, counted
+        apart by ``sync status`` and ``doctor``, logged once and never published."""
         if row.seq in self._erasures_withheld:
             return True
-        try:
-            request = parse_erasure(row.payload)
-            if not set(request.result_ids) <= self._outbox.erased_at_the_station():
-                raise WireError("result_ids: names a result no erasure on this device recorded")
-        except WireError as error:
-            log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=error.field)
-            self._erasures_withheld.add(row.seq)
-            return True
-        return False
+        fault = erasure_fault(row, self._outbox.erased_at_the_station())
+        if fault is None:
+            return False
+        log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=fault.field)
+        self._erasures_withheld.add(row.seq)
+        return True
 
     def _commit_erasures(self) -> None:
         """Delete the requests the broker acknowledged; on a full disk they wait for the next try."""
