@@ -70,8 +70,12 @@ class Backlog:
     # The station's erasure requests the broker has not taken yet (``records/erasure_outbox.py``): with
     # every result sent, still something only this device holds, which a wipe would lose. Those
     # withheld as altered (``erasure_fault``) are counted apart: they wait for nothing, never to be sent.
-    erasure_requests: int = 0
+    waiting_erasures: tuple[int, ...] = ()  # their ``erasure_outbox`` seqs
     erasures_withheld: int = 0
+
+    @property
+    def erasure_requests(self) -> int:
+        return len(self.waiting_erasures)
 
 
 @dataclass(frozen=True)
@@ -213,9 +217,9 @@ class Outbox:
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
         erasures = [ErasureRow(seq, stored_bytes(payload)) for seq, payload in self._db.execute(self._ERASURES)]
         held = self.erased_at_the_station() if erasures else frozenset()
-        altered = sum(erasure_fault(row, held) is not None for row in erasures)
+        waiting = tuple(row.seq for row in erasures if erasure_fault(row, held) is None)
         oldest_at = datetime.fromisoformat(oldest) if oldest else None
-        return Backlog(unsent, sent, oldest_at, withheld, dropped, len(erasures) - altered, altered)
+        return Backlog(unsent, sent, oldest_at, withheld, dropped, waiting, len(erasures) - len(waiting))
 
     _ERASURES = "SELECT seq, payload FROM erasure_outbox ORDER BY seq"
 

@@ -497,16 +497,18 @@ class SyncWorker:
 
     def _drained(self) -> bool:
         """Nothing left that this connection can send: every result acknowledged, and every erasure
-        request but those withheld as altered and those the broker refused (counted in
-        ``erasures_refused``: an ACL older than the ``erasure`` topic refuses them at every connection,
-        and ``sync run --until-drained`` waited on them for ever)."""
+        request but those withheld as altered (not waiting: ``Backlog.waiting_erasures``) and those the
+        broker refused (counted in ``erasures_refused``: an ACL older than the ``erasure`` topic refuses
+        them at every connection, and ``sync run --until-drained`` waited on them for ever). The queue
+        is read once, whole: its first ``CLAIM_ROWS`` rows all withheld ended the drain before a
+        request queued after them was sent."""
         unrecorded = self._acked or self._published or self._erasures_acked
         if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
             return False
-        waiting = [row.seq for row in self._outbox.pending_erasures(0, CLAIM_ROWS)]
-        if self._outbox.backlog().unsent or not set(waiting) <= self._erasures_withheld | self._erasures_refused:
+        backlog = self._outbox.backlog()
+        if backlog.unsent or not set(backlog.waiting_erasures) <= self._erasures_refused:
             return False
-        self.erasures_refused = len(self._erasures_refused.intersection(waiting))
+        self.erasures_refused = backlog.erasure_requests
         return True
 
     def _on_connected(self, client: mqtt.Client) -> None:
