@@ -20,7 +20,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, false, func, select, update
 
 from edgescreen_wire.erasure import ErasureRequest
 from edgescreen_wire.topics import parse_device_topic
@@ -65,11 +65,32 @@ class ForeignResults(ValueError):
 ANY_DEVICE = "*"
 
 
+# PostgreSQL's advisory lock between the stores of results and an administrator's erasure (``hold_off_erasures``).
+ERASING = 0x45524153
+
+
+def hold_off_erasures(connection: Connection, shared: bool = True) -> None:
+    """Keep an administrator's erasure (``erase_results``) out from this transaction's look at the
+    tombstones until it commits the results it stores: run between the two, the erasure found the
+    result not stored yet (under PostgreSQL's read committed, an uncommitted row is not waited for),
+    tombstoned it and committed, and the result was stored after its erasure. PostgreSQL: an advisory
+    lock, shared by the stores (ingesters do not wait for each other), the erasure's exclusive.
+    SQLite: the one write lock, taken by a write that changes nothing (a transaction begins at its
+    first write, and the tombstones are read before it)."""
+    if connection.dialect.name == "postgresql":
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        connection.execute(select(lock(ERASING)))
+    else:
+        connection.execute(update(erased_results).where(false()).values(device_id=erased_results.c.device_id))
+
+
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
     """Delete each named result and everything the station holds of it, in one transaction. The ids
     not here yet are tombstoned for any device: a device older than its own erasure request, whose
-    results a campaign's bridge holds for days, has them named by the administrator before they come."""
+    results a campaign's bridge holds for days, has them named by the administrator before they come.
+    It waits for the transactions storing results to commit (``hold_off_erasures``), and they for it."""
     with engine.begin() as connection:
+        hold_off_erasures(connection, shared=False)
         done = erase_in(connection, result_ids, by, sender=None)
         _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in done.unknown])
         return done

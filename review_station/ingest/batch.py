@@ -28,7 +28,14 @@ from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import parse_review_ack
 from edgescreen_wire.topics import ERASURE, REVIEW_ACK, STATUS, DeviceTopic, parse_device_topic
 from firmware_app.events import log_event
-from review_station.erasure import ForeignResults, erase_for_device, erase_waiting, sent_by, tombstoned
+from review_station.erasure import (
+    ForeignResults,
+    erase_for_device,
+    erase_waiting,
+    hold_off_erasures,
+    sent_by,
+    tombstoned,
+)
 from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
@@ -222,6 +229,7 @@ def _not_quarantined(refused: list[dict[str, Any]], connection: Connection) -> i
 
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
+    hold_off_erasures(connection)  # before the tombstones are read (``_not_erased``)
     outcome = BatchOutcome()
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
