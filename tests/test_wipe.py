@@ -163,3 +163,17 @@ def test_wipe_is_refused_while_a_patients_erasure_waits_to_reach_the_review_stat
     store.records.close()
     assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
     assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+def test_wipe_is_not_refused_for_an_erasure_request_withheld_as_altered(tmp_path):
+    """A request altered on the card is never sent (``outbox.erasure_fault``): it waits for nothing, and
+    refusing the wipe for it would keep the device from ever being wiped."""
+    state, store, config = device(tmp_path)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-777-MARTIN")
+    store.records.connection.execute("UPDATE erasure_outbox SET payload = ?", (b'{"altered": true}',))
+    assert Outbox(store.records).backlog().erasures_withheld == 1
+    store.records.close()
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (state / "records.key").exists()
