@@ -1728,14 +1728,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
     # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.
     "health.backlog.erasures_withheld": {
-        "en": "Results waiting to be sent: {count}. Patients' erasures never to be sent, withheld as altered on "
-        "this device (they name results no erasure recorded): {withheld}; have the review station's "
-        "administrator erase the results `edgescreen audit list --kind erasure` names (`edgescreen-review "
-        "results erase`).",
-        "fr": "Résultats à envoyer : {count}. Effacements de patients qui ne seront jamais transmis, retenus car "
-        "modifiés sur cet appareil (ils nomment des résultats qu'aucun effacement n'a enregistrés) : "
-        "{withheld} ; faites effacer par l'administrateur du poste de relecture les résultats que nomme "
-        "`edgescreen audit list --kind erasure` (`edgescreen-review results erase`).",
+        "en": "Results waiting to be sent: {count}. Patients' erasures withheld as altered on this device, never "
+        "to be sent to the review station: {withheld}; call the technician, for the station's administrator to "
+        "erase their results (edgescreen audit list --kind erasure names them).",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients retenus car modifiés sur cet appareil, jamais "
+        "transmis au poste de relecture : {withheld} ; appelez le technicien, pour que l'administrateur du poste "
+        "efface leurs résultats (edgescreen audit list --kind erasure les nomme).",
     },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",

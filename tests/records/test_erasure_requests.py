@@ -119,4 +119,4 @@ def test_a_request_withheld_as_altered_is_counted_apart_and_keeps_doctor_out_of_
     check = check_backlog(status, 100, True)
     assert (check.level, check.message_key) == (Level.GREEN, "health.backlog.erasures_withheld")
     said = message(check.message_key, language).format(**check.values)
-    assert "1" in said and "audit list --kind erasure" in said and "results erase" in said
+    assert ": 1" in said.replace("\u00a0", " ") and "audit list --kind erasure" in said
