@@ -1740,6 +1740,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
         "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
     },
+    # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
+    # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.
+    "health.backlog.erasures_withheld": {
+        "en": "Results waiting to be sent: {count}. Patients' erasures withheld as altered on this device, never "
+        "to be sent to the review station: {withheld}; call the technician, for the station's administrator to "
+        "erase their results (edgescreen audit list --kind erasure names them).",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients retenus car modifiés sur cet appareil, jamais "
+        "transmis au poste de relecture : {withheld} ; appelez le technicien, pour que l'administrateur du poste "
+        "efface leurs résultats (edgescreen audit list --kind erasure les nomme).",
+    },
     "health.backlog.red": {
         "en": "Results waiting: {count}, and the outbox is almost full. Connect the device to the network.",
         "fr": "Résultats en attente : {count}, et la file d'envoi est presque pleine. Connectez l'appareil au réseau.",
@@ -1889,6 +1899,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "[device] id in {config}); nothing was wiped",
         "fr": "wipe efface définitivement tous les dossiers de cet appareil : confirmez avec --confirm {device} "
         "([device] id de cet appareil dans {config}) ; rien n'a été effacé",
+    },
+    # {count}: the patients' erasure requests the broker has not taken yet (records/erasure_outbox.py).
+    "refused.wipe_erasures_queued.one": {
+        "en": "{count} patient's erasure is still to be sent to the review station: wiped now, the station would "
+        "keep that patient's results. Send it first (edgescreen sync run --until-drained), then wipe again; "
+        "nothing was wiped",
+        "fr": "{count} effacement de patient reste à envoyer au poste de relecture : effacé maintenant, le poste "
+        "garderait les résultats de ce patient. Envoyez-le d'abord (edgescreen sync run --until-drained), puis "
+        "relancez wipe ; rien n'a été effacé",
+    },
+    "refused.wipe_erasures_queued.other": {
+        "en": "{count} patients' erasures are still to be sent to the review station: wiped now, the station would "
+        "keep those patients' results. Send them first (edgescreen sync run --until-drained), then wipe again; "
+        "nothing was wiped",
+        "fr": "{count} effacements de patients restent à envoyer au poste de relecture : effacé maintenant, le "
+        "poste garderait les résultats de ces patients. Envoyez-les d'abord (edgescreen sync run "
+        "--until-drained), puis relancez wipe ; rien n'a été effacé",
     },
     "refused.wipe_worker_running": {
         "en": "the sync worker of these records is running; stop the services first (sudo systemctl stop "
@@ -2536,6 +2563,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "sync.dropped": {
         "en": "Never sent: deleted from the full outbox, kept on this device only",
         "fr": "Jamais envoyé : supprimé de la file d'envoi pleine, conservé sur cet appareil seulement",
+    },
+    # ``sync run --until-drained`` with nothing else left to send: {count} queued erasure requests the
+    # broker at {broker} refused (an ACL older than the erasure topic); they stay queued.
+    "sync.erasures_refused.one": {
+        "en": "The broker at {broker} refuses {count} patient's erasure request, which stays queued: install "
+        "this release's broker/acl on the site broker (it lets each device publish on its erasure topic), "
+        "then run edgescreen sync run --until-drained again.",
+        "fr": "Le serveur du site {broker} refuse {count} demande d'effacement de patient, qui reste en file : "
+        "installez le broker/acl de cette version sur le serveur du site (il permet à chaque appareil de "
+        "publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
+    },
+    "sync.erasures_refused.other": {
+        "en": "The broker at {broker} refuses {count} patients' erasure requests, which stay queued: install "
+        "this release's broker/acl on the site broker (it lets each device publish on its erasure topic), "
+        "then run edgescreen sync run --until-drained again.",
+        "fr": "Le serveur du site {broker} refuse {count} demandes d'effacement de patients, qui restent en "
+        "file : installez le broker/acl de cette version sur le serveur du site (il permet à chaque appareil "
+        "de publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
     },
     # Withheld by the sync worker: its payload no longer matches what was recorded (altered on the card).
     "sync.withheld": {

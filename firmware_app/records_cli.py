@@ -252,6 +252,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "dropped": backlog.dropped,
         # A patient's erasure asks the station to erase her results: not sent yet, a wipe would lose it.
         "erasure_requests": backlog.erasure_requests,
+        # Altered on the card, never to be sent (``outbox.erasure_fault``): counted apart, waiting for nothing.
+        "erasures_withheld": backlog.erasures_withheld,
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),
@@ -293,8 +295,10 @@ def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
     ends with ``RECORDS_GONE_EXIT`` once they are there, to be started on them; elsewhere it ends so
     at once. Never the 2 of a configuration error, which the service is never restarted on."""
     loops: list[Heartbeat] = []  # the sync loop's, then the photo uploader's: watched as they join
+    workers: list[SyncWorker] = []
 
     def started(worker: SyncWorker) -> None:
+        workers.append(worker)
         supervise(config.records.database, loops, "sync worker running")
 
     with stop_on_termination(config.device.language) as stop:
@@ -310,7 +314,18 @@ def cmd_sync_run(config: Config, args: argparse.Namespace) -> int:
             if back or not stop.is_set():  # started again on them by systemd; or, from a shell, said and ended
                 return RECORDS_GONE_EXIT
     sd_notify("STOPPING=1")  # stopped, while it ran or while it waited
-    return 0
+    return _erasures_refused(config, sum(worker.erasures_refused for worker in workers))
+
+
+def _erasures_refused(config: Config, refused: int) -> int:
+    """The erasure requests the broker refused, which ended ``--until-drained`` with nothing else left to
+    send: said in one sentence (how many, and the broker's ACL to update), exit status 1."""
+    if not refused:
+        return 0
+    broker = f"{config.sync.broker_host}:{config.sync.broker_port}"
+    said = sentence("sync.erasures_refused", config.device.language, count=refused, broker=broker)
+    print(f"edgescreen: {said}", file=sys.stderr)
+    return 1
 
 
 def add_records_commands(commands: argparse._SubParsersAction) -> None:

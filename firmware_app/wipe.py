@@ -21,15 +21,20 @@ stolen device").
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_app.config import PROJECT_ROOT
 from firmware_app.durable import fsync_directory
-from firmware_app.records.database import RequestRefused, present
+from firmware_app.events import log_event
+from firmware_app.records.database import RecordsError, RequestRefused, present
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.presence import RecordsGone, marked
+from firmware_app.records.store import Records
 from firmware_app.sync.lock import WorkerLock
 
 CHUNK = 1 << 20
@@ -96,11 +101,32 @@ def _refuse_shared_folder(folder: Path) -> None:
         raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
+def _queued_erasures(database: Path, key_file: Path) -> int:
+    """The patients' erasure requests the broker has not taken yet (``records/erasure_outbox.py``): the
+    records are their one copy, so a wipe would leave the station those patients' results for good.
+    Records that cannot be read (damaged) count none: a device must still be wiped before it leaves."""
+    if not present(database):
+        return 0
+    try:
+        records = Records(database, key_file, read_only=True, must_exist=True)
+    except (RecordsError, sqlite3.Error) as error:
+        log_event("wipe.erasures_unread", logging.WARNING, error=error)
+        return 0
+    try:
+        return Outbox(records).backlog().erasure_requests
+    except sqlite3.Error as error:
+        log_event("wipe.erasures_unread", logging.WARNING, error=error)
+        return 0
+    finally:
+        records.close()
+
+
 def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | None = None) -> Wiped:
     """Crypto-erase ``key_file``, then overwrite and remove every file in ``database``'s folder but
     the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
     re-assigned device's first start would be refused as records gone); refused while this device's
-    sync worker runs (it would write on), and while the marker names records gone with their key (a
+    sync worker runs (it would write on), while patients' erasures wait to be sent to the review
+    station (``_queued_erasures``), and while the marker names records gone with their key (a
     records drive not mounted): the wipe erased nothing of them then, yet removed the marker and said
     it was done, and the device's next start made new records over the drive's mount point."""
     folder = database.parent
@@ -111,6 +137,8 @@ def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | Non
     if folder.is_dir() and not lock.acquire():
         raise RequestRefused.saying("refused.wipe_worker_running")
     try:
+        if queued := _queued_erasures(database, key_file):
+            raise RequestRefused.saying("refused.wipe_erasures_queued", count=queued)
         failed: list[str] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created
         key_erased = sum(_erase(path, os.urandom, failed) for path in key_copies) > 0

@@ -3,9 +3,9 @@
 The station holds no patient reference, but a result with its device, time and eye can be linked back
 to a patient by whoever holds the clinic's visit register, so an erasure the clinic decides must reach
 the station's copy: the result, its reads and comments, its refused contrary reads, its verdicts to the
-device, its photo and any upload in progress. The device asks for it itself: its ``erase`` queues an
-``edgescreen.erasure/1`` naming the results it sent, which the ingester carries out here
-(``erase_for_device``); an administrator names them with ``edgescreen-review results erase``
+device, its photo, any upload in progress and its copies in quarantine. The device asks for it itself:
+its ``erase`` queues an ``edgescreen.erasure/1`` naming the results it sent, which the ingester carries
+out here (``erase_for_device``); an administrator names them with ``edgescreen-review results erase``
 (``erase_results``), for a device older than that request. Both go through ``erase_in``.
 
 The worklist's tallies lose the result in the same transaction. The audit keeps the random ids and who
@@ -16,14 +16,14 @@ leaves a tombstone (``erased_results``, ids only), so a copy still on its way is
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, false, func, select, update
 
 from edgescreen_wire.erasure import ErasureRequest
+from edgescreen_wire.topics import parse_device_topic
 from firmware_app.events import log_event
 from review_station import audit
 from review_station.storage import tallies
@@ -65,20 +65,43 @@ class ForeignResults(ValueError):
 ANY_DEVICE = "*"
 
 
+# PostgreSQL's advisory lock between the stores of results and an administrator's erasure (``hold_off_erasures``).
+ERASING = 0x45524153
+
+
+def hold_off_erasures(connection: Connection, shared: bool = True) -> None:
+    """Keep an administrator's erasure (``erase_results``) out from this transaction's look at the
+    tombstones until it commits the results it stores: run between the two, the erasure found the
+    result not stored yet (under PostgreSQL's read committed, an uncommitted row is not waited for),
+    tombstoned it and committed, and the result was stored after its erasure. PostgreSQL: an advisory
+    lock, shared by the stores (ingesters do not wait for each other), the erasure's exclusive.
+    SQLite: the one write lock, taken by a write that changes nothing (a transaction begins at its
+    first write, and the tombstones are read before it)."""
+    if connection.dialect.name == "postgresql":
+        lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        connection.execute(select(lock(ERASING)))
+    else:
+        connection.execute(update(erased_results).where(false()).values(device_id=erased_results.c.device_id))
+
+
 def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
     """Delete each named result and everything the station holds of it, in one transaction. The ids
     not here yet are tombstoned for any device: a device older than its own erasure request, whose
-    results a campaign's bridge holds for days, has them named by the administrator before they come."""
+    results a campaign's bridge holds for days, has them named by the administrator before they come.
+    It waits for the transactions storing results to commit (``hold_off_erasures``), and they for it."""
     with engine.begin() as connection:
-        done = erase_in(connection, result_ids, by)
+        hold_off_erasures(connection, shared=False)
+        done = erase_in(connection, result_ids, by, sender=None)
         _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in done.unknown])
         return done
 
 
-def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Erased:
-    """Delete each named result and everything the station holds of it, in the caller's transaction,
-    leaving their tombstones; audited as ``result_erased`` by ``by`` when anything was erased."""
+def erase_in(connection: Connection, result_ids: Collection[str], by: str, sender: str | None) -> Erased:
+    """Delete each named result and everything the station holds of it, its quarantined copies too (those
+    ``sender`` sent, or any for ``None``), in the caller's transaction, leaving the results' tombstones;
+    audited as ``result_erased`` by ``by`` when anything was erased."""
     wanted = sorted(set(result_ids))
+    copies = _erase_quarantined(connection, wanted, sender)
     for table in _DEPENDENT:
         connection.execute(delete(table).where(table.c.result_id.in_(wanted)))
     # The rows this transaction deleted (RETURNING), not those a SELECT saw: every ingester receives
@@ -91,7 +114,8 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str) -> Er
     if found:
         tallies.remove(connection, rows)
         _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
-        audit.append(connection, "result_erased", {"results": found, "by": by})
+    if found or copies:
+        audit.append(connection, "result_erased", {"results": sorted(set(found) | copies), "by": by})
     missing = [result_id for result_id in wanted if result_id not in found]
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())
@@ -108,38 +132,51 @@ def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
     foreign = sorted(result_id for result_id, device_id in holders if device_id != request.device_id)
     if foreign:
         raise ForeignResults(request.device_id, foreign)
-    done = erase_in(connection, request.result_ids, by=f"device {request.device_id}")
+    done = erase_in(connection, request.result_ids, f"device {request.device_id}", sender=request.device_id)
     _tombstone(connection, [(result_id, request.device_id) for result_id in done.unknown])
     log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(done.unknown))
     return done
 
 
 def erase_waiting(connection: Connection, request: ErasureRequest) -> list[str]:
-    """Carry out the erasure of a device not enrolled (yet): the results it sent that wait in quarantine
-    for its enrolment go (audited ``result_erased`` by ``device D``), and every id it names that is not
-    stored here is tombstoned for it, so that its enrolment never releases a copy of one. The device
-    counts those results delivered and sends this request once: refusing it would bring the patient's
-    results into the worklist at the enrolment. Returns the named results stored here (a retired
-    device's, which may have been stolen with its key): left for the administrator."""
+    """Carry out the erasure of a device not enrolled (yet): the copies it sent of the results it names
+    that are not stored here go from the quarantine, those waiting for its enrolment with them (audited
+    ``result_erased`` by ``device D``), and every id it names that is not stored here is tombstoned for
+    it, so that its enrolment never releases a copy of one. The device counts those results delivered
+    and sends this request once: refusing it would bring the patient's results into the worklist at the
+    enrolment. Returns the named results stored here (a retired device's, which may have been stolen
+    with its key): left for the administrator."""
     stored = connection.execute(select(results.c.result_id).where(results.c.result_id.in_(request.result_ids)))
     named = set(request.result_ids) - set(stored.scalars())
-    entries = connection.execute(
-        select(quarantine.c.id, quarantine.c.payload).where(quarantine.c.awaiting_device == request.device_id)
-    ).all()
-    waiting = {entry.id: waiting_result_id(entry.payload) for entry in entries}
-    gone = sorted({result_id for result_id in waiting.values() if result_id in named})
+    gone = _erase_quarantined(connection, sorted(named), request.device_id)
     if gone:
-        connection.execute(delete(quarantine).where(quarantine.c.id.in_([i for i, r in waiting.items() if r in named])))
-        audit.append(connection, "result_erased", {"results": gone, "by": f"device {request.device_id}"})
+        audit.append(connection, "result_erased", {"results": sorted(gone), "by": f"device {request.device_id}"})
     _tombstone(connection, [(result_id, request.device_id) for result_id in sorted(named)])
     log_event("review.device_erasure", device_id=request.device_id, erased=len(gone), not_here=len(named) - len(gone))
     return sorted(set(request.result_ids) - named)
 
 
-def waiting_result_id(payload: bytes) -> str:
-    """The result id of a result waiting in quarantine for its device's enrolment: kept whole, and
-    valid (``classify.result_row`` refused it only for its device)."""
-    return str(json.loads(payload)["result_id"])
+def _erase_quarantined(connection: Connection, result_ids: Sequence[str], sender: str | None) -> set[str]:
+    """Delete the quarantined copies of these results, whatever they were refused for (waiting for their
+    device's enrolment, another site, another content), those that came on ``sender``'s topics only
+    when given (a device erases what it sent, nothing another device filed); returns their ids."""
+    entries = connection.execute(
+        select(quarantine.c.id, quarantine.c.topic, quarantine.c.result_id).where(
+            quarantine.c.result_id.in_(result_ids)
+        )
+    ).all()
+    if sender is not None:
+        entries = [entry for entry in entries if sent_by(entry.topic) == sender]
+    if entries:
+        connection.execute(delete(quarantine).where(quarantine.c.id.in_([entry.id for entry in entries])))
+    return {entry.result_id for entry in entries}
+
+
+def sent_by(topic: str) -> str:
+    """The device on whose topic a quarantined result came ("" for none: a result is refused with its id
+    only once its topic was found a device's): its tombstone and its device's erasure are that device's."""
+    where = parse_device_topic(topic)
+    return where.device_id if where else ""
 
 
 def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:

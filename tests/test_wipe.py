@@ -9,6 +9,7 @@ import pytest
 from firmware_app.cli import main
 from firmware_app.config import SAMPLES_DIR
 from firmware_app.messages import message, sentence
+from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
@@ -138,3 +139,41 @@ def test_wipe_refuses_records_gone_with_their_drive_and_keeps_the_marker(tmp_pat
     assert said == [f"edgescreen: {sentence('refused.wipe_records_gone', language, **values)}"]
     assert (card / "records.made").read_text() == str(state / "records.sqlite3")
     assert list(state.iterdir()) == [] and (tmp_path / "drive" / "records.key").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_is_refused_while_a_patients_erasure_waits_to_reach_the_review_station(tmp_path, language):
+    """The request is the records' one copy of what the station must erase: wiped first, the station
+    would keep the erased patient's results for good. Sent (the broker's PUBACK), the wipe goes on."""
+    state, store, config = device(tmp_path)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-777-MARTIN")
+    [request] = outbox.pending_erasures(0, 10)
+    store.records.close()
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('refused.wipe_erasures_queued', language, count=1)}"]
+    assert "sync run --until-drained" in said[0]
+    assert (state / "records.key").is_file() and (state / "records.sqlite3").is_file()
+
+    store = open_store(state)
+    Outbox(store.records).erasure_delivered(request.seq)
+    store.records.close()
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+def test_wipe_is_not_refused_for_an_erasure_request_withheld_as_altered(tmp_path):
+    """A request altered on the card is never sent (``outbox.erasure_fault``): it waits for nothing, and
+    refusing the wipe for it would keep the device from ever being wiped."""
+    state, store, config = device(tmp_path)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-777-MARTIN")
+    store.records.connection.execute("UPDATE erasure_outbox SET payload = ?", (b'{"altered": true}',))
+    assert Outbox(store.records).backlog().erasures_withheld == 1
+    store.records.close()
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (state / "records.key").exists()

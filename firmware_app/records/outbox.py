@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from edgescreen_wire.checks import WireError
+from edgescreen_wire.erasure import parse_erasure
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
 from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, stored_bytes
@@ -66,8 +68,14 @@ class Backlog:
     # Unsent results the outbox's ``drop_oldest`` policy deleted: never sent, never to be.
     dropped: int = 0
     # The station's erasure requests the broker has not taken yet (``records/erasure_outbox.py``): with
-    # every result sent, still something only this device holds, which a wipe would lose.
-    erasure_requests: int = 0
+    # every result sent, still something only this device holds, which a wipe would lose. Those
+    # withheld as altered (``erasure_fault``) are counted apart: they wait for nothing, never to be sent.
+    waiting_erasures: tuple[int, ...] = ()  # their ``erasure_outbox`` seqs
+    erasures_withheld: int = 0
+
+    @property
+    def erasure_requests(self) -> int:
+        return len(self.waiting_erasures)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,19 @@ class ErasureRow:
 
     seq: int
     payload: bytes
+
+
+def erasure_fault(row: ErasureRow, held: frozenset[str]) -> WireError | None:
+    """Why a queued request was altered on the card and must never be published, or ``None``: it fails
+    the wire's check, or names a result no erasure recorded as held at the station (``held``:
+    ``Outbox.erased_at_the_station``); the station erases what a request names on the device's word."""
+    try:
+        request = parse_erasure(row.payload)
+    except WireError as error:
+        return error
+    if not set(request.result_ids) <= held:
+        return WireError("result_ids: names a result no erasure on this device recorded")
+    return None
 
 
 class Outbox:
@@ -194,8 +215,13 @@ class Outbox:
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
         withheld = self._db.execute(f"SELECT count(*) FROM outbox WHERE {WITHHELD}").fetchone()[0]
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
-        erasures = self._db.execute("SELECT count(*) FROM erasure_outbox").fetchone()[0]
-        return Backlog(unsent, sent, datetime.fromisoformat(oldest) if oldest else None, withheld, dropped, erasures)
+        erasures = [ErasureRow(seq, stored_bytes(payload)) for seq, payload in self._db.execute(self._ERASURES)]
+        held = self.erased_at_the_station() if erasures else frozenset()
+        waiting = tuple(row.seq for row in erasures if erasure_fault(row, held) is None)
+        oldest_at = datetime.fromisoformat(oldest) if oldest else None
+        return Backlog(unsent, sent, oldest_at, withheld, dropped, waiting, len(erasures) - len(waiting))
+
+    _ERASURES = "SELECT seq, payload FROM erasure_outbox ORDER BY seq"
 
     def _set_state_in_transaction(self, values: dict[str, str]) -> None:
         self._db.executemany(

@@ -33,7 +33,6 @@ from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import LossWatch, reason_with_code
-from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import MAX_REVIEW_BYTES
 from edgescreen_wire.topics import ERASURE, RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
@@ -41,7 +40,7 @@ from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.erased_pages import pay_checkpoint
-from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow
+from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow, erasure_fault
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -107,6 +106,9 @@ class SyncWorker:
         self._erasures_acked: list[int] = []
         # Requests altered on the card (``_erasure_withheld``): logged once, never published.
         self._erasures_withheld: set[int] = set()
+        # How many queued requests the broker refused when ``run(until_drained=True)`` ended: nothing
+        # else was left to send, and they cannot be until its ACL changes (``sync run`` says so).
+        self.erasures_refused = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
@@ -129,6 +131,7 @@ class SyncWorker:
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._erasures_inflight: dict[int, int] = {}  # paho message id -> erasure_outbox seq
+        self._erasures_refused: set[int] = set()  # by the broker, on this connection: tried on the next
         self._erasure_cursor, self._next_erasure_check = 0, 0.0
         self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
@@ -193,6 +196,7 @@ class SyncWorker:
         device's certificate."""
         if reason.is_failure:
             log_event("sync.erasure_refused", level=logging.ERROR, seq=seq, reason=reason)
+            self._erasures_refused.add(seq)
             return
         self._erasures_acked.append(seq)
 
@@ -404,20 +408,16 @@ class SyncWorker:
             self._erasure_cursor = row.seq
 
     def _erasure_withheld(self, row: ErasureRow) -> bool:
-        """Whether a queued request was altered on the card: it fails the wire's check, or names a result
-        no erasure recorded as held at the station (``Outbox.erased_at_the_station``). Kept, never
-        published: the station erases what a request names on the device's word."""
+        """Whether a queued request was altered on the card (``outbox.erasure_fault``): kept, counted
+        apart by ``sync status`` and ``doctor``, logged once and never published."""
         if row.seq in self._erasures_withheld:
             return True
-        try:
-            request = parse_erasure(row.payload)
-            if not set(request.result_ids) <= self._outbox.erased_at_the_station():
-                raise WireError("result_ids: names a result no erasure on this device recorded")
-        except WireError as error:
-            log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=error.field)
-            self._erasures_withheld.add(row.seq)
-            return True
-        return False
+        fault = erasure_fault(row, self._outbox.erased_at_the_station())
+        if fault is None:
+            return False
+        log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=fault.field)
+        self._erasures_withheld.add(row.seq)
+        return True
 
     def _commit_erasures(self) -> None:
         """Delete the requests the broker acknowledged; on a full disk they wait for the next try."""
@@ -496,11 +496,20 @@ class SyncWorker:
             self._stop.wait(left if self._damaged else min(left, self._next_sweep - time.monotonic()))
 
     def _drained(self) -> bool:
+        """Nothing left that this connection can send: every result acknowledged, and every erasure
+        request but those withheld as altered (not waiting: ``Backlog.waiting_erasures``) and those the
+        broker refused (counted in ``erasures_refused``: an ACL older than the ``erasure`` topic refuses
+        them at every connection, and ``sync run --until-drained`` waited on them for ever). The queue
+        is read once, whole: its first ``CLAIM_ROWS`` rows all withheld ended the drain before a
+        request queued after them was sent."""
         unrecorded = self._acked or self._published or self._erasures_acked
         if self._inflight or self._erasures_inflight or unrecorded or self._claimed:
             return False
-        waiting = self._outbox.pending_erasures(0, CLAIM_ROWS)
-        return self._outbox.backlog().unsent == 0 and all(row.seq in self._erasures_withheld for row in waiting)
+        backlog = self._outbox.backlog()
+        if backlog.unsent or not set(backlog.waiting_erasures) <= self._erasures_refused:
+            return False
+        self.erasures_refused = backlog.erasure_requests
+        return True
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe(self._topic[REVIEW], qos=1)

@@ -28,7 +28,14 @@ from edgescreen_wire.erasure import parse_erasure
 from edgescreen_wire.review import parse_review_ack
 from edgescreen_wire.topics import ERASURE, REVIEW_ACK, STATUS, DeviceTopic, parse_device_topic
 from firmware_app.events import log_event
-from review_station.erasure import ForeignResults, erase_for_device, erase_waiting, tombstoned, waiting_result_id
+from review_station.erasure import (
+    ForeignResults,
+    erase_for_device,
+    erase_waiting,
+    hold_off_erasures,
+    sent_by,
+    tombstoned,
+)
 from review_station.ingest.classify import Refused, Unenrolled, result_row
 from review_station.ingest.quarantine_budget import OVER_BUDGET, AwaitingBudget
 from review_station.storage import tallies
@@ -70,6 +77,7 @@ def _quarantine_row(message: Incoming, refusal: Refused | str, budget: AwaitingB
     waits for its device's enrolment (validation bounded it to MAX_RESULT_BYTES) while the device's
     ``budget`` admits it."""
     awaiting, reason = None, str(refusal)
+    result_id = refusal.result_id if isinstance(refusal, Refused) else None
     if isinstance(refusal, Unenrolled) and budget is not None:
         if budget.admits(refusal.device_id, len(message.payload)):
             awaiting = refusal.device_id
@@ -83,6 +91,7 @@ def _quarantine_row(message: Incoming, refusal: Refused | str, budget: AwaitingB
         "payload_bytes": len(message.payload),
         "awaiting_device": awaiting,
         "message_sha256": message_digest(message),
+        "result_id": result_id,
     }
 
 
@@ -132,8 +141,8 @@ def _conflict(message: Incoming, row: dict[str, Any]) -> dict[str, Any]:
     bytes it queued), is kept for an admin to look into rather than counted a duplicate silently."""
     device_id, result_id = row["device_id"], row["result_id"]
     log_event("review.result_conflict", level=logging.WARNING, device_id=device_id, result_id=result_id)
-    refusal = f"result {result_id} from device {device_id} was received before with another content: the first is kept"
-    return _quarantine_row(message, refusal)
+    why = f"result {result_id} from device {device_id} was received before with another content: the first is kept"
+    return _quarantine_row(message, Refused(why, result_id))
 
 
 def _copies_again(
@@ -207,15 +216,12 @@ def _not_erased(copies: dict[str, list[tuple[Incoming, dict[str, Any]]]], connec
     return len(gone)
 
 
-def _not_released(refused: list[dict[str, Any]], connection: Connection) -> int:
-    """Take out of ``refused`` the results waiting for their device's enrolment that it asked to erase
-    (in this batch or before): quarantined, the enrolment would release them. Only logged, as
-    ``_not_erased`` does for a live result."""
-    keys = {
-        index: (waiting_result_id(row["payload"]), row["awaiting_device"])
-        for index, row in enumerate(refused)
-        if row["awaiting_device"]
-    }
+def _not_quarantined(refused: list[dict[str, Any]], connection: Connection) -> int:
+    """Take out of ``refused`` the results erased here before (in this batch or earlier): quarantined,
+    whatever the reason, a copy would outlive its patient's erasure, and one waiting for its device's
+    enrolment would be released by it. Only logged, as ``_not_erased`` does for a live result; the
+    tombstone is its device's, the one on whose topic it came."""
+    keys = {index: (row["result_id"], sent_by(row["topic"])) for index, row in enumerate(refused) if row["result_id"]}
     gone = tombstoned(connection, sorted(set(keys.values())))
     refused[:] = [row for index, row in enumerate(refused) if index not in keys or keys[index][0] not in gone]
     return sum(1 for result_id, _ in keys.values() if result_id in gone)
@@ -223,6 +229,7 @@ def _not_released(refused: list[dict[str, Any]], connection: Connection) -> int:
 
 def store_batch(connection: Connection, messages: Sequence[Incoming], registry: dict[str, str]) -> BatchOutcome:
     """Store results, quarantine what is refused, note device status and verdict acks: one transaction."""
+    hold_off_erasures(connection)  # before the tombstones are read (``_not_erased``)
     outcome = BatchOutcome()
     copies: dict[str, list[tuple[Incoming, dict[str, Any]]]] = defaultdict(list)  # by result id
     refused: list[dict[str, Any]] = []
@@ -285,7 +292,7 @@ def store_batch(connection: Connection, messages: Sequence[Incoming], registry: 
     outcome.erased_before = _not_erased(copies, connection)
     if copies:
         refused.extend(_copies_again(connection, copies, outcome, announced))
-    outcome.erased_before += _not_released(refused, connection)
+    outcome.erased_before += _not_quarantined(refused, connection)
     if refused:
         insert_quarantined(connection, refused)
         outcome.quarantined = len(refused)

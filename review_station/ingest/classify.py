@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from edgescreen_wire.checks import WireError, decode_document, parse_utc_seconds
+from edgescreen_wire.checks import HEX32, WireError, decode_document, parse_utc_seconds
 from edgescreen_wire.result import (
     MAX_RESULT_BYTES,
     NOT_PHOTOGRAPHED,
@@ -27,15 +27,20 @@ TRIAGE_RANK = {"refer": 0, "ungradable": 1, "no_refer": 2}
 
 
 class Refused(ValueError):
-    """A result message the station will not store as a result; it goes to quarantine with this reason."""
+    """A result message the station will not store as a result; it goes to quarantine with this reason,
+    and with the result id it names when it names one (a patient's erasure finds the copy by it)."""
+
+    def __init__(self, reason: str, result_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.result_id = result_id
 
 
 class Unenrolled(Refused):
     """A valid result whose device the registry does not have (yet): the one refusal an enrolment can
     lift, so quarantine keeps the payload whole for ``release`` to bring in."""
 
-    def __init__(self, device_id: str) -> None:
-        super().__init__(f"device {device_id} is not enrolled (or is retired)")
+    def __init__(self, device_id: str, result_id: str) -> None:
+        super().__init__(f"device {device_id} is not enrolled (or is retired)", result_id)
         self.device_id = device_id
 
 
@@ -44,27 +49,30 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
     where = parse_device_topic(topic)
     if where is None or where.leaf != RESULT:
         raise Refused(f"not a result topic: {topic}")
+    result_id: str | None = None
     try:
         document: Any = decode_document(payload, MAX_RESULT_BYTES, "result")
+        result_id = _named_result_id(document)
         validate_result(document)
     except (WireError, RecursionError, ArithmeticError) as error:
         # ArithmeticError: a number no check foresaw overflowing arithmetic; one message must never
         # stop the ingester (it would be delivered again, and stop it again, after every restart).
-        raise Refused(f"invalid result: {type(error).__name__}: {error}") from None
+        raise Refused(f"invalid result: {type(error).__name__}: {error}", result_id) from None
     if (document["device_id"], document["site_id"]) != (where.device_id, where.site_id):
         raise Refused(
             f"the payload says {document['site_id']}/{document['device_id']}, "
-            f"the topic {where.site_id}/{where.device_id}: a device may only file its own results"
+            f"the topic {where.site_id}/{where.device_id}: a device may only file its own results",
+            result_id,
         )
     enrolled_site = registry.get(where.device_id)
     if enrolled_site is None:
-        raise Unenrolled(where.device_id)
+        raise Unenrolled(where.device_id, document["result_id"])
     if enrolled_site != where.site_id:
-        raise Refused(f"device {where.device_id} is enrolled at {enrolled_site}, not {where.site_id}")
+        raise Refused(f"device {where.device_id} is enrolled at {enrolled_site}, not {where.site_id}", result_id)
     try:
         captured_at = parse_utc_seconds(document["captured_at"])
     except ValueError:
-        raise Refused(f"captured_at {document['captured_at']!r} is not a valid time") from None
+        raise Refused(f"captured_at {document['captured_at']!r} is not a valid time", result_id) from None
     quality, model = document["quality"], document["model"]
     return {
         "result_id": document["result_id"],
@@ -87,6 +95,13 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
         "queue_rank": queue_rank_of("awaiting_review"),
         "payload": document,
     }
+
+
+def _named_result_id(document: Any) -> str | None:
+    """The result id a decoded document names, before it is validated: a copy the station refuses as
+    invalid (a schema newer than the station's, a field out of range) is still a patient's result."""
+    named = document.get("result_id") if isinstance(document, dict) else None
+    return named if isinstance(named, str) and HEX32.fullmatch(named) else None
 
 
 def quality_verdict(quality: dict[str, Any] | None) -> str | None:

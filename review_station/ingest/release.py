@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, select, update
 from edgescreen_wire.topics import parse_device_topic
 from firmware_app.events import log_event
 from review_station import audit
-from review_station.erasure import tombstoned
+from review_station.erasure import hold_off_erasures, tombstoned
 from review_station.ingest.batch import QUARANTINE_REASON_CHARS, insert_new_results
 from review_station.ingest.classify import Refused, result_row
 from review_station.storage.tables import devices, quarantine
@@ -40,6 +40,7 @@ def release(connection: Connection, device_ids: Collection[str], registry: dict[
     """Bring in the quarantined results of ``device_ids`` that ``registry`` (device -> site) now allows."""
     if not device_ids:
         return Released()
+    hold_off_erasures(connection)  # before the tombstones are read
     waiting = connection.execute(
         select(quarantine.c.id, quarantine.c.topic, quarantine.c.payload, quarantine.c.received_at)
         .where(quarantine.c.awaiting_device.in_(sorted(device_ids)))

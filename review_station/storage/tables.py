@@ -166,8 +166,12 @@ quarantine = Table(
     # SHA-256 of the topic and the whole payload (migration 0015): each ingester receives every message,
     # and a message refused by several of them, or re-sent by its device, is kept once.
     Column("message_sha256", String(64)),
+    # The result id a refused result names, whatever the reason (migration 0024): a patient's erasure
+    # removes every copy the station holds, and the head kept of a long one may end before its id.
+    Column("result_id", String(32)),
 )
 Index("quarantine_awaiting_device", quarantine.c.awaiting_device)
+Index("quarantine_result_id", quarantine.c.result_id)
 Index("quarantine_message_sha256", quarantine.c.message_sha256, unique=True)
 
 users = Table(

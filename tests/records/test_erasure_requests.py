@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from edgescreen_wire.erasure import ERASURE_SCHEMA, parse_erasure
+from edgescreen_wire.erasure import ERASURE_SCHEMA, erasure_documents, parse_erasure
 from firmware_app.health.checks import Level, check_backlog
 from firmware_app.messages import message
 from firmware_app.records.outbox import Outbox
@@ -96,3 +96,27 @@ def test_sync_status_and_doctor_count_the_requests_the_broker_has_not_taken(tmp_
     outbox.erasure_delivered(row.seq)
     status = sync_status(store.records)
     assert status["erasure_requests"] == 0 and check_backlog(status, 100, True).level is Level.GREEN
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_request_withheld_as_altered_is_counted_apart_and_keeps_doctor_out_of_amber(tmp_path, photo, language):
+    """A request edited on the card to name another result is never sent (the worker withholds it): it
+    waits for nothing, so ``doctor`` no longer says to check the network for ever; it says it was
+    withheld and why, and ``sync status`` counts it apart from those waiting to be sent."""
+    store = open_store(tmp_path)
+    patient_screenings(store, photo, "MRN-9", 1)
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-9")
+    [row] = outbox.pending_erasures(0, 10)
+    altered = parse_erasure(row.payload).device_id, ("0" * 32,)
+    store.records.connection.execute(
+        "UPDATE erasure_outbox SET payload = ? WHERE seq = ?", (erasure_documents(*altered)[0], row.seq)
+    )
+
+    status = sync_status(store.records)
+    assert (status["erasure_requests"], status["erasures_withheld"]) == (0, 1)
+    check = check_backlog(status, 100, True)
+    assert (check.level, check.message_key) == (Level.GREEN, "health.backlog.erasures_withheld")
+    said = message(check.message_key, language).format(**check.values)
+    assert ": 1" in said.replace("\u00a0", " ") and "audit list --kind erasure" in said

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from edgescreen_wire.erasure import ErasureRequest
 from review_station import contrary, devices
-from review_station.erasure import ANY_DEVICE, Erased, erase_for_device
+from review_station.erasure import ANY_DEVICE, Erased, erase_for_device, erase_results
+from review_station.ingest.batch import Incoming, store_batch
 from review_station.storage.tables import (
     audit,
     contrary_reads,
@@ -147,3 +149,27 @@ def test_two_ingesters_carrying_out_one_request_at_once_erase_and_count_it_once(
 def _carried_out(engine: Engine, request: ErasureRequest) -> Erased:
     with engine.begin() as connection:
         return erase_for_device(connection, request)
+
+
+def test_an_erasure_run_while_an_ingester_stores_the_same_result_leaves_it_erased(engine: Engine) -> None:
+    """The order that left an erased result stored: the ingester reads the tombstones (none), the
+    administrator's ``results erase`` finds no result, tombstones the id and commits, then the ingester
+    stores the result. The erasure now waits for the store's commit, and erases what it stored."""
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    result_id, payload = result_bytes("cam-01", "site-a")
+    message = Incoming(result_topic("site-a", "cam-01"), payload, datetime.now(UTC))
+    erased: list[Erased] = []
+    erasing = threading.Thread(target=lambda: erased.append(erase_results(engine, [result_id], "cli")))
+
+    def erase_before_the_insert(connection, cursor, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO results") and not erasing.is_alive() and not erased:
+            erasing.start()
+            erasing.join(2.0)  # before: done at once; now: it waits for this transaction's commit
+
+    with engine.connect() as storing:
+        event.listen(storing, "before_cursor_execute", erase_before_the_insert)
+        with storing.begin():
+            assert store_batch(storing, [message], {"cam-01": "site-a"}).stored == 1
+    erasing.join(30)
+    assert erased and erased[0].erased == [result_id]
+    assert held(engine, result_id)["results"] == 0

@@ -15,6 +15,7 @@ from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents
 from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.screening import ScreeningContext
 from review_station import accounts, devices
+from review_station.erasure import erase_results
 from review_station.storage.tables import audit, erased_results, quarantine, results
 from review_station.verdicts import ReadForm, record_read
 from tests.mqtt_broker import wait_until
@@ -222,3 +223,34 @@ def test_a_retired_devices_erasure_leaves_its_stored_results_for_the_administrat
         with engine.connect() as connection:
             reason = connection.execute(select(quarantine.c.reason)).scalar_one()
         assert reason == f"device cam-01 is not enrolled (or is retired): the results here it names stay: {stored}"
+
+
+def test_an_erasure_removes_the_copies_quarantined_for_another_reason_its_device_sent(tmp_path, engine: Engine) -> None:
+    """An enrolled device's result, also held in quarantine for another reason (a copy on another site's
+    topic): the patient's erasure takes the copy with the result, and a copy arriving after it is not
+    quarantined either. A copy another device filed stays for the device's request, not for the
+    administrator's, which takes every copy the station holds."""
+    with running_station(tmp_path, engine) as running:
+        devices.enrol(engine, "cam-01", "site-a", by="test")
+        ingester = running.start_ingester()
+        device = Publisher(running.broker.port)
+        running.at_the_end(device.close)
+        erased, payload = result_bytes("cam-01", "site-a")
+        elsewhere = result_topic("site-b", "cam-01")  # cam-01 is enrolled at site-a: quarantined
+        device.publish_all([(result_topic("site-a", "cam-01"), payload), (elsewhere, payload)])
+        device.publish_all([(result_topic("site-a", "cam-02"), payload)])  # cam-02 filing cam-01's result
+        wait_until(lambda: counts(engine) == (1, 1, 2), 30, "the result stored, its two copies quarantined")
+        [request] = erasure_documents("cam-01", [erased])
+        device.publish_all([(device_topic("site-a", "cam-01", ERASURE), request)])
+        wait_until(lambda: counts(engine)[0] == 0, 30, "the erasure carried out")
+        with engine.connect() as connection:
+            left = connection.execute(select(quarantine.c.topic, quarantine.c.result_id)).all()
+        assert left == [(result_topic("site-a", "cam-02"), erased)]
+        assert erasure_events(engine) == [{"results": [erased], "by": "device cam-01"}]
+
+        device.publish_all([(elsewhere, payload)])  # the wrong-site copy again, after the erasure
+        wait_until(lambda: ingester.ingester.totals.erased_before == 1, 30, "the late copy refused")
+        assert counts(engine) == (0, 0, 1)
+
+        done = erase_results(engine, [erased], "cli")
+        assert done.already == [erased] and counts(engine) == (0, 0, 0)

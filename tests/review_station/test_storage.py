@@ -29,6 +29,7 @@ from review_station.storage.tables import (
     erased_results,
     meta,
     metadata,
+    quarantine,
     reads,
     result_tallies,
     results,
@@ -287,5 +288,26 @@ def test_a_station_migrated_past_the_tombstones_keeps_one_for_each_result_it_era
         assert erase_results(engine, [row["result_id"]], by="cli").erased == [row["result_id"]]
         with engine.connect() as connection:
             assert connection.execute(select(erased_results)).all() == [(row["result_id"], "cam-01")]
+    finally:
+        engine.dispose()
+
+
+def test_results_quarantined_before_their_id_was_kept_get_it_from_their_kept_bytes(database_url: str) -> None:
+    """Migration 0024 gives each quarantined result the id its kept bytes name, so a patient's erasure
+    finds it; a message naming none (junk, a head cut before its id) keeps none."""
+    engine = make_engine(database_url)
+    named, payload = result_bytes("cam-01", "site-b")
+    kept = {"named": payload, "cut": payload[: payload.index(b'"result_id"')], "junk": b"not json"}
+    try:
+        command.upgrade(alembic_config(engine), "0023")
+        with engine.begin() as connection:
+            for name, head in kept.items():
+                row = {"received_at": datetime.now(UTC), "topic": result_topic("site-b", "cam-01"), "reason": name}
+                row |= {"payload": head, "payload_bytes": len(head), "message_sha256": name}
+                connection.execute(insert(quarantine).values(row))
+        upgrade(engine)
+        with engine.connect() as connection:
+            found = dict(connection.execute(select(quarantine.c.reason, quarantine.c.result_id)).all())
+        assert found == {"named": named, "cut": None, "junk": None}
     finally:
         engine.dispose()

@@ -15,6 +15,7 @@ from firmware_app.records import database
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
+from firmware_app.sync.worker import CLAIM_ROWS
 from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, most_overdue_while_locked
@@ -258,3 +259,20 @@ def test_an_erasure_request_edited_to_name_another_patients_result_is_withheld(t
     assert "sync.erasure_withheld" in caplog.text and "field=result_ids" in caplog.text
     assert ids["MRN-3"] not in caplog.text
     tap.close()
+
+
+def test_a_request_queued_after_a_batch_of_withheld_ones_is_sent_before_the_drain_ends(tmp_path, broker, retina_rgb):
+    """``--until-drained`` read the first ``CLAIM_ROWS`` queued requests (and the queue's count apart):
+    those all withheld as altered, it ended before the patient's request queued after them was sent."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-88")))
+    config = write_config(tmp_path, broker.port)
+    drain(config)
+    db = store.records.connection
+    db.executemany("INSERT INTO erasure_outbox (payload, queued_at) VALUES (?, '')", [(b"altered",)] * CLAIM_ROWS)
+    store.erase_patient("MRN-88")
+    station = Tap(broker.port, "edgescreen/v1/+/+/erasure")
+    drain(config)
+    wait_until(lambda: len(station.on("/erasure")) == 1, 5, "the patient's request at the broker")
+    backlog = Outbox(store.records).backlog()
+    assert (backlog.erasure_requests, backlog.erasures_withheld) == (0, CLAIM_ROWS)

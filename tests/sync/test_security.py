@@ -369,6 +369,44 @@ def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_re
         worker.stop()
 
 
+def broker_without_erasures(directory: Path, certs: Path) -> Broker:
+    """The shipped site broker with an ACL older than the ``erasure`` topic: it refuses every request."""
+    directory.mkdir()
+    port = free_port()
+    text = site_broker_config(directory, certs, port)
+    acl = directory / "acl"
+    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "/erasure" not in line))
+    return Broker(directory, text, port).start()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sync_run_until_drained_ends_on_erasure_requests_the_broker_refuses(tmp_path, certs, retina_rgb, language):
+    """Every result sent, and the broker refusing the one request left (its ACL predates the topic):
+    ``--until-drained`` waited for it for ever. It ends once nothing else is left, exit status 1, saying
+    how many requests the broker refuses and what to do; the request stays queued."""
+    broker = broker_without_erasures(tmp_path / "site-broker", certs)
+    try:
+        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
+        config = in_language(
+            write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n'), language
+        )
+        store = open_store(tmp_path)
+        photo = small_photo(retina_rgb)
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1")))
+        drain(config)
+        store.erase_patient("MRN-1")
+        record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-2")))  # sent on the way
+        run = edgescreen("sync", "run", "--until-drained", config=config)
+        broker_at = f"127.0.0.1:{broker.port}"
+        said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+        assert run.returncode == 1, run.stderr
+        assert said == [f"edgescreen: {sentence('sync.erasures_refused', language, count=1, broker=broker_at)}"]
+        backlog = Outbox(store.records).backlog()
+        assert (backlog.unsent, backlog.erasure_requests) == (0, 1)
+    finally:
+        broker.stop()
+
+
 def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_keep_flowing(
     tmp_path, certs, retina_rgb, caplog
 ):
@@ -376,12 +414,8 @@ def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_kee
     broker refuses the request ("Not authorized"). That is the request's refusal, not the device's:
     the patients screened afterwards are sent at once, the status does not read "refused", and the
     request stays queued for when the ACL is updated (the erasure's words give the fallback)."""
-    (tmp_path / "site-broker").mkdir()
-    port = free_port()
-    text = site_broker_config(tmp_path / "site-broker", certs, port)
-    acl = tmp_path / "site-broker" / "acl"
-    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "/erasure" not in line))
-    broker = Broker(tmp_path / "site-broker", text, port).start()
+    broker = broker_without_erasures(tmp_path / "site-broker", certs)
+    port = broker.port
     worker = None
     try:
         station = Tap(port, "edgescreen/v1/+/+/result", **tls_of(certs, "review-ingest-1"))
