@@ -1084,8 +1084,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "error.no_such_result": {"en": "no such result", "fr": "aucun résultat de ce nom"},
     "error.form_too_large": {
-        "en": "this request was far larger than any form of this station: nothing was done",
-        "fr": "cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait",
+        "en": "This request was far larger than any form of this station: nothing was done.",
+        "fr": "Cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait.",
     },
     "error.no_result_id": {
         "en": "no such result: a result id is 32 hexadecimal digits",
