@@ -108,6 +108,8 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
             assert tuple(cell.inner_text() for cell in columns) == WORKLIST_COLUMNS[language] and fits(page, 800)
             assert all(cell.evaluate(LINES) <= 2 for cell in columns)
             snap(page, f"not-photographed-worklist-{language}")
+            # Its State pill on two lines at most: beside "ininterprétable" it wrapped on three, then four.
+            assert cells.locator(".pill").evaluate(LINES) <= 2
             page.goto(f"{base}/results/{result_id}")
             notice = plain(page.inner_text("[data-test=no-photo]"))
             assert notice.startswith(said["notice"]), notice
