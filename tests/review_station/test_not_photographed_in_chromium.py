@@ -158,8 +158,11 @@ def test_the_worklist_quality_filter_has_an_eye_not_photographed_of_its_own(engi
             page.goto(base)
             listed = {}
             for value in (NOT_PHOTOGRAPHED, "reject"):
-                with page.expect_response(lambda answer: "quality=" in answer.url):
-                    page.select_option("select[name=quality]", value)
+                # The table htmx swaps in, not the one shown before the answer came (read too early, it
+                # listed both rows, and the second vanished under the test).
+                page.eval_on_selector("table.worklist", "(table) => { table.dataset.before = 'filtered'; }")
+                page.select_option("select[name=quality]", value)
+                page.wait_for_selector("table.worklist:not([data-before])")
                 rows = page.locator("table.worklist tbody tr[data-result]")
                 listed[value] = [rows.nth(i).get_attribute("data-result") for i in range(rows.count())]
                 if value == NOT_PHOTOGRAPHED:
