@@ -2815,6 +2815,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # The same, the specialist's comment following it: the colon is the catalogue's, so French gets its
     # no-break space before it (``message``), as every other French colon the nurse reads.
     "records.review_commented": {"en": "{verdict} ({reviewer}, {when}):", "fr": "{verdict} ({reviewer}, {when}) :"},
+    # A verdict dated later than it arrived here (``verdicts.station_clock_ahead``): its {when} above. The
+    # date the station gave it would tell of a decision from the future; when it arrived is what is known.
+    "records.review_station_ahead": {
+        "en": "received {received}; the station's clock, ahead of this device's, dated it {dated}",
+        "fr": "reçu le {received} ; l'horloge de la station, en avance sur celle de cet appareil, l'a daté du {dated}",
+    },
 }
 
 

@@ -69,7 +69,7 @@ from firmware_app.records.presence import keep_marker, require_records
 from firmware_app.records.screening import Review, ScreeningRecord
 from firmware_app.records.sealing import KeyUnavailable, SealBroken, Sealer, create_key, read_key
 from firmware_app.records.uploads import SealedUpload
-from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, to_call_back
+from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, station_clock_ahead, to_call_back
 from firmware_app.records.witness import (
     COUNT_KEY,
     RECORDS_KEY,
@@ -702,8 +702,10 @@ class ScreeningStore:
         is ``None`` with ``comment_unreadable``, logged by its ids: failing the whole view for it kept
         the nurse from the verdict and from the patient's reference a call-back needs, though neither
         was damaged. The station still holds the comment. The boot it arrived on is left out: it only
-        keeps Today's list (records/worklist.py), and says nothing to a reader."""
+        keeps Today's list (records/worklist.py), and says nothing to a reader. ``station_ahead``: its date
+        is later than its arrival here (``station_clock_ahead``), so the record says when it arrived too."""
         shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed", "boot")}
+        shown["station_ahead"] = station_clock_ahead(review["reviewed_at"], review["received_at"])
         try:
             comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
         except SealBroken:

@@ -7,6 +7,8 @@ Reads codes and times only, as SQL fragments over ``screening s`` and its latest
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 # A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
 # device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
 _REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
@@ -100,3 +102,17 @@ def to_call_back(columns: str) -> str:
     """``columns`` of the screenings awaiting a call-back (``AWAITING_CALL_BACK``), each joined to its
     latest verdict ``r``."""
     return f"SELECT {columns} FROM screening s JOIN {LATEST_REVIEW} WHERE {AWAITING_CALL_BACK}"
+
+
+# How much later than its arrival here a verdict may be dated before the station's clock is taken to have
+# been ahead of the device's: the two clocks drift apart by seconds, and the broker holds a verdict for
+# minutes at most while the device is online (longer while it is not, which makes it later, not earlier).
+STATION_AHEAD_BY = timedelta(minutes=5)
+
+
+def station_clock_ahead(reviewed_at: str, received_at: str) -> bool:
+    """Whether a verdict is dated (``reviewed_at``, the station's clock) later than this device received it
+    (``received_at``, its own) by more than ``STATION_AHEAD_BY``: a date the verdict cannot have had, which
+    shown alone tells the nurse of a decision from the future. It still orders the amendments
+    (``REVIEW_ORDER``): the station's one clock dated them all."""
+    return datetime.fromisoformat(reviewed_at) - datetime.fromisoformat(received_at) > STATION_AHEAD_BY

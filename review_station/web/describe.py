@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgescreen_wire.checks import parse_utc_seconds
-from edgescreen_wire.result import could_not_photograph
+from edgescreen_wire.result import NOT_PHOTOGRAPHED, could_not_photograph
 from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, read_card
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
@@ -168,9 +168,10 @@ def describe(
 
 
 def _quality(verdict: str, payload: dict[str, Any], language: str) -> str:
-    """A quality verdict in words; an eye that could not be photographed's is no photo refused."""
+    """A quality verdict in words; an eye that could not be photographed's is no photo refused, named as the
+    worklist names it (one wording for one thing)."""
     if could_not_photograph(payload["quality"]):
-        return say("describe.quality.not_photographed", language)
+        return say("describe.quality.not_photographed", language, reason=code("defect", NOT_PHOTOGRAPHED, language))
     return say(f"describe.quality.{verdict}", language) if verdict in QUALITY_VERDICTS else _words(verdict)
 
 

@@ -230,7 +230,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "defect.red_free": {"en": "red-free (green filter) photo", "fr": "photo anérythre (filtre vert)"},
     "defect.wrong_modality": {"en": "a retina photo, not skin", "fr": "photo de rétine, pas de peau"},
     # Not the gate's: the nurse could not photograph the eye at all (firmware_app/pipeline.py).
-    "defect.not_photographed": {"en": "eye not photographed", "fr": "œil non photographié"},
+    # The device's words for it (``result.heading.cannot_photograph``): "not photographed" also reads as
+    # "not yet", which the device says of an eye still to photograph; the row names the eye.
+    "defect.not_photographed": {"en": "could not be photographed", "fr": "impossible à photographier"},
     # The quality gate's measures (``quality.measures``), named for the specialist who reads their values.
     "measure.blockiness": {"en": "JPEG block borders", "fr": "bords de blocs JPEG"},
     "measure.blue_over_red": {"en": "blue-to-red ratio", "fr": "rapport bleu sur rouge"},
@@ -640,10 +642,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "ungradable: the eye could not be photographed",
         "fr": "ininterprétable : l'œil n'a pas pu être photographié",
     },
-    "describe.quality.not_photographed": {
-        "en": "none: the nurse could not photograph the eye",
-        "fr": "aucune : l'infirmier n'a pas pu photographier l'œil",
-    },
+    # {reason}: ``defect.not_photographed``, the words the worklist's Quality column and filter use.
+    "describe.quality.not_photographed": {"en": "none: {reason}", "fr": "aucune : {reason}"},
     "describe.none": {"en": "none", "fr": "aucun"},
     "describe.model": {
         "en": "{id} version {version} (file sha256 {sha}…)",
@@ -1084,8 +1084,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "error.no_such_result": {"en": "no such result", "fr": "aucun résultat de ce nom"},
     "error.form_too_large": {
-        "en": "this request was far larger than any form of this station: nothing was done",
-        "fr": "cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait",
+        "en": "This request was far larger than any form of this station: nothing was done.",
+        "fr": "Cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait.",
     },
     "error.no_result_id": {
         "en": "no such result: a result id is 32 hexadecimal digits",

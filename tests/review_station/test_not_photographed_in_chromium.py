@@ -34,7 +34,7 @@ SAID = {
         "the patient",
         "Triage": "ungradable: the eye could not be photographed",
         "Model score": "not run (no photo)",
-        "Image quality": "none: the nurse could not photograph the eye",
+        "Image quality": "none: could not be photographed",
         "Calibration": "none (no photo)",
     },
     "fr": {
@@ -42,15 +42,20 @@ SAID = {
         "a adressé le patient",
         "Tri": "ininterprétable : l'œil n'a pas pu être photographié",
         "Score du modèle": "non exécuté (pas de photo)",
-        "Qualité d'image": "aucune : l'infirmier n'a pas pu photographier l'œil",
+        "Qualité d'image": "aucune : impossible à photographier",
         "Étalonnage": "aucun (pas de photo)",
     },
 }
 
 # The worklist's Triage and Quality columns, in the words of their filters' options: the result page's
 # sentences ran to four lines of the one ("ungradable: the eye could not be photographed") and five of
-# the other ("none: the nurse could not photograph the eye") at 800 px.
-WORKLIST_COLUMNS = {"en": ("ungradable", "eye not photographed"), "fr": ("ininterprétable", "œil non photographié")}
+# the other ("none: the nurse could not photograph the eye") at 800 px. The Quality's is the result page's
+# own, after its "none": the filter said "eye not photographed" of what the result page said otherwise.
+NOT_PHOTOGRAPHED_QUALITY = {"en": "could not be photographed", "fr": "impossible à photographier"}
+WORKLIST_COLUMNS = {
+    language: (triage, NOT_PHOTOGRAPHED_QUALITY[language])
+    for language, triage in (("en", "ungradable"), ("fr", "ininterprétable"))
+}
 
 # Under its read form, what reaches the nurse: the grading was named there, of an eye never graded.
 REACHES_NURSE = {
@@ -108,6 +113,8 @@ def test_the_result_page_of_an_eye_that_could_not_be_photographed_says_so(engine
             assert tuple(cell.inner_text() for cell in columns) == WORKLIST_COLUMNS[language] and fits(page, 800)
             assert all(cell.evaluate(LINES) <= 2 for cell in columns)
             snap(page, f"not-photographed-worklist-{language}")
+            # Its State pill on two lines at most: beside "ininterprétable" it wrapped on three, then four.
+            assert cells.locator(".pill").evaluate(LINES) <= 2
             page.goto(f"{base}/results/{result_id}")
             notice = plain(page.inner_text("[data-test=no-photo]"))
             assert notice.startswith(said["notice"]), notice
@@ -136,22 +143,26 @@ REFUSED = {
 def test_the_worklist_quality_filter_has_an_eye_not_photographed_of_its_own(engine: Engine, playwright: Playwright):
     """The Quality filter filed an eye that could not be photographed (sent as ``reject``) with the photos
     the gate refused, though its Quality column says no photo exists: it has an option of its own, named
-    as its reason is ("eye not photographed"), and "reject" lists the refused photos alone."""
+    as its reason and its result page's Image quality are ("could not be photographed"), and "reject"
+    lists the refused photos alone."""
     unphotographed = not_photographed_result(engine)
     [refused] = add_results(engine, "cam-01", "site-a", [0.5], payload=REFUSED)
     accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
     with served(station(), engine) as base, chromium_page(playwright, width=800, height=480) as page:
         sign_in_on(page, base)
         page.wait_for_selector("table.worklist")
-        for language, option in (("en", "eye not photographed"), ("fr", "œil non photographié")):
+        for language, option in NOT_PHOTOGRAPHED_QUALITY.items():
             if language == "fr":
                 page.click("[data-test=languages] a[lang=fr]")
                 page.wait_for_selector("html[lang=fr]")
             page.goto(base)
             listed = {}
             for value in (NOT_PHOTOGRAPHED, "reject"):
-                with page.expect_response(lambda answer: "quality=" in answer.url):
-                    page.select_option("select[name=quality]", value)
+                # The table htmx swaps in, not the one shown before the answer came (read too early, it
+                # listed both rows, and the second vanished under the test).
+                page.eval_on_selector("table.worklist", "(table) => { table.dataset.before = 'filtered'; }")
+                page.select_option("select[name=quality]", value)
+                page.wait_for_selector("table.worklist:not([data-before])")
                 rows = page.locator("table.worklist tbody tr[data-result]")
                 listed[value] = [rows.nth(i).get_attribute("data-result") for i in range(rows.count())]
                 if value == NOT_PHOTOGRAPHED:
