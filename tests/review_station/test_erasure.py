@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, text
 
 from edgescreen_wire.erasure import ErasureRequest
 from review_station import contrary, devices
@@ -173,3 +174,36 @@ def test_an_erasure_run_while_an_ingester_stores_the_same_result_leaves_it_erase
     erasing.join(30)
     assert erased and erased[0].erased == [result_id]
     assert held(engine, result_id)["results"] == 0
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    """Whether some transaction waits on a lock (PostgreSQL's ``pg_locks``); SQLite's busy wait shows
+    nowhere, so there a moment is given instead."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.5)
+        return True
+    with engine.connect() as connection:
+        return bool(connection.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+
+
+def test_an_enrolment_and_an_administrators_erasure_at_once_both_commit(engine: Engine) -> None:
+    """An enrolment writes its audit event, then releases the device's quarantined results, which
+    holds off erasures; the administrator's erasure holds them off first, then writes its audit event.
+    Taken in those two orders, PostgreSQL found a deadlock and aborted one of the two."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    erased: list[Erased] = []
+    erasing = threading.Thread(target=lambda: erased.append(erase_results(engine, [result_id], "cli")))
+
+    def erase_while_enrolling(connection, cursor, statement: str, *_: object) -> None:
+        audited = statement.startswith("INSERT INTO audit")
+        if audited and threading.current_thread() is threading.main_thread() and not erasing.is_alive():
+            erasing.start()
+            wait_until(lambda: _waiting_on_a_lock(engine), 10, "the erasure waiting for the enrolment")
+
+    event.listen(engine, "before_cursor_execute", erase_while_enrolling)
+    try:
+        devices.enrol(engine, "cam-02", "site-a", by="test")
+    finally:
+        event.remove(engine, "before_cursor_execute", erase_while_enrolling)
+    erasing.join(30)
+    assert erased and erased[0].erased == [result_id]
