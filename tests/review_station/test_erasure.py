@@ -77,7 +77,7 @@ def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: E
     assert json.loads(event) == {"results": [erased], "by": "cli"}
     with engine.connect() as connection:  # a copy still on its way will not bring it back
         stones = set(connection.execute(select(erased_results)).all())
-    assert stones == {(erased, "cam-01"), (unknown, ANY_DEVICE)}  # the unknown one, should it come
+    assert stones == {(erased, ANY_DEVICE), (unknown, ANY_DEVICE)}  # the unknown one, should it come
     assert review(config, "audit", "verify").returncode == 0
 
 
@@ -207,3 +207,20 @@ def test_an_enrolment_and_an_administrators_erasure_at_once_both_commit(engine: 
         event.remove(engine, "before_cursor_execute", erase_while_enrolling)
     erasing.join(30)
     assert erased and erased[0].erased == [result_id]
+
+
+def test_a_copy_arriving_after_the_administrators_erasure_is_not_quarantined_whoever_files_it(engine: Engine) -> None:
+    """The administrator's ``results erase`` takes every copy the station holds, whoever filed it; a
+    copy arriving after it on another device's topic (refused: a device may only file its own results)
+    was quarantined, holding the erased patient's result until the quarantine was cleared."""
+    registry = {"cam-01": "site-a", "cam-02": "site-a"}
+    for device in registry:
+        devices.enrol(engine, device, "site-a", by="test")
+    result_id, payload = result_bytes("cam-01", "site-a")
+    with engine.begin() as connection:
+        store_batch(connection, [Incoming(result_topic("site-a", "cam-01"), payload, datetime.now(UTC))], registry)
+    assert erase_results(engine, [result_id], "cli").erased == [result_id]
+    elsewhere = Incoming(result_topic("site-a", "cam-02"), payload, datetime.now(UTC))
+    with engine.begin() as connection:
+        assert store_batch(connection, [elsewhere], registry).erased_before == 1
+    assert counts(engine) == (0, 0, 0)
