@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, event, func, select, text
 
 from edgescreen_wire.erasure import ErasureRequest
+from edgescreen_wire.result import MAX_RESULT_BYTES
 from review_station import contrary, devices
 from review_station.erasure import ANY_DEVICE, Erased, erase_for_device, erase_results
 from review_station.ingest.batch import Incoming, store_batch
@@ -223,4 +224,20 @@ def test_a_copy_arriving_after_the_administrators_erasure_is_not_quarantined_who
     elsewhere = Incoming(result_topic("site-a", "cam-02"), payload, datetime.now(UTC))
     with engine.begin() as connection:
         assert store_batch(connection, [elsewhere], registry).erased_before == 1
+    assert counts(engine) == (0, 0, 0)
+
+
+def test_an_erasure_takes_a_copy_refused_as_too_long_or_not_json(engine: Engine) -> None:
+    """A copy the station cannot decode (over ``MAX_RESULT_BYTES``, or cut short on its way) is still
+    the patient's result, its id in the bytes quarantine keeps: migration 0024 found such an id in the
+    entries kept before it, the ingester kept none, and the patient's erasure left the copy."""
+    registry = {"cam-01": "site-a"}
+    devices.enrol(engine, "cam-01", "site-a", by="test")
+    result_id, payload = result_bytes("cam-01", "site-a")
+    topic = result_topic("site-a", "cam-01")
+    too_long = payload[:-1] + b',"padding":"' + b"x" * MAX_RESULT_BYTES + b'"}'
+    with engine.begin() as connection:
+        copies = [Incoming(topic, body, datetime.now(UTC)) for body in (payload, too_long, payload[:-20])]
+        assert store_batch(connection, copies, registry).quarantined == 2
+    assert erase_results(engine, [result_id], "cli").erased == [result_id]
     assert counts(engine) == (0, 0, 0)
