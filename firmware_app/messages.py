@@ -1905,17 +1905,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} patient's erasure is still to be sent to the review station: wiped now, the station would "
         "keep that patient's results. Send it first (edgescreen sync run --until-drained), then wipe again; "
         "nothing was wiped",
-        "fr": "{count} effacement de patient reste à envoyer au poste de relecture : effacé maintenant, le poste "
-        "garderait les résultats de ce patient. Envoyez-le d'abord (edgescreen sync run --until-drained), puis "
-        "relancez wipe ; rien n'a été effacé",
+        "fr": "{count} effacement de patient reste à envoyer au poste de relecture : si l'appareil était effacé "
+        "maintenant, le poste garderait les résultats de ce patient. Envoyez-le d'abord (edgescreen sync run "
+        "--until-drained), puis relancez edgescreen wipe ; rien n'a été effacé",
     },
     "refused.wipe_erasures_queued.other": {
         "en": "{count} patients' erasures are still to be sent to the review station: wiped now, the station would "
         "keep those patients' results. Send them first (edgescreen sync run --until-drained), then wipe again; "
         "nothing was wiped",
-        "fr": "{count} effacements de patients restent à envoyer au poste de relecture : effacé maintenant, le "
-        "poste garderait les résultats de ces patients. Envoyez-les d'abord (edgescreen sync run "
-        "--until-drained), puis relancez wipe ; rien n'a été effacé",
+        "fr": "{count} effacements de patients restent à envoyer au poste de relecture : si l'appareil était "
+        "effacé maintenant, le poste garderait les résultats de ces patients. Envoyez-les d'abord (edgescreen "
+        "sync run --until-drained), puis relancez edgescreen wipe ; rien n'a été effacé",
     },
     "refused.wipe_worker_running": {
         "en": "the sync worker of these records is running; stop the services first (sudo systemctl stop "

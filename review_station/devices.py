@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from edgescreen_wire.checks import IDENTIFIER
 from review_station import audit
+from review_station.erasure import hold_off_erasures
 from review_station.ingest.release import Released, release
 from review_station.refused import Refused
 from review_station.storage.tables import devices
@@ -58,6 +59,9 @@ def enrol(engine: Engine, device_id: str, site_id: str, by: str) -> Released:
             why = f"device {device_id!r} is already enrolled (retired devices stay on record)"
             raise DeviceError(why, "enrolled", device=repr(device_id))
         connection.execute(insert(devices).values(device_id=device_id, site_id=site_id, enrolled_at=datetime.now(UTC)))
+        # The release below holds off erasures: taken after the audit's lock, it deadlocked with an
+        # administrator's erasure, which holds them off first and then writes its audit event.
+        hold_off_erasures(connection)
         audit.append(connection, "device_change", {"action": "enrol", "device": device_id, "site": site_id, "by": by})
         return release(connection, [device_id], {device_id: site_id}, by)
 

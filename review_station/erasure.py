@@ -88,11 +88,18 @@ def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
     """Delete each named result and everything the station holds of it, in one transaction. The ids
     not here yet are tombstoned for any device: a device older than its own erasure request, whose
     results a campaign's bridge holds for days, has them named by the administrator before they come.
-    It waits for the transactions storing results to commit (``hold_off_erasures``), and they for it."""
+    Those erased here are too, now or before (by their device's request): the command takes every copy,
+    whoever files it, and one filed later on another device's topic was quarantined, holding the
+    patient's result. It waits for the transactions storing results to commit (``hold_off_erasures``),
+    and they for it."""
     with engine.begin() as connection:
         hold_off_erasures(connection, shared=False)
         done = erase_in(connection, result_ids, by, sender=None)
-        _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in done.unknown])
+        stones = insert_into(connection, erased_results)
+        stones = stones.on_conflict_do_update(index_elements=["result_id"], set_={"device_id": ANY_DEVICE})
+        connection.execute(
+            stones, [{"result_id": result_id, "device_id": ANY_DEVICE} for result_id in sorted(set(result_ids))]
+        )
         return done
 
 

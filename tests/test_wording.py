@@ -92,3 +92,12 @@ def test_every_no_answer_alert_opens_with_the_same_words():
     for key in alerts:
         assert message(key, "en").startswith("The device did not answer"), key
         assert message(key, "fr").startswith("L'appareil n'a pas répondu"), key
+
+
+def test_the_wipe_refused_for_queued_erasures_says_in_french_what_would_be_wiped():
+    """French said "effacé maintenant, le poste garderait…" right after "effacement de patient": it
+    read as the patient's erasure being erased, and "relancez wipe" named the command bare."""
+    for count in ("one", "other"):
+        said = message(f"refused.wipe_erasures_queued.{count}", "fr")
+        assert "si l'appareil était effacé maintenant, le poste garderait" in said
+        assert "puis relancez edgescreen wipe\u00a0;" in said.replace(" ;", "\u00a0;")

@@ -409,8 +409,8 @@ def check_backlog(
         return _check("backlog", Level.AMBER, "undated", count=count)
     if sync["erasure_requests"]:  # the station keeps an erased patient's results until they are sent
         return _check("backlog", Level.AMBER, "erasures", count=count, requests=sync["erasure_requests"])
-    if sync["erasures_withheld"]:  # waiting for nothing: said, but no network to check
-        return _check("backlog", Level.GREEN, "erasures_withheld", count=count, withheld=sync["erasures_withheld"])
+    if sync["erasures_withheld"]:  # never sent: the station keeps the results until its administrator acts
+        return _check("backlog", Level.AMBER, "erasures_withheld", count=count, withheld=sync["erasures_withheld"])
     return _check("backlog", Level.GREEN, count=count)
 
 

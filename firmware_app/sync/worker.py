@@ -193,10 +193,15 @@ class SyncWorker:
         counts it). The connection goes on: a site broker whose ACL predates the ``erasure`` topic
         refuses the request, not the device, whose results must still reach the specialists at once,
         not after backoffs growing to minutes under a "refused" state that sends a technician to the
-        device's certificate."""
+        device's certificate. A refusal that passes with time ("Quota exceeded": ``denies_this_device``
+        false) is no ACL's: it ends the connection, tried again as a network fault is, where counted
+        refused it ended ``--until-drained`` while the request could still be sent."""
         if reason.is_failure:
             log_event("sync.erasure_refused", level=logging.ERROR, seq=seq, reason=reason)
-            self._erasures_refused.add(seq)
+            if denies_this_device(reason):
+                self._erasures_refused.add(seq)
+            else:
+                self._problem = f"the broker refused erasure request {seq}: {reason}"
             return
         self._erasures_acked.append(seq)
 

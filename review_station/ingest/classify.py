@@ -8,6 +8,7 @@ the payload's, and that the registry has that device at that site.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +58,7 @@ def result_row(topic: str, payload: bytes, registry: dict[str, str], received_at
     except (WireError, RecursionError, ArithmeticError) as error:
         # ArithmeticError: a number no check foresaw overflowing arithmetic; one message must never
         # stop the ingester (it would be delivered again, and stop it again, after every restart).
-        raise Refused(f"invalid result: {type(error).__name__}: {error}", result_id) from None
+        raise Refused(f"invalid result: {type(error).__name__}: {error}", result_id or _id_in(payload)) from None
     if (document["device_id"], document["site_id"]) != (where.device_id, where.site_id):
         raise Refused(
             f"the payload says {document['site_id']}/{document['device_id']}, "
@@ -102,6 +103,17 @@ def _named_result_id(document: Any) -> str | None:
     invalid (a schema newer than the station's, a field out of range) is still a patient's result."""
     named = document.get("result_id") if isinstance(document, dict) else None
     return named if isinstance(named, str) and HEX32.fullmatch(named) else None
+
+
+# The id as a device writes it: what migration 0024 (its own frozen copy) found in the entries kept before.
+_NAMED = re.compile(rb'"result_id"\s*:\s*"([0-9a-f]{32})"')
+
+
+def _id_in(payload: bytes) -> str | None:
+    """The result id in the bytes of a message that could not be decoded (over ``MAX_RESULT_BYTES``, cut
+    short on its way): still a patient's result, which her erasure must find in quarantine."""
+    named = _NAMED.search(payload)
+    return named.group(1).decode() if named else None
 
 
 def quality_verdict(quality: dict[str, Any] | None) -> str | None:

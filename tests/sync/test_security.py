@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,11 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edgescreen_wire.result import MAX_RESULT_BYTES
+from firmware_app.config import load_config
 from firmware_app.messages import message, sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
-from firmware_app.sync.worker import denies_this_device
+from firmware_app.sync.worker import SyncWorker, denies_this_device
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
@@ -405,6 +407,25 @@ def test_sync_run_until_drained_ends_on_erasure_requests_the_broker_refuses(tmp_
         assert (backlog.unsent, backlog.erasure_requests) == (0, 1)
     finally:
         broker.stop()
+
+
+def test_an_erasure_request_the_broker_refuses_for_a_moment_is_tried_again_not_ended_on(tmp_path, retina_rgb):
+    """A refusal that passes with time ("Quota exceeded") is not the ACL's: counted refused for the
+    connection, ``--until-drained`` ended on it (exit status 1, telling to install the ACL) while the
+    request could still be sent. It ends the connection, to be tried again as a network fault is."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-1")))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-1")
+    [request] = outbox.pending_erasures(0, 10)
+    config = load_config(str(write_config(tmp_path, 1)))
+    worker = SyncWorker(outbox, store, config.sync, config.device, timedelta(days=30))
+    worker._on_erasure_published(request.seq, ReasonCode(PacketTypes.PUBACK, "Quota exceeded"))
+    assert not worker._drained() and "Quota exceeded" in worker._problem
+    worker._reset_connection_state()
+    worker._on_erasure_published(request.seq, ReasonCode(PacketTypes.PUBACK, "Not authorized"))
+    assert worker._drained() and worker.erasures_refused == 1  # the ACL's: refused at every connection
 
 
 def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_keep_flowing(

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from firmware_app.app import open_store
 from firmware_app.backup import LAST_BACKUP
+from firmware_app.messages import message
 from firmware_app.web.server import CAMERA_NOT_SET_UP
 from firmware_app.wording import readable_date
 from tests.web.conftest import (
@@ -248,3 +250,23 @@ def test_the_backup_line_says_how_long_ago_as_a_person_would(page, app):
         backup.scroll_into_view_if_needed()
         snap(page, f"ready-backup-age-{days}")
         switch_to(page, "fr")
+
+
+def test_the_ready_list_warns_of_an_erasure_request_withheld_as_altered(page, app):
+    """A patient's erasure request altered on the card is never sent: the station keeps her results
+    until its administrator erases them, so the line asks the nurse to call the technician. It read
+    "OK" beside those words; it is a warning, as every line that sends for the technician."""
+    store = open_store(app.config)
+    try:
+        store.records.connection.execute("INSERT INTO erasure_outbox (payload, queued_at) VALUES (?, '')", (b"x",))
+    finally:
+        store.records.close()
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    line = page.locator("[data-test=check-backlog]")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        assert line.get_attribute("data-level") == "amber", line.inner_text()
+        assert line.locator(".level").inner_text() == message("level.amber", language)
+        line.scroll_into_view_if_needed()
+        snap(page, "ready-erasures-withheld")
