@@ -1740,6 +1740,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
         "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
     },
+    # {requests} as above, which the site broker refuses (its ACL older than the erasure topic: sync/worker.py).
+    "health.backlog.erasures_refused": {
+        "en": "Results waiting to be sent: {count}. Patients' erasures the site server refuses, still to reach the "
+        "review station: {requests}. Tell the technician to install this release's broker/acl on the site server; "
+        "the device must not be wiped (edgescreen wipe) before they are sent.",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients refusés par le serveur du site, encore à "
+        "transmettre au poste de relecture : {requests}. Demandez au technicien qu'il installe le broker/acl de "
+        "cette version sur le serveur du site ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur "
+        "envoi.",
+    },
     # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
     # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.
     "health.backlog.erasures_withheld": {
