@@ -508,6 +508,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "kept the installed models in {folder} (they identify nobody)",
         "fr": "modèles installés conservés dans {folder} (ils n'identifient personne)",
     },
+    # The records could not be read (damaged, their key missing): wiped all the same, unsent requests with them.
+    "wipe.erasures_unread": {
+        "en": "The records could not be read, so any patient's erasure still queued for the review station is lost "
+        "with them: the station's administrator must erase by hand what the station holds of the patients erased "
+        "on this device lately.",
+        "fr": "Les dossiers n'ont pas pu être lus, donc tout effacement de patient encore en attente pour le poste de "
+        "relecture est perdu avec eux : l'administrateur du poste doit effacer à la main ce que le poste détient "
+        "des patients effacés récemment sur cet appareil.",
+    },
     "wipe.flash": {
         "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
         "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
