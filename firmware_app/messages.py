@@ -1335,9 +1335,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "(edgescreen operators add).",
     },
     "operators.refused": {"en": "The operator could not be created.", "fr": "L'opérateur n'a pas pu être créé."},
+    # {most}: operators.MAX_NAME, the longest name the check takes.
     "operators.bad_name": {
-        "en": "A name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes.",
-        "fr": "Un nom a 1 à 40 lettres, chiffres, espaces, points, apostrophes ou tirets.",
+        "en": "A name has 1 to {most} letters, digits, spaces, dots, apostrophes or dashes.",
+        "fr": "Un nom a 1 à {most} lettres, chiffres, espaces, points, apostrophes ou tirets.",
     },
     "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
     "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
