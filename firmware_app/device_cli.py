@@ -97,6 +97,8 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     print(sentence("wipe.files", language, count=wiped.files, folder=folder))
     if wiped.kept is not None:
         print(sentence("wipe.models_kept", language, folder=str(wiped.kept)))
+    if wiped.erasures_unread:
+        print(message("wipe.erasures_unread", language))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))

@@ -508,6 +508,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "kept the installed models in {folder} (they identify nobody)",
         "fr": "modèles installés conservés dans {folder} (ils n'identifient personne)",
     },
+    # The records could not be read (damaged, their key missing): wiped all the same, unsent requests with them.
+    "wipe.erasures_unread": {
+        "en": "The records could not be read, so any patient's erasure still queued for the review station is lost "
+        "with them: the station's administrator must erase by hand what the station holds of the patients erased "
+        "on this device lately.",
+        "fr": "Les dossiers n'ont pas pu être lus, donc tout effacement de patient encore en attente pour le poste de "
+        "relecture est perdu avec eux : l'administrateur du poste doit effacer à la main ce que le poste détient "
+        "des patients effacés récemment sur cet appareil.",
+    },
     "wipe.flash": {
         "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
         "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
@@ -1326,9 +1335,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "(edgescreen operators add).",
     },
     "operators.refused": {"en": "The operator could not be created.", "fr": "L'opérateur n'a pas pu être créé."},
+    # {most}: operators.MAX_NAME, the longest name the check takes.
     "operators.bad_name": {
-        "en": "A name has 1 to 40 letters, digits, spaces, dots, apostrophes or dashes.",
-        "fr": "Un nom a 1 à 40 lettres, chiffres, espaces, points, apostrophes ou tirets.",
+        "en": "A name has 1 to {most} letters, digits, spaces, dots, apostrophes or dashes.",
+        "fr": "Un nom a 1 à {most} lettres, chiffres, espaces, points, apostrophes ou tirets.",
     },
     "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
     "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
@@ -1739,6 +1749,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "{requests}. Check the network; the device must not be wiped (edgescreen wipe) before they are sent.",
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
         "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
+    },
+    # {requests} as above, which the site broker refuses (its ACL older than the erasure topic: sync/worker.py).
+    "health.backlog.erasures_refused": {
+        "en": "Results waiting to be sent: {count}. Patients' erasures the site server refuses, still to reach the "
+        "review station: {requests}. Tell the technician to install this release's broker/acl on the site server; "
+        "the device must not be wiped (edgescreen wipe) before they are sent.",
+        "fr": "Résultats à envoyer : {count}. Effacements de patients refusés par le serveur du site, encore à "
+        "transmettre au poste de relecture : {requests}. Demandez au technicien qu'il installe le broker/acl de "
+        "cette version sur le serveur du site ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur "
+        "envoi.",
     },
     # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
     # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.

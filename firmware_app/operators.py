@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from firmware_app.events import log_event
+from firmware_app.messages import sentence
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
 from firmware_app.records.store import Records
@@ -49,11 +50,16 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": 32}
 
 class OperatorError(ValueError):
     """An operator cannot be added or changed as asked; the message says why, and ``message_key``
-    names the same sentence in the app's catalogue."""
+    names the same sentence in the app's catalogue, filled with ``values`` (a limit the code holds,
+    so the sentence cannot say another)."""
 
-    def __init__(self, message: str, message_key: str = "operators.refused") -> None:
+    def __init__(self, message: str, message_key: str = "operators.refused", **values: int | str) -> None:
         super().__init__(message)
-        self.message_key = message_key
+        self.message_key, self.values = message_key, values
+
+    def sentence(self, language: str) -> str:
+        """Why, in ``language``: the command line and the first-run page say it alike."""
+        return sentence(self.message_key, language, **self.values)
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,9 @@ class Operators:
         screen, which anyone at the device can use: so it closes once one exists, even disabled)."""
         if not NAME_PATTERN.fullmatch(name):
             raise OperatorError(
-                f"a name has 1 to {MAX_NAME} letters, digits, spaces, dots, apostrophes or dashes", "operators.bad_name"
+                f"a name has 1 to {MAX_NAME} letters, digits, spaces, dots, apostrophes or dashes",
+                "operators.bad_name",
+                most=MAX_NAME,
             )
         if not PIN_PATTERN.fullmatch(pin):
             raise OperatorError("a PIN has 4 to 12 digits", "operators.bad_pin")

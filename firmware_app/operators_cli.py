@@ -73,7 +73,7 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
             operators.disable(args.name)
     except OperatorError as error:
         log_event("operators.refused", logging.WARNING, error=error)
-        print(f"edgescreen: {message(error.message_key, language)}", file=sys.stderr)
+        print(f"edgescreen: {error.sentence(language)}", file=sys.stderr)
         return 2
     finally:
         store.records.close()

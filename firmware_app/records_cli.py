@@ -20,7 +20,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
-from firmware_app.records.outbox import CRASHES, Outbox, process_alive
+from firmware_app.records.outbox import CRASHES, ERASURES_REFUSED, Outbox, process_alive
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
@@ -254,6 +254,8 @@ def sync_status(records: Records) -> dict[str, Any]:
         "erasure_requests": backlog.erasure_requests,
         # Altered on the card, never to be sent (``outbox.erasure_fault``): counted apart, waiting for nothing.
         "erasures_withheld": backlog.erasures_withheld,
+        # Of the requests waiting, refused by the broker as the worker last tried them: its ACL's to mend.
+        "erasures_refused": min(int(state.get(ERASURES_REFUSED, "0")), backlog.erasure_requests),
         "last_success": state.get("last_success"),
         "crashes": int(state.get(CRASHES, "0")),
         "last_crash": _last_crash(state),

@@ -49,6 +49,8 @@ class Wiped:
     files: int
     failed: tuple[str, ...]
     kept: Path | None
+    # The records could not be read (``_queued_erasures``): any erasure request they held is gone unsent.
+    erasures_unread: bool = False
 
 
 def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
@@ -101,22 +103,23 @@ def _refuse_shared_folder(folder: Path) -> None:
         raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
-def _queued_erasures(database: Path, key_file: Path) -> int:
+def _queued_erasures(database: Path, key_file: Path) -> int | None:
     """The patients' erasure requests the broker has not taken yet (``records/erasure_outbox.py``): the
     records are their one copy, so a wipe would leave the station those patients' results for good.
-    Records that cannot be read (damaged) count none: a device must still be wiped before it leaves."""
+    ``None`` for records that cannot be read (damaged, their key missing): a device must still be wiped
+    before it leaves, and the wipe says what that loses (``Wiped.erasures_unread``)."""
     if not present(database):
         return 0
     try:
         records = Records(database, key_file, read_only=True, must_exist=True)
     except (RecordsError, sqlite3.Error) as error:
         log_event("wipe.erasures_unread", logging.WARNING, error=error)
-        return 0
+        return None
     try:
         return Outbox(records).backlog().erasure_requests
     except sqlite3.Error as error:
         log_event("wipe.erasures_unread", logging.WARNING, error=error)
-        return 0
+        return None
     finally:
         records.close()
 
@@ -137,7 +140,8 @@ def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | Non
     if folder.is_dir() and not lock.acquire():
         raise RequestRefused.saying("refused.wipe_worker_running")
     try:
-        if queued := _queued_erasures(database, key_file):
+        queued = _queued_erasures(database, key_file)
+        if queued:
             raise RequestRefused.saying("refused.wipe_erasures_queued", count=queued)
         failed: list[str] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created
@@ -154,4 +158,4 @@ def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | Non
             _erase(marker, bytes, failed)
     finally:
         lock.release()
-    return Wiped(key_erased, files, tuple(failed), keep)
+    return Wiped(key_erased, files, tuple(failed), keep, erasures_unread=queued is None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import statistics
 import subprocess
@@ -14,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.messages import message, sentence
+from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.operators import (
     _SCRYPT,
     LOCKOUT,
     MAX_LOCKOUT,
+    MAX_NAME,
     MAX_WRONG_PINS,
     OperatorError,
     Operators,
@@ -391,3 +393,26 @@ def test_from_the_network_a_name_typed_alike_means_its_operator_and_two_alike_th
     operators.add("amina", "1357")
     assert operators.sign_in("amina", "1357", remote=True) == SignIn(True, operator="amina")
     assert not operators.sign_in("AMINA", "2468", remote=True).accepted
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_name_too_long_is_refused_with_the_longest_the_accounts_take(tmp_path, language):
+    """The refusal said "1 to 40", written in both languages, while the check takes ``MAX_NAME``: a
+    longest name changed there left the sentence giving the old one. The sentence takes no number
+    of its own; the command says the one the check holds, and refuses one character more."""
+    written = CATALOGUE["operators.bad_name"][language]
+    assert re.findall(r"\d+", written) == ["1"] and "{most}" in written  # the longest is MAX_NAME's
+    config = in_language(write_config(tmp_path, port=1), language)
+    open_store(tmp_path).records.close()
+
+    def add(name: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "firmware_app", "--config", str(config), "operators", "add", name]
+        return subprocess.run(
+            [*command, "--pin-stdin"], input="2468\n", capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60
+        )
+
+    refused = add("A" * (MAX_NAME + 1))
+    said = sentence("operators.bad_name", language, most=MAX_NAME)
+    assert refused.returncode == 2 and refused.stderr.endswith(f"edgescreen: {said}\n")
+    assert f" {MAX_NAME} " in said
+    assert add("A" * MAX_NAME).returncode == 0

@@ -177,3 +177,19 @@ def test_wipe_is_not_refused_for_an_erasure_request_withheld_as_altered(tmp_path
     store.records.close()
     assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
     assert not (state / "records.key").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_of_damaged_records_says_queued_erasures_are_lost_and_who_erases_by_hand(tmp_path, language):
+    """Records that cannot be read (a damaged file) are wiped all the same, as a device leaving the
+    clinic must be; but any patient's erasure still queued goes with them, unread. The wipe only
+    logged that, in English: it says it, in the device's language, and who must act. (Without its
+    key, the records still read: their erasure requests are not sealed, and still refuse the wipe.)"""
+    state, store, config = device(tmp_path)
+    store.records.close()
+    with (state / "records.sqlite3").open("r+b") as file:
+        file.write(b"\xff" * 100)  # the header gone: no longer a database
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", language), message("wipe.flash", language)]
+    assert not (state / "records.sqlite3").exists()

@@ -408,6 +408,8 @@ def check_backlog(
     if sync["undated_unsent"]:  # dated by a wrong clock: how long they waited cannot be told, so never "fresh"
         return _check("backlog", Level.AMBER, "undated", count=count)
     if sync["erasure_requests"]:  # the station keeps an erased patient's results until they are sent
+        if sync["erasures_refused"]:  # by the site broker's ACL, older than them: no network sends them
+            return _check("backlog", Level.AMBER, "erasures_refused", count=count, requests=sync["erasure_requests"])
         return _check("backlog", Level.AMBER, "erasures", count=count, requests=sync["erasure_requests"])
     if sync["erasures_withheld"]:  # never sent: the station keeps the results until its administrator acts
         return _check("backlog", Level.AMBER, "erasures_withheld", count=count, withheld=sync["erasures_withheld"])

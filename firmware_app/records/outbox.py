@@ -27,6 +27,9 @@ from firmware_app.records.integrity import QUEUED_WITH, WITHHELD, bound_digest, 
 from firmware_app.records.store import Records
 
 CRASHES = "crashes"
+# How many queued erasure requests the broker refuses (its ACL older than the ``erasure`` topic), as the
+# worker last learnt: ``doctor`` sends the technician to the site broker's ACL, not to the network.
+ERASURES_REFUSED = "erasures_refused"
 # The connection state while the broker answers and refuses this device (its connection or its results).
 REFUSED = "refused"
 # The worker could not start: its TLS files make no context (``sync.tls``); fixed only by a technician.
@@ -242,13 +245,24 @@ class Outbox:
                 }
             )
 
+    def note_erasures_refused(self, count: int) -> None:
+        """Record how many queued erasure requests the broker refuses (``ERASURES_REFUSED``)."""
+        with transaction(self._db):
+            self._set_state_in_transaction({ERASURES_REFUSED: str(count)})
+
     def forget_connection(self, why: str) -> None:
         """Records restored from a backup: the backed-up device's connection, worker and unclean
         stop are not this device's, so status and doctor must not show them, nor the next start
         count them as a crash."""
         with transaction(self._db):
             self._set_state_in_transaction(
-                {"connection": "stopped", "connection_detail": why, "worker_pid": "", CRASHES: "0"}
+                {
+                    "connection": "stopped",
+                    "connection_detail": why,
+                    "worker_pid": "",
+                    CRASHES: "0",
+                    ERASURES_REFUSED: "0",
+                }
             )
 
     def note_start(self) -> int:

@@ -109,6 +109,8 @@ class SyncWorker:
         # How many queued requests the broker refused when ``run(until_drained=True)`` ended: nothing
         # else was left to send, and they cannot be until its ACL changes (``sync run`` says so).
         self.erasures_refused = 0
+        # The count of refused requests last recorded for ``sync status`` (``_note_erasures_refused``).
+        self._erasures_refused_noted = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
@@ -426,6 +428,7 @@ class SyncWorker:
 
     def _commit_erasures(self) -> None:
         """Delete the requests the broker acknowledged; on a full disk they wait for the next try."""
+        taken = False
         while self._erasures_acked:
             try:
                 with self._writing():
@@ -434,6 +437,27 @@ class SyncWorker:
                 log_event("sync.erasure_not_marked", level=logging.ERROR, error=self._described(error))
                 return
             del self._erasures_acked[0]
+            taken = True
+        self._note_erasures_refused(taken)
+
+    def _note_erasures_refused(self, taken: bool) -> None:
+        """Record how many queued requests the broker refuses on this connection, for ``sync status``
+        and the doctor's backlog line: refused by an ACL older than the ``erasure`` topic, they wait for
+        a technician to install this release's broker/acl, not for the network. Raised as refusals come;
+        lowered only once the broker took a request (``taken``): each connection counts its refusals
+        anew, and its count of none at the start would say "the network" again until they came back."""
+        refused = len(self._erasures_refused)
+        if refused == self._erasures_refused_noted or (refused < self._erasures_refused_noted and not taken):
+            return
+        try:
+            with self._writing():
+                self._outbox.note_erasures_refused(refused)
+        except RECORDS_TROUBLE as error:  # advice, as ``_set_connection``'s: tried again at the next change
+            log_event(
+                "sync.state_not_recorded", level=logging.WARNING, state="erasures refused", error=self._described(error)
+            )
+            return
+        self._erasures_refused_noted = refused
 
     def _withheld(self, row: OutboxRow) -> bool:
         """Whether a row fails ``check_queued``: it is then logged once and withheld for good

@@ -249,7 +249,8 @@ def routes(web: WebApp) -> list[Route]:
         except OperatorError as error:
             if error.message_key == "setup.closed":
                 return web.render(request, session, "message.html", 403, text_key=error.message_key)
-            return web.render(request, session, "setup.html", 400, error=error.message_key, name=name)
+            said = error.sentence(session.language)
+            return web.render(request, session, "setup.html", 400, error=error.message_key, refusal=said, name=name)
         signed_in(request, session, name)
         return RedirectResponse("/ready", 303)
 

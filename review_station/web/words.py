@@ -1048,14 +1048,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "plot.empty": {"en": "no screenings in this period", "fr": "aucun dépistage sur cette période"},
     # text in an address or a form the station does not take (``inputs.InputRefused``)
     "input.control": {
-        "en": "{what} holds an invisible control character ({code}, character {place}), often pasted with the "
-        "text: remove it (tabs and line breaks are fine)",
-        "fr": "{what} contient un caractère de contrôle invisible ({code}, caractère {place}), souvent collé "
-        "avec le texte : retirez-le (tabulations et retours à la ligne sont acceptés)",
+        "en": "There is an invisible control character in {what} ({code}, character {place}), often pasted with "
+        "the text: remove it (tabs and line breaks are fine).",
+        "fr": "Il y a un caractère de contrôle invisible dans {what} ({code}, caractère {place}), souvent collé "
+        "avec le texte : retirez-le (tabulations et retours à la ligne sont acceptés).",
     },
     "input.no_refused_read": {
-        "en": "the form names no refused read: reload the page",
-        "fr": "le formulaire ne désigne aucune lecture refusée : rechargez la page",
+        "en": "The form names no refused read: reload the page.",
+        "fr": "Le formulaire ne désigne aucune lecture refusée : rechargez la page.",
     },
     "input.what.the_site": {"en": "the site", "fr": "le site"},
     "input.what.the_site_filter": {"en": "the site filter", "fr": "le filtre du site"},
@@ -1072,37 +1072,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "error.not_found": {"en": "Not found", "fr": "Introuvable"},
     "error.refused": {"en": "Refused", "fr": "Refusé"},
     "error.back": {"en": "Back to the worklist", "fr": "Retour à la liste de travail"},
-    "error.role": {"en": "this page is for {roles} accounts", "fr": "cette page est réservée aux comptes {roles}"},
+    "error.role": {"en": "This page is for {roles} accounts.", "fr": "Cette page est réservée aux comptes {roles}."},
     "error.or": {"en": " or ", "fr": " ou "},
     "error.stale_form": {
-        "en": "the form is stale or forged (CSRF check failed): reload the page",
-        "fr": "le formulaire est périmé ou falsifié (contrôle CSRF échoué) : rechargez la page",
+        "en": "The form is stale or forged (CSRF check failed): reload the page.",
+        "fr": "Le formulaire est périmé ou falsifié (contrôle CSRF échoué) : rechargez la page.",
     },
     "error.no_such_page": {
-        "en": "no page of this station has this address",
-        "fr": "aucune page de cette station n'a cette adresse",
+        "en": "No page of this station has this address.",
+        "fr": "Aucune page de cette station n'a cette adresse.",
     },
-    "error.no_such_result": {"en": "no such result", "fr": "aucun résultat de ce nom"},
+    "error.no_such_result": {"en": "No such result.", "fr": "Aucun résultat de ce nom."},
     "error.form_too_large": {
         "en": "This request was far larger than any form of this station: nothing was done.",
         "fr": "Cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait.",
     },
     "error.no_result_id": {
-        "en": "no such result: a result id is 32 hexadecimal digits",
-        "fr": "aucun résultat de ce nom : un identifiant de résultat compte 32 chiffres hexadécimaux",
+        "en": "No such result: a result id is 32 hexadecimal digits.",
+        "fr": "Aucun résultat de ce nom : un identifiant de résultat compte 32 chiffres hexadécimaux.",
     },
     "error.bad_query": {
-        "en": "the address holds a value this page does not take",
-        "fr": "l'adresse contient une valeur que cette page n'accepte pas",
+        "en": "The address holds a value this page does not take.",
+        "fr": "L'adresse contient une valeur que cette page n'accepte pas.",
     },
     "error.failed": {"en": "Something went wrong", "fr": "Un problème est survenu"},
     "error.failed_text": {
-        "en": "the station could not answer: try again; if it happens again, tell its administrator",
-        "fr": "la station n'a pas pu répondre : réessayez ; si cela se reproduit, prévenez son administrateur",
+        "en": "The station could not answer: try again; if it happens again, tell its administrator.",
+        "fr": "La station n'a pas pu répondre : réessayez ; si cela se reproduit, prévenez son administrateur.",
     },
     "error.no_undelivered": {
-        "en": "no such undelivered verdict (handled already, delivered meanwhile, or another site's)",
-        "fr": "aucun avis non remis de ce nom (déjà traité, remis entre-temps, ou d'un autre site)",
+        "en": "No such undelivered verdict (handled already, delivered meanwhile, or another site's).",
+        "fr": "Aucun avis non remis de ce nom (déjà traité, remis entre-temps, ou d'un autre site).",
     },
     # The command line (``review_station/cli.py``), for the administrator, coordinator or technician at
     # the station's console, in ``[web] language``: what a command did, and why it refused. Ids, paths

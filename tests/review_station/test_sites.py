@@ -32,7 +32,7 @@ def test_an_account_limited_to_a_site_sees_only_that_sites_results(engine: Engin
     for result_id in theirs:
         for path in ("", "/next", "/delivery", "/photo-panel", "/photo.jpg"):
             refused = client.get(f"/results/{result_id}{path}")
-            assert refused.status_code == 404 and "no such result" in refused.text, path
+            assert refused.status_code == 404 and "No such result." in refused.text, path
         posted = client.post(f"/results/{result_id}/reads", data={**READ, "csrf": csrf_of(client)})
         assert posted.status_code == 404
     with engine.connect() as connection:

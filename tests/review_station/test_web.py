@@ -394,3 +394,28 @@ def test_a_failure_no_handler_answers_is_the_station_s_page_with_its_security_he
     expected = security_headers({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
     assert {name: answer.headers.get(name) for name in expected} == expected
     assert str(escape(say("error.failed_text", language))) in answer.text and "OperationalError" not in answer.text
+
+
+# Each message page's sentence (``message.html``) as the reader gets it: they began lower-case and ended
+# without a full stop ("no such result"), fragments on a page of their own; the 413's was mended first.
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_message_page_says_a_sentence_begun_with_a_capital_and_ended_with_a_full_stop(
+    engine: Engine, language: str
+) -> None:
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    reviewer = signed_in_client(engine, station(), "ana", "reviewer")
+    reviewer.get(f"/language/{language}")
+    pages = {
+        "no such result": reviewer.get(f"/results/{'0' * 32}"),
+        "no result id": reviewer.get("/results/ab%00cd"),
+        "no such page": reviewer.get("/resultats"),
+        "bad query": reviewer.get("/?page=two"),
+        "control": reviewer.get("/?site=a%00b"),
+        "role": reviewer.get("/export"),
+        "stale form": reviewer.post(f"/results/{result_id}/reads", data={"csrf": "forged"}),
+        "refused read": reviewer.post(f"/results/{result_id}/reads", data={"csrf": csrf_of(reviewer), "settles": "x"}),
+    }
+    for name, page in pages.items():
+        assert page.status_code in (403, 404, 405, 422), (name, page.status_code)
+        [said] = re.findall(r'<p class="error">(.*?)</p>', page.text, re.DOTALL)
+        assert said[0].isupper() and said.endswith("."), (name, said)

@@ -154,6 +154,6 @@ def test_text_the_station_does_not_take_is_refused_in_the_readers_language(engin
     client.cookies.set(LANGUAGE_COOKIE, "fr")
     refused = client.get("/", params={"site": "a\x00b"})
     assert refused.status_code == 422 and "<h1>Refusé</h1>" in refused.text
-    assert "le filtre du site contient un caractère de contrôle invisible (U+0000, caractère 2)" in refused.text
+    assert "caractère de contrôle invisible dans le filtre du site (U+0000, caractère 2)" in refused.text
     named = {f"input.what.the_{field.name}_filter" for field in dataclass_fields(Filters)} | {"input.what.the_site"}
     assert sorted(named - set(words.CATALOGUE)) == []

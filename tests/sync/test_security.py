@@ -22,10 +22,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.config import load_config
+from firmware_app.health.checks import check_backlog
 from firmware_app.messages import message, sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.worker import SyncWorker, denies_this_device
+from firmware_app.wording import check_sentence
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import Broker, Tap, free_port, stop_network_loop, wait_until
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo, write_config
@@ -463,6 +465,43 @@ def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_kee
         worker.stop()
         worker = None
         assert Outbox(store.records).backlog().unsent == 0
+    finally:
+        if worker:
+            worker.stop()
+        broker.stop()
+
+
+def test_doctor_says_the_site_broker_refuses_the_erasure_requests_not_the_network(tmp_path, certs, retina_rgb):
+    """The site broker's ACL predates the ``erasure`` topic: the request waits for a technician to
+    install this release's broker/acl, not for the network, and the worker knows it. The backlog's
+    amber line (``doctor``, the nurse's Ready list) said "Check the network"; it says the site server
+    refuses the requests and what to install, after the worker stops too, until the broker takes them."""
+    directory = tmp_path / "site-broker"
+    broker = broker_without_erasures(directory, certs)
+    worker = None
+    try:
+        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
+        config = write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n')
+        store = open_store(tmp_path)
+        record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-1")))
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 15, "the result sent")
+        store.erase_patient("MRN-1")
+        wait_until(lambda: sync_status(config).get("erasures_refused") == 1, 15, "the refusal in the status")
+        worker.stop()
+        worker = None
+        check = check_backlog(sync_status(config), 100, True)
+        assert check.message_key == "health.backlog.erasures_refused"
+        english, french = check_sentence(check, "en"), check_sentence(check, "fr")
+        assert "erasures the site server refuses" in english and "install this release's broker/acl" in english
+        assert "refusés par le serveur du site" in french and "installe le broker/acl de cette version" in french
+        assert "network" not in english and "réseau" not in french
+
+        broker.stop()  # the technician installs this release's broker/acl
+        broker = Broker(directory, site_broker_config(directory, certs, broker.port), broker.port).start()
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the request taken")
+        assert sync_status(config)["erasures_refused"] == 0
     finally:
         if worker:
             worker.stop()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from firmware_app import operators
 from firmware_app.messages import message, sentence
@@ -16,7 +17,16 @@ from firmware_app.web import server
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import in_language, write_config
-from tests.web.conftest import AUDIT, csrf_header, network_address, snap, start_app, type_on_keypad, unscrolled
+from tests.web.conftest import (
+    AUDIT,
+    csrf_header,
+    network_address,
+    snap,
+    start_app,
+    switch_to,
+    type_on_keypad,
+    unscrolled,
+)
 
 
 @pytest.fixture()
@@ -193,3 +203,15 @@ def test_a_fresh_device_starts_without_a_terminal_and_points_to_the_first_screen
     )
     subprocess.run([*command, "disable", "Amina"], check=True, capture_output=True)
     assert _start_lines(config) == [message("app.no_operator_enabled", language), opened]
+
+
+def test_a_first_operators_name_too_long_is_refused_with_the_longest_the_accounts_take(page, fresh_app):
+    """The form holds ``MAX_NAME`` characters; a name sent longer all the same (another client) is
+    refused in the sentence the command line says, with the check's own number."""
+    page.goto(f"{fresh_app.url}/setup")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        form = {"name": "A" * (operators.MAX_NAME + 1), "pin": "2468", "pin_again": "2468"}
+        refused = page.request.post(f"{fresh_app.url}/setup", form=form, headers=csrf_header(page))
+        said = sentence("operators.bad_name", language, most=operators.MAX_NAME)
+        assert refused.status == 400 and str(escape(said)) in refused.text(), language
