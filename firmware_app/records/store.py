@@ -705,7 +705,7 @@ class ScreeningStore:
         keeps Today's list (records/worklist.py), and says nothing to a reader. ``station_ahead``: its date
         is later than its arrival here (``station_clock_ahead``), so the record says when it arrived too."""
         shown = {k: v for k, v in dict(review).items() if k not in ("comment", "comment_sealed", "boot")}
-        shown["station_ahead"] = station_clock_ahead(review["reviewed_at"], review["received_at"])
+        shown["station_ahead"] = station_clock_ahead(review["reviewed_at"], review["received_at"], review["clock"])
         try:
             comment = self._open_text(review["comment_sealed"], f"comment:{review['review_id']}")
         except SealBroken:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from firmware_app.records.clock import ClockState
+
 # A result's verdicts in the order the station decided them (its clock, the same for every verdict; the
 # device's may jump, and two ingesters' messages may arrive out of order): the last one stands.
 _REVIEW_SEQUENCE = ("reviewed_at", "received_at", "rowid")
@@ -110,9 +112,12 @@ def to_call_back(columns: str) -> str:
 STATION_AHEAD_BY = timedelta(minutes=5)
 
 
-def station_clock_ahead(reviewed_at: str, received_at: str) -> bool:
+def station_clock_ahead(reviewed_at: str, received_at: str, clock: str | None) -> bool:
     """Whether a verdict is dated (``reviewed_at``, the station's clock) later than this device received it
-    (``received_at``, its own) by more than ``STATION_AHEAD_BY``: a date the verdict cannot have had, which
-    shown alone tells the nurse of a decision from the future. It still orders the amendments
-    (``REVIEW_ORDER``): the station's one clock dated them all."""
+    (``received_at``, its own, in the state ``clock`` it was then) by more than ``STATION_AHEAD_BY``: a
+    date the verdict cannot have had, which shown alone tells the nurse of a decision from the future. It
+    still orders the amendments (``REVIEW_ORDER``): the station's one clock dated them all. Not when this
+    device's clock was not set (``BEFORE_BUILD``): its arrival's date is the one that cannot be true."""
+    if clock == ClockState.BEFORE_BUILD:
+        return False
     return datetime.fromisoformat(reviewed_at) - datetime.fromisoformat(received_at) > STATION_AHEAD_BY
