@@ -107,6 +107,8 @@ def _results(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     if done.already:
         already = plural("cli.results_erased_before", len(done.already), language)
         print(say(already, language, results=" ".join(done.already)))
+    if done.quarantined:
+        print(say("cli.results_quarantine_erased", language, results=" ".join(done.quarantined)))
     if done.unknown:
         print(say("cli.results_unknown", language, results=" ".join(done.unknown)))
         return 1

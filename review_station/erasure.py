@@ -50,6 +50,9 @@ class Erased:
     # Ids erased here before (a tombstone: by its device's request, or an earlier erasure): done already,
     # so a second erasure (the administrator's after the device's) succeeds without erasing anything.
     already: list[str] = field(default_factory=list)
+    # Ids never stored here whose copies in quarantine this erasure removed: received, so not unknown,
+    # and tombstoned as those are (a copy arriving later is refused).
+    quarantined: list[str] = field(default_factory=list)
 
 
 class ForeignResults(ValueError):
@@ -126,7 +129,9 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     missing = [result_id for result_id in wanted if result_id not in found]
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())
-    return Erased(found, [result_id for result_id in missing if result_id not in already], sorted(already))
+    new = [result_id for result_id in missing if result_id not in already]
+    unknown = [result_id for result_id in new if result_id not in copies]
+    return Erased(found, unknown, sorted(already), [result_id for result_id in new if result_id in copies])
 
 
 def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
@@ -140,8 +145,9 @@ def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
     if foreign:
         raise ForeignResults(request.device_id, foreign)
     done = erase_in(connection, request.result_ids, f"device {request.device_id}", sender=request.device_id)
-    _tombstone(connection, [(result_id, request.device_id) for result_id in done.unknown])
-    log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(done.unknown))
+    not_stored = done.unknown + done.quarantined
+    _tombstone(connection, [(result_id, request.device_id) for result_id in not_stored])
+    log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(not_stored))
     return done
 
 

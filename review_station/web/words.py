@@ -1144,6 +1144,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "erased already, or refused when they arrive: {results}",
         "fr": "déjà effacés, ou refusés à leur arrivée : {results}",
     },
+    # Never stored here, but held in quarantine (its device not enrolled, another site, ...): those copies
+    # are erased, and the id is tombstoned as an unknown one is (review_station/erasure.py).
+    "cli.results_quarantine_erased": {
+        "en": "erased the copies held in quarantine, never stored as results here (refused if they arrive "
+        "again): {results}",
+        "fr": "copies gardées en quarantaine effacées, jamais enregistrées ici comme résultats (refusées si "
+        "elles arrivent de nouveau) : {results}",
+    },
     "cli.results_unknown": {
         "en": "no such result here (not received yet, or mistyped; refused if it arrives): {results}",
         "fr": "aucun résultat de ce nom ici (pas encore reçu, ou mal saisi ; refusé s'il arrive) : {results}",

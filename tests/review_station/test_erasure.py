@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Engine, event, func, select, text
 
 from edgescreen_wire.erasure import ErasureRequest
@@ -25,6 +26,7 @@ from review_station.storage.tables import (
     result_tallies,
     results,
 )
+from review_station.web.words import say
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
     Publisher,
@@ -240,4 +242,20 @@ def test_an_erasure_takes_a_copy_refused_as_too_long_or_not_json(engine: Engine)
         copies = [Incoming(topic, body, datetime.now(UTC)) for body in (payload, too_long, payload[:-20])]
         assert store_batch(connection, copies, registry).quarantined == 2
     assert erase_results(engine, [result_id], "cli").erased == [result_id]
+    assert counts(engine) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_results_erase_says_it_erased_a_copy_held_only_in_quarantine(tmp_path, engine: Engine, language) -> None:
+    """A result held only in quarantine (its device not enrolled yet): the command erased the copy and
+    audited it, yet said "no such result here (not received yet, or mistyped)" and exited 1, sending
+    the administrator to check an id that was right. It says the quarantined copy was erased."""
+    result_id, payload = result_bytes("cam-09", "site-a")
+    with engine.begin() as connection:
+        incoming = Incoming(result_topic("site-a", "cam-09"), payload, datetime.now(UTC))
+        assert store_batch(connection, [incoming], {}).quarantined == 1
+    config = station_config(tmp_path, engine, 1883, extra=f'language = "{language}"\n')
+    done = review(config, "results", "erase", result_id)
+    said = say("cli.results_quarantine_erased", language, results=result_id)
+    assert (done.returncode, done.stdout) == (0, f"{said}\n")
     assert counts(engine) == (0, 0, 0)
