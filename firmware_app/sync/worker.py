@@ -40,7 +40,15 @@ from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records.database import RecordsDamaged, RecordsError, records_problem
 from firmware_app.records.erased_pages import pay_checkpoint
-from firmware_app.records.outbox import DAMAGED, REFUSED, ErasureRow, Outbox, OutboxRow, erasure_fault
+from firmware_app.records.outbox import (
+    DAMAGED,
+    ERASURES_REFUSED,
+    REFUSED,
+    ErasureRow,
+    Outbox,
+    OutboxRow,
+    erasure_fault,
+)
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.payload import check_queued
@@ -109,7 +117,8 @@ class SyncWorker:
         # How many queued requests the broker refused when ``run(until_drained=True)`` ended: nothing
         # else was left to send, and they cannot be until its ACL changes (``sync run`` says so).
         self.erasures_refused = 0
-        # The count of refused requests last recorded for ``sync status`` (``_note_erasures_refused``).
+        # The count of refused requests last recorded for ``sync status`` (``_note_erasures_refused``):
+        # read from the records at ``run``, as a worker before this one may have left one there.
         self._erasures_refused_noted = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
@@ -686,6 +695,9 @@ class SyncWorker:
         crashes = self._outbox.note_start()
         if crashes:
             log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
+        # A previous worker's refusals (the ACL mended since, or not): counted from none, the broker
+        # taking the requests changed nothing, and the records kept its count for the next request.
+        self._erasures_refused_noted = int(self._outbox.state().get(ERASURES_REFUSED, "0"))
         attempt, crash, refused, damaged = 0, None, False, False
         try:
             while not self._stop.is_set():

@@ -506,3 +506,45 @@ def test_doctor_says_the_site_broker_refuses_the_erasure_requests_not_the_networ
         if worker:
             worker.stop()
         broker.stop()
+
+
+def test_a_worker_restarted_after_the_acl_was_installed_leaves_no_refusal_for_later_requests(
+    tmp_path, certs, retina_rgb
+):
+    """The site broker refused a request, the worker stopped, the technician installed this release's
+    broker/acl, and a worker started again sent the request. Its count of refusals started at none, so
+    the broker taking the request changed nothing it knew of, and the records kept the old count: the
+    next patient erased while the network was down had the backlog line send the technician to the
+    broker's ACL again, which was mended. The count the records hold is the one a new worker lowers."""
+    directory = tmp_path / "site-broker"
+    broker = broker_without_erasures(directory, certs)
+    worker = None
+    try:
+        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
+        config = write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n')
+        store = open_store(tmp_path)
+        for patient in ("MRN-1", "MRN-2"):
+            record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=patient)))
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 15, "the results sent")
+        store.erase_patient("MRN-1")
+        wait_until(lambda: sync_status(config).get("erasures_refused") == 1, 15, "the refusal in the status")
+        worker.stop()
+        worker = None
+
+        broker.stop()  # the technician installs this release's broker/acl
+        broker = Broker(directory, site_broker_config(directory, certs, broker.port), broker.port).start()
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the request taken")
+        worker.stop()
+        worker = None
+        broker.stop()  # the network down
+
+        store.erase_patient("MRN-2")
+        status = sync_status(config)
+        assert (status["erasure_requests"], status["erasures_refused"]) == (1, 0)
+        assert check_backlog(status, 100, True).message_key == "health.backlog.erasures"
+    finally:
+        if worker:
+            worker.stop()
+        broker.stop()
