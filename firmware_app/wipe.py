@@ -106,8 +106,9 @@ def _refuse_shared_folder(folder: Path) -> None:
 def _queued_erasures(database: Path, key_file: Path) -> int | None:
     """The patients' erasure requests the broker has not taken yet (``records/erasure_outbox.py``): the
     records are their one copy, so a wipe would leave the station those patients' results for good.
-    ``None`` for records that cannot be read (damaged, their key missing): a device must still be wiped
-    before it leaves, and the wipe says what that loses (``Wiped.erasures_unread``)."""
+    ``None`` for records that cannot be read (damaged; a missing key does not stop this read, which opens
+    no sealed value): a device must still be wiped before it leaves, and the wipe says what that loses
+    (``Wiped.erasures_unread``)."""
     if not present(database):
         return 0
     try:
