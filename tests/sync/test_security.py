@@ -390,10 +390,7 @@ def test_sync_run_until_drained_ends_on_erasure_requests_the_broker_refuses(tmp_
     how many requests the broker refuses and what to do; the request stays queued."""
     broker = broker_without_erasures(tmp_path / "site-broker", certs)
     try:
-        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
-        config = in_language(
-            write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n'), language
-        )
+        config = in_language(device_config(tmp_path, certs, broker.port), language)
         store = open_store(tmp_path)
         photo = small_photo(retina_rgb)
         record_one(store, photo, sample_record(ScreeningContext(patient_ref="MRN-1")))
@@ -480,8 +477,7 @@ def test_doctor_says_the_site_broker_refuses_the_erasure_requests_not_the_networ
     broker = broker_without_erasures(directory, certs)
     worker = None
     try:
-        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
-        config = write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n')
+        config = device_config(tmp_path, certs, broker.port)
         store = open_store(tmp_path)
         record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-1")))
         worker = BackgroundWorker(config)
@@ -520,8 +516,7 @@ def test_a_worker_restarted_after_the_acl_was_installed_leaves_no_refusal_for_la
     broker = broker_without_erasures(directory, certs)
     worker = None
     try:
-        tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/cam-01.crt"\n'
-        config = write_config(tmp_path, broker.port, tls + f'tls_key_file = "{certs}/cam-01.key"\n')
+        config = device_config(tmp_path, certs, broker.port)
         store = open_store(tmp_path)
         for patient in ("MRN-1", "MRN-2"):
             record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=patient)))
