@@ -1273,6 +1273,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Code incorrect, ou trop de codes incorrects depuis le réseau : réessayez plus tard, "
         "ou connectez-vous sur l'écran de l'appareil lui-même.",
     },
+    # A client on the network past the limit on sign-in attempts from one address (web/sign_in_limit):
+    # refused before its name or PIN is looked at, so it says nothing of either.
+    "signin.limited_remote": {
+        "en": "Too many sign-in attempts from this tablet or browser: try again in {wait}, "
+        "or sign in on the device's own screen.",
+        "fr": "Trop de tentatives de connexion depuis cette tablette ou ce navigateur : réessayez dans {wait}, "
+        "ou connectez-vous sur l'écran de l'appareil lui-même.",
+    },
     "signin.locked": {
         "en": (
             "Too many wrong PINs. {name}'s account is locked: try again in {wait}, or ask the technician to unlock it."

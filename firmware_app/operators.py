@@ -10,7 +10,8 @@ a minute or two; guessing a 4-digit PIN through the app opened to the LAN takes 
 Wrong PINs typed on a client other than the device itself (the app opened to the LAN with ``[app]
 bind``, a tablet) are counted apart, by the same rule: their lock refuses sign-in from the network
 only. Anyone on that network could otherwise lock every nurse out of the device's own screen, five
-guesses a name. Wrong PINs at the device lock both, as before.
+guesses a name. Wrong PINs at the device lock both, as before. How often one client on the network
+may try at all, whatever the name, is limited before any of this (``web/sign_in_limit``).
 
 Locks are dated by the wall clock, which a Pi without a real-time clock may step by days: a lock
 that ends further ahead than the longest lock was dated by a clock running ahead, and has expired.

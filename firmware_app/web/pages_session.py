@@ -28,6 +28,7 @@ from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
 from firmware_app.web.sessions import Session
+from firmware_app.web.sign_in_limit import SignInLimit
 from firmware_app.web.visit import Visit
 from firmware_app.wording import duration, french_of
 
@@ -125,12 +126,15 @@ def camera_banner_key(error: CameraError | None) -> str | None:
     return None if error is None else camera_words(error, "banner.camera_lost")
 
 
+def waiting(seconds: float, language: str) -> str:
+    """How long to wait before signing in again, rounded up (in hours once long: a lock doubles with
+    each round of wrong PINs): a clock time in UTC means nothing to a nurse who reads the local time."""
+    return duration(max(1, math.ceil(seconds / 60)), language, round_up=True)
+
+
 def locked_text(web: WebApp, session: Session, name: str, until: datetime) -> str:
-    """Why a locked account is refused, and for how long, rounded up (in hours once long: the lock
-    doubles with each round of wrong PINs): a clock time in UTC means nothing to a nurse who reads
-    the local time."""
-    minutes = max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
-    wait = duration(minutes, session.language, round_up=True)
+    """Why a locked account is refused, and for how long (``waiting``)."""
+    wait = waiting((until - datetime.now(UTC)).total_seconds(), session.language)
     return web.text(session, "signin.locked", name=name, of_name=french_of(name), wait=wait)
 
 
@@ -168,6 +172,8 @@ def routes(web: WebApp) -> list[Route]:
     # time, a name that does not exist or is locked included (``Operators.sign_in``), and a flood of them
     # queued there ahead of the device's own screen, every page of which waits on that thread.
     network_sign_in = asyncio.Semaphore()
+    # How often each client on the network may try, counted before any of them waits for that turn.
+    attempts = SignInLimit()
 
     @web.page(public=True)
     async def root(request: Request, session: Session) -> Response:
@@ -272,6 +278,13 @@ def routes(web: WebApp) -> list[Route]:
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
             error = web.text(session, missing) if name or remote or operators else None
             return signin_page(request, session, sign_in_list, 400, error, name)
+        # Past its address's limit a client is refused at once, nothing hashed: the same answer whatever
+        # name it typed, so it needs no refusal's second (``REMOTE_REFUSAL_S``) to hide which exist.
+        if remote and (wait := attempts.wait(request.client.host if request.client else "")):
+            error = web.text(session, "signin.limited_remote", wait=waiting(wait, session.language))
+            limited = signin_page(request, session, await to_tap(request), 429, error, name)
+            limited.headers["Retry-After"] = str(math.ceil(wait))
+            return limited
         async with network_sign_in if remote else contextlib.nullcontext():
             outcome = await device.run(lambda: device.operators.sign_in(name, pin, remote))
         if not outcome.accepted:

@@ -10,6 +10,7 @@ very rule under test.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import signal
@@ -25,8 +26,11 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from firmware_app import operators
 from firmware_app.config import load_config
 from firmware_app.operators import Operators
+from firmware_app.web import pages_session
+from firmware_app.web.sign_in_limit import ATTEMPTS, WINDOW_S, SignInLimit
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
 from tests.records.kit import write_config
@@ -47,6 +51,7 @@ from tests.web.conftest import (
     type_on_keypad,
     unscrolled,
 )
+from tests.web.test_sign_in_limit import Clock
 
 REFUSED = {
     "en": "Wrong name or PIN, or too many wrong PINs from the network: try again later, or sign in on the "
@@ -60,6 +65,15 @@ REFUSED_PIN = {
     "en": "Wrong PIN, or too many wrong PINs from the network: try again later, or sign in on the device's own screen.",
     "fr": "Code incorrect, ou trop de codes incorrects depuis le réseau\u00a0: réessayez plus tard, ou "
     "connectez-vous sur l'écran de l'appareil lui-même.",
+}
+
+# The refusal of a client past the limit on attempts from one address (``web/sign_in_limit``), a
+# minute into its window: nine minutes left.
+LIMITED = {
+    "en": "Too many sign-in attempts from this tablet or browser: try again in 9\u00a0minutes, or sign in on "
+    "the device's own screen.",
+    "fr": "Trop de tentatives de connexion depuis cette tablette ou ce navigateur\u00a0: réessayez dans "
+    "9\u00a0minutes, ou connectez-vous sur l'écran de l'appareil lui-même.",
 }
 
 
@@ -82,6 +96,37 @@ def quick_lock_lan_app(tmp_path) -> Iterator[RunningApp]:
     next(running, None)
 
 
+@pytest.fixture()
+def limit_clock(monkeypatch) -> Clock:
+    """The clock of the app's limit on sign-in attempts from one address, which the test moves: set
+    before the app starts (``limited_lan_app``), which makes its limit then."""
+    clock = Clock()
+    monkeypatch.setattr(pages_session, "SignInLimit", functools.partial(SignInLimit, clock))
+    return clock
+
+
+@pytest.fixture()
+def limited_lan_app(tmp_path, limit_clock) -> Iterator[RunningApp]:
+    """The app opened to the network, its limit on sign-in attempts read from ``limit_clock``."""
+    running = start_app(tmp_path, app='bind = "0.0.0.0"\n')
+    yield next(running)
+    next(running, None)
+
+
+@pytest.fixture()
+def hashes(monkeypatch) -> list[str]:
+    """Each PIN the app hashes, counted around the real scrypt (``operators._hash_pin``)."""
+    hashed: list[str] = []
+    real = operators._hash_pin
+
+    def counted(pin: str, salt: bytes) -> bytes:
+        hashed.append(pin)
+        return real(pin, salt)
+
+    monkeypatch.setattr(operators, "_hash_pin", counted)
+    return hashed
+
+
 def from_the_network(app: RunningApp) -> str:
     """The app's address as a tablet on the LAN reaches it."""
     return app.url.replace("127.0.0.1", network_address())
@@ -102,6 +147,25 @@ def posted(page, url: str, form: dict[str, str]) -> tuple[int, str, float]:
     took = time.monotonic() - started
     refusal = re.search(r'data-test="signin-error">([^<]*)<', answer.text())
     return answer.status, html.unescape(refusal.group(1)) if refusal else "", took
+
+
+def csrf(client: httpx.Client) -> str:
+    """The CSRF token of the session the sign-in page opens for ``client``."""
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
+
+
+def guess(client: httpx.Client, token: str) -> int:
+    """A sign-in with a name that does not exist, as a guesser sends it: the status it gets."""
+    return client.post("/signin", data={"csrf": token, "operator": "Nobody", "pin": "0000"}).status_code
+
+
+def use_up_attempts(app: RunningApp) -> None:
+    """Every sign-in attempt the limit allows one address, from the network's, all at once (each
+    refusal takes a second: ``pages_session.REMOTE_REFUSAL_S``)."""
+    with httpx.Client(base_url=from_the_network(app), timeout=60) as client:
+        token = csrf(client)
+        with ThreadPoolExecutor(ATTEMPTS) as guessers:
+            assert list(guessers.map(guess, [client] * ATTEMPTS, [token] * ATTEMPTS)) == [401] * ATTEMPTS
 
 
 def said(page) -> str:
@@ -332,16 +396,10 @@ def test_a_name_typed_in_another_case_unicode_form_or_spacing_signs_the_nurse_in
 def test_a_flood_of_sign_ins_from_the_network_leaves_the_devices_screen_answering(lan_app):
     """Every refusal from the network hashes the PIN on the app's one records thread, a name that does
     not exist included: 40 at once queued 40 hashes ahead of the device's own screen, which waited
-    0.96 s for its sign-in page here. They now wait their turn among themselves."""
+    0.96 s for its sign-in page here. They now wait their turn among themselves (and from one address,
+    as here, those past the limit on its attempts are refused before any hash)."""
     flood = [httpx.Client(base_url=from_the_network(lan_app), timeout=60) for _ in range(40)]
     kiosk = httpx.Client(base_url=lan_app.url, timeout=60)
-
-    def csrf(client: httpx.Client) -> str:
-        return re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
-
-    def guess(client: httpx.Client, token: str) -> int:
-        return client.post("/signin", data={"csrf": token, "operator": "Nobody", "pin": "0000"}).status_code
-
     tokens = [csrf(client) for client in flood]
     with ThreadPoolExecutor(len(flood)) as guessers:
         refused = guessers.map(guess, flood, tokens)
@@ -351,5 +409,48 @@ def test_a_flood_of_sign_ins_from_the_network_leaves_the_devices_screen_answerin
             started = time.monotonic()
             assert OPERATOR in kiosk.get("/signin").text
             waits.append(time.monotonic() - started)
-        assert set(refused) == {401}
+        assert sorted(refused) == [401] * ATTEMPTS + [429] * (len(flood) - ATTEMPTS)
     assert max(waits) < 0.3, waits
+
+
+def test_a_client_past_the_limit_is_refused_before_any_hash_whatever_name_it_types(
+    page, limited_lan_app, limit_clock, hashes
+):
+    """Each sign-in from the network hashes its PIN before a lock on a name can refuse it: a client
+    flooding them kept a core busy and slowed the device's screening. Past its address's limit it is
+    refused at once, the right name and PIN included, with nothing hashed and the same answer whatever
+    name it types (the limit tells nothing of names); the device's own screen still signs in."""
+    app = limited_lan_app
+    remote = from_the_network(app)
+    use_up_attempts(app)
+    assert len(hashes) == ATTEMPTS  # each attempt let through hashed its PIN
+    limit_clock.now += 60
+    page.goto(f"{remote}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        with page.expect_response(lambda answer: answer.request.method == "POST") as answer:
+            sign_in_from(page, remote, OPERATOR, PIN)
+        assert (answer.value.status, answer.value.headers["retry-after"]) == (429, str(WINDOW_S - 60))
+        assert said(page) == LIMITED[language] and page.url.endswith("/signin")
+        assert page.locator("#operator").input_value() == OPERATOR  # what she typed stays typed
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-from-the-network-limited")
+    for name, pin in (("Nobody", "0000"), (OPERATOR, PIN), ("", PIN)):
+        status, refusal, _ = posted(page, remote, {"operator": name, "pin": pin})
+        assert (status, refusal) == ((400, "Tapez d'abord votre nom.") if not name else (429, LIMITED["fr"]))
+    assert len(hashes) == ATTEMPTS
+    page.goto(f"{remote}/ready")
+    page.wait_for_url("**/signin")  # not signed in
+    sign_in(page, app)  # the device's own screen is not limited
+    page.wait_for_url("**/ready")
+    assert len(hashes) == ATTEMPTS + 1
+
+
+def test_a_limited_client_signs_in_again_once_its_window_has_passed(page, limited_lan_app, limit_clock):
+    remote = from_the_network(limited_lan_app)
+    use_up_attempts(limited_lan_app)
+    sign_in_from(page, remote, OPERATOR, PIN)
+    assert said(page) == LIMITED["en"].replace("9", "10") and page.url.endswith("/signin")
+    limit_clock.now += WINDOW_S
+    sign_in_from(page, remote, OPERATOR, PIN)
+    page.wait_for_url("**/ready")
