@@ -40,7 +40,8 @@ MAX_WRONG_PINS = 5
 LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PINs doubles it ...
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
-PIN_PATTERN = re.compile(r"[0-9]{4,12}")
+MAX_PIN = 12  # a PIN's longest: the PIN fields of the first-run form and the sign-in hold as many
+PIN_PATTERN = re.compile(rf"[0-9]{{4,{MAX_PIN}}}")
 MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.
@@ -149,7 +150,7 @@ class Operators:
                 most=MAX_NAME,
             )
         if not PIN_PATTERN.fullmatch(pin):
-            raise OperatorError("a PIN has 4 to 12 digits", "operators.bad_pin")
+            raise OperatorError(f"a PIN has 4 to {MAX_PIN} digits", "operators.bad_pin")
         salt = secrets.token_bytes(16)
         now = self._records.clock()
         with transaction(self._db):

@@ -31,9 +31,9 @@ from firmware_app.inference.errors import ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
-from firmware_app.operators import MAX_NAME
+from firmware_app.operators import MAX_NAME, MAX_PIN
 from firmware_app.records.database import RecordsError
-from firmware_app.records.screening import ContextError
+from firmware_app.records.screening import MAX_PATIENT_REF, ContextError
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.answer_time import answer_timeout_ms
 from firmware_app.web.body_limit import BodyTooLarge
@@ -119,8 +119,11 @@ class WebApp:
         self.templates.env.autoescape = select_autoescape(default=True)
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
         self.templates.env.globals["clock"] = local_clock
-        # A name's longest, as the accounts are checked against it: the name fields hold as many.
+        # A name's, a PIN's and a patient reference's longest, as each is checked against it: their
+        # fields hold as many.
         self.templates.env.globals["MAX_NAME"] = MAX_NAME
+        self.templates.env.globals["MAX_PIN"] = MAX_PIN
+        self.templates.env.globals["MAX_PATIENT_REF"] = MAX_PATIENT_REF
         # htmx's timeout for the screen's requests (base.html): the page never gives up on an answer
         # the app may still be working on.
         self.templates.env.globals["answer_timeout_ms"] = answer_timeout_ms(device.config.camera)

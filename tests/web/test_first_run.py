@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from firmware_app import operators
 from firmware_app.messages import message, sentence
+from firmware_app.records import screening
 from firmware_app.web import server
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port
@@ -82,17 +83,31 @@ def test_the_first_screen_creates_the_first_operator_then_closes(page, fresh_app
         assert db.execute("SELECT count(*) FROM audit WHERE kind = 'operator'").fetchone()[0] == 1
 
 
-def test_the_name_fields_hold_as_many_characters_as_the_accounts_take(page, tmp_path, monkeypatch):
+def maxlength(page, field: str) -> int:
+    """How many characters the page's ``field`` holds, as rendered."""
+    return int(page.locator(field).get_attribute("maxlength"))
+
+
+def test_the_typed_fields_hold_as_many_characters_as_their_checks_take(page, tmp_path, monkeypatch, retina_jpeg):
     """The first-run form and the network's sign-in each wrote 40 themselves: a longest name changed
     where accounts are checked (``operators.MAX_NAME``) left them cutting names short, or taking names
-    the account then refused. They take the app's one constant, drawn here at 12 to tell it from a 40
-    written in the page."""
-    assert server.MAX_NAME == operators.MAX_NAME
+    the account then refused. The PIN fields wrote 12 (``operators.MAX_PIN``), the patient reference's
+    64 (``screening.MAX_PATIENT_REF``), the same way. Each takes the app's one constant, drawn here at
+    12, 8 and 20 to tell it from a number written in the page."""
+    assert (server.MAX_NAME, server.MAX_PIN, server.MAX_PATIENT_REF) == (
+        operators.MAX_NAME,
+        operators.MAX_PIN,
+        screening.MAX_PATIENT_REF,
+    )
     monkeypatch.setattr(server, "MAX_NAME", 12)
+    monkeypatch.setattr(server, "MAX_PIN", 8)
+    monkeypatch.setattr(server, "MAX_PATIENT_REF", 20)
     running = start_app(tmp_path, app='bind = "0.0.0.0"\n', operator=False)
     app = next(running)
+    app.show(retina_jpeg)  # a camera, so the patient screen opens
     try:
         page.goto(f"{app.url}/setup")
+        assert (maxlength(page, "#pin"), maxlength(page, "#pin_again")) == (8, 8)
         type_on_keypad(page, "name", "ABCDEFGHIJKLM")  # one more than it holds
         assert page.locator("#name").input_value() == "ABCDEFGHIJKL"
         page.locator("[data-test=next]").click()
@@ -101,12 +116,17 @@ def test_the_name_fields_hold_as_many_characters_as_the_accounts_take(page, tmp_
         type_on_keypad(page, "pin_again", "1357")
         page.locator("[data-test=create]").click()
         page.wait_for_url("**/ready")
-        page.goto(f"{app.url.replace('127.0.0.1', network_address())}/signin")  # a tablet on the network
+        tablet = app.url.replace("127.0.0.1", network_address())  # a tablet on the network
+        page.goto(f"{tablet}/signin")
+        assert maxlength(page, "#pin") == 8
         page.locator("#operator").press_sequentially("ABCDEFGHIJKLM")
         assert page.locator("#operator").input_value() == "ABCDEFGHIJKL"
         type_on_keypad(page, "pin", "1357")
         page.locator("form.signin button[type=submit]").click()
         page.wait_for_url("**/ready")
+        for screen in ("patient", "records"):
+            page.goto(f"{tablet}/{screen}")
+            assert maxlength(page, "#reference") == 20, screen
     finally:
         next(running, None)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from firmware_app.records.screening import MAX_PATIENT_REF
 from tests.web.conftest import RunningApp, csrf_header, sign_in, snap, start_app, switch_to, unscrolled
 
 # One of each kind the rule refuses: a C0 control, a bidirectional override and a C1 control (NEL,
@@ -43,9 +44,8 @@ def test_a_patient_reference_with_a_control_is_refused_with_the_form_kept(page, 
             refused = page.request.post(f"{app.url}/patient", form=form, headers=csrf_header(page))
             said = SAID[language].format(what=REFERENCE[language], code=code)
             assert refused.status == 400 and said in refused.text(), (language, code)
-            assert f'name="reference" inputmode="none" autocomplete="off" maxlength="64" value="AB{control}C"' in (
-                refused.text()
-            )
+            field = f'autocomplete="off" maxlength="{MAX_PATIENT_REF}" value="AB{control}C"'
+            assert f'name="reference" inputmode="none" {field}' in refused.text()
         # On the screen: the step with the reference, the sentence above it, the text as it was pasted.
         page.goto(f"{app.url}/patient")
         typed_into(page, "#reference", "AB\u202eC")
