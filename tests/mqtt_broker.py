@@ -85,6 +85,12 @@ class Broker:
         assert self._process is not None
         self._process.send_signal(signal.SIGCONT)
 
+    def reload(self) -> None:
+        """Have mosquitto read its configuration again (SIGHUP), its ACL file with it, as a technician
+        reloads a site broker: its clients stay connected."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGHUP)
+
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
             self._process.terminate()  # SIGTERM: mosquitto saves its persistence file

@@ -66,6 +66,14 @@ SWEEP_SECONDS = 1.0
 # The largest packet this device takes from the broker: a verdict (at most MAX_REVIEW_BYTES), its
 # topic and properties, with room; the broker drops a larger one instead of sending it.
 MAX_INCOMING_PACKET = 2 * MAX_REVIEW_BYTES
+# The erasure requests the site broker's ACL refused are published again on the same connection after
+# ``backoff_delay`` from these (``_send_erasures``). The technician installs this release's broker/acl and
+# reloads mosquitto (SIGHUP), which keeps its clients: tried again only at the next connection, a request
+# waited for the network to drop, days on a steady one. Minutes, not the reconnection's seconds: an ACL
+# is mended by hand, and each refusal is an error line in the device's log and the broker's; the cap
+# has a mended ACL found within half an hour.
+ERASURE_RETRY_INITIAL_S = 120.0
+ERASURE_RETRY_MAX_S = 1800.0
 
 
 # MQTT 5 reason codes that refuse this device as such (its identity or rights), not the broker's load:
@@ -142,7 +150,11 @@ class SyncWorker:
     def _reset_connection_state(self) -> None:
         self._inflight: dict[int, int] = {}  # paho message id -> outbox seq
         self._erasures_inflight: dict[int, int] = {}  # paho message id -> erasure_outbox seq
-        self._erasures_refused: set[int] = set()  # by the broker, on this connection: tried on the next
+        self._erasures_refused: set[int] = set()  # by the broker, on this connection: tried after a backoff
+        # When the refused requests are published again (``time.monotonic()``; None: no round waits), and
+        # the rounds of them the broker refused on this connection, the backoff's attempt.
+        self._erasure_retry_at: float | None = None
+        self._erasure_retries = 0
         self._erasure_cursor, self._next_erasure_check = 0, 0.0
         self._claimed: deque[OutboxRow] = deque()
         self._cursor = 0
@@ -200,21 +212,32 @@ class SyncWorker:
         self._remember(self._acked, seq)
 
     def _on_erasure_published(self, seq: int, reason: Any) -> None:
-        """A refused request stays queued and is tried again on the next connection (``sync status``
-        counts it). The connection goes on: a site broker whose ACL predates the ``erasure`` topic
-        refuses the request, not the device, whose results must still reach the specialists at once,
-        not after backoffs growing to minutes under a "refused" state that sends a technician to the
-        device's certificate. A refusal that passes with time ("Quota exceeded": ``denies_this_device``
-        false) is no ACL's: it ends the connection, tried again as a network fault is, where counted
-        refused it ended ``--until-drained`` while the request could still be sent."""
+        """A refused request stays queued (``sync status`` counts it) and is tried again after a backoff
+        (``ERASURE_RETRY_INITIAL_S``) on this connection, and at the next. The connection goes on: a site
+        broker whose ACL predates the ``erasure`` topic refuses the request, not the device, whose
+        results must still reach the specialists at once, not after backoffs growing to minutes under a
+        "refused" state that sends a technician to the device's certificate. A refusal that passes with
+        time ("Quota exceeded": ``denies_this_device`` false) is no ACL's: it ends the connection, tried
+        again as a network fault is, where counted refused it ended ``--until-drained`` while the
+        request could still be sent."""
         if reason.is_failure:
             log_event("sync.erasure_refused", level=logging.ERROR, seq=seq, reason=reason)
             if denies_this_device(reason):
                 self._erasures_refused.add(seq)
+                self._retry_refused_erasures_later()
             else:
                 self._problem = f"the broker refused erasure request {seq}: {reason}"
             return
+        self._erasures_refused.discard(seq)  # taken when tried again: ``_commit_erasures`` lowers the count
         self._erasures_acked.append(seq)
+
+    def _retry_refused_erasures_later(self) -> None:
+        """Set when the refused requests are published again, once for all the refusals of a round:
+        the requests refused together are tried again together, in one round of the backoff."""
+        if self._erasure_retry_at is None:
+            delay = backoff_delay(self._erasure_retries, ERASURE_RETRY_INITIAL_S, ERASURE_RETRY_MAX_S, self._rng)
+            self._erasure_retry_at = time.monotonic() + delay
+            self._erasure_retries += 1
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         """The one guard around a message: whatever goes wrong with it is logged and the message is
@@ -410,12 +433,18 @@ class SyncWorker:
     def _send_erasures(self, client: mqtt.Client) -> None:
         """Publish the station's erasure requests queued since the last look (QoS 1, on this device's
         ``erasure`` topic), once a ``SWEEP_SECONDS``: an erasure is queued by another process (the
-        command line, the nurse's app), and a second is soon enough for it."""
-        if time.monotonic() < self._next_erasure_check:
+        command line, the nurse's app), and a second is soon enough for it. Once the refused requests'
+        backoff is over (``_retry_refused_erasures_later``), from the first again: those still queued and
+        not in flight are the refused ones, and new ones not sent yet."""
+        now = time.monotonic()
+        if now < self._next_erasure_check:
             return
-        self._next_erasure_check = time.monotonic() + SWEEP_SECONDS
+        self._next_erasure_check = now + SWEEP_SECONDS
+        if self._erasure_retry_at is not None and now >= self._erasure_retry_at:
+            self._erasure_retry_at, self._erasure_cursor = None, 0
+        in_flight = set(self._erasures_inflight.values())
         for row in self._outbox.pending_erasures(self._erasure_cursor, CLAIM_ROWS):
-            if row.seq not in self._erasures_acked and not self._erasure_withheld(row):
+            if row.seq not in self._erasures_acked and row.seq not in in_flight and not self._erasure_withheld(row):
                 info = client.publish(self._topic[ERASURE], row.payload, qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     return  # the connection is going; the next one starts again from the first

@@ -20,6 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+import firmware_app.sync.worker as worker_module
 from edgescreen_wire.result import MAX_RESULT_BYTES
 from firmware_app.config import load_config
 from firmware_app.health.checks import check_backlog
@@ -462,6 +463,41 @@ def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_kee
         worker.stop()
         worker = None
         assert Outbox(store.records).backlog().unsent == 0
+    finally:
+        if worker:
+            worker.stop()
+        broker.stop()
+
+
+def test_a_refused_erasure_request_is_sent_on_the_same_connection_once_the_broker_reloads_its_acl(
+    tmp_path, certs, retina_rgb, caplog, monkeypatch
+):
+    """The site broker refused a request (its ACL predates the ``erasure`` topic); the technician
+    installs this release's broker/acl and reloads the broker (SIGHUP), which keeps its clients. The
+    request waited for the connection to drop, days on a steady network: it is tried again on the same
+    connection after a backoff, taken, and the refusal leaves the status as at a new connection."""
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_INITIAL_S", 0.2)  # minutes on a device
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_MAX_S", 1.0)
+    directory = tmp_path / "site-broker"
+    broker = broker_without_erasures(directory, certs)
+    worker = None
+    try:
+        config = device_config(tmp_path, certs, broker.port)
+        store = open_store(tmp_path)
+        record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-1")))
+        caplog.set_level(logging.INFO, logger="edgescreen")
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 15, "the result sent")
+        store.erase_patient("MRN-1")
+        wait_until(lambda: sync_status(config).get("erasures_refused") == 1, 15, "the refusal in the status")
+
+        (directory / "acl").write_text((BROKER_DIR / "acl").read_text())  # this release's broker/acl
+        broker.reload()
+        wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the request taken")
+        assert sync_status(config)["erasures_refused"] == 0
+        logged = [r.getMessage() for r in caplog.records]
+        assert sum("sync.connected" in line for line in logged) == 1  # no reconnection took it
+        assert not any("sync.disconnected" in line for line in logged)
     finally:
         if worker:
             worker.stop()
