@@ -113,16 +113,13 @@ def _queued_erasures(database: Path, key_file: Path) -> int | None:
         return 0
     try:
         records = Records(database, key_file, read_only=True, must_exist=True)
-    except (RecordsError, sqlite3.Error) as error:
+        try:
+            return Outbox(records).backlog().erasure_requests
+        finally:
+            records.close()
+    except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
         log_event("wipe.erasures_unread", logging.WARNING, error=error)
         return None
-    try:
-        return Outbox(records).backlog().erasure_requests
-    except sqlite3.Error as error:
-        log_event("wipe.erasures_unread", logging.WARNING, error=error)
-        return None
-    finally:
-        records.close()
 
 
 def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | None = None) -> Wiped:

@@ -97,19 +97,16 @@ def erase_results(engine: Engine, result_ids: Sequence[str], by: str) -> Erased:
     and they for it."""
     with engine.begin() as connection:
         hold_off_erasures(connection, shared=False)
-        done = erase_in(connection, result_ids, by, sender=None)
-        stones = insert_into(connection, erased_results)
-        stones = stones.on_conflict_do_update(index_elements=["result_id"], set_={"device_id": ANY_DEVICE})
-        connection.execute(
-            stones, [{"result_id": result_id, "device_id": ANY_DEVICE} for result_id in sorted(set(result_ids))]
-        )
-        return done
+        return erase_in(connection, result_ids, by, sender=None)
 
 
 def erase_in(connection: Connection, result_ids: Collection[str], by: str, sender: str | None) -> Erased:
     """Delete each named result and everything the station holds of it, its quarantined copies too (those
-    ``sender`` sent, or any for ``None``), in the caller's transaction, leaving the results' tombstones;
-    audited as ``result_erased`` by ``by`` when anything was erased."""
+    ``sender`` sent, or any for ``None``), in the caller's transaction; audited as ``result_erased`` by
+    ``by`` when anything was erased. Then the tombstones, written once: a device's erasure leaves one
+    for each result erased, for the device that sent it, and for each id not stored here, for the
+    device (one erased before keeps its own); the administrator's (``sender`` ``None``) one for every
+    id named, for any device (``ANY_DEVICE``), replacing a device's."""
     wanted = sorted(set(result_ids))
     copies = _erase_quarantined(connection, wanted, sender)
     for table in _DEPENDENT:
@@ -123,13 +120,17 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     found = sorted(row["result_id"] for row in rows)
     if found:
         tallies.remove(connection, rows)
-        _tombstone(connection, [(row["result_id"], row["device_id"]) for row in rows])
     if found or copies:
         audit.append(connection, "result_erased", {"results": sorted(set(found) | copies), "by": by})
     missing = [result_id for result_id in wanted if result_id not in found]
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())
     new = [result_id for result_id in missing if result_id not in already]
+    if sender is None:
+        _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in wanted])
+    else:
+        erased = [(row["result_id"], row["device_id"]) for row in rows]
+        _tombstone(connection, erased + [(result_id, sender) for result_id in new])
     unknown = [result_id for result_id in new if result_id not in copies]
     return Erased(found, unknown, sorted(already), [result_id for result_id in new if result_id in copies])
 
@@ -145,9 +146,8 @@ def erase_for_device(connection: Connection, request: ErasureRequest) -> Erased:
     if foreign:
         raise ForeignResults(request.device_id, foreign)
     done = erase_in(connection, request.result_ids, f"device {request.device_id}", sender=request.device_id)
-    not_stored = done.unknown + done.quarantined
-    _tombstone(connection, [(result_id, request.device_id) for result_id in not_stored])
-    log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=len(not_stored))
+    not_here = len(done.unknown) + len(done.quarantined)
+    log_event("review.device_erasure", device_id=request.device_id, erased=len(done.erased), not_here=not_here)
     return done
 
 
@@ -212,7 +212,14 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
 
 
 def _tombstone(connection: Connection, rows: Sequence[tuple[str, str]]) -> None:
+    """Keep these (result id, device id) tombstones. One there already stays, but for a tombstone for
+    any device (``ANY_DEVICE``, the administrator's), which replaces a device's: it refuses more."""
     if not rows:
         return
-    statement = insert_into(connection, erased_results).on_conflict_do_nothing(index_elements=["result_id"])
+    statement = insert_into(connection, erased_results)
+    statement = statement.on_conflict_do_update(
+        index_elements=["result_id"],
+        set_={"device_id": statement.excluded.device_id},
+        where=statement.excluded.device_id == ANY_DEVICE,
+    )
     connection.execute(statement, [{"result_id": result_id, "device_id": device_id} for result_id, device_id in rows])

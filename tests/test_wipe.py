@@ -193,3 +193,21 @@ def test_wipe_of_damaged_records_says_queued_erasures_are_lost_and_who_erases_by
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", language), message("wipe.flash", language)]
     assert not (state / "records.sqlite3").exists()
+
+
+def test_wipe_of_records_whose_erasure_queue_cannot_be_read_says_queued_erasures_are_lost(tmp_path):
+    """Records that open, their erasure queue's page damaged: the read fails after the opening did, and
+    the wipe goes on all the same, saying what it loses, as for records that do not open."""
+    state, store, config = device(tmp_path)
+    db = store.records.connection
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'erasure_outbox'").fetchone()[0]
+    store.records.close()
+    with (state / "records.sqlite3").open("r+b") as file:
+        file.seek((root - 1) * page)
+        file.write(b"\xff" * page)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=config)
+    assert run.returncode == 0, run.stderr
+    assert "database disk image is malformed" in run.stderr
+    assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
+    assert not (state / "records.sqlite3").exists() and not (state / "records.key").exists()

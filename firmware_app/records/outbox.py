@@ -148,6 +148,15 @@ class Outbox:
                 continue  # an unreadable event names nothing (``audit verify`` reports it)
         return frozenset(named)
 
+    def erasure_faults(self, rows: Sequence[ErasureRow]) -> dict[int, WireError]:
+        """Why each of these queued requests was altered on the card (``erasure_fault``), by seq, for
+        those that were: the erasures' audit events read once for them all, not once a request (the
+        audit holds every event of the device's life, and is read whole for them)."""
+        if not rows:
+            return {}
+        held = self.erased_at_the_station()
+        return {row.seq: fault for row in rows if (fault := erasure_fault(row, held)) is not None}
+
     def erasure_delivered(self, seq: int) -> None:
         """The broker has the request (its PUBACK): it leaves the device, and the station erases what it
         names; the erasure's audit event keeps the ids."""
@@ -219,10 +228,10 @@ class Outbox:
         withheld = self._db.execute(f"SELECT count(*) FROM outbox WHERE {WITHHELD}").fetchone()[0]
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
         erasures = [ErasureRow(seq, stored_bytes(payload)) for seq, payload in self._db.execute(self._ERASURES)]
-        held = self.erased_at_the_station() if erasures else frozenset()
-        waiting = tuple(row.seq for row in erasures if erasure_fault(row, held) is None)
+        faults = self.erasure_faults(erasures)
+        waiting = tuple(row.seq for row in erasures if row.seq not in faults)
         oldest_at = datetime.fromisoformat(oldest) if oldest else None
-        return Backlog(unsent, sent, oldest_at, withheld, dropped, waiting, len(erasures) - len(waiting))
+        return Backlog(unsent, sent, oldest_at, withheld, dropped, waiting, len(faults))
 
     _ERASURES = "SELECT seq, payload FROM erasure_outbox ORDER BY seq"
 

@@ -47,7 +47,6 @@ from firmware_app.records.outbox import (
     ErasureRow,
     Outbox,
     OutboxRow,
-    erasure_fault,
 )
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
@@ -443,8 +442,14 @@ class SyncWorker:
         if self._erasure_retry_at is not None and now >= self._erasure_retry_at:
             self._erasure_retry_at, self._erasure_cursor = None, 0
         in_flight = set(self._erasures_inflight.values())
-        for row in self._outbox.pending_erasures(self._erasure_cursor, CLAIM_ROWS):
-            if row.seq not in self._erasures_acked and row.seq not in in_flight and not self._erasure_withheld(row):
+        rows = self._outbox.pending_erasures(self._erasure_cursor, CLAIM_ROWS)
+        faults = self._outbox.erasure_faults([row for row in rows if row.seq not in self._erasures_withheld])
+        for row in rows:
+            if (
+                row.seq not in self._erasures_acked
+                and row.seq not in in_flight
+                and not self._erasure_withheld(row, faults.get(row.seq))
+            ):
                 info = client.publish(self._topic[ERASURE], row.payload, qos=1)
                 if info.rc != mqtt.MQTT_ERR_SUCCESS:
                     return  # the connection is going; the next one starts again from the first
@@ -452,12 +457,11 @@ class SyncWorker:
                 log_event("sync.erasure_published", seq=row.seq)
             self._erasure_cursor = row.seq
 
-    def _erasure_withheld(self, row: ErasureRow) -> bool:
-        """Whether a queued request was altered on the card (``outbox.erasure_fault``): kept, counted
-        apart by ``sync status`` and ``doctor``, logged once and never published."""
+    def _erasure_withheld(self, row: ErasureRow, fault: WireError | None) -> bool:
+        """Whether a queued request was altered on the card (``fault``: ``Outbox.erasure_faults``): kept,
+        counted apart by ``sync status`` and ``doctor``, logged once and never published."""
         if row.seq in self._erasures_withheld:
             return True
-        fault = erasure_fault(row, self._outbox.erased_at_the_station())
         if fault is None:
             return False
         log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=fault.field)

@@ -84,6 +84,31 @@ def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: E
     assert review(config, "audit", "verify").returncode == 0
 
 
+def test_the_administrators_erasure_writes_each_tombstone_once(engine: Engine) -> None:
+    """``erase_in`` tombstoned the results it erased for their device, then ``erase_results`` wrote
+    every named id's again, for any device: the erased ones twice in one transaction."""
+    erased, again = add_results(engine, "cam-01", "site-a", [0.9, 0.8])
+    with engine.begin() as connection:
+        erase_for_device(connection, ErasureRequest("cam-01", (again,)))  # its tombstone: for cam-01
+    unknown = "0" * 32
+    written: list[object] = []
+
+    def keep_tombstones(connection, cursor, statement: str, parameters: object, *_: object) -> None:
+        if statement.startswith("INSERT INTO erased_results"):
+            written.append(parameters)
+
+    event.listen(engine, "before_cursor_execute", keep_tombstones)
+    try:
+        done = erase_results(engine, [erased, again, unknown], "cli")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep_tombstones)
+    assert (done.erased, done.already, done.unknown) == ([erased], [again], [unknown])
+    assert len(written) == 1, written  # before: 2, the erased result's tombstone in both
+    with engine.connect() as connection:
+        stones = set(connection.execute(select(erased_results)).all())
+    assert stones == {(erased, ANY_DEVICE), (again, ANY_DEVICE), (unknown, ANY_DEVICE)}
+
+
 def test_erasing_again_says_erased_already_and_succeeds_apart_from_ids_never_here(tmp_path, engine: Engine) -> None:
     """The device's erase gives its administrator the ids (for a station older than the request): run
     after the device's request, or twice, the command says they were erased already and succeeds,

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import firmware_app.health.heartbeat as heartbeat_module
 import firmware_app.sync.worker as worker_module
+from firmware_app.config import load_config
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.records import database
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.worklist import entries_of
-from firmware_app.sync.worker import CLAIM_ROWS
+from firmware_app.sync.worker import CLAIM_ROWS, SyncWorker
 from tests.mqtt_broker import Tap, free_port, wait_until
 from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
 from tests.sync.kit import BackgroundWorker, drain, most_overdue_while_locked
@@ -276,3 +278,28 @@ def test_a_request_queued_after_a_batch_of_withheld_ones_is_sent_before_the_drai
     wait_until(lambda: len(station.on("/erasure")) == 1, 5, "the patient's request at the broker")
     backlog = Outbox(store.records).backlog()
     assert (backlog.erasure_requests, backlog.erasures_withheld) == (0, CLAIM_ROWS)
+
+
+def test_the_worker_reads_the_erasures_audit_events_once_a_batch_not_once_a_request(tmp_path, broker, retina_rgb):
+    """The worker checked each queued request (``outbox.erasure_fault``) against the erasures' audit
+    events read again for it, and the audit holds every event of the device's life, read whole for
+    them: a batch of requests queued while offline read it a batch's number of times in one sweep."""
+    store = open_store(tmp_path)
+    record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref="MRN-88")))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    db = store.records.connection
+    db.executemany("INSERT INTO erasure_outbox (payload, queued_at) VALUES (?, '')", [(b"altered",)] * 20)
+    store.erase_patient("MRN-88")
+    config = load_config(str(write_config(tmp_path, broker.port)))
+    worker = SyncWorker(outbox, store, config.sync, config.device, timedelta(days=30))
+    station = Tap(broker.port, "edgescreen/v1/+/+/erasure")
+    reads: list[str] = []
+    db.set_trace_callback(lambda statement: reads.append(statement) if "FROM audit" in statement else None)
+    worker._send_erasures(station.client)  # the sweep: the 21 requests are one batch
+    db.set_trace_callback(None)
+    wait_until(lambda: len(station.on("/erasure")) == 1, 5, "the patient's request at the broker")
+    station.close()
+    assert len(reads) == 1, reads  # before: 21, one a request
+    backlog = outbox.backlog()
+    assert (backlog.erasure_requests, backlog.erasures_withheld) == (1, 20)
