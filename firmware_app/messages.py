@@ -1325,7 +1325,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "setup.name": {"en": "Name", "fr": "Nom"},
     "setup.name_needed": {"en": "Type your name first.", "fr": "Tapez d'abord votre nom."},
-    "setup.pin": {"en": "PIN (4 to 12 digits)", "fr": "Code (4 à 12 chiffres)"},
+    "setup.pin": {"en": "PIN ({fewest} to {most} digits)", "fr": "Code ({fewest} à {most} chiffres)"},
     "setup.pin_again": {"en": "The same PIN again", "fr": "Le même code à nouveau"},
     "setup.create": {"en": "Create and sign in", "fr": "Créer et se connecter"},
     "setup.mismatch": {
@@ -1348,7 +1348,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "A name has 1 to {most} letters, digits, spaces, dots, apostrophes or dashes.",
         "fr": "Un nom a 1 à {most} lettres, chiffres, espaces, points, apostrophes ou tirets.",
     },
-    "operators.bad_pin": {"en": "A PIN has 4 to 12 digits.", "fr": "Un code a 4 à 12 chiffres."},
+    "operators.bad_pin": {"en": "A PIN has {fewest} to {most} digits.", "fr": "Un code a {fewest} à {most} chiffres."},
     "operators.exists": {"en": "An operator has this name already.", "fr": "Un opérateur porte déjà ce nom."},
     # No operator by the name given (``edgescreen operators disable|unlock``, operators.py).
     "operators.unknown": {

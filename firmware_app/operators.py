@@ -40,8 +40,9 @@ MAX_WRONG_PINS = 5
 LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PINs doubles it ...
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
+MIN_PIN = 4  # a PIN's shortest: what the lock's years to guess one (``MAX_LOCKOUT``) are counted on
 MAX_PIN = 12  # a PIN's longest: the PIN fields of the first-run form and the sign-in hold as many
-PIN_PATTERN = re.compile(rf"[0-9]{{4,{MAX_PIN}}}")
+PIN_PATTERN = re.compile(rf"[0-9]{{{MIN_PIN},{MAX_PIN}}}")
 MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.
@@ -150,7 +151,9 @@ class Operators:
                 most=MAX_NAME,
             )
         if not PIN_PATTERN.fullmatch(pin):
-            raise OperatorError(f"a PIN has 4 to {MAX_PIN} digits", "operators.bad_pin")
+            raise OperatorError(
+                f"a PIN has {MIN_PIN} to {MAX_PIN} digits", "operators.bad_pin", fewest=MIN_PIN, most=MAX_PIN
+            )
         salt = secrets.token_bytes(16)
         now = self._records.clock()
         with transaction(self._db):

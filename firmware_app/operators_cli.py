@@ -12,7 +12,7 @@ from firmware_app.app import open_store
 from firmware_app.config import Config
 from firmware_app.events import log_event
 from firmware_app.messages import message, sentence
-from firmware_app.operators import Operator, OperatorError, Operators
+from firmware_app.operators import MAX_PIN, MIN_PIN, Operator, OperatorError, Operators
 from firmware_app.typed_argument import typed
 from firmware_app.wording import readable_date
 
@@ -22,7 +22,8 @@ def _read_pin(from_stdin: bool, language: str) -> str | None:
     language with the labels of the app's first-operator screen."""
     if from_stdin:
         return sys.stdin.readline().strip()
-    pin = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin", language)))
+    field = sentence("setup.pin", language, fewest=MIN_PIN, most=MAX_PIN)
+    pin = getpass.getpass(sentence("operators.prompt", language, field=field))
     again = getpass.getpass(sentence("operators.prompt", language, field=message("setup.pin_again", language)))
     return pin if again == pin else None
 
@@ -84,7 +85,7 @@ def cmd_operators(config: Config, args: argparse.Namespace) -> int:
 def add_operators_commands(commands: argparse._SubParsersAction) -> None:
     operators = commands.add_parser("operators", help="the local accounts that sign in to the touchscreen app")
     actions = operators.add_subparsers(dest="operators", required=True)
-    add = actions.add_parser("add", help="add an operator; the PIN is asked twice (4 to 12 digits)")
+    add = actions.add_parser("add", help=f"add an operator; the PIN is asked twice ({MIN_PIN} to {MAX_PIN} digits)")
     add.add_argument("name", type=typed, help="the name shown on the sign-in screen (letters, digits, spaces, . ' -)")
     add.add_argument("--pin-stdin", action="store_true", help="read the PIN from one line of stdin instead")
     disable = actions.add_parser("disable", help="stop an operator signing in (their screenings keep their name)")

@@ -21,7 +21,9 @@ from firmware_app.operators import (
     LOCKOUT,
     MAX_LOCKOUT,
     MAX_NAME,
+    MAX_PIN,
     MAX_WRONG_PINS,
+    MIN_PIN,
     OperatorError,
     Operators,
     SignIn,
@@ -157,7 +159,7 @@ def test_operators_command_speaks_the_devices_language(tmp_path, language):
     )
     refused = run("add", "Bo", "--pin-stdin", stdin="12\n")
     assert refused.returncode == 2 and refused.stderr.endswith(
-        f"edgescreen: {message('operators.bad_pin', language)}\n"
+        f"edgescreen: {sentence('operators.bad_pin', language, fewest=MIN_PIN, most=MAX_PIN)}\n"
     )
     assert "operators.refused" in refused.stderr and "a PIN has 4 to 12 digits" in refused.stderr
     unknown = run("unlock", "Nobody")
@@ -179,7 +181,8 @@ def test_operators_add_asks_the_pin_twice_in_the_devices_language(tmp_path, lang
     if child == 0:  # the command, on a terminal of its own, as a technician types it
         os.chdir(PROJECT_ROOT)
         os.execv(sys.executable, command)
-    first = sentence("operators.prompt", language, field=message("setup.pin", language))
+    pin = sentence("setup.pin", language, fewest=MIN_PIN, most=MAX_PIN)
+    first = sentence("operators.prompt", language, field=pin)
     again = sentence("operators.prompt", language, field=message("setup.pin_again", language))
     said = _answer(terminal, [(first, "2468"), (again, "1357")])
     assert os.waitpid(child, 0)[1] >> 8 == 2

@@ -31,7 +31,7 @@ from firmware_app.inference.errors import ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
-from firmware_app.operators import MAX_NAME, MAX_PIN
+from firmware_app.operators import MAX_NAME, MAX_PIN, MIN_PIN
 from firmware_app.records.database import RecordsError
 from firmware_app.records.screening import MAX_PATIENT_REF, ContextError
 from firmware_app.records.store import ScreeningRefused
@@ -120,8 +120,9 @@ class WebApp:
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
         self.templates.env.globals["clock"] = local_clock
         # A name's, a PIN's and a patient reference's longest, as each is checked against it: their
-        # fields hold as many.
+        # fields hold as many (and a PIN's label says its shortest and longest).
         self.templates.env.globals["MAX_NAME"] = MAX_NAME
+        self.templates.env.globals["MIN_PIN"] = MIN_PIN
         self.templates.env.globals["MAX_PIN"] = MAX_PIN
         self.templates.env.globals["MAX_PATIENT_REF"] = MAX_PATIENT_REF
         # htmx's timeout for the screen's requests (base.html): the page never gives up on an answer

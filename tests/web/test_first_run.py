@@ -92,14 +92,17 @@ def test_the_typed_fields_hold_as_many_characters_as_their_checks_take(page, tmp
     """The first-run form and the network's sign-in each wrote 40 themselves: a longest name changed
     where accounts are checked (``operators.MAX_NAME``) left them cutting names short, or taking names
     the account then refused. The PIN fields wrote 12 (``operators.MAX_PIN``), the patient reference's
-    64 (``screening.MAX_PATIENT_REF``), the same way. Each takes the app's one constant, drawn here at
-    12, 8 and 20 to tell it from a number written in the page."""
-    assert (server.MAX_NAME, server.MAX_PIN, server.MAX_PATIENT_REF) == (
+    64 (``screening.MAX_PATIENT_REF``), the same way, and the PIN's label said "4 to 12 digits" itself.
+    Each takes the app's one constant, drawn here at 12, 5 to 8 and 20 to tell it from a number
+    written in the page."""
+    assert (server.MAX_NAME, server.MIN_PIN, server.MAX_PIN, server.MAX_PATIENT_REF) == (
         operators.MAX_NAME,
+        operators.MIN_PIN,
         operators.MAX_PIN,
         screening.MAX_PATIENT_REF,
     )
     monkeypatch.setattr(server, "MAX_NAME", 12)
+    monkeypatch.setattr(server, "MIN_PIN", 5)
     monkeypatch.setattr(server, "MAX_PIN", 8)
     monkeypatch.setattr(server, "MAX_PATIENT_REF", 20)
     running = start_app(tmp_path, app='bind = "0.0.0.0"\n', operator=False)
@@ -111,6 +114,7 @@ def test_the_typed_fields_hold_as_many_characters_as_their_checks_take(page, tmp
         type_on_keypad(page, "name", "ABCDEFGHIJKLM")  # one more than it holds
         assert page.locator("#name").input_value() == "ABCDEFGHIJKL"
         page.locator("[data-test=next]").click()
+        assert page.locator("label[for=pin]").inner_text() == "PIN (5 to 8 digits)"
         type_on_keypad(page, "pin", "1357")
         page.locator("[data-test=next-pin]").click()
         type_on_keypad(page, "pin_again", "1357")
