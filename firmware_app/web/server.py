@@ -74,21 +74,26 @@ async def moved_to(request: Request, path: str, show: Callable[[], Awaitable[Res
     return response
 
 
+def client_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A client's address, ``None`` for a host that is none. With ``bind = "::"`` the app's socket
+    takes IPv4 too, and an IPv4 client arrives as ``::ffff:192.0.2.10``: the IPv4 address it is, which
+    Python < 3.13 does not look through (its ``::ffff:127.0.0.1`` not loopback, for one)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return mapped or address
+
+
 def on_the_device(request: Request) -> bool:
     """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
     device's first operator may be made, and the sessions no stranger's requests evict. With ``[app]
     bind`` opened to the network for tablets, a stranger on the network must not get to make the
-    first operator before the nurse does. With ``bind = "::"`` the app's socket takes IPv4 too, and
-    the kiosk's 127.0.0.1 arrives as ``::ffff:127.0.0.1``, which Python < 3.13 does not call loopback:
-    the device's own screen was taken for the network (no names to tap, the network's lock on it)."""
-    if request.client is None:
-        return False
-    try:
-        address = ipaddress.ip_address(request.client.host)
-    except ValueError:
-        return False
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return (mapped or address).is_loopback
+    first operator before the nurse does. The kiosk's 127.0.0.1 arriving as ``::ffff:127.0.0.1``
+    (``client_address``) was taken for the network (no names to tap, the network's lock on it)."""
+    address = client_address(request.client.host) if request.client else None
+    return address is not None and address.is_loopback
 
 
 def sent_to(request: Request, path: str) -> Response:

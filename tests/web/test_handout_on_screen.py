@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from firmware_app.records.screening import MAX_PATIENT_REF
 from tests.conftest import shared_data
 from tests.web.conftest import (
     AUDIT,
     DERMOSCOPY_SAMPLE,
+    SCREEN,
     cannot_photograph,
     first_eye_screened,
     new_patient,
@@ -78,3 +80,41 @@ def test_the_handout_of_a_lesion_with_its_photo_fits_the_screen_in_both_language
     assert page.locator("[data-test=triage-lesion]").get_attribute("data-outcome") == outcome
     assert_fits_in_both_languages(page, "D-4711", f"lesion-{outcome}")
     assert page.locator("[data-test=handout-photo]").is_visible()
+
+
+# The printed page's width in CSS pixels: A5 (148 mm) less its margins (app.css, ``@page``: 12 mm each side).
+A5_PRINTED_WIDTH = round((148 - 2 * 12) / 25.4 * 96)
+# The right edges of the patient's reference, of the words' column it stands in and of the hand-out.
+RIGHT_EDGES = """() => ['[data-test=handout-reference]', '.handout-words', '[data-test=handout]']
+  .map((selector) => document.querySelector(selector).getBoundingClientRect().right)"""
+
+
+def test_the_longest_reference_stays_in_the_words_of_a_lesions_handout_on_screen_and_printed(page, app):
+    """A reference is one word, up to ``MAX_PATIENT_REF`` characters (a scanned code): beside the lesion's
+    photo, the longest ran on under the photo, its end hidden from the nurse who checks the hand-out;
+    on the printed A5 page it ran past the page's edge (the hand-out of a fundus too). It wraps."""
+    reference = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2)[:MAX_PATIENT_REF]
+    app.show(DERMOSCOPY_SAMPLE)
+    sign_in(page, app)
+    new_patient(page, app, reference, "dermoscopy", "palms_soles")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.locator("input[name=with_reference]").set_checked(True)  # off again in the other language
+        page.wait_for_selector("[data-test=handout-reference]")
+        snap(page, "handout-on-screen-longest-reference")
+        shown, words, _ = page.evaluate(RIGHT_EDGES)
+        assert shown <= words, language  # not under the photo beside the words
+        # (The page does not fit 800x480 whole with it in French: 64 characters take two lines of their own.)
+        assert page.evaluate(AUDIT) == [] and page.locator("[data-test=handout-photo]").is_visible()
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": A5_PRINTED_WIDTH, "height": SCREEN["height"]})
+        shown, _, handout = page.evaluate(RIGHT_EDGES)
+        assert shown <= handout <= A5_PRINTED_WIDTH, language  # on the page
+        page.emulate_media(media="screen")
+        page.set_viewport_size(SCREEN)

@@ -82,3 +82,18 @@ def test_a_client_limited_is_logged_once_with_its_address_only(clock, caplog):
         limit.wait(TABLET)
     lines = [record.getMessage() for record in caplog.records]
     assert lines == [f"app.sign_in_limited client={TABLET} attempts={ATTEMPTS} window_minutes={WINDOW_S // 60}"] * 2
+
+
+def test_an_ipv6_client_is_counted_by_its_64_and_an_ipv4_one_the_same_however_it_arrives(clock):
+    """A host on an IPv6 network holds a whole /64 and takes any address in it at will: counted by its
+    address, it got 20 more attempts with each new one, and the limit held it to nothing. An IPv4 client
+    reaching an app bound to ``::`` arrives as an IPv4-mapped address (``::ffff:192.0.2.10``): counted
+    as itself, not with every other IPv4 client in ``::/64``."""
+    limit = SignInLimit(clock)
+    for host in range(ATTEMPTS):
+        assert limit.wait(f"2001:db8:1:2::{host + 1:x}") == 0.0
+    assert limit.wait("2001:db8:1:2:aaaa:bbbb:cccc:dddd") > 0  # another address of the same /64
+    assert limit.wait("2001:db8:1:3::1") == 0.0  # another network
+    used_up(limit, f"::ffff:{TABLET}")
+    assert limit.wait(TABLET) > 0  # the same client, as the app bound to an IPv4 address sees it
+    assert limit.wait(f"::ffff:{OTHER}") == 0.0
