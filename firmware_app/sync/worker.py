@@ -459,13 +459,16 @@ class SyncWorker:
 
     def _erasure_withheld(self, row: ErasureRow, fault: WireError | None) -> bool:
         """Whether a queued request was altered on the card (``fault``: ``Outbox.erasure_faults``): kept,
-        counted apart by ``sync status`` and ``doctor``, logged once and never published."""
+        counted apart by ``sync status`` and ``doctor``, logged once and never published. One the broker
+        refused before (found altered on the retry) is no longer counted refused: it kept the count of
+        refusals above none after the broker took the rest, for the connection's life."""
         if row.seq in self._erasures_withheld:
             return True
         if fault is None:
             return False
         log_event("sync.erasure_withheld", level=logging.ERROR, seq=row.seq, field=fault.field)
         self._erasures_withheld.add(row.seq)
+        self._erasures_refused.discard(row.seq)
         return True
 
     def _commit_erasures(self) -> None:

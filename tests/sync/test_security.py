@@ -504,6 +504,57 @@ def test_a_refused_erasure_request_is_sent_on_the_same_connection_once_the_broke
         broker.stop()
 
 
+def test_a_refused_request_found_altered_on_the_retry_is_no_longer_counted_as_refused(
+    tmp_path, certs, retina_rgb, caplog, monkeypatch
+):
+    """Two requests the site broker refused; one is then altered on the card, and the retry on the same
+    connection withholds it (never published). It stayed counted as refused: once the broker, its ACL
+    mended, took the other, the records kept a refusal for the connection's life, and the next patient
+    erased while the network was down had the backlog line send the technician to the broker's ACL."""
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_INITIAL_S", 0.2)  # minutes on a device
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_MAX_S", 1.0)
+    directory = tmp_path / "site-broker"
+    broker = broker_without_erasures(directory, certs)
+    worker = None
+    try:
+        config = device_config(tmp_path, certs, broker.port)
+        store = open_store(tmp_path)
+        for patient in ("MRN-1", "MRN-2", "MRN-3"):
+            record_one(store, small_photo(retina_rgb), sample_record(ScreeningContext(patient_ref=patient)))
+        caplog.set_level(logging.INFO, logger="edgescreen")
+        worker = BackgroundWorker(config)
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 15, "the results sent")
+        store.erase_patient("MRN-1")
+        store.erase_patient("MRN-2")
+        wait_until(lambda: sync_status(config).get("erasures_refused") == 2, 15, "the refusals in the status")
+        store.records.connection.execute(
+            "UPDATE erasure_outbox SET payload = ? WHERE seq = (SELECT min(seq) FROM erasure_outbox)",
+            (b'{"altered": true}',),
+        )
+        wait_until(
+            lambda: any("sync.erasure_withheld" in r.getMessage() for r in caplog.records),
+            15,
+            "the altered request withheld on the retry",
+        )
+
+        (directory / "acl").write_text((BROKER_DIR / "acl").read_text())  # this release's broker/acl
+        broker.reload()
+        wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the other request taken")
+        worker.stop()
+        worker = None
+        broker.stop()  # the network down
+
+        store.erase_patient("MRN-3")
+        status = sync_status(config)
+        assert (status["erasure_requests"], status["erasures_withheld"]) == (1, 1)
+        assert status["erasures_refused"] == 0  # before: 1, the withheld request's refusal
+        assert check_backlog(status, 100, True).message_key == "health.backlog.erasures"
+    finally:
+        if worker:
+            worker.stop()
+        broker.stop()
+
+
 def test_doctor_says_the_site_broker_refuses_the_erasure_requests_not_the_network(tmp_path, certs, retina_rgb):
     """The site broker's ACL predates the ``erasure`` topic: the request waits for a technician to
     install this release's broker/acl, not for the network, and the worker knows it. The backlog's
