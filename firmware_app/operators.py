@@ -39,7 +39,8 @@ MAX_WRONG_PINS = 5
 LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PINs doubles it ...
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
-PIN_PATTERN = re.compile(r"[0-9]{4,12}")
+MIN_PIN = 4  # a PIN's fewest digits: the first-run form refuses a shorter one at its own step
+PIN_PATTERN = re.compile(rf"[0-9]{{{MIN_PIN},12}}")
 MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")
 # Where each count of wrong PINs and its lock are kept, by whether they were typed from the network.

@@ -31,7 +31,7 @@ from firmware_app.inference.errors import ModelError
 from firmware_app.memory import MESSAGE_KEY as MEMORY_MESSAGE
 from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
-from firmware_app.operators import MAX_NAME
+from firmware_app.operators import MAX_NAME, MIN_PIN
 from firmware_app.records.database import RecordsError
 from firmware_app.records.screening import ContextError
 from firmware_app.records.store import ScreeningRefused
@@ -121,6 +121,9 @@ class WebApp:
         self.templates.env.globals["clock"] = local_clock
         # A name's longest, as the accounts are checked against it: the name fields hold as many.
         self.templates.env.globals["MAX_NAME"] = MAX_NAME
+        # A PIN's fewest digits, as the accounts are checked against it: the first-run form's PIN step
+        # refuses a shorter one at once (app.js, data-least), not after it was typed twice.
+        self.templates.env.globals["MIN_PIN"] = MIN_PIN
         # How long an unused session is kept: a screen signed out for it says how long that was.
         self.templates.env.globals["FORGET_AFTER_S"] = FORGET_AFTER_S
         # htmx's timeout for the screen's requests (base.html): the page never gives up on an answer
