@@ -1397,6 +1397,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "L'écran est verrouillé : {name}, entrez votre code.",
     },
     "signin.not_you": {"en": "Not {name}? Sign out", "fr": "Vous n'êtes pas {name} ? Se déconnecter"},
+    # A cookie whose session the app no longer holds (web/sessions.py, ``forgotten``): the visit in
+    # progress went with it, its eyes left neither photographed nor listed as not photographed.
+    "signin.signed_out": {
+        "en": "Signed out: the app restarted, or this screen sat unused for {hours}\u00a0hours. If a patient was "
+        "being screened, that visit was not finished: look at Today before going on.",
+        "fr": "Déconnexion : l'application a redémarré, ou cet écran est resté inutilisé pendant {hours}\u00a0heures. "
+        "Si un patient était en cours de dépistage, sa visite n'est pas terminée : regardez Aujourd'hui avant "
+        "de continuer.",
+    },
     "keypad.clear": {"en": "Clear", "fr": "Vider"},
     "keypad.delete": {"en": "Delete", "fr": "Suppr."},
     "keypad.space": {"en": "Space", "fr": "Espace"},

@@ -40,8 +40,10 @@ MAX_WRONG_PINS = 5
 LOCKOUT = timedelta(minutes=1)  # the first lock; each further round of wrong PINs doubles it ...
 MAX_LOCKOUT = timedelta(days=1)  # ... up to this: about 3 years to guess a 4-digit PIN, on average
 _DOUBLINGS = math.ceil(math.log2(MAX_LOCKOUT / LOCKOUT))
-MIN_PIN = 4  # a PIN's shortest: what the lock's years to guess one (``MAX_LOCKOUT``) are counted on
-MAX_PIN = 12  # a PIN's longest: the PIN fields of the first-run form and the sign-in hold as many
+# A PIN's fewest digits (the lock's years to guess one, ``MAX_LOCKOUT``, are counted on it; the first-run
+# form refuses a shorter one at its own step) and its most (the PIN fields hold as many).
+MIN_PIN = 4
+MAX_PIN = 12
 PIN_PATTERN = re.compile(rf"[0-9]{{{MIN_PIN},{MAX_PIN}}}")
 MAX_NAME = 40  # a name's longest: the name fields of the first-run form and the network's sign-in hold as many
 NAME_PATTERN = re.compile(rf"[\w][\w .'-]{{0,{MAX_NAME - 1}}}")

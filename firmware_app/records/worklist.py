@@ -87,14 +87,21 @@ NOTHING_TO_SEND = "nothing"
 
 
 def not_photographed_event(
-    eyes: Sequence[str], operator: str | None, clock: str | None = None, boot: str = ""
+    eyes: Sequence[str],
+    operator: str | None,
+    clock: str | None = None,
+    boot: str = "",
+    results: Sequence[str] = (),
 ) -> dict[str, object]:
     """The details of the audit event that records a visit finished without ``eyes``; ``clock``, the
     state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs;
     ``boot``, the kernel's id of the boot it was recorded on, so Today keeps it as it keeps a
-    screening recorded on this boot on a clock NTP had not set (``_recorded_today``)."""
+    screening recorded on this boot on a clock NTP had not set (``_recorded_today``); ``results``, the
+    ids of the visit's results: Today's row opens the patient's record through one (``_not_photographed``),
+    where the reference the event never names tells the nurse whom to call back."""
     event: dict[str, object] = {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
-    return event | ({"clock": clock} if clock else {}) | ({"boot": boot} if boot else {})
+    kept = {"clock": clock} if clock else {}
+    return event | kept | ({"boot": boot} if boot else {}) | ({"results": list(results)} if results else {})
 
 
 def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
@@ -109,12 +116,13 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
         parameters += [boot, ClockState.SYNCHRONISED.value]
     rows = records.connection.execute(f"SELECT at, details FROM audit WHERE kind = ? AND ({condition})", parameters)
     entries = []
-    for at, details in rows:
+    for at, details in rows.fetchall():
         event, when = json.loads(details), datetime.fromisoformat(at)
+        opens = _still_recorded(records, event.get("results", []))
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
                 WorklistEntry(
-                    "",
+                    opens,
                     when,
                     "fundus",
                     eye,
@@ -127,6 +135,18 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
                 )
             )
     return entries
+
+
+def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:
+    """The first of a visit's results the records still hold, whose record names the patient; "" when
+    there is none (no eye photographed, or the patient erased since): the row then opens nothing."""
+    if not result_ids:
+        return ""
+    marks = ",".join("?" * len(result_ids))
+    row = records.connection.execute(
+        f"SELECT result_id FROM screening WHERE result_id IN ({marks}) ORDER BY recorded_at LIMIT 1", list(result_ids)
+    ).fetchone()
+    return row[0] if row else ""
 
 
 _SELECT = (

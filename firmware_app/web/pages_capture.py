@@ -382,7 +382,7 @@ def routes(web: WebApp) -> list[Route]:
 
             def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
                 clock = records.clock_state(records.clock()).value
-                event = not_photographed_event(missing, session.operator, clock, records.boot())
+                event = not_photographed_event(missing, session.operator, clock, records.boot(), visit.result_ids)
                 device.store.audit(VISIT_EVENT, event)
 
             try:

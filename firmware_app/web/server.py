@@ -38,7 +38,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.answer_time import answer_timeout_ms
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
-from firmware_app.web.sessions import COOKIE, Session, Sessions
+from firmware_app.web.sessions import COOKIE, FORGET_AFTER_S, Session, Sessions
 from firmware_app.wording import (
     check_sentence,
     check_values,
@@ -125,11 +125,14 @@ class WebApp:
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
         self.templates.env.globals["clock"] = local_clock
         # A name's, a PIN's and a patient reference's longest, as each is checked against it: their
-        # fields hold as many (and a PIN's label says its shortest and longest).
+        # fields hold as many. A PIN's fewest digits too: its label says both, and the first-run form's
+        # PIN step refuses a shorter one at once (app.js, data-least), not after it was typed twice.
         self.templates.env.globals["MAX_NAME"] = MAX_NAME
         self.templates.env.globals["MIN_PIN"] = MIN_PIN
         self.templates.env.globals["MAX_PIN"] = MAX_PIN
         self.templates.env.globals["MAX_PATIENT_REF"] = MAX_PATIENT_REF
+        # How long an unused session is kept: a screen signed out for it says how long that was.
+        self.templates.env.globals["FORGET_AFTER_S"] = FORGET_AFTER_S
         # htmx's timeout for the screen's requests (base.html): the page never gives up on an answer
         # the app may still be working on.
         self.templates.env.globals["answer_timeout_ms"] = answer_timeout_ms(device.config.camera)
@@ -244,12 +247,14 @@ class WebApp:
         return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))
 
     def session_of(self, request: Request) -> Session:
-        """The session behind the request's cookie, else a new one."""
-        return self.sessions.find(request.cookies.get(COOKIE)) or self.new_session(request)
+        """The session behind the request's cookie, else a new one (``forgotten`` when the cookie named
+        one this process no longer holds)."""
+        cookie = request.cookies.get(COOKIE)
+        return self.sessions.find(cookie) or self.new_session(request, forgotten=cookie is not None)
 
-    def new_session(self, request: Request) -> Session:
+    def new_session(self, request: Request, forgotten: bool = False) -> Session:
         """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap."""
-        return self.sessions.new(local=on_the_device(request))
+        return self.sessions.new(local=on_the_device(request), forgotten=forgotten)
 
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:
         """Wrap a handler with the session, CSRF, sign-in and error handling every page needs.

@@ -36,6 +36,10 @@ class Session:
     last_active: float = field(default_factory=lambda: time.monotonic())
     # Made for a request from the device itself (its kiosk browser): outside ``MAX_ANONYMOUS``.
     local: bool = False
+    # Made for a cookie whose session this process no longer holds: the app restarted, or the session
+    # was forgotten (``FORGET_AFTER_S``). The status bar's poll then sent the screen to sign in, and the
+    # patient in progress was lost with nothing said: the sign-in screen says so, to look at Today.
+    forgotten: bool = False
     # The patient being screened (see visit.py), the reference last searched in Records and the
     # screening last opened there (shown again when its page is reloaded, as the language switch does).
     visit: Any = None
@@ -85,15 +89,16 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def new(self, local: bool = False) -> Session:
+    def new(self, local: bool = False, forgotten: bool = False) -> Session:
         """A session nobody has signed in to; ``local`` for the device's own screen (never evicted
-        by the cap, only forgotten when idle like every session)."""
+        by the cap, only forgotten when idle like every session); ``forgotten``, in place of one this
+        process no longer holds."""
         now = time.monotonic()
         self._sessions = {k: v for k, v in self._sessions.items() if now - v.last_active < FORGET_AFTER_S}
         strangers = [key for key, kept in self._sessions.items() if kept.operator is None and not kept.local]
         for key in strangers[: max(0, len(strangers) - MAX_ANONYMOUS + 1)]:  # oldest first
             del self._sessions[key]
-        session = Session(secrets.token_urlsafe(32), self._language, local=local)
+        session = Session(secrets.token_urlsafe(32), self._language, local=local, forgotten=forgotten)
         self._sessions[session.id] = session
         return session
 

@@ -116,6 +116,12 @@ class Visit:
         return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
 
     @property
+    def result_ids(self) -> list[str]:
+        """Every result the visit recorded: a visit finished with an eye not photographed names them (never
+        the patient), so that Today's row for that eye opens the patient's record."""
+        return [result.result_id for taken in self.taken.values() for result in taken if result.result_id]
+
+    @property
     def eyes_not_photographed(self) -> list[str]:
         """The eyes chosen and not photographed yet: what finishing now records as not photographed
         (Today lists them, to call the patient back). A lesion is no eye: a skin visit has none."""

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from edgescreen_wire.result import allow_list
+from firmware_app.messages import message
 from review_station.ingest.classify import result_row
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.web.conftest import (
@@ -19,6 +20,7 @@ from tests.web.conftest import (
     OPERATOR,
     cannot_photograph,
     csrf_header,
+    first_eye_screened,
     new_patient,
     shoot,
     sign_in,
@@ -234,3 +236,25 @@ def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it
         assert not {"Calibration", "Étalonnage"} & set(fields)  # nothing was calibrated
         snap(page, "record-cannot-photograph")
         assert page.evaluate(AUDIT) == []
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_eye_left_by_finish_anyway_opens_its_patient_from_today(page, app, language):
+    """Today told the nurse to call back for an eye "Finish anyway" left, and named no patient: the
+    row opened nothing, and Records wants the reference it never showed. Its View now opens the record
+    of the visit's photographed eye, which names the patient (the audit event keeps result ids only)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-CALL-ME")
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+
+    page.goto(f"{app.url}/today")
+    missed = page.locator("[data-test=entry]").filter(has_text=message("result.heading.not_photographed", language))
+    assert missed.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "today-not-photographed-view")
+    missed.locator("[data-test=open-visit]").click()
+    page.wait_for_url("**/records/view")
+    assert "MRN-CALL-ME" in page.locator("dl.detail").inner_text()
+    assert page.locator("#reference").input_value() == "MRN-CALL-ME"

@@ -239,3 +239,25 @@ def test_a_first_operators_name_too_long_is_refused_with_the_longest_the_account
         refused = page.request.post(f"{fresh_app.url}/setup", form=form, headers=csrf_header(page))
         said = sentence("operators.bad_name", language, most=operators.MAX_NAME)
         assert refused.status == 400 and str(escape(said)) in refused.text(), language
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_pin_too_short_is_refused_at_its_own_step_not_after_typing_it_twice(page, fresh_app, language):
+    """A PIN of 2 digits went on to "The same PIN again", and was refused only once typed twice and
+    posted, both PINs then lost: refused at once where it is typed, as an empty name is."""
+    page.goto(fresh_app.url)
+    page.wait_for_url("**/setup")
+    switch_to(page, language)
+    type_on_keypad(page, "name", "AMINA")
+    page.locator("[data-test=next]").click()
+    type_on_keypad(page, "pin", "12")
+    page.locator("[data-test=next-pin]").click()
+    assert page.locator("[data-test=pin-short]").inner_text() == sentence(
+        "operators.bad_pin", language, fewest=operators.MIN_PIN, most=operators.MAX_PIN
+    )
+    assert page.locator("#pin").is_visible() and not page.locator("#pin_again").is_visible()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "setup-pin-short")
+    type_on_keypad(page, "pin", "34")  # 1234: long enough, on to the same PIN again
+    page.locator("[data-test=next-pin]").click()
+    assert page.locator("#pin_again").is_visible() and not page.locator("[data-test=pin-short]").is_visible()

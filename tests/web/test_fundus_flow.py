@@ -128,7 +128,8 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
 
     page.goto(f"{app.url}/today")
     rows = [row.locator("td").all_inner_texts() for row in page.locator("[data-test=entry]").all()]
-    assert rows[0][1:] == ["Œil gauche", "Pas encore photographié\u00a0: à rappeler", "Rien à envoyer", "\u2013"]
+    # Its View opens the right eye's record, which names the patient to call back.
+    assert rows[0][1:] == ["Œil gauche", "Pas encore photographié\u00a0: à rappeler", "Rien à envoyer", "Voir"]
     assert rows[1][1] == "Œil droit" and len(rows) == 2
     # Both times came from the same clock: the missed eye is marked "clock not set" as the screening is.
     badges = [row.locator("[data-test=clock-not-set]").count() for row in page.locator("[data-test=entry]").all()]
@@ -140,7 +141,9 @@ def test_finishing_with_an_eye_not_photographed_asks_first_and_today_shows_it(pa
     assert page.locator("[data-test=entry]").count() == 2
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         (details,) = db.execute("SELECT details FROM audit WHERE kind = 'visit'").fetchone()
+        (right,) = db.execute("SELECT result_id FROM screening").fetchone()
     expected = {"action": "finished", "not_photographed": ["L"], "operator": OPERATOR, "clock": clock}
+    expected |= {"results": [right]}  # the visit's result ids, never its patient: the row's View
     assert json.loads(details) == expected | ({"boot": current_boot()} if current_boot() else {})
 
 

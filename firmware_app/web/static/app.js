@@ -22,10 +22,11 @@ document.addEventListener("click", (event) => {
   }
   const step = event.target.closest("[data-step-to]");
   if (step) {
-    // A step that needs a field filled (the patient reference) refuses at once, with why, rather
-    // than after the whole form is posted.
+    // A step that needs a field filled (the patient reference), or with at least data-least
+    // characters (the first operator's PIN), refuses at once, with why, rather than after the whole
+    // form is posted.
     const needed = step.dataset.needs && document.getElementById(step.dataset.needs);
-    const refused = Boolean(needed) && !needed.value.trim();
+    const refused = Boolean(needed) && needed.value.trim().length < Number(step.dataset.least || 1);
     if (step.dataset.refusal) document.getElementById(step.dataset.refusal).hidden = !refused;
     if (!refused) step.closest("form").dataset.step = step.dataset.stepTo;
     return;

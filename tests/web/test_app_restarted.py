@@ -1,0 +1,71 @@
+"""The app restarted (SIGTERM, a crash, an update) under a nurse in the middle of a patient: its sessions
+and the visit in progress lived in the old process's memory. Within 5 s the status bar's poll sent the
+screen to a plain sign-in page, which said nothing: the patient's second eye was never photographed nor
+listed as not photographed, and the "look at Today" the shutter's unanswered post says was never read.
+Real Chromium and ``edgescreen app`` as its own process, stopped and started again on the same port."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from firmware_app.messages import sentence
+from firmware_app.operators import Operators
+from firmware_app.web.sessions import FORGET_AFTER_S
+from tests.mqtt_broker import free_port
+from tests.records.kit import in_language, open_store, write_config
+from tests.web.conftest import AUDIT, OPERATOR, PIN, app_process, enter_pin, new_patient, sign_in, snap, unscrolled
+
+SIGNED_OUT = "[data-test=signed-out]"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_screen_signed_out_by_a_restart_says_the_visit_in_progress_was_not_finished(
+    tmp_path: Path, retina_jpeg: Path, page, language: str
+):
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(retina_jpeg, camera / "00.jpg")
+    port = free_port()
+    config = in_language(
+        write_config(tmp_path, 1, f'[camera]\nfiles = ["{camera}"]\nburst = 2\n[app]\nport = {port}\n'), language
+    )
+    store = open_store(tmp_path)
+    Operators(store.records).add(OPERATOR, PIN)
+    store.records.close()
+    app = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+
+    running = app_process(config, port)
+    try:
+        page.goto(f"{app.url}/signin")
+        assert page.locator(SIGNED_OUT).count() == 0  # a first sign-in has nothing to say about a visit
+        sign_in(page, app)
+        new_patient(page, app, "R-1")
+        page.wait_for_url("**/capture")
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+    running = app_process(config, port)
+    try:
+        page.wait_for_url("**/signin", timeout=30_000)  # the status bar's poll, as on main
+        note = page.locator(SIGNED_OUT)
+        note.wait_for(timeout=10_000)
+        said = sentence("signin.signed_out", language, hours=FORGET_AFTER_S // 3600)
+        assert note.inner_text().strip() == said
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-after-restart")
+
+        page.get_by_label(OPERATOR).check()  # signed in again, then out: the note was read, and is gone
+        enter_pin(page)
+        page.wait_for_url("**/ready")
+        page.locator("form[action='/signout'] button").click()
+        page.wait_for_url("**/signin")
+        assert page.locator(SIGNED_OUT).count() == 0
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
