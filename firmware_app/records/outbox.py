@@ -150,8 +150,8 @@ class Outbox:
 
     def erasure_faults(self, rows: Sequence[ErasureRow]) -> dict[int, WireError]:
         """Why each of these queued requests was altered on the card (``erasure_fault``), by seq, for
-        those that were: the erasures' audit events read once for them all, not once a request (the
-        audit holds every event of the device's life, and is read whole for them)."""
+        those that were: the erasures' audit events read once for them all, not once a request (they
+        are every erasure of the device's life, found through their own index, ``audit_erasure``)."""
         if not rows:
             return {}
         held = self.erased_at_the_station()
