@@ -107,3 +107,25 @@ def test_a_stale_shot_of_an_eye_already_screened_is_refused(page, app):
     assert [eye for eye, _ in recorded(app)] == ["R"]
     page.goto(f"{app.url}/check")  # no photo was left waiting
     page.locator("[data-test=already-screened]").wait_for()
+
+
+@pytest.mark.parametrize(("leave", "language"), [("finish", "en"), ("sign-out", "fr"), ("lock", "en")])
+def test_back_after_leaving_the_patient_shows_none_of_their_data(page, app, leave, language):
+    """Back after Finish, Sign out or Lock: the result is never shown again from the browser's cache
+    (the app's pages say ``no-store``); it is asked for again, and the app sends the nurse on."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-4242", eyes=("R",))
+    assert page.request.get(f"{app.url}/result").headers["cache-control"] == "no-store"
+    button, landing = {
+        "finish": ("[data-test=finish]", "/patient"),
+        "sign-out": ("[data-test=sign-out]", "/signin"),
+        "lock": ("form[action='/lock'] button", "/signin"),
+    }[leave]
+    page.locator(button).click()
+    page.wait_for_url(f"**{landing}")
+    page.go_back()
+    page.wait_for_url(f"**{landing}")
+    assert page.locator(".triage, [data-test=patient-outcome]").count() == 0
+    assert "MRN-4242" not in page.content()
+    snap(page, f"back-after-{leave}")
