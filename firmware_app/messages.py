@@ -2401,6 +2401,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Cet écran n'est plus à jour : une photo prise depuis attend d'être utilisée, et elle a été "
         "gardée. Touchez Réessayer pour la voir, puis utilisez-la ou reprenez-la.",
     },
+    # The camera of an eye or lesion already screened in this visit (Back from its result, or its
+    # shutter posted again): the result screen's {button} is the one way to photograph it again.
+    "capture.already_screened": {
+        "en": "{slot}: already screened in this visit, and its result is recorded. Nothing more is taken "
+        "here. Tap See its result; to photograph it again, tap {button} there.",
+        "fr": "{slot} : dépistage déjà fait pendant cette visite, et son résultat est enregistré. Rien de "
+        "plus n'est pris ici. Touchez Voir son résultat ; pour photographier à nouveau, touchez {button} "
+        "sur cet écran.",
+    },
+    "capture.see_result": {"en": "See its result", "fr": "Voir son résultat"},
     "capture.lost": {
         "en": "This screen no longer has the camera: it was opened on another screen since. Tap Try again "
         "to use it here.",

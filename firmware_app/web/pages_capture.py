@@ -66,6 +66,8 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None:
             return RedirectResponse("/patient", 303)
+        if visit.screened_already:  # Back from its result: the camera stays closed
+            return screened_already(request, session, visit)
         token = device.camera.claim(visit.modality, owner=session.id)  # this session's old screen hands over
         bar = await device.run(lambda: status(web))
         if token is None:
@@ -136,6 +138,12 @@ def routes(web: WebApp) -> list[Route]:
 
         return StreamingResponse(found(), media_type="text/event-stream")
 
+    def screened_already(request: Request, session: Session, visit: Visit, http_status: int = 200) -> Response:
+        """The camera (or its shutter, "Cannot photograph this eye") of a slot with a result, not chosen
+        to photograph again (``Visit.screened_already``): said, with the way to its result, where "Retake
+        this one" is the one way to photograph it again. No camera claimed, nothing taken."""
+        return web.render(request, session, "screened_already.html", http_status, visit=visit)
+
     def other_visit(request: Request, session: Session) -> Response:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
@@ -154,6 +162,8 @@ def routes(web: WebApp) -> list[Route]:
             return sent_to(request, "/patient")
         if form.get("visit") != visit.id:
             return other_visit(request, session)
+        if visit.screened_already:  # a capture screen kept from before its result, posted again
+            return screened_already(request, session, visit, 409)
         camera = device.camera
         if camera.error is None and camera.in_use and not camera.holds(token):  # this session's newer screen has it
             return web.render(request, session, "message.html", 409, text_key="capture.lost", retry="/capture")
@@ -270,7 +280,7 @@ def routes(web: WebApp) -> list[Route]:
         # away unseen, the other eye's photo too. It is kept, and she is sent to see it.
         if visit.pending is not None and form.get("photo") != visit.pending_id:
             return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
-        visit.turn_to(str(form.get("slot", visit.slot)))
+        visit.photograph(str(form.get("slot", visit.slot)))
         return sent_to(request, "/capture")
 
     @web.page()
@@ -280,6 +290,8 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None or visit.modality != "fundus":
             return RedirectResponse("/capture" if visit else "/patient", 303)
+        if visit.screened_already:  # Back from the eye's result: asked again, it recorded the eye twice
+            return screened_already(request, session, visit)
         bar = await device.run(lambda: status(web))
         taken = len(visit.taken.get(visit.slot, []))
         return web.render(request, session, "not_photographed.html", visit=visit, taken=taken, status=bar)

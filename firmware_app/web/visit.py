@@ -48,6 +48,11 @@ class Visit:
     # reload of /result shows what she was looking at, not the slot's latest; it does not move the slot
     # the visit stands at. Cleared when a photo is used or she goes back to the camera (``turn_to``).
     shown: tuple[str, int] | None = None
+    # The slot the nurse chose to photograph again ("Retake this one" on its result screen, the
+    # one way to): its camera takes photos until one is used. Any other slot with a result says it
+    # was screened instead (``screened_already``): Back from a result reloaded the eye's camera, and
+    # a shot there recorded the eye a second time, unasked, a second result for the station.
+    again: str = ""
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -70,6 +75,18 @@ class Visit:
         self.hold(None)
         self.shown = None
 
+    def photograph(self, slot: str) -> None:
+        """Back to the camera for ``slot`` as the nurse chose it (a result screen's Next or "Retake this
+        one", a check screen's Retake): photographed again, if it has a result already."""
+        self.turn_to(slot)
+        self.again = self.slot
+
+    @property
+    def screened_already(self) -> bool:
+        """Whether the slot the visit stands at has a result and was not chosen to photograph again:
+        its camera must not take it a second time."""
+        return self.slot in self.taken and self.slot != self.again
+
     def record(self, result: ScreeningResult, slot: str, photo: str = "", photo_id: str = "") -> None:
         """A photo of ``slot`` (``photo``, as the check screen showed it; ``photo_id``, its id while it
         waited) was used, or (neither) the slot was recorded as not photographed: its result joins the
@@ -79,6 +96,8 @@ class Visit:
         if photo_id:
             self.used[photo_id] = (slot, len(taken))
         self.slot, self.shown = slot, None
+        if slot == self.again:  # photographed again as chosen: a further one is chosen on its result again
+            self.again = ""
         if result.result_id:
             self.photos[result.result_id] = photo
 
