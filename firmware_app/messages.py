@@ -1580,6 +1580,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "EdgeScreen app: open {address} (Ctrl-C stops it)",
         "fr": "Application EdgeScreen : ouvrez {address} (Ctrl-C l'arrête)",
     },
+    "app.open_tablets": {
+        "en": "Tablets: open {address} (HTTPS; install the site's CA on each tablet)",
+        "fr": "Tablettes : ouvrez {address} (HTTPS ; installez l'autorité de certification du site sur chaque "
+        "tablette)",
+    },
     "app.no_operator_yet": {
         "en": "No operator yet: the app's first screen creates the first one.",
         "fr": "Aucun opérateur pour l'instant : le premier écran de l'application crée le premier.",
