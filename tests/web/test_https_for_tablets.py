@@ -171,3 +171,13 @@ def test_the_app_says_the_tablets_https_address_and_gives_the_kiosk_its_loopback
         f"EdgeScreen app: open http://127.0.0.1:{port}/ (Ctrl-C stops it)",
         f"Tablets: open https://{address}:{tls_port}/ (HTTPS; install the site's CA on each tablet)",
     ], said
+
+
+def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in_one_line(tmp_path):
+    tls = site_tls(tmp_path / "tls")
+    tls_port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\n{tls.app_lines(tls_port)}")
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(tls_port)]
+    run = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"--port {tls_port}: tls_port: expected another port than port ({tls_port})" in run.stderr
