@@ -2299,6 +2299,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le fichier TLS {path} n'est pas un certificat lisible : installez-le à nouveau (le journal "
         "d'edgescreen doctor dit pourquoi).",
     },
+    "health.app_tls.green": {
+        "en": "The app answers this device alone ([app] bind {bind}): no PIN crosses the network.",
+        "fr": "L'application ne répond qu'à cet appareil ([app] bind {bind}) : aucun code ne passe par le réseau.",
+    },
+    "health.app_tls.https": {
+        "en": "Tablets sign in over HTTPS (port {port}): PINs never cross the network in clear.",
+        "fr": "Les tablettes se connectent en HTTPS (port {port}) : les codes ne passent jamais en clair sur le "
+        "réseau.",
+    },
+    "health.app_tls.amber": {
+        "en": "The app is open to the network ([app] bind {bind}) over plain HTTP: PINs typed on a tablet cross it "
+        'in clear. Set [app] tls_cert_file and tls_key_file (the README says how), or bind = "127.0.0.1".',
+        "fr": "L'application est ouverte au réseau ([app] bind {bind}) en HTTP simple : les codes tapés sur une "
+        "tablette y passent en clair. Réglez [app] tls_cert_file et tls_key_file (le README explique comment), ou "
+        'bind = "127.0.0.1".',
+    },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
         "fr": "Les avis ne sont acceptés que signés par la station de relecture ({count} clé(s)).",
