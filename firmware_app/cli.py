@@ -375,7 +375,11 @@ def cmd_app(config: Config, args: argparse.Namespace) -> int:
     from firmware_app.web.run import serve  # the web stack is loaded only by the command that needs it
 
     if args.port is not None:
-        config = replace(config, app=replace(config.app, port=args.port))
+        try:
+            config = replace(config, app=replace(config.app, port=args.port))
+        except ConfigError as error:  # the port of the tablets' HTTPS listener ([app] tls_port)
+            print(f"edgescreen: --port {args.port}: {error}", file=sys.stderr)
+            return 2
     return serve(config, with_sync=not args.no_sync)
 
 

@@ -573,6 +573,30 @@ class AppConfig:
     lock_after_s: int = field(default=300, metadata=_range(5, 86400))
     # The "broker unreachable" banner appears once the sync worker has been offline this long.
     offline_banner_after_s: int = field(default=900, metadata=_range(1, 30 * 86400))
+    # HTTPS for tablets (PEM; both or neither): with them, tablets use https://bind:tls_port, and the
+    # kiosk keeps plain HTTP on loopback at ``port``. Without them, ``bind`` opened to the network
+    # carries the operators' PINs in clear (``doctor`` says so, amber).
+    tls_cert_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
+    tls_key_file: Path | None = field(default=None, metadata=_EXISTING_FILE)
+    tls_port: int = field(default=8443, metadata=_range(1, 65535))
+
+    @property
+    def tls(self) -> bool:
+        """Whether tablets reach the app over HTTPS (its own listener, ``tls_port``)."""
+        return self.tls_cert_file is not None
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            pair = ("tls_cert_file", "tls_key_file")
+            given, other = pair if self.tls_cert_file else pair[::-1]
+            raise ConfigError(f"{given}: HTTPS needs the certificate and its key: set {other} too (or leave both out)")
+        if self.tls_cert_file is None or self.tls_key_file is None:
+            return
+        if self.tls_port == self.port:
+            raise ConfigError(f"tls_port: expected another port than port ({self.port}), which the kiosk's HTTP uses")
+        from firmware_app.web.tls_files import check_tls_files  # cryptography, for a config with TLS only
+
+        check_tls_files(self.tls_cert_file, self.tls_key_file)
 
 
 @dataclass(frozen=True)

@@ -1597,6 +1597,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "EdgeScreen app: open {address} (Ctrl-C stops it)",
         "fr": "Application EdgeScreen : ouvrez {address} (Ctrl-C l'arrête)",
     },
+    "app.open_tablets": {
+        "en": "Tablets: open {address} (HTTPS; install the site's CA on each tablet)",
+        "fr": "Tablettes : ouvrez {address} (HTTPS ; installez l'autorité de certification du site sur chaque "
+        "tablette)",
+    },
     "app.no_operator_yet": {
         "en": "No operator yet: the app's first screen creates the first one.",
         "fr": "Aucun opérateur pour l'instant : le premier écran de l'application crée le premier.",
@@ -2310,6 +2315,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The TLS file {path} cannot be read as a certificate: install it again (edgescreen doctor logs why).",
         "fr": "Le fichier TLS {path} n'est pas un certificat lisible : installez-le à nouveau (le journal "
         "d'edgescreen doctor dit pourquoi).",
+    },
+    "health.app_tls.green": {
+        "en": "The app answers this device alone ([app] bind {bind}): no PIN crosses the network.",
+        "fr": "L'application ne répond qu'à cet appareil ([app] bind {bind}) : aucun code ne passe par le réseau.",
+    },
+    "health.app_tls.https": {
+        "en": "Tablets sign in over HTTPS (port {port}): PINs never cross the network in clear.",
+        "fr": "Les tablettes se connectent en HTTPS (port {port}) : les codes ne passent jamais en clair sur le "
+        "réseau.",
+    },
+    "health.app_tls.amber": {
+        "en": "The app is open to the network ([app] bind {bind}) over plain HTTP: PINs typed on a tablet cross it "
+        'in clear. Set [app] tls_cert_file and tls_key_file (the README says how), or bind = "127.0.0.1".',
+        "fr": "L'application est ouverte au réseau ([app] bind {bind}) en HTTP simple : les codes tapés sur une "
+        "tablette y passent en clair. Réglez [app] tls_cert_file et tls_key_file (le README explique comment), ou "
+        'bind = "127.0.0.1".',
     },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",

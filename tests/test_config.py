@@ -16,6 +16,7 @@ from firmware_app.config import Config, ConfigError, load_config, parse_config
 from firmware_app.web.answer_time import opening_s
 from review_station.config import ReviewConfig
 from tests.conftest import PROJECT_ROOT
+from tests.tls_files import SiteTls, site_tls, write_key
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -242,6 +243,59 @@ def test_a_client_certificate_without_tls_is_refused(tmp_path, keys, expected):
     (tmp_path / "ca.pem").write_text("pem")
     with pytest.raises(ConfigError, match=rf"\[sync\]\.{expected}"):
         load_config(str(write(tmp_path, "[sync]\n" + keys)))
+
+
+def _app_tls(tmp_path: Path, certificate: Path, key: Path) -> Path:
+    return write(tmp_path, f'[app]\ntls_cert_file = "{certificate}"\ntls_key_file = "{key}"\n')
+
+
+def test_the_apps_tls_files_load_and_set_the_tablets_port(tmp_path):
+    tls = site_tls(tmp_path / "tls")
+    app = load_config(str(_app_tls(tmp_path, tls.certificate, tls.key))).app
+    assert (app.tls_cert_file, app.tls_key_file, app.tls_port) == (tls.certificate, tls.key, 8443)
+    assert load_config(None).app.tls_cert_file is None
+
+
+def _bad_certificate(tls: SiteTls) -> tuple[Path, Path, str]:
+    tls.certificate.write_text("not a certificate")
+    return tls.certificate, tls.key, rf"tls_cert_file: {tls.certificate} is not a PEM certificate"
+
+
+def _bad_key(tls: SiteTls) -> tuple[Path, Path, str]:
+    tls.key.write_text("not a key")
+    return tls.certificate, tls.key, rf"tls_key_file: {tls.key}: not a PEM private key"
+
+
+def _another_key(tls: SiteTls) -> tuple[Path, Path, str]:
+    key = tls.key.with_name("other.key")
+    write_key(key)  # another device's key, say
+    return tls.certificate, key, rf"tls_key_file: {key} does not match the certificate {tls.certificate}"
+
+
+def _missing(tls: SiteTls) -> tuple[Path, Path, str]:
+    absent = tls.key.with_name("absent.crt")
+    return absent, tls.key, rf"tls_cert_file: expected an existing file, got '{absent}'"
+
+
+def _exposed_key(tls: SiteTls) -> tuple[Path, Path, str]:
+    tls.key.chmod(0o644)
+    return tls.certificate, tls.key, rf"tls_key_file: {tls.key}: .* is readable by others \(mode -rw-r--r--\)"
+
+
+@pytest.mark.parametrize("spoil", [_bad_certificate, _bad_key, _another_key, _missing, _exposed_key])
+def test_the_apps_tls_files_are_refused_at_load_naming_the_file(tmp_path, spoil):
+    certificate, key, expected = spoil(site_tls(tmp_path / "tls"))
+    with pytest.raises(ConfigError, match=rf"\[app\]\.{expected}"):
+        load_config(str(_app_tls(tmp_path, certificate, key)))
+
+
+@pytest.mark.parametrize("given", ["tls_cert_file", "tls_key_file"])
+def test_the_apps_tls_files_come_both_or_neither(tmp_path, given):
+    tls = site_tls(tmp_path / "tls")
+    path = tls.certificate if given == "tls_cert_file" else tls.key
+    other = "tls_key_file" if given == "tls_cert_file" else "tls_cert_file"
+    with pytest.raises(ConfigError, match=rf"\[app\]\.{given}: .*set {other} too"):
+        load_config(str(write(tmp_path, f'[app]\n{given} = "{path}"\n')))
 
 
 def _load_within(path: Path, seconds: float) -> ConfigError:

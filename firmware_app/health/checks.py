@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import ipaddress
 import os
 import pwd
 import shutil
@@ -23,7 +24,7 @@ from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
-from firmware_app.config import QualityConfig, SyncConfig
+from firmware_app.config import AppConfig, QualityConfig, SyncConfig
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
@@ -730,6 +731,19 @@ def tls_refused(error: TlsUnusable) -> Check:
     if isinstance(error, TlsKeyExposed):
         return _check("tls", Level.RED, "exposed", path=error.path, mode=error.mode, error=error)
     return _check("tls", Level.RED, "unusable", error=error)
+
+
+def check_app_tls(settings: AppConfig) -> Check:
+    """How the operators' PINs reach the app: amber when ``[app] bind`` opens it to the network over
+    plain HTTP (a tablet's PIN crosses the network in clear), green over HTTPS or on loopback alone.
+    A host name other than ``localhost`` counts as the network: it is one to the tablets that use it."""
+    if settings.tls:
+        return _check("app_tls", Level.GREEN, "https", port=settings.tls_port)
+    try:
+        loopback = ipaddress.ip_address(settings.bind).is_loopback
+    except ValueError:
+        loopback = settings.bind == "localhost"
+    return _check("app_tls", Level.GREEN if loopback else Level.AMBER, bind=settings.bind)
 
 
 def check_verdict_keys(settings: SyncConfig) -> Check:

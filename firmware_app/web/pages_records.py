@@ -17,7 +17,7 @@ from firmware_app.records.store import Erasure, UnknownResult
 from firmware_app.records.worklist import entries_of, image_count, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
-from firmware_app.web.server import WebApp
+from firmware_app.web.server import WebApp, over_https
 from firmware_app.web.sessions import Session
 
 # The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
@@ -143,7 +143,9 @@ def routes(web: WebApp) -> list[Route]:
             return await _records_page(request, session, 404, export_gone=gone)
         headers = {"Content-Disposition": f'attachment; filename="{export_file(result_id)}"'}
         answer = Response(jpegs[0], media_type=JPEG, headers=headers)
-        answer.set_cookie(EXPORTED, result_id, max_age=60, samesite="strict", path="/records")
+        answer.set_cookie(
+            EXPORTED, result_id, max_age=60, samesite="strict", path="/records", secure=over_https(request)
+        )
         return answer
 
     @web.page()

@@ -7,12 +7,13 @@ the app's lifespan then closes the camera, stops the sync worker and closes the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -24,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from firmware_app.app import open_store
-from firmware_app.config import Config
+from firmware_app.config import AppConfig, Config
 from firmware_app.events import log_event
 from firmware_app.health.checks import records_unusable
 from firmware_app.messages import message, sentence
@@ -47,17 +48,49 @@ APP_URL_FILE = "app-url"
 GRACEFUL_SHUTDOWN_S = 3
 
 
-class AppServer(HangUpStopsServer):
-    """uvicorn's server, which first tells the app's live streams to end when asked to stop."""
+class TabletsServer(uvicorn.Server):
+    """The tablets' HTTPS listener: the same app, served by a second uvicorn server on the same loop
+    (one uvicorn server gives every socket the same TLS, and the kiosk's must stay plain). The app's
+    server (``AppServer``) starts it once the device is started, hears the signals for both, and stops
+    it before the device stops; it runs no lifespan of its own, which would start the device twice."""
 
-    def __init__(self, config: uvicorn.Config, device: Device) -> None:
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the app's server hears them, and stops this one first
+
+
+class AppServer(HangUpStopsServer):
+    """uvicorn's server, which first tells the app's live streams to end when asked to stop; with
+    ``tablets``, it serves the tablets' HTTPS listener too, on ``tablets_sockets`` when given."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        device: Device,
+        tablets: TabletsServer | None = None,
+        tablets_sockets: list[socket.socket] | None = None,
+    ) -> None:
         super().__init__(config)
         self._device = device
+        self.tablets = tablets
+        self._tablets_sockets = tablets_sockets
+        self._tablets_serving: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if not self.should_exit:
-            await self._device.announce_ready()
+        if self.should_exit:
+            return
+        if self.tablets is not None:
+            self._tablets_serving = asyncio.create_task(self.tablets.serve(sockets=self._tablets_sockets))
+            while not (self.tablets.started or self._tablets_serving.done()):
+                await asyncio.sleep(0.05)
+        await self._device.announce_ready()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.tablets is not None and self._tablets_serving is not None:
+            self.tablets.should_exit = True  # its pages use the device, which the app's shutdown stops
+            await self._tablets_serving
+        await super().shutdown(sockets=sockets)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
@@ -93,25 +126,53 @@ def create_app(device: Device) -> Starlette:
     return app
 
 
-def make_server(config: Config, with_sync: bool = True) -> AppServer:
-    """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground)."""
+def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.socket | None = None) -> AppServer:
+    """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground), with the
+    tablets' HTTPS listener when ``[app]`` has TLS files (on ``tablets_socket`` when given)."""
     device = Device(config, with_sync)
-    return AppServer(
-        uvicorn.Config(
-            create_app(device),
-            host=config.app.bind,
-            port=config.app.port,
-            log_level="warning",
-            access_log=False,  # the app logs its own events; paths carry no patient data, but keep logs lean
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        ),
-        device,
-    )
+    app = create_app(device)
+    served = {
+        "log_level": "warning",
+        "access_log": False,  # the app logs its own events; paths carry no patient data, but keep logs lean
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+    }
+    settings = config.app
+    tablets = None
+    if settings.tls:
+        tablets = TabletsServer(
+            uvicorn.Config(
+                app,
+                host=settings.bind,
+                port=settings.tls_port,
+                ssl_certfile=settings.tls_cert_file,
+                ssl_keyfile=settings.tls_key_file,
+                lifespan="off",
+                # No proxy speaks for a client here: X-Forwarded-* from loopback would make a tablet the
+                # device's screen, or its connection plain HTTP (``server.on_the_device``).
+                proxy_headers=False,
+                **served,
+            )
+        )
+    sockets = [tablets_socket] if tablets_socket else None
+    plain = uvicorn.Config(app, host=kiosk_bind(settings), port=settings.port, **served)
+    return AppServer(plain, device, tablets, sockets)
 
 
-def app_url(host: str, port: int) -> str:
+def kiosk_bind(settings: AppConfig) -> str:
+    """The plain HTTP listener's address: ``bind``, or loopback alone once tablets have their HTTPS
+    listener, where the network reaches the app: PINs then never cross it in clear."""
+    return "127.0.0.1" if settings.tls else settings.bind
+
+
+def app_url(host: str, port: int, scheme: str = "http") -> str:
     """The app's address on ``host`` (an IPv6 address in brackets), as a browser opens it."""
-    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+    return f"{scheme}://[{host}]:{port}/" if ":" in host else f"{scheme}://{host}:{port}/"
+
+
+def tablets_url(settings: AppConfig) -> str:
+    """Where tablets open the app over HTTPS (``bind``; every interface: this device's name)."""
+    host = socket.gethostname() if settings.bind in ("0.0.0.0", "::") else settings.bind
+    return app_url(host, settings.tls_port, "https")
 
 
 def publish_url(config: Config) -> None:
@@ -123,7 +184,7 @@ def publish_url(config: Config) -> None:
     folder = os.environ.get("RUNTIME_DIRECTORY")
     if not folder:
         return
-    bind = config.app.bind
+    bind = kiosk_bind(config.app)
     url = app_url("127.0.0.1" if bind in ("0.0.0.0", "::") else bind, config.app.port)
     path = Path(folder.split(":")[0]) / APP_URL_FILE
     written = path.with_name(f".{APP_URL_FILE}.new")
@@ -155,12 +216,12 @@ def _say(key: str, languages: tuple[str, ...], **values: str) -> None:
         print(f"edgescreen: {sentence(key, language, **values)}", file=sys.stderr)
 
 
-def _listen_or_say(config: Config, languages: tuple[str, ...]) -> socket.socket | None:
+def _listen_or_say(host: str, port: int, languages: tuple[str, ...], scheme: str = "http") -> socket.socket | None:
     """The app's socket; ``None``, and the reason said, when another program holds the port."""
     try:
-        return listening_socket(config.app.bind, config.app.port)
+        return listening_socket(host, port)
     except OSError as error:
-        address = app_url(config.app.bind, config.app.port)
+        address = app_url(host, port, scheme)
         _say("app.cannot_listen", languages, address=address, error=str(error.strerror or error))
         return None
 
@@ -177,7 +238,7 @@ def _out_of_service(
     never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again; or, sooner,
     until ``cleared`` says the cause is gone (``True``): records gone, for which the app is ready
     meanwhile and pings its watchdog at each look (``records_wait.records_back``)."""
-    _say("app.out_of_service", languages, address=app_url(config.app.bind, config.app.port))
+    _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
     publish_url(config)
     return serve_out_of_service(config, listening, cause, problem, languages, cleared)
 
@@ -192,7 +253,7 @@ def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...
     defaults = Config()
     if port is not None:
         defaults = replace(defaults, app=replace(defaults.app, port=port))
-    listening = _listen_or_say(defaults, languages)
+    listening = _listen_or_say(defaults.app.bind, defaults.app.port, languages)
     if listening is not None:
         _out_of_service(defaults, listening, "config", problem, languages)
     return 2
@@ -211,11 +272,16 @@ def serve(config: Config, with_sync: bool = True) -> int:
     to open it, and who can sign in when nobody can yet. Records it cannot open are said as ``doctor`` says them, the
     records' own words in the log line above and on the nurse's out-of-service page."""
     language = config.device.language
-    listening = _listen_or_say(config, (language,))
+    settings = config.app
+    listening = _listen_or_say(kiosk_bind(settings), settings.port, (language,))
     if listening is None:
         return 2
+    tablets = _listen_or_say(settings.bind, settings.tls_port, (language,), "https") if settings.tls else None
+    if settings.tls and tablets is None:
+        listening.close()
+        return 2
     try:
-        server = make_server(config, with_sync)
+        server = make_server(config, with_sync, tablets)
         store = open_store(config)
     except (RecordsError, RequestRefused) as error:
         log_event("records.unusable", logging.ERROR, error=error)
@@ -239,7 +305,9 @@ def serve(config: Config, with_sync: bool = True) -> int:
             print(message("app.no_operator_enabled", language), flush=True)
     finally:
         store.records.close()
-    print(sentence("app.open", language, address=app_url(config.app.bind, config.app.port)), flush=True)
+    print(sentence("app.open", language, address=app_url(kiosk_bind(settings), settings.port)), flush=True)
+    if settings.tls:
+        print(sentence("app.open_tablets", language, address=tablets_url(settings)), flush=True)
     publish_url(config)
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):

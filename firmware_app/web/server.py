@@ -86,13 +86,23 @@ def client_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address |
     return mapped or address
 
 
+def over_https(request: Request) -> bool:
+    """Whether the request came to the tablets' HTTPS listener (``[app] tls_cert_file``): the kiosk's
+    listener is plain HTTP, and the tablets' one believes no proxy's headers (``run.make_server``)."""
+    return request.url.scheme == "https"
+
+
 def on_the_device(request: Request) -> bool:
     """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
     device's first operator may be made, and the sessions no stranger's requests evict. With ``[app]
     bind`` opened to the network for tablets, a stranger on the network must not get to make the
     first operator before the nurse does. The kiosk's 127.0.0.1 arriving as ``::ffff:127.0.0.1``
-    (``client_address``) was taken for the network (no names to tap, the network's lock on it)."""
-    address = client_address(request.client.host) if request.client else None
+    (``client_address``) was taken for the network (no names to tap, the network's lock on it).
+    The tablets' HTTPS listener is the network whatever the address: the kiosk never uses it, and a
+    proxy on the device in front of it would otherwise make every tablet the device's screen."""
+    if request.client is None or over_https(request):
+        return False
+    address = client_address(request.client.host)
     return address is not None and address.is_loopback
 
 
@@ -270,7 +280,9 @@ class WebApp:
                 response = await self._answer(request, session, handler, public, activity)
                 current: Session = request.state.session
                 if request.cookies.get(COOKIE) != current.id:
-                    response.set_cookie(COOKIE, current.id, httponly=True, samesite="strict", path="/")
+                    response.set_cookie(
+                        COOKIE, current.id, httponly=True, samesite="strict", path="/", secure=over_https(request)
+                    )
                 response.headers["Cache-Control"] = "no-store"
                 return response
 

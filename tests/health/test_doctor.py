@@ -52,13 +52,14 @@ from tests.records.test_erasure_under_a_reader import reading
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
 from tests.test_cli_missing_records import key_on_the_drive
+from tests.tls_files import site_tls
 
 NOW = dt.datetime.now(dt.UTC)
 ALL_CHECKS = [
     *("models", "camera", "calibration", "disk", "records", "writable", "audit", "committed", "clock", "broker"),
     "backlog",
     "backup",
-    *("identity", "sealed", "erased", "key", "encryption", "tls", "verdicts", "quality"),
+    *("identity", "sealed", "erased", "key", "encryption", "tls", "verdicts", "app_tls", "quality"),
 ]
 
 
@@ -284,6 +285,24 @@ def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_v
     (tmp_path / "junk.crt").write_text("not a certificate")
     assert check_certificates([tmp_path / "junk.crt"], NOW).message_key == "health.tls.unreadable"
     assert check_certificates([], NOW).message_key == "health.tls.none"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_app_opened_to_the_network_without_https_is_amber_with_what_to_set(tmp_path, language):
+    """PINs typed on a tablet cross the network in clear over plain HTTP; loopback, or HTTPS, is green."""
+    config = write_config(tmp_path, 1, '[app]\nbind = "0.0.0.0"\n')
+    config.write_text(config.read_text().replace("[device]\n", f'[device]\nlanguage = "{language}"\n', 1))
+    open_store(tmp_path).records.close()
+    _, checks, _ = doctor(config)
+    said = checks["app_tls"]["message"]
+    assert checks["app_tls"]["level"] == "amber", said
+    assert said == sentence("health.app_tls.amber", language, bind="0.0.0.0")
+    assert "tls_cert_file" in said and "tls_key_file" in said
+    tls = site_tls(tmp_path / "tls")
+    config.write_text(config.read_text().replace("[app]\n", f"[app]\n{tls.app_lines(8443)}", 1))
+    _, checks, _ = doctor(config)
+    assert checks["app_tls"]["level"] == "green"
+    assert checks["app_tls"]["message"] == sentence("health.app_tls.https", language, port="8443")
 
 
 def test_key_file_checks(tmp_path):

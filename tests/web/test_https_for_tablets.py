@@ -1,0 +1,183 @@
+"""HTTPS for tablets (``[app] tls_cert_file``, ``tls_key_file``): with them, tablets sign in over HTTPS at
+``tls_port`` with the site's CA, and the kiosk keeps plain HTTP on loopback at ``port``, the one app in one
+process. The tablets' listener is the network whatever the address it is reached at: a connection there
+from loopback (a proxy on the device, say) is no device's screen.
+
+Real listeners on this machine's own network address, certificates made by the test's CA
+(``tests/tls_files``), and Debian's Chromium for one page over HTTPS."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.mqtt_broker import free_port, wait_until
+from tests.records.kit import write_config
+from tests.tls_files import SiteTls, site_tls
+from tests.web.conftest import OPERATOR, PIN, SCREEN, RunningApp, app_process, enter_pin, network_address, start_app
+
+
+@dataclass
+class TabletsApp:
+    kiosk: RunningApp
+    tablets_url: str  # https://<this machine's network address>:<tls_port>
+    tls_port: int
+    tls: SiteTls
+
+    def client(self) -> httpx.Client:
+        """A tablet that trusts the site's CA (installed on it, as the README says)."""
+        return httpx.Client(verify=ssl.create_default_context(cafile=str(self.tls.ca)), timeout=60)
+
+
+@pytest.fixture()
+def tablets_app(tmp_path) -> Iterator[TabletsApp]:
+    address = network_address()
+    tls = site_tls(tmp_path / "tls", ("127.0.0.1", address))
+    tls_port = free_port()
+    running = start_app(tmp_path, app=f'bind = "0.0.0.0"\n{tls.app_lines(tls_port)}')
+    kiosk = next(running)
+    wait_until(lambda: _answers(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' listener")
+    yield TabletsApp(kiosk, f"https://{address}:{tls_port}", tls_port, tls)
+    next(running, None)
+
+
+def _answers(url: str, tls: SiteTls) -> bool:
+    try:
+        httpx.get(url, verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=10)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def _names_listed(page: str) -> bool:
+    """Whether the sign-in page lists the operators to tap: the device's own screen's alone."""
+    return (
+        re.search(r'<input[^>]*type="radio"[^>]*name="operator"|<input[^>]*name="operator"[^>]*type="radio"', page)
+        is not None
+    )
+
+
+def test_a_tablet_signs_in_over_https_and_its_session_cookie_is_secure(tablets_app):
+    with tablets_app.client() as tablet:
+        form = tablet.get(f"{tablets_app.tablets_url}/signin")
+        assert form.status_code == 200 and not _names_listed(form.text) and OPERATOR not in form.text
+        assert "secure" in form.headers["set-cookie"].lower().split("; ")
+        signed_in = tablet.post(
+            f"{tablets_app.tablets_url}/signin",
+            data={"csrf": _csrf(form.text), "operator": OPERATOR, "pin": PIN},
+            follow_redirects=True,
+        )
+    assert signed_in.status_code == 200 and "Ready to screen?" in signed_in.text
+    assert str(signed_in.url) == f"{tablets_app.tablets_url}/ready"
+
+
+def test_plain_http_on_the_tablets_port_is_refused(tablets_app):
+    address = tablets_app.tablets_url.removeprefix("https://")
+    with tablets_app.client() as tablet:
+        assert tablet.get(f"{tablets_app.tablets_url}/signin").status_code == 200  # it listens, for HTTPS
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        httpx.get(f"http://{address}/signin", timeout=30)
+
+
+def test_the_kiosk_keeps_plain_http_on_loopback_and_is_the_devices_screen(tablets_app):
+    kiosk = httpx.get(f"{tablets_app.kiosk.url}/signin", timeout=60)
+    assert kiosk.status_code == 200 and _names_listed(kiosk.text)
+    assert "secure" not in kiosk.headers["set-cookie"].lower().split("; ")
+    # Only on loopback: the plain listener is not opened to the network once tablets have HTTPS.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(tablets_app.kiosk.url.replace("127.0.0.1", network_address()) + "/signin", timeout=30)
+
+
+def test_the_tablets_listener_reached_from_loopback_is_still_the_network(tablets_app):
+    with tablets_app.client() as tablet:
+        form = tablet.get(f"https://127.0.0.1:{tablets_app.tls_port}/signin")
+    assert form.status_code == 200 and not _names_listed(form.text) and OPERATOR not in form.text
+
+
+def test_a_tablets_browser_signs_in_over_https(browser, tablets_app):
+    """Chromium told to take the site's certificate (a tablet with the site's CA installed)."""
+    context = browser.new_context(ignore_https_errors=True, viewport=SCREEN)
+    try:
+        page = context.new_page()
+        page.goto(f"{tablets_app.tablets_url}/signin")
+        assert page.locator("input[name=operator][type=radio]").count() == 0
+        page.locator("#operator").fill(OPERATOR)
+        enter_pin(page, PIN)
+        page.wait_for_url(f"{tablets_app.tablets_url}/ready")
+        assert page.get_by_text("Ready to screen?").count() >= 1
+    finally:
+        context.close()
+
+
+def test_a_key_that_is_not_the_certificates_is_refused_at_the_start_naming_it(tmp_path):
+    """The app does not start on it: its out-of-service page says why, and it stops with status 2 as for
+    any other config error."""
+    tls = site_tls(tmp_path / "tls")
+    other = site_tls(tmp_path / "other")
+    port = free_port()
+    lines = f'[app]\nport = {port}\ntls_cert_file = "{tls.certificate}"\ntls_key_file = "{other.key}"\n'
+    config = write_config(tmp_path, 1, lines)
+    app = app_process(config, port)
+    try:
+        said = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
+        assert said.status_code == 503 and str(other.key) in said.text
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert f"[app].tls_key_file: {other.key} does not match the certificate {tls.certificate}" in stderr
+
+
+def test_the_app_says_the_tablets_https_address_and_gives_the_kiosk_its_loopback_http(tmp_path):
+    address = network_address()
+    tls = site_tls(tmp_path / "tls", (address,))
+    port, tls_port = free_port(), free_port()
+    config = write_config(tmp_path, 1, f'[app]\nbind = "{address}"\nport = {port}\n{tls.app_lines(tls_port)}')
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--no-sync"]
+    app = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RUNTIME_DIRECTORY": str(runtime)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _answers(f"https://{address}:{tls_port}/", tls), 60, "the tablets' listener")
+        wait_until((runtime / "app-url").exists, 60, "the kiosk's address")
+        assert (runtime / "app-url").read_text() == f"http://127.0.0.1:{port}/\n"
+        app.send_signal(signal.SIGINT)
+        said, stderr = app.communicate(timeout=30)
+    finally:
+        app.kill()
+    assert app.returncode == 0 and "Traceback" not in stderr
+    assert said.splitlines()[1:] == [
+        f"EdgeScreen app: open http://127.0.0.1:{port}/ (Ctrl-C stops it)",
+        f"Tablets: open https://{address}:{tls_port}/ (HTTPS; install the site's CA on each tablet)",
+    ], said
+
+
+def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in_one_line(tmp_path):
+    tls = site_tls(tmp_path / "tls")
+    tls_port = free_port()
+    config = write_config(tmp_path, 1, f"[app]\n{tls.app_lines(tls_port)}")
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(tls_port)]
+    run = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"--port {tls_port}: tls_port: expected another port than port ({tls_port})" in run.stderr
