@@ -107,7 +107,9 @@ def not_photographed_event(
 def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     """One entry per eye left unphotographed by a visit finished today, by the screenings' rule
     (``_recorded_today``): by its time when it can be true, or, whatever its time says, on this boot
-    on a clock NTP had not set (an event from before the boot was kept has its time alone)."""
+    on a clock NTP had not set (an event from before the boot was kept has its time alone). None for a
+    visit whose results the records no longer hold: only erasure deletes a screening, and a patient
+    erased is called back by no one (the event, in the audit log that is never erased, stays)."""
     condition = "at BETWEEN ? AND ?"
     parameters: list[object] = [VISIT_EVENT, *_today_bounds(records, since)]
     boot = records.boot()
@@ -119,6 +121,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     for at, details in rows.fetchall():
         event, when = json.loads(details), datetime.fromisoformat(at)
         opens = _still_recorded(records, event.get("results", []))
+        if event.get("results") and not opens:
+            continue
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
                 WorklistEntry(
@@ -139,7 +143,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 
 def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:
     """The first of a visit's results the records still hold, whose record names the patient; "" when
-    there is none (no eye photographed, or the patient erased since): the row then opens nothing."""
+    there is none (no eye photographed: the row then opens nothing; or the patient erased since)."""
     if not result_ids:
         return ""
     marks = ",".join("?" * len(result_ids))

@@ -572,3 +572,21 @@ def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_
     assert verdicts_to_act_on(store).patients == 0  # the referral was shown: called back
     (logged,) = [r.getMessage() for r in caplog.records if "records.photo_unreadable" in r.getMessage()]
     assert cleared in logged
+
+
+def test_a_patient_erased_since_leaves_no_eye_to_call_back_on_today(tmp_path) -> None:
+    """Erasure removed the patient's screenings, and Today still said "Not photographed yet: call back"
+    for the eye their visit left: a prompt to call back someone the device must no longer know. The
+    visit's event names its result ids only (the audit log is never erased): once none is recorded,
+    the row goes; a visit of another patient keeps its own."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    records = store.records
+    clock = records.clock_state(records.clock()).value
+    for reference in ("MRN-ERASE-ME", "MRN-KEEP-ME"):
+        right = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye="R"))).result_id
+        store.audit(VISIT_EVENT, not_photographed_event(["L"], "amina", clock, records.boot(), [right]))
+    assert len(missed_eyes(store, today)) == 2
+    store.erase_patient("MRN-ERASE-ME")
+    kept = [entry.result_id for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
+    assert kept == list(store.search_patient("MRN-KEEP-ME").result_ids)
