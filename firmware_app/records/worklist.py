@@ -52,13 +52,19 @@ class WorklistEntry:
     # Recorded as an eye the nurse could not photograph (``CANNOT_PHOTOGRAPH``): ungradable, referred,
     # and no photo to export.
     unphotographable: bool = False
+    # An eye not photographed by a visit the app lost before it was finished (a restart mid-visit:
+    # records/open_visits.py), said apart from one the nurse left by "Finish anyway".
+    not_finished: bool = False
 
     @property
     def triage(self) -> str:
         """How Today and Records name it (``result.heading.*``): an eye that could not be photographed
         (referred) said apart from a photo that could not be graded, and from an eye not photographed
-        yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back)."""
-        return "cannot_photograph" if self.unphotographable else self.outcome
+        yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back), and from one a visit lost to a
+        restart left (``not_finished``: to call back too, the nurse never chose it)."""
+        if self.unphotographable:
+            return "cannot_photograph"
+        return "visit_not_finished" if self.not_finished else self.outcome
 
     @property
     def clock_not_set(self) -> bool:
@@ -84,6 +90,9 @@ class WorklistEntry:
 VISIT_EVENT = "visit"
 NOT_PHOTOGRAPHED = "not_photographed"
 NOTHING_TO_SEND = "nothing"
+# The event's action for a visit the app lost before it was finished (records/open_visits.py); the
+# nurse's own is "finished".
+NOT_FINISHED = "not_finished"
 
 
 def not_photographed_event(
@@ -92,14 +101,16 @@ def not_photographed_event(
     clock: str | None = None,
     boot: str = "",
     results: Sequence[str] = (),
+    action: str = "finished",
 ) -> dict[str, object]:
     """The details of the audit event that records a visit finished without ``eyes``; ``clock``, the
     state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs;
     ``boot``, the kernel's id of the boot it was recorded on, so Today keeps it as it keeps a
     screening recorded on this boot on a clock NTP had not set (``_recorded_today``); ``results``, the
     ids of the visit's results: Today's row opens the patient's record through one (``_not_photographed``),
-    where the reference the event never names tells the nurse whom to call back."""
-    event: dict[str, object] = {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
+    where the reference the event never names tells the nurse whom to call back; ``action``,
+    ``NOT_FINISHED`` for a visit the app lost before the nurse finished it."""
+    event: dict[str, object] = {"action": action, NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
     kept = {"clock": clock} if clock else {}
     return event | kept | ({"boot": boot} if boot else {}) | ({"results": list(results)} if results else {})
 
@@ -136,6 +147,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
                     NOTHING_TO_SEND,
                     None,
                     clock=event.get("clock"),  # none in an event older than this field: its clock is unknown
+                    not_finished=event["action"] == NOT_FINISHED,
                 )
             )
     return entries
