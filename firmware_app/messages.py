@@ -2561,6 +2561,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Not photographed yet: call back",
         "fr": "Pas encore photographié : à rappeler",
     },
+    # Today's eye not photographed by a visit the app lost before it was finished (a restart mid-visit).
+    "result.heading.visit_not_finished": {
+        "en": "Visit not finished: call back",
+        "fr": "Visite non terminée : à rappeler",
+    },
     "result.heading.cannot_photograph": {"en": "Could not be photographed", "fr": "Impossible à photographier"},
     "result.action.cannot_photograph": {
         "en": "This eye could not be photographed: a specialist must examine it. Arrange the referral with the "

@@ -52,13 +52,19 @@ class WorklistEntry:
     # Recorded as an eye the nurse could not photograph (``CANNOT_PHOTOGRAPH``): ungradable, referred,
     # and no photo to export.
     unphotographable: bool = False
+    # An eye not photographed by a visit the app lost before it was finished (a restart mid-visit:
+    # records/open_visits.py), said apart from one the nurse left by "Finish anyway".
+    not_finished: bool = False
 
     @property
     def triage(self) -> str:
         """How Today and Records name it (``result.heading.*``): an eye that could not be photographed
         (referred) said apart from a photo that could not be graded, and from an eye not photographed
-        yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back)."""
-        return "cannot_photograph" if self.unphotographable else self.outcome
+        yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back), and from one a visit lost to a
+        restart left (``not_finished``: to call back too, the nurse never chose it)."""
+        if self.unphotographable:
+            return "cannot_photograph"
+        return "visit_not_finished" if self.not_finished else self.outcome
 
     @property
     def clock_not_set(self) -> bool:
@@ -84,6 +90,9 @@ class WorklistEntry:
 VISIT_EVENT = "visit"
 NOT_PHOTOGRAPHED = "not_photographed"
 NOTHING_TO_SEND = "nothing"
+# The event's action for a visit the app lost before it was finished (records/open_visits.py); the
+# nurse's own is "finished".
+NOT_FINISHED = "not_finished"
 
 
 def not_photographed_event(
@@ -92,14 +101,16 @@ def not_photographed_event(
     clock: str | None = None,
     boot: str = "",
     results: Sequence[str] = (),
+    action: str = "finished",
 ) -> dict[str, object]:
     """The details of the audit event that records a visit finished without ``eyes``; ``clock``, the
     state of the clock that dates it (as a screening's), so Today marks its time as it marks theirs;
     ``boot``, the kernel's id of the boot it was recorded on, so Today keeps it as it keeps a
     screening recorded on this boot on a clock NTP had not set (``_recorded_today``); ``results``, the
     ids of the visit's results: Today's row opens the patient's record through one (``_not_photographed``),
-    where the reference the event never names tells the nurse whom to call back."""
-    event: dict[str, object] = {"action": "finished", NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
+    where the reference the event never names tells the nurse whom to call back; ``action``,
+    ``NOT_FINISHED`` for a visit the app lost before the nurse finished it."""
+    event: dict[str, object] = {"action": action, NOT_PHOTOGRAPHED: list(eyes), "operator": operator}
     kept = {"clock": clock} if clock else {}
     return event | kept | ({"boot": boot} if boot else {}) | ({"results": list(results)} if results else {})
 
@@ -107,7 +118,9 @@ def not_photographed_event(
 def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     """One entry per eye left unphotographed by a visit finished today, by the screenings' rule
     (``_recorded_today``): by its time when it can be true, or, whatever its time says, on this boot
-    on a clock NTP had not set (an event from before the boot was kept has its time alone)."""
+    on a clock NTP had not set (an event from before the boot was kept has its time alone). None for a
+    visit whose results the records no longer hold: only erasure deletes a screening, and a patient
+    erased is called back by no one (the event, in the audit log that is never erased, stays)."""
     condition = "at BETWEEN ? AND ?"
     parameters: list[object] = [VISIT_EVENT, *_today_bounds(records, since)]
     boot = records.boot()
@@ -119,6 +132,8 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     for at, details in rows.fetchall():
         event, when = json.loads(details), datetime.fromisoformat(at)
         opens = _still_recorded(records, event.get("results", []))
+        if event.get("results") and not opens:
+            continue
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
                 WorklistEntry(
@@ -132,6 +147,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
                     NOTHING_TO_SEND,
                     None,
                     clock=event.get("clock"),  # none in an event older than this field: its clock is unknown
+                    not_finished=event["action"] == NOT_FINISHED,
                 )
             )
     return entries
@@ -139,7 +155,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 
 def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:
     """The first of a visit's results the records still hold, whose record names the patient; "" when
-    there is none (no eye photographed, or the patient erased since): the row then opens nothing."""
+    there is none (no eye photographed: the row then opens nothing; or the patient erased since)."""
     if not result_ids:
         return ""
     marks = ",".join("?" * len(result_ids))

@@ -36,6 +36,7 @@ from firmware_app.inference.model import ModelError
 from firmware_app.operators import Operators
 from firmware_app.pipeline import ScreeningPipeline
 from firmware_app.quality.gate import QualityGate
+from firmware_app.records.open_visits import close_lost_visits
 from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.service.watchdog import Watchdog, supervise
 from firmware_app.web.answer_time import camera_step_s
@@ -103,6 +104,9 @@ class Device:
     def _open_records(self) -> None:
         self.pipeline, self.store = self._opened.enter_context(recording_pipeline(self.config, calibration_or_none))
         self.operators = Operators(self.store.records)
+        # The visits the app's last run held in memory died with it: their eyes go on Today to call back.
+        if lost := close_lost_visits(self.store):
+            log_event("app.visits_not_finished", level=30, visits=lost)
 
     def _sync(self) -> None:
         try:

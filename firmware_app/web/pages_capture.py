@@ -24,7 +24,8 @@ from starlette.routing import Route
 from firmware_app.events import log_event
 from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
-from firmware_app.records.worklist import VISIT_EVENT, not_photographed_event
+from firmware_app.records.open_visits import visit_finished, visit_recorded
+from firmware_app.records.worklist import not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.answer_time import burst_allowance_s
 from firmware_app.web.camera_owner import PreviewFrame
@@ -259,6 +260,7 @@ def routes(web: WebApp) -> list[Route]:
             raise
         log_event("app.screened", outcome=result.triage.outcome.value, ms=round((time.perf_counter() - started) * 1000))
         visit.record(result, slot, photo, photo_id)
+        await device.run(lambda: visit_recorded(device.store, visit.id, result.result_id))
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 
     @web.page()
@@ -319,7 +321,9 @@ def routes(web: WebApp) -> list[Route]:
 
         def recorded() -> None:  # on the records thread, one post at a time: the second finds it recorded
             if str(len(visit.taken.get(slot, []))) == taken:
-                visit.record(device.pipeline.record_not_photographed(visit.modality, context), slot)
+                result = device.pipeline.record_not_photographed(visit.modality, context)
+                visit.record(result, slot)
+                visit_recorded(device.store, visit.id, result.result_id)
 
         await device.run(recorded)
         visit.turn_to(slot)
@@ -389,19 +393,18 @@ def routes(web: WebApp) -> list[Route]:
         # Closed before the audit runs, not after: a second post meanwhile (a double tap on "Finish
         # anyway") finds no visit to close, where it listed the eye on Today as not photographed twice.
         session.visit = None
-        if missing:
-            records = device.store.records
+        records = device.store.records
 
-            def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
-                clock = records.clock_state(records.clock()).value
-                event = not_photographed_event(missing, session.operator, clock, records.boot(), visit.result_ids)
-                device.store.audit(VISIT_EVENT, event)
+        def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
+            clock = records.clock_state(records.clock()).value
+            event = not_photographed_event(missing, session.operator, clock, records.boot(), visit.result_ids)
+            visit_finished(device.store, visit.id, event if missing else None)
 
-            try:
-                await device.run(audited)
-            except BaseException:
-                session.visit = visit  # nothing audited: the visit stays open
-                raise
+        try:
+            await device.run(audited)
+        except BaseException:
+            session.visit = visit  # nothing audited: the visit stays open
+            raise
         if form.get("another") == "yes" and visit.modality == "dermoscopy":
             session.another_lesion = visit.reference
         return sent_to(request, "/patient")

@@ -21,6 +21,7 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
 from firmware_app.operators import MAX_NAME, Operator, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
+from firmware_app.records.open_visits import visit_started
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.store import true_age
@@ -421,10 +422,11 @@ def routes(web: WebApp) -> list[Route]:
                 eyes=eyes,
                 modalities=offered,
             )
-        if modality == "dermoscopy":
-            session.visit = Visit(reference, modality, site)
-        else:
-            session.visit = Visit(reference, modality, eyes=eyes)
+        visit = Visit(reference, modality, site) if modality == "dermoscopy" else Visit(reference, modality, eyes=eyes)
+        # Kept in the records too (its eyes, never the patient): a restart before it is finished
+        # lists the eyes it left on Today, to call back.
+        await device.run(lambda: visit_started(device.store, visit.id, visit.eyes_not_photographed, session.operator))
+        session.visit = visit
         return RedirectResponse("/capture", 303)
 
     return [

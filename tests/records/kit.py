@@ -52,18 +52,19 @@ def closing_what_the_test_left_open() -> Iterator[None]:
             _OPEN.pop()()
 
 
-# The schema before the migration that backfilled ``last_backup`` (the six after it added the
+# The schema before the migration that backfilled ``last_backup`` (the seven after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
-# unsent, the operators' count of wrong PINs from the network, the station's erasure requests, then
-# the index of the erasures' audit events: ``back_to`` undoes them).
-BEFORE_LAST_BACKUP = SCHEMA_VERSION - 7
+# unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the
+# index of the erasures' audit events, then the visits in progress: ``back_to`` undoes them).
+BEFORE_LAST_BACKUP = SCHEMA_VERSION - 8
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
     """Set real records back to ``version``, as a device on that release holds them: the unsent
     rows' queued_at index, the verdicts' clock and boot, the results dropped unsent, the operators'
-    wrong PINs from the network, the station's erasure requests and the erasures' audit index, the
-    latest migrations, go (a test of an earlier one undoes its own columns)."""
+    wrong PINs from the network, the station's erasure requests, the erasures' audit index and the
+    visits in progress, the latest migrations, go (a test of an earlier one undoes its own columns)."""
+    db.execute("DROP TABLE open_visit")
     db.execute("DROP INDEX audit_erasure")
     db.execute("DROP TABLE erasure_outbox")
     for column in ("remote_failed_pins", "remote_locked_until"):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from firmware_app.inference.triage import Outcome, Triage
+from firmware_app.records.open_visits import close_lost_visits, visit_finished, visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
@@ -572,3 +573,52 @@ def test_a_photo_the_card_damaged_leaves_the_record_of_a_call_back_readable(tmp_
     assert verdicts_to_act_on(store).patients == 0  # the referral was shown: called back
     (logged,) = [r.getMessage() for r in caplog.records if "records.photo_unreadable" in r.getMessage()]
     assert cleared in logged
+
+
+def test_a_patient_erased_since_leaves_no_eye_to_call_back_on_today(tmp_path) -> None:
+    """Erasure removed the patient's screenings, and Today still said "Not photographed yet: call back"
+    for the eye their visit left: a prompt to call back someone the device must no longer know. The
+    visit's event names its result ids only (the audit log is never erased): once none is recorded,
+    the row goes; a visit of another patient keeps its own."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    records = store.records
+    clock = records.clock_state(records.clock()).value
+    for reference in ("MRN-ERASE-ME", "MRN-KEEP-ME"):
+        right = record_one(store, small_photo(), sample_record(ScreeningContext(reference, eye="R"))).result_id
+        store.audit(VISIT_EVENT, not_photographed_event(["L"], "amina", clock, records.boot(), [right]))
+    assert len(missed_eyes(store, today)) == 2
+    store.erase_patient("MRN-ERASE-ME")
+    kept = [entry.result_id for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
+    assert kept == list(store.search_patient("MRN-KEEP-ME").result_ids)
+
+
+def test_a_visit_lost_to_a_restart_lists_the_eyes_it_left_to_call_back_and_keeps_no_patient(tmp_path) -> None:
+    """The visit lived in the app's memory: a restart with the right eye recorded and the left not
+    lost it, and Today never listed the left eye. Kept in the records from its start (its eyes and
+    results, no patient), it is listed when the app next starts as not finished, for the eye it left,
+    opening the record of the eye it photographed; a visit finished, or all photographed, is not."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    visit_started(store, "lost", ["R", "L"], "amina")
+    right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-LOST-1", eye="R"))).result_id
+    visit_recorded(store, "lost", right)
+    visit_started(store, "finished", ["L"], "amina")
+    visit_finished(store, "finished", None)
+    visit_started(store, "all-done", ["L"], "amina")
+    left = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-DONE-2", eye="L"))).result_id
+    visit_recorded(store, "all-done", left)
+    kept = store.records.connection.execute("SELECT * FROM open_visit").fetchall()
+    assert len(kept) == 2 and not any(b"MRN" in str(tuple(row)).encode() for row in kept)
+    assert missed_eyes(store, today) == []  # open, not lost: the app holding them may finish them
+    store.records.close()
+
+    store = open_store(tmp_path)
+    assert close_lost_visits(store) == 2
+    lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
+    assert [(entry.eye, entry.result_id, entry.triage) for entry in lost] == [("L", right, "visit_not_finished")]
+    assert store.records.connection.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 0
+    assert close_lost_visits(store) == 0  # listed once, not at every start
+    assert len(missed_eyes(store, today)) == 1
+    store.erase_patient("MRN-LOST-1")
+    assert missed_eyes(store, today) == []

@@ -258,3 +258,29 @@ def test_an_eye_left_by_finish_anyway_opens_its_patient_from_today(page, app, la
     page.wait_for_url("**/records/view")
     assert "MRN-CALL-ME" in page.locator("dl.detail").inner_text()
     assert page.locator("#reference").input_value() == "MRN-CALL-ME"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_patient_erased_after_finish_anyway_leaves_no_call_back_on_today(page, app, language):
+    """Today kept "Not photographed yet: call back" for the eye of a patient erased since: a prompt to
+    call back someone the device must no longer know. Erased, the patient leaves Today with the rest."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-ERASE-ME")
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+    missed = message("result.heading.not_photographed", language)
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").filter(has_text=missed).count() == 1
+
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "MRN-ERASE-ME")
+    page.locator("[data-test=find]").click()
+    page.locator("[data-test=erase]").click()
+    page.locator("[data-test=erase-yes]").click()
+    page.locator("[data-test=erased]").wait_for()
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").filter(has_text=missed).count() == 0
+    assert page.locator("[data-test=entry]").count() == 0 and unscrolled(page)
+    snap(page, "today-after-erase")

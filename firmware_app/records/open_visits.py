@@ -1,0 +1,70 @@
+"""The fundus visits in progress, kept in the records while the app holds them in memory (web/visit.py).
+
+A visit lives in the app's memory until the nurse finishes it. An app restart mid-visit (SIGTERM, a
+crash, an update) lost it, and with it the eye not photographed yet: Today never listed that eye, and
+nobody called the patient back. So each visit is kept here from its start until it is finished: the
+eyes expected and the results recorded, never the patient (the results' records name them, sealed,
+and erasure removes them). The app starting finds those its last run left open and records each as
+"Finish anyway" records a visit (``worklist.not_photographed_event``), marked not finished, so Today
+lists its eyes not photographed to call back (none once the patient is erased: its results are gone).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from firmware_app.records.audit import append_event
+from firmware_app.records.database import transaction
+from firmware_app.records.store import ScreeningStore
+from firmware_app.records.worklist import NOT_FINISHED, VISIT_EVENT, not_photographed_event
+
+
+def visit_started(store: ScreeningStore, visit_id: str, eyes: Sequence[str], operator: str | None) -> None:
+    """Keep a visit from its start, with the eyes it is to photograph (none: nothing to call back for)."""
+    if not eyes:
+        return
+    with transaction(store.records.connection) as db:
+        db.execute(
+            "INSERT INTO open_visit (visit_id, eyes, operator) VALUES (?, ?, ?)", (visit_id, json.dumps(eyes), operator)
+        )
+
+
+def visit_recorded(store: ScreeningStore, visit_id: str, result_id: str) -> None:
+    """Add a result recorded for the visit: an eye recorded, and the record Today's row opens. A crash
+    before this lists the eye as not photographed after the restart: a call-back too many, never one
+    too few."""
+    with transaction(store.records.connection) as db:
+        db.execute(
+            "UPDATE open_visit SET results = json_insert(results, '$[#]', ?) WHERE visit_id = ?", (result_id, visit_id)
+        )
+
+
+def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object] | None) -> None:
+    """Close the visit, auditing ``event`` (its eyes not photographed, ``not_photographed_event``) if
+    any, in one transaction: a crash between the two listed the eye twice after the restart, or never."""
+    records = store.records
+    with transaction(records.connection) as db:
+        if event:
+            append_event(db, VISIT_EVENT, event, records.clock())
+        db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
+
+
+def close_lost_visits(store: ScreeningStore) -> int:
+    """Record every visit a previous run of the app left open as not finished, with the eyes no
+    result of it recorded, dated now (the day the nurse can still call back); how many there were.
+    Only the app calls it, as it starts: the visits open then were its last run's, lost with it."""
+    records = store.records
+    with transaction(records.connection) as db:
+        lost = db.execute("SELECT eyes, operator, results FROM open_visit ORDER BY rowid").fetchall()
+        now = records.clock()
+        clock = records.clock_state(now).value
+        for eyes, operator, results in lost:
+            recorded = json.loads(results)
+            marks = ",".join("?" * len(recorded))
+            done = {row[0] for row in db.execute(f"SELECT eye FROM screening WHERE result_id IN ({marks})", recorded)}
+            if missing := [eye for eye in json.loads(eyes) if eye not in done]:
+                event = not_photographed_event(missing, operator, clock, records.boot(), recorded, NOT_FINISHED)
+                append_event(db, VISIT_EVENT, event, now)
+        db.execute("DELETE FROM open_visit")
+    return len(lost)
