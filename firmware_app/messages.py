@@ -2377,7 +2377,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "modality.dermoscopy": {"en": "Skin lesion", "fr": "Lésion cutanée"},
     "capture.title": {"en": "Take the photo", "fr": "Prendre la photo"},
     "capture.shutter": {"en": "Take photo", "fr": "Photographier"},
-    "capture.auto": {"en": "Take it when sharp", "fr": "Déclencher dès que l'image est nette"},
+    # The automatic shutter waits for the live verdict to pass (app.js, ``take``), whatever its reason;
+    # "when sharp" stood under "Too dark", the reason beside it (guidance.py) is what to fix.
+    "capture.auto": {
+        "en": "Take it once the quality is good enough",
+        "fr": "Déclencher dès que la qualité suffit",
+    },
     "capture.starting": {"en": "Starting the camera...", "fr": "Démarrage de la caméra..."},
     "capture.working": {
         "en": "Taking the photos and checking them...",
