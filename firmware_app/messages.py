@@ -2416,6 +2416,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # An eye no photo can be taken of (closed, a small pupil, a cataract, an artificial eye): asked first,
     # then recorded as not photographed, ungradable, so referred (pages_capture, ``not_photographed``).
     "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
+    # A lesion with no photo records nothing: this leads to what finishing the patient does (leave_visit.html).
+    "capture.lesion_way_out": {"en": "Cannot photograph this lesion", "fr": "Lésion impossible à photographier"},
     "not_photographed.question": {
         "en": "{eye}: record it as impossible to photograph?",
         "fr": "{eye} : l'enregistrer comme impossible à photographier ?",

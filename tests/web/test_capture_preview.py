@@ -25,6 +25,8 @@ from tests.web.conftest import (
     PIN,
     app_process,
     new_patient,
+    on_screen,
+    recorded,
     sign_in,
     snap,
     switch_to,
@@ -112,3 +114,34 @@ def test_a_preview_the_app_stopped_answering_says_so_and_comes_back_by_itself(tm
     alert.wait_for(timeout=30_000)  # stopped: said the same way
     assert good not in page.locator("main").inner_text() and not shutter.is_enabled()
     page.screenshot(path=str(SHOTS / f"capture-app-stopped-{language}.png"))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_lesion_capture_screen_has_a_way_out_before_a_photo(page, app, language):
+    """The eye's capture screen has "Cannot photograph this eye"; the lesion's had no way out but the
+    nav. A lesion is no eye: with no photo nothing is recorded for it (no record of an eye "not
+    photographed", which the wire, Today and the station read as an eye). Its way out is the question
+    "New patient" asks with a visit open, which says so, and leads back to the camera or on."""
+    app.show(DERMOSCOPY_SAMPLE)
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "L-1", "dermoscopy", "trunk")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+    way_out = page.locator("[data-test=lesion-way-out]")
+    assert way_out.inner_text().strip() == message("capture.lesion_way_out", language)
+    assert on_screen(way_out) and unscrolled(page) and page.evaluate(AUDIT) == []
+    page.screenshot(path=str(SHOTS / f"capture-lesion-{language}.png"))
+
+    way_out.click()
+    leave = page.locator("[data-test=leave-visit]")
+    assert message("leave.lesion_not_photographed", language) in leave.inner_text()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    page.screenshot(path=str(SHOTS / f"capture-lesion-way-out-{language}.png"))
+    page.locator("[data-test=resume]").click()  # back: the camera, live
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
+
+    way_out.click()
+    page.locator("[data-test=leave-start]").click()  # on: the next patient's form, nothing recorded
+    page.locator('[data-keypad="reference"]').wait_for()
+    assert recorded(app) == []
