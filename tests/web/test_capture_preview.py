@@ -34,7 +34,6 @@ from tests.web.conftest import (
 )
 
 ALERT = "[role=alert][data-test=no-answer]"
-SHOTS = Path("/work/notes/s44/shots-preview")
 
 # The word for a sharp picture, in each language: the automatic shutter's label named sharpness alone.
 SHARP = {"en": "sharp", "fr": "nette"}
@@ -59,7 +58,6 @@ def test_a_dark_preview_is_told_as_dark_and_nothing_on_the_screen_waits_for_it_t
     assert page.locator("label.choice").inner_text().strip() == message("capture.auto", language)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, "capture-dark")
-    page.screenshot(path=f"/work/notes/s44/shots-preview/capture-dark-{language}.png")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -97,12 +95,11 @@ def test_a_preview_the_app_stopped_answering_says_so_and_comes_back_by_itself(tm
         assert not shutter.is_enabled() and not page.locator("#auto").is_enabled()
         assert unscrolled(page) and page.evaluate(AUDIT) == []
         snap(page, "capture-app-hung")
-        page.screenshot(path=str(SHOTS / f"capture-app-hung-{language}.png"))
 
         running.send_signal(signal.SIGCONT)  # answering again: live once more, nobody touched it
         page.wait_for_selector("#guidance[data-verdict=good]", timeout=30_000)
         assert not alert.is_visible() and shutter.is_enabled() and page.url.endswith("/capture")
-        page.screenshot(path=str(SHOTS / f"capture-app-back-{language}.png"))
+        snap(page, "capture-app-back")
         shutter.click()
         page.wait_for_url("**/check", timeout=60_000)  # the camera is this screen's again
         page.go_back()
@@ -113,7 +110,7 @@ def test_a_preview_the_app_stopped_answering_says_so_and_comes_back_by_itself(tm
         running.wait(30)
     alert.wait_for(timeout=30_000)  # stopped: said the same way
     assert good not in page.locator("main").inner_text() and not shutter.is_enabled()
-    page.screenshot(path=str(SHOTS / f"capture-app-stopped-{language}.png"))
+    snap(page, "capture-app-stopped")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -130,13 +127,13 @@ def test_the_lesion_capture_screen_has_a_way_out_before_a_photo(page, app, langu
     way_out = page.locator("[data-test=lesion-way-out]")
     assert way_out.inner_text().strip() == message("capture.lesion_way_out", language)
     assert on_screen(way_out) and unscrolled(page) and page.evaluate(AUDIT) == []
-    page.screenshot(path=str(SHOTS / f"capture-lesion-{language}.png"))
+    snap(page, "capture-lesion")
 
     way_out.click()
     leave = page.locator("[data-test=leave-visit]")
     assert message("leave.lesion_not_photographed", language) in leave.inner_text()
     assert unscrolled(page) and page.evaluate(AUDIT) == []
-    page.screenshot(path=str(SHOTS / f"capture-lesion-way-out-{language}.png"))
+    snap(page, "capture-lesion-way-out")
     page.locator("[data-test=resume]").click()  # back: the camera, live
     page.wait_for_url("**/capture")
     page.wait_for_selector("#guidance[data-seq]", timeout=30_000)
