@@ -2398,7 +2398,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "modality.dermoscopy": {"en": "Skin lesion", "fr": "Lésion cutanée"},
     "capture.title": {"en": "Take the photo", "fr": "Prendre la photo"},
     "capture.shutter": {"en": "Take photo", "fr": "Photographier"},
-    "capture.auto": {"en": "Take it when sharp", "fr": "Déclencher dès que l'image est nette"},
+    # The automatic shutter waits for the live verdict to pass (app.js, ``take``), whatever its reason;
+    # "when sharp" stood under "Too dark", the reason beside it (guidance.py) is what to fix.
+    "capture.auto": {
+        "en": "Take it once the quality is good enough",
+        "fr": "Déclencher dès que la qualité suffit",
+    },
     "capture.starting": {"en": "Starting the camera...", "fr": "Démarrage de la caméra..."},
     "capture.working": {
         "en": "Taking the photos and checking them...",
@@ -2442,6 +2447,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # An eye no photo can be taken of (closed, a small pupil, a cataract, an artificial eye): asked first,
     # then recorded as not photographed, ungradable, so referred (pages_capture, ``not_photographed``).
     "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
+    # A lesion with no photo records nothing: this leads to what finishing the patient does (leave_visit.html).
+    "capture.lesion_way_out": {"en": "Cannot photograph this lesion", "fr": "Lésion impossible à photographier"},
     "not_photographed.question": {
         "en": "{eye}: record it as impossible to photograph?",
         "fr": "{eye} : l'enregistrer comme impossible à photographier ?",

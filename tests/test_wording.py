@@ -12,7 +12,7 @@ from firmware_app.wording import decimal
 
 
 def test_french_wording_is_natural():
-    assert message("capture.auto", "fr") == "Déclencher dès que l'image est nette"
+    assert message("capture.auto", "fr") == "Déclencher dès que la qualité suffit"
     assert message("body_site.genital", "fr") == "Organes génitaux"
     assert message("body_site.palms_soles", "fr") == "Paume ou plante du pied"
     assert "porteront la mention «\u00a0non étalonné\u00a0»" in message("health.calibration.none", "fr")

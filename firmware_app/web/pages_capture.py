@@ -38,6 +38,15 @@ from firmware_app.web.visit import Visit
 from firmware_app.wording import readable_date
 
 BOUNDARY = "frame"
+# The verdict stream says something at least this often: a verdict when it changes, a camera failure,
+# else a beat. A still picture that passes sends no new verdict for minutes, and the page could not
+# tell that from an app stopped, restarting or hung under a frozen picture (app.js, startCapture).
+BEAT_S = 1.0
+# Silent this long, the capture screen says the device does not answer. The stream's longest quiet
+# while the app answers is two beats (a beat just missed by a frame, then a whole wait with none);
+# twice that leaves a busy device room, and still tells the nurse within seconds, before a frozen
+# picture reads as a live one (a preview refreshes several times a second).
+SILENT_AFTER_S = 4 * BEAT_S
 # The check screen's photo box (app.css, .preview): the photo is sent at that size; zooming loads it full.
 CHECK_PHOTO_BOX = (400, 300)
 
@@ -73,7 +82,10 @@ def routes(web: WebApp) -> list[Route]:
         bar = await device.run(lambda: status(web))
         if token is None:
             return web.render(request, session, "message.html", 409, text_key="capture.in_use", retry="/capture")
-        return web.render(request, session, "capture.html", token=token, visit=visit, status=bar)
+        silent_after_ms = round(SILENT_AFTER_S * 1000)
+        return web.render(
+            request, session, "capture.html", token=token, visit=visit, status=bar, silent_after_ms=silent_after_ms
+        )
 
     @web.page(activity=False)
     async def stream(request: Request, session: Session) -> Response:
@@ -97,22 +109,25 @@ def routes(web: WebApp) -> list[Route]:
         token = request.query_params.get("token", "")
 
         async def verdicts() -> AsyncIterator[str]:
-            shown = None
-            async for frame in _published(device, token, with_errors=True):
-                if frame is None:
-                    failure = device.camera.error
-                    if failure is None:  # retried meanwhile: its frames follow
-                        continue
+            shown = said = None
+            sent = time.monotonic()
+            async for frame in _published(device, token, idle=True):
+                failure = device.camera.error
+                if frame is None and failure is not None and failure is not said:  # once each failure
+                    said = failure
                     error = web.camera_text(session, failure, "banner.camera_lost")
                     yield f"event: camera\ndata: {json.dumps({'error': error})}\n\n"
-                    continue
-                if frame.report is None:  # a scanning screen's frame: no verdict to show
-                    continue
-                lines = verdict_lines(frame.report, web, session, aiming=True)
-                if lines != shown:
-                    shown = lines
-                    data = {"seq": frame.seq, "verdict": frame.report.verdict.value, "lines": lines}
-                    yield f"event: verdict\ndata: {json.dumps(data)}\n\n"
+                    sent = time.monotonic()
+                elif frame is not None and frame.report is not None:  # a scanning screen's has no verdict
+                    lines = verdict_lines(frame.report, web, session, aiming=True)
+                    if lines != shown:
+                        shown = lines
+                        data = {"seq": frame.seq, "verdict": frame.report.verdict.value, "lines": lines}
+                        yield f"event: verdict\ndata: {json.dumps(data)}\n\n"
+                        sent = time.monotonic()
+                if time.monotonic() - sent >= BEAT_S:
+                    yield "event: beat\ndata: {}\n\n"
+                    sent = time.monotonic()
             if not device.closing.is_set() and device.camera.in_use:  # another screen has the camera now
                 yield f"event: lost\ndata: {json.dumps({'error': web.text(session, 'capture.lost')})}\n\n"
 
@@ -452,13 +467,13 @@ def _result_view(visit: Visit, session: Session, slot: str, count: int | None = 
     }
 
 
-async def _published(device: Device, token: str, with_errors: bool = False) -> AsyncIterator[PreviewFrame | None]:
-    """Each new preview frame while ``token`` holds the camera (``None`` for a camera error, when
-    asked); reading it keeps the lease alive, and a closed page lets it lapse."""
+async def _published(device: Device, token: str, idle: bool = False) -> AsyncIterator[PreviewFrame | None]:
+    """Each new preview frame while ``token`` holds the camera; reading it keeps the lease alive, and a
+    closed page lets it lapse. Asked ``idle``, also ``None`` whenever no new frame is there, at least
+    each ``BEAT_S`` (the camera failed, or is slow): the reader's turn to say so, or that it answers."""
     camera = device.camera
     event = camera.subscribe()
     seq = -1
-    error_sent = False
     try:
         while camera.holds(token) and not device.closing.is_set():
             camera.touch(token)
@@ -468,10 +483,9 @@ async def _published(device: Device, token: str, with_errors: bool = False) -> A
                 seq = frame.seq
                 yield frame
                 continue
-            if with_errors and camera.error and not error_sent:
-                error_sent = True
+            if idle:
                 yield None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), 1.0)
+                await asyncio.wait_for(event.wait(), BEAT_S)
     finally:
         camera.unsubscribe(event)

@@ -324,7 +324,7 @@ def test_the_reference_is_scanned_from_a_qr_code_and_never_put_in_a_url(page, ap
     assert page.locator("#reference").input_value() == ""
 
 
-def test_take_it_when_sharp_shoots_by_itself_once_a_preview_frame_passes(page, app):
+def test_the_automatic_shutter_shoots_by_itself_once_a_preview_frame_passes(page, app):
     app.show(DERMOSCOPY_SAMPLE)  # its preview passes (the test retina's preview is judged grainy)
     sign_in(page, app)
     new_patient(page, app, "A-1", "dermoscopy", "trunk")

@@ -67,13 +67,18 @@ const ofTheScreen = (event) => event.detail.target?.matches("main") ?? false;
 
 function sayNoAnswer(event) {
   if (!ofTheScreen(event)) return;
-  const alert = document.querySelector(".no-answer");
   const own = event.detail.requestConfig.elt.closest("[data-no-answer]");
+  showNoAnswer(own?.dataset.noAnswer, !own);
+}
+
+// The alert with ``sentence`` (else the default's), and Try again (reloading the screen) when asked.
+function showNoAnswer(sentence, withRetry) {
+  const alert = document.querySelector(".no-answer");
   const retry = alert.querySelector("a");
-  retry.hidden = Boolean(own);
+  retry.hidden = !withRetry;
   retry.href = location.href;
   alert.hidden = false;
-  alert.querySelector("p").textContent = (own ?? alert).dataset.noAnswer;  // once shown: announced
+  alert.querySelector("p").textContent = sentence ?? alert.dataset.noAnswer;  // once shown: announced
 }
 document.addEventListener("htmx:sendError", sayNoAnswer);
 document.addEventListener("htmx:timeout", sayNoAnswer);
@@ -100,12 +105,36 @@ function startCapture(page) {
   const working = document.getElementById("working");
   let shot = false;
   const events = new EventSource("/capture/events?token=" + encodeURIComponent(token));
+  // The verdict stream says something every second at least (pages_capture.BEAT_S). Silent longer
+  // (data-silent-after), the app is stopped, restarting or hung: the picture is its last frame, frozen,
+  // under a verdict of then. It says so (the default no-answer alert), the picture dimmed, no verdict,
+  // the shutter held. The first word from the app again reloads the screen: a stream that broke does
+  // not come back by itself, nor a lease that lapsed meanwhile (a restart's reload leads to sign-in).
+  let silent = false;
+  let watch;
+  const listen = () => {
+    clearTimeout(watch);
+    watch = setTimeout(notAnswering, Number(page.dataset.silentAfter));
+  };
+  const notAnswering = () => {
+    silent = true;
+    page.classList.add("silent");
+    guidance.dataset.verdict = "";
+    guidance.replaceChildren();
+    shoot.querySelector("button").disabled = true;
+    auto.disabled = true;
+    showNoAnswer(null, true);
+  };
+  const answers = () => (silent ? location.reload() : listen());
+  for (const name of ["open", "verdict", "beat", "camera"]) events.addEventListener(name, answers);
+  listen();
   // The shutter is an htmx post (hx-sync drops a second one) answered with the check screen: the
   // verdict stream ends with this screen, or it would reconnect once the camera is handed over.
   const take = () => { if (!shot) shoot.requestSubmit(); };
   shoot.addEventListener("htmx:beforeRequest", () => {
     shot = true;
     events.close();
+    clearTimeout(watch);
     working.hidden = false;
     shoot.querySelector("button").disabled = true;
   });
@@ -133,6 +162,7 @@ function startCapture(page) {
   // This session opened the capture screen again elsewhere (another tab): that screen has the camera.
   events.addEventListener("lost", (message) => {
     events.close();
+    clearTimeout(watch);
     guidance.dataset.verdict = "reject";
     guidance.textContent = JSON.parse(message.data).error;
     auto.checked = false;
