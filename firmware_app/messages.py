@@ -25,10 +25,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "triage.no_refer": {
         "en": "No referral needed now; rescreen at the usual interval.",
-        "fr": "Pas d'orientation nécessaire ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "Pas d'orientation pour l'instant ; nouveau dépistage à l'intervalle habituel.",
     },
     "triage.ungradable": {
-        "en": "Ungradable: retake the photo, or refer for a manual examination.",
+        "en": "Could not be graded: retake the photo, or refer for a manual examination.",
         "fr": "Ininterprétable : reprenez la photo, ou adressez pour un examen manuel.",
     },
     # Quality gate: one instruction per defect ("quality.<reason>"); a modality may word one its own
@@ -2544,11 +2544,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "patient_outcome.no_refer": {
         "en": "no referral needed now for either eye; rescreen at the usual interval.",
-        "fr": "pas d'orientation nécessaire pour les deux yeux ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "pas d'orientation pour l'instant, pour aucun des deux yeux ; nouveau dépistage à l'intervalle habituel.",
     },
     "patient_outcome.no_refer_one_eye": {
         "en": "no referral needed now for this eye (the only one screened); rescreen at the usual interval.",
-        "fr": "pas d'orientation pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "pas d'orientation pour l'instant pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle "
+        "habituel.",
     },
     "patient_outcome.pending": {
         "en": "not complete until the other eye is photographed.",
