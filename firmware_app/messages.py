@@ -2153,6 +2153,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
     },
+    "health.identity.demo": {
+        "en": "Device {device} at site {site}: ids of the bundled demo, which every demo device shares (the station "
+        "files their results under them). For a campaign, set [device] id and site in the config file, then "
+        "restart the services.",
+        "fr": "Appareil {device}, site {site} : identifiants de la démonstration fournie, communs à tous les "
+        "appareils de démonstration (la station classe leurs résultats sous ces noms). Pour une campagne, "
+        "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
+    },
     "health.identity.moved": {
         "en": "The config says device {device} at site {site}, but the records were made by {records_device} at "
         "{records_site}. A replacement takes the old device's ids: set [device] id and site to theirs. A device "
