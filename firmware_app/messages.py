@@ -25,10 +25,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "triage.no_refer": {
         "en": "No referral needed now; rescreen at the usual interval.",
-        "fr": "Pas d'orientation nécessaire ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "Pas d'orientation pour l'instant ; nouveau dépistage à l'intervalle habituel.",
     },
     "triage.ungradable": {
-        "en": "Ungradable: retake the photo, or refer for a manual examination.",
+        "en": "Could not be graded: retake the photo, or refer for a manual examination.",
         "fr": "Ininterprétable : reprenez la photo, ou adressez pour un examen manuel.",
     },
     # Quality gate: one instruction per defect ("quality.<reason>"); a modality may word one its own
@@ -2158,6 +2158,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les identifiants de l'appareil et du site sont encore ceux de l'installation ({device}, {site}) : "
         "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
     },
+    "health.identity.demo": {
+        "en": "Device {device} at site {site}: ids of the bundled demo, which every demo device shares (the station "
+        "files their results under them). For a campaign, set [device] id and site in the config file, then "
+        "restart the services.",
+        "fr": "Appareil {device}, site {site} : identifiants de la démonstration fournie, communs à tous les "
+        "appareils de démonstration (la station classe leurs résultats sous ces noms). Pour une campagne, "
+        "renseignez [device] id et site dans le fichier de configuration, puis redémarrez les services.",
+    },
     "health.identity.moved": {
         "en": "The config says device {device} at site {site}, but the records were made by {records_device} at "
         "{records_site}. A replacement takes the old device's ids: set [device] id and site to theirs. A device "
@@ -2587,11 +2595,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "patient_outcome.no_refer": {
         "en": "no referral needed now for either eye; rescreen at the usual interval.",
-        "fr": "pas d'orientation nécessaire pour les deux yeux ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "pas d'orientation pour l'instant, pour aucun des deux yeux ; nouveau dépistage à l'intervalle habituel.",
     },
     "patient_outcome.no_refer_one_eye": {
         "en": "no referral needed now for this eye (the only one screened); rescreen at the usual interval.",
-        "fr": "pas d'orientation pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle habituel.",
+        "fr": "pas d'orientation pour l'instant pour cet œil (le seul dépisté) ; nouveau dépistage à l'intervalle "
+        "habituel.",
     },
     "patient_outcome.pending": {
         "en": "not complete until the other eye is photographed.",

@@ -6,6 +6,7 @@ import argparse
 import re
 
 from firmware_app.cli import build_parser
+from firmware_app.inference.triage import Outcome
 from firmware_app.messages import CATALOGUE, message
 from firmware_app.records.verdicts import SOON_OR_URGENT
 from firmware_app.wording import decimal
@@ -101,3 +102,17 @@ def test_the_wipe_refused_for_queued_erasures_says_in_french_what_would_be_wiped
         said = message(f"refused.wipe_erasures_queued.{count}", "fr")
         assert "si l'appareil était effacé maintenant, le poste garderait" in said
         assert "puis relancez edgescreen wipe\u00a0;" in said.replace(" ;", "\u00a0;")
+
+
+def test_each_triage_is_said_in_the_result_screens_words_on_the_record_and_the_patients_line():
+    """The French record said "Pas d'orientation nécessaire" where the result screen, the hand-out,
+    Today and the list said "Pas d'orientation pour l'instant" (and the English record "Ungradable"
+    where they said "Could not be graded"): one triage, one wording. The record (and the command
+    line's advice) open with the result screen's heading; the result screen's patient line says it too."""
+    for language in ("en", "fr"):
+        for outcome in Outcome:
+            heading = message(f"result.heading.{outcome}", language)
+            assert message(f"triage.{outcome}", language).startswith(heading), (language, outcome)
+        heading = message("result.heading.no_refer", language).lower()
+        for key in ("patient_outcome.no_refer", "patient_outcome.no_refer_one_eye"):
+            assert message(key, language).startswith(heading), (language, key)

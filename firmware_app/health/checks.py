@@ -24,7 +24,7 @@ from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
-from firmware_app.config import AppConfig, QualityConfig, SyncConfig
+from firmware_app.config import AppConfig, DeviceConfig, QualityConfig, SyncConfig
 from firmware_app.file_system import MOUNTINFO
 from firmware_app.health.encryption import Mount, encrypted, mount_of
 from firmware_app.health.heartbeat import Heartbeat
@@ -69,6 +69,9 @@ CERTIFICATE_WARNING_DAYS = 30
 # ReadWritePaths= (systemd/edgescreen-app.service and edgescreen-sync.service, which both write the
 # records; tests/service/test_units.py holds this to them).
 SERVICE_WRITABLE = Path("/var/lib/edgescreen")
+# The embedded defaults' ids (config.py), on which the bundled demo runs (scripts/run): every demo
+# device shares them, so the station files each one's results under the same names.
+DEMO = DeviceConfig()
 
 
 class Level(StrEnum):
@@ -319,7 +322,9 @@ def check_identity(configured: Identity, recorded: Identity | None = None) -> Ch
     such device, so every result would be quarantined there and no specialist would see it. Red too
     when the config's ids are not those the records were made under (``records/identity.py``): a
     backup of another device restored here (its queued results would be quarantined), or a device
-    moved to another site by an edit of the config (the old clinic's patients readable at the new)."""
+    moved to another site by an edit of the config (the old clinic's patients readable at the new).
+    Amber while either is the demo's: a campaign's device files its results under another device's
+    name, but the bundled demo itself screens on them, so they never block."""
     values = {"device": configured.device, "site": configured.site}
     if configured.placeholder:
         return _check("identity", Level.RED, **values)
@@ -327,6 +332,8 @@ def check_identity(configured: Identity, recorded: Identity | None = None) -> Ch
         return _check(
             "identity", Level.RED, "moved", **values, records_device=recorded.device, records_site=recorded.site
         )
+    if configured.device == DEMO.id or configured.site == DEMO.site:
+        return _check("identity", Level.AMBER, "demo", **values)
     return _check("identity", Level.GREEN, **values)
 
 

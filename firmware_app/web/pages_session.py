@@ -7,7 +7,9 @@ import contextlib
 import math
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -193,13 +195,15 @@ def routes(web: WebApp) -> list[Route]:
         session: Session,
         sign_in_list: tuple[list[Operator], bool],
         http_status: int = 200,
-        error: str | None = None,
+        refusal: Callable[[], str] | None = None,
         chosen: str = "",
     ) -> Response:
         """The sign-in page: at the device, the operators to tap (``Operators.who_may_sign_in``); on
         another client (the app opened to the network), none listed and the name typed, so that
-        nobody there learns the names to guess PINs for, or to lock."""
+        nobody there learns the names to guess PINs for, or to lock. ``refusal`` says why the last
+        attempt was refused, in the session's language: kept for the language switch."""
         operators, anyone = sign_in_list
+        session.refusal = refusal
         remote = not on_the_device(request)
         return web.render(
             request,
@@ -209,7 +213,7 @@ def routes(web: WebApp) -> list[Route]:
             operators=[] if remote else operators,
             anyone=anyone,
             remote=remote,
-            error=error,
+            error=refusal() if refusal else None,
             chosen=chosen,
         )
 
@@ -228,7 +232,8 @@ def routes(web: WebApp) -> list[Route]:
         if not sign_in_list[1]:  # a fresh device: its first run creates the first operator
             return RedirectResponse("/setup", 303)
         draft = session.draft_of("/signin")  # the name typed or tapped before the language switch, kept in memory
-        return signin_page(request, session, sign_in_list, chosen=draft["name"] if draft else "")
+        refusal = session.refusal if draft else None  # and the refusal it was switched on
+        return signin_page(request, session, sign_in_list, 200, refusal, draft["name"] if draft else "")
 
     @web.page(public=True)
     async def setup_form(request: Request, session: Session) -> Response:
@@ -277,13 +282,16 @@ def routes(web: WebApp) -> list[Route]:
             operators = sign_in_list[0]
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
-            error = web.text(session, missing) if name or remote or operators else None
-            return signin_page(request, session, sign_in_list, 400, error, name)
+            refusal = partial(web.text, session, missing) if name or remote or operators else None
+            return signin_page(request, session, sign_in_list, 400, refusal, name)
         # Past its address's limit a client is refused at once, nothing hashed: the same answer whatever
         # name it typed, so it needs no refusal's second (``REMOTE_REFUSAL_S``) to hide which exist.
         if remote and (wait := attempts.wait(request.client.host if request.client else "")):
-            error = web.text(session, "signin.limited_remote", wait=waiting(wait, session.language))
-            limited = signin_page(request, session, await to_tap(request), 429, error, name)
+
+            def limited_said() -> str:
+                return web.text(session, "signin.limited_remote", wait=waiting(wait, session.language))
+
+            limited = signin_page(request, session, await to_tap(request), 429, limited_said, name)
             limited.headers["Retry-After"] = str(math.ceil(wait))
             return limited
         async with network_sign_in if remote else contextlib.nullcontext():
@@ -292,12 +300,14 @@ def routes(web: WebApp) -> list[Route]:
             sign_in_list = await to_tap(request)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
                 await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
-                error = web.text(session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote")
+                refusal = partial(
+                    web.text, session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote"
+                )
             elif outcome.locked_until:
-                error = locked_text(web, session, name, outcome.locked_until)
+                refusal = partial(locked_text, web, session, name, outcome.locked_until)
             else:
-                error = web.text(session, "signin.wrong")
-            return signin_page(request, session, sign_in_list, 401, error, name)
+                refusal = partial(web.text, session, "signin.wrong")
+            return signin_page(request, session, sign_in_list, 401, refusal, name)
         resuming = session.locked and session.operator == outcome.operator
         fresh = signed_in(request, session, str(outcome.operator), resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)

@@ -27,10 +27,11 @@ from starlette.staticfiles import StaticFiles
 from firmware_app.app import open_store
 from firmware_app.config import AppConfig, Config
 from firmware_app.events import log_event
-from firmware_app.health.checks import records_unusable
+from firmware_app.health.checks import Level, check_identity, records_unusable
 from firmware_app.messages import message, sentence
 from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
+from firmware_app.records.identity import Identity
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import records_back
@@ -305,6 +306,11 @@ def serve(config: Config, with_sync: bool = True) -> int:
             print(message("app.no_operator_enabled", language), flush=True)
     finally:
         store.records.close()
+    # Ids a campaign's device must not keep (the demo's, the installer's) are said once at the start, in
+    # doctor's words: the demo's own lines never say it is one.
+    identity = check_identity(Identity(config.device.id, config.device.site))
+    if identity.level is not Level.GREEN:
+        print(check_sentence(identity, language), flush=True)
     print(sentence("app.open", language, address=app_url(kiosk_bind(settings), settings.port)), flush=True)
     if settings.tls:
         print(sentence("app.open_tablets", language, address=tablets_url(settings)), flush=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class Session:
     # operator's, the name typed to sign in from the network): its next load shows it again, in the
     # other language. Read once (``draft_of``), as the scanned reference is.
     draft: dict[str, Any] | None = None
+    # The sign-in page's last refusal, said again in the session's language (a wrong PIN, a lock and
+    # its wait): the language switch on that page keeps it with the name tapped. Taken by the page's
+    # next load, shown only when the switch left it (``draft_of("/signin")``); never in an address.
+    refusal: Callable[[], str] | None = None
 
     @property
     def signed_in(self) -> bool:

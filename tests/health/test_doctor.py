@@ -253,6 +253,23 @@ def test_the_installers_placeholder_ids_are_red(tmp_path):
     assert "[device] id and site" in checks["identity"]["message"]
 
 
+def test_the_embedded_demo_ids_are_amber_with_the_technicians_words_in_each_language(tmp_path):
+    """A device installed for a campaign that still carries the bundled demo's ``demo-device`` or
+    ``demo-site`` files its results at the station under another device's name (every demo device's):
+    doctor said the ids were fine. Amber, never red: the demo itself screens on them."""
+    said = {"en": "set [device] id and site", "fr": "renseignez [device] id et site"}
+    for language, demo in (("en", {"id": "demo-device"}), ("fr", {"site": "demo-site"})):
+        folder = tmp_path / language
+        folder.mkdir()
+        config = in_language(write_config(folder, 1), language)
+        for name, value in demo.items():
+            config.write_text(config.read_text().replace(f'"{getattr(DEVICE, name)}"', f'"{value}"'))
+        checks = doctor(config)[1]
+        assert checks["identity"]["level"] == "amber", (language, checks["identity"])
+        assert said[language] in checks["identity"]["message"], checks["identity"]["message"]
+        assert "demo-" in checks["identity"]["message"]
+
+
 def test_quality_limits_an_older_profile_holds_are_amber_and_named(tmp_path):
     """``edgescreen quality fit`` wrote ``min_lesion_contrast`` from a device's first photos before it
     was declared: read off plainly seen lesions it sits above the default and refuses faint ones as

@@ -20,7 +20,7 @@ from firmware_app.records.witness import read_witness, witness_path
 from tests.absent_runtimes import shadow_runtimes
 from tests.conftest import PROJECT_ROOT, as_from_a_terminal
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import write_config
+from tests.records.kit import DEVICE, write_config
 from tests.web.conftest import OPERATOR, PIN
 
 
@@ -163,6 +163,28 @@ def test_a_closed_terminal_stops_the_app_as_sigterm_does(tmp_path, retina_jpeg):
     terminated = _stopped_by(signal.SIGTERM, tmp_path / "sigterm", retina_jpeg)
     assert terminated == (-signal.SIGTERM, 1, True, False)
     assert _stopped_by(signal.SIGHUP, tmp_path / "sighup", retina_jpeg) == terminated
+
+
+def test_the_demos_start_says_once_that_it_runs_on_the_demos_ids(tmp_path, retina_jpeg):
+    """``scripts/run`` starts the app on the embedded defaults, whose ``demo-device`` / ``demo-site``
+    a campaign's device must not keep: the start says so once, in doctor's words, then where to open it."""
+    config = write_config(tmp_path, 1, f'[camera]\nfiles = ["{retina_jpeg}"]\n')
+    config.write_text(config.read_text().replace(f'"{DEVICE.id}"', '"demo-device"').replace(DEVICE.site, "demo-site"))
+    port = free_port()
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "app", "--port", str(port)]
+    app = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [app.stdout.readline().strip()]
+        while "open http" not in lines[-1] and lines[-1]:  # up to where to open it ("": the app ended)
+            lines.append(app.stdout.readline().strip())
+        wait_until(lambda: _answers(Browser(f"http://127.0.0.1:{port}")), 60, "the app to listen")
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 0
+    finally:
+        app.kill()
+    assert lines[-1] == f"EdgeScreen app: open http://127.0.0.1:{port}/ (Ctrl-C stops it)", lines
+    demo = [line for line in lines if "demo-device" in line]
+    assert len(demo) == 1 and "set [device] id and site" in demo[0], lines
 
 
 def test_a_port_another_program_holds_is_told_before_anything_starts(tmp_path, retina_jpeg):

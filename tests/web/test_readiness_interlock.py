@@ -9,6 +9,7 @@ import sqlite3
 import time
 
 from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.config import DeviceConfig
 from firmware_app.health import checks
 from firmware_app.messages import message
 from tests.calibration.test_geometry import write_lens_profile
@@ -16,6 +17,7 @@ from tests.capture import fake_picamera2
 from tests.conftest import read_only_view
 from tests.health.lock_holding import holding_the_lock
 from tests.mqtt_broker import wait_until
+from tests.records import kit
 from tests.records.kit import DEVICE, write_config
 from tests.records.test_witness import lose_the_wal, loss_events, record
 from tests.web.conftest import (
@@ -183,6 +185,30 @@ def test_a_device_moved_to_another_site_by_its_config_blocks_screening_until_a_t
     snap(page, "ready-identity-moved")
     page.goto(f"{app.url}/patient")
     assert page.url.endswith("/ready") and screenings(app) == 0
+
+
+def test_the_demos_ids_are_amber_on_the_ready_list_and_screening_goes_on(page, tmp_path, retina_jpeg, monkeypatch):
+    """The Ready list showed the embedded ``demo-device`` / ``demo-site`` as fine: a device installed
+    for a campaign with them files its results under another device's name at the station. Amber with
+    the technician's words; never blocking, as the bundled demo screens on them."""
+    monkeypatch.setattr(kit, "DEVICE", DeviceConfig())  # the embedded defaults' ids, as scripts/run has them
+    running = start_app(tmp_path)
+    app = next(running)
+    app.show(retina_jpeg)
+    try:
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        identity = page.locator("[data-test=check-identity]")
+        for language, words in (("en", "set [device] id and site"), ("fr", "renseignez [device] id et site")):
+            switch_to(page, language)
+            assert identity.get_attribute("data-level") == "amber" and words in identity.inner_text()
+            assert page.locator("[data-test=ready-ok]").is_visible()
+            identity.scroll_into_view_if_needed()  # the line itself in the screenshot, below the first ten
+            snap(page, "ready-demo-ids")
+        new_patient(page, app, "DEMO-1", eyes=("R",))
+        page.wait_for_url("**/capture")
+    finally:
+        next(running, None)
 
 
 def test_records_the_app_sees_read_only_block_screening_and_say_so_in_both_languages(page, app):

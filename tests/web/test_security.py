@@ -59,6 +59,27 @@ def test_five_wrong_pins_lock_the_account_for_a_minute(page, app):
     snap(page, "signin-locked")
 
 
+def test_the_wrong_pin_refusal_stays_over_the_language_switch_and_in_no_address(page, app):
+    """The refusal vanished when the nurse switched language on the sign-in page, where the name she had
+    tapped was kept: it is said again in the other language, from the session's memory, once."""
+    addresses: list[str] = []
+    page.on("request", lambda request: addresses.append(request.url))
+    add_operator(app, "Bruno", "1357")  # two names: the one tapped is the one kept
+    page.goto(f"{app.url}/signin")
+    page.get_by_label("Bruno").check()
+    enter_pin(page, "0000")
+    refusal = page.locator("[data-test=signin-error]")
+    assert refusal.inner_text() == "Wrong PIN: try again."
+    for language, words in (("fr", "Code incorrect\u00a0: réessayez."), ("en", "Wrong PIN: try again.")):
+        switch_to(page, language)
+        assert page.locator("html").get_attribute("lang") == language
+        assert refusal.inner_text() == words and page.get_by_label("Bruno").is_checked()
+        snap(page, "signin-wrong-pin-switched")
+    assert not [address for address in addresses if "Wrong" in address or "incorrect" in address], addresses
+    page.reload()  # read once: a later load of the page says no refusal
+    assert refusal.count() == 0
+
+
 def test_no_name_tapped_or_no_pin_typed_is_said_in_the_nurses_language_and_never_counted(page, app):
     add_operator(app, "Bruno", "1357")  # two names: none is chosen for her
     page.goto(f"{app.url}/signin")

@@ -213,6 +213,30 @@ def test_offline_banner_backlog_sent_when_the_broker_returns_and_a_verdict_arriv
     wait_until(lambda: sync_states(page, app) == ["acknowledged", "acknowledged"], 30, "both acknowledged")
 
 
+def test_the_record_says_the_triage_in_the_result_screens_words_in_both_languages(page, app):
+    """The French record said "Pas d'orientation nécessaire" of a screening whose result screen and
+    list said "Pas d'orientation pour l'instant": the record opens with the result screen's heading."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "WORDS-1", eyes=("R",))
+    outcome = page.locator("[data-test=triage-R]").get_attribute("data-outcome")
+    headings = {}
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        headings[language] = message(f"result.heading.{outcome}", language)
+        assert headings[language] in page.locator("[data-test=triage-R] h1").inner_text()
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/patient")
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "WORDS-1")
+    page.locator("[data-test=find]").click()
+    page.locator("table.worklist button").first.click()
+    for language, heading in headings.items():
+        switch_to(page, language)
+        assert page.locator("[data-test=detail-triage]").inner_text().startswith(heading), language
+        assert page.locator("table.worklist td").nth(2).inner_text() == heading
+        snap(page, "record-triage")
+
+
 def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     sign_in(page, app)
     screen_one_eye(page, app, "E-9")
@@ -234,7 +258,7 @@ def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
     months += ("novembre", "décembre")
     assert f"Dépistage du {day.day} {months[day.month - 1]} {day.year} à " in text
     assert "Photo\nŒil droit" in text and "Étalonnage\nNon étalonné" in text and "Pris par\nAmina" in text
-    assert any(f"Tri\n{words}" in text for words in ("Adresser à un spécialiste.", "Pas d'orientation nécessaire"))
+    assert any(f"Tri\n{words}" in text for words in ("Adresser à un spécialiste.", "Pas d'orientation pour l'instant"))
     for raw in ("recorded_at", "score", "threshold", "fundus", "UTC", "+00:00"):
         assert raw not in text, raw
     assert re.search(r"\b0\.\d{3}", text) is None  # no raw score
