@@ -29,7 +29,7 @@ from tests.chromium import launch_args
 from tests.conftest import PROJECT_ROOT, as_from_a_terminal, write_rgb
 from tests.degradations import defocus
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import write_config
+from tests.records.kit import in_language, write_config
 from tests.web_server import running
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screens"
@@ -168,6 +168,24 @@ def app_process(config: Path, port: int, env: dict[str, str] | None = None) -> s
     wait_until(lambda: answer_status(url) is not None or app.poll() is not None, 60, "the app to answer")
     assert app.poll() is None, app.stderr.read() if app.stderr else ""
     return app
+
+
+def app_config(tmp_path: Path, photo: Path, language: str) -> tuple[Path, int]:
+    """A device's config for ``app_process``: its camera replaying ``photo``, in ``language``, on a free
+    port, with its operator added; and that port."""
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(photo, camera / "00.jpg")
+    port = free_port()
+    config = in_language(
+        write_config(tmp_path, 1, f'[camera]\nfiles = ["{camera}"]\nburst = 2\n[app]\nport = {port}\n'), language
+    )
+    store = open_store(load_config(str(config)))
+    try:
+        Operators(store.records).add(OPERATOR, PIN)
+    finally:
+        store.records.close()
+    return config, port
 
 
 @pytest.fixture()

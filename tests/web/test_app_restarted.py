@@ -6,7 +6,6 @@ Real Chromium and ``edgescreen app`` as its own process, stopped and started aga
 
 from __future__ import annotations
 
-import shutil
 import signal
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,14 +13,11 @@ from types import SimpleNamespace
 import pytest
 
 from firmware_app.messages import sentence
-from firmware_app.operators import Operators
 from firmware_app.web.sessions import FORGET_AFTER_S
-from tests.mqtt_broker import free_port
-from tests.records.kit import in_language, open_store, write_config
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
-    PIN,
+    app_config,
     app_process,
     enter_pin,
     first_eye_screened,
@@ -34,21 +30,6 @@ from tests.web.conftest import (
 SIGNED_OUT = "[data-test=signed-out]"
 # Today's row of an eye a visit lost to a restart left unphotographed, as the nurse reads it.
 NOT_FINISHED = {"en": "Visit not finished: call back", "fr": "Visite non terminée : à rappeler"}
-
-
-def app_config(tmp_path: Path, retina_jpeg: Path, language: str) -> tuple[Path, int]:
-    """A device's config replaying ``retina_jpeg``, in ``language``, on a free port, its operator added."""
-    camera = tmp_path / "camera"
-    camera.mkdir()
-    shutil.copy(retina_jpeg, camera / "00.jpg")
-    port = free_port()
-    config = in_language(
-        write_config(tmp_path, 1, f'[camera]\nfiles = ["{camera}"]\nburst = 2\n[app]\nport = {port}\n'), language
-    )
-    store = open_store(tmp_path)
-    Operators(store.records).add(OPERATOR, PIN)
-    store.records.close()
-    return config, port
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

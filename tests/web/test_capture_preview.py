@@ -4,7 +4,6 @@ process of its own where it is stopped) and the files camera."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,17 +11,13 @@ from types import SimpleNamespace
 import pytest
 
 from firmware_app.messages import message
-from firmware_app.operators import Operators
 from firmware_app.quality.guidance import instruction
 from tests.conftest import write_rgb
 from tests.degradations import underexpose
-from tests.mqtt_broker import free_port
-from tests.records.kit import in_language, open_store, write_config
 from tests.web.conftest import (
     AUDIT,
     DERMOSCOPY_SAMPLE,
-    OPERATOR,
-    PIN,
+    app_config,
     app_process,
     new_patient,
     on_screen,
@@ -66,16 +61,7 @@ def test_a_preview_the_app_stopped_answering_says_so_and_comes_back_by_itself(tm
     good" and a shutter that looked ready, a frozen picture a nurse took for a live one. It says the
     device does not answer, claims no quality and holds the shutter; answering again, the screen
     comes back by itself, live."""
-    camera = tmp_path / "camera"
-    camera.mkdir()
-    shutil.copy(DERMOSCOPY_SAMPLE, camera / "00.jpg")  # its preview passes: "good" on the screen
-    port = free_port()
-    config = in_language(
-        write_config(tmp_path, 1, f'[camera]\nfiles = ["{camera}"]\nburst = 2\n[app]\nport = {port}\n'), language
-    )
-    store = open_store(tmp_path)
-    Operators(store.records).add(OPERATOR, PIN)
-    store.records.close()
+    config, port = app_config(tmp_path, DERMOSCOPY_SAMPLE, language)  # its preview passes: "good" on the screen
     app = SimpleNamespace(url=f"http://127.0.0.1:{port}")
     guidance, shutter, alert = page.locator("#guidance"), page.locator("[data-test=shutter]"), page.locator(ALERT)
     good = message("quality.verdict.good", language)
