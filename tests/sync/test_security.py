@@ -384,6 +384,20 @@ def broker_without_erasures(directory: Path, certs: Path) -> Broker:
     return Broker(directory, text, port).start()
 
 
+def install_this_releases_acl(broker: Broker) -> None:
+    """What the technician does to a broker made by ``broker_without_erasures``: this release's
+    broker/acl in place of its own, then a reload (SIGHUP), which keeps its clients connected."""
+    (broker.directory / "acl").write_text((BROKER_DIR / "acl").read_text())
+    broker.reload()
+
+
+@pytest.fixture()
+def quick_erasure_retry(monkeypatch) -> None:
+    """The refused requests' retry on the same connection after a fraction of a second, not minutes."""
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_INITIAL_S", 0.2)
+    monkeypatch.setattr(worker_module, "ERASURE_RETRY_MAX_S", 1.0)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_sync_run_until_drained_ends_on_erasure_requests_the_broker_refuses(tmp_path, certs, retina_rgb, language):
     """Every result sent, and the broker refusing the one request left (its ACL predates the topic):
@@ -470,16 +484,13 @@ def test_a_site_broker_older_than_the_erasure_request_refuses_it_and_results_kee
 
 
 def test_a_refused_erasure_request_is_sent_on_the_same_connection_once_the_broker_reloads_its_acl(
-    tmp_path, certs, retina_rgb, caplog, monkeypatch
+    tmp_path, certs, retina_rgb, caplog, quick_erasure_retry
 ):
     """The site broker refused a request (its ACL predates the ``erasure`` topic); the technician
     installs this release's broker/acl and reloads the broker (SIGHUP), which keeps its clients. The
     request waited for the connection to drop, days on a steady network: it is tried again on the same
     connection after a backoff, taken, and the refusal leaves the status as at a new connection."""
-    monkeypatch.setattr(worker_module, "ERASURE_RETRY_INITIAL_S", 0.2)  # minutes on a device
-    monkeypatch.setattr(worker_module, "ERASURE_RETRY_MAX_S", 1.0)
-    directory = tmp_path / "site-broker"
-    broker = broker_without_erasures(directory, certs)
+    broker = broker_without_erasures(tmp_path / "site-broker", certs)
     worker = None
     try:
         config = device_config(tmp_path, certs, broker.port)
@@ -491,8 +502,7 @@ def test_a_refused_erasure_request_is_sent_on_the_same_connection_once_the_broke
         store.erase_patient("MRN-1")
         wait_until(lambda: sync_status(config).get("erasures_refused") == 1, 15, "the refusal in the status")
 
-        (directory / "acl").write_text((BROKER_DIR / "acl").read_text())  # this release's broker/acl
-        broker.reload()
+        install_this_releases_acl(broker)
         wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the request taken")
         assert sync_status(config)["erasures_refused"] == 0
         logged = [r.getMessage() for r in caplog.records]
@@ -505,16 +515,13 @@ def test_a_refused_erasure_request_is_sent_on_the_same_connection_once_the_broke
 
 
 def test_a_refused_request_found_altered_on_the_retry_is_no_longer_counted_as_refused(
-    tmp_path, certs, retina_rgb, caplog, monkeypatch
+    tmp_path, certs, retina_rgb, caplog, quick_erasure_retry
 ):
     """Two requests the site broker refused; one is then altered on the card, and the retry on the same
     connection withholds it (never published). It stayed counted as refused: once the broker, its ACL
     mended, took the other, the records kept a refusal for the connection's life, and the next patient
     erased while the network was down had the backlog line send the technician to the broker's ACL."""
-    monkeypatch.setattr(worker_module, "ERASURE_RETRY_INITIAL_S", 0.2)  # minutes on a device
-    monkeypatch.setattr(worker_module, "ERASURE_RETRY_MAX_S", 1.0)
-    directory = tmp_path / "site-broker"
-    broker = broker_without_erasures(directory, certs)
+    broker = broker_without_erasures(tmp_path / "site-broker", certs)
     worker = None
     try:
         config = device_config(tmp_path, certs, broker.port)
@@ -537,8 +544,7 @@ def test_a_refused_request_found_altered_on_the_retry_is_no_longer_counted_as_re
             "the altered request withheld on the retry",
         )
 
-        (directory / "acl").write_text((BROKER_DIR / "acl").read_text())  # this release's broker/acl
-        broker.reload()
+        install_this_releases_acl(broker)
         wait_until(lambda: sync_status(config)["erasure_requests"] == 0, 15, "the other request taken")
         worker.stop()
         worker = None
