@@ -432,11 +432,20 @@ def routes(web: WebApp) -> list[Route]:
                 eyes=eyes,
                 modalities=offered,
             )
+        # Asked again after the waits above, and the visit taken before the records are: a second post
+        # (a double tap) opened a visit in place of this one, its eyes kept open in the records for good.
+        if session.visit is not None:
+            return await visit_open(request, session, 409)
         visit = Visit(reference, modality, site) if modality == "dermoscopy" else Visit(reference, modality, eyes=eyes)
+        session.visit = visit
         # Kept in the records too (its eyes, never the patient): a restart before it is finished
         # lists the eyes it left on Today, to call back.
-        await device.run(lambda: visit_started(device.store, visit.id, visit.eyes_not_photographed, session.operator))
-        session.visit = visit
+        eyes_kept = visit.eyes_not_photographed
+        try:
+            await device.run(lambda: visit_started(device.store, visit.id, eyes_kept, session.operator))
+        except BaseException:
+            session.visit = None  # nothing kept: no visit open
+            raise
         return RedirectResponse("/capture", 303)
 
     return [

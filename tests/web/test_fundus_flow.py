@@ -179,6 +179,33 @@ def test_two_posts_of_finish_anyway_list_the_eye_not_photographed_once(page, app
     assert eyes == ["Left eye", "Right eye"], eyes
 
 
+def test_two_posts_of_the_patient_form_open_one_visit(page, app):
+    """A double tap on "Start" while the first post's visit waits on the records (another writer holds
+    them here): the second post found no visit open yet and opened one of its own in its place, whose
+    eyes, kept in the records (records/open_visits.py) and finished by nobody, went on Today at the next
+    start as "Visit not finished: call back", though the visit the nurse went on with was finished."""
+    sign_in(page, app)
+    page.goto(f"{app.url}/patient")
+    writer = sqlite3.connect(app.directory / "records.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        page.evaluate(
+            """(headers) => { window.answers = Promise.all([1, 2].map(() => fetch('/patient', {
+                method: 'POST', headers, redirect: 'manual',
+                body: new URLSearchParams({reference: 'MRN-9', modality: 'fundus', eyes: 'R', consent: 'yes'}),
+            }).then(r => r.type))); }""",
+            csrf_header(page),
+        )
+        page.wait_for_timeout(1000)  # both posts in while the first one's visit waits (no answer tells it)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    # One goes on to the camera; the other is told a visit is open (409), as a form of another tab is.
+    assert sorted(page.evaluate("window.answers")) == ["basic", "opaqueredirect"]
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 1
+
+
 def test_new_patient_during_a_visit_asks_first_and_finishes_it_as_finish_anyway_does(page, app):
     """ "New patient" in the nav opened the form at once and dropped the visit: the left eye's photo
     waiting to be checked was lost and the eye never went on Today as not photographed. Now it says
