@@ -1615,6 +1615,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "impossible d'écouter sur {address} : {error} (un autre programme tient-il le port ? [app] port ou "
         "--port en choisit un autre)",
     },
+    # The tablets' HTTPS listener ended before it started (web/run.py): why is the log line above
+    # (app.tablets_failed), in the system's English.
+    "app.tablets_failed": {
+        "en": "the tablets' HTTPS listener ({address}) could not start (the log line above says why): check "
+        "that [app] tls_cert_file and tls_key_file are readable PEM files and that the key is the certificate's",
+        "fr": "le serveur HTTPS des tablettes ({address}) n'a pas pu démarrer (la ligne du journal au-dessus dit "
+        "pourquoi) : vérifiez que [app] tls_cert_file et tls_key_file sont des fichiers PEM lisibles et que la "
+        "clé est celle du certificat",
+    },
     "app.out_of_service": {
         "en": "serving the out-of-service page on {address}",
         "fr": "page « hors service » servie sur {address}",

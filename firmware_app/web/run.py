@@ -76,6 +76,7 @@ class AppServer(HangUpStopsServer):
         self.tablets = tablets
         self._tablets_sockets = tablets_sockets
         self._tablets_serving: asyncio.Task[None] | None = None
+        self.tablets_failed = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -85,7 +86,22 @@ class AppServer(HangUpStopsServer):
             self._tablets_serving = asyncio.create_task(self.tablets.serve(sockets=self._tablets_sockets))
             while not (self.tablets.started or self._tablets_serving.done()):
                 await asyncio.sleep(0.05)
+            if not self.tablets.started:
+                self._refuse_without_tablets(self._tablets_serving)
+                return
         await self._device.announce_ready()
+
+    def _refuse_without_tablets(self, serving: asyncio.Task[None]) -> None:
+        """The tablets' listener ended before it started (a key replaced after the config's check, an SSL
+        error): the kiosk served alone under a start line that gave the tablets' address, the cause a
+        traceback at the stop. Said now, and the app stops (``serve``: status 2), never ready."""
+        self._tablets_serving = None  # its failure is taken here: the shutdown has nothing to wait for
+        error = serving.exception()
+        log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
+        settings = self._device.config.app
+        _say("app.tablets_failed", (self._device.config.device.language,), address=tablets_url(settings))
+        self.tablets_failed = True
+        self.should_exit = True
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.tablets is not None and self._tablets_serving is not None:
@@ -318,4 +334,4 @@ def serve(config: Config, with_sync: bool = True) -> int:
     # uvicorn hands Ctrl-C back once its graceful shutdown (and the device's) has run.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[listening])
-    return 0
+    return 2 if server.tablets_failed else 0

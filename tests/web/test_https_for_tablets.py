@@ -8,18 +8,22 @@ Real listeners on this machine's own network address, certificates made by the t
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from firmware_app.config import load_config
+from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import write_config
@@ -181,3 +185,34 @@ def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in
     run = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert f"--port {tls_port}: tls_port: expected another port than port ({tls_port})" in run.stderr
+
+
+def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path, monkeypatch, capsys, caplog):
+    """A key broken after the config's check (replaced while the app starts): the app served the kiosk
+    alone under a start line that gave the tablets' address, the failure a traceback at its stop. It says
+    so in the device's language, the cause in the log line, and stops with status 2, never ready."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
+    tls.key.write_text("not a key\n")  # checked by the config's load, broken before the listener reads it
+    servers: list[run.AppServer] = []
+    made = run.make_server
+    monkeypatch.setattr(run, "make_server", lambda *given: servers.append(made(*given)) or servers[-1])
+    monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
+    status: list[int] = []
+    serving = threading.Thread(target=lambda: status.append(run.serve(config, with_sync=False)), daemon=True)
+    serving.start()
+    try:
+        wait_until(lambda: not serving.is_alive(), 60, "the app to stop")
+    finally:
+        if serving.is_alive():  # serving the kiosk alone: stopped, as Ctrl-C would
+            servers[0].should_exit = True
+            serving.join()
+    assert status == [2]
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr, stderr
+    address = run.tablets_url(config.app)
+    assert f"edgescreen: the tablets' HTTPS listener ({address}) could not start" in stderr, stderr
+    (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
+    assert logged.levelno == logging.ERROR and "error=" in logged.getMessage()
+    assert servers[0].should_exit and servers[0].tablets is not None and not servers[0].tablets.started
