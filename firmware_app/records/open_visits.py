@@ -7,6 +7,8 @@ eyes expected and the results recorded, never the patient (the results' records 
 and erasure removes them). The app starting finds those its last run left open and records each as
 "Finish anyway" records a visit (``worklist.not_photographed_event``), marked not finished, so Today
 lists its eyes not photographed to call back (none once the patient is erased: its results are gone).
+A session that drops its visit unfinished (a sign-out, another operator at the locked screen) closes
+it so at once, not at the next start.
 """
 
 from __future__ import annotations
@@ -50,21 +52,33 @@ def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object
         db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
 
 
-def close_lost_visits(store: ScreeningStore) -> int:
-    """Record every visit a previous run of the app left open as not finished, with the eyes no
-    result of it recorded, dated now (the day the nurse can still call back); how many there were.
-    Only the app calls it, as it starts: the visits open then were its last run's, lost with it."""
+def close_visit_not_finished(store: ScreeningStore, visit_id: str) -> None:
+    """Record an open visit as not finished, with the eyes no result of it recorded, dated now (the
+    day the nurse can still call back), in one transaction: a visit the app's last run lost, or one a
+    session dropped unfinished (a sign-out mid-visit, another operator at the locked screen), whose
+    eye reached Today only at the next start, maybe days later. None open (finished, no eyes): nothing."""
     records = store.records
     with transaction(records.connection) as db:
-        lost = db.execute("SELECT eyes, operator, results FROM open_visit ORDER BY rowid").fetchall()
-        now = records.clock()
-        clock = records.clock_state(now).value
-        for eyes, operator, results in lost:
-            recorded = json.loads(results)
-            marks = ",".join("?" * len(recorded))
-            done = {row[0] for row in db.execute(f"SELECT eye FROM screening WHERE result_id IN ({marks})", recorded)}
-            if missing := [eye for eye in json.loads(eyes) if eye not in done]:
-                event = not_photographed_event(missing, operator, clock, records.boot(), recorded, NOT_FINISHED)
-                append_event(db, VISIT_EVENT, event, now)
-        db.execute("DELETE FROM open_visit")
+        row = db.execute("SELECT eyes, operator, results FROM open_visit WHERE visit_id = ?", (visit_id,)).fetchone()
+        if row is None:
+            return
+        eyes, operator, results = row
+        recorded = json.loads(results)
+        marks = ",".join("?" * len(recorded))
+        done = {row[0] for row in db.execute(f"SELECT eye FROM screening WHERE result_id IN ({marks})", recorded)}
+        if missing := [eye for eye in json.loads(eyes) if eye not in done]:
+            now = records.clock()
+            clock = records.clock_state(now).value
+            event = not_photographed_event(missing, operator, clock, records.boot(), recorded, NOT_FINISHED)
+            append_event(db, VISIT_EVENT, event, now)
+        db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
+
+
+def close_lost_visits(store: ScreeningStore) -> int:
+    """Close every visit a previous run of the app left open (``close_visit_not_finished``); how many
+    there were. Only the app calls it, as it starts: the visits open then were its last run's, lost
+    with it. Each in its own transaction: a crash between two leaves the rest open for the next start."""
+    lost = [row[0] for row in store.records.connection.execute("SELECT visit_id FROM open_visit ORDER BY rowid")]
+    for visit_id in lost:
+        close_visit_not_finished(store, visit_id)
     return len(lost)

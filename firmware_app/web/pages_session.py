@@ -23,7 +23,7 @@ from firmware_app.events import log_event
 from firmware_app.health.checks import CAMERA_MISCONFIGURED, Check, Level, blocking
 from firmware_app.operators import MAX_NAME, Operator, OperatorError
 from firmware_app.protocol import FUNDUS_SLOTS
-from firmware_app.records.open_visits import visit_started
+from firmware_app.records.open_visits import close_visit_not_finished, visit_started
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.store import true_age
@@ -190,6 +190,20 @@ def routes(web: WebApp) -> list[Route]:
         request.state.session = fresh
         return fresh
 
+    async def drop_visit(session: Session) -> None:
+        """Close the visit a session leaves unfinished (a sign-out, another operator at the locked
+        screen) as the app's start closes a lost one: its row stayed open until the next start, maybe
+        days later, and its eye not photographed reached Today only then. Taken from the session
+        before the records are written, as Finish takes it: a Finish posted meanwhile finds none."""
+        visit, session.visit = session.visit, None
+        if visit is None:
+            return
+        try:
+            await device.run(lambda: close_visit_not_finished(device.store, visit.id))
+        except BaseException:
+            session.visit = visit  # nothing recorded: the visit stays open
+            raise
+
     def signin_page(
         request: Request,
         session: Session,
@@ -309,6 +323,8 @@ def routes(web: WebApp) -> list[Route]:
                 refusal = partial(web.text, session, "signin.wrong")
             return signin_page(request, session, sign_in_list, 401, refusal, name)
         resuming = session.locked and session.operator == outcome.operator
+        if not resuming:  # another operator at the locked screen: the visit left is not theirs to go on
+            await drop_visit(session)
         fresh = signed_in(request, session, str(outcome.operator), resuming)
         return RedirectResponse(home(fresh) if resuming else "/ready", 303)
 
@@ -321,6 +337,7 @@ def routes(web: WebApp) -> list[Route]:
     @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
         device.camera.release_owned(session.id)
+        await drop_visit(session)
         web.sessions.end(session)
         request.state.session = web.new_session(request)
         return RedirectResponse("/signin", 303)

@@ -11,7 +11,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from firmware_app.inference.triage import Outcome, Triage
-from firmware_app.records.open_visits import close_lost_visits, visit_finished, visit_recorded, visit_started
+from firmware_app.records.open_visits import (
+    close_lost_visits,
+    close_visit_not_finished,
+    visit_finished,
+    visit_recorded,
+    visit_started,
+)
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.records.sealing import SealBroken
@@ -622,3 +628,21 @@ def test_a_visit_lost_to_a_restart_lists_the_eyes_it_left_to_call_back_and_keeps
     assert len(missed_eyes(store, today)) == 1
     store.erase_patient("MRN-LOST-1")
     assert missed_eyes(store, today) == []
+
+
+def test_a_visit_dropped_unfinished_lists_its_eye_at_once_and_leaves_the_others_open(tmp_path) -> None:
+    """A session dropping its visit unfinished (sign-out mid-visit, another operator at the locked
+    screen) left its row open until the next restart, maybe days later: its eye reached Today only
+    then. Closed at once as a lost visit is, it is listed now, and the other visits stay open."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    visit_started(store, "dropped", ["R", "L"], "amina")
+    right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-DROP-1", eye="R"))).result_id
+    visit_recorded(store, "dropped", right)
+    visit_started(store, "other", ["L"], "amina")
+    close_visit_not_finished(store, "dropped")
+    lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
+    assert [(entry.eye, entry.result_id, entry.triage) for entry in lost] == [("L", right, "visit_not_finished")]
+    close_visit_not_finished(store, "dropped")  # closed once: a second call lists nothing more
+    assert len(missed_eyes(store, today)) == 1
+    assert close_lost_visits(store) == 1  # only the other visit was still open

@@ -284,3 +284,24 @@ def test_a_patient_erased_after_finish_anyway_leaves_no_call_back_on_today(page,
     assert page.locator("[data-test=entry]").filter(has_text=missed).count() == 0
     assert page.locator("[data-test=entry]").count() == 0 and unscrolled(page)
     snap(page, "today-after-erase")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(page, app, language):
+    """Signing out with the right eye recorded and the left not dropped the visit from memory, but
+    its eye reached Today only at the app's next start, maybe days later. Now at once, as not finished."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-SIGNED-OUT")
+    page.locator("[data-test=sign-out]").click()
+    page.wait_for_url("**/signin")
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    switch_to(page, language)  # a new session, in the device's language
+    page.locator(f"html[lang={language}]").wait_for(state="attached")
+    page.goto(f"{app.url}/today")
+    lost = page.locator("[data-test=entry]").filter(has_text=message("result.heading.visit_not_finished", language))
+    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
+    lost.locator("[data-test=open-visit]").click()
+    page.wait_for_url("**/records/view")
+    assert "MRN-SIGNED-OUT" in page.locator("dl.detail").inner_text()
