@@ -7,13 +7,12 @@ the app's lifespan then closes the camera, stops the sync worker and closes the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -33,7 +32,6 @@ from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
-from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
@@ -41,6 +39,7 @@ from firmware_app.web.device import Device
 from firmware_app.web.headers import guard
 from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
+from firmware_app.web.tablets import ServesTablets, TabletsListener
 from firmware_app.wording import check_sentence
 
 # The file, in systemd's RuntimeDirectory (/run/edgescreen), the kiosk reads the app's address from.
@@ -49,65 +48,20 @@ APP_URL_FILE = "app-url"
 GRACEFUL_SHUTDOWN_S = 3
 
 
-class TabletsServer(uvicorn.Server):
-    """The tablets' HTTPS listener: the same app, served by a second uvicorn server on the same loop
-    (one uvicorn server gives every socket the same TLS, and the kiosk's must stay plain). The app's
-    server (``AppServer``) starts it once the device is started, hears the signals for both, and stops
-    it before the device stops; it runs no lifespan of its own, which would start the device twice."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the app's server hears them, and stops this one first
-
-
-class AppServer(HangUpStopsServer):
-    """uvicorn's server, which first tells the app's live streams to end when asked to stop; with
-    ``tablets``, it serves the tablets' HTTPS listener too, on ``tablets_sockets`` when given."""
+class AppServer(ServesTablets):
+    """uvicorn's server of the app, which first tells the app's live streams to end when asked to stop,
+    and says the device is ready once the tablets' listener, when there is one, has started too."""
 
     def __init__(
-        self,
-        config: uvicorn.Config,
-        device: Device,
-        tablets: TabletsServer | None = None,
-        tablets_sockets: list[socket.socket] | None = None,
+        self, config: uvicorn.Config, settings: AppConfig, listener: TabletsListener | None, device: Device
     ) -> None:
-        super().__init__(config)
+        super().__init__(config, settings, listener)
         self._device = device
-        self.tablets = tablets
-        self._tablets_sockets = tablets_sockets
-        self._tablets_serving: asyncio.Task[None] | None = None
-        self.tablets_failed = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.should_exit:
-            return
-        if self.tablets is not None:
-            self._tablets_serving = asyncio.create_task(self.tablets.serve(sockets=self._tablets_sockets))
-            while not (self.tablets.started or self._tablets_serving.done()):
-                await asyncio.sleep(0.05)
-            if not self.tablets.started:
-                self._refuse_without_tablets(self._tablets_serving)
-                return
-        await self._device.announce_ready()
-
-    def _refuse_without_tablets(self, serving: asyncio.Task[None]) -> None:
-        """The tablets' listener ended before it started (a key replaced after the config's check, an SSL
-        error): the kiosk served alone under a start line that gave the tablets' address, the cause a
-        traceback at the stop. Said now, and the app stops (``serve``: status 2), never ready."""
-        self._tablets_serving = None  # its failure is taken here: the shutdown has nothing to wait for
-        error = serving.exception()
-        log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
-        settings = self._device.config.app
-        _say("app.tablets_failed", (self._device.config.device.language,), address=tablets_url(settings))
-        self.tablets_failed = True
-        self.should_exit = True
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.tablets is not None and self._tablets_serving is not None:
-            self.tablets.should_exit = True  # its pages use the device, which the app's shutdown stops
-            await self._tablets_serving
-        await super().shutdown(sockets=sockets)
+        if not self.should_exit:
+            await self._device.announce_ready()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
@@ -154,25 +108,21 @@ def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.s
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
     settings = config.app
-    tablets = None
-    if settings.tls:
-        tablets = TabletsServer(
-            uvicorn.Config(
-                app,
-                host=settings.bind,
-                port=settings.tls_port,
-                ssl_certfile=settings.tls_cert_file,
-                ssl_keyfile=settings.tls_key_file,
-                lifespan="off",
-                # No proxy speaks for a client here: X-Forwarded-* from loopback would make a tablet the
-                # device's screen, or its connection plain HTTP (``server.on_the_device``).
-                proxy_headers=False,
-                **served,
-            )
-        )
-    sockets = [tablets_socket] if tablets_socket else None
+    listener = TabletsListener(tablets_socket, _tablets_refused(config)) if settings.tls else None
     plain = uvicorn.Config(app, host=kiosk_bind(settings), port=settings.port, **served)
-    return AppServer(plain, device, tablets, sockets)
+    return AppServer(plain, settings, listener, device)
+
+
+def _tablets_refused(config: Config) -> Callable[[BaseException | None], None]:
+    """What the app says when the tablets' listener ended before it started (an SSL error): the cause in
+    the log line, in the system's English, and what to check in the device's language; the app then
+    stops (``serve``: status 2), never ready."""
+
+    def refused(error: BaseException | None) -> None:
+        log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
+        _say("app.tablets_failed", (config.device.language,), address=tablets_url(config.app))
+
+    return refused
 
 
 def kiosk_bind(settings: AppConfig) -> str:
@@ -250,14 +200,17 @@ def _out_of_service(
     problem: str,
     languages: tuple[str, ...],
     cleared: Callable[[], bool] | None = None,
+    tablets: socket.socket | None = None,
 ) -> bool:
-    """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
-    never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again; or, sooner,
-    until ``cleared`` says the cause is gone (``True``): records gone, for which the app is ready
-    meanwhile and pings its watchdog at each look (``records_wait.records_back``)."""
+    """The nurse's screen, and a tablet's on ``tablets`` (the HTTPS listener's socket), says why the
+    device cannot screen instead of staying blank, until stopped: never READY, so systemd restarts the
+    app after ``TimeoutStartSec`` and it tries again; or, sooner, until ``cleared`` says the cause is gone
+    (``True``): records gone, for which the app is ready meanwhile and pings its watchdog at each look
+    (``records_wait.records_back``)."""
     _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
     publish_url(config)
-    return serve_out_of_service(config, listening, cause, problem, languages, cleared)
+    listener = TabletsListener(tablets, _tablets_refused(config)) if tablets else None
+    return serve_out_of_service(config, listening, cause, problem, languages, cleared, listener)
 
 
 def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
@@ -308,7 +261,7 @@ def serve(config: Config, with_sync: bool = True) -> int:
         # then it is ready: a start timed out (TimeoutStartSec=) only said it all again every 3 minutes.
         waiting = f"out of service, waiting for the records: {error}"
         back = records_back(config.records.database, waiting) if isinstance(error, RecordsGone) else None
-        if _out_of_service(config, listening, "records", str(error), (language,), back):
+        if _out_of_service(config, listening, "records", str(error), (language,), back, tablets):
             log_event("records.back", path=config.records.database)
             return RECORDS_GONE_EXIT
         # Stopped while waiting: a stop as the working app's (Ctrl-C 0; SIGTERM ends it by the signal, which

@@ -26,7 +26,7 @@ from firmware_app.config import load_config
 from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import write_config
+from tests.records.kit import open_store, write_config
 from tests.tls_files import SiteTls, site_tls
 from tests.web.conftest import OPERATOR, PIN, SCREEN, RunningApp, app_process, enter_pin, network_address, start_app
 
@@ -125,6 +125,32 @@ def test_a_tablets_browser_signs_in_over_https(browser, tablets_app):
         assert page.get_by_text("Ready to screen?").count() >= 1
     finally:
         context.close()
+
+
+def test_records_that_cannot_be_opened_give_a_tablet_the_out_of_service_page_in_its_language(tmp_path):
+    """The page saying the device cannot screen answered on the kiosk's port only: a tablet's nurse, on
+    the HTTPS port, got a refused connection and no reason. She gets the same page, in the device's
+    language with the switch to the other."""
+    address = network_address()
+    tls = site_tls(tmp_path / "tls", (address,))
+    port, tls_port = free_port(), free_port()
+    config = write_config(tmp_path, 1, f'[app]\nbind = "0.0.0.0"\nport = {port}\n{tls.app_lines(tls_port)}')
+    config.write_text(config.read_text().replace("[device]\n", '[device]\nlanguage = "fr"\n', 1))
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").unlink()
+    app = app_process(config, port)
+    url = f"https://{address}:{tls_port}/"
+    try:
+        wait_until(lambda: _answers(url, tls), 60, "the tablets' out-of-service page")
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+            said = tablet.get(f"{url}signin")
+            english = tablet.get(f"{url}signin?lang=en")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    assert said.status_code == 503 and "Cet appareil ne peut pas dépister" in said.text
+    assert "records.key" in said.text and 'href="?lang=en"' in said.text
+    assert english.status_code == 503 and "This device cannot screen now" in english.text
 
 
 def test_a_key_that_is_not_the_certificates_is_refused_at_the_start_naming_it(tmp_path):
