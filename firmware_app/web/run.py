@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import socket
+import ssl
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -24,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from firmware_app.app import open_store
-from firmware_app.config import AppConfig, Config
+from firmware_app.config import AppConfig, Config, ConfigError
 from firmware_app.events import log_event
 from firmware_app.health.checks import Level, check_identity, records_unusable
 from firmware_app.messages import message, sentence
@@ -97,9 +98,10 @@ def create_app(device: Device) -> Starlette:
     return app
 
 
-def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.socket | None = None) -> AppServer:
+def make_server(config: Config, with_sync: bool = True, tablets: TabletsListener | None = None) -> AppServer:
     """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground), with the
-    tablets' HTTPS listener when ``[app]`` has TLS files (on ``tablets_socket`` when given)."""
+    tablets' HTTPS listener when ``[app]`` has TLS files (``tablets``; when not given, uvicorn binds it,
+    with the files read now)."""
     device = Device(config, with_sync)
     app = create_app(device)
     served = {
@@ -108,15 +110,28 @@ def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.s
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
     settings = config.app
-    listener = TabletsListener(tablets_socket, _tablets_refused(config)) if settings.tls else None
+    if settings.tls and tablets is None:
+        tablets = TabletsListener(None, _tablets_context(settings), _tablets_refused(config))
     plain = uvicorn.Config(app, host=kiosk_bind(settings), port=settings.port, **served)
-    return AppServer(plain, settings, listener, device)
+    return AppServer(plain, settings, tablets, device)
+
+
+def _tablets_context(settings: AppConfig) -> ssl.SSLContext:
+    """The tablets' TLS context from ``[app]``'s files (``tls_files.tls_context``); ``ConfigError`` as the
+    config's check says it, the section named."""
+    from firmware_app.web.tls_files import tls_context  # cryptography, for a config with TLS only
+
+    assert settings.tls_cert_file is not None and settings.tls_key_file is not None
+    try:
+        return tls_context(settings.tls_cert_file, settings.tls_key_file)
+    except ConfigError as error:
+        raise ConfigError(f"[app].{error}") from None
 
 
 def _tablets_refused(config: Config) -> Callable[[BaseException | None], None]:
-    """What the app says when the tablets' listener ended before it started (an SSL error): the cause in
-    the log line, in the system's English, and what to check in the device's language; the app then
-    stops (``serve``: status 2), never ready."""
+    """What the app says when the tablets' listener ended before it started (its socket refused, say): the
+    cause in the log line, in the system's English, and what to check in the device's language; the app
+    then stops (``serve``: status 2), never ready."""
 
     def refused(error: BaseException | None) -> None:
         log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
@@ -200,17 +215,16 @@ def _out_of_service(
     problem: str,
     languages: tuple[str, ...],
     cleared: Callable[[], bool] | None = None,
-    tablets: socket.socket | None = None,
+    tablets: TabletsListener | None = None,
 ) -> bool:
-    """The nurse's screen, and a tablet's on ``tablets`` (the HTTPS listener's socket), says why the
+    """The nurse's screen, and a tablet's on ``tablets`` (the HTTPS listener), says why the
     device cannot screen instead of staying blank, until stopped: never READY, so systemd restarts the
     app after ``TimeoutStartSec`` and it tries again; or, sooner, until ``cleared`` says the cause is gone
     (``True``): records gone, for which the app is ready meanwhile and pings its watchdog at each look
     (``records_wait.records_back``)."""
     _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
     publish_url(config)
-    listener = TabletsListener(tablets, _tablets_refused(config)) if tablets else None
-    return serve_out_of_service(config, listening, cause, problem, languages, cleared, listener)
+    return serve_out_of_service(config, listening, cause, problem, languages, cleared, tablets)
 
 
 def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
@@ -243,13 +257,21 @@ def serve(config: Config, with_sync: bool = True) -> int:
     records' own words in the log line above and on the nurse's out-of-service page."""
     language = config.device.language
     settings = config.app
+    try:  # the files the config's check read may have been removed or replaced since
+        context = _tablets_context(settings) if settings.tls else None
+    except ConfigError as error:
+        _say("config.error", (language,), problem=str(error))
+        return 2
     listening = _listen_or_say(kiosk_bind(settings), settings.port, (language,))
     if listening is None:
         return 2
-    tablets = _listen_or_say(settings.bind, settings.tls_port, (language,), "https") if settings.tls else None
-    if settings.tls and tablets is None:
-        listening.close()
-        return 2
+    tablets = None
+    if context is not None:
+        tablets_socket = _listen_or_say(settings.bind, settings.tls_port, (language,), "https")
+        if tablets_socket is None:
+            listening.close()
+            return 2
+        tablets = TabletsListener(tablets_socket, context, _tablets_refused(config))
     try:
         server = make_server(config, with_sync, tablets)
         store = open_store(config)

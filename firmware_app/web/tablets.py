@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -21,9 +22,11 @@ from firmware_app.service.hang_up import HangUpStopsServer
 @dataclass(frozen=True)
 class TabletsListener:
     """Where the tablets' listener serves (``socket``, bound by the caller; ``None``: uvicorn binds
-    ``bind:tls_port``) and who says why when it cannot start (``refused``, given the error)."""
+    ``bind:tls_port``), with the TLS context read from ``[app]``'s files (``tls_files.tls_context``: uvicorn
+    reads no file), and who says why when it cannot start (``refused``, given the error)."""
 
     socket: socket.socket | None
+    context: ssl.SSLContext
     refused: Callable[[BaseException | None], None]
 
 
@@ -43,7 +46,7 @@ class ServesTablets(HangUpStopsServer):
 
     def __init__(self, config: uvicorn.Config, settings: AppConfig, listener: TabletsListener | None) -> None:
         super().__init__(config)
-        self.tablets = TabletsServer(_tablets_config(config, settings)) if listener else None
+        self.tablets = TabletsServer(_tablets_config(config, settings, listener.context)) if listener else None
         self._listener = listener
         self._tablets_serving: asyncio.Task[None] | None = None
         self.tablets_failed = False
@@ -70,14 +73,14 @@ class ServesTablets(HangUpStopsServer):
         await super().shutdown(sockets=sockets)
 
 
-def _tablets_config(kiosk: uvicorn.Config, settings: AppConfig) -> uvicorn.Config:
-    """The kiosk's server's settings for the tablets: the same app, over HTTPS on ``bind:tls_port``."""
+def _tablets_config(kiosk: uvicorn.Config, settings: AppConfig, context: ssl.SSLContext) -> uvicorn.Config:
+    """The kiosk's server's settings for the tablets: the same app, over HTTPS with ``context`` on
+    ``bind:tls_port``."""
     return uvicorn.Config(
         kiosk.app,
         host=settings.bind,
         port=settings.tls_port,
-        ssl_certfile=settings.tls_cert_file,
-        ssl_keyfile=settings.tls_key_file,
+        ssl_context_factory=lambda _config, _default: context,
         lifespan="off",
         # No proxy speaks for a client here: X-Forwarded-* from loopback would make a tablet the
         # device's screen, or its connection plain HTTP (``server.on_the_device``).

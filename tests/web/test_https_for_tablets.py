@@ -214,16 +214,21 @@ def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in
 
 
 def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path, monkeypatch, capsys, caplog):
-    """A key broken after the config's check (replaced while the app starts): the app served the kiosk
+    """A tablets' listener that ends before it starts (its socket gone, here): the app served the kiosk
     alone under a start line that gave the tablets' address, the failure a traceback at its stop. It says
     so in the device's language, the cause in the log line, and stops with status 2, never ready."""
     tls = site_tls(tmp_path / "tls")
     port, tls_port = free_port(), free_port()
     config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
-    tls.key.write_text("not a key\n")  # checked by the config's load, broken before the listener reads it
     servers: list[run.AppServer] = []
     made = run.make_server
-    monkeypatch.setattr(run, "make_server", lambda *given: servers.append(made(*given)) or servers[-1])
+
+    def with_the_tablets_socket_closed(config, with_sync, tablets):
+        tablets.socket.close()
+        servers.append(made(config, with_sync, tablets))
+        return servers[-1]
+
+    monkeypatch.setattr(run, "make_server", with_the_tablets_socket_closed)
     monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
     status: list[int] = []
     serving = threading.Thread(target=lambda: status.append(run.serve(config, with_sync=False)), daemon=True)
@@ -242,3 +247,28 @@ def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path,
     (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
     assert logged.levelno == logging.ERROR and "error=" in logged.getMessage()
     assert servers[0].should_exit and servers[0].tablets is not None and not servers[0].tablets.started
+
+
+@pytest.mark.parametrize("broken", ["certificate removed", "key replaced"])
+def test_tls_files_broken_after_the_configs_check_stop_the_app_naming_the_file(tmp_path, capsys, broken):
+    """uvicorn read the files again once the device had started: a file removed or replaced between the
+    config's check and the start was told by the SSL library's words (no file named), after the start
+    lines had given both addresses. The app reads them once, before anything starts, and says which file
+    as the config's check does, stopping with status 2."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
+    if broken == "certificate removed":
+        tls.certificate.unlink()
+        said = f"[app].tls_cert_file: {tls.certificate} cannot be read (No such file or directory)"
+    else:
+        tls.key.write_text("not a key\n")
+        said = f"[app].tls_key_file: {tls.key}: not a PEM private key"
+    status: list[int] = []
+    serving = threading.Thread(target=lambda: status.append(run.serve(config, with_sync=False)), daemon=True)
+    serving.start()
+    wait_until(lambda: not serving.is_alive(), 60, "the app to stop")
+    assert status == [2]
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "open" not in out, (out, err)
+    assert f"edgescreen: configuration error: {said}" in err, err
