@@ -2349,6 +2349,32 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "tablette y passent en clair. Réglez [app] tls_cert_file et tls_key_file (le README explique comment), ou "
         'bind = "127.0.0.1".',
     },
+    # The dates of the app's certificate for tablets (``check_app_certificate``); the README's "HTTPS for
+    # tablets" gives the openssl steps that issue the next one from the site's CA.
+    "health.app_certificate.green": {
+        "en": "The app's certificate for tablets is valid; it expires in {days} days ({path}).",
+        "fr": "Le certificat de l'application pour les tablettes est valide ; il expire dans {days} jours ({path}).",
+    },
+    "health.app_certificate.amber": {
+        "en": "The app's certificate for tablets {path} expires in {days} days: issue a new one from the site's CA "
+        "(the README says how), install it, then restart the app.",
+        "fr": "Le certificat de l'application pour les tablettes {path} expire dans {days} jours : faites-en émettre "
+        "un nouveau par l'autorité du site (le README explique comment), installez-le, puis redémarrez "
+        "l'application.",
+    },
+    "health.app_certificate.red": {
+        "en": "The app's certificate for tablets {path} is not valid now ({days} days to expiry): tablets refuse "
+        "the app. Issue a new one from the site's CA (the README says how) and install it, or set the clock.",
+        "fr": "Le certificat de l'application pour les tablettes {path} n'est pas valide maintenant ({days} jours "
+        "avant expiration) : les tablettes refusent l'application. Faites-en émettre un nouveau par l'autorité du "
+        "site (le README explique comment) et installez-le, ou réglez l'horloge.",
+    },
+    "health.app_certificate.unreadable": {
+        "en": "The app's certificate for tablets {path} cannot be read as a certificate: install it again "
+        "(edgescreen doctor logs why).",
+        "fr": "Le certificat de l'application pour les tablettes {path} n'est pas un certificat lisible : "
+        "installez-le à nouveau (le journal d'edgescreen doctor dit pourquoi).",
+    },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
         "fr": "Les avis ne sont acceptés que signés par la station de relecture ({count} clé(s)).",

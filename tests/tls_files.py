@@ -38,8 +38,9 @@ def write_key(path: Path) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def site_tls(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) -> SiteTls:
-    """The site's CA (``ca.crt``) and the device's certificate for ``addresses`` with its key."""
+def site_tls(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",), days: int = 30) -> SiteTls:
+    """The site's CA (``ca.crt``) and the device's certificate for ``addresses`` with its key, the
+    certificate valid for ``days`` more (expired that long ago when negative)."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -55,6 +56,7 @@ def site_tls(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) -> Si
         .sign(ca_key, hashes.SHA256())
     )
     key = write_key(directory / "device.key")
+    until = now + dt.timedelta(days=days)
     names = [x509.IPAddress(ipaddress.ip_address(address)) for address in addresses]
     certificate = (
         x509.CertificateBuilder()
@@ -62,8 +64,8 @@ def site_tls(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) -> Si
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(min(now, until) - dt.timedelta(days=1))
+        .not_valid_after(until)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())

@@ -699,24 +699,25 @@ def check_key_file(path: Path, records_exist: bool) -> Check:
     return _check("key", Level.GREEN, path=path)
 
 
-def check_certificates(paths: list[Path], now: datetime) -> Check:
-    """The TLS files the sync worker presents or trusts: amber within ``CERTIFICATE_WARNING_DAYS`` of
-    expiry (time to renew), red once expired or unreadable (the broker refuses the device)."""
+def check_certificates(paths: list[Path], now: datetime, name: str = "tls") -> Check:
+    """The TLS files the sync worker presents or trusts (or, as ``name``, the app's for its tablets):
+    amber within ``CERTIFICATE_WARNING_DAYS`` of expiry (time to renew), red once expired or
+    unreadable (the broker refuses the device; the tablets, the app)."""
     if not paths:
-        return _check("tls", Level.AMBER, "none")
+        return _check(name, Level.AMBER, "none")
     soonest: tuple[int, Path] | None = None
     for path in paths:
         try:
             certificate = x509.load_pem_x509_certificate(path.read_bytes())
         except (OSError, ValueError) as error:
-            return _check("tls", Level.RED, "unreadable", path=path, error=error)
+            return _check(name, Level.RED, "unreadable", path=path, error=error)
         days = (certificate.not_valid_after_utc - now).days
         if now > certificate.not_valid_after_utc or now < certificate.not_valid_before_utc:
-            return _check("tls", Level.RED, path=path, days=days)
+            return _check(name, Level.RED, path=path, days=days)
         soonest = min(soonest or (days, path), (days, path))
     assert soonest is not None
     days, path = soonest
-    return _check("tls", Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
+    return _check(name, Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
 def check_tls(settings: SyncConfig, now: datetime) -> Check:
@@ -751,6 +752,15 @@ def check_app_tls(settings: AppConfig) -> Check:
     except ValueError:
         loopback = settings.bind == "localhost"
     return _check("app_tls", Level.GREEN if loopback else Level.AMBER, bind=settings.bind)
+
+
+def check_app_certificate(settings: AppConfig, now: datetime) -> list[Check]:
+    """The dates of the certificate the app shows tablets (``[app] tls_cert_file``), as the sync
+    certificates' are judged: the config's check at the app's start reads it, not its dates, and an
+    expired one has every tablet refuse the app. None without HTTPS (``check_app_tls`` says so)."""
+    if settings.tls_cert_file is None:
+        return []
+    return [check_certificates([settings.tls_cert_file], now, "app_certificate")]
 
 
 def check_verdict_keys(settings: SyncConfig) -> Check:

@@ -21,6 +21,7 @@ from firmware_app.config import Config
 from firmware_app.health.checks import (
     Check,
     Level,
+    check_app_certificate,
     check_app_tls,
     check_calibration,
     check_camera,
@@ -125,7 +126,10 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
     key = check_key_file(config.records.key_file, present(config.records.database))
     configured = Identity(config.device.id, config.device.site)
     encryption = check_encryption(config.records.database.parent)
-    device = [key, encryption, check_tls(config.sync, now), check_verdict_keys(config.sync), check_app_tls(config.app)]
+    device = [
+        *(key, encryption, check_tls(config.sync, now), check_verdict_keys(config.sync), check_app_tls(config.app)),
+        *check_app_certificate(config.app, now),
+    ]
 
     def technician(*identity: Check) -> list[Check]:
         """The technician's checks; ``identity`` where the readiness list (which holds it) did not run."""

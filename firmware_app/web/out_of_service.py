@@ -35,10 +35,10 @@ from starlette.templating import Jinja2Templates
 
 from firmware_app.config import LANGUAGES, Config
 from firmware_app.messages import message
-from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import RECHECK_S
 from firmware_app.web.headers import SecurityHeaders
 from firmware_app.web.server import HERE
+from firmware_app.web.tablets import ServesTablets, TabletsListener
 
 
 def out_of_service_app(config: Config, cause: str, problem: str, languages: tuple[str, ...] = ()) -> Starlette:
@@ -74,18 +74,21 @@ def serve_out_of_service(
     problem: str,
     languages: tuple[str, ...] = (),
     cleared: Callable[[], bool] | None = None,
+    tablets: TabletsListener | None = None,
 ) -> bool:
-    """Serve the out-of-service page on the app's socket until Ctrl-C, SIGTERM or a closed terminal, or
-    until ``cleared`` (asked every ``RECHECK_S``) says its cause is gone: ``True`` then, for the app to
-    start again."""
-    server = HangUpStopsServer(
+    """Serve the out-of-service page on the app's socket, and to ``tablets`` over HTTPS, until Ctrl-C,
+    SIGTERM or a closed terminal, or until ``cleared`` (asked every ``RECHECK_S``) says its cause is gone:
+    ``True`` then, for the app to start again."""
+    server = ServesTablets(
         uvicorn.Config(
             out_of_service_app(config, cause, problem, languages),
             host=config.app.bind,
             port=config.app.port,
             log_level="warning",
             access_log=False,
-        )
+        ),
+        config.app,
+        tablets,
     )
     ended = threading.Event()
     seen = threading.Event()

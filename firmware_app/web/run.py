@@ -7,13 +7,13 @@ the app's lifespan then closes the camera, stops the sync worker and closes the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
+import ssl
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from firmware_app.app import open_store
-from firmware_app.config import AppConfig, Config
+from firmware_app.config import AppConfig, Config, ConfigError
 from firmware_app.events import log_event
 from firmware_app.health.checks import Level, check_identity, records_unusable
 from firmware_app.messages import message, sentence
@@ -33,7 +33,6 @@ from firmware_app.operators import Operators
 from firmware_app.records.database import RecordsError, RequestRefused
 from firmware_app.records.identity import Identity
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
-from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.records_wait import records_back
 from firmware_app.web import pages_capture, pages_records, pages_session
 from firmware_app.web.body_limit import BodyLimit
@@ -41,6 +40,7 @@ from firmware_app.web.device import Device
 from firmware_app.web.headers import guard
 from firmware_app.web.out_of_service import serve_out_of_service
 from firmware_app.web.server import HERE, WebApp
+from firmware_app.web.tablets import ServesTablets, TabletsListener
 from firmware_app.wording import check_sentence
 
 # The file, in systemd's RuntimeDirectory (/run/edgescreen), the kiosk reads the app's address from.
@@ -49,65 +49,20 @@ APP_URL_FILE = "app-url"
 GRACEFUL_SHUTDOWN_S = 3
 
 
-class TabletsServer(uvicorn.Server):
-    """The tablets' HTTPS listener: the same app, served by a second uvicorn server on the same loop
-    (one uvicorn server gives every socket the same TLS, and the kiosk's must stay plain). The app's
-    server (``AppServer``) starts it once the device is started, hears the signals for both, and stops
-    it before the device stops; it runs no lifespan of its own, which would start the device twice."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the app's server hears them, and stops this one first
-
-
-class AppServer(HangUpStopsServer):
-    """uvicorn's server, which first tells the app's live streams to end when asked to stop; with
-    ``tablets``, it serves the tablets' HTTPS listener too, on ``tablets_sockets`` when given."""
+class AppServer(ServesTablets):
+    """uvicorn's server of the app, which first tells the app's live streams to end when asked to stop,
+    and says the device is ready once the tablets' listener, when there is one, has started too."""
 
     def __init__(
-        self,
-        config: uvicorn.Config,
-        device: Device,
-        tablets: TabletsServer | None = None,
-        tablets_sockets: list[socket.socket] | None = None,
+        self, config: uvicorn.Config, settings: AppConfig, listener: TabletsListener | None, device: Device
     ) -> None:
-        super().__init__(config)
+        super().__init__(config, settings, listener)
         self._device = device
-        self.tablets = tablets
-        self._tablets_sockets = tablets_sockets
-        self._tablets_serving: asyncio.Task[None] | None = None
-        self.tablets_failed = False
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
-        if self.should_exit:
-            return
-        if self.tablets is not None:
-            self._tablets_serving = asyncio.create_task(self.tablets.serve(sockets=self._tablets_sockets))
-            while not (self.tablets.started or self._tablets_serving.done()):
-                await asyncio.sleep(0.05)
-            if not self.tablets.started:
-                self._refuse_without_tablets(self._tablets_serving)
-                return
-        await self._device.announce_ready()
-
-    def _refuse_without_tablets(self, serving: asyncio.Task[None]) -> None:
-        """The tablets' listener ended before it started (a key replaced after the config's check, an SSL
-        error): the kiosk served alone under a start line that gave the tablets' address, the cause a
-        traceback at the stop. Said now, and the app stops (``serve``: status 2), never ready."""
-        self._tablets_serving = None  # its failure is taken here: the shutdown has nothing to wait for
-        error = serving.exception()
-        log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
-        settings = self._device.config.app
-        _say("app.tablets_failed", (self._device.config.device.language,), address=tablets_url(settings))
-        self.tablets_failed = True
-        self.should_exit = True
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        if self.tablets is not None and self._tablets_serving is not None:
-            self.tablets.should_exit = True  # its pages use the device, which the app's shutdown stops
-            await self._tablets_serving
-        await super().shutdown(sockets=sockets)
+        if not self.should_exit:
+            await self._device.announce_ready()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._device.closing.set()
@@ -143,9 +98,10 @@ def create_app(device: Device) -> Starlette:
     return app
 
 
-def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.socket | None = None) -> AppServer:
+def make_server(config: Config, with_sync: bool = True, tablets: TabletsListener | None = None) -> AppServer:
     """The uvicorn server of the app (tests run it in a thread; ``serve`` in the foreground), with the
-    tablets' HTTPS listener when ``[app]`` has TLS files (on ``tablets_socket`` when given)."""
+    tablets' HTTPS listener when ``[app]`` has TLS files (``tablets``; when not given, uvicorn binds it,
+    with the files read now)."""
     device = Device(config, with_sync)
     app = create_app(device)
     served = {
@@ -154,25 +110,34 @@ def make_server(config: Config, with_sync: bool = True, tablets_socket: socket.s
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
     settings = config.app
-    tablets = None
-    if settings.tls:
-        tablets = TabletsServer(
-            uvicorn.Config(
-                app,
-                host=settings.bind,
-                port=settings.tls_port,
-                ssl_certfile=settings.tls_cert_file,
-                ssl_keyfile=settings.tls_key_file,
-                lifespan="off",
-                # No proxy speaks for a client here: X-Forwarded-* from loopback would make a tablet the
-                # device's screen, or its connection plain HTTP (``server.on_the_device``).
-                proxy_headers=False,
-                **served,
-            )
-        )
-    sockets = [tablets_socket] if tablets_socket else None
+    if settings.tls and tablets is None:
+        tablets = TabletsListener(None, _tablets_context(settings), _tablets_refused(config))
     plain = uvicorn.Config(app, host=kiosk_bind(settings), port=settings.port, **served)
-    return AppServer(plain, device, tablets, sockets)
+    return AppServer(plain, settings, tablets, device)
+
+
+def _tablets_context(settings: AppConfig) -> ssl.SSLContext:
+    """The tablets' TLS context from ``[app]``'s files (``tls_files.tls_context``); ``ConfigError`` as the
+    config's check says it, the section named."""
+    from firmware_app.web.tls_files import tls_context  # cryptography, for a config with TLS only
+
+    assert settings.tls_cert_file is not None and settings.tls_key_file is not None
+    try:
+        return tls_context(settings.tls_cert_file, settings.tls_key_file)
+    except ConfigError as error:
+        raise ConfigError(f"[app].{error}") from None
+
+
+def _tablets_refused(config: Config) -> Callable[[BaseException | None], None]:
+    """What the app says when the tablets' listener ended before it started (its socket refused, say): the
+    cause in the log line, in the system's English, and what to check in the device's language; the app
+    then stops (``serve``: status 2), never ready."""
+
+    def refused(error: BaseException | None) -> None:
+        log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
+        _say("app.tablets_failed", (config.device.language,), address=tablets_url(config.app))
+
+    return refused
 
 
 def kiosk_bind(settings: AppConfig) -> str:
@@ -250,14 +215,16 @@ def _out_of_service(
     problem: str,
     languages: tuple[str, ...],
     cleared: Callable[[], bool] | None = None,
+    tablets: TabletsListener | None = None,
 ) -> bool:
-    """The nurse's screen says why the device cannot screen instead of staying blank, until stopped:
-    never READY, so systemd restarts the app after ``TimeoutStartSec`` and it tries again; or, sooner,
-    until ``cleared`` says the cause is gone (``True``): records gone, for which the app is ready
-    meanwhile and pings its watchdog at each look (``records_wait.records_back``)."""
+    """The nurse's screen, and a tablet's on ``tablets`` (the HTTPS listener), says why the
+    device cannot screen instead of staying blank, until stopped: never READY, so systemd restarts the
+    app after ``TimeoutStartSec`` and it tries again; or, sooner, until ``cleared`` says the cause is gone
+    (``True``): records gone, for which the app is ready meanwhile and pings its watchdog at each look
+    (``records_wait.records_back``)."""
     _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
     publish_url(config)
-    return serve_out_of_service(config, listening, cause, problem, languages, cleared)
+    return serve_out_of_service(config, listening, cause, problem, languages, cleared, tablets)
 
 
 def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
@@ -290,13 +257,21 @@ def serve(config: Config, with_sync: bool = True) -> int:
     records' own words in the log line above and on the nurse's out-of-service page."""
     language = config.device.language
     settings = config.app
+    try:  # the files the config's check read may have been removed or replaced since
+        context = _tablets_context(settings) if settings.tls else None
+    except ConfigError as error:
+        _say("config.error", (language,), problem=str(error))
+        return 2
     listening = _listen_or_say(kiosk_bind(settings), settings.port, (language,))
     if listening is None:
         return 2
-    tablets = _listen_or_say(settings.bind, settings.tls_port, (language,), "https") if settings.tls else None
-    if settings.tls and tablets is None:
-        listening.close()
-        return 2
+    tablets = None
+    if context is not None:
+        tablets_socket = _listen_or_say(settings.bind, settings.tls_port, (language,), "https")
+        if tablets_socket is None:
+            listening.close()
+            return 2
+        tablets = TabletsListener(tablets_socket, context, _tablets_refused(config))
     try:
         server = make_server(config, with_sync, tablets)
         store = open_store(config)
@@ -308,7 +283,7 @@ def serve(config: Config, with_sync: bool = True) -> int:
         # then it is ready: a start timed out (TimeoutStartSec=) only said it all again every 3 minutes.
         waiting = f"out of service, waiting for the records: {error}"
         back = records_back(config.records.database, waiting) if isinstance(error, RecordsGone) else None
-        if _out_of_service(config, listening, "records", str(error), (language,), back):
+        if _out_of_service(config, listening, "records", str(error), (language,), back, tablets):
             log_event("records.back", path=config.records.database)
             return RECORDS_GONE_EXIT
         # Stopped while waiting: a stop as the working app's (Ctrl-C 0; SIGTERM ends it by the signal, which

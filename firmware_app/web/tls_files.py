@@ -1,12 +1,15 @@
 """The tablets' HTTPS listener's certificate and key (``[app] tls_cert_file``, ``tls_key_file``), checked
 when the config loads: a file that cannot be read, is not PEM, a key others may read, or a key that is
 not the certificate's stops the start with the file named, where uvicorn would have raised it as a
-traceback once the camera and the sync worker were already started.
+traceback once the camera and the sync worker were already started. The app then reads them once
+more, into the one TLS context its listener uses (``tls_context``), before anything starts: a file
+removed or replaced since is said by the same check.
 
 Imported only by a config that sets them: ``cryptography`` is no cost to a device without TLS."""
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 from cryptography import x509
@@ -43,3 +46,18 @@ def _spki(public: object) -> bytes:
     """A public key's bytes, to compare the key's with the certificate's."""
     encoding, form = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     return public.public_bytes(encoding, form)  # type: ignore[attr-defined]
+
+
+def tls_context(certificate: Path, key: Path) -> ssl.SSLContext:
+    """The server's TLS context from ``certificate`` and ``key``, read here once: handed to uvicorn,
+    which read the files again itself once the device had started. ``ConfigError`` naming the file
+    (``check_tls_files``) when they cannot serve HTTPS; the SSL library's own words only when that
+    check finds nothing (the files mended meanwhile, or a kind of key the library refuses)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certificate, key)
+    except (OSError, ssl.SSLError) as error:
+        check_tls_files(certificate, key)
+        files = f"{certificate} and tls_key_file: {key}"
+        raise ConfigError(f"tls_cert_file: {files} cannot serve HTTPS ({error})") from None
+    return context

@@ -322,6 +322,26 @@ def test_the_app_opened_to_the_network_without_https_is_amber_with_what_to_set(t
     assert checks["app_tls"]["message"] == sentence("health.app_tls.https", language, port="8443")
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_apps_https_certificate_is_amber_near_its_expiry_and_red_once_expired(tmp_path, language):
+    """doctor checked the sync certificates' dates, not the app's own: once it expired every tablet
+    refused the app, and no line said why. It has its line, by the sync certificates' window."""
+    open_store(tmp_path).records.close()
+    for days, level in ((200, "green"), (12, "amber"), (-1, "red")):
+        tls = site_tls(tmp_path / f"tls{days}", days=days)
+        config = in_language(write_config(tmp_path, 1, f"[app]\n{tls.app_lines(8443)}"), language)
+        status, checks, report = doctor(config)
+        assert [name for name in checks if name not in ALL_CHECKS] == ["app_certificate"], report
+        dates = checks["app_certificate"]
+        assert dates["level"] == level and dates["values"]["path"] == str(tls.certificate), dates
+        assert dates["message"] == sentence(f"health.app_certificate.{level}", language, **dates["values"])
+        assert checks["app_tls"]["level"] == "green"
+    assert status == 1 and dates["values"]["days"] < 0
+    (tmp_path / "junk.crt").write_text("not a certificate")
+    unreadable = check_certificates([tmp_path / "junk.crt"], NOW, "app_certificate")
+    assert unreadable.level is Level.RED and "junk.crt" in check_sentence(unreadable, language)
+
+
 def test_key_file_checks(tmp_path):
     key = tmp_path / "records.key"
     assert check_key_file(key, records_exist=False).message_key == "health.key.new"

@@ -26,7 +26,7 @@ from firmware_app.config import load_config
 from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
-from tests.records.kit import write_config
+from tests.records.kit import open_store, write_config
 from tests.tls_files import SiteTls, site_tls
 from tests.web.conftest import OPERATOR, PIN, SCREEN, RunningApp, app_process, enter_pin, network_address, start_app
 
@@ -127,6 +127,32 @@ def test_a_tablets_browser_signs_in_over_https(browser, tablets_app):
         context.close()
 
 
+def test_records_that_cannot_be_opened_give_a_tablet_the_out_of_service_page_in_its_language(tmp_path):
+    """The page saying the device cannot screen answered on the kiosk's port only: a tablet's nurse, on
+    the HTTPS port, got a refused connection and no reason. She gets the same page, in the device's
+    language with the switch to the other."""
+    address = network_address()
+    tls = site_tls(tmp_path / "tls", (address,))
+    port, tls_port = free_port(), free_port()
+    config = write_config(tmp_path, 1, f'[app]\nbind = "0.0.0.0"\nport = {port}\n{tls.app_lines(tls_port)}')
+    config.write_text(config.read_text().replace("[device]\n", '[device]\nlanguage = "fr"\n', 1))
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").unlink()
+    app = app_process(config, port)
+    url = f"https://{address}:{tls_port}/"
+    try:
+        wait_until(lambda: _answers(url, tls), 60, "the tablets' out-of-service page")
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+            said = tablet.get(f"{url}signin")
+            english = tablet.get(f"{url}signin?lang=en")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    assert said.status_code == 503 and "Cet appareil ne peut pas dépister" in said.text
+    assert "records.key" in said.text and 'href="?lang=en"' in said.text
+    assert english.status_code == 503 and "This device cannot screen now" in english.text
+
+
 def test_a_key_that_is_not_the_certificates_is_refused_at_the_start_naming_it(tmp_path):
     """The app does not start on it: its out-of-service page says why, and it stops with status 2 as for
     any other config error."""
@@ -188,16 +214,21 @@ def test_a_port_given_on_the_command_line_that_is_the_tablets_port_is_refused_in
 
 
 def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path, monkeypatch, capsys, caplog):
-    """A key broken after the config's check (replaced while the app starts): the app served the kiosk
+    """A tablets' listener that ends before it starts (its socket gone, here): the app served the kiosk
     alone under a start line that gave the tablets' address, the failure a traceback at its stop. It says
     so in the device's language, the cause in the log line, and stops with status 2, never ready."""
     tls = site_tls(tmp_path / "tls")
     port, tls_port = free_port(), free_port()
     config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
-    tls.key.write_text("not a key\n")  # checked by the config's load, broken before the listener reads it
     servers: list[run.AppServer] = []
     made = run.make_server
-    monkeypatch.setattr(run, "make_server", lambda *given: servers.append(made(*given)) or servers[-1])
+
+    def with_the_tablets_socket_closed(config, with_sync, tablets):
+        tablets.socket.close()
+        servers.append(made(config, with_sync, tablets))
+        return servers[-1]
+
+    monkeypatch.setattr(run, "make_server", with_the_tablets_socket_closed)
     monkeypatch.delenv("RUNTIME_DIRECTORY", raising=False)
     status: list[int] = []
     serving = threading.Thread(target=lambda: status.append(run.serve(config, with_sync=False)), daemon=True)
@@ -216,3 +247,28 @@ def test_a_tablets_listener_that_cannot_start_stops_the_app_saying_why(tmp_path,
     (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
     assert logged.levelno == logging.ERROR and "error=" in logged.getMessage()
     assert servers[0].should_exit and servers[0].tablets is not None and not servers[0].tablets.started
+
+
+@pytest.mark.parametrize("broken", ["certificate removed", "key replaced"])
+def test_tls_files_broken_after_the_configs_check_stop_the_app_naming_the_file(tmp_path, capsys, broken):
+    """uvicorn read the files again once the device had started: a file removed or replaced between the
+    config's check and the start was told by the SSL library's words (no file named), after the start
+    lines had given both addresses. The app reads them once, before anything starts, and says which file
+    as the config's check does, stopping with status 2."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
+    if broken == "certificate removed":
+        tls.certificate.unlink()
+        said = f"[app].tls_cert_file: {tls.certificate} cannot be read (No such file or directory)"
+    else:
+        tls.key.write_text("not a key\n")
+        said = f"[app].tls_key_file: {tls.key}: not a PEM private key"
+    status: list[int] = []
+    serving = threading.Thread(target=lambda: status.append(run.serve(config, with_sync=False)), daemon=True)
+    serving.start()
+    wait_until(lambda: not serving.is_alive(), 60, "the app to stop")
+    assert status == [2]
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "open" not in out, (out, err)
+    assert f"edgescreen: configuration error: {said}" in err, err
