@@ -7,8 +7,8 @@ eyes expected and the results recorded, never the patient (the results' records 
 and erasure removes them). The app starting finds those its last run left open and records each as
 "Finish anyway" records a visit (``worklist.not_photographed_event``), marked not finished, so Today
 lists its eyes not photographed to call back (none once the patient is erased: its results are gone).
-A session that drops its visit unfinished (a sign-out, another operator at the locked screen) closes
-it so at once, not at the next start.
+A session that drops its visit unfinished (a sign-out, another operator at the locked screen, or
+forgotten after 12 h idle) closes it so at once, not at the next start.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object
 def close_visit_not_finished(store: ScreeningStore, visit_id: str) -> None:
     """Record an open visit as not finished, with the eyes no result of it recorded, dated now (the
     day the nurse can still call back), in one transaction: a visit the app's last run lost, or one a
-    session dropped unfinished (a sign-out mid-visit, another operator at the locked screen), whose
-    eye reached Today only at the next start, maybe days later. None open (finished, no eyes): nothing."""
+    session dropped unfinished (a sign-out mid-visit, another operator at the locked screen, the
+    session forgotten idle), whose eye reached Today only at the next start, maybe days later. None
+    open (finished, no eyes): nothing."""
     records = store.records
     with transaction(records.connection) as db:
         row = db.execute("SELECT eyes, operator, results FROM open_visit WHERE visit_id = ?", (visit_id,)).fetchone()
