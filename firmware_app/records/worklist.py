@@ -120,7 +120,9 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     (``_recorded_today``): by its time when it can be true, or, whatever its time says, on this boot
     on a clock NTP had not set (an event from before the boot was kept has its time alone). None for a
     visit whose results the records no longer hold: only erasure deletes a screening, and a patient
-    erased is called back by no one (the event, in the audit log that is never erased, stays)."""
+    erased is called back by no one (the event, in the audit log that is never erased, stays). None
+    either for a visit that recorded no result (lost before any photo): nothing names its patient, and
+    a call-back that opens nobody is one no nurse can make (the event stays in the audit log)."""
     condition = "at BETWEEN ? AND ?"
     parameters: list[object] = [VISIT_EVENT, *_today_bounds(records, since)]
     boot = records.boot()
@@ -132,7 +134,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     for at, details in rows.fetchall():
         event, when = json.loads(details), datetime.fromisoformat(at)
         opens = _still_recorded(records, event.get("results", []))
-        if event.get("results") and not opens:
+        if not opens:
             continue
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
@@ -155,7 +157,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 
 def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:
     """The first of a visit's results the records still hold, whose record names the patient; "" when
-    there is none (no eye photographed: the row then opens nothing; or the patient erased since)."""
+    there is none (no eye photographed, or the patient erased since: nobody to call back)."""
     if not result_ids:
         return ""
     marks = ",".join("?" * len(result_ids))

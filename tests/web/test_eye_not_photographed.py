@@ -335,3 +335,23 @@ def test_a_session_forgotten_mid_visit_lists_its_eye_not_photographed_on_today_a
     lost.locator("[data-test=open-visit]").click()
     page.wait_for_url("**/records/view")
     assert "MRN-FORGOTTEN" in page.locator("dl.detail").inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobody(page, app, language):
+    """Signing out right after Start listed both eyes "Visit not finished: call back" on Today, each
+    with nothing to open: no photo, so no record names the patient, and the nurse had nobody to call.
+    Such a visit is not listed; one with a photo is (above)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "MRN-NO-PHOTO")
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=sign-out]").click()
+    page.wait_for_url("**/signin")
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    switch_to(page, language)
+    page.locator(f"html[lang={language}]").wait_for(state="attached")
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 0
+    assert message("today.empty", language) in page.locator("main").inner_text()
