@@ -111,7 +111,7 @@ class Device:
         self.pipeline, self.store = self._opened.enter_context(recording_pipeline(self.config, calibration_or_none))
         self.operators = Operators(self.store.records)
         # The visits the app's last run held in memory died with it: their eyes go on Today to call back.
-        if lost := close_lost_visits(self.store):
+        if lost := close_lost_visits(self.store.records):
             log_event("app.visits_not_finished", level=30, visits=lost)
 
     def _sync(self) -> None:

@@ -266,7 +266,7 @@ class WebApp:
         failure leaves the visit open in the records, closed at the next start."""
         visit, session.visit = session.visit, None
         if visit is not None:
-            self.device.run_later(partial(close_visit_not_finished, self.device.store, visit.id))
+            self.device.run_later(partial(close_visit_not_finished, self.device.store.records, visit.id))
 
     def session_of(self, request: Request) -> Session:
         """The session behind the request's cookie, else a new one (``forgotten`` when the cookie named
