@@ -29,6 +29,7 @@ from firmware_app.records.audit import append_event, verify_chain
 from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity, made_under
+from firmware_app.records.open_visits import close_lost_visits
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.sealed_values import photos_that_do_not_open
 from firmware_app.records.sealing import Sealer
@@ -41,6 +42,7 @@ from firmware_app.records.witness import (
     witness_path,
     write_witness,
 )
+from firmware_app.records.worklist import RESTORED
 from firmware_app.wording import gigabytes
 
 # When the records were last backed up (meta; records/database.py's migration seeds it from the audit).
@@ -261,6 +263,7 @@ def restore(
         try:
             damaged = _results_of(_photos_opened_with(records, untested))
             taken_at, not_restored, witness = _record_the_restore(records, screenings, damaged, witnessed_before)
+            close_lost_visits(records, RESTORED)  # after: the backup's newest event dates it
         finally:
             records.close()
     except RecordsError as error:

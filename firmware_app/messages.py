@@ -2616,6 +2616,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Visit not finished: call back",
         "fr": "Visite non terminée : à rappeler",
     },
+    # Today's eye not photographed by a visit a restored backup held open: it may have been photographed
+    # after the backup (the records after it are lost), so it is still called back, said where it comes from.
+    "result.heading.visit_in_backup": {
+        "en": "Visit not finished in the restored backup: call back",
+        "fr": "Visite non terminée dans la sauvegarde restaurée : à rappeler",
+    },
     "result.heading.cannot_photograph": {"en": "Could not be photographed", "fr": "Impossible à photographier"},
     "result.action.cannot_photograph": {
         "en": "This eye could not be photographed: a specialist must examine it. Arrange the referral with the "

@@ -7,8 +7,8 @@ eyes expected and the results recorded, never the patient (the results' records 
 and erasure removes them). The app starting finds those its last run left open and records each as
 "Finish anyway" records a visit (``worklist.not_photographed_event``), marked not finished, so Today
 lists its eyes not photographed to call back (none once the patient is erased: its results are gone).
-A session that drops its visit unfinished (a sign-out, another operator at the locked screen) closes
-it so at once, not at the next start.
+A session that drops its visit unfinished (a sign-out, another operator at the locked screen, or
+forgotten after 12 h idle) closes it so at once, not at the next start.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from firmware_app.records.audit import append_event
 from firmware_app.records.database import transaction
-from firmware_app.records.store import ScreeningStore
+from firmware_app.records.store import Records, ScreeningStore
 from firmware_app.records.worklist import NOT_FINISHED, VISIT_EVENT, not_photographed_event
 
 
@@ -52,12 +52,12 @@ def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object
         db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
 
 
-def close_visit_not_finished(store: ScreeningStore, visit_id: str) -> None:
+def close_visit_not_finished(records: Records, visit_id: str, action: str = NOT_FINISHED) -> None:
     """Record an open visit as not finished, with the eyes no result of it recorded, dated now (the
     day the nurse can still call back), in one transaction: a visit the app's last run lost, or one a
-    session dropped unfinished (a sign-out mid-visit, another operator at the locked screen), whose
-    eye reached Today only at the next start, maybe days later. None open (finished, no eyes): nothing."""
-    records = store.records
+    session dropped unfinished (a sign-out mid-visit, another operator at the locked screen, the
+    session forgotten idle), whose eye reached Today only at the next start, maybe days later; or, as
+    ``RESTORED``, one a restored backup held open. None open (finished, no eyes): nothing."""
     with transaction(records.connection) as db:
         row = db.execute("SELECT eyes, operator, results FROM open_visit WHERE visit_id = ?", (visit_id,)).fetchone()
         if row is None:
@@ -69,16 +69,19 @@ def close_visit_not_finished(store: ScreeningStore, visit_id: str) -> None:
         if missing := [eye for eye in json.loads(eyes) if eye not in done]:
             now = records.clock()
             clock = records.clock_state(now).value
-            event = not_photographed_event(missing, operator, clock, records.boot(), recorded, NOT_FINISHED)
+            event = not_photographed_event(missing, operator, clock, records.boot(), recorded, action)
             append_event(db, VISIT_EVENT, event, now)
         db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
 
 
-def close_lost_visits(store: ScreeningStore) -> int:
+def close_lost_visits(records: Records, action: str = NOT_FINISHED) -> int:
     """Close every visit a previous run of the app left open (``close_visit_not_finished``); how many
-    there were. Only the app calls it, as it starts: the visits open then were its last run's, lost
-    with it. Each in its own transaction: a crash between two leaves the rest open for the next start."""
-    lost = [row[0] for row in store.records.connection.execute("SELECT visit_id FROM open_visit ORDER BY rowid")]
+    there were. The app calls it as it starts: the visits open then were its last run's, lost with
+    it; and a restore, with ``RESTORED``: a backup taken mid-visit holds it open, though it may have
+    finished after the backup, which the restored device cannot know (a call-back too many is safe,
+    one too few is not; Today says where it comes from). Each in its own transaction: a crash between
+    two leaves the rest open for the next start."""
+    lost = [row[0] for row in records.connection.execute("SELECT visit_id FROM open_visit ORDER BY rowid")]
     for visit_id in lost:
-        close_visit_not_finished(store, visit_id)
+        close_visit_not_finished(records, visit_id, action)
     return len(lost)

@@ -52,19 +52,21 @@ class WorklistEntry:
     # Recorded as an eye the nurse could not photograph (``CANNOT_PHOTOGRAPH``): ungradable, referred,
     # and no photo to export.
     unphotographable: bool = False
-    # An eye not photographed by a visit the app lost before it was finished (a restart mid-visit:
-    # records/open_visits.py), said apart from one the nurse left by "Finish anyway".
-    not_finished: bool = False
+    # How the visit that left an eye not photographed was closed (its audit event's action): by the
+    # nurse's "Finish anyway", lost by the app (``NOT_FINISHED``: a restart mid-visit, records/
+    # open_visits.py), or held open by a backup restored since (``RESTORED``).
+    visit_closed: str | None = None
 
     @property
     def triage(self) -> str:
         """How Today and Records name it (``result.heading.*``): an eye that could not be photographed
         (referred) said apart from a photo that could not be graded, and from an eye not photographed
         yet ("Finish anyway", ``NOT_PHOTOGRAPHED`` here: to call back), and from one a visit lost to a
-        restart left (``not_finished``: to call back too, the nurse never chose it)."""
+        restart left (to call back too, the nurse never chose it), and from one a restored backup held
+        open (to call back too, but it may have been photographed after the backup)."""
         if self.unphotographable:
             return "cannot_photograph"
-        return "visit_not_finished" if self.not_finished else self.outcome
+        return {NOT_FINISHED: "visit_not_finished", RESTORED: "visit_in_backup"}.get(self.visit_closed, self.outcome)
 
     @property
     def clock_not_set(self) -> bool:
@@ -90,9 +92,10 @@ class WorklistEntry:
 VISIT_EVENT = "visit"
 NOT_PHOTOGRAPHED = "not_photographed"
 NOTHING_TO_SEND = "nothing"
-# The event's action for a visit the app lost before it was finished (records/open_visits.py); the
-# nurse's own is "finished".
+# The event's action for a visit the app lost before it was finished (records/open_visits.py), and
+# for one a backup held open, closed by its restore (backup.py); the nurse's own is "finished".
 NOT_FINISHED = "not_finished"
+RESTORED = "restored"
 
 
 def not_photographed_event(
@@ -120,7 +123,9 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     (``_recorded_today``): by its time when it can be true, or, whatever its time says, on this boot
     on a clock NTP had not set (an event from before the boot was kept has its time alone). None for a
     visit whose results the records no longer hold: only erasure deletes a screening, and a patient
-    erased is called back by no one (the event, in the audit log that is never erased, stays)."""
+    erased is called back by no one (the event, in the audit log that is never erased, stays). None
+    either for a visit that recorded no result (lost before any photo): nothing names its patient, and
+    a call-back that opens nobody is one no nurse can make (the event stays in the audit log)."""
     condition = "at BETWEEN ? AND ?"
     parameters: list[object] = [VISIT_EVENT, *_today_bounds(records, since)]
     boot = records.boot()
@@ -132,7 +137,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
     for at, details in rows.fetchall():
         event, when = json.loads(details), datetime.fromisoformat(at)
         opens = _still_recorded(records, event.get("results", []))
-        if event.get("results") and not opens:
+        if not opens:
             continue
         for eye in event.get(NOT_PHOTOGRAPHED, []):
             entries.append(
@@ -147,7 +152,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
                     NOTHING_TO_SEND,
                     None,
                     clock=event.get("clock"),  # none in an event older than this field: its clock is unknown
-                    not_finished=event["action"] == NOT_FINISHED,
+                    visit_closed=event["action"],
                 )
             )
     return entries
@@ -155,7 +160,7 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
 
 def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:
     """The first of a visit's results the records still hold, whose record names the patient; "" when
-    there is none (no eye photographed: the row then opens nothing; or the patient erased since)."""
+    there is none (no eye photographed, or the patient erased since: nobody to call back)."""
     if not result_ids:
         return ""
     marks = ",".join("?" * len(result_ids))

@@ -13,7 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
@@ -47,6 +47,12 @@ T = TypeVar("T")
 # a camera probe and the models are too slow to run twice in a row. The steps of a visit never run
 # them (``visit_checks``).
 READINESS_FRESH_S = 5.0
+
+
+def _log_failure(done: Future) -> None:
+    """The failure of work ``Device.run_later`` queued, logged: nobody waits on its answer."""
+    if (error := done.exception()) is not None:
+        log_event("app.records_work_failed", level=40, error=error)
 
 
 def calibration_or_none(config: Config) -> CalibrationProfile | None:
@@ -105,7 +111,7 @@ class Device:
         self.pipeline, self.store = self._opened.enter_context(recording_pipeline(self.config, calibration_or_none))
         self.operators = Operators(self.store.records)
         # The visits the app's last run held in memory died with it: their eyes go on Today to call back.
-        if lost := close_lost_visits(self.store):
+        if lost := close_lost_visits(self.store.records):
             log_event("app.visits_not_finished", level=30, visits=lost)
 
     def _sync(self) -> None:
@@ -134,6 +140,12 @@ class Device:
     async def run(self, work: Callable[[], T]) -> T:
         """Run ``work`` on the records thread without blocking the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self._records_thread, work)
+
+    def run_later(self, work: Callable[[], object]) -> None:
+        """Queue ``work`` on the records thread, not waiting for it: for a write no answer waits on (a
+        visit a forgotten session dropped). One thread, so a read queued after it sees it written. A
+        failure cannot reach the screen: it goes to the log."""
+        self._records_thread.submit(work).add_done_callback(_log_failure)
 
     def load_models(self) -> list[str]:
         """Load and verify the model of every modality (records thread) as the screening does; their

@@ -199,7 +199,7 @@ def routes(web: WebApp) -> list[Route]:
         if visit is None:
             return
         try:
-            await device.run(lambda: close_visit_not_finished(device.store, visit.id))
+            await device.run(lambda: close_visit_not_finished(device.store.records, visit.id))
         except BaseException:
             session.visit = visit  # nothing recorded: the visit stays open
             raise

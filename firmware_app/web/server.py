@@ -12,6 +12,7 @@ import ipaddress
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from firmware_app.memory import OutOfMemory
 from firmware_app.messages import message, plural_key
 from firmware_app.operators import MAX_NAME, MAX_PIN, MIN_PIN
 from firmware_app.records.database import RecordsError
+from firmware_app.records.open_visits import close_visit_not_finished
 from firmware_app.records.screening import MAX_PATIENT_REF, ContextError
 from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.answer_time import answer_timeout_ms
@@ -129,7 +131,7 @@ class WebApp:
 
     def __init__(self, device: Device) -> None:
         self.device = device
-        self.sessions = Sessions(device.config.app.lock_after_s, device.config.device.language)
+        self.sessions = Sessions(device.config.app.lock_after_s, device.config.device.language, self._forgotten)
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.autoescape = select_autoescape(default=True)
         self.templates.env.globals["STATUS_CHANGED"] = STATUS_CHANGED
@@ -255,6 +257,16 @@ class WebApp:
     def failure_said(self, request: Request, session: Session, error: Exception) -> Response:
         """An unexpected failure said on the screen as ``failure_text`` words it (HTTP 500)."""
         return self.render(request, session, "message.html", 500, text=self.failure_text(session, error))
+
+    def _forgotten(self, session: Session) -> None:
+        """Close the visit a session forgotten idle (``FORGET_AFTER_S``) drops unfinished, as a sign-out
+        closes it (pages_session's ``drop_visit``): its eye not photographed reached Today only at the
+        app's next start, days later on a device left running. Queued on the records thread, not
+        awaited: forgetting happens as any request makes a session, which must not wait on it; a
+        failure leaves the visit open in the records, closed at the next start."""
+        visit, session.visit = session.visit, None
+        if visit is not None:
+            self.device.run_later(partial(close_visit_not_finished, self.device.store.records, visit.id))
 
     def session_of(self, request: Request) -> Session:
         """The session behind the request's cookie, else a new one (``forgotten`` when the cookie named

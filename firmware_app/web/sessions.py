@@ -79,9 +79,14 @@ class Session:
 
 
 class Sessions:
-    def __init__(self, lock_after_s: float, language: str) -> None:
+    def __init__(
+        self, lock_after_s: float, language: str, on_forget: Callable[[Session], None] = lambda session: None
+    ) -> None:
+        """``on_forget`` is told of each session forgotten idle (``FORGET_AFTER_S``): the visit it held
+        is dropped unfinished, and only the app, which holds the records, can close it (web/server.py)."""
         self._lock_after = lock_after_s
         self._language = language
+        self._on_forget = on_forget
         self._sessions: dict[str, Session] = {}
 
     def find(self, session_id: str | None) -> Session | None:
@@ -99,7 +104,9 @@ class Sessions:
         by the cap, only forgotten when idle like every session); ``forgotten``, in place of one this
         process no longer holds."""
         now = time.monotonic()
-        self._sessions = {k: v for k, v in self._sessions.items() if now - v.last_active < FORGET_AFTER_S}
+        idle = [key for key, kept in self._sessions.items() if now - kept.last_active >= FORGET_AFTER_S]
+        for key in idle:
+            self._on_forget(self._sessions.pop(key))
         strangers = [key for key, kept in self._sessions.items() if kept.operator is None and not kept.local]
         for key in strangers[: max(0, len(strangers) - MAX_ANONYMOUS + 1)]:  # oldest first
             del self._sessions[key]

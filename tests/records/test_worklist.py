@@ -378,10 +378,12 @@ def test_a_screening_dated_ahead_by_a_fast_clock_leaves_today_with_its_boot(tmp_
 
 
 def finish_without_the_left_eye(store) -> None:
-    """What the nurse's app audits when a visit is finished with the left eye not photographed."""
+    """What the nurse's app audits when a visit is finished with the right eye photographed and the
+    left not: the event names the right eye's result, whose record names the patient to call back."""
     records = store.records
     clock = records.clock_state(records.clock()).value
-    store.audit(VISIT_EVENT, not_photographed_event(["left"], "amina", clock, records.boot()))
+    right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-LEFT-EYE", eye="R"))).result_id
+    store.audit(VISIT_EVENT, not_photographed_event(["L"], "amina", clock, records.boot(), [right]))
 
 
 def missed_eyes(store, since: datetime) -> list[bool]:
@@ -620,11 +622,11 @@ def test_a_visit_lost_to_a_restart_lists_the_eyes_it_left_to_call_back_and_keeps
     store.records.close()
 
     store = open_store(tmp_path)
-    assert close_lost_visits(store) == 2
+    assert close_lost_visits(store.records) == 2
     lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
     assert [(entry.eye, entry.result_id, entry.triage) for entry in lost] == [("L", right, "visit_not_finished")]
     assert store.records.connection.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 0
-    assert close_lost_visits(store) == 0  # listed once, not at every start
+    assert close_lost_visits(store.records) == 0  # listed once, not at every start
     assert len(missed_eyes(store, today)) == 1
     store.erase_patient("MRN-LOST-1")
     assert missed_eyes(store, today) == []
@@ -640,9 +642,27 @@ def test_a_visit_dropped_unfinished_lists_its_eye_at_once_and_leaves_the_others_
     right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-DROP-1", eye="R"))).result_id
     visit_recorded(store, "dropped", right)
     visit_started(store, "other", ["L"], "amina")
-    close_visit_not_finished(store, "dropped")
+    close_visit_not_finished(store.records, "dropped")
     lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
     assert [(entry.eye, entry.result_id, entry.triage) for entry in lost] == [("L", right, "visit_not_finished")]
-    close_visit_not_finished(store, "dropped")  # closed once: a second call lists nothing more
+    close_visit_not_finished(store.records, "dropped")  # closed once: a second call lists nothing more
     assert len(missed_eyes(store, today)) == 1
-    assert close_lost_visits(store) == 1  # only the other visit was still open
+    assert close_lost_visits(store.records) == 1  # only the other visit was still open
+
+
+def test_a_visit_lost_before_any_photo_lists_no_row_that_opens_nobody(tmp_path) -> None:
+    """A visit lost before any photo (a restart, a sign-out or a forgotten screen right after Start)
+    listed its eyes "Visit not finished: call back" with nothing to open: no record of it names the
+    patient (the visit keeps none, the audit log never can), so the nurse had a call-back and nobody to
+    call. It is not listed; the audit log keeps it, and a visit with a photo still lists its eye."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    visit_started(store, "before-any-photo", ["R", "L"], "amina")
+    visit_started(store, "one-photo", ["R", "L"], "amina")
+    right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-ONE-PHOTO", eye="R"))).result_id
+    visit_recorded(store, "one-photo", right)
+    assert close_lost_visits(store.records) == 2
+    lost = [entry for entry in worklist(store.records, today) if entry.outcome == NOT_PHOTOGRAPHED]
+    assert [(entry.eye, entry.result_id) for entry in lost] == [("L", right)]
+    audited = store.records.connection.execute("SELECT count(*) FROM audit WHERE kind = ?", (VISIT_EVENT,))
+    assert audited.fetchone()[0] == 2

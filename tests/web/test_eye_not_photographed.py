@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.request
 from datetime import UTC, datetime
 
 import pytest
 
 from edgescreen_wire.result import allow_list
 from firmware_app.messages import message
+from firmware_app.web import sessions
 from review_station.ingest.classify import result_row
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.web.conftest import (
@@ -305,3 +307,51 @@ def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(p
     lost.locator("[data-test=open-visit]").click()
     page.wait_for_url("**/records/view")
     assert "MRN-SIGNED-OUT" in page.locator("dl.detail").inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_session_forgotten_mid_visit_lists_its_eye_not_photographed_on_today_at_once(
+    page, app, language, monkeypatch
+):
+    """A screen left mid-visit for 12 hours is forgotten (``sessions.FORGET_AFTER_S``) and its visit
+    with it, but its eye not photographed reached Today only at the app's next start, days later on a
+    device left running. Now at once, as a sign-out's. (The 12 hours are made to have passed: the
+    next new session, here a request from another screen, forgets every session idle since.)"""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-FORGOTTEN")
+    monkeypatch.setattr(sessions, "FORGET_AFTER_S", 0)
+    assert urllib.request.urlopen(f"{app.url}/signin", timeout=30).status == 200  # another screen, no cookie
+    monkeypatch.undo()
+    page.goto(f"{app.url}/today")
+    page.wait_for_url("**/signin")  # this screen's session was forgotten: signed out
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    switch_to(page, language)
+    page.locator(f"html[lang={language}]").wait_for(state="attached")
+    page.goto(f"{app.url}/today")
+    lost = page.locator("[data-test=entry]").filter(has_text=message("result.heading.visit_not_finished", language))
+    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
+    lost.locator("[data-test=open-visit]").click()
+    page.wait_for_url("**/records/view")
+    assert "MRN-FORGOTTEN" in page.locator("dl.detail").inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobody(page, app, language):
+    """Signing out right after Start listed both eyes "Visit not finished: call back" on Today, each
+    with nothing to open: no photo, so no record names the patient, and the nurse had nobody to call.
+    Such a visit is not listed; one with a photo is (above)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "MRN-NO-PHOTO")
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=sign-out]").click()
+    page.wait_for_url("**/signin")
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    switch_to(page, language)
+    page.locator(f"html[lang={language}]").wait_for(state="attached")
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 0
+    assert message("today.empty", language) in page.locator("main").inner_text()

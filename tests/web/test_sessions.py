@@ -33,6 +33,22 @@ def test_sessions_untouched_for_long_are_forgotten(monkeypatch):
     assert store.find(old.id) is None
 
 
+def test_a_session_forgotten_is_told_with_its_visit_and_others_are_not(monkeypatch):
+    """A session forgotten idle drops the visit it held: the app is told (``on_forget``) so it closes
+    the visit at once, as a sign-out does; a session still kept is not told."""
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    told = []
+    store = Sessions(lock_after_s=60, language="en", on_forget=told.append)
+    idle, kept = store.new(), store.new()
+    idle.operator, idle.visit = "Amina", "the visit"
+    now[0] += sessions.FORGET_AFTER_S - 1
+    kept.last_active = now[0]
+    now[0] += 2
+    store.new()
+    assert told == [idle] and store.find(kept.id) is kept
+
+
 def test_requests_without_a_cookie_keep_a_bounded_number_of_sessions():
     """Each cookie-less request makes a session (its CSRF token): a flood of them on a LAN-bound app
     keeps at most ``MAX_ANONYMOUS``, never the signed-in operator's, and the newest visitor's."""
