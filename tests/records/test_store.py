@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, Review, ScreeningContext
 from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
 from firmware_app.records_cli import sync_status
-from tests.records.kit import open_store, record_one, sample_record, small_photo, write_config
+from tests.records.kit import open_store, read_held, record_one, sample_record, small_photo, write_config
 
 
 @pytest.fixture(scope="module")
@@ -128,34 +127,15 @@ def test_an_erasure_a_long_reader_held_back_leaves_the_wal_with_the_next_screeni
     where = (erased.result_id,)
     sealed = [bytes(r[0]) for r in db.execute("SELECT sealed FROM image WHERE result_id = ?", where)]
     sealed += [bytes(r[0]) for r in db.execute("SELECT patient_sealed FROM screening WHERE result_id = ?", where)]
-    reading, release, released = threading.Event(), threading.Event(), threading.Event()
-
-    def read() -> None:
-        """A backup, say, in another process: its read held until the test releases it, or a minute has
-        passed (a hang guard: a screening that waits for the read ends it then, and is seen to)."""
-        reader = sqlite3.connect(store.records.path, isolation_level=None)
-        reader.execute("BEGIN")
-        reader.execute("SELECT count(*) FROM screening").fetchone()
-        reading.set()
-        release.wait(60)
-        reader.execute("ROLLBACK")
-        reader.close()
-        released.set()
-
-    backup = threading.Thread(target=read)
-    backup.start()
-    assert reading.wait(60)
-    erasure = store.erase_patient("MRN-9")
-    assert erasure.results == 1 and erasure.left_on_disk  # said to whoever erased, not reported clean
-    # Any wait for the reader, the store's own or a checkpoint's, now outlasts the read's hang guard.
-    db.execute("PRAGMA busy_timeout = 120000")
-    monkeypatch.setattr(erased_pages, "READER_WAIT_S", 120.0)
-    record_one(store, photo)  # while the reader still reads: recorded without waiting for it
-    assert not released.is_set()
-    assert any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
-    release.set()
-    backup.join(60)
-    assert released.is_set()
+    with read_held(store.records.path) as read_ended:  # a backup, say, in another process
+        erasure = store.erase_patient("MRN-9")
+        assert erasure.results == 1 and erasure.left_on_disk  # said to whoever erased, not reported clean
+        # Any wait for the reader, the store's own or a checkpoint's, now outlasts the read's hang guard.
+        db.execute("PRAGMA busy_timeout = 120000")
+        monkeypatch.setattr(erased_pages, "READER_WAIT_S", 120.0)
+        record_one(store, photo)  # while the reader still reads: recorded without waiting for it
+        assert not read_ended.is_set()
+        assert any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
     record_one(store, photo)  # on main: the erased pages stayed in the WAL until the last connection closed
     assert not any(piece in raw_bytes(tmp_path) for piece in pieces(sealed))
     assert store.records.meta("erased_pages_in_wal") is None
