@@ -3,14 +3,13 @@ unlocking, and the command line."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pty
 import re
 import select
-import statistics
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -353,42 +352,56 @@ def test_a_lock_from_before_the_network_was_counted_apart_holds_everywhere_after
         upgraded.close()
 
 
-def test_from_the_network_a_name_that_does_not_exist_or_is_locked_costs_a_wrong_pins_work(operators):
+@pytest.fixture()
+def scrypts(monkeypatch) -> list[dict[str, int]]:
+    """The cost of each scrypt the app runs (its parameters and the salt's length), counted around the
+    real one: the work a sign-in does, seen on any machine, where its time is not."""
+    costs: list[dict[str, int]] = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, *, salt: bytes, **cost: int) -> bytes:
+        costs.append({"salt": len(salt), **cost})
+        return real(password, salt=salt, **cost)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    return costs
+
+
+def test_from_the_network_a_name_that_does_not_exist_or_is_locked_costs_a_wrong_pins_work(operators, scrypts):
     """The app checks PINs on its one records thread. A request timed just after a refused sign-in from
     the network waited out a wrong PIN's scrypt (30-70 ms here) but not a missing name's (1-5 ms): the
-    page's even second hid its own answer, not which names exist. Every refusal now does that work."""
+    page's even second hid its own answer, not which names exist. Every refusal now does that work: one
+    scrypt of the PIN, at a wrong PIN's cost."""
     operators.add("Amina", "2468")
     operators.add("Bo", "1357")
     operators.disable("Bo")
-
-    def took(name: str, pin: str) -> float:
-        started = time.perf_counter()
-        assert not operators.sign_in(name, pin, remote=True).accepted
-        return time.perf_counter() - started
-
-    wrong = statistics.median(took("Amina", "0000") for _ in range(MAX_WRONG_PINS))  # the last one locks
+    scrypts.clear()
+    for _ in range(MAX_WRONG_PINS):  # the last one locks
+        assert not operators.sign_in("Amina", "0000", remote=True).accepted
+    wrong = scrypts[:1]
+    assert scrypts == wrong * MAX_WRONG_PINS
     for name in ("Nobody", "Bo", "Amina"):  # no such name, disabled, locked from the network
-        assert statistics.median(took(name, "2468") for _ in range(3)) > wrong / 2, name
+        scrypts.clear()
+        assert not operators.sign_in(name, "2468", remote=True).accepted
+        assert scrypts == wrong, name
 
 
-def test_from_the_network_a_guess_at_a_locked_name_takes_a_hash_as_it_costs_now(operators, monkeypatch):
+def test_from_the_network_a_guess_at_a_locked_name_takes_a_hash_as_it_costs_now(operators, scrypts, monkeypatch):
     """A guess at a locked name slept as long as the latest hash had taken, instead of hashing: every
     one took that same time to the tenth of a millisecond (a missing name's varies by tens of them
     here), and kept it while hashes grew costlier (the device screening): a request queued behind it
     told a locked name, so one that exists (five wrong PINs lock it), from one that does not. Hashes
-    made four times costlier here (scrypt's ``p``), as the locked name's five wrong PINs were not."""
+    made four times costlier here (scrypt's ``p``), as the locked name's five wrong PINs were not: the
+    guess at it runs one scrypt at that cost, as one at a name that does not exist does."""
     operators.add("Amina", "2468")
     _lock_from_the_network(operators)
     monkeypatch.setitem(_SCRYPT, "p", 4)
-
-    def took(name: str) -> float:
-        started = time.perf_counter()
-        assert not operators.sign_in(name, "2468", remote=True).accepted  # the right PIN, Amina's
-        return time.perf_counter() - started
-
-    locked = [took("Amina") for _ in range(3)]
-    unknown = [took("Nobody") for _ in range(3)]  # hashed, against no one's salt
-    assert statistics.median(locked) > statistics.median(unknown) / 2, (locked, unknown)
+    seen = {}
+    for name in ("Amina", "Nobody"):  # locked, with the right PIN, Amina's; hashed against no one's salt
+        scrypts.clear()
+        assert not operators.sign_in(name, "2468", remote=True).accepted
+        seen[name] = list(scrypts)
+    assert seen["Amina"] == seen["Nobody"] == [{"salt": 16, **_SCRYPT}], seen
 
 
 def test_from_the_network_a_name_typed_alike_means_its_operator_and_two_alike_the_one_typed(operators):

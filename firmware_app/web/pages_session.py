@@ -7,7 +7,7 @@ import contextlib
 import math
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -169,7 +169,11 @@ async def refused(web: WebApp, request: Request, in_visit: bool = False) -> Resp
     return sent_to(request, "/ready")
 
 
-def routes(web: WebApp) -> list[Route]:
+def routes(
+    web: WebApp, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> list[Route]:
+    """``clock`` and ``sleep`` time a refusal from the network (``REMOTE_REFUSAL_S``): a test gives its
+    own, to see the answer padded to the same time whatever the work took, on a machine of any speed."""
     device = web.device
     # Sign-ins from the network are checked one at a time. Each holds the records thread for a scrypt's
     # time, a name that does not exist or is locked included (``Operators.sign_in``), and a flood of them
@@ -282,7 +286,7 @@ def routes(web: WebApp) -> list[Route]:
 
     @web.page(public=True)
     async def signin(request: Request, session: Session) -> Response:
-        started = time.monotonic()
+        started = clock()
         form = await request.form()
         remote = not on_the_device(request)
         name, pin = str(form.get("operator", "")), str(form.get("pin", ""))
@@ -313,7 +317,7 @@ def routes(web: WebApp) -> list[Route]:
         if not outcome.accepted:
             sign_in_list = await to_tap(request)
             if remote:  # one answer, at one time, for a name that does not exist, a wrong PIN or a lock
-                await asyncio.sleep(started + REMOTE_REFUSAL_S - time.monotonic())
+                await sleep(started + REMOTE_REFUSAL_S - clock())
                 refusal = partial(
                     web.text, session, "signin.refused_remote_pin" if locked_screen else "signin.refused_remote"
                 )

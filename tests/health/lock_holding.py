@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,3 +45,16 @@ def holding_the_lock(
         process.kill()
         process.wait()
         named.unlink()
+
+
+@contextmanager
+def killed_after_a_minute(holder: subprocess.Popen) -> Iterator[None]:
+    """A hang guard on a check made while ``holder`` holds the lock: killed (the lock given back) if the
+    block has not ended within a minute, so that a check waiting on the lock ends, and is seen to have
+    (``holder.poll()`` is not ``None``), however slow the machine."""
+    guard = threading.Timer(60, holder.kill)
+    guard.start()
+    try:
+        yield
+    finally:
+        guard.cancel()

@@ -43,12 +43,12 @@ from tests.records.kit import (
     flip_a_bit_on_the_card,
     in_language,
     open_store,
+    reading,
     record_one,
     sample_record,
     small_photo,
     write_config,
 )
-from tests.records.test_erasure_under_a_reader import reading
 from tests.sync.signing import station_key, trusting
 from tests.test_cli import edgescreen
 from tests.test_cli_missing_records import key_on_the_drive
@@ -699,7 +699,7 @@ def erased_during_a_read(store, reference: str) -> sqlite3.Connection:
     """``reference`` erased while another connection read the records (a backup's), then ``store``
     closed: the erased pages stay in the write-ahead log, which that connection, its read over and
     kept open, keeps on the disk for doctor's checkpoint."""
-    reader = reading(store)
+    reader = reading(store.records.path)
     assert store.erase_patient(reference).left_on_disk
     store.records.close()
     reader.execute("COMMIT")

@@ -52,6 +52,41 @@ def closing_what_the_test_left_open() -> Iterator[None]:
             _OPEN.pop()()
 
 
+def reading(path: Path) -> sqlite3.Connection:
+    """A read transaction on a connection of its own, as a backup's copy in another process holds one."""
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM screening").fetchone()
+    return reader
+
+
+@contextmanager
+def read_held(path: Path) -> Iterator[threading.Event]:
+    """A read (``reading``) held by a thread of its own until the block ends or a minute has passed: a
+    hang guard, after which a writer that waited for the read goes on, seen by the event given (set
+    once the read has ended)."""
+    holding, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def hold() -> None:
+        reader = reading(path)
+        try:
+            holding.set()
+            release.wait(60)
+            reader.execute("ROLLBACK")
+        finally:
+            reader.close()
+            ended.set()
+
+    reader = threading.Thread(target=hold, daemon=True)
+    reader.start()
+    try:
+        assert holding.wait(60), "the read was not begun"
+        yield ended
+    finally:
+        release.set()
+        reader.join(60)
+
+
 # The schema before the migration that backfilled ``last_backup`` (the seven after it added the
 # verdicts' clock and boot, the unsent rows' index by queued_at, the table of results dropped
 # unsent, the operators' count of wrong PINs from the network, the station's erasure requests, the

