@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from edgescreen_wire.checks import HEX32, IDENTIFIER, WireError, check_choice, check_keys, check_text, decode_document
 
@@ -42,14 +43,19 @@ def parse_erasure(payload: bytes) -> ErasureRequest:
     check_keys(document, {"schema", "device_id", "result_ids"}, set(), "erasure")
     check_choice(document["schema"], (ERASURE_SCHEMA,), "schema")
     check_text(document["device_id"], IDENTIFIER, "device_id")
-    ids = document["result_ids"]
+    return ErasureRequest(document["device_id"], check_result_ids(document["result_ids"]))
+
+
+def check_result_ids(ids: Any) -> tuple[str, ...]:
+    """``result_ids`` as the erasure documents carry them (this request, the station's notice of what it
+    erased): 1 to ``MAX_ERASED_IDS`` distinct result ids, or a ``WireError``."""
     if not isinstance(ids, list) or not 0 < len(ids) <= MAX_ERASED_IDS:
         raise WireError(f"result_ids: expected a list of 1 to {MAX_ERASED_IDS} result ids")
     for index, result_id in enumerate(ids):
         check_text(result_id, HEX32, f"result_ids[{index}]")
     if len(set(ids)) != len(ids):
         raise WireError("result_ids: an id is named twice")
-    return ErasureRequest(document["device_id"], tuple(ids))
+    return tuple(ids)
 
 
 def erasure_documents(device_id: str, result_ids: Sequence[str]) -> list[bytes]:

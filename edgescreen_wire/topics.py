@@ -10,6 +10,7 @@ STATUS = "status"  # retained "online" / "offline" (the last will)
 REVIEW = "review"  # specialists -> device, QoS 1, edgescreen.review/1, /2 or /3 (signed)
 REVIEW_ACK = "review_ack"  # device -> specialists, QoS 1, edgescreen.review-ack/1
 ERASURE = "erasure"  # device -> station, QoS 1, edgescreen.erasure/1: a patient's results to erase
+ERASED = "erased"  # station -> device, QoS 1, retained, edgescreen.erased/1 (signed): the results it erased
 
 
 # A level that matches any site or any device, in a subscription filter.

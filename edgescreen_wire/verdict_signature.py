@@ -17,6 +17,9 @@ of anything else (a model bundle's manifest), should a key be reused.
 Keys are PEM files, like the photo key: the private half mode 0600 in the station's config, the
 public half on each device. A device may trust several public keys at once (the old and the new,
 while the station's key is changed), so a verdict verifies if any of them accepts it.
+
+The same key and scheme sign the station's other word to a device, its notice of the results it erased
+(``edgescreen_wire.erased``), under a context of its own: one signature never passes for the other.
 """
 
 from __future__ import annotations
@@ -44,22 +47,29 @@ def canonical_json(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def signed_bytes(document: Mapping[str, Any]) -> bytes:
-    return CONTEXT + canonical_json(document)
+def signed_bytes(document: Mapping[str, Any], context: bytes = CONTEXT) -> bytes:
+    return context + canonical_json(document)
+
+
+def sign_document(document: Mapping[str, Any], key: Ed25519PrivateKey, context: bytes = CONTEXT) -> str:
+    """The base64 signature of ``document`` under ``context`` (a verdict's ``CONTEXT`` unless said)."""
+    return base64.b64encode(key.sign(signed_bytes(document, context))).decode("ascii")
 
 
 def sign_review(payload: bytes, key: Ed25519PrivateKey) -> bytes:
     """The ``edgescreen.review/3`` message of a queued ``/1`` or ``/2`` verdict's bytes, checked first
     as the device will check it."""
     document = parse_review_document(payload)
-    signature = base64.b64encode(key.sign(signed_bytes(document))).decode("ascii")
+    signature = sign_document(document, key)
     message = {"schema": REVIEW_V3, "review": document, "signature": signature}
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def signature_verifies(document: Mapping[str, Any], signature: bytes, keys: Iterable[Ed25519PublicKey]) -> bool:
-    """Whether any of ``keys`` made ``signature`` over ``document``."""
-    message = signed_bytes(document)
+def signature_verifies(
+    document: Mapping[str, Any], signature: bytes, keys: Iterable[Ed25519PublicKey], context: bytes = CONTEXT
+) -> bool:
+    """Whether any of ``keys`` made ``signature`` over ``document`` under ``context``."""
+    message = signed_bytes(document, context)
     for key in keys:
         try:
             key.verify(signature, message)

@@ -11,7 +11,9 @@ out here (``erase_for_device``); an administrator names them with ``edgescreen-r
 The worklist's tallies lose the result in the same transaction. The audit keeps the random ids and who
 erased them (an administrator, or ``device D``), nothing of what the result said. Each erased result
 leaves a tombstone (``erased_results``, ids only), so a copy still on its way is refused on arrival
-(``tombstoned``) instead of bringing it back.
+(``tombstoned``) instead of bringing it back. Each erasure also owes the results' devices the station's
+notice of it (``erased_notices``), which the ingester publishes: a device restored from a backup, or
+one whose result the administrator erased, erases them too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from edgescreen_wire.erasure import ErasureRequest
 from edgescreen_wire.topics import parse_device_topic
 from firmware_app.events import log_event
 from review_station import audit
+from review_station.erased_notices import owe_notices
 from review_station.storage import tallies
 from review_station.storage.conflicts import insert_into
 from review_station.storage.tables import (
@@ -126,11 +129,14 @@ def erase_in(connection: Connection, result_ids: Collection[str], by: str, sende
     stones = connection.execute(select(erased_results.c.result_id).where(erased_results.c.result_id.in_(missing)))
     already = set(stones.scalars())
     new = [result_id for result_id in missing if result_id not in already]
+    erased = [(row["result_id"], row["device_id"]) for row in rows]
     if sender is None:
         _tombstone(connection, [(result_id, ANY_DEVICE) for result_id in wanted])
+        owe_notices(connection, erased)
     else:
-        erased = [(row["result_id"], row["device_id"]) for row in rows]
-        _tombstone(connection, erased + [(result_id, sender) for result_id in new])
+        theirs = erased + [(result_id, sender) for result_id in new]
+        _tombstone(connection, theirs)
+        owe_notices(connection, theirs)
     unknown = [result_id for result_id in new if result_id not in copies]
     return Erased(found, unknown, sorted(already), [result_id for result_id in new if result_id in copies])
 
@@ -164,7 +170,9 @@ def erase_waiting(connection: Connection, request: ErasureRequest) -> list[str]:
     gone = _erase_quarantined(connection, sorted(named), request.device_id)
     if gone:
         audit.append(connection, "result_erased", {"results": sorted(gone), "by": f"device {request.device_id}"})
-    _tombstone(connection, [(result_id, request.device_id) for result_id in sorted(named)])
+    theirs = [(result_id, request.device_id) for result_id in sorted(named)]
+    _tombstone(connection, theirs)
+    owe_notices(connection, theirs)
     log_event("review.device_erasure", device_id=request.device_id, erased=len(gone), not_here=len(named) - len(gone))
     return sorted(set(request.result_ids) - named)
 

@@ -73,6 +73,7 @@ from firmware_app.records.verdicts import CALL_BACK_OF_ONE, REVIEW_ORDER, statio
 from firmware_app.records.witness import (
     COUNT_KEY,
     RECORDS_KEY,
+    Witness,
     WitnessKeeper,
     count_screening,
     current,
@@ -125,6 +126,8 @@ def utc_now() -> datetime:
 # the broker already, its acknowledgement on the way, so neither an erasure nor ``drop_oldest`` counts
 # it as never sent. The worker gives back only the claimed rows it did not publish.
 IN_FLIGHT = "claimed_at IS NOT NULL"
+# Whose erasure an ``erasure`` audit event records when not the nurse's: the review station's, by its notice.
+ERASED_BY_THE_STATION = "the review station"
 
 
 @dataclass(frozen=True)
@@ -770,20 +773,48 @@ class ScreeningStore:
         """
         with transaction(self._db):
             search = self.search_patient(reference)
-            matched = list(search.result_ids)
-            marks = ",".join("?" * len(matched))
-            images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
-            # The sync worker claims rows in its own write transaction before publishing them, so none
-            # is taken between this count and the deletion: what is reported withdrawn never leaves.
-            unsent, in_flight = self._db.execute(
-                f"SELECT count(*) FILTER (WHERE NOT ({IN_FLIGHT})), count(*) FILTER (WHERE {IN_FLIGHT}) FROM outbox "
-                f"WHERE sent_at IS NULL AND result_id IN ({marks})",
-                matched,
-            ).fetchone()
-            shared = self._db.execute(
-                f"SELECT result_id FROM image_upload WHERE uploaded_at IS NOT NULL AND result_id IN ({marks})", matched
+            erasure = self._erase(list(search.result_ids), ask_the_station=True)
+            erasure = replace(erasure, close=search.close, unreadable_references=search.unreadable)
+            witnessed = current(self._db)
+        return self._erased(erasure, witnessed)
+
+    def erase_erased_at_the_station(self, result_ids: Sequence[str]) -> Erasure:
+        """Remove the named results this device still holds, which the review station erased (its signed
+        notice, ``edgescreen.erased/1``): a patient erased here whose records came back with a backup, or
+        a result its administrator erased there. As ``erase_patient`` removes them, but the station is
+        not asked to erase them (it did), and the audit says it was the station's erasure. Nothing held:
+        nothing written."""
+        with transaction(self._db):
+            marks = ",".join("?" * len(result_ids))
+            held = self._db.execute(
+                f"SELECT result_id FROM screening WHERE result_id IN ({marks}) ORDER BY recorded_at", list(result_ids)
             )
-            shared_photos = tuple(sorted(row[0] for row in shared))
+            matched = [row[0] for row in held]
+            if not matched:
+                return Erasure(0, 0, 0)
+            erasure = self._erase(matched, ask_the_station=False)
+            witnessed = current(self._db)
+        return self._erased(erasure, witnessed)
+
+    def _erase(self, matched: list[str], ask_the_station: bool) -> Erasure:
+        """Delete these results with their images, reviews and queued payloads in the caller's
+        transaction, and audit it by their random ids; with ``ask_the_station``, queue the request that
+        the review station erase those it may hold, else (the station's own erasure) name it as whose."""
+        marks = ",".join("?" * len(matched))
+        images = self._db.execute(f"SELECT count(*) FROM image WHERE result_id IN ({marks})", matched).fetchone()[0]
+        # The sync worker claims rows in its own write transaction before publishing them, so none
+        # is taken between this count and the deletion: what is reported withdrawn never leaves.
+        unsent, in_flight = self._db.execute(
+            f"SELECT count(*) FILTER (WHERE NOT ({IN_FLIGHT})), count(*) FILTER (WHERE {IN_FLIGHT}) FROM outbox "
+            f"WHERE sent_at IS NULL AND result_id IN ({marks})",
+            matched,
+        ).fetchone()
+        shared = self._db.execute(
+            f"SELECT result_id FROM image_upload WHERE uploaded_at IS NOT NULL AND result_id IN ({marks})", matched
+        )
+        shared_photos = tuple(sorted(row[0] for row in shared))
+        at_the_station: tuple[str, ...] = ()
+        if ask_the_station:
             sent = self._db.execute(
                 f"SELECT result_id FROM screening WHERE result_id IN ({marks}) AND (synced_at IS NOT NULL OR "
                 f"result_id IN (SELECT result_id FROM outbox WHERE {IN_FLIGHT} OR sent_at IS NOT NULL))",
@@ -792,29 +823,25 @@ class ScreeningStore:
             at_the_station = tuple(sorted(row[0] for row in sent))
             # The station is asked to erase its copies in this transaction: never one without the other.
             queue_erasure(self._db, at_the_station, self.records.clock())
-            self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-            erasure = Erasure(
-                len(matched),
-                images,
-                unsent,
-                in_flight,
-                shared_photos,
-                at_the_station,
-                close=search.close,
-                unreadable_references=search.unreadable,
-            )
-            details = {
-                "results": erasure.results,
-                "images": images,
-                "unsent_withdrawn": unsent,
-                "unsent_in_flight": in_flight,
-                "result_ids": matched,
-                "photos_at_the_station": list(shared_photos),
-                "results_at_the_station": list(at_the_station),
-            }
-            owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
-            witnessed = current(self._db)
-        # An erasure the card loses brings a patient back: witnessed like a screening.
+        self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
+        erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos, at_the_station)
+        details: dict[str, Any] = {
+            "results": erasure.results,
+            "images": images,
+            "unsent_withdrawn": unsent,
+            "unsent_in_flight": in_flight,
+            "result_ids": matched,
+            "photos_at_the_station": list(shared_photos),
+            "results_at_the_station": list(at_the_station),
+        }
+        if not ask_the_station:
+            details["by"] = ERASED_BY_THE_STATION
+        owe_checkpoint(self.records, append_event(self._db, "erasure", details, self.records.clock()))
+        return erasure
+
+    def _erased(self, erasure: Erasure, witnessed: Witness) -> Erasure:
+        """After an erasure's commit: witnessed, as an erasure the card loses brings a patient back; and
+        its pages folded out of the write-ahead log, or why not."""
         self.records.witness.keep(self._db, witnessed)
         return replace(erasure, left_on_disk=pay_checkpoint(self.records, wait=True))
 

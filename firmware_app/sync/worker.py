@@ -33,8 +33,9 @@ from paho.mqtt.properties import Properties
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import LossWatch, reason_with_code
+from edgescreen_wire.erased import MAX_NOTICE_BYTES
 from edgescreen_wire.review import MAX_REVIEW_BYTES
-from edgescreen_wire.topics import ERASURE, RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
+from edgescreen_wire.topics import ERASED, ERASURE, RESULT, REVIEW, REVIEW_ACK, STATUS, device_topic
 from firmware_app.config import DeviceConfig, SyncConfig
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
@@ -50,6 +51,7 @@ from firmware_app.records.outbox import (
 )
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
+from firmware_app.sync.erased import take_erased_notice
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.review import NotSignedByStation, parse_review, review_ack, trusted_verdict_keys
@@ -62,9 +64,10 @@ MAINTENANCE_SECONDS = 3600.0
 # While the broker is out of reach, one batch of the queue (CLAIM_ROWS) is checked a second (``_sweep``):
 # about 5 ms of ``check_queued`` on the development machine, however long the backlog.
 SWEEP_SECONDS = 1.0
-# The largest packet this device takes from the broker: a verdict (at most MAX_REVIEW_BYTES), its
-# topic and properties, with room; the broker drops a larger one instead of sending it.
-MAX_INCOMING_PACKET = 2 * MAX_REVIEW_BYTES
+# The largest packet this device takes from the broker: a verdict or the station's erasure notice (at
+# most MAX_REVIEW_BYTES, MAX_NOTICE_BYTES), its topic and properties, with room; the broker drops a
+# larger one instead of sending it.
+MAX_INCOMING_PACKET = 2 * max(MAX_REVIEW_BYTES, MAX_NOTICE_BYTES)
 # The erasure requests the site broker's ACL refused are published again on the same connection after
 # ``backoff_delay`` from these (``_send_erasures``). The technician installs this release's broker/acl and
 # reloads mosquitto (SIGHUP), which keeps its clients: tried again only at the next connection, a request
@@ -101,7 +104,8 @@ class SyncWorker:
         self._stop = stop or threading.Event()
         self._rng = random.Random()
         self._topic = {
-            leaf: device_topic(device.site, device.id, leaf) for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK, ERASURE)
+            leaf: device_topic(device.site, device.id, leaf)
+            for leaf in (RESULT, STATUS, REVIEW, REVIEW_ACK, ERASURE, ERASED)
         }
         self._client_id = device.id
         self._trusted = trusted_verdict_keys(settings.verdict_public_keys)
@@ -246,19 +250,22 @@ class SyncWorker:
         message. Kept, it came back first on every connection and ended it at once, so the worker
         reconnected for ever, publishing its in-flight results again each time. It is not lost: it
         was never answered on ``review_ack``, so the station sends it again until the device stores
-        it (records restored from a backup onto a new card)."""
+        it (records restored from a backup onto a new card). The station's notice of the results it
+        erased (``erased``) goes through the same guard: retained, it comes again at each connection."""
+        erased = message.topic == self._topic[ERASED]
+        kind = "erased_notice" if erased else "review"
         try:
-            self._handle_review(client, message)
+            (self._handle_erased if erased else self._handle_review)(client, message)
         except RECORDS_TROUBLE as error:
             problem = self._described(error)
-            log_event("sync.review_not_stored", level=logging.ERROR, topic=message.topic, error=problem)
+            log_event(f"sync.{kind}_not_stored", level=logging.ERROR, topic=message.topic, error=problem)
             if not isinstance(problem, RecordsDamaged):
                 if not isinstance(error, KeyUnavailable):  # a passing trouble: reconnect to have it again soon
-                    self._problem = f"a review could not be stored: {error}"
+                    self._problem = f"a {kind.replace('_', ' ')} could not be stored: {error}"
                 return  # not acknowledged: the broker delivers it again on the next connection
         except Exception as error:  # one message must never stop delivery
             # The error's type only: its text could quote the message, and a comment may name a patient.
-            log_event("sync.review_failed", level=logging.ERROR, topic=message.topic, error=type(error).__name__)
+            log_event(f"sync.{kind}_failed", level=logging.ERROR, topic=message.topic, error=type(error).__name__)
         client.ack(message.mid, message.qos)
 
     def _handle_review(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
@@ -286,6 +293,10 @@ class SyncWorker:
             return
         log_event("sync.review", review_id=review.review_id, result_id=review.result_id, status=status)
         client.publish(self._topic[REVIEW_ACK], review_ack(review, status), qos=1)
+
+    def _handle_erased(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
+        with self._writing():
+            take_erased_notice(message.payload, self._client_id, self._trusted, self._store)
 
     # the connection
 
@@ -586,7 +597,7 @@ class SyncWorker:
         return True
 
     def _on_connected(self, client: mqtt.Client) -> None:
-        client.subscribe(self._topic[REVIEW], qos=1)
+        client.subscribe([(self._topic[REVIEW], 1), (self._topic[ERASED], 1)])
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"

@@ -23,6 +23,11 @@
   ``conflict``) is signed again, with the key in use then, and one on a result sent before the device
   was given the key is signed too. Without the key it is not sent, and logged: the device would
   refuse it unsigned.
+- The station's notice to a device of the results it erased (``edgescreen.erased/1``,
+  ``review_station.erased_notices``) is signed with the same key, published retained at QoS 1 whenever
+  one is due (an erasure of one of the device's results), and marked taken on the broker's PUBACK; a
+  device restored from a backup, or away, finds it at its next connection. Without the key, or with
+  more ids than a notice carries, it is not sent, and logged once a connection.
 
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
@@ -48,13 +53,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.checks import WireError
 from edgescreen_wire.disconnects import REPEATED_LOSSES, WINDOW_S, LossWatch, reason_with_code
+from edgescreen_wire.erased import encode_erased_notice
 from edgescreen_wire.review import REVIEW_V3, parse_review_document
-from edgescreen_wire.topics import ANY, ERASURE, RESULT, REVIEW_ACK, STATUS, device_topic
+from edgescreen_wire.topics import ANY, ERASED, ERASURE, RESULT, REVIEW_ACK, STATUS, device_topic
 from edgescreen_wire.verdict_signature import read_private_key, sign_review
 from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
+from review_station.erased_notices import DueNotice, due_notices, noticed
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
 from review_station.ingest.identity import check_client_id
@@ -126,6 +133,8 @@ class Ingester:
         self._database_failures = 0
         self._next_delivery_at = 0.0
         self._published: dict[int, str] = {}  # paho message id -> review id
+        self._notices_published: dict[int, DueNotice] = {}  # paho message id -> erasure notice
+        self._notices_withheld: set[str] = set()  # devices whose notice is not sent on this connection
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-commit")
         self._committing: tuple[list[Incoming], Future[BatchOutcome]] | None = None
         self._received = 0
@@ -254,6 +263,10 @@ class Ingester:
         )
 
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        notice = self._notices_published.pop(mid, None)
+        if notice is not None:
+            self._notice_taken(notice, reason)
+            return
         review_id = self._published.pop(mid, None)
         if review_id is None or reason.is_failure:
             return
@@ -266,6 +279,20 @@ class Ingester:
                 )
         except SQLAlchemyError as error:  # the next retry marks it
             log_event("review.delivery_not_marked", level=logging.WARNING, review_id=review_id, error=error)
+
+    def _notice_taken(self, notice: DueNotice, reason: Any) -> None:
+        """The broker's answer to an erasure notice: taken, its results are told (a failed write sends it
+        again); refused (an ACL older than the ``erased`` topic), logged and not sent again on this
+        connection."""
+        if reason.is_failure:
+            self._notices_withheld.add(notice.device_id)
+            log_event("review.erased_notice_refused", level=logging.ERROR, device_id=notice.device_id, reason=reason)
+            return
+        try:
+            with self._engine.begin() as connection:
+                noticed(connection, notice)
+        except SQLAlchemyError as error:
+            log_event("review.erased_notice_not_marked", level=logging.WARNING, device_id=notice.device_id, error=error)
 
     def _take_drop_counter(self, payload: bytes) -> None:
         """The broker's count of dropped messages: drops the station had not noticed yet are an error in
@@ -340,11 +367,16 @@ class Ingester:
         for name in ("stored", "duplicates", "quarantined", "acks", "statuses", "erasures", "erased_before"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(outcome, name))
 
-    def _send_due_verdicts(self, client: mqtt.Client) -> None:
+    def _send_due(self, client: mqtt.Client) -> None:
+        """The verdicts and the erasure notices due, looked for every ``DELIVERY_SECONDS``."""
         now = time.monotonic()
         if now < self._next_delivery_at:
             return
         self._next_delivery_at = now + DELIVERY_SECONDS
+        self._send_due_verdicts(client)
+        self._send_due_notices(client)
+
+    def _send_due_verdicts(self, client: mqtt.Client) -> None:
         cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.review_retry_s)
         unsettled = deliveries.c.state.in_(UNSETTLED_DELIVERY)
         due = or_(deliveries.c.last_sent_at.is_(None), deliveries.c.last_sent_at < cutoff)
@@ -412,6 +444,38 @@ class Ingester:
             self._published[info.mid] = review_id
             log_event("review.verdict_sent", review_id=review_id, topic=claimed.topic)
 
+    def _send_due_notices(self, client: mqtt.Client) -> None:
+        """Publish each erasure notice due, once a connection until the broker answers it (retained: a
+        second copy would only replace the first)."""
+        try:
+            with self._engine.connect() as connection:
+                due = due_notices(connection)
+        except SQLAlchemyError as error:
+            log_event("review.erased_notice_check_failed", level=logging.WARNING, error=error)
+            return
+        sending = {notice.device_id for notice in self._notices_published.values()} | self._notices_withheld
+        for notice in due:
+            if notice.device_id not in sending:
+                self._send_notice(client, notice)
+
+    def _send_notice(self, client: mqtt.Client, notice: DueNotice) -> None:
+        if self._signer is None:
+            self._withhold_notice(notice, "no verdict key: the device takes only a signed notice")
+            return
+        try:
+            payload = encode_erased_notice(notice.device_id, notice.result_ids, self._signer)
+        except WireError as error:
+            self._withhold_notice(notice, str(error))
+            return
+        info = client.publish(device_topic(notice.site_id, notice.device_id, ERASED), payload, qos=1, retain=True)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self._notices_published[info.mid] = notice
+            log_event("review.erased_notice_sent", device_id=notice.device_id, results=len(notice.result_ids))
+
+    def _withhold_notice(self, notice: DueNotice, why: str) -> None:
+        self._notices_withheld.add(notice.device_id)
+        log_event("review.erased_notice_not_sent", level=logging.ERROR, device_id=notice.device_id, why=why)
+
     # the connection
 
     def _new_client(self) -> mqtt.Client:
@@ -431,6 +495,7 @@ class Ingester:
     def _serve_connection(self) -> bool:
         """One connection until it is lost or we are stopped; returns whether it was established."""
         self._pending, self._published = [], {}  # unacknowledged ones come again on the next session
+        self._notices_published, self._notices_withheld = {}, set()
         self._connected = self._taken_over = False
         client = self._new_client()
         properties = Properties(PacketTypes.CONNECT)
@@ -456,7 +521,7 @@ class Ingester:
                 established = established or client.is_connected()
                 self._commit_pending(client)
                 if client.is_connected():
-                    self._send_due_verdicts(client)
+                    self._send_due(client)
                     self._check_counter_arrived()
             self._commit_pending_now(client)
             return established

@@ -329,6 +329,19 @@ erased_results = Table(
     Column("device_id", String(64), nullable=False),
 )
 
+erased_notices = Table(
+    "erased_notices",
+    metadata,
+    # What each device is told the station erased of its own (migration 0025, ``review_station.erased_notices``):
+    # ids only, kept for good, as the notice names them all. The device is the one that sent the result
+    # (or named it in its erasure): an administrator's tombstone says "any device", and its device would
+    # never be told. ``noticed`` once the broker took a notice naming it; an erasure clears it.
+    Column("result_id", String(32), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("noticed", Boolean, nullable=False, default=False),
+)
+Index("erased_notices_device", erased_notices.c.device_id, erased_notices.c.noticed)
+
 audit = Table(
     "audit",
     metadata,

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from edgescreen_wire.erased import notice_verifies, parse_erased_notice
 from edgescreen_wire.erasure import erasure_documents
+from edgescreen_wire.verdict_signature import read_public_key, write_key_pair
 from review_station import accounts, devices
 from review_station.storage.tables import deliveries
 from review_station.verdicts import ReadForm, record_read
@@ -92,10 +94,14 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
     devices.enrol(engine, "cam-09", "site-b", by="test")
     station_tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{certs}/review-ingest-1.crt"\n'
     station_tls += f'tls_key_file = "{certs}/review-ingest-1.key"\n'
-    ingester = IngesterThread(station_config(tmp_path, engine, central.port, broker=station_tls), engine)
+    private, public = tmp_path / "verdict.key", tmp_path / "verdict.pub"
+    write_key_pair(private, public)
+    keyed = f'[verdicts]\nprivate_key_file = "{private}"\n'
+    ingester = IngesterThread(station_config(tmp_path, engine, central.port, broker=station_tls, extra=keyed), engine)
     # One client per certificate: a second cam-01 client would take the first one's session.
     device, other_site = Client(site.port, certs, "cam-01"), Client(site.port, certs, "cam-09")
     device.subscribe("edgescreen/v1/site-a/cam-01/review")
+    device.subscribe("edgescreen/v1/site-a/cam-01/erased")
     try:
         result_id, payload = result_bytes("cam-01", "site-a")
         assert device.publish(result_topic("site-a", "cam-01"), payload) == ACCEPTED
@@ -122,6 +128,11 @@ def test_results_cross_the_bridge_and_verdicts_come_back(tmp_path, certs, bridge
         [erasure] = erasure_documents("cam-01", [result_id])
         assert device.publish("edgescreen/v1/site-a/cam-01/erasure", erasure) == ACCEPTED
         wait_until(lambda: counts(engine) == (0, 0, 0), 30, "the erasure at the central station")
+        # The station's signed notice of it comes back down to the device.
+        erased = "edgescreen/v1/site-a/cam-01/erased"
+        wait_until(lambda: any(topic == erased for topic, _ in device.messages), 30, "the notice at the site broker")
+        [notice] = [parse_erased_notice(payload) for topic, payload in device.messages if topic == erased]
+        assert notice.result_ids == (result_id,) and notice_verifies(notice, [read_public_key(public)])
         assert "Denied" not in (tmp_path / "central" / "mosquitto.log").read_text()
     finally:
         for client in (device, other_site):

@@ -175,6 +175,30 @@ def test_a_device_cannot_publish_as_another_device(certs, site_broker):
     station.close()
 
 
+def test_only_the_station_publishes_a_devices_erased_notice_and_only_that_device_reads_it(certs, site_broker):
+    """The station's notice of the results it erased (``erased``) is a device's order to erase: no device
+    may publish one, its own or another's, and none reads another device's."""
+    topic = "edgescreen/v1/clinic-7/cam-01/erased"
+    device = Client(site_broker.port, certs, "cam-01")
+    device.subscribe(topic)
+    other = Client(site_broker.port, certs, "cam-02")
+    other.subscribe("edgescreen/v1/#")
+    station = Client(site_broker.port, certs, "review-ingest-1")
+    try:
+        assert device.publish(topic, b'{"forged": "own"}') == "Not authorized"
+        assert other.publish(topic, b'{"forged": "another device"}') == "Not authorized"
+        assert station.publish(topic, b'{"station": true}') == "Success"
+        # A sentinel behind it that cam-02 may read: once it arrives, cam-01's notice would have too.
+        assert station.publish("edgescreen/v1/clinic-7/cam-02/review", b"sentinel") == "Success"
+        wait_until(lambda: any(p == b"sentinel" for _, p in other.messages), 10, "the sentinel")
+        wait_until(lambda: device.messages != [], 10, "the notice at its device")
+        assert device.messages == [(topic, b'{"station": true}')]
+        assert [t for t, _ in other.messages] == ["edgescreen/v1/clinic-7/cam-02/review"]
+    finally:
+        for client in (device, other, station):
+            client.close()
+
+
 def test_the_site_broker_takes_no_packet_larger_than_a_result(certs, site_broker):
     """max_packet_size: the largest result (64 KiB) passes; a 60 MB message is refused at the door
     (the sender disconnected), never held by the broker nor handed to a subscriber."""
