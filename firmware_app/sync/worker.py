@@ -598,7 +598,6 @@ class SyncWorker:
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe([(self._topic[REVIEW], 1), (self._topic[ERASED], 1)])
-        client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         backlog = self._outbox.backlog()
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
         if self._unmarked:
@@ -607,6 +606,9 @@ class SyncWorker:
             self._set_connection(
                 "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
             )
+        # Said "online" once this device's own state says connected: a station (or a test) that sees it
+        # and then finds the worker killed read "while connecting" in its last crash.
+        client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         log_event(
             "sync.connected",
             broker=f"{self._settings.broker_host}:{self._settings.broker_port}",
