@@ -2759,6 +2759,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "finding.diagnosis.other": {"en": "other", "fr": "autre"},
     "finding.diagnosis.ungradable": {"en": "not gradable", "fr": "ininterprétable"},
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
+    # Under a patient's list shown a page at a time (records.html): where she is, and the way on.
+    "records.page": {"en": "Page {page} of {pages}.", "fr": "Page {page} sur {pages}."},
+    "records.newer": {"en": "Newer", "fr": "Plus récents"},
+    "records.older": {"en": "Older", "fr": "Plus anciens"},
     "records.find": {"en": "Find", "fr": "Chercher"},
     "records.none": {"en": "No screenings under this reference.", "fr": "Aucun dépistage sous cette référence."},
     "records.close": {"en": "Perhaps the same patient:", "fr": "Peut-être le même patient :"},

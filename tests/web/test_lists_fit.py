@@ -1,5 +1,5 @@
-"""The Ready screen at 800x480 after a day's campaign (30 screenings): the kiosk has no scroll bar a
-nurse finds, so it fits the screen whole, in both languages."""
+"""The Records and Ready screens at 800x480 after a day's campaign (30 screenings): the kiosk has no
+scroll bar a nurse finds, so each fits the screen whole, in both languages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from firmware_app.records.screening import ScreeningContext
 from tests.records.kit import open_store, record_one, sample_record, small_photo
-from tests.web.conftest import AUDIT, sign_in, snap, switch_to, unscrolled
+from tests.web.conftest import AUDIT, sign_in, snap, switch_to, type_on_keypad, unscrolled
 
 DAY = 30
 
@@ -32,3 +32,40 @@ def test_ready_fits_the_screen_after_a_days_campaign(page, app, retina_rgb):
         assert unscrolled(page) and page.evaluate(AUDIT) == [], f"ready ({language}) scrolls"
         page.locator("[data-test=sign-out]").click()
         page.wait_for_url("**/signin")
+
+
+def test_a_patients_records_fit_the_screen_a_page_at_a_time(page, app, retina_rgb):
+    """30 screenings of one patient: the list came under the search with the keypad below it, 1,500 px
+    of page. Found, the keypad is put away until the reference field is tapped, and the list is shown a
+    page at a time, newest first, the way to the older ones under it."""
+    a_days_campaign(app, retina_rgb, "AB-12")
+    sign_in(page, app)
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/records")
+        page.locator("#reference").fill("")
+        type_on_keypad(page, "reference", "AB-12")
+        page.locator("[data-test=find]").click()
+        page.locator("[data-test=found]").wait_for()
+        snap(page, "fit-records")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"records ({language}) scrolls"
+        assert page.locator("[data-test=erase]").is_visible()
+        seen = []
+        while True:
+            rows = page.locator("table.worklist tr")
+            assert rows.count() > 0 and unscrolled(page), (language, page.url)
+            snap(page, "fit-records-page")
+            seen += rows.all_inner_texts()
+            if not page.locator("[data-test=older]").count():
+                break
+            page.locator("[data-test=older]").click()
+            page.locator("[data-test=newer]").wait_for()
+        snap(page, "fit-records-oldest")
+        assert len(seen) == 30, language
+        page.locator("#reference").click()  # another patient: the keypad comes back
+        page.locator('[data-keypad="reference"] [data-key="clear"]').click()
+        type_on_keypad(page, "reference", "ZZ-1")
+        assert unscrolled(page), language
+        snap(page, "fit-records-typing")
+        page.locator("[data-test=find]").click()
+        page.locator("[data-test=none-found]").wait_for()

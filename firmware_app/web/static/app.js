@@ -233,6 +233,12 @@ document.addEventListener("submit", (event) => {
 
 document.addEventListener("change", showChosen);
 
+// A search's answer is shown in the keypad's place (records.html): a tap on the field marked
+// data-typing-on-tap brings the keypad back, and puts the answer away while she types (app.css).
+document.addEventListener("click", (event) => {
+  if (event.target.matches("[data-typing-on-tap]")) event.target.closest("main").dataset.typing = "";
+});
+
 // The handout's controls, wired here: the app's pages run no inline script (web/headers.py). A
 // checkbox marked data-submits posts its form as soon as it changes; a button marked data-prints prints.
 document.addEventListener("change", (event) => {
