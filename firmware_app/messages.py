@@ -2681,8 +2681,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # Beside a time the device's clock had not been set for (records/clock.py): it may be off by days.
     "today.clock_not_set": {"en": "clock not set", "fr": "horloge non réglée"},
     # What was screened: an eye, a lesion's body site, or the kind of photo. Not "Photo": Today lists an eye
-    # that could not be photographed, and "Finish anyway"'s eye not photographed yet, under it too.
-    "today.what": {"en": "Site", "fr": "Site"},
+    # that could not be photographed, and "Finish anyway"'s eye not photographed yet, under it too. In French
+    # not "Site" (a web site, or the campaign's site) but "Zone", as short: "Localisation" widened the column,
+    # and Today's rows of a clock not set ran past the screen's foot.
+    "today.what": {"en": "Site", "fr": "Zone"},
     "today.triage": {"en": "Triage", "fr": "Tri"},
     "today.sync": {"en": "Sent?", "fr": "Envoyé ?"},
     "today.verdict": {"en": "Specialist", "fr": "Spécialiste"},
@@ -2789,6 +2791,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "finding.diagnosis.other": {"en": "other", "fr": "autre"},
     "finding.diagnosis.ungradable": {"en": "not gradable", "fr": "ininterprétable"},
     "records.title": {"en": "Find a patient's screenings", "fr": "Retrouver les dépistages d'un patient"},
+    # Under a patient's list shown a page at a time (records.html): where she is, and the way on.
+    "records.page": {"en": "Page {page} of {pages}.", "fr": "Page {page} sur {pages}."},
+    "records.newer": {"en": "Newer", "fr": "Plus récents"},
+    "records.older": {"en": "Older", "fr": "Plus anciens"},
     "records.find": {"en": "Find", "fr": "Chercher"},
     "records.none": {"en": "No screenings under this reference.", "fr": "Aucun dépistage sous cette référence."},
     "records.close": {"en": "Perhaps the same patient:", "fr": "Peut-être le même patient :"},

@@ -22,6 +22,9 @@ from firmware_app.web.sessions import Session
 
 # The record's photo beside its details (app.css, .record-photo): enough to tell two lesions apart.
 RECORD_PHOTO_BOX = (240, 180)
+# A patient's screenings shown at a time under the search, newest first (records.html): with the
+# search, the found line and the erase button, what fits the 800x480 screen; the older ones a page on.
+RECORDS_PAGE = 3
 # Set on the exported photo's answer: the page that asked for it (app.js) then says it was exported,
 # which a kiosk's browser does not (no download bar); never before the browser has the file.
 EXPORTED = "edgescreen_exported"
@@ -30,6 +33,13 @@ EXPORTED = "edgescreen_exported"
 def export_file(result_id: str) -> str:
     """The exported photo's file name, as the download gives it and the line after it names it."""
     return f"edgescreen-{result_id}.jpg"
+
+
+def page_asked(request: Request, pages: int) -> int:
+    """The page of a patient's list the address asks for (``?page=``, the older and newer buttons'), kept
+    within the list: an old page's link may ask past its end once screenings were erased."""
+    asked = request.query_params.get("page", "")
+    return min(pages, int(asked)) if asked.isascii() and asked.isdigit() and int(asked) > 0 else 1
 
 
 def erased_text(web: WebApp, session: Session, erasure: Erasure) -> str:
@@ -89,7 +99,10 @@ def routes(web: WebApp) -> list[Route]:
             return (entries_of(device.store.records, ids) if ids else []), search.close, status(web)
 
         entries, close, bar = await device.run(read)
+        pages = max(1, -(-len(entries) // RECORDS_PAGE))
+        shown = page_asked(request, pages)
         context = {"entries": entries, "close": close, "reference": reference, "status": bar}
+        context |= {"shown": entries[(shown - 1) * RECORDS_PAGE : shown * RECORDS_PAGE], "page": shown, "pages": pages}
         context |= {"export_file": export_file}
         context |= {"detail": None, "confirm": None}
         return web.render(request, session, "records.html", status_code, **(context | extra))

@@ -29,8 +29,8 @@ from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.store import true_age
 from firmware_app.records.worklist import verdicts_to_act_on
 from firmware_app.records_cli import sync_status
-from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, sent_to
-from firmware_app.web.sessions import Session
+from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, over_https, sent_to
+from firmware_app.web.sessions import LANGUAGE_COOKIE, LANGUAGE_KEPT_S, Session
 from firmware_app.web.sign_in_limit import SignInLimit
 from firmware_app.web.visit import Visit
 from firmware_app.wording import duration, french_of
@@ -350,7 +350,18 @@ def routes(
     async def language(request: Request, session: Session) -> Response:
         session.language = next(code for code in LANGUAGES if code != session.language)
         session.draft = drafted(await request.form(), device.config.screened_modalities)
-        return back(request)
+        answer = back(request)
+        # Carried by the browser as well: the session is the process's memory, which a restart loses.
+        answer.set_cookie(
+            LANGUAGE_COOKIE,
+            session.language,
+            max_age=LANGUAGE_KEPT_S,
+            httponly=True,
+            samesite="strict",
+            path="/",
+            secure=over_https(request),
+        )
+        return answer
 
     @web.page(activity=False)
     async def status_bar(request: Request, session: Session) -> Response:

@@ -26,6 +26,7 @@ from firmware_app import __version__
 from firmware_app.app import profile_misfit
 from firmware_app.calibration.profile import ProfileError
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
+from firmware_app.config import LANGUAGES
 from firmware_app.events import log_event
 from firmware_app.health.checks import model_refused, records_unusable
 from firmware_app.inference.errors import ModelError
@@ -40,7 +41,7 @@ from firmware_app.records.store import ScreeningRefused
 from firmware_app.web.answer_time import answer_timeout_ms
 from firmware_app.web.body_limit import BodyTooLarge
 from firmware_app.web.device import Device
-from firmware_app.web.sessions import COOKIE, FORGET_AFTER_S, Session, Sessions
+from firmware_app.web.sessions import COOKIE, FORGET_AFTER_S, LANGUAGE_COOKIE, Session, Sessions
 from firmware_app.wording import (
     check_sentence,
     check_values,
@@ -275,8 +276,11 @@ class WebApp:
         return self.sessions.find(cookie) or self.new_session(request, forgotten=cookie is not None)
 
     def new_session(self, request: Request, forgotten: bool = False) -> Session:
-        """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap."""
-        return self.sessions.new(local=on_the_device(request), forgotten=forgotten)
+        """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap; in the
+        language the browser carries (the switch's cookie), so a restart keeps the nurse's."""
+        carried = request.cookies.get(LANGUAGE_COOKIE)
+        language = carried if carried in LANGUAGES else None
+        return self.sessions.new(local=on_the_device(request), forgotten=forgotten, language=language)
 
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:
         """Wrap a handler with the session, CSRF, sign-in and error handling every page needs.
@@ -314,6 +318,10 @@ class WebApp:
             token = form.get("csrf") or request.headers.get("x-csrf-token")
             if not session.csrf_ok(token if isinstance(token, str) else None):
                 log_event("app.csrf_refused", path=request.url.path)
+                if session.forgotten:
+                    # A page from before a restart (its token the old process's, never taken): "This page
+                    # had expired" was a dead end. Straight to a fresh sign-in, which says the app restarted.
+                    return sent_to(request, "/signin")
                 return self.render(request, session, "message.html", 403, text_key="app.form_expired")
         if not public and not session.signed_in:
             return sent_to(request, "/signin")

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 COOKIE = "edgescreen_session"
+# The language the nurse chose with the switch, carried by the browser: a restart forgets every session,
+# and her screen came back in the device's language. Not a secret, nor anyone's: a language code.
+LANGUAGE_COOKIE = "edgescreen_language"
+# Kept a year: the kiosk's browser is hers and her colleagues' for the campaign.
+LANGUAGE_KEPT_S = 365 * 24 * 3600
 # A session untouched this long is forgotten (a kiosk runs for months; anonymous visits add up).
 FORGET_AFTER_S = 12 * 3600
 # Sessions nobody has signed in to, from the network (each request without a cookie makes one, for
@@ -99,10 +104,10 @@ class Sessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def new(self, local: bool = False, forgotten: bool = False) -> Session:
+    def new(self, local: bool = False, forgotten: bool = False, language: str | None = None) -> Session:
         """A session nobody has signed in to; ``local`` for the device's own screen (never evicted
         by the cap, only forgotten when idle like every session); ``forgotten``, in place of one this
-        process no longer holds."""
+        process no longer holds; in ``language`` (the one the browser carries), else the device's."""
         now = time.monotonic()
         idle = [key for key, kept in self._sessions.items() if now - kept.last_active >= FORGET_AFTER_S]
         for key in idle:
@@ -110,7 +115,7 @@ class Sessions:
         strangers = [key for key, kept in self._sessions.items() if kept.operator is None and not kept.local]
         for key in strangers[: max(0, len(strangers) - MAX_ANONYMOUS + 1)]:  # oldest first
             del self._sessions[key]
-        session = Session(secrets.token_urlsafe(32), self._language, local=local, forgotten=forgotten)
+        session = Session(secrets.token_urlsafe(32), language or self._language, local=local, forgotten=forgotten)
         self._sessions[session.id] = session
         return session
 

@@ -148,3 +148,45 @@ def test_a_backup_taken_mid_visit_lists_its_eye_after_the_restore_as_unfinished_
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(30)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_after_a_restart_the_nurses_language_stays_and_a_pin_typed_on_the_old_page_leads_to_sign_in(
+    tmp_path: Path, retina_jpeg: Path, page, language: str
+):
+    """The nurse switched the screen to her language; the app restarted under the sign-in page. The
+    language was the old process's memory: the screen came back in the device's, and the PIN she typed on
+    the page shown before the restart got "This page had expired", a dead end. Now her language is kept
+    (a cookie the page carries) and the old page's form leads straight to a fresh sign-in, in it, which
+    says the app restarted; the old form is never accepted (its CSRF token is not this process's)."""
+    device = "fr" if language == "en" else "en"  # the device in the other language: she switched to hers
+    config, port = app_config(tmp_path, retina_jpeg, device)
+    app = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    running = app_process(config, port)
+    try:
+        page.goto(f"{app.url}/signin")
+        page.locator("[data-test=language]").click()
+        page.wait_for_url("**/signin")
+        assert page.locator("html").get_attribute("lang") == language
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+    running = app_process(config, port)
+    try:
+        page.get_by_label(OPERATOR).check()  # on the page shown before the restart
+        enter_pin(page)
+        page.wait_for_url("**/signin")
+        assert page.locator("html").get_attribute("lang") == language  # hers, not the device's
+        assert page.locator("[data-test=message]").count() == 0  # no "This page had expired" dead end
+        said = sentence("signin.signed_out", language, hours=FORGET_AFTER_S // 3600)
+        assert page.locator(SIGNED_OUT).inner_text().strip() == said
+        assert page.locator("[data-test=sign-out]").count() == 0  # the old page's PIN was not taken
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-after-restart-pin")
+        sign_in(page, app)  # the fresh page signs her in, still in her language
+        page.wait_for_url("**/ready")
+        assert page.locator("html").get_attribute("lang") == language
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)

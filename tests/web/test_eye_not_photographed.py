@@ -184,7 +184,7 @@ def test_today_and_records_tell_an_eye_that_could_not_be_photographed_from_one_n
         "en": ("Not photographed yet: call back", "Could not be photographed"),
         "fr": ("Pas encore photographié\u00a0: à rappeler", "Impossible à photographier"),
     }
-    heading = {"en": "Site", "fr": "Site"}  # an eye or a body site; not "Photo", of eyes with none
+    heading = {"en": "Site", "fr": "Zone"}  # an eye or a body site; not "Photo", of eyes with none
     for language, (later, cannot) in said.items():
         switch_to(page, language)
         assert page.locator("[data-test=worklist] th").nth(1).inner_text() == heading[language]

@@ -261,3 +261,25 @@ def test_a_pin_too_short_is_refused_at_its_own_step_not_after_typing_it_twice(pa
     type_on_keypad(page, "pin", "34")  # 1234: long enough, on to the same PIN again
     page.locator("[data-test=next-pin]").click()
     assert page.locator("#pin_again").is_visible() and not page.locator("[data-test=pin-short]").is_visible()
+
+
+def test_the_pin_steps_show_the_name_being_made(page, fresh_app):
+    """Whose PIN she is typing, read on the PIN steps: they showed no name, in either language."""
+    page.goto(fresh_app.url)
+    page.wait_for_url("**/setup")
+    for language, label in (("en", "Name"), ("fr", "Nom")):
+        switch_to(page, language)
+        page.locator("#name").fill("")
+        assert not page.locator("[data-test=name-shown]").is_visible(), language  # typed here, not shown twice
+        type_on_keypad(page, "name", "N'DIAYE A")
+        page.locator("[data-test=next]").click()
+        shown = page.locator("[data-test=name-shown]")
+        assert shown.is_visible() and shown.inner_text().split() == [label, "N'DIAYE", "A"], language
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], language
+        snap(page, "setup-pin-name")
+        type_on_keypad(page, "pin", "2468")
+        page.locator("[data-test=next-pin]").click()
+        assert shown.is_visible() and unscrolled(page), language
+        snap(page, "setup-pin-again-name")
+        page.locator(".step-3 [data-step-to='2']").click()
+        page.locator(".step-2 [data-step-to='1']").click()

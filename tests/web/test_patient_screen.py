@@ -226,3 +226,23 @@ def test_a_real_dermatoscope_starts_skin_visits_only(page, tmp_path, retina_rgb)
         assert '<h1 class="slot">Trunk</h1>' in posted.text()  # the capture screen of a skin visit
     finally:
         next(running, None)
+
+
+def test_the_eyes_and_consent_step_shows_the_reference_typed(page, app):
+    """The nurse checks she is on the right patient before the photos: the second step hid the
+    reference typed on the first. It shows it now, for eyes and for skin, in both languages, and after
+    a language switch (the form comes back at its second step)."""
+    sign_in(page, app)
+    for language, label in (("en", "Patient reference"), ("fr", "Référence du patient")):
+        switch_to(page, language)
+        for modality in ("fundus", "dermoscopy"):
+            open_step_two(page, app, modality)
+            shown = page.locator("[data-test=reference-shown]")
+            assert shown.is_visible() and shown.inner_text().split() == [*label.split(), "P-7"], (language, modality)
+            snap(page, f"patient-step-two-{modality}")
+    switch_to(page, "en")  # back where it was, still showing it
+    assert page.locator("[data-test=reference-shown]").inner_text().split()[-1] == "P-7"
+    page.locator(".step-2 [data-step-to='1']").click()
+    type_on_keypad(page, "reference", "8")  # corrected on the first step: the second shows the new one
+    page.locator("[data-test=next]").click()
+    assert page.locator("[data-test=reference-shown]").inner_text().split()[-1] == "P-78"

@@ -1138,6 +1138,7 @@ def test_a_patient_found_on_records_shows_the_call_back_today_shows(page, app):
     for language in ("en", "fr"):
         switch_to(page, language)
         page.goto(f"{app.url}/records")
+        page.locator("#reference").click()  # the last search's list shown: the field tapped brings the keypad
         page.locator('[data-keypad="reference"] [data-key="clear"]').click()  # the last search's reference
         type_on_keypad(page, "reference", "P-7")
         page.locator("[data-test=find]").click()

@@ -12,6 +12,14 @@ function showChosen() {
     region.classList.toggle("chosen", inputOf(region).checked));
 }
 
+// A later step of a form shows what an earlier one typed (data-shows names its field): the patient
+// reference over the eyes and the consent, the first operator's name over her PINs, checked there.
+function showTyped() {
+  document.querySelectorAll("[data-shows]").forEach((shown) => {
+    shown.textContent = document.getElementById(shown.dataset.shows).value.trim();
+  });
+}
+
 document.addEventListener("click", (event) => {
   const region = event.target.closest("[data-input]");
   if (region) {
@@ -29,6 +37,7 @@ document.addEventListener("click", (event) => {
     const refused = Boolean(needed) && needed.value.trim().length < Number(step.dataset.least || 1);
     if (step.dataset.refusal) document.getElementById(step.dataset.refusal).hidden = !refused;
     if (!refused) step.closest("form").dataset.step = step.dataset.stepTo;
+    showTyped();
     return;
   }
   const key = event.target.closest("[data-key]");
@@ -223,6 +232,12 @@ document.addEventListener("submit", (event) => {
 });
 
 document.addEventListener("change", showChosen);
+
+// A search's answer is shown in the keypad's place (records.html): a tap on the field marked
+// data-typing-on-tap brings the keypad back, and puts the answer away while she types (app.css).
+document.addEventListener("click", (event) => {
+  if (event.target.matches("[data-typing-on-tap]")) event.target.closest("main").dataset.typing = "";
+});
 
 // The handout's controls, wired here: the app's pages run no inline script (web/headers.py). A
 // checkbox marked data-submits posts its form as soon as it changes; a button marked data-prints prints.

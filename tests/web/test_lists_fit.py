@@ -1,0 +1,71 @@
+"""The Records and Ready screens at 800x480 after a day's campaign (30 screenings): the kiosk has no
+scroll bar a nurse finds, so each fits the screen whole, in both languages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from firmware_app.records.screening import ScreeningContext
+from tests.records.kit import open_store, record_one, sample_record, small_photo
+from tests.web.conftest import AUDIT, sign_in, snap, switch_to, type_on_keypad, unscrolled
+
+DAY = 30
+
+
+def a_days_campaign(app, retina_rgb, reference: str) -> None:
+    """30 screenings: the patient searched for came back every day for a month, both eyes on the last."""
+    store = open_store(app.directory)
+    start = datetime.now(UTC) - timedelta(days=DAY)
+    for day in range(DAY):
+        context = ScreeningContext(eye="R" if day % 2 else "L", patient_ref=reference)
+        record_one(store, small_photo(retina_rgb), sample_record(context, captured_at=start + timedelta(days=day)))
+
+
+def test_ready_fits_the_screen_after_a_days_campaign(page, app, retina_rgb):
+    a_days_campaign(app, retina_rgb, "AB-12")
+    page.goto(f"{app.url}/signin")
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        sign_in(page, app)
+        page.wait_for_url("**/ready")
+        snap(page, "fit-ready")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"ready ({language}) scrolls"
+        page.locator("[data-test=sign-out]").click()
+        page.wait_for_url("**/signin")
+
+
+def test_a_patients_records_fit_the_screen_a_page_at_a_time(page, app, retina_rgb):
+    """30 screenings of one patient: the list came under the search with the keypad below it, 1,500 px
+    of page. Found, the keypad is put away until the reference field is tapped, and the list is shown a
+    page at a time, newest first, the way to the older ones under it."""
+    a_days_campaign(app, retina_rgb, "AB-12")
+    sign_in(page, app)
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/records")
+        page.locator("#reference").fill("")
+        type_on_keypad(page, "reference", "AB-12")
+        page.locator("[data-test=find]").click()
+        page.locator("[data-test=found]").wait_for()
+        snap(page, "fit-records")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"records ({language}) scrolls"
+        assert page.locator("[data-test=erase]").is_visible()
+        seen = []
+        while True:
+            rows = page.locator("table.worklist tr")
+            assert rows.count() > 0 and unscrolled(page), (language, page.url)
+            snap(page, "fit-records-page")
+            seen += rows.all_inner_texts()
+            if not page.locator("[data-test=older]").count():
+                break
+            page.locator("[data-test=older]").click()
+            page.locator("[data-test=newer]").wait_for()
+        snap(page, "fit-records-oldest")
+        assert len(seen) == 30, language
+        page.locator("#reference").click()  # another patient: the keypad comes back
+        page.locator('[data-keypad="reference"] [data-key="clear"]').click()
+        type_on_keypad(page, "reference", "ZZ-1")
+        assert unscrolled(page), language
+        snap(page, "fit-records-typing")
+        page.locator("[data-test=find]").click()
+        page.locator("[data-test=none-found]").wait_for()
