@@ -15,7 +15,8 @@ reference, no date. Retained, so that a device restored from a backup, or away f
 whole list at its next connection; the station publishes it again, whole, at each erasure of one of
 that device's results. Signed with the station's verdict key (``edgescreen_wire.verdict_signature``)
 under a context of its own: whoever may publish on the broker could otherwise erase a device's
-records. ``MAX_ERASED_IDS`` ids at most (the notice's bytes within the device's packet limit).
+records. ``MAX_NOTICE_IDS`` ids at most, the newest erased (the station's choice): the notice's
+bytes within the broker's packet limit (``max_packet_size`` 131072 in broker/mosquitto.conf).
 
 Anything else (not JSON, too big, a field missing or unknown, an id that is not 32 hex) is refused
 with a ``WireError``; the signature and the device id are the receiver's to check (``notice_verifies``).
@@ -32,13 +33,16 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from edgescreen_wire.checks import IDENTIFIER, check_choice, check_keys, check_object, check_text, decode_document
-from edgescreen_wire.erasure import MAX_ERASURE_BYTES, check_result_ids
+from edgescreen_wire.erasure import check_result_ids
 from edgescreen_wire.review import SIGNATURE
 from edgescreen_wire.verdict_signature import sign_document, signature_verifies
 
 ERASED_SCHEMA = "edgescreen.erased/1"
 CONTEXT = b"edgescreen.erased/1 results erased by the review station\n"
-MAX_NOTICE_BYTES = MAX_ERASURE_BYTES + 1024  # the ids' document and its signature
+# A device's erased results the notice names at most: some 35 bytes each ("32 hex",), so that the
+# notice, its signature and its topic stay under the broker's 128 KiB packet limit.
+MAX_NOTICE_IDS = 3000
+MAX_NOTICE_BYTES = 35 * MAX_NOTICE_IDS + 1024
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def parse_erased_notice(payload: bytes) -> ErasedNotice:
     check_text(message["signature"], SIGNATURE, "signature")
     document = check_keys(check_object(message["erased"], "erased"), {"device_id", "result_ids"}, set(), "erased")
     check_text(document["device_id"], IDENTIFIER, "device_id")
-    ids = check_result_ids(document["result_ids"])
+    ids = check_result_ids(document["result_ids"], MAX_NOTICE_IDS)
     return ErasedNotice(document["device_id"], ids, document, base64.b64decode(message["signature"]))
 
 

@@ -46,11 +46,11 @@ def parse_erasure(payload: bytes) -> ErasureRequest:
     return ErasureRequest(document["device_id"], check_result_ids(document["result_ids"]))
 
 
-def check_result_ids(ids: Any) -> tuple[str, ...]:
+def check_result_ids(ids: Any, most: int = MAX_ERASED_IDS) -> tuple[str, ...]:
     """``result_ids`` as the erasure documents carry them (this request, the station's notice of what it
-    erased): 1 to ``MAX_ERASED_IDS`` distinct result ids, or a ``WireError``."""
-    if not isinstance(ids, list) or not 0 < len(ids) <= MAX_ERASED_IDS:
-        raise WireError(f"result_ids: expected a list of 1 to {MAX_ERASED_IDS} result ids")
+    erased): 1 to ``most`` distinct result ids, or a ``WireError``."""
+    if not isinstance(ids, list) or not 0 < len(ids) <= most:
+        raise WireError(f"result_ids: expected a list of 1 to {most} result ids")
     for index, result_id in enumerate(ids):
         check_text(result_id, HEX32, f"result_ids[{index}]")
     if len(set(ids)) != len(ids):

@@ -11,7 +11,7 @@ erased for its device, so the one retained at the broker is all a device restore
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, false, select, update
@@ -41,13 +41,19 @@ def owe_notices(connection: Connection, rows: Sequence[tuple[str, str]]) -> None
     )
 
 
-def due_notices(connection: Connection, limit: int = 100) -> list[DueNotice]:
+def due_notices(connection: Connection, passed: Collection[str] = (), limit: int = 100) -> list[DueNotice]:
     """The notices owed to enrolled devices not retired (a retired one, perhaps stolen, is told nothing
-    more), each naming all the device's erased results. A device not enrolled (yet) is told once it is."""
+    more), each naming all the device's erased results. A device not enrolled (yet) is told once it is.
+    ``passed``: devices left out (a notice on its way, or withheld on this connection), left out
+    before the ``limit``, which would otherwise be theirs every time, starving the devices after them."""
     owed = (
         select(devices.c.site_id, devices.c.device_id)
         .join(erased_notices, erased_notices.c.device_id == devices.c.device_id)
-        .where(erased_notices.c.noticed == false(), devices.c.retired_at.is_(None))
+        .where(
+            erased_notices.c.noticed == false(),
+            devices.c.retired_at.is_(None),
+            devices.c.device_id.not_in(sorted(passed)),
+        )
         .distinct()
         .order_by(devices.c.device_id)
         .limit(limit)

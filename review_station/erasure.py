@@ -202,7 +202,9 @@ def sent_by(topic: str) -> str:
 
 def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[str]:
     """Which of these (result id, device id) are results erased here, for that device or for any
-    (``ANY_DEVICE``): refused on arrival, logged."""
+    (``ANY_DEVICE``): refused on arrival, logged. One the administrator erased before it arrived is
+    owed to the device that sent it (``owe_notices``): that device still holds it, and no notice could
+    name it to a device before one sent it."""
     if not rows:
         return set()
     stones = connection.execute(
@@ -216,6 +218,10 @@ def tombstoned(connection: Connection, rows: Sequence[tuple[str, str]]) -> set[s
     }
     for result_id in sorted(refused):
         log_event("review.result_erased_before", level=logging.WARNING, result_id=result_id)
+    anyones = {result_id for result_id, device_id in stones if device_id == ANY_DEVICE}
+    owe_notices(
+        connection, sorted((result_id, device) for result_id, device in arriving if result_id in anyones and device)
+    )
     return refused
 
 

@@ -447,16 +447,15 @@ class Ingester:
     def _send_due_notices(self, client: mqtt.Client) -> None:
         """Publish each erasure notice due, once a connection until the broker answers it (retained: a
         second copy would only replace the first)."""
+        passed = {notice.device_id for notice in self._notices_published.values()} | self._notices_withheld
         try:
             with self._engine.connect() as connection:
-                due = due_notices(connection)
+                due = due_notices(connection, passed)
         except SQLAlchemyError as error:
             log_event("review.erased_notice_check_failed", level=logging.WARNING, error=error)
             return
-        sending = {notice.device_id for notice in self._notices_published.values()} | self._notices_withheld
         for notice in due:
-            if notice.device_id not in sending:
-                self._send_notice(client, notice)
+            self._send_notice(client, notice)
 
     def _send_notice(self, client: mqtt.Client, notice: DueNotice) -> None:
         if self._signer is None:

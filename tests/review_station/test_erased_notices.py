@@ -20,6 +20,7 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from review_station import devices
 from review_station.cli import main as review_main
+from review_station.erased_notices import due_notices, owe_notices
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.kit import Publisher, counts, running_station
@@ -118,6 +119,44 @@ def test_an_administrators_erasure_at_the_station_reaches_the_device(tmp_path, e
         assert queued_requests(store) == 0 and counts(engine)[0] == 1
         assert erasure_events(store)[-1]["result_ids"] == [erased]
         worker.check_alive()
+
+
+def test_an_administrators_erasure_of_a_result_not_received_yet_reaches_its_device_once_it_arrives(
+    tmp_path, engine: Engine
+) -> None:
+    """The administrator names a result still on the device (its network down, a bridge holding it):
+    tombstoned for any device, it is dropped when it arrives, and the device that sent it, which still
+    holds it, was told by no notice: none could name it before a device sent it."""
+    with running_station(tmp_path, engine) as running:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        config, public = keyed_station(tmp_path, engine, running.broker.port)
+        running.start_ingester(config)
+        device_dir = tmp_path / "device"
+        device_dir.mkdir()
+        store = open_store(device_dir)
+        erased, kept = screened(store, "MRN-5"), screened(store, "MRN-6")
+        # Not here: said unknown (status 1), and tombstoned for whichever device sends it.
+        assert review_main(["--config", str(config), "results", "erase", erased]) == 1
+
+        worker = BackgroundWorker(write_config(device_dir, running.broker.port, trusting(public)))
+        running.at_the_end(worker.stop)
+        wait_until(lambda: held_on_device(store, erased) == (0, 0), 30, "the erasure on the device once sent")
+        assert held_on_device(store, kept) == (1, 1) and counts(engine)[0] == 1
+        assert queued_requests(store) == 0
+        worker.check_alive()
+
+
+def test_devices_whose_notice_is_withheld_do_not_starve_the_others(engine: Engine) -> None:
+    """The notices due are read a hundred devices at a time; a device whose notice the ingester
+    withholds on this connection (no key, or too many ids) was read again each time, so past a hundred
+    of them the devices after them were never told."""
+    for n in range(3):
+        devices.enrol(engine, f"cam-{n}", DEVICE.site, by="test")
+    with engine.begin() as connection:
+        owe_notices(connection, [(f"{n:032x}", f"cam-{n}") for n in range(3)])
+        assert [notice.device_id for notice in due_notices(connection, limit=2)] == ["cam-0", "cam-1"]
+        due = due_notices(connection, {"cam-0", "cam-1"}, limit=2)
+    assert [(notice.device_id, notice.result_ids) for notice in due] == [("cam-2", (f"{2:032x}",))]
 
 
 def test_a_notice_not_signed_by_the_station_or_for_another_device_erases_nothing(

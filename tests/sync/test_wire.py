@@ -7,8 +7,10 @@ import json
 from dataclasses import replace
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edgescreen_wire.checks import WireError
+from edgescreen_wire.erased import MAX_NOTICE_BYTES, MAX_NOTICE_IDS, encode_erased_notice, parse_erased_notice
 from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents, parse_erasure
 from edgescreen_wire.result import REQUIRED, RESULT_V1, RESULT_V2, RESULT_V3, encode_result, validate_result
 from edgescreen_wire.review import REVIEW_V2
@@ -48,6 +50,18 @@ def test_an_ungradable_result_has_no_score():
     document = result_payload(replace(sample_record(), triage=ungradable()), "cam-01", "clinic-7")
     validate_result(document)
     assert document["triage"] == "ungradable" and document["score"] is None and document["model"] is None
+
+
+def test_the_stations_erased_notice_carries_three_thousand_ids_within_the_brokers_packet():
+    """A notice names every result the station erased for a device; at 1000 ids (the erasure request's
+    limit) a busy device's notice stopped being sent for good. 3000 fit the broker's 128 KiB packet."""
+    key = Ed25519PrivateKey.generate()
+    ids = [f"{n:032x}" for n in range(MAX_NOTICE_IDS + 1)]
+    notice = encode_erased_notice("cam-01", ids[:MAX_NOTICE_IDS], key)
+    assert len(notice) <= MAX_NOTICE_BYTES < 128 * 1024 - 1024  # its topic and properties beside it
+    assert parse_erased_notice(notice).result_ids == tuple(ids[:MAX_NOTICE_IDS])
+    with pytest.raises(WireError, match="result_ids"):
+        encode_erased_notice("cam-01", ids, key)
 
 
 @pytest.mark.parametrize(

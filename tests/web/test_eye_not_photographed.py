@@ -288,6 +288,24 @@ def test_a_patient_erased_after_finish_anyway_leaves_no_call_back_on_today(page,
     snap(page, "today-after-erase")
 
 
+def signed_in_again(page, app, language: str) -> None:
+    """Signed in on a new session (after a sign-out, or the old one forgotten), in ``language``."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    switch_to(page, language)  # a new session is in the device's language
+    page.locator(f"html[lang={language}]").wait_for(state="attached")
+
+
+def call_back_opens(page, app, language: str, reference: str) -> None:
+    """Today lists one eye "Visit not finished: call back", and its View opens ``reference``'s record."""
+    page.goto(f"{app.url}/today")
+    lost = page.locator("[data-test=entry]").filter(has_text=message("result.heading.visit_not_finished", language))
+    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
+    lost.locator("[data-test=open-visit]").click()
+    page.wait_for_url("**/records/view")
+    assert reference in page.locator("dl.detail").inner_text()
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(page, app, language):
     """Signing out with the right eye recorded and the left not dropped the visit from memory, but
@@ -297,16 +315,8 @@ def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(p
     first_eye_screened(page, app, "MRN-SIGNED-OUT")
     page.locator("[data-test=sign-out]").click()
     page.wait_for_url("**/signin")
-    sign_in(page, app)
-    page.wait_for_url("**/ready")
-    switch_to(page, language)  # a new session, in the device's language
-    page.locator(f"html[lang={language}]").wait_for(state="attached")
-    page.goto(f"{app.url}/today")
-    lost = page.locator("[data-test=entry]").filter(has_text=message("result.heading.visit_not_finished", language))
-    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
-    lost.locator("[data-test=open-visit]").click()
-    page.wait_for_url("**/records/view")
-    assert "MRN-SIGNED-OUT" in page.locator("dl.detail").inner_text()
+    signed_in_again(page, app, language)
+    call_back_opens(page, app, language, "MRN-SIGNED-OUT")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -325,16 +335,8 @@ def test_a_session_forgotten_mid_visit_lists_its_eye_not_photographed_on_today_a
     monkeypatch.undo()
     page.goto(f"{app.url}/today")
     page.wait_for_url("**/signin")  # this screen's session was forgotten: signed out
-    sign_in(page, app)
-    page.wait_for_url("**/ready")
-    switch_to(page, language)
-    page.locator(f"html[lang={language}]").wait_for(state="attached")
-    page.goto(f"{app.url}/today")
-    lost = page.locator("[data-test=entry]").filter(has_text=message("result.heading.visit_not_finished", language))
-    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
-    lost.locator("[data-test=open-visit]").click()
-    page.wait_for_url("**/records/view")
-    assert "MRN-FORGOTTEN" in page.locator("dl.detail").inner_text()
+    signed_in_again(page, app, language)
+    call_back_opens(page, app, language, "MRN-FORGOTTEN")
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -348,10 +350,7 @@ def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobod
     page.wait_for_url("**/capture")
     page.locator("[data-test=sign-out]").click()
     page.wait_for_url("**/signin")
-    sign_in(page, app)
-    page.wait_for_url("**/ready")
-    switch_to(page, language)
-    page.locator(f"html[lang={language}]").wait_for(state="attached")
+    signed_in_again(page, app, language)
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 0
     assert message("today.empty", language) in page.locator("main").inner_text()
