@@ -35,6 +35,21 @@ SIGNED_OUT = "[data-test=signed-out]"
 NOT_FINISHED = {"en": "Visit not finished: call back", "fr": "Visite non terminée : à rappeler"}
 
 
+def the_call_back_opens(page, app, heading: str, reference: str, shot: str) -> None:
+    """Signed in after the restart, Today lists the eye not photographed under ``heading`` beside the
+    right eye's screening, and its View opens ``reference``'s record."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    page.goto(f"{app.url}/today")
+    lost = page.locator("[data-test=entry]").filter(has_text=heading)
+    assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
+    assert page.locator("[data-test=entry]").count() == 2  # the right eye's screening, and this
+    snap(page, shot)
+    lost.locator("[data-test=open-visit]").click()
+    page.wait_for_url("**/records/view")
+    assert reference in page.locator("dl.detail").inner_text()
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_screen_signed_out_by_a_restart_says_the_visit_in_progress_was_not_finished(
     tmp_path: Path, retina_jpeg: Path, page, language: str
@@ -94,16 +109,7 @@ def test_the_eye_a_restart_left_unphotographed_is_on_today_to_call_back(
 
     running = app_process(config, port)
     try:
-        sign_in(page, app)
-        page.wait_for_url("**/ready")
-        page.goto(f"{app.url}/today")
-        lost = page.locator("[data-test=entry]").filter(has_text=NOT_FINISHED[language])
-        assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
-        assert page.locator("[data-test=entry]").count() == 2  # the right eye's screening, and this
-        snap(page, "today-visit-not-finished")
-        lost.locator("[data-test=open-visit]").click()
-        page.wait_for_url("**/records/view")
-        assert "R-LOST" in page.locator("dl.detail").inner_text()
+        the_call_back_opens(page, app, NOT_FINISHED[language], "R-LOST", "today-visit-not-finished")
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(30)
@@ -134,17 +140,8 @@ def test_a_backup_taken_mid_visit_lists_its_eye_after_the_restore_as_unfinished_
 
     running = app_process(config, port)
     try:
-        sign_in(page, app)
-        page.wait_for_url("**/ready")
-        page.goto(f"{app.url}/today")
-        from_backup = message("result.heading.visit_in_backup", language)
-        lost = page.locator("[data-test=entry]").filter(has_text=from_backup)
-        assert lost.count() == 1 and unscrolled(page) and page.evaluate(AUDIT) == []
-        assert page.locator("[data-test=entry]").count() == 2  # the right eye's screening, and this
-        snap(page, "today-visit-in-backup")
-        lost.locator("[data-test=open-visit]").click()
-        page.wait_for_url("**/records/view")
-        assert "R-BACKED-UP" in page.locator("dl.detail").inner_text()
+        in_backup = message("result.heading.visit_in_backup", language)
+        the_call_back_opens(page, app, in_backup, "R-BACKED-UP", "today-visit-in-backup")
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(30)
