@@ -52,15 +52,22 @@ def all_sent(store) -> bool:
     return Outbox(store.records).backlog().unsent == 0
 
 
+def station_and_device(tmp_path, engine: Engine, running) -> tuple:
+    """The station's config and verdict public key, its ingester running, and the device enrolled, its
+    folder made: (config, public key, device folder)."""
+    devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+    config, public = keyed_station(tmp_path, engine, running.broker.port)
+    running.start_ingester(config)
+    device_dir = tmp_path / "device"
+    device_dir.mkdir()
+    return config, public, device_dir
+
+
 def test_a_patient_erased_then_restored_from_a_backup_is_erased_again_by_the_stations_notice(
     tmp_path, engine: Engine
 ) -> None:
     with running_station(tmp_path, engine) as running:
-        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        config, public = keyed_station(tmp_path, engine, running.broker.port)
-        running.start_ingester(config)
-        device_dir = tmp_path / "device"
-        device_dir.mkdir()
+        _, public, device_dir = station_and_device(tmp_path, engine, running)
         device_config = write_config(device_dir, running.broker.port, trusting(public))
         store = open_store(device_dir)
         erased, kept = screened(store, "MRN-5"), screened(store, "MRN-6")
@@ -102,11 +109,7 @@ def test_a_patient_erased_then_restored_from_a_backup_is_erased_again_by_the_sta
 
 def test_an_administrators_erasure_at_the_station_reaches_the_device(tmp_path, engine: Engine) -> None:
     with running_station(tmp_path, engine) as running:
-        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        config, public = keyed_station(tmp_path, engine, running.broker.port)
-        running.start_ingester(config)
-        device_dir = tmp_path / "device"
-        device_dir.mkdir()
+        config, public, device_dir = station_and_device(tmp_path, engine, running)
         store = open_store(device_dir)
         erased, kept = screened(store, "MRN-5"), screened(store, "MRN-6")
         worker = BackgroundWorker(write_config(device_dir, running.broker.port, trusting(public)))
@@ -128,11 +131,7 @@ def test_an_administrators_erasure_of_a_result_not_received_yet_reaches_its_devi
     tombstoned for any device, it is dropped when it arrives, and the device that sent it, which still
     holds it, was told by no notice: none could name it before a device sent it."""
     with running_station(tmp_path, engine) as running:
-        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
-        config, public = keyed_station(tmp_path, engine, running.broker.port)
-        running.start_ingester(config)
-        device_dir = tmp_path / "device"
-        device_dir.mkdir()
+        config, public, device_dir = station_and_device(tmp_path, engine, running)
         store = open_store(device_dir)
         erased, kept = screened(store, "MRN-5"), screened(store, "MRN-6")
         # Not here: said unknown (status 1), and tombstoned for whichever device sends it.
