@@ -365,6 +365,36 @@ def test_a_locked_screen_come_back_to_after_12_hours_resumes_no_visit_and_lists_
     call_back_opens(page, app, language, "MRN-STALE")
 
 
+def test_a_sign_in_screen_left_overnight_takes_the_morning_pin(page, app, monkeypatch):
+    """The sign-in screen a sign-out leaves sits idle overnight, past ``sessions.FORGET_AFTER_S``:
+    forgotten as the morning's PIN was posted, the PIN was refused and the nurse was told she had been
+    signed out and to look at Today, with nothing there. Nobody's visit is in it: the PIN signs in."""
+    sign_in(page, app)
+    page.locator("[data-test=sign-out]").click()
+    page.wait_for_url("**/signin")
+    page.get_by_label(OPERATOR).check()
+    type_on_keypad(page, "pin", PIN)
+
+    def posted_next_morning(route):
+        """The PIN's post alone is answered with the night passed (a session made for it is then
+        young), the redirect it answers with followed by the browser on today's clock."""
+        if route.request.method != "POST":
+            return route.continue_()
+        monkeypatch.setattr(sessions, "FORGET_AFTER_S", 0)  # the night has passed, no session made since
+        try:
+            response = route.fetch(max_redirects=0)
+        finally:
+            monkeypatch.undo()
+        route.fulfill(response=response)
+
+    page.route("**/signin", posted_next_morning)
+    with page.expect_navigation():
+        page.locator("form.signin button[type=submit]").click()
+    page.unroute("**/signin")
+    page.wait_for_load_state()
+    assert page.locator("[data-test=sign-out]").count() == 1 and page.locator("[data-test=signed-out]").count() == 0
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobody(page, app, language):
     """Signing out right after Start listed both eyes "Visit not finished: call back" on Today, each
