@@ -263,8 +263,8 @@ class WebApp:
         """Close the visit a session forgotten idle (``FORGET_AFTER_S``) drops unfinished, as a sign-out
         closes it (pages_session's ``drop_visit``): its eye not photographed reached Today only at the
         app's next start, days later on a device left running. Queued on the records thread, not
-        awaited: forgetting happens as any request makes a session, which must not wait on it; a
-        failure leaves the visit open in the records, closed at the next start."""
+        awaited: forgetting happens as any request looks up or makes a session, which must not wait on
+        it; a failure leaves the visit open in the records, closed at the next start."""
         visit, session.visit = session.visit, None
         if visit is not None:
             self.device.run_later(partial(close_visit_not_finished, self.device.store.records, visit.id))

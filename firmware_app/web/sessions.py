@@ -95,7 +95,13 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
 
     def find(self, session_id: str | None) -> Session | None:
-        """The session of a cookie, locked first if it has been idle too long."""
+        """The session of a cookie, locked first if it has been idle too long; none once someone signed
+        in to it and it has been idle past ``FORGET_AFTER_S``. Forgotten only as a new session was made,
+        a session's cookie back 13 hours later with no other screen in between found it still, and its
+        PIN resumed a visit long stale whose eye not photographed was not on Today meanwhile. A sign-in
+        screen nobody signed in to holds no visit: the kiosk's, left overnight, takes the morning's PIN
+        (forgotten, its form's token was refused and the nurse told to look at Today for nothing)."""
+        self._forget_idle(anonymous_too=False)
         session = self._sessions.get(session_id or "")
         if session and session.operator and time.monotonic() - session.last_active > self._lock_after:
             session.locked = session.locked_idle = True
@@ -108,16 +114,25 @@ class Sessions:
         """A session nobody has signed in to; ``local`` for the device's own screen (never evicted
         by the cap, only forgotten when idle like every session); ``forgotten``, in place of one this
         process no longer holds; in ``language`` (the one the browser carries), else the device's."""
-        now = time.monotonic()
-        idle = [key for key, kept in self._sessions.items() if now - kept.last_active >= FORGET_AFTER_S]
-        for key in idle:
-            self._on_forget(self._sessions.pop(key))
+        self._forget_idle(anonymous_too=True)
         strangers = [key for key, kept in self._sessions.items() if kept.operator is None and not kept.local]
         for key in strangers[: max(0, len(strangers) - MAX_ANONYMOUS + 1)]:  # oldest first
             del self._sessions[key]
         session = Session(secrets.token_urlsafe(32), language or self._language, local=local, forgotten=forgotten)
         self._sessions[session.id] = session
         return session
+
+    def _forget_idle(self, anonymous_too: bool) -> None:
+        """Forget every session idle ``FORGET_AFTER_S`` (with ``anonymous_too``, those nobody signed in
+        to as well), each told to ``on_forget`` (its visit closed)."""
+        now = time.monotonic()
+        idle = [
+            key
+            for key, kept in self._sessions.items()
+            if now - kept.last_active >= FORGET_AFTER_S and (anonymous_too or kept.operator is not None)
+        ]
+        for key in idle:
+            self._on_forget(self._sessions.pop(key))
 
     def unkept(self) -> Session:
         """A session nobody has signed in to, in the device's language, that is not kept: for an answer

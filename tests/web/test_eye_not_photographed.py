@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 import pytest
 
 from edgescreen_wire.result import allow_list
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.web import sessions
 from review_station.ingest.classify import result_row
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.web.conftest import (
     AUDIT,
     OPERATOR,
+    PIN,
     cannot_photograph,
     csrf_header,
     first_eye_screened,
@@ -333,10 +334,66 @@ def test_a_session_forgotten_mid_visit_lists_its_eye_not_photographed_on_today_a
     monkeypatch.setattr(sessions, "FORGET_AFTER_S", 0)
     assert urllib.request.urlopen(f"{app.url}/signin", timeout=30).status == 200  # another screen, no cookie
     monkeypatch.undo()
-    page.goto(f"{app.url}/today")
-    page.wait_for_url("**/signin")  # this screen's session was forgotten: signed out
+    # This screen's session was forgotten: its status poll sends it to sign in (a page.goto here raced
+    # that poll's navigation and failed, "interrupted by another navigation").
+    page.wait_for_url("**/signin")
     signed_in_again(page, app, language)
     call_back_opens(page, app, language, "MRN-FORGOTTEN")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_locked_screen_come_back_to_after_12_hours_resumes_no_visit_and_lists_its_eye_on_today(
+    page, app, language, monkeypatch
+):
+    """A session idle past ``sessions.FORGET_AFTER_S`` was forgotten only when the next new session was
+    made: with none made (no other screen), the PIN on the lock screen 13 hours later resumed a visit
+    long stale, and its eye not photographed was not on Today until then. Now looking the session up
+    forgets it: the PIN leads to a fresh sign-in that says to look at Today, which lists the eye."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "MRN-STALE")
+    page.locator("form[action='/lock'] button").click()
+    page.wait_for_url("**/signin")
+    type_on_keypad(page, "pin", PIN)
+    monkeypatch.setattr(sessions, "FORGET_AFTER_S", 0)  # the 12 hours have passed, no session made since
+    with page.expect_navigation():
+        page.locator("form.signin button[type=submit]").click()
+    monkeypatch.undo()
+    assert page.url.endswith("/signin") and page.locator("[data-test=sign-out]").count() == 0
+    said = sentence("signin.signed_out", language, hours=sessions.FORGET_AFTER_S // 3600)
+    assert page.locator("[data-test=signed-out]").inner_text().strip() == said
+    signed_in_again(page, app, language)
+    call_back_opens(page, app, language, "MRN-STALE")
+
+
+def test_a_sign_in_screen_left_overnight_takes_the_morning_pin(page, app, monkeypatch):
+    """The sign-in screen a sign-out leaves sits idle overnight, past ``sessions.FORGET_AFTER_S``:
+    forgotten as the morning's PIN was posted, the PIN was refused and the nurse was told she had been
+    signed out and to look at Today, with nothing there. Nobody's visit is in it: the PIN signs in."""
+    sign_in(page, app)
+    page.locator("[data-test=sign-out]").click()
+    page.wait_for_url("**/signin")
+    page.get_by_label(OPERATOR).check()
+    type_on_keypad(page, "pin", PIN)
+
+    def posted_next_morning(route):
+        """The PIN's post alone is answered with the night passed (a session made for it is then
+        young), the redirect it answers with followed by the browser on today's clock."""
+        if route.request.method != "POST":
+            return route.continue_()
+        monkeypatch.setattr(sessions, "FORGET_AFTER_S", 0)  # the night has passed, no session made since
+        try:
+            response = route.fetch(max_redirects=0)
+        finally:
+            monkeypatch.undo()
+        route.fulfill(response=response)
+
+    page.route("**/signin", posted_next_morning)
+    with page.expect_navigation():
+        page.locator("form.signin button[type=submit]").click()
+    page.unroute("**/signin")
+    page.wait_for_load_state()
+    assert page.locator("[data-test=sign-out]").count() == 1 and page.locator("[data-test=signed-out]").count() == 0
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

@@ -49,6 +49,32 @@ def test_a_session_forgotten_is_told_with_its_visit_and_others_are_not(monkeypat
     assert told == [idle] and store.find(kept.id) is kept
 
 
+def test_a_session_idle_past_the_forget_time_is_forgotten_when_looked_up(monkeypatch):
+    """Forgotten only when a new session was made, an idle session's cookie found it 13 hours later (no
+    other screen made one), and its PIN resumed a visit long stale. Looked up, it is forgotten, and told."""
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    told = []
+    store = Sessions(lock_after_s=60, language="en", on_forget=told.append)
+    idle = store.new()
+    idle.operator, idle.visit = "Amina", "the visit"
+    now[0] += sessions.FORGET_AFTER_S + 3600
+    assert store.find(idle.id) is None and told == [idle] and len(store) == 0
+
+
+def test_a_sign_in_screen_left_overnight_is_not_forgotten_when_looked_up(monkeypatch):
+    """The kiosk's sign-in screen is made at sign-out and sits idle overnight: forgotten as its PIN is
+    posted in the morning, the form's token was refused and the nurse read "signed out, look at Today"
+    with nothing to look for. A session nobody signed in to holds no visit: looking it up keeps it."""
+    now = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    told = []
+    store = Sessions(lock_after_s=60, language="en", on_forget=told.append)
+    screen = store.new(local=True)
+    now[0] += sessions.FORGET_AFTER_S + 3600
+    assert store.find(screen.id) is screen and told == []
+
+
 def test_requests_without_a_cookie_keep_a_bounded_number_of_sessions():
     """Each cookie-less request makes a session (its CSRF token): a flood of them on a LAN-bound app
     keeps at most ``MAX_ANONYMOUS``, never the signed-in operator's, and the newest visitor's."""
