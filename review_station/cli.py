@@ -27,11 +27,12 @@ from firmware_app.service.hang_up import HangUpStopsServer
 from firmware_app.service.termination import stop_on_termination
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
+from review_station.erased_notices import Unsent, unsent_notices
 from review_station.ingest.release import Released
 from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
 from review_station.verdicts import resend_verdicts
-from review_station.web.words import code, moment, plural, refusal, say
+from review_station.web.words import code, moment, plural, refusal, say, unsent_why
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
@@ -140,7 +141,10 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
     else:
         with engine.connect() as connection:
             known = devices.all_devices(connection)
+            overdue = unsent_notices(connection, config.dashboard.unsent_notice_alert_h)
+        unsent = {item.device_id: item for item in overdue}
         for device in known:
+            owed = unsent.get(device.device_id)
             row = {
                 "device": device.device_id,
                 "site": device.site_id,
@@ -148,8 +152,25 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
                 "status": device.status,
                 "last_seen": _instant(device.last_seen_at),
             }
-            print(json.dumps(row) if args.json else "  ".join(f"{k}={v}" for k, v in row.items()))
+            if args.json:
+                print(json.dumps(row | {"unsent_notice": _unsent_notice(owed) if owed else None}))
+                continue
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+            if owed:
+                print(_unsent_line(owed, language))
     return 0
+
+
+def _unsent_notice(owed: Unsent) -> dict[str, object]:
+    """A device's erasure notice owed too long, as ``devices list --json`` gives it: codes and times."""
+    return {"results": owed.results, "since": _instant(owed.since), "reason": owed.reason, "detail": owed.detail}
+
+
+def _unsent_line(owed: Unsent, language: str) -> str:
+    """The same for a person, in the station's language, on the line after its device's."""
+    key = plural("cli.unsent_notice", owed.results, language)
+    why = unsent_why(owed.reason, owed.detail, language)
+    return say(key, language, device=owed.device_id, count=owed.results, since=moment(owed.since, language), why=why)
 
 
 def _released_words(released: Released, language: str) -> str:

@@ -101,6 +101,9 @@ class DashboardConfig:
     offline_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
     # A verdict unacknowledged this long is listed for a coordinator as not having reached a nurse.
     undelivered_alert_h: float = field(default=48.0, metadata={"min": 0.1, "max": 24 * 365})
+    # An erasure notice owed this long without the broker taking it is listed for the administrator: its
+    # device keeps the results the station erased (a station fault, not a device away: the notice is retained).
+    unsent_notice_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
 
 
 @dataclass(frozen=True)

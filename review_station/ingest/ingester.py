@@ -26,8 +26,9 @@
 - The station's notice to a device of the results it erased (``edgescreen.erased/1``,
   ``review_station.erased_notices``) is signed with the same key, published retained at QoS 1 whenever
   one is due (an erasure of one of the device's results), and marked taken on the broker's PUBACK; a
-  device restored from a backup, or away, finds it at its next connection. Without the key, or with
-  more ids than a notice carries, it is not sent, and logged once a connection.
+  device restored from a backup, or away, finds it at its next connection. Without the key, with
+  more ids than a notice carries, refused by the broker or not published, it is not sent, logged once
+  a connection, and why is kept with it for the dashboard (``erased_notices.not_sent``).
 
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
@@ -61,7 +62,7 @@ from firmware_app.events import log_event
 from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
-from review_station.erased_notices import DueNotice, due_notices, noticed
+from review_station.erased_notices import DueNotice, due_notices, not_sent, noticed
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
 from review_station.ingest.identity import check_client_id
@@ -70,6 +71,7 @@ from review_station.ingest.release import release
 from review_station.ingest.takeovers import record_takeover
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY, set_aside
+from review_station.web.words import unsent_why
 
 LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05
@@ -287,6 +289,7 @@ class Ingester:
         if reason.is_failure:
             self._notices_withheld.add(notice.device_id)
             log_event("review.erased_notice_refused", level=logging.ERROR, device_id=notice.device_id, reason=reason)
+            self._keep_unsent_reason(notice, "refused", str(reason))
             return
         try:
             with self._engine.begin() as connection:
@@ -459,21 +462,37 @@ class Ingester:
 
     def _send_notice(self, client: mqtt.Client, notice: DueNotice) -> None:
         if self._signer is None:
-            self._withhold_notice(notice, "no verdict key: the device takes only a signed notice")
+            self._withhold_notice(notice, "no_key")
             return
         try:
             payload = encode_erased_notice(notice.device_id, notice.result_ids, self._signer)
         except WireError as error:
-            self._withhold_notice(notice, str(error))
+            self._withhold_notice(notice, "not_encoded", str(error))
             return
         info = client.publish(device_topic(notice.site_id, notice.device_id, ERASED), payload, qos=1, retain=True)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
             self._notices_published[info.mid] = notice
             log_event("review.erased_notice_sent", device_id=notice.device_id, results=len(notice.result_ids))
+        else:
+            self._withhold_notice(notice, "not_published", mqtt.error_string(info.rc))
 
-    def _withhold_notice(self, notice: DueNotice, why: str) -> None:
+    def _withhold_notice(self, notice: DueNotice, reason: str, detail: str | None = None) -> None:
+        """Not sent again on this connection, logged in the dashboard's English words, and ``reason``
+        kept for the dashboard (``erased_notices.not_sent``)."""
         self._notices_withheld.add(notice.device_id)
+        why = unsent_why(reason, detail, "en")
         log_event("review.erased_notice_not_sent", level=logging.ERROR, device_id=notice.device_id, why=why)
+        self._keep_unsent_reason(notice, reason, detail)
+
+    def _keep_unsent_reason(self, notice: DueNotice, reason: str, detail: str | None) -> None:
+        """A failed write loses only the reason (the log has it): the dashboard says it is not known."""
+        try:
+            with self._engine.begin() as connection:
+                not_sent(connection, notice.device_id, reason, detail)
+        except SQLAlchemyError as error:
+            log_event(
+                "review.erased_notice_reason_not_kept", level=logging.WARNING, device_id=notice.device_id, error=error
+            )
 
     # the connection
 

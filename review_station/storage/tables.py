@@ -339,6 +339,12 @@ erased_notices = Table(
     Column("result_id", String(32), primary_key=True),
     Column("device_id", String(64), nullable=False),
     Column("noticed", Boolean, nullable=False, default=False),
+    # Since when it is owed, and why the ingester last could not send a notice naming it (a code of
+    # ``erased_notices.not_sent``, and the broker's or the library's own words): a notice owed too
+    # long is shown on the dashboard and in ``devices list`` (migration 0026).
+    Column("owed_at", UtcDateTime(), nullable=False),
+    Column("unsent_reason", String(16)),
+    Column("unsent_detail", Text),
 )
 Index("erased_notices_device", erased_notices.c.device_id, erased_notices.c.noticed)
 

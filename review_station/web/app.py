@@ -36,6 +36,7 @@ from review_station import accounts, audit, contrary, dashboard, images, opened,
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
+from review_station.erased_notices import unsent_notices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
 from review_station.ingest.lost_sessions import noticed_lost_sessions
@@ -208,6 +209,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         )
 
     @pass_context
+    def unsent_reason(context: Any, reason: str, detail: str | None) -> str:
+        return words.unsent_why(reason, detail, context["lang"])
+
+    @pass_context
     def photographed_on(context: Any, modality: str, eye: str | None, body_site: str | None) -> str:
         """Which eye, or where on the skin, a result's photo was taken (a result page's, a worklist row's)."""
         return photographed(modality, eye, body_site, context["lang"])
@@ -221,6 +226,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         skin_tone=skin_tone,
         moment=moment,
         photographed=photographed_on,
+        unsent_why=unsent_reason,
     )
     templates.env.filters["isolated"] = isolated
     templates.env.globals["LANGUAGE_NAMES"] = words.LANGUAGE_NAMES
@@ -622,6 +628,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             broker_drops = noticed(connection)
             takeovers = noticed_takeovers(connection)
             lost_sessions = noticed_lost_sessions(connection)
+            unsent = unsent_notices(connection, config.dashboard.unsent_notice_alert_h, readable=readable)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -635,6 +642,8 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             broker_drops=broker_drops,
             takeovers=takeovers,
             lost_sessions=lost_sessions,
+            unsent_notices=unsent,
+            unsent_alert_h=config.dashboard.unsent_notice_alert_h,
             known=known,
             performance=performance,
             performance_by_skin_tone=performance_by_skin_tone,

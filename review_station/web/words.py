@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from edgescreen_wire.erased import MAX_NOTICE_IDS
 from firmware_app.messages import message, plural_key, typeset
 from firmware_app.wording import date_in_words, decimal
 from review_station.refused import Refused
@@ -962,6 +963,44 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dashboard.quiet.never": {"en": "never reported (enrolled {when})", "fr": "jamais signalé (enrôlé le {when})"},
     "dashboard.quiet.offline": {"en": "offline since {when} UTC", "fr": "hors ligne depuis le {when} UTC"},
     "dashboard.quiet.last_seen": {"en": "last seen {when} UTC", "fr": "vu pour la dernière fois le {when} UTC"},
+    "dashboard.unsent_notices": {
+        "en": "Erasures not told to their device for more than {hours} h",
+        "fr": "Effacements non notifiés à leur appareil depuis plus de {hours} h",
+    },
+    "dashboard.unsent_notices_explained": {
+        "en": "The station erased these results, but could not send their device its notice of them: until it "
+        "does, the device keeps them, and a device restored from a backup keeps the patients erased since. "
+        "Put right the reason, then restart the ingester: it sends the notice at its next connection.",
+        "fr": "La station a effacé ces résultats, mais n'a pas pu en envoyer la notification à leur appareil : "
+        "tant qu'elle ne l'a pas fait, l'appareil les garde, et un appareil restauré d'une sauvegarde garde les "
+        "patients effacés depuis. Corrigez la cause, puis redémarrez l'ingesteur : il envoie la notification à "
+        "sa prochaine connexion.",
+    },
+    "dashboard.unsent_results": {"en": "Results not told", "fr": "Résultats non notifiés"},
+    "dashboard.owed_since": {"en": "Owed since (UTC)", "fr": "Due depuis (UTC)"},
+    "dashboard.not_sent_why": {"en": "Why it is not sent", "fr": "Pourquoi elle n'est pas envoyée"},
+    "unsent_notice.why.no_key": {
+        "en": "no verdict key ([verdicts] private_key_file): a device takes only a signed notice",
+        "fr": "pas de clé d'avis ([verdicts] private_key_file) : un appareil n'accepte qu'une notification signée",
+    },
+    "unsent_notice.why.not_encoded": {
+        "en": "more results than one notice names ({most} at most)",
+        "fr": "plus de résultats qu'une notification n'en nomme ({most} au plus)",
+    },
+    "unsent_notice.why.refused": {
+        "en": "the broker refused it ({detail}): does its ACL (broker/acl) let the station write the device's "
+        "erased topic?",
+        "fr": "le broker l'a refusée ({detail}) : son ACL (broker/acl) permet-elle à la station d'écrire le topic "
+        "erased de l'appareil ?",
+    },
+    "unsent_notice.why.not_published": {
+        "en": "it could not be published ({detail})",
+        "fr": "elle n'a pas pu être publiée ({detail})",
+    },
+    "unsent_notice.why.unknown": {
+        "en": "not known to the station: is the ingester running?",
+        "fr": "inconnue de la station : l'ingesteur tourne-t-il ?",
+    },
     "dashboard.none_quiet": {
         "en": "None: every active device was heard from recently.",
         "fr": "Aucun : chaque appareil actif s'est manifesté récemment.",
@@ -1189,6 +1228,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{count} verdicts queued again for {device}: it stores those it lost, the ingester sends them",
         "fr": "{count} avis remis en file pour {device} : il enregistre ceux qu'il a perdus, l'ingesteur les envoie",
     },
+    "cli.unsent_notice.one": {
+        "en": "  {device}: the notice of {count} erased result is not sent, owed since {since} UTC: {why}",
+        "fr": "  {device} : la notification de {count} résultat effacé n'est pas envoyée, due depuis le {since} UTC : "
+        "{why}",
+    },
+    "cli.unsent_notice.other": {
+        "en": "  {device}: the notice of {count} erased results is not sent, owed since {since} UTC: {why}",
+        "fr": "  {device} : la notification de {count} résultats effacés n'est pas envoyée, due depuis le {since} "
+        "UTC : {why}",
+    },
     "cli.password": {"en": "password: ", "fr": "mot de passe : "},
     "cli.password_again": {"en": "again: ", "fr": "à nouveau : "},
     "cli.every_site": {"en": "every site", "fr": "tous les sites"},
@@ -1358,6 +1407,12 @@ def proportion(found: Any, language: str) -> str:
 def skin_tone(tone: str, language: str) -> str:
     """A skin-tone category in the device's words for it (``firmware_app.messages``: "light", "clair")."""
     return message(f"skin_tone.name.{tone}", language)
+
+
+def unsent_why(reason: str, detail: str | None, language: str) -> str:
+    """Why an erasure notice is not sent (``erased_notices.not_sent``, or "unknown"), the broker's
+    or the library's own ``detail`` as they gave it: the dashboard, ``devices list`` and the log say it alike."""
+    return say(f"unsent_notice.why.{reason}", language, most=MAX_NOTICE_IDS, detail=detail)
 
 
 def input_refused(key: str, values: dict[str, str], language: str) -> str:

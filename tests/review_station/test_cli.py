@@ -41,7 +41,8 @@ def test_devices_users_and_the_audit_log_from_the_command_line(tmp_path, engine:
     retired = review(config, "devices", "retire", "cam-01")
     assert retired.returncode == 0 and "revoke it (broker/revoke-certs CA_DIR cam-01)" in retired.stdout
     listed = [json.loads(line) for line in review(config, "devices", "list", "--json").stdout.splitlines()]
-    assert listed == [{"device": "cam-01", "site": "site-a", "active": False, "status": None, "last_seen": None}]
+    device = {"device": "cam-01", "site": "site-a", "active": False, "status": None, "last_seen": None}
+    assert listed == [device | {"unsent_notice": None}]
     with engine.begin() as connection:  # seen on a whole second: its microseconds given all the same
         connection.execute(update(devices).values(last_seen_at=datetime(2099, 3, 1, 14, 5, 30, tzinfo=UTC)))
     seen = json.loads(review(config, "devices", "list", "--json").stdout)["last_seen"]

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from markupsafe import escape
+from sqlalchemy import Engine, update
 
-from edgescreen_wire.erased import encode_erased_notice
+from edgescreen_wire.erased import MAX_NOTICE_IDS, encode_erased_notice
 from edgescreen_wire.topics import ERASED, device_topic
 from edgescreen_wire.verdict_signature import read_private_key
 from firmware_app.backup import backup, restore
@@ -20,14 +24,19 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from review_station import devices
 from review_station.cli import main as review_main
-from review_station.erased_notices import due_notices, owe_notices
-from tests.mqtt_broker import wait_until
+from review_station.erased_notices import Unsent, due_notices, not_sent, noticed, owe_notices, unsent_notices
+from review_station.storage.tables import erased_notices
+from review_station.web.words import moment, say, unsent_why
+from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import Publisher, counts, running_station
+from tests.review_station.kit import IngesterThread, Publisher, counts, running_station
+from tests.review_station.test_broker_queues import station_tls
 from tests.review_station.test_erasure_from_device import queued_requests
 from tests.review_station.test_signed_verdicts import keyed_station
+from tests.review_station.web_kit import signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 from tests.sync.signing import station_key, trusting
+from tests.sync.test_security import make_test_certs, site_broker_config
 
 
 def held_on_device(store, result_id: str) -> tuple[int, int]:
@@ -198,3 +207,119 @@ def test_a_notice_not_signed_by_the_station_or_for_another_device_erases_nothing
         assert caplog.text.count("sync.erased_notice_rejected") == 3
         assert "MRN-5" not in caplog.text
         worker.check_alive()
+
+
+def owed_a_day(engine: Engine) -> list[Unsent]:
+    """The notices unsent that the dashboard will show in a day (``unsent_notice_alert_h``: 24 h)."""
+    with engine.connect() as connection:
+        return unsent_notices(connection, 24, now=datetime.now(UTC) + timedelta(hours=25))
+
+
+def owed_since(engine: Engine, when: datetime) -> None:
+    """Every result owed since ``when``: a day's wait without waiting a day."""
+    with engine.begin() as connection:
+        connection.execute(update(erased_notices).values(owed_at=when))
+
+
+def test_a_notice_the_station_cannot_send_is_shown_to_the_administrator_once_overdue(
+    tmp_path, engine: Engine, capsys
+) -> None:
+    """A notice withheld (here: more ids than a notice carries) was only in the log: the device keeps
+    patients the station erased. Past ``[dashboard] unsent_notice_alert_h`` it is on the dashboard and in
+    ``devices list``, with its device, site, count, since when and why, in English and in French; a
+    notice the broker took is not."""
+    with running_station(tmp_path, engine) as running:
+        config, _, _ = station_and_device(tmp_path, engine, running)
+        devices.enrol(engine, "cam-02", DEVICE.site, by="test")
+        too_many = [(f"{n:032x}", DEVICE.id) for n in range(MAX_NOTICE_IDS + 1)]
+        with engine.begin() as connection:
+            owe_notices(connection, [*too_many, ("f" * 32, "cam-02")])
+        wait_until(lambda: [item.reason for item in owed_a_day(engine)] == ["not_encoded"], 30, "the reason kept")
+        [item] = owed_a_day(engine)
+        assert (item.device_id, item.site_id, item.results) == (DEVICE.id, DEVICE.site, MAX_NOTICE_IDS + 1)
+        admin = signed_in_client(engine, station(), "ada", "admin")
+        assert 'id="unsent-notices"' not in admin.get("/dashboard").text  # owed a moment ago: not yet
+        when = datetime.now(UTC) - timedelta(hours=25)
+        owed_since(engine, when)
+        since = when.strftime("%Y-%m-%d %H:%M")
+        for language in ("en", "fr"):
+            admin.get(f"/language/{language}")
+            page = admin.get("/dashboard").text
+            table = page[page.index('id="unsent-notices"') :]
+            table = table[: table.index("</table>")]
+            row = f"<td>{DEVICE.id}</td><td>{DEVICE.site}</td><td>{MAX_NOTICE_IDS + 1}</td><td>{since}</td>"
+            assert row in table and "cam-02" not in table
+            assert str(escape(say("unsent_notice.why.not_encoded", language, most=MAX_NOTICE_IDS))) in table
+            assert f"{0:032x}" not in page  # ids only counted: nothing of a patient
+        capsys.readouterr()
+        assert review_main(["--config", str(config), "devices", "list", "--json"]) == 0
+        listed = {row["device"]: row["unsent_notice"] for row in map(json.loads, capsys.readouterr().out.splitlines())}
+        assert listed["cam-02"] is None
+        assert listed[DEVICE.id]["results"] == MAX_NOTICE_IDS + 1 and listed[DEVICE.id]["reason"] == "not_encoded"
+        assert review_main(["--config", str(config), "devices", "list"]) == 0
+        owed = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("device=")]
+        why = say("unsent_notice.why.not_encoded", "en", most=MAX_NOTICE_IDS)
+        assert len(owed) == 1 and DEVICE.id in owed[0] and str(MAX_NOTICE_IDS + 1) in owed[0]
+        assert moment(when, "en") in owed[0] and why in owed[0]
+
+
+def test_a_result_erased_again_is_owed_since_its_first_erasure_until_a_notice_names_it(engine: Engine) -> None:
+    """Owed since the first erasure while no notice took it (a second one must not hide a day's wait),
+    and since the new one once a notice took it; the reason a notice was not sent goes with the notice."""
+    devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+    first, second = "a" * 32, "b" * 32
+
+    def owed() -> tuple:
+        with engine.connect() as connection:
+            [item] = unsent_notices(connection, 0.1, now=datetime.now(UTC) + timedelta(hours=1))
+        return item.since, item.results, item.reason
+
+    with engine.begin() as connection:
+        owe_notices(connection, [(first, DEVICE.id)])
+    since, _, _ = owed()
+    with engine.begin() as connection:
+        not_sent(connection, DEVICE.id, "refused", "Not authorized")
+        owe_notices(connection, [(first, DEVICE.id), (second, DEVICE.id)])
+    assert owed() == (since, 2, "refused")
+    with engine.begin() as connection:
+        noticed(connection, *due_notices(connection))
+        assert unsent_notices(connection, 0.1, now=datetime.now(UTC) + timedelta(hours=1)) == []
+        owe_notices(connection, [(first, DEVICE.id)])
+    later, results, reason = owed()
+    assert later > since and (results, reason) == (1, "unknown")
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_test_certs(tmp_path_factory.mktemp("certs"), DEVICE.id, "review-ingest-1")
+
+
+def test_a_notice_the_brokers_acl_refuses_is_shown_with_the_brokers_reason(tmp_path, engine: Engine, certs) -> None:
+    """The shipped site broker with an ACL older than the ``erased`` topic refuses the station's notice:
+    the broker's reason is kept with it, and the dashboard says it, and what to check."""
+    directory, port = tmp_path / "broker", free_port()
+    directory.mkdir()
+    text = site_broker_config(directory, certs, port)
+    acl = directory / "acl"
+    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "/erased" not in line))
+    broker = Broker(directory, text, port).start()
+    try:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        config, _ = keyed_station(tmp_path, engine, port, broker=station_tls(certs))
+        with engine.begin() as connection:
+            owe_notices(connection, [("a" * 32, DEVICE.id)])
+        ingester = IngesterThread(config, engine)
+        try:
+            refused = [(DEVICE.id, "refused", "Not authorized")]
+            wait_until(
+                lambda: [(item.device_id, item.reason, item.detail) for item in owed_a_day(engine)] == refused,
+                30,
+                "the broker's refusal kept",
+            )
+        finally:
+            ingester.stop()
+        owed_since(engine, datetime.now(UTC) - timedelta(hours=25))
+        page = signed_in_client(engine, station(), "ada", "admin").get("/dashboard").text
+        assert str(escape(unsent_why("refused", "Not authorized", "en"))) in page
+    finally:
+        broker.stop()

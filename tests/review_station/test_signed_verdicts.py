@@ -29,10 +29,12 @@ from tests.sync.test_worker import review
 READ = {"verdict": "refer", "urgency": "urgent", "icdr_grade": "severe", "maculopathy": "present"}
 
 
-def keyed_station(tmp_path, engine: Engine, port: int):
-    """A station config with a verdict key made by ``edgescreen-review verdicts keygen``; its public file."""
+def keyed_station(tmp_path, engine: Engine, port: int, broker: str = ""):
+    """A station config with a verdict key made by ``edgescreen-review verdicts keygen``; its public file.
+    ``broker``: more of its ``[broker]`` section (``station_config``)."""
     private, public = tmp_path / "station" / "verdict.key", tmp_path / "verdict.pub"
-    config = station_config(tmp_path / "station", engine, port, extra=f'[verdicts]\nprivate_key_file = "{private}"\n')
+    extra = f'[verdicts]\nprivate_key_file = "{private}"\n'
+    config = station_config(tmp_path / "station", engine, port, broker=broker, extra=extra)
     assert review_main(["--config", str(config), "verdicts", "keygen", "--public", str(public)]) == 0
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert review_main(["--config", str(config), "verdicts", "keygen", "--public", str(public)]) == 1  # kept

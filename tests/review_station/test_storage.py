@@ -26,6 +26,7 @@ from review_station.storage.tables import (
     audit,
     deliveries,
     devices,
+    erased_notices,
     erased_results,
     meta,
     metadata,
@@ -309,5 +310,24 @@ def test_results_quarantined_before_their_id_was_kept_get_it_from_their_kept_byt
         with engine.connect() as connection:
             found = dict(connection.execute(select(quarantine.c.reason, quarantine.c.result_id)).all())
         assert found == {"named": named, "cut": None, "junk": None}
+    finally:
+        engine.dispose()
+
+
+def test_erasure_notices_owed_before_their_time_was_kept_count_as_owed_from_the_upgrade(database_url: str) -> None:
+    """Migration 0026: a result owed its device before the station kept since when is owed from the
+    upgrade (the dashboard counts an unsent notice's wait from then), with no reason known yet."""
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0025")
+        owed = table("erased_notices", column("result_id"), column("device_id"), column("noticed"))
+        with engine.begin() as connection:
+            connection.execute(insert(owed).values(result_id="a" * 32, device_id="cam-01", noticed=False))
+        before = datetime.now(UTC)
+        upgrade(engine)
+        with engine.connect() as connection:
+            row = connection.execute(select(erased_notices)).one()
+        assert row.result_id == "a" * 32 and not row.noticed and row.owed_at >= before - timedelta(seconds=1)
+        assert (row.unsent_reason, row.unsent_detail) == (None, None)
     finally:
         engine.dispose()
