@@ -184,35 +184,41 @@ def _rim_fall_off(lightness: np.ndarray, field: np.ndarray) -> np.ndarray:
 def _median(plane: np.ndarray, mask: np.ndarray) -> float:
     """The median of ``plane`` over ``mask``, read on every other pixel of every other row: a
     region's median colour is all but the same on a quarter of its pixels, at a quarter of the cost."""
-    sampled = mask[::2, ::2]
-    return middle_value(plane[::2, ::2][sampled] if sampled.any() else plane[mask])
+    return float(_median_colour([plane], mask)[0])
 
 
 def _median_colour(planes: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """A region's median colour, one value per plane (``_median``): L*, a*, b* or their differences."""
-    return np.array([_median(plane, mask) for plane in planes])
+    """A region's median colour, one value per plane (``_median``): L*, a*, b* or their differences.
+    The mask is sampled once for all the planes."""
+    sampled = mask[::2, ::2]
+    if not sampled.any():
+        return np.array([middle_value(plane[mask]) for plane in planes])
+    return np.array([middle_value(plane[::2, ::2][sampled]) for plane in planes])
 
 
 def _skin_reference(planes: list[np.ndarray], band: np.ndarray) -> np.ndarray:
-    """The skin in the field's edge ``band`` (``planes``: L*, a*, b*): all of it, or its lighter
-    part when a lesion fills much of the band, as one filling the field does; else the band's
-    median colour would be the lesion's own, and only its darkest fragment would differ from that
-    "skin". The band's lightness is split in two by Otsu's method; the darker part is such a lesion
-    when it covers ``_REFERENCE_LESION_SHARE`` of the band or more, is darker by a plainly visible
-    difference and is coloured as pigment is against the lighter part: more saturated
-    (``_PIGMENT_CHROMA``), and not a sticker's colour (a pale sticker in the band leaves the skin
-    as the darker part, tinted far more than darkened against it)."""
+    """The skin's median colour (``_median_colour`` of ``planes``: L*, a*, b*) in the field's edge
+    ``band``: all of it, or its lighter part when a lesion fills much of the band, as one filling
+    the field does; else the band's median colour would be the lesion's own, and only its darkest
+    fragment would differ from that "skin". The band's lightness is split in two by Otsu's method;
+    the darker part is such a lesion when it covers ``_REFERENCE_LESION_SHARE`` of the band or
+    more, is darker by a plainly visible difference and is coloured as pigment is against the
+    lighter part: more saturated (``_PIGMENT_CHROMA``), and not a sticker's colour (a pale sticker
+    in the band leaves the skin as the darker part, tinted far more than darkened against it)."""
     lightness = np.clip(planes[0] * 2.55, 0, 255).astype(np.uint8)
     cut, _ = cv2.threshold(lightness[band], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     darker = band & (lightness <= cut)
     lighter = band & ~darker
     if not lighter.any() or np.count_nonzero(darker) < _REFERENCE_LESION_SHARE * np.count_nonzero(band):
-        return band
+        return _median_colour(planes, band)
+    # The lighter part's colour, taken here to judge the darker part, is the skin's when it is
+    # chosen: it is not taken again.
     skin = _median_colour(planes, lighter)
     difference = _median_colour(planes, darker) - skin
     darker_by = -difference[0] * _LIGHTNESS_WEIGHT
     deeper = np.hypot(*(skin[1:] + difference[1:])) >= _PIGMENT_CHROMA * np.hypot(*skin[1:])
-    return lighter if darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference) else band
+    chosen = darker_by >= _MIN_DIFFERENCE and deeper and not _sticker_coloured(difference)
+    return skin if chosen else _median_colour(planes, band)
 
 
 def _closed_lab(small: np.ndarray) -> list[np.ndarray]:
@@ -238,8 +244,9 @@ def _skin_difference(
     lightness = lightness - shading + _median(shading, field) + _rim_fall_off(lightness, field)
     band = _edge_band(field.shape) & field
     planes = [lightness, a, b]
-    reference = _skin_reference(planes, band if np.count_nonzero(band) > 0.05 * np.count_nonzero(field) else field)
-    difference = [plane - _median(plane, reference) for plane in planes]
+    skin = _skin_reference(planes, band if np.count_nonzero(band) > 0.05 * np.count_nonzero(field) else field)
+    # Each median as a Python float: a float32 plane less a numpy float64 would be float64.
+    difference = [plane - float(median) for plane, median in zip(planes, skin, strict=True)]
     darker = np.maximum(-difference[0], 0.0) * _LIGHTNESS_WEIGHT
     blurred = cv2.GaussianBlur(np.sqrt(darker**2 + difference[1] ** 2 + difference[2] ** 2), (0, 0), blur)
     return blurred, difference
