@@ -2811,6 +2811,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} résultats non envoyés retirés",
     },
     "records.view": {"en": "View", "fr": "Voir"},
+    # Under a record opened, beside its patient's count: back to the list's rows (records.html).
+    "records.see_list": {"en": "See the list", "fr": "Voir la liste"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
     # Said once the browser has the exported photo (app.js, EXPORTED): a kiosk shows no download. Its
     # browser keeps the file in its download folder, on the device, outside the records' protection.

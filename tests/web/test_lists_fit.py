@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from firmware_app.messages import message
 from firmware_app.records.screening import ScreeningContext
 from tests.records.kit import open_store, record_one, sample_record, small_photo
 from tests.web.conftest import AUDIT, sign_in, snap, switch_to, type_on_keypad, unscrolled
@@ -69,3 +70,32 @@ def test_a_patients_records_fit_the_screen_a_page_at_a_time(page, app, retina_rg
         snap(page, "fit-records-typing")
         page.locator("[data-test=find]").click()
         page.locator("[data-test=none-found]").wait_for()
+
+
+def test_a_record_opened_over_its_patients_list_fits_the_screen(page, app, retina_rgb):
+    """A record opened from a patient's list came over that list (the search, the record in words, then
+    a page of the patient's screenings): past the screen's foot, where the kiosk has no scroll bar. It
+    fits, in both languages, the list put away under it with its count, its erasure and the way back
+    to the page the record was opened from."""
+    a_days_campaign(app, retina_rgb, "AB-12")
+    sign_in(page, app)
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "AB-12")
+    page.locator("[data-test=find]").click()
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/records")  # the search's list again, its newest page
+        page.locator("[data-test=older]").click()
+        page.locator("[data-test=newer]").wait_for()
+        page.locator("table.worklist button", has_text=message("records.view", language)).first.click()
+        page.locator("[data-test=detail]").wait_for()
+        snap(page, "fit-records-opened")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"records with one opened ({language}) scrolls"
+        assert page.locator("[data-test=found]").inner_text() == message("records.found.other", language).format(
+            count=30
+        )
+        assert page.locator("[data-test=erase]").is_visible()
+        page.locator("[data-test=see-list]").click()
+        assert page.locator("[data-test=paging]").inner_text() == message("records.page", language).format(
+            page=2, pages=10
+        )
