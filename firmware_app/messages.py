@@ -1415,6 +1415,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le dépistage est bloqué tant que les points rouges ne sont pas réglés.",
     },
     "ready.ok": {"en": "Ready: you can screen.", "fr": "Prêt : vous pouvez dépister."},
+    # Under the verdict, on the first screen, when the list of checks runs past the screen's foot (every
+    # check red or amber in its longest words takes several screens, each read whole by the technician).
+    "ready.problems.one": {
+        "en": "{count} check below needs seeing to.",
+        "fr": "{count} contrôle ci-dessous demande votre attention.",
+    },
+    "ready.problems.other": {
+        "en": "{count} checks below need seeing to: read the list to its end.",
+        "fr": "{count} contrôles ci-dessous demandent votre attention : lisez la liste jusqu'au bout.",
+    },
     "ready.recheck": {"en": "Check again", "fr": "Revérifier"},
     "ready.start": {"en": "Start screening", "fr": "Commencer le dépistage"},
     # A visit left for the checks (the nav bar, a red check since fixed): "/" resumes it where it was.
@@ -2811,6 +2821,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} résultats non envoyés retirés",
     },
     "records.view": {"en": "View", "fr": "Voir"},
+    # Under a record opened, beside its patient's count: back to the list's rows (records.html).
+    "records.see_list": {"en": "See the list", "fr": "Voir la liste"},
     "records.export": {"en": "Export photo", "fr": "Exporter la photo"},
     # Said once the browser has the exported photo (app.js, EXPORTED): a kiosk shows no download. Its
     # browser keeps the file in its download folder, on the device, outside the records' protection.

@@ -100,7 +100,10 @@ def routes(web: WebApp) -> list[Route]:
 
         entries, close, bar = await device.run(read)
         pages = max(1, -(-len(entries) // RECORDS_PAGE))
-        shown = page_asked(request, pages)
+        ids = [entry.result_id for entry in entries]
+        opened = session.records_viewed if extra.get("detail") and session.records_viewed in ids else None
+        # A record opened: "See the list" under it goes back to the page that holds it, not the newest.
+        shown = ids.index(opened) // RECORDS_PAGE + 1 if opened else page_asked(request, pages)
         context = {"entries": entries, "close": close, "reference": reference, "status": bar}
         context |= {"shown": entries[(shown - 1) * RECORDS_PAGE : shown * RECORDS_PAGE], "page": shown, "pages": pages}
         context |= {"export_file": export_file}

@@ -95,6 +95,13 @@ def over_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def carried_language(request: Request) -> str | None:
+    """The language the browser carries (the language switch's cookie, kept past a restart that forgot
+    its session), if it is one the app speaks."""
+    carried = request.cookies.get(LANGUAGE_COOKIE)
+    return carried if carried in LANGUAGES else None
+
+
 def on_the_device(request: Request) -> bool:
     """Whether the request comes from the device itself (its kiosk browser): the only place a fresh
     device's first operator may be made, and the sessions no stranger's requests evict. With ``[app]
@@ -241,11 +248,12 @@ class WebApp:
 
         Not logged here: Starlette raises the failure again after this page, and the server logs it,
         with its traceback (as the station's failures are); logged here too, each was there twice. Said
-        in the session's language when the request has one, else the device's: a request without a
-        cookie (a static file's) opened a session that no answer handed out, kept for hours."""
+        in the session's language when the request has one, else the one the browser carries, else the
+        device's: a request without a session (a static file's) opened one that no answer handed out,
+        kept for hours, so none is kept."""
 
         async def handler(request: Request, error: Exception) -> Response:
-            session = self.sessions.find(request.cookies.get(COOKIE)) or self.sessions.unkept()
+            session = self.sessions.find(request.cookies.get(COOKIE)) or self.sessions.unkept(carried_language(request))
             return self.failure_said(request, session, error)
 
         return handler
@@ -278,8 +286,7 @@ class WebApp:
     def new_session(self, request: Request, forgotten: bool = False) -> Session:
         """A session nobody has signed in to, for ``request``: the kiosk's kept outside the cap; in the
         language the browser carries (the switch's cookie), so a restart keeps the nurse's."""
-        carried = request.cookies.get(LANGUAGE_COOKIE)
-        language = carried if carried in LANGUAGES else None
+        language = carried_language(request)
         return self.sessions.new(local=on_the_device(request), forgotten=forgotten, language=language)
 
     def page(self, public: bool = False, activity: bool = True) -> Callable[[Handler], Callable]:

@@ -134,11 +134,12 @@ class Sessions:
         for key in idle:
             self._on_forget(self._sessions.pop(key))
 
-    def unkept(self) -> Session:
-        """A session nobody has signed in to, in the device's language, that is not kept: for an answer
-        that hands out no cookie (the failure page of a static file), which must not add to the
-        sessions kept, nor push the oldest stranger's out of ``MAX_ANONYMOUS``."""
-        return Session(secrets.token_urlsafe(32), self._language)
+    def unkept(self, language: str | None = None) -> Session:
+        """A session nobody has signed in to, in ``language`` (the one the browser carries), else the
+        device's, that is not kept: for an answer that hands out no cookie (the failure page of a static
+        file), which must not add to the sessions kept, nor push the oldest stranger's out of
+        ``MAX_ANONYMOUS``."""
+        return Session(secrets.token_urlsafe(32), language or self._language)
 
     def rotate(self, session: Session) -> Session:
         """A new id (and CSRF token) at sign-in, so an id seen before sign-in is worth nothing after."""

@@ -18,10 +18,10 @@ from firmware_app.messages import message
 from firmware_app.records.database import RecordsDamaged
 from firmware_app.records.store import ScreeningStore
 from firmware_app.web.headers import HEADERS
-from firmware_app.web.sessions import Sessions
+from firmware_app.web.sessions import COOKIE, Sessions
 from tests.mqtt_broker import wait_until
 from tests.test_out_of_memory import counts
-from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app
+from tests.web.conftest import new_patient, shoot, sign_in, snap, start_app, switch_to
 
 
 def interpreter_failing(*args: object) -> None:
@@ -100,6 +100,22 @@ def test_a_failure_no_page_answers_is_the_app_s_error_page_with_its_security_hea
         assert {name: answer.headers.get(name) for name in HEADERS} == HEADERS
         assert html.escape(message("app.error", language), quote=False) in answer.text
         assert 'data-test="message"' in answer.text and "OSError" not in answer.text
+
+
+def test_a_failure_no_page_answers_is_said_in_the_language_the_browser_carries(page, app, monkeypatch):
+    """A browser whose session the app no longer holds (a restart forgot it) still carries the language
+    switch's cookie, and its pages come back in that language: the failure page of a static file came
+    in the device's (English on a French screen)."""
+    for language in ("fr", "en"):  # the device's is English
+        page.goto(f"{app.url}/signin")
+        switch_to(page, language)
+        page.context.clear_cookies(name=COOKIE)  # the session forgotten, the language switch's cookie kept
+        with monkeypatch.context() as failing:
+            failing.setattr(StaticFiles, "get_response", static_file_unreadable)
+            answer = page.goto(f"{app.url}/static/app.css?not-cached")  # the sign-in page had it cached
+            assert answer is not None and answer.status == 500
+            assert page.locator("[data-test=message]").inner_text() == message("app.error", language)
+            snap(page, "error-static-file")
 
 
 def said_of_the_failure(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

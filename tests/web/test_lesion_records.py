@@ -77,6 +77,8 @@ def test_two_lesions_of_one_site_are_told_apart_by_their_photos_on_hand_out_and_
     page.locator("[data-test=find]").click()
     assert page.locator("[data-test=found]").inner_text() == "2 screenings found."
     for row in range(2):  # newest first
+        if row:  # from the record opened, back to the list under the search
+            page.locator("[data-test=see-list]").click()
         page.locator("form[action='/records/view'] button").nth(row).click()
         assert page.locator("[data-test=record-photo]").get_attribute("alt") == "Trunk"
         name = "pale" if row == 0 else "dark"

@@ -3,11 +3,15 @@ scroll bar a nurse finds, so each fits the screen whole, in both languages."""
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 
+from firmware_app.health.checks import Check, Level
+from firmware_app.messages import CATALOGUE, message, sentence
 from firmware_app.records.screening import ScreeningContext
+from firmware_app.web.device import Device
 from tests.records.kit import open_store, record_one, sample_record, small_photo
-from tests.web.conftest import AUDIT, sign_in, snap, switch_to, type_on_keypad, unscrolled
+from tests.web.conftest import AUDIT, on_screen, sign_in, snap, switch_to, type_on_keypad, unscrolled
 
 DAY = 30
 
@@ -30,6 +34,7 @@ def test_ready_fits_the_screen_after_a_days_campaign(page, app, retina_rgb):
         page.wait_for_url("**/ready")
         snap(page, "fit-ready")
         assert unscrolled(page) and page.evaluate(AUDIT) == [], f"ready ({language}) scrolls"
+        assert page.locator("[data-test=problems]").is_hidden()  # the count said only over a list that scrolls
         page.locator("[data-test=sign-out]").click()
         page.wait_for_url("**/signin")
 
@@ -69,3 +74,67 @@ def test_a_patients_records_fit_the_screen_a_page_at_a_time(page, app, retina_rg
         snap(page, "fit-records-typing")
         page.locator("[data-test=find]").click()
         page.locator("[data-test=none-found]").wait_for()
+
+
+def test_a_record_opened_over_its_patients_list_fits_the_screen(page, app, retina_rgb):
+    """A record opened from a patient's list came over that list (the search, the record in words, then
+    a page of the patient's screenings): past the screen's foot, where the kiosk has no scroll bar. It
+    fits, in both languages, the list put away under it with its count, its erasure and the way back
+    to the page the record was opened from."""
+    a_days_campaign(app, retina_rgb, "AB-12")
+    sign_in(page, app)
+    page.goto(f"{app.url}/records")
+    type_on_keypad(page, "reference", "AB-12")
+    page.locator("[data-test=find]").click()
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/records")  # the search's list again, its newest page
+        page.locator("[data-test=older]").click()
+        page.locator("[data-test=newer]").wait_for()
+        page.locator("table.worklist button", has_text=message("records.view", language)).first.click()
+        page.locator("[data-test=detail]").wait_for()
+        snap(page, "fit-records-opened")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"records with one opened ({language}) scrolls"
+        assert page.locator("[data-test=found]").inner_text() == message("records.found.other", language).format(
+            count=30
+        )
+        assert page.locator("[data-test=erase]").is_visible()
+        page.locator("[data-test=see-list]").click()
+        assert page.locator("[data-test=paging]").inner_text() == message("records.page", language).format(
+            page=2, pages=10
+        )
+
+
+def at_its_longest(name: str) -> Check:
+    """Check ``name`` red or amber in its longest wording (French, the longer), each value in it a
+    path of 40 characters, a moment (lost screenings' times) an hour ago."""
+    keys = [key for key in CATALOGUE if key.startswith(f"health.{name}.") and not key.endswith(".green")]
+    key = max(keys, key=lambda key: len(message(key, "fr")))
+    names = {field for text in CATALOGUE[key].values() for _, field, _, _ in string.Formatter().parse(text) if field}
+    values = dict.fromkeys(names, "/var/lib/edgescreen/records/records.db3")
+    moment = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    values |= {field: moment for field in ("after", "until") if field in names}
+    level = Level.AMBER if key.endswith(".amber") else Level.RED
+    return Check(name, level, key, values)
+
+
+def test_ready_says_on_its_first_screen_how_many_checks_need_seeing_to(page, app, monkeypatch):
+    """Every check the list shows red or amber at once, each in its longest wording: over 3,000
+    characters in French before their values, several screens whatever the layout, and the technician
+    must read each whole. The count of them is said on the first screen, under the verdict, in both
+    languages; the list scrolls."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    names = page.eval_on_selector_all("[data-test^=check-]", "es => es.map((e) => e.dataset.test.slice(6))")
+    assert len(names) >= 13, names  # every check the device runs for the list
+    worst = [at_its_longest(name) for name in names]
+    monkeypatch.setattr(Device, "readiness", lambda device, fresh=False: worst)
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/ready")
+        snap(page, "fit-ready-every-check")
+        said = page.locator("[data-test=problems]")
+        assert said.inner_text() == sentence("ready.problems", language, count=len(worst)), language
+        assert on_screen(said) and on_screen(page.locator("[data-test=recheck]")), language
+        assert page.locator(".checks > .check").count() == len(worst), language
+        assert page.evaluate(AUDIT) == [], language

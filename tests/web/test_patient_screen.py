@@ -8,6 +8,7 @@ import sqlite3
 import cv2
 import numpy as np
 
+from firmware_app.records.screening import MAX_PATIENT_REF
 from tests.web.conftest import (
     AUDIT,
     csrf_header,
@@ -29,10 +30,10 @@ REGIONS = """(selector) => [...document.querySelectorAll(selector)].map((region)
 })"""
 
 
-def open_step_two(page, app, modality: str) -> None:
+def open_step_two(page, app, modality: str, reference: str = "P-7") -> None:
     page.goto(f"{app.url}/patient")
     assert unscrolled(page)  # the reference step fits
-    type_on_keypad(page, "reference", "P-7")
+    type_on_keypad(page, "reference", reference)
     page.locator(f"input[name=modality][value={modality}]").check()
     page.locator("[data-test=next]").click()
     assert unscrolled(page), modality
@@ -246,3 +247,18 @@ def test_the_eyes_and_consent_step_shows_the_reference_typed(page, app):
     type_on_keypad(page, "reference", "8")  # corrected on the first step: the second shows the new one
     page.locator("[data-test=next]").click()
     assert page.locator("[data-test=reference-shown]").inner_text().split()[-1] == "P-78"
+
+
+def test_the_eyes_and_consent_step_fits_with_the_longest_reference(page, app):
+    """The longest reference the form takes (64 characters) wrapped in the picture's narrow column
+    and pushed the skin step about 70 px past the screen. Shown whole, it still fits, for eyes and
+    for skin, in both languages."""
+    reference = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2)[:MAX_PATIENT_REF]
+    sign_in(page, app)
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        for modality in ("fundus", "dermoscopy"):
+            open_step_two(page, app, modality, reference)  # unscrolled, and the audit's sizes and contrast
+            shown = page.locator("[data-test=reference-shown] bdi")
+            assert shown.is_visible() and shown.inner_text() == reference, (language, modality)
+            snap(page, f"patient-step-two-longest-reference-{modality}")

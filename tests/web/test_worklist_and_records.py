@@ -229,12 +229,13 @@ def test_the_record_says_the_triage_in_the_result_screens_words_in_both_language
     page.goto(f"{app.url}/records")
     type_on_keypad(page, "reference", "WORDS-1")
     page.locator("[data-test=find]").click()
-    page.locator("table.worklist button").first.click()
     for language, heading in headings.items():
+        page.locator("table.worklist button").first.click()
         switch_to(page, language)
         assert page.locator("[data-test=detail-triage]").inner_text().startswith(heading), language
-        assert page.locator("table.worklist td").nth(2).inner_text() == heading
         snap(page, "record-triage")
+        page.locator("[data-test=see-list]").click()  # the list under the search, in the same words
+        assert page.locator("table.worklist td").nth(2).inner_text() == heading
 
 
 def test_records_find_view_export_and_erase_with_a_confirmation(page, app):
@@ -1152,10 +1153,10 @@ def test_a_patient_found_on_records_shows_the_call_back_today_shows(page, app):
         snap(page, "records-found-call-back")
     row.get_by_role("button", name=message("records.view", "fr")).click()  # opened to make the call
     page.wait_for_url("**/records/view")
+    page.locator("[data-test=see-list]").click()  # back to the list under the search
     for language in ("fr", "en"):
         switch_to(page, language)
         said = f"{CALL_BACK_WORDS['urgent'][language]} ({message('today.call_back_opened', language)})"
         badge = page.locator(".worklist [data-call-back=urgent]")
         assert badge.inner_text() == said
-        badge.scroll_into_view_if_needed()  # the list is under the record opened
         snap(page, "records-found-call-back-opened")

@@ -248,8 +248,20 @@ document.addEventListener("click", (event) => {
   if (event.target.closest("[data-prints]")) window.print();
 });
 
+// Ready's count of the checks to see to (ready.html) is said on its first screen when their list runs
+// past the screen's foot: every check red or amber in its longest words takes several screens, each
+// read whole by the technician, so the list scrolls and says so. Measured with the line put away.
+function sayWhenScrolls() {
+  document.querySelectorAll("[data-said-when-scrolling]").forEach((line) => {
+    line.hidden = true;
+    line.hidden = document.documentElement.scrollHeight <= window.innerHeight;
+  });
+}
+window.addEventListener("resize", sayWhenScrolls);
+
 document.addEventListener("DOMContentLoaded", () => {
   showChosen();
+  sayWhenScrolls();
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
   const scan = document.querySelector("[data-scan-token]");
