@@ -138,3 +138,34 @@ def test_ready_says_on_its_first_screen_how_many_checks_need_seeing_to(page, app
         assert on_screen(said) and on_screen(page.locator("[data-test=recheck]")), language
         assert page.locator(".checks > .check").count() == len(worst), language
         assert page.evaluate(AUDIT) == [], language
+
+
+# Content added under Ready's list with no resize of the window, as an htmx swap adds it (a banner in the
+# top bar, a longer answer): the page then runs past the screen's foot.
+GROW = """() => document.querySelector(".checks").insertAdjacentHTML("afterend", '<div style="height: 480px"></div>')"""
+# The page's error events from now on, kept in window.errors: Chromium reports there (not as an uncaught
+# error) a resize observer whose callback resizes what it observes.
+ERRORS_KEPT = (
+    """() => { window.errors = []; addEventListener("error", (event) => window.errors.push(event.message)); }"""
+)
+
+
+def test_ready_says_how_many_checks_need_seeing_to_once_its_page_grows_past_the_screen(page, app, monkeypatch):
+    """The count of the checks to see to was measured as the page loaded and at a resize of the window
+    only: a page that grew later (a banner swapped into the top bar) ran past the screen's foot with the
+    count unsaid. It is measured again whenever the page changes size."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    name = page.eval_on_selector_all("[data-test^=check-]", "es => es.map((e) => e.dataset.test.slice(6))")[0]
+    monkeypatch.setattr(Device, "readiness", lambda device, fresh=False: [at_its_longest(name)])
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/ready")
+        said = page.locator("[data-test=problems]")
+        assert unscrolled(page) and said.is_hidden(), language  # one check to see to: its list fits
+        page.evaluate(ERRORS_KEPT)
+        page.evaluate(GROW)
+        said.wait_for()  # shown once the page has grown, with no resize
+        snap(page, "fit-ready-grown")
+        assert said.inner_text() == sentence("ready.problems", language, count=1) and on_screen(said), language
+        assert page.evaluate("window.errors") == [], language  # no loop of the observer's notifications
