@@ -260,6 +260,7 @@ def test_an_eye_left_by_finish_anyway_opens_its_patient_from_today(page, app, la
     missed.locator("[data-test=open-visit]").click()
     page.wait_for_url("**/records/view")
     assert "MRN-CALL-ME" in page.locator("dl.detail").inner_text()
+    page.locator("[data-test=see-list]").click()  # the search put away under the record is its patient's
     assert page.locator("#reference").input_value() == "MRN-CALL-ME"
 
 

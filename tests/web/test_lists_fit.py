@@ -4,16 +4,39 @@ scroll bar a nurse finds, so each fits the screen whole, in both languages."""
 from __future__ import annotations
 
 import string
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import cv2
 
 from firmware_app.health.checks import Check, Level
 from firmware_app.messages import CATALOGUE, message, sentence
-from firmware_app.records.screening import ScreeningContext
+from firmware_app.records.screening import Review, ScreeningContext
 from firmware_app.web.device import Device
 from tests.records.kit import open_store, record_one, sample_record, small_photo
-from tests.web.conftest import AUDIT, on_screen, sign_in, snap, switch_to, type_on_keypad, unscrolled
+from tests.web.conftest import (
+    AUDIT,
+    DERMOSCOPY_SAMPLE,
+    OPERATOR,
+    on_screen,
+    sign_in,
+    snap,
+    switch_to,
+    type_on_keypad,
+    unscrolled,
+)
 
 DAY = 30
+
+# Two agreeing blind reads, as they reach the device: one comment, a reader to a line.
+LONG_READ = "First reader / Premier lecteur: early signs\nSecond reader / Second lecteur: agree, recheck in 6 months"
+# The records the fit test opens, newest first, and what on each tells it is the one opened.
+OPENED = {
+    "verdicts": "[data-test=comment]:not(:has-text('reader'))",
+    "lesion": "[data-test=record-photo]",
+    "long-read": "[data-test=comment]:has-text('reader')",
+    "eye": "[data-test=detail]:not(:has([data-test=record-photo], [data-test=comment]))",
+}
 
 
 def a_days_campaign(app, retina_rgb, reference: str) -> None:
@@ -76,33 +99,73 @@ def test_a_patients_records_fit_the_screen_a_page_at_a_time(page, app, retina_rg
         page.locator("[data-test=none-found]").wait_for()
 
 
+def the_fullest_records(app, reference: str) -> None:
+    """The patient's fullest records, the newest of the campaign, oldest first: an eye's read twice by the
+    specialists, the standing verdict urgent, with its findings and the comment of two readers, a line
+    each (``LONG_READ``); a lesion's as the dermatoscope records it, with its photo (4:3, shown 240x180
+    beside the words), the operator, and the triage with the longest words; an eye's read twice, the
+    standing verdict with a comment of a line."""
+    store = open_store(app.directory)
+    now = datetime.now(UTC)
+    eye = ScreeningContext(eye="R", patient_ref=reference)
+    lesion = ScreeningContext(body_site="palms_soles", patient_ref=reference, operator=OPERATOR)
+    skin = cv2.cvtColor(cv2.imread(str(DERMOSCOPY_SAMPLE)), cv2.COLOR_BGR2RGB)
+    long_read, read = (sample_record(eye, captured_at=now - timedelta(hours=hours)) for hours in (2, 0))
+    record_one(store, small_photo(), long_read)
+    record_one(
+        store,
+        skin,
+        replace(sample_record(lesion, captured_at=now - timedelta(hours=1), score=0.05), modality="dermoscopy"),
+    )
+    record_one(store, small_photo(), read)
+    reviews = (
+        Review("rev-1", long_read.result_id, "no_refer", now, "dr-lopez", None, "routine"),
+        Review("rev-2", long_read.result_id, "refer", now, "dr-lopez", LONG_READ, "urgent", "severe", "present"),
+        Review("rev-3", read.result_id, "no_refer", now, "dr-lopez", None),
+        Review("rev-4", read.result_id, "refer", now, "dr-lopez", "Early signs: see again in 6 months"),
+    )
+    assert [store.add_review(review) for review in reviews] == ["stored"] * 4
+
+
 def test_a_record_opened_over_its_patients_list_fits_the_screen(page, app, retina_rgb):
     """A record opened from a patient's list came over that list (the search, the record in words, then
     a page of the patient's screenings): past the screen's foot, where the kiosk has no scroll bar. It
-    fits, in both languages, the list put away under it with its count, its erasure and the way back
-    to the page the record was opened from."""
+    fits, in both languages, the list and its search put away, their count, the way back to the page
+    the record was opened from and the erasure in the search's row; the fullest records too
+    (``the_fullest_records``): a lesion's with its photo took 507 px in French, an eye's with two
+    verdicts 588 px. A read too long for any layout (two readers' comment and the findings under two
+    verdicts) scrolls, read whole, the way back above it."""
     a_days_campaign(app, retina_rgb, "AB-12")
+    the_fullest_records(app, "AB-12")
     sign_in(page, app)
     page.goto(f"{app.url}/records")
     type_on_keypad(page, "reference", "AB-12")
     page.locator("[data-test=find]").click()
     for language in ("en", "fr"):
         switch_to(page, language)
-        page.goto(f"{app.url}/records")  # the search's list again, its newest page
-        page.locator("[data-test=older]").click()
-        page.locator("[data-test=newer]").wait_for()
-        page.locator("table.worklist button", has_text=message("records.view", language)).first.click()
-        page.locator("[data-test=detail]").wait_for()
-        snap(page, "fit-records-opened")
-        assert unscrolled(page) and page.evaluate(AUDIT) == [], f"records with one opened ({language}) scrolls"
-        assert page.locator("[data-test=found]").inner_text() == message("records.found.other", language).format(
-            count=30
-        )
-        assert page.locator("[data-test=erase]").is_visible()
-        page.locator("[data-test=see-list]").click()
-        assert page.locator("[data-test=paging]").inner_text() == message("records.page", language).format(
-            page=2, pages=10
-        )
+        for shown, row, (name, holds) in zip((1, 1, 1, 2), (0, 1, 2, 0), OPENED.items(), strict=True):
+            page.goto(f"{app.url}/records?page={shown}")  # the search's list again
+            page.locator("table.worklist button", has_text=message("records.view", language)).nth(row).click()
+            page.locator("[data-test=detail]").wait_for()
+            assert page.locator(holds).count() == 1, (name, language)
+            snap(page, f"fit-records-opened-{name}")
+            assert on_screen(page.locator("[data-test=see-list]")) and page.evaluate(AUDIT) == [], (name, language)
+            if name == "long-read":
+                assert not unscrolled(page), language  # else it belongs with the records that fit
+                for part in ("comment", "findings"):
+                    read = page.locator(f"[data-test={part}]").last
+                    read.evaluate("e => e.scrollIntoView({block: 'center'})")  # as a finger scrolls it up
+                    assert on_screen(read), (part, language)  # the whole of it on the screen at once
+                snap(page, f"fit-records-opened-{name}-scrolled")
+            else:
+                assert unscrolled(page), f"{name} opened ({language}) scrolls"
+            found = page.locator("[data-test=found]").inner_text()
+            assert found == message("records.found.other", language).format(count=DAY + 3)
+            assert page.locator("[data-test=erase]").is_visible()
+            page.locator("[data-test=see-list]").click()
+            assert page.locator("[data-test=paging]").inner_text() == message("records.page", language).format(
+                page=shown, pages=11
+            )
 
 
 def at_its_longest(name: str) -> Check:
@@ -138,3 +201,34 @@ def test_ready_says_on_its_first_screen_how_many_checks_need_seeing_to(page, app
         assert on_screen(said) and on_screen(page.locator("[data-test=recheck]")), language
         assert page.locator(".checks > .check").count() == len(worst), language
         assert page.evaluate(AUDIT) == [], language
+
+
+# Content added under Ready's list with no resize of the window, as an htmx swap adds it (a banner in the
+# top bar, a longer answer): the page then runs past the screen's foot.
+GROW = """() => document.querySelector(".checks").insertAdjacentHTML("afterend", '<div style="height: 480px"></div>')"""
+# The page's error events from now on, kept in window.errors: Chromium reports there (not as an uncaught
+# error) a resize observer whose callback resizes what it observes.
+ERRORS_KEPT = (
+    """() => { window.errors = []; addEventListener("error", (event) => window.errors.push(event.message)); }"""
+)
+
+
+def test_ready_says_how_many_checks_need_seeing_to_once_its_page_grows_past_the_screen(page, app, monkeypatch):
+    """The count of the checks to see to was measured as the page loaded and at a resize of the window
+    only: a page that grew later (a banner swapped into the top bar) ran past the screen's foot with the
+    count unsaid. It is measured again whenever the page changes size."""
+    sign_in(page, app)
+    page.wait_for_url("**/ready")
+    name = page.eval_on_selector_all("[data-test^=check-]", "es => es.map((e) => e.dataset.test.slice(6))")[0]
+    monkeypatch.setattr(Device, "readiness", lambda device, fresh=False: [at_its_longest(name)])
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        page.goto(f"{app.url}/ready")
+        said = page.locator("[data-test=problems]")
+        assert unscrolled(page) and said.is_hidden(), language  # one check to see to: its list fits
+        page.evaluate(ERRORS_KEPT)
+        page.evaluate(GROW)
+        said.wait_for()  # shown once the page has grown, with no resize
+        snap(page, "fit-ready-grown")
+        assert said.inner_text() == sentence("ready.problems", language, count=1) and on_screen(said), language
+        assert page.evaluate("window.errors") == [], language  # no loop of the observer's notifications

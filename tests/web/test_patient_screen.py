@@ -252,13 +252,17 @@ def test_the_eyes_and_consent_step_shows_the_reference_typed(page, app):
 def test_the_eyes_and_consent_step_fits_with_the_longest_reference(page, app):
     """The longest reference the form takes (64 characters) wrapped in the picture's narrow column
     and pushed the skin step about 70 px past the screen. Shown whole, it still fits, for eyes and
-    for skin, in both languages."""
-    reference = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2)[:MAX_PATIENT_REF]
+    for skin, in both languages; in the widest letters too (64 W, four lines beside Back and Start in
+    French, took the skin step 18 px past the screen)."""
     sign_in(page, app)
-    for language in ("en", "fr"):
-        switch_to(page, language)
-        for modality in ("fundus", "dermoscopy"):
-            open_step_two(page, app, modality, reference)  # unscrolled, and the audit's sizes and contrast
-            shown = page.locator("[data-test=reference-shown] bdi")
-            assert shown.is_visible() and shown.inner_text() == reference, (language, modality)
-            snap(page, f"patient-step-two-longest-reference-{modality}")
+    for name, reference in (
+        ("mixed", ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" * 2)[:MAX_PATIENT_REF]),
+        ("widest", "W" * MAX_PATIENT_REF),
+    ):
+        for language in ("en", "fr"):
+            switch_to(page, language)
+            for modality in ("fundus", "dermoscopy"):
+                open_step_two(page, app, modality, reference)  # unscrolled, and the audit's sizes and contrast
+                shown = page.locator("[data-test=reference-shown] bdi")
+                assert shown.is_visible() and shown.inner_text() == reference, (name, language, modality)
+                snap(page, f"patient-step-two-longest-reference-{name}-{modality}")

@@ -743,8 +743,9 @@ def test_the_banner_opens_today_on_its_urgent_call_back_above_the_days_later_ver
 def test_a_record_opened_from_today_lists_its_own_patients_screenings_not_the_last_search(page, app):
     """The nurse searched patient H-8 on Records, then opened a call-back of patient A-1 from Today. On
     main the record of A-1 sat above "1 screening found" (H-8's) and "Erase this patient", which
-    asked to erase H-8. Now the search under the record is A-1's: its reference in the field, its
-    screenings below (a retake that cleared the eye is there to see), and the erasure asks about A-1."""
+    asked to erase H-8. Now the search under the record is A-1's: its count over the record, its reference
+    in the field and its screenings in the list under "See the list" (a retake that cleared the eye is
+    there to see), and the erasure asks about A-1."""
     store = open_store(app.directory)
     record_one(store, small_photo(), sample_record(ScreeningContext("H-8", eye="L"), score=0.9))
     called = record_one(store, small_photo(), sample_record(ScreeningContext("A-1", eye="R"), score=0.05))
@@ -762,9 +763,10 @@ def test_a_record_opened_from_today_lists_its_own_patients_screenings_not_the_la
     for language in ("en", "fr"):
         switch_to(page, language)
         assert "A-1" in page.locator("[data-test=detail]").inner_text()
-        assert page.locator("#reference").input_value() == "A-1"
         assert page.locator("[data-test=found]").inner_text() in ("1 screening found.", "1 dépistage trouvé.")
         snap(page, "record-from-today-after-a-search")
+    page.locator("[data-test=see-list]").click()  # the search put away under the record
+    assert page.locator("#reference").input_value() == "A-1"
     page.locator("[data-test=erase]").click()
     confirm = page.locator("[data-test=erase-confirm]").inner_text()
     assert "A-1" in confirm and "H-8" not in confirm
@@ -890,18 +892,20 @@ REVERSED = {"comment": "Refer \u202eevig ton od\u05e9\u05dc\u05d5\u05dd"}
 
 
 def drawn_before(page, comment, first: str, then: str) -> bool:
-    """Whether the word ``first`` of the comment is drawn left of ``then``, the record's own word after it
-    on the same line (each measured where it starts)."""
+    """Whether the word ``first`` of the comment is drawn before ``then``, the record's own word after it:
+    left of it on the same line, or on a line above (each measured where it starts; the verdicts' width
+    may put the two on one line or on two)."""
     return comment.evaluate(
         """(e, [first, then]) => {
-          const left = (node, word) => {
+          const box = (node, word) => {
             const range = document.createRange(), at = node.textContent.indexOf(word);
             range.setStart(node, at);
             range.setEnd(node, at + word.length);
-            return range.getClientRects()[0].left;
+            return range.getClientRects()[0];
           };
           const own = e.parentElement.querySelector("[data-test=replaced]").firstChild;
-          return left(e.firstChild, first) < left(own, then);
+          const [a, b] = [box(e.firstChild, first), box(own, then)];
+          return a.bottom <= b.top || (a.top < b.bottom && a.left < b.left);
         }""",
         [first, then],
     )

@@ -250,7 +250,11 @@ document.addEventListener("click", (event) => {
 
 // Ready's count of the checks to see to (ready.html) is said on its first screen when their list runs
 // past the screen's foot: every check red or amber in its longest words takes several screens, each
-// read whole by the technician, so the list scrolls and says so. Measured with the line put away.
+// read whole by the technician, so the list scrolls and says so. Measured with the line put away, at a
+// resize of the window and whenever the page changes size without one (a banner swapped into the top
+// bar later by htmx): measured at load and resize only, a page grown since ran on with it unsaid. The
+// measure waits for the next frame: made inside the observer's callback, the line's own showing would
+// resize the page it observes there, which Chromium reports as an error (a loop of notifications).
 function sayWhenScrolls() {
   document.querySelectorAll("[data-said-when-scrolling]").forEach((line) => {
     line.hidden = true;
@@ -262,6 +266,9 @@ window.addEventListener("resize", sayWhenScrolls);
 document.addEventListener("DOMContentLoaded", () => {
   showChosen();
   sayWhenScrolls();
+  if (document.querySelector("[data-said-when-scrolling]")) {
+    new ResizeObserver(() => requestAnimationFrame(sayWhenScrolls)).observe(document.body);
+  }
   const page = document.querySelector(".capture[data-token]");
   if (page) startCapture(page);
   const scan = document.querySelector("[data-scan-token]");
