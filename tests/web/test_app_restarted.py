@@ -24,9 +24,11 @@ from tests.web.conftest import (
     app_process,
     enter_pin,
     first_eye_screened,
+    network_address,
     new_patient,
     sign_in,
     snap,
+    type_on_keypad,
     unscrolled,
 )
 
@@ -194,6 +196,47 @@ def test_after_a_restart_the_nurses_language_stays_and_a_pin_typed_on_the_old_pa
         sign_in(page, app)  # the fresh page signs her in, still in her language
         page.wait_for_url("**/ready")
         assert page.locator("html").get_attribute("lang") == language
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_form_posted_on_a_tablet_after_a_restart_leads_to_sign_in_saying_why(
+    tmp_path: Path, retina_jpeg: Path, page, language: str
+):
+    """A tablet (the app opened to the network) had the patient form open, its reference typed, when the
+    app restarted: Start led to the tablet's sign-in page, which said nothing, so the reference typed was
+    lost without a word and the nurse signed out without knowing why. Now that page says the app
+    restarted and the screen was not kept, as the device's own does."""
+    config, port = app_config(tmp_path, retina_jpeg, language)
+    config.write_text(config.read_text().replace("[app]\n", '[app]\nbind = "0.0.0.0"\n', 1))
+    tablet = f"http://{network_address()}:{port}"
+    running = app_process(config, port)
+    try:
+        page.goto(f"{tablet}/signin")
+        page.locator("#operator").fill(OPERATOR)
+        enter_pin(page)
+        page.wait_for_url("**/ready")
+        page.goto(f"{tablet}/patient")
+        type_on_keypad(page, "reference", "R-TYPED")
+        page.locator("[data-test=next]").click()
+        page.locator("input[name=consent]").check()
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+    running = app_process(config, port)
+    try:
+        page.locator("[data-test=start]").click()  # before the status bar's poll does anything
+        page.wait_for_url("**/signin")
+        assert page.locator("[data-test=message]").count() == 0  # no "This page had expired"
+        assert page.locator(SIGNED_OUT).count() == 1  # why she is asked to sign in again
+        said = sentence("signin.signed_out_not_kept", language, hours=FORGET_AFTER_S // 3600)
+        assert page.locator(SIGNED_OUT).inner_text().strip() == said
+        assert page.locator("#operator").is_visible()  # the tablet's own sign-in: the name typed, no list
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-after-restart-tablet")
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(30)
