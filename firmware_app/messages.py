@@ -1397,14 +1397,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "L'écran est verrouillé : {name}, entrez votre code.",
     },
     "signin.not_you": {"en": "Not {name}? Sign out", "fr": "Vous n'êtes pas {name} ? Se déconnecter"},
-    # A cookie whose session the app no longer holds (web/sessions.py, ``forgotten``): the visit in
-    # progress went with it, its eyes left neither photographed nor listed as not photographed.
+    # A cookie whose session the app no longer holds (web/sessions.py, ``forgotten``): the screen and the
+    # visit in progress went with it. Today named only when it lists an eye of a visit lost so
+    # (pages_session.lost_on_today); else the plain line: a visit lost before any photo, or a skin
+    # visit, lists nothing there, and "look at Today" sent the nurse looking for what was not there.
     "signin.signed_out": {
-        "en": "Signed out: the app restarted, or this screen sat unused for {hours}\u00a0hours. If a patient was "
-        "being screened, that visit was not finished: look at Today before going on.",
-        "fr": "Déconnexion : l'application a redémarré, ou cet écran est resté inutilisé pendant {hours}\u00a0heures. "
-        "Si un patient était en cours de dépistage, sa visite n'est pas terminée : regardez Aujourd'hui avant "
+        "en": "Signed out: the app restarted, or this screen sat unused for {hours}\u00a0hours; what was on it is "
+        "lost. A visit cut short left an eye not photographed: look at Today before going on.",
+        "fr": "Déconnexion : l'application a redémarré, ou cet écran est resté inutilisé {hours}\u00a0heures ; son "
+        "contenu est perdu. Une visite interrompue a laissé un œil non photographié : regardez Aujourd'hui avant "
         "de continuer.",
+    },
+    "signin.signed_out_not_kept": {
+        "en": "Signed out: the app restarted, or this screen sat unused for {hours}\u00a0hours; what was on it is "
+        "lost. If a patient was being screened, start again (the photos already used are kept).",
+        "fr": "Déconnexion : l'application a redémarré, ou cet écran est resté inutilisé {hours}\u00a0heures ; son "
+        "contenu est perdu. Si un dépistage était en cours, recommencez-le (les photos déjà utilisées sont gardées).",
     },
     "keypad.clear": {"en": "Clear", "fr": "Vider"},
     "keypad.delete": {"en": "Delete", "fr": "Suppr."},

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from edgescreen_wire.result import NOT_PHOTOGRAPHED as CANNOT_PHOTOGRAPH
 from firmware_app.records.clock import FUTURE_TOLERANCE, ClockState
@@ -87,6 +87,13 @@ class WorklistEntry:
         return 0 if self.call_back == URGENT else 1
 
 
+def midnight() -> datetime:
+    """Where Today starts: the nurse's day, by the device's clock, since UTC's midnight is mid-morning or
+    mid-evening elsewhere (a naive local midnight made aware: its own offset, not now's, on a day the
+    clocks change)."""
+    return datetime.combine(date.today(), time()).astimezone()
+
+
 # The audit event of a visit finished with eyes never photographed, and the worklist's outcome for
 # each such eye (no result, nothing to send). The event names no patient: the audit log is never erased.
 VISIT_EVENT = "visit"
@@ -156,6 +163,17 @@ def _not_photographed(records: Records, since: datetime) -> list[WorklistEntry]:
                 )
             )
     return entries
+
+
+def lost_visit_listed(records: Records, since: datetime, lost_from: datetime) -> bool:
+    """Whether Today (from ``since``) lists an eye not photographed of a visit the app lost
+    (``NOT_FINISHED``) at or after ``lost_from``: what the sign-in screen of a session lost to a restart
+    sends the nurse to look at. A visit lost before any photo, or a skin visit, lists nothing there by
+    design (``_not_photographed``), and "look at Today" sent her looking for a row that was not there."""
+    return any(
+        entry.visit_closed == NOT_FINISHED and entry.recorded_at >= lost_from
+        for entry in _not_photographed(records, since)
+    )
 
 
 def _still_recorded(records: Records, result_ids: Sequence[str]) -> str:

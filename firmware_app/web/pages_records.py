@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,7 +13,7 @@ from firmware_app.events import log_event
 from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
 from firmware_app.records.store import Erasure, UnknownResult
-from firmware_app.records.worklist import entries_of, image_count, worklist
+from firmware_app.records.worklist import entries_of, image_count, midnight, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
 from firmware_app.web.server import WebApp, over_https
@@ -76,16 +75,14 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def today(request: Request, session: Session) -> Response:
         shown = request.query_params.get("filter", "all")
-        # The nurse's day, by the device's clock: UTC's midnight is mid-morning or mid-evening elsewhere.
-        # (a naive local midnight made aware: its own offset, not now's, on a day the clocks change)
-        midnight = datetime.combine(date.today(), time()).astimezone()
+        since = midnight()
         mine = session.operator if shown == "mine" else None
 
         def read() -> tuple[list, dict]:
-            return worklist(device.store.records, midnight, shown == "verdict", mine), status(web)
+            return worklist(device.store.records, since, shown == "verdict", mine), status(web)
 
         entries, bar = await device.run(read)
-        context = {"entries": entries, "shown": shown, "status": bar, "midnight": midnight}
+        context = {"entries": entries, "shown": shown, "status": bar, "midnight": since}
         return web.render(request, session, "today.html", **context)
 
     async def _records_page(request: Request, session: Session, status_code: int = 200, **extra: object) -> Response:

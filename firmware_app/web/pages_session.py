@@ -27,7 +27,7 @@ from firmware_app.records.open_visits import close_visit_not_finished, visit_sta
 from firmware_app.records.outbox import REFUSED
 from firmware_app.records.screening import BODY_SITES, MAX_PATIENT_REF
 from firmware_app.records.store import true_age
-from firmware_app.records.worklist import verdicts_to_act_on
+from firmware_app.records.worklist import lost_visit_listed, midnight, verdicts_to_act_on
 from firmware_app.records_cli import sync_status
 from firmware_app.web.server import CAMERA_NOT_SET_UP, WebApp, camera_words, on_the_device, over_https, sent_to
 from firmware_app.web.sessions import LANGUAGE_COOKIE, LANGUAGE_KEPT_S, Session
@@ -208,7 +208,17 @@ def routes(
             session.visit = visit  # nothing recorded: the visit stays open
             raise
 
-    def signin_page(
+    async def lost_on_today(session: Session) -> bool:
+        """Whether the sign-in screen of a session this process does not hold (``Session.forgotten``)
+        sends the nurse to Today: only when Today lists an eye of a visit lost since the app started (a
+        restart's, closed as it started; or one forgotten idle, closed then). The process cannot tell
+        which screen's visit it was, only that Today has one to call back."""
+        if not session.forgotten:
+            return False
+        lost_from = datetime.fromtimestamp(device.started_at, UTC)
+        return await device.run(lambda: lost_visit_listed(device.store.records, midnight(), lost_from))
+
+    async def signin_page(
         request: Request,
         session: Session,
         sign_in_list: tuple[list[Operator], bool],
@@ -233,6 +243,7 @@ def routes(
             remote=remote,
             error=refusal() if refusal else None,
             chosen=chosen,
+            lost_on_today=await lost_on_today(session),
         )
 
     async def to_tap(request: Request) -> tuple[list[Operator], bool]:
@@ -251,7 +262,7 @@ def routes(
             return RedirectResponse("/setup", 303)
         draft = session.draft_of("/signin")  # the name typed or tapped before the language switch, kept in memory
         refusal = session.refusal if draft else None  # and the refusal it was switched on
-        return signin_page(request, session, sign_in_list, 200, refusal, draft["name"] if draft else "")
+        return await signin_page(request, session, sign_in_list, 200, refusal, draft["name"] if draft else "")
 
     @web.page(public=True)
     async def setup_form(request: Request, session: Session) -> Response:
@@ -301,7 +312,7 @@ def routes(
             # With no name to tap (every account disabled), the screen's own alert already says why.
             missing = "signin.pin_needed" if name else "setup.name_needed" if remote else "signin.choose"
             refusal = partial(web.text, session, missing) if name or remote or operators else None
-            return signin_page(request, session, sign_in_list, 400, refusal, name)
+            return await signin_page(request, session, sign_in_list, 400, refusal, name)
         # Past its address's limit a client is refused at once, nothing hashed: the same answer whatever
         # name it typed, so it needs no refusal's second (``REMOTE_REFUSAL_S``) to hide which exist.
         if remote and (wait := attempts.wait(request.client.host if request.client else "")):
@@ -309,7 +320,7 @@ def routes(
             def limited_said() -> str:
                 return web.text(session, "signin.limited_remote", wait=waiting(wait, session.language))
 
-            limited = signin_page(request, session, await to_tap(request), 429, limited_said, name)
+            limited = await signin_page(request, session, await to_tap(request), 429, limited_said, name)
             limited.headers["Retry-After"] = str(math.ceil(wait))
             return limited
         async with network_sign_in if remote else contextlib.nullcontext():
@@ -325,7 +336,7 @@ def routes(
                 refusal = partial(locked_text, web, session, name, outcome.locked_until)
             else:
                 refusal = partial(web.text, session, "signin.wrong")
-            return signin_page(request, session, sign_in_list, 401, refusal, name)
+            return await signin_page(request, session, sign_in_list, 401, refusal, name)
         resuming = session.locked and session.operator == outcome.operator
         if not resuming:  # another operator at the locked screen: the visit left is not theirs to go on
             await drop_visit(session)

@@ -44,7 +44,8 @@ class Session:
     local: bool = False
     # Made for a cookie whose session this process no longer holds: the app restarted, or the session
     # was forgotten (``FORGET_AFTER_S``). The status bar's poll then sent the screen to sign in, and the
-    # patient in progress was lost with nothing said: the sign-in screen says so, to look at Today.
+    # patient in progress was lost with nothing said: the sign-in screen says so, and to look at Today
+    # when Today lists an eye of the visit lost (pages_session.lost_on_today).
     forgotten: bool = False
     # The patient being screened (see visit.py), the reference last searched in Records and the
     # screening last opened there (shown again when its page is reloaded, as the language switch does).

@@ -27,6 +27,7 @@ from firmware_app.records.worklist import (
     VISIT_EVENT,
     CallBacks,
     entries_of,
+    lost_visit_listed,
     not_photographed_event,
     verdicts_to_act_on,
     worklist,
@@ -666,3 +667,25 @@ def test_a_visit_lost_before_any_photo_lists_no_row_that_opens_nobody(tmp_path) 
     assert [(entry.eye, entry.result_id) for entry in lost] == [("L", right)]
     audited = store.records.connection.execute("SELECT count(*) FROM audit WHERE kind = ?", (VISIT_EVENT,))
     assert audited.fetchone()[0] == 2
+
+
+def test_a_lost_visit_is_said_listed_only_when_today_lists_its_eye_since_it_was_lost(tmp_path) -> None:
+    """The sign-in screen after a restart sends the nurse to Today only when Today lists an eye of a visit
+    lost since then: one lost before any photo lists nothing, an eye the nurse left with "Finish anyway"
+    is no lost visit, and a visit lost before ``lost_from`` (an earlier run's, say) is not this one."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    store = open_store(tmp_path)
+    started = store.records.clock()
+    visit_started(store, "before-any-photo", ["R", "L"], "amina")
+    close_visit_not_finished(store.records, "before-any-photo")
+    right = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-FINISHED", eye="R"))).result_id
+    visit_started(store, "finished", ["R", "L"], "amina")
+    visit_recorded(store, "finished", right)
+    visit_finished(store, "finished", not_photographed_event(["L"], "amina", results=[right]))
+    assert not lost_visit_listed(store.records, today, started)
+    visit_started(store, "one-photo", ["R", "L"], "amina")
+    left = record_one(store, small_photo(), sample_record(ScreeningContext("MRN-LOST", eye="L"))).result_id
+    visit_recorded(store, "one-photo", left)
+    close_visit_not_finished(store.records, "one-photo")
+    assert lost_visit_listed(store.records, today, started)
+    assert not lost_visit_listed(store.records, today, store.records.clock() + timedelta(seconds=1))

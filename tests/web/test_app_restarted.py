@@ -24,9 +24,11 @@ from tests.web.conftest import (
     app_process,
     enter_pin,
     first_eye_screened,
+    network_address,
     new_patient,
     sign_in,
     snap,
+    type_on_keypad,
     unscrolled,
 )
 
@@ -51,9 +53,13 @@ def the_call_back_opens(page, app, heading: str, reference: str, shot: str) -> N
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_a_screen_signed_out_by_a_restart_says_the_visit_in_progress_was_not_finished(
-    tmp_path: Path, retina_jpeg: Path, page, language: str
+@pytest.mark.parametrize(("modality", "body_site"), [("fundus", None), ("dermoscopy", "trunk")])
+def test_a_visit_a_restart_cut_short_before_any_photo_is_said_not_kept_with_nothing_to_look_at_on_today(
+    tmp_path: Path, retina_jpeg: Path, page, language: str, modality: str, body_site: str | None
 ):
+    """A restart right after Start (a fundus visit before any photo used, or any skin visit) loses a
+    visit that records nothing on Today by design; the sign-in screen told the nurse to look at Today all
+    the same, where nothing of it was. Now it says the screen was not kept and to start again."""
     config, port = app_config(tmp_path, retina_jpeg, language)
     app = SimpleNamespace(url=f"http://127.0.0.1:{port}")
 
@@ -62,7 +68,7 @@ def test_a_screen_signed_out_by_a_restart_says_the_visit_in_progress_was_not_fin
         page.goto(f"{app.url}/signin")
         assert page.locator(SIGNED_OUT).count() == 0  # a first sign-in has nothing to say about a visit
         sign_in(page, app)
-        new_patient(page, app, "R-1")
+        new_patient(page, app, "R-1", modality, body_site)
         page.wait_for_url("**/capture")
     finally:
         running.send_signal(signal.SIGTERM)
@@ -73,10 +79,11 @@ def test_a_screen_signed_out_by_a_restart_says_the_visit_in_progress_was_not_fin
         page.wait_for_url("**/signin", timeout=30_000)  # the status bar's poll, as on main
         note = page.locator(SIGNED_OUT)
         note.wait_for(timeout=10_000)
-        said = sentence("signin.signed_out", language, hours=FORGET_AFTER_S // 3600)
+        assert message("app.nav.today", language) not in note.inner_text()  # Today lists nothing of it
+        said = sentence("signin.signed_out_not_kept", language, hours=FORGET_AFTER_S // 3600)
         assert note.inner_text().strip() == said
         assert unscrolled(page) and page.evaluate(AUDIT) == []
-        snap(page, "signin-after-restart")
+        snap(page, f"signin-after-restart-{modality}")
 
         page.get_by_label(OPERATOR).check()  # signed in again, then out: the note was read, and is gone
         enter_pin(page)
@@ -109,6 +116,11 @@ def test_the_eye_a_restart_left_unphotographed_is_on_today_to_call_back(
 
     running = app_process(config, port)
     try:
+        page.wait_for_url("**/signin", timeout=30_000)  # the status bar's poll: Today lists the eye, said so
+        said = sentence("signin.signed_out", language, hours=FORGET_AFTER_S // 3600)
+        assert page.locator(SIGNED_OUT).inner_text().strip() == said
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-after-restart-look-at-today")
         the_call_back_opens(page, app, NOT_FINISHED[language], "R-LOST", "today-visit-not-finished")
     finally:
         running.send_signal(signal.SIGTERM)
@@ -176,7 +188,7 @@ def test_after_a_restart_the_nurses_language_stays_and_a_pin_typed_on_the_old_pa
         page.wait_for_url("**/signin")
         assert page.locator("html").get_attribute("lang") == language  # hers, not the device's
         assert page.locator("[data-test=message]").count() == 0  # no "This page had expired" dead end
-        said = sentence("signin.signed_out", language, hours=FORGET_AFTER_S // 3600)
+        said = sentence("signin.signed_out_not_kept", language, hours=FORGET_AFTER_S // 3600)  # no visit
         assert page.locator(SIGNED_OUT).inner_text().strip() == said
         assert page.locator("[data-test=sign-out]").count() == 0  # the old page's PIN was not taken
         assert unscrolled(page) and page.evaluate(AUDIT) == []
@@ -184,6 +196,47 @@ def test_after_a_restart_the_nurses_language_stays_and_a_pin_typed_on_the_old_pa
         sign_in(page, app)  # the fresh page signs her in, still in her language
         page.wait_for_url("**/ready")
         assert page.locator("html").get_attribute("lang") == language
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_form_posted_on_a_tablet_after_a_restart_leads_to_sign_in_saying_why(
+    tmp_path: Path, retina_jpeg: Path, page, language: str
+):
+    """A tablet (the app opened to the network) had the patient form open, its reference typed, when the
+    app restarted: Start led to the tablet's sign-in page, which said nothing, so the reference typed was
+    lost without a word and the nurse signed out without knowing why. Now that page says the app
+    restarted and the screen was not kept, as the device's own does."""
+    config, port = app_config(tmp_path, retina_jpeg, language)
+    config.write_text(config.read_text().replace("[app]\n", '[app]\nbind = "0.0.0.0"\n', 1))
+    tablet = f"http://{network_address()}:{port}"
+    running = app_process(config, port)
+    try:
+        page.goto(f"{tablet}/signin")
+        page.locator("#operator").fill(OPERATOR)
+        enter_pin(page)
+        page.wait_for_url("**/ready")
+        page.goto(f"{tablet}/patient")
+        type_on_keypad(page, "reference", "R-TYPED")
+        page.locator("[data-test=next]").click()
+        page.locator("input[name=consent]").check()
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(30)
+
+    running = app_process(config, port)
+    try:
+        page.locator("[data-test=start]").click()  # before the status bar's poll does anything
+        page.wait_for_url("**/signin")
+        assert page.locator("[data-test=message]").count() == 0  # no "This page had expired"
+        assert page.locator(SIGNED_OUT).count() == 1  # why she is asked to sign in again
+        said = sentence("signin.signed_out_not_kept", language, hours=FORGET_AFTER_S // 3600)
+        assert page.locator(SIGNED_OUT).inner_text().strip() == said
+        assert page.locator("#operator").is_visible()  # the tablet's own sign-in: the name typed, no list
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "signin-after-restart-tablet")
     finally:
         running.send_signal(signal.SIGTERM)
         running.wait(30)
