@@ -219,9 +219,14 @@ def status_shown(monkeypatch) -> dict[str, Any]:
 
 
 def switch_to(page, language: str) -> None:
-    """Flip the page's language switch unless the page is in ``language`` already."""
+    """Flip the page's language switch unless the page is in ``language`` already, and wait for the
+    page to come back in it: the switch reloads the page, and a test reading it at once under load
+    read the page before the reload, or none at all. The page parsed, not loaded: the camera's live
+    preview never finishes loading."""
     if page.locator("html").get_attribute("lang") != language:
         page.locator("[data-test=language]").click()
+        page.locator(f"html[lang={language}]").wait_for(state="attached")
+        page.wait_for_load_state("domcontentloaded")
 
 
 def snap(page, name: str) -> None:

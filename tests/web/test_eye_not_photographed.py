@@ -220,6 +220,7 @@ def test_records_names_the_eye_that_could_not_be_photographed_and_no_photo_of_it
     type_on_keypad(page, "reference", "MRN-NOPHOTO")
     page.locator("[data-test=find]").click()
     page.locator("table.worklist button").first.click()
+    page.wait_for_url("**/records/view")
     detail = page.locator("[data-test=detail]")
     said = {
         "en": ("Eye", "Right eye", "This eye could not be photographed: a specialist must examine it.", "Recorded by"),

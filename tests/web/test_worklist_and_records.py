@@ -231,6 +231,7 @@ def test_the_record_says_the_triage_in_the_result_screens_words_in_both_language
     page.locator("[data-test=find]").click()
     for language, heading in headings.items():
         page.locator("table.worklist button").first.click()
+        page.wait_for_url("**/records/view")
         switch_to(page, language)
         assert page.locator("[data-test=detail-triage]").inner_text().startswith(heading), language
         snap(page, "record-triage")
