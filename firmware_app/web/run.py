@@ -129,13 +129,18 @@ def _tablets_context(settings: AppConfig) -> ssl.SSLContext:
 
 
 def _tablets_refused(config: Config) -> Callable[[BaseException | None], None]:
-    """What the app says when the tablets' listener ended before it started (its socket refused, say): the
-    cause in the log line, in the system's English, and what to check in the device's language; the app
-    then stops (``serve``: status 2), never ready."""
+    """What the app says when the tablets' listener ended before it started: the address it could not
+    listen on and the system's words (English), with what sets them, in the device's language, the error
+    whole in the log line; the app then stops (``serve``: status 2), never ready. Its TLS files were read
+    before it started (``_tablets_context``): the cause is elsewhere (a port another program holds, an
+    address not this machine's)."""
 
     def refused(error: BaseException | None) -> None:
         log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
-        _say("app.tablets_failed", (config.device.language,), address=tablets_url(config.app))
+        # The errno's words: asyncio's own repeat the address, in a tuple.
+        said = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
+        address = app_url(config.app.bind, config.app.tls_port, "https")
+        _say("app.tablets_failed", (config.device.language,), address=address, error=said)
 
     return refused
 

@@ -8,10 +8,12 @@ Real listeners on this machine's own network address, certificates made by the t
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -23,6 +25,7 @@ import httpx
 import pytest
 
 from firmware_app.config import load_config
+from firmware_app.messages import sentence
 from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
@@ -272,3 +275,27 @@ def test_tls_files_broken_after_the_configs_check_stop_the_app_naming_the_file(t
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "open" not in out, (out, err)
     assert f"edgescreen: configuration error: {said}" in err, err
+
+
+def test_a_tablets_port_another_program_holds_is_said_with_its_address_and_the_systems_words(tmp_path, capsys, caplog):
+    """The files are checked before the listener starts, so its failure is another cause: the words told
+    the technician to check the TLS files, for a port another program held. They say the address it could
+    not listen on and the system's error, and what sets them."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", tls_port))
+        holder.listen()
+        server = run.make_server(config, with_sync=False)
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
+        serving.join(60)
+    assert not serving.is_alive() and server.tablets_failed
+    stderr = capsys.readouterr().err
+    address = f"https://127.0.0.1:{tls_port}/"
+    said = sentence("app.tablets_failed", "en", address=address, error=os.strerror(errno.EADDRINUSE))
+    assert f"edgescreen: {said}\n" in stderr, stderr
+    assert "[app] bind and tls_port" in said and "tls_cert_file" not in said
+    (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
+    assert f"[Errno {errno.EADDRINUSE}]" in logged.getMessage(), logged.getMessage()
