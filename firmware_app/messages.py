@@ -1638,6 +1638,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "serving the out-of-service page on {address}",
         "fr": "page « hors service » servie sur {address}",
     },
+    "app.out_of_service_tablets": {
+        "en": "serving the out-of-service page on {address} and, for tablets, on {tablets}",
+        "fr": "page « hors service » servie sur {address} et, pour les tablettes, sur {tablets}",
+    },
     # The heading above the problem's own words (out_of_service.html), which are the technician's
     # English: on a line of their own, as a path's "/" ran into the "/" that joined both languages.
     "service.out.problem": {"en": "For the technician", "fr": "Pour le technicien (en anglais)"},

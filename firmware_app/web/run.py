@@ -227,7 +227,11 @@ def _out_of_service(
     app after ``TimeoutStartSec`` and it tries again; or, sooner, until ``cleared`` says the cause is gone
     (``True``): records gone, for which the app is ready meanwhile and pings its watchdog at each look
     (``records_wait.records_back``)."""
-    _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
+    address = app_url(kiosk_bind(config.app), config.app.port)
+    if tablets is None:
+        _say("app.out_of_service", languages, address=address)
+    else:  # the page answers there too: where a tablet's nurse reads it
+        _say("app.out_of_service_tablets", languages, address=address, tablets=tablets_url(config.app))
     publish_url(config)
     return serve_out_of_service(config, listening, cause, problem, languages, cleared, tablets)
 

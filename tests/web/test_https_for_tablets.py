@@ -299,3 +299,23 @@ def test_a_tablets_port_another_program_holds_is_said_with_its_address_and_the_s
     assert "[app] bind and tls_port" in said and "tls_cert_file" not in said
     (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
     assert f"[Errno {errno.EADDRINUSE}]" in logged.getMessage(), logged.getMessage()
+
+
+def test_the_out_of_service_line_names_the_tablets_address_beside_the_kiosks(tmp_path):
+    """The page answers on the tablets' port too, yet the line said the kiosk's address alone: a
+    technician reading the journal for a tablet's nurse was not told where she reaches it."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").unlink()
+    app = app_process(config, port)
+    try:
+        wait_until(lambda: _answers(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' out-of-service page")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    stderr = app.stderr.read() if app.stderr else ""
+    kiosk, tablets = f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{tls_port}/"
+    said = f"edgescreen: serving the out-of-service page on {kiosk} and, for tablets, on {tablets}\n"
+    assert said in stderr, stderr
