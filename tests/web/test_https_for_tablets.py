@@ -31,7 +31,19 @@ from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, write_config
 from tests.tls_files import SiteTls, site_tls
-from tests.web.conftest import OPERATOR, PIN, SCREEN, RunningApp, app_process, enter_pin, network_address, start_app
+from tests.web.conftest import (
+    OPERATOR,
+    PIN,
+    SCREEN,
+    RunningApp,
+    answer_status,
+    app_process,
+    enter_pin,
+    network_address,
+    snap,
+    start_app,
+    unscrolled,
+)
 
 
 @dataclass
@@ -319,3 +331,55 @@ def test_the_out_of_service_line_names_the_tablets_address_beside_the_kiosks(tmp
     kiosk, tablets = f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{tls_port}/"
     said = f"edgescreen: serving the out-of-service page on {kiosk} and, for tablets, on {tablets}\n"
     assert said in stderr, stderr
+
+
+def test_a_config_that_does_not_load_gives_a_tablet_the_out_of_service_page_when_its_app_table_holds(tmp_path, browser):
+    """A config that did not load served the page on the kiosk's loopback alone: a tablet's nurse got a
+    refused connection and no reason. Its ``[app]`` table, when it builds alone with the same checks (the
+    TLS files read, the key the certificate's), says where tablets reach the app: the page answers there
+    too, in the language the file still says, and the line names both addresses."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n[app]\n{tls.app_lines(tls_port)}')
+    app = app_process(config, port)
+    url = f"https://127.0.0.1:{tls_port}/"
+    context = browser.new_context(ignore_https_errors=True, viewport=SCREEN)
+    try:
+        wait_until(lambda: _answers(url, tls), 30, "the tablets' out-of-service page")
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+            said = tablet.get(f"{url}signin")
+        page = context.new_page()
+        for language, words in (("fr", "Ses réglages ne peuvent pas être lus"), ("en", "Its settings cannot be read")):
+            page.goto(f"{url}?lang={language}")
+            assert words in page.inner_text("body") and unscrolled(page)
+            snap(page, "out-of-service-config-tablet")
+    finally:
+        context.close()
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    assert said.status_code == 503 and "Ses réglages ne peuvent pas être lus" in said.text and "picamera3" in said.text
+    stderr = app.stderr.read() if app.stderr else ""
+    kiosk = f"http://127.0.0.1:{port}/"
+    said = sentence("app.out_of_service_tablets", "fr", address=kiosk, tablets=url)
+    assert f"edgescreen: {said}\n" in stderr, stderr
+
+
+def test_a_config_whose_app_table_is_the_error_serves_no_tablet(tmp_path):
+    """An ``[app]`` that does not build (here its key is not the certificate's) cannot say where tablets
+    are, nor with which certificate: the page is served on the kiosk's loopback alone, as it says."""
+    tls = site_tls(tmp_path / "tls")
+    other = site_tls(tmp_path / "other")
+    port, tls_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f"[app]\n{tls.app_lines(tls_port).replace(str(tls.key), str(other.key))}")
+    app = app_process(config, port)
+    try:
+        assert answer_status(f"http://127.0.0.1:{port}/") == 503
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"https://127.0.0.1:{tls_port}/", verify=False, timeout=30)
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert f"edgescreen: serving the out-of-service page on http://127.0.0.1:{port}/\n" in stderr, stderr
