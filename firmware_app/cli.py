@@ -28,6 +28,7 @@ from firmware_app.config import (
     Config,
     ConfigError,
     ModelsConfig,
+    config_error_app,
     config_error_languages,
     load_config,
 )
@@ -363,11 +364,11 @@ def _port(text: str) -> int:
 
 
 def cmd_app_unconfigured(args: argparse.Namespace, problem: str, languages: tuple[str, ...]) -> int:
-    """``edgescreen app`` whose config does not load: the nurse's screen says so in ``languages``
-    (``serve_unconfigured``)."""
+    """``edgescreen app`` whose config does not load: the nurse's screen, and a tablet's when the file's
+    ``[app]`` still says where they are, says so in ``languages`` (``serve_unconfigured``)."""
     from firmware_app.web.run import serve_unconfigured
 
-    return serve_unconfigured(problem, args.port, languages)
+    return serve_unconfigured(problem, args.port, languages, config_error_app(args.config))
 
 
 def cmd_app(config: Config, args: argparse.Namespace) -> int:

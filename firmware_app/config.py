@@ -810,11 +810,38 @@ def config_error_languages(
     path = config_path(explicit, env, default)
     if path is None:
         return (unset,)
-    try:
-        language = tomllib.loads(_read_config_file(path)).get(table, {}).get("language", unset)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError, AttributeError):
-        return LANGUAGES
+    document = _still_toml(path)
+    section = document.get(table, {}) if document is not None else None
+    language = section.get("language", unset) if isinstance(section, dict) else None
     return (language,) if isinstance(language, str) and language in LANGUAGES else LANGUAGES
+
+
+def config_error_app(
+    explicit: str | None = None, env: str = CONFIG_ENV, default: Path = DEVICE_CONFIG_PATH
+) -> AppConfig | None:
+    """The ``[app]`` table of a config that does not load (``load_config``'s arguments), when it builds
+    alone with every check the whole file's load makes (the TLS files read, the key the certificate's):
+    where tablets reach the app, for the out-of-service page to answer them too, not a refused
+    connection. ``None`` when the file cannot say it (not TOML, unreadable, ``[app]`` the error itself):
+    an address or TLS files guessed would serve the page where nobody looks, or under a certificate that
+    is not the site's."""
+    path = config_path(explicit, env, default)
+    document = _still_toml(path) if path is not None else None
+    if path is None or document is None:
+        return None
+    try:
+        return _build(AppConfig, document.get("app", {}), "[app]", path.parent)
+    except ConfigError:
+        return None
+
+
+def _still_toml(path: Path) -> dict[str, Any] | None:
+    """The document of a config file that did not load, when it is still TOML: what the file can still
+    say of itself (``config_error_languages``, ``config_error_app``)."""
+    try:
+        return tomllib.loads(_read_config_file(path))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ConfigError):
+        return None
 
 
 def _reader_hint(path: Path) -> str:

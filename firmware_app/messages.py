@@ -1633,18 +1633,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "impossible d'écouter sur {address} : {error} (un autre programme tient-il le port ? [app] port ou "
         "--port en choisit un autre)",
     },
-    # The tablets' HTTPS listener ended before it started (web/run.py): why is the log line above
-    # (app.tablets_failed), in the system's English.
+    # The tablets' HTTPS listener ended before it started (web/run.py), its TLS files read already: the
+    # address it could not listen on, the system's words ({error}, English), and what sets them.
     "app.tablets_failed": {
-        "en": "the tablets' HTTPS listener ({address}) could not start (the log line above says why): check "
-        "that [app] tls_cert_file and tls_key_file are readable PEM files and that the key is the certificate's",
-        "fr": "le serveur HTTPS des tablettes ({address}) n'a pas pu démarrer (la ligne du journal au-dessus dit "
-        "pourquoi) : vérifiez que [app] tls_cert_file et tls_key_file sont des fichiers PEM lisibles et que la "
-        "clé est celle du certificat",
+        "en": "the tablets' HTTPS listener ({address}) could not start: {error} (another program holds the port, "
+        "or the address is not this machine's? [app] bind and tls_port set them)",
+        "fr": "le serveur HTTPS des tablettes ({address}) n'a pas pu démarrer : {error} (un autre programme "
+        "tient-il le port, ou l'adresse n'est-elle pas celle de cette machine ? [app] bind et tls_port les "
+        "choisissent)",
     },
     "app.out_of_service": {
         "en": "serving the out-of-service page on {address}",
         "fr": "page « hors service » servie sur {address}",
+    },
+    "app.out_of_service_tablets": {
+        "en": "serving the out-of-service page on {address} and, for tablets, on {tablets}",
+        "fr": "page « hors service » servie sur {address} et, pour les tablettes, sur {tablets}",
     },
     # The heading above the problem's own words (out_of_service.html), which are the technician's
     # English: on a line of their own, as a path's "/" ran into the "/" that joined both languages.

@@ -111,7 +111,7 @@ def make_server(config: Config, with_sync: bool = True, tablets: TabletsListener
     }
     settings = config.app
     if settings.tls and tablets is None:
-        tablets = TabletsListener(None, _tablets_context(settings), _tablets_refused(config))
+        tablets = TabletsListener(None, _tablets_context(settings), _tablets_refused(config, (config.device.language,)))
     plain = uvicorn.Config(app, host=kiosk_bind(settings), port=settings.port, **served)
     return AppServer(plain, settings, tablets, device)
 
@@ -128,14 +128,19 @@ def _tablets_context(settings: AppConfig) -> ssl.SSLContext:
         raise ConfigError(f"[app].{error}") from None
 
 
-def _tablets_refused(config: Config) -> Callable[[BaseException | None], None]:
-    """What the app says when the tablets' listener ended before it started (its socket refused, say): the
-    cause in the log line, in the system's English, and what to check in the device's language; the app
-    then stops (``serve``: status 2), never ready."""
+def _tablets_refused(config: Config, languages: tuple[str, ...]) -> Callable[[BaseException | None], None]:
+    """What the app says when the tablets' listener ended before it started: the address it could not
+    listen on and the system's words (English), with what sets them, in ``languages``, the error
+    whole in the log line; the app then stops (``serve``: status 2), never ready. Its TLS files were read
+    before it started (``_tablets_context``): the cause is elsewhere (a port another program holds, an
+    address not this machine's)."""
 
     def refused(error: BaseException | None) -> None:
         log_event("app.tablets_failed", logging.ERROR, error=f"{type(error).__name__}: {error}")
-        _say("app.tablets_failed", (config.device.language,), address=tablets_url(config.app))
+        # The errno's words: asyncio's own repeat the address, in a tuple.
+        said = os.strerror(error.errno) if isinstance(error, OSError) and error.errno else str(error)
+        address = app_url(config.app.bind, config.app.tls_port, "https")
+        _say("app.tablets_failed", languages, address=address, error=said)
 
     return refused
 
@@ -222,25 +227,55 @@ def _out_of_service(
     app after ``TimeoutStartSec`` and it tries again; or, sooner, until ``cleared`` says the cause is gone
     (``True``): records gone, for which the app is ready meanwhile and pings its watchdog at each look
     (``records_wait.records_back``)."""
-    _say("app.out_of_service", languages, address=app_url(kiosk_bind(config.app), config.app.port))
+    address = app_url(kiosk_bind(config.app), config.app.port)
+    if tablets is None:
+        _say("app.out_of_service", languages, address=address)
+    else:  # the page answers there too: where a tablet's nurse reads it
+        _say("app.out_of_service_tablets", languages, address=address, tablets=tablets_url(config.app))
     publish_url(config)
     return serve_out_of_service(config, listening, cause, problem, languages, cleared, tablets)
 
 
-def serve_unconfigured(problem: str, port: int | None, languages: tuple[str, ...]) -> int:
+def serve_unconfigured(
+    problem: str, port: int | None, languages: tuple[str, ...], settings: AppConfig | None = None
+) -> int:
     """``edgescreen app`` on a config that does not load: the out-of-service page on the embedded
     defaults' address (``--port`` still chosen), published to the kiosk, in ``languages``
     (``config.config_error_languages``: the device's, when the file still says it, else English then
-    French); exit status 2 once stopped. Exiting at once left the kiosk blank while systemd restarted
-    the app every few seconds (exit 2 cannot keep it from restarting: a port another program holds,
-    also 2, clears itself), and a config mended meanwhile is taken up at the next start."""
+    French), and to tablets over HTTPS when the file's ``[app]`` still builds alone (``settings``:
+    ``config.config_error_app``); exit status 2 once stopped. Exiting at once left the kiosk blank while
+    systemd restarted the app every few seconds (exit 2 cannot keep it from restarting: a port another
+    program holds, also 2, clears itself), and a config mended meanwhile is taken up at the next start."""
     defaults = Config()
     if port is not None:
         defaults = replace(defaults, app=replace(defaults.app, port=port))
     listening = _listen_or_say(defaults.app.bind, defaults.app.port, languages)
     if listening is not None:
-        _out_of_service(defaults, listening, "config", problem, languages)
+        config, tablets = _unconfigured_tablets(defaults, settings, languages)
+        _out_of_service(config, listening, "config", problem, languages, tablets=tablets)
     return 2
+
+
+def _unconfigured_tablets(
+    defaults: Config, settings: AppConfig | None, languages: tuple[str, ...]
+) -> tuple[Config, TabletsListener | None]:
+    """The tablets' listener of a config that does not load, from its ``[app]`` (``settings``) with the
+    kiosk kept on ``defaults``' port, and the config that serves both; ``defaults`` alone when ``[app]``
+    has no TLS files (its plain ``bind`` is the kiosk's: the defaults' loopback is safer for a page
+    nobody set up), when they cannot serve HTTPS now, or when the port cannot be had (said)."""
+    if settings is None or not settings.tls:
+        return defaults, None
+    try:  # a --port that is the file's tls_port, or files broken since the file was read
+        settings = replace(settings, port=defaults.app.port)
+        context = _tablets_context(settings)
+    except ConfigError as error:
+        _say("config.error", languages, problem=str(error))
+        return defaults, None
+    listening = _listen_or_say(settings.bind, settings.tls_port, languages, "https")
+    if listening is None:
+        return defaults, None
+    config = replace(defaults, app=settings)
+    return config, TabletsListener(listening, context, _tablets_refused(config, languages))
 
 
 def _records_said(error: RecordsError | RequestRefused, language: str) -> str:
@@ -271,7 +306,7 @@ def serve(config: Config, with_sync: bool = True) -> int:
         if tablets_socket is None:
             listening.close()
             return 2
-        tablets = TabletsListener(tablets_socket, context, _tablets_refused(config))
+        tablets = TabletsListener(tablets_socket, context, _tablets_refused(config, (language,)))
     try:
         server = make_server(config, with_sync, tablets)
         store = open_store(config)

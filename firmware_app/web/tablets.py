@@ -56,7 +56,7 @@ class ServesTablets(HangUpStopsServer):
         if self.should_exit or self.tablets is None or self._listener is None:
             return
         given = [self._listener.socket] if self._listener.socket else None
-        self._tablets_serving = asyncio.create_task(self.tablets.serve(sockets=given))
+        self._tablets_serving = asyncio.create_task(_serve(self.tablets, given))
         while not (self.tablets.started or self._tablets_serving.done()):
             await asyncio.sleep(0.05)
         if not self.tablets.started:
@@ -71,6 +71,17 @@ class ServesTablets(HangUpStopsServer):
             self.tablets.should_exit = True  # its pages use the device, which the kiosk's shutdown stops
             await self._tablets_serving
         await super().shutdown(sockets=sockets)
+
+
+async def _serve(tablets: TabletsServer, sockets: list[socket.socket] | None) -> None:
+    """The tablets' server until it stops. A port uvicorn binds itself and cannot (another program holds
+    it, the address is not this machine's) is its ``sys.exit``, which ended the kiosk's loop too (status 3,
+    which says a model was refused, and nothing said): the ``OSError`` it exits on, which ``refused`` says."""
+    try:
+        await tablets.serve(sockets=sockets)
+    except SystemExit as exit:
+        cause = exit.__context__
+        raise (cause if isinstance(cause, OSError) else RuntimeError(f"exit status {exit.code}")) from None
 
 
 def _tablets_config(kiosk: uvicorn.Config, settings: AppConfig, context: ssl.SSLContext) -> uvicorn.Config:

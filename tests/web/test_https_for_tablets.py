@@ -8,10 +8,12 @@ Real listeners on this machine's own network address, certificates made by the t
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -23,12 +25,25 @@ import httpx
 import pytest
 
 from firmware_app.config import load_config
+from firmware_app.messages import sentence
 from firmware_app.web import run
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
 from tests.records.kit import open_store, write_config
 from tests.tls_files import SiteTls, site_tls
-from tests.web.conftest import OPERATOR, PIN, SCREEN, RunningApp, app_process, enter_pin, network_address, start_app
+from tests.web.conftest import (
+    OPERATOR,
+    PIN,
+    SCREEN,
+    RunningApp,
+    answer_status,
+    app_process,
+    enter_pin,
+    network_address,
+    snap,
+    start_app,
+    unscrolled,
+)
 
 
 @dataclass
@@ -272,3 +287,99 @@ def test_tls_files_broken_after_the_configs_check_stop_the_app_naming_the_file(t
     out, err = capsys.readouterr()
     assert "Traceback" not in err and "open" not in out, (out, err)
     assert f"edgescreen: configuration error: {said}" in err, err
+
+
+def test_a_tablets_port_another_program_holds_is_said_with_its_address_and_the_systems_words(tmp_path, capsys, caplog):
+    """The files are checked before the listener starts, so its failure is another cause: the words told
+    the technician to check the TLS files, for a port another program held. They say the address it could
+    not listen on and the system's error, and what sets them."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = load_config(str(write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", tls_port))
+        holder.listen()
+        server = run.make_server(config, with_sync=False)
+        serving = threading.Thread(target=server.run, daemon=True)
+        serving.start()
+        serving.join(60)
+    assert not serving.is_alive() and server.tablets_failed
+    stderr = capsys.readouterr().err
+    address = f"https://127.0.0.1:{tls_port}/"
+    said = sentence("app.tablets_failed", "en", address=address, error=os.strerror(errno.EADDRINUSE))
+    assert f"edgescreen: {said}\n" in stderr, stderr
+    assert "[app] bind and tls_port" in said and "tls_cert_file" not in said
+    (logged,) = [record for record in caplog.records if record.getMessage().startswith("app.tablets_failed")]
+    assert f"[Errno {errno.EADDRINUSE}]" in logged.getMessage(), logged.getMessage()
+
+
+def test_the_out_of_service_line_names_the_tablets_address_beside_the_kiosks(tmp_path):
+    """The page answers on the tablets' port too, yet the line said the kiosk's address alone: a
+    technician reading the journal for a tablet's nurse was not told where she reaches it."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = write_config(tmp_path, 1, f"[app]\nport = {port}\n{tls.app_lines(tls_port)}")
+    open_store(tmp_path).records.close()
+    (tmp_path / "records.key").unlink()
+    app = app_process(config, port)
+    try:
+        wait_until(lambda: _answers(f"https://127.0.0.1:{tls_port}/", tls), 60, "the tablets' out-of-service page")
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 5
+    stderr = app.stderr.read() if app.stderr else ""
+    kiosk, tablets = f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{tls_port}/"
+    said = f"edgescreen: serving the out-of-service page on {kiosk} and, for tablets, on {tablets}\n"
+    assert said in stderr, stderr
+
+
+def test_a_config_that_does_not_load_gives_a_tablet_the_out_of_service_page_when_its_app_table_holds(tmp_path, browser):
+    """A config that did not load served the page on the kiosk's loopback alone: a tablet's nurse got a
+    refused connection and no reason. Its ``[app]`` table, when it builds alone with the same checks (the
+    TLS files read, the key the certificate's), says where tablets reach the app: the page answers there
+    too, in the language the file still says, and the line names both addresses."""
+    tls = site_tls(tmp_path / "tls")
+    port, tls_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "fr"\n[camera]\nbackend = "picamera3"\n[app]\n{tls.app_lines(tls_port)}')
+    app = app_process(config, port)
+    url = f"https://127.0.0.1:{tls_port}/"
+    context = browser.new_context(ignore_https_errors=True, viewport=SCREEN)
+    try:
+        wait_until(lambda: _answers(url, tls), 30, "the tablets' out-of-service page")
+        with httpx.Client(verify=ssl.create_default_context(cafile=str(tls.ca)), timeout=60) as tablet:
+            said = tablet.get(f"{url}signin")
+        page = context.new_page()
+        for language, words in (("fr", "Ses réglages ne peuvent pas être lus"), ("en", "Its settings cannot be read")):
+            page.goto(f"{url}?lang={language}")
+            assert words in page.inner_text("body") and unscrolled(page)
+            snap(page, "out-of-service-config-tablet")
+    finally:
+        context.close()
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    assert said.status_code == 503 and "Ses réglages ne peuvent pas être lus" in said.text and "picamera3" in said.text
+    stderr = app.stderr.read() if app.stderr else ""
+    kiosk = f"http://127.0.0.1:{port}/"
+    said = sentence("app.out_of_service_tablets", "fr", address=kiosk, tablets=url)
+    assert f"edgescreen: {said}\n" in stderr, stderr
+
+
+def test_a_config_whose_app_table_is_the_error_serves_no_tablet(tmp_path):
+    """An ``[app]`` that does not build (here its key is not the certificate's) cannot say where tablets
+    are, nor with which certificate: the page is served on the kiosk's loopback alone, as it says."""
+    tls = site_tls(tmp_path / "tls")
+    other = site_tls(tmp_path / "other")
+    port, tls_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    config.write_text(f"[app]\n{tls.app_lines(tls_port).replace(str(tls.key), str(other.key))}")
+    app = app_process(config, port)
+    try:
+        assert answer_status(f"http://127.0.0.1:{port}/") == 503
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"https://127.0.0.1:{tls_port}/", verify=False, timeout=30)
+    finally:
+        app.send_signal(signal.SIGINT)
+        assert app.wait(30) == 2
+    stderr = app.stderr.read() if app.stderr else ""
+    assert f"edgescreen: serving the out-of-service page on http://127.0.0.1:{port}/\n" in stderr, stderr
