@@ -1,7 +1,7 @@
 """The ``edgescreen-review`` command line: the ingester, the web app, and the administrators' tools.
 
 Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
-reader chooses), from the station's catalogue (``review_station/web/words.py``), as the device's command
+reader chooses), from the station's catalogue (``review_station/words.py``), as the device's command
 line speaks ``[device] language``; JSON, the export and the system's own words (a database's, a key
 file's, a configuration problem) stay as they are.
 """
@@ -32,7 +32,7 @@ from review_station.ingest.release import Released
 from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
 from review_station.verdicts import resend_verdicts
-from review_station.web.words import code, moment, plural, refusal, say, unsent_why
+from review_station.words import code, moment, plural, refusal, say, unsent_why
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
