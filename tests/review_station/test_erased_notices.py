@@ -10,9 +10,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from markupsafe import escape
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from edgescreen_wire.erased import MAX_NOTICE_IDS, encode_erased_notice
 from edgescreen_wire.topics import ERASED, device_topic
@@ -24,7 +25,9 @@ from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from review_station import devices
 from review_station.cli import main as review_main
+from review_station.config import load_review_config
 from review_station.erased_notices import Unsent, due_notices, not_sent, noticed, owe_notices, unsent_notices
+from review_station.ingest.ingester import Ingester, verdict_signer
 from review_station.storage.tables import erased_notices
 from review_station.web.words import moment, say, unsent_why
 from tests.mqtt_broker import Broker, free_port, wait_until
@@ -323,3 +326,36 @@ def test_a_notice_the_brokers_acl_refuses_is_shown_with_the_brokers_reason(tmp_p
         assert str(escape(unsent_why("refused", "Not authorized", "en"))) in page
     finally:
         broker.stop()
+
+
+def test_a_notice_paho_does_not_publish_is_kept_with_its_reason_and_sent_once_the_broker_is_back(
+    tmp_path, engine: Engine
+) -> None:
+    """paho refuses a publication (``publish``'s rc not success) on a connection it has found lost: the
+    ingester publishes only while connected, so its notice meets that when the broker goes between its
+    loop's read and the publication, which no test can time. Here the real broker is stopped under the
+    ingester's own client, which its loop sees lost; the notice it then publishes is withheld, paho's
+    reason kept for the dashboard, and an ingester sends it once the broker is back."""
+    with running_station(tmp_path, engine) as running:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        config, _ = keyed_station(tmp_path, engine, running.broker.port)
+        with engine.begin() as connection:
+            owe_notices(connection, [("a" * 32, DEVICE.id)])
+            [notice] = due_notices(connection)
+        settings = load_review_config(str(config))
+        ingester = Ingester(engine, settings.broker, signer=verdict_signer(settings.verdicts.private_key_file))
+        client = ingester._new_client()
+        client.connect("127.0.0.1", running.broker.port)
+        wait_until(lambda: client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS and client.is_connected(), 30, "connected")
+        running.broker.stop()
+        wait_until(lambda: client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS, 30, "the connection seen lost")
+
+        ingester._send_notice(client, notice)
+        refused = [(DEVICE.id, "not_published", mqtt.error_string(mqtt.MQTT_ERR_NO_CONN))]
+        assert [(item.device_id, item.reason, item.detail) for item in owed_a_day(engine)] == refused
+        running.broker.start()
+        running.start_ingester(config)
+        wait_until(lambda: owed_a_day(engine) == [], 30, "the notice taken by the broker")
+        with engine.connect() as connection:
+            row = connection.execute(select(erased_notices)).one()
+        assert (row.noticed, row.unsent_reason, row.unsent_detail) == (True, None, None)
