@@ -12,12 +12,14 @@ import argparse
 import contextlib
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
@@ -423,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
         print(message("config.error", language).format(problem=error), file=sys.stderr)
         return EXIT_CONFIG
+    except SQLAlchemyError as error:  # the database failing under a command: its server stopped, a table unreadable
+        log_event("review.database_failed", level=logging.ERROR, error=error)
+        print(say("cli.database_error", language, problem=getattr(error, "orig", None) or error), file=sys.stderr)
+        return EXIT_DATABASE
     finally:
         engine.dispose()
 

@@ -1140,6 +1140,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The station could not answer: try again; if it happens again, tell its administrator.",
         "fr": "La station n'a pas pu répondre : réessayez ; si cela se reproduit, prévenez son administrateur.",
     },
+    # A database error (its server stopped, a table it cannot read): the administrator's to see, the cause not a
+    # reader's to guess at; the station's log has the database's own words.
+    "error.database_text": {
+        "en": "The station could not read or write its database: try again; if it happens again, tell its "
+        "administrator.",
+        "fr": "La station n'a pas pu lire ou écrire sa base de données : réessayez ; si cela se reproduit, prévenez "
+        "son administrateur.",
+    },
     "error.no_undelivered": {
         "en": "No such undelivered verdict (handled already, delivered meanwhile, or another site's).",
         "fr": "Aucun avis non remis de ce nom (déjà traité, remis entre-temps, ou d'un autre site).",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from fastapi.testclient import TestClient
 from markupsafe import escape
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from edgescreen_wire.erased import MAX_NOTICE_IDS, encode_erased_notice
 from edgescreen_wire.topics import ERASED, device_topic
@@ -24,6 +25,7 @@ from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from review_station import devices
+from review_station.cli import EXIT_DATABASE
 from review_station.cli import main as review_main
 from review_station.config import load_review_config
 from review_station.erased_notices import Unsent, due_notices, not_sent, noticed, owe_notices, unsent_notices
@@ -32,7 +34,7 @@ from review_station.storage.tables import erased_notices
 from review_station.web.words import moment, say, unsent_why
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import IngesterThread, Publisher, counts, running_station
+from tests.review_station.kit import IngesterThread, Publisher, counts, running_station, station_config
 from tests.review_station.test_broker_queues import station_tls
 from tests.review_station.test_erasure_from_device import queued_requests
 from tests.review_station.test_signed_verdicts import keyed_station
@@ -359,3 +361,30 @@ def test_a_notice_paho_does_not_publish_is_kept_with_its_reason_and_sent_once_th
         with engine.connect() as connection:
             row = connection.execute(select(erased_notices)).one()
         assert (row.noticed, row.unsent_reason, row.unsent_detail) == (True, None, None)
+
+
+def test_a_database_error_while_the_notices_are_checked_says_the_database_could_not_be_read(
+    tmp_path, engine: Engine, capsys
+) -> None:
+    """The notices owed kept where the dashboard and ``devices list`` cannot read them (their table gone
+    from the real database, as a schema not migrated leaves it): ``devices list`` ended in a traceback
+    and the dashboard in "Something went wrong", neither saying the database; each now says the
+    station's database could not be read, in the station's or the reader's language, and the command
+    logs the database's error."""
+    devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+    with engine.begin() as connection:
+        owe_notices(connection, [("a" * 32, DEVICE.id)])
+    config = station_config(tmp_path, engine, free_port())
+    admin = signed_in_client(engine, station(), "ada", "admin")
+    admin_page = TestClient(admin.app, cookies=admin.cookies, raise_server_exceptions=False)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE erased_notices RENAME TO erased_notices_elsewhere"))
+    for language in ("en", "fr"):
+        admin_page.cookies.set("review_language", language)
+        answer = admin_page.get("/dashboard")
+        assert answer.status_code == 500 and str(escape(say("error.database_text", language))) in answer.text
+    capsys.readouterr()
+    assert review_main(["--config", str(config), "devices", "list"]) == EXIT_DATABASE
+    said = capsys.readouterr().err
+    assert "review.database_failed" in said and "erased_notices" in said
+    assert say("cli.database_error", "en", problem="").rstrip() in said
