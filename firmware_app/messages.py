@@ -3010,7 +3010,7 @@ def message(key: str, language: str) -> str:
 
 def typeset(text: str, language: str) -> str:
     """``text`` as ``language`` sets it: in French, a space that never breaks before : ; ? ! and inside
-    « »; other languages as written. The review station's catalogue (``review_station/web/words.py``)
+    « »; other languages as written. The review station's catalogue (``review_station/words.py``)
     sets its French by this too, so the nurse and the specialist read one typography."""
     if language != "fr":
         return text

@@ -1,7 +1,7 @@
 """The ``edgescreen-review`` command line: the ingester, the web app, and the administrators' tools.
 
 Every line it prints for a person is in the station's language (``[web] language``, the pages' until a
-reader chooses), from the station's catalogue (``review_station/web/words.py``), as the device's command
+reader chooses), from the station's catalogue (``review_station/words.py``), as the device's command
 line speaks ``[device] language``; JSON, the export and the system's own words (a database's, a key
 file's, a configuration problem) stay as they are.
 """
@@ -12,12 +12,14 @@ import argparse
 import contextlib
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from edgescreen_wire.sealed_image import SealError
 from edgescreen_wire.verdict_signature import VerdictKeyError
@@ -32,7 +34,7 @@ from review_station.ingest.release import Released
 from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
 from review_station.verdicts import resend_verdicts
-from review_station.web.words import code, moment, plural, refusal, say, unsent_why
+from review_station.words import code, moment, plural, refusal, say, unsent_why
 
 EXIT_REFUSED, EXIT_CONFIG, EXIT_DATABASE, EXIT_AUDIT = 1, 2, 3, 4
 OPERATOR = "cli"  # who the audit log names for acts done at the station's console
@@ -423,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:  # what a command finds wrong in its files ([uploads], [broker] TLS)
         print(message("config.error", language).format(problem=error), file=sys.stderr)
         return EXIT_CONFIG
+    except SQLAlchemyError as error:  # the database failing under a command: its server stopped, a table unreadable
+        log_event("review.database_failed", level=logging.ERROR, error=error)
+        print(say("cli.database_error", language, problem=getattr(error, "orig", None) or error), file=sys.stderr)
+        return EXIT_DATABASE
     finally:
         engine.dispose()
 

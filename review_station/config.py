@@ -77,7 +77,7 @@ class WebConfig:
     secure_cookies: bool = True
     # The station's language: the pages' until a reader chooses theirs (the switch on every page,
     # remembered in their browser), and the command line's (``edgescreen-review users ...``, ``audit
-    # verify``): "en" or "fr" (``review_station/web/words.py``).
+    # verify``): "en" or "fr" (``review_station/words.py``).
     language: str = field(default="en", metadata={"choices": LANGUAGES})
 
 

@@ -1,6 +1,6 @@
 """One shape for what the station refuses as asked (an export's dates, an account's name, a device's
 id), so that the export page and the command line say each refusal in their reader's language from
-the station's catalogue (``review_station/web/words.py``: ``words.refusal``), while its log, its
+the station's catalogue (``review_station/words.py``: ``words.refusal``), while its log, its
 traceback and a script's message keep the English."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from review_station import audit
 from review_station.accounts import SignedIn
 from review_station.storage.tables import deliveries, devices, reads, results
 from review_station.verdicts import UNSENDABLE_DELIVERY, UNSETTLED_DELIVERY, urgency_of
-from review_station.web.words import say
+from review_station.words import say
 
 # The states of a verdict that will not reach its device, however long it waits.
 NEVER_DELIVERED = ("unknown_result", UNSENDABLE_DELIVERY)

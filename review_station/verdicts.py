@@ -113,7 +113,7 @@ GRADED_READ = or_(*(reads.c[name].is_not(None) for name in GRADING))
 
 class ReadRefused(ValueError):
     """A read the workflow does not accept now; the message says why, in words for the reader. ``key``
-    names the page's sentence for it (``review_station/web/words.py``: "refused.<key>"), ``values`` what
+    names the page's sentence for it (``review_station/words.py``: "refused.<key>"), ``values`` what
     it says, codes left codes (the page words them in the reader's language)."""
 
     def __init__(self, why: str, key: str, **values: str | None) -> None:

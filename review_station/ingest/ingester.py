@@ -71,7 +71,7 @@ from review_station.ingest.release import release
 from review_station.ingest.takeovers import record_takeover
 from review_station.storage.tables import deliveries, devices, results
 from review_station.verdicts import UNSETTLED_DELIVERY, set_aside
-from review_station.web.words import unsent_why
+from review_station.words import unsent_why
 
 LOOP_SECONDS = 0.05
 BATCH_SECONDS = 0.05

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, Row, Select, select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import firmware_app.web
@@ -332,9 +333,11 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         return page
 
     async def failed(request: Request, error: Exception) -> Response:
-        """A failure no handler answers (the database gone): the message page, not Starlette's bare English;
-        no reader looked up, as that may be what failed. The server logs the error."""
-        return refusal(request, 500, "error.failed", "error.failed_text", None)
+        """A failure no handler answers: the message page, not Starlette's bare English; the database's said
+        to be the database's (its server stopped, a table it cannot read), not left for the reader to guess
+        at. No reader looked up, as that may be what failed. The server logs the error."""
+        text = "error.database_text" if isinstance(error, SQLAlchemyError) else "error.failed_text"
+        return refusal(request, 500, "error.failed", text, None)
 
     # The nurse app's headers on every answer, a failure's too (its policy: no other site frames a page,
     # no form posts elsewhere, no script but the station's own), no Referer at all (its language switch

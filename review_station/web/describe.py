@@ -22,7 +22,7 @@ from review_station.web.words import code, number, say
 
 QUALITY_VERDICTS = ("good", "usable", "reject")
 
-# The words of every row are the station's catalogue's (``review_station/web/words.py``), in the reader's
+# The words of every row are the station's catalogue's (``review_station/words.py``), in the reader's
 # language; the quality gate's verdict is worded for the reader ("describe.quality.*"): the nurse's
 # sentences ("Image quality: ...; retake the photo") repeated the row's label and told the specialist to retake.
 

@@ -10,9 +10,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from fastapi.testclient import TestClient
 from markupsafe import escape
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, text, update
 
 from edgescreen_wire.erased import MAX_NOTICE_IDS, encode_erased_notice
 from edgescreen_wire.topics import ERASED, device_topic
@@ -23,13 +25,16 @@ from firmware_app.records.identity import Identity
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from review_station import devices
+from review_station.cli import EXIT_DATABASE
 from review_station.cli import main as review_main
+from review_station.config import load_review_config
 from review_station.erased_notices import Unsent, due_notices, not_sent, noticed, owe_notices, unsent_notices
+from review_station.ingest.ingester import Ingester, verdict_signer
 from review_station.storage.tables import erased_notices
 from review_station.web.words import moment, say, unsent_why
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
-from tests.review_station.kit import IngesterThread, Publisher, counts, running_station
+from tests.review_station.kit import IngesterThread, Publisher, counts, running_station, station_config
 from tests.review_station.test_broker_queues import station_tls
 from tests.review_station.test_erasure_from_device import queued_requests
 from tests.review_station.test_signed_verdicts import keyed_station
@@ -323,3 +328,63 @@ def test_a_notice_the_brokers_acl_refuses_is_shown_with_the_brokers_reason(tmp_p
         assert str(escape(unsent_why("refused", "Not authorized", "en"))) in page
     finally:
         broker.stop()
+
+
+def test_a_notice_paho_does_not_publish_is_kept_with_its_reason_and_sent_once_the_broker_is_back(
+    tmp_path, engine: Engine
+) -> None:
+    """paho refuses a publication (``publish``'s rc not success) on a connection it has found lost: the
+    ingester publishes only while connected, so its notice meets that when the broker goes between its
+    loop's read and the publication, which no test can time. Here the real broker is stopped under the
+    ingester's own client, which its loop sees lost; the notice it then publishes is withheld, paho's
+    reason kept for the dashboard, and an ingester sends it once the broker is back."""
+    with running_station(tmp_path, engine) as running:
+        devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+        config, _ = keyed_station(tmp_path, engine, running.broker.port)
+        with engine.begin() as connection:
+            owe_notices(connection, [("a" * 32, DEVICE.id)])
+            [notice] = due_notices(connection)
+        settings = load_review_config(str(config))
+        ingester = Ingester(engine, settings.broker, signer=verdict_signer(settings.verdicts.private_key_file))
+        client = ingester._new_client()
+        client.connect("127.0.0.1", running.broker.port)
+        wait_until(lambda: client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS and client.is_connected(), 30, "connected")
+        running.broker.stop()
+        wait_until(lambda: client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS, 30, "the connection seen lost")
+
+        ingester._send_notice(client, notice)
+        refused = [(DEVICE.id, "not_published", mqtt.error_string(mqtt.MQTT_ERR_NO_CONN))]
+        assert [(item.device_id, item.reason, item.detail) for item in owed_a_day(engine)] == refused
+        running.broker.start()
+        running.start_ingester(config)
+        wait_until(lambda: owed_a_day(engine) == [], 30, "the notice taken by the broker")
+        with engine.connect() as connection:
+            row = connection.execute(select(erased_notices)).one()
+        assert (row.noticed, row.unsent_reason, row.unsent_detail) == (True, None, None)
+
+
+def test_a_database_error_while_the_notices_are_checked_says_the_database_could_not_be_read(
+    tmp_path, engine: Engine, capsys
+) -> None:
+    """The notices owed kept where the dashboard and ``devices list`` cannot read them (their table gone
+    from the real database, as a schema not migrated leaves it): ``devices list`` ended in a traceback
+    and the dashboard in "Something went wrong", neither saying the database; each now says the
+    station's database could not be read, in the station's or the reader's language, and the command
+    logs the database's error."""
+    devices.enrol(engine, DEVICE.id, DEVICE.site, by="test")
+    with engine.begin() as connection:
+        owe_notices(connection, [("a" * 32, DEVICE.id)])
+    config = station_config(tmp_path, engine, free_port())
+    admin = signed_in_client(engine, station(), "ada", "admin")
+    admin_page = TestClient(admin.app, cookies=admin.cookies, raise_server_exceptions=False)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE erased_notices RENAME TO erased_notices_elsewhere"))
+    for language in ("en", "fr"):
+        admin_page.cookies.set("review_language", language)
+        answer = admin_page.get("/dashboard")
+        assert answer.status_code == 500 and str(escape(say("error.database_text", language))) in answer.text
+    capsys.readouterr()
+    assert review_main(["--config", str(config), "devices", "list"]) == EXIT_DATABASE
+    said = capsys.readouterr().err
+    assert "review.database_failed" in said and "erased_notices" in said
+    assert say("cli.database_error", "en", problem="").rstrip() in said

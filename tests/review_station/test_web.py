@@ -393,7 +393,7 @@ def test_a_failure_no_handler_answers_is_the_station_s_page_with_its_security_he
     assert answer.status_code == 500
     expected = security_headers({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
     assert {name: answer.headers.get(name) for name in expected} == expected
-    assert str(escape(say("error.failed_text", language))) in answer.text and "OperationalError" not in answer.text
+    assert str(escape(say("error.database_text", language))) in answer.text and "OperationalError" not in answer.text
 
 
 # Each message page's sentence (``message.html``) as the reader gets it: they began lower-case and ended
