@@ -375,25 +375,34 @@ def test_next_result_goes_to_the_next_one_awaiting_the_reader_in_their_filters_o
     assert client.get(f"/results/{no_refer}/next?site=site-a").headers["location"] == "/?site=site-a"
 
 
+# A failure of the database (its server gone) is said to be the database's; any other, in general words.
+FAILURES = {
+    "error.database_text": OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly")),
+    "error.failed_text": RuntimeError("a defect of the station's own"),
+}
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("said", FAILURES)
 def test_a_failure_no_handler_answers_is_the_station_s_page_with_its_security_headers(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, language: str
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, language: str, said: str
 ) -> None:
     """Starlette answers such a failure from its outermost middleware, outside the station's own: on main
     a bare "Internal Server Error" in English, without the headers every other answer carries (no
     frame-ancestors, no nosniff, kept in a shared desk computer's cache)."""
 
-    def database_gone(*args: object, **kwargs: object) -> None:
-        raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+    def failing(*args: object, **kwargs: object) -> None:
+        raise FAILURES[said]
 
-    monkeypatch.setattr(accounts, "session_user", database_gone)
+    monkeypatch.setattr(accounts, "session_user", failing)
     client = TestClient(create_app(station(), engine), raise_server_exceptions=False)
     client.cookies.set("review_language", language)
     answer = client.get("/")
     assert answer.status_code == 500
     expected = security_headers({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
     assert {name: answer.headers.get(name) for name in expected} == expected
-    assert str(escape(say("error.database_text", language))) in answer.text and "OperationalError" not in answer.text
+    assert str(escape(say(said, language))) in answer.text
+    assert type(FAILURES[said]).__name__ not in answer.text
 
 
 # Each message page's sentence (``message.html``) as the reader gets it: they began lower-case and ended
