@@ -443,9 +443,15 @@ class Ingester:
             return
         payload = sign_review(claimed.payload, self._signer) if signed and self._signer else claimed.payload
         info = client.publish(claimed.topic, payload, qos=1)
-        if info.rc == mqtt.MQTT_ERR_SUCCESS:
-            self._published[info.mid] = review_id
-            log_event("review.verdict_sent", review_id=review_id, topic=claimed.topic)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            # A connection paho found lost: said (it went unsaid), and tried again after ``review_retry_s``.
+            why = mqtt.error_string(info.rc)
+            log_event(
+                "review.verdict_not_published", logging.WARNING, review_id=review_id, topic=claimed.topic, error=why
+            )
+            return
+        self._published[info.mid] = review_id
+        log_event("review.verdict_sent", review_id=review_id, topic=claimed.topic)
 
     def _send_due_notices(self, client: mqtt.Client) -> None:
         """Publish each erasure notice due, once a connection until the broker answers it (retained: a

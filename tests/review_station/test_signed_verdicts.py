@@ -1,12 +1,15 @@
 """The station signs every verdict a device asks to have signed (edgescreen.review/3), as it sends it:
 through a real mosquitto to a real sync worker given the station's verdict key, the first time, under
-a new review id after a ``conflict``, and again after ``resend-verdicts``."""
+a new review id after a ``conflict``, and again after ``resend-verdicts``; and a verdict paho does not
+publish is said, and left to be tried again."""
 
 from __future__ import annotations
 
 import json
+import logging
 import stat
 
+import paho.mqtt.client as mqtt
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V3
@@ -16,6 +19,8 @@ from edgescreen_wire.verdict_signature import read_public_key
 from firmware_app.sync.review import parse_review
 from review_station import devices
 from review_station.cli import main as review_main
+from review_station.config import load_review_config
+from review_station.ingest.ingester import Ingester
 from review_station.storage.tables import deliveries
 from review_station.verdicts import resend_verdicts
 from tests.mqtt_broker import Tap, wait_until
@@ -139,3 +144,28 @@ def test_a_device_is_answered_as_its_latest_result_asks_whichever_result_the_ver
         assert client.post(f"/results/{after_the_key_went}/reads", data=form).status_code == 303
         wait_until(lambda: len(tap.on("/review")) >= 2, 30, "the second verdict sent")
         assert {json.loads(p)["schema"] for p in tap.on("/review")[1:]} == {REVIEW_V2}
+
+
+def test_a_verdict_paho_does_not_publish_is_said_and_left_to_be_tried_again(tmp_path, engine: Engine, caplog) -> None:
+    """paho refuses a publication on a connection it has found lost (as ``test_erased_notices`` makes it
+    refuse a notice: the real broker stopped under the ingester's own client); the verdict's attempt was
+    dropped without a word, to be tried again after ``review_retry_s``. It is now said, naming the
+    review and paho's reason, and the delivery stays unsettled for the next attempt."""
+    with running_station(tmp_path, engine) as running:
+        [result_id] = add_results(engine, DEVICE.id, DEVICE.site, [0.9])
+        record_read(engine, result_id)
+        with engine.connect() as connection:
+            review_id = connection.execute(select(deliveries.c.review_id)).scalar_one()
+        settings = load_review_config(str(station_config(tmp_path / "station", engine, running.broker.port)))
+        ingester = Ingester(engine, settings.broker)
+        client = ingester._new_client()
+        client.connect("127.0.0.1", running.broker.port)
+        wait_until(lambda: client.loop(0.05) == mqtt.MQTT_ERR_SUCCESS and client.is_connected(), 30, "connected")
+        running.broker.stop()
+        wait_until(lambda: client.loop(0.05) != mqtt.MQTT_ERR_SUCCESS, 30, "the connection seen lost")
+        with caplog.at_level(logging.WARNING):
+            ingester._send_verdict(client, review_id, None, signed=False)
+        said = [line for line in caplog.messages if line.startswith("review.verdict_not_published")]
+        assert len(said) == 1 and review_id in said[0], caplog.text
+        assert mqtt.error_string(mqtt.MQTT_ERR_NO_CONN) in said[0]
+        assert delivery_states(engine) == ["pending"]
