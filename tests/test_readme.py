@@ -26,7 +26,7 @@ from firmware_app.messages import CATALOGUE as DEVICE_CATALOGUE
 from firmware_app.quality_fit_command import route
 from review_station.cli import build_parser as station_parser
 from review_station.config import ReviewConfig
-from review_station.web.words import CATALOGUE as STATION_CATALOGUE
+from review_station.words import CATALOGUE as STATION_CATALOGUE
 from tests.conftest import PROJECT_ROOT
 
 README = PROJECT_ROOT / "README.md"

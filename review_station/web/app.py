@@ -34,6 +34,7 @@ from firmware_app.events import log_event
 from firmware_app.web.body_limit import BodyLimit, BodyTooLarge
 from firmware_app.web.headers import guard
 from review_station import accounts, audit, contrary, dashboard, images, opened, undelivered
+from review_station import words as catalogue
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
@@ -176,11 +177,11 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     # escaped, then filled with its values, each escaped unless the page made it markup (a <bdi>).
     @pass_context
     def t(context: Any, key: str, **values: Any) -> Markup:
-        return Markup(escape(words.say(key, context["lang"]))).format(**values)
+        return Markup(escape(catalogue.say(key, context["lang"]))).format(**values)
 
     @pass_context
     def counted(context: Any, key: str, count: int, **values: Any) -> Markup:
-        return t(context, words.plural(key, count, context["lang"]), count=count, **values)
+        return t(context, catalogue.plural(key, count, context["lang"]), count=count, **values)
 
     def isolated(text: str) -> Markup:
         """Text from outside (an id a device chose) in a <bdi>, its control characters shown as codes."""
@@ -188,7 +189,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
 
     @pass_context
     def code(context: Any, kind: str, value: str | None) -> str:
-        return words.code(kind, value, context["lang"])
+        return catalogue.code(kind, value, context["lang"])
 
     @pass_context
     def number(context: Any, value: float, places: int = 1) -> str:
@@ -205,13 +206,13 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @pass_context
     def moment(context: Any, value: datetime) -> str:
         """A stored time (UTC; SQLite returns it without its zone) with its month in words."""
-        return words.moment(
+        return catalogue.moment(
             value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC), context["lang"]
         )
 
     @pass_context
     def unsent_reason(context: Any, reason: str, detail: str | None) -> str:
-        return words.unsent_why(reason, detail, context["lang"])
+        return catalogue.unsent_why(reason, detail, context["lang"])
 
     @pass_context
     def photographed_on(context: Any, modality: str, eye: str | None, body_site: str | None) -> str:
@@ -232,7 +233,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     templates.env.filters["isolated"] = isolated
     templates.env.globals["LANGUAGE_NAMES"] = words.LANGUAGE_NAMES
     # What a test or a script reads off a page (``data-state``) stays in English, whatever the reader's language.
-    templates.env.globals["english"] = lambda key: words.say(key, "en")
+    templates.env.globals["english"] = lambda key: catalogue.say(key, "en")
 
     def language_of(request: Request) -> str:
         """The reader's chosen language (their browser's cookie), else the station's ``[web] language``."""
@@ -248,7 +249,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     def refusal(request: Request, status: int, title: str, text: str, user: SignedIn | None) -> HTMLResponse:
         """The message page: ``title`` and ``text`` are the catalogue's keys."""
         language = language_of(request)
-        said = {"title": words.say(title, language), "text": words.say(text, language)}
+        said = {"title": catalogue.say(title, language), "text": catalogue.say(text, language)}
         return render(request, "message.html", status=status, user=user, **said)
 
     def session_user(request: Request, active: bool = True) -> SignedIn | None:
@@ -300,10 +301,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         language = language_of(request)
         values = dict(error.values)
         if "roles" in values:  # the roles in the reader's words: "coordinator or admin"
-            named = [words.code("role", role, language) for role in values["roles"].split("|")]
-            values["roles"] = words.say("error.or", language).join(named)
-        text = words.say(error.why, language, **values)
-        title = words.say("error.not_allowed", language)
+            named = [catalogue.code("role", role, language) for role in values["roles"].split("|")]
+            values["roles"] = catalogue.say("error.or", language).join(named)
+        text = catalogue.say(error.why, language, **values)
+        title = catalogue.say("error.not_allowed", language)
         return render(request, "message.html", status=403, title=title, text=text, user=error.user)
 
     @app.exception_handler(NoSuchResult)
@@ -313,7 +314,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.exception_handler(InputRefused)
     async def input_refused(request: Request, error: InputRefused) -> Response:
         language = language_of(request)
-        title, text = words.say("error.refused", language), words.input_refused(error.key, error.values, language)
+        title, text = catalogue.say("error.refused", language), words.input_refused(error.key, error.values, language)
         return render(request, "message.html", status=422, title=title, text=text, user=session_user(request))
 
     @app.exception_handler(BodyTooLarge)
@@ -700,15 +701,15 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         if not (format and site and start and end):
             if not any((format, site, start, end)):
                 return export_form(request, user, fields | {"end": datetime.now(UTC).date().isoformat()}, None)
-            return export_form(request, user, fields, words.say("export.fill_in", language_of(request)))
+            return export_form(request, user, fields, catalogue.say("export.fill_in", language_of(request)))
         if not user.reads_site(site):
-            why = words.say("export.refused.not_yours", language_of(request), site=site)
-            return export_form(request, user, fields, words.say("export.refused", language_of(request), why=why))
+            why = catalogue.say("export.refused.not_yours", language_of(request), site=site)
+            return export_form(request, user, fields, catalogue.say("export.refused", language_of(request), why=why))
         try:
             text = export(engine, format, site, start, end, by=user.username)
         except ExportError as error:
-            why = words.refusal(error, language_of(request))
-            return export_form(request, user, fields, words.say("export.refused", language_of(request), why=why))
+            why = catalogue.refusal(error, language_of(request))
+            return export_form(request, user, fields, catalogue.say("export.refused", language_of(request), why=why))
         media = "application/fhir+json" if format == "fhir" else "text/csv"
         name = f"edgescreen-{site}-{start}-{end}.{'json' if format == 'fhir' else 'csv'}"
         return Response(text, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})

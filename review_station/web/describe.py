@@ -18,7 +18,8 @@ from firmware_app.inference.card import CardError, ModelCard, OperatingPoint, re
 from firmware_app.inference.model import CARD_FILE
 from firmware_app.messages import message
 from review_station.dating import CAPTURE, PROJECT_START, after_arrival, before_project
-from review_station.web.words import code, number, say
+from review_station.web.words import number
+from review_station.words import code, say
 
 QUALITY_VERDICTS = ("good", "usable", "reject")
 

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from review_station.web.words import code, say
+from review_station.words import code, say
 
 TRIAGE_COLOURS = {"refer": "#a30000", "ungradable": "#d08a00", "no_refer": "#3b7d3e"}
 

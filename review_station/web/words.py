@@ -1,6 +1,6 @@
 """The words only the station's pages say (the disclaimer, a dashboard proportion, a refused read or
-input, a skin tone, the language switch), over the station's catalogue (``review_station.words``), whose
-sentences the pages read through this module as the command line and the ingester read them there.
+input, a skin tone, the language switch), over the station's catalogue (``review_station.words``), which
+the pages read as the command line and the ingester do.
 """
 
 from __future__ import annotations
@@ -9,24 +9,7 @@ from typing import Any
 
 from firmware_app.messages import message
 from firmware_app.wording import decimal
-from review_station.words import CATALOGUE, code, moment, plural, refusal, say, unsent_why
-
-__all__ = [
-    "CATALOGUE",
-    "LANGUAGE_NAMES",
-    "code",
-    "disclaimer",
-    "input_refused",
-    "moment",
-    "number",
-    "plural",
-    "proportion",
-    "refusal",
-    "refused",
-    "say",
-    "skin_tone",
-    "unsent_why",
-]
+from review_station.words import CATALOGUE, code, say
 
 # Each language's own name, as the switch shows it to a reader who may not read the other.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}

@@ -14,8 +14,8 @@ from firmware_app.config import QualityConfig
 from firmware_app.inference.card import read_card
 from firmware_app.messages import CATALOGUE as MESSAGES
 from firmware_app.quality.gate import RULES, QualityGate
+from review_station import words
 from review_station.dating import ARRIVAL, CAPTURE
-from review_station.web import words
 from review_station.web.describe import describe
 from tests.conftest import MODELS_DIR
 from tests.lesion_renderer import render_lesion

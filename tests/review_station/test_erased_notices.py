@@ -31,7 +31,7 @@ from review_station.config import load_review_config
 from review_station.erased_notices import Unsent, due_notices, not_sent, noticed, owe_notices, unsent_notices
 from review_station.ingest.ingester import Ingester, verdict_signer
 from review_station.storage.tables import erased_notices
-from review_station.web.words import moment, say, unsent_why
+from review_station.words import moment, say, unsent_why
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.kit import IngesterThread, Publisher, counts, running_station, station_config

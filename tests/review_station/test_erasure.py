@@ -26,7 +26,7 @@ from review_station.storage.tables import (
     result_tallies,
     results,
 )
-from review_station.web.words import say
+from review_station.words import say
 from tests.mqtt_broker import wait_until
 from tests.review_station.kit import (
     Publisher,

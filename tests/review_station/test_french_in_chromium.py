@@ -10,8 +10,7 @@ import string
 from playwright.sync_api import Page, Playwright
 from sqlalchemy import Engine
 
-from review_station import accounts
-from review_station.web import words
+from review_station import accounts, words
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import PASSWORD, add_results, station

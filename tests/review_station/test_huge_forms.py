@@ -12,7 +12,7 @@ from markupsafe import escape
 from playwright.sync_api import Playwright
 from sqlalchemy import Engine
 
-from review_station.web.words import say
+from review_station.words import say
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import station

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from review_station import accounts
 from review_station.web.app import LANGUAGE_COOKIE
-from review_station.web.words import say
+from review_station.words import say
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.kit import station_config
 from tests.review_station.test_cli import review

@@ -18,7 +18,7 @@ from review_station.storage.tables import audit as audit_table
 from review_station.storage.tables import deliveries, results
 from review_station.verdicts import resend_verdicts
 from review_station.web.app import create_app
-from review_station.web.words import say
+from review_station.words import say
 from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, sign_in, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}

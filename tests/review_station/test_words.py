@@ -15,15 +15,15 @@ from sqlalchemy import Engine
 from edgescreen_wire.review import DIAGNOSES, ICDR_GRADES, MACULOPATHY, URGENCIES
 from firmware_app.config import LANGUAGES
 from firmware_app.messages import message
-from review_station import accounts
+from review_station import accounts, words
 from review_station.config import ReviewConfig, WebConfig
 from review_station.verdicts import VERDICTS
-from review_station.web import words
+from review_station.web import words as page_words
 from review_station.web.app import LANGUAGE_COOKIE, create_app, local_path
 from review_station.web.worklist import QUALITY_VERDICTS, STATES, TRIAGES, Filters
 from tests.review_station.web_kit import add_results, signed_in_client, station
 
-ROOT = Path(words.__file__).resolve().parent
+ROOT = Path(page_words.__file__).resolve().parent
 # A key written out where a page or the code asks for it: t("key"), counted("key", ...), say("key", ...).
 ASKED = re.compile(r"""\b(?:t|counted|say|english)\(\s*["']([a-z_]+(?:\.[a-z_A-Z0-9]+)+)["']""")
 # The codes a page shows in words (``words.code``), each kind with every value it can take.
@@ -102,7 +102,7 @@ def test_french_is_set_with_the_devices_typography_and_numbers() -> None:
     """A non-breaking space before the colon, as the device sets it; a decimal comma; the values untouched."""
     assert words.say("delivery.label", "fr") == "Avis vers l'appareil\u00a0:"
     assert words.say("result.heading", "fr", device="cam : 01", site="a") == "Résultat de cam : 01 à a"
-    assert words.number(0.7312, "fr", 3) == "0,731" and words.number(0.7312, "en", 3) == "0.731"
+    assert page_words.number(0.7312, "fr", 3) == "0,731" and page_words.number(0.7312, "en", 3) == "0.731"
     assert words.code("triage", "no_refer", "fr") == "pas d'orientation"
     assert words.code("triage", "a_newer_code", "fr") == "a newer code"
 
