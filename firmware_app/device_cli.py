@@ -87,10 +87,12 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
-    """Crypto-erase the records key, then overwrite and remove the records and all beside them."""
+    """Crypto-erase the records key, then overwrite and remove the records and all beside them; with
+    ``--unsent-erasures``, the patients' erasures still to be sent written out first, for the station."""
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
-    wiped = wipe(config.records.database, config.records.key_file, config.models.directory, config.records.marker)
+    records, out = config.records, args.unsent_erasures
+    wiped = wipe(records.database, records.key_file, config.models.directory, records.marker, out)
     language, folder = config.device.language, str(config.records.database.parent)
     key = "wipe.key_erased" if wiped.key_erased else "wipe.key_not_found"
     print(sentence(key, language, file=str(config.records.key_file)))
@@ -99,6 +101,10 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
         print(sentence("wipe.models_kept", language, folder=str(wiped.kept)))
     if wiped.erasures_unread:
         print(message("wipe.erasures_unread", language))
+    elif wiped.erasures_written:
+        print(sentence("wipe.unsent_erasures_written", language, count=wiped.erasures_written, file=str(out)))
+    elif out is not None:
+        print(sentence("wipe.unsent_erasures_none", language, file=str(out)))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))
@@ -182,6 +188,13 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
     )
     erase_all.add_argument(
         "--confirm", metavar="DEVICE_ID", required=True, help="this device's [device] id, typed to confirm"
+    )
+    erase_all.add_argument(
+        "--unsent-erasures",
+        type=Path,
+        metavar="FILE",
+        help="for a device that can no longer reach its review station: write the patients' erasures still to be "
+        "sent to FILE (new, outside the records' folder: a USB drive) as the station's commands, then wipe",
     )
     erase_all.set_defaults(handler=cmd_wipe)
     in_own_words(erase_all)

@@ -24,12 +24,20 @@ def fsync_directory(directory: Path) -> None:
 def replace_durably(path: Path, data: bytes) -> None:
     """Put ``data`` at ``path`` whole or not at all, and for good: written under a name of this
     process's and thread's own (two writers never share it: the records' witness is written by a
-    thread of its own, ``records/witness.py``), flushed, renamed over ``path``, the rename flushed."""
+    thread of its own, ``records/witness.py``), flushed, renamed over ``path``, the rename flushed.
+    A write is repeated until all is written: with less room than ``data`` the kernel writes what fits
+    and returns the shorter count, and only the next write says the disk is full; then the part
+    written is removed."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
     try:
-        os.write(descriptor, data)
+        written = 0
+        while written < len(data):
+            written += os.write(descriptor, data[written:])
         os.fsync(descriptor)
+    except OSError:
+        temporary.unlink()
+        raise
     finally:
         os.close(descriptor)
     os.replace(temporary, path)

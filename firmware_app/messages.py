@@ -517,6 +517,31 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "relecture est perdu avec eux : l'administrateur du poste doit effacer à la main ce que le poste détient "
         "des patients effacés récemment sur cet appareil.",
     },
+    # ``wipe --unsent-erasures FILE``: the patients' erasures no network will carry, written out first.
+    "wipe.unsent_erasures_written.one": {
+        "en": "{count} patient's erasure not sent to the review station written to {file}: the station's "
+        "administrator must run its command there (edgescreen-review results erase)",
+        "fr": "{count} effacement de patient non envoyé au poste de relecture écrit dans {file} : l'administrateur "
+        "du poste doit y lancer sa commande (edgescreen-review results erase)",
+    },
+    "wipe.unsent_erasures_written.other": {
+        "en": "{count} patients' erasures not sent to the review station written to {file}: the station's "
+        "administrator must run their commands there (edgescreen-review results erase)",
+        "fr": "{count} effacements de patients non envoyés au poste de relecture écrits dans {file} : "
+        "l'administrateur du poste doit y lancer leurs commandes (edgescreen-review results erase)",
+    },
+    "wipe.unsent_erasures_none": {
+        "en": "no patient's erasure was waiting to be sent: nothing written to {file}",
+        "fr": "aucun effacement de patient n'attendait d'être envoyé : rien n'a été écrit dans {file}",
+    },
+    # The file's opening lines, in every language (wipe._station_commands): the administrator may not read the device's.
+    "wipe.unsent_erasures_file": {
+        "en": "Patients' erasures this device could not send to the review station before it was wiped "
+        "(edgescreen wipe). The station's administrator runs each command below on the review station.",
+        "fr": "Effacements de patients que cet appareil n'a pas pu envoyer au poste de relecture avant d'être "
+        "effacé (edgescreen wipe). L'administrateur du poste lance chaque commande ci-dessous sur le poste de "
+        "relecture.",
+    },
     "wipe.flash": {
         "en": "Flash storage (an SD card, an SSD) keeps overwritten data in cells it has not reused yet, out of "
         "reach of any program: only full-disk encryption with a key kept off the card, or destroying the card, "
@@ -1976,19 +2001,43 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # {count}: the patients' erasure requests the broker has not taken yet (records/erasure_outbox.py).
     "refused.wipe_erasures_queued.one": {
         "en": "{count} patient's erasure is still to be sent to the review station: wiped now, the station would "
-        "keep that patient's results. Send it first (edgescreen sync run --until-drained), then wipe again; "
-        "nothing was wiped",
+        "keep that patient's results. Send it first (edgescreen sync run --until-drained), then wipe again; a "
+        "device that can no longer reach its station writes it out for the station's administrator instead "
+        "(wipe --unsent-erasures FILE, on a USB drive); nothing was wiped",
         "fr": "{count} effacement de patient reste à envoyer au poste de relecture : si l'appareil était effacé "
         "maintenant, le poste garderait les résultats de ce patient. Envoyez-le d'abord (edgescreen sync run "
-        "--until-drained), puis relancez edgescreen wipe ; rien n'a été effacé",
+        "--until-drained), puis relancez edgescreen wipe ; un appareil qui ne peut plus joindre son poste l'écrit "
+        "plutôt pour l'administrateur du poste (wipe --unsent-erasures FICHIER, sur une clé USB) ; rien n'a été "
+        "effacé",
     },
     "refused.wipe_erasures_queued.other": {
         "en": "{count} patients' erasures are still to be sent to the review station: wiped now, the station would "
-        "keep those patients' results. Send them first (edgescreen sync run --until-drained), then wipe again; "
-        "nothing was wiped",
+        "keep those patients' results. Send them first (edgescreen sync run --until-drained), then wipe again; a "
+        "device that can no longer reach its station writes them out for the station's administrator instead "
+        "(wipe --unsent-erasures FILE, on a USB drive); nothing was wiped",
         "fr": "{count} effacements de patients restent à envoyer au poste de relecture : si l'appareil était "
         "effacé maintenant, le poste garderait les résultats de ces patients. Envoyez-les d'abord (edgescreen "
-        "sync run --until-drained), puis relancez edgescreen wipe ; rien n'a été effacé",
+        "sync run --until-drained), puis relancez edgescreen wipe ; un appareil qui ne peut plus joindre son poste "
+        "les écrit plutôt pour l'administrateur du poste (wipe --unsent-erasures FICHIER, sur une clé USB) ; rien "
+        "n'a été effacé",
+    },
+    # ``wipe --unsent-erasures FILE`` (firmware_app/wipe.py): the file must outlive the wipe, and be new.
+    "refused.wipe_unsent_erasures_inside": {
+        "en": "{file}: inside the records' folder {folder}, which the wipe erases; write the erasures elsewhere (a "
+        "USB drive); nothing was wiped",
+        "fr": "{file} : dans le répertoire des dossiers {folder}, que wipe efface ; écrivez les effacements "
+        "ailleurs (une clé USB) ; rien n'a été effacé",
+    },
+    "refused.wipe_unsent_erasures_exists": {
+        "en": "{file}: already exists (it may hold another device's erasures); name a new file; nothing was wiped",
+        "fr": "{file} : existe déjà (il peut contenir les effacements d'un autre appareil) ; nommez un nouveau "
+        "fichier ; rien n'a été effacé",
+    },
+    "refused.wipe_unsent_erasures_unwritable": {
+        "en": "{file}: cannot be written ({reason}); check that its folder exists (the drive is mounted), can be "
+        "written and has room; nothing was wiped",
+        "fr": "{file} : ne peut pas être écrit ({reason}) ; vérifiez que son dossier existe (le support est "
+        "monté), qu'on peut y écrire et qu'il reste de la place ; rien n'a été effacé",
     },
     "refused.wipe_worker_running": {
         "en": "the sync worker of these records is running; stop the services first (sudo systemctl stop "

@@ -17,6 +17,12 @@ card taken through its block device (``dd``, what the review's carving read); on
 encryption with a key not on the card, or destroying the card, defeats reading the chips
 themselves. ``scripts/install-device --purge`` runs this, then ``fstrim`` (README, "A lost or
 stolen device").
+
+Patients' erasures still to be sent to the review station refuse a wipe: the records are their one
+copy. A device that can never reach its station again (its broker gone, decommissioned with no
+network) would then never be wiped, and keep its patients' data for good, which is worse for them
+than the station keeping results its administrator can be told to erase: so a wipe may write them
+out first, as the station's commands (``unsent_erasures``), to a file the wipe does not erase.
 """
 
 from __future__ import annotations
@@ -24,13 +30,15 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_app.config import PROJECT_ROOT
-from firmware_app.durable import fsync_directory
+from edgescreen_wire.erasure import ErasureRequest, parse_erasure
+from firmware_app.config import LANGUAGES, PROJECT_ROOT
+from firmware_app.durable import fsync_directory, replace_durably
 from firmware_app.events import log_event
+from firmware_app.messages import message
 from firmware_app.records.database import RecordsError, RequestRefused, present
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.presence import RecordsGone, marked
@@ -51,6 +59,8 @@ class Wiped:
     kept: Path | None
     # The records could not be read (``_queued_erasures``): any erasure request they held is gone unsent.
     erasures_unread: bool = False
+    # The erasure requests written out for the station's administrator (``unsent_erasures``).
+    erasures_written: int = 0
 
 
 def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
@@ -103,18 +113,19 @@ def _refuse_shared_folder(folder: Path) -> None:
         raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
-def _queued_erasures(database: Path, key_file: Path) -> int | None:
+def _queued_erasures(database: Path, key_file: Path) -> tuple[ErasureRequest, ...] | None:
     """The patients' erasure requests the broker has not taken yet (``records/erasure_outbox.py``): the
     records are their one copy, so a wipe would leave the station those patients' results for good.
     ``None`` for records that cannot be read (damaged; a missing key does not stop this read, which opens
     no sealed value): a device must still be wiped before it leaves, and the wipe says what that loses
     (``Wiped.erasures_unread``)."""
     if not present(database):
-        return 0
+        return ()
     try:
         records = Records(database, key_file, read_only=True, must_exist=True)
         try:
-            return Outbox(records).backlog().erasure_requests
+            waiting, _ = Outbox(records).erasures_to_send()
+            return tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
@@ -122,25 +133,70 @@ def _queued_erasures(database: Path, key_file: Path) -> int | None:
         return None
 
 
-def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | None = None) -> Wiped:
+def _station_commands(requests: Sequence[ErasureRequest]) -> str:
+    """The erasures no network will carry, as the station's administrator runs them: one
+    ``edgescreen-review results erase`` a request, under the device id its results were sent with
+    (the station erases the ids for any device; the id says whose they were). Said in every language:
+    the administrator may not read the device's."""
+    header = [f"# {message('wipe.unsent_erasures_file', language)}" for language in LANGUAGES]
+    commands = [
+        f"# device_id: {request.device_id}\nedgescreen-review results erase {' '.join(request.result_ids)}"
+        for request in requests
+    ]
+    return "\n".join([*header, *commands]) + "\n"
+
+
+def _refuse_unsent_erasures_file(path: Path, folder: Path) -> None:
+    """The file must outlive the wipe, and keep what another wipe wrote in it (one USB drive, one name,
+    several devices decommissioned in turn): never in the records' folder, never an existing file."""
+    if path.resolve().is_relative_to(folder.resolve()):
+        raise RequestRefused.saying("refused.wipe_unsent_erasures_inside", file=str(path), folder=str(folder))
+    if path.exists() or path.is_symlink():
+        raise RequestRefused.saying("refused.wipe_unsent_erasures_exists", file=str(path))
+
+
+def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> None:
+    """Write ``requests`` to ``path`` for good before anything is erased, or refuse the wipe with the
+    system's reason (a drive not mounted, read-only or full). The log says how many and where, never
+    the ids: those are in the file alone."""
+    try:
+        replace_durably(path, _station_commands(requests).encode())
+    except OSError as error:
+        reason = str(error.strerror or error)
+        raise RequestRefused.saying("refused.wipe_unsent_erasures_unwritable", file=str(path), reason=reason) from None
+    log_event("wipe.unsent_erasures_written", logging.WARNING, count=len(requests), file=path)
+
+
+def wipe(
+    database: Path,
+    key_file: Path,
+    models: Path | None,
+    marker: Path | None = None,
+    unsent_erasures: Path | None = None,
+) -> Wiped:
     """Crypto-erase ``key_file``, then overwrite and remove every file in ``database``'s folder but
     the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
     re-assigned device's first start would be refused as records gone); refused while this device's
     sync worker runs (it would write on), while patients' erasures wait to be sent to the review
-    station (``_queued_erasures``), and while the marker names records gone with their key (a
-    records drive not mounted): the wipe erased nothing of them then, yet removed the marker and said
-    it was done, and the device's next start made new records over the drive's mount point."""
+    station (``_queued_erasures``) unless they are written to ``unsent_erasures`` first, and while the
+    marker names records gone with their key (a records drive not mounted): the wipe erased nothing of
+    them then, yet removed the marker and said it was done, and the device's next start made new
+    records over the drive's mount point."""
     folder = database.parent
     _refuse_shared_folder(folder)
     if not present(database) and not key_file.exists() and marked(marker, database):
         raise RecordsGone.saying("refused.wipe_records_gone", path=str(database), marker=str(marker))
+    if unsent_erasures is not None:
+        _refuse_unsent_erasures_file(unsent_erasures, folder)
     lock = WorkerLock(database)
     if folder.is_dir() and not lock.acquire():
         raise RequestRefused.saying("refused.wipe_worker_running")
     try:
         queued = _queued_erasures(database, key_file)
         if queued:
-            raise RequestRefused.saying("refused.wipe_erasures_queued", count=queued)
+            if unsent_erasures is None:
+                raise RequestRefused.saying("refused.wipe_erasures_queued", count=len(queued))
+            _write_unsent_erasures(unsent_erasures, queued)
         failed: list[str] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created
         key_erased = sum(_erase(path, os.urandom, failed) for path in key_copies) > 0
@@ -156,4 +212,5 @@ def wipe(database: Path, key_file: Path, models: Path | None, marker: Path | Non
             _erase(marker, bytes, failed)
     finally:
         lock.release()
-    return Wiped(key_erased, files, tuple(failed), keep, erasures_unread=queued is None)
+    written = len(queued or ())  # refused above unless written out
+    return Wiped(key_erased, files, tuple(failed), keep, erasures_unread=queued is None, erasures_written=written)

@@ -7,11 +7,12 @@ import os
 import pytest
 
 from firmware_app.cli import main
-from firmware_app.config import SAMPLES_DIR
+from firmware_app.config import LANGUAGES, SAMPLES_DIR
 from firmware_app.messages import message, sentence
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
+from tests.conftest import filled, read_only_view
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
 from tests.test_cli import edgescreen
 
@@ -155,7 +156,7 @@ def test_wipe_is_refused_while_a_patients_erasure_waits_to_reach_the_review_stat
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     assert said == [f"edgescreen: {sentence('refused.wipe_erasures_queued', language, count=1)}"]
-    assert "sync run --until-drained" in said[0]
+    assert "sync run --until-drained" in said[0] and "--unsent-erasures" in said[0]
     assert (state / "records.key").is_file() and (state / "records.sqlite3").is_file()
 
     store = open_store(state)
@@ -211,3 +212,136 @@ def test_wipe_of_records_whose_erasure_queue_cannot_be_read_says_queued_erasures
     assert "database disk image is malformed" in run.stderr
     assert run.stdout.splitlines()[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
     assert not (state / "records.sqlite3").exists() and not (state / "records.key").exists()
+
+
+def test_the_refusal_for_queued_erasures_names_the_way_out_for_a_device_that_cannot_reach_its_station():
+    """A device whose broker is gone for good could never send them, so never be wiped: the refusal
+    names the option that writes them out for the station's administrator, in each form and language."""
+    for language in LANGUAGES:
+        for count in (1, 2):
+            assert "--unsent-erasures" in sentence("refused.wipe_erasures_queued", language, count=count)
+
+
+def erasures_waiting(tmp_path):
+    """``device`` with its patient and a second one erased after their results reached the broker: two
+    erasure requests wait for the review station, the records their one copy. The results' ids too."""
+    state, store, config = device(tmp_path)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-778-DURAND", eye="R")))
+    result_ids = [row[0] for row in store.records.connection.execute("SELECT result_id FROM screening")]
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-777-MARTIN")
+    store.erase_patient("MRN-778-DURAND")
+    store.records.close()
+    return state, config, result_ids
+
+
+def wipe_with(config, unsent_erasures) -> int:
+    return main(["--config", str(config), "wipe", "--confirm", DEVICE.id, "--unsent-erasures", str(unsent_erasures)])
+
+
+def untouched(state) -> bool:
+    return (state / "records.key").is_file() and (state / "records.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_with_unsent_erasures_writes_the_station_s_commands_to_the_file_then_wipes(tmp_path, language):
+    """A device that can never reach its station again is wiped all the same, its patients' erasures
+    kept: written first, as the commands the station's administrator runs, with the device's id."""
+    state, config, result_ids = erasures_waiting(tmp_path)
+    (tmp_path / "usb").mkdir()
+    out = tmp_path / "usb" / "erasures.txt"
+    files = sum(path.is_file() for path in state.rglob("*") if "models" not in path.parts)
+    in_language(config, language)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--unsent-erasures", str(out), config=config)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        sentence("wipe.key_erased", language, file=str(state / "records.key")),
+        sentence("wipe.files", language, count=files, folder=str(state)),
+        sentence("wipe.models_kept", language, folder=str(state / "models")),
+        sentence("wipe.unsent_erasures_written", language, count=2, file=str(out)),
+        message("wipe.flash", language),
+    ]
+    written = out.read_text()
+    assert all(f"# {message('wipe.unsent_erasures_file', language)}" in written for language in LANGUAGES)
+    commands = [line for line in written.splitlines() if not line.startswith("# ")]
+    assert sorted(commands) == sorted(f"edgescreen-review results erase {result_id}" for result_id in result_ids)
+    lines = written.splitlines()
+    assert all(lines[lines.index(command) - 1] == f"# device_id: {DEVICE.id}" for command in commands)
+    assert "MRN" not in written
+    assert "wipe.unsent_erasures_written" in run.stderr  # the event log: how many and where, no id
+    assert not any(result_id in run.stderr for result_id in result_ids)
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("where", ["records folder", "a link to it"])
+def test_wipe_refuses_an_unsent_erasures_file_the_wipe_would_erase_and_wipes_nothing(tmp_path, capsys, where):
+    state, config, _ = erasures_waiting(tmp_path)
+    (tmp_path / "link").symlink_to(state)
+    folder = {"records folder": state, "a link to it": tmp_path / "link"}[where]
+    inside = folder / "erasures.txt"
+    assert wipe_with(config, inside) == 2
+    refused = sentence("refused.wipe_unsent_erasures_inside", "en", file=str(inside), folder=str(state))
+    assert f"edgescreen: {refused}" in capsys.readouterr().err
+    assert not inside.exists() and untouched(state)
+
+
+@pytest.mark.parametrize("where", ["missing folder", "under a file"])
+def test_wipe_refuses_an_unsent_erasures_file_it_cannot_write_saying_why_and_wipes_nothing(tmp_path, capsys, where):
+    """As root, a folder's mode stops no write: a folder that is not there, or a path under a regular
+    file, makes the open itself fail, as a missing or read-only USB drive would."""
+    state, config, _ = erasures_waiting(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / {"missing folder": "usb", "under a file": "a-file"}[where] / "erasures.txt"
+    assert wipe_with(config, out) == 2
+    reason = {"missing folder": "No such file or directory", "under a file": "Not a directory"}[where]
+    refused = sentence("refused.wipe_unsent_erasures_unwritable", "en", file=str(out), reason=reason)
+    assert f"edgescreen: {refused}" in capsys.readouterr().err
+    assert "nothing was wiped" in refused and untouched(state)
+
+
+def test_wipe_refuses_an_unsent_erasures_file_on_a_full_or_read_only_drive_and_wipes_nothing(
+    tmp_path, tiny_filesystem, capsys
+):
+    state, config, _ = erasures_waiting(tmp_path)
+    with read_only_view(tiny_filesystem, tmp_path / "read-only") as read_only:
+        assert wipe_with(config, read_only / "erasures.txt") == 2
+        assert "Read-only file system" in capsys.readouterr().err
+    filled(tiny_filesystem)
+    assert wipe_with(config, tiny_filesystem / "erasures.txt") == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (tiny_filesystem / "erasures.txt").exists() and untouched(state)
+
+
+def test_wipe_never_overwrites_an_unsent_erasures_file_another_wipe_wrote(tmp_path, capsys):
+    """One USB drive, one file name, several devices decommissioned in turn: the first device's
+    commands must not be lost to the second's."""
+    state, config, _ = erasures_waiting(tmp_path)
+    out = tmp_path / "erasures.txt"
+    out.write_text("edgescreen-review results erase 0123456789abcdef0123456789abcdef\n")
+    assert wipe_with(config, out) == 2
+    refused = sentence("refused.wipe_unsent_erasures_exists", "en", file=str(out))
+    assert f"edgescreen: {refused}" in capsys.readouterr().err
+    assert out.read_text() == "edgescreen-review results erase 0123456789abcdef0123456789abcdef\n"
+    assert untouched(state)
+
+
+def test_wipe_with_unsent_erasures_and_none_waiting_writes_no_file_and_says_so(tmp_path, capsys):
+    state, store, config = device(tmp_path)
+    store.records.close()
+    out = tmp_path / "erasures.txt"
+    assert wipe_with(config, out) == 0
+    assert sentence("wipe.unsent_erasures_none", "en", file=str(out)) in capsys.readouterr().out.splitlines()
+    assert not out.exists() and not (state / "records.key").exists()
+
+
+def test_wipe_with_unsent_erasures_of_damaged_records_says_them_lost_as_without_the_option(tmp_path, capsys):
+    state, store, config = device(tmp_path)
+    store.records.close()
+    with (state / "records.sqlite3").open("r+b") as file:
+        file.write(b"\xff" * 100)
+    out = tmp_path / "erasures.txt"
+    assert wipe_with(config, out) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
+    assert not out.exists() and not any(str(out) in line for line in said)

@@ -227,11 +227,18 @@ class Outbox:
         sent = self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
         withheld = self._db.execute(f"SELECT count(*) FROM outbox WHERE {WITHHELD}").fetchone()[0]
         dropped = self._db.execute("SELECT count(*) FROM dropped_unsent").fetchone()[0]
+        waiting, erasures_withheld = self.erasures_to_send()
+        oldest_at = datetime.fromisoformat(oldest) if oldest else None
+        seqs = tuple(row.seq for row in waiting)
+        return Backlog(unsent, sent, oldest_at, withheld, dropped, seqs, erasures_withheld)
+
+    def erasures_to_send(self) -> tuple[list[ErasureRow], int]:
+        """The queued erasure requests that wait for the broker, oldest first, and how many more are
+        withheld as altered (``erasure_fault``), which wait for nothing: ``backlog`` counts the first, and a
+        wipe of a device that can never reach its station writes them out for its administrator."""
         erasures = [ErasureRow(seq, stored_bytes(payload)) for seq, payload in self._db.execute(self._ERASURES)]
         faults = self.erasure_faults(erasures)
-        waiting = tuple(row.seq for row in erasures if row.seq not in faults)
-        oldest_at = datetime.fromisoformat(oldest) if oldest else None
-        return Backlog(unsent, sent, oldest_at, withheld, dropped, waiting, len(faults))
+        return [row for row in erasures if row.seq not in faults], len(faults)
 
     _ERASURES = "SELECT seq, payload FROM erasure_outbox ORDER BY seq"
 
