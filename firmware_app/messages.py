@@ -1821,22 +1821,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Résultats en attente : {count}, dont certains datés par une horloge fausse : impossible de savoir "
         "depuis quand ils attendent. Vérifiez le réseau.",
     },
-    # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py).
+    # {requests}: the erasure requests the broker has not taken (records/erasure_outbox.py). A device that
+    # can never reach its station again is wiped all the same, writing them out first (firmware_app/wipe.py).
     "health.backlog.erasures": {
         "en": "Results waiting to be sent: {count}. Patients' erasures still to reach the review station: "
-        "{requests}. Check the network; the device must not be wiped (edgescreen wipe) before they are sent.",
+        "{requests}. Check the network; the device must not be wiped (edgescreen wipe) before they are sent, "
+        "unless it can no longer reach its station: then edgescreen wipe --unsent-erasures FILE (on a USB drive) "
+        "writes them out first, for the station's administrator.",
         "fr": "Résultats à envoyer : {count}. Effacements de patients encore à transmettre au poste de relecture : "
-        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi.",
+        "{requests}. Vérifiez le réseau ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi, "
+        "sauf s'il ne peut plus joindre son poste : edgescreen wipe --unsent-erasures FICHIER (sur une clé USB) "
+        "les écrit alors d'abord, pour l'administrateur du poste.",
     },
     # {requests} as above, which the site broker refuses (its ACL older than the erasure topic: sync/worker.py).
     "health.backlog.erasures_refused": {
         "en": "Results waiting to be sent: {count}. Patients' erasures the site server refuses, still to reach the "
         "review station: {requests}. Tell the technician to install this release's broker/acl on the site server; "
-        "the device must not be wiped (edgescreen wipe) before they are sent.",
+        "the device must not be wiped (edgescreen wipe) before they are sent, unless it can no longer reach its "
+        "station: then edgescreen wipe --unsent-erasures FILE (on a USB drive) writes them out first, for the "
+        "station's administrator.",
         "fr": "Résultats à envoyer : {count}. Effacements de patients refusés par le serveur du site, encore à "
         "transmettre au poste de relecture : {requests}. Demandez au technicien qu'il installe le broker/acl de "
         "cette version sur le serveur du site ; l'appareil ne doit pas être effacé (edgescreen wipe) avant leur "
-        "envoi.",
+        "envoi, sauf s'il ne peut plus joindre son poste : edgescreen wipe --unsent-erasures FICHIER (sur une clé "
+        "USB) les écrit alors d'abord, pour l'administrateur du poste.",
     },
     # {withheld}: erasure requests altered on the card (records/outbox.py erasure_fault), never sent; the
     # ids each erasure recorded as held at the station are in its audit event, for the station's fallback.

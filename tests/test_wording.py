@@ -27,9 +27,9 @@ def test_french_names_a_command_as_typed_never_by_an_english_word_in_brackets():
     commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
     bracketed = {(key, word) for key, texts in CATALOGUE.items() for word in re.findall(r"\((\w+)\)", texts["fr"])}
     assert [(key, word) for key, word in bracketed if word in commands.choices] == []
-    assert "l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi." in message(
-        "health.backlog.erasures", "fr"
-    )
+    said = message("health.backlog.erasures", "fr")
+    assert "l'appareil ne doit pas être effacé (edgescreen wipe) avant leur envoi," in said
+    assert "edgescreen wipe --unsent-erasures FICHIER" in said
 
 
 def test_a_refused_screening_says_the_storage_is_full():

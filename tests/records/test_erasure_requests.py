@@ -78,7 +78,8 @@ def test_the_request_and_the_erasure_are_one_transaction(tmp_path, photo):
 def test_sync_status_and_doctor_count_the_requests_the_broker_has_not_taken(tmp_path, photo):
     """A device whose results all left says backlog 0 while its erasure request waits for the broker:
     the decommissioning check ("backlog 0", then ``wipe``) would delete the request, and the station
-    would keep the erased patient's results."""
+    would keep the erased patient's results. ``doctor`` names the wipe that writes it out for the
+    station's administrator, for a device that can never reach its station again."""
     store = open_store(tmp_path)
     patient_screenings(store, photo, "MRN-8", 2)
     outbox = Outbox(store.records)
@@ -91,7 +92,8 @@ def test_sync_status_and_doctor_count_the_requests_the_broker_has_not_taken(tmp_
     check = check_backlog(status, 100, True)
     assert (check.level, check.message_key) == (Level.AMBER, "health.backlog.erasures")
     for language in ("en", "fr"):
-        assert "1" in message(check.message_key, language).format(**check.values)
+        said = message(check.message_key, language).format(**check.values)
+        assert "1" in said and "edgescreen wipe --unsent-erasures" in said
     [row] = outbox.pending_erasures(0, 10)
     outbox.erasure_delivered(row.seq)
     status = sync_status(store.records)

@@ -11,13 +11,17 @@ import subprocess
 
 import pytest
 
+from edgescreen_wire.erasure import parse_erasure
 from firmware_app.bundles.install import active_manifest
 from firmware_app.bundles.keys import trusted_keys
 from firmware_app.bundles.manifest import verify_bundle
 from firmware_app.config import load_config
 from firmware_app.records.database import SCHEMA_VERSION
+from firmware_app.records.outbox import Outbox
+from firmware_app.records.screening import ScreeningContext
 from firmware_app.records.store import Records
 from tests.conftest import PROJECT_ROOT
+from tests.records.kit import open_store, record_one, sample_record, small_photo
 from tests.service.conftest import INSTALL, install_device
 
 
@@ -119,6 +123,62 @@ def test_purge_without_uninstall_is_refused_before_it_installs_anything(tmp_path
     assert run.returncode == 2
     assert "--purge is for --uninstall only" in run.stderr
     assert not (tmp_path / "root").exists()
+
+
+def test_purge_of_a_device_that_cannot_reach_its_station_passes_unsent_erasures_on_to_the_wipe(staged_root, tmp_path):
+    """A patient's erasure waiting for a station the device can never reach again refuses the wipe, so
+    the purge, which ran ``edgescreen wipe --confirm ID`` only: the refusal named ``--unsent-erasures
+    FILE`` and the technician had no way to give it. It is passed on: the erasure is written to FILE
+    (in a staging root, under it, as the device's other paths), then the records are wiped and removed."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    state = root / "var/lib/edgescreen"
+    store = open_store(state)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-777-MARTIN", eye="L")))
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
+    store.erase_patient("MRN-777-MARTIN")
+    [request] = outbox.pending_erasures(0, 10)
+    store.records.close()
+
+    refused = install_device(root, "--uninstall", "--purge")
+    assert refused.returncode == 1
+    assert "--unsent-erasures" in refused.stderr and "nothing was removed" in refused.stderr
+    assert (state / "records.sqlite3").is_file() and (root / "etc/edgescreen/config.toml").is_file()
+
+    (root / "media/usb").mkdir(parents=True)
+    purged = install_device(root, "--uninstall", "--purge", "--unsent-erasures", "/media/usb/erasures.txt")
+    assert purged.returncode == 0, purged.stderr
+    written = (root / "media/usb/erasures.txt").read_text()
+    result_ids = " ".join(parse_erasure(request.payload).result_ids)
+    assert f"edgescreen-review results erase {result_ids}\n" in written and "MRN" not in written
+    assert "crypto-erased" in purged.stderr
+    assert not state.exists() and not (root / "etc/edgescreen").exists()
+
+
+@pytest.mark.parametrize("options", [(), ("--uninstall",)], ids=["install", "uninstall"])
+def test_unsent_erasures_without_uninstall_purge_is_refused_before_anything_changes(staged_root, tmp_path, options):
+    """Like ``--purge``, ``--unsent-erasures`` means a wipe: without ``--uninstall --purge`` it would
+    go unremarked while the device was updated, or removed with its records kept."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    run = install_device(root, *options, "--unsent-erasures", "/media/usb/erasures.txt")
+    assert run.returncode == 2
+    assert "--unsent-erasures is for --uninstall --purge only" in run.stderr
+    assert (root / "opt/edgescreen").is_dir() and (root / "etc/systemd/system/edgescreen-app.service").is_file()
+    assert (root / "var/lib/edgescreen/records.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("file", [("erasures.txt",), ()], ids=["relative", "missing"])
+def test_unsent_erasures_without_a_full_path_is_refused_before_anything_changes(staged_root, tmp_path, file):
+    """The script works from its checkout, and a staging root puts FILE under it: a relative FILE would
+    be relative to neither the technician's folder nor the USB drive. A FILE left out is said as plainly."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    run = install_device(root, "--uninstall", "--purge", "--unsent-erasures", *file)
+    assert run.returncode == 2
+    assert "--unsent-erasures takes FILE's full path" in run.stderr
+    assert (root / "var/lib/edgescreen/records.sqlite3").is_file() and (root / "opt/edgescreen").is_dir()
 
 
 def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anything(staged_root, tmp_path):

@@ -609,6 +609,7 @@ def test_doctor_says_the_site_broker_refuses_the_erasure_requests_not_the_networ
         assert "erasures the site server refuses" in english and "install this release's broker/acl" in english
         assert "refusés par le serveur du site" in french and "installe le broker/acl de cette version" in french
         assert "network" not in english and "réseau" not in french
+        assert all("edgescreen wipe --unsent-erasures" in said for said in (english, french))  # no station again
 
         broker.stop()  # the technician installs this release's broker/acl
         broker = Broker(directory, site_broker_config(directory, certs, broker.port), broker.port).start()
