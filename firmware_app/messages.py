@@ -2338,6 +2338,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "No TLS: results go to the broker unencrypted. Set [sync] tls_ca_file and the device certificate.",
         "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
     },
+    "health.tls.another_device": {
+        "en": "The TLS certificate {path} is {owner}'s (its CN), not this device's, {device}: the broker takes "
+        "results under the certificate's name and refuses every one this device sends. Install the certificate "
+        "issued for {device} and its key as [sync] tls_cert_file and tls_key_file, then restart edgescreen-sync.",
+        "fr": "Le certificat TLS {path} est celui de {owner} (son CN), pas celui de cet appareil, {device} : le "
+        "serveur prend les résultats sous le nom du certificat et refuse tous ceux de cet appareil. Installez le "
+        "certificat émis pour {device} et sa clé comme [sync] tls_cert_file et tls_key_file, puis redémarrez "
+        "edgescreen-sync.",
+    },
     "health.tls.unusable": {
         "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "
         "certificate and key, then restart edgescreen-sync.",

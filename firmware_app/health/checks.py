@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography import x509
 
+from edgescreen_wire.client_identity import common_name
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
 from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
@@ -720,16 +721,24 @@ def check_certificates(paths: list[Path], now: datetime, name: str = "tls") -> C
     return _check(name, Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
-def check_tls(settings: SyncConfig, now: datetime) -> Check:
+def check_tls(settings: SyncConfig, device_id: str, now: datetime) -> Check:
     """The sync worker's TLS set-up: first whether its files make a context at all, built as the
     worker builds it (``sync.tls.client_context``), red with the cause (a key that is not the
-    certificate's, a file that cannot be read) where the worker would refuse to start; then the
-    certificates' dates (``check_certificates``)."""
+    certificate's, a file that cannot be read) where the worker would refuse to start; then whether
+    the certificate is this device's: the broker names the client after its CN and lets it publish
+    under that name alone, so another device's certificate has every result refused ("Not
+    authorized") while it connects; then the certificates' dates (``check_certificates``)."""
     if settings.tls_ca_file:
         try:
             client_context(settings)
         except TlsUnusable as error:
             return tls_refused(error)
+        if settings.tls_cert_file:
+            name = common_name(x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes()))
+            if name != device_id:
+                return _check(
+                    "tls", Level.RED, "another_device", path=settings.tls_cert_file, owner=name, device=device_id
+                )
     return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
 
 

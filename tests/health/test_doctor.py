@@ -50,6 +50,7 @@ from tests.records.kit import (
     write_config,
 )
 from tests.sync.signing import station_key, trusting
+from tests.sync.test_security import make_test_certs
 from tests.test_cli import edgescreen
 from tests.test_cli_missing_records import key_on_the_drive
 from tests.tls_files import site_tls
@@ -302,6 +303,23 @@ def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_v
     (tmp_path / "junk.crt").write_text("not a certificate")
     assert check_certificates([tmp_path / "junk.crt"], NOW).message_key == "health.tls.unreadable"
     assert check_certificates([], NOW).message_key == "health.tls.none"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_another_devices_certificate_is_red_naming_both_ids(tmp_path, language):
+    """The site broker takes a client's id from its certificate's CN and confines it to that id's
+    topics: a device given another's certificate (dev-08's files installed on dev-07) had every
+    result refused "Not authorized" while doctor said "TLS certificates valid"."""
+    certs = make_test_certs(tmp_path / "certs", DEVICE.id, "cam-99")
+    for name, level in ((DEVICE.id, "green"), ("cam-99", "red")):
+        tls = f'tls_ca_file = "{certs}/ca.crt"\n'
+        tls += f'tls_cert_file = "{certs}/{name}.crt"\ntls_key_file = "{certs}/{name}.key"\n'
+        folder = tmp_path / name
+        folder.mkdir()
+        checks = doctor(in_language(write_config(folder, 1, tls), language))[1]
+        assert checks["tls"]["level"] == level, checks["tls"]
+    values = {"path": f"{certs}/cam-99.crt", "owner": "cam-99", "device": DEVICE.id}
+    assert checks["tls"]["message"] == sentence("health.tls.another_device", language, **values)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
