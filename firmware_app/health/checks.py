@@ -53,6 +53,7 @@ from firmware_app.records.sealed_values import results_with_values_that_do_not_o
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 from firmware_app.records.witness import Loss
+from firmware_app.secret_file import ExposedSecret, refuse_exposed
 from firmware_app.sync.tls import TlsKeyExposed, TlsUnusable, client_context
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
@@ -684,19 +685,21 @@ def locked(database: Path, error: sqlite3.Error) -> Check:
 
 
 def check_key_file(path: Path, records_exist: bool) -> Check:
-    """The records key: present (once there are records), 32 bytes, and readable by its owner alone."""
+    """The records key: present (once there are records), 32 bytes, and readable by its owner alone
+    (``refuse_exposed``, the rule the records open it by: its mode said as they say it)."""
     try:
-        info = path.stat()
+        refuse_exposed(path, "the records key")
+        size = path.stat().st_size
     except FileNotFoundError:
         if records_exist:
             return _check("key", Level.RED, "missing", path=path)
         return _check("key", Level.GREEN, "new", path=path)
+    except ExposedSecret as error:
+        return _check("key", Level.RED, "exposed", path=path, mode=error.mode)
     except OSError as error:
         return _check("key", Level.RED, "unreadable", path=path, error=error)
-    if info.st_mode & 0o077:
-        return _check("key", Level.RED, "exposed", path=path, mode=oct(info.st_mode & 0o777))
-    if info.st_size != KEY_BYTES:
-        return _check("key", Level.RED, "size", path=path, size=info.st_size, expected=KEY_BYTES)
+    if size != KEY_BYTES:
+        return _check("key", Level.RED, "size", path=path, size=size, expected=KEY_BYTES)
     return _check("key", Level.GREEN, path=path)
 
 

@@ -372,6 +372,10 @@ def test_key_file_checks(tmp_path):
         f"La clé des dossiers {key} fait 31 octets, et non 32\u00a0: ce n'est pas une clé des dossiers. Remettez "
         "celle gardée avec les sauvegardes."
     )
+    # Its mode as `ls -l` shows it and as the records say when they refuse it (secret_file.py), not Python's 0o644.
+    key.chmod(0o644)
+    exposed = check_key_file(key, records_exist=True)
+    assert exposed.message_key == "health.key.exposed" and exposed.values["mode"] == "-rw-r--r--"
 
 
 def test_a_signed_card_edited_after_install_is_refused_by_the_screening_not_only_by_doctor(tmp_path, retina_jpeg):
