@@ -1489,6 +1489,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun modèle ne peut fonctionner : le moteur TFLite de l'appareil est absent ou ne se charge pas. "
         "Appelez le technicien (le journal dit quel moteur et pourquoi).",
     },
+    "health.models.keys": {
+        "en": "No model can be verified: the trusted keys ([models] trusted_keys) cannot be read. Call the "
+        "technician to put back the folder's public keys, each whole (scripts/install-device copies them; "
+        "edgescreen doctor logs which file and why).",
+        "fr": "Aucun modèle ne peut être vérifié : les clés de confiance ([models] trusted_keys) ne peuvent pas "
+        "être lues. Appelez le technicien pour remettre les clés publiques du dossier, chacune entière "
+        "(scripts/install-device les copie ; le journal d'edgescreen doctor dit quel fichier et pourquoi).",
+    },
     "health.models.missing": {
         "en": "A configured model is not installed. Call the technician to install it (edgescreen models install) "
         "or to correct [models] in the configuration.",

@@ -22,6 +22,7 @@ from cryptography import x509
 
 from edgescreen_wire.client_identity import common_name
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
+from firmware_app.bundles.keys import KeyFileError
 from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
@@ -98,13 +99,15 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
 
 def _model_failure(error: Exception) -> str | None:
     """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
-    another remedy (install the runtime, install the model, reinstall its signed bundle, correct
-    ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
+    another remedy (install the runtime, mend the trusted keys, install the model, reinstall its signed
+    bundle, correct ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
     model's own words go to the log."""
     if isinstance(error, ModelRunFailed):
         return "failed"
     if isinstance(error, RuntimeMissing):  # no model runs, whichever is installed: no reinstall mends it
         return "runtime"
+    if isinstance(error, KeyFileError):  # no bundle verifies, and a reinstall is refused the same way
+        return "keys"
     if isinstance(error, ModelMissing):
         return "missing"
     if isinstance(error, WrongModality):

@@ -160,6 +160,22 @@ def test_without_a_tflite_runtime_the_models_are_red_as_no_model_can_run_not_as_
     assert "no TFLite runtime is installed" in logged
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_trusted_keys_that_cannot_be_read_are_red_as_the_keys_not_as_a_model_to_reinstall(tmp_path, language):
+    """A key rotation's step gone wrong (a .pub copied cut short, or the folder moved): every bundle is
+    refused, and doctor said "A model cannot be loaded. Call the technician to reinstall it", where a
+    reinstall is refused the same way. Now it names the trusted keys, as the log line names the file."""
+    keys = tmp_path / "trusted-keys"
+    shutil.copytree(MODELS_DIR / "trusted-keys", keys)
+    (keys / "cut-short.pub").write_text("-----BEGIN PUBLIC KEY-----\n")
+    config = in_language(write_config(tmp_path, 1), language)
+    settings = config.read_text()
+    for folder in (keys, tmp_path / "no-such-folder"):
+        config.write_text(f'{settings}[models]\ntrusted_keys = "{folder}"\n')
+        status, checks, _ = doctor(config)
+        assert status == 1 and checks["models"]["message"] == message("health.models.keys", language), checks
+
+
 def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
     config = write_config(tmp_path, 1)
     open_store(tmp_path).records.close()
