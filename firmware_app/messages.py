@@ -1514,6 +1514,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucun modèle ne peut fonctionner : le moteur TFLite de l'appareil est absent ou ne se charge pas. "
         "Appelez le technicien (le journal dit quel moteur et pourquoi).",
     },
+    "health.models.keys": {
+        "en": "No model can be verified: the trusted keys ([models] trusted_keys) cannot be read. Call the "
+        "technician to put back the folder's public keys, each whole (scripts/install-device copies them; "
+        "edgescreen doctor logs which file and why).",
+        "fr": "Aucun modèle ne peut être vérifié : les clés de confiance ([models] trusted_keys) ne peuvent pas "
+        "être lues. Appelez le technicien pour remettre les clés publiques du dossier, chacune entière "
+        "(scripts/install-device les copie ; le journal d'edgescreen doctor dit quel fichier et pourquoi).",
+    },
     "health.models.missing": {
         "en": "A configured model is not installed. Call the technician to install it (edgescreen models install) "
         "or to correct [models] in the configuration.",
@@ -2394,6 +2402,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "health.tls.none": {
         "en": "No TLS: results go to the broker unencrypted. Set [sync] tls_ca_file and the device certificate.",
         "fr": "Pas de TLS : les résultats partent en clair. Réglez [sync] tls_ca_file et le certificat.",
+    },
+    "health.tls.another_device": {
+        "en": "The TLS certificate {path} is {owner}'s (its CN), not this device's, {device}: the broker takes "
+        "results under the certificate's name and refuses every one this device sends. Install the certificate "
+        "issued for {device} and its key as [sync] tls_cert_file and tls_key_file, then restart edgescreen-sync.",
+        "fr": "Le certificat TLS {path} est celui de {owner} (son CN), pas celui de cet appareil, {device} : le "
+        "serveur prend les résultats sous le nom du certificat et refuse tous ceux de cet appareil. Installez le "
+        "certificat émis pour {device} et sa clé comme [sync] tls_cert_file et tls_key_file, puis redémarrez "
+        "edgescreen-sync.",
     },
     "health.tls.unusable": {
         "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "

@@ -451,3 +451,29 @@ def test_every_value_the_readmes_block_sets_is_the_embedded_default(which):
     document = tomllib.loads(_readme_block(which).replace("<checkout>", str(PROJECT_ROOT)))
     shown = parse_config(document, "README", PROJECT_ROOT, root)
     assert list(_differences(shown, root(), "")) == []
+
+
+# Where a technician sets a commented-out setting by deleting its "# ": the template install-device
+# writes to /etc/edgescreen/config.toml, and the README's two blocks.
+COMMENTED_SETTINGS = {
+    "device/config.toml": lambda: (PROJECT_ROOT / "device/config.toml").read_text(),
+    **{f"README {which}": lambda which=which: _readme_block(which) for which in README_BLOCKS},
+}
+
+
+@pytest.mark.parametrize("where", COMMENTED_SETTINGS)
+def test_every_commented_out_setting_is_valid_toml_once_its_hash_is_deleted(where):
+    """device/config.toml says "set 8883 and the three tls_ lines"; its tls_ lines carried their
+    explanation after the value without a "#", so the config the technician made that way did not
+    load ("not valid TOML ... at line 34") and the device could not screen until it was found."""
+    text = COMMENTED_SETTINGS[where]()
+    lines = text.splitlines()
+    refused = []
+    for number, line in enumerate(lines):
+        if re.match(r"# \w+ = ", line):
+            uncommented = [*lines[:number], line[2:], *lines[number + 1 :]]
+            try:
+                tomllib.loads("\n".join(uncommented))
+            except tomllib.TOMLDecodeError:
+                refused.append(line)
+    assert refused == []

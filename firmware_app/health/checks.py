@@ -20,7 +20,9 @@ from typing import Any
 
 from cryptography import x509
 
+from edgescreen_wire.client_identity import common_name
 from edgescreen_wire.verdict_signature import VerdictKeyError, read_public_key
+from firmware_app.bundles.keys import KeyFileError
 from firmware_app.bundles.manifest import BundleError
 from firmware_app.calibration.profile import ProfileError, ProfileMissing, ProfileOfAnotherDevice, device_profile
 from firmware_app.capture.camera import CameraError, CameraMisconfigured
@@ -52,6 +54,7 @@ from firmware_app.records.sealed_values import results_with_values_that_do_not_o
 from firmware_app.records.sealing import KEY_BYTES
 from firmware_app.records.store import Records
 from firmware_app.records.witness import Loss
+from firmware_app.secret_file import ExposedSecret, refuse_exposed
 from firmware_app.sync.tls import TlsKeyExposed, TlsUnusable, client_context
 
 # A profile this old still works, but optics and lamps drift: recalibrate.
@@ -96,13 +99,15 @@ def _check(name: str, level: Level, variant: str | None = None, **values: Any) -
 
 def _model_failure(error: Exception) -> str | None:
     """The ``health.models`` variant for a model refused with ``error``: each sends the technician to
-    another remedy (install the runtime, install the model, reinstall its signed bundle, correct
-    ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
+    another remedy (install the runtime, mend the trusted keys, install the model, reinstall its signed
+    bundle, correct ``[models]``) or, for a model that failed while running on a photo, to use the photo again; the
     model's own words go to the log."""
     if isinstance(error, ModelRunFailed):
         return "failed"
     if isinstance(error, RuntimeMissing):  # no model runs, whichever is installed: no reinstall mends it
         return "runtime"
+    if isinstance(error, KeyFileError):  # no bundle verifies, and a reinstall is refused the same way
+        return "keys"
     if isinstance(error, ModelMissing):
         return "missing"
     if isinstance(error, WrongModality):
@@ -683,19 +688,21 @@ def locked(database: Path, error: sqlite3.Error) -> Check:
 
 
 def check_key_file(path: Path, records_exist: bool) -> Check:
-    """The records key: present (once there are records), 32 bytes, and readable by its owner alone."""
+    """The records key: present (once there are records), 32 bytes, and readable by its owner alone
+    (``refuse_exposed``, the rule the records open it by: its mode said as they say it)."""
     try:
-        info = path.stat()
+        refuse_exposed(path, "the records key")
+        size = path.stat().st_size
     except FileNotFoundError:
         if records_exist:
             return _check("key", Level.RED, "missing", path=path)
         return _check("key", Level.GREEN, "new", path=path)
+    except ExposedSecret as error:
+        return _check("key", Level.RED, "exposed", path=path, mode=error.mode)
     except OSError as error:
         return _check("key", Level.RED, "unreadable", path=path, error=error)
-    if info.st_mode & 0o077:
-        return _check("key", Level.RED, "exposed", path=path, mode=oct(info.st_mode & 0o777))
-    if info.st_size != KEY_BYTES:
-        return _check("key", Level.RED, "size", path=path, size=info.st_size, expected=KEY_BYTES)
+    if size != KEY_BYTES:
+        return _check("key", Level.RED, "size", path=path, size=size, expected=KEY_BYTES)
     return _check("key", Level.GREEN, path=path)
 
 
@@ -720,16 +727,24 @@ def check_certificates(paths: list[Path], now: datetime, name: str = "tls") -> C
     return _check(name, Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
-def check_tls(settings: SyncConfig, now: datetime) -> Check:
+def check_tls(settings: SyncConfig, device_id: str, now: datetime) -> Check:
     """The sync worker's TLS set-up: first whether its files make a context at all, built as the
     worker builds it (``sync.tls.client_context``), red with the cause (a key that is not the
-    certificate's, a file that cannot be read) where the worker would refuse to start; then the
-    certificates' dates (``check_certificates``)."""
+    certificate's, a file that cannot be read) where the worker would refuse to start; then whether
+    the certificate is this device's: the broker names the client after its CN and lets it publish
+    under that name alone, so another device's certificate has every result refused ("Not
+    authorized") while it connects; then the certificates' dates (``check_certificates``)."""
     if settings.tls_ca_file:
         try:
             client_context(settings)
         except TlsUnusable as error:
             return tls_refused(error)
+        if settings.tls_cert_file:
+            name = common_name(x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes()))
+            if name != device_id:
+                return _check(
+                    "tls", Level.RED, "another_device", path=settings.tls_cert_file, owner=name, device=device_id
+                )
     return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
 
 

@@ -127,7 +127,13 @@ def doctor_checks(config: Config, now: datetime | None = None, stop: threading.E
     configured = Identity(config.device.id, config.device.site)
     encryption = check_encryption(config.records.database.parent)
     device = [
-        *(key, encryption, check_tls(config.sync, now), check_verdict_keys(config.sync), check_app_tls(config.app)),
+        *(
+            key,
+            encryption,
+            check_tls(config.sync, config.device.id, now),
+            check_verdict_keys(config.sync),
+            check_app_tls(config.app),
+        ),
         *check_app_certificate(config.app, now),
     ]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 
+from edgescreen_wire.client_identity import common_name
 from review_station.config import BrokerConfig, ConfigError
 
 
@@ -25,10 +25,10 @@ def certificate_name(path: Path) -> str:
         certificate = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError) as error:
         raise ConfigError(f"[broker] tls_cert_file {path} cannot be read as a certificate: {error}") from error
-    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if not names:
+    name = common_name(certificate)
+    if name is None:
         raise ConfigError(f"[broker] tls_cert_file {path} has no common name: the broker needs it as the user name")
-    return str(names[0].value)
+    return name
 
 
 def check_client_id(settings: BrokerConfig) -> None:

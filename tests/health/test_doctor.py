@@ -50,6 +50,7 @@ from tests.records.kit import (
     write_config,
 )
 from tests.sync.signing import station_key, trusting
+from tests.sync.test_security import make_test_certs
 from tests.test_cli import edgescreen
 from tests.test_cli_missing_records import key_on_the_drive
 from tests.tls_files import site_tls
@@ -157,6 +158,22 @@ def test_without_a_tflite_runtime_the_models_are_red_as_no_model_can_run_not_as_
     assert line.startswith("ROUGE") and line.endswith(f"  {message('health.models.runtime', 'fr')}"), line
     (logged,) = [line for line in run.stderr.splitlines() if "doctor.models_failed" in line]
     assert "no TFLite runtime is installed" in logged
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_trusted_keys_that_cannot_be_read_are_red_as_the_keys_not_as_a_model_to_reinstall(tmp_path, language):
+    """A key rotation's step gone wrong (a .pub copied cut short, or the folder moved): every bundle is
+    refused, and doctor said "A model cannot be loaded. Call the technician to reinstall it", where a
+    reinstall is refused the same way. Now it names the trusted keys, as the log line names the file."""
+    keys = tmp_path / "trusted-keys"
+    shutil.copytree(MODELS_DIR / "trusted-keys", keys)
+    (keys / "cut-short.pub").write_text("-----BEGIN PUBLIC KEY-----\n")
+    config = in_language(write_config(tmp_path, 1), language)
+    settings = config.read_text()
+    for folder in (keys, tmp_path / "no-such-folder"):
+        config.write_text(f'{settings}[models]\ntrusted_keys = "{folder}"\n')
+        status, checks, _ = doctor(config)
+        assert status == 1 and checks["models"]["message"] == message("health.models.keys", language), checks
 
 
 def test_a_lost_key_is_red_and_doctor_makes_no_new_one(tmp_path):
@@ -305,6 +322,23 @@ def test_certificates_are_amber_within_30_days_and_red_once_expired_or_not_yet_v
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
+def test_another_devices_certificate_is_red_naming_both_ids(tmp_path, language):
+    """The site broker takes a client's id from its certificate's CN and confines it to that id's
+    topics: a device given another's certificate (dev-08's files installed on dev-07) had every
+    result refused "Not authorized" while doctor said "TLS certificates valid"."""
+    certs = make_test_certs(tmp_path / "certs", DEVICE.id, "cam-99")
+    for name, level in ((DEVICE.id, "green"), ("cam-99", "red")):
+        tls = f'tls_ca_file = "{certs}/ca.crt"\n'
+        tls += f'tls_cert_file = "{certs}/{name}.crt"\ntls_key_file = "{certs}/{name}.key"\n'
+        folder = tmp_path / name
+        folder.mkdir()
+        checks = doctor(in_language(write_config(folder, 1, tls), language))[1]
+        assert checks["tls"]["level"] == level, checks["tls"]
+    values = {"path": f"{certs}/cam-99.crt", "owner": "cam-99", "device": DEVICE.id}
+    assert checks["tls"]["message"] == sentence("health.tls.another_device", language, **values)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
 def test_the_app_opened_to_the_network_without_https_is_amber_with_what_to_set(tmp_path, language):
     """PINs typed on a tablet cross the network in clear over plain HTTP; loopback, or HTTPS, is green."""
     config = write_config(tmp_path, 1, '[app]\nbind = "0.0.0.0"\n')
@@ -354,6 +388,10 @@ def test_key_file_checks(tmp_path):
         f"La clé des dossiers {key} fait 31 octets, et non 32\u00a0: ce n'est pas une clé des dossiers. Remettez "
         "celle gardée avec les sauvegardes."
     )
+    # Its mode as `ls -l` shows it and as the records say when they refuse it (secret_file.py), not Python's 0o644.
+    key.chmod(0o644)
+    exposed = check_key_file(key, records_exist=True)
+    assert exposed.message_key == "health.key.exposed" and exposed.values["mode"] == "-rw-r--r--"
 
 
 def test_a_signed_card_edited_after_install_is_refused_by_the_screening_not_only_by_doctor(tmp_path, retina_jpeg):

@@ -114,6 +114,24 @@ def test_uninstall_keeps_the_records_and_purge_removes_them(staged_root, tmp_pat
     assert not [x for x in (root / "etc/passwd").read_text().splitlines() if x.startswith("edgescreen:")]
 
 
+def test_purge_after_an_uninstall_that_removed_the_code_says_to_install_again(staged_root, tmp_path):
+    """A device uninstalled with its records kept, purged later: the installed code that wipes them went
+    with the first --uninstall (a staging root falls back on the checkout's .venv, which a checkout
+    copied to a device has not). The purge stopped on the shell's "No such file or directory" and "the
+    records could not be wiped (above)", with nothing saying what would let it wipe them."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    assert install_device(root, "--uninstall").returncode == 0
+    checkout = tmp_path / "checkout"  # a checkout without a .venv, as on a device
+    (checkout / "scripts").mkdir(parents=True)
+    shutil.copy(INSTALL, checkout / "scripts")
+    command = [str(checkout / "scripts" / INSTALL.name), "--root", str(root), "--skip-venv", "--uninstall", "--purge"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "install it again" in run.stderr and "then --uninstall --purge" in run.stderr, run.stderr
+    assert (root / "var/lib/edgescreen/records.sqlite3").is_file()  # nothing removed
+
+
 def test_purge_without_uninstall_is_refused_before_it_installs_anything(tmp_path):
     """``--purge`` alone went unremarked and installed (or updated) the device a technician meant to
     wipe before it left the clinic, saying nothing of the records it kept."""

@@ -3,6 +3,7 @@ starts on them under Debian's own mosquitto.conf, and the self-check that catche
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from tests.conftest import PROJECT_ROOT
 from tests.mqtt_broker import free_port, wait_until
@@ -138,3 +141,35 @@ def test_a_central_broker_gets_a_block_per_bridged_site_after_the_acl(staged, sc
     assert acl.read_text() == (PROJECT_ROOT / "broker/acl").read_text() + blocks.stdout.decode()
     assert "user bridge-site-b\ntopic write edgescreen/v1/site-b/+/result\n" in acl.read_text()
     assert _owner_mode(acl) == ("root", "mosquitto", 0o640)
+
+
+def _expired_crl(certs: Path) -> bytes:
+    """A revocation list of ``certs``' CA whose next update is past: OpenSSL then refuses every client."""
+    ca = x509.load_pem_x509_certificate((certs / "ca.crt").read_bytes())
+    key = serialization.load_pem_private_key((certs / "ca.key").read_bytes(), password=None)
+    now = dt.datetime.now(dt.UTC)
+    builder = x509.CertificateRevocationListBuilder().issuer_name(ca.subject)
+    crl = builder.last_update(now - dt.timedelta(days=2)).next_update(now - dt.timedelta(days=1))
+    return crl.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)  # type: ignore[arg-type]
+
+
+def test_a_revocation_list_that_would_shut_out_every_device_is_refused_before_it_is_installed(staged, scratch):
+    """mosquitto refuses every client certificate with a list that is not its CA's, or one past its next
+    update; the check, which connects with no certificate (and with review-ingest-1's only where the
+    folder holds the station's key, which a broker's does not), passed, and the restart shut out every
+    device of the site."""
+    _, certs = staged
+    other = scratch / "other-ca"
+    subprocess.run([str(PROJECT_ROOT / "broker" / "make-test-certs"), str(other)], check=True, capture_output=True)
+    for crl, said in ((other / "crl.pem").read_bytes(), "not signed by"), (_expired_crl(certs), "expired"):
+        folder = scratch / said.replace(" ", "-")
+        folder.mkdir()
+        for name in ("ca.crt", "broker.crt", "broker.key"):
+            shutil.copy(certs / name, folder / name)
+        (folder / "crl.pem").write_bytes(crl)
+        root = scratch / f"root-{folder.name}"
+        run = subprocess.run(
+            [str(INSTALL), "--root", str(root), "--certs", str(folder)], capture_output=True, text=True
+        )
+        assert run.returncode == 1 and said in run.stderr and "broker/revoke-certs" in run.stderr, run.stderr
+        assert not (root / "etc/mosquitto").exists()  # nothing installed: the broker keeps its working list
