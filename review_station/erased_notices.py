@@ -68,6 +68,17 @@ def owe_notices(connection: Connection, rows: Sequence[tuple[str, str]]) -> None
     )
 
 
+def erased_site(connection: Connection, result_id: str) -> str | None:
+    """The site of the device whose result ``result_id`` the station erased (None: none it erased): a
+    reader who had it open is told it was erased, not that no such result exists. The notices are kept
+    for good and name the device that sent it, which an administrator's tombstone does not."""
+    return connection.execute(
+        select(devices.c.site_id)
+        .join(erased_notices, erased_notices.c.device_id == devices.c.device_id)
+        .where(erased_notices.c.result_id == result_id)
+    ).scalar()
+
+
 def due_notices(connection: Connection, passed: Collection[str] = (), limit: int = 100) -> list[DueNotice]:
     """The notices owed to enrolled devices not retired (a retired one, perhaps stolen, is told nothing
     more), each naming all the device's erased results. A device not enrolled (yet) is told once it is.

@@ -1123,6 +1123,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Aucune page de cette station n'a cette adresse.",
     },
     "error.no_such_result": {"en": "No such result.", "fr": "Aucun résultat de ce nom."},
+    "error.erased": {"en": "Erased", "fr": "Effacé"},
+    "error.erased_result": {
+        "en": "This result was erased at its patient's request (on its device or at this station): nothing more "
+        "is recorded for it, and a read being written on it was not recorded.",
+        "fr": "Ce résultat a été effacé à la demande de son patient (sur son appareil ou à cette station) : plus "
+        "rien n'est enregistré pour lui, et une lecture en cours de rédaction n'a pas été enregistrée.",
+    },
     "error.form_too_large": {
         "en": "This request was far larger than any form of this station: nothing was done.",
         "fr": "Cette requête était bien plus grande que tout formulaire de cette station : rien n'a été fait.",

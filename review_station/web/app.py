@@ -38,7 +38,7 @@ from review_station import words as catalogue
 from review_station.accounts import SignedIn
 from review_station.config import ReviewConfig
 from review_station.devices import all_devices
-from review_station.erased_notices import unsent_notices
+from review_station.erased_notices import erased_site, unsent_notices
 from review_station.export import FORMATS, ExportError, export
 from review_station.ingest.broker_drops import noticed
 from review_station.ingest.lost_sessions import noticed_lost_sessions
@@ -100,6 +100,15 @@ class NoSuchResult(Exception):
 
     def __init__(self, user: SignedIn) -> None:
         super().__init__("no such result")
+        self.user = user
+
+
+class ResultErased(Exception):
+    """A result id naming a result of the account's sites that the station erased (its patient's
+    erasure, perhaps while the reader had it open): said so, not "no such result"."""
+
+    def __init__(self, user: SignedIn) -> None:
+        super().__init__("result erased")
         self.user = user
 
 
@@ -273,6 +282,9 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         user = signed_in(request, *roles, active=active)
         with engine.connect() as connection:
             site = connection.execute(select(results.c.site_id).where(results.c.result_id == result_id)).scalar()
+            erased = erased_site(connection, result_id) if site is None else None
+        if erased is not None and user.reads_site(erased):
+            raise ResultErased(user)
         if site is None or not user.reads_site(site):
             raise NoSuchResult(user)
         return user
@@ -310,6 +322,10 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.exception_handler(NoSuchResult)
     async def no_such_result(request: Request, error: NoSuchResult) -> Response:
         return refusal(request, 404, "error.not_found", "error.no_such_result", error.user)
+
+    @app.exception_handler(ResultErased)
+    async def result_erased(request: Request, error: ResultErased) -> Response:
+        return refusal(request, 410, "error.erased", "error.erased_result", error.user)
 
     @app.exception_handler(InputRefused)
     async def input_refused(request: Request, error: InputRefused) -> Response:

@@ -13,10 +13,32 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 
+from review_station.web.words import number
 from review_station.words import code, say
 
 TRIAGE_COLOURS = {"refer": "#a30000", "ungradable": "#d08a00", "no_refer": "#3b7d3e"}
+
+
+class _Decimals(ScalarFormatter):
+    """matplotlib's ticks with the decimal separator of the reader's language: matplotlib writes "0.5"
+    whatever the page, where the French figures around it read "0,5"."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(useOffset=False)
+        self.language = language
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        text = super().__call__(x, pos)
+        _, point, places = text.partition(".")
+        return number(x, self.language, len(places)) if point else text
+
+
+def _in_language(axes: plt.Axes, language: str, *axis: str) -> None:
+    """The counts' axis (and ``axis``: the delays' hours) ticked as ``language`` writes decimals."""
+    for name in ("y", *axis):
+        getattr(axes, f"{name}axis").set_major_formatter(_Decimals(language))
 
 
 def _svg(figure: plt.Figure) -> str:
@@ -58,6 +80,7 @@ def screenings_per_day(days: dict[date, Counter[str]], language: str = "en") -> 
     axes.set_ylabel(say("plot.screenings_axis", language))
     axes.set_title(say("plot.screenings", language))
     axes.legend(loc="upper left", fontsize="small")
+    _in_language(axes, language)
     _by_day(axes, labels, language)
     figure.autofmt_xdate()
     return _svg(figure)
@@ -72,6 +95,7 @@ def ungradable_rate(days: dict[date, Counter[str]], language: str = "en") -> str
     axes.set_ylim(0, 100)
     axes.set_ylabel(say("plot.ungradable_axis", language))
     axes.set_title(say("plot.ungradable", language))
+    _in_language(axes, language)
     _by_day(axes, list(days), language)
     figure.autofmt_xdate()
     return _svg(figure)
@@ -85,4 +109,5 @@ def receipt_delay(delays_h: list[float], language: str = "en") -> str:
     axes.set_xlabel(say("plot.delay_axis", language))
     axes.set_ylabel(say("plot.results_axis", language))
     axes.set_title(say("plot.delay", language))
+    _in_language(axes, language, "x")
     return _svg(figure)

@@ -119,3 +119,18 @@ def test_the_daily_plots_tick_whole_days_around_their_days() -> None:
         assert ticks == ["01 Dec 2026", "02 Dec 2026", "03 Dec 2026"], plot.__name__
         ticks = re.findall(r"<!-- (\d\d [A-Z][a-z]{2} \d{4}) -->", plot(month))
         assert ticks[0] == "01 Nov 2026" and len(ticks) <= 12 and ":" not in "".join(ticks)
+
+
+def test_the_plots_write_their_axes_decimals_as_the_readers_language_does() -> None:
+    """matplotlib writes "0.5" whatever the page: a French dashboard, whose figures read "0,5", had its
+    delay plot's hours and counts ticked with points."""
+    delays = [0.25, 0.5, 1.25, 2.5, 3.75]
+    ticks = {
+        language: re.findall(r"<!-- (\d+[.,]\d+) -->", plots.receipt_delay(delays, language))
+        for language in ("en", "fr")
+    }
+    assert ticks["en"] and all("." in tick for tick in ticks["en"])
+    assert ticks["fr"] == [tick.replace(".", ",") for tick in ticks["en"]]
+    one_screening = {date(2026, 12, 2): Counter(refer=1)}  # counts of one, ticked by halves
+    french = re.findall(r"<!-- (\d+[.,]\d+) -->", plots.screenings_per_day(one_screening, "fr"))
+    assert french and all("," in tick for tick in french)

@@ -74,7 +74,8 @@ def test_a_result_is_erased_with_all_the_station_holds_of_it(tmp_path, engine: E
     assert held(engine, erased) == dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
     assert held(engine, kept)["reads"] == 1
     assert "1 result<" in client.get("/").text  # the worklist's counts (result_tallies) follow
-    assert client.get(f"/results/{erased}").status_code == 404
+    shown = client.get(f"/results/{erased}")  # nothing of it shown: only that it was erased
+    assert shown.status_code == 410 and "Model score" not in shown.text
     with engine.connect() as connection:
         [event] = connection.execute(select(audit.c.details).where(audit.c.kind == "result_erased")).scalars()
     assert json.loads(event) == {"results": [erased], "by": "cli"}

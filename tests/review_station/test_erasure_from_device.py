@@ -9,20 +9,23 @@ from __future__ import annotations
 import json
 import time
 
+from markupsafe import escape
 from sqlalchemy import Engine, func, select
 
-from edgescreen_wire.erasure import MAX_ERASED_IDS, erasure_documents
+from edgescreen_wire.erasure import MAX_ERASED_IDS, ErasureRequest, erasure_documents
 from edgescreen_wire.topics import ERASURE, device_topic
 from firmware_app.records.screening import ScreeningContext
 from review_station import accounts, devices
-from review_station.erasure import erase_results
+from review_station.erasure import erase_for_device, erase_results
 from review_station.storage.tables import audit, erased_results, quarantine, results
 from review_station.verdicts import ReadForm, record_read
+from review_station.web.app import LANGUAGE_COOKIE
+from review_station.words import say
 from tests.mqtt_broker import wait_until
 from tests.records.kit import DEVICE, open_store, record_one, sample_record, small_photo, write_config
 from tests.review_station.kit import Publisher, counts, result_bytes, result_topic, running_station
 from tests.review_station.test_erasure import held
-from tests.review_station.web_kit import PASSWORD, add_results, hold_photo, station
+from tests.review_station.web_kit import PASSWORD, add_results, csrf_of, hold_photo, signed_in_client, station
 from tests.sync.kit import BackgroundWorker
 
 NOTHING_HELD = dict.fromkeys(("results", "reads", "deliveries", "images", "contrary_reads"), 0)
@@ -254,3 +257,24 @@ def test_an_erasure_removes_the_copies_quarantined_for_another_reason_its_device
 
         done = erase_results(engine, [erased], "cli")
         assert done.already == [erased] and counts(engine) == (0, 0, 0)
+
+
+def test_a_reader_whose_result_its_device_erased_meanwhile_is_told_it_was_erased_not_that_none_exists(
+    engine: Engine,
+) -> None:
+    """The result was open in the reader's tab, a read half written, when its patient's erasure reached
+    the station: "No such result" on recording the read sent them looking for a mistyped id. A reader of
+    another site still learns nothing of it."""
+    [result_id] = add_results(engine, DEVICE.id, DEVICE.site, [0.9])
+    client = signed_in_client(engine, station(), "ana", "reviewer")
+    form = {"verdict": "refer", "urgency": "soon", "csrf": csrf_of(client, f"/results/{result_id}")}
+    with engine.begin() as connection:
+        erase_for_device(connection, ErasureRequest(DEVICE.id, (result_id,)))
+    recorded = client.post(f"/results/{result_id}/reads", data=form)
+    assert recorded.status_code == 410 and str(escape(say("error.erased_result", "en"))) in recorded.text
+    client.cookies.set(LANGUAGE_COOKIE, "fr")
+    shown = client.get(f"/results/{result_id}")
+    assert shown.status_code == 410 and str(escape(say("error.erased_result", "fr"))) in shown.text
+    elsewhere = signed_in_client(engine, station(), "bo", "reviewer", sites=frozenset({"another-site"}))
+    shown = elsewhere.get(f"/results/{result_id}")
+    assert shown.status_code == 404 and "No such result." in shown.text

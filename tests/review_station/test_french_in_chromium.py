@@ -11,6 +11,7 @@ from playwright.sync_api import Page, Playwright
 from sqlalchemy import Engine
 
 from review_station import accounts, words
+from review_station.verdicts import ReadForm, record_read
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
 from tests.review_station.web_kit import PASSWORD, add_results, station
@@ -132,3 +133,26 @@ def test_the_dashboard_the_export_and_the_quarantine_are_in_french_too(engine: E
                 assert "noms de colonnes en anglais" in visible(page)  # the files keep their codes
                 page.goto(f"{base}/export?format=csv&site=site-a&start=2026-12-09&end=2026-12-01")
                 assert "Export refusé\u00a0: la période est vide" in visible(page)
+
+
+def test_two_reads_that_disagree_fit_a_small_laptop_in_french(engine: Engine, playwright: Playwright) -> None:
+    """The reads' table beside the adjudication form, in French (longer words: "habituelle", "pas
+    d'orientation"), on a small laptop's 1024 pixels: the table keeps to the page, its words whole."""
+    [result_id] = add_results(engine, "cam-01", "site-b", [0.9])
+    config = station(second_read_sites=("site-b",))
+    for name, role in (("ana", "reviewer"), ("ben", "reviewer"), ("cora", "coordinator")):
+        accounts.add_user(engine, name, PASSWORD, role, by="test")
+    for name, read in (("ana", ReadForm("refer", "routine", comment="lu")), ("ben", ReadForm("no_refer", "routine"))):
+        _, reader = accounts.sign_in(engine, name, PASSWORD, config.web)
+        record_read(engine, result_id, reader, read, config.review.second_read_sites)
+    with served(config, engine) as base, chromium_page(playwright, width=1024, height=600) as page:
+        page.goto(f"{base}/sign-in")
+        page.click("[data-test=languages] a[lang=fr]")
+        page.fill("input[name=username]", "cora")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:text('Liste de travail')")
+        page.goto(f"{base}/results/{result_id}")
+        assert page.locator("table.reads tr[data-read]").count() == 2 and "habituelle" in visible(page)
+        assert fits(page, 1024)
+        snap(page, "fr-disagreement-1024")

@@ -137,3 +137,20 @@ def test_the_delivery_live_region_changes_only_when_the_delivery_does(engine: En
         assert page.evaluate("window.deliverySwaps") == 1
         assert status.get_attribute("data-kept") == "yes" and "the device has stored it" in status.inner_text()
         snap(page, "result-delivery-stored-800")
+
+
+def test_a_comment_of_one_long_word_wraps_in_its_row_and_leaves_the_page_its_width(
+    engine: Engine, playwright: Playwright
+) -> None:
+    """A comment is the reader's own text: a link pasted in it (no space for a line to break at) wraps
+    inside its row, shown whole, rather than push the result page sideways off a laptop's screen."""
+    [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+    accounts.add_user(engine, "ana", PASSWORD, "reviewer", by="test")
+    link = "https://eye-clinic.example/referrals/guidance?" + "&".join(f"criterion{n}=moderate" for n in range(12))
+    with served(station(), engine) as base, chromium_page(playwright, width=1024, height=600) as page:
+        sign_in_on(page, base)
+        read_referable(page, f"{base}/results/{result_id}", f"See {link}")
+        page.wait_for_selector("[data-test=comment]")
+        assert page.inner_text("[data-test=comment]") == f"See {link}"
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1024
+        snap(page, "result-long-comment-1024")
