@@ -63,6 +63,7 @@ from firmware_app.records.screening import BODY_SITES, EYES, ScreeningContext
 from firmware_app.records.store import Records, ScreeningRefused
 from firmware_app.records_cli import add_records_commands, sync_status
 from firmware_app.report import quality_json, quality_line, result_json, result_line
+from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.sync.tls import TlsUnusable
 from firmware_app.wording import check_sentence, decimal
@@ -549,6 +550,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return quiet_when_reader_gone(lambda: _command(argv))
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(route(sys.argv[1:] if argv is None else argv))
     try:
         config = load_config(args.config)

@@ -26,6 +26,7 @@ from edgescreen_wire.verdict_signature import VerdictKeyError
 from firmware_app.events import log_event, setup_logging
 from firmware_app.messages import message
 from firmware_app.service.hang_up import HangUpStopsServer
+from firmware_app.service.reader_gone import quiet_when_reader_gone
 from firmware_app.service.termination import stop_on_termination
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
@@ -402,6 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return quiet_when_reader_gone(lambda: _command(argv))
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load_review_config(args.config)
