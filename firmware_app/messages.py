@@ -2416,6 +2416,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "certificat émis pour {device} et sa clé comme [sync] tls_cert_file et tls_key_file, puis redémarrez "
         "edgescreen-sync.",
     },
+    "health.tls.no_common_name": {
+        "en": "The TLS certificate {path} has no common name (CN): the broker gives it no name and refuses every "
+        "result this device sends. Install the certificate issued for {device} and its key as [sync] "
+        "tls_cert_file and tls_key_file, then restart edgescreen-sync.",
+        "fr": "Le certificat TLS {path} n'a pas de nom commun (CN) : le serveur ne lui donne aucun nom et refuse "
+        "tous les résultats de cet appareil. Installez le certificat émis pour {device} et sa clé comme [sync] "
+        "tls_cert_file et tls_key_file, puis redémarrez edgescreen-sync.",
+    },
     "health.tls.unusable": {
         "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "
         "certificate and key, then restart edgescreen-sync.",

@@ -745,6 +745,8 @@ def check_tls(settings: SyncConfig, device_id: str, now: datetime) -> Check:
             return tls_refused(error)
         if settings.tls_cert_file:
             name = common_name(x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes()))
+            if name is None:  # no one's: the broker gives its client no name, so no topic of this device's
+                return _check("tls", Level.RED, "no_common_name", path=settings.tls_cert_file, device=device_id)
             if name != device_id:
                 return _check(
                     "tls", Level.RED, "another_device", path=settings.tls_cert_file, owner=name, device=device_id
