@@ -279,6 +279,8 @@ class Outbox:
             self._set_state_in_transaction(
                 {
                     "connection": "stopped",
+                    # Since the restore, by this device's clock: the backed-up time was the old worker's.
+                    "connection_since": self._records.clock().isoformat(),
                     "connection_detail": why,
                     "worker_pid": "",
                     CRASHES: "0",
