@@ -1797,6 +1797,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The site server is not reachable: results wait safely on this device.",
         "fr": "Le serveur du site est injoignable : les résultats attendent sur cet appareil.",
     },
+    "health.broker.failure": {
+        "en": "The site server cannot be used: results wait safely on this device. {what_to_do}",
+        "fr": "Le serveur du site est inutilisable : les résultats attendent sur cet appareil. {what_to_do}",
+    },
     "health.broker.connecting": {
         "en": "Connecting to the site server: results wait safely on this device.",
         "fr": "Connexion au serveur du site en cours : les résultats attendent sur cet appareil.",
@@ -2412,6 +2416,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "certificat émis pour {device} et sa clé comme [sync] tls_cert_file et tls_key_file, puis redémarrez "
         "edgescreen-sync.",
     },
+    "health.tls.no_common_name": {
+        "en": "The TLS certificate {path} has no common name (CN): the broker gives it no name and refuses every "
+        "result this device sends. Install the certificate issued for {device} and its key as [sync] "
+        "tls_cert_file and tls_key_file, then restart edgescreen-sync.",
+        "fr": "Le certificat TLS {path} n'a pas de nom commun (CN) : le serveur ne lui donne aucun nom et refuse "
+        "tous les résultats de cet appareil. Installez le certificat émis pour {device} et sa clé comme [sync] "
+        "tls_cert_file et tls_key_file, puis redémarrez edgescreen-sync.",
+    },
     "health.tls.unusable": {
         "en": "The sync worker cannot use its TLS files (edgescreen doctor logs why). Install this device's own "
         "certificate and key, then restart edgescreen-sync.",
@@ -2809,6 +2821,48 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le serveur du site {broker} refuse {count} demandes d'effacement de patients, qui restent en "
         "file : installez le broker/acl de cette version sur le serveur du site (il permet à chaque appareil "
         "de publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
+    },
+    # Why the worker's last connection failed, and what the technician does (``sync.failure``): said by
+    # ``sync status`` and within doctor's broker line (``health.broker.failure``).
+    "sync.failure.tls_verify": {
+        "en": "TLS certificate verify failed: this device does not trust the site server's certificate. "
+        "Technician: [sync] tls_ca_file must be the site CA's ca.crt, and [sync] broker_host a name on the "
+        "broker's certificate.",
+        "fr": "Échec de la vérification du certificat TLS : cet appareil ne fait pas confiance au certificat du "
+        "serveur du site. Technicien : [sync] tls_ca_file doit être le ca.crt de l'autorité du site, et "
+        "[sync] broker_host un nom que porte le certificat du serveur.",
+    },
+    "sync.failure.tls_refused": {
+        "en": "The site server refuses this device's certificate: it closed the connection without answering. "
+        "Technician: install a certificate the site CA issued to this device, neither revoked nor expired "
+        "([sync] tls_cert_file and tls_key_file).",
+        "fr": "Le serveur du site refuse le certificat de cet appareil : il a fermé la connexion sans répondre. "
+        "Technicien : installez un certificat délivré à cet appareil par l'autorité du site, ni révoqué ni "
+        "expiré ([sync] tls_cert_file et tls_key_file).",
+    },
+    "sync.failure.not_authorised": {
+        "en": "The site server refuses this device: not authorised. Technician: the certificate's common name "
+        "must be this device's [device] id, and the site broker's ACL (broker/acl) must allow it.",
+        "fr": "Le serveur du site refuse cet appareil : non autorisé. Technicien : le nom commun du certificat "
+        "doit être le [device] id de cet appareil, et l'ACL du serveur du site (broker/acl) doit l'autoriser.",
+    },
+    "sync.failure.connection_refused": {
+        "en": "Connection refused: nothing answers at the site server's address. Technician: check [sync] "
+        "broker_host and broker_port, and that the broker (mosquitto) is running.",
+        "fr": "Connexion refusée : rien ne répond à l'adresse du serveur du site. Technicien : vérifiez [sync] "
+        "broker_host et broker_port, et que le serveur (mosquitto) fonctionne.",
+    },
+    "sync.failure.name_unresolved": {
+        "en": "Name not resolved: this device's network does not know the site server's name. Technician: "
+        "check [sync] broker_host and the network's DNS.",
+        "fr": "Nom non résolu : le réseau de cet appareil ne connaît pas le nom du serveur du site. "
+        "Technicien : vérifiez [sync] broker_host et le DNS du réseau.",
+    },
+    "sync.failure.timed_out": {
+        "en": "Timed out: the site server did not answer. Technician: check the network and any firewall "
+        "between this device and [sync] broker_host.",
+        "fr": "Délai dépassé : le serveur du site n'a pas répondu. Technicien : vérifiez le réseau et tout "
+        "pare-feu entre cet appareil et [sync] broker_host.",
     },
     # Withheld by the sync worker: its payload no longer matches what was recorded (altered on the card).
     "sync.withheld": {

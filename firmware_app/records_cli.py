@@ -20,7 +20,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
-from firmware_app.records.outbox import CRASHES, ERASURES_REFUSED, Outbox, process_alive
+from firmware_app.records.outbox import CRASHES, ERASURES_REFUSED, LAST_FAILURE, Outbox, process_alive
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.sealing import SealBroken
 from firmware_app.records.store import Records, ScreeningStore, unsent_ages
@@ -263,12 +263,16 @@ def sync_status(records: Records) -> dict[str, Any]:
         "photos_waiting": photos.pending,
         "photos_uploaded": photos.uploaded,
         "photos_refused": photos.refused,
+        # Why the worker's last connection failed (``sync.failure``), until one succeeds.
+        "last_failure": state.get(LAST_FAILURE) or None,
     }
 
 
 def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
         report = sync_status(store.records)
+        if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
+            report["what_to_do"] = message(f"sync.failure.{report['last_failure']}", config.device.language)
         if args.json:
             print(json.dumps(report))
         else:

@@ -282,6 +282,7 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     directory, config, recorded = device
     store = open_store(directory)
     Outbox(store.records).set_connection("connected")  # the old device's worker, alive when backed up
+    old_since = datetime.fromisoformat(Outbox(store.records).state()["connection_since"])
     store.records.close()
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
     target, target_config = _fresh_device(tmp_path, directory)
@@ -298,10 +299,12 @@ def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_device
     assert edgescreen("audit", "verify", config=target_config).returncode == 0
     db = sqlite3.connect(target / "records.sqlite3")
     try:
-        kind, details = db.execute("SELECT kind, details FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        kind, details, at = db.execute("SELECT kind, details, at FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     finally:
         db.close()
     assert kind == "restore" and json.loads(details)["screenings"] == len(recorded)
+    # Stopped since the restore, on this device: not since the old device's worker connected.
+    assert old_since < datetime.fromisoformat(status["connection_since"]) <= datetime.fromisoformat(at)
 
 
 def test_a_visit_open_when_backed_up_is_listed_after_the_restore_as_unfinished_in_the_backup(tmp_path, device):

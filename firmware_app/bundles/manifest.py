@@ -193,11 +193,24 @@ def _check_signature(bundle: Path, keys: dict[str, Any]) -> bytes:
     except (ValueError, binascii.Error) as error:
         raise BundleError(f"{bundle}: {SIGNATURE_FILE} is not a base64 signature") from error
     if not any(signature_holds(key, signature, text) for key in keys.values()):
-        raise BundleError(
-            f"{bundle}: the signature does not verify with any trusted key ({', '.join(sorted(keys))}): "
-            "the manifest was changed or signed with a key this device does not trust"
-        )
+        raise BundleError(f"{bundle}: {_unverified_because(text, keys)}")
     return text
+
+
+def _unverified_because(text: bytes, keys: dict[str, Any]) -> str:
+    """Why no trusted key verifies the manifest, by the key its ``key_id`` names (unverified, so only
+    said, never trusted): the technician looks for that key, which a list of the trusted ones never named."""
+    trusted = ", ".join(sorted(keys))
+    try:
+        named = str(json.loads(text)["key_id"])
+    except (ValueError, KeyError, TypeError):
+        return (
+            f"the signature does not verify with any trusted key ({trusted}): the manifest was changed or "
+            "signed with a key this device does not trust"
+        )
+    if named in keys:
+        return f"the signature does not verify with key {named}, which this device trusts: the manifest was changed"
+    return f"signed by key {named}, which this device does not trust; trusted: {trusted}"
 
 
 def _check_files(bundle: Path, manifest: Manifest) -> None:

@@ -383,10 +383,14 @@ def check_clock(
 def check_broker(sync: Mapping[str, Any]) -> Check:
     """Offline is amber, never red: the device screens offline and results wait in the outbox. The
     nurse reads which of three things it is (connecting, the site server unreachable, the sync service
-    not running) in her language; the worker's own words stay in ``state`` for the technician."""
+    not running) in her language, and, once a connection failed, its cause (``sync.failure``) with
+    what the technician does; the worker's own words stay in ``state`` for the technician."""
     state = sync["connection"]
     if state == "connected":
         return _check("broker", Level.GREEN)
+    # While the worker tries again, why its last connection failed: each cause has its own remedy.
+    if state in ("starting", "connecting", "disconnected", REFUSED) and sync.get("last_failure"):
+        return _check("broker", Level.AMBER, "failure", state=state, failure=sync["last_failure"])
     if state in ("starting", "connecting"):
         return _check("broker", Level.AMBER, "connecting", state=state)
     if state == "disconnected":
@@ -741,6 +745,8 @@ def check_tls(settings: SyncConfig, device_id: str, now: datetime) -> Check:
             return tls_refused(error)
         if settings.tls_cert_file:
             name = common_name(x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes()))
+            if name is None:  # no one's: the broker gives its client no name, so no topic of this device's
+                return _check("tls", Level.RED, "no_common_name", path=settings.tls_cert_file, device=device_id)
             if name != device_id:
                 return _check(
                     "tls", Level.RED, "another_device", path=settings.tls_cert_file, owner=name, device=device_id

@@ -37,6 +37,9 @@ TLS_UNUSABLE = "tls-unusable"
 # The worker meets damaged records (a worn card's page): results it cannot send or mark as sent wait
 # for a technician; ``sync status`` and the nurse's readiness list say so instead of "offline".
 DAMAGED = "damaged-records"
+# Why the worker's last connection failed (``sync.failure``), until one succeeds: ``doctor`` and
+# ``sync status`` name it, where only the ``sync.disconnected`` log did.
+LAST_FAILURE = "last_failure"
 
 
 def process_alive(pid: str | None) -> bool:
@@ -248,9 +251,10 @@ class Outbox:
             list(values.items()),
         )
 
-    def set_connection(self, state: str, detail: str = "") -> None:
+    def set_connection(self, state: str, detail: str = "", failure: str | None = None) -> None:
         """Record the worker's connection state (``connecting``, ``connected``, ``disconnected``,
-        ``refused``, ``stopped``, ``tls-unusable``)."""
+        ``refused``, ``stopped``, ``tls-unusable``) and, unless None, the last failure's cause
+        (``LAST_FAILURE``; ``""`` for none, or none known)."""
         with transaction(self._db):
             self._set_state_in_transaction(
                 {
@@ -258,6 +262,7 @@ class Outbox:
                     "connection_since": self._records.clock().isoformat(),
                     "connection_detail": detail,
                     "worker_pid": str(os.getpid()),
+                    **({} if failure is None else {LAST_FAILURE: failure}),
                 }
             )
 
@@ -274,10 +279,13 @@ class Outbox:
             self._set_state_in_transaction(
                 {
                     "connection": "stopped",
+                    # Since the restore, by this device's clock: the backed-up time was the old worker's.
+                    "connection_since": self._records.clock().isoformat(),
                     "connection_detail": why,
                     "worker_pid": "",
                     CRASHES: "0",
                     ERASURES_REFUSED: "0",
+                    LAST_FAILURE: "",
                 }
             )
 

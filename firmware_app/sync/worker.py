@@ -52,6 +52,7 @@ from firmware_app.records.outbox import (
 from firmware_app.records.sealing import KeyUnavailable
 from firmware_app.records.store import ScreeningStore
 from firmware_app.sync.erased import take_erased_notice
+from firmware_app.sync.failure import NOT_AUTHORISED, TIMED_OUT, TLS_REFUSED, cause_of
 from firmware_app.sync.payload import check_queued
 from firmware_app.sync.retry import LOOP_SECONDS, RECORDS_RETRY_SECONDS, RECORDS_TROUBLE, backoff_delay, writing_records
 from firmware_app.sync.review import NotSignedByStation, parse_review, review_ack, trusted_verdict_keys
@@ -163,6 +164,7 @@ class SyncWorker:
         self._cursor = 0
         self._connack: bool | None = None
         self._problem = ""
+        self._failure = ""  # the problem's cause, when one a technician acts on (``sync.failure``)
         self._taken_over = False
         # The broker answered and said no (a CONNACK or PUBACK failure code, e.g. "Not authorized"):
         # not a network fault, so retrying at once only repeats it.
@@ -187,12 +189,15 @@ class SyncWorker:
         self._connack = not reason.is_failure
         if reason.is_failure:
             self._problem, self._refused = f"the broker refused the connection: {reason}", denies_this_device(reason)
+            self._failure = NOT_AUTHORISED if self._refused else ""
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         """The reason and its code go into ``sync.disconnected``; a session taken over (said, or inferred
         from repeated losses: ``edgescreen_wire.disconnects``) is an error, and backs off as a failure:
         the other holder of this device's certificate would otherwise take it back at once."""
         lost = reason.is_failure or flags.is_disconnect_packet_from_server  # not our own DISCONNECT
+        if lost and self._connack is None and self._settings.tls_ca_file:
+            self._failure = TLS_REFUSED  # closed before its CONNACK: the broker's refusal of the certificate
         if lost and self._connack and self._losses.taken_over(reason, time.monotonic()):
             self._taken_over = True
             because = reason_with_code(reason)
@@ -210,6 +215,7 @@ class SyncWorker:
             return  # a status or review_ack message
         if reason.is_failure:
             self._problem, self._refused = f"the broker refused result row {seq}: {reason}", denies_this_device(reason)
+            self._failure = NOT_AUTHORISED if self._refused else ""
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)
@@ -601,10 +607,12 @@ class SyncWorker:
         backlog = self._outbox.backlog()
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
         if self._unmarked:
-            self._set_connection(DAMAGED, self._damaged_detail())
+            self._set_connection(DAMAGED, self._damaged_detail(), failure="")
         else:
             self._set_connection(
-                "connected", f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker
+                "connected",
+                f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker,
+                failure="",
             )
         # Said "online" once this device's own state says connected: a station (or a test) that sees it
         # and then finds the worker killed read "while connecting" in its last crash.
@@ -646,6 +654,7 @@ class SyncWorker:
             )
         except (OSError, ValueError) as error:
             self._problem = f"cannot reach {self._settings.broker_host}:{self._settings.broker_port}: {error}"
+            self._failure = cause_of(error)
             return False, False
         deadline, established = time.monotonic() + self._settings.connect_timeout_s, False
         try:
@@ -655,7 +664,7 @@ class SyncWorker:
                     return established, False
                 if self._connack is None:
                     if time.monotonic() > deadline:
-                        self._problem = "the broker did not answer the connection in time"
+                        self._problem, self._failure = "the broker did not answer the connection in time", TIMED_OUT
                         return established, False
                     continue
                 if not self._connack or self._problem:
@@ -728,12 +737,12 @@ class SyncWorker:
         oldest = backlog.oldest_unsent.isoformat() if backlog.oldest_unsent else "none"
         log_event("sync.backlog", unsent=backlog.unsent, oldest_unsent=oldest, images_purged=purged)
 
-    def _set_connection(self, state: str, detail: str = "") -> bool:
+    def _set_connection(self, state: str, detail: str = "", failure: str | None = None) -> bool:
         """The state ``sync status`` shows is advice: a full disk must not stop delivery for it.
         ``False`` when it could not be recorded."""
         try:
             with self._writing():
-                self._outbox.set_connection(state, detail)
+                self._outbox.set_connection(state, detail, failure)
         except RECORDS_TROUBLE as error:
             log_event("sync.state_not_recorded", level=logging.WARNING, state=state, error=self._described(error))
             return False
@@ -766,7 +775,8 @@ class SyncWorker:
                     attempt, self._settings.backoff_initial_s, self._settings.backoff_max_s, self._rng
                 )
                 self._last_problem = self._problem
-                self._set_connection(REFUSED if refused else DAMAGED if damaged else "disconnected", self._problem)
+                state = REFUSED if refused else DAMAGED if damaged else "disconnected"
+                self._set_connection(state, self._problem, self._failure)
                 log_event(
                     "sync.disconnected",
                     level=logging.WARNING,

@@ -12,7 +12,7 @@ import stat
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from firmware_app.bundles.keys import KeyFileError, load_private_key, trusted_keys
+from firmware_app.bundles.keys import KeyFileError, key_id, load_private_key, trusted_keys
 from firmware_app.bundles.manifest import (
     MANIFEST_FILE,
     MAX_SCORE_STEPS,
@@ -72,12 +72,18 @@ def test_a_flipped_byte_in_the_model_is_refused(bundle, publisher):
 def test_a_flipped_byte_in_the_manifest_breaks_the_signature(bundle, publisher):
     manifest = bundle / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"version": "1.0.0"', '"version": "1.0.1"'))
-    assert "the signature does not verify with any trusted key" in refusal(bundle, publisher[1])
+    signer = key_id(publisher[0].public_key())
+    said = f"the signature does not verify with key {signer}, which this device trusts: the manifest was changed"
+    assert said in refusal(bundle, publisher[1])
 
 
-def test_a_bundle_signed_with_another_key_is_refused(tmp_path, bundle):
-    _, other_trusted = make_key(tmp_path / "other", "someone-else")
-    assert "signed with a key this device does not trust" in refusal(bundle, other_trusted)
+def test_a_bundle_signed_with_another_key_names_that_key_and_the_trusted_ones(tmp_path, bundle, publisher):
+    """The technician needs the key the manifest names, to find and install it; only the trusted ones
+    were named, which say nothing of what the bundle needs."""
+    other, other_trusted = make_key(tmp_path / "other", "someone-else")
+    signer, trusted = key_id(publisher[0].public_key()), key_id(other.public_key())
+    said = f"signed by key {signer}, which this device does not trust; trusted: {trusted}"
+    assert said in refusal(bundle, other_trusted)
 
 
 def test_an_unsigned_bundle_is_refused(bundle, publisher):

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -336,6 +337,23 @@ def test_another_devices_certificate_is_red_naming_both_ids(tmp_path, language):
         assert checks["tls"]["level"] == level, checks["tls"]
     values = {"path": f"{certs}/cam-99.crt", "owner": "cam-99", "device": DEVICE.id}
     assert checks["tls"]["message"] == sentence("health.tls.another_device", language, **values)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_certificate_without_a_common_name_is_red_saying_it_has_none(tmp_path, language):
+    """The site's CA signed a certificate with no CN (a request made without ``-subj /CN=...``): the
+    broker gives its client no name, and doctor said it was "None's"."""
+    certs = make_test_certs(tmp_path / "certs", DEVICE.id)
+    openssl = ["openssl", "req", "-new", "-key", f"{certs}/{DEVICE.id}.key", "-subj", "/O=EdgeScreen"]
+    request = subprocess.run(openssl, check=True, capture_output=True).stdout
+    signing = ["openssl", "x509", "-req", "-CA", f"{certs}/ca.crt", "-CAkey", f"{certs}/ca.key", "-days", "90"]
+    (certs / "nameless.crt").write_bytes(subprocess.run(signing, input=request, check=True, capture_output=True).stdout)
+    tls = f'tls_ca_file = "{certs}/ca.crt"\n'
+    tls += f'tls_cert_file = "{certs}/nameless.crt"\ntls_key_file = "{certs}/{DEVICE.id}.key"\n'
+    checks = doctor(in_language(write_config(tmp_path, 1, tls), language))[1]
+    assert checks["tls"]["level"] == "red" and "None" not in checks["tls"]["message"]
+    values = {"path": f"{certs}/nameless.crt", "device": DEVICE.id}
+    assert checks["tls"]["message"] == sentence("health.tls.no_common_name", language, **values)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

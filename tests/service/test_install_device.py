@@ -199,6 +199,30 @@ def test_unsent_erasures_without_a_full_path_is_refused_before_anything_changes(
     assert (root / "var/lib/edgescreen/records.sqlite3").is_file() and (root / "opt/edgescreen").is_dir()
 
 
+@pytest.mark.parametrize("options", [("--root",), ("--skip-venv", "--root"), ("--root", "--skip-venv")])
+def test_an_option_without_its_value_is_refused_by_name(tmp_path, options):
+    """``--root`` last on the line died with bash's "$2: unbound variable"; followed by another option,
+    it staged the device into a folder named after that option."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    run = subprocess.run([str(INSTALL), *options], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 2
+    assert "--root needs a value: the staging root DIR" in run.stderr and "unbound" not in run.stderr
+    assert list(tmp_path.iterdir()) == [] and not (PROJECT_ROOT / "--skip-venv").exists()
+
+
+def test_a_relative_root_is_the_callers_folder_not_the_checkouts(tmp_path):
+    """The script cd's to its checkout; ``--root staging`` was made there, not where the technician ran it."""
+    if os.geteuid() != 0:
+        pytest.skip("install-device runs as root only")
+    run = subprocess.run(
+        [str(INSTALL), "--root", "staging", "--skip-venv"], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "staging/etc/systemd/system/edgescreen-app.service").is_file()
+    assert not (PROJECT_ROOT / "staging").exists()
+
+
 def test_an_older_checkout_than_the_records_is_refused_before_it_replaces_anything(staged_root, tmp_path):
     """A "rollback" by installing an older checkout: its code cannot open records migrated past it,
     so the install stops before the services, the code or the models are touched."""
