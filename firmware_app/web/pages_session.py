@@ -89,6 +89,8 @@ def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
         return {"of": of} | setup_draft(form)
     if of == "/signin":  # the name typed on a tablet, or tapped at the device; the PIN, a secret, is typed again
         return {"of": of, "name": str(form.get("draft.operator", ""))[:MAX_NAME]}
+    if of == "/handout":  # switched to the patient's language to print it: the reference as ticked
+        return {"of": of, "with_reference": form.get("draft.with_reference") == "yes"}
     return None
 
 
