@@ -2876,6 +2876,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Not included, in case one is the same patient typed another way (open it to erase it too):",
         "fr": "Non inclus, au cas où l'un serait le même patient saisi autrement (ouvrez-le pour le supprimer aussi) :",
     },
+    "records.erase_visit_open": {
+        "en": "This patient is being screened: finish the screening first, then erase the patient.",
+        "fr": "Ce patient est en cours de dépistage : terminez d'abord le dépistage, puis supprimez ses données.",
+    },
     "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},
     "records.erased": {

@@ -149,5 +149,10 @@ class Sessions:
         self._sessions[fresh.id] = fresh
         return fresh
 
+    def visits(self) -> list[Any]:
+        """The visits open on every screen of the app (``Session.visit``): a patient erased meanwhile
+        would be recorded again by the next eye."""
+        return [kept.visit for kept in self._sessions.values() if kept.visit is not None]
+
     def end(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
