@@ -8,6 +8,7 @@ import math
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -361,8 +362,12 @@ def routes(
 
     @web.page(public=True)
     async def language(request: Request, session: Session) -> Response:
-        session.language = next(code for code in LANGUAGES if code != session.language)
-        session.draft = drafted(await request.form(), device.config.screened_modalities)
+        # The language the button names, not the other one: a tab the session's other tab switched
+        # meanwhile still names it, and a toggle switched the session back under it (its page unchanged).
+        form = await request.form()
+        if (wanted := form.get("to")) in LANGUAGES:
+            session.language = str(wanted)
+        session.draft = drafted(form, device.config.screened_modalities)
         answer = back(request)
         # Carried by the browser as well: the session is the process's memory, which a restart loses.
         answer.set_cookie(
@@ -378,7 +383,11 @@ def routes(
 
     @web.page(activity=False)
     async def status_bar(request: Request, session: Session) -> Response:
-        return web.render(request, session, "status.html", status=await device.run(lambda: status(web)))
+        # In the language of the page that polls (its header): another tab's switch put this bar in the
+        # other language above a page in its own.
+        shown = request.headers.get("x-page-language")
+        said = replace(session, language=shown) if shown in LANGUAGES else session
+        return web.render(request, said, "status.html", status=await device.run(lambda: status(web)))
 
     @web.page()
     async def camera_retry(request: Request, session: Session) -> Response:
