@@ -2608,6 +2608,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Nothing is photographed: the patient is referred, and a specialist must examine this eye.",
         "fr": "Aucune photo n'est prise : le patient est adressé, et un spécialiste doit examiner cet œil.",
     },
+    # Asked on a retake of an eye graded "no referral": recorded so, the graded result stands (slot_outcome).
+    "not_photographed.earlier_stands": {
+        "en": "Nothing more is photographed: an earlier photo of this eye was graded, and its result stands; "
+        "the patient is not referred for this eye.",
+        "fr": "Aucune autre photo n'est prise : une photo précédente de cet œil a été interprétée, et son "
+        "résultat est retenu ; le patient n'est pas adressé pour cet œil.",
+    },
     "not_photographed.confirm": {
         "en": "Record as impossible to photograph",
         "fr": "Enregistrer comme impossible à photographier",
@@ -2712,6 +2719,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{slot}: this photo reads “{this}”; an earlier photo was graded, and its result stands.",
         "fr": "{slot} : cette photo indique « {this} » ; une photo précédente a été interprétée, et son "
         "résultat est retenu.",
+    },
+    # The same, after a retake recorded as impossible to photograph: no photo for "this photo" to be.
+    "result.earlier_stands.refer_not_photographed": {
+        "en": "{slot}: recorded as impossible to photograph, but an earlier photo indicated a referral, "
+        "and it stands; the specialist receives every result.",
+        "fr": "{slot} : enregistré comme impossible à photographier, mais une photo précédente indiquait "
+        "d'adresser le patient, et cela reste ; le spécialiste reçoit tous les résultats.",
+    },
+    "result.earlier_stands.no_refer_not_photographed": {
+        "en": "{slot}: recorded as impossible to photograph; an earlier photo was graded, and its result stands.",
+        "fr": "{slot} : enregistré comme impossible à photographier ; une photo précédente a été interprétée, "
+        "et son résultat est retenu.",
     },
     # Today's eye left by "Finish anyway" (records/worklist.py): no result, the patient to call back for it;
     # said apart from an eye that could not be photographed, recorded and referred ("cannot_photograph").
@@ -2984,6 +3003,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "records.erase_close": {
         "en": "Not included, in case one is the same patient typed another way (open it to erase it too):",
         "fr": "Non inclus, au cas où l'un serait le même patient saisi autrement (ouvrez-le pour le supprimer aussi) :",
+    },
+    "records.erase_visit_open": {
+        "en": "This patient is being screened: finish the screening first, then erase the patient.",
+        "fr": "Ce patient est en cours de dépistage : terminez d'abord le dépistage, puis supprimez ses données.",
     },
     "records.erase_yes": {"en": "Yes, erase", "fr": "Oui, supprimer"},
     "records.cancel": {"en": "Cancel", "fr": "Annuler"},

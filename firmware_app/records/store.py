@@ -185,7 +185,7 @@ def _reference_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-def _same_reference(a: str, b: str) -> bool:
+def same_reference(a: str, b: str) -> bool:
     """Erasure matches references as a nurse would (``_reference_key``)."""
     return _reference_key(a) == _reference_key(b)
 
@@ -757,7 +757,7 @@ class ScreeningStore:
             except SealBroken:
                 unreadable.append(result_id)
                 continue
-            if _same_reference(other, reference):
+            if same_reference(other, reference):
                 result_ids.append(result_id)
             elif _close_references(other, reference):
                 close[other] = close.get(other, 0) + 1

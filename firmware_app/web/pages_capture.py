@@ -370,7 +370,11 @@ def routes(web: WebApp) -> list[Route]:
         visit: Visit | None = session.visit
         if visit is None or not visit.results:
             return RedirectResponse("/patient", 303)
-        with_reference = request.method == "POST" and (await request.form()).get("with_reference") == "yes"
+        draft = session.draft_of("/handout")
+        if request.method == "POST":
+            with_reference = (await request.form()).get("with_reference") == "yes"
+        else:  # as the language switch left it, else without
+            with_reference = draft is not None and draft["with_reference"]
         return web.render(
             request,
             session,

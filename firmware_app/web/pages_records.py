@@ -12,7 +12,7 @@ from edgescreen_wire.result import could_not_photograph
 from firmware_app.events import log_event
 from firmware_app.records.images import JPEG
 from firmware_app.records.screening import MAX_PATIENT_REF
-from firmware_app.records.store import Erasure, UnknownResult
+from firmware_app.records.store import Erasure, UnknownResult, same_reference
 from firmware_app.records.worklist import entries_of, image_count, midnight, worklist
 from firmware_app.web.pages_session import status
 from firmware_app.web.photos import inline_kept_photo
@@ -169,6 +169,11 @@ def routes(web: WebApp) -> list[Route]:
             return await _records_page(request, session, done=erased_text(web, session, session.records_erased))
         if not reference:
             return RedirectResponse("/records", 303)
+        # A patient being screened, on this screen or another: erased, the visit went on, its screens
+        # showing and printing what was erased, and its next eye recorded the patient again.
+        if any(same_reference(visit.reference, reference) for visit in web.sessions.visits()):
+            refusal = web.text(session, "records.erase_visit_open")
+            return await _records_page(request, session, 409, refusal=refusal)
         # A load of the address (the language switch) asks again; only a confirming post erases.
         form = await request.form() if request.method == "POST" else {}
         # Erased only when the patient confirmed is the one on the records screen now: another tab

@@ -8,6 +8,7 @@ import math
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -89,6 +90,8 @@ def drafted(form: Any, offered: tuple[str, ...]) -> dict[str, Any] | None:
         return {"of": of} | setup_draft(form)
     if of == "/signin":  # the name typed on a tablet, or tapped at the device; the PIN, a secret, is typed again
         return {"of": of, "name": str(form.get("draft.operator", ""))[:MAX_NAME]}
+    if of == "/handout":  # switched to the patient's language to print it: the reference as ticked
+        return {"of": of, "with_reference": form.get("draft.with_reference") == "yes"}
     return None
 
 
@@ -359,8 +362,12 @@ def routes(
 
     @web.page(public=True)
     async def language(request: Request, session: Session) -> Response:
-        session.language = next(code for code in LANGUAGES if code != session.language)
-        session.draft = drafted(await request.form(), device.config.screened_modalities)
+        # The language the button names, not the other one: a tab the session's other tab switched
+        # meanwhile still names it, and a toggle switched the session back under it (its page unchanged).
+        form = await request.form()
+        if (wanted := form.get("to")) in LANGUAGES:
+            session.language = str(wanted)
+        session.draft = drafted(form, device.config.screened_modalities)
         answer = back(request)
         # Carried by the browser as well: the session is the process's memory, which a restart loses.
         answer.set_cookie(
@@ -376,7 +383,11 @@ def routes(
 
     @web.page(activity=False)
     async def status_bar(request: Request, session: Session) -> Response:
-        return web.render(request, session, "status.html", status=await device.run(lambda: status(web)))
+        # In the language of the page that polls (its header): another tab's switch put this bar in the
+        # other language above a page in its own.
+        shown = request.headers.get("x-page-language")
+        said = replace(session, language=shown) if shown in LANGUAGES else session
+        return web.render(request, said, "status.html", status=await device.run(lambda: status(web)))
 
     @web.page()
     async def camera_retry(request: Request, session: Session) -> Response:

@@ -62,8 +62,8 @@ class Session:
     # another patient). Read once, as the scanned reference is: never offered to a later patient.
     another_lesion: str | None = None
     # A form as the language switch left it (``pages_session.drafted``: the patient form, the first
-    # operator's, the name typed to sign in from the network): its next load shows it again, in the
-    # other language. Read once (``draft_of``), as the scanned reference is.
+    # operator's, the name typed to sign in from the network, the hand-out's reference ticked): its next
+    # load shows it again, in the other language. Read once (``draft_of``), as the scanned reference is.
     draft: dict[str, Any] | None = None
     # The sign-in page's last refusal, said again in the session's language (a wrong PIN, a lock and
     # its wait): the language switch on that page keeps it with the name tapped. Taken by the page's
@@ -148,6 +148,11 @@ class Sessions:
         fresh = Session(secrets.token_urlsafe(32), session.language, visit=session.visit)
         self._sessions[fresh.id] = fresh
         return fresh
+
+    def visits(self) -> list[Any]:
+        """The visits open on every screen of the app (``Session.visit``): a patient erased meanwhile
+        would be recorded again by the next eye."""
+        return [kept.visit for kept in self._sessions.values() if kept.visit is not None]
 
     def end(self, session: Session) -> None:
         self._sessions.pop(session.id, None)

@@ -43,6 +43,8 @@ def test_the_bars_count_changes_with_the_screen_that_changed_it(page, app, langu
             page.locator("[data-test=next-slot]").click()
             page.wait_for_url("**/capture")
 
+    page.locator("[data-test=finish]").click()  # a patient being screened is not erased
+    page.wait_for_url("**/patient")
     page.goto(f"{app.url}/records")
     type_on_keypad(page, "reference", "B-1")
     page.locator("[data-test=find]").click()

@@ -413,3 +413,39 @@ def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobod
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 0
     assert message("today.empty", language) in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("graded", ["no_refer", "refer"])
+def test_a_graded_eye_retaken_then_not_photographed_is_said_as_it_stands(page, app, retina_referable_jpeg, graded):
+    """A graded eye retaken ("Retake this one"), then "Cannot photograph this eye" (the patient cannot hold still
+    again; the capture screen of a retake has no other way back to the result): its question said the
+    patient is referred, and the result screen that "this photo" read "Could not be graded", no photo
+    taken. The graded photo's result stands (``protocol.slot_outcome``): after a "no referral" the
+    patient is not referred for this eye. Both screens say what stands, in both languages, on 800x480."""
+    if graded == "refer":
+        app.show(retina_referable_jpeg)
+    sign_in(page, app)
+    first_eye_screened(page, app, REFERENCE, eyes=("R",))
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == graded
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=not-photographed]").click()
+    page.wait_for_url("**/capture/not-photographed")
+    referred, cleared = "not_photographed.referred", "not_photographed.earlier_stands"
+    said, unsaid = (cleared, referred) if graded == "no_refer" else (referred, cleared)
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        question = page.locator("[data-test=not-photographed-question]").inner_text()
+        assert message(unsaid, language) not in question and message(said, language) in question, language
+        snap(page, f"not-photographed-question-of-a-graded-eye-{graded}")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], language
+    page.locator("[data-test=not-photographed-yes]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == graded
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        stands = page.locator("[data-test=earlier-stands]").inner_text()
+        eye = message("eye.R", language)
+        assert stands == sentence(f"result.earlier_stands.{graded}_not_photographed", language, slot=eye), language
+        snap(page, f"result-of-a-graded-eye-then-not-photographed-{graded}")
+        assert unscrolled(page) and page.evaluate(AUDIT) == [], language

@@ -105,7 +105,7 @@ def test_the_longest_reference_stays_in_the_words_of_a_lesions_handout_on_screen
     page.wait_for_url("**/handout")
     for language in ("en", "fr"):
         switch_to(page, language)
-        page.locator("input[name=with_reference]").set_checked(True)  # off again in the other language
+        page.locator("input[name=with_reference]").set_checked(True)
         page.wait_for_selector("[data-test=handout-reference]")
         snap(page, "handout-on-screen-longest-reference")
         shown, words, _ = page.evaluate(RIGHT_EDGES)
@@ -118,3 +118,29 @@ def test_the_longest_reference_stays_in_the_words_of_a_lesions_handout_on_screen
         assert shown <= handout <= A5_PRINTED_WIDTH, language  # on the page
         page.emulate_media(media="screen")
         page.set_viewport_size(SCREEN)
+
+
+def test_the_reference_ticked_stays_on_the_handout_through_the_language_switch(page, app):
+    """The nurse ticks the patient's reference on the hand-out, then switches the page to the patient's
+    language to print it: it came back in that language with the box unticked and no reference, and
+    was printed so. The tick is kept through the switch, once: the next load of the hand-out comes
+    without it, as before."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-4711")
+    page.locator("[data-test=handout]").click()
+    page.wait_for_url("**/handout")
+    page.locator("input[name=with_reference]").check()
+    page.wait_for_selector("[data-test=handout-reference]")
+    for language in ("fr", "en"):
+        switch_to(page, language)
+        assert page.locator("input[name=with_reference]").is_checked(), language
+        assert "MRN-4711" in page.inner_text("[data-test=handout]"), language
+    page.locator("input[name=with_reference]").uncheck()
+    page.wait_for_selector("[data-test=handout-reference]", state="detached")
+    switch_to(page, "fr")
+    assert not page.locator("input[name=with_reference]").is_checked()
+    assert "MRN-4711" not in page.inner_text("[data-test=handout]")
+    page.locator("input[name=with_reference]").check()
+    page.wait_for_selector("[data-test=handout-reference]")
+    page.goto(page.url)  # loaded again without a switch: as it comes
+    assert not page.locator("input[name=with_reference]").is_checked()

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pytest
 
+from firmware_app.messages import message
 from firmware_app.web.server import CAMERA_NOT_SET_UP
-from tests.web.conftest import AUDIT, add_operator, enter_pin, on_screen, snap, switch_to
+from tests.web.conftest import AUDIT, add_operator, enter_pin, on_screen, sign_in, snap, switch_to
 
 # The longest name an operator may have (operators.MAX_NAME: 40 characters), as a person's.
 LONG_NAME = "Marie-Françoise Delacroix-Vandenberghe"
@@ -112,3 +113,24 @@ def test_each_banner_and_count_stays_inside_the_top_bar_in_both_languages(page, 
             problems[language].append(f"top bar {height} px high")
         assert on_screen(page.locator(".topbar")) and on_screen(page.locator(".nav")), language
     assert problems == {"en": [], "fr": []}
+
+
+def test_a_language_switched_in_another_tab_leaves_this_screen_in_one_language_and_its_switch_true(page, app):
+    """Two tabs of one session (the kiosk's screen and a second tab, or a page left open): the language
+    switched in one, the other's status bar came back from its poll in the new language above a page in
+    the old one, and its switch, which names the new language, switched the session back to the old one:
+    the page reloaded as it was, the tap doing nothing the nurse could see. Its bar stays in its page's
+    language, and its switch gives the language it names."""
+    sign_in(page, app)
+    page.goto(f"{app.url}/today")
+    switch_to(page, "en")
+    other = page.context.new_page()
+    other.goto(f"{app.url}/today")
+    switch_to(other, "fr")
+    with page.expect_response(lambda answer: answer.url.endswith("/status"), timeout=15_000):
+        pass  # the bar's next poll, every 5 s
+    page.wait_for_load_state("domcontentloaded")
+    assert page.locator("[data-test=connection]").inner_text() == message("status.offline", "en")
+    page.locator("[data-test=language]").click()  # "Français"
+    page.wait_for_load_state("domcontentloaded")
+    assert page.locator("html").get_attribute("lang") == "fr"

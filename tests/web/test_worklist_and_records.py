@@ -34,7 +34,9 @@ from tests.records.kit import (
 )
 from tests.web.conftest import (
     AUDIT,
+    SCREEN,
     add_operator,
+    csrf_header,
     enter_pin,
     first_eye_screened,
     new_patient,
@@ -373,6 +375,42 @@ def test_yes_erases_the_patient_confirmed_never_one_another_tab_found_since(page
     assert "of patient Y-1" in page.locator("[data-test=erase-confirm]").inner_text()
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 2
+
+
+def test_a_patient_being_screened_is_erased_only_once_the_visit_is_finished(page, app, browser):
+    """The patient withdraws consent after the first eye, and the patient is erased from Records (on
+    this screen, or another screen of the app). The erasure went through and the visit went on: its
+    result screen still showed the erased eye's result, the hand-out printed it, and the next eye was
+    recorded after it, the patient back on the device and sent. While the visit is open, the erasure
+    is refused, said in the nurse's language, and nothing is erased; once it is finished, it erases."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "K-7")
+    elsewhere = browser.new_context(viewport=SCREEN).new_page()
+    sign_in(elsewhere, app)
+    for screen in (elsewhere, page):
+        _find(screen, app, "K-7")
+        screen.locator("[data-test=erase]").click()
+        for language in ("fr", "en"):
+            switch_to(screen, language)
+            said = screen.locator("[data-test=records-error]").inner_text()
+            assert said == message("records.erase_visit_open", language), language
+            assert screen.locator("[data-test=erase-yes]").count() == 0
+            snap(screen, "records-erase-visit-open")
+    # "Yes" to a question asked before the visit opened (another tab) erases nothing either.
+    form = {"confirmed": "yes", "reference": "K-7", "csrf": csrf_header(elsewhere)["X-CSRF-Token"]}
+    assert elsewhere.request.post(f"{app.url}/records/erase", form=form).status == 409
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+    page.goto(f"{app.url}/result")
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+    elsewhere.goto(f"{app.url}/records")  # its search kept: the patient's list, with the erasure under it
+    elsewhere.locator("[data-test=erase]").click()
+    elsewhere.locator("[data-test=erase-yes]").click()
+    assert "Erased 1 screening and 1 photo" in elsewhere.locator("[data-test=erased]").inner_text()
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
 
 
 def test_erasing_says_how_many_results_were_already_being_sent(page, app):

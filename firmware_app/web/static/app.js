@@ -196,7 +196,7 @@ function startScan(page) {
 
 // The language switch reloads the page: a form half filled (the patient's: the reference typed on the
 // keypad, what is screened, the eyes or the body site; the first operator's: the name; the sign-in's:
-// the name typed on the network, or tapped at the device) goes with its post, its fields named in data-draft, with its step and its action, and the
+// the name typed on the network, or tapped at the device; the hand-out's: its reference ticked) goes with its post, its fields named in data-draft, with its step and its action, and the
 // form comes back as it was left, in the other language (pages_session.drafted). What it does not name
 // stays behind: the consent, asked again in the patient's language, and the PINs, a secret never kept
 // for a reload.
