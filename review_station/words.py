@@ -825,6 +825,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the date range is empty: 'to' is before 'from'",
         "fr": "la période est vide : la date de fin précède celle de début",
     },
+    "export.refused.no_results": {
+        "en": "no reviewed results of site '{site}' dated from {start} to {end}",
+        "fr": "aucun résultat relu du site « {site} » daté du {start} au {end}",
+    },
     "export.refused.bad_format": {
         "en": "format '{format}': expected FHIR or CSV",
         "fr": "format « {format} » : FHIR ou CSV attendu",
