@@ -453,6 +453,7 @@ def csv_text(items: Iterable[Reviewed]) -> str:
 
 def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) -> str:
     """The export's text; the act (not its content) is written to the audit log in the same transaction.
+    None of the site's results reviewed in the range: refused (``no_results``), nothing exported or audited.
 
     ``site`` must be a site id as the wire carries it: the download's file name and the audit log are
     made from it, and no result can belong to anything else."""
@@ -464,6 +465,9 @@ def export(engine: Engine, kind: str, site: str, start: str, end: str, by: str) 
         raise ExportError(str(error), "bad_site", detail=str(error)) from None
     with engine.begin() as connection:
         items = reviewed_results(connection, site, start, end)
+        if not items:  # a file of no results, handed over without a word, read as an export of them all
+            why = f"no reviewed results of site {site!r} dated from {start} to {end}"
+            raise ExportError(why, "no_results", site=site, start=start, end=end)
         if kind == "fhir":
             document = fhir_document(items)
             problems = coded_value_problems(document)

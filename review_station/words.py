@@ -825,6 +825,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "the date range is empty: 'to' is before 'from'",
         "fr": "la période est vide : la date de fin précède celle de début",
     },
+    "export.refused.no_results": {
+        "en": "no reviewed results of site '{site}' dated from {start} to {end}",
+        "fr": "aucun résultat relu du site « {site} » daté du {start} au {end}",
+    },
     "export.refused.bad_format": {
         "en": "format '{format}': expected FHIR or CSV",
         "fr": "format « {format} » : FHIR ou CSV attendu",
@@ -1026,6 +1030,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dashboard.devices": {"en": "Devices", "fr": "Appareils"},
     "dashboard.status": {"en": "Status (retained topic)", "fr": "État (topic retenu)"},
     "dashboard.last_seen": {"en": "Last seen (UTC)", "fr": "Vu pour la dernière fois (UTC)"},
+    # A device's retained status topic, its value said in the reader's words (the topic's own in ``data-status``).
+    "device_status.online": {"en": "online", "fr": "en ligne"},
+    "device_status.offline": {"en": "offline", "fr": "hors ligne"},
     "dashboard.retired": {"en": "retired", "fr": "retiré"},
     "dashboard.never_reported": {"en": "never reported", "fr": "jamais signalé"},
     "dashboard.never": {"en": "never", "fr": "jamais"},

@@ -78,6 +78,8 @@ SIGN_IN_COOKIE = "review_sign_in"
 LANGUAGE_COOKIE = "review_language"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 FINAL_DELIVERY = ("stored", "duplicate", *undelivered.NEVER_DELIVERED)
+# The answer after which htmx polls no more (its "every" trigger), its content swapped in as a 200's.
+POLL_STOPPED = 286
 
 
 class NotSignedIn(Exception):
@@ -600,8 +602,13 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     @app.get("/results/{result_id}/delivery")
     def delivery_state(request: Request, result_id: ResultId, shown: str | None = None) -> Response:
         """The delivery paragraph, or 204 (htmx swaps nothing) when it would show what the page shows.
-        The page polls it by itself: not a request of its reader's (``session_user``)."""
-        result_reader(request, result_id, active=False)
+        The page polls it by itself: not a request of its reader's (``session_user``). A result erased
+        meanwhile is said so in its place, as 286, htmx's code to stop polling: its 410 page, which htmx
+        swaps nowhere, left the page saying "pending" and asking every second until the reader left it."""
+        try:
+            result_reader(request, result_id, active=False)
+        except ResultErased:
+            return render(request, "_delivery.html", status=POLL_STOPPED, erased=True, result_id=result_id)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
         if shown == delivery_shown(delivery):

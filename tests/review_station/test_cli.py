@@ -68,6 +68,16 @@ def test_an_export_for_a_site_that_is_not_a_site_id_is_refused(tmp_path, engine:
     assert done.returncode == 1 and "site: '../site-a' does not match" in done.stderr and not out.exists()
 
 
+def test_an_export_with_no_reviewed_results_says_so_and_writes_no_file(tmp_path, engine: Engine) -> None:
+    """As the export page: a file of no results, written without a word, is no export."""
+    config = station_config(tmp_path, engine, 1883)
+    out = tmp_path / "export.json"
+    dates = ("--from", "2026-04-01", "--to", "2026-04-30", "--out", str(out))
+    done = review(config, "export", "--format", "fhir", "--site", "site-a", *dates)
+    said = "refused: no reviewed results of site 'site-a' dated from 2026-04-01 to 2026-04-30"
+    assert done.returncode == 1 and said in done.stderr and not out.exists()
+
+
 NBSP = "\u00a0"  # French sets a space that never breaks before : ; ? ! and inside « » (the device's typography)
 # What each command says, in each language: (arguments, standard input, exit status, stream, words).
 SAID = (
@@ -150,6 +160,10 @@ SAID = (
     (("export", "--format", "csv", "--site", "site-a", "--from", "2026-04-30", "--to", "2026-04-01"), "", 1, "stderr", {
         "en": "refused: the date range is empty: 'to' is before 'from'",
         "fr": f"refusé{NBSP}: la période est vide{NBSP}: la date de fin précède celle de début",
+    }),
+    (("export", "--format", "csv", "--site", "site-a", "--from", "2026-04-01", "--to", "2026-04-30"), "", 1, "stderr", {
+        "en": "refused: no reviewed results of site 'site-a' dated from 2026-04-01 to 2026-04-30",
+        "fr": f"refusé{NBSP}: aucun résultat relu du site «{NBSP}site-a{NBSP}» daté du 2026-04-01 au 2026-04-30",
     }),
     (("results", "erase", "0" * 32), "", 1, "stdout", {
         "en": f"no such result here (not received yet, or mistyped; refused if it arrives): {'0' * 32}",

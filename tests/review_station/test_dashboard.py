@@ -16,6 +16,7 @@ from review_station import devices as devices_module
 from review_station.storage.tables import devices
 from review_station.verdicts import ReadForm, record_read
 from review_station.web import plots
+from review_station.web.app import LANGUAGE_COOKIE
 from tests.review_station.web_kit import PASSWORD, add_results, signed_in_client, station
 
 UNGRADABLE = {"triage": "ungradable", "score": None, "threshold": None}
@@ -64,6 +65,24 @@ def test_a_device_enrolled_that_never_reported_is_listed_quiet_at_once(engine: E
     assert [(device, kind) for device, _, kind, _ in quiet] == [("cam-09", "never")]
     page = signed_in_client(engine, station(), "cleo", "coordinator").get("/dashboard").text
     assert re.search(r"<td>cam-09</td><td>site-a</td><td>never reported \(enrolled ", page)
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", ("online", "offline")), ("fr", ("en ligne", "hors ligne"))])
+def test_a_devices_status_is_said_in_the_pages_language_its_topics_value_kept_for_scripts(
+    engine: Engine, language: str, said: tuple[str, str]
+) -> None:
+    """The French dashboard showed the status topic's English value ("offline") beside its own "hors ligne
+    depuis" for the same device among the quiet ones."""
+    add_results(engine, "cam-01", "site-a", [0.9])
+    add_results(engine, "cam-02", "site-b", [0.9])
+    with engine.begin() as connection:
+        for device, status in (("cam-01", "online"), ("cam-02", "offline")):
+            connection.execute(update(devices).where(devices.c.device_id == device).values(status=status))
+    client = signed_in_client(engine, station(), "cleo", "coordinator")
+    client.cookies.set(LANGUAGE_COOKIE, language)
+    page = client.get("/dashboard").text
+    cells = re.findall(r'<td>(cam-0\d)</td><td>site-.</td>\s*<td data-status="(\w+)">([^<]*)</td>', page)
+    assert cells == [("cam-01", "online", said[0]), ("cam-02", "offline", said[1])]
 
 
 def test_dermoscopy_performance_per_skin_tone_category_from_result_v2(engine: Engine) -> None:

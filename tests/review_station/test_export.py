@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from markupsafe import escape
 from sqlalchemy import Engine, select
 
 from edgescreen_wire.result import RESULT_V2
@@ -18,6 +19,8 @@ from review_station import accounts
 from review_station.export import ExportError, coded_value_problems, export
 from review_station.storage.tables import audit as audit_table
 from review_station.verdicts import ReadForm, record_read
+from review_station.web.app import LANGUAGE_COOKIE
+from review_station.words import say
 from tests.review_station.browser import served
 from tests.review_station.web_kit import PASSWORD, add_results, sign_in, signed_in_client, station
 
@@ -159,7 +162,8 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
     assert (fundus["eye"], fundus["body_site"], skin["eye"], skin["body_site"]) == ("L", "", "", "trunk")
     # Which results stand on a calibrated camera (the skin tone is read on calibrated colour).
     assert (skin["calibration"], fundus["calibration"]) == ("SN-7-20261128-0a1b2c3d", "uncalibrated")
-    assert export(engine, "csv", "site-b", "2026-11-29", "2026-11-29", by="test").count("\n") == 1
+    with pytest.raises(ExportError, match="no reviewed results"):  # nothing to export: said, not audited
+        export(engine, "csv", "site-b", "2026-11-29", "2026-11-29", by="test")
     with pytest.raises(ExportError, match="YYYY-MM-DD"):
         export(engine, "csv", "site-a", "April", "2026-11-29", by="test")
     with pytest.raises(ExportError, match="empty"):
@@ -168,7 +172,7 @@ def test_the_csv_export_has_one_row_per_reviewed_result_and_every_export_is_audi
         exports = (
             connection.execute(select(audit_table.c.details).where(audit_table.c.kind == "export")).scalars().all()
         )
-    assert len(exports) == 2 and '"results":2' in exports[0]
+    assert len(exports) == 1 and '"results":2' in exports[0]
 
 
 def test_web_export_is_for_coordinators(engine: Engine) -> None:
@@ -178,6 +182,22 @@ def test_web_export_is_for_coordinators(engine: Engine) -> None:
     response = signed_in_client(engine, station(), "cleo", "coordinator").get(query)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert response.text.count("\n") == 3
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_web_export_with_no_reviewed_results_says_so_on_the_page_not_in_an_empty_download(
+    engine: Engine, language: str
+) -> None:
+    """The range holds a result, not reviewed yet: the administrator got a file of the CSV's header alone
+    (a FHIR bundle of no entries), and no word that nothing in it was theirs to look for."""
+    reviewed_site(engine)
+    client = signed_in_client(engine, station(), "cleo", "admin")
+    client.cookies.set(LANGUAGE_COOKIE, language)
+    response = client.get("/export?format=csv&site=site-a&start=2026-12-01&end=2026-12-01")
+    assert "content-disposition" not in response.headers and response.headers["content-type"].startswith("text/html")
+    said = say("export.refused.no_results", language, site="site-a", start="2026-12-01", end="2026-12-01")
+    assert str(escape(said)) in response.text
+    assert 'name="start" type="date" value="2026-12-01"' in response.text  # kept, to be corrected, not retyped
 
 
 @pytest.mark.parametrize(
