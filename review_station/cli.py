@@ -31,6 +31,7 @@ from firmware_app.service.termination import stop_on_termination
 from review_station import accounts, audit, devices
 from review_station.config import ConfigError, ReviewConfig, load_review_config, station_error_languages
 from review_station.erased_notices import Unsent, unsent_notices
+from review_station.heartbeats import Heard, station_heard
 from review_station.ingest.release import Released
 from review_station.refused import Refused
 from review_station.storage.database import DatabaseError, open_database
@@ -145,6 +146,7 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
         with engine.connect() as connection:
             known = devices.all_devices(connection)
             overdue = unsent_notices(connection, config.dashboard.unsent_notice_alert_h)
+            heard = station_heard(connection, config.dashboard.ingester_alert_s)
         unsent = {item.device_id: item for item in overdue}
         for device in known:
             owed = unsent.get(device.device_id)
@@ -160,7 +162,7 @@ def _devices(config: ReviewConfig, engine: Engine, args: argparse.Namespace) -> 
                 continue
             print("  ".join(f"{k}={v}" for k, v in row.items()))
             if owed:
-                print(_unsent_line(owed, language))
+                print(_unsent_line(owed, heard, language))
     return 0
 
 
@@ -169,10 +171,11 @@ def _unsent_notice(owed: Unsent) -> dict[str, object]:
     return {"results": owed.results, "since": _instant(owed.since), "reason": owed.reason, "detail": owed.detail}
 
 
-def _unsent_line(owed: Unsent, language: str) -> str:
-    """The same for a person, in the station's language, on the line after its device's."""
+def _unsent_line(owed: Unsent, heard: Heard, language: str) -> str:
+    """The same for a person, in the station's language, on the line after its device's; a reason not
+    known says whether the ingester runs (``heartbeats``)."""
     key = plural("cli.unsent_notice", owed.results, language)
-    why = unsent_why(owed.reason, owed.detail, language)
+    why = unsent_why(owed.reason, owed.detail, language, heard)
     return say(key, language, device=owed.device_id, count=owed.results, since=moment(owed.since, language), why=why)
 
 

@@ -104,6 +104,9 @@ class DashboardConfig:
     # An erasure notice owed this long without the broker taking it is listed for the administrator: its
     # device keeps the results the station erased (a station fault, not a device away: the notice is retained).
     unsent_notice_alert_h: float = field(default=24.0, metadata={"min": 0.1, "max": 24 * 365})
+    # An ingester not heard from this long (it beats every 5 s: ``review_station.heartbeats``) is not running:
+    # the dashboard shows it in red, and a verdict waiting to be sent says it waits for the ingester.
+    ingester_alert_s: float = field(default=30.0, metadata={"min": 10.0, "max": 24 * 3600})
 
 
 @dataclass(frozen=True)

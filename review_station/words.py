@@ -22,6 +22,7 @@ from typing import Any
 from edgescreen_wire.erased import MAX_NOTICE_IDS
 from firmware_app.messages import plural_key, typeset
 from firmware_app.wording import date_in_words
+from review_station.heartbeats import Heard
 from review_station.refused import Refused
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -333,6 +334,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     # a verdict's way to the device
     "delivery.label": {"en": "Verdict to the device:", "fr": "Avis vers l'appareil :"},
     "delivery.why.pending": {"en": "(waiting for the broker)", "fr": "(en attente du broker)"},
+    "delivery.why.no_ingester": {
+        "en": "(waiting for the ingester, which sends it: {heard})",
+        "fr": "(en attente de l'ingesteur, qui l'envoie : {heard})",
+    },
     "delivery.why.sent": {
         "en": "(waiting for the device's acknowledgement)",
         "fr": "(en attente de l'accusé de réception de l'appareil)",
@@ -1002,10 +1007,42 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "it could not be published ({detail})",
         "fr": "elle n'a pas pu être publiée ({detail})",
     },
-    "unsent_notice.why.unknown": {
-        "en": "not known to the station: is the ingester running?",
-        "fr": "inconnue de la station : l'ingesteur tourne-t-il ?",
+    "unsent_notice.why.unknown.running": {
+        "en": "not recorded: the ingester runs but could not record why; its log names the cause "
+        "(review.erased_notice_not_sent)",
+        "fr": "non enregistré : l'ingesteur tourne mais n'a pas pu enregistrer pourquoi ; son journal en donne la "
+        "cause (review.erased_notice_not_sent)",
     },
+    "unsent_notice.why.unknown.stopped": {
+        "en": "the ingester, which sends it, is not running ({heard})",
+        "fr": "l'ingesteur, qui l'envoie, ne tourne pas ({heard})",
+    },
+    # the ingester's heartbeat (review_station/heartbeats.py)
+    "ingester.connected": {"en": "running, connected to the broker", "fr": "en marche, connecté au broker"},
+    "ingester.not_connected": {
+        "en": "running, not connected to the broker",
+        "fr": "en marche, non connecté au broker",
+    },
+    "ingester.not_heard": {"en": "not heard from since {since} UTC", "fr": "sans nouvelles depuis le {since} UTC"},
+    "ingester.never": {"en": "never run on this station", "fr": "jamais lancé sur cette station"},
+    "dashboard.ingesters": {"en": "Ingester", "fr": "Ingesteur"},
+    "dashboard.ingesters_explained": {
+        "en": "The ingester stores the devices' results and sends the specialists' verdicts and the erasure "
+        "notices to the devices.",
+        "fr": "L'ingesteur enregistre les résultats des appareils et envoie aux appareils les avis des "
+        "spécialistes et les notifications d'effacement.",
+    },
+    "dashboard.ingesters_down": {
+        "en": "No ingester is running: verdicts and erasure notices are not reaching the devices, and results wait "
+        "at the broker. Start it (systemctl start edgescreen-review-ingest); its log says why it stopped.",
+        "fr": "Aucun ingesteur ne tourne : les avis et les notifications d'effacement ne parviennent pas aux "
+        "appareils, et les résultats attendent au broker. Démarrez-le (systemctl start "
+        "edgescreen-review-ingest) ; son journal dit pourquoi il s'est arrêté.",
+    },
+    "dashboard.ingester_state": {"en": "State", "fr": "État"},
+    "dashboard.ingester_client": {"en": "Client id", "fr": "Identifiant client"},
+    "dashboard.ingester_host": {"en": "Host (pid)", "fr": "Hôte (pid)"},
+    "dashboard.ingester_started": {"en": "Started (UTC)", "fr": "Démarré (UTC)"},
     "dashboard.none_quiet": {
         "en": "None: every active device was heard from recently.",
         "fr": "Aucun : chaque appareil actif s'est manifesté récemment.",
@@ -1387,9 +1424,22 @@ def moment(value: datetime, language: str, with_time: bool = True) -> str:
     return date_in_words(value, language, with_time)
 
 
-def unsent_why(reason: str, detail: str | None, language: str) -> str:
+def not_heard(heard: Heard, language: str) -> str:
+    """Since when no ingester is heard from, or that none ever ran here (``heartbeats``)."""
+    if heard.last_at is None:
+        return say("ingester.never", language)
+    return say("ingester.not_heard", language, since=moment(heard.last_at, language))
+
+
+def unsent_why(reason: str, detail: str | None, language: str, heard: Heard | None = None) -> str:
     """Why an erasure notice is not sent (``erased_notices.not_sent``, or "unknown"), the broker's
-    or the library's own ``detail`` as they gave it: the dashboard, ``devices list`` and the log say it alike."""
+    or the library's own ``detail`` as they gave it: the dashboard, ``devices list`` and the log say it alike.
+    An "unknown" one says what ``heard`` says of the ingester: not running, or running but unable to record why."""
+    if reason == "unknown":
+        heard = heard or Heard()
+        if heard.running:
+            return say("unsent_notice.why.unknown.running", language)
+        return say("unsent_notice.why.unknown.stopped", language, heard=not_heard(heard, language))
     return say(f"unsent_notice.why.{reason}", language, most=MAX_NOTICE_IDS, detail=detail)
 
 

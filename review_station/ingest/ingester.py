@@ -30,6 +30,9 @@
   more ids than a notice carries, refused by the broker or not published, it is not sent, logged once
   a connection, and why is kept with it for the dashboard (``erased_notices.not_sent``).
 
+- A heartbeat thread keeps this ingester's row in ``ingesters`` (``review_station.heartbeats``): the
+  pages say when no ingester runs, as verdicts and notices then wait for it, not for the broker.
+
 The MQTT thread runs the client (``client.loop`` is called here) and the verdicts; only the batch
 commits run on the committer thread, one at a time, and the MQTT thread alone touches the client.
 """
@@ -37,7 +40,9 @@ commits run on the committer thread, one at a time, and the MQTT thread alone to
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -63,6 +68,7 @@ from firmware_app.sync.retry import backoff_delay
 from review_station.config import BrokerConfig
 from review_station.devices import active_sites
 from review_station.erased_notices import DueNotice, due_notices, not_sent, noticed
+from review_station.heartbeats import HEARTBEAT_SECONDS, Instance, beat, stopped
 from review_station.ingest.batch import OFFLINE, BatchOutcome, Incoming, store_batch
 from review_station.ingest.broker_drops import DROPPED_TOPIC, LIVE_TOPIC, parse_counter, record_counter
 from review_station.ingest.identity import check_client_id
@@ -145,6 +151,8 @@ class Ingester:
         self.totals = BatchOutcome()
         self._losses = LossWatch()
         self._connected = False  # the current connection was accepted (a lost one counts in _losses)
+        self._broker_connected = False  # what the heartbeat says: connected to the broker now
+        self._instance = Instance(settings.client_id, socket.gethostname(), os.getpid(), datetime.now(UTC))
         self._taken_over = False  # the last connection ended in what looks like a session taken over
         # Set once the broker has granted the subscriptions: on a broker where this ingester never had
         # a session, results published before that reach no subscriber (whoever starts an ingester
@@ -160,7 +168,7 @@ class Ingester:
         if reason.is_failure:
             log_event("review.ingest_refused", level=logging.ERROR, reason=reason)
             return
-        self._connected = True
+        self._connected = self._broker_connected = True
         client.subscribe(subscriptions())
         client.unsubscribe(shared_subscriptions(self._settings.share_group))
         log_event("review.ingest_connected", broker=f"{self._settings.host}:{self._settings.port}")
@@ -191,6 +199,7 @@ class Ingester:
         """Why a connection ended, a warning with the reason and its code, and a session taken over an
         error (``edgescreen_wire.disconnects``): reconnections logged only as ``review.ingest_connected``
         hid a copy of this ingester's certificate knocking it off several times a second."""
+        self._broker_connected = False
         if not reason.is_failure and not flags.is_disconnect_packet_from_server:
             return  # our own DISCONNECT, on stop
         log_event("review.ingest_disconnected", level=logging.WARNING, reason=reason_with_code(reason))
@@ -554,6 +563,7 @@ class Ingester:
             # (on a lost connection they go nowhere, and the broker delivers the batch again).
             self._settle_commit(client, wait=True)
             client.disconnect()
+            self._broker_connected = False
 
     def _network(self, client: mqtt.Client) -> mqtt.MQTTErrorCode:
         """paho's ``loop`` waits in select() and reads one packet; at thousands of results a second
@@ -577,8 +587,29 @@ class Ingester:
         self._settle_commit(client, wait=True)
         client.loop(timeout=LOOP_SECONDS)  # let the PUBACKs go out before the DISCONNECT
 
+    def _heartbeat(self) -> None:
+        """The heartbeat thread: one UPDATE every ``HEARTBEAT_SECONDS`` (``review_station.heartbeats``),
+        beating while the MQTT thread waits to reconnect too; stopped on purpose, it says so. A failed
+        write is logged: the pages then say the ingester is not heard from, which is the truth they can tell."""
+        first = True
+        while True:
+            try:
+                with self._engine.begin() as connection:
+                    if self._stop.is_set():
+                        stopped(connection, self._instance)
+                        return
+                    beat(connection, self._instance, self._broker_connected, first=first)
+                first = False
+            except SQLAlchemyError as error:
+                log_event("review.heartbeat_not_recorded", level=logging.WARNING, error=error)
+                if self._stop.is_set():
+                    return
+            self._stop.wait(HEARTBEAT_SECONDS)
+
     def run(self) -> None:
         attempt = 0
+        heartbeat = threading.Thread(target=self._heartbeat, name="review-heartbeat", daemon=True)
+        heartbeat.start()
         try:
             while not self._stop.is_set():
                 established = self._serve_connection()
@@ -589,4 +620,6 @@ class Ingester:
                 attempt = 0 if established and not self._taken_over else attempt + 1
                 self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))
         finally:
+            self._stop.set()  # the heartbeat's too, when run() ends on an error
+            heartbeat.join()
             self._committer.shutdown(wait=True)

@@ -373,3 +373,18 @@ meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+ingesters = Table(
+    "ingesters",
+    metadata,
+    # Each ingester's heartbeat (migration 0027, ``review_station.heartbeats``): the pages say a verdict
+    # waits for the ingester, not the broker, when none runs. One row per process; a restart on the same
+    # host under the same client id takes over its row.
+    Column("client_id", String(64), primary_key=True),
+    Column("host", String(255), primary_key=True),
+    Column("pid", Integer, primary_key=True, autoincrement=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("heartbeat_at", UtcDateTime(), nullable=False),
+    Column("connected", Boolean, nullable=False),
+    Column("stopped", Boolean, nullable=False),
+)

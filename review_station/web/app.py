@@ -40,6 +40,7 @@ from review_station.config import ReviewConfig
 from review_station.devices import all_devices
 from review_station.erased_notices import erased_site, unsent_notices
 from review_station.export import FORMATS, ExportError, export
+from review_station.heartbeats import Heard, station_heard
 from review_station.ingest.broker_drops import noticed
 from review_station.ingest.lost_sessions import noticed_lost_sessions
 from review_station.ingest.release import enrolments_releasing
@@ -124,11 +125,15 @@ def latest_delivery(result_id: str) -> Select:
     )
 
 
-def delivery_shown(delivery: Row | None) -> str:
+def delivery_shown(delivery: Row | None, heard: Heard) -> str:
     """What the delivery paragraph (``_delivery.html``) shows of ``delivery``, as one token: the page
     polls with the token of what it shows, and the poll answers 204 when it still stands, so htmx leaves
-    the live region alone and a screen reader announces a change of state, not every poll."""
-    return f"{delivery.state}.{delivery.attempts}" if delivery else "none"
+    the live region alone and a screen reader announces a change of state, not every poll. A pending
+    verdict's reason changes with the ingester's heartbeat (``heartbeats``): its token too."""
+    if delivery is None:
+        return "none"
+    waits = ".no_ingester" if delivery.state == "pending" and not heard.running else ""
+    return f"{delivery.state}.{delivery.attempts}{waits}"
 
 
 def sign_in_url(back: str = "/", **flags: int) -> str:
@@ -222,8 +227,12 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         )
 
     @pass_context
-    def unsent_reason(context: Any, reason: str, detail: str | None) -> str:
-        return catalogue.unsent_why(reason, detail, context["lang"])
+    def unsent_reason(context: Any, reason: str, detail: str | None, heard: Heard) -> str:
+        return catalogue.unsent_why(reason, detail, context["lang"], heard)
+
+    @pass_context
+    def not_heard(context: Any, heard: Heard) -> str:
+        return catalogue.not_heard(heard, context["lang"])
 
     @pass_context
     def photographed_on(context: Any, modality: str, eye: str | None, body_site: str | None) -> str:
@@ -240,6 +249,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
         moment=moment,
         photographed=photographed_on,
         unsent_why=unsent_reason,
+        not_heard=not_heard,
     )
     templates.env.filters["isolated"] = isolated
     templates.env.globals["LANGUAGE_NAMES"] = words.LANGUAGE_NAMES
@@ -510,6 +520,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             or (result.state in ("disagreement", "reviewed") and user.role in ADJUDICATORS)
         )
         delivery = connection.execute(latest_delivery(result_id)).first()
+        heard = station_heard(connection, config.dashboard.ingester_alert_s)
         kept = contrary.of_result(connection, result_id)
         return {
             "result": result,
@@ -531,6 +542,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             "contrary_reads": kept,
             "open_contrary": max((read.id for read in kept if read.settlement is None), default=0),
             "delivery": delivery,
+            "heard": heard,
             "final_delivery": FINAL_DELIVERY,
             "verdicts": VERDICTS,
             "urgencies": URGENCIES,
@@ -611,9 +623,17 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             return render(request, "_delivery.html", status=POLL_STOPPED, erased=True, result_id=result_id)
         with engine.connect() as connection:
             delivery = connection.execute(latest_delivery(result_id)).first()
-        if shown == delivery_shown(delivery):
+            heard = station_heard(connection, config.dashboard.ingester_alert_s)
+        if shown == delivery_shown(delivery, heard):
             return Response(status_code=204)
-        return render(request, "_delivery.html", delivery=delivery, final_delivery=FINAL_DELIVERY, result_id=result_id)
+        return render(
+            request,
+            "_delivery.html",
+            delivery=delivery,
+            heard=heard,
+            final_delivery=FINAL_DELIVERY,
+            result_id=result_id,
+        )
 
     # administration
 
@@ -656,6 +676,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             takeovers = noticed_takeovers(connection)
             lost_sessions = noticed_lost_sessions(connection)
             unsent = unsent_notices(connection, config.dashboard.unsent_notice_alert_h, readable=readable)
+            heard = station_heard(connection, config.dashboard.ingester_alert_s)
         median = delays[len(delays) // 2] if delays else None
         return render(
             request,
@@ -670,6 +691,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
             takeovers=takeovers,
             lost_sessions=lost_sessions,
             unsent_notices=unsent,
+            heard=heard,
             unsent_alert_h=config.dashboard.unsent_notice_alert_h,
             known=known,
             performance=performance,

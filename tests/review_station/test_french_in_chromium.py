@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, Playwright
 from sqlalchemy import Engine
 
 from review_station import accounts, words
+from review_station.heartbeats import Instance, beat
 from review_station.verdicts import ReadForm, record_read
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
@@ -107,8 +109,12 @@ def test_a_specialist_switches_to_french_and_reads_the_worklist_a_result_and_the
 
 
 def test_the_dashboard_the_export_and_the_quarantine_are_in_french_too(engine: Engine, playwright: Playwright) -> None:
-    """An administrator's pages: every sentence of the station's in French, the export's codes kept."""
+    """An administrator's pages: every sentence of the station's in French, the export's codes kept; the
+    dashboard's ingester row (one not heard from for an hour) too."""
     add_results(engine, "cam-01", "site-a", [0.9, 0.1])
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with engine.begin() as connection:
+        beat(connection, Instance("review-ingest-1", "station-host", 4242, hour_ago), False, now=hour_ago)
     accounts.add_user(engine, "root", PASSWORD, "admin", by="test")
     with served(station(), engine) as base:
         for width, height in SIZES:
@@ -127,6 +133,7 @@ def test_the_dashboard_the_export_and_the_quarantine_are_in_french_too(engine: E
                     page.goto(f"{base}{path}")
                     shown = visible(page)
                     assert page.inner_text("h1") == heading and english_leftovers(shown) == [], path
+                    assert path != "/dashboard" or "sans nouvelles depuis le" in shown
                     assert fits(page, width), path
                     snap(page, f"fr-{name}-fr-{width}")
                 page.goto(f"{base}/export")

@@ -1,0 +1,128 @@
+"""The ingester's heartbeat (``review_station.heartbeats``): the ingester alone sends the verdicts and the
+erasure notices, and with it stopped a verdict read "waiting for the broker" and an unsent notice "is the
+ingester running?" while the dashboard said nothing. Real mosquitto, real ingesters (both databases),
+stopped for real; the station's pages and ``devices list`` say what the heartbeat says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from markupsafe import escape
+from sqlalchemy import Engine
+
+from review_station.cli import main as review_main
+from review_station.config import DashboardConfig
+from review_station.erased_notices import owe_notices
+from review_station.heartbeats import Instance, beat, station_heard
+from review_station.words import moment, not_heard, say
+from tests.mqtt_broker import wait_until
+from tests.review_station.kit import running_station, station_config
+from tests.review_station.test_erased_notices import owed_since
+from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
+
+WINDOW_S = DashboardConfig.ingester_alert_s
+READ = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
+
+
+def heard(engine: Engine, now: datetime | None = None):
+    with engine.connect() as connection:
+        return station_heard(connection, WINDOW_S, now)
+
+
+def test_the_pages_say_whether_the_ingester_runs_and_a_verdict_waits_for_it_once_stopped(
+    tmp_path, engine: Engine
+) -> None:
+    with running_station(tmp_path, engine) as running:
+        assert heard(engine).last_at is None  # none ever ran here
+        [result_id] = add_results(engine, "cam-01", "site-a", [0.9])
+        ingester = running.start_ingester()
+        wait_until(lambda: heard(engine).connected, 30, "the ingester heard from, connected to the broker")
+        admin = signed_in_client(engine, station(), "ada", "admin")
+        page = admin.get("/dashboard").text
+        assert 'id="ingesters"' in page and str(escape(say("ingester.connected", "en"))) in page
+        ingester.stop()
+        stopped = heard(engine)
+        assert not stopped.running and stopped.last_at is not None
+        csrf = csrf_of(admin, f"/results/{result_id}")
+        assert admin.post(f"/results/{result_id}/reads", data={**READ, "csrf": csrf}).status_code == 303
+        for language in ("en", "fr"):
+            admin.get(f"/language/{language}")
+            when = moment(stopped.last_at, language)
+            result_page = admin.get(f"/results/{result_id}").text
+            assert 'data-delivery="pending"' in result_page
+            no_ingester = say("delivery.why.no_ingester", language, heard=not_heard(stopped, language))
+            assert str(escape(no_ingester)) in result_page
+            assert str(escape(say("delivery.why.pending", language))) not in result_page
+            dashboard = admin.get("/dashboard").text
+            line = dashboard[dashboard.index('id="ingesters"') :]
+            line = line[: line.index("</table>")]
+            assert 'class="alert"' in line and str(escape(say("ingester.not_heard", language, since=when))) in line
+
+
+def test_an_ingester_killed_without_a_word_is_not_heard_from_once_its_window_passes(tmp_path, engine: Engine) -> None:
+    """A SIGKILL or a power cut leaves no "stopped": the heartbeat's age alone says it."""
+    with running_station(tmp_path, engine) as running:
+        running.start_ingester()
+        wait_until(lambda: heard(engine).connected, 30, "the ingester heard from")
+        last = heard(engine).last_at
+        later = heard(engine, now=last + timedelta(seconds=WINDOW_S + 1))
+        assert not later.running and not later.connected and later.last_at == last
+
+
+def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
+    with running_station(tmp_path, engine) as running:
+        running.start_ingester()
+        second = station_config(
+            tmp_path / "second", engine, running.broker.port, broker='client_id = "review-ingest-2"\n'
+        )
+        running.start_ingester(second)
+        wait_until(lambda: len([i for i in heard(engine).ingesters if i.connected]) == 2, 30, "both heard from")
+        assert {i.client_id for i in heard(engine).ingesters} == {"review-ingest-1", "review-ingest-2"}
+
+
+def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_path, engine: Engine, capsys) -> None:
+    """Not "is the ingester running?": the station knows. Running, it could not record why (its
+    database connection failed): its log names the cause."""
+    add_results(engine, "cam-01", "site-a", [0.9])
+    with engine.begin() as connection:
+        owe_notices(connection, [("a" * 32, "cam-01")])
+    owed_since(engine, datetime.now(UTC) - timedelta(hours=25))
+    config = station_config(tmp_path, engine, 1883)
+    admin = signed_in_client(engine, station(), "ada", "admin")
+
+    def listed() -> str:
+        capsys.readouterr()
+        assert review_main(["--config", str(config), "devices", "list"]) == 0
+        return capsys.readouterr().out
+
+    never = say("unsent_notice.why.unknown.stopped", "en", heard=say("ingester.never", "en"))
+    assert never in listed() and str(escape(never)) in admin.get("/dashboard").text
+    me = Instance("review-ingest-1", "station-1", 4242, datetime.now(UTC) - timedelta(minutes=5))
+    with engine.begin() as connection:
+        beat(connection, me, connected=True, now=datetime.now(UTC) - timedelta(minutes=1))
+    for language in ("en", "fr"):
+        stopped = say("unsent_notice.why.unknown.stopped", language, heard=not_heard(heard(engine), language))
+        admin.get(f"/language/{language}")
+        assert str(escape(stopped)) in admin.get("/dashboard").text
+    assert say("unsent_notice.why.unknown.stopped", "en", heard=not_heard(heard(engine), "en")) in listed()
+    with engine.begin() as connection:
+        beat(connection, me, connected=True)
+    running = say("unsent_notice.why.unknown.running", "en")
+    assert running in listed() and str(escape(running)) not in admin.get("/dashboard").text  # in French now
+    admin.get("/language/en")
+    assert str(escape(running)) in admin.get("/dashboard").text
+
+
+def test_a_restart_takes_over_its_row_and_a_second_ingester_under_its_client_id_does_not(engine: Engine) -> None:
+    """One host, one client id: a restart replaces the run before it (no dead row left in red), and a second
+    ingester started beside a running one shows up beside it after one beat, not instead of it."""
+    started = datetime.now(UTC)
+    before, running, beside = (Instance("review-ingest-1", "station-1", pid, started) for pid in (10, 11, 12))
+    with engine.begin() as connection:
+        beat(connection, before, connected=True, first=True)
+        beat(connection, running, connected=True, first=True)
+    assert [i.pid for i in heard(engine).ingesters] == [11]
+    with engine.begin() as connection:
+        beat(connection, beside, connected=True, first=True)
+        beat(connection, running, connected=True)
+    assert sorted(i.pid for i in heard(engine).ingesters) == [11, 12]
