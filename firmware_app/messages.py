@@ -1797,10 +1797,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The site server is not reachable: results wait safely on this device.",
         "fr": "Le serveur du site est injoignable : les résultats attendent sur cet appareil.",
     },
-    "health.broker.failure": {
-        "en": "The site server cannot be used: results wait safely on this device. {what_to_do}",
-        "fr": "Le serveur du site est inutilisable : les résultats attendent sur cet appareil. {what_to_do}",
-    },
     "health.broker.connecting": {
         "en": "Connecting to the site server: results wait safely on this device.",
         "fr": "Connexion au serveur du site en cours : les résultats attendent sur cet appareil.",
@@ -2842,7 +2838,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "de publier sur son sujet erasure), puis relancez edgescreen sync run --until-drained.",
     },
     # Why the worker's last connection failed, and what the technician does (``sync.failure``): said by
-    # ``sync status`` and within doctor's broker line (``health.broker.failure``).
+    # ``sync status`` and after doctor's broker line (``wording.check_sentence``).
     "sync.failure.tls_verify": {
         "en": "TLS certificate verify failed: this device does not trust the site server's certificate. "
         "Technician: [sync] tls_ca_file must be the site CA's ca.crt, and [sync] broker_host a name on the "

@@ -107,8 +107,7 @@ def model_names(names: str, language: str) -> str:
 def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
     """A check's values as its sentence shows them in ``language``: its time in local time, free
     space in GB, an age in days as a person says it ("today"), the times of lost screenings, model
-    states in words, what to do about the site server's last failed connection (``sync.failure``),
-    and what happened to a failed camera (``what``, ``CameraError.sentence``) without its technical
+    states in words, and what happened to a failed camera (``what``, ``CameraError.sentence``) without its technical
     words (the values the checks give read right in English as they are)."""
     shown = dict(values)
     if "at" in values:
@@ -122,13 +121,15 @@ def check_values(values: dict[str, Any], language: str) -> dict[str, Any]:
         shown["free_gb"] = gigabytes(values["free_bytes"], language)
     if "models" in values:
         shown["models"] = model_names(values["models"], language)
-    if "failure" in values:  # why the sync worker's last connection failed (health.broker.failure)
-        shown["what_to_do"] = message(f"sync.failure.{values['failure']}", language)
     if isinstance(values.get("error"), CameraError):  # what happened to the camera; its own words are the log's
         shown["what"] = values["error"].sentence(language)
     return shown
 
 
 def check_sentence(check: Check, language: str) -> str:
-    """A check's sentence in ``language``, as ``doctor`` prints it and the command line refuses with it."""
-    return message(check.message_key, language).format(**check_values(dict(check.values), language))
+    """A check's sentence in ``language``, as ``doctor`` prints it and the command line refuses with it:
+    the nurse's, and, where the site server's last connection failed (``failure``), its cause and what
+    the technician does (``sync.failure``), which her readiness list leaves to them."""
+    said = message(check.message_key, language).format(**check_values(dict(check.values), language))
+    failure = check.values.get("failure")
+    return f"{said} {message(f'sync.failure.{failure}', language)}" if failure else said

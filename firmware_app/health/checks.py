@@ -383,20 +383,21 @@ def check_clock(
 def check_broker(sync: Mapping[str, Any]) -> Check:
     """Offline is amber, never red: the device screens offline and results wait in the outbox. The
     nurse reads which of three things it is (connecting, the site server unreachable, the sync service
-    not running) in her language, and, once a connection failed, its cause (``sync.failure``) with
-    what the technician does; the worker's own words stay in ``state`` for the technician."""
+    not running) in her language, on one line her readiness list has room for; once a connection
+    failed, its cause (``failure``, ``sync.failure``) rides along for the technician, whose sentence
+    (``wording.check_sentence``: doctor's line) says it with what to do; the worker's own words stay in
+    ``state``."""
     state = sync["connection"]
     if state == "connected":
         return _check("broker", Level.GREEN)
     # While the worker tries again, why its last connection failed: each cause has its own remedy.
-    if state in ("starting", "connecting", "disconnected", REFUSED) and sync.get("last_failure"):
-        return _check("broker", Level.AMBER, "failure", state=state, failure=sync["last_failure"])
+    failure = {"failure": sync["last_failure"]} if sync.get("last_failure") else {}
     if state in ("starting", "connecting"):
-        return _check("broker", Level.AMBER, "connecting", state=state)
+        return _check("broker", Level.AMBER, "connecting", state=state, **failure)
     if state == "disconnected":
-        return _check("broker", Level.AMBER, state=state)
+        return _check("broker", Level.AMBER, state=state, **failure)
     if state == REFUSED:  # reached, and refused: the technician's to fix, not the network's
-        return _check("broker", Level.AMBER, REFUSED, state=state)
+        return _check("broker", Level.AMBER, REFUSED, state=state, **failure)
     if state == DAMAGED:  # the records, not the network: results the card lost a page of wait for a technician
         return _check("broker", Level.AMBER, "damaged", state=state)
     return _check("broker", Level.AMBER, "service", state=state)
