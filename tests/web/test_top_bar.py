@@ -127,9 +127,15 @@ def test_a_language_switched_in_another_tab_leaves_this_screen_in_one_language_a
     other = page.context.new_page()
     other.goto(f"{app.url}/today")
     switch_to(other, "fr")
+    # The bar's next poll (every 5 s), read once htmx has put its answer in place: the answer alone
+    # arriving leaves the bar it replaces to be read.
+    page.evaluate(
+        "() => { window.statusSettled = false; document.body.addEventListener('htmx:afterSettle',"
+        " (event) => { if (event.detail.elt.id === 'status') window.statusSettled = true; }); }"
+    )
     with page.expect_response(lambda answer: answer.url.endswith("/status"), timeout=15_000):
-        pass  # the bar's next poll, every 5 s
-    page.wait_for_load_state("domcontentloaded")
+        pass
+    page.wait_for_function("() => window.statusSettled", timeout=15_000)
     assert page.locator("[data-test=connection]").inner_text() == message("status.offline", "en")
     page.locator("[data-test=language]").click()  # "Français"
     page.wait_for_load_state("domcontentloaded")
