@@ -81,8 +81,9 @@ def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
 
 
 def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_path, engine: Engine, capsys) -> None:
-    """Not "is the ingester running?": the station knows. Running, it could not record why (its
-    database connection failed): its log names the cause."""
+    """Not "is the ingester running?": the station knows. Running but not connected to the broker, the
+    notice waits for the connection (not "could not record why": the reason is plain). Running and
+    connected, it could not record why (its database connection failed): its log names the cause."""
     add_results(engine, "cam-01", "site-a", [0.9])
     with engine.begin() as connection:
         owe_notices(connection, [("a" * 32, "cam-01")])
@@ -105,6 +106,13 @@ def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_p
         admin.get(f"/language/{language}")
         assert str(escape(stopped)) in admin.get("/dashboard").text
     assert say("unsent_notice.why.unknown.stopped", "en", heard=not_heard(heard(engine), "en")) in listed()
+    with engine.begin() as connection:
+        beat(connection, me, connected=False)
+    for language in ("en", "fr"):
+        waiting = say("unsent_notice.why.unknown.not_connected", language)
+        admin.get(f"/language/{language}")
+        assert str(escape(waiting)) in admin.get("/dashboard").text
+    assert say("unsent_notice.why.unknown.not_connected", "en") in listed()
     with engine.begin() as connection:
         beat(connection, me, connected=True)
     running = say("unsent_notice.why.unknown.running", "en")
