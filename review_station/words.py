@@ -1013,6 +1013,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "non enregistré : l'ingesteur tourne mais n'a pas pu enregistrer pourquoi ; son journal en donne la "
         "cause (review.erased_notice_not_sent)",
     },
+    "unsent_notice.why.unknown.not_connected": {
+        "en": "the ingester, which sends it, runs but is not connected to the broker: the notice waits for it",
+        "fr": "l'ingesteur, qui l'envoie, tourne mais n'est pas connecté au broker : la notification l'attend",
+    },
     "unsent_notice.why.unknown.stopped": {
         "en": "the ingester, which sends it, is not running ({heard})",
         "fr": "l'ingesteur, qui l'envoie, ne tourne pas ({heard})",
@@ -1434,11 +1438,14 @@ def not_heard(heard: Heard, language: str) -> str:
 def unsent_why(reason: str, detail: str | None, language: str, heard: Heard | None = None) -> str:
     """Why an erasure notice is not sent (``erased_notices.not_sent``, or "unknown"), the broker's
     or the library's own ``detail`` as they gave it: the dashboard, ``devices list`` and the log say it alike.
-    An "unknown" one says what ``heard`` says of the ingester: not running, or running but unable to record why."""
+    An "unknown" one says what ``heard`` says of the ingester: not running, running but not connected to the
+    broker (the plain reason), or running and connected but unable to record why."""
     if reason == "unknown":
         heard = heard or Heard()
-        if heard.running:
+        if heard.connected:
             return say("unsent_notice.why.unknown.running", language)
+        if heard.running:
+            return say("unsent_notice.why.unknown.not_connected", language)
         return say("unsent_notice.why.unknown.stopped", language, heard=not_heard(heard, language))
     return say(f"unsent_notice.why.{reason}", language, most=MAX_NOTICE_IDS, detail=detail)
 

@@ -621,5 +621,15 @@ class Ingester:
                 self._stop.wait(backoff_delay(attempt, 0.5, 30.0, self._rng))
         finally:
             self._stop.set()  # the heartbeat's too, when run() ends on an error
-            heartbeat.join()
+            self._join_heartbeat(heartbeat)
             self._committer.shutdown(wait=True)
+
+    @staticmethod
+    def _join_heartbeat(heartbeat: threading.Thread) -> None:
+        """Waited for two beats at most: a beat stuck in its UPDATE (the row locked by another transaction,
+        a hung database) would otherwise keep the ingester from ever stopping, and systemd would kill it.
+        Left behind, the daemon thread ends with the process; once its window passes, the pages say the
+        ingester is not heard from, not that it stopped."""
+        heartbeat.join(2 * HEARTBEAT_SECONDS)
+        if heartbeat.is_alive():
+            log_event("review.heartbeat_not_stopped", level=logging.WARNING, waited_s=2 * HEARTBEAT_SECONDS)

@@ -125,14 +125,20 @@ def latest_delivery(result_id: str) -> Select:
     )
 
 
+def waits_for_ingester(delivery: Row, heard: Heard) -> bool:
+    """A pending verdict with no ingester running waits for it, not for the broker (``heartbeats``): the
+    delivery paragraph says so, and its token says it too, from this one rule."""
+    return delivery.state == "pending" and not heard.running
+
+
 def delivery_shown(delivery: Row | None, heard: Heard) -> str:
     """What the delivery paragraph (``_delivery.html``) shows of ``delivery``, as one token: the page
     polls with the token of what it shows, and the poll answers 204 when it still stands, so htmx leaves
     the live region alone and a screen reader announces a change of state, not every poll. A pending
-    verdict's reason changes with the ingester's heartbeat (``heartbeats``): its token too."""
+    verdict's reason changes with the ingester's heartbeat (``waits_for_ingester``): its token too."""
     if delivery is None:
         return "none"
-    waits = ".no_ingester" if delivery.state == "pending" and not heard.running else ""
+    waits = ".no_ingester" if waits_for_ingester(delivery, heard) else ""
     return f"{delivery.state}.{delivery.attempts}{waits}"
 
 
@@ -186,6 +192,7 @@ def create_app(config: ReviewConfig, engine: Engine, count_disagreements: bool =
     # its control characters as codes, and sits in a <bdi>: it reorders none of the page's own text.
     templates.env.filters["marked"] = typed_text.marked
     templates.env.filters["delivery_shown"] = delivery_shown
+    templates.env.globals["waits_for_ingester"] = waits_for_ingester
     web = config.web
     alert_h = config.dashboard.undelivered_alert_h
 

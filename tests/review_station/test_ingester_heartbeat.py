@@ -5,17 +5,23 @@ stopped for real; the station's pages and ``devices list`` say what the heartbea
 
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from markupsafe import escape
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, text
 
 from review_station.cli import main as review_main
 from review_station.config import DashboardConfig
 from review_station.erased_notices import owe_notices
-from review_station.heartbeats import Instance, beat, station_heard
+from review_station.heartbeats import HEARTBEAT_SECONDS, Instance, beat, station_heard
+from review_station.storage.database import open_database
+from review_station.storage.tables import ingesters
 from review_station.words import moment, not_heard, say
 from tests.mqtt_broker import wait_until
+from tests.postgres_server import PostgresServer
 from tests.review_station.kit import running_station, station_config
 from tests.review_station.test_erased_notices import owed_since
 from tests.review_station.web_kit import add_results, csrf_of, signed_in_client, station
@@ -81,8 +87,9 @@ def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
 
 
 def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_path, engine: Engine, capsys) -> None:
-    """Not "is the ingester running?": the station knows. Running, it could not record why (its
-    database connection failed): its log names the cause."""
+    """Not "is the ingester running?": the station knows. Running but not connected to the broker, the
+    notice waits for the connection (not "could not record why": the reason is plain). Running and
+    connected, it could not record why (its database connection failed): its log names the cause."""
     add_results(engine, "cam-01", "site-a", [0.9])
     with engine.begin() as connection:
         owe_notices(connection, [("a" * 32, "cam-01")])
@@ -106,6 +113,13 @@ def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_p
         assert str(escape(stopped)) in admin.get("/dashboard").text
     assert say("unsent_notice.why.unknown.stopped", "en", heard=not_heard(heard(engine), "en")) in listed()
     with engine.begin() as connection:
+        beat(connection, me, connected=False)
+    for language in ("en", "fr"):
+        waiting = say("unsent_notice.why.unknown.not_connected", language)
+        admin.get(f"/language/{language}")
+        assert str(escape(waiting)) in admin.get("/dashboard").text
+    assert say("unsent_notice.why.unknown.not_connected", "en") in listed()
+    with engine.begin() as connection:
         beat(connection, me, connected=True)
     running = say("unsent_notice.why.unknown.running", "en")
     assert running in listed() and str(escape(running)) not in admin.get("/dashboard").text  # in French now
@@ -126,3 +140,34 @@ def test_a_restart_takes_over_its_row_and_a_second_ingester_under_its_client_id_
         beat(connection, beside, connected=True, first=True)
         beat(connection, running, connected=True)
     assert sorted(i.pid for i in heard(engine).ingesters) == [11, 12]
+
+
+def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
+    tmp_path, postgres: PostgresServer, caplog
+) -> None:
+    """Stopping the ingester (SIGTERM, ``stop()``) waited for its heartbeat thread without end: a beat stuck in
+    its UPDATE (the row locked by another transaction, a hung database) kept it from returning, and systemd
+    had to kill it. It now waits two beats, logs that the heartbeat did not stop, and goes on stopping.
+    PostgreSQL only: SQLite has no row locks (a writer holds the whole file, the ingester's other threads
+    with it, and its busy timeout ends the wait in an error the heartbeat already logs)."""
+    caplog.set_level(logging.WARNING, logger="edgescreen")
+    engine = open_database(postgres.create_database(f"t_{uuid.uuid4().hex}"))
+
+    def beat_waiting() -> bool:
+        with engine.connect() as watcher:
+            return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+
+    try:
+        with running_station(tmp_path, engine) as running, engine.connect() as locker:
+            ingester = running.start_ingester()
+            wait_until(lambda: heard(engine).connected, 30, "the ingester heard from")
+            with locker.begin():
+                locker.execute(select(ingesters).with_for_update())
+                wait_until(beat_waiting, 2 * HEARTBEAT_SECONDS + 5, "the next beat to wait for the locked row")
+                asked = time.monotonic()
+                ingester.stop()  # its run() returned: the thread is joined
+                assert time.monotonic() - asked < 2 * HEARTBEAT_SECONDS + 5
+                assert "review.heartbeat_not_stopped" in caplog.text
+            wait_until(lambda: not heard(engine).running, 30, "the beat let go, then the stop recorded")
+    finally:
+        engine.dispose()

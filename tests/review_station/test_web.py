@@ -168,8 +168,11 @@ def test_the_delivery_poll_answers_204_while_the_delivery_is_as_the_page_shows_i
     client = signed_in_client(engine, station(), "ana", "reviewer")
     form = {"verdict": "refer", "urgency": "soon", "icdr_grade": "moderate", "maculopathy": "absent"}
     client.post(f"/results/{result_id}/reads", data={**form, "csrf": csrf_of(client, f"/results/{result_id}")})
-    polled = re.search(r'hx-get="([^"]+)"', client.get(f"/results/{result_id}").text).group(1)  # type: ignore[union-attr]
+    page = client.get(f"/results/{result_id}").text
+    polled = re.search(r'hx-get="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert polled == f"/results/{result_id}/delivery?shown=pending.0.no_ingester"  # none runs in this test
+    waiting = say("delivery.why.no_ingester", "en", heard=say("ingester.never", "en"))
+    assert str(escape(waiting)) in page  # the sentence its token names
     unchanged = client.get(polled)
     assert unchanged.status_code == 204 and unchanged.content == b""
     with engine.begin() as connection:
