@@ -2855,6 +2855,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "Technicien : installez un certificat délivré à cet appareil par l'autorité du site, ni révoqué ni "
         "expiré ([sync] tls_cert_file et tls_key_file).",
     },
+    "sync.failure.tls_handshake": {
+        "en": "The site server did not answer TLS on that port. Technician: [sync] broker_port must be the "
+        "broker's TLS port, 8883 by default (broker/mosquitto.conf), not its plain one (1883).",
+        "fr": "Le serveur du site n'a pas répondu en TLS sur ce port. Technicien : [sync] broker_port doit être "
+        "le port TLS du serveur, 8883 par défaut (broker/mosquitto.conf), et non son port sans TLS (1883).",
+    },
     "sync.failure.not_authorised": {
         "en": "The site server refuses this device: not authorised. Technician: the certificate's common name "
         "must be this device's [device] id, and the site broker's ACL (broker/acl) must allow it.",

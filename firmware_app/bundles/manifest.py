@@ -210,7 +210,7 @@ def _unverified_because(text: bytes, keys: dict[str, Any]) -> str:
         )
     if named in keys:
         return f"the signature does not verify with key {named}, which this device trusts: the manifest was changed"
-    return f"signed by key {named}, which this device does not trust; trusted: {trusted}"
+    return f"its manifest names key {named}, which this device does not trust; trusted: {trusted}"
 
 
 def _check_files(bundle: Path, manifest: Manifest) -> None:

@@ -654,7 +654,7 @@ class SyncWorker:
             )
         except (OSError, ValueError) as error:
             self._problem = f"cannot reach {self._settings.broker_host}:{self._settings.broker_port}: {error}"
-            self._failure = cause_of(error)
+            self._failure = cause_of(error, tls=bool(self._settings.tls_ca_file))
             return False, False
         deadline, established = time.monotonic() + self._settings.connect_timeout_s, False
         try:

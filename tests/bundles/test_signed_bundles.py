@@ -82,8 +82,19 @@ def test_a_bundle_signed_with_another_key_names_that_key_and_the_trusted_ones(tm
     were named, which say nothing of what the bundle needs."""
     other, other_trusted = make_key(tmp_path / "other", "someone-else")
     signer, trusted = key_id(publisher[0].public_key()), key_id(other.public_key())
-    said = f"signed by key {signer}, which this device does not trust; trusted: {trusted}"
+    said = f"its manifest names key {signer}, which this device does not trust; trusted: {trusted}"
     assert said in refusal(bundle, other_trusted)
+
+
+def test_the_key_a_refused_manifest_names_is_not_said_to_have_signed_it(bundle, publisher):
+    """The refusal said "signed by key X", X the manifest's key_id: a name anyone can write, never
+    verified. Here the trusted key signed, and the key_id was changed after: X signed nothing."""
+    manifest = bundle / MANIFEST_FILE
+    signer = key_id(publisher[0].public_key())
+    manifest.write_text(manifest.read_text().replace(signer, "nobodys-key"))
+    said = refusal(bundle, publisher[1])
+    assert f"its manifest names key nobodys-key, which this device does not trust; trusted: {signer}" in said
+    assert "signed by" not in said
 
 
 def test_an_unsigned_bundle_is_refused(bundle, publisher):

@@ -5,43 +5,71 @@ reachable" whatever the cause. Each cause is made for real, against the shipped 
 from __future__ import annotations
 
 import json
+import re
+import socket
+import ssl
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from firmware_app.config import load_config
 from firmware_app.health.checks import check_broker
 from firmware_app.messages import message
+from firmware_app.sync.failure import cause_of
+from firmware_app.sync.tls import client_context
 from firmware_app.wording import check_sentence
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo
 from tests.sync.kit import BackgroundWorker
-from tests.sync.test_security import device_config, make_test_certs, sync_status
+from tests.sync.test_security import BROKER_DIR, device_config, make_test_certs, started_site_broker, sync_status
 from tests.test_cli import edgescreen
 
 
-def client_of_another_ca(text: str, certs: Path, other: Path, broker: Broker) -> str:
-    return text.replace(f"{certs}/{DEVICE.id}.", f"{other}/{DEVICE.id}.")
+@dataclass(frozen=True)
+class Site:
+    """What a config edit may use: the site CA's certificates, another CA's, the shipped site broker
+    (TLS), and a broker's plain listener (mosquitto's default, port 1883 on a real one)."""
+
+    certs: Path
+    other: Path
+    broker: Broker
+    plain: Broker
 
 
-def trusting_another_ca(text: str, certs: Path, other: Path, broker: Broker) -> str:
-    return text.replace(f"{certs}/ca.crt", f"{other}/ca.crt")
+def client_of_another_ca(text: str, site: Site) -> str:
+    return text.replace(f"{site.certs}/{DEVICE.id}.", f"{site.other}/{DEVICE.id}.")
 
 
-def another_devices_id(text: str, certs: Path, other: Path, broker: Broker) -> str:
+def trusting_another_ca(text: str, site: Site) -> str:
+    return text.replace(f"{site.certs}/ca.crt", f"{site.other}/ca.crt")
+
+
+def another_devices_id(text: str, site: Site) -> str:
     """Configured as cam-02 with cam-01's certificate: the broker's ACL refuses its publishes."""
     return text.replace(f'id = "{DEVICE.id}"', 'id = "cam-02"')
 
 
-def nothing_listening(text: str, certs: Path, other: Path, broker: Broker) -> str:
-    return text.replace(f"broker_port = {broker.port}", f"broker_port = {free_port()}")
+def the_plain_port(text: str, site: Site) -> str:
+    """TLS configured, and broker_port left at the plain listener's (the config's default, 1883)."""
+    return text.replace(f"broker_port = {site.broker.port}", f"broker_port = {site.plain.port}")
 
 
-def an_unknown_name(text: str, certs: Path, other: Path, broker: Broker) -> str:
+def without_a_certificate(text: str, site: Site) -> str:
+    return re.sub(r"^tls_(cert|key)_file = .*\n", "", text, flags=re.MULTILINE)
+
+
+def nothing_listening(text: str, site: Site) -> str:
+    return text.replace(f"broker_port = {site.broker.port}", f"broker_port = {free_port()}")
+
+
+def an_unknown_name(text: str, site: Site) -> str:
     return text.replace('broker_host = "127.0.0.1"', 'broker_host = "site-broker.invalid"')  # RFC 6761: never resolves
 
 
-def a_frozen_broker(text: str, certs: Path, other: Path, broker: Broker) -> str:
-    broker.pause()  # the connection is accepted by the kernel, and nothing answers the TLS handshake
+def a_frozen_broker(text: str, site: Site) -> str:
+    site.broker.pause()  # the connection is accepted by the kernel, and nothing answers the TLS handshake
     return text.replace("connect_timeout_s = 5.0", "connect_timeout_s = 1.0")
 
 
@@ -50,6 +78,7 @@ CAUSES = [
     (client_of_another_ca, "tls_refused", "refuses this device's certificate"),
     (trusting_another_ca, "tls_verify", "certificate verify failed"),
     (another_devices_id, "not_authorised", "not authorised"),
+    (the_plain_port, "tls_handshake", "did not answer TLS on that port"),
     (nothing_listening, "connection_refused", "Connection refused"),
     (an_unknown_name, "name_unresolved", "Name not resolved"),
     (a_frozen_broker, "timed_out", "Timed out"),
@@ -58,13 +87,13 @@ CAUSES = [
 
 @pytest.mark.parametrize(("edit", "cause", "said"), CAUSES, ids=[cause for _, cause, _ in CAUSES])
 def test_doctor_and_sync_status_name_why_the_worker_cannot_connect(
-    tmp_path, certs, site_broker, retina_rgb, edit, cause, said
+    tmp_path, certs, site_broker, broker, retina_rgb, edit, cause, said
 ):
     """A result waits to be sent: the broker's ACL refuses its publish (``not_authorised``)."""
     other = make_test_certs(tmp_path / "another-ca", DEVICE.id)
     config = device_config(tmp_path, certs, site_broker.port)
     record_one(open_store(tmp_path), small_photo(retina_rgb))
-    config.write_text(edit(config.read_text(), certs, other, site_broker))
+    config.write_text(edit(config.read_text(), Site(certs, other, site_broker, broker)))
     worker = BackgroundWorker(config)
     try:
         wait_until(lambda: sync_status(config).get("last_failure") == cause, 30, f"the cause {cause} recorded")
@@ -93,11 +122,61 @@ def broker_line(config: Path) -> dict:
     return next(check for check in doctor["checks"] if check["name"] == "broker")
 
 
-def test_a_connection_made_clears_the_last_failure(tmp_path, certs, site_broker):
+# A handshake made for real, with what it raises and the cause it is filed under. mosquitto refuses a
+# certificate with an alert within the client's handshake at TLS 1.2; at TLS 1.3 (the shipped broker's
+# and this device's choice) after it, and the worker sees the connection closed (the cases above).
+HANDSHAKES = [
+    (client_of_another_ca, ssl.TLSVersion.TLSv1_2, "tls_refused"),  # alert unknown ca
+    (without_a_certificate, ssl.TLSVersion.TLSv1_2, "tls_refused"),  # alert handshake failure
+    (the_plain_port, ssl.TLSVersion.TLSv1_2, "tls_handshake"),  # the plain listener resets the connection
+    (the_plain_port, ssl.TLSVersion.TLSv1_3, "tls_handshake"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "version", "cause"), HANDSHAKES, ids=[f"{edit.__name__}-{version.name}" for edit, version, _ in HANDSHAKES]
+)
+def test_a_certificate_refused_is_told_from_a_port_that_does_not_speak_tls(
+    tmp_path, certs, site_broker, broker, edit, version, cause
+):
+    """A device configured for TLS and left on the broker's plain port (1883) was told its certificate
+    was refused (its handshake's "reset by peer" as no cause at all), and the technician chased
+    certificates: the port is the fault, and it is named."""
+    config = device_config(tmp_path, certs, site_broker.port)
+    config.write_text(
+        edit(config.read_text(), Site(certs, make_test_certs(tmp_path / "another-ca"), site_broker, broker))
+    )
+    assert cause_of(handshake_error(config, version), tls=True) == cause
+
+
+def test_a_revoked_certificate_is_a_refusal(tmp_path):
+    revoking = make_test_certs(tmp_path / "certs", DEVICE.id)
+    subprocess.run([str(BROKER_DIR / "revoke-certs"), str(revoking), DEVICE.id], check=True, capture_output=True)
+    site_broker = started_site_broker(tmp_path / "site-broker", revoking)
+    try:
+        error = handshake_error(device_config(tmp_path, revoking, site_broker.port), ssl.TLSVersion.TLSv1_2)
+    finally:
+        site_broker.stop()
+    assert cause_of(error, tls=True) == "tls_refused"  # alert certificate revoked
+
+
+def handshake_error(config: Path, version: ssl.TLSVersion) -> OSError:
+    """What the device's TLS context (its config's files) raises on a handshake with its broker, at
+    most ``version``: the handshake paho's connect makes, whose error the worker files."""
+    settings = load_config(str(config)).sync
+    context = client_context(settings)
+    context.maximum_version = version
+    address = (settings.broker_host, settings.broker_port)
+    with socket.create_connection(address, timeout=5) as connection, pytest.raises(OSError) as raised:
+        context.wrap_socket(connection, server_hostname=settings.broker_host).close()
+    return raised.value
+
+
+def test_a_connection_made_clears_the_last_failure(tmp_path, certs, site_broker, broker):
     """Once connected, the cause is history: doctor is green and the status names no failure."""
     config = device_config(tmp_path, certs, site_broker.port)
     listening = config.read_text()
-    config.write_text(nothing_listening(listening, certs, certs, site_broker))
+    config.write_text(nothing_listening(listening, Site(certs, certs, site_broker, broker)))
     worker = BackgroundWorker(config)
     try:
         wait_until(lambda: sync_status(config).get("last_failure") == "connection_refused", 30, "the refusal")
