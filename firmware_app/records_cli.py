@@ -29,6 +29,7 @@ from firmware_app.service.notify import sd_notify
 from firmware_app.service.records_wait import wait_for_records
 from firmware_app.service.termination import stop_on_termination
 from firmware_app.service.watchdog import supervise
+from firmware_app.wording import failure_remedy
 
 if TYPE_CHECKING:
     from firmware_app.sync.worker import SyncWorker
@@ -272,7 +273,7 @@ def cmd_sync_status(config: Config, args: argparse.Namespace) -> int:
     def status(store: ScreeningStore) -> int:
         report = sync_status(store.records)
         if report["last_failure"]:  # the remedy, in the device's language: the technician reads it here
-            report["what_to_do"] = message(f"sync.failure.{report['last_failure']}", config.device.language)
+            report["what_to_do"] = failure_remedy(report["last_failure"], config.device.language)
         if args.json:
             print(json.dumps(report))
         else:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from edgescreen_wire.erasure import ErasureRequest, parse_erasure
 from firmware_app.config import LANGUAGES, PROJECT_ROOT
-from firmware_app.durable import fsync_directory, replace_durably
+from firmware_app.durable import create_durably, fsync_directory
 from firmware_app.events import log_event
 from firmware_app.messages import message
 from firmware_app.records.database import RecordsError, RequestRefused, present
@@ -148,7 +148,9 @@ def _station_commands(requests: Sequence[ErasureRequest]) -> str:
 
 def _refuse_unsent_erasures_file(path: Path, folder: Path) -> None:
     """The file must outlive the wipe, and keep what another wipe wrote in it (one USB drive, one name,
-    several devices decommissioned in turn): never in the records' folder, never an existing file."""
+    several devices decommissioned in turn): never in the records' folder, never an existing file.
+    Checked before the records are read, so a wipe with nothing to write is refused too; one made after
+    this check is refused by the write itself (``_write_unsent_erasures``)."""
     if path.resolve().is_relative_to(folder.resolve()):
         raise RequestRefused.saying("refused.wipe_unsent_erasures_inside", file=str(path), folder=str(folder))
     if path.exists() or path.is_symlink():
@@ -158,9 +160,12 @@ def _refuse_unsent_erasures_file(path: Path, folder: Path) -> None:
 def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> None:
     """Write ``requests`` to ``path`` for good before anything is erased, or refuse the wipe with the
     system's reason (a drive not mounted, read-only or full). The log says how many and where, never
-    the ids: those are in the file alone."""
+    the ids: those are in the file alone. A file made at ``path`` since the wipe's check (another wipe
+    onto the same drive) is refused as any existing one, never replaced."""
     try:
-        replace_durably(path, _station_commands(requests).encode())
+        create_durably(path, _station_commands(requests).encode())
+    except FileExistsError:
+        raise RequestRefused.saying("refused.wipe_unsent_erasures_exists", file=str(path)) from None
     except OSError as error:
         reason = str(error.strerror or error)
         raise RequestRefused.saying("refused.wipe_unsent_erasures_unwritable", file=str(path), reason=reason) from None

@@ -132,4 +132,10 @@ def check_sentence(check: Check, language: str) -> str:
     the technician does (``sync.failure``), which her readiness list leaves to them."""
     said = message(check.message_key, language).format(**check_values(dict(check.values), language))
     failure = check.values.get("failure")
-    return f"{said} {message(f'sync.failure.{failure}', language)}" if failure else said
+    return f"{said} {failure_remedy(failure, language)}" if failure else said
+
+
+def failure_remedy(cause: str, language: str) -> str:
+    """What the technician does about the worker's last failed connection (``sync/failure.py``'s
+    ``cause``), said alike by doctor's broker line and ``sync status``."""
+    return message(f"sync.failure.{cause}", language)

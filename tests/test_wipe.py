@@ -6,12 +6,16 @@ import os
 
 import pytest
 
+import firmware_app.wipe
+from edgescreen_wire.erasure import ErasureRequest
 from firmware_app.cli import main
 from firmware_app.config import LANGUAGES, SAMPLES_DIR
 from firmware_app.messages import message, sentence
+from firmware_app.records.database import RequestRefused
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ScreeningContext
 from firmware_app.sync.lock import WorkerLock
+from firmware_app.wipe import _write_unsent_erasures
 from tests.conftest import filled, read_only_view
 from tests.records.kit import DEVICE, in_language, open_store, record_one, sample_record, small_photo
 from tests.test_cli import edgescreen
@@ -324,6 +328,39 @@ def test_wipe_never_overwrites_an_unsent_erasures_file_another_wipe_wrote(tmp_pa
     assert f"edgescreen: {refused}" in capsys.readouterr().err
     assert out.read_text() == "edgescreen-review results erase 0123456789abcdef0123456789abcdef\n"
     assert untouched(state)
+
+
+EARLIER_EXPORT = "edgescreen-review results erase 0123456789abcdef0123456789abcdef\n"
+
+
+def test_the_unsent_erasures_writer_refuses_a_file_that_is_there_and_leaves_what_it_holds(tmp_path):
+    """The wipe checks FILE is new, reads the records, and only then writes: a FILE made in between (a
+    second wipe onto the same USB drive, a technician's earlier export appearing) was replaced, and the
+    erasures it held, in no records once its device was wiped, lost."""
+    out = tmp_path / "erasures.txt"
+    out.write_text(EARLIER_EXPORT)
+    with pytest.raises(RequestRefused) as refused:
+        _write_unsent_erasures(out, [ErasureRequest(DEVICE.id, ("f" * 32,))])
+    assert refused.value.key == "refused.wipe_unsent_erasures_exists"
+    assert out.read_text() == EARLIER_EXPORT
+
+
+def test_wipe_refuses_an_unsent_erasures_file_made_after_its_check_and_wipes_nothing(tmp_path, monkeypatch, capsys):
+    """The same race through the whole wipe: FILE appears while the wipe reads the records' requests."""
+    state, config, _ = erasures_waiting(tmp_path)
+    out = tmp_path / "erasures.txt"
+    read_requests = firmware_app.wipe._queued_erasures
+
+    def another_wipe_writes_first(*args):
+        queued = read_requests(*args)
+        out.write_text(EARLIER_EXPORT)
+        return queued
+
+    monkeypatch.setattr(firmware_app.wipe, "_queued_erasures", another_wipe_writes_first)
+    assert wipe_with(config, out) == 2
+    refused = sentence("refused.wipe_unsent_erasures_exists", "en", file=str(out))
+    assert f"edgescreen: {refused}" in capsys.readouterr().err
+    assert out.read_text() == EARLIER_EXPORT and untouched(state)
 
 
 def test_wipe_with_unsent_erasures_and_none_waiting_writes_no_file_and_says_so(tmp_path, capsys):

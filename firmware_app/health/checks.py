@@ -711,18 +711,21 @@ def check_key_file(path: Path, records_exist: bool) -> Check:
     return _check("key", Level.GREEN, path=path)
 
 
-def check_certificates(paths: list[Path], now: datetime, name: str = "tls") -> Check:
+def check_certificates(
+    paths: list[Path], now: datetime, name: str = "tls", read: Mapping[Path, x509.Certificate] | None = None
+) -> Check:
     """The TLS files the sync worker presents or trusts (or, as ``name``, the app's for its tablets):
     amber within ``CERTIFICATE_WARNING_DAYS`` of expiry (time to renew), red once expired or
-    unreadable (the broker refuses the device; the tablets, the app)."""
+    unreadable (the broker refuses the device; the tablets, the app). A file the caller has ``read``
+    already is judged as read: read again, one replaced meanwhile had one line judge two certificates."""
     if not paths:
         return _check(name, Level.AMBER, "none")
+    read = read or {}
     soonest: tuple[int, Path] | None = None
     for path in paths:
-        try:
-            certificate = x509.load_pem_x509_certificate(path.read_bytes())
-        except (OSError, ValueError) as error:
-            return _check(name, Level.RED, "unreadable", path=path, error=error)
+        certificate = read[path] if path in read else _certificate(path, name)
+        if isinstance(certificate, Check):
+            return certificate
         days = (certificate.not_valid_after_utc - now).days
         if now > certificate.not_valid_after_utc or now < certificate.not_valid_before_utc:
             return _check(name, Level.RED, path=path, days=days)
@@ -732,27 +735,49 @@ def check_certificates(paths: list[Path], now: datetime, name: str = "tls") -> C
     return _check(name, Level.AMBER if days < CERTIFICATE_WARNING_DAYS else Level.GREEN, path=path, days=days)
 
 
+def _certificate(path: Path, name: str) -> x509.Certificate | Check:
+    """The certificate in ``path``, or the red line ``name`` says a file that cannot be read with."""
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError) as error:
+        return _check(name, Level.RED, "unreadable", path=path, error=error)
+
+
 def check_tls(settings: SyncConfig, device_id: str, now: datetime) -> Check:
     """The sync worker's TLS set-up: first whether its files make a context at all, built as the
     worker builds it (``sync.tls.client_context``), red with the cause (a key that is not the
     certificate's, a file that cannot be read) where the worker would refuse to start; then whether
     the certificate is this device's: the broker names the client after its CN and lets it publish
     under that name alone, so another device's certificate has every result refused ("Not
-    authorized") while it connects; then the certificates' dates (``check_certificates``)."""
+    authorized") while it connects; then the certificates' dates (``check_certificates``), the
+    device's judged on the one reading its owner was (a certificate replaced as doctor ran had its
+    owner and its dates taken from two files)."""
+    read: dict[Path, x509.Certificate] = {}
     if settings.tls_ca_file:
         try:
             client_context(settings)
         except TlsUnusable as error:
             return tls_refused(error)
         if settings.tls_cert_file:
-            name = common_name(x509.load_pem_x509_certificate(settings.tls_cert_file.read_bytes()))
-            if name is None:  # no one's: the broker gives its client no name, so no topic of this device's
-                return _check("tls", Level.RED, "no_common_name", path=settings.tls_cert_file, device=device_id)
-            if name != device_id:
-                return _check(
-                    "tls", Level.RED, "another_device", path=settings.tls_cert_file, owner=name, device=device_id
-                )
-    return check_certificates([path for path in (settings.tls_ca_file, settings.tls_cert_file) if path], now)
+            certificate = _certificate(settings.tls_cert_file, "tls")
+            if isinstance(certificate, Check):
+                return certificate
+            read[settings.tls_cert_file] = certificate
+            not_this_device = _not_this_devices(settings.tls_cert_file, certificate, device_id)
+            if not_this_device:
+                return not_this_device
+    paths = [path for path in (settings.tls_ca_file, settings.tls_cert_file) if path]
+    return check_certificates(paths, now, read=read)
+
+
+def _not_this_devices(path: Path, certificate: x509.Certificate, device_id: str) -> Check | None:
+    """The red line of a device certificate that is not ``device_id``'s; ``None`` for this device's."""
+    name = common_name(certificate)
+    if name is None:  # no one's: the broker gives its client no name, so no topic of this device's
+        return _check("tls", Level.RED, "no_common_name", path=path, device=device_id)
+    if name != device_id:
+        return _check("tls", Level.RED, "another_device", path=path, owner=name, device=device_id)
+    return None
 
 
 def tls_refused(error: TlsUnusable) -> Check:

@@ -29,6 +29,7 @@ from firmware_app.health.checks import (
     Level,
     check_certificates,
     check_key_file,
+    check_tls,
 )
 from firmware_app.health.doctor import doctor_checks
 from firmware_app.inference.model import ModelError
@@ -337,6 +338,27 @@ def test_another_devices_certificate_is_red_naming_both_ids(tmp_path, language):
         assert checks["tls"]["level"] == level, checks["tls"]
     values = {"path": f"{certs}/cam-99.crt", "owner": "cam-99", "device": DEVICE.id}
     assert checks["tls"]["message"] == sentence("health.tls.another_device", language, **values)
+
+
+def test_the_device_certificate_is_read_once_so_its_owner_and_its_dates_come_from_one_file(tmp_path, monkeypatch):
+    """doctor read the client certificate once for its owner and again for its dates: a certificate
+    replaced between the two (a technician installing the next one as doctor ran) had its owner judged
+    on one file and its dates on another, the line then contradicting what the worker presents."""
+    certs = make_test_certs(tmp_path / "certs", DEVICE.id)
+    client = certs / f"{DEVICE.id}.crt"
+    tls = f'tls_ca_file = "{certs}/ca.crt"\ntls_cert_file = "{client}"\ntls_key_file = "{certs}/{DEVICE.id}.key"\n'
+    settings = load_config(write_config(tmp_path, 1, tls)).sync
+    read_bytes, replaced = Path.read_bytes, []
+
+    def replaced_once_read(path: Path) -> bytes:
+        held = read_bytes(path)
+        if path == client and not replaced:  # a read after this one finds another, expired, certificate
+            replaced.append(certificate(client, NOW - dt.timedelta(days=1)))
+        return held
+
+    monkeypatch.setattr(Path, "read_bytes", replaced_once_read)
+    checked = check_tls(settings, DEVICE.id, dt.datetime.now(dt.UTC))  # NOW is older than these certificates
+    assert checked.level is Level.GREEN, checked
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

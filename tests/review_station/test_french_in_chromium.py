@@ -16,6 +16,7 @@ from review_station.heartbeats import Instance, beat
 from review_station.verdicts import ReadForm, record_read
 from tests.review_station.browser import chromium_page, served
 from tests.review_station.test_end_to_end import snap
+from tests.review_station.test_pages_in_chromium import sign_in_here
 from tests.review_station.web_kit import PASSWORD, add_results, station
 
 SIZES = ((800, 480), (1280, 800))
@@ -44,6 +45,14 @@ def fits(page: Page, width: int) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth") <= width
 
 
+def sign_in_in_french(page: Page, base: str, username: str) -> None:
+    """Switch the sign-in page to French, then sign in: the reader's choice holds on the worklist it leads to."""
+    page.goto(f"{base}/sign-in")
+    page.click("[data-test=languages] a[lang=fr]")
+    sign_in_here(page, username)
+    page.wait_for_selector("h1:text('Liste de travail')")
+
+
 def test_a_specialist_switches_to_french_and_reads_the_worklist_a_result_and_the_read_form_in_french(
     engine: Engine, playwright: Playwright
 ) -> None:
@@ -59,9 +68,7 @@ def test_a_specialist_switches_to_french_and_reads_the_worklist_a_result_and_the
                 assert page.url == f"{base}/sign-in" and page.inner_text("h1") == "Connexion"
                 assert page.get_attribute("html", "lang") == "fr" and english_leftovers(visible(page)) == []
                 snap(page, f"fr-sign-in-fr-{width}")
-                page.fill("input[name=username]", "ana")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
+                sign_in_here(page, "ana")
 
                 page.wait_for_selector("h1:text('Liste de travail')")
                 shown = visible(page)
@@ -119,12 +126,7 @@ def test_the_dashboard_the_export_and_the_quarantine_are_in_french_too(engine: E
     with served(station(), engine) as base:
         for width, height in SIZES:
             with chromium_page(playwright, width=width, height=height) as page:
-                page.goto(f"{base}/sign-in")
-                page.click("[data-test=languages] a[lang=fr]")
-                page.fill("input[name=username]", "root")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_selector("h1:text('Liste de travail')")
+                sign_in_in_french(page, base, "root")
                 for path, heading, name in (
                     ("/dashboard", "Tableau de bord", "dashboard"),
                     ("/export", "Exporter les résultats relus", "export"),
@@ -153,12 +155,7 @@ def test_two_reads_that_disagree_fit_a_small_laptop_in_french(engine: Engine, pl
         _, reader = accounts.sign_in(engine, name, PASSWORD, config.web)
         record_read(engine, result_id, reader, read, config.review.second_read_sites)
     with served(config, engine) as base, chromium_page(playwright, width=1024, height=600) as page:
-        page.goto(f"{base}/sign-in")
-        page.click("[data-test=languages] a[lang=fr]")
-        page.fill("input[name=username]", "cora")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("h1:text('Liste de travail')")
+        sign_in_in_french(page, base, "cora")
         page.goto(f"{base}/results/{result_id}")
         assert page.locator("table.reads tr[data-read]").count() == 2 and "habituelle" in visible(page)
         assert fits(page, 1024)
