@@ -175,6 +175,33 @@ def test_a_restart_takes_over_its_row_and_a_second_ingester_under_its_client_id_
     assert sorted(i.pid for i in heard(engine).ingesters) == [11, 12]
 
 
+def test_an_ingester_not_heard_from_for_a_week_is_no_longer_listed_unless_none_was_heard_from_since(
+    engine: Engine,
+) -> None:
+    """An ingester moved to another host, or run under another client id, left its row behind: the dashboard
+    listed it in red, not heard from, for good. A week after its last beat it is no longer listed, unless no
+    ingester was heard from since: the page then still says since when none ran."""
+    now = datetime.now(UTC)
+    gone, moved, other = (
+        Instance(client_id, host, pid, now - timedelta(days=30))
+        for client_id, host, pid in (
+            ("review-ingest-1", "old-host", 10),
+            ("review-ingest-1", "new-host", 11),
+            ("review-ingest-2", "host-2", 12),
+        )
+    )
+    with engine.begin() as connection:
+        beat(connection, gone, connected=True, first=True, now=now - timedelta(days=7, minutes=1))
+    assert [i.host for i in heard(engine).ingesters] == ["old-host"]
+    with engine.begin() as connection:
+        beat(connection, other, connected=True, first=True, now=now - timedelta(days=6))
+        beat(connection, moved, connected=True, first=True)
+    assert [i.host for i in heard(engine).ingesters] == ["new-host", "host-2"]
+    admin = signed_in_client(engine, station(), "ada", "admin")
+    dashboard = admin.get("/dashboard").text
+    assert "host-2" in dashboard and "old-host" not in dashboard
+
+
 def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
     tmp_path, postgres: PostgresServer, caplog
 ) -> None:
