@@ -7,19 +7,24 @@ started, its last heartbeat (one UPDATE every ``HEARTBEAT_SECONDS``, on a thread
 while the MQTT thread waits to reconnect) and whether it is connected to the broker. A row is one
 ingester: a restart on the same host under the same client id takes over its row; two ingesters (the
 README says run one) each have theirs. One not heard from for longer than ``[dashboard]
-ingester_alert_s``, or stopped, does not run.
+ingester_alert_s``, or stopped, does not run. The database's clock writes the beat and judges it: the
+ingester and the web app may run on hosts whose clocks differ (README, "Scale beyond one machine").
+One not heard from for ``FORGOTTEN_AFTER`` is no longer listed, unless none was heard from since.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from review_station.storage.tables import ingesters
+from review_station.storage.tables import database_now, ingesters
 
 HEARTBEAT_SECONDS = 5.0
+# A week in red on the dashboard was its alert; after it, an ingester gone for good (moved to another host,
+# run under another client id: no restart takes over its row) would stay there in red for ever.
+FORGOTTEN_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,8 @@ def beat(
     """One heartbeat: an UPDATE of this ingester's row. Its ``first`` beat writes the row in place of the
     earlier runs' under its client id on this host (a restart takes over its row); a row gone since (a
     second ingester under that client id on this host started) is written again: both show, neither
-    overwrites the other for longer than a beat."""
-    at = now or datetime.now(UTC)
+    overwrites the other for longer than a beat. ``now``: a time of the test's instead of the database's."""
+    at = now or database_now()
     if first:
         connection.execute(delete(ingesters).where(ingesters.c.client_id == me.client_id, ingesters.c.host == me.host))
     else:
@@ -93,11 +98,16 @@ def stopped(connection: Connection, me: Instance) -> None:
 
 
 def station_heard(connection: Connection, window_s: float, now: datetime | None = None) -> Heard:
-    """Every ingester that ran here, the last heard from first."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=window_s)
+    """Every ingester heard from within ``FORGOTTEN_AFTER`` (the last heard from at least, to say since
+    when none ran), the last heard from first, judged at the database's time read with the rows (``now``: a
+    time of the test's instead)."""
     found = []
-    for row in connection.execute(select(ingesters).order_by(ingesters.c.heartbeat_at.desc())):
-        running = not row.stopped and row.heartbeat_at >= cutoff
+    query = select(ingesters, database_now().label("judged_at")).order_by(ingesters.c.heartbeat_at.desc())
+    for row in connection.execute(query).all():  # fetched whole: the loop may stop early
+        judged_at = now or row.judged_at
+        if found and row.heartbeat_at < judged_at - FORGOTTEN_AFTER:
+            break  # the rows after it were heard from earlier still
+        running = not row.stopped and row.heartbeat_at >= judged_at - timedelta(seconds=window_s)
         state = (row.started_at, row.heartbeat_at, running, running and row.connected)
         found.append(IngesterState(row.client_id, row.host, row.pid, *state))
     return Heard(found)

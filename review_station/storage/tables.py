@@ -26,6 +26,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -45,6 +48,27 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class database_now(FunctionElement[datetime]):  # lower case: an SQL function, as SQLAlchemy names them
+    """The database's current time, in UTC: one clock for what hosts whose clocks differ write and compare
+    (each ingester's heartbeat, judged by the web app on another host)."""
+
+    type = UtcDateTime()
+    inherit_cache = True
+
+
+@compiles(database_now, "postgresql")
+def _postgresql_now(element: database_now, compiler: SQLCompiler, **kw: Any) -> str:
+    # The statement's start, not the transaction's (now()): a page's transaction may have begun earlier.
+    return "statement_timestamp()"
+
+
+@compiles(database_now, "sqlite")
+def _sqlite_now(element: database_now, compiler: SQLCompiler, **kw: Any) -> str:
+    # UTC in SQLAlchemy's own text for a SQLite datetime (microseconds: %f gives milliseconds), so that it
+    # sorts and compares as text with the times written from Python.
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
 
 
 metadata = MetaData()

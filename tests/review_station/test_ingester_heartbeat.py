@@ -10,9 +10,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from markupsafe import escape
 from sqlalchemy import Engine, select, text
 
+from review_station import heartbeats
 from review_station.cli import main as review_main
 from review_station.config import DashboardConfig
 from review_station.erased_notices import owe_notices
@@ -73,6 +75,37 @@ def test_an_ingester_killed_without_a_word_is_not_heard_from_once_its_window_pas
         last = heard(engine).last_at
         later = heard(engine, now=last + timedelta(seconds=WINDOW_S + 1))
         assert not later.running and not later.connected and later.last_at == last
+
+
+def clock_off_by(seconds: float) -> type[datetime]:
+    """This process's clock, ``seconds`` ahead (or behind): another host's, whose clock is not the database's."""
+
+    class Skewed(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return datetime.now(tz) + timedelta(seconds=seconds)
+
+    return Skewed
+
+
+@pytest.mark.parametrize("off_by_s", [40, -40], ids=["ahead", "behind"])
+def test_a_web_host_whose_clock_is_off_judges_the_heartbeat_by_the_databases_clock(
+    engine: Engine, monkeypatch, off_by_s: float
+) -> None:
+    """The ingester and the web app may run on different hosts sharing PostgreSQL (README, "Scale beyond one
+    machine"). The ingester wrote its heartbeat by its host's clock and the pages judged it by theirs: a web
+    host 40 s ahead showed a running ingester as not heard from, in red, its verdicts waiting for it; one 40 s
+    behind showed a dead one running 40 s longer. The database's clock now writes the beat and judges it."""
+    me = Instance("review-ingest-1", "station-1", 4242, datetime.now(UTC))
+    with engine.begin() as connection:
+        beat(connection, me, connected=True, first=True)
+    monkeypatch.setattr(heartbeats, "datetime", clock_off_by(off_by_s))  # the web host's clock
+    assert heard(engine).connected
+    admin = signed_in_client(engine, station(), "ada", "admin")
+    assert 'id="no-ingester"' not in admin.get("/dashboard").text
+    time.sleep(1.5)  # then it died, and a window of 1 s passed
+    with engine.connect() as connection:
+        assert not station_heard(connection, 1.0).running
 
 
 def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
@@ -140,6 +173,33 @@ def test_a_restart_takes_over_its_row_and_a_second_ingester_under_its_client_id_
         beat(connection, beside, connected=True, first=True)
         beat(connection, running, connected=True)
     assert sorted(i.pid for i in heard(engine).ingesters) == [11, 12]
+
+
+def test_an_ingester_not_heard_from_for_a_week_is_no_longer_listed_unless_none_was_heard_from_since(
+    engine: Engine,
+) -> None:
+    """An ingester moved to another host, or run under another client id, left its row behind: the dashboard
+    listed it in red, not heard from, for good. A week after its last beat it is no longer listed, unless no
+    ingester was heard from since: the page then still says since when none ran."""
+    now = datetime.now(UTC)
+    gone, moved, other = (
+        Instance(client_id, host, pid, now - timedelta(days=30))
+        for client_id, host, pid in (
+            ("review-ingest-1", "old-host", 10),
+            ("review-ingest-1", "new-host", 11),
+            ("review-ingest-2", "host-2", 12),
+        )
+    )
+    with engine.begin() as connection:
+        beat(connection, gone, connected=True, first=True, now=now - timedelta(days=7, minutes=1))
+    assert [i.host for i in heard(engine).ingesters] == ["old-host"]
+    with engine.begin() as connection:
+        beat(connection, other, connected=True, first=True, now=now - timedelta(days=6))
+        beat(connection, moved, connected=True, first=True)
+    assert [i.host for i in heard(engine).ingesters] == ["new-host", "host-2"]
+    admin = signed_in_client(engine, station(), "ada", "admin")
+    dashboard = admin.get("/dashboard").text
+    assert "host-2" in dashboard and "old-host" not in dashboard
 
 
 def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
