@@ -2608,6 +2608,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
     # A lesion with no photo records nothing: this leads to what finishing the patient does (leave_visit.html).
     "capture.lesion_way_out": {"en": "Cannot photograph this lesion", "fr": "Lésion impossible à photographier"},
+    # The camera of a slot chosen to photograph again (web/visit.py, ``retaking``): back to its result, which
+    # stands until another photo is used ("Retake this one" pressed by mistake).
+    "capture.keep_earlier": {"en": "Keep the earlier photo", "fr": "Garder la photo précédente"},
+    # The same for an eye recorded as impossible to photograph ("Photograph it after all"): no photo to
+    # keep, its result screen's heading.
+    "capture.keep_not_photographed": {"en": "Keep “{heading}”", "fr": "Garder « {heading} »"},
     "not_photographed.question": {
         "en": "{eye}: record it as impossible to photograph?",
         "fr": "{eye} : l'enregistrer comme impossible à photographier ?",
