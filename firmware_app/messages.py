@@ -1484,6 +1484,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les résultats déjà enregistrés sont conservés.",
     },
     "leave.start": {"en": "Finish it and start a new patient", "fr": "Le terminer et commencer un nouveau patient"},
+    # "Sign out" while a visit is open (the same question): the visit is closed as not finished, which
+    # Today says (result.heading.visit_not_finished); "Back to the visit" the default.
+    "leave.signout_question": {
+        "en": "A patient is in progress. Signing out leaves this visit not finished:",
+        "fr": "Un patient est en cours. La déconnexion laisse cette visite non terminée :",
+    },
+    "leave.signout_not_photographed": {
+        "en": "{eye}: listed on Today as a visit not finished, to call back.",
+        "fr": "{eye} : inscrit dans Aujourd'hui comme visite non terminée, à rappeler.",
+    },
+    "leave.back_to_visit": {"en": "Back to the visit", "fr": "Revenir à la visite"},
+    "leave.sign_out": {"en": "Sign out anyway", "fr": "Se déconnecter quand même"},
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},
     "level.red": {"en": "Blocking", "fr": "Bloquant"},
@@ -2596,6 +2608,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "capture.not_photographed": {"en": "Cannot photograph this eye", "fr": "Œil impossible à photographier"},
     # A lesion with no photo records nothing: this leads to what finishing the patient does (leave_visit.html).
     "capture.lesion_way_out": {"en": "Cannot photograph this lesion", "fr": "Lésion impossible à photographier"},
+    # The camera of a slot chosen to photograph again (web/visit.py, ``retaking``): back to its result, which
+    # stands until another photo is used ("Retake this one" pressed by mistake).
+    "capture.keep_earlier": {"en": "Keep the earlier photo", "fr": "Garder la photo précédente"},
+    # The same for an eye recorded as impossible to photograph ("Photograph it after all"): no photo to
+    # keep, its result screen's heading.
+    "capture.keep_not_photographed": {"en": "Keep “{heading}”", "fr": "Garder « {heading} »"},
     "not_photographed.question": {
         "en": "{eye}: record it as impossible to photograph?",
         "fr": "{eye} : l'enregistrer comme impossible à photographier ?",

@@ -164,6 +164,11 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
+    def photo_waiting(request: Request, session: Session) -> Response:
+        """A post from a screen opened before the photo waiting now was taken (another tab): the photo
+        is kept, and she is sent to see it first."""
+        return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
+
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
     # the photo, and what is checked must be what is then done, with no await in between.
@@ -296,9 +301,26 @@ def routes(web: WebApp) -> list[Route]:
         # taken (a result screen, the check screen of a photo used since, in another tab) threw it
         # away unseen, the other eye's photo too. It is kept, and she is sent to see it.
         if visit.pending is not None and form.get("photo") != visit.pending_id:
-            return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
+            return photo_waiting(request, session)
         visit.photograph(str(form.get("slot", visit.slot)))
         return sent_to(request, "/capture")
+
+    @web.page()
+    async def keep_earlier(request: Request, session: Session) -> Response:
+        """The capture screen's "Keep the earlier photo" (``Visit.retaking``): "Retake this one" was
+        pressed by mistake, and the eye's result, recorded and standing, is shown again as it was, its
+        camera closed; nothing is recorded. Posted with htmx, as Retake is; the result screen loaded
+        as a page (``sent_to``)."""
+        form = await request.form()
+        visit: Visit | None = session.visit
+        if visit is None:
+            return sent_to(request, "/patient")
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        if visit.pending is not None:  # a photo taken meanwhile (another tab) is not dropped unseen
+            return photo_waiting(request, session)
+        visit.keep_earlier(str(form.get("slot", "")))
+        return sent_to(request, "/result")
 
     @web.page()
     async def not_photographed_question(request: Request, session: Session) -> Response:
@@ -331,7 +353,7 @@ def routes(web: WebApp) -> list[Route]:
         if visit.modality != "fundus" or slot not in visit.slots:
             return sent_to(request, "/capture")
         if visit.pending is not None:  # a photo taken meanwhile (another tab) waits: it is kept, and seen first
-            return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
+            return photo_waiting(request, session)
         context, taken = visit.context(session.operator, slot), form.get("taken")
 
         def recorded() -> None:  # on the records thread, one post at a time: the second finds it recorded
@@ -442,6 +464,7 @@ def routes(web: WebApp) -> list[Route]:
         Route("/check/photo", photo),
         Route("/check/use", use, methods=["POST"]),
         Route("/retake", retake, methods=["POST"]),
+        Route("/capture/keep", keep_earlier, methods=["POST"]),
         Route("/result", result),
         Route("/handout", handout, methods=["GET", "POST"]),
         Route("/finish", finish_question, methods=["GET"]),

@@ -8,7 +8,7 @@ import math
 import shutil
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -40,6 +40,28 @@ from firmware_app.wording import duration, french_of
 # work of any refusal (a scrypt hash, about 50 ms on a Pi, and the count of wrong PINs written), so a
 # name that does not exist (no hash, nothing written) answers no sooner than a wrong PIN.
 REMOTE_REFUSAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A way out of an open visit that asks first (templates/leave_visit.html): one question, said in
+    its own words (the message keys), whose "go on" posts to ``action`` confirmed; its way back leads
+    to the visit where it was. ``nav``: the nav button it stands for, if any."""
+
+    action: str
+    question: str
+    not_photographed: str
+    back: str
+    go_on: str
+    nav: str = ""
+
+
+# "New patient": the visit is finished as "Finish anyway" finishes it, then the form opens.
+NEW_PATIENT = Leaving("/finish", "leave.question", "leave.not_photographed", "ready.resume", "leave.start", "patient")
+# "Sign out": the visit is closed as not finished (``drop_visit``), then the session ends.
+SIGN_OUT = Leaving(
+    "/signout", "leave.signout_question", "leave.signout_not_photographed", "leave.back_to_visit", "leave.sign_out"
+)
 
 
 def home(session: Session) -> str:
@@ -354,6 +376,14 @@ def routes(
 
     @web.page(public=True)  # a locked screen too: another operator signs the locked one out
     async def signout(request: Request, session: Session) -> Response:
+        # The nurse's own Sign out with a patient in progress asks first, as New patient does, and
+        # goes on once confirmed for this visit (another tab may have opened another since). Not at
+        # the locked screen: the visit is not the other operator's to go back to (their sign-in
+        # closes it unasked too).
+        form, visit = await request.form(), session.visit
+        confirmed = visit is not None and form.get("confirmed") == "yes" and form.get("visit") == visit.id
+        if visit is not None and session.signed_in and not confirmed:
+            return RedirectResponse("/signout", 303)
         device.camera.release_owned(session.id)
         await drop_visit(session)
         web.sessions.end(session)
@@ -403,14 +433,27 @@ def routes(
         checks, bar = await device.run(run)
         return web.render(request, session, "ready.html", checks=checks, blocked=blocking(checks), status=bar)
 
-    async def visit_open(request: Request, session: Session, http_status: int = 200) -> Response:
-        """A new patient asked for while a visit is open: what finishing it does first (the photo
-        waiting is not used, the eyes not photographed are recorded as such), "Back to the patient in
-        progress" the default, and the other choice posting the finish of "Finish anyway"
-        (``pages_capture.finish``), which then opens the form. Opening the form at once dropped the
-        visit: its photo waiting was lost and its missing eye never went on Today."""
+    async def visit_open(
+        request: Request, session: Session, http_status: int = 200, leaving: Leaving = NEW_PATIENT
+    ) -> Response:
+        """A new patient (or, ``leaving``, a sign-out) asked for while a visit is open: what leaving
+        does to it first (the photo waiting is not used, the eyes not photographed are listed on
+        Today), the way back to it the default, and the other choice posting the leaving confirmed:
+        for a new patient, the finish of "Finish anyway" (``pages_capture.finish``), which then opens
+        the form. Opening the form at once dropped the visit: its photo waiting was lost and its
+        missing eye never went on Today; a sign-out closed it unasked."""
         bar = await device.run(lambda: status(web))
-        return web.render(request, session, "leave_visit.html", http_status, visit=session.visit, status=bar)
+        return web.render(
+            request, session, "leave_visit.html", http_status, visit=session.visit, leaving=leaving, status=bar
+        )
+
+    @web.page()
+    async def signout_question(request: Request, session: Session) -> Response:
+        """Sign out's question, a page of its own (switching the language keeps it on the screen); with
+        no visit open (finished meanwhile in another tab), nothing to ask: back to the screen."""
+        if session.visit is None:
+            return RedirectResponse("/", 303)
+        return await visit_open(request, session, leaving=SIGN_OUT)
 
     @web.page()
     async def patient_form(request: Request, session: Session) -> Response:
@@ -509,6 +552,7 @@ def routes(
         Route("/setup", setup_form, methods=["GET"]),
         Route("/setup", setup, methods=["POST"]),
         Route("/lock", lock, methods=["POST"]),
+        Route("/signout", signout_question, methods=["GET"]),
         Route("/signout", signout, methods=["POST"]),
         Route("/language", language, methods=["POST"]),
         Route("/status", status_bar),

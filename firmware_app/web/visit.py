@@ -82,6 +82,19 @@ class Visit:
         self.again = self.slot
 
     @property
+    def retaking(self) -> bool:
+        """Whether the camera is for a slot with a result chosen to photograph again: that result is
+        recorded and stands, as it was, until another photo is used (a photo given up on its check
+        screen leaves it so), and the nurse may go back to it (``keep_earlier``)."""
+        return self.slot == self.again and self.slot in self.taken
+
+    def keep_earlier(self, slot: str) -> None:
+        """``slot``, chosen to photograph again, is not after all (the capture screen's "Keep the
+        earlier photo": "Retake this one" pressed by mistake): its camera is closed again."""
+        if slot == self.again:
+            self.again = ""
+
+    @property
     def screened_already(self) -> bool:
         """Whether the slot the visit stands at has a result and was not chosen to photograph again:
         its camera must not take it a second time."""

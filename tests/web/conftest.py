@@ -288,6 +288,15 @@ def new_patient(
     page.locator("[data-test=start]").click()
 
 
+def sign_out(page) -> None:
+    """The nav's Sign out, and "Sign out anyway" where it asks first: a patient in progress."""
+    with page.expect_navigation():
+        page.locator("[data-test=sign-out]").click()
+    if page.locator("[data-test=leave-visit]").count():
+        page.locator("[data-test=leave-start]").click()
+    page.wait_for_url("**/signin")
+
+
 def csrf_header(page) -> dict[str, str]:
     """The session's CSRF token as the header htmx sends, for direct requests."""
     return {"X-CSRF-Token": page.locator("input[name=csrf]").first.input_value()}

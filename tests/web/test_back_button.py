@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import (
+    AUDIT,
     DERMOSCOPY_SAMPLE,
     RunningApp,
     cannot_photograph,
@@ -68,6 +69,70 @@ def test_back_after_an_eye_result_does_not_photograph_it_again(page, app, langua
     assert [eye for eye, _ in recorded(app)] == ["R", "R"]
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_retake_pressed_by_mistake_keeps_the_earlier_photo(page, app, language):
+    """ "Retake this one" pressed by mistake led to the camera with no button back to the eye's result,
+    though that result was recorded and stood (a retake drops nothing; a new photo used joins it): the
+    screen led only to a new photo. The camera of an eye chosen again offers "Keep the earlier photo", back
+    to its result as it was, the eye closed to the camera again; nothing recorded. So does it after a
+    new photo given up on its check screen (the earlier one still stands); the first photo of an eye has
+    no earlier one to keep."""
+    sign_in(page, app)
+    switch_to(page, language)
+    new_patient(page, app, "MRN-KEEP")
+    page.wait_for_url("**/capture")
+    keep = page.locator("[data-test=keep-earlier]")
+    assert keep.count() == 0
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    result = page.locator("[data-test=triage-R]").inner_text()
+
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]")
+    assert keep.inner_text() == {"en": "Keep the earlier photo", "fr": "Garder la photo précédente"}[language]
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "capture-retake")
+    shoot(page)
+    page.locator("[data-test=retake]").click()  # the new photo given up: the earlier one still stands
+    page.wait_for_url("**/capture")
+    keep.click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").inner_text() == result
+    assert [eye for eye, _ in recorded(app)] == ["R"]
+    page.goto(f"{app.url}/capture")  # the eye is closed to the camera again
+    page.locator("[data-test=already-screened]").wait_for()
+    assert page.locator("[data-test=shutter]").count() == 0
+
+    page.locator("[data-test=see-result]").click()
+    page.locator("[data-test=next-slot]").click()  # the next eye has no earlier photo
+    page.wait_for_url("**/capture")
+    page.wait_for_selector("#guidance[data-seq]")
+    assert keep.count() == 0
+
+
+def test_photograph_it_after_all_pressed_by_mistake_keeps_the_eye_as_it_was_recorded(page, app):
+    """An eye recorded as impossible to photograph has no earlier photo: its way back from the camera
+    names what it keeps, the result screen's own words."""
+    sign_in(page, app)
+    new_patient(page, app, "MRN-KEEP-SHUT", eyes=("R",))
+    cannot_photograph(page)
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    keep = page.locator("[data-test=keep-earlier]")
+    assert keep.inner_text() == "Keep “Could not be photographed”"
+    switch_to(page, "fr")
+    assert keep.inner_text() == "Garder «\u00a0Impossible à photographier\u00a0»"
+    page.wait_for_selector("#guidance[data-seq]")
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "capture-photograph-after-all")
+    keep.click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").get_attribute("data-outcome") == "ungradable"
+    assert [eye for eye, _ in recorded(app)] == ["R"]
+
+
 def test_back_after_a_lesion_result_does_not_photograph_it_again(page, dermatoscope):
     sign_in(page, dermatoscope)
     new_patient(page, dermatoscope, "D-BACK", "dermoscopy", "trunk")
@@ -123,6 +188,8 @@ def test_back_after_leaving_the_patient_shows_none_of_their_data(page, app, leav
         "lock": ("form[action='/lock'] button", "/signin"),
     }[leave]
     page.locator(button).click()
+    if leave == "sign-out":  # asked first: a patient is in progress
+        page.locator("[data-test=leave-start]").click()
     page.wait_for_url(f"**{landing}")
     page.go_back()
     page.wait_for_url(f"**{landing}")

@@ -27,6 +27,7 @@ from tests.web.conftest import (
     new_patient,
     shoot,
     sign_in,
+    sign_out,
     snap,
     start_app,
     switch_to,
@@ -316,10 +317,64 @@ def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(p
     sign_in(page, app)
     switch_to(page, language)
     first_eye_screened(page, app, "MRN-SIGNED-OUT")
-    page.locator("[data-test=sign-out]").click()
-    page.wait_for_url("**/signin")
+    sign_out(page)
     signed_in_again(page, app, language)
     call_back_opens(page, app, language, "MRN-SIGNED-OUT")
+
+
+def test_sign_out_during_a_visit_asks_first_and_back_to_the_visit_resumes_it(page, app):
+    """Sign out with a patient in progress signed out at once and closed the visit unfinished, unasked,
+    where New patient asks first. Now Sign out asks too, with the same question (leave_visit.html) in
+    its own words: "Back to the visit" first, "Sign out anyway" next; the question is a page of its own,
+    kept through the language switch. With no patient in progress, Sign out is still one press."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "MRN-LEAVING")
+    page.locator("[data-test=next-slot]").click()
+    shoot(page)  # the left eye's photo waits to be checked: the question's longest list
+    with page.expect_navigation():
+        page.locator("[data-test=sign-out]").click()
+    assert page.url.endswith("/signout")
+    leave, back = page.locator("[data-test=leave-visit]"), page.locator("[data-test=resume]")
+    said = {
+        "en": (
+            "A patient is in progress. Signing out leaves this visit not finished:",
+            "Left eye: listed on Today as a visit not finished, to call back.",
+            "Back to the visit",
+            "Sign out anyway",
+        ),
+        "fr": (
+            "Un patient est en cours. La déconnexion laisse cette visite non terminée\u00a0:",
+            "Œil gauche\u00a0: inscrit dans Aujourd'hui comme visite non terminée, à rappeler.",
+            "Revenir à la visite",
+            "Se déconnecter quand même",
+        ),
+    }
+    for language in ("en", "fr"):
+        switch_to(page, language)
+        question, eye, back_words, anyway = said[language]
+        assert question in leave.inner_text() and eye in leave.inner_text()
+        assert message("leave.photo_waiting", language) in leave.inner_text()
+        assert message("leave.results_kept", language) in leave.inner_text()
+        assert back.inner_text() == back_words and back.get_attribute("class") == "button primary"
+        assert page.locator("[data-test=leave-start]").inner_text() == anyway
+        assert page.locator(".nav .current").count() == 0  # not New patient's question
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        snap(page, "sign-out-during-visit")
+    back.click()
+    page.wait_for_url("**/check")  # the visit as it was: its photo still waits to be used
+    assert page.locator("[data-test=checked-photo]").is_visible()
+
+    page.locator("[data-test=sign-out]").click()
+    page.locator("[data-test=leave-start]").click()
+    page.wait_for_url("**/signin")
+    signed_in_again(page, app, "fr")
+    call_back_opens(page, app, "fr", "MRN-LEAVING")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:  # the waiting photo was not used
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 1
+    page.goto(f"{app.url}/ready")  # no patient in progress: one press
+    with page.expect_navigation():
+        page.locator("[data-test=sign-out]").click()
+    assert page.url.endswith("/signin") and page.locator("[data-test=sign-out]").count() == 0
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -407,8 +462,7 @@ def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobod
     switch_to(page, language)
     new_patient(page, app, "MRN-NO-PHOTO")
     page.wait_for_url("**/capture")
-    page.locator("[data-test=sign-out]").click()
-    page.wait_for_url("**/signin")
+    sign_out(page)
     signed_in_again(page, app, language)
     page.goto(f"{app.url}/today")
     assert page.locator("[data-test=entry]").count() == 0

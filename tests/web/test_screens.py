@@ -28,6 +28,7 @@ from tests.web.conftest import (
     on_screen,
     shoot,
     sign_in,
+    sign_out,
     snap,
     start_app,
     switch_to,
@@ -84,8 +85,7 @@ def test_each_screen_in_both_languages(page, app, retina_jpeg):
         assert locked_by_hand in page.locator("form.signin").inner_text()  # not "locked after 5 min without use"
         check_screen(page, "screen-locked")
         enter_pin(page)
-        page.locator("[data-test=sign-out]").click()
-        page.wait_for_url("**/signin")
+        sign_out(page)
         switch_to(page, language)  # signed out: the device's language again
         check_screen(page, "screen-signin")
         app.show(retina_jpeg)
@@ -195,7 +195,10 @@ def test_the_screens_that_fit_still_fit_with_each_banner_in_both_languages(page,
         fits_with_banner(page, banner, "finish-confirm")
         page.goto(f"{app.url}/patient/scan")
         fits_with_banner(page, banner, "scan")
-        page.locator("[data-test=sign-out]").click()
+        page.locator("[data-test=sign-out]").click()  # asked first: the patient is in progress
+        page.locator("[data-test=leave-visit]").wait_for()
+        fits_with_banner(page, banner, "sign-out-question")
+        page.locator("[data-test=leave-start]").click()
         page.wait_for_url("**/signin")
 
 
