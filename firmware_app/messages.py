@@ -1485,7 +1485,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "leave.start": {"en": "Finish it and start a new patient", "fr": "Le terminer et commencer un nouveau patient"},
     # "Sign out" while a visit is open (the same question): the visit is closed as not finished, which
-    # Today says (result.heading.visit_not_finished); "Back to the visit" the default.
+    # Today says (result.heading.visit_not_finished); "Back to the patient in progress" the default.
     "leave.signout_question": {
         "en": "A patient is in progress. Signing out leaves this visit not finished:",
         "fr": "Un patient est en cours. La déconnexion laisse cette visite non terminée :",
@@ -1494,7 +1494,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{eye}: listed on Today as a visit not finished, to call back.",
         "fr": "{eye} : inscrit dans Aujourd'hui comme visite non terminée, à rappeler.",
     },
-    "leave.back_to_visit": {"en": "Back to the visit", "fr": "Revenir à la visite"},
     "leave.sign_out": {"en": "Sign out anyway", "fr": "Se déconnecter quand même"},
     "level.green": {"en": "OK", "fr": "OK"},
     "level.amber": {"en": "Warning", "fr": "Attention"},

@@ -45,23 +45,21 @@ REMOTE_REFUSAL_S = 1.0
 @dataclass(frozen=True)
 class Leaving:
     """A way out of an open visit that asks first (templates/leave_visit.html): one question, said in
-    its own words (the message keys), whose "go on" posts to ``action`` confirmed; its way back leads
-    to the visit where it was. ``nav``: the nav button it stands for, if any."""
+    its own words (the message keys), whose "go on" posts to ``action`` confirmed; its way back, "Back
+    to the patient in progress" whichever way out was asked for, leads to the visit where it was.
+    ``nav``: the nav button it stands for, if any."""
 
     action: str
     question: str
     not_photographed: str
-    back: str
     go_on: str
     nav: str = ""
 
 
 # "New patient": the visit is finished as "Finish anyway" finishes it, then the form opens.
-NEW_PATIENT = Leaving("/finish", "leave.question", "leave.not_photographed", "ready.resume", "leave.start", "patient")
+NEW_PATIENT = Leaving("/finish", "leave.question", "leave.not_photographed", "leave.start", "patient")
 # "Sign out": the visit is closed as not finished (``drop_visit``), then the session ends.
-SIGN_OUT = Leaving(
-    "/signout", "leave.signout_question", "leave.signout_not_photographed", "leave.back_to_visit", "leave.sign_out"
-)
+SIGN_OUT = Leaving("/signout", "leave.signout_question", "leave.signout_not_photographed", "leave.sign_out")
 
 
 def home(session: Session) -> str:

@@ -322,10 +322,10 @@ def test_signing_out_mid_visit_lists_its_eye_not_photographed_on_today_at_once(p
     call_back_opens(page, app, language, "MRN-SIGNED-OUT")
 
 
-def test_sign_out_during_a_visit_asks_first_and_back_to_the_visit_resumes_it(page, app):
+def test_sign_out_during_a_visit_asks_first_and_back_resumes_it(page, app):
     """Sign out with a patient in progress signed out at once and closed the visit unfinished, unasked,
     where New patient asks first. Now Sign out asks too, with the same question (leave_visit.html) in
-    its own words: "Back to the visit" first, "Sign out anyway" next; the question is a page of its own,
+    its own words: "Back to the patient in progress" first, "Sign out anyway" next; the question is a page of its own,
     kept through the language switch. With no patient in progress, Sign out is still one press."""
     sign_in(page, app)
     first_eye_screened(page, app, "MRN-LEAVING")
@@ -339,13 +339,13 @@ def test_sign_out_during_a_visit_asks_first_and_back_to_the_visit_resumes_it(pag
         "en": (
             "A patient is in progress. Signing out leaves this visit not finished:",
             "Left eye: listed on Today as a visit not finished, to call back.",
-            "Back to the visit",
+            "Back to the patient in progress",
             "Sign out anyway",
         ),
         "fr": (
             "Un patient est en cours. La déconnexion laisse cette visite non terminée\u00a0:",
             "Œil gauche\u00a0: inscrit dans Aujourd'hui comme visite non terminée, à rappeler.",
-            "Revenir à la visite",
+            "Reprendre le patient en cours",
             "Se déconnecter quand même",
         ),
     }
