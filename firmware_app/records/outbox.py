@@ -38,7 +38,8 @@ TLS_UNUSABLE = "tls-unusable"
 # for a technician; ``sync status`` and the nurse's readiness list say so instead of "offline".
 DAMAGED = "damaged-records"
 # Why the worker's last connection failed (``sync.failure``), until one succeeds: ``doctor`` and
-# ``sync status`` name it, where only the ``sync.disconnected`` log did.
+# ``sync status`` name it, where only the ``sync.disconnected`` log did. A refusal of the device's
+# results, until the broker takes one (``SyncWorker._cause``).
 LAST_FAILURE = "last_failure"
 
 

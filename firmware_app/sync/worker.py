@@ -44,6 +44,7 @@ from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.outbox import (
     DAMAGED,
     ERASURES_REFUSED,
+    LAST_FAILURE,
     REFUSED,
     ErasureRow,
     Outbox,
@@ -137,6 +138,8 @@ class SyncWorker:
         # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
         # refusing every result keeps the worker "connected" most of the time.
         self._last_problem = ""
+        # The broker refused this device's results, and has taken none since (``_cause``).
+        self._results_refused = False
         self._losses = LossWatch()
         # Result of each row published and not yet marked sent (for the log of one that cannot be),
         # and the results acknowledged whose screening is on a damaged page (``_commit_apart``).
@@ -216,9 +219,13 @@ class SyncWorker:
         if reason.is_failure:
             self._problem, self._refused = f"the broker refused result row {seq}: {reason}", denies_this_device(reason)
             self._failure = NOT_AUTHORISED if self._refused else ""
+            self._results_refused |= self._refused
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)
+        if self._results_refused:  # the refusal is lifted: said at once, not at the next connection
+            self._results_refused = False
+            self._record_connected()
 
     def _on_erasure_published(self, seq: int, reason: Any) -> None:
         """A refused request stays queued (``sync status`` counts it) and is tried again after a backoff
@@ -602,19 +609,37 @@ class SyncWorker:
         self.erasures_refused = backlog.erasure_requests
         return True
 
+    def _cause(self) -> str:
+        """The cause the records keep for ``sync status`` and doctor (``LAST_FAILURE``): this connection's,
+        else a refusal of this device's results (``NOT_AUTHORISED``) that no result the broker took has
+        answered since. A connection made shows the broker takes this device, not its results: cleared
+        at each CONNACK, a refusal of every result (another device's certificate, an ACL without it) read
+        as no failure, doctor green, between each reconnection and the next refusal. A connection with
+        nothing to publish leaves it standing: a refused result stays queued and is published first at
+        each connection, so none queued means it left otherwise (erased, dropped, withheld), which says
+        nothing of the broker's ACL; the next screening's result does. A refused CONNACK is answered by
+        the next one; a previous worker's refusal is taken as of its results (``run``): the shipped broker
+        knows a device by its certificate and refuses it at publication, by its ACL."""
+        return self._failure or (NOT_AUTHORISED if self._results_refused else "")
+
+    def _record_connected(self) -> None:
+        """The state of a connection made, for ``sync status``: ``refused`` while a refusal of this
+        device's results stands (``_cause``), the broker having taken none since."""
+        broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
+        if self._unmarked:
+            self._set_connection(DAMAGED, self._damaged_detail(), failure=self._cause())
+        else:
+            self._set_connection(
+                REFUSED if self._results_refused else "connected",
+                f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker,
+                failure=self._cause(),
+            )
+
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe([(self._topic[REVIEW], 1), (self._topic[ERASED], 1)])
         backlog = self._outbox.backlog()
-        broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
-        if self._unmarked:
-            self._set_connection(DAMAGED, self._damaged_detail(), failure="")
-        else:
-            self._set_connection(
-                "connected",
-                f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker,
-                failure="",
-            )
-        # Said "online" once this device's own state says connected: a station (or a test) that sees it
+        self._record_connected()
+        # Said "online" once this device's own state has the connection: a station (or a test) that sees it
         # and then finds the worker killed read "while connecting" in its last crash.
         client.publish(self._topic[STATUS], "online", qos=1, retain=True)
         log_event(
@@ -753,9 +778,11 @@ class SyncWorker:
         crashes = self._outbox.note_start()
         if crashes:
             log_event("sync.restarted_after_crash", level=logging.WARNING, crashes=crashes)
+        kept = self._outbox.state()
         # A previous worker's refusals (the ACL mended since, or not): counted from none, the broker
         # taking the requests changed nothing, and the records kept its count for the next request.
-        self._erasures_refused_noted = int(self._outbox.state().get(ERASURES_REFUSED, "0"))
+        self._erasures_refused_noted = int(kept.get(ERASURES_REFUSED, "0"))
+        self._results_refused = kept.get(LAST_FAILURE) == NOT_AUTHORISED  # standing until a result is taken: ``_cause``
         attempt, crash, refused, damaged = 0, None, False, False
         try:
             while not self._stop.is_set():
@@ -776,7 +803,7 @@ class SyncWorker:
                 )
                 self._last_problem = self._problem
                 state = REFUSED if refused else DAMAGED if damaged else "disconnected"
-                self._set_connection(state, self._problem, self._failure)
+                self._set_connection(state, self._problem, self._cause())
                 log_event(
                     "sync.disconnected",
                     level=logging.WARNING,

@@ -5,6 +5,7 @@ reachable" whatever the cause. Each cause is made for real, against the shipped 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import ssl
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.config import load_config
-from firmware_app.health.checks import check_broker
+from firmware_app.health.checks import Check, check_broker
 from firmware_app.messages import message
 from firmware_app.sync.failure import cause_of
 from firmware_app.sync.tls import client_context
@@ -173,7 +174,8 @@ def handshake_error(config: Path, version: ssl.TLSVersion) -> OSError:
 
 
 def test_a_connection_made_clears_the_last_failure(tmp_path, certs, site_broker, broker):
-    """Once connected, the cause is history: doctor is green and the status names no failure."""
+    """Once connected, a cause of the connection is history: doctor is green and the status names no
+    failure (a refusal of the results waits for a result taken: ``test_a_refusal_lifted_...``)."""
     config = device_config(tmp_path, certs, site_broker.port)
     listening = config.read_text()
     config.write_text(nothing_listening(listening, Site(certs, certs, site_broker, broker)))
@@ -189,3 +191,83 @@ def test_a_connection_made_clears_the_last_failure(tmp_path, certs, site_broker,
         assert sync_status(config)["last_failure"] is None
     finally:
         worker.stop()
+
+
+class AtEachConnection(logging.Handler):
+    """What ``sync status`` says (and doctor's broker line, read from it) the moment each connection of
+    a worker in this process is made: on the worker's own thread as it logs ``sync.connected``, after
+    the CONNACK and before the broker answers its first publication. A refusal of this device's
+    results read as none there, between each reconnection and the next refusal."""
+
+    def __init__(self, config: Path) -> None:
+        super().__init__()
+        self._config = config
+        self.seen: list[tuple[str | None, Check]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("sync.connected "):
+            status = sync_status(self._config)
+            self.seen.append((status["last_failure"], check_broker(status)))
+
+    def __enter__(self) -> AtEachConnection:
+        logging.getLogger("edgescreen").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("edgescreen").removeHandler(self)
+
+
+def refused_results(tmp_path: Path, certs: Path, site_broker: Broker, broker: Broker, retina_rgb) -> Path:
+    """A device whose result waits, configured as another device than its certificate's: the broker's
+    ACL accepts each connection and refuses each publication of its results."""
+    config = device_config(tmp_path, certs, site_broker.port)
+    record_one(open_store(tmp_path), small_photo(retina_rgb))
+    config.write_text(another_devices_id(config.read_text(), Site(certs, certs, site_broker, broker)))
+    return config
+
+
+def test_a_refusal_of_the_results_stands_across_reconnections(tmp_path, certs, site_broker, broker, retina_rgb, caplog):
+    """Each connection made cleared the cause, and the broker's refusal of the result set it again: a
+    technician reading ``sync status`` or doctor in between was told of no failure (and doctor green,
+    "connected"), where nothing had changed. From the second connection on, the refusal stands."""
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    config = refused_results(tmp_path, certs, site_broker, broker, retina_rgb)
+    with AtEachConnection(config) as connections:
+        worker = BackgroundWorker(config)
+        try:
+            wait_until(lambda: len(connections.seen) >= 4, 60, "four connections")
+        finally:
+            worker.stop()
+    assert connections.seen[0][0] is None  # the first: nothing was refused yet
+    for failure, line in connections.seen[1:]:
+        assert failure == "not_authorised"
+        assert (line.level, line.message_key, line.values["failure"]) == ("amber", "health.broker.refused", failure)
+
+
+def test_a_refusal_lifted_is_cleared_by_the_first_result_the_broker_takes(
+    tmp_path, certs, site_broker, broker, retina_rgb, caplog
+):
+    """The technician gives the device its own identity back (its certificate's) and restarts it: the
+    refusal stands at the connection, which has shown nothing yet, and is history once the broker takes
+    the waiting result; doctor is green and the status names no failure, on that same connection."""
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    config = refused_results(tmp_path, certs, site_broker, broker, retina_rgb)
+    refused = config.read_text()
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: sync_status(config).get("last_failure") == "not_authorised", 30, "the refusal")
+    finally:
+        worker.stop()
+    config.write_text(refused.replace('id = "cam-02"', f'id = "{DEVICE.id}"'))
+    caplog.clear()
+    with AtEachConnection(config) as connections:
+        worker = BackgroundWorker(config)
+        try:
+            wait_until(lambda: sync_status(config)["backlog"] == 0, 30, "the result taken")
+            wait_until(lambda: sync_status(config)["connection"] == "connected", 30, "the connection shown working")
+            status = sync_status(config)
+        finally:
+            worker.stop()
+    assert connections.seen[0][0] == "not_authorised"
+    assert status["last_failure"] is None and check_broker(status).level == "green"
+    assert "sync.disconnected" not in caplog.text  # cleared by the connection that delivered, not a later one
