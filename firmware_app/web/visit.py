@@ -130,9 +130,11 @@ class Visit:
         return slots(self.modality, self.eyes)
 
     def context(self, operator: str | None, slot: str) -> ScreeningContext:
-        """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit."""
+        """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit; beside the
+        visit's results so far, which an erasure of the patient meanwhile removed (``ScreeningContext.beside``)."""
         eye = slot if self.modality == "fundus" else None
-        return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
+        beside = tuple(self.result_ids)
+        return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator, beside=beside)
 
     @property
     def result_ids(self) -> list[str]:
