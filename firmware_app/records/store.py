@@ -119,8 +119,9 @@ class OutboxFull(ScreeningRefused):
 
 
 class PatientErased(ScreeningRefused):
-    """A result the screening is recorded beside (``ScreeningContext.beside``, its visit's) was erased,
-    with its patient, while the visit was open: nothing more is recorded for them."""
+    """A result the screening is recorded beside (``ScreeningContext.beside``: of its patient, held as
+    its visit opened or recorded since) was erased, with the patient, while the visit was open:
+    nothing more is recorded for them."""
 
     message_key = "records.patient_erased"
 
@@ -661,8 +662,8 @@ class ScreeningStore:
         held = self._db.execute(f"SELECT count(*) FROM screening WHERE result_id IN ({marks})", list(result_ids))
         if held.fetchone()[0] < len(set(result_ids)):
             raise PatientErased(
-                "a result recorded earlier in this visit was erased since, its patient with it: the screening "
-                "was not recorded"
+                "a result of this patient that the visit knew of was erased since, the patient with it: the "
+                "screening was not recorded"
             )
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:

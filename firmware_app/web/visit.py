@@ -53,6 +53,10 @@ class Visit:
     # was screened instead (``screened_already``): Back from a result reloaded the eye's camera, and
     # a shot there recorded the eye a second time, unasked, a second result for the station.
     again: str = ""
+    # The patient's results the records held as the visit opened (earlier visits, a lesion before
+    # "Another lesion"): an erasure of the patient before the visit's first result removes them, and
+    # that result is refused as the next ones are (``context``).
+    held: tuple[str, ...] = ()
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -131,9 +135,10 @@ class Visit:
 
     def context(self, operator: str | None, slot: str) -> ScreeningContext:
         """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit; beside the
-        visit's results so far, which an erasure of the patient meanwhile removed (``ScreeningContext.beside``)."""
+        patient's results the visit knows of (``held``, then its own), which an erasure of the patient
+        meanwhile removed (``ScreeningContext.beside``)."""
         eye = slot if self.modality == "fundus" else None
-        beside = tuple(self.result_ids)
+        beside = (*self.held, *self.result_ids)
         return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator, beside=beside)
 
     @property

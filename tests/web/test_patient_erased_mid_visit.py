@@ -26,6 +26,7 @@ from tests.web.conftest import (
     unscrolled,
 )
 from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
+from tests.web.test_worklist_and_records import screen_one_eye
 
 
 def erased_on_the_command_line(app: RunningApp, reference: str) -> None:
@@ -93,3 +94,38 @@ def test_a_lesion_photographed_again_after_its_patient_was_erased_is_not_recorde
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
     told_and_closed(page, dermatoscope, "en", answer, "patient-erased-lesion-retaken")
+
+
+def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_recorded(page, app):
+    """A patient screened before comes back; erased once the visit is open, before any eye of it is
+    recorded (the erasure removes the earlier screening), the first eye was recorded all the same."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "K-10")
+    new_patient(page, app, "K-10")
+    page.wait_for_url("**/capture")
+    erased_on_the_command_line(app, "K-10")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, app, "en", answer, "patient-erased-before-the-first-eye")
+
+
+def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorded(page, dermatoscope):  # noqa: F811
+    """The lesion after "Another lesion": a visit of its own for the same patient, nothing recorded yet."""
+    sign_in(page, dermatoscope)
+    new_patient(page, dermatoscope, "D-11", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=another-lesion]").click()
+    page.wait_for_url("**/patient")
+    page.locator('.body-map [data-value="upper_limb"]').first.click()
+    page.locator("input[name=consent]").check()
+    page.locator("[data-test=start]").click()
+    page.wait_for_url("**/capture")
+    erased_on_the_command_line(dermatoscope, "D-11")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, dermatoscope, "en", answer, "patient-erased-another-lesion")
