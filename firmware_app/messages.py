@@ -1157,6 +1157,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Stockage plein : ce dépistage n'a pas été enregistré. Appelez le technicien pour libérer de la place "
         "sur l'appareil.",
     },
+    # A visit's next result, its patient erased since it opened (``edgescreen erase``, which the app's
+    # refusal of an erasure mid-visit cannot reach): not recorded, and the visit closed.
+    "records.patient_erased": {
+        "en": "This patient's data was erased during the screening: this result was not saved, and the "
+        "screening was closed. Ask the technician if you did not expect it.",
+        "fr": "Les données de ce patient ont été supprimées pendant le dépistage : ce résultat n'a pas été "
+        "enregistré, et le dépistage a été fermé. Demandez au technicien si vous ne vous y attendiez pas.",
+    },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
         "the network or call the technician.",

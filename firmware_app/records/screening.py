@@ -49,6 +49,13 @@ class ScreeningContext:
     body_site: str | None = None
     note: str | None = None
     operator: str | None = None
+    # The results of the same patient this one is recorded beside (the app's visit: those held as it
+    # opened and those it recorded since): it is recorded only while the records hold every one of
+    # them. One gone was erased, and the patient with it, while the visit was open: by ``edgescreen
+    # erase``, another process, which the app's own refusal of an erasure mid-visit (it sees only its
+    # memory) cannot reach. The screening is then refused (``records.store.PatientErased``), never
+    # recorded under an erased patient.
+    beside: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.patient_ref is not None and not 0 < len(self.patient_ref.strip()) <= MAX_PATIENT_REF:

@@ -118,6 +118,14 @@ class OutboxFull(ScreeningRefused):
     message_key = "records.outbox_full"
 
 
+class PatientErased(ScreeningRefused):
+    """A result the screening is recorded beside (``ScreeningContext.beside``: of its patient, held as
+    its visit opened or recorded since) was erased, with the patient, while the visit was open:
+    nothing more is recorded for them."""
+
+    message_key = "records.patient_erased"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -574,6 +582,7 @@ class ScreeningStore:
         quality = record.quality
         try:
             with transaction(self._db):
+                self._require_held(record.context.beside)
                 now = self.records.clock()
                 self._make_room()
                 self._note_model(record, now)
@@ -640,6 +649,22 @@ class ScreeningStore:
             raise RecordsError(f"the screening was not recorded: {problem}") from error
         self.records.witness.keep(self._db, witnessed)
         pay_checkpoint(self.records, wait=False)
+
+    def _require_held(self, result_ids: Sequence[str]) -> None:
+        """Refuse a screening recorded beside results erased since (``ScreeningContext.beside``). Asked in
+        the screening's own transaction: an erasure by another process (``edgescreen erase``) commits
+        before it or after it, never between the question and the screening. Here, not in the app or
+        the command: one rule for every way a patient is erased (the records screen, the command line,
+        the review station's notice), which each visit's next result meets."""
+        if not result_ids:
+            return
+        marks = ",".join("?" * len(result_ids))
+        held = self._db.execute(f"SELECT count(*) FROM screening WHERE result_id IN ({marks})", list(result_ids))
+        if held.fetchone()[0] < len(set(result_ids)):
+            raise PatientErased(
+                "a result of this patient that the visit knew of was erased since, the patient with it: the "
+                "screening was not recorded"
+            )
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()

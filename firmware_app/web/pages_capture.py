@@ -25,6 +25,7 @@ from firmware_app.events import log_event
 from firmware_app.quality.guidance import guidance, way_out
 from firmware_app.quality.verdict import QualityReport
 from firmware_app.records.open_visits import visit_finished, visit_recorded
+from firmware_app.records.store import PatientErased
 from firmware_app.records.worklist import not_photographed_event
 from firmware_app.report import lesion_line
 from firmware_app.web.answer_time import burst_allowance_s
@@ -169,6 +170,17 @@ def routes(web: WebApp) -> list[Route]:
         is kept, and she is sent to see it first."""
         return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
 
+    async def patient_erased(request: Request, session: Session, visit: Visit) -> Response:
+        """The visit's patient erased while it was open (``PatientErased``): the result was not recorded.
+        The visit is closed, as nothing more may be recorded for them, with no eye listed to call back
+        (nobody to call), and the nurse told: where the erasure came from the command line, she is the
+        first to know."""
+        if session.visit is visit:
+            session.visit = None
+        await device.run(lambda: visit_finished(device.store, visit.id, None))
+        log_event("app.visit_patient_erased", level=30, modality=visit.modality)
+        return web.render(request, session, "message.html", 409, text_key=PatientErased.message_key)
+
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
     # the photo, and what is checked must be what is then done, with no await in between.
@@ -275,6 +287,8 @@ def routes(web: WebApp) -> list[Route]:
         started = time.perf_counter()
         try:
             result = await device.run(lambda: device.pipeline.screen_checked(checked, context))
+        except PatientErased:
+            return await patient_erased(request, session, visit)
         except BaseException:
             visit.hold(checked, slot, photo, photo_id)  # nothing recorded: the photo waits to be used again
             raise
@@ -362,7 +376,10 @@ def routes(web: WebApp) -> list[Route]:
                 visit.record(result, slot)
                 visit_recorded(device.store, visit.id, result.result_id)
 
-        await device.run(recorded)
+        try:
+            await device.run(recorded)
+        except PatientErased:
+            return await patient_erased(request, session, visit)
         visit.turn_to(slot)
         return await moved_to(request, "/result", lambda: result_screen(request, session))
 

@@ -536,8 +536,13 @@ def routes(
         # Kept in the records too (its eyes, never the patient): a restart before it is finished
         # lists the eyes it left on Today, to call back.
         eyes_kept = visit.eyes_not_photographed
+
+        def opened() -> tuple[str, ...]:
+            visit_started(device.store, visit.id, eyes_kept, session.operator)
+            return device.store.search_patient(reference).result_ids
+
         try:
-            await device.run(lambda: visit_started(device.store, visit.id, eyes_kept, session.operator))
+            visit.held = await device.run(opened)
         except BaseException:
             session.visit = None  # nothing kept: no visit open
             raise

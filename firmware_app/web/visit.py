@@ -53,6 +53,10 @@ class Visit:
     # was screened instead (``screened_already``): Back from a result reloaded the eye's camera, and
     # a shot there recorded the eye a second time, unasked, a second result for the station.
     again: str = ""
+    # The patient's results the records held as the visit opened (earlier visits, a lesion before
+    # "Another lesion"): an erasure of the patient before the visit's first result removes them, and
+    # that result is refused as the next ones are (``context``).
+    held: tuple[str, ...] = ()
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -143,9 +147,12 @@ class Visit:
         return slots(self.modality, self.eyes)
 
     def context(self, operator: str | None, slot: str) -> ScreeningContext:
-        """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit."""
+        """How a photo of ``slot`` is screened and recorded: the eye, for a fundus visit; beside the
+        patient's results the visit knows of (``held``, then its own), which an erasure of the patient
+        meanwhile removed (``ScreeningContext.beside``)."""
         eye = slot if self.modality == "fundus" else None
-        return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator)
+        beside = (*self.held, *self.result_ids)
+        return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator, beside=beside)
 
     @property
     def result_ids(self) -> list[str]:

@@ -18,7 +18,7 @@ from firmware_app.records.database import SCHEMA_VERSION, RecordsError
 from firmware_app.records.export_mark import ExportMark, export_mark
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import ContextError, Review, ScreeningContext
-from firmware_app.records.store import OutboxFull, OutboxLimits, Records, StorageFull
+from firmware_app.records.store import OutboxFull, OutboxLimits, PatientErased, Records, StorageFull
 from firmware_app.records_cli import sync_status
 from tests.records.kit import open_store, read_held, record_one, sample_record, small_photo, write_config
 
@@ -113,6 +113,22 @@ def test_erasure_removes_one_patient_and_audits_without_the_reference(tmp_path, 
     assert "MRN" not in event and "mrn" not in event
     assert set(json.loads(event)["result_ids"]) == {r.result_id for r in erased}
     assert store.records.verify_audit().intact
+
+
+def test_a_screening_beside_a_result_erased_since_is_refused_whole(tmp_path, photo):
+    """The app's visit records its second eye beside its first; ``edgescreen erase`` (its own process,
+    its own connection) erased the patient in between: the second eye is not recorded under them."""
+    app = open_store(tmp_path)
+    first = record_one(app, photo, sample_record(ScreeningContext(patient_ref="MRN-9", eye="R")))
+    open_store(tmp_path).erase_patient("mrn-9")
+    db = app.records.connection
+    tables = ("screening", "image", "outbox", "audit", "image_upload")
+    before = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+    second = ScreeningContext(patient_ref="MRN-9", eye="L", beside=(first.result_id,))
+    with pytest.raises(PatientErased):
+        record_one(app, photo, sample_record(second))
+    assert {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables} == before
+    assert before["screening"] == 0 and app.records.verify_audit().intact
 
 
 def pieces(values: list[bytes], size: int = 32) -> list[bytes]:

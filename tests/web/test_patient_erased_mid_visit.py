@@ -1,0 +1,131 @@
+"""A patient erased by ``edgescreen erase`` while the nurse screens them. The app refuses an erasure
+from its own Records screen while the patient's visit is open (test_worklist_and_records), but the
+command line runs in another process and cannot see the app's memory: the erasure went through, and
+the visit's next eye or lesion was recorded after it, under the erased patient's reference, and sent,
+with nobody told. Now nothing more is recorded for them: the visit is closed and the nurse told."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from firmware_app.messages import message
+from firmware_app.records.worklist import VISIT_EVENT
+from tests.test_cli import edgescreen
+from tests.web.conftest import (
+    AUDIT,
+    RunningApp,
+    first_eye_screened,
+    new_patient,
+    recorded,
+    shoot,
+    sign_in,
+    snap,
+    switch_to,
+    unscrolled,
+)
+from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
+from tests.web.test_worklist_and_records import screen_one_eye
+
+
+def erased_on_the_command_line(app: RunningApp, reference: str) -> None:
+    """``edgescreen erase`` run by the technician on the app's device, in a process of its own."""
+    erased = edgescreen("erase", "--patient", reference, config=app.directory / "config.toml")
+    assert erased.returncode == 0, erased.stderr
+    assert recorded(app) == []
+
+
+def told_and_closed(page, app: RunningApp, language: str, answer, name: str) -> None:
+    """Nothing was recorded, the nurse is told on one screen in her language, and the visit is closed:
+    no eye of it left open in the records, none listed on Today to call an erased patient back."""
+    assert recorded(app) == []
+    assert answer.value.status == 409
+    said = page.locator("[data-test=message]")
+    assert said.inner_text() == message("records.patient_erased", language)
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, name)
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM open_visit").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM audit WHERE kind = ?", (VISIT_EVENT,)).fetchone()[0] == 0
+    page.goto(f"{app.url}/capture")
+    page.wait_for_url("**/patient")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurse_is_told(page, app, language):
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "K-7")
+    erased_on_the_command_line(app, "K-7")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, app, language, answer, "patient-erased-mid-visit")
+
+
+def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not_recorded(page, app):
+    sign_in(page, app)
+    first_eye_screened(page, app, "K-8")
+    erased_on_the_command_line(app, "K-8")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    page.locator("[data-test=not-photographed]").click()
+    with page.expect_response("**/capture/not-photographed") as answer:
+        page.locator("[data-test=not-photographed-yes]").click()
+    told_and_closed(page, app, "en", answer, "patient-erased-not-photographed")
+
+
+def test_a_lesion_photographed_again_after_its_patient_was_erased_is_not_recorded(page, dermatoscope):  # noqa: F811
+    """A skin visit keeps no row in the records (no eye to call back for), only the app's memory: its
+    lesion photographed again ("Retake this one") after the erasure was recorded all the same."""
+    sign_in(page, dermatoscope)
+    new_patient(page, dermatoscope, "D-9", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    erased_on_the_command_line(dermatoscope, "D-9")
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, dermatoscope, "en", answer, "patient-erased-lesion-retaken")
+
+
+def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_recorded(page, app):
+    """A patient screened before comes back; erased once the visit is open, before any eye of it is
+    recorded (the erasure removes the earlier screening), the first eye was recorded all the same."""
+    sign_in(page, app)
+    screen_one_eye(page, app, "K-10")
+    new_patient(page, app, "K-10")
+    page.wait_for_url("**/capture")
+    erased_on_the_command_line(app, "K-10")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, app, "en", answer, "patient-erased-before-the-first-eye")
+
+
+def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorded(page, dermatoscope):  # noqa: F811
+    """The lesion after "Another lesion": a visit of its own for the same patient, nothing recorded yet."""
+    sign_in(page, dermatoscope)
+    new_patient(page, dermatoscope, "D-11", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    page.locator("[data-test=another-lesion]").click()
+    page.wait_for_url("**/patient")
+    page.locator('.body-map [data-value="upper_limb"]').first.click()
+    page.locator("input[name=consent]").check()
+    page.locator("[data-test=start]").click()
+    page.wait_for_url("**/capture")
+    erased_on_the_command_line(dermatoscope, "D-11")
+    shoot(page)
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    told_and_closed(page, dermatoscope, "en", answer, "patient-erased-another-lesion")
