@@ -685,7 +685,9 @@ class SyncWorker:
         try:
             while not self._stop.is_set():
                 self.heartbeat.beat(self._settings.connect_timeout_s)
-                if client.loop(timeout=0.0 if self._inflight else LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
+                # Waits on the socket, results in flight or not: a PUBACK wakes it at once, and a broker gone
+                # silent mid-drain (Wi-Fi dropped) was polled without a pause, a core busy until the keepalive.
+                if client.loop(timeout=LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
                     return established, False
                 if self._connack is None:
                     if time.monotonic() > deadline:
