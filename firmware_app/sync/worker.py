@@ -135,8 +135,9 @@ class SyncWorker:
         self._erasures_refused_noted = 0
         self._first_unrecorded_at = 0.0
         self._commit_retry_at = 0.0
-        # Why the last connection ended, shown with the next one until a delivery succeeds: a broker
-        # refusing every result keeps the worker "connected" most of the time.
+        # Why the last connection ended, shown with the next one until the broker takes a result, and not
+        # after (``_on_publish``): a broker refusing every result keeps the worker "connected" most of the
+        # time, and one back after days away still named the outage while it had taken the whole backlog.
         self._last_problem = ""
         # The broker refused this device's results, and has taken none since (``_cause``).
         self._results_refused = False
@@ -223,8 +224,8 @@ class SyncWorker:
             log_event("sync.publish_refused", level=logging.ERROR, seq=seq, reason=reason)
             return
         self._remember(self._acked, seq)
-        if self._results_refused:  # the refusal is lifted: said at once, not at the next connection
-            self._results_refused = False
+        if self._results_refused or self._last_problem:  # history now: said at once, not at the next connection
+            self._results_refused, self._last_problem = False, ""
             self._record_connected()
 
     def _on_erasure_published(self, seq: int, reason: Any) -> None:
@@ -360,7 +361,6 @@ class SyncWorker:
             self._name_unmarked()
         self._forget(self._acked)
         self._acked, self._published = [], []
-        self._last_problem = ""
 
     def _forget(self, seqs: list[int]) -> None:
         for seq in seqs:
@@ -685,7 +685,9 @@ class SyncWorker:
         try:
             while not self._stop.is_set():
                 self.heartbeat.beat(self._settings.connect_timeout_s)
-                if client.loop(timeout=0.0 if self._inflight else LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
+                # Waits on the socket, results in flight or not: a PUBACK wakes it at once, and a broker gone
+                # silent mid-drain (Wi-Fi dropped) was polled without a pause, a core busy until the keepalive.
+                if client.loop(timeout=LOOP_SECONDS) != mqtt.MQTT_ERR_SUCCESS:
                     return established, False
                 if self._connack is None:
                     if time.monotonic() > deadline:

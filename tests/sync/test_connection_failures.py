@@ -22,7 +22,7 @@ from firmware_app.sync.failure import cause_of
 from firmware_app.sync.tls import client_context
 from firmware_app.wording import check_sentence
 from tests.mqtt_broker import Broker, free_port, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, small_photo
+from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker
 from tests.sync.test_security import BROKER_DIR, device_config, make_test_certs, started_site_broker, sync_status
 from tests.test_cli import edgescreen
@@ -271,3 +271,24 @@ def test_a_refusal_lifted_is_cleared_by_the_first_result_the_broker_takes(
     assert connections.seen[0][0] == "not_authorised"
     assert status["last_failure"] is None and check_broker(status).level == "green"
     assert "sync.disconnected" not in caplog.text  # cleared by the connection that delivered, not a later one
+
+
+def test_the_last_problem_is_history_once_the_broker_takes_a_result(tmp_path, broker, retina_rgb):
+    """Back from days offline, the device drains its backlog: the connection's problem before (the
+    broker out of reach) was still named in ``sync status`` after every result was delivered, on a
+    connection that may stay up for days, and sent the technician looking for a fault gone."""
+    config = write_config(tmp_path, broker.port)
+    store = open_store(tmp_path)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: sync_status(config)["connection"] == "connected", 30, "the first connection")
+        broker.stop()
+        wait_until(lambda: sync_status(config)["connection"] == "disconnected", 30, "the broker gone")
+        record_one(store, small_photo(retina_rgb))
+        broker.start()
+        wait_until(lambda: sync_status(config)["backlog"] == 0, 30, "the result taken")
+        wait_until(lambda: sync_status(config)["connection"] == "connected", 30, "the connection shown working")
+        detail = sync_status(config)["connection_detail"]
+    finally:
+        worker.stop()
+    assert detail == f"127.0.0.1:{broker.port}"

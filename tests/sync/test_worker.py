@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -318,3 +319,24 @@ def test_a_result_the_broker_has_not_acknowledged_is_sent_then_acknowledged(tmp_
         worker.stop()
         broker.stop()
     assert store.records.verify_audit().intact
+
+
+def test_a_silent_broker_with_results_in_flight_is_waited_for_not_polled(tmp_path, photo, broker):
+    """Mid-drain the site's Wi-Fi drops without a word (the broker frozen here): until the keepalive
+    gives the connection up (90 s by default) the worker polled its socket without waiting, a whole
+    core busy on the Pi beside the nurse's app, at each such drop."""
+    config = write_config(tmp_path, broker.port, "inflight_window = 4\n")
+    store = open_store(tmp_path)
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: Outbox(store.records).state().get("connection") == "connected", 20, "the worker connected")
+        broker.pause()
+        in_flight = record_one(store, photo).result_id
+        wait_until(lambda: [e.sync for e in entries_of(store.records, [in_flight])] == ["sent"], 20, "published")
+        before, started = time.process_time(), time.monotonic()
+        time.sleep(2.0)
+        busy = (time.process_time() - before) / (time.monotonic() - started)
+    finally:
+        broker.resume()
+        worker.stop()
+    assert busy < 0.2, f"the worker kept {busy:.0%} of a core busy waiting for the broker"
