@@ -1483,6 +1483,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "{eye}: listed as not photographed yet, to call back, as “Finish anyway” does.",
         "fr": "{eye} : inscrit comme pas encore photographié, à rappeler, comme avec « Terminer quand même ».",
     },
+    # A fundus visit that has recorded no result yet: Today lists no call-back that would open nobody
+    # (``worklist._not_photographed``), so no eye is promised one.
+    "leave.nothing_recorded": {
+        "en": "No photo of this patient was used: nothing is recorded, and nothing goes on Today to call back.",
+        "fr": "Aucune photo de ce patient n'a été utilisée : rien n'est enregistré, et rien n'est inscrit dans "
+        "Aujourd'hui à rappeler.",
+    },
     "leave.lesion_not_photographed": {
         "en": "No photo of this lesion was used: nothing is recorded for it.",
         "fr": "Aucune photo de cette lésion n'a été utilisée : rien n'est enregistré pour elle.",

@@ -457,11 +457,21 @@ def test_a_sign_in_screen_left_overnight_takes_the_morning_pin(page, app, monkey
 def test_a_visit_signed_out_before_any_photo_lists_no_call_back_that_opens_nobody(page, app, language):
     """Signing out right after Start listed both eyes "Visit not finished: call back" on Today, each
     with nothing to open: no photo, so no record names the patient, and the nurse had nobody to call.
-    Such a visit is not listed; one with a photo is (above)."""
+    Such a visit is not listed; one with a photo is (above). Sign out's question, and New patient's,
+    promised each eye "listed on Today, to call back": they say nothing goes on Today."""
     sign_in(page, app)
     switch_to(page, language)
     new_patient(page, app, "MRN-NO-PHOTO")
     page.wait_for_url("**/capture")
+    for way_out in ("nav.nav a[href='/patient']", "[data-test=sign-out]"):
+        with page.expect_navigation():
+            page.locator(way_out).click()
+        leave = page.locator("[data-test=leave-visit]")
+        assert page.locator("[data-test=leave-eye]").count() == 0, way_out
+        assert message("leave.nothing_recorded", language) in leave.inner_text(), way_out
+        assert unscrolled(page) and page.evaluate(AUDIT) == []
+        page.locator("[data-test=resume]").click()
+        page.wait_for_url("**/capture")
     sign_out(page)
     signed_in_again(page, app, language)
     page.goto(f"{app.url}/today")
