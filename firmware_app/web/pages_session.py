@@ -538,8 +538,9 @@ def routes(
         eyes_kept = visit.eyes_not_photographed
 
         def opened() -> tuple[str, ...]:
+            held = device.store.search_patient(reference).result_ids  # first: a search refused keeps no visit
             visit_started(device.store, visit.id, eyes_kept, session.operator)
-            return device.store.search_patient(reference).result_ids
+            return held
 
         try:
             visit.held = await device.run(opened)
