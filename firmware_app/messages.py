@@ -2888,10 +2888,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "expiré ([sync] tls_cert_file et tls_key_file).",
     },
     "sync.failure.tls_handshake": {
-        "en": "The site server did not answer TLS on that port. Technician: [sync] broker_port must be the "
-        "broker's TLS port, 8883 by default (broker/mosquitto.conf), not its plain one (1883).",
-        "fr": "Le serveur du site n'a pas répondu en TLS sur ce port. Technicien : [sync] broker_port doit être "
-        "le port TLS du serveur, 8883 par défaut (broker/mosquitto.conf), et non son port sans TLS (1883).",
+        "en": "The site server cut the connection before any TLS answer on that port. Technician: check that "
+        "[sync] broker_port is the broker's TLS port, 8883 by default (broker/mosquitto.conf), not a plain one "
+        "(1883), then whether a firewall or the broker's connection limit cuts it.",
+        "fr": "Le serveur du site a coupé la connexion avant toute réponse TLS sur ce port. Technicien : vérifiez "
+        "que [sync] broker_port est le port TLS du serveur, 8883 par défaut (broker/mosquitto.conf), et non un "
+        "port sans TLS (1883), puis si un pare-feu ou la limite de connexions du serveur la coupe.",
     },
     "sync.failure.not_authorised": {
         "en": "The site server refuses this device: not authorised. Technician: the certificate's common name "

@@ -1014,8 +1014,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "cause (review.erased_notice_not_sent)",
     },
     "unsent_notice.why.unknown.not_connected": {
-        "en": "the ingester, which sends it, runs but is not connected to the broker: the notice waits for it",
-        "fr": "l'ingesteur, qui l'envoie, tourne mais n'est pas connecté au broker : la notification l'attend",
+        "en": "the ingester, which sends it, runs but is not connected to the broker: the notice waits for that "
+        "connection",
+        "fr": "l'ingesteur, qui l'envoie, tourne mais n'est pas connecté au broker : la notification attend "
+        "cette connexion",
     },
     "unsent_notice.why.unknown.stopped": {
         "en": "the ingester, which sends it, is not running ({heard})",

@@ -626,8 +626,9 @@ class Ingester:
 
     @staticmethod
     def _join_heartbeat(heartbeat: threading.Thread) -> None:
-        """Waited for two beats at most: a beat stuck in its UPDATE (the row locked by another transaction,
-        a hung database) would otherwise keep the ingester from ever stopping, and systemd would kill it.
+        """Waited for two beats at most: a beat stuck in its UPDATE (the row locked by another transaction)
+        would otherwise keep the ingester from ever stopping, and systemd would kill it. A database that
+        answers nothing holds the stop still, in the committer's shutdown after this, results in hand.
         Left behind, the daemon thread ends with the process; once its window passes, the pages say the
         ingester is not heard from, not that it stopped."""
         heartbeat.join(2 * HEARTBEAT_SECONDS)

@@ -79,7 +79,7 @@ CAUSES = [
     (client_of_another_ca, "tls_refused", "refuses this device's certificate"),
     (trusting_another_ca, "tls_verify", "certificate verify failed"),
     (another_devices_id, "not_authorised", "not authorised"),
-    (the_plain_port, "tls_handshake", "did not answer TLS on that port"),
+    (the_plain_port, "tls_handshake", "cut the connection before any TLS answer on that port"),
     (nothing_listening, "connection_refused", "Connection refused"),
     (an_unknown_name, "name_unresolved", "Name not resolved"),
     (a_frozen_broker, "timed_out", "Timed out"),
