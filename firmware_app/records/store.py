@@ -121,7 +121,7 @@ class OutboxFull(ScreeningRefused):
 class PatientErased(ScreeningRefused):
     """A result the screening is recorded beside (``ScreeningContext.beside``: of its patient, held as
     its visit opened or recorded since) was erased, with the patient, while the visit was open:
-    nothing more is recorded for them."""
+    nothing more is recorded for them. Not for a result the review station's notice erased alone."""
 
     message_key = "records.patient_erased"
 
@@ -135,6 +135,7 @@ def utc_now() -> datetime:
 # it as never sent. The worker gives back only the claimed rows it did not publish.
 IN_FLIGHT = "claimed_at IS NOT NULL"
 # Whose erasure an ``erasure`` audit event records when not the nurse's: the review station's, by its notice.
+# A visit's screening beside a result it names is recorded (``ScreeningStore._require_held``): not a patient's erasure.
 ERASED_BY_THE_STATION = "the review station"
 
 
@@ -651,20 +652,35 @@ class ScreeningStore:
         pay_checkpoint(self.records, wait=False)
 
     def _require_held(self, result_ids: Sequence[str]) -> None:
-        """Refuse a screening recorded beside results erased since (``ScreeningContext.beside``). Asked in
-        the screening's own transaction: an erasure by another process (``edgescreen erase``) commits
-        before it or after it, never between the question and the screening. Here, not in the app or
-        the command: one rule for every way a patient is erased (the records screen, the command line,
-        the review station's notice), which each visit's next result meets."""
+        """Refuse a screening recorded beside results of its patient erased since (``ScreeningContext.
+        beside``), with the patient: each one gone that no erasure by the review station's notice named
+        (the audit's ``erasure`` events say whose). The station's notice erases results, not a patient
+        mid-visit (a wrong photo its administrator erased there, or results of a patient erased here that
+        a backup brought back): the screening beside one is recorded. Asked in the screening's own
+        transaction: an erasure by another process (``edgescreen erase``, the sync service) commits
+        before it or after it, never between the question and the screening. Here, not in the app or the
+        command: one rule for every way a patient is erased (the records screen, the command line), which
+        each visit's next result meets."""
         if not result_ids:
             return
         marks = ",".join("?" * len(result_ids))
-        held = self._db.execute(f"SELECT count(*) FROM screening WHERE result_id IN ({marks})", list(result_ids))
-        if held.fetchone()[0] < len(set(result_ids)):
+        held = self._db.execute(f"SELECT result_id FROM screening WHERE result_id IN ({marks})", list(result_ids))
+        gone = set(result_ids) - {row[0] for row in held}
+        if gone and gone - self._erased_by_the_station(gone):
             raise PatientErased(
                 "a result of this patient that the visit knew of was erased since, the patient with it: the "
                 "screening was not recorded"
             )
+
+    def _erased_by_the_station(self, result_ids: set[str]) -> set[str]:
+        """Those of these results an erasure by the review station's notice named (``_erase``)."""
+        marks = ",".join("?" * len(result_ids))
+        named = self._db.execute(
+            "SELECT DISTINCT erased.value FROM audit, json_each(audit.details, '$.result_ids') AS erased "
+            f"WHERE audit.kind = 'erasure' AND json_extract(audit.details, '$.by') = ? AND erased.value IN ({marks})",
+            [ERASED_BY_THE_STATION, *result_ids],
+        )
+        return {row[0] for row in named}
 
     def _screening_row(self, result_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM screening WHERE result_id = ?", (result_id,)).fetchone()

@@ -131,6 +131,24 @@ def test_a_screening_beside_a_result_erased_since_is_refused_whole(tmp_path, pho
     assert before["screening"] == 0 and app.records.verify_audit().intact
 
 
+def test_a_station_erasure_of_one_held_result_is_no_erasure_of_the_patient_screened(tmp_path, photo):
+    """A returning patient's visit opens on both earlier eyes; the review station's notice that its
+    administrator erased one of them (a wrong photo) is taken by the sync service (its own process) in
+    between: the visit's eye is recorded (it was refused, the nurse told the patient was erased). Then
+    ``edgescreen erase`` erases the patient: the visit's next eye is refused, one result beside it the
+    station's erasure and the others the patient's."""
+    app = open_store(tmp_path)
+    wrong, kept = (record_one(app, photo, sample_record(ScreeningContext("MRN-9", eye=eye))) for eye in "RL")
+    held = app.search_patient("MRN-9").result_ids
+    assert open_store(tmp_path).erase_erased_at_the_station([wrong.result_id]).results == 1
+    right = record_one(app, photo, sample_record(ScreeningContext("MRN-9", eye="R", beside=held)))
+    assert set(app.search_patient("MRN-9").result_ids) == {kept.result_id, right.result_id}
+    open_store(tmp_path).erase_patient("MRN-9")
+    with pytest.raises(PatientErased):
+        record_one(app, photo, sample_record(ScreeningContext("MRN-9", eye="L", beside=(*held, right.result_id))))
+    assert app.search_patient("MRN-9").result_ids == () and app.records.verify_audit().intact
+
+
 def pieces(values: list[bytes], size: int = 32) -> list[bytes]:
     """The values in short pieces: SQLite splits a long value over pages, so it is never whole on disk."""
     return [value[start : start + size] for value in values for start in range(0, len(value) - size, size)]
