@@ -52,9 +52,9 @@ class ScreeningContext:
     # The results of the same patient this one is recorded beside (the app's visit: those held as it
     # opened and those it recorded since): it is recorded only while the records hold every one of
     # them but those the review station's notice erased (results, not a patient mid-visit: a wrong
-    # photo its administrator erased). Any other gone was erased, and the patient with it, while the visit was open: by
-    # ``edgescreen erase``, another process, which the app's own refusal of an erasure mid-visit (it
-    # sees only its memory) cannot reach. The screening is then refused
+    # photo its administrator erased). Any other gone was erased, and the patient with it, while the
+    # visit was open: by ``edgescreen erase``, another process, which the app's own refusal of an
+    # erasure mid-visit (it sees only its memory) cannot reach. The screening is then refused
     # (``records.store.PatientErased``), never recorded under an erased patient.
     beside: tuple[str, ...] = ()
 
