@@ -108,6 +108,18 @@ def test_a_web_host_whose_clock_is_off_judges_the_heartbeat_by_the_databases_clo
         assert not station_heard(connection, 1.0).running
 
 
+def test_an_ingester_host_whose_clock_is_ahead_is_not_shown_started_after_it_was_last_heard_from(
+    engine: Engine,
+) -> None:
+    """Its heartbeat was dated by the database's clock, its start by its host's: with the host 40 s ahead,
+    the dashboard showed an ingester started after its last beat. The database's clock dates both."""
+    me = Instance("review-ingest-1", "station-1", 4242, clock_off_by(40).now(UTC))  # the ingester host's clock
+    with engine.begin() as connection:
+        beat(connection, me, connected=True, first=True)
+    [shown] = heard(engine).ingesters
+    assert shown.started_at <= shown.heartbeat_at
+
+
 def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
     with running_station(tmp_path, engine) as running:
         running.start_ingester()
