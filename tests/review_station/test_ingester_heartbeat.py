@@ -225,9 +225,12 @@ def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
     caplog.set_level(logging.WARNING, logger="edgescreen")
     engine = open_database(postgres.create_database(f"t_{uuid.uuid4().hex}"))
 
-    def beat_waiting() -> bool:
+    def beat_waiting(locker_pid: int) -> bool:
+        """The ingester's UPDATE waits on the locker's transaction (a transactionid lock, not one on the
+        table): any lock waited for on the server, another test's, said so before the beat was blocked."""
+        blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :locker = ANY(pg_blocking_pids(pid))")
         with engine.connect() as watcher:
-            return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+            return bool(watcher.execute(blocked, {"locker": locker_pid}).scalar_one())
 
     try:
         with running_station(tmp_path, engine) as running, engine.connect() as locker:
@@ -235,7 +238,12 @@ def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
             wait_until(lambda: heard(engine).connected, 30, "the ingester heard from")
             with locker.begin():
                 locker.execute(select(ingesters).with_for_update())
-                wait_until(beat_waiting, 2 * HEARTBEAT_SECONDS + 5, "the next beat to wait for the locked row")
+                locker_pid = locker.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                wait_until(
+                    lambda: beat_waiting(locker_pid),
+                    2 * HEARTBEAT_SECONDS + 5,
+                    "the next beat to wait for the locked row",
+                )
                 asked = time.monotonic()
                 ingester.stop()  # its run() returned: the thread is joined
                 assert time.monotonic() - asked < 2 * HEARTBEAT_SECONDS + 5
