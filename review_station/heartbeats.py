@@ -88,8 +88,9 @@ def beat(
         changed = connection.execute(update(ingesters).where(*_mine(me)).values(heartbeat_at=at, connected=connected))
         if changed.rowcount == 1:
             return
-    row = {"client_id": me.client_id, "host": me.host, "pid": me.pid, "started_at": me.started_at}
-    connection.execute(insert(ingesters).values(**row, heartbeat_at=at, connected=connected, stopped=False))
+    # Started when the database first heard from it, by the clock of its beats: the host's may be ahead.
+    row = {"client_id": me.client_id, "host": me.host, "pid": me.pid, "started_at": at, "heartbeat_at": at}
+    connection.execute(insert(ingesters).values(**row, connected=connected, stopped=False))
 
 
 def stopped(connection: Connection, me: Instance) -> None:

@@ -108,6 +108,18 @@ def test_a_web_host_whose_clock_is_off_judges_the_heartbeat_by_the_databases_clo
         assert not station_heard(connection, 1.0).running
 
 
+def test_an_ingester_host_whose_clock_is_ahead_is_not_shown_started_after_it_was_last_heard_from(
+    engine: Engine,
+) -> None:
+    """Its heartbeat was dated by the database's clock, its start by its host's: with the host 40 s ahead,
+    the dashboard showed an ingester started after its last beat. The database's clock dates both."""
+    me = Instance("review-ingest-1", "station-1", 4242, clock_off_by(40).now(UTC))  # the ingester host's clock
+    with engine.begin() as connection:
+        beat(connection, me, connected=True, first=True)
+    [shown] = heard(engine).ingesters
+    assert shown.started_at <= shown.heartbeat_at
+
+
 def test_two_ingesters_each_show_up(tmp_path, engine: Engine) -> None:
     with running_station(tmp_path, engine) as running:
         running.start_ingester()
@@ -213,9 +225,12 @@ def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
     caplog.set_level(logging.WARNING, logger="edgescreen")
     engine = open_database(postgres.create_database(f"t_{uuid.uuid4().hex}"))
 
-    def beat_waiting() -> bool:
+    def beat_waiting(locker_pid: int) -> bool:
+        """The ingester's UPDATE waits on the locker's transaction (a transactionid lock, not one on the
+        table): any lock waited for on the server, another test's, said so before the beat was blocked."""
+        blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :locker = ANY(pg_blocking_pids(pid))")
         with engine.connect() as watcher:
-            return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar_one())
+            return bool(watcher.execute(blocked, {"locker": locker_pid}).scalar_one())
 
     try:
         with running_station(tmp_path, engine) as running, engine.connect() as locker:
@@ -223,7 +238,12 @@ def test_an_ingester_whose_heartbeat_is_stuck_on_its_row_still_stops(
             wait_until(lambda: heard(engine).connected, 30, "the ingester heard from")
             with locker.begin():
                 locker.execute(select(ingesters).with_for_update())
-                wait_until(beat_waiting, 2 * HEARTBEAT_SECONDS + 5, "the next beat to wait for the locked row")
+                locker_pid = locker.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                wait_until(
+                    lambda: beat_waiting(locker_pid),
+                    2 * HEARTBEAT_SECONDS + 5,
+                    "the next beat to wait for the locked row",
+                )
                 asked = time.monotonic()
                 ingester.stop()  # its run() returned: the thread is joined
                 assert time.monotonic() - asked < 2 * HEARTBEAT_SECONDS + 5
