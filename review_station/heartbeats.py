@@ -34,7 +34,6 @@ class Instance:
     client_id: str
     host: str
     pid: int
-    started_at: datetime
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ class Ingester:
         self._losses = LossWatch()
         self._connected = False  # the current connection was accepted (a lost one counts in _losses)
         self._broker_connected = False  # what the heartbeat says: connected to the broker now
-        self._instance = Instance(settings.client_id, socket.gethostname(), os.getpid(), datetime.now(UTC))
+        self._instance = Instance(settings.client_id, socket.gethostname(), os.getpid())
         self._taken_over = False  # the last connection ended in what looks like a session taken over
         # Set once the broker has granted the subscriptions: on a broker where this ingester never had
         # a session, results published before that reach no subscriber (whoever starts an ingester

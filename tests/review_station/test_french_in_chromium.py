@@ -121,7 +121,7 @@ def test_the_dashboard_the_export_and_the_quarantine_are_in_french_too(engine: E
     add_results(engine, "cam-01", "site-a", [0.9, 0.1])
     hour_ago = datetime.now(UTC) - timedelta(hours=1)
     with engine.begin() as connection:
-        beat(connection, Instance("review-ingest-1", "station-host", 4242, hour_ago), False, now=hour_ago)
+        beat(connection, Instance("review-ingest-1", "station-host", 4242), False, now=hour_ago)
     accounts.add_user(engine, "root", PASSWORD, "admin", by="test")
     with served(station(), engine) as base:
         for width, height in SIZES:

@@ -96,7 +96,7 @@ def test_a_web_host_whose_clock_is_off_judges_the_heartbeat_by_the_databases_clo
     machine"). The ingester wrote its heartbeat by its host's clock and the pages judged it by theirs: a web
     host 40 s ahead showed a running ingester as not heard from, in red, its verdicts waiting for it; one 40 s
     behind showed a dead one running 40 s longer. The database's clock now writes the beat and judges it."""
-    me = Instance("review-ingest-1", "station-1", 4242, datetime.now(UTC))
+    me = Instance("review-ingest-1", "station-1", 4242)
     with engine.begin() as connection:
         beat(connection, me, connected=True, first=True)
     monkeypatch.setattr(heartbeats, "datetime", clock_off_by(off_by_s))  # the web host's clock
@@ -109,13 +109,13 @@ def test_a_web_host_whose_clock_is_off_judges_the_heartbeat_by_the_databases_clo
 
 
 def test_an_ingester_host_whose_clock_is_ahead_is_not_shown_started_after_it_was_last_heard_from(
-    engine: Engine,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its heartbeat was dated by the database's clock, its start by its host's: with the host 40 s ahead,
     the dashboard showed an ingester started after its last beat. The database's clock dates both."""
-    me = Instance("review-ingest-1", "station-1", 4242, clock_off_by(40).now(UTC))  # the ingester host's clock
+    monkeypatch.setattr(heartbeats, "datetime", clock_off_by(40))  # the ingester host's clock
     with engine.begin() as connection:
-        beat(connection, me, connected=True, first=True)
+        beat(connection, Instance("review-ingest-1", "station-1", 4242), connected=True, first=True)
     [shown] = heard(engine).ingesters
     assert shown.started_at <= shown.heartbeat_at
 
@@ -149,7 +149,7 @@ def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_p
 
     never = say("unsent_notice.why.unknown.stopped", "en", heard=say("ingester.never", "en"))
     assert never in listed() and str(escape(never)) in admin.get("/dashboard").text
-    me = Instance("review-ingest-1", "station-1", 4242, datetime.now(UTC) - timedelta(minutes=5))
+    me = Instance("review-ingest-1", "station-1", 4242)
     with engine.begin() as connection:
         beat(connection, me, connected=True, now=datetime.now(UTC) - timedelta(minutes=1))
     for language in ("en", "fr"):
@@ -175,8 +175,7 @@ def test_an_unsent_notice_of_unknown_reason_says_whether_the_ingester_runs(tmp_p
 def test_a_restart_takes_over_its_row_and_a_second_ingester_under_its_client_id_does_not(engine: Engine) -> None:
     """One host, one client id: a restart replaces the run before it (no dead row left in red), and a second
     ingester started beside a running one shows up beside it after one beat, not instead of it."""
-    started = datetime.now(UTC)
-    before, running, beside = (Instance("review-ingest-1", "station-1", pid, started) for pid in (10, 11, 12))
+    before, running, beside = (Instance("review-ingest-1", "station-1", pid) for pid in (10, 11, 12))
     with engine.begin() as connection:
         beat(connection, before, connected=True, first=True)
         beat(connection, running, connected=True, first=True)
@@ -195,7 +194,7 @@ def test_an_ingester_not_heard_from_for_a_week_is_no_longer_listed_unless_none_w
     ingester was heard from since: the page then still says since when none ran."""
     now = datetime.now(UTC)
     gone, moved, other = (
-        Instance(client_id, host, pid, now - timedelta(days=30))
+        Instance(client_id, host, pid)
         for client_id, host, pid in (
             ("review-ingest-1", "old-host", 10),
             ("review-ingest-1", "new-host", 11),
