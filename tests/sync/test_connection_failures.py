@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -18,13 +19,22 @@ import pytest
 from firmware_app.config import load_config
 from firmware_app.health.checks import Check, check_broker
 from firmware_app.messages import message
+from firmware_app.records import database
 from firmware_app.sync.failure import cause_of
 from firmware_app.sync.tls import client_context
 from firmware_app.wording import check_sentence
 from tests.mqtt_broker import Broker, free_port, wait_until
 from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker
-from tests.sync.test_security import BROKER_DIR, device_config, make_test_certs, started_site_broker, sync_status
+from tests.sync.test_security import (
+    BROKER_DIR,
+    broker_with_acl_lines,
+    device_config,
+    install_this_releases_acl,
+    make_test_certs,
+    started_site_broker,
+    sync_status,
+)
 from tests.test_cli import edgescreen
 
 
@@ -292,3 +302,48 @@ def test_the_last_problem_is_history_once_the_broker_takes_a_result(tmp_path, br
     finally:
         worker.stop()
     assert detail == f"127.0.0.1:{broker.port}"
+
+
+def broker_refusing_results(directory: Path, certs: Path) -> Broker:
+    """The shipped site broker whose ACL lets no device publish a result (the ingester still reads them):
+    it refuses each, "Not authorized", until the technician installs this release's and reloads it."""
+    return broker_with_acl_lines(
+        directory, certs, lambda line: not line.startswith("pattern write edgescreen/v1/+/%u/result")
+    )
+
+
+def test_a_refusal_answered_while_the_records_are_locked_is_cleared_by_their_next_write(
+    tmp_path, certs, retina_rgb, caplog, monkeypatch
+):
+    """The site broker refused this device's results; the ACL mended and reloaded, it takes the waiting
+    one while another process holds the records' write lock (a backup, a large erasure). The state could
+    not be written then, and the records kept saying "refused", not authorised, with doctor amber, for
+    the connection's life (days on a steady network): nothing wrote it again. It is written once the
+    records take a write, on that connection."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)  # each write the lock refuses, refused at once
+    broker = broker_refusing_results(tmp_path / "site-broker", certs)
+    try:
+        config = device_config(tmp_path, certs, broker.port)
+        record_one(open_store(tmp_path), small_photo(retina_rgb))
+        caplog.set_level(logging.INFO, logger="edgescreen")
+        worker = BackgroundWorker(config)
+        try:
+            wait_until(lambda: sync_status(config)["connection"] == "refused", 30, "the refusal")
+            holder = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                install_this_releases_acl(broker)
+                taken = "the result taken, and its state refused by the lock"
+                wait_until(lambda: "sync.state_not_recorded state=connected " in caplog.text, 30, taken)
+                connections = caplog.text.count("sync.connected ")
+            finally:
+                holder.close()  # its transaction rolled back: the lock released
+            wait_until(lambda: sync_status(config)["connection"] == "connected", 20, "the state written")
+            status = sync_status(config)
+            assert caplog.text.count("sync.connected ") == connections  # on the connection that took it
+        finally:
+            worker.stop()
+    finally:
+        broker.stop()
+    assert status["backlog"] == 0 and status["last_failure"] is None and check_broker(status).level == "green"
+    assert status["connection_detail"] == f"127.0.0.1:{broker.port}"  # the refusal is history
