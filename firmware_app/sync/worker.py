@@ -227,7 +227,10 @@ class SyncWorker:
             return
         self._remember(self._acked, seq)
         if self._results_refused or self._last_problem:  # history now: said at once, not at the next connection
-            self._results_refused, self._last_problem = False, ""
+            # So is a refusal on this connection (answers read together, the ACL reloaded between): the
+            # broker takes this device's results, so no cause, and the connection, which still ends to
+            # publish the refused one again, ends as a network fault's does, without a refusal's backoff.
+            self._results_refused, self._refused, self._failure, self._last_problem = False, False, "", ""
             self._record_connected()
 
     def _on_erasure_published(self, seq: int, reason: Any) -> None:
@@ -623,7 +626,10 @@ class SyncWorker:
         each connection, so none queued means it left otherwise (erased, dropped, withheld), which says
         nothing of the broker's ACL; the next screening's result does. A refused CONNACK is answered by
         the next one; a previous worker's refusal is taken as of its results (``run``): the shipped broker
-        knows a device by its certificate and refuses it at publication, by its ACL."""
+        knows a device by its certificate and refuses it at publication, by its ACL. A result taken after
+        one refused on this connection answers that refusal too (``_on_publish``), where "connected" stood
+        beside "not authorised", doctor's remedy sending the technician to a certificate and an ACL that
+        were right."""
         return self._failure or (NOT_AUTHORISED if self._results_refused else "")
 
     def _record_connected(self) -> None:
