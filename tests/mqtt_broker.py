@@ -1,4 +1,5 @@
-"""A real mosquitto broker for tests, on a free loopback port, and a tap that records what it carries."""
+"""A real mosquitto broker for tests, on a free loopback port, a tap that records what it carries, and a
+relay that can hold back what it answers."""
 
 from __future__ import annotations
 
@@ -128,3 +129,62 @@ class Tap:
     def close(self) -> None:
         stop_network_loop(self.client)
         self.client.disconnect()
+
+
+class Relay:
+    """The network between clients and a broker on this machine (a TCP relay at ``port``): what the
+    broker sends can be held back (``hold``) and then delivered at once (``release``), one write for
+    each connection, as a network that delays a broker's answers hands them over together."""
+
+    def __init__(self, broker_port: int) -> None:
+        self._broker_port = broker_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._held: dict[socket.socket, bytearray] | None = None  # by the client it is for; None: not holding
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):  # the listener closed
+            while True:
+                client = self._listener.accept()[0]
+                broker = socket.create_connection(("127.0.0.1", self._broker_port))
+                self._sockets += [client, broker]
+                threading.Thread(target=self._carry, args=(client, broker, False), daemon=True).start()
+                threading.Thread(target=self._carry, args=(broker, client, True), daemon=True).start()
+
+    def _carry(self, source: socket.socket, target: socket.socket, from_broker: bool) -> None:
+        """Pass on what ``source`` sends until either end closes, then close both."""
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                with self._lock:
+                    if from_broker and self._held is not None:
+                        self._held.setdefault(target, bytearray()).extend(data)
+                    else:
+                        target.sendall(data)
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def hold(self) -> None:
+        with self._lock:
+            self._held = {}
+
+    def held_bytes(self) -> int:
+        with self._lock:
+            return sum(map(len, (self._held or {}).values()))
+
+    def release(self) -> None:
+        with self._lock:
+            for client, data in (self._held or {}).items():
+                with contextlib.suppress(OSError):  # that client has gone
+                    client.sendall(data)
+            self._held = None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept, which a close alone leaves waiting
+        self._listener.close()
+        for each in self._sockets:
+            each.close()

@@ -175,6 +175,8 @@ class SyncWorker:
         self._refused = False
         # The records are damaged where the worker must read or write: a technician's to mend.
         self._damaged = False
+        # The records refused this connection's state (``_record_connected``): written with the next batch.
+        self._connected_unrecorded = False
 
     def stop(self) -> None:
         self._stop.set()
@@ -225,7 +227,10 @@ class SyncWorker:
             return
         self._remember(self._acked, seq)
         if self._results_refused or self._last_problem:  # history now: said at once, not at the next connection
-            self._results_refused, self._last_problem = False, ""
+            # So is a refusal on this connection (answers read together, the ACL reloaded between): the
+            # broker takes this device's results, so no cause, and the connection, which still ends to
+            # publish the refused one again, ends as a network fault's does, without a refusal's backoff.
+            self._results_refused, self._refused, self._failure, self._last_problem = False, False, "", ""
             self._record_connected()
 
     def _on_erasure_published(self, seq: int, reason: Any) -> None:
@@ -361,6 +366,8 @@ class SyncWorker:
             self._name_unmarked()
         self._forget(self._acked)
         self._acked, self._published = [], []
+        if self._connected_unrecorded:
+            self._record_connected()
 
     def _forget(self, seqs: list[int]) -> None:
         for seq in seqs:
@@ -619,21 +626,29 @@ class SyncWorker:
         each connection, so none queued means it left otherwise (erased, dropped, withheld), which says
         nothing of the broker's ACL; the next screening's result does. A refused CONNACK is answered by
         the next one; a previous worker's refusal is taken as of its results (``run``): the shipped broker
-        knows a device by its certificate and refuses it at publication, by its ACL."""
+        knows a device by its certificate and refuses it at publication, by its ACL. A result taken after
+        one refused on this connection answers that refusal too (``_on_publish``), where "connected" stood
+        beside "not authorised", doctor's remedy sending the technician to a certificate and an ACL that
+        were right."""
         return self._failure or (NOT_AUTHORISED if self._results_refused else "")
 
     def _record_connected(self) -> None:
         """The state of a connection made, for ``sync status``: ``refused`` while a refusal of this
-        device's results stands (``_cause``), the broker having taken none since."""
+        device's results stands (``_cause``), the broker having taken none since. Records that refuse it
+        (another process holding their lock, a full disk) are given it again with the next batch they
+        take (``_commit_acks``): a refusal the broker answered by taking a result is history in memory at
+        once (``_on_publish``), and the records said "refused", not authorised, for the rest of that
+        connection, days on a steady network."""
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
         if self._unmarked:
-            self._set_connection(DAMAGED, self._damaged_detail(), failure=self._cause())
+            recorded = self._set_connection(DAMAGED, self._damaged_detail(), failure=self._cause())
         else:
-            self._set_connection(
+            recorded = self._set_connection(
                 REFUSED if self._results_refused else "connected",
                 f"{broker}; last problem: {self._last_problem}" if self._last_problem else broker,
                 failure=self._cause(),
             )
+        self._connected_unrecorded = not recorded
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe([(self._topic[REVIEW], 1), (self._topic[ERASED], 1)])
@@ -722,6 +737,7 @@ class SyncWorker:
     def _end_connection(self, client: mqtt.Client, established: bool) -> None:
         """Commit what the broker acknowledged and give back what was never published; on a full
         disk neither can be written, which only means those results are sent again later."""
+        self._connected_unrecorded = False  # over: ``run`` records how it ended, not "connected" before that
         self._commit_acks(force=True)
         self._commit_erasures()
         try:

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -18,13 +19,23 @@ import pytest
 from firmware_app.config import load_config
 from firmware_app.health.checks import Check, check_broker
 from firmware_app.messages import message
+from firmware_app.records import database
 from firmware_app.sync.failure import cause_of
 from firmware_app.sync.tls import client_context
 from firmware_app.wording import check_sentence
-from tests.mqtt_broker import Broker, free_port, wait_until
-from tests.records.kit import DEVICE, open_store, record_one, small_photo, write_config
+from tests.mqtt_broker import Broker, Relay, Tap, free_port, wait_until
+from tests.records.kit import DEVICE, in_language, open_store, record_one, small_photo, write_config
 from tests.sync.kit import BackgroundWorker
-from tests.sync.test_security import BROKER_DIR, device_config, make_test_certs, started_site_broker, sync_status
+from tests.sync.test_security import (
+    BROKER_DIR,
+    broker_with_acl_lines,
+    device_config,
+    install_this_releases_acl,
+    make_test_certs,
+    started_site_broker,
+    sync_status,
+    tls_of,
+)
 from tests.test_cli import edgescreen
 
 
@@ -197,17 +208,20 @@ class AtEachConnection(logging.Handler):
     """What ``sync status`` says (and doctor's broker line, read from it) the moment each connection of
     a worker in this process is made: on the worker's own thread as it logs ``sync.connected``, after
     the CONNACK and before the broker answers its first publication. A refusal of this device's
-    results read as none there, between each reconnection and the next refusal."""
+    results read as none there, between each reconnection and the next refusal. Or, with ``event``
+    ``sync.disconnected``, as each ends: logged once the worker recorded how."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, event: str = "sync.connected") -> None:
         super().__init__()
-        self._config = config
+        self._config, self._event = config, f"{event} "
         self.seen: list[tuple[str | None, Check]] = []
+        self.statuses: list[dict] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("sync.connected "):
+        if record.getMessage().startswith(self._event):
             status = sync_status(self._config)
             self.seen.append((status["last_failure"], check_broker(status)))
+            self.statuses.append(status)
 
     def __enter__(self) -> AtEachConnection:
         logging.getLogger("edgescreen").addHandler(self)
@@ -292,3 +306,107 @@ def test_the_last_problem_is_history_once_the_broker_takes_a_result(tmp_path, br
     finally:
         worker.stop()
     assert detail == f"127.0.0.1:{broker.port}"
+
+
+def broker_refusing_results(directory: Path, certs: Path) -> Broker:
+    """The shipped site broker whose ACL lets no device publish a result (the ingester still reads them):
+    it refuses each, "Not authorized", until the technician installs this release's and reloads it."""
+    return broker_with_acl_lines(
+        directory, certs, lambda line: not line.startswith("pattern write edgescreen/v1/+/%u/result")
+    )
+
+
+def test_a_refusal_answered_while_the_records_are_locked_is_cleared_by_their_next_write(
+    tmp_path, certs, retina_rgb, caplog, monkeypatch
+):
+    """The site broker refused this device's results; the ACL mended and reloaded, it takes the waiting
+    one while another process holds the records' write lock (a backup, a large erasure). The state could
+    not be written then, and the records kept saying "refused", not authorised, with doctor amber, for
+    the connection's life (days on a steady network): nothing wrote it again. It is written once the
+    records take a write, on that connection."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)  # each write the lock refuses, refused at once
+    broker = broker_refusing_results(tmp_path / "site-broker", certs)
+    try:
+        config = device_config(tmp_path, certs, broker.port)
+        record_one(open_store(tmp_path), small_photo(retina_rgb))
+        caplog.set_level(logging.INFO, logger="edgescreen")
+        worker = BackgroundWorker(config)
+        try:
+            wait_until(lambda: sync_status(config)["connection"] == "refused", 30, "the refusal")
+            holder = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                install_this_releases_acl(broker)
+                taken = "the result taken, and its state refused by the lock"
+                wait_until(lambda: "sync.state_not_recorded state=connected " in caplog.text, 30, taken)
+                connections = caplog.text.count("sync.connected ")
+            finally:
+                holder.close()  # its transaction rolled back: the lock released
+            wait_until(lambda: sync_status(config)["connection"] == "connected", 20, "the state written")
+            status = sync_status(config)
+            assert caplog.text.count("sync.connected ") == connections  # on the connection that took it
+        finally:
+            worker.stop()
+    finally:
+        broker.stop()
+    assert status["backlog"] == 0 and status["last_failure"] is None and check_broker(status).level == "green"
+    assert status["connection_detail"] == f"127.0.0.1:{broker.port}"  # the refusal is history
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_result_taken_after_one_refused_on_the_same_connection_ends_the_refusal(
+    tmp_path, certs, retina_rgb, caplog, language
+):
+    """The broker refused one result and, its ACL mended and reloaded meanwhile, took the next, both
+    answers read together. The records said "connected" yet not authorised, then "refused" as the
+    connection ended, and the worker backed off as from a refusal: a broker that takes this device's
+    results does not refuse the device. The connection ends as a network fault's does, to publish the
+    refused result again at once, its refusal named as the last problem, no cause, no longer backoff."""
+    broker = broker_refusing_results(tmp_path / "site-broker", certs)
+    relay = Relay(broker.port)
+    station = Tap(
+        broker.port, [f"edgescreen/v1/+/+/{leaf}" for leaf in ("result", "status")], **tls_of(certs, "review-ingest-1")
+    )
+    try:
+        config = in_language(device_config(tmp_path, certs, relay.port), language)
+        store = open_store(tmp_path)
+        caplog.set_level(logging.INFO, logger="edgescreen")
+        with AtEachConnection(config) as starts, AtEachConnection(config, "sync.disconnected") as ends:
+            worker = BackgroundWorker(config)
+            try:
+                wait_until(lambda: station.on("/status") == [b"online"], 15, "the device connected")
+                relay.hold()  # the broker's answers held by the network, then handed over together
+                refused = record_one(store, small_photo(retina_rgb)).result_id
+                wait_until(lambda: relay.held_bytes() > 0, 15, "the broker's refusal, held")
+                install_this_releases_acl(broker)
+                wait_until(
+                    lambda: "Reloading config." in (broker.directory / "mosquitto.log").read_text(), 15, "the reload"
+                )
+                held = relay.held_bytes()
+                taken = record_one(store, small_photo(retina_rgb)).result_id
+                wait_until(lambda: relay.held_bytes() > held, 15, "the broker taking the next, held")
+                relay.release()  # one read: the refusal, then the result taken
+                wait_until(lambda: ends.statuses, 15, "the connection ended")
+                wait_until(lambda: sync_status(config)["backlog"] == 0, 30, "the refused result sent again")
+                wait_until(lambda: sync_status(config)["connection"] == "connected", 15, "the connection shown working")
+                status = sync_status(config)
+            finally:
+                worker.stop()
+    finally:
+        station.close()
+        relay.close()
+        broker.stop()
+    [ended, *_] = ends.statuses
+    refusal = "the broker refused result row 1: Not authorized"
+    assert (ended["connection"], ended["last_failure"], ended["connection_detail"]) == ("disconnected", None, refusal)
+    check = check_broker(ended)
+    assert check_sentence(check, language) == message("health.broker.amber", language)  # no technician's remedy
+    assert re.search(r"sync\.disconnected .*attempt=0 ", caplog.text)  # retried at once, not backed off
+    again = starts.statuses[1]  # the next connection, before the refused result is published again
+    assert (again["last_failure"], again["connection_detail"]) == (
+        None,
+        f"127.0.0.1:{relay.port}; last problem: {refusal}",
+    )
+    results = [json.loads(payload)["result_id"] for payload in station.on("/result")]
+    assert results.count(taken) == 1 and results.count(refused) == 1
+    assert status["last_failure"] is None and check_broker(status).level == "green"

@@ -9,7 +9,7 @@ import re
 import ssl
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -400,11 +400,17 @@ def test_tls_files_changed_in_place_are_read_at_the_next_connection_without_a_re
 
 def broker_without_erasures(directory: Path, certs: Path) -> Broker:
     """The shipped site broker with an ACL older than the ``erasure`` topic: it refuses every request."""
+    return broker_with_acl_lines(directory, certs, lambda line: "/erasure" not in line)
+
+
+def broker_with_acl_lines(directory: Path, certs: Path, keep: Callable[[str], bool]) -> Broker:
+    """The shipped site broker with the lines of its ACL that ``keep`` keeps, until the technician
+    installs this release's (``install_this_releases_acl``)."""
     directory.mkdir()
     port = free_port()
     text = site_broker_config(directory, certs, port)
     acl = directory / "acl"
-    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if "/erasure" not in line))
+    acl.write_text("".join(line for line in acl.read_text().splitlines(True) if keep(line)))
     return Broker(directory, text, port).start()
 
 
