@@ -345,8 +345,13 @@ def _detail(
 
 
 def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
-    """``measures.detail_contrast`` of the field at ``_CONTRAST_SIDE`` pixels across."""
-    small = shrink(green, _CONTRAST_SIDE)
+    """``measures.detail_contrast`` of the field at ``_CONTRAST_SIDE`` pixels across (never
+    enlarged). The square, at the field's measured size (about 256 pixels), is brought there
+    bilinearly: a reduction by a quarter needs no area average, whose fractional form cost four
+    times as much (0.16 against 0.04 ms on one core), the contrast's own blur is wider than the
+    difference, and no fundus decision or ``bench/generalisation.py`` row moved."""
+    side = min(_CONTRAST_SIDE, green.shape[0])
+    small = cv2.resize(green, (side, side), interpolation=cv2.INTER_LINEAR) if side < green.shape[0] else green
     return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from firmware_app.quality.resample import mask_at_size, shrink
+from firmware_app.quality.resample import SLACK, mask_at_size, shrink
 
 # An 8-bit level this high is burnt out: the sensor's top, where no detail is left.
 BURNT_OUT = 250
@@ -398,7 +398,9 @@ def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0
     """How much darker the darkest half of the region (left, right, top or bottom) is than the
     brightest one: 0 even, 1 black on one side. Levels are capped at the region's 90th percentile
     first, so a bright optic disc or a pale lesion does not pass for uneven light. Lighting is a
-    large-scale property, so it is judged on a copy at most 128 pixels wide.
+    large-scale property, so it is judged on a copy at most 128 pixels wide, or up to
+    ``resample.SLACK`` less where a whole-factor block average lands there (the gates' 253- to
+    256-pixel copies halve to it; resampled by a fraction, the copy cost as much as the rest).
 
     With a ``floor``, each half leaves out what is darker than ``floor`` times its own median: dark
     spots (another lesion, hairs) are set aside, while a half the light leaves darker keeps its
@@ -406,7 +408,7 @@ def illumination_unevenness(gray: np.ndarray, mask: np.ndarray, floor: float = 0
 
     ``gray`` is 8-bit: each half's median and mean are read off its histogram
     (``_capped_level_mean``), where listing and sorting the pixels cost four times as much."""
-    small = shrink(gray, 128)
+    small = shrink(gray, 128, SLACK)
     inside = mask_at_size(mask, small.shape).astype(np.uint8)
     per_row = np.count_nonzero(inside, axis=1)
     if not per_row.any():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from firmware_app.quality import measures
-from firmware_app.quality.resample import mask_at_size, shrink
+from firmware_app.quality.resample import SLACK, mask_at_size, shrink
 from tests.degradations import defocus, jpeg, jpeg_at, motion, noise
 from tests.lesion_renderer import render_lesion
 
@@ -236,7 +236,7 @@ def test_unevenness_read_off_histograms_is_the_pixels_own(retina_rgb):
     to float32 rounding, with and without a floor, on masks of every shape."""
 
     def listed(gray: np.ndarray, mask: np.ndarray, floor: float) -> float:
-        small = shrink(gray, 128)
+        small = shrink(gray, 128, SLACK)
         rows, cols = np.nonzero(mask_at_size(mask, small.shape))
         selected = small[rows, cols].astype(np.float32)
         selected = np.minimum(selected, np.percentile(selected, 90))
