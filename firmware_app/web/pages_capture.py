@@ -165,6 +165,18 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
+    def posted_visit(request: Request, session: Session, form: FormData) -> Visit | Response:
+        """The visit a screen's post is for, or the screen that refuses it, one rule for every post
+        that names its visit: with none open (closed meanwhile, in another tab) the patient screen
+        loaded as a page, and for a screen opened for another visit than the one open now,
+        ``other_visit``: never filed under the patient open now."""
+        visit: Visit | None = session.visit
+        if visit is None:
+            return sent_to(request, "/patient")
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        return visit
+
     def photo_waiting(request: Request, session: Session) -> Response:
         """A post from a screen opened before the photo waiting now was taken (another tab): the photo
         is kept, and she is sent to see it first."""
@@ -190,11 +202,9 @@ def routes(web: WebApp) -> list[Route]:
         that kept it left the next screen "in use on another screen" until the lease lapsed)."""
         if blocked := await refused(web, request, in_visit=True):
             return blocked
-        visit: Visit | None = session.visit
-        if visit is None:  # closed meanwhile (another tab): the patient screen loaded as a page
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         if visit.screened_already:  # a capture screen kept from before its result, posted again
             return screened_already(request, session, visit, 409)
         camera = device.camera
@@ -306,11 +316,9 @@ def routes(web: WebApp) -> list[Route]:
         own error page; the capture screen is loaded as a page (``sent_to``): its live preview starts
         as a page loads."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         # A photo waiting is given up by its own check screen alone: a screen opened before it was
         # taken (a result screen, the check screen of a photo used since, in another tab) threw it
         # away unseen, the other eye's photo too. It is kept, and she is sent to see it.
@@ -326,11 +334,9 @@ def routes(web: WebApp) -> list[Route]:
         camera closed; nothing is recorded. Posted with htmx, as Retake is; the result screen loaded
         as a page (``sent_to``)."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         if visit.pending is not None:  # a photo taken meanwhile (another tab) is not dropped unseen
             return photo_waiting(request, session)
         visit.keep_earlier(str(form.get("slot", "")))
@@ -358,11 +364,9 @@ def routes(web: WebApp) -> list[Route]:
         form = await request.form()
         if blocked := await refused(web, request, in_visit=True):
             return blocked
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         slot = str(form.get("slot", ""))
         if visit.modality != "fundus" or slot not in visit.slots:
             return sent_to(request, "/capture")
