@@ -270,22 +270,21 @@ def routes(web: WebApp) -> list[Route]:
         form = await request.form()
         if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
             return blocked
-        visit: Visit | None = session.visit
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         photo_id = str(form.get("photo", ""))
-        if visit is not None and photo_id in visit.used:
+        if photo_id in visit.used:  # a photo's id is its visit's alone: its screen posted this visit's id
             # Used already: the first post's answer was lost (a dropped connection) and she tapped
             # again. Its result screen, as the first answer was, where the camera for the same eye
             # said nothing of it; nothing is recorded again. The photo's own result, as recorded,
             # though the eye was photographed again since (another tab): not where the eye stands now.
             visit.show_used(photo_id)  # a reload of the result screen shows it too
             return await moved_to(request, "/result", lambda: result_screen(request, session))
-        # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
-        # page (``sent_to``), as Retake does; swapped in, its live preview never started.
-        if visit is None or visit.pending is None:
-            return sent_to(request, "/capture")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
-        if photo_id != visit.pending_id:  # a screen of a photo no longer waiting: not the one waiting now
+        # No photo waiting (given up or used in another tab), or a screen of a photo no longer waiting,
+        # not the one waiting now: the camera loaded as a page (``sent_to``), as Retake does; swapped
+        # in, its live preview never started.
+        if visit.pending is None or photo_id != visit.pending_id:
             return sent_to(request, "/capture")
         # Screened and recorded as the slot the photo was taken for, not the one the visit stands at
         # now: another tab may have moved on (a lost answer asked for again shows an earlier slot).
