@@ -1165,6 +1165,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Les données de ce patient ont été supprimées pendant le dépistage : ce résultat n'a pas été "
         "enregistré, et le dépistage a été fermé. Demandez au technicien si vous ne vous y attendiez pas.",
     },
+    # The result screen or the hand-out of a visit whose patient was erased since (``edgescreen erase``):
+    # its results are shown no more, and the visit is closed, as its next result would be refused.
+    "records.patient_erased_shown": {
+        "en": "This patient's data was erased during the screening: their results are no longer kept on "
+        "this device, and the screening was closed. Ask the technician if you did not expect it.",
+        "fr": "Les données de ce patient ont été supprimées pendant le dépistage : ses résultats ne sont plus "
+        "gardés sur l'appareil, et le dépistage a été fermé. Demandez au technicien si vous ne vous y "
+        "attendiez pas.",
+    },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
         "the network or call the technician.",
@@ -2783,6 +2792,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "patient.",
         "fr": "Cet œil n'a pas pu être photographié : un spécialiste doit l'examiner. Organisez l'orientation avec "
         "le patient.",
+    },
+    # The result screen of a slot whose every result the review station's notice erased while its visit
+    # was open (a wrong photo its administrator erased there; web/visit.py, ``Visit.forget``).
+    "result.heading.erased": {"en": "Result erased", "fr": "Résultat supprimé"},
+    "result.action.erased": {
+        "en": "The review station erased this result: nothing of it is kept on this device, nor given on the "
+        "hand-out. Photograph it again, or finish.",
+        "fr": "La station de relecture a supprimé ce résultat : rien n'en est gardé sur l'appareil, ni donné "
+        "sur le document patient. Photographiez à nouveau, ou terminez.",
+    },
+    "result.photograph_again": {"en": "Photograph it again", "fr": "Photographier à nouveau"},
+    # The same, of a slot that keeps other results (it stands at those), or of another slot than the one shown.
+    "result.erased": {
+        "en": "{slot}: the review station erased a result; nothing of it is kept on this device, nor given "
+        "on the hand-out.",
+        "fr": "{slot} : la station de relecture a supprimé un résultat ; rien n'en est gardé sur l'appareil, ni "
+        "donné sur le document patient.",
     },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {

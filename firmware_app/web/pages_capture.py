@@ -182,16 +182,31 @@ def routes(web: WebApp) -> list[Route]:
         is kept, and she is sent to see it first."""
         return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
 
-    async def patient_erased(request: Request, session: Session, visit: Visit) -> Response:
-        """The visit's patient erased while it was open (``PatientErased``): the result was not recorded.
-        The visit is closed, as nothing more may be recorded for them, with no eye listed to call back
-        (nobody to call), and the nurse told: where the erasure came from the command line, she is the
-        first to know."""
+    async def patient_erased(
+        request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
+    ) -> Response:
+        """The visit's patient erased while it was open (``PatientErased``: the result was not recorded;
+        or ``erased_since``: its results were about to be shown). The visit is closed, as nothing more
+        may be recorded for them, with no eye listed to call back (nobody to call), and the nurse told
+        (``said``): where the erasure came from the command line, she is the first to know."""
         if session.visit is visit:
             session.visit = None
         await device.run(lambda: visit_finished(device.store, visit.id, None))
         log_event("app.visit_patient_erased", level=30, modality=visit.modality)
-        return web.render(request, session, "message.html", 409, text_key=PatientErased.message_key)
+        return web.render(request, session, "message.html", 409, text_key=said)
+
+    async def erased_since(request: Request, session: Session, visit: Visit) -> Response | None:
+        """What another process erased of the visit since it was recorded (``edgescreen erase``, the
+        sync service taking the review station's notice), which the visit, held in memory, showed still
+        as standing, and the hand-out printed: the patient erased, the visit closed and the nurse told
+        (``patient_erased``), as its next result would be refused; a result the station erased alone,
+        forgotten (``Visit.forget``), the result screen saying so and its slot to photograph again.
+        ``None``: the visit goes on, as the records now hold it."""
+        gone = await device.run(lambda: device.store.gone(visit.beside))
+        if gone.with_the_patient:
+            return await patient_erased(request, session, visit, "records.patient_erased_shown")
+        visit.forget(gone.by_the_station)
+        return None
 
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
@@ -395,7 +410,10 @@ def routes(web: WebApp) -> list[Route]:
         """The result screen (of the photo ``Visit.on_screen``); ``confirm_finish``: asking whether to
         finish with an eye not photographed."""
         visit: Visit | None = session.visit
-        if visit is None or visit.on_screen[0] not in visit.results:
+        if visit is not None and (closed := await erased_since(request, session, visit)):
+            return closed
+        slot = visit.on_screen[0] if visit else ""
+        if visit is None or (slot not in visit.results and slot not in visit.erased):
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
         view = _result_view(visit, session, *visit.on_screen)
@@ -410,8 +428,10 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
         visit: Visit | None = session.visit
-        if visit is None or not visit.results:
-            return RedirectResponse("/patient", 303)
+        if visit is not None and (closed := await erased_since(request, session, visit)):
+            return closed
+        if visit is None or not visit.results:  # every result erased by the station: its screen says so
+            return RedirectResponse("/result" if visit else "/patient", 303)
         draft = session.draft_of("/handout")
         if request.method == "POST":
             with_reference = (await request.form()).get("with_reference") == "yes"
@@ -432,7 +452,7 @@ def routes(web: WebApp) -> list[Route]:
         """The result screen asking whether to finish with an eye not photographed (a page of its
         own, so switching the language keeps the question on the screen)."""
         visit: Visit | None = session.visit
-        if visit is None or visit.next_slot is None:
+        if visit is None or not visit.eyes_not_photographed:  # a lesion erased by the station is no eye
             return RedirectResponse("/result" if visit else "/patient", 303)
         return await result_screen(request, session, with_status=True, confirm_finish=True)
 
@@ -495,10 +515,11 @@ def routes(web: WebApp) -> list[Route]:
 def _result_view(visit: Visit, session: Session, slot: str, count: int | None = None) -> dict:
     """What the result screen and the hand-out add to the visit: the ``slot`` shown, its result shown
     (``shown``) and the one it stands at (``standing``), the lesion measurements in words, the slot
-    still to photograph, and the outcome an earlier photo of the slot holds it at when the photo just
-    used does not (``Visit.standing``). ``count``: the slot's results as the photo that made the first
-    ``count`` of them was recorded (its lost answer, asked for again); the patient's outcome and what
-    is left to photograph are the visit's now."""
+    still to photograph, the outcome an earlier photo of the slot holds it at when the photo just
+    used does not (``Visit.standing``), and the slots a result of which the review station erased
+    (``Visit.forget``), but for the one shown with none left (it says so itself). ``count``: the
+    slot's results as the photo that made the first ``count`` of them was recorded (its lost answer,
+    asked for again); the patient's outcome and what is left to photograph are the visit's now."""
     outcome = visit.outcome
     taken = visit.taken.get(slot, [])[:count]
     shown = taken[-1] if taken else None
@@ -511,6 +532,7 @@ def _result_view(visit: Visit, session: Session, slot: str, count: int | None = 
         "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
+        "erased_notes": [erased for erased in visit.erased if erased != slot or shown],
     }
 
 
