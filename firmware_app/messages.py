@@ -673,6 +673,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "erase.with_photo.one": {"en": ", {count} with its photo", "fr": ", {count} avec sa photo"},
     "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
+    # A visit of the patient erased was open on the app's screens (records/open_visits.py): the app, another
+    # process, learns it only as it next records or shows that visit's results (web/pages_capture.py).
+    "erase.visit_open": {
+        "en": "A visit of this patient is open on the app's screens: nothing more is recorded for them. The app "
+        "closes it and tells the nurse at the next result recorded for them, or the next time their result "
+        "or hand-out is opened; tell the nurse now if you can.",
+        "fr": "Une visite de ce patient est ouverte sur les écrans de l'application : plus rien n'est enregistré "
+        "pour lui. L'application la ferme et le dit à l'infirmier(ère) au prochain résultat enregistré pour ce "
+        "patient, ou à la prochaine ouverture de son résultat ou de son document patient ; prévenez "
+        "l'infirmier(ère) dès maintenant si vous le pouvez.",
+    },
     # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
     "export.photo_damaged.one": {
         "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "

@@ -181,6 +181,9 @@ class Erasure:
     images: int
     unsent_withdrawn: int
     unsent_in_flight: int = 0
+    # The results erased, by their random ids as the audit names them: what else names them is the
+    # caller's to look up (a visit the app holds open, ``open_visits.visits_open_with``).
+    result_ids: tuple[str, ...] = ()
     # The results whose photo the review station holds (shared, [sync] share_images).
     shared_photos: tuple[str, ...] = ()
     # The results the review station may hold (sent, or handed to the broker): no patient reference,
@@ -883,7 +886,7 @@ class ScreeningStore:
             # The station is asked to erase its copies in this transaction: never one without the other.
             queue_erasure(self._db, at_the_station, self.records.clock())
         self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-        erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos, at_the_station)
+        erasure = Erasure(len(matched), images, unsent, in_flight, tuple(matched), shared_photos, at_the_station)
         details: dict[str, Any] = {
             "results": erasure.results,
             "images": images,

@@ -30,11 +30,13 @@ from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
 from tests.web.test_worklist_and_records import screen_one_eye
 
 
-def erased_on_the_command_line(app: RunningApp, reference: str) -> None:
-    """``edgescreen erase`` run by the technician on the app's device, in a process of its own."""
+def erased_on_the_command_line(app: RunningApp, reference: str) -> str:
+    """``edgescreen erase`` run by the technician on the app's device, in a process of its own: what it
+    printed."""
     erased = edgescreen("erase", "--patient", reference, config=app.directory / "config.toml")
     assert erased.returncode == 0, erased.stderr
     assert recorded(app) == []
+    return erased.stdout
 
 
 def told_and_closed(
@@ -61,7 +63,8 @@ def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurs
     sign_in(page, app)
     switch_to(page, language)
     first_eye_screened(page, app, "K-7")
-    erased_on_the_command_line(app, "K-7")
+    said = erased_on_the_command_line(app, "K-7")
+    assert message("erase.visit_open", "en") in said.splitlines()  # the device's language, not the nurse's
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     shoot(page)
