@@ -673,6 +673,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "erase.with_photo.one": {"en": ", {count} with its photo", "fr": ", {count} avec sa photo"},
     "erase.with_photo.other": {"en": ", {count} with their photo", "fr": ", {count} avec leur photo"},
+    # A visit of the patient erased was open on the app's screens (records/open_visits.py): the app, another
+    # process, learns it only as it next records or shows that visit's results (web/pages_capture.py).
+    "erase.visit_open": {
+        "en": "A visit of this patient is open on the app's screens: nothing more is recorded for them. The app "
+        "closes it and tells the nurse at the next result recorded for them, or the next time their result "
+        "or hand-out is opened; tell the nurse now if you can.",
+        "fr": "Une visite de ce patient est ouverte sur les écrans de l'application : plus rien n'est enregistré "
+        "pour lui. L'application la ferme et le dit à l'infirmier(ère) au prochain résultat enregistré pour ce "
+        "patient, ou à la prochaine ouverture de son résultat ou de son document patient ; prévenez "
+        "l'infirmier(ère) dès maintenant si vous le pouvez.",
+    },
     # ``edgescreen records export`` (records_cli.py): photos a worn card damaged are left out, the rest goes on.
     "export.photo_damaged.one": {
         "en": "not exported: the photo of result {results}, which does not open with the key (its bytes changed "
@@ -1164,6 +1175,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "screening was closed. Ask the technician if you did not expect it.",
         "fr": "Les données de ce patient ont été supprimées pendant le dépistage : ce résultat n'a pas été "
         "enregistré, et le dépistage a été fermé. Demandez au technicien si vous ne vous y attendiez pas.",
+    },
+    # The result screen or the hand-out of a visit whose patient was erased since (``edgescreen erase``):
+    # its results are shown no more, and the visit is closed, as its next result would be refused.
+    "records.patient_erased_shown": {
+        "en": "This patient's data was erased during the screening: their results are no longer kept on "
+        "this device, and the screening was closed. Ask the technician if you did not expect it.",
+        "fr": "Les données de ce patient ont été supprimées pendant le dépistage : ses résultats ne sont plus "
+        "gardés sur l'appareil, et le dépistage a été fermé. Demandez au technicien si vous ne vous y "
+        "attendiez pas.",
     },
     "records.outbox_full": {
         "en": "Too many results are waiting to be sent: this screening was not recorded. Connect the device to "
@@ -2783,6 +2803,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "patient.",
         "fr": "Cet œil n'a pas pu être photographié : un spécialiste doit l'examiner. Organisez l'orientation avec "
         "le patient.",
+    },
+    # The result screen of a slot whose every result the review station's notice erased while its visit
+    # was open (a wrong photo its administrator erased there; web/visit.py, ``Visit.forget``).
+    "result.heading.erased": {"en": "Result erased", "fr": "Résultat supprimé"},
+    "result.action.erased": {
+        "en": "The review station erased this result: nothing of it is kept on this device, nor given on the "
+        "hand-out. Photograph it again, or finish.",
+        "fr": "La station de relecture a supprimé ce résultat : rien n'en est gardé sur l'appareil, ni donné "
+        "sur le document patient. Photographiez à nouveau, ou terminez.",
+    },
+    "result.photograph_again": {"en": "Photograph it again", "fr": "Photographier à nouveau"},
+    # The same, of a slot that keeps other results (it stands at those), or of another slot than the one shown.
+    "result.erased": {
+        "en": "{slot}: the review station erased a result; nothing of it is kept on this device, nor given "
+        "on the hand-out.",
+        "fr": "{slot} : la station de relecture a supprimé un résultat ; rien n'en est gardé sur l'appareil, ni "
+        "donné sur le document patient.",
     },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
     "patient_outcome.refer": {

@@ -20,6 +20,7 @@ from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
 from firmware_app.records.audit import KINDS
 from firmware_app.records.database import RequestRefused, output_problem, records_problem
+from firmware_app.records.open_visits import visits_open_with
 from firmware_app.records.outbox import CRASHES, ERASURES_REFUSED, LAST_FAILURE, Outbox, process_alive
 from firmware_app.records.presence import RECORDS_GONE_EXIT, RecordsGone
 from firmware_app.records.sealing import SealBroken
@@ -124,6 +125,8 @@ def cmd_erase(config: Config, args: argparse.Namespace) -> int:
             photos = sentence("erase.with_photo", language, count=shared) if shared else ""
             command = "edgescreen-review results erase " + " ".join(at_the_station)
             print(sentence("erase.at_station", language, held=len(at_the_station), photos=photos, command=command))
+        if visits_open_with(store, erasure.result_ids):  # the app, another process, learns it only later
+            print(message("erase.visit_open", language))
         return 0
 
     return _with_store(config, erase)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from firmware_app.messages import sentence
+from firmware_app.messages import message, sentence
+from firmware_app.records.open_visits import visit_recorded, visit_started
 from firmware_app.records.outbox import Outbox
 from firmware_app.records.screening import Review, ScreeningContext
 from tests.conftest import PROJECT_ROOT, filled
@@ -302,6 +303,32 @@ def test_erase_says_what_it_erased_and_left_in_the_devices_language(tmp_path, re
         sentence("erase.at_station", language, held=1, photos="", command=station),
     ]
     assert ("Le poste de relecture" in erased.stdout) == (language == "fr")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_erase_says_when_a_visit_of_the_patient_is_open_on_the_apps_screens(tmp_path, retina_rgb, language):
+    """The app keeps each eye visit open in the records, with the results it recorded, until the nurse
+    finishes it (records/open_visits.py). ``edgescreen erase``, a process of its own, erased a patient
+    whose visit was open there without a word to whoever ran it, though the nurse learnt it only at
+    her next result. It now says so, in the device's language; not for a patient with no visit open."""
+    config = in_language(write_config(tmp_path, port=1), language)
+    store = open_store(tmp_path)
+    photo = small_photo(retina_rgb)
+    screened = {
+        reference: record_one(store, photo, sample_record(ScreeningContext(patient_ref=reference, eye="R")))
+        for reference in ("MRN-6", "MRN-7", "MRN-8")
+    }
+    for reference in ("MRN-6", "MRN-7"):  # each visit open with its right eye recorded
+        visit_started(store, f"visit-{reference}", ("R", "L"), "Amina")
+        visit_recorded(store, f"visit-{reference}", screened[reference].result_id)
+    store.records.close()
+    said = message("erase.visit_open", language)
+    erased = edgescreen("erase", "--patient", "MRN-6", config=config)
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.splitlines()[-1] == said
+    alone = edgescreen("erase", "--patient", "MRN-8", config=config)
+    assert alone.returncode == 0, alone.stderr
+    assert said not in alone.stdout
 
 
 def test_erase_shows_close_references_for_the_technician_to_check_and_erases_none_of_them(tmp_path, retina_rgb):

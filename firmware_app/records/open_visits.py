@@ -52,6 +52,22 @@ def visit_finished(store: ScreeningStore, visit_id: str, event: dict[str, object
         db.execute("DELETE FROM open_visit WHERE visit_id = ?", (visit_id,))
 
 
+def visits_open_with(store: ScreeningStore, result_ids: Sequence[str]) -> int:
+    """How many visits still open in the app recorded one of these results: once a patient is erased
+    by another process (``edgescreen erase``), their visits on the app's screens, which the app closes
+    as it next records or shows their results (web/pages_capture.py). A visit that recorded nothing yet
+    names none of them here, nor does a skin visit (kept nowhere here): neither is counted."""
+    if not result_ids:
+        return 0
+    marks = ",".join("?" * len(result_ids))
+    counted = store.records.connection.execute(
+        "SELECT count(DISTINCT visit_id) FROM open_visit, json_each(open_visit.results) AS recorded "
+        f"WHERE recorded.value IN ({marks})",
+        list(result_ids),
+    )
+    return counted.fetchone()[0]
+
+
 def close_visit_not_finished(records: Records, visit_id: str, action: str = NOT_FINISHED) -> None:
     """Record an open visit as not finished, with the eyes no result of it recorded, dated now (the
     day the nurse can still call back), in one transaction: a visit the app's last run lost, or one a

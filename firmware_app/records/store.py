@@ -140,6 +140,16 @@ ERASED_BY_THE_STATION = "the review station"
 
 
 @dataclass(frozen=True)
+class Gone:
+    """Results no longer held (``ScreeningStore.gone``): those the review station's notice erased alone
+    (a wrong photo its administrator erased there), and the rest, erased with their patient (the records
+    screen, ``edgescreen erase``) or gone without any erasure naming them."""
+
+    by_the_station: frozenset[str] = frozenset()
+    with_the_patient: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class OutboxLimits:
     """How many unsent results, and how old, before the overflow policy applies."""
 
@@ -171,6 +181,9 @@ class Erasure:
     images: int
     unsent_withdrawn: int
     unsent_in_flight: int = 0
+    # The results erased, by their random ids as the audit names them: what else names them is the
+    # caller's to look up (a visit the app holds open, ``open_visits.visits_open_with``).
+    result_ids: tuple[str, ...] = ()
     # The results whose photo the review station holds (shared, [sync] share_images).
     shared_photos: tuple[str, ...] = ()
     # The results the review station may hold (sent, or handed to the broker): no patient reference,
@@ -653,24 +666,32 @@ class ScreeningStore:
 
     def _require_held(self, result_ids: Sequence[str]) -> None:
         """Refuse a screening recorded beside results of its patient erased since (``ScreeningContext.
-        beside``), with the patient: each one gone that no erasure by the review station's notice named
-        (the audit's ``erasure`` events say whose). The station's notice erases results, not a patient
-        mid-visit (a wrong photo its administrator erased there, or results of a patient erased here that
-        a backup brought back): the screening beside one is recorded. Asked in the screening's own
-        transaction: an erasure by another process (``edgescreen erase``, the sync service) commits
+        beside``), with the patient (``Gone.with_the_patient``). The station's notice erases results, not
+        a patient mid-visit (a wrong photo its administrator erased there, or results of a patient erased
+        here that a backup brought back): the screening beside one is recorded. Asked in the screening's
+        own transaction: an erasure by another process (``edgescreen erase``, the sync service) commits
         before it or after it, never between the question and the screening. Here, not in the app or the
         command: one rule for every way a patient is erased (the records screen, the command line), which
         each visit's next result meets."""
-        if not result_ids:
-            return
-        marks = ",".join("?" * len(result_ids))
-        held = self._db.execute(f"SELECT result_id FROM screening WHERE result_id IN ({marks})", list(result_ids))
-        gone = set(result_ids) - {row[0] for row in held}
-        if gone and gone - self._erased_by_the_station(gone):
+        if self.gone(result_ids).with_the_patient:
             raise PatientErased(
                 "a result of this patient that the visit knew of was erased since, the patient with it: the "
                 "screening was not recorded"
             )
+
+    def gone(self, result_ids: Sequence[str]) -> Gone:
+        """Which of these results the records no longer hold, and whose erasure took them (the audit's
+        ``erasure`` events say whose): what a visit still open in the app, which holds its results in
+        memory, must stop showing, and whether its patient was erased (nothing more is recorded for
+        them, ``_require_held``). A delete and its audit event commit together: one gone here is named
+        by its erasure's event, whichever process erased it."""
+        if not result_ids:
+            return Gone()
+        marks = ",".join("?" * len(result_ids))
+        held = self._db.execute(f"SELECT result_id FROM screening WHERE result_id IN ({marks})", list(result_ids))
+        gone = set(result_ids) - {row[0] for row in held}
+        by_the_station = self._erased_by_the_station(gone) if gone else set()
+        return Gone(frozenset(by_the_station), frozenset(gone - by_the_station))
 
     def _erased_by_the_station(self, result_ids: set[str]) -> set[str]:
         """Those of these results an erasure by the review station's notice named (``_erase``)."""
@@ -865,7 +886,7 @@ class ScreeningStore:
             # The station is asked to erase its copies in this transaction: never one without the other.
             queue_erasure(self._db, at_the_station, self.records.clock())
         self._db.execute(f"DELETE FROM screening WHERE result_id IN ({marks})", matched)
-        erasure = Erasure(len(matched), images, unsent, in_flight, shared_photos, at_the_station)
+        erasure = Erasure(len(matched), images, unsent, in_flight, tuple(matched), shared_photos, at_the_station)
         details: dict[str, Any] = {
             "results": erasure.results,
             "images": images,

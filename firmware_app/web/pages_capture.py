@@ -165,21 +165,48 @@ def routes(web: WebApp) -> list[Route]:
         """A post from a screen opened for another visit than the one open now."""
         return web.render(request, session, "message.html", 409, text_key="capture.other_visit", retry="/capture")
 
+    def posted_visit(request: Request, session: Session, form: FormData) -> Visit | Response:
+        """The visit a screen's post is for, or the screen that refuses it, one rule for every post
+        that names its visit: with none open (closed meanwhile, in another tab) the patient screen
+        loaded as a page, and for a screen opened for another visit than the one open now,
+        ``other_visit``: never filed under the patient open now."""
+        visit: Visit | None = session.visit
+        if visit is None:
+            return sent_to(request, "/patient")
+        if form.get("visit") != visit.id:
+            return other_visit(request, session)
+        return visit
+
     def photo_waiting(request: Request, session: Session) -> Response:
         """A post from a screen opened before the photo waiting now was taken (another tab): the photo
         is kept, and she is sent to see it first."""
         return web.render(request, session, "message.html", 409, text_key="capture.photo_waiting", retry="/check")
 
-    async def patient_erased(request: Request, session: Session, visit: Visit) -> Response:
-        """The visit's patient erased while it was open (``PatientErased``): the result was not recorded.
-        The visit is closed, as nothing more may be recorded for them, with no eye listed to call back
-        (nobody to call), and the nurse told: where the erasure came from the command line, she is the
-        first to know."""
+    async def patient_erased(
+        request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
+    ) -> Response:
+        """The visit's patient erased while it was open (``PatientErased``: the result was not recorded;
+        or ``erased_since``: its results were about to be shown). The visit is closed, as nothing more
+        may be recorded for them, with no eye listed to call back (nobody to call), and the nurse told
+        (``said``): where the erasure came from the command line, she is the first to know."""
         if session.visit is visit:
             session.visit = None
         await device.run(lambda: visit_finished(device.store, visit.id, None))
         log_event("app.visit_patient_erased", level=30, modality=visit.modality)
-        return web.render(request, session, "message.html", 409, text_key=PatientErased.message_key)
+        return web.render(request, session, "message.html", 409, text_key=said)
+
+    async def erased_since(request: Request, session: Session, visit: Visit) -> Response | None:
+        """What another process erased of the visit since it was recorded (``edgescreen erase``, the
+        sync service taking the review station's notice), which the visit, held in memory, showed still
+        as standing, and the hand-out printed: the patient erased, the visit closed and the nurse told
+        (``patient_erased``), as its next result would be refused; a result the station erased alone,
+        forgotten (``Visit.forget``), the result screen saying so and its slot to photograph again.
+        ``None``: the visit goes on, as the records now hold it."""
+        gone = await device.run(lambda: device.store.gone(visit.beside))
+        if gone.with_the_patient:
+            return await patient_erased(request, session, visit, "records.patient_erased_shown")
+        visit.forget(gone.by_the_station)
+        return None
 
     # The shutter, "Use this photo" and "Retake" read the form (and ask the readiness interlock)
     # before the session's visit: while a post awaits, another tab may open another patient or use
@@ -190,11 +217,9 @@ def routes(web: WebApp) -> list[Route]:
         that kept it left the next screen "in use on another screen" until the lease lapsed)."""
         if blocked := await refused(web, request, in_visit=True):
             return blocked
-        visit: Visit | None = session.visit
-        if visit is None:  # closed meanwhile (another tab): the patient screen loaded as a page
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         if visit.screened_already:  # a capture screen kept from before its result, posted again
             return screened_already(request, session, visit, 409)
         camera = device.camera
@@ -260,22 +285,21 @@ def routes(web: WebApp) -> list[Route]:
         form = await request.form()
         if blocked := await refused(web, request, in_visit=True):  # the photo waits to be used once fixed
             return blocked
-        visit: Visit | None = session.visit
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         photo_id = str(form.get("photo", ""))
-        if visit is not None and photo_id in visit.used:
+        if photo_id in visit.used:  # a photo's id is its visit's alone: its screen posted this visit's id
             # Used already: the first post's answer was lost (a dropped connection) and she tapped
             # again. Its result screen, as the first answer was, where the camera for the same eye
             # said nothing of it; nothing is recorded again. The photo's own result, as recorded,
             # though the eye was photographed again since (another tab): not where the eye stands now.
             visit.show_used(photo_id)  # a reload of the result screen shows it too
             return await moved_to(request, "/result", lambda: result_screen(request, session))
-        # No photo waiting (given up or used in another tab, the visit closed): the camera loaded as a
-        # page (``sent_to``), as Retake does; swapped in, its live preview never started.
-        if visit is None or visit.pending is None:
-            return sent_to(request, "/capture")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
-        if photo_id != visit.pending_id:  # a screen of a photo no longer waiting: not the one waiting now
+        # No photo waiting (given up or used in another tab), or a screen of a photo no longer waiting,
+        # not the one waiting now: the camera loaded as a page (``sent_to``), as Retake does; swapped
+        # in, its live preview never started.
+        if visit.pending is None or photo_id != visit.pending_id:
             return sent_to(request, "/capture")
         # Screened and recorded as the slot the photo was taken for, not the one the visit stands at
         # now: another tab may have moved on (a lost answer asked for again shows an earlier slot).
@@ -306,11 +330,9 @@ def routes(web: WebApp) -> list[Route]:
         own error page; the capture screen is loaded as a page (``sent_to``): its live preview starts
         as a page loads."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         # A photo waiting is given up by its own check screen alone: a screen opened before it was
         # taken (a result screen, the check screen of a photo used since, in another tab) threw it
         # away unseen, the other eye's photo too. It is kept, and she is sent to see it.
@@ -326,11 +348,9 @@ def routes(web: WebApp) -> list[Route]:
         camera closed; nothing is recorded. Posted with htmx, as Retake is; the result screen loaded
         as a page (``sent_to``)."""
         form = await request.form()
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         if visit.pending is not None:  # a photo taken meanwhile (another tab) is not dropped unseen
             return photo_waiting(request, session)
         visit.keep_earlier(str(form.get("slot", "")))
@@ -358,11 +378,9 @@ def routes(web: WebApp) -> list[Route]:
         form = await request.form()
         if blocked := await refused(web, request, in_visit=True):
             return blocked
-        visit: Visit | None = session.visit
-        if visit is None:
-            return sent_to(request, "/patient")
-        if form.get("visit") != visit.id:
-            return other_visit(request, session)
+        visit = posted_visit(request, session, form)
+        if isinstance(visit, Response):
+            return visit
         slot = str(form.get("slot", ""))
         if visit.modality != "fundus" or slot not in visit.slots:
             return sent_to(request, "/capture")
@@ -392,7 +410,10 @@ def routes(web: WebApp) -> list[Route]:
         """The result screen (of the photo ``Visit.on_screen``); ``confirm_finish``: asking whether to
         finish with an eye not photographed."""
         visit: Visit | None = session.visit
-        if visit is None or visit.on_screen[0] not in visit.results:
+        if visit is not None and (closed := await erased_since(request, session, visit)):
+            return closed
+        slot = visit.on_screen[0] if visit else ""
+        if visit is None or (slot not in visit.results and slot not in visit.erased):
             return RedirectResponse("/capture" if visit else "/patient", 303)
         bar = await device.run(lambda: status(web)) if with_status else None
         view = _result_view(visit, session, *visit.on_screen)
@@ -407,8 +428,10 @@ def routes(web: WebApp) -> list[Route]:
     @web.page()
     async def handout(request: Request, session: Session) -> Response:
         visit: Visit | None = session.visit
-        if visit is None or not visit.results:
-            return RedirectResponse("/patient", 303)
+        if visit is not None and (closed := await erased_since(request, session, visit)):
+            return closed
+        if visit is None or not visit.results:  # every result erased by the station: its screen says so
+            return RedirectResponse("/result" if visit else "/patient", 303)
         draft = session.draft_of("/handout")
         if request.method == "POST":
             with_reference = (await request.form()).get("with_reference") == "yes"
@@ -429,7 +452,7 @@ def routes(web: WebApp) -> list[Route]:
         """The result screen asking whether to finish with an eye not photographed (a page of its
         own, so switching the language keeps the question on the screen)."""
         visit: Visit | None = session.visit
-        if visit is None or visit.next_slot is None:
+        if visit is None or not visit.eyes_not_photographed:  # a lesion erased by the station is no eye
             return RedirectResponse("/result" if visit else "/patient", 303)
         return await result_screen(request, session, with_status=True, confirm_finish=True)
 
@@ -492,10 +515,11 @@ def routes(web: WebApp) -> list[Route]:
 def _result_view(visit: Visit, session: Session, slot: str, count: int | None = None) -> dict:
     """What the result screen and the hand-out add to the visit: the ``slot`` shown, its result shown
     (``shown``) and the one it stands at (``standing``), the lesion measurements in words, the slot
-    still to photograph, and the outcome an earlier photo of the slot holds it at when the photo just
-    used does not (``Visit.standing``). ``count``: the slot's results as the photo that made the first
-    ``count`` of them was recorded (its lost answer, asked for again); the patient's outcome and what
-    is left to photograph are the visit's now."""
+    still to photograph, the outcome an earlier photo of the slot holds it at when the photo just
+    used does not (``Visit.standing``), and the slots a result of which the review station erased
+    (``Visit.forget``), but for the one shown with none left (it says so itself). ``count``: the
+    slot's results as the photo that made the first ``count`` of them was recorded (its lost answer,
+    asked for again); the patient's outcome and what is left to photograph are the visit's now."""
     outcome = visit.outcome
     taken = visit.taken.get(slot, [])[:count]
     shown = taken[-1] if taken else None
@@ -508,6 +532,7 @@ def _result_view(visit: Visit, session: Session, slot: str, count: int | None = 
         "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
+        "erased_notes": [erased for erased in visit.erased if erased != slot or shown],
     }
 
 

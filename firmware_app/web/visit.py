@@ -8,6 +8,7 @@ slot photographed again keeps its earlier results: what the slot stands at is
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from firmware_app.inference.triage import Outcome
@@ -57,6 +58,9 @@ class Visit:
     # "Another lesion"): an erasure of the patient before the visit's first result removes them, and
     # that result is refused as the next ones are (``context``).
     held: tuple[str, ...] = ()
+    # The slots a result of which the review station's notice erased while the visit was open
+    # (``forget``): the result screen says so until the slot is recorded again.
+    erased: list[str] = field(default_factory=list)
     # Carried by the capture, check and result screens' forms: a post from a screen opened for
     # another visit (a second tab of the session has since opened another patient) is refused, not
     # filed under the patient open now.
@@ -110,6 +114,8 @@ class Visit:
         slot's earlier ones, and the visit stands at that slot."""
         taken = self.taken.setdefault(slot, [])
         taken.append(result)
+        if slot in self.erased:
+            self.erased.remove(slot)
         if photo_id:
             self.used[photo_id] = (slot, len(taken))
         self.slot, self.shown = slot, None
@@ -117,6 +123,26 @@ class Visit:
             self.again = ""
         if result.result_id:
             self.photos[result.result_id] = photo
+
+    def forget(self, result_ids: Collection[str]) -> None:
+        """These results were erased since they were recorded (the review station's notice, taken by the
+        sync service): the visit holds them no more, so no screen shows them, no slot stands at them and
+        the hand-out gives none of them; a slot left with none is to photograph again. A photo used for
+        a slot whose results changed is no longer asked for again by its id (``used`` counts them)."""
+        for slot, taken in list(self.taken.items()):
+            kept = [result for result in taken if result.result_id not in result_ids]
+            if len(kept) == len(taken):
+                continue
+            self.taken[slot] = kept
+            if not kept:
+                del self.taken[slot]
+            if slot not in self.erased:
+                self.erased.append(slot)
+            self.used = {photo: used for photo, used in self.used.items() if used[0] != slot}
+            if self.shown and self.shown[0] == slot:
+                self.shown = None
+        for result_id in result_ids:
+            self.photos.pop(result_id, None)
 
     def show_used(self, photo_id: str) -> None:
         """The result screen shows the photo used as ``photo_id`` (its answer lost, asked for again);
@@ -151,8 +177,14 @@ class Visit:
         patient's results the visit knows of (``held``, then its own), which an erasure of the patient
         meanwhile removed (``ScreeningContext.beside``)."""
         eye = slot if self.modality == "fundus" else None
-        beside = (*self.held, *self.result_ids)
+        beside = self.beside
         return ScreeningContext(self.reference, eye=eye, body_site=self.body_site, operator=operator, beside=beside)
+
+    @property
+    def beside(self) -> tuple[str, ...]:
+        """The patient's results the visit knows of (``held``, then its own): an erasure of the patient
+        removes them (``ScreeningStore.gone``)."""
+        return (*self.held, *self.result_ids)
 
     @property
     def result_ids(self) -> list[str]:

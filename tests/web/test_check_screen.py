@@ -108,6 +108,27 @@ def test_two_posts_of_use_this_photo_record_it_once(page, app):
         assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
 
 
+def test_use_this_photo_on_the_check_screen_of_a_patient_left_since_is_told_so(page, app):
+    """The check screen of a patient left since in another tab ("New patient", then start), whose
+    camera now waits with no photo: "Use this photo" loaded the next patient's camera without a word,
+    as if the photo had been used. It says the screen was for another patient and nothing was saved,
+    as every other post of such a screen does."""
+    sign_in(page, app)
+    new_patient(page, app, "H-5")
+    shoot(page)
+    other = page.context.new_page()
+    new_patient(other, app, "H-6")
+    other.wait_for_url("**/capture")
+    with page.expect_response("**/check/use") as answer:
+        page.locator("[data-test=use]").click()
+    assert (answer.value.status, answer.value.headers.get("hx-redirect")) == (409, None)
+    said = page.locator("[data-test=message]")
+    said.wait_for(timeout=10_000)
+    assert said.inner_text() == message("capture.other_visit", "en")
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM screening").fetchone()[0] == 0
+
+
 def test_the_check_screen_reloads_and_a_swapped_post_without_the_token_is_refused(page, app):
     sign_in(page, app)
     new_patient(page, app, "H-2")

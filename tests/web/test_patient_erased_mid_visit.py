@@ -2,7 +2,8 @@
 from its own Records screen while the patient's visit is open (test_worklist_and_records), but the
 command line runs in another process and cannot see the app's memory: the erasure went through, and
 the visit's next eye or lesion was recorded after it, under the erased patient's reference, and sent,
-with nobody told. Now nothing more is recorded for them: the visit is closed and the nurse told."""
+with nobody told; its result screen and hand-out still showed the erased results. Now nothing more
+is recorded nor shown for them: the visit is closed and the nurse told."""
 
 from __future__ import annotations
 
@@ -29,20 +30,25 @@ from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
 from tests.web.test_worklist_and_records import screen_one_eye
 
 
-def erased_on_the_command_line(app: RunningApp, reference: str) -> None:
-    """``edgescreen erase`` run by the technician on the app's device, in a process of its own."""
+def erased_on_the_command_line(app: RunningApp, reference: str) -> str:
+    """``edgescreen erase`` run by the technician on the app's device, in a process of its own: what it
+    printed."""
     erased = edgescreen("erase", "--patient", reference, config=app.directory / "config.toml")
     assert erased.returncode == 0, erased.stderr
     assert recorded(app) == []
+    return erased.stdout
 
 
-def told_and_closed(page, app: RunningApp, language: str, answer, name: str) -> None:
-    """Nothing was recorded, the nurse is told on one screen in her language, and the visit is closed:
-    no eye of it left open in the records, none listed on Today to call an erased patient back."""
+def told_and_closed(
+    page, app: RunningApp, language: str, status: int, name: str, said_key: str = "records.patient_erased"
+) -> None:
+    """Nothing was recorded, the nurse is told on one screen in her language (``said_key``), and the
+    visit is closed: no eye of it left open in the records, none listed on Today to call an erased
+    patient back."""
     assert recorded(app) == []
-    assert answer.value.status == 409
+    assert status == 409
     said = page.locator("[data-test=message]")
-    assert said.inner_text() == message("records.patient_erased", language)
+    assert said.inner_text() == message(said_key, language)
     assert unscrolled(page) and page.evaluate(AUDIT) == []
     snap(page, name)
     with sqlite3.connect(app.directory / "records.sqlite3") as db:
@@ -57,13 +63,14 @@ def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurs
     sign_in(page, app)
     switch_to(page, language)
     first_eye_screened(page, app, "K-7")
-    erased_on_the_command_line(app, "K-7")
+    said = erased_on_the_command_line(app, "K-7")
+    assert message("erase.visit_open", "en") in said.splitlines()  # the device's language, not the nurse's
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     shoot(page)
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
-    told_and_closed(page, app, language, answer, "patient-erased-mid-visit")
+    told_and_closed(page, app, language, answer.value.status, "patient-erased-mid-visit")
 
 
 def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not_recorded(page, app):
@@ -75,7 +82,7 @@ def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not
     page.locator("[data-test=not-photographed]").click()
     with page.expect_response("**/capture/not-photographed") as answer:
         page.locator("[data-test=not-photographed-yes]").click()
-    told_and_closed(page, app, "en", answer, "patient-erased-not-photographed")
+    told_and_closed(page, app, "en", answer.value.status, "patient-erased-not-photographed")
 
 
 def test_a_lesion_photographed_again_after_its_patient_was_erased_is_not_recorded(page, dermatoscope):  # noqa: F811
@@ -93,7 +100,7 @@ def test_a_lesion_photographed_again_after_its_patient_was_erased_is_not_recorde
     shoot(page)
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
-    told_and_closed(page, dermatoscope, "en", answer, "patient-erased-lesion-retaken")
+    told_and_closed(page, dermatoscope, "en", answer.value.status, "patient-erased-lesion-retaken")
 
 
 def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_recorded(page, app):
@@ -107,7 +114,7 @@ def test_the_first_eye_of_a_visit_opened_before_its_patient_was_erased_is_not_re
     shoot(page)
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
-    told_and_closed(page, app, "en", answer, "patient-erased-before-the-first-eye")
+    told_and_closed(page, app, "en", answer.value.status, "patient-erased-before-the-first-eye")
 
 
 def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorded(page, dermatoscope):  # noqa: F811
@@ -128,4 +135,19 @@ def test_another_lesion_of_a_patient_erased_once_its_visit_opened_is_not_recorde
     shoot(page)
     with page.expect_response("**/check/use") as answer:
         page.locator("[data-test=use]").click()
-    told_and_closed(page, dermatoscope, "en", answer, "patient-erased-another-lesion")
+    told_and_closed(page, dermatoscope, "en", answer.value.status, "patient-erased-another-lesion")
+
+
+@pytest.mark.parametrize(("screen", "language"), [("result", "en"), ("handout", "fr"), ("result", "fr")])
+def test_the_result_and_handout_of_a_patient_erased_mid_visit_show_none_of_it(page, app, screen, language):
+    """The first eye's result on screen, its patient erased on the command line: the result screen
+    loaded again still showed the result, and the hand-out printed it for the patient, though the
+    records hold nothing of them any more. Neither shows it: the visit is closed, as its next result
+    would be refused, and the nurse told."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "K-12")
+    erased_on_the_command_line(app, "K-12")
+    answer = page.goto(f"{app.url}/{screen}")
+    assert page.locator(".triage, [data-test=handout], [data-test=patient-outcome]").count() == 0
+    told_and_closed(page, app, language, answer.status, f"patient-erased-{screen}", "records.patient_erased_shown")

@@ -1,0 +1,120 @@
+"""A result of the visit open on the screen erased by the review station's notice (its administrator
+erased a wrong photo there), which the sync service takes in a process of its own. The visit holds its
+results in the app's memory: its result screen and its hand-out kept showing the erased result as the
+one the eye stood at, and the hand-out printed it for the patient. They show none of it now, say so,
+and the visit goes on: the eye is photographed again, or the visit finished."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from firmware_app.app import open_store
+from firmware_app.messages import message
+from tests.web.conftest import (
+    AUDIT,
+    RunningApp,
+    first_eye_screened,
+    new_patient,
+    recorded,
+    shoot,
+    sign_in,
+    snap,
+    switch_to,
+    unscrolled,
+)
+from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
+
+
+def erased_by_the_station(app: RunningApp, slot: str) -> None:
+    """The station's notice naming the result recorded for ``slot`` (an eye, or ``lesion``'s none),
+    taken as the sync service takes it: the records' own erasure, its own connection."""
+    with sqlite3.connect(app.directory / "records.sqlite3") as db:
+        [(result_id,)] = db.execute("SELECT result_id FROM screening WHERE coalesce(eye, 'lesion') = ?", (slot,))
+    store = open_store(app.config)
+    try:
+        assert store.erase_erased_at_the_station([result_id]).results == 1
+    finally:
+        store.records.close()
+
+
+def heading(slot: str, language: str, key: str) -> str:
+    return message("result.slot_heading", language).format(slot=slot, heading=message(key, language))
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_an_eye_whose_result_the_station_erased_is_shown_erased_and_photographed_again(page, app, language):
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "S-1")
+    erased_by_the_station(app, "R")
+    page.reload()
+    right = message("eye.R", language)
+    erased = page.locator("[data-test=erased-R]")
+    assert page.locator("[data-test=triage-R]").count() == 0
+    assert heading(right, language, "result.heading.erased") in erased.inner_text()
+    assert message("result.action.erased", language) in erased.inner_text()
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "pending"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-erased-by-the-station")
+
+    page.goto(f"{app.url}/today")  # read from the records: it was right, the result gone with them
+    assert page.locator("[data-test=entry]").count() == 0
+    page.goto(f"{app.url}/handout")  # nothing left to print: the screen that says why, with no Hand-out
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=handout]").count() == 0
+    assert page.locator("[data-test=retake-slot]").inner_text() == message("result.photograph_again", language)
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text().strip() == right
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=triage-R]").is_visible()
+    assert page.locator("[data-test^=erased]").count() == 0
+    assert [eye for eye, _ in recorded(app)] == ["R"]
+
+
+def test_the_other_eyes_result_erased_by_the_station_is_said_and_the_eye_is_next_again(page, app):
+    """Both eyes screened, the left one's result on screen; the right one's erased: it no longer stands
+    on the screen nor on the hand-out, the screen says so under the left eye's, and Next is the right eye."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "S-2")
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    erased_by_the_station(app, "R")
+    page.reload()
+    assert page.locator("[data-test=triage-L]").is_visible()
+    said = message("result.erased", "en").format(slot=message("eye.R", "en"))
+    assert page.locator("[data-test=erased-note]").inner_text() == said
+    assert page.locator("[data-test=next-slot]").inner_text() == message("result.next", "en").format(eye="Right eye")
+    assert page.locator("[data-test=patient-outcome]").get_attribute("data-outcome") == "pending"
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    page.goto(f"{app.url}/handout")
+    assert page.locator("[data-test=handout] [data-test=triage-R]").count() == 0
+    assert page.locator("[data-test=handout] [data-test=triage-L]").count() == 1
+    assert page.locator("[data-test=handout-pending]").count() == 1
+
+
+def test_a_lesion_whose_result_the_station_erased_is_shown_erased(page, dermatoscope):  # noqa: F811
+    """A skin visit's one lesion: its result screen says it was erased and offers it again; the
+    hand-out has nothing to give and sends the nurse back to that screen."""
+    sign_in(page, dermatoscope)
+    new_patient(page, dermatoscope, "S-3", "dermoscopy", "trunk")
+    page.wait_for_url("**/capture")
+    shoot(page)
+    page.locator("[data-test=use]").click()
+    page.wait_for_url("**/result")
+    erased_by_the_station(dermatoscope, "lesion")
+    page.goto(f"{dermatoscope.url}/handout")
+    page.wait_for_url("**/result")
+    assert page.locator("[data-test=erased-lesion]").is_visible()
+    assert page.locator(".triage.refer, .triage.no_refer, .triage.ungradable").count() == 0
+    assert page.locator("[data-test=handout]").count() == 0
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    page.locator("[data-test=retake-slot]").click()
+    page.wait_for_url("**/capture")
