@@ -461,11 +461,15 @@ def routes(web: WebApp) -> list[Route]:
         """Close the visit; with an eye still to photograph, only once the nurse has confirmed it,
         and the eye then goes on the day's worklist as not photographed (audited). The result
         screen posts it with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the
-        browser showed its own error page; the next screen is loaded as a page (``sent_to``)."""
+        browser showed its own error page; the next screen is loaded as a page (``sent_to``). Erasures
+        since the question was asked are read first (``erased_since``): a patient erased meanwhile has no
+        eye to call back for, and an eye whose result the station erased is then one not photographed."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
             return sent_to(request, "/patient")
+        if closed := await erased_since(request, session, visit):
+            return closed
         missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
             return sent_to(request, "/finish")

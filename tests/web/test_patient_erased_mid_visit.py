@@ -73,6 +73,21 @@ def test_the_next_eye_of_a_patient_erased_mid_visit_is_not_recorded_and_the_nurs
     told_and_closed(page, app, language, answer.value.status, "patient-erased-mid-visit")
 
 
+def test_finish_anyway_after_the_patient_was_erased_lists_no_eye_to_call_back(page, app):
+    """ "Finish anyway" asked before ``edgescreen erase`` and answered after it: the eye left was listed
+    on Today as not photographed, to call back a patient whose data is gone. The visit is closed, the
+    nurse told, as a result recorded or shown then would be."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "K-12")
+    page.locator("[data-test=finish]").click()
+    page.locator("[data-test=finish-confirm]").wait_for()
+    erased_on_the_command_line(app, "K-12")
+    with page.expect_response("**/finish") as answer:
+        page.locator("[data-test=finish-yes]").click()
+    status, shown = answer.value.status, "records.patient_erased_shown"
+    told_and_closed(page, app, "en", status, "patient-erased-finish-anyway", shown)
+
+
 def test_an_eye_that_cannot_be_photographed_of_a_patient_erased_mid_visit_is_not_recorded(page, app):
     sign_in(page, app)
     first_eye_screened(page, app, "K-8")
