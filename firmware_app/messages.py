@@ -2527,13 +2527,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     },
     "health.verdicts.green": {
         "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
-        "fr": "Les avis ne sont acceptés que signés par la station de relecture ({count} clé(s)).",
+        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clé(s)).",
     },
     "health.verdicts.none": {
         "en": "No verdict key: any verdict the broker delivers is taken unchecked. Set [sync] "
         "verdict_public_keys to the review station's verdict public key.",
         "fr": "Pas de clé des avis : tout avis livré par le serveur est accepté sans contrôle. Réglez [sync] "
-        "verdict_public_keys sur la clé publique des avis de la station de relecture.",
+        "verdict_public_keys sur la clé publique des avis du poste de relecture.",
     },
     "health.verdicts.red": {
         "en": "The verdict key {path} cannot be used: no verdict is stored until it is replaced (edgescreen doctor "
@@ -2810,7 +2810,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.action.erased": {
         "en": "The review station erased this result: nothing of it is kept on this device, nor given on the "
         "hand-out. Photograph it again, or finish.",
-        "fr": "La station de relecture a supprimé ce résultat : rien n'en est gardé sur l'appareil, ni donné "
+        "fr": "Le poste de relecture a supprimé ce résultat : rien n'en est gardé sur l'appareil, ni donné "
         "sur le document patient. Photographiez à nouveau, ou terminez.",
     },
     "result.photograph_again": {"en": "Photograph it again", "fr": "Photographier à nouveau"},
@@ -2818,7 +2818,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.erased": {
         "en": "{slot}: the review station erased a result; nothing of it is kept on this device, nor given "
         "on the hand-out.",
-        "fr": "{slot} : la station de relecture a supprimé un résultat ; rien n'en est gardé sur l'appareil, ni "
+        "fr": "{slot} : le poste de relecture a supprimé un résultat ; rien n'en est gardé sur l'appareil, ni "
         "donné sur le document patient.",
     },
     "sync.nothing": {"en": "Nothing to send", "fr": "Rien à envoyer"},
