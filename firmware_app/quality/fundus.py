@@ -349,9 +349,12 @@ def _haze_contrast(green: np.ndarray, field: np.ndarray) -> float:
     enlarged). The square, at the field's measured size (about 256 pixels), is brought there
     bilinearly: a reduction by a quarter needs no area average, whose fractional form cost four
     times as much (0.16 against 0.04 ms on one core), the contrast's own blur is wider than the
-    difference, and no fundus decision or ``bench/generalisation.py`` row moved."""
+    difference, and no fundus decision or ``bench/generalisation.py`` row moved. A field measured
+    more than twice that size (a larger ``field_size``) is area-averaged still: bilinear would skip
+    pixels there, and the contrast read would no longer be the one the limits were set on."""
     side = min(_CONTRAST_SIDE, green.shape[0])
-    small = cv2.resize(green, (side, side), interpolation=cv2.INTER_LINEAR) if side < green.shape[0] else green
+    sampling = cv2.INTER_AREA if green.shape[0] > 2 * side else cv2.INTER_LINEAR
+    small = cv2.resize(green, (side, side), interpolation=sampling) if side < green.shape[0] else green
     return measures.detail_contrast(small, mask_at_size(field, small.shape))
 
 
