@@ -461,15 +461,14 @@ def routes(web: WebApp) -> list[Route]:
         """Close the visit; with an eye still to photograph, only once the nurse has confirmed it,
         and the eye then goes on the day's worklist as not photographed (audited). The result
         screen posts it with htmx, so an unanswered one says so (app.js, sayNoAnswer) where the
-        browser showed its own error page; the next screen is loaded as a page (``sent_to``). Erasures
-        since the question was asked are read first (``erased_since``): a patient erased meanwhile has no
-        eye to call back for, and an eye whose result the station erased is then one not photographed."""
+        browser showed its own error page; the next screen is loaded as a page (``sent_to``). A patient
+        erased since the question was asked (``edgescreen erase``) has no eye to call back for: asked in
+        the audit's own step on the records thread, as a screening's ``_require_held`` is, the visit closed
+        first, so a second post still finds none to close while the first one's audit waits."""
         form = await request.form()
         visit: Visit | None = session.visit
         if visit is None:
             return sent_to(request, "/patient")
-        if closed := await erased_since(request, session, visit):
-            return closed
         missing = visit.eyes_not_photographed
         if missing and form.get("confirmed") != "yes":
             return sent_to(request, "/finish")
@@ -481,12 +480,16 @@ def routes(web: WebApp) -> list[Route]:
         records = device.store.records
 
         def audited() -> None:  # dated by the clock as a screening is, and its state kept as theirs
+            if device.store.gone(visit.beside).with_the_patient:
+                raise PatientErased("the visit's patient was erased since: no eye of theirs to call back for")
             clock = records.clock_state(records.clock()).value
             event = not_photographed_event(missing, session.operator, clock, records.boot(), visit.result_ids)
             visit_finished(device.store, visit.id, event if missing else None)
 
         try:
             await device.run(audited)
+        except PatientErased:
+            return await patient_erased(request, session, visit, "records.patient_erased_shown")
         except BaseException:
             session.visit = visit  # nothing audited: the visit stays open
             raise
