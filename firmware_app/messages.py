@@ -2860,6 +2860,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "This eye could not be photographed: a specialist must examine it.",
         "fr": "Cet œil n'a pas pu être photographié : un spécialiste doit l'examiner.",
     },
+    # An eye whose every result the review station erased while the visit was open (web/visit.py,
+    # ``Visit.forget``): photographed, so not "not photographed yet"; no result of it is given, and it is
+    # photographed again, now or when Today calls the patient back.
+    "handout.erased": {
+        "en": "No result: to be photographed again",
+        "fr": "Pas de résultat : à photographier à nouveau",
+    },
     "handout.next_step.pending": {
         "en": "Next step: the screening is not complete; the nurse will tell you what follows.",
         "fr": "Étape suivante : le dépistage n'est pas complet ; l'infirmier(ère) vous dira la suite.",

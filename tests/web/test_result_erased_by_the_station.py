@@ -76,17 +76,22 @@ def test_an_eye_whose_result_the_station_erased_is_shown_erased_and_photographed
     assert [eye for eye, _ in recorded(app)] == ["R"]
 
 
-def test_the_other_eyes_result_erased_by_the_station_is_said_and_the_eye_is_next_again(page, app):
-    """Both eyes screened, the left one's result on screen; the right one's erased: it no longer stands
-    on the screen nor on the hand-out, the screen says so under the left eye's, and Next is the right eye."""
-    sign_in(page, app)
-    first_eye_screened(page, app, "S-2")
+def both_eyes_screened_and_the_right_erased(page, app: RunningApp, reference: str) -> None:
+    """Both eyes screened, the left one's result on screen, and the right one's erased by the station."""
+    first_eye_screened(page, app, reference)
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     shoot(page)
     page.locator("[data-test=use]").click()
     page.wait_for_url("**/result")
     erased_by_the_station(app, "R")
+
+
+def test_the_other_eyes_result_erased_by_the_station_is_said_and_the_eye_is_next_again(page, app):
+    """Both eyes screened, the left one's result on screen; the right one's erased: it no longer stands
+    on the screen nor on the hand-out, the screen says so under the left eye's, and Next is the right eye."""
+    sign_in(page, app)
+    both_eyes_screened_and_the_right_erased(page, app, "S-2")
     page.reload()
     assert page.locator("[data-test=triage-L]").is_visible()
     said = message("result.erased", "en").format(slot=message("eye.R", "en"))
@@ -97,7 +102,22 @@ def test_the_other_eyes_result_erased_by_the_station_is_said_and_the_eye_is_next
     page.goto(f"{app.url}/handout")
     assert page.locator("[data-test=handout] [data-test=triage-R]").count() == 0
     assert page.locator("[data-test=handout] [data-test=triage-L]").count() == 1
-    assert page.locator("[data-test=handout-pending]").count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_hand_out_gives_no_result_for_an_eye_whose_result_the_station_erased(page, app, language):
+    """The hand-out printed the erased eye as "Not photographed yet", a result to come, where it was
+    photographed and its result withdrawn: it says that eye has no result on this page, to be
+    photographed again (the nurse does so now, or Today calls the patient back for it)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    both_eyes_screened_and_the_right_erased(page, app, "S-4")
+    page.goto(f"{app.url}/handout")
+    handout = page.locator("[data-test=handout]")
+    said = heading(message("eye.R", language), language, "handout.erased")
+    assert handout.locator("[data-test=handout-erased]").inner_text() == said
+    assert message("result.pending", language) not in handout.inner_text()
+    assert handout.locator("[data-test=triage-L]").count() == 1
 
 
 def test_a_lesion_whose_result_the_station_erased_is_shown_erased(page, dermatoscope):  # noqa: F811
