@@ -526,7 +526,8 @@ def _result_view(visit: Visit, session: Session, slot: str, count: int | None = 
     used does not (``Visit.standing``), and the slots a result of which the review station erased
     (``Visit.forget``), but for the one shown with none left (it says so itself). ``count``: the
     slot's results as the photo that made the first ``count`` of them was recorded (its lost answer,
-    asked for again); the patient's outcome and what is left to photograph are the visit's now."""
+    asked for again); the patient's outcome and what is left to photograph are the visit's now:
+    ``next_slot`` the first slot to photograph, ``next_other`` the first but ``slot`` (the screen's Next)."""
     outcome = visit.outcome
     taken = visit.taken.get(slot, [])[:count]
     shown = taken[-1] if taken else None
@@ -539,6 +540,7 @@ def _result_view(visit: Visit, session: Session, slot: str, count: int | None = 
         "earlier_stands": standing.triage.outcome.value if standing and standing is not shown else None,
         "lesion_text": lesion_line(shown.lesion, session.language) if shown and shown.lesion else None,
         "next_slot": visit.next_slot,
+        "next_other": visit.next_slot_besides(slot),
         "erased_notes": [erased for erased in visit.erased if erased != slot or shown],
     }
 

@@ -200,7 +200,12 @@ class Visit:
 
     @property
     def next_slot(self) -> str | None:
-        return next((slot for slot in self.slots if slot not in self.results), None)
+        return self.next_slot_besides("")
+
+    def next_slot_besides(self, shown: str) -> str | None:
+        """The next slot to photograph other than ``shown``: what a result screen offers beside ``shown``'s
+        own button, its result erased by the station leaving it one to photograph too (``forget``)."""
+        return next((slot for slot in self.slots if slot not in self.results and slot != shown), None)
 
     @property
     def outcome(self) -> Outcome | None:

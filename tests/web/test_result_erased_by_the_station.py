@@ -76,6 +76,22 @@ def test_an_eye_whose_result_the_station_erased_is_shown_erased_and_photographed
     assert [eye for eye, _ in recorded(app)] == ["R"]
 
 
+def test_the_other_eye_is_next_under_an_eye_whose_result_the_station_erased(page, app):
+    """The right eye's result erased, the left one never photographed: the right one's screen offered
+    only to photograph it again, or Finish; the left eye is next too, as under a result."""
+    sign_in(page, app)
+    first_eye_screened(page, app, "S-5")
+    erased_by_the_station(app, "R")
+    page.reload()
+    assert page.locator("[data-test=erased-R]").is_visible()
+    assert page.locator("[data-test=retake-slot]").is_visible()
+    assert page.locator("[data-test=next-slot]").inner_text() == message("result.next", "en").format(eye="Left eye")
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    page.locator("[data-test=next-slot]").click()
+    page.wait_for_url("**/capture")
+    assert page.locator("h1.slot").inner_text().strip() == message("eye.L", "en")
+
+
 def both_eyes_screened_and_the_right_erased(page, app: RunningApp, reference: str) -> None:
     """Both eyes screened, the left one's result on screen, and the right one's erased by the station."""
     first_eye_screened(page, app, reference)
