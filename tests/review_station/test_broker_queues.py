@@ -160,8 +160,13 @@ def test_results_lost_past_the_bound_are_logged_and_shown(tmp_path, engine: Engi
         wait_until(lambda: drops() > 0, 15, "the broker's dropped count at the station")
         assert drops() == sent - counts(engine)[0]  # every lost result counted, none twice
         assert "Outgoing messages are being dropped" in (broker.directory / "mosquitto.log").read_text()
-        alerts = [r for r in caplog.records if "review.broker_dropped_messages" in r.getMessage()]
-        assert alerts and alerts[0].levelno == logging.ERROR
+
+        def alerts() -> list[logging.LogRecord]:
+            return [r for r in caplog.records if "review.broker_dropped_messages" in r.getMessage()]
+
+        # The ingester's thread logs the drops once their count is committed: the count can be read first.
+        wait_until(lambda: alerts(), 10, "the drops' alert in the station's log")
+        assert alerts()[0].levelno == logging.ERROR
         page = signed_in_client(engine, station(), "rita", "reviewer").get("/dashboard").text
         assert f"The broker dropped {drops()} queued messages" in page
     finally:
