@@ -185,10 +185,11 @@ def routes(web: WebApp) -> list[Route]:
     async def patient_erased(
         request: Request, session: Session, visit: Visit, said: str = PatientErased.message_key
     ) -> Response:
-        """The visit's patient erased while it was open (``PatientErased``: the result was not recorded;
-        or ``erased_since``: its results were about to be shown). The visit is closed, as nothing more
-        may be recorded for them, with no eye listed to call back (nobody to call), and the nurse told
-        (``said``): where the erasure came from the command line, she is the first to know."""
+        """The visit's patient erased while it was open (``PatientErased``: the result was not recorded,
+        or "Finish anyway" listed no eye; or ``erased_since``: its results were about to be shown). The
+        visit is closed, as nothing more may be recorded for them, with no eye listed to call back
+        (nobody to call), and the nurse told (``said``): where the erasure came from the command line,
+        she is the first to know."""
         if session.visit is visit:
             session.visit = None
         await device.run(lambda: visit_finished(device.store, visit.id, None))
