@@ -134,6 +134,7 @@ def test_the_hand_out_gives_no_result_for_an_eye_whose_result_the_station_erased
     assert handout.locator("[data-test=handout-erased]").inner_text() == said
     assert message("result.pending", language) not in handout.inner_text()
     assert handout.locator("[data-test=triage-L]").count() == 1
+    snap(page, "handout-eye-erased-by-the-station")
 
 
 def test_a_lesion_whose_result_the_station_erased_is_shown_erased(page, dermatoscope):  # noqa: F811
