@@ -175,8 +175,10 @@ class SyncWorker:
         self._refused = False
         # The records are damaged where the worker must read or write: a technician's to mend.
         self._damaged = False
-        # The records refused this connection's state (``_record_connected``): written with the next batch.
+        # The records refused this connection's state (``_record_connected``): written with the next batch,
+        # or by the loop once ``_connected_retry_at`` (``time.monotonic()``) is past.
         self._connected_unrecorded = False
+        self._connected_retry_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
@@ -636,9 +638,11 @@ class SyncWorker:
         """The state of a connection made, for ``sync status``: ``refused`` while a refusal of this
         device's results stands (``_cause``), the broker having taken none since. Records that refuse it
         (another process holding their lock, a full disk) are given it again with the next batch they
-        take (``_commit_acks``): a refusal the broker answered by taking a result is history in memory at
-        once (``_on_publish``), and the records said "refused", not authorised, for the rest of that
-        connection, days on a steady network."""
+        take (``_commit_acks``), and by the loop every ``RECORDS_RETRY_SECONDS`` (``_record_connected_when_due``):
+        a refusal the broker answered by taking a result is history in memory at once (``_on_publish``),
+        and the records said "refused", not authorised, for the rest of that connection, days on a steady
+        network; a connection with nothing to send, whose state they refused as it was made, takes no
+        batch, and they kept the previous connection's state for its life."""
         broker = f"{self._settings.broker_host}:{self._settings.broker_port}"
         if self._unmarked:
             recorded = self._set_connection(DAMAGED, self._damaged_detail(), failure=self._cause())
@@ -649,6 +653,13 @@ class SyncWorker:
                 failure=self._cause(),
             )
         self._connected_unrecorded = not recorded
+        self._connected_retry_at = time.monotonic() + RECORDS_RETRY_SECONDS
+
+    def _record_connected_when_due(self) -> None:
+        """The connection's state the records refused, given again once ``RECORDS_RETRY_SECONDS`` have
+        passed: each refusal by their lock held the loop a busy timeout."""
+        if self._connected_unrecorded and time.monotonic() >= self._connected_retry_at:
+            self._record_connected()
 
     def _on_connected(self, client: mqtt.Client) -> None:
         client.subscribe([(self._topic[REVIEW], 1), (self._topic[ERASED], 1)])
@@ -715,6 +726,7 @@ class SyncWorker:
                     established = True
                     self._on_connected(client)
                 self._commit_acks(force=False)
+                self._record_connected_when_due()
                 self._commit_erasures()
                 self._send_erasures(client)
                 self._fill_window(client)

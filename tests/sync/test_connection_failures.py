@@ -353,6 +353,38 @@ def test_a_refusal_answered_while_the_records_are_locked_is_cleared_by_their_nex
     assert status["connection_detail"] == f"127.0.0.1:{broker.port}"  # the refusal is history
 
 
+def test_a_connection_whose_state_the_locked_records_refused_is_written_with_nothing_to_send(
+    tmp_path, broker, caplog, monkeypatch
+):
+    """The broker back after an outage while another process holds the records' write lock: the new
+    connection's state could not be written, and only a batch of results taken wrote it again. With
+    nothing recorded to send, none came, and ``sync status`` and doctor said "disconnected" for the
+    connection's life, days on a steady network. The worker's loop writes it once the records take it."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_S", 0.2)  # each write the lock refuses, refused at once
+    config = write_config(tmp_path, broker.port)
+    caplog.set_level(logging.INFO, logger="edgescreen")
+    worker = BackgroundWorker(config)
+    try:
+        wait_until(lambda: sync_status(config)["connection"] == "connected", 30, "the first connection")
+        broker.stop()
+        wait_until(lambda: sync_status(config)["connection"] == "disconnected", 30, "the broker gone")
+        holder = sqlite3.connect(tmp_path / "records.sqlite3", isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            broker.start()
+            refused = "the connection made, and its state refused by the lock"
+            wait_until(lambda: "sync.state_not_recorded state=connected " in caplog.text, 30, refused)
+            connections = caplog.text.count("sync.connected ")
+        finally:
+            holder.close()  # its transaction rolled back: the lock released
+        wait_until(lambda: sync_status(config)["connection"] == "connected", 20, "the state written")
+        status = sync_status(config)
+        assert caplog.text.count("sync.connected ") == connections  # on the connection it was refused for
+    finally:
+        worker.stop()
+    assert status["backlog"] == 0 and status["last_failure"] is None and check_broker(status).level == "green"
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_a_result_taken_after_one_refused_on_the_same_connection_ends_the_refusal(
     tmp_path, certs, retina_rgb, caplog, language
