@@ -88,11 +88,14 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
     """Crypto-erase the records key, then overwrite and remove the records and all beside them; with
-    ``--unsent-erasures``, the patients' erasures still to be sent written out first, for the station."""
+    ``--unsent-erasures``, the patients' erasures still to be sent written out first, for the station;
+    with ``--discard-unsent-results``, the results still to be sent erased with them, and counted."""
     if args.confirm != config.device.id:
         raise RequestRefused.saying("refused.wipe_unconfirmed", device=config.device.id, config=str(config.source))
     records, out = config.records, args.unsent_erasures
-    wiped = wipe(records.database, records.key_file, config.models.directory, records.marker, out)
+    wiped = wipe(
+        records.database, records.key_file, config.models.directory, records.marker, out, args.discard_unsent_results
+    )
     language, folder = config.device.language, str(config.records.database.parent)
     key = "wipe.key_erased" if wiped.key_erased else "wipe.key_not_found"
     print(sentence(key, language, file=str(config.records.key_file)))
@@ -105,6 +108,8 @@ def cmd_wipe(config: Config, args: argparse.Namespace) -> int:
         print(sentence("wipe.unsent_erasures_written", language, count=wiped.erasures_written, file=str(out)))
     elif out is not None:
         print(sentence("wipe.unsent_erasures_none", language, file=str(out)))
+    if wiped.results_discarded:
+        print(sentence("wipe.unsent_results_discarded", language, count=wiped.results_discarded))
     print(message("wipe.flash", language))  # what a wipe cannot reach, said every time it runs
     if wiped.failed:
         raise RecordsError("could not erase: " + "; ".join(wiped.failed))
@@ -195,6 +200,12 @@ def add_device_commands(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="for a device that can no longer reach its review station: write the patients' erasures still to be "
         "sent to FILE (new, outside the records' folder: a USB drive) as the station's commands, then wipe",
+    )
+    erase_all.add_argument(
+        "--discard-unsent-results",
+        action="store_true",
+        help="for a device whose results can never be sent (its broker gone, the device scrapped): erase the "
+        "results still to be sent with the rest (no clinician will see them); the wipe says how many",
     )
     erase_all.set_defaults(handler=cmd_wipe)
     in_own_words(erase_all)

@@ -530,6 +530,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{count} effacements de patients non envoyés au poste de relecture écrits dans {file} : "
         "l'administrateur du poste doit y lancer leurs commandes (edgescreen-review results erase)",
     },
+    # ``wipe --discard-unsent-results``: the results the broker never took, erased with the records.
+    "wipe.unsent_results_discarded.one": {
+        "en": "{count} result never sent to the review station erased with the records: no clinician will see it",
+        "fr": "{count} résultat jamais envoyé au poste de relecture effacé avec les dossiers : aucun clinicien ne "
+        "le verra",
+    },
+    "wipe.unsent_results_discarded.other": {
+        "en": "{count} results never sent to the review station erased with the records: no clinician will see them",
+        "fr": "{count} résultats jamais envoyés au poste de relecture effacés avec les dossiers : aucun clinicien "
+        "ne les verra",
+    },
     "wipe.unsent_erasures_none": {
         "en": "no patient's erasure was waiting to be sent: nothing written to {file}",
         "fr": "aucun effacement de patient n'attendait d'être envoyé : rien n'a été écrit dans {file}",
@@ -2082,6 +2093,29 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "sync run --until-drained), puis relancez edgescreen wipe ; un appareil qui ne peut plus joindre son poste "
         "les écrit plutôt pour l'administrateur du poste (wipe --unsent-erasures FICHIER, sur une clé USB) ; rien "
         "n'a été effacé",
+    },
+    # {count}: the results the broker has not taken yet (``sync status``'s backlog): the records are their one copy.
+    "refused.wipe_results_unsent.one": {
+        "en": "{count} result is still to be sent to the review station: wiped now, no clinician would ever see it. "
+        "Send it first (edgescreen sync run --until-drained), then wipe again; a device that can never send it "
+        "(its broker gone, the device scrapped) is wiped with wipe --discard-unsent-results, which erases it "
+        "unsent; nothing was wiped",
+        "fr": "{count} résultat reste à envoyer au poste de relecture : si l'appareil était effacé maintenant, "
+        "aucun clinicien ne le verrait jamais. Envoyez-le d'abord (edgescreen sync run --until-drained), puis "
+        "relancez edgescreen wipe ; un appareil qui ne pourra jamais l'envoyer (le serveur du site disparu, "
+        "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui l'efface sans l'envoyer ; "
+        "rien n'a été effacé",
+    },
+    "refused.wipe_results_unsent.other": {
+        "en": "{count} results are still to be sent to the review station: wiped now, no clinician would ever see "
+        "them. Send them first (edgescreen sync run --until-drained), then wipe again; a device that can never "
+        "send them (its broker gone, the device scrapped) is wiped with wipe --discard-unsent-results, which "
+        "erases them unsent; nothing was wiped",
+        "fr": "{count} résultats restent à envoyer au poste de relecture : si l'appareil était effacé maintenant, "
+        "aucun clinicien ne les verrait jamais. Envoyez-les d'abord (edgescreen sync run --until-drained), puis "
+        "relancez edgescreen wipe ; un appareil qui ne pourra jamais les envoyer (le serveur du site disparu, "
+        "l'appareil mis au rebut) s'efface avec wipe --discard-unsent-results, qui les efface sans les envoyer ; "
+        "rien n'a été effacé",
     },
     # ``wipe --unsent-erasures FILE`` (firmware_app/wipe.py): the file must outlive the wipe, and be new.
     "refused.wipe_unsent_erasures_inside": {

@@ -23,6 +23,10 @@ copy. A device that can never reach its station again (its broker gone, decommis
 network) would then never be wiped, and keep its patients' data for good, which is worse for them
 than the station keeping results its administrator can be told to erase: so a wipe may write them
 out first, as the station's commands (``unsent_erasures``), to a file the wipe does not erase.
+Results the broker has not taken yet refuse it too: no clinician has seen them, and the records are
+their one copy. No file carries them to the station (it imports none), so a device that can never
+send them is wiped only when the technician says they are to be lost (``discard_unsent_results``),
+and the wipe says how many were.
 """
 
 from __future__ import annotations
@@ -57,10 +61,22 @@ class Wiped:
     files: int
     failed: tuple[str, ...]
     kept: Path | None
-    # The records could not be read (``_queued_erasures``): any erasure request they held is gone unsent.
+    # The records could not be read (``_owed``): any erasure request they held is gone unsent.
     erasures_unread: bool = False
     # The erasure requests written out for the station's administrator (``unsent_erasures``).
     erasures_written: int = 0
+    # The results erased before the broker took them (``discard_unsent_results``): no clinician will see them.
+    results_discarded: int = 0
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What the records alone hold for the review station: the patients' erasure requests and how many
+    results the broker has not taken yet (``sync status``'s backlog: those withheld as altered, never
+    to be sent, are not counted, as a request withheld is not)."""
+
+    erasures: tuple[ErasureRequest, ...]
+    results: int
 
 
 def _overwrite(path: Path, fill: Callable[[int], bytes]) -> None:
@@ -113,19 +129,21 @@ def _refuse_shared_folder(folder: Path) -> None:
         raise RequestRefused.saying("refused.wipe_shared_folder", folder=str(folder))
 
 
-def _queued_erasures(database: Path, key_file: Path) -> tuple[ErasureRequest, ...] | None:
-    """The patients' erasure requests the broker has not taken yet (``records/erasure_outbox.py``): the
-    records are their one copy, so a wipe would leave the station those patients' results for good.
-    ``None`` for records that cannot be read (damaged; a missing key does not stop this read, which opens
-    no sealed value): a device must still be wiped before it leaves, and the wipe says what that loses
+def _owed(database: Path, key_file: Path) -> Owed | None:
+    """What the broker has not taken yet (``Owed``): wiped, the station would keep the erased patients'
+    results for good (``records/erasure_outbox.py``), and never receive the unsent ones. ``None`` for
+    records that cannot be read (damaged; a missing key does not stop this read, which opens no sealed
+    value): a device must still be wiped before it leaves, and the wipe says what that loses
     (``Wiped.erasures_unread``)."""
     if not present(database):
-        return ()
+        return Owed((), 0)
     try:
         records = Records(database, key_file, read_only=True, must_exist=True)
         try:
-            waiting, _ = Outbox(records).erasures_to_send()
-            return tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
+            outbox = Outbox(records)
+            waiting, _ = outbox.erasures_to_send()
+            erasures = tuple(parse_erasure(row.payload) for row in waiting)  # each passed it: none is altered
+            return Owed(erasures, outbox.backlog().unsent)
         finally:
             records.close()
     except (RecordsError, sqlite3.Error) as error:  # opening them, or reading the requests
@@ -172,18 +190,39 @@ def _write_unsent_erasures(path: Path, requests: Sequence[ErasureRequest]) -> No
     log_event("wipe.unsent_erasures_written", logging.WARNING, count=len(requests), file=path)
 
 
+def _settle(database: Path, key_file: Path, unsent_erasures: Path | None, discard_unsent_results: bool) -> Owed | None:
+    """What the records owe the station (``_owed``), the wipe refused unless the technician said what
+    becomes of each: the erasures written to ``unsent_erasures``, the results lost (logged, counted).
+    Both refusals come before the file is written: a refusal after it would leave the file there, and
+    the wipe run again with both options would be refused for it (``_refuse_unsent_erasures_file``)."""
+    owed = _owed(database, key_file)
+    if owed is None:
+        return None
+    if owed.erasures and unsent_erasures is None:
+        raise RequestRefused.saying("refused.wipe_erasures_queued", count=len(owed.erasures))
+    if owed.results and not discard_unsent_results:
+        raise RequestRefused.saying("refused.wipe_results_unsent", count=owed.results)
+    if owed.erasures and unsent_erasures is not None:  # refused above without it
+        _write_unsent_erasures(unsent_erasures, owed.erasures)
+    if owed.results:
+        log_event("wipe.unsent_results_discarded", logging.WARNING, count=owed.results)
+    return owed
+
+
 def wipe(
     database: Path,
     key_file: Path,
     models: Path | None,
     marker: Path | None = None,
     unsent_erasures: Path | None = None,
+    discard_unsent_results: bool = False,
 ) -> Wiped:
     """Crypto-erase ``key_file``, then overwrite and remove every file in ``database``'s folder but
     the ``models`` folder, and last the ``marker`` naming the records, wherever it is kept (left, a
     re-assigned device's first start would be refused as records gone); refused while this device's
     sync worker runs (it would write on), while patients' erasures wait to be sent to the review
-    station (``_queued_erasures``) unless they are written to ``unsent_erasures`` first, and while the
+    station unless they are written to ``unsent_erasures`` first, while results wait to be sent unless
+    ``discard_unsent_results`` says they are to be lost (``_settle``), and while the
     marker names records gone with their key (a records drive not mounted): the wipe erased nothing of
     them then, yet removed the marker and said it was done, and the device's next start made new
     records over the drive's mount point."""
@@ -197,11 +236,7 @@ def wipe(
     if folder.is_dir() and not lock.acquire():
         raise RequestRefused.saying("refused.wipe_worker_running")
     try:
-        queued = _queued_erasures(database, key_file)
-        if queued:
-            if unsent_erasures is None:
-                raise RequestRefused.saying("refused.wipe_erasures_queued", count=len(queued))
-            _write_unsent_erasures(unsent_erasures, queued)
+        owed = _settle(database, key_file, unsent_erasures, discard_unsent_results)
         failed: list[str] = []
         key_copies = [key_file, *key_file.parent.glob(f".{key_file.name}.*.tmp")]  # a key being created
         key_erased = sum(_erase(path, os.urandom, failed) for path in key_copies) > 0
@@ -217,5 +252,5 @@ def wipe(
             _erase(marker, bytes, failed)
     finally:
         lock.release()
-    written = len(queued or ())  # refused above unless written out
-    return Wiped(key_erased, files, tuple(failed), keep, erasures_unread=queued is None, erasures_written=written)
+    settled = owed or Owed((), 0)  # records that could not be read: ``erasures_unread`` says what went with them
+    return Wiped(key_erased, files, tuple(failed), keep, owed is None, len(settled.erasures), settled.results)

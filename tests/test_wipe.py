@@ -22,10 +22,12 @@ from tests.test_cli import edgescreen
 
 
 def device(tmp_path):
-    """Records in a state folder of their own, as on a device, with what a technician leaves there."""
+    """Records in a state folder of their own, as on a device, with what a technician leaves there; its
+    one result sent (the broker's PUBACK), as on a device ready to be wiped."""
     state = tmp_path / "state"
     store = open_store(state)
     record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-777-MARTIN", eye="L")))
+    send_all(store)
     (state / "install-records").mkdir()
     (state / "install-records/records-2026-06-01.sqlite3").write_bytes(b"SQLite format 3\0" + b"MRN-777" * 100)
     (state / "models/dr-referable").mkdir(parents=True)
@@ -36,6 +38,11 @@ def device(tmp_path):
         f'[records]\ndatabase = "{state}/records.sqlite3"\nkey_file = "{state}/records.key"\n'
     )
     return state, store, config
+
+
+def send_all(store) -> None:
+    outbox = Outbox(store.records)
+    outbox.mark_sent([row.seq for row in outbox.claim(0, 10)])
 
 
 def test_wipe_overwrites_the_key_in_place_then_removes_everything_but_the_models(tmp_path, monkeypatch, capsys):
@@ -240,8 +247,9 @@ def erasures_waiting(tmp_path):
     return state, config, result_ids
 
 
-def wipe_with(config, unsent_erasures) -> int:
-    return main(["--config", str(config), "wipe", "--confirm", DEVICE.id, "--unsent-erasures", str(unsent_erasures)])
+def wipe_with(config, unsent_erasures, *options: str) -> int:
+    wipe = ["wipe", "--confirm", DEVICE.id, "--unsent-erasures", str(unsent_erasures), *options]
+    return main(["--config", str(config), *wipe])
 
 
 def untouched(state) -> bool:
@@ -349,14 +357,14 @@ def test_wipe_refuses_an_unsent_erasures_file_made_after_its_check_and_wipes_not
     """The same race through the whole wipe: FILE appears while the wipe reads the records' requests."""
     state, config, _ = erasures_waiting(tmp_path)
     out = tmp_path / "erasures.txt"
-    read_requests = firmware_app.wipe._queued_erasures
+    read_requests = firmware_app.wipe._owed
 
     def another_wipe_writes_first(*args):
         queued = read_requests(*args)
         out.write_text(EARLIER_EXPORT)
         return queued
 
-    monkeypatch.setattr(firmware_app.wipe, "_queued_erasures", another_wipe_writes_first)
+    monkeypatch.setattr(firmware_app.wipe, "_owed", another_wipe_writes_first)
     assert wipe_with(config, out) == 2
     refused = sentence("refused.wipe_unsent_erasures_exists", "en", file=str(out))
     assert f"edgescreen: {refused}" in capsys.readouterr().err
@@ -382,3 +390,82 @@ def test_wipe_with_unsent_erasures_of_damaged_records_says_them_lost_as_without_
     said = capsys.readouterr().out.splitlines()
     assert said[-2:] == [message("wipe.erasures_unread", "en"), message("wipe.flash", "en")]
     assert not out.exists() and not any(str(out) in line for line in said)
+
+
+def results_unsent(tmp_path):
+    """``device`` with four more screenings the broker has not taken, one of them withheld as altered
+    (``Outbox.withhold``), never to be sent: ``sync status`` says backlog 3. The records are the one
+    copy of those three results: no clinician has seen them."""
+    state, store, config = device(tmp_path)
+    for patient in ("MRN-778-DURAND", "MRN-779-PETIT", "MRN-780-ROUX", "MRN-781-BLANC"):
+        record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref=patient, eye="R")))
+    outbox = Outbox(store.records)
+    outbox.withhold(outbox.pending(0, 1)[0], "payload digest mismatch")
+    assert outbox.backlog().unsent == 3
+    store.records.close()
+    return state, store, config
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_is_refused_while_results_wait_to_reach_the_review_station(tmp_path, language):
+    """Backlog 3, and the wipe exited 0 saying the key and the files were erased, never a word of the
+    three screenings no clinician would now see: README's "let it send everything first" was a step the
+    wipe never checked. It is refused, naming how many and how to send them; sent, the wipe goes on."""
+    state, store, config = results_unsent(tmp_path)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, config=in_language(config, language))
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    assert said == [f"edgescreen: {sentence('refused.wipe_results_unsent', language, count=3)}"]
+    assert "sync run --until-drained" in said[0] and "--discard-unsent-results" in said[0]
+    assert untouched(state)
+
+    store = open_store(state)
+    send_all(store)
+    store.records.close()
+    assert edgescreen("wipe", "--confirm", DEVICE.id, config=config).returncode == 0
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_wipe_with_discard_unsent_results_erases_them_and_says_how_many(tmp_path, language):
+    """A device whose results can never be sent (its broker gone, the device scrapped) is wiped all the
+    same when the technician says so, and the wipe says how many results no clinician will see."""
+    state, _, config = results_unsent(tmp_path)
+    files = sum(path.is_file() for path in state.rglob("*") if "models" not in path.parts)
+    in_language(config, language)
+    run = edgescreen("wipe", "--confirm", DEVICE.id, "--discard-unsent-results", config=config)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        sentence("wipe.key_erased", language, file=str(state / "records.key")),
+        sentence("wipe.files", language, count=files, folder=str(state)),
+        sentence("wipe.models_kept", language, folder=str(state / "models")),
+        sentence("wipe.unsent_results_discarded", language, count=3),
+        message("wipe.flash", language),
+    ]
+    assert "wipe.unsent_results_discarded" in run.stderr  # the event log, with the count
+    assert not (state / "records.key").exists() and not (state / "records.sqlite3").exists()
+
+
+def test_wipe_refused_for_unsent_results_writes_no_unsent_erasures_file(tmp_path, capsys):
+    """Erasures and results both waiting, ``--unsent-erasures`` given alone: the refusal comes before
+    FILE is written, so the wipe run again with both options does not find FILE there and refuse it."""
+    state, store, config = results_unsent(tmp_path)
+    store = open_store(state)
+    store.erase_patient("MRN-777-MARTIN")  # its result sent: an erasure request for the station
+    store.records.close()
+    out = tmp_path / "erasures.txt"
+    assert wipe_with(config, out) == 2
+    assert sentence("refused.wipe_results_unsent", "en", count=3) in capsys.readouterr().err
+    assert not out.exists() and untouched(state)
+    assert wipe_with(config, out, "--discard-unsent-results") == 0
+    said = capsys.readouterr().out.splitlines()
+    assert sentence("wipe.unsent_erasures_written", "en", count=1, file=str(out)) in said
+    assert sentence("wipe.unsent_results_discarded", "en", count=3) in said
+    assert out.is_file() and not (state / "records.key").exists()
+
+
+def test_the_refusal_for_unsent_results_names_both_ways_out_in_each_form_and_language():
+    for language in LANGUAGES:
+        for count in (1, 2):
+            said = sentence("refused.wipe_results_unsent", language, count=count)
+            assert "edgescreen sync run --until-drained" in said and "--discard-unsent-results" in said

@@ -174,15 +174,41 @@ def test_purge_of_a_device_that_cannot_reach_its_station_passes_unsent_erasures_
     assert not state.exists() and not (root / "etc/edgescreen").exists()
 
 
-@pytest.mark.parametrize("options", [(), ("--uninstall",)], ids=["install", "uninstall"])
-def test_unsent_erasures_without_uninstall_purge_is_refused_before_anything_changes(staged_root, tmp_path, options):
-    """Like ``--purge``, ``--unsent-erasures`` means a wipe: without ``--uninstall --purge`` it would
-    go unremarked while the device was updated, or removed with its records kept."""
+def test_purge_of_a_device_whose_results_can_never_be_sent_passes_discard_unsent_results_on(staged_root, tmp_path):
+    """A result the broker never took refuses the wipe, so the purge; the refusal names
+    ``--discard-unsent-results``, which the purge passes on as it does ``--unsent-erasures``: the wipe
+    erases the result with the rest and says so, then the records are removed."""
     root = tmp_path / "root"
     shutil.copytree(staged_root, root, symlinks=True)
-    run = install_device(root, *options, "--unsent-erasures", "/media/usb/erasures.txt")
+    state = root / "var/lib/edgescreen"
+    store = open_store(state)
+    record_one(store, small_photo(), sample_record(ScreeningContext(patient_ref="MRN-777-MARTIN", eye="L")))
+    store.records.close()
+
+    refused = install_device(root, "--uninstall", "--purge")
+    assert refused.returncode == 1
+    assert "--discard-unsent-results" in refused.stderr and "nothing was removed" in refused.stderr
+    assert (state / "records.sqlite3").is_file() and (root / "etc/edgescreen/config.toml").is_file()
+
+    purged = install_device(root, "--uninstall", "--purge", "--discard-unsent-results")
+    assert purged.returncode == 0, purged.stderr
+    assert "1 result never sent to the review station erased with the records" in purged.stderr
+    assert not state.exists() and not (root / "etc/edgescreen").exists()
+
+
+@pytest.mark.parametrize("option", [("--unsent-erasures", "/media/usb/erasures.txt"), ("--discard-unsent-results",)])
+@pytest.mark.parametrize("options", [(), ("--uninstall",)], ids=["install", "uninstall"])
+def test_a_wipe_s_option_without_uninstall_purge_is_refused_before_anything_changes(
+    staged_root, tmp_path, options, option
+):
+    """Like ``--purge``, ``--unsent-erasures`` and ``--discard-unsent-results`` mean a wipe: without
+    ``--uninstall --purge`` they would go unremarked while the device was updated, or removed with its
+    records kept."""
+    root = tmp_path / "root"
+    shutil.copytree(staged_root, root, symlinks=True)
+    run = install_device(root, *options, *option)
     assert run.returncode == 2
-    assert "--unsent-erasures is for --uninstall --purge only" in run.stderr
+    assert f"{option[0]} is for --uninstall --purge only" in run.stderr
     assert (root / "opt/edgescreen").is_dir() and (root / "etc/systemd/system/edgescreen-app.service").is_file()
     assert (root / "var/lib/edgescreen/records.sqlite3").is_file()
 
