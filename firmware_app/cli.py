@@ -78,14 +78,16 @@ def _progress(items: Sequence[Path], label: str) -> Iterable[Path]:
     return tqdm(items, desc=label, unit="image", file=sys.stderr)
 
 
+def _error_object(path: Path, modality: str, code: str, said: str) -> str:
+    """One image's error as ``--json`` prints it: ``error`` is what is said, in the device's language
+    for a refusal; ``code`` is English and stays as it is, for a script to tell the kinds apart."""
+    return json.dumps({"image": str(path), "modality": modality, "error": said, "code": code})
+
+
 def _print_failure(event: str, path: Path, modality: str, error: ImageError, as_json: bool) -> None:
     """An image that could not be read: reported for that image, and the run goes on."""
     log_event(event, level=logging.WARNING, image=image_ref(path), error=error.reason)
-    print(
-        json.dumps({"image": str(path), "modality": modality, "error": str(error)})
-        if as_json
-        else f"{path}  ERROR  {error}"
-    )
+    print(_error_object(path, modality, "unreadable", str(error)) if as_json else f"{path}  ERROR  {error}")
 
 
 def screen_images(
@@ -96,7 +98,8 @@ def screen_images(
     context: ScreeningContext | None = None,
     stop: threading.Event | None = None,
 ) -> int:
-    """Screen and record each image; an unreadable one is reported and skipped (exit status 1).
+    """Screen and record each image; one unreadable, exported from the records or of proportions the
+    profile's lens step does not fit is reported and skipped (exit status 1).
 
     A screening the records refuse (disk reserve, outbox cap) stops the run: every later one would be
     refused too, and the nurse must be told at once. So does ``stop`` once set (SIGTERM, Ctrl-C:
@@ -147,9 +150,9 @@ def _screen_each(
             result = pipeline.screen(read_photo_to_screen(path), modality_of[path], context)
         except ScreeningRefused as error:
             return _refused(error, language)
-        except AlreadyCalibrated as refusal:
+        except (AlreadyCalibrated, ProfileMisfit) as refusal:
             failed += 1
-            _print_calibrated_export(path, modality_of[path], refusal, as_json, language)
+            _print_refused(path, modality_of[path], refusal, as_json, language)
             continue
         except ImageError as error:
             failed += 1
@@ -168,15 +171,21 @@ def _print_stopped(left: int, language: str) -> None:
     print(f"edgescreen: {sentence('screen.stopped', language, count=left)}", file=sys.stderr)
 
 
-def _print_calibrated_export(
-    path: Path, modality: str, refusal: AlreadyCalibrated, as_json: bool, language: str
+def _print_refused(
+    path: Path, modality: str, refusal: AlreadyCalibrated | ProfileMisfit, as_json: bool, language: str
 ) -> None:
-    """A photo ``records export`` wrote is not screened: the pipeline would calibrate its already
-    calibrated pixels again. Reported for that photo, and the run goes on."""
-    log_event("screen.image_refused", logging.WARNING, image=image_ref(path), exported_from=refusal.mark.result_id)
+    """A photo file screening leaves out, reported for that photo, and the run goes on: one ``records
+    export`` wrote (the pipeline would calibrate its calibrated pixels again), or one whose proportions
+    the profile's lens step does not fit (cropped, another camera's: the photo's fault, where the
+    camera's own frames that misfit are the camera set up wrong, ``cmd_capture``)."""
+    if isinstance(refusal, AlreadyCalibrated):
+        code, detail = "calibrated_export", {"exported_from": refusal.mark.result_id}
+    else:
+        code, detail = "profile_misfit", {"reason": str(refusal)}  # the sizes, for the technician
+    log_event("screen.image_refused", logging.WARNING, image=image_ref(path), **detail)
     why = refusal.sentence(language)
     refused = message("photo.refused", language).format(path=path, why=why)
-    print(json.dumps({"image": str(path), "modality": modality, "error": why}) if as_json else refused)
+    print(_error_object(path, modality, code, why) if as_json else refused)
 
 
 def _refused(error: ScreeningRefused, language: str) -> int:
@@ -575,7 +584,7 @@ def _command(argv: Sequence[str] | None) -> int:
         return _stopped(model_refused(error), error, config, args, 3)
     except ProfileError as error:
         log_event("calibration.refused", logging.ERROR, error=error)
-        misfit = isinstance(error, ProfileMisfit)  # it reads: the camera is set up otherwise
+        misfit = isinstance(error, ProfileMisfit)  # a camera's frames (a file's: _screen_each): set up otherwise
         check = camera_misconfigured(profile_misfit(error)) if misfit else profile_refused(error)
         return _stopped(check, error, config, args, 2)
     except TlsUnusable as error:  # logged, and kept for `sync status`, by run_sync

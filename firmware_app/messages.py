@@ -832,8 +832,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : profil {id} : étape {step} mesurée : {errors}",
     },
     "calibrate.and": {"en": "{first} and {last}", "fr": "{first} et {last}"},
-    # One photo a command leaves out (calibrate's step, screen's calibrated export), and why; the log
-    # line (calibrate.image_refused, screen.image_refused) has the details, never the file name.
+    # One photo a command leaves out (calibrate's step, screen's calibrated export or misfit photo), and why;
+    # the log line (calibrate.image_refused, screen.image_refused) has the details, never the file name.
     "photo.refused": {"en": "{path}  REFUSED  {why}", "fr": "{path}  REFUSÉE  {why}"},
     "calibrate.image.unreadable": {
         "en": "not a photo this device can read (the log says why)",
@@ -1044,6 +1044,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "exportée des dossiers (résultat {result_id}), ses couleurs déjà étalonnées (profil {calibration}) : "
         "la dépister l'étalonnerait une seconde fois et trierait une photo que personne n'a prise. Son résultat "
         "est dans les dossiers : edgescreen records show {result_id}",
+    },
+    # A photo file whose proportions the profile's lens step does not fit (calibration/profile.py, ProfileMisfit):
+    # {size} the photo's, {calibrated} the lens step's, each as 1280x857. The camera's own frames that misfit
+    # are the camera set up wrong instead (camera.profile_misfit).
+    "screen.photo_misfit": {
+        "en": "this photo's proportions are not this camera's: {size}, where its lens was calibrated on {calibrated} "
+        "photos; a cropped photo, or another camera's, cannot be corrected by this device's profile",
+        "fr": "les proportions de cette photo ne sont pas celles de cette caméra : {size}, alors que son objectif a "
+        "été étalonné sur des photos de {calibrated} ; une photo recadrée, ou d'une autre caméra, ne peut pas être "
+        "corrigée par le profil de cet appareil",
     },
     # ``edgescreen screen`` stopped by SIGTERM or Ctrl-C between two photos (cli.py): {count} left unscreened.
     "screen.stopped.one": {

@@ -60,7 +60,7 @@ def test_an_unreadable_image_gets_an_error_and_the_run_goes_on(tmp_path, retina_
     run = edgescreen("screen", "--json", str(broken), str(retina_jpeg))
     assert run.returncode == 1
     first, second = json_lines(run.stdout)
-    assert first["image"] == str(broken) and "not an image" in first["error"]
+    assert first["image"] == str(broken) and "not an image" in first["error"] and first["code"] == "unreadable"
     assert second["triage"] in ("refer", "no_refer")
 
 

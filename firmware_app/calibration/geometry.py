@@ -90,11 +90,7 @@ def undistort(rgb: np.ndarray, lens: LensDistortion) -> np.ndarray:
     height, width = rgb.shape[:2]
     ratio = width / lens.image_size[0]
     if abs(height / lens.image_size[1] - ratio) > 0.01:
-        raise ProfileMisfit(
-            f"a {width}x{height} frame does not have the proportions of the lens calibration "
-            f"({lens.image_size[0]}x{lens.image_size[1]}): the camera is in another mode than when it "
-            "was calibrated, or the profile is another camera's"
-        )
+        raise ProfileMisfit((width, height), lens.image_size)
     camera = lens.camera_matrix * np.array([[ratio], [ratio], [1.0]])
     coefficients = lens.distortion.astype(np.float64)
     if width * height <= KEPT_MAPS_MAX_PIXELS:

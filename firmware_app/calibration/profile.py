@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from firmware_app.durable import replace_durably
+from firmware_app.messages import sentence
 
 PROFILE_SCHEMA = "edgescreen.calibration-profile/1"
 UNCALIBRATED = "uncalibrated"
@@ -45,9 +46,25 @@ class ProfileMissing(ProfileError):
 
 
 class ProfileMisfit(ProfileError):
-    """A frame the profile cannot be applied to (a lens step made at other proportions): the camera is
-    in another mode than when it was calibrated, or the profile is another camera's. Said as the camera
-    set up wrong (``app.profile_misfit``), never as a profile that cannot be read: it reads."""
+    """A frame the profile cannot be applied to (a lens step made at other proportions). The camera's
+    frames: the camera is in another mode than when it was calibrated, or the profile is another
+    camera's, said as the camera set up wrong (``app.profile_misfit``), never as a profile that cannot
+    be read: it reads. A photo file's (``screen``): that photo is not this camera's as it is set up
+    (cropped, another camera's), and ``sentence`` says so for that photo alone."""
+
+    def __init__(self, size: tuple[int, int], calibrated: tuple[int, int]) -> None:
+        self.size, self.calibrated = _dimensions(size), _dimensions(calibrated)
+        super().__init__(
+            f"a {self.size} frame does not have the proportions of the lens calibration ({self.calibrated}): "
+            "the camera is in another mode than when it was calibrated, or the profile is another camera's"
+        )
+
+    def sentence(self, language: str) -> str:
+        return sentence("screen.photo_misfit", language, size=self.size, calibrated=self.calibrated)
+
+
+def _dimensions(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
 
 
 class ProfileOfAnotherDevice(ProfileError):

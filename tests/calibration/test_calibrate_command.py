@@ -19,9 +19,9 @@ from firmware_app.calibration.profile import (
 )
 from firmware_app.capture.image_file import decode_frame, read_frame
 from firmware_app.cli import main
-from firmware_app.config import CalibrationConfig, Config
+from firmware_app.config import SAMPLES_DIR, CalibrationConfig, Config
 from firmware_app.inference.triage import ungradable
-from firmware_app.messages import message
+from firmware_app.messages import message, sentence
 from firmware_app.pipeline import ScreeningResult
 from firmware_app.quality.verdict import QualityReport, Verdict
 from firmware_app.report import result_json, result_line
@@ -261,6 +261,7 @@ def test_a_photo_exported_from_the_records_is_not_calibrated_a_second_time(tmp_p
     again = edgescreen("screen", "--modality", "fundus", "--json", str(exported), config=config)
     assert again.returncode == 1, again.stderr  # on main: 0, a second result on twice-calibrated colours
     (refused,) = json_lines(again.stdout)
+    assert refused["code"] == "calibrated_export"
     assert f"exported from the records (result {first['result_id']})" in refused["error"]
     assert f"(profile {first['calibration']})" in refused["error"]
     assert f"edgescreen records show {first['result_id']}" in refused["error"]
@@ -335,16 +336,47 @@ def test_a_profile_nested_too_deep_to_read_is_refused(tmp_path):
         read_profile(profile)
 
 
-def test_a_frame_of_other_proportions_than_the_lens_calibration_is_refused_with_the_reason(tmp_path, targets):
-    """A lens step made on 4:3 board photos, then square fundus frames: a clear refusal, not a traceback;
-    said in the device's language as doctor says it, the camera set up otherwise than when it was
-    calibrated (it was English, "calibration profile refused: ..."; a profile that cannot be read would
-    send the technician after a file that reads), the frame's size and the lens step's in the log."""
+def lens_config(tmp_path: Path, targets, extra: str = "") -> Path:
+    """A French device whose profile's lens step was made on the 4:3 board photos (640x480)."""
     profile = tmp_path / "lens.json"
     assert calibrate("geometry", "--profile", str(profile), "--square-mm", str(SQUARE_MM), *targets["board"]) == 0
     config = tmp_path / "config.toml"
-    config.write_text(f'[device]\nlanguage = "fr"\n[calibration]\nprofile = "{profile}"\n{records_table(tmp_path)}')
-    run = edgescreen("screen", "--modality", "fundus", targets["fundus"][0], config=config)
+    config.write_text(
+        f'[device]\nlanguage = "fr"\n[calibration]\nprofile = "{profile}"\n{records_table(tmp_path)}{extra}'
+    )
+    return config
+
+
+def test_a_photo_of_other_proportions_than_the_lens_calibration_is_refused_and_the_others_screened(tmp_path, targets):
+    """A 4:3 naevus, a square fundus photo, the naevus again, against a lens step made on 4:3 board
+    photos: the run stopped at the square photo, said the camera was not working (exit 2), no error
+    object for that photo and the third never screened. A photo file is not the camera: it is that
+    photo's refusal, in the device's language, and the run goes on (exit 1), the sizes in the log."""
+    config = lens_config(tmp_path, targets)
+    naevus, square = str(SAMPLES_DIR / "dermoscopy-synthetic-naevus.jpg"), targets["fundus"][0]
+    run = edgescreen("screen", "--modality", "dermoscopy", "--json", naevus, square, naevus, config=config)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    first, refused, third = json_lines(run.stdout)
+    assert first["triage"] in ("refer", "no_refer") and third["triage"] in ("refer", "no_refer")
+    why = sentence("screen.photo_misfit", "fr", size="1411x1411", calibrated="640x480")
+    assert refused == {"image": square, "modality": "dermoscopy", "error": why, "code": "profile_misfit"}
+    assert why.startswith("les proportions de cette photo ne sont pas celles de cette caméra\u00a0: ")
+    assert not [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
+    (logged,) = [line for line in run.stderr.splitlines() if " screen.image_refused " in line]
+    assert "a 1411x1411 frame does not have the proportions of the lens calibration (640x480)" in logged
+    assert square not in logged  # the log names no file
+    text = edgescreen("screen", "--modality", "dermoscopy", square, naevus, config=config)
+    assert text.returncode == 1 and f"{square}  REFUSÉE  {why}" in text.stdout.splitlines()
+
+
+def test_camera_frames_of_other_proportions_than_the_lens_calibration_are_the_camera_set_up_wrong(tmp_path, targets):
+    """The same square photos from the camera (a files camera's folder): every frame it gives misfits,
+    so the camera is in another mode than when it was calibrated, or the profile is another camera's.
+    Said in the device's language as doctor says it (it was English, "calibration profile refused:
+    ...", which sent the technician after a file that reads), the frame's size in the log."""
+    camera = f'[camera]\nbackend = "files"\nfiles = ["{targets["fundus"][0]}"]\n'
+    config = lens_config(tmp_path, targets, camera)
+    run = edgescreen("capture", "--modality", "fundus", "--eye", "L", "--auto", config=config)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     what = message("camera.profile_misfit", "fr")
