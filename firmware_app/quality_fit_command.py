@@ -30,7 +30,7 @@ from firmware_app.messages import sentence
 from firmware_app.quality.fit import fit_limits, profile_toml
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
 from firmware_app.quality.modality import REASON as WRONG_MODALITY
-from firmware_app.records.database import RequestRefused, output_problem
+from firmware_app.records.database import RequestRefused, output_problem, refuse_a_folder
 from firmware_app.typed_argument import typed
 
 COMMAND = "quality-fit"
@@ -44,8 +44,10 @@ NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small", WRONG_MODALI
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     language = config.device.language
-    if args.out and (args.out.exists() or args.out.is_symlink()):  # e.g. the device's own config.toml
-        raise _out_exists(args.out)
+    if args.out:
+        refuse_a_folder(args.out, "quality.toml")
+        if args.out.exists() or args.out.is_symlink():  # e.g. the device's own config.toml
+            raise _out_exists(args.out)
     modality = args.modality or config.device.modality
     settings = config.quality
     gate = QualityGate(settings)

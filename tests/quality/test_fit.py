@@ -219,6 +219,17 @@ def test_the_profile_is_never_written_through_a_link(tmp_path, retina_rgb):
     assert not elsewhere.exists()
 
 
+def test_a_folder_given_for_the_profile_says_to_name_a_file_in_it(tmp_path, retina_rgb):
+    """A folder read "exists; the profile is never written over a file", as if a file were there."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    run = _fit_to(folder, tmp_path, retina_rgb, "fr")
+    assert run.returncode == 2 and "existe" not in run.stderr, run.stderr
+    said = sentence("refused.output_is_folder", "fr", path=str(folder), example=str(folder / "quality.toml"))
+    assert run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
+    assert list(folder.iterdir()) == []
+
+
 def test_a_photo_left_out_is_logged_by_its_place_and_reason_never_its_file_name(tmp_path, retina_rgb):
     """A clinic's file names are often patients' names: the log says which photo by its place in the
     list, and why (a truncated JPEG's message starts with its path)."""
