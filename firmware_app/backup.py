@@ -18,7 +18,7 @@ import os
 import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +26,14 @@ from firmware_app.durable import fsync_directory
 from firmware_app.events import log_event
 from firmware_app.file_system import MOUNTINFO, largest_file
 from firmware_app.records.audit import append_event, verify_chain
-from firmware_app.records.database import RecordsError, RequestRefused, database_files, output_problem, transaction
+from firmware_app.records.database import (
+    RecordsError,
+    RequestRefused,
+    database_files,
+    output_problem,
+    refuse_a_folder,
+    transaction,
+)
 from firmware_app.records.erased_pages import pay_checkpoint
 from firmware_app.records.identity import Identity, made_under
 from firmware_app.records.open_visits import close_lost_visits
@@ -129,6 +136,7 @@ def backup(store: ScreeningStore, out: Path, mountinfo: Path = MOUNTINFO) -> Bac
     (FAT32, past 4 GiB) is refused before it starts, in the device's language: half an hour of copying would
     otherwise end in "disk I/O error" (README, "Backup"). A copy a patient's erasure overtook is made
     again, ``COPIES`` times at most, then the backup is refused: it never holds a patient erased before it."""
+    refuse_a_folder(out, f"records-{date.today().isoformat()}.sqlite3")
     if out.exists():
         raise RequestRefused(f"{out}: already exists; a backup never overwrites a file")
     connection = store.records.connection

@@ -2034,6 +2034,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : ne peut pas être écrit là ({reason}) ; vérifiez que le dossier existe (le support est "
         "monté) et qu'on peut y écrire",
     },
+    "refused.output_is_folder": {
+        "en": "{path}: is a folder; --out names a new file in it, e.g. {example}",
+        "fr": "{path} : est un dossier ; --out indique un nouveau fichier dans ce dossier, par exemple {example}",
+    },
     "refused.no_records_yet": {
         "en": "{path}: no records yet (they are made when this device first records a screening); if it had "
         "some, check that their drive is mounted and [records] database in the config (`edgescreen doctor`), "

@@ -23,12 +23,14 @@ from pathlib import Path
 
 from firmware_app.capture.image_file import ImageError, read_frame
 from firmware_app.config import Config
+from firmware_app.durable import create_durably
 from firmware_app.events import log_event
 from firmware_app.inference.card import MODALITIES
 from firmware_app.messages import sentence
 from firmware_app.quality.fit import fit_limits, profile_toml
 from firmware_app.quality.gate import DEVICE_DECLARED, RULES, QualityGate, Speed
 from firmware_app.quality.modality import REASON as WRONG_MODALITY
+from firmware_app.records.database import RequestRefused, output_problem, refuse_a_folder
 from firmware_app.typed_argument import typed
 
 COMMAND = "quality-fit"
@@ -42,9 +44,10 @@ NEVER_GOOD = frozenset({"greyscale", "red_free", "image_too_small", WRONG_MODALI
 
 def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     language = config.device.language
-    if args.out and args.out.exists():  # e.g. the device's own config.toml, which it would replace whole
-        print(f"edgescreen: {sentence('quality_fit.out_exists', language, out=str(args.out))}", file=sys.stderr)
-        return 2
+    if args.out:
+        refuse_a_folder(args.out, "quality.toml")
+        if args.out.exists() or args.out.is_symlink():  # e.g. the device's own config.toml
+            raise _out_exists(args.out)
     modality = args.modality or config.device.modality
     settings = config.quality
     gate = QualityGate(settings)
@@ -89,12 +92,30 @@ def cmd_quality_fit(config: Config, args: argparse.Namespace) -> int:
     )
     text = profile_toml(args.camera_model, modality, fitted, len(measured), skipped)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        _write_profile(args.out, text)
         said = sentence("quality_fit.written", language, camera=repr(args.camera_model), out=str(args.out))
         print(said, file=sys.stderr)
     else:
         print(text, end="")
     return 0
+
+
+def _out_exists(out: Path) -> RequestRefused:
+    """A file (or a link) at ``--out``: the device's own config.toml given there was replaced whole."""
+    return RequestRefused.saying("quality_fit.out_exists", out=str(out))
+
+
+def _write_profile(out: Path, text: str) -> None:
+    """The profile in a file this call creates, flushed, or refused in the device's language as ``backup``
+    refuses its drive (not mounted, read-only, full) with no file left: an empty one, after a full disk,
+    refused the next fit as a profile there. A file or link made at ``out`` since the check before the
+    fit is refused as one there, never written over nor through."""
+    try:
+        create_durably(out, text.encode("utf-8"))
+    except FileExistsError:
+        raise _out_exists(out) from None
+    except OSError as error:
+        raise output_problem(out, error) from error
 
 
 def add_quality_fit_command(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -190,6 +190,20 @@ def test_backup_never_overwrites_a_file(tmp_path, device):
     assert run.returncode == 2 and f"edgescreen: {tmp_path / 'b'}: already exists; a backup never" in run.stderr
     assert "records.unusable" not in run.stderr
     assert (tmp_path / "b").read_text() == "precious"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_backup_to_a_folder_says_to_name_a_file_in_it(tmp_path, device, language):
+    """A USB stick's mount point given as --out read "already exists; a backup never overwrites a file"."""
+    directory, config, _ = device
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    run = edgescreen("backup", "--out", str(usb), config=in_language(config, language))
+    assert run.returncode == 2 and "already exists" not in run.stderr, run.stderr
+    example = usb / f"records-{date.today().isoformat()}.sqlite3"
+    said = sentence("refused.output_is_folder", language, path=str(usb), example=str(example))
+    assert run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
+    assert list(usb.iterdir()) == [] and backups_audited(directory) == 0
 
 
 def test_a_backup_to_a_missing_folder_says_what_to_check(tmp_path, device):

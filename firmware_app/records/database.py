@@ -329,6 +329,16 @@ def output_problem(path: Path, error: BaseException) -> RequestRefused:
     )
 
 
+def refuse_a_folder(path: Path, example: str) -> None:
+    """Refuse ``path``, the new file a command is to write, when it is a folder (a USB stick's mount
+    point): it read "already exists", as a file there would. The refusal names a file ``example`` in
+    it; the command does not pick one itself: the name is the technician's to give back later
+    (``restore FILE``, a config's lines to merge), to tell one device's file from another's on a stick
+    several share, and to see written."""
+    if path.is_dir():
+        raise RequestRefused.saying("refused.output_is_folder", path=str(path), example=str(path / example))
+
+
 def _create_private(path: Path) -> None:
     """Create the database file readable by this user alone (SQLite gives its WAL the same mode)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -3,8 +3,10 @@ quality fit`` (a camera's own limits from its first good photos)."""
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +20,7 @@ from firmware_app.quality.gate import RULES as GATE_RULES
 from firmware_app.quality.verdict import Rule
 from tests.calibration.render import checkerboard_views, uniform_target_frames
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
-from tests.conftest import shared_data, write_rgb
+from tests.conftest import filled, shared_data, write_rgb
 from tests.test_cli import edgescreen, json_lines
 
 LENS = (CAMERA, DISTORTION, SIZE, BOARD, SQUARE_MM)
@@ -102,7 +104,8 @@ def test_too_few_measurable_photos_leave_no_profile(tmp_path, retina_rgb, langua
     profile.write_text("")
     there = edgescreen(*args, config=config)
     assert there.returncode == 2
-    assert there.stderr == f"edgescreen: {sentence('quality_fit.out_exists', language, out=str(profile))}\n"
+    # After the refusal's log line, in English for the technician, as every command's refusal (cli.main).
+    assert there.stderr.endswith(f"\nedgescreen: {sentence('quality_fit.out_exists', language, out=str(profile))}\n")
 
 
 def test_one_photo_given_ten_times_is_one_photo_and_leaves_no_profile(tmp_path, retina_rgb):
@@ -164,6 +167,67 @@ def test_the_profile_is_never_written_over_an_existing_file(tmp_path, retina_rgb
     run = edgescreen("quality", "fit", "--camera-model", "cam-E", "--out", str(config), *map(str, photos))
     assert run.returncode == 2 and "exists; the profile is never written over a file" in run.stderr
     assert config.read_text() == '[device]\nid = "clinic-7"\n'
+
+
+def _fit_to(out: Path, tmp_path: Path, retina_rgb: np.ndarray, language: str = "en") -> subprocess.CompletedProcess:
+    """``quality fit --out out`` of ten good photos, on a device speaking ``language``."""
+    photos = [write_rgb(tmp_path / f"p{i}.jpg", rgb) for i, rgb in enumerate(_good_photos(retina_rgb, 10))]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[device]\nlanguage = "{language}"\n')
+    return edgescreen("quality", "fit", "--camera-model", "cam-H", "--out", str(out), *map(str, photos), config=config)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_profile_for_a_folder_that_is_not_there_is_refused_in_the_devices_language(tmp_path, retina_rgb, language):
+    """A USB stick not mounted: on main a FileNotFoundError traceback, exit status 1."""
+    out = tmp_path / "usb-not-mounted" / "camera.toml"
+    run = _fit_to(out, tmp_path, retina_rgb, language)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    said = sentence("refused.output_unwritable", language, path=str(out), reason="No such file or directory")
+    assert run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
+
+
+def test_a_profile_onto_a_read_only_drive_is_refused(tmp_path, tiny_filesystem, retina_rgb):
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)], check=True)
+    out = tiny_filesystem / "camera.toml"
+    run = _fit_to(out, tmp_path, retina_rgb)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr  # on main: OSError, EROFS
+    assert f"{out}: cannot be written there (Read-only file system)" in run.stderr
+
+
+def test_a_full_drive_leaves_no_empty_profile_that_refuses_the_next_fit(tmp_path, tiny_filesystem, retina_rgb):
+    """On main a traceback and an empty camera.toml, which the next fit refused as a profile there."""
+    filled(tiny_filesystem)
+    out = tiny_filesystem / "camera.toml"
+    run = _fit_to(out, tmp_path, retina_rgb)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert f"{out}: the disk is full; free space on {tiny_filesystem}" in run.stderr
+    assert sorted(path.name for path in tiny_filesystem.iterdir()) == ["filler"]
+
+    (tiny_filesystem / "filler").unlink()
+    assert _fit_to(out, tmp_path, retina_rgb).returncode == 0
+    assert tomllib.loads(out.read_text(encoding="utf-8"))["quality"]["camera_model"] == "cam-H"
+
+
+def test_the_profile_is_never_written_through_a_link(tmp_path, retina_rgb):
+    """A link to a file yet to be made passed for no file, and the profile was written where it led."""
+    elsewhere = tmp_path / "elsewhere.toml"
+    out = tmp_path / "camera.toml"
+    out.symlink_to(elsewhere)
+    run = _fit_to(out, tmp_path, retina_rgb)
+    assert run.returncode == 2 and "exists; the profile is never written over a file" in run.stderr, run.stderr
+    assert not elsewhere.exists()
+
+
+def test_a_folder_given_for_the_profile_says_to_name_a_file_in_it(tmp_path, retina_rgb):
+    """A folder read "exists; the profile is never written over a file", as if a file were there."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    run = _fit_to(folder, tmp_path, retina_rgb, "fr")
+    assert run.returncode == 2 and "existe" not in run.stderr, run.stderr
+    said = sentence("refused.output_is_folder", "fr", path=str(folder), example=str(folder / "quality.toml"))
+    assert run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
+    assert list(folder.iterdir()) == []
 
 
 def test_a_photo_left_out_is_logged_by_its_place_and_reason_never_its_file_name(tmp_path, retina_rgb):
