@@ -397,6 +397,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "rollback: {model} {version} is active (was {was})",
         "fr": "rollback : {model} {version} est actif (avant : {was})",
     },
+    # The active copy of the bundle installed failed its check (a file changed after its install): {reason},
+    # the check's own English words, name the file; {kept}, where the damaged copy was set aside.
+    "models.switched.repair": {
+        "en": "repair: {model} {version} is active again, a verified copy in place of the installed one, which "
+        "failed its check ({reason}); the damaged copy is kept for inspection in {kept}",
+        "fr": "réparation : {model} {version} est de nouveau actif, une copie vérifiée à la place de celle "
+        "installée, qui échouait à sa vérification ({reason}) ; la copie endommagée est conservée pour examen "
+        "dans {kept}",
+    },
     "models.no_previous": {"en": "none", "fr": "aucun"},
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
