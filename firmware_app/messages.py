@@ -407,6 +407,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "dans {kept}",
     },
     "models.no_previous": {"en": "none", "fr": "aucun"},
+    # ``models install`` refused for the models' own disk (bundles/install.py, NoRoomForBundle): said in the
+    # device's language, as the other tools' refusals for the device's own drive (own_words.py). {needed} in MB.
+    "models.no_room": {
+        "en": "{bundle}: the disk is full, {needed} MB needed on {folder}: free space there, then install again; "
+        "the active model is unchanged",
+        "fr": "{bundle} : le disque est plein, {needed} Mo nécessaires sur {folder} : libérez de la place, puis "
+        "installez à nouveau ; le modèle actif n'a pas changé",
+    },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
         "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",

@@ -17,7 +17,9 @@ never neither. Leftovers of an interrupted install are removed when the next one
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import math
 import os
 import shutil
 import uuid
@@ -30,11 +32,17 @@ from typing import Any
 
 from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
 from firmware_app.durable import fsync_directory
+from firmware_app.records.database import RequestRefused
 
 STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
 DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
+
+
+class NoRoomForBundle(BundleError, RequestRefused):
+    """The models' disk cannot hold the bundle: a refusal about the device's own drive, said in its
+    language with the room the bundle needs there (``own_words``), and refused as a bundle is."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,19 @@ def _copy_durably(source: Path, target: Path) -> None:
         else:
             fsync_directory(path)
     fsync_directory(target)
+
+
+def _out_of_space(error: OSError) -> bool:
+    """Whether the copy failed for want of space: an ``OSError`` says so by its errno, copytree's
+    ``shutil.Error`` only in the words of each file's error it gathered (made by the same strerror)."""
+    if isinstance(error, shutil.Error):
+        return any(os.strerror(errno.ENOSPC) in str(why) for *_, why in error.args[0])
+    return error.errno == errno.ENOSPC
+
+
+def _megabytes(bundle: Path) -> int:
+    """The bundle's size in whole MB, rounded up: the room its copy needs."""
+    return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
 
 
 def _point(directory: Path, link_name: str, target: str) -> None:
@@ -129,6 +150,9 @@ def install_bundle(
         try:
             _copy_durably(bundle, staging)
         except OSError as error:  # shutil.Error too: a full disk, above all
+            if _out_of_space(error):
+                said = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
+                raise NoRoomForBundle.saying("models.no_room", **said) from None
             raise BundleError(f"{bundle}: cannot be copied into {directory} ({error.strerror or error})") from None
         try:
             manifest = verify_bundle(staging, keys, threads)
