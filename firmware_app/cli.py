@@ -605,7 +605,10 @@ def _stopped(check: Check, error: BaseException, config: Config, args: argparse.
     """A command stopped by the device's state (a model, the profile, the records, the TLS files) says
     it as the readiness list and ``doctor`` do, by the same check, in the device's language; the
     error's own English words are the log line's, which the caller wrote (``own_words``: the tools that
-    say what is wrong with the file they were given)."""
-    said = str(error) if speaks_own_words(args) else check_sentence(check, config.device.language)
+    say what is wrong with the file they were given, but a refusal about the device's own drive, which
+    carries its catalogue sentence, in the device's language: a bundle its models' disk cannot hold)."""
+    language = config.device.language
+    own = error.said_in(language) if isinstance(error, RequestRefused) else str(error)
+    said = own if speaks_own_words(args) else check_sentence(check, language)
     print(f"edgescreen: {said}", file=sys.stderr)
     return status

@@ -397,7 +397,24 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "rollback: {model} {version} is active (was {was})",
         "fr": "rollback : {model} {version} est actif (avant : {was})",
     },
+    # The active copy of the bundle installed failed its check (a file changed after its install): {reason},
+    # the check's own English words, name the file; {kept}, where the damaged copy was set aside.
+    "models.switched.repair": {
+        "en": "repair: {model} {version} is active again, a verified copy in place of the installed one, which "
+        "failed its check ({reason}); the damaged copy is kept for inspection in {kept}",
+        "fr": "réparation : {model} {version} est de nouveau actif, une copie vérifiée à la place de celle "
+        "installée, qui échouait à sa vérification ({reason}) ; la copie endommagée est conservée pour examen "
+        "dans {kept}",
+    },
     "models.no_previous": {"en": "none", "fr": "aucun"},
+    # ``models install`` refused for the models' own disk (bundles/install.py, NoRoomForBundle): said in the
+    # device's language, as the other tools' refusals for the device's own drive (own_words.py). {needed} in MB.
+    "models.no_room": {
+        "en": "{bundle}: the disk is full, {needed} MB needed on {folder}: free space there, then install again; "
+        "the active model is unchanged",
+        "fr": "{bundle} : le disque est plein, {needed} Mo nécessaires sur {folder} : libérez de la place, puis "
+        "installez à nouveau ; le modèle actif n'a pas changé",
+    },
     "models.already_active": {
         "en": "{bundle}: already the active model; nothing changed",
         "fr": "{bundle} : c'est déjà le modèle actif ; rien n'a changé",

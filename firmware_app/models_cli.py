@@ -43,7 +43,7 @@ def cmd_verify(config: Config, args: argparse.Namespace) -> int:
 
 @contextmanager
 def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
-    """What records each install and rollback in the audit chain, then the journal. The records are
+    """What records each install, repair and rollback in the audit chain, then the journal. The records are
     opened before anything changes: records that cannot take the event (a missing key, a full disk)
     stop the switch, where they used to let it happen and then report a failure."""
     store, language = open_store(config), config.device.language
@@ -60,6 +60,8 @@ def audited(config: Config) -> Iterator[Callable[[Switch], None]]:
         log_event(f"model.{switch.action}", **details)
         was = switch.previous_version or message("models.no_previous", language)
         said = {"model": switch.model_id, "version": switch.version, "was": was}
+        if switch.set_aside is not None:  # a repair: what the damaged copy failed, and where it is kept
+            said |= {"reason": str(switch.damage), "kept": str(switch.set_aside)}
         print(sentence(f"models.switched.{switch.action}", language, **said))
 
     try:

@@ -5,6 +5,9 @@ Layout under the models directory (``[models] directory``)::
     <id>            -> .bundles/<id>-<version>-<digest>     the active model (a symlink)
     .<id>.previous  -> .bundles/<id>-<old version>-<digest> what ``rollback`` returns to
     .bundles/       the installed bundles, each complete before any link points at it
+    .bundles/.damaged-<id>-<version>-<digest>-<UTC time>   an active copy that failed its check, set
+                    aside for inspection when its bundle was installed again (``_repair``), the fresh
+                    copy then named ``<id>-<version>-<digest>-<random>``
 
 A bundle is copied into a temporary folder, flushed to disk, verified there (so what runs is exactly
 what was verified), renamed into ``.bundles/``, and only then is the link switched, by renaming a new
@@ -14,33 +17,46 @@ never neither. Leftovers of an interrupted install are removed when the next one
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import math
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from firmware_app.bundles.manifest import BundleError, Manifest, read_manifest, verify_bundle, version_key
 from firmware_app.durable import fsync_directory
+from firmware_app.records.database import RequestRefused
 
 STORE = ".bundles"
 TEMPORARY_PREFIX = ".tmp-"
+DAMAGED_PREFIX = ".damaged-"
 LOCK_FILE = ".lock"
+
+
+class NoRoomForBundle(BundleError, RequestRefused):
+    """The models' disk cannot hold the bundle: a refusal about the device's own drive, said in its
+    language with the room the bundle needs there (``own_words``), and refused as a bundle is."""
 
 
 @dataclass(frozen=True)
 class Switch:
-    """What an install or a rollback did, for the audit log and the operator."""
+    """What an install, a repair or a rollback did, for the audit log and the operator; a repair also
+    why the active copy was refused (``damage``) and where it was set aside (``set_aside``)."""
 
     action: str
     model_id: str
     version: str
     digest: str
     previous_version: str | None
+    damage: str | None = None
+    set_aside: Path | None = None
 
 
 def _copy_durably(source: Path, target: Path) -> None:
@@ -53,6 +69,19 @@ def _copy_durably(source: Path, target: Path) -> None:
         else:
             fsync_directory(path)
     fsync_directory(target)
+
+
+def _out_of_space(error: OSError) -> bool:
+    """Whether the copy failed for want of space: an ``OSError`` says so by its errno, copytree's
+    ``shutil.Error`` only in the words of each file's error it gathered (made by the same strerror)."""
+    if isinstance(error, shutil.Error):
+        return any(os.strerror(errno.ENOSPC) in str(why) for *_, why in error.args[0])
+    return error.errno == errno.ENOSPC
+
+
+def _megabytes(bundle: Path) -> int:
+    """The bundle's size in whole MB, rounded up: the room its copy needs."""
+    return math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
 
 
 def _point(directory: Path, link_name: str, target: str) -> None:
@@ -121,6 +150,9 @@ def install_bundle(
         try:
             _copy_durably(bundle, staging)
         except OSError as error:  # shutil.Error too: a full disk, above all
+            if _out_of_space(error):
+                said = {"bundle": str(bundle), "needed": _megabytes(bundle), "folder": str(directory)}
+                raise NoRoomForBundle.saying("models.no_room", **said) from None
             raise BundleError(f"{bundle}: cannot be copied into {directory} ({error.strerror or error})") from None
         try:
             manifest = verify_bundle(staging, keys, threads)
@@ -128,13 +160,13 @@ def install_bundle(
             raise BundleError(str(error).replace(str(staging), str(bundle))) from None
         current = active_manifest(directory, manifest.model_id)
         if current is not None and current.digest == manifest.digest:
-            return None
+            return _repair(directory, staging, manifest, keys, threads)
         if current is not None and version_key(manifest.version) < version_key(current.version) and not allow_downgrade:
             raise BundleError(
                 f"{bundle}: {manifest.model_id} {manifest.version} is older than the active {current.version}; "
                 "a downgrade needs --allow-downgrade (or use `edgescreen models rollback`)"
             )
-        name = f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
+        name = _bundle_name(manifest)
         final = directory / STORE / name
         if final.exists():  # the same bundle installed before (now the previous one): swap in the fresh copy
             os.rename(final, directory / STORE / f"{TEMPORARY_PREFIX}{uuid.uuid4().hex}")
@@ -149,6 +181,36 @@ def install_bundle(
     _point(directory, manifest.model_id, f"{STORE}/{name}")
     _remove_leftovers(directory, manifest.model_id)
     return Switch("install", manifest.model_id, manifest.version, manifest.digest, current and current.version)
+
+
+def _repair(directory: Path, staging: Path, manifest: Manifest, keys: dict[str, Any], threads: int) -> Switch | None:
+    """Put the verified ``staging`` copy of the active bundle in place of the active copy when that one
+    fails its check (a card edited after the install), ``None`` when it passes: comparing manifests
+    alone said "nothing changed" and left the model refused, with nothing to roll back to.
+
+    The fresh copy takes a name of its own, so one rename of the link switches to it, as an install
+    does; the previous bundle stays the one to roll back to. The damaged copy is then set aside under
+    a name no cleanup touches: someone changed a model's files, and the technician looks at what."""
+    link = directory / manifest.model_id
+    try:
+        verify_bundle(link, keys, threads)
+        return None
+    except BundleError as error:
+        damage = str(error)
+    damaged = directory / os.readlink(link)
+    fresh = f"{STORE}/{_bundle_name(manifest)}-{uuid.uuid4().hex[:8]}"
+    os.rename(staging, directory / fresh)
+    fsync_directory(directory / STORE)
+    _point(directory, manifest.model_id, fresh)
+    set_aside = directory / STORE / f"{DAMAGED_PREFIX}{damaged.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    os.rename(damaged, set_aside)
+    fsync_directory(directory / STORE)
+    _remove_leftovers(directory, manifest.model_id)
+    return Switch("repair", manifest.model_id, manifest.version, manifest.digest, manifest.version, damage, set_aside)
+
+
+def _bundle_name(manifest: Manifest) -> str:
+    return f"{manifest.model_id}-{manifest.version}-{manifest.digest[:12]}"
 
 
 def rollback(directory: Path, model_id: str, keys: dict[str, Any], threads: int) -> Switch:

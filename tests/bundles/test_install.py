@@ -21,6 +21,7 @@ from firmware_app.messages import message, sentence
 from firmware_app.records.store import Records
 from tests.bundles.kit import device_config, make_key, signed_bundle, with_version
 from tests.conftest import MODELS_DIR, PROJECT_ROOT
+from tests.health.test_doctor import doctor
 from tests.mqtt_broker import wait_until
 from tests.records.kit import in_language
 from tests.test_cli import edgescreen
@@ -146,6 +147,42 @@ def test_rollback_without_a_previous_bundle_is_refused(device):
     assert run.returncode == 3, run.stderr
     (said,) = [line for line in run.stderr.splitlines() if line.startswith("edgescreen: ")]
     assert said.endswith("melanoma has no previous installed bundle to roll back to"), said
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_reinstalling_the_signed_bundle_repairs_a_tampered_active_model(tmp_path, language):
+    """A threshold edited in the installed card made doctor ask for the signed bundle again, and installing
+    it said "already the active model; nothing changed": the model stayed refused, screening blocked, with
+    no previous bundle to roll back to. The verified copy now takes the damaged one's place, which is kept
+    aside for inspection, and the repair is audited as installs are."""
+    config = in_language(device_config(tmp_path, MODELS_DIR / "trusted-keys"), language)
+    installed = tmp_path / "installed"
+    genuine = MODELS_DIR / "dr-referable"
+    for bundle in (genuine, MODELS_DIR / "melanoma"):
+        assert edgescreen("models", "install", str(bundle), config=config).returncode == 0
+    card = installed / "dr-referable" / "card.json"
+    tampered = card.read_text().replace('"threshold": 0.243887', '"threshold": 0.043887', 1)
+    assert tampered != card.read_text()
+    card.write_text(tampered)
+    assert doctor(config)[1]["models"]["message"] == message("health.models.refused", language)
+
+    run = edgescreen("models", "install", str(genuine), config=config)
+    assert run.returncode == 0, run.stderr
+    assert doctor(config)[1]["models"]["level"] == "green"  # on main: red, "already the active model"
+    assert edgescreen("models", config=config).returncode == 0
+    assert card.read_bytes() == (genuine / "card.json").read_bytes()
+    (kept,) = (installed / ".bundles").glob(".damaged-*")
+    assert (kept / "card.json").read_text() == tampered
+    reason = f"{installed / 'dr-referable'}: card.json does not match its sha256 in the manifest: changed or corrupt"
+    version = active_manifest(installed, "dr-referable").version
+    said = {"model": "dr-referable", "version": version, "reason": reason, "kept": str(kept)}
+    assert run.stdout == f"{sentence('models.switched.repair', language, **said)}\n"
+    changes = [(c["action"], c["model"], c["version"], c["previous_version"]) for c in model_changes(tmp_path)]
+    assert changes[2:] == [("repair", "dr-referable", version, version)]
+    assert not (installed / ".dr-referable.previous").exists()  # the damaged copy is never one to roll back to
+
+    again = edgescreen("models", "install", str(genuine), config=config)
+    assert again.stdout == f"{sentence('models.already_active', language, bundle=str(genuine))}\n"
 
 
 def test_a_checkout_models_folder_is_not_overwritten(device):

@@ -4,6 +4,7 @@ screenings (or a filler file) until the file system says no; and the same tmpfs 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import signal
@@ -14,11 +15,12 @@ import pytest
 
 from edgescreen_wire.topics import REVIEW, device_topic
 from firmware_app.bundles.install import active_manifest
+from firmware_app.bundles.manifest import read_manifest
 from firmware_app.messages import message as message_text
+from firmware_app.messages import sentence
 from firmware_app.records.erased_pages import OWED
 from firmware_app.records.store import StorageFull
-from tests.bundles.kit import make_key, signed_bundle, with_version
-from tests.conftest import filled
+from tests.conftest import MODELS_DIR, filled
 from tests.mqtt_broker import Broker, Tap, free_port, wait_until
 from tests.records.kit import (
     DEVICE,
@@ -236,18 +238,24 @@ def test_acknowledged_results_are_not_sent_again_while_the_disk_is_full(tiny_fil
         broker.stop()
 
 
-def test_a_model_install_onto_a_full_disk_is_refused_and_leaves_nothing_behind(tmp_path, tiny_filesystem):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_model_install_onto_a_full_disk_is_refused_and_leaves_nothing_behind(tmp_path, tiny_filesystem, language):
     """The copy used to fail with a traceback and leave its half-copied bundle, one more per retry, on
-    the disk the records' reserve is kept on; the active model stays whole either way."""
-    key, trusted = make_key(tmp_path)
-    first = signed_bundle(tmp_path / "melanoma-1.0.0", key)
-    second = with_version(first, tmp_path / "melanoma-1.1.0", "1.1.0", key)
-    installed = tiny_filesystem / "installed"
+    the disk the records' reserve is kept on; the active model stays whole either way. Then it said
+    "cannot be copied into" followed by 2 KB of copytree's list of errors, in English: now one sentence
+    in the device's language, the disk full and what the bundle needs there."""
+    installed, bundle = tiny_filesystem / "installed", MODELS_DIR / "dr-referable"
+    trusted = MODELS_DIR / "trusted-keys"
     config = write_config(tmp_path, 1, f'[models]\ndirectory = "{installed}"\ntrusted_keys = "{trusted}"\n')
-    assert edgescreen("models", "install", str(first), config=config).returncode == 0
+    in_language(config, language)
+    assert edgescreen("models", "install", str(MODELS_DIR / "melanoma"), config=config).returncode == 0
     filled(tiny_filesystem)
-    run = edgescreen("models", "install", str(second), config=config)
+    run = edgescreen("models", "install", str(bundle), config=config)
     assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
-    assert f"{second}: cannot be copied into {installed}" in run.stderr
+    assert "Errno" not in run.stderr, run.stderr  # on main: copytree's list of each file's error
+    needed = math.ceil(sum(path.stat().st_size for path in bundle.rglob("*") if path.is_file()) / 2**20)
+    said = sentence("models.no_room", language, bundle=str(bundle), needed=needed, folder=str(installed))
+    assert run.stderr.splitlines()[-1] == f"edgescreen: {said}", run.stderr
     assert not list((installed / ".bundles").glob(".tmp-*"))
-    assert active_manifest(installed, "melanoma").version == "1.0.0"
+    assert active_manifest(installed, "dr-referable") is None
+    assert active_manifest(installed, "melanoma").version == read_manifest(MODELS_DIR / "melanoma").version
