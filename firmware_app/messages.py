@@ -2054,6 +2054,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "{path} : des dossiers existent déjà là ({files}) ; déplacez-les tous ailleurs avant la restauration "
         "(le -wal d'une base interrompue serait rejoué sur les dossiers restaurés)",
     },
+    "refused.restore_no_backup": {
+        "en": "{path}: no such backup file; check the path, and that its drive is mounted: nothing was restored",
+        "fr": "{path} : aucun fichier de sauvegarde à cet emplacement ; vérifiez le chemin, et que son support est "
+        "monté : rien n'a été restauré",
+    },
+    "refused.restore_no_key": {
+        "en": "{file}: no records key; put the device's key file back first (README, Backup and restore): nothing "
+        "was restored",
+        "fr": "{file} : aucune clé des dossiers ; remettez d'abord en place le fichier de clé de l'appareil "
+        "(README, Backup and restore) : rien n'a été restauré",
+    },
     "refused.wipe_unconfirmed": {
         "en": "wipe erases every record of this device for good: confirm with --confirm {device} (this device's "
         "[device] id in {config}); nothing was wiped",

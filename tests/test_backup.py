@@ -253,7 +253,7 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
 
     (target / "records.key").unlink()
     missing = edgescreen("restore", str(tmp_path / "b"), config=target_config)
-    assert missing.returncode == 5 and "no records key; put the device's key file back first" in missing.stderr
+    assert missing.returncode == 2 and "no records key; put the device's key file back first" in missing.stderr
 
     Records(tmp_path / "other.sqlite3", target / "records.key").close()  # makes a new, different key
     other = edgescreen("restore", str(tmp_path / "b"), config=target_config)
@@ -276,6 +276,32 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
     junk = edgescreen("restore", str(tmp_path / "junk"), config=target_config)
     assert junk.returncode == 5 and "not an EdgeScreen records backup" in junk.stderr
     assert not (target / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_restore_from_no_such_file_says_so_before_the_missing_key_both_in_the_devices_language(
+    tmp_path, device, language
+):
+    """On a new device whose key was not put back yet, a mistyped backup path was answered in English
+    "records.key: no records key; put the device's key file back first", exit status 5: the
+    technician put the key back only to learn that the file was never there. The file is checked
+    first, and each refusal, about the device's own key or the file asked for, is said in the device's
+    language (exit status 2: a request refused as given)."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    in_language(target_config, language)
+    (target / "records.key").unlink()
+
+    nofile = tmp_path / "nofile"
+    mistyped = edgescreen("restore", str(nofile), config=target_config)
+    said = sentence("refused.restore_no_backup", language, path=str(nofile))
+    assert mistyped.returncode == 2 and f"edgescreen: {said}\n" in mistyped.stderr, mistyped.stderr
+
+    keyless = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    said = sentence("refused.restore_no_key", language, file=str(target / "records.key"))
+    assert keyless.returncode == 2 and f"edgescreen: {said}\n" in keyless.stderr, keyless.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml"]
 
 
 def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_devices_connection_behind(tmp_path, device):
