@@ -480,6 +480,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "reviennent dès que l'administrateur de la station lance `edgescreen-review devices resend-verdicts "
         "{device}` ; et un patient supprimé depuis est de retour : supprimez-le à nouveau.",
     },
+    # A device and its site, as a sentence names them (records/identity.py).
+    "identity.at": {"en": "{device} at {site}", "fr": "{device} du site {site}"},
     "restore.replacing": {
         "en": "This device now holds the records of {owner}, as its replacement. Before the services start again, "
         'set in {config}: [device] id = "{device}" and site = "{site}"; install a certificate issued for '

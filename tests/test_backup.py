@@ -383,6 +383,21 @@ def test_a_backup_of_another_device_is_restored_only_as_its_replacement_which_ta
         }
 
 
+@pytest.mark.parametrize(("language", "owner"), [("en", "cam-01 at clinic-7"), ("fr", "cam-01 du site clinic-7")])
+def test_a_replacement_is_told_whose_records_it_holds_in_the_devices_language(tmp_path, device, language, owner):
+    """A French replacement read "les dossiers de cam-01 at clinic-7": the device and its site joined
+    by the English "at" inside the French sentence."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-03"'))
+    in_language(target_config, language)
+    replaced = edgescreen("restore", str(tmp_path / "b"), "--replacing", DEVICE.id, config=target_config)
+    assert replaced.returncode == 0, replaced.stderr
+    values = {"owner": owner, "config": str(target_config), "device": DEVICE.id, "site": DEVICE.site}
+    assert replaced.stdout.splitlines()[-1] == sentence("restore.replacing", language, **values), replaced.stdout
+
+
 def test_a_backup_of_another_site_is_refused_too(tmp_path, device):
     directory, config, _ = device
     assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
