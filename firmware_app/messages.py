@@ -2345,12 +2345,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Every sealed value opens with the records key.",
         "fr": "Toutes les valeurs chiffrées s'ouvrent avec la clé des dossiers.",
     },
-    "health.sealed.amber": {
-        "en": "{count} screening(s) hold a sealed value (photo, patient reference, note, file name or comment) "
+    # Counted (``wording.check_sentence``): never "1 screening(s) hold".
+    "health.sealed.amber.one": {
+        "en": "{count} screening holds a sealed value (photo, patient reference, note, file name or comment) "
+        "that no longer opens: result {results}. The card is wearing out: back up now, then replace the card and "
+        "restore the backup onto the new one (README, Backup and restore).",
+        "fr": "{count} dépistage contient une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
+        "commentaire) qui ne s'ouvre plus : résultat {results}. La carte s'use : sauvegardez maintenant, puis "
+        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, Backup and restore).",
+    },
+    "health.sealed.amber.other": {
+        "en": "{count} screenings hold a sealed value (photo, patient reference, note, file name or comment) "
         "that no longer opens: results {results}. The card is wearing out: back up now, then replace the card and "
         "restore the backup onto the new one (README, Backup and restore).",
-        "fr": "{count} examen(s) contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
-        "commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
+        "fr": "{count} dépistages contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier "
+        "ou commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
         "remplacez la carte et restaurez la sauvegarde sur la neuve (README, Backup and restore).",
     },
     "health.sealed.unread": {
@@ -2538,9 +2547,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le certificat de l'application pour les tablettes {path} n'est pas un certificat lisible : "
         "installez-le à nouveau (le journal d'edgescreen doctor dit pourquoi).",
     },
-    "health.verdicts.green": {
-        "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
-        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clé(s)).",
+    "health.verdicts.green.one": {
+        "en": "Verdicts are taken only when signed by the review station ({count} key).",
+        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clé).",
+    },
+    "health.verdicts.green.other": {
+        "en": "Verdicts are taken only when signed by the review station ({count} keys).",
+        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clés).",
     },
     "health.verdicts.none": {
         "en": "No verdict key: any verdict the broker delivers is taken unchecked. Set [sync] "
