@@ -1981,6 +1981,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "no screening with result id {result_id} on this device",
         "fr": "aucun dépistage avec l'identifiant de résultat {result_id} sur cet appareil",
     },
+    # --patient given blank (erase, records export): no reference was typed, so none is looked for.
+    "refused.patient_blank": {
+        "en": "the patient reference (--patient) is blank: give it as it was typed on the device; nothing was done",
+        "fr": "la référence patient (--patient) est vide : donnez-la telle qu'elle a été saisie sur l'appareil ; "
+        "rien n'a été fait",
+    },
     "refused.erase_no_patient": {
         "en": "no screening is recorded under the patient reference given (mistyped, or erased already): nothing "
         "was erased; check the reference as it was typed on the device",
