@@ -242,15 +242,14 @@ def restore(
 ) -> BackupSummary:
     """Restore a backup as ``database`` once it proved whole, was made under this device's ids
     ``here`` (or the device it is ``replacing``), and every image in it opened with ``key_file``'s
-    key; until then it sits beside, under a name nothing opens."""
+    key; until then it sits beside, under a name nothing opens. A mistyped path is said first: the
+    technician told to put the key back would learn only then that the file was never there."""
+    if not backup_file.is_file():
+        raise RequestRefused.saying("refused.restore_no_backup", path=str(backup_file))
     if present := [path.name for path in database_files(database) if path.exists()]:
         raise RequestRefused.saying("refused.restore_records_exist", path=str(database), files=", ".join(present))
     if not key_file.is_file():
-        raise RecordsError(
-            f"{key_file}: no records key; put the device's key file back first (README, Backup and restore)"
-        )
-    if not backup_file.is_file():
-        raise RequestRefused(f"{backup_file}: no such backup file")
+        raise RequestRefused.saying("refused.restore_no_key", file=str(key_file))
     source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
     try:
         screenings, images, events = _check(backup_file, source)

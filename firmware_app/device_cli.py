@@ -81,8 +81,8 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         print(sentence("restore.not_restored", language, count=summary.not_restored))
     print(sentence("restore.newest", language, taken_at=str(summary.taken_at), device=owner.device))
     if owner != here:
-        values = {"owner": str(owner), "config": str(config.source), "device": owner.device, "site": owner.site}
-        print(sentence("restore.replacing", language, **values))
+        values = {"config": str(config.source), "device": owner.device, "site": owner.site}
+        print(sentence("restore.replacing", language, owner=owner.said_in(language), **values))
     return 0
 
 

@@ -497,6 +497,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "reviennent dès que l'administrateur de la station lance `edgescreen-review devices resend-verdicts "
         "{device}` ; et un patient supprimé depuis est de retour : supprimez-le à nouveau.",
     },
+    # A device and its site, as a sentence names them (records/identity.py).
+    "identity.at": {"en": "{device} at {site}", "fr": "{device} du site {site}"},
     "restore.replacing": {
         "en": "This device now holds the records of {owner}, as its replacement. Before the services start again, "
         'set in {config}: [device] id = "{device}" and site = "{site}"; install a certificate issued for '
@@ -2017,6 +2019,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "no screening with result id {result_id} on this device",
         "fr": "aucun dépistage avec l'identifiant de résultat {result_id} sur cet appareil",
     },
+    # --patient given blank (erase, records export): no reference was typed, so none is looked for.
+    "refused.patient_blank": {
+        "en": "the patient reference (--patient) is blank: give it as it was typed on the device; nothing was done",
+        "fr": "la référence patient (--patient) est vide : donnez-la telle qu'elle a été saisie sur l'appareil ; "
+        "rien n'a été fait",
+    },
     "refused.erase_no_patient": {
         "en": "no screening is recorded under the patient reference given (mistyped, or erased already): nothing "
         "was erased; check the reference as it was typed on the device",
@@ -2095,6 +2103,17 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "database's -wal would be replayed onto the restored records)",
         "fr": "{path} : des dossiers existent déjà là ({files}) ; déplacez-les tous ailleurs avant la restauration "
         "(le -wal d'une base interrompue serait rejoué sur les dossiers restaurés)",
+    },
+    "refused.restore_no_backup": {
+        "en": "{path}: no such backup file; check the path, and that its drive is mounted: nothing was restored",
+        "fr": "{path} : aucun fichier de sauvegarde à cet emplacement ; vérifiez le chemin, et que son support est "
+        "monté : rien n'a été restauré",
+    },
+    "refused.restore_no_key": {
+        "en": "{file}: no records key; put the device's key file back first (README, Backup and restore): nothing "
+        "was restored",
+        "fr": "{file} : aucune clé des dossiers ; remettez d'abord en place le fichier de clé de l'appareil "
+        "(README, Backup and restore) : rien n'a été restauré",
     },
     "refused.wipe_unconfirmed": {
         "en": "wipe erases every record of this device for good: confirm with --confirm {device} (this device's "
@@ -2397,12 +2416,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "Every sealed value opens with the records key.",
         "fr": "Toutes les valeurs chiffrées s'ouvrent avec la clé des dossiers.",
     },
-    "health.sealed.amber": {
-        "en": "{count} screening(s) hold a sealed value (photo, patient reference, note, file name or comment) "
+    # Counted (``wording.check_sentence``): never "1 screening(s) hold".
+    "health.sealed.amber.one": {
+        "en": "{count} screening holds a sealed value (photo, patient reference, note, file name or comment) "
+        "that no longer opens: result {results}. The card is wearing out: back up now, then replace the card and "
+        "restore the backup onto the new one (README, Backup and restore).",
+        "fr": "{count} dépistage contient une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
+        "commentaire) qui ne s'ouvre plus : résultat {results}. La carte s'use : sauvegardez maintenant, puis "
+        "remplacez la carte et restaurez la sauvegarde sur la neuve (README, Backup and restore).",
+    },
+    "health.sealed.amber.other": {
+        "en": "{count} screenings hold a sealed value (photo, patient reference, note, file name or comment) "
         "that no longer opens: results {results}. The card is wearing out: back up now, then replace the card and "
         "restore the backup onto the new one (README, Backup and restore).",
-        "fr": "{count} examen(s) contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier ou "
-        "commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
+        "fr": "{count} dépistages contiennent une valeur chiffrée (photo, référence patient, note, nom de fichier "
+        "ou commentaire) qui ne s'ouvre plus : résultats {results}. La carte s'use : sauvegardez maintenant, puis "
         "remplacez la carte et restaurez la sauvegarde sur la neuve (README, Backup and restore).",
     },
     "health.sealed.unread": {
@@ -2590,9 +2618,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "Le certificat de l'application pour les tablettes {path} n'est pas un certificat lisible : "
         "installez-le à nouveau (le journal d'edgescreen doctor dit pourquoi).",
     },
-    "health.verdicts.green": {
-        "en": "Verdicts are taken only when signed by the review station ({count} key(s)).",
-        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clé(s)).",
+    "health.verdicts.green.one": {
+        "en": "Verdicts are taken only when signed by the review station ({count} key).",
+        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clé).",
+    },
+    "health.verdicts.green.other": {
+        "en": "Verdicts are taken only when signed by the review station ({count} keys).",
+        "fr": "Les avis ne sont acceptés que signés par le poste de relecture ({count} clés).",
     },
     "health.verdicts.none": {
         "en": "No verdict key: any verdict the broker delivers is taken unchecked. Set [sync] "

@@ -5,10 +5,11 @@ list and ``doctor`` do, in the device's language (``cli.main``). The tools that 
 technician names (a model bundle to sign, verify or install, a backup to write or restore, the records
 to wipe) say what is wrong with that file, in English like the rest of their output: the device's
 check would blame the device's own model or records, which may be whole. A request they refuse for
-the device's own records or drive (wipe not confirmed, a restore onto records already there, a
-backup the stick cannot hold, a model bundle the models' disk cannot hold) is said in the device's
-language all the same (``RequestRefused.saying``); one about the technician's file alone (a backup file that exists, is
-missing or is another device's) keeps its English words.
+the device's own records or drive (wipe not confirmed, a restore onto records already there or
+without their key, a backup the stick cannot hold, a model bundle the models' disk cannot hold) is
+said in the device's language all the same (``RequestRefused.saying``), and so is a restore from no
+such file, the first thing it checks (a mistyped path); one about what the technician's file holds (a
+backup file that exists, or is another device's) keeps its English words.
 """
 
 from __future__ import annotations

@@ -92,10 +92,19 @@ def cmd_audit_list(config: Config, args: argparse.Namespace) -> int:
     return _with_store(config, show, read_only=True)
 
 
+def _refuse_blank(reference: str | None) -> None:
+    """A patient reference given blank names no one: refused as such, before the records are read (an
+    erasure of no one would be audited), where it was told "no screening under the reference given", as
+    if a reference had been mistyped."""
+    if reference is not None and not reference.strip():
+        raise RequestRefused.saying("refused.patient_blank")
+
+
 def cmd_erase(config: Config, args: argparse.Namespace) -> int:
     """Erase a patient, saying in the device's language what was erased, what was left for the
     technician to check and what may be held elsewhere."""
     language = config.device.language
+    _refuse_blank(args.patient)
 
     def erase(store: ScreeningStore) -> int:
         erasure = store.erase_patient(args.patient)  # audited even when it matches nothing
@@ -142,6 +151,7 @@ def cmd_records_export(config: Config, args: argparse.Namespace) -> int:
     or never made are said before ``--out``, as every command says them before its output."""
     if (args.result_id is None) == (args.patient is None):
         raise RequestRefused.saying("refused.export_one_or_patient")
+    _refuse_blank(args.patient)
 
     def export(store: ScreeningStore) -> int:
         if args.out.exists() and not args.out.is_dir():  # refused before the export is audited

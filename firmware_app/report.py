@@ -98,7 +98,7 @@ def lesion_line(lesion: LesionMeasurements, language: str, with_ita: bool = Fals
     line's, whose reader records or checks it (the ITA in degrees meant nothing to a nurse)."""
     if lesion.diameter_mm is not None:
         key = "lesion.diameter_at_least" if lesion.beyond_photo else "lesion.diameter"
-        parts = [message(key, language).format(diameter=f"{lesion.diameter_mm:.1f}")]
+        parts = [message(key, language).format(diameter=decimal(lesion.diameter_mm, language))]
         if lesion.over_6mm:
             parts.append(message("lesion.over_6mm", language))
     else:

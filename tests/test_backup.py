@@ -267,7 +267,7 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
 
     (target / "records.key").unlink()
     missing = edgescreen("restore", str(tmp_path / "b"), config=target_config)
-    assert missing.returncode == 5 and "no records key; put the device's key file back first" in missing.stderr
+    assert missing.returncode == 2 and "no records key; put the device's key file back first" in missing.stderr
 
     Records(tmp_path / "other.sqlite3", target / "records.key").close()  # makes a new, different key
     other = edgescreen("restore", str(tmp_path / "b"), config=target_config)
@@ -290,6 +290,32 @@ def test_restore_refuses_another_key_a_missing_key_and_a_broken_audit_chain(tmp_
     junk = edgescreen("restore", str(tmp_path / "junk"), config=target_config)
     assert junk.returncode == 5 and "not an EdgeScreen records backup" in junk.stderr
     assert not (target / "records.sqlite3").exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_restore_from_no_such_file_says_so_before_the_missing_key_both_in_the_devices_language(
+    tmp_path, device, language
+):
+    """On a new device whose key was not put back yet, a mistyped backup path was answered in English
+    "records.key: no records key; put the device's key file back first", exit status 5: the
+    technician put the key back only to learn that the file was never there. The file is checked
+    first, and each refusal, about the device's own key or the file asked for, is said in the device's
+    language (exit status 2: a request refused as given)."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    target, target_config = _fresh_device(tmp_path, directory)
+    in_language(target_config, language)
+    (target / "records.key").unlink()
+
+    nofile = tmp_path / "nofile"
+    mistyped = edgescreen("restore", str(nofile), config=target_config)
+    said = sentence("refused.restore_no_backup", language, path=str(nofile))
+    assert mistyped.returncode == 2 and f"edgescreen: {said}\n" in mistyped.stderr, mistyped.stderr
+
+    keyless = edgescreen("restore", str(tmp_path / "b"), config=target_config)
+    said = sentence("refused.restore_no_key", language, file=str(target / "records.key"))
+    assert keyless.returncode == 2 and f"edgescreen: {said}\n" in keyless.stderr, keyless.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["config.toml"]
 
 
 def test_a_restore_is_audited_says_what_it_cannot_hold_and_leaves_the_old_devices_connection_behind(tmp_path, device):
@@ -369,6 +395,21 @@ def test_a_backup_of_another_device_is_restored_only_as_its_replacement_which_ta
             "device_id": DEVICE.id,
             "site_id": DEVICE.site,
         }
+
+
+@pytest.mark.parametrize(("language", "owner"), [("en", "cam-01 at clinic-7"), ("fr", "cam-01 du site clinic-7")])
+def test_a_replacement_is_told_whose_records_it_holds_in_the_devices_language(tmp_path, device, language, owner):
+    """A French replacement read "les dossiers de cam-01 at clinic-7": the device and its site joined
+    by the English "at" inside the French sentence."""
+    directory, config, _ = device
+    assert edgescreen("backup", "--out", str(tmp_path / "b"), config=config).returncode == 0
+    _, target_config = _fresh_device(tmp_path, directory)
+    target_config.write_text(target_config.read_text().replace(f'id = "{DEVICE.id}"', 'id = "cam-03"'))
+    in_language(target_config, language)
+    replaced = edgescreen("restore", str(tmp_path / "b"), "--replacing", DEVICE.id, config=target_config)
+    assert replaced.returncode == 0, replaced.stderr
+    values = {"owner": owner, "config": str(target_config), "device": DEVICE.id, "site": DEVICE.site}
+    assert replaced.stdout.splitlines()[-1] == sentence("restore.replacing", language, **values), replaced.stdout
 
 
 def test_a_backup_of_another_site_is_refused_too(tmp_path, device):

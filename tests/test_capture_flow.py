@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from firmware_app.app import build_pipeline
-from firmware_app.calibration.profile import new_profile, write_profile
+from firmware_app.calibration.profile import CalibrationProfile, new_profile, write_profile
 from firmware_app.calibration.scale import measure_scale, square_side_px
 from firmware_app.capture.camera import CameraSettings, Controls
 from firmware_app.capture.files_camera import FilesCamera
@@ -26,15 +27,16 @@ from firmware_app.quality.gate import QualityGate
 from tests.calibration.render import scale_target
 from tests.conftest import PROJECT_ROOT, write_rgb
 from tests.lesion_renderer import render_lesion
-from tests.records.kit import DEVICE, write_config
+from tests.records.kit import DEVICE, in_language, write_config
 from tests.sync.signing import station_key, trusting
 
 MM_PER_PIXEL = 0.035
 SIZE = (640, 480)
 
 
-def capture(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", "--json", *args]
+def capture(config: Path, *args: str, as_json: bool = True) -> subprocess.CompletedProcess[str]:
+    json_option = ["--json"] if as_json else []
+    command = [sys.executable, "-m", "firmware_app", "--config", str(config), "capture", *json_option, *args]
     return subprocess.run(
         command, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120
     )
@@ -64,20 +66,22 @@ def test_capture_screens_and_records_the_best_frame_of_a_burst(tmp_path, retina_
     assert payload["triage"] == result["triage"]
 
 
-def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_skin_tone(tmp_path):
+def scaled_dermatoscope(tmp_path: Path, sync: str = "") -> tuple[Path, CalibrationProfile, Path]:
+    """A device whose camera photographs a rendered naevus, with the technician's scale step done (through
+    the calibration code, on a photographed 10 mm square): its config, its profile and the photo."""
     lesion = render_lesion(*SIZE, seed=4, radius=0.2)
     photo = write_rgb(tmp_path / "naevus.png", lesion.rgb)
-    # The technician's scale step, through the calibration code, on a photographed 10 mm square.
     target = scale_target(MM_PER_PIXEL, 10.0, SIZE, 9, seed=1)
     scale = measure_scale([square_side_px(target)], 10.0, SIZE)
     profile = dataclasses.replace(new_profile("bench-dermatoscope", "SN-1", "test", DEVICE.id), scale=scale)
     scaled = write_profile(profile, tmp_path / "profile.json")
-    config = camera_config(
-        tmp_path,
-        photo,
-        extra=f'[calibration]\nprofile = "{tmp_path / "profile.json"}"\n',
-        sync='result_schema = "edgescreen.result/2"\n',
-    )
+    extra = f'[calibration]\nprofile = "{tmp_path / "profile.json"}"\n'
+    return camera_config(tmp_path, photo, extra=extra, sync=sync), scaled, photo
+
+
+def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_skin_tone(tmp_path):
+    config, scaled, photo = scaled_dermatoscope(tmp_path, sync='result_schema = "edgescreen.result/2"\n')
+    lesion = render_lesion(*SIZE, seed=4, radius=0.2)
     run = capture(config, "--modality", "dermoscopy", "--body-site", "trunk", "--preview-frames", "2")
     assert run.returncode == 0, run.stderr
     (result,) = [json.loads(line) for line in run.stdout.splitlines()]
@@ -111,6 +115,19 @@ def test_a_dermoscopy_capture_states_the_diameter_with_a_scale_profile_and_the_s
     assert result["skin_tone"]["category"]
     (payload,) = outbox_payloads(uncalibrated)
     assert payload["schema"] == "edgescreen.result/1", "a device sends /1 until configured for /2"
+
+
+@pytest.mark.parametrize(
+    ("language", "diameter"),
+    [("en", r"Lesion diameter \d+\.\d mm\."), ("fr", r"Diamètre de la lésion\xa0: \d+,\d mm\.")],
+)
+def test_the_result_line_writes_the_diameter_as_the_devices_language_writes_numbers(tmp_path, language, diameter):
+    """A French result line read "score 0,000" beside "Diamètre de la lésion : 7.6 mm": the diameter kept
+    the English decimal point."""
+    config, _, _ = scaled_dermatoscope(tmp_path)
+    run = capture(in_language(config, language), "--modality", "dermoscopy", "--preview-frames", "2", as_json=False)
+    assert run.returncode == 0, run.stderr
+    assert re.search(diameter, run.stdout), run.stdout
 
 
 def test_a_missing_camera_is_a_clear_error_and_nothing_is_recorded(tmp_path):

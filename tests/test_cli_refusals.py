@@ -107,6 +107,14 @@ REQUESTS = {
         "refused.erase_no_patient",
         no_values,
     ),
+    # Answered "no screening under the reference given", as if a reference had been typed and not found.
+    "erase: blank patient": (lambda tmp_path: ["erase", "--patient", ""], "refused.patient_blank", no_values),
+    "erase: patient of spaces": (lambda tmp_path: ["erase", "--patient", " \t "], "refused.patient_blank", no_values),
+    "export: blank patient": (
+        lambda tmp_path: ["records", "export", "--patient", " ", "--out", str(tmp_path / "out")],
+        "refused.patient_blank",
+        no_values,
+    ),
     "export: mistyped patient": (
         lambda tmp_path: ["records", "export", "--patient", "mrn-22", "--out", str(tmp_path / "out")],
         "refused.export_no_patient",

@@ -20,6 +20,7 @@ from firmware_app.inference.skin_tone import (
 from firmware_app.lesion_measurements import NO_SCALE, SCALED, feret_diameter_px, measure_lesion, perilesional_ring
 from firmware_app.quality.lesion import segment_lesion
 from firmware_app.report import lesion_line
+from firmware_app.wording import decimal
 from tests.conftest import PROJECT_ROOT
 from tests.lesion_renderer import render_lesion
 
@@ -115,7 +116,7 @@ def test_a_lesion_running_off_the_photo_has_a_diameter_of_at_least_its_visible_p
     assert measured.diameter_mm < feret_diameter_px(whole.mask) * MM_PER_PIXEL
     assert measured.over_6mm is over_6mm
     assert f"at least {measured.diameter_mm:.1f} mm" in lesion_line(measured, "en")
-    assert f"d'au moins {measured.diameter_mm:.1f} mm" in lesion_line(measured, "fr")
+    assert f"d'au moins {decimal(measured.diameter_mm, 'fr')} mm" in lesion_line(measured, "fr")
 
 
 def test_the_ring_is_read_off_each_pixels_distance_to_the_whole_lesion():

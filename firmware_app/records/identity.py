@@ -16,6 +16,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from firmware_app.messages import message
+
 DEVICE_KEY = "device_id"
 SITE_KEY = "site_id"
 # How device/config.toml marks the ids a technician must set (scripts/install-device installs it,
@@ -29,7 +31,12 @@ class Identity:
     site: str
 
     def __str__(self) -> str:
-        return f"{self.device} at {self.site}"
+        return self.said_in("en")
+
+    def said_in(self, language: str) -> str:
+        """The device and its site as a sentence in ``language`` names them: a French sentence read
+        "les dossiers de cam-01 at clinic-7" with the English words' "at"."""
+        return message("identity.at", language).format(device=self.device, site=self.site)
 
     @property
     def placeholder(self) -> bool:

@@ -42,6 +42,7 @@ from tests.capture import fake_picamera2
 from tests.conftest import MODELS_DIR, PROJECT_ROOT, filled, read_only_view
 from tests.records.kit import (
     DEVICE,
+    damage_a_sealed_value,
     flip_a_bit_on_the_card,
     in_language,
     open_store,
@@ -545,6 +546,30 @@ def test_a_photo_and_a_reference_changed_on_a_worn_card_are_named_by_doctor(tmp_
     assert checks["records"]["level"] == "green"  # the pages are whole
     assert status == 0 and checks["sealed"]["level"] == "amber"
     assert f"{ids[1]}, {ids[3]}" in checks["sealed"]["message"] and words in checks["sealed"]["message"]
+    counted = {"en": "2 screenings hold", "fr": "2 dépistages contiennent"}[language]
+    assert checks["sealed"]["message"].startswith(counted), checks["sealed"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("language", "sealed", "keys"),
+    [
+        ("en", "1 screening holds a sealed value", "(1 key)."),
+        ("fr", "1 dépistage contient une valeur chiffrée", "(1 clé)."),
+    ],
+)
+def test_doctor_counts_one_damaged_screening_and_one_verdict_key_in_the_singular(
+    tmp_path, retina_rgb, language, sealed, keys
+):
+    """A French doctor read "1 examen(s) contiennent une valeur chiffrée" and "(1 clé(s))": each count is
+    said in its singular or plural form, as every other sentence of the device says it."""
+    _, public = station_key(tmp_path)
+    config = in_language(write_config(tmp_path, 1, trusting(public)), language)
+    store = open_store(tmp_path)
+    result_id = record_one(store, small_photo(retina_rgb)).result_id
+    damage_a_sealed_value(store, "SELECT sealed FROM image WHERE result_id = ?", result_id)
+    _, checks, _ = doctor(config)
+    assert checks["sealed"]["message"].startswith(sealed), checks["sealed"]["message"]
+    assert checks["verdicts"]["message"].endswith(keys), checks["verdicts"]["message"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
