@@ -42,8 +42,10 @@ from firmware_app.capture.frame import Frame
 from firmware_app.capture.image_file import ImageError
 from firmware_app.capture.photo_to_screen import AlreadyCalibrated, read_photo_to_screen
 from firmware_app.config import Config
+from firmware_app.durable import create_durably
 from firmware_app.events import image_ref, log_event
 from firmware_app.messages import message, plural_key
+from firmware_app.records.database import output_problem
 from firmware_app.service.termination import StopRequested, between_stop_points, stop_on_termination
 from firmware_app.typed_argument import typed
 
@@ -237,8 +239,9 @@ def cmd_still(config: Config, args: argparse.Namespace) -> int:
     """One still of a calibration target from the configured camera, as the profile steps need it:
     the sensor's full resolution, the configured manual controls (the settings patients are
     photographed with), and no calibration applied (a profile is measured on raw photos). It speaks
-    the device's language (``[device] language``), as ``screen`` and ``capture`` do; the camera's and
-    the file system's own words (paths, a driver's message, errno) go to the log."""
+    the device's language (``[device] language``), as ``screen`` and ``capture`` do; the camera's own
+    words (paths, a driver's message) go to the log. A drive the still cannot be written to is refused
+    as every command's output drive is (``output_problem``), the file system's reason in the sentence."""
     out: Path = args.out
     language = config.device.language
     if out.suffix.lower() not in STILL_SUFFIXES:
@@ -266,15 +269,12 @@ def cmd_still(config: Config, args: argparse.Namespace) -> int:
         return EXIT_CAMERA
     encoded = cv2.imencode(out.suffix.lower(), cv2.cvtColor(still.pixels, cv2.COLOR_RGB2BGR))[1]
     try:
-        with out.open("xb") as file:  # never over an earlier photo
-            file.write(encoded.tobytes())
+        create_durably(out, encoded.tobytes())  # never over an earlier photo, flushed, or no file left
     except FileExistsError:
         _refuse(language, "calibrate.still.exists", out=out)
         return 2
-    except OSError as error:
-        log_event("calibrate.still_not_written", logging.ERROR, image=image_ref(out), error=error.strerror or error)
-        _refuse(language, "calibrate.still.not_written", out=out)
-        return 2
+    except OSError as error:  # not mounted, read-only, full: part of a photo was refused next as an earlier one
+        raise output_problem(out, error) from error
     taken = message("calibrate.still.taken", language)
     print(taken.format(out=out, width=still.width, height=still.height, camera=camera.name))
     return 0

@@ -26,26 +26,29 @@ def replace_durably(path: Path, data: bytes) -> None:
     process's and thread's own (two writers never share it: the records' witness is written by a
     thread of its own, ``records/witness.py``), flushed, renamed over ``path``, the rename flushed."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    _write_file(temporary, data, os.O_TRUNC)
+    _write_file(temporary, data, os.O_TRUNC, 0o644)
     os.replace(temporary, path)
     fsync_directory(path.parent)
 
 
-def create_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, a file this call creates, and for good (file and folder flushed); a
-    ``FileExistsError`` for a ``path`` that is there, even made a moment ago by another process, and
-    left as it is: a check before the write could not stop that one. Created in place, not linked from
-    a temporary: the FAT file systems of USB drives, where a wipe's unsent erasures go, have no links;
-    so a power cut during the write can leave part of it, which the next writer is refused as there."""
-    _write_file(path, data, os.O_EXCL)
+def create_durably(path: Path, data: bytes, permissions: int = 0o644) -> None:
+    """Write ``data`` to ``path``, a file this call creates with ``permissions`` (a patient's exported
+    photo: 0o600, no moment at 0o644), and for good (file and folder flushed); a ``FileExistsError``
+    for a ``path`` that is there, a link included, never followed (O_EXCL), even made a moment ago by
+    another process, and left as it is: a check before the write could not stop that one. Created in
+    place, not linked from a temporary: the FAT file systems of USB drives, where a wipe's unsent
+    erasures go, have no links; so a power cut during the write can leave part of it, which the next
+    writer is refused as there."""
+    _write_file(path, data, os.O_EXCL, permissions)
     fsync_directory(path.parent)
 
 
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    """Open ``path`` with ``mode`` added to creating it, write all of ``data``, flush. A write is
-    repeated until all is written: with less room than ``data`` the kernel writes what fits and returns
-    the shorter count, and only the next write says the disk is full; then the part written is removed."""
-    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | mode, 0o644)
+def _write_file(path: Path, data: bytes, mode: int, permissions: int) -> None:
+    """Open ``path`` with ``mode`` added to creating it (with ``permissions``), write all of ``data``,
+    flush. A write is repeated until all is written: with less room than ``data`` the kernel writes what
+    fits and returns the shorter count, and only the next write says the disk is full; then the part
+    written is removed."""
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | mode, permissions)
     try:
         written = 0
         while written < len(data):

@@ -809,12 +809,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "fr": "calibrate still : {out} existe déjà : une photo n'est jamais écrite par-dessus une autre ; donnez un "
         "nouveau nom de fichier",
     },
-    "calibrate.still.not_written": {
-        "en": "calibrate still: {out} could not be written; the log says why (a folder that does not exist, no "
-        "permission, a full disk)",
-        "fr": "calibrate still : {out} n'a pas pu être écrit ; le journal dit pourquoi (un dossier qui n'existe pas, "
-        "pas de permission, un disque plein)",
-    },
     # ``edgescreen calibrate flat|colour|geometry|scale`` (calibrate_command.py): {step} is the command's
     # step as typed (flat, colour...); a profile's or the file system's own words are the log's.
     "calibrate.needs_profile": {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shlex
 import sqlite3
 import sys
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from firmware_app.app import open_store, run_sync
 from firmware_app.config import Config
+from firmware_app.durable import create_durably
 from firmware_app.events import log_event
 from firmware_app.health.heartbeat import Heartbeat
 from firmware_app.messages import message, sentence
@@ -202,23 +202,12 @@ def _prepare_folder(out: Path, language: str) -> None:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write a new file readable by this user alone from its creation on (no window at 0644), whole
-    or not at all: a photo cut short by a full drive would pass for the patient's."""
-    descriptor = _new_private_file(path)
+    and flushed or not at all: a photo cut short by a full drive, or by a power cut after the export
+    said it was done, would pass for the patient's. Never through a link or over a file already there
+    (``create_durably``): in a shared folder either could be planted, to have the patient's photo
+    written where its planter reads it."""
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-    except OSError as error:
-        path.unlink()
-        raise output_problem(path, error) from error
-
-
-def _new_private_file(path: Path) -> int:
-    """A new file at ``path``, never through a link or over a file already there: in a shared folder
-    either could be planted, to have the patient's photo written where its planter reads it."""
-    try:
-        # With O_CREAT, O_EXCL fails on any name that exists, a symbolic link included, which it
-        # never follows (POSIX open(2)): no O_NOFOLLOW is needed.
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_durably(path, data, permissions=0o600)
     except FileExistsError as error:
         raise RequestRefused.saying("refused.export_file_exists", path=str(path)) from error
     except OSError as error:

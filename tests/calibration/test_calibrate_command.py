@@ -34,7 +34,7 @@ from tests.calibration.render import (
 )
 from tests.calibration.test_geometry import BOARD, CAMERA, DISTORTION, SIZE, SQUARE_MM
 from tests.capture import fake_picamera2
-from tests.conftest import write_rgb
+from tests.conftest import filled, write_rgb
 from tests.records.kit import in_language, open_store, records_table, write_config
 from tests.test_cli import edgescreen, json_lines
 
@@ -421,7 +421,6 @@ STILL_WORDS = {
         "exists": "edgescreen: calibrate still: {out} exists already: a still is never written over an earlier "
         "photo; give a new file name\n",
         "lossless": "edgescreen: calibrate still: --out must end in .png, .tif, .tiff, a lossless format",
-        "not_written": "edgescreen: calibrate still: {out} could not be written; the log says why",
         "camera": "edgescreen: calibrate still: the camera is not working: the one photo it reads cannot be used. "
         "No photo was taken",
     },
@@ -431,7 +430,6 @@ STILL_WORDS = {
         "par-dessus une autre\u00a0; donnez un nouveau nom de fichier\n",
         "lossless": "edgescreen: calibrate still\u00a0: --out doit se terminer par .png, .tif, .tiff, un format "
         "sans perte",
-        "not_written": "edgescreen: calibrate still\u00a0: {out} n'a pas pu être écrit\u00a0; le journal dit pourquoi",
         "camera": "edgescreen: calibrate still\u00a0: la caméra ne fonctionne pas\u00a0: la seule photo qu'elle "
         "lit est inutilisable. Aucune photo n'a été prise",
     },
@@ -442,7 +440,8 @@ STILL_WORDS = {
 def test_calibrate_still_speaks_the_devices_language(tmp_path, targets, language):
     """`calibrate still` spoke English whatever [device] language said, and put the camera's and the
     file system's English in its sentences. Every line it says is now the catalogue's, in the
-    language `screen` and `capture` speak; paths, driver and errno words stay in the log."""
+    language `screen` and `capture` speak; paths and driver words stay in the log (a drive's refusal
+    gives the file system's reason, as every command's output drive does)."""
     card = Path(targets["flat"][0])
     config = tmp_path / "config.toml"
 
@@ -461,14 +460,34 @@ def test_calibrate_still_speaks_the_devices_language(tmp_path, targets, language
     nowhere = tmp_path / "no-folder" / "card.png"
     status, _, said = still(nowhere)
     (told,) = [line for line in said.splitlines() if line.startswith("edgescreen:")]
-    assert status == 2 and told.startswith(words["not_written"].format(out=nowhere)), said
-    assert "calibrate.still_not_written" in said and "No such file or directory" in said  # the log's, in English
+    unwritable = sentence("refused.output_unwritable", language, path=str(nowhere), reason="No such file or directory")
+    assert status == 2 and told == f"edgescreen: {unwritable}", said  # as every command's output drive
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG not really")
     status, _, said = still(tmp_path / "none.png", broken)
     (told,) = [line for line in said.splitlines() if line.startswith("edgescreen:")]
     assert status == 6 and told.startswith(words["camera"]), said
     assert str(broken) not in told and str(broken) in said  # the camera's words: the log line's
+
+
+def test_a_still_onto_a_full_drive_leaves_no_part_of_a_photo(tmp_path, targets, tiny_filesystem):
+    """The photo was left as far as it fitted, exit 2 saying only "the log says why": the next
+    `calibrate still` to that name refused it as an earlier photo, and a step given it read a cut-off
+    PNG. The full drive is now named, as `backup` and `quality fit` name theirs, and no file is left."""
+    card = Path(targets["flat"][0])
+    config = tmp_path / "config.toml"
+    config.write_text(f'[camera]\nbackend = "files"\nfiles = ["{card}"]\n')
+    filled(tiny_filesystem, leaving=65536)  # room for part of the 400 kB photo
+    out = tiny_filesystem / "card.png"
+    run = edgescreen("calibrate", "still", "--out", str(out), config=config)
+    said = sentence("refused.output_disk_full", "en", path=str(out), folder=str(tiny_filesystem))
+    left = {path.name: path.stat().st_size for path in tiny_filesystem.iterdir() if path.name != "filler"}
+    assert left == {}
+    assert run.returncode == 2 and run.stderr.endswith(f"edgescreen: {said}\n"), run.stderr
+
+    (tiny_filesystem / "filler").unlink()
+    assert edgescreen("calibrate", "still", "--out", str(out), config=config).returncode == 0
+    assert np.array_equal(read_frame(out).pixels, read_frame(card).pixels)
 
 
 def test_a_still_from_the_raspberry_pi_camera_has_the_configured_manual_controls(tmp_path, monkeypatch, retina_rgb):
