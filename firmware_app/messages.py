@@ -2857,6 +2857,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "not complete until the other eye is photographed.",
         "fr": "incomplet tant que l'autre œil n'est pas photographié.",
     },
+    # The same with no eye of the visit holding a result (the review station erased the only one): there
+    # is no "other eye" to wait for, every eye chosen is still to photograph.
+    "patient_outcome.pending_no_result": {
+        "en": "no eye has a result yet.",
+        "fr": "aucun œil n'a encore de résultat.",
+    },
     "handout.title": {"en": "Screening result", "fr": "Résultat du dépistage"},
     "handout.print": {"en": "Print", "fr": "Imprimer"},
     "handout.with_reference": {"en": "Print the patient reference", "fr": "Imprimer la référence du patient"},

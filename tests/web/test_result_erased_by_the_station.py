@@ -129,6 +129,24 @@ def test_finish_anyway_names_both_eyes_when_the_station_erased_the_only_result(p
     assert page.locator("[data-test=entry]").count() == 0
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("eyes", [("R", "L"), ("R",)])
+def test_the_patients_outcome_names_no_other_eye_when_no_eye_has_a_result(page, app, language, eyes):
+    """The right eye's result erased, no other eye with one: the patient's outcome read "not complete
+    until the other eye is photographed", where no eye has a result (both left, or the visit's only eye)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-7{len(eyes)}", eyes=eyes)
+    erased_by_the_station(app, "R")
+    page.reload()
+    outcome = page.locator("[data-test=patient-outcome]")
+    assert outcome.get_attribute("data-outcome") == "pending"
+    assert message("patient_outcome.pending", language) not in outcome.inner_text()
+    assert message("patient_outcome.pending_no_result", language) in outcome.inner_text()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"result-erased-outcome-{len(eyes)}-eyes")
+
+
 def both_eyes_screened_and_the_right_erased(page, app: RunningApp, reference: str) -> None:
     """Both eyes screened, the left one's result on screen, and the right one's erased by the station."""
     first_eye_screened(page, app, reference)
