@@ -2678,6 +2678,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "body_site.other": {"en": "Other", "fr": "Autre"},
     "eye.R": {"en": "Right eye", "fr": "Œil droit"},
     "eye.L": {"en": "Left eye", "fr": "Œil gauche"},
+    # Both eyes in one sentence ("result.finish_missing.other"), each named as the nurse chose them.
+    "eyes.both": {"en": "Right eye and left eye", "fr": "Œil droit et œil gauche"},
     "modality.fundus": {"en": "Retina", "fr": "Rétine"},
     "modality.dermoscopy": {"en": "Skin lesion", "fr": "Lésion cutanée"},
     "capture.title": {"en": "Take the photo", "fr": "Prendre la photo"},
@@ -2825,9 +2827,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "result.handout": {"en": "Hand-out", "fr": "Document patient"},
     "result.finish": {"en": "Finish", "fr": "Terminer"},
     "result.pending": {"en": "Not photographed yet", "fr": "Pas encore photographié"},
-    "result.finish_missing": {
-        "en": "{eye} not photographed \u2013 finish anyway?",
-        "fr": "{eye} non photographié \u2013 terminer quand même ?",
+    # "Finish" with eyes not photographed (result.html): every one of them named, "eyes.both" for two.
+    "result.finish_missing.one": {
+        "en": "{eyes} not photographed \u2013 finish anyway?",
+        "fr": "{eyes} non photographié \u2013 terminer quand même ?",
+    },
+    "result.finish_missing.other": {
+        "en": "{eyes} not photographed \u2013 finish anyway?",
+        "fr": "{eyes} non photographiés \u2013 terminer quand même ?",
+    },
+    # The same with no result of the visit left (the review station erased them): nothing names the
+    # patient, so Today lists no eye to call back (``worklist._not_photographed``), and she is told so.
+    "result.finish_unlisted": {
+        "en": "No result of this visit is kept: nothing goes on Today to call back.",
+        "fr": "Aucun résultat de la visite n'est gardé : rien ne sera inscrit dans Aujourd'hui.",
     },
     "result.finish_anyway": {"en": "Finish anyway", "fr": "Terminer quand même"},
     # A result screen's button got no answer (app.js, sayNoAnswer): "nothing was recorded" alone, under
@@ -2847,6 +2860,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "“{button}” again; it is never listed twice.",
         "fr": "L'appareil n'a pas répondu : {eye} a peut-être été inscrit dans Aujourd'hui comme non "
         "photographié. Touchez de nouveau « {button} » ; il n'est jamais inscrit deux fois.",
+    },
+    # The same with no result of the visit left ("result.finish_unlisted"): no eye to have been listed.
+    "result.finish_no_answer_unlisted": {
+        "en": "The device did not answer: this visit may have been finished. Tap “{button}” again.",
+        "fr": "L'appareil n'a pas répondu : cette visite a peut-être été terminée. Touchez de nouveau « {button} ».",
     },
     "result.earlier_stands.refer": {
         "en": "{slot}: this photo reads “{this}”, but an earlier photo indicated a referral, and a retake "
@@ -2929,6 +2947,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "patient_outcome.pending": {
         "en": "not complete until the other eye is photographed.",
         "fr": "incomplet tant que l'autre œil n'est pas photographié.",
+    },
+    # The same with no eye of the visit holding a result (the review station erased the only one): there
+    # is no "other eye" to wait for, every eye chosen is still to photograph.
+    "patient_outcome.pending_no_result": {
+        "en": "no eye has a result yet.",
+        "fr": "aucun œil n'a encore de résultat.",
     },
     "handout.title": {"en": "Screening result", "fr": "Résultat du dépistage"},
     "handout.print": {"en": "Print", "fr": "Imprimer"},

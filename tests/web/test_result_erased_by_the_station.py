@@ -25,6 +25,7 @@ from tests.web.conftest import (
     unscrolled,
 )
 from tests.web.test_back_button import dermatoscope  # noqa: F401 (a fixture)
+from tests.web.test_no_answer import RESULT_COVERED, answer_lost, unanswered
 
 
 def erased_by_the_station(app: RunningApp, slot: str) -> None:
@@ -90,6 +91,60 @@ def test_the_other_eye_is_next_under_an_eye_whose_result_the_station_erased(page
     page.locator("[data-test=next-slot]").click()
     page.wait_for_url("**/capture")
     assert page.locator("h1.slot").inner_text().strip() == message("eye.L", "en")
+
+
+# "Finish anyway"'s question with both eyes left: each named, in the agreement French gives two.
+BOTH_EYES_MISSING = {
+    "en": "Right eye and left eye not photographed \u2013 finish anyway?",
+    "fr": "Œil droit et œil gauche non photographiés \u2013 terminer quand même\u00a0?",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_finish_anyway_names_both_eyes_when_the_station_erased_the_only_result(page, app, language):
+    """The right eye's result erased, the left one never photographed: "Finish anyway"'s question named
+    the right eye alone, and its no-answer alert said that eye may have been listed on Today. Both are
+    left unphotographed, and with no result of the visit left nothing names the patient on Today: the
+    question names both and says so, the alert promises no listing, and Today lists nothing."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, "S-6")
+    erased_by_the_station(app, "R")
+    page.reload()
+    page.locator("[data-test=finish]").click()
+    page.wait_for_url("**/finish")
+    confirm = page.locator("[data-test=finish-confirm]")
+    assert BOTH_EYES_MISSING[language] in confirm.inner_text()
+    assert message("result.finish_unlisted", language) in confirm.inner_text()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, "result-finish-confirm-both-eyes")
+    anyway = message("result.finish_anyway", language)
+    said = message("result.finish_no_answer_unlisted", language).format(button=anyway)
+    unanswered(page, "finish-yes", "**/finish", answer_lost, said)
+    snap(page, "result-finish-both-eyes-no-answer")
+    assert page.evaluate(RESULT_COVERED) == []
+    page.locator("[data-test=finish-yes]").click()
+    page.wait_for_url("**/patient")
+    page.goto(f"{app.url}/today")
+    assert page.locator("[data-test=entry]").count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("eyes", [("R", "L"), ("R",)])
+def test_the_patients_outcome_names_no_other_eye_when_no_eye_has_a_result(page, app, language, eyes):
+    """The right eye's result erased, no other eye with one: the patient's outcome read "not complete
+    until the other eye is photographed", where no eye has a result (both left, or the visit's only eye)."""
+    sign_in(page, app)
+    switch_to(page, language)
+    first_eye_screened(page, app, f"S-7{len(eyes)}", eyes=eyes)
+    erased_by_the_station(app, "R")
+    page.reload()
+    outcome = page.locator("[data-test=patient-outcome]")
+    assert outcome.get_attribute("data-outcome") == "pending"
+    assert message("patient_outcome.pending", language) not in outcome.inner_text()
+    assert message("patient_outcome.pending_no_result", language) in outcome.inner_text()
+    assert unscrolled(page) and page.evaluate(AUDIT) == []
+    snap(page, f"result-erased-outcome-{len(eyes)}-eyes")
 
 
 def both_eyes_screened_and_the_right_erased(page, app: RunningApp, reference: str) -> None:
